@@ -1,0 +1,107 @@
+"""`python -m mcpbind.codegen fetch | generate [--check] | summary`."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+from .build import build
+from .fetch import FetchError, fetch
+from .model import AliasDef, DispatchDef, Module, StructDef
+from .pins import generated_pins, load_pins
+from .render import render_module, render_template
+from .source import SchemaError, load_source
+
+GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
+
+
+def build_all() -> list[Module]:
+    return [build(load_source(pin)) for pin in generated_pins()]
+
+
+def render_all(modules: list[Module]) -> dict[str, str]:
+    """Every generated file, by name, as the generator would write it."""
+    files = {f"{m.module}.py": render_module(m) for m in modules}
+    pins = load_pins()
+    latest = modules[-1]
+    files["__init__.py"] = render_template("package.py.jinja", modules=modules, pins=pins)
+    files["latest.py"] = render_template("latest.py.jinja", latest=latest)
+    return files
+
+
+def generate(check: bool, out_dir: Path = GENERATED_DIR) -> int:
+    files = render_all(build_all())
+    stale = 0
+    for name, text in sorted(files.items()):
+        path = out_dir / name
+        current = path.read_text() if path.exists() else ""
+        if current == text:
+            continue
+        stale += 1
+        if check:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    current.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    f"a/generated/{name}",
+                    f"b/generated/{name}",
+                    n=2,
+                )
+            )
+        else:
+            path.write_text(text)
+            print(f"wrote generated/{name}")
+    known = set(files) | {"py.typed"}
+    extra = sorted(p.name for p in out_dir.glob("*") if p.is_file() and p.name not in known)
+    if check:
+        for name in extra:
+            print(f"generated/{name} is not produced by the generator")
+        if stale or extra:
+            print(f"generated/ is stale: {stale} file(s) differ; run `python -m mcpbind.codegen generate`")
+            return 1
+        print(f"generated/ is up to date ({len(files)} files)")
+    return 0
+
+
+def summary() -> int:
+    for m in build_all():
+        structs = sum(isinstance(d, StructDef) and not d.open for d in m.definitions)
+        opens = sum(isinstance(d, StructDef) and d.open for d in m.definitions)
+        tagged = sum(isinstance(d, StructDef) and d.tag_field is not None for d in m.definitions)
+        dispatch = sum(isinstance(d, DispatchDef) for d in m.definitions)
+        aliases = sum(isinstance(d, AliasDef) for d in m.definitions)
+        reqs = sum(x.kind == "request" for x in m.methods)
+        notes = len(m.methods) - reqs
+        era = "stateless" if m.stateless else "stateful"
+        print(
+            f"{m.revision}  {era:9}  {structs} structs ({tagged} tagged), {opens} open objects, "
+            f"{dispatch} dispatched unions, {aliases} aliases; {reqs} requests, {notes} notifications; "
+            f"{len(m.error_codes)} error codes; {m.errata_count} errata; schema {m.schema_sha256[:12]}"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mcpbind.codegen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_fetch = sub.add_parser("fetch", help="fetch and verify the pinned schemas and examples into schema/cache")
+    p_fetch.add_argument(
+        "--from", dest="source", metavar="DIR_OR_URL", help="a local mirror or base URL (default: upstream)"
+    )
+    p_gen = sub.add_parser("generate", help="regenerate generated/ from the cached schemas")
+    p_gen.add_argument("--check", action="store_true", help="write nothing; exit 1 and show the diff if stale")
+    sub.add_parser("summary", help="one line per revision: what the generator makes of it")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fetch":
+            report = fetch(args.source)
+            print(f"fetched and verified {report.schemas} schemas and {report.examples} examples")
+            return 0
+        if args.command == "generate":
+            return generate(args.check)
+        return summary()
+    except (FetchError, SchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,238 @@
+"""The wire layer every generated binding stands on: absent fields, open objects, union dispatch, codec.
+
+msgspec decodes and encodes the generated Structs natively. Two shapes of the MCP schema are beyond a
+plain msgspec Struct, and this module supplies them:
+
+* **Open objects** (`OpenObject`): JSON objects that declare some members and admit any other, such as
+  every `_meta` and the base `Result`. A Struct would drop the undeclared members, so an open object is a
+  `dict` subclass: every member survives a round trip, declared members are validated and converted on
+  decode, and read through typed properties.
+* **Dispatched unions** (`UnionDispatch`): unions whose members share no required constant on one field
+  (text vs blob resource contents, the enum-schema family, JSON-RPC envelopes...). msgspec cannot tell
+  them apart, so the generator emits, per union, a table of the keys and constants that identify each
+  member, and `UnionDispatch` picks the member before converting into it.
+
+Both reach msgspec through `dec_hook`, so generated types are decoded with `decode`/`decoder`/`convert`
+from this module (plain `msgspec.json.decode` works for every type that contains neither).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final, TypeVar, cast
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+__all__ = [
+    "Struct",
+    "UNSET",
+    "UnsetType",
+    "OpenObject",
+    "UnionDispatch",
+    "Member",
+    "decode",
+    "decoder",
+    "convert",
+    "encode",
+    "encoder",
+    "to_builtins",
+    "ValidationError",
+    "DecodeError",
+]
+
+T = TypeVar("T")
+
+ValidationError = msgspec.ValidationError
+DecodeError = msgspec.DecodeError
+
+
+class Struct(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
+    """Base of every generated Struct: keyword construction, unset members absent from the wire."""
+
+
+class OpenObject(dict[str, Any]):
+    """A JSON object with declared, typed members and room for any other member.
+
+    Subclasses are generated: `_fields_` is a Struct of the declared members (used to validate and
+    convert them on decode), `_members_` maps Python names to wire names, and each declared member has
+    a typed read-only property. Undeclared members stay in the dict as decoded.
+    """
+
+    __slots__ = ()
+    _fields_: ClassVar[type[msgspec.Struct]]
+    _members_: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @classmethod
+    def _from_wire(cls, obj: object) -> OpenObject:
+        if type(obj) is not dict:
+            raise TypeError("Expected `object`, got `" + _json_kind(obj) + "`")
+        raw = cast("dict[str, Any]", obj)
+        try:
+            fields = msgspec.convert(raw, cls._fields_, dec_hook=_dec_hook)
+        except msgspec.ValidationError as exc:
+            raise ValueError(_nested(str(exc))) from None
+        inst = dict.__new__(cls)
+        dict.update(inst, raw)
+        for py, wire in cls._members_:
+            value = getattr(fields, py)
+            if value is not UNSET:
+                inst[wire] = value
+        return inst
+
+
+class Member(msgspec.Struct, frozen=True):
+    """How to recognise one member of a dispatched union in its decoded JSON form."""
+
+    type: Any
+    """The member's type, as msgspec decodes it."""
+    kind: str = "object"
+    """The JSON kind the member takes: object, array, string, number, boolean or null."""
+    required: frozenset[str] = frozenset()
+    """Keys every instance has."""
+    consts: tuple[tuple[str, Any, bool], ...] = ()
+    """(key, allowed values, required) for members whose value is fixed by the schema."""
+    declared: frozenset[str] = frozenset()
+    """Every key the member declares."""
+
+
+class _DispatchMeta(type):
+    # msgspec checks that a dec_hook returns an instance of the annotated type: a dispatched union's
+    # instances are its members' instances.
+    def __instancecheck__(cls, obj: object) -> bool:
+        return isinstance(obj, cls._types_)  # type: ignore[attr-defined]
+
+
+class UnionDispatch(metaclass=_DispatchMeta):
+    """Decodes a union that msgspec cannot discriminate, by the keys and constants of its members.
+
+    A member is a candidate when the value is of its JSON kind, carries every key the member requires,
+    and every constant the member fixes holds. Among candidates the one matching the most constants,
+    then the most declared keys, wins; ties go to the member listed first in the schema. With no
+    candidate, the closest member is decoded anyway so that the error names what is wrong.
+    """
+
+    __slots__ = ()
+    _union_: ClassVar[tuple[Member, ...]] = ()
+    _types_: ClassVar[tuple[type, ...]] = ()
+
+    def __init_subclass__(cls) -> None:
+        cls._types_ = tuple(getattr(m.type, "__origin__", m.type) for m in cls._union_)
+
+    @classmethod
+    def _from_wire(cls, obj: object) -> Any:
+        members = cls._union_
+        kind = _json_kind(obj)
+        best: Member | None = None
+        best_score = (-1, -1, -1)
+        for member in members:
+            if member.kind != kind and not (member.kind == "any"):
+                continue
+            score = _score(member, obj) if kind == "object" else (1, 0, 0)
+            if score > best_score:
+                best, best_score = member, score
+        if best is None:
+            names = ", ".join(_type_name(m.type) for m in members)
+            raise TypeError(f"Expected one of {names}, got `{kind}`")
+        try:
+            return msgspec.convert(obj, best.type, dec_hook=_dec_hook)
+        except msgspec.ValidationError as exc:
+            raise ValueError(_nested(str(exc))) from None
+
+
+def _score(member: Member, obj: Any) -> tuple[int, int, int]:
+    # (is a candidate, constants matched, declared keys present); the tuple order ranks members.
+    candidate = 1
+    for key in member.required:
+        if key not in obj:
+            candidate = 0
+            break
+    matched = 0
+    for key, allowed, required in member.consts:
+        if key in obj:
+            if obj[key] in allowed:
+                matched += 1
+            else:
+                candidate = 0
+        elif required:
+            candidate = 0
+    present = sum(1 for key in obj if key in member.declared)
+    return (candidate, matched, present)
+
+
+def _json_kind(obj: object) -> str:
+    if isinstance(obj, dict):
+        return "object"
+    if isinstance(obj, list):
+        return "array"
+    if isinstance(obj, str):
+        return "string"
+    if isinstance(obj, bool):
+        return "boolean"
+    if isinstance(obj, (int, float)):
+        return "number"
+    if obj is None:
+        return "null"
+    return type(obj).__name__
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", repr(tp))
+
+
+def _nested(message: str) -> str:
+    # msgspec appends the outer path itself; keep the inner path readable as a member path.
+    head, sep, path = message.partition(" - at `$")
+    if not sep:
+        return message
+    return f"{head} (at `{path.rstrip('`').lstrip('.')}`)"
+
+
+def _dec_hook(tp: Any, obj: Any) -> Any:
+    from_wire = getattr(tp, "_from_wire", None)
+    if from_wire is None:
+        raise NotImplementedError(f"mcpbind cannot decode type {tp!r}")
+    return from_wire(obj)
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_encoder: Final = msgspec.json.Encoder()
+
+
+def decoder(tp: type[T]) -> msgspec.json.Decoder[T]:
+    """A cached JSON decoder for a generated type (or any type msgspec understands)."""
+    dec = _decoders.get(tp)
+    if dec is None:
+        dec = _decoders[tp] = msgspec.json.Decoder(tp, dec_hook=_dec_hook)
+    return dec
+
+
+def decode(data: bytes | bytearray | memoryview | str, tp: type[T]) -> T:
+    """Decode JSON into a generated type, validating it; raises `ValidationError` naming the path."""
+    return decoder(tp).decode(data)
+
+
+def convert(obj: Any, tp: type[T]) -> T:
+    """Convert decoded JSON (dicts, lists, scalars) into a generated type, validating it."""
+    return msgspec.convert(obj, tp, dec_hook=_dec_hook)
+
+
+def encoder() -> msgspec.json.Encoder:
+    """The shared JSON encoder (absent fields are omitted, constants always emitted)."""
+    return _encoder
+
+
+encode: Final[Callable[[Any], bytes]] = _encoder.encode
+"""Encode a generated value (or any JSON-able value) to JSON bytes."""
+
+
+def to_builtins(obj: Any) -> Any:
+    """A generated value as plain dicts, lists and scalars, exactly as it goes on the wire."""
+    return msgspec.to_builtins(obj)
+
+
+def members_of(obj: msgspec.Struct) -> Mapping[str, Any]:
+    """The wire members of a Struct that are set, by wire name (for introspection and tests)."""
+    out = msgspec.to_builtins(obj)
+    assert isinstance(out, dict)
+    return cast("dict[str, Any]", out)

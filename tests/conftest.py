@@ -1,0 +1,56 @@
+"""Shared fixtures: the fetched schema cache, and each revision's generated module and corrected schema."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from mcpbind.codegen.pins import CACHE_DIR, generated_pins, load_examples
+from mcpbind.codegen.source import Source, load_source
+
+REVISIONS = [p.name for p in generated_pins()]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    missing = [p.name for p in generated_pins() if not p.cache_path.exists()]
+    if missing:
+        raise pytest.UsageError(
+            f"schema cache lacks {missing}: run `python -m mcpbind.codegen fetch --from ../shared/mcp-spec`"
+        )
+
+
+@cache
+def source(revision: str) -> Source:
+    pin = next(p for p in generated_pins() if p.name == revision)
+    return load_source(pin)
+
+
+def module(revision: str) -> ModuleType:
+    pin = next(p for p in generated_pins() if p.name == revision)
+    return importlib.import_module(f"mcpbind.generated.{pin.module}")
+
+
+def examples() -> list[tuple[str, Path]]:
+    pin = load_examples()
+    return [(name.split("/")[0], CACHE_DIR / pin.revision / "examples" / name) for name in sorted(pin.files)]
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equality that tells 1 from 1.0 and True from 1: the wire must keep what was sent."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_bytes())
