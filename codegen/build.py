@@ -93,7 +93,9 @@ class Builder:
         self.dispatch_by_members: dict[tuple[TypeExpr, ...], str] = {}
         self.meta_defs = self.referenced_by_meta(source.defs)
         self.property_defaults: dict[str, Any] = dict(source.overrides.get("property_defaults", {}))
-        self.read_optional: frozenset[str] = frozenset(source.overrides.get("read_optional", {}).get("members", []))
+        self.read_optional: frozenset[str] = frozenset(
+            source.overrides.get("read_optional", {}).get("members", [])
+        )
         self.dispatch_hints: dict[str, dict[str, list[Any]]] = {
             k: dict(v) for k, v in source.overrides.get("dispatch_consts", {}).items()
         }
@@ -102,7 +104,9 @@ class Builder:
         """Definitions some `_meta` member refers to: open objects, whatever they declare."""
         found: set[str] = set()
         if isinstance(node, dict):
-            meta = node.get("properties", {}).get("_meta") if isinstance(node.get("properties"), dict) else None
+            meta = (
+                node.get("properties", {}).get("_meta") if isinstance(node.get("properties"), dict) else None
+            )
             if isinstance(meta, dict) and "$ref" in meta:
                 found.add(self.ref_name(meta["$ref"]))
             for value in node.values():
@@ -217,7 +221,9 @@ class Builder:
             fields.append(fld)
         definition = StructDef(name, doc, fields, open=is_open)
         if not is_open:
-            candidates = [f for f in consts if f.wire_name not in NEVER_TAG and isinstance(f.default, (str, int))]
+            candidates = [
+                f for f in consts if f.wire_name not in NEVER_TAG and isinstance(f.default, (str, int))
+            ]
             candidates.sort(
                 key=lambda f: (
                     TAG_PRIORITY.index(f.wire_name) if f.wire_name in TAG_PRIORITY else len(TAG_PRIORITY),
@@ -340,7 +346,9 @@ class Builder:
 
     def kind_of(self, expr: TypeExpr) -> str:
         if isinstance(expr, Prim):
-            return {"str": "string", "int": "integer", "float": "float", "bool": "boolean"}.get(expr.name, "null")
+            return {"str": "string", "int": "integer", "float": "float", "bool": "boolean"}.get(
+                expr.name, "null"
+            )
         if isinstance(expr, Lit):
             return "string" if isinstance(expr.values[0], str) else "integer"
         if isinstance(expr, ListOf):
@@ -433,7 +441,9 @@ class Builder:
                     method.result_type = (
                         Ref(names[0])
                         if len(names) == 1
-                        else self.union([{"$ref": self.prefix + n} for n in names], stem(def_name) + "Results", "")
+                        else self.union(
+                            [{"$ref": self.prefix + n} for n in names], stem(def_name) + "Results", ""
+                        )
                     )
                     if wire in task_results:
                         self.define(task_results[wire])
@@ -442,7 +452,9 @@ class Builder:
         if results:
             raise SchemaError(f"{src.pin.name}: overrides [results] names unknown methods {sorted(results)}")
         if task_results:
-            raise SchemaError(f"{src.pin.name}: overrides [task_results] names unknown methods {sorted(task_results)}")
+            raise SchemaError(
+                f"{src.pin.name}: overrides [task_results] names unknown methods {sorted(task_results)}"
+            )
         return methods
 
 

@@ -10,29 +10,30 @@ from pathlib import Path
 from .build import build
 from .fetch import FetchError, fetch
 from .model import AliasDef, DispatchDef, Module, StructDef
-from .pins import generated_pins, load_pins
+from .pins import SCHEMA_DIR, generated_pins, load_pins
 from .render import render_module, render_template
 from .source import SchemaError, load_source
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
 
 
-def build_all() -> list[Module]:
-    return [build(load_source(pin)) for pin in generated_pins()]
+def build_all(schema_dir: Path = SCHEMA_DIR) -> list[Module]:
+    return [build(load_source(pin, schema_dir=schema_dir)) for pin in generated_pins(schema_dir)]
 
 
-def render_all(modules: list[Module]) -> dict[str, str]:
+def render_all(modules: list[Module], schema_dir: Path = SCHEMA_DIR) -> dict[str, str]:
     """Every generated file, by name, as the generator would write it."""
     files = {f"{m.module}.py": render_module(m) for m in modules}
-    pins = load_pins()
+    pins = load_pins(schema_dir)
     latest = modules[-1]
     files["__init__.py"] = render_template("package.py.jinja", modules=modules, pins=pins)
     files["latest.py"] = render_template("latest.py.jinja", latest=latest)
     return files
 
 
-def generate(check: bool, out_dir: Path = GENERATED_DIR) -> int:
-    files = render_all(build_all())
+def generate(check: bool, out_dir: Path = GENERATED_DIR, schema_dir: Path = SCHEMA_DIR) -> int:
+    files = render_all(build_all(schema_dir), schema_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     stale = 0
     for name, text in sorted(files.items()):
         path = out_dir / name
@@ -65,8 +66,8 @@ def generate(check: bool, out_dir: Path = GENERATED_DIR) -> int:
     return 0
 
 
-def summary() -> int:
-    for m in build_all():
+def summary(schema_dir: Path = SCHEMA_DIR) -> int:
+    for m in build_all(schema_dir):
         structs = sum(isinstance(d, StructDef) and not d.open for d in m.definitions)
         opens = sum(isinstance(d, StructDef) and d.open for d in m.definitions)
         tagged = sum(isinstance(d, StructDef) and d.tag_field is not None for d in m.definitions)
@@ -85,23 +86,34 @@ def summary() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mcpbind.codegen", description=__doc__)
+    parser.add_argument(
+        "--schema-dir",
+        type=Path,
+        default=SCHEMA_DIR,
+        help="pins, errata, overrides and cache (default: schema/)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p_fetch = sub.add_parser("fetch", help="fetch and verify the pinned schemas and examples into schema/cache")
+    p_fetch = sub.add_parser(
+        "fetch", help="fetch and verify the pinned schemas and examples into schema/cache"
+    )
     p_fetch.add_argument(
         "--from", dest="source", metavar="DIR_OR_URL", help="a local mirror or base URL (default: upstream)"
     )
     p_gen = sub.add_parser("generate", help="regenerate generated/ from the cached schemas")
-    p_gen.add_argument("--check", action="store_true", help="write nothing; exit 1 and show the diff if stale")
+    p_gen.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 and show the diff if stale"
+    )
+    p_gen.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: generated/)")
     sub.add_parser("summary", help="one line per revision: what the generator makes of it")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
-            report = fetch(args.source)
+            report = fetch(args.source, args.schema_dir)
             print(f"fetched and verified {report.schemas} schemas and {report.examples} examples")
             return 0
         if args.command == "generate":
-            return generate(args.check)
-        return summary()
+            return generate(args.check, args.out, args.schema_dir)
+        return summary(args.schema_dir)
     except (FetchError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pins import CACHE_DIR, Pin, load_examples, load_pins
+from .pins import SCHEMA_DIR, Pin, load_examples, load_pins
 
 
 class FetchError(Exception):
@@ -65,12 +65,12 @@ def _mirror_name(pin: Pin) -> str:
     return pin.alias_of or pin.name
 
 
-def fetch(source: str | None = None, cache_dir: Path = CACHE_DIR) -> FetchReport:
-    """Fetch every pinned schema and example into `cache_dir`; raise FetchError naming a bad file."""
+def fetch(source: str | None = None, schema_dir: Path = SCHEMA_DIR) -> FetchReport:
+    """Fetch every pinned schema and example into `schema_dir/cache`; raise FetchError naming a bad file."""
     report = FetchReport()
-    for pin in load_pins():
+    for pin in load_pins(schema_dir):
         rel = f"{_mirror_name(pin)}/schema.json"
-        target = cache_dir / pin.name / "schema.json"
+        target = pin.cache_path(schema_dir)
         if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == pin.sha256:
             report.schemas += 1
             continue
@@ -78,9 +78,9 @@ def fetch(source: str | None = None, cache_dir: Path = CACHE_DIR) -> FetchReport
         _verify(f"{pin.name}/schema.json ({source or pin.url})", data, pin.sha256)
         _store(target, data)
         report.schemas += 1
-    examples = load_examples()
+    examples = load_examples(schema_dir)
     for name, sha in sorted(examples.files.items()):
-        target = cache_dir / examples.revision / "examples" / name
+        target = examples.cache_dir(schema_dir) / name
         if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha:
             report.examples += 1
             continue

@@ -33,9 +33,9 @@ class Pin:
         """Where upstream serves the pinned file."""
         return raw_url(self.repo, self.commit, self.path)
 
-    @property
-    def cache_path(self) -> Path:
-        return CACHE_DIR / self.name / "schema.json"
+    def cache_path(self, schema_dir: Path = SCHEMA_DIR) -> Path:
+        """Where `fetch` stores this revision's schema.json."""
+        return schema_dir / "cache" / self.name / "schema.json"
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,8 @@ class ExamplesPin:
     def url(self, name: str) -> str:
         return raw_url(self.repo, self.commit, f"{self.path}/{name}")
 
-    @property
-    def cache_dir(self) -> Path:
-        return CACHE_DIR / self.revision / "examples"
+    def cache_dir(self, schema_dir: Path = SCHEMA_DIR) -> Path:
+        return schema_dir / "cache" / self.revision / "examples"
 
 
 def raw_url(repo: str, commit: str, path: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,10 @@ def docstring(text: str, indent: str = "    ") -> str:
     text = text.strip()
     if not text:
         return ""
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if text.endswith('"'):
-        text += " "
+        text = text[:-1] + '\\"'
     lines = text.split("\n")
     if len(lines) == 1:
         return f'"""{text}"""'
@@ -139,7 +141,8 @@ def member_rule(rule: MemberRule) -> str:
     if rule.kind == "object":
         args.append("frozenset({" + ", ".join(py_literal(k) for k in rule.required) + "})")
         consts = ", ".join(
-            f"({py_literal(k)}, ({', '.join(py_literal(v) for v in vals)},), {req})" for k, vals, req in rule.consts
+            f"({py_literal(k)}, ({', '.join(py_literal(v) for v in vals)},), {req})"
+            for k, vals, req in rule.consts
         )
         args.append(f"({consts},)" if rule.consts else "()")
         args.append("frozenset({" + ", ".join(py_literal(k) for k in rule.declared) + "})")
@@ -213,11 +216,10 @@ def render_template(name: str, **context: Any) -> str:
 
 def format_source(text: str) -> str:
     """Format with ruff (pinned in the codegen extra) so that output is stable and readable."""
-    ruff = shutil.which("ruff")
-    if ruff is None:
+    if importlib.util.find_spec("ruff") is None:
         raise RuntimeError("ruff is needed to format generated code: pip install -e '.[codegen]'")
     done = subprocess.run(
-        [ruff, "format", "--quiet", "--line-length", "110", "-"],
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--quiet", "--line-length", "110", "-"],
         input=text,
         capture_output=True,
         text=True,

@@ -179,13 +179,11 @@ def _sha256_files(paths: list[Path]) -> str:
 
 def load_source(pin: Pin, schema_path: Path | None = None, schema_dir: Path = SCHEMA_DIR) -> Source:
     """Read, verify, correct and normalise one revision's schema."""
-    path = schema_path or pin.cache_path
+    path = schema_path or pin.cache_path(schema_dir)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SchemaError(
-            f"{path} is missing: run `python -m mcpbind.codegen fetch` first"
-        ) from None
+        raise SchemaError(f"{path} is missing: run `python -m mcpbind.codegen fetch` first") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != pin.sha256:
         raise SchemaError(f"{path}: sha256 {digest} is not the pinned {pin.sha256}")

@@ -1671,7 +1671,7 @@ class ToolExecution(Struct, kw_only=True):
     - "optional": Tool may support task-augmented execution
     - "required": Tool requires task-augmented execution
 
-    Default: "forbidden" 
+    Default: "forbidden\"
     """
 
 

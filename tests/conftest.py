@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from mcpbind.codegen.pins import CACHE_DIR, generated_pins, load_examples
+from mcpbind.codegen.pins import generated_pins, load_examples
 from mcpbind.codegen.source import Source, load_source
 
 REVISIONS = [p.name for p in generated_pins()]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    missing = [p.name for p in generated_pins() if not p.cache_path.exists()]
+    missing = [p.name for p in generated_pins() if not p.cache_path().exists()]
     if missing:
         raise pytest.UsageError(
             f"schema cache lacks {missing}: run `python -m mcpbind.codegen fetch --from ../shared/mcp-spec`"
@@ -38,7 +38,7 @@ def module(revision: str) -> ModuleType:
 
 def examples() -> list[tuple[str, Path]]:
     pin = load_examples()
-    return [(name.split("/")[0], CACHE_DIR / pin.revision / "examples" / name) for name in sorted(pin.files)]
+    return [(name.split("/")[0], pin.cache_dir() / name) for name in sorted(pin.files)]
 
 
 def same_json(a: Any, b: Any) -> bool:

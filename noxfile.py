@@ -1,0 +1,66 @@
+"""Developer and CI sessions: `nox -s tests lint typecheck generate bench_codec`."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["generate", "tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+MIRROR = os.environ.get("MCPBIND_SCHEMA_MIRROR")
+"""A local mirror of the upstream schema files (CI: ../shared/mcp-spec); unset means upstream."""
+
+
+def _fetch(session: nox.Session) -> None:
+    args = ["--from", MIRROR] if MIRROR else []
+    session.run("python", "-m", "mcpbind.codegen", "fetch", *args)
+
+
+@nox.session(python="3.11")
+def generate(session: nox.Session) -> None:
+    """Fetch the pinned schemas, regenerate, and fail if generated/ was stale (`-- write` rewrites it)."""
+    session.install("-e", ".[codegen]")
+    _fetch(session)
+    if "write" in session.posargs:
+        session.run("python", "-m", "mcpbind.codegen", "generate")
+    session.run("python", "-m", "mcpbind.codegen", "generate", "--check")
+    session.run("python", "-m", "mcpbind.codegen", "summary")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole test suite."""
+    session.install("-e", ".[dev]")
+    _fetch(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff==0.17.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package as installed (runtime, generated, codegen)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "tools/typecheck.py")
+
+
+@nox.session(python="3.11")
+def bench_codec(session: nox.Session) -> None:
+    """Codec µs per message beside mcp-types (in its own environment) and raw msgspec."""
+    session.install("-e", ".")
+    peer = os.path.join(session.virtualenv.location, "..", "bench-peer-mcp-types")
+    if not os.path.exists(os.path.join(peer, "bin", "python")):
+        session.run("python", "-m", "venv", peer)
+    session.run(
+        os.path.join(peer, "bin", "python"), "-m", "pip", "install", "-q", "mcp-types==2.3.0", external=True
+    )
+    session.run(
+        "python", "bench/codec.py", "--peer-python", os.path.join(peer, "bin", "python"), *session.posargs
+    )

@@ -1,0 +1,224 @@
+"""The schema pipeline and the generator: pins, fetch, errata, determinism, `--check`, a new revision."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from mcpbind import wire
+from mcpbind.codegen.fetch import FetchError, fetch
+from mcpbind.codegen.pins import SCHEMA_DIR, generated_pins, load_pins
+from mcpbind.codegen.source import SchemaError, apply_errata
+
+ROOT = Path(__file__).resolve().parent.parent
+LATEST = generated_pins()[-1]
+
+
+def codegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcpbind.codegen", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_every_revision_is_pinned_and_draft_is_an_alias() -> None:
+    pins = {p.name: p for p in load_pins()}
+    assert {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28", "draft"} <= set(pins)
+    assert pins["draft"].alias_of == "2026-07-28"
+    assert pins["draft"].sha256 == pins["2026-07-28"].sha256
+    for pin in pins.values():
+        assert len(pin.commit) == 40 and len(pin.sha256) == 64
+        assert pin.url.startswith(
+            "https://raw.githubusercontent.com/modelcontextprotocol/modelcontextprotocol/"
+        )
+
+
+def _mirror(tmp_path: Path) -> Path:
+    mirror = tmp_path / "mirror"
+    for pin in load_pins():
+        if pin.alias_of is None:
+            target = mirror / pin.name / "schema.json"
+            target.parent.mkdir(parents=True)
+            shutil.copy(pin.cache_path(), target)
+    shutil.copytree(SCHEMA_DIR / "cache" / "2026-07-28" / "examples", mirror / "2026-07-28" / "examples")
+    return mirror
+
+
+def _schema_dir(tmp_path: Path) -> Path:
+    schema_dir = tmp_path / "schema"
+    schema_dir.mkdir(exist_ok=True)
+    for name in ("pins.toml", "examples.toml"):
+        shutil.copy(SCHEMA_DIR / name, schema_dir / name)
+    return schema_dir
+
+
+def test_fetch_from_a_mirror_verifies_and_fills_the_cache(tmp_path: Path) -> None:
+    report = fetch(str(_mirror(tmp_path)), _schema_dir(tmp_path))
+    assert (report.schemas, report.examples) == (6, 129)
+    draft = next(p for p in load_pins() if p.name == "draft")
+    assert draft.cache_path(tmp_path / "schema").read_bytes() == LATEST.cache_path().read_bytes()
+
+
+def test_a_wrong_hash_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    mirror = _mirror(tmp_path)
+    path = mirror / "2025-06-18" / "schema.json"
+    path.write_bytes(path.read_bytes().replace(b"Implementation", b"Impl", 1))
+    with pytest.raises(FetchError, match=r"sha256 mismatch for 2025-06-18/schema\.json"):
+        fetch(str(mirror), _schema_dir(tmp_path))
+    example = sorted((mirror / "2026-07-28" / "examples" / "Tool").iterdir())[0]
+    example.write_bytes(example.read_bytes() + b" ")
+    (mirror / "2025-06-18" / "schema.json").write_bytes(
+        (SCHEMA_DIR / "cache/2025-06-18/schema.json").read_bytes()
+    )
+    with pytest.raises(FetchError, match=r"2026-07-28/examples/Tool/"):
+        fetch(str(mirror), _schema_dir(tmp_path))
+
+
+def test_the_cli_reports_a_missing_mirror_clearly(tmp_path: Path) -> None:
+    done = codegen("--schema-dir", _schema_dir(tmp_path), "fetch", "--from", tmp_path / "nowhere")
+    assert done.returncode == 2
+    assert "cannot read" in done.stderr and "2024-11-05/schema.json" in done.stderr
+
+
+def test_an_erratum_asserts_the_upstream_value() -> None:
+    schema = {"$defs": {"RequestId": {"type": ["string", "number"]}}}
+    erratum = {
+        "pointer": "/$defs/RequestId/type",
+        "upstream": ["string", "integer"],
+        "corrected": ["string", "number"],
+        "reference": "test",
+    }
+    with pytest.raises(SchemaError, match="upstream may have fixed it"):
+        apply_errata(schema, [erratum], "test")
+    schema["$defs"]["RequestId"]["type"] = ["string", "integer"]
+    apply_errata(schema, [erratum], "test")
+    assert schema["$defs"]["RequestId"]["type"] == ["string", "number"]
+
+
+def test_generate_check_is_clean() -> None:
+    done = codegen("generate", "--check")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generate_check_shows_the_diff_of_a_stale_file(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(ROOT / "generated", out, ignore=shutil.ignore_patterns("__pycache__"))
+    stale = out / "v2025_06_18.py"
+    stale.write_text(stale.read_text().replace("class Tool(", "class Tool2(", 1))
+    done = codegen("generate", "--check", "--out", out)
+    assert done.returncode == 1
+    assert "-class Tool2(" in done.stdout and "+class Tool(" in done.stdout
+    assert codegen("generate", "--out", out).returncode == 0
+    assert stale.read_text() == (ROOT / "generated" / "v2025_06_18.py").read_text()
+
+
+def test_generated_modules_start_with_the_schema_hash() -> None:
+    for pin in generated_pins():
+        head = (ROOT / "generated" / f"{pin.module}.py").read_text().splitlines()[:4]
+        assert any(pin.sha256 in line for line in head)
+        assert any("errata and overrides sha256" in line for line in head)
+
+
+def test_importing_one_revision_imports_no_other() -> None:
+    code = (
+        "import sys, mcpbind.generated.v2025_06_18 as m; "
+        "print(sorted(k for k in sys.modules if k.startswith('mcpbind.generated.v')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['mcpbind.generated.v2025_06_18']"
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_new_revision_is_data_not_code(tmp_path: Path) -> None:
+    """Copy the latest schema as `2026-12-15`, add a request and a field: one command regenerates."""
+    schema = json.loads(LATEST.cache_path().read_bytes())
+    defs = schema["$defs"]
+    defs["EchoRequestParams"] = {
+        "description": "Parameters of an `echo/run` request.",
+        "properties": {"_meta": {"$ref": "#/$defs/RequestMetaObject"}, "text": {"type": "string"}},
+        "required": ["_meta", "text"],
+        "type": "object",
+    }
+    defs["EchoRequest"] = {
+        "description": "Asks the server to say `text` back.",
+        "properties": {
+            "id": {"$ref": "#/$defs/RequestId"},
+            "jsonrpc": {"const": "2.0", "type": "string"},
+            "method": {"const": "echo/run", "type": "string"},
+            "params": {"$ref": "#/$defs/EchoRequestParams"},
+        },
+        "required": ["id", "jsonrpc", "method", "params"],
+        "type": "object",
+    }
+    defs["EchoResult"] = {
+        "properties": {"echoed": {"type": "string"}, "resultType": {"type": "string"}},
+        "required": ["echoed", "resultType"],
+        "type": "object",
+    }
+    defs["ClientRequest"]["anyOf"].append({"$ref": "#/$defs/EchoRequest"})
+    defs["Tool"]["properties"]["category"] = {"description": "Where a tool is filed.", "type": "string"}
+    raw = json.dumps(schema, indent=2).encode()
+
+    mirror = tmp_path / "mirror" / "2026-12-15"
+    mirror.mkdir(parents=True)
+    (mirror / "schema.json").write_bytes(raw)
+    schema_dir = tmp_path / "schema"
+    (schema_dir / "errata").mkdir(parents=True)
+    (schema_dir / "overrides").mkdir()
+    (schema_dir / "pins.toml").write_text(
+        "[[revision]]\n"
+        'name = "2026-12-15"\n'
+        'repo = "https://github.com/modelcontextprotocol/modelcontextprotocol"\n'
+        f'commit = "{"0" * 40}"\n'
+        'path = "schema/2026-12-15/schema.json"\n'
+        f'sha256 = "{hashlib.sha256(raw).hexdigest()}"\n'
+        f"bytes = {len(raw)}\n"
+    )
+    (schema_dir / "examples.toml").write_text('revision = "2026-12-15"\ncommit = "x"\npath = "x"\n[files]\n')
+    shutil.copy(SCHEMA_DIR / "errata" / "2026-07-28.toml", schema_dir / "errata" / "2026-12-15.toml")
+    overrides = (SCHEMA_DIR / "overrides" / "2026-07-28.toml").read_text()
+    overrides = overrides.replace('protocol_version = "2026-07-28"', 'protocol_version = "2026-12-15"')
+    overrides = overrides.replace("[results]\n", '[results]\n"echo/run" = ["EchoResult"]\n', 1)
+    (schema_dir / "overrides" / "2026-12-15.toml").write_text(overrides)
+
+    assert codegen("--schema-dir", schema_dir, "fetch", "--from", tmp_path / "mirror").returncode == 0
+    out = tmp_path / "out"
+    done = codegen("--schema-dir", schema_dir, "generate", "--out", out)
+    assert done.returncode == 0, done.stderr
+    mod = _load(out / "v2026_12_15.py", "mcpbind_test_next_revision")
+
+    assert mod.PROTOCOL_VERSION == "2026-12-15"
+    echo = mod.REQUESTS["echo/run"]
+    assert echo.result_type is mod.EchoResult and echo.params_type is mod.EchoRequestParams
+    assert echo.directions == ("client_to_server",)
+    assert callable(mod.ClientStub.echo) and callable(mod.ServerHandler.echo)
+    request = wire.decode(
+        b'{"jsonrpc":"2.0","id":7,"method":"echo/run","params":{"_meta":{'
+        b'"io.modelcontextprotocol/protocolVersion":"2026-12-15",'
+        b'"io.modelcontextprotocol/clientCapabilities":{}},"text":"hi"}}',
+        mod.EchoRequest,
+    )
+    assert request.params.text == "hi" and request.params.meta.protocol_version == "2026-12-15"
+    tool = wire.decode(b'{"name":"t","inputSchema":{"type":"object"},"category":"fun"}', mod.Tool)
+    assert tool.category == "fun"
+    assert json.loads(wire.encode(tool))["category"] == "fun"

@@ -1,0 +1,48 @@
+"""Strict typing: the package passes mypy --strict, typed use of the stubs passes, mistyped use fails."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from typecheck import run_mypy  # noqa: E402
+
+TYPING = Path(__file__).resolve().parent / "typing"
+
+
+def test_package_passes_mypy_strict() -> None:
+    done = run_mypy([])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_typed_usage_passes() -> None:
+    done = run_mypy([str(TYPING / "usage_ok.py")])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mistyped_usage_fails_exactly_where_marked() -> None:
+    bad = TYPING / "usage_bad.py"
+    expected = {
+        (n, m.group(1))
+        for n, line in enumerate(bad.read_text().splitlines(), 1)
+        if (m := re.search(r"# E: ([a-z-]+)", line))
+    }
+    done = run_mypy([str(bad)])
+    assert done.returncode == 1, done.stdout
+    found = {
+        (int(m.group(1)), m.group(2))
+        for m in re.finditer(r"usage_bad\.py:(\d+): error: .*\[([a-z-]+)\]", done.stdout)
+    }
+    assert expected, "the mistyped file must mark its errors"
+    assert found == expected, done.stdout
+
+
+@pytest.mark.parametrize("name", ["usage_ok.py", "usage_bad.py"])
+def test_usage_files_are_importable_python(name: str) -> None:
+    compile((TYPING / name).read_text(), name, "exec")
