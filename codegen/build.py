@@ -90,7 +90,7 @@ class Builder:
         self.built: dict[str, Definition] = {}
         self.order: list[str] = []
         self.building: set[str] = set()
-        self.dispatch_by_members: dict[tuple[TypeExpr, ...], str] = {}
+        self.dispatch_by_members: dict[frozenset[TypeExpr], str] = {}
         self.meta_defs = self.referenced_by_meta(source.defs)
         self.property_defaults: dict[str, Any] = dict(source.overrides.get("property_defaults", {}))
         self.read_optional: frozenset[str] = frozenset(
@@ -216,8 +216,11 @@ class Builder:
             if "const" in prop and is_required:
                 fld.default, fld.has_default = prop["const"], True
                 consts.append(fld)
-            elif is_required and wire in self.property_defaults:
-                fld.default, fld.has_default = self.property_defaults[wire], True
+            elif is_required and (
+                f"{name}.{wire}" in self.property_defaults or wire in self.property_defaults
+            ):
+                fld.default = self.property_defaults.get(f"{name}.{wire}", self.property_defaults.get(wire))
+                fld.has_default = True
             fields.append(fld)
         definition = StructDef(name, doc, fields, open=is_open)
         if not is_open:
@@ -363,7 +366,9 @@ class Builder:
         return "union"
 
     def dispatch(self, name: str, doc: str, members: list[TypeExpr]) -> str:
-        key = tuple(members)
+        # One dispatch class per set of members: the first name the schema gives it (its own order
+        # breaks ties), reused wherever the same alternatives recur (e.g. a method's results).
+        key = frozenset(members)
         if key in self.dispatch_by_members:
             return self.dispatch_by_members[key]
         rules = [self.rule(m) for m in members]

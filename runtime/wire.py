@@ -107,8 +107,8 @@ class UnionDispatch(metaclass=_DispatchMeta):
     """Decodes a union that msgspec cannot discriminate, by the keys and constants of its members.
 
     A member is a candidate when the value is of its JSON kind, carries every key the member requires,
-    and every constant the member fixes holds. Among candidates the one matching the most constants,
-    then the most declared keys, wins; ties go to the member listed first in the schema. With no
+    and every constant the member fixes holds. Candidates are tried in order: most constants matched,
+    then most declared keys present, then the schema's order; the first that decodes wins. With no
     candidate, the closest member is decoded anyway so that the error names what is wrong.
     """
 
@@ -121,23 +121,28 @@ class UnionDispatch(metaclass=_DispatchMeta):
 
     @classmethod
     def _from_wire(cls, obj: object) -> Any:
-        members = cls._union_
         kind = _json_kind(obj)
-        best: Member | None = None
-        best_score = (-1, -1, -1)
-        for member in members:
-            if member.kind != kind and not (member.kind == "any"):
-                continue
-            score = _score(member, obj) if kind == "object" else (1, 0, 0)
-            if score > best_score:
-                best, best_score = member, score
-        if best is None:
-            names = ", ".join(_type_name(m.type) for m in members)
+        ranked: list[tuple[tuple[int, int, int], int, Member]] = []
+        for index, member in enumerate(cls._union_):
+            if member.kind == kind:
+                score = _score(member, obj) if kind == "object" else (1, 0, 0)
+                ranked.append((score, -index, member))
+        if not ranked:
+            names = ", ".join(_type_name(m.type) for m in cls._union_)
             raise TypeError(f"Expected one of {names}, got `{kind}`")
-        try:
-            return msgspec.convert(obj, best.type, dec_hook=_dec_hook)
-        except msgspec.ValidationError as exc:
-            raise ValueError(_nested(str(exc))) from None
+        ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        first_error: msgspec.ValidationError | None = None
+        for score, _, member in ranked:
+            if first_error is not None and not score[0]:
+                break
+            try:
+                return msgspec.convert(obj, member.type, dec_hook=_dec_hook)
+            except msgspec.ValidationError as exc:
+                # Members alike at the top level (the enum-schema family) differ deeper down: try
+                # the next candidate, and report the best one's error if none fits.
+                first_error = first_error or exc
+        assert first_error is not None
+        raise ValueError(_nested(str(first_error))) from None
 
 
 def _score(member: Member, obj: Any) -> tuple[int, int, int]:

@@ -1,0 +1,312 @@
+"""The wire rules of the generated bindings, one by one, in every revision where they apply."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+
+from mcpbind import wire
+
+from .conftest import REVISIONS, module, same_json
+
+v2024 = module("2024-11-05")
+v2025_03 = module("2025-03-26")
+v2025_06 = module("2025-06-18")
+v2025 = module("2025-11-25")
+v2026 = module("2026-07-28")
+
+META_2026 = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {"roots": {}},
+}
+
+
+def envelope(tp: Any, rid: Any = 1) -> dict[str, Any]:
+    """The JSON-RPC members a revision's message type declares itself (2025-11-25 on)."""
+    names = {f.encode_name for f in msgspec.structs.fields(tp)}
+    out: dict[str, Any] = {"jsonrpc": "2.0"} if "jsonrpc" in names else {}
+    if "id" in names and rid is not None:
+        out["id"] = rid
+    return out
+
+
+def empty_result(revision: str) -> dict[str, Any]:
+    return {"resultType": "complete"} if revision == "2026-07-28" else {}
+
+
+def round_trip(raw: Any, tp: Any) -> Any:
+    value = wire.decode(json.dumps(raw), tp)
+    again = json.loads(wire.encode(value))
+    assert same_json(again, raw), again
+    return value
+
+
+def test_unset_members_are_absent_and_constants_always_sent() -> None:
+    out = json.loads(wire.encode(v2025.JSONRPCNotification(method="notifications/initialized")))
+    assert out == {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    tool = json.loads(wire.encode(v2026.TextContent(text="x")))
+    assert tool == {"type": "text", "text": "x"}
+    assert v2026.TextContent(text="x").type == "text"
+    assert v2026.CallToolRequest.method == "tools/call"
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_numbers_keep_their_form(revision: str) -> None:
+    mod = module(revision)
+    for progress in (1, 1.0, 0.5):
+        raw = {"method": "notifications/progress", "params": {"progressToken": 7, "progress": progress}}
+        raw |= envelope(mod.ProgressNotification, None)
+        value = round_trip(raw, mod.ProgressNotification)
+        assert type(value.params.progress) is type(progress)
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_request_ids_and_progress_tokens_are_string_or_number(revision: str) -> None:
+    mod = module(revision)
+    for rid in ("a", 3, 3.5):
+        round_trip(
+            {"jsonrpc": "2.0", "id": rid, "result": empty_result(revision)},
+            mod.JSONRPCResultResponse if hasattr(mod, "JSONRPCResultResponse") else mod.JSONRPCResponse,
+        )
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.id"):
+        wire.decode(
+            b'{"jsonrpc":"2.0","id":true,"result":{}}',
+            getattr(mod, "JSONRPCResultResponse", None) or mod.JSONRPCResponse,
+        )
+
+
+@pytest.mark.parametrize("revision", REVISIONS[:4])
+def test_older_params_carry_meta_and_progress_token(revision: str) -> None:
+    mod = module(revision)
+    raw = {
+        "method": "tools/call",
+        "params": {
+            "name": "echo",
+            "arguments": {"x": [1, {"y": None}]},
+            "_meta": {"progressToken": "p", "a.b/c": 1},
+        },
+    }
+    value = round_trip(raw | envelope(mod.CallToolRequest), mod.CallToolRequest)
+    assert value.params.meta.progress_token == "p"
+    assert value.params.meta["a.b/c"] == 1
+    cancel = {"method": "notifications/cancelled", "params": {"requestId": 1, "_meta": {"k": [1]}}}
+    note = round_trip(cancel | envelope(mod.CancelledNotification), mod.CancelledNotification)
+    assert note.params.meta == {"k": [1]}
+
+
+def test_meta_keeps_arbitrary_content_and_types_declared_members() -> None:
+    raw = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "t", "_meta": {**META_2026, "com.example/trace": {"id": "abc", "n": 1.5}}},
+    }
+    value = round_trip(raw, v2026.CallToolRequest)
+    meta = value.params.meta
+    assert isinstance(meta, v2026.RequestMetaObject)
+    assert meta.protocol_version == "2026-07-28"
+    assert isinstance(meta.client_capabilities, v2026.ClientCapabilities)
+    assert meta["com.example/trace"] == {"id": "abc", "n": 1.5}
+    with pytest.raises(msgspec.ValidationError, match=r"protocolVersion.*\$\.params\._meta"):
+        bad = {
+            **raw,
+            "params": {"name": "t", "_meta": {**META_2026, "io.modelcontextprotocol/protocolVersion": 5}},
+        }
+        wire.decode(json.dumps(bad), v2026.CallToolRequest)
+    with pytest.raises(msgspec.ValidationError, match="clientCapabilities"):
+        wire.decode(json.dumps({**raw, "params": {"name": "t", "_meta": {}}}), v2026.CallToolRequest)
+
+
+def test_open_bags_keep_everything() -> None:
+    tool = {
+        "name": "t",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"a": {"type": "number", "x-mcp-header": "A"}},
+            "$defs": {},
+        },
+        "outputSchema": {"type": "object", "additionalProperties": False},
+        "_meta": {"anything": [True, None]},
+    }
+    round_trip(tool, v2026.Tool)
+    result = {"content": [], "structuredContent": {"deep": [{"x": 1.0}]}, "resultType": "complete"}
+    round_trip(result, v2026.CallToolResult)
+    caps = {"experimental": {"x": {"y": 1}}, "extensions": {"io.modelcontextprotocol/ui": {}}}
+    round_trip(caps, v2026.ClientCapabilities)
+
+
+def test_closed_objects_drop_undeclared_members() -> None:
+    value = wire.decode(b'{"type":"text","text":"a","x-unknown":1}', v2026.TextContent)
+    assert json.loads(wire.encode(value)) == {"type": "text", "text": "a"}
+
+
+def test_tagged_unions_decode_natively() -> None:
+    blocks = [
+        {"type": "text", "text": "a"},
+        {"type": "image", "data": "AA==", "mimeType": "image/png"},
+        {"type": "resource_link", "uri": "file:///a", "name": "a"},
+    ]
+    value = round_trip({"content": blocks, "resultType": "complete"}, v2026.CallToolResult)
+    assert [type(b).__name__ for b in value.content] == ["TextContent", "ImageContent", "ResourceLink"]
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.content\[0\]"):
+        wire.decode(b'{"content":[{"type":"video"}],"resultType":"complete"}', v2026.CallToolResult)
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_text_and_blob_contents_are_dispatched(revision: str) -> None:
+    mod = module(revision)
+    raw = {"contents": [{"uri": "file:///a", "text": "t"}, {"uri": "file:///b", "blob": "AA=="}]}
+    if revision == "2026-07-28":
+        raw |= {"resultType": "complete", "ttlMs": 0, "cacheScope": "public"}
+    value = round_trip(raw, mod.ReadResourceResult)
+    assert [type(c).__name__ for c in value.contents] == ["TextResourceContents", "BlobResourceContents"]
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.contents\[0\]"):
+        wire.decode(json.dumps({**raw, "contents": [{"uri": 3, "text": "t"}]}), mod.ReadResourceResult)
+
+
+def test_elicitation_params_without_mode_are_a_form() -> None:
+    form = {
+        "message": "Name?",
+        "requestedSchema": {"type": "object", "properties": {"n": {"type": "string"}}},
+    }
+    params = round_trip(form, v2026.ElicitRequestParams)
+    assert isinstance(params, v2026.ElicitRequestFormParams)
+    url = round_trip(
+        {"mode": "url", "message": "Go", "url": "https://example.com"},
+        v2026.ElicitRequestParams,
+    )
+    assert isinstance(url, v2026.ElicitRequestURLParams)
+
+
+def test_enum_schema_family_is_dispatched_by_shape() -> None:
+    cases = {
+        "UntitledSingleSelectEnumSchema": {"type": "string", "enum": ["a", "b"]},
+        "TitledSingleSelectEnumSchema": {"type": "string", "oneOf": [{"const": "a", "title": "A"}]},
+        "UntitledMultiSelectEnumSchema": {"type": "array", "items": {"type": "string", "enum": ["a"]}},
+        "TitledMultiSelectEnumSchema": {"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}},
+        "LegacyTitledEnumSchema": {"type": "string", "enum": ["a"], "enumNames": ["A"]},
+        "StringSchema": {"type": "string", "minLength": 1},
+        "NumberSchema": {"type": "integer", "minimum": 1},
+        "BooleanSchema": {"type": "boolean", "default": True},
+    }
+    for name, raw in cases.items():
+        value = round_trip(raw, v2026.PrimitiveSchemaDefinition)
+        assert type(value).__name__ == name, (name, value)
+
+
+def test_input_responses_are_dispatched() -> None:
+    cases = {
+        "ElicitResult": {"action": "accept", "content": {"n": "x", "k": 2, "m": ["a"]}},
+        "ListRootsResult": {"roots": [{"uri": "file:///r"}]},
+        "CreateMessageResult": {"role": "assistant", "content": {"type": "text", "text": "hi"}, "model": "m"},
+    }
+    for name, raw in cases.items():
+        assert type(round_trip(raw, v2026.InputResponse)).__name__ == name
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_jsonrpc_envelopes_are_dispatched(revision: str) -> None:
+    mod = module(revision)
+    kinds = {
+        "request": {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        "notification": {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "result": {"jsonrpc": "2.0", "id": 1, "result": empty_result(revision)},
+        "error": {"jsonrpc": "2.0", "id": 1, "error": {"code": -32601, "message": "no"}},
+    }
+    names = [type(round_trip(raw, mod.JSONRPCMessage)).__name__ for raw in kinds.values()]
+    assert names[0] == "JSONRPCRequest" and names[1] == "JSONRPCNotification"
+    assert names[2] in {"JSONRPCResponse", "JSONRPCResultResponse"}
+    assert names[3] in {"JSONRPCError", "JSONRPCErrorResponse"}
+    with pytest.raises(msgspec.ValidationError):
+        wire.decode(b'{"jsonrpc":"2.0","id":1}', mod.JSONRPCMessage)
+
+
+def test_batches_only_where_the_revision_has_them() -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+    value = round_trip(batch, v2025_03.JSONRPCMessage)
+    assert [type(v).__name__ for v in value] == ["JSONRPCRequest", "JSONRPCNotification"]
+    for mod in (v2024, v2025_06, v2025, v2026):
+        with pytest.raises(msgspec.ValidationError):
+            wire.decode(json.dumps(batch), mod.JSONRPCMessage)
+
+
+def test_results_resolve_by_result_type_absent_meaning_complete() -> None:
+    results = v2026.TOOLS_CALL.result_type
+    complete = wire.decode(b'{"content":[]}', results)
+    assert isinstance(complete, v2026.CallToolResult) and complete.result_type == "complete"
+    asked = wire.decode(
+        b'{"resultType":"input_required","inputRequests":{"r1":{"method":"roots/list"}},"requestState":"s"}',
+        results,
+    )
+    assert isinstance(asked, v2026.InputRequiredResult)
+    assert isinstance(asked.input_requests["r1"], v2026.ListRootsRequest)
+    assert (
+        json.loads(wire.encode(v2026.InputRequiredResult(request_state="s")))["resultType"]
+        == "input_required"
+    )
+
+
+def test_read_optional_cache_hints_are_never_invented() -> None:
+    raw = {"contents": [], "resultType": "complete"}
+    value = round_trip(raw, v2026.ReadResourceResult)
+    assert value.ttl_ms is msgspec.UNSET
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_method_tables_cover_every_request_and_notification(revision: str) -> None:
+    mod = module(revision)
+    for name, method in mod.REQUESTS.items():
+        assert method.message_type.method == name
+        assert method.result_types and all(isinstance(t, type) for t in method.result_types)
+        assert method.handler.isidentifier()
+        sender = "ClientStub" if "client_to_server" in method.directions else "ServerStub"
+        if method.directions != ("input",):
+            assert callable(getattr(getattr(mod, sender), method.handler))
+    for name, note in mod.NOTIFICATIONS.items():
+        assert note.message_type.method == name
+    stateful = revision != "2026-07-28"
+    assert ("initialize" in mod.REQUESTS) is stateful
+    assert ("server/discover" in mod.REQUESTS) is not stateful
+    assert mod.REQUESTS["ping"].directions == ("client_to_server", "server_to_client") if stateful else True
+    if stateful:
+        assert mod.REQUESTS["ping"].result_type is mod.EmptyResult or mod.REQUESTS["ping"].result_types == (
+            mod.Result,
+        )
+        assert mod.REQUESTS["sampling/createMessage"].directions == ("server_to_client",)
+    else:
+        assert mod.REQUESTS["sampling/createMessage"].directions == ("input",)
+        assert v2026.InputRequiredResult in mod.REQUESTS["tools/call"].result_types
+        assert v2026.InputRequiredResult not in mod.REQUESTS["tools/list"].result_types
+
+
+def test_task_augmented_requests_name_their_task_result() -> None:
+    assert v2025.TOOLS_CALL.task_result_type is v2025.CreateTaskResult
+    assert v2025.TOOLS_LIST.task_result_type is None
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_error_codes(revision: str) -> None:
+    mod = module(revision)
+    assert mod.PARSE_ERROR == -32700 and mod.INVALID_REQUEST == -32600 and mod.METHOD_NOT_FOUND == -32601
+    assert mod.INVALID_PARAMS == -32602 and mod.INTERNAL_ERROR == -32603
+    assert mod.PROTOCOL_VERSION == revision and mod.JSONRPC_VERSION == "2.0"
+    if revision == "2026-07-28":
+        assert (
+            mod.HEADER_MISMATCH,
+            mod.MISSING_REQUIRED_CLIENT_CAPABILITY,
+            mod.UNSUPPORTED_PROTOCOL_VERSION,
+        ) == (-32020, -32021, -32022)
+
+
+def test_latest_is_the_newest_revision() -> None:
+    from mcpbind.generated import LATEST, REVISIONS as MODULES, latest
+
+    assert LATEST == "2026-07-28" and latest.PROTOCOL_VERSION == "2026-07-28"
+    assert latest.CallToolRequest is v2026.CallToolRequest
+    assert MODULES["draft"] == MODULES["2026-07-28"]
