@@ -24,3 +24,10 @@ REVISIONS: Final[dict[str, str]] = {
 """Module of each revision (aliases such as `draft` name their target's module)."""
 
 LATEST: Final = "2026-07-28"
+
+STATELESS: Final[frozenset[str]] = frozenset(
+    {
+        "2026-07-28",
+    }
+)
+"""Revisions without an initialize handshake (every request carries its version and capabilities)."""

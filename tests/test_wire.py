@@ -305,7 +305,8 @@ def test_error_codes(revision: str) -> None:
 
 
 def test_latest_is_the_newest_revision() -> None:
-    from mcpbind.generated import LATEST, REVISIONS as MODULES, latest
+    from mcpbind.generated import LATEST, latest
+    from mcpbind.generated import REVISIONS as MODULES
 
     assert LATEST == "2026-07-28" and latest.PROTOCOL_VERSION == "2026-07-28"
     assert latest.CallToolRequest is v2026.CallToolRequest

@@ -1,0 +1,464 @@
+"""The MCP client: negotiates the era and revision, then speaks the generated typed stub of it.
+
+    async with Client.stdio("python", ["server.py"]) as client:
+        result = await client.call_tool("add", {"a": 1, "b": 2})
+
+`mode` chooses how to connect: "auto" probes with `server/discover` (stateless servers answer it) and
+falls back to `initialize` when the server answers with any other error or not within `probe_timeout`,
+as older servers do; a revision string pins that revision; "legacy" only ever initializes. Requests for
+input from the server (sampling, elicitation, roots) reach the same callbacks in both eras: as requests
+on stateful revisions, as `inputRequests` of an `InputRequiredResult` (answered by retrying) on
+stateless ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType, TracebackType
+from typing import Any, Final
+
+import msgspec
+from msgspec import UNSET
+
+from . import __version__, revisions, wire
+from .engine import IncomingNotification, IncomingRequest
+from .errors import McpError, MethodNotFound, SessionClosed
+from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
+from .methods import NotificationMethod, RequestMethod
+from .mrtr import params_digest
+from .peer import MessageTransport, Peer
+
+__all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
+
+UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
+_MODERN_ERRORS: Final = frozenset({-32020, -32021, -32022})
+_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+_META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
+_META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
+_META_LOG: Final = "io.modelcontextprotocol/logLevel"
+_MAX_ROUNDS: Final = 16
+
+Callback = Callable[[Any], Awaitable[Any]]
+
+
+class Client:
+    def __init__(
+        self,
+        transport: MessageTransport,
+        *,
+        mode: str = "auto",
+        name: str = "mcpbind",
+        version: str = __version__,
+        sampling: Callback | None = None,
+        elicitation: Callback | None = None,
+        roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
+        on_log: Callback | None = None,
+        on_list_changed: Callable[[str], Awaitable[None]] | None = None,
+        on_resource_updated: Callable[[str], Awaitable[None]] | None = None,
+        log_level: str | None = None,
+        request_timeout: float | None = 60.0,
+        probe_timeout: float = 3.0,
+        cache: bool = True,
+    ) -> None:
+        if mode not in ("auto", "legacy") and mode not in revisions.ALL:
+            raise ValueError(f"mode must be 'auto', 'legacy' or a revision in {revisions.ALL}, not {mode!r}")
+        self.transport = transport
+        self.mode = mode
+        self.info = {"name": name, "version": version}
+        self._sampling = sampling
+        self._elicitation = elicitation
+        self._roots = roots
+        self._on_log = on_log
+        self._on_list_changed = on_list_changed
+        self._on_resource_updated = on_resource_updated
+        self.log_level = log_level
+        self.request_timeout = request_timeout
+        self.probe_timeout = probe_timeout
+        self.peer = Peer(transport, on_request=self._on_request, on_notification=self._on_notification)
+        self.revision: str = ""
+        self.module: ModuleType | None = None
+        self.server_info: dict[str, Any] = {}
+        self.server_capabilities: dict[str, Any] = {}
+        self.instructions: str | None = None
+        self.supported_versions: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+        self._progress: dict[Any, Callable[[float, float | None, str | None], Awaitable[None]]] = {}
+        self._tokens = itertools.count(1)
+        self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
+
+    @classmethod
+    def stdio(
+        cls,
+        command: str,
+        args: list[str] | tuple[str, ...] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stderr: str | None = None,
+        **options: Any,
+    ) -> Client:
+        from .stdio import StdioClientTransport
+
+        return cls(StdioClientTransport(command, args, env=env, cwd=cwd, stderr=stderr), **options)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        start = getattr(self.transport, "start", None)
+        if start is not None:
+            await start()
+        self._reader = asyncio.ensure_future(self.peer.run())
+        try:
+            await self._negotiate()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, tp: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.transport.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._reader, 5.0)
+            if not self._reader.done():
+                self._reader.cancel()
+        await self.peer.shutdown("the client closed")
+
+    @property
+    def stateless(self) -> bool:
+        return revisions.is_modern(self.revision)
+
+    @property
+    def stub(self) -> Any:
+        """The negotiated revision's generated `ClientStub`, sending through this client."""
+        assert self.module is not None, "not connected"
+        return self.module.ClientStub(self)
+
+    def capabilities(self) -> dict[str, Any]:
+        caps: dict[str, Any] = {}
+        if self._roots is not None:
+            caps["roots"] = {"listChanged": True}
+        if self._sampling is not None:
+            caps["sampling"] = {}
+        if self._elicitation is not None:
+            caps["elicitation"] = {"form": {}, "url": {}}
+        return caps
+
+    async def _negotiate(self) -> None:
+        if self.mode == "legacy" or (self.mode != "auto" and not revisions.is_modern(self.mode)):
+            await self._initialize(self.mode if self.mode != "legacy" else revisions.STATEFUL[-1])
+            return
+        target = self.mode if self.mode != "auto" else revisions.MODERN[-1]
+        try:
+            await self._discover(target)
+        except McpError as exc:
+            if self.mode == "auto" and exc.code not in _MODERN_ERRORS:
+                await self._initialize(revisions.STATEFUL[-1])
+                return
+            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode == "auto":
+                offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
+                modern = [v for v in revisions.MODERN if v in offered]
+                if modern:
+                    await self._discover(modern[-1])
+                    return
+                await self._initialize(revisions.STATEFUL[-1])
+                return
+            raise
+        except TimeoutError:
+            if self.mode != "auto":
+                raise
+            await self._initialize(revisions.STATEFUL[-1])
+
+    async def _discover(self, revision: str) -> None:
+        self.revision, self.module = revision, revisions.module(revision)
+        try:
+            result = await asyncio.wait_for(self.request("server/discover", {}), self.probe_timeout)
+        except TimeoutError:
+            self.revision, self.module = "", None
+            raise
+        except McpError:
+            self.revision, self.module = "", None
+            raise
+        self.supported_versions = list(result.supported_versions)
+        self.server_capabilities = wire.to_builtins(result.capabilities)
+        self.instructions = None if result.instructions is UNSET else result.instructions
+        meta = result.meta if result.meta is not UNSET else {}
+        self.server_info = wire.to_builtins(meta.get("io.modelcontextprotocol/serverInfo", {})) or {}
+
+    async def _initialize(self, revision: str) -> None:
+        mod = revisions.module(revision)
+        params = wire.convert(
+            {"protocolVersion": revision, "capabilities": self.capabilities(), "clientInfo": self.info},
+            mod.InitializeRequestParams,
+        )
+        # Decode the answer with the newest stateful module: the server may pick an older revision.
+        newest = revisions.module(revisions.STATEFUL[-1])
+        result = await self.peer.request(
+            "initialize", params, wire.decoder(newest.InitializeResult).decode, timeout=self.request_timeout
+        )
+        chosen = result.protocol_version
+        if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
+            raise McpError(
+                f"the server chose protocol version {chosen!r}, which this client does not speak",
+                code=INTERNAL_ERROR,
+            )
+        self.revision, self.module = chosen, revisions.module(chosen)
+        final = wire.convert(wire.to_builtins(result), self.module.InitializeResult)
+        self.server_info = wire.to_builtins(final.server_info)
+        self.server_capabilities = wire.to_builtins(final.capabilities)
+        self.instructions = None if final.instructions is UNSET else final.instructions
+        self.supported_versions = [chosen]
+        await self.notify("notifications/initialized", {})
+        if self.log_level is not None and "logging" in self.server_capabilities:
+            await self.request("logging/setLevel", {"level": self.log_level})
+
+    # -- the Sender interface of the typed stubs ---------------------------------------------------
+
+    async def send_request(self, method: RequestMethod[Any, Any], params: Any) -> Any:
+        return await self.peer.request(
+            method.name,
+            params,
+            wire.decoder(method.result_type).decode,
+            timeout=self.request_timeout,
+            on_cancel=self._send_cancel,
+        )
+
+    async def send_notification(self, method: NotificationMethod[Any], params: Any) -> None:
+        await self.peer.notify(method.name, params)
+
+    async def _send_cancel(self, rid: RequestId) -> None:
+        await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled by the client"})
+
+    # -- requests by name, with JSON-form params --------------------------------------------------
+
+    def _meta(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = dict(extra or {})
+        if self.stateless:
+            meta[_META_VERSION] = self.revision
+            meta[_META_CAPS] = self.capabilities()
+            meta[_META_CLIENT] = self.info
+            if self.log_level is not None:
+                meta[_META_LOG] = self.log_level
+        return meta
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
+        the decoded result. Raises McpError for an error answer."""
+        assert self.module is not None, "not connected"
+        spec = self.module.REQUESTS.get(method)
+        if spec is None:
+            raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
+        body: Any = None
+        full_meta = self._meta(meta)
+        if spec.params_type is not None and (params or full_meta or spec.params_required):
+            data = dict(params or {})
+            if full_meta:
+                data["_meta"] = {**full_meta, **data.get("_meta", {})}
+            body = wire.convert(data, spec.params_type)
+        return await self.peer.request(
+            method,
+            body,
+            wire.decoder(spec.result_type).decode,
+            timeout=timeout or self.request_timeout,
+            on_cancel=self._send_cancel,
+        )
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
+        assert self.module is not None
+        spec = self.module.NOTIFICATIONS[method]
+        body = wire.convert(dict(params or {}), spec.params_type) if spec.params_type is not None else None
+        await self.peer.notify(method, body)
+
+    async def _with_input(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        meta: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """A request that may answer InputRequiredResult: fulfil its input requests and retry."""
+        result = await self.request(method, params, meta=meta, timeout=timeout)
+        for _ in range(_MAX_ROUNDS):
+            if type(result).__name__ != "InputRequiredResult":
+                return result
+            retry = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
+            if result.input_requests is not UNSET:
+                retry["inputResponses"] = {
+                    key: await self._fulfil(wire.to_builtins(req))
+                    for key, req in result.input_requests.items()
+                }
+            if result.request_state is not UNSET:
+                retry["requestState"] = result.request_state
+            result = await self.request(method, retry, meta=meta, timeout=timeout)
+        raise McpError(
+            f"{method}: the server still needed input after {_MAX_ROUNDS} rounds", code=INTERNAL_ERROR
+        )
+
+    async def _fulfil(self, request: dict[str, Any]) -> Any:
+        method, params = request.get("method"), request.get("params") or {}
+        return wire.to_builtins(await self._answer(str(method), params))
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "sampling/createMessage" and self._sampling is not None:
+            return await self._sampling(params)
+        if method == "elicitation/create" and self._elicitation is not None:
+            return await self._elicitation(params)
+        if method == "roots/list" and self._roots is not None:
+            return {"roots": await self._roots()}
+        if method == "ping":
+            return {}
+        raise MethodNotFound(f"this client does not handle {method}")
+
+    # -- conveniences ------------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        await self.request("ping")
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        progress: Callable[[float, float | None, str | None], Awaitable[None]] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Call a tool; returns the revision's CallToolResult (a tool failure has `is_error` set)."""
+        params: dict[str, Any] = {"name": name}
+        if arguments is not None:
+            params["arguments"] = dict(arguments)
+        meta: dict[str, Any] = {}
+        token = None
+        if progress is not None:
+            token = f"p{next(self._tokens)}"
+            self._progress[token] = progress
+            meta["progressToken"] = token
+        try:
+            return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+        finally:
+            if token is not None:
+                self._progress.pop(token, None)
+
+    async def _cached(self, method: str, params: dict[str, Any]) -> Any:
+        key = (method, params_digest(params))
+        if self._cache is not None:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        result = await self.request(method, params)
+        ttl = getattr(result, "ttl_ms", UNSET)
+        if self._cache is not None and ttl is not UNSET and isinstance(ttl, (int, float)) and ttl > 0:
+            self._cache[key] = (time.monotonic() + ttl / 1000.0, result)
+        return result
+
+    async def _list(self, method: str, key: str) -> list[Any]:
+        items: list[Any] = []
+        cursor: str | None = None
+        for _ in range(10_000):
+            params = {"cursor": cursor} if cursor else {}
+            result = await self._cached(method, params)
+            items.extend(getattr(result, key))
+            nxt = getattr(result, "next_cursor", UNSET)
+            if nxt is UNSET or not nxt:
+                return items
+            cursor = nxt
+        raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
+
+    async def list_tools(self) -> list[Any]:
+        return await self._list("tools/list", "tools")
+
+    async def list_resources(self) -> list[Any]:
+        return await self._list("resources/list", "resources")
+
+    async def list_resource_templates(self) -> list[Any]:
+        return await self._list("resources/templates/list", "resource_templates")
+
+    async def list_prompts(self) -> list[Any]:
+        return await self._list("prompts/list", "prompts")
+
+    async def read_resource(self, uri: str) -> Any:
+        if self.stateless:
+            return await self._with_input("resources/read", {"uri": uri})
+        return await self.request("resources/read", {"uri": uri})
+
+    async def get_prompt(self, name: str, arguments: Mapping[str, str] | None = None) -> Any:
+        params: dict[str, Any] = {"name": name}
+        if arguments is not None:
+            params["arguments"] = dict(arguments)
+        return await self._with_input("prompts/get", params)
+
+    async def complete(
+        self, ref: Mapping[str, Any], argument: Mapping[str, str], context: Mapping[str, Any] | None = None
+    ) -> Any:
+        params: dict[str, Any] = {"ref": dict(ref), "argument": dict(argument)}
+        if context is not None:
+            params["context"] = dict(context)
+        return await self.request("completion/complete", params)
+
+    async def subscribe(self, uri: str) -> None:
+        await self.request("resources/subscribe", {"uri": uri})
+
+    async def set_level(self, level: str) -> None:
+        self.log_level = level
+        if not self.stateless:
+            await self.request("logging/setLevel", {"level": level})
+
+    # -- incoming ----------------------------------------------------------------------------------
+
+    async def _on_request(self, event: IncomingRequest) -> bytes | None:
+        mod = self.module
+        try:
+            if mod is None:
+                raise McpError("not initialized", code=-32600)
+            spec = mod.REQUESTS.get(event.method)
+            if spec is None or "server_to_client" not in spec.directions:
+                raise MethodNotFound(f"Method not found: {event.method}")
+            params = msgspec.json.decode(event.params) if event.params is not None else {}
+            if spec.params_type is not None and event.params is not None:
+                wire.decoder(spec.params_type).decode(event.params)  # validate against the revision
+            answer = await self._answer(event.method, params)
+            return encode_result(event.id, wire.convert(wire.to_builtins(answer), spec.result_type))
+        except McpError as exc:
+            return encode_error(event.id, exc.code, exc.message, exc.data)
+        except msgspec.ValidationError as exc:
+            return encode_error(event.id, -32602, f"Invalid params: {exc}")
+        except (SessionClosed, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
+
+    async def _on_notification(self, event: IncomingNotification) -> None:
+        params = msgspec.json.decode(event.params) if event.params is not None else {}
+        method = event.method
+        if method == "notifications/progress":
+            callback = self._progress.get(params.get("progressToken"))
+            if callback is not None:
+                await callback(params.get("progress", 0), params.get("total"), params.get("message"))
+        elif method == "notifications/message":
+            if self._on_log is not None:
+                await self._on_log(params)
+        elif method.endswith("/list_changed"):
+            kind = method.split("/")[1]
+            if self._cache is not None:
+                self._cache = {k: v for k, v in self._cache.items() if not k[0].startswith(kind)}
+            if self._on_list_changed is not None:
+                await self._on_list_changed(kind)
+        elif method == "notifications/resources/updated":
+            if self._on_resource_updated is not None:
+                await self._on_resource_updated(params.get("uri", ""))

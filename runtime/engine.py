@@ -1,0 +1,206 @@
+"""The sans-I/O core of a JSON-RPC connection: ids, correlation, framing. No sockets, tasks or clocks.
+
+An `Endpoint` turns outgoing calls into bytes and incoming bytes into events. It never blocks and never
+does I/O, so it is tested directly; the asyncio layers (`mcpbind.peer`) feed it and act on its events.
+
+    endpoint = Endpoint()
+    rid, data = endpoint.request("ping", None, decode=decode_result)   # bytes to send
+    for event in endpoint.receive(line):                                # bytes received
+        ...  # IncomingRequest, IncomingNotification, Answered, Failed, Reply
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeAlias
+
+import msgspec
+
+from . import jsonrpc
+from .errors import McpError, SessionClosed
+from .jsonrpc import RequestId
+
+__all__ = [
+    "Endpoint",
+    "IncomingRequest",
+    "IncomingNotification",
+    "Answered",
+    "Failed",
+    "Reply",
+    "Event",
+    "LineBuffer",
+    "LineTooLong",
+]
+
+ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    id: RequestId
+    method: str
+    params: msgspec.Raw | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingNotification:
+    method: str
+    params: msgspec.Raw | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """A request of ours was answered with a result, decoded into its method's result type."""
+
+    id: RequestId
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A request of ours failed: the peer answered with an error, its result did not decode, or the
+    connection closed."""
+
+    id: RequestId
+    error: BaseException
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Bytes the endpoint itself must send (the error answer to malformed input)."""
+
+    data: bytes
+    reason: str
+
+
+Event: TypeAlias = IncomingRequest | IncomingNotification | Answered | Failed | Reply
+
+
+@dataclass(slots=True)
+class _Pending:
+    method: str
+    decode: ResultDecoder
+
+
+@dataclass
+class Endpoint:
+    """One side of a JSON-RPC 2.0 connection.
+
+    `batches` accepts JSON-RPC batches (only MCP 2025-03-26 has them); `id_prefix` makes request ids of
+    this side distinguishable in logs.
+    """
+
+    batches: bool = False
+    _next: int = 0
+    _pending: dict[RequestId, _Pending] = field(default_factory=dict)
+    closed: bool = False
+
+    def request(self, method: str, params: Any, decode: ResultDecoder) -> tuple[RequestId, bytes]:
+        """Allocate an id for a request; the answer will come back as `Answered`/`Failed` with that id."""
+        if self.closed:
+            raise SessionClosed("the connection is closed")
+        self._next += 1
+        rid = self._next
+        self._pending[rid] = _Pending(method, decode)
+        return rid, jsonrpc.encode_request(rid, method, params)
+
+    def forget(self, rid: RequestId) -> None:
+        """Stop waiting for `rid` (after a timeout or a cancellation); a late answer is then ignored."""
+        self._pending.pop(rid, None)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def notify(self, method: str, params: Any) -> bytes:
+        return jsonrpc.encode_notification(method, params)
+
+    def respond(self, rid: RequestId, result: Any) -> bytes:
+        return jsonrpc.encode_result(rid, result)
+
+    def respond_error(self, rid: RequestId | None, error: McpError) -> bytes:
+        return jsonrpc.encode_error(rid, error.code, error.message, error.data)
+
+    def receive(self, data: bytes | memoryview) -> list[Event]:
+        """Events for one framed message (a line on stdio, a body on HTTP)."""
+        events: list[Event] = []
+        for message in jsonrpc.parse(data, batches=self.batches):
+            if isinstance(message, jsonrpc.Request):
+                events.append(IncomingRequest(message.id, message.method, message.params))
+            elif isinstance(message, jsonrpc.Notification):
+                events.append(IncomingNotification(message.method, message.params))
+            elif isinstance(message, jsonrpc.Response):
+                pending = self._pending.pop(message.id, None)
+                if pending is None:
+                    continue  # an answer to nothing we wait for (timed out, or never sent): drop it
+                try:
+                    events.append(Answered(message.id, pending.decode(message.result)))
+                except msgspec.ValidationError as exc:
+                    bad = McpError(f"invalid result for {pending.method}: {exc}", code=jsonrpc.INVALID_PARAMS)
+                    events.append(Failed(message.id, bad))
+            elif isinstance(message, jsonrpc.ErrorResponse):
+                pending = self._pending.pop(message.id, None) if message.id is not None else None
+                if pending is not None and message.id is not None:
+                    events.append(Failed(message.id, McpError.from_error(message.error)))
+            elif message.reply is not None:
+                events.append(Reply(message.reply, message.reason))
+        return events
+
+    def close(self, reason: str = "the connection closed") -> list[Event]:
+        """Fail every pending request; further requests raise `SessionClosed`."""
+        self.closed = True
+        failed: list[Event] = [
+            Failed(rid, SessionClosed(f"{reason} before {p.method} was answered"))
+            for rid, p in self._pending.items()
+        ]
+        self._pending.clear()
+        return failed
+
+
+class LineTooLong(Exception):
+    """A line exceeded the configured limit; its bytes up to the next newline are discarded."""
+
+
+DEFAULT_MAX_LINE: Final = 16 * 1024 * 1024
+
+
+@dataclass
+class LineBuffer:
+    """Newline framing for stdio, sans I/O: feed bytes, get complete lines; partial lines wait.
+
+    A line longer than `max_line` is reported once (as a `LineTooLong` in the output) and skipped up to
+    its newline, so that one oversized message costs nothing but itself.
+    """
+
+    max_line: int = DEFAULT_MAX_LINE
+    _buf: bytearray = field(default_factory=bytearray)
+    _skipping: bool = False
+
+    def feed(self, data: bytes) -> list[bytes | LineTooLong]:
+        out: list[bytes | LineTooLong] = []
+        buf = self._buf
+        buf += data
+        start = 0
+        while True:
+            end = buf.find(b"\n", start)
+            if end < 0:
+                break
+            if self._skipping:
+                self._skipping = False
+            else:
+                line = bytes(buf[start:end]).strip()
+                if len(line) > self.max_line:
+                    out.append(
+                        LineTooLong(f"message of {len(line)} bytes exceeds the limit of {self.max_line}")
+                    )
+                elif line:
+                    out.append(line)
+            start = end + 1
+        del buf[:start]
+        if len(buf) > self.max_line and not self._skipping:
+            out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
+            self._skipping = True
+        if self._skipping:
+            buf.clear()
+        return out

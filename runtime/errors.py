@@ -1,0 +1,83 @@
+"""Exceptions: every failure a peer can report surfaces as an `McpError` carrying the JSON-RPC error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+
+from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ErrorObject
+
+__all__ = [
+    "McpError",
+    "MethodNotFound",
+    "InvalidParams",
+    "InvalidRequest",
+    "InternalError",
+    "SessionClosed",
+    "RequestTimeout",
+    "RESOURCE_NOT_FOUND",
+]
+
+RESOURCE_NOT_FOUND = -32002
+"""Resource not found, in the revisions before 2026-07-28 (which answers -32602 instead)."""
+
+
+class McpError(Exception):
+    """A JSON-RPC error: raised by handlers to answer with it, and by clients when a peer answers with it."""
+
+    code: int = INTERNAL_ERROR
+
+    def __init__(self, message: str, *, code: int | None = None, data: Any = UNSET) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.data = data
+
+    @property
+    def error(self) -> ErrorObject:
+        return ErrorObject(self.code, self.message, self.data)
+
+    @classmethod
+    def from_error(cls, error: ErrorObject) -> McpError:
+        kind = _BY_CODE.get(error.code, McpError)
+        exc = kind(error.message, code=error.code, data=error.data)
+        return exc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, message={self.message!r})"
+
+
+class MethodNotFound(McpError):
+    code = METHOD_NOT_FOUND
+
+
+class InvalidParams(McpError):
+    code = INVALID_PARAMS
+
+
+class InvalidRequest(McpError):
+    code = INVALID_REQUEST
+
+
+class InternalError(McpError):
+    code = INTERNAL_ERROR
+
+
+_BY_CODE: dict[int, type[McpError]] = {
+    METHOD_NOT_FOUND: MethodNotFound,
+    INVALID_PARAMS: InvalidParams,
+    INVALID_REQUEST: InvalidRequest,
+    INTERNAL_ERROR: InternalError,
+}
+
+
+class SessionClosed(Exception):
+    """The connection ended while a request was pending, or a request was made after it ended."""
+
+
+class RequestTimeout(McpError):
+    """No answer came within the request's timeout (the request was cancelled at the peer)."""
+
+    code = -32001

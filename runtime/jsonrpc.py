@@ -1,0 +1,193 @@
+"""JSON-RPC 2.0 framing, sans-I/O: bytes in, classified messages out; messages in, bytes out.
+
+Incoming messages are decoded once into a small envelope whose `params`/`result` stay raw JSON
+(`msgspec.Raw`), so the session decodes them straight into the method's generated type, with no
+intermediate dicts. Anything that is not a valid JSON-RPC 2.0 message becomes a `Malformed` carrying the
+error response the spec prescribes (-32700 for bad JSON, -32600 for a bad envelope).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeAlias
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from . import wire
+
+__all__ = [
+    "PARSE_ERROR",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "INVALID_PARAMS",
+    "INTERNAL_ERROR",
+    "RequestId",
+    "ErrorObject",
+    "Request",
+    "Notification",
+    "Response",
+    "ErrorResponse",
+    "Malformed",
+    "Message",
+    "parse",
+    "encode_request",
+    "encode_notification",
+    "encode_result",
+    "encode_error",
+]
+
+PARSE_ERROR: Final = -32700
+INVALID_REQUEST: Final = -32600
+METHOD_NOT_FOUND: Final = -32601
+INVALID_PARAMS: Final = -32602
+INTERNAL_ERROR: Final = -32603
+
+RequestId: TypeAlias = str | int | float
+"""A JSON-RPC request id as MCP allows it (string or number)."""
+
+
+class ErrorObject(msgspec.Struct, omit_defaults=True):
+    """The `error` member of a JSON-RPC error response."""
+
+    code: int
+    message: str
+    data: Any = UNSET
+
+
+class _Envelope(msgspec.Struct):
+    # Every member optional: classification below decides what the combination means.
+    jsonrpc: Any = UNSET
+    id: Any = UNSET
+    method: Any = UNSET
+    params: msgspec.Raw | UnsetType = UNSET
+    result: msgspec.Raw | UnsetType = UNSET
+    error: Any = UNSET
+
+
+class Request(msgspec.Struct, frozen=True):
+    id: RequestId
+    method: str
+    params: msgspec.Raw | None
+    """The raw JSON of `params`, decoded by the session into the method's params type; None if absent."""
+
+
+class Notification(msgspec.Struct, frozen=True):
+    method: str
+    params: msgspec.Raw | None
+
+
+class Response(msgspec.Struct, frozen=True):
+    id: RequestId
+    result: msgspec.Raw
+
+
+class ErrorResponse(msgspec.Struct, frozen=True):
+    id: RequestId | None
+    error: ErrorObject
+
+
+class Malformed(msgspec.Struct, frozen=True):
+    """Input that is not a valid message; `reply` is the error response to send (None: send nothing)."""
+
+    reason: str
+    reply: bytes | None
+
+
+Message: TypeAlias = Request | Notification | Response | ErrorResponse | Malformed
+
+_single = msgspec.json.Decoder(_Envelope)
+_any = msgspec.json.Decoder(_Envelope | list[msgspec.Raw])
+_error_object = msgspec.json.Decoder(ErrorObject)
+_encode = wire.encode
+
+
+_STRUCTURED: Final = (ord("{"), ord("["))
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _classify(env: _Envelope) -> Message:
+    rid = env.id
+    if env.jsonrpc != "2.0":
+        return _malformed(rid, '`jsonrpc` must be "2.0"')
+    if env.method is not UNSET:
+        if not isinstance(env.method, str):
+            return _malformed(rid, "`method` must be a string")
+        params = None if env.params is UNSET else env.params
+        if params is not None and memoryview(params)[0] not in _STRUCTURED:
+            return _malformed(rid, "`params` must be an object")
+        if rid is UNSET:
+            return Notification(env.method, params)
+        if not _valid_id(rid):
+            return _malformed(None, "`id` must be a string or a number")
+        return Request(rid, env.method, params)
+    if not isinstance(env.result, UnsetType):
+        if not _valid_id(rid):
+            return Malformed("response without a valid id", None)
+        return Response(rid, env.result)
+    if env.error is not UNSET:
+        try:
+            error = msgspec.convert(env.error, ErrorObject)
+        except msgspec.ValidationError:
+            return Malformed("error response with an invalid `error`", None)
+        return ErrorResponse(rid if _valid_id(rid) else None, error)
+    return _malformed(rid, "neither a request, a notification nor a response")
+
+
+def _malformed(rid: Any, reason: str) -> Malformed:
+    reply_id = rid if _valid_id(rid) else None
+    return Malformed(reason, encode_error(reply_id, INVALID_REQUEST, f"Invalid request: {reason}"))
+
+
+def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
+    """Classify one framed JSON text; a batch (where `batches` allows it) gives one message per item."""
+    try:
+        env = (_any if batches else _single).decode(data)
+    except msgspec.DecodeError as exc:
+        if isinstance(exc, msgspec.ValidationError):
+            # Valid JSON of the wrong shape (an array without batches, a scalar...).
+            return [_malformed(None, str(exc))]
+        return [Malformed("parse error", encode_error(None, PARSE_ERROR, f"Parse error: {exc}"))]
+    if isinstance(env, _Envelope):
+        return [_classify(env)]
+    if not env:
+        return [_malformed(None, "empty batch")]
+    out: list[Message] = []
+    for item in env:
+        try:
+            out.append(_classify(_single.decode(item)))
+        except msgspec.DecodeError as exc:
+            out.append(_malformed(None, str(exc)))
+    return out
+
+
+# Encoding builds the envelope around already-encoded params/results: one pass, no dict copies.
+
+
+def encode_request(rid: RequestId, method: str, params: Any) -> bytes:
+    head = b'{"jsonrpc":"2.0","id":' + _encode(rid) + b',"method":' + _encode(method)
+    if params is None:
+        return head + b"}"
+    return head + b',"params":' + _encode(params) + b"}"
+
+
+def encode_notification(method: str, params: Any) -> bytes:
+    head = b'{"jsonrpc":"2.0","method":' + _encode(method)
+    if params is None:
+        return head + b"}"
+    return head + b',"params":' + _encode(params) + b"}"
+
+
+def encode_result(rid: RequestId, result: Any) -> bytes:
+    return b'{"jsonrpc":"2.0","id":' + _encode(rid) + b',"result":' + _encode(result) + b"}"
+
+
+def encode_error(rid: RequestId | None, code: int, message: str, data: Any = UNSET) -> bytes:
+    """An error response; without a known request id (a parse error) the `id` member is left out, as the
+    2025-11-25 and later schemas allow (they admit no `null` id)."""
+    error = _encode(ErrorObject(code, message, data))
+    if rid is None:
+        return b'{"jsonrpc":"2.0","error":' + error + b"}"
+    return b'{"jsonrpc":"2.0","id":' + _encode(rid) + b',"error":' + error + b"}"

@@ -1,0 +1,197 @@
+"""The asyncio layer over the sans-I/O `Endpoint`: one read loop, handler tasks, awaited requests.
+
+A transport is anything with `read()` (one framed message, or None at end of input) and `write()`
+(one framed message). `Peer` feeds what it reads to the endpoint, runs incoming requests as tasks
+(bounded in number), resolves the futures of its own requests, and on shutdown fails whatever is
+still pending with `SessionClosed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import msgspec
+
+from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
+from .errors import McpError, RequestTimeout, SessionClosed
+from .jsonrpc import RequestId
+
+__all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler"]
+
+log = logging.getLogger("mcpbind")
+
+
+class MessageTransport(Protocol):
+    async def read(self) -> bytes | None:
+        """The next framed message, or None when the peer has closed its side."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send one framed message."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+RequestHandler = Callable[[IncomingRequest], Awaitable[bytes | None]]
+"""Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
+NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
+
+
+class Peer:
+    def __init__(
+        self,
+        transport: MessageTransport,
+        *,
+        on_request: RequestHandler,
+        on_notification: NotificationHandler,
+        max_concurrency: int = 64,
+        batches: bool = False,
+    ) -> None:
+        self.transport = transport
+        self.endpoint = Endpoint(batches=batches)
+        self._on_request = on_request
+        self._on_notification = on_notification
+        self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        self._running: dict[RequestId, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._write_lock = asyncio.Lock()
+        self.closed = asyncio.Event()
+
+    # -- outgoing -----------------------------------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        async with self._write_lock:
+            await self.transport.write(data)
+
+    async def request(
+        self,
+        method: str,
+        params: Any,
+        decode: ResultDecoder,
+        *,
+        timeout: float | None = None,
+        on_cancel: Callable[[RequestId], Awaitable[None]] | None = None,
+    ) -> Any:
+        """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
+        rid, data = self.endpoint.request(method, params, decode)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = future
+        try:
+            await self.send(data)
+            if timeout is None:
+                return await future
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self.endpoint.forget(rid)
+            if on_cancel is not None:
+                with contextlib.suppress(Exception):
+                    await on_cancel(rid)
+            raise RequestTimeout(f"{method} got no answer within {timeout} s") from None
+        except asyncio.CancelledError:
+            self.endpoint.forget(rid)
+            if on_cancel is not None and not self.closed.is_set():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(on_cancel(rid))
+            raise
+        finally:
+            self._waiting.pop(rid, None)
+
+    async def notify(self, method: str, params: Any) -> None:
+        await self.send(self.endpoint.notify(method, params))
+
+    # -- incoming -----------------------------------------------------------------------------------
+
+    def cancel_incoming(self, rid: RequestId) -> bool:
+        """Cancel the handler of an incoming request (on `notifications/cancelled`)."""
+        task = self._running.get(rid)
+        if task is None:
+            return False
+        task.cancel()
+        return True
+
+    async def _serve(self, event: IncomingRequest) -> None:
+        try:
+            async with self._slots:
+                reply = await self._on_request(event)
+            if reply is not None:
+                await self.send(reply)
+        except asyncio.CancelledError:
+            pass  # cancelled by the peer: the spec says no response is sent
+        except Exception:  # a transport that broke while answering
+            log.exception("could not answer request %r", event.id)
+        finally:
+            self._running.pop(event.id, None)
+
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _notified(self, event: IncomingNotification) -> None:
+        try:
+            await self._on_notification(event)
+        except Exception:
+            log.exception("notification handler for %s failed", event.method)
+
+    async def feed(self, data: bytes) -> None:
+        """Process one framed message."""
+        for event in self.endpoint.receive(data):
+            if isinstance(event, IncomingRequest):
+                if event.id in self._running:
+                    err = McpError(f"request id {event.id!r} is already in use", code=-32600)
+                    await self.send(self.endpoint.respond_error(event.id, err))
+                    continue
+                self._running[event.id] = self._spawn(self._serve(event))
+            elif isinstance(event, IncomingNotification):
+                # Notifications are handled in order, before the next message is read.
+                await self._notified(event)
+            elif isinstance(event, Answered):
+                future = self._waiting.get(event.id)
+                if future is not None and not future.done():
+                    future.set_result(event.result)
+            elif isinstance(event, Failed):
+                future = self._waiting.get(event.id)
+                if future is not None and not future.done():
+                    future.set_exception(event.error)
+            elif isinstance(event, Reply):
+                log.warning("malformed input: %s", event.reason)
+                await self.send(event.data)
+
+    async def run(self) -> None:
+        """Read until the transport ends, then fail what is pending and cancel running handlers."""
+        try:
+            while True:
+                data = await self.transport.read()
+                if data is None:
+                    break
+                await self.feed(data)
+        finally:
+            await self.shutdown("the connection closed")
+
+    async def shutdown(self, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for event in self.endpoint.close(reason):
+            if isinstance(event, Failed):
+                future = self._waiting.get(event.id)
+                if future is not None and not future.done():
+                    future.set_exception(event.error)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(SessionClosed(reason))
+        for task in list(self._running.values()):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def decode_with(decoder: msgspec.json.Decoder[Any]) -> ResultDecoder:
+    return decoder.decode

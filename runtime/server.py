@@ -1,0 +1,926 @@
+"""The MCP server: tools, resources, prompts and completions from typed functions, served in every era.
+
+One `Server` serves every revision at once. A client that opens with `initialize` gets the highest
+stateful revision both support, for the life of the connection; a request that carries its protocol
+version in `_meta` is served statelessly (2026-07-28 on). Results are built once as plain JSON data and
+converted into the negotiated revision's generated types, so that what goes on the wire is exactly what
+that revision's schema allows (members a revision lacks are not sent).
+
+    server = Server("demo", "1.0.0")
+
+    @server.tool()
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    server.run_stdio()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final, TypeVar
+
+import msgspec
+from msgspec import UNSET
+
+from . import revisions, wire
+from .engine import IncomingNotification, IncomingRequest
+from .errors import RESOURCE_NOT_FOUND, InvalidParams, InvalidRequest, McpError, MethodNotFound
+from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
+from .mrtr import StateSealer, params_digest
+from .peer import MessageTransport, Peer
+from .signature import Signature, inspect_function
+from .uritemplate import UriTemplate
+
+__all__ = ["Server", "Context", "ToolError", "ElicitOutcome", "LOG_LEVELS"]
+
+log = logging.getLogger("mcpbind.server")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+_META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
+_META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
+_META_LOG: Final = "io.modelcontextprotocol/logLevel"
+_META_SERVER: Final = "io.modelcontextprotocol/serverInfo"
+_META_SUBSCRIPTION: Final = "io.modelcontextprotocol/subscriptionId"
+UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
+MISSING_REQUIRED_CLIENT_CAPABILITY: Final = -32021
+
+
+class ToolError(Exception):
+    """Raised by a tool to report a failure the model should see (a result with `isError: true`)."""
+
+
+@dataclass(frozen=True)
+class ElicitOutcome:
+    """The user's answer to an elicitation: `action` is accept, decline or cancel."""
+
+    action: str
+    content: dict[str, Any] | None = None
+
+
+class _NeedInput(Exception):
+    """A stateless handler asked for input it does not have yet: the request answers InputRequiredResult."""
+
+    def __init__(self, key: str, request: dict[str, Any]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.request = request
+
+
+# -- registrations ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tool:
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
+
+
+@dataclass
+class _Resource:
+    uri: str
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+
+
+@dataclass
+class _Template:
+    template: UriTemplate
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+    context_param: str | None
+
+
+@dataclass
+class _Prompt:
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _text(value: Any) -> dict[str, Any]:
+    return {"type": "text", "text": value if isinstance(value, str) else msgspec.json.encode(value).decode()}
+
+
+def _content_list(value: Any) -> list[dict[str, Any]]:
+    """Tool/prompt return values as content blocks (JSON form)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [b for item in value for b in _content_list(item)]
+    if isinstance(value, msgspec.Struct):
+        return [wire.to_builtins(value)]
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return [value]
+    return [_text(value)]
+
+
+# -- the request context ---------------------------------------------------------------------------
+
+
+class Context:
+    """What a handler knows of the request it serves, and what it may do while serving it."""
+
+    def __init__(
+        self,
+        conn: _Connection,
+        request_id: RequestId,
+        revision: str,
+        meta: dict[str, Any] | None,
+        client_capabilities: dict[str, Any],
+        answers: dict[str, Any] | None = None,
+    ) -> None:
+        self._conn = conn
+        self.request_id = request_id
+        self.revision = revision
+        self.module: ModuleType = revisions.module(revision)
+        self.meta: dict[str, Any] = meta or {}
+        self.client_capabilities = client_capabilities
+        self._answers = answers if answers is not None else {}
+        self._asked = 0
+        self.progress_token = self.meta.get("progressToken")
+
+    @property
+    def stateless(self) -> bool:
+        return revisions.is_modern(self.revision)
+
+    @property
+    def server(self) -> Server:
+        return self._conn.server
+
+    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Report progress, if the client asked for it (`progressToken`)."""
+        if self.progress_token is None:
+            return
+        params = _drop_none(
+            {"progressToken": self.progress_token, "progress": progress, "total": total, "message": message}
+        )
+        await self._conn.notify("notifications/progress", params, self.module)
+
+    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send a log message to the client, if its level is at or above the one the client chose."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {level!r}")
+        wanted = self.meta.get(_META_LOG) if self.stateless else self._conn.log_level
+        if self.stateless and wanted is None:
+            return  # 2026-07-28: no level in the request means no log messages for it
+        if wanted is not None and LOG_LEVELS.index(level) < LOG_LEVELS.index(wanted):
+            return
+        await self._conn.notify(
+            "notifications/message", _drop_none({"level": level, "data": data, "logger": logger}), self.module
+        )
+
+    # Input from the user or the model: a server->client request on stateful revisions, an
+    # InputRequiredResult (and a re-run of the handler with the answers) on stateless ones.
+
+    async def _ask(self, method: str, capability: str, params: dict[str, Any], result: str) -> Any:
+        if capability not in self.client_capabilities:
+            raise McpError(
+                f"the client does not support {method} (no `{capability}` capability)",
+                code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
+                data={"requiredCapabilities": {capability: {}}} if self.stateless else UNSET,
+            )
+        key = f"{method.split('/')[0]}-{self._asked}"
+        self._asked += 1
+        if self.stateless:
+            if key in self._answers:
+                return wire.convert(self._answers[key], getattr(self.module, result))
+            raise _NeedInput(key, {"method": method, "params": params})
+        return await self._conn.ask(method, params, getattr(self.module, result), self.module)
+
+    async def elicit(self, message: str, schema: dict[str, Any], *, url: str | None = None) -> ElicitOutcome:
+        """Ask the user; `schema` is the requested (flat) JSON Schema of an object."""
+        params: dict[str, Any] = {"message": message, "requestedSchema": schema}
+        if url is not None:
+            params = {"mode": "url", "message": message, "url": url, "elicitationId": f"e{self._asked}"}
+        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult")
+        content = answer.content if answer.content is not UNSET else None
+        return ElicitOutcome(answer.action, content)
+
+    async def sample(self, messages: Sequence[dict[str, Any]], max_tokens: int, **options: Any) -> Any:
+        """Ask the client's model; returns the revision's CreateMessageResult."""
+        params = {"messages": list(messages), "maxTokens": max_tokens, **options}
+        return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult")
+
+    async def list_roots(self) -> list[Any]:
+        """The client's roots (the revision's Root structs)."""
+        result = await self._ask("roots/list", "roots", {}, "ListRootsResult")
+        return list(result.roots)
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(
+        self,
+        name: str,
+        version: str = "0.1.0",
+        *,
+        title: str | None = None,
+        instructions: str | None = None,
+        revisions_served: Iterable[str] = revisions.ALL,
+        page_size: int = 100,
+        state_secret: bytes | None = None,
+        list_ttl_ms: int = 0,
+        max_concurrency: int = 64,
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.title = title
+        self.instructions = instructions
+        self.revisions = tuple(revisions_served)
+        for rev in self.revisions:
+            if rev not in revisions.ALL:
+                raise ValueError(f"unknown revision {rev!r}")
+        self.page_size = page_size
+        self.list_ttl_ms = list_ttl_ms
+        self.max_concurrency = max_concurrency
+        self.sealer = StateSealer(state_secret)
+        self._tools: dict[str, _Tool] = {}
+        self._resources: dict[str, _Resource] = {}
+        self._templates: list[_Template] = []
+        self._prompts: dict[str, _Prompt] = {}
+        self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._connections: set[_Connection] = set()
+        self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+    # -- registration ------------------------------------------------------------------------------
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return _drop_none({"name": self.name, "version": self.version, "title": self.title})
+
+    def tool(
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        annotations: dict[str, Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        icons: list[dict[str, Any]] | None = None,
+        input_schema: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Register a function as a tool; its parameters' type hints make the input schema."""
+
+        def register(fn: F) -> F:
+            tool_name = name or fn.__name__
+            sig = inspect_function(fn, Context, name=tool_name)
+            definition = _drop_none(
+                {
+                    "name": tool_name,
+                    "title": title,
+                    "description": description or inspect.getdoc(fn),
+                    "inputSchema": input_schema or sig.input_schema,
+                    "outputSchema": sig.output_schema,
+                    "annotations": annotations,
+                    "icons": icons,
+                    "_meta": meta,
+                }
+            )
+            self._tools[tool_name] = _Tool(tool_name, fn, sig, definition)
+            self._changed("tools")
+            return fn
+
+        return register
+
+    def remove_tool(self, name: str) -> None:
+        del self._tools[name]
+        self._changed("tools")
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        ttl_ms: int = 0,
+        cache_scope: str = "private",
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Register a resource; a URI with `{variables}` is an RFC 6570 template."""
+
+        def register(fn: F) -> F:
+            definition = _drop_none(
+                {
+                    "name": name or fn.__name__,
+                    "title": title,
+                    "description": description or inspect.getdoc(fn),
+                    "mimeType": mime_type,
+                    "_meta": meta,
+                }
+            )
+            if "{" in uri:
+                template = UriTemplate(uri)
+                ctx_param = next(
+                    (p for p, h in _hints(fn).items() if isinstance(h, type) and issubclass(h, Context)), None
+                )
+                self._templates.append(
+                    _Template(
+                        template,
+                        fn,
+                        {**definition, "uriTemplate": uri},
+                        mime_type,
+                        ttl_ms,
+                        cache_scope,
+                        ctx_param,
+                    )
+                )
+            else:
+                self._resources[uri] = _Resource(
+                    uri, fn, {**definition, "uri": uri}, mime_type, ttl_ms, cache_scope
+                )
+            self._changed("resources")
+            return fn
+
+        return register
+
+    def prompt(
+        self, name: str | None = None, *, description: str | None = None, title: str | None = None
+    ) -> Callable[[F], F]:
+        """Register a function as a prompt; its parameters are the prompt's (string) arguments."""
+
+        def register(fn: F) -> F:
+            prompt_name = name or fn.__name__
+            sig = inspect_function(fn, Context, name=prompt_name)
+            required = set(sig.input_schema.get("required", []))
+            arguments = [
+                _drop_none(
+                    {
+                        "name": arg,
+                        "required": arg in required,
+                        "description": sig.input_schema["properties"].get(arg, {}).get("description"),
+                    }
+                )
+                for arg in sig.names
+            ]
+            definition = _drop_none(
+                {
+                    "name": prompt_name,
+                    "title": title,
+                    "description": description or inspect.getdoc(fn),
+                    "arguments": arguments,
+                }
+            )
+            self._prompts[prompt_name] = _Prompt(prompt_name, fn, sig, definition)
+            self._changed("prompts")
+            return fn
+
+        return register
+
+    def completion(self, kind: str, name: str) -> Callable[[F], F]:
+        """Register completions for a prompt's (`"prompt"`) or a template's (`"resource"`) arguments:
+        `fn(argument_name, value, context_arguments) -> list[str]`."""
+
+        def register(fn: F) -> F:
+            self._completions[(kind, name)] = fn
+            return fn
+
+        return register
+
+    def _changed(self, kind: str) -> None:
+        self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}
+        for conn in list(self._connections):
+            conn.list_changed(kind)
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell every client subscribed to `uri` that it changed."""
+        for conn in list(self._connections):
+            await conn.resource_updated(uri)
+
+    # -- capabilities and discovery ----------------------------------------------------------------
+
+    def capabilities(self) -> dict[str, Any]:
+        caps: dict[str, Any] = {"logging": {}}
+        if self._tools:
+            caps["tools"] = {"listChanged": True}
+        if self._resources or self._templates:
+            caps["resources"] = {"subscribe": True, "listChanged": True}
+        if self._prompts:
+            caps["prompts"] = {"listChanged": True}
+        if self._completions:
+            caps["completions"] = {}
+        return caps
+
+    # -- serving -----------------------------------------------------------------------------------
+
+    async def serve(self, transport: MessageTransport) -> None:
+        """Serve one connection until its transport ends."""
+        conn = _Connection(self, transport)
+        self._connections.add(conn)
+        try:
+            await conn.peer.run()
+        finally:
+            self._connections.discard(conn)
+            await transport.close()
+
+    async def serve_stdio(self, *, max_line: int | None = None) -> None:
+        from .stdio import DEFAULT_MAX_LINE, StdioServerTransport
+
+        transport = StdioServerTransport(max_line=max_line or DEFAULT_MAX_LINE)
+        await transport.start()
+        await self.serve(transport)
+
+    def run_stdio(self) -> None:
+        """Serve stdin/stdout until stdin closes."""
+        asyncio.run(self.serve_stdio())
+
+    # -- method implementations (revision-neutral JSON data in, JSON data out) ---------------------
+
+    def _page(self, items: Sequence[Any], cursor: str | None) -> tuple[Sequence[Any], str | None]:
+        start = 0
+        if cursor:
+            try:
+                start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+            except ValueError:
+                raise InvalidParams(f"invalid cursor {cursor!r}") from None
+            if not 0 <= start <= len(items):
+                raise InvalidParams(f"invalid cursor {cursor!r}")
+        end = start + self.page_size
+        nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+        return items[start:end], nxt
+
+    def _listed(self, revision: str, kind: str, type_name: str) -> tuple[Any, ...]:
+        """The registry's definitions converted for `revision`, once per change of the registry."""
+        key = (revision, kind)
+        cached = self._list_cache.get(key)
+        if cached is None:
+            mod = revisions.module(revision)
+            source: Iterable[dict[str, Any]]
+            if kind == "tools":
+                source = (t.definition for t in self._tools.values())
+            elif kind == "resources":
+                source = (r.definition for r in self._resources.values())
+            elif kind == "templates":
+                source = (t.definition for t in self._templates)
+            else:
+                source = (p.definition for p in self._prompts.values())
+            tp = getattr(mod, type_name)
+            cached = self._list_cache[key] = tuple(wire.convert(d, tp) for d in source)
+        return cached
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
+        tool = self._tools.get(name)
+        if tool is None:
+            raise InvalidParams(f"Unknown tool: {name}")
+        sig = tool.signature
+        try:
+            args = msgspec.convert(arguments or {}, sig.arguments)
+        except msgspec.ValidationError as exc:
+            return {"content": [_text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+        kwargs = {n: getattr(args, n) for n in sig.names}
+        if sig.context_param:
+            kwargs[sig.context_param] = ctx
+        try:
+            value = tool.fn(**kwargs)
+            if inspect.isawaitable(value):
+                value = await value
+        except (McpError, _NeedInput, asyncio.CancelledError):
+            raise
+        except ToolError as exc:
+            return {"content": [_text(str(exc))], "isError": True}
+        except Exception as exc:
+            log.warning("tool %s failed", name, exc_info=True)
+            return {"content": [_text(f"{type(exc).__name__}: {exc}")], "isError": True}
+        if sig.output_schema is not None:
+            structured = wire.to_builtins(value)
+            if sig.wraps_output:
+                structured = {"result": structured}
+            return {"content": [_text(structured)], "structuredContent": structured}
+        return {"content": _content_list(value)}
+
+    async def read_resource(self, uri: str, ctx: Context) -> tuple[dict[str, Any], _Resource | _Template]:
+        entry: _Resource | _Template | None = self._resources.get(uri)
+        args: dict[str, Any] = {}
+        if entry is None:
+            for template in self._templates:
+                match = template.template.match(uri)
+                if match is not None:
+                    entry, args = template, match
+                    break
+        if entry is None:
+            if ctx.stateless:
+                raise InvalidParams(f"Resource not found: {uri}", data={"uri": uri})
+            raise McpError(f"Resource not found: {uri}", code=RESOURCE_NOT_FOUND, data={"uri": uri})
+        if isinstance(entry, _Template) and entry.context_param:
+            args[entry.context_param] = ctx
+        value = entry.fn(**args)
+        if inspect.isawaitable(value):
+            value = await value
+        contents: list[dict[str, Any]] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                contents.append({"uri": uri, **item})
+            elif isinstance(item, bytes):
+                contents.append(
+                    _drop_none(
+                        {"uri": uri, "mimeType": entry.mime_type, "blob": base64.b64encode(item).decode()}
+                    )
+                )
+            else:
+                contents.append(_drop_none({"uri": uri, "mimeType": entry.mime_type, "text": str(item)}))
+        return {"contents": contents}, entry
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
+        prompt = self._prompts.get(name)
+        if prompt is None:
+            raise InvalidParams(f"Unknown prompt: {name}")
+        try:
+            args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid arguments for prompt {name}: {exc}") from None
+        kwargs = {n: getattr(args, n) for n in prompt.signature.names}
+        if prompt.signature.context_param:
+            kwargs[prompt.signature.context_param] = ctx
+        value = prompt.fn(**kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        description = prompt.definition.get("description")
+        messages: list[dict[str, Any]] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "role" in item:
+                messages.append(item)
+            else:
+                messages.append({"role": "user", "content": _content_list(item)[0]})
+        return _drop_none({"description": description, "messages": messages})
+
+    async def complete(
+        self, ref: dict[str, Any], argument: dict[str, Any], context: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        kind = "prompt" if ref.get("type") == "ref/prompt" else "resource"
+        key = ref.get("name") if kind == "prompt" else ref.get("uri")
+        fn = self._completions.get((kind, str(key)))
+        values: list[str] = []
+        if fn is not None:
+            out = fn(argument.get("name"), argument.get("value", ""), (context or {}).get("arguments", {}))
+            if inspect.isawaitable(out):
+                out = await out
+            values = list(out)
+        return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    import typing
+
+    try:
+        return typing.get_type_hints(fn)
+    except Exception:
+        return {}
+
+
+# -- one connection ---------------------------------------------------------------------------------
+
+
+class _PeekMeta(msgspec.Struct):
+    version: str | None = msgspec.field(default=None, name=_META_VERSION)
+
+
+class _PeekParams(msgspec.Struct):
+    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
+
+
+_peek = msgspec.json.Decoder(_PeekParams)
+
+
+class _Connection:
+    """The server's side of one connection: the negotiated legacy session, or per-request modern state."""
+
+    def __init__(self, server: Server, transport: MessageTransport) -> None:
+        self.server = server
+        self.peer = Peer(
+            transport,
+            on_request=self.on_request,
+            on_notification=self.on_notification,
+            max_concurrency=server.max_concurrency,
+            batches=True,
+        )
+        self.legacy: str | None = None
+        self.client_caps: dict[str, Any] = {}
+        self.client_info: dict[str, Any] = {}
+        self.initialized = False
+        self.log_level: str | None = None
+        self.subscriptions: set[str] = set()
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any]]] = {}
+        self._pending_notes: set[asyncio.Task[None]] = set()
+
+    # -- outgoing ----------------------------------------------------------------------------------
+
+    async def notify(
+        self, method: str, params: dict[str, Any], mod: ModuleType, *, check: bool = True
+    ) -> None:
+        spec = mod.NOTIFICATIONS.get(method)
+        if spec is None:
+            return  # the revision has no such notification
+        body = wire.convert(params, spec.params_type) if spec.params_type is not None else None
+        await self.peer.notify(method, body)
+
+    async def ask(self, method: str, params: dict[str, Any], result_type: Any, mod: ModuleType) -> Any:
+        spec = mod.REQUESTS[method]
+        body = wire.convert(params, spec.params_type)
+        decoder = wire.decoder(result_type)
+        return await self.peer.request(
+            method, body, decoder.decode, timeout=300.0, on_cancel=lambda rid: self._cancel_sent(rid, mod)
+        )
+
+    async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
+        await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
+
+    def _spawn_note(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._pending_notes.add(task)
+        task.add_done_callback(self._pending_notes.discard)
+
+    def list_changed(self, kind: str) -> None:
+        method = {
+            "tools": "notifications/tools/list_changed",
+            "resources": "notifications/resources/list_changed",
+            "prompts": "notifications/prompts/list_changed",
+        }[kind]
+        if self.legacy is not None and self.initialized:
+            self._spawn_note(self.notify(method, {}, revisions.module(self.legacy)))
+        flag = {
+            "tools": "toolsListChanged",
+            "resources": "resourcesListChanged",
+            "prompts": "promptsListChanged",
+        }[kind]
+        for rid, (revision, wanted) in self.listeners.items():
+            if wanted.get(flag):
+                self._spawn_note(
+                    self.notify(method, {"_meta": {_META_SUBSCRIPTION: rid}}, revisions.module(revision))
+                )
+
+    async def resource_updated(self, uri: str) -> None:
+        if self.legacy is not None and uri in self.subscriptions:
+            await self.notify("notifications/resources/updated", {"uri": uri}, revisions.module(self.legacy))
+        for rid, (revision, wanted) in self.listeners.items():
+            if uri in (wanted.get("resourceSubscriptions") or ()):
+                await self.notify(
+                    "notifications/resources/updated",
+                    {"uri": uri, "_meta": {_META_SUBSCRIPTION: rid}},
+                    revisions.module(revision),
+                )
+
+    # -- incoming ----------------------------------------------------------------------------------
+
+    async def on_notification(self, event: IncomingNotification) -> None:
+        method = event.method
+        if method == "notifications/initialized":
+            self.initialized = True
+        elif method == "notifications/cancelled":
+            try:
+                params = msgspec.json.decode(event.params or b"{}")
+                self.peer.cancel_incoming(params["requestId"])
+            except (msgspec.DecodeError, KeyError, TypeError):
+                log.warning("ignoring malformed notifications/cancelled")
+
+    def _modern_revision(self, event: IncomingRequest) -> str | None:
+        if event.params is None:
+            return None
+        try:
+            peek = _peek.decode(event.params)
+        except msgspec.DecodeError:
+            return None
+        return peek.meta.version if peek.meta is not None else None
+
+    async def on_request(self, event: IncomingRequest) -> bytes | None:
+        rid = event.id
+        try:
+            if event.method == "initialize":
+                return encode_result(rid, self._initialize(event))
+            if self.legacy is not None:
+                return await self._dispatch(event, self.legacy, None)
+            requested = self._modern_revision(event)
+            if requested is None:
+                if event.method == "ping":
+                    return encode_result(rid, {})
+                raise InvalidRequest(
+                    "no session: send `initialize` first, or carry the protocol version in "
+                    f"`_meta.{_META_VERSION}` (this server speaks {', '.join(self.server.revisions)})"
+                )
+            modern = [r for r in self.server.revisions if revisions.is_modern(r)]
+            if requested not in modern:
+                raise McpError(
+                    "Unsupported protocol version",
+                    code=UNSUPPORTED_PROTOCOL_VERSION,
+                    data={"supported": modern, "requested": requested},
+                )
+            return await self._dispatch(event, requested, requested)
+        except McpError as exc:
+            return encode_error(rid, exc.code, exc.message, exc.data)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("internal error answering %s", event.method)
+            return encode_error(rid, INTERNAL_ERROR, "Internal error")
+
+    def _initialize(self, event: IncomingRequest) -> Any:
+        stateful = [r for r in self.server.revisions if not revisions.is_modern(r)]
+        if not stateful:
+            raise InvalidRequest(f"this server speaks only {', '.join(self.server.revisions)}: no initialize")
+        newest = revisions.module(stateful[-1])
+        try:
+            params = wire.decoder(newest.InitializeRequestParams).decode(event.params or b"{}")
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
+        self.legacy = revision
+        self.client_caps = wire.to_builtins(params.capabilities)
+        self.client_info = wire.to_builtins(params.client_info)
+        mod = revisions.module(revision)
+        result = _drop_none(
+            {
+                "protocolVersion": revision,
+                "capabilities": self.server.capabilities(),
+                "serverInfo": self.server.info,
+                "instructions": self.server.instructions,
+            }
+        )
+        return wire.convert(result, mod.InitializeResult)
+
+    async def _dispatch(self, event: IncomingRequest, revision: str, modern: str | None) -> bytes | None:
+        mod = revisions.module(revision)
+        spec = mod.REQUESTS.get(event.method)
+        if spec is None or "client_to_server" not in spec.directions:
+            raise MethodNotFound(f"Method not found: {event.method}")
+        try:
+            if spec.params_type is None:
+                params = None
+            elif event.params is None:
+                if spec.params_required:
+                    raise InvalidParams(f"Invalid params: {event.method} requires params")
+                params = None
+            else:
+                params = wire.decoder(spec.params_type).decode(event.params)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        meta: dict[str, Any] | None = None
+        if params is not None:
+            raw_meta = getattr(params, "meta", None)
+            meta = dict(raw_meta) if isinstance(raw_meta, dict) else None
+        if modern is not None:
+            caps = wire.to_builtins((meta or {}).get(_META_CAPS, {})) or {}
+        else:
+            caps = self.client_caps
+        ctx = Context(self, event.id, revision, meta, caps)
+        result = await self._handle(event.method, params, ctx, event)
+        if result is None:
+            return None
+        if modern is not None and isinstance(result, dict):
+            result = self._modern_result(event.method, result)
+        value = wire.convert(result, spec.result_type) if isinstance(result, dict) else result
+        return encode_result(event.id, value)
+
+    def _modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
+        meta = dict(result.get("_meta") or {})
+        meta.setdefault(_META_SERVER, self.server.info)
+        out = {**result, "_meta": meta}
+        out.setdefault("resultType", "complete")
+        if out["resultType"] == "complete" and method in _CACHEABLE:
+            out.setdefault("ttlMs", self.server.list_ttl_ms)
+            out.setdefault("cacheScope", "public")
+        return out
+
+    async def _handle(self, method: str, params: Any, ctx: Context, event: IncomingRequest) -> Any:
+        server = self.server
+        if method == "ping":
+            return {}
+        if method == "server/discover":
+            modern = [r for r in server.revisions if revisions.is_modern(r)]
+            return _drop_none(
+                {
+                    "supportedVersions": modern + [r for r in server.revisions if r not in modern],
+                    "capabilities": server.capabilities(),
+                    "instructions": server.instructions,
+                }
+            )
+        if method == "logging/setLevel":
+            self.log_level = params.level
+            return {}
+        if method in ("tools/list", "resources/list", "resources/templates/list", "prompts/list"):
+            kind, type_name, key = _LISTS[method]
+            items, nxt = server._page(server._listed(ctx.revision, kind, type_name), _cursor(params))
+            return _drop_none({key: list(items), "nextCursor": nxt})
+        if method == "tools/call":
+            return await self._with_input(
+                ctx, params, method, lambda c: server.call_tool(params.name, _opt(params.arguments), c)
+            )
+        if method == "prompts/get":
+            return await self._with_input(
+                ctx, params, method, lambda c: server.get_prompt(params.name, _opt(params.arguments), c)
+            )
+        if method == "resources/read":
+
+            async def read(c: Context) -> dict[str, Any]:
+                result, entry = await server.read_resource(params.uri, c)
+                if c.stateless:
+                    result["ttlMs"], result["cacheScope"] = entry.ttl_ms, entry.cache_scope
+                return result
+
+            return await self._with_input(ctx, params, method, read)
+        if method == "resources/subscribe":
+            self.subscriptions.add(params.uri)
+            return {}
+        if method == "resources/unsubscribe":
+            self.subscriptions.discard(params.uri)
+            return {}
+        if method == "completion/complete":
+            return await server.complete(
+                wire.to_builtins(params.ref),
+                wire.to_builtins(params.argument),
+                wire.to_builtins(_opt(getattr(params, "context", UNSET))),
+            )
+        if method == "subscriptions/listen":
+            return await self._listen(ctx, params, event)
+        raise MethodNotFound(f"Method not found: {method}")
+
+    async def _with_input(
+        self, ctx: Context, params: Any, method: str, run: Callable[[Context], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """Run a handler; on stateless revisions, turn a request for input into InputRequiredResult."""
+        if not ctx.stateless:
+            return await run(ctx)
+        raw = wire.to_builtins(params)
+        digest = params_digest(raw)
+        answers: dict[str, Any] = {}
+        state = raw.get("requestState")
+        if state:
+            answers.update(self.server.sealer.open(state, method, digest))
+        answers.update(raw.get("inputResponses") or {})
+        ctx._answers = answers
+        try:
+            return await run(ctx)
+        except _NeedInput as need:
+            sealed = self.server.sealer.seal(method, digest, answers)
+            return {
+                "resultType": "input_required",
+                "inputRequests": {need.key: need.request},
+                "requestState": sealed,
+            }
+
+    async def _listen(self, ctx: Context, params: Any, event: IncomingRequest) -> dict[str, Any]:
+        wanted = wire.to_builtins(params.notifications)
+        self.listeners[event.id] = (ctx.revision, wanted)
+        try:
+            await self.notify(
+                "notifications/subscriptions/acknowledged",
+                {"notifications": wanted, "_meta": {_META_SUBSCRIPTION: event.id}},
+                ctx.module,
+            )
+            await asyncio.Event().wait()  # until the client cancels the request, or the connection ends
+        finally:
+            self.listeners.pop(event.id, None)
+        return {}
+
+
+_CACHEABLE: Final = frozenset(
+    {
+        "server/discover",
+        "tools/list",
+        "resources/list",
+        "resources/templates/list",
+        "prompts/list",
+        "resources/read",
+    }
+)
+_LISTS: Final = {
+    "tools/list": ("tools", "Tool", "tools"),
+    "resources/list": ("resources", "Resource", "resources"),
+    "resources/templates/list": ("templates", "ResourceTemplate", "resourceTemplates"),
+    "prompts/list": ("prompts", "Prompt", "prompts"),
+}
+
+
+def _opt(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+def _cursor(params: Any) -> str | None:
+    if params is None:
+        return None
+    cursor = getattr(params, "cursor", UNSET)
+    return None if cursor is UNSET else str(cursor)

@@ -1,0 +1,124 @@
+"""Typed Python functions as MCP tools and prompts: schemas from type hints, validated arguments.
+
+A function's parameters (all but the one annotated with the request context) become a msgspec Struct,
+made once at registration; its JSON Schema is the tool's `inputSchema`, and each call converts the
+`arguments` object into it, which validates every argument before the function runs. A return
+annotation other than text or content becomes the tool's `outputSchema` and `structuredContent`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+__all__ = ["Signature", "inspect_function"]
+
+_TEXTUAL = (str, type(None), inspect.Signature.empty)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What registration learns from a function, once."""
+
+    arguments: type[msgspec.Struct]
+    """A Struct of the function's parameters: converting `arguments` into it validates them."""
+    names: tuple[str, ...]
+    context_param: str | None
+    input_schema: dict[str, Any]
+    output_type: Any
+    output_schema: dict[str, Any] | None
+    wraps_output: bool
+    """A non-object return value is structured as {"result": value} (structuredContent must be an object)."""
+    is_async: bool
+
+
+def _schema(tp: Any) -> dict[str, Any]:
+    """A self-contained JSON Schema: msgspec's `$defs` kept at the root, references inlined where trivial."""
+    schema = msgspec.json.schema(tp)
+    return schema
+
+
+def _root_object(schema: dict[str, Any]) -> dict[str, Any]:
+    """msgspec references a Struct from the root (`$ref`); tools need `type: object` at the root."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        defs = dict(schema.get("$defs", {}))
+        root = dict(defs.pop(ref.removeprefix("#/$defs/")))
+        root.pop("title", None)
+        if defs:
+            root["$defs"] = defs
+        return root
+    return schema
+
+
+def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -> Signature:
+    sig = inspect.signature(fn)
+    hints = typing.get_type_hints(fn, include_extras=True)
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    context_param: str | None = None
+    names: list[str] = []
+    for param in sig.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise TypeError(f"{name}: *args and **kwargs cannot become tool arguments")
+        hint = hints.get(param.name, Any)
+        if isinstance(hint, type) and issubclass(hint, context_type):
+            context_param = param.name
+            continue
+        names.append(param.name)
+        if param.default is inspect.Parameter.empty:
+            fields.append((param.name, hint))
+        else:
+            fields.append((param.name, hint, param.default))
+    struct_name = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Arguments"
+    arguments = msgspec.defstruct(struct_name, fields, kw_only=True, forbid_unknown_fields=False)
+    input_schema = _root_object(_schema(arguments))
+    input_schema.setdefault("type", "object")
+    input_schema.setdefault("properties", {})
+    output_type = hints.get("return", inspect.Signature.empty)
+    output_schema: dict[str, Any] | None = None
+    wraps = False
+    if not _is_content(output_type):
+        output_schema = _root_object(_schema(output_type))
+        if output_schema.get("type") != "object":
+            wraps = True
+            output_schema = {
+                "type": "object",
+                "properties": {"result": output_schema},
+                "required": ["result"],
+            }
+    return Signature(
+        arguments=arguments,
+        names=tuple(names),
+        context_param=context_param,
+        input_schema=input_schema,
+        output_type=output_type,
+        output_schema=output_schema,
+        wraps_output=wraps,
+        is_async=inspect.iscoroutinefunction(fn),
+    )
+
+
+def _is_content(tp: Any) -> bool:
+    """Return types that are content, not structured data: text, nothing, content blocks, or Any."""
+    if tp in _TEXTUAL or tp is Any:
+        return True
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return item is Any or _is_content_block(item)
+    return _is_content_block(tp)
+
+
+def _is_content_block(tp: Any) -> bool:
+    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return all(_is_content_block(a) for a in typing.get_args(tp))
+    return (
+        isinstance(tp, type)
+        and getattr(tp, "__struct_config__", None) is not None
+        and (tp.__name__.endswith("Content") or tp.__name__ in {"ResourceLink", "EmbeddedResource"})
+    )

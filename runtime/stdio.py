@@ -1,0 +1,204 @@
+"""The stdio transport: newline-delimited JSON over a subprocess's stdin/stdout.
+
+Both sides read and write on the event loop itself (pipes registered with the loop, no thread per
+line). Framing is `LineBuffer`: partial lines wait for the rest, an oversized line is answered with an
+error and skipped, and bytes that are not UTF-8 JSON become a -32700 answer while serving goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import IO, Final
+
+from .engine import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
+from .jsonrpc import INVALID_REQUEST, encode_error
+
+__all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE"]
+
+_CHUNK: Final = 256 * 1024
+
+
+class _LineProtocol(asyncio.Protocol):
+    """Collects complete lines from a pipe; oversized lines become error answers."""
+
+    def __init__(self, max_line: int) -> None:
+        self.buffer = LineBuffer(max_line)
+        self.lines: deque[bytes | LineTooLong] = deque()
+        self.ready = asyncio.Event()
+        self.eof = False
+
+    def data_received(self, data: bytes) -> None:
+        self.lines.extend(self.buffer.feed(data))
+        if self.lines:
+            self.ready.set()
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self.ready.set()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self.ready.set()
+
+
+class _LineReader:
+    def __init__(self, protocol: _LineProtocol, write_error: asyncio.Queue[bytes] | None = None) -> None:
+        self.protocol = protocol
+
+    async def read_line(self) -> bytes | LineTooLong | None:
+        proto = self.protocol
+        while not proto.lines:
+            if proto.eof:
+                return None
+            proto.ready.clear()
+            await proto.ready.wait()
+        return proto.lines.popleft()
+
+
+class StdioServerTransport:
+    """A server's side of stdio: reads its stdin, writes its stdout (both registered with the loop)."""
+
+    def __init__(
+        self,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        *,
+        max_line: int = DEFAULT_MAX_LINE,
+    ) -> None:
+        self._stdin = stdin or sys.stdin.buffer
+        self._stdout = stdout or sys.stdout.buffer
+        self._max_line = max_line
+        self._reader: _LineReader | None = None
+        self._writer: asyncio.WriteTransport | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        protocol = _LineProtocol(self._max_line)
+        # A duplicate of the descriptors, so that closing the transports leaves sys.stdin/out usable.
+        stdin = os.fdopen(os.dup(self._stdin.fileno()), "rb", buffering=0)
+        stdout = os.fdopen(os.dup(self._stdout.fileno()), "wb", buffering=0)
+        await loop.connect_read_pipe(lambda: protocol, stdin)
+        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+        self._reader = _LineReader(protocol)
+
+    async def read(self) -> bytes | None:
+        assert self._reader is not None, "start() first"
+        while True:
+            line = await self._reader.read_line()
+            if isinstance(line, LineTooLong):
+                await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
+                continue
+            return line
+
+    async def write(self, data: bytes) -> None:
+        assert self._writer is not None, "start() first"
+        if self._writer.is_closing():
+            return
+        self._writer.write(data + b"\n")
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+class StdioClientTransport:
+    """A client's side of stdio: spawns the server and talks to its stdin/stdout.
+
+    `stderr`: None passes the server's stderr through to ours; "capture" keeps it (see `stderr_text`).
+    Shutdown follows the spec: close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        stderr: str | None = None,
+        max_line: int = DEFAULT_MAX_LINE,
+        shutdown_timeout: float = 2.0,
+    ) -> None:
+        self.command = command
+        self.args = list(args)
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.capture_stderr = stderr == "capture"
+        self.max_line = max_line
+        self.shutdown_timeout = shutdown_timeout
+        self.process: asyncio.subprocess.Process | None = None
+        self._buffer = LineBuffer(max_line)
+        self._lines: deque[bytes] = deque()
+        self._stderr = bytearray()
+        self._stderr_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        env = None if self.env is None else {**os.environ, **self.env}
+        self.process = await asyncio.create_subprocess_exec(
+            self.command,
+            *self.args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE if self.capture_stderr else None,
+            env=env,
+            cwd=self.cwd,
+            limit=_CHUNK,
+        )
+        if self.capture_stderr:
+            self._stderr_task = asyncio.ensure_future(self._drain_stderr())
+
+    async def _drain_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        while chunk := await self.process.stderr.read(_CHUNK):
+            self._stderr += chunk
+
+    @property
+    def stderr_text(self) -> str:
+        return self._stderr.decode("utf-8", "replace")
+
+    async def read(self) -> bytes | None:
+        assert self.process is not None and self.process.stdout is not None, "start() first"
+        while not self._lines:
+            chunk = await self.process.stdout.read(_CHUNK)
+            if not chunk:
+                return None
+            for line in self._buffer.feed(chunk):
+                if isinstance(line, bytes):
+                    self._lines.append(line)
+        return self._lines.popleft()
+
+    async def write(self, data: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None, "start() first"
+        stdin = self.process.stdin
+        if stdin.is_closing():
+            return
+        stdin.write(data + b"\n")
+        with contextlib.suppress(ConnectionError):
+            await stdin.drain()
+
+    async def close(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.close()
+        for sig in (None, signal.SIGTERM, signal.SIGKILL):
+            if process.returncode is not None:
+                break
+            if sig is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(sig)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), self.shutdown_timeout)
+        if process.returncode is None:
+            await process.wait()
+        if self._stderr_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._stderr_task, 1.0)
