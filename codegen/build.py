@@ -92,6 +92,7 @@ class Builder:
         self.building: set[str] = set()
         self.dispatch_by_members: dict[frozenset[TypeExpr], str] = {}
         self.meta_defs = self.referenced_by_meta(source.defs)
+        self.open_defs: frozenset[str] = frozenset(source.overrides.get("open", {}).get("objects", []))
         self.property_defaults: dict[str, Any] = dict(source.overrides.get("property_defaults", {}))
         self.read_optional: frozenset[str] = frozenset(
             source.overrides.get("read_optional", {}).get("members", [])
@@ -202,7 +203,12 @@ class Builder:
 
     def struct(self, name: str, node: dict[str, Any], doc: str, meta: bool = False) -> StructDef:
         props, required, extra = self.merged(node)
-        is_open = meta or name in self.meta_defs or (extra is not None and extra is not False)
+        is_open = (
+            meta
+            or name in self.meta_defs
+            or name in self.open_defs
+            or (extra is not None and extra is not False)
+        )
         fields: list[Field] = []
         consts: list[Field] = []
         for wire, prop in props.items():

@@ -161,10 +161,19 @@ def give_params_meta(source: Source, unions: list[str], meta: dict[str, Any]) ->
         if "params" not in props:
             props["params"] = {"type": "object", "properties": {"_meta": copy.deepcopy(meta)}}
             continue
-        params = _deref(source, props["params"])
-        params.setdefault("properties", {})
-        if "_meta" not in params["properties"]:
-            params["properties"]["_meta"] = copy.deepcopy(meta)
+        _give_meta(source, props["params"], meta)
+
+
+def _give_meta(source: Source, node: dict[str, Any], meta: dict[str, Any]) -> None:
+    node = _deref(source, node)
+    alternatives = node.get("anyOf", node.get("oneOf"))
+    if alternatives is not None:  # params that are a union: each alternative gets it
+        for alternative in alternatives:
+            _give_meta(source, alternative, meta)
+        return
+    properties = node.setdefault("properties", {})
+    if "_meta" not in properties:
+        properties["_meta"] = copy.deepcopy(meta)
 
 
 def _sha256_files(paths: list[Path]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType, TracebackType
@@ -41,6 +42,8 @@ _META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
 _META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
 _META_LOG: Final = "io.modelcontextprotocol/logLevel"
 _MAX_ROUNDS: Final = 16
+
+log = logging.getLogger("mcpbind.client")
 
 Callback = Callable[[Any], Awaitable[Any]]
 
@@ -441,6 +444,7 @@ class Client:
         except (SessionClosed, asyncio.CancelledError):
             raise
         except Exception as exc:
+            log.exception("answering %s failed", event.method)
             return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
 
     async def _on_notification(self, event: IncomingNotification) -> None:

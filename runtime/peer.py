@@ -18,7 +18,7 @@ import msgspec
 
 from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import McpError, RequestTimeout, SessionClosed
-from .jsonrpc import RequestId
+from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
 
 __all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler"]
 
@@ -50,10 +50,15 @@ class Peer:
         on_request: RequestHandler,
         on_notification: NotificationHandler,
         max_concurrency: int = 64,
-        batches: bool = False,
+        allow_batch: Callable[[], bool] | None = None,
+        serial: frozenset[str] = frozenset(),
     ) -> None:
         self.transport = transport
-        self.endpoint = Endpoint(batches=batches)
+        # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
+        self.endpoint = Endpoint(batches=allow_batch is not None)
+        self._allow_batch = allow_batch
+        # Methods answered before the next message is read (initialize: what follows depends on it).
+        self._serial = serial
         self._on_request = on_request
         self._on_notification = on_notification
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
@@ -142,27 +147,70 @@ class Peer:
 
     async def feed(self, data: bytes) -> None:
         """Process one framed message."""
+        if self._allow_batch is not None and data[:1] == b"[":
+            if self._allow_batch():
+                await self._feed_batch(data)
+            else:
+                await self.send(
+                    encode_error(
+                        None,
+                        INVALID_REQUEST,
+                        "Invalid request: this protocol revision has no JSON-RPC batches",
+                    )
+                )
+            return
         for event in self.endpoint.receive(data):
             if isinstance(event, IncomingRequest):
                 if event.id in self._running:
                     err = McpError(f"request id {event.id!r} is already in use", code=-32600)
                     await self.send(self.endpoint.respond_error(event.id, err))
                     continue
-                self._running[event.id] = self._spawn(self._serve(event))
+                if event.method in self._serial:
+                    await self._serve(event)
+                else:
+                    self._running[event.id] = self._spawn(self._serve(event))
             elif isinstance(event, IncomingNotification):
                 # Notifications are handled in order, before the next message is read.
                 await self._notified(event)
-            elif isinstance(event, Answered):
-                future = self._waiting.get(event.id)
-                if future is not None and not future.done():
-                    future.set_result(event.result)
-            elif isinstance(event, Failed):
-                future = self._waiting.get(event.id)
-                if future is not None and not future.done():
-                    future.set_exception(event.error)
             elif isinstance(event, Reply):
                 log.warning("malformed input: %s", event.reason)
                 await self.send(event.data)
+            else:
+                self._settle(event)
+
+    def _settle(self, event: Answered | Failed) -> None:
+        """Resolve the future of one of our requests with its answer."""
+        future = self._waiting.get(event.id)
+        if future is None or future.done():
+            return
+        if isinstance(event, Answered):
+            future.set_result(event.result)
+        else:
+            future.set_exception(event.error)
+
+    async def _feed_batch(self, data: bytes) -> None:
+        """A JSON-RPC batch: requests run concurrently, their answers go back together as one array."""
+        replies: list[bytes] = []
+        requests: list[IncomingRequest] = []
+        for event in self.endpoint.receive(data):
+            if isinstance(event, IncomingRequest):
+                requests.append(event)
+            elif isinstance(event, IncomingNotification):
+                await self._notified(event)
+            elif isinstance(event, Reply):
+                replies.append(event.data)
+            else:
+                self._settle(event)
+
+        async def answer(event: IncomingRequest) -> bytes | None:
+            async with self._slots:
+                return await self._on_request(event)
+
+        for reply in await asyncio.gather(*(answer(r) for r in requests)):
+            if reply is not None:
+                replies.append(reply)
+        if replies:
+            await self.send(b"[" + b",".join(replies) + b"]")
 
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""

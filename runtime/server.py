@@ -508,10 +508,9 @@ class Server:
             log.warning("tool %s failed", name, exc_info=True)
             return {"content": [_text(f"{type(exc).__name__}: {exc}")], "isError": True}
         if sig.output_schema is not None:
-            structured = wire.to_builtins(value)
-            if sig.wraps_output:
-                structured = {"result": structured}
-            return {"content": [_text(structured)], "structuredContent": structured}
+            plain = wire.to_builtins(value)
+            structured = {"result": plain} if sig.wraps_output else plain
+            return {"content": [_text(plain)], "structuredContent": structured}
         return {"content": _content_list(value)}
 
     async def read_resource(self, uri: str, ctx: Context) -> tuple[dict[str, Any], _Resource | _Template]:
@@ -617,7 +616,8 @@ class _Connection:
             on_request=self.on_request,
             on_notification=self.on_notification,
             max_concurrency=server.max_concurrency,
-            batches=True,
+            allow_batch=self._batches_allowed,
+            serial=frozenset({"initialize"}),
         )
         self.legacy: str | None = None
         self.client_caps: dict[str, Any] = {}
@@ -627,6 +627,9 @@ class _Connection:
         self.subscriptions: set[str] = set()
         self.listeners: dict[RequestId, tuple[str, dict[str, Any]]] = {}
         self._pending_notes: set[asyncio.Task[None]] = set()
+
+    def _batches_allowed(self) -> bool:
+        return self.legacy is not None and hasattr(revisions.module(self.legacy), "JSONRPCBatchRequest")
 
     # -- outgoing ----------------------------------------------------------------------------------
 

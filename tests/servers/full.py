@@ -1,0 +1,147 @@
+"""A server exercising every feature the runtime offers; the end-to-end tests drive it over stdio.
+
+`python tests/servers/full.py [--max-line N] [--revisions R,R...]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import msgspec
+
+from mcpbind.server import Context, Server, ToolError
+
+server = Server("full", "2.0.0", title="Full test server", instructions="Everything, for tests.", page_size=3)
+
+
+class Sum(msgspec.Struct):
+    total: int
+    terms: list[int]
+
+
+@server.tool()
+async def echo(text: str) -> str:
+    """Say `text` back."""
+    return text
+
+
+@server.tool(annotations={"readOnlyHint": True})
+def add(a: int, b: int = 0) -> Sum:
+    """Add two integers (structured output)."""
+    return Sum(a + b, [a, b])
+
+
+@server.tool()
+async def fail(message: str) -> str:
+    raise ToolError(message)
+
+
+@server.tool()
+async def crash() -> str:
+    raise RuntimeError("internal detail that is fine to show the model")
+
+
+@server.tool()
+async def slow(seconds: float, ctx: Context) -> str:
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        server_state["cancelled"] += 1
+        raise
+    return "done"
+
+
+@server.tool()
+async def cancelled_count() -> int:
+    return server_state["cancelled"]
+
+
+@server.tool()
+async def progress(steps: int, ctx: Context) -> str:
+    for i in range(steps):
+        await ctx.progress(i + 1, steps, f"step {i + 1}")
+    return "progressed"
+
+
+@server.tool()
+async def shout(ctx: Context) -> str:
+    await ctx.log("debug", "quiet")
+    await ctx.log("warning", {"loud": True}, logger="full")
+    return "logged"
+
+
+@server.tool()
+async def ask(ctx: Context) -> str:
+    first = await ctx.elicit("Name?", {"type": "object", "properties": {"name": {"type": "string"}}})
+    second = await ctx.elicit("Age?", {"type": "object", "properties": {"age": {"type": "integer"}}})
+    name = (first.content or {}).get("name")
+    age = (second.content or {}).get("age")
+    return f"{first.action}:{name}:{second.action}:{age}"
+
+
+@server.tool()
+async def think(ctx: Context) -> str:
+    answer = await ctx.sample([{"role": "user", "content": {"type": "text", "text": "2+2?"}}], max_tokens=10)
+    return f"model said {answer.content.text}"
+
+
+@server.tool()
+async def where(ctx: Context) -> list[str]:
+    return [root.uri for root in await ctx.list_roots()]
+
+
+@server.tool()
+async def touch(uri: str) -> str:
+    await server.notify_resource_updated(uri)
+    return "touched"
+
+
+@server.tool()
+async def add_tool(name: str) -> str:
+    server.tool(name=name)(echo)
+    return "added"
+
+
+for i in range(5):
+    server.tool(name=f"filler_{i}", description=f"Filler {i}")(echo)
+
+
+@server.resource("memo://hello", mime_type="text/plain", ttl_ms=60_000, cache_scope="public")
+def hello() -> str:
+    return "hello world"
+
+
+@server.resource("memo://bytes", mime_type="application/octet-stream")
+def raw() -> bytes:
+    return b"\x00\x01\x02"
+
+
+@server.resource("memo://items/{item}", mime_type="application/json")
+def item(item: str) -> str:
+    return msgspec.json.encode({"item": item}).decode()
+
+
+@server.prompt()
+def greet(name: str, style: str = "plain") -> str:
+    """Greet someone."""
+    return f"Greet {name} in a {style} way."
+
+
+@server.completion("prompt", "greet")
+def complete_greet(argument: str, value: str, context: dict[str, Any]) -> list[str]:
+    names = ["alice", "albert", "bob"] if argument == "name" else ["plain", "poetic"]
+    return [n for n in names if n.startswith(value)]
+
+
+server_state = {"cancelled": 0}
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-line", type=int, default=None)
+    parser.add_argument("--revisions", default=None)
+    args = parser.parse_args()
+    if args.revisions:
+        server.revisions = tuple(args.revisions.split(","))
+    asyncio.run(server.serve_stdio(max_line=args.max_line))

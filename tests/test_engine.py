@@ -1,0 +1,121 @@
+"""The sans-I/O core, with no sockets, processes or event loop: bytes in, events and bytes out."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+
+from mcpbind import jsonrpc
+from mcpbind.engine import (
+    Answered,
+    Endpoint,
+    Failed,
+    IncomingNotification,
+    IncomingRequest,
+    LineBuffer,
+    LineTooLong,
+    Reply,
+)
+from mcpbind.errors import MethodNotFound, SessionClosed
+
+
+def decode_any(raw: msgspec.Raw) -> object:
+    return msgspec.json.decode(raw)
+
+
+def test_requests_are_correlated_with_their_answers() -> None:
+    ep = Endpoint()
+    rid1, data1 = ep.request("ping", None, decode_any)
+    rid2, data2 = ep.request("tools/list", {"cursor": "c"}, decode_any)
+    assert rid1 != rid2 and ep.pending == 2
+    assert json.loads(data1) == {"jsonrpc": "2.0", "id": rid1, "method": "ping"}
+    assert json.loads(data2)["params"] == {"cursor": "c"}
+    events = ep.receive(json.dumps({"jsonrpc": "2.0", "id": rid2, "result": {"tools": []}}).encode())
+    assert events == [Answered(rid2, {"tools": []})]
+    events = ep.receive(
+        json.dumps({"jsonrpc": "2.0", "id": rid1, "error": {"code": -32601, "message": "no"}}).encode()
+    )
+    assert len(events) == 1 and isinstance(events[0], Failed) and isinstance(events[0].error, MethodNotFound)
+    assert ep.pending == 0
+    # An answer to nothing pending (late, or never asked) is dropped.
+    assert ep.receive(b'{"jsonrpc":"2.0","id":99,"result":{}}') == []
+
+
+def test_a_result_that_does_not_decode_fails_the_request() -> None:
+    ep = Endpoint()
+
+    def strict(raw: msgspec.Raw) -> object:
+        return msgspec.json.decode(raw, type=dict[str, int])
+
+    rid, _ = ep.request("x", None, strict)
+    (event,) = ep.receive(json.dumps({"jsonrpc": "2.0", "id": rid, "result": {"a": "b"}}).encode())
+    assert isinstance(event, Failed) and "invalid result for x" in str(event.error)
+
+
+def test_incoming_calls_keep_params_raw() -> None:
+    ep = Endpoint()
+    (req,) = ep.receive(b'{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"t"}}')
+    assert isinstance(req, IncomingRequest) and req.id == "a" and bytes(req.params or b"") == b'{"name":"t"}'
+    (note,) = ep.receive(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    assert note == IncomingNotification("notifications/initialized", None)
+    assert json.loads(ep.respond("a", {"ok": True})) == {"jsonrpc": "2.0", "id": "a", "result": {"ok": True}}
+
+
+def test_malformed_input_gets_the_prescribed_answer() -> None:
+    ep = Endpoint()
+    cases = {
+        b"{oops": -32700,
+        b"\xff\xfe": -32700,
+        b"42": -32600,
+        b'{"jsonrpc":"2.0","id":1}': -32600,
+        b'{"jsonrpc":"1.0","id":1,"method":"ping"}': -32600,
+        b'{"jsonrpc":"2.0","id":{},"method":"ping"}': -32600,
+        b'{"jsonrpc":"2.0","id":1,"method":"ping","params":7}': -32600,
+        b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]': -32600,  # no batches unless enabled
+    }
+    for data, code in cases.items():
+        (event,) = ep.receive(data)
+        assert isinstance(event, Reply), data
+        assert json.loads(event.data)["error"]["code"] == code, data
+    (event,) = ep.receive(b'{"jsonrpc":"1.0","id":5,"method":"ping"}')
+    assert isinstance(event, Reply) and json.loads(event.data)["id"] == 5
+
+
+def test_batches_when_enabled() -> None:
+    ep = Endpoint(batches=True)
+    events = ep.receive(b'[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"n"},3]')
+    assert [type(e) for e in events] == [IncomingRequest, IncomingNotification, Reply]
+    (empty,) = ep.receive(b"[]")
+    assert isinstance(empty, Reply)
+
+
+def test_closing_fails_what_is_pending_and_refuses_more() -> None:
+    ep = Endpoint()
+    rid, _ = ep.request("slow", None, decode_any)
+    (event,) = ep.close()
+    assert isinstance(event, Failed) and event.id == rid and isinstance(event.error, SessionClosed)
+    try:
+        ep.request("more", None, decode_any)
+    except SessionClosed:
+        pass
+    else:
+        raise AssertionError("a closed endpoint must refuse requests")
+
+
+def test_error_responses_without_an_id_leave_it_out() -> None:
+    assert json.loads(jsonrpc.encode_error(None, -32700, "Parse error")) == {
+        "jsonrpc": "2.0",
+        "error": {"code": -32700, "message": "Parse error"},
+    }
+
+
+def test_line_buffer_frames_partial_and_oversized_lines() -> None:
+    buf = LineBuffer(max_line=10)
+    assert buf.feed(b'{"a"') == []
+    assert buf.feed(b':1}\n{"b":2}\n\n') == [b'{"a":1}', b'{"b":2}']
+    out = buf.feed(b"x" * 25)
+    assert len(out) == 1 and isinstance(out[0], LineTooLong)
+    assert buf.feed(b"yyyy\nok\n") == [b"ok"]  # the rest of the long line is skipped, then framing resumes
+    out = buf.feed(b"0123456789012\nfine\n")
+    assert isinstance(out[0], LineTooLong) and out[1:] == [b"fine"]

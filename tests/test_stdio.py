@@ -1,0 +1,357 @@
+"""End to end over a real subprocess, for every revision: the test server in tests/servers/full.py.
+
+Every message either side sends is recorded and validated against the negotiated revision's
+(errata-corrected) schema with the `jsonschema` library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind import revisions
+from mcpbind.client import Client
+from mcpbind.errors import InvalidParams, McpError, MethodNotFound
+from mcpbind.stdio import StdioClientTransport
+
+from .schema_check import Recorder
+
+SERVER = str(Path(__file__).resolve().parent / "servers" / "full.py")
+ALL = list(revisions.ALL)
+STATEFUL = list(revisions.STATEFUL)
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 60))  # type: ignore[arg-type]
+
+
+async def answer_elicitation(params: dict[str, Any]) -> dict[str, Any]:
+    props = params["requestedSchema"]["properties"]
+    return {"action": "accept", "content": {"name": "Ada"} if "name" in props else {"age": 36}}
+
+
+async def answer_sampling(params: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "assistant", "content": {"type": "text", "text": "4"}, "model": "test-model"}
+
+
+async def answer_roots() -> list[dict[str, Any]]:
+    return [{"uri": "file:///work", "name": "work"}]
+
+
+@asynccontextmanager
+async def connect(mode: str, *args: str, **options: Any) -> AsyncIterator[tuple[Client, Recorder]]:
+    recorder = Recorder(StdioClientTransport(sys.executable, [SERVER, *args], stderr="capture"))
+    options.setdefault("elicitation", answer_elicitation)
+    options.setdefault("sampling", answer_sampling)
+    options.setdefault("roots", answer_roots)
+    client = Client(recorder, mode=mode, **options)
+    async with client:
+        yield client, recorder
+    assert recorder.inner.process.returncode is not None, "the server process must be gone"
+
+
+def text(result: Any) -> str:
+    return str(result.content[0].text)
+
+
+@pytest.mark.parametrize("revision", ALL)
+def test_every_feature(revision: str) -> None:
+    async def main() -> None:
+        logs: list[Any] = []
+        changed: list[str] = []
+        updated: list[str] = []
+
+        async def on_log(params: Any) -> None:
+            logs.append(params)
+
+        async def on_changed(kind: str) -> None:
+            changed.append(kind)
+
+        async def on_updated(uri: str) -> None:
+            updated.append(uri)
+
+        async with connect(
+            revision,
+            log_level="info",
+            on_log=on_log,
+            on_list_changed=on_changed,
+            on_resource_updated=on_updated,
+        ) as (client, rec):
+            assert client.revision == revision
+            assert client.server_info["name"] == "full"
+            assert "tools" in client.server_capabilities
+            mod = client.module
+            assert mod is not None
+
+            tools = await client.list_tools()  # paginated: page_size is 3
+            names = [t.name for t in tools]
+            assert names[:3] == ["echo", "add", "fail"] and len(names) == len(set(names)) > 10
+            add = next(t for t in tools if t.name == "add")
+            assert add.input_schema["properties"]["a"] == {"type": "integer"}
+            assert text(await client.call_tool("echo", {"text": "hi"})) == "hi"
+
+            added = await client.call_tool("add", {"a": 2, "b": 3})
+            assert json.loads(text(added)) == {"total": 5, "terms": [2, 3]}
+            if (
+                hasattr(mod.CallToolResult, "structured_content")
+                or "structured_content" in mod.CallToolResult.__struct_fields__
+            ):
+                assert added.structured_content == {"total": 5, "terms": [2, 3]}
+            bad = await client.call_tool("add", {"a": "two"})
+            assert bad.is_error is True and "$.a" in text(bad)
+            failed = await client.call_tool("fail", {"message": "nope"})
+            assert failed.is_error is True and text(failed) == "nope"
+            with pytest.raises(InvalidParams, match="Unknown tool"):
+                await client.call_tool("missing", {})
+
+            steps: list[tuple[float, float | None, str | None]] = []
+
+            async def on_progress(p: float, total: float | None, message: str | None) -> None:
+                steps.append((p, total, message))
+
+            assert (
+                text(await client.call_tool("progress", {"steps": 3}, progress=on_progress)) == "progressed"
+            )
+            with_message = "message" in mod.ProgressNotificationParams.__struct_encode_fields__
+            assert steps == [(i, 3, f"step {i}" if with_message else None) for i in (1, 2, 3)]
+
+            assert text(await client.call_tool("shout", {})) == "logged"
+            assert [entry["level"] for entry in logs] == ["warning"]
+
+            # Input from the user, the model and the client: requests (stateful) or MRTR (stateless).
+            if "elicitation" in str(mod.ClientCapabilities.__struct_fields__):
+                assert text(await client.call_tool("ask", {})) == "accept:Ada:accept:36"
+            assert text(await client.call_tool("think", {})) == "model said 4"
+            assert text(await client.call_tool("where", {})) == '["file:///work"]'
+
+            hello = await client.read_resource("memo://hello")
+            assert hello.contents[0].text == "hello world"
+            blob = await client.read_resource("memo://bytes")
+            assert blob.contents[0].blob == "AAEC"
+            item = await client.read_resource("memo://items/7")
+            assert json.loads(item.contents[0].text) == {"item": "7"}
+            with pytest.raises(McpError) as missing:
+                await client.read_resource("memo://nothing")
+            assert missing.value.code == (-32602 if revision == "2026-07-28" else -32002)
+            templates = await client.list_resource_templates()
+            assert templates[0].uri_template == "memo://items/{item}"
+            assert [r.uri for r in await client.list_resources()] == ["memo://hello", "memo://bytes"]
+
+            prompts = await client.list_prompts()
+            assert [(a.name, a.required) for a in prompts[0].arguments] == [("name", True), ("style", False)]
+            prompt = await client.get_prompt("greet", {"name": "Bo"})
+            assert prompt.messages[0].content.text == "Greet Bo in a plain way."
+            if "completion/complete" in mod.REQUESTS:
+                done = await client.complete(
+                    {"type": "ref/prompt", "name": "greet"}, {"name": "name", "value": "al"}
+                )
+                assert done.completion.values == ["alice", "albert"]
+
+            if revision != "2026-07-28":
+                await client.subscribe("memo://hello")
+                await client.call_tool("touch", {"uri": "memo://hello"})
+                await client.call_tool("add_tool", {"name": "late"})
+                await client.ping()
+                for _ in range(50):
+                    if updated and changed:
+                        break
+                    await asyncio.sleep(0.02)
+                assert updated == ["memo://hello"] and changed == ["tools"]
+
+            with pytest.raises(MethodNotFound):
+                await client.request(
+                    "resources/subscribe" if revision == "2026-07-28" else "server/discover", {}
+                )
+        assert rec.validate(revision) > 40
+
+    run(main())
+
+
+@pytest.mark.parametrize("revision", ALL)
+def test_cancellation_and_concurrency(revision: str) -> None:
+    async def main() -> None:
+        async with connect(revision) as (client, rec):
+            call = asyncio.ensure_future(client.call_tool("slow", {"seconds": 30}))
+            await asyncio.sleep(0.3)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            for _ in range(100):
+                if text(await client.call_tool("cancelled_count", {})) == "1":
+                    break
+                await asyncio.sleep(0.02)
+            assert text(await client.call_tool("cancelled_count", {})) == "1"
+
+            results = await asyncio.gather(*(client.call_tool("echo", {"text": str(i)}) for i in range(100)))
+            assert [text(r) for r in results] == [str(i) for i in range(100)]
+        rec.validate(revision)
+
+    run(main())
+
+
+def test_negotiation() -> None:
+    async def main() -> None:
+        async with connect("auto") as (client, _):
+            assert client.revision == "2026-07-28" and client.stateless
+            assert client.supported_versions[0] == "2026-07-28"
+        async with connect("legacy") as (client, _):
+            assert client.revision == "2025-11-25" and not client.stateless
+        # A server that speaks only the stateful revisions: the probe fails, the client falls back.
+        async with connect("auto", "--revisions", ",".join(STATEFUL)) as (client, rec):
+            assert client.revision == "2025-11-25"
+            await client.call_tool("echo", {"text": "x"})
+        rec.validate("2025-11-25", skip_probe=True)
+        # An older server: the client's initialize names its newest revision, the server answers its own.
+        async with connect("auto", "--revisions", "2024-11-05,2025-03-26") as (client, rec):
+            assert client.revision == "2025-03-26"
+        with pytest.raises(McpError):
+            async with connect("2026-07-28", "--revisions", "2025-11-25"):
+                pass
+        with pytest.raises(McpError):
+            async with connect("2025-06-18", "--revisions", "2026-07-28"):
+                pass
+
+    run(main())
+
+
+def test_mrtr_state_is_sealed() -> None:
+    async def main() -> None:
+        async with connect("2026-07-28") as (client, _):
+            first = await client.request("tools/call", {"name": "ask"})
+            assert type(first).__name__ == "InputRequiredResult"
+            ((key, request),) = first.input_requests.items()
+            assert request.method == "elicitation/create"
+            state = first.request_state
+            answer = {key: {"action": "accept", "content": {"name": "Eve"}}}
+            second = await client.request(
+                "tools/call", {"name": "ask", "inputResponses": answer, "requestState": state}
+            )
+            assert type(second).__name__ == "InputRequiredResult"
+            # Tampering with the state, or presenting it for another request, is rejected.
+            forged = second.request_state[:-4] + (
+                "AAAA" if not second.request_state.endswith("AAAA") else "BBBB"
+            )
+            for params in (
+                {"name": "ask", "requestState": forged},
+                {"name": "echo", "arguments": {"text": "x"}, "requestState": second.request_state},
+            ):
+                with pytest.raises(InvalidParams, match="requestState"):
+                    await client.request("tools/call", params)
+            ((key2, _),) = second.input_requests.items()
+            final = await client.request(
+                "tools/call",
+                {
+                    "name": "ask",
+                    "inputResponses": {key2: {"action": "decline"}},
+                    "requestState": second.request_state,
+                },
+            )
+            assert final.content[0].text == "accept:Eve:decline:None"
+        # A client without the capability: the server says which capability is missing.
+        async with connect("2026-07-28", elicitation=None) as (client, _):
+            with pytest.raises(McpError) as info:
+                await client.call_tool("ask", {})
+            assert info.value.code == -32021
+
+    run(main())
+
+
+async def _raw_session(lines: list[bytes], *args: str, read: int) -> list[dict[str, Any]]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        SERVER,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    for line in lines:
+        process.stdin.write(line)
+    await process.stdin.drain()
+    out = [json.loads(await asyncio.wait_for(process.stdout.readline(), 10)) for _ in range(read)]
+    process.stdin.close()
+    await asyncio.wait_for(process.wait(), 10)
+    return out
+
+
+def test_bad_input_on_stdin_is_answered_and_serving_goes_on() -> None:
+    init = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        }
+    )
+    lines = [
+        init.encode() + b"\n",
+        b"{not json\n",
+        b"\xff\xfe garbage\n",
+        b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","argum',  # split line ...
+        b'ents":{"text":"joined"}}}\n',  # ... completed later
+        b'{"jsonrpc":"2.0","id":3,"method":"no/such"}\n',
+        b'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":5}}\n',
+        b'{"jsonrpc":"1.0","id":5,"method":"ping"}\n',
+        b'[{"jsonrpc":"2.0","id":6,"method":"ping"}]\n',
+        b'{"jsonrpc":"2.0","id":7,"result":{}}\n',
+        b'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"text":"'
+        + b"x" * 3000
+        + b'"}}}\n',
+        b'{"jsonrpc":"2.0","id":9,"method":"ping"}\n',
+    ]
+    out = run(_raw_session(lines, "--max-line", "2048", read=10))
+    by_id = {m.get("id"): m for m in out}
+    assert by_id[1]["result"]["protocolVersion"] == "2025-11-25"
+    parse_errors = [m for m in out if m.get("error", {}).get("code") == -32700]
+    assert len(parse_errors) == 2 and all("id" not in m for m in parse_errors)
+    assert by_id[2]["result"]["content"][0]["text"] == "joined"
+    assert by_id[3]["error"]["code"] == -32601
+    assert by_id[4]["error"]["code"] == -32602 and "$.name" in by_id[4]["error"]["message"]
+    assert by_id[5]["error"]["code"] == -32600
+    batch_refused = [m for m in out if "batches" in m.get("error", {}).get("message", "")]
+    assert len(batch_refused) == 1 and batch_refused[0]["error"]["code"] == -32600  # 2025-03-26 only
+    too_long = [m for m in out if "exceeds the limit" in m.get("error", {}).get("message", "")]
+    assert len(too_long) == 1 and too_long[0]["error"]["code"] == -32600
+    assert by_id[9]["result"] == {}
+
+
+def test_batches_where_the_revision_has_them() -> None:
+    init = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-03-26",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        }
+    )
+    batch = json.dumps(
+        [
+            {"jsonrpc": "2.0", "id": 2, "method": "ping"},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": "b"}},
+            },
+        ]
+    )
+    out = run(_raw_session([init.encode() + b"\n", batch.encode() + b"\n"], read=2))
+    assert isinstance(out[1], list)
+    assert sorted(m["id"] for m in out[1]) == [2, 3]
