@@ -1,0 +1,46 @@
+"""The `mcpbind` command against a real server process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SERVER = [sys.executable, str(Path(__file__).resolve().parent / "servers" / "full.py")]
+
+
+def mcpbind(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mcpbind", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_inspect_prints_the_negotiated_revision_and_what_the_server_offers() -> None:
+    done = mcpbind("inspect", "--", *SERVER)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "revision: 2026-07-28 (stateless)" in out
+    assert '"name": "full"' in out and "tools (" in out and "  echo  Say `text` back." in out
+    assert "memo://hello" in out and "memo://items/{item}" in out and "  greet  Greet someone." in out
+    legacy = mcpbind("inspect", "--mode", "legacy", "--", *SERVER)
+    assert "revision: 2025-11-25 (stateful)" in legacy.stdout
+
+
+def test_call_prints_the_result_as_json() -> None:
+    done = mcpbind("call", "add", '{"a": 1, "b": 2}', "--mode", "2024-11-05", "--", *SERVER)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert json.loads(result["content"][0]["text"]) == {"total": 3, "terms": [1, 2]}
+    assert "structuredContent" not in result  # 2024-11-05 has no structured content
+
+
+def test_failures_exit_non_zero_with_a_clear_message() -> None:
+    tool_error = mcpbind("call", "fail", '{"message": "boom"}', "--", *SERVER)
+    assert tool_error.returncode == 1 and json.loads(tool_error.stdout)["isError"] is True
+    unknown = mcpbind("call", "nope", "--", *SERVER)
+    assert unknown.returncode == 1 and "error -32602: Unknown tool: nope" in unknown.stderr
+    bad_json = mcpbind("call", "echo", "{oops", "--", *SERVER)
+    assert bad_json.returncode != 0 and "not JSON" in bad_json.stderr
+    no_server = mcpbind("inspect")
+    assert no_server.returncode == 2 and "after --" in no_server.stderr
