@@ -1,0 +1,44 @@
+"""The schema-exact server: a revision's handler protocol implemented directly, served over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import InternalError, MethodNotFound
+from mcpbind.stdio import StdioClientTransport
+
+from .schema_check import Recorder
+
+SERVER = str(Path(__file__).resolve().parent / "servers" / "lowlevel.py")
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+@pytest.mark.parametrize("revision", ["2025-06-18", "2026-07-28"])
+def test_handler_protocol_server(revision: str) -> None:
+    async def main() -> None:
+        rec = Recorder(StdioClientTransport(sys.executable, [SERVER, revision], stderr="capture"))
+        async with Client(rec, mode=revision) as client:
+            if revision == "2025-06-18":
+                assert client.server_info == {"name": "lowlevel", "version": "1"}
+                assert [t.name for t in await client.list_tools()] == ["echo"]
+                assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"
+                # A result the schema forbids never reaches the wire: the client sees -32603.
+                with pytest.raises(InternalError):
+                    await client.call_tool("bad", {})
+            else:
+                assert (await client.call_tool("named", {})).content[0].text == "named"
+            with pytest.raises(MethodNotFound):
+                await client.request("prompts/list", {})
+        rec.validate(revision)
+        assert "forbids" in rec.inner.stderr_text or revision != "2025-06-18"
+
+    run(main())
