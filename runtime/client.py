@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import ModuleType, TracebackType
 from typing import Any, Final
 
@@ -92,6 +92,7 @@ class Client:
         self._progress: dict[Any, Callable[[float, float | None, str | None], Awaitable[None]]] = {}
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
+        self._acknowledged: asyncio.Event | None = None
 
     @classmethod
     def stdio(
@@ -417,6 +418,51 @@ class Client:
     async def subscribe(self, uri: str) -> None:
         await self.request("resources/subscribe", {"uri": uri})
 
+    @contextlib.asynccontextmanager
+    async def listen(
+        self,
+        *,
+        tools: bool = False,
+        resources: bool = False,
+        prompts: bool = False,
+        resource_uris: list[str] | None = None,
+    ) -> AsyncIterator[None]:
+        """Stateless revisions: open a `subscriptions/listen` stream for the duration of the block.
+        Change notifications reach `on_list_changed` / `on_resource_updated` as on stateful revisions
+        (where this subscribes to `resource_uris` and list changes need nothing)."""
+        if not self.stateless:
+            for uri in resource_uris or ():
+                await self.subscribe(uri)
+            yield
+            return
+        wanted: dict[str, Any] = {}
+        if tools:
+            wanted["toolsListChanged"] = True
+        if resources:
+            wanted["resourcesListChanged"] = True
+        if prompts:
+            wanted["promptsListChanged"] = True
+        if resource_uris:
+            wanted["resourceSubscriptions"] = list(resource_uris)
+        acknowledged = asyncio.Event()
+        self._acknowledged = acknowledged
+        stream = asyncio.ensure_future(
+            self.request("subscriptions/listen", {"notifications": wanted}, timeout=1e9)
+        )
+        try:
+            done, _ = await asyncio.wait(
+                {stream, asyncio.ensure_future(acknowledged.wait())},
+                timeout=self.request_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if stream in done:
+                stream.result()  # the server refused: raise its error
+            yield
+        finally:
+            stream.cancel()
+            with contextlib.suppress(asyncio.CancelledError, McpError, SessionClosed):
+                await stream
+
     async def set_level(self, level: str) -> None:
         self.log_level = level
         if not self.stateless:
@@ -463,6 +509,9 @@ class Client:
                 self._cache = {k: v for k, v in self._cache.items() if not k[0].startswith(kind)}
             if self._on_list_changed is not None:
                 await self._on_list_changed(kind)
+        elif method == "notifications/subscriptions/acknowledged":
+            if self._acknowledged is not None:
+                self._acknowledged.set()
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:
                 await self._on_resource_updated(params.get("uri", ""))

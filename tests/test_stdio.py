@@ -355,3 +355,49 @@ def test_batches_where_the_revision_has_them() -> None:
     out = run(_raw_session([init.encode() + b"\n", batch.encode() + b"\n"], read=2))
     assert isinstance(out[1], list)
     assert sorted(m["id"] for m in out[1]) == [2, 3]
+
+
+def test_stateless_change_notifications_flow_on_a_listen_stream() -> None:
+    async def main() -> None:
+        changed: list[str] = []
+        updated: list[str] = []
+
+        async def on_changed(kind: str) -> None:
+            changed.append(kind)
+
+        async def on_updated(uri: str) -> None:
+            updated.append(uri)
+
+        async with connect("2026-07-28", on_list_changed=on_changed, on_resource_updated=on_updated) as (
+            client,
+            rec,
+        ):
+            async with client.listen(tools=True, resource_uris=["memo://hello"]):
+                await client.call_tool("touch", {"uri": "memo://hello"})
+                await client.call_tool("touch", {"uri": "memo://other"})
+                await client.call_tool("add_tool", {"name": "later"})
+                for _ in range(100):
+                    if updated and changed:
+                        break
+                    await asyncio.sleep(0.02)
+            assert updated == ["memo://hello"] and changed == ["tools"]
+            # After the stream closes, nothing more arrives.
+            await client.call_tool("add_tool", {"name": "even_later"})
+            await client.call_tool("echo", {"text": "x"})
+            assert changed == ["tools"]
+        rec.validate("2026-07-28")
+
+    run(main())
+
+
+def test_auto_falls_back_when_the_probe_gets_no_answer() -> None:
+    async def main() -> None:
+        async with connect("auto", "--revisions", "2025-11-25", "--ignore-probe", probe_timeout=0.5) as (
+            client,
+            rec,
+        ):
+            assert client.revision == "2025-11-25"
+            assert text(await client.call_tool("echo", {"text": "late"})) == "late"
+        rec.validate("2025-11-25", skip_probe=True)
+
+    run(main())

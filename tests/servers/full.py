@@ -141,7 +141,21 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-line", type=int, default=None)
     parser.add_argument("--revisions", default=None)
+    parser.add_argument(
+        "--ignore-probe", action="store_true", help="never answer server/discover (old servers)"
+    )
     args = parser.parse_args()
+    if args.ignore_probe:
+        from mcpbind import server as server_module
+
+        answer = server_module._Connection.on_request
+
+        async def silent(self: Any, event: Any) -> bytes | None:
+            if event.method == "server/discover":
+                return None
+            return await answer(self, event)
+
+        server_module._Connection.on_request = silent  # type: ignore[method-assign]
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
     asyncio.run(server.serve_stdio(max_line=args.max_line))
