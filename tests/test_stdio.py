@@ -401,3 +401,31 @@ def test_auto_falls_back_when_the_probe_gets_no_answer() -> None:
         rec.validate("2025-11-25", skip_probe=True)
 
     run(main())
+
+
+def test_the_client_cache_honours_ttl_and_list_changes() -> None:
+    async def main() -> None:
+        async with connect("2026-07-28", "--list-ttl", "60000") as (client, rec):
+
+            def lists_sent() -> int:
+                return sum(b'"method":"tools/list"' in frame for frame in rec.sent)
+
+            first = await client.list_tools()
+            pages = lists_sent()
+            assert pages == -(-len(first) // 3)  # page_size 3
+            assert [t.name for t in await client.list_tools()] == [t.name for t in first]
+            assert lists_sent() == pages  # fresh for 60 s: served from the cache
+            async with client.listen(tools=True):
+                await client.call_tool("add_tool", {"name": "brand_new"})
+                for _ in range(100):
+                    if any(t.name == "brand_new" for t in await client.list_tools()):
+                        break
+                    await asyncio.sleep(0.02)
+            assert lists_sent() > pages  # the change notification emptied the cache
+            assert any(t.name == "brand_new" for t in await client.list_tools())
+        async with connect("2026-07-28") as (client, rec):
+            tools = await client.list_tools()
+            await client.list_tools()  # ttlMs 0: always fetched again
+            assert sum(b'"method":"tools/list"' in frame for frame in rec.sent) == 2 * -(-len(tools) // 3)
+
+    run(main())

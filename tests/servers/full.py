@@ -144,7 +144,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--ignore-probe", action="store_true", help="never answer server/discover (old servers)"
     )
+    parser.add_argument("--list-ttl", type=int, default=0, help="ttlMs of list results (stateless revisions)")
     args = parser.parse_args()
+    server.list_ttl_ms = args.list_ttl
     if args.ignore_probe:
         from mcpbind import server as server_module
 
