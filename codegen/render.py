@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import jinja2
 
@@ -136,7 +136,117 @@ def emission_order(definitions: list[Definition]) -> list[Definition]:
     return out
 
 
-def member_rule(rule: MemberRule) -> str:
+_SIMPLE_TYPES: Final = {"str": "str", "int": "int", "float": "float", "bool": "bool", "None": "type(None)"}
+
+
+def _simple_types(expr: TypeExpr, aliases: dict[str, AliasDef]) -> list[str] | None:
+    """Python types that make a value valid for `expr` with a shallow check, or None if a shallow
+    check cannot decide (nested Structs, typed items); ["*"] accepts anything."""
+    if isinstance(expr, Ref) and expr.name in aliases and not aliases[expr.name].recursive:
+        return _simple_types(aliases[expr.name].type, aliases)
+    if isinstance(expr, Prim):
+        return ["*"] if expr.name == "Any" else [_SIMPLE_TYPES[expr.name]]
+    if isinstance(expr, Lit):
+        return sorted(
+            {_SIMPLE_TYPES[type(v).__name__] if v is not None else "type(None)" for v in expr.values}
+        )
+    if isinstance(expr, DictOf) and expr.value == Prim("Any"):
+        return ["dict"]
+    if isinstance(expr, ListOf) and expr.item == Prim("Any"):
+        return ["list"]
+    if isinstance(expr, Union):
+        parts = [_simple_types(m, aliases) for m in expr.members]
+        if any(p is None for p in parts):
+            return None
+        flat = sorted({t for p in parts for t in (p or [])})
+        return ["*"] if "*" in flat else flat
+    return None
+
+
+def runtime_type(alias: AliasDef, definitions: list[Definition]) -> str:
+    """What a recursive alias is at runtime: its structure one level deep, recursion as `Any`
+    (msgspec has no recursive aliases; JSON decoding already guarantees what lies deeper)."""
+    aliases = {a.name: a for a in definitions if isinstance(a, AliasDef)}
+
+    def expand(expr: TypeExpr, depth: int) -> TypeExpr:
+        if isinstance(expr, Ref) and expr.name in aliases and aliases[expr.name].recursive:
+            return expand(aliases[expr.name].type, depth + 1) if depth == 0 else Prim("Any")
+        if isinstance(expr, ListOf):
+            return ListOf(expand(expr.item, depth))
+        if isinstance(expr, DictOf):
+            return DictOf(expand(expr.value, depth))
+        if isinstance(expr, Union):
+            members = [expand(m, depth) for m in expr.members]
+            return Prim("Any") if Prim("Any") in members else Union(tuple(members))
+        return expr
+
+    return type_str(expand(alias.type, 0))
+
+
+def needs_hook(
+    expr: TypeExpr, definitions: dict[str, Definition], seen: frozenset[str] = frozenset()
+) -> bool:
+    """Whether decoding `expr` reaches an open object or a dispatched union (msgspec then needs the
+    dec_hook; without one, msgspec.convert takes a faster path)."""
+    if isinstance(expr, Ref):
+        if expr.name in seen:
+            return False
+        d = definitions.get(expr.name)
+        if isinstance(d, DispatchDef) or (isinstance(d, StructDef) and d.open):
+            return True
+        if isinstance(d, StructDef):
+            return any(needs_hook(f.type, definitions, seen | {expr.name}) for f in d.fields)
+        if isinstance(d, AliasDef) and not d.recursive:
+            return needs_hook(d.type, definitions, seen | {expr.name})
+        return False
+    if isinstance(expr, ListOf):
+        return needs_hook(expr.item, definitions, seen)
+    if isinstance(expr, DictOf):
+        return needs_hook(expr.value, definitions, seen)
+    if isinstance(expr, Union):
+        return any(needs_hook(m, definitions, seen) for m in expr.members)
+    return False
+
+
+def _literal_values(expr: TypeExpr, aliases: dict[str, AliasDef]) -> tuple[Any, ...] | None:
+    """The values a member is limited to (a constant or an enum, through aliases), else None."""
+    if isinstance(expr, Ref) and expr.name in aliases and not aliases[expr.name].recursive:
+        return _literal_values(aliases[expr.name].type, aliases)
+    return expr.values if isinstance(expr, Lit) else None
+
+
+def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, str]:
+    """Class attributes of an open object: how `OpenObject._from_wire` checks and completes it."""
+    aliases = {a.name: a for a in definitions if isinstance(a, AliasDef)}
+    required = [f.wire_name for f in d.fields if f.required and not f.has_default]
+    defaults = [(f.wire_name, f.default) for f in d.fields if f.has_default]
+    converted = [(f.py_name, f.wire_name) for f in d.fields if _simple_types(f.type, aliases) is None]
+    entries: list[str] = []
+    simple = True
+    for f in d.fields:
+        types = _simple_types(f.type, aliases)
+        if types is None:
+            simple = False
+            break
+        allowed = _literal_values(f.type, aliases)
+        spec = "None" if types == ["*"] else "(" + ", ".join(types) + ",)"
+        values = "None" if allowed is None else "(" + ", ".join(py_literal(v) for v in allowed) + ",)"
+        entries.append(f"{py_literal(f.wire_name)}: ({spec}, {values})")
+
+    def tup(items: list[str]) -> str:
+        return "(" + "".join(f"{i}, " for i in items) + ")"
+
+    by_name = {x.name: x for x in definitions}
+    return {
+        "hook": str(any(needs_hook(f.type, by_name) for f in d.fields)),
+        "simple": "{" + ", ".join(entries) + "}" if simple else "None",
+        "required": tup([py_literal(r) for r in required]),
+        "defaults": tup([f"({py_literal(k)}, {py_literal(v)})" for k, v in defaults]),
+        "converted": tup([f"({py_literal(p)}, {py_literal(w)})" for p, w in converted]),
+    }
+
+
+def member_rule(rule: MemberRule, definitions: dict[str, Definition]) -> str:
     args = [type_str(rule.type), py_literal(rule.kind)]
     if rule.kind == "object":
         args.append("frozenset({" + ", ".join(py_literal(k) for k in rule.required) + "})")
@@ -146,6 +256,8 @@ def member_rule(rule: MemberRule) -> str:
         )
         args.append(f"({consts},)" if rule.consts else "()")
         args.append("frozenset({" + ", ".join(py_literal(k) for k in rule.declared) + "})")
+    if needs_hook(rule.type, definitions):
+        args.append("hooked=True")
     return "Member(" + ", ".join(args) + ")"
 
 
@@ -175,7 +287,6 @@ def _env() -> jinja2.Environment:
         lit=py_literal,
         field_type=field_type,
         field_default=field_default,
-        member=member_rule,
         params=params_str,
         result=result_str,
         tick=lambda text: f"`{text}`",
@@ -197,6 +308,9 @@ def render_module(module: Module) -> str:
     template = _env().get_template("revision.py.jinja")
     methods = module.methods
     text = template.render(
+        open_tables=lambda d: open_tables(d, module.definitions),
+        runtime_type=lambda d: runtime_type(d, module.definitions),
+        member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
         m=module,
         definitions=emission_order(module.definitions),
         requests=[x for x in methods if x.kind == "request"],

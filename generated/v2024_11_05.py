@@ -92,6 +92,20 @@ class RequestMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _RequestMetaObjectMembers
     _members_ = (("progress_token", "progressToken"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "progressToken": (
+            (
+                float,
+                int,
+                str,
+            ),
+            None,
+        )
+    }
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -319,6 +333,11 @@ class InitializedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _InitializedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -378,6 +397,11 @@ class RootsListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _RootsListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -448,6 +472,11 @@ class PingRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _PingRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -694,6 +723,11 @@ class Result(OpenObject):
     __slots__ = ()
     _fields_ = _ResultMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1007,6 +1041,11 @@ class JSONRPCRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1046,6 +1085,11 @@ class JSONRPCNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1252,6 +1296,11 @@ class ListRootsRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _ListRootsRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1300,6 +1349,14 @@ class ToolInputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -1392,6 +1449,11 @@ class NotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _NotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1457,6 +1519,11 @@ class PromptListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _PromptListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1504,6 +1571,11 @@ class RequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _RequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1549,6 +1621,11 @@ class ResourceListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ResourceListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1606,6 +1683,11 @@ class ToolListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ToolListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1715,7 +1797,7 @@ else:
         """One of `Result`, `CreateMessageResult`, `ListRootsResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 CreateMessageResult,
                 "object",
@@ -1748,6 +1830,7 @@ else:
                 frozenset({"id", "method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCNotification,
@@ -1755,6 +1838,7 @@ else:
                 frozenset({"method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCResponse,
@@ -1762,6 +1846,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCError,
@@ -1806,7 +1891,7 @@ else:
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 InitializeResult,
                 "object",
@@ -1829,7 +1914,12 @@ else:
                 frozenset({"_meta", "nextCursor", "resourceTemplates"}),
             ),
             Member(
-                ReadResourceResult, "object", frozenset({"contents"}), (), frozenset({"_meta", "contents"})
+                ReadResourceResult,
+                "object",
+                frozenset({"contents"}),
+                (),
+                frozenset({"_meta", "contents"}),
+                hooked=True,
             ),
             Member(
                 ListPromptsResult,
@@ -1844,6 +1934,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages"}),
+                hooked=True,
             ),
             Member(
                 ListToolsResult,
@@ -1851,6 +1942,7 @@ else:
                 frozenset({"tools"}),
                 (),
                 frozenset({"_meta", "nextCursor", "tools"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -1858,6 +1950,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError"}),
+                hooked=True,
             ),
             Member(
                 CompleteResult, "object", frozenset({"completion"}), (), frozenset({"_meta", "completion"})

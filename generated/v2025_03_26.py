@@ -101,6 +101,20 @@ class RequestMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _RequestMetaObjectMembers
     _members_ = (("progress_token", "progressToken"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "progressToken": (
+            (
+                float,
+                int,
+                str,
+            ),
+            None,
+        )
+    }
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -277,6 +291,11 @@ class InitializedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _InitializedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -339,6 +358,11 @@ class RootsListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _RootsListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -409,6 +433,11 @@ class PingRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _PingRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -655,6 +684,11 @@ class Result(OpenObject):
     __slots__ = ()
     _fields_ = _ResultMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -948,6 +982,11 @@ class JSONRPCRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -987,6 +1026,11 @@ class JSONRPCNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1182,6 +1226,11 @@ class ListRootsRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _ListRootsRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1278,6 +1327,14 @@ class ToolInputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -1376,6 +1433,11 @@ class NotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _NotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1441,6 +1503,11 @@ class PromptListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _PromptListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1488,6 +1555,11 @@ class RequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _RequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1533,6 +1605,11 @@ class ResourceListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ResourceListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1590,6 +1667,11 @@ class ToolListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ToolListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1699,7 +1781,7 @@ else:
         """One of `Result`, `CreateMessageResult`, `ListRootsResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 CreateMessageResult,
                 "object",
@@ -1732,6 +1814,7 @@ else:
                 frozenset({"id", "method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCNotification,
@@ -1739,6 +1822,7 @@ else:
                 frozenset({"method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"jsonrpc", "method", "params"}),
+                hooked=True,
             ),
         )
 
@@ -1761,6 +1845,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCError,
@@ -1797,6 +1882,7 @@ else:
                 frozenset({"id", "method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCNotification,
@@ -1804,14 +1890,16 @@ else:
                 frozenset({"method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"jsonrpc", "method", "params"}),
+                hooked=True,
             ),
-            Member(list[JSONRPCBatchRequestItem], "array"),
+            Member(list[JSONRPCBatchRequestItem], "array", hooked=True),
             Member(
                 JSONRPCResponse,
                 "object",
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCError,
@@ -1820,7 +1908,7 @@ else:
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"error", "id", "jsonrpc"}),
             ),
-            Member(list[JSONRPCBatchResponseItem], "array"),
+            Member(list[JSONRPCBatchResponseItem], "array", hooked=True),
         )
 
 
@@ -1857,7 +1945,7 @@ else:
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 InitializeResult,
                 "object",
@@ -1880,7 +1968,12 @@ else:
                 frozenset({"_meta", "nextCursor", "resourceTemplates"}),
             ),
             Member(
-                ReadResourceResult, "object", frozenset({"contents"}), (), frozenset({"_meta", "contents"})
+                ReadResourceResult,
+                "object",
+                frozenset({"contents"}),
+                (),
+                frozenset({"_meta", "contents"}),
+                hooked=True,
             ),
             Member(
                 ListPromptsResult,
@@ -1895,6 +1988,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages"}),
+                hooked=True,
             ),
             Member(
                 ListToolsResult,
@@ -1902,6 +1996,7 @@ else:
                 frozenset({"tools"}),
                 (),
                 frozenset({"_meta", "nextCursor", "tools"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -1909,6 +2004,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError"}),
+                hooked=True,
             ),
             Member(
                 CompleteResult, "object", frozenset({"completion"}), (), frozenset({"_meta", "completion"})

@@ -144,6 +144,20 @@ class RequestMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _RequestMetaObjectMembers
     _members_ = (("progress_token", "progressToken"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "progressToken": (
+            (
+                float,
+                int,
+                str,
+            ),
+            None,
+        )
+    }
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -385,6 +399,11 @@ class InitializedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _InitializedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -447,6 +466,11 @@ class RootsListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _RootsListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -527,6 +551,11 @@ class PingRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _PingRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -793,6 +822,11 @@ class Result(OpenObject):
     __slots__ = ()
     _fields_ = _ResultMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1212,6 +1246,11 @@ class JSONRPCRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1252,6 +1291,11 @@ class JSONRPCNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _JSONRPCNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1463,6 +1507,11 @@ class ListRootsRequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _ListRootsRequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1560,6 +1609,14 @@ class ToolInputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -1610,6 +1667,14 @@ class ToolOutputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -1728,6 +1793,11 @@ class NotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _NotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1793,6 +1863,11 @@ class PromptListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _PromptListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1840,6 +1915,11 @@ class RequestParams(OpenObject):
     __slots__ = ()
     _fields_ = _RequestParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1889,6 +1969,11 @@ class ResourceListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ResourceListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1946,6 +2031,11 @@ class ToolListChangedNotificationParams(OpenObject):
     __slots__ = ()
     _fields_ = _ToolListChangedNotificationParamsMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -2058,7 +2148,7 @@ else:
         """One of `Result`, `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 CreateMessageResult,
                 "object",
@@ -2170,6 +2260,7 @@ else:
                 frozenset({"id", "method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCNotification,
@@ -2177,6 +2268,7 @@ else:
                 frozenset({"method"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"jsonrpc", "method", "params"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCResponse,
@@ -2184,6 +2276,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCError,
@@ -2228,7 +2321,7 @@ else:
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 InitializeResult,
                 "object",
@@ -2251,7 +2344,12 @@ else:
                 frozenset({"_meta", "nextCursor", "resourceTemplates"}),
             ),
             Member(
-                ReadResourceResult, "object", frozenset({"contents"}), (), frozenset({"_meta", "contents"})
+                ReadResourceResult,
+                "object",
+                frozenset({"contents"}),
+                (),
+                frozenset({"_meta", "contents"}),
+                hooked=True,
             ),
             Member(
                 ListPromptsResult,
@@ -2266,6 +2364,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages"}),
+                hooked=True,
             ),
             Member(
                 ListToolsResult,
@@ -2273,6 +2372,7 @@ else:
                 frozenset({"tools"}),
                 (),
                 frozenset({"_meta", "nextCursor", "tools"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -2280,6 +2380,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError", "structuredContent"}),
+                hooked=True,
             ),
             Member(
                 CompleteResult, "object", frozenset({"completion"}), (), frozenset({"_meta", "completion"})

@@ -146,6 +146,20 @@ class RequestMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _RequestMetaObjectMembers
     _members_ = (("progress_token", "progressToken"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "progressToken": (
+            (
+                float,
+                int,
+                str,
+            ),
+            None,
+        )
+    }
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -443,6 +457,41 @@ class CancelTaskResult(OpenObject):
         ("task_id", "taskId"),
         ("ttl", "ttl"),
     )
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "_meta": ((dict,), None),
+        "createdAt": ((str,), None),
+        "lastUpdatedAt": ((str,), None),
+        "pollInterval": ((int,), None),
+        "status": (
+            (str,),
+            (
+                "cancelled",
+                "completed",
+                "failed",
+                "input_required",
+                "working",
+            ),
+        ),
+        "statusMessage": ((str,), None),
+        "taskId": ((str,), None),
+        "ttl": (
+            (
+                int,
+                type(None),
+            ),
+            None,
+        ),
+    }
+    _required_ = (
+        "createdAt",
+        "lastUpdatedAt",
+        "status",
+        "taskId",
+        "ttl",
+    )
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1142,6 +1191,11 @@ class Result(OpenObject):
     __slots__ = ()
     _fields_ = _ResultMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1186,6 +1240,41 @@ class GetTaskResult(OpenObject):
         ("task_id", "taskId"),
         ("ttl", "ttl"),
     )
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "_meta": ((dict,), None),
+        "createdAt": ((str,), None),
+        "lastUpdatedAt": ((str,), None),
+        "pollInterval": ((int,), None),
+        "status": (
+            (str,),
+            (
+                "cancelled",
+                "completed",
+                "failed",
+                "input_required",
+                "working",
+            ),
+        ),
+        "statusMessage": ((str,), None),
+        "taskId": ((str,), None),
+        "ttl": (
+            (
+                int,
+                type(None),
+            ),
+            None,
+        ),
+    }
+    _required_ = (
+        "createdAt",
+        "lastUpdatedAt",
+        "status",
+        "taskId",
+        "ttl",
+    )
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1280,6 +1369,11 @@ class GetTaskPayloadResult(OpenObject):
     __slots__ = ()
     _fields_ = _GetTaskPayloadResultMembers
     _members_ = (("meta", "_meta"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"_meta": ((dict,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1693,6 +1787,14 @@ class ToolInputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -1756,6 +1858,14 @@ class ToolOutputSchema(OpenObject):
         ("required", "required"),
         ("type", "type"),
     )
+    _converted_ = (
+        ("properties", "properties"),
+        ("required", "required"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -2825,6 +2935,11 @@ class URLElicitationRequiredErrorErrorData(OpenObject):
     __slots__ = ()
     _fields_ = _URLElicitationRequiredErrorErrorDataMembers
     _members_ = (("elicitations", "elicitations"),)
+    _converted_ = (("elicitations", "elicitations"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ("elicitations",)
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -2974,7 +3089,7 @@ else:
         """One of `Result`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 GetTaskResult,
                 "object",
@@ -2992,8 +3107,9 @@ else:
                         "ttl",
                     }
                 ),
+                hooked=True,
             ),
-            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 CancelTaskResult,
                 "object",
@@ -3011,6 +3127,7 @@ else:
                         "ttl",
                     }
                 ),
+                hooked=True,
             ),
             Member(
                 ListTasksResult,
@@ -3025,6 +3142,7 @@ else:
                 frozenset({"content", "model", "role"}),
                 (),
                 frozenset({"_meta", "content", "model", "role", "stopReason"}),
+                hooked=True,
             ),
             Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"_meta", "roots"})),
             Member(
@@ -3164,6 +3282,7 @@ else:
                 frozenset({"elicitationId", "message", "mode", "url"}),
                 (("mode", ("url",), True),),
                 frozenset({"_meta", "elicitationId", "message", "mode", "task", "url"}),
+                hooked=True,
             ),
             Member(
                 ElicitRequestFormParams,
@@ -3171,6 +3290,7 @@ else:
                 frozenset({"message", "requestedSchema"}),
                 (("mode", ("form",), False),),
                 frozenset({"_meta", "message", "mode", "requestedSchema", "task"}),
+                hooked=True,
             ),
         )
 
@@ -3260,6 +3380,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCErrorResponse,
@@ -3285,6 +3406,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCErrorResponse,
@@ -3369,7 +3491,7 @@ else:
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CompleteResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 InitializeResult,
                 "object",
@@ -3392,7 +3514,12 @@ else:
                 frozenset({"_meta", "nextCursor", "resourceTemplates"}),
             ),
             Member(
-                ReadResourceResult, "object", frozenset({"contents"}), (), frozenset({"_meta", "contents"})
+                ReadResourceResult,
+                "object",
+                frozenset({"contents"}),
+                (),
+                frozenset({"_meta", "contents"}),
+                hooked=True,
             ),
             Member(
                 ListPromptsResult,
@@ -3407,6 +3534,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages"}),
+                hooked=True,
             ),
             Member(
                 ListToolsResult,
@@ -3414,6 +3542,7 @@ else:
                 frozenset({"tools"}),
                 (),
                 frozenset({"_meta", "nextCursor", "tools"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -3421,6 +3550,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError", "structuredContent"}),
+                hooked=True,
             ),
             Member(
                 GetTaskResult,
@@ -3439,8 +3569,9 @@ else:
                         "ttl",
                     }
                 ),
+                hooked=True,
             ),
-            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"})),
+            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
             Member(
                 CancelTaskResult,
                 "object",
@@ -3458,6 +3589,7 @@ else:
                         "ttl",
                     }
                 ),
+                hooked=True,
             ),
             Member(
                 ListTasksResult,

@@ -227,6 +227,11 @@ class ResultMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _ResultMetaObjectMembers
     _members_ = (("server_info", "io.modelcontextprotocol/serverInfo"),)
+    _converted_ = (("server_info", "io.modelcontextprotocol/serverInfo"),)
+    _hook_ = False
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -365,6 +370,17 @@ class RequestMetaObject(OpenObject):
         ("protocol_version", "io.modelcontextprotocol/protocolVersion"),
         ("progress_token", "progressToken"),
     )
+    _converted_ = (
+        ("client_capabilities", "io.modelcontextprotocol/clientCapabilities"),
+        ("client_info", "io.modelcontextprotocol/clientInfo"),
+    )
+    _hook_ = False
+    _simple_ = None
+    _required_ = (
+        "io.modelcontextprotocol/clientCapabilities",
+        "io.modelcontextprotocol/protocolVersion",
+    )
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -939,6 +955,11 @@ class ToolInputSchema(OpenObject):
         ("schema", "$schema"),
         ("type", "type"),
     )
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"$schema": ((str,), None), "type": ((str,), ("object",))}
+    _required_ = ()
+    _defaults_ = (("type", "object"),)
 
     def __init__(
         self,
@@ -977,6 +998,11 @@ class ToolOutputSchema(OpenObject):
     __slots__ = ()
     _fields_ = _ToolOutputSchemaMembers
     _members_ = (("schema", "$schema"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {"$schema": ((str,), None)}
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1409,6 +1435,20 @@ class NotificationMetaObject(OpenObject):
     __slots__ = ()
     _fields_ = _NotificationMetaObjectMembers
     _members_ = (("subscription_id", "io.modelcontextprotocol/subscriptionId"),)
+    _converted_ = ()
+    _hook_ = False
+    _simple_ = {
+        "io.modelcontextprotocol/subscriptionId": (
+            (
+                float,
+                int,
+                str,
+            ),
+            None,
+        )
+    }
+    _required_ = ()
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -1754,6 +1794,11 @@ class Result(OpenObject):
         ("meta", "_meta"),
         ("result_type", "resultType"),
     )
+    _converted_ = (("meta", "_meta"),)
+    _hook_ = True
+    _simple_ = None
+    _required_ = ()
+    _defaults_ = (("resultType", "complete"),)
 
     def __init__(
         self,
@@ -2888,6 +2933,11 @@ class SubscriptionsListenResultMetaObject(OpenObject):
         ("server_info", "io.modelcontextprotocol/serverInfo"),
         ("subscription_id", "io.modelcontextprotocol/subscriptionId"),
     )
+    _converted_ = (("server_info", "io.modelcontextprotocol/serverInfo"),)
+    _hook_ = False
+    _simple_ = None
+    _required_ = ("io.modelcontextprotocol/subscriptionId",)
+    _defaults_ = ()
 
     def __init__(
         self,
@@ -3032,13 +3082,13 @@ RequestId: TypeAlias = str | int | float
 if TYPE_CHECKING:
     JSONValue: TypeAlias = "JSONObject | list[JSONValue] | str | int | float | bool | None"
 else:
-    JSONValue = Any
+    JSONValue = dict[str, Any] | list[Any] | str | int | float | bool | None
 
 
 if TYPE_CHECKING:
     JSONObject: TypeAlias = "dict[str, JSONValue]"
 else:
-    JSONObject = Any
+    JSONObject = dict[str, Any]
 
 
 LoggingLevel: TypeAlias = Literal[
@@ -3102,6 +3152,7 @@ else:
                 frozenset({"content", "model", "role"}),
                 (),
                 frozenset({"_meta", "content", "model", "role", "stopReason"}),
+                hooked=True,
             ),
             Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"roots"})),
             Member(
@@ -3244,6 +3295,7 @@ else:
                 frozenset({"message", "requestedSchema"}),
                 (("mode", ("form",), False),),
                 frozenset({"message", "mode", "requestedSchema"}),
+                hooked=True,
             ),
             Member(
                 ElicitRequestURLParams,
@@ -3278,6 +3330,7 @@ else:
                 frozenset({}),
                 (("resultType", ("input_required",), False),),
                 frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -3285,6 +3338,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError", "resultType", "structuredContent"}),
+                hooked=True,
             ),
         )
 
@@ -3381,6 +3435,7 @@ else:
                 frozenset({}),
                 (("resultType", ("input_required",), False),),
                 frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
+                hooked=True,
             ),
             Member(
                 GetPromptResult,
@@ -3388,6 +3443,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages", "resultType"}),
+                hooked=True,
             ),
         )
 
@@ -3425,6 +3481,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCErrorResponse,
@@ -3450,6 +3507,7 @@ else:
                 frozenset({"id", "result"}),
                 (("jsonrpc", ("2.0",), False),),
                 frozenset({"id", "jsonrpc", "result"}),
+                hooked=True,
             ),
             Member(
                 JSONRPCErrorResponse,
@@ -3500,6 +3558,7 @@ else:
                 frozenset({}),
                 (("resultType", ("input_required",), False),),
                 frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
+                hooked=True,
             ),
             Member(
                 ReadResourceResult,
@@ -3516,6 +3575,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "contents", "resultType", "ttlMs"}),
+                hooked=True,
             ),
         )
 
@@ -3562,13 +3622,14 @@ else:
         """One of `Result`, `InputRequiredResult`, `DiscoverResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `SubscriptionsListenResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
 
         _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta", "resultType"})),
+            Member(Result, "object", frozenset({}), (), frozenset({"_meta", "resultType"}), hooked=True),
             Member(
                 InputRequiredResult,
                 "object",
                 frozenset({}),
                 (("resultType", ("input_required",), False),),
                 frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
+                hooked=True,
             ),
             Member(
                 DiscoverResult,
@@ -3595,6 +3656,7 @@ else:
                         "ttlMs",
                     }
                 ),
+                hooked=True,
             ),
             Member(
                 ListResourcesResult,
@@ -3611,6 +3673,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "nextCursor", "resources", "resultType", "ttlMs"}),
+                hooked=True,
             ),
             Member(
                 ListResourceTemplatesResult,
@@ -3627,6 +3690,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "nextCursor", "resourceTemplates", "resultType", "ttlMs"}),
+                hooked=True,
             ),
             Member(
                 ReadResourceResult,
@@ -3643,6 +3707,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "contents", "resultType", "ttlMs"}),
+                hooked=True,
             ),
             Member(
                 SubscriptionsListenResult,
@@ -3650,6 +3715,7 @@ else:
                 frozenset({"_meta"}),
                 (),
                 frozenset({"_meta", "resultType"}),
+                hooked=True,
             ),
             Member(
                 ListPromptsResult,
@@ -3666,6 +3732,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "nextCursor", "prompts", "resultType", "ttlMs"}),
+                hooked=True,
             ),
             Member(
                 GetPromptResult,
@@ -3673,6 +3740,7 @@ else:
                 frozenset({"messages"}),
                 (),
                 frozenset({"_meta", "description", "messages", "resultType"}),
+                hooked=True,
             ),
             Member(
                 ListToolsResult,
@@ -3689,6 +3757,7 @@ else:
                     ),
                 ),
                 frozenset({"_meta", "cacheScope", "nextCursor", "resultType", "tools", "ttlMs"}),
+                hooked=True,
             ),
             Member(
                 CallToolResult,
@@ -3696,6 +3765,7 @@ else:
                 frozenset({"content"}),
                 (),
                 frozenset({"_meta", "content", "isError", "resultType", "structuredContent"}),
+                hooked=True,
             ),
             Member(
                 CompleteResult,
@@ -3703,6 +3773,7 @@ else:
                 frozenset({"completion"}),
                 (),
                 frozenset({"_meta", "completion", "resultType"}),
+                hooked=True,
             ),
         )
 

@@ -8,8 +8,9 @@ handler method. The runtime routes and decodes every method from these tables; t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
+
+import msgspec
 
 __all__ = ["Direction", "RequestMethod", "NotificationMethod", "Sender"]
 
@@ -21,8 +22,7 @@ Direction = Literal["client_to_server", "server_to_client", "input"]
 carried inside an `InputRequiredResult` and answered in the retried request."""
 
 
-@dataclass(frozen=True, slots=True)
-class RequestMethod(Generic[P, R]):
+class RequestMethod(msgspec.Struct, Generic[P, R], frozen=True, kw_only=True):
     """A request: its params type `P` and the result type `R` it is answered with."""
 
     name: str
@@ -42,8 +42,7 @@ class RequestMethod(Generic[P, R]):
     """The result when the request is task-augmented (2025-11-25 tasks), else None."""
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationMethod(Generic[P]):
+class NotificationMethod(msgspec.Struct, Generic[P], frozen=True, kw_only=True):
     """A notification and its params type `P`."""
 
     name: str

@@ -57,28 +57,87 @@ class OpenObject(dict[str, Any]):
     Subclasses are generated: `_fields_` is a Struct of the declared members (used to validate and
     convert them on decode), `_members_` maps Python names to wire names, and each declared member has
     a typed read-only property. Undeclared members stay in the dict as decoded.
+
+    Where every declared member is a plain JSON value (strings, numbers, constants, free-form maps),
+    the generator also emits `_simple_` (wire name -> accepted Python types and allowed values),
+    `_required_` and `_defaults_`, and decoding checks those directly instead of converting into
+    `_fields_`: the same rules, without a second pass over the object. `_converted_` lists the members
+    whose decoded value differs from the raw JSON (nested Structs), the only ones written back.
     """
 
     __slots__ = ()
     _fields_: ClassVar[type[msgspec.Struct]]
     _members_: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _converted_: ClassVar[tuple[tuple[str, str], ...]] = ()
+    _hook_: ClassVar[bool] = True
+    _simple_: ClassVar[dict[str, tuple[tuple[type, ...] | None, tuple[Any, ...] | None]] | None] = None
+    _required_: ClassVar[tuple[str, ...]] = ()
+    _defaults_: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
     @classmethod
     def _from_wire(cls, obj: object) -> OpenObject:
         if type(obj) is not dict:
             raise TypeError("Expected `object`, got `" + _json_kind(obj) + "`")
         raw = cast("dict[str, Any]", obj)
+        simple = cls._simple_
+        if simple is not None:
+            for key in cls._required_:
+                if key not in raw:
+                    raise ValueError(f"Object missing required field `{key}`")
+            for key, (types, allowed) in simple.items():
+                if key in raw:
+                    value = raw[key]
+                    if (types is not None and type(value) not in types) or (
+                        allowed is not None and value not in allowed
+                    ):
+                        raise ValueError(_simple_error(key, value, types, allowed))
+            inst = _new_dict(cls)
+            _update(inst, raw)
+            for key, default in cls._defaults_:
+                if key not in raw:
+                    inst[key] = default
+            return inst
         try:
-            fields = msgspec.convert(raw, cls._fields_, dec_hook=_dec_hook)
+            if cls._hook_:
+                fields = _convert(raw, cls._fields_, dec_hook=_dec_hook)
+            else:
+                fields = _convert(raw, cls._fields_)
         except msgspec.ValidationError as exc:
             raise ValueError(_nested(str(exc))) from None
-        inst = dict.__new__(cls)
-        dict.update(inst, raw)
-        for py, wire in cls._members_:
+        inst = _new_dict(cls)
+        _update(inst, raw)
+        for py, wire in cls._converted_:
             value = getattr(fields, py)
             if value is not UNSET:
                 inst[wire] = value
+        for key, default in cls._defaults_:
+            if key not in raw:
+                inst[key] = default
         return inst
+
+
+_new_dict: Final = dict.__new__
+_update: Final = dict.update
+
+
+_KINDS: Final = {
+    str: "str",
+    int: "int",
+    float: "float",
+    bool: "bool",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+
+
+def _simple_error(
+    key: str, value: Any, types: tuple[type, ...] | None, allowed: tuple[Any, ...] | None
+) -> str:
+    if types is not None and type(value) not in types:
+        names = " | ".join(_KINDS.get(t, t.__name__) for t in types)
+        return f"Expected `{names}`, got `{_json_kind(value)}` (at `{key}`)"
+    return f"Invalid enum value {value!r} (at `{key}`)"
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -94,6 +153,8 @@ class Member(msgspec.Struct, frozen=True):
     """(key, allowed values, required) for members whose value is fixed by the schema."""
     declared: frozenset[str] = frozenset()
     """Every key the member declares."""
+    hooked: bool = False
+    """Whether decoding the member reaches open objects or dispatched unions (needs the dec_hook)."""
 
 
 class _DispatchMeta(type):
@@ -118,31 +179,58 @@ class UnionDispatch(metaclass=_DispatchMeta):
 
     def __init_subclass__(cls) -> None:
         cls._types_ = tuple(getattr(m.type, "__origin__", m.type) for m in cls._union_)
+        # The choice depends only on the keys present and the values at constant keys: remember it.
+        cls._const_keys_ = tuple(sorted({k for m in cls._union_ for k, _, _ in m.consts}))
+        cls._memo_ = {}
+
+    _const_keys_: ClassVar[tuple[str, ...]] = ()
+    _memo_: ClassVar[dict[Any, Member]] = {}
 
     @classmethod
     def _from_wire(cls, obj: object) -> Any:
+        key: Any = None
+        if type(obj) is dict:
+            try:
+                key = (frozenset(obj), tuple([obj.get(k) for k in cls._const_keys_]))
+                member = cls._memo_.get(key)
+            except TypeError:  # an unhashable value at a constant key: no memo for this one
+                key = member = None
+            if member is not None:
+                try:
+                    if member.hooked:
+                        return _convert(obj, member.type, dec_hook=_dec_hook)
+                    return _convert(obj, member.type)
+                except msgspec.ValidationError:
+                    pass  # same shape, different depths (the enum-schema family): rank again
         kind = _json_kind(obj)
         ranked: list[tuple[tuple[int, int, int], int, Member]] = []
-        for index, member in enumerate(cls._union_):
-            if member.kind == kind:
-                score = _score(member, obj) if kind == "object" else (1, 0, 0)
-                ranked.append((score, -index, member))
+        for index, candidate in enumerate(cls._union_):
+            if candidate.kind == kind:
+                score = _score(candidate, obj) if kind == "object" else (1, 0, 0)
+                ranked.append((score, -index, candidate))
         if not ranked:
             names = ", ".join(_type_name(m.type) for m in cls._union_)
             raise TypeError(f"Expected one of {names}, got `{kind}`")
         ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
         first_error: msgspec.ValidationError | None = None
-        for score, _, member in ranked:
+        for score, _, candidate in ranked:
             if first_error is not None and not score[0]:
                 break
             try:
-                return msgspec.convert(obj, member.type, dec_hook=_dec_hook)
+                value = _convert(obj, candidate.type, dec_hook=_dec_hook)
             except msgspec.ValidationError as exc:
                 # Members alike at the top level (the enum-schema family) differ deeper down: try
                 # the next candidate, and report the best one's error if none fits.
                 first_error = first_error or exc
+                continue
+            if key is not None and len(cls._memo_) < _MEMO_LIMIT:
+                cls._memo_[key] = candidate
+            return value
         assert first_error is not None
         raise ValueError(_nested(str(first_error))) from None
+
+
+_MEMO_LIMIT: Final = 4096
 
 
 def _score(member: Member, obj: Any) -> tuple[int, int, int]:
@@ -194,10 +282,14 @@ def _nested(message: str) -> str:
 
 
 def _dec_hook(tp: Any, obj: Any) -> Any:
-    from_wire = getattr(tp, "_from_wire", None)
-    if from_wire is None:
-        raise NotImplementedError(f"mcpbind cannot decode type {tp!r}")
+    try:
+        from_wire = tp._from_wire
+    except AttributeError:
+        raise NotImplementedError(f"mcpbind cannot decode type {tp!r}") from None
     return from_wire(obj)
+
+
+_convert: Final = msgspec.convert
 
 
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
