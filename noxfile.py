@@ -6,7 +6,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["generate", "tests", "lint", "typecheck"]
+nox.options.sessions = ["generate", "tests", "lint", "typecheck", "interop"]
 nox.options.reuse_existing_virtualenvs = True
 
 MIRROR = os.environ.get("MCPBIND_SCHEMA_MIRROR")
@@ -35,6 +35,14 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     _fetch(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def interop(session: nox.Session) -> None:
+    """Interop with the official Python SDK (`mcp`) over stdio: both directions, both eras."""
+    session.install("-e", ".[dev]", "mcp==2.3.0")
+    _fetch(session)
+    session.run("pytest", "tests/interop", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -31,7 +31,7 @@ from msgspec import UNSET
 
 from . import revisions, wire
 from .engine import IncomingNotification, IncomingRequest
-from .errors import RESOURCE_NOT_FOUND, InvalidParams, InvalidRequest, McpError, MethodNotFound
+from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
 from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .mrtr import StateSealer, params_digest
 from .peer import MessageTransport, Peer
@@ -160,6 +160,8 @@ class Context:
         self.client_capabilities = client_capabilities
         self._answers = answers if answers is not None else {}
         self._asked = 0
+        self._needed: dict[str, dict[str, Any]] = {}
+        self._consumed: set[str] = set()
         self.progress_token = self.meta.get("progressToken")
 
     @property
@@ -195,38 +197,51 @@ class Context:
     # Input from the user or the model: a server->client request on stateful revisions, an
     # InputRequiredResult (and a re-run of the handler with the answers) on stateless ones.
 
-    async def _ask(self, method: str, capability: str, params: dict[str, Any], result: str) -> Any:
+    async def _ask(
+        self, method: str, capability: str, params: dict[str, Any], result: str, key: str | None
+    ) -> Any:
         if capability not in self.client_capabilities:
             raise McpError(
                 f"the client does not support {method} (no `{capability}` capability)",
                 code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
                 data={"requiredCapabilities": {capability: {}}} if self.stateless else UNSET,
             )
-        key = f"{method.split('/')[0]}-{self._asked}"
+        if key is None:
+            key = f"{method.split('/')[0]}-{self._asked}"
         self._asked += 1
         if self.stateless:
             if key in self._answers:
+                self._consumed.add(key)
                 return wire.convert(self._answers[key], getattr(self.module, result))
-            raise _NeedInput(key, {"method": method, "params": params})
+            # Every ask made before the handler stops (several, under asyncio.gather) is collected,
+            # so that one InputRequiredResult carries them all.
+            self._needed[key] = {"method": method, "params": params}
+            raise _NeedInput(key, self._needed[key])
         return await self._conn.ask(method, params, getattr(self.module, result), self.module)
 
-    async def elicit(self, message: str, schema: dict[str, Any], *, url: str | None = None) -> ElicitOutcome:
-        """Ask the user; `schema` is the requested (flat) JSON Schema of an object."""
+    async def elicit(
+        self, message: str, schema: dict[str, Any], *, url: str | None = None, key: str | None = None
+    ) -> ElicitOutcome:
+        """Ask the user; `schema` is the requested (flat) JSON Schema of an object. With `url`, ask the
+        user to visit it instead (URL mode). `key` names the input request (stateless revisions)."""
         params: dict[str, Any] = {"message": message, "requestedSchema": schema}
         if url is not None:
-            params = {"mode": "url", "message": message, "url": url, "elicitationId": f"e{self._asked}"}
-        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult")
+            elicitation_id = key or f"e{self._asked}"
+            params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
+        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
         content = answer.content if answer.content is not UNSET else None
         return ElicitOutcome(answer.action, content)
 
-    async def sample(self, messages: Sequence[dict[str, Any]], max_tokens: int, **options: Any) -> Any:
+    async def sample(
+        self, messages: Sequence[dict[str, Any]], max_tokens: int, *, key: str | None = None, **options: Any
+    ) -> Any:
         """Ask the client's model; returns the revision's CreateMessageResult."""
         params = {"messages": list(messages), "maxTokens": max_tokens, **options}
-        return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult")
+        return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult", key)
 
-    async def list_roots(self) -> list[Any]:
+    async def list_roots(self, *, key: str | None = None) -> list[Any]:
         """The client's roots (the revision's Root structs)."""
-        result = await self._ask("roots/list", "roots", {}, "ListRootsResult")
+        result = await self._ask("roots/list", "roots", {}, "ListRootsResult", key)
         return list(result.roots)
 
 
@@ -721,16 +736,18 @@ class _Connection:
             if requested is None:
                 if event.method == "ping":
                     return encode_result(rid, {})
-                raise InvalidRequest(
-                    "no session: send `initialize` first, or carry the protocol version in "
-                    f"`_meta.{_META_VERSION}` (this server speaks {', '.join(self.server.revisions)})"
+                raise InvalidParams(
+                    "Invalid params: no session, and no protocol version in "
+                    f"`_meta.{_META_VERSION}`: send `initialize` first, or carry the version in every "
+                    f"request (this server speaks {', '.join(self.server.revisions)})"
                 )
-            modern = [r for r in self.server.revisions if revisions.is_modern(r)]
-            if requested not in modern:
+            if requested not in self.server.revisions or not revisions.is_modern(requested):
+                # Every version the server speaks, both eras: a dual-era client falls back to
+                # initialize when none of the stateless ones suits it.
                 raise McpError(
                     "Unsupported protocol version",
                     code=UNSUPPORTED_PROTOCOL_VERSION,
-                    data={"supported": modern, "requested": requested},
+                    data={"supported": sorted(self.server.revisions, reverse=True), "requested": requested},
                 )
             return await self._dispatch(event, requested, requested)
         except McpError as exc:
@@ -744,7 +761,10 @@ class _Connection:
     def _initialize(self, event: IncomingRequest) -> Any:
         stateful = [r for r in self.server.revisions if not revisions.is_modern(r)]
         if not stateful:
-            raise InvalidRequest(f"this server speaks only {', '.join(self.server.revisions)}: no initialize")
+            raise MethodNotFound(
+                f"Method not found: initialize (this server speaks only {', '.join(self.server.revisions)}, "
+                "which carry the version in every request)"
+            )
         newest = revisions.module(stateful[-1])
         try:
             params = wire.decoder(newest.InitializeRequestParams).decode(event.params or b"{}")
@@ -877,12 +897,13 @@ class _Connection:
         ctx._answers = answers
         try:
             return await run(ctx)
-        except _NeedInput as need:
-            sealed = self.server.sealer.seal(method, digest, answers)
+        except _NeedInput:
+            # Only answers the handler used travel on; anything else the client sent is ignored.
+            kept = {k: v for k, v in answers.items() if k in ctx._consumed}
             return {
                 "resultType": "input_required",
-                "inputRequests": {need.key: need.request},
-                "requestState": sealed,
+                "inputRequests": dict(ctx._needed),
+                "requestState": self.server.sealer.seal(method, digest, kept),
             }
 
     async def _listen(self, ctx: Context, params: Any, event: IncomingRequest) -> dict[str, Any]:

@@ -254,6 +254,19 @@ def test_mrtr_state_is_sealed() -> None:
                 },
             )
             assert final.content[0].text == "accept:Eve:decline:None"
+        # Several inputs at once, under the keys the handler chose.
+        async with connect("2026-07-28") as (client, _):
+            asked = await client.request("tools/call", {"name": "survey"})
+            assert sorted(asked.input_requests) == ["animal", "colour", "number"]
+            replies = {
+                k: {"action": "accept", "content": {"answer": k.upper()}} for k in asked.input_requests
+            }
+            replies["unasked"] = {"action": "decline"}  # ignored
+            done = await client.request(
+                "tools/call",
+                {"name": "survey", "inputResponses": replies, "requestState": asked.request_state},
+            )
+            assert done.content[0].text == "COLOUR,ANIMAL,NUMBER"
         # A client without the capability: the server says which capability is missing.
         async with connect("2026-07-28", elicitation=None) as (client, _):
             with pytest.raises(McpError) as info:
@@ -429,3 +442,31 @@ def test_the_client_cache_honours_ttl_and_list_changes() -> None:
             assert sum(b'"method":"tools/list"' in frame for frame in rec.sent) == 2 * -(-len(tools) // 3)
 
     run(main())
+
+
+def test_stateless_errors_name_what_is_wrong() -> None:
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "1999-01-01",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    lines = [
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}\n',
+        json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": meta}}).encode()
+        + b"\n",
+    ]
+    out = {m["id"]: m for m in run(_raw_session(lines, read=2))}
+    assert out[1]["error"]["code"] == -32602 and "protocol version" in out[1]["error"]["message"]
+    assert out[2]["error"]["code"] == -32022
+    assert out[2]["error"]["data"] == {"supported": sorted(ALL, reverse=True), "requested": "1999-01-01"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        },
+    }
+    (answer,) = run(_raw_session([json.dumps(init).encode() + b"\n"], "--revisions", "2026-07-28", read=1))
+    assert answer["error"]["code"] == -32601 and "2026-07-28" in answer["error"]["message"]

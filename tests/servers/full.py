@@ -82,6 +82,18 @@ async def ask(ctx: Context) -> str:
 
 
 @server.tool()
+async def survey(ctx: Context) -> str:
+    """Three questions at once: on stateless revisions one InputRequiredResult carries all three."""
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    answers = await asyncio.gather(
+        ctx.elicit("Colour?", schema, key="colour"),
+        ctx.elicit("Animal?", schema, key="animal"),
+        ctx.elicit("Number?", schema, key="number"),
+    )
+    return ",".join(str((a.content or {}).get("answer")) for a in answers)
+
+
+@server.tool()
 async def think(ctx: Context) -> str:
     answer = await ctx.sample([{"role": "user", "content": {"type": "text", "text": "2+2?"}}], max_tokens=10)
     return f"model said {answer.content.text}"
