@@ -19,6 +19,17 @@ def _fetch(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def main(session: nox.Session) -> None:
+    """The main job: fetch and verify the schemas, check the bindings, summarise each revision, and
+    inspect the example server through the `mcpbind` command."""
+    session.install("-e", ".[codegen]")
+    _fetch(session)
+    session.run("python", "-m", "mcpbind.codegen", "generate", "--check")
+    session.run("python", "-m", "mcpbind.codegen", "summary")
+    session.run("mcpbind", "inspect", "--", "python", "examples/everything_server.py", "--transport", "stdio")
+
+
+@nox.session(python="3.11")
 def generate(session: nox.Session) -> None:
     """Fetch the pinned schemas, regenerate, and fail if generated/ was stale (`-- write` rewrites it)."""
     session.install("-e", ".[codegen]")

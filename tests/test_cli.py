@@ -44,3 +44,16 @@ def test_failures_exit_non_zero_with_a_clear_message() -> None:
     assert bad_json.returncode != 0 and "not JSON" in bad_json.stderr
     no_server = mcpbind("inspect")
     assert no_server.returncode == 2 and "after --" in no_server.stderr
+
+
+def test_the_everything_example_serves_over_stdio() -> None:
+    example = [
+        sys.executable,
+        str(Path(__file__).resolve().parent.parent / "examples" / "everything_server.py"),
+    ]
+    for mode in ("2025-11-25", "2026-07-28"):
+        done = mcpbind("inspect", "--mode", mode, "--", *example, "--transport", "stdio")
+        assert done.returncode == 0, done.stderr
+        assert "tools (30)" in done.stdout and "test://template/{id}/data" in done.stdout
+    called = mcpbind("call", "test_simple_text", "--", *example)
+    assert json.loads(called.stdout)["content"][0]["text"] == "This is a simple text response for testing."
