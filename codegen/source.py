@@ -137,7 +137,18 @@ def union_members(source: Source, union: str) -> list[str]:
     if node is None:
         return []
     out: list[str] = []
-    for member in node.get("anyOf", node.get("oneOf", [])):
+    members = node.get("anyOf", node.get("oneOf"))
+    if members is None:
+        # A union of one member is rendered as a copy of it (2026-07-28's ClientNotification is
+        # CancelledNotification): the member is the definition with the same method.
+        method = node.get("properties", {}).get("method", {}).get("const")
+        same = [
+            name
+            for name, other in source.defs.items()
+            if name != union and other.get("properties", {}).get("method", {}).get("const") == method
+        ]
+        return same[:1] if method is not None else []
+    for member in members:
         ref = member.get("$ref", "")
         name = ref.removeprefix(source.ref_prefix)
         target = source.defs[name]

@@ -3995,7 +3995,10 @@ ELICITATION_CREATE: Final[RequestMethod[ElicitRequestParams, ElicitResult]] = Re
 
 NOTIFICATIONS_CANCELLED: Final[NotificationMethod[CancelledNotificationParams]] = NotificationMethod(
     name="notifications/cancelled",
-    directions=("server_to_client",),
+    directions=(
+        "client_to_server",
+        "server_to_client",
+    ),
     message_type=CancelledNotification,
     params_type=CancelledNotificationParams,
     params_required=True,
@@ -4197,6 +4200,18 @@ class ClientStub:
 
         return await self._sender.send_request(COMPLETION_COMPLETE, params)
 
+    async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
+        """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
+
+        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+
+        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+        """
+
+        await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
+
 
 class ServerHandler(Protocol[Ctx]):
     """What a server answers: one method per client request and notification. The runtime calls
@@ -4266,6 +4281,18 @@ class ServerHandler(Protocol[Ctx]):
 
     async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
         """A request from the client to the server, to ask for completion options."""
+
+        ...
+
+    async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
+        """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
+
+        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+
+        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+        """
 
         ...
 

@@ -232,6 +232,14 @@ class Context:
         content = answer.content if answer.content is not UNSET else None
         return ElicitOutcome(answer.action, content)
 
+    async def complete_elicitation(self, elicitation_id: str) -> None:
+        """Tell the client that a URL-mode elicitation finished out of band (where the revision has
+        `notifications/elicitation/complete`)."""
+        if not self.stateless:
+            await self._conn.notify(
+                "notifications/elicitation/complete", {"elicitationId": elicitation_id}, self.module
+            )
+
     async def sample(
         self, messages: Sequence[dict[str, Any]], max_tokens: int, *, key: str | None = None, **options: Any
     ) -> Any:
@@ -281,6 +289,9 @@ class Server:
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
         self._connections: set[_Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._caps: dict[str, Any] | None = None
+        self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
+        """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
 
     # -- registration ------------------------------------------------------------------------------
 
@@ -408,18 +419,31 @@ class Server:
 
         return register
 
+    def remove_prompt(self, name: str) -> None:
+        del self._prompts[name]
+        self._changed("prompts")
+
+    def remove_resource(self, uri: str) -> None:
+        if uri in self._resources:
+            del self._resources[uri]
+        else:
+            self._templates = [t for t in self._templates if t.template.template != uri]
+        self._changed("resources")
+
     def completion(self, kind: str, name: str) -> Callable[[F], F]:
         """Register completions for a prompt's (`"prompt"`) or a template's (`"resource"`) arguments:
         `fn(argument_name, value, context_arguments) -> list[str]`."""
 
         def register(fn: F) -> F:
             self._completions[(kind, name)] = fn
+            self._caps = None
             return fn
 
         return register
 
     def _changed(self, kind: str) -> None:
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}
+        self._caps = None
         for conn in list(self._connections):
             conn.list_changed(kind)
 
@@ -431,6 +455,9 @@ class Server:
     # -- capabilities and discovery ----------------------------------------------------------------
 
     def capabilities(self) -> dict[str, Any]:
+        """What the server offers, from what is registered (the same dict until the registry changes)."""
+        if self._caps is not None:
+            return self._caps
         caps: dict[str, Any] = {"logging": {}}
         if self._tools:
             caps["tools"] = {"listChanged": True}
@@ -440,6 +467,7 @@ class Server:
             caps["prompts"] = {"listChanged": True}
         if self._completions:
             caps["completions"] = {}
+        self._caps = caps
         return caps
 
     # -- serving -----------------------------------------------------------------------------------
@@ -709,6 +737,9 @@ class _Connection:
         method = event.method
         if method == "notifications/initialized":
             self.initialized = True
+        elif method == "notifications/roots/list_changed":
+            if self.server.on_roots_changed is not None:
+                await self.server.on_roots_changed()
         elif method == "notifications/cancelled":
             try:
                 params = msgspec.json.decode(event.params or b"{}")
@@ -809,6 +840,7 @@ class _Connection:
             caps = wire.to_builtins((meta or {}).get(_META_CAPS, {})) or {}
         else:
             caps = self.client_caps
+        self._check_offered(event.method)
         ctx = Context(self, event.id, revision, meta, caps)
         result = await self._handle(event.method, params, ctx, event)
         if result is None:
@@ -817,6 +849,18 @@ class _Connection:
             result = self._modern_result(event.method, result)
         value = wire.convert(result, spec.result_type) if isinstance(result, dict) else result
         return encode_result(event.id, value)
+
+    def _check_offered(self, method: str) -> None:
+        """A method of a feature the server did not declare is not found (capability enforcement)."""
+        feature = _FEATURES.get(method.split("/", 1)[0])
+        if feature is None:
+            return
+        offered = self.server.capabilities()
+        if feature not in offered or (
+            method in ("resources/subscribe", "resources/unsubscribe")
+            and not offered[feature].get("subscribe")
+        ):
+            raise MethodNotFound(f"Method not found: {method} (this server does not offer {feature})")
 
     def _modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
         meta = dict(result.get("_meta") or {})
@@ -921,6 +965,13 @@ class _Connection:
         return {}
 
 
+_FEATURES: Final = {
+    "tools": "tools",
+    "resources": "resources",
+    "prompts": "prompts",
+    "completion": "completions",
+    "logging": "logging",
+}
 _CACHEABLE: Final = frozenset(
     {
         "server/discover",

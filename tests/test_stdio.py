@@ -18,7 +18,7 @@ import pytest
 
 from mcpbind import revisions
 from mcpbind.client import Client
-from mcpbind.errors import InvalidParams, McpError, MethodNotFound
+from mcpbind.errors import InvalidParams, McpError, MethodNotFound, RequestTimeout
 from mcpbind.stdio import StdioClientTransport
 
 from .schema_check import Recorder
@@ -33,6 +33,8 @@ def run(coro: Awaitable[Any]) -> Any:
 
 
 async def answer_elicitation(params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("mode") == "url":
+        return {"action": "accept"}
     props = params["requestedSchema"]["properties"]
     return {"action": "accept", "content": {"name": "Ada"} if "name" in props else {"age": 36}}
 
@@ -55,6 +57,14 @@ async def connect(mode: str, *args: str, **options: Any) -> AsyncIterator[tuple[
     async with client:
         yield client, recorder
     assert recorder.inner.process.returncode is not None, "the server process must be gone"
+
+
+def _messages(frame: bytes) -> list[dict[str, Any]]:
+    """The messages of a frame, and (2026-07-28) the input requests its results carry."""
+    value = json.loads(frame)
+    out = value if isinstance(value, list) else [value]
+    inputs = [r for m in out for r in (m.get("result") or {}).get("inputRequests", {}).values()]
+    return out + inputs
 
 
 def text(result: Any) -> str:
@@ -169,7 +179,36 @@ def test_every_feature(revision: str) -> None:
                 await client.request(
                     "resources/subscribe" if revision == "2026-07-28" else "server/discover", {}
                 )
+
+            # The rest of the method table, so that every method of the revision crosses the wire.
+            async with client.listen(
+                tools=True, prompts=True, resources=True, resource_uris=["memo://hello"]
+            ):
+                await client.call_tool("add_prompt", {"name": "another"})
+                await client.call_tool("add_tool", {"name": "one_more"})
+                await client.call_tool("add_resource", {"uri": "memo://more"})
+                await client.call_tool("touch", {"uri": "memo://hello"})
+                for _ in range(100):
+                    if {"prompts", "resources", "tools"} <= set(changed):
+                        break
+                    await asyncio.sleep(0.02)
+            assert {"prompts", "resources"} <= set(changed)
+            if "resources/unsubscribe" in mod.REQUESTS:
+                await client.request("resources/unsubscribe", {"uri": "memo://hello"})
+            if "notifications/roots/list_changed" in mod.NOTIFICATIONS:
+                await client.notify("notifications/roots/list_changed")
+            if "notifications/elicitation/complete" in mod.NOTIFICATIONS:
+                assert text(await client.call_tool("visit", {})) == "accept"
+            for method in [m for m in mod.REQUESTS if m.startswith("tasks/")]:
+                with pytest.raises(MethodNotFound):  # no tasks capability: not offered
+                    await client.request(method, {"taskId": "t"} if method != "tasks/list" else {})
+            with pytest.raises(RequestTimeout):  # the client gives up and cancels (on stdio, by notification)
+                await client.call_tool("slow", {"seconds": 5}, timeout=0.2)
         assert rec.validate(revision) > 40
+        seen = {m.get("method") for f in rec.sent + rec.received for m in _messages(f)}
+        table = set(mod.REQUESTS) | set(mod.NOTIFICATIONS)
+        # Task status notifications belong to the tasks extension, which this server does not offer.
+        assert table - seen <= {"notifications/tasks/status"}, sorted(table - seen)
 
     run(main())
 

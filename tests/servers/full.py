@@ -94,6 +94,26 @@ async def survey(ctx: Context) -> str:
 
 
 @server.tool()
+async def visit(ctx: Context) -> str:
+    """URL-mode elicitation, then the notice that it completed."""
+    answer = await ctx.elicit("Sign in", {}, url="https://example.com/login", key="login")
+    await ctx.complete_elicitation("login")
+    return answer.action
+
+
+@server.tool()
+async def add_prompt(name: str) -> str:
+    server.prompt(name=name)(greet)
+    return "added"
+
+
+@server.tool()
+async def add_resource(uri: str) -> str:
+    server.resource(uri)(hello)
+    return "added"
+
+
+@server.tool()
 async def think(ctx: Context) -> str:
     answer = await ctx.sample([{"role": "user", "content": {"type": "text", "text": "2+2?"}}], max_tokens=10)
     return f"model said {answer.content.text}"
