@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -20,9 +21,13 @@ from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRe
 from .errors import McpError, RequestTimeout, SessionClosed
 from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
 
-__all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler"]
+__all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
+
+ROUTE: contextvars.ContextVar[object | None] = contextvars.ContextVar("mcpbind_route", default=None)
+"""The stream a message being sent belongs to, for transports with more than one (HTTP: the response
+stream of the request being served). Handler tasks inherit it from the request that started them."""
 
 
 class MessageTransport(Protocol):
@@ -107,6 +112,10 @@ class Peer:
         finally:
             self._waiting.pop(rid, None)
 
+    async def respond(self, event: IncomingRequest, reply: bytes) -> None:
+        """Send the answer to an incoming request (transports that route answers override this)."""
+        await self.send(reply)
+
     async def notify(self, method: str, params: Any) -> None:
         await self.send(self.endpoint.notify(method, params))
 
@@ -125,7 +134,7 @@ class Peer:
             async with self._slots:
                 reply = await self._on_request(event)
             if reply is not None:
-                await self.send(reply)
+                await self.respond(event, reply)
         except asyncio.CancelledError:
             pass  # cancelled by the peer: the spec says no response is sent
         except Exception:  # a transport that broke while answering

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final, TypeVar
@@ -34,7 +35,7 @@ from .engine import IncomingNotification, IncomingRequest
 from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
 from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .mrtr import StateSealer, params_digest
-from .peer import MessageTransport, Peer
+from .peer import ROUTE, MessageTransport, Peer
 from .signature import Signature, inspect_function
 from .uritemplate import UriTemplate
 
@@ -652,9 +653,9 @@ _peek = msgspec.json.Decoder(_PeekParams)
 class _Connection:
     """The server's side of one connection: the negotiated legacy session, or per-request modern state."""
 
-    def __init__(self, server: Server, transport: MessageTransport) -> None:
+    def __init__(self, server: Server, transport: MessageTransport, peer: type[Peer] = Peer) -> None:
         self.server = server
-        self.peer = Peer(
+        self.peer = peer(
             transport,
             on_request=self.on_request,
             on_notification=self.on_notification,
@@ -668,7 +669,7 @@ class _Connection:
         self.initialized = False
         self.log_level: str | None = None
         self.subscriptions: set[str] = set()
-        self.listeners: dict[RequestId, tuple[str, dict[str, Any]]] = {}
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
         self._pending_notes: set[asyncio.Task[None]] = set()
 
     def _batches_allowed(self) -> bool:
@@ -696,8 +697,12 @@ class _Connection:
     async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
         await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
 
-    def _spawn_note(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: object | None) -> None:
+        """Send a notification that belongs to no request (route None: the session's own stream) or to
+        a subscription stream (`route`), whatever request is being served when it is triggered."""
+        context = contextvars.copy_context()
+        context.run(ROUTE.set, route)
+        task = asyncio.get_running_loop().create_task(coro, context=context)
         self._pending_notes.add(task)
         task.add_done_callback(self._pending_notes.discard)
 
@@ -708,28 +713,25 @@ class _Connection:
             "prompts": "notifications/prompts/list_changed",
         }[kind]
         if self.legacy is not None and self.initialized:
-            self._spawn_note(self.notify(method, {}, revisions.module(self.legacy)))
+            self._spawn_note(self.notify(method, {}, revisions.module(self.legacy)), None)
         flag = {
             "tools": "toolsListChanged",
             "resources": "resourcesListChanged",
             "prompts": "promptsListChanged",
         }[kind]
-        for rid, (revision, wanted) in self.listeners.items():
+        for rid, (revision, wanted, route) in self.listeners.items():
             if wanted.get(flag):
-                self._spawn_note(
-                    self.notify(method, {"_meta": {_META_SUBSCRIPTION: rid}}, revisions.module(revision))
-                )
+                meta = {"_meta": {_META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, meta, revisions.module(revision)), route)
 
     async def resource_updated(self, uri: str) -> None:
+        method = "notifications/resources/updated"
         if self.legacy is not None and uri in self.subscriptions:
-            await self.notify("notifications/resources/updated", {"uri": uri}, revisions.module(self.legacy))
-        for rid, (revision, wanted) in self.listeners.items():
+            self._spawn_note(self.notify(method, {"uri": uri}, revisions.module(self.legacy)), None)
+        for rid, (revision, wanted, route) in self.listeners.items():
             if uri in (wanted.get("resourceSubscriptions") or ()):
-                await self.notify(
-                    "notifications/resources/updated",
-                    {"uri": uri, "_meta": {_META_SUBSCRIPTION: rid}},
-                    revisions.module(revision),
-                )
+                params = {"uri": uri, "_meta": {_META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
 
     # -- incoming ----------------------------------------------------------------------------------
 
@@ -952,7 +954,7 @@ class _Connection:
 
     async def _listen(self, ctx: Context, params: Any, event: IncomingRequest) -> dict[str, Any]:
         wanted = wire.to_builtins(params.notifications)
-        self.listeners[event.id] = (ctx.revision, wanted)
+        self.listeners[event.id] = (ctx.revision, wanted, ROUTE.get())
         try:
             await self.notify(
                 "notifications/subscriptions/acknowledged",
