@@ -109,6 +109,26 @@ class Client:
 
         return cls(StdioClientTransport(command, args, env=env, cwd=cwd, stderr=stderr), **options)
 
+    @classmethod
+    def http(
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Awaitable[str | None]] | None = None,
+        **options: Any,
+    ) -> Client:
+        """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None)."""
+        from .http_client import StreamableHttpTransport
+
+        return cls(StreamableHttpTransport(url, headers=headers, auth=auth), **options)
+
+    def _use(self, revision: str) -> None:
+        """Adopt `revision` and tell the transport, whose headers depend on it (HTTP)."""
+        self.revision, self.module = revision, revisions.module(revision) if revision else None
+        if hasattr(self.transport, "protocol_version"):
+            self.transport.protocol_version = revision or None
+
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Client:
@@ -183,14 +203,11 @@ class Client:
             await self._initialize(revisions.STATEFUL[-1])
 
     async def _discover(self, revision: str) -> None:
-        self.revision, self.module = revision, revisions.module(revision)
+        self._use(revision)
         try:
             result = await asyncio.wait_for(self.request("server/discover", {}), self.probe_timeout)
-        except TimeoutError:
-            self.revision, self.module = "", None
-            raise
-        except McpError:
-            self.revision, self.module = "", None
+        except (TimeoutError, McpError):
+            self._use("")
             raise
         self.supported_versions = list(result.supported_versions)
         self.server_capabilities = wire.to_builtins(result.capabilities)
@@ -215,13 +232,16 @@ class Client:
                 f"the server chose protocol version {chosen!r}, which this client does not speak",
                 code=INTERNAL_ERROR,
             )
-        self.revision, self.module = chosen, revisions.module(chosen)
-        final = wire.convert(wire.to_builtins(result), self.module.InitializeResult)
+        self._use(chosen)
+        final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)
         self.server_info = wire.to_builtins(final.server_info)
         self.server_capabilities = wire.to_builtins(final.capabilities)
         self.instructions = None if final.instructions is UNSET else final.instructions
         self.supported_versions = [chosen]
         await self.notify("notifications/initialized", {})
+        opener = getattr(self.transport, "open_get_stream", None)
+        if opener is not None:
+            opener()
         if self.log_level is not None and "logging" in self.server_capabilities:
             await self.request("logging/setLevel", {"level": self.log_level})
 

@@ -112,6 +112,9 @@ class Peer:
         finally:
             self._waiting.pop(rid, None)
 
+    def abandoned(self, event: IncomingRequest) -> None:
+        """A request was cancelled and will get no answer (transports that stream answers override this)."""
+
     async def respond(self, event: IncomingRequest, reply: bytes) -> None:
         """Send the answer to an incoming request (transports that route answers override this)."""
         await self.send(reply)
@@ -136,7 +139,7 @@ class Peer:
             if reply is not None:
                 await self.respond(event, reply)
         except asyncio.CancelledError:
-            pass  # cancelled by the peer: the spec says no response is sent
+            self.abandoned(event)  # cancelled by the peer: the spec says no response is sent
         except Exception:  # a transport that broke while answering
             log.exception("could not answer request %r", event.id)
         finally:

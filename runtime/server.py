@@ -490,6 +490,22 @@ class Server:
         await transport.start()
         await self.serve(transport)
 
+    def http_app(self, *, path: str = "/mcp", security: Any = None, json_response: bool = False) -> Any:
+        """The ASGI application serving this server's MCP endpoint (mount it anywhere)."""
+        from .http_server import HttpApp
+
+        return HttpApp(self, path=path, security=security, json_response=json_response)
+
+    def run_http(
+        self, host: str = "127.0.0.1", port: int = 8000, *, path: str = "/mcp", **uvicorn_options: Any
+    ) -> None:
+        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise)."""
+        import uvicorn
+
+        # Streams (GET, subscriptions) stay open until their clients leave: bound the wait on shutdown.
+        uvicorn_options.setdefault("timeout_graceful_shutdown", 3)
+        uvicorn.run(self.http_app(path=path), host=host, port=port, **uvicorn_options)
+
     def run_stdio(self) -> None:
         """Serve stdin/stdout until stdin closes."""
         asyncio.run(self.serve_stdio())

@@ -89,6 +89,18 @@ class Recorder:
     async def start(self) -> None:
         await self.inner.start()
 
+    def __getattr__(self, name: str) -> Any:
+        # Everything else is the inner transport's (HTTP: open_get_stream, session_id, ...).
+        return getattr(self.inner, name)
+
+    @property
+    def protocol_version(self) -> Any:
+        return getattr(self.inner, "protocol_version", None)
+
+    @protocol_version.setter
+    def protocol_version(self, value: Any) -> None:
+        self.inner.protocol_version = value
+
     async def read(self) -> bytes | None:
         data: bytes | None = await self.inner.read()
         if data is not None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import pytest
 from mcpbind import revisions
 from mcpbind.client import Client
 from mcpbind.errors import InvalidParams, McpError, MethodNotFound, RequestTimeout
+from mcpbind.http_client import StreamableHttpTransport
 from mcpbind.stdio import StdioClientTransport
 
 from .schema_check import Recorder
@@ -47,12 +50,50 @@ async def answer_roots() -> list[dict[str, Any]]:
     return [{"uri": "file:///work", "name": "work"}]
 
 
+TRANSPORT: ContextVar[str] = ContextVar("transport", default="stdio")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def http_server(*args: str) -> AsyncIterator[str]:
+    """The test server under uvicorn, in its own process, on an ephemeral loopback port."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, SERVER, *args, "--http", str(port), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        for _ in range(200):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the HTTP server did not start")
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
 @asynccontextmanager
 async def connect(mode: str, *args: str, **options: Any) -> AsyncIterator[tuple[Client, Recorder]]:
-    recorder = Recorder(StdioClientTransport(sys.executable, [SERVER, *args], stderr="capture"))
     options.setdefault("elicitation", answer_elicitation)
     options.setdefault("sampling", answer_sampling)
     options.setdefault("roots", answer_roots)
+    if TRANSPORT.get() == "http":
+        async with http_server(*args) as url:
+            recorder = Recorder(StreamableHttpTransport(url))
+            async with Client(recorder, mode=mode, **options) as client:
+                yield client, recorder
+        return
+    recorder = Recorder(StdioClientTransport(sys.executable, [SERVER, *args], stderr="capture"))
     client = Client(recorder, mode=mode, **options)
     async with client:
         yield client, recorder
@@ -71,9 +112,11 @@ def text(result: Any) -> str:
     return str(result.content[0].text)
 
 
+@pytest.mark.parametrize("transport", ["stdio", "http"])
 @pytest.mark.parametrize("revision", ALL)
-def test_every_feature(revision: str) -> None:
+def test_every_feature(revision: str, transport: str) -> None:
     async def main() -> None:
+        TRANSPORT.set(transport)
         logs: list[Any] = []
         changed: list[str] = []
         updated: list[str] = []
@@ -213,9 +256,11 @@ def test_every_feature(revision: str) -> None:
     run(main())
 
 
+@pytest.mark.parametrize("transport", ["stdio", "http"])
 @pytest.mark.parametrize("revision", ALL)
-def test_cancellation_and_concurrency(revision: str) -> None:
+def test_cancellation_and_concurrency(revision: str, transport: str) -> None:
     async def main() -> None:
+        TRANSPORT.set(transport)
         async with connect(revision) as (client, rec):
             call = asyncio.ensure_future(client.call_tool("slow", {"seconds": 30}))
             await asyncio.sleep(0.3)

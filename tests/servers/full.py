@@ -177,6 +177,9 @@ if __name__ == "__main__":
         "--ignore-probe", action="store_true", help="never answer server/discover (old servers)"
     )
     parser.add_argument("--list-ttl", type=int, default=0, help="ttlMs of list results (stateless revisions)")
+    parser.add_argument(
+        "--http", type=int, default=None, metavar="PORT", help="serve Streamable HTTP on PORT"
+    )
     args = parser.parse_args()
     server.list_ttl_ms = args.list_ttl
     if args.ignore_probe:
@@ -192,4 +195,7 @@ if __name__ == "__main__":
         server_module._Connection.on_request = silent  # type: ignore[method-assign]
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
-    asyncio.run(server.serve_stdio(max_line=args.max_line))
+    if args.http is not None:
+        server.run_http(port=args.http, log_level="warning")
+    else:
+        asyncio.run(server.serve_stdio(max_line=args.max_line))

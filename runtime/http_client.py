@@ -1,0 +1,246 @@
+"""The client side of Streamable HTTP: every message a POST; answers as JSON or SSE; sessions; GET stream.
+
+`StreamableHttpTransport` is a message transport for `Client`: `write()` POSTs one message and queues
+what comes back (a JSON answer, or the events of an SSE stream) for `read()`. It carries the headers
+each era needs: `Mcp-Session-Id` and `MCP-Protocol-Version` on stateful sessions, and on stateless
+revisions `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` mirrored from the body. An HTTP error
+whose body is no JSON-RPC answer is turned into one for the request it refused, so that the caller
+sees a typed error, and the era probe sees a non-modern error and falls back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+import httpx
+import msgspec
+
+from . import jsonrpc, revisions
+from .http_server import header_value
+
+__all__ = ["StreamableHttpTransport"]
+
+log = logging.getLogger("mcpbind.http")
+
+_ACCEPT: Final = "application/json, text/event-stream"
+
+
+class _Peek(msgspec.Struct):
+    method: str | None = None
+    id: Any = None
+    params: _PeekParams | None = None
+
+
+class _PeekParams(msgspec.Struct):
+    name: Any = None
+    uri: Any = None
+    request_id: Any = msgspec.field(default=None, name="requestId")
+
+
+_peek = msgspec.json.Decoder(_Peek)
+
+
+class StreamableHttpTransport:
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Awaitable[str | None]] | None = None,
+        timeout: float = 300.0,
+        get_stream: bool = True,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = url
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self.timeout = timeout
+        self.want_get_stream = get_stream
+        self._client = client
+        self._own_client = client is None
+        self.session_id: str | None = None
+        self.protocol_version: str | None = None
+        """Set by the client once negotiated; shapes the headers of every request after that."""
+        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._inflight: dict[Any, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._get_task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=10.0),
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            )
+
+    @property
+    def stateless(self) -> bool:
+        return self.protocol_version is not None and revisions.is_modern(self.protocol_version)
+
+    async def read(self) -> bytes | None:
+        return await self._incoming.get()
+
+    async def _headers(self, peek: _Peek | None) -> dict[str, str]:
+        headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
+        if self.auth is not None:
+            token = await self.auth()
+            if token:
+                headers["authorization"] = f"Bearer {token}"
+        if self.session_id is not None:
+            headers["mcp-session-id"] = self.session_id
+        if self.protocol_version is not None:
+            headers["mcp-protocol-version"] = self.protocol_version
+        if peek is not None and self.stateless and peek.method is not None:
+            headers["mcp-method"] = peek.method
+            if peek.params is not None:
+                source = peek.params.uri if peek.method == "resources/read" else peek.params.name
+                if isinstance(source, str):
+                    headers["mcp-name"] = header_value(source)
+        return headers
+
+    async def write(self, data: bytes) -> None:
+        try:
+            peek: _Peek | None = _peek.decode(data)
+        except msgspec.DecodeError:
+            peek = None
+        if peek is not None and peek.method == "notifications/cancelled" and self.stateless:
+            # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
+            rid = peek.params.request_id if peek.params is not None else None
+            task = self._inflight.pop(rid, None)
+            if task is not None:
+                task.cancel()
+            return
+        if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
+            self.protocol_version = self._discover_version(data)
+        task = asyncio.ensure_future(self._post(data, peek))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if peek is not None and peek.id is not None and peek.method is not None:
+            self._inflight[peek.id] = task
+
+    @staticmethod
+    def _discover_version(data: bytes) -> str | None:
+        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
+            params = msgspec.json.decode(data).get("params") or {}
+            version = (params.get("_meta") or {}).get("io.modelcontextprotocol/protocolVersion")
+            return version if isinstance(version, str) else None
+        return None
+
+    async def _post(self, data: bytes, peek: _Peek | None) -> None:
+        assert self._client is not None, "start() first"
+        rid = peek.id if peek is not None else None
+        try:
+            headers = await self._headers(peek)
+            async with self._client.stream("POST", self.url, content=data, headers=headers) as response:
+                await self._consume(response, rid, peek)
+        except asyncio.CancelledError:
+            raise
+        except httpx.HTTPError as exc:
+            if rid is not None and peek is not None and peek.method is not None:
+                self._fail(rid, f"HTTP transport error: {exc}")
+        finally:
+            if rid is not None:
+                self._inflight.pop(rid, None)
+
+    def _fail(self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR) -> None:
+        self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message))
+
+    async def _consume(self, response: httpx.Response, rid: Any, peek: _Peek | None) -> None:
+        if peek is not None and peek.method == "initialize":
+            self.session_id = response.headers.get("mcp-session-id")
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        if response.status_code == 202:
+            return
+        if content_type == "text/event-stream" and response.status_code == 200:
+            await self._read_sse(response)
+            return
+        body = await response.aread()
+        if content_type == "application/json" and body:
+            with contextlib.suppress(msgspec.DecodeError):
+                message = msgspec.json.decode(body)
+                if isinstance(message, dict) and ("result" in message or "error" in message):
+                    if "id" not in message and rid is not None:
+                        message["id"] = rid  # an HTTP-level refusal answers the request it refused
+                    self._incoming.put_nowait(msgspec.json.encode(message))
+                    return
+                if isinstance(message, list):
+                    for item in message:
+                        self._incoming.put_nowait(msgspec.json.encode(item))
+                    return
+        if rid is not None and peek is not None and peek.method is not None:
+            self._fail(
+                rid,
+                f"HTTP {response.status_code}: {body[:200].decode('utf-8', 'replace')}",
+                code=jsonrpc.METHOD_NOT_FOUND if response.status_code == 404 else jsonrpc.INVALID_REQUEST,
+            )
+
+    async def _read_sse(self, response: httpx.Response) -> str | None:
+        """Queue the data of each event; return the last event id seen."""
+        data: list[str] = []
+        last_id: str | None = None
+        async for line in response.aiter_lines():
+            if not line:
+                if data:
+                    self._incoming.put_nowait("\n".join(data).encode())
+                    data = []
+                continue
+            if line.startswith(":"):
+                continue  # a comment (keep-alive)
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data.append(value)
+            elif name == "id":
+                last_id = value
+        if data:
+            self._incoming.put_nowait("\n".join(data).encode())
+        return last_id
+
+    def open_get_stream(self) -> None:
+        """Stateful sessions: listen for messages that belong to no request on the session's GET stream."""
+        if self._get_task is None and self.want_get_stream and self.session_id is not None:
+            self._get_task = asyncio.ensure_future(self._get_loop())
+
+    async def _get_loop(self) -> None:
+        assert self._client is not None
+        last_event: str | None = None
+        for _ in range(100):
+            headers = await self._headers(None)
+            headers["accept"] = "text/event-stream"
+            if last_event is not None:
+                headers["last-event-id"] = last_event
+            try:
+                async with self._client.stream(
+                    "GET", self.url, headers=headers, timeout=httpx.Timeout(None, connect=10.0)
+                ) as response:
+                    if response.status_code != 200:
+                        return  # no GET stream here (405), or the session ended
+                    last_event = await self._read_sse(response) or last_event
+            except httpx.HTTPError:
+                pass
+            if self._closed:
+                return
+            await asyncio.sleep(0.5)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in [*self._tasks, *([self._get_task] if self._get_task else [])]:
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._get_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._get_task
+        if self.session_id is not None and self._client is not None and not self.stateless:
+            with contextlib.suppress(httpx.HTTPError):
+                await self._client.delete(self.url, headers=await self._headers(None), timeout=5.0)
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+        self._incoming.put_nowait(None)

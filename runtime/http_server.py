@@ -1,0 +1,682 @@
+"""Streamable HTTP: an ASGI application serving one MCP endpoint, both protocol eras, secure by default.
+
+    app = server.http_app()              # mount it in any ASGI server or framework
+    server.run_http(host="127.0.0.1", port=8000)
+
+Routing, per POST: a body that is `initialize` opens a stateful session (a random `Mcp-Session-Id`);
+a request carrying `Mcp-Session-Id` belongs to that session; a request whose `MCP-Protocol-Version` is a
+stateless revision (2026-07-28) is served on its own, after its `Mcp-Method`/`Mcp-Name` headers are
+checked against the body. Each request is answered with JSON when its handler sends nothing before the
+result, and otherwise upgraded to an SSE stream carrying its notifications (and, on stateful revisions,
+its server->client requests) before the result. Stateful sessions also have a GET stream for messages
+that belong to no request, resumable with `Last-Event-ID` from a bounded in-memory event store.
+
+Security: a request with an `Origin` that is not allowed gets 403, a `Host` that is not allowed gets 403
+(DNS rebinding), bodies over `max_body` get 413; sessions are bounded in number and expire when idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from . import jsonrpc, revisions
+from .engine import IncomingRequest
+from .peer import ROUTE, Peer
+
+if TYPE_CHECKING:
+    from .server import Server, _Connection
+
+__all__ = ["HttpApp", "HttpSecurity", "TokenVerifier"]
+
+log = logging.getLogger("mcpbind.http")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+TokenVerifier = Callable[[str], Awaitable[Any]]
+"""Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
+
+HEADER_MISMATCH: Final = -32020
+_KEEPALIVE: Final = b":\r\n\r\n"
+_LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
+
+
+@dataclass
+class HttpSecurity:
+    """Who may talk to the endpoint. The defaults suit a server bound to loopback."""
+
+    allowed_hosts: tuple[str, ...] = _LOOPBACK
+    """Host header values accepted (any port), against DNS rebinding; ("*",) accepts any."""
+    allowed_origins: tuple[str, ...] = tuple(f"http://{h}" for h in _LOOPBACK) + tuple(
+        f"https://{h}" for h in _LOOPBACK
+    )
+    """Origin values accepted (any port) when a request carries one; ("*",) accepts any."""
+    max_body: int = 4 * 1024 * 1024
+    max_sessions: int = 10_000
+    session_idle_timeout: float = 3600.0
+    max_streams_per_session: int = 64
+    verify_token: TokenVerifier | None = None
+    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`."""
+
+    def host_allowed(self, host: str) -> bool:
+        if "*" in self.allowed_hosts:
+            return True
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in self.allowed_hosts or host in self.allowed_hosts
+
+    def origin_allowed(self, origin: str) -> bool:
+        if "*" in self.allowed_origins:
+            return True
+        base = origin.rsplit(":", 1)[0] if origin.count(":") > 1 else origin
+        return origin in self.allowed_origins or base in self.allowed_origins
+
+
+class _Stream:
+    """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, store: _EventStore | None) -> None:
+        self.id = f"s{next(self._ids)}"
+        self.queue: asyncio.Queue[tuple[bytes, bool]] = asyncio.Queue()
+        self.store = store
+        self.seq = 0
+        self.closed = False
+
+    def put(self, data: bytes, final: bool = False) -> None:
+        if not self.closed:
+            self.queue.put_nowait((data, final))
+
+    def event(self, data: bytes) -> bytes:
+        """Frame `data` as an SSE event, with an id when the stream is resumable."""
+        self.seq += 1
+        if self.store is None:
+            return b"event: message\r\ndata: " + data + b"\r\n\r\n"
+        event_id = f"{self.id}-{self.seq}"
+        self.store.append(self.id, self.seq, data)
+        return b"id: " + event_id.encode() + b"\r\nevent: message\r\ndata: " + data + b"\r\n\r\n"
+
+
+class _EventStore:
+    """Bounded in-memory replay of the events of a session's streams (for `Last-Event-ID`)."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.events: deque[tuple[str, int, bytes]] = deque(maxlen=limit)
+
+    def append(self, stream: str, seq: int, data: bytes) -> None:
+        self.events.append((stream, seq, data))
+
+    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
+        stream, _, seq = last_event_id.rpartition("-")
+        if not stream or not seq.isdigit():
+            return None
+        after = int(seq)
+        return stream, [(s, d) for (st, s, d) in self.events if st == stream and s > after]
+
+
+class _RoutedTransport:
+    """The peer's transport: frames go to the stream of the request being served, else the GET stream."""
+
+    def __init__(self, session: _Session | None) -> None:
+        self.session = session
+
+    async def read(self) -> bytes | None:  # HTTP feeds the peer directly
+        return None
+
+    async def write(self, data: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, _Stream):
+            route.put(data)
+        elif self.session is not None:
+            self.session.unrouted(data)
+
+    async def close(self) -> None:
+        return None
+
+
+class _HttpPeer(Peer):
+    def abandoned(self, event: IncomingRequest) -> None:
+        route = ROUTE.get()
+        if isinstance(route, _Stream):
+            route.put(b"", final=True)  # no answer will come: end the request's stream
+
+    async def respond(self, event: IncomingRequest, reply: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, _Stream):
+            route.put(reply, final=True)
+        else:
+            await self.send(reply)
+
+
+@dataclass
+class _Session:
+    id: str
+    conn: _Connection
+    store: _EventStore = field(default_factory=_EventStore)
+    get_stream: _Stream | None = None
+    streams: int = 0
+    last_seen: float = field(default_factory=time.monotonic)
+
+    backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
+
+    def unrouted(self, data: bytes) -> None:
+        """A message that belongs to no request: the GET stream's, or kept (bounded) until one opens."""
+        if self.get_stream is not None and not self.get_stream.closed:
+            self.get_stream.put(data)
+        else:
+            self.backlog.append(data)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
+    return jsonrpc.encode_error(rid, code, message, data)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    content_type: bytes | None = b"application/json",
+) -> None:
+    head = [(b"content-length", str(len(body)).encode()), *headers]
+    if body and content_type is not None:
+        head.append((b"content-type", content_type))
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Peek(msgspec.Struct):
+    method: str | None = None
+    id: Any = None
+    params: _PeekParams | None = None
+
+
+class _PeekParams(msgspec.Struct):
+    name: Any = None
+    uri: Any = None
+    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
+
+
+class _PeekMeta(msgspec.Struct):
+    version: Any = msgspec.field(default=None, name="io.modelcontextprotocol/protocolVersion")
+
+
+_peek = msgspec.json.Decoder(_Peek | list[Any])
+
+
+def header_value(value: str) -> str:
+    """A header-safe form of a name: itself when plain printable ASCII, else the Base64 sentinel."""
+    if value.isascii() and value.isprintable() and value == value.strip():
+        return value
+    return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
+
+
+def decode_header_value(value: str) -> str | None:
+    if value.startswith("=?base64?") and value.endswith("?="):
+        try:
+            return base64.b64decode(value[9:-2], validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return value
+
+
+class HttpApp:
+    """The ASGI application of a `Server`'s MCP endpoint."""
+
+    def __init__(
+        self,
+        server: Server,
+        *,
+        path: str = "/mcp",
+        security: HttpSecurity | None = None,
+        json_response: bool = False,
+        keepalive: float = 15.0,
+    ) -> None:
+        self.server = server
+        self.path = path
+        self.security = security or HttpSecurity()
+        self.json_response = json_response
+        self.keepalive = keepalive
+        self.sessions: dict[str, _Session] = {}
+        self._stateless: _Connection | None = None
+        self._closing: set[asyncio.Future[None]] = set()
+
+    # -- ASGI ---------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"].rstrip("/") != self.path.rstrip("/"):
+            await _respond(send, 404, b"Not Found", content_type=b"text/plain")
+            return
+        refusal = await self._refuse(scope)
+        if refusal is not None:
+            status, body, extra = refusal
+            await _respond(send, status, body, extra)
+            return
+        method = scope["method"]
+        if method == "POST":
+            await self._post(scope, receive, send)
+        elif method == "GET":
+            await self._get(scope, receive, send)
+        elif method == "DELETE":
+            await self._delete(scope, send)
+        else:
+            await _respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for session in list(self.sessions.values()):
+                    await self._end(session, "the server is shutting down")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _refuse(self, scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+        sec = self.security
+        host = _header(scope, b"host") or ""
+        if not sec.host_allowed(host):
+            return 403, _error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
+        origin = _header(scope, b"origin")
+        if origin is not None and not sec.origin_allowed(origin):
+            return 403, _error_body(-32600, f"Forbidden: origin {origin!r} is not allowed"), []
+        if sec.verify_token is not None:
+            auth = _header(scope, b"authorization") or ""
+            token = auth[7:] if auth[:7].lower() == "bearer " else ""
+            principal = await sec.verify_token(token) if token else None
+            if principal is None:
+                return (
+                    401,
+                    _error_body(-32600, "Unauthorized"),
+                    [(b"www-authenticate", b'Bearer realm="mcp"')],
+                )
+            scope["mcpbind.principal"] = principal
+        return None
+
+    # -- POST ---------------------------------------------------------------------------------------
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.security.max_body:
+                return b""
+            chunks.append(body)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = _header(scope, b"accept") or ""
+        if "application/json" not in accept or "text/event-stream" not in accept:
+            await _respond(
+                send,
+                406,
+                _error_body(
+                    -32600, "Not Acceptable: Accept must list application/json and text/event-stream"
+                ),
+            )
+            return
+        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            await _respond(send, 415, _error_body(-32600, "Unsupported Media Type: send application/json"))
+            return
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.security.max_body:
+            await _respond(
+                send, 413, _error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
+            )
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            return
+        if body == b"" and length != "0":
+            await _respond(
+                send, 413, _error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
+            )
+            return
+        try:
+            peek = _peek.decode(body)
+        except msgspec.DecodeError as exc:
+            code = (
+                jsonrpc.INVALID_REQUEST if isinstance(exc, msgspec.ValidationError) else jsonrpc.PARSE_ERROR
+            )
+            await _respond(
+                send,
+                400,
+                _error_body(code, f"{'Parse error' if code == -32700 else 'Invalid request'}: {exc}"),
+            )
+            return
+        session_id = _header(scope, b"mcp-session-id")
+        version = _header(scope, b"mcp-protocol-version")
+        if isinstance(peek, list):
+            await self._post_batch(scope, body, session_id, version, send)
+            return
+        if peek.method == "initialize" and peek.id is not None:
+            await self._initialize(body, peek, send)
+            return
+        if session_id is not None:
+            session = self.sessions.get(session_id)
+            if session is None:
+                await _respond(
+                    send, 404, _error_body(-32600, "Session not found: it ended, or never existed")
+                )
+                return
+            if (
+                version is not None
+                and session.conn.legacy not in (version, None)
+                and version not in revisions.ALL
+            ):
+                await _respond(
+                    send, 400, _error_body(-32600, f"Unsupported MCP-Protocol-Version {version!r}")
+                )
+                return
+            session.last_seen = time.monotonic()
+            await self._exchange(session.conn, session, body, peek, send, receive)
+            return
+        if (version is not None and revisions.is_modern(version)) or (
+            version is None
+            and peek.params is not None
+            and peek.params.meta is not None
+            and revisions.is_modern(str(peek.params.meta.version))
+        ):
+            await self._stateless_post(scope, body, peek, version, send, receive)
+            return
+        if version is not None and version not in revisions.ALL:
+            data = {"supported": sorted(self.server.revisions, reverse=True), "requested": version}
+            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
+            return
+        await _respond(
+            send, 400, _error_body(-32600, "Bad Request: no Mcp-Session-Id (send initialize first)")
+        )
+
+    async def _post_batch(
+        self, scope: Scope, body: bytes, session_id: str | None, version: str | None, send: Send
+    ) -> None:
+        session = self.sessions.get(session_id or "")
+        if session is None or session.conn.legacy != "2025-03-26":
+            await _respond(
+                send,
+                400,
+                _error_body(-32600, "Invalid request: this protocol revision has no JSON-RPC batches"),
+            )
+            return
+        stream = _Stream(None)
+        token = ROUTE.set(stream)
+        try:
+            await session.conn.peer.feed(body)
+        finally:
+            ROUTE.reset(token)
+        # A batch's answers come back as one array on the routed stream (or nothing, for notifications).
+        try:
+            data, _ = await asyncio.wait_for(stream.queue.get(), 300)
+        except TimeoutError:
+            await _respond(send, 504, b"")
+            return
+        await _respond(send, 200, data)
+
+    def _new_connection(self, session: _Session | None) -> _Connection:
+        from .server import _Connection
+
+        conn = _Connection(self.server, _RoutedTransport(session), peer=_HttpPeer)
+        self.server._connections.add(conn)  # so that list changes and resource updates reach it
+        return conn
+
+    async def _end(self, session: _Session, reason: str) -> None:
+        self.server._connections.discard(session.conn)
+        await session.conn.peer.shutdown(reason)
+
+    async def _initialize(self, body: bytes, peek: _Peek, send: Send) -> None:
+        self._expire()
+        if len(self.sessions) >= self.security.max_sessions:
+            await _respond(send, 503, _error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
+            return
+        session = _Session(secrets.token_urlsafe(24), None)  # type: ignore[arg-type]
+        session.conn = self._new_connection(session)
+        stream = _Stream(None)
+        token = ROUTE.set(stream)
+        try:
+            await session.conn.peer.feed(body)
+        finally:
+            ROUTE.reset(token)
+        data, _ = await stream.queue.get()
+        if session.conn.legacy is not None:
+            self.sessions[session.id] = session
+            await _respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
+        else:
+            self.server._connections.discard(session.conn)
+            await _respond(send, 400 if b'"error"' in data else 200, data)
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - self.security.session_idle_timeout
+        for sid in [sid for sid, s in self.sessions.items() if s.last_seen < cutoff]:
+            session = self.sessions.pop(sid)
+            task = asyncio.ensure_future(self._end(session, "the session expired"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _stateless_post(
+        self, scope: Scope, body: bytes, peek: _Peek, version: str | None, send: Send, receive: Receive
+    ) -> None:
+        if peek.method is None:
+            await _respond(send, 400, _error_body(-32600, "Invalid request: clients send no responses here"))
+            return
+        problem = self._header_mismatch(scope, peek, version)
+        if problem is not None:
+            await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+            return
+        requested = version or str(peek.params.meta.version if peek.params and peek.params.meta else "")
+        if requested not in self.server.revisions or not revisions.is_modern(requested):
+            data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
+            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
+            return
+        module = revisions.module(requested)
+        spec = (
+            module.REQUESTS.get(peek.method) if peek.id is not None else module.NOTIFICATIONS.get(peek.method)
+        )
+        if spec is None:
+            await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
+            return
+        if self._stateless is None:
+            self._stateless = self._new_connection(None)
+        await self._exchange(self._stateless, None, body, peek, send, receive)
+
+    def _header_mismatch(self, scope: Scope, peek: _Peek, version: str | None) -> str | None:
+        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
+        if version is None:
+            return "MCP-Protocol-Version is required"
+        if body_version is not None and body_version != version:
+            return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
+        method = _header(scope, b"mcp-method")
+        if method is None:
+            return "Mcp-Method is required"
+        if method != peek.method:
+            return f"Mcp-Method {method!r} but the body's method is {peek.method!r}"
+        if peek.method in ("tools/call", "prompts/get", "resources/read"):
+            source = (
+                peek.params.uri
+                if peek.method == "resources/read" and peek.params
+                else (peek.params.name if peek.params else None)
+            )
+            name = _header(scope, b"mcp-name")
+            if name is None:
+                return "Mcp-Name is required"
+            if decode_header_value(name) != source:
+                return f"Mcp-Name {name!r} does not match the body"
+        return None
+
+    async def _exchange(
+        self,
+        conn: _Connection,
+        session: _Session | None,
+        body: bytes,
+        peek: _Peek,
+        send: Send,
+        receive: Receive,
+    ) -> None:
+        """Feed one message to the connection and answer the POST: 202, JSON, or an SSE stream."""
+        if peek.method is None or peek.id is None:
+            # A notification, or a response to one of our requests: accepted, nothing to stream.
+            await conn.peer.feed(body)
+            await _respond(send, 202, b"")
+            return
+        if session is not None and session.streams >= self.security.max_streams_per_session:
+            await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
+            return
+        stream = _Stream(session.store if session is not None else None)
+        token = ROUTE.set(stream)
+        try:
+            await conn.peer.feed(body)
+        finally:
+            ROUTE.reset(token)
+        watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
+        try:
+            data, final = await stream.queue.get()
+            if stream.closed:  # the client left before anything was sent: that cancels the request
+                conn.peer.cancel_incoming(peek.id)
+                return
+            if final and not data:  # cancelled before it said anything: no answer will come
+                await _respond(send, 204, b"")
+                return
+            if final and (self.json_response or stream.queue.empty()):
+                await _respond(send, 200, data)
+                return
+            if session is not None:
+                session.streams += 1
+            try:
+                await self._stream(send, stream, [(data, final)], peek.id, conn, watcher)
+            finally:
+                if session is not None:
+                    session.streams -= 1
+        finally:
+            watcher.cancel()
+
+    async def _stream(
+        self,
+        send: Send,
+        stream: _Stream,
+        first: list[tuple[bytes, bool]],
+        rid: Any,
+        conn: _Connection | None,
+        watcher: asyncio.Future[None],
+    ) -> None:
+        """Send `stream` as SSE until its final message, or until the client leaves (`watcher`)."""
+        headers = [
+            (b"content-type", b"text/event-stream"),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        pending = list(first)
+        try:
+            while not stream.closed:
+                for data, final in pending:
+                    if data:
+                        await send(
+                            {"type": "http.response.body", "body": stream.event(data), "more_body": True}
+                        )
+                    if final:
+                        return
+                try:
+                    pending = [await asyncio.wait_for(stream.queue.get(), self.keepalive)]
+                except TimeoutError:
+                    await send({"type": "http.response.body", "body": _KEEPALIVE, "more_body": True})
+                    pending = []
+            # The client went away before the answer: that cancels the request (2026-07-28 says so;
+            # earlier revisions leave it open, and nothing could reach the client anyway).
+            if conn is not None and rid is not None:
+                conn.peer.cancel_incoming(rid)
+        except OSError:
+            if conn is not None and rid is not None:
+                conn.peer.cancel_incoming(rid)
+        finally:
+            stream.closed = True
+            watcher.cancel()
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    # -- GET and DELETE -----------------------------------------------------------------------------
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accept = _header(scope, b"accept") or ""
+        if "text/event-stream" not in accept:
+            await _respond(
+                send, 406, _error_body(-32600, "Not Acceptable: Accept must list text/event-stream")
+            )
+            return
+        session_id = _header(scope, b"mcp-session-id")
+        if session_id is None:
+            await _respond(send, 405, b"", [(b"allow", b"POST")])
+            return
+        session = self.sessions.get(session_id)
+        if session is None:
+            await _respond(send, 404, _error_body(-32600, "Session not found"))
+            return
+        if session.get_stream is not None and not session.get_stream.closed:
+            await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
+            return
+        stream = _Stream(session.store)
+        stream.id = "get"
+        replay: list[tuple[bytes, bool]] = []
+        last = _header(scope, b"last-event-id")
+        if last is not None:
+            found = session.store.after(last)
+            if found is not None:
+                _, events = found
+                stream.seq = events[-1][0] if events else int(last.rpartition("-")[2] or 0)
+                replay = [(d, False) for _, d in events]
+        replay += [(d, False) for d in session.backlog]
+        session.backlog.clear()
+        session.get_stream = stream
+        watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
+        try:
+            await self._stream(send, stream, replay, None, None, watcher)
+        finally:
+            watcher.cancel()
+
+    async def _watch_disconnect(self, receive: Receive, stream: _Stream) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                stream.put(b"", final=False)  # wake the writer, which sees the stream closed
+                stream.closed = True
+                return
+
+    async def _delete(self, scope: Scope, send: Send) -> None:
+        session_id = _header(scope, b"mcp-session-id")
+        session = self.sessions.pop(session_id or "", None)
+        if session is None:
+            await _respond(send, 404 if session_id else 400, _error_body(-32600, "Session not found"))
+            return
+        await self._end(session, "the client ended the session")
+        await _respond(send, 200, b"")
