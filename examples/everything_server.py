@@ -4,7 +4,7 @@ requirement sets of revisions 2025-11-25 (stateful, `initialize`) and 2026-07-28
 per-request `_meta`, InputRequiredResult). One `Server` serves both wires at once.
 
     python examples/everything_server.py --transport stdio
-    python examples/everything_server.py --transport http --port 3000   # once mcpbind has HTTP
+    python examples/everything_server.py --transport http --port 3000
 
 Names, arguments and texts follow the suite's scenario descriptions and its reference TypeScript server
 (examples/servers/typescript/everything-server.ts in modelcontextprotocol/conformance). Scenario ids
@@ -666,12 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.transport == "stdio":
         server.run_stdio()
         return 0
-    # API GAP 5: no streamable-HTTP transport yet. Expected shape: server.run_http(host=, port=, path=).
-    run_http = getattr(server, "run_http", None)
-    if run_http is None:
-        print("http transport not available yet", file=sys.stderr)
-        return 2
-    run_http(host=args.host, port=args.port)
+    server.run_http(host=args.host, port=args.port, log_level=args.log_level.lower())
     return 0
 
 

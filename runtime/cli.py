@@ -18,7 +18,7 @@ from .errors import McpError, SessionClosed
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcpbind", description="Talk to an MCP server over stdio.")
+    parser = argparse.ArgumentParser(prog="mcpbind", description="Talk to an MCP server over stdio or HTTP.")
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--mode", default="auto", help=f"auto, legacy, or one of {', '.join(revisions.ALL)}")
@@ -26,12 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser(
         "inspect", parents=[common], help="revision, server info, capabilities, tools, ..."
     )
+    inspect.add_argument("url", nargs="?", help="a Streamable HTTP endpoint (instead of -- COMMAND)")
     call = sub.add_parser("call", parents=[common], help="call a tool and print its result")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
+    call.add_argument("url", nargs="?", help="a Streamable HTTP endpoint (instead of -- COMMAND)")
     for command in (inspect, call):
         command.set_defaults(server=[])
-        command.epilog = "The server command follows `--`: mcpbind inspect -- python server.py"
+        command.epilog = "A URL, or the server command after `--`: mcpbind inspect -- python server.py"
     return parser
 
 
@@ -75,8 +77,13 @@ async def _call(client: Client, tool: str, arguments: dict[str, Any]) -> int:
     return 1 if getattr(result, "is_error", False) is True else 0
 
 
+def _is_url(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(("http://", "https://"))
+
+
 async def _run(args: argparse.Namespace) -> int:
-    command, *rest = args.server
+    if args.command == "call" and args.url is None and _is_url(args.arguments):
+        args.url, args.arguments = args.arguments, "{}"
     arguments: dict[str, Any] = {}
     if args.command == "call":
         try:
@@ -85,7 +92,12 @@ async def _run(args: argparse.Namespace) -> int:
             raise SystemExit(f"mcpbind: the arguments are not JSON: {exc}") from None
         if not isinstance(arguments, dict):
             raise SystemExit("mcpbind: the arguments must be a JSON object")
-    async with Client.stdio(command, rest, mode=args.mode, request_timeout=args.timeout) as client:
+    if args.url is not None:
+        client = Client.http(args.url, mode=args.mode, request_timeout=args.timeout)
+    else:
+        command, *rest = args.server
+        client = Client.stdio(command, rest, mode=args.mode, request_timeout=args.timeout)
+    async with client:
         if args.command == "inspect":
             await _inspect(client)
             return 0
@@ -97,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     # Everything after `--` is the server's command line, options included.
     server = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = _parser().parse_args(argv[: argv.index("--")] if "--" in argv else argv)
-    if not server:
+    url = args.url or (args.arguments if args.command == "call" and _is_url(args.arguments) else None)
+    if not server and not url:
         print(
-            "mcpbind: give the server command after --, e.g. mcpbind inspect -- python server.py",
+            "mcpbind: give a URL, or the server command after --, e.g. mcpbind inspect -- python server.py",
             file=sys.stderr,
         )
         return 2

@@ -57,3 +57,35 @@ def test_the_everything_example_serves_over_stdio() -> None:
         assert "tools (30)" in done.stdout and "test://template/{id}/data" in done.stdout
     called = mcpbind("call", "test_simple_text", "--", *example)
     assert json.loads(called.stdout)["content"][0]["text"] == "This is a simple text response for testing."
+
+
+def test_inspect_and_call_over_http() -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    example = Path(__file__).resolve().parent.parent / "examples" / "everything_server.py"
+    server = subprocess.Popen([sys.executable, str(example), "--transport", "http", "--port", str(port)])
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+            except urllib.error.HTTPError:
+                break  # the endpoint answers (a GET without a session is refused)
+            except OSError:
+                time.sleep(0.05)
+        done = mcpbind("inspect", url)
+        assert done.returncode == 0, done.stderr
+        assert "revision: 2026-07-28 (stateless)" in done.stdout and "tools (30)" in done.stdout
+        legacy = mcpbind("call", "test_simple_text", url, "--mode", "legacy")
+        assert legacy.returncode == 0, legacy.stderr
+        assert (
+            json.loads(legacy.stdout)["content"][0]["text"] == "This is a simple text response for testing."
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
