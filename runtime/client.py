@@ -178,6 +178,43 @@ class Client:
         return caps
 
     async def _negotiate(self) -> None:
+        try:
+            await self._choose_era()
+        except McpError as exc:
+            # The spec's backward-compatibility probe: an HTTP endpoint that refuses our POSTs with 404 or
+            # 405 may be a 2024-11-05 HTTP+SSE server; its GET stream names where to post instead.
+            if not await self._fall_back_to_sse(exc):
+                raise
+            await self._initialize(self.mode if self.mode in revisions.STATEFUL else revisions.STATEFUL[-1])
+
+    async def _fall_back_to_sse(self, exc: McpError) -> bool:
+        from .http_client import LegacySseTransport, StreamableHttpTransport
+
+        transport = self.transport
+        inner = getattr(transport, "inner", transport)  # a wrapper (a recorder) may stand in front
+        if not isinstance(inner, StreamableHttpTransport) or not exc.message.startswith(
+            ("HTTP 404", "HTTP 405")
+        ):
+            return False
+        if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
+            return False
+        legacy = LegacySseTransport(inner.url, headers=inner.headers, auth=inner.auth)
+        try:
+            await legacy.start()
+        except (ConnectionError, OSError, TimeoutError):
+            return False
+        await inner.close()
+        if inner is not transport:
+            setattr(transport, "inner", legacy)  # noqa: B010 - a wrapper's own attribute
+        else:
+            self.transport = legacy
+        if self._reader is not None:
+            self._reader.cancel()
+        self.peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+        self._reader = asyncio.ensure_future(self.peer.run())
+        return True
+
+    async def _choose_era(self) -> None:
         if self.mode == "legacy" or (self.mode != "auto" and not revisions.is_modern(self.mode)):
             await self._initialize(self.mode if self.mode != "legacy" else revisions.STATEFUL[-1])
             return

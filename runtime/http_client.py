@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ import msgspec
 from . import jsonrpc, revisions
 from .http_server import header_value
 
-__all__ = ["StreamableHttpTransport"]
+__all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
 log = logging.getLogger("mcpbind.http")
 
@@ -252,3 +253,93 @@ class StreamableHttpTransport:
         if self._own_client and self._client is not None:
             await self._client.close()
         self._incoming.put_nowait(None)
+
+
+class LegacySseTransport:
+    """The HTTP+SSE transport of MCP 2024-11-05: one GET stream for everything the server sends, whose
+    first `endpoint` event names where to POST each message."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Awaitable[str | None]] | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self.timeout = timeout
+        self.endpoint: str | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def _auth_headers(self) -> dict[str, str]:
+        headers = dict(self.headers)
+        if self.auth is not None:
+            token = await self.auth()
+            if token:
+                headers["authorization"] = f"Bearer {token}"
+        return headers
+
+    async def start(self) -> None:
+        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10.0))
+        headers = {**await self._auth_headers(), "accept": "text/event-stream"}
+        response = await self._client.get(self.url, headers=headers)
+        if response.status != 200 or not response.headers.get("content-type", "").startswith(
+            "text/event-stream"
+        ):
+            response.release()
+            await self._client.close()
+            raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
+        self._response = response
+        endpoint = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.ensure_future(self._read(response, endpoint))
+        self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
+
+    async def _read(self, response: aiohttp.ClientResponse, endpoint: asyncio.Future[str]) -> None:
+        event, data = "message", list[str]()
+        try:
+            async for raw in response.content:
+                line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                if not line:
+                    if data:
+                        payload = "\n".join(data)
+                        if event == "endpoint" and not endpoint.done():
+                            endpoint.set_result(payload)
+                        elif event == "message":
+                            self._incoming.put_nowait(payload.encode())
+                    event, data = "message", list[str]()
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].lstrip(" "))
+        except (aiohttp.ClientError, asyncio.CancelledError):
+            pass
+        finally:
+            if not endpoint.done():
+                endpoint.set_exception(ConnectionError("the SSE stream ended before its endpoint event"))
+            self._incoming.put_nowait(None)
+
+    async def read(self) -> bytes | None:
+        return await self._incoming.get()
+
+    async def write(self, data: bytes) -> None:
+        assert self._client is not None and self.endpoint is not None, "start() first"
+        headers = {**await self._auth_headers(), "content-type": "application/json"}
+        async with self._client.post(self.endpoint, data=data, headers=headers) as response:
+            if response.status >= 400:
+                log.warning("the server refused a message with HTTP %s", response.status)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._response is not None:
+            self._response.close()
+        if self._client is not None:
+            await self._client.close()

@@ -554,3 +554,29 @@ def test_stateless_errors_name_what_is_wrong() -> None:
     }
     (answer,) = run(_raw_session([json.dumps(init).encode() + b"\n"], "--revisions", "2026-07-28", read=1))
     assert answer["error"]["code"] == -32601 and "2026-07-28" in answer["error"]["message"]
+
+
+def test_http_falls_back_to_the_2024_11_05_sse_transport() -> None:
+    async def main() -> None:
+        port = free_port()
+        legacy = str(Path(__file__).resolve().parent / "servers" / "legacy_sse.py")
+        process = await asyncio.create_subprocess_exec(sys.executable, legacy, str(port))
+        try:
+            for _ in range(200):
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    break
+                except OSError:
+                    await asyncio.sleep(0.05)
+            for mode in ("auto", "legacy", "2024-11-05"):
+                rec = Recorder(StreamableHttpTransport(f"http://127.0.0.1:{port}/sse"))
+                async with Client(rec, mode=mode) as client:
+                    assert client.revision == "2024-11-05"
+                    assert text(await client.call_tool("echo", {"text": "old"})) == "old"
+                    assert [t.name for t in await client.list_tools()][:2] == ["echo", "add"]
+        finally:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 10)
+
+    run(main())
