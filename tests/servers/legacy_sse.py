@@ -16,9 +16,9 @@ from typing import Any
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from full import server  # noqa: E402
+from full import server
 
-from mcpbind.server import _Connection  # noqa: E402
+from mcpbind.server import _Connection
 
 server.revisions = ("2024-11-05",)
 
