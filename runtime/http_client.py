@@ -43,6 +43,30 @@ class _PeekParams(msgspec.Struct):
 
 
 _peek = msgspec.json.Decoder(_Peek)
+_MAX_RESUMES: Final = 20
+
+
+class _SseEnd(msgspec.Struct):
+    last_id: str | None = None
+    retry_ms: int | None = None
+    answered: bool = False
+
+
+class _Answer(msgspec.Struct):
+    id: Any = None
+    method: str | None = None
+
+
+_answer = msgspec.json.Decoder(_Answer)
+
+
+def _answers(payload: bytes, rid: Any) -> bool:
+    """Whether an event's message is the answer (result or error) to request `rid`."""
+    try:
+        message = _answer.decode(payload)
+    except msgspec.DecodeError:
+        return False
+    return message.method is None and message.id == rid
 
 
 class StreamableHttpTransport:
@@ -159,7 +183,9 @@ class StreamableHttpTransport:
         if response.status == 202:
             return
         if content_type == "text/event-stream" and response.status == 200:
-            await self._read_sse(response)
+            end = await self._read_sse(response, rid)
+            if rid is not None and peek is not None and peek.method is not None and not end.answered:
+                await self._resume(end, rid)
             return
         body = await response.read()
         if content_type == "application/json" and body:
@@ -182,15 +208,19 @@ class StreamableHttpTransport:
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 
-    async def _read_sse(self, response: aiohttp.ClientResponse) -> str | None:
-        """Queue the data of each event; return the last event id seen."""
+    async def _read_sse(self, response: aiohttp.ClientResponse, rid: Any = None) -> _SseEnd:
+        """Queue the data of each event; say how the stream ended: the last event id, the server's
+        `retry` (ms), and whether the answer to `rid` came."""
+        end = _SseEnd()
         data: list[bytes] = []
-        last_id: str | None = None
         async for raw in response.content:
             line = raw.rstrip(b"\r\n")
             if not line:
                 if data:
-                    self._incoming.put_nowait(b"\n".join(data))
+                    payload = b"\n".join(data)
+                    self._incoming.put_nowait(payload)
+                    if rid is not None and not end.answered:
+                        end.answered = _answers(payload, rid)
                     data = []
                 continue
             if line.startswith(b":"):
@@ -199,12 +229,37 @@ class StreamableHttpTransport:
             if value.startswith(b" "):
                 value = value[1:]
             if name == b"data":
-                data.append(value)
+                if value:  # an event with empty data only primes the client with its id
+                    data.append(value)
             elif name == b"id":
-                last_id = value.decode()
+                end.last_id = value.decode()
+            elif name == b"retry" and value.isdigit():
+                end.retry_ms = int(value)
         if data:
-            self._incoming.put_nowait(b"\n".join(data))
-        return last_id
+            payload = b"\n".join(data)
+            self._incoming.put_nowait(payload)
+            if rid is not None and not end.answered:
+                end.answered = _answers(payload, rid)
+        return end
+
+    async def _resume(self, end: _SseEnd, rid: Any) -> None:
+        """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
+        server's `retry` delay, until the answer comes (bounded)."""
+        assert self._client is not None
+        for _ in range(_MAX_RESUMES):
+            if end.answered or end.last_id is None or self._closed:
+                return
+            await asyncio.sleep((end.retry_ms if end.retry_ms is not None else 1000) / 1000)
+            headers = await self._headers(None)
+            headers["accept"] = "text/event-stream"
+            headers["last-event-id"] = end.last_id
+            async with self._client.get(self.url, headers=headers) as response:
+                if response.status != 200:
+                    break
+                more = await self._read_sse(response, rid)
+            end = _SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
+        if not end.answered:
+            self._fail(rid, "the answer's stream ended and could not be resumed")
 
     def open_get_stream(self) -> None:
         """Stateful sessions: listen for messages that belong to no request on the session's GET stream."""
@@ -225,7 +280,11 @@ class StreamableHttpTransport:
                 ) as response:
                     if response.status != 200:
                         return  # no GET stream here (405), or the session ended
-                    last_event = await self._read_sse(response) or last_event
+                    end = await self._read_sse(response)
+                    last_event = end.last_id or last_event
+                    if end.retry_ms is not None:
+                        await asyncio.sleep(end.retry_ms / 1000)
+                        continue
             except (aiohttp.ClientError, TimeoutError):
                 pass
             if self._closed:

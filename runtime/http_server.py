@@ -85,7 +85,12 @@ class HttpSecurity:
 
 
 class _Stream:
-    """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids."""
+    """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids.
+
+    Messages queue here whether or not a connection is writing the stream out; on a stateful session
+    (`store` set) each event sent is kept, so that a client that lost the connection (or was told to
+    poll) resumes with `Last-Event-ID` and misses nothing.
+    """
 
     _ids = itertools.count(1)
 
@@ -95,10 +100,22 @@ class _Stream:
         self.store = store
         self.seq = 0
         self.closed = False
+        """No more messages: the final one was sent, or the stream was dropped."""
+        self.gone = False
+        """The connection writing the stream out went away."""
+        self.poll_retry: int | None = None
+        """Set to close the connection (not the stream) after telling the client to poll in N ms."""
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:
             self.queue.put_nowait((data, final))
+
+    def poll(self, retry_ms: int) -> None:
+        """Close the current connection once what is queued is sent; the client reconnects after
+        `retry_ms` with `Last-Event-ID` (2025-11-25 SSE polling). Streams without ids ignore it."""
+        if self.store is not None:
+            self.poll_retry = retry_ms
+            self.queue.put_nowait((b"", False))
 
     def event(self, data: bytes) -> bytes:
         """Frame `data` as an SSE event, with an id when the stream is resumable."""
@@ -108,6 +125,10 @@ class _Stream:
         event_id = f"{self.id}-{self.seq}"
         self.store.append(self.id, self.seq, data)
         return b"id: " + event_id.encode() + b"\r\nevent: message\r\ndata: " + data + b"\r\n\r\n"
+
+    def prime(self) -> bytes:
+        """An event with an id and no data: the client can resume from it before anything is sent."""
+        return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
 
 
 class _EventStore:
@@ -171,6 +192,8 @@ class _Session:
     last_seen: float = field(default_factory=time.monotonic)
 
     backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
+    open_streams: dict[str, _Stream] = field(default_factory=dict)
+    """POST streams still waiting for their final message (resumable with Last-Event-ID)."""
 
     def unrouted(self, data: bytes) -> None:
         """A message that belongs to no request: the GET stream's, or kept (bounded) until one opens."""
@@ -554,6 +577,8 @@ class HttpApp:
             await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
             return
         stream = _Stream(session.store if session is not None else None)
+        if session is not None:
+            session.open_streams[stream.id] = stream
         token = ROUTE.set(stream)
         try:
             await conn.peer.feed(body)
@@ -562,19 +587,24 @@ class HttpApp:
         watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
         try:
             data, final = await stream.queue.get()
-            if stream.closed:  # the client left before anything was sent: that cancels the request
+            if stream.gone and session is None:
+                # The client left before anything was sent: on the stateless wire that cancels it.
                 conn.peer.cancel_incoming(peek.id)
                 return
-            if final and not data:  # cancelled before it said anything: no answer will come
-                await _respond(send, 204, b"")
-                return
-            if final and (self.json_response or stream.queue.empty()):
-                await _respond(send, 200, data)
-                return
+            if final:
+                if session is not None:
+                    session.open_streams.pop(stream.id, None)
+                stream.closed = True
+                if not data:  # cancelled before it said anything: no answer will come
+                    await _respond(send, 204, b"")
+                    return
+                if self.json_response or stream.queue.empty():
+                    await _respond(send, 200, data)
+                    return
             if session is not None:
                 session.streams += 1
             try:
-                await self._stream(send, stream, [(data, final)], peek.id, conn, watcher)
+                await self._stream(send, stream, [(data, final)], peek.id, conn, session, watcher)
             finally:
                 if session is not None:
                     session.streams -= 1
@@ -588,42 +618,66 @@ class HttpApp:
         first: list[tuple[bytes, bool]],
         rid: Any,
         conn: _Connection | None,
+        session: _Session | None,
         watcher: asyncio.Future[None],
     ) -> None:
-        """Send `stream` as SSE until its final message, or until the client leaves (`watcher`)."""
+        """Write `stream` out as SSE until its final message, until the client leaves (`watcher`), or
+        until the server asks the client to poll."""
         headers = [
             (b"content-type", b"text/event-stream"),
             (b"cache-control", b"no-cache"),
             (b"x-accel-buffering", b"no"),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        stream.gone = False
+        if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
+            await send({"type": "http.response.body", "body": stream.prime(), "more_body": True})
         pending = list(first)
         try:
-            while not stream.closed:
+            while True:
                 for data, final in pending:
                     if data:
-                        await send(
-                            {"type": "http.response.body", "body": stream.event(data), "more_body": True}
-                        )
+                        body = stream.event(data)
+                        await send({"type": "http.response.body", "body": body, "more_body": True})
                     if final:
+                        stream.closed = True
                         return
+                if stream.gone:
+                    break
+                if stream.poll_retry is not None:
+                    retry, stream.poll_retry = stream.poll_retry, None
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": f"retry: {retry}\r\n\r\n".encode(),
+                            "more_body": True,
+                        }
+                    )
+                    return  # the connection closes; the stream stays open for the client's GET
                 try:
                     pending = [await asyncio.wait_for(stream.queue.get(), self.keepalive)]
                 except TimeoutError:
                     await send({"type": "http.response.body", "body": _KEEPALIVE, "more_body": True})
                     pending = []
-            # The client went away before the answer: that cancels the request (2026-07-28 says so;
-            # earlier revisions leave it open, and nothing could reach the client anyway).
-            if conn is not None and rid is not None:
-                conn.peer.cancel_incoming(rid)
+            self._left(stream, rid, conn, session)
         except OSError:
-            if conn is not None and rid is not None:
-                conn.peer.cancel_incoming(rid)
+            self._left(stream, rid, conn, session)
         finally:
-            stream.closed = True
+            if stream.closed and session is not None:
+                session.open_streams.pop(stream.id, None)
             watcher.cancel()
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    def _left(stream: _Stream, rid: Any, conn: _Connection | None, session: _Session | None) -> None:
+        """The client went away before the final message. On the stateless wire that cancels the
+        request; a stateful session's stream stays open, to be resumed with Last-Event-ID (earlier
+        revisions say a disconnect is no cancellation)."""
+        if session is None or stream.store is None:
+            stream.closed = True
+            if conn is not None and rid is not None:
+                conn.peer.cancel_incoming(rid)
 
     # -- GET and DELETE -----------------------------------------------------------------------------
 
@@ -642,25 +696,32 @@ class HttpApp:
         if session is None:
             await _respond(send, 404, _error_body(-32600, "Session not found"))
             return
-        if session.get_stream is not None and not session.get_stream.closed:
-            await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
-            return
-        stream = _Stream(session.store)
-        stream.id = "get"
-        replay: list[tuple[bytes, bool]] = []
         last = _header(scope, b"last-event-id")
+        resumed = session.open_streams.get(last.rpartition("-")[0]) if last else None
+        replay: list[tuple[bytes, bool]] = []
         if last is not None:
             found = session.store.after(last)
             if found is not None:
-                _, events = found
-                stream.seq = events[-1][0] if events else int(last.rpartition("-")[2] or 0)
-                replay = [(d, False) for _, d in events]
-        replay += [(d, False) for d in session.backlog]
-        session.backlog.clear()
-        session.get_stream = stream
+                replay = [(d, False) for _, d in found[1]]
+        if resumed is not None:
+            # Resuming a POST's stream: what was sent after Last-Event-ID, then whatever is still to come.
+            stream = resumed
+        else:
+            if (
+                session.get_stream is not None
+                and not session.get_stream.closed
+                and not session.get_stream.gone
+            ):
+                await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
+                return
+            stream = session.get_stream if session.get_stream is not None else _Stream(session.store)
+            stream.id = "get"
+            replay += [(d, False) for d in session.backlog]
+            session.backlog.clear()
+            session.get_stream = stream
         watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
         try:
-            await self._stream(send, stream, replay, None, None, watcher)
+            await self._stream(send, stream, replay, None, None, session, watcher)
         finally:
             watcher.cancel()
 
@@ -668,8 +729,8 @@ class HttpApp:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                stream.put(b"", final=False)  # wake the writer, which sees the stream closed
-                stream.closed = True
+                stream.gone = True
+                stream.queue.put_nowait((b"", False))  # wake the writer, which sees the client gone
                 return
 
     async def _delete(self, scope: Scope, send: Send) -> None:

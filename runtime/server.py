@@ -233,6 +233,14 @@ class Context:
         content = answer.content if answer.content is not UNSET else None
         return ElicitOutcome(answer.action, content)
 
+    def close_sse_stream(self, retry_ms: int = 1000) -> None:
+        """On Streamable HTTP (stateful sessions with resumable streams), close the connection that
+        carries this request's answer after what is queued, telling the client to reconnect in
+        `retry_ms` and resume with Last-Event-ID (SSE polling). Elsewhere, nothing happens."""
+        poll = getattr(ROUTE.get(), "poll", None)
+        if poll is not None:
+            poll(retry_ms)
+
     async def complete_elicitation(self, elicitation_id: str) -> None:
         """Tell the client that a URL-mode elicitation finished out of band (where the revision has
         `notifications/elicitation/complete`)."""

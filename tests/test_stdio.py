@@ -212,7 +212,7 @@ def test_every_feature(revision: str, transport: str) -> None:
                 await client.call_tool("touch", {"uri": "memo://hello"})
                 await client.call_tool("add_tool", {"name": "late"})
                 await client.ping()
-                for _ in range(50):
+                for _ in range(250):
                     if updated and changed:
                         break
                     await asyncio.sleep(0.02)
@@ -231,7 +231,7 @@ def test_every_feature(revision: str, transport: str) -> None:
                 await client.call_tool("add_tool", {"name": "one_more"})
                 await client.call_tool("add_resource", {"uri": "memo://more"})
                 await client.call_tool("touch", {"uri": "memo://hello"})
-                for _ in range(100):
+                for _ in range(250):
                     if {"prompts", "resources", "tools"} <= set(changed):
                         break
                     await asyncio.sleep(0.02)
@@ -473,7 +473,7 @@ def test_stateless_change_notifications_flow_on_a_listen_stream() -> None:
                 await client.call_tool("touch", {"uri": "memo://hello"})
                 await client.call_tool("touch", {"uri": "memo://other"})
                 await client.call_tool("add_tool", {"name": "later"})
-                for _ in range(100):
+                for _ in range(250):
                     if updated and changed:
                         break
                     await asyncio.sleep(0.02)
@@ -514,7 +514,7 @@ def test_the_client_cache_honours_ttl_and_list_changes() -> None:
             assert lists_sent() == pages  # fresh for 60 s: served from the cache
             async with client.listen(tools=True):
                 await client.call_tool("add_tool", {"name": "brand_new"})
-                for _ in range(100):
+                for _ in range(250):
                     if any(t.name == "brand_new" for t in await client.list_tools()):
                         break
                     await asyncio.sleep(0.02)
@@ -578,5 +578,22 @@ def test_http_falls_back_to_the_2024_11_05_sse_transport() -> None:
         finally:
             process.terminate()
             await asyncio.wait_for(process.wait(), 10)
+
+    run(main())
+
+
+def test_sse_polling_resumes_with_last_event_id() -> None:
+    async def main() -> None:
+        TRANSPORT.set("http")
+        async with connect("2025-11-25") as (client, rec):
+            steps: list[float] = []
+
+            async def on_progress(p: float, total: float | None, message: str | None) -> None:
+                steps.append(p)
+
+            assert text(await client.call_tool("poll", {}, progress=on_progress)) == "polled"
+            assert steps == [1, 2]
+            assert sum(frame.startswith(b'{"jsonrpc":"2.0","id"') for frame in rec.received) >= 1
+        rec.validate("2025-11-25")
 
     run(main())

@@ -102,6 +102,16 @@ async def visit(ctx: Context) -> str:
 
 
 @server.tool()
+async def poll(ctx: Context) -> str:
+    """Send progress, close the HTTP connection (the client is told to poll), then answer."""
+    await ctx.progress(1, 2, "before")
+    ctx.close_sse_stream(retry_ms=100)
+    await asyncio.sleep(0.3)
+    await ctx.progress(2, 2, "after")
+    return "polled"
+
+
+@server.tool()
 async def add_prompt(name: str) -> str:
     server.prompt(name=name)(greet)
     return "added"
