@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
@@ -38,7 +38,15 @@ from .peer import ROUTE, Peer
 if TYPE_CHECKING:
     from .server import Server, _Connection
 
-__all__ = ["HttpApp", "HttpSecurity", "TokenVerifier"]
+__all__ = [
+    "HttpApp",
+    "HttpSecurity",
+    "TokenVerifier",
+    "SessionState",
+    "SessionStore",
+    "MemorySessionStore",
+    "EventStore",
+]
 
 log = logging.getLogger("mcpbind.http")
 
@@ -50,6 +58,9 @@ TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
 
 HEADER_MISMATCH: Final = -32020
+_STATE_CHANGES: Final = frozenset(
+    {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
+)
 _KEEPALIVE: Final = b":\r\n\r\n"
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
@@ -94,7 +105,7 @@ class _Stream:
 
     _ids = itertools.count(1)
 
-    def __init__(self, store: _EventStore | None) -> None:
+    def __init__(self, store: EventStore | None) -> None:
         self.id = f"s{next(self._ids)}"
         self.queue: asyncio.Queue[tuple[bytes, bool]] = asyncio.Queue()
         self.store = store
@@ -129,6 +140,51 @@ class _Stream:
     def prime(self) -> bytes:
         """An event with an id and no data: the client can resume from it before anything is sent."""
         return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
+
+
+class SessionState(msgspec.Struct):
+    """What a stateful session is, apart from its open streams: enough for another worker to go on."""
+
+    revision: str
+    client_capabilities: dict[str, Any]
+    client_info: dict[str, Any]
+    initialized: bool = False
+    log_level: str | None = None
+    subscriptions: list[str] = msgspec.field(default_factory=list)
+
+
+class SessionStore(Protocol):
+    """Where stateful sessions live between requests. Give every worker the same store (a database,
+    a cache) and a request may land on any of them; the default keeps sessions in this process."""
+
+    async def load(self, session_id: str) -> SessionState | None: ...
+
+    async def save(self, session_id: str, state: SessionState) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self._states: dict[str, bytes] = {}
+
+    async def load(self, session_id: str) -> SessionState | None:
+        data = self._states.get(session_id)
+        return None if data is None else msgspec.json.decode(data, type=SessionState)
+
+    async def save(self, session_id: str, state: SessionState) -> None:
+        self._states[session_id] = msgspec.json.encode(state)
+
+    async def delete(self, session_id: str) -> None:
+        self._states.pop(session_id, None)
+
+
+class EventStore(Protocol):
+    """Replay of a session's SSE events for `Last-Event-ID` (bounded: old events fall off)."""
+
+    def append(self, stream: str, seq: int, data: bytes) -> None: ...
+
+    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
 
 class _EventStore:
@@ -186,7 +242,7 @@ class _HttpPeer(Peer):
 class _Session:
     id: str
     conn: _Connection
-    store: _EventStore = field(default_factory=_EventStore)
+    store: EventStore = field(default_factory=_EventStore)
     get_stream: _Stream | None = None
     streams: int = 0
     last_seen: float = field(default_factory=time.monotonic)
@@ -274,8 +330,12 @@ class HttpApp:
         security: HttpSecurity | None = None,
         json_response: bool = False,
         keepalive: float = 15.0,
+        session_store: SessionStore | None = None,
+        event_store: Callable[[], EventStore] = _EventStore,
     ) -> None:
         self.server = server
+        self.session_store: SessionStore = session_store or MemorySessionStore()
+        self.event_store = event_store
         self.path = path
         self.security = security or HttpSecurity()
         self.json_response = json_response
@@ -409,7 +469,7 @@ class HttpApp:
             await self._initialize(body, peek, send)
             return
         if session_id is not None:
-            session = self.sessions.get(session_id)
+            session = await self._session(session_id)
             if session is None:
                 await _respond(
                     send, 404, _error_body(-32600, "Session not found: it ended, or never existed")
@@ -426,6 +486,8 @@ class HttpApp:
                 return
             session.last_seen = time.monotonic()
             await self._exchange(session.conn, session, body, peek, send, receive)
+            if peek.method in _STATE_CHANGES:
+                await self.session_store.save(session.id, self._state(session))
             return
         if (version is not None and revisions.is_modern(version)) or (
             version is None
@@ -475,6 +537,10 @@ class HttpApp:
         self.server._connections.add(conn)  # so that list changes and resource updates reach it
         return conn
 
+    async def _forget(self, session: _Session) -> None:
+        await self.session_store.delete(session.id)
+        await self._end(session, "the session expired")
+
     async def _end(self, session: _Session, reason: str) -> None:
         self.server._connections.discard(session.conn)
         await session.conn.peer.shutdown(reason)
@@ -484,7 +550,7 @@ class HttpApp:
         if len(self.sessions) >= self.security.max_sessions:
             await _respond(send, 503, _error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
             return
-        session = _Session(secrets.token_urlsafe(24), None)  # type: ignore[arg-type]
+        session = _Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
         session.conn = self._new_connection(session)
         stream = _Stream(None)
         token = ROUTE.set(stream)
@@ -495,16 +561,53 @@ class HttpApp:
         data, _ = await stream.queue.get()
         if session.conn.legacy is not None:
             self.sessions[session.id] = session
+            await self.session_store.save(session.id, self._state(session))
             await _respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
             self.server._connections.discard(session.conn)
             await _respond(send, 400 if b'"error"' in data else 200, data)
 
+    @staticmethod
+    def _state(session: _Session) -> SessionState:
+        conn = session.conn
+        assert conn.legacy is not None
+        return SessionState(
+            conn.legacy,
+            conn.client_caps,
+            conn.client_info,
+            conn.initialized,
+            conn.log_level,
+            sorted(conn.subscriptions),
+        )
+
+    async def _session(self, session_id: str) -> _Session | None:
+        """The session, from this worker's memory or rebuilt from the shared store."""
+        session = self.sessions.get(session_id)
+        if session is not None:
+            return session
+        state = await self.session_store.load(session_id)
+        if state is None:
+            return None
+        session = _Session(session_id, None, self.event_store())  # type: ignore[arg-type]
+        conn = session.conn = self._new_connection(session)
+        conn.legacy, conn.client_caps, conn.client_info = (
+            state.revision,
+            state.client_capabilities,
+            state.client_info,
+        )
+        conn.initialized, conn.log_level, conn.subscriptions = (
+            state.initialized,
+            state.log_level,
+            set(state.subscriptions),
+        )
+        self.sessions[session_id] = session
+        return session
+
     def _expire(self) -> None:
         cutoff = time.monotonic() - self.security.session_idle_timeout
         for sid in [sid for sid, s in self.sessions.items() if s.last_seen < cutoff]:
             session = self.sessions.pop(sid)
-            task = asyncio.ensure_future(self._end(session, "the session expired"))
+            task = asyncio.ensure_future(self._forget(session))
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
 
@@ -692,7 +795,7 @@ class HttpApp:
         if session_id is None:
             await _respond(send, 405, b"", [(b"allow", b"POST")])
             return
-        session = self.sessions.get(session_id)
+        session = await self._session(session_id)
         if session is None:
             await _respond(send, 404, _error_body(-32600, "Session not found"))
             return
@@ -735,7 +838,10 @@ class HttpApp:
 
     async def _delete(self, scope: Scope, send: Send) -> None:
         session_id = _header(scope, b"mcp-session-id")
-        session = self.sessions.pop(session_id or "", None)
+        session = await self._session(session_id) if session_id else None
+        if session is not None:
+            self.sessions.pop(session.id, None)
+            await self.session_store.delete(session.id)
         if session is None:
             await _respond(send, 404 if session_id else 400, _error_body(-32600, "Session not found"))
             return
