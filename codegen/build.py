@@ -44,6 +44,17 @@ _PRIMS = {"string": Prim("str"), "integer": Prim("int"), "boolean": Prim("bool")
 TAG_PRIORITY = ("method", "type")
 #: Constants that never discriminate: every JSON-RPC message carries the same version.
 NEVER_TAG = frozenset({"jsonrpc"})
+#: JSON Schema bounds and the msgspec.Meta constraint each becomes.
+CONSTRAINTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_length",
+    "maxItems": "max_length",
+}
 #: Names a declared member of an open object cannot take as a property (they are dict methods).
 _DICT_ATTRS = frozenset(dir(dict))
 
@@ -94,6 +105,7 @@ class Builder:
         self.meta_defs = self.referenced_by_meta(source.defs)
         self.open_defs: frozenset[str] = frozenset(source.overrides.get("open", {}).get("objects", []))
         self.property_defaults: dict[str, Any] = dict(source.overrides.get("property_defaults", {}))
+        self.unbounded: frozenset[str] = frozenset(source.overrides.get("read_lenient", {}).get("bounds", []))
         self.read_optional: frozenset[str] = frozenset(
             source.overrides.get("read_optional", {}).get("members", [])
         )
@@ -218,7 +230,14 @@ class Builder:
                 ftype: TypeExpr = Lit((prop["const"],))
             else:
                 ftype = self.type_of(prop, ctx, meta=wire == "_meta")
-            fld = Field(snake(wire), wire, ftype, is_required, doc=prop.get("description", ""))
+            bounds = tuple(
+                (CONSTRAINTS[k], prop[k])
+                for k in CONSTRAINTS
+                if k in prop and "$ref" not in prop and wire not in self.unbounded
+            )
+            fld = Field(
+                snake(wire), wire, ftype, is_required, doc=prop.get("description", ""), constraints=bounds
+            )
             if "const" in prop and is_required:
                 fld.default, fld.has_default = prop["const"], True
                 consts.append(fld)

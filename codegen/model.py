@@ -56,6 +56,8 @@ class Field:
     default: Any = None
     has_default: bool = False
     doc: str = ""
+    constraints: tuple[tuple[str, Any], ...] = ()
+    """msgspec.Meta constraints from the schema's bounds (ge, le, gt, lt, min_length, max_length)."""
 
 
 @dataclass

@@ -78,6 +78,10 @@ def docstring(text: str, indent: str = "    ") -> str:
 
 def field_type(f: Field) -> str:
     base = type_str(f.type)
+    if f.constraints:
+        meta = "msgspec.Meta(" + ", ".join(f"{k}={py_literal(v)}" for k, v in f.constraints) + ")"
+        members = f.type.members if isinstance(f.type, Union) else (f.type,)
+        base = " | ".join(f"_Annotated[{type_str(m)}, {meta}]" for m in members)
     return base if f.required else f"{base} | UnsetType"
 
 
@@ -225,7 +229,7 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, str]:
     simple = True
     for f in d.fields:
         types = _simple_types(f.type, aliases)
-        if types is None:
+        if types is None or f.constraints:  # bounds are checked by converting into the Struct
             simple = False
             break
         allowed = _literal_values(f.type, aliases)

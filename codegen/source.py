@@ -104,21 +104,23 @@ def _strip_docs(node: Any) -> Any:
     return node
 
 
-def _replace_equal(node: Any, shape: Any, ref: dict[str, str]) -> Any:
+def _replace_equal(node: Any, shape: Any, ref: dict[str, str], member: str, key: str | None = None) -> Any:
+    """`node` with every copy of `shape` that is the value of a member named `member` made `ref`."""
     if isinstance(node, dict):
-        if _strip_docs(node) == shape:
+        if key == member and _strip_docs(node) == shape:
             out = dict(ref)
             if "description" in node:
                 out["description"] = node["description"]
             return out
-        return {k: _replace_equal(v, shape, ref) for k, v in node.items()}
+        return {k: _replace_equal(v, shape, ref, member, k) for k, v in node.items()}
     if isinstance(node, list):
-        return [_replace_equal(v, shape, ref) for v in node]
+        return [_replace_equal(v, shape, ref, member) for v in node]
     return node
 
 
 def hoist(source: Source, name: str, pointer: str) -> None:
-    """Make the inline object at `pointer` a definition `name`; refer to it from every equal copy."""
+    """Make the inline object at `pointer` a definition `name`; refer to it from every equal copy that
+    is the value of a member of the same name (a `_meta` from every `_meta`, not from any equal object)."""
     node = pointer_get(source.schema, pointer)
     if node is _MISSING:
         raise SchemaError(f"{source.pin.name}: hoist {name}: nothing at {pointer}")
@@ -127,7 +129,10 @@ def hoist(source: Source, name: str, pointer: str) -> None:
     definition = copy.deepcopy(node)
     shape = _strip_docs(definition)
     ref = {"$ref": source.ref_prefix + name}
-    source.schema[source.defs_key] = {k: _replace_equal(v, shape, ref) for k, v in source.defs.items()}
+    member = _unescape(pointer.rsplit("/", 1)[-1])
+    source.schema[source.defs_key] = {
+        k: _replace_equal(v, shape, ref, member) for k, v in source.defs.items()
+    }
     source.defs[name] = definition
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeAlias, TypeVar, cast
+from typing import Annotated as _Annotated  # the schema may define its own `Annotated`
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -54,7 +55,9 @@ class AnnotatedAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -127,7 +130,7 @@ class RequestMetaObject(OpenObject):
 class CallToolRequestParams(Struct, kw_only=True):
     """CallToolRequestParams."""
 
-    arguments: NotificationMetaObject | UnsetType = UNSET
+    arguments: dict[str, Any] | UnsetType = UNSET
 
     name: str
 
@@ -151,7 +154,9 @@ class TextContentAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -180,7 +185,9 @@ class ImageContentAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -212,7 +219,9 @@ class EmbeddedResourceAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -855,7 +864,9 @@ class ModelPreferences(Struct, kw_only=True):
     balance them against other considerations.
     """
 
-    cost_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="costPriority")
+    cost_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="costPriority")
     """How much to prioritize cost when selecting a model. A value of 0 means cost
     is not important, while a value of 1 means cost is the most important
     factor.
@@ -871,13 +882,17 @@ class ModelPreferences(Struct, kw_only=True):
     MAY still use the priorities to select from ambiguous matches.
     """
 
-    intelligence_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="intelligencePriority")
+    intelligence_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="intelligencePriority")
     """How much to prioritize intelligence and capabilities when selecting a
     model. A value of 0 means intelligence is not important, while a value of 1
     means intelligence is the most important factor.
     """
 
-    speed_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="speedPriority")
+    speed_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="speedPriority")
     """How much to prioritize sampling speed (latency) when selecting a model. A
     value of 0 means speed is not important, while a value of 1 means speed is
     the most important factor.
@@ -1177,7 +1192,9 @@ class ResourceTemplateAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -1233,7 +1250,9 @@ class ResourceAnnotations(Struct, kw_only=True):
     It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -1720,12 +1739,12 @@ Role: TypeAlias = Literal["assistant", "user"]
 """The sender or recipient of messages and data in a conversation."""
 
 
-NotificationMetaObject: TypeAlias = dict[str, Any]
-"""This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-
 ProgressToken: TypeAlias = str | int | float
 """A progress token, used to associate progress notifications with the original request."""
+
+
+NotificationMetaObject: TypeAlias = dict[str, Any]
+"""This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
 
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeAlias, TypeVar, cast
+from typing import Annotated as _Annotated  # the schema may define its own `Annotated`
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -63,7 +64,9 @@ class Annotations(Struct, kw_only=True):
     was attached, etc.
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -179,7 +182,7 @@ class RequestMetaObject(OpenObject):
 class CallToolRequestParams(Struct, kw_only=True):
     """CallToolRequestParams."""
 
-    arguments: NotificationMetaObject | UnsetType = UNSET
+    arguments: dict[str, Any] | UnsetType = UNSET
 
     name: str
 
@@ -330,9 +333,7 @@ class CallToolResult(Struct, kw_only=True):
     should be reported as an MCP error response.
     """
 
-    structured_content: NotificationMetaObject | UnsetType = msgspec.field(
-        default=UNSET, name="structuredContent"
-    )
+    structured_content: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
     """An optional JSON object that represents the structured result of the tool call."""
 
 
@@ -976,7 +977,9 @@ class ModelPreferences(Struct, kw_only=True):
     balance them against other considerations.
     """
 
-    cost_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="costPriority")
+    cost_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="costPriority")
     """How much to prioritize cost when selecting a model. A value of 0 means cost
     is not important, while a value of 1 means cost is the most important
     factor.
@@ -992,13 +995,17 @@ class ModelPreferences(Struct, kw_only=True):
     MAY still use the priorities to select from ambiguous matches.
     """
 
-    intelligence_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="intelligencePriority")
+    intelligence_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="intelligencePriority")
     """How much to prioritize intelligence and capabilities when selecting a
     model. A value of 0 means intelligence is not important, while a value of 1
     means intelligence is the most important factor.
     """
 
-    speed_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="speedPriority")
+    speed_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="speedPriority")
     """How much to prioritize sampling speed (latency) when selecting a model. A
     value of 0 means speed is not important, while a value of 1 means speed is
     the most important factor.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeAlias, TypeVar, cast
+from typing import Annotated as _Annotated  # the schema may define its own `Annotated`
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -65,7 +66,9 @@ class Annotations(Struct, kw_only=True):
     was attached, etc.
     """
 
-    priority: int | float | UnsetType = UNSET
+    priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = UNSET
     """Describes how important this data is for operating the server.
 
     A value of 1 means "most important," and indicates that the data is
@@ -193,7 +196,7 @@ class CallToolRequestParams(Struct, kw_only=True):
     meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
     """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    arguments: NotificationMetaObject | UnsetType = UNSET
+    arguments: dict[str, Any] | UnsetType = UNSET
     """Arguments to use for the tool call."""
 
     name: str
@@ -404,9 +407,7 @@ class CallToolResult(Struct, kw_only=True):
     should be reported as an MCP error response.
     """
 
-    structured_content: NotificationMetaObject | UnsetType = msgspec.field(
-        default=UNSET, name="structuredContent"
-    )
+    structured_content: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
     """An optional JSON object that represents the structured result of the tool call."""
 
 
@@ -1454,7 +1455,7 @@ class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
     This ID is used to match tool results to their corresponding tool uses.
     """
 
-    input: NotificationMetaObject
+    input: dict[str, Any]
     """The arguments to pass to the tool, conforming to the tool's input schema."""
 
     name: str
@@ -1487,9 +1488,7 @@ class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result
     Default: false
     """
 
-    structured_content: NotificationMetaObject | UnsetType = msgspec.field(
-        default=UNSET, name="structuredContent"
-    )
+    structured_content: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
     """An optional structured result object.
 
     If the tool defined an outputSchema, this SHOULD conform to that schema.
@@ -1663,7 +1662,9 @@ class ModelPreferences(Struct, kw_only=True):
     balance them against other considerations.
     """
 
-    cost_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="costPriority")
+    cost_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="costPriority")
     """How much to prioritize cost when selecting a model. A value of 0 means cost
     is not important, while a value of 1 means cost is the most important
     factor.
@@ -1679,13 +1680,17 @@ class ModelPreferences(Struct, kw_only=True):
     MAY still use the priorities to select from ambiguous matches.
     """
 
-    intelligence_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="intelligencePriority")
+    intelligence_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="intelligencePriority")
     """How much to prioritize intelligence and capabilities when selecting a
     model. A value of 0 means intelligence is not important, while a value of 1
     means intelligence is the most important factor.
     """
 
-    speed_priority: int | float | UnsetType = msgspec.field(default=UNSET, name="speedPriority")
+    speed_priority: (
+        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
+    ) = msgspec.field(default=UNSET, name="speedPriority")
     """How much to prioritize sampling speed (latency) when selecting a model. A
     value of 0 means speed is not important, while a value of 1 means speed is
     the most important factor.
@@ -2489,7 +2494,7 @@ class JSONRPCRequest(Struct, kw_only=True):
 
     method: str
 
-    params: NotificationMetaObject | UnsetType = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
 
 
 class JSONRPCNotification(Struct, kw_only=True):
@@ -2499,7 +2504,7 @@ class JSONRPCNotification(Struct, kw_only=True):
 
     method: str
 
-    params: NotificationMetaObject | UnsetType = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
 
 
 class JSONRPCResultResponse(Struct, kw_only=True):
@@ -2775,7 +2780,7 @@ class Notification(Struct, kw_only=True):
 
     method: str
 
-    params: NotificationMetaObject | UnsetType = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
 
 
 class PaginatedRequest(Struct, kw_only=True):
@@ -2837,7 +2842,7 @@ class Request(Struct, kw_only=True):
 
     method: str
 
-    params: NotificationMetaObject | UnsetType = UNSET
+    params: dict[str, Any] | UnsetType = UNSET
 
 
 class ResourceContents(Struct, kw_only=True):

@@ -54,3 +54,23 @@ def same_json(a: Any, b: Any) -> bool:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_bytes())
+
+
+#: Filled by test_properties: per revision, the definitions covered and the instances checked.
+PROPERTY_COUNTS: dict[str, dict[str, Any]] = {}
+#: Filled by test_crosscheck: per revision, definitions compared with datamodel-codegen, and skipped.
+CROSSCHECK_COUNTS: dict[str, dict[str, int]] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for rev, counts in sorted(PROPERTY_COUNTS.items()):
+        terminalreporter.write_line(
+            f"{rev}: {len(counts['definitions'])} definitions, {counts['valid']} valid instances checked, "
+            f"{counts['invalid']} invalid instances rejected"
+        )
+    for rev, counts in sorted(CROSSCHECK_COUNTS.items()):
+        terminalreporter.write_line(
+            f"{rev}: datamodel-codegen agrees on {counts['compared']} definitions "
+            f"({counts['open']} of them open objects); skipped {counts['alias']} aliases of another "
+            f"definition's type, {counts['not a class']} unions/scalars/maps"
+        )
