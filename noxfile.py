@@ -50,7 +50,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def interop(session: nox.Session) -> None:
-    """Interop with the official Python SDK (`mcp`) over stdio: both directions, both eras."""
+    """Interop with the official Python SDK (`mcp`) over stdio and HTTP: both directions, both eras."""
     session.install("-e", ".[dev]", "mcp==2.3.0")
     _fetch(session)
     session.run("pytest", "tests/interop", *session.posargs)

@@ -28,6 +28,7 @@ from msgspec import UNSET
 from . import __version__, revisions, wire
 from .engine import IncomingNotification, IncomingRequest
 from .errors import McpError, MethodNotFound, SessionClosed
+from .headers import InvalidHeaderAnnotation, param_headers
 from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .methods import NotificationMethod, RequestMethod
 from .mrtr import params_digest
@@ -36,6 +37,7 @@ from .peer import MessageTransport, Peer
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
 
 UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
+HEADER_MISMATCH: Final = -32020
 _MODERN_ERRORS: Final = frozenset({-32020, -32021, -32022})
 _META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
 _META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
@@ -411,7 +413,16 @@ class Client:
             self._progress[token] = progress
             meta["progressToken"] = token
         try:
-            return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+            try:
+                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+            except McpError as exc:
+                if exc.code != HEADER_MISMATCH:
+                    raise
+                # The tool's header annotations may have changed: list the tools again, then retry once.
+                if self._cache is not None:
+                    self._cache = {k: v for k, v in self._cache.items() if k[0] != "tools/list"}
+                await self.list_tools()
+                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
         finally:
             if token is not None:
                 self._progress.pop(token, None)
@@ -442,7 +453,21 @@ class Client:
         raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
 
     async def list_tools(self) -> list[Any]:
-        return await self._list("tools/list", "tools")
+        """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
+        left out (the spec says so), and the others' annotations shape the headers of their calls."""
+        tools = await self._list("tools/list", "tools")
+        mirrors = getattr(getattr(self.transport, "inner", self.transport), "param_headers", None)
+        if mirrors is None:
+            return tools
+        kept = []
+        for tool in tools:
+            try:
+                mirrors[tool.name] = param_headers(wire.to_builtins(tool.input_schema))
+            except InvalidHeaderAnnotation as exc:
+                log.warning("leaving out tool %r: %s", tool.name, exc)
+                continue
+            kept.append(tool)
+        return kept
 
     async def list_resources(self) -> list[Any]:
         return await self._list("resources/list", "resources")

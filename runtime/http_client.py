@@ -21,7 +21,7 @@ import aiohttp
 import msgspec
 
 from . import jsonrpc, revisions
-from .http_server import header_value
+from .headers import encode_value, render, value_at
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -39,6 +39,7 @@ class _Peek(msgspec.Struct):
 class _PeekParams(msgspec.Struct):
     name: Any = None
     uri: Any = None
+    arguments: Any = None
     request_id: Any = msgspec.field(default=None, name="requestId")
 
 
@@ -90,6 +91,8 @@ class StreamableHttpTransport:
         self.session_id: str | None = None
         self.protocol_version: str | None = None
         """Set by the client once negotiated; shapes the headers of every request after that."""
+        self.param_headers: dict[str, dict[str, tuple[str, ...]]] = {}
+        """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for (from tools/list)."""
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -126,7 +129,12 @@ class StreamableHttpTransport:
             if peek.params is not None:
                 source = peek.params.uri if peek.method == "resources/read" else peek.params.name
                 if isinstance(source, str):
-                    headers["mcp-name"] = header_value(source)
+                    headers["mcp-name"] = encode_value(source)
+                if peek.method == "tools/call" and isinstance(peek.params.name, str):
+                    for name, path in self.param_headers.get(peek.params.name, {}).items():
+                        value = render(value_at(peek.params.arguments, path))
+                        if value is not None:
+                            headers[f"mcp-param-{name.lower()}"] = encode_value(value)
         return headers
 
     async def write(self, data: bytes) -> None:

@@ -18,7 +18,6 @@ Security: a request with an `Origin` that is not allowed gets 403, a `Host` that
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
 import logging
@@ -33,6 +32,7 @@ import msgspec
 
 from . import jsonrpc, revisions
 from .engine import IncomingRequest
+from .headers import InvalidHeaderAnnotation, decode_value, param_headers, render, value_at
 from .peer import ROUTE, Peer
 
 if TYPE_CHECKING:
@@ -293,6 +293,7 @@ class _Peek(msgspec.Struct):
 class _PeekParams(msgspec.Struct):
     name: Any = None
     uri: Any = None
+    arguments: msgspec.Raw = msgspec.Raw()  # decoded only for tools that mirror arguments
     meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
 
 
@@ -301,22 +302,6 @@ class _PeekMeta(msgspec.Struct):
 
 
 _peek = msgspec.json.Decoder(_Peek | list[Any])
-
-
-def header_value(value: str) -> str:
-    """A header-safe form of a name: itself when plain printable ASCII, else the Base64 sentinel."""
-    if value.isascii() and value.isprintable() and value == value.strip():
-        return value
-    return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
-
-
-def decode_header_value(value: str) -> str | None:
-    if value.startswith("=?base64?") and value.endswith("?="):
-        try:
-            return base64.b64decode(value[9:-2], validate=True).decode()
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return value
 
 
 class HttpApp:
@@ -343,6 +328,7 @@ class HttpApp:
         self.sessions: dict[str, _Session] = {}
         self._stateless: _Connection | None = None
         self._closing: set[asyncio.Future[None]] = set()
+        self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
 
     # -- ASGI ---------------------------------------------------------------------------------------
 
@@ -657,9 +643,41 @@ class HttpApp:
             name = _header(scope, b"mcp-name")
             if name is None:
                 return "Mcp-Name is required"
-            if decode_header_value(name) != source:
+            if decode_value(name) != source:
                 return f"Mcp-Name {name!r} does not match the body"
+        if peek.method == "tools/call" and peek.params is not None:
+            return self._param_mismatch(scope, peek.params)
         return None
+
+    def _param_mismatch(self, scope: Scope, params: _PeekParams) -> str | None:
+        """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
+        paths = self._param_paths(params.name)
+        if not paths:
+            return None
+        arguments = msgspec.json.decode(params.arguments) if len(params.arguments) else {}
+        for name, path in paths.items():
+            value = render(value_at(arguments, path))
+            header = _header(scope, b"mcp-param-" + name.lower().encode())
+            if value is None:
+                continue  # nothing to mirror: the header is not expected
+            if header is None:
+                return f"Mcp-Param-{name} is missing but the body's argument is present"
+            if decode_value(header) != value:
+                return f"Mcp-Param-{name} does not match the body"
+        return None
+
+    def _param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
+        entry = self.server._tools.get(tool) if isinstance(tool, str) else None
+        if entry is None:
+            return {}
+        cached = self._params.get(tool)
+        if cached is None or cached[0] is not entry:
+            try:
+                paths = param_headers(entry.definition.get("inputSchema"))
+            except InvalidHeaderAnnotation:
+                paths = {}
+            cached = self._params[tool] = (entry, paths)
+        return cached[1]
 
     async def _exchange(
         self,

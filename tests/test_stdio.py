@@ -597,3 +597,46 @@ def test_sse_polling_resumes_with_last_event_id() -> None:
         rec.validate("2025-11-25")
 
     run(main())
+
+
+def test_x_mcp_header_arguments_are_mirrored_and_checked() -> None:
+    async def main() -> None:
+        TRANSPORT.set("http")
+        async with connect("2026-07-28") as (client, rec):
+            await client.list_tools()
+            for region in ("eu-west", "Zürich", " padded ", "=?base64?literal?="):
+                assert text(await client.call_tool("locate", {"region": region})) == f"{region} x1"
+            sent = [h for h in rec.inner.param_headers.get("locate", {})]
+            assert sent == ["Region"]
+            # A raw request: without the header, or with one that disagrees, the server refuses (400).
+            import httpx
+
+            meta = {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }
+            body = {
+                "jsonrpc": "2.0",
+                "id": 9,
+                "method": "tools/call",
+                "params": {"name": "locate", "arguments": {"region": "eu"}, "_meta": meta},
+            }
+            headers = {
+                "accept": "application/json, text/event-stream",
+                "mcp-protocol-version": "2026-07-28",
+                "mcp-method": "tools/call",
+                "mcp-name": "locate",
+            }
+            async with httpx.AsyncClient() as raw:
+                for extra in ({}, {"mcp-param-region": "us"}):
+                    answer = await raw.post(rec.inner.url, json=body, headers={**headers, **extra})
+                    assert answer.status_code == 400 and answer.json()["error"]["code"] == -32020
+                ok = await raw.post(rec.inner.url, json=body, headers={**headers, "mcp-param-region": "eu"})
+                assert ok.status_code == 200 and ok.json()["result"]["content"][0]["text"] == "eu x1"
+            # A name that looks like the Base64 sentinel is itself sent Base64-encoded.
+            assert (await client.call_tool("echo", {"text": "=?base64?aGk=?="})).content[
+                0
+            ].text == "=?base64?aGk=?="
+        rec.validate("2026-07-28")
+
+    run(main())

@@ -1,14 +1,20 @@
-"""Shared by the interop tests: paths, a bounded event loop run, and schema checks of recorded frames."""
+"""Shared by the interop tests: paths, a bounded event loop run, schema checks of recorded frames, and
+HTTP servers in their own processes (with what went over HTTP, for the Streamable HTTP tests)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..schema_check import Checker
 
@@ -109,3 +115,176 @@ def wait_gone(pids: Iterable[int], timeout: float = 10.0) -> list[int]:
         if left:
             time.sleep(0.05)
     return left
+
+
+# -- Streamable HTTP -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class HttpServer:
+    """`python SCRIPT ARGS... --http PORT` on a free loopback port, its output in a log file."""
+
+    def __init__(self, script: str, args: tuple[str, ...], log_dir: Path) -> None:
+        self.script, self.args = script, args
+        self.port = free_port()
+        self.log_path = log_dir / f"{Path(script).stem}-{self.port}.log"
+        self._log: IO[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def start(self, timeout: float = 20.0) -> HttpServer:
+        self._log = open(self.log_path, "wb")
+        command = [sys.executable, self.script, *self.args, "--http", str(self.port)]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{command} exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"{command} did not listen within {timeout} s:\n{self.log()}")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """SIGTERM, a bounded wait, then SIGKILL; True when SIGTERM alone was enough."""
+        clean = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                clean = False
+                self.process.kill()
+                self.process.wait(5.0)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return clean
+
+
+class ServerPool:
+    """HTTP servers shared by the tests of a module, one per (script, args); `close()` stops them all."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.servers: dict[tuple[str, tuple[str, ...]], HttpServer] = {}
+
+    def get(self, script: str, *args: str) -> HttpServer:
+        key = (script, args)
+        server = self.servers.get(key)
+        if server is None or not server.alive():
+            server = self.servers[key] = HttpServer(script, args, self.log_dir).start()
+        return server
+
+    def close(self) -> list[str]:
+        """Stops every server; returns those that needed SIGKILL."""
+        return [f"{s.script} {' '.join(s.args)}" for s in self.servers.values() if not s.stop()]
+
+
+def sse_data(body: bytes) -> list[str]:
+    """The data of each complete event of an SSE body (events without data, such as primers, left out)."""
+    events: list[str] = []
+    data: list[str] = []
+    text = body.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    for line in text.split("\n"):
+        if not line:
+            if data and any(data):
+                events.append("\n".join(data))
+            data = []
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            if name == "data":
+                data.append(value[1:] if value.startswith(" ") else value)
+    return events
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as seen by the client: headers lower-cased, the response body
+    as far as the client read it."""
+
+    method: str
+    request_headers: dict[str, str]
+    body: bytes
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[bytes] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "").split(";")[0].strip()
+
+    def client_messages(self) -> list[dict[str, Any]]:
+        if self.method != "POST" or not self.body:
+            return []
+        value = json.loads(self.body)
+        return value if isinstance(value, list) else [value]
+
+    def server_messages(self) -> list[dict[str, Any]]:
+        body = b"".join(self.chunks)
+        if self.content_type == "text/event-stream":
+            values = [json.loads(data) for data in sse_data(body)]
+        elif self.content_type == "application/json" and body:
+            values = [json.loads(body)]
+        else:
+            return []
+        return [m for v in values for m in (v if isinstance(v, list) else [v])]
+
+    def calls(self, method: str, name: str | None = None) -> bool:
+        """Whether this is the POST of a `method` request (about `name`)."""
+        return any(
+            m.get("method") == method
+            and "id" in m
+            and (name is None or (m.get("params") or {}).get("name") == name)
+            for m in self.client_messages()
+        )
+
+
+def http_frames(exchanges: Iterable[Exchange]) -> list[tuple[str, dict[str, Any]]]:
+    """Every JSON-RPC message that went over HTTP: `(sender, message)` pairs for `validate()`."""
+    frames: list[tuple[str, dict[str, Any]]] = []
+    for exchange in exchanges:
+        frames += [("client", m) for m in exchange.client_messages()]
+        frames += [("server", m) for m in exchange.server_messages()]
+    return frames
+
+
+def check_http_headers(exchanges: list[Exchange], revision: str, modern: bool) -> None:
+    """The headers each era needs: 2026-07-28 requests name their revision and method and carry no
+    session; a stateful session's id is set by `initialize` and sent, with the revision, on everything
+    after it."""
+    assert exchanges, "nothing went over HTTP"
+    if modern:
+        for e in exchanges:
+            assert "mcp-session-id" not in e.request_headers and "mcp-session-id" not in e.response_headers
+            for m in e.client_messages():
+                assert e.request_headers.get("mcp-protocol-version") == revision, (e.request_headers, m)
+                if "method" in m:
+                    assert e.request_headers.get("mcp-method") == m["method"], (e.request_headers, m)
+        return
+    start = next(i for i, e in enumerate(exchanges) if e.calls("initialize"))
+    session = exchanges[start].response_headers.get("mcp-session-id")
+    assert session, "initialize must open a session"
+    for e in exchanges[start + 1 :]:
+        assert e.request_headers.get("mcp-session-id") == session, (e.method, e.request_headers)
+        # MCP-Protocol-Version exists from 2025-06-18 on; earlier clients may leave it out.
+        version = e.request_headers.get("mcp-protocol-version")
+        if version is not None or revision >= "2025-06-18":
+            assert version == revision, (e.method, e.request_headers)

@@ -1,30 +1,35 @@
-"""mcpbind's client against a stdio server written with the official Python SDK (sdk_server.py).
+"""mcpbind's client against a server written with the official Python SDK (sdk_server.py), over
+stdio and over Streamable HTTP (the SDK's server answering with SSE streams, or with JSON bodies).
 
 Every frame each side sends is recorded by `Recorder` and validated against the negotiated
-revision's schema.
+revision's schema; over HTTP an `aiohttp` trace also keeps each request's headers and body and each
+response's status and headers.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 pytest.importorskip("mcp")
 
+import aiohttp
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from mcpbind import revisions
 from mcpbind.client import Client
 from mcpbind.errors import McpError
+from mcpbind.http_client import StreamableHttpTransport
 from mcpbind.stdio import StdioClientTransport
 
 from ..schema_check import Recorder
-from .common import SDK_SERVER, run
+from .common import SDK_SERVER, Exchange, ServerPool, check_http_headers, run
 
 #: Revisions both sides speak, by era.
 BOTH_STATEFUL = [r for r in revisions.STATEFUL if r in HANDSHAKE_PROTOCOL_VERSIONS]
@@ -55,9 +60,11 @@ def text(result: Any) -> str:
     return str(result.content[0].text)
 
 
-async def exercise(client: Client) -> None:
+async def exercise(client: Client, *, progress: bool = True) -> None:
+    """What every connection must do; `progress`: whether progress notifications reach the client
+    (the SDK's JSON-response HTTP mode drops them)."""
     tools = {t.name: t for t in await client.list_tools()}
-    assert set(tools) == {"echo", "add", "fail"}
+    assert set(tools) == {"echo", "add", "fail", "progress", "locate"}
     assert tools["add"].input_schema["properties"]["a"]["type"] == "integer"
     assert tools["add"].input_schema["required"] == ["a"]
     assert tools["echo"].description == "Say `text` back."
@@ -80,6 +87,19 @@ async def exercise(client: Client) -> None:
         pass
     else:
         assert unknown.is_error is True and "missing" in text(unknown)
+
+    steps: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(p: float, total: float | None, message: str | None) -> None:
+        steps.append((p, total, message))
+
+    assert text(await client.call_tool("progress", {"steps": 3}, progress=on_progress)) == "progressed"
+    if not progress:
+        assert steps == []
+    elif client.revision >= "2025-03-26":  # progress messages exist from 2025-03-26 on
+        assert steps == [(i, 3, f"step {i}") for i in (1, 2, 3)]
+    else:  # the SDK sends its message on 2024-11-05 too; mcpbind passes it on
+        assert [(p, total) for p, total, _ in steps] == [(i, 3) for i in (1, 2, 3)]
 
     resources = await client.list_resources()
     assert [r.uri for r in resources] == ["memo://hello"]
@@ -132,3 +152,154 @@ def test_mcpbind_client_against_sdk_server(mode: str, expected: str) -> None:
     else:
         assert methods[:2] == ["initialize", "notifications/initialized"]
     assert recorder.validate(expected) >= 20
+
+
+# -- Streamable HTTP ------------------------------------------------------------------------------------
+
+#: The SDK's HTTP server as started: answering with SSE streams, or with JSON bodies (`--json`).
+FLAVOURS = {"sse": (), "json": ("--json",)}
+
+
+@pytest.fixture(scope="module")
+def sdk_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    pool = ServerPool(tmp_path_factory.mktemp("http"))
+    yield pool
+    assert not pool.close(), "every SDK HTTP server must stop on SIGTERM"
+
+
+def _trace(exchanges: list[Exchange]) -> aiohttp.TraceConfig:
+    """Keeps each request (method, headers, body) and its response's status and headers."""
+    trace = aiohttp.TraceConfig()
+
+    async def start(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
+        ctx.body = []
+
+    async def chunk(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestChunkSentParams) -> None:
+        ctx.body.append(params.chunk)
+
+    async def end(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
+        exchanges.append(
+            Exchange(
+                params.method,
+                {k.lower(): v for k, v in params.headers.items()},
+                b"".join(ctx.body),
+                params.response.status,
+                {k.lower(): v for k, v in params.response.headers.items()},
+            )
+        )
+
+    trace.on_request_start.append(start)
+    trace.on_request_chunk_sent.append(chunk)
+    trace.on_request_end.append(end)
+    return trace
+
+
+@asynccontextmanager
+async def connect_http(url: str, mode: str) -> AsyncIterator[tuple[Client, Recorder, list[Exchange]]]:
+    exchanges: list[Exchange] = []
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=REQUEST_TIMEOUT * 2)
+    async with aiohttp.ClientSession(timeout=timeout, trace_configs=[_trace(exchanges)]) as http:
+        recorder = Recorder(StreamableHttpTransport(url, client=http, timeout=REQUEST_TIMEOUT * 2))
+        async with Client(
+            recorder, mode=mode, request_timeout=REQUEST_TIMEOUT, probe_timeout=REQUEST_TIMEOUT
+        ) as client:
+            yield client, recorder, exchanges
+
+
+def posts_of(exchanges: list[Exchange], method: str) -> list[Exchange]:
+    return [e for e in exchanges if e.calls(method)]
+
+
+@pytest.mark.parametrize("flavour", list(FLAVOURS))
+@pytest.mark.parametrize(("mode", "expected"), CASES)
+def test_mcpbind_http_client_against_sdk_server(
+    sdk_http: ServerPool, flavour: str, mode: str, expected: str
+) -> None:
+    server = sdk_http.get(SDK_SERVER, *FLAVOURS[flavour])
+    modern = revisions.is_modern(expected)
+
+    async def main() -> tuple[Recorder, list[Exchange]]:
+        async with connect_http(server.url, mode) as (client, recorder, exchanges):
+            assert client.revision == expected
+            assert client.stateless is modern
+            assert client.server_info.get("name") == "sdk-interop"
+            assert client.server_info.get("version") == "1.2.3"
+            assert "tools" in client.server_capabilities
+            await exercise(client, progress=flavour == "sse")
+        return recorder, exchanges
+
+    recorder, exchanges = run(main())
+    assert server.alive(), server.log()
+    methods = [m.get("method") for m in map(json.loads, recorder.sent) if isinstance(m, dict)]
+    if modern:
+        assert "initialize" not in methods
+        assert methods[0] == "server/discover"
+    else:
+        assert methods[:2] == ["initialize", "notifications/initialized"]
+        assert exchanges[-1].method == "DELETE" and exchanges[-1].status == 200, "mcpbind ends its session"
+    check_http_headers(exchanges, expected, modern)
+
+    # How the SDK answered: JSON bodies in JSON mode; otherwise SSE streams for every request of a
+    # stateful session, and on 2026-07-28 for requests whose handler notifies first (progress).
+    answers = {e.content_type for e in exchanges if e.method == "POST" and e.status != 202}
+    progress = posts_of(exchanges, "tools/call")[-1]
+    assert progress.calls("tools/call", "progress")
+    if flavour == "json":
+        assert answers == {"application/json"}
+    elif modern:
+        assert answers == {"application/json", "text/event-stream"}
+        assert progress.content_type == "text/event-stream"
+        assert {e.content_type for e in posts_of(exchanges, "tools/list")} == {"application/json"}
+    else:
+        assert answers == {"text/event-stream"}
+    assert recorder.validate(expected) >= 20
+
+
+def test_mcpbind_http_client_without_recording(sdk_http: ServerPool) -> None:
+    """`Client.http(url)` as an application writes it: nothing of the test's between the two."""
+    server = sdk_http.get(SDK_SERVER)
+
+    async def main(mode: str) -> str:
+        async with Client.http(server.url, mode=mode, request_timeout=REQUEST_TIMEOUT) as client:
+            await exercise(client)
+            return client.revision
+
+    for mode, expected in (("auto", NEWEST), ("legacy", BOTH_STATEFUL[-1]), (NEWEST, NEWEST)):
+        assert run(main(mode)) == expected
+    assert server.alive(), server.log()
+
+
+#: Both eras: the header mirroring only exists on the stateless wire, and must not break the other.
+HTTP_MODES = [pytest.param("legacy", id="legacy"), *(pytest.param(r, id=r) for r in BOTH_MODERN)]
+
+
+@pytest.mark.parametrize("mode", HTTP_MODES)
+def test_mcpbind_http_client_mirrors_x_mcp_header_arguments(sdk_http: ServerPool, mode: str) -> None:
+    """The SDK's `locate` tool marks `region` with `x-mcp-header: Region`: on 2026-07-28 every call
+    must carry `Mcp-Param-Region: <region>`, or the SDK refuses it."""
+    server = sdk_http.get(SDK_SERVER)
+
+    async def main() -> list[Exchange]:
+        async with connect_http(server.url, mode) as (client, _, exchanges):
+            tools = {t.name: t for t in await client.list_tools()}
+            assert tools["locate"].input_schema["properties"]["region"]["x-mcp-header"] == "Region"
+            assert text(await client.call_tool("locate", {"region": "eu-west"})) == "region eu-west"
+            return exchanges
+
+    exchanges = run(main())
+    if revisions.is_modern(mode):
+        (call,) = posts_of(exchanges, "tools/call")
+        assert call.request_headers.get("mcp-param-region") == "eu-west"
+
+
+@pytest.mark.parametrize("mode", HTTP_MODES)
+def test_mcpbind_http_client_wraps_names_that_look_base64_wrapped(sdk_http: ServerPool, mode: str) -> None:
+    """A prompt named `=?base64?aGk=?=`: its `Mcp-Name` must be Base64-wrapped itself, or it reads as "hi"."""
+    server = sdk_http.get(SDK_SERVER)
+
+    async def main() -> None:
+        async with connect_http(server.url, mode) as (client, _, _):
+            got = await client.get_prompt("=?base64?aGk=?=", {})
+            assert [m.content.text for m in got.messages] == ["Not base64."]
+
+    run(main())

@@ -1,8 +1,10 @@
-"""The official Python SDK's client (`mcp` 2.x) against mcpbind's stdio server (tests/servers/full.py).
+"""The official Python SDK's client (`mcp` 2.x) against mcpbind's server (tests/servers/full.py).
 
-Every connection runs through `relay.py`, which records each line both ways; the recorded frames are
-then validated against the negotiated revision's schema. One connection goes without the relay, so
-that the relay cannot be what makes the others pass.
+Over stdio every connection runs through `relay.py`, which records each line both ways; over
+Streamable HTTP the SDK's `httpx2` client gets a recording transport, which keeps each request and
+response (headers, and the body as far as the SDK read it). The recorded frames are then validated
+against the negotiated revision's schema. One connection per transport goes without the recording, so
+that the recording cannot be what makes the others pass.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +22,25 @@ import pytest
 
 pytest.importorskip("mcp")
 
+import httpx2
 from mcp import Client as SdkClient
 from mcp import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from .common import MCPBIND_SERVER, RELAY, RelayLog, children, run, validate, wait_gone
+from .common import (
+    MCPBIND_SERVER,
+    RELAY,
+    Exchange,
+    RelayLog,
+    ServerPool,
+    check_http_headers,
+    children,
+    http_frames,
+    run,
+    validate,
+    wait_gone,
+)
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
@@ -156,10 +173,11 @@ def test_sdk_client_against_mcpbind_server(
 
 
 def test_sdk_client_without_relay() -> None:
+    before = set(children())  # such as HTTP servers other tests share
     for mode, expected in (("auto", MODERN), ("legacy", LEGACY)):
         version, _ = run(session(direct(), mode))
         assert version == expected
-        assert not wait_gone(children()), "the server must be gone"
+        assert not wait_gone(set(children()) - before), "the server must be gone"
 
 
 def test_sdk_pinned_modern_against_stateful_only_server(relay_log: RelayLog) -> None:
@@ -175,3 +193,164 @@ def test_sdk_pinned_modern_against_stateful_only_server(relay_log: RelayLog) -> 
     assert not wait_gone(relay_log.pids())
     answers = [m for s, m in relay_log.frames() if s == "server"]
     assert answers and all("error" in m for m in answers)
+
+
+# -- Streamable HTTP ------------------------------------------------------------------------------------
+
+
+class _Tee(httpx2.AsyncByteStream):
+    """A response body that keeps each chunk the SDK reads."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream, chunks: list[bytes]) -> None:
+        self.inner, self.chunks = inner, chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            self.chunks.append(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class RecordingTransport(httpx2.AsyncBaseTransport):
+    """The SDK's HTTP traffic, recorded below its `httpx2.AsyncClient`: every exchange, in the order
+    the responses started."""
+
+    def __init__(self) -> None:
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        response = await self.inner.handle_async_request(request)
+        exchange = Exchange(
+            request.method,
+            {k.lower(): v for k, v in request.headers.items()},
+            body,
+            response.status_code,
+            {k.lower(): v for k, v in response.headers.items()},
+        )
+        self.exchanges.append(exchange)
+        assert isinstance(response.stream, httpx2.AsyncByteStream)
+        response.stream = _Tee(response.stream, exchange.chunks)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture(scope="module")
+def http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    pool = ServerPool(tmp_path_factory.mktemp("http"))
+    yield pool
+    assert not pool.close(), "every HTTP server must stop on SIGTERM"
+
+
+@asynccontextmanager
+async def http_session(url: str, mode: str) -> AsyncIterator[tuple[SdkClient, RecordingTransport]]:
+    recording = RecordingTransport()
+    timeout = httpx2.Timeout(10.0, read=READ_TIMEOUT * 2)
+    async with httpx2.AsyncClient(transport=recording, timeout=timeout) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with SdkClient(transport, mode=mode, read_timeout_seconds=READ_TIMEOUT) as client:
+            yield client, recording
+
+
+async def check_progress(client: SdkClient) -> None:
+    """`progress` with a progress token: mcpbind streams the notifications (SSE) before the result."""
+    steps: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        steps.append((progress, total, message))
+
+    result = await client.call_tool("progress", {"steps": 3}, progress_callback=on_progress)
+    assert not result.is_error and result.content[0].text == "progressed"
+    with_message = client.protocol_version >= "2025-03-26"  # progress messages exist from 2025-03-26 on
+    assert steps == [(i, 3, f"step {i}" if with_message else None) for i in (1, 2, 3)]
+
+
+def answer(exchanges: list[Exchange], tool: str) -> Exchange:
+    (found,) = [e for e in exchanges if e.calls("tools/call", tool)]
+    return found
+
+
+#: (SDK client mode, what mcpbind's server is told to serve, the revision they must agree on)
+HTTP_CASES = [
+    pytest.param("auto", None, MODERN, id="auto"),
+    pytest.param("legacy", None, LEGACY, id="legacy"),
+    pytest.param(MODERN, None, MODERN, id="pinned-2026-07-28"),
+    pytest.param("auto", ",".join(STATEFUL), LEGACY, id="auto-vs-stateful-only-server"),
+    pytest.param("legacy", "2025-06-18", "2025-06-18", id="legacy-vs-2025-06-18-server"),
+    pytest.param("legacy", "2025-03-26", "2025-03-26", id="legacy-vs-2025-03-26-server"),
+    pytest.param("legacy", "2024-11-05", "2024-11-05", id="legacy-vs-2024-11-05-server"),
+]
+
+
+@pytest.mark.parametrize(("mode", "served", "expected"), HTTP_CASES)
+def test_sdk_http_client_against_mcpbind_server(
+    http_servers: ServerPool, mode: str, served: str | None, expected: str
+) -> None:
+    server = http_servers.get(MCPBIND_SERVER, *(("--revisions", served) if served else ()))
+
+    async def main() -> tuple[str, Any, RecordingTransport]:
+        async with http_session(server.url, mode) as (client, recording):
+            await exercise(client)
+            await check_progress(client)
+            return client.protocol_version, client.server_info, recording
+
+    version, info, recording = run(main())
+    assert version == expected
+    if mode != MODERN:  # a pinned SDK client adopts a synthesized discover result: no serverInfo
+        assert info is not None and (info.name, info.version) == ("full", "2.0.0")
+    assert server.alive(), server.log()
+
+    exchanges = recording.exchanges
+    modern = expected == MODERN
+    check_http_headers([e for e in exchanges if not e.calls("server/discover")], expected, modern)
+    # mcpbind answers with JSON unless something precedes the result; progress makes it an SSE stream.
+    assert answer(exchanges, "echo").content_type == "application/json"
+    streamed = answer(exchanges, "progress")
+    assert streamed.content_type == "text/event-stream"
+    assert [m.get("method") for m in streamed.server_messages()] == [*["notifications/progress"] * 3, None]
+    sent = [m["method"] for s, m in http_frames(exchanges) if s == "client" and "method" in m]
+    if modern:
+        assert "initialize" not in sent
+        assert sent[0] == ("server/discover" if mode == "auto" else "tools/list")
+    else:
+        assert sent[0] in ("initialize", "server/discover")
+        assert "notifications/initialized" in sent
+        assert exchanges[-1].method == "DELETE" and exchanges[-1].status == 200, "the SDK ends its session"
+    checked = validate(http_frames(exchanges), expected, skip_probe=not modern)
+    assert checked >= 20
+
+
+def test_sdk_http_client_without_recording(http_servers: ServerPool) -> None:
+    """The SDK's own HTTP client, from a bare URL: nothing of the test's between the two."""
+    server = http_servers.get(MCPBIND_SERVER)
+
+    async def main(mode: str) -> str:
+        async with SdkClient(server.url, mode=mode, read_timeout_seconds=READ_TIMEOUT) as client:
+            await exercise(client)
+            await check_progress(client)
+            return client.protocol_version
+
+    for mode, expected in (("auto", MODERN), ("legacy", LEGACY), (MODERN, MODERN)):
+        assert run(main(mode)) == expected
+    assert server.alive(), server.log()
+
+
+def test_sdk_http_pinned_modern_against_stateful_only_server(http_servers: ServerPool) -> None:
+    """A client pinned to 2026-07-28 must be refused (not served) by a server that only initializes."""
+    server = http_servers.get(MCPBIND_SERVER, "--revisions", LEGACY)
+
+    async def main() -> RecordingTransport:
+        async with http_session(server.url, MODERN) as (client, recording):
+            with pytest.raises(MCPError):
+                await client.list_tools()
+            return recording
+
+    recording = run(main())
+    answers = [m for s, m in http_frames(recording.exchanges) if s == "server"]
+    assert answers and all("error" in m for m in answers)
+    assert all(e.status >= 400 for e in recording.exchanges)

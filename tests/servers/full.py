@@ -111,6 +111,18 @@ async def poll(ctx: Context) -> str:
     return "polled"
 
 
+@server.tool(
+    input_schema={
+        "type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}, "count": {"type": "integer"}},
+        "required": ["region"],
+    }
+)
+async def locate(region: str, count: int = 1) -> str:
+    """Its `region` is mirrored into an `Mcp-Param-Region` header on the stateless HTTP wire."""
+    return f"{region} x{count}"
+
+
 @server.tool()
 async def add_prompt(name: str) -> str:
     server.prompt(name=name)(greet)

@@ -1,0 +1,97 @@
+"""HTTP headers mirrored from the body on the stateless wire (2026-07-28): values and `x-mcp-header`.
+
+`Mcp-Name` and `Mcp-Param-{Name}` carry plain printable ASCII as is, and anything else (non-ASCII,
+control characters, surrounding spaces, or text that looks like the sentinel itself) as the Base64
+sentinel `=?base64?...?=`. A tool marks arguments to mirror with `x-mcp-header` in its input schema;
+`param_headers` finds them (and refuses a schema whose annotations break the rules).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any, Final
+
+__all__ = ["encode_value", "decode_value", "param_headers", "render", "InvalidHeaderAnnotation"]
+
+_TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_MAX_SAFE: Final = 2**53 - 1
+_SENTINEL: Final = ("=?base64?", "?=")
+
+
+class InvalidHeaderAnnotation(ValueError):
+    """A tool's `x-mcp-header` annotations break the rules: clients leave such a tool out."""
+
+
+def encode_value(value: str) -> str:
+    plain = all(0x20 <= ord(c) <= 0x7E for c in value) and value == value.strip()
+    if plain and not (value.startswith(_SENTINEL[0]) and value.endswith(_SENTINEL[1])):
+        return value
+    return _SENTINEL[0] + base64.b64encode(value.encode()).decode() + _SENTINEL[1]
+
+
+def decode_value(value: str) -> str | None:
+    """A header's value as sent in the body; None if it claims Base64 and is not."""
+    if value.startswith(_SENTINEL[0]) and value.endswith(_SENTINEL[1]):
+        try:
+            return base64.b64decode(value[len(_SENTINEL[0]) : -len(_SENTINEL[1])], validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+    return value
+
+
+def render(value: Any) -> str | None:
+    """An argument as its header text (string as is, integer in decimal, boolean in lower case)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and abs(value) <= _MAX_SAFE:
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def param_headers(input_schema: Any) -> dict[str, tuple[str, ...]]:
+    """`Mcp-Param-{Name}` name -> the property path it mirrors, for every `x-mcp-header` annotation."""
+    found: dict[str, tuple[str, ...]] = {}
+
+    def walk(node: Any, path: tuple[str, ...], reachable: bool) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, path, False)
+            return
+        if not isinstance(node, dict):
+            return
+        name = node.get("x-mcp-header")
+        if name is not None and path:
+            if not reachable:
+                raise InvalidHeaderAnnotation(
+                    f"x-mcp-header on {'.'.join(path)} is not reachable by properties"
+                )
+            if not isinstance(name, str) or not _TOKEN.match(name):
+                raise InvalidHeaderAnnotation(f"x-mcp-header {name!r} is not an HTTP token")
+            if node.get("type") not in ("string", "integer", "boolean"):
+                raise InvalidHeaderAnnotation(
+                    f"x-mcp-header on {'.'.join(path)}: only string, integer, boolean"
+                )
+            if name.lower() in {n.lower() for n in found}:
+                raise InvalidHeaderAnnotation(f"x-mcp-header {name!r} is used twice")
+            found[name] = path
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for prop, sub in value.items():
+                    walk(sub, (*path, prop), reachable)
+            elif key != "x-mcp-header":
+                walk(value, (*path, f"<{key}>"), False)
+
+    walk(input_schema, (), True)
+    return found
+
+
+def value_at(arguments: Any, path: tuple[str, ...]) -> Any:
+    node = arguments
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
