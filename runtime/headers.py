@@ -12,7 +12,17 @@ import base64
 import re
 from typing import Any, Final
 
-__all__ = ["encode_value", "decode_value", "param_headers", "render", "InvalidHeaderAnnotation"]
+import msgspec
+
+__all__ = [
+    "encode_value",
+    "decode_value",
+    "param_headers",
+    "render",
+    "InvalidHeaderAnnotation",
+    "Peek",
+    "peek",
+]
 
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _MAX_SAFE: Final = 2**53 - 1
@@ -95,3 +105,32 @@ def value_at(arguments: Any, path: tuple[str, ...]) -> Any:
             return None
         node = node[key]
     return node
+
+
+class PeekMeta(msgspec.Struct):
+    version: Any = msgspec.field(default=None, name="io.modelcontextprotocol/protocolVersion")
+
+
+class PeekParams(msgspec.Struct):
+    name: Any = None
+    uri: Any = None
+    arguments: msgspec.Raw = msgspec.Raw()
+    """Left raw: decoded only for tools that mirror arguments into headers."""
+    request_id: Any = msgspec.field(default=None, name="requestId")
+    meta: PeekMeta | None = msgspec.field(default=None, name="_meta")
+
+
+class Peek(msgspec.Struct):
+    """What HTTP routing needs of a message, read without decoding the rest of it."""
+
+    method: str | None = None
+    id: Any = None
+    params: PeekParams | None = None
+
+    def arguments(self) -> Any:
+        raw = self.params.arguments if self.params is not None else None
+        return msgspec.json.decode(raw) if raw else None
+
+
+peek: Final = msgspec.json.Decoder(Peek | list[Any]).decode
+"""A message (or a batch, as a list) peeked at; raises msgspec.DecodeError for what is not JSON."""

@@ -21,7 +21,8 @@ import aiohttp
 import msgspec
 
 from . import jsonrpc, revisions
-from .headers import encode_value, render, value_at
+from .headers import Peek, encode_value, render, value_at
+from .headers import peek as peek_message
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -30,20 +31,6 @@ log = logging.getLogger("mcpbind.http")
 _ACCEPT: Final = "application/json, text/event-stream"
 
 
-class _Peek(msgspec.Struct):
-    method: str | None = None
-    id: Any = None
-    params: _PeekParams | None = None
-
-
-class _PeekParams(msgspec.Struct):
-    name: Any = None
-    uri: Any = None
-    arguments: Any = None
-    request_id: Any = msgspec.field(default=None, name="requestId")
-
-
-_peek = msgspec.json.Decoder(_Peek)
 _MAX_RESUMES: Final = 20
 
 
@@ -114,7 +101,7 @@ class StreamableHttpTransport:
     async def read(self) -> bytes | None:
         return await self._incoming.get()
 
-    async def _headers(self, peek: _Peek | None) -> dict[str, str]:
+    async def _headers(self, peek: Peek | None) -> dict[str, str]:
         headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
         if self.auth is not None:
             token = await self.auth()
@@ -130,18 +117,21 @@ class StreamableHttpTransport:
                 source = peek.params.uri if peek.method == "resources/read" else peek.params.name
                 if isinstance(source, str):
                     headers["mcp-name"] = encode_value(source)
-                if peek.method == "tools/call" and isinstance(peek.params.name, str):
-                    for name, path in self.param_headers.get(peek.params.name, {}).items():
-                        value = render(value_at(peek.params.arguments, path))
-                        if value is not None:
-                            headers[f"mcp-param-{name.lower()}"] = encode_value(value)
+                tool = peek.params.name if peek.method == "tools/call" else None
+                mirrored = self.param_headers.get(tool, {}) if isinstance(tool, str) else {}
+                arguments = peek.arguments() if mirrored else None
+                for name, path in mirrored.items():
+                    value = render(value_at(arguments, path))
+                    if value is not None:
+                        headers[f"mcp-param-{name.lower()}"] = encode_value(value)
         return headers
 
     async def write(self, data: bytes) -> None:
         try:
-            peek: _Peek | None = _peek.decode(data)
+            found = peek_message(data)
         except msgspec.DecodeError:
-            peek = None
+            found = None
+        peek = found if isinstance(found, Peek) else None
         if peek is not None and peek.method == "notifications/cancelled" and self.stateless:
             # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
             rid = peek.params.request_id if peek.params is not None else None
@@ -165,7 +155,7 @@ class StreamableHttpTransport:
             return version if isinstance(version, str) else None
         return None
 
-    async def _post(self, data: bytes, peek: _Peek | None) -> None:
+    async def _post(self, data: bytes, peek: Peek | None) -> None:
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
@@ -184,7 +174,7 @@ class StreamableHttpTransport:
     def _fail(self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR) -> None:
         self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message))
 
-    async def _consume(self, response: aiohttp.ClientResponse, rid: Any, peek: _Peek | None) -> None:
+    async def _consume(self, response: aiohttp.ClientResponse, rid: Any, peek: Peek | None) -> None:
         if peek is not None and peek.method == "initialize":
             self.session_id = response.headers.get("mcp-session-id")
         content_type = response.headers.get("content-type", "").split(";")[0].strip()

@@ -32,7 +32,8 @@ import msgspec
 
 from . import jsonrpc, revisions
 from .engine import IncomingRequest
-from .headers import InvalidHeaderAnnotation, decode_value, param_headers, render, value_at
+from .headers import InvalidHeaderAnnotation, Peek, PeekParams, decode_value, param_headers, render, value_at
+from .headers import peek as peek_message
 from .peer import ROUTE, Peer
 
 if TYPE_CHECKING:
@@ -284,26 +285,6 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
-class _Peek(msgspec.Struct):
-    method: str | None = None
-    id: Any = None
-    params: _PeekParams | None = None
-
-
-class _PeekParams(msgspec.Struct):
-    name: Any = None
-    uri: Any = None
-    arguments: msgspec.Raw = msgspec.Raw()  # decoded only for tools that mirror arguments
-    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
-
-
-class _PeekMeta(msgspec.Struct):
-    version: Any = msgspec.field(default=None, name="io.modelcontextprotocol/protocolVersion")
-
-
-_peek = msgspec.json.Decoder(_Peek | list[Any])
-
-
 class HttpApp:
     """The ASGI application of a `Server`'s MCP endpoint."""
 
@@ -435,7 +416,7 @@ class HttpApp:
             )
             return
         try:
-            peek = _peek.decode(body)
+            peek = peek_message(body)
         except msgspec.DecodeError as exc:
             code = (
                 jsonrpc.INVALID_REQUEST if isinstance(exc, msgspec.ValidationError) else jsonrpc.PARSE_ERROR
@@ -503,11 +484,7 @@ class HttpApp:
             )
             return
         stream = _Stream(None)
-        token = ROUTE.set(stream)
-        try:
-            await session.conn.peer.feed(body)
-        finally:
-            ROUTE.reset(token)
+        await self._feed(session.conn, body, stream)
         # A batch's answers come back as one array on the routed stream (or nothing, for notifications).
         try:
             data, _ = await asyncio.wait_for(stream.queue.get(), 300)
@@ -515,6 +492,15 @@ class HttpApp:
             await _respond(send, 504, b"")
             return
         await _respond(send, 200, data)
+
+    @staticmethod
+    async def _feed(conn: _Connection, body: bytes, stream: _Stream) -> None:
+        """Hand a message to the connection; what it sends while serving it goes to `stream`."""
+        token = ROUTE.set(stream)
+        try:
+            await conn.peer.feed(body)
+        finally:
+            ROUTE.reset(token)
 
     def _new_connection(self, session: _Session | None) -> _Connection:
         from .server import _Connection
@@ -531,7 +517,7 @@ class HttpApp:
         self.server._connections.discard(session.conn)
         await session.conn.peer.shutdown(reason)
 
-    async def _initialize(self, body: bytes, peek: _Peek, send: Send) -> None:
+    async def _initialize(self, body: bytes, peek: Peek, send: Send) -> None:
         self._expire()
         if len(self.sessions) >= self.security.max_sessions:
             await _respond(send, 503, _error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
@@ -539,11 +525,7 @@ class HttpApp:
         session = _Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
         session.conn = self._new_connection(session)
         stream = _Stream(None)
-        token = ROUTE.set(stream)
-        try:
-            await session.conn.peer.feed(body)
-        finally:
-            ROUTE.reset(token)
+        await self._feed(session.conn, body, stream)
         data, _ = await stream.queue.get()
         if session.conn.legacy is not None:
             self.sessions[session.id] = session
@@ -598,7 +580,7 @@ class HttpApp:
             task.add_done_callback(self._closing.discard)
 
     async def _stateless_post(
-        self, scope: Scope, body: bytes, peek: _Peek, version: str | None, send: Send, receive: Receive
+        self, scope: Scope, body: bytes, peek: Peek, version: str | None, send: Send, receive: Receive
     ) -> None:
         if peek.method is None:
             await _respond(send, 400, _error_body(-32600, "Invalid request: clients send no responses here"))
@@ -623,7 +605,7 @@ class HttpApp:
             self._stateless = self._new_connection(None)
         await self._exchange(self._stateless, None, body, peek, send, receive)
 
-    def _header_mismatch(self, scope: Scope, peek: _Peek, version: str | None) -> str | None:
+    def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
         body_version = peek.params.meta.version if peek.params and peek.params.meta else None
         if version is None:
             return "MCP-Protocol-Version is required"
@@ -649,12 +631,12 @@ class HttpApp:
             return self._param_mismatch(scope, peek.params)
         return None
 
-    def _param_mismatch(self, scope: Scope, params: _PeekParams) -> str | None:
+    def _param_mismatch(self, scope: Scope, params: PeekParams) -> str | None:
         """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
         paths = self._param_paths(params.name)
         if not paths:
             return None
-        arguments = msgspec.json.decode(params.arguments) if len(params.arguments) else {}
+        arguments = msgspec.json.decode(params.arguments) if params.arguments else {}
         for name, path in paths.items():
             value = render(value_at(arguments, path))
             header = _header(scope, b"mcp-param-" + name.lower().encode())
@@ -684,7 +666,7 @@ class HttpApp:
         conn: _Connection,
         session: _Session | None,
         body: bytes,
-        peek: _Peek,
+        peek: Peek,
         send: Send,
         receive: Receive,
     ) -> None:
@@ -700,11 +682,7 @@ class HttpApp:
         stream = _Stream(session.store if session is not None else None)
         if session is not None:
             session.open_streams[stream.id] = stream
-        token = ROUTE.set(stream)
-        try:
-            await conn.peer.feed(body)
-        finally:
-            ROUTE.reset(token)
+        await self._feed(conn, body, stream)
         watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
         try:
             data, final = await stream.queue.get()

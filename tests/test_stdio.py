@@ -59,6 +59,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def wait_for_port(port: int) -> None:
+    """Until a server accepts connections on the loopback port (10 s at most)."""
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"no server came up on port {port}")
+
+
 @asynccontextmanager
 async def http_server(*args: str) -> AsyncIterator[str]:
     """The test server under uvicorn, in its own process, on an ephemeral loopback port."""
@@ -67,15 +79,7 @@ async def http_server(*args: str) -> AsyncIterator[str]:
         sys.executable, SERVER, *args, "--http", str(port), stderr=asyncio.subprocess.PIPE
     )
     try:
-        for _ in range(200):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the HTTP server did not start")
+        await wait_for_port(port)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
@@ -562,13 +566,7 @@ def test_http_falls_back_to_the_2024_11_05_sse_transport() -> None:
         legacy = str(Path(__file__).resolve().parent / "servers" / "legacy_sse.py")
         process = await asyncio.create_subprocess_exec(sys.executable, legacy, str(port))
         try:
-            for _ in range(200):
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.05)
+            await wait_for_port(port)
             for mode in ("auto", "legacy", "2024-11-05"):
                 rec = Recorder(StreamableHttpTransport(f"http://127.0.0.1:{port}/sse"))
                 async with Client(rec, mode=mode) as client:
