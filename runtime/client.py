@@ -334,13 +334,18 @@ class Client:
             if full_meta:
                 data["_meta"] = {**full_meta, **data.get("_meta", {})}
             body = wire.convert(data, spec.params_type)
-        return await self.peer.request(
-            method,
-            body,
-            wire.decoder(spec.result_type).decode,
-            timeout=timeout or self.request_timeout,
-            on_cancel=self._send_cancel,
-        )
+        decode = wire.decoder(spec.result_type).decode
+        limit = timeout or self.request_timeout
+        try:
+            return await self.peer.request(method, body, decode, timeout=limit, on_cancel=self._send_cancel)
+        except McpError:
+            inner = getattr(self.transport, "inner", self.transport)
+            if not getattr(inner, "session_lost", False) or method == "initialize":
+                raise
+        # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
+        setattr(inner, "session_lost", False)  # noqa: B010 - the HTTP transport's flag
+        await self._initialize(self.revision)
+        return await self.peer.request(method, body, decode, timeout=limit, on_cancel=self._send_cancel)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None

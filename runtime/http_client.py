@@ -78,6 +78,8 @@ class StreamableHttpTransport:
         self.session_id: str | None = None
         self.protocol_version: str | None = None
         """Set by the client once negotiated; shapes the headers of every request after that."""
+        self.session_lost = False
+        """Set when the server answered 404 for our session: the client initializes again."""
         self.param_headers: dict[str, dict[str, tuple[str, ...]]] = {}
         """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for (from tools/list)."""
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -177,6 +179,10 @@ class StreamableHttpTransport:
     async def _consume(self, response: aiohttp.ClientResponse, rid: Any, peek: Peek | None) -> None:
         if peek is not None and peek.method == "initialize":
             self.session_id = response.headers.get("mcp-session-id")
+        elif response.status == 404 and self.session_id is not None and not self.stateless:
+            # The server ended the session (or forgot it): the client must start a new one.
+            self.session_id = None
+            self.session_lost = True
         content_type = response.headers.get("content-type", "").split(";")[0].strip()
         if response.status == 202:
             return

@@ -59,6 +59,7 @@ TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
 
 HEADER_MISMATCH: Final = -32020
+_MAX_RESUMABLE: Final = 64
 _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
@@ -117,6 +118,10 @@ class _Stream:
         """The connection writing the stream out went away."""
         self.poll_retry: int | None = None
         """Set to close the connection (not the stream) after telling the client to poll in N ms."""
+        self.status = 200
+        """The HTTP status of an answer sent as JSON (400 when the message itself was refused)."""
+        self.drop: Callable[[], None] | None = None
+        """Forgets the stream where its session keeps it for resumption."""
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:
@@ -188,6 +193,10 @@ class EventStore(Protocol):
     def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
 
+def _forget(streams: dict[str, _Stream], stream_id: str) -> None:
+    streams.pop(stream_id, None)
+
+
 class _EventStore:
     """Bounded in-memory replay of the events of a session's streams (for `Last-Event-ID`)."""
 
@@ -226,10 +235,27 @@ class _RoutedTransport:
 
 
 class _HttpPeer(Peer):
+    async def refuse(self, reply: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, _Stream):
+            route.status = 400  # the message itself was refused: an HTTP error, answered at once
+            route.put(reply, final=True)
+        else:
+            await self.send(reply)
+
+    async def respond_batch(self, reply: bytes | None) -> None:
+        route = ROUTE.get()
+        if isinstance(route, _Stream):
+            route.put(reply or b"", final=True)
+        elif reply is not None:
+            await self.send(reply)
+
     def abandoned(self, event: IncomingRequest) -> None:
         route = ROUTE.get()
         if isinstance(route, _Stream):
             route.put(b"", final=True)  # no answer will come: end the request's stream
+            if route.drop is not None:
+                route.drop()  # and nothing is left to resume
 
     async def respond(self, event: IncomingRequest, reply: bytes) -> None:
         route = ROUTE.get()
@@ -307,7 +333,6 @@ class HttpApp:
         self.json_response = json_response
         self.keepalive = keepalive
         self.sessions: dict[str, _Session] = {}
-        self._stateless: _Connection | None = None
         self._closing: set[asyncio.Future[None]] = set()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
 
@@ -485,13 +510,17 @@ class HttpApp:
             return
         stream = _Stream(None)
         await self._feed(session.conn, body, stream)
-        # A batch's answers come back as one array on the routed stream (or nothing, for notifications).
+        # A batch's answers come back together as one array (notifications sent while serving it, which a
+        # JSON answer cannot carry, are left out); a batch of notifications only is accepted with 202.
         try:
-            data, _ = await asyncio.wait_for(stream.queue.get(), 300)
+            while True:
+                data, final = await asyncio.wait_for(stream.queue.get(), 300)
+                if final:
+                    break
         except TimeoutError:
             await _respond(send, 504, b"")
             return
-        await _respond(send, 200, data)
+        await _respond(send, stream.status if data else 202, data)
 
     @staticmethod
     async def _feed(conn: _Connection, body: bytes, stream: _Stream) -> None:
@@ -516,6 +545,10 @@ class HttpApp:
     async def _end(self, session: _Session, reason: str) -> None:
         self.server._connections.discard(session.conn)
         await session.conn.peer.shutdown(reason)
+        for stream in [*session.open_streams.values(), *([session.get_stream] if session.get_stream else [])]:
+            stream.put(b"", final=True)  # ends the response of a connection still writing it out
+            stream.closed = True
+        session.open_streams.clear()
 
     async def _initialize(self, body: bytes, peek: Peek, send: Send) -> None:
         self._expire()
@@ -601,9 +634,12 @@ class HttpApp:
         if spec is None:
             await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
-        if self._stateless is None:
-            self._stateless = self._new_connection(None)
-        await self._exchange(self._stateless, None, body, peek, send, receive)
+        # Each stateless request is a world of its own: ids of different clients never meet.
+        conn = self._new_connection(None)
+        try:
+            await self._exchange(conn, None, body, peek, send, receive)
+        finally:
+            self.server._connections.discard(conn)
 
     def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
         body_version = peek.params.meta.version if peek.params and peek.params.meta else None
@@ -681,14 +717,27 @@ class HttpApp:
             return
         stream = _Stream(session.store if session is not None else None)
         if session is not None:
+            if len(session.open_streams) >= _MAX_RESUMABLE:
+                # The oldest stream its client left and never resumed goes first: resumption is best
+                # effort, memory is not (streams a client is still reading are never dropped).
+                left = next((k for k, v in session.open_streams.items() if v.gone), None)
+                if left is not None:
+                    session.open_streams.pop(left).closed = True
             session.open_streams[stream.id] = stream
+            streams = session.open_streams
+            stream.drop = lambda: _forget(streams, stream.id)
         await self._feed(conn, body, stream)
         watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
         try:
             data, final = await stream.queue.get()
-            if stream.gone and session is None:
-                # The client left before anything was sent: on the stateless wire that cancels it.
-                conn.peer.cancel_incoming(peek.id)
+            if stream.gone:
+                # The client left before anything was sent. On the stateless wire that cancels the
+                # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
+                if session is None:
+                    conn.peer.cancel_incoming(peek.id)
+                elif data:
+                    stream.event(data)
+                    stream.closed = final
                 return
             if final:
                 if session is not None:
@@ -697,8 +746,8 @@ class HttpApp:
                 if not data:  # cancelled before it said anything: no answer will come
                     await _respond(send, 204, b"")
                     return
-                if self.json_response or stream.queue.empty():
-                    await _respond(send, 200, data)
+                if self.json_response or stream.queue.empty() or stream.status != 200:
+                    await _respond(send, stream.status, data)
                     return
             if session is not None:
                 session.streams += 1

@@ -112,6 +112,15 @@ class Peer:
         finally:
             self._waiting.pop(rid, None)
 
+    async def refuse(self, reply: bytes) -> None:
+        """Send the peer's own error answer to input it cannot take (malformed, a reused id...)."""
+        await self.send(reply)
+
+    async def respond_batch(self, reply: bytes | None) -> None:
+        """Send the array answering a batch (None: the batch held only notifications)."""
+        if reply is not None:
+            await self.send(reply)
+
     def abandoned(self, event: IncomingRequest) -> None:
         """A request was cancelled and will get no answer (transports that stream answers override this)."""
 
@@ -163,7 +172,7 @@ class Peer:
             if self._allow_batch():
                 await self._feed_batch(data)
             else:
-                await self.send(
+                await self.refuse(
                     encode_error(
                         None,
                         INVALID_REQUEST,
@@ -175,7 +184,7 @@ class Peer:
             if isinstance(event, IncomingRequest):
                 if event.id in self._running:
                     err = McpError(f"request id {event.id!r} is already in use", code=-32600)
-                    await self.send(self.endpoint.respond_error(event.id, err))
+                    await self.refuse(self.endpoint.respond_error(event.id, err))
                     continue
                 if event.method in self._serial:
                     await self._serve(event)
@@ -186,7 +195,7 @@ class Peer:
                 await self._notified(event)
             elif isinstance(event, Reply):
                 log.warning("malformed input: %s", event.reason)
-                await self.send(event.data)
+                await self.refuse(event.data)
             else:
                 self._settle(event)
 
@@ -222,7 +231,9 @@ class Peer:
             if reply is not None:
                 replies.append(reply)
         if replies:
-            await self.send(b"[" + b",".join(replies) + b"]")
+            await self.respond_batch(b"[" + b",".join(replies) + b"]")
+        else:
+            await self.respond_batch(None)
 
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""

@@ -1,0 +1,966 @@
+"""Streamable HTTP end to end: mcpbind's ASGI app under a real uvicorn on loopback, driven by raw HTTP
+(httpx) for what a well-behaved client never sends, and by mcpbind's own client for what is HTTP-specific.
+
+The servers run in subprocesses (tests/servers/full.py, and tests/servers/http_extra.py, which adds a
+tool that streams then waits, an auth hook and short keep-alives); one test runs the app in-process to
+look at its stream bookkeeping. Every wait is bounded, and every process is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import Awaitable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mcpbind import revisions
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.http_client import StreamableHttpTransport
+from mcpbind.http_server import HttpApp
+
+from .http_support import (
+    BOTH,
+    EXTRA,
+    META_VERSION,
+    MODERN,
+    Session,
+    call,
+    check,
+    conforms,
+    error_of,
+    load_script,
+    messages_of,
+    modern,
+    modern_headers,
+    open_session,
+    request,
+    serve,
+    serve_in_process,
+    sse_messages,
+)
+from .schema_check import Recorder
+
+STATEFUL = list(revisions.STATEFUL)
+SUPPORTED = sorted(revisions.ALL, reverse=True)
+
+
+def run(coro: Awaitable[Any], timeout: float = 30) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    """tests/servers/full.py --http PORT, shared by the tests that do not change what it serves."""
+    with serve() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def extra_url() -> Iterator[str]:
+    """The full server plus `drip`, with SSE keep-alive comments every 50 ms."""
+    with serve(EXTRA, "--keepalive", "0.05") as endpoint:
+        yield endpoint
+
+
+def collector(into: list[str]) -> Any:
+    async def on_changed(kind: str) -> None:
+        into.append(kind)
+
+    return on_changed
+
+
+def echo_call(rid: Any = 100, text: str = "still here") -> dict[str, Any]:
+    return modern(rid, "tools/call", {"name": "echo", "arguments": {"text": text}})
+
+
+async def still_serving(http: httpx.AsyncClient, url: str, session: Session | None = None) -> None:
+    """A valid request after bad input: answered as usual (the server keeps serving)."""
+    if session is None:
+        message = echo_call()
+        response = await http.post(url, json=message, headers=modern_headers(message))
+        revision = MODERN
+    else:
+        message = call(100, "echo", {"text": "still here"})
+        response = await http.post(url, json=message, headers=session.headers())
+        revision = session.revision
+    assert response.status_code == 200, response.text
+    (answer,) = messages_of(response)
+    assert answer["id"] == 100 and answer["result"]["content"][0]["text"] == "still here"
+    check(revision, [message], [answer])
+
+
+async def cancelled_count(http: httpx.AsyncClient, url: str) -> int:
+    message = modern(900, "tools/call", {"name": "cancelled_count", "arguments": {}})
+    response = await http.post(url, json=message, headers=modern_headers(message))
+    return int(response.json()["result"]["content"][0]["text"])
+
+
+async def wait_count(http: httpx.AsyncClient, url: str, expected: int, seconds: float = 5.0) -> int:
+    """Poll `cancelled_count` until it reaches `expected` (bounded); return what it was last."""
+    count = await cancelled_count(http, url)
+    for _ in range(int(seconds / 0.05)):
+        if count >= expected:
+            break
+        await asyncio.sleep(0.05)
+        count = await cancelled_count(http, url)
+    return count
+
+
+async def first_event(response: httpx.Response) -> dict[str, Any]:
+    """Read an SSE response until its first event with data (priming events and comments skipped)."""
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if line.startswith("data:") and line[5:].strip():
+            data.append(line[5:].lstrip(" "))
+        elif not line and data:
+            break
+    return dict(json.loads("\n".join(data)))
+
+
+# -- 1. bad input, each refused with the status and error the spec prescribes ------------------------
+
+
+def test_wrong_content_type_or_accept(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1)
+            body = json.dumps(message).encode()
+            for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+                headers = modern_headers(message)
+                if content_type is not None:
+                    headers["content-type"] = content_type
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 415, (content_type, response.text)
+                assert error_of(response)["code"] == -32600
+                await still_serving(http, url)
+            for accept in ("application/json", "text/event-stream", "text/html"):
+                response = await http.post(url, json=message, headers=modern_headers(message, accept=accept))
+                assert response.status_code == 406, (accept, response.text)
+                error_of(response)
+                await still_serving(http, url)
+            # Parameters and q-values are still JSON and SSE.
+            response = await http.post(
+                url,
+                content=body,
+                headers=modern_headers(
+                    message,
+                    accept="application/json;q=0.9, text/event-stream;q=0.5",
+                    **{"content-type": "application/json; charset=utf-8"},
+                ),
+            )
+            assert response.status_code == 200 and messages_of(response)[0]["id"] == 1
+
+    run(main())
+
+
+def test_malformed_json_and_non_objects(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            headers = {"accept": BOTH, "content-type": "application/json", "mcp-protocol-version": MODERN}
+            for body in (b"{not json", b'{"jsonrpc":"2.0","id":1,', b"\xff\xfe\x00", b""):
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 400, (body, response.text)
+                error = error_of(response, MODERN)
+                assert error["code"] == -32700 and "id" not in response.json()
+                conforms(MODERN, "ParseError", error)
+                await still_serving(http, url)
+            for body in (b"42", b'"tools/list"', b"null", b"true"):
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 400, (body, response.text)
+                error = error_of(response, MODERN)
+                assert error["code"] == -32600
+                conforms(MODERN, "InvalidRequestError", error)
+            await still_serving(http, url)
+
+    run(main())
+
+
+def test_a_response_from_the_client_on_the_stateless_wire(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            headers = {"accept": BOTH, "mcp-protocol-version": MODERN}
+            for message in (
+                {"jsonrpc": "2.0", "id": 5, "result": {}},
+                {"jsonrpc": "2.0", "id": 6, "error": {"code": -32603, "message": "no"}},
+            ):
+                response = await http.post(url, json=message, headers=headers)
+                assert response.status_code == 400, response.text
+                assert error_of(response, MODERN)["code"] == -32600
+            await still_serving(http, url)
+
+    run(main())
+
+
+def test_batches_are_refused_where_the_revision_has_none(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1)
+            response = await http.post(url, json=[message], headers=modern_headers(message))
+            assert response.status_code == 400
+            assert error_of(response, MODERN)["code"] == -32600
+            await still_serving(http, url)
+            for revision in ("2024-11-05", "2025-06-18", "2025-11-25"):
+                session = await open_session(http, url, revision)
+                batch = [call(2, "echo", {"text": "a"}), request(3, "ping")]
+                response = await http.post(url, json=batch, headers=session.headers())
+                assert response.status_code == 400, (revision, response.text)
+                assert error_of(response)["code"] == -32600
+                await still_serving(http, url, session)
+
+    run(main())
+
+
+def test_batches_are_answered_in_2025_03_26(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-03-26")
+            batch = [
+                call(2, "echo", {"text": "a"}),
+                request(3, "ping"),
+                {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"},
+                call(4, "add", {"a": 1, "b": 2}),
+            ]
+            response = await http.post(url, json=batch, headers=session.headers())
+            assert response.status_code == 200, response.text
+            answers = messages_of(response)
+            assert isinstance(response.json(), list)
+            by_id = {m["id"]: m for m in answers}
+            assert sorted(by_id) == [2, 3, 4]
+            assert by_id[2]["result"]["content"][0]["text"] == "a" and by_id[3]["result"] == {}
+            check("2025-03-26", batch, answers)
+            await still_serving(http, url, session)
+
+    run(main())
+
+
+def test_a_batch_of_notifications_is_accepted_with_202(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=3) as http:
+            session = await open_session(http, url, "2025-03-26")
+            batch = [{"jsonrpc": "2.0", "method": "notifications/roots/list_changed"}]
+            response = await asyncio.wait_for(http.post(url, json=batch, headers=session.headers()), 3)
+            assert response.status_code == 202 and response.content == b""
+
+    run(main())
+
+
+def test_a_batch_whose_request_streams_still_gets_its_responses(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            session = await open_session(http, url, "2025-03-26")
+            batch = [call(5, "progress", {"steps": 2}, _meta={"progressToken": "b"}), request(6, "ping")]
+            response = await asyncio.wait_for(http.post(url, json=batch, headers=session.headers()), 3)
+            assert response.status_code == 200
+            answers = [m for m in messages_of(response) if "method" not in m]
+            assert sorted(m["id"] for m in answers) == [5, 6], response.text
+            check("2025-03-26", batch, messages_of(response))
+
+    run(main())
+
+
+def test_oversized_bodies_get_413(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            text = "x" * (5 * 1024 * 1024)
+            message = echo_call(1, text)
+            body = json.dumps(message).encode()
+            headers = {**modern_headers(message), "content-type": "application/json"}
+            response = await http.post(url, content=body, headers=headers)  # with Content-Length
+            assert response.status_code == 413, response.text[:200]
+            assert error_of(response, MODERN)["code"] == -32600
+            await still_serving(http, url)
+
+            async def chunks() -> Any:  # no Content-Length: the limit applies as the body arrives
+                for i in range(0, len(body), 256 * 1024):
+                    yield body[i : i + 256 * 1024]
+
+            response = await http.post(url, content=chunks(), headers=headers)
+            assert response.status_code == 413
+            await still_serving(http, url)
+            # Just under the limit is fine.
+            response = await http.post(url, json=echo_call(2, "y" * (3 * 1024 * 1024)), headers=headers)
+            assert response.status_code == 200
+            assert len(messages_of(response)[0]["result"]["content"][0]["text"]) == 3 * 1024 * 1024
+
+    run(main())
+
+
+def test_bad_origin_and_bad_host_get_403(url: str) -> None:
+    port = url.split(":")[2].split("/")[0]
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1)
+            for origin in (
+                "http://evil.example",
+                "null",
+                "http://localhost.evil.example",
+                "https://127.0.0.2",
+            ):
+                for method in ("POST", "GET", "DELETE"):
+                    headers = modern_headers(message, origin=origin)
+                    response = await http.request(
+                        method, url, json=message if method == "POST" else None, headers=headers
+                    )
+                    assert response.status_code == 403, (origin, method)
+                    assert "id" not in response.json()
+                    error_of(response)
+            for host in ("evil.example", "evil.example:80", f"127.0.0.1.nip.io:{port}", "localhost.evil:1"):
+                response = await http.post(url, json=message, headers=modern_headers(message, host=host))
+                assert response.status_code == 403, host
+                error_of(response)
+            await still_serving(http, url)
+            for origin in (f"http://127.0.0.1:{port}", "http://localhost:3000", "https://localhost"):
+                response = await http.post(url, json=message, headers=modern_headers(message, origin=origin))
+                assert response.status_code == 200, origin
+            for host in (f"localhost:{port}", f"[::1]:{port}", "127.0.0.1"):
+                response = await http.post(url, json=message, headers=modern_headers(message, host=host))
+                assert response.status_code == 200, host
+
+    run(main())
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-11-25"])
+def test_session_ids_missing_unknown_and_deleted(url: str, revision: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, revision)
+            message = call(2, "echo", {"text": "a"})
+            without = {k: v for k, v in session.headers().items() if k != "mcp-session-id"}
+            response = await http.post(url, json=message, headers=without)
+            assert response.status_code == 400
+            assert error_of(response)["code"] == -32600
+            response = await http.post(
+                url, json=message, headers=session.headers(**{"mcp-session-id": "nope"})
+            )
+            assert response.status_code == 404
+            error_of(response)
+            await still_serving(http, url, session)
+            # DELETE ends the session: everything that names it afterwards gets 404.
+            response = await http.delete(url, headers=session.headers())
+            assert response.status_code in (200, 204)
+            response = await http.post(url, json=message, headers=session.headers())
+            assert response.status_code == 404
+            error_of(response)
+            response = await http.get(url, headers=session.headers(accept="text/event-stream"))
+            assert response.status_code == 404
+            response = await http.delete(url, headers=session.headers())
+            assert response.status_code == 404
+
+    run(main())
+
+
+def test_unsupported_protocol_version(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = modern(7, "tools/list")
+            message["params"]["_meta"][META_VERSION] = "1999-01-01"
+            headers = modern_headers(message, **{"mcp-protocol-version": "1999-01-01"})
+            response = await http.post(url, json=message, headers=headers)
+            assert response.status_code == 400
+            body = response.json()
+            assert body["error"]["code"] == -32022
+            assert body["error"]["data"] == {"supported": SUPPORTED, "requested": "1999-01-01"}
+            conforms(MODERN, "UnsupportedProtocolVersionError", body)
+            await still_serving(http, url)
+            # On a stateful session, an unknown version in the header is a 400 too (2025-11-25).
+            session = await open_session(http, url, "2025-11-25")
+            bad = session.headers(**{"mcp-protocol-version": "1999-01-01"})
+            response = await http.post(url, json=call(2, "echo", {"text": "a"}), headers=bad)
+            assert response.status_code == 400
+            error_of(response)
+            await still_serving(http, url, session)
+
+    run(main())
+
+
+def test_request_metadata_headers_must_match_the_body(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            tool = echo_call(3)
+            read = modern(4, "resources/read", {"uri": "memo://hello"})
+            prompt = modern(5, "prompts/get", {"name": "greet", "arguments": {"name": "Bo"}})
+
+            def without(message: dict[str, Any], name: str) -> dict[str, str]:
+                return {k: v for k, v in modern_headers(message).items() if k != name}
+
+            meta_differs = echo_call(6)
+            meta_differs["params"]["_meta"][META_VERSION] = "2025-11-25"
+            cases = [
+                (tool, without(tool, "mcp-method")),
+                (tool, modern_headers(tool, **{"mcp-method": "tools/list"})),
+                (tool, modern_headers(tool, **{"mcp-method": "Tools/Call"})),  # values are case-sensitive
+                (tool, without(tool, "mcp-name")),
+                (tool, modern_headers(tool, **{"mcp-name": "add"})),
+                (tool, modern_headers(tool, **{"mcp-name": "Echo"})),
+                (tool, without(tool, "mcp-protocol-version")),
+                (read, without(read, "mcp-name")),
+                (read, modern_headers(read, **{"mcp-name": "memo://bytes"})),
+                (prompt, without(prompt, "mcp-name")),
+                (meta_differs, modern_headers(meta_differs)),
+            ]
+            for message, headers in cases:
+                response = await http.post(url, json=message, headers=headers)
+                assert response.status_code == 400, (headers, response.text)
+                body = response.json()
+                assert body["error"]["code"] == -32020 and body["id"] == message["id"], body
+                conforms(MODERN, "HeaderMismatchError", body)
+            await still_serving(http, url)
+            # Header names are case-insensitive.
+            upper = {k.upper(): v for k, v in modern_headers(tool).items()}
+            response = await http.post(url, json=tool, headers=upper)
+            assert response.status_code == 200
+            for message in (read, prompt):
+                response = await http.post(url, json=message, headers=modern_headers(message))
+                assert response.status_code == 200, response.text
+                check(MODERN, [message], messages_of(response))
+
+    run(main())
+
+
+def sentinel(value: str) -> str:
+    return "=?base64?" + base64.b64encode(value.encode()).decode() + "?="
+
+
+def test_base64_sentinel_for_names_that_are_not_plain_ascii(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            name = "héllo_世界"
+            add = modern(1, "tools/call", {"name": "add_tool", "arguments": {"name": name}})
+            assert (await http.post(url, json=add, headers=modern_headers(add))).status_code == 200
+            message = modern(2, "tools/call", {"name": name, "arguments": {"text": "ü"}})
+            response = await http.post(
+                url, json=message, headers=modern_headers(message, **{"mcp-name": sentinel(name)})
+            )
+            assert response.status_code == 200, response.text
+            (answer,) = messages_of(response)
+            assert answer["result"]["content"][0]["text"] == "ü"
+            check(MODERN, [message], [answer])
+            # The sentinel form of a plain name is fine too (decoded before comparing).
+            plain = echo_call(3)
+            response = await http.post(
+                url, json=plain, headers=modern_headers(plain, **{"mcp-name": sentinel("echo")})
+            )
+            assert response.status_code == 200
+            # A resource URI outside the safe set.
+            read = modern(4, "resources/read", {"uri": "memo://items/ünï"})
+            response = await http.post(
+                url, json=read, headers=modern_headers(read, **{"mcp-name": sentinel("memo://items/ünï")})
+            )
+            assert response.status_code == 200, response.text
+            assert json.loads(messages_of(response)[0]["result"]["contents"][0]["text"]) == {"item": "ünï"}
+            # Wrong: raw UTF-8 bytes, a sentinel of another name, a sentinel that is not Base64.
+            for value in (
+                name.encode(),
+                sentinel("héllo"),
+                "=?base64?!!not base64!!?=",
+                "=?BASE64?" + sentinel(name)[9:],
+            ):
+                response = await http.post(
+                    url, json=message, headers=modern_headers(message, **{"mcp-name": value})
+                )  # type: ignore[arg-type]
+                assert response.status_code == 400, value
+                body = response.json()
+                assert body["error"]["code"] == -32020
+                conforms(MODERN, "HeaderMismatchError", body)
+            await still_serving(http, url)
+
+    run(main())
+
+
+def test_unknown_method_on_the_stateless_wire_is_404(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            for method in (
+                "no/such",
+                "resources/subscribe",
+                "logging/setLevel",
+            ):  # the last two: stateful only
+                message = modern(8, method, {})
+                response = await http.post(url, json=message, headers=modern_headers(message))
+                assert response.status_code == 404, (method, response.text)
+                body = response.json()
+                assert body["id"] == 8 and body["error"]["code"] == -32601
+                conforms(MODERN, "JSONRPCErrorResponse", body)
+                conforms(MODERN, "MethodNotFoundError", body["error"])
+            await still_serving(http, url)
+
+    run(main())
+
+
+def test_get_without_a_session_is_405(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.get(
+                url, headers={"accept": "text/event-stream", "mcp-protocol-version": MODERN}
+            )
+            assert response.status_code == 405
+            assert "POST" in response.headers["allow"]
+            await still_serving(http, url)
+
+    run(main())
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-11-25"])
+def test_the_get_stream_carries_list_changed(url: str, revision: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, revision)
+            opened = asyncio.Event()
+
+            async def listen() -> dict[str, Any]:
+                async with http.stream(
+                    "GET", url, headers=session.headers(accept="text/event-stream")
+                ) as response:
+                    assert response.status_code == 200
+                    assert response.headers["content-type"].startswith("text/event-stream")
+                    opened.set()
+                    return await first_event(response)
+
+            listener = asyncio.ensure_future(listen())
+            await asyncio.wait_for(opened.wait(), 5)
+            message = call(2, "add_tool", {"name": f"get_stream_{revision.replace('-', '_')}"})
+            response = await http.post(url, json=message, headers=session.headers())
+            assert response.status_code == 200
+            note = await asyncio.wait_for(listener, 5)
+            assert note["method"] == "notifications/tools/list_changed"
+            check(revision, [message], [*messages_of(response), note])
+            await still_serving(http, url, session)
+
+    run(main())
+
+
+def test_ending_a_session_ends_its_get_stream(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            opened = asyncio.Event()
+
+            async def listen() -> None:
+                async with http.stream(
+                    "GET", url, headers=session.headers(accept="text/event-stream")
+                ) as response:
+                    opened.set()
+                    async for _ in response.aiter_bytes():
+                        pass
+
+            listener = asyncio.ensure_future(listen())
+            await asyncio.wait_for(opened.wait(), 5)
+            assert (await http.delete(url, headers=session.headers())).status_code in (200, 204)
+            try:
+                await asyncio.wait_for(listener, 3)
+            except TimeoutError:
+                raise AssertionError("the GET stream outlived its session") from None
+
+    run(main())
+
+
+def test_an_invalid_request_gets_a_complete_answer(url: str) -> None:
+    async def answer(
+        http: httpx.AsyncClient, message: dict[str, Any], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        try:
+            response = await asyncio.wait_for(http.post(url, json=message, headers=headers), 3)
+        except (TimeoutError, httpx.ReadTimeout):
+            raise AssertionError(f"no complete answer to {message}") from None
+        assert response.status_code in (200, 400), response.text
+        (error,) = messages_of(response)
+        return error
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            wrong = modern(1, "tools/list")
+            wrong["jsonrpc"] = "1.0"
+            error = await answer(http, wrong, modern_headers(wrong))
+            assert error["id"] == 1 and error["error"]["code"] == -32600
+            session = await open_session(http, url, "2025-11-25")
+            error = await answer(http, {"id": 2, "method": "ping"}, session.headers())
+            assert error["id"] == 2 and error["error"]["code"] == -32600
+            # A request id already in use on the session: refused, and the refusal ends the POST.
+            slow = asyncio.ensure_future(
+                http.post(url, json=call(3, "slow", {"seconds": 1}), headers=session.headers())
+            )
+            await asyncio.sleep(0.3)
+            error = await answer(http, call(3, "echo", {"text": "a"}), session.headers())
+            assert error["id"] == 3 and error["error"]["code"] == -32600
+            await slow
+
+    run(main())
+
+
+def test_independent_stateless_requests_may_share_an_id(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=3) as http:
+
+            async def ask(message: dict[str, Any]) -> dict[str, Any]:
+                response = await http.post(url, json=message, headers=modern_headers(message))
+                assert response.status_code == 200
+                (answer,) = messages_of(response)
+                return answer
+
+            slow = modern(1, "tools/call", {"name": "slow", "arguments": {"seconds": 0.5}})
+            first, second = await asyncio.wait_for(asyncio.gather(ask(slow), ask(echo_call(1, "mine"))), 3)
+            assert first["result"]["content"][0]["text"] == "done"
+            assert second["result"]["content"][0]["text"] == "mine"
+
+    run(main())
+
+
+# -- 2. a client that leaves mid-stream -------------------------------------------------------------
+
+
+def test_leaving_cancels_a_stateless_request(extra_url: str) -> None:
+    """2026-07-28: closing the response stream is the cancellation, before or after the first event."""
+    url = extra_url
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            before = await cancelled_count(http, url)
+            slow = modern(1, "tools/call", {"name": "slow", "arguments": {"seconds": 30}})
+            post = asyncio.ensure_future(http.post(url, json=slow, headers=modern_headers(slow)))
+            await asyncio.sleep(0.3)
+            post.cancel()  # the connection closes before anything was sent
+            assert await wait_count(http, url, before + 1) == before + 1
+
+            drip = modern(
+                2,
+                "tools/call",
+                {"name": "drip", "arguments": {"seconds": 30}, "_meta": {"progressToken": "d"}},
+            )
+            async with http.stream("POST", url, json=drip, headers=modern_headers(drip)) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                progress = await first_event(response)
+            assert progress["method"] == "notifications/progress"
+            check(MODERN, [drip], [progress])
+            assert await wait_count(http, url, before + 2) == before + 2
+            await still_serving(http, url)
+
+    run(main())
+
+
+def test_leaving_a_2025_11_25_stream_then_cancelling(extra_url: str) -> None:
+    """2025-11-25: a disconnect is no cancellation (the stream may be resumed); the client cancels with
+    notifications/cancelled, which ends the handler."""
+    url = extra_url
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            before = await cancelled_count(http, url)
+            drip = call(2, "drip", {"seconds": 30}, _meta={"progressToken": "d"})
+            async with http.stream("POST", url, json=drip, headers=session.headers()) as response:
+                progress = await first_event(response)
+            assert progress["method"] == "notifications/progress"
+            slow = call(3, "slow", {"seconds": 30})
+            post = asyncio.ensure_future(http.post(url, json=slow, headers=session.headers()))
+            await asyncio.sleep(0.3)
+            post.cancel()
+            await asyncio.sleep(0.3)
+            assert await cancelled_count(http, url) == before  # still running
+            sent = [drip, slow]
+            for rid in (2, 3):
+                note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": rid}}
+                sent.append(note)
+                response = await http.post(url, json=note, headers=session.headers())
+                assert response.status_code == 202
+            assert await wait_count(http, url, before + 2) == before + 2
+            check("2025-11-25", sent, [progress])
+            await still_serving(http, url, session)
+
+    run(main())
+
+
+def _leaky_app() -> HttpApp:
+    extra = load_script(EXTRA, "mcpbind_tests_http_extra")
+    return HttpApp(extra.server, keepalive=0.05)
+
+
+async def _leave(http: httpx.AsyncClient, url: str, message: dict[str, Any], headers: dict[str, str]) -> None:
+    """POST `message`, then drop the connection: after its first event when it streams (drip), else
+    while waiting for the answer (slow)."""
+    if message["params"]["name"] == "drip":
+        async with http.stream("POST", url, json=message, headers=headers) as response:
+            await first_event(response)
+        return
+    post = asyncio.ensure_future(http.post(url, json=message, headers=headers))
+    await asyncio.sleep(0.3)
+    post.cancel()
+
+
+async def _cancel(http: httpx.AsyncClient, url: str, session: Session, rid: int) -> None:
+    note = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": rid}}
+    assert (await http.post(url, json=note, headers=session.headers())).status_code == 202
+
+
+def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
+    """In-process, to look inside: after disconnects (and, on 2025-11-25, cancellations) nothing of the
+    requests is left running, and the session's stream count is back to 0."""
+    app = _leaky_app()
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            before = await cancelled_count(http, url)
+
+            def stateless(rid: int, tool: str) -> dict[str, Any]:
+                params = {"name": tool, "arguments": {"seconds": 30}, "_meta": {"progressToken": rid}}
+                return modern(rid, "tools/call", params)
+
+            await asyncio.gather(
+                *(
+                    _leave(http, url, m, modern_headers(m))
+                    for i in range(1, 21)
+                    for m in [stateless(i, "drip")]
+                ),
+                *(
+                    _leave(http, url, m, modern_headers(m))
+                    for i in range(21, 31)
+                    for m in [stateless(i, "slow")]
+                ),
+            )
+            session = await open_session(http, url, "2025-11-25")
+            calls = [
+                call(i, "drip" if i <= 10 else "slow", {"seconds": 30}, _meta={"progressToken": i})
+                for i in range(1, 16)
+            ]
+            await asyncio.gather(*(_leave(http, url, m, session.headers()) for m in calls))
+            await asyncio.gather(*(_cancel(http, url, session, m["id"]) for m in calls))
+            assert await wait_count(http, url, before + 45) == before + 45
+            await still_serving(http, url, session)
+            await still_serving(http, url)
+            state = app.sessions[session.id]
+            for _ in range(50):
+                if state.streams == 0:
+                    break
+                await asyncio.sleep(0.02)
+            assert state.streams == 0
+            assert not state.conn.peer._running
+            # Each stateless request had a connection of its own, gone with it.
+            assert not [c for c in app.server._connections if c.legacy is None]
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+def test_a_cancelled_requests_stream_is_dropped() -> None:
+    app = _leaky_app()
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            before = await cancelled_count(http, url)
+            session = await open_session(http, url, "2025-11-25")
+            calls = [call(i, "drip", {"seconds": 30}, _meta={"progressToken": i}) for i in range(1, 6)]
+            for message in calls:
+                await _leave(http, url, message, session.headers())
+                await _cancel(http, url, session, message["id"])
+            assert await wait_count(http, url, before + 5) == before + 5
+            await asyncio.sleep(0.2)
+            assert len(getattr(app.sessions[session.id], "open_streams", {})) == 0
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+# -- 3. many concurrent streams ---------------------------------------------------------------------
+
+
+def _assert_progress_stream(response: httpx.Response, rid: int, token: str) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_messages(response.text)
+    assert [e.get("method") for e in events] == ["notifications/progress"] * 3 + [None], events
+    assert [(e["params"]["progressToken"], e["params"]["progress"]) for e in events[:3]] == [
+        (token, 1),
+        (token, 2),
+        (token, 3),
+    ]
+    assert events[3]["id"] == rid and events[3]["result"]["content"][0]["text"] == "progressed"
+    return events
+
+
+def test_200_concurrent_sse_streams(url: str) -> None:
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=250, max_keepalive_connections=250)
+        async with httpx.AsyncClient(timeout=20, limits=limits) as http:
+            session = await open_session(http, url, "2025-11-25")
+
+            async def stateful(i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                message = call(i, "progress", {"steps": 3}, _meta={"progressToken": f"s{i}"})
+                response = await http.post(url, json=message, headers=session.headers())
+                return message, _assert_progress_stream(response, i, f"s{i}")
+
+            async def stateless(i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                message = modern(
+                    i,
+                    "tools/call",
+                    {"name": "progress", "arguments": {"steps": 3}, "_meta": {"progressToken": f"m{i}"}},
+                )
+                response = await http.post(url, json=message, headers=modern_headers(message))
+                return message, _assert_progress_stream(response, i, f"m{i}")
+
+            for revision, one in (("2025-11-25", stateful), (MODERN, stateless)):
+                done = await asyncio.gather(*(one(i) for i in range(1, 201)))
+                sent = [m for m, _ in done]
+                received = [e for _, events in done for e in events]
+                assert check(revision, sent, received) == 200 * 5
+            await still_serving(http, url, session)
+
+    run(main(), timeout=45)
+
+
+# -- 4. mcpbind's client over HTTP: what is HTTP-specific -------------------------------------------
+
+
+@pytest.mark.parametrize("revision", [*STATEFUL, MODERN])
+def test_the_client_deletes_its_session_on_close(url: str, revision: str) -> None:
+    async def main() -> None:
+        recorder = Recorder(StreamableHttpTransport(url))
+        async with Client(recorder, mode=revision) as client:
+            assert client.revision == revision
+            session_id = recorder.inner.session_id
+            assert client.stateless == (revision == MODERN)
+            assert (session_id is None) == (revision == MODERN)  # the stateless wire mints none
+            assert (await client.call_tool("echo", {"text": "x"})).content[0].text == "x"
+        recorder.validate(revision)
+        if session_id is None:
+            return
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = Session(url, session_id, revision)
+            response = await http.post(url, json=call(9, "echo", {"text": "y"}), headers=session.headers())
+            assert response.status_code == 404
+            assert (await http.delete(url, headers=session.headers())).status_code == 404
+        # The same through the public constructor.
+        async with Client.http(url, mode=revision) as client:
+            session_id = client.transport.session_id
+            assert session_id
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(
+                url, json=call(9, "echo", {"text": "y"}), headers=Session(url, session_id, revision).headers()
+            )
+            assert response.status_code == 404
+
+    run(main())
+
+
+def test_keepalive_comments_are_ignored_by_the_client(extra_url: str) -> None:
+    url = extra_url
+
+    async def main() -> None:
+        # The stream really carries comment lines (every 50 ms on this server).
+        async with httpx.AsyncClient(timeout=10) as http:
+            listen = modern(
+                "raw-listen", "subscriptions/listen", {"notifications": {"toolsListChanged": True}}
+            )
+            raw = b""
+            async with http.stream("POST", url, json=listen, headers=modern_headers(listen)) as response:
+                async for chunk in response.aiter_raw():
+                    raw += chunk
+                    if raw.count(b"\n:") >= 3:
+                        break
+            assert b"\n:\r\n" in raw or b"\n:\n" in raw
+        for revision in (MODERN, "2025-11-25"):  # a listen stream; a GET stream
+            changed: list[str] = []
+            on_changed = collector(changed)
+            recorder = Recorder(StreamableHttpTransport(url))
+            async with Client(recorder, mode=revision, on_list_changed=on_changed) as client:
+                async with client.listen(tools=True):
+                    await asyncio.sleep(0.4)  # several keep-alives
+                    await client.call_tool("add_tool", {"name": f"kept_alive_{len(revision)}"})
+                    for _ in range(100):
+                        if changed:
+                            break
+                        await asyncio.sleep(0.02)
+                    assert changed == ["tools"]
+                    assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
+            assert all(frame.strip() for frame in recorder.received)
+            recorder.validate(revision)
+
+    run(main())
+
+
+def test_bearer_token_auth() -> None:
+    async def token() -> str:
+        return "s3cret"
+
+    async def wrong() -> str:
+        return "guess"
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1)
+            for headers in (
+                modern_headers(message),
+                modern_headers(message, authorization="Bearer guess"),
+                modern_headers(message, authorization="Basic czNjcmV0"),
+                modern_headers(message, authorization="Bearer"),
+            ):
+                response = await http.post(url, json=message, headers=headers)
+                assert response.status_code == 401, headers
+                assert response.headers["www-authenticate"].lower().startswith("bearer")
+            for method in ("GET", "DELETE"):
+                response = await http.request(method, url, headers={"accept": "text/event-stream"})
+                assert response.status_code == 401 and "www-authenticate" in response.headers
+            response = await http.post(
+                url, json=message, headers=modern_headers(message, authorization="Bearer s3cret")
+            )
+            assert response.status_code == 200
+        for mode in ("2025-11-25", MODERN, "auto"):
+            changed: list[str] = []
+            on_changed = collector(changed)
+            recorder = Recorder(StreamableHttpTransport(url, auth=token))
+            async with Client(recorder, mode=mode, on_list_changed=on_changed) as client:
+                assert (await client.call_tool("echo", {"text": "in"})).content[0].text == "in"
+                session_id = recorder.inner.session_id
+                async with client.listen(tools=True):  # 2025-11-25: on the (authenticated) GET stream
+                    await client.call_tool("add_tool", {"name": f"authed_{mode.replace('-', '_')}"})
+                    for _ in range(100):
+                        if changed:
+                            break
+                        await asyncio.sleep(0.02)
+                assert changed == ["tools"]
+            recorder.validate(MODERN if mode == "auto" else mode)
+            if session_id is not None:  # the DELETE on close carried the token too
+                async with httpx.AsyncClient(timeout=10) as http:
+                    headers = Session(url, session_id, mode).headers(authorization="Bearer s3cret")
+                    response = await http.post(url, json=call(9, "echo", {"text": "y"}), headers=headers)
+                    assert response.status_code == 404
+            async with Client.http(url, mode=mode, auth=token) as client:
+                assert (await client.call_tool("echo", {"text": "ok"})).content[0].text == "ok"
+        for mode in ("2025-11-25", MODERN):
+            for auth in (None, wrong):
+                with pytest.raises(McpError):
+                    async with Client.http(url, mode=mode, auth=auth, request_timeout=5):
+                        pass
+
+    with serve(EXTRA, "--token", "s3cret") as url:
+        run(main(url))
+
+
+def test_the_client_encodes_names_that_look_like_the_sentinel(url: str) -> None:
+    async def main() -> None:
+        async with Client.http(url, mode=MODERN) as client:
+            name = "=?base64?YQ==?="
+            await client.call_tool("add_tool", {"name": name})
+            assert (await client.call_tool(name, {"text": "odd"})).content[0].text == "odd"
+
+    run(main())
+
+
+def test_the_client_starts_a_new_session_after_404(url: str) -> None:
+    async def main() -> None:
+        async with Client.http(url, mode="2025-11-25") as client:
+            old = client.transport.session_id
+            async with httpx.AsyncClient(timeout=10) as http:
+                await http.delete(url, headers={"mcp-session-id": old, "mcp-protocol-version": "2025-11-25"})
+            with contextlib.suppress(McpError):  # the request that met the 404 may fail ...
+                await client.call_tool("echo", {"text": "lost"}, timeout=5)
+            # ... but the client then opens a new session, and goes on.
+            assert (await client.call_tool("echo", {"text": "again"}, timeout=5)).content[0].text == "again"
+            assert client.transport.session_id not in (None, old)
+
+    run(main())
