@@ -57,6 +57,15 @@ def interop(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def conformance(session: nox.Session) -> None:
+    """The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned with its own
+    Node 22 in tests/conformance/package-lock.json): server and client, revisions 2025-11-25 and
+    2026-07-28. `-- --all` also runs `--suite all` (reported only). Needs npm, for `npm ci`."""
+    session.install("-e", ".[dev]")
+    session.run("python", "tests/conformance/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.5")
     session.run("ruff", "check", ".")

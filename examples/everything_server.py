@@ -331,11 +331,12 @@ async def json_schema_2020_12_tool(
 
 
 @server.tool()
-async def test_reconnection() -> str:
+async def test_reconnection(ctx: Context) -> str:
     """Tests SSE stream disconnection and client reconnection (SEP-1699)."""
-    # server-sse-polling (pending): the reference server closes the request's SSE stream here and
-    # answers after the client reconnects. API GAP 4: no way to close the stream from a handler.
-    await asyncio.sleep(0.1)
+    # server-sse-polling (pending): close the request's SSE connection (the stream stays open) and
+    # answer after the client reconnects with Last-Event-ID.
+    ctx.close_sse_stream(retry_ms=500)
+    await asyncio.sleep(0.8)
     return (
         "Reconnection test completed successfully. If you received this, the client properly "
         "reconnected after stream closure."

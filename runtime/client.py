@@ -123,6 +123,8 @@ class Client:
         """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None)."""
         from .http_client import StreamableHttpTransport
 
+        # Over HTTP the era shows in the answer's status, not in silence: wait longer before giving up.
+        options.setdefault("probe_timeout", 15.0)
         return cls(StreamableHttpTransport(url, headers=headers, auth=auth), **options)
 
     def _use(self, revision: str) -> None:
@@ -227,8 +229,11 @@ class Client:
             if self.mode == "auto" and exc.code not in _MODERN_ERRORS:
                 await self._initialize(revisions.STATEFUL[-1])
                 return
+            offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
+            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode != "auto" and self.mode in offered:
+                await self._discover(self.mode)  # the server does speak it after all: ask once more
+                return
             if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode == "auto":
-                offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
                 modern = [v for v in revisions.MODERN if v in offered]
                 if modern:
                     await self._discover(modern[-1])

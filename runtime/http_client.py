@@ -192,10 +192,24 @@ class StreamableHttpTransport:
                 await self._resume(end, rid)
             return
         body = await response.read()
+        if response.status in (401, 403) and rid is not None:
+            # Not a JSON-RPC answer (an OAuth error body, typically): the request failed, typed.
+            challenge = response.headers.get("www-authenticate", "")
+            self._fail(
+                rid,
+                f"HTTP {response.status}: {'unauthorized' if response.status == 401 else 'forbidden'}"
+                + (f" ({challenge})" if challenge else ""),
+                code=jsonrpc.INVALID_REQUEST,
+            )
+            return
         if content_type == "application/json" and body:
             with contextlib.suppress(msgspec.DecodeError):
                 message = msgspec.json.decode(body)
-                if isinstance(message, dict) and ("result" in message or "error" in message):
+                if (
+                    isinstance(message, dict)
+                    and message.get("jsonrpc") == "2.0"
+                    and ("result" in message or "error" in message)
+                ):
                     if "id" not in message and rid is not None:
                         message["id"] = rid  # an HTTP-level refusal answers the request it refused
                         body = msgspec.json.encode(message)

@@ -193,6 +193,30 @@ class EventStore(Protocol):
     def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
 
+class _ErrorCode(msgspec.Struct):
+    code: int = 0
+
+
+class _ErrorPeek(msgspec.Struct):
+    error: _ErrorCode | None = None
+
+
+_error_peek = msgspec.json.Decoder(_ErrorPeek).decode
+#: On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation).
+_ERROR_STATUS: Final = {-32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
+
+
+def _stateless_status(answer: bytes, status: int) -> int:
+    """The HTTP status of a stateless JSON answer: 200 for a result, 400/404 for protocol errors."""
+    if status != 200 or b'"error"' not in answer:
+        return status
+    try:
+        error = _error_peek(answer).error
+    except msgspec.DecodeError:
+        return status
+    return _ERROR_STATUS.get(error.code, status) if error is not None else status
+
+
 def _forget(streams: dict[str, _Stream], stream_id: str) -> None:
     streams.pop(stream_id, None)
 
@@ -289,7 +313,7 @@ class _Session:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            return str(value.decode("latin-1")).strip(" \t")  # RFC 9110: optional whitespace around
     return None
 
 
@@ -457,10 +481,16 @@ class HttpApp:
         if isinstance(peek, list):
             await self._post_batch(scope, body, session_id, version, send)
             return
-        if peek.method == "initialize" and peek.id is not None:
+        modern = (version is not None and revisions.is_modern(version)) or (
+            version is None
+            and peek.params is not None
+            and peek.params.meta is not None
+            and revisions.is_modern(str(peek.params.meta.version))
+        )
+        if peek.method == "initialize" and peek.id is not None and not modern:
             await self._initialize(body, peek, send)
             return
-        if session_id is not None:
+        if session_id is not None and not modern:
             session = await self._session(session_id)
             if session is None:
                 await _respond(
@@ -481,12 +511,7 @@ class HttpApp:
             if peek.method in _STATE_CHANGES:
                 await self.session_store.save(session.id, self._state(session))
             return
-        if (version is not None and revisions.is_modern(version)) or (
-            version is None
-            and peek.params is not None
-            and peek.params.meta is not None
-            and revisions.is_modern(str(peek.params.meta.version))
-        ):
+        if modern:
             await self._stateless_post(scope, body, peek, version, send, receive)
             return
         if version is not None and version not in revisions.ALL:
@@ -747,7 +772,8 @@ class HttpApp:
                     await _respond(send, 204, b"")
                     return
                 if self.json_response or stream.queue.empty() or stream.status != 200:
-                    await _respond(send, stream.status, data)
+                    status = stream.status if session is not None else _stateless_status(data, stream.status)
+                    await _respond(send, status, data)
                     return
             if session is not None:
                 session.streams += 1
