@@ -358,6 +358,7 @@ class HttpApp:
         self.keepalive = keepalive
         self.sessions: dict[str, _Session] = {}
         self._closing: set[asyncio.Future[None]] = set()
+        self._swept = time.monotonic()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
 
     # -- ASGI ---------------------------------------------------------------------------------------
@@ -478,6 +479,10 @@ class HttpApp:
             return
         session_id = _header(scope, b"mcp-session-id")
         version = _header(scope, b"mcp-protocol-version")
+        now = time.monotonic()
+        if now - self._swept > 60.0:  # idle sessions are ended at most a minute after their timeout
+            self._swept = now
+            self._expire()
         if isinstance(peek, list):
             await self._post_batch(scope, body, session_id, version, send)
             return
