@@ -15,8 +15,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import msgspec
-
 from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import McpError, RequestTimeout, SessionClosed
 from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
@@ -262,7 +260,3 @@ class Peer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def decode_with(decoder: msgspec.json.Decoder[Any]) -> ResultDecoder:
-    return decoder.decode

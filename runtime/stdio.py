@@ -49,7 +49,7 @@ class _LineProtocol(asyncio.Protocol):
 
 
 class _LineReader:
-    def __init__(self, protocol: _LineProtocol, write_error: asyncio.Queue[bytes] | None = None) -> None:
+    def __init__(self, protocol: _LineProtocol) -> None:
         self.protocol = protocol
 
     async def read_line(self) -> bytes | LineTooLong | None:

@@ -18,7 +18,7 @@ from this module (plain `msgspec.json.decode` works for every type that contains
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar, Final, TypeVar, cast
 
 import msgspec
@@ -326,10 +326,3 @@ encode: Final[Callable[[Any], bytes]] = _encoder.encode
 def to_builtins(obj: Any) -> Any:
     """A generated value as plain dicts, lists and scalars, exactly as it goes on the wire."""
     return msgspec.to_builtins(obj)
-
-
-def members_of(obj: msgspec.Struct) -> Mapping[str, Any]:
-    """The wire members of a Struct that are set, by wire name (for introspection and tests)."""
-    out = msgspec.to_builtins(obj)
-    assert isinstance(out, dict)
-    return cast("dict[str, Any]", out)
