@@ -957,19 +957,24 @@ class _Connection:
         """Run a handler; on stateless revisions, turn a request for input into InputRequiredResult."""
         if not ctx.stateless:
             return await run(ctx)
-        raw = wire.to_builtins(params)
-        digest = params_digest(raw)
+        state = getattr(params, "request_state", UNSET)
+        responses = getattr(params, "input_responses", UNSET)
+        # The digest binds a sealed state to its request: computed only when a state is opened or sealed.
+        digest: str | None = None
         answers: dict[str, Any] = {}
-        state = raw.get("requestState")
-        if state:
+        if state is not UNSET and state:
+            digest = params_digest(wire.to_builtins(params))
             answers.update(self.server.sealer.open(state, method, digest))
-        answers.update(raw.get("inputResponses") or {})
+        if responses is not UNSET and responses:
+            answers.update(wire.to_builtins(responses))
         ctx._answers = answers
         try:
             return await run(ctx)
         except _NeedInput:
             # Only answers the handler used travel on; anything else the client sent is ignored.
             kept = {k: v for k, v in answers.items() if k in ctx._consumed}
+            if digest is None:
+                digest = params_digest(wire.to_builtins(params))
             return {
                 "resultType": "input_required",
                 "inputRequests": dict(ctx._needed),
