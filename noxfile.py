@@ -80,6 +80,27 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Codec and server benchmarks beside the official SDK, each peer in its own environment
+    (`-- --quick` is CI's smoke run)."""
+    session.install("-e", ".[http]")
+    base = os.path.join(session.virtualenv.location, "..")
+    peers = {
+        "types": ("bench-peer-mcp-types", ["mcp-types==2.3.0"]),
+        "mcp": ("bench-peer-mcp", ["mcp==2.3.0", "uvicorn", "uvloop", "httptools"]),
+    }
+    python: dict[str, str] = {}
+    for key, (name, requirements) in peers.items():
+        venv = os.path.join(base, name)
+        python[key] = os.path.join(venv, "bin", "python")
+        if not os.path.exists(python[key]):
+            session.run("python", "-m", "venv", venv)
+        session.run(python[key], "-m", "pip", "install", "-q", *requirements, external=True)
+    session.run("python", "bench/codec.py", "--peer-python", python["types"], *session.posargs)
+    session.run("python", "bench/servers.py", "--peer-python", python["mcp"], *session.posargs)
+
+
+@nox.session(python="3.11")
 def bench_codec(session: nox.Session) -> None:
     """Codec µs per message beside mcp-types (in its own environment) and raw msgspec."""
     session.install("-e", ".")

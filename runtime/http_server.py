@@ -311,10 +311,11 @@ class _Session:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1")).strip(" \t")  # RFC 9110: optional whitespace around
-    return None
+    headers = scope.get("mcpbind.headers")
+    if headers is None:  # read into a dict once per request: a request asks for a dozen headers
+        headers = scope["mcpbind.headers"] = dict(scope["headers"])
+    value = headers.get(name)
+    return None if value is None else str(value.decode("latin-1")).strip(" \t")  # RFC 9110 OWS
 
 
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:

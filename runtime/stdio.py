@@ -77,6 +77,7 @@ class StdioServerTransport:
         self._max_line = max_line
         self._reader: _LineReader | None = None
         self._writer: asyncio.WriteTransport | None = None
+        self._pending: list[bytes] = []
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -101,10 +102,21 @@ class StdioServerTransport:
         assert self._writer is not None, "start() first"
         if self._writer.is_closing():
             return
-        self._writer.write(data + b"\n")
+        # Frames written in the same turn of the loop go out in one system call: with many requests in
+        # flight, answers finish together, and one write per answer was the largest cost of serving.
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._writer is not None and not self._writer.is_closing() and self._pending:
+            self._pending.append(b"")
+            self._writer.write(b"\n".join(self._pending))
+        self._pending.clear()
 
     async def close(self) -> None:
         if self._writer is not None:
+            self._flush()
             self._writer.close()
 
 

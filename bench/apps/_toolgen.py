@@ -1,0 +1,34 @@
+"""Standard-library-only generator of the benchmark's many-tools catalogue (imported by every server app).
+
+Tool ``i`` is an async function with 3 to 5 typed parameters (str, int, bool, list[str] | None,
+Literal[...]) and a docstring, built with ``exec`` so each framework derives its input schema from the
+same signatures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+_VERBS = ("search", "create", "update", "delete", "list", "get", "archive", "export", "import", "sync")
+_NOUNS = ("issue", "document", "invoice", "contact", "event")
+_PARAMS = (
+    "query: str",
+    "limit: int = 10",
+    "include_archived: bool = False",
+    "tags: list[str] | None = None",
+    "order: Literal['asc', 'desc'] = 'asc'",
+)
+
+
+def make_tools(n: int) -> list[tuple[str, Any]]:
+    """``n`` (name, async function) pairs."""
+    out = []
+    for i in range(n):
+        name = f"{_VERBS[i % len(_VERBS)]}_{_NOUNS[i // len(_VERBS) % len(_NOUNS)]}_{i}"
+        params = ", ".join(_PARAMS[: 3 + i % 3])
+        doc = f"{name.replace('_', ' ').capitalize()}: look the records up and report what matched, tool {i}."
+        src = f"async def {name}({params}) -> str:\n    {doc!r}\n    return query\n"
+        ns: dict[str, Any] = {"Literal": Literal}
+        exec(src, ns)
+        out.append((name, ns[name]))
+    return out

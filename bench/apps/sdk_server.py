@@ -1,0 +1,50 @@
+"""Official-SDK (``mcp`` 2.3.0, ``MCPServer``) benchmark server: the same ``echo`` tool (and optionally
+N generated tools) over stdio or Streamable HTTP. Runs in the SDK's own venv (bench/.venvs/mcp).
+
+    python bench/apps/sdk_server.py [--tools N]                 # stdio: MCPServer.run("stdio")
+    python bench/apps/sdk_server.py --http PORT [--json]        # uvicorn.run(streamable_http_app(...))
+
+HTTP goes through ``uvicorn.run`` with the same options as mcpbind's ``run_http`` (so uvloop+httptools
+when installed, as they are in the SDK venv), not ``MCPServer.run("streamable-http")``, which runs
+uvicorn under ``anyio.run`` on the default asyncio loop (slower): the comparison favours the SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--http", type=int, default=None)
+ap.add_argument("--json", action="store_true", help="HTTP: json_response=True (no SSE)")
+ap.add_argument("--tools", type=int, default=0)
+args = ap.parse_args()
+
+server = MCPServer("bench-sdk", version="1.0.0", log_level="WARNING")
+logging.getLogger("mcp").setLevel(logging.WARNING)
+
+
+@server.tool()
+async def echo(text: str) -> str:
+    """Say `text` back."""
+    return text
+
+
+if args.tools:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _toolgen import make_tools
+
+    for name, fn in make_tools(args.tools):
+        server.tool(name)(fn)
+
+if args.http is None:
+    server.run("stdio")
+else:
+    import uvicorn
+
+    app = server.streamable_http_app(json_response=args.json, session_idle_timeout=600, max_sessions=None)
+    uvicorn.run(app, host="127.0.0.1", port=args.http, log_level="warning", timeout_graceful_shutdown=3)
