@@ -96,8 +96,38 @@ def bench(session: nox.Session) -> None:
         if not os.path.exists(python[key]):
             session.run("python", "-m", "venv", venv)
         session.run(python[key], "-m", "pip", "install", "-q", *requirements, external=True)
-    session.run("python", "bench/codec.py", "--peer-python", python["types"], *session.posargs)
-    session.run("python", "bench/servers.py", "--peer-python", python["mcp"], *session.posargs)
+    codec = session.run(
+        "python", "bench/codec.py", "--peer-python", python["types"], *session.posargs, silent=True
+    )
+    servers = session.run(
+        "python", "bench/servers.py", "--peer-python", python["mcp"], *session.posargs, silent=True
+    )
+    print(codec, servers, sep="\n")
+    if "--quick" not in session.posargs:
+        _write_benchmarks(str(codec), str(servers), session.posargs)
+
+
+def _write_benchmarks(codec: str, servers: str, posargs: list[str]) -> None:
+    """BENCHMARKS.md: the machine, the date, the command and both tables of one run."""
+    import datetime
+    import platform
+
+    command = " ".join(["nox -s bench", *(["--", *posargs] if posargs else [])])
+    head = [
+        "# Benchmarks",
+        "",
+        f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC with `{command}` on "
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.system()} "
+        f"{platform.machine()}, {os.cpu_count()} CPUs. Only ratios within one run count: absolute figures "
+        "drift between runs on a shared machine.",
+        "",
+        "## Codec (decode + encode per message)",
+        "",
+    ]
+    keep = lambda text: "\n".join(line for line in text.splitlines() if not line.startswith(("#", "nox >")))  # noqa: E731
+    body = "\n".join(head) + keep(codec) + "\n\n## Servers\n\n" + keep(servers) + "\n"
+    with open("BENCHMARKS.md", "w") as fh:
+        fh.write(body)
 
 
 @nox.session(python="3.11")
