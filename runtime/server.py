@@ -22,6 +22,7 @@ import base64
 import contextvars
 import inspect
 import logging
+import typing
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -652,11 +653,9 @@ class Server:
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    import typing
-
     try:
         return typing.get_type_hints(fn)
-    except Exception:
+    except Exception:  # hints that do not resolve: no context parameter to find
         return {}
 
 

@@ -9,6 +9,7 @@ annotation other than text or content becomes the tool's `outputSchema` and `str
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,12 +36,6 @@ class Signature:
     wraps_output: bool
     """A non-object return value is structured as {"result": value} (structuredContent must be an object)."""
     is_async: bool
-
-
-def _schema(tp: Any) -> dict[str, Any]:
-    """A self-contained JSON Schema: msgspec's `$defs` kept at the root, references inlined where trivial."""
-    schema = msgspec.json.schema(tp)
-    return schema
 
 
 def _root_object(schema: dict[str, Any]) -> dict[str, Any]:
@@ -76,14 +71,14 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
             fields.append((param.name, hint, param.default))
     struct_name = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Arguments"
     arguments = msgspec.defstruct(struct_name, fields, kw_only=True, forbid_unknown_fields=False)
-    input_schema = _root_object(_schema(arguments))
+    input_schema = _root_object(msgspec.json.schema(arguments))
     input_schema.setdefault("type", "object")
     input_schema.setdefault("properties", {})
     output_type = hints.get("return", inspect.Signature.empty)
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):
-        output_schema = _root_object(_schema(output_type))
+        output_schema = _root_object(msgspec.json.schema(output_type))
         if output_schema.get("type") != "object":
             wraps = True
             output_schema = {
@@ -115,7 +110,7 @@ def _is_content(tp: Any) -> bool:
 
 
 def _is_content_block(tp: Any) -> bool:
-    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
         return all(_is_content_block(a) for a in typing.get_args(tp))
     return (
         isinstance(tp, type)
