@@ -84,6 +84,16 @@ _WORDS = (
 ).split()
 
 
+def _mcpbind_types(mod: Any) -> dict[str, Any]:
+    """The generated type of each benchmarked message."""
+    return {
+        "call_tool_request": mod.CallToolRequest,
+        "call_tool_result": mod.CallToolResult,
+        "list_tools_result": mod.ListToolsResult,
+        "input_required_result": mod.InputRequiredResult,
+    }
+
+
 def _text(n_words: int, start: int = 0) -> str:
     words = [_WORDS[(start + 7 * i) % len(_WORDS)] for i in range(n_words)]
     return (" ".join(words)).capitalize() + "."
@@ -256,12 +266,7 @@ def mcpbind_codecs() -> dict[str, dict[str, Codec]]:
     from mcpbind import wire
 
     mod = importlib.import_module(MCPBIND_MODULE)
-    types = {
-        "call_tool_request": mod.CallToolRequest,
-        "call_tool_result": mod.CallToolResult,
-        "list_tools_result": mod.ListToolsResult,
-        "input_required_result": mod.InputRequiredResult,
-    }
+    types = _mcpbind_types(mod)
     enc = wire.encoder().encode
     hot = {name: Codec({"dec": wire.decoder(tp).decode, "enc": enc}) for name, tp in types.items()}
     convenience = {
@@ -439,12 +444,7 @@ def mcpbind_hook_diagnostics(payloads: dict[str, bytes], loops: int) -> dict[str
     if original is None:
         return {"error": "mcpbind.wire._dec_hook not found"}
     mod = importlib.import_module(MCPBIND_MODULE)
-    types = {
-        "call_tool_request": mod.CallToolRequest,
-        "call_tool_result": mod.CallToolResult,
-        "list_tools_result": mod.ListToolsResult,
-        "input_required_result": mod.InputRequiredResult,
-    }
+    types = _mcpbind_types(mod)
     clock = time.perf_counter_ns
     state = {"depth": 0, "ns": 0}
     counts: dict[str, int] = {}

@@ -127,6 +127,10 @@ class Client:
         options.setdefault("probe_timeout", 15.0)
         return cls(StreamableHttpTransport(url, headers=headers, auth=auth), **options)
 
+    def _inner_transport(self) -> Any:
+        """The transport itself, behind any wrapper standing in front of it (a recorder in tests)."""
+        return getattr(self.transport, "inner", self.transport)
+
     def _use(self, revision: str) -> None:
         """Adopt `revision` and tell the transport, whose headers depend on it (HTTP)."""
         self.revision, self.module = revision, revisions.module(revision) if revision else None
@@ -195,7 +199,7 @@ class Client:
         from .http_client import LegacySseTransport, StreamableHttpTransport
 
         transport = self.transport
-        inner = getattr(transport, "inner", transport)  # a wrapper (a recorder) may stand in front
+        inner = self._inner_transport()
         if not isinstance(inner, StreamableHttpTransport) or not exc.message.startswith(
             ("HTTP 404", "HTTP 405")
         ):
@@ -344,7 +348,7 @@ class Client:
         try:
             return await self.peer.request(method, body, decode, timeout=limit, on_cancel=self._send_cancel)
         except McpError:
-            inner = getattr(self.transport, "inner", self.transport)
+            inner = self._inner_transport()
             if not getattr(inner, "session_lost", False) or method == "initialize":
                 raise
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
@@ -466,7 +470,7 @@ class Client:
         """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
         left out (the spec says so), and the others' annotations shape the headers of their calls."""
         tools = await self._list("tools/list", "tools")
-        mirrors = getattr(getattr(self.transport, "inner", self.transport), "param_headers", None)
+        mirrors = getattr(self._inner_transport(), "param_headers", None)
         if mirrors is None:
             return tools
         kept = []

@@ -275,16 +275,8 @@ def answer(exchanges: list[Exchange], tool: str) -> Exchange:
     return found
 
 
-#: (SDK client mode, what mcpbind's server is told to serve, the revision they must agree on)
-HTTP_CASES = [
-    pytest.param("auto", None, MODERN, id="auto"),
-    pytest.param("legacy", None, LEGACY, id="legacy"),
-    pytest.param(MODERN, None, MODERN, id="pinned-2026-07-28"),
-    pytest.param("auto", ",".join(STATEFUL), LEGACY, id="auto-vs-stateful-only-server"),
-    pytest.param("legacy", "2025-06-18", "2025-06-18", id="legacy-vs-2025-06-18-server"),
-    pytest.param("legacy", "2025-03-26", "2025-03-26", id="legacy-vs-2025-03-26-server"),
-    pytest.param("legacy", "2024-11-05", "2024-11-05", id="legacy-vs-2024-11-05-server"),
-]
+#: The same cases over Streamable HTTP.
+HTTP_CASES = CASES
 
 
 @pytest.mark.parametrize(("mode", "served", "expected"), HTTP_CASES)
