@@ -60,6 +60,8 @@ TokenVerifier = Callable[[str], Awaitable[Any]]
 
 HEADER_MISMATCH: Final = -32020
 _MAX_RESUMABLE: Final = 64
+_MAX_IDLE: Final = 64
+"""Stateless connections kept for reuse."""
 _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
@@ -361,6 +363,7 @@ class HttpApp:
         self._closing: set[asyncio.Future[None]] = set()
         self._swept = time.monotonic()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
+        self._idle: list[_Connection] = []
 
     # -- ASGI ---------------------------------------------------------------------------------------
 
@@ -665,12 +668,16 @@ class HttpApp:
         if spec is None:
             await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
-        # Each stateless request is a world of its own: ids of different clients never meet.
-        conn = self._new_connection(None)
+        # Each stateless request is a world of its own: ids of different clients never meet. A
+        # connection left with nothing running or awaited is as good as new, and is used again.
+        conn = self._idle.pop() if self._idle else self._new_connection(None)
         try:
             await self._exchange(conn, None, body, peek, send, receive)
         finally:
-            self.server._connections.discard(conn)
+            if conn.idle() and len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+            else:
+                self.server._connections.discard(conn)
 
     def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
         body_version = peek.params.meta.version if peek.params and peek.params.meta else None
@@ -758,7 +765,9 @@ class HttpApp:
             streams = session.open_streams
             stream.drop = lambda: _forget(streams, stream.id)
         await self._feed(conn, body, stream)
-        watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
+        # A handler that answered without waiting has left its answer in the queue: no client can leave
+        # in between, so no watcher is needed unless the answer turns into a stream.
+        watcher = None if not stream.queue.empty() else self._watch(receive, stream)
         try:
             data, final = await stream.queue.get()
             if stream.gone:
@@ -783,13 +792,16 @@ class HttpApp:
                     return
             if session is not None:
                 session.streams += 1
+            if watcher is None:
+                watcher = self._watch(receive, stream)
             try:
                 await self._stream(send, stream, [(data, final)], peek.id, conn, session, watcher)
             finally:
                 if session is not None:
                     session.streams -= 1
         finally:
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
     async def _stream(
         self,
@@ -899,11 +911,14 @@ class HttpApp:
             replay += [(d, False) for d in session.backlog]
             session.backlog.clear()
             session.get_stream = stream
-        watcher = asyncio.ensure_future(self._watch_disconnect(receive, stream))
+        watcher = self._watch(receive, stream)
         try:
             await self._stream(send, stream, replay, None, None, session, watcher)
         finally:
             watcher.cancel()
+
+    def _watch(self, receive: Receive, stream: _Stream) -> asyncio.Future[None]:
+        return asyncio.ensure_future(self._watch_disconnect(receive, stream))
 
     async def _watch_disconnect(self, receive: Receive, stream: _Stream) -> None:
         while True:

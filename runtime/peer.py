@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from . import eager
 from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import McpError, RequestTimeout, SessionClosed
 from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
@@ -66,16 +67,18 @@ class Peer:
         self._on_notification = on_notification
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._running: dict[RequestId, asyncio.Task[None]] = {}
-        self._slots = asyncio.Semaphore(max_concurrency)
+        # At most this many handlers wait at once; reading stops until one finishes. Handlers that
+        # answer without waiting never count (see `eager`).
+        self._max_waiting = max_concurrency
+        self._slot_freed: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._write_lock = asyncio.Lock()
         self.closed = asyncio.Event()
 
     # -- outgoing -----------------------------------------------------------------------------------
 
     async def send(self, data: bytes) -> None:
-        async with self._write_lock:
-            await self.transport.write(data)
+        # Every transport writes a whole frame per call, so concurrent sends cannot interleave.
+        await self.transport.write(data)
 
     async def request(
         self,
@@ -141,8 +144,7 @@ class Peer:
 
     async def _serve(self, event: IncomingRequest) -> None:
         try:
-            async with self._slots:
-                reply = await self._on_request(event)
+            reply = await self._on_request(event)
             if reply is not None:
                 await self.respond(event, reply)
         except asyncio.CancelledError:
@@ -151,12 +153,9 @@ class Peer:
             log.exception("could not answer request %r", event.id)
         finally:
             self._running.pop(event.id, None)
-
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+            freed = self._slot_freed
+            if freed is not None and not freed.done():
+                freed.set_result(None)
 
     async def _notified(self, event: IncomingNotification) -> None:
         try:
@@ -187,7 +186,15 @@ class Peer:
                 if event.method in self._serial:
                     await self._serve(event)
                 else:
-                    self._running[event.id] = self._spawn(self._serve(event))
+                    while len(self._running) >= self._max_waiting:
+                        self._slot_freed = asyncio.get_running_loop().create_future()
+                        await self._slot_freed
+                    # A handler that answers without waiting is done here, with no task at all.
+                    task = eager.start(self._serve(event))
+                    if task is not None:
+                        self._running[event.id] = task
+                        self._tasks.add(task)
+                        task.add_done_callback(self._tasks.discard)
             elif isinstance(event, IncomingNotification):
                 # Notifications are handled in order, before the next message is read.
                 await self._notified(event)
@@ -221,11 +228,7 @@ class Peer:
             else:
                 self._settle(event)
 
-        async def answer(event: IncomingRequest) -> bytes | None:
-            async with self._slots:
-                return await self._on_request(event)
-
-        for reply in await asyncio.gather(*(answer(r) for r in requests)):
+        for reply in await asyncio.gather(*(self._on_request(r) for r in requests)):
             if reply is not None:
                 replies.append(reply)
         if replies:

@@ -236,10 +236,10 @@ def test_every_feature(revision: str, transport: str) -> None:
                 await client.call_tool("add_resource", {"uri": "memo://more"})
                 await client.call_tool("touch", {"uri": "memo://hello"})
                 for _ in range(250):
-                    if {"prompts", "resources", "tools"} <= set(changed):
+                    if {"prompts", "resources", "tools"} <= set(changed) and "memo://hello" in updated:
                         break
                     await asyncio.sleep(0.02)
-            assert {"prompts", "resources"} <= set(changed)
+            assert {"prompts", "resources"} <= set(changed) and "memo://hello" in updated
             if "resources/unsubscribe" in mod.REQUESTS:
                 await client.request("resources/unsubscribe", {"uri": "memo://hello"})
             if "notifications/roots/list_changed" in mod.NOTIFICATIONS:

@@ -1,0 +1,61 @@
+"""Start a coroutine at once, and make it a task only if it has to wait.
+
+Most MCP handlers never wait on anything (an echo tool, a resource read from memory): running their
+first step inline answers them with no task, no event-loop turn and no scheduling. A handler that does
+wait is carried on by a task from exactly where it stopped, so callers see ordinary task semantics from
+then on (cancellation included). This is what Python 3.12's eager task factory does, for 3.11 too.
+
+The first step runs in its own copy of the context, which the task keeps: context variables a handler
+sets never leak into the caller, as with a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+__all__ = ["start"]
+
+
+def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run `coro` up to its first wait; None if it finished there, else the task that carries it on.
+
+    An exception raised before the first wait propagates to the caller.
+    """
+    context = contextvars.copy_context()
+    try:
+        waiting_on = context.run(coro.send, None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(_carry_on(coro, waiting_on), context=context)
+
+
+async def _carry_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    await _Resume(coro, waiting_on)
+
+
+class _Resume:
+    """Awaitable that first hands the task what `coro` was already waiting on, then delegates to it."""
+
+    __slots__ = ("coro", "waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+        self.coro, self.waiting_on = coro, waiting_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        coro, waiting_on = self.coro, self.waiting_on
+        while True:
+            try:
+                value = yield waiting_on
+            except BaseException as exc:  # cancellation and anything else thrown in by the task
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting_on = coro.send(value)
+                except StopIteration:
+                    return
