@@ -44,8 +44,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rawhttp
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
@@ -71,7 +73,9 @@ decode = msgspec.json.decode
 
 def _clean_env() -> dict[str, str]:
     env = dict(os.environ)
-    for key in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"):
+    # PYTHONDONTWRITEBYTECODE would make every spawn compile mcpbind from source (an editable install
+    # has no bytecode from pip), which no installed package pays: the servers cache bytecode as usual.
+    for key in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE"):
         env.pop(key, None)
     env["PYTHONUNBUFFERED"] = "0"
     return env
@@ -319,30 +323,29 @@ def _parse_body(content_type: str, body: bytes) -> Any:
 
 
 class HttpDriver:
-    """Minimal raw Streamable HTTP client: one aiohttp keep-alive pool, POST /mcp."""
+    """Minimal raw Streamable HTTP client: prepared HTTP/1.1 requests on keep-alive connections
+    (``rawhttp``), one connection per request in flight, POST /mcp. aiohttp's client costs about as
+    much per request as a bare ASGI app, so it would measure itself rather than the servers."""
 
     def __init__(self, port: int, era: str) -> None:
-        self.url = f"http://127.0.0.1:{port}/mcp"
+        self.host = f"127.0.0.1:{port}"
         self.era = era
-        self.session: aiohttp.ClientSession | None = None
+        self.pool = rawhttp.Pool("127.0.0.1", port)
         self.session_id: str | None = None
         self.next_id = 0
         self.sse_answers = 0
 
     async def __aenter__(self) -> HttpDriver:
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=64), timeout=aiohttp.ClientTimeout(total=60)
-        )
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        if self.session is not None:
-            if self.session_id:
-                with contextlib.suppress(Exception):
-                    await self.session.delete(self.url, headers=self._headers(None, None))
-            await self.session.close()
+        if self.session_id:
+            with contextlib.suppress(Exception):
+                bye = rawhttp.delete("/mcp", self.host, self._headers())
+                await asyncio.wait_for(self.pool.request(bye), 5)
+        self.pool.close()
 
-    def _headers(self, method: str | None, name: str | None) -> dict[str, str]:
+    def _headers(self, method: str | None = None, name: str | None = None) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
         if self.era == MODERN:
             h["mcp-protocol-version"] = MODERN
@@ -350,23 +353,20 @@ class HttpDriver:
                 h["mcp-method"] = method
             if name:
                 h["mcp-name"] = name
-        else:
-            if self.session_id is not None:
-                h["mcp-session-id"] = self.session_id
-                h["mcp-protocol-version"] = LEGACY
+        elif self.session_id is not None:
+            h["mcp-session-id"] = self.session_id
+            h["mcp-protocol-version"] = LEGACY
         return h
 
-    async def post(self, frame: dict[str, Any], name: str | None = None) -> tuple[Any, Any]:
-        assert self.session is not None
-        headers = self._headers(frame["method"], name)
-        async with self.session.post(self.url, data=encode(frame), headers=headers) as r:
-            body = await r.read()
-            if r.status >= 400:
-                raise RuntimeError(f"HTTP {r.status} for {frame['method']}: {body[:300]!r}")
-            ctype = r.headers.get("content-type", "")
-            if ctype.startswith("text/event-stream"):
-                self.sse_answers += 1
-            return r.headers, (_parse_body(ctype, body) if body else None)
+    async def post(self, frame: dict[str, Any], name: str | None = None) -> tuple[dict[bytes, bytes], Any]:
+        request = rawhttp.post("/mcp", self.host, self._headers(frame["method"], name), encode(frame))
+        status, headers, body = await self.pool.request(request)
+        if status >= 400:
+            raise RuntimeError(f"HTTP {status} for {frame['method']}: {body[:300]!r}")
+        ctype = rawhttp.header(headers, "content-type") or ""
+        if ctype.startswith("text/event-stream"):
+            self.sse_answers += 1
+        return headers, (_parse_body(ctype, body) if body else None)
 
     async def initialize(self) -> None:
         if self.era == MODERN:
@@ -385,7 +385,7 @@ class HttpDriver:
         headers, msg = await self.post(frame)
         if not msg or "result" not in msg:
             raise RuntimeError(f"initialize answered {msg}")
-        self.session_id = headers.get("mcp-session-id")
+        self.session_id = rawhttp.header(headers, "mcp-session-id")
         await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         self.sse_answers = 0
 
@@ -566,6 +566,9 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                     cfg.leg_timeout,
                 )
     if "cold" in cfg.measures:
+        for impl in impls:  # untimed: writes any bytecode not yet cached, as an install would have
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(leg_cold(cmds.stdio(impl)), 60)  # type: ignore[arg-type]
         for k in range(cfg.cold_reps):
             for impl in _rotate(tuple(impls), k):
                 await guarded("cold", impl, leg_cold(cmds.stdio(impl)), 60)  # type: ignore[arg-type]
