@@ -61,6 +61,7 @@ MODERN = "2026-07-28"
 IMPLS = ("mcpbind", "sdk", "floor")
 ECHO_TEXT = "hello from the benchmark driver"
 N_TOOLS = 500
+MEGABYTE = 1 << 20
 
 encode = msgspec.json.Encoder().encode
 decode = msgspec.json.decode
@@ -117,7 +118,9 @@ class Commands:
     def python(self, impl: str) -> str | None:
         return self.sdk_python if impl == "sdk" else sys.executable
 
-    def stdio(self, impl: str, tools: int = 0, page_size: int | None = None) -> list[str] | None:
+    def stdio(
+        self, impl: str, tools: int = 0, page_size: int | None = None, big: bool = False
+    ) -> list[str] | None:
         py = self.python(impl)
         if py is None:
             return None
@@ -127,9 +130,11 @@ class Commands:
             cmd += ["--tools", str(tools)]
         if page_size:
             cmd += ["--page-size", str(page_size)]
+        if big:
+            cmd.append("--big")
         return cmd
 
-    def http(self, impl: str, port: int, json_mode: bool) -> list[str] | None:
+    def http(self, impl: str, port: int, json_mode: bool, big: bool = False) -> list[str] | None:
         py = self.python(impl)
         if py is None:
             return None
@@ -138,6 +143,8 @@ class Commands:
         # The SDK needs json_response=True to answer JSON; mcpbind answers JSON by default (run_http).
         if json_mode and impl == "sdk":
             cmd.append("--json")
+        if big:
+            cmd.append("--big")
         return cmd
 
 
@@ -254,6 +261,12 @@ class StdioDriver:
         await self.notify("notifications/initialized")
         return result
 
+    async def big(self) -> float:
+        t0 = time.perf_counter()
+        result = await self.request("tools/call", {"name": "big", "arguments": {}})
+        dt = (time.perf_counter() - t0) * 1000
+        return dt if len(result["content"][0]["text"]) == MEGABYTE else _bad(result)
+
     async def echo(self) -> float:
         t0 = time.perf_counter()
         result = await self.request("tools/call", {"name": "echo", "arguments": {"text": ECHO_TEXT}})
@@ -312,7 +325,7 @@ async def _wait_port(port: int, proc: asyncio.subprocess.Process, timeout: float
 
 def _parse_body(content_type: str, body: bytes) -> Any:
     if content_type.startswith("text/event-stream"):
-        for event in body.split(b"\n\n"):
+        for event in body.replace(b"\r\n", b"\n").split(b"\n\n"):
             data = b"\n".join(ln[5:].lstrip() for ln in event.splitlines() if ln.startswith(b"data:"))
             if data:
                 msg = decode(data)
@@ -327,13 +340,15 @@ class HttpDriver:
     (``rawhttp``), one connection per request in flight, POST /mcp. aiohttp's client costs about as
     much per request as a bare ASGI app, so it would measure itself rather than the servers."""
 
-    def __init__(self, port: int, era: str) -> None:
+    def __init__(self, port: int, era: str, tool: str = "echo") -> None:
         self.host = f"127.0.0.1:{port}"
         self.era = era
         self.pool = rawhttp.Pool("127.0.0.1", port)
         self.session_id: str | None = None
         self.next_id = 0
         self.sse_answers = 0
+        # echo_progress reports progress when asked (progressToken): its answer has to be a stream.
+        self.tool = tool
 
     async def __aenter__(self) -> HttpDriver:
         return self
@@ -389,22 +404,33 @@ class HttpDriver:
         await self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         self.sse_answers = 0
 
-    async def echo(self) -> float:
+    async def big(self) -> float:
+        t0 = time.perf_counter()
+        _, msg = await self.post(self._call("big", {}), "big")
+        dt = (time.perf_counter() - t0) * 1000
+        return dt if len(msg["result"]["content"][0]["text"]) == MEGABYTE else _bad(msg)
+
+    def _call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         self.next_id += 1
-        params: dict[str, Any] = {"name": "echo", "arguments": {"text": ECHO_TEXT}}
+        params: dict[str, Any] = {"name": name, "arguments": arguments}
         if self.era == MODERN:
             params["_meta"] = {
                 "io.modelcontextprotocol/protocolVersion": MODERN,
                 "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
                 "io.modelcontextprotocol/clientCapabilities": {},
             }
-        frame = {"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call", "params": params}
+        return {"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call", "params": params}
+
+    async def echo(self) -> float:
+        frame = self._call(self.tool, {"text": ECHO_TEXT})
+        if self.tool == "echo_progress":
+            frame["params"].setdefault("_meta", {})["progressToken"] = frame["id"]
         t0 = time.perf_counter()
-        _, msg = await self.post(frame, "echo")
+        _, msg = await self.post(frame, self.tool)
         dt = (time.perf_counter() - t0) * 1000
         if "result" not in msg:
             raise RuntimeError(f"tools/call answered {str(msg)[:300]}")
-        # The floor answers a fixed result; the servers must echo.
+        # The floor answers without checking; the servers must echo.
         return dt
 
 
@@ -447,11 +473,13 @@ async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
         await drv.close()
 
 
-async def leg_http(cmd: list[str], port: int, era: str, cfg: argparse.Namespace) -> dict[str, Any]:
+async def leg_http(
+    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo"
+) -> dict[str, Any]:
     proc = await _spawn(cmd)
     try:
         await _wait_port(port, proc)
-        async with HttpDriver(port, era) as drv:
+        async with HttpDriver(port, era, tool) as drv:
             await drv.initialize()
             await load(drv.echo, cfg.warmup_http, 16)
             drv.sse_answers = 0
@@ -470,6 +498,31 @@ async def leg_http(cmd: list[str], port: int, era: str, cfg: argparse.Namespace)
         raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
     finally:
         await _stop(proc)
+
+
+async def leg_big(cmd: list[str], port: int | None, cfg: argparse.Namespace) -> dict[str, Any]:
+    """A tool returning 1 MB of text, one call at a time: stdio (port None) or HTTP 2026-07-28 JSON."""
+    if port is None:
+        drv = StdioDriver(cmd)
+        await drv.start()
+        try:
+            await asyncio.wait_for(drv.initialize(), 30)
+            for _ in range(3):
+                await drv.big()
+            times = [await drv.big() for _ in range(cfg.big_reps)]
+        finally:
+            await drv.close()
+    else:
+        proc = await _spawn(cmd)
+        try:
+            await _wait_port(port, proc)
+            async with HttpDriver(port, MODERN) as http:
+                for _ in range(3):
+                    await http.big()
+                times = [await http.big() for _ in range(cfg.big_reps)]
+        finally:
+            await _stop(proc)
+    return {"ms": statistics.median(times), "samples_ms": times}
 
 
 async def leg_cold(cmd: list[str]) -> dict[str, Any]:
@@ -558,13 +611,24 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                     cfg.leg_timeout,
                 )
             if "sse" in cfg.measures and impl != "floor":
+                for key, era, tool in (
+                    ("http_2026_sse", MODERN, "echo_progress"),
+                    ("http_2025_sse", LEGACY, "echo_progress"),
+                    ("http_2025_default", LEGACY, "echo"),
+                ):
+                    port = _free_port()
+                    await guarded(
+                        key,
+                        impl,
+                        leg_http(cmds.http(impl, port, False), port, era, cfg, tool),  # type: ignore[arg-type]
+                        cfg.leg_timeout,
+                    )
+            if "big" in cfg.measures and impl != "floor":
+                await guarded("big_stdio", impl, leg_big(cmds.stdio(impl, big=True), None, cfg), 120)  # type: ignore[arg-type]
                 port = _free_port()
                 await guarded(
-                    "http_2025_sse",
-                    impl,
-                    leg_http(cmds.http(impl, port, False), port, LEGACY, cfg),  # type: ignore[arg-type]
-                    cfg.leg_timeout,
-                )
+                    "big_http", impl, leg_big(cmds.http(impl, port, True, big=True), port, cfg), 120
+                )  # type: ignore[arg-type]
     if "cold" in cfg.measures:
         for impl in impls:  # untimed: writes any bytecode not yet cached, as an install would have
             with contextlib.suppress(Exception):
@@ -605,7 +669,9 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
     for key, label in (
         ("stdio", "stdio"),
         ("http_2026_json", "HTTP 2026 JSON"),
-        ("http_2025_sse", "HTTP 2025 SSE"),
+        ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
+        ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
+        ("http_2025_default", "HTTP 2025 session, default answer"),
     ):
         for impl, runs in raw.get(key, {}).items():
             for c in ("c1", "c16"):
@@ -618,9 +684,15 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
                 lat = [v for x in runs for v in x[c]["latencies_ms"]]
                 put(f"{label} p50 ms, {n} in flight", impl, _pct(lat, 0.5))
                 put(f"{label} p99 ms, {n} in flight", impl, _pct(lat, 0.99))
+            if key != "stdio":
+                sse = [x["sse_answers"] / (x["c1"]["n"] + x["c16"]["n"]) for x in runs]
+                put(f"{label}: answers as SSE, %", impl, 100 * statistics.median(sse))
             if key == "stdio":
                 rss = [x["peak_rss_kib"] for x in runs if x.get("peak_rss_kib")]
                 put("stdio peak RSS after load MiB", impl, max(rss) / 1024 if rss else None)
+    for key, label in (("big_stdio", "stdio"), ("big_http", "HTTP 2026 JSON")):
+        for impl, runs in raw.get(key, {}).items():
+            put(f"1 MB tool result ms, {label}", impl, statistics.median(x["ms"] for x in runs))
     for impl, runs in raw.get("cold", {}).items():
         put("cold start ms (spawn to 1st result)", impl, statistics.median(x["cold_ms"] for x in runs))
         rss = [x["peak_rss_kib"] for x in runs if x.get("peak_rss_kib")]
@@ -655,7 +727,7 @@ def _target(measure: str, v: dict[str, float]) -> str:
         return both(ratio and ratio >= 5, pfloor and pfloor >= 0.7, ">= 5x SDK, >= 70% floor")
     if measure.startswith("HTTP 2026 JSON calls/s"):
         return both(ratio and ratio >= 5, pfloor and pfloor >= 0.6, ">= 5x SDK, >= 60% ASGI")
-    if measure.startswith("HTTP 2025 SSE calls/s"):
+    if measure.startswith("HTTP 2025 SSE (+1 progress) calls/s"):
         return mark(None if ratio is None else ratio >= 5, ">= 5x SDK")
     if measure.startswith("cold start"):
         return both(m <= 100, None if s is None else m <= s / 4, "<= 100 ms, <= 1/4 SDK")
@@ -679,7 +751,7 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     ]
     for measure, v in rows.items():
         m, s, f = v.get("mcpbind"), v.get("sdk"), v.get("floor")
-        ratio = f"{m / s:.2f}x" if m and s else "—"
+        ratio = f"{m / s:.2f}x" if m and s and not measure.endswith("%") else "—"
         pf = f"{100 * m / f:.0f}%" if m and f and "calls/s" in measure else "—"
         out.append(
             f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(f)} | {ratio} | {pf} | {_target(measure, v)} |"
@@ -693,7 +765,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--impls", default=",".join(IMPLS))
-    ap.add_argument("--measures", default="stdio,http,sse,cold,list")
+    ap.add_argument("--measures", default="stdio,http,sse,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
@@ -707,6 +779,7 @@ def main() -> None:
     cfg.n_http_1, cfg.n_http_16 = (50, 150) if q else (1000, 3000)
     cfg.cold_reps = 2 if q else 7
     cfg.list_rounds, cfg.list_reps = (1, 3) if q else (3, 10)
+    cfg.big_reps = 5 if q else 20
     cfg.leg_timeout = 60 if q else 300
 
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
@@ -726,7 +799,7 @@ def main() -> None:
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
     }
     slim = json.loads(json.dumps(result["raw"]))
-    for key in ("stdio", "http_2026_json", "http_2025_sse"):
+    for key in ("stdio", "http_2026_json", "http_2026_sse", "http_2025_sse", "http_2025_default"):
         for runs in slim.get(key, {}).values():
             for x in runs:
                 for c in ("c1", "c16"):

@@ -313,11 +313,13 @@ class _Session:
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
-    headers = scope.get("mcpbind.headers")
+    headers: dict[bytes, str] | None = scope.get("mcpbind.headers")
     if headers is None:  # read into a dict once per request: a request asks for a dozen headers
-        headers = scope["mcpbind.headers"] = dict(scope["headers"])
-    value = headers.get(name)
-    return None if value is None else str(value.decode("latin-1")).strip(" \t")  # RFC 9110 OWS
+        headers = scope["mcpbind.headers"] = {
+            k: v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
+            for k, v in scope["headers"]
+        }
+    return headers.get(name)
 
 
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
@@ -792,10 +794,8 @@ class HttpApp:
                     return
             if session is not None:
                 session.streams += 1
-            if watcher is None:
-                watcher = self._watch(receive, stream)
             try:
-                await self._stream(send, stream, [(data, final)], peek.id, conn, session, watcher)
+                await self._stream(send, stream, [(data, final)], peek.id, conn, session, receive, watcher)
             finally:
                 if session is not None:
                     session.streams -= 1
@@ -811,10 +811,12 @@ class HttpApp:
         rid: Any,
         conn: _Connection | None,
         session: _Session | None,
-        watcher: asyncio.Future[None],
+        receive: Receive,
+        watcher: asyncio.Future[None] | None = None,
     ) -> None:
-        """Write `stream` out as SSE until its final message, until the client leaves (`watcher`), or
-        until the server asks the client to poll."""
+        """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
+        started when the stream first has to wait), or until the server asks the client to poll.
+        Whatever is queued goes out in one write."""
         headers = [
             (b"content-type", b"text/event-stream"),
             (b"cache-control", b"no-cache"),
@@ -822,44 +824,50 @@ class HttpApp:
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         stream.gone = False
+        chunks: list[bytes] = []
         if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
-            await send({"type": "http.response.body", "body": stream.prime(), "more_body": True})
+            chunks.append(stream.prime())
         pending = list(first)
+        ended = False
+        queue = stream.queue
         try:
             while True:
+                while not queue.empty():
+                    pending.append(queue.get_nowait())
                 for data, final in pending:
                     if data:
-                        body = stream.event(data)
-                        await send({"type": "http.response.body", "body": body, "more_body": True})
+                        chunks.append(stream.event(data))
                     if final:
-                        stream.closed = True
-                        return
+                        stream.closed = ended = True
+                        break
+                pending = []
+                if ended:
+                    break
+                if chunks:
+                    await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
+                    chunks = []
                 if stream.gone:
+                    self._left(stream, rid, conn, session)
                     break
                 if stream.poll_retry is not None:
                     retry, stream.poll_retry = stream.poll_retry, None
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": f"retry: {retry}\r\n\r\n".encode(),
-                            "more_body": True,
-                        }
-                    )
-                    return  # the connection closes; the stream stays open for the client's GET
+                    chunks.append(f"retry: {retry}\r\n\r\n".encode())
+                    break  # the connection closes; the stream stays open for the client's GET
+                if watcher is None:
+                    watcher = self._watch(receive, stream)
                 try:
-                    pending = [await asyncio.wait_for(stream.queue.get(), self.keepalive)]
+                    pending = [await asyncio.wait_for(queue.get(), self.keepalive)]
                 except TimeoutError:
                     await send({"type": "http.response.body", "body": _KEEPALIVE, "more_body": True})
-                    pending = []
-            self._left(stream, rid, conn, session)
         except OSError:
             self._left(stream, rid, conn, session)
         finally:
             if stream.closed and session is not None:
                 session.open_streams.pop(stream.id, None)
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
             with contextlib.suppress(Exception):
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
 
     @staticmethod
     def _left(stream: _Stream, rid: Any, conn: _Connection | None, session: _Session | None) -> None:
@@ -911,11 +919,7 @@ class HttpApp:
             replay += [(d, False) for d in session.backlog]
             session.backlog.clear()
             session.get_stream = stream
-        watcher = self._watch(receive, stream)
-        try:
-            await self._stream(send, stream, replay, None, None, session, watcher)
-        finally:
-            watcher.cancel()
+        await self._stream(send, stream, replay, None, None, session, receive)
 
     def _watch(self, receive: Receive, stream: _Stream) -> asyncio.Future[None]:
         return asyncio.ensure_future(self._watch_disconnect(receive, stream))

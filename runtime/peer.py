@@ -93,11 +93,11 @@ class Peer:
         rid, data = self.endpoint.request(method, params, decode)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = future
+        # A timer on the future itself: asyncio.wait_for costs a waiter and callbacks per request.
+        timer = None if timeout is None else future.get_loop().call_later(timeout, _expire, future)
         try:
             await self.send(data)
-            if timeout is None:
-                return await future
-            return await asyncio.wait_for(future, timeout)
+            return await future
         except TimeoutError:
             self.endpoint.forget(rid)
             if on_cancel is not None:
@@ -111,6 +111,8 @@ class Peer:
                     await asyncio.shield(on_cancel(rid))
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             self._waiting.pop(rid, None)
 
     async def refuse(self, reply: bytes) -> None:
@@ -263,3 +265,8 @@ class Peer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

@@ -1,4 +1,5 @@
-"""Standard-library-only generator of the benchmark's many-tools catalogue (imported by every server app).
+"""Standard-library-only tools of the benchmark, imported by every server app: ``echo``, ``big`` (1 MB of
+text) and the generated many-tools catalogue.
 
 Tool ``i`` is an async function with 3 to 5 typed parameters (str, int, bool, list[str] | None,
 Literal[...]) and a docstring, built with ``exec`` so each framework derives its input schema from the
@@ -8,6 +9,19 @@ same signatures.
 from __future__ import annotations
 
 from typing import Any, Literal
+
+MEGABYTE = "0123456789abcdef" * 65536
+
+
+async def echo(text: str) -> str:
+    """Say `text` back."""
+    return text
+
+
+async def big() -> str:
+    """1 MB of text."""
+    return MEGABYTE
+
 
 _VERBS = ("search", "create", "update", "delete", "list", "get", "archive", "export", "import", "sync")
 _NOUNS = ("issue", "document", "invoice", "contact", "event")

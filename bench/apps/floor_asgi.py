@@ -1,7 +1,14 @@
-"""The HTTP floor: a bare ASGI app on the same uvicorn (uvloop+httptools when installed).
+"""The floor, Streamable HTTP: a bare ASGI app on the same uvicorn (uvloop+httptools when installed).
 
-Reads the request body, takes the JSON-RPC ``id`` out of it with msgspec, and answers a fixed
-``tools/call`` result as ``application/json``. No routing, header checks or sessions.
+It serves both benchmarks. For the server benchmark (``bench/servers.py``) it is the no-framework
+reference ("% of ASGI"): what answering over HTTP costs with nothing but uvicorn and the codec. For
+the client benchmark (``bench/clients.py``) it is the near-free peer: the server does next to nothing,
+so what is left is the client.
+
+POST: one JSON-RPC message in, its answer (``answer`` from ``floor_stdio.py``: one decode, one encode,
+no validation) out as ``application/json``; a notification gets 202. An ``initialize`` answer carries
+an ``Mcp-Session-Id`` (the session is not checked afterwards). GET gets 405, so no client keeps a
+server-to-client stream open; DELETE gets 204. No routing, header checks or sessions beyond that.
 
     python bench/apps/floor_asgi.py --http PORT
 """
@@ -9,19 +16,16 @@ Reads the request body, takes the JSON-RPC ``id`` out of it with msgspec, and an
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-import msgspec
 import uvicorn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor_stdio import answer, decode
 
-class Frame(msgspec.Struct):
-    id: int | str | None = None
-
-
-decode = msgspec.json.Decoder(Frame).decode
-encode = msgspec.json.Encoder().encode
-HEADERS = [(b"content-type", b"application/json")]
-RESULT = {"content": [{"type": "text", "text": "hello"}], "isError": False}
+JSON = [(b"content-type", b"application/json")]
+SESSION = [(b"content-type", b"application/json"), (b"mcp-session-id", b"floor-session")]
 
 
 async def app(scope, receive, send):  # type: ignore[no-untyped-def]
@@ -33,16 +37,27 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    method = scope["method"]
+    if method != "POST":
+        await send(
+            {"type": "http.response.start", "status": 204 if method == "DELETE" else 405, "headers": []}
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = b""
     more = True
     while more:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
-    rid = decode(body).id if body else None
-    payload = encode({"jsonrpc": "2.0", "id": rid, "result": RESULT})
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": payload})
+    msg = decode(body)
+    if msg.id is None or msg.method is None:
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = SESSION if msg.method == "initialize" else JSON
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer(msg)})
 
 
 if __name__ == "__main__":

@@ -1,8 +1,19 @@
-"""The stdio floor: plain asyncio + msgspec JSON-RPC over the pipe, no framework.
+"""The floor, stdio: plain asyncio + msgspec JSON-RPC over the pipes, no framework.
 
-Reads a line, decodes it with msgspec, writes a result frame: ``initialize`` gets a minimal answer,
-``tools/call`` echoes ``arguments.text`` as one text block, notifications are dropped. Requests are
-answered in order on one task (the echo is trivial), so this is the cost of the pipe plus the codec.
+It serves both benchmarks. For the server benchmark (``bench/servers.py``) it is the no-framework
+reference: what answering over a pipe costs with nothing but the codec. For the client benchmark
+(``bench/clients.py``) it is the near-free peer: the server does next to nothing, so what is left is
+the client.
+
+It answers the least a client needs to connect and call one ``echo`` tool: ``initialize`` (2025-11-25
+and older), ``server/discover`` (2026-07-28), ``tools/list`` (one ``echo`` tool, no output schema),
+``tools/call`` (echoes ``arguments.text`` as one text block) and ``ping``; other requests get "method
+not found", notifications are dropped. A request carrying the 2026-07-28 ``_meta`` protocol version
+gets that era's ``resultType`` (and ``cacheScope``/``ttlMs`` on ``tools/list`` and ``server/discover``,
+which the 2026-07-28 schema requires). One decode and one encode per message, in order, on one task,
+no validation. ``floor_asgi.py`` (the HTTP floor) imports ``answer`` from here.
+
+    python bench/apps/floor_stdio.py
 """
 
 from __future__ import annotations
@@ -13,11 +24,22 @@ from typing import Any
 
 import msgspec
 
+MODERN = "2026-07-28"
+STATEFUL = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+SERVER_INFO = {"name": "floor", "version": "0"}
+ECHO_TOOL = {
+    "name": "echo",
+    "description": "Say `text` back.",
+    "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+}
+
 
 class Params(msgspec.Struct):
     protocolVersion: str | None = None
     name: str | None = None
     arguments: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
 
 
 class Frame(msgspec.Struct):
@@ -30,6 +52,45 @@ decode = msgspec.json.Decoder(Frame).decode
 encode = msgspec.json.Encoder().encode
 
 
+def answer(msg: Frame) -> bytes:
+    """The encoded response to the request ``msg`` (one that has an id)."""
+    params = msg.params
+    modern = params is not None and params.meta is not None and META_VERSION in params.meta
+    method = msg.method
+    result: dict[str, Any]
+    if method == "tools/call" and params is not None:
+        text = (params.arguments or {}).get("text", "")
+        result = {"content": [{"type": "text", "text": text}], "isError": False}
+    elif method == "tools/list":
+        result = {"tools": [ECHO_TOOL]}
+        if modern:  # required in 2026-07-28 (the SDK checks)
+            result["cacheScope"], result["ttlMs"] = "public", 0
+    elif method == "ping":
+        result = {}
+    elif method == "initialize":
+        asked = params.protocolVersion if params is not None else None
+        result = {
+            "protocolVersion": asked if asked in STATEFUL else STATEFUL[0],
+            "capabilities": {"tools": {}},
+            "serverInfo": SERVER_INFO,
+        }
+    elif method == "server/discover":
+        result = {
+            "supportedVersions": [MODERN],
+            "capabilities": {"tools": {}},
+            "_meta": {"io.modelcontextprotocol/serverInfo": SERVER_INFO},
+            "cacheScope": "public",
+            "ttlMs": 0,
+        }
+        modern = True
+    else:
+        error = {"code": -32601, "message": f"Method not found: {method}"}
+        return encode({"jsonrpc": "2.0", "id": msg.id, "error": error})
+    if modern:
+        result["resultType"] = "complete"
+    return encode({"jsonrpc": "2.0", "id": msg.id, "result": result})
+
+
 async def main() -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 24)
@@ -37,22 +98,14 @@ async def main() -> None:
     transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout)
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     while line := await reader.readline():
-        msg = decode(line)
-        if msg.id is None:
+        if not line.strip():
             continue
-        if msg.method == "tools/call" and msg.params is not None:
-            text = (msg.params.arguments or {}).get("text", "")
-            result: dict[str, Any] = {"content": [{"type": "text", "text": text}], "isError": False}
-        elif msg.method == "initialize":
-            result = {
-                "protocolVersion": (msg.params.protocolVersion if msg.params else None) or "2025-11-25",
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "floor", "version": "0"},
-            }
-        else:
-            result = {}
-        writer.write(encode({"jsonrpc": "2.0", "id": msg.id, "result": result}) + b"\n")
+        msg = decode(line)
+        if msg.id is None or msg.method is None:
+            continue  # a notification (or a response): nothing to answer
+        writer.write(answer(msg) + b"\n")
         await writer.drain()
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

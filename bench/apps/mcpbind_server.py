@@ -10,30 +10,36 @@ import argparse
 import sys
 from pathlib import Path
 
-from mcpbind.server import Server
+from mcpbind.server import Context, Server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _toolgen import big, echo, make_tools
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
 ap.add_argument("--json", action="store_true", help="HTTP: JSON bodies for every answer")
 ap.add_argument("--tools", type=int, default=0)
+ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
 ap.add_argument("--page-size", type=int, default=None)
 args = ap.parse_args()
 
 server = Server("bench-mcpbind", "1.0.0", **({"page_size": args.page_size} if args.page_size else {}))
 
 
+server.tool()(echo)
+
+
 @server.tool()
-async def echo(text: str) -> str:
-    """Say `text` back."""
+async def echo_progress(text: str, ctx: Context) -> str:
+    """Report progress once, then say `text` back (an answer that has to be a stream)."""
+    await ctx.progress(1, 1)
     return text
 
 
-if args.tools:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _toolgen import make_tools
-
-    for name, fn in make_tools(args.tools):
-        server.tool(name)(fn)
+if args.big:
+    server.tool()(big)
+for name, fn in make_tools(args.tools):
+    server.tool(name)(fn)
 
 if args.http is None:
     server.run_stdio()

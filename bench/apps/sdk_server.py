@@ -16,30 +16,36 @@ import logging
 import sys
 from pathlib import Path
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _toolgen import big, echo, make_tools
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
 ap.add_argument("--json", action="store_true", help="HTTP: json_response=True (no SSE)")
 ap.add_argument("--tools", type=int, default=0)
+ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
 args = ap.parse_args()
 
 server = MCPServer("bench-sdk", version="1.0.0", log_level="WARNING")
 logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
+server.tool()(echo)
+
+
 @server.tool()
-async def echo(text: str) -> str:
-    """Say `text` back."""
+async def echo_progress(text: str, ctx: Context) -> str:
+    """Report progress once, then say `text` back (an answer that has to be a stream)."""
+    await ctx.report_progress(1, 1)
     return text
 
 
-if args.tools:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _toolgen import make_tools
-
-    for name, fn in make_tools(args.tools):
-        server.tool(name)(fn)
+if args.big:
+    server.tool()(big)
+for name, fn in make_tools(args.tools):
+    server.tool(name)(fn)
 
 if args.http is None:
     server.run("stdio")

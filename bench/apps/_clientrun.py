@@ -1,0 +1,85 @@
+"""What the client-benchmark drivers share (``client_mcpbind.py``, ``client_sdk.py``; run by ``clients.py``).
+
+Standard library only: it is imported from both the mcpbind environment and the SDK's. A driver holds
+the library-specific part, ``run(args, measure)``: connect (spawning the server over stdio, or to a
+running Streamable HTTP endpoint) pinned to ``--era``, call ``await measure(echo, revision)`` with the
+revision it connected at and an ``echo(text)`` that calls the server's ``echo`` tool and returns the
+answer's text, and return the result dict. ``measure`` checks the revision, warms up, then makes
+``--n1`` calls one at a time and ``--n16`` calls 16 at a time, checking that each answer's text is the
+text it sent. ``main(run, doc)`` parses the options, runs ``run`` on asyncio's loop (``--uvloop``:
+uvloop's) bounded by ``--timeout``, and prints one JSON line: calls/s and latencies (ms) of each phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+ECHO_TEXT = "hello from the benchmark client"
+
+Echo = Callable[[str], Awaitable[str]]
+Measure = Callable[[Echo, str | None], Awaitable[dict[str, Any]]]
+
+
+async def load(echo: Echo, n: int, inflight: int) -> dict[str, Any]:
+    """``n`` checked calls with ``inflight`` outstanding (``inflight`` workers under ``asyncio.gather``)."""
+    latencies: list[float] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            text = f"{ECHO_TEXT} {i}"
+            t0 = time.perf_counter()
+            got = await echo(text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if got != text:
+                raise RuntimeError(f"echo answered {got!r} for {text!r}")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(inflight)))
+    wall = time.perf_counter() - t0
+    return {"n": n, "inflight": inflight, "wall_s": wall, "calls_per_s": n / wall, "latencies_ms": latencies}
+
+
+def main(run: Callable[[argparse.Namespace, Measure], Awaitable[dict[str, Any]]], doc: str | None) -> None:
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--transport", choices=("stdio", "http"), required=True)
+    ap.add_argument("--server-cmd", help="stdio: the server's command line (shell-quoted)")
+    ap.add_argument("--url", help="http: the endpoint, e.g. http://127.0.0.1:PORT/mcp")
+    ap.add_argument(
+        "--era", default="2025-11-25", help="2025-11-25 (initialize) or 2026-07-28 (server/discover)"
+    )
+    ap.add_argument("--n1", type=int, default=1000)
+    ap.add_argument("--n16", type=int, default=2000)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--call-timeout", type=float, default=30.0)
+    ap.add_argument("--timeout", type=float, default=120.0, help="the whole run")
+    ap.add_argument("--uvloop", action="store_true", help="run on uvloop instead of the default asyncio loop")
+    args = ap.parse_args()
+    if (args.transport == "stdio") != bool(args.server_cmd) or (args.transport == "http") != bool(args.url):
+        ap.error("--transport stdio needs --server-cmd, --transport http needs --url")
+
+    async def measure(echo: Echo, revision: str | None) -> dict[str, Any]:
+        if revision != args.era:
+            raise RuntimeError(f"connected at {revision}, not {args.era}")
+        await load(echo, args.warmup, 16)
+        return {"c1": await load(echo, args.n1, 1), "c16": await load(echo, args.n16, 16)}
+
+    async def bounded() -> dict[str, Any]:
+        return await asyncio.wait_for(run(args, measure), args.timeout)
+
+    if args.uvloop:
+        import uvloop  # both environments have it; only imported when asked for
+
+        out = uvloop.run(bounded())
+    else:
+        out = asyncio.run(bounded())
+    out["loop"] = "uvloop" if args.uvloop else "asyncio"
+    out["python"] = sys.version.split()[0]
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Client benchmark: the "client ceiling", mcpbind's ``Client`` vs the official SDK's (``mcp==2.3.0``)
+``ClientSession``, against the same near-free server.
+
+Run from the repository root with the mcpbind environment's interpreter (it needs aiohttp, msgspec,
+uvicorn: ``pip install -e .[http]``):
+
+    python bench/clients.py            # full run (5 rounds), a few minutes
+    python bench/clients.py --quick    # smoke run, < 60 s
+
+What is measured is how many ``tools/call`` calls per second a client library can make, and their
+latency, with 1 and 16 calls in flight. The server does next to nothing: the server benchmark's floors,
+``bench/apps/floor_stdio.py`` (stdio, spawned by each client library itself, as in real use) and
+``bench/apps/floor_asgi.py`` (a bare ASGI app under uvicorn, answering JSON, 202 for notifications, 405
+for GET; one subprocess started here on 127.0.0.1), both under mcpbind's interpreter for both clients.
+Each client runs in a subprocess of its own interpreter (``bench/apps/client_mcpbind.py`` here,
+``bench/apps/client_sdk.py`` in the SDK's venv, ``bench/.venvs/mcp``, created on first use;
+``--peer-python`` to bring your own; what they share is ``bench/apps/_clientrun.py``) on the default
+asyncio loop (``--uvloop`` for uvloop in both), connects, warms up, makes N calls one at a time, then N
+calls 16 at a time, and checks every answer's text. Both speak the same revision: legs
+
+- ``stdio-2025`` / ``http-2025``: 2025-11-25, stateful (``initialize`` handshake; over HTTP with an
+  ``Mcp-Session-Id``);
+- ``stdio-2026`` / ``http-2026``: 2026-07-28, stateless (``server/discover``, then ``_meta`` on every
+  request; over HTTP with the ``Mcp-Method``/``Mcp-Name`` headers).
+
+The SDK lists the tools before its first call (to validate results against their output schema); that
+happens during the warm-up. The implementations alternate (the order rotates every round); reported:
+the medians over rounds of calls/s, and p50/p99 of the latencies pooled over rounds.
+Target: >= 4x the official client's calls/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shlex
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import (
+    DEFAULT_PEER_VENV,
+    LEGACY,
+    MODERN,
+    _clean_env,
+    _fmt,
+    _free_port,
+    _pct,
+    _rotate,
+    _spawn,
+    _stop,
+    _wait_port,
+    peer_python,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+APPS = BENCH_DIR / "apps"
+REPO_ROOT = BENCH_DIR.parent
+DEFAULT_JSON_OUT = BENCH_DIR / "results" / "clients.json"
+IMPLS = ("mcpbind", "sdk")
+DRIVERS = {"mcpbind": "client_mcpbind.py", "sdk": "client_sdk.py"}
+LEGS = {  # leg -> (transport, revision, label)
+    "stdio-2025": ("stdio", LEGACY, f"stdio {LEGACY}"),
+    "http-2025": ("http", LEGACY, f"HTTP {LEGACY}"),
+    "stdio-2026": ("stdio", MODERN, f"stdio {MODERN}"),
+    "http-2026": ("http", MODERN, f"HTTP {MODERN}"),
+}
+TARGET_RATIO = 4.0
+PHASES = ("c1", "c16")  # the driver's result keys: 1 and 16 calls in flight
+SIZES = {  # --quick, full run (--rounds overrides rounds)
+    "rounds": (1, 5),
+    "warmup": (50, 300),
+    "n_stdio_1": (200, 3000),
+    "n_stdio_16": (400, 10000),
+    "n_http_1": (100, 1000),
+    "n_http_16": (200, 3000),
+    "leg_timeout": (45, 180),
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# One leg: one client driver subprocess against the near-free server
+# --------------------------------------------------------------------------------------------------------
+
+
+async def run_driver(
+    python: str, impl: str, leg: str, url: str | None, cfg: argparse.Namespace
+) -> dict[str, Any]:
+    transport, era, _ = LEGS[leg]
+    n1, n16 = (cfg.n_stdio_1, cfg.n_stdio_16) if transport == "stdio" else (cfg.n_http_1, cfg.n_http_16)
+    cmd = [python, str(APPS / DRIVERS[impl]), "--transport", transport, "--era", era]
+    if transport == "stdio":
+        cmd += ["--server-cmd", shlex.join([sys.executable, str(APPS / "floor_stdio.py")])]
+    else:
+        assert url is not None
+        cmd += ["--url", url]
+    cmd += ["--n1", str(n1), "--n16", str(n16), "--warmup", str(cfg.warmup)]
+    cmd += ["--timeout", str(max(10, cfg.leg_timeout - 10)), "--call-timeout", "30"]
+    if cfg.uvloop:
+        cmd.append("--uvloop")
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_clean_env(),
+        cwd=REPO_ROOT,
+        start_new_session=True,  # its own process group: a stuck driver goes with its stdio server
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), cfg.leg_timeout)
+    except TimeoutError:
+        _kill_group(proc)
+        await proc.wait()
+        raise RuntimeError(f"{impl} {leg}: no result within {cfg.leg_timeout} s") from None
+    finally:
+        if proc.returncode is None:
+            _kill_group(proc)
+            await proc.wait()
+    lines = out.decode(errors="replace").strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{impl} {leg}: exit {proc.returncode}; stderr: {err.decode(errors='replace')[-1500:]}"
+        )
+    result: dict[str, Any] = json.loads(lines[-1])
+    if result.get("revision") != era:
+        raise RuntimeError(f"{impl} {leg}: spoke {result.get('revision')}, not {era}")
+    return result
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+class HttpServer:
+    """The near-free ASGI server under uvicorn, one subprocess for the whole run (restarted if it died)."""
+
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def ensure(self) -> str:
+        if self.proc is not None and self.proc.returncode is None:
+            return self.url
+        port = _free_port()
+        self.proc = await _spawn([sys.executable, str(APPS / "floor_asgi.py"), "--http", str(port)])
+        await _wait_port(port, self.proc)
+        self.url = f"http://127.0.0.1:{port}/mcp"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.proc is not None:
+            await _stop(self.proc)
+            self.proc = None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Orchestration
+# --------------------------------------------------------------------------------------------------------
+
+
+async def run(cfg: argparse.Namespace, pythons: dict[str, str]) -> dict[str, Any]:
+    impls = [i for i in IMPLS if i in pythons]
+    raw: dict[str, dict[str, list[Any]]] = {}  # leg -> impl -> driver results, latencies taken out
+    pooled: dict[tuple[str, str, str], list[float]] = {}  # (leg, impl, c1|c16) -> latencies (ms), all rounds
+    errors: list[str] = []
+    server = HttpServer()
+    t_start = time.perf_counter()
+    try:
+        for r in range(cfg.rounds):
+            for leg in cfg.legs:
+                for impl in _rotate(tuple(impls), r):
+                    print(f"# round {r + 1}/{cfg.rounds}: {leg} {impl}", file=sys.stderr)
+                    try:
+                        url = await server.ensure() if LEGS[leg][0] == "http" else None
+                        result = await run_driver(pythons[impl], impl, leg, url, cfg)
+                    except Exception as e:
+                        errors.append(f"{leg}/{impl}: {type(e).__name__}: {str(e)[:1500]}")
+                        print(f"# error {leg}/{impl}: {str(e)[:1500]}", file=sys.stderr)
+                        continue
+                    for c in PHASES:
+                        pooled.setdefault((leg, impl, c), []).extend(result[c].pop("latencies_ms"))
+                    raw.setdefault(leg, {}).setdefault(impl, []).append(result)
+    finally:
+        await server.stop()
+    return {"raw": raw, "pooled": pooled, "errors": errors, "elapsed_s": time.perf_counter() - t_start}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Summary and table
+# --------------------------------------------------------------------------------------------------------
+
+
+def summarize(
+    raw: dict[str, Any], pooled: dict[tuple[str, str, str], list[float]]
+) -> dict[str, dict[str, float]]:
+    """measure -> impl -> value: the median over rounds of calls/s, percentiles of the pooled latencies."""
+    rows: dict[str, dict[str, float]] = {}
+    for leg, (_, _, label) in LEGS.items():
+        for impl, runs in raw.get(leg, {}).items():
+            for c in PHASES:
+                stats = {"calls/s": statistics.median(x[c]["calls_per_s"] for x in runs)}
+                if lat := pooled.get((leg, impl, c)):
+                    stats |= {"p50 ms": _pct(lat, 0.5), "p99 ms": _pct(lat, 0.99)}
+                for name, value in stats.items():
+                    rows.setdefault(f"{label} {name}, {c[1:]} in flight", {})[impl] = value
+    return rows
+
+
+def _target(measure: str, v: dict[str, float]) -> str:
+    m, s = v.get("mcpbind"), v.get("sdk")
+    if "calls/s" not in measure or m is None:
+        return ""
+    ok = None if not s else m / s >= TARGET_RATIO
+    return f"{'✓' if ok else '✗' if ok is not None else '?'} >= {TARGET_RATIO:g}x SDK"
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    out = ["| measure | mcpbind | SDK | mcpbind/SDK | target |", "|---|--:|--:|--:|---|"]
+    for measure, v in rows.items():
+        m, s = v.get("mcpbind"), v.get("sdk")
+        ratio = f"{m / s:.2f}x" if m and s else "—"
+        out.append(f"| {measure} | {_fmt(m)} | {_fmt(s)} | {ratio} | {_target(measure, v)} |")
+    return "\n".join(out)
+
+
+def _subset(known: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """An argparse ``type``: a comma-separated list of some of ``known``."""
+
+    def parse(text: str) -> list[str]:
+        names = text.split(",")
+        if unknown := [x for x in names if x not in known]:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown)}; known: {','.join(known)}")
+        return names
+
+    return parse
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny N, one round (CI smoke run, < 60 s)")
+    ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--impls", type=_subset(IMPLS), default=list(IMPLS), help=",".join(IMPLS))
+    ap.add_argument("--legs", type=_subset(tuple(LEGS)), default=list(LEGS), help=",".join(LEGS))
+    ap.add_argument("--uvloop", action="store_true", help="both clients on uvloop (default: asyncio's loop)")
+    ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0")
+    ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
+    ap.add_argument("--no-peer-setup", action="store_true")
+    cfg = ap.parse_args()
+    for key, (quick, full) in SIZES.items():
+        if getattr(cfg, key, None) is None:
+            setattr(cfg, key, quick if cfg.quick else full)
+
+    pythons = {"mcpbind": sys.executable} if "mcpbind" in cfg.impls else {}
+    sdk = peer_python(cfg) if "sdk" in cfg.impls else None
+    if sdk is not None:
+        pythons["sdk"] = sdk
+    result = asyncio.run(run(cfg, pythons))
+    rows = summarize(result["raw"], result["pooled"])
+    print(table(rows))
+    for e in result["errors"]:
+        print(f"\nerror: {e}")
+    how = f"{cfg.rounds} rounds, {'uvloop' if cfg.uvloop else 'asyncio'} loop"
+    print(f"\n({result['elapsed_s']:.0f} s; {how}; medians over rounds, latencies pooled)")
+    # Each driver's result says which Python and loop it ran on; the latencies are in the summary only.
+    env = {"date": datetime.now(UTC).isoformat(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    meta = {**env, "pythons": pythons, "config": vars(cfg)}
+    out = {"meta": meta, "summary": rows, "raw": result["raw"], "errors": result["errors"]}
+    cfg.json_out.parent.mkdir(parents=True, exist_ok=True)
+    cfg.json_out.write_text(json.dumps(out, indent=1, default=str))
+    print(f"# wrote {cfg.json_out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
