@@ -81,7 +81,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Codec and server benchmarks beside the official SDK, each peer in its own environment
+    """Codec, server and client benchmarks beside the official SDK, each peer in its own environment
     (`-- --quick` is CI's smoke run)."""
     session.install("-e", ".[http]")
     base = os.path.join(session.virtualenv.location, "..")
@@ -102,13 +102,16 @@ def bench(session: nox.Session) -> None:
     servers = session.run(
         "python", "bench/servers.py", "--peer-python", python["mcp"], *session.posargs, silent=True
     )
-    print(codec, servers, sep="\n")
+    clients = session.run(
+        "python", "bench/clients.py", "--peer-python", python["mcp"], *session.posargs, silent=True
+    )
+    print(codec, servers, clients, sep="\n")
     if "--quick" not in session.posargs:
-        _write_benchmarks(str(codec), str(servers), session.posargs)
+        _write_benchmarks(str(codec), str(servers), str(clients), session.posargs)
 
 
-def _write_benchmarks(codec: str, servers: str, posargs: list[str]) -> None:
-    """BENCHMARKS.md: the machine, the date, the command and both tables of one run."""
+def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str]) -> None:
+    """BENCHMARKS.md: the machine, the date, the command and the three tables of one run."""
     import datetime
     import platform
 
@@ -125,7 +128,15 @@ def _write_benchmarks(codec: str, servers: str, posargs: list[str]) -> None:
         "",
     ]
     keep = lambda text: "\n".join(line for line in text.splitlines() if not line.startswith(("#", "nox >")))  # noqa: E731
-    body = "\n".join(head) + keep(codec) + "\n\n## Servers\n\n" + keep(servers) + "\n"
+    body = (
+        "\n".join(head)
+        + keep(codec)
+        + "\n\n## Servers\n\n"
+        + keep(servers)
+        + "\n\n## Clients (the client ceiling)\n\n"
+        + keep(clients)
+        + "\n"
+    )
     with open("BENCHMARKS.md", "w") as fh:
         fh.write(body)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Server benchmark: mcpbind vs the official SDK (``mcp==2.3.0``) vs a no-framework floor, in one run.
 
-Run from the repository root with the mcpbind environment's interpreter (it needs aiohttp, msgspec,
-uvicorn: ``pip install -e .[http]``):
+Run from the repository root with the mcpbind environment's interpreter (it needs msgspec, uvicorn:
+``pip install -e .[http]``):
 
     python bench/servers.py            # full run, a few minutes
     python bench/servers.py --quick    # smoke run, < 60 s
@@ -12,18 +12,26 @@ Every server is a subprocess (scripts in ``bench/apps/``); the SDK's runs in its
 transport drives every server, so the server is what is measured; everything is on loopback. The
 implementations alternate (the order rotates every round) and the medians over rounds are reported.
 
-Measures, with one trivial tool ``echo(text: str) -> str``:
+Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise:
 
 1. stdio: calls/s and p50/p99 latency with 1 and 16 requests in flight (initialize 2025-11-25, then
-   ``tools/call`` N times; newline-delimited JSON-RPC on the pipes).
-2. Streamable HTTP, 2026-07-28 stateless JSON (POST with MCP-Protocol-Version/Mcp-Method/Mcp-Name
-   headers and the ``_meta`` envelope), 1 and 16 in flight, one aiohttp keep-alive pool; and
-   2025-11-25 stateful (initialize, then calls with Mcp-Session-Id) for mcpbind vs SDK: the SDK answers
-   each call with an SSE stream, mcpbind with a JSON body (it streams only when the handler sends
-   notifications), so that leg is "each server's default answer to a 2025-11-25 client".
-3. cold start: spawn the stdio server until the first ``tools/call`` result (median), and the
-   server's peak RSS (``VmHWM`` from /proc, read before stdin is closed).
-4. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
+   ``tools/call`` N times; newline-delimited JSON-RPC on the pipes). mcpbind's ``run_stdio`` runs on
+   uvloop (installed with it); the floor is plain asyncio, as defined.
+2. Streamable HTTP, every server on the same uvicorn with uvloop and httptools, driven by ``rawhttp``
+   (prepared HTTP/1.1 requests on keep-alive sockets, one per request in flight: aiohttp's client cost
+   as much per request as the floor and measured itself):
+   - 2026-07-28 stateless JSON (POST with MCP-Protocol-Version/Mcp-Method/Mcp-Name headers and the
+     ``_meta`` envelope; the SDK with ``json_response=True``), against the bare ASGI floor;
+   - SSE that has to be SSE: ``echo_progress`` reports progress once (the request carries a
+     ``progressToken``), so every answer is a stream, for 2026-07-28 and for a 2025-11-25 session;
+   - a 2025-11-25 session with the plain ``echo``: each server's default answer (the SDK streams
+     every answer, mcpbind answers JSON when nothing else is sent). Each HTTP leg shows the share of
+     answers that came as SSE.
+3. A tool returning 1 MB of text: ms per call, one at a time, over stdio and HTTP 2026-07-28 JSON.
+4. cold start: spawn the stdio server until the first ``tools/call`` result (median), and the
+   server's peak RSS (``VmHWM`` from /proc, read before stdin is closed). Servers cache bytecode as an
+   installed package does (an untimed spawn first writes it).
+5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
 """
 
 from __future__ import annotations
