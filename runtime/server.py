@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, Final, TypeVar
 
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from . import revisions, wire
 from .engine import IncomingNotification, IncomingRequest
@@ -312,6 +312,7 @@ class Server:
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
         self._connections: set[_Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._meta_cache: dict[Any, Any] = {}
         self._caps: dict[str, Any] | None = None
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
@@ -492,6 +493,27 @@ class Server:
             caps["completions"] = {}
         self._caps = caps
         return caps
+
+    def _server_meta(self, result_type: Any) -> Any:
+        """The `_meta` naming this server on stateless results, converted once per result type (an
+        object of the exact type passes conversion untouched); a plain dict where the type is not a
+        single Struct with a `_meta` member."""
+        cached = self._meta_cache.get(result_type)
+        if cached is None:
+            cached = {_META_SERVER: self.info}
+            members = [m.type for m in getattr(result_type, "_union_", ())] or [result_type]
+            found: set[Any] = set()
+            for member in members:
+                if not (isinstance(member, type) and issubclass(member, msgspec.Struct)):
+                    found.add(None)
+                    continue
+                for f in msgspec.structs.fields(member):
+                    if f.encode_name == "_meta":
+                        found.update(t for t in typing.get_args(f.type) or (f.type,) if t is not UnsetType)
+            if len(found) == 1 and None not in found:
+                cached = wire.convert(cached, found.pop())
+            self._meta_cache[result_type] = cached
+        return cached
 
     # -- serving -----------------------------------------------------------------------------------
 
@@ -905,7 +927,7 @@ class _Connection:
         if result is None:
             return None
         if modern is not None and isinstance(result, dict):
-            result = self._modern_result(event.method, result)
+            result = self._modern_result(event.method, result, spec.result_type)
         value = wire.convert(result, spec.result_type) if isinstance(result, dict) else result
         return encode_result(event.id, value)
 
@@ -921,10 +943,13 @@ class _Connection:
         ):
             raise MethodNotFound(f"Method not found: {method} (this server does not offer {feature})")
 
-    def _modern_result(self, method: str, result: dict[str, Any]) -> dict[str, Any]:
-        meta = dict(result.get("_meta") or {})
-        meta.setdefault(_META_SERVER, self.server.info)
-        out = {**result, "_meta": meta}
+    def _modern_result(self, method: str, result: dict[str, Any], result_type: Any) -> dict[str, Any]:
+        out = dict(result)
+        meta = result.get("_meta")
+        if not meta:
+            out["_meta"] = self.server._server_meta(result_type)
+        elif _META_SERVER not in meta:
+            out["_meta"] = {**meta, _META_SERVER: self.server.info}
         out.setdefault("resultType", "complete")
         if out["resultType"] == "complete" and method in _CACHEABLE:
             out.setdefault("ttlMs", self.server.list_ttl_ms)

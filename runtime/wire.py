@@ -76,6 +76,8 @@ class OpenObject(dict[str, Any]):
 
     @classmethod
     def _from_wire(cls, obj: object) -> OpenObject:
+        if type(obj) is cls:  # already decoded and checked (a server's constant `_meta`)
+            return obj
         if type(obj) is not dict:
             raise TypeError("Expected `object`, got `" + _json_kind(obj) + "`")
         raw = cast("dict[str, Any]", obj)
