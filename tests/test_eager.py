@@ -1,0 +1,169 @@
+"""`mcpbind.eager.start`: inline when a coroutine never waits, an ordinary task from its first wait on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import pytest
+
+from mcpbind import eager
+
+VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="caller")
+
+
+def run(coro: object) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_a_coroutine_that_never_waits_finishes_inline_with_no_task() -> None:
+    async def main() -> None:
+        done: list[str] = []
+
+        async def handler() -> None:
+            done.append("ran")
+
+        before = len(asyncio.all_tasks())
+        assert eager.start(handler()) is None
+        assert done == ["ran"]  # before any turn of the loop
+        assert len(asyncio.all_tasks()) == before
+
+    run(main())
+
+
+def test_a_coroutine_that_waits_is_carried_on_by_a_task_from_where_it_stopped() -> None:
+    async def main() -> None:
+        steps: list[str] = []
+        gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def handler() -> None:
+            steps.append("before")
+            steps.append(await gate)
+            await asyncio.sleep(0)  # a bare yield too
+            steps.append("after")
+
+        task = eager.start(handler())
+        assert task is not None and steps == ["before"]
+        await asyncio.sleep(0)
+        assert not task.done()
+        gate.set_result("value")
+        await asyncio.wait_for(task, 1)
+        assert steps == ["before", "value", "after"]
+
+    run(main())
+
+
+def test_cancelling_the_task_reaches_the_coroutine() -> None:
+    async def main() -> None:
+        seen: list[str] = []
+
+        async def handler() -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                seen.append("cancelled")
+                raise
+
+        task = eager.start(handler())
+        assert task is not None
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert seen == ["cancelled"] and task.cancelled()
+
+    run(main())
+
+
+def test_exceptions_before_the_first_wait_reach_the_caller_and_after_it_the_task() -> None:
+    async def main() -> None:
+        async def fails_at_once() -> None:
+            raise ValueError("now")
+
+        with pytest.raises(ValueError, match="now"):
+            eager.start(fails_at_once())
+
+        async def fails_later() -> None:
+            await asyncio.sleep(0)
+            raise ValueError("later")
+
+        task = eager.start(fails_later())
+        assert task is not None
+        with pytest.raises(ValueError, match="later"):
+            await task
+
+    run(main())
+
+
+def test_context_changes_stay_with_the_coroutine_across_its_waits() -> None:
+    async def main() -> None:
+        seen: list[str] = []
+
+        async def handler(value: str) -> None:
+            VAR.set(value)
+            await asyncio.sleep(0)
+            seen.append(VAR.get())
+
+        first = eager.start(handler("one"))
+        second = eager.start(handler("two"))
+        assert VAR.get() == "caller"  # nothing leaked into the caller
+        assert first is not None and second is not None
+        await asyncio.gather(first, second)
+        assert seen == ["one", "two"]
+
+    run(main())
+
+
+def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
+    """`Peer(max_concurrency=2)`: the read loop pauses while two handlers wait; handlers that answer
+    at once never count."""
+    from mcpbind.engine import IncomingNotification, IncomingRequest
+    from mcpbind.peer import Peer
+
+    class Wire:
+        def __init__(self) -> None:
+            self.out: list[bytes] = []
+
+        async def read(self) -> bytes | None:
+            return None
+
+        async def write(self, data: bytes) -> None:
+            self.out.append(data)
+
+        async def close(self) -> None:
+            return None
+
+    async def main() -> None:
+        release = asyncio.Event()
+
+        async def on_request(event: IncomingRequest) -> bytes:
+            if event.method == "slow":
+                await release.wait()
+            return b'{"jsonrpc":"2.0","id":%d,"result":{}}' % int(str(event.id))
+
+        async def on_notification(event: IncomingNotification) -> None:
+            return None
+
+        wire = Wire()
+        peer = Peer(wire, on_request=on_request, on_notification=on_notification, max_concurrency=2)
+
+        def frame(rid: int, method: str) -> bytes:
+            return b'{"jsonrpc":"2.0","id":%d,"method":"%s"}' % (rid, method.encode())
+
+        for rid in range(1, 11):  # ten inline answers: none waits, none counts
+            await peer.feed(frame(rid, "fast"))
+        assert len(wire.out) == 10
+        await peer.feed(frame(11, "slow"))
+        await peer.feed(frame(12, "slow"))
+        third = asyncio.ensure_future(peer.feed(frame(13, "slow")))
+        await asyncio.sleep(0.05)
+        assert not third.done()  # two handlers wait: the third message is not taken yet
+        release.set()
+        await asyncio.wait_for(third, 1)
+        for _ in range(50):
+            if len(wire.out) == 13:
+                break
+            await asyncio.sleep(0.01)
+        assert len(wire.out) == 13
+
+    run(main())
