@@ -68,8 +68,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_JSON_OUT = BENCH_DIR / "results" / "clients.json"
-IMPLS = ("mcpbind", "sdk")
-DRIVERS = {"mcpbind": "client_mcpbind.py", "sdk": "client_sdk.py"}
+IMPLS = ("mcpbind", "sdk", "raw")
+DRIVERS = {"mcpbind": "client_mcpbind.py", "sdk": "client_sdk.py", "raw": "client_raw.py"}
 LEGS = {  # leg -> (transport, revision, label)
     "stdio-2025": ("stdio", LEGACY, f"stdio {LEGACY}"),
     "http-2025": ("http", LEGACY, f"HTTP {LEGACY}"),
@@ -220,19 +220,28 @@ def summarize(
 
 
 def _target(measure: str, v: dict[str, float]) -> str:
-    m, s = v.get("mcpbind"), v.get("sdk")
+    m, s, r = v.get("mcpbind"), v.get("sdk"), v.get("raw")
     if "calls/s" not in measure or m is None:
         return ""
     ok = None if not s else m / s >= TARGET_RATIO
-    return f"{'✓' if ok else '✗' if ok is not None else '?'} >= {TARGET_RATIO:g}x SDK"
+    mark = f"{'✓' if ok else '✗' if ok is not None else '?'} >= {TARGET_RATIO:g}x SDK"
+    if ok is False and s and r and r / s < TARGET_RATIO:
+        mark += f"; out of reach: no library at all is {r / s:.2f}x SDK"
+    return mark
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
-    out = ["| measure | mcpbind | SDK | mcpbind/SDK | target |", "|---|--:|--:|--:|---|"]
+    out = [
+        "| measure | mcpbind | SDK | raw (no library) | mcpbind/SDK | % of raw | target |",
+        "|---|--:|--:|--:|--:|--:|---|",
+    ]
     for measure, v in rows.items():
-        m, s = v.get("mcpbind"), v.get("sdk")
+        m, s, r = v.get("mcpbind"), v.get("sdk"), v.get("raw")
         ratio = f"{m / s:.2f}x" if m and s else "—"
-        out.append(f"| {measure} | {_fmt(m)} | {_fmt(s)} | {ratio} | {_target(measure, v)} |")
+        of_raw = f"{100 * m / r:.0f}%" if m and r and "calls/s" in measure else "—"
+        out.append(
+            f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(r)} | {ratio} | {of_raw} | {_target(measure, v)} |"
+        )
     return "\n".join(out)
 
 
@@ -264,7 +273,7 @@ def main() -> None:
         if getattr(cfg, key, None) is None:
             setattr(cfg, key, quick if cfg.quick else full)
 
-    pythons = {"mcpbind": sys.executable} if "mcpbind" in cfg.impls else {}
+    pythons = {i: sys.executable for i in ("mcpbind", "raw") if i in cfg.impls}
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     if sdk is not None:
         pythons["sdk"] = sdk

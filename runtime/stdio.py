@@ -150,6 +150,7 @@ class StdioClientTransport:
         self._lines: deque[bytes] = deque()
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
+        self._pending: list[bytes] = []
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -191,15 +192,27 @@ class StdioClientTransport:
         stdin = self.process.stdin
         if stdin.is_closing():
             return
-        stdin.write(data + b"\n")
+        # As on the server's side: frames written in one turn of the loop go out in one system call
+        # (with many requests in flight, one write per request was the client's largest cost).
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
         with contextlib.suppress(ConnectionError):
-            await stdin.drain()
+            await stdin.drain()  # waits only while the pipe is full
+
+    def _flush(self) -> None:
+        stdin = self.process.stdin if self.process is not None else None
+        if stdin is not None and not stdin.is_closing() and self._pending:
+            self._pending.append(b"")
+            stdin.write(b"\n".join(self._pending))
+        self._pending.clear()
 
     async def close(self) -> None:
         process = self.process
         if process is None:
             return
         if process.stdin is not None and not process.stdin.is_closing():
+            self._flush()
             process.stdin.close()
         for sig in (None, signal.SIGTERM, signal.SIGKILL):
             if process.returncode is not None:
