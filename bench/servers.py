@@ -16,7 +16,8 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
 
 1. stdio: calls/s and p50/p99 latency with 1 and 16 requests in flight (initialize 2025-11-25, then
    ``tools/call`` N times; newline-delimited JSON-RPC on the pipes). mcpbind's ``run_stdio`` runs on
-   uvloop (installed with it); the floor is plain asyncio, as defined.
+   uvloop (installed with it); the floor is plain asyncio, as defined, and runs on uvloop as well, for
+   comparison (the share of that floor is shown beside the target).
 2. Streamable HTTP, every server on the same uvicorn with uvloop and httptools, driven by ``rawhttp``
    (prepared HTTP/1.1 requests on keep-alive sockets, one per request in flight: aiohttp's client cost
    as much per request as the floor and measured itself):
@@ -132,8 +133,10 @@ class Commands:
         py = self.python(impl)
         if py is None:
             return None
-        script = {"mcpbind": "mcpbind_server.py", "sdk": "sdk_server.py", "floor": "floor_stdio.py"}[impl]
+        script = {"mcpbind": "mcpbind_server.py", "sdk": "sdk_server.py"}.get(impl, "floor_stdio.py")
         cmd = [py, str(APPS / script)]
+        if impl == "floor_uvloop":
+            cmd.append("--uvloop")
         if tools:
             cmd += ["--tools", str(tools)]
         if page_size:
@@ -606,10 +609,14 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
 
     t_start = time.perf_counter()
     for r in range(cfg.rounds):
-        for impl in _rotate(tuple(impls), r):
+        # The stdio floor also runs on uvloop, the loop mcpbind's run_stdio uses, for comparison.
+        extra = ("floor_uvloop",) if "floor" in impls else ()
+        for impl in _rotate(tuple(impls) + extra, r):
             print(f"# round {r + 1}/{cfg.rounds}: {impl}", file=sys.stderr)
             if "stdio" in cfg.measures:
                 await guarded("stdio", impl, leg_stdio(cmds.stdio(impl), cfg), cfg.leg_timeout)  # type: ignore[arg-type]
+            if impl == "floor_uvloop":
+                continue
             if "http" in cfg.measures:
                 port = _free_port()
                 await guarded(
@@ -740,6 +747,8 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
 
     if measure.startswith("stdio calls/s"):
         text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.7, ">= 5x SDK, >= 70% floor")
+        if fu := v.get("floor_uvloop"):
+            text += f" ({100 * m / fu:.0f}% of the floor on uvloop, {_fmt(fu)} calls/s)"
         return reach(text, f, "the floor")
     if measure.startswith("HTTP 2026 JSON calls/s"):
         text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.6, ">= 5x SDK, >= 60% ASGI")

@@ -108,4 +108,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--uvloop" in sys.argv[1:]:  # the same floor on the loop mcpbind's run_stdio uses
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())
