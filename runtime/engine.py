@@ -12,7 +12,6 @@ does I/O, so it is tested directly; the asyncio layers (`mcpbind.peer`) feed it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final, TypeAlias
 
 import msgspec
@@ -36,29 +35,25 @@ __all__ = [
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingRequest:
+class IncomingRequest(msgspec.Struct, frozen=True):
     id: RequestId
     method: str
     params: msgspec.Raw | None
 
 
-@dataclass(frozen=True, slots=True)
-class IncomingNotification:
+class IncomingNotification(msgspec.Struct, frozen=True):
     method: str
     params: msgspec.Raw | None
 
 
-@dataclass(frozen=True, slots=True)
-class Answered:
+class Answered(msgspec.Struct, frozen=True):
     """A request of ours was answered with a result, decoded into its method's result type."""
 
     id: RequestId
     result: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
+class Failed(msgspec.Struct, frozen=True):
     """A request of ours failed: the peer answered with an error, its result did not decode, or the
     connection closed."""
 
@@ -66,8 +61,7 @@ class Failed:
     error: BaseException
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(msgspec.Struct, frozen=True):
     """Bytes the endpoint itself must send (the error answer to malformed input)."""
 
     data: bytes
@@ -77,24 +71,24 @@ class Reply:
 Event: TypeAlias = IncomingRequest | IncomingNotification | Answered | Failed | Reply
 
 
-@dataclass(slots=True)
-class _Pending:
+class _Pending(msgspec.Struct):
     method: str
     decode: ResultDecoder
 
 
-@dataclass
 class Endpoint:
     """One side of a JSON-RPC 2.0 connection.
 
-    `batches` accepts JSON-RPC batches (only MCP 2025-03-26 has them); `id_prefix` makes request ids of
-    this side distinguishable in logs.
+    `batches` accepts JSON-RPC batches (only MCP 2025-03-26 has them).
     """
 
-    batches: bool = False
-    _next: int = 0
-    _pending: dict[RequestId, _Pending] = field(default_factory=dict)
-    closed: bool = False
+    __slots__ = ("_next", "_pending", "batches", "closed")
+
+    def __init__(self, batches: bool = False) -> None:
+        self.batches = batches
+        self._next = 0
+        self._pending: dict[RequestId, _Pending] = {}
+        self.closed = False
 
     def request(self, method: str, params: Any, decode: ResultDecoder) -> tuple[RequestId, bytes]:
         """Allocate an id for a request; the answer will come back as `Answered`/`Failed` with that id."""
@@ -165,7 +159,6 @@ class LineTooLong(Exception):
 DEFAULT_MAX_LINE: Final = 16 * 1024 * 1024
 
 
-@dataclass
 class LineBuffer:
     """Newline framing for stdio, sans I/O: feed bytes, get complete lines; partial lines wait.
 
@@ -173,9 +166,12 @@ class LineBuffer:
     its newline, so that one oversized message costs nothing but itself.
     """
 
-    max_line: int = DEFAULT_MAX_LINE
-    _buf: bytearray = field(default_factory=bytearray)
-    _skipping: bool = False
+    __slots__ = ("_buf", "_skipping", "max_line")
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._skipping = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
         out: list[bytes | LineTooLong] = []

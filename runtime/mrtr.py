@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
+import os
 import time
 from typing import Any, Final
 
@@ -52,7 +52,7 @@ class StateSealer:
     def __init__(self, secret: bytes | None = None, ttl: float = 600.0) -> None:
         # A fresh random secret per process is right for one process; several workers behind a load
         # balancer must share one (pass `secret`), or a retry may land where the state cannot be opened.
-        self._key = secret or secrets.token_bytes(32)
+        self._key = secret or os.urandom(32)  # what secrets.token_bytes returns, without importing random
         self.ttl = ttl
 
     def _mac(self, body: bytes) -> bytes:
