@@ -8,7 +8,6 @@ by Content-Length or chunked transfer coding (SSE answers); nothing else of HTTP
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 
 class HttpError(RuntimeError):
@@ -163,4 +162,3 @@ def header(headers: dict[bytes, bytes], name: str) -> str | None:
 
 
 __all__ = ["Connection", "HttpError", "Pool", "delete", "header", "post"]
-_ = Any

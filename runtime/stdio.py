@@ -14,7 +14,7 @@ import signal
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import IO, Final
+from typing import IO, Final, Protocol
 
 from .engine import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
 from .jsonrpc import INVALID_REQUEST, encode_error
@@ -62,6 +62,37 @@ class _LineReader:
         return proto.lines.popleft()
 
 
+class _Sink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+
+class _Batched:
+    """Newline-framed messages written in one turn of the loop, sent in one system call: with many
+    requests in flight, messages finish together, and one write per message was the largest cost of
+    a stdio peer (server or client)."""
+
+    __slots__ = ("_pending", "_sink")
+
+    def __init__(self, sink: _Sink) -> None:
+        self._sink = sink
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if self._sink.is_closing():
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if not self._sink.is_closing() and self._pending:
+            self._pending.append(b"")
+            self._sink.write(b"\n".join(self._pending))
+        self._pending.clear()
+
+
 class StdioServerTransport:
     """A server's side of stdio: reads its stdin, writes its stdout (both registered with the loop)."""
 
@@ -77,7 +108,7 @@ class StdioServerTransport:
         self._max_line = max_line
         self._reader: _LineReader | None = None
         self._writer: asyncio.WriteTransport | None = None
-        self._pending: list[bytes] = []
+        self._frames: _Batched | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -87,6 +118,7 @@ class StdioServerTransport:
         stdout = os.fdopen(os.dup(self._stdout.fileno()), "wb", buffering=0)
         await loop.connect_read_pipe(lambda: protocol, stdin)
         self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+        self._frames = _Batched(self._writer)
         self._reader = _LineReader(protocol)
 
     async def read(self) -> bytes | None:
@@ -99,24 +131,12 @@ class StdioServerTransport:
             return line
 
     async def write(self, data: bytes) -> None:
-        assert self._writer is not None, "start() first"
-        if self._writer.is_closing():
-            return
-        # Frames written in the same turn of the loop go out in one system call: with many requests in
-        # flight, answers finish together, and one write per answer was the largest cost of serving.
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._writer is not None and not self._writer.is_closing() and self._pending:
-            self._pending.append(b"")
-            self._writer.write(b"\n".join(self._pending))
-        self._pending.clear()
+        assert self._frames is not None, "start() first"
+        self._frames.write(data)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._flush()
+        if self._writer is not None and self._frames is not None:
+            self._frames.flush()
             self._writer.close()
 
 
@@ -150,7 +170,7 @@ class StdioClientTransport:
         self._lines: deque[bytes] = deque()
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
-        self._pending: list[bytes] = []
+        self._frames: _Batched | None = None
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -164,6 +184,8 @@ class StdioClientTransport:
             cwd=self.cwd,
             limit=_CHUNK,
         )
+        assert self.process.stdin is not None
+        self._frames = _Batched(self.process.stdin)
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
 
@@ -192,27 +214,18 @@ class StdioClientTransport:
         stdin = self.process.stdin
         if stdin.is_closing():
             return
-        # As on the server's side: frames written in one turn of the loop go out in one system call
-        # (with many requests in flight, one write per request was the client's largest cost).
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
+        assert self._frames is not None
+        self._frames.write(data)
         with contextlib.suppress(ConnectionError):
             await stdin.drain()  # waits only while the pipe is full
-
-    def _flush(self) -> None:
-        stdin = self.process.stdin if self.process is not None else None
-        if stdin is not None and not stdin.is_closing() and self._pending:
-            self._pending.append(b"")
-            stdin.write(b"\n".join(self._pending))
-        self._pending.clear()
 
     async def close(self) -> None:
         process = self.process
         if process is None:
             return
         if process.stdin is not None and not process.stdin.is_closing():
-            self._flush()
+            if self._frames is not None:
+                self._frames.flush()
             process.stdin.close()
         for sig in (None, signal.SIGTERM, signal.SIGKILL):
             if process.returncode is not None:
