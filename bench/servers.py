@@ -71,6 +71,12 @@ IMPLS = ("mcpbind", "sdk", "floor")
 ECHO_TEXT = "hello from the benchmark driver"
 N_TOOLS = 500
 MEGABYTE = 1 << 20
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+"""What a 2026-07-28 request carries in `_meta` (no handshake)."""
 
 encode = msgspec.json.Encoder().encode
 decode = msgspec.json.decode
@@ -425,11 +431,7 @@ class HttpDriver:
         self.next_id += 1
         params: dict[str, Any] = {"name": name, "arguments": arguments}
         if self.era == MODERN:
-            params["_meta"] = {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
-                "io.modelcontextprotocol/clientCapabilities": {},
-            }
+            params["_meta"] = dict(MODERN_META)
         return {"jsonrpc": "2.0", "id": self.next_id, "method": "tools/call", "params": params}
 
     async def echo(self) -> float:

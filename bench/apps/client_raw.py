@@ -18,13 +18,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _clientrun
-from servers import MODERN, HttpDriver, StdioDriver
-
-META = {
-    "io.modelcontextprotocol/protocolVersion": MODERN,
-    "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "0"},
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
+from servers import MODERN, MODERN_META, HttpDriver, StdioDriver
 
 
 async def run(args: argparse.Namespace, measure: _clientrun.Measure) -> dict[str, Any]:
@@ -48,7 +42,7 @@ async def run(args: argparse.Namespace, measure: _clientrun.Measure) -> dict[str
         async def echo_stdio(text: str) -> str:
             params: dict[str, Any] = {"name": "echo", "arguments": {"text": text}}
             if modern:
-                params["_meta"] = META
+                params["_meta"] = MODERN_META
             return str((await stdio.request("tools/call", params))["content"][0]["text"])
 
         phases = await measure(echo_stdio, args.era)
