@@ -39,6 +39,9 @@ class IncomingRequest(msgspec.Struct, frozen=True):
     id: RequestId
     method: str
     params: msgspec.Raw | None
+    revision: str | None = None
+    """The protocol revision the transport has already read off this request (HTTP: the
+    MCP-Protocol-Version header, checked against `_meta`); the endpoint itself never sets it."""
 
 
 class IncomingNotification(msgspec.Struct, frozen=True):

@@ -142,7 +142,8 @@ class _Stream:
     _ids = itertools.count(1)
 
     def __init__(self, store: EventStore | None) -> None:
-        self.id = f"s{next(self._ids)}"
+        # Only a session's streams are named (event ids, resumption); a stateless one never is.
+        self.id = f"s{next(self._ids)}" if store is not None else ""
         self.queue = _Mailbox()
         self.store = store
         self.seq = 0
@@ -236,6 +237,7 @@ class _ErrorPeek(msgspec.Struct):
 
 
 _error_peek = msgspec.json.Decoder(_ErrorPeek).decode
+_peek_params = msgspec.json.Decoder(PeekParams).decode
 #: On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation).
 _ERROR_STATUS: Final = {-32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
 
@@ -344,14 +346,19 @@ class _Session:
             self.backlog.append(data)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The request's headers as a dict, read once per request (a request asks for a dozen)."""
     headers: dict[bytes, str] | None = scope.get("mcpbind.headers")
-    if headers is None:  # read into a dict once per request: a request asks for a dozen headers
+    if headers is None:
         headers = scope["mcpbind.headers"] = {
             k: v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
             for k, v in scope["headers"]
         }
-    return headers.get(name)
+    return headers
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return _headers(scope).get(name)
 
 
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
@@ -390,6 +397,7 @@ class HttpApp:
         self.session_store: SessionStore = session_store or MemorySessionStore()
         self.event_store = event_store
         self.path = path
+        self._path = path.rstrip("/")
         self.security = security or HttpSecurity()
         self.json_response = json_response
         self.keepalive = keepalive
@@ -407,10 +415,13 @@ class HttpApp:
             return
         if scope["type"] != "http":
             return
-        if scope["path"].rstrip("/") != self.path.rstrip("/"):
+        path = scope["path"]
+        if path != self._path and path.rstrip("/") != self._path:
             await _respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
-        refusal = await self._refuse(scope)
+        refusal = self._refuse(_headers(scope))
+        if refusal is None and self.security.verify_token is not None:
+            refusal = await self._authenticate(scope)
         if refusal is not None:
             status, body, extra = refusal
             await _respond(send, status, body, extra)
@@ -436,34 +447,36 @@ class HttpApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _refuse(self, scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+    def _refuse(self, headers: dict[bytes, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         sec = self.security
-        host = _header(scope, b"host") or ""
+        host = headers.get(b"host") or ""
         if not sec.host_allowed(host):
             return 403, _error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
-        origin = _header(scope, b"origin")
+        origin = headers.get(b"origin")
         if origin is not None and not sec.origin_allowed(origin):
             return 403, _error_body(-32600, f"Forbidden: origin {origin!r} is not allowed"), []
-        if sec.verify_token is not None:
-            auth = _header(scope, b"authorization") or ""
-            token = auth[7:] if auth[:7].lower() == "bearer " else ""
-            principal = await sec.verify_token(token) if token else None
-            if principal is None:
-                return (
-                    401,
-                    _error_body(-32600, "Unauthorized"),
-                    [(b"www-authenticate", b'Bearer realm="mcp"')],
-                )
-            scope["mcpbind.principal"] = principal
+        return None
+
+    async def _authenticate(self, scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+        auth = _header(scope, b"authorization") or ""
+        token = auth[7:] if auth[:7].lower() == "bearer " else ""
+        principal = await self.security.verify_token(token) if token and self.security.verify_token else None
+        if principal is None:
+            return 401, _error_body(-32600, "Unauthorized"), [(b"www-authenticate", b'Bearer realm="mcp"')]
+        scope["mcpbind.principal"] = principal
         return None
 
     # -- POST ---------------------------------------------------------------------------------------
 
     async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body; None if the client left, b"" if it is over `max_body`."""
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")  # the usual case: all of it in one message
+            return body if len(body) <= self.security.max_body else b""
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 return None
             body = message.get("body", b"")
@@ -473,9 +486,11 @@ class HttpApp:
             chunks.append(body)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+            message = await receive()
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accept = _header(scope, b"accept") or ""
+        headers = _headers(scope)
+        accept = headers.get(b"accept") or ""
         if "application/json" not in accept or "text/event-stream" not in accept:
             await _respond(
                 send,
@@ -485,11 +500,13 @@ class HttpApp:
                 ),
             )
             return
-        content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json":
+        content_type = headers.get(b"content-type") or ""
+        if content_type != "application/json" and content_type.split(";")[0].strip().lower() != (
+            "application/json"
+        ):
             await _respond(send, 415, _error_body(-32600, "Unsupported Media Type: send application/json"))
             return
-        length = _header(scope, b"content-length")
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.security.max_body:
             await _respond(
                 send, 413, _error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
@@ -503,6 +520,27 @@ class HttpApp:
                 send, 413, _error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
             )
             return
+        session_id = headers.get(b"mcp-session-id")
+        version = headers.get(b"mcp-protocol-version")
+        now = time.monotonic()
+        if now - self._swept > 60.0:  # idle sessions are ended at most a minute after their timeout
+            self._swept = now
+            self._expire()
+        if version is not None and body[:1] == b"{" and revisions.is_modern(version):
+            # The stateless wire's common case, a request: its envelope is read once, its params left
+            # raw for the handler; only what the headers mirror is peeked at. Anything else (a
+            # notification, a malformed message) takes the general route, which names the problem.
+            message = jsonrpc.parse(body)[0]
+            if isinstance(message, jsonrpc.Request):
+                try:
+                    params = _peek_params(message.params) if message.params is not None else None
+                except msgspec.DecodeError:
+                    pass
+                else:
+                    await self._stateless_post(
+                        scope, body, message.method, message.id, params, version, send, receive, message
+                    )
+                    return
         try:
             peek = peek_message(body)
         except msgspec.DecodeError as exc:
@@ -515,12 +553,6 @@ class HttpApp:
                 _error_body(code, f"{'Parse error' if code == -32700 else 'Invalid request'}: {exc}"),
             )
             return
-        session_id = _header(scope, b"mcp-session-id")
-        version = _header(scope, b"mcp-protocol-version")
-        now = time.monotonic()
-        if now - self._swept > 60.0:  # idle sessions are ended at most a minute after their timeout
-            self._swept = now
-            self._expire()
         if isinstance(peek, list):
             await self._post_batch(scope, body, session_id, version, send)
             return
@@ -550,12 +582,12 @@ class HttpApp:
                 )
                 return
             session.last_seen = time.monotonic()
-            await self._exchange(session.conn, session, body, peek, send, receive)
+            await self._exchange(session.conn, session, body, peek.method, peek.id, send, receive)
             if peek.method in _STATE_CHANGES:
                 await self.session_store.save(session.id, self._state(session))
             return
         if modern:
-            await self._stateless_post(scope, body, peek, version, send, receive)
+            await self._stateless_post(scope, body, peek.method, peek.id, peek.params, version, send, receive)
             return
         if version is not None and version not in revisions.ALL:
             data = {"supported": sorted(self.server.revisions, reverse=True), "requested": version}
@@ -681,62 +713,81 @@ class HttpApp:
             task.add_done_callback(self._closing.discard)
 
     async def _stateless_post(
-        self, scope: Scope, body: bytes, peek: Peek, version: str | None, send: Send, receive: Receive
+        self,
+        scope: Scope,
+        body: bytes,
+        method: str | None,
+        rid: Any,
+        params: PeekParams | None,
+        version: str | None,
+        send: Send,
+        receive: Receive,
+        request: jsonrpc.Request | None = None,
     ) -> None:
-        if peek.method is None:
+        """Serve one message on the stateless wire. `request` is the body already parsed, when it is a
+        request: it goes to the handler as it is, instead of being parsed again."""
+        if method is None:
             await _respond(send, 400, _error_body(-32600, "Invalid request: clients send no responses here"))
             return
-        problem = self._header_mismatch(scope, peek, version)
+        problem = self._header_mismatch(scope, method, params, version)
         if problem is not None:
-            await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+            await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", rid))
             return
-        requested = version or str(peek.params.meta.version if peek.params and peek.params.meta else "")
+        body_version = params.meta.version if params is not None and params.meta is not None else None
+        requested = version or str(body_version or "")
         if requested not in self.server.revisions or not revisions.is_modern(requested):
             data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
-            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
+            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", rid, data))
             return
         module = revisions.module(requested)
-        spec = (
-            module.REQUESTS.get(peek.method) if peek.id is not None else module.NOTIFICATIONS.get(peek.method)
-        )
+        spec = module.REQUESTS.get(method) if rid is not None else module.NOTIFICATIONS.get(method)
         if spec is None:
-            await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
+            await _respond(send, 404, _error_body(-32601, f"Method not found: {method}", rid))
             return
+        event = None
+        if request is not None:
+            # The revision is known once the body says it too (a request without it is refused by
+            # the handler, as on every other route).
+            revision = requested if body_version == requested else None
+            event = IncomingRequest(request.id, request.method, request.params, revision)
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self._idle.pop() if self._idle else self._new_connection(None)
         try:
-            await self._exchange(conn, None, body, peek, send, receive)
+            await self._exchange(conn, None, body, method, rid, send, receive, event)
         finally:
             if conn.idle() and len(self._idle) < _MAX_IDLE:
                 self._idle.append(conn)
             else:
                 self.server._connections.discard(conn)
 
-    def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
-        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
+    def _header_mismatch(
+        self, scope: Scope, body_method: str, params: PeekParams | None, version: str | None
+    ) -> str | None:
+        body_version = params.meta.version if params and params.meta else None
         if version is None:
             return "MCP-Protocol-Version is required"
         if body_version is not None and body_version != version:
             return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
-        method = _header(scope, b"mcp-method")
+        headers = _headers(scope)
+        method = headers.get(b"mcp-method")
         if method is None:
             return "Mcp-Method is required"
-        if method != peek.method:
-            return f"Mcp-Method {method!r} but the body's method is {peek.method!r}"
-        if peek.method in ("tools/call", "prompts/get", "resources/read"):
+        if method != body_method:
+            return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+        if body_method in ("tools/call", "prompts/get", "resources/read"):
             source = (
-                peek.params.uri
-                if peek.method == "resources/read" and peek.params
-                else (peek.params.name if peek.params else None)
+                params.uri
+                if body_method == "resources/read" and params
+                else (params.name if params else None)
             )
-            name = _header(scope, b"mcp-name")
+            name = headers.get(b"mcp-name")
             if name is None:
                 return "Mcp-Name is required"
             if decode_value(name) != source:
                 return f"Mcp-Name {name!r} does not match the body"
-        if peek.method == "tools/call" and peek.params is not None:
-            return self._param_mismatch(scope, peek.params)
+        if body_method == "tools/call" and params is not None:
+            return self._param_mismatch(scope, params)
         return None
 
     def _param_mismatch(self, scope: Scope, params: PeekParams) -> str | None:
@@ -774,12 +825,15 @@ class HttpApp:
         conn: _Connection,
         session: _Session | None,
         body: bytes,
-        peek: Peek,
+        method: str | None,
+        rid: Any,
         send: Send,
         receive: Receive,
+        event: IncomingRequest | None = None,
     ) -> None:
-        """Feed one message to the connection and answer the POST: 202, JSON, or an SSE stream."""
-        if peek.method is None or peek.id is None:
+        """Feed one message to the connection (`event`: the request, already parsed) and answer the
+        POST: 202, JSON, or an SSE stream."""
+        if method is None or rid is None:
             # A notification, or a response to one of our requests: accepted, nothing to stream.
             await conn.peer.feed(body)
             await _respond(send, 202, b"")
@@ -798,17 +852,25 @@ class HttpApp:
             session.open_streams[stream.id] = stream
             streams = session.open_streams
             stream.drop = lambda: _forget(streams, stream.id)
-        await self._feed(conn, body, stream)
+        if event is None:
+            await self._feed(conn, body, stream)
+        else:
+            token = ROUTE.set(stream)
+            try:
+                conn.peer.start(event)
+            finally:
+                ROUTE.reset(token)
         # A handler that answered without waiting has left its answer in the queue: no client can leave
         # in between, so no watcher is needed unless the answer turns into a stream.
-        watcher = None if not stream.queue.empty() else self._watch(receive, stream)
+        ready = not stream.queue.empty()
+        watcher = None if ready else self._watch(receive, stream)
         try:
-            data, final = await stream.queue.get()
+            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
             if stream.gone:
                 # The client left before anything was sent. On the stateless wire that cancels the
                 # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
                 if session is None:
-                    conn.peer.cancel_incoming(peek.id)
+                    conn.peer.cancel_incoming(rid)
                 elif data:
                     stream.event(data)
                     stream.closed = final
@@ -827,7 +889,7 @@ class HttpApp:
             if session is not None:
                 session.streams += 1
             try:
-                await self._stream(send, stream, [(data, final)], peek.id, conn, session, receive, watcher)
+                await self._stream(send, stream, [(data, final)], rid, conn, session, receive, watcher)
             finally:
                 if session is not None:
                     session.streams -= 1

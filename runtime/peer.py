@@ -191,12 +191,7 @@ class Peer:
                     while len(self._running) >= self._max_waiting:
                         self._slot_freed = asyncio.get_running_loop().create_future()
                         await self._slot_freed
-                    # A handler that answers without waiting is done here, with no task at all.
-                    task = eager.start(self._serve(event))
-                    if task is not None:
-                        self._running[event.id] = task
-                        self._tasks.add(task)
-                        task.add_done_callback(self._tasks.discard)
+                    self.start(event)
             elif isinstance(event, IncomingNotification):
                 # Notifications are handled in order, before the next message is read.
                 await self._notified(event)
@@ -205,6 +200,16 @@ class Peer:
                 await self.refuse(event.data)
             else:
                 self._settle(event)
+
+    def start(self, event: IncomingRequest) -> None:
+        """Serve a request the transport has already parsed (HTTP's stateless path parses each body
+        itself to route it). A handler that answers without waiting is done on return, with no task
+        at all; one that waits goes on as a task, cancellable with `cancel_incoming`."""
+        task = eager.start(self._serve(event))
+        if task is not None:
+            self._running[event.id] = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""

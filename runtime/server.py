@@ -131,6 +131,9 @@ def _loop_factory(uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop
     return factory
 
 
+_asdict: Final = msgspec.structs.asdict
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
@@ -599,7 +602,7 @@ class Server:
             args = msgspec.convert(arguments or {}, sig.arguments)
         except msgspec.ValidationError as exc:
             return {"content": [_text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
-        kwargs = {n: getattr(args, n) for n in sig.names}
+        kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
         if sig.context_param:
             kwargs[sig.context_param] = ctx
         try:
@@ -844,7 +847,7 @@ class _Connection:
                 return encode_result(rid, self._initialize(event))
             if self.legacy is not None:
                 return await self._dispatch(event, self.legacy, None)
-            requested = self._modern_revision(event)
+            requested = event.revision or self._modern_revision(event)
             if requested is None:
                 if event.method == "ping":
                     return encode_result(rid, {})

@@ -494,6 +494,43 @@ def test_unknown_method_on_the_stateless_wire_is_404(url: str) -> None:
     run(main())
 
 
+def test_stateless_requests_that_are_not_quite_right_get_the_same_answers(url: str) -> None:
+    """A stateless request is parsed once on its way to the handler; whatever that single pass does
+    not accept (a bad envelope, `_meta` of the wrong type, no version in `_meta`) is still answered
+    with the error that names it, and the server goes on serving."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            good = echo_call(7)
+            no_version = json.loads(json.dumps(good))
+            del no_version["params"]["_meta"][META_VERSION]
+            bad_meta = json.loads(json.dumps(good))
+            bad_meta["params"]["_meta"] = 5
+            old_envelope = {**good, "jsonrpc": "1.0"}
+            array_params = {**good, "params": ["echo"]}
+            bool_id = {**good, "id": True}
+            cases: list[tuple[dict[str, Any], int]] = [
+                (no_version, -32602),
+                (bad_meta, -32600),
+                (old_envelope, -32600),
+                (array_params, -32600),
+                (bool_id, -32600),
+            ]
+            for message, code in cases:
+                headers = modern_headers(good, **{"content-type": "application/json"})
+                response = await http.post(url, content=json.dumps(message), headers=headers)
+                assert response.status_code == 400, (message, response.text)
+                body = response.json()
+                assert body["error"]["code"] == code, (message, body)
+                conforms(MODERN, "JSONRPCErrorResponse", body)
+            response = await http.post(url, json=good, headers=modern_headers(good))
+            assert response.status_code == 200
+            assert response.json()["result"]["content"] == [{"type": "text", "text": "still here"}]
+            await still_serving(http, url)
+
+    run(main())
+
+
 def test_get_without_a_session_is_405(url: str) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10) as http:
