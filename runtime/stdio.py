@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import stat
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -62,10 +63,68 @@ class _LineReader:
         return proto.lines.popleft()
 
 
+class _Lines(Protocol):
+    async def read_line(self) -> bytes | LineTooLong | None: ...
+
+
+class _FileLines:
+    """Lines from a descriptor the event loop cannot watch (a regular file, /dev/null): each chunk is
+    read in a worker thread, so that a server fed from a file still serves as it reads."""
+
+    def __init__(self, fd: int, max_line: int) -> None:
+        self.fd = fd
+        self.buffer = LineBuffer(max_line)
+        self.lines: deque[bytes | LineTooLong] = deque()
+        self.eof = False
+
+    async def read_line(self) -> bytes | LineTooLong | None:
+        while not self.lines:
+            if self.eof:
+                return None
+            chunk = await asyncio.get_running_loop().run_in_executor(None, os.read, self.fd, _CHUNK)
+            if chunk:
+                self.lines.extend(self.buffer.feed(chunk))
+            else:
+                self.eof = True
+        return self.lines.popleft()
+
+
 class _Sink(Protocol):
     def write(self, data: bytes) -> None: ...
 
     def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class _FileSink:
+    """Writes to a descriptor the event loop cannot watch (a regular file, /dev/null), which never
+    makes a writer wait for a reader: plain blocking writes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
+
+
+def _pollable(fd: int) -> bool:
+    """Whether the event loop can watch `fd`: a pipe, a socket or a terminal. epoll refuses regular
+    files and devices such as /dev/null (asyncio raises, uvloop aborts the process), so a server run
+    as `server < requests.jsonl > answers.jsonl` reads and writes those directly."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 class _Batched:
@@ -106,20 +165,26 @@ class StdioServerTransport:
         self._stdin = stdin or sys.stdin.buffer
         self._stdout = stdout or sys.stdout.buffer
         self._max_line = max_line
-        self._reader: _LineReader | None = None
-        self._writer: asyncio.WriteTransport | None = None
+        self._reader: _Lines | None = None
+        self._writer: _Sink | None = None
         self._frames: _Batched | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        protocol = _LineProtocol(self._max_line)
         # A duplicate of the descriptors, so that closing the transports leaves sys.stdin/out usable.
-        stdin = os.fdopen(os.dup(self._stdin.fileno()), "rb", buffering=0)
-        stdout = os.fdopen(os.dup(self._stdout.fileno()), "wb", buffering=0)
-        await loop.connect_read_pipe(lambda: protocol, stdin)
-        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+        stdin_fd, stdout_fd = os.dup(self._stdin.fileno()), os.dup(self._stdout.fileno())
+        if _pollable(stdin_fd):
+            protocol = _LineProtocol(self._max_line)
+            await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
+            self._reader = _LineReader(protocol)
+        else:
+            self._reader = _FileLines(stdin_fd, self._max_line)
+        if _pollable(stdout_fd):
+            stdout = os.fdopen(stdout_fd, "wb", buffering=0)
+            self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+        else:
+            self._writer = _FileSink(stdout_fd)
         self._frames = _Batched(self._writer)
-        self._reader = _LineReader(protocol)
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"

@@ -428,6 +428,70 @@ def test_bad_input_on_stdin_is_answered_and_serving_goes_on() -> None:
     assert by_id[9]["result"] == {}
 
 
+_FILE_SERVER = """
+import sys
+from mcpbind.server import Server
+
+server = Server("files", "1")
+
+
+@server.tool()
+def echo(text: str) -> str:
+    return text
+
+
+server.run_stdio(uvloop=sys.argv[1] == "uvloop")
+"""
+
+
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+@pytest.mark.parametrize("stdout", ["file", "devnull"])
+def test_stdin_and_stdout_may_be_files(tmp_path: Path, loop: str, stdout: str) -> None:
+    """`server < requests.jsonl > answers.jsonl`: the event loop cannot watch a regular file or
+    /dev/null (epoll refuses them; uvloop aborts the process), so the server reads and writes them
+    directly, answers everything, and exits cleanly at the end of its input."""
+    import subprocess
+
+    requests = tmp_path / "requests.jsonl"
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "f", "version": "0"},
+    }
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *(
+            {
+                "jsonrpc": "2.0",
+                "id": 2 + i,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": f"line {i}"}},
+            }
+            for i in range(50)
+        ),
+        "not json",
+    ]
+    requests.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    answers = tmp_path / "answers.jsonl"
+    with requests.open("rb") as stdin, answers.open("wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", _FILE_SERVER, loop],
+            stdin=stdin,
+            stdout=out if stdout == "file" else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    if stdout == "devnull":
+        return
+    got = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert got[0]["result"]["protocolVersion"] == "2025-11-25"
+    texts = {m["id"]: m["result"]["content"][0]["text"] for m in got[1:] if "result" in m}
+    assert texts == {2 + i: f"line {i}" for i in range(50)}
+    assert got[-1]["error"]["code"] == -32700  # the line that is no JSON, answered too
+
+
 def test_batches_where_the_revision_has_them() -> None:
     init = json.dumps(
         {
