@@ -68,8 +68,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
 REPO_ROOT = BENCH_DIR.parent
 DEFAULT_JSON_OUT = BENCH_DIR / "results" / "clients.json"
-IMPLS = ("mcpbind", "sdk", "raw")
-DRIVERS = {"mcpbind": "client_mcpbind.py", "sdk": "client_sdk.py", "raw": "client_raw.py"}
+IMPLS = ("mcpbind", "sdk", "raw", "aiohttp")
+DRIVERS = {
+    "mcpbind": "client_mcpbind.py",
+    "sdk": "client_sdk.py",
+    "raw": "client_raw.py",
+    "aiohttp": "client_aiohttp.py",
+}
+HTTP_ONLY = frozenset({"aiohttp"})
 LEGS = {  # leg -> (transport, revision, label)
     "stdio-2025": ("stdio", LEGACY, f"stdio {LEGACY}"),
     "http-2025": ("http", LEGACY, f"HTTP {LEGACY}"),
@@ -182,6 +188,8 @@ async def run(cfg: argparse.Namespace, pythons: dict[str, str]) -> dict[str, Any
         for r in range(cfg.rounds):
             for leg in cfg.legs:
                 for impl in _rotate(tuple(impls), r):
+                    if impl in HTTP_ONLY and LEGS[leg][0] != "http":
+                        continue
                     print(f"# round {r + 1}/{cfg.rounds}: {leg} {impl}", file=sys.stderr)
                     try:
                         url = await server.ensure() if LEGS[leg][0] == "http" else None
@@ -220,27 +228,30 @@ def summarize(
 
 
 def _target(measure: str, v: dict[str, float]) -> str:
-    m, s, r = v.get("mcpbind"), v.get("sdk"), v.get("raw")
+    m, s, r, a = v.get("mcpbind"), v.get("sdk"), v.get("raw"), v.get("aiohttp")
     if "calls/s" not in measure or m is None:
         return ""
     ok = None if not s else m / s >= TARGET_RATIO
     mark = f"{'✓' if ok else '✗' if ok is not None else '?'} >= {TARGET_RATIO:g}x SDK"
     if ok is False and s and r and r / s < TARGET_RATIO:
         mark += f"; out of reach: no library at all is {r / s:.2f}x SDK"
+    elif ok is False and s and a and a / s < TARGET_RATIO:
+        mark += f"; out of reach on aiohttp: aiohttp alone is {a / s:.2f}x SDK"
     return mark
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
     out = [
-        "| measure | mcpbind | SDK | raw (no library) | mcpbind/SDK | % of raw | target |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "| measure | mcpbind | SDK | raw (no library) | aiohttp alone | mcpbind/SDK | % of raw | target |",
+        "|---|--:|--:|--:|--:|--:|--:|---|",
     ]
     for measure, v in rows.items():
-        m, s, r = v.get("mcpbind"), v.get("sdk"), v.get("raw")
+        m, s, r, a = v.get("mcpbind"), v.get("sdk"), v.get("raw"), v.get("aiohttp")
         ratio = f"{m / s:.2f}x" if m and s else "—"
         of_raw = f"{100 * m / r:.0f}%" if m and r and "calls/s" in measure else "—"
         out.append(
-            f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(r)} | {ratio} | {of_raw} | {_target(measure, v)} |"
+            f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(r)} | {_fmt(a)} | {ratio} | {of_raw} "
+            f"| {_target(measure, v)} |"
         )
     return "\n".join(out)
 
@@ -273,7 +284,7 @@ def main() -> None:
         if getattr(cfg, key, None) is None:
             setattr(cfg, key, quick if cfg.quick else full)
 
-    pythons = {i: sys.executable for i in ("mcpbind", "raw") if i in cfg.impls}
+    pythons = {i: sys.executable for i in ("mcpbind", "raw", "aiohttp") if i in cfg.impls}
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     if sdk is not None:
         pythons["sdk"] = sdk
