@@ -526,10 +526,13 @@ class HttpApp:
         if now - self._swept > 60.0:  # idle sessions are ended at most a minute after their timeout
             self._swept = now
             self._expire()
-        if version is not None and body[:1] == b"{" and revisions.is_modern(version):
-            # The stateless wire's common case, a request: its envelope is read once, its params left
-            # raw for the handler; only what the headers mirror is peeked at. Anything else (a
-            # notification, a malformed message) takes the general route, which names the problem.
+        request: jsonrpc.Request | None = None
+        peek: Peek | list[Any] | None = None
+        if body[:1] == b"{":
+            # The common case, one request: its envelope is read once, its params left raw for the
+            # handler, and only what routing and the headers need is peeked at. Anything else (a
+            # notification, a response, a malformed message) is peeked at as a whole below, and its
+            # route names what is wrong with it.
             message = jsonrpc.parse(body)[0]
             if isinstance(message, jsonrpc.Request):
                 try:
@@ -537,12 +540,11 @@ class HttpApp:
                 except msgspec.DecodeError:
                     pass
                 else:
-                    await self._stateless_post(
-                        scope, body, message.method, message.id, params, version, send, receive, message
-                    )
-                    return
+                    request = message
+                    peek = Peek(message.method, message.id, params)
         try:
-            peek = peek_message(body)
+            if peek is None:
+                peek = peek_message(body)
         except msgspec.DecodeError as exc:
             code = (
                 jsonrpc.INVALID_REQUEST if isinstance(exc, msgspec.ValidationError) else jsonrpc.PARSE_ERROR
@@ -582,12 +584,15 @@ class HttpApp:
                 )
                 return
             session.last_seen = time.monotonic()
-            await self._exchange(session.conn, session, body, peek.method, peek.id, send, receive)
+            event = None if request is None else IncomingRequest(request.id, request.method, request.params)
+            await self._exchange(session.conn, session, body, peek.method, peek.id, send, receive, event)
             if peek.method in _STATE_CHANGES:
                 await self.session_store.save(session.id, self._state(session))
             return
         if modern:
-            await self._stateless_post(scope, body, peek.method, peek.id, peek.params, version, send, receive)
+            await self._stateless_post(
+                scope, body, peek.method, peek.id, peek.params, version, send, receive, request
+            )
             return
         if version is not None and version not in revisions.ALL:
             data = {"supported": sorted(self.server.revisions, reverse=True), "requested": version}
@@ -857,7 +862,7 @@ class HttpApp:
         else:
             token = ROUTE.set(stream)
             try:
-                conn.peer.start(event)
+                await conn.peer.receive_request(event)
             finally:
                 ROUTE.reset(token)
         # A handler that answered without waiting has left its answer in the queue: no client can leave

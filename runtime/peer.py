@@ -181,17 +181,7 @@ class Peer:
             return
         for event in self.endpoint.receive(data):
             if isinstance(event, IncomingRequest):
-                if event.id in self._running:
-                    err = McpError(f"request id {event.id!r} is already in use", code=-32600)
-                    await self.refuse(self.endpoint.respond_error(event.id, err))
-                    continue
-                if event.method in self._serial:
-                    await self._serve(event)
-                else:
-                    while len(self._running) >= self._max_waiting:
-                        self._slot_freed = asyncio.get_running_loop().create_future()
-                        await self._slot_freed
-                    self.start(event)
+                await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
                 # Notifications are handled in order, before the next message is read.
                 await self._notified(event)
@@ -201,10 +191,21 @@ class Peer:
             else:
                 self._settle(event)
 
-    def start(self, event: IncomingRequest) -> None:
-        """Serve a request the transport has already parsed (HTTP's stateless path parses each body
-        itself to route it). A handler that answers without waiting is done on return, with no task
-        at all; one that waits goes on as a task, cancellable with `cancel_incoming`."""
+    async def receive_request(self, event: IncomingRequest) -> None:
+        """Serve one incoming request: `feed` calls it for each request it parses, and a transport
+        that parses messages itself (HTTP, to route them) calls it directly. A handler that answers
+        without waiting is done on return, with no task at all; one that waits goes on as a task,
+        cancellable with `cancel_incoming`. Reading waits while `max_concurrency` handlers wait."""
+        if event.id in self._running:
+            err = McpError(f"request id {event.id!r} is already in use", code=-32600)
+            await self.refuse(self.endpoint.respond_error(event.id, err))
+            return
+        if event.method in self._serial:
+            await self._serve(event)
+            return
+        while len(self._running) >= self._max_waiting:
+            self._slot_freed = asyncio.get_running_loop().create_future()
+            await self._slot_freed
         task = eager.start(self._serve(event))
         if task is not None:
             self._running[event.id] = task
