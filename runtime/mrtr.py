@@ -10,8 +10,6 @@ Anything that fails verification is rejected with -32602, never trusted.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import os
 import time
 from typing import Any, Final
@@ -45,6 +43,8 @@ def params_digest(params: dict[str, Any]) -> str:
     """A digest of a request's params without the members that change between rounds."""
     salient = {k: v for k, v in params.items() if k not in ("_meta", "inputResponses", "requestState")}
     data = msgspec.json.encode(salient, order="sorted")
+    import hashlib  # on first use: most servers never seal a state, and every start-up pays imports
+
     return hashlib.sha256(data).hexdigest()[:32]
 
 
@@ -56,6 +56,9 @@ class StateSealer:
         self.ttl = ttl
 
     def _mac(self, body: bytes) -> bytes:
+        import hashlib  # on first use (see params_digest)
+        import hmac
+
         return hmac.new(self._key, _VERSION + body, hashlib.sha256).digest()
 
     def seal(self, method: str, digest: str, answers: dict[str, Any], principal: str = "") -> str:
@@ -71,6 +74,8 @@ class StateSealer:
             mac = base64.urlsafe_b64decode(mac64 + b"=" * (-len(mac64) % 4))
         except (ValueError, UnicodeError):
             raise InvalidState("requestState is malformed") from None
+        import hmac
+
         if version != _VERSION or not hmac.compare_digest(mac, self._mac(body)):
             raise InvalidState("requestState failed verification")
         state = _decode(body)
