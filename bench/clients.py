@@ -2,8 +2,8 @@
 """Client benchmark: the "client ceiling", mcpbind's ``Client`` vs the official SDK's (``mcp==2.3.0``)
 ``ClientSession``, against the same near-free server.
 
-Run from the repository root with the mcpbind environment's interpreter (it needs aiohttp, msgspec,
-uvicorn: ``pip install -e .[http]``):
+Run from the repository root with the mcpbind environment's interpreter (it needs msgspec, uvicorn,
+and aiohttp for the reference driver: ``pip install -e .[http,bench]``):
 
     python bench/clients.py            # full run (5 rounds), a few minutes
     python bench/clients.py --quick    # smoke run, < 60 s

@@ -143,6 +143,10 @@ class Client:
         start = getattr(self.transport, "start", None)
         if start is not None:
             await start()
+        if hasattr(self.transport, "deliver"):
+            # Answers go to the peer from the task that read them (a wrapped transport, which reads
+            # what passes through it, keeps the read() path).
+            self.transport.deliver = self.peer.feed
         self._reader = asyncio.ensure_future(self.peer.run())
         try:
             await self._negotiate()

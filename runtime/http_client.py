@@ -17,12 +17,12 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-import aiohttp
 import msgspec
 
 from . import jsonrpc, revisions
 from .headers import Peek, encode_value, render, value_at
 from .headers import peek as peek_message
+from .http11 import HttpClient, HttpError, Response
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -66,7 +66,7 @@ class StreamableHttpTransport:
         auth: Callable[[], Awaitable[str | None]] | None = None,
         timeout: float = 300.0,
         get_stream: bool = True,
-        client: aiohttp.ClientSession | None = None,
+        client: HttpClient | None = None,
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
@@ -83,18 +83,17 @@ class StreamableHttpTransport:
         self.param_headers: dict[str, dict[str, tuple[str, ...]]] = {}
         """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for (from tools/list)."""
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.deliver: Callable[[bytes], Awaitable[None]] | None = None
+        """Set by the client to take each message as soon as it is read, in the task that read it,
+        instead of through `read()` (one turn of the event loop less per answer)."""
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._get_task: asyncio.Task[None] | None = None
         self._closed = False
 
     async def start(self) -> None:
-        # aiohttp, chosen by measurement: several times the calls/s of httpx against the same server.
         if self._client is None:
-            self._client = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=self.timeout),
-                connector=aiohttp.TCPConnector(limit=256),
-            )
+            self._client = HttpClient(connect_timeout=10.0, read_timeout=self.timeout)
 
     @property
     def stateless(self) -> bool:
@@ -102,6 +101,12 @@ class StreamableHttpTransport:
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
+
+    async def _push(self, message: bytes) -> None:
+        if self.deliver is None:
+            self._incoming.put_nowait(message)
+        else:
+            await self.deliver(message)
 
     async def _headers(self, peek: Peek | None) -> dict[str, str]:
         headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
@@ -162,11 +167,11 @@ class StreamableHttpTransport:
         rid = peek.id if peek is not None else None
         try:
             headers = await self._headers(peek)
-            async with self._client.post(self.url, data=data, headers=headers) as response:
+            async with self._client.request("POST", self.url, headers, data) as response:
                 await self._consume(response, rid, peek)
         except asyncio.CancelledError:
             raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (HttpError, OSError, TimeoutError) as exc:
             if rid is not None and peek is not None and peek.method is not None:
                 self._fail(rid, f"HTTP transport error: {exc!r}")
         finally:
@@ -176,7 +181,7 @@ class StreamableHttpTransport:
     def _fail(self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR) -> None:
         self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message))
 
-    async def _consume(self, response: aiohttp.ClientResponse, rid: Any, peek: Peek | None) -> None:
+    async def _consume(self, response: Response, rid: Any, peek: Peek | None) -> None:
         if peek is not None and peek.method == "initialize":
             self.session_id = response.headers.get("mcp-session-id")
         elif response.status == 404 and self.session_id is not None and not self.stateless:
@@ -213,11 +218,11 @@ class StreamableHttpTransport:
                     if "id" not in message and rid is not None:
                         message["id"] = rid  # an HTTP-level refusal answers the request it refused
                         body = msgspec.json.encode(message)
-                    self._incoming.put_nowait(body)
+                    await self._push(body)
                     return
                 if isinstance(message, list):
                     for item in message:
-                        self._incoming.put_nowait(msgspec.json.encode(item))
+                        await self._push(msgspec.json.encode(item))
                     return
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
@@ -226,17 +231,17 @@ class StreamableHttpTransport:
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 
-    async def _read_sse(self, response: aiohttp.ClientResponse, rid: Any = None) -> _SseEnd:
+    async def _read_sse(self, response: Response, rid: Any = None) -> _SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's
         `retry` (ms), and whether the answer to `rid` came."""
         end = _SseEnd()
         data: list[bytes] = []
-        async for raw in response.content:
+        async for raw in response.lines():
             line = raw.rstrip(b"\r\n")
             if not line:
                 if data:
                     payload = b"\n".join(data)
-                    self._incoming.put_nowait(payload)
+                    await self._push(payload)
                     if rid is not None and not end.answered:
                         end.answered = _answers(payload, rid)
                     data = []
@@ -255,7 +260,7 @@ class StreamableHttpTransport:
                 end.retry_ms = int(value)
         if data:
             payload = b"\n".join(data)
-            self._incoming.put_nowait(payload)
+            await self._push(payload)
             if rid is not None and not end.answered:
                 end.answered = _answers(payload, rid)
         return end
@@ -271,7 +276,7 @@ class StreamableHttpTransport:
             headers = await self._headers(None)
             headers["accept"] = "text/event-stream"
             headers["last-event-id"] = end.last_id
-            async with self._client.get(self.url, headers=headers) as response:
+            async with self._client.request("GET", self.url, headers) as response:
                 if response.status != 200:
                     break
                 more = await self._read_sse(response, rid)
@@ -293,9 +298,7 @@ class StreamableHttpTransport:
             if last_event is not None:
                 headers["last-event-id"] = last_event
             try:
-                async with self._client.get(
-                    self.url, headers=headers, timeout=aiohttp.ClientTimeout(total=None, sock_read=None)
-                ) as response:
+                async with self._client.request("GET", self.url, headers, read_timeout=None) as response:
                     if response.status != 200:
                         return  # no GET stream here (405), or the session ended
                     end = await self._read_sse(response)
@@ -303,7 +306,7 @@ class StreamableHttpTransport:
                     if end.retry_ms is not None:
                         await asyncio.sleep(end.retry_ms / 1000)
                         continue
-            except (aiohttp.ClientError, TimeoutError):
+            except (HttpError, OSError, TimeoutError):
                 pass
             if self._closed:
                 return
@@ -321,15 +324,17 @@ class StreamableHttpTransport:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._get_task
         if self.session_id is not None and self._client is not None and not self.stateless:
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            with contextlib.suppress(HttpError, OSError, TimeoutError):
                 headers = await self._headers(None)
-                async with self._client.delete(
-                    self.url, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
-                ):
-                    pass
+                await asyncio.wait_for(self._delete(headers), 5)
         if self._own_client and self._client is not None:
             await self._client.close()
         self._incoming.put_nowait(None)
+
+    async def _delete(self, headers: dict[str, str]) -> None:
+        assert self._client is not None
+        async with self._client.request("DELETE", self.url, headers) as response:
+            await response.read()
 
 
 class LegacySseTransport:
@@ -349,10 +354,9 @@ class LegacySseTransport:
         self.auth = auth
         self.timeout = timeout
         self.endpoint: str | None = None
-        self._client: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
-        self._response: aiohttp.ClientResponse | None = None
 
     async def _auth_headers(self) -> dict[str, str]:
         headers = dict(self.headers)
@@ -363,43 +367,51 @@ class LegacySseTransport:
         return headers
 
     async def start(self) -> None:
-        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10.0))
+        self._client = HttpClient(connect_timeout=10.0, read_timeout=None)
         headers = {**await self._auth_headers(), "accept": "text/event-stream"}
-        response = await self._client.get(self.url, headers=headers)
-        if response.status != 200 or not response.headers.get("content-type", "").startswith(
-            "text/event-stream"
-        ):
-            response.release()
-            await self._client.close()
-            raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
-        self._response = response
-        endpoint = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.ensure_future(self._read(response, endpoint))
-        self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
-
-    async def _read(self, response: aiohttp.ClientResponse, endpoint: asyncio.Future[str]) -> None:
-        event, data = "message", list[str]()
+        endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.ensure_future(self._read(headers, endpoint))
         try:
-            async for raw in response.content:
-                line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-                if not line:
-                    if data:
-                        payload = "\n".join(data)
-                        if event == "endpoint" and not endpoint.done():
-                            endpoint.set_result(payload)
-                        elif event == "message":
-                            self._incoming.put_nowait(payload.encode())
-                    event, data = "message", list[str]()
-                elif line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].lstrip(" "))
-        except (aiohttp.ClientError, asyncio.CancelledError):
+            self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _read(self, headers: dict[str, str], endpoint: asyncio.Future[str]) -> None:
+        """The GET stream: the `endpoint` event first, then every message, until it ends."""
+        assert self._client is not None
+        try:
+            async with self._client.request("GET", self.url, headers) as response:
+                content_type = response.headers.get("content-type", "")
+                if response.status != 200 or not content_type.startswith("text/event-stream"):
+                    raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
+                await self._events(response, endpoint)
+        except (HttpError, OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+            if not endpoint.done():
+                endpoint.set_exception(exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc)))
+        except asyncio.CancelledError:
             pass
         finally:
             if not endpoint.done():
                 endpoint.set_exception(ConnectionError("the SSE stream ended before its endpoint event"))
             self._incoming.put_nowait(None)
+
+    async def _events(self, response: Response, endpoint: asyncio.Future[str]) -> None:
+        event, data = "message", list[str]()
+        async for raw in response.lines():
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            if not line:
+                if data:
+                    payload = "\n".join(data)
+                    if event == "endpoint" and not endpoint.done():
+                        endpoint.set_result(payload)
+                    elif event == "message":
+                        self._incoming.put_nowait(payload.encode())
+                event, data = "message", list[str]()
+            elif line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip(" "))
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
@@ -407,7 +419,8 @@ class LegacySseTransport:
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"
         headers = {**await self._auth_headers(), "content-type": "application/json"}
-        async with self._client.post(self.endpoint, data=data, headers=headers) as response:
+        async with self._client.request("POST", self.endpoint, headers, data) as response:
+            await response.read()
             if response.status >= 400:
                 log.warning("the server refused a message with HTTP %s", response.status)
 
@@ -416,7 +429,5 @@ class LegacySseTransport:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        if self._response is not None:
-            self._response.close()
         if self._client is not None:
             await self._client.close()

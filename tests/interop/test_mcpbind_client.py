@@ -2,29 +2,28 @@
 stdio and over Streamable HTTP (the SDK's server answering with SSE streams, or with JSON bodies).
 
 Every frame each side sends is recorded by `Recorder` and validated against the negotiated
-revision's schema; over HTTP an `aiohttp` trace also keeps each request's headers and body and each
-response's status and headers.
+revision's schema; over HTTP the client's `observe` hook also keeps each request's headers and body
+and each response's status and headers.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 pytest.importorskip("mcp")
 
-import aiohttp
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
 from mcpbind import revisions
 from mcpbind.client import Client
 from mcpbind.errors import McpError
+from mcpbind.http11 import HttpClient, Observed
 from mcpbind.http_client import StreamableHttpTransport
 from mcpbind.stdio import StdioClientTransport
 
@@ -167,43 +166,28 @@ def sdk_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
     assert not pool.close(), "every SDK HTTP server must stop on SIGTERM"
 
 
-def _trace(exchanges: list[Exchange]) -> aiohttp.TraceConfig:
+def _observer(exchanges: list[Exchange]) -> Callable[[Observed], None]:
     """Keeps each request (method, headers, body) and its response's status and headers."""
-    trace = aiohttp.TraceConfig()
 
-    async def start(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
-        ctx.body = []
+    def observe(seen: Observed) -> None:
+        headers = {k.lower(): v for k, v in seen.headers.items()}
+        exchanges.append(Exchange(seen.method, headers, seen.body, seen.status, seen.response_headers))
 
-    async def chunk(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestChunkSentParams) -> None:
-        ctx.body.append(params.chunk)
-
-    async def end(_: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
-        exchanges.append(
-            Exchange(
-                params.method,
-                {k.lower(): v for k, v in params.headers.items()},
-                b"".join(ctx.body),
-                params.response.status,
-                {k.lower(): v for k, v in params.response.headers.items()},
-            )
-        )
-
-    trace.on_request_start.append(start)
-    trace.on_request_chunk_sent.append(chunk)
-    trace.on_request_end.append(end)
-    return trace
+    return observe
 
 
 @asynccontextmanager
 async def connect_http(url: str, mode: str) -> AsyncIterator[tuple[Client, Recorder, list[Exchange]]]:
     exchanges: list[Exchange] = []
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=REQUEST_TIMEOUT * 2)
-    async with aiohttp.ClientSession(timeout=timeout, trace_configs=[_trace(exchanges)]) as http:
+    http = HttpClient(read_timeout=REQUEST_TIMEOUT * 2, observe=_observer(exchanges))
+    try:
         recorder = Recorder(StreamableHttpTransport(url, client=http, timeout=REQUEST_TIMEOUT * 2))
         async with Client(
             recorder, mode=mode, request_timeout=REQUEST_TIMEOUT, probe_timeout=REQUEST_TIMEOUT
         ) as client:
             yield client, recorder, exchanges
+    finally:
+        await http.close()
 
 
 def posts_of(exchanges: list[Exchange], method: str) -> list[Exchange]:

@@ -1,0 +1,277 @@
+"""The HTTP/1.1 client under the Streamable HTTP transports, against real sockets on 127.0.0.1.
+
+Each test starts an asyncio server that answers with exactly the bytes the case needs (split across
+writes, chunked, cut short, never answered...), so that what the client does with each is pinned down.
+The transports' behaviour against mcpbind's and the SDK's servers is covered by test_http, test_stdio
+and the interop tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from mcpbind.http11 import HttpClient, HttpError, Observed
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 30))  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
+    """A server on a free loopback port; yields its URL and the count of connections it accepted."""
+    accepted: list[int] = [0]
+
+    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted[0] += 1
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/mcp", accepted
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, str], bytes]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return head[0], headers, body
+
+
+def echo_server(requests: int = 1000) -> Handler:
+    """Answers each request on the connection with its own body, alternately by length and chunked."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for n in range(requests):
+            _, _, body = await read_request(reader)
+            if n % 2:
+                writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                for i in range(0, len(body), 7):  # small chunks, each its own write
+                    part = body[i : i + 7]
+                    writer.write(b"%x\r\n%s\r\n" % (len(part), part))
+                    await writer.drain()
+                writer.write(b"0\r\n\r\n")
+            else:
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\nX-Seen: yes\r\n\r\n%s" % (len(body), body)
+                )
+            await writer.drain()
+
+    return handle
+
+
+def test_requests_share_one_kept_alive_connection() -> None:
+    async def main() -> None:
+        async with serving(echo_server()) as (url, accepted):
+            http = HttpClient()
+            for i in range(20):
+                body = f'{{"n": {i}, "pad": "{"x" * i}"}}'.encode()
+                async with http.request("POST", url, {"content-type": "application/json"}, body) as r:
+                    assert r.status == 200
+                    assert await r.read() == body
+            await http.close()
+            assert accepted[0] == 1
+
+    run(main())
+
+
+def test_lines_come_whole_whatever_the_chunking() -> None:
+    text = b"event: message\r\ndata: one\r\n\r\ndata: two\n\n: keep-alive\r\n\r\ndata: last"
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        for i in range(0, len(text), 5):
+            part = text[i : i + 5]
+            writer.write(b"%x\r\n%s\r\n" % (len(part), part))
+            await writer.drain()
+            await asyncio.sleep(0)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    async def main() -> None:
+        async with serving(handle) as (url, _):
+            http = HttpClient()
+            async with http.request("GET", url, {"accept": "text/event-stream"}) as r:
+                assert r.headers["content-type"] == "text/event-stream"
+                lines = [line async for line in r.lines()]
+            await http.close()
+        assert b"".join(lines) == text
+        assert lines[:2] == [b"event: message\r\n", b"data: one\r\n"]
+        assert lines[-1] == b"data: last"
+
+    run(main())
+
+
+def test_a_body_larger_than_the_buffer_is_read_whole() -> None:
+    big = bytes(range(256)) * (3 * 4096 + 17)  # about 3 MiB: reading pauses and resumes on the way
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(big))
+        writer.write(big)
+        await writer.drain()
+
+    async def main() -> None:
+        async with serving(handle) as (url, _):
+            http = HttpClient()
+            async with http.request("POST", url, {}, b"{}") as r:
+                assert await r.read() == big
+            await http.close()
+
+    run(main())
+
+
+def test_a_body_delimited_by_the_end_of_the_connection() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end")
+        await writer.drain()
+
+    async def main() -> None:
+        async with serving(handle) as (url, accepted):
+            http = HttpClient()
+            for _ in range(2):  # the connection is not reused: each request opens its own
+                async with http.request("POST", url, {}, b"{}") as r:
+                    assert await r.read() == b"until the end"
+            await http.close()
+            assert accepted[0] == 2
+
+    run(main())
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced() -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _, _, body = await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        # and then it closes: an idle keep-alive connection the server dropped
+
+    async def main() -> None:
+        async with serving(handle) as (url, accepted):
+            http = HttpClient()
+            for i in range(3):
+                async with http.request("POST", url, {}, b"%d" % i) as r:
+                    assert await r.read() == b"%d" % i
+                await asyncio.sleep(0.05)
+            await http.close()
+            assert accepted[0] == 3
+
+    run(main())
+
+
+def test_failures_are_http_errors_or_timeouts_and_nothing_hangs() -> None:
+    async def cut_short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly this")
+        await writer.drain()
+
+    async def not_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"SSH-2.0-OpenSSH\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(5)
+
+    async def main() -> None:
+        http = HttpClient(read_timeout=0.3)
+        async with serving(cut_short) as (url, _):
+            async with http.request("POST", url, {}, b"{}") as r:
+                with pytest.raises(HttpError, match="closed before the response was complete"):
+                    await r.read()
+        async with serving(not_http) as (url, _):
+            with pytest.raises(HttpError, match="malformed HTTP response"):
+                async with http.request("POST", url, {}, b"{}"):
+                    pass
+        async with serving(silent) as (url, _):
+            with pytest.raises(TimeoutError):
+                async with http.request("POST", url, {}, b"{}"):
+                    pass
+        async with serving(silent) as (url, _):
+            dead = url
+        with pytest.raises(HttpError, match="cannot connect"):
+            async with http.request("POST", dead, {}, b"{}"):
+                pass
+        with pytest.raises(ValueError, match="invalid HTTP header"):
+            async with http.request("POST", dead, {"x-evil": "a\r\nInjected: yes"}, b"{}"):
+                pass
+        with pytest.raises(ValueError, match="not an http"):
+            async with http.request("POST", "ftp://127.0.0.1/", {}, b""):
+                pass
+        await http.close()
+
+    run(main())
+
+
+def test_close_ends_streams_still_being_read() -> None:
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        writer.write(b"8\r\ndata: 1\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(10)
+
+    async def main() -> None:
+        async with serving(endless) as (url, _):
+            http = HttpClient(read_timeout=None)
+            got: list[bytes] = []
+
+            async def listen() -> None:
+                async with http.request("GET", url, {}) as r:
+                    async for line in r.lines():
+                        got.append(line)
+
+            task = asyncio.ensure_future(listen())
+            for _ in range(100):
+                if got:
+                    break
+                await asyncio.sleep(0.01)
+            await http.close()
+            with pytest.raises(HttpError):
+                await asyncio.wait_for(task, 5)
+            assert got == [b"data: 1\n"]
+
+    run(main())
+
+
+def test_observe_sees_each_request_and_its_response_head() -> None:
+    async def main() -> None:
+        seen: list[Observed] = []
+        async with serving(echo_server()) as (url, _):
+            http = HttpClient(observe=seen.append)
+            async with http.request("POST", url, {"mcp-method": "ping"}, b"{}") as r:
+                await r.read()
+            async with http.request("GET", url + "?x=1", {}) as r:
+                await r.read()
+            await http.close()
+        post, get = seen
+        assert post.method == "POST" and post.body == b"{}" and post.status == 200
+        assert post.headers["mcp-method"] == "ping" and post.headers["content-length"] == "2"
+        assert post.headers["host"] == url.split("/")[2]
+        assert post.response_headers["x-seen"] == "yes"
+        assert get.method == "GET" and "content-length" not in get.headers
+
+    run(main())
