@@ -1,7 +1,7 @@
-"""Client-benchmark driver with aiohttp and nothing else: the HTTP library mcpbind's client is built on,
-making the same POSTs with no MCP library around it (JSON-RPC frames built by hand, answers decoded
-with msgspec). It shows how much of the client's HTTP figure is aiohttp's own cost: what a client on
-aiohttp can reach at best. HTTP only.
+"""Client-benchmark driver with aiohttp and nothing else: the same POSTs through a general-purpose HTTP
+client with no MCP library around it (JSON-RPC frames built by hand, answers decoded with msgspec).
+It is the reference for what such a client costs on its own: what any MCP client built on aiohttp can
+reach at best (mcpbind's client was, before it had its own HTTP/1.1 client). HTTP only.
 
     python bench/apps/client_aiohttp.py --transport http --url http://127.0.0.1:PORT/mcp
 """
