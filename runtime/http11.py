@@ -216,18 +216,20 @@ class Response:
     async def lines(self) -> AsyncIterator[bytes]:
         """The body line by line, each with its line ending (the last one may have none)."""
         conn = self._conn
-        pending = b""
+        pending = bytearray()
+        scanned = 0  # no newline before this offset of `pending`: a long line is searched once
         while True:
             if conn.body:
                 pending += conn.take()
                 start = 0
-                while (end := pending.find(b"\n", start)) >= 0:
-                    yield pending[start : end + 1]
-                    start = end + 1
-                pending = pending[start:]
+                while (end := pending.find(b"\n", scanned)) >= 0:
+                    yield bytes(pending[start : end + 1])
+                    start = scanned = end + 1
+                del pending[:start]
+                scanned = len(pending)
             if conn.complete:
                 if pending:
-                    yield pending
+                    yield bytes(pending)
                 return
             await conn.wait(self._timeout)
 
