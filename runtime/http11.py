@@ -14,6 +14,8 @@ per call as everything else in the client together: see `bench/clients.py`, "aio
 Connections are pooled per (scheme, host, port) and reused once their response has been read to the
 end; a response left unread closes its connection. A pooled connection the server has closed is
 replaced, and a request it took down before any byte of answer came is sent again on a new one.
+Redirects are followed (307/308 for any request, the older codes for GET), at most five, and
+credentials are not carried to another origin.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ _MAX_IDLE: Final = 64
 _HIGH_WATER: Final = 1 << 20
 """Bytes of unread body after which reading from the socket pauses."""
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_MAX_REDIRECTS: Final = 5
 
 
 class _Default:
@@ -253,8 +256,26 @@ class _Exchange:
         self._key: tuple[str, str, int] | None = None
 
     async def __aenter__(self) -> Response:
-        self._key, self._conn, response = await self._client._send(*self._args)
-        return response
+        method, url, headers, body, read_timeout = self._args
+        client = self._client
+        for _ in range(_MAX_REDIRECTS + 1):
+            self._key, self._conn, response = await client._send(method, url, headers, body, read_timeout)
+            location = response.headers.get("location")
+            # 307/308 repeat the request as it was (a server mounted at /mcp/ redirects /mcp so);
+            # the older codes only for a GET, which they leave a GET.
+            if location is None or not (
+                response.status in (307, 308) or (response.status in (301, 302, 303) and method == "GET")
+            ):
+                return response
+            await response.read()  # so that the connection can carry the next request
+            client._release(self._key, self._conn, reuse=self._conn.reusable())
+            self._conn = None
+            target = urllib.parse.urljoin(url, location)
+            if client._target(target)[0] != client._target(url)[0]:
+                # Credentials go to the origin they were given for, not wherever it points.
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+            url = target
+        raise HttpError(f"more than {_MAX_REDIRECTS} redirects from {self._args[1]}")
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

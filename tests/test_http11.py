@@ -278,3 +278,117 @@ def test_observe_sees_each_request_and_its_response_head() -> None:
         assert get.method == "GET" and "content-length" not in get.headers
 
     run(main())
+
+
+def test_redirects_are_followed_and_credentials_stay_with_their_origin() -> None:
+    async def main() -> None:
+        seen: list[tuple[str, dict[str, str], bytes]] = []
+
+        async def target(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                line, headers, body = await read_request(reader)
+                seen.append((line, headers, body))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+                await writer.drain()
+
+        async with serving(target) as (elsewhere, _):
+
+            async def redirecting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                while True:
+                    line, headers, body = await read_request(reader)
+                    seen.append((line, headers, body))
+                    path = line.split()[1]
+                    if path == "/mcp":  # as a server mounted at /mcp/ answers
+                        answer = (
+                            b"HTTP/1.1 307 Temporary Redirect\r\nlocation: /mcp/\r\ncontent-length: 0\r\n\r\n"
+                        )
+                    elif path == "/away":
+                        answer = (
+                            b"HTTP/1.1 308 Permanent Redirect\r\nlocation: %s\r\ncontent-length: 0\r\n\r\n"
+                            % elsewhere.encode()
+                        )
+                    elif path == "/loop":
+                        answer = (
+                            b"HTTP/1.1 307 Temporary Redirect\r\nlocation: /loop\r\ncontent-length: 0\r\n\r\n"
+                        )
+                    elif path == "/see-other":
+                        answer = b"HTTP/1.1 303 See Other\r\nlocation: /mcp/\r\ncontent-length: 0\r\n\r\n"
+                    else:
+                        answer = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                    writer.write(answer)
+                    await writer.drain()
+
+            async with serving(redirecting) as (url, accepted):
+                base = url.rsplit("/", 1)[0]
+                http = HttpClient()
+                auth = {"authorization": "Bearer secret"}
+                async with http.request("POST", url, auth, b'{"a": 1}') as r:
+                    assert r.status == 200 and await r.read() == b'{"a": 1}'
+                assert [s[0] for s in seen[-2:]] == ["POST /mcp HTTP/1.1", "POST /mcp/ HTTP/1.1"]
+                assert seen[-1][1]["authorization"] == "Bearer secret"  # same origin: kept
+                async with http.request("POST", base + "/away", auth, b"{}") as r:
+                    assert r.status == 200
+                assert seen[-1][0] == "POST /mcp HTTP/1.1" and "authorization" not in seen[-1][1]
+                async with http.request("POST", base + "/see-other", {}, b"{}") as r:
+                    assert r.status == 303  # a POST is not turned into a GET
+                    await r.read()
+                with pytest.raises(HttpError, match="more than 5 redirects"):
+                    async with http.request("POST", base + "/loop", {}, b"{}"):
+                        pass
+                await http.close()
+                assert accepted[0] == 1  # every hop on the same origin took the same connection
+
+    run(main())
+
+
+def test_https_with_a_trusted_certificate(tmp_path: Any) -> None:
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    made = subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"openssl could not make a certificate: {made.stderr.decode()[-300:]}")
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+
+    async def main() -> None:
+        server = await asyncio.start_server(echo_server(), "127.0.0.1", 0, ssl=server_side)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            http = HttpClient(ssl_context=trusting)
+            for i in range(3):
+                async with http.request("POST", f"https://127.0.0.1:{port}/mcp", {}, b"%d" % i) as r:
+                    assert r.status == 200 and await r.read() == b"%d" % i
+            await http.close()
+            untrusting = HttpClient()  # the default trust store does not know this certificate
+            with pytest.raises(HttpError, match="cannot connect"):
+                async with untrusting.request("POST", f"https://127.0.0.1:{port}/mcp", {}, b"{}"):
+                    pass
+            await untrusting.close()
+        finally:
+            server.close()
+
+    run(main())
