@@ -412,7 +412,9 @@ class Builder:
                 if isinstance(f.type, Lit):
                     consts.append((f.wire_name, f.type.values, f.required and not f.has_default))
             for key, values in self.dispatch_hints.get(target.name, {}).items():
-                consts.append((key, tuple(values), False))
+                # A hint names the value that selects this member: without the key, it is not this one
+                # (an InputRequiredResult never lacks its resultType; a result that does is "complete").
+                consts.append((key, tuple(values), True))
             required = [f.wire_name for f in target.fields if f.required and not f.has_default]
             if target.tag_field:
                 required.append(target.tag_field)

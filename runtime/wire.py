@@ -225,10 +225,20 @@ class UnionDispatch(metaclass=_DispatchMeta):
                 # the next candidate, and report the best one's error if none fits.
                 first_error = first_error or exc
                 continue
+            if (
+                not score[0]
+                and isinstance(obj, dict)
+                and any(req and k not in obj for k, _, req in candidate.consts)
+            ):
+                # It decodes only thanks to a default where the key that selects it is absent (a
+                # result without `resultType` is "complete", never an InputRequiredResult).
+                continue
             if key is not None and len(cls._memo_) < _MEMO_LIMIT:
                 cls._memo_[key] = candidate
             return value
-        assert first_error is not None
+        if first_error is None:
+            names = ", ".join(_type_name(m.type) for m in cls._union_)
+            raise ValueError(f"Expected one of {names}: the object lacks the keys that select each")
         raise ValueError(_nested(str(first_error))) from None
 
 

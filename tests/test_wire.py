@@ -252,6 +252,18 @@ def test_results_resolve_by_result_type_absent_meaning_complete() -> None:
     )
 
 
+def test_a_result_without_result_type_is_never_input_required() -> None:
+    """Absent `resultType` means "complete": a malformed complete result is an error, not an
+    InputRequiredResult that its defaults would let it decode as."""
+    results = v2026.TOOLS_CALL.result_type
+    for bad in (b"{}", b'{"content":5}', b'{"isError":true}'):
+        with pytest.raises(msgspec.ValidationError, match="content"):
+            wire.decode(bad, results)
+        with pytest.raises(msgspec.ValidationError, match="content"):
+            wire.convert(json.loads(bad), results)
+    assert isinstance(wire.convert({"resultType": "input_required"}, results), v2026.InputRequiredResult)
+
+
 def test_read_optional_cache_hints_are_never_invented() -> None:
     raw = {"contents": [], "resultType": "complete"}
     value = round_trip(raw, v2026.ReadResourceResult)
