@@ -585,14 +585,12 @@ class HttpApp:
                 return
             session.last_seen = time.monotonic()
             event = None if request is None else IncomingRequest(request.id, request.method, request.params)
-            await self._exchange(session.conn, session, body, peek.method, peek.id, send, receive, event)
+            await self._exchange(session.conn, session, body, peek, send, receive, event)
             if peek.method in _STATE_CHANGES:
                 await self.session_store.save(session.id, self._state(session))
             return
         if modern:
-            await self._stateless_post(
-                scope, body, peek.method, peek.id, peek.params, version, send, receive, request
-            )
+            await self._stateless_post(scope, body, peek, version, send, receive, request)
             return
         if version is not None and version not in revisions.ALL:
             data = {"supported": sorted(self.server.revisions, reverse=True), "requested": version}
@@ -721,9 +719,7 @@ class HttpApp:
         self,
         scope: Scope,
         body: bytes,
-        method: str | None,
-        rid: Any,
-        params: PeekParams | None,
+        peek: Peek,
         version: str | None,
         send: Send,
         receive: Receive,
@@ -731,23 +727,25 @@ class HttpApp:
     ) -> None:
         """Serve one message on the stateless wire. `request` is the body already parsed, when it is a
         request: it goes to the handler as it is, instead of being parsed again."""
-        if method is None:
+        if peek.method is None:
             await _respond(send, 400, _error_body(-32600, "Invalid request: clients send no responses here"))
             return
-        problem = self._header_mismatch(scope, method, params, version)
+        problem = self._header_mismatch(scope, peek, version)
         if problem is not None:
-            await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", rid))
+            await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
             return
-        body_version = params.meta.version if params is not None and params.meta is not None else None
+        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
         requested = version or str(body_version or "")
         if requested not in self.server.revisions or not revisions.is_modern(requested):
             data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
-            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", rid, data))
+            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
             return
         module = revisions.module(requested)
-        spec = module.REQUESTS.get(method) if rid is not None else module.NOTIFICATIONS.get(method)
+        spec = (
+            module.REQUESTS.get(peek.method) if peek.id is not None else module.NOTIFICATIONS.get(peek.method)
+        )
         if spec is None:
-            await _respond(send, 404, _error_body(-32601, f"Method not found: {method}", rid))
+            await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
         event = None
         if request is not None:
@@ -759,16 +757,15 @@ class HttpApp:
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self._idle.pop() if self._idle else self._new_connection(None)
         try:
-            await self._exchange(conn, None, body, method, rid, send, receive, event)
+            await self._exchange(conn, None, body, peek, send, receive, event)
         finally:
             if conn.idle() and len(self._idle) < _MAX_IDLE:
                 self._idle.append(conn)
             else:
                 self.server._connections.discard(conn)
 
-    def _header_mismatch(
-        self, scope: Scope, body_method: str, params: PeekParams | None, version: str | None
-    ) -> str | None:
+    def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
+        body_method, params = peek.method, peek.params
         body_version = params.meta.version if params and params.meta else None
         if version is None:
             return "MCP-Protocol-Version is required"
@@ -830,15 +827,15 @@ class HttpApp:
         conn: _Connection,
         session: _Session | None,
         body: bytes,
-        method: str | None,
-        rid: Any,
+        peek: Peek,
         send: Send,
         receive: Receive,
         event: IncomingRequest | None = None,
     ) -> None:
         """Feed one message to the connection (`event`: the request, already parsed) and answer the
         POST: 202, JSON, or an SSE stream."""
-        if method is None or rid is None:
+        rid = peek.id
+        if peek.method is None or rid is None:
             # A notification, or a response to one of our requests: accepted, nothing to stream.
             await conn.peer.feed(body)
             await _respond(send, 202, b"")

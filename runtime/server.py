@@ -662,7 +662,7 @@ class Server:
             args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid arguments for prompt {name}: {exc}") from None
-        kwargs = {n: getattr(args, n) for n in prompt.signature.names}
+        kwargs = _asdict(args)
         if prompt.signature.context_param:
             kwargs[prompt.signature.context_param] = ctx
         value = prompt.fn(**kwargs)
