@@ -48,6 +48,18 @@ class _Answer(msgspec.Struct):
 _answer = msgspec.json.Decoder(_Answer)
 
 
+class _Reply(msgspec.Struct):
+    """A JSON body's envelope, its result left raw: enough to tell an answer from anything else."""
+
+    jsonrpc: Any = msgspec.UNSET
+    id: Any = msgspec.UNSET
+    result: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    error: Any = msgspec.UNSET
+
+
+_reply = msgspec.json.Decoder(_Reply | list[msgspec.Raw]).decode
+
+
 def _answers(payload: bytes, rid: Any) -> bool:
     """Whether an event's message is the answer (result or error) to request `rid`."""
     try:
@@ -209,20 +221,20 @@ class StreamableHttpTransport:
             return
         if content_type == "application/json" and body:
             with contextlib.suppress(msgspec.DecodeError):
-                message = msgspec.json.decode(body)
-                if (
-                    isinstance(message, dict)
-                    and message.get("jsonrpc") == "2.0"
-                    and ("result" in message or "error" in message)
+                # Only the envelope is read here: the peer decodes the result into its type.
+                reply = _reply(body)
+                if isinstance(reply, list):
+                    for item in reply:
+                        await self._push(bytes(item))
+                    return
+                if reply.jsonrpc == "2.0" and (
+                    reply.result is not msgspec.UNSET or reply.error is not msgspec.UNSET
                 ):
-                    if "id" not in message and rid is not None:
+                    if reply.id is msgspec.UNSET and rid is not None:
+                        message = msgspec.json.decode(body)
                         message["id"] = rid  # an HTTP-level refusal answers the request it refused
                         body = msgspec.json.encode(message)
                     await self._push(body)
-                    return
-                if isinstance(message, list):
-                    for item in message:
-                        await self._push(msgspec.json.encode(item))
                     return
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
