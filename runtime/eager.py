@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Coroutine, Generator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-__all__ = ["start"]
+__all__ = ["start", "resume"]
+
+T = TypeVar("T")
 
 
 def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
@@ -36,15 +38,21 @@ async def _carry_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
     await _Resume(coro, waiting_on)
 
 
-class _Resume:
+def resume(coro: Coroutine[Any, Any, T], waiting_on: Any) -> _Resume[T]:
+    """An awaitable that carries on `coro`, whose first step (run by hand) stopped on `waiting_on`,
+    and gives its result: await it from the task that is to run the rest."""
+    return _Resume(coro, waiting_on)
+
+
+class _Resume(Generic[T]):
     """Awaitable that first hands the task what `coro` was already waiting on, then delegates to it."""
 
     __slots__ = ("coro", "waiting_on")
 
-    def __init__(self, coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, T], waiting_on: Any) -> None:
         self.coro, self.waiting_on = coro, waiting_on
 
-    def __await__(self) -> Generator[Any, Any, None]:
+    def __await__(self) -> Generator[Any, Any, T]:
         coro, waiting_on = self.coro, self.waiting_on
         while True:
             try:
@@ -52,10 +60,10 @@ class _Resume:
             except BaseException as exc:  # cancellation and anything else thrown in by the task
                 try:
                     waiting_on = coro.throw(exc)
-                except StopIteration:
-                    return
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
             else:
                 try:
                     waiting_on = coro.send(value)
-                except StopIteration:
-                    return
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]

@@ -859,9 +859,11 @@ class HttpApp:
         else:
             token = ROUTE.set(stream)
             try:
-                await conn.peer.receive_request(event)
+                reply = await conn.peer.answer(event)
             finally:
                 ROUTE.reset(token)
+            if reply is not None:
+                stream.put(reply, final=True)
         # A handler that answered without waiting has left its answer in the queue: no client can leave
         # in between, so no watcher is needed unless the answer turns into a stream.
         ready = not stream.queue.empty()

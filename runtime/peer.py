@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from . import eager
@@ -41,7 +41,7 @@ class MessageTransport(Protocol):
     async def close(self) -> None: ...
 
 
-RequestHandler = Callable[[IncomingRequest], Awaitable[bytes | None]]
+RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
 NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
 
@@ -144,9 +144,10 @@ class Peer:
         task.cancel()
         return True
 
-    async def _serve(self, event: IncomingRequest) -> None:
+    async def _serve(self, event: IncomingRequest, pending: Awaitable[bytes | None] | None = None) -> None:
+        # `pending`: the handler already started (see `answer`), to be carried on here.
         try:
-            reply = await self._on_request(event)
+            reply = await (self._on_request(event) if pending is None else pending)
             if reply is not None:
                 await self.respond(event, reply)
         except asyncio.CancelledError:
@@ -211,6 +212,35 @@ class Peer:
             self._running[event.id] = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def answer(self, event: IncomingRequest) -> bytes | None:
+        """Serve one request as `receive_request` does, but give back its answer instead of sending it
+        when the handler answers without waiting: a transport that writes each answer itself (an
+        HTTP POST's JSON answer) takes it from here, with no trip through `respond`. None: the handler
+        waits; it goes on as a task, and its answer, or its end (`abandoned`), is sent as usual."""
+        if (
+            event.id in self._running
+            or event.method in self._serial
+            or len(self._running) >= self._max_waiting
+        ):
+            await self.receive_request(event)
+            return None
+        context = contextvars.copy_context()
+        coro = self._on_request(event)
+        try:
+            waiting_on = context.run(coro.send, None)
+        except StopIteration as done:
+            reply: bytes | None = done.value
+            if reply is None:
+                self.abandoned(event)
+            return reply
+        task = asyncio.get_running_loop().create_task(
+            self._serve(event, eager.resume(coro, waiting_on)), context=context
+        )
+        self._running[event.id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return None
 
     def _settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""

@@ -167,15 +167,17 @@ class Context:
         request_id: RequestId,
         revision: str,
         meta: dict[str, Any] | None,
-        client_capabilities: dict[str, Any],
+        client_capabilities: Any,
         answers: dict[str, Any] | None = None,
     ) -> None:
         self._conn = conn
         self.request_id = request_id
         self.revision = revision
         self.module: ModuleType = revisions.module(revision)
+        self.stateless = revisions.is_modern(revision)
         self.meta: dict[str, Any] = meta or {}
-        self.client_capabilities = client_capabilities
+        # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.
+        self._client_caps = client_capabilities
         self._answers = answers if answers is not None else {}
         self._asked = 0
         self._needed: dict[str, dict[str, Any]] = {}
@@ -183,8 +185,12 @@ class Context:
         self.progress_token = self.meta.get("progressToken")
 
     @property
-    def stateless(self) -> bool:
-        return revisions.is_modern(self.revision)
+    def client_capabilities(self) -> dict[str, Any]:
+        """What the client offers (sampling, elicitation, roots...), in wire form."""
+        caps = self._client_caps
+        if type(caps) is not dict:
+            caps = self._client_caps = wire.to_builtins(caps) or {}
+        return caps  # type: ignore[no-any-return]
 
     @property
     def server(self) -> Server:
@@ -317,6 +323,8 @@ class Server:
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
         self._caps: dict[str, Any] | None = None
+        self._missing: dict[str, str] = {}
+        """Per method, the feature it needs that is not offered ("": offered), while `_caps` holds."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
 
@@ -485,6 +493,7 @@ class Server:
         """What the server offers, from what is registered (the same dict until the registry changes)."""
         if self._caps is not None:
             return self._caps
+        self._missing.clear()
         caps: dict[str, Any] = {"logging": {}}
         if self._tools:
             caps["tools"] = {"listChanged": True}
@@ -593,7 +602,11 @@ class Server:
             cached = self._list_cache[key] = tuple(wire.convert(d, tp) for d in source)
         return cached
 
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None, ctx: Context
+    ) -> dict[str, Any] | msgspec.Struct:
+        """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
+        the common text answer, the result type itself, built from values that cannot be wrong."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
@@ -607,7 +620,7 @@ class Server:
             kwargs[sig.context_param] = ctx
         try:
             value = tool.fn(**kwargs)
-            if inspect.isawaitable(value):
+            if sig.is_async or inspect.isawaitable(value):
                 value = await value
         except (McpError, _NeedInput, asyncio.CancelledError):
             raise
@@ -620,6 +633,9 @@ class Server:
             plain = wire.to_builtins(value)
             structured = {"result": plain} if sig.wraps_output else plain
             return {"content": [_text(plain)], "structuredContent": structured}
+        if type(value) is str:
+            mod = ctx.module
+            return mod.CallToolResult(content=[mod.TextContent(text=value)])  # type: ignore[no-any-return]
         return {"content": _content_list(value)}
 
     async def read_resource(self, uri: str, ctx: Context) -> tuple[dict[str, Any], _Resource | _Template]:
@@ -920,31 +936,30 @@ class _Connection:
         if params is not None:
             raw_meta = getattr(params, "meta", None)
             meta = dict(raw_meta) if isinstance(raw_meta, dict) else None
-        if modern is not None:
-            caps = wire.to_builtins((meta or {}).get(_META_CAPS, {})) or {}
-        else:
-            caps = self.client_caps
+        caps = self.client_caps if modern is None else (meta or {}).get(_META_CAPS) or {}
         self._check_offered(event.method)
         ctx = Context(self, event.id, revision, meta, caps)
         result = await self._handle(event.method, params, ctx, event)
         if result is None:
             return None
-        if modern is not None and isinstance(result, dict):
-            result = self._modern_result(event.method, result, spec.result_type)
-        value = wire.convert(result, spec.result_type) if isinstance(result, dict) else result
-        return encode_result(event.id, value)
+        if isinstance(result, dict):
+            if modern is not None:
+                result = self._modern_result(event.method, result, spec.result_type)
+            result = wire.convert(result, spec.result_type)
+        elif modern is not None and getattr(result, "meta", None) is UNSET:
+            result.meta = self.server._server_meta(type(result))  # a typed result (resultType set)
+        return encode_result(event.id, result)
 
     def _check_offered(self, method: str) -> None:
         """A method of a feature the server did not declare is not found (capability enforcement)."""
-        feature = _FEATURES.get(method.split("/", 1)[0])
-        if feature is None:
-            return
-        offered = self.server.capabilities()
-        if feature not in offered or (
-            method in ("resources/subscribe", "resources/unsubscribe")
-            and not offered[feature].get("subscribe")
-        ):
-            raise MethodNotFound(f"Method not found: {method} (this server does not offer {feature})")
+        server = self.server
+        if server._caps is None:
+            server.capabilities()  # the registry changed: what is offered is worked out again
+        missing = server._missing.get(method)
+        if missing is None:
+            missing = server._missing[method] = _missing_feature(method, server.capabilities())
+        if missing:
+            raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
 
     def _modern_result(self, method: str, result: dict[str, Any], result_type: Any) -> dict[str, Any]:
         out = dict(result)
@@ -1013,8 +1028,12 @@ class _Connection:
         raise MethodNotFound(f"Method not found: {method}")
 
     async def _with_input(
-        self, ctx: Context, params: Any, method: str, run: Callable[[Context], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
+        self,
+        ctx: Context,
+        params: Any,
+        method: str,
+        run: Callable[[Context], Awaitable[dict[str, Any] | msgspec.Struct]],
+    ) -> dict[str, Any] | msgspec.Struct:
         """Run a handler; on stateless revisions, turn a request for input into InputRequiredResult."""
         if not ctx.stateless:
             return await run(ctx)
@@ -1055,6 +1074,18 @@ class _Connection:
         finally:
             self.listeners.pop(event.id, None)
         return {}
+
+
+def _missing_feature(method: str, offered: dict[str, Any]) -> str:
+    """The feature `method` belongs to when the server does not offer it, else ""."""
+    feature = _FEATURES.get(method.split("/", 1)[0])
+    if feature is None:
+        return ""
+    if feature not in offered or (
+        method in ("resources/subscribe", "resources/unsubscribe") and not offered[feature].get("subscribe")
+    ):
+        return feature
+    return ""
 
 
 _FEATURES: Final = {

@@ -167,3 +167,84 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
         assert len(wire.out) == 13
 
     run(main())
+
+
+def test_resume_gives_the_coroutine_result_to_the_task_that_carries_it_on() -> None:
+    async def main() -> None:
+        gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handler() -> int:
+            return await gate * 2
+
+        coro = handler()
+        waiting_on = coro.send(None)
+        assert waiting_on is gate
+
+        async def carry() -> int:
+            return await eager.resume(coro, waiting_on)
+
+        task = asyncio.ensure_future(carry())
+        await asyncio.sleep(0)
+        gate.set_result(21)
+        assert await asyncio.wait_for(task, 1) == 42
+
+    run(main())
+
+
+class _Sink:
+    """A transport that keeps what the peer sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def read(self) -> bytes | None:
+        return None
+
+    async def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    async def close(self) -> None:
+        return None
+
+
+def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> None:
+    from mcpbind.engine import IncomingNotification, IncomingRequest
+    from mcpbind.peer import Peer
+
+    async def main() -> None:
+        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def on_request(event: IncomingRequest) -> bytes | None:
+            if event.method == "slow":
+                await gate
+            if event.method == "silent":
+                return None
+            return f"answer {event.id}".encode()
+
+        async def on_notification(event: IncomingNotification) -> None:
+            return None
+
+        ended: list[object] = []
+
+        class Recording(Peer):
+            def abandoned(self, event: IncomingRequest) -> None:
+                ended.append(event.id)
+
+        sink = _Sink()
+        peer = Recording(sink, on_request=on_request, on_notification=on_notification)
+        before = len(asyncio.all_tasks())
+        assert await peer.answer(IncomingRequest(1, "fast", None)) == b"answer 1"
+        assert sink.sent == [] and len(asyncio.all_tasks()) == before  # no task, nothing sent
+        assert await peer.answer(IncomingRequest(2, "silent", None)) is None
+        assert ended == [2]  # no answer will come: the transport hears of it
+        assert await peer.answer(IncomingRequest(3, "slow", None)) is None
+        assert 3 in peer._running
+        # A second request with an id still in use is refused, not run.
+        assert await peer.answer(IncomingRequest(3, "fast", None)) is None
+        assert len(sink.sent) == 1 and b"already in use" in sink.sent[0]
+        gate.set_result(None)
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert sink.sent[1:] == [b"answer 3"] and not peer._running and not peer._tasks
+
+    run(main())
