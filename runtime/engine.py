@@ -42,6 +42,9 @@ class IncomingRequest(msgspec.Struct, frozen=True):
     revision: str | None = None
     """The protocol revision the transport has already read off this request (HTTP: the
     MCP-Protocol-Version header, checked against `_meta`); the endpoint itself never sets it."""
+    decoded: Any = None
+    """The params already decoded into the method's params type of `revision` (then `params` is
+    None); set only by a transport that decoded the whole message at once."""
 
 
 class IncomingNotification(msgspec.Struct, frozen=True):

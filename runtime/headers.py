@@ -126,8 +126,14 @@ class Peek(msgspec.Struct):
     method: str | None = None
     id: Any = None
     params: PeekParams | None = None
+    typed: Any = None
+    """The params already decoded into the method's type, when the whole message was (HTTP's
+    stateless route): `params` then holds only what routing reads, and `arguments` comes from here."""
 
     def arguments(self) -> Any:
+        if self.typed is not None:
+            arguments = getattr(self.typed, "arguments", None)
+            return None if arguments is msgspec.UNSET else arguments
         raw = self.params.arguments if self.params is not None else None
         return msgspec.json.decode(raw) if raw else None
 

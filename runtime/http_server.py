@@ -26,13 +26,22 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import msgspec
 
-from . import jsonrpc, revisions
+from . import jsonrpc, revisions, wire
 from .engine import IncomingRequest
-from .headers import InvalidHeaderAnnotation, Peek, PeekParams, decode_value, param_headers, render, value_at
+from .headers import (
+    InvalidHeaderAnnotation,
+    Peek,
+    PeekMeta,
+    PeekParams,
+    decode_value,
+    param_headers,
+    render,
+    value_at,
+)
 from .headers import peek as peek_message
 from .peer import ROUTE, Peer
 
@@ -66,6 +75,7 @@ _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
 _KEEPALIVE: Final = b":\r\n\r\n"
+_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -242,6 +252,9 @@ _peek_params = msgspec.json.Decoder(PeekParams).decode
 _ERROR_STATUS: Final = {-32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
 
 
+_UNKNOWN: Final[Any] = object()
+
+
 def _stateless_status(answer: bytes, status: int) -> int:
     """The HTTP status of a stateless JSON answer: 200 for a result, 400/404 for protocol errors."""
     if status != 200 or b'"error"' not in answer:
@@ -405,6 +418,7 @@ class HttpApp:
         self._closing: set[asyncio.Future[None]] = set()
         self._swept = time.monotonic()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
+        self._typed: dict[tuple[str, str], Callable[[bytes], Any] | None] = {}
         self._idle: list[_Connection] = []
 
     # -- ASGI ---------------------------------------------------------------------------------------
@@ -528,7 +542,9 @@ class HttpApp:
             self._expire()
         request: jsonrpc.Request | None = None
         peek: Peek | list[Any] | None = None
-        if body[:1] == b"{":
+        if body[:1] == b"{" and version is not None:
+            peek = self._decode_whole(body, version, headers.get(b"mcp-method"))
+        if peek is None and body[:1] == b"{":
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
             # notification, a response, a malformed message) is peeked at as a whole below, and its
@@ -599,6 +615,54 @@ class HttpApp:
         await _respond(
             send, 400, _error_body(-32600, "Bad Request: no Mcp-Session-Id (send initialize first)")
         )
+
+    def _decode_whole(self, body: bytes, version: str, method: str | None) -> Peek | None:
+        """A stateless request, decoded in one pass into the params type its headers name (the headers
+        must agree with the body there anyway). None when they do not, or when the message is not a
+        well-formed request of that method and revision: the general route then names what is wrong."""
+        if method is None:
+            return None
+        decode = self._typed.get((version, method), _UNKNOWN)
+        if decode is _UNKNOWN:
+            decode = self._whole_decoder(version, method)
+        if decode is None:
+            return None
+        try:
+            message = decode(body)
+        except msgspec.DecodeError:
+            return None
+        params = message.params
+        meta = getattr(params, "meta", None)
+        if not isinstance(meta, dict) or meta.get(_META_VERSION) != version:
+            return None  # the version must be in `_meta` too: the general route says so
+        name = getattr(params, "name", None)
+        uri = getattr(params, "uri", None)
+        peeked = PeekParams(
+            name=None if name is msgspec.UNSET else name,
+            uri=None if uri is msgspec.UNSET else uri,
+            meta=PeekMeta(version),
+        )
+        return Peek(method, message.id, peeked, params)
+
+    def _whole_decoder(self, version: str, method: str) -> Callable[[bytes], Any] | None:
+        decode = None
+        if version in self.server.revisions and revisions.is_modern(version):
+            spec = revisions.module(version).REQUESTS.get(method)
+            if spec is None:
+                return None  # not cached: header values are the client's to choose
+            if spec.params_type is not None:
+                envelope = msgspec.defstruct(
+                    "WholeRequest",
+                    [
+                        ("jsonrpc", Literal["2.0"]),
+                        ("id", str | int | float),
+                        ("method", Literal[method]),
+                        ("params", spec.params_type),
+                    ],
+                )
+                decode = wire.decoder(envelope).decode
+        self._typed[(version, method)] = decode
+        return decode
 
     async def _post_batch(
         self, scope: Scope, body: bytes, session_id: str | None, version: str | None, send: Send
@@ -748,7 +812,9 @@ class HttpApp:
             await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
         event = None
-        if request is not None:
+        if peek.typed is not None:
+            event = IncomingRequest(peek.id, peek.method, None, requested, peek.typed)
+        elif request is not None:
             # The revision is known once the body says it too (a request without it is refused by
             # the handler, as on every other route).
             revision = requested if body_version == requested else None
@@ -789,15 +855,15 @@ class HttpApp:
             if decode_value(name) != source:
                 return f"Mcp-Name {name!r} does not match the body"
         if body_method == "tools/call" and params is not None:
-            return self._param_mismatch(scope, params)
+            return self._param_mismatch(scope, peek)
         return None
 
-    def _param_mismatch(self, scope: Scope, params: PeekParams) -> str | None:
+    def _param_mismatch(self, scope: Scope, peek: Peek) -> str | None:
         """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
-        paths = self._param_paths(params.name)
+        paths = self._param_paths(peek.params.name if peek.params is not None else None)
         if not paths:
             return None
-        arguments = msgspec.json.decode(params.arguments) if params.arguments else {}
+        arguments = peek.arguments() or {}
         for name, path in paths.items():
             value = render(value_at(arguments, path))
             header = _header(scope, b"mcp-param-" + name.lower().encode())

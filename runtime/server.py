@@ -924,6 +924,8 @@ class _Connection:
         try:
             if spec.params_type is None:
                 params = None
+            elif event.decoded is not None and event.revision == revision:
+                params = event.decoded  # decoded with the whole message by the transport
             elif event.params is None:
                 if spec.params_required:
                     raise InvalidParams(f"Invalid params: {event.method} requires params")

@@ -509,12 +509,17 @@ def test_stateless_requests_that_are_not_quite_right_get_the_same_answers(url: s
             old_envelope = {**good, "jsonrpc": "1.0"}
             array_params = {**good, "params": ["echo"]}
             bool_id = {**good, "id": True}
+            bad_arguments = {**good, "params": {**good["params"], "arguments": 5}}
+            bad_capabilities = json.loads(json.dumps(good))
+            bad_capabilities["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = []
             cases: list[tuple[dict[str, Any], int]] = [
                 (no_version, -32602),
                 (bad_meta, -32600),
                 (old_envelope, -32600),
                 (array_params, -32600),
                 (bool_id, -32600),
+                (bad_arguments, -32602),
+                (bad_capabilities, -32602),
             ]
             for message, code in cases:
                 headers = modern_headers(good, **{"content-type": "application/json"})
@@ -527,6 +532,30 @@ def test_stateless_requests_that_are_not_quite_right_get_the_same_answers(url: s
             assert response.status_code == 200
             assert response.json()["result"]["content"] == [{"type": "text", "text": "still here"}]
             await still_serving(http, url)
+
+    run(main())
+
+
+def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
+    """The single pass is taken (the decoder its headers name is built and kept), and a request it
+    cannot decode still gets its precise answer from the general route, in the same app."""
+    app = _leaky_app()
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            good = echo_call(8)
+            response = await http.post("/mcp", json=good, headers=modern_headers(good))
+            assert response.status_code == 200, response.text
+            assert response.json()["result"]["content"] == [{"type": "text", "text": "still here"}]
+            assert app._typed[(MODERN, "tools/call")] is not None
+            unknown = {**good, "params": {**good["params"], "name": "no-such-tool"}}
+            response = await http.post("/mcp", json=unknown, headers=modern_headers(unknown))
+            assert response.status_code == 400 and response.json()["error"]["code"] == -32602
+            wrong = {**good, "params": {**good["params"], "arguments": "text"}}
+            response = await http.post("/mcp", json=wrong, headers=modern_headers(wrong))
+            assert response.status_code == 400 and response.json()["error"]["code"] == -32602
+            assert "arguments" in response.json()["error"]["message"]
 
     run(main())
 
