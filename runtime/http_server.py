@@ -929,6 +929,16 @@ class HttpApp:
             finally:
                 ROUTE.reset(token)
             if reply is not None:
+                if stream.queue.empty():
+                    # Answered at once with nothing before it: the answer is the POST's JSON body.
+                    stream.closed = True
+                    if session is not None:
+                        session.open_streams.pop(stream.id, None)
+                        status = stream.status
+                    else:
+                        status = _stateless_status(reply, stream.status) if b'"error"' in reply else 200
+                    await _respond(send, status, reply)
+                    return
                 stream.put(reply, final=True)
         # A handler that answered without waiting has left its answer in the queue: no client can leave
         # in between, so no watcher is needed unless the answer turns into a stream.
