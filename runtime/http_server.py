@@ -645,22 +645,23 @@ class HttpApp:
         return Peek(method, message.id, peeked, params)
 
     def _whole_decoder(self, version: str, method: str) -> Callable[[bytes], Any] | None:
+        if version not in self.server.revisions or not revisions.is_modern(version):
+            return None  # nothing is kept for values outside the schema: headers are the client's
+        spec = revisions.module(version).REQUESTS.get(method)
+        if spec is None:
+            return None
         decode = None
-        if version in self.server.revisions and revisions.is_modern(version):
-            spec = revisions.module(version).REQUESTS.get(method)
-            if spec is None:
-                return None  # not cached: header values are the client's to choose
-            if spec.params_type is not None:
-                envelope = msgspec.defstruct(
-                    "WholeRequest",
-                    [
-                        ("jsonrpc", Literal["2.0"]),
-                        ("id", str | int | float),
-                        ("method", Literal[method]),
-                        ("params", spec.params_type),
-                    ],
-                )
-                decode = wire.decoder(envelope).decode
+        if spec.params_type is not None:
+            envelope = msgspec.defstruct(
+                "WholeRequest",
+                [
+                    ("jsonrpc", Literal["2.0"]),
+                    ("id", str | int | float),
+                    ("method", Literal[method]),
+                    ("params", spec.params_type),
+                ],
+            )
+            decode = wire.decoder(envelope).decode
         self._typed[(version, method)] = decode
         return decode
 
