@@ -165,8 +165,9 @@ class _Stream:
         """Set to close the connection (not the stream) after telling the client to poll in N ms."""
         self.status = 200
         """The HTTP status of an answer sent as JSON (400 when the message itself was refused)."""
-        self.drop: Callable[[], None] | None = None
-        """Forgets the stream where its session keeps it for resumption."""
+        self.owner: dict[str, _Stream] | None = None
+        """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
+        so a finished stream is freed at once instead of by the garbage collector)."""
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:
@@ -266,10 +267,6 @@ def _stateless_status(answer: bytes, status: int) -> int:
     return _ERROR_STATUS.get(error.code, status) if error is not None else status
 
 
-def _forget(streams: dict[str, _Stream], stream_id: str) -> None:
-    streams.pop(stream_id, None)
-
-
 class _EventStore:
     """Bounded in-memory replay of the events of a session's streams (for `Last-Event-ID`)."""
 
@@ -327,8 +324,8 @@ class _HttpPeer(Peer):
         route = ROUTE.get()
         if isinstance(route, _Stream):
             route.put(b"", final=True)  # no answer will come: end the request's stream
-            if route.drop is not None:
-                route.drop()  # and nothing is left to resume
+            if route.owner is not None:
+                route.owner.pop(route.id, None)  # and nothing is left to resume
 
     async def respond(self, event: IncomingRequest, reply: bytes) -> None:
         route = ROUTE.get()
@@ -919,8 +916,7 @@ class HttpApp:
                 if left is not None:
                     session.open_streams.pop(left).closed = True
             session.open_streams[stream.id] = stream
-            streams = session.open_streams
-            stream.drop = lambda: _forget(streams, stream.id)
+            stream.owner = session.open_streams
         if event is None:
             await self._feed(conn, body, stream)
         else:
