@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["start", "resume"]
+__all__ = ["start", "begin"]
 
 T = TypeVar("T")
 
@@ -26,22 +26,29 @@ def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
 
     An exception raised before the first wait propagates to the caller.
     """
+    return begin(coro, _carry_on)[1]
+
+
+def begin(
+    coro: Coroutine[Any, Any, T], carry: Callable[[Awaitable[T]], Coroutine[Any, Any, None]]
+) -> tuple[T | None, asyncio.Task[None] | None]:
+    """Run `coro` up to its first wait. Finished there: (its result, None). Otherwise (None, a task
+    running `carry(rest)`), where awaiting `rest` carries `coro` on from that wait and gives its result:
+    the caller wraps the rest of the work as it likes (answering a request, say) in one task.
+
+    An exception raised before the first wait propagates to the caller.
+    """
     context = contextvars.copy_context()
     try:
         waiting_on = context.run(coro.send, None)
-    except StopIteration:
-        return None
-    return asyncio.get_running_loop().create_task(_carry_on(coro, waiting_on), context=context)
+    except StopIteration as done:
+        return done.value, None
+    task = asyncio.get_running_loop().create_task(carry(_Resume(coro, waiting_on)), context=context)
+    return None, task
 
 
-async def _carry_on(coro: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-    await _Resume(coro, waiting_on)
-
-
-def resume(coro: Coroutine[Any, Any, T], waiting_on: Any) -> _Resume[T]:
-    """An awaitable that carries on `coro`, whose first step (run by hand) stopped on `waiting_on`,
-    and gives its result: await it from the task that is to run the rest."""
-    return _Resume(coro, waiting_on)
+async def _carry_on(rest: Awaitable[None]) -> None:
+    await rest
 
 
 class _Resume(Generic[T]):

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import msgspec
 
+from .revisions import META_VERSION
+
 __all__ = [
     "encode_value",
     "decode_value",
@@ -108,7 +110,7 @@ def value_at(arguments: Any, path: tuple[str, ...]) -> Any:
 
 
 class PeekMeta(msgspec.Struct):
-    version: Any = msgspec.field(default=None, name="io.modelcontextprotocol/protocolVersion")
+    version: Any = msgspec.field(default=None, name=META_VERSION)
 
 
 class PeekParams(msgspec.Struct):

@@ -170,7 +170,7 @@ class StreamableHttpTransport:
     def _discover_version(data: bytes) -> str | None:
         with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
             params = msgspec.json.decode(data).get("params") or {}
-            version = (params.get("_meta") or {}).get("io.modelcontextprotocol/protocolVersion")
+            version = (params.get("_meta") or {}).get(revisions.META_VERSION)
             return version if isinstance(version, str) else None
         return None
 

@@ -75,7 +75,7 @@ _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
 _KEEPALIVE: Final = b":\r\n\r\n"
-_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+_META_VERSION: Final = revisions.META_VERSION
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -254,6 +254,18 @@ _ERROR_STATUS: Final = {-32600: 400, -32602: 400, -32020: 400, -32021: 400, -320
 
 
 _UNKNOWN: Final[Any] = object()
+
+
+def _ended(stream: _Stream, session: _Session | None) -> None:
+    """A POST's stream has its final message: it is closed, and no longer kept for resumption."""
+    if session is not None:
+        session.open_streams.pop(stream.id, None)
+    stream.closed = True
+
+
+def _json_status(stream: _Stream, session: _Session | None, answer: bytes) -> int:
+    """The HTTP status of a final message sent as the POST's JSON body."""
+    return stream.status if session is not None else _stateless_status(answer, stream.status)
 
 
 def _stateless_status(answer: bytes, status: int) -> int:
@@ -926,15 +938,9 @@ class HttpApp:
             finally:
                 ROUTE.reset(token)
             if reply is not None:
-                if stream.queue.empty():
-                    # Answered at once with nothing before it: the answer is the POST's JSON body.
-                    stream.closed = True
-                    if session is not None:
-                        session.open_streams.pop(stream.id, None)
-                        status = stream.status
-                    else:
-                        status = _stateless_status(reply, stream.status) if b'"error"' in reply else 200
-                    await _respond(send, status, reply)
+                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
+                    _ended(stream, session)
+                    await _respond(send, _json_status(stream, session, reply), reply)
                     return
                 stream.put(reply, final=True)
         # A handler that answered without waiting has left its answer in the queue: no client can leave
@@ -953,15 +959,12 @@ class HttpApp:
                     stream.closed = final
                 return
             if final:
-                if session is not None:
-                    session.open_streams.pop(stream.id, None)
-                stream.closed = True
+                _ended(stream, session)
                 if not data:  # cancelled before it said anything: no answer will come
                     await _respond(send, 204, b"")
                     return
                 if self.json_response or stream.queue.empty() or stream.status != 200:
-                    status = stream.status if session is not None else _stateless_status(data, stream.status)
-                    await _respond(send, status, data)
+                    await _respond(send, _json_status(stream, session, data), data)
                     return
             if session is not None:
                 session.streams += 1

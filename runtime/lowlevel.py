@@ -35,7 +35,7 @@ from .peer import MessageTransport, Peer
 __all__ = ["HandlerServer", "HandlerContext"]
 
 log = logging.getLogger("mcpbind.lowlevel")
-_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+_META_VERSION: Final = revisions.META_VERSION
 
 
 @dataclass

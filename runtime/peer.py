@@ -207,11 +207,7 @@ class Peer:
         while len(self._running) >= self._max_waiting:
             self._slot_freed = asyncio.get_running_loop().create_future()
             await self._slot_freed
-        task = eager.start(self._serve(event))
-        if task is not None:
-            self._running[event.id] = task
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._track(event, eager.start(self._serve(event)))
 
     async def answer(self, event: IncomingRequest) -> bytes | None:
         """Serve one request as `receive_request` does, but give back its answer instead of sending it
@@ -225,22 +221,18 @@ class Peer:
         ):
             await self.receive_request(event)
             return None
-        context = contextvars.copy_context()
-        coro = self._on_request(event)
-        try:
-            waiting_on = context.run(coro.send, None)
-        except StopIteration as done:
-            reply: bytes | None = done.value
-            if reply is None:
-                self.abandoned(event)
-            return reply
-        task = asyncio.get_running_loop().create_task(
-            self._serve(event, eager.resume(coro, waiting_on)), context=context
-        )
-        self._running[event.id] = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return None
+        reply, task = eager.begin(self._on_request(event), lambda rest: self._serve(event, rest))
+        self._track(event, task)
+        if task is None and reply is None:
+            self.abandoned(event)
+        return reply
+
+    def _track(self, event: IncomingRequest, task: asyncio.Task[None] | None) -> None:
+        """Keep the task of a handler that waits (None: it answered inline), to cancel and await it."""
+        if task is not None:
+            self._running[event.id] = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""

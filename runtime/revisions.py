@@ -9,11 +9,14 @@ from typing import Final
 
 from .generated import LATEST, REVISIONS, STATELESS
 
-__all__ = ["ALL", "STATEFUL", "MODERN", "LATEST", "module", "is_modern"]
+__all__ = ["ALL", "STATEFUL", "MODERN", "LATEST", "META_VERSION", "module", "is_modern"]
 
 ALL: Final[tuple[str, ...]] = tuple(r for r in REVISIONS if r != "draft")
 MODERN: Final[tuple[str, ...]] = tuple(r for r in ALL if r in STATELESS)
 STATEFUL: Final[tuple[str, ...]] = tuple(r for r in ALL if r not in MODERN)
+
+META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+"""The `_meta` key that carries the protocol version in every request of a stateless revision."""
 
 
 @cache

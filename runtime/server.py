@@ -47,7 +47,7 @@ log = logging.getLogger("mcpbind.server")
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-_META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+_META_VERSION: Final = revisions.META_VERSION
 _META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
 _META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
 _META_LOG: Final = "io.modelcontextprotocol/logLevel"

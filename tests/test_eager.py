@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Awaitable
 
 import pytest
 
@@ -114,24 +115,27 @@ def test_context_changes_stay_with_the_coroutine_across_its_waits() -> None:
     run(main())
 
 
+class _Wire:
+    """A transport that keeps what the peer sends."""
+
+    def __init__(self) -> None:
+        self.out: list[bytes] = []
+
+    async def read(self) -> bytes | None:
+        return None
+
+    async def write(self, data: bytes) -> None:
+        self.out.append(data)
+
+    async def close(self) -> None:
+        return None
+
+
 def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
     """`Peer(max_concurrency=2)`: the read loop pauses while two handlers wait; handlers that answer
     at once never count."""
     from mcpbind.engine import IncomingNotification, IncomingRequest
     from mcpbind.peer import Peer
-
-    class Wire:
-        def __init__(self) -> None:
-            self.out: list[bytes] = []
-
-        async def read(self) -> bytes | None:
-            return None
-
-        async def write(self, data: bytes) -> None:
-            self.out.append(data)
-
-        async def close(self) -> None:
-            return None
 
     async def main() -> None:
         release = asyncio.Event()
@@ -144,7 +148,7 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
         async def on_notification(event: IncomingNotification) -> None:
             return None
 
-        wire = Wire()
+        wire = _Wire()
         peer = Peer(wire, on_request=on_request, on_notification=on_notification, max_concurrency=2)
 
         def frame(rid: int, method: str) -> bytes:
@@ -169,42 +173,29 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
     run(main())
 
 
-def test_resume_gives_the_coroutine_result_to_the_task_that_carries_it_on() -> None:
+def test_begin_gives_the_result_inline_or_to_the_task_that_carries_the_rest() -> None:
     async def main() -> None:
         gate: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        results: list[int] = []
+
+        async def at_once() -> int:
+            return 7
 
         async def handler() -> int:
             return await gate * 2
 
-        coro = handler()
-        waiting_on = coro.send(None)
-        assert waiting_on is gate
+        async def carry(rest: Awaitable[int]) -> None:
+            results.append(await rest)
 
-        async def carry() -> int:
-            return await eager.resume(coro, waiting_on)
-
-        task = asyncio.ensure_future(carry())
+        assert eager.begin(at_once(), carry) == (7, None)
+        value, task = eager.begin(handler(), carry)
+        assert value is None and task is not None
         await asyncio.sleep(0)
         gate.set_result(21)
-        assert await asyncio.wait_for(task, 1) == 42
+        await asyncio.wait_for(task, 1)
+        assert results == [42]
 
     run(main())
-
-
-class _Sink:
-    """A transport that keeps what the peer sends."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    async def read(self) -> bytes | None:
-        return None
-
-    async def write(self, data: bytes) -> None:
-        self.sent.append(data)
-
-    async def close(self) -> None:
-        return None
 
 
 def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> None:
@@ -230,21 +221,21 @@ def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> No
             def abandoned(self, event: IncomingRequest) -> None:
                 ended.append(event.id)
 
-        sink = _Sink()
+        sink = _Wire()
         peer = Recording(sink, on_request=on_request, on_notification=on_notification)
         before = len(asyncio.all_tasks())
         assert await peer.answer(IncomingRequest(1, "fast", None)) == b"answer 1"
-        assert sink.sent == [] and len(asyncio.all_tasks()) == before  # no task, nothing sent
+        assert sink.out == [] and len(asyncio.all_tasks()) == before  # no task, nothing sent
         assert await peer.answer(IncomingRequest(2, "silent", None)) is None
         assert ended == [2]  # no answer will come: the transport hears of it
         assert await peer.answer(IncomingRequest(3, "slow", None)) is None
         assert 3 in peer._running
         # A second request with an id still in use is refused, not run.
         assert await peer.answer(IncomingRequest(3, "fast", None)) is None
-        assert len(sink.sent) == 1 and b"already in use" in sink.sent[0]
+        assert len(sink.out) == 1 and b"already in use" in sink.out[0]
         gate.set_result(None)
         for _ in range(10):
             await asyncio.sleep(0)
-        assert sink.sent[1:] == [b"answer 3"] and not peer._running and not peer._tasks
+        assert sink.out[1:] == [b"answer 3"] and not peer._running and not peer._tasks
 
     run(main())
