@@ -16,9 +16,10 @@ import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["start", "begin"]
+__all__ = ["start", "begin", "run"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
@@ -29,9 +30,15 @@ def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
     return begin(coro, _carry_on)[1]
 
 
+def run(coro: Coroutine[Any, Any, T]) -> tuple[T | None, asyncio.Task[T] | None]:
+    """Run `coro` up to its first wait: (its result, None) if it finished there, else (None, the task
+    that carries it on to its result)."""
+    return begin(coro, _through)
+
+
 def begin(
-    coro: Coroutine[Any, Any, T], carry: Callable[[Awaitable[T]], Coroutine[Any, Any, None]]
-) -> tuple[T | None, asyncio.Task[None] | None]:
+    coro: Coroutine[Any, Any, T], carry: Callable[[Awaitable[T]], Coroutine[Any, Any, R]]
+) -> tuple[T | None, asyncio.Task[R] | None]:
     """Run `coro` up to its first wait. Finished there: (its result, None). Otherwise (None, a task
     running `carry(rest)`), where awaiting `rest` carries `coro` on from that wait and gives its result:
     the caller wraps the rest of the work as it likes (answering a request, say) in one task.
@@ -49,6 +56,10 @@ def begin(
 
 async def _carry_on(rest: Awaitable[None]) -> None:
     await rest
+
+
+async def _through(rest: Awaitable[T]) -> T:
+    return await rest
 
 
 class _Resume(Generic[T]):

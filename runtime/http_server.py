@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import msgspec
 
-from . import jsonrpc, revisions, wire
+from . import eager, jsonrpc, revisions, wire
 from .engine import IncomingRequest
 from .headers import (
     InvalidHeaderAnnotation,
@@ -821,6 +821,10 @@ class HttpApp:
         if spec is None:
             await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
+        if peek.typed is not None and peek.method == "tools/call" and self.server.direct_tool(peek.typed):
+            # (A registered tool means the tools feature is offered: no capability to check.)
+            await self._direct(peek, requested, send, receive)
+            return
         event = None
         if peek.typed is not None:
             event = IncomingRequest(peek.id, peek.method, None, requested, peek.typed)
@@ -839,6 +843,26 @@ class HttpApp:
                 self._idle.append(conn)
             else:
                 self.server._connections.discard(conn)
+
+    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
+        """Answer a stateless call of a tool that needs no connection (`Server.direct_tool`): most
+        finish in their first step and are answered at once, with no peer, stream or task. One that
+        waits goes on as a task, cancelled if the client leaves, as on the general route."""
+        assert peek.id is not None
+        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
+        if task is not None:
+            left = asyncio.ensure_future(self._disconnected(receive))
+            try:
+                await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                left.cancel()
+                if not task.done():
+                    task.cancel()  # the client left, or this POST was cancelled: so is the request
+            if task.cancelled():
+                return
+            answer = task.result()
+        assert answer is not None
+        await _respond(send, _stateless_status(answer, 200), answer)
 
     def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
         body_method, params = peek.method, peek.params
@@ -1099,12 +1123,15 @@ class HttpApp:
         return asyncio.ensure_future(self._watch_disconnect(receive, stream))
 
     async def _watch_disconnect(self, receive: Receive, stream: _Stream) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                stream.gone = True
-                stream.queue.put_nowait((b"", False))  # wake the writer, which sees the client gone
-                return
+        await self._disconnected(receive)
+        stream.gone = True
+        stream.queue.put_nowait((b"", False))  # wake the writer, which sees the client gone
+
+    @staticmethod
+    async def _disconnected(receive: Receive) -> None:
+        """Return when the client has gone away."""
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
     async def _delete(self, scope: Scope, send: Send) -> None:
         session_id = _header(scope, b"mcp-session-id")

@@ -603,10 +603,15 @@ class Server:
         return cached
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any] | None, ctx: Context
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        ctx: Context | None,
+        module: ModuleType | None = None,
     ) -> dict[str, Any] | msgspec.Struct:
         """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
-        the common text answer, the result type itself, built from values that cannot be wrong."""
+        the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
+        is None only for a tool that takes none (`direct_tool`); `module` then names the revision."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
@@ -617,6 +622,8 @@ class Server:
             return {"content": [_text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
         if sig.context_param:
+            if ctx is None:
+                raise TypeError(f"tool {name} takes a Context and was called without one")
             kwargs[sig.context_param] = ctx
         try:
             value = tool.fn(**kwargs)
@@ -634,9 +641,59 @@ class Server:
             structured = {"result": plain} if sig.wraps_output else plain
             return {"content": [_text(plain)], "structuredContent": structured}
         if type(value) is str:
-            mod = ctx.module
+            mod = ctx.module if ctx is not None else module
+            assert mod is not None
             return mod.CallToolResult(content=[mod.TextContent(text=value)])  # type: ignore[no-any-return]
         return {"content": _content_list(value)}
+
+    def direct_tool(self, params: Any) -> _Tool | None:
+        """The tool a stateless `tools/call` names, when the call can be answered without a connection:
+        the tool takes no `Context` (so it cannot ask the client anything, report progress or log) and
+        the request carries no input responses or request state to check. Else None."""
+        tool = self._tools.get(params.name)
+        if tool is None or tool.signature.context_param:
+            return None
+        if getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET):
+            return None  # UNSET is falsy: only a non-empty state or answers need the MRTR path
+        return tool
+
+    async def call_direct(self, rid: RequestId, params: Any, revision: str) -> bytes:
+        """The answer to a stateless `tools/call` of a `direct_tool`, exactly as a connection would give
+        it, with none of a connection's machinery (no peer, context or request tracking)."""
+        try:
+            mod = revisions.module(revision)
+            result = await self.call_tool(params.name, _opt(params.arguments), None, mod)
+            return self._answer(rid, "tools/call", result, mod.REQUESTS["tools/call"].result_type, revision)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return _failure(rid, "tools/call", exc)
+
+    def _answer(
+        self, rid: RequestId, method: str, result: Any, result_type: Any, modern: str | None
+    ) -> bytes:
+        """A handler's result as its JSON-RPC answer: a dict is shaped and validated as `result_type`, a
+        typed stateless result gets the server's `_meta`."""
+        if isinstance(result, dict):
+            if modern is not None:
+                result = self._modern_result(method, result, result_type)
+            result = wire.convert(result, result_type)
+        elif modern is not None and getattr(result, "meta", None) is UNSET:
+            result.meta = self._server_meta(type(result))  # a typed result (resultType set)
+        return encode_result(rid, result)
+
+    def _modern_result(self, method: str, result: dict[str, Any], result_type: Any) -> dict[str, Any]:
+        out = dict(result)
+        meta = result.get("_meta")
+        if not meta:
+            out["_meta"] = self._server_meta(result_type)
+        elif _META_SERVER not in meta:
+            out["_meta"] = {**meta, _META_SERVER: self.info}
+        out.setdefault("resultType", "complete")
+        if out["resultType"] == "complete" and method in _CACHEABLE:
+            out.setdefault("ttlMs", self.list_ttl_ms)
+            out.setdefault("cacheScope", "public")
+        return out
 
     async def read_resource(self, uri: str, ctx: Context) -> tuple[dict[str, Any], _Resource | _Template]:
         entry: _Resource | _Template | None = self._resources.get(uri)
@@ -881,13 +938,10 @@ class _Connection:
                     data={"supported": sorted(self.server.revisions, reverse=True), "requested": requested},
                 )
             return await self._dispatch(event, requested, requested)
-        except McpError as exc:
-            return encode_error(rid, exc.code, exc.message, exc.data)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("internal error answering %s", event.method)
-            return encode_error(rid, INTERNAL_ERROR, "Internal error")
+        except Exception as exc:
+            return _failure(rid, event.method, exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:
         stateful = [r for r in self.server.revisions if not revisions.is_modern(r)]
@@ -944,13 +998,7 @@ class _Connection:
         result = await self._handle(event.method, params, ctx, event)
         if result is None:
             return None
-        if isinstance(result, dict):
-            if modern is not None:
-                result = self._modern_result(event.method, result, spec.result_type)
-            result = wire.convert(result, spec.result_type)
-        elif modern is not None and getattr(result, "meta", None) is UNSET:
-            result.meta = self.server._server_meta(type(result))  # a typed result (resultType set)
-        return encode_result(event.id, result)
+        return self.server._answer(event.id, event.method, result, spec.result_type, modern)
 
     def _check_offered(self, method: str) -> None:
         """A method of a feature the server did not declare is not found (capability enforcement)."""
@@ -962,19 +1010,6 @@ class _Connection:
             missing = server._missing[method] = _missing_feature(method, server.capabilities())
         if missing:
             raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
-
-    def _modern_result(self, method: str, result: dict[str, Any], result_type: Any) -> dict[str, Any]:
-        out = dict(result)
-        meta = result.get("_meta")
-        if not meta:
-            out["_meta"] = self.server._server_meta(result_type)
-        elif _META_SERVER not in meta:
-            out["_meta"] = {**meta, _META_SERVER: self.server.info}
-        out.setdefault("resultType", "complete")
-        if out["resultType"] == "complete" and method in _CACHEABLE:
-            out.setdefault("ttlMs", self.server.list_ttl_ms)
-            out.setdefault("cacheScope", "public")
-        return out
 
     async def _handle(self, method: str, params: Any, ctx: Context, event: IncomingRequest) -> Any:
         server = self.server
@@ -1076,6 +1111,14 @@ class _Connection:
         finally:
             self.listeners.pop(event.id, None)
         return {}
+
+
+def _failure(rid: RequestId, method: str, exc: Exception) -> bytes:
+    """The error answer to a request whose handler raised: its McpError, or an internal error (logged)."""
+    if isinstance(exc, McpError):
+        return encode_error(rid, exc.code, exc.message, exc.data)
+    log.error("internal error answering %s", method, exc_info=exc)
+    return encode_error(rid, INTERNAL_ERROR, "Internal error")
 
 
 def _missing_feature(method: str, offered: dict[str, Any]) -> str:

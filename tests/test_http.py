@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
-from mcpbind import revisions
+from mcpbind import revisions, wire
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.http_client import StreamableHttpTransport
@@ -577,6 +578,90 @@ def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
     run(main())
 
 
+def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
+    """A stateless call of a tool that takes no Context is answered without a connection
+    (`Server.call_direct`): byte for byte what a connection answers, for every kind of outcome, and
+    over HTTP with no connection made, whether the tool finishes at once or waits."""
+    from mcpbind.engine import IncomingRequest
+    from mcpbind.errors import InvalidParams
+    from mcpbind.server import Server, ToolError, _Connection
+
+    server = Server("direct", "1.0.0")
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        return text
+
+    @server.tool()
+    async def numbers(n: int) -> list[int]:
+        return list(range(n))
+
+    @server.tool()
+    def blocks(n: int) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": str(i)} for i in range(n)]
+
+    @server.tool()
+    async def refuse(why: str) -> str:
+        raise ToolError(why)
+
+    @server.tool()
+    async def crash(why: str) -> str:
+        raise RuntimeError(why)
+
+    @server.tool()
+    async def invalid(why: str) -> str:
+        raise InvalidParams(why)
+
+    @server.tool()
+    async def later(text: str) -> str:
+        await asyncio.sleep(0.01)
+        return text
+
+    calls: list[tuple[str, dict[str, Any] | None]] = [
+        ("echo", {"text": "hi"}),
+        ("echo", {"text": 5}),
+        ("echo", None),
+        ("numbers", {"n": 3}),
+        ("blocks", {"n": 2}),
+        ("refuse", {"why": "no"}),
+        ("crash", {"why": "boom"}),
+        ("invalid", {"why": "bad"}),
+        ("later", {"text": "waited"}),
+    ]
+    mod = revisions.module(MODERN)
+    decode = wire.decoder(mod.REQUESTS["tools/call"].params_type).decode
+    app = HttpApp(server)
+
+    async def main() -> None:
+        conn = _Connection(server, None)  # type: ignore[arg-type]
+        for rid, (name, arguments) in enumerate(calls):
+            raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
+            params = decode(msgspec.json.encode(raw))
+            assert server.direct_tool(params) is not None
+            general = await conn.on_request(IncomingRequest(rid, "tools/call", None, MODERN, params))
+            direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
+            assert direct == general, name
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            for rid, name, arguments, status, text in [
+                (1, "echo", {"text": "hi"}, 200, "hi"),
+                (2, "later", {"text": "waited"}, 200, "waited"),
+                (3, "invalid", {"why": "bad"}, 400, None),
+            ]:
+                message = modern(rid, "tools/call", {"name": name, "arguments": arguments})
+                response = await http.post("/mcp", json=message, headers=modern_headers(message))
+                assert response.status_code == status, response.text
+                if text is not None:
+                    assert response.json()["result"]["content"] == [{"type": "text", "text": text}]
+        assert not server._connections and not app._idle  # no connection was needed
+
+    run(main())
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
 def test_get_without_a_session_is_405(url: str) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -710,6 +795,13 @@ def test_leaving_cancels_a_stateless_request(extra_url: str) -> None:
             await asyncio.sleep(0.3)
             post.cancel()  # the connection closes before anything was sent
             assert await wait_count(http, url, before + 1) == before + 1
+            # The same for a tool answered directly, without a connection (it takes no Context).
+            doze = modern(3, "tools/call", {"name": "doze", "arguments": {"seconds": 30}})
+            post = asyncio.ensure_future(http.post(url, json=doze, headers=modern_headers(doze)))
+            await asyncio.sleep(0.3)
+            post.cancel()
+            assert await wait_count(http, url, before + 2) == before + 2
+            before += 1
 
             drip = modern(
                 2,
@@ -816,6 +908,10 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
             assert await wait_count(http, url, before + 45) == before + 45
             await still_serving(http, url, session)
             await still_serving(http, url)
+            # A tool that takes a Context is served on a connection (one without is answered
+            # directly): the connection it used is kept for reuse, and checked below.
+            shout = modern(99, "tools/call", {"name": "shout"})
+            assert (await http.post(url, json=shout, headers=modern_headers(shout))).status_code == 200
             state = app.sessions[session.id]
             for _ in range(50):
                 if state.streams == 0:

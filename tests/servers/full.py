@@ -43,13 +43,18 @@ async def crash() -> str:
     raise RuntimeError("internal detail that is fine to show the model")
 
 
-@server.tool()
-async def slow(seconds: float, ctx: Context) -> str:
+async def counted_sleep(seconds: float) -> None:
+    """Sleep; a cancelled sleep counts in `server_state["cancelled"]` (what `cancelled_count` reads)."""
     try:
         await asyncio.sleep(seconds)
     except asyncio.CancelledError:
         server_state["cancelled"] += 1
         raise
+
+
+@server.tool()
+async def slow(seconds: float, ctx: Context) -> str:
+    await counted_sleep(seconds)
     return "done"
 
 

@@ -4,6 +4,8 @@
 
 - `drip(seconds)`: reports progress once (so its answer is an SSE stream), then sleeps; a cancelled
   sleep counts in `cancelled_count`, as `slow` does.
+- `doze(seconds)`: sleeps without a Context (a tool answered directly, without a connection); a
+  cancelled sleep counts in `cancelled_count` too.
 - `--token T`: the app is built with `HttpSecurity(verify_token=...)` accepting only bearer token T.
 - `--keepalive S`: SSE keep-alive comments every S seconds (the default is 15).
 """
@@ -11,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from full import server, server_state
+from full import counted_sleep, server
 
 from mcpbind.http_server import HttpApp, HttpSecurity
 from mcpbind.server import Context
@@ -29,12 +30,14 @@ from mcpbind.server import Context
 @server.tool()
 async def drip(seconds: float, ctx: Context) -> str:
     await ctx.progress(1, 2, "started")
-    try:
-        await asyncio.sleep(seconds)
-    except asyncio.CancelledError:
-        server_state["cancelled"] += 1
-        raise
+    await counted_sleep(seconds)
     return "dripped"
+
+
+@server.tool()
+async def doze(seconds: float) -> str:
+    await counted_sleep(seconds)
+    return "dozed"
 
 
 def main() -> None:
