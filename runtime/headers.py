@@ -131,6 +131,10 @@ class Peek(msgspec.Struct):
     typed: Any = None
     """The params already decoded into the method's type, when the whole message was (HTTP's
     stateless route): `params` then holds only what routing reads, and `arguments` comes from here."""
+    lean: bool = False
+    """`typed` was decoded for a tool answered directly (`Server.answers_directly`): its open-object
+    members (`_meta`) were validated as usual but hold only their declared members. Nothing else may
+    take these params: if the tool is not answered directly after all, the body is read again."""
 
     def arguments(self) -> Any:
         if self.typed is not None:

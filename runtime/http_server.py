@@ -427,7 +427,7 @@ class HttpApp:
         self._closing: set[asyncio.Future[None]] = set()
         self._swept = time.monotonic()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
-        self._typed: dict[tuple[str, str], Callable[[bytes], Any] | None] = {}
+        self._typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
         self._idle: list[_Connection] = []
 
     # -- ASGI ---------------------------------------------------------------------------------------
@@ -552,7 +552,7 @@ class HttpApp:
         request: jsonrpc.Request | None = None
         peek: Peek | list[Any] | None = None
         if body[:1] == b"{" and version is not None:
-            peek = self._decode_whole(body, version, headers.get(b"mcp-method"))
+            peek = self._decode_whole(body, version, headers)
         if peek is None and body[:1] == b"{":
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -625,15 +625,19 @@ class HttpApp:
             send, 400, _error_body(-32600, "Bad Request: no Mcp-Session-Id (send initialize first)")
         )
 
-    def _decode_whole(self, body: bytes, version: str, method: str | None) -> Peek | None:
+    def _decode_whole(self, body: bytes, version: str, headers: dict[bytes, str]) -> Peek | None:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
         must agree with the body there anyway). None when they do not, or when the message is not a
-        well-formed request of that method and revision: the general route then names what is wrong."""
+        well-formed request of that method and revision: the general route then names what is wrong.
+        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`."""
+        method = headers.get(b"mcp-method")
         if method is None:
             return None
-        decode = self._typed.get((version, method), _UNKNOWN)
+        name_header = headers.get(b"mcp-name") if method == "tools/call" else None
+        lean = name_header is not None and self.server.takes_no_context(decode_value(name_header))
+        decode = self._typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:
-            decode = self._whole_decoder(version, method)
+            decode = self._whole_decoder(version, method, lean)
         if decode is None:
             return None
         try:
@@ -642,7 +646,10 @@ class HttpApp:
             return None
         params = message.params
         meta = getattr(params, "meta", None)
-        if not isinstance(meta, dict) or meta.get(_META_VERSION) != version:
+        body_version = (
+            meta.get(_META_VERSION) if isinstance(meta, dict) else getattr(meta, "protocol_version", None)
+        )
+        if body_version != version:
             return None  # the version must be in `_meta` too: the general route says so
         name = getattr(params, "name", None)
         uri = getattr(params, "uri", None)
@@ -651,9 +658,9 @@ class HttpApp:
             uri=None if uri is msgspec.UNSET else uri,
             meta=PeekMeta(version),
         )
-        return Peek(method, message.id, peeked, params)
+        return Peek(method, message.id, peeked, params, lean)
 
-    def _whole_decoder(self, version: str, method: str) -> Callable[[bytes], Any] | None:
+    def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
         if version not in self.server.revisions or not revisions.is_modern(version):
             return None  # nothing is kept for values outside the schema: headers are the client's
         spec = revisions.module(version).REQUESTS.get(method)
@@ -667,11 +674,11 @@ class HttpApp:
                     ("jsonrpc", Literal["2.0"]),
                     ("id", str | int | float),
                     ("method", Literal[method]),
-                    ("params", spec.params_type),
+                    ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
                 ],
             )
             decode = wire.decoder(envelope).decode
-        self._typed[(version, method)] = decode
+        self._typed[(version, method, lean)] = decode
         return decode
 
     async def _post_batch(
@@ -821,10 +828,12 @@ class HttpApp:
         if spec is None:
             await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
             return
-        if peek.typed is not None and peek.method == "tools/call" and self.server.direct_tool(peek.typed):
-            # (A registered tool means the tools feature is offered: no capability to check.)
-            await self._direct(peek, requested, send, receive)
-            return
+        if peek.lean:
+            if self.server.answers_directly(peek.typed):
+                # (A registered tool means the tools feature is offered: no capability to check.)
+                await self._direct(peek, requested, send, receive)
+                return
+            peek.typed = None  # decoded for the direct answer only: the general route reads the body
         event = None
         if peek.typed is not None:
             event = IncomingRequest(peek.id, peek.method, None, requested, peek.typed)
@@ -845,7 +854,7 @@ class HttpApp:
                 self.server._connections.discard(conn)
 
     async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
-        """Answer a stateless call of a tool that needs no connection (`Server.direct_tool`): most
+        """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
         finish in their first step and are answered at once, with no peer, stream or task. One that
         waits goes on as a task, cancelled if the client leaves, as on the general route."""
         assert peek.id is not None

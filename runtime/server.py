@@ -611,7 +611,7 @@ class Server:
     ) -> dict[str, Any] | msgspec.Struct:
         """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
         the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
-        is None only for a tool that takes none (`direct_tool`); `module` then names the revision."""
+        is None only for a tool that takes none (`answers_directly`); `module` then names the revision."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
@@ -646,20 +646,23 @@ class Server:
             return mod.CallToolResult(content=[mod.TextContent(text=value)])  # type: ignore[no-any-return]
         return {"content": _content_list(value)}
 
-    def direct_tool(self, params: Any) -> _Tool | None:
-        """The tool a stateless `tools/call` names, when the call can be answered without a connection:
-        the tool takes no `Context` (so it cannot ask the client anything, report progress or log) and
-        the request carries no input responses or request state to check. Else None."""
-        tool = self._tools.get(params.name)
-        if tool is None or tool.signature.context_param:
-            return None
-        if getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET):
-            return None  # UNSET is falsy: only a non-empty state or answers need the MRTR path
-        return tool
+    def takes_no_context(self, name: str | None) -> bool:
+        """A tool of that name is registered and takes no `Context`."""
+        tool = self._tools.get(name) if name is not None else None
+        return tool is not None and not tool.signature.context_param
+
+    def answers_directly(self, params: Any) -> bool:
+        """A stateless `tools/call` with these params can be answered without a connection: its tool
+        takes no `Context` (so it cannot ask the client anything, report progress or log), and the
+        request carries no input responses or request state to check."""
+        if not self.takes_no_context(params.name):
+            return False
+        # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
+        return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
 
     async def call_direct(self, rid: RequestId, params: Any, revision: str) -> bytes:
-        """The answer to a stateless `tools/call` of a `direct_tool`, exactly as a connection would give
-        it, with none of a connection's machinery (no peer, context or request tracking)."""
+        """The answer to a stateless `tools/call` that `answers_directly` allows: exactly what a
+        connection would answer, with none of its machinery (no peer, context or request tracking)."""
         try:
             mod = revisions.module(revision)
             result = await self.call_tool(params.name, _opt(params.arguments), None, mod)

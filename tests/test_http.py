@@ -557,10 +557,16 @@ def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
             response = await http.post("/mcp", json=good, headers=modern_headers(good))
             assert response.status_code == 200, response.text
             assert response.json()["result"]["content"] == [{"type": "text", "text": "still here"}]
-            assert app._typed[(MODERN, "tools/call")] is not None
+            assert app._typed[(MODERN, "tools/call", True)] is not None  # lean: echo takes no Context
             unknown = {**good, "params": {**good["params"], "name": "no-such-tool"}}
             response = await http.post("/mcp", json=unknown, headers=modern_headers(unknown))
             assert response.status_code == 400 and response.json()["error"]["code"] == -32602
+            assert app._typed[(MODERN, "tools/call", False)] is not None
+            # Decoded lean, but with a request state to check: the general route reads it all again.
+            stated = {**good, "params": {**good["params"], "requestState": "not sealed by this server"}}
+            response = await http.post("/mcp", json=stated, headers=modern_headers(stated))
+            assert response.status_code == 400, response.text
+            assert response.json()["error"]["code"] == -32602
             wrong = {**good, "params": {**good["params"], "arguments": "text"}}
             response = await http.post("/mcp", json=wrong, headers=modern_headers(wrong))
             assert response.status_code == 400 and response.json()["error"]["code"] == -32602
@@ -573,7 +579,7 @@ def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
                 headers = {**modern_headers(good), "mcp-method": f"tools/{n}"}
                 response = await http.post("/mcp", json=good, headers=headers)
                 assert response.status_code == 400
-            assert list(app._typed) == [(MODERN, "tools/call")]
+            assert sorted(app._typed) == [(MODERN, "tools/call", False), (MODERN, "tools/call", True)]
 
     run(main())
 
@@ -637,7 +643,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
         for rid, (name, arguments) in enumerate(calls):
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))
-            assert server.direct_tool(params) is not None
+            assert server.answers_directly(params)
             general = await conn.on_request(IncomingRequest(rid, "tools/call", None, MODERN, params))
             direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
             assert direct == general, name

@@ -323,3 +323,56 @@ def test_latest_is_the_newest_revision() -> None:
     assert LATEST == "2026-07-28" and latest.PROTOCOL_VERSION == "2026-07-28"
     assert latest.CallToolRequest is v2026.CallToolRequest
     assert MODULES["draft"] == MODULES["2026-07-28"]
+
+
+_CALL_META_CASES: list[Any] = [
+    {},
+    {"progressToken": 1},
+    {"progressToken": [1]},
+    {"com.example/anything": {"deep": [1, 2]}},
+    {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    },
+    {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "c", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {"sampling": {}, "elicitation": {"form": {}}},
+    },
+    {"io.modelcontextprotocol/protocolVersion": 7, "io.modelcontextprotocol/clientCapabilities": {}},
+    {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": 1,
+    },
+    {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "c"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    },
+    {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/logLevel": "loud",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    },
+    [],
+    "meta",
+]
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+@pytest.mark.parametrize("meta", _CALL_META_CASES)
+def test_members_only_accepts_exactly_what_the_full_type_accepts(revision: str, meta: Any) -> None:
+    """The lean form of a params type (open objects decoded into their declared members) validates by
+    the same rules as the full one: a message is accepted by both or by neither."""
+    params_type = module(revision).CallToolRequestParams
+    body = msgspec.json.encode({"name": "echo", "arguments": {"text": "hi"}, "_meta": meta})
+    outcomes = []
+    for tp in (params_type, wire.members_only(params_type)):
+        try:
+            decoded = wire.decode(body, tp)
+        except msgspec.ValidationError:
+            outcomes.append(None)
+        else:
+            outcomes.append((decoded.name, decoded.arguments))
+    assert outcomes[0] == outcomes[1]
+    assert wire.members_only(params_type) is wire.members_only(params_type)  # built once
