@@ -18,7 +18,6 @@ Security: a request with an `Origin` that is not allowed gets 403, a `Host` that
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import secrets
@@ -1073,8 +1072,10 @@ class HttpApp:
                 session.open_streams.pop(stream.id, None)
             if watcher is not None:
                 watcher.cancel()
-            with contextlib.suppress(Exception):
+            try:
                 await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
+            except Exception:
+                pass  # the connection is gone: nothing more can be sent on it
 
     @staticmethod
     def _left(stream: _Stream, rid: Any, conn: _Connection | None, session: _Session | None) -> None:

@@ -46,6 +46,8 @@ log = logging.getLogger("mcpbind.server")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_NUMBERS: Final = (int, float)
+_TOKENS: Final = (str, int, float)
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _META_VERSION: Final = revisions.META_VERSION
 _META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
@@ -198,10 +200,27 @@ class Context:
 
     async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
         """Report progress, if the client asked for it (`progressToken`)."""
-        if self.progress_token is None:
+        token = self.progress_token
+        if token is None:
+            return
+        params_type = self.module.ProgressNotificationParams
+        if (
+            type(progress) in _NUMBERS
+            and (total is None or type(total) in _NUMBERS)
+            and (message is None or (type(message) is str and "message" in params_type.__struct_fields__))
+            and type(token) in _TOKENS
+        ):
+            # Every value of exactly its declared type: the params are built as their type, which
+            # conversion would give as well, without a second pass to check them.
+            body = params_type(progress_token=token, progress=progress)
+            if total is not None:
+                body.total = total
+            if message is not None:
+                body.message = message
+            await self._conn.peer.notify("notifications/progress", body)
             return
         params = _drop_none(
-            {"progressToken": self.progress_token, "progress": progress, "total": total, "message": message}
+            {"progressToken": token, "progress": progress, "total": total, "message": message}
         )
         await self._conn.notify("notifications/progress", params, self.module)
 
