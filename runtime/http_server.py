@@ -861,12 +861,15 @@ class HttpApp:
         if task is not None:
             left = asyncio.ensure_future(self._disconnected(receive))
             try:
-                await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
             finally:
                 left.cancel()
                 if not task.done():
                     task.cancel()  # the client left, or this POST was cancelled: so is the request
+            if task not in done:
+                return  # the client left: nobody to answer
             if task.cancelled():
+                await _respond(send, 204, b"")  # cancelled before it answered: no answer will come
                 return
             answer = task.result()
         assert answer is not None

@@ -660,6 +660,28 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
                 if text is not None:
                     assert response.json()["result"]["content"] == [{"type": "text", "text": text}]
         assert not server._connections and not app._idle  # no connection was needed
+        # A client that leaves while the tool waits: the call is cancelled, and nothing is sent.
+        message = modern(4, "tools/call", {"name": "later", "arguments": {"text": "gone"}})
+        body = msgspec.json.encode(message)
+        headers = [(k.encode(), v.encode()) for k, v in modern_headers(message).items()]
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/mcp",
+            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *headers],
+        }
+        inbox = [{"type": "http.request", "body": body}, {"type": "http.disconnect"}]
+
+        async def receive() -> dict[str, Any]:
+            return inbox.pop(0) if inbox else await asyncio.Future()
+
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        assert sent == []
 
     run(main())
 
