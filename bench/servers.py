@@ -788,6 +788,17 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(out)
 
 
+def _same_uvicorn() -> None:
+    """The HTTP servers all run on mcpbind's uvicorn options, or the comparison is not fair."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
+    from _uvicorn import OPTIONS
+
+    from mcpbind.server import UVICORN_DEFAULTS
+
+    if {k: v for k, v in OPTIONS.items() if k != "log_level"} != UVICORN_DEFAULTS:
+        raise SystemExit(f"bench/apps/_uvicorn.py {OPTIONS} differs from run_http's {UVICORN_DEFAULTS}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny N, one round (CI smoke run, < 60 s)")
@@ -811,6 +822,7 @@ def main() -> None:
     cfg.big_reps = 5 if q else 20
     cfg.leg_timeout = 60 if q else 300
 
+    _same_uvicorn()
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     result = asyncio.run(run(cfg, Commands(sdk)))
     rows = summarize(result["raw"])

@@ -43,13 +43,15 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def serve(script: str = FULL, *args: str) -> Iterator[str]:
-    """`script ... --http PORT` under uvicorn in its own process, on an ephemeral loopback port. The
-    process is always stopped when the block ends (terminate, then kill after a bounded wait)."""
+def serve(script: str = FULL, *args: str, log: Any = None) -> Iterator[str]:
+    """`script ... --http PORT` under uvicorn in its own process, on an ephemeral loopback port
+    (`log`: a file for its stdout and stderr, else stderr is dropped). The process is always stopped
+    when the block ends (terminate, then kill after a bounded wait)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, script, *args, "--http", str(port)],
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.DEVNULL if log is None else log,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     try:

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Awaitable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -688,6 +689,28 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.parametrize("access_log", [False, True])
+def test_run_http_serves_without_an_access_log_unless_asked(tmp_path: Any, access_log: bool) -> None:
+    """`Server.run_http` starts uvicorn with mcpbind's defaults (`UVICORN_DEFAULTS`): even at log
+    level info no access-log line is written, until `access_log=True` is passed."""
+    script = str(Path(__file__).parent / "servers" / "run_http.py")
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        with serve(script, "--json", *(["--access-log"] if access_log else []), log=out) as endpoint:
+
+            async def main() -> None:
+                async with httpx.AsyncClient(timeout=10) as http:
+                    message = echo_call(5, "logged?")
+                    response = await http.post(endpoint, json=message, headers=modern_headers(message))
+                    assert response.status_code == 200, response.text
+                    assert response.json()["result"]["content"][0]["text"] == "logged?"
+
+            run(main())
+    text = log.read_text()
+    assert "Uvicorn running" in text  # the log level is info: uvicorn's own lines are there
+    assert ('"POST /mcp HTTP/1.1" 200' in text) is access_log
 
 
 def test_get_without_a_session_is_405(url: str) -> None:

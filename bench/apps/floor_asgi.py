@@ -22,6 +22,7 @@ from pathlib import Path
 import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _uvicorn import OPTIONS
 from floor_stdio import answer, decode
 
 JSON = [(b"content-type", b"application/json")]
@@ -64,4 +65,4 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--http", type=int, required=True)
     args = ap.parse_args()
-    uvicorn.run(app, host="127.0.0.1", port=args.http, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=args.http, **OPTIONS)

@@ -1,7 +1,7 @@
 """mcpbind benchmark server: an ``echo`` tool (and optionally N generated tools) over stdio or HTTP.
 
 python bench/apps/mcpbind_server.py [--tools N] [--page-size P]            # stdio
-python bench/apps/mcpbind_server.py --http PORT [--json]                  # uvicorn, /mcp
+python bench/apps/mcpbind_server.py --http PORT [--json]                  # run_http: uvicorn, /mcp
 """
 
 from __future__ import annotations
@@ -43,9 +43,5 @@ for name, fn in make_tools(args.tools):
 
 if args.http is None:
     server.run_stdio()
-elif args.json:
-    import uvicorn
-
-    uvicorn.run(server.http_app(json_response=True), host="127.0.0.1", port=args.http, log_level="warning")
 else:
-    server.run_http(port=args.http, log_level="warning")
+    server.run_http(port=args.http, json_response=args.json, log_level="warning")

@@ -4,9 +4,10 @@ N generated tools) over stdio or Streamable HTTP. Runs in the SDK's own venv (be
     python bench/apps/sdk_server.py [--tools N]                 # stdio: MCPServer.run("stdio")
     python bench/apps/sdk_server.py --http PORT [--json]        # uvicorn.run(streamable_http_app(...))
 
-HTTP goes through ``uvicorn.run`` with the same options as mcpbind's ``run_http`` (so uvloop+httptools
-when installed, as they are in the SDK venv), not ``MCPServer.run("streamable-http")``, which runs
-uvicorn under ``anyio.run`` on the default asyncio loop (slower): the comparison favours the SDK.
+HTTP goes through ``uvicorn.run`` with the same options as mcpbind's ``run_http`` (no access log, no
+proxy-headers middleware; uvloop+httptools when installed, as they are in the SDK venv), not
+``MCPServer.run("streamable-http")``, which runs uvicorn under ``anyio.run`` on the default asyncio
+loop (slower): the comparison favours the SDK.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mcp.server.mcpserver import Context, MCPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _toolgen import big, echo, make_tools
+from _uvicorn import OPTIONS
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
@@ -53,4 +55,4 @@ else:
     import uvicorn
 
     app = server.streamable_http_app(json_response=args.json, session_idle_timeout=600, max_sessions=None)
-    uvicorn.run(app, host="127.0.0.1", port=args.http, log_level="warning", timeout_graceful_shutdown=3)
+    uvicorn.run(app, host="127.0.0.1", port=args.http, **OPTIONS)
