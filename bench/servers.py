@@ -9,7 +9,8 @@ Run from the repository root with the mcpbind environment's interpreter (it need
 
 Every server is a subprocess (scripts in ``bench/apps/``); the SDK's runs in its own venv
 (``bench/.venvs/mcp``, created on first use; ``--peer-python`` to bring your own). One raw driver per
-transport drives every server, so the server is what is measured; everything is on loopback. The
+transport drives every server, so the server is what is measured; the drivers run on uvloop (the
+lighter the instrument, the more of each latency is the server's) and everything is on loopback. The
 implementations alternate (the order rotates every round) and the medians over rounds are reported.
 
 Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise:
@@ -18,7 +19,8 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
    ``tools/call`` N times; newline-delimited JSON-RPC on the pipes). mcpbind's ``run_stdio`` runs on
    uvloop (installed with it); the floor is plain asyncio, as defined, and runs on uvloop as well, for
    comparison (the share of that floor is shown beside the target).
-2. Streamable HTTP, every server on the same uvicorn with uvloop and httptools, driven by ``rawhttp``
+2. Streamable HTTP, every server on the same uvicorn with uvloop and httptools (and the options of
+   mcpbind's ``run_http``: no access log, no proxy-headers middleware), driven by ``rawhttp``
    (prepared HTTP/1.1 requests on keep-alive sockets, one per request in flight: aiohttp's client cost
    as much per request as the floor and measured itself):
    - 2026-07-28 stateless JSON (POST with MCP-Protocol-Version/Mcp-Method/Mcp-Name headers and the
@@ -48,7 +50,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -342,14 +344,30 @@ async def _wait_port(port: int, proc: asyncio.subprocess.Process, timeout: float
 
 def _parse_body(content_type: str, body: bytes) -> Any:
     if content_type.startswith("text/event-stream"):
-        for event in body.replace(b"\r\n", b"\n").split(b"\n\n"):
-            data = b"\n".join(ln[5:].lstrip() for ln in event.splitlines() if ln.startswith(b"data:"))
-            if data:
-                msg = decode(data)
-                if isinstance(msg, dict) and ("result" in msg or "error" in msg):
-                    return msg
-        raise RuntimeError(f"no response in SSE body {body[:300]!r}")
+        # The answer is the stream's last message, which every server here writes as one `data:` line:
+        # only that line is decoded (the driver must cost far less than the servers it measures).
+        end = body.rfind(b"data:")
+        if end >= 0:
+            stop = body.find(b"\n", end)
+            try:
+                msg = decode(body[end + 5 : stop if stop >= 0 else len(body)])
+            except msgspec.DecodeError:
+                msg = None
+            if isinstance(msg, dict) and ("result" in msg or "error" in msg):
+                return msg
+        return _parse_events(body)
     return decode(body)
+
+
+def _parse_events(body: bytes) -> Any:
+    """The answer in an SSE body, event by event (data split over several lines, or not last)."""
+    for event in body.replace(b"\r\n", b"\n").split(b"\n\n"):
+        data = b"\n".join(ln[5:].lstrip() for ln in event.splitlines() if ln.startswith(b"data:"))
+        if data:
+            msg = decode(data)
+            if isinstance(msg, dict) and ("result" in msg or "error" in msg):
+                return msg
+    raise RuntimeError(f"no response in SSE body {body[:300]!r}")
 
 
 class HttpDriver:
@@ -788,6 +806,16 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     return "\n".join(out)
 
 
+def _driver_loop_run(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Run the drivers on uvloop when it is installed: the lighter the instrument, the more of each
+    latency is the server's (the default loop's Python costs the driver a third more per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def _same_uvicorn() -> None:
     """The HTTP servers all run on mcpbind's uvicorn options, or the comparison is not fair."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
@@ -824,7 +852,7 @@ def main() -> None:
 
     _same_uvicorn()
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
-    result = asyncio.run(run(cfg, Commands(sdk)))
+    result = _driver_loop_run(run(cfg, Commands(sdk)))
     rows = summarize(result["raw"])
     print(table(rows))
     for e in result["errors"]:
