@@ -592,7 +592,7 @@ class HttpApp:
             await self._initialize(body, peek, send)
             return
         if session_id is not None and not modern:
-            session = await self._session(session_id)
+            session = self.sessions.get(session_id) or await self._session(session_id)
             if session is None:
                 await _respond(
                     send, 404, _error_body(-32600, "Session not found: it ended, or never existed")

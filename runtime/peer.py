@@ -132,7 +132,7 @@ class Peer:
         await self.send(reply)
 
     async def notify(self, method: str, params: Any) -> None:
-        await self.send(self.endpoint.notify(method, params))
+        await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
 
     # -- incoming -----------------------------------------------------------------------------------
 

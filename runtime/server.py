@@ -183,7 +183,7 @@ class Context:
         self.request_id = request_id
         self.revision = revision
         self.module: ModuleType = revisions.module(revision)
-        self.stateless = revisions.is_modern(revision)
+        self.stateless = revision in revisions.MODERN
         self.meta: dict[str, Any] = meta or {}
         # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.
         self._client_caps = client_capabilities
@@ -1034,7 +1034,7 @@ class _Connection:
         meta: dict[str, Any] | None = None
         if params is not None:
             raw_meta = getattr(params, "meta", None)
-            meta = dict(raw_meta) if isinstance(raw_meta, dict) else None
+            meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
         caps = self.client_caps if modern is None else (meta or {}).get(_META_CAPS) or {}
         self._check_offered(event.method)
         ctx = Context(self, event.id, revision, meta, caps)
@@ -1056,6 +1056,10 @@ class _Connection:
 
     async def _handle(self, method: str, params: Any, ctx: Context, event: IncomingRequest) -> Any:
         server = self.server
+        if method == "tools/call":  # by far the most frequent
+            return await self._with_input(
+                ctx, params, method, server.call_tool, params.name, _opt(params.arguments)
+            )
         if method == "ping":
             return {}
         if method == "server/discover":
@@ -1074,13 +1078,9 @@ class _Connection:
             kind, type_name, key = _LISTS[method]
             items, nxt = server._page(server._listed(ctx.revision, kind, type_name), _cursor(params))
             return _drop_none({key: list(items), "nextCursor": nxt})
-        if method == "tools/call":
-            return await self._with_input(
-                ctx, params, method, lambda c: server.call_tool(params.name, _opt(params.arguments), c)
-            )
         if method == "prompts/get":
             return await self._with_input(
-                ctx, params, method, lambda c: server.get_prompt(params.name, _opt(params.arguments), c)
+                ctx, params, method, server.get_prompt, params.name, _opt(params.arguments)
             )
         if method == "resources/read":
 
@@ -1112,11 +1112,13 @@ class _Connection:
         ctx: Context,
         params: Any,
         method: str,
-        run: Callable[[Context], Awaitable[dict[str, Any] | msgspec.Struct]],
+        run: Callable[..., Awaitable[dict[str, Any] | msgspec.Struct]],
+        *args: Any,
     ) -> dict[str, Any] | msgspec.Struct:
-        """Run a handler; on stateless revisions, turn a request for input into InputRequiredResult."""
+        """Run a handler, `run(*args, ctx)`; on stateless revisions, turn a request for input into
+        InputRequiredResult."""
         if not ctx.stateless:
-            return await run(ctx)
+            return await run(*args, ctx)
         state = getattr(params, "request_state", UNSET)
         responses = getattr(params, "input_responses", UNSET)
         # The digest binds a sealed state to its request: computed only when a state is opened or sealed.
@@ -1129,7 +1131,7 @@ class _Connection:
             answers.update(wire.to_builtins(responses))
         ctx._answers = answers
         try:
-            return await run(ctx)
+            return await run(*args, ctx)
         except _NeedInput:
             # Only answers the handler used travel on; anything else the client sent is ignored.
             kept = {k: v for k, v in answers.items() if k in ctx._consumed}
