@@ -423,7 +423,7 @@ class HttpApp:
         self.json_response = json_response
         self.keepalive = keepalive
         self.sessions: dict[str, _Session] = {}
-        self._closing: set[asyncio.Future[None]] = set()
+        self._closing: set[asyncio.Future[Any]] = set()
         self._swept = time.monotonic()
         self._params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
         self._typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
@@ -866,6 +866,8 @@ class HttpApp:
                 left.cancel()
                 if not task.done():
                     task.cancel()  # the client left, or this POST was cancelled: so is the request
+                    self._closing.add(task)  # kept until its cancellation has run
+                    task.add_done_callback(self._closing.discard)
             if task not in done:
                 return  # the client left: nobody to answer
             if task.cancelled():
