@@ -810,23 +810,31 @@ class HttpApp:
         if peek.method is None:
             await _respond(send, 400, _error_body(-32600, "Invalid request: clients send no responses here"))
             return
-        problem = self._header_mismatch(scope, peek, version)
+        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
+        if peek.typed is not None and version is not None:
+            # Taken by the one-pass decoder its headers chose (`_decode_whole`): its method and `_meta`
+            # version are the headers', and a method and revision the server has. Only names are left.
+            problem = self._name_mismatch(scope, peek)
+        else:
+            problem = self._header_mismatch(scope, peek, version)
         if problem is not None:
             await _respond(send, 400, _error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
             return
-        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
         requested = version or str(body_version or "")
-        if requested not in self.server.revisions or not revisions.is_modern(requested):
-            data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
-            await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
-            return
-        module = revisions.module(requested)
-        spec = (
-            module.REQUESTS.get(peek.method) if peek.id is not None else module.NOTIFICATIONS.get(peek.method)
-        )
-        if spec is None:
-            await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
-            return
+        if peek.typed is None:
+            if requested not in self.server.revisions or not revisions.is_modern(requested):
+                data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
+                await _respond(send, 400, _error_body(-32022, "Unsupported protocol version", peek.id, data))
+                return
+            module = revisions.module(requested)
+            spec = (
+                module.REQUESTS.get(peek.method)
+                if peek.id is not None
+                else module.NOTIFICATIONS.get(peek.method)
+            )
+            if spec is None:
+                await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
+                return
         if peek.lean:
             if self.server.answers_directly(peek.typed):
                 # (A registered tool means the tools feature is offered: no capability to check.)
@@ -890,13 +898,18 @@ class HttpApp:
             return "Mcp-Method is required"
         if method != body_method:
             return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+        return self._name_mismatch(scope, peek)
+
+    def _name_mismatch(self, scope: Scope, peek: Peek) -> str | None:
+        """`Mcp-Name` against the tool, prompt or resource the body names, and `Mcp-Param-*`."""
+        body_method, params = peek.method, peek.params
         if body_method in ("tools/call", "prompts/get", "resources/read"):
             source = (
                 params.uri
                 if body_method == "resources/read" and params
                 else (params.name if params else None)
             )
-            name = headers.get(b"mcp-name")
+            name = _headers(scope).get(b"mcp-name")
             if name is None:
                 return "Mcp-Name is required"
             if decode_value(name) != source:
