@@ -371,10 +371,9 @@ def _headers(scope: Scope) -> dict[bytes, str]:
     """The request's headers as a dict, read once per request (a request asks for a dozen)."""
     headers: dict[bytes, str] | None = scope.get("mcpbind.headers")
     if headers is None:
-        headers = scope["mcpbind.headers"] = {
-            k: v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
-            for k, v in scope["headers"]
-        }
+        headers = scope["mcpbind.headers"] = {}
+        for k, v in scope["headers"]:  # a loop, not a comprehension: no frame of its own (3.11)
+            headers[k] = v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
     return headers
 
 
