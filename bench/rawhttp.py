@@ -48,15 +48,15 @@ def _parse(buf: bytearray) -> tuple[tuple[int, dict[bytes, bytes], bytes], int] 
     end = buf.find(b"\r\n\r\n")
     if end < 0:
         return None
-    head = bytes(buf[:end]).split(b"\r\n")
+    lines = bytes(buf[:end]).split(b"\r\n")
     try:
-        status = int(head[0].split(b" ", 2)[1])
+        status = int(lines[0].split(b" ", 2)[1])
     except (IndexError, ValueError) as e:
-        raise HttpError(f"bad status line {head[0][:100]!r}") from e
+        raise HttpError(f"bad status line {lines[0][:100]!r}") from e
     headers: dict[bytes, bytes] = {}
-    for line in head[1:]:
-        name, _, value = line.partition(b":")
-        headers[name.strip().lower()] = value.strip()
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")  # no space may precede the colon (RFC 9112)
+        headers[name.lower()] = value.strip()
     start = end + 4
     length = headers.get(b"content-length")
     if length is not None:
@@ -116,9 +116,13 @@ class Connection:
 
 def post(path: str, host: str, headers: dict[str, str], body: bytes) -> bytes:
     """The bytes of one POST request."""
-    lines = [f"POST {path} HTTP/1.1", f"host: {host}", f"content-length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return head("POST", path, host, headers) + b"content-length: %d\r\n\r\n" % len(body) + body
+
+
+def head(method: str, path: str, host: str, headers: dict[str, str]) -> bytes:
+    """A request's head up to (not including) its Content-Length line and the blank line."""
+    lines = [f"{method} {path} HTTP/1.1", f"host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n").encode("latin-1")
 
 
 def delete(path: str, host: str, headers: dict[str, str]) -> bytes:
@@ -161,4 +165,4 @@ def header(headers: dict[bytes, bytes], name: str) -> str | None:
     return value.decode("latin-1") if value is not None else None
 
 
-__all__ = ["Connection", "HttpError", "Pool", "delete", "header", "post"]
+__all__ = ["Connection", "HttpError", "Pool", "delete", "head", "header", "post"]
