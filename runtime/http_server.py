@@ -184,9 +184,8 @@ class _Stream:
         self.seq += 1
         if self.store is None:
             return b"event: message\r\ndata: " + data + b"\r\n\r\n"
-        event_id = f"{self.id}-{self.seq}"
         self.store.append(self.id, self.seq, data)
-        return b"id: " + event_id.encode() + b"\r\nevent: message\r\ndata: " + data + b"\r\n\r\n"
+        return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (self.id.encode(), self.seq, data)
 
     def prime(self) -> bytes:
         """An event with an id and no data: the client can resume from it before anything is sent."""

@@ -1107,18 +1107,28 @@ class _Connection:
             return await self._listen(ctx, params, event)
         raise MethodNotFound(f"Method not found: {method}")
 
-    async def _with_input(
+    def _with_input(
         self,
         ctx: Context,
         params: Any,
         method: str,
         run: Callable[..., Awaitable[dict[str, Any] | msgspec.Struct]],
         *args: Any,
-    ) -> dict[str, Any] | msgspec.Struct:
+    ) -> Awaitable[dict[str, Any] | msgspec.Struct]:
         """Run a handler, `run(*args, ctx)`; on stateless revisions, turn a request for input into
-        InputRequiredResult."""
+        InputRequiredResult. A session's handler is awaited as it is, with no frame around it."""
         if not ctx.stateless:
-            return await run(*args, ctx)
+            return run(*args, ctx)
+        return self._gathering_input(ctx, params, method, run, args)
+
+    async def _gathering_input(
+        self,
+        ctx: Context,
+        params: Any,
+        method: str,
+        run: Callable[..., Awaitable[dict[str, Any] | msgspec.Struct]],
+        args: tuple[Any, ...],
+    ) -> dict[str, Any] | msgspec.Struct:
         state = getattr(params, "request_state", UNSET)
         responses = getattr(params, "input_responses", UNSET)
         # The digest binds a sealed state to its request: computed only when a state is opened or sealed.
