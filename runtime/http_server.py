@@ -23,9 +23,9 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol
 
 import msgspec
 
@@ -148,7 +148,8 @@ class _Stream:
     poll) resumes with `Last-Event-ID` and misses nothing.
     """
 
-    _ids = itertools.count(1)
+    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "seq", "status", "store")
+    _ids: ClassVar[Iterator[int]] = itertools.count(1)
 
     def __init__(self, store: EventStore | None) -> None:
         # Only a session's streams are named (event ids, resumption); a stateless one never is.
