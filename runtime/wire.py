@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import functools
 import operator
-import typing
 from collections.abc import Callable
-from typing import Any, ClassVar, Final, TypeVar, cast
+from typing import Any, ClassVar, Final, TypeVar, cast, get_args
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -347,17 +346,19 @@ def members_only(tp: type[msgspec.Struct]) -> type[msgspec.Struct]:
     is valid, not what an open object holds (a tool that never sees the request's `_meta`)."""
     lean = _lean.get(tp)
     if lean is None:
-        fields: list[tuple[str, Any, Any]] = []
-        for f in msgspec.structs.fields(tp):
+        members = msgspec.structs.fields(tp)
+        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+        for f in members:
             default = f.default
             if f.default_factory is not msgspec.NODEFAULT:
                 default = msgspec.field(default_factory=f.default_factory)
-            fields.append((f.name, _declared(f.type), default))
+            declared = _declared(f.type)
+            fields.append((f.name, declared) if default is msgspec.NODEFAULT else (f.name, declared, default))
         lean = _lean[tp] = msgspec.defstruct(
             tp.__name__,
-            [(n, t) if d is msgspec.NODEFAULT else (n, t, d) for n, t, d in fields],
+            fields,
             kw_only=True,
-            rename={f.name: f.encode_name for f in msgspec.structs.fields(tp)},
+            rename={f.name: f.encode_name for f in members},
             module=tp.__module__,
         )
     return lean
@@ -366,7 +367,7 @@ def members_only(tp: type[msgspec.Struct]) -> type[msgspec.Struct]:
 def _declared(tp: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, OpenObject):
         return tp._fields_
-    args = typing.get_args(tp)
+    args = get_args(tp)
     if args and any(isinstance(a, type) and issubclass(a, OpenObject) for a in args):
         return functools.reduce(operator.or_, [_declared(a) for a in args])
     return tp
