@@ -278,12 +278,16 @@ class Peer:
         waits goes on as a task, cancellable with `cancel_incoming`. While `max_concurrency` handlers
         wait, the request is queued (started when one ends), or with the queue full refused at once
         with `SERVER_BUSY` (sent through `respond`)."""
-        if self._in_use(event.id):
-            await self.refuse(self._id_in_use(event.id))
-            return
-        await self._admit(event)
+        rid = event.id
+        if rid in self._running or rid in self._queued:
+            await self.refuse(self._id_in_use(rid))
+        elif len(self._running) < self._max_waiting and not self._queue and event.method not in self._serial:
+            self._track(event, eager.start(self._serve(event)))  # the usual case, as `_admit` does
+        else:
+            await self._admit(event)
 
     async def _admit(self, event: IncomingRequest) -> None:
+        """Serve a request whose id is free: at once, queued, or refused with `SERVER_BUSY`."""
         if event.method in self._serial:
             await self._serve(event)
         elif len(self._running) < self._max_waiting and not self._queue:

@@ -606,11 +606,12 @@ class Server:
         app = self.http_app(path=path, json_response=json_response)
         uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
-    def run_stdio(self, *, uvloop: bool | None = None) -> None:
+    def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
-        default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes."""
+        default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
+        `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused."""
         with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
-            runner.run(self.serve_stdio())
+            runner.run(self.serve_stdio(max_line=max_line))
 
     # -- method implementations (revision-neutral JSON data in, JSON data out) ---------------------
 
