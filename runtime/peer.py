@@ -90,6 +90,9 @@ class Peer:
         allow_batch: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
     ) -> None:
+        if max_concurrency < 1 or max_queued < 0:
+            limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
+            raise ValueError(f"{limits}: at least one request must run, and no queue is less than 0")
         self.transport = transport
         # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
         self.endpoint = Endpoint(batches=allow_batch is not None)

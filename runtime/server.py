@@ -865,6 +865,7 @@ class _Connection:
         return (
             self.legacy is None
             and not peer._running
+            and not peer._queued
             and not peer._waiting
             and not peer.endpoint.pending
             and not peer._tasks
