@@ -201,10 +201,13 @@ class LineBuffer:
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
         out: list[bytes | LineTooLong] = []
         buf = self._buf
+        # What is held already has no newline: the search starts at the new bytes, or a line that
+        # comes in small pieces would be searched again for each piece (quadratic in its length).
+        scan = len(buf)
         buf += data
         start = 0
         while True:
-            end = buf.find(b"\n", start)
+            end = buf.find(b"\n", scan)
             if end < 0:
                 break
             if self._skipping:
@@ -217,7 +220,7 @@ class LineBuffer:
                     )
                 elif line:
                     out.append(line)
-            start = end + 1
+            start = scan = end + 1
         del buf[:start]
         if len(buf) > self.max_line and not self._skipping:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
