@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from .http_support import open_session
 from .test_stdio import http_server
@@ -323,14 +324,16 @@ def test_past_the_limit_requests_queue_then_are_refused_busy() -> None:
     run(main())
 
 
-def test_a_thousand_requests_with_cancellations_and_sampling_on_one_connection() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_thousand_requests_with_cancellations_and_sampling_on_one_connection(loop: str) -> None:
     """1,000 requests in flight at once (tools that ask the client, tools that sleep, tools that answer
     at once), a fifth of them cancelled at random moments: each is answered exactly once, or (cancelled)
     not at all, and nothing is left running, queued or awaited afterwards."""
 
     async def main() -> None:
         rng = random.Random(1000)
-        async with raw_server(sample_delay=lambda: rng.random() * 0.02) as client:
+        options = ["--uvloop"] if loop == "uvloop" else []
+        async with raw_server(*options, sample_delay=lambda: rng.random() * 0.02) as client:
             kinds = {}
             for rid in range(1000):
                 kind = rng.choice(["think", "slow", "echo"])
@@ -468,5 +471,23 @@ def test_a_batch_over_http_carries_its_server_request_on_the_stream() -> None:
             final = events[-1]
             assert isinstance(final, list) and sorted(m["id"] for m in final) == [1, 2], final
             assert {m["id"]: m for m in final}[1]["result"]["content"][0]["text"] == "model said 4"
+
+    run(main())
+
+
+def test_a_request_cancelled_in_the_same_read_that_started_it() -> None:
+    """The handler's task is cancelled before its first step: the cancellation used to be lost (the
+    handler slept on, its request stayed running, its slot taken for good)."""
+
+    async def main() -> None:
+        async with raw_server("--max-concurrency", "1") as client:
+            assert client.process.stdin is not None
+            lines = [call(1, "slow", seconds=30), cancel(1), call(2, "echo", text="next")]
+            client.process.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in lines))
+            answer = await client.answer_to(2, timeout=2)  # the one slot is free again
+            assert answer["result"]["content"][0]["text"] == "next"
+            counts = await client.census("census")
+            assert counts == {"tasks": 0, "running": 0, "queued": 0, "batches": 0, "waiting": 0, "pending": 0}
+            assert not client.received  # 1 was never answered
 
     run(main())

@@ -1,6 +1,6 @@
 """A small server for the hostile-input tests (tests/test_hostile_core.py), served over stdio.
 
-`python tests/servers/hostile.py [--max-concurrency N] [--max-queued N]`
+`python tests/servers/hostile.py [--max-concurrency N] [--max-queued N] [--uvloop]`
 
 `census` reports what the connection still holds (tasks, running, queued...): after every request
 has ended, nothing may be left.
@@ -17,6 +17,9 @@ from mcpbind.server import Context, Server
 parser = argparse.ArgumentParser()
 parser.add_argument("--max-concurrency", type=int, default=64)
 parser.add_argument("--max-queued", type=int, default=1024)
+parser.add_argument(
+    "--uvloop", action="store_true", help="serve on uvloop (as run_stdio does when installed)"
+)
 args = parser.parse_args()
 
 server = Server("hostile", "1.0.0", max_concurrency=args.max_concurrency, max_queued=args.max_queued)
@@ -58,4 +61,4 @@ async def census() -> str:
 
 
 if __name__ == "__main__":
-    asyncio.run(server.serve_stdio())
+    server.run_stdio(uvloop=args.uvloop)
