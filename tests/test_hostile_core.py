@@ -210,7 +210,7 @@ def test_nesting_that_passes_the_envelope_but_not_the_params_decode() -> None:
                 b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":{"text":'
             )
             outcomes: dict[int, str] = {}
-            for depth in range(900, 1000, 2):
+            for depth in range(900, 1000):
                 client.write(head % depth + deep(depth) + b"}}}")
                 answer = await client.expect(lambda m, rid=depth: m.get("id") == rid or "id" not in m)
                 if "result" in answer:
