@@ -72,8 +72,8 @@ _NOTHING: Any = object()
 
 class _Started(Coroutine[Any, Any, T]):
     """A coroutine already run to its first wait, for a task to carry on: the task's first step gets
-    that wait back (the coroutine is not resumed before it is over); anything else, a cancellation
-    thrown before the first step included, goes to the coroutine."""
+    that wait back (the coroutine must not be resumed before that wait is over); anything else, a
+    cancellation thrown before the first step included, goes to the coroutine."""
 
     __slots__ = ("_coro", "_first")
 
@@ -91,7 +91,7 @@ class _Started(Coroutine[Any, Any, T]):
         self._first = _NOTHING
         if val is None and tb is None:
             return self._coro.throw(typ)
-        return self._coro.throw(typ, val, tb)  # pragma: no cover (tasks throw one exception object)
+        return self._coro.throw(typ, val, tb)  # (asyncio's tasks throw one exception object)
 
     def close(self) -> None:
         self._coro.close()
