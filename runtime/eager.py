@@ -50,7 +50,12 @@ def begin(
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
         return done.value, None
-    task = asyncio.get_running_loop().create_task(carry(_Resume(coro, waiting_on)), context=context)
+    # `carry` is started here too, up to the same wait (it awaits `rest` first): a task cancelled
+    # before its first step throws the cancellation into its coroutine, and one not yet started would
+    # die of it without running a line, leaving `coro` suspended forever and `carry`'s cleanup undone.
+    outer = carry(_Resume(coro, waiting_on))
+    first = context.run(outer.send, None)
+    task = asyncio.get_running_loop().create_task(_Started(outer, first), context=context)
     return None, task
 
 
@@ -60,6 +65,39 @@ async def _carry_on(rest: Awaitable[None]) -> None:
 
 async def _through(rest: Awaitable[T]) -> T:
     return await rest
+
+
+_NOTHING: Any = object()
+
+
+class _Started(Coroutine[Any, Any, T]):
+    """A coroutine already run to its first wait, for a task to carry on: the task's first step gets
+    that wait back (the coroutine must not be resumed before that wait is over); anything else, a
+    cancellation thrown before the first step included, goes to the coroutine."""
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, T], first: Any) -> None:
+        self._coro, self._first = coro, first
+
+    def send(self, value: Any) -> Any:
+        first = self._first
+        if first is not _NOTHING:
+            self._first = _NOTHING
+            return first
+        return self._coro.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        self._first = _NOTHING
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)  # (asyncio's tasks throw one exception object)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        raise TypeError("a started coroutine is carried on by its task, not awaited")
 
 
 class _Resume(Generic[T]):

@@ -124,8 +124,19 @@ class Endpoint:
 
     def receive(self, data: bytes | memoryview) -> list[Event]:
         """Events for one framed message (a line on stdio, a body on HTTP)."""
+        return self._events(jsonrpc.parse(data, batches=self.batches))
+
+    def receive_batch(self, data: bytes | memoryview) -> list[Event] | Reply:
+        """Events for the items of a JSON-RPC batch, or the one `Reply` to a text that is no batch as
+        a whole (bad JSON, an empty array): that answer is a single error object, not an array."""
+        messages = jsonrpc.parse_batch(data)
+        if isinstance(messages, jsonrpc.Malformed):
+            return Reply(messages.reply or b"", messages.reason)
+        return self._events(messages)
+
+    def _events(self, messages: list[jsonrpc.Message]) -> list[Event]:
         events: list[Event] = []
-        for message in jsonrpc.parse(data, batches=self.batches):
+        for message in messages:
             if isinstance(message, jsonrpc.Request):
                 events.append(IncomingRequest(message.id, message.method, message.params))
             elif isinstance(message, jsonrpc.Notification):
@@ -138,6 +149,14 @@ class Endpoint:
                     events.append(Answered(message.id, pending.decode(message.result)))
                 except msgspec.ValidationError as exc:
                     bad = McpError(f"invalid result for {pending.method}: {exc}", code=jsonrpc.INVALID_PARAMS)
+                    events.append(Failed(message.id, bad))
+                except (msgspec.DecodeError, RecursionError) as exc:
+                    # Not JSON after all: the envelope skips over a result without checking its
+                    # strings' UTF-8, and decoding it goes deeper into the stack than reading it did.
+                    detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                    bad = McpError(
+                        f"undecodable result for {pending.method}: {detail}", code=jsonrpc.PARSE_ERROR
+                    )
                     events.append(Failed(message.id, bad))
             elif isinstance(message, jsonrpc.ErrorResponse):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None
@@ -182,10 +201,13 @@ class LineBuffer:
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
         out: list[bytes | LineTooLong] = []
         buf = self._buf
+        # What is held already has no newline: the search starts at the new bytes, or a line that
+        # comes in small pieces would be searched again for each piece (quadratic in its length).
+        scan = len(buf)
         buf += data
         start = 0
         while True:
-            end = buf.find(b"\n", start)
+            end = buf.find(b"\n", scan)
             if end < 0:
                 break
             if self._skipping:
@@ -198,7 +220,7 @@ class LineBuffer:
                     )
                 elif line:
                     out.append(line)
-            start = end + 1
+            start = scan = end + 1
         del buf[:start]
         if len(buf) > self.max_line and not self._skipping:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))

@@ -17,10 +17,16 @@ __all__ = [
     "SessionClosed",
     "RequestTimeout",
     "RESOURCE_NOT_FOUND",
+    "SERVER_BUSY",
 ]
 
 RESOURCE_NOT_FOUND = -32002
 """Resource not found, in the revisions before 2026-07-28 (which answers -32602 instead)."""
+
+SERVER_BUSY = -32000
+"""The server refused a request at once: as many requests as it runs and queues are already in hand
+(`max_concurrency` running, `max_queued` waiting). Nothing was done; the request may be sent again.
+Other servers use -32000 for other things: clients do not map it to an exception class of its own."""
 
 
 class McpError(Exception):

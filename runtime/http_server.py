@@ -579,7 +579,7 @@ class HttpApp:
             )
             return
         if isinstance(peek, list):
-            await self._post_batch(scope, body, session_id, version, send)
+            await self._post_batch(scope, body, session_id, version, send, receive)
             return
         modern = (version is not None and revisions.is_modern(version)) or (
             version is None
@@ -680,8 +680,18 @@ class HttpApp:
         return decode
 
     async def _post_batch(
-        self, scope: Scope, body: bytes, session_id: str | None, version: str | None, send: Send
+        self,
+        scope: Scope,
+        body: bytes,
+        session_id: str | None,
+        version: str | None,
+        send: Send,
+        receive: Receive,
     ) -> None:
+        """A JSON-RPC batch (2025-03-26 sessions only). Its answer is one array, sent when its last
+        request ends; what its requests send before that (progress, and requests to the client such as
+        sampling, which the batch cannot finish without) turns the response into an SSE stream, as for
+        a single request. A batch of notifications only is accepted with 202."""
         session = self.sessions.get(session_id or "")
         if session is None or session.conn.legacy != "2025-03-26":
             await _respond(
@@ -690,19 +700,36 @@ class HttpApp:
                 _error_body(-32600, "Invalid request: this protocol revision has no JSON-RPC batches"),
             )
             return
-        stream = _Stream(None)
-        await self._feed(session.conn, body, stream)
-        # A batch's answers come back together as one array (notifications sent while serving it, which a
-        # JSON answer cannot carry, are left out); a batch of notifications only is accepted with 202.
-        try:
-            while True:
-                data, final = await asyncio.wait_for(stream.queue.get(), 300)
-                if final:
-                    break
-        except TimeoutError:
-            await _respond(send, 504, b"")
+        if session.streams >= self.security.max_streams_per_session:
+            await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
             return
-        await _respond(send, stream.status if data else 202, data)
+        session.last_seen = time.monotonic()
+        # No event ids: a batch's stream is not resumable (the client that leaves it gets nothing
+        # more of it; its requests go on, as a disconnect cancels nothing on a session).
+        stream = _Stream(None)
+        await self._feed(session.conn, body.strip(), stream)  # (the peer tells a batch by its "[")
+        ready = not stream.queue.empty()
+        watcher = None if ready else self._watch(receive, stream)
+        try:
+            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+            if stream.gone:
+                stream.closed = True
+                return
+            if final:
+                stream.closed = True
+                # The array, a refusal (400), or nothing: a batch of notifications or cancelled requests.
+                await _respond(send, stream.status if data else 202, data)
+                return
+            session.streams += 1
+            try:
+                await self._stream(
+                    send, stream, [(data, final)], None, session.conn, session, receive, watcher
+                )
+            finally:
+                session.streams -= 1
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     @staticmethod
     async def _feed(conn: _Connection, body: bytes, stream: _Stream) -> None:

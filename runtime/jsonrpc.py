@@ -4,6 +4,9 @@ Incoming messages are decoded once into a small envelope whose `params`/`result`
 (`msgspec.Raw`), so the session decodes them straight into the method's generated type, with no
 intermediate dicts. Anything that is not a valid JSON-RPC 2.0 message becomes a `Malformed` carrying the
 error response the spec prescribes (-32700 for bad JSON, -32600 for a bad envelope).
+
+JSON nested deeper than the decoder's recursion allows (msgspec raises `RecursionError`, not
+`DecodeError`, a few hundred levels down) is bad JSON like any other: -32700, and serving goes on.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "Malformed",
     "Message",
     "parse",
+    "parse_batch",
     "encode_request",
     "encode_notification",
     "encode_result",
@@ -97,6 +101,7 @@ Message: TypeAlias = Request | Notification | Response | ErrorResponse | Malform
 
 _single = msgspec.json.Decoder(_Envelope)
 _any = msgspec.json.Decoder(_Envelope | list[msgspec.Raw])
+_batch = msgspec.json.Decoder(list[msgspec.Raw])
 _error_object = msgspec.json.Decoder(ErrorObject)
 _encode = wire.encode
 
@@ -141,6 +146,13 @@ def _malformed(rid: Any, reason: str) -> Malformed:
     return Malformed(reason, encode_error(reply_id, INVALID_REQUEST, f"Invalid request: {reason}"))
 
 
+def _unparsable(detail: str) -> Malformed:
+    return Malformed("parse error", encode_error(None, PARSE_ERROR, f"Parse error: {detail}"))
+
+
+_TOO_DEEP: Final = "JSON nested too deeply"
+
+
 def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
     """Classify one framed JSON text; a batch (where `batches` allows it) gives one message per item."""
     try:
@@ -149,18 +161,45 @@ def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
         if isinstance(exc, msgspec.ValidationError):
             # Valid JSON of the wrong shape (an array without batches, a scalar...).
             return [_malformed(None, str(exc))]
-        return [Malformed("parse error", encode_error(None, PARSE_ERROR, f"Parse error: {exc}"))]
+        return [_unparsable(str(exc))]
+    except RecursionError:
+        return [_unparsable(_TOO_DEEP)]
     if isinstance(env, _Envelope):
         return [_classify(env)]
     if not env:
         return [_malformed(None, "empty batch")]
-    out: list[Message] = []
-    for item in env:
-        try:
-            out.append(_classify(_single.decode(item)))
-        except msgspec.DecodeError as exc:
-            out.append(_malformed(None, str(exc)))
-    return out
+    return [_item(item) for item in env]
+
+
+def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:
+    """Classify the items of a JSON-RPC batch (a text that starts with `[`), one message per item.
+
+    A text that is no batch as a whole (bad JSON, an empty array, not an array) gives one `Malformed`
+    instead: its error answer is a single object, where the errors of bad items go in the array.
+    """
+    try:
+        items = _batch.decode(data)
+    except msgspec.DecodeError as exc:
+        if isinstance(exc, msgspec.ValidationError):
+            return _malformed(None, str(exc))
+        return _unparsable(str(exc))
+    except RecursionError:
+        return _unparsable(_TOO_DEEP)
+    if not items:
+        return _malformed(None, "empty batch")
+    return [_item(item) for item in items]
+
+
+def _item(raw: msgspec.Raw) -> Message:
+    """One item of a batch (already known to be well-formed JSON, but not what it holds)."""
+    try:
+        return _classify(_single.decode(raw))
+    except msgspec.DecodeError as exc:
+        if isinstance(exc, msgspec.ValidationError):
+            return _malformed(None, str(exc))
+        return _unparsable(str(exc))  # a string that is not UTF-8: skipped unchecked by the array
+    except RecursionError:
+        return _unparsable(_TOO_DEEP)
 
 
 # Encoding builds the envelope around already-encoded params/results: one pass, no dict copies.

@@ -4,6 +4,12 @@ A transport is anything with `read()` (one framed message, or None at end of inp
 (one framed message). `Peer` feeds what it reads to the endpoint, runs incoming requests as tasks
 (bounded in number), resolves the futures of its own requests, and on shutdown fails whatever is
 still pending with `SessionClosed`.
+
+Reading never stops for the concurrency limit: the answers to our own requests, cancellations and
+pings must get through while every handler waits (a tool waiting on the client's sampling answer
+would otherwise wait for an answer nobody reads). Past `max_concurrency` waiting handlers, requests
+queue (FIFO, at most `max_queued`) and start as handlers finish; past that they are refused at once
+with `SERVER_BUSY`.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from . import eager
 from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
-from .errors import McpError, RequestTimeout, SessionClosed
+from .errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
 
 __all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
@@ -45,6 +52,31 @@ RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
 NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
 
+_Queued = tuple[IncomingRequest, contextvars.Context]
+"""A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
+
+
+class _Batch:
+    """The answers of one JSON-RPC batch, sent together as one array once its last request ends."""
+
+    __slots__ = ("done", "left", "replies")
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.replies: list[bytes] = []
+        self.left = 1  # the reading of the batch itself, until every item has been seen
+        self.done = done
+
+    def add(self, reply: bytes | None) -> None:
+        """One request ended (None: cancelled, no answer), or the reading of the batch did."""
+        if reply is not None:
+            self.replies.append(reply)
+        self.left -= 1
+        if not self.left and not self.done.done():
+            self.done.set_result(None)
+
+    def array(self) -> bytes | None:
+        return b"[" + b",".join(self.replies) + b"]" if self.replies else None
+
 
 class Peer:
     def __init__(
@@ -54,9 +86,13 @@ class Peer:
         on_request: RequestHandler,
         on_notification: NotificationHandler,
         max_concurrency: int = 64,
+        max_queued: int = 1024,
         allow_batch: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
     ) -> None:
+        if max_concurrency < 1 or max_queued < 0:
+            limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
+            raise ValueError(f"{limits}: at least one request must run, and no queue is less than 0")
         self.transport = transport
         # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
         self.endpoint = Endpoint(batches=allow_batch is not None)
@@ -67,10 +103,15 @@ class Peer:
         self._on_notification = on_notification
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._running: dict[RequestId, asyncio.Task[None]] = {}
-        # At most this many handlers wait at once; reading stops until one finishes. Handlers that
-        # answer without waiting never count (see `eager`).
+        # At most this many handlers wait at once (handlers that answer without waiting never count,
+        # see `eager`); more requests queue, up to `max_queued`, and past that are refused.
         self._max_waiting = max_concurrency
-        self._slot_freed: asyncio.Future[None] | None = None
+        self._max_queued = max_queued
+        self._queue: deque[_Queued] = deque()
+        self._queued: dict[RequestId, _Queued] = {}
+        self._draining = False
+        # The batch each request of a JSON-RPC batch answers into (empty unless a batch is running).
+        self._batches: dict[RequestId, _Batch] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = asyncio.Event()
 
@@ -136,29 +177,63 @@ class Peer:
 
     # -- incoming -----------------------------------------------------------------------------------
 
+    @property
+    def saturated(self) -> bool:
+        """Whether a new request would be refused with `SERVER_BUSY`: every slot is taken by a
+        waiting handler and the queue is full."""
+        return len(self._running) >= self._max_waiting and len(self._queued) >= self._max_queued
+
     def cancel_incoming(self, rid: RequestId) -> bool:
-        """Cancel the handler of an incoming request (on `notifications/cancelled`)."""
+        """Cancel the handler of an incoming request (on `notifications/cancelled`); a request still
+        queued leaves the queue, and is never answered."""
         task = self._running.get(rid)
-        if task is None:
+        if task is not None:
+            task.cancel()
+            return True
+        entry = self._queued.pop(rid, None)
+        if entry is None:
             return False
-        task.cancel()
+        self._queue.remove(entry)
+        event, context = entry
+        context.run(self._unanswered, event)
         return True
 
     async def _serve(self, event: IncomingRequest, pending: Awaitable[bytes | None] | None = None) -> None:
         # `pending`: the handler already started (see `answer`), to be carried on here.
         try:
             reply = await (self._on_request(event) if pending is None else pending)
-            if reply is not None:
+            batch = self._batches.pop(event.id, None) if self._batches else None
+            if batch is not None:
+                batch.add(reply)
+            elif reply is not None:
                 await self.respond(event, reply)
         except asyncio.CancelledError:
-            self.abandoned(event)  # cancelled by the peer: the spec says no response is sent
+            self._unanswered(event)  # cancelled by the peer: the spec says no response is sent
         except Exception:  # a transport that broke while answering
             log.exception("could not answer request %r", event.id)
+            batch = self._batches.pop(event.id, None) if self._batches else None
+            if batch is not None:
+                batch.add(None)  # the rest of its batch is still answered
         finally:
             self._running.pop(event.id, None)
-            freed = self._slot_freed
-            if freed is not None and not freed.done():
-                freed.set_result(None)
+            if self._queue:
+                self._drain()
+
+    def _unanswered(self, event: IncomingRequest) -> None:
+        """A request ends with no answer (cancelled): its batch counts it, or the transport is told."""
+        batch = self._batches.pop(event.id, None) if self._batches else None
+        if batch is not None:
+            batch.add(None)
+        else:
+            self.abandoned(event)
+
+    async def _deliver(self, event: IncomingRequest, reply: bytes) -> None:
+        """Send an answer made without running the handler (a refusal): into its batch, if any."""
+        batch = self._batches.pop(event.id, None) if self._batches else None
+        if batch is not None:
+            batch.add(reply)
+        else:
+            await self.respond(event, reply)
 
     async def _notified(self, event: IncomingNotification) -> None:
         try:
@@ -192,32 +267,76 @@ class Peer:
             else:
                 self._settle(event)
 
+    def _in_use(self, rid: RequestId) -> bool:
+        return rid in self._running or rid in self._queued
+
+    def _id_in_use(self, rid: RequestId) -> bytes:
+        err = McpError(f"request id {rid!r} is already in use", code=INVALID_REQUEST)
+        return self.endpoint.respond_error(rid, err)
+
     async def receive_request(self, event: IncomingRequest) -> None:
         """Serve one incoming request: `feed` calls it for each request it parses, and a transport
-        that parses messages itself (HTTP, to route them) calls it directly. A handler that answers
-        without waiting is done on return, with no task at all; one that waits goes on as a task,
-        cancellable with `cancel_incoming`. Reading waits while `max_concurrency` handlers wait."""
-        if event.id in self._running:
-            err = McpError(f"request id {event.id!r} is already in use", code=-32600)
-            await self.refuse(self.endpoint.respond_error(event.id, err))
-            return
+        that parses messages itself (HTTP, to route them) calls it directly. It never waits for a
+        slot. A handler that answers without waiting is done on return, with no task at all; one that
+        waits goes on as a task, cancellable with `cancel_incoming`. While `max_concurrency` handlers
+        wait, the request is queued (started when one ends), or with the queue full refused at once
+        with `SERVER_BUSY` (sent through `respond`)."""
+        rid = event.id
+        if rid in self._running or rid in self._queued:
+            await self.refuse(self._id_in_use(rid))
+        elif len(self._running) < self._max_waiting and not self._queue and event.method not in self._serial:
+            self._track(event, eager.start(self._serve(event)))  # the usual case, as `_admit` does
+        else:
+            await self._admit(event)
+
+    async def _admit(self, event: IncomingRequest) -> None:
+        """Serve a request whose id is free: at once, queued, or refused with `SERVER_BUSY`."""
         if event.method in self._serial:
             await self._serve(event)
+        elif len(self._running) < self._max_waiting and not self._queue:
+            self._track(event, eager.start(self._serve(event)))
+        elif len(self._queued) < self._max_queued:
+            entry = (event, contextvars.copy_context())
+            self._queue.append(entry)
+            self._queued[event.id] = entry
+        else:
+            busy = McpError(
+                f"Server busy: {len(self._running)} requests running and {len(self._queued)} queued "
+                "(the limits); send it again later",
+                code=SERVER_BUSY,
+            )
+            await self._deliver(event, self.endpoint.respond_error(event.id, busy))
+
+    def _drain(self) -> None:
+        """Start queued requests while slots are free. Not re-entered: a queued handler that answers at
+        once ends inside this loop, and the loop (not a deeper call) starts the next one."""
+        if self._draining:
             return
-        while len(self._running) >= self._max_waiting:
-            self._slot_freed = asyncio.get_running_loop().create_future()
-            await self._slot_freed
+        self._draining = True
+        try:
+            while self._queue and len(self._running) < self._max_waiting and not self.closed.is_set():
+                event, context = self._queue.popleft()
+                del self._queued[event.id]
+                # In the context it arrived in: its answer and messages take its own route.
+                context.run(self._start, event)
+        finally:
+            self._draining = False
+
+    def _start(self, event: IncomingRequest) -> None:
         self._track(event, eager.start(self._serve(event)))
 
     async def answer(self, event: IncomingRequest) -> bytes | None:
         """Serve one request as `receive_request` does, but give back its answer instead of sending it
         when the handler answers without waiting: a transport that writes each answer itself (an
         HTTP POST's JSON answer) takes it from here, with no trip through `respond`. None: the handler
-        waits; it goes on as a task, and its answer, or its end (`abandoned`), is sent as usual."""
+        waits, or the request was queued or refused; it goes on as a task, and its answer, or its end
+        (`abandoned`), is sent as usual."""
         if (
             event.id in self._running
             or event.method in self._serial
             or len(self._running) >= self._max_waiting
+            or self._queue
+            or event.id in self._queued
         ):
             await self.receive_request(event)
             return None
@@ -245,26 +364,43 @@ class Peer:
             future.set_exception(event.error)
 
     async def _feed_batch(self, data: bytes) -> None:
-        """A JSON-RPC batch: requests run concurrently, their answers go back together as one array."""
-        replies: list[bytes] = []
-        requests: list[IncomingRequest] = []
-        for event in self.endpoint.receive(data):
+        """A JSON-RPC batch: its items are taken in order, its requests run concurrently under the same
+        limits as any other, and their answers go back together as one array once the last one ends
+        (in a task of its own: reading goes on meanwhile, so a request of the batch that asks the
+        client something gets its answer). A text that is no batch as a whole gets one error object."""
+        events = self.endpoint.receive_batch(data)
+        if isinstance(events, Reply):
+            log.warning("malformed input: %s", events.reason)
+            await self.refuse(events.data)
+            return
+        batch = _Batch(asyncio.get_running_loop().create_future())
+        seen: set[RequestId] = set()
+        for event in events:
             if isinstance(event, IncomingRequest):
-                requests.append(event)
+                if event.id in seen or self._in_use(event.id):
+                    batch.replies.append(self._id_in_use(event.id))
+                    continue
+                seen.add(event.id)
+                batch.left += 1
+                self._batches[event.id] = batch
+                await self._admit(event)
             elif isinstance(event, IncomingNotification):
                 await self._notified(event)
             elif isinstance(event, Reply):
-                replies.append(event.data)
+                batch.replies.append(event.data)
             else:
                 self._settle(event)
-
-        for reply in await asyncio.gather(*(self._on_request(r) for r in requests)):
-            if reply is not None:
-                replies.append(reply)
-        if replies:
-            await self.respond_batch(b"[" + b",".join(replies) + b"]")
+        batch.add(None)  # every item is read
+        if batch.done.done():
+            await self.respond_batch(batch.array())
         else:
-            await self.respond_batch(None)
+            task = asyncio.get_running_loop().create_task(self._answer_batch(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer_batch(self, batch: _Batch) -> None:
+        await batch.done
+        await self.respond_batch(batch.array())
 
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""
@@ -281,6 +417,8 @@ class Peer:
         if self.closed.is_set():
             return
         self.closed.set()
+        self._queue.clear()  # never started: nothing to cancel, and no slot will free for them
+        self._queued.clear()
         for event in self.endpoint.close(reason):
             if isinstance(event, Failed):
                 future = self._waiting.get(event.id)

@@ -34,7 +34,7 @@ from msgspec import UNSET, UnsetType
 from . import revisions, wire
 from .engine import IncomingNotification, IncomingRequest
 from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
-from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
+from .jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
 from .mrtr import StateSealer, params_digest
 from .peer import ROUTE, MessageTransport, Peer
 from .signature import Signature, inspect_function
@@ -327,6 +327,7 @@ class Server:
         state_secret: bytes | None = None,
         list_ttl_ms: int = 0,
         max_concurrency: int = 64,
+        max_queued: int = 1024,
     ) -> None:
         self.name = name
         self.version = version
@@ -339,6 +340,9 @@ class Server:
         self.page_size = page_size
         self.list_ttl_ms = list_ttl_ms
         self.max_concurrency = max_concurrency
+        """Handlers of one connection that may wait at once (on the client, a sleep, I/O...)."""
+        self.max_queued = max_queued
+        """Requests of one connection queued past `max_concurrency`; more are refused (-32000)."""
         self.sealer = StateSealer(state_secret)
         self._tools: dict[str, _Tool] = {}
         self._resources: dict[str, _Resource] = {}
@@ -602,11 +606,12 @@ class Server:
         app = self.http_app(path=path, json_response=json_response)
         uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
-    def run_stdio(self, *, uvloop: bool | None = None) -> None:
+    def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
-        default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes."""
+        default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
+        `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused."""
         with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
-            runner.run(self.serve_stdio())
+            runner.run(self.serve_stdio(max_line=max_line))
 
     # -- method implementations (revision-neutral JSON data in, JSON data out) ---------------------
 
@@ -839,8 +844,10 @@ class _Connection:
             on_request=self.on_request,
             on_notification=self.on_notification,
             max_concurrency=server.max_concurrency,
+            max_queued=server.max_queued,
             allow_batch=self._batches_allowed,
-            serial=frozenset({"initialize"}),
+            # Answered as they are read, limits or not: a ping must get through a full queue.
+            serial=frozenset({"initialize", "ping"}),
         )
         self.legacy: str | None = None
         self.client_caps: dict[str, Any] = {}
@@ -858,6 +865,7 @@ class _Connection:
         return (
             self.legacy is None
             and not peer._running
+            and not peer._queued
             and not peer._waiting
             and not peer.endpoint.pending
             and not peer._tasks
@@ -944,7 +952,7 @@ class _Connection:
                 # the very next request must not reach it.
                 self.listeners.pop(rid, None)
                 self.peer.cancel_incoming(rid)
-            except (msgspec.DecodeError, KeyError, TypeError):
+            except (msgspec.DecodeError, RecursionError, KeyError, TypeError):
                 log.warning("ignoring malformed notifications/cancelled")
 
     def _modern_revision(self, event: IncomingRequest) -> str | None:
@@ -952,8 +960,10 @@ class _Connection:
             return None
         try:
             peek = _peek.decode(event.params)
-        except msgspec.DecodeError:
+        except msgspec.ValidationError:
             return None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
         return peek.meta.version if peek.meta is not None else None
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
@@ -998,6 +1008,8 @@ class _Connection:
             params = wire.decoder(newest.InitializeRequestParams).decode(event.params or b"{}")
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
         revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
         self.legacy = revision
         self.client_caps = wire.to_builtins(params.capabilities)
@@ -1031,6 +1043,8 @@ class _Connection:
                 params = wire.decoder(spec.params_type).decode(event.params)
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
         meta: dict[str, Any] | None = None
         if params is not None:
             raw_meta = getattr(params, "meta", None)
@@ -1166,6 +1180,14 @@ class _Connection:
         finally:
             self.listeners.pop(event.id, None)
         return {}
+
+
+def _unparsable(exc: Exception) -> McpError:
+    """Params that are no JSON after all: the envelope skips over them without checking their strings'
+    UTF-8, and decoding them goes deeper into the stack than reading the envelope did (msgspec raises
+    RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
+    detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    return McpError(f"Parse error: {detail}", code=PARSE_ERROR)
 
 
 def _failure(rid: RequestId, method: str, exc: Exception) -> bytes:

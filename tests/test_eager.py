@@ -132,15 +132,17 @@ class _Wire:
 
 
 def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
-    """`Peer(max_concurrency=2)`: the read loop pauses while two handlers wait; handlers that answer
-    at once never count."""
+    """`Peer(max_concurrency=2, max_queued=1)`: past two waiting handlers a request is queued, and past
+    the queue refused; reading never pauses. Handlers that answer at once never count."""
     from mcpbind.engine import IncomingNotification, IncomingRequest
     from mcpbind.peer import Peer
 
     async def main() -> None:
         release = asyncio.Event()
+        started: list[int] = []
 
         async def on_request(event: IncomingRequest) -> bytes:
+            started.append(int(str(event.id)))
             if event.method == "slow":
                 await release.wait()
             return b'{"jsonrpc":"2.0","id":%d,"result":{}}' % int(str(event.id))
@@ -149,7 +151,9 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
             return None
 
         wire = _Wire()
-        peer = Peer(wire, on_request=on_request, on_notification=on_notification, max_concurrency=2)
+        peer = Peer(
+            wire, on_request=on_request, on_notification=on_notification, max_concurrency=2, max_queued=1
+        )
 
         def frame(rid: int, method: str) -> bytes:
             return b'{"jsonrpc":"2.0","id":%d,"method":"%s"}' % (rid, method.encode())
@@ -159,16 +163,48 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
         assert len(wire.out) == 10
         await peer.feed(frame(11, "slow"))
         await peer.feed(frame(12, "slow"))
-        third = asyncio.ensure_future(peer.feed(frame(13, "slow")))
-        await asyncio.sleep(0.05)
-        assert not third.done()  # two handlers wait: the third message is not taken yet
+        assert not peer.saturated
+        await asyncio.wait_for(peer.feed(frame(13, "slow")), 1)  # queued: taken at once
+        assert started[-1] == 12 and peer.saturated
+        await asyncio.wait_for(peer.feed(frame(14, "fast")), 1)  # refused at once
+        assert b'"id":14' in wire.out[-1] and b"-32000" in wire.out[-1]
         release.set()
-        await asyncio.wait_for(third, 1)
         for _ in range(50):
-            if len(wire.out) == 13:
+            if len(wire.out) == 14:
                 break
             await asyncio.sleep(0.01)
-        assert len(wire.out) == 13
+        assert len(wire.out) == 14 and started[-1] == 13 and not peer.saturated
+
+    run(main())
+
+
+def test_a_task_cancelled_before_its_first_step_cancels_the_coroutine() -> None:
+    """The task that carries a started coroutine on may be cancelled before it ever runs (a request
+    cancelled in the same read that started it): the cancellation reaches the coroutine, and what the
+    carrier does on the way out runs, instead of both being left suspended forever."""
+
+    async def main() -> None:
+        seen: list[str] = []
+
+        async def handler() -> None:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                seen.append("handler cancelled")
+                raise
+
+        async def carry(rest: Awaitable[None]) -> None:
+            try:
+                await rest
+            finally:
+                seen.append("carrier ended")
+
+        _, task = eager.begin(handler(), carry)
+        assert task is not None
+        task.cancel()  # before the task's first step
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert seen == ["handler cancelled", "carrier ended"]
 
     run(main())
 

@@ -119,3 +119,74 @@ def test_line_buffer_frames_partial_and_oversized_lines() -> None:
     assert buf.feed(b"yyyy\nok\n") == [b"ok"]  # the rest of the long line is skipped, then framing resumes
     out = buf.feed(b"0123456789012\nfine\n")
     assert isinstance(out[0], LineTooLong) and out[1:] == [b"fine"]
+
+
+def test_deep_nesting_is_a_parse_error_at_any_depth() -> None:
+    """msgspec raises RecursionError, not DecodeError, on deep nesting: it is -32700 like any bad JSON,
+    in a message, in a batch as a whole and in a batch's item."""
+    for depth in (1_000, 3_000, 100_000):
+        nested = b"[" * depth + b"]" * depth
+        for data in (
+            b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"a":' + nested + b"}}",
+            b'{"jsonrpc":"2.0","id":' + nested + b',"method":"ping"}',
+        ):
+            for ep in (Endpoint(), Endpoint(batches=True)):
+                (event,) = ep.receive(data)
+                assert isinstance(event, Reply), depth
+                assert json.loads(event.data)["error"]["code"] == -32700, depth
+        whole = Endpoint(batches=True).receive_batch(b"[" + nested + b"]")
+        assert isinstance(whole, Reply) and json.loads(whole.data)["error"]["code"] == -32700
+
+
+def test_a_batch_that_is_no_batch_as_a_whole_gets_one_error_object() -> None:
+    ep = Endpoint(batches=True)
+    for data, code in ((b"[]", -32600), (b"[ ]", -32600), (b"[1,", -32700), (b"[\xff]", -32700)):
+        reply = ep.receive_batch(data)
+        assert isinstance(reply, Reply), data
+        assert json.loads(reply.data)["error"]["code"] == code, data  # an object, not an array
+    events = ep.receive_batch(b'[{"jsonrpc":"2.0","id":1,"method":"ping"},7,["\xff"]]')
+    assert isinstance(events, list) and [type(e) for e in events] == [IncomingRequest, Reply, Reply]
+    assert [json.loads(e.data)["error"]["code"] for e in events[1:] if isinstance(e, Reply)] == [
+        -32600,
+        -32600,
+    ]
+    (bad_utf8,) = ep.receive_batch(b'[{"jsonrpc":"2.0","id":2,"method":"ping","params":{"a":"\xff"}}]')
+    assert isinstance(bad_utf8, IncomingRequest)  # skipped unchecked: the params decode finds it
+
+
+def test_an_undecodable_result_fails_its_request_not_the_connection() -> None:
+    """The envelope skips over a result without checking its strings' UTF-8, and a result decoder goes
+    deeper into the stack than the envelope's reader: either failure is the request's, as -32700."""
+
+    class Named(msgspec.Struct):
+        name: str
+
+    ep = Endpoint()
+    rid, _ = ep.request("x", None, msgspec.json.Decoder(Named).decode)
+    (failed,) = ep.receive(b'{"jsonrpc":"2.0","id":%d,"result":{"name":"\xff"}}' % rid)
+    assert isinstance(failed, Failed) and getattr(failed.error, "code", None) == -32700
+
+    def too_deep(raw: msgspec.Raw) -> object:
+        raise RecursionError("maximum recursion depth exceeded while deserializing an object")
+
+    rid, _ = ep.request("y", None, too_deep)
+    (failed,) = ep.receive(b'{"jsonrpc":"2.0","id":%d,"result":{}}' % rid)
+    assert isinstance(failed, Failed) and getattr(failed.error, "code", None) == -32700
+    assert "nested too deeply" in str(failed.error)
+
+
+def test_a_long_line_in_small_pieces_is_framed_in_linear_time() -> None:
+    """Each piece used to search the whole held line again for a newline: a 4 MB line sent 256 bytes
+    at a time took about 2 s of the event loop (16 MB in pipe-sized pieces: minutes)."""
+    import time
+
+    buf = LineBuffer()
+    line = b'{"a":"' + b"x" * 4_000_000 + b'"}\n{"b":1}\n{"c"'
+    started = time.perf_counter()
+    out: list[bytes | LineTooLong] = []
+    for i in range(0, len(line), 256):
+        out += buf.feed(line[i : i + 256])
+    elapsed = time.perf_counter() - started
+    assert [len(x) for x in out if isinstance(x, bytes)] == [4_000_008, 7]
+    assert buf.feed(b":2}\n") == [b'{"c":2}']
+    assert elapsed < 0.5, elapsed

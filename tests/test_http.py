@@ -259,9 +259,11 @@ def test_a_batch_whose_request_streams_still_gets_its_responses(url: str) -> Non
             batch = [call(5, "progress", {"steps": 2}, _meta={"progressToken": "b"}), request(6, "ping")]
             response = await asyncio.wait_for(http.post(url, json=batch, headers=session.headers()), 3)
             assert response.status_code == 200
-            answers = [m for m in messages_of(response) if "method" not in m]
+            # An SSE stream: the progress notifications, then the batch's answer as one array.
+            *notes, answers = messages_of(response)
+            assert [n["method"] for n in notes] == ["notifications/progress"] * 2, response.text
             assert sorted(m["id"] for m in answers) == [5, 6], response.text
-            check("2025-03-26", batch, messages_of(response))
+            check("2025-03-26", batch, [*notes, *answers])
 
     run(main())
 
