@@ -52,7 +52,8 @@ def inspect(
         f"inspector {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
     )
     envelope: dict[str, Any] = json.loads(done.stdout)
-    return envelope.get("result", envelope)
+    result: dict[str, Any] = envelope.get("result", envelope)
+    return result
 
 
 parametrize = pytest.mark.parametrize(
