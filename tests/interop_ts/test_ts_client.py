@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from ..interop.common import validate
 from .common import CONNECT_LIMIT, OUR_SERVER, require_toolchain, run_driver, serve_ours
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
@@ -110,6 +111,20 @@ def test_connect_time(sdk: str, transport: str, revision: str, request: pytest.F
     result = tour(sdk, transport, revision, request)
     assert result["connect_ms"] < CONNECT_LIMIT * 1000, f"connect took {result['connect_ms']:.0f} ms"
     assert result["protocol"] in (revision, None)  # 1.x does not say what it negotiated
+
+
+@pytest.mark.parametrize(
+    ("sdk", "transport", "revision"),
+    [pytest.param(s, t, r, id=f"{s}-{t}-{r}") for s, r in RUNS for t in TRANSPORTS],
+)
+def test_frames_valid(sdk: str, transport: str, revision: str, request: pytest.FixtureRequest) -> None:
+    """Every message either side sent on the tour's connection is valid at the negotiated revision."""
+    require_toolchain()
+    result = tour(sdk, transport, revision, request)
+    frames = [(sender, message) for sender, message in result["frames"]]
+    # The handshake happens before the driver taps the transport; the rest is all there.
+    assert len(frames) > 50
+    assert validate(frames, revision) == len(frames)
 
 
 def test_checks_are_known() -> None:

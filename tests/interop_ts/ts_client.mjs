@@ -323,6 +323,8 @@ await check('elicitation_url', async () => {
 await check('roots', async () => {
   const text = textOf(await call('test_input_required_result_list_roots'));
   expect(text === 'Found 2 root(s)', text);
+  // 2025-11-25 has notifications/roots/list_changed (2026-07-28 has no such notification).
+  if (!MODERN) await client.sendRootsListChanged();
   return text;
 });
 
@@ -434,5 +436,7 @@ await check('no_errors', async () => {
 
 const protocol = client.getNegotiatedProtocolVersion?.() ?? null;
 await client.close();
-process.stdout.write(JSON.stringify({ connect_ms: connectMs, protocol, checks, http }) + '\n');
+// Every message each side sent on the main connection, for pytest to validate against the schema.
+const frames = wire.map(({ out, message }) => [out ? 'client' : 'server', message]);
+process.stdout.write(JSON.stringify({ connect_ms: connectMs, protocol, checks, http, frames }) + '\n');
 process.exit(0);
