@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.http_client import StreamableHttpTransport
+from mcpbind.http_client import LegacySseTransport, StreamableHttpTransport
 from mcpbind.stdio import StdioClientTransport
 
 from ..schema_check import Recorder
@@ -105,6 +105,9 @@ async def connect(
         probe_timeout=3.0 if transport == "stdio" else 15.0,
     )
     async with client:
+        if transport == "sse":
+            # The POST to the SSE endpoint was refused, and the client moved to the legacy transport.
+            assert isinstance(recorder.inner, LegacySseTransport), recorder.inner
         yield client, seen, recorder
     recorder.validate(REVISION, skip_probe=True)
 
