@@ -6,7 +6,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["generate", "tests", "lint", "typecheck", "interop"]
+nox.options.sessions = ["generate", "tests", "lint", "typecheck", "interop", "interop_ts"]
 nox.options.reuse_existing_virtualenvs = True
 
 MIRROR = os.environ.get("MCPBIND_SCHEMA_MIRROR")
@@ -42,10 +42,10 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """The whole test suite."""
+    """The whole test suite (but tests/interop_ts, which has its own session and Node packages)."""
     session.install("-e", ".[dev]")
     _fetch(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--ignore=tests/interop_ts", *session.posargs)
 
 
 @nox.session(python="3.11")
@@ -54,6 +54,26 @@ def interop(session: nox.Session) -> None:
     session.install("-e", ".[dev]", "mcp==2.3.0")
     _fetch(session)
     session.run("pytest", "tests/interop", *session.posargs)
+
+
+INTEROP_TS = os.path.join("tests", "interop_ts")
+
+
+@nox.session(python="3.11")
+def interop_ts(session: nox.Session) -> None:
+    """Interop with the official TypeScript SDK: its 1.x and 2.x clients against our server (stdio,
+    Streamable HTTP, both eras), our client against its server-everything (stdio, Streamable HTTP,
+    legacy SSE), and the MCP Inspector CLI against our server. The npm packages and a Node 22 binary
+    are pinned in tests/interop_ts/package-lock.json; `npm ci` installs them when the lock changed."""
+    session.install("-e", ".[dev]")
+    _fetch(session)
+    installed = os.path.join(INTEROP_TS, "node_modules", ".package-lock.json")
+    lock = os.path.join(INTEROP_TS, "package-lock.json")
+    if not os.path.exists(installed) or os.path.getmtime(installed) < os.path.getmtime(lock):
+        with session.chdir(INTEROP_TS):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    # Missing packages fail the session instead of skipping its tests.
+    session.run("pytest", INTEROP_TS, *session.posargs, env={"MCPBIND_INTEROP_TS": "1"})
 
 
 @nox.session(python="3.11")

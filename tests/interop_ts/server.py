@@ -1,0 +1,56 @@
+"""examples/everything_server.py, plus what the TypeScript interop drivers exercise beyond the
+conformance set: small pages (so that listing paginates), a URL-mode elicitation, and a slow tool
+whose cancellation the server counts (so that a driver can see a cancel arrive).
+
+    python tests/interop_ts/server.py --transport stdio
+    python tests/interop_ts/server.py --transport http --port 3000
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+import everything_server as base
+
+from mcpbind.server import Context
+
+server = base.server
+# ~40 tools, 4 per page: tools/list takes about ten pages.
+server.page_size = 4
+
+_cancelled = 0
+
+
+@server.tool()
+async def test_slow(ctx: Context) -> str:
+    """Waits 30 s unless cancelled first (test_cancelled_count tells how many were)."""
+    global _cancelled
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        _cancelled += 1
+        raise
+    return "slow tool finished"
+
+
+@server.tool()
+async def test_cancelled_count() -> str:
+    """How many test_slow calls were cancelled so far."""
+    return f"cancelled={_cancelled}"
+
+
+@server.tool()
+async def test_url_elicitation(ctx: Context) -> str:
+    """Asks the user to visit a URL (URL-mode elicitation)."""
+    outcome = await ctx.elicit(
+        "Please confirm in your browser", {}, url="https://example.invalid/confirm", key="confirm_url"
+    )
+    return f"URL elicitation: action={outcome.action}"
+
+
+if __name__ == "__main__":
+    sys.exit(base.main())
