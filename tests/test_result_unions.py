@@ -6,13 +6,17 @@ as sent, as a `wire.Unknown`; built to be sent (`wire.convert`), it is refused.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from typing import Any
 
 import msgspec
 import pytest
 
 from mcpbind import wire
+from mcpbind.client import Client
+from mcpbind.errors import McpError
 
 from .conftest import REVISIONS, module
 
@@ -158,3 +162,98 @@ def test_a_block_a_revision_lacks_is_refused_when_built() -> None:
     # What the server's result conversion (`wire.convert`) does with a handler's dict result.
     with pytest.raises(msgspec.ValidationError, match="resource_link"):
         wire.convert({"content": [RESOURCE_LINK]}, v2024.CallToolResult)
+
+
+# -- end to end: a real client over stdio, against a peer that speaks beyond the negotiated revision ---
+
+#: A stdio peer that answers each request with the canned result for its method (argv[1], JSON), as a
+#: server of a later revision or with an extension would: no mcpbind, nothing checked.
+RAW_PEER = """
+import json, sys
+answers = json.loads(sys.argv[1])
+for line in sys.stdin:
+    message = json.loads(line)
+    if "id" not in message or "method" not in message:
+        continue
+    method = message["method"]
+    if method == "initialize":
+        result = {"protocolVersion": message["params"]["protocolVersion"], "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "raw", "version": "1"}}
+    else:
+        result = answers.get(method)
+    if result is None:
+        reply = {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": method}}
+    else:
+        reply = {"jsonrpc": "2.0", "id": message["id"], "result": result}
+    sys.stdout.write(json.dumps(reply) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+async def call_raw_peer(tmp_path: Any, mode: str, answers: dict[str, Any]) -> Any:
+    script = tmp_path / "raw_peer.py"
+    script.write_text(RAW_PEER)
+    client = Client.stdio(sys.executable, [str(script), json.dumps(answers)], mode=mode, request_timeout=10.0)
+    async with asyncio.timeout(30):
+        async with client:
+            return await client.call_tool("links")
+
+
+def test_a_pinned_client_keeps_a_newer_block(tmp_path: Any) -> None:
+    answers = {"tools/call": {"content": [{"type": "text", "text": "a"}, RESOURCE_LINK]}}
+    result = asyncio.run(call_raw_peer(tmp_path, "2024-11-05", answers))
+    assert type(result) is v2024.CallToolResult
+    assert type(result.content[0]) is v2024.TextContent
+    assert result.content[1] == RESOURCE_LINK and type(result.content[1]) is wire.Unknown
+
+
+def test_a_client_gets_an_unknown_result_kind_whole(tmp_path: Any) -> None:
+    discover = {
+        "supportedVersions": ["2026-07-28"],
+        "capabilities": {"tools": {}},
+        "resultType": "complete",
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "raw", "version": "1"}},
+    }
+    task = json.loads(TASK)
+    answers = {"server/discover": discover, "tools/call": task}
+    result = asyncio.run(call_raw_peer(tmp_path, "2026-07-28", answers))
+    assert type(result) is wire.Unknown and result == task  # not an InputRequiredResult to retry
+
+
+SERVER = """
+import sys
+from mcpbind.server import Server
+
+server = Server("links", "1.0.0")
+
+
+@server.tool()
+def links():  # no return annotation: the blocks are its content
+    return [{"type": "text", "text": "a"}, {"type": "resource_link", "uri": "file:///a.txt", "name": "a"}]
+
+
+@server.tool()
+def echo(text: str) -> str:
+    return text
+
+
+server.run_stdio()
+"""
+
+
+def test_a_server_never_sends_a_block_its_revision_lacks(tmp_path: Any) -> None:
+    script = tmp_path / "links_server.py"
+    script.write_text(SERVER)
+    asyncio.run(against_links_server(str(script)))
+
+
+async def against_links_server(script: str) -> None:
+    async with asyncio.timeout(30):
+        async with Client.stdio(sys.executable, [script], mode="2024-11-05") as client:
+            with pytest.raises(McpError):  # refused: the server answers an error, and lives on
+                await client.call_tool("links")
+            echoed = await client.call_tool("echo", {"text": "still here"})
+            assert echoed.content[0].text == "still here"
+        async with Client.stdio(sys.executable, [script], mode="2025-06-18") as client:
+            result = await client.call_tool("links")
+            assert type(result.content[1]).__name__ == "ResourceLink"
