@@ -246,6 +246,9 @@ class UnionDispatch(metaclass=_DispatchMeta):
         cls._types_ = tuple(getattr(m.type, "__origin__", m.type) for m in cls._union_)
         if cls._tag_ is not None:
             cls._types_ += (Unknown,)
+            setattr(cls, "_from_wire", cls._from_tag)  # noqa: B010 - chosen once, not per message
+        else:
+            setattr(cls, "_from_wire", cls._from_keys)  # noqa: B010 - one call less per message
         cls._by_tag_ = {m.tag_value: m for m in cls._union_} if cls._tag_ is not None else {}
         # The choice depends only on the keys present and the values at constant keys: remember it.
         cls._const_keys_ = tuple(sorted({k for m in cls._union_ for k, _, _ in m.consts}))
@@ -256,21 +259,30 @@ class UnionDispatch(metaclass=_DispatchMeta):
     _memo_: ClassVar[dict[Any, Member]] = {}
 
     @classmethod
+    def _from_tag(cls, obj: object, liberal: bool = True) -> Any:
+        """`_from_wire` of a union selected by `_tag_` (set in place of the other by `__init_subclass__`)."""
+        if type(obj) is not dict:
+            return cls._from_keys(obj, liberal)  # the error names the kinds expected
+        tag = cast("str", cls._tag_)
+        try:
+            member = cls._by_tag_.get(obj.get(tag, cls._absent_))
+        except TypeError:  # an unhashable tag: no member's
+            member = None
+        if member is not None:
+            return _read(obj, member, liberal)
+        if tag not in obj:
+            raise ValueError(f"Object missing required field `{tag}`")
+        if liberal:
+            return Unknown._of(obj, tag)
+        known = ", ".join(repr(v) for v in cls._by_tag_)
+        raise ValueError(f"Invalid value {obj[tag]!r} (at `{tag}`): this revision knows {known}")
+
+    @classmethod
     def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-        tag = cls._tag_
-        if tag is not None and type(obj) is dict:
-            try:
-                member = cls._by_tag_.get(obj.get(tag, cls._absent_))
-            except TypeError:  # an unhashable tag: no member's
-                member = None
-            if member is not None:
-                return _read(obj, member, liberal)
-            if tag not in obj:
-                raise ValueError(f"Object missing required field `{tag}`")
-            if liberal:
-                return Unknown._of(obj, tag)
-            known = ", ".join(repr(v) for v in cls._by_tag_)
-            raise ValueError(f"Invalid value {obj[tag]!r} (at `{tag}`): this revision knows {known}")
+        return cls._from_keys(obj, liberal)
+
+    @classmethod
+    def _from_keys(cls, obj: object, liberal: bool = True) -> Any:
         key: Any = None
         if type(obj) is dict:
             try:
