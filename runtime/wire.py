@@ -16,9 +16,10 @@ Both reach msgspec through `dec_hook`, so generated types are decoded with `deco
 from this module (plain `msgspec.json.decode` works for every type that contains neither).
 
 Some unions grow with the protocol: content blocks (by `type`) and, from 2026-07-28, a method's results
-(by `resultType`). The generator marks them open (`open_union`, or `UnionDispatch._tag_`). Reading what a
-peer sent (`decode`, `decoder`) is liberal there: a member of a kind the revision does not know becomes an
-`Unknown`, kept exactly as sent. Building what we send (`convert`) is strict: it refuses such a member.
+(by `resultType`). The generator marks them open (`open_union`, or `UnionDispatch._tag_`). A member of a
+kind the revision does not know becomes an `Unknown`, kept exactly as sent. For content blocks only when
+reading what a peer sent (`decode`, `decoder`): the revision's schema has no such block, so building what
+we send (`convert`) refuses one. A result's `resultType` is any string in the schema: kept either way.
 """
 
 from __future__ import annotations
@@ -148,8 +149,8 @@ class Unknown(dict[str, Any]):
     """A member of an open union of a kind this revision does not know: a later revision's (or an
     extension's) content block or result, e.g. `{"type": "resource_link", ...}` read under 2024-11-05 or
     `{"resultType": "task", ...}`. Every member is kept as sent, in order, and re-encodes as sent; the
-    union's tag (`type`, `resultType`) says what it is. Only a peer's input decodes into one: `convert`,
-    which builds what we send, refuses it."""
+    union's tag (`type`, `resultType`) says what it is. A content block becomes one only when read from a
+    peer: `convert`, which builds what we send, refuses it."""
 
     __slots__ = ()
 
@@ -226,7 +227,7 @@ class UnionDispatch(metaclass=_DispatchMeta):
 
     An open union selected by one member's value (a method's results, by `resultType`) sets `_tag_`:
     that value alone picks the member (`_absent_` stands for it when it is absent), and a value no member
-    takes is an `Unknown` when reading a peer's message, an error when building one.
+    takes is an `Unknown` (the schema admits any string there).
 
     Any other union is decoded by the keys and constants of its members. A member is a candidate when
     the value is of its JSON kind, carries every key the member requires, and every constant the member
@@ -272,10 +273,9 @@ class UnionDispatch(metaclass=_DispatchMeta):
             return _read(obj, member, liberal)
         if tag not in obj:
             raise ValueError(f"Object missing required field `{tag}`")
-        if liberal:
-            return Unknown._of(obj, tag)
-        known = ", ".join(repr(v) for v in cls._by_tag_)
-        raise ValueError(f"Invalid value {obj[tag]!r} (at `{tag}`): this revision knows {known}")
+        # Valid in this revision too (schema.ts: `resultType: "complete" | "input_required" | string`),
+        # so kept whichever way it goes: a result of a kind only the peers know (an extension's).
+        return Unknown._of(obj, tag)
 
     @classmethod
     def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
