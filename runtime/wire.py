@@ -247,9 +247,8 @@ class UnionDispatch(metaclass=_DispatchMeta):
         cls._types_ = tuple(getattr(m.type, "__origin__", m.type) for m in cls._union_)
         if cls._tag_ is not None:
             cls._types_ += (Unknown,)
-            setattr(cls, "_from_wire", cls._from_tag)  # noqa: B010 - chosen once, not per message
-        else:
-            setattr(cls, "_from_wire", cls._from_keys)  # noqa: B010 - one call less per message
+            # Chosen once per class rather than per message: the key dispatch pays nothing for it.
+            setattr(cls, "_from_wire", cls._from_tag)  # noqa: B010
         cls._by_tag_ = {m.tag_value: m for m in cls._union_} if cls._tag_ is not None else {}
         # The choice depends only on the keys present and the values at constant keys: remember it.
         cls._const_keys_ = tuple(sorted({k for m in cls._union_ for k, _, _ in m.consts}))
@@ -261,9 +260,9 @@ class UnionDispatch(metaclass=_DispatchMeta):
 
     @classmethod
     def _from_tag(cls, obj: object, liberal: bool = True) -> Any:
-        """`_from_wire` of a union selected by `_tag_` (set in place of the other by `__init_subclass__`)."""
+        """`_from_wire` of a union selected by `_tag_` (`__init_subclass__` puts it in place)."""
         if type(obj) is not dict:
-            return cls._from_keys(obj, liberal)  # the error names the kinds expected
+            raise TypeError(f"Expected `object`, got `{_json_kind(obj)}`")
         tag = cast("str", cls._tag_)
         try:
             member = cls._by_tag_.get(obj.get(tag, cls._absent_))
@@ -279,10 +278,6 @@ class UnionDispatch(metaclass=_DispatchMeta):
 
     @classmethod
     def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-        return cls._from_keys(obj, liberal)
-
-    @classmethod
-    def _from_keys(cls, obj: object, liberal: bool = True) -> Any:
         key: Any = None
         if type(obj) is dict:
             try:
