@@ -112,9 +112,12 @@ class Builder:
         self.read_optional: frozenset[str] = frozenset(
             source.overrides.get("read_optional", {}).get("members", [])
         )
-        self.open_unions: dict[str, str] = {
-            tag: rule["admitting"] for tag, rule in source.overrides.get("open_unions", {}).items()
-        }
+        self.open_unions: dict[str, str] = {}
+        for tag, rule in source.overrides.get("open_unions", {}).items():
+            if not isinstance(rule, dict) or not isinstance(rule.get("admitting"), str):
+                raise SchemaError(f'{source.pin.name}: [open_unions.{tag}] needs `admitting = "<member>"`')
+            self.open_unions[tag] = rule["admitting"]
+        self.opened_tags: set[str] = set()
         self.open_by_members: dict[frozenset[TypeExpr], str] = {}
         self.dispatch_hints: dict[str, dict[str, list[Any]]] = {
             k: dict(v) for k, v in source.overrides.get("dispatch_consts", {}).items()
@@ -361,6 +364,7 @@ class Builder:
             values = [self.selector(m, tag) for m in members]
             if None in values or len(set(values)) != len(values):
                 continue  # members share a value (ServerResult: every kind "complete"): not selectable
+            self.opened_tags.add(tag)
             if not self.native(members):
                 return Ref(self.dispatch(ctx, doc, list(members), tag))
             name = self.open_by_members.get(frozenset(members))
@@ -540,6 +544,9 @@ def build(source: Source) -> Module:
     for name in source.defs:
         builder.define(name)
     methods = builder.methods()
+    unused = sorted(set(builder.open_unions) - builder.opened_tags)
+    if unused:
+        raise SchemaError(f"{source.pin.name}: [open_unions] rules {unused} apply to no union")
     ov = source.overrides
     stateless = "ServerRequest" not in source.defs and "InputRequest" in source.defs
     return Module(

@@ -105,8 +105,8 @@ class DispatchDef:
     doc: str
     members: list[MemberRule]
     tag: str | None = None
-    """An open union selected by this member's value alone (results by `resultType`); a value no member
-    takes is read as `wire.Unknown`."""
+    """An open union selected by the value of this member alone (results: `resultType`); a value no
+    member of the union takes is read as `wire.Unknown`."""
     absent: Any = None
     has_absent: bool = False
     """The tag's value when a message lacks it (`resultType`: "complete"), if it may be absent."""
