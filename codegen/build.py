@@ -8,6 +8,9 @@ The rules are generic; what varies between revisions is data (`schema/errata`, `
 * a required constant becomes a msgspec tag when it can discriminate (`method`, then `type`, then any
   other; never `jsonrpc`, which every message shares), so unions of such Structs are native tagged unions;
 * any other union of objects is dispatched by the keys and constants of its members;
+* a union the overrides name open (`[open_unions]`: by a tag, and a member that marks the unions it
+  applies to) is selected by that tag, and a value of it no member takes is kept as `wire.Unknown`
+  when read; content blocks stay a native msgspec union, marked open for the runtime;
 * `number` is `int | float`, so 1 and 1.0 both survive a round trip as written.
 """
 
@@ -109,6 +112,13 @@ class Builder:
         self.read_optional: frozenset[str] = frozenset(
             source.overrides.get("read_optional", {}).get("members", [])
         )
+        self.open_unions: dict[str, str] = {}
+        for tag, rule in source.overrides.get("open_unions", {}).items():
+            if not isinstance(rule, dict) or not isinstance(rule.get("admitting"), str):
+                raise SchemaError(f'{source.pin.name}: [open_unions.{tag}] needs `admitting = "<member>"`')
+            self.open_unions[tag] = rule["admitting"]
+        self.opened_tags: set[str] = set()
+        self.open_by_members: dict[frozenset[TypeExpr], str] = {}
         self.dispatch_hints: dict[str, dict[str, list[Any]]] = {
             k: dict(v) for k, v in source.overrides.get("dispatch_consts", {}).items()
         }
@@ -311,7 +321,7 @@ class Builder:
             return [m for e in expr.members for m in self.flatten(e)]
         if isinstance(expr, Ref):
             target = self.built.get(expr.name)
-            if isinstance(target, AliasDef) and not target.recursive:
+            if isinstance(target, AliasDef) and not target.recursive and target.open_tag is None:
                 if isinstance(target.type, (Union, Ref)):
                     return self.flatten(target.type)
             if isinstance(target, DispatchDef):
@@ -337,9 +347,42 @@ class Builder:
     def union(self, nodes: list[dict[str, Any]], ctx: str, doc: str) -> TypeExpr:
         exprs = [self.type_of(n, f"{ctx}Option{i}" if len(nodes) > 1 else ctx) for i, n in enumerate(nodes)]
         expr = self.simplify(exprs)
-        if not isinstance(expr, Union) or self.native(expr.members):
+        if not isinstance(expr, Union):
+            return expr
+        opened = self.opened(ctx, doc, expr.members)
+        if opened is not None:
+            return opened
+        if self.native(expr.members):
             return expr
         return Ref(self.dispatch(ctx, doc, list(expr.members)))
+
+    def opened(self, ctx: str, doc: str, members: tuple[TypeExpr, ...]) -> Ref | None:
+        """An open union (`[open_unions]`) for these members, or None if no rule applies to them."""
+        for tag, marker in self.open_unions.items():
+            if Ref(marker) not in members:
+                continue
+            values = [self.selector(m, tag) for m in members]
+            if None in values or len(set(values)) != len(values):
+                continue  # members share a value (ServerResult: every kind "complete"): not selectable
+            self.opened_tags.add(tag)
+            if not self.native(members):
+                return Ref(self.dispatch(ctx, doc, list(members), tag))
+            name = self.open_by_members.get(frozenset(members))
+            if name is None:
+                self.register(AliasDef(ctx, doc, Union(members), open_tag=tag))
+                name = self.open_by_members[frozenset(members)] = ctx
+            return Ref(name)
+        return None
+
+    def selector(self, expr: TypeExpr, tag: str) -> Any:
+        """The value of `tag` that selects member `expr`: its tag constant, or the default of its `tag`
+        member (results: "complete", and "input_required" for InputRequiredResult); else None."""
+        target = self.built.get(expr.name) if isinstance(expr, Ref) else None
+        if not isinstance(target, StructDef):
+            return None
+        if target.tag_field == tag:
+            return target.tag
+        return next((f.default for f in target.fields if f.wire_name == tag and f.has_default), None)
 
     def native(self, members: tuple[TypeExpr, ...]) -> bool:
         """Whether msgspec can decode this union by itself."""
@@ -390,7 +433,7 @@ class Builder:
             return "object"
         return "union"
 
-    def dispatch(self, name: str, doc: str, members: list[TypeExpr]) -> str:
+    def dispatch(self, name: str, doc: str, members: list[TypeExpr], tag: str | None = None) -> str:
         # One dispatch class per set of members: the first name the schema gives it (its own order
         # breaks ties), reused wherever the same alternatives recur (e.g. a method's results).
         key = frozenset(members)
@@ -398,6 +441,12 @@ class Builder:
             return self.dispatch_by_members[key]
         rules = [self.rule(m) for m in members]
         definition = DispatchDef(name, doc, rules)
+        if tag is not None:
+            definition.tag = tag
+            for rule, member in zip(rules, members, strict=True):
+                rule.tag_value = self.selector(member, tag)
+            if tag in self.property_defaults:  # what an absent tag means (`resultType`: "complete")
+                definition.absent, definition.has_absent = self.property_defaults[tag], True
         self.register(definition)
         self.dispatch_by_members[key] = name
         return name
@@ -495,6 +544,9 @@ def build(source: Source) -> Module:
     for name in source.defs:
         builder.define(name)
     methods = builder.methods()
+    unused = sorted(set(builder.open_unions) - builder.opened_tags)
+    if unused:
+        raise SchemaError(f"{source.pin.name}: [open_unions] rules {unused} apply to no union")
     ov = source.overrides
     stateless = "ServerRequest" not in source.defs and "InputRequest" in source.defs
     return Module(

@@ -81,6 +81,9 @@ class AliasDef:
     type: TypeExpr
     recursive: bool = False
     """A recursive alias is exact for type checkers and `Any` at runtime (msgspec has no recursion)."""
+    open_tag: str | None = None
+    """An open union of tagged Structs (content blocks): the tag whose unknown values are read as
+    `wire.Unknown`. msgspec still decodes it natively; type checkers see `Unknown` among its members."""
 
 
 @dataclass
@@ -90,6 +93,8 @@ class MemberRule:
     required: tuple[str, ...] = ()
     consts: tuple[tuple[str, tuple[Any, ...], bool], ...] = ()
     declared: tuple[str, ...] = ()
+    tag_value: Any = None
+    """In a union selected by a tag (DispatchDef.tag): the value that selects this member."""
 
 
 @dataclass
@@ -99,6 +104,12 @@ class DispatchDef:
     name: str
     doc: str
     members: list[MemberRule]
+    tag: str | None = None
+    """An open union selected by the value of this member alone (results: `resultType`); a value no
+    member of the union takes is read as `wire.Unknown`."""
+    absent: Any = None
+    has_absent: bool = False
+    """The tag's value when a message lacks it (`resultType`: "complete"), if it may be absent."""
 
 
 Definition = StructDef | AliasDef | DispatchDef

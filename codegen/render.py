@@ -262,6 +262,8 @@ def member_rule(rule: MemberRule, definitions: dict[str, Definition]) -> str:
         args.append("frozenset({" + ", ".join(py_literal(k) for k in rule.declared) + "})")
     if needs_hook(rule.type, definitions):
         args.append("hooked=True")
+    if rule.tag_value is not None:
+        args.append(f"tag_value={py_literal(rule.tag_value)}")
     return "Member(" + ", ".join(args) + ")"
 
 
@@ -274,6 +276,21 @@ def params_str(m: Method) -> str:
 
 def result_str(m: Method) -> str:
     return " | ".join(m.result_types)
+
+
+def received_str(m: Method, definitions: dict[str, Definition]) -> str:
+    """What a request's result decodes into: its result types, and `Unknown` where they are an open
+    union (a result of a kind the revision lacks is kept, not refused)."""
+    d = definitions.get(m.result_type.name) if isinstance(m.result_type, Ref) else None
+    is_open = isinstance(d, DispatchDef) and d.tag is not None
+    return result_str(m) + (" | Unknown" if is_open else "")
+
+
+def uses_unknown(module: Module) -> bool:
+    return any(
+        (isinstance(d, AliasDef) and d.open_tag) or (isinstance(d, DispatchDef) and d.tag)
+        for d in module.definitions
+    )
 
 
 def _env() -> jinja2.Environment:
@@ -315,6 +332,8 @@ def render_module(module: Module) -> str:
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
+        received=lambda x: received_str(x, {d.name: d for d in module.definitions}),
+        uses_unknown=uses_unknown(module),
         m=module,
         definitions=emission_order(module.definitions),
         requests=[x for x in methods if x.kind == "request"],

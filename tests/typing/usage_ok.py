@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcpbind import wire
 from mcpbind.generated import v2025_11_25 as old
 from mcpbind.generated import v2026_07_28 as mcp
 from mcpbind.methods import NotificationMethod, RequestMethod, Sender
@@ -27,6 +28,8 @@ async def client(sender: Sender) -> str:
     result = await stub.call_tool(mcp.CallToolRequestParams(name="echo", arguments={"text": "hi"}, meta=meta))
     if isinstance(result, mcp.InputRequiredResult):
         return "input required"
+    if isinstance(result, wire.Unknown):  # a result kind 2026-07-28 lacks (an extension's), as sent
+        return f"unknown result {result['resultType']}"
     first = result.content[0]
     if isinstance(first, mcp.TextContent):
         return first.text
