@@ -62,25 +62,43 @@ class _ClientEndpoint(Endpoint):
 
     def receive(self, data: bytes | memoryview) -> list[Event]:
         try:
-            return super().receive(data)
+            events = super().receive(data)
         except Exception as exc:  # only unreadable input gets here: reading it is all receive does
             return self._unreadable(bytes(data), exc)
+        if events and type(events[0]) is Reply:
+            return self._malformed(bytes(data), events)
+        return events
 
     def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
         found = salvage(data)
         cause = f"{type(exc).__name__}: {exc}"
         if found.id is not None and found.request:
-            log.warning("a request from the server could not be read (%s)", cause)
             reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
-            return [Reply(reply, f"unreadable request: {cause}")]
+            return [Reply(reply, f"a request that could not be read ({cause})")]  # the peer logs it
         if found.id is not None:
-            log.warning("the server's answer to request %r could not be read (%s)", found.id, cause)
-            self.forget(found.id)
-            error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
-            error.__cause__ = exc
-            return [Failed(found.id, error)]
+            return [self._fail(found.id, cause, exc)]
         log.warning("a message from the server could not be read, skipped (%s)", cause)
         return []
+
+    def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
+        """Input the endpoint refused (no JSON, a broken envelope): the refusal is answered, unless
+        it reads as the answer to one of our requests, which then fails with the reason."""
+        found = salvage(data)
+        reply = events[0]
+        if found.id is None or found.request or len(events) != 1 or not isinstance(reply, Reply):
+            return events
+        try:
+            cause = str(msgspec.json.decode(reply.data)["error"]["message"])  # our own refusal
+        except (msgspec.DecodeError, KeyError, TypeError):
+            cause = reply.reason
+        return [self._fail(found.id, cause, None)]
+
+    def _fail(self, rid: RequestId, cause: str, exc: Exception | None) -> Failed:
+        log.warning("the server's answer to request %r could not be read (%s)", rid, cause)
+        self.forget(rid)
+        error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
+        error.__cause__ = exc
+        return Failed(rid, error)
 
 
 class Client:

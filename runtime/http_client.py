@@ -269,9 +269,13 @@ class StreamableHttpTransport:
                     await self._push(bytes(item))
                 return
             if reply.jsonrpc == "2.0" and reply.error is not msgspec.UNSET and rid is not None:
-                if reply.id is msgspec.UNSET or reply.id is None:
+                if (
+                    reply.id is msgspec.UNSET
+                    or reply.id is None
+                    or (response.status >= 400 and reply.id != rid)
+                ):
                     # An HTTP-level refusal (the TypeScript SDK's HTTP 400 to a request it will not
-                    # take, say) answers the request it refused, whatever id it could not read.
+                    # take, say) answers the request it refused, whatever id it carries.
                     message = msgspec.json.decode(body)
                     message["id"] = rid
                     body = msgspec.json.encode(message)

@@ -247,15 +247,14 @@ class _ClientLines:
         out: list[bytes | _Oversized] = []
         if self._skipped >= 0:
             end = data.find(b"\n")
+            rest = data if end < 0 else data[:end]  # (a copy, on this error path only)
+            if len(self._head) < EDGE:
+                self._head += rest[: EDGE - len(self._head)]
+            self._tail = (self._tail + rest[-EDGE:])[-EDGE:]
+            self._skipped += len(rest)
             if end < 0:
-                self._skipped += len(data)
-                self._tail = (self._tail + data[-EDGE:])[-EDGE:]
                 return out
-            out.append(
-                _Oversized(
-                    self._skipped + end, self._head, (self._tail + data[max(0, end - EDGE) : end])[-EDGE:]
-                )
-            )
+            out.append(_Oversized(self._skipped, self._head, self._tail))
             self._skipped = -1
             data = data[end + 1 :]
         buf = self._buf
@@ -266,7 +265,7 @@ class _ClientLines:
                 out.append(
                     _Oversized(
                         end - start,
-                        bytes(buf[start : start + EDGE]),
+                        bytes(buf[start : min(end, start + EDGE)]),
                         bytes(buf[max(start, end - EDGE) : end]),
                     )
                 )

@@ -146,14 +146,14 @@ def test_repeated_headers_cost_linear_time() -> None:
     """Within the limits, many repeated headers are joined once, not once per header."""
 
     async def main() -> None:
-        async with hostile_http("many-headers", 50_000) as url:
-            http = HttpClient(max_header_bytes=1 << 24, max_headers=100_000)
+        async with hostile_http("many-headers", 200_000) as url:
+            http = HttpClient(max_header_bytes=1 << 24, max_headers=1_000_000)
             started = time.monotonic()
             async with http.request(
                 "POST", url, {"content-type": "application/json"}, b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
             ) as response:
                 await response.read()
-                assert response.headers["x-pad"].count("y") == 50_000
+                assert response.headers["x-pad"].count("y") == 200_000
             assert time.monotonic() - started < 2.0
             await http.close()
 
@@ -206,6 +206,12 @@ def test_unreadable_stdio_lines_fail_only_their_own_request(caplog: pytest.LogCa
             assert isinstance(caught.value.__cause__, RecursionError)
             assert time.monotonic() - started < 5
             assert await client.list_tools() == []
+        async with stdio_client("truncated", request_timeout=10) as client:
+            started = time.monotonic()
+            with pytest.raises(McpError, match="could not be read: Parse error"):
+                await client.ping()
+            assert time.monotonic() - started < 5
+            assert await client.list_tools() == []
 
     with caplog.at_level(logging.WARNING, logger="mcpbind"):
         run(main())
@@ -243,3 +249,25 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
         assert isinstance(
             Client.stdio(sys.executable, ["-c", "pass"], stderr=choice).transport, StdioClientTransport
         )
+
+
+def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
+    """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
+    is), however the pipe cuts it, and frames the lines around it as usual."""
+    from mcpbind.salvage import salvage
+    from mcpbind.stdio import _ClientLines, _Oversized
+
+    big = b'{"jsonrpc":"2.0","id":7,"result":{"pad":"' + b"x" * 5000 + b'"}}'
+    last = b'{"result":{"pad":"' + b"x" * 5000 + b'"},"jsonrpc":"2.0","id":"z"}'
+    text = b'{"a":1}\n' + big + b"\n" + last + b'\n{"b":2}\n'
+    for size in (1, 7, 100, 4096, len(text)):
+        framing = _ClientLines(max_line=50)
+        out: list[bytes | _Oversized] = []
+        for i in range(0, len(text), size):
+            out += framing.feed(text[i : i + size])
+        assert out[0] == b'{"a":1}' and out[3] == b'{"b":2}' and len(out) == 4
+        first, second = out[1], out[2]
+        assert isinstance(first, _Oversized) and isinstance(second, _Oversized)
+        assert (first.size, second.size) == (len(big), len(last))
+        assert salvage(first.head, first.tail).id == 7
+        assert salvage(second.head, second.tail).id == "z"

@@ -11,6 +11,7 @@ It answers `initialize` (2025-11-25), ignores notifications and answers `tools/l
 - `bad-lines`: before answering `ping` it writes a line that is no UTF-8 and a notification nested
   100000 levels deep, then answers `ping` with a result that is no UTF-8 JSON.
 - `deep-answer`: `ping` is answered with a result nested 100000 levels deep, its id last.
+- `truncated`: `ping` is answered with a line cut short (no JSON), its id first.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def ping(mode: str, size: int, rid: Any) -> None:
             + rid_json
             + b"}"
         )
+    elif mode == "truncated":
+        send(b'{"jsonrpc":"2.0","id":' + rid_json + b',"result":{"_meta":')
     else:
         send(answer(rid, {}))
 
