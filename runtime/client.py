@@ -391,9 +391,17 @@ class Client:
         )
 
     async def send_notification(self, method: NotificationMethod[Any], params: Any) -> None:
+        await self._notify(method.name, params)
+
+    async def _notify(self, method: str, params: Any) -> None:
+        """`peer.notify`, its writes bounded by the request timeout (unless a caller bounded them
+        already): no notification waits forever on a stdio server that stopped reading."""
+        if WRITE_WAIT.get() is not None:
+            await self.peer.notify(method, params)
+            return
         token = WRITE_WAIT.set(self.request_timeout)
         try:
-            await self.peer.notify(method.name, params)
+            await self.peer.notify(method, params)
         finally:
             WRITE_WAIT.reset(token)
 
@@ -470,14 +478,7 @@ class Client:
         assert self.module is not None
         spec = self.module.NOTIFICATIONS[method]
         body = wire.convert(dict(params or {}), spec.params_type) if spec.params_type is not None else None
-        if WRITE_WAIT.get() is not None:
-            await self.peer.notify(method, body)
-            return
-        token = WRITE_WAIT.set(self.request_timeout)  # no notification waits on the server forever
-        try:
-            await self.peer.notify(method, body)
-        finally:
-            WRITE_WAIT.reset(token)
+        await self._notify(method, body)
 
     async def _with_input(
         self,
