@@ -25,7 +25,7 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET
 
-from . import __version__, revisions, wire
+from . import __version__, jsonrpc, revisions, wire
 from .engine import Endpoint, Event, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import McpError, MethodNotFound, SessionClosed
 from .headers import InvalidHeaderAnnotation, param_headers
@@ -65,9 +65,23 @@ class _ClientEndpoint(Endpoint):
             events = super().receive(data)
         except Exception as exc:  # only unreadable input gets here: reading it is all receive does
             return self._unreadable(bytes(data), exc)
-        if events and type(events[0]) is Reply:
-            return self._malformed(bytes(data), events)
+        if events:
+            return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
+        if len(self._pending) == 1:
+            return self._refused_probe(data)
         return events
+
+    def _refused_probe(self, data: bytes | memoryview) -> list[Event]:
+        """An error with a null id while only the era probe is pending refuses the probe: a server
+        that takes no request before `initialize` answers so, and the probe must not wait it out."""
+        ((rid, pending),) = self._pending.items()
+        if pending.method != "server/discover":
+            return []
+        message = jsonrpc.parse(data)[0]
+        if not isinstance(message, jsonrpc.ErrorResponse) or message.id is not None:
+            return []
+        self.forget(rid)
+        return [Failed(rid, McpError.from_error(message.error))]
 
     def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
         found = salvage(data)

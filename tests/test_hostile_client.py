@@ -53,9 +53,11 @@ async def hostile_http(mode: str, size: int = 0) -> AsyncIterator[str]:
         await asyncio.wait_for(process.wait(), 10)
 
 
-def stdio_client(mode: str, size: int = 0, **options: Any) -> Client:
+def stdio_client(behaviour: str, size: int = 0, **options: Any) -> Client:
+    """A client of hostile_stdio.py misbehaving as `behaviour` says (pinned to 2025-11-25 unless
+    `mode` is given)."""
     options.setdefault("mode", REVISION)
-    return Client.stdio(sys.executable, [HOSTILE_STDIO, mode, str(size)], **options)
+    return Client.stdio(sys.executable, [HOSTILE_STDIO, behaviour, str(size)], **options)
 
 
 # -- the era probe -------------------------------------------------------------------------------
@@ -72,6 +74,17 @@ def test_a_probe_refused_with_http_400_and_a_null_id_falls_back_at_once() -> Non
                 assert time.monotonic() - started < 1.0
                 assert client.revision == REVISION
                 assert await client.list_tools() == []
+
+    run(main())
+
+
+def test_a_probe_refused_with_a_null_id_over_stdio_falls_back_at_once() -> None:
+    async def main() -> None:
+        started = time.monotonic()
+        async with stdio_client("null-id-probe", mode="auto", probe_timeout=10) as client:
+            assert time.monotonic() - started < 2.0
+            assert client.revision == REVISION
+            assert await client.list_tools() == []
 
     run(main())
 

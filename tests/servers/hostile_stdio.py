@@ -12,6 +12,8 @@ It answers `initialize` (2025-11-25), ignores notifications and answers `tools/l
   100000 levels deep, then answers `ping` with a result that is no UTF-8 JSON.
 - `deep-answer`: `ping` is answered with a result nested 100000 levels deep, its id last.
 - `truncated`: `ping` is answered with a line cut short (no JSON), its id first.
+- `null-id-probe`: `server/discover` is refused with a JSON-RPC error whose id is null (as a server
+  that takes no request before `initialize` may do).
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ def main() -> None:
         rid, method = message.get("id"), message.get("method")
         if rid is None:
             continue
-        if method == "initialize":
+        if method == "server/discover" and mode == "null-id-probe":
+            error = {"code": -32600, "message": "Bad Request: Server not initialized"}
+            send(json.dumps({"jsonrpc": "2.0", "id": None, "error": error}).encode())
+        elif method == "initialize":
             info = {"name": "hostile", "version": "0"}
             send(
                 answer(rid, {"protocolVersion": REVISION, "capabilities": {"tools": {}}, "serverInfo": info})
