@@ -2,6 +2,8 @@
 
 `python tests/servers/hostile_http.py --http PORT --mode MODE [--size N]`
 
+A `ping` whose `_meta` has `size` uses that instead of `--size`.
+
 It speaks just enough stateful MCP (2025-11-25) for a client to connect: `initialize` (with a session
 id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves, as MODE says:
 
@@ -127,7 +129,7 @@ def answer(message: dict[str, Any], mode: str, size: int) -> bytes:
     if name == "tools/list":
         return _json("200 OK", _answer(rid, {"tools": []}))
     if name == "ping":
-        return ping_answer(mode, size, rid)
+        return ping_answer(mode, ((message.get("params") or {}).get("_meta") or {}).get("size", size), rid)
     error = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"Method not found: {name}"}}
     return _json("200 OK", json.dumps(error).encode())
 

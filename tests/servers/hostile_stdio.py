@@ -2,6 +2,8 @@
 
 `python tests/servers/hostile_stdio.py MODE [SIZE]`
 
+A `ping` whose `_meta` has `size` uses that instead of SIZE.
+
 It answers `initialize` (2025-11-25), ignores notifications and answers `tools/list` with no tools;
 `ping` is where it misbehaves, as MODE says:
 
@@ -88,7 +90,7 @@ def main() -> None:
         elif method == "tools/list":
             send(answer(rid, {"tools": []}))
         elif method == "ping":
-            ping(mode, size, rid)
+            ping(mode, ((message.get("params") or {}).get("_meta") or {}).get("size", size), rid)
         else:
             error = {"code": -32601, "message": f"Method not found: {method}"}
             send(json.dumps({"jsonrpc": "2.0", "id": rid, "error": error}).encode())
