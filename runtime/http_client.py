@@ -218,10 +218,10 @@ class StreamableHttpTransport:
         except (HttpError, OSError, TimeoutError) as exc:
             if rid is not None and peek is not None and peek.method is not None:
                 self._fail(rid, f"HTTP transport error: {exc!r}")
-        except Exception as exc:  # nothing else is expected: the request fails rather than waits
-            log.exception("reading the answer to a POST failed")
+        except Exception as exc:  # `auth` failing, say: the request fails rather than waits
+            log.exception("a POST failed")
             if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"reading the answer failed: {exc!r}")
+                self._fail(rid, f"the request could not be completed: {exc!r}")
         finally:
             if rid is not None:
                 self._inflight.pop(rid, None)
