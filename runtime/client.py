@@ -25,14 +25,16 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET
 
-from . import __version__, revisions, wire
-from .engine import IncomingNotification, IncomingRequest
+from . import __version__, jsonrpc, revisions, wire
+from .engine import Endpoint, Event, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import McpError, MethodNotFound, SessionClosed
 from .headers import InvalidHeaderAnnotation, param_headers
-from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
+from .jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
 from .methods import NotificationMethod, RequestMethod
 from .mrtr import params_digest
 from .peer import MessageTransport, Peer
+from .salvage import salvage
+from .stdio import WRITE_WAIT
 
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
 
@@ -48,6 +50,69 @@ _MAX_ROUNDS: Final = 16
 log = logging.getLogger("mcpbind.client")
 
 Callback = Callable[[Any], Awaitable[Any]]
+
+
+class _ClientEndpoint(Endpoint):
+    """The client's endpoint: a message from the server that cannot be read (nested too deeply for
+    the decoder, a result that is no UTF-8 JSON) is an error for that message only. The request it
+    answers fails with the cause, if its id can be read; otherwise it is logged once and skipped. The
+    session goes on either way."""
+
+    __slots__ = ()
+
+    def receive(self, data: bytes | memoryview) -> list[Event]:
+        try:
+            events = super().receive(data)
+        except Exception as exc:  # only unreadable input gets here: reading it is all receive does
+            return self._unreadable(bytes(data), exc)
+        if events:
+            return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
+        if len(self._pending) == 1:
+            return self._refused_probe(data)
+        return events
+
+    def _refused_probe(self, data: bytes | memoryview) -> list[Event]:
+        """An error with a null id while only the era probe is pending refuses the probe: a server
+        that takes no request before `initialize` answers so, and the probe must not wait it out."""
+        ((rid, pending),) = self._pending.items()
+        if pending.method != "server/discover":
+            return []
+        message = jsonrpc.parse(data)[0]
+        if not isinstance(message, jsonrpc.ErrorResponse) or message.id is not None:
+            return []
+        self.forget(rid)
+        return [Failed(rid, McpError.from_error(message.error))]
+
+    def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
+        found = salvage(data)
+        cause = f"{type(exc).__name__}: {exc}"
+        if found.id is not None and found.request:
+            reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
+            return [Reply(reply, f"a request that could not be read ({cause})")]  # the peer logs it
+        if found.id is not None:
+            return [self._fail(found.id, cause, exc)]
+        log.warning("a message from the server could not be read, skipped (%s)", cause)
+        return []
+
+    def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
+        """Input the endpoint refused (no JSON, a broken envelope): the refusal is answered, unless
+        it reads as the answer to one of our requests, which then fails with the reason."""
+        found = salvage(data)
+        reply = events[0]
+        if found.id is None or found.request or len(events) != 1 or not isinstance(reply, Reply):
+            return events
+        try:
+            cause = str(msgspec.json.decode(reply.data)["error"]["message"])  # our own refusal
+        except (msgspec.DecodeError, KeyError, TypeError):
+            cause = reply.reason
+        return [self._fail(found.id, cause, None)]
+
+    def _fail(self, rid: RequestId, cause: str, exc: Exception | None) -> Failed:
+        log.warning("the server's answer to request %r could not be read (%s)", rid, cause)
+        self.forget(rid)
+        error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
+        error.__cause__ = exc
+        return Failed(rid, error)
 
 
 class Client:
@@ -83,7 +148,7 @@ class Client:
         self.log_level = log_level
         self.request_timeout = request_timeout
         self.probe_timeout = probe_timeout
-        self.peer = Peer(transport, on_request=self._on_request, on_notification=self._on_notification)
+        self.peer = self._new_peer()
         self.revision: str = ""
         self.module: ModuleType | None = None
         self.server_info: dict[str, Any] = {}
@@ -105,11 +170,19 @@ class Client:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         stderr: str | None = None,
+        max_line: int | None = None,
         **options: Any,
     ) -> Client:
-        from .stdio import StdioClientTransport
+        """A client of a server run as a subprocess. `stderr`: None or "inherit" (the server's stderr
+        is ours), "capture" (kept: see `StdioClientTransport.stderr_text`) or "devnull" (dropped).
+        `max_line`: the longest line read from the server, 16 MiB by default (None); a longer one
+        fails the request it answers."""
+        from .stdio import DEFAULT_MAX_LINE, StdioClientTransport
 
-        return cls(StdioClientTransport(command, args, env=env, cwd=cwd, stderr=stderr), **options)
+        transport = StdioClientTransport(
+            command, args, env=env, cwd=cwd, stderr=stderr, max_line=max_line or DEFAULT_MAX_LINE
+        )
+        return cls(transport, **options)
 
     @classmethod
     def http(
@@ -118,14 +191,34 @@ class Client:
         *,
         headers: Mapping[str, str] | None = None,
         auth: Callable[[], Awaitable[str | None]] | None = None,
+        max_message: int | None = None,
+        max_header_bytes: int | None = None,
+        max_headers: int | None = None,
         **options: Any,
     ) -> Client:
-        """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None)."""
+        """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None).
+
+        Limits (None: the default): `max_message`, the largest JSON answer or SSE event read, 16 MiB
+        (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response
+        head, 64 KiB of header names and values and 256 header lines."""
         from .http_client import StreamableHttpTransport
 
         # Over HTTP the era shows in the answer's status, not in silence: wait longer before giving up.
         options.setdefault("probe_timeout", 15.0)
-        return cls(StreamableHttpTransport(url, headers=headers, auth=auth), **options)
+        transport = StreamableHttpTransport(url, headers=headers, auth=auth)
+        # Read when the transport starts (it makes its HTTP client then).
+        if max_message is not None:
+            transport.max_message = max_message
+        if max_header_bytes is not None:
+            transport.max_header_bytes = max_header_bytes
+        if max_headers is not None:
+            transport.max_headers = max_headers
+        return cls(transport, **options)
+
+    def _new_peer(self) -> Peer:
+        peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+        peer.endpoint = _ClientEndpoint()
+        return peer
 
     def _inner_transport(self) -> Any:
         """The transport itself, behind any wrapper standing in front of it (a recorder in tests)."""
@@ -210,7 +303,14 @@ class Client:
             return False
         if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
             return False
-        legacy = LegacySseTransport(inner.url, headers=inner.headers, auth=inner.auth)
+        legacy = LegacySseTransport(
+            inner.url,
+            headers=inner.headers,
+            auth=inner.auth,
+            max_message=inner.max_message,
+            max_header_bytes=inner.max_header_bytes,
+            max_headers=inner.max_headers,
+        )
         try:
             await legacy.start()
         except (ConnectionError, OSError, TimeoutError):
@@ -222,7 +322,7 @@ class Client:
             self.transport = legacy
         if self._reader is not None:
             self._reader.cancel()
-        self.peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+        self.peer = self._new_peer()
         self._reader = asyncio.ensure_future(self.peer.run())
         return True
 
@@ -275,9 +375,9 @@ class Client:
         )
         # Decode the answer with the newest stateful module: the server may pick an older revision.
         newest = revisions.module(revisions.STATEFUL[-1])
-        result = await self.peer.request(
-            "initialize", params, wire.decoder(newest.InitializeResult).decode, timeout=self.request_timeout
-        )
+        # (Not cancellable: the spec says an initialize request must not be cancelled.)
+        decode = wire.decoder(newest.InitializeResult).decode
+        result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
         chosen = result.protocol_version
         if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
             raise McpError(
@@ -300,19 +400,47 @@ class Client:
     # -- the Sender interface of the typed stubs ---------------------------------------------------
 
     async def send_request(self, method: RequestMethod[Any, Any], params: Any) -> Any:
-        return await self.peer.request(
-            method.name,
-            params,
-            wire.decoder(method.result_type).decode,
-            timeout=self.request_timeout,
-            on_cancel=self._send_cancel,
+        return await self._request(
+            method.name, params, wire.decoder(method.result_type).decode, self.request_timeout
         )
 
     async def send_notification(self, method: NotificationMethod[Any], params: Any) -> None:
-        await self.peer.notify(method.name, params)
+        await self._notify(method.name, params)
+
+    async def _notify(self, method: str, params: Any) -> None:
+        """`peer.notify`, its writes bounded by the request timeout (unless a caller bounded them
+        already): no notification waits forever on a stdio server that stopped reading."""
+        if WRITE_WAIT.get() is not None:
+            await self.peer.notify(method, params)
+            return
+        token = WRITE_WAIT.set(self.request_timeout)
+        try:
+            await self.peer.notify(method, params)
+        finally:
+            WRITE_WAIT.reset(token)
+
+    async def _request(
+        self, method: str, params: Any, decode: ResultDecoder, timeout: float | None, *, cancel: bool = True
+    ) -> Any:
+        """`peer.request`, its writes bounded by its timeout: a stdio server that stops reading its
+        stdin cannot hold a request past it."""
+        token = WRITE_WAIT.set(timeout)
+        try:
+            return await self.peer.request(
+                method, params, decode, timeout=timeout, on_cancel=self._send_cancel if cancel else None
+            )
+        finally:
+            WRITE_WAIT.reset(token)
 
     async def _send_cancel(self, rid: RequestId) -> None:
-        await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled by the client"})
+        # Best effort: sent without waiting for a server that may not be reading at all.
+        token = WRITE_WAIT.set(0.0)
+        try:
+            await self.notify(
+                "notifications/cancelled", {"requestId": rid, "reason": "cancelled by the client"}
+            )
+        finally:
+            WRITE_WAIT.reset(token)
 
     # -- requests by name, with JSON-form params --------------------------------------------------
 
@@ -350,7 +478,7 @@ class Client:
         decode = wire.decoder(spec.result_type).decode
         limit = timeout or self.request_timeout
         try:
-            return await self.peer.request(method, body, decode, timeout=limit, on_cancel=self._send_cancel)
+            return await self._request(method, body, decode, limit)
         except McpError:
             inner = self._inner_transport()
             if not getattr(inner, "session_lost", False) or method == "initialize":
@@ -358,13 +486,13 @@ class Client:
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
         setattr(inner, "session_lost", False)  # noqa: B010 - the HTTP transport's flag
         await self._initialize(self.revision)
-        return await self.peer.request(method, body, decode, timeout=limit, on_cancel=self._send_cancel)
+        return await self._request(method, body, decode, limit)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None
         spec = self.module.NOTIFICATIONS[method]
         body = wire.convert(dict(params or {}), spec.params_type) if spec.params_type is not None else None
-        await self.peer.notify(method, body)
+        await self._notify(method, body)
 
     async def _with_input(
         self,
@@ -585,7 +713,7 @@ class Client:
             return encode_result(event.id, wire.convert(wire.to_builtins(answer), spec.result_type))
         except McpError as exc:
             return encode_error(event.id, exc.code, exc.message, exc.data)
-        except msgspec.ValidationError as exc:
+        except msgspec.DecodeError as exc:  # params of the wrong shape, or no UTF-8 JSON at all
             return encode_error(event.id, -32602, f"Invalid params: {exc}")
         except (SessionClosed, asyncio.CancelledError):
             raise
@@ -594,8 +722,12 @@ class Client:
             return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
 
     async def _on_notification(self, event: IncomingNotification) -> None:
-        params = msgspec.json.decode(event.params) if event.params is not None else {}
         method = event.method
+        try:
+            params = msgspec.json.decode(event.params) if event.params is not None else {}
+        except msgspec.DecodeError as exc:
+            log.warning("a %s notification from the server could not be read, skipped (%s)", method, exc)
+            return
         if method == "notifications/progress":
             callback = self._progress.get(params.get("progressToken"))
             if callback is not None:

@@ -32,7 +32,17 @@ import httptools
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["HttpClient", "HttpError", "Response", "Observed"]
+__all__ = [
+    "HttpClient",
+    "HttpError",
+    "ResponseTooLarge",
+    "Response",
+    "Observed",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_LINE",
+    "DEFAULT_MAX_HEADER_BYTES",
+    "DEFAULT_MAX_HEADERS",
+]
 
 _MAX_IDLE: Final = 64
 """Idle connections kept per host."""
@@ -40,6 +50,15 @@ _HIGH_WATER: Final = 1 << 20
 """Bytes of unread body after which reading from the socket pauses."""
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
+
+DEFAULT_MAX_BODY: Final = 16 * 1024 * 1024
+"""The largest response body `Response.read()` takes (the stdio transport's largest line)."""
+DEFAULT_MAX_LINE: Final = 16 * 1024 * 1024
+"""The longest line `Response.lines()` takes."""
+DEFAULT_MAX_HEADER_BYTES: Final = 64 * 1024
+"""The most bytes of header names and values a response may have."""
+DEFAULT_MAX_HEADERS: Final = 256
+"""The most header lines a response may have (a repeated header counts once per line)."""
 
 
 class _Default:
@@ -64,18 +83,29 @@ class HttpError(Exception):
     """The connection failed, closed before the response was complete, or the response was no HTTP."""
 
 
+class ResponseTooLarge(HttpError):
+    """A response went over one of the client's limits: its head, its body, or a line of it. What is
+    over the limit is not read: the connection is closed."""
+
+
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; the httptools callbacks fill in the response being read."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_header_bytes: int, max_headers: int) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
         self.reset()
 
     def reset(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
+        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
+        self.head_bytes = 0  # bytes received before the head was complete
+        self.header_bytes = 0
+        self.header_count = 0
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -97,8 +127,17 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._fail(HttpError(f"malformed HTTP response: {exc}"))
+            self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit failed it)
             self.close()
+            return
+        if not self.head_done:
+            # Counted here too: a header line that never ends reaches no callback. A head within the
+            # limits takes at most this much with its status line, separators and line ends.
+            self.head_bytes += len(data)
+            if self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
+                over = f"{self.max_header_bytes} bytes of headers"
+                self._fail(ResponseTooLarge(f"the response head exceeds the limit of {over}"))
+                self.close()
 
     def eof_received(self) -> bool | None:
         return None  # close the transport: connection_lost follows
@@ -119,11 +158,30 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+            over = (
+                f"{self.max_headers} headers"
+                if self.header_count > self.max_headers
+                else f"{self.max_header_bytes} bytes of headers"
+            )
+            error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
+            self._fail(error)
+            raise error  # stops the parser; data_received closes the connection
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
-        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+        if key in self.headers:
+            if self.repeated is None:
+                self.repeated = {}
+            self.repeated.setdefault(key, [self.headers[key]]).append(text)
+        else:
+            self.headers[key] = text
 
     def on_headers_complete(self) -> None:
+        if self.repeated is not None:
+            for key, values in self.repeated.items():
+                self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
         self.head_done = True
         self._wake()
@@ -198,20 +256,34 @@ def _time_out(waiter: asyncio.Future[None]) -> None:
 class Response:
     """A response whose head has been read; its body is read with `read()` or `lines()`."""
 
-    def __init__(self, conn: _Connection, read_timeout: float | None) -> None:
+    def __init__(self, conn: _Connection, read_timeout: float | None, max_body: int, max_line: int) -> None:
         self._conn = conn
         self._timeout = read_timeout
+        self.max_body = max_body
+        """The largest body `read()` takes (ResponseTooLarge beyond)."""
+        self.max_line = max_line
+        """The longest line `lines()` takes (ResponseTooLarge beyond)."""
         self.status = conn.status
         self.headers = conn.headers
         """Header names in lower case; repeated headers joined with ", "."""
 
     async def read(self) -> bytes:
-        """The whole body."""
+        """The whole body; ResponseTooLarge if it is over `max_body` (found before reading it all)."""
         conn = self._conn
+        length = self.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            raise self._too_large(
+                f"the response body of {length} bytes exceeds the limit of {self.max_body} bytes"
+            )
         chunks: list[bytes] = []
+        size = 0
         while True:
             if conn.body:
-                chunks.append(conn.take())
+                chunk = conn.take()
+                size += len(chunk)
+                if size > self.max_body:
+                    raise self._too_large(f"the response body exceeds the limit of {self.max_body} bytes")
+                chunks.append(chunk)
             if conn.complete:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
             await conn.wait(self._timeout)
@@ -230,11 +302,20 @@ class Response:
                     start = scanned = end + 1
                 del pending[:start]
                 scanned = len(pending)
+                if scanned > self.max_line:
+                    raise self._too_large(
+                        f"a line of the response exceeds the limit of {self.max_line} bytes"
+                    )
             if conn.complete:
                 if pending:
                     yield bytes(pending)
                 return
             await conn.wait(self._timeout)
+
+    def _too_large(self, message: str) -> ResponseTooLarge:
+        """The error for a body or line over its limit; the rest is not read: the connection closes."""
+        self._conn.close()
+        return ResponseTooLarge(message)
 
 
 class _Exchange:
@@ -267,7 +348,11 @@ class _Exchange:
                 response.status in (307, 308) or (response.status in (301, 302, 303) and method == "GET")
             ):
                 return response
-            await response.read()  # so that the connection can carry the next request
+            try:
+                await response.read()  # so that the connection can carry the next request
+            except BaseException:
+                client._release(self._key, self._conn, reuse=False)
+                raise
             client._release(self._key, self._conn, reuse=self._conn.reusable())
             self._conn = None
             target = urllib.parse.urljoin(url, location)
@@ -296,7 +381,19 @@ class HttpClient:
         read_timeout: float | None = 300.0,
         ssl_context: ssl.SSLContext | None = None,
         observe: Callable[[Observed], None] | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        max_line: int = DEFAULT_MAX_LINE,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_headers: int = DEFAULT_MAX_HEADERS,
     ) -> None:
+        self.max_body = max_body
+        """The largest response body `Response.read()` takes."""
+        self.max_line = max_line
+        """The longest line `Response.lines()` takes."""
+        self.max_header_bytes = max_header_bytes
+        """The most bytes of header names and values in a response's head."""
+        self.max_headers = max_headers
+        """The most header lines in a response's head."""
         self.connect_timeout = connect_timeout
         self.observe = observe
         """Called with each request once its response's head is read (tests, logging)."""
@@ -353,7 +450,11 @@ class HttpClient:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    _Connection, host, port, ssl=context, server_hostname=host if context else None
+                    lambda: _Connection(self.max_header_bytes, self.max_headers),
+                    host,
+                    port,
+                    ssl=context,
+                    server_hostname=host if context else None,
                 ),
                 self.connect_timeout,
             )
@@ -407,7 +508,7 @@ class HttpClient:
                 raise
             if self.observe is not None:
                 self.observe(Observed(method, url, headers, body, conn.status, dict(conn.headers)))
-            return key, conn, Response(conn, read_timeout)
+            return key, conn, Response(conn, read_timeout, self.max_body, self.max_line)
         raise AssertionError("unreachable")
 
     def _release(self, key: tuple[str, str, int], conn: _Connection, *, reuse: bool) -> None:

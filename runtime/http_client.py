@@ -19,10 +19,17 @@ from typing import Any, Final
 
 import msgspec
 
-from . import jsonrpc, revisions
+from . import jsonrpc, revisions, salvage
 from .headers import Peek, encode_value, render, value_at
 from .headers import peek as peek_message
-from .http11 import HttpClient, HttpError, Response
+from .http11 import (
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADERS,
+    HttpClient,
+    HttpError,
+    Response,
+    ResponseTooLarge,
+)
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -32,6 +39,11 @@ _ACCEPT: Final = "application/json, text/event-stream"
 
 
 _MAX_RESUMES: Final = 20
+
+DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
+"""The largest message the client reads: a JSON answer's body, or the data of one SSE event."""
+_LINE_SLACK: Final = 64
+"""An SSE line holds a message and its field name ("data: ") and line end."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -64,8 +76,9 @@ def _answers(payload: bytes, rid: Any) -> bool:
     """Whether an event's message is the answer (result or error) to request `rid`."""
     try:
         message = _answer.decode(payload)
-    except msgspec.DecodeError:
-        return False
+    except (msgspec.DecodeError, RecursionError):
+        # Unreadable: the peer fails the request it answers (if its id can be read) or skips it.
+        return salvage.is_answer_to(payload, rid)
     return message.method is None and message.id == rid
 
 
@@ -79,8 +92,17 @@ class StreamableHttpTransport:
         timeout: float = 300.0,
         get_stream: bool = True,
         client: HttpClient | None = None,
+        max_message: int = DEFAULT_MAX_MESSAGE,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_headers: int = DEFAULT_MAX_HEADERS,
     ) -> None:
         self.url = url
+        self.max_message = max_message
+        """The largest JSON answer, or SSE event, read; a larger one fails its request."""
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
+        """Limits on a response's head (for the HTTP client this transport makes; one passed as
+        `client` keeps its own)."""
         self.headers = dict(headers or {})
         self.auth = auth
         self.timeout = timeout
@@ -105,7 +127,14 @@ class StreamableHttpTransport:
 
     async def start(self) -> None:
         if self._client is None:
-            self._client = HttpClient(connect_timeout=10.0, read_timeout=self.timeout)
+            self._client = HttpClient(
+                connect_timeout=10.0,
+                read_timeout=self.timeout,
+                max_body=self.max_message,
+                max_line=self.max_message + _LINE_SLACK,
+                max_header_bytes=self.max_header_bytes,
+                max_headers=self.max_headers,
+            )
 
     @property
     def stateless(self) -> bool:
@@ -183,9 +212,16 @@ class StreamableHttpTransport:
                 await self._consume(response, rid, peek)
         except asyncio.CancelledError:
             raise
+        except ResponseTooLarge as exc:
+            if rid is not None and peek is not None and peek.method is not None:
+                self._fail(rid, f"the answer to {peek.method} is too large: {exc}")
         except (HttpError, OSError, TimeoutError) as exc:
             if rid is not None and peek is not None and peek.method is not None:
                 self._fail(rid, f"HTTP transport error: {exc!r}")
+        except Exception as exc:  # `auth` failing, say: the request fails rather than waits
+            log.exception("a POST failed")
+            if rid is not None and peek is not None and peek.method is not None:
+                self._fail(rid, f"the request could not be completed: {exc!r}")
         finally:
             if rid is not None:
                 self._inflight.pop(rid, None)
@@ -220,22 +256,34 @@ class StreamableHttpTransport:
             )
             return
         if content_type == "application/json" and body:
-            with contextlib.suppress(msgspec.DecodeError):
+            try:
                 # Only the envelope is read here: the peer decodes the result into its type.
                 reply = _reply(body)
-                if isinstance(reply, list):
-                    for item in reply:
-                        await self._push(bytes(item))
-                    return
-                if reply.jsonrpc == "2.0" and (
-                    reply.result is not msgspec.UNSET or reply.error is not msgspec.UNSET
+            except (msgspec.DecodeError, RecursionError):
+                # No envelope to read (or nested too deeply for the decoder): the peer's reading
+                # fails the request with the cause, or logs it once.
+                await self._push(body)
+                return
+            if isinstance(reply, list):
+                for item in reply:
+                    await self._push(bytes(item))
+                return
+            if reply.jsonrpc == "2.0" and reply.error is not msgspec.UNSET and rid is not None:
+                if (
+                    reply.id is msgspec.UNSET
+                    or reply.id is None
+                    or (response.status >= 400 and reply.id != rid)
                 ):
-                    if reply.id is msgspec.UNSET and rid is not None:
-                        message = msgspec.json.decode(body)
-                        message["id"] = rid  # an HTTP-level refusal answers the request it refused
-                        body = msgspec.json.encode(message)
-                    await self._push(body)
-                    return
+                    # An HTTP-level refusal (the TypeScript SDK's HTTP 400 to a request it will not
+                    # take, say) answers the request it refused, whatever id it carries.
+                    message = msgspec.json.decode(body)
+                    message["id"] = rid
+                    body = msgspec.json.encode(message)
+                await self._push(body)
+                return
+            if reply.jsonrpc == "2.0" and reply.result is not msgspec.UNSET and response.status < 300:
+                await self._push(body)
+                return
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
                 rid,
@@ -248,33 +296,44 @@ class StreamableHttpTransport:
         `retry` (ms), and whether the answer to `rid` came."""
         end = _SseEnd()
         data: list[bytes] = []
-        async for raw in response.lines():
-            line = raw.rstrip(b"\r\n")
-            if not line:
-                if data:
-                    payload = b"\n".join(data)
-                    await self._push(payload)
-                    if rid is not None and not end.answered:
-                        end.answered = _answers(payload, rid)
-                    data = []
-                continue
-            if line.startswith(b":"):
-                continue  # a comment (keep-alive)
-            name, _, value = line.partition(b":")
-            if value.startswith(b" "):
-                value = value[1:]
-            if name == b"data":
-                if value:  # an event with empty data only primes the client with its id
-                    data.append(value)
-            elif name == b"id":
-                end.last_id = value.decode()
-            elif name == b"retry" and value.isdigit():
-                end.retry_ms = int(value)
-        if data:
-            payload = b"\n".join(data)
-            await self._push(payload)
-            if rid is not None and not end.answered:
-                end.answered = _answers(payload, rid)
+        size = 0
+        try:
+            async for raw in response.lines():
+                line = raw.rstrip(b"\r\n")
+                if not line:
+                    if data:
+                        payload = b"\n".join(data)
+                        await self._push(payload)
+                        if rid is not None and not end.answered:
+                            end.answered = _answers(payload, rid)
+                        data = []
+                        size = 0
+                    continue
+                if line.startswith(b":"):
+                    continue  # a comment (keep-alive)
+                name, _, value = line.partition(b":")
+                if value.startswith(b" "):
+                    value = value[1:]
+                if name == b"data":
+                    if value:  # an event with empty data only primes the client with its id
+                        size += len(value) + 1
+                        if size > self.max_message:
+                            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
+                        data.append(value)
+                elif name == b"id":
+                    end.last_id = value.decode("latin-1")  # sent back as is in Last-Event-ID
+                elif name == b"retry" and value.isdigit():
+                    end.retry_ms = int(value)
+            if data:
+                payload = b"\n".join(data)
+                await self._push(payload)
+                if rid is not None and not end.answered:
+                    end.answered = _answers(payload, rid)
+        except ResponseTooLarge as exc:
+            if response.max_line != self.max_message + _LINE_SLACK:
+                raise  # the limit of an HTTP client given to this transport
+            # A line over the line limit is an event over `max_message`: say so in those terms.
+            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes") from exc
         return end
 
     async def _resume(self, end: _SseEnd, rid: Any) -> None:
@@ -282,7 +341,16 @@ class StreamableHttpTransport:
         server's `retry` delay, until the answer comes (bounded)."""
         assert self._client is not None
         for _ in range(_MAX_RESUMES):
-            if end.answered or end.last_id is None or self._closed:
+            if end.answered or self._closed:
+                return
+            if end.last_id is None:
+                # Nothing to resume from: the answer will never come, so the request fails now
+                # rather than at its timeout.
+                self._fail(
+                    rid,
+                    "the server ended the answer's stream without the answer (and without an event id"
+                    " to resume from)",
+                )
                 return
             await asyncio.sleep((end.retry_ms if end.retry_ms is not None else 1000) / 1000)
             headers = await self._headers(None)
@@ -318,6 +386,8 @@ class StreamableHttpTransport:
                     if end.retry_ms is not None:
                         await asyncio.sleep(end.retry_ms / 1000)
                         continue
+            except ResponseTooLarge as exc:
+                log.warning("the session's GET stream was dropped: %s", exc)
             except (HttpError, OSError, TimeoutError):
                 pass
             if self._closed:
@@ -360,11 +430,17 @@ class LegacySseTransport:
         headers: Mapping[str, str] | None = None,
         auth: Callable[[], Awaitable[str | None]] | None = None,
         timeout: float = 30.0,
+        max_message: int = DEFAULT_MAX_MESSAGE,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_headers: int = DEFAULT_MAX_HEADERS,
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
         self.auth = auth
         self.timeout = timeout
+        self.max_message = max_message
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
         self.endpoint: str | None = None
         self._client: HttpClient | None = None
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
@@ -379,7 +455,14 @@ class LegacySseTransport:
         return headers
 
     async def start(self) -> None:
-        self._client = HttpClient(connect_timeout=10.0, read_timeout=None)
+        self._client = HttpClient(
+            connect_timeout=10.0,
+            read_timeout=None,
+            max_body=self.max_message,
+            max_line=self.max_message + _LINE_SLACK,
+            max_header_bytes=self.max_header_bytes,
+            max_headers=self.max_headers,
+        )
         headers = {**await self._auth_headers(), "accept": "text/event-stream"}
         endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.ensure_future(self._read(headers, endpoint))
@@ -401,6 +484,8 @@ class LegacySseTransport:
         except (HttpError, OSError, TimeoutError) as exc:  # ConnectionError is an OSError
             if not endpoint.done():
                 endpoint.set_exception(exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc)))
+            else:
+                log.warning("the HTTP+SSE stream ended: %s", exc)
         except asyncio.CancelledError:
             pass
         finally:
@@ -409,7 +494,7 @@ class LegacySseTransport:
             self._incoming.put_nowait(None)
 
     async def _events(self, response: Response, endpoint: asyncio.Future[str]) -> None:
-        event, data = "message", list[str]()
+        event, data, size = "message", list[str](), 0
         async for raw in response.lines():
             line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
             if not line:
@@ -419,11 +504,14 @@ class LegacySseTransport:
                         endpoint.set_result(payload)
                     elif event == "message":
                         self._incoming.put_nowait(payload.encode())
-                event, data = "message", list[str]()
+                event, data, size = "message", list[str](), 0
             elif line.startswith("event:"):
                 event = line[6:].strip()
             elif line.startswith("data:"):
                 data.append(line[5:].lstrip(" "))
+                size += len(raw)
+                if size > self.max_message:
+                    raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()

@@ -9,20 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import stat
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import IO, Final, Protocol
+from contextvars import ContextVar
+from typing import IO, Final, NamedTuple, Protocol
 
 from .engine import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
-from .jsonrpc import INVALID_REQUEST, encode_error
+from .jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
+from .salvage import EDGE, salvage
 
-__all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE"]
+__all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "WRITE_WAIT"]
+
+log = logging.getLogger("mcpbind.stdio")
 
 _CHUNK: Final = 256 * 1024
+_STDERR: Final = {
+    None: None,
+    "inherit": None,
+    "capture": asyncio.subprocess.PIPE,
+    "devnull": asyncio.subprocess.DEVNULL,
+}
+
+WRITE_WAIT: ContextVar[float | None] = ContextVar("mcpbind_write_wait", default=None)
+"""How long a client's write may wait for the server to read its stdin (None: as long as it takes):
+the client sets it to the timeout of the request being sent, so that a server that stops reading
+cannot hold a request past its timeout, and to 0 for a best-effort cancellation."""
 
 
 class _LineProtocol(asyncio.Protocol):
@@ -205,11 +221,74 @@ class StdioServerTransport:
             self._writer.close()
 
 
+class _Oversized(NamedTuple):
+    """A line over the limit, dropped: its size and its ends (where its id usually is)."""
+
+    size: int
+    head: bytes
+    tail: bytes
+
+
+class _ClientLines:
+    """The client's framing of the server's stdout: as `LineBuffer`, but a line over `max_line` is
+    reported with its first and last bytes, so that the request it answers fails at once (with an
+    error that says why) rather than at its timeout. Only those ends of it are ever kept."""
+
+    __slots__ = ("_buf", "_head", "_skipped", "_tail", "max_line")
+
+    def __init__(self, max_line: int) -> None:
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._skipped = -1  # bytes of an oversized line dropped so far; -1: not inside one
+        self._head = b""
+        self._tail = b""
+
+    def feed(self, data: bytes) -> list[bytes | _Oversized]:
+        out: list[bytes | _Oversized] = []
+        if self._skipped >= 0:
+            end = data.find(b"\n")
+            rest = data if end < 0 else data[:end]  # (a copy, on this error path only)
+            if len(self._head) < EDGE:
+                self._head += rest[: EDGE - len(self._head)]
+            self._tail = (self._tail + rest[-EDGE:])[-EDGE:]
+            self._skipped += len(rest)
+            if end < 0:
+                return out
+            out.append(_Oversized(self._skipped, self._head, self._tail))
+            self._skipped = -1
+            data = data[end + 1 :]
+        buf = self._buf
+        buf += data
+        start = 0
+        while (end := buf.find(b"\n", start)) >= 0:
+            if end - start > self.max_line:
+                out.append(
+                    _Oversized(
+                        end - start,
+                        bytes(buf[start : min(end, start + EDGE)]),
+                        bytes(buf[max(start, end - EDGE) : end]),
+                    )
+                )
+            else:
+                line = bytes(buf[start:end]).strip()
+                if line:
+                    out.append(line)
+            start = end + 1
+        del buf[:start]
+        if len(buf) > self.max_line:
+            self._skipped, self._head, self._tail = len(buf), bytes(buf[:EDGE]), bytes(buf[-EDGE:])
+            buf.clear()
+        return out
+
+
 class StdioClientTransport:
     """A client's side of stdio: spawns the server and talks to its stdin/stdout.
 
-    `stderr`: None passes the server's stderr through to ours; "capture" keeps it (see `stderr_text`).
-    Shutdown follows the spec: close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
+    `stderr`: None or "inherit" passes the server's stderr through to ours; "capture" keeps it (see
+    `stderr_text`); "devnull" drops it. `max_line`: the longest line read from the server; a longer
+    one is dropped unread, and the request it answers fails with an error that says so. Writes wait
+    while the server does not read, but never longer than `WRITE_WAIT`. Shutdown follows the spec:
+    close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
     """
 
     def __init__(
@@ -223,15 +302,20 @@ class StdioClientTransport:
         max_line: int = DEFAULT_MAX_LINE,
         shutdown_timeout: float = 2.0,
     ) -> None:
+        if stderr is not None and not isinstance(stderr, str):
+            raise TypeError(f"stderr must be None or one of 'inherit', 'capture', 'devnull', not {stderr!r}")
+        if stderr not in _STDERR:
+            raise ValueError(f"stderr must be None or one of 'inherit', 'capture', 'devnull', not {stderr!r}")
         self.command = command
         self.args = list(args)
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
+        self.stderr = stderr
         self.capture_stderr = stderr == "capture"
         self.max_line = max_line
         self.shutdown_timeout = shutdown_timeout
         self.process: asyncio.subprocess.Process | None = None
-        self._buffer = LineBuffer(max_line)
+        self._buffer = _ClientLines(max_line)
         self._lines: deque[bytes] = deque()
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
@@ -244,7 +328,7 @@ class StdioClientTransport:
             *self.args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE if self.capture_stderr else None,
+            stderr=_STDERR[self.stderr],
             env=env,
             cwd=self.cwd,
             limit=_CHUNK,
@@ -272,7 +356,26 @@ class StdioClientTransport:
             for line in self._buffer.feed(chunk):
                 if isinstance(line, bytes):
                     self._lines.append(line)
+                else:
+                    self._oversized(line)
         return self._lines.popleft()
+
+    def _oversized(self, line: _Oversized) -> None:
+        """A line over `max_line` was dropped: fail the request it answers, refuse the request it
+        is, or (its id unreadable) log it."""
+        found = salvage(line.head, line.tail)
+        why = f"a message of {line.size} bytes exceeds the client's limit of {self.max_line} bytes (max_line)"
+        if found.id is None:
+            log.warning("a message from the server was dropped: %s", why)
+        elif found.request:
+            log.warning("a request from the server was refused: %s", why)
+            if self._frames is not None:
+                self._frames.write(encode_error(found.id, INVALID_REQUEST, f"Invalid request: {why}"))
+        else:
+            # Read as the server's own error answer: the request fails with it, at once.
+            self._lines.append(
+                encode_error(found.id, INTERNAL_ERROR, f"the server's answer is too large: {why}")
+            )
 
     async def write(self, data: bytes) -> None:
         assert self.process is not None and self.process.stdin is not None, "start() first"
@@ -281,8 +384,15 @@ class StdioClientTransport:
             return
         assert self._frames is not None
         self._frames.write(data)
-        with contextlib.suppress(ConnectionError):
-            await stdin.drain()  # waits only while the pipe is full
+        if not stdin.transport.get_write_buffer_size():
+            return  # the pipe took everything so far: nothing to wait for
+        wait = WRITE_WAIT.get()
+        if wait is not None and wait <= 0:
+            return  # best effort (a cancellation): the bytes go when the server reads
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            # Waits while the pipe is full. Bounded, it gives up a little after the request's own
+            # timer has fired; the request then fails with RequestTimeout, and the bytes stay queued.
+            await (stdin.drain() if wait is None else asyncio.wait_for(stdin.drain(), wait + 0.01))
 
     async def close(self) -> None:
         process = self.process

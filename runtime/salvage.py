@@ -1,0 +1,74 @@
+"""What can still be read of a message that cannot be decoded whole: its id, and whether it is a request.
+
+A message over a size limit is dropped unread, and one the decoder refuses (nested too deeply, a string
+that is no UTF-8) cannot be classified; yet the request it answers should fail at once, with the cause,
+rather than at its timeout. Servers put the small members of a message first (`jsonrpc`, `id`,
+`method`) or last (the TypeScript SDK writes `result` first), so the scalar members at either end of
+the top-level object usually include the id. Only the error paths come here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+import msgspec
+
+from .jsonrpc import RequestId
+
+__all__ = ["EDGE", "Salvaged", "salvage", "is_answer_to"]
+
+EDGE: Final = 1024
+"""Bytes kept of each end of a message too large to keep whole."""
+
+_STRING: Final = rb'"(?:[^"\\]|\\.)*"'
+_SCALAR: Final = rb'(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)'
+_OPEN: Final = re.compile(rb"\s*\{")
+_LEADING: Final = re.compile(rb"\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")\s*([,}])")
+_TRAILING_RUN: Final = re.compile(rb"(?:[{,]\s*" + _STRING + rb"\s*:\s*" + _SCALAR + rb"\s*)+\}\s*$")
+_MEMBER: Final = re.compile(rb"[{,]\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")")
+
+
+class Salvaged(NamedTuple):
+    id: RequestId | None
+    """The top-level `id`, if it could be read (and is a valid request id)."""
+    request: bool
+    """A top-level `method` was seen: the message is the peer's request or notification."""
+
+
+def _members(head: bytes, tail: bytes) -> dict[bytes, bytes]:
+    found: dict[bytes, bytes] = {}
+    opened = _OPEN.match(head)
+    if opened is not None:
+        pos = opened.end()
+        while (member := _LEADING.match(head, pos)) is not None:
+            found[member[1]] = member[2]
+            if member[3] == b"}":
+                return found  # the whole object was small members
+            pos = member.end()
+    run = _TRAILING_RUN.search(tail)
+    if run is not None:
+        for member in _MEMBER.finditer(run[0]):
+            found.setdefault(member[1], member[2])
+    return found
+
+
+def salvage(head: bytes, tail: bytes | None = None) -> Salvaged:
+    """Read the id of a message from its first and last bytes (`tail` None: `head` is the whole)."""
+    members = _members(head[:EDGE], (head if tail is None else tail)[-EDGE:])
+    rid: RequestId | None = None
+    raw = members.get(b'"id"')
+    if raw is not None:
+        try:
+            value = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            value = None
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            rid = value
+    return Salvaged(rid, b'"method"' in members)
+
+
+def is_answer_to(message: bytes, rid: RequestId) -> bool:
+    """Whether an unreadable message is, as far as can be read, the answer to request `rid`."""
+    found = salvage(message)
+    return not found.request and found.id == rid

@@ -1,0 +1,149 @@
+"""A raw HTTP/1.1 MCP server on 127.0.0.1 that misbehaves on purpose, for the client's hostile tests.
+
+`python tests/servers/hostile_http.py --http PORT --mode MODE [--size N]`
+
+A `ping` whose `_meta` has `size` uses that instead of `--size`.
+
+It speaks just enough stateful MCP (2025-11-25) for a client to connect: `initialize` (with a session
+id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves, as MODE says:
+
+- `ts-probe`: as servers built on the TypeScript SDK do, `server/discover` is refused at once with
+  HTTP 400 and a JSON-RPC error whose `id` is null; everything else is answered normally.
+- `huge-json`: `ping` is answered with a JSON body of about N bytes.
+- `huge-sse`: `ping` is answered with an SSE stream whose one event is a line of about N bytes.
+- `huge-headers`: `ping` is answered with N bytes of repeated response headers.
+- `many-headers`: `ping` is answered with N small repeated response headers.
+- `sse-no-answer`: `ping` is answered with an SSE stream that carries a notification, no event id,
+  and ends without the answer.
+- `bad-events`: `ping` is answered with an SSE stream whose events are: a notification that is no
+  UTF-8, a deeply nested notification, then the answer, whose result is no UTF-8 JSON.
+- `deep-json`: `ping` is answered with a JSON body nested N levels deep.
+
+Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+SESSION = "hostile-session"
+REVISION = "2025-11-25"
+
+
+def _head(status: str, headers: list[tuple[str, str]], length: int | None) -> bytes:
+    lines = [f"HTTP/1.1 {status}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    if length is not None:
+        lines.append(f"content-length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _json(status: str, body: bytes, extra: list[tuple[str, str]] | None = None) -> bytes:
+    return _head(status, [("content-type", "application/json"), *(extra or [])], len(body)) + body
+
+
+def _answer(rid: Any, result: Any) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}).encode()
+
+
+def _sse(events: list[bytes]) -> bytes:
+    """A whole event stream, delimited by the end of the connection."""
+    body = b"".join(b"data: " + event + b"\n\n" for event in events)
+    head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+    return head + body
+
+
+def ping_answer(mode: str, size: int, rid: Any) -> bytes:
+    if mode == "huge-json":
+        return _json("200 OK", _answer(rid, {"_meta": {"pad": "x" * size}}))
+    if mode == "huge-sse":
+        return _sse([_answer(rid, {"_meta": {"pad": "x" * size}})])
+    if mode == "huge-headers":
+        line = ("x-pad", "y" * 1000)
+        return _json("200 OK", _answer(rid, {}), [line] * (size // 1000 + 1))
+    if mode == "many-headers":
+        return _json("200 OK", _answer(rid, {}), [("x-pad", "y")] * size)
+    if mode == "sse-no-answer":
+        return _sse(
+            [b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":1}}']
+        )
+    if mode == "bad-events":
+        return _sse(
+            [
+                b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"\xff\xfe"}}',
+                b'{"jsonrpc":"2.0","method":"notifications/message","params":{"data":'
+                + b"[" * 100_000
+                + b"]" * 100_000
+                + b"}}",
+                b'{"jsonrpc":"2.0","id":' + json.dumps(rid).encode() + b',"result":{"_meta":{"x":"\xff"}}}',
+            ]
+        )
+    if mode == "deep-json":
+        body = b'{"result":{"_meta":{"x":' + b"[" * size + b"]" * size + b'}},"jsonrpc":"2.0","id":'
+        return _json("200 OK", body + json.dumps(rid).encode() + b"}")
+    return _json("200 OK", _answer(rid, {}))
+
+
+async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mode: str, size: int) -> None:
+    try:
+        while True:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+            method = head[0].split(" ")[0]
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            if method == "GET":
+                writer.write(_head("405 Method Not Allowed", [], 0))
+            elif method == "DELETE":
+                writer.write(_head("200 OK", [], 0))
+            else:
+                data = answer(json.loads(body), mode, size)
+                writer.write(data)
+                if b"\r\nconnection: close\r\n" in data[: data.find(b"\r\n\r\n") + 2]:
+                    await writer.drain()
+                    return  # the body ends with the connection
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+def answer(message: dict[str, Any], mode: str, size: int) -> bytes:
+    rid, name = message.get("id"), message.get("method")
+    if rid is None:
+        return _head("202 Accepted", [], 0)
+    if name == "server/discover" and mode == "ts-probe":
+        error = b'{"code":-32000,"message":"Bad Request: Server not initialized"}'
+        refusal = b'{"jsonrpc":"2.0","error":' + error + b',"id":null}'
+        return _json("400 Bad Request", refusal)
+    if name == "initialize":
+        result = {
+            "protocolVersion": REVISION,
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "hostile", "version": "0"},
+        }
+        return _json("200 OK", _answer(rid, result), [("mcp-session-id", SESSION)])
+    if name == "tools/list":
+        return _json("200 OK", _answer(rid, {"tools": []}))
+    if name == "ping":
+        return ping_answer(mode, ((message.get("params") or {}).get("_meta") or {}).get("size", size), rid)
+    error = {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"Method not found: {name}"}}
+    return _json("200 OK", json.dumps(error).encode())
+
+
+async def main(port: int, mode: str, size: int) -> None:
+    server = await asyncio.start_server(lambda r, w: handle(r, w, mode, size), "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", type=int, required=True, metavar="PORT")
+    parser.add_argument("--mode", default="")
+    parser.add_argument("--size", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(main(args.http, args.mode, args.size))

@@ -1,0 +1,289 @@
+"""The client against servers that misbehave: each a real process (tests/servers/hostile_http.py, a raw
+HTTP/1.1 server on 127.0.0.1, and tests/servers/hostile_stdio.py, a stdio subprocess).
+
+What is pinned down: a refused probe ends at once; a timeout fires on time whatever the pipe; answers
+over the configured limits fail their request with an error that names the limit (and nothing is
+read whole); a stream that ends without the answer fails at once; one unreadable message fails its
+request (or is logged and skipped) and the session goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import McpError, RequestTimeout
+from mcpbind.http11 import HttpClient
+from mcpbind.http_client import StreamableHttpTransport
+from mcpbind.stdio import StdioClientTransport
+
+from .http_support import free_port
+from .test_stdio import wait_for_port
+
+SERVERS = Path(__file__).resolve().parent / "servers"
+HOSTILE_HTTP = str(SERVERS / "hostile_http.py")
+HOSTILE_STDIO = str(SERVERS / "hostile_stdio.py")
+REVISION = "2025-11-25"
+
+
+def run(coro: Awaitable[Any], limit: float = 30) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, limit))  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def hostile_http(mode: str, size: int = 0) -> AsyncIterator[str]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, HOSTILE_HTTP, "--http", str(port), "--mode", mode, "--size", str(size)
+    )
+    try:
+        await wait_for_port(port)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+def stdio_client(behaviour: str, size: int = 0, **options: Any) -> Client:
+    """A client of hostile_stdio.py misbehaving as `behaviour` says (pinned to 2025-11-25 unless
+    `mode` is given)."""
+    options.setdefault("mode", REVISION)
+    return Client.stdio(sys.executable, [HOSTILE_STDIO, behaviour, str(size)], **options)
+
+
+# -- the era probe -------------------------------------------------------------------------------
+
+
+def test_a_probe_refused_with_http_400_and_a_null_id_falls_back_at_once() -> None:
+    """Servers on the TypeScript SDK refuse `server/discover` before `initialize` with HTTP 400 and
+    a JSON-RPC error whose id is null: that ends the probe, not the probe timeout (15 s over HTTP)."""
+
+    async def main() -> None:
+        async with hostile_http("ts-probe") as url:
+            started = time.monotonic()
+            async with Client.http(url) as client:
+                assert time.monotonic() - started < 1.0
+                assert client.revision == REVISION
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+def test_a_probe_refused_with_a_null_id_over_stdio_falls_back_at_once() -> None:
+    async def main() -> None:
+        started = time.monotonic()
+        async with stdio_client("null-id-probe", mode="auto", probe_timeout=10) as client:
+            assert time.monotonic() - started < 2.0
+            assert client.revision == REVISION
+            assert await client.list_tools() == []
+
+    run(main())
+
+
+# -- timeouts --------------------------------------------------------------------------------------
+
+
+def test_a_timeout_fires_on_time_when_the_server_stops_reading_stdin() -> None:
+    """The server reads nothing after `initialize`: a large request fills the pipe, and neither its
+    send nor the cancellation after it may outlast the request's timeout."""
+
+    async def main() -> None:
+        async with stdio_client("stop-reading", request_timeout=1.0) as client:
+            for _ in range(2):  # the second finds the pipe already full
+                started = time.monotonic()
+                with pytest.raises(RequestTimeout):
+                    await client.request("ping", {"_meta": {"pad": "x" * 2_000_000}})
+                assert time.monotonic() - started < 2.0
+            started = time.monotonic()
+            with pytest.raises(RequestTimeout):
+                await client.request("ping", timeout=0.5)
+            assert time.monotonic() - started < 1.5
+
+    run(main())
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+async def ping_padded(client: Client, size: int) -> Any:
+    """A `ping` the hostile server answers with `size` bytes of padding (plus ~60 bytes of JSON)."""
+    return await client.request("ping", meta={"size": size})
+
+
+@pytest.mark.parametrize("mode", ["huge-json", "huge-sse"])
+def test_an_http_answer_over_max_message_fails_its_request(mode: str) -> None:
+    """A JSON body or an SSE event just over `max_message` fails its request with an error naming
+    the limit; one just under is read; the session goes on."""
+
+    async def main() -> None:
+        async with hostile_http(mode) as url:
+            async with Client.http(url, mode=REVISION, max_message=100_000) as client:
+                assert await ping_padded(client, 99_000) is not None
+                with pytest.raises(McpError, match=r"exceeds the limit of 100000 bytes"):
+                    await ping_padded(client, 100_000)
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "limit"), [("huge-headers", 65_000, "bytes"), ("many-headers", 255, "headers")]
+)
+def test_response_heads_over_the_limits_fail_fast(mode: str, size: int, limit: str) -> None:
+    async def main() -> None:
+        async with hostile_http(mode, size) as url:
+            http = HttpClient(max_header_bytes=64 * 1024, max_headers=256)
+            transport = StreamableHttpTransport(url, client=http)
+            async with Client(transport, mode=REVISION) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match=rf"exceeds .*{limit}"):
+                    await client.ping()
+                assert time.monotonic() - started < 1.0
+                assert await client.list_tools() == []
+            await http.close()
+
+    run(main())
+
+
+def test_repeated_headers_cost_linear_time() -> None:
+    """Within the limits, many repeated headers are joined once, not once per header."""
+
+    async def main() -> None:
+        async with hostile_http("many-headers", 200_000) as url:
+            http = HttpClient(max_header_bytes=1 << 24, max_headers=1_000_000)
+            started = time.monotonic()
+            async with http.request(
+                "POST", url, {"content-type": "application/json"}, b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+            ) as response:
+                await response.read()
+                assert response.headers["x-pad"].count("y") == 200_000
+            assert time.monotonic() - started < 2.0
+            await http.close()
+
+    run(main())
+
+
+def test_a_stdio_line_over_max_line_fails_its_request() -> None:
+    """A line just over `max_line` is dropped unread, and the request it answers fails at once with
+    an error naming the limit, whether the id comes first or last; one just under is read."""
+
+    async def main() -> None:
+        for mode in ("huge-line", "huge-line-id-last"):
+            async with stdio_client(mode, max_line=100_000, request_timeout=10) as client:
+                assert await ping_padded(client, 99_000) is not None
+                started = time.monotonic()
+                with pytest.raises(McpError, match=r"exceeds the client's limit of 100000 bytes"):
+                    await ping_padded(client, 100_000)
+                assert time.monotonic() - started < 5
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+# -- streams that end early ------------------------------------------------------------------------
+
+
+def test_an_sse_stream_that_ends_without_answer_or_event_id_fails_at_once() -> None:
+    async def main() -> None:
+        async with hostile_http("sse-no-answer") as url:
+            async with Client.http(url, mode=REVISION, request_timeout=20) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match="stream without the answer"):
+                    await client.ping()
+                assert time.monotonic() - started < 1.0
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+# -- unreadable messages ---------------------------------------------------------------------------
+
+
+def test_unreadable_stdio_lines_fail_only_their_own_request(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with stdio_client("bad-lines", request_timeout=10) as client:
+            with pytest.raises(McpError, match="could not be read") as caught:
+                await client.ping()
+            assert caught.value.__cause__ is not None
+            assert await client.list_tools() == []
+        async with stdio_client("deep-answer", request_timeout=10) as client:
+            started = time.monotonic()
+            with pytest.raises(McpError, match="could not be read") as caught:
+                await client.ping()
+            assert isinstance(caught.value.__cause__, RecursionError)
+            assert time.monotonic() - started < 5
+            assert await client.list_tools() == []
+        async with stdio_client("truncated", request_timeout=10) as client:
+            started = time.monotonic()
+            with pytest.raises(McpError, match="could not be read: Parse error"):
+                await client.ping()
+            assert time.monotonic() - started < 5
+            assert await client.list_tools() == []
+
+    with caplog.at_level(logging.WARNING, logger="mcpbind"):
+        run(main())
+    skipped = [r for r in caplog.records if "could not be read" in r.getMessage()]
+    assert len(skipped) >= 2  # the two notifications, one line each
+
+
+def test_unreadable_http_answers_fail_only_their_own_request() -> None:
+    async def main() -> None:
+        async with hostile_http("bad-events") as url:
+            async with Client.http(url, mode=REVISION, request_timeout=10) as client:
+                with pytest.raises(McpError, match="could not be read"):
+                    await client.ping()
+                assert await client.list_tools() == []
+        async with hostile_http("deep-json", 100_000) as url:
+            async with Client.http(url, mode=REVISION, request_timeout=10) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match="could not be read"):
+                    await client.ping()
+                assert time.monotonic() - started < 5
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+# -- arguments ---------------------------------------------------------------------------------------
+
+
+def test_stdio_stderr_must_be_a_known_choice() -> None:
+    with pytest.raises(ValueError, match="stderr"):
+        Client.stdio(sys.executable, ["-c", "pass"], stderr="captured")
+    with pytest.raises(TypeError, match="stderr"):
+        Client.stdio(sys.executable, ["-c", "pass"], stderr=2)  # type: ignore[arg-type]
+    for choice in (None, "inherit", "capture", "devnull"):
+        assert isinstance(
+            Client.stdio(sys.executable, ["-c", "pass"], stderr=choice).transport, StdioClientTransport
+        )
+
+
+def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
+    """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
+    is), however the pipe cuts it, and frames the lines around it as usual."""
+    from mcpbind.salvage import salvage
+    from mcpbind.stdio import _ClientLines, _Oversized
+
+    big = b'{"jsonrpc":"2.0","id":7,"result":{"pad":"' + b"x" * 5000 + b'"}}'
+    last = b'{"result":{"pad":"' + b"x" * 5000 + b'"},"jsonrpc":"2.0","id":"z"}'
+    text = b'{"a":1}\n' + big + b"\n" + last + b'\n{"b":2}\n'
+    for size in (1, 7, 100, 4096, len(text)):
+        framing = _ClientLines(max_line=50)
+        out: list[bytes | _Oversized] = []
+        for i in range(0, len(text), size):
+            out += framing.feed(text[i : i + size])
+        assert out[0] == b'{"a":1}' and out[3] == b'{"b":2}' and len(out) == 4
+        first, second = out[1], out[2]
+        assert isinstance(first, _Oversized) and isinstance(second, _Oversized)
+        assert (first.size, second.size) == (len(big), len(last))
+        assert salvage(first.head, first.tail).id == 7
+        assert salvage(second.head, second.tail).id == "z"
