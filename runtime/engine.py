@@ -155,8 +155,10 @@ class Endpoint:
                     # strings' UTF-8, and decoding it goes deeper into the stack than reading it did.
                     detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                     bad = McpError(
-                        f"undecodable result for {pending.method}: {detail}", code=jsonrpc.PARSE_ERROR
+                        f"the answer to {pending.method} could not be read: {detail}",
+                        code=jsonrpc.PARSE_ERROR,
                     )
+                    bad.__cause__ = exc
                     events.append(Failed(message.id, bad))
             elif isinstance(message, jsonrpc.ErrorResponse):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None

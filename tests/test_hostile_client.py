@@ -217,9 +217,10 @@ def test_unreadable_stdio_lines_fail_only_their_own_request(caplog: pytest.LogCa
             assert await client.list_tools() == []
         async with stdio_client("deep-answer", request_timeout=10) as client:
             started = time.monotonic()
-            with pytest.raises(McpError, match="could not be read") as caught:
+            # The core reads deep nesting as a parse error (no RecursionError escapes it): the cause
+            # travels in the message.
+            with pytest.raises(McpError, match=r"could not be read: .*nested too deeply"):
                 await client.ping()
-            assert isinstance(caught.value.__cause__, RecursionError)
             assert time.monotonic() - started < 5
             assert await client.list_tools() == []
         async with stdio_client("truncated", request_timeout=10) as client:
