@@ -99,13 +99,22 @@ class HttpSecurity:
         if "*" in self.allowed_hosts:
             return True
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name in self.allowed_hosts or host in self.allowed_hosts
+        return _listed(self.allowed_hosts, name, host)
 
     def origin_allowed(self, origin: str) -> bool:
         if "*" in self.allowed_origins:
             return True
         base = origin.rsplit(":", 1)[0] if origin.count(":") > 1 else origin
-        return origin in self.allowed_origins or base in self.allowed_origins
+        return _listed(self.allowed_origins, base, origin)
+
+
+def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
+    """`name` (or `full`, with its port) is in `allowed`, ignoring case as host names and schemes do
+    (RFC 9110 4.2.3): the exact match, which is what well-behaved clients send, is tried first."""
+    if name in allowed or full in allowed:
+        return True
+    name, full = name.lower(), full.lower()
+    return any(entry.lower() in (name, full) for entry in allowed)
 
 
 class _Mailbox:
@@ -381,6 +390,77 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return _headers(scope).get(name)
 
 
+_SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
+
+
+def _duplicated(scope: Scope, headers: dict[bytes, str]) -> str | None:
+    """An MCP header the request carries more than once (which of two values is meant? refused). The
+    dict of headers is as long as the list unless some name repeats: only then is the list searched."""
+    raw = scope["headers"]
+    if len(headers) == len(raw):
+        return None
+    seen: set[bytes] = set()
+    for name, _ in raw:
+        if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
+            return name.decode("latin-1")
+        seen.add(name)
+    return None
+
+
+_accepts_cache: dict[str, tuple[bool, bool]] = {}
+
+
+def _accepts(accept: str) -> tuple[bool, bool]:
+    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
+    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
+    the same one or two values again and again: each is worked out once."""
+    known = _accepts_cache.get(accept)
+    if known is not None:
+        return known
+    ranges: list[tuple[str, str, int, float]] = []
+    for item in accept.split(","):
+        kind, *params = item.split(";")
+        main, _, sub = kind.strip().lower().partition("/")
+        if not main or not sub:
+            continue  # not a media range
+        q, extra = 1.0, 0
+        for param in params:
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() != "q":
+                extra += 1
+                continue
+            try:
+                q = float(value.strip())
+            except ValueError:
+                q = -1.0
+        if 0.0 <= q <= 1.0:
+            ranges.append((main, sub, extra, q))
+    known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
+    if len(_accepts_cache) >= 256:
+        _accepts_cache.clear()  # bounded: Accept is the client's to choose
+    _accepts_cache[accept] = known
+    return known
+
+
+def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> float:
+    """The weight the most specific range matching `main/sub` gives it (0 when none matches)."""
+    best, weight = -1, 0.0
+    for range_main, range_sub, extra, q in ranges:
+        if range_main == "*" and range_sub == "*":
+            rank = 0
+        elif range_main != main:
+            continue
+        elif range_sub == "*":
+            rank = 1
+        elif range_sub == sub:
+            rank = 2 + (extra > 0)
+        else:
+            continue
+        if rank > best:
+            best, weight = rank, q
+    return weight
+
+
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
     return jsonrpc.encode_error(rid, code, message, data)
 
@@ -440,7 +520,7 @@ class HttpApp:
         if path != self._path and path.rstrip("/") != self._path:
             await _respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
-        refusal = self._refuse(_headers(scope))
+        refusal = self._refuse(scope, _headers(scope))
         if refusal is None and self.security.verify_token is not None:
             refusal = await self._authenticate(scope)
         if refusal is not None:
@@ -468,8 +548,13 @@ class HttpApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _refuse(self, headers: dict[bytes, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+    def _refuse(
+        self, scope: Scope, headers: dict[bytes, str]
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         sec = self.security
+        twice = _duplicated(scope, headers)
+        if twice is not None:
+            return 400, _error_body(-32600, f"Bad Request: the {twice} header is sent more than once"), []
         host = headers.get(b"host") or ""
         if not sec.host_allowed(host):
             return 403, _error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
@@ -511,8 +596,7 @@ class HttpApp:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
-        accept = headers.get(b"accept") or ""
-        if "application/json" not in accept or "text/event-stream" not in accept:
+        if _accepts(headers.get(b"accept") or "") != (True, True):
             await _respond(
                 send,
                 406,
@@ -549,23 +633,28 @@ class HttpApp:
             self._expire()
         request: jsonrpc.Request | None = None
         peek: Peek | list[Any] | None = None
-        if body[:1] == b"{" and version is not None:
-            peek = self._decode_whole(body, version, headers)
-        if peek is None and body[:1] == b"{":
-            # The common case, one request: its envelope is read once, its params left raw for the
-            # handler, and only what routing and the headers need is peeked at. Anything else (a
-            # notification, a response, a malformed message) is peeked at as a whole below, and its
-            # route names what is wrong with it.
-            message = jsonrpc.parse(body)[0]
-            if isinstance(message, jsonrpc.Request):
-                try:
-                    params = _peek_params(message.params) if message.params is not None else None
-                except msgspec.DecodeError:
-                    pass
-                else:
-                    request = message
-                    peek = Peek(message.method, message.id, params)
         try:
+            if body[:1] == b"{" and version is not None:
+                peek = self._decode_whole(body, version, headers)
+            if peek is None and body[:1] == b"{":
+                # The common case, one request: its envelope is read once, its params left raw for the
+                # handler, and only what routing and the headers need is peeked at. Anything else (a
+                # notification, a response, a malformed message) is peeked at as a whole below, and
+                # its route names what is wrong with it.
+                message = jsonrpc.parse(body)[0]
+                if isinstance(message, jsonrpc.Request):
+                    if not body.isascii():
+                        # Params left raw are not read yet: their UTF-8 is checked here, so that a
+                        # bad byte is a parse error of the message, not of its params. (ASCII, the
+                        # usual case, is valid UTF-8: a scan a few bytes at a time, and no copy.)
+                        body.decode()
+                    try:
+                        params = _peek_params(message.params) if message.params is not None else None
+                    except msgspec.DecodeError:
+                        pass
+                    else:
+                        request = message
+                        peek = Peek(message.method, message.id, params)
             if peek is None:
                 peek = peek_message(body)
         except msgspec.DecodeError as exc:
@@ -577,6 +666,13 @@ class HttpApp:
                 400,
                 _error_body(code, f"{'Parse error' if code == -32700 else 'Invalid request'}: {exc}"),
             )
+            return
+        except UnicodeDecodeError as exc:
+            await _respond(send, 400, _error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))
+            return
+        except RecursionError:
+            # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
+            await _respond(send, 400, _error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
             return
         if isinstance(peek, list):
             await self._post_batch(scope, body, session_id, version, send)
@@ -627,7 +723,8 @@ class HttpApp:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
         must agree with the body there anyway). None when they do not, or when the message is not a
         well-formed request of that method and revision: the general route then names what is wrong.
-        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`."""
+        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
+        Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
         method = headers.get(b"mcp-method")
         if method is None:
             return None
@@ -640,7 +737,9 @@ class HttpApp:
             return None
         try:
             message = decode(body)
-        except msgspec.DecodeError:
+        except msgspec.ValidationError:
+            return None  # the general route reads it again, and says what is wrong with it
+        except RecursionError:
             return None
         params = message.params
         meta = getattr(params, "meta", None)
@@ -894,6 +993,10 @@ class HttpApp:
         headers = _headers(scope)
         method = headers.get(b"mcp-method")
         if method is None:
+            if peek.id is None:
+                # The transport requires it of requests; a notification's headers are not defined
+                # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
+                return None
             return "Mcp-Method is required"
         if method != body_method:
             return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
@@ -1107,8 +1210,7 @@ class HttpApp:
     # -- GET and DELETE -----------------------------------------------------------------------------
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accept = _header(scope, b"accept") or ""
-        if "text/event-stream" not in accept:
+        if not _accepts(_header(scope, b"accept") or "")[1]:
             await _respond(
                 send, 406, _error_body(-32600, "Not Acceptable: Accept must list text/event-stream")
             )
