@@ -22,6 +22,7 @@ import itertools
 import logging
 import secrets
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ __all__ = [
     "SessionStore",
     "MemorySessionStore",
     "EventStore",
+    "MemoryEventStore",
 ]
 
 log = logging.getLogger("mcpbind.http")
@@ -67,13 +69,17 @@ TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
 
 HEADER_MISMATCH: Final = -32020
-_MAX_RESUMABLE: Final = 64
 _MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
 _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
 _KEEPALIVE: Final = b":\r\n\r\n"
+_SSE_HEADERS: Final = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
 _META_VERSION: Final = revisions.META_VERSION
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
@@ -89,9 +95,19 @@ class HttpSecurity:
     )
     """Origin values accepted (any port) when a request carries one; ("*",) accepts any."""
     max_body: int = 4 * 1024 * 1024
+    """Bytes of a POST body; more gets 413."""
     max_sessions: int = 10_000
+    """Stateful sessions at once; an `initialize` beyond gets 503 with Retry-After."""
     session_idle_timeout: float = 3600.0
     max_streams_per_session: int = 64
+    """Requests of one session answered at once (each holds a response open: a POST, or a GET
+    stream); one more is refused at once with 503, Retry-After and a JSON-RPC error (-32000). Also
+    the number of a session's unfinished streams kept for resumption."""
+    max_stateless_requests: int = 4096
+    """Stateless (2026-07-28) requests answered at once, all clients together; beyond, 503 as above."""
+    max_replay_bytes: int = 8 * 1024 * 1024
+    """Bytes of SSE events a session keeps for `Last-Event-ID` (the default event store's bound; the
+    oldest events fall off first)."""
     verify_token: TokenVerifier | None = None
     """The authentication hook: with it, every request needs `Authorization: Bearer <token>`."""
 
@@ -157,7 +173,7 @@ class _Stream:
     poll) resumes with `Last-Event-ID` and misses nothing.
     """
 
-    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "seq", "status", "store")
+    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
 
     def __init__(self, store: EventStore | None) -> None:
@@ -170,6 +186,8 @@ class _Stream:
         """No more messages: the final one was sent, or the stream was dropped."""
         self.gone = False
         """The connection writing the stream out went away."""
+        self.reading = False
+        """A response (its POST, or a GET resuming it) is reading the stream: no other may."""
         self.poll_retry: int | None = None
         """Set to close the connection (not the stream) after telling the client to poll in N ms."""
         self.status = 200
@@ -195,11 +213,15 @@ class _Stream:
         if self.store is None:
             return b"event: message\r\ndata: " + data + b"\r\n\r\n"
         self.store.append(self.id, self.seq, data)
-        return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (self.id.encode(), self.seq, data)
+        return _framed(self.id, self.seq, data)
 
     def prime(self) -> bytes:
         """An event with an id and no data: the client can resume from it before anything is sent."""
         return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
+
+
+def _framed(stream: str, seq: int, data: bytes) -> bytes:
+    return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
 
 
 class SessionState(msgspec.Struct):
@@ -287,28 +309,57 @@ def _stateless_status(answer: bytes, status: int) -> int:
     return _ERROR_STATUS.get(error.code, status) if error is not None else status
 
 
-class _EventStore:
-    """Bounded in-memory replay of the events of a session's streams (for `Last-Event-ID`)."""
+def _event_id(last_event_id: str) -> tuple[str, int] | None:
+    """A `Last-Event-ID` of ours split into stream and sequence number; None for anything else."""
+    stream, _, seq = last_event_id.rpartition("-")
+    if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
+        return None
+    return stream, int(seq)
 
-    def __init__(self, limit: int = 1000) -> None:
-        self.events: deque[tuple[str, int, bytes]] = deque(maxlen=limit)
+
+class MemoryEventStore:
+    """A session's SSE events kept in memory for `Last-Event-ID`, bounded by bytes and by count: the
+    oldest fall off first, and an event larger than the whole bound is never kept."""
+
+    _OVERHEAD: Final = 100
+    """What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_events: int = 1000) -> None:
+        self.max_bytes = max_bytes
+        self.max_events = max_events
+        self.events: deque[tuple[str, int, bytes]] = deque()
+        self.size = 0
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
-        self.events.append((stream, seq, data))
+        cost = len(data) + self._OVERHEAD
+        if cost > self.max_bytes:
+            return  # could never be replayed without dropping everything else
+        events = self.events
+        events.append((stream, seq, data))
+        self.size += cost
+        while self.size > self.max_bytes or len(events) > self.max_events:
+            self.size -= len(events.popleft()[2]) + self._OVERHEAD
 
     def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
-        stream, _, seq = last_event_id.rpartition("-")
-        if not stream or not seq.isdigit():
+        parsed = _event_id(last_event_id)
+        if parsed is None:
             return None
-        after = int(seq)
+        stream, after = parsed
         return stream, [(s, d) for (st, s, d) in self.events if st == stream and s > after]
 
 
 class _RoutedTransport:
-    """The peer's transport: frames go to the stream of the request being served, else the GET stream."""
+    """The peer's transport: frames go to the stream of the request being served, else the GET stream.
+
+    It holds its session weakly: the session holds the connection, which holds this, and a cycle would
+    keep an ended session (and what its streams hold) until the garbage collector's next full pass."""
 
     def __init__(self, session: _Session | None) -> None:
-        self.session = session
+        self._session = None if session is None else weakref.ref(session)
+
+    @property
+    def session(self) -> _Session | None:
+        return None if self._session is None else self._session()
 
     async def read(self) -> bytes | None:  # HTTP feeds the peer directly
         return None
@@ -317,8 +368,10 @@ class _RoutedTransport:
         route = ROUTE.get()
         if isinstance(route, _Stream):
             route.put(data)
-        elif self.session is not None:
-            self.session.unrouted(data)
+        else:
+            session = self.session
+            if session is not None:
+                session.unrouted(data)
 
     async def close(self) -> None:
         return None
@@ -359,9 +412,10 @@ class _HttpPeer(Peer):
 class _Session:
     id: str
     conn: _Connection
-    store: EventStore = field(default_factory=_EventStore)
+    store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: _Stream | None = None
     streams: int = 0
+    """Responses open for the session's requests (POSTs being answered, GET streams)."""
     last_seen: float = field(default_factory=time.monotonic)
 
     backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
@@ -396,7 +450,7 @@ _SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-
 def _duplicated(scope: Scope, headers: dict[bytes, str]) -> str | None:
     """An MCP header the request carries more than once (which of two values is meant? refused). The
     dict of headers is as long as the list unless some name repeats: only then is the list searched."""
-    raw = scope["headers"]
+    raw: list[tuple[bytes, bytes]] = scope["headers"]
     if len(headers) == len(raw):
         return None
     seen: set[bytes] = set()
@@ -465,6 +519,12 @@ def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UN
     return jsonrpc.encode_error(rid, code, message, data)
 
 
+async def _busy(send: Send, rid: Any, why: str) -> None:
+    """Refuse a request at once, without queueing it: the client may try again shortly."""
+    body = _error_body(-32000, f"Server busy: {why}", rid)
+    await _respond(send, 503, body, [(b"retry-after", b"1")])
+
+
 async def _respond(
     send: Send,
     status: int,
@@ -491,14 +551,15 @@ class HttpApp:
         json_response: bool = False,
         keepalive: float = 15.0,
         session_store: SessionStore | None = None,
-        event_store: Callable[[], EventStore] = _EventStore,
+        event_store: Callable[[], EventStore] | None = None,
     ) -> None:
         self.server = server
         self.session_store: SessionStore = session_store or MemorySessionStore()
-        self.event_store = event_store
         self.path = path
         self._path = path.rstrip("/")
         self.security = security or HttpSecurity()
+        self.event_store = event_store or (lambda: MemoryEventStore(self.security.max_replay_bytes))
+        self._stateless_running = 0
         self.json_response = json_response
         self.keepalive = keepalive
         self.sessions: dict[str, _Session] = {}
@@ -933,10 +994,17 @@ class HttpApp:
             if spec is None:
                 await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
                 return
+        if peek.id is not None and self._stateless_running >= self.security.max_stateless_requests:
+            await _busy(send, peek.id, "too many requests are being answered")
+            return
         if peek.lean:
             if self.server.answers_directly(peek.typed):
                 # (A registered tool means the tools feature is offered: no capability to check.)
-                await self._direct(peek, requested, send, receive)
+                self._stateless_running += 1
+                try:
+                    await self._direct(peek, requested, send, receive)
+                finally:
+                    self._stateless_running -= 1
                 return
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
         event = None
@@ -950,9 +1018,11 @@ class HttpApp:
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self._idle.pop() if self._idle else self._new_connection(None)
+        self._stateless_running += 1
         try:
             await self._exchange(conn, None, body, peek, send, receive, event)
         finally:
+            self._stateless_running -= 1
             if conn.idle() and len(self._idle) < _MAX_IDLE:
                 self._idle.append(conn)
             else:
@@ -1068,66 +1138,69 @@ class HttpApp:
             await conn.peer.feed(body)
             await _respond(send, 202, b"")
             return
-        if session is not None and session.streams >= self.security.max_streams_per_session:
-            await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
-            return
         stream = _Stream(session.store if session is not None else None)
         if session is not None:
-            if len(session.open_streams) >= _MAX_RESUMABLE:
-                # The oldest stream its client left and never resumed goes first: resumption is best
-                # effort, memory is not (streams a client is still reading are never dropped).
-                left = next((k for k, v in session.open_streams.items() if v.gone), None)
-                if left is not None:
-                    session.open_streams.pop(left).closed = True
-            session.open_streams[stream.id] = stream
-            stream.owner = session.open_streams
-        if event is None:
-            await self._feed(conn, body, stream)
-        else:
-            token = ROUTE.set(stream)
-            try:
-                reply = await conn.peer.answer(event)
-            finally:
-                ROUTE.reset(token)
-            if reply is not None:
-                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
-                    _ended(stream, session)
-                    await _respond(send, _json_status(stream, session, reply), reply)
-                    return
-                stream.put(reply, final=True)
-        # A handler that answered without waiting has left its answer in the queue: no client can leave
-        # in between, so no watcher is needed unless the answer turns into a stream.
-        ready = not stream.queue.empty()
-        watcher = None if ready else self._watch(receive, stream)
-        try:
-            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
-            if stream.gone:
-                # The client left before anything was sent. On the stateless wire that cancels the
-                # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
-                if session is None:
-                    conn.peer.cancel_incoming(rid)
-                elif data:
-                    stream.event(data)
-                    stream.closed = final
+            if session.streams >= self.security.max_streams_per_session:
+                await _busy(send, rid, "too many requests of this session are being answered")
                 return
-            if final:
-                _ended(stream, session)
-                if not data:  # cancelled before it said anything: no answer will come
-                    await _respond(send, 204, b"")
-                    return
-                if self.json_response or stream.queue.empty() or stream.status != 200:
-                    await _respond(send, _json_status(stream, session, data), data)
-                    return
-            if session is not None:
-                session.streams += 1
+            session.streams += 1
+            kept = session.open_streams
+            if len(kept) >= self.security.max_streams_per_session:
+                # The oldest stream nobody reads (its client left, or was told to poll, and never
+                # came back) goes first: resumption is best effort, memory is not. One is always
+                # found: fewer streams than the bound are read at once (above).
+                left = next((k for k, v in kept.items() if not v.reading), None)
+                if left is not None:
+                    kept.pop(left).closed = True
+            kept[stream.id] = stream
+            stream.owner = kept
+        stream.reading = True
+        try:
+            if event is None:
+                await self._feed(conn, body, stream)
+            else:
+                token = ROUTE.set(stream)
+                try:
+                    reply = await conn.peer.answer(event)
+                finally:
+                    ROUTE.reset(token)
+                if reply is not None:
+                    if stream.queue.empty():  # answered at once with nothing before it: the JSON body
+                        _ended(stream, session)
+                        await _respond(send, _json_status(stream, session, reply), reply)
+                        return
+                    stream.put(reply, final=True)
+            # A handler that answered without waiting has left its answer in the queue: no client can
+            # leave in between, so no watcher is needed unless the answer turns into a stream.
+            ready = not stream.queue.empty()
+            watcher = None if ready else self._watch(receive, stream)
             try:
+                data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+                if stream.gone:
+                    # The client left before anything was sent. On the stateless wire that cancels the
+                    # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
+                    if session is None:
+                        conn.peer.cancel_incoming(rid)
+                    elif data:
+                        stream.event(data)
+                        stream.closed = final
+                    return
+                if final:
+                    _ended(stream, session)
+                    if not data:  # cancelled before it said anything: no answer will come
+                        await _respond(send, 204, b"")
+                        return
+                    if self.json_response or stream.queue.empty() or stream.status != 200:
+                        await _respond(send, _json_status(stream, session, data), data)
+                        return
                 await self._stream(send, stream, [(data, final)], rid, conn, session, receive, watcher)
             finally:
-                if session is not None:
-                    session.streams -= 1
+                if watcher is not None:
+                    watcher.cancel()
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            stream.reading = False
+            if session is not None:
+                session.streams -= 1
 
     async def _stream(
         self,
@@ -1139,18 +1212,14 @@ class HttpApp:
         session: _Session | None,
         receive: Receive,
         watcher: asyncio.Future[None] | None = None,
+        replay: list[bytes] | None = None,
     ) -> None:
         """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
         started when the stream first has to wait), or until the server asks the client to poll.
-        Whatever is queued goes out in one write."""
-        headers = [
-            (b"content-type", b"text/event-stream"),
-            (b"cache-control", b"no-cache"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        Whatever is queued goes out in one write; `replay`, events already framed (resumption), first."""
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
         stream.gone = False
-        chunks: list[bytes] = []
+        chunks: list[bytes] = replay or []
         if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
             chunks.append(stream.prime())
         pending = list(first)
@@ -1224,29 +1293,71 @@ class HttpApp:
             await _respond(send, 404, _error_body(-32600, "Session not found"))
             return
         last = _header(scope, b"last-event-id")
-        resumed = session.open_streams.get(last.rpartition("-")[0]) if last else None
-        replay: list[tuple[bytes, bool]] = []
-        if last is not None:
-            found = session.store.after(last)
+        named = _event_id(last) if last is not None else None
+        if last is not None and named is None:
+            why = "Bad Request: Last-Event-ID names no event of this server"
+            await _respond(send, 400, _error_body(-32600, why))
+            return
+        if named is not None and named[0] != "get":
+            await self._resume(session, named[0], named[1], send, receive)
+            return
+        get_stream = session.get_stream
+        if get_stream is not None and not get_stream.closed and get_stream.reading:
+            await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
+            return
+        if session.streams >= self.security.max_streams_per_session:
+            await _busy(send, None, "too many requests of this session are being answered")
+            return
+        replay: list[bytes] = []
+        if named is not None:
+            found = session.store.after(f"get-{named[1]}")
             if found is not None:
-                replay = [(d, False) for _, d in found[1]]
-        if resumed is not None:
-            # Resuming a POST's stream: what was sent after Last-Event-ID, then whatever is still to come.
-            stream = resumed
-        else:
-            if (
-                session.get_stream is not None
-                and not session.get_stream.closed
-                and not session.get_stream.gone
-            ):
-                await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
-                return
-            stream = session.get_stream if session.get_stream is not None else _Stream(session.store)
-            stream.id = "get"
-            replay += [(d, False) for d in session.backlog]
-            session.backlog.clear()
-            session.get_stream = stream
-        await self._stream(send, stream, replay, None, None, session, receive)
+                replay = [_framed("get", seq, data) for seq, data in found[1]]
+        stream = get_stream if get_stream is not None else _Stream(session.store)
+        stream.id = "get"
+        backlog = [(d, False) for d in session.backlog]
+        session.backlog.clear()
+        session.get_stream = stream
+        await self._read_out(send, stream, backlog, session, receive, replay)
+
+    async def _resume(self, session: _Session, name: str, after: int, send: Send, receive: Receive) -> None:
+        """GET with the `Last-Event-ID` of a POST's stream: the events sent after it on that stream
+        alone, then, while the request is not answered yet, the rest of the stream as it comes. A stream
+        that ended (or that this session never had, or whose events fell out of the store) has nothing
+        more to come: what is left of it is sent, and the response ends."""
+        stream = session.open_streams.get(name)
+        if stream is not None and stream.reading:
+            # Its POST (or another GET) is still reading it: two readers would split its events.
+            await _respond(send, 409, _error_body(-32600, "Conflict: this stream is being read"))
+            return
+        if stream is not None and session.streams >= self.security.max_streams_per_session:
+            await _busy(send, None, "too many requests of this session are being answered")
+            return
+        found = session.store.after(f"{name}-{after}")
+        replay = [_framed(name, seq, data) for seq, data in found[1]] if found is not None else []
+        if stream is None:
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
+            return
+        await self._read_out(send, stream, [], session, receive, replay)
+
+    async def _read_out(
+        self,
+        send: Send,
+        stream: _Stream,
+        first: list[tuple[bytes, bool]],
+        session: _Session,
+        receive: Receive,
+        replay: list[bytes],
+    ) -> None:
+        """Write a session's stream out on a GET, as one of its open requests."""
+        session.streams += 1
+        stream.reading = True
+        try:
+            await self._stream(send, stream, first, None, None, session, receive, replay=replay)
+        finally:
+            stream.reading = False
+            session.streams -= 1
 
     def _watch(self, receive: Receive, stream: _Stream) -> asyncio.Future[None]:
         return asyncio.ensure_future(self._watch_disconnect(receive, stream))

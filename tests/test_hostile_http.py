@@ -8,7 +8,9 @@ subprocess, or in a thread of this process where a test looks inside the app). E
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
+import weakref
 from collections.abc import Awaitable, Iterator
 from typing import Any
 
@@ -16,17 +18,22 @@ import httpx
 import pytest
 
 from mcpbind import revisions
+from mcpbind.http_server import HttpApp, HttpSecurity
+from mcpbind.server import Context, Server
 
 from .http_support import (
     BOTH,
     EXTRA,
     MODERN,
+    call,
     error_of,
     load_script,
+    messages_of,
     modern,
     modern_headers,
     open_session,
     serve,
+    serve_in_process,
 )
 
 STATEFUL = list(revisions.STATEFUL)
@@ -228,3 +235,282 @@ def test_a_stateless_notification_needs_no_mcp_method(url: str) -> None:
             assert response.status_code == 400 and error_of(response)["code"] == -32020
 
     run(main())
+
+
+# -- in-process servers (to look inside) ------------------------------------------------------------------
+
+
+def _server() -> Server:
+    """A server of its own for the in-process tests (the shared test servers are left as they are)."""
+    server = Server("hostile")
+
+    @server.tool()
+    async def nap(seconds: float, ctx: Context) -> str:
+        await asyncio.sleep(seconds)
+        return "rested"
+
+    @server.tool()
+    async def drip(seconds: float, ctx: Context) -> str:
+        await ctx.progress(1, 2, "started")
+        await asyncio.sleep(seconds)
+        return "dripped"
+
+    @server.tool()
+    async def big(size: int, ctx: Context) -> str:
+        await ctx.progress(1, 2, "started")  # an SSE answer: its events are kept for resumption
+        return "x" * size
+
+    return server
+
+
+async def _answered_or_refused(response: httpx.Response) -> str:
+    """'answered' (200, the result) or 'refused' (503, Retry-After, a JSON-RPC error); nothing else."""
+    if response.status_code == 503:
+        assert response.headers.get("retry-after"), response.headers
+        assert error_of(response)["code"] == -32000
+        return "refused"
+    assert response.status_code == 200, (response.status_code, response.text[:200])
+    (answer,) = [m for m in messages_of(response) if "id" in m]
+    assert answer["result"]["content"][0]["text"] == "rested", answer
+    return "answered"
+
+
+def test_a_thousand_concurrent_calls_on_one_session_are_all_answered_or_refused() -> None:
+    app = HttpApp(_server(), keepalive=0.05)
+
+    async def main(url: str) -> None:
+        limits = httpx.Limits(max_connections=1100, max_keepalive_connections=1100)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+            session = await open_session(http, url, "2025-11-25")
+
+            async def one(rid: int) -> str:
+                message = call(rid, "nap", {"seconds": 0.5})
+                response = await http.post(url, json=message, headers=session.headers())
+                return await _answered_or_refused(response)
+
+            outcomes = await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(1, 1001))), 45)
+            state = app.sessions[session.id]
+            cap = app.security.max_streams_per_session
+            assert outcomes.count("answered") >= 1 and len(outcomes) == 1000
+            assert len(state.open_streams) <= cap
+            assert len(state.conn.peer._running) <= cap
+            for _ in range(100):
+                if state.streams == 0 and not state.conn.peer._running:
+                    break
+                await asyncio.sleep(0.05)
+            assert state.streams == 0 and not state.conn.peer._running
+            # and the session serves on
+            outcome = await one(5000)
+            assert outcome == "answered"
+
+    with serve_in_process(app) as url:
+        run(main(url), 90)
+
+
+def test_stateless_requests_in_flight_are_bounded() -> None:
+    app = HttpApp(_server(), security=HttpSecurity(max_stateless_requests=8))
+
+    async def main(url: str) -> None:
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+
+            async def one(rid: int) -> str:
+                message = modern(rid, "tools/call", {"name": "nap", "arguments": {"seconds": 0.5}})
+                return await _answered_or_refused(
+                    await http.post(url, json=message, headers=modern_headers(message))
+                )
+
+            outcomes = await asyncio.gather(*(one(i) for i in range(1, 41)))
+            assert outcomes.count("answered") >= 8 and outcomes.count("refused") >= 1, outcomes
+            assert app._stateless_running == 0
+            assert await one(99) == "answered"
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+def test_session_streams_beyond_the_cap_are_refused_at_once() -> None:
+    app = HttpApp(_server(), security=HttpSecurity(max_streams_per_session=4), keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            session = await open_session(http, url, "2025-11-25")
+            slow = [
+                asyncio.ensure_future(
+                    http.post(url, json=call(i, "nap", {"seconds": 1.0}), headers=session.headers())
+                )
+                for i in range(1, 5)
+            ]
+            await asyncio.sleep(0.3)
+            started = asyncio.get_running_loop().time()
+            refused = await http.post(url, json=call(9, "nap", {"seconds": 0.1}), headers=session.headers())
+            assert asyncio.get_running_loop().time() - started < 0.5  # at once, not after a wait
+            assert await _answered_or_refused(refused) == "refused"
+            assert error_of(refused)["code"] == -32000 and refused.json()["id"] == 9
+            get = await http.get(url, headers=session.headers(accept="text/event-stream"))
+            assert get.status_code == 503
+            assert [await _answered_or_refused(r) for r in await asyncio.gather(*slow)] == ["answered"] * 4
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+# -- resumption ---------------------------------------------------------------------------------------
+
+
+def _raw_get(url: str, headers: list[tuple[str, bytes]]) -> tuple[int, bytes]:
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    head = [b"GET /mcp HTTP/1.1", f"Host: {host}:{port}".encode(), b"Connection: close"]
+    head += [k.encode() + b": " + v for k, v in headers]
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"\r\n".join(head) + b"\r\n\r\n")
+        sock.settimeout(3)
+        data = b""
+        try:
+            while len(data) < 100_000 and (chunk := sock.recv(65536)):  # bounded: a stream may not end
+                data += chunk
+        except TimeoutError:
+            pass
+    return int(data.split(b" ", 2)[1]), data.partition(b"\r\n\r\n")[2]
+
+
+def _events(text: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """(id, message) of each SSE event that carries data."""
+    import json
+
+    out: list[tuple[str | None, dict[str, Any]]] = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        lines = block.split("\n")
+        ids = [line[3:].strip() for line in lines if line.startswith("id:")]
+        data = [line[5:].strip() for line in lines if line.startswith("data:")]
+        if data and any(data):
+            out.append((ids[0] if ids else None, json.loads("\n".join(data))))
+    return out
+
+
+def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            base = [("Accept", b"text/event-stream"), ("Mcp-Session-Id", session.id.encode())]
+            base.append(("MCP-Protocol-Version", b"2025-11-25"))
+            for last in (b"s1-\xb2", b"s1-\xd9\xa3", b"nonsense", b"-"):
+                status, body = await asyncio.to_thread(_raw_get, url, [*base, ("Last-Event-ID", last)])
+                assert status == 400, (last, status, body)
+                assert b'"code":-32600' in body.replace(b" ", b"")
+            await http.post(url, json=call(1, "echo", {"text": "x"}), headers=session.headers())
+
+    run(main())
+
+
+def test_resuming_a_live_post_stream_does_not_steal_it() -> None:
+    app = HttpApp(_server(), keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            message = call(1, "drip", {"seconds": 1.0}, _meta={"progressToken": "p"})
+            async with http.stream("POST", url, json=message, headers=session.headers()) as post:
+                seen = ""
+                chunks = post.aiter_text()
+                async for chunk in chunks:
+                    seen += chunk
+                    if _events(seen):
+                        break
+                last = _events(seen)[-1][0]
+                assert last is not None
+                resume = await http.get(
+                    url, headers=session.headers(accept="text/event-stream", **{"last-event-id": last})
+                )
+                assert resume.status_code == 409 and error_of(resume)["code"] == -32600
+                async for chunk in chunks:
+                    seen += chunk
+            answers = [m for _, m in _events(seen) if m.get("id") == 1]
+            assert answers and answers[0]["result"]["content"][0]["text"] == "dripped"
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+def test_resuming_a_finished_stream_replays_its_rest_even_with_the_get_stream_open() -> None:
+    app = HttpApp(_server(), keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            async with http.stream("GET", url, headers=session.headers(accept="text/event-stream")) as get:
+                assert get.status_code == 200
+                message = call(1, "drip", {"seconds": 0.05}, _meta={"progressToken": "p"})
+                response = await http.post(url, json=message, headers=session.headers())
+                events = _events(response.text)
+                ids = [i for i, _ in events]
+                assert len(events) == 2 and all(ids), events  # the progress, then the answer
+                # Resume after the progress: the answer alone, and the response ends.
+                resume = await http.get(
+                    url, headers=session.headers(accept="text/event-stream", **{"last-event-id": ids[0]})
+                )
+                assert resume.status_code == 200, resume.text
+                assert resume.headers["content-type"].startswith("text/event-stream")
+                assert _events(resume.text) == [events[1]]
+                # After the last event, or on a stream never seen: nothing left, and the response ends.
+                for last in (ids[1], "s999999-1"):
+                    resume = await http.get(
+                        url, headers=session.headers(accept="text/event-stream", **{"last-event-id": last})
+                    )
+                    assert resume.status_code == 200 and _events(resume.text) == [], resume.text
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+# -- memory ---------------------------------------------------------------------------------------------
+
+
+def test_the_event_store_is_bounded_by_bytes() -> None:
+    app = HttpApp(_server(), security=HttpSecurity(max_replay_bytes=1_000_000))
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            session = await open_session(http, url, "2025-11-25")
+            for i in range(12):
+                message = call(i, "big", {"size": 300_000}, _meta={"progressToken": i})
+                response = await http.post(url, json=message, headers=session.headers())
+                assert len(response.content) > 300_000
+            store = app.sessions[session.id].store
+            kept = sum(len(data) for _, _, data in store.events)  # type: ignore[attr-defined]
+            assert 300_000 < kept <= 1_000_000
+            # An answer larger than the whole bound is answered, and not kept.
+            message = call(99, "big", {"size": 1_200_000}, _meta={"progressToken": 99})
+            response = await http.post(url, json=message, headers=session.headers())
+            assert response.status_code == 200 and len(response.content) > 1_200_000
+            kept = sum(len(data) for _, _, data in store.events)  # type: ignore[attr-defined]
+            assert kept <= 1_000_000
+
+    with serve_in_process(app) as url:
+        run(main(url))
+    assert HttpApp(_server()).event_store().max_bytes == 8 * 1024 * 1024  # type: ignore[attr-defined]
+
+
+def test_a_deleted_session_is_freed_without_the_garbage_collector() -> None:
+    app = HttpApp(_server(), keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            message = call(1, "drip", {"seconds": 0.01}, _meta={"progressToken": 1})
+            assert (await http.post(url, json=message, headers=session.headers())).status_code == 200
+            ref = weakref.ref(app.sessions[session.id])
+            gc.disable()
+            try:
+                deleted = await http.delete(url, headers=session.headers())
+                assert deleted.status_code == 200
+                for _ in range(50):
+                    if ref() is None:
+                        break
+                    await asyncio.sleep(0.02)
+                assert ref() is None, gc.get_referrers(ref())
+            finally:
+                gc.enable()
+
+    with serve_in_process(app) as url:
+        run(main(url))
