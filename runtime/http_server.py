@@ -43,6 +43,7 @@ from .headers import (
     value_at,
 )
 from .headers import peek as peek_message
+from .mrtr import PRINCIPAL
 from .peer import ROUTE, Peer
 
 if TYPE_CHECKING:
@@ -109,7 +110,9 @@ class HttpSecurity:
     """Bytes of SSE events a session keeps for `Last-Event-ID` (the default event store's bound; the
     oldest events fall off first)."""
     verify_token: TokenVerifier | None = None
-    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`."""
+    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
+    returns is the principal: return the same value for the same user on every request (its subject,
+    say, not the token's expiry), since a stateless requestState is bound to it."""
 
     def host_allowed(self, host: str) -> bool:
         if "*" in self.allowed_hosts:
@@ -515,6 +518,14 @@ def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> 
     return weight
 
 
+def _principal_text(principal: Any) -> str:
+    """What `verify_token` returned, as text that names the same principal on every request (a dict
+    of claims in a canonical order; anything else JSON cannot carry, by its `str`)."""
+    if isinstance(principal, str):
+        return principal
+    return msgspec.json.encode(principal, order="sorted", enc_hook=str).decode()
+
+
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
     return jsonrpc.encode_error(rid, code, message, data)
 
@@ -582,21 +593,29 @@ class HttpApp:
             await _respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
         refusal = self._refuse(scope, _headers(scope))
+        principal = None
         if refusal is None and self.security.verify_token is not None:
             refusal = await self._authenticate(scope)
+            if refusal is None:
+                # What this user's requests seal (requestState) opens for this user alone.
+                principal = PRINCIPAL.set(_principal_text(scope["mcpbind.principal"]))
         if refusal is not None:
             status, body, extra = refusal
             await _respond(send, status, body, extra)
             return
-        method = scope["method"]
-        if method == "POST":
-            await self._post(scope, receive, send)
-        elif method == "GET":
-            await self._get(scope, receive, send)
-        elif method == "DELETE":
-            await self._delete(scope, send)
-        else:
-            await _respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+        try:
+            method = scope["method"]
+            if method == "POST":
+                await self._post(scope, receive, send)
+            elif method == "GET":
+                await self._get(scope, receive, send)
+            elif method == "DELETE":
+                await self._delete(scope, send)
+            else:
+                await _respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+        finally:
+            if principal is not None:
+                PRINCIPAL.reset(principal)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

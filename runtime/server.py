@@ -35,7 +35,7 @@ from . import revisions, wire
 from .engine import IncomingNotification, IncomingRequest
 from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
 from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
-from .mrtr import StateSealer, params_digest
+from .mrtr import PRINCIPAL, StateSealer, params_digest
 from .peer import ROUTE, MessageTransport, Peer
 from .signature import Signature, inspect_function
 from .uritemplate import UriTemplate
@@ -1136,7 +1136,7 @@ class _Connection:
         answers: dict[str, Any] = {}
         if state is not UNSET and state:
             digest = params_digest(wire.to_builtins(params))
-            answers.update(self.server.sealer.open(state, method, digest))
+            answers.update(self.server.sealer.open(state, method, digest, PRINCIPAL.get()))
         if responses is not UNSET and responses:
             answers.update(wire.to_builtins(responses))
         ctx._answers = answers
@@ -1150,7 +1150,7 @@ class _Connection:
             return {
                 "resultType": "input_required",
                 "inputRequests": dict(ctx._needed),
-                "requestState": self.server.sealer.seal(method, digest, kept),
+                "requestState": self.server.sealer.seal(method, digest, kept, PRINCIPAL.get()),
             }
 
     async def _listen(self, ctx: Context, params: Any, event: IncomingRequest) -> dict[str, Any]:

@@ -514,3 +514,82 @@ def test_a_deleted_session_is_freed_without_the_garbage_collector() -> None:
 
     with serve_in_process(app) as url:
         run(main(url))
+
+
+# -- requestState -------------------------------------------------------------------------------------------
+
+
+def test_request_state_is_bound_to_the_principal_and_unreadable() -> None:
+    users = {"alice-token": {"sub": "alice", "scopes": ["mcp"]}, "bob-token": {"sub": "bob"}}
+
+    async def verify(token: str) -> Any:
+        return users.get(token)
+
+    server = _server()
+
+    @server.tool()
+    async def vault(ctx: Context) -> str:
+        schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+        first = await ctx.elicit("Your secret?", schema, key="secret")
+        second = await ctx.elicit("Sure?", schema, key="sure")
+        return f"{(first.content or {}).get('answer')}/{(second.content or {}).get('answer')}"
+
+    app = HttpApp(server, security=HttpSecurity(verify_token=verify))
+    caps = {"elicitation": {"form": {}}}
+
+    def vault_call(rid: int, **extra: Any) -> dict[str, Any]:
+        message = modern(rid, "tools/call", {"name": "vault", "arguments": {}, **extra})
+        message["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = caps
+        return message
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+
+            async def post(message: dict[str, Any], token: str) -> dict[str, Any]:
+                headers = modern_headers(message, authorization=f"Bearer {token}")
+                response = await http.post(url, json=message, headers=headers)
+                (answer,) = messages_of(response)
+                return answer
+
+            first = await post(vault_call(1), "alice-token")
+            assert first["result"]["resultType"] == "input_required"
+            answered = {"secret": {"action": "accept", "content": {"answer": "hunter2"}}}
+            second = await post(vault_call(2, inputResponses=answered), "alice-token")
+            assert second["result"]["resultType"] == "input_required", second
+            state = second["result"]["requestState"]
+            # What Alice answered is not readable in the state she is given back.
+            import base64
+
+            for part in state.split("."):
+                decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+                assert b"hunter2" not in decoded and b"alice" not in decoded and b"secret" not in decoded
+            sure = {"sure": {"action": "accept", "content": {"answer": "yes"}}}
+            # Bob replays Alice's state: refused, and he learns nothing of her answer.
+            stolen = await post(vault_call(3, requestState=state, inputResponses=sure), "bob-token")
+            assert stolen.get("error", {}).get("code") == -32602, stolen
+            assert "hunter2" not in str(stolen)
+            # Alice goes on with it.
+            done = await post(vault_call(4, requestState=state, inputResponses=sure), "alice-token")
+            assert done["result"]["content"][0]["text"] == "hunter2/yes", done
+            # A state tampered with, bit by bit, opens for nobody.
+            raw = bytearray(state.encode())
+            raw[10] = ord("A") if raw[10] != ord("A") else ord("B")
+            bad = await post(vault_call(5, requestState=raw.decode(), inputResponses=sure), "alice-token")
+            assert bad.get("error", {}).get("code") == -32602, bad
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
+def test_a_shared_secret_opens_states_across_workers() -> None:
+    from mcpbind.mrtr import InvalidState, StateSealer
+
+    one, two = StateSealer(b"k" * 32), StateSealer(b"k" * 32)
+    token = one.seal("tools/call", "d", {"a": {"x": 1}}, "alice")
+    assert two.open(token, "tools/call", "d", "alice") == {"a": {"x": 1}}
+    for args in (("tools/call", "d", "bob"), ("tools/call", "e", "alice"), ("prompts/get", "d", "alice")):
+        with pytest.raises(InvalidState):
+            two.open(token, *args)
+    with pytest.raises(InvalidState):
+        StateSealer(b"j" * 32).open(token, "tools/call", "d", "alice")
+    assert one.seal("m", "d", {}) != one.seal("m", "d", {})  # a fresh nonce each time
