@@ -276,11 +276,25 @@ class Context:
         user to visit it instead (URL mode). `key` names the input request (stateless revisions)."""
         params: dict[str, Any] = {"message": message, "requestedSchema": schema}
         if url is not None:
+            self._url_mode_offered()
             elicitation_id = key or f"e{self._asked}"
             params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
         answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
         content = answer.content if answer.content is not UNSET else None
         return ElicitOutcome(answer.action, content)
+
+    def _url_mode_offered(self) -> None:
+        """URL-mode elicitation exists from 2025-11-25 on, and only for a client that declares it
+        (`elicitation.url`; an empty `elicitation` means form mode alone)."""
+        if not hasattr(self.module, "ElicitRequestURLParams"):
+            raise McpError(f"URL-mode elicitation is not part of protocol revision {self.revision}")
+        elicitation = self.client_capabilities.get("elicitation")
+        if not isinstance(elicitation, dict) or "url" not in elicitation:
+            raise McpError(
+                "the client does not support URL-mode elicitation (no `elicitation.url` capability)",
+                code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
+                data={"requiredCapabilities": {"elicitation": {"url": {}}}} if self.stateless else UNSET,
+            )
 
     def close_sse_stream(self, retry_ms: int = 1000) -> None:
         """On Streamable HTTP (stateful sessions with resumable streams), close the connection that
@@ -1000,9 +1014,9 @@ class _Connection:
             raise InvalidParams(f"Invalid params: {exc}") from None
         revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
         self.legacy = revision
-        self.client_caps = wire.to_builtins(params.capabilities)
-        self.client_info = wire.to_builtins(params.client_info)
         mod = revisions.module(revision)
+        self.client_caps = _caps_of(mod, wire.to_builtins(params.capabilities))
+        self.client_info = wire.to_builtins(params.client_info)
         result = _drop_none(
             {
                 "protocolVersion": revision,
@@ -1166,6 +1180,21 @@ class _Connection:
         finally:
             self.listeners.pop(event.id, None)
         return {}
+
+
+def _caps_of(mod: ModuleType, caps: dict[str, Any]) -> dict[str, Any]:
+    """A client's capabilities as the negotiated revision has them: read with the newest revision's
+    types, they are converted through the session's, which drops what that revision lacks (`tasks`
+    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
+    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
+    try:
+        kept = wire.to_builtins(wire.convert(caps, mod.ClientCapabilities))
+    except msgspec.ValidationError:
+        return caps  # valid for the newest revision: nothing of the session's depends on the rest
+    elicitation = kept.get("elicitation")
+    if isinstance(elicitation, dict) and not hasattr(mod, "ElicitRequestURLParams"):
+        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
+    return kept  # type: ignore[no-any-return]
 
 
 def _failure(rid: RequestId, method: str, exc: Exception) -> bytes:

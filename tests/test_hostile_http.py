@@ -593,3 +593,68 @@ def test_a_shared_secret_opens_states_across_workers() -> None:
     with pytest.raises(InvalidState):
         StateSealer(b"j" * 32).open(token, "tools/call", "d", "alice")
     assert one.seal("m", "d", {}) != one.seal("m", "d", {})  # a fresh nonce each time
+
+
+# -- capabilities per revision ------------------------------------------------------------------------------
+
+NEWEST_CLIENT_CAPS: dict[str, Any] = {
+    "elicitation": {"form": {}, "url": {}},
+    "sampling": {"tools": {}, "context": {}},
+    "roots": {"listChanged": True},
+    "tasks": {"list": {}, "cancel": {}},
+    "experimental": {},
+}
+
+
+def _caps_server() -> Server:
+    import json
+
+    server = _server()
+
+    @server.tool()
+    async def caps(ctx: Context) -> str:
+        return json.dumps(ctx.client_capabilities)
+
+    @server.tool()
+    async def visit(ctx: Context) -> str:
+        answer = await ctx.elicit("Sign in", {}, url="https://example.com/login", key="login")
+        return answer.action
+
+    @server.completion("prompt", "p")
+    def complete(argument: str, value: str, context: dict[str, Any]) -> list[str]:
+        return []
+
+    return server
+
+
+@pytest.mark.parametrize("revision", STATEFUL)
+def test_capabilities_are_those_of_the_negotiated_revision(revision: str) -> None:
+    import json
+
+    app = HttpApp(_caps_server(), json_response=True)
+    mod = revisions.module(revision)
+    url_mode = hasattr(mod, "ElicitRequestURLParams")
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            # open_session checks the server's InitializeResult against the revision's schema.
+            session = await open_session(http, url, revision, capabilities=NEWEST_CLIENT_CAPS)
+            response = await http.post(url, json=call(2, "caps"), headers=session.headers())
+            seen = json.loads(response.json()["result"]["content"][0]["text"])
+            from .http_support import conforms
+
+            conforms(revision, "ClientCapabilities", seen)
+            assert ("tasks" in seen) == ("tasks" in mod.ClientCapabilities.__struct_encode_fields__)
+            assert ("elicitation" in seen) == ("elicitation/create" in mod.REQUESTS)
+            assert ("url" in seen.get("elicitation", {})) == url_mode
+            # A URL-mode elicitation is never sent where the revision or the client lacks it.
+            if url_mode:
+                session = await open_session(http, url, revision, capabilities={"elicitation": {}})
+            response = await http.post(url, json=call(3, "visit"), headers=session.headers())
+            sent = messages_of(response)
+            assert not any(m.get("method") == "elicitation/create" for m in sent), sent
+            answer = sent[-1]
+            assert "error" in answer or answer["result"].get("isError"), answer
+
+    with serve_in_process(app) as url:
+        run(main(url))
