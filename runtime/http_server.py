@@ -118,7 +118,7 @@ class HttpSecurity:
         if "*" in self.allowed_hosts:
             return True
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return _listed(self.allowed_hosts, name, host)
+        return name in self.allowed_hosts or _listed(self.allowed_hosts, name, host)
 
     def origin_allowed(self, origin: str) -> bool:
         if "*" in self.allowed_origins:
@@ -450,12 +450,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 _SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
 
 
-def _duplicated(scope: Scope, headers: dict[bytes, str]) -> str | None:
-    """An MCP header the request carries more than once (which of two values is meant? refused). The
-    dict of headers is as long as the list unless some name repeats: only then is the list searched."""
-    raw: list[tuple[bytes, bytes]] = scope["headers"]
-    if len(headers) == len(raw):
-        return None
+def _duplicated(raw: list[tuple[bytes, bytes]]) -> str | None:
+    """An MCP header the request carries more than once (which of two values is meant? refused)."""
     seen: set[bytes] = set()
     for name, _ in raw:
         if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
@@ -632,9 +628,11 @@ class HttpApp:
         self, scope: Scope, headers: dict[bytes, str]
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         sec = self.security
-        twice = _duplicated(scope, headers)
-        if twice is not None:
-            return 400, _error_body(-32600, f"Bad Request: the {twice} header is sent more than once"), []
+        if len(headers) != len(scope["headers"]):  # some header is repeated (rare: only then, a search)
+            twice = _duplicated(scope["headers"])
+            if twice is not None:
+                why = f"Bad Request: the {twice} header is sent more than once"
+                return 400, _error_body(-32600, why), []
         host = headers.get(b"host") or ""
         if not sec.host_allowed(host):
             return 403, _error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
@@ -676,7 +674,8 @@ class HttpApp:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
-        if _accepts(headers.get(b"accept") or "") != (True, True):
+        accept = headers.get(b"accept") or ""
+        if (_accepts_cache.get(accept) or _accepts(accept)) != (True, True):
             await _respond(
                 send,
                 406,
