@@ -720,13 +720,13 @@ class HttpApp:
                 # handler, and only what routing and the headers need is peeked at. Anything else (a
                 # notification, a response, a malformed message) is peeked at as a whole below, and
                 # its route names what is wrong with it.
+                if not body.isascii():
+                    # Params left raw are not read yet: their UTF-8 is checked here, so that a bad
+                    # byte is a parse error of the message, not of its params. (ASCII, the usual
+                    # case, is valid UTF-8: a scan eight bytes at a time, and no copy.)
+                    body.decode()
                 message = jsonrpc.parse(body)[0]
                 if isinstance(message, jsonrpc.Request):
-                    if not body.isascii():
-                        # Params left raw are not read yet: their UTF-8 is checked here, so that a
-                        # bad byte is a parse error of the message, not of its params. (ASCII, the
-                        # usual case, is valid UTF-8: a scan a few bytes at a time, and no copy.)
-                        body.decode()
                     try:
                         params = _peek_params(message.params) if message.params is not None else None
                     except msgspec.DecodeError:

@@ -122,6 +122,8 @@ def test_invalid_utf8_gets_400_parse_error(url: str) -> None:
                     b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",'
                     b'"arguments":{"text":"\xff\xfe"}}}',
                     b'{"jsonrpc":"2.0","id":1,"method":"tools/c\xc3\x28ll"}',
+                    b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,'
+                    b'"reason":"\xff"}}',
                     b"\xef\xbb\xbf\x80",
                 ):
                     response = await http.post(
