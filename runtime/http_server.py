@@ -18,6 +18,7 @@ Security: a request with an `Origin` that is not allowed gets 403, a `Host` that
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import secrets
@@ -236,6 +237,9 @@ class SessionState(msgspec.Struct):
     initialized: bool = False
     log_level: str | None = None
     subscriptions: list[str] = msgspec.field(default_factory=list)
+    principal: str = ""
+    """Who opened the session (a digest of the principal `verify_token` returned; "" without it):
+    the session is no one else's."""
 
 
 class SessionStore(Protocol):
@@ -417,6 +421,8 @@ class _Session:
     conn: _Connection
     store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: _Stream | None = None
+    principal: str = ""
+    """Whose session it is (`SessionState.principal`)."""
     streams: int = 0
     """Responses open for the session's requests (POSTs being answered, GET streams)."""
     last_seen: float = field(default_factory=time.monotonic)
@@ -512,6 +518,12 @@ def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> 
         if rank > best:
             best, weight = rank, q
     return weight
+
+
+def _who() -> str:
+    """The principal of the request being served, as sessions keep it: a digest, "" when none."""
+    principal = PRINCIPAL.get()
+    return hashlib.sha256(principal.encode()).hexdigest() if principal else ""
 
 
 def _principal_text(principal: Any) -> str:
@@ -767,7 +779,7 @@ class HttpApp:
             return
         if session_id is not None and not modern:
             session = self.sessions.get(session_id) or await self._session(session_id)
-            if session is None:
+            if session is None or (self.security.verify_token is not None and session.principal != _who()):
                 await _respond(
                     send, 404, _error_body(-32600, "Session not found: it ended, or never existed")
                 )
@@ -916,6 +928,7 @@ class HttpApp:
             await _respond(send, 503, _error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
             return
         session = _Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
+        session.principal = _who()
         session.conn = self._new_connection(session)
         stream = _Stream(None)
         await self._feed(session.conn, body, stream)
@@ -939,17 +952,21 @@ class HttpApp:
             conn.initialized,
             conn.log_level,
             sorted(conn.subscriptions),
+            session.principal,
         )
 
     async def _session(self, session_id: str) -> _Session | None:
-        """The session, from this worker's memory or rebuilt from the shared store."""
+        """The session, from this worker's memory or rebuilt from the shared store; None when there is
+        none, or when it is another principal's (as if it did not exist: a session id is no proof of
+        who sends it)."""
         session = self.sessions.get(session_id)
         if session is not None:
-            return session
+            return session if session.principal == _who() else None
         state = await self.session_store.load(session_id)
-        if state is None:
+        if state is None or state.principal != _who():
             return None
         session = _Session(session_id, None, self.event_store())  # type: ignore[arg-type]
+        session.principal = state.principal
         conn = session.conn = self._new_connection(session)
         conn.legacy, conn.client_caps, conn.client_info = (
             state.revision,

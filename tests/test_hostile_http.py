@@ -662,3 +662,33 @@ def test_capabilities_are_those_of_the_negotiated_revision(revision: str) -> Non
 
     with serve_in_process(app) as url:
         run(main(url))
+
+
+def test_a_session_is_its_principals_alone() -> None:
+    users = {"alice-token": {"sub": "alice"}, "bob-token": {"sub": "bob"}}
+
+    async def verify(token: str) -> Any:
+        return users.get(token)
+
+    app = HttpApp(_server(), security=HttpSecurity(verify_token=verify), json_response=True)
+
+    async def main(url: str) -> None:
+        alice = {"authorization": "Bearer alice-token"}
+        bob = {"authorization": "Bearer bob-token"}
+        async with httpx.AsyncClient(timeout=10, headers=alice) as http:
+            session = await open_session(http, url, "2025-11-25")
+        async with httpx.AsyncClient(timeout=10, headers=bob) as http:
+            nap = call(2, "nap", {"seconds": 0})
+            response = await http.post(url, json=nap, headers=session.headers())
+            assert response.status_code == 404 and error_of(response)["code"] == -32600
+            response = await http.get(url, headers=session.headers(accept="text/event-stream"))
+            assert response.status_code == 404
+            response = await http.delete(url, headers=session.headers())
+            assert response.status_code == 404
+        async with httpx.AsyncClient(timeout=10, headers=alice) as http:
+            response = await http.post(url, json=call(3, "nap", {"seconds": 0}), headers=session.headers())
+            assert response.status_code == 200 and response.json()["result"]["content"][0]["text"] == "rested"
+            assert (await http.delete(url, headers=session.headers())).status_code == 200
+
+    with serve_in_process(app) as url:
+        run(main(url))
