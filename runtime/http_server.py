@@ -13,6 +13,9 @@ that belong to no request, resumable with `Last-Event-ID` from a bounded in-memo
 
 Security: a request with an `Origin` that is not allowed gets 403, a `Host` that is not allowed gets 403
 (DNS rebinding), bodies over `max_body` get 413; sessions are bounded in number and expire when idle.
+Requests answered at once are bounded (per session, and stateless ones all together): one more gets 503
+with Retry-After at once, never a wait. Events kept for resumption are bounded in bytes. With
+`verify_token`, a session and a sealed requestState are their principal's alone. (All in `HttpSecurity`.)
 """
 
 from __future__ import annotations
@@ -388,7 +391,9 @@ class _HttpPeer(Peer):
     async def refuse(self, reply: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, _Stream):
-            route.status = 400  # the message itself was refused: an HTTP error, answered at once
+            # The message itself was refused: an HTTP error, answered at once. -32000 is the peer's
+            # "Server busy" (too many requests waiting): try again later, not a bad request.
+            route.status = 503 if b'"code":-32000' in reply else 400
             route.put(reply, final=True)
         else:
             await self.send(reply)
@@ -538,10 +543,12 @@ def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UN
     return jsonrpc.encode_error(rid, code, message, data)
 
 
+_RETRY: Final = ((b"retry-after", b"1"),)
+
+
 async def _busy(send: Send, rid: Any, why: str) -> None:
     """Refuse a request at once, without queueing it: the client may try again shortly."""
-    body = _error_body(-32000, f"Server busy: {why}", rid)
-    await _respond(send, 503, body, [(b"retry-after", b"1")])
+    await _respond(send, 503, _error_body(-32000, f"Server busy: {why}", rid), _RETRY)
 
 
 async def _respond(
@@ -1226,7 +1233,8 @@ class HttpApp:
                         await _respond(send, 204, b"")
                         return
                     if self.json_response or stream.queue.empty() or stream.status != 200:
-                        await _respond(send, _json_status(stream, session, data), data)
+                        status = _json_status(stream, session, data)
+                        await _respond(send, status, data, _RETRY if status == 503 else ())
                         return
                 await self._stream(send, stream, [(data, final)], rid, conn, session, receive, watcher)
             finally:
