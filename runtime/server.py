@@ -599,9 +599,12 @@ class Server:
         *,
         path: str = "/mcp",
         json_response: bool = False,
+        security: Any = None,
         **uvicorn_options: Any,
     ) -> None:
-        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise).
+        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise). `security`,
+        an `HttpSecurity`, sets who may connect and the limits (body size, sessions, requests at once,
+        bytes kept for resumption).
 
         `uvicorn_options` go to `uvicorn.run`. Two defaults differ from uvicorn's: no access log
         (uvicorn formats each line's arguments, quoting the path, even when the log level hides it)
@@ -613,7 +616,7 @@ class Server:
 
         for option, value in UVICORN_DEFAULTS.items():
             uvicorn_options.setdefault(option, value)
-        app = self.http_app(path=path, json_response=json_response)
+        app = self.http_app(path=path, security=security, json_response=json_response)
         uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
     def run_stdio(self, *, uvloop: bool | None = None) -> None:

@@ -692,3 +692,21 @@ def test_a_session_is_its_principals_alone() -> None:
 
     with serve_in_process(app) as url:
         run(main(url))
+
+
+def test_run_http_takes_the_limits() -> None:
+    from pathlib import Path
+
+    script = str(Path(__file__).parent / "servers" / "run_http.py")
+    with serve(script, "--max-body", "300") as endpoint:
+
+        async def main() -> None:
+            async with httpx.AsyncClient(timeout=10) as http:
+                small = modern(1, "tools/call", {"name": "echo", "arguments": {"text": "x"}})
+                response = await http.post(endpoint, json=small, headers=modern_headers(small))
+                assert response.status_code == 200, response.text
+                large = modern(2, "tools/call", {"name": "echo", "arguments": {"text": "x" * 400}})
+                response = await http.post(endpoint, json=large, headers=modern_headers(large))
+                assert response.status_code == 413 and error_of(response)["code"] == -32600
+
+        run(main())
