@@ -13,15 +13,20 @@ that belong to no request, resumable with `Last-Event-ID` from a bounded in-memo
 
 Security: a request with an `Origin` that is not allowed gets 403, a `Host` that is not allowed gets 403
 (DNS rebinding), bodies over `max_body` get 413; sessions are bounded in number and expire when idle.
+Requests answered at once are bounded (per session, and stateless ones all together): one more gets 503
+with Retry-After at once, never a wait. Events kept for resumption are bounded in bytes. With
+`verify_token`, a session and a sealed requestState are their principal's alone. (All in `HttpSecurity`.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import secrets
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -42,6 +47,7 @@ from .headers import (
     value_at,
 )
 from .headers import peek as peek_message
+from .mrtr import PRINCIPAL
 from .peer import ROUTE, Peer
 
 if TYPE_CHECKING:
@@ -55,6 +61,7 @@ __all__ = [
     "SessionStore",
     "MemorySessionStore",
     "EventStore",
+    "MemoryEventStore",
 ]
 
 log = logging.getLogger("mcpbind.http")
@@ -67,13 +74,17 @@ TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
 
 HEADER_MISMATCH: Final = -32020
-_MAX_RESUMABLE: Final = 64
 _MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
 _STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
 )
 _KEEPALIVE: Final = b":\r\n\r\n"
+_SSE_HEADERS: Final = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
 _META_VERSION: Final = revisions.META_VERSION
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 
@@ -89,23 +100,44 @@ class HttpSecurity:
     )
     """Origin values accepted (any port) when a request carries one; ("*",) accepts any."""
     max_body: int = 4 * 1024 * 1024
+    """Bytes of a POST body; more gets 413."""
     max_sessions: int = 10_000
+    """Stateful sessions at once; an `initialize` beyond gets 503 with Retry-After."""
     session_idle_timeout: float = 3600.0
     max_streams_per_session: int = 64
+    """Requests of one session answered at once (each holds a response open: a POST, or a GET
+    stream); one more is refused at once with 503, Retry-After and a JSON-RPC error (-32000). Also
+    the number of a session's unfinished streams kept for resumption."""
+    max_stateless_requests: int = 4096
+    """Stateless (2026-07-28) requests answered at once, all clients together; beyond, 503 as above."""
+    max_replay_bytes: int = 8 * 1024 * 1024
+    """Bytes of SSE events a session keeps for `Last-Event-ID` (the default event store's bound; the
+    oldest events fall off first)."""
     verify_token: TokenVerifier | None = None
-    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`."""
+    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
+    returns is the principal: return the same value for the same user on every request (its subject,
+    say, not the token's expiry), since a stateless requestState is bound to it."""
 
     def host_allowed(self, host: str) -> bool:
         if "*" in self.allowed_hosts:
             return True
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name in self.allowed_hosts or host in self.allowed_hosts
+        return name in self.allowed_hosts or _listed(self.allowed_hosts, name, host)
 
     def origin_allowed(self, origin: str) -> bool:
         if "*" in self.allowed_origins:
             return True
         base = origin.rsplit(":", 1)[0] if origin.count(":") > 1 else origin
-        return origin in self.allowed_origins or base in self.allowed_origins
+        return _listed(self.allowed_origins, base, origin)
+
+
+def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
+    """`name` (or `full`, with its port) is in `allowed`, ignoring case as host names and schemes do
+    (RFC 9110 4.2.3): the exact match, which is what well-behaved clients send, is tried first."""
+    if name in allowed or full in allowed:
+        return True
+    name, full = name.lower(), full.lower()
+    return any(entry.lower() in (name, full) for entry in allowed)
 
 
 class _Mailbox:
@@ -148,7 +180,7 @@ class _Stream:
     poll) resumes with `Last-Event-ID` and misses nothing.
     """
 
-    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "seq", "status", "store")
+    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
 
     def __init__(self, store: EventStore | None) -> None:
@@ -161,6 +193,8 @@ class _Stream:
         """No more messages: the final one was sent, or the stream was dropped."""
         self.gone = False
         """The connection writing the stream out went away."""
+        self.reading = False
+        """A response (its POST, or a GET resuming it) is reading the stream: no other may."""
         self.poll_retry: int | None = None
         """Set to close the connection (not the stream) after telling the client to poll in N ms."""
         self.status = 200
@@ -186,11 +220,15 @@ class _Stream:
         if self.store is None:
             return b"event: message\r\ndata: " + data + b"\r\n\r\n"
         self.store.append(self.id, self.seq, data)
-        return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (self.id.encode(), self.seq, data)
+        return _framed(self.id, self.seq, data)
 
     def prime(self) -> bytes:
         """An event with an id and no data: the client can resume from it before anything is sent."""
         return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
+
+
+def _framed(stream: str, seq: int, data: bytes) -> bytes:
+    return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
 
 
 class SessionState(msgspec.Struct):
@@ -202,6 +240,9 @@ class SessionState(msgspec.Struct):
     initialized: bool = False
     log_level: str | None = None
     subscriptions: list[str] = msgspec.field(default_factory=list)
+    principal: str = ""
+    """Who opened the session (a digest of the principal `verify_token` returned; "" without it):
+    the session is no one else's."""
 
 
 class SessionStore(Protocol):
@@ -278,28 +319,57 @@ def _stateless_status(answer: bytes, status: int) -> int:
     return _ERROR_STATUS.get(error.code, status) if error is not None else status
 
 
-class _EventStore:
-    """Bounded in-memory replay of the events of a session's streams (for `Last-Event-ID`)."""
+def _event_id(last_event_id: str) -> tuple[str, int] | None:
+    """A `Last-Event-ID` of ours split into stream and sequence number; None for anything else."""
+    stream, _, seq = last_event_id.rpartition("-")
+    if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
+        return None
+    return stream, int(seq)
 
-    def __init__(self, limit: int = 1000) -> None:
-        self.events: deque[tuple[str, int, bytes]] = deque(maxlen=limit)
+
+class MemoryEventStore:
+    """A session's SSE events kept in memory for `Last-Event-ID`, bounded by bytes and by count: the
+    oldest fall off first, and an event larger than the whole bound is never kept."""
+
+    _OVERHEAD: Final = 100
+    """What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_events: int = 1000) -> None:
+        self.max_bytes = max_bytes
+        self.max_events = max_events
+        self.events: deque[tuple[str, int, bytes]] = deque()
+        self.size = 0
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
-        self.events.append((stream, seq, data))
+        cost = len(data) + self._OVERHEAD
+        if cost > self.max_bytes:
+            return  # could never be replayed without dropping everything else
+        events = self.events
+        events.append((stream, seq, data))
+        self.size += cost
+        while self.size > self.max_bytes or len(events) > self.max_events:
+            self.size -= len(events.popleft()[2]) + self._OVERHEAD
 
     def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
-        stream, _, seq = last_event_id.rpartition("-")
-        if not stream or not seq.isdigit():
+        parsed = _event_id(last_event_id)
+        if parsed is None:
             return None
-        after = int(seq)
+        stream, after = parsed
         return stream, [(s, d) for (st, s, d) in self.events if st == stream and s > after]
 
 
 class _RoutedTransport:
-    """The peer's transport: frames go to the stream of the request being served, else the GET stream."""
+    """The peer's transport: frames go to the stream of the request being served, else the GET stream.
+
+    It holds its session weakly: the session holds the connection, which holds this, and a cycle would
+    keep an ended session (and what its streams hold) until the garbage collector's next full pass."""
 
     def __init__(self, session: _Session | None) -> None:
-        self.session = session
+        self._session = None if session is None else weakref.ref(session)
+
+    @property
+    def session(self) -> _Session | None:
+        return None if self._session is None else self._session()
 
     async def read(self) -> bytes | None:  # HTTP feeds the peer directly
         return None
@@ -308,8 +378,10 @@ class _RoutedTransport:
         route = ROUTE.get()
         if isinstance(route, _Stream):
             route.put(data)
-        elif self.session is not None:
-            self.session.unrouted(data)
+        else:
+            session = self.session
+            if session is not None:
+                session.unrouted(data)
 
     async def close(self) -> None:
         return None
@@ -319,7 +391,9 @@ class _HttpPeer(Peer):
     async def refuse(self, reply: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, _Stream):
-            route.status = 400  # the message itself was refused: an HTTP error, answered at once
+            # The message itself was refused: an HTTP error, answered at once. -32000 is the peer's
+            # "Server busy" (too many requests waiting): try again later, not a bad request.
+            route.status = 503 if b'"code":-32000' in reply else 400
             route.put(reply, final=True)
         else:
             await self.send(reply)
@@ -350,9 +424,12 @@ class _HttpPeer(Peer):
 class _Session:
     id: str
     conn: _Connection
-    store: EventStore = field(default_factory=_EventStore)
+    store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: _Stream | None = None
+    principal: str = ""
+    """Whose session it is (`SessionState.principal`)."""
     streams: int = 0
+    """Responses open for the session's requests (POSTs being answered, GET streams)."""
     last_seen: float = field(default_factory=time.monotonic)
 
     backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
@@ -381,8 +458,97 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return _headers(scope).get(name)
 
 
+_SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
+
+
+def _duplicated(raw: list[tuple[bytes, bytes]]) -> str | None:
+    """An MCP header the request carries more than once (which of two values is meant? refused)."""
+    seen: set[bytes] = set()
+    for name, _ in raw:
+        if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
+            return name.decode("latin-1")
+        seen.add(name)
+    return None
+
+
+_accepts_cache: dict[str, tuple[bool, bool]] = {}
+
+
+def _accepts(accept: str) -> tuple[bool, bool]:
+    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
+    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
+    the same one or two values again and again: each is worked out once."""
+    known = _accepts_cache.get(accept)
+    if known is not None:
+        return known
+    ranges: list[tuple[str, str, int, float]] = []
+    for item in accept.split(","):
+        kind, *params = item.split(";")
+        main, _, sub = kind.strip().lower().partition("/")
+        if not main or not sub:
+            continue  # not a media range
+        q, extra = 1.0, 0
+        for param in params:
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() != "q":
+                extra += 1
+                continue
+            try:
+                q = float(value.strip())
+            except ValueError:
+                q = -1.0
+        if 0.0 <= q <= 1.0:
+            ranges.append((main, sub, extra, q))
+    known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
+    if len(_accepts_cache) >= 256:
+        _accepts_cache.clear()  # bounded: Accept is the client's to choose
+    _accepts_cache[accept] = known
+    return known
+
+
+def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> float:
+    """The weight the most specific range matching `main/sub` gives it (0 when none matches)."""
+    best, weight = -1, 0.0
+    for range_main, range_sub, extra, q in ranges:
+        if range_main == "*" and range_sub == "*":
+            rank = 0
+        elif range_main != main:
+            continue
+        elif range_sub == "*":
+            rank = 1
+        elif range_sub == sub:
+            rank = 2 + (extra > 0)
+        else:
+            continue
+        if rank > best:
+            best, weight = rank, q
+    return weight
+
+
+def _who() -> str:
+    """The principal of the request being served, as sessions keep it: a digest, "" when none."""
+    principal = PRINCIPAL.get()
+    return hashlib.sha256(principal.encode()).hexdigest() if principal else ""
+
+
+def _principal_text(principal: Any) -> str:
+    """What `verify_token` returned, as text that names the same principal on every request (a dict
+    of claims in a canonical order; anything else JSON cannot carry, by its `str`)."""
+    if isinstance(principal, str):
+        return principal
+    return msgspec.json.encode(principal, order="sorted", enc_hook=str).decode()
+
+
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
     return jsonrpc.encode_error(rid, code, message, data)
+
+
+_RETRY: Final = ((b"retry-after", b"1"),)
+
+
+async def _busy(send: Send, rid: Any, why: str) -> None:
+    """Refuse a request at once, without queueing it: the client may try again shortly."""
+    await _respond(send, 503, _error_body(-32000, f"Server busy: {why}", rid), _RETRY)
 
 
 async def _respond(
@@ -411,14 +577,15 @@ class HttpApp:
         json_response: bool = False,
         keepalive: float = 15.0,
         session_store: SessionStore | None = None,
-        event_store: Callable[[], EventStore] = _EventStore,
+        event_store: Callable[[], EventStore] | None = None,
     ) -> None:
         self.server = server
         self.session_store: SessionStore = session_store or MemorySessionStore()
-        self.event_store = event_store
         self.path = path
         self._path = path.rstrip("/")
         self.security = security or HttpSecurity()
+        self.event_store = event_store or (lambda: MemoryEventStore(self.security.max_replay_bytes))
+        self._stateless_running = 0
         self.json_response = json_response
         self.keepalive = keepalive
         self.sessions: dict[str, _Session] = {}
@@ -440,22 +607,30 @@ class HttpApp:
         if path != self._path and path.rstrip("/") != self._path:
             await _respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
-        refusal = self._refuse(_headers(scope))
+        refusal = self._refuse(scope, _headers(scope))
+        principal = None
         if refusal is None and self.security.verify_token is not None:
             refusal = await self._authenticate(scope)
+            if refusal is None:
+                # What this user's requests seal (requestState) opens for this user alone.
+                principal = PRINCIPAL.set(_principal_text(scope["mcpbind.principal"]))
         if refusal is not None:
             status, body, extra = refusal
             await _respond(send, status, body, extra)
             return
-        method = scope["method"]
-        if method == "POST":
-            await self._post(scope, receive, send)
-        elif method == "GET":
-            await self._get(scope, receive, send)
-        elif method == "DELETE":
-            await self._delete(scope, send)
-        else:
-            await _respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+        try:
+            method = scope["method"]
+            if method == "POST":
+                await self._post(scope, receive, send)
+            elif method == "GET":
+                await self._get(scope, receive, send)
+            elif method == "DELETE":
+                await self._delete(scope, send)
+            else:
+                await _respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+        finally:
+            if principal is not None:
+                PRINCIPAL.reset(principal)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -468,8 +643,15 @@ class HttpApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _refuse(self, headers: dict[bytes, str]) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+    def _refuse(
+        self, scope: Scope, headers: dict[bytes, str]
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
         sec = self.security
+        if len(headers) != len(scope["headers"]):  # some header is repeated (rare: only then, a search)
+            twice = _duplicated(scope["headers"])
+            if twice is not None:
+                why = f"Bad Request: the {twice} header is sent more than once"
+                return 400, _error_body(-32600, why), []
         host = headers.get(b"host") or ""
         if not sec.host_allowed(host):
             return 403, _error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
@@ -512,7 +694,7 @@ class HttpApp:
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
         accept = headers.get(b"accept") or ""
-        if "application/json" not in accept or "text/event-stream" not in accept:
+        if (_accepts_cache.get(accept) or _accepts(accept)) != (True, True):
             await _respond(
                 send,
                 406,
@@ -549,23 +731,28 @@ class HttpApp:
             self._expire()
         request: jsonrpc.Request | None = None
         peek: Peek | list[Any] | None = None
-        if body[:1] == b"{" and version is not None:
-            peek = self._decode_whole(body, version, headers)
-        if peek is None and body[:1] == b"{":
-            # The common case, one request: its envelope is read once, its params left raw for the
-            # handler, and only what routing and the headers need is peeked at. Anything else (a
-            # notification, a response, a malformed message) is peeked at as a whole below, and its
-            # route names what is wrong with it.
-            message = jsonrpc.parse(body)[0]
-            if isinstance(message, jsonrpc.Request):
-                try:
-                    params = _peek_params(message.params) if message.params is not None else None
-                except msgspec.DecodeError:
-                    pass
-                else:
-                    request = message
-                    peek = Peek(message.method, message.id, params)
         try:
+            if body[:1] == b"{" and version is not None:
+                peek = self._decode_whole(body, version, headers)
+            if peek is None and body[:1] == b"{":
+                # The common case, one request: its envelope is read once, its params left raw for the
+                # handler, and only what routing and the headers need is peeked at. Anything else (a
+                # notification, a response, a malformed message) is peeked at as a whole below, and
+                # its route names what is wrong with it.
+                if not body.isascii():
+                    # Params left raw are not read yet: their UTF-8 is checked here, so that a bad
+                    # byte is a parse error of the message, not of its params. (ASCII, the usual
+                    # case, is valid UTF-8: a scan eight bytes at a time, and no copy.)
+                    body.decode()
+                message = jsonrpc.parse(body)[0]
+                if isinstance(message, jsonrpc.Request):
+                    try:
+                        params = _peek_params(message.params) if message.params is not None else None
+                    except msgspec.DecodeError:
+                        pass
+                    else:
+                        request = message
+                        peek = Peek(message.method, message.id, params)
             if peek is None:
                 peek = peek_message(body)
         except msgspec.DecodeError as exc:
@@ -577,6 +764,13 @@ class HttpApp:
                 400,
                 _error_body(code, f"{'Parse error' if code == -32700 else 'Invalid request'}: {exc}"),
             )
+            return
+        except UnicodeDecodeError as exc:
+            await _respond(send, 400, _error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))
+            return
+        except RecursionError:
+            # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
+            await _respond(send, 400, _error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
             return
         if isinstance(peek, list):
             await self._post_batch(scope, body, session_id, version, send, receive)
@@ -592,7 +786,7 @@ class HttpApp:
             return
         if session_id is not None and not modern:
             session = self.sessions.get(session_id) or await self._session(session_id)
-            if session is None:
+            if session is None or (self.security.verify_token is not None and session.principal != _who()):
                 await _respond(
                     send, 404, _error_body(-32600, "Session not found: it ended, or never existed")
                 )
@@ -627,7 +821,8 @@ class HttpApp:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
         must agree with the body there anyway). None when they do not, or when the message is not a
         well-formed request of that method and revision: the general route then names what is wrong.
-        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`."""
+        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
+        Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
         method = headers.get(b"mcp-method")
         if method is None:
             return None
@@ -640,7 +835,9 @@ class HttpApp:
             return None
         try:
             message = decode(body)
-        except msgspec.DecodeError:
+        except msgspec.ValidationError:
+            return None  # the general route reads it again, and says what is wrong with it
+        except RecursionError:
             return None
         params = message.params
         meta = getattr(params, "meta", None)
@@ -765,6 +962,7 @@ class HttpApp:
             await _respond(send, 503, _error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
             return
         session = _Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
+        session.principal = _who()
         session.conn = self._new_connection(session)
         stream = _Stream(None)
         await self._feed(session.conn, body, stream)
@@ -788,17 +986,21 @@ class HttpApp:
             conn.initialized,
             conn.log_level,
             sorted(conn.subscriptions),
+            session.principal,
         )
 
     async def _session(self, session_id: str) -> _Session | None:
-        """The session, from this worker's memory or rebuilt from the shared store."""
+        """The session, from this worker's memory or rebuilt from the shared store; None when there is
+        none, or when it is another principal's (as if it did not exist: a session id is no proof of
+        who sends it)."""
         session = self.sessions.get(session_id)
         if session is not None:
-            return session
+            return session if session.principal == _who() else None
         state = await self.session_store.load(session_id)
-        if state is None:
+        if state is None or state.principal != _who():
             return None
         session = _Session(session_id, None, self.event_store())  # type: ignore[arg-type]
+        session.principal = state.principal
         conn = session.conn = self._new_connection(session)
         conn.legacy, conn.client_caps, conn.client_info = (
             state.revision,
@@ -861,10 +1063,17 @@ class HttpApp:
             if spec is None:
                 await _respond(send, 404, _error_body(-32601, f"Method not found: {peek.method}", peek.id))
                 return
+        if peek.id is not None and self._stateless_running >= self.security.max_stateless_requests:
+            await _busy(send, peek.id, "too many requests are being answered")
+            return
         if peek.lean:
             if self.server.answers_directly(peek.typed):
                 # (A registered tool means the tools feature is offered: no capability to check.)
-                await self._direct(peek, requested, send, receive)
+                self._stateless_running += 1
+                try:
+                    await self._direct(peek, requested, send, receive)
+                finally:
+                    self._stateless_running -= 1
                 return
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
         event = None
@@ -878,9 +1087,11 @@ class HttpApp:
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self._idle.pop() if self._idle else self._new_connection(None)
+        self._stateless_running += 1
         try:
             await self._exchange(conn, None, body, peek, send, receive, event)
         finally:
+            self._stateless_running -= 1
             if conn.idle() and len(self._idle) < _MAX_IDLE:
                 self._idle.append(conn)
             else:
@@ -921,6 +1132,10 @@ class HttpApp:
         headers = _headers(scope)
         method = headers.get(b"mcp-method")
         if method is None:
+            if peek.id is None:
+                # The transport requires it of requests; a notification's headers are not defined
+                # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
+                return None
             return "Mcp-Method is required"
         if method != body_method:
             return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
@@ -992,66 +1207,70 @@ class HttpApp:
             await conn.peer.feed(body)
             await _respond(send, 202, b"")
             return
-        if session is not None and session.streams >= self.security.max_streams_per_session:
-            await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
-            return
         stream = _Stream(session.store if session is not None else None)
         if session is not None:
-            if len(session.open_streams) >= _MAX_RESUMABLE:
-                # The oldest stream its client left and never resumed goes first: resumption is best
-                # effort, memory is not (streams a client is still reading are never dropped).
-                left = next((k for k, v in session.open_streams.items() if v.gone), None)
-                if left is not None:
-                    session.open_streams.pop(left).closed = True
-            session.open_streams[stream.id] = stream
-            stream.owner = session.open_streams
-        if event is None:
-            await self._feed(conn, body, stream)
-        else:
-            token = ROUTE.set(stream)
-            try:
-                reply = await conn.peer.answer(event)
-            finally:
-                ROUTE.reset(token)
-            if reply is not None:
-                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
-                    _ended(stream, session)
-                    await _respond(send, _json_status(stream, session, reply), reply)
-                    return
-                stream.put(reply, final=True)
-        # A handler that answered without waiting has left its answer in the queue: no client can leave
-        # in between, so no watcher is needed unless the answer turns into a stream.
-        ready = not stream.queue.empty()
-        watcher = None if ready else self._watch(receive, stream)
-        try:
-            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
-            if stream.gone:
-                # The client left before anything was sent. On the stateless wire that cancels the
-                # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
-                if session is None:
-                    conn.peer.cancel_incoming(rid)
-                elif data:
-                    stream.event(data)
-                    stream.closed = final
+            if session.streams >= self.security.max_streams_per_session:
+                await _busy(send, rid, "too many requests of this session are being answered")
                 return
-            if final:
-                _ended(stream, session)
-                if not data:  # cancelled before it said anything: no answer will come
-                    await _respond(send, 204, b"")
-                    return
-                if self.json_response or stream.queue.empty() or stream.status != 200:
-                    await _respond(send, _json_status(stream, session, data), data)
-                    return
-            if session is not None:
-                session.streams += 1
+            session.streams += 1
+            kept = session.open_streams
+            if len(kept) >= self.security.max_streams_per_session:
+                # The oldest stream nobody reads (its client left, or was told to poll, and never
+                # came back) goes first: resumption is best effort, memory is not. One is always
+                # found: fewer streams than the bound are read at once (above).
+                left = next((k for k, v in kept.items() if not v.reading), None)
+                if left is not None:
+                    kept.pop(left).closed = True
+            kept[stream.id] = stream
+            stream.owner = kept
+        stream.reading = True
+        try:
+            if event is None:
+                await self._feed(conn, body, stream)
+            else:
+                token = ROUTE.set(stream)
+                try:
+                    reply = await conn.peer.answer(event)
+                finally:
+                    ROUTE.reset(token)
+                if reply is not None:
+                    if stream.queue.empty():  # answered at once with nothing before it: the JSON body
+                        _ended(stream, session)
+                        await _respond(send, _json_status(stream, session, reply), reply)
+                        return
+                    stream.put(reply, final=True)
+            # A handler that answered without waiting has left its answer in the queue: no client can
+            # leave in between, so no watcher is needed unless the answer turns into a stream.
+            ready = not stream.queue.empty()
+            watcher = None if ready else self._watch(receive, stream)
             try:
+                data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+                if stream.gone:
+                    # The client left before anything was sent. On the stateless wire that cancels the
+                    # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
+                    if session is None:
+                        conn.peer.cancel_incoming(rid)
+                    elif data:
+                        stream.event(data)
+                        stream.closed = final
+                    return
+                if final:
+                    _ended(stream, session)
+                    if not data:  # cancelled before it said anything: no answer will come
+                        await _respond(send, 204, b"")
+                        return
+                    if self.json_response or stream.queue.empty() or stream.status != 200:
+                        status = _json_status(stream, session, data)
+                        await _respond(send, status, data, _RETRY if status == 503 else ())
+                        return
                 await self._stream(send, stream, [(data, final)], rid, conn, session, receive, watcher)
             finally:
-                if session is not None:
-                    session.streams -= 1
+                if watcher is not None:
+                    watcher.cancel()
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            stream.reading = False
+            if session is not None:
+                session.streams -= 1
 
     async def _stream(
         self,
@@ -1063,18 +1282,14 @@ class HttpApp:
         session: _Session | None,
         receive: Receive,
         watcher: asyncio.Future[None] | None = None,
+        replay: list[bytes] | None = None,
     ) -> None:
         """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
         started when the stream first has to wait), or until the server asks the client to poll.
-        Whatever is queued goes out in one write."""
-        headers = [
-            (b"content-type", b"text/event-stream"),
-            (b"cache-control", b"no-cache"),
-            (b"x-accel-buffering", b"no"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        Whatever is queued goes out in one write; `replay`, events already framed (resumption), first."""
+        await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
         stream.gone = False
-        chunks: list[bytes] = []
+        chunks: list[bytes] = replay or []
         if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
             chunks.append(stream.prime())
         pending = list(first)
@@ -1134,8 +1349,7 @@ class HttpApp:
     # -- GET and DELETE -----------------------------------------------------------------------------
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accept = _header(scope, b"accept") or ""
-        if "text/event-stream" not in accept:
+        if not _accepts(_header(scope, b"accept") or "")[1]:
             await _respond(
                 send, 406, _error_body(-32600, "Not Acceptable: Accept must list text/event-stream")
             )
@@ -1149,29 +1363,71 @@ class HttpApp:
             await _respond(send, 404, _error_body(-32600, "Session not found"))
             return
         last = _header(scope, b"last-event-id")
-        resumed = session.open_streams.get(last.rpartition("-")[0]) if last else None
-        replay: list[tuple[bytes, bool]] = []
-        if last is not None:
-            found = session.store.after(last)
+        named = _event_id(last) if last is not None else None
+        if last is not None and named is None:
+            why = "Bad Request: Last-Event-ID names no event of this server"
+            await _respond(send, 400, _error_body(-32600, why))
+            return
+        if named is not None and named[0] != "get":
+            await self._resume(session, named[0], named[1], send, receive)
+            return
+        get_stream = session.get_stream
+        if get_stream is not None and not get_stream.closed and get_stream.reading:
+            await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
+            return
+        if session.streams >= self.security.max_streams_per_session:
+            await _busy(send, None, "too many requests of this session are being answered")
+            return
+        replay: list[bytes] = []
+        if named is not None:
+            found = session.store.after(f"get-{named[1]}")
             if found is not None:
-                replay = [(d, False) for _, d in found[1]]
-        if resumed is not None:
-            # Resuming a POST's stream: what was sent after Last-Event-ID, then whatever is still to come.
-            stream = resumed
-        else:
-            if (
-                session.get_stream is not None
-                and not session.get_stream.closed
-                and not session.get_stream.gone
-            ):
-                await _respond(send, 409, _error_body(-32600, "Conflict: this session's GET stream is open"))
-                return
-            stream = session.get_stream if session.get_stream is not None else _Stream(session.store)
-            stream.id = "get"
-            replay += [(d, False) for d in session.backlog]
-            session.backlog.clear()
-            session.get_stream = stream
-        await self._stream(send, stream, replay, None, None, session, receive)
+                replay = [_framed("get", seq, data) for seq, data in found[1]]
+        stream = get_stream if get_stream is not None else _Stream(session.store)
+        stream.id = "get"
+        backlog = [(d, False) for d in session.backlog]
+        session.backlog.clear()
+        session.get_stream = stream
+        await self._read_out(send, stream, backlog, session, receive, replay)
+
+    async def _resume(self, session: _Session, name: str, after: int, send: Send, receive: Receive) -> None:
+        """GET with the `Last-Event-ID` of a POST's stream: the events sent after it on that stream
+        alone, then, while the request is not answered yet, the rest of the stream as it comes. A stream
+        that ended (or that this session never had, or whose events fell out of the store) has nothing
+        more to come: what is left of it is sent, and the response ends."""
+        stream = session.open_streams.get(name)
+        if stream is not None and stream.reading:
+            # Its POST (or another GET) is still reading it: two readers would split its events.
+            await _respond(send, 409, _error_body(-32600, "Conflict: this stream is being read"))
+            return
+        if stream is not None and session.streams >= self.security.max_streams_per_session:
+            await _busy(send, None, "too many requests of this session are being answered")
+            return
+        found = session.store.after(f"{name}-{after}")
+        replay = [_framed(name, seq, data) for seq, data in found[1]] if found is not None else []
+        if stream is None:
+            await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+            await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
+            return
+        await self._read_out(send, stream, [], session, receive, replay)
+
+    async def _read_out(
+        self,
+        send: Send,
+        stream: _Stream,
+        first: list[tuple[bytes, bool]],
+        session: _Session,
+        receive: Receive,
+        replay: list[bytes],
+    ) -> None:
+        """Write a session's stream out on a GET, as one of its open requests."""
+        session.streams += 1
+        stream.reading = True
+        try:
+            await self._stream(send, stream, first, None, None, session, receive, replay=replay)
+        finally:
+            stream.reading = False
+            session.streams -= 1
 
     def _watch(self, receive: Receive, stream: _Stream) -> asyncio.Future[None]:
         return asyncio.ensure_future(self._watch_disconnect(receive, stream))

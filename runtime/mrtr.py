@@ -1,15 +1,19 @@
 """Multi round-trip requests (2026-07-28): the server's sealed `requestState`.
 
 A handler that needs input is re-run on each retry; the answers gathered so far travel in
-`requestState`, which the client must echo untouched. The state is attacker-controlled input, so it is
-sealed with HMAC-SHA256 under a server secret and binds what the spec asks servers to bind: an expiry,
-the method and a digest of the request's salient params (and a principal, where the transport has one).
-Anything that fails verification is rejected with -32602, never trusted.
+`requestState`, which the client must echo untouched. The state is attacker-controlled input and
+carries what users answered, so it is sealed: encrypted and authenticated under a server secret
+(encrypt-then-MAC: a SHAKE-256 keystream, HMAC-SHA256 over nonce and ciphertext, a key of each derived
+from the secret). It binds what the spec asks servers to bind: an expiry, the method, a digest of the
+request's salient params, and the authenticated principal (`PRINCIPAL`, which the HTTP transport sets
+from `verify_token`), so that one user cannot replay another's state. Anything that fails
+verification is rejected with -32602, never trusted.
 """
 
 from __future__ import annotations
 
 import base64
+import contextvars
 import os
 import time
 from typing import Any, Final
@@ -18,9 +22,14 @@ import msgspec
 
 from .errors import InvalidParams
 
-__all__ = ["StateSealer", "InvalidState", "params_digest"]
+__all__ = ["StateSealer", "InvalidState", "params_digest", "PRINCIPAL"]
 
-_VERSION: Final = b"m1"
+_VERSION: Final = b"m2"
+_NONCE: Final = 16
+
+PRINCIPAL: contextvars.ContextVar[str] = contextvars.ContextVar("mcpbind_principal", default="")
+"""Who the request being served comes from, as text ("" without authentication). A sealed state
+opens only for the principal it was sealed for."""
 
 
 class InvalidState(InvalidParams):
@@ -48,39 +57,92 @@ def params_digest(params: dict[str, Any]) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _unb64(data: bytes) -> bytes:
+    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
+
+
 class StateSealer:
     def __init__(self, secret: bytes | None = None, ttl: float = 600.0) -> None:
         # A fresh random secret per process is right for one process; several workers behind a load
         # balancer must share one (pass `secret`), or a retry may land where the state cannot be opened.
         self._key = secret or os.urandom(32)  # what secrets.token_bytes returns, without importing random
+        self._keys: tuple[bytes, bytes] | None = None
         self.ttl = ttl
 
-    def _mac(self, body: bytes) -> bytes:
-        import hashlib  # on first use (see params_digest)
+    def _derived(self) -> tuple[bytes, bytes]:
+        """An encryption key and a MAC key, each derived from the secret (never the secret itself)."""
+        if self._keys is None:
+            import hashlib  # on first use (see params_digest)
+            import hmac
+
+            self._keys = (
+                hmac.new(self._key, b"mcpbind requestState encryption", hashlib.sha256).digest(),
+                hmac.new(self._key, b"mcpbind requestState authentication", hashlib.sha256).digest(),
+            )
+        return self._keys
+
+    @staticmethod
+    def _crypt(key: bytes, nonce: bytes, data: bytes) -> bytes:
+        """`data` XORed with a keystream unique to (key, nonce): encrypts, and decrypts. SHAKE-256
+        keyed by prefix is a pseudorandom function (it has no length extension), and the nonce is
+        random and never reused in practice (128 bits)."""
+        import hashlib
+
+        stream = hashlib.shake_256(key + nonce).digest(len(data))
+        return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(
+            len(data), "little"
+        )
+
+    @staticmethod
+    def _mac(key: bytes, sealed: bytes) -> bytes:
+        import hashlib
         import hmac
 
-        return hmac.new(self._key, _VERSION + body, hashlib.sha256).digest()
+        return hmac.new(key, _VERSION + sealed, hashlib.sha256).digest()
+
+    @staticmethod
+    def _who(principal: str) -> str:
+        """A principal as kept in a state: a digest (it could be long)."""
+        if not principal:
+            return ""
+        import hashlib
+
+        return hashlib.sha256(principal.encode()).hexdigest()[:32]
 
     def seal(self, method: str, digest: str, answers: dict[str, Any], principal: str = "") -> str:
-        body = _encode(_State(method, digest, principal, time.time() + self.ttl, answers))
-        token = _VERSION + b"." + base64.urlsafe_b64encode(body).rstrip(b"=") + b"."
-        return (token + base64.urlsafe_b64encode(self._mac(body)).rstrip(b"=")).decode()
+        enc, auth = self._derived()
+        body = _encode(_State(method, digest, self._who(principal), time.time() + self.ttl, answers))
+        nonce = os.urandom(_NONCE)
+        sealed = nonce + self._crypt(enc, nonce, body)
+        return (_VERSION + b"." + _b64(sealed) + b"." + _b64(self._mac(auth, sealed))).decode()
 
     def open(self, token: str, method: str, digest: str, principal: str = "") -> dict[str, Any]:
-        """The answers sealed in `token`; raises InvalidState unless it is intact, fresh and ours."""
+        """The answers sealed in `token`; raises InvalidState unless it is intact, fresh and ours, and
+        was sealed for this method, these params and this principal."""
         try:
-            version, body64, mac64 = token.encode().split(b".")
-            body = base64.urlsafe_b64decode(body64 + b"=" * (-len(body64) % 4))
-            mac = base64.urlsafe_b64decode(mac64 + b"=" * (-len(mac64) % 4))
+            version, sealed64, mac64 = token.encode().split(b".")
+            sealed, mac = _unb64(sealed64), _unb64(mac64)
         except (ValueError, UnicodeError):
             raise InvalidState("requestState is malformed") from None
         import hmac
 
-        if version != _VERSION or not hmac.compare_digest(mac, self._mac(body)):
+        enc, auth = self._derived()
+        if (
+            version != _VERSION
+            or len(sealed) < _NONCE
+            or not hmac.compare_digest(mac, self._mac(auth, sealed))
+        ):
             raise InvalidState("requestState failed verification")
-        state = _decode(body)
+        try:
+            state = _decode(self._crypt(enc, sealed[:_NONCE], sealed[_NONCE:]))
+        except msgspec.DecodeError:  # authentic, so ours: a state of another layout (an older release)
+            raise InvalidState("requestState failed verification") from None
         if state.expires < time.time():
             raise InvalidState("requestState has expired")
-        if state.method != method or state.digest != digest or state.principal != principal:
+        if state.method != method or state.digest != digest or state.principal != self._who(principal):
             raise InvalidState("requestState belongs to another request")
         return state.answers

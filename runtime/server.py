@@ -35,7 +35,7 @@ from . import revisions, wire
 from .engine import IncomingNotification, IncomingRequest
 from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
 from .jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
-from .mrtr import StateSealer, params_digest
+from .mrtr import PRINCIPAL, StateSealer, params_digest
 from .peer import ROUTE, MessageTransport, Peer
 from .signature import Signature, inspect_function
 from .uritemplate import UriTemplate
@@ -276,11 +276,25 @@ class Context:
         user to visit it instead (URL mode). `key` names the input request (stateless revisions)."""
         params: dict[str, Any] = {"message": message, "requestedSchema": schema}
         if url is not None:
+            self._url_mode_offered()
             elicitation_id = key or f"e{self._asked}"
             params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
         answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
         content = answer.content if answer.content is not UNSET else None
         return ElicitOutcome(answer.action, content)
+
+    def _url_mode_offered(self) -> None:
+        """URL-mode elicitation exists from 2025-11-25 on, and only for a client that declares it
+        (`elicitation.url`; an empty `elicitation` means form mode alone)."""
+        if not hasattr(self.module, "ElicitRequestURLParams"):
+            raise McpError(f"URL-mode elicitation is not part of protocol revision {self.revision}")
+        elicitation = self.client_capabilities.get("elicitation")
+        if not isinstance(elicitation, dict) or "url" not in elicitation:
+            raise McpError(
+                "the client does not support URL-mode elicitation (no `elicitation.url` capability)",
+                code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
+                data={"requiredCapabilities": {"elicitation": {"url": {}}}} if self.stateless else UNSET,
+            )
 
     def close_sse_stream(self, retry_ms: int = 1000) -> None:
         """On Streamable HTTP (stateful sessions with resumable streams), close the connection that
@@ -589,9 +603,12 @@ class Server:
         *,
         path: str = "/mcp",
         json_response: bool = False,
+        security: Any = None,
         **uvicorn_options: Any,
     ) -> None:
-        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise).
+        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise). `security`,
+        an `HttpSecurity`, sets who may connect and the limits (body size, sessions, requests at once,
+        bytes kept for resumption).
 
         `uvicorn_options` go to `uvicorn.run`. Two defaults differ from uvicorn's: no access log
         (uvicorn formats each line's arguments, quoting the path, even when the log level hides it)
@@ -603,7 +620,7 @@ class Server:
 
         for option, value in UVICORN_DEFAULTS.items():
             uvicorn_options.setdefault(option, value)
-        app = self.http_app(path=path, json_response=json_response)
+        app = self.http_app(path=path, security=security, json_response=json_response)
         uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
@@ -1012,9 +1029,9 @@ class _Connection:
             raise _unparsable(exc) from None
         revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
         self.legacy = revision
-        self.client_caps = wire.to_builtins(params.capabilities)
-        self.client_info = wire.to_builtins(params.client_info)
         mod = revisions.module(revision)
+        self.client_caps = _caps_of(mod, wire.to_builtins(params.capabilities))
+        self.client_info = wire.to_builtins(params.client_info)
         result = _drop_none(
             {
                 "protocolVersion": revision,
@@ -1150,7 +1167,7 @@ class _Connection:
         answers: dict[str, Any] = {}
         if state is not UNSET and state:
             digest = params_digest(wire.to_builtins(params))
-            answers.update(self.server.sealer.open(state, method, digest))
+            answers.update(self.server.sealer.open(state, method, digest, PRINCIPAL.get()))
         if responses is not UNSET and responses:
             answers.update(wire.to_builtins(responses))
         ctx._answers = answers
@@ -1164,7 +1181,7 @@ class _Connection:
             return {
                 "resultType": "input_required",
                 "inputRequests": dict(ctx._needed),
-                "requestState": self.server.sealer.seal(method, digest, kept),
+                "requestState": self.server.sealer.seal(method, digest, kept, PRINCIPAL.get()),
             }
 
     async def _listen(self, ctx: Context, params: Any, event: IncomingRequest) -> dict[str, Any]:
@@ -1188,6 +1205,21 @@ def _unparsable(exc: Exception) -> McpError:
     RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
     detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
     return McpError(f"Parse error: {detail}", code=PARSE_ERROR)
+
+
+def _caps_of(mod: ModuleType, caps: dict[str, Any]) -> dict[str, Any]:
+    """A client's capabilities as the negotiated revision has them: read with the newest revision's
+    types, they are converted through the session's, which drops what that revision lacks (`tasks`
+    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
+    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
+    try:
+        kept = wire.to_builtins(wire.convert(caps, mod.ClientCapabilities))
+    except msgspec.ValidationError:
+        return caps  # valid for the newest revision: nothing of the session's depends on the rest
+    elicitation = kept.get("elicitation")
+    if isinstance(elicitation, dict) and not hasattr(mod, "ElicitRequestURLParams"):
+        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
+    return kept  # type: ignore[no-any-return]
 
 
 def _failure(rid: RequestId, method: str, exc: Exception) -> bytes:

@@ -1,12 +1,13 @@
 """A one-tool server started the way users start one: `Server.run_http`, at uvicorn log level info.
 
-`python tests/servers/run_http.py --http PORT [--json] [--access-log]`
+`python tests/servers/run_http.py --http PORT [--json] [--access-log] [--max-body N]`
 """
 
 from __future__ import annotations
 
 import argparse
 
+from mcpbind.http_server import HttpSecurity
 from mcpbind.server import Server
 
 server = Server("run-http", "1.0.0")
@@ -22,6 +23,8 @@ if __name__ == "__main__":
     parser.add_argument("--http", type=int, required=True, metavar="PORT")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--max-body", type=int, default=None)
     args = parser.parse_args()
     options = {"access_log": True} if args.access_log else {}
-    server.run_http(port=args.http, json_response=args.json, log_level="info", **options)
+    security = HttpSecurity(max_body=args.max_body) if args.max_body is not None else None
+    server.run_http(port=args.http, json_response=args.json, security=security, log_level="info", **options)
