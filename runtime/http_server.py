@@ -889,7 +889,16 @@ class HttpApp:
         request ends; what its requests send before that (progress, and requests to the client such as
         sampling, which the batch cannot finish without) turns the response into an SSE stream, as for
         a single request. A batch of notifications only is accepted with 202."""
-        session = self.sessions.get(session_id or "")
+        session = None
+        if session_id is not None:
+            session = self.sessions.get(session_id) or await self._session(session_id)
+            if session is None or (
+                self.security.verify_token is not None and session.principal != _who()
+            ):  # another principal's session is not found, as on any other route
+                await _respond(
+                    send, 404, _error_body(-32600, "Session not found: it ended, or never existed")
+                )
+                return
         if session is None or session.conn.legacy != "2025-03-26":
             await _respond(
                 send,
@@ -898,9 +907,17 @@ class HttpApp:
             )
             return
         if session.streams >= self.security.max_streams_per_session:
-            await _respond(send, 429, _error_body(-32600, "Too many open streams"), [(b"retry-after", b"1")])
+            await _busy(send, None, "too many requests of this session are being answered")
             return
         session.last_seen = time.monotonic()
+        # A batch is one request in flight for the session's bound, from its first byte to its answer.
+        session.streams += 1
+        try:
+            await self._answer_batch(session, body, send, receive)
+        finally:
+            session.streams -= 1
+
+    async def _answer_batch(self, session: _Session, body: bytes, send: Send, receive: Receive) -> None:
         # No event ids: a batch's stream is not resumable (the client that leaves it gets nothing
         # more of it; its requests go on, as a disconnect cancels nothing on a session).
         stream = _Stream(None)
@@ -917,13 +934,7 @@ class HttpApp:
                 # The array, a refusal (400), or nothing: a batch of notifications or cancelled requests.
                 await _respond(send, stream.status if data else 202, data)
                 return
-            session.streams += 1
-            try:
-                await self._stream(
-                    send, stream, [(data, final)], None, session.conn, session, receive, watcher
-                )
-            finally:
-                session.streams -= 1
+            await self._stream(send, stream, [(data, final)], None, session.conn, session, receive, watcher)
         finally:
             if watcher is not None:
                 watcher.cancel()

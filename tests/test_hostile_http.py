@@ -685,10 +685,20 @@ def test_a_session_is_its_principals_alone() -> None:
             assert response.status_code == 404
             response = await http.delete(url, headers=session.headers())
             assert response.status_code == 404
+            # A batch (2025-03-26 sessions have them) on another principal's session is not found either.
+        async with httpx.AsyncClient(timeout=10, headers=alice) as http:
+            batching = await open_session(http, url, "2025-03-26")
+        async with httpx.AsyncClient(timeout=10, headers=bob) as http:
+            response = await http.post(url, json=[call(4, "nap", {"seconds": 0})], headers=batching.headers())
+            assert response.status_code == 404 and error_of(response)["code"] == -32600
         async with httpx.AsyncClient(timeout=10, headers=alice) as http:
             response = await http.post(url, json=call(3, "nap", {"seconds": 0}), headers=session.headers())
             assert response.status_code == 200 and response.json()["result"]["content"][0]["text"] == "rested"
             assert (await http.delete(url, headers=session.headers())).status_code == 200
+            response = await http.post(url, json=[call(5, "nap", {"seconds": 0})], headers=batching.headers())
+            assert (
+                response.status_code == 200 and response.json()[0]["result"]["content"][0]["text"] == "rested"
+            )
 
     with serve_in_process(app) as url:
         run(main(url))
