@@ -551,6 +551,14 @@ async def _busy(send: Send, rid: Any, why: str) -> None:
     await _respond(send, 503, _error_body(-32000, f"Server busy: {why}", rid), _RETRY)
 
 
+async def _no_answer(send: Send) -> None:
+    """The response to a POSTed request that was cancelled before it answered: an SSE stream that ends
+    with no event. A request's POST is answered with JSON or an event stream, whatever becomes of it
+    (clients refuse any other content type), and the spec sends no answer to a cancelled request."""
+    await send({"type": "http.response.start", "status": 200, "headers": _SSE_HEADERS})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def _respond(
     send: Send,
     status: int,
@@ -1127,7 +1135,7 @@ class HttpApp:
             if task not in done:
                 return  # the client left: nobody to answer
             if task.cancelled():
-                await _respond(send, 204, b"")  # cancelled before it answered: no answer will come
+                await _no_answer(send)  # cancelled before it answered: no answer will come
                 return
             answer = task.result()
         assert answer is not None
@@ -1268,7 +1276,7 @@ class HttpApp:
                 if final:
                     _ended(stream, session)
                     if not data:  # cancelled before it said anything: no answer will come
-                        await _respond(send, 204, b"")
+                        await _no_answer(send)
                         return
                     if self.json_response or stream.queue.empty() or stream.status != 200:
                         status = _json_status(stream, session, data)

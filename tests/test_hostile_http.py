@@ -720,3 +720,33 @@ def test_run_http_takes_the_limits() -> None:
                 assert response.status_code == 413 and error_of(response)["code"] == -32600
 
         run(main())
+
+
+def test_a_cancelled_requests_post_ends_as_an_empty_event_stream() -> None:
+    """A POSTed request is answered with JSON or an event stream whatever becomes of it: cancelled
+    before it answered, its POST gets an event stream that ends with no answer (clients of the official
+    TypeScript SDK refuse a 204 with no content type as "Unexpected content type")."""
+    app = HttpApp(_server())
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            pending = asyncio.ensure_future(
+                http.post(url, json=call(7, "nap", {"seconds": 30}), headers=session.headers())
+            )
+            await asyncio.sleep(0.3)
+            cancel = {
+                "jsonrpc": "2.0",
+                "method": "notifications/cancelled",
+                "params": {"requestId": 7, "reason": "enough"},
+            }
+            assert (await http.post(url, json=cancel, headers=session.headers())).status_code == 202
+            response = await asyncio.wait_for(pending, 5)
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            assert [m for m in messages_of(response) if "id" in m] == []
+            response = await http.post(url, json=call(8, "nap", {"seconds": 0}), headers=session.headers())
+            assert [m["result"]["content"][0]["text"] for m in messages_of(response)] == ["rested"]
+
+    with serve_in_process(app) as url:
+        run(main(url))
