@@ -231,10 +231,9 @@ def is_valid_json(data: bytes) -> bool | None:
 
 
 def parse_error_expected(data: bytes) -> bool:
-    """Input the answer to which must be -32700: text that opens an object and is not JSON (invalid
-    UTF-8 included). Text opening with anything else is refused for its shape (-32600) before it is
-    parsed whole: test_fuzz_decoders.test_invalid_json_of_any_shape_is_a_parse_error holds that part."""
-    return data.lstrip(b" \t\r\n")[:1] == b"{" and is_valid_json(data) is False
+    """Input the answer to which must be -32700 (JSON-RPC 2.0: "Invalid JSON was received"): not
+    UTF-8, or not JSON, whatever its shape would have been."""
+    return is_valid_json(data) is False
 
 
 def check_response(message: Any) -> dict[str, Any]:

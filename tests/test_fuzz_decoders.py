@@ -60,6 +60,19 @@ def test_parse_answers_any_input(batches: bool) -> None:
     check()
 
 
+@pytest.mark.parametrize(
+    "data",
+    [b"[1,", b"12x", b"[\x80]", b'""\x80', b'{"jsonrpc":"2.0","method":"roots/list","params":0C}', b"[{]"],
+)
+@pytest.mark.parametrize("batches", [False, True], ids=["single", "batches"])
+def test_invalid_json_of_any_shape_is_a_parse_error(data: bytes, batches: bool) -> None:
+    """Text that is not JSON is a parse error (-32700), even where what was read of it already has the
+    wrong shape for a message (an array without batches, a number, params that are no object)."""
+    (message,) = jsonrpc.parse(data, batches=batches)
+    assert isinstance(message, jsonrpc.Malformed) and message.reply is not None, message
+    assert json.loads(message.reply)["error"]["code"] == jsonrpc.PARSE_ERROR, message
+
+
 @pytest.mark.parametrize("depth", [1000, 10_000, 100_000])
 @pytest.mark.parametrize("where", ["params", "id", "result", "error", "top"])
 def test_parse_deep_nesting(where: str, depth: int) -> None:
