@@ -11,9 +11,7 @@ request answered. (Oversized bodies: test_http.py's test_oversized_bodies_get_41
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -78,9 +76,10 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[str, subprocess.Popen[bytes] | None]]:
+def server() -> Iterator[str]:
+    """tests/servers/probe.py under uvicorn, for the whole module."""
     with serve(PROBE) as url:
-        yield url, None
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +89,8 @@ def http() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def targets(server: tuple[str, Any], http: httpx.Client) -> dict[str, Target]:
-    url = server[0]
-    return {revision: Target(http, url, revision) for revision in [*SESSIONS, MODERN]}
+def targets(server: str, http: httpx.Client) -> dict[str, Target]:
+    return {revision: Target(http, server, revision) for revision in [*SESSIONS, MODERN]}
 
 
 def methods(revision: str) -> list[str]:
@@ -157,13 +155,11 @@ def test_deep_nesting(targets: dict[str, Target], where: str, depth: int) -> Non
 
 
 @pytest.mark.parametrize("revision", list(revisions.ALL))
-def test_wrong_typed_params_of_every_method(
-    server: tuple[str, Any], http: httpx.Client, revision: str
-) -> None:
+def test_wrong_typed_params_of_every_method(server: str, http: httpx.Client, revision: str) -> None:
     """Every request and notification of every revision, its params a valid instance with one member
     made hostile: a request gets one answer (a result or an error), a notification 202 or an error,
     never a 500, and the server goes on."""
-    target = Target(http, server[0], revision)
+    target = Target(http, server, revision)
     mod = module(revision)
     # subscriptions/listen, when its params happen to be valid, is answered only when cancelled.
     specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
