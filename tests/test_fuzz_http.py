@@ -195,3 +195,29 @@ def test_wrong_typed_params_of_every_method(server: str, http: httpx.Client, rev
         target.still_serving()
 
     check()
+
+
+@pytest.mark.parametrize("rid", ["[]", '{"a":1}', "true", "[1]"])
+@pytest.mark.parametrize("problem", ["header", "version"])
+def test_an_invalid_id_is_never_echoed(targets: dict[str, Target], rid: str, problem: str) -> None:
+    """A stateless request refused before it is read whole (its headers disagree with the body, its
+    version is unknown) is answered without an id that JSON-RPC does not allow: an id is a string or
+    a number, and one that is neither cannot be echoed."""
+    target = targets[MODERN]
+    version = "1999-01-01" if problem == "version" else MODERN
+    body = (
+        '{"jsonrpc":"2.0","id":'
+        + rid
+        + ',"method":"tools/list","params":{"_meta":{"'
+        + META_VERSION
+        + '":"'
+        + version
+        + '"}}}'
+    )
+    method = "tools/call" if problem == "header" else "tools/list"
+    headers = {**target.headers(method), "mcp-protocol-version": version}
+    response = target.post(body.encode(), **headers)
+    assert response.status_code == 400, response.text
+    (answer,) = messages_of(response)
+    check_response(answer)  # fails on an id that is no string or number
+    target.still_serving()
