@@ -302,7 +302,7 @@ def table(eras: list[Era]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--calls", type=int, default=6000, help="calls per HTTP era; stdio eras make twice as many"
+        "--calls", type=int, default=50_000, help="calls per HTTP era; stdio eras make twice as many"
     )
     parser.add_argument("--only", default="", help="comma-separated era names (stdio-session, ...)")
     args = parser.parse_args()
