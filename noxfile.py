@@ -77,6 +77,16 @@ def interop_ts(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def soak(session: nox.Session) -> None:
+    """Many calls against one server per era (stdio and HTTP, in a session and stateless), sampling the
+    server's RSS, fds and asyncio tasks: growth must be flat. CI's short run takes about a minute;
+    `-- --calls N` makes N calls per HTTP era and 2N per stdio era (long: `-- --calls 100000`)."""
+    session.install("-e", ".[dev]")
+    _fetch(session)
+    session.run("python", "-m", "tests.soak.driver", *session.posargs)
+
+
+@nox.session(python="3.11")
 def conformance(session: nox.Session) -> None:
     """The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned with its own
     Node 22 in tests/conformance/package-lock.json): server and client, revisions 2025-11-25 and

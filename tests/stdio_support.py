@@ -1,0 +1,131 @@
+"""A stdio MCP server in a subprocess, driven line by line without a client library: what the fuzz
+tests need to send bytes no client would, and to see every line that comes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .hostile import check_response
+from .http_support import MODERN, initialize, modern
+
+PROBE = str(Path(__file__).resolve().parent / "servers" / "probe.py")
+
+
+class StdioServer:
+    """`tests/servers/probe.py` over stdio, in one session of `revision` (2026-07-28: no session, every
+    request carries its version). Restarted by `ensure()` if a test killed it, so that each example
+    begins with a live server; `restarts` counts those."""
+
+    def __init__(self, revision: str, *args: str) -> None:
+        self.revision = revision
+        self.args = args
+        self.restarts = -1
+        self.process: subprocess.Popen[bytes] | None = None
+        self._buffer = bytearray()
+        self._next = 0
+        self.ensure()
+
+    def ensure(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        self.stop()
+        self.restarts += 1
+        self.process = subprocess.Popen(
+            [sys.executable, PROBE, *self.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self._buffer.clear()
+        if self.revision != MODERN:
+            answer = self.request(initialize(self.revision, rid="init"))
+            assert answer["result"]["protocolVersion"] == self.revision, answer
+            self.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def send(self, line: bytes) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(line + b"\n")
+        self.process.stdin.flush()
+
+    def read(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """The messages of the next line the server writes (one, or a batch's answers); an
+        AssertionError if none comes in `timeout`."""
+        assert self.process is not None and self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            assert left > 0, "the server did not answer in time"
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                assert chunk, f"the server closed its stdout (exit code {self.process.poll()})"
+                self._buffer += chunk
+        end = self._buffer.index(b"\n")
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        value = json.loads(line)
+        assert value != [], "an empty batch answer"
+        return value if isinstance(value, list) else [value]
+
+    def next_id(self, prefix: str) -> str:
+        self._next += 1
+        return f"{prefix}{self._next}"
+
+    def message(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A request of this server's revision (2026-07-28: with the version in `_meta`)."""
+        rid = self.next_id("r")
+        if self.revision == MODERN:
+            return modern(rid, method, params)
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            message["params"] = params
+        return message
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.send(json.dumps(message).encode())
+        return self.until({message["id"]})[-1]
+
+    def until(self, ids: set[Any], timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every message up to the answers to all of `ids` (in the order they came), each checked to be
+        a JSON-RPC response or a message from the server."""
+        out: list[dict[str, Any]] = []
+        waiting = set(ids)
+        while waiting:
+            for message in self.read(timeout):
+                out.append(message)
+                if "method" in message:
+                    continue  # a notification of the server's (a log, progress)
+                check_response(message)
+                waiting.discard(message.get("id"))
+        return out
+
+    def ping(self) -> None:
+        """The server answers a valid request (the property after every bad one)."""
+        message = {"jsonrpc": "2.0", "id": self.next_id("ping"), "method": "ping"}
+        answer = self.request(message)
+        assert answer.get("result") == {}, answer

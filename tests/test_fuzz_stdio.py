@@ -1,0 +1,172 @@
+"""Fuzzing a stdio server (tests/servers/probe.py, a long-lived subprocess per revision) with hostile
+lines: malformed JSON, invalid UTF-8, nesting to 100,000 levels, huge numbers, hostile envelopes and
+batches, wrong-typed params for every method of every revision, oversized lines.
+
+The property, for every line: the server answers with JSON-RPC errors or valid answers (nothing for a
+notification), stays alive, and answers the next valid request. Where the line is not JSON at all the
+answer is -32700. `MCPBIND_FUZZ=deep` runs many more examples.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mcpbind import revisions
+
+from .conftest import module
+from .hostile import fuzz, is_valid_json, messages, nested, parse_error_expected
+from .http_support import META_VERSION, MODERN
+from .stdio_support import StdioServer
+from .test_fuzz_decoders import wrong_typed
+
+ALL = list(revisions.ALL)
+MAX_LINE = 1 << 20
+"""The servers here take lines up to 1 MiB (the default is 16 MiB), so that oversized lines are cheap."""
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, StdioServer]]:
+    """One server per revision, started on first use and kept for the whole module."""
+    started: dict[str, StdioServer] = {}
+
+    class Lazy(dict[str, StdioServer]):
+        def __missing__(self, revision: str) -> StdioServer:
+            server = started[revision] = StdioServer(revision, "--max-line", str(MAX_LINE))
+            self[revision] = server
+            return server
+
+    yield Lazy()
+    for server in started.values():
+        assert server.alive
+        server.stop()
+
+
+def methods(revision: str) -> list[str]:
+    mod = module(revision)
+    return sorted({*mod.REQUESTS, *mod.NOTIFICATIONS})
+
+
+def exchange(server: StdioServer, line: bytes) -> list[dict[str, Any]]:
+    """Send one hostile line, then a ping: what came back up to the ping's answer. The server must be
+    alive and the ping answered."""
+    server.ensure()
+    line = line.replace(b"\n", b" ").replace(b"\r", b" ")
+    server.send(line)
+    ping = server.next_id("ping")
+    server.send(json.dumps({"jsonrpc": "2.0", "id": ping, "method": "ping"}).encode())
+    out = server.until({ping})
+    assert server.alive, "the server died"
+    answers = [m for m in out if "method" not in m and m.get("id") != ping]
+    if line.strip() and parse_error_expected(line):
+        # One -32700, with no id or the id the server could still read; nothing else without an id
+        # (answers to earlier requests may come too, with their ids).
+        codes = [m["error"]["code"] for m in answers if "error" in m]
+        assert codes.count(-32700) == 1, (line[:200], answers)
+        assert all(m["error"]["code"] == -32700 for m in answers if "id" not in m), (line[:200], answers)
+    return out
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-11-25", MODERN])
+def test_hostile_lines(servers: dict[str, StdioServer], revision: str) -> None:
+    """2025-03-26 is the revision with batches: hostile batches reach the batch path there."""
+    server = servers[revision]
+
+    @fuzz(120)
+    @given(messages(methods(revision)))
+    def check(line: bytes) -> None:
+        exchange(server, line)
+
+    check()
+    server.ping()
+
+
+@pytest.mark.parametrize("depth", [1000, 10_000, 100_000])
+@pytest.mark.parametrize("where", ["params", "id", "arguments", "top", "batch"])
+def test_deep_nesting(servers: dict[str, StdioServer], where: str, depth: int) -> None:
+    """Nesting far past any stack, in each place of a request: an error answer, and serving goes on."""
+    server = servers["2025-03-26"]  # batches too
+    deep = "[" * depth + "]" * depth
+    lines = {
+        "params": '{"jsonrpc":"2.0","id":"d","method":"tools/list","params":{"cursor":' + deep + "}}",
+        "id": '{"jsonrpc":"2.0","id":' + deep + ',"method":"ping"}',
+        "arguments": '{"jsonrpc":"2.0","id":"d","method":"tools/call",'
+        '"params":{"name":"echo","arguments":{"text":' + deep + "}}}",
+        "top": deep,
+        "batch": "[" + deep + "]",
+    }
+    out = exchange(server, lines[where].encode())
+    errors = [m for m in out if "error" in m]
+    assert errors, out
+    assert errors[0]["error"]["code"] in (-32700, -32600, -32602), errors[0]
+
+
+def test_unclosed_nesting_and_hostile_values(servers: dict[str, StdioServer]) -> None:
+    server = servers["2025-11-25"]
+
+    @fuzz(30)
+    @given(nested())
+    def check(line: bytes) -> None:
+        exchange(server, line)
+
+    check()
+
+
+@pytest.mark.parametrize("revision", ALL)
+def test_wrong_typed_params_of_every_method(servers: dict[str, StdioServer], revision: str) -> None:
+    """Every request and notification of the revision, its params a valid instance with one member
+    made hostile: each request answered once (a result, or an error; -32602 where its params do not
+    decode), notifications never answered, and the server goes on."""
+    server = servers[revision]
+    mod = module(revision)
+    # subscriptions/listen, when its params happen to be valid, is answered only when cancelled.
+    specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
+    specs.pop("subscriptions/listen", None)
+    meta = {META_VERSION: MODERN} if revision == MODERN else {}
+
+    @fuzz(60)
+    @given(
+        st.sampled_from(sorted(specs)).flatmap(
+            lambda name: st.tuples(st.just(name), wrong_typed(revision, specs[name].params_type, meta))
+        )
+    )
+    def check(case: tuple[str, bytes]) -> None:
+        name, params = case
+        is_request = name in mod.REQUESTS
+        rid = server.next_id("w")
+        head = b'{"jsonrpc":"2.0",' + (b'"id":"' + rid.encode() + b'",' if is_request else b"")
+        line = head + b'"method":' + json.dumps(name).encode() + b',"params":' + params + b"}"
+        out = exchange(server, line)
+        if is_request and is_valid_json(line) is not False:  # else: -32700, checked by exchange
+            # Its answer, or the id-less -32700 of a line too deep to read (the only line sent).
+            answers = [m for m in out if m.get("id") == rid or ("id" not in m and "error" in m)]
+            if not answers:
+                answers = server.until({rid})[-1:]
+            assert len(answers) == 1, answers
+            if "id" not in answers[0]:
+                assert answers[0]["error"]["code"] == -32700, answers
+
+    check()
+    server.ping()
+
+
+def test_oversized_lines(servers: dict[str, StdioServer]) -> None:
+    """A line over the limit is answered with an error and skipped; the lines around it are served."""
+    server = servers["2025-11-25"]
+    for size in (MAX_LINE + 1, 3 * MAX_LINE):
+        padding = "x" * size
+        out = exchange(
+            server, b'{"jsonrpc":"2.0","id":"big","method":"ping","params":{"p":"' + padding.encode() + b'"}}'
+        )
+        errors = [m for m in out if "error" in m]
+        assert len(errors) == 1 and errors[0]["error"]["code"] == -32600, errors
+    # Just under the limit is fine.
+    message = server.message("tools/call", {"name": "echo", "arguments": {"text": "y" * (MAX_LINE - 200)}})
+    answer = server.request(message)
+    assert answer["result"]["content"][0]["text"] == "y" * (MAX_LINE - 200)
+    assert server.restarts == 0
