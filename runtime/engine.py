@@ -16,7 +16,7 @@ from typing import Any, Final, TypeAlias
 
 import msgspec
 
-from . import jsonrpc
+from . import jsonrpc, wire
 from .errors import McpError, SessionClosed
 from .jsonrpc import RequestId
 
@@ -153,7 +153,7 @@ class Endpoint:
                 except (msgspec.DecodeError, RecursionError) as exc:
                     # Not JSON after all: the envelope skips over a result without checking its
                     # strings' UTF-8, and decoding it goes deeper into the stack than reading it did.
-                    detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
                     bad = McpError(
                         f"the answer to {pending.method} could not be read: {detail}",
                         code=jsonrpc.PARSE_ERROR,

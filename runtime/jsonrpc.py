@@ -150,7 +150,49 @@ def _unparsable(detail: str) -> Malformed:
     return Malformed("parse error", encode_error(None, PARSE_ERROR, f"Parse error: {detail}"))
 
 
-_TOO_DEEP: Final = "JSON nested too deeply"
+_TOO_DEEP: Final = wire.TOO_DEEP
+_json_only = msgspec.json.Decoder()
+
+
+def _wrong_shape(data: bytes | memoryview, rid: Any, exc: msgspec.ValidationError) -> Malformed:
+    """Input the decoder refused for its shape, which it may have seen before the end of the text: a
+    parse error (-32700) if the text is no JSON at all, else an invalid request (-32600). Error path
+    only: the whole text is read once more, as plain JSON."""
+    try:
+        _json_only.decode(data)
+    except msgspec.DecodeError as bad:
+        return _unparsable(str(bad))
+    except RecursionError:
+        return _unparsable(_TOO_DEEP)
+    return _malformed(rid, str(exc))
+
+
+def _utf8_error(data: bytes | memoryview) -> str | None:
+    """Why `data` is not UTF-8, or None. The decoder checks the strings it reads, not those it skips
+    (undeclared members, raw params): text that is not ASCII is checked whole, once, here. ASCII, nearly
+    every message, costs one scan of the bytes."""
+    text = data if isinstance(data, bytes) else bytes(data)
+    if text.isascii():
+        return None
+    try:
+        text.decode()
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 at byte {exc.start}"
+    return None
+
+
+def _checked(env: _Envelope, data: bytes | memoryview) -> Message:
+    """The message `env` read from `data`, if `data` is UTF-8 throughout. Otherwise a parse error: a
+    request's names its id; an answer to one of ours becomes an error answer, so that the request it
+    answers fails with the reason rather than waiting."""
+    bad = _utf8_error(data)
+    if bad is None:
+        return _classify(env)
+    rid = env.id if _valid_id(env.id) else None
+    if env.method is UNSET and rid is not None and (env.result is not UNSET or env.error is not UNSET):
+        return ErrorResponse(rid, ErrorObject(PARSE_ERROR, f"the answer could not be read: {bad}"))
+    reply_id = rid if env.method is not UNSET else None
+    return Malformed("parse error", encode_error(reply_id, PARSE_ERROR, f"Parse error: {bad}"))
 
 
 def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
@@ -159,13 +201,13 @@ def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
         env = (_any if batches else _single).decode(data)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
-            # Valid JSON of the wrong shape (an array without batches, a scalar...).
-            return [_malformed(None, str(exc))]
+            # JSON of the wrong shape (an array without batches, a scalar...), or no JSON at all.
+            return [_wrong_shape(data, None, exc)]
         return [_unparsable(str(exc))]
     except RecursionError:
         return [_unparsable(_TOO_DEEP)]
     if isinstance(env, _Envelope):
-        return [_classify(env)]
+        return [_checked(env, data)]
     if not env:
         return [_malformed(None, "empty batch")]
     return [_item(item) for item in env]
@@ -181,7 +223,7 @@ def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:
         items = _batch.decode(data)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
-            return _malformed(None, str(exc))
+            return _wrong_shape(data, None, exc)
         return _unparsable(str(exc))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
@@ -193,11 +235,11 @@ def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:
 def _item(raw: msgspec.Raw) -> Message:
     """One item of a batch (already known to be well-formed JSON, but not what it holds)."""
     try:
-        return _classify(_single.decode(raw))
+        return _checked(_single.decode(raw), raw)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             return _malformed(None, str(exc))
-        return _unparsable(str(exc))  # a string that is not UTF-8: skipped unchecked by the array
+        return _unparsable(str(exc))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
 

@@ -1203,7 +1203,7 @@ def _unparsable(exc: Exception) -> McpError:
     """Params that are no JSON after all: the envelope skips over them without checking their strings'
     UTF-8, and decoding them goes deeper into the stack than reading the envelope did (msgspec raises
     RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
-    detail = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
     return McpError(f"Parse error: {detail}", code=PARSE_ERROR)
 
 

@@ -516,8 +516,32 @@ class _LiberalDecoder(Generic[T]):
             return self._fast(buf)
         except msgspec.ValidationError:
             pass
-        return cast("T", _tolerant(msgspec.json.decode(buf), self._tp))
+        except RecursionError:
+            raise msgspec.DecodeError(TOO_DEEP) from None
+        try:
+            return cast("T", _tolerant(msgspec.json.decode(buf), self._tp))
+        except RecursionError:
+            raise msgspec.DecodeError(TOO_DEEP) from None
 
+
+class _GuardedDecoder(Generic[T]):
+    """msgspec's decoder, with nesting deeper than its stack allows refused as a `DecodeError` like any
+    other bad input, rather than the `RecursionError` msgspec raises."""
+
+    __slots__ = ("_decode",)
+
+    def __init__(self, tp: type[T]) -> None:
+        self._decode = msgspec.json.Decoder(tp, dec_hook=_dec_hook).decode
+
+    def decode(self, buf: Data, /) -> T:
+        try:
+            return self._decode(buf)
+        except RecursionError:
+            raise msgspec.DecodeError(TOO_DEEP) from None
+
+
+TOO_DEEP: Final = "JSON nested too deeply"
+"""What a decoder says of input nested deeper than its stack allows."""
 
 _decoders: dict[Any, Decoder[Any]] = {}
 _encoder: Final = msgspec.json.Encoder()
@@ -525,13 +549,11 @@ _encoder: Final = msgspec.json.Encoder()
 
 def decoder(tp: type[T]) -> Decoder[T]:
     """A cached JSON decoder for a generated type (or any type msgspec understands), for what a peer
-    sends: liberal where a union is open (see `Unknown`)."""
+    sends: liberal where a union is open (see `Unknown`). Bad input of any kind, nesting too deep
+    included, raises `msgspec.DecodeError` (`ValidationError` for the wrong shape)."""
     dec = _decoders.get(tp)
     if dec is None:
-        if _reaches_open(tp):
-            dec = _LiberalDecoder(tp)
-        else:
-            dec = msgspec.json.Decoder(tp, dec_hook=_dec_hook)
+        dec = _LiberalDecoder(tp) if _reaches_open(tp) else _GuardedDecoder(tp)
         _decoders[tp] = dec
     return dec
 

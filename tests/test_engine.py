@@ -151,7 +151,9 @@ def test_a_batch_that_is_no_batch_as_a_whole_gets_one_error_object() -> None:
         -32600,
     ]
     (bad_utf8,) = ep.receive_batch(b'[{"jsonrpc":"2.0","id":2,"method":"ping","params":{"a":"\xff"}}]')
-    assert isinstance(bad_utf8, IncomingRequest)  # skipped unchecked: the params decode finds it
+    # Not UTF-8 throughout, so no JSON: a parse error for that item alone, naming its id.
+    assert isinstance(bad_utf8, Reply)
+    assert json.loads(bad_utf8.data)["id"] == 2 and json.loads(bad_utf8.data)["error"]["code"] == -32700
 
 
 def test_an_undecodable_result_fails_its_request_not_the_connection() -> None:

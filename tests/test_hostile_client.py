@@ -211,9 +211,8 @@ def test_an_sse_stream_that_ends_without_answer_or_event_id_fails_at_once() -> N
 def test_unreadable_stdio_lines_fail_only_their_own_request(caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
         async with stdio_client("bad-lines", request_timeout=10) as client:
-            with pytest.raises(McpError, match="could not be read") as caught:
+            with pytest.raises(McpError, match="could not be read: invalid UTF-8"):
                 await client.ping()
-            assert caught.value.__cause__ is not None
             assert await client.list_tools() == []
         async with stdio_client("deep-answer", request_timeout=10) as client:
             started = time.monotonic()
