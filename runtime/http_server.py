@@ -540,7 +540,8 @@ def _principal_text(principal: Any) -> str:
 
 
 def _error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
-    return jsonrpc.encode_error(rid, code, message, data)
+    """An error answer; `rid` as read off the body, echoed only if it is a valid request id."""
+    return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
 
 
 _RETRY: Final = ((b"retry-after", b"1"),)
@@ -764,14 +765,9 @@ class HttpApp:
             if peek is None:
                 peek = peek_message(body)
         except msgspec.DecodeError as exc:
-            code = (
-                jsonrpc.INVALID_REQUEST if isinstance(exc, msgspec.ValidationError) else jsonrpc.PARSE_ERROR
-            )
-            await _respond(
-                send,
-                400,
-                _error_body(code, f"{'Parse error' if code == -32700 else 'Invalid request'}: {exc}"),
-            )
+            # The wrong shape may have been seen before the end of a text that is no JSON at all.
+            reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
+            await _respond(send, 400, reply or _error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
             return
         except UnicodeDecodeError as exc:
             await _respond(send, 400, _error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))

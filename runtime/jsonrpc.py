@@ -25,6 +25,7 @@ __all__ = [
     "INVALID_PARAMS",
     "INTERNAL_ERROR",
     "RequestId",
+    "valid_id",
     "ErrorObject",
     "Request",
     "Notification",
@@ -34,6 +35,8 @@ __all__ = [
     "Message",
     "parse",
     "parse_batch",
+    "refusal",
+    "refuse_batch",
     "encode_request",
     "encode_notification",
     "encode_result",
@@ -109,7 +112,8 @@ _encode = wire.encode
 _STRUCTURED: Final = (ord("{"), ord("["))
 
 
-def _valid_id(value: Any) -> bool:
+def valid_id(value: Any) -> bool:
+    """Whether `value` may be a request id (a string or a number): only such an id is ever echoed."""
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
@@ -125,11 +129,11 @@ def _classify(env: _Envelope) -> Message:
             return _malformed(rid, "`params` must be an object")
         if rid is UNSET:
             return Notification(env.method, params)
-        if not _valid_id(rid):
+        if not valid_id(rid):
             return _malformed(None, "`id` must be a string or a number")
         return Request(rid, env.method, params)
     if not isinstance(env.result, UnsetType):
-        if not _valid_id(rid):
+        if not valid_id(rid):
             return Malformed("response without a valid id", None)
         return Response(rid, env.result)
     if env.error is not UNSET:
@@ -137,12 +141,12 @@ def _classify(env: _Envelope) -> Message:
             error = msgspec.convert(env.error, ErrorObject)
         except msgspec.ValidationError:
             return Malformed("error response with an invalid `error`", None)
-        return ErrorResponse(rid if _valid_id(rid) else None, error)
+        return ErrorResponse(rid if valid_id(rid) else None, error)
     return _malformed(rid, "neither a request, a notification nor a response")
 
 
 def _malformed(rid: Any, reason: str) -> Malformed:
-    reply_id = rid if _valid_id(rid) else None
+    reply_id = rid if valid_id(rid) else None
     return Malformed(reason, encode_error(reply_id, INVALID_REQUEST, f"Invalid request: {reason}"))
 
 
@@ -151,20 +155,36 @@ def _unparsable(detail: str) -> Malformed:
 
 
 _TOO_DEEP: Final = wire.TOO_DEEP
-_json_only = msgspec.json.Decoder()
+_json_only = msgspec.json.Decoder(msgspec.Raw)  # reads the syntax, converts nothing (1e400 included)
 
 
-def _wrong_shape(data: bytes | memoryview, rid: Any, exc: msgspec.ValidationError) -> Malformed:
-    """Input the decoder refused for its shape, which it may have seen before the end of the text: a
+def _wrong_shape(data: bytes | memoryview, rid: Any, reason: object) -> Malformed:
+    """Input refused for its shape, which the decoder may have seen before the end of the text: a
     parse error (-32700) if the text is no JSON at all, else an invalid request (-32600). Error path
-    only: the whole text is read once more, as plain JSON."""
+    only: the whole text is read once more, for its syntax alone."""
     try:
         _json_only.decode(data)
     except msgspec.DecodeError as bad:
         return _unparsable(str(bad))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
-    return _malformed(rid, str(exc))
+    bad_text = _utf8_error(data)
+    if bad_text is not None:
+        return _unparsable(bad_text)
+    return _malformed(rid, str(reason))
+
+
+def refusal(data: bytes | memoryview, reason: object) -> bytes:
+    """The answer to a text that is no acceptable message for `reason`: -32600, or -32700 if the text
+    is no JSON at all."""
+    reply = _wrong_shape(data, None, reason).reply
+    assert reply is not None
+    return reply
+
+
+def refuse_batch(data: bytes | memoryview) -> bytes:
+    """The answer to a batch where the revision has none (see `refusal`)."""
+    return refusal(data, "this protocol revision has no JSON-RPC batches")
 
 
 def _utf8_error(data: bytes | memoryview) -> str | None:
@@ -188,7 +208,7 @@ def _checked(env: _Envelope, data: bytes | memoryview) -> Message:
     bad = _utf8_error(data)
     if bad is None:
         return _classify(env)
-    rid = env.id if _valid_id(env.id) else None
+    rid = env.id if valid_id(env.id) else None
     if env.method is UNSET and rid is not None and (env.result is not UNSET or env.error is not UNSET):
         return ErrorResponse(rid, ErrorObject(PARSE_ERROR, f"the answer could not be read: {bad}"))
     reply_id = rid if env.method is not UNSET else None

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from . import eager
 from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
 from .errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
-from .jsonrpc import INVALID_REQUEST, RequestId, encode_error
+from .jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 
 __all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -247,13 +247,7 @@ class Peer:
             if self._allow_batch():
                 await self._feed_batch(data)
             else:
-                await self.refuse(
-                    encode_error(
-                        None,
-                        INVALID_REQUEST,
-                        "Invalid request: this protocol revision has no JSON-RPC batches",
-                    )
-                )
+                await self.refuse(refuse_batch(data))
             return
         for event in self.endpoint.receive(data):
             if isinstance(event, IncomingRequest):
