@@ -29,8 +29,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcpbind import revisions, wire
+from mcpbind import wire
 from mcpbind.client import Client
+from mcpbind.protocol import revisions
 
 log = logging.getLogger("conformance_client")
 

@@ -12,9 +12,10 @@ import json
 import sys
 from typing import Any
 
-from . import revisions, wire
+from . import wire
 from .client import Client
 from .errors import McpError, SessionClosed
+from .protocol import revisions
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from .jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ErrorObject
+from .protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, ErrorObject
 
 __all__ = [
     "McpError",

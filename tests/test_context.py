@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mcpbind import revisions
-from mcpbind.server import Context, Server, _Connection
+from mcpbind.protocol import revisions
+from mcpbind.server.core import Context, Server, _Connection
 
 from .conftest import REVISIONS
 from .test_eager import _Wire

@@ -1,4 +1,4 @@
-"""`mcpbind.eager.start`: inline when a coroutine never waits, an ordinary task from its first wait on."""
+"""`mcpbind.aio.eager.start`: inline when a coroutine never waits, an ordinary task from its first wait on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Awaitable
 
 import pytest
 
-from mcpbind import eager
+from mcpbind.aio import eager
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="caller")
 
@@ -134,8 +134,8 @@ class _Wire:
 def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
     """`Peer(max_concurrency=2, max_queued=1)`: past two waiting handlers a request is queued, and past
     the queue refused; reading never pauses. Handlers that answer at once never count."""
-    from mcpbind.engine import IncomingNotification, IncomingRequest
-    from mcpbind.peer import Peer
+    from mcpbind.aio.peer import Peer
+    from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
 
     async def main() -> None:
         release = asyncio.Event()
@@ -235,8 +235,8 @@ def test_begin_gives_the_result_inline_or_to_the_task_that_carries_the_rest() ->
 
 
 def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> None:
-    from mcpbind.engine import IncomingNotification, IncomingRequest
-    from mcpbind.peer import Peer
+    from mcpbind.aio.peer import Peer
+    from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
 
     async def main() -> None:
         gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -6,8 +6,9 @@ import json
 
 import msgspec
 
-from mcpbind import jsonrpc
-from mcpbind.engine import (
+from mcpbind.errors import MethodNotFound, SessionClosed
+from mcpbind.protocol import jsonrpc
+from mcpbind.protocol.endpoint import (
     Answered,
     Endpoint,
     Failed,
@@ -17,7 +18,6 @@ from mcpbind.engine import (
     LineTooLong,
     Reply,
 )
-from mcpbind.errors import MethodNotFound, SessionClosed
 
 
 def decode_any(raw: msgspec.Raw) -> object:

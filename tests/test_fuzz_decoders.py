@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpbind import jsonrpc, revisions, wire
-from mcpbind.engine import (
+from mcpbind import wire
+from mcpbind.protocol import jsonrpc, revisions
+from mcpbind.protocol.endpoint import (
     Answered,
     Endpoint,
     Failed,

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpbind import revisions
+from mcpbind.protocol import revisions
 
 from .conftest import module
 from .hostile import check_response, fuzz, messages, nested, parse_error_expected

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpbind import revisions
+from mcpbind.protocol import revisions
 
 from .conftest import module
 from .hostile import fuzz, is_valid_json, messages, nested, parse_error_expected

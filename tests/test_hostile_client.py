@@ -22,9 +22,9 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
-from mcpbind.http11 import HttpClient
-from mcpbind.http_client import StreamableHttpTransport
-from mcpbind.stdio import StdioClientTransport
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.http11 import HttpClient
+from mcpbind.transports.stdio import StdioClientTransport
 
 from .http_support import free_port
 from .test_stdio import wait_for_port
@@ -270,8 +270,8 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
 def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
     """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
     is), however the pipe cuts it, and frames the lines around it as usual."""
-    from mcpbind.salvage import salvage
-    from mcpbind.stdio import _ClientLines, _Oversized
+    from mcpbind.protocol.salvage import salvage
+    from mcpbind.transports.stdio import _ClientLines, _Oversized
 
     big = b'{"jsonrpc":"2.0","id":7,"result":{"pad":"' + b"x" * 5000 + b'"}}'
     last = b'{"result":{"pad":"' + b"x" * 5000 + b'"},"jsonrpc":"2.0","id":"z"}'

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from mcpbind import revisions
-from mcpbind.http_server import HttpApp, HttpSecurity
+from mcpbind.protocol import revisions
 from mcpbind.server import Context, Server
+from mcpbind.transports.http.app import HttpApp, HttpSecurity
 
 from .http_support import (
     BOTH,
@@ -586,7 +586,7 @@ def test_request_state_is_bound_to_the_principal_and_unreadable() -> None:
 
 
 def test_a_shared_secret_opens_states_across_workers() -> None:
-    from mcpbind.mrtr import InvalidState, StateSealer
+    from mcpbind.protocol.request_state import InvalidState, StateSealer
 
     one, two = StateSealer(b"k" * 32), StateSealer(b"k" * 32)
     token = one.seal("tools/call", "d", {"a": {"x": 1}}, "alice")

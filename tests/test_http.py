@@ -20,11 +20,12 @@ import httpx
 import msgspec
 import pytest
 
-from mcpbind import revisions, wire
+from mcpbind import wire
 from mcpbind.client import Client
 from mcpbind.errors import McpError
-from mcpbind.http_client import StreamableHttpTransport
-from mcpbind.http_server import HttpApp
+from mcpbind.protocol import revisions
+from mcpbind.transports.http.app import HttpApp
+from mcpbind.transports.http.client import StreamableHttpTransport
 
 from .http_support import (
     BOTH,
@@ -591,9 +592,9 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
     """A stateless call of a tool that takes no Context is answered without a connection
     (`Server.call_direct`): byte for byte what a connection answers, for every kind of outcome, and
     over HTTP with no connection made, whether the tool finishes at once or waits."""
-    from mcpbind.engine import IncomingRequest
     from mcpbind.errors import InvalidParams
-    from mcpbind.server import Server, ToolError, _Connection
+    from mcpbind.protocol.endpoint import IncomingRequest
+    from mcpbind.server.core import Server, ToolError, _Connection
 
     server = Server("direct", "1.0.0")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mcpbind.http11 import HttpClient, HttpError, Observed
+from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

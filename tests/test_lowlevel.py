@@ -11,7 +11,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import InternalError, MethodNotFound
-from mcpbind.stdio import StdioClientTransport
+from mcpbind.transports.stdio import StdioClientTransport
 
 from .schema_check import Recorder
 

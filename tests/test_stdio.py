@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from mcpbind import revisions
 from mcpbind.client import Client
 from mcpbind.errors import InvalidParams, McpError, MethodNotFound, RequestTimeout
-from mcpbind.http_client import StreamableHttpTransport
-from mcpbind.stdio import StdioClientTransport
+from mcpbind.protocol import revisions
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.stdio import StdioClientTransport
 
 from .schema_check import Recorder
 

@@ -20,12 +20,12 @@ pytest.importorskip("mcp")
 
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
-from mcpbind import revisions
 from mcpbind.client import Client
 from mcpbind.errors import McpError
-from mcpbind.http11 import HttpClient, Observed
-from mcpbind.http_client import StreamableHttpTransport
-from mcpbind.stdio import StdioClientTransport
+from mcpbind.protocol import revisions
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.http11 import HttpClient, Observed
+from mcpbind.transports.stdio import StdioClientTransport
 
 from ..schema_check import Recorder
 from .common import SDK_SERVER, Exchange, ServerPool, check_http_headers, run

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.http_client import LegacySseTransport, StreamableHttpTransport
-from mcpbind.stdio import StdioClientTransport
+from mcpbind.transports.http.client import LegacySseTransport, StreamableHttpTransport
+from mcpbind.transports.stdio import StdioClientTransport
 
 from ..schema_check import Recorder
 from .common import CONNECT_LIMIT, EVERYTHING, NODE, require_toolchain, serve_everything

@@ -210,7 +210,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     server.list_ttl_ms = args.list_ttl
     if args.ignore_probe:
-        from mcpbind import server as server_module
+        from mcpbind.server import core as server_module
 
         answer = server_module._Connection.on_request
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from full import counted_sleep, server
 
-from mcpbind.http_server import HttpApp, HttpSecurity
 from mcpbind.server import Context
+from mcpbind.transports.http.app import HttpApp, HttpSecurity
 
 
 @server.tool()

@@ -18,7 +18,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full import server
 
-from mcpbind.server import _Connection
+from mcpbind.server.core import _Connection
 
 server.revisions = ("2024-11-05",)
 

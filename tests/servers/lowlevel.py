@@ -11,8 +11,8 @@ from typing import Any
 
 from mcpbind.generated import v2025_06_18 as old
 from mcpbind.generated import v2026_07_28 as new
-from mcpbind.lowlevel import HandlerContext, HandlerServer
-from mcpbind.stdio import StdioServerTransport
+from mcpbind.server.lowlevel import HandlerContext, HandlerServer
+from mcpbind.transports.stdio import StdioServerTransport
 
 
 class OldHandler:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from mcpbind.http_server import HttpSecurity
 from mcpbind.server import Server
+from mcpbind.transports.http.app import HttpSecurity
 
 server = Server("run-http", "1.0.0")
 

@@ -7,7 +7,7 @@ from functools import cache
 from types import ModuleType
 from typing import Final
 
-from .generated import LATEST, REVISIONS, STATELESS
+from ..generated import LATEST, REVISIONS, STATELESS
 
 __all__ = ["ALL", "STATEFUL", "MODERN", "LATEST", "META_VERSION", "module", "is_modern"]
 

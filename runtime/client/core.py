@@ -25,16 +25,25 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET
 
-from . import __version__, jsonrpc, revisions, wire
-from .engine import Endpoint, Event, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
-from .errors import McpError, MethodNotFound, SessionClosed
-from .headers import InvalidHeaderAnnotation, param_headers
-from .jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
-from .methods import NotificationMethod, RequestMethod
-from .mrtr import params_digest
-from .peer import MessageTransport, Peer
-from .salvage import salvage
-from .stdio import WRITE_WAIT
+from .. import __version__, wire
+from ..aio.peer import MessageTransport, Peer
+from ..errors import McpError, MethodNotFound, SessionClosed
+from ..methods import NotificationMethod, RequestMethod
+from ..protocol import jsonrpc, revisions
+from ..protocol.endpoint import (
+    Endpoint,
+    Event,
+    Failed,
+    IncomingNotification,
+    IncomingRequest,
+    Reply,
+    ResultDecoder,
+)
+from ..protocol.headers import InvalidHeaderAnnotation, param_headers
+from ..protocol.jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
+from ..protocol.request_state import params_digest
+from ..protocol.salvage import salvage
+from ..transports.stdio import WRITE_WAIT
 
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
 
@@ -177,7 +186,7 @@ class Client:
         is ours), "capture" (kept: see `StdioClientTransport.stderr_text`) or "devnull" (dropped).
         `max_line`: the longest line read from the server, 16 MiB by default (None); a longer one
         fails the request it answers."""
-        from .stdio import DEFAULT_MAX_LINE, StdioClientTransport
+        from ..transports.stdio import DEFAULT_MAX_LINE, StdioClientTransport
 
         transport = StdioClientTransport(
             command, args, env=env, cwd=cwd, stderr=stderr, max_line=max_line or DEFAULT_MAX_LINE
@@ -201,7 +210,7 @@ class Client:
         Limits (None: the default): `max_message`, the largest JSON answer or SSE event read, 16 MiB
         (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response
         head, 64 KiB of header names and values and 256 header lines."""
-        from .http_client import StreamableHttpTransport
+        from ..transports.http.client import StreamableHttpTransport
 
         # Over HTTP the era shows in the answer's status, not in silence: wait longer before giving up.
         options.setdefault("probe_timeout", 15.0)
@@ -293,7 +302,7 @@ class Client:
             await self._initialize(self.mode if self.mode in revisions.STATEFUL else revisions.STATEFUL[-1])
 
     async def _fall_back_to_sse(self, exc: McpError) -> bool:
-        from .http_client import LegacySseTransport, StreamableHttpTransport
+        from ..transports.http.client import LegacySseTransport, StreamableHttpTransport
 
         transport = self.transport
         inner = self._inner_transport()

@@ -19,9 +19,9 @@ from typing import Any, Final
 
 import msgspec
 
-from . import jsonrpc, revisions, salvage
-from .headers import Peek, encode_value, render, value_at
-from .headers import peek as peek_message
+from ...protocol import jsonrpc, revisions, salvage
+from ...protocol.headers import Peek, encode_value, render, value_at
+from ...protocol.headers import peek as peek_message
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,

@@ -22,10 +22,18 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
+from ..protocol.endpoint import (
+    Answered,
+    Endpoint,
+    Failed,
+    IncomingNotification,
+    IncomingRequest,
+    Reply,
+    ResultDecoder,
+)
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
-from .engine import Answered, Endpoint, Failed, IncomingNotification, IncomingRequest, Reply, ResultDecoder
-from .errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
-from .jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 
 __all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 

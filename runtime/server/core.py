@@ -31,12 +31,13 @@ from typing import Any, Final, TypeVar
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import revisions, wire
-from .engine import IncomingNotification, IncomingRequest
-from .errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
-from .jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
-from .mrtr import PRINCIPAL, StateSealer, params_digest
-from .peer import ROUTE, MessageTransport, Peer
+from .. import wire
+from ..aio.peer import ROUTE, MessageTransport, Peer
+from ..errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, MethodNotFound
+from ..protocol import revisions
+from ..protocol.endpoint import IncomingNotification, IncomingRequest
+from ..protocol.jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
+from ..protocol.request_state import PRINCIPAL, StateSealer, params_digest
 from .signature import Signature, inspect_function
 from .uritemplate import UriTemplate
 
@@ -584,7 +585,7 @@ class Server:
             await transport.close()
 
     async def serve_stdio(self, *, max_line: int | None = None) -> None:
-        from .stdio import DEFAULT_MAX_LINE, StdioServerTransport
+        from ..transports.stdio import DEFAULT_MAX_LINE, StdioServerTransport
 
         transport = StdioServerTransport(max_line=max_line or DEFAULT_MAX_LINE)
         await transport.start()
@@ -592,7 +593,7 @@ class Server:
 
     def http_app(self, *, path: str = "/mcp", security: Any = None, json_response: bool = False) -> Any:
         """The ASGI application serving this server's MCP endpoint (mount it anywhere)."""
-        from .http_server import HttpApp
+        from ..transports.http.app import HttpApp
 
         return HttpApp(self, path=path, security=security, json_response=json_response)
 

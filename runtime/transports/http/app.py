@@ -34,9 +34,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol
 
 import msgspec
 
-from . import eager, jsonrpc, revisions, wire
-from .engine import IncomingRequest
-from .headers import (
+from ... import wire
+from ...aio import eager
+from ...aio.peer import ROUTE, Peer
+from ...protocol import jsonrpc, revisions
+from ...protocol.endpoint import IncomingRequest
+from ...protocol.headers import (
     InvalidHeaderAnnotation,
     Peek,
     PeekMeta,
@@ -46,12 +49,11 @@ from .headers import (
     render,
     value_at,
 )
-from .headers import peek as peek_message
-from .mrtr import PRINCIPAL
-from .peer import ROUTE, Peer
+from ...protocol.headers import peek as peek_message
+from ...protocol.request_state import PRINCIPAL
 
 if TYPE_CHECKING:
-    from .server import Server, _Connection
+    from ...server.core import Server, _Connection
 
 __all__ = [
     "HttpApp",
@@ -953,7 +955,7 @@ class HttpApp:
             ROUTE.reset(token)
 
     def _new_connection(self, session: _Session | None) -> _Connection:
-        from .server import _Connection
+        from ...server.core import _Connection
 
         conn = _Connection(self.server, _RoutedTransport(session), peer=_HttpPeer)
         self.server._connections.add(conn)  # so that list changes and resource updates reach it

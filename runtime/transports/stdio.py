@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import IO, Final, NamedTuple, Protocol
 
-from .engine import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
-from .jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
-from .salvage import EDGE, salvage
+from ..protocol.endpoint import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
+from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
+from ..protocol.salvage import EDGE, salvage
 
 __all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "WRITE_WAIT"]
 

@@ -26,11 +26,12 @@ from typing import Any, Final
 import msgspec
 from msgspec import UNSET
 
-from . import revisions, wire
-from .engine import IncomingNotification, IncomingRequest
-from .errors import InvalidParams, InvalidRequest, McpError, MethodNotFound
-from .jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
-from .peer import MessageTransport, Peer
+from .. import wire
+from ..aio.peer import MessageTransport, Peer
+from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound
+from ..protocol import revisions
+from ..protocol.endpoint import IncomingNotification, IncomingRequest
+from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 
 __all__ = ["HandlerServer", "HandlerContext"]
 

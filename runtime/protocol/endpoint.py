@@ -16,8 +16,9 @@ from typing import Any, Final, TypeAlias
 
 import msgspec
 
-from . import jsonrpc, wire
-from .errors import McpError, SessionClosed
+from .. import wire
+from ..errors import McpError, SessionClosed
+from . import jsonrpc
 from .jsonrpc import RequestId
 
 __all__ = [

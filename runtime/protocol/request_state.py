@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .errors import InvalidParams
+from ..errors import InvalidParams
 
 __all__ = ["StateSealer", "InvalidState", "params_digest", "PRINCIPAL"]
 

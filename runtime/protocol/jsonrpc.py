@@ -16,7 +16,7 @@ from typing import Any, Final, TypeAlias
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from . import wire
+from .. import wire
 
 __all__ = [
     "PARSE_ERROR",

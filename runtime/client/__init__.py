@@ -1,0 +1,8 @@
+"""The MCP client: negotiates the era and revision with any server, over stdio or Streamable HTTP.
+
+from mcpbind.client import Client
+"""
+
+from .core import UNSUPPORTED_PROTOCOL_VERSION, Client
+
+__all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
