@@ -39,6 +39,9 @@ if __name__ == "__main__":
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
     if args.http is not None:
-        server.run_http(port=args.http, log_level="warning")
+        # The load tests keep a thousand pooled connections, many idle for seconds between their
+        # requests: a keep-alive longer than uvicorn's 5 s keeps the server from closing one just as
+        # the client reuses it (a race of HTTP keep-alive that the tests are not about).
+        server.run_http(port=args.http, log_level="warning", timeout_keep_alive=120)
     else:
         asyncio.run(server.serve_stdio(max_line=args.max_line))
