@@ -29,7 +29,19 @@ PROTOCOL_VERSION: Final = "2026-07-28"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = True
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = False
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = True
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "ef70b61f99b6d2e5e3b46863822eab08dff6a45bedc7a08914e0e5b133f40203"
+
+# Reserved `_meta` keys this revision declares
+META_CLIENT_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT_INFO: Final = "io.modelcontextprotocol/clientInfo"
+META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
+META_PROTOCOL_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+META_SERVER_INFO: Final = "io.modelcontextprotocol/serverInfo"
+META_SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
 
 # Error codes
 PARSE_ERROR: Final = -32700

@@ -218,6 +218,37 @@ def test_tsdoc_leaves_schema_data_alone() -> None:
     }
 
 
+def test_each_module_states_its_revision_facts_as_constants() -> None:
+    """What the runtime would otherwise probe for with hasattr, each module states as a typed constant."""
+    import importlib
+
+    from mcpbind.generated import REVISIONS
+
+    facts = {}
+    for revision, name in REVISIONS.items():
+        mod = importlib.import_module(name)
+        assert mod.BATCHES is hasattr(mod, "JSONRPCBatchRequest")
+        assert mod.URL_ELICITATION is hasattr(mod, "ElicitRequestURLParams")
+        keys = {k: v for k, v in vars(mod).items() if k.startswith("META_")}
+        assert all(v.startswith("io.modelcontextprotocol/") for v in keys.values())
+        facts[revision] = (mod.STATELESS, mod.BATCHES, mod.URL_ELICITATION, sorted(keys))
+    stateful = ["META_CLIENT_CAPABILITIES", "META_CLIENT_INFO", "META_LOG_LEVEL"]
+    envelope = [*stateful, "META_PROTOCOL_VERSION", "META_SERVER_INFO", "META_SUBSCRIPTION_ID"]
+    assert facts == {
+        "2024-11-05": (False, False, False, []),
+        "2025-03-26": (False, True, False, []),
+        "2025-06-18": (False, False, False, []),
+        "2025-11-25": (False, False, True, []),
+        "2026-07-28": (True, False, True, envelope),
+        "draft": (True, False, True, envelope),
+    }
+    from mcpbind.generated import v2026_07_28 as latest
+
+    members = dict(latest.RequestMetaObject._members_)  # the keys the request `_meta` type declares
+    assert latest.META_PROTOCOL_VERSION == members["protocol_version"]
+    assert latest.META_CLIENT_CAPABILITIES == members["client_capabilities"]
+
+
 def _load(path: Path, name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
