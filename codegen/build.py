@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any
+from typing import Any, Final
 
 from .model import (
     AliasDef,
@@ -539,6 +539,30 @@ class Builder:
         return methods
 
 
+#: The `_meta` key prefix MCP reserves for itself; the keys under it that a schema declares are
+#: emitted as constants, so that no runtime module spells them out again.
+MCP_META_PREFIX: Final = "io.modelcontextprotocol/"
+
+
+def meta_keys(defs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(constant, key) for every reserved `_meta` key declared anywhere in `defs`, sorted by key."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                found.update(k for k in properties if k.startswith(MCP_META_PREFIX))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(defs)
+    return [("META_" + snake(key).upper(), key) for key in sorted(found)]
+
+
 def build(source: Source) -> Module:
     builder = Builder(source)
     for name in source.defs:
@@ -549,6 +573,11 @@ def build(source: Source) -> Module:
         raise SchemaError(f"{source.pin.name}: [open_unions] rules {unused} apply to no union")
     ov = source.overrides
     stateless = "ServerRequest" not in source.defs and "InputRequest" in source.defs
+    keys = meta_keys(source.defs)
+    constants = [name for name, _ in keys] + list(ov.get("error_codes", {})) + [m.const for m in methods]
+    clashes = sorted({name for name in constants if constants.count(name) > 1})
+    if clashes:
+        raise SchemaError(f"{source.pin.name}: module constants {clashes} are defined twice")
     return Module(
         revision=source.pin.name,
         module=source.pin.module,
@@ -562,4 +591,7 @@ def build(source: Source) -> Module:
         definitions=[builder.built[n] for n in builder.order],
         methods=methods,
         stateless=stateless,
+        batches="JSONRPCBatchRequest" in source.defs,
+        url_elicitation="ElicitRequestURLParams" in source.defs,
+        meta_keys=keys,
     )

@@ -149,3 +149,10 @@ class Module:
     definitions: list[Definition]
     methods: list[Method] = field(default_factory=list)
     stateless: bool = False
+    batches: bool = False
+    """A JSON-RPC batch (an array of messages) is a message of this revision (`JSONRPCBatchRequest`)."""
+    url_elicitation: bool = False
+    """Elicitation has a URL mode (`ElicitRequestURLParams`)."""
+    meta_keys: list[tuple[str, str]] = field(default_factory=list)
+    """The reserved `_meta` keys the schema declares, as (constant, key), e.g.
+    (`META_PROTOCOL_VERSION`, `io.modelcontextprotocol/protocolVersion`)."""

@@ -4,7 +4,7 @@ Everything here is driven by data in `schema/`: `errata/<rev>.toml` corrects ups
 (each correction asserts the value upstream has, so a fixed upstream fails loudly instead of being
 patched twice); `overrides/<rev>.toml` carries what only the TypeScript source states and the few
 normalisations the generator applies (hoisting repeated inline objects into named definitions, giving
-params the `_meta` that older renderings lost).
+params the `_meta` that older renderings lost). Its prose is rendered from TSDoc to plain text (`tsdoc`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .pins import SCHEMA_DIR, Pin
+from .tsdoc import TSDoc
 
 
 class SchemaError(Exception):
@@ -247,4 +248,6 @@ def load_source(pin: Pin, schema_path: Path | None = None, schema_dir: Path = SC
             ["ClientNotification", "ServerNotification"],
             {"$ref": source.ref_prefix + params_meta["notification"]},
         )
+    # Last, so prose that errata and overrides add is rendered too, against the final definitions.
+    TSDoc.of_schema(source.defs).rewrite(source.schema)
     return source

@@ -29,6 +29,10 @@ PROTOCOL_VERSION: Final = "2024-11-05"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = False
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = False
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = False
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "61cea2392d4f284092d09bc84b9ac488c0d5618ac2b38a56942fc5b99fd960ce"
 
 # Error codes

@@ -29,6 +29,10 @@ PROTOCOL_VERSION: Final = "2025-03-26"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = False
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = True
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = False
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "e720669548c8100a4282c49e580efd6ddf7f28899ea786fc8db251dbdb356131"
 
 # Error codes

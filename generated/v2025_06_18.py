@@ -29,6 +29,10 @@ PROTOCOL_VERSION: Final = "2025-06-18"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = False
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = False
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = False
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "af845e7e5b9d27107d1690f0936022546177a1403e63ffb11470135b296a2e01"
 
 # Error codes

@@ -29,6 +29,10 @@ PROTOCOL_VERSION: Final = "2025-11-25"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = False
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = False
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = True
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "268a5f82ba70fd7e4b6dc4aa1e64f116f74b4d0edcb69dc046829c79dd4e97e7"
 
 # Error codes

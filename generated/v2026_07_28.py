@@ -29,7 +29,19 @@ PROTOCOL_VERSION: Final = "2026-07-28"
 JSONRPC_VERSION: Final = "2.0"
 STATELESS: Final = True
 """True for revisions without an initialize handshake (2026-07-28 on)."""
+BATCHES: Final = False
+"""True where a JSON-RPC batch (an array of messages) is a valid message (`JSONRPCBatchRequest`)."""
+URL_ELICITATION: Final = True
+"""True where elicitation has a URL mode (`ElicitRequestURLParams`), besides the form mode."""
 SCHEMA_SHA256: Final = "ef70b61f99b6d2e5e3b46863822eab08dff6a45bedc7a08914e0e5b133f40203"
+
+# Reserved `_meta` keys this revision declares
+META_CLIENT_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT_INFO: Final = "io.modelcontextprotocol/clientInfo"
+META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
+META_PROTOCOL_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
+META_SERVER_INFO: Final = "io.modelcontextprotocol/serverInfo"
+META_SUBSCRIPTION_ID: Final = "io.modelcontextprotocol/subscriptionId"
 
 # Error codes
 PARSE_ERROR: Final = -32700
@@ -108,7 +120,7 @@ class BaseMetadata(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -206,7 +218,7 @@ class Implementation(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -225,7 +237,7 @@ class _ResultMetaObjectMembers(Struct, kw_only=True):
 
 
 class ResultMetaObject(OpenObject):
-    """Extends {@link MetaObject} with additional result-specific fields. All key naming rules from `MetaObject` apply."""
+    """Extends MetaObject with additional result-specific fields. All key naming rules from `MetaObject` apply."""
 
     __slots__ = ()
     _fields_ = _ResultMetaObjectMembers
@@ -252,7 +264,7 @@ class ResultMetaObject(OpenObject):
         include this field on every response unless specifically configured not
         to do so.
 
-        The {@link Implementation} schema requires `name` and `version`; other
+        The Implementation schema requires `name` and `version`; other
         fields are optional.
 
         The value is self-reported by the server and is not verified by the
@@ -338,7 +350,7 @@ class ClientCapabilities(Struct, kw_only=True):
     (e.g., "io.modelcontextprotocol/oauth-client-credentials"), and values are
     per-extension settings objects. An empty object indicates support with no settings.
 
-    Keys MUST follow the {@link MetaObject`_meta` key naming rules}, with a
+    Keys MUST follow the `_meta` key naming rules, with a
     mandatory prefix.
     """
 
@@ -362,7 +374,7 @@ class _RequestMetaObjectMembers(Struct, kw_only=True):
 
 
 class RequestMetaObject(OpenObject):
-    """Extends {@link MetaObject} with additional request-specific fields. All key naming rules from `MetaObject` apply."""
+    """Extends MetaObject with additional request-specific fields. All key naming rules from `MetaObject` apply."""
 
     __slots__ = ()
     _fields_ = _RequestMetaObjectMembers
@@ -422,7 +434,7 @@ class RequestMetaObject(OpenObject):
         include this field on every request unless specifically configured not
         to do so.
 
-        The {@link Implementation} schema requires `name` and `version`; other
+        The Implementation schema requires `name` and `version`; other
         fields are optional.
 
         The value is self-reported by the client and is not verified by the
@@ -437,7 +449,7 @@ class RequestMetaObject(OpenObject):
     def log_level(self) -> LoggingLevel | UnsetType:
         """The desired log level for this request. Optional.
 
-        If absent, the server MUST NOT send any {@link LoggingMessageNotificationnotifications/message}
+        If absent, the server MUST NOT send any LoggingMessageNotification (`notifications/message`)
         notifications for this request. The client opts in to log messages by
         explicitly setting a level. Replaces the former `logging/setLevel` RPC.
         """
@@ -451,14 +463,14 @@ class RequestMetaObject(OpenObject):
         For the HTTP transport, this value MUST match the `MCP-Protocol-Version`
         header; otherwise the server MUST return a `400 Bad Request`. If the
         server does not support the requested version, it MUST return an
-        {@link UnsupportedProtocolVersionError}.
+        UnsupportedProtocolVersionError.
         """
 
         return cast("str", self["io.modelcontextprotocol/protocolVersion"])
 
     @property
     def progress_token(self) -> ProgressToken | UnsetType:
-        """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by {@link ProgressNotificationnotifications/progress}). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
+        """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by ProgressNotification (`notifications/progress`)). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
 
         return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
 
@@ -520,7 +532,7 @@ class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
 class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
     """A resource that the server is capable of reading, included in a prompt or tool call result.
 
-    Note: resource links returned by tools are not guaranteed to appear in the results of {@link ListResourcesRequestresources/list} requests.
+    Note: resource links returned by tools are not guaranteed to appear in the results of ListResourcesRequest (`resources/list`) requests.
     """
 
     type: ClassVar[Literal["resource_link"]] = "resource_link"
@@ -564,7 +576,7 @@ class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -618,7 +630,7 @@ class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result
     content: list[ContentBlock]
     """The unstructured result content of the tool use.
 
-    This has the same format as {@link CallToolResult.content} and can include text, images,
+    This has the same format as CallToolResult.content and can include text, images,
     audio, resource links, and embedded resources.
     """
 
@@ -633,18 +645,18 @@ class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result
     """An optional structured result value.
 
     This can be any JSON value (object, array, string, number, boolean, or null).
-    If the tool defined an {@link Tool.outputSchema}, this SHOULD conform to that schema.
+    If the tool defined an Tool.outputSchema, this SHOULD conform to that schema.
     """
 
     tool_use_id: str = msgspec.field(name="toolUseId")
     """The ID of the tool use this result corresponds to.
 
-    This MUST match the ID from a previous {@link ToolUseContent}.
+    This MUST match the ID from a previous ToolUseContent.
     """
 
 
 class CreateMessageResult(Struct, kw_only=True):
-    """The result returned by the client for a {@link CreateMessageRequestsampling/createMessage} request.
+    """The result returned by the client for a CreateMessageRequest (`sampling/createMessage`) request.
     The client should inform the user before returning the sampled message, to allow them
     to inspect the response (human in the loop) and decide whether to allow the server to see it.
     """
@@ -697,8 +709,8 @@ class Root(Struct, kw_only=True):
 
 
 class ListRootsResult(Struct, kw_only=True):
-    """The result returned by the client for a {@link ListRootsRequestroots/list} request.
-    This result contains an array of {@link Root} objects, each representing a root directory
+    """The result returned by the client for a ListRootsRequest (`roots/list`) request.
+    This result contains an array of Root objects, each representing a root directory
     or file that the server can operate on.
     """
 
@@ -706,7 +718,7 @@ class ListRootsResult(Struct, kw_only=True):
 
 
 class ElicitResult(Struct, kw_only=True):
-    """The result returned by the client for an {@link ElicitRequestelicitation/create} request."""
+    """The result returned by the client for an ElicitRequest (`elicitation/create`) request."""
 
     action: Literal["accept", "cancel", "decline"]
     """The user action in response to the elicitation.
@@ -751,7 +763,7 @@ class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"
 
 
 class CallToolResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link CallToolRequesttools/call} request."""
+    """The result returned by the server for a CallToolRequest (`tools/call`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -889,7 +901,7 @@ class ToolChoice(Struct, kw_only=True):
 
 
 class ToolAnnotations(Struct, kw_only=True):
-    """Additional properties describing a {@link Tool} to clients.
+    """Additional properties describing a Tool to clients.
 
     NOTE: all properties in `ToolAnnotations` are **hints**.
     They are not guaranteed to provide a faithful description of
@@ -999,7 +1011,7 @@ class _ToolOutputSchemaMembers(Struct, kw_only=True):
 
 class ToolOutputSchema(OpenObject):
     """An optional JSON Schema object defining the structure of the tool's output returned in
-    the structuredContent field of a {@link CallToolResult}. This can be any valid JSON Schema 2020-12.
+    the structuredContent field of a CallToolResult. This can be any valid JSON Schema 2020-12.
 
     Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
     """
@@ -1080,7 +1092,7 @@ class Tool(Struct, kw_only=True):
 
     output_schema: ToolOutputSchema | UnsetType = msgspec.field(default=UNSET, name="outputSchema")
     """An optional JSON Schema object defining the structure of the tool's output returned in
-    the structuredContent field of a {@link CallToolResult}. This can be any valid JSON Schema 2020-12.
+    the structuredContent field of a CallToolResult. This can be any valid JSON Schema 2020-12.
 
     Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
     """
@@ -1089,7 +1101,7 @@ class Tool(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -1106,7 +1118,7 @@ class CreateMessageRequestParams(Struct, kw_only=True):
 
     Default is `"none"`. The values `"thisServer"` and `"allServers"` are deprecated (SEP-2596): servers SHOULD
     omit this field or use `"none"`, and SHOULD only use the deprecated values if the client declares
-    {@link ClientCapabilities.sampling.context}.
+    ClientCapabilities.sampling.context.
     """
 
     max_tokens: int = msgspec.field(name="maxTokens")
@@ -1132,13 +1144,13 @@ class CreateMessageRequestParams(Struct, kw_only=True):
 
     tool_choice: ToolChoice | UnsetType = msgspec.field(default=UNSET, name="toolChoice")
     """Controls how the model uses tools.
-    The client MUST return an error if this field is provided but {@link ClientCapabilities.sampling.tools} is not declared.
+    The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
     Default is `{ mode: "auto" }`.
     """
 
     tools: list[Tool] | UnsetType = UNSET
     """Tools that the model may use during generation.
-    The client MUST return an error if this field is provided but {@link ClientCapabilities.sampling.tools} is not declared.
+    The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
     """
 
 
@@ -1328,7 +1340,7 @@ class TitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="a
 
 
 class LegacyTitledEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-    """Use {@link TitledSingleSelectEnumSchema} instead.
+    """Use TitledSingleSelectEnumSchema instead.
     This interface will be removed in a future version.
     """
 
@@ -1423,7 +1435,7 @@ class InputRequiredResult(Struct, kw_only=True):
 
 
 class CallToolResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link CallToolRequesttools/call} request."""
+    """A successful response from the server for a CallToolRequest (`tools/call`) request."""
 
     id: RequestId
 
@@ -1439,7 +1451,7 @@ class _NotificationMetaObjectMembers(Struct, kw_only=True):
 
 
 class NotificationMetaObject(OpenObject):
-    """Extends {@link MetaObject} with additional notification-specific fields. All key naming rules from `MetaObject` apply."""
+    """Extends MetaObject with additional notification-specific fields. All key naming rules from `MetaObject` apply."""
 
     __slots__ = ()
     _fields_ = _NotificationMetaObjectMembers
@@ -1473,7 +1485,7 @@ class NotificationMetaObject(OpenObject):
     def subscription_id(self) -> RequestId | UnsetType:
         """Identifies the subscription stream a notification was delivered on. The
         server MUST include this key on every notification delivered via a
-        {@link SubscriptionsListenRequestsubscriptions/listen} stream, so the
+        SubscriptionsListenRequest (`subscriptions/listen`) stream, so the
         client can correlate the notification with the originating subscription.
         The key is absent on notifications not delivered via a subscription
         stream (e.g. progress notifications for an in-flight request), which is
@@ -1504,7 +1516,7 @@ class CancelledNotificationParams(Struct, kw_only=True):
 class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
     """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-    On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+    On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
     The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -1521,7 +1533,7 @@ class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notif
 class ClientNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
     """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-    On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+    On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
     The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -1619,29 +1631,29 @@ class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resourc
 
 class SubscriptionFilter(Struct, kw_only=True):
     """The set of notification types a client may opt in to on a
-    {@link SubscriptionsListenRequestsubscriptions/listen} request.
+    SubscriptionsListenRequest (`subscriptions/listen`) request.
 
     Each notification type is **opt-in**; the server **MUST NOT** send
     notification types the client has not explicitly requested here.
     """
 
     prompts_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="promptsListChanged")
-    """If true, receive {@link PromptListChangedNotificationnotifications/prompts/list_changed}."""
+    """If true, receive PromptListChangedNotification (`notifications/prompts/list_changed`)."""
 
     resource_subscriptions: list[str] | UnsetType = msgspec.field(default=UNSET, name="resourceSubscriptions")
-    """Subscribe to {@link ResourceUpdatedNotificationnotifications/resources/updated} for these resource URIs.
+    """Subscribe to ResourceUpdatedNotification (`notifications/resources/updated`) for these resource URIs.
     Replaces the former `resources/subscribe` RPC.
     """
 
     resources_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="resourcesListChanged")
-    """If true, receive {@link ResourceListChangedNotificationnotifications/resources/list_changed}."""
+    """If true, receive ResourceListChangedNotification (`notifications/resources/list_changed`)."""
 
     tools_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="toolsListChanged")
-    """If true, receive {@link ToolListChangedNotificationnotifications/tools/list_changed}."""
+    """If true, receive ToolListChangedNotification (`notifications/tools/list_changed`)."""
 
 
 class SubscriptionsListenRequestParams(Struct, kw_only=True):
-    """Parameters for a {@link SubscriptionsListenRequestsubscriptions/listen} request."""
+    """Parameters for a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
     meta: RequestMetaObject = msgspec.field(name="_meta")
 
@@ -1748,7 +1760,7 @@ class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -1854,7 +1866,7 @@ class CompleteResultCompletion(Struct, kw_only=True):
 
 
 class CompleteResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link CompleteRequestcompletion/complete} request."""
+    """The result returned by the server for a CompleteRequest (`completion/complete`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -1872,7 +1884,7 @@ class CompleteResult(Struct, kw_only=True):
 
 
 class CompleteResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link CompleteRequestcompletion/complete} request."""
+    """A successful response from the server for a CompleteRequest (`completion/complete`) request."""
 
     id: RequestId
 
@@ -1919,7 +1931,7 @@ class ServerCapabilities(Struct, kw_only=True):
     (e.g., "io.modelcontextprotocol/tasks"), and values are per-extension settings
     objects. An empty object indicates support with no settings.
 
-    Keys MUST follow the {@link MetaObject`_meta` key naming rules}, with a
+    Keys MUST follow the `_meta` key naming rules, with a
     mandatory prefix.
     """
 
@@ -1937,7 +1949,7 @@ class ServerCapabilities(Struct, kw_only=True):
 
 
 class DiscoverResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link DiscoverRequestserver/discover} request."""
+    """The result returned by the server for a DiscoverRequest (`server/discover`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -1994,7 +2006,7 @@ class DiscoverResult(Struct, kw_only=True):
 
 
 class DiscoverResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link DiscoverRequestserver/discover} request."""
+    """A successful response from the server for a DiscoverRequest (`server/discover`) request."""
 
     id: RequestId
 
@@ -2019,7 +2031,7 @@ class Error(Struct, kw_only=True):
 class PromptMessage(Struct, kw_only=True):
     """Describes a message returned as part of a prompt.
 
-    This is similar to {@link SamplingMessage}, but also supports the embedding of
+    This is similar to SamplingMessage, but also supports the embedding of
     resources from the MCP server.
     """
 
@@ -2029,7 +2041,7 @@ class PromptMessage(Struct, kw_only=True):
 
 
 class GetPromptResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link GetPromptRequestprompts/get} request."""
+    """The result returned by the server for a GetPromptRequest (`prompts/get`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2050,7 +2062,7 @@ class GetPromptResult(Struct, kw_only=True):
 
 
 class GetPromptResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link GetPromptRequestprompts/get} request."""
+    """A successful response from the server for a GetPromptRequest (`prompts/get`) request."""
 
     id: RequestId
 
@@ -2219,7 +2231,7 @@ class PromptArgument(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -2255,14 +2267,14 @@ class Prompt(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
 
 
 class ListPromptsResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link ListPromptsRequestprompts/list} request."""
+    """The result returned by the server for a ListPromptsRequest (`prompts/list`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2309,7 +2321,7 @@ class ListPromptsResult(Struct, kw_only=True):
 
 
 class ListPromptsResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link ListPromptsRequestprompts/list} request."""
+    """A successful response from the server for a ListPromptsRequest (`prompts/list`) request."""
 
     id: RequestId
 
@@ -2354,7 +2366,7 @@ class ResourceTemplate(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -2364,7 +2376,7 @@ class ResourceTemplate(Struct, kw_only=True):
 
 
 class ListResourceTemplatesResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link ListResourceTemplatesRequestresources/templates/list} request."""
+    """The result returned by the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2411,7 +2423,7 @@ class ListResourceTemplatesResult(Struct, kw_only=True):
 
 
 class ListResourceTemplatesResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link ListResourceTemplatesRequestresources/templates/list} request."""
+    """A successful response from the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
 
     id: RequestId
 
@@ -2462,7 +2474,7 @@ class Resource(Struct, kw_only=True):
     """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
     even by those unfamiliar with domain-specific terminology.
 
-    If not provided, the name should be used for display (except for {@link Tool},
+    If not provided, the name should be used for display (except for Tool,
     where `annotations.title` should be given precedence over using `name`,
     if present).
     """
@@ -2472,7 +2484,7 @@ class Resource(Struct, kw_only=True):
 
 
 class ListResourcesResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link ListResourcesRequestresources/list} request."""
+    """The result returned by the server for a ListResourcesRequest (`resources/list`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2519,7 +2531,7 @@ class ListResourcesResult(Struct, kw_only=True):
 
 
 class ListResourcesResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link ListResourcesRequestresources/list} request."""
+    """A successful response from the server for a ListResourcesRequest (`resources/list`) request."""
 
     id: RequestId
 
@@ -2529,7 +2541,7 @@ class ListResourcesResultResponse(Struct, kw_only=True):
 
 
 class ListToolsResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link ListToolsRequesttools/list} request."""
+    """The result returned by the server for a ListToolsRequest (`tools/list`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2576,7 +2588,7 @@ class ListToolsResult(Struct, kw_only=True):
 
 
 class ListToolsResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link ListToolsRequesttools/list} request."""
+    """A successful response from the server for a ListToolsRequest (`tools/list`) request."""
 
     id: RequestId
 
@@ -2615,7 +2627,7 @@ class MethodNotFoundError(Struct, kw_only=True, tag_field="code", tag=-32601):
 
     In MCP, a server returns this error when a client invokes a method the server does not implement — either a genuinely unknown method, or one gated behind a server capability the server did not advertise (e.g., calling `prompts/list` when the `prompts` capability was not advertised).
 
-    A request that requires a client capability the client did not declare is signalled instead by {@link MissingRequiredClientCapabilityError} (`-32021`).
+    A request that requires a client capability the client did not declare is signalled instead by MissingRequiredClientCapabilityError (`-32021`).
     """
 
     code: ClassVar[Literal[-32601]] = -32601
@@ -2722,7 +2734,7 @@ class ParseError(Struct, kw_only=True, tag_field="code", tag=-32700):
 
 
 class ProgressNotificationParams(Struct, kw_only=True):
-    """Parameters for a {@link ProgressNotificationnotifications/progress} notification."""
+    """Parameters for a ProgressNotification (`notifications/progress`) notification."""
 
     meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2752,7 +2764,7 @@ class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifi
 class PromptListChangedNotification(
     Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
 ):
-    """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `promptsListChanged` filter field."""
+    """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
 
     method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
@@ -2762,7 +2774,7 @@ class PromptListChangedNotification(
 
 
 class ReadResourceResult(Struct, kw_only=True):
-    """The result returned by the server for a {@link ReadResourceRequestresources/read} request."""
+    """The result returned by the server for a ReadResourceRequest (`resources/read`) request."""
 
     meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2804,7 +2816,7 @@ class ReadResourceResult(Struct, kw_only=True):
 
 
 class ReadResourceResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link ReadResourceRequestresources/read} request."""
+    """A successful response from the server for a ReadResourceRequest (`resources/read`) request."""
 
     id: RequestId
 
@@ -2836,7 +2848,7 @@ class ResourceContents(Struct, kw_only=True):
 class ResourceListChangedNotification(
     Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
 ):
-    """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `resourcesListChanged` filter field."""
+    """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
 
     method: ClassVar[Literal["notifications/resources/list_changed"]] = "notifications/resources/list_changed"
 
@@ -2866,7 +2878,7 @@ class ResourceUpdatedNotificationParams(Struct, kw_only=True):
 class ResourceUpdatedNotification(
     Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
 ):
-    """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a {@link SubscriptionsListenRequestsubscriptions/listen} request."""
+    """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
     method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
 
@@ -2876,7 +2888,7 @@ class ResourceUpdatedNotification(
 
 
 class SubscriptionsAcknowledgedNotificationParams(Struct, kw_only=True):
-    """Parameters for a {@link SubscriptionsAcknowledgedNotificationnotifications/subscriptions/acknowledged} notification."""
+    """Parameters for a SubscriptionsAcknowledgedNotification (`notifications/subscriptions/acknowledged`) notification."""
 
     meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2892,7 +2904,7 @@ class SubscriptionsAcknowledgedNotification(
     Struct, kw_only=True, tag_field="method", tag="notifications/subscriptions/acknowledged"
 ):
     """Sent by the server to acknowledge that a
-    {@link SubscriptionsListenRequestsubscriptions/listen} subscription has been
+    SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
     established and to report which notification types it agreed to honor.
 
     This notification MUST be the first message the server sends carrying the
@@ -2915,7 +2927,7 @@ class SubscriptionsAcknowledgedNotification(
 class ToolListChangedNotification(
     Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
 ):
-    """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `toolsListChanged` filter field."""
+    """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
 
     method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
 
@@ -2932,8 +2944,8 @@ class _SubscriptionsListenResultMetaObjectMembers(Struct, kw_only=True):
 
 
 class SubscriptionsListenResultMetaObject(OpenObject):
-    """Extends {@link ResultMetaObject} with the subscription-stream identifier carried by a
-    {@link SubscriptionsListenResult}. All key naming rules from `MetaObject` apply.
+    """Extends ResultMetaObject with the subscription-stream identifier carried by a
+    SubscriptionsListenResult. All key naming rules from `MetaObject` apply.
     """
 
     __slots__ = ()
@@ -2966,7 +2978,7 @@ class SubscriptionsListenResultMetaObject(OpenObject):
         include this field on every response unless specifically configured not
         to do so.
 
-        The {@link Implementation} schema requires `name` and `version`; other
+        The Implementation schema requires `name` and `version`; other
         fields are optional.
 
         The value is self-reported by the server and is not verified by the
@@ -2990,7 +3002,7 @@ class SubscriptionsListenResultMetaObject(OpenObject):
 
 
 class SubscriptionsListenResult(Struct, kw_only=True):
-    """The response to a {@link SubscriptionsListenRequestsubscriptions/listen}
+    """The response to a SubscriptionsListenRequest (`subscriptions/listen`)
     request, signalling that the subscription has ended gracefully (for example,
     during server shutdown). Because the listen stream is long-lived, this result
     is sent only when the server tears the subscription down; an abrupt transport
@@ -3011,7 +3023,7 @@ class SubscriptionsListenResult(Struct, kw_only=True):
 
 
 class SubscriptionsListenResultResponse(Struct, kw_only=True):
-    """A successful response from the server for a {@link SubscriptionsListenRequestsubscriptions/listen}
+    """A successful response from the server for a SubscriptionsListenRequest (`subscriptions/listen`)
     request, sent when the server tears the subscription down gracefully.
     """
 
@@ -3198,7 +3210,7 @@ else:
 
 InputResponses: TypeAlias = dict[str, InputResponse]
 """A map of client responses to server-initiated requests.
-Keys correspond to the keys in the {@link InputRequests} map;
+Keys correspond to the keys in the InputRequests map;
 values are the client's result for each request.
 """
 
@@ -3614,11 +3626,11 @@ else:
 
 
 ResultType: TypeAlias = str
-"""Indicates the type of a {@link Result} object, allowing the client to
+"""Indicates the type of a Result object, allowing the client to
 determine how to parse the response.
 
 complete - the request completed successfully and the result contains the final content.
-input_required - the request requires additional input and the result contains an {@link InputRequiredResult} object with instructions for the client to provide additional input before retrying the original request.
+input_required - the request requires additional input and the result contains an InputRequiredResult object with instructions for the client to provide additional input before retrying the original request.
 """
 
 
@@ -4039,7 +4051,7 @@ NOTIFICATIONS_CANCELLED: Final[NotificationMethod[CancelledNotificationParams]] 
 )
 """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
 The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -4066,7 +4078,7 @@ NOTIFICATIONS_RESOURCES_LIST_CHANGED: Final[NotificationMethod[NotificationParam
         handler="resource_list_changed",
     )
 )
-"""An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `resourcesListChanged` filter field."""
+"""An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
 
 NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: Final[
     NotificationMethod[SubscriptionsAcknowledgedNotificationParams]
@@ -4079,7 +4091,7 @@ NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED: Final[
     handler="subscriptions_acknowledged",
 )
 """Sent by the server to acknowledge that a
-{@link SubscriptionsListenRequestsubscriptions/listen} subscription has been
+SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
 established and to report which notification types it agreed to honor.
 
 This notification MUST be the first message the server sends carrying the
@@ -4100,7 +4112,7 @@ NOTIFICATIONS_RESOURCES_UPDATED: Final[NotificationMethod[ResourceUpdatedNotific
         handler="resource_updated",
     )
 )
-"""A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a {@link SubscriptionsListenRequestsubscriptions/listen} request."""
+"""A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
 NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
     name="notifications/prompts/list_changed",
@@ -4110,7 +4122,7 @@ NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final[NotificationMethod[NotificationParams 
     params_required=False,
     handler="prompt_list_changed",
 )
-"""An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `promptsListChanged` filter field."""
+"""An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
 
 NOTIFICATIONS_TOOLS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
     name="notifications/tools/list_changed",
@@ -4120,7 +4132,7 @@ NOTIFICATIONS_TOOLS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | 
     params_required=False,
     handler="tool_list_changed",
 )
-"""An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `toolsListChanged` filter field."""
+"""An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
 
 NOTIFICATIONS_MESSAGE: Final[NotificationMethod[LoggingMessageNotificationParams]] = NotificationMethod(
     name="notifications/message",
@@ -4240,7 +4252,7 @@ class ClientStub:
     async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
         """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
         The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -4324,7 +4336,7 @@ class ServerHandler(Protocol[Ctx]):
     async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
         """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
         The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -4345,7 +4357,7 @@ class ServerStub:
     async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
         """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
         The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -4360,7 +4372,7 @@ class ServerStub:
         await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
 
     async def notify_resource_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `resourcesListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
 
         await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
 
@@ -4368,7 +4380,7 @@ class ServerStub:
         self, params: SubscriptionsAcknowledgedNotificationParams
     ) -> None:
         """Sent by the server to acknowledge that a
-        {@link SubscriptionsListenRequestsubscriptions/listen} subscription has been
+        SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
         established and to report which notification types it agreed to honor.
 
         This notification MUST be the first message the server sends carrying the
@@ -4382,17 +4394,17 @@ class ServerStub:
         await self._sender.send_notification(NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, params)
 
     async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a {@link SubscriptionsListenRequestsubscriptions/listen} request."""
+        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
         await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
 
     async def notify_prompt_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `promptsListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
 
         await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
 
     async def notify_tool_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `toolsListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
 
         await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
 
@@ -4430,7 +4442,7 @@ class ClientHandler(Protocol[Ctx]):
     async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
         """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
 
-        On stdio, the server also sends this notification, solely to terminate a {@link SubscriptionsListenRequestsubscriptions/listen} stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
+        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
 
         The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
@@ -4445,7 +4457,7 @@ class ClientHandler(Protocol[Ctx]):
         ...
 
     async def on_resource_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `resourcesListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
 
         ...
 
@@ -4453,7 +4465,7 @@ class ClientHandler(Protocol[Ctx]):
         self, params: SubscriptionsAcknowledgedNotificationParams, ctx: Ctx, /
     ) -> None:
         """Sent by the server to acknowledge that a
-        {@link SubscriptionsListenRequestsubscriptions/listen} subscription has been
+        SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
         established and to report which notification types it agreed to honor.
 
         This notification MUST be the first message the server sends carrying the
@@ -4467,17 +4479,17 @@ class ClientHandler(Protocol[Ctx]):
         ...
 
     async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a {@link SubscriptionsListenRequestsubscriptions/listen} request."""
+        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
         ...
 
     async def on_prompt_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `promptsListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
 
         ...
 
     async def on_tool_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a {@link SubscriptionsListenRequestsubscriptions/listen} stream when the client requested it via the `toolsListChanged` filter field."""
+        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
 
         ...
 

@@ -1,7 +1,9 @@
-"""The schema pipeline and the generator: pins, fetch, errata, determinism, `--check`, a new revision."""
+"""The schema pipeline and the generator: pins, fetch, errata, determinism, `--check`, a new revision,
+TSDoc rendered as plain prose."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import json
@@ -17,6 +19,7 @@ from mcpbind import wire
 from mcpbind.codegen.fetch import FetchError, fetch
 from mcpbind.codegen.pins import SCHEMA_DIR, generated_pins, load_pins
 from mcpbind.codegen.source import SchemaError, apply_errata
+from mcpbind.codegen.tsdoc import TSDoc
 
 ROOT = Path(__file__).resolve().parent.parent
 LATEST = generated_pins()[-1]
@@ -138,6 +141,112 @@ def test_importing_one_revision_imports_no_other() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['mcpbind.generated.v2025_06_18']"
+
+
+def _docstrings(path: Path) -> list[str]:
+    """Every docstring of a module: of the module, classes, functions and attributes (bare strings)."""
+    return [
+        node.value.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
+
+
+def test_generated_docstrings_carry_no_tsdoc() -> None:
+    checked = 0
+    for path in sorted((ROOT / "generated").glob("*.py")):
+        for doc in _docstrings(path):
+            checked += 1
+            assert "{@" not in doc and "@link" not in doc, f"{path.name}: {doc!r}"
+            tags = [line for line in doc.splitlines() if line.lstrip().startswith("@")]
+            assert not tags, f"{path.name}: {doc!r}"
+    assert checked > 1000
+
+
+def test_links_mangled_by_the_schema_rendering_read_as_names() -> None:
+    from mcpbind.generated import v2026_07_28 as latest
+
+    def doc(obj: object) -> str:
+        return " ".join((obj.__doc__ or "").split())
+
+    assert doc(latest.CallToolResult).startswith(
+        "The result returned by the server for a CallToolRequest (`tools/call`) request."
+    )
+    assert "naming rules from `MetaObject`" in doc(latest.ResultMetaObject)
+    assert doc(latest.ResultMetaObject).startswith("Extends MetaObject with")
+    text = (ROOT / "generated" / "v2026_07_28.py").read_text()
+    assert "Keys MUST follow the `_meta` key naming rules, with a" in text
+    assert "provided but ClientCapabilities.sampling.tools is not declared" in text
+
+
+def test_every_tsdoc_form_renders_readably() -> None:
+    tsdoc = TSDoc({"CallToolRequest": "tools/call", "Tool": None, "ToolUseContent": None, "MetaObject": None})
+    cases = {
+        # as the schema's JSON rendering mangles them: the pipe and its spaces dropped
+        "a {@link CallToolRequesttools/call} request": "a CallToolRequest (`tools/call`) request",
+        "see {@link MetaObject`_meta` key naming rules}.": "see `_meta` key naming rules.",
+        "{@link ToolUseContent} and {@link Tool}": "ToolUseContent and Tool",
+        "{@link Tool.outputSchema}": "Tool.outputSchema",
+        # as TSDoc writes them
+        "a {@link CallToolRequest | tools/call} request": "a CallToolRequest (`tools/call`) request",
+        "a {@link CallToolRequest | `tools/call`} request": "a CallToolRequest (`tools/call`) request",
+        "the {@link Tool | tool's} name": "the tool's name",
+        "{@linkcode Unknown}, {@linkplain Unknown the other}": "Unknown, the other",
+        "{@inheritDoc Tool}": "Tool",
+        "Old.\n@deprecated Use {@link Tool} instead.": "Old.\nDeprecated: Use Tool instead.",
+        "Text.\n@see {@link Tool}": "Text.\nSee: Tool",
+        "Text.\n@internal\n@category Tools\nMore.": "Text.\nMore.",
+        "mail me@example.org": "mail me@example.org",
+    }
+    for raw, readable in cases.items():
+        assert tsdoc.render(raw) == readable, raw
+
+
+def test_tsdoc_leaves_schema_data_alone() -> None:
+    schema = {
+        "description": "{@link Tool}",
+        "properties": {"x": {"description": "{@link Tool}", "default": {"description": "{@link Tool}"}}},
+        "const": "{@link Tool}",
+    }
+    TSDoc({"Tool": None}).rewrite(schema)
+    assert schema == {
+        "description": "Tool",
+        "properties": {"x": {"description": "Tool", "default": {"description": "{@link Tool}"}}},
+        "const": "{@link Tool}",
+    }
+
+
+def test_each_module_states_its_revision_facts_as_constants() -> None:
+    """What the runtime would otherwise probe for with hasattr, each module states as a typed constant."""
+    import importlib
+
+    from mcpbind.generated import REVISIONS
+
+    facts = {}
+    for revision, name in REVISIONS.items():
+        mod = importlib.import_module(name)
+        assert mod.BATCHES is hasattr(mod, "JSONRPCBatchRequest")
+        assert mod.URL_ELICITATION is hasattr(mod, "ElicitRequestURLParams")
+        keys = {k: v for k, v in vars(mod).items() if k.startswith("META_")}
+        assert all(v.startswith("io.modelcontextprotocol/") for v in keys.values())
+        facts[revision] = (mod.STATELESS, mod.BATCHES, mod.URL_ELICITATION, sorted(keys))
+    stateful = ["META_CLIENT_CAPABILITIES", "META_CLIENT_INFO", "META_LOG_LEVEL"]
+    envelope = [*stateful, "META_PROTOCOL_VERSION", "META_SERVER_INFO", "META_SUBSCRIPTION_ID"]
+    assert facts == {
+        "2024-11-05": (False, False, False, []),
+        "2025-03-26": (False, True, False, []),
+        "2025-06-18": (False, False, False, []),
+        "2025-11-25": (False, False, True, []),
+        "2026-07-28": (True, False, True, envelope),
+        "draft": (True, False, True, envelope),
+    }
+    from mcpbind.generated import v2026_07_28 as latest
+
+    members = dict(latest.RequestMetaObject._members_)  # the keys the request `_meta` type declares
+    assert latest.META_PROTOCOL_VERSION == members["protocol_version"]
+    assert latest.META_CLIENT_CAPABILITIES == members["client_capabilities"]
 
 
 def _load(path: Path, name: str) -> ModuleType:
