@@ -917,8 +917,16 @@ async def _leave(http: httpx.AsyncClient, url: str, message: dict[str, Any], hea
         async with http.stream("POST", url, json=message, headers=headers) as response:
             await first_event(response)
         return
+    tag = f"leave-{message['id']}-{id(message)}"
+    message["params"]["arguments"]["tag"] = tag
     post = asyncio.ensure_future(http.post(url, json=message, headers=headers))
-    await asyncio.sleep(0.3)
+    for _ in range(200):  # until the tool runs (bounded: 10 s), however slow the machine
+        check = modern(901, "tools/call", {"name": "started", "arguments": {"tag": tag}})
+        if (await http.post(url, json=check, headers=modern_headers(check))).json()["result"]["content"][0][
+            "text"
+        ] == "true":
+            break
+        await asyncio.sleep(0.05)
     post.cancel()
 
 

@@ -53,9 +53,15 @@ async def counted_sleep(seconds: float) -> None:
 
 
 @server.tool()
-async def slow(seconds: float, ctx: Context) -> str:
+async def slow(seconds: float, ctx: Context, tag: str = "") -> str:
+    server_state["started"].add(tag)  # (`started`: a client that leaves knows it reached the tool)
     await counted_sleep(seconds)
     return "done"
+
+
+@server.tool()
+async def started(tag: str) -> bool:
+    return tag in server_state["started"]
 
 
 @server.tool()
@@ -194,7 +200,7 @@ def complete_greet(argument: str, value: str, context: dict[str, Any]) -> list[s
     return [n for n in names if n.startswith(value)]
 
 
-server_state = {"cancelled": 0}
+server_state: dict[str, Any] = {"cancelled": 0, "started": set()}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
