@@ -20,6 +20,7 @@ from typing import Any, Final
 import msgspec
 
 from ...protocol import jsonrpc, revisions, salvage
+from ...protocol.framing import LINE_SLACK, EventTooLarge, SseParser
 from ...protocol.headers import Peek, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
 from .http11 import (
@@ -42,8 +43,6 @@ _MAX_RESUMES: Final = 20
 
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 """The largest message the client reads: a JSON answer's body, or the data of one SSE event."""
-_LINE_SLACK: Final = 64
-"""An SSE line holds a message and its field name ("data: ") and line end."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -131,7 +130,7 @@ class StreamableHttpTransport:
                 connect_timeout=10.0,
                 read_timeout=self.timeout,
                 max_body=self.max_message,
-                max_line=self.max_message + _LINE_SLACK,
+                max_line=self.max_message + LINE_SLACK,
                 max_header_bytes=self.max_header_bytes,
                 max_headers=self.max_headers,
             )
@@ -294,47 +293,24 @@ class StreamableHttpTransport:
     async def _read_sse(self, response: Response, rid: Any = None) -> _SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's
         `retry` (ms), and whether the answer to `rid` came."""
+        parser = SseParser(self.max_message)
         end = _SseEnd()
-        data: list[bytes] = []
-        size = 0
         try:
-            async for raw in response.lines():
-                line = raw.rstrip(b"\r\n")
-                if not line:
-                    if data:
-                        payload = b"\n".join(data)
-                        await self._push(payload)
-                        if rid is not None and not end.answered:
-                            end.answered = _answers(payload, rid)
-                        data = []
-                        size = 0
-                    continue
-                if line.startswith(b":"):
-                    continue  # a comment (keep-alive)
-                name, _, value = line.partition(b":")
-                if value.startswith(b" "):
-                    value = value[1:]
-                if name == b"data":
-                    if value:  # an event with empty data only primes the client with its id
-                        size += len(value) + 1
-                        if size > self.max_message:
-                            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
-                        data.append(value)
-                elif name == b"id":
-                    end.last_id = value.decode("latin-1")  # sent back as is in Last-Event-ID
-                elif name == b"retry" and value.isdigit():
-                    end.retry_ms = int(value)
-            if data:
-                payload = b"\n".join(data)
-                await self._push(payload)
-                if rid is not None and not end.answered:
-                    end.answered = _answers(payload, rid)
-        except ResponseTooLarge as exc:
-            if response.max_line != self.max_message + _LINE_SLACK:
-                raise  # the limit of an HTTP client given to this transport
-            # A line over the line limit is an event over `max_message`: say so in those terms.
-            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes") from exc
+            async for chunk in response.chunks():
+                for event in parser.feed(chunk):
+                    await self._event(event.data, rid, end)
+            for event in parser.end():
+                await self._event(event.data, rid, end)
+        except EventTooLarge as exc:
+            raise ResponseTooLarge(str(exc)) from None  # the connection is not reused: `async with` ends
+        end.last_id, end.retry_ms = parser.last_id, parser.retry
         return end
+
+    async def _event(self, payload: bytes, rid: Any, end: _SseEnd) -> None:
+        if payload:  # an event with empty data only primes the client with its id
+            await self._push(payload)
+            if rid is not None and not end.answered:
+                end.answered = _answers(payload, rid)
 
     async def _resume(self, end: _SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
@@ -459,7 +435,7 @@ class LegacySseTransport:
             connect_timeout=10.0,
             read_timeout=None,
             max_body=self.max_message,
-            max_line=self.max_message + _LINE_SLACK,
+            max_line=self.max_message + LINE_SLACK,
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
@@ -494,24 +470,16 @@ class LegacySseTransport:
             self._incoming.put_nowait(None)
 
     async def _events(self, response: Response, endpoint: asyncio.Future[str]) -> None:
-        event, data, size = "message", list[str](), 0
-        async for raw in response.lines():
-            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-            if not line:
-                if data:
-                    payload = "\n".join(data)
-                    if event == "endpoint" and not endpoint.done():
-                        endpoint.set_result(payload)
-                    elif event == "message":
-                        self._incoming.put_nowait(payload.encode())
-                event, data, size = "message", list[str](), 0
-            elif line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-                size += len(raw)
-                if size > self.max_message:
-                    raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
+        parser = SseParser(self.max_message)
+        try:
+            async for chunk in response.chunks():
+                for event in parser.feed(chunk):
+                    if event.event == "endpoint" and not endpoint.done():
+                        endpoint.set_result(event.data.decode("utf-8", "replace"))
+                    elif event.event == "message" and event.data:
+                        self._incoming.put_nowait(event.data)
+        except EventTooLarge as exc:
+            raise ResponseTooLarge(str(exc)) from None
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
