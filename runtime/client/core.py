@@ -26,7 +26,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import __version__, wire
-from ..aio.peer import MessageTransport, Peer
+from ..aio.peer import Peer
 from ..errors import McpError, MethodNotFound, SessionClosed
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import jsonrpc, revisions
@@ -44,6 +44,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_er
 from ..protocol.request_state import params_digest
 from ..protocol.salvage import salvage
 from ..transports.stdio import WRITE_WAIT
+from .transport import ClientTransport
 
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
 
@@ -127,7 +128,7 @@ class _ClientEndpoint(Endpoint):
 class Client:
     def __init__(
         self,
-        transport: MessageTransport,
+        transport: ClientTransport,
         *,
         mode: str = "auto",
         name: str = "mcpbind",
@@ -229,26 +230,16 @@ class Client:
         peer.endpoint = _ClientEndpoint()
         return peer
 
-    def _inner_transport(self) -> Any:
-        """The transport itself, behind any wrapper standing in front of it (a recorder in tests)."""
-        return getattr(self.transport, "inner", self.transport)
-
     def _use(self, revision: str) -> None:
         """Adopt `revision` and tell the transport, whose headers depend on it (HTTP)."""
         self.revision, self.module = revision, revisions.module(revision) if revision else None
-        if hasattr(self.transport, "protocol_version"):
-            self.transport.protocol_version = revision or None
+        self.transport.use_revision(revision or None)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Client:
-        start = getattr(self.transport, "start", None)
-        if start is not None:
-            await start()
-        if hasattr(self.transport, "deliver"):
-            # Answers go to the peer from the task that read them (a wrapped transport, which reads
-            # what passes through it, keeps the read() path).
-            self.transport.deliver = self.peer.feed
+        await self.transport.start()
+        self.transport.deliver_to(self.peer.feed)
         self._reader = asyncio.ensure_future(self.peer.run())
         try:
             await self._negotiate()
@@ -295,45 +286,20 @@ class Client:
         try:
             await self._choose_era()
         except McpError as exc:
-            # The spec's backward-compatibility probe: an HTTP endpoint that refuses our POSTs with 404 or
-            # 405 may be a 2024-11-05 HTTP+SSE server; its GET stream names where to post instead.
-            if not await self._fall_back_to_sse(exc):
+            # The transport may have another way to reach a server of the stateful era (HTTP: the
+            # 2024-11-05 HTTP+SSE transport, for an endpoint that refuses our POSTs).
+            if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
                 raise
+            replacement = await self.transport.fallback(exc)
+            if replacement is None:
+                raise
+            self.transport = replacement
+            if self._reader is not None:
+                self._reader.cancel()
+            self.peer = self._new_peer()
+            self.transport.deliver_to(self.peer.feed)
+            self._reader = asyncio.ensure_future(self.peer.run())
             await self._initialize(self.mode if self.mode in revisions.STATEFUL else revisions.STATEFUL[-1])
-
-    async def _fall_back_to_sse(self, exc: McpError) -> bool:
-        from ..transports.http.client import LegacySseTransport, StreamableHttpTransport
-
-        transport = self.transport
-        inner = self._inner_transport()
-        if not isinstance(inner, StreamableHttpTransport) or not exc.message.startswith(
-            ("HTTP 404", "HTTP 405")
-        ):
-            return False
-        if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
-            return False
-        legacy = LegacySseTransport(
-            inner.url,
-            headers=inner.headers,
-            auth=inner.auth,
-            max_message=inner.max_message,
-            max_header_bytes=inner.max_header_bytes,
-            max_headers=inner.max_headers,
-        )
-        try:
-            await legacy.start()
-        except (ConnectionError, OSError, TimeoutError):
-            return False
-        await inner.close()
-        if inner is not transport:
-            setattr(transport, "inner", legacy)  # noqa: B010 - a wrapper's own attribute
-        else:
-            self.transport = legacy
-        if self._reader is not None:
-            self._reader.cancel()
-        self.peer = self._new_peer()
-        self._reader = asyncio.ensure_future(self.peer.run())
-        return True
 
     async def _choose_era(self) -> None:
         if self.mode == "legacy" or (self.mode != "auto" and not revisions.is_modern(self.mode)):
@@ -400,9 +366,7 @@ class Client:
         self.instructions = None if final.instructions is UNSET else final.instructions
         self.supported_versions = [chosen]
         await self.notify("notifications/initialized", {})
-        opener = getattr(self.transport, "open_get_stream", None)
-        if opener is not None:
-            opener()
+        self.transport.session_started()
         if self.log_level is not None and "logging" in self.server_capabilities:
             await self.request("logging/setLevel", {"level": self.log_level})
 
@@ -489,11 +453,9 @@ class Client:
         try:
             return await self._request(method, body, decode, limit)
         except McpError:
-            inner = self._inner_transport()
-            if not getattr(inner, "session_lost", False) or method == "initialize":
+            if method == "initialize" or not self.transport.take_session_lost():
                 raise
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
-        setattr(inner, "session_lost", False)  # noqa: B010 - the HTTP transport's flag
         await self._initialize(self.revision)
         return await self._request(method, body, decode, limit)
 
@@ -611,7 +573,7 @@ class Client:
         """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
         left out (the spec says so), and the others' annotations shape the headers of their calls."""
         tools = await self._list("tools/list", "tools")
-        mirrors = getattr(self._inner_transport(), "param_headers", None)
+        mirrors = self.transport.param_headers
         if mirrors is None:
             return tools
         kept = []

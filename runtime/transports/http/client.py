@@ -15,7 +15,7 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -31,6 +31,9 @@ from .http11 import (
     Response,
     ResponseTooLarge,
 )
+
+if TYPE_CHECKING:
+    from ...errors import McpError
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -138,6 +141,41 @@ class StreamableHttpTransport:
     @property
     def stateless(self) -> bool:
         return self.protocol_version is not None and revisions.is_modern(self.protocol_version)
+
+    # -- what the client asks of any transport (mcpbind.client.transport.ClientTransport) ----------
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        self.deliver = feed
+
+    def use_revision(self, revision: str | None) -> None:
+        self.protocol_version = revision
+
+    def session_started(self) -> None:
+        self.open_get_stream()
+
+    def take_session_lost(self) -> bool:
+        lost, self.session_lost = self.session_lost, False
+        return lost
+
+    async def fallback(self, error: McpError) -> LegacySseTransport | None:
+        """The spec's backward-compatibility probe: an endpoint that refuses our POSTs with 404 or
+        405 may be a 2024-11-05 HTTP+SSE server, whose GET stream names where to post instead."""
+        if not error.message.startswith(("HTTP 404", "HTTP 405")):
+            return None
+        legacy = LegacySseTransport(
+            self.url,
+            headers=self.headers,
+            auth=self.auth,
+            max_message=self.max_message,
+            max_header_bytes=self.max_header_bytes,
+            max_headers=self.max_headers,
+        )
+        try:
+            await legacy.start()
+        except (ConnectionError, OSError, TimeoutError):
+            return None
+        await self.close()
+        return legacy
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
@@ -480,6 +518,27 @@ class LegacySseTransport:
                         self._incoming.put_nowait(event.data)
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None
+
+    # -- what the client asks of any transport: this one has no headers, sessions or fallback ------
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        pass  # messages are read by the stream's own task, and queued for read()
+
+    def use_revision(self, revision: str | None) -> None:
+        pass  # 2024-11-05 has no protocol version header
+
+    def session_started(self) -> None:
+        pass
+
+    def take_session_lost(self) -> bool:
+        return False
+
+    @property
+    def param_headers(self) -> None:
+        return None
+
+    async def fallback(self, error: McpError) -> None:
+        return None
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
