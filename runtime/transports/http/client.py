@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from ...protocol import jsonrpc, revisions, salvage
-from ...protocol.framing import LINE_SLACK, EventTooLarge, SseParser
+from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
 from .http11 import (
@@ -133,7 +133,6 @@ class StreamableHttpTransport:
                 connect_timeout=10.0,
                 read_timeout=self.timeout,
                 max_body=self.max_message,
-                max_line=self.max_message + LINE_SLACK,
                 max_header_bytes=self.max_header_bytes,
                 max_headers=self.max_headers,
             )
@@ -473,7 +472,6 @@ class LegacySseTransport:
             connect_timeout=10.0,
             read_timeout=None,
             max_body=self.max_message,
-            max_line=self.max_message + LINE_SLACK,
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
