@@ -256,7 +256,7 @@ class Client(Negotiation):
         meta: dict[str, Any] = dict(extra or {})
         if self.stateless:
             meta[_META_VERSION] = self.revision
-            meta[_META_CAPS] = self.capabilities()
+            meta[_META_CAPS] = self._input.capabilities()
             meta[_META_CLIENT] = self.info
             if self.log_level is not None:
                 meta[_META_LOG] = self.log_level
