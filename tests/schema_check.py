@@ -89,6 +89,17 @@ class Recorder:
     async def start(self) -> None:
         await self.inner.start()
 
+    def deliver_to(self, feed: Any) -> None:
+        pass  # every message passes through read(), to be recorded
+
+    async def fallback(self, error: Any) -> Any:
+        # The replacement is recorded too: this recorder stays in front of it.
+        replacement = await self.inner.fallback(error)
+        if replacement is None:
+            return None
+        self.inner = replacement
+        return self
+
     def __getattr__(self, name: str) -> Any:
         # Everything else is the inner transport's (HTTP: open_get_stream, session_id, ...).
         return getattr(self.inner, name)

@@ -392,3 +392,35 @@ def test_https_with_a_trusted_certificate(tmp_path: Any) -> None:
             server.close()
 
     run(main())
+
+
+@pytest.mark.parametrize("reader", ["lines", "chunks"])
+def test_body_that_comes_while_the_reader_is_busy_is_not_lost(reader: str) -> None:
+    """The rest of a body, and its end, arrive while the caller is still handling an earlier piece:
+    both `lines()` and `chunks()` hand over that rest before they end."""
+    sent = asyncio.Event()
+
+    async def handle(reader_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader_)
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        writer.write(b"6\r\nfirst\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.write(b"4\r\nlast\r\n0\r\n\r\n")
+        await writer.drain()
+        sent.set()
+
+    async def main() -> None:
+        async with serving(handle) as (url, _):
+            http = HttpClient()
+            pieces: list[bytes] = []
+            async with http.request("POST", url, {}, b"{}") as r:
+                async for piece in r.lines() if reader == "lines" else r.chunks():
+                    pieces.append(piece)
+                    if len(pieces) == 1:
+                        await sent.wait()  # the rest and the end of the body come in meanwhile
+                        await asyncio.sleep(0.1)
+            await http.close()
+        assert b"".join(pieces) == b"first\nlast"
+
+    run(main())

@@ -3,6 +3,7 @@
 from mcpbind.client import Client
 """
 
-from .core import UNSUPPORTED_PROTOCOL_VERSION, Client
+from .api import Client
+from .negotiate import UNSUPPORTED_PROTOCOL_VERSION
 
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]

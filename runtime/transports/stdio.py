@@ -15,13 +15,16 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import IO, Final, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Final, NamedTuple, Protocol
 
 from ..protocol.endpoint import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from ..protocol.salvage import EDGE, salvage
+
+if TYPE_CHECKING:
+    from ..errors import McpError
 
 __all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "WRITE_WAIT"]
 
@@ -346,6 +349,27 @@ class StdioClientTransport:
     @property
     def stderr_text(self) -> str:
         return self._stderr.decode("utf-8", "replace")
+
+    # -- what the client asks of any transport: stdio has no headers, sessions or fallback ---------
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        pass  # the peer reads each line with read()
+
+    def use_revision(self, revision: str | None) -> None:
+        pass
+
+    def session_started(self) -> None:
+        pass
+
+    def take_session_lost(self) -> bool:
+        return False
+
+    @property
+    def param_headers(self) -> None:
+        return None
+
+    async def fallback(self, error: McpError) -> None:
+        return None
 
     async def read(self) -> bytes | None:
         assert self.process is not None and self.process.stdout is not None, "start() first"

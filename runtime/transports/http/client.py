@@ -15,11 +15,12 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from ...protocol import jsonrpc, revisions, salvage
+from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
 from .http11 import (
@@ -30,6 +31,9 @@ from .http11 import (
     Response,
     ResponseTooLarge,
 )
+
+if TYPE_CHECKING:
+    from ...errors import McpError
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport"]
 
@@ -42,8 +46,6 @@ _MAX_RESUMES: Final = 20
 
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 """The largest message the client reads: a JSON answer's body, or the data of one SSE event."""
-_LINE_SLACK: Final = 64
-"""An SSE line holds a message and its field name ("data: ") and line end."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -131,7 +133,6 @@ class StreamableHttpTransport:
                 connect_timeout=10.0,
                 read_timeout=self.timeout,
                 max_body=self.max_message,
-                max_line=self.max_message + _LINE_SLACK,
                 max_header_bytes=self.max_header_bytes,
                 max_headers=self.max_headers,
             )
@@ -139,6 +140,41 @@ class StreamableHttpTransport:
     @property
     def stateless(self) -> bool:
         return self.protocol_version is not None and revisions.is_modern(self.protocol_version)
+
+    # -- what the client asks of any transport (mcpbind.client.transport.ClientTransport) ----------
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        self.deliver = feed
+
+    def use_revision(self, revision: str | None) -> None:
+        self.protocol_version = revision
+
+    def session_started(self) -> None:
+        self.open_get_stream()
+
+    def take_session_lost(self) -> bool:
+        lost, self.session_lost = self.session_lost, False
+        return lost
+
+    async def fallback(self, error: McpError) -> LegacySseTransport | None:
+        """The spec's backward-compatibility probe: an endpoint that refuses our POSTs with 404 or
+        405 may be a 2024-11-05 HTTP+SSE server, whose GET stream names where to post instead."""
+        if not error.message.startswith(("HTTP 404", "HTTP 405")):
+            return None
+        legacy = LegacySseTransport(
+            self.url,
+            headers=self.headers,
+            auth=self.auth,
+            max_message=self.max_message,
+            max_header_bytes=self.max_header_bytes,
+            max_headers=self.max_headers,
+        )
+        try:
+            await legacy.start()
+        except (ConnectionError, OSError, TimeoutError):
+            return None
+        await self.close()
+        return legacy
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
@@ -294,47 +330,24 @@ class StreamableHttpTransport:
     async def _read_sse(self, response: Response, rid: Any = None) -> _SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's
         `retry` (ms), and whether the answer to `rid` came."""
+        parser = SseParser(self.max_message)
         end = _SseEnd()
-        data: list[bytes] = []
-        size = 0
         try:
-            async for raw in response.lines():
-                line = raw.rstrip(b"\r\n")
-                if not line:
-                    if data:
-                        payload = b"\n".join(data)
-                        await self._push(payload)
-                        if rid is not None and not end.answered:
-                            end.answered = _answers(payload, rid)
-                        data = []
-                        size = 0
-                    continue
-                if line.startswith(b":"):
-                    continue  # a comment (keep-alive)
-                name, _, value = line.partition(b":")
-                if value.startswith(b" "):
-                    value = value[1:]
-                if name == b"data":
-                    if value:  # an event with empty data only primes the client with its id
-                        size += len(value) + 1
-                        if size > self.max_message:
-                            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
-                        data.append(value)
-                elif name == b"id":
-                    end.last_id = value.decode("latin-1")  # sent back as is in Last-Event-ID
-                elif name == b"retry" and value.isdigit():
-                    end.retry_ms = int(value)
-            if data:
-                payload = b"\n".join(data)
-                await self._push(payload)
-                if rid is not None and not end.answered:
-                    end.answered = _answers(payload, rid)
-        except ResponseTooLarge as exc:
-            if response.max_line != self.max_message + _LINE_SLACK:
-                raise  # the limit of an HTTP client given to this transport
-            # A line over the line limit is an event over `max_message`: say so in those terms.
-            raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes") from exc
+            async for chunk in response.chunks():
+                for event in parser.feed(chunk):
+                    await self._event(event.data, rid, end)
+            for event in parser.end():
+                await self._event(event.data, rid, end)
+        except EventTooLarge as exc:
+            raise ResponseTooLarge(str(exc)) from None  # the connection is not reused: `async with` ends
+        end.last_id, end.retry_ms = parser.last_id, parser.retry
         return end
+
+    async def _event(self, payload: bytes, rid: Any, end: _SseEnd) -> None:
+        if payload:  # an event with empty data only primes the client with its id
+            await self._push(payload)
+            if rid is not None and not end.answered:
+                end.answered = _answers(payload, rid)
 
     async def _resume(self, end: _SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
@@ -459,7 +472,6 @@ class LegacySseTransport:
             connect_timeout=10.0,
             read_timeout=None,
             max_body=self.max_message,
-            max_line=self.max_message + _LINE_SLACK,
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
@@ -494,24 +506,37 @@ class LegacySseTransport:
             self._incoming.put_nowait(None)
 
     async def _events(self, response: Response, endpoint: asyncio.Future[str]) -> None:
-        event, data, size = "message", list[str](), 0
-        async for raw in response.lines():
-            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-            if not line:
-                if data:
-                    payload = "\n".join(data)
-                    if event == "endpoint" and not endpoint.done():
-                        endpoint.set_result(payload)
-                    elif event == "message":
-                        self._incoming.put_nowait(payload.encode())
-                event, data, size = "message", list[str](), 0
-            elif line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-                size += len(raw)
-                if size > self.max_message:
-                    raise ResponseTooLarge(f"an event exceeds the limit of {self.max_message} bytes")
+        parser = SseParser(self.max_message)
+        try:
+            async for chunk in response.chunks():
+                for event in parser.feed(chunk):
+                    if event.event == "endpoint" and not endpoint.done():
+                        endpoint.set_result(event.data.decode("utf-8", "replace"))
+                    elif event.event == "message" and event.data:
+                        self._incoming.put_nowait(event.data)
+        except EventTooLarge as exc:
+            raise ResponseTooLarge(str(exc)) from None
+
+    # -- what the client asks of any transport: this one has no headers, sessions or fallback ------
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        pass  # messages are read by the stream's own task, and queued for read()
+
+    def use_revision(self, revision: str | None) -> None:
+        pass  # 2024-11-05 has no protocol version header
+
+    def session_started(self) -> None:
+        pass
+
+    def take_session_lost(self) -> bool:
+        return False
+
+    @property
+    def param_headers(self) -> None:
+        return None
+
+    async def fallback(self, error: McpError) -> None:
+        return None
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()

@@ -1,5 +1,5 @@
 """A small HTTP/1.1 client for the Streamable HTTP transports: keep-alive connections, each request
-written in one call, responses parsed by httptools as they arrive (whole for JSON, line by line for SSE).
+written in one call, responses parsed by httptools as they arrive (whole for JSON, as it comes for SSE).
 
 An MCP client makes small POSTs and reads either a JSON answer or a stream of events; that is all this
 does, and it does it for a fraction of what a general client costs per request (aiohttp took as long
@@ -8,7 +8,7 @@ per call as everything else in the client together: see `bench/clients.py`, "aio
     http = HttpClient()
     async with http.request("POST", url, headers, body) as response:
         if response.status == 200:
-            body = await response.read()         # or: async for line in response.lines()
+            body = await response.read()         # or: async for chunk in response.chunks()
     await http.close()
 
 Connections are pooled per (scheme, host, port) and reused once their response has been read to the
@@ -254,7 +254,7 @@ def _time_out(waiter: asyncio.Future[None]) -> None:
 
 
 class Response:
-    """A response whose head has been read; its body is read with `read()` or `lines()`."""
+    """A response whose head has been read; its body is read with `read()`, `chunks()` or `lines()`."""
 
     def __init__(self, conn: _Connection, read_timeout: float | None, max_body: int, max_line: int) -> None:
         self._conn = conn
@@ -288,6 +288,18 @@ class Response:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
             await conn.wait(self._timeout)
 
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, in pieces of any size, for a caller that frames it itself (SSE:
+        `mcpbind.protocol.framing`, which bounds what it buffers)."""
+        conn = self._conn
+        while True:
+            if conn.body:
+                yield conn.take()
+            elif conn.complete:
+                return
+            else:
+                await conn.wait(self._timeout)
+
     async def lines(self) -> AsyncIterator[bytes]:
         """The body line by line, each with its line ending (the last one may have none)."""
         conn = self._conn
@@ -306,6 +318,8 @@ class Response:
                     raise self._too_large(
                         f"a line of the response exceeds the limit of {self.max_line} bytes"
                     )
+            if conn.body:
+                continue  # more came while the lines above were being taken
             if conn.complete:
                 if pending:
                     yield bytes(pending)

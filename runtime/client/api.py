@@ -1,14 +1,10 @@
-"""The MCP client: negotiates the era and revision, then speaks the generated typed stub of it.
+"""The MCP client's user API: connect, call tools, read resources, get prompts, list (cached), listen.
 
     async with Client.stdio("python", ["server.py"]) as client:
         result = await client.call_tool("add", {"a": 1, "b": 2})
 
-`mode` chooses how to connect: "auto" probes with `server/discover` (stateless servers answer it) and
-falls back to `initialize` when the server answers with any other error or not within `probe_timeout`,
-as older servers do; a revision string pins that revision; "legacy" only ever initializes. Requests for
-input from the server (sampling, elicitation, roots) reach the same callbacks in both eras: as requests
-on stateful revisions, as `inputRequests` of an `InputRequiredResult` (answered by retrying) on
-stateless ones.
+How the era and revision are chosen (`mode`) is in `negotiate`; requests for input from the server
+(sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`).
 """
 
 from __future__ import annotations
@@ -19,37 +15,30 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any, Final
 
 import msgspec
 from msgspec import UNSET
 
 from .. import __version__, wire
-from ..aio.peer import MessageTransport, Peer
+from ..aio.peer import Peer
 from ..errors import McpError, MethodNotFound, SessionClosed
+from ..generated.v2026_07_28 import HEADER_MISMATCH
 from ..methods import NotificationMethod, RequestMethod
-from ..protocol import jsonrpc, revisions
-from ..protocol.endpoint import (
-    Endpoint,
-    Event,
-    Failed,
-    IncomingNotification,
-    IncomingRequest,
-    Reply,
-    ResultDecoder,
-)
+from ..protocol import revisions
+from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
-from ..protocol.jsonrpc import INTERNAL_ERROR, PARSE_ERROR, RequestId, encode_error, encode_result
+from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId
 from ..protocol.request_state import params_digest
-from ..protocol.salvage import salvage
 from ..transports.stdio import WRITE_WAIT
+from .endpoint import ClientEndpoint
+from .inbound import Callback, InputCallbacks
+from .negotiate import Negotiation
+from .transport import ClientTransport
 
-__all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
+__all__ = ["Client"]
 
-UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
-HEADER_MISMATCH: Final = -32020
-_MODERN_ERRORS: Final = frozenset({-32020, -32021, -32022})
 _META_VERSION: Final = revisions.META_VERSION
 _META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
 _META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
@@ -58,76 +47,13 @@ _MAX_ROUNDS: Final = 16
 
 log = logging.getLogger("mcpbind.client")
 
-Callback = Callable[[Any], Awaitable[Any]]
 
+class Client(Negotiation):
+    """A connection to one MCP server; see the module's docstring, and `negotiate` for `mode`."""
 
-class _ClientEndpoint(Endpoint):
-    """The client's endpoint: a message from the server that cannot be read (nested too deeply for
-    the decoder, a result that is no UTF-8 JSON) is an error for that message only. The request it
-    answers fails with the cause, if its id can be read; otherwise it is logged once and skipped. The
-    session goes on either way."""
-
-    __slots__ = ()
-
-    def receive(self, data: bytes | memoryview) -> list[Event]:
-        try:
-            events = super().receive(data)
-        except Exception as exc:  # only unreadable input gets here: reading it is all receive does
-            return self._unreadable(bytes(data), exc)
-        if events:
-            return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
-        if len(self._pending) == 1:
-            return self._refused_probe(data)
-        return events
-
-    def _refused_probe(self, data: bytes | memoryview) -> list[Event]:
-        """An error with a null id while only the era probe is pending refuses the probe: a server
-        that takes no request before `initialize` answers so, and the probe must not wait it out."""
-        ((rid, pending),) = self._pending.items()
-        if pending.method != "server/discover":
-            return []
-        message = jsonrpc.parse(data)[0]
-        if not isinstance(message, jsonrpc.ErrorResponse) or message.id is not None:
-            return []
-        self.forget(rid)
-        return [Failed(rid, McpError.from_error(message.error))]
-
-    def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
-        found = salvage(data)
-        cause = f"{type(exc).__name__}: {exc}"
-        if found.id is not None and found.request:
-            reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
-            return [Reply(reply, f"a request that could not be read ({cause})")]  # the peer logs it
-        if found.id is not None:
-            return [self._fail(found.id, cause, exc)]
-        log.warning("a message from the server could not be read, skipped (%s)", cause)
-        return []
-
-    def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
-        """Input the endpoint refused (no JSON, a broken envelope): the refusal is answered, unless
-        it reads as the answer to one of our requests, which then fails with the reason."""
-        found = salvage(data)
-        reply = events[0]
-        if found.id is None or found.request or len(events) != 1 or not isinstance(reply, Reply):
-            return events
-        try:
-            cause = str(msgspec.json.decode(reply.data)["error"]["message"])  # our own refusal
-        except (msgspec.DecodeError, KeyError, TypeError):
-            cause = reply.reason
-        return [self._fail(found.id, cause, None)]
-
-    def _fail(self, rid: RequestId, cause: str, exc: Exception | None) -> Failed:
-        log.warning("the server's answer to request %r could not be read (%s)", rid, cause)
-        self.forget(rid)
-        error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
-        error.__cause__ = exc
-        return Failed(rid, error)
-
-
-class Client:
     def __init__(
         self,
-        transport: MessageTransport,
+        transport: ClientTransport,
         *,
         mode: str = "auto",
         name: str = "mcpbind",
@@ -148,9 +74,7 @@ class Client:
         self.transport = transport
         self.mode = mode
         self.info = {"name": name, "version": version}
-        self._sampling = sampling
-        self._elicitation = elicitation
-        self._roots = roots
+        self._input = InputCallbacks(sampling, elicitation, roots)
         self._on_log = on_log
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated
@@ -158,12 +82,12 @@ class Client:
         self.request_timeout = request_timeout
         self.probe_timeout = probe_timeout
         self.peer = self._new_peer()
-        self.revision: str = ""
-        self.module: ModuleType | None = None
-        self.server_info: dict[str, Any] = {}
-        self.server_capabilities: dict[str, Any] = {}
-        self.instructions: str | None = None
-        self.supported_versions: list[str] = []
+        self.revision = ""
+        self.module = None
+        self.server_info = {}
+        self.server_capabilities = {}
+        self.instructions = None
+        self.supported_versions = []
         self._reader: asyncio.Task[None] | None = None
         self._progress: dict[Any, Callable[[float, float | None, str | None], Awaitable[None]]] = {}
         self._tokens = itertools.count(1)
@@ -226,30 +150,26 @@ class Client:
 
     def _new_peer(self) -> Peer:
         peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
-        peer.endpoint = _ClientEndpoint()
+        peer.endpoint = ClientEndpoint()
         return peer
 
-    def _inner_transport(self) -> Any:
-        """The transport itself, behind any wrapper standing in front of it (a recorder in tests)."""
-        return getattr(self.transport, "inner", self.transport)
+    def _start_peer(self) -> None:
+        """Read the transport's messages into the peer (from their reading task, where it allows)."""
+        self.transport.deliver_to(self.peer.feed)
+        self._reader = asyncio.ensure_future(self.peer.run())
 
-    def _use(self, revision: str) -> None:
-        """Adopt `revision` and tell the transport, whose headers depend on it (HTTP)."""
-        self.revision, self.module = revision, revisions.module(revision) if revision else None
-        if hasattr(self.transport, "protocol_version"):
-            self.transport.protocol_version = revision or None
+    def _replace_transport(self, transport: ClientTransport) -> None:
+        self.transport = transport
+        if self._reader is not None:
+            self._reader.cancel()
+        self.peer = self._new_peer()
+        self._start_peer()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Client:
-        start = getattr(self.transport, "start", None)
-        if start is not None:
-            await start()
-        if hasattr(self.transport, "deliver"):
-            # Answers go to the peer from the task that read them (a wrapped transport, which reads
-            # what passes through it, keeps the read() path).
-            self.transport.deliver = self.peer.feed
-        self._reader = asyncio.ensure_future(self.peer.run())
+        await self.transport.start()
+        self._start_peer()
         try:
             await self._negotiate()
         except BaseException:
@@ -282,129 +202,8 @@ class Client:
         return self.module.ClientStub(self)
 
     def capabilities(self) -> dict[str, Any]:
-        caps: dict[str, Any] = {}
-        if self._roots is not None:
-            caps["roots"] = {"listChanged": True}
-        if self._sampling is not None:
-            caps["sampling"] = {}
-        if self._elicitation is not None:
-            caps["elicitation"] = {"form": {}, "url": {}}
-        return caps
-
-    async def _negotiate(self) -> None:
-        try:
-            await self._choose_era()
-        except McpError as exc:
-            # The spec's backward-compatibility probe: an HTTP endpoint that refuses our POSTs with 404 or
-            # 405 may be a 2024-11-05 HTTP+SSE server; its GET stream names where to post instead.
-            if not await self._fall_back_to_sse(exc):
-                raise
-            await self._initialize(self.mode if self.mode in revisions.STATEFUL else revisions.STATEFUL[-1])
-
-    async def _fall_back_to_sse(self, exc: McpError) -> bool:
-        from ..transports.http.client import LegacySseTransport, StreamableHttpTransport
-
-        transport = self.transport
-        inner = self._inner_transport()
-        if not isinstance(inner, StreamableHttpTransport) or not exc.message.startswith(
-            ("HTTP 404", "HTTP 405")
-        ):
-            return False
-        if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
-            return False
-        legacy = LegacySseTransport(
-            inner.url,
-            headers=inner.headers,
-            auth=inner.auth,
-            max_message=inner.max_message,
-            max_header_bytes=inner.max_header_bytes,
-            max_headers=inner.max_headers,
-        )
-        try:
-            await legacy.start()
-        except (ConnectionError, OSError, TimeoutError):
-            return False
-        await inner.close()
-        if inner is not transport:
-            setattr(transport, "inner", legacy)  # noqa: B010 - a wrapper's own attribute
-        else:
-            self.transport = legacy
-        if self._reader is not None:
-            self._reader.cancel()
-        self.peer = self._new_peer()
-        self._reader = asyncio.ensure_future(self.peer.run())
-        return True
-
-    async def _choose_era(self) -> None:
-        if self.mode == "legacy" or (self.mode != "auto" and not revisions.is_modern(self.mode)):
-            await self._initialize(self.mode if self.mode != "legacy" else revisions.STATEFUL[-1])
-            return
-        target = self.mode if self.mode != "auto" else revisions.MODERN[-1]
-        try:
-            await self._discover(target)
-        except McpError as exc:
-            if self.mode == "auto" and exc.code not in _MODERN_ERRORS:
-                await self._initialize(revisions.STATEFUL[-1])
-                return
-            offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
-            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode != "auto" and self.mode in offered:
-                await self._discover(self.mode)  # the server does speak it after all: ask once more
-                return
-            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode == "auto":
-                modern = [v for v in revisions.MODERN if v in offered]
-                if modern:
-                    await self._discover(modern[-1])
-                    return
-                await self._initialize(revisions.STATEFUL[-1])
-                return
-            raise
-        except TimeoutError:
-            if self.mode != "auto":
-                raise
-            await self._initialize(revisions.STATEFUL[-1])
-
-    async def _discover(self, revision: str) -> None:
-        self._use(revision)
-        try:
-            result = await asyncio.wait_for(self.request("server/discover", {}), self.probe_timeout)
-        except (TimeoutError, McpError):
-            self._use("")
-            raise
-        self.supported_versions = list(result.supported_versions)
-        self.server_capabilities = wire.to_builtins(result.capabilities)
-        self.instructions = None if result.instructions is UNSET else result.instructions
-        meta = result.meta if result.meta is not UNSET else {}
-        self.server_info = wire.to_builtins(meta.get("io.modelcontextprotocol/serverInfo", {})) or {}
-
-    async def _initialize(self, revision: str) -> None:
-        mod = revisions.module(revision)
-        params = wire.convert(
-            {"protocolVersion": revision, "capabilities": self.capabilities(), "clientInfo": self.info},
-            mod.InitializeRequestParams,
-        )
-        # Decode the answer with the newest stateful module: the server may pick an older revision.
-        newest = revisions.module(revisions.STATEFUL[-1])
-        # (Not cancellable: the spec says an initialize request must not be cancelled.)
-        decode = wire.decoder(newest.InitializeResult).decode
-        result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
-        chosen = result.protocol_version
-        if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
-            raise McpError(
-                f"the server chose protocol version {chosen!r}, which this client does not speak",
-                code=INTERNAL_ERROR,
-            )
-        self._use(chosen)
-        final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)
-        self.server_info = wire.to_builtins(final.server_info)
-        self.server_capabilities = wire.to_builtins(final.capabilities)
-        self.instructions = None if final.instructions is UNSET else final.instructions
-        self.supported_versions = [chosen]
-        await self.notify("notifications/initialized", {})
-        opener = getattr(self.transport, "open_get_stream", None)
-        if opener is not None:
-            opener()
-        if self.log_level is not None and "logging" in self.server_capabilities:
-            await self.request("logging/setLevel", {"level": self.log_level})
+        """The capabilities this client declares: those of the callbacks it was given."""
+        return self._input.capabilities()
 
     # -- the Sender interface of the typed stubs ---------------------------------------------------
 
@@ -457,7 +256,7 @@ class Client:
         meta: dict[str, Any] = dict(extra or {})
         if self.stateless:
             meta[_META_VERSION] = self.revision
-            meta[_META_CAPS] = self.capabilities()
+            meta[_META_CAPS] = self._input.capabilities()
             meta[_META_CLIENT] = self.info
             if self.log_level is not None:
                 meta[_META_LOG] = self.log_level
@@ -489,11 +288,9 @@ class Client:
         try:
             return await self._request(method, body, decode, limit)
         except McpError:
-            inner = self._inner_transport()
-            if not getattr(inner, "session_lost", False) or method == "initialize":
+            if method == "initialize" or not self.transport.take_session_lost():
                 raise
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
-        setattr(inner, "session_lost", False)  # noqa: B010 - the HTTP transport's flag
         await self._initialize(self.revision)
         return await self._request(method, body, decode, limit)
 
@@ -519,7 +316,7 @@ class Client:
             retry = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
             if result.input_requests is not UNSET:
                 retry["inputResponses"] = {
-                    key: await self._fulfil(wire.to_builtins(req))
+                    key: await self._input.fulfil(wire.to_builtins(req))
                     for key, req in result.input_requests.items()
                 }
             if result.request_state is not UNSET:
@@ -528,21 +325,6 @@ class Client:
         raise McpError(
             f"{method}: the server still needed input after {_MAX_ROUNDS} rounds", code=INTERNAL_ERROR
         )
-
-    async def _fulfil(self, request: dict[str, Any]) -> Any:
-        method, params = request.get("method"), request.get("params") or {}
-        return wire.to_builtins(await self._answer(str(method), params))
-
-    async def _answer(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "sampling/createMessage" and self._sampling is not None:
-            return await self._sampling(params)
-        if method == "elicitation/create" and self._elicitation is not None:
-            return await self._elicitation(params)
-        if method == "roots/list" and self._roots is not None:
-            return {"roots": await self._roots()}
-        if method == "ping":
-            return {}
-        raise MethodNotFound(f"this client does not handle {method}")
 
     # -- conveniences ------------------------------------------------------------------------------
 
@@ -611,7 +393,7 @@ class Client:
         """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
         left out (the spec says so), and the others' annotations shape the headers of their calls."""
         tools = await self._list("tools/list", "tools")
-        mirrors = getattr(self._inner_transport(), "param_headers", None)
+        mirrors = self.transport.param_headers
         if mirrors is None:
             return tools
         kept = []
@@ -708,27 +490,7 @@ class Client:
     # -- incoming ----------------------------------------------------------------------------------
 
     async def _on_request(self, event: IncomingRequest) -> bytes | None:
-        mod = self.module
-        try:
-            if mod is None:
-                raise McpError("not initialized", code=-32600)
-            spec = mod.REQUESTS.get(event.method)
-            if spec is None or "server_to_client" not in spec.directions:
-                raise MethodNotFound(f"Method not found: {event.method}")
-            params = msgspec.json.decode(event.params) if event.params is not None else {}
-            if spec.params_type is not None and event.params is not None:
-                wire.decoder(spec.params_type).decode(event.params)  # validate against the revision
-            answer = await self._answer(event.method, params)
-            return encode_result(event.id, wire.convert(wire.to_builtins(answer), spec.result_type))
-        except McpError as exc:
-            return encode_error(event.id, exc.code, exc.message, exc.data)
-        except msgspec.DecodeError as exc:  # params of the wrong shape, or no UTF-8 JSON at all
-            return encode_error(event.id, -32602, f"Invalid params: {exc}")
-        except (SessionClosed, asyncio.CancelledError):
-            raise
-        except Exception as exc:
-            log.exception("answering %s failed", event.method)
-            return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")
+        return await self._input.answer_request(event, self.module)
 
     async def _on_notification(self, event: IncomingNotification) -> None:
         method = event.method

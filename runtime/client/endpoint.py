@@ -1,0 +1,83 @@
+"""The client's endpoint: a message from the server that cannot be read fails one request, not the session.
+
+Sans-I/O like the endpoint it extends: bytes in, events out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+
+from ..errors import McpError
+from ..protocol import jsonrpc
+from ..protocol.endpoint import Endpoint, Event, Failed, Reply
+from ..protocol.jsonrpc import PARSE_ERROR, RequestId, encode_error
+from ..protocol.salvage import salvage
+
+__all__ = ["ClientEndpoint"]
+
+log = logging.getLogger("mcpbind.client")
+
+
+class ClientEndpoint(Endpoint):
+    """The client's endpoint: a message from the server that cannot be read (nested too deeply for
+    the decoder, a result that is no UTF-8 JSON) is an error for that message only. The request it
+    answers fails with the cause, if its id can be read; otherwise it is logged once and skipped. The
+    session goes on either way."""
+
+    __slots__ = ()
+
+    def receive(self, data: bytes | memoryview) -> list[Event]:
+        try:
+            events = super().receive(data)
+        except Exception as exc:  # only unreadable input gets here: reading it is all receive does
+            return self._unreadable(bytes(data), exc)
+        if events:
+            return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
+        if len(self._pending) == 1:
+            return self._refused_probe(data)
+        return events
+
+    def _refused_probe(self, data: bytes | memoryview) -> list[Event]:
+        """An error with a null id while only the era probe is pending refuses the probe: a server
+        that takes no request before `initialize` answers so, and the probe must not wait it out."""
+        ((rid, pending),) = self._pending.items()
+        if pending.method != "server/discover":
+            return []
+        message = jsonrpc.parse(data)[0]
+        if not isinstance(message, jsonrpc.ErrorResponse) or message.id is not None:
+            return []
+        self.forget(rid)
+        return [Failed(rid, McpError.from_error(message.error))]
+
+    def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
+        found = salvage(data)
+        cause = f"{type(exc).__name__}: {exc}"
+        if found.id is not None and found.request:
+            reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
+            return [Reply(reply, f"a request that could not be read ({cause})")]  # the peer logs it
+        if found.id is not None:
+            return [self._fail(found.id, cause, exc)]
+        log.warning("a message from the server could not be read, skipped (%s)", cause)
+        return []
+
+    def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
+        """Input the endpoint refused (no JSON, a broken envelope): the refusal is answered, unless
+        it reads as the answer to one of our requests, which then fails with the reason."""
+        found = salvage(data)
+        reply = events[0]
+        if found.id is None or found.request or len(events) != 1 or not isinstance(reply, Reply):
+            return events
+        try:
+            cause = str(msgspec.json.decode(reply.data)["error"]["message"])  # our own refusal
+        except (msgspec.DecodeError, KeyError, TypeError):
+            cause = reply.reason
+        return [self._fail(found.id, cause, None)]
+
+    def _fail(self, rid: RequestId, cause: str, exc: Exception | None) -> Failed:
+        log.warning("the server's answer to request %r could not be read (%s)", rid, cause)
+        self.forget(rid)
+        error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
+        error.__cause__ = exc
+        return Failed(rid, error)

@@ -1,0 +1,92 @@
+"""The server's requests for input (sampling, elicitation, roots, ping), answered by the client's callbacks.
+
+The same callbacks serve both eras: on stateful revisions the server sends these as requests (answered
+by `answer_request`); on stateless ones a result's `inputRequests` carry them (answered by `fulfil`,
+and the client retries with the answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import Any
+
+import msgspec
+
+from .. import wire
+from ..errors import McpError, MethodNotFound, SessionClosed
+from ..protocol.endpoint import IncomingRequest
+from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, encode_error, encode_result
+
+__all__ = ["Callback", "InputCallbacks"]
+
+log = logging.getLogger("mcpbind.client")
+
+Callback = Callable[[Any], Awaitable[Any]]
+
+
+class InputCallbacks:
+    """What the client answers the server with; what it has decides the capabilities it declares."""
+
+    __slots__ = ("elicitation", "roots", "sampling")
+
+    def __init__(
+        self,
+        sampling: Callback | None,
+        elicitation: Callback | None,
+        roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None,
+    ) -> None:
+        self.sampling = sampling
+        self.elicitation = elicitation
+        self.roots = roots
+
+    def capabilities(self) -> dict[str, Any]:
+        caps: dict[str, Any] = {}
+        if self.roots is not None:
+            caps["roots"] = {"listChanged": True}
+        if self.sampling is not None:
+            caps["sampling"] = {}
+        if self.elicitation is not None:
+            caps["elicitation"] = {"form": {}, "url": {}}
+        return caps
+
+    async def answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "sampling/createMessage" and self.sampling is not None:
+            return await self.sampling(params)
+        if method == "elicitation/create" and self.elicitation is not None:
+            return await self.elicitation(params)
+        if method == "roots/list" and self.roots is not None:
+            return {"roots": await self.roots()}
+        if method == "ping":
+            return {}
+        raise MethodNotFound(f"this client does not handle {method}")
+
+    async def fulfil(self, request: dict[str, Any]) -> Any:
+        """The answer to one of an `InputRequiredResult`'s `inputRequests`, in JSON form."""
+        method, params = request.get("method"), request.get("params") or {}
+        return wire.to_builtins(await self.answer(str(method), params))
+
+    async def answer_request(self, event: IncomingRequest, module: ModuleType | None) -> bytes | None:
+        """The encoded answer to a request from the server, in the negotiated revision `module`."""
+        try:
+            if module is None:
+                raise McpError("not initialized", code=INVALID_REQUEST)
+            spec = module.REQUESTS.get(event.method)
+            if spec is None or "server_to_client" not in spec.directions:
+                raise MethodNotFound(f"Method not found: {event.method}")
+            params = msgspec.json.decode(event.params) if event.params is not None else {}
+            if spec.params_type is not None and event.params is not None:
+                wire.decoder(spec.params_type).decode(event.params)  # validate against the revision
+            answer = await self.answer(event.method, params)
+            return encode_result(event.id, wire.convert(wire.to_builtins(answer), spec.result_type))
+        except McpError as exc:
+            return encode_error(event.id, exc.code, exc.message, exc.data)
+        except msgspec.DecodeError as exc:  # params of the wrong shape, or no UTF-8 JSON at all
+            return encode_error(event.id, INVALID_PARAMS, f"Invalid params: {exc}")
+        except (SessionClosed, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("answering %s failed", event.method)
+            return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")

@@ -1,0 +1,174 @@
+"""Choosing a connection's era and revision: the `server/discover` probe, `initialize`, the fallbacks.
+
+`Client.mode` chooses how: "auto" probes with `server/discover` (stateless servers answer it) and falls
+back to `initialize` when the server answers with an error no stateless server sends, or not within
+`probe_timeout`, as older servers do; a revision string pins that revision; "legacy" only ever
+initializes. When every attempt fails, the transport may offer another one to start again with (HTTP:
+the 2024-11-05 HTTP+SSE transport, for an endpoint that refuses our POSTs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import abstractmethod
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, Final
+
+from msgspec import UNSET
+
+from .. import wire
+from ..errors import McpError
+from ..generated.v2026_07_28 import (
+    HEADER_MISMATCH,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
+    UNSUPPORTED_PROTOCOL_VERSION,
+)
+from ..protocol import revisions
+from ..protocol.endpoint import ResultDecoder
+from ..protocol.jsonrpc import INTERNAL_ERROR
+from .transport import ClientTransport
+
+__all__ = ["Negotiation", "UNSUPPORTED_PROTOCOL_VERSION"]
+
+_STATELESS_ERRORS: Final = frozenset(
+    {HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION}
+)
+"""Errors only a server of the stateless era sends: a probe they answer does not fall back to `initialize`."""
+
+
+class Negotiation:
+    """The negotiating half of `Client`: which era and revision it speaks, and what the server said of
+    itself (set once connected)."""
+
+    transport: ClientTransport
+    mode: str
+    info: dict[str, str]
+    log_level: str | None
+    request_timeout: float | None
+    probe_timeout: float
+    revision: str
+    """The negotiated revision ("" before)."""
+    module: ModuleType | None
+    """The negotiated revision's generated module."""
+    server_info: dict[str, Any]
+    server_capabilities: dict[str, Any]
+    instructions: str | None
+    supported_versions: list[str]
+
+    # -- what negotiating needs of the client ------------------------------------------------------
+
+    @abstractmethod
+    def capabilities(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any: ...
+
+    @abstractmethod
+    async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None: ...
+
+    @abstractmethod
+    async def _request(
+        self, method: str, params: Any, decode: ResultDecoder, timeout: float | None, *, cancel: bool = True
+    ) -> Any: ...
+
+    @abstractmethod
+    def _replace_transport(self, transport: ClientTransport) -> None:
+        """Go on over `transport` (the fallback), with a new peer reading it."""
+
+    # -- negotiating -------------------------------------------------------------------------------
+
+    def _use(self, revision: str) -> None:
+        """Adopt `revision` and tell the transport, whose headers depend on it (HTTP)."""
+        self.revision, self.module = revision, revisions.module(revision) if revision else None
+        self.transport.use_revision(revision or None)
+
+    async def _negotiate(self) -> None:
+        try:
+            await self._choose_era()
+        except McpError as exc:
+            # The transport may have another way to reach a server of the stateful era (HTTP: the
+            # 2024-11-05 HTTP+SSE transport, for an endpoint that refuses our POSTs).
+            if self.mode not in ("auto", "legacy", *revisions.STATEFUL):
+                raise
+            replacement = await self.transport.fallback(exc)
+            if replacement is None:
+                raise
+            self._replace_transport(replacement)
+            await self._initialize(self.mode if self.mode in revisions.STATEFUL else revisions.STATEFUL[-1])
+
+    async def _choose_era(self) -> None:
+        if self.mode == "legacy" or (self.mode != "auto" and not revisions.is_modern(self.mode)):
+            await self._initialize(self.mode if self.mode != "legacy" else revisions.STATEFUL[-1])
+            return
+        target = self.mode if self.mode != "auto" else revisions.MODERN[-1]
+        try:
+            await self._discover(target)
+        except McpError as exc:
+            if self.mode == "auto" and exc.code not in _STATELESS_ERRORS:
+                await self._initialize(revisions.STATEFUL[-1])
+                return
+            offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
+            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode != "auto" and self.mode in offered:
+                await self._discover(self.mode)  # the server does speak it after all: ask once more
+                return
+            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode == "auto":
+                modern = [v for v in revisions.MODERN if v in offered]
+                if modern:
+                    await self._discover(modern[-1])
+                    return
+                await self._initialize(revisions.STATEFUL[-1])
+                return
+            raise
+        except TimeoutError:
+            if self.mode != "auto":
+                raise
+            await self._initialize(revisions.STATEFUL[-1])
+
+    async def _discover(self, revision: str) -> None:
+        self._use(revision)
+        try:
+            result = await asyncio.wait_for(self.request("server/discover", {}), self.probe_timeout)
+        except (TimeoutError, McpError):
+            self._use("")
+            raise
+        self.supported_versions = list(result.supported_versions)
+        self.server_capabilities = wire.to_builtins(result.capabilities)
+        self.instructions = None if result.instructions is UNSET else result.instructions
+        meta = result.meta if result.meta is not UNSET else {}
+        self.server_info = wire.to_builtins(meta.get("io.modelcontextprotocol/serverInfo", {})) or {}
+
+    async def _initialize(self, revision: str) -> None:
+        mod = revisions.module(revision)
+        params = wire.convert(
+            {"protocolVersion": revision, "capabilities": self.capabilities(), "clientInfo": self.info},
+            mod.InitializeRequestParams,
+        )
+        # Decode the answer with the newest stateful module: the server may pick an older revision.
+        newest = revisions.module(revisions.STATEFUL[-1])
+        # (Not cancellable: the spec says an initialize request must not be cancelled.)
+        decode = wire.decoder(newest.InitializeResult).decode
+        result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
+        chosen = result.protocol_version
+        if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
+            raise McpError(
+                f"the server chose protocol version {chosen!r}, which this client does not speak",
+                code=INTERNAL_ERROR,
+            )
+        self._use(chosen)
+        final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)
+        self.server_info = wire.to_builtins(final.server_info)
+        self.server_capabilities = wire.to_builtins(final.capabilities)
+        self.instructions = None if final.instructions is UNSET else final.instructions
+        self.supported_versions = [chosen]
+        await self.notify("notifications/initialized", {})
+        self.transport.session_started()
+        if self.log_level is not None and "logging" in self.server_capabilities:
+            await self.request("logging/setLevel", {"level": self.log_level})

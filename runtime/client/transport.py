@@ -1,0 +1,71 @@
+"""The contract between `Client` and its transport: what the client may ask of any transport.
+
+A transport moves framed JSON-RPC messages (`read`/`write`, as the peer needs). Beyond that, the
+client tells it what it negotiated and asks it about what only some transports have (HTTP headers,
+sessions the server can end, a transport to fall back to); a transport without such a thing answers
+with the neutral value. `StdioClientTransport`, `StreamableHttpTransport` and `LegacySseTransport`
+implement it; a wrapper (a recorder, say) implements it by passing each call on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from ..errors import McpError
+
+__all__ = ["ClientTransport", "ParamHeaders"]
+
+ParamHeaders = dict[str, dict[str, tuple[str, ...]]]
+"""Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for: header name -> path."""
+
+
+class ClientTransport(Protocol):
+    async def start(self) -> None:
+        """Connect (spawn the server, open the HTTP client or stream); before any other call."""
+        ...
+
+    async def read(self) -> bytes | None:
+        """The next framed message, or None when the server has closed its side."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send one framed message."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect; `read` answers None from then on."""
+        ...
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        """Hand each message read to `feed`, in the task that read it, rather than through `read`
+        (one turn of the event loop less per answer). A transport may ignore this and keep `read`:
+        one that reads on its own, or a wrapper that sees what passes through `read`."""
+        ...
+
+    def use_revision(self, revision: str | None) -> None:
+        """The revision negotiated so far (None: none yet). HTTP shapes every request's headers by
+        it (`MCP-Protocol-Version`, and on stateless revisions `Mcp-Method`/`Mcp-Name`)."""
+        ...
+
+    def session_started(self) -> None:
+        """`initialize` is done: a stateful session runs (HTTP opens its GET stream for messages
+        that belong to no request)."""
+        ...
+
+    def take_session_lost(self) -> bool:
+        """Whether the server ended our session since the last call (HTTP: a 404 for our
+        `Mcp-Session-Id`); the client must then initialize again. Asking clears it."""
+        ...
+
+    @property
+    def param_headers(self) -> ParamHeaders | None:
+        """Where the client records the headers of each listed tool's calls; None when this
+        transport carries no headers (then tools are not checked for header annotations)."""
+        ...
+
+    async def fallback(self, error: McpError) -> ClientTransport | None:
+        """A transport to try instead, started, after `error` ended every attempt at the era on this
+        one (HTTP: an endpoint that refuses POST with 404 or 405 may be a 2024-11-05 HTTP+SSE
+        server); this one is closed then. None: nothing to fall back to."""
+        ...
