@@ -1,0 +1,284 @@
+"""The stateless route (2026-07-28): `Mcp-Method`/`Mcp-Name`/`Mcp-Param-*` checked against the body, the
+one-pass decoders their headers choose, direct answers of tools that need no connection, idle connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgspec
+
+from ... import wire
+from ...aio import eager
+from ...protocol import jsonrpc, revisions
+from ...protocol.endpoint import IncomingRequest
+from ...protocol.headers import (
+    InvalidHeaderAnnotation,
+    Peek,
+    PeekMeta,
+    PeekParams,
+    decode_value,
+    param_headers,
+    render,
+    value_at,
+)
+from .asgi import Receive, Scope, Send, busy, disconnected, error_body, no_answer, request_headers, respond
+from .sse import new_connection, stateless_status
+from .stateful import exchange
+
+if TYPE_CHECKING:
+    from ...server.core import Server, _Connection
+    from .app import HttpApp
+    from .security import HttpSecurity
+
+__all__ = ["HEADER_MISMATCH", "MAX_IDLE", "StatelessRoute"]
+
+HEADER_MISMATCH: Final = -32020
+MAX_IDLE: Final = 64
+"""Stateless connections kept for reuse."""
+_META_VERSION: Final = revisions.META_VERSION
+_UNKNOWN: Final[Any] = object()
+
+
+class StatelessRoute:
+    """Serves the stateless requests of one app; keeps its decoders, header paths and idle connections."""
+
+    def __init__(self, server: Server, security: HttpSecurity, closing: set[asyncio.Future[Any]]) -> None:
+        self.server = server
+        self.security = security
+        self.closing = closing
+        self.running = 0
+        """Stateless requests being answered (bounded by `max_stateless_requests`)."""
+        self.params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
+        """Per tool: its entry, and the argument paths its `Mcp-Param-*` headers mirror."""
+        self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
+        """One-pass decoders by (revision, method, lean); None where there is none."""
+        self.idle: list[_Connection] = []
+        """Connections left with nothing running, kept for reuse."""
+
+    def decode_whole(self, body: bytes, version: str, headers: dict[bytes, str]) -> Peek | None:
+        """A stateless request, decoded in one pass into the params type its headers name (the headers
+        must agree with the body there anyway). None when they do not, or when the message is not a
+        well-formed request of that method and revision: the general route then names what is wrong.
+        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
+        Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
+        method = headers.get(b"mcp-method")
+        if method is None:
+            return None
+        name_header = headers.get(b"mcp-name") if method == "tools/call" else None
+        lean = name_header is not None and self.server.takes_no_context(decode_value(name_header))
+        decode = self.typed.get((version, method, lean), _UNKNOWN)
+        if decode is _UNKNOWN:
+            decode = self._whole_decoder(version, method, lean)
+        if decode is None:
+            return None
+        try:
+            message = decode(body)
+        except msgspec.ValidationError:
+            return None  # the general route reads it again, and says what is wrong with it
+        except RecursionError:
+            return None
+        params = message.params
+        meta = getattr(params, "meta", None)
+        body_version = (
+            meta.get(_META_VERSION) if isinstance(meta, dict) else getattr(meta, "protocol_version", None)
+        )
+        if body_version != version:
+            return None  # the version must be in `_meta` too: the general route says so
+        name = getattr(params, "name", None)
+        uri = getattr(params, "uri", None)
+        peeked = PeekParams(
+            name=None if name is msgspec.UNSET else name,
+            uri=None if uri is msgspec.UNSET else uri,
+            meta=PeekMeta(version),
+        )
+        return Peek(method, message.id, peeked, params, lean)
+
+    def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
+        if version not in self.server.revisions or not revisions.is_modern(version):
+            return None  # nothing is kept for values outside the schema: headers are the client's
+        spec = revisions.module(version).REQUESTS.get(method)
+        if spec is None:
+            return None
+        decode = None
+        if spec.params_type is not None:
+            envelope = msgspec.defstruct(
+                "WholeRequest",
+                [
+                    ("jsonrpc", Literal["2.0"]),
+                    ("id", str | int | float),
+                    ("method", Literal[method]),
+                    ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
+                ],
+            )
+            decode = wire.decoder(envelope).decode
+        self.typed[(version, method, lean)] = decode
+        return decode
+
+    async def post(
+        self,
+        app: HttpApp,
+        scope: Scope,
+        body: bytes,
+        peek: Peek,
+        version: str | None,
+        send: Send,
+        receive: Receive,
+        request: jsonrpc.Request | None = None,
+    ) -> None:
+        """Serve one message on the stateless wire. `request` is the body already parsed, when it is a
+        request: it goes to the handler as it is, instead of being parsed again."""
+        if peek.method is None:
+            await respond(send, 400, error_body(-32600, "Invalid request: clients send no responses here"))
+            return
+        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
+        if peek.typed is not None and version is not None:
+            # Taken by the one-pass decoder its headers chose (`_decode_whole`): its method and `_meta`
+            # version are the headers', and a method and revision the server has. Only names are left.
+            problem = self._name_mismatch(scope, peek)
+        else:
+            problem = self._header_mismatch(scope, peek, version)
+        if problem is not None:
+            await respond(send, 400, error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+            return
+        requested = version or str(body_version or "")
+        if peek.typed is None:
+            if requested not in self.server.revisions or not revisions.is_modern(requested):
+                data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
+                await respond(send, 400, error_body(-32022, "Unsupported protocol version", peek.id, data))
+                return
+            module = revisions.module(requested)
+            spec = (
+                module.REQUESTS.get(peek.method)
+                if peek.id is not None
+                else module.NOTIFICATIONS.get(peek.method)
+            )
+            if spec is None:
+                await respond(send, 404, error_body(-32601, f"Method not found: {peek.method}", peek.id))
+                return
+        if peek.id is not None and self.running >= self.security.max_stateless_requests:
+            await busy(send, peek.id, "too many requests are being answered")
+            return
+        if peek.lean:
+            if self.server.answers_directly(peek.typed):
+                # (A registered tool means the tools feature is offered: no capability to check.)
+                self.running += 1
+                try:
+                    await self._direct(peek, requested, send, receive)
+                finally:
+                    self.running -= 1
+                return
+            peek.typed = None  # decoded for the direct answer only: the general route reads the body
+        event = None
+        if peek.typed is not None:
+            event = IncomingRequest(peek.id, peek.method, None, requested, peek.typed)
+        elif request is not None:
+            # The revision is known once the body says it too (a request without it is refused by
+            # the handler, as on every other route).
+            revision = requested if body_version == requested else None
+            event = IncomingRequest(request.id, request.method, request.params, revision)
+        # Each stateless request is a world of its own: ids of different clients never meet. A
+        # connection left with nothing running or awaited is as good as new, and is used again.
+        conn = self.idle.pop() if self.idle else new_connection(self.server, None)
+        self.running += 1
+        try:
+            await exchange(app, conn, None, body, peek, send, receive, event)
+        finally:
+            self.running -= 1
+            if conn.idle() and len(self.idle) < MAX_IDLE:
+                self.idle.append(conn)
+            else:
+                self.server._connections.discard(conn)
+
+    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
+        """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
+        finish in their first step and are answered at once, with no peer, stream or task. One that
+        waits goes on as a task, cancelled if the client leaves, as on the general route."""
+        assert peek.id is not None
+        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
+        if task is not None:
+            left = asyncio.ensure_future(disconnected(receive))
+            try:
+                done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                left.cancel()
+                if not task.done():
+                    task.cancel()  # the client left, or this POST was cancelled: so is the request
+                    self.closing.add(task)  # kept until its cancellation has run
+                    task.add_done_callback(self.closing.discard)
+            if task not in done:
+                return  # the client left: nobody to answer
+            if task.cancelled():
+                await no_answer(send)  # cancelled before it answered: no answer will come
+                return
+            answer = task.result()
+        assert answer is not None
+        await respond(send, stateless_status(answer, 200), answer)
+
+    def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
+        body_method, params = peek.method, peek.params
+        body_version = params.meta.version if params and params.meta else None
+        if version is None:
+            return "MCP-Protocol-Version is required"
+        if body_version is not None and body_version != version:
+            return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
+        headers = request_headers(scope)
+        method = headers.get(b"mcp-method")
+        if method is None:
+            if peek.id is None:
+                # The transport requires it of requests; a notification's headers are not defined
+                # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
+                return None
+            return "Mcp-Method is required"
+        if method != body_method:
+            return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+        return self._name_mismatch(scope, peek)
+
+    def _name_mismatch(self, scope: Scope, peek: Peek) -> str | None:
+        """`Mcp-Name` against the tool, prompt or resource the body names, and `Mcp-Param-*`."""
+        body_method, params = peek.method, peek.params
+        if body_method in ("tools/call", "prompts/get", "resources/read"):
+            source = (
+                params.uri
+                if body_method == "resources/read" and params
+                else (params.name if params else None)
+            )
+            name = request_headers(scope).get(b"mcp-name")
+            if name is None:
+                return "Mcp-Name is required"
+            if decode_value(name) != source:
+                return f"Mcp-Name {name!r} does not match the body"
+        if body_method == "tools/call" and params is not None:
+            return self._param_mismatch(scope, peek)
+        return None
+
+    def _param_mismatch(self, scope: Scope, peek: Peek) -> str | None:
+        """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
+        paths = self._param_paths(peek.params.name if peek.params is not None else None)
+        if not paths:
+            return None
+        arguments = peek.arguments() or {}
+        for name, path in paths.items():
+            value = render(value_at(arguments, path))
+            header = request_headers(scope).get(b"mcp-param-" + name.lower().encode())
+            if value is None:
+                continue  # nothing to mirror: the header is not expected
+            if header is None:
+                return f"Mcp-Param-{name} is missing but the body's argument is present"
+            if decode_value(header) != value:
+                return f"Mcp-Param-{name} does not match the body"
+        return None
+
+    def _param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
+        entry = self.server._tools.get(tool) if isinstance(tool, str) else None
+        if entry is None:
+            return {}
+        cached = self.params.get(tool)
+        if cached is None or cached[0] is not entry:
+            try:
+                paths = param_headers(entry.definition.get("inputSchema"))
+            except InvalidHeaderAnnotation:
+                paths = {}
+            cached = self.params[tool] = (entry, paths)
+        return cached[1]
