@@ -17,8 +17,11 @@ Requests answered at once are bounded (per session, and stateless ones all toget
 with Retry-After at once, never a wait. Events kept for resumption are bounded in bytes. With
 `verify_token`, a session and a sealed requestState are their principal's alone. (All in `HttpSecurity`.)
 
-This module is the ASGI entry and the dispatch by method; the parts are `security`, `sse`, `sessions`,
-`stateful` (the session-era exchange) and `stateless` (the 2026-07-28 route).
+One way through: after Host/Origin and the token (`security`), the pure classifier
+`mcpbind.protocol.inbound` decides each request, a `Rejection` or a `Route`, and the route's kind names
+what acts on it: `sessions` (initialize, DELETE), `stateful` (a session's messages, batches, GET streams)
+or `stateless` (the 2026-07-28 route, answered directly when the route says it can be); `sse` writes
+streams out.
 """
 
 from __future__ import annotations
@@ -26,26 +29,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from ...protocol import jsonrpc, revisions
-from ...protocol.headers import Peek, PeekParams
-from ...protocol.headers import peek as peek_message
+from ...protocol import inbound
+from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, error_body, header, request_headers, respond
-from .security import (
-    HttpSecurity,
-    TokenVerifier,
-    accepts,
-    accepts_cache,
-    authenticate,
-    principal_text,
-    refuse,
-)
+from .asgi import Receive, Scope, Send, request_headers, respond
+from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable
 from .sse import EventStore, MemoryEventStore
 from .stateless import StatelessRoute
@@ -65,8 +57,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
-
-_peek_params = msgspec.json.Decoder(PeekParams).decode
 
 
 class HttpApp:
@@ -93,6 +83,16 @@ class HttpApp:
         """Tasks left running after their request (cancellations, sessions being ended)."""
         self.table = SessionTable(server, self.security, session_store, event_store, self.closing)
         self.stateless = StatelessRoute(server, self.security, self.closing)
+        self._act: dict[type[Route], Callable[[Route, Send, Receive], Awaitable[None]]] = {
+            inbound.Stateless: self._stateless,
+            inbound.SessionMessage: self._session_message,
+            inbound.Initialize: self._initialize,
+            inbound.Batch: self._batch,
+            inbound.Listen: self._listen,
+            inbound.Resume: self._listen,
+            inbound.Delete: self._delete,
+        }
+        """What each kind of route is: one table, one way through."""
 
     @property
     def sessions(self) -> dict[str, Session]:
@@ -119,7 +119,8 @@ class HttpApp:
         if path != self._path and path.rstrip("/") != self._path:
             await respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
-        refusal = refuse(self.security, scope, request_headers(scope))
+        headers = request_headers(scope)
+        refusal = refuse(self.security, headers)
         principal = None
         if refusal is None and self.security.verify_token is not None:
             refusal = await authenticate(self.security, scope)
@@ -131,15 +132,18 @@ class HttpApp:
             await respond(send, status, body, extra)
             return
         try:
-            method = scope["method"]
-            if method == "POST":
-                await self._post(scope, receive, send)
-            elif method == "GET":
-                await self._get(scope, receive, send)
-            elif method == "DELETE":
-                await self.table.delete(header(scope, b"mcp-session-id"), send)
+            # Every decision that needs no state is the classifier's: the route it names is acted on.
+            route = inbound.head(scope["method"], headers, scope["headers"], self.security.max_body)
+            if route is None:  # a POST: its body decides
+                data = await self._read_body(receive)
+                if data is None:
+                    return  # the client left
+                self.table.sweep(time.monotonic())
+                route = inbound.post(headers, data, self.stateless, self.security.max_body)
+            if isinstance(route, Rejection):
+                await respond(send, route.status, route.body, route.headers)
             else:
-                await respond(send, 405, b"", [(b"allow", b"GET, POST, DELETE")])
+                await self._act[type(route)](route, send, receive)
         finally:
             if principal is not None:
                 PRINCIPAL.reset(principal)
@@ -176,109 +180,28 @@ class HttpApp:
                 return b"".join(chunks)
             message = await receive()
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = request_headers(scope)
-        accept = headers.get(b"accept") or ""
-        if (accepts_cache.get(accept) or accepts(accept)) != (True, True):
-            await respond(
-                send,
-                406,
-                error_body(-32600, "Not Acceptable: Accept must list application/json and text/event-stream"),
-            )
-            return
-        content_type = headers.get(b"content-type") or ""
-        if content_type != "application/json" and content_type.split(";")[0].strip().lower() != (
-            "application/json"
-        ):
-            await respond(send, 415, error_body(-32600, "Unsupported Media Type: send application/json"))
-            return
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.security.max_body:
-            await respond(
-                send, 413, error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
-            )
-            return
-        body = await self._read_body(receive)
-        if body is None:
-            return
-        if body == b"" and length != "0":
-            await respond(
-                send, 413, error_body(-32600, f"Payload Too Large: over {self.security.max_body} bytes")
-            )
-            return
-        session_id = headers.get(b"mcp-session-id")
-        version = headers.get(b"mcp-protocol-version")
-        self.table.sweep(time.monotonic())
-        request: jsonrpc.Request | None = None
-        peek: Peek | list[Any] | None = None
-        try:
-            if body[:1] == b"{" and version is not None:
-                peek = self.stateless.decode_whole(body, version, headers)
-            if peek is None and body[:1] == b"{":
-                # The common case, one request: its envelope is read once, its params left raw for the
-                # handler, and only what routing and the headers need is peeked at. Anything else (a
-                # notification, a response, a malformed message) is peeked at as a whole below, and
-                # its route names what is wrong with it.
-                if not body.isascii():
-                    # Params left raw are not read yet: their UTF-8 is checked here, so that a bad
-                    # byte is a parse error of the message, not of its params. (ASCII, the usual
-                    # case, is valid UTF-8: a scan eight bytes at a time, and no copy.)
-                    body.decode()
-                message = jsonrpc.parse(body)[0]
-                if isinstance(message, jsonrpc.Request):
-                    try:
-                        params = _peek_params(message.params) if message.params is not None else None
-                    except msgspec.DecodeError:
-                        pass
-                    else:
-                        request = message
-                        peek = Peek(message.method, message.id, params)
-            if peek is None:
-                peek = peek_message(body)
-        except msgspec.DecodeError as exc:
-            # The wrong shape may have been seen before the end of a text that is no JSON at all.
-            reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
-            await respond(send, 400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
-            return
-        except UnicodeDecodeError as exc:
-            await respond(send, 400, error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))
-            return
-        except RecursionError:
-            # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
-            await respond(send, 400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
-            return
-        if isinstance(peek, list):
-            await stateful.post_batch(self, session_id, body, send, receive)
-            return
-        modern = (version is not None and revisions.is_modern(version)) or (
-            version is None
-            and peek.params is not None
-            and peek.params.meta is not None
-            and revisions.is_modern(str(peek.params.meta.version))
-        )
-        if peek.method == "initialize" and peek.id is not None and not modern:
-            await self.table.initialize(body, send)
-            return
-        if session_id is not None and not modern:
-            await stateful.post(self, session_id, version, body, peek, request, send, receive)
-            return
-        if modern:
-            await self.stateless.post(self, scope, body, peek, version, send, receive, request)
-            return
-        if version is not None and version not in revisions.ALL:
-            data = {"supported": sorted(self.server.revisions, reverse=True), "requested": version}
-            await respond(send, 400, error_body(-32022, "Unsupported protocol version", peek.id, data))
-            return
-        await respond(send, 400, error_body(-32600, "Bad Request: no Mcp-Session-Id (send initialize first)"))
+    # -- acting on a route --------------------------------------------------------------------------
 
-    # -- GET ----------------------------------------------------------------------------------------
+    async def _stateless(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, inbound.Stateless)
+        await self.stateless.post(self, route, send, receive)
 
-    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not accepts(header(scope, b"accept") or "")[1]:
-            await respond(send, 406, error_body(-32600, "Not Acceptable: Accept must list text/event-stream"))
-            return
-        session_id = header(scope, b"mcp-session-id")
-        if session_id is None:
-            await respond(send, 405, b"", [(b"allow", b"POST")])
-            return
-        await stateful.get(self, session_id, header(scope, b"last-event-id"), send, receive)
+    async def _session_message(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, inbound.SessionMessage)
+        await stateful.post(self, route, send, receive)
+
+    async def _initialize(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, inbound.Initialize)
+        await self.table.initialize(route.body, send)
+
+    async def _batch(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, inbound.Batch)
+        await stateful.post_batch(self, route, send, receive)
+
+    async def _listen(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, (inbound.Listen, inbound.Resume))
+        await stateful.get(self, route, send, receive)
+
+    async def _delete(self, route: Route, send: Send, receive: Receive) -> None:
+        assert isinstance(route, inbound.Delete)
+        await self.table.delete(route.session_id, send)

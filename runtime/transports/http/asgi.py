@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
-import msgspec
-
-from ...protocol import jsonrpc
+from ...protocol.inbound import error_body
 
 __all__ = [
     "Scope",
@@ -50,11 +48,6 @@ def request_headers(scope: Scope) -> dict[bytes, str]:
 
 def header(scope: Scope, name: bytes) -> str | None:
     return request_headers(scope).get(name)
-
-
-def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
-    """An error answer; `rid` as read off the body, echoed only if it is a valid request id."""
-    return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
 
 
 async def respond(

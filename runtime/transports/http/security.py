@@ -16,9 +16,6 @@ __all__ = [
     "TokenVerifier",
     "HttpSecurity",
     "Refusal",
-    "duplicated",
-    "accepts",
-    "accepts_cache",
     "refuse",
     "authenticate",
     "who",
@@ -85,80 +82,8 @@ def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
     return any(entry.lower() in (name, full) for entry in allowed)
 
 
-_SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
-
-
-def duplicated(raw: list[tuple[bytes, bytes]]) -> str | None:
-    """An MCP header the request carries more than once (which of two values is meant? refused)."""
-    seen: set[bytes] = set()
-    for name, _ in raw:
-        if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
-            return name.decode("latin-1")
-        seen.add(name)
-    return None
-
-
-accepts_cache: dict[str, tuple[bool, bool]] = {}
-
-
-def accepts(accept: str) -> tuple[bool, bool]:
-    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
-    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
-    the same one or two values again and again: each is worked out once."""
-    known = accepts_cache.get(accept)
-    if known is not None:
-        return known
-    ranges: list[tuple[str, str, int, float]] = []
-    for item in accept.split(","):
-        kind, *params = item.split(";")
-        main, _, sub = kind.strip().lower().partition("/")
-        if not main or not sub:
-            continue  # not a media range
-        q, extra = 1.0, 0
-        for param in params:
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() != "q":
-                extra += 1
-                continue
-            try:
-                q = float(value.strip())
-            except ValueError:
-                q = -1.0
-        if 0.0 <= q <= 1.0:
-            ranges.append((main, sub, extra, q))
-    known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
-    if len(accepts_cache) >= 256:
-        accepts_cache.clear()  # bounded: Accept is the client's to choose
-    accepts_cache[accept] = known
-    return known
-
-
-def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> float:
-    """The weight the most specific range matching `main/sub` gives it (0 when none matches)."""
-    best, weight = -1, 0.0
-    for range_main, range_sub, extra, q in ranges:
-        if range_main == "*" and range_sub == "*":
-            rank = 0
-        elif range_main != main:
-            continue
-        elif range_sub == "*":
-            rank = 1
-        elif range_sub == sub:
-            rank = 2 + (extra > 0)
-        else:
-            continue
-        if rank > best:
-            best, weight = rank, q
-    return weight
-
-
-def refuse(security: HttpSecurity, scope: Scope, headers: dict[bytes, str]) -> Refusal | None:
-    """The refusal of a request whose MCP headers are repeated, or whose Host or Origin is not allowed."""
-    if len(headers) != len(scope["headers"]):  # some header is repeated (rare: only then, a search)
-        twice = duplicated(scope["headers"])
-        if twice is not None:
-            why = f"Bad Request: the {twice} header is sent more than once"
-            return 400, error_body(-32600, why), []
+def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Refusal | None:
+    """The refusal of a request whose Host or Origin is not allowed."""
     host = headers.get(b"host") or ""
     if not security.host_allowed(host):
         return 403, error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []

@@ -14,6 +14,7 @@ import msgspec
 
 from ...aio.peer import ROUTE, Peer
 from ...protocol.endpoint import IncomingRequest
+from ...protocol.inbound import event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ __all__ = [
     "EventStore",
     "MemoryEventStore",
     "framed",
-    "event_id",
     "ended",
     "answer_status",
     "stateless_status",
@@ -139,14 +139,6 @@ class Stream:
 def framed(stream: str, seq: int, data: bytes) -> bytes:
     """An SSE event of `stream`, numbered `seq`."""
     return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
-
-
-def event_id(last_event_id: str) -> tuple[str, int] | None:
-    """A `Last-Event-ID` of ours split into stream and sequence number; None for anything else."""
-    stream, _, seq = last_event_id.rpartition("-")
-    if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
-        return None
-    return stream, int(seq)
 
 
 class MemoryEventStore:

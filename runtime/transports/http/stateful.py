@@ -11,11 +11,11 @@ from ...aio.peer import ROUTE
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
+from ...protocol.inbound import Batch, Listen, Resume, SessionMessage, has_batches
 from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
-from .sse import Stream, answer_status, ended, event_id, feed, framed, watch, write_stream
+from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
 if TYPE_CHECKING:
-    from ...protocol import jsonrpc
     from ...server.core import _Connection
     from .app import HttpApp
     from .sessions import Session
@@ -28,27 +28,20 @@ STATE_CHANGES: Final = frozenset(
 """Messages after which a session's state is saved to the store."""
 
 
-async def post(
-    app: HttpApp,
-    session_id: str,
-    version: str | None,
-    body: bytes,
-    peek: Peek,
-    request: jsonrpc.Request | None,
-    send: Send,
-    receive: Receive,
-) -> None:
-    """A message of the session `session_id` (`request`: the body already parsed, when it is one)."""
-    session = await app.table.find(session_id)
+async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive) -> None:
+    """A message of a session (`route.request`: the body already parsed, when it is a request)."""
+    session = await app.table.find(route.session_id)
     if session is None:
         await respond(send, 404, error_body(-32600, "Session not found: it ended, or never existed"))
         return
+    version = route.version
     if version is not None and session.conn.legacy not in (version, None) and version not in revisions.ALL:
         await respond(send, 400, error_body(-32600, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
+    request, peek = route.request, route.peek
     event = None if request is None else IncomingRequest(request.id, request.method, request.params)
-    await exchange(app, session.conn, session, body, peek, send, receive, event)
+    await exchange(app, session.conn, session, route.body, peek, send, receive, event)
     if peek.method in STATE_CHANGES:
         await app.table.save(session)
 
@@ -139,19 +132,17 @@ async def exchange(
             session.streams -= 1
 
 
-async def post_batch(app: HttpApp, session_id: str | None, body: bytes, send: Send, receive: Receive) -> None:
+async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -> None:
     """A JSON-RPC batch (2025-03-26 sessions only). Its answer is one array, sent when its last
     request ends; what its requests send before that (progress, and requests to the client such as
     sampling, which the batch cannot finish without) turns the response into an SSE stream, as for
     a single request. A batch of notifications only is accepted with 202."""
-    session = None
-    if session_id is not None:
-        # Another principal's session is not found, as on any other route.
-        session = await app.table.find(session_id)
-        if session is None:
-            await respond(send, 404, error_body(-32600, "Session not found: it ended, or never existed"))
-            return
-    if session is None or session.conn.legacy != "2025-03-26":
+    # Another principal's session is not found, as on any other route.
+    session = await app.table.find(route.session_id)
+    if session is None:
+        await respond(send, 404, error_body(-32600, "Session not found: it ended, or never existed"))
+        return
+    if session.conn.legacy is None or not has_batches(session.conn.legacy):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
         await respond(send, 400, error_body(-32600, why))
         return
@@ -162,7 +153,7 @@ async def post_batch(app: HttpApp, session_id: str | None, body: bytes, send: Se
     # A batch is one request in flight for the session's bound, from its first byte to its answer.
     session.streams += 1
     try:
-        await _answer_batch(app, session, body, send, receive)
+        await _answer_batch(app, session, route.body, send, receive)
     finally:
         session.streams -= 1
 
@@ -191,18 +182,14 @@ async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send,
             watcher.cancel()
 
 
-async def get(app: HttpApp, session_id: str, last: str | None, send: Send, receive: Receive) -> None:
-    """GET of the session `session_id`: its stream for messages that belong to no request, or (with
-    the `Last-Event-ID` `last` of a POST's stream) the rest of that stream."""
-    session = await app.table.get(session_id)
+async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive) -> None:
+    """GET of a session: its stream for messages that belong to no request, or (`Resume`, with the
+    `Last-Event-ID` of a POST's stream) the rest of that stream."""
+    session = await app.table.get(route.session_id)
     if session is None:
         await respond(send, 404, error_body(-32600, "Session not found"))
         return
-    named = event_id(last) if last is not None else None
-    if last is not None and named is None:
-        why = "Bad Request: Last-Event-ID names no event of this server"
-        await respond(send, 400, error_body(-32600, why))
-        return
+    named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != "get":
         await _resume(app, session, named[0], named[1], send, receive)
         return

@@ -4,14 +4,14 @@ one-pass decoders their headers choose, direct answers of tools that need no con
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
 
 from ... import wire
 from ...aio import eager
-from ...protocol import jsonrpc, revisions
+from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
     InvalidHeaderAnnotation,
@@ -20,10 +20,9 @@ from ...protocol.headers import (
     PeekParams,
     decode_value,
     param_headers,
-    render,
-    value_at,
 )
-from .asgi import Receive, Scope, Send, busy, disconnected, error_body, no_answer, request_headers, respond
+from ...protocol.inbound import Stateless
+from .asgi import Receive, Send, busy, disconnected, no_answer, respond
 from .sse import new_connection, stateless_status
 from .stateful import exchange
 
@@ -32,9 +31,8 @@ if TYPE_CHECKING:
     from .app import HttpApp
     from .security import HttpSecurity
 
-__all__ = ["HEADER_MISMATCH", "MAX_IDLE", "StatelessRoute"]
+__all__ = ["MAX_IDLE", "StatelessRoute"]
 
-HEADER_MISMATCH: Final = -32020
 MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
 _META_VERSION: Final = revisions.META_VERSION
@@ -42,7 +40,8 @@ _UNKNOWN: Final[Any] = object()
 
 
 class StatelessRoute:
-    """Serves the stateless requests of one app; keeps its decoders, header paths and idle connections."""
+    """Serves the stateless requests of one app; keeps its decoders, header paths and idle connections.
+    It is the `inbound.ServerView` the classifier asks about the server."""
 
     def __init__(self, server: Server, security: HttpSecurity, closing: set[asyncio.Future[Any]]) -> None:
         self.server = server
@@ -57,7 +56,7 @@ class StatelessRoute:
         self.idle: list[_Connection] = []
         """Connections left with nothing running, kept for reuse."""
 
-    def decode_whole(self, body: bytes, version: str, headers: dict[bytes, str]) -> Peek | None:
+    def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
         must agree with the body there anyway). None when they do not, or when the message is not a
         well-formed request of that method and revision: the general route then names what is wrong.
@@ -116,74 +115,34 @@ class StatelessRoute:
         self.typed[(version, method, lean)] = decode
         return decode
 
-    async def post(
-        self,
-        app: HttpApp,
-        scope: Scope,
-        body: bytes,
-        peek: Peek,
-        version: str | None,
-        send: Send,
-        receive: Receive,
-        request: jsonrpc.Request | None = None,
-    ) -> None:
-        """Serve one message on the stateless wire. `request` is the body already parsed, when it is a
-        request: it goes to the handler as it is, instead of being parsed again."""
-        if peek.method is None:
-            await respond(send, 400, error_body(-32600, "Invalid request: clients send no responses here"))
-            return
-        body_version = peek.params.meta.version if peek.params and peek.params.meta else None
-        if peek.typed is not None and version is not None:
-            # Taken by the one-pass decoder its headers chose (`_decode_whole`): its method and `_meta`
-            # version are the headers', and a method and revision the server has. Only names are left.
-            problem = self._name_mismatch(scope, peek)
-        else:
-            problem = self._header_mismatch(scope, peek, version)
-        if problem is not None:
-            await respond(send, 400, error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
-            return
-        requested = version or str(body_version or "")
-        if peek.typed is None:
-            if requested not in self.server.revisions or not revisions.is_modern(requested):
-                data = {"supported": sorted(self.server.revisions, reverse=True), "requested": requested}
-                await respond(send, 400, error_body(-32022, "Unsupported protocol version", peek.id, data))
-                return
-            module = revisions.module(requested)
-            spec = (
-                module.REQUESTS.get(peek.method)
-                if peek.id is not None
-                else module.NOTIFICATIONS.get(peek.method)
-            )
-            if spec is None:
-                await respond(send, 404, error_body(-32601, f"Method not found: {peek.method}", peek.id))
-                return
+    async def post(self, app: HttpApp, route: Stateless, send: Send, receive: Receive) -> None:
+        """Serve one message on the stateless wire, classified (`inbound.Stateless`): answered
+        directly when the route says it can be, else on a connection of its own. A request already
+        parsed (or decoded in one pass) goes to the handler as it is, instead of being parsed again."""
+        peek = route.peek
         if peek.id is not None and self.running >= self.security.max_stateless_requests:
             await busy(send, peek.id, "too many requests are being answered")
             return
-        if peek.lean:
-            if self.server.answers_directly(peek.typed):
-                # (A registered tool means the tools feature is offered: no capability to check.)
-                self.running += 1
-                try:
-                    await self._direct(peek, requested, send, receive)
-                finally:
-                    self.running -= 1
-                return
-            peek.typed = None  # decoded for the direct answer only: the general route reads the body
+        if route.direct:
+            self.running += 1
+            try:
+                await self._direct(peek, route.version, send, receive)
+            finally:
+                self.running -= 1
+            return
         event = None
         if peek.typed is not None:
-            event = IncomingRequest(peek.id, peek.method, None, requested, peek.typed)
-        elif request is not None:
-            # The revision is known once the body says it too (a request without it is refused by
-            # the handler, as on every other route).
-            revision = requested if body_version == requested else None
-            event = IncomingRequest(request.id, request.method, request.params, revision)
+            assert peek.method is not None  # (the classifier refuses responses)
+            event = IncomingRequest(peek.id, peek.method, None, route.version, peek.typed)
+        elif route.request is not None:
+            request = route.request
+            event = IncomingRequest(request.id, request.method, request.params, route.revision)
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self.idle.pop() if self.idle else new_connection(self.server, None)
         self.running += 1
         try:
-            await exchange(app, conn, None, body, peek, send, receive, event)
+            await exchange(app, conn, None, route.body, peek, send, receive, event)
         finally:
             self.running -= 1
             if conn.idle() and len(self.idle) < MAX_IDLE:
@@ -216,61 +175,15 @@ class StatelessRoute:
         assert answer is not None
         await respond(send, stateless_status(answer, 200), answer)
 
-    def _header_mismatch(self, scope: Scope, peek: Peek, version: str | None) -> str | None:
-        body_method, params = peek.method, peek.params
-        body_version = params.meta.version if params and params.meta else None
-        if version is None:
-            return "MCP-Protocol-Version is required"
-        if body_version is not None and body_version != version:
-            return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
-        headers = request_headers(scope)
-        method = headers.get(b"mcp-method")
-        if method is None:
-            if peek.id is None:
-                # The transport requires it of requests; a notification's headers are not defined
-                # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
-                return None
-            return "Mcp-Method is required"
-        if method != body_method:
-            return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
-        return self._name_mismatch(scope, peek)
+    @property
+    def revisions(self) -> Collection[str]:
+        return self.server.revisions
 
-    def _name_mismatch(self, scope: Scope, peek: Peek) -> str | None:
-        """`Mcp-Name` against the tool, prompt or resource the body names, and `Mcp-Param-*`."""
-        body_method, params = peek.method, peek.params
-        if body_method in ("tools/call", "prompts/get", "resources/read"):
-            source = (
-                params.uri
-                if body_method == "resources/read" and params
-                else (params.name if params else None)
-            )
-            name = request_headers(scope).get(b"mcp-name")
-            if name is None:
-                return "Mcp-Name is required"
-            if decode_value(name) != source:
-                return f"Mcp-Name {name!r} does not match the body"
-        if body_method == "tools/call" and params is not None:
-            return self._param_mismatch(scope, peek)
-        return None
+    def answers_directly(self, params: Any) -> bool:
+        return self.server.answers_directly(params)
 
-    def _param_mismatch(self, scope: Scope, peek: Peek) -> str | None:
-        """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
-        paths = self._param_paths(peek.params.name if peek.params is not None else None)
-        if not paths:
-            return None
-        arguments = peek.arguments() or {}
-        for name, path in paths.items():
-            value = render(value_at(arguments, path))
-            header = request_headers(scope).get(b"mcp-param-" + name.lower().encode())
-            if value is None:
-                continue  # nothing to mirror: the header is not expected
-            if header is None:
-                return f"Mcp-Param-{name} is missing but the body's argument is present"
-            if decode_value(header) != value:
-                return f"Mcp-Param-{name} does not match the body"
-        return None
-
-    def _param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
+    def param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
+        """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror (its `x-mcp-header`s)."""
         entry = self.server._tools.get(tool) if isinstance(tool, str) else None
         if entry is None:
             return {}
