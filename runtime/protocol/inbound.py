@@ -7,9 +7,10 @@ batches, and `Last-Event-ID`. What needs state (sessions, limits of requests in 
 is left to the transport, which acts on the Route. What it needs of the server (the revisions it speaks,
 its tools' header paths, its one-pass decoders) it asks through `ServerView`, lookups only.
 
-A request is classified in two steps, because its body is read between them: `head` (method and headers:
-a Route, a Rejection, or None when a POST's body is to be read) and then `post` (the body). `classify`
-does both, for a body already at hand.
+A request is classified in steps, because the transport checks who sends it (Host, Origin, the token)
+after `screen` (MCP headers sent twice, before anything else) and reads the body after `head` (method and
+headers: a Route, a Rejection, or None when a POST's body is to be read); `post` then reads the body.
+`classify` takes all the steps, for a body already at hand.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "Batch",
     "Stateless",
     "ServerView",
+    "screen",
     "head",
     "post",
     "classify",
@@ -43,6 +45,11 @@ __all__ = [
     "event_id",
     "error_body",
     "has_batches",
+    "ERROR_STATUS",
+    "INVALID_REQUEST",
+    "HEADER_MISMATCH",
+    "UNSUPPORTED_PROTOCOL_VERSION",
+    "METHOD_NOT_FOUND",
 ]
 
 _ERRORS: Final = revisions.module(revisions.LATEST)
@@ -51,6 +58,16 @@ INVALID_REQUEST: Final[int] = _ERRORS.INVALID_REQUEST
 HEADER_MISMATCH: Final[int] = _ERRORS.HEADER_MISMATCH
 UNSUPPORTED_PROTOCOL_VERSION: Final[int] = _ERRORS.UNSUPPORTED_PROTOCOL_VERSION
 METHOD_NOT_FOUND: Final[int] = _ERRORS.METHOD_NOT_FOUND
+
+ERROR_STATUS: Final[Mapping[int, int]] = {
+    INVALID_REQUEST: 400,
+    _ERRORS.INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    _ERRORS.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+    UNSUPPORTED_PROTOCOL_VERSION: 400,
+    METHOD_NOT_FOUND: 404,
+}
+"""On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
 
 
 def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
@@ -295,16 +312,20 @@ def _too_large(max_body: int) -> Rejection:
     return Rejection(413, error_body(INVALID_REQUEST, f"Payload Too Large: over {max_body} bytes"))
 
 
-def head(
-    method: str, headers: Mapping[bytes, str], raw: Sequence[tuple[bytes, bytes]], max_body: int
-) -> Route | Rejection | None:
-    """A request by its method and headers (`headers`, read once from `raw`): a GET's or DELETE's
-    Route, a Rejection, or None for a POST whose body is to be read next (then `post`)."""
+def screen(headers: Mapping[bytes, str], raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
+    """The first check of every request, before any other (Host, Origin and the token included): an
+    MCP header sent twice. `headers` are `raw`, the headers as received, read once into a mapping."""
     if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
         twice = duplicated(raw)
         if twice is not None:
             why = f"Bad Request: the {twice} header is sent more than once"
             return Rejection(400, error_body(INVALID_REQUEST, why))
+    return None
+
+
+def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Rejection | None:
+    """A request by its method and headers: a GET's or DELETE's Route, a Rejection, or None for a
+    POST whose body is to be read next (then `post`)."""
     if method == "POST":
         accept = headers.get(b"accept") or ""
         if (_accepts_cache.get(accept) or accepts(accept)) != (True, True):
@@ -521,11 +542,11 @@ def classify(
     raw: Sequence[tuple[bytes, bytes]] | None = None,
     max_body: int = 4 * 1024 * 1024,
 ) -> Route | Rejection:
-    """`head`, then (for a POST) `post`, for a request whose body is at hand. `raw`: the headers as
-    received, where repeats show (by default `headers`, which can have none)."""
+    """`screen`, `head`, then (for a POST) `post`, for a request whose body is at hand. `raw`: the
+    headers as received, where repeats show (by default `headers`, which can have none)."""
     if raw is None:
         raw = [(name, value.encode("latin-1")) for name, value in headers.items()]
-    route = head(method, headers, raw, max_body)
+    route = screen(headers, raw) or head(method, headers, max_body)
     if route is not None:
         return route
     return post(headers, body if len(body) <= max_body else b"", view, max_body)

@@ -86,16 +86,16 @@ def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
     hdrs = headers(mcp_protocol_version=MODERN)
     for name in (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"):
         raw = [*((k, v.encode()) for k, v in hdrs.items()), (name, b"a"), (name, b"b")]
-        error = rejected(inbound.head("POST", {**hdrs, name: "b"}, raw, 1000), 400, -32600)
+        error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
         assert name.decode() in error["message"]
     raw = [
         *((k, v.encode()) for k, v in hdrs.items()),
         (b"mcp-param-region", b"a"),
         (b"mcp-param-region", b"b"),
     ]
-    rejected(inbound.head("POST", {**hdrs, b"mcp-param-region": "b"}, raw, 1000), 400, -32600)
+    rejected(inbound.screen({**hdrs, b"mcp-param-region": "b"}, raw), 400, -32600)
     raw = [*((k, v.encode()) for k, v in hdrs.items()), (b"x-other", b"a"), (b"x-other", b"b")]
-    assert inbound.head("POST", {**hdrs, b"x-other": "b"}, raw, 1000) is None  # a POST: read its body
+    assert inbound.screen({**hdrs, b"x-other": "b"}, raw) is None
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_a_post_must_send_json() -> None:
 
 
 def test_a_body_over_the_bound_is_refused_by_its_length_or_its_size() -> None:
-    error = rejected(inbound.head("POST", headers(content_length="1001"), [], 1000), 413, -32600)
+    error = rejected(inbound.head("POST", headers(content_length="1001"), 1000), 413, -32600)
     assert "over 1000 bytes" in error["message"]
     rejected(inbound.post(headers(content_length="5"), b"", VIEW, 1000), 413, -32600)
     rejected(inbound.classify("POST", headers(), b"[" * 2000, VIEW, max_body=1000), 413)
@@ -346,7 +346,6 @@ def test_classifying_is_quick() -> None:
     raw = [(k, v.encode()) for k, v in hdrs.items()]
     started = time.perf_counter()
     for _ in range(1000):
-        route = inbound.head("POST", hdrs, raw, 1 << 20)
-        assert route is None
+        assert inbound.screen(hdrs, raw) is None and inbound.head("POST", hdrs, 1 << 20) is None
         assert isinstance(inbound.post(hdrs, body, VIEW, 1 << 20), inbound.Stateless)
     assert time.perf_counter() - started < 1.0

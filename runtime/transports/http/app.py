@@ -120,7 +120,9 @@ class HttpApp:
             await respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
         headers = request_headers(scope)
-        refusal = refuse(self.security, headers)
+        # Every decision that needs no state is the classifier's (`inbound`): the route it names is
+        # acted on. Its first check comes before who sends the request is checked, the rest after.
+        refusal = inbound.screen(headers, scope["headers"]) or refuse(self.security, headers)
         principal = None
         if refusal is None and self.security.verify_token is not None:
             refusal = await authenticate(self.security, scope)
@@ -128,12 +130,10 @@ class HttpApp:
                 # What this user's requests seal (requestState) opens for this user alone.
                 principal = PRINCIPAL.set(principal_text(scope["mcpbind.principal"]))
         if refusal is not None:
-            status, body, extra = refusal
-            await respond(send, status, body, extra)
+            await respond(send, refusal.status, refusal.body, refusal.headers)
             return
         try:
-            # Every decision that needs no state is the classifier's: the route it names is acted on.
-            route = inbound.head(scope["method"], headers, scope["headers"], self.security.max_body)
+            route = inbound.head(scope["method"], headers, self.security.max_body)
             if route is None:  # a POST: its body decides
                 data = await self._read_body(receive)
                 if data is None:

@@ -9,13 +9,13 @@ from typing import Any, Final
 
 import msgspec
 
+from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...protocol.request_state import PRINCIPAL
 from .asgi import Scope, error_body, header
 
 __all__ = [
     "TokenVerifier",
     "HttpSecurity",
-    "Refusal",
     "refuse",
     "authenticate",
     "who",
@@ -25,10 +25,8 @@ __all__ = [
 TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
 
-Refusal = tuple[int, bytes, list[tuple[bytes, bytes]]]
-"""An HTTP status, its JSON-RPC error body, and headers to add."""
-
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
+_CHALLENGE: Final = ((b"www-authenticate", b'Bearer realm="mcp"'),)
 
 
 @dataclass
@@ -82,24 +80,24 @@ def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
     return any(entry.lower() in (name, full) for entry in allowed)
 
 
-def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Refusal | None:
+def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | None:
     """The refusal of a request whose Host or Origin is not allowed."""
     host = headers.get(b"host") or ""
     if not security.host_allowed(host):
-        return 403, error_body(-32600, f"Forbidden: host {host!r} is not allowed"), []
+        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {host!r} is not allowed"))
     origin = headers.get(b"origin")
     if origin is not None and not security.origin_allowed(origin):
-        return 403, error_body(-32600, f"Forbidden: origin {origin!r} is not allowed"), []
+        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: origin {origin!r} is not allowed"))
     return None
 
 
-async def authenticate(security: HttpSecurity, scope: Scope) -> Refusal | None:
+async def authenticate(security: HttpSecurity, scope: Scope) -> Rejection | None:
     """Check the bearer token with `verify_token`; the principal it names goes to the scope."""
     auth = header(scope, b"authorization") or ""
     token = auth[7:] if auth[:7].lower() == "bearer " else ""
     principal = await security.verify_token(token) if token and security.verify_token else None
     if principal is None:
-        return 401, error_body(-32600, "Unauthorized"), [(b"www-authenticate", b'Bearer realm="mcp"')]
+        return Rejection(401, error_body(INVALID_REQUEST, "Unauthorized"), _CHALLENGE)
     scope["mcpbind.principal"] = principal
     return None
 

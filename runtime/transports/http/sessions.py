@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from ...protocol.inbound import INVALID_REQUEST
 from .asgi import Send, error_body, respond
 from .security import HttpSecurity, who
 from .sse import EventStore, MemoryEventStore, Stream, feed, new_connection
@@ -193,7 +194,8 @@ class SessionTable:
         """Open a session with the `initialize` request `body`, and answer it."""
         self.expire()
         if len(self.sessions) >= self.security.max_sessions:
-            await respond(send, 503, error_body(-32600, "Too many sessions"), [(b"retry-after", b"5")])
+            busy = error_body(INVALID_REQUEST, "Too many sessions")
+            await respond(send, 503, busy, [(b"retry-after", b"5")])
             return
         session = Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
         session.principal = who()
@@ -216,7 +218,7 @@ class SessionTable:
             self.sessions.pop(session.id, None)
             await self.store.delete(session.id)
         if session is None:
-            await respond(send, 404 if session_id else 400, error_body(-32600, "Session not found"))
+            await respond(send, 404 if session_id else 400, error_body(INVALID_REQUEST, "Session not found"))
             return
         await self.end(session, "the client ended the session")
         await respond(send, 200, b"")

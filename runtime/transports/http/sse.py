@@ -14,7 +14,7 @@ import msgspec
 
 from ...aio.peer import ROUTE, Peer
 from ...protocol.endpoint import IncomingRequest
-from ...protocol.inbound import event_id
+from ...protocol.inbound import ERROR_STATUS, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
 
 if TYPE_CHECKING:
@@ -184,8 +184,6 @@ class _ErrorPeek(msgspec.Struct):
 
 
 _error_peek = msgspec.json.Decoder(_ErrorPeek).decode
-#: On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation).
-_ERROR_STATUS: Final = {-32600: 400, -32602: 400, -32020: 400, -32021: 400, -32022: 400, -32601: 404}
 
 
 def ended(stream: Stream, session: Session | None) -> None:
@@ -208,7 +206,7 @@ def stateless_status(answer: bytes, status: int) -> int:
         error = _error_peek(answer).error
     except msgspec.DecodeError:
         return status
-    return _ERROR_STATUS.get(error.code, status) if error is not None else status
+    return ERROR_STATUS.get(error.code, status) if error is not None else status
 
 
 # -- the peer's side: what it sends goes to the stream of the request being served --------------------

@@ -11,7 +11,7 @@ from ...aio.peer import ROUTE
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
-from ...protocol.inbound import Batch, Listen, Resume, SessionMessage, has_batches
+from ...protocol.inbound import INVALID_REQUEST, Batch, Listen, Resume, SessionMessage, has_batches
 from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
 from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
@@ -32,11 +32,11 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     session = await app.table.find(route.session_id)
     if session is None:
-        await respond(send, 404, error_body(-32600, "Session not found: it ended, or never existed"))
+        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
         return
     version = route.version
     if version is not None and session.conn.legacy not in (version, None) and version not in revisions.ALL:
-        await respond(send, 400, error_body(-32600, f"Unsupported MCP-Protocol-Version {version!r}"))
+        await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
     request, peek = route.request, route.peek
@@ -140,11 +140,11 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     # Another principal's session is not found, as on any other route.
     session = await app.table.find(route.session_id)
     if session is None:
-        await respond(send, 404, error_body(-32600, "Session not found: it ended, or never existed"))
+        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
         return
     if session.conn.legacy is None or not has_batches(session.conn.legacy):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
-        await respond(send, 400, error_body(-32600, why))
+        await respond(send, 400, error_body(INVALID_REQUEST, why))
         return
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
@@ -187,7 +187,7 @@ async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive
     `Last-Event-ID` of a POST's stream) the rest of that stream."""
     session = await app.table.get(route.session_id)
     if session is None:
-        await respond(send, 404, error_body(-32600, "Session not found"))
+        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != "get":
@@ -195,7 +195,7 @@ async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive
         return
     get_stream = session.get_stream
     if get_stream is not None and not get_stream.closed and get_stream.reading:
-        await respond(send, 409, error_body(-32600, "Conflict: this session's GET stream is open"))
+        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this session's GET stream is open"))
         return
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
@@ -223,7 +223,7 @@ async def _resume(
     stream = session.open_streams.get(name)
     if stream is not None and stream.reading:
         # Its POST (or another GET) is still reading it: two readers would split its events.
-        await respond(send, 409, error_body(-32600, "Conflict: this stream is being read"))
+        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this stream is being read"))
         return
     if stream is not None and session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
