@@ -83,13 +83,14 @@ class HttpApp:
         """Tasks left running after their request (cancellations, sessions being ended)."""
         self.table = SessionTable(server, self.security, session_store, event_store, self.closing)
         self.stateless = StatelessRoute(server, self.security, self.closing)
-        self._act: dict[type[Route], Callable[[Route, Send, Receive], Awaitable[None]]] = {
-            inbound.Stateless: self._stateless,
-            inbound.SessionMessage: self._session_message,
+        # Each acts on its route as (app, route, send, receive): no layer of its own in between.
+        self._act: dict[type[Route], Callable[[HttpApp, Any, Send, Receive], Awaitable[None]]] = {
+            inbound.Stateless: self.stateless.post,
+            inbound.SessionMessage: stateful.post,
             inbound.Initialize: self._initialize,
-            inbound.Batch: self._batch,
-            inbound.Listen: self._listen,
-            inbound.Resume: self._listen,
+            inbound.Batch: stateful.post_batch,
+            inbound.Listen: stateful.get,
+            inbound.Resume: stateful.get,
             inbound.Delete: self._delete,
         }
         """What each kind of route is: one table, one way through."""
@@ -122,7 +123,10 @@ class HttpApp:
         headers = request_headers(scope)
         # Every decision that needs no state is the classifier's (`inbound`): the route it names is
         # acted on. Its first check comes before who sends the request is checked, the rest after.
-        refusal = inbound.screen(headers, scope["headers"]) or refuse(self.security, headers)
+        raw = scope["headers"]
+        refusal = refuse(self.security, headers)
+        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if it is an MCP one
+            refusal = inbound.screen(headers, raw) or refusal
         principal = None
         if refusal is None and self.security.verify_token is not None:
             refusal = await authenticate(self.security, scope)
@@ -138,12 +142,14 @@ class HttpApp:
                 data = await self._read_body(receive)
                 if data is None:
                     return  # the client left
-                self.table.sweep(time.monotonic())
+                now = time.monotonic()
+                if now - self.table.swept > 60.0:
+                    self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, self.security.max_body)
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:
-                await self._act[type(route)](route, send, receive)
+                await self._act[type(route)](self, route, send, receive)
         finally:
             if principal is not None:
                 PRINCIPAL.reset(principal)
@@ -182,26 +188,10 @@ class HttpApp:
 
     # -- acting on a route --------------------------------------------------------------------------
 
-    async def _stateless(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, inbound.Stateless)
-        await self.stateless.post(self, route, send, receive)
+    @staticmethod
+    async def _initialize(app: HttpApp, route: inbound.Initialize, send: Send, receive: Receive) -> None:
+        await app.table.initialize(route.body, send)
 
-    async def _session_message(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, inbound.SessionMessage)
-        await stateful.post(self, route, send, receive)
-
-    async def _initialize(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, inbound.Initialize)
-        await self.table.initialize(route.body, send)
-
-    async def _batch(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, inbound.Batch)
-        await stateful.post_batch(self, route, send, receive)
-
-    async def _listen(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, (inbound.Listen, inbound.Resume))
-        await stateful.get(self, route, send, receive)
-
-    async def _delete(self, route: Route, send: Send, receive: Receive) -> None:
-        assert isinstance(route, inbound.Delete)
-        await self.table.delete(route.session_id, send)
+    @staticmethod
+    async def _delete(app: HttpApp, route: inbound.Delete, send: Send, receive: Receive) -> None:
+        await app.table.delete(route.session_id, send)

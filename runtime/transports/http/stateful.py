@@ -30,10 +30,14 @@ STATE_CHANGES: Final = frozenset(
 
 async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive) -> None:
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
-    session = await app.table.find(route.session_id)
-    if session is None:
-        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
-        return
+    table = app.table
+    session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
+    if session is None or table.security.verify_token is not None:
+        session = await table.find(route.session_id)
+        if session is None:
+            why = "Session not found: it ended, or never existed"
+            await respond(send, 404, error_body(INVALID_REQUEST, why))
+            return
     version = route.version
     if version is not None and session.conn.legacy not in (version, None) and version not in revisions.ALL:
         await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
