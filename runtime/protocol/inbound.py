@@ -45,29 +45,34 @@ __all__ = [
     "event_id",
     "error_body",
     "has_batches",
-    "ERROR_STATUS",
+    "error_status",
     "INVALID_REQUEST",
-    "HEADER_MISMATCH",
-    "UNSUPPORTED_PROTOCOL_VERSION",
     "METHOD_NOT_FOUND",
 ]
 
-_ERRORS: Final = revisions.module(revisions.LATEST)
-"""Error codes come from the generated module of the newest revision (the stateless one defines them)."""
-INVALID_REQUEST: Final[int] = _ERRORS.INVALID_REQUEST
-HEADER_MISMATCH: Final[int] = _ERRORS.HEADER_MISMATCH
-UNSUPPORTED_PROTOCOL_VERSION: Final[int] = _ERRORS.UNSUPPORTED_PROTOCOL_VERSION
-METHOD_NOT_FOUND: Final[int] = _ERRORS.METHOD_NOT_FOUND
+INVALID_REQUEST: Final = jsonrpc.INVALID_REQUEST
+METHOD_NOT_FOUND: Final = jsonrpc.METHOD_NOT_FOUND
 
-ERROR_STATUS: Final[Mapping[int, int]] = {
-    INVALID_REQUEST: 400,
-    _ERRORS.INVALID_PARAMS: 400,
-    HEADER_MISMATCH: 400,
-    _ERRORS.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
-    UNSUPPORTED_PROTOCOL_VERSION: 400,
-    METHOD_NOT_FOUND: 404,
-}
-"""On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
+
+@cache
+def _stateless_module() -> Any:
+    """The generated module of the stateless revision, whose error codes its refusals carry. Read on
+    first need: importing it costs tens of milliseconds a server of session revisions never pays."""
+    return revisions.module(revisions.LATEST)
+
+
+@cache
+def error_status() -> Mapping[int, int]:
+    """On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
+    codes = _stateless_module()
+    return {
+        codes.INVALID_REQUEST: 400,
+        codes.INVALID_PARAMS: 400,
+        codes.HEADER_MISMATCH: 400,
+        codes.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+        codes.UNSUPPORTED_PROTOCOL_VERSION: 400,
+        codes.METHOD_NOT_FOUND: 404,
+    }
 
 
 def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
@@ -427,9 +432,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
     if version is not None and version not in revisions.ALL:
-        data = {"supported": sorted(view.revisions, reverse=True), "requested": version}
-        why = "Unsupported protocol version"
-        return Rejection(400, error_body(UNSUPPORTED_PROTOCOL_VERSION, why, peek.id, data))
+        return _unsupported(version, peek.id, view)
     return _NO_SESSION
 
 
@@ -452,13 +455,12 @@ def _stateless(
     else:
         problem = _header_mismatch(headers, peek, version, view)
     if problem is not None:
-        return Rejection(400, error_body(HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+        code = _stateless_module().HEADER_MISMATCH
+        return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
     requested = version or str(body_version or "")
     if peek.typed is None:
         if requested not in view.revisions or not revisions.is_modern(requested):
-            data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
-            why = "Unsupported protocol version"
-            return Rejection(400, error_body(UNSUPPORTED_PROTOCOL_VERSION, why, peek.id, data))
+            return _unsupported(requested, peek.id, view)
         module = revisions.module(requested)
         table = module.REQUESTS if peek.id is not None else module.NOTIFICATIONS
         spec = table.get(peek.method)
@@ -474,6 +476,13 @@ def _stateless(
     # handler, as on every other route); a one-pass decode has checked that already.
     revision = requested if peek.typed is not None or body_version == requested else None
     return Stateless(requested, body, peek, request, revision, direct)
+
+
+def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
+    """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
+    data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
+    code = _stateless_module().UNSUPPORTED_PROTOCOL_VERSION
+    return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
 
 
 def _header_mismatch(

@@ -14,7 +14,7 @@ import msgspec
 
 from ...aio.peer import ROUTE, Peer
 from ...protocol.endpoint import IncomingRequest
-from ...protocol.inbound import ERROR_STATUS, event_id
+from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def stateless_status(answer: bytes, status: int) -> int:
         error = _error_peek(answer).error
     except msgspec.DecodeError:
         return status
-    return ERROR_STATUS.get(error.code, status) if error is not None else status
+    return error_status().get(error.code, status) if error is not None else status
 
 
 # -- the peer's side: what it sends goes to the stream of the request being served --------------------
