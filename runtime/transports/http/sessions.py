@@ -15,11 +15,13 @@ import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
 from .asgi import Send, error_body, respond
+from .binding import drop_connection, new_connection
 from .security import HttpSecurity, who
-from .sse import EventStore, MemoryEventStore, Stream, feed, new_connection
+from .sse import EventStore, MemoryEventStore, Stream, feed
 
 if TYPE_CHECKING:
-    from ...server.core import Server, _Connection
+    from ...server.core import Server
+    from .binding import Connection
 
 __all__ = ["SessionState", "SessionStore", "MemorySessionStore", "Session", "SessionTable"]
 
@@ -69,7 +71,7 @@ class Session:
     """A session this worker serves: its connection, its streams, and what is bounded per session."""
 
     id: str
-    conn: _Connection
+    conn: Connection
     store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: Stream | None = None
     principal: str = ""
@@ -180,7 +182,7 @@ class SessionTable:
         await self.end(session, "the session expired")
 
     async def end(self, session: Session, reason: str) -> None:
-        self.server._connections.discard(session.conn)
+        drop_connection(self.server, session.conn)
         await session.conn.peer.shutdown(reason)
         for stream in [*session.open_streams.values(), *([session.get_stream] if session.get_stream else [])]:
             stream.put(b"", final=True)  # ends the response of a connection still writing it out
@@ -209,7 +211,7 @@ class SessionTable:
             await self.save(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
-            self.server._connections.discard(session.conn)
+            drop_connection(self.server, session.conn)
             await respond(send, 400 if b'"error"' in data else 200, data)
 
     async def delete(self, session_id: str | None, send: Send) -> None:

@@ -18,7 +18,7 @@ from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
 
 if TYPE_CHECKING:
-    from ...server.core import Server, _Connection
+    from .binding import Connection
     from .sessions import Session
 
 __all__ = [
@@ -31,7 +31,8 @@ __all__ = [
     "ended",
     "answer_status",
     "stateless_status",
-    "new_connection",
+    "RoutedTransport",
+    "HttpPeer",
     "feed",
     "write_stream",
     "left",
@@ -212,7 +213,7 @@ def stateless_status(answer: bytes, status: int) -> int:
 # -- the peer's side: what it sends goes to the stream of the request being served --------------------
 
 
-class _RoutedTransport:
+class RoutedTransport:
     """The peer's transport: frames go to the stream of the request being served, else the GET stream.
 
     It holds its session weakly: the session holds the connection, which holds this, and a cycle would
@@ -241,7 +242,7 @@ class _RoutedTransport:
         return None
 
 
-class _HttpPeer(Peer):
+class HttpPeer(Peer):
     async def refuse(self, reply: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, Stream):
@@ -274,17 +275,7 @@ class _HttpPeer(Peer):
             await self.send(reply)
 
 
-def new_connection(server: Server, session: Session | None) -> _Connection:
-    """A server connection whose peer sends to the streams of the requests it serves (and, for a
-    session, what belongs to no request to its GET stream)."""
-    from ...server.core import _Connection
-
-    conn = _Connection(server, _RoutedTransport(session), peer=_HttpPeer)
-    server._connections.add(conn)  # so that list changes and resource updates reach it
-    return conn
-
-
-async def feed(conn: _Connection, body: bytes, stream: Stream) -> None:
+async def feed(conn: Connection, body: bytes, stream: Stream) -> None:
     """Hand a message to the connection; what it sends while serving it goes to `stream`."""
     token = ROUTE.set(stream)
     try:
@@ -301,7 +292,7 @@ async def write_stream(
     stream: Stream,
     first: list[tuple[bytes, bool]],
     rid: Any,
-    conn: _Connection | None,
+    conn: Connection | None,
     session: Session | None,
     receive: Receive,
     keepalive: float,
@@ -361,7 +352,7 @@ async def write_stream(
             pass  # the connection is gone: nothing more can be sent on it
 
 
-def left(stream: Stream, rid: Any, conn: _Connection | None, session: Session | None) -> None:
+def left(stream: Stream, rid: Any, conn: Connection | None, session: Session | None) -> None:
     """The client went away before the final message. On the stateless wire that cancels the
     request; a stateful session's stream stays open, to be resumed with Last-Event-ID (earlier
     revisions say a disconnect is no cancellation)."""

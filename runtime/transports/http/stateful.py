@@ -16,8 +16,8 @@ from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer
 from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
 if TYPE_CHECKING:
-    from ...server.core import _Connection
     from .app import HttpApp
+    from .binding import Connection
     from .sessions import Session
 
 __all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get"]
@@ -52,7 +52,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
 
 async def exchange(
     app: HttpApp,
-    conn: _Connection,
+    conn: Connection,
     session: Session | None,
     body: bytes,
     peek: Peek,

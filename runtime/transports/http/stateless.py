@@ -23,12 +23,14 @@ from ...protocol.headers import (
 )
 from ...protocol.inbound import Stateless
 from .asgi import Receive, Send, busy, disconnected, no_answer, respond
-from .sse import new_connection, stateless_status
+from .binding import drop_connection, new_connection, tool_entry
+from .sse import stateless_status
 from .stateful import exchange
 
 if TYPE_CHECKING:
-    from ...server.core import Server, _Connection
+    from ...server.core import Server
     from .app import HttpApp
+    from .binding import Connection
     from .security import HttpSecurity
 
 __all__ = ["MAX_IDLE", "StatelessRoute"]
@@ -53,7 +55,7 @@ class StatelessRoute:
         """Per tool: its entry, and the argument paths its `Mcp-Param-*` headers mirror."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
         """One-pass decoders by (revision, method, lean); None where there is none."""
-        self.idle: list[_Connection] = []
+        self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
 
     def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
@@ -148,7 +150,7 @@ class StatelessRoute:
             if conn.idle() and len(self.idle) < MAX_IDLE:
                 self.idle.append(conn)
             else:
-                self.server._connections.discard(conn)
+                drop_connection(self.server, conn)
 
     async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
         """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
@@ -184,7 +186,7 @@ class StatelessRoute:
 
     def param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror (its `x-mcp-header`s)."""
-        entry = self.server._tools.get(tool) if isinstance(tool, str) else None
+        entry = tool_entry(self.server, tool) if isinstance(tool, str) else None
         if entry is None:
             return {}
         cached = self.params.get(tool)
