@@ -16,6 +16,7 @@ headers: a Route, a Rejection, or None when a POST's body is to be read); `post`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, Protocol
 
@@ -80,18 +81,13 @@ def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNS
     return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
 
 
+@dataclass(slots=True)
 class Rejection:
     """The request is refused: its HTTP status, its JSON-RPC error body, and headers to add."""
 
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-        self.status = status
-        self.body = body
-        self.headers = headers
-
-    def __repr__(self) -> str:
-        return f"Rejection({self.status}, {self.body!r}, {self.headers!r})"
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 class Route:
@@ -100,70 +96,57 @@ class Route:
     __slots__ = ()
 
 
+@dataclass(slots=True)
 class Listen(Route):
     """GET: the session's stream for messages that belong to no request."""
 
-    __slots__ = ("session_id",)
-
-    def __init__(self, session_id: str) -> None:
-        self.session_id = session_id
+    session_id: str
 
 
+@dataclass(slots=True)
 class Resume(Route):
     """GET with `Last-Event-ID`: the events of `stream` after `after`, then the rest of it."""
 
-    __slots__ = ("after", "session_id", "stream")
-
-    def __init__(self, session_id: str, stream: str, after: int) -> None:
-        self.session_id = session_id
-        self.stream = stream
-        self.after = after
+    session_id: str
+    stream: str
+    after: int
 
 
+@dataclass(slots=True)
 class Delete(Route):
     """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
 
-    __slots__ = ("session_id",)
-
-    def __init__(self, session_id: str | None) -> None:
-        self.session_id = session_id
+    session_id: str | None
 
 
+@dataclass(slots=True)
 class Initialize(Route):
     """POST of `initialize` on a session revision: a session is opened."""
 
-    __slots__ = ("body",)
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    body: bytes
 
 
+@dataclass(slots=True)
 class SessionMessage(Route):
     """POST of a message of the session `session_id`; `request` is the body already parsed, when it
     is a request (it is fed to the session's connection as it is, not parsed again)."""
 
-    __slots__ = ("body", "peek", "request", "session_id", "version")
-
-    def __init__(
-        self, session_id: str, version: str | None, body: bytes, peek: Peek, request: jsonrpc.Request | None
-    ) -> None:
-        self.session_id = session_id
-        self.version = version
-        self.body = body
-        self.peek = peek
-        self.request = request
+    session_id: str
+    version: str | None
+    body: bytes
+    peek: Peek
+    request: jsonrpc.Request | None
 
 
+@dataclass(slots=True)
 class Batch(Route):
     """POST of a JSON-RPC batch on a session (whether its revision has batches is the session's)."""
 
-    __slots__ = ("body", "session_id")
-
-    def __init__(self, session_id: str, body: bytes) -> None:
-        self.session_id = session_id
-        self.body = body
+    session_id: str
+    body: bytes
 
 
+@dataclass(slots=True)
 class Stateless(Route):
     """POST of a message on the stateless wire, its headers checked against its body.
 
@@ -172,23 +155,12 @@ class Stateless(Route):
     under once its body says it too (None: the handler refuses it). `direct`: it is a call of a
     tool that can be answered with no connection at all (`Server.answers_directly`)."""
 
-    __slots__ = ("body", "direct", "peek", "request", "revision", "version")
-
-    def __init__(
-        self,
-        version: str,
-        body: bytes,
-        peek: Peek,
-        request: jsonrpc.Request | None,
-        revision: str | None,
-        direct: bool,
-    ) -> None:
-        self.version = version
-        self.body = body
-        self.peek = peek
-        self.request = request
-        self.revision = revision
-        self.direct = direct
+    version: str
+    body: bytes
+    peek: Peek
+    request: jsonrpc.Request | None
+    revision: str | None
+    direct: bool
 
 
 class ServerView(Protocol):
