@@ -19,7 +19,7 @@ import pytest
 
 from mcpbind.protocol import revisions
 from mcpbind.server import Context, Server
-from mcpbind.transports.http.app import HttpApp, HttpSecurity
+from mcpbind.transports.http import HttpApp, HttpSecurity
 
 from .http_support import (
     BOTH,
@@ -326,7 +326,7 @@ def test_stateless_requests_in_flight_are_bounded() -> None:
 
             outcomes = await asyncio.gather(*(one(i) for i in range(1, 41)))
             assert outcomes.count("answered") >= 8 and outcomes.count("refused") >= 1, outcomes
-            assert app._stateless_running == 0
+            assert app.stateless.running == 0
             assert await one(99) == "answered"
 
     with serve_in_process(app) as url:

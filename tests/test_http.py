@@ -24,7 +24,7 @@ from mcpbind import wire
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.protocol import revisions
-from mcpbind.transports.http.app import HttpApp
+from mcpbind.transports.http import HttpApp
 from mcpbind.transports.http.client import StreamableHttpTransport
 
 from .http_support import (
@@ -561,11 +561,12 @@ def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
             response = await http.post("/mcp", json=good, headers=modern_headers(good))
             assert response.status_code == 200, response.text
             assert response.json()["result"]["content"] == [{"type": "text", "text": "still here"}]
-            assert app._typed[(MODERN, "tools/call", True)] is not None  # lean: echo takes no Context
+            typed = app.stateless.typed
+            assert typed[(MODERN, "tools/call", True)] is not None  # lean: echo takes no Context
             unknown = {**good, "params": {**good["params"], "name": "no-such-tool"}}
             response = await http.post("/mcp", json=unknown, headers=modern_headers(unknown))
             assert response.status_code == 400 and response.json()["error"]["code"] == -32602
-            assert app._typed[(MODERN, "tools/call", False)] is not None
+            assert typed[(MODERN, "tools/call", False)] is not None
             # Decoded lean, but with a request state to check: the general route reads it all again.
             stated = {**good, "params": {**good["params"], "requestState": "not sealed by this server"}}
             response = await http.post("/mcp", json=stated, headers=modern_headers(stated))
@@ -583,7 +584,7 @@ def test_a_well_formed_stateless_request_is_decoded_in_one_pass() -> None:
                 headers = {**modern_headers(good), "mcp-method": f"tools/{n}"}
                 response = await http.post("/mcp", json=good, headers=headers)
                 assert response.status_code == 400
-            assert sorted(app._typed) == [(MODERN, "tools/call", False), (MODERN, "tools/call", True)]
+            assert sorted(typed) == [(MODERN, "tools/call", False), (MODERN, "tools/call", True)]
 
     run(main())
 
@@ -663,7 +664,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
                 assert response.status_code == status, response.text
                 if text is not None:
                     assert response.json()["result"]["content"] == [{"type": "text", "text": text}]
-        assert not server._connections and not app._idle  # no connection was needed
+        assert not server._connections and not app.stateless.idle  # no connection was needed
         # A client that leaves while the tool waits: the call is cancelled, and nothing is sent.
         message = modern(4, "tools/call", {"name": "later", "arguments": {"text": "gone"}})
         body = msgspec.json.encode(message)
@@ -985,7 +986,7 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
             # connections kept for reuse, with nothing running, awaited or listening.
             stateless_left = [c for c in app.server._connections if c.legacy is None]
             assert stateless_left and all(c.idle() for c in stateless_left)
-            assert sorted(map(id, stateless_left)) == sorted(map(id, app._idle))
+            assert sorted(map(id, stateless_left)) == sorted(map(id, app.stateless.idle))
 
     with serve_in_process(app) as url:
         run(main(url))

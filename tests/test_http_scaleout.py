@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from mcpbind.transports.http.app import HttpApp, MemorySessionStore
+from mcpbind.transports.http import HttpApp, MemorySessionStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "servers"))
 from full import server

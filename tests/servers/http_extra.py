@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full import counted_sleep, server
 
 from mcpbind.server import Context
-from mcpbind.transports.http.app import HttpApp, HttpSecurity
+from mcpbind.transports.http import HttpApp, HttpSecurity
 
 
 @server.tool()

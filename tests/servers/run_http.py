@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from mcpbind.server import Server
-from mcpbind.transports.http.app import HttpSecurity
+from mcpbind.transports.http import HttpSecurity
 
 server = Server("run-http", "1.0.0")
 

@@ -1,0 +1,533 @@
+"""HTTP classification, pure: a request's method, headers and body -> the `Route` to take, or a `Rejection`.
+
+Every decision about an HTTP request that needs no state is made here, in one place, with no I/O and no
+event loop: Accept and Content-Type, MCP headers sent twice, the body's JSON (its UTF-8, its depth, its
+shape), version headers, `Mcp-Method`/`Mcp-Name`/`Mcp-Param-*` against the body on the stateless wire,
+batches, and `Last-Event-ID`. What needs state (sessions, limits of requests in flight, the principal)
+is left to the transport, which acts on the Route. What it needs of the server (the revisions it speaks,
+its tools' header paths, its one-pass decoders) it asks through `ServerView`, lookups only.
+
+A request is classified in steps, because the transport checks who sends it (Host, Origin, the token)
+after `screen` (MCP headers sent twice, before anything else) and reads the body after `head` (method and
+headers: a Route, a Rejection, or None when a POST's body is to be read); `post` then reads the body.
+`classify` takes all the steps, for a body already at hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from . import jsonrpc, revisions
+from .headers import Peek, PeekParams, decode_value, render, value_at
+from .headers import peek as peek_message
+
+__all__ = [
+    "Rejection",
+    "Route",
+    "Listen",
+    "Resume",
+    "Delete",
+    "Initialize",
+    "SessionMessage",
+    "Batch",
+    "Stateless",
+    "ServerView",
+    "screen",
+    "head",
+    "post",
+    "classify",
+    "accepts",
+    "duplicated",
+    "event_id",
+    "error_body",
+    "has_batches",
+    "error_status",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+]
+
+INVALID_REQUEST: Final = jsonrpc.INVALID_REQUEST
+METHOD_NOT_FOUND: Final = jsonrpc.METHOD_NOT_FOUND
+
+
+@cache
+def _stateless_module() -> Any:
+    """The generated module of the stateless revision, whose error codes its refusals carry. Read on
+    first need: importing it costs tens of milliseconds a server of session revisions never pays."""
+    return revisions.module(revisions.LATEST)
+
+
+@cache
+def error_status() -> Mapping[int, int]:
+    """On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
+    codes = _stateless_module()
+    return {
+        codes.INVALID_REQUEST: 400,
+        codes.INVALID_PARAMS: 400,
+        codes.HEADER_MISMATCH: 400,
+        codes.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+        codes.UNSUPPORTED_PROTOCOL_VERSION: 400,
+        codes.METHOD_NOT_FOUND: 404,
+    }
+
+
+def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
+    """An error answer; `rid` as read off the body, echoed only if it is a valid request id."""
+    return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
+
+
+@dataclass(slots=True)
+class Rejection:
+    """The request is refused: its HTTP status, its JSON-RPC error body, and headers to add."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+class Route:
+    """Where an accepted request goes; each kind says what the transport needs to act on it."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class Listen(Route):
+    """GET: the session's stream for messages that belong to no request."""
+
+    session_id: str
+
+
+@dataclass(slots=True)
+class Resume(Route):
+    """GET with `Last-Event-ID`: the events of `stream` after `after`, then the rest of it."""
+
+    session_id: str
+    stream: str
+    after: int
+
+
+@dataclass(slots=True)
+class Delete(Route):
+    """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
+
+    session_id: str | None
+
+
+@dataclass(slots=True)
+class Initialize(Route):
+    """POST of `initialize` on a session revision: a session is opened."""
+
+    body: bytes
+
+
+@dataclass(slots=True)
+class SessionMessage(Route):
+    """POST of a message of the session `session_id`; `request` is the body already parsed, when it
+    is a request (it is fed to the session's connection as it is, not parsed again)."""
+
+    session_id: str
+    version: str | None
+    body: bytes
+    peek: Peek
+    request: jsonrpc.Request | None
+
+
+@dataclass(slots=True)
+class Batch(Route):
+    """POST of a JSON-RPC batch on a session (whether its revision has batches is the session's)."""
+
+    session_id: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class Stateless(Route):
+    """POST of a message on the stateless wire, its headers checked against its body.
+
+    `version` is the revision requested; `peek.typed` the params decoded in one pass, or None;
+    `request` the body parsed as a request, or None; `revision` the revision the request is served
+    under once its body says it too (None: the handler refuses it). `direct`: it is a call of a
+    tool that can be answered with no connection at all (`Server.answers_directly`)."""
+
+    version: str
+    body: bytes
+    peek: Peek
+    request: jsonrpc.Request | None
+    revision: str | None
+    direct: bool
+
+
+class ServerView(Protocol):
+    """What the classifier asks of the server it classifies for: lookups, nothing that waits."""
+
+    @property
+    def revisions(self) -> Collection[str]:
+        """The revisions the server speaks."""
+        ...
+
+    def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
+        """The stateless request decoded in one pass into the params type its headers name, or None
+        (not such a request): raises msgspec.DecodeError when the body is no JSON."""
+        ...
+
+    def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
+        """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
+        ...
+
+    def answers_directly(self, params: Any) -> bool:
+        """A `tools/call` with these (lean) params can be answered with no connection."""
+        ...
+
+
+# -- headers ------------------------------------------------------------------------------------------
+
+_SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
+
+
+def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """An MCP header the request carries more than once (which of two values is meant? refused)."""
+    seen: set[bytes] = set()
+    for name, _ in raw:
+        if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
+            return name.decode("latin-1")
+        seen.add(name)
+    return None
+
+
+_accepts_cache: dict[str, tuple[bool, bool]] = {}
+
+
+def accepts(accept: str) -> tuple[bool, bool]:
+    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
+    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
+    the same one or two values again and again: each is worked out once."""
+    known = _accepts_cache.get(accept)
+    if known is not None:
+        return known
+    ranges: list[tuple[str, str, int, float]] = []
+    for item in accept.split(","):
+        kind, *params = item.split(";")
+        main, _, sub = kind.strip().lower().partition("/")
+        if not main or not sub:
+            continue  # not a media range
+        q, extra = 1.0, 0
+        for param in params:
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() != "q":
+                extra += 1
+                continue
+            try:
+                q = float(value.strip())
+            except ValueError:
+                q = -1.0
+        if 0.0 <= q <= 1.0:
+            ranges.append((main, sub, extra, q))
+    known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
+    if len(_accepts_cache) >= 256:
+        _accepts_cache.clear()  # bounded: Accept is the client's to choose
+    _accepts_cache[accept] = known
+    return known
+
+
+def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> float:
+    """The weight the most specific range matching `main/sub` gives it (0 when none matches)."""
+    best, weight = -1, 0.0
+    for range_main, range_sub, extra, q in ranges:
+        if range_main == "*" and range_sub == "*":
+            rank = 0
+        elif range_main != main:
+            continue
+        elif range_sub == "*":
+            rank = 1
+        elif range_sub == sub:
+            rank = 2 + (extra > 0)
+        else:
+            continue
+        if rank > best:
+            best, weight = rank, q
+    return weight
+
+
+def event_id(last_event_id: str) -> tuple[str, int] | None:
+    """A `Last-Event-ID` of this server's split into stream and sequence number; None for any other."""
+    stream, _, seq = last_event_id.rpartition("-")
+    if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
+        return None
+    return stream, int(seq)
+
+
+@cache
+def has_batches(revision: str) -> bool:
+    """The revision has JSON-RPC batches (2025-03-26 alone): its schema defines a batch request."""
+    return hasattr(revisions.module(revision), "JSONRPCBatchRequest")
+
+
+_NOT_ACCEPTABLE: Final = Rejection(
+    406,
+    error_body(INVALID_REQUEST, "Not Acceptable: Accept must list application/json and text/event-stream"),
+)
+_NOT_ACCEPTABLE_GET: Final = Rejection(
+    406, error_body(INVALID_REQUEST, "Not Acceptable: Accept must list text/event-stream")
+)
+_UNSUPPORTED_MEDIA: Final = Rejection(
+    415, error_body(INVALID_REQUEST, "Unsupported Media Type: send application/json")
+)
+_GET_NEEDS_SESSION: Final = Rejection(405, b"", ((b"allow", b"POST"),))
+_METHOD_NOT_ALLOWED: Final = Rejection(405, b"", ((b"allow", b"GET, POST, DELETE"),))
+_BAD_EVENT_ID: Final = Rejection(
+    400, error_body(INVALID_REQUEST, "Bad Request: Last-Event-ID names no event of this server")
+)
+
+
+def _too_large(max_body: int) -> Rejection:
+    return Rejection(413, error_body(INVALID_REQUEST, f"Payload Too Large: over {max_body} bytes"))
+
+
+def screen(headers: Mapping[bytes, str], raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
+    """The first check of every request, before any other (Host, Origin and the token included): an
+    MCP header sent twice. `headers` are `raw`, the headers as received, read once into a mapping."""
+    if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
+        twice = duplicated(raw)
+        if twice is not None:
+            why = f"Bad Request: the {twice} header is sent more than once"
+            return Rejection(400, error_body(INVALID_REQUEST, why))
+    return None
+
+
+def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Rejection | None:
+    """A request by its method and headers: a GET's or DELETE's Route, a Rejection, or None for a
+    POST whose body is to be read next (then `post`)."""
+    if method == "POST":
+        accept = headers.get(b"accept") or ""
+        if (_accepts_cache.get(accept) or accepts(accept)) != (True, True):
+            return _NOT_ACCEPTABLE
+        content_type = headers.get(b"content-type") or ""
+        if content_type != "application/json" and content_type.split(";")[0].strip().lower() != (
+            "application/json"
+        ):
+            return _UNSUPPORTED_MEDIA
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            return _too_large(max_body)
+        return None
+    if method == "GET":
+        if not accepts(headers.get(b"accept") or "")[1]:
+            return _NOT_ACCEPTABLE_GET
+        session_id = headers.get(b"mcp-session-id")
+        if session_id is None:
+            return _GET_NEEDS_SESSION
+        last = headers.get(b"last-event-id")
+        if last is None:
+            return Listen(session_id)
+        named = event_id(last)
+        if named is None:
+            return _BAD_EVENT_ID
+        return Resume(session_id, named[0], named[1])
+    if method == "DELETE":
+        return Delete(headers.get(b"mcp-session-id"))
+    return _METHOD_NOT_ALLOWED
+
+
+# -- the body of a POST -----------------------------------------------------------------------------------
+
+_peek_params = msgspec.json.Decoder(PeekParams).decode
+_NO_SESSION: Final = Rejection(
+    400, error_body(INVALID_REQUEST, "Bad Request: no Mcp-Session-Id (send initialize first)")
+)
+_NO_BATCHES: Final = Rejection(
+    400, error_body(INVALID_REQUEST, "Invalid request: this protocol revision has no JSON-RPC batches")
+)
+_NO_RESPONSES: Final = Rejection(
+    400, error_body(INVALID_REQUEST, "Invalid request: clients send no responses here")
+)
+
+
+def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: int) -> Route | Rejection:
+    """A POST by its headers and its whole body (b"" when it was over `max_body`)."""
+    if body == b"" and headers.get(b"content-length") != "0":
+        return _too_large(max_body)
+    version = headers.get(b"mcp-protocol-version")
+    request: jsonrpc.Request | None = None
+    peek: Peek | list[Any] | None = None
+    try:
+        if body[:1] == b"{" and version is not None:
+            peek = view.decode_whole(body, version, headers)
+        if peek is None and body[:1] == b"{":
+            # The common case, one request: its envelope is read once, its params left raw for the
+            # handler, and only what routing and the headers need is peeked at. Anything else (a
+            # notification, a response, a malformed message) is peeked at as a whole below, and
+            # its route names what is wrong with it.
+            if not body.isascii():
+                # Params left raw are not read yet: their UTF-8 is checked here, so that a bad
+                # byte is a parse error of the message, not of its params. (ASCII, the usual
+                # case, is valid UTF-8: a scan eight bytes at a time, and no copy.)
+                body.decode()
+            message = jsonrpc.parse(body)[0]
+            if isinstance(message, jsonrpc.Request):
+                try:
+                    params = _peek_params(message.params) if message.params is not None else None
+                except msgspec.DecodeError:
+                    pass
+                else:
+                    request = message
+                    peek = Peek(message.method, message.id, params)
+        if peek is None:
+            peek = peek_message(body)
+    except msgspec.DecodeError as exc:
+        # The wrong shape may have been seen before the end of a text that is no JSON at all.
+        reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
+        return Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+    except UnicodeDecodeError as exc:
+        return Rejection(400, error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))
+    except RecursionError:
+        # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
+        return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
+    session_id = headers.get(b"mcp-session-id")
+    if isinstance(peek, list):
+        return _NO_BATCHES if session_id is None else Batch(session_id, body)
+    modern = (version is not None and revisions.is_modern(version)) or (
+        version is None
+        and peek.params is not None
+        and peek.params.meta is not None
+        and revisions.is_modern(str(peek.params.meta.version))
+    )
+    if modern:
+        return _stateless(headers, body, peek, version, request, view)
+    if peek.method == "initialize" and peek.id is not None:
+        return Initialize(body)
+    if session_id is not None:
+        return SessionMessage(session_id, version, body, peek, request)
+    if version is not None and version not in revisions.ALL:
+        return _unsupported(version, peek.id, view)
+    return _NO_SESSION
+
+
+def _stateless(
+    headers: Mapping[bytes, str],
+    body: bytes,
+    peek: Peek,
+    version: str | None,
+    request: jsonrpc.Request | None,
+    view: ServerView,
+) -> Route | Rejection:
+    """A message on the stateless wire: its headers against its body, its revision and method."""
+    if peek.method is None:
+        return _NO_RESPONSES
+    body_version = peek.params.meta.version if peek.params and peek.params.meta else None
+    if peek.typed is not None and version is not None:
+        # Taken by the one-pass decoder its headers chose (`ServerView.decode_whole`): its method and
+        # `_meta` version are the headers', and a method and revision the server has. Only names are left.
+        problem = _name_mismatch(headers, peek, view)
+    else:
+        problem = _header_mismatch(headers, peek, version, view)
+    if problem is not None:
+        code = _stateless_module().HEADER_MISMATCH
+        return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
+    requested = version or str(body_version or "")
+    if peek.typed is None:
+        if requested not in view.revisions or not revisions.is_modern(requested):
+            return _unsupported(requested, peek.id, view)
+        module = revisions.module(requested)
+        table = module.REQUESTS if peek.id is not None else module.NOTIFICATIONS
+        spec = table.get(peek.method)
+        if spec is None:
+            return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
+    direct = False
+    if peek.lean:
+        # (A registered tool means the tools feature is offered: no capability to check.)
+        direct = view.answers_directly(peek.typed)
+        if not direct:
+            peek.typed = None  # decoded for the direct answer only: the general route reads the body
+    # The revision is known once the body says it too (a request without it is refused by the
+    # handler, as on every other route); a one-pass decode has checked that already.
+    revision = requested if peek.typed is not None or body_version == requested else None
+    return Stateless(requested, body, peek, request, revision, direct)
+
+
+def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
+    """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
+    data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
+    code = _stateless_module().UNSUPPORTED_PROTOCOL_VERSION
+    return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
+
+
+def _header_mismatch(
+    headers: Mapping[bytes, str], peek: Peek, version: str | None, view: ServerView
+) -> str | None:
+    body_method, params = peek.method, peek.params
+    body_version = params.meta.version if params and params.meta else None
+    if version is None:
+        return "MCP-Protocol-Version is required"
+    if body_version is not None and body_version != version:
+        return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
+    method = headers.get(b"mcp-method")
+    if method is None:
+        if peek.id is None:
+            # The transport requires it of requests; a notification's headers are not defined
+            # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
+            return None
+        return "Mcp-Method is required"
+    if method != body_method:
+        return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+    return _name_mismatch(headers, peek, view)
+
+
+def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -> str | None:
+    """`Mcp-Name` against the tool, prompt or resource the body names, and `Mcp-Param-*`."""
+    body_method, params = peek.method, peek.params
+    if body_method in ("tools/call", "prompts/get", "resources/read"):
+        if body_method == "resources/read" and params:
+            source = params.uri
+        else:
+            source = params.name if params else None
+        name = headers.get(b"mcp-name")
+        if name is None:
+            return "Mcp-Name is required"
+        if decode_value(name) != source:
+            return f"Mcp-Name {name!r} does not match the body"
+    if body_method == "tools/call" and params is not None:
+        return _param_mismatch(headers, peek, view)
+    return None
+
+
+def _param_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -> str | None:
+    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
+    paths = view.param_paths(peek.params.name if peek.params is not None else None)
+    if not paths:
+        return None
+    arguments = peek.arguments() or {}
+    for name, path in paths.items():
+        value = render(value_at(arguments, path))
+        header = headers.get(b"mcp-param-" + name.lower().encode())
+        if value is None:
+            continue  # nothing to mirror: the header is not expected
+        if header is None:
+            return f"Mcp-Param-{name} is missing but the body's argument is present"
+        if decode_value(header) != value:
+            return f"Mcp-Param-{name} does not match the body"
+    return None
+
+
+def classify(
+    method: str,
+    headers: Mapping[bytes, str],
+    body: bytes,
+    view: ServerView,
+    *,
+    raw: Sequence[tuple[bytes, bytes]] | None = None,
+    max_body: int = 4 * 1024 * 1024,
+) -> Route | Rejection:
+    """`screen`, `head`, then (for a POST) `post`, for a request whose body is at hand. `raw`: the
+    headers as received, where repeats show (by default `headers`, which can have none)."""
+    if raw is None:
+        raw = [(name, value.encode("latin-1")) for name, value in headers.items()]
+    route = screen(headers, raw) or head(method, headers, max_body)
+    if route is not None:
+        return route
+    return post(headers, body if len(body) <= max_body else b"", view, max_body)

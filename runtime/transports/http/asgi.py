@@ -1,0 +1,83 @@
+"""ASGI plumbing the HTTP modules share: the callable types, the request's headers, plain responses."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, Final
+
+from ...protocol.inbound import error_body
+
+__all__ = [
+    "Scope",
+    "Message",
+    "Receive",
+    "Send",
+    "SSE_HEADERS",
+    "RETRY",
+    "request_headers",
+    "header",
+    "error_body",
+    "respond",
+    "busy",
+    "no_answer",
+    "disconnected",
+]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+SSE_HEADERS: Final = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+RETRY: Final = ((b"retry-after", b"1"),)
+
+
+def request_headers(scope: Scope) -> dict[bytes, str]:
+    """The request's headers as a dict, read once per request (a request asks for a dozen)."""
+    headers: dict[bytes, str] | None = scope.get("mcpbind.headers")
+    if headers is None:
+        headers = scope["mcpbind.headers"] = {}
+        for k, v in scope["headers"]:  # a loop, not a comprehension: no frame of its own (3.11)
+            headers[k] = v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
+    return headers
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    return request_headers(scope).get(name)
+
+
+async def respond(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    content_type: bytes | None = b"application/json",
+) -> None:
+    head = [(b"content-length", str(len(body)).encode()), *headers]
+    if body and content_type is not None:
+        head.append((b"content-type", content_type))
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def busy(send: Send, rid: Any, why: str) -> None:
+    """Refuse a request at once, without queueing it: the client may try again shortly."""
+    await respond(send, 503, error_body(-32000, f"Server busy: {why}", rid), RETRY)
+
+
+async def no_answer(send: Send) -> None:
+    """The response to a POSTed request that was cancelled before it answered: an SSE stream that ends
+    with no event. A request's POST is answered with JSON or an event stream, whatever becomes of it
+    (clients refuse any other content type), and the spec sends no answer to a cancelled request."""
+    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def disconnected(receive: Receive) -> None:
+    """Return when the client has gone away."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -1,0 +1,116 @@
+"""Who may talk to the endpoint: `HttpSecurity` (limits, Host/Origin allow-lists), the bearer-token hook."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import msgspec
+
+from ...protocol.inbound import INVALID_REQUEST, Rejection
+from ...protocol.request_state import PRINCIPAL
+from .asgi import Scope, error_body, header
+
+__all__ = [
+    "TokenVerifier",
+    "HttpSecurity",
+    "refuse",
+    "authenticate",
+    "who",
+    "principal_text",
+]
+
+TokenVerifier = Callable[[str], Awaitable[Any]]
+"""Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
+
+_LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
+_CHALLENGE: Final = ((b"www-authenticate", b'Bearer realm="mcp"'),)
+
+
+@dataclass
+class HttpSecurity:
+    """Who may talk to the endpoint. The defaults suit a server bound to loopback."""
+
+    allowed_hosts: tuple[str, ...] = _LOOPBACK
+    """Host header values accepted (any port), against DNS rebinding; ("*",) accepts any."""
+    allowed_origins: tuple[str, ...] = tuple(f"http://{h}" for h in _LOOPBACK) + tuple(
+        f"https://{h}" for h in _LOOPBACK
+    )
+    """Origin values accepted (any port) when a request carries one; ("*",) accepts any."""
+    max_body: int = 4 * 1024 * 1024
+    """Bytes of a POST body; more gets 413."""
+    max_sessions: int = 10_000
+    """Stateful sessions at once; an `initialize` beyond gets 503 with Retry-After."""
+    session_idle_timeout: float = 3600.0
+    max_streams_per_session: int = 64
+    """Requests of one session answered at once (each holds a response open: a POST, or a GET
+    stream); one more is refused at once with 503, Retry-After and a JSON-RPC error (-32000). Also
+    the number of a session's unfinished streams kept for resumption."""
+    max_stateless_requests: int = 4096
+    """Stateless (2026-07-28) requests answered at once, all clients together; beyond, 503 as above."""
+    max_replay_bytes: int = 8 * 1024 * 1024
+    """Bytes of SSE events a session keeps for `Last-Event-ID` (the default event store's bound; the
+    oldest events fall off first)."""
+    verify_token: TokenVerifier | None = None
+    """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
+    returns is the principal: return the same value for the same user on every request (its subject,
+    say, not the token's expiry), since a stateless requestState is bound to it."""
+
+    def host_allowed(self, host: str) -> bool:
+        if "*" in self.allowed_hosts:
+            return True
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in self.allowed_hosts or _listed(self.allowed_hosts, name, host)
+
+    def origin_allowed(self, origin: str) -> bool:
+        if "*" in self.allowed_origins:
+            return True
+        base = origin.rsplit(":", 1)[0] if origin.count(":") > 1 else origin
+        return _listed(self.allowed_origins, base, origin)
+
+
+def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
+    """`name` (or `full`, with its port) is in `allowed`, ignoring case as host names and schemes do
+    (RFC 9110 4.2.3): the exact match, which is what well-behaved clients send, is tried first."""
+    if name in allowed or full in allowed:
+        return True
+    name, full = name.lower(), full.lower()
+    return any(entry.lower() in (name, full) for entry in allowed)
+
+
+def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | None:
+    """The refusal of a request whose Host or Origin is not allowed."""
+    host = headers.get(b"host") or ""
+    if not security.host_allowed(host):
+        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {host!r} is not allowed"))
+    origin = headers.get(b"origin")
+    if origin is not None and not security.origin_allowed(origin):
+        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: origin {origin!r} is not allowed"))
+    return None
+
+
+async def authenticate(security: HttpSecurity, scope: Scope) -> Rejection | None:
+    """Check the bearer token with `verify_token`; the principal it names goes to the scope."""
+    auth = header(scope, b"authorization") or ""
+    token = auth[7:] if auth[:7].lower() == "bearer " else ""
+    principal = await security.verify_token(token) if token and security.verify_token else None
+    if principal is None:
+        return Rejection(401, error_body(INVALID_REQUEST, "Unauthorized"), _CHALLENGE)
+    scope["mcpbind.principal"] = principal
+    return None
+
+
+def who() -> str:
+    """The principal of the request being served, as sessions keep it: a digest, "" when none."""
+    principal = PRINCIPAL.get()
+    return hashlib.sha256(principal.encode()).hexdigest() if principal else ""
+
+
+def principal_text(principal: Any) -> str:
+    """What `verify_token` returned, as text that names the same principal on every request (a dict
+    of claims in a canonical order; anything else JSON cannot carry, by its `str`)."""
+    if isinstance(principal, str):
+        return principal
+    return msgspec.json.encode(principal, order="sorted", enc_hook=str).decode()

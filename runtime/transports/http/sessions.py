@@ -1,0 +1,227 @@
+"""Stateful sessions: their state (`SessionState`) and where it is kept (`SessionStore`), the session table of
+a worker, opening one (`initialize`), rebuilding one from the store, expiry, and DELETE."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
+
+from ...protocol.inbound import INVALID_REQUEST
+from .asgi import Send, error_body, respond
+from .binding import drop_connection, new_connection
+from .security import HttpSecurity, who
+from .sse import EventStore, MemoryEventStore, Stream, feed
+
+if TYPE_CHECKING:
+    from ...server.core import Server
+    from .binding import Connection
+
+__all__ = ["SessionState", "SessionStore", "MemorySessionStore", "Session", "SessionTable"]
+
+
+class SessionState(msgspec.Struct):
+    """What a stateful session is, apart from its open streams: enough for another worker to go on."""
+
+    revision: str
+    client_capabilities: dict[str, Any]
+    client_info: dict[str, Any]
+    initialized: bool = False
+    log_level: str | None = None
+    subscriptions: list[str] = msgspec.field(default_factory=list)
+    principal: str = ""
+    """Who opened the session (a digest of the principal `verify_token` returned; "" without it):
+    the session is no one else's."""
+
+
+class SessionStore(Protocol):
+    """Where stateful sessions live between requests. Give every worker the same store (a database,
+    a cache) and a request may land on any of them; the default keeps sessions in this process."""
+
+    async def load(self, session_id: str) -> SessionState | None: ...
+
+    async def save(self, session_id: str, state: SessionState) -> None: ...
+
+    async def delete(self, session_id: str) -> None: ...
+
+
+class MemorySessionStore:
+    def __init__(self) -> None:
+        self._states: dict[str, bytes] = {}
+
+    async def load(self, session_id: str) -> SessionState | None:
+        data = self._states.get(session_id)
+        return None if data is None else msgspec.json.decode(data, type=SessionState)
+
+    async def save(self, session_id: str, state: SessionState) -> None:
+        self._states[session_id] = msgspec.json.encode(state)
+
+    async def delete(self, session_id: str) -> None:
+        self._states.pop(session_id, None)
+
+
+@dataclass
+class Session:
+    """A session this worker serves: its connection, its streams, and what is bounded per session."""
+
+    id: str
+    conn: Connection
+    store: EventStore = field(default_factory=MemoryEventStore)
+    get_stream: Stream | None = None
+    principal: str = ""
+    """Whose session it is (`SessionState.principal`)."""
+    streams: int = 0
+    """Responses open for the session's requests (POSTs being answered, GET streams)."""
+    last_seen: float = field(default_factory=time.monotonic)
+
+    backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
+    open_streams: dict[str, Stream] = field(default_factory=dict)
+    """POST streams still waiting for their final message (resumable with Last-Event-ID)."""
+
+    def unrouted(self, data: bytes) -> None:
+        """A message that belongs to no request: the GET stream's, or kept (bounded) until one opens."""
+        if self.get_stream is not None and not self.get_stream.closed:
+            self.get_stream.put(data)
+        else:
+            self.backlog.append(data)
+
+
+class SessionTable:
+    """The sessions of one worker, backed by a `SessionStore` any worker may share."""
+
+    def __init__(
+        self,
+        server: Server,
+        security: HttpSecurity,
+        store: SessionStore | None,
+        event_store: Callable[[], EventStore] | None,
+        closing: set[asyncio.Future[Any]],
+    ) -> None:
+        self.server = server
+        self.security = security
+        self.store: SessionStore = store or MemorySessionStore()
+        self.event_store = event_store or (lambda: MemoryEventStore(self.security.max_replay_bytes))
+        self.sessions: dict[str, Session] = {}
+        self.closing = closing
+        """Tasks left running (sessions being ended), kept until they finish."""
+        self.swept = time.monotonic()
+        """When idle sessions were last looked for."""
+
+    async def get(self, session_id: str) -> Session | None:
+        """The session, from this worker's memory or rebuilt from the shared store; None when there is
+        none, or when it is another principal's (as if it did not exist: a session id is no proof of
+        who sends it)."""
+        session = self.sessions.get(session_id)
+        if session is not None:
+            return session if session.principal == who() else None
+        state = await self.store.load(session_id)
+        if state is None or state.principal != who():
+            return None
+        session = Session(session_id, None, self.event_store())  # type: ignore[arg-type]
+        session.principal = state.principal
+        conn = session.conn = new_connection(self.server, session)
+        conn.legacy, conn.client_caps, conn.client_info = (
+            state.revision,
+            state.client_capabilities,
+            state.client_info,
+        )
+        conn.initialized, conn.log_level, conn.subscriptions = (
+            state.initialized,
+            state.log_level,
+            set(state.subscriptions),
+        )
+        self.sessions[session_id] = session
+        return session
+
+    async def find(self, session_id: str) -> Session | None:
+        """The session a POST names, if it is the caller's (another principal's is not found)."""
+        session = self.sessions.get(session_id) or await self.get(session_id)
+        if session is None or (self.security.verify_token is not None and session.principal != who()):
+            return None
+        return session
+
+    async def save(self, session: Session) -> None:
+        await self.store.save(session.id, self.state(session))
+
+    @staticmethod
+    def state(session: Session) -> SessionState:
+        conn = session.conn
+        assert conn.legacy is not None
+        return SessionState(
+            conn.legacy,
+            conn.client_caps,
+            conn.client_info,
+            conn.initialized,
+            conn.log_level,
+            sorted(conn.subscriptions),
+            session.principal,
+        )
+
+    def sweep(self, now: float) -> None:
+        """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
+        session is ended at most a minute after its timeout)."""
+        self.swept = now
+        self.expire()
+
+    def expire(self) -> None:
+        cutoff = time.monotonic() - self.security.session_idle_timeout
+        for sid in [sid for sid, s in self.sessions.items() if s.last_seen < cutoff]:
+            session = self.sessions.pop(sid)
+            task = asyncio.ensure_future(self._forget(session))
+            self.closing.add(task)
+            task.add_done_callback(self.closing.discard)
+
+    async def _forget(self, session: Session) -> None:
+        await self.store.delete(session.id)
+        await self.end(session, "the session expired")
+
+    async def end(self, session: Session, reason: str) -> None:
+        drop_connection(self.server, session.conn)
+        await session.conn.peer.shutdown(reason)
+        for stream in [*session.open_streams.values(), *([session.get_stream] if session.get_stream else [])]:
+            stream.put(b"", final=True)  # ends the response of a connection still writing it out
+            stream.closed = True
+        session.open_streams.clear()
+
+    async def shutdown(self) -> None:
+        for session in list(self.sessions.values()):
+            await self.end(session, "the server is shutting down")
+
+    async def initialize(self, body: bytes, send: Send) -> None:
+        """Open a session with the `initialize` request `body`, and answer it."""
+        self.expire()
+        if len(self.sessions) >= self.security.max_sessions:
+            busy = error_body(INVALID_REQUEST, "Too many sessions")
+            await respond(send, 503, busy, [(b"retry-after", b"5")])
+            return
+        session = Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
+        session.principal = who()
+        session.conn = new_connection(self.server, session)
+        stream = Stream(None)
+        await feed(session.conn, body, stream)
+        data, _ = await stream.queue.get()
+        if session.conn.legacy is not None:
+            self.sessions[session.id] = session
+            await self.save(session)
+            await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
+        else:
+            drop_connection(self.server, session.conn)
+            await respond(send, 400 if b'"error"' in data else 200, data)
+
+    async def delete(self, session_id: str | None, send: Send) -> None:
+        """DELETE: end the session the client names."""
+        session = await self.get(session_id) if session_id else None
+        if session is not None:
+            self.sessions.pop(session.id, None)
+            await self.store.delete(session.id)
+        if session is None:
+            await respond(send, 404 if session_id else 400, error_body(INVALID_REQUEST, "Session not found"))
+            return
+        await self.end(session, "the client ended the session")
+        await respond(send, 200, b"")

@@ -1,0 +1,373 @@
+"""Server-sent events: a request's stream, the event store for `Last-Event-ID`, the SSE writer, and the
+peer's routing of what it sends to the stream of the request being served."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
+
+import msgspec
+
+from ...aio.peer import ROUTE, Peer
+from ...protocol.endpoint import IncomingRequest
+from ...protocol.inbound import error_status, event_id
+from .asgi import SSE_HEADERS, Receive, Send, disconnected
+
+if TYPE_CHECKING:
+    from .binding import Connection
+    from .sessions import Session
+
+__all__ = [
+    "KEEPALIVE",
+    "Mailbox",
+    "Stream",
+    "EventStore",
+    "MemoryEventStore",
+    "framed",
+    "ended",
+    "answer_status",
+    "stateless_status",
+    "RoutedTransport",
+    "HttpPeer",
+    "feed",
+    "write_stream",
+    "left",
+    "watch",
+]
+
+KEEPALIVE: Final = b":\r\n\r\n"
+
+
+class Mailbox:
+    """The queue of one stream: a deque, and a future only while its one reader waits (an
+    asyncio.Queue per request cost a tenth of answering a stateless call)."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: deque[tuple[bytes, bool]] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: tuple[bytes, bool]) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self.items
+
+    def get_nowait(self) -> tuple[bytes, bool]:
+        return self.items.popleft()
+
+    async def get(self) -> tuple[bytes, bool]:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.popleft()
+
+
+class EventStore(Protocol):
+    """Replay of a session's SSE events for `Last-Event-ID` (bounded: old events fall off)."""
+
+    def append(self, stream: str, seq: int, data: bytes) -> None: ...
+
+    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
+
+
+class Stream:
+    """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids.
+
+    Messages queue here whether or not a connection is writing the stream out; on a stateful session
+    (`store` set) each event sent is kept, so that a client that lost the connection (or was told to
+    poll) resumes with `Last-Event-ID` and misses nothing.
+    """
+
+    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
+    _ids: ClassVar[Iterator[int]] = itertools.count(1)
+
+    def __init__(self, store: EventStore | None) -> None:
+        # Only a session's streams are named (event ids, resumption); a stateless one never is.
+        self.id = f"s{next(self._ids)}" if store is not None else ""
+        self.queue = Mailbox()
+        self.store = store
+        self.seq = 0
+        self.closed = False
+        """No more messages: the final one was sent, or the stream was dropped."""
+        self.gone = False
+        """The connection writing the stream out went away."""
+        self.reading = False
+        """A response (its POST, or a GET resuming it) is reading the stream: no other may."""
+        self.poll_retry: int | None = None
+        """Set to close the connection (not the stream) after telling the client to poll in N ms."""
+        self.status = 200
+        """The HTTP status of an answer sent as JSON (400 when the message itself was refused)."""
+        self.owner: dict[str, Stream] | None = None
+        """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
+        so a finished stream is freed at once instead of by the garbage collector)."""
+
+    def put(self, data: bytes, final: bool = False) -> None:
+        if not self.closed:
+            self.queue.put_nowait((data, final))
+
+    def poll(self, retry_ms: int) -> None:
+        """Close the current connection once what is queued is sent; the client reconnects after
+        `retry_ms` with `Last-Event-ID` (2025-11-25 SSE polling). Streams without ids ignore it."""
+        if self.store is not None:
+            self.poll_retry = retry_ms
+            self.queue.put_nowait((b"", False))
+
+    def event(self, data: bytes) -> bytes:
+        """Frame `data` as an SSE event, with an id when the stream is resumable."""
+        self.seq += 1
+        if self.store is None:
+            return b"event: message\r\ndata: " + data + b"\r\n\r\n"
+        self.store.append(self.id, self.seq, data)
+        return framed(self.id, self.seq, data)
+
+    def prime(self) -> bytes:
+        """An event with an id and no data: the client can resume from it before anything is sent."""
+        return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
+
+
+def framed(stream: str, seq: int, data: bytes) -> bytes:
+    """An SSE event of `stream`, numbered `seq`."""
+    return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
+
+
+class MemoryEventStore:
+    """A session's SSE events kept in memory for `Last-Event-ID`, bounded by bytes and by count: the
+    oldest fall off first, and an event larger than the whole bound is never kept."""
+
+    _OVERHEAD: Final = 100
+    """What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_events: int = 1000) -> None:
+        self.max_bytes = max_bytes
+        self.max_events = max_events
+        self.events: deque[tuple[str, int, bytes]] = deque()
+        self.size = 0
+
+    def append(self, stream: str, seq: int, data: bytes) -> None:
+        cost = len(data) + self._OVERHEAD
+        if cost > self.max_bytes:
+            return  # could never be replayed without dropping everything else
+        events = self.events
+        events.append((stream, seq, data))
+        self.size += cost
+        while self.size > self.max_bytes or len(events) > self.max_events:
+            self.size -= len(events.popleft()[2]) + self._OVERHEAD
+
+    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
+        parsed = event_id(last_event_id)
+        if parsed is None:
+            return None
+        stream, after = parsed
+        return stream, [(s, d) for (st, s, d) in self.events if st == stream and s > after]
+
+
+# -- the final message's HTTP status ------------------------------------------------------------------
+
+
+class _ErrorCode(msgspec.Struct):
+    code: int = 0
+
+
+class _ErrorPeek(msgspec.Struct):
+    error: _ErrorCode | None = None
+
+
+_error_peek = msgspec.json.Decoder(_ErrorPeek).decode
+
+
+def ended(stream: Stream, session: Session | None) -> None:
+    """A POST's stream has its final message: it is closed, and no longer kept for resumption."""
+    if session is not None:
+        session.open_streams.pop(stream.id, None)
+    stream.closed = True
+
+
+def answer_status(stream: Stream, session: Session | None, answer: bytes) -> int:
+    """The HTTP status of a final message sent as the POST's JSON body."""
+    return stream.status if session is not None else stateless_status(answer, stream.status)
+
+
+def stateless_status(answer: bytes, status: int) -> int:
+    """The HTTP status of a stateless JSON answer: 200 for a result, 400/404 for protocol errors."""
+    if status != 200 or b'"error"' not in answer:
+        return status
+    try:
+        error = _error_peek(answer).error
+    except msgspec.DecodeError:
+        return status
+    return error_status().get(error.code, status) if error is not None else status
+
+
+# -- the peer's side: what it sends goes to the stream of the request being served --------------------
+
+
+class RoutedTransport:
+    """The peer's transport: frames go to the stream of the request being served, else the GET stream.
+
+    It holds its session weakly: the session holds the connection, which holds this, and a cycle would
+    keep an ended session (and what its streams hold) until the garbage collector's next full pass."""
+
+    def __init__(self, session: Session | None) -> None:
+        self._session = None if session is None else weakref.ref(session)
+
+    @property
+    def session(self) -> Session | None:
+        return None if self._session is None else self._session()
+
+    async def read(self) -> bytes | None:  # HTTP feeds the peer directly
+        return None
+
+    async def write(self, data: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, Stream):
+            route.put(data)
+        else:
+            session = self.session
+            if session is not None:
+                session.unrouted(data)
+
+    async def close(self) -> None:
+        return None
+
+
+class HttpPeer(Peer):
+    async def refuse(self, reply: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, Stream):
+            # The message itself was refused: an HTTP error, answered at once. -32000 is the peer's
+            # "Server busy" (too many requests waiting): try again later, not a bad request.
+            route.status = 503 if b'"code":-32000' in reply else 400
+            route.put(reply, final=True)
+        else:
+            await self.send(reply)
+
+    async def respond_batch(self, reply: bytes | None) -> None:
+        route = ROUTE.get()
+        if isinstance(route, Stream):
+            route.put(reply or b"", final=True)
+        elif reply is not None:
+            await self.send(reply)
+
+    def abandoned(self, event: IncomingRequest) -> None:
+        route = ROUTE.get()
+        if isinstance(route, Stream):
+            route.put(b"", final=True)  # no answer will come: end the request's stream
+            if route.owner is not None:
+                route.owner.pop(route.id, None)  # and nothing is left to resume
+
+    async def respond(self, event: IncomingRequest, reply: bytes) -> None:
+        route = ROUTE.get()
+        if isinstance(route, Stream):
+            route.put(reply, final=True)
+        else:
+            await self.send(reply)
+
+
+async def feed(conn: Connection, body: bytes, stream: Stream) -> None:
+    """Hand a message to the connection; what it sends while serving it goes to `stream`."""
+    token = ROUTE.set(stream)
+    try:
+        await conn.peer.feed(body)
+    finally:
+        ROUTE.reset(token)
+
+
+# -- the writer -----------------------------------------------------------------------------------------
+
+
+async def write_stream(
+    send: Send,
+    stream: Stream,
+    first: list[tuple[bytes, bool]],
+    rid: Any,
+    conn: Connection | None,
+    session: Session | None,
+    receive: Receive,
+    keepalive: float,
+    watcher: asyncio.Future[None] | None = None,
+    replay: list[bytes] | None = None,
+) -> None:
+    """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
+    started when the stream first has to wait), or until the server asks the client to poll.
+    Whatever is queued goes out in one write; `replay`, events already framed (resumption), first."""
+    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    stream.gone = False
+    chunks: list[bytes] = replay or []
+    if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
+        chunks.append(stream.prime())
+    pending = list(first)
+    done = False
+    queue = stream.queue
+    try:
+        while True:
+            while not queue.empty():
+                pending.append(queue.get_nowait())
+            for data, final in pending:
+                if data:
+                    chunks.append(stream.event(data))
+                if final:
+                    stream.closed = done = True
+                    break
+            pending = []
+            if done:
+                break
+            if chunks:
+                await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
+                chunks = []
+            if stream.gone:
+                left(stream, rid, conn, session)
+                break
+            if stream.poll_retry is not None:
+                retry, stream.poll_retry = stream.poll_retry, None
+                chunks.append(f"retry: {retry}\r\n\r\n".encode())
+                break  # the connection closes; the stream stays open for the client's GET
+            if watcher is None:
+                watcher = watch(receive, stream)
+            try:
+                pending = [await asyncio.wait_for(queue.get(), keepalive)]
+            except TimeoutError:
+                await send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+    except OSError:
+        left(stream, rid, conn, session)
+    finally:
+        if stream.closed and session is not None:
+            session.open_streams.pop(stream.id, None)
+        if watcher is not None:
+            watcher.cancel()
+        try:
+            await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
+        except Exception:
+            pass  # the connection is gone: nothing more can be sent on it
+
+
+def left(stream: Stream, rid: Any, conn: Connection | None, session: Session | None) -> None:
+    """The client went away before the final message. On the stateless wire that cancels the
+    request; a stateful session's stream stays open, to be resumed with Last-Event-ID (earlier
+    revisions say a disconnect is no cancellation)."""
+    if session is None or stream.store is None:
+        stream.closed = True
+        if conn is not None and rid is not None:
+            conn.peer.cancel_incoming(rid)
+
+
+def watch(receive: Receive, stream: Stream) -> asyncio.Future[None]:
+    """Mark `stream` gone, and wake its writer, when the client leaves."""
+    return asyncio.ensure_future(_watch_disconnect(receive, stream))
+
+
+async def _watch_disconnect(receive: Receive, stream: Stream) -> None:
+    await disconnected(receive)
+    stream.gone = True
+    stream.queue.put_nowait((b"", False))  # wake the writer, which sees the client gone

@@ -1,0 +1,260 @@
+"""The session-era exchange: a POSTed message answered with 202, JSON or an SSE stream; batches (2025-03-26);
+GET streams and their resumption with `Last-Event-ID`. Stateless requests served on a connection use
+`exchange` too."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Final
+
+from ...aio.peer import ROUTE
+from ...protocol import revisions
+from ...protocol.endpoint import IncomingRequest
+from ...protocol.headers import Peek
+from ...protocol.inbound import INVALID_REQUEST, Batch, Listen, Resume, SessionMessage, has_batches
+from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
+from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
+
+if TYPE_CHECKING:
+    from .app import HttpApp
+    from .binding import Connection
+    from .sessions import Session
+
+__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get"]
+
+STATE_CHANGES: Final = frozenset(
+    {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
+)
+"""Messages after which a session's state is saved to the store."""
+
+
+async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive) -> None:
+    """A message of a session (`route.request`: the body already parsed, when it is a request)."""
+    table = app.table
+    session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
+    if session is None or table.security.verify_token is not None:
+        session = await table.find(route.session_id)
+        if session is None:
+            why = "Session not found: it ended, or never existed"
+            await respond(send, 404, error_body(INVALID_REQUEST, why))
+            return
+    version = route.version
+    if version is not None and session.conn.legacy not in (version, None) and version not in revisions.ALL:
+        await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
+        return
+    session.last_seen = time.monotonic()
+    request, peek = route.request, route.peek
+    event = None if request is None else IncomingRequest(request.id, request.method, request.params)
+    await exchange(app, session.conn, session, route.body, peek, send, receive, event)
+    if peek.method in STATE_CHANGES:
+        await app.table.save(session)
+
+
+async def exchange(
+    app: HttpApp,
+    conn: Connection,
+    session: Session | None,
+    body: bytes,
+    peek: Peek,
+    send: Send,
+    receive: Receive,
+    event: IncomingRequest | None = None,
+) -> None:
+    """Feed one message to the connection (`event`: the request, already parsed) and answer the
+    POST: 202, JSON, or an SSE stream."""
+    rid = peek.id
+    if peek.method is None or rid is None:
+        # A notification, or a response to one of our requests: accepted, nothing to stream.
+        await conn.peer.feed(body)
+        await respond(send, 202, b"")
+        return
+    security = app.security
+    stream = Stream(session.store if session is not None else None)
+    if session is not None:
+        if session.streams >= security.max_streams_per_session:
+            await busy(send, rid, "too many requests of this session are being answered")
+            return
+        session.streams += 1
+        kept = session.open_streams
+        if len(kept) >= security.max_streams_per_session:
+            # The oldest stream nobody reads (its client left, or was told to poll, and never
+            # came back) goes first: resumption is best effort, memory is not. One is always
+            # found: fewer streams than the bound are read at once (above).
+            gone = next((k for k, v in kept.items() if not v.reading), None)
+            if gone is not None:
+                kept.pop(gone).closed = True
+        kept[stream.id] = stream
+        stream.owner = kept
+    stream.reading = True
+    try:
+        if event is None:
+            await feed(conn, body, stream)
+        else:
+            token = ROUTE.set(stream)
+            try:
+                reply = await conn.peer.answer(event)
+            finally:
+                ROUTE.reset(token)
+            if reply is not None:
+                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
+                    ended(stream, session)
+                    await respond(send, answer_status(stream, session, reply), reply)
+                    return
+                stream.put(reply, final=True)
+        # A handler that answered without waiting has left its answer in the queue: no client can
+        # leave in between, so no watcher is needed unless the answer turns into a stream.
+        ready = not stream.queue.empty()
+        watcher = None if ready else watch(receive, stream)
+        try:
+            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+            if stream.gone:
+                # The client left before anything was sent. On the stateless wire that cancels the
+                # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
+                if session is None:
+                    conn.peer.cancel_incoming(rid)
+                elif data:
+                    stream.event(data)
+                    stream.closed = final
+                return
+            if final:
+                ended(stream, session)
+                if not data:  # cancelled before it said anything: no answer will come
+                    await no_answer(send)
+                    return
+                if app.json_response or stream.queue.empty() or stream.status != 200:
+                    status = answer_status(stream, session, data)
+                    await respond(send, status, data, RETRY if status == 503 else ())
+                    return
+            first = [(data, final)]
+            await write_stream(send, stream, first, rid, conn, session, receive, app.keepalive, watcher)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+    finally:
+        stream.reading = False
+        if session is not None:
+            session.streams -= 1
+
+
+async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -> None:
+    """A JSON-RPC batch (2025-03-26 sessions only). Its answer is one array, sent when its last
+    request ends; what its requests send before that (progress, and requests to the client such as
+    sampling, which the batch cannot finish without) turns the response into an SSE stream, as for
+    a single request. A batch of notifications only is accepted with 202."""
+    # Another principal's session is not found, as on any other route.
+    session = await app.table.find(route.session_id)
+    if session is None:
+        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
+        return
+    if session.conn.legacy is None or not has_batches(session.conn.legacy):
+        why = "Invalid request: this protocol revision has no JSON-RPC batches"
+        await respond(send, 400, error_body(INVALID_REQUEST, why))
+        return
+    if session.streams >= app.security.max_streams_per_session:
+        await busy(send, None, "too many requests of this session are being answered")
+        return
+    session.last_seen = time.monotonic()
+    # A batch is one request in flight for the session's bound, from its first byte to its answer.
+    session.streams += 1
+    try:
+        await _answer_batch(app, session, route.body, send, receive)
+    finally:
+        session.streams -= 1
+
+
+async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send, receive: Receive) -> None:
+    # No event ids: a batch's stream is not resumable (the client that leaves it gets nothing
+    # more of it; its requests go on, as a disconnect cancels nothing on a session).
+    stream = Stream(None)
+    await feed(session.conn, body.strip(), stream)  # (the peer tells a batch by its "[")
+    ready = not stream.queue.empty()
+    watcher = None if ready else watch(receive, stream)
+    try:
+        data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+        if stream.gone:
+            stream.closed = True
+            return
+        if final:
+            stream.closed = True
+            # The array, a refusal (400), or nothing: a batch of notifications or cancelled requests.
+            await respond(send, stream.status if data else 202, data)
+            return
+        first: list[tuple[bytes, bool]] = [(data, final)]
+        await write_stream(send, stream, first, None, session.conn, session, receive, app.keepalive, watcher)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive) -> None:
+    """GET of a session: its stream for messages that belong to no request, or (`Resume`, with the
+    `Last-Event-ID` of a POST's stream) the rest of that stream."""
+    session = await app.table.get(route.session_id)
+    if session is None:
+        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        return
+    named = (route.stream, route.after) if isinstance(route, Resume) else None
+    if named is not None and named[0] != "get":
+        await _resume(app, session, named[0], named[1], send, receive)
+        return
+    get_stream = session.get_stream
+    if get_stream is not None and not get_stream.closed and get_stream.reading:
+        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this session's GET stream is open"))
+        return
+    if session.streams >= app.security.max_streams_per_session:
+        await busy(send, None, "too many requests of this session are being answered")
+        return
+    replay: list[bytes] = []
+    if named is not None:
+        found = session.store.after(f"get-{named[1]}")
+        if found is not None:
+            replay = [framed("get", seq, data) for seq, data in found[1]]
+    stream = get_stream if get_stream is not None else Stream(session.store)
+    stream.id = "get"
+    backlog = [(d, False) for d in session.backlog]
+    session.backlog.clear()
+    session.get_stream = stream
+    await _read_out(app, send, stream, backlog, session, receive, replay)
+
+
+async def _resume(
+    app: HttpApp, session: Session, name: str, after: int, send: Send, receive: Receive
+) -> None:
+    """GET with the `Last-Event-ID` of a POST's stream: the events sent after it on that stream
+    alone, then, while the request is not answered yet, the rest of the stream as it comes. A stream
+    that ended (or that this session never had, or whose events fell out of the store) has nothing
+    more to come: what is left of it is sent, and the response ends."""
+    stream = session.open_streams.get(name)
+    if stream is not None and stream.reading:
+        # Its POST (or another GET) is still reading it: two readers would split its events.
+        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this stream is being read"))
+        return
+    if stream is not None and session.streams >= app.security.max_streams_per_session:
+        await busy(send, None, "too many requests of this session are being answered")
+        return
+    found = session.store.after(f"{name}-{after}")
+    replay = [framed(name, seq, data) for seq, data in found[1]] if found is not None else []
+    if stream is None:
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
+        return
+    await _read_out(app, send, stream, [], session, receive, replay)
+
+
+async def _read_out(
+    app: HttpApp,
+    send: Send,
+    stream: Stream,
+    first: list[tuple[bytes, bool]],
+    session: Session,
+    receive: Receive,
+    replay: list[bytes],
+) -> None:
+    """Write a session's stream out on a GET, as one of its open requests."""
+    session.streams += 1
+    stream.reading = True
+    try:
+        await write_stream(send, stream, first, None, None, session, receive, app.keepalive, replay=replay)
+    finally:
+        stream.reading = False
+        session.streams -= 1

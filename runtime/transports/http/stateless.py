@@ -1,0 +1,199 @@
+"""The stateless route (2026-07-28): `Mcp-Method`/`Mcp-Name`/`Mcp-Param-*` checked against the body, the
+one-pass decoders their headers choose, direct answers of tools that need no connection, idle connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import msgspec
+
+from ... import wire
+from ...aio import eager
+from ...protocol import revisions
+from ...protocol.endpoint import IncomingRequest
+from ...protocol.headers import (
+    InvalidHeaderAnnotation,
+    Peek,
+    PeekMeta,
+    PeekParams,
+    decode_value,
+    param_headers,
+)
+from ...protocol.inbound import Stateless
+from .asgi import Receive, Send, busy, disconnected, no_answer, respond
+from .binding import drop_connection, new_connection, tool_entry
+from .sse import stateless_status
+from .stateful import exchange
+
+if TYPE_CHECKING:
+    from ...server.core import Server
+    from .app import HttpApp
+    from .binding import Connection
+    from .security import HttpSecurity
+
+__all__ = ["MAX_IDLE", "StatelessRoute"]
+
+MAX_IDLE: Final = 64
+"""Stateless connections kept for reuse."""
+_META_VERSION: Final = revisions.META_VERSION
+_UNKNOWN: Final[Any] = object()
+
+
+class StatelessRoute:
+    """Serves the stateless requests of one app; keeps its decoders, header paths and idle connections.
+    It is the `inbound.ServerView` the classifier asks about the server."""
+
+    def __init__(self, server: Server, security: HttpSecurity, closing: set[asyncio.Future[Any]]) -> None:
+        self.server = server
+        self.security = security
+        self.closing = closing
+        self.running = 0
+        """Stateless requests being answered (bounded by `max_stateless_requests`)."""
+        self.params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
+        """Per tool: its entry, and the argument paths its `Mcp-Param-*` headers mirror."""
+        self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
+        """One-pass decoders by (revision, method, lean); None where there is none."""
+        self.idle: list[Connection] = []
+        """Connections left with nothing running, kept for reuse."""
+
+    def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
+        """A stateless request, decoded in one pass into the params type its headers name (the headers
+        must agree with the body there anyway). None when they do not, or when the message is not a
+        well-formed request of that method and revision: the general route then names what is wrong.
+        A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
+        Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
+        method = headers.get(b"mcp-method")
+        if method is None:
+            return None
+        name_header = headers.get(b"mcp-name") if method == "tools/call" else None
+        lean = name_header is not None and self.server.takes_no_context(decode_value(name_header))
+        decode = self.typed.get((version, method, lean), _UNKNOWN)
+        if decode is _UNKNOWN:
+            decode = self._whole_decoder(version, method, lean)
+        if decode is None:
+            return None
+        try:
+            message = decode(body)
+        except msgspec.ValidationError:
+            return None  # the general route reads it again, and says what is wrong with it
+        except RecursionError:
+            return None
+        params = message.params
+        meta = getattr(params, "meta", None)
+        body_version = (
+            meta.get(_META_VERSION) if isinstance(meta, dict) else getattr(meta, "protocol_version", None)
+        )
+        if body_version != version:
+            return None  # the version must be in `_meta` too: the general route says so
+        name = getattr(params, "name", None)
+        uri = getattr(params, "uri", None)
+        peeked = PeekParams(
+            name=None if name is msgspec.UNSET else name,
+            uri=None if uri is msgspec.UNSET else uri,
+            meta=PeekMeta(version),
+        )
+        return Peek(method, message.id, peeked, params, lean)
+
+    def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
+        if version not in self.server.revisions or not revisions.is_modern(version):
+            return None  # nothing is kept for values outside the schema: headers are the client's
+        spec = revisions.module(version).REQUESTS.get(method)
+        if spec is None:
+            return None
+        decode = None
+        if spec.params_type is not None:
+            envelope = msgspec.defstruct(
+                "WholeRequest",
+                [
+                    ("jsonrpc", Literal["2.0"]),
+                    ("id", str | int | float),
+                    ("method", Literal[method]),
+                    ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
+                ],
+            )
+            decode = wire.decoder(envelope).decode
+        self.typed[(version, method, lean)] = decode
+        return decode
+
+    async def post(self, app: HttpApp, route: Stateless, send: Send, receive: Receive) -> None:
+        """Serve one message on the stateless wire, classified (`inbound.Stateless`): answered
+        directly when the route says it can be, else on a connection of its own. A request already
+        parsed (or decoded in one pass) goes to the handler as it is, instead of being parsed again."""
+        peek = route.peek
+        if peek.id is not None and self.running >= self.security.max_stateless_requests:
+            await busy(send, peek.id, "too many requests are being answered")
+            return
+        if route.direct:
+            self.running += 1
+            try:
+                await self._direct(peek, route.version, send, receive)
+            finally:
+                self.running -= 1
+            return
+        event = None
+        if peek.typed is not None:
+            assert peek.method is not None  # (the classifier refuses responses)
+            event = IncomingRequest(peek.id, peek.method, None, route.version, peek.typed)
+        elif route.request is not None:
+            request = route.request
+            event = IncomingRequest(request.id, request.method, request.params, route.revision)
+        # Each stateless request is a world of its own: ids of different clients never meet. A
+        # connection left with nothing running or awaited is as good as new, and is used again.
+        conn = self.idle.pop() if self.idle else new_connection(self.server, None)
+        self.running += 1
+        try:
+            await exchange(app, conn, None, route.body, peek, send, receive, event)
+        finally:
+            self.running -= 1
+            if conn.idle() and len(self.idle) < MAX_IDLE:
+                self.idle.append(conn)
+            else:
+                drop_connection(self.server, conn)
+
+    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
+        """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
+        finish in their first step and are answered at once, with no peer, stream or task. One that
+        waits goes on as a task, cancelled if the client leaves, as on the general route."""
+        assert peek.id is not None
+        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
+        if task is not None:
+            left = asyncio.ensure_future(disconnected(receive))
+            try:
+                done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                left.cancel()
+                if not task.done():
+                    task.cancel()  # the client left, or this POST was cancelled: so is the request
+                    self.closing.add(task)  # kept until its cancellation has run
+                    task.add_done_callback(self.closing.discard)
+            if task not in done:
+                return  # the client left: nobody to answer
+            if task.cancelled():
+                await no_answer(send)  # cancelled before it answered: no answer will come
+                return
+            answer = task.result()
+        assert answer is not None
+        await respond(send, stateless_status(answer, 200), answer)
+
+    @property
+    def revisions(self) -> Collection[str]:
+        return self.server.revisions
+
+    def answers_directly(self, params: Any) -> bool:
+        return self.server.answers_directly(params)
+
+    def param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
+        """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror (its `x-mcp-header`s)."""
+        entry = tool_entry(self.server, tool) if isinstance(tool, str) else None
+        if entry is None:
+            return {}
+        cached = self.params.get(tool)
+        if cached is None or cached[0] is not entry:
+            try:
+                paths = param_headers(entry.definition.get("inputSchema"))
+            except InvalidHeaderAnnotation:
+                paths = {}
+            cached = self.params[tool] = (entry, paths)
+        return cached[1]

@@ -1,0 +1,351 @@
+"""The HTTP routing decisions of `mcpbind.protocol.inbound`, in process: no sockets, no event loop.
+
+Each Rejection the classifier can give, and each kind of Route, for requests built as bytes. The server
+it classifies for is a real one (its tools decide `Mcp-Param-*` paths and direct answers), seen through
+the same `StatelessRoute` the ASGI app hands the classifier.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mcpbind.protocol import inbound, revisions
+from mcpbind.protocol.inbound import Rejection, Route
+from mcpbind.server import Context, Server
+from mcpbind.transports.http import HttpSecurity
+from mcpbind.transports.http.stateless import StatelessRoute
+
+from ..http_support import BOTH, MODERN, modern, modern_headers, request
+
+STATEFUL = "2025-06-18"
+
+
+def _server(served: tuple[str, ...] = revisions.ALL) -> Server:
+    server = Server("inbound", "1.0.0", revisions_served=served)
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @server.tool()
+    async def shout(text: str, ctx: Context) -> str:
+        return text.upper()
+
+    @server.tool(
+        input_schema={
+            "type": "object",
+            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+            "required": ["region"],
+        }
+    )
+    def locate(region: str) -> str:
+        return region
+
+    return server
+
+
+VIEW = StatelessRoute(_server(), HttpSecurity(), set())
+
+
+def headers(**values: str) -> dict[bytes, str]:
+    """Request headers as the app reads them: lower-case names, values as text."""
+    base = {"host": "127.0.0.1", "accept": BOTH, "content-type": "application/json"}
+    base.update(values)
+    return {name.replace("_", "-").lower().encode(): value for name, value in base.items()}
+
+
+def post(body: Any, view: Any = VIEW, **values: str) -> Route | Rejection:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return inbound.classify("POST", headers(**values), data, view)
+
+
+def stateless(message: dict[str, Any], **extra: str) -> Route | Rejection:
+    hdrs = {k.replace("-", "_"): v for k, v in modern_headers(message).items()}
+    hdrs.update(extra)
+    return post(message, **hdrs)
+
+
+def rejected(outcome: Route | Rejection, status: int, code: int | None = None) -> dict[str, Any]:
+    """The error the Rejection carries (checked against `status` and, when given, `code`)."""
+    assert isinstance(outcome, Rejection), outcome
+    assert outcome.status == status, (outcome.status, outcome.body)
+    if code is None:
+        return {}
+    error: dict[str, Any] = json.loads(outcome.body)["error"]
+    assert error["code"] == code, error
+    return error
+
+
+# -- method and headers -------------------------------------------------------------------------------
+
+
+def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
+    hdrs = headers(mcp_protocol_version=MODERN)
+    for name in (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"):
+        raw = [*((k, v.encode()) for k, v in hdrs.items()), (name, b"a"), (name, b"b")]
+        error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
+        assert name.decode() in error["message"]
+    raw = [
+        *((k, v.encode()) for k, v in hdrs.items()),
+        (b"mcp-param-region", b"a"),
+        (b"mcp-param-region", b"b"),
+    ]
+    rejected(inbound.screen({**hdrs, b"mcp-param-region": "b"}, raw), 400, -32600)
+    raw = [*((k, v.encode()) for k, v in hdrs.items()), (b"x-other", b"a"), (b"x-other", b"b")]
+    assert inbound.screen({**hdrs, b"x-other": "b"}, raw) is None
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "",
+        "application/json",
+        "text/event-stream",
+        "application/json, text/event-stream;q=0",
+        "text/*;q=0, */*",
+    ],
+)
+def test_a_post_must_accept_json_and_event_streams(accept: str) -> None:
+    error = rejected(inbound.classify("POST", headers(accept=accept), b"{}", VIEW), 406, -32600)
+    assert "Not Acceptable" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "accept", ["*/*", "application/*, text/*", "application/json;q=0.5, text/event-stream"]
+)
+def test_media_ranges_are_accepted(accept: str) -> None:
+    assert inbound.accepts(accept) == (True, True)
+
+
+def test_a_post_must_send_json() -> None:
+    for content_type in ("", "text/plain", "application/jsonx"):
+        rejected(inbound.classify("POST", headers(content_type=content_type), b"{}", VIEW), 415, -32600)
+    ok = headers(content_type="Application/JSON; charset=utf-8", mcp_session_id="s")
+    assert isinstance(inbound.classify("POST", ok, json.dumps(request(1, "ping")).encode(), VIEW), Route)
+
+
+def test_a_body_over_the_bound_is_refused_by_its_length_or_its_size() -> None:
+    error = rejected(inbound.head("POST", headers(content_length="1001"), 1000), 413, -32600)
+    assert "over 1000 bytes" in error["message"]
+    rejected(inbound.post(headers(content_length="5"), b"", VIEW, 1000), 413, -32600)
+    rejected(inbound.classify("POST", headers(), b"[" * 2000, VIEW, max_body=1000), 413)
+    # An empty body that says it is empty is no excess: it is no JSON.
+    rejected(inbound.post(headers(content_length="0"), b"", VIEW, 1000), 400, -32700)
+
+
+def test_get_routes() -> None:
+    rejected(inbound.classify("GET", headers(accept="application/json"), b"", VIEW), 406, -32600)
+    no_session = inbound.classify("GET", headers(accept="text/event-stream"), b"", VIEW)
+    rejected(no_session, 405)
+    assert isinstance(no_session, Rejection) and no_session.headers == ((b"allow", b"POST"),)
+    listen = inbound.classify("GET", headers(accept="text/event-stream", mcp_session_id="s"), b"", VIEW)
+    assert isinstance(listen, inbound.Listen) and listen.session_id == "s"
+    resume = inbound.classify(
+        "GET", headers(accept="*/*", mcp_session_id="s", last_event_id="s12-7"), b"", VIEW
+    )
+    assert isinstance(resume, inbound.Resume) and (resume.session_id, resume.stream, resume.after) == (
+        "s",
+        "s12",
+        7,
+    )
+    for last in ("s1-\u00b2", "s1-\u0663", "nonsense", "-", "s1-", "-3"):
+        # (Header values reach the classifier as the app reads them: bytes as latin-1.)
+        seen = last.encode().decode("latin-1")
+        hdrs = headers(accept="text/event-stream", mcp_session_id="s", last_event_id=seen)
+        error = rejected(inbound.classify("GET", hdrs, b"", VIEW), 400, -32600)
+        assert "Last-Event-ID" in error["message"]
+
+
+def test_delete_and_other_methods() -> None:
+    route = inbound.classify("DELETE", headers(mcp_session_id="s"), b"", VIEW)
+    assert isinstance(route, inbound.Delete) and route.session_id == "s"
+    route = inbound.classify("DELETE", headers(), b"", VIEW)
+    assert isinstance(route, inbound.Delete) and route.session_id is None
+    for method in ("PUT", "PATCH", "HEAD"):
+        refused = inbound.classify(method, headers(), b"", VIEW)
+        rejected(refused, 405)
+        assert isinstance(refused, Rejection) and refused.headers == ((b"allow", b"GET, POST, DELETE"),)
+
+
+# -- the body --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"not json", "Parse error"),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "\xff"}}', "Parse error"),
+        (
+            b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": '
+            + b"[" * 10_000
+            + b"]" * 10_000
+            + b"}",
+            "",
+        ),
+        (b"[" * 10_000, ""),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "ping"', "Parse error"),
+    ],
+)
+def test_a_body_that_is_no_json_is_a_parse_error(body: bytes, why: str) -> None:
+    for extra in ({}, {"mcp_session_id": "s"}, {"mcp_protocol_version": MODERN, "mcp_method": "ping"}):
+        error = rejected(post(body, **extra), 400, -32700)
+        assert why in error["message"]
+
+
+def test_batches() -> None:
+    batch = [request(1, "ping"), request(2, "ping")]
+    error = rejected(post(batch), 400, -32600)
+    assert "no JSON-RPC batches" in error["message"]
+    route = post(batch, mcp_session_id="s", mcp_protocol_version="2025-03-26")
+    assert isinstance(route, inbound.Batch) and route.session_id == "s" and route.body.startswith(b"[")
+    # Whether the session's revision has batches is the session's: the data says which do.
+    assert [r for r in revisions.ALL if inbound.has_batches(r)] == ["2025-03-26"]
+
+
+def test_session_era_routes() -> None:
+    init = request(1, "initialize", {"protocolVersion": STATEFUL, "capabilities": {}, "clientInfo": {}})
+    route = post(init)
+    assert isinstance(route, inbound.Initialize) and json.loads(route.body) == init
+    ping = request(7, "ping")
+    route = post(ping, mcp_session_id="abc", mcp_protocol_version=STATEFUL)
+    assert isinstance(route, inbound.SessionMessage)
+    assert (route.session_id, route.version, route.peek.method, route.peek.id) == ("abc", STATEFUL, "ping", 7)
+    assert route.request is not None and route.request.method == "ping"  # parsed once, handed on
+    note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    route = post(note, mcp_session_id="abc")
+    assert isinstance(route, inbound.SessionMessage) and route.request is None and route.peek.id is None
+    error = rejected(post(ping), 400, -32600)
+    assert "Mcp-Session-Id" in error["message"]
+    error = rejected(post(ping, mcp_protocol_version="1999-01-01"), 400, -32022)
+    assert error["data"]["requested"] == "1999-01-01" and MODERN in error["data"]["supported"]
+    # A stateful session's version header is checked against the session, not here.
+    assert isinstance(
+        post(ping, mcp_session_id="abc", mcp_protocol_version="1999-01-01"), inbound.SessionMessage
+    )
+
+
+# -- the stateless wire ----------------------------------------------------------------------------------
+
+
+def test_a_direct_call_is_decoded_in_one_pass_and_answerable_directly() -> None:
+    message = modern(3, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}})
+    route = stateless(message)
+    assert isinstance(route, inbound.Stateless)
+    assert route.direct and route.peek.lean and route.peek.typed is not None
+    assert (route.version, route.revision, route.peek.id) == (MODERN, MODERN, 3)
+
+
+def test_a_call_that_needs_a_connection_is_not_answered_directly() -> None:
+    route = stateless(modern(4, "tools/call", {"name": "shout", "arguments": {"text": "x"}}))
+    assert isinstance(route, inbound.Stateless) and not route.direct and route.peek.typed is not None
+    # Lean, but with a request state to check: decoded for nothing, the connection reads the body whole.
+    stated = modern(5, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}, "requestState": "x"})
+    route = stateless(stated)
+    assert isinstance(route, inbound.Stateless) and not route.direct and route.peek.typed is None
+    assert route.request is None and json.loads(route.body) == stated
+
+
+def test_other_stateless_requests_and_notifications() -> None:
+    route = stateless(modern(6, "tools/list"))
+    assert isinstance(route, inbound.Stateless) and not route.direct and route.version == MODERN
+    cancelled = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}
+    route = post(cancelled, mcp_protocol_version=MODERN)  # no Mcp-Method: notifications need none
+    assert isinstance(route, inbound.Stateless) and route.peek.id is None
+    # A modern `_meta` with no version header at all is the stateless wire too, and is refused there.
+    error = rejected(post(modern(1, "tools/list")), 400, -32020)
+    assert "MCP-Protocol-Version is required" in error["message"]
+    # Without the version in `_meta` the request goes on, and its handler refuses it (revision None).
+    bare = request(8, "tools/list", {})
+    route = stateless(bare)
+    assert isinstance(route, inbound.Stateless) and route.revision is None and route.request is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"mcp_method": "tools/list"}, "Mcp-Method 'tools/list' but the body's method is 'tools/call'"),
+        ({"mcp_method": "Tools/Call"}, "Mcp-Method"),
+        ({"mcp_name": "other"}, "Mcp-Name 'other' does not match the body"),
+        ({"mcp_name": "=?base64?!!?="}, "Mcp-Name"),
+        ({"mcp_param_region": "mars"}, "Mcp-Param-Region does not match the body"),
+    ],
+)
+def test_stateless_headers_must_mirror_the_body(change: dict[str, str], why: str) -> None:
+    message = modern(9, "tools/call", {"name": "locate", "arguments": {"region": "earth"}})
+    assert isinstance(stateless(message, mcp_param_region="earth"), inbound.Stateless)
+    error = rejected(stateless(message, **{"mcp_param_region": "earth", **change}), 400, -32020)
+    assert why in error["message"] and error.get("data") is None
+    assert json.loads(rejected_body(stateless(message, **{"mcp_param_region": "earth", **change})))["id"] == 9
+
+
+def rejected_body(outcome: Route | Rejection) -> bytes:
+    assert isinstance(outcome, Rejection)
+    return outcome.body
+
+
+def test_missing_stateless_headers() -> None:
+    message = modern(10, "tools/call", {"name": "locate", "arguments": {"region": "earth"}})
+    hdrs = {k.replace("-", "_"): v for k, v in modern_headers(message).items()}
+    for name, why in (("mcp_method", "Mcp-Method is required"), ("mcp_name", "Mcp-Name is required")):
+        values = {k: v for k, v in hdrs.items() if k != name}
+        error = rejected(post(message, **values, mcp_param_region="earth"), 400, -32020)
+        assert why in error["message"]
+    error = rejected(post(message, **hdrs), 400, -32020)
+    assert "Mcp-Param-Region is missing" in error["message"]
+    prompt = modern(11, "prompts/get", {"name": "p"})
+    error = rejected(stateless(prompt, mcp_name="q"), 400, -32020)
+    assert "Mcp-Name 'q'" in error["message"]
+    prompt_headers = {k: v for k, v in hdrs.items() if k not in ("mcp_name", "mcp_method")}
+    error = rejected(post(prompt, **prompt_headers, mcp_method="prompts/get"), 400, -32020)
+    assert "Mcp-Name is required" in error["message"]
+    resource = modern(12, "resources/read", {"uri": "file:///a"})
+    route = stateless(resource)
+    assert isinstance(route, inbound.Stateless)
+    rejected(stateless(resource, mcp_name="file:///b"), 400, -32020)
+
+
+def test_the_version_header_and_meta_must_agree() -> None:
+    message = modern(13, "tools/list")
+    message["params"]["_meta"][revisions.META_VERSION] = "2026-01-01"
+    error = rejected(stateless(message), 400, -32020)
+    assert "_meta says '2026-01-01'" in error["message"]
+
+
+def test_a_revision_the_server_does_not_speak_and_an_unknown_method() -> None:
+    only_stateful = StatelessRoute(_server(revisions.STATEFUL), HttpSecurity(), set())
+    message = modern(14, "tools/list")
+    hdrs = {k.replace("-", "_"): v for k, v in modern_headers(message).items()}
+    error = rejected(post(message, only_stateful, **hdrs), 400, -32022)
+    assert error["data"] == {"supported": sorted(revisions.STATEFUL, reverse=True), "requested": MODERN}
+    error = rejected(stateless(modern(15, "no/such")), 404, -32601)
+    assert "no/such" in error["message"]
+    error = rejected(
+        post({"jsonrpc": "2.0", "id": 1, "result": {}}, mcp_protocol_version=MODERN), 400, -32600
+    )
+    assert "no responses" in error["message"]
+
+
+def test_rejections_never_echo_an_id_that_is_no_request_id() -> None:
+    message = modern(None, "tools/list")
+    message["id"] = {"not": "an id"}
+    outcome = stateless(message, mcp_method="tools/call")
+    assert isinstance(outcome, Rejection) and json.loads(outcome.body).get("id") is None
+
+
+def test_classifying_is_quick() -> None:
+    """A stateless direct call is classified in microseconds: no event loop, no I/O (a generous bound,
+    for slow shared machines)."""
+    import time
+
+    message = modern(3, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}})
+    hdrs = headers(**{k.replace("-", "_"): v for k, v in modern_headers(message).items()})
+    body = json.dumps(message).encode()
+    raw = [(k, v.encode()) for k, v in hdrs.items()]
+    started = time.perf_counter()
+    for _ in range(1000):
+        assert inbound.screen(hdrs, raw) is None and inbound.head("POST", hdrs, 1 << 20) is None
+        assert isinstance(inbound.post(hdrs, body, VIEW, 1 << 20), inbound.Stateless)
+    assert time.perf_counter() - started < 1.0
