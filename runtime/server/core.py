@@ -41,7 +41,7 @@ from ..protocol.request_state import PRINCIPAL, StateSealer, params_digest
 from .signature import Signature, inspect_function
 from .uritemplate import UriTemplate
 
-__all__ = ["Server", "Context", "ToolError", "ElicitOutcome", "LOG_LEVELS", "UVICORN_DEFAULTS"]
+__all__ = ["Server", "Context", "Connection", "ToolError", "ElicitOutcome", "LOG_LEVELS", "UVICORN_DEFAULTS"]
 
 log = logging.getLogger("mcpbind.server")
 
@@ -57,14 +57,6 @@ UVICORN_DEFAULTS: Final[dict[str, Any]] = {
 _NUMBERS: Final = (int, float)
 _TOKENS: Final = (str, int, float)
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-_META_VERSION: Final = revisions.META_VERSION
-_META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
-_META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
-_META_LOG: Final = "io.modelcontextprotocol/logLevel"
-_META_SERVER: Final = "io.modelcontextprotocol/serverInfo"
-_META_SUBSCRIPTION: Final = "io.modelcontextprotocol/subscriptionId"
-UNSUPPORTED_PROTOCOL_VERSION: Final = -32022
-MISSING_REQUIRED_CLIENT_CAPABILITY: Final = -32021
 
 
 class ToolError(Exception):
@@ -173,7 +165,7 @@ class Context:
 
     def __init__(
         self,
-        conn: _Connection,
+        conn: Connection,
         request_id: RequestId,
         revision: str,
         meta: dict[str, Any] | None,
@@ -236,7 +228,7 @@ class Context:
         """Send a log message to the client, if its level is at or above the one the client chose."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}")
-        wanted = self.meta.get(_META_LOG) if self.stateless else self._conn.log_level
+        wanted = self.meta.get(revisions.META_LOG_LEVEL) if self.stateless else self._conn.log_level
         if self.stateless and wanted is None:
             return  # 2026-07-28: no level in the request means no log messages for it
         if wanted is not None and LOG_LEVELS.index(level) < LOG_LEVELS.index(wanted):
@@ -254,7 +246,7 @@ class Context:
         if capability not in self.client_capabilities:
             raise McpError(
                 f"the client does not support {method} (no `{capability}` capability)",
-                code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
+                code=revisions.MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
                 data={"requiredCapabilities": {capability: {}}} if self.stateless else UNSET,
             )
         if key is None:
@@ -293,7 +285,7 @@ class Context:
         if not isinstance(elicitation, dict) or "url" not in elicitation:
             raise McpError(
                 "the client does not support URL-mode elicitation (no `elicitation.url` capability)",
-                code=MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
+                code=revisions.MISSING_REQUIRED_CLIENT_CAPABILITY if self.stateless else INTERNAL_ERROR,
                 data={"requiredCapabilities": {"elicitation": {"url": {}}}} if self.stateless else UNSET,
             )
 
@@ -364,7 +356,7 @@ class Server:
         self._templates: list[_Template] = []
         self._prompts: dict[str, _Prompt] = {}
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
-        self._connections: set[_Connection] = set()
+        self._connections: set[Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
         self._caps: dict[str, Any] | None = None
@@ -557,7 +549,7 @@ class Server:
         single Struct with a `_meta` member."""
         cached = self._meta_cache.get(result_type)
         if cached is None:
-            cached = {_META_SERVER: self.info}
+            cached = {revisions.META_SERVER: self.info}
             members = [m.type for m in getattr(result_type, "_union_", ())] or [result_type]
             found: set[Any] = set()
             for member in members:
@@ -576,7 +568,7 @@ class Server:
 
     async def serve(self, transport: MessageTransport) -> None:
         """Serve one connection until its transport ends."""
-        conn = _Connection(self, transport)
+        conn = Connection(self, transport)
         self._connections.add(conn)
         try:
             await conn.peer.run()
@@ -753,8 +745,8 @@ class Server:
         meta = result.get("_meta")
         if not meta:
             out["_meta"] = self._server_meta(result_type)
-        elif _META_SERVER not in meta:
-            out["_meta"] = {**meta, _META_SERVER: self.info}
+        elif revisions.META_SERVER not in meta:
+            out["_meta"] = {**meta, revisions.META_SERVER: self.info}
         out.setdefault("resultType", "complete")
         if out["resultType"] == "complete" and method in _CACHEABLE:
             out.setdefault("ttlMs", self.list_ttl_ms)
@@ -842,7 +834,7 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
 
 
 class _PeekMeta(msgspec.Struct):
-    version: str | None = msgspec.field(default=None, name=_META_VERSION)
+    version: str | None = msgspec.field(default=None, name=revisions.META_VERSION)
 
 
 class _PeekParams(msgspec.Struct):
@@ -852,7 +844,7 @@ class _PeekParams(msgspec.Struct):
 _peek = msgspec.json.Decoder(_PeekParams)
 
 
-class _Connection:
+class Connection:
     """The server's side of one connection: the negotiated legacy session, or per-request modern state."""
 
     def __init__(self, server: Server, transport: MessageTransport, peer: type[Peer] = Peer) -> None:
@@ -867,7 +859,8 @@ class _Connection:
             # Answered as they are read, limits or not: a ping must get through a full queue.
             serial=frozenset({"initialize", "ping"}),
         )
-        self.legacy: str | None = None
+        self.revision: str | None = None
+        """The stateful revision negotiated by `initialize`; None while there is no session."""
         self.client_caps: dict[str, Any] = {}
         self.client_info: dict[str, Any] = {}
         self.initialized = False
@@ -876,24 +869,26 @@ class _Connection:
         self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
         self._pending_notes: set[asyncio.Task[None]] = set()
 
-    def idle(self) -> bool:
+    def is_idle(self) -> bool:
         """Nothing is running, awaited or listening, and no session was negotiated: a stateless
         connection in this state carries nothing of the requests it served."""
-        peer = self.peer
         return (
-            self.legacy is None
-            and not peer._running
-            and not peer._queued
-            and not peer._waiting
-            and not peer.endpoint.pending
-            and not peer._tasks
-            and not self.listeners
-            and not self._pending_notes
-            and not peer.closed.is_set()
+            self.revision is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
         )
 
+    # kept for transports/http until it moves to `Connection.is_idle()` and `Connection.revision`
+    idle = is_idle
+
+    @property
+    def legacy(self) -> str | None:  # kept for transports/http until it moves to `Connection.revision`
+        return self.revision
+
+    @legacy.setter
+    def legacy(self, revision: str | None) -> None:
+        self.revision = revision
+
     def _batches_allowed(self) -> bool:
-        return self.legacy is not None and hasattr(revisions.module(self.legacy), "JSONRPCBatchRequest")
+        return self.revision is not None and hasattr(revisions.module(self.revision), "JSONRPCBatchRequest")
 
     # -- outgoing ----------------------------------------------------------------------------------
 
@@ -932,8 +927,8 @@ class _Connection:
             "resources": "notifications/resources/list_changed",
             "prompts": "notifications/prompts/list_changed",
         }[kind]
-        if self.legacy is not None and self.initialized:
-            self._spawn_note(self.notify(method, {}, revisions.module(self.legacy)), None)
+        if self.revision is not None and self.initialized:
+            self._spawn_note(self.notify(method, {}, revisions.module(self.revision)), None)
         flag = {
             "tools": "toolsListChanged",
             "resources": "resourcesListChanged",
@@ -941,16 +936,16 @@ class _Connection:
         }[kind]
         for rid, (revision, wanted, route) in self.listeners.items():
             if wanted.get(flag):
-                meta = {"_meta": {_META_SUBSCRIPTION: rid}}
+                meta = {"_meta": {revisions.META_SUBSCRIPTION: rid}}
                 self._spawn_note(self.notify(method, meta, revisions.module(revision)), route)
 
     async def resource_updated(self, uri: str) -> None:
         method = "notifications/resources/updated"
-        if self.legacy is not None and uri in self.subscriptions:
-            self._spawn_note(self.notify(method, {"uri": uri}, revisions.module(self.legacy)), None)
+        if self.revision is not None and uri in self.subscriptions:
+            self._spawn_note(self.notify(method, {"uri": uri}, revisions.module(self.revision)), None)
         for rid, (revision, wanted, route) in self.listeners.items():
             if uri in (wanted.get("resourceSubscriptions") or ()):
-                params = {"uri": uri, "_meta": {_META_SUBSCRIPTION: rid}}
+                params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
                 self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
 
     # -- incoming ----------------------------------------------------------------------------------
@@ -989,23 +984,23 @@ class _Connection:
         try:
             if event.method == "initialize":
                 return encode_result(rid, self._initialize(event))
-            if self.legacy is not None:
-                return await self._dispatch(event, self.legacy, None)
+            if self.revision is not None:
+                return await self._dispatch(event, self.revision, None)
             requested = event.revision or self._modern_revision(event)
             if requested is None:
                 if event.method == "ping":
                     return encode_result(rid, {})
                 raise InvalidParams(
                     "Invalid params: no session, and no protocol version in "
-                    f"`_meta.{_META_VERSION}`: send `initialize` first, or carry the version in every "
-                    f"request (this server speaks {', '.join(self.server.revisions)})"
+                    f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
+                    f"every request (this server speaks {', '.join(self.server.revisions)})"
                 )
             if requested not in self.server.revisions or not revisions.is_modern(requested):
                 # Every version the server speaks, both eras: a dual-era client falls back to
                 # initialize when none of the stateless ones suits it.
                 raise McpError(
                     "Unsupported protocol version",
-                    code=UNSUPPORTED_PROTOCOL_VERSION,
+                    code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
                     data={"supported": sorted(self.server.revisions, reverse=True), "requested": requested},
                 )
             return await self._dispatch(event, requested, requested)
@@ -1029,7 +1024,7 @@ class _Connection:
         except (msgspec.DecodeError, RecursionError) as exc:
             raise _unparsable(exc) from None
         revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
-        self.legacy = revision
+        self.revision = revision
         mod = revisions.module(revision)
         self.client_caps = _caps_of(mod, wire.to_builtins(params.capabilities))
         self.client_info = wire.to_builtins(params.client_info)
@@ -1067,7 +1062,7 @@ class _Connection:
         if params is not None:
             raw_meta = getattr(params, "meta", None)
             meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
-        caps = self.client_caps if modern is None else (meta or {}).get(_META_CAPS) or {}
+        caps = self.client_caps if modern is None else (meta or {}).get(revisions.META_CAPABILITIES) or {}
         self._check_offered(event.method)
         ctx = Context(self, event.id, revision, meta, caps)
         result = await self._handle(event.method, params, ctx, event)
@@ -1191,7 +1186,7 @@ class _Connection:
         try:
             await self.notify(
                 "notifications/subscriptions/acknowledged",
-                {"notifications": wanted, "_meta": {_META_SUBSCRIPTION: event.id}},
+                {"notifications": wanted, "_meta": {revisions.META_SUBSCRIPTION: event.id}},
                 ctx.module,
             )
             await asyncio.Event().wait()  # until the client cancels the request, or the connection ends
@@ -1277,3 +1272,6 @@ def _cursor(params: Any) -> str | None:
         return None
     cursor = getattr(params, "cursor", UNSET)
     return None if cursor is UNSET else str(cursor)
+
+
+_Connection = Connection  # kept for transports/http until it moves to `mcpbind.server.session.Connection`

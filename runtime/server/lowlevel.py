@@ -21,7 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
@@ -36,7 +36,6 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_r
 __all__ = ["HandlerServer", "HandlerContext"]
 
 log = logging.getLogger("mcpbind.lowlevel")
-_META_VERSION: Final = revisions.META_VERSION
 
 
 @dataclass
@@ -101,13 +100,13 @@ class _HandlerConnection:
         if not self.mod.STATELESS:
             return
         meta = getattr(params, "meta", UNSET)
-        requested = meta.get(_META_VERSION) if isinstance(meta, dict) else None
+        requested = meta.get(revisions.META_VERSION) if isinstance(meta, dict) else None
         if requested != self.server.revision:
             if requested is None:
-                raise InvalidRequest(f"requests must carry `_meta.{_META_VERSION}`")
+                raise InvalidRequest(f"requests must carry `_meta.{revisions.META_VERSION}`")
             raise McpError(
                 "Unsupported protocol version",
-                code=-32022,
+                code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
                 data={"supported": [self.server.revision], "requested": requested},
             )
 
