@@ -1,0 +1,302 @@
+"""The server's side of one connection (`Connection`): the negotiated session, if any, and every request.
+
+A connection either negotiates a session with `initialize` (the session era; `revision` then holds the
+revision agreed) or serves each request by the version its `_meta` carries (the envelope era). Either
+way a request is decoded by its revision's method table, gated by what the server offers, and routed
+to the handler the table names (`handlers.routes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Coroutine
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .. import wire
+from ..aio.peer import ROUTE, MessageTransport, Peer
+from ..errors import InvalidParams, McpError, MethodNotFound
+from ..protocol import eras, revisions
+from ..protocol.endpoint import IncomingNotification, IncomingRequest
+from ..protocol.jsonrpc import PARSE_ERROR, RequestId, encode_result
+from .context import Context, drop_none
+from .features import failure
+from .handlers import routes
+
+if TYPE_CHECKING:
+    from .registry import Server
+
+__all__ = ["Connection"]
+
+log = logging.getLogger("mcpbind.server")
+
+_LIST_CHANGED = {
+    "tools": ("notifications/tools/list_changed", "toolsListChanged"),
+    "resources": ("notifications/resources/list_changed", "resourcesListChanged"),
+    "prompts": ("notifications/prompts/list_changed", "promptsListChanged"),
+}
+"""Per registry kind: its list-changed notification, and the flag a `subscriptions/listen` sets for it."""
+
+
+class _PeekMeta(msgspec.Struct):
+    version: str | None = msgspec.field(default=None, name=revisions.META_VERSION)
+
+
+class _PeekParams(msgspec.Struct):
+    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
+
+
+_peek = msgspec.json.Decoder(_PeekParams)
+
+
+class Connection:
+    """The server's side of one connection: the negotiated session, or per-request stateless state."""
+
+    def __init__(self, server: Server, transport: MessageTransport, peer: type[Peer] = Peer) -> None:
+        self.server = server
+        self.peer = peer(
+            transport,
+            on_request=self.on_request,
+            on_notification=self.on_notification,
+            max_concurrency=server.max_concurrency,
+            max_queued=server.max_queued,
+            allow_batch=self._batches_allowed,
+            # Answered as they are read, limits or not: a ping must get through a full queue.
+            serial=frozenset({"initialize", "ping"}),
+        )
+        self.revision: str | None = None
+        """The stateful revision negotiated by `initialize`; None while there is no session."""
+        self.client_caps: dict[str, Any] = {}
+        self.client_info: dict[str, Any] = {}
+        self.initialized = False
+        self.log_level: str | None = None
+        self.subscriptions: set[str] = set()
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
+        """`subscriptions/listen` requests being served: their revision, what they want, their route."""
+        self._pending_notes: set[asyncio.Task[None]] = set()
+
+    def is_idle(self) -> bool:
+        """Nothing is running, awaited or listening, and no session was negotiated: a stateless
+        connection in this state carries nothing of the requests it served."""
+        return (
+            self.revision is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
+        )
+
+    # kept for transports/http until it moves to `Connection.is_idle()`
+    idle = is_idle
+
+    @property
+    def legacy(self) -> str | None:  # kept for transports/http until it moves to `Connection.revision`
+        return self.revision
+
+    @legacy.setter
+    def legacy(self, revision: str | None) -> None:
+        self.revision = revision
+
+    def _batches_allowed(self) -> bool:
+        return self.revision is not None and revisions.revision(self.revision).batches
+
+    # -- outgoing ----------------------------------------------------------------------------------
+
+    async def notify(self, method: str, params: dict[str, Any], mod: ModuleType) -> None:
+        """Send `method` as the revision of `mod` has it (nothing where that revision lacks it)."""
+        spec = mod.NOTIFICATIONS.get(method)
+        if spec is None:
+            return
+        body = wire.convert(params, spec.params_type) if spec.params_type is not None else None
+        await self.peer.notify(method, body)
+
+    async def ask(self, method: str, params: dict[str, Any], result_type: Any, mod: ModuleType) -> Any:
+        """Send the client a request of ours and await its answer, decoded as `result_type`."""
+        spec = mod.REQUESTS[method]
+        body = wire.convert(params, spec.params_type)
+        decoder = wire.decoder(result_type)
+        return await self.peer.request(
+            method, body, decoder.decode, timeout=300.0, on_cancel=lambda rid: self._cancel_sent(rid, mod)
+        )
+
+    async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
+        await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
+
+    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: object | None) -> None:
+        """Send a notification that belongs to no request (route None: the session's own stream) or to
+        a subscription stream (`route`), whatever request is being served when it is triggered."""
+        context = contextvars.copy_context()
+        context.run(ROUTE.set, route)
+        task = asyncio.get_running_loop().create_task(coro, context=context)
+        self._pending_notes.add(task)
+        task.add_done_callback(self._pending_notes.discard)
+
+    def list_changed(self, kind: str) -> None:
+        """A registry list changed: tell the session (once initialized), and every listener that wants it."""
+        method, flag = _LIST_CHANGED[kind]
+        if self.revision is not None and self.initialized:
+            self._spawn_note(self.notify(method, {}, revisions.module(self.revision)), None)
+        for rid, (revision, wanted, route) in self.listeners.items():
+            if wanted.get(flag):
+                meta = {"_meta": {revisions.META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, meta, revisions.module(revision)), route)
+
+    async def resource_updated(self, uri: str) -> None:
+        method = "notifications/resources/updated"
+        if self.revision is not None and uri in self.subscriptions:
+            self._spawn_note(self.notify(method, {"uri": uri}, revisions.module(self.revision)), None)
+        for rid, (revision, wanted, route) in self.listeners.items():
+            if uri in (wanted.get("resourceSubscriptions") or ()):
+                params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
+
+    # -- incoming ----------------------------------------------------------------------------------
+
+    async def on_notification(self, event: IncomingNotification) -> None:
+        method = event.method
+        if method == "notifications/initialized":
+            self.initialized = True
+        elif method == "notifications/roots/list_changed":
+            if self.server.on_roots_changed is not None:
+                await self.server.on_roots_changed()
+        elif method == "notifications/cancelled":
+            try:
+                params = msgspec.json.decode(event.params or b"{}")
+                rid = params["requestId"]
+                # A cancelled listen stops at once, not when its handler next runs: a change made by
+                # the very next request must not reach it.
+                self.listeners.pop(rid, None)
+                self.peer.cancel_incoming(rid)
+            except (msgspec.DecodeError, RecursionError, KeyError, TypeError):
+                log.warning("ignoring malformed notifications/cancelled")
+
+    def _modern_revision(self, event: IncomingRequest) -> str | None:
+        if event.params is None:
+            return None
+        try:
+            peek = _peek.decode(event.params)
+        except msgspec.ValidationError:
+            return None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
+        return peek.meta.version if peek.meta is not None else None
+
+    async def on_request(self, event: IncomingRequest) -> bytes | None:
+        rid = event.id
+        try:
+            if event.method == "initialize":
+                return encode_result(rid, self._initialize(event))
+            if self.revision is not None:
+                return await self._dispatch(event, self.revision)
+            requested = event.revision or self._modern_revision(event)
+            if requested is None:
+                if event.method == "ping":
+                    return encode_result(rid, {})
+                raise InvalidParams(
+                    "Invalid params: no session, and no protocol version in "
+                    f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
+                    f"every request (this server speaks {', '.join(self.server.revisions)})"
+                )
+            if requested not in self.server.revisions or not revisions.is_modern(requested):
+                # Every version the server speaks, both eras: a dual-era client falls back to
+                # initialize when none of the stateless ones suits it.
+                raise McpError(
+                    "Unsupported protocol version",
+                    code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
+                    data={"supported": sorted(self.server.revisions, reverse=True), "requested": requested},
+                )
+            return await self._dispatch(event, requested)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return failure(rid, event.method, exc)
+
+    def _initialize(self, event: IncomingRequest) -> Any:
+        stateful = [r for r in self.server.revisions if not revisions.is_modern(r)]
+        if not stateful:
+            raise MethodNotFound(
+                f"Method not found: initialize (this server speaks only {', '.join(self.server.revisions)}, "
+                "which carry the version in every request)"
+            )
+        newest = revisions.revision(stateful[-1])
+        try:
+            params = wire.decoder(newest.type("InitializeRequestParams")).decode(event.params or b"{}")
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
+        revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
+        self.revision = revision
+        rev = revisions.revision(revision)
+        self.client_caps = _caps_of(rev, wire.to_builtins(params.capabilities))
+        self.client_info = wire.to_builtins(params.client_info)
+        result = drop_none(
+            {
+                "protocolVersion": revision,
+                "capabilities": self.server.capabilities(),
+                "serverInfo": self.server.info,
+                "instructions": self.server.instructions,
+            }
+        )
+        return wire.convert(result, rev.type("InitializeResult"))
+
+    async def _dispatch(self, event: IncomingRequest, revision: str) -> bytes | None:
+        rev = revisions.revision(revision)
+        method = event.method
+        spec = rev.requests.get(method)
+        if spec is None or "client_to_server" not in spec.directions:
+            raise MethodNotFound(f"Method not found: {method}")
+        try:
+            if spec.params_type is None:
+                params = None
+            elif event.decoded is not None and event.revision == revision:
+                params = event.decoded  # decoded with the whole message by the transport
+            elif event.params is None:
+                if spec.params_required:
+                    raise InvalidParams(f"Invalid params: {method} requires params")
+                params = None
+            else:
+                params = wire.decoder(spec.params_type).decode(event.params)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise _unparsable(exc) from None
+        meta: dict[str, Any] | None = None
+        if params is not None:
+            raw_meta = getattr(params, "meta", None)
+            meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
+        era = eras.of(rev)
+        server = self.server
+        missing = server.missing_feature(method)
+        if missing:
+            raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
+        route = routes(rev).get(method)
+        if route is None:
+            raise MethodNotFound(f"Method not found: {method}")
+        ctx = Context(self, event.id, revision, meta, era.client_capabilities(self.client_caps, meta))
+        result = await route(server.handlers, params, ctx)
+        return server.answer(event.id, method, result, spec.result_type, era)
+
+
+def _unparsable(exc: Exception) -> McpError:
+    """Params that are no JSON after all: the envelope skips over them without checking their strings'
+    UTF-8, and decoding them goes deeper into the stack than reading the envelope did (msgspec raises
+    RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
+    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+    return McpError(f"Parse error: {detail}", code=PARSE_ERROR)
+
+
+def _caps_of(rev: revisions.Revision, caps: dict[str, Any]) -> dict[str, Any]:
+    """A client's capabilities as the negotiated revision has them: read with the newest revision's
+    types, they are converted through the session's, which drops what that revision lacks (`tasks`
+    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
+    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
+    try:
+        kept = wire.to_builtins(wire.convert(caps, rev.type("ClientCapabilities")))
+    except msgspec.ValidationError:
+        return caps  # valid for the newest revision: nothing of the session's depends on the rest
+    assert isinstance(kept, dict)
+    elicitation = kept.get("elicitation")
+    if isinstance(elicitation, dict) and not rev.url_elicitation:
+        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
+    return kept
