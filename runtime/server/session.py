@@ -19,10 +19,10 @@ import msgspec
 
 from .. import wire
 from ..aio.peer import ROUTE, MessageTransport, Peer
-from ..errors import InvalidParams, McpError, MethodNotFound
-from ..protocol import eras, revisions
+from ..errors import InvalidParams, MethodNotFound
+from ..protocol import dispatch, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
-from ..protocol.jsonrpc import PARSE_ERROR, RequestId, encode_result
+from ..protocol.jsonrpc import RequestId, encode_result
 from .context import Context, drop_none
 from .features import failure
 from .handlers import routes
@@ -40,17 +40,6 @@ _LIST_CHANGED = {
     "prompts": ("notifications/prompts/list_changed", "promptsListChanged"),
 }
 """Per registry kind: its list-changed notification, and the flag a `subscriptions/listen` sets for it."""
-
-
-class _PeekMeta(msgspec.Struct):
-    version: str | None = msgspec.field(default=None, name=revisions.META_VERSION)
-
-
-class _PeekParams(msgspec.Struct):
-    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
-
-
-_peek = msgspec.json.Decoder(_PeekParams)
 
 
 class Connection:
@@ -170,42 +159,23 @@ class Connection:
             except (msgspec.DecodeError, RecursionError, KeyError, TypeError):
                 log.warning("ignoring malformed notifications/cancelled")
 
-    def _modern_revision(self, event: IncomingRequest) -> str | None:
-        if event.params is None:
-            return None
-        try:
-            peek = _peek.decode(event.params)
-        except msgspec.ValidationError:
-            return None
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise _unparsable(exc) from None
-        return peek.meta.version if peek.meta is not None else None
-
     async def on_request(self, event: IncomingRequest) -> bytes | None:
         rid = event.id
         try:
             if event.method == "initialize":
                 return encode_result(rid, self._initialize(event))
             if self.revision is not None:
-                return await self._dispatch(event, self.revision)
-            requested = event.revision or self._modern_revision(event)
-            if requested is None:
-                if event.method == "ping":
-                    return encode_result(rid, {})
-                raise InvalidParams(
-                    "Invalid params: no session, and no protocol version in "
-                    f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
-                    f"every request (this server speaks {', '.join(self.server.revisions)})"
-                )
-            if requested not in self.server.revisions or not revisions.is_modern(requested):
-                # Every version the server speaks, both eras: a dual-era client falls back to
-                # initialize when none of the stateless ones suits it.
-                raise McpError(
-                    "Unsupported protocol version",
-                    code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
-                    data={"supported": sorted(self.server.revisions, reverse=True), "requested": requested},
-                )
-            return await self._dispatch(event, requested)
+                rev = revisions.revision(self.revision)
+            else:
+                requested = event.revision or dispatch.requested_version(event.params)
+                chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
+                if chosen is None:
+                    return encode_result(rid, {})  # a ping outside any session or version
+                rev = chosen
+            decoded = event.decoded if event.revision == rev.name else None
+            return await self._run(
+                event, dispatch.decide(event.method, event.params, decoded, rev, self.server)
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -224,7 +194,7 @@ class Connection:
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid params: {exc}") from None
         except (msgspec.DecodeError, RecursionError) as exc:
-            raise _unparsable(exc) from None
+            raise dispatch.unparsable(exc) from None
         revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
         self.revision = revision
         rev = revisions.revision(revision)
@@ -240,50 +210,18 @@ class Connection:
         )
         return wire.convert(result, rev.type("InitializeResult"))
 
-    async def _dispatch(self, event: IncomingRequest, revision: str) -> bytes | None:
-        rev = revisions.revision(revision)
+    async def _run(self, event: IncomingRequest, decided: dispatch.Dispatch) -> bytes | None:
+        """Run the handler the request's method table names, and answer with its result."""
         method = event.method
-        spec = rev.requests.get(method)
-        if spec is None or "client_to_server" not in spec.directions:
-            raise MethodNotFound(f"Method not found: {method}")
-        try:
-            if spec.params_type is None:
-                params = None
-            elif event.decoded is not None and event.revision == revision:
-                params = event.decoded  # decoded with the whole message by the transport
-            elif event.params is None:
-                if spec.params_required:
-                    raise InvalidParams(f"Invalid params: {method} requires params")
-                params = None
-            else:
-                params = wire.decoder(spec.params_type).decode(event.params)
-        except msgspec.ValidationError as exc:
-            raise InvalidParams(f"Invalid params: {exc}") from None
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise _unparsable(exc) from None
-        meta: dict[str, Any] | None = None
-        if params is not None:
-            raw_meta = getattr(params, "meta", None)
-            meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
-        era = eras.of(rev)
-        server = self.server
-        missing = server.missing_feature(method)
-        if missing:
-            raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
-        route = routes(rev).get(method)
+        route = routes(decided.revision).get(method)
         if route is None:
             raise MethodNotFound(f"Method not found: {method}")
-        ctx = Context(self, event.id, revision, meta, era.client_capabilities(self.client_caps, meta))
-        result = await route(server.handlers, params, ctx)
-        return server.answer(event.id, method, result, spec.result_type, era)
-
-
-def _unparsable(exc: Exception) -> McpError:
-    """Params that are no JSON after all: the envelope skips over them without checking their strings'
-    UTF-8, and decoding them goes deeper into the stack than reading the envelope did (msgspec raises
-    RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
-    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
-    return McpError(f"Parse error: {detail}", code=PARSE_ERROR)
+        era = decided.era
+        caps = era.client_capabilities(self.client_caps, decided.meta)
+        ctx = Context(self, event.id, decided.revision.name, decided.meta, caps)
+        server = self.server
+        result = await route(server.handlers, decided.params, ctx)
+        return server.answer(event.id, method, result, decided.spec.result_type, era)
 
 
 def _caps_of(rev: revisions.Revision, caps: dict[str, Any]) -> dict[str, Any]:
