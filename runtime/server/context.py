@@ -6,9 +6,9 @@ is asked for input) is the request's `Era`'s to say (`mcpbind.protocol.eras`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from msgspec import UNSET
@@ -28,6 +28,7 @@ __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _NUMBERS: Final = (int, float)
 _TOKENS: Final = (str, int, float)
+_NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,29 @@ class Context:
         self,
         conn: Connection,
         request_id: RequestId,
-        revision: str,
+        revision: str | revisions.Revision,
         meta: dict[str, Any] | None,
         client_capabilities: Any,
         answers: dict[str, Any] | None = None,
     ) -> None:
         self._conn = conn
         self.request_id = request_id
-        self.revision = revision
-        rev = self._rev = revisions.revision(revision)
+        rev = self._rev = (
+            revision if isinstance(revision, revisions.Revision) else revisions.revision(revision)
+        )
+        self.revision: str = rev.name
         self.module: ModuleType = rev.module
         self.era: eras.Era = eras.of(rev)
         self.stateless = self.era.stateless
         self.meta: dict[str, Any] = meta or {}
         # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.
         self._client_caps = client_capabilities
-        self.answers: dict[str, Any] = answers if answers is not None else {}
+        self.answers: Mapping[str, Any] = answers if answers is not None else _NO_ANSWERS
         """Input the client gave with a retried request (envelope era), by input request key."""
         self._asked = 0
-        self.needed: dict[str, dict[str, Any]] = {}
-        """Input requests made while the handler ran without an answer (envelope era)."""
-        self.consumed: set[str] = set()
-        """Keys of `answers` the handler used."""
+        # Made when a handler first asks for input (most never do).
+        self._needed: dict[str, dict[str, Any]] | None = None
+        self._consumed: set[str] | None = None
         self.progress_token = self.meta.get("progressToken")
 
     @property
@@ -91,6 +93,20 @@ class Context:
             caps = self._client_caps = wire.to_builtins(caps) or {}
         assert isinstance(caps, dict)
         return caps
+
+    @property
+    def needed(self) -> dict[str, dict[str, Any]]:
+        """Input requests made while the handler ran without an answer (envelope era)."""
+        if self._needed is None:
+            self._needed = {}
+        return self._needed
+
+    @property
+    def consumed(self) -> set[str]:
+        """Keys of `answers` the handler used."""
+        if self._consumed is None:
+            self._consumed = set()
+        return self._consumed
 
     @property
     def server(self) -> Server:

@@ -1,7 +1,7 @@
 """The server's request handlers, routed to by the handler names of the generated method tables.
 
-Each generated `RequestMethod` names its handler (`tools/call` -> `call_tool`); `routes(revision)` maps
-every client request of a revision to the `Handlers` method of that name, once per revision. A request
+Each generated `RequestMethod` names its handler (`tools/call` -> `call_tool`); `ROUTES` maps each
+handler name to the `Handlers` method of that name, and a request goes where its table entry points. A request
 whose handler is not here (the 2025-11-25 task methods, say) is not found. A handler takes the decoded
 params and the request's `Context`, and returns revision-neutral JSON data or the result type itself.
 """
@@ -9,8 +9,9 @@ params and the request's `Context`, and returns revision-neutral JSON data or th
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from msgspec import UNSET
@@ -25,7 +26,7 @@ from .features import opt
 if TYPE_CHECKING:
     from .registry import Server
 
-__all__ = ["Handlers", "Route", "routes"]
+__all__ = ["Handlers", "Route", "ROUTES", "routes"]
 
 Result = dict[str, Any] | msgspec.Struct
 Route = Callable[["Handlers", Any, Context], Awaitable[Result]]
@@ -132,19 +133,21 @@ class Handlers:
         return {}
 
 
-_ROUTES: dict[str, Mapping[str, Route]] = {}
+ROUTES: Final[Mapping[str, Route]] = {
+    name: fn
+    for name, fn in vars(Handlers).items()
+    if not name.startswith("_") and inspect.iscoroutinefunction(fn)
+}
+"""Every handler, by the name the method tables give it."""
 
 
 def routes(revision: revisions.Revision) -> Mapping[str, Route]:
     """Every request a client may send in `revision` that has a handler here, to that handler."""
-    table = _ROUTES.get(revision.name)
-    if table is None:
-        table = _ROUTES[revision.name] = {
-            method: getattr(Handlers, spec.handler)
-            for method, spec in revision.requests.items()
-            if "client_to_server" in spec.directions and hasattr(Handlers, spec.handler)
-        }
-    return table
+    return {
+        method: ROUTES[spec.handler]
+        for method, spec in revision.requests.items()
+        if "client_to_server" in spec.directions and spec.handler in ROUTES
+    }
 
 
 def with_input(

@@ -25,7 +25,7 @@ from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from .context import Context, drop_none
 from .features import failure
-from .handlers import routes
+from .handlers import ROUTES
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -57,7 +57,7 @@ class Connection:
             # Answered as they are read, limits or not: a ping must get through a full queue.
             serial=frozenset({"initialize", "ping"}),
         )
-        self.revision: str | None = None
+        self.session: revisions.Revision | None = None
         """The stateful revision negotiated by `initialize`; None while there is no session."""
         self.client_caps: dict[str, Any] = {}
         self.client_info: dict[str, Any] = {}
@@ -71,23 +71,26 @@ class Connection:
     def is_idle(self) -> bool:
         """Nothing is running, awaited or listening, and no session was negotiated: a stateless
         connection in this state carries nothing of the requests it served."""
-        return (
-            self.revision is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
-        )
+        return self.session is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
 
     # kept for transports/http until it moves to `Connection.is_idle()`
     idle = is_idle
 
     @property
-    def legacy(self) -> str | None:  # kept for transports/http until it moves to `Connection.revision`
-        return self.revision
+    def revision(self) -> str | None:
+        """The name of the session's revision (None: no session)."""
+        session = self.session
+        return None if session is None else session.name
 
-    @legacy.setter
-    def legacy(self, revision: str | None) -> None:
-        self.revision = revision
+    @revision.setter
+    def revision(self, name: str | None) -> None:
+        self.session = None if name is None else revisions.revision(name)
+
+    # kept for transports/http until it moves to `Connection.revision` (or `snapshot()`/`restore()`)
+    legacy = revision
 
     def _batches_allowed(self) -> bool:
-        return self.revision is not None and revisions.revision(self.revision).batches
+        return self.session is not None and self.session.batches
 
     # -- outgoing ----------------------------------------------------------------------------------
 
@@ -123,8 +126,8 @@ class Connection:
     def list_changed(self, kind: str) -> None:
         """A registry list changed: tell the session (once initialized), and every listener that wants it."""
         method, flag = _LIST_CHANGED[kind]
-        if self.revision is not None and self.initialized:
-            self._spawn_note(self.notify(method, {}, revisions.module(self.revision)), None)
+        if self.session is not None and self.initialized:
+            self._spawn_note(self.notify(method, {}, self.session.module), None)
         for rid, (revision, wanted, route) in self.listeners.items():
             if wanted.get(flag):
                 meta = {"_meta": {revisions.META_SUBSCRIPTION: rid}}
@@ -132,8 +135,8 @@ class Connection:
 
     async def resource_updated(self, uri: str) -> None:
         method = "notifications/resources/updated"
-        if self.revision is not None and uri in self.subscriptions:
-            self._spawn_note(self.notify(method, {"uri": uri}, revisions.module(self.revision)), None)
+        if self.session is not None and uri in self.subscriptions:
+            self._spawn_note(self.notify(method, {"uri": uri}, self.session.module), None)
         for rid, (revision, wanted, route) in self.listeners.items():
             if uri in (wanted.get("resourceSubscriptions") or ()):
                 params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
@@ -164,9 +167,8 @@ class Connection:
         try:
             if event.method == "initialize":
                 return encode_result(rid, self._initialize(event))
-            if self.revision is not None:
-                rev = revisions.revision(self.revision)
-            else:
+            rev = self.session
+            if rev is None:
                 requested = event.revision or dispatch.requested_version(event.params)
                 chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
                 if chosen is None:
@@ -213,12 +215,12 @@ class Connection:
     async def _run(self, event: IncomingRequest, decided: dispatch.Dispatch) -> bytes | None:
         """Run the handler the request's method table names, and answer with its result."""
         method = event.method
-        route = routes(decided.revision).get(method)
+        route = ROUTES.get(decided.spec.handler)
         if route is None:
             raise MethodNotFound(f"Method not found: {method}")
         era = decided.era
         caps = era.client_capabilities(self.client_caps, decided.meta)
-        ctx = Context(self, event.id, decided.revision.name, decided.meta, caps)
+        ctx = Context(self, event.id, decided.revision, decided.meta, caps)
         server = self.server
         result = await route(server.handlers, decided.params, ctx)
         return server.answer(event.id, method, result, decided.spec.result_type, era)
