@@ -62,7 +62,8 @@ class HandlerServer:
     def __init__(self, handler: object, revision: str, *, max_concurrency: int = 64) -> None:
         self.handler = handler
         self.revision = revision
-        self.module: ModuleType = revisions.module(revision)
+        self.spec = revisions.revision(revision)
+        self.module: ModuleType = self.spec.module
         self.max_concurrency = max_concurrency
 
     async def serve(self, transport: MessageTransport) -> None:
@@ -76,7 +77,7 @@ class HandlerServer:
 class _HandlerConnection:
     def __init__(self, server: HandlerServer, transport: MessageTransport) -> None:
         self.server = server
-        self.mod = server.module
+        self.rev = server.spec
         self.peer = Peer(
             transport,
             on_request=self.on_request,
@@ -84,7 +85,7 @@ class _HandlerConnection:
             max_concurrency=server.max_concurrency,
             serial=frozenset({"initialize"}),
         )
-        self.stub = self.mod.ServerStub(_Sender(self.peer))
+        self.stub = self.rev.type("ServerStub")(_Sender(self.peer))
 
     def _decode_params(self, spec: Any, raw: msgspec.Raw | None) -> Any:
         if spec.params_type is None or raw is None:
@@ -97,7 +98,7 @@ class _HandlerConnection:
             raise InvalidParams(f"Invalid params: {exc}") from None
 
     def _check_version(self, params: Any) -> None:
-        if not self.mod.STATELESS:
+        if not self.rev.stateless:
             return
         meta = getattr(params, "meta", UNSET)
         requested = meta.get(revisions.META_VERSION) if isinstance(meta, dict) else None
@@ -112,7 +113,7 @@ class _HandlerConnection:
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
         try:
-            spec = self.mod.REQUESTS.get(event.method)
+            spec = self.rev.requests.get(event.method)
             if spec is None or "client_to_server" not in spec.directions:
                 raise MethodNotFound(f"Method not found: {event.method}")
             fn = getattr(self.server.handler, spec.handler, None)
@@ -150,7 +151,7 @@ class _HandlerConnection:
                 self.peer.cancel_incoming(msgspec.json.decode(event.params)["requestId"])
             except (msgspec.DecodeError, KeyError, TypeError):
                 pass
-        spec = self.mod.NOTIFICATIONS.get(event.method)
+        spec = self.rev.notifications.get(event.method)
         fn = getattr(self.server.handler, f"on_{spec.handler}", None) if spec is not None else None
         if spec is None or fn is None:
             return

@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from .handlers import ROUTES
 if TYPE_CHECKING:
     from .registry import Server
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "SessionSnapshot"]
 
 log = logging.getLogger("mcpbind.server")
 
@@ -40,6 +41,18 @@ _LIST_CHANGED = {
     "prompts": ("notifications/prompts/list_changed", "promptsListChanged"),
 }
 """Per registry kind: its list-changed notification, and the flag a `subscriptions/listen` sets for it."""
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What a negotiated session is, apart from the connection that carries it."""
+
+    revision: str
+    client_capabilities: dict[str, Any]
+    client_info: dict[str, Any]
+    initialized: bool
+    log_level: str | None
+    subscriptions: tuple[str, ...]
 
 
 class Connection:
@@ -88,6 +101,28 @@ class Connection:
 
     # kept for transports/http until it moves to `Connection.revision` (or `snapshot()`/`restore()`)
     legacy = revision
+
+    def snapshot(self) -> SessionSnapshot:
+        """The negotiated session as data (to keep in a shared store); ValueError when there is none."""
+        if self.session is None:
+            raise ValueError("no session was negotiated on this connection")
+        return SessionSnapshot(
+            self.session.name,
+            self.client_caps,
+            self.client_info,
+            self.initialized,
+            self.log_level,
+            tuple(sorted(self.subscriptions)),
+        )
+
+    def restore(self, snapshot: SessionSnapshot) -> None:
+        """Take up a session negotiated elsewhere (another connection, another worker)."""
+        self.session = revisions.revision(snapshot.revision)
+        self.client_caps = snapshot.client_capabilities
+        self.client_info = snapshot.client_info
+        self.initialized = snapshot.initialized
+        self.log_level = snapshot.log_level
+        self.subscriptions = set(snapshot.subscriptions)
 
     def _batches_allowed(self) -> bool:
         return self.session is not None and self.session.batches

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import msgspec
@@ -125,3 +127,12 @@ def test_the_requested_version_is_read_off_meta_alone() -> None:
             msgspec.Raw(b'{"_meta": {"' + revisions.META_VERSION.encode() + b'": "\xff"}}')
         )
     assert caught.value.code == PARSE_ERROR
+
+
+def test_the_decision_needs_no_event_loop() -> None:
+    """The protocol core's decision modules never import asyncio (checked in a fresh interpreter)."""
+    code = (
+        "import sys, mcpbind.protocol.dispatch, mcpbind.protocol.eras, mcpbind.protocol.revisions; "
+        "sys.exit('asyncio' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
