@@ -1,10 +1,11 @@
 """The server's request decision, I/O-free: a request in, what to run (`Dispatch`) or the error to answer.
 
-Every request a connection serves, on every transport and in both eras, passes `decide`: its revision
-(the session's, or the one its `_meta` or transport names) is checked against what the server speaks,
-its params are decoded by the revision's method table, and its method is gated by what the server
-offers. What only schema.ts says in prose, and so no generated table carries, is data here (`FEATURES`,
-`SUBSCRIBING`; caching is the envelope era's, `eras.CACHEABLE`). Refusals are raised as `McpError`.
+`handshake` opens a session (the session era's `initialize`). Every other request a connection
+serves, on every transport and in both eras, passes `decide`: its revision (the session's, or the one
+its `_meta` or transport names, `negotiate`) is checked against what the server speaks, its params are
+decoded by the revision's method table, and its method is gated by what the server offers. What only
+schema.ts says in prose, and so no generated table carries, is data here (`FEATURES`, `SUBSCRIBING`;
+caching is the envelope era's, `eras.CACHEABLE`). Refusals are raised as `McpError`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ __all__ = [
     "SUBSCRIBING",
     "Dispatch",
     "Gate",
+    "Handshake",
     "decide",
+    "handshake",
     "negotiate",
     "requested_version",
     "missing_feature",
@@ -116,6 +119,53 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
             data={"supported": sorted(served, reverse=True), "requested": requested},
         )
     return revisions.revision(requested)
+
+
+class Handshake(msgspec.Struct, frozen=True):
+    """The session an `initialize` request opens."""
+
+    revision: Revision
+    client_capabilities: dict[str, Any]
+    """As the session's revision has them (what it lacks is dropped)."""
+    client_info: dict[str, Any]
+
+
+def handshake(params: msgspec.Raw | None, served: Sequence[str]) -> Handshake:
+    """The session `initialize` opens: the client's revision when the server speaks it, else the
+    newest stateful revision the server speaks (the client decides whether it can go on with that)."""
+    stateful = [r for r in served if not revisions.is_modern(r)]
+    if not stateful:
+        raise MethodNotFound(
+            f"Method not found: initialize (this server speaks only {', '.join(served)}, "
+            "which carry the version in every request)"
+        )
+    newest = revisions.revision(stateful[-1])
+    try:
+        decoded = wire.decoder(newest.type("InitializeRequestParams")).decode(params or b"{}")
+    except msgspec.ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise unparsable(exc) from None
+    chosen = decoded.protocol_version if decoded.protocol_version in stateful else stateful[-1]
+    revision = revisions.revision(chosen)
+    caps = _session_capabilities(revision, wire.to_builtins(decoded.capabilities))
+    return Handshake(revision, caps, wire.to_builtins(decoded.client_info))
+
+
+def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str, Any]:
+    """A client's capabilities as the negotiated revision has them: read with the newest revision's
+    types, they are converted through the session's, which drops what that revision lacks (`tasks`
+    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
+    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
+    try:
+        kept = wire.to_builtins(wire.convert(caps, revision.type("ClientCapabilities")))
+    except msgspec.ValidationError:
+        return caps  # valid for the newest revision: nothing of the session's depends on the rest
+    assert isinstance(kept, dict)
+    elicitation = kept.get("elicitation")
+    if isinstance(elicitation, dict) and not revision.url_elicitation:
+        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
+    return kept
 
 
 def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:

@@ -20,7 +20,7 @@ import msgspec
 
 from .. import wire
 from ..aio.peer import ROUTE, MessageTransport, Peer
-from ..errors import InvalidParams, MethodNotFound
+from ..errors import MethodNotFound
 from ..protocol import dispatch, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
@@ -219,27 +219,14 @@ class Connection:
             return failure(rid, event.method, exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:
-        stateful = [r for r in self.server.revisions if not revisions.is_modern(r)]
-        if not stateful:
-            raise MethodNotFound(
-                f"Method not found: initialize (this server speaks only {', '.join(self.server.revisions)}, "
-                "which carry the version in every request)"
-            )
-        newest = revisions.revision(stateful[-1])
-        try:
-            params = wire.decoder(newest.type("InitializeRequestParams")).decode(event.params or b"{}")
-        except msgspec.ValidationError as exc:
-            raise InvalidParams(f"Invalid params: {exc}") from None
-        except (msgspec.DecodeError, RecursionError) as exc:
-            raise dispatch.unparsable(exc) from None
-        revision = params.protocol_version if params.protocol_version in stateful else stateful[-1]
-        self.revision = revision
-        rev = revisions.revision(revision)
-        self.client_caps = _caps_of(rev, wire.to_builtins(params.capabilities))
-        self.client_info = wire.to_builtins(params.client_info)
+        """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""
+        opened = dispatch.handshake(event.params, self.server.revisions)
+        rev = self.session = opened.revision
+        self.client_caps = opened.client_capabilities
+        self.client_info = opened.client_info
         result = drop_none(
             {
-                "protocolVersion": revision,
+                "protocolVersion": rev.name,
                 "capabilities": self.server.capabilities(),
                 "serverInfo": self.server.info,
                 "instructions": self.server.instructions,
@@ -259,19 +246,3 @@ class Connection:
         server = self.server
         result = await route(server.handlers, decided.params, ctx)
         return server.answer(event.id, method, result, decided.spec.result_type, era)
-
-
-def _caps_of(rev: revisions.Revision, caps: dict[str, Any]) -> dict[str, Any]:
-    """A client's capabilities as the negotiated revision has them: read with the newest revision's
-    types, they are converted through the session's, which drops what that revision lacks (`tasks`
-    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
-    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
-    try:
-        kept = wire.to_builtins(wire.convert(caps, rev.type("ClientCapabilities")))
-    except msgspec.ValidationError:
-        return caps  # valid for the newest revision: nothing of the session's depends on the rest
-    assert isinstance(kept, dict)
-    elicitation = kept.get("elicitation")
-    if isinstance(elicitation, dict) and not rev.url_elicitation:
-        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
-    return kept

@@ -136,3 +136,27 @@ def test_the_decision_needs_no_event_loop() -> None:
         "sys.exit('asyncio' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_initialize_opens_the_clients_revision_or_the_newest_the_server_speaks() -> None:
+    caps = {"elicitation": {"url": {}, "form": {}}, "sampling": {}}
+    info = {"name": "c", "version": "1"}
+
+    def opened(version: str, served: tuple[str, ...] = revisions.ALL) -> dispatch.Handshake:
+        params = _raw({"protocolVersion": version, "capabilities": caps, "clientInfo": info})
+        return dispatch.handshake(params, served)
+
+    assert opened("2025-06-18").revision is revisions.revision("2025-06-18")
+    assert opened("1999-01-01").revision is revisions.revision(STATEFUL)
+    assert opened(MODERN).revision is revisions.revision(STATEFUL)  # no stateless session
+    assert opened("2025-11-25").client_capabilities == caps
+    assert opened("2025-06-18").client_capabilities == {"elicitation": {}, "sampling": {}}  # no URL mode yet
+    assert opened("2025-03-26").client_capabilities == {"sampling": {}}  # no elicitation yet
+    assert opened("2025-03-26").client_info == info
+    with pytest.raises(MethodNotFound, match="initialize"):
+        opened("2025-06-18", served=revisions.MODERN)
+    with pytest.raises(InvalidParams):
+        dispatch.handshake(_raw({"protocolVersion": 5}), revisions.ALL)
+    with pytest.raises(McpError) as caught:
+        dispatch.handshake(msgspec.Raw(b'{"protocolVersion": "\xff"}'), revisions.ALL)
+    assert caught.value.code == PARSE_ERROR
