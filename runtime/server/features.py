@@ -238,6 +238,11 @@ class Features:
             return result
         return {"content": content_list(value)}
 
+    def tool_entry(self, name: str) -> ToolEntry | None:
+        """The registration of tool `name` (definition, function, signature), if there is one; a new
+        object whenever the tool is registered again."""
+        return self._tools.get(name)
+
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None

@@ -37,3 +37,16 @@ def test_a_session_moves_between_connections_as_data() -> None:
     assert second.snapshot() == snapshot
     second.revision = None
     assert second.session is None and second.is_idle()
+
+
+def test_a_tool_registration_is_read_through_the_servers_api() -> None:
+    server = Server("s", "1.0.0")
+    assert server.tool_entry("echo") is None
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    entry = server.tool_entry("echo")
+    assert entry is not None and entry.fn is echo and entry.definition["name"] == "echo"
+    assert server.takes_no_context("echo")
