@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mcpbind.protocol import revisions
-from mcpbind.server.core import Context, Server, _Connection
+from mcpbind.server import Connection, Context, Server
 
 from .conftest import REVISIONS
 from .test_eager import _Wire
@@ -35,7 +35,7 @@ def test_progress_sends_what_converting_its_params_sends(
 
     async def main() -> None:
         wire = _Wire()
-        conn = _Connection(Server("ctx", "1.0.0"), wire)
+        conn = Connection(Server("ctx", "1.0.0"), wire)
         meta = {} if token is None else {"progressToken": token}
         ctx = Context(conn, 1, revision, meta, {})
         outcomes: list[Any] = []

@@ -595,7 +595,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
     over HTTP with no connection made, whether the tool finishes at once or waits."""
     from mcpbind.errors import InvalidParams
     from mcpbind.protocol.endpoint import IncomingRequest
-    from mcpbind.server.core import Server, ToolError, _Connection
+    from mcpbind.server import Connection, Server, ToolError
 
     server = Server("direct", "1.0.0")
 
@@ -644,7 +644,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
     app = HttpApp(server)
 
     async def main() -> None:
-        conn = _Connection(server, None)  # type: ignore[arg-type]
+        conn = Connection(server, None)  # type: ignore[arg-type]
         for rid, (name, arguments) in enumerate(calls):
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))

@@ -185,6 +185,17 @@ class Peer:
 
     # -- incoming -----------------------------------------------------------------------------------
 
+    def is_idle(self) -> bool:
+        """Nothing of ours runs, waits for an answer or is queued, and the peer is still open."""
+        return (
+            not self._running
+            and not self._queued
+            and not self._waiting
+            and not self.endpoint.pending
+            and not self._tasks
+            and not self.closed.is_set()
+        )
+
     @property
     def saturated(self) -> bool:
         """Whether a new request would be refused with `SERVER_BUSY`: every slot is taken by a

@@ -1,32 +1,130 @@
-"""The protocol revisions mcpbind speaks, and their generated modules (imported on first use)."""
+"""The protocol revisions mcpbind speaks, as typed `Revision` objects built from their generated modules.
+
+A generated module is imported the first time its revision is used (the newest is 20 ms to import, and
+a server that only ever speaks an older one never pays for it). Everything the runtime reads off a
+revision (flags, method tables, error codes, schema types) is read here, once, and typed.
+"""
 
 from __future__ import annotations
 
 import importlib
-from functools import cache
+from collections.abc import Mapping
 from types import ModuleType
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..generated import LATEST, REVISIONS, STATELESS
+from ..methods import NotificationMethod, RequestMethod
 
-__all__ = ["ALL", "STATEFUL", "MODERN", "LATEST", "META_VERSION", "module", "is_modern"]
+__all__ = [
+    "ALL",
+    "STATEFUL",
+    "MODERN",
+    "LATEST",
+    "Revision",
+    "revision",
+    "module",
+    "is_modern",
+    "META_VERSION",
+    "META_CAPABILITIES",
+    "META_CLIENT",
+    "META_LOG_LEVEL",
+    "META_SERVER",
+    "META_SUBSCRIPTION",
+]
 
 ALL: Final[tuple[str, ...]] = tuple(r for r in REVISIONS if r != "draft")
 MODERN: Final[tuple[str, ...]] = tuple(r for r in ALL if r in STATELESS)
 STATEFUL: Final[tuple[str, ...]] = tuple(r for r in ALL if r not in MODERN)
 
+# The `_meta` keys of the stateless revisions (the schema names them in prose only, so the generated
+# modules cannot export them).
 META_VERSION: Final = "io.modelcontextprotocol/protocolVersion"
 """The `_meta` key that carries the protocol version in every request of a stateless revision."""
+META_CAPABILITIES: Final = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
+META_LOG_LEVEL: Final = "io.modelcontextprotocol/logLevel"
+META_SERVER: Final = "io.modelcontextprotocol/serverInfo"
+META_SUBSCRIPTION: Final = "io.modelcontextprotocol/subscriptionId"
+
+# The error codes the stateless revisions add. They are defined by the generated module of the newest
+# stateless revision and read from it on first use (module `__getattr__`), so that importing the
+# runtime does not import that module; read them as `revisions.NAME` where they are needed.
+_STATELESS_ERRORS: Final = frozenset(
+    {"HEADER_MISMATCH", "MISSING_REQUIRED_CLIENT_CAPABILITY", "UNSUPPORTED_PROTOCOL_VERSION"}
+)
+if TYPE_CHECKING:
+    HEADER_MISMATCH: int
+    MISSING_REQUIRED_CLIENT_CAPABILITY: int
+    UNSUPPORTED_PROTOCOL_VERSION: int
 
 
-@cache
-def module(revision: str) -> ModuleType:
-    """The generated module of `revision` ('draft' resolves to its target)."""
+def __getattr__(name: str) -> int:
+    if name in _STATELESS_ERRORS:
+        return revision(MODERN[-1]).errors[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class Revision:
+    """One protocol revision: what the runtime needs of its generated module, typed."""
+
+    __slots__ = (
+        "batches",
+        "errors",
+        "module",
+        "name",
+        "notifications",
+        "requests",
+        "stateless",
+        "url_elicitation",
+    )
+
+    def __init__(self, name: str, mod: ModuleType) -> None:
+        self.name: Final[str] = name
+        self.module: Final[ModuleType] = mod
+        self.stateless: Final[bool] = bool(mod.STATELESS)
+        """No initialize handshake: every request carries its version and capabilities in `_meta`."""
+        self.batches: Final[bool] = hasattr(mod, "JSONRPCBatchRequest")
+        """JSON-RPC batches are part of the revision (2025-03-26 only)."""
+        self.url_elicitation: Final[bool] = hasattr(mod, "ElicitRequestURLParams")
+        """URL-mode elicitation exists (2025-11-25 on)."""
+        self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = mod.REQUESTS
+        self.notifications: Final[Mapping[str, NotificationMethod[Any]]] = mod.NOTIFICATIONS
+        self.errors: Final[Mapping[str, int]] = mod.ERROR_CODES
+
+    def type(self, name: str) -> Any:
+        """The schema type `name` of this revision (AttributeError when the revision has none)."""
+        return getattr(self.module, name)
+
+    def has(self, name: str) -> bool:
+        """The revision's schema defines `name`."""
+        return hasattr(self.module, name)
+
+    def __repr__(self) -> str:
+        return f"Revision({self.name!r})"
+
+
+_BUILT: dict[str, Revision] = {}
+
+
+def revision(name: str) -> Revision:
+    """The revision `name` ('draft' resolves to its target); ValueError when mcpbind has no such revision."""
     try:
-        return importlib.import_module(REVISIONS[revision])
+        return _BUILT[name]
     except KeyError:
-        raise ValueError(f"unknown MCP revision {revision!r}; known: {', '.join(ALL)}") from None
+        pass
+    try:
+        path = REVISIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown MCP revision {name!r}; known: {', '.join(ALL)}") from None
+    mod = importlib.import_module(path)
+    built = _BUILT[name] = Revision(mod.PROTOCOL_VERSION, mod)
+    return built
 
 
-def is_modern(revision: str) -> bool:
-    return revision in MODERN
+def module(name: str) -> ModuleType:
+    """The generated module of `name` ('draft' resolves to its target)."""
+    return revision(name).module
+
+
+def is_modern(name: str) -> bool:
+    return name in MODERN

@@ -3,6 +3,9 @@
 from mcpbind.server import Context, Server
 """
 
-from .core import LOG_LEVELS, UVICORN_DEFAULTS, Context, ElicitOutcome, Server, ToolError
+from .context import LOG_LEVELS, Context, ElicitOutcome
+from .features import ToolError
+from .registry import UVICORN_DEFAULTS, Server
+from .session import Connection
 
-__all__ = ["Server", "Context", "ToolError", "ElicitOutcome", "LOG_LEVELS", "UVICORN_DEFAULTS"]
+__all__ = ["Server", "Context", "Connection", "ToolError", "ElicitOutcome", "LOG_LEVELS", "UVICORN_DEFAULTS"]

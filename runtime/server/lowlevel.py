@@ -21,7 +21,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
@@ -36,7 +36,6 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_r
 __all__ = ["HandlerServer", "HandlerContext"]
 
 log = logging.getLogger("mcpbind.lowlevel")
-_META_VERSION: Final = revisions.META_VERSION
 
 
 @dataclass
@@ -63,7 +62,8 @@ class HandlerServer:
     def __init__(self, handler: object, revision: str, *, max_concurrency: int = 64) -> None:
         self.handler = handler
         self.revision = revision
-        self.module: ModuleType = revisions.module(revision)
+        self.spec = revisions.revision(revision)
+        self.module: ModuleType = self.spec.module
         self.max_concurrency = max_concurrency
 
     async def serve(self, transport: MessageTransport) -> None:
@@ -77,7 +77,7 @@ class HandlerServer:
 class _HandlerConnection:
     def __init__(self, server: HandlerServer, transport: MessageTransport) -> None:
         self.server = server
-        self.mod = server.module
+        self.rev = server.spec
         self.peer = Peer(
             transport,
             on_request=self.on_request,
@@ -85,7 +85,7 @@ class _HandlerConnection:
             max_concurrency=server.max_concurrency,
             serial=frozenset({"initialize"}),
         )
-        self.stub = self.mod.ServerStub(_Sender(self.peer))
+        self.stub = self.rev.type("ServerStub")(_Sender(self.peer))
 
     def _decode_params(self, spec: Any, raw: msgspec.Raw | None) -> Any:
         if spec.params_type is None or raw is None:
@@ -98,22 +98,22 @@ class _HandlerConnection:
             raise InvalidParams(f"Invalid params: {exc}") from None
 
     def _check_version(self, params: Any) -> None:
-        if not self.mod.STATELESS:
+        if not self.rev.stateless:
             return
         meta = getattr(params, "meta", UNSET)
-        requested = meta.get(_META_VERSION) if isinstance(meta, dict) else None
+        requested = meta.get(revisions.META_VERSION) if isinstance(meta, dict) else None
         if requested != self.server.revision:
             if requested is None:
-                raise InvalidRequest(f"requests must carry `_meta.{_META_VERSION}`")
+                raise InvalidRequest(f"requests must carry `_meta.{revisions.META_VERSION}`")
             raise McpError(
                 "Unsupported protocol version",
-                code=-32022,
+                code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
                 data={"supported": [self.server.revision], "requested": requested},
             )
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
         try:
-            spec = self.mod.REQUESTS.get(event.method)
+            spec = self.rev.requests.get(event.method)
             if spec is None or "client_to_server" not in spec.directions:
                 raise MethodNotFound(f"Method not found: {event.method}")
             fn = getattr(self.server.handler, spec.handler, None)
@@ -151,7 +151,7 @@ class _HandlerConnection:
                 self.peer.cancel_incoming(msgspec.json.decode(event.params)["requestId"])
             except (msgspec.DecodeError, KeyError, TypeError):
                 pass
-        spec = self.mod.NOTIFICATIONS.get(event.method)
+        spec = self.rev.notifications.get(event.method)
         fn = getattr(self.server.handler, f"on_{spec.handler}", None) if spec is not None else None
         if spec is None or fn is None:
             return

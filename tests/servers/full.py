@@ -216,16 +216,16 @@ if __name__ == "__main__":
     args = parser.parse_args()
     server.list_ttl_ms = args.list_ttl
     if args.ignore_probe:
-        from mcpbind.server import core as server_module
+        from mcpbind.server.session import Connection
 
-        answer = server_module._Connection.on_request
+        answer = Connection.on_request
 
         async def silent(self: Any, event: Any) -> bytes | None:
             if event.method == "server/discover":
                 return None
             return await answer(self, event)
 
-        server_module._Connection.on_request = silent  # type: ignore[method-assign]
+        Connection.on_request = silent  # type: ignore[method-assign]
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
     if args.http is not None:

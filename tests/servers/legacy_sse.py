@@ -18,7 +18,7 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full import server
 
-from mcpbind.server.core import _Connection
+from mcpbind.server import Connection
 
 server.revisions = ("2024-11-05",)
 
@@ -37,7 +37,7 @@ class _Queue:
         return None
 
 
-sessions: dict[str, tuple[_Connection, _Queue]] = {}
+sessions: dict[str, tuple[Connection, _Queue]] = {}
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -46,7 +46,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["path"] == "/sse" and scope["method"] == "GET":
         sid = secrets.token_hex(8)
         transport = _Queue()
-        sessions[sid] = (_Connection(server, transport), transport)
+        sessions[sid] = (Connection(server, transport), transport)
         await send(
             {
                 "type": "http.response.start",

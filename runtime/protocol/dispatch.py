@@ -1,0 +1,207 @@
+"""The server's request decision, I/O-free: a request in, what to run (`Dispatch`) or the error to answer.
+
+`handshake` opens a session (the session era's `initialize`). Every other request a connection
+serves, on every transport and in both eras, passes `decide`: its revision (the session's, or the one
+its `_meta` or transport names, `negotiate`) is checked against what the server speaks, its params are
+decoded by the revision's method table, and its method is gated by what the server offers. What only
+schema.ts says in prose, and so no generated table carries, is data here (`FEATURES`, `SUBSCRIBING`;
+caching is the envelope era's, `eras.CACHEABLE`). Refusals are raised as `McpError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Protocol
+
+import msgspec
+
+from .. import wire
+from ..errors import InvalidParams, McpError, MethodNotFound
+from ..methods import RequestMethod
+from . import eras, revisions
+from .jsonrpc import PARSE_ERROR
+from .revisions import Revision
+
+__all__ = [
+    "FEATURES",
+    "SUBSCRIBING",
+    "Dispatch",
+    "Gate",
+    "Handshake",
+    "decide",
+    "handshake",
+    "negotiate",
+    "requested_version",
+    "missing_feature",
+    "unparsable",
+]
+
+FEATURES: Final[Mapping[str, str]] = {
+    "tools": "tools",
+    "resources": "resources",
+    "prompts": "prompts",
+    "completion": "completions",
+    "logging": "logging",
+}
+"""The server capability each method family needs (by the method name's first segment)."""
+SUBSCRIBING: Final = frozenset({"resources/subscribe", "resources/unsubscribe"})
+"""Methods that need their feature's `subscribe` flag as well."""
+
+
+class Dispatch(msgspec.Struct, frozen=True, gc=False):
+    """A request decided: run `spec`'s handler with `params` (`meta`: their `_meta`, if a dict) in `era`."""
+
+    revision: Revision
+    era: eras.Era
+    spec: RequestMethod[Any, Any]
+    params: Any
+    meta: dict[str, Any] | None
+
+
+class Gate(Protocol):
+    """What the decision needs of the server: the feature a method needs that it does not offer."""
+
+    def missing_feature(self, method: str) -> str: ...
+
+
+def missing_feature(method: str, offered: Mapping[str, Any]) -> str:
+    """The feature `method` belongs to when the server does not offer it (`offered`: the server's
+    capabilities), else ""."""
+    feature = FEATURES.get(method.split("/", 1)[0])
+    if feature is None:
+        return ""
+    if feature not in offered or (method in SUBSCRIBING and not offered[feature].get("subscribe")):
+        return feature
+    return ""
+
+
+class _PeekMeta(msgspec.Struct):
+    version: str | None = msgspec.field(default=None, name=revisions.META_VERSION)
+
+
+class _PeekParams(msgspec.Struct):
+    meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
+
+
+_peek = msgspec.json.Decoder(_PeekParams)
+
+
+def requested_version(params: msgspec.Raw | None) -> str | None:
+    """The protocol version a request's `_meta` names, without decoding the rest of its params."""
+    if params is None:
+        return None
+    try:
+        peek = _peek.decode(params)
+    except msgspec.ValidationError:
+        return None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise unparsable(exc) from None
+    return peek.meta.version if peek.meta is not None else None
+
+
+def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revision | None:
+    """The revision a request with no session is served in; None for a `ping` that names none (it is
+    answered with an empty result)."""
+    if requested is None:
+        if method == "ping":
+            return None
+        raise InvalidParams(
+            "Invalid params: no session, and no protocol version in "
+            f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
+            f"every request (this server speaks {', '.join(served)})"
+        )
+    if requested not in served or not revisions.is_modern(requested):
+        # Every version the server speaks, both eras: a dual-era client falls back to initialize
+        # when none of the stateless ones suits it.
+        raise McpError(
+            "Unsupported protocol version",
+            code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
+            data={"supported": sorted(served, reverse=True), "requested": requested},
+        )
+    return revisions.revision(requested)
+
+
+class Handshake(msgspec.Struct, frozen=True):
+    """The session an `initialize` request opens."""
+
+    revision: Revision
+    client_capabilities: dict[str, Any]
+    """As the session's revision has them (what it lacks is dropped)."""
+    client_info: dict[str, Any]
+
+
+def handshake(params: msgspec.Raw | None, served: Sequence[str]) -> Handshake:
+    """The session `initialize` opens: the client's revision when the server speaks it, else the
+    newest stateful revision the server speaks (the client decides whether it can go on with that)."""
+    stateful = [r for r in served if not revisions.is_modern(r)]
+    if not stateful:
+        raise MethodNotFound(
+            f"Method not found: initialize (this server speaks only {', '.join(served)}, "
+            "which carry the version in every request)"
+        )
+    newest = revisions.revision(stateful[-1])
+    try:
+        decoded = wire.decoder(newest.type("InitializeRequestParams")).decode(params or b"{}")
+    except msgspec.ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise unparsable(exc) from None
+    chosen = decoded.protocol_version if decoded.protocol_version in stateful else stateful[-1]
+    revision = revisions.revision(chosen)
+    caps = _session_capabilities(revision, wire.to_builtins(decoded.capabilities))
+    return Handshake(revision, caps, wire.to_builtins(decoded.client_info))
+
+
+def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str, Any]:
+    """A client's capabilities as the negotiated revision has them: read with the newest revision's
+    types, they are converted through the session's, which drops what that revision lacks (`tasks`
+    before 2025-11-25, `elicitation` before 2025-06-18). URL-mode elicitation came with 2025-11-25,
+    but 2025-06-18's `elicitation` is an open object that would keep a `url` member: dropped too."""
+    try:
+        kept = wire.to_builtins(wire.convert(caps, revision.type("ClientCapabilities")))
+    except msgspec.ValidationError:
+        return caps  # valid for the newest revision: nothing of the session's depends on the rest
+    assert isinstance(kept, dict)
+    elicitation = kept.get("elicitation")
+    if isinstance(elicitation, dict) and not revision.url_elicitation:
+        kept["elicitation"] = {k: v for k, v in elicitation.items() if k not in ("url", "form")}
+    return kept
+
+
+def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
+    """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
+    set when the transport decoded them with the whole message (as `revision`'s params type)."""
+    spec = revision.requests.get(method)
+    if spec is None or "client_to_server" not in spec.directions:
+        raise MethodNotFound(f"Method not found: {method}")
+    try:
+        if spec.params_type is None:
+            value = None
+        elif decoded is not None:
+            value = decoded
+        elif params is None:
+            if spec.params_required:
+                raise InvalidParams(f"Invalid params: {method} requires params")
+            value = None
+        else:
+            value = wire.decoder(spec.params_type).decode(params)
+    except msgspec.ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {exc}") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise unparsable(exc) from None
+    meta: dict[str, Any] | None = None
+    if value is not None:
+        raw_meta = getattr(value, "meta", None)
+        meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
+    missing = gate.missing_feature(method)
+    if missing:
+        raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
+    return Dispatch(revision, eras.of(revision), spec, value, meta)
+
+
+def unparsable(exc: Exception) -> McpError:
+    """Params that are no JSON after all: the envelope skips over them without checking their strings'
+    UTF-8, and decoding them goes deeper into the stack than reading the envelope did (msgspec raises
+    RecursionError, not DecodeError, on deep nesting). Bad JSON is a parse error wherever it is found."""
+    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+    return McpError(f"Parse error: {detail}", code=PARSE_ERROR)

@@ -1,0 +1,230 @@
+"""A handler's `Context`: what it knows of the request it serves, and what it may send while serving it.
+
+What differs between the eras (where the client's capabilities and log level come from, how the client
+is asked for input) is the request's `Era`'s to say (`mcpbind.protocol.eras`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, ModuleType
+from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import UNSET
+
+from .. import wire
+from ..aio.peer import ROUTE
+from ..errors import McpError
+from ..protocol import eras, revisions
+from ..protocol.jsonrpc import RequestId
+
+if TYPE_CHECKING:
+    from .registry import Server
+    from .session import Connection
+
+__all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
+
+LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+_NUMBERS: Final = (int, float)
+_TOKENS: Final = (str, int, float)
+_NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ElicitOutcome:
+    """The user's answer to an elicitation: `action` is accept, decline or cancel."""
+
+    action: str
+    content: dict[str, Any] | None = None
+
+
+class NeedInput(Exception):
+    """A handler of the envelope era asked for input it does not have yet: the request answers
+    InputRequiredResult."""
+
+    def __init__(self, key: str, request: dict[str, Any]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.request = request
+
+
+def drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+class Context:
+    """What a handler knows of the request it serves, and what it may do while serving it."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        request_id: RequestId,
+        revision: str | revisions.Revision,
+        meta: dict[str, Any] | None,
+        client_capabilities: Any,
+        answers: dict[str, Any] | None = None,
+    ) -> None:
+        self._conn = conn
+        self.request_id = request_id
+        rev = self._rev = (
+            revision if isinstance(revision, revisions.Revision) else revisions.revision(revision)
+        )
+        self.revision: str = rev.name
+        self.module: ModuleType = rev.module
+        self.era: eras.Era = eras.of(rev)
+        self.stateless = self.era.stateless
+        self.meta: dict[str, Any] = meta or {}
+        # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.
+        self._client_caps = client_capabilities
+        self.answers: Mapping[str, Any] = answers if answers is not None else _NO_ANSWERS
+        """Input the client gave with a retried request (envelope era), by input request key."""
+        self._asked = 0
+        # Made when a handler first asks for input (most never do).
+        self._needed: dict[str, dict[str, Any]] | None = None
+        self._consumed: set[str] | None = None
+        self.progress_token = self.meta.get("progressToken")
+
+    @property
+    def client_capabilities(self) -> dict[str, Any]:
+        """What the client offers (sampling, elicitation, roots...), in wire form."""
+        caps = self._client_caps
+        if type(caps) is not dict:
+            caps = self._client_caps = wire.to_builtins(caps) or {}
+        assert isinstance(caps, dict)
+        return caps
+
+    @property
+    def needed(self) -> dict[str, dict[str, Any]]:
+        """Input requests made while the handler ran without an answer (envelope era)."""
+        if self._needed is None:
+            self._needed = {}
+        return self._needed
+
+    @property
+    def consumed(self) -> set[str]:
+        """Keys of `answers` the handler used."""
+        if self._consumed is None:
+            self._consumed = set()
+        return self._consumed
+
+    @property
+    def server(self) -> Server:
+        return self._conn.server
+
+    @property
+    def connection(self) -> Connection:
+        """The connection serving the request."""
+        return self._conn
+
+    async def progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Report progress, if the client asked for it (`progressToken`)."""
+        token = self.progress_token
+        if token is None:
+            return
+        params_type = self._rev.type("ProgressNotificationParams")
+        if (
+            type(progress) in _NUMBERS
+            and (total is None or type(total) in _NUMBERS)
+            and (message is None or (type(message) is str and "message" in params_type.__struct_fields__))
+            and type(token) in _TOKENS
+        ):
+            # Every value of exactly its declared type: the params are built as their type, which
+            # conversion would give as well, without a second pass to check them.
+            body = params_type(progress_token=token, progress=progress)
+            if total is not None:
+                body.total = total
+            if message is not None:
+                body.message = message
+            await self._conn.peer.notify("notifications/progress", body)
+            return
+        params = drop_none({"progressToken": token, "progress": progress, "total": total, "message": message})
+        await self._conn.notify("notifications/progress", params, self.module)
+
+    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send a log message to the client, if its level is at or above the one the client chose."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {level!r}")
+        wanted = self.era.log_level(self._conn.log_level, self.meta)
+        if wanted is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(wanted):
+            return
+        await self._conn.notify(
+            "notifications/message", drop_none({"level": level, "data": data, "logger": logger}), self.module
+        )
+
+    # Input from the user or the model: the era says how the client is asked (a server->client
+    # request, or an InputRequiredResult and a re-run of the handler with the answers).
+
+    async def _ask(
+        self, method: str, capability: str, params: dict[str, Any], result: str, key: str | None
+    ) -> Any:
+        if capability not in self.client_capabilities:
+            raise self.era.missing_capability(
+                f"the client does not support {method} (no `{capability}` capability)", {capability: {}}
+            )
+        if key is None:
+            key = f"{method.split('/')[0]}-{self._asked}"
+        self._asked += 1
+        result_type = self._rev.type(result)
+        if self.era.asks_inline:
+            return await self._conn.ask(method, params, result_type, self.module)
+        if key in self.answers:
+            self.consumed.add(key)
+            return wire.convert(self.answers[key], result_type)
+        # Every ask made before the handler stops (several, under asyncio.gather) is collected,
+        # so that one InputRequiredResult carries them all.
+        self.needed[key] = {"method": method, "params": params}
+        raise NeedInput(key, self.needed[key])
+
+    async def elicit(
+        self, message: str, schema: dict[str, Any], *, url: str | None = None, key: str | None = None
+    ) -> ElicitOutcome:
+        """Ask the user; `schema` is the requested (flat) JSON Schema of an object. With `url`, ask the
+        user to visit it instead (URL mode). `key` names the input request (stateless revisions)."""
+        params: dict[str, Any] = {"message": message, "requestedSchema": schema}
+        if url is not None:
+            self._url_mode_offered()
+            elicitation_id = key or f"e{self._asked}"
+            params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
+        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
+        content = answer.content if answer.content is not UNSET else None
+        return ElicitOutcome(answer.action, content)
+
+    def _url_mode_offered(self) -> None:
+        """URL-mode elicitation exists from 2025-11-25 on, and only for a client that declares it
+        (`elicitation.url`; an empty `elicitation` means form mode alone)."""
+        if not self._rev.url_elicitation:
+            raise McpError(f"URL-mode elicitation is not part of protocol revision {self.revision}")
+        elicitation = self.client_capabilities.get("elicitation")
+        if not isinstance(elicitation, dict) or "url" not in elicitation:
+            raise self.era.missing_capability(
+                "the client does not support URL-mode elicitation (no `elicitation.url` capability)",
+                {"elicitation": {"url": {}}},
+            )
+
+    def close_sse_stream(self, retry_ms: int = 1000) -> None:
+        """On Streamable HTTP (stateful sessions with resumable streams), close the connection that
+        carries this request's answer after what is queued, telling the client to reconnect in
+        `retry_ms` and resume with Last-Event-ID (SSE polling). Elsewhere, nothing happens."""
+        poll = getattr(ROUTE.get(), "poll", None)
+        if poll is not None:
+            poll(retry_ms)
+
+    async def complete_elicitation(self, elicitation_id: str) -> None:
+        """Tell the client that a URL-mode elicitation finished out of band (where the revision has
+        `notifications/elicitation/complete`)."""
+        await self._conn.notify(
+            "notifications/elicitation/complete", {"elicitationId": elicitation_id}, self.module
+        )
+
+    async def sample(
+        self, messages: Sequence[dict[str, Any]], max_tokens: int, *, key: str | None = None, **options: Any
+    ) -> Any:
+        """Ask the client's model; returns the revision's CreateMessageResult."""
+        params = {"messages": list(messages), "maxTokens": max_tokens, **options}
+        return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult", key)
+
+    async def list_roots(self, *, key: str | None = None) -> list[Any]:
+        """The client's roots (the revision's Root structs)."""
+        result = await self._ask("roots/list", "roots", {}, "ListRootsResult", key)
+        return list(result.roots)

@@ -1,0 +1,340 @@
+"""Tool, resource, prompt and completion execution, and results as JSON-RPC answers (mixed into `Server`).
+
+The registry (`registry.Server`) records what is registered; this module runs it: revision-neutral JSON
+data in, JSON data (or, on the commonest path, the revision's own result type) out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import logging
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Final
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from .. import wire
+from ..errors import InvalidParams, McpError
+from ..protocol import eras, revisions
+from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
+from .context import Context, NeedInput, drop_none
+from .signature import Signature
+from .uritemplate import UriTemplate
+
+__all__ = ["ToolError", "Features", "ToolEntry", "ResourceEntry", "TemplateEntry", "PromptEntry"]
+
+log = logging.getLogger("mcpbind.server")
+
+_asdict: Final = msgspec.structs.asdict
+
+
+class ToolError(Exception):
+    """Raised by a tool to report a failure the model should see (a result with `isError: true`)."""
+
+
+@dataclass
+class ToolEntry:
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
+
+
+@dataclass
+class ResourceEntry:
+    uri: str
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+
+
+@dataclass
+class TemplateEntry:
+    template: UriTemplate
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+    context_param: str | None
+
+
+@dataclass
+class PromptEntry:
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
+
+
+def text(value: Any) -> dict[str, Any]:
+    return {"type": "text", "text": value if isinstance(value, str) else msgspec.json.encode(value).decode()}
+
+
+def content_list(value: Any) -> list[dict[str, Any]]:
+    """Tool/prompt return values as content blocks (JSON form)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [b for item in value for b in content_list(item)]
+    if isinstance(value, msgspec.Struct):
+        return [wire.to_builtins(value)]
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return [value]
+    return [text(value)]
+
+
+def failure(rid: RequestId, method: str, exc: Exception) -> bytes:
+    """The error answer to a request whose handler raised: its McpError, or an internal error (logged)."""
+    if isinstance(exc, McpError):
+        return encode_error(rid, exc.code, exc.message, exc.data)
+    log.error("internal error answering %s", method, exc_info=exc)
+    return encode_error(rid, INTERNAL_ERROR, "Internal error")
+
+
+def opt(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
+class Features:
+    """Running what the registry holds. A mixin of `Server`, which fills in these members."""
+
+    name: str
+    version: str
+    title: str | None
+    page_size: int
+    list_ttl_ms: int
+    _tools: dict[str, ToolEntry]
+    _resources: dict[str, ResourceEntry]
+    _templates: list[TemplateEntry]
+    _prompts: dict[str, PromptEntry]
+    _completions: dict[tuple[str, str], Callable[..., Any]]
+    _list_cache: dict[tuple[str, str], tuple[Any, ...]]
+    _meta_cache: dict[Any, Any]
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return drop_none({"name": self.name, "version": self.version, "title": self.title})
+
+    # -- results as answers ------------------------------------------------------------------------
+
+    def server_meta(self, result_type: Any) -> Any:
+        """The `_meta` naming this server on stateless results, converted once per result type (an
+        object of the exact type passes conversion untouched); a plain dict where the type is not a
+        single Struct with a `_meta` member."""
+        cached = self._meta_cache.get(result_type)
+        if cached is None:
+            cached = {revisions.META_SERVER: self.info}
+            members = [m.type for m in getattr(result_type, "_union_", ())] or [result_type]
+            found: set[Any] = set()
+            for member in members:
+                if not (isinstance(member, type) and issubclass(member, msgspec.Struct)):
+                    found.add(None)
+                    continue
+                for f in msgspec.structs.fields(member):
+                    if f.encode_name == "_meta":
+                        found.update(t for t in typing.get_args(f.type) or (f.type,) if t is not UnsetType)
+            if len(found) == 1 and None not in found:
+                cached = wire.convert(cached, found.pop())
+            self._meta_cache[result_type] = cached
+        return cached
+
+    def answer(self, rid: RequestId, method: str, result: Any, result_type: Any, era: eras.Era) -> bytes:
+        """A handler's result as its JSON-RPC answer: a dict is shaped by the era and validated as
+        `result_type`; a typed result is stamped by the era (envelope era: the server's `_meta`)."""
+        if isinstance(result, dict):
+            if era.stamps_results:
+                result = era.shape(method, result, result_type, self)
+            result = wire.convert(result, result_type)
+        elif era.stamps_results:
+            era.stamp(result, self)
+        return encode_result(rid, result)
+
+    # -- lists -------------------------------------------------------------------------------------
+
+    def page(self, items: Sequence[Any], cursor: str | None) -> tuple[Sequence[Any], str | None]:
+        start = 0
+        if cursor:
+            try:
+                start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+            except ValueError:
+                raise InvalidParams(f"invalid cursor {cursor!r}") from None
+            if not 0 <= start <= len(items):
+                raise InvalidParams(f"invalid cursor {cursor!r}")
+        end = start + self.page_size
+        nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+        return items[start:end], nxt
+
+    def listed(self, revision: str, kind: str, type_name: str) -> tuple[Any, ...]:
+        """The registry's definitions converted for `revision`, once per change of the registry."""
+        key = (revision, kind)
+        cached = self._list_cache.get(key)
+        if cached is None:
+            source: Iterable[dict[str, Any]]
+            if kind == "tools":
+                source = (t.definition for t in self._tools.values())
+            elif kind == "resources":
+                source = (r.definition for r in self._resources.values())
+            elif kind == "templates":
+                source = (t.definition for t in self._templates)
+            else:
+                source = (p.definition for p in self._prompts.values())
+            tp = revisions.revision(revision).type(type_name)
+            cached = self._list_cache[key] = tuple(wire.convert(d, tp) for d in source)
+        return cached
+
+    # -- tools -------------------------------------------------------------------------------------
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        ctx: Context | None,
+        module: ModuleType | None = None,
+    ) -> dict[str, Any] | msgspec.Struct:
+        """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
+        the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
+        is None only for a tool that takes none (`answers_directly`); `module` then names the revision."""
+        tool = self._tools.get(name)
+        if tool is None:
+            raise InvalidParams(f"Unknown tool: {name}")
+        sig = tool.signature
+        try:
+            args = msgspec.convert(arguments or {}, sig.arguments)
+        except msgspec.ValidationError as exc:
+            return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+        kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
+        if sig.context_param:
+            if ctx is None:
+                raise TypeError(f"tool {name} takes a Context and was called without one")
+            kwargs[sig.context_param] = ctx
+        try:
+            value = tool.fn(**kwargs)
+            if sig.is_async or inspect.isawaitable(value):
+                value = await value
+        except (McpError, NeedInput, asyncio.CancelledError):
+            raise
+        except ToolError as exc:
+            return {"content": [text(str(exc))], "isError": True}
+        except Exception as exc:
+            log.warning("tool %s failed", name, exc_info=True)
+            return {"content": [text(f"{type(exc).__name__}: {exc}")], "isError": True}
+        if sig.output_schema is not None:
+            plain = wire.to_builtins(value)
+            structured = {"result": plain} if sig.wraps_output else plain
+            return {"content": [text(plain)], "structuredContent": structured}
+        if type(value) is str:
+            mod = ctx.module if ctx is not None else module
+            assert mod is not None
+            result: msgspec.Struct = mod.CallToolResult(content=[mod.TextContent(text=value)])
+            return result
+        return {"content": content_list(value)}
+
+    def tool_entry(self, name: str) -> ToolEntry | None:
+        """The registration of tool `name` (definition, function, signature), if there is one; a new
+        object whenever the tool is registered again."""
+        return self._tools.get(name)
+
+    def takes_no_context(self, name: str | None) -> bool:
+        """A tool of that name is registered and takes no `Context`."""
+        tool = self._tools.get(name) if name is not None else None
+        return tool is not None and not tool.signature.context_param
+
+    def answers_directly(self, params: Any) -> bool:
+        """A stateless `tools/call` with these params can be answered without a connection: its tool
+        takes no `Context` (so it cannot ask the client anything, report progress or log), and the
+        request carries no input responses or request state to check."""
+        if not self.takes_no_context(params.name):
+            return False
+        # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
+        return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
+
+    async def call_direct(self, rid: RequestId, params: Any, revision: str) -> bytes:
+        """The answer to a stateless `tools/call` that `answers_directly` allows: exactly what a
+        connection would answer, with none of its machinery (no peer, context or request tracking)."""
+        try:
+            rev = revisions.revision(revision)
+            result = await self.call_tool(params.name, opt(params.arguments), None, rev.module)
+            return self.answer(
+                rid, "tools/call", result, rev.requests["tools/call"].result_type, eras.of(rev)
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return failure(rid, "tools/call", exc)
+
+    # -- resources, prompts, completions -----------------------------------------------------------
+
+    async def read_resource(
+        self, uri: str, ctx: Context
+    ) -> tuple[dict[str, Any], ResourceEntry | TemplateEntry]:
+        entry: ResourceEntry | TemplateEntry | None = self._resources.get(uri)
+        args: dict[str, Any] = {}
+        if entry is None:
+            for template in self._templates:
+                match = template.template.match(uri)
+                if match is not None:
+                    entry, args = template, match
+                    break
+        if entry is None:
+            raise ctx.era.resource_not_found(uri)
+        if isinstance(entry, TemplateEntry) and entry.context_param:
+            args[entry.context_param] = ctx
+        value = entry.fn(**args)
+        if inspect.isawaitable(value):
+            value = await value
+        contents: list[dict[str, Any]] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                contents.append({"uri": uri, **item})
+            elif isinstance(item, bytes):
+                blob = base64.b64encode(item).decode()
+                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "blob": blob}))
+            else:
+                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "text": str(item)}))
+        return {"contents": contents}, entry
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
+        prompt = self._prompts.get(name)
+        if prompt is None:
+            raise InvalidParams(f"Unknown prompt: {name}")
+        try:
+            args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid arguments for prompt {name}: {exc}") from None
+        kwargs = _asdict(args)
+        if prompt.signature.context_param:
+            kwargs[prompt.signature.context_param] = ctx
+        value = prompt.fn(**kwargs)
+        if inspect.isawaitable(value):
+            value = await value
+        description = prompt.definition.get("description")
+        messages: list[dict[str, Any]] = []
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and "role" in item:
+                messages.append(item)
+            else:
+                messages.append({"role": "user", "content": content_list(item)[0]})
+        return drop_none({"description": description, "messages": messages})
+
+    async def complete(
+        self, ref: dict[str, Any], argument: dict[str, Any], context: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        kind = "prompt" if ref.get("type") == "ref/prompt" else "resource"
+        key = ref.get("name") if kind == "prompt" else ref.get("uri")
+        fn = self._completions.get((kind, str(key)))
+        values: list[str] = []
+        if fn is not None:
+            out = fn(argument.get("name"), argument.get("value", ""), (context or {}).get("arguments", {}))
+            if inspect.isawaitable(out):
+                out = await out
+            values = list(out)
+        return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}

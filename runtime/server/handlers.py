@@ -1,0 +1,196 @@
+"""The server's request handlers, routed to by the handler names of the generated method tables.
+
+Each generated `RequestMethod` names its handler (`tools/call` -> `call_tool`); `ROUTES` maps each
+handler name to the `Handlers` method of that name, and a request goes where its table entry points. A request
+whose handler is not here (the 2025-11-25 task methods, say) is not found. A handler takes the decoded
+params and the request's `Context`, and returns revision-neutral JSON data or the result type itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from msgspec import UNSET
+
+from .. import wire
+from ..aio.peer import ROUTE
+from ..protocol import revisions
+from ..protocol.request_state import PRINCIPAL, params_digest
+from .context import Context, NeedInput, drop_none
+from .features import opt
+
+if TYPE_CHECKING:
+    from .registry import Server
+
+__all__ = ["Handlers", "Route", "ROUTES", "routes"]
+
+Result = dict[str, Any] | msgspec.Struct
+Route = Callable[["Handlers", Any, Context], Awaitable[Result]]
+"""A handler, unbound: called as `route(handlers, params, ctx)` (no bound method made per request)."""
+
+
+class Handlers:
+    """One method per request a client may send, named as the method tables name its handler."""
+
+    __slots__ = ("server",)
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    async def call_tool(self, params: Any, ctx: Context) -> Result:
+        server = self.server
+        return await with_input(
+            server, ctx, params, "tools/call", server.call_tool, params.name, opt(params.arguments)
+        )
+
+    async def ping(self, params: Any, ctx: Context) -> Result:
+        return {}
+
+    async def discover(self, params: Any, ctx: Context) -> Result:
+        server = self.server
+        modern = [r for r in server.revisions if revisions.is_modern(r)]
+        return drop_none(
+            {
+                "supportedVersions": modern + [r for r in server.revisions if r not in modern],
+                "capabilities": server.capabilities(),
+                "instructions": server.instructions,
+            }
+        )
+
+    async def set_level(self, params: Any, ctx: Context) -> Result:
+        ctx.connection.log_level = params.level
+        return {}
+
+    async def list_tools(self, params: Any, ctx: Context) -> Result:
+        return self._list(ctx, params, "tools", "Tool", "tools")
+
+    async def list_resources(self, params: Any, ctx: Context) -> Result:
+        return self._list(ctx, params, "resources", "Resource", "resources")
+
+    async def list_resource_templates(self, params: Any, ctx: Context) -> Result:
+        return self._list(ctx, params, "templates", "ResourceTemplate", "resourceTemplates")
+
+    async def list_prompts(self, params: Any, ctx: Context) -> Result:
+        return self._list(ctx, params, "prompts", "Prompt", "prompts")
+
+    def _list(self, ctx: Context, params: Any, kind: str, type_name: str, key: str) -> dict[str, Any]:
+        server = self.server
+        cursor = None if params is None else getattr(params, "cursor", UNSET)
+        items, nxt = server.page(
+            server.listed(ctx.revision, kind, type_name), None if cursor in (None, UNSET) else str(cursor)
+        )
+        return drop_none({key: list(items), "nextCursor": nxt})
+
+    async def get_prompt(self, params: Any, ctx: Context) -> Result:
+        server = self.server
+        return await with_input(
+            server, ctx, params, "prompts/get", server.get_prompt, params.name, opt(params.arguments)
+        )
+
+    async def read_resource(self, params: Any, ctx: Context) -> Result:
+        server = self.server
+
+        async def read(c: Context) -> dict[str, Any]:
+            result, entry = await server.read_resource(params.uri, c)
+            c.era.cache_resource(result, entry.ttl_ms, entry.cache_scope)
+            return result
+
+        return await with_input(server, ctx, params, "resources/read", read)
+
+    async def subscribe(self, params: Any, ctx: Context) -> Result:
+        ctx.connection.subscriptions.add(params.uri)
+        return {}
+
+    async def unsubscribe(self, params: Any, ctx: Context) -> Result:
+        ctx.connection.subscriptions.discard(params.uri)
+        return {}
+
+    async def complete(self, params: Any, ctx: Context) -> Result:
+        return await self.server.complete(
+            wire.to_builtins(params.ref),
+            wire.to_builtins(params.argument),
+            wire.to_builtins(opt(getattr(params, "context", UNSET))),
+        )
+
+    async def subscriptions_listen(self, params: Any, ctx: Context) -> Result:
+        conn = ctx.connection
+        rid = ctx.request_id
+        wanted = wire.to_builtins(params.notifications)
+        conn.listeners[rid] = (ctx.revision, wanted, ROUTE.get())
+        try:
+            await conn.notify(
+                "notifications/subscriptions/acknowledged",
+                {"notifications": wanted, "_meta": {revisions.META_SUBSCRIPTION: rid}},
+                ctx.module,
+            )
+            await asyncio.Event().wait()  # until the client cancels the request, or the connection ends
+        finally:
+            conn.listeners.pop(rid, None)
+        return {}
+
+
+ROUTES: Final[Mapping[str, Route]] = {
+    name: fn
+    for name, fn in vars(Handlers).items()
+    if not name.startswith("_") and inspect.iscoroutinefunction(fn)
+}
+"""Every handler, by the name the method tables give it."""
+
+
+def routes(revision: revisions.Revision) -> Mapping[str, Route]:
+    """Every request a client may send in `revision` that has a handler here, to that handler."""
+    return {
+        method: ROUTES[spec.handler]
+        for method, spec in revision.requests.items()
+        if "client_to_server" in spec.directions and spec.handler in ROUTES
+    }
+
+
+def with_input(
+    server: Server,
+    ctx: Context,
+    params: Any,
+    method: str,
+    run: Callable[..., Awaitable[Result]],
+    *args: Any,
+) -> Awaitable[Result]:
+    """Run a handler, `run(*args, ctx)`. Where the era asks the client with requests of its own, the
+    handler is awaited as it is, with no frame around it; otherwise a request for input turns into
+    the era's InputRequiredResult."""
+    if ctx.era.asks_inline:
+        return run(*args, ctx)
+    return _gathering_input(server, ctx, params, method, run, args)
+
+
+async def _gathering_input(
+    server: Server,
+    ctx: Context,
+    params: Any,
+    method: str,
+    run: Callable[..., Awaitable[Result]],
+    args: tuple[Any, ...],
+) -> Result:
+    state = getattr(params, "request_state", UNSET)
+    responses = getattr(params, "input_responses", UNSET)
+    # The digest binds a sealed state to its request: computed only when a state is opened or sealed.
+    digest: str | None = None
+    answers: dict[str, Any] = {}
+    if state is not UNSET and state:
+        digest = params_digest(wire.to_builtins(params))
+        answers.update(server.sealer.open(state, method, digest, PRINCIPAL.get()))
+    if responses is not UNSET and responses:
+        answers.update(wire.to_builtins(responses))
+    ctx.answers = answers
+    try:
+        return await run(*args, ctx)
+    except NeedInput:
+        # Only answers the handler used travel on; anything else the client sent is ignored.
+        kept = {k: v for k, v in answers.items() if k in ctx.consumed}
+        if digest is None:
+            digest = params_digest(wire.to_builtins(params))
+        state = server.sealer.seal(method, digest, kept, PRINCIPAL.get())
+        return ctx.era.input_required(dict(ctx.needed), state)

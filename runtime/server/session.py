@@ -1,0 +1,248 @@
+"""The server's side of one connection (`Connection`): the negotiated session, if any, and every request.
+
+A connection either negotiates a session with `initialize` (the session era; `revision` then holds the
+revision agreed) or serves each request by the version its `_meta` carries (the envelope era). Either
+way a request is decoded by its revision's method table, gated by what the server offers, and routed
+to the handler the table names (`handlers.routes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .. import wire
+from ..aio.peer import ROUTE, MessageTransport, Peer
+from ..errors import MethodNotFound
+from ..protocol import dispatch, revisions
+from ..protocol.endpoint import IncomingNotification, IncomingRequest
+from ..protocol.jsonrpc import RequestId, encode_result
+from .context import Context, drop_none
+from .features import failure
+from .handlers import ROUTES
+
+if TYPE_CHECKING:
+    from .registry import Server
+
+__all__ = ["Connection", "SessionSnapshot"]
+
+log = logging.getLogger("mcpbind.server")
+
+_LIST_CHANGED = {
+    "tools": ("notifications/tools/list_changed", "toolsListChanged"),
+    "resources": ("notifications/resources/list_changed", "resourcesListChanged"),
+    "prompts": ("notifications/prompts/list_changed", "promptsListChanged"),
+}
+"""Per registry kind: its list-changed notification, and the flag a `subscriptions/listen` sets for it."""
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What a negotiated session is, apart from the connection that carries it."""
+
+    revision: str
+    client_capabilities: dict[str, Any]
+    client_info: dict[str, Any]
+    initialized: bool
+    log_level: str | None
+    subscriptions: tuple[str, ...]
+
+
+class Connection:
+    """The server's side of one connection: the negotiated session, or per-request stateless state."""
+
+    def __init__(self, server: Server, transport: MessageTransport, peer: type[Peer] = Peer) -> None:
+        self.server = server
+        self.peer = peer(
+            transport,
+            on_request=self.on_request,
+            on_notification=self.on_notification,
+            max_concurrency=server.max_concurrency,
+            max_queued=server.max_queued,
+            allow_batch=self._batches_allowed,
+            # Answered as they are read, limits or not: a ping must get through a full queue.
+            serial=frozenset({"initialize", "ping"}),
+        )
+        self.session: revisions.Revision | None = None
+        """The stateful revision negotiated by `initialize`; None while there is no session."""
+        self.client_caps: dict[str, Any] = {}
+        self.client_info: dict[str, Any] = {}
+        self.initialized = False
+        self.log_level: str | None = None
+        self.subscriptions: set[str] = set()
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
+        """`subscriptions/listen` requests being served: their revision, what they want, their route."""
+        self._pending_notes: set[asyncio.Task[None]] = set()
+
+    def is_idle(self) -> bool:
+        """Nothing is running, awaited or listening, and no session was negotiated: a stateless
+        connection in this state carries nothing of the requests it served."""
+        return self.session is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
+
+    # kept for transports/http until it moves to `Connection.is_idle()`
+    idle = is_idle
+
+    @property
+    def revision(self) -> str | None:
+        """The name of the session's revision (None: no session)."""
+        session = self.session
+        return None if session is None else session.name
+
+    @revision.setter
+    def revision(self, name: str | None) -> None:
+        self.session = None if name is None else revisions.revision(name)
+
+    # kept for transports/http until it moves to `Connection.revision` (or `snapshot()`/`restore()`)
+    legacy = revision
+
+    def snapshot(self) -> SessionSnapshot:
+        """The negotiated session as data (to keep in a shared store); ValueError when there is none."""
+        if self.session is None:
+            raise ValueError("no session was negotiated on this connection")
+        return SessionSnapshot(
+            self.session.name,
+            self.client_caps,
+            self.client_info,
+            self.initialized,
+            self.log_level,
+            tuple(sorted(self.subscriptions)),
+        )
+
+    def restore(self, snapshot: SessionSnapshot) -> None:
+        """Take up a session negotiated elsewhere (another connection, another worker)."""
+        self.session = revisions.revision(snapshot.revision)
+        self.client_caps = snapshot.client_capabilities
+        self.client_info = snapshot.client_info
+        self.initialized = snapshot.initialized
+        self.log_level = snapshot.log_level
+        self.subscriptions = set(snapshot.subscriptions)
+
+    def _batches_allowed(self) -> bool:
+        return self.session is not None and self.session.batches
+
+    # -- outgoing ----------------------------------------------------------------------------------
+
+    async def notify(self, method: str, params: dict[str, Any], mod: ModuleType) -> None:
+        """Send `method` as the revision of `mod` has it (nothing where that revision lacks it)."""
+        spec = mod.NOTIFICATIONS.get(method)
+        if spec is None:
+            return
+        body = wire.convert(params, spec.params_type) if spec.params_type is not None else None
+        await self.peer.notify(method, body)
+
+    async def ask(self, method: str, params: dict[str, Any], result_type: Any, mod: ModuleType) -> Any:
+        """Send the client a request of ours and await its answer, decoded as `result_type`."""
+        spec = mod.REQUESTS[method]
+        body = wire.convert(params, spec.params_type)
+        decoder = wire.decoder(result_type)
+        return await self.peer.request(
+            method, body, decoder.decode, timeout=300.0, on_cancel=lambda rid: self._cancel_sent(rid, mod)
+        )
+
+    async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
+        await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
+
+    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: object | None) -> None:
+        """Send a notification that belongs to no request (route None: the session's own stream) or to
+        a subscription stream (`route`), whatever request is being served when it is triggered."""
+        context = contextvars.copy_context()
+        context.run(ROUTE.set, route)
+        task = asyncio.get_running_loop().create_task(coro, context=context)
+        self._pending_notes.add(task)
+        task.add_done_callback(self._pending_notes.discard)
+
+    def list_changed(self, kind: str) -> None:
+        """A registry list changed: tell the session (once initialized), and every listener that wants it."""
+        method, flag = _LIST_CHANGED[kind]
+        if self.session is not None and self.initialized:
+            self._spawn_note(self.notify(method, {}, self.session.module), None)
+        for rid, (revision, wanted, route) in self.listeners.items():
+            if wanted.get(flag):
+                meta = {"_meta": {revisions.META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, meta, revisions.module(revision)), route)
+
+    async def resource_updated(self, uri: str) -> None:
+        method = "notifications/resources/updated"
+        if self.session is not None and uri in self.subscriptions:
+            self._spawn_note(self.notify(method, {"uri": uri}, self.session.module), None)
+        for rid, (revision, wanted, route) in self.listeners.items():
+            if uri in (wanted.get("resourceSubscriptions") or ()):
+                params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
+
+    # -- incoming ----------------------------------------------------------------------------------
+
+    async def on_notification(self, event: IncomingNotification) -> None:
+        method = event.method
+        if method == "notifications/initialized":
+            self.initialized = True
+        elif method == "notifications/roots/list_changed":
+            if self.server.on_roots_changed is not None:
+                await self.server.on_roots_changed()
+        elif method == "notifications/cancelled":
+            try:
+                params = msgspec.json.decode(event.params or b"{}")
+                rid = params["requestId"]
+                # A cancelled listen stops at once, not when its handler next runs: a change made by
+                # the very next request must not reach it.
+                self.listeners.pop(rid, None)
+                self.peer.cancel_incoming(rid)
+            except (msgspec.DecodeError, RecursionError, KeyError, TypeError):
+                log.warning("ignoring malformed notifications/cancelled")
+
+    async def on_request(self, event: IncomingRequest) -> bytes | None:
+        rid = event.id
+        try:
+            if event.method == "initialize":
+                return encode_result(rid, self._initialize(event))
+            rev = self.session
+            if rev is None:
+                requested = event.revision or dispatch.requested_version(event.params)
+                chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
+                if chosen is None:
+                    return encode_result(rid, {})  # a ping outside any session or version
+                rev = chosen
+            decoded = event.decoded if event.revision == rev.name else None
+            return await self._run(
+                event, dispatch.decide(event.method, event.params, decoded, rev, self.server)
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return failure(rid, event.method, exc)
+
+    def _initialize(self, event: IncomingRequest) -> Any:
+        """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""
+        opened = dispatch.handshake(event.params, self.server.revisions)
+        rev = self.session = opened.revision
+        self.client_caps = opened.client_capabilities
+        self.client_info = opened.client_info
+        result = drop_none(
+            {
+                "protocolVersion": rev.name,
+                "capabilities": self.server.capabilities(),
+                "serverInfo": self.server.info,
+                "instructions": self.server.instructions,
+            }
+        )
+        return wire.convert(result, rev.type("InitializeResult"))
+
+    async def _run(self, event: IncomingRequest, decided: dispatch.Dispatch) -> bytes | None:
+        """Run the handler the request's method table names, and answer with its result."""
+        method = event.method
+        route = ROUTES.get(decided.spec.handler)
+        if route is None:
+            raise MethodNotFound(f"Method not found: {method}")
+        era = decided.era
+        caps = era.client_capabilities(self.client_caps, decided.meta)
+        ctx = Context(self, event.id, decided.revision, decided.meta, caps)
+        server = self.server
+        result = await route(server.handlers, decided.params, ctx)
+        return server.answer(event.id, method, result, decided.spec.result_type, era)
