@@ -427,7 +427,7 @@ def _stateless(
     else:
         problem = _header_mismatch(headers, peek, version, view)
     if problem is not None:
-        code = _stateless_module().HEADER_MISMATCH
+        code = revisions.HEADER_MISMATCH
         return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
     requested = version or str(body_version or "")
     if peek.typed is None:
@@ -453,7 +453,7 @@ def _stateless(
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
     """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
     data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
-    code = _stateless_module().UNSUPPORTED_PROTOCOL_VERSION
+    code = revisions.UNSUPPORTED_PROTOCOL_VERSION
     return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
 
 
