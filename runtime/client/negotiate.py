@@ -145,7 +145,7 @@ class Negotiation:
         self.server_capabilities = wire.to_builtins(result.capabilities)
         self.instructions = None if result.instructions is UNSET else result.instructions
         meta = result.meta if result.meta is not UNSET else {}
-        self.server_info = wire.to_builtins(meta.get("io.modelcontextprotocol/serverInfo", {})) or {}
+        self.server_info = wire.to_builtins(meta.get(revisions.META_SERVER, {})) or {}
 
     async def _initialize(self, revision: str) -> None:
         mod = revisions.module(revision)

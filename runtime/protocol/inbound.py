@@ -56,23 +56,16 @@ METHOD_NOT_FOUND: Final = jsonrpc.METHOD_NOT_FOUND
 
 
 @cache
-def _stateless_module() -> Any:
-    """The generated module of the stateless revision, whose error codes its refusals carry. Read on
-    first need: importing it costs tens of milliseconds a server of session revisions never pays."""
-    return revisions.module(revisions.LATEST)
-
-
-@cache
 def error_status() -> Mapping[int, int]:
     """On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
-    codes = _stateless_module()
+    # Built on first need: the stateless codes come from the generated module `revisions` loads then.
     return {
-        codes.INVALID_REQUEST: 400,
-        codes.INVALID_PARAMS: 400,
-        codes.HEADER_MISMATCH: 400,
-        codes.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
-        codes.UNSUPPORTED_PROTOCOL_VERSION: 400,
-        codes.METHOD_NOT_FOUND: 404,
+        jsonrpc.INVALID_REQUEST: 400,
+        jsonrpc.INVALID_PARAMS: 400,
+        revisions.HEADER_MISMATCH: 400,
+        revisions.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+        revisions.UNSUPPORTED_PROTOCOL_VERSION: 400,
+        jsonrpc.METHOD_NOT_FOUND: 404,
     }
 
 
