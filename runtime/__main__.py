@@ -1,3 +1,5 @@
+"""`python -m mcpbind`: the `mcpbind` command (`cli.main`)."""
+
 from .cli import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ from mcpbind.protocol import revisions
 from mcpbind.server import Connection, Context, Server
 
 from .conftest import REVISIONS
-from .test_eager import _Wire
+from .peer_support import RecordingTransport
 
 _PROGRESS: list[tuple[Any, Any, Any, Any]] = [
     ("tok", 1, None, None),
@@ -34,7 +34,7 @@ def test_progress_sends_what_converting_its_params_sends(
     refused the same way."""
 
     async def main() -> None:
-        wire = _Wire()
+        wire = RecordingTransport()
         conn = Connection(Server("ctx", "1.0.0"), wire)
         meta = {} if token is None else {"progressToken": token}
         ctx = Context(conn, 1, revision, meta, {})

@@ -10,6 +10,8 @@ import pytest
 
 from mcpbind.aio import eager
 
+from .peer_support import RecordingTransport
+
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="caller")
 
 
@@ -115,22 +117,6 @@ def test_context_changes_stay_with_the_coroutine_across_its_waits() -> None:
     run(main())
 
 
-class _Wire:
-    """A transport that keeps what the peer sends."""
-
-    def __init__(self) -> None:
-        self.out: list[bytes] = []
-
-    async def read(self) -> bytes | None:
-        return None
-
-    async def write(self, data: bytes) -> None:
-        self.out.append(data)
-
-    async def close(self) -> None:
-        return None
-
-
 def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
     """`Peer(max_concurrency=2, max_queued=1)`: past two waiting handlers a request is queued, and past
     the queue refused; reading never pauses. Handlers that answer at once never count."""
@@ -150,7 +136,7 @@ def test_a_peer_bounds_waiting_handlers_and_not_inline_ones() -> None:
         async def on_notification(event: IncomingNotification) -> None:
             return None
 
-        wire = _Wire()
+        wire = RecordingTransport()
         peer = Peer(
             wire, on_request=on_request, on_notification=on_notification, max_concurrency=2, max_queued=1
         )
@@ -257,7 +243,7 @@ def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> No
             def abandoned(self, event: IncomingRequest) -> None:
                 ended.append(event.id)
 
-        sink = _Wire()
+        sink = RecordingTransport()
         peer = Recording(sink, on_request=on_request, on_notification=on_notification)
         before = len(asyncio.all_tasks())
         assert await peer.answer(IncomingRequest(1, "fast", None)) == b"answer 1"

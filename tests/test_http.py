@@ -984,8 +984,8 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
             assert not state.conn.peer._running
             # Each stateless request had a connection of its own: what is left of them are idle
             # connections kept for reuse, with nothing running, awaited or listening.
-            stateless_left = [c for c in app.server._connections if c.legacy is None]
-            assert stateless_left and all(c.idle() for c in stateless_left)
+            stateless_left = [c for c in app.server._connections if c.revision is None]
+            assert stateless_left and all(c.is_idle() for c in stateless_left)
             assert sorted(map(id, stateless_left)) == sorted(map(id, app.stateless.idle))
 
     with serve_in_process(app) as url:

@@ -52,7 +52,8 @@ def test_a_session_moves_between_workers_that_share_a_store() -> None:
             answer = await post(b, call, **session)
             assert answer.status_code == 200 and answer.json()["result"]["content"][0]["text"] == "moved"
             assert (
-                two.sessions[sid].conn.log_level == "error" and two.sessions[sid].conn.legacy == "2025-06-18"
+                two.sessions[sid].conn.log_level == "error"
+                and two.sessions[sid].conn.revision == "2025-06-18"
             )
             # Ending it anywhere ends it everywhere.
             ended = await b.delete("http://127.0.0.1/mcp", headers={**HEADERS, **session})

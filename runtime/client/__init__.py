@@ -4,6 +4,15 @@ from mcpbind.client import Client
 """
 
 from .api import Client
-from .negotiate import UNSUPPORTED_PROTOCOL_VERSION
 
 __all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
+
+
+def __getattr__(name: str) -> int:
+    # `UNSUPPORTED_PROTOCOL_VERSION` is read on use, from `protocol.revisions`: the generated module that
+    # defines it costs tens of milliseconds to import, which `import mcpbind.client` does not pay.
+    if name == "UNSUPPORTED_PROTOCOL_VERSION":
+        from ..protocol import revisions
+
+        return revisions.UNSUPPORTED_PROTOCOL_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,6 @@ from msgspec import UNSET
 from .. import __version__, wire
 from ..aio.peer import Peer
 from ..errors import McpError, MethodNotFound, SessionClosed
-from ..generated.v2026_07_28 import HEADER_MISMATCH
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
@@ -39,10 +38,6 @@ from .transport import ClientTransport
 
 __all__ = ["Client"]
 
-_META_VERSION: Final = revisions.META_VERSION
-_META_CAPS: Final = "io.modelcontextprotocol/clientCapabilities"
-_META_CLIENT: Final = "io.modelcontextprotocol/clientInfo"
-_META_LOG: Final = "io.modelcontextprotocol/logLevel"
 _MAX_ROUNDS: Final = 16
 
 log = logging.getLogger("mcpbind.client")
@@ -255,11 +250,11 @@ class Client(Negotiation):
     def _meta(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         meta: dict[str, Any] = dict(extra or {})
         if self.stateless:
-            meta[_META_VERSION] = self.revision
-            meta[_META_CAPS] = self._input.capabilities()
-            meta[_META_CLIENT] = self.info
+            meta[revisions.META_VERSION] = self.revision
+            meta[revisions.META_CAPABILITIES] = self._input.capabilities()
+            meta[revisions.META_CLIENT] = self.info
             if self.log_level is not None:
-                meta[_META_LOG] = self.log_level
+                meta[revisions.META_LOG_LEVEL] = self.log_level
         return meta
 
     async def request(
@@ -353,7 +348,7 @@ class Client(Negotiation):
             try:
                 return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
             except McpError as exc:
-                if exc.code != HEADER_MISMATCH:
+                if exc.code != revisions.HEADER_MISMATCH:
                     raise
                 # The tool's header annotations may have changed: list the tools again, then retry once.
                 if self._cache is not None:

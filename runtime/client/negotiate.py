@@ -13,28 +13,29 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
 from msgspec import UNSET
 
 from .. import wire
 from ..errors import McpError
-from ..generated.v2026_07_28 import (
-    HEADER_MISMATCH,
-    MISSING_REQUIRED_CLIENT_CAPABILITY,
-    UNSUPPORTED_PROTOCOL_VERSION,
-)
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.jsonrpc import INTERNAL_ERROR
 from .transport import ClientTransport
 
-__all__ = ["Negotiation", "UNSUPPORTED_PROTOCOL_VERSION"]
+__all__ = ["Negotiation"]
 
-_STATELESS_ERRORS: Final = frozenset(
-    {HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION}
-)
-"""Errors only a server of the stateless era sends: a probe they answer does not fall back to `initialize`."""
+
+def _stateless_only(code: int) -> bool:
+    """An error only a server of the stateless era sends: a probe it answers does not fall back to
+    `initialize`. (Read from `revisions` when a probe fails, so that importing the client does not
+    import the generated module that defines these codes.)"""
+    return code in (
+        revisions.HEADER_MISMATCH,
+        revisions.MISSING_REQUIRED_CLIENT_CAPABILITY,
+        revisions.UNSUPPORTED_PROTOCOL_VERSION,
+    )
 
 
 class Negotiation:
@@ -112,14 +113,15 @@ class Negotiation:
         try:
             await self._discover(target)
         except McpError as exc:
-            if self.mode == "auto" and exc.code not in _STATELESS_ERRORS:
+            if self.mode == "auto" and not _stateless_only(exc.code):
                 await self._initialize(revisions.STATEFUL[-1])
                 return
             offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
-            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode != "auto" and self.mode in offered:
+            unsupported = exc.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
+            if unsupported and self.mode != "auto" and self.mode in offered:
                 await self._discover(self.mode)  # the server does speak it after all: ask once more
                 return
-            if exc.code == UNSUPPORTED_PROTOCOL_VERSION and self.mode == "auto":
+            if unsupported and self.mode == "auto":
                 modern = [v for v in revisions.MODERN if v in offered]
                 if modern:
                     await self._discover(modern[-1])
@@ -143,7 +145,7 @@ class Negotiation:
         self.server_capabilities = wire.to_builtins(result.capabilities)
         self.instructions = None if result.instructions is UNSET else result.instructions
         meta = result.meta if result.meta is not UNSET else {}
-        self.server_info = wire.to_builtins(meta.get("io.modelcontextprotocol/serverInfo", {})) or {}
+        self.server_info = wire.to_builtins(meta.get(revisions.META_SERVER, {})) or {}
 
     async def _initialize(self, revision: str) -> None:
         mod = revisions.module(revision)

@@ -25,6 +25,7 @@ import msgspec
 from . import jsonrpc, revisions
 from .headers import Peek, PeekParams, decode_value, render, value_at
 from .headers import peek as peek_message
+from .media import ACCEPT_CACHE, accepts
 
 __all__ = [
     "Rejection",
@@ -56,23 +57,16 @@ METHOD_NOT_FOUND: Final = jsonrpc.METHOD_NOT_FOUND
 
 
 @cache
-def _stateless_module() -> Any:
-    """The generated module of the stateless revision, whose error codes its refusals carry. Read on
-    first need: importing it costs tens of milliseconds a server of session revisions never pays."""
-    return revisions.module(revisions.LATEST)
-
-
-@cache
 def error_status() -> Mapping[int, int]:
     """On the stateless wire an error answer carries its HTTP status (2026-07-28 server validation)."""
-    codes = _stateless_module()
+    # Built on first need: the stateless codes come from the generated module `revisions` loads then.
     return {
-        codes.INVALID_REQUEST: 400,
-        codes.INVALID_PARAMS: 400,
-        codes.HEADER_MISMATCH: 400,
-        codes.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
-        codes.UNSUPPORTED_PROTOCOL_VERSION: 400,
-        codes.METHOD_NOT_FOUND: 404,
+        jsonrpc.INVALID_REQUEST: 400,
+        jsonrpc.INVALID_PARAMS: 400,
+        revisions.HEADER_MISMATCH: 400,
+        revisions.MISSING_REQUIRED_CLIENT_CAPABILITY: 400,
+        revisions.UNSUPPORTED_PROTOCOL_VERSION: 400,
+        jsonrpc.METHOD_NOT_FOUND: 404,
     }
 
 
@@ -200,60 +194,6 @@ def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-_accepts_cache: dict[str, tuple[bool, bool]] = {}
-
-
-def accepts(accept: str) -> tuple[bool, bool]:
-    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
-    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
-    the same one or two values again and again: each is worked out once."""
-    known = _accepts_cache.get(accept)
-    if known is not None:
-        return known
-    ranges: list[tuple[str, str, int, float]] = []
-    for item in accept.split(","):
-        kind, *params = item.split(";")
-        main, _, sub = kind.strip().lower().partition("/")
-        if not main or not sub:
-            continue  # not a media range
-        q, extra = 1.0, 0
-        for param in params:
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() != "q":
-                extra += 1
-                continue
-            try:
-                q = float(value.strip())
-            except ValueError:
-                q = -1.0
-        if 0.0 <= q <= 1.0:
-            ranges.append((main, sub, extra, q))
-    known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
-    if len(_accepts_cache) >= 256:
-        _accepts_cache.clear()  # bounded: Accept is the client's to choose
-    _accepts_cache[accept] = known
-    return known
-
-
-def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> float:
-    """The weight the most specific range matching `main/sub` gives it (0 when none matches)."""
-    best, weight = -1, 0.0
-    for range_main, range_sub, extra, q in ranges:
-        if range_main == "*" and range_sub == "*":
-            rank = 0
-        elif range_main != main:
-            continue
-        elif range_sub == "*":
-            rank = 1
-        elif range_sub == sub:
-            rank = 2 + (extra > 0)
-        else:
-            continue
-        if rank > best:
-            best, weight = rank, q
-    return weight
-
-
 def event_id(last_event_id: str) -> tuple[str, int] | None:
     """A `Last-Event-ID` of this server's split into stream and sequence number; None for any other."""
     stream, _, seq = last_event_id.rpartition("-")
@@ -265,7 +205,7 @@ def event_id(last_event_id: str) -> tuple[str, int] | None:
 @cache
 def has_batches(revision: str) -> bool:
     """The revision has JSON-RPC batches (2025-03-26 alone): its schema defines a batch request."""
-    return hasattr(revisions.module(revision), "JSONRPCBatchRequest")
+    return revisions.revision(revision).batches
 
 
 _NOT_ACCEPTABLE: Final = Rejection(
@@ -305,7 +245,7 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
     POST whose body is to be read next (then `post`)."""
     if method == "POST":
         accept = headers.get(b"accept") or ""
-        if (_accepts_cache.get(accept) or accepts(accept)) != (True, True):
+        if (ACCEPT_CACHE.get(accept) or accepts(accept)) != (True, True):
             return _NOT_ACCEPTABLE
         content_type = headers.get(b"content-type") or ""
         if content_type != "application/json" and content_type.split(";")[0].strip().lower() != (
@@ -427,7 +367,7 @@ def _stateless(
     else:
         problem = _header_mismatch(headers, peek, version, view)
     if problem is not None:
-        code = _stateless_module().HEADER_MISMATCH
+        code = revisions.HEADER_MISMATCH
         return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
     requested = version or str(body_version or "")
     if peek.typed is None:
@@ -453,7 +393,7 @@ def _stateless(
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
     """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
     data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
-    code = _stateless_module().UNSUPPORTED_PROTOCOL_VERSION
+    code = revisions.UNSUPPORTED_PROTOCOL_VERSION
     return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
 
 

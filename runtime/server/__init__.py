@@ -6,6 +6,15 @@ from mcpbind.server import Context, Server
 from .context import LOG_LEVELS, Context, ElicitOutcome
 from .features import ToolError
 from .registry import UVICORN_DEFAULTS, Server
-from .session import Connection
+from .session import Connection, SessionSnapshot
 
-__all__ = ["Server", "Context", "Connection", "ToolError", "ElicitOutcome", "LOG_LEVELS", "UVICORN_DEFAULTS"]
+__all__ = [
+    "Server",
+    "Context",
+    "Connection",
+    "SessionSnapshot",
+    "ToolError",
+    "ElicitOutcome",
+    "LOG_LEVELS",
+    "UVICORN_DEFAULTS",
+]

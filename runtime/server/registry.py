@@ -297,6 +297,7 @@ class Server(Features):
             await transport.close()
 
     async def serve_stdio(self, *, max_line: int | None = None) -> None:
+        # (Imported on use, as the HTTP transport is in `http_app`.)
         from ..transports.stdio import DEFAULT_MAX_LINE, StdioServerTransport
 
         transport = StdioServerTransport(max_line=max_line or DEFAULT_MAX_LINE)
@@ -305,6 +306,9 @@ class Server(Features):
 
     def http_app(self, *, path: str = "/mcp", security: Any = None, json_response: bool = False) -> Any:
         """The ASGI application serving this server's MCP endpoint (mount it anywhere)."""
+        # Imported here, not at the top: the HTTP transport imports the server (its connections), and
+        # the server imports a transport only when asked to serve on it, so neither module-level
+        # import graph has a cycle, and a stdio server never loads the HTTP modules.
         from ..transports.http.app import HttpApp
 
         return HttpApp(self, path=path, security=security, json_response=json_response)

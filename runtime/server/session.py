@@ -86,9 +86,6 @@ class Connection:
         connection in this state carries nothing of the requests it served."""
         return self.session is None and not self.listeners and not self._pending_notes and self.peer.is_idle()
 
-    # kept for transports/http until it moves to `Connection.is_idle()`
-    idle = is_idle
-
     @property
     def revision(self) -> str | None:
         """The name of the session's revision (None: no session)."""
@@ -98,9 +95,6 @@ class Connection:
     @revision.setter
     def revision(self, name: str | None) -> None:
         self.session = None if name is None else revisions.revision(name)
-
-    # kept for transports/http until it moves to `Connection.revision` (or `snapshot()`/`restore()`)
-    legacy = revision
 
     def snapshot(self) -> SessionSnapshot:
         """The negotiated session as data (to keep in a shared store); ValueError when there is none."""

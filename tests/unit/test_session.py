@@ -29,7 +29,7 @@ def test_a_session_moves_between_connections_as_data() -> None:
         "2025-06-18", {"roots": {}}, {"name": "c", "version": "1"}, True, "error", ("a://1",)
     )
     first.restore(snapshot)
-    assert first.revision == "2025-06-18" and first.legacy == "2025-06-18"
+    assert first.revision == "2025-06-18"
     assert not first.is_idle()  # a session is state to keep
     assert first.subscriptions == {"a://1"} and first.log_level == "error"
     second = Connection(server, _Silent())

@@ -43,7 +43,7 @@ from .sse import EventStore, MemoryEventStore
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
-    from ...server.core import Server
+    from ...server import Server
 
 __all__ = [
     "HttpApp",

@@ -1,39 +1,26 @@
-"""Where the HTTP transport meets the server's internals: its connections (made, registered, dropped) and its
-tool entries. `Server` does not name these yet; this module is the one place that reaches past its public
-names, so that when it does, one module changes."""
+"""How the HTTP transport makes a server connection: one whose peer answers on the streams of the requests it
+serves, counted among the server's connections (`Server.attach`) so that list changes reach it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
 
 from .sse import HttpPeer, RoutedTransport
 
 if TYPE_CHECKING:
-    from ...server.core import Server, _Connection
+    from ...server import Connection, Server
     from .sessions import Session
 
-    Connection: TypeAlias = _Connection
-    """The server's side of one connection (its negotiated session, or per-request state)."""
-
-__all__ = ["new_connection", "drop_connection", "tool_entry"]
+__all__ = ["new_connection"]
 
 
 def new_connection(server: Server, session: Session | None) -> Connection:
     """A server connection whose peer sends to the streams of the requests it serves (and, for a
-    session, what belongs to no request to its GET stream)."""
-    from ...server.core import _Connection
+    session, what belongs to no request to its GET stream). Drop it with `server.detach(conn)`."""
+    # Imported here, not at the top: `mcpbind.transports.http` is imported by HTTP clients too
+    # (`transports.http.client`), which have no use for the server's modules.
+    from ...server import Connection
 
-    conn = _Connection(server, RoutedTransport(session), peer=HttpPeer)
-    server._connections.add(conn)  # so that list changes and resource updates reach it
+    conn = Connection(server, RoutedTransport(session), peer=HttpPeer)
+    server.attach(conn)
     return conn
-
-
-def drop_connection(server: Server, conn: Connection) -> None:
-    """The connection serves no more: list changes and resource updates no longer go to it."""
-    server._connections.discard(conn)
-
-
-def tool_entry(server: Server, name: str) -> Any | None:
-    """The server's registration of the tool `name` (a new object whenever the tool is registered
-    again), or None."""
-    return server._tools.get(name)

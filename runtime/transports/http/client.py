@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,16 +25,18 @@ from ...protocol.headers import peek as peek_message
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_MESSAGE,
     HttpClient,
     HttpError,
     Response,
     ResponseTooLarge,
 )
+from .legacy_sse import LegacySseTransport
 
 if TYPE_CHECKING:
     from ...errors import McpError
 
-__all__ = ["StreamableHttpTransport", "LegacySseTransport"]
+__all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
 
 log = logging.getLogger("mcpbind.http")
 
@@ -43,9 +44,6 @@ _ACCEPT: Final = "application/json, text/event-stream"
 
 
 _MAX_RESUMES: Final = 20
-
-DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
-"""The largest message the client reads: a JSON answer's body, or the data of one SSE event."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -430,129 +428,3 @@ class StreamableHttpTransport:
         assert self._client is not None
         async with self._client.request("DELETE", self.url, headers) as response:
             await response.read()
-
-
-class LegacySseTransport:
-    """The HTTP+SSE transport of MCP 2024-11-05: one GET stream for everything the server sends, whose
-    first `endpoint` event names where to POST each message."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        auth: Callable[[], Awaitable[str | None]] | None = None,
-        timeout: float = 30.0,
-        max_message: int = DEFAULT_MAX_MESSAGE,
-        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
-        max_headers: int = DEFAULT_MAX_HEADERS,
-    ) -> None:
-        self.url = url
-        self.headers = dict(headers or {})
-        self.auth = auth
-        self.timeout = timeout
-        self.max_message = max_message
-        self.max_header_bytes = max_header_bytes
-        self.max_headers = max_headers
-        self.endpoint: str | None = None
-        self._client: HttpClient | None = None
-        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-
-    async def _auth_headers(self) -> dict[str, str]:
-        headers = dict(self.headers)
-        if self.auth is not None:
-            token = await self.auth()
-            if token:
-                headers["authorization"] = f"Bearer {token}"
-        return headers
-
-    async def start(self) -> None:
-        self._client = HttpClient(
-            connect_timeout=10.0,
-            read_timeout=None,
-            max_body=self.max_message,
-            max_header_bytes=self.max_header_bytes,
-            max_headers=self.max_headers,
-        )
-        headers = {**await self._auth_headers(), "accept": "text/event-stream"}
-        endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.ensure_future(self._read(headers, endpoint))
-        try:
-            self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
-        except BaseException:
-            await self.close()
-            raise
-
-    async def _read(self, headers: dict[str, str], endpoint: asyncio.Future[str]) -> None:
-        """The GET stream: the `endpoint` event first, then every message, until it ends."""
-        assert self._client is not None
-        try:
-            async with self._client.request("GET", self.url, headers) as response:
-                content_type = response.headers.get("content-type", "")
-                if response.status != 200 or not content_type.startswith("text/event-stream"):
-                    raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
-                await self._events(response, endpoint)
-        except (HttpError, OSError, TimeoutError) as exc:  # ConnectionError is an OSError
-            if not endpoint.done():
-                endpoint.set_exception(exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc)))
-            else:
-                log.warning("the HTTP+SSE stream ended: %s", exc)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            if not endpoint.done():
-                endpoint.set_exception(ConnectionError("the SSE stream ended before its endpoint event"))
-            self._incoming.put_nowait(None)
-
-    async def _events(self, response: Response, endpoint: asyncio.Future[str]) -> None:
-        parser = SseParser(self.max_message)
-        try:
-            async for chunk in response.chunks():
-                for event in parser.feed(chunk):
-                    if event.event == "endpoint" and not endpoint.done():
-                        endpoint.set_result(event.data.decode("utf-8", "replace"))
-                    elif event.event == "message" and event.data:
-                        self._incoming.put_nowait(event.data)
-        except EventTooLarge as exc:
-            raise ResponseTooLarge(str(exc)) from None
-
-    # -- what the client asks of any transport: this one has no headers, sessions or fallback ------
-
-    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
-        pass  # messages are read by the stream's own task, and queued for read()
-
-    def use_revision(self, revision: str | None) -> None:
-        pass  # 2024-11-05 has no protocol version header
-
-    def session_started(self) -> None:
-        pass
-
-    def take_session_lost(self) -> bool:
-        return False
-
-    @property
-    def param_headers(self) -> None:
-        return None
-
-    async def fallback(self, error: McpError) -> None:
-        return None
-
-    async def read(self) -> bytes | None:
-        return await self._incoming.get()
-
-    async def write(self, data: bytes) -> None:
-        assert self._client is not None and self.endpoint is not None, "start() first"
-        headers = {**await self._auth_headers(), "content-type": "application/json"}
-        async with self._client.request("POST", self.endpoint, headers, data) as response:
-            await response.read()
-            if response.status >= 400:
-                log.warning("the server refused a message with HTTP %s", response.status)
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._client is not None:
-            await self._client.close()

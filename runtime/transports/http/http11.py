@@ -39,6 +39,7 @@ __all__ = [
     "Response",
     "Observed",
     "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_MESSAGE",
     "DEFAULT_MAX_LINE",
     "DEFAULT_MAX_HEADER_BYTES",
     "DEFAULT_MAX_HEADERS",
@@ -51,6 +52,8 @@ _HIGH_WATER: Final = 1 << 20
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
 
+DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
+"""The largest message the MCP client transports read: a JSON answer's body, or the data of one SSE event."""
 DEFAULT_MAX_BODY: Final = 16 * 1024 * 1024
 """The largest response body `Response.read()` takes (the stdio transport's largest line)."""
 DEFAULT_MAX_LINE: Final = 16 * 1024 * 1024

@@ -15,13 +15,13 @@ import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
 from .asgi import Send, error_body, respond
-from .binding import drop_connection, new_connection
+from .binding import new_connection
 from .security import HttpSecurity, who
 from .sse import EventStore, MemoryEventStore, Stream, feed
 
 if TYPE_CHECKING:
-    from ...server.core import Server
-    from .binding import Connection
+    from ...server import Connection, Server
+    from ...server.session import SessionSnapshot
 
 __all__ = ["SessionState", "SessionStore", "MemorySessionStore", "Session", "SessionTable"]
 
@@ -38,6 +38,35 @@ class SessionState(msgspec.Struct):
     principal: str = ""
     """Who opened the session (a digest of the principal `verify_token` returned; "" without it):
     the session is no one else's."""
+
+    # The one place a server session (`SessionSnapshot`) and its stored form meet: stores keep this
+    # wire form, whatever the server's snapshot becomes.
+
+    @classmethod
+    def of(cls, snapshot: SessionSnapshot, principal: str) -> SessionState:
+        """The stored form of a session the server negotiated (`Connection.snapshot()`)."""
+        return cls(
+            snapshot.revision,
+            snapshot.client_capabilities,
+            snapshot.client_info,
+            snapshot.initialized,
+            snapshot.log_level,
+            list(snapshot.subscriptions),
+            principal,
+        )
+
+    def snapshot(self) -> SessionSnapshot:
+        """The session as the server takes it up again (`Connection.restore()`)."""
+        from ...server.session import SessionSnapshot
+
+        return SessionSnapshot(
+            self.revision,
+            self.client_capabilities,
+            self.client_info,
+            self.initialized,
+            self.log_level,
+            tuple(self.subscriptions),
+        )
 
 
 class SessionStore(Protocol):
@@ -125,17 +154,8 @@ class SessionTable:
             return None
         session = Session(session_id, None, self.event_store())  # type: ignore[arg-type]
         session.principal = state.principal
-        conn = session.conn = new_connection(self.server, session)
-        conn.legacy, conn.client_caps, conn.client_info = (
-            state.revision,
-            state.client_capabilities,
-            state.client_info,
-        )
-        conn.initialized, conn.log_level, conn.subscriptions = (
-            state.initialized,
-            state.log_level,
-            set(state.subscriptions),
-        )
+        session.conn = new_connection(self.server, session)
+        session.conn.restore(state.snapshot())
         self.sessions[session_id] = session
         return session
 
@@ -151,17 +171,7 @@ class SessionTable:
 
     @staticmethod
     def state(session: Session) -> SessionState:
-        conn = session.conn
-        assert conn.legacy is not None
-        return SessionState(
-            conn.legacy,
-            conn.client_caps,
-            conn.client_info,
-            conn.initialized,
-            conn.log_level,
-            sorted(conn.subscriptions),
-            session.principal,
-        )
+        return SessionState.of(session.conn.snapshot(), session.principal)
 
     def sweep(self, now: float) -> None:
         """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
@@ -182,7 +192,7 @@ class SessionTable:
         await self.end(session, "the session expired")
 
     async def end(self, session: Session, reason: str) -> None:
-        drop_connection(self.server, session.conn)
+        self.server.detach(session.conn)
         await session.conn.peer.shutdown(reason)
         for stream in [*session.open_streams.values(), *([session.get_stream] if session.get_stream else [])]:
             stream.put(b"", final=True)  # ends the response of a connection still writing it out
@@ -206,12 +216,12 @@ class SessionTable:
         stream = Stream(None)
         await feed(session.conn, body, stream)
         data, _ = await stream.queue.get()
-        if session.conn.legacy is not None:
+        if session.conn.revision is not None:
             self.sessions[session.id] = session
             await self.save(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
-            drop_connection(self.server, session.conn)
+            self.server.detach(session.conn)
             await respond(send, 400 if b'"error"' in data else 200, data)
 
     async def delete(self, session_id: str | None, send: Send) -> None:

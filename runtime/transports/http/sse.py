@@ -18,7 +18,7 @@ from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
 
 if TYPE_CHECKING:
-    from .binding import Connection
+    from ...server import Connection
     from .sessions import Session
 
 __all__ = [
@@ -305,7 +305,7 @@ async def write_stream(
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
     stream.gone = False
     chunks: list[bytes] = replay or []
-    if stream.store is not None and session is not None and session.conn.legacy == "2025-11-25":
+    if stream.store is not None and session is not None and session.conn.revision == "2025-11-25":
         chunks.append(stream.prime())
     pending = list(first)
     done = False

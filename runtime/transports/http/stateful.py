@@ -16,8 +16,8 @@ from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer
 from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
 if TYPE_CHECKING:
+    from ...server import Connection
     from .app import HttpApp
-    from .binding import Connection
     from .sessions import Session
 
 __all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get"]
@@ -39,7 +39,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             await respond(send, 404, error_body(INVALID_REQUEST, why))
             return
     version = route.version
-    if version is not None and session.conn.legacy not in (version, None) and version not in revisions.ALL:
+    if version is not None and session.conn.revision not in (version, None) and version not in revisions.ALL:
         await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
@@ -146,7 +146,7 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
         return
-    if session.conn.legacy is None or not has_batches(session.conn.legacy):
+    if session.conn.revision is None or not has_batches(session.conn.revision):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
         await respond(send, 400, error_body(INVALID_REQUEST, why))
         return

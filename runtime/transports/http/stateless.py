@@ -23,21 +23,19 @@ from ...protocol.headers import (
 )
 from ...protocol.inbound import Stateless
 from .asgi import Receive, Send, busy, disconnected, no_answer, respond
-from .binding import drop_connection, new_connection, tool_entry
+from .binding import new_connection
 from .sse import stateless_status
 from .stateful import exchange
 
 if TYPE_CHECKING:
-    from ...server.core import Server
+    from ...server import Connection, Server
     from .app import HttpApp
-    from .binding import Connection
     from .security import HttpSecurity
 
 __all__ = ["MAX_IDLE", "StatelessRoute"]
 
 MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
-_META_VERSION: Final = revisions.META_VERSION
 _UNKNOWN: Final[Any] = object()
 
 
@@ -83,7 +81,9 @@ class StatelessRoute:
         params = message.params
         meta = getattr(params, "meta", None)
         body_version = (
-            meta.get(_META_VERSION) if isinstance(meta, dict) else getattr(meta, "protocol_version", None)
+            meta.get(revisions.META_VERSION)
+            if isinstance(meta, dict)
+            else getattr(meta, "protocol_version", None)
         )
         if body_version != version:
             return None  # the version must be in `_meta` too: the general route says so
@@ -147,10 +147,10 @@ class StatelessRoute:
             await exchange(app, conn, None, route.body, peek, send, receive, event)
         finally:
             self.running -= 1
-            if conn.idle() and len(self.idle) < MAX_IDLE:
+            if conn.is_idle() and len(self.idle) < MAX_IDLE:
                 self.idle.append(conn)
             else:
-                drop_connection(self.server, conn)
+                self.server.detach(conn)
 
     async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
         """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
@@ -186,7 +186,7 @@ class StatelessRoute:
 
     def param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror (its `x-mcp-header`s)."""
-        entry = tool_entry(self.server, tool) if isinstance(tool, str) else None
+        entry = self.server.tool_entry(tool) if isinstance(tool, str) else None
         if entry is None:
             return {}
         cached = self.params.get(tool)
