@@ -12,8 +12,11 @@ import json
 import os
 from typing import Any
 
+import msgspec
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+
+from .strategies import generator
 
 _MODE = os.environ.get("MCPBIND_FUZZ", "ci")
 SCALE = 40 if _MODE == "deep" else int(_MODE) if _MODE.isdigit() else 1
@@ -251,3 +254,62 @@ def check_response(message: Any) -> dict[str, Any]:
     if "id" in message:
         assert isinstance(message["id"], (str, int, float)) and not isinstance(message["id"], bool), message
     return message
+
+
+# -- valid instances made hostile in one place ---------------------------------------------------------
+
+_HOLE = "\x00hostile\x00"
+
+
+def _holes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON value where another value may go (members and items)."""
+    out: list[tuple[Any, ...]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.append((*path, key))
+            out.extend(_holes(item, (*path, key)))
+        out.append((*path, "x-added"))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out.append((*path, index))
+            out.extend(_holes(item, (*path, index)))
+    return out
+
+
+def _put(value: Any, path: tuple[Any, ...]) -> Any:
+    if not path:
+        return _HOLE
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _put(value.get(head), rest)}
+    copy = list(value)
+    copy[head] = _put(copy[head], rest)
+    return copy
+
+
+@st.composite
+def wrong_typed(draw: st.DrawFn, revision: str, tp: Any, meta: dict[str, Any] | None = None) -> bytes:
+    """A valid instance of `tp` (where the schema defines it) with one member or item replaced by a
+    hostile value: a wrong kind, deep nesting, a huge number, a broken string. `meta` goes into the
+    instance's `_meta` first (2026-07-28 requests carry their version there)."""
+    name = getattr(tp, "__name__", "")
+    gen = generator(revision)
+    if name in gen.defs:
+        base = draw(gen.instances(name))
+    else:
+        base = draw(st.dictionaries(st.sampled_from(_wire_names(tp) or ["x"]), JSON_VALUES, max_size=4))
+    if meta and isinstance(base, dict):
+        own = base.get("_meta")
+        base["_meta"] = {**(own if isinstance(own, dict) else {}), **meta}
+    holes = _holes(base)
+    if not holes or draw(st.integers(0, 9)) == 0:
+        return draw(HOSTILE_VALUES)
+    hostile = draw(HOSTILE_VALUES | JSON_VALUES.map(dump))
+    data = dump(_put(base, draw(st.sampled_from(holes))))
+    return data.replace(dump(_HOLE), hostile, 1)
+
+
+def _wire_names(tp: Any) -> list[str]:
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return [f.encode_name for f in msgspec.structs.fields(tp)]
+    return [wire_name for _, wire_name in getattr(tp, "_members_", ())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import socket
@@ -9,8 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def wait_for_port(port: int) -> None:
+    """Until a server accepts connections on the loopback port (10 s at most)."""
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"no server came up on port {port}")
+
+
+@asynccontextmanager
+async def full_server_over_http(*args: str) -> AsyncIterator[str]:
+    """The full test server (tests/servers/full.py) under uvicorn, in its own process, on an ephemeral
+    loopback port."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, FULL, *args, "--http", str(port), stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await wait_for_port(port)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
 
 
 def _die_with_parent() -> None:

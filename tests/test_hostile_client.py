@@ -26,8 +26,7 @@ from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
 from mcpbind.transports.stdio import StdioClientTransport
 
-from .http_support import free_port
-from .test_stdio import wait_for_port
+from .http_support import free_port, wait_for_port
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 HOSTILE_HTTP = str(SERVERS / "hostile_http.py")

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from .http_support import full_server_over_http as http_server
 from .http_support import open_session
-from .test_stdio import http_server
 
 SERVER = str(Path(__file__).resolve().parent / "servers" / "hostile.py")
 FULL = str(Path(__file__).resolve().parent / "servers" / "full.py")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from mcpbind.protocol import revisions
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.stdio import StdioClientTransport
 
+from .http_support import free_port, full_server_over_http, wait_for_port
 from .schema_check import Recorder
 
 SERVER = str(Path(__file__).resolve().parent / "servers" / "full.py")
@@ -53,46 +53,13 @@ async def answer_roots() -> list[dict[str, Any]]:
 TRANSPORT: ContextVar[str] = ContextVar("transport", default="stdio")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_for_port(port: int) -> None:
-    """Until a server accepts connections on the loopback port (10 s at most)."""
-    for _ in range(200):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"no server came up on port {port}")
-
-
-@asynccontextmanager
-async def http_server(*args: str) -> AsyncIterator[str]:
-    """The test server under uvicorn, in its own process, on an ephemeral loopback port."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, SERVER, *args, "--http", str(port), stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        await wait_for_port(port)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 10)
-
-
 @asynccontextmanager
 async def connect(mode: str, *args: str, **options: Any) -> AsyncIterator[tuple[Client, Recorder]]:
     options.setdefault("elicitation", answer_elicitation)
     options.setdefault("sampling", answer_sampling)
     options.setdefault("roots", answer_roots)
     if TRANSPORT.get() == "http":
-        async with http_server(*args) as url:
+        async with full_server_over_http(*args) as url:
             recorder = Recorder(StreamableHttpTransport(url))
             async with Client(recorder, mode=mode, **options) as client:
                 yield client, recorder
