@@ -432,15 +432,16 @@ def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -
         if decode_value(name) != source:
             return f"Mcp-Name {name!r} does not match the body"
     if body_method == "tools/call" and params is not None:
-        return _param_mismatch(headers, peek, view)
+        paths = view.param_paths(params.name)
+        if paths:  # (most tools mirror no argument in a header)
+            return _param_mismatch(headers, peek, paths)
     return None
 
 
-def _param_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -> str | None:
-    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
-    paths = view.param_paths(peek.params.name if peek.params is not None else None)
-    if not paths:
-        return None
+def _param_mismatch(
+    headers: Mapping[bytes, str], peek: Peek, paths: Mapping[str, tuple[str, ...]]
+) -> str | None:
+    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s, `paths`)."""
     arguments = peek.arguments() or {}
     for name, path in paths.items():
         value = render(value_at(arguments, path))
