@@ -331,11 +331,16 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     session_id = headers.get(b"mcp-session-id")
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
-    modern = (version is not None and revisions.is_modern(version)) or (
-        version is None
-        and peek.params is not None
-        and peek.params.meta is not None
-        and revisions.is_modern(str(peek.params.meta.version))
+    # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
+    modern = (
+        peek.typed is not None
+        or (version is not None and revisions.is_modern(version))
+        or (
+            version is None
+            and peek.params is not None
+            and peek.params.meta is not None
+            and revisions.is_modern(str(peek.params.meta.version))
+        )
     )
     if modern:
         return _stateless(headers, body, peek, version, request, view)
