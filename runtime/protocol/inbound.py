@@ -331,11 +331,16 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     session_id = headers.get(b"mcp-session-id")
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
-    modern = (version is not None and revisions.is_modern(version)) or (
-        version is None
-        and peek.params is not None
-        and peek.params.meta is not None
-        and revisions.is_modern(str(peek.params.meta.version))
+    # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
+    modern = (
+        peek.typed is not None
+        or (version is not None and revisions.is_modern(version))
+        or (
+            version is None
+            and peek.params is not None
+            and peek.params.meta is not None
+            and revisions.is_modern(str(peek.params.meta.version))
+        )
     )
     if modern:
         return _stateless(headers, body, peek, version, request, view)
@@ -432,15 +437,16 @@ def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -
         if decode_value(name) != source:
             return f"Mcp-Name {name!r} does not match the body"
     if body_method == "tools/call" and params is not None:
-        return _param_mismatch(headers, peek, view)
+        paths = view.param_paths(params.name)
+        if paths:  # (most tools mirror no argument in a header)
+            return _param_mismatch(headers, peek, paths)
     return None
 
 
-def _param_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -> str | None:
-    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s)."""
-    paths = view.param_paths(peek.params.name if peek.params is not None else None)
-    if not paths:
-        return None
+def _param_mismatch(
+    headers: Mapping[bytes, str], peek: Peek, paths: Mapping[str, tuple[str, ...]]
+) -> str | None:
+    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s, `paths`)."""
     arguments = peek.arguments() or {}
     for name, path in paths.items():
         value = render(value_at(arguments, path))

@@ -22,6 +22,7 @@ from msgspec import UNSET, UnsetType
 from .. import wire
 from ..errors import InvalidParams, McpError
 from ..protocol import eras, revisions
+from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
 from .signature import Signature
@@ -32,6 +33,9 @@ __all__ = ["ToolError", "Features", "ToolEntry", "ResourceEntry", "TemplateEntry
 log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
+_NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
+_DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
+"""What a direct answer needs of its revision (module, `tools/call` result type, era), by name: found once."""
 
 
 class ToolError(Exception):
@@ -44,6 +48,8 @@ class ToolEntry:
     fn: Callable[..., Any]
     signature: Signature
     definition: dict[str, Any]
+    param_paths: dict[str, tuple[str, ...]] | None = None
+    """The argument paths its `Mcp-Param-*` headers mirror (its `x-mcp-header`s): found on first need."""
 
 
 @dataclass
@@ -243,6 +249,21 @@ class Features:
         object whenever the tool is registered again."""
         return self._tools.get(name)
 
+    def param_paths(self, name: Any) -> dict[str, tuple[str, ...]]:
+        """The argument paths the `Mcp-Param-*` headers of a call of tool `name` mirror (its
+        `x-mcp-header`s); none for an unknown tool, or one whose annotations are not valid."""
+        tool = self._tools.get(name) if isinstance(name, str) else None
+        if tool is None:
+            return _NO_PATHS
+        paths = tool.param_paths
+        if paths is None:
+            try:
+                paths = param_headers(tool.definition.get("inputSchema"))
+            except InvalidHeaderAnnotation:
+                paths = {}
+            tool.param_paths = paths
+        return paths
+
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None
@@ -252,7 +273,8 @@ class Features:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
         takes no `Context` (so it cannot ask the client anything, report progress or log), and the
         request carries no input responses or request state to check."""
-        if not self.takes_no_context(params.name):
+        tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
+        if tool is None or tool.signature.context_param:
             return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
@@ -261,11 +283,13 @@ class Features:
         """The answer to a stateless `tools/call` that `answers_directly` allows: exactly what a
         connection would answer, with none of its machinery (no peer, context or request tracking)."""
         try:
-            rev = revisions.revision(revision)
-            result = await self.call_tool(params.name, opt(params.arguments), None, rev.module)
-            return self.answer(
-                rid, "tools/call", result, rev.requests["tools/call"].result_type, eras.of(rev)
-            )
+            facts = _DIRECT.get(revision)
+            if facts is None:
+                rev = revisions.revision(revision)
+                facts = _DIRECT[revision] = (rev.module, rev.requests["tools/call"].result_type, eras.of(rev))
+            module, result_type, era = facts
+            result = await self.call_tool(params.name, opt(params.arguments), None, module)
+            return self.answer(rid, "tools/call", result, result_type, era)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

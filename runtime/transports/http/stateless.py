@@ -14,12 +14,10 @@ from ...aio import eager
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
-    InvalidHeaderAnnotation,
     Peek,
     PeekMeta,
     PeekParams,
     decode_value,
-    param_headers,
 )
 from ...protocol.inbound import Stateless
 from .asgi import Receive, Send, busy, disconnected, no_answer, respond
@@ -49,8 +47,11 @@ class StatelessRoute:
         self.closing = closing
         self.running = 0
         """Stateless requests being answered (bounded by `max_stateless_requests`)."""
-        self.params: dict[str, tuple[Any, dict[str, tuple[str, ...]]]] = {}
-        """Per tool: its entry, and the argument paths its `Mcp-Param-*` headers mirror."""
+        # What the classifier asks per request, bound once: the server's own accessors, no layer between.
+        self.answers_directly: Callable[[Any], bool] = server.answers_directly
+        """A `tools/call` with these (lean) params can be answered with no connection."""
+        self.param_paths: Callable[[Any], Mapping[str, tuple[str, ...]]] = server.param_paths
+        """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
         """One-pass decoders by (revision, method, lean); None where there is none."""
         self.idle: list[Connection] = []
@@ -180,20 +181,3 @@ class StatelessRoute:
     @property
     def revisions(self) -> Collection[str]:
         return self.server.revisions
-
-    def answers_directly(self, params: Any) -> bool:
-        return self.server.answers_directly(params)
-
-    def param_paths(self, tool: Any) -> dict[str, tuple[str, ...]]:
-        """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror (its `x-mcp-header`s)."""
-        entry = self.server.tool_entry(tool) if isinstance(tool, str) else None
-        if entry is None:
-            return {}
-        cached = self.params.get(tool)
-        if cached is None or cached[0] is not entry:
-            try:
-                paths = param_headers(entry.definition.get("inputSchema"))
-            except InvalidHeaderAnnotation:
-                paths = {}
-            cached = self.params[tool] = (entry, paths)
-        return cached[1]
