@@ -286,6 +286,11 @@ class Server(Features):
     def detach(self, conn: Connection) -> None:
         self._connections.discard(conn)
 
+    @property
+    def connections(self) -> frozenset[Connection]:
+        """The connections attached now (a snapshot: attaching or detaching later does not change it)."""
+        return frozenset(self._connections)
+
     async def serve(self, transport: MessageTransport) -> None:
         """Serve one connection until its transport ends."""
         conn = Connection(self, transport)

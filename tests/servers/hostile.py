@@ -45,7 +45,7 @@ async def think(ctx: Context) -> str:
 
 @server.tool()
 async def census() -> str:
-    (conn,) = server._connections
+    (conn,) = server.connections
     peer = conn.peer
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     return json.dumps(

@@ -10,7 +10,7 @@ import pytest
 
 from mcpbind.aio import eager
 
-from .peer_support import RecordingTransport
+from ..peer_support import RecordingTransport
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("VAR", default="caller")
 

@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
-from .http_support import full_server_over_http as http_server
-from .http_support import open_session
+from ..http_support import full_server_over_http as http_server
+from ..http_support import open_session
 
-SERVER = str(Path(__file__).resolve().parent / "servers" / "hostile.py")
-FULL = str(Path(__file__).resolve().parent / "servers" / "full.py")
+SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "hostile.py")
+FULL = str(Path(__file__).resolve().parents[1] / "servers" / "full.py")
 
 Message = dict[str, Any]
 

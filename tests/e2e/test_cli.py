@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SERVER = [sys.executable, str(Path(__file__).resolve().parent / "servers" / "full.py")]
+SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "servers" / "full.py")]
 
 
 def mcpbind(*args: str) -> subprocess.CompletedProcess[str]:
@@ -49,7 +49,7 @@ def test_failures_exit_non_zero_with_a_clear_message() -> None:
 def test_the_everything_example_serves_over_stdio() -> None:
     example = [
         sys.executable,
-        str(Path(__file__).resolve().parent.parent / "examples" / "everything_server.py"),
+        str(Path(__file__).resolve().parents[2] / "examples" / "everything_server.py"),
     ]
     for mode in ("2025-11-25", "2026-07-28"):
         done = mcpbind("inspect", "--mode", mode, "--", *example, "--transport", "stdio")
@@ -67,7 +67,7 @@ def test_inspect_and_call_over_http() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    example = Path(__file__).resolve().parent.parent / "examples" / "everything_server.py"
+    example = Path(__file__).resolve().parents[2] / "examples" / "everything_server.py"
     server = subprocess.Popen([sys.executable, str(example), "--transport", "http", "--port", str(port)])
     url = f"http://127.0.0.1:{port}/mcp"
     try:

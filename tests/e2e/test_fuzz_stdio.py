@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from mcpbind.protocol import revisions
 
-from .conftest import module
-from .hostile import fuzz, is_valid_json, messages, nested, parse_error_expected, wrong_typed
-from .http_support import META_VERSION, MODERN
-from .stdio_support import StdioServer
+from ..conftest import module
+from ..hostile import fuzz, is_valid_json, messages, nested, parse_error_expected, wrong_typed
+from ..http_support import META_VERSION, MODERN
+from ..stdio_support import StdioServer
 
 ALL = list(revisions.ALL)
 MAX_LINE = 1 << 20

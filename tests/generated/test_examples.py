@@ -10,7 +10,7 @@ import pytest
 
 from mcpbind import wire
 
-from .conftest import examples, module, same_json
+from ..conftest import examples, module, same_json
 
 EXAMPLES = examples()
 

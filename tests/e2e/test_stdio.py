@@ -1,5 +1,8 @@
 """End to end over a real subprocess, for every revision: the test server in tests/servers/full.py.
 
+Two tests also run over Streamable HTTP (parametrized `transport`: every feature, cancellation), so
+that the Client is checked to behave the same over both transports, and three are HTTP-only client
+features (SSE fallback, SSE polling, x-mcp-header); the rest of the HTTP server is in test_http.py.
 Every message either side sends is recorded and validated against the negotiated revision's
 (errata-corrected) schema with the `jsonschema` library.
 """
@@ -11,7 +14,6 @@ import json
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,10 @@ from mcpbind.protocol import revisions
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.stdio import StdioClientTransport
 
-from .http_support import free_port, full_server_over_http, wait_for_port
-from .schema_check import Recorder
+from ..http_support import free_port, full_server_over_http, wait_for_port
+from ..schema_check import Recorder
 
-SERVER = str(Path(__file__).resolve().parent / "servers" / "full.py")
+SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "full.py")
 ALL = list(revisions.ALL)
 STATEFUL = list(revisions.STATEFUL)
 
@@ -50,15 +52,16 @@ async def answer_roots() -> list[dict[str, Any]]:
     return [{"uri": "file:///work", "name": "work"}]
 
 
-TRANSPORT: ContextVar[str] = ContextVar("transport", default="stdio")
-
-
 @asynccontextmanager
-async def connect(mode: str, *args: str, **options: Any) -> AsyncIterator[tuple[Client, Recorder]]:
+async def connect(
+    mode: str, *args: str, transport: str = "stdio", **options: Any
+) -> AsyncIterator[tuple[Client, Recorder]]:
+    """A client of tests/servers/full.py, every frame recorded: a subprocess over stdio, or
+    (`transport="http"`) the same server under uvicorn over Streamable HTTP."""
     options.setdefault("elicitation", answer_elicitation)
     options.setdefault("sampling", answer_sampling)
     options.setdefault("roots", answer_roots)
-    if TRANSPORT.get() == "http":
+    if transport == "http":
         async with full_server_over_http(*args) as url:
             recorder = Recorder(StreamableHttpTransport(url))
             async with Client(recorder, mode=mode, **options) as client:
@@ -87,7 +90,6 @@ def text(result: Any) -> str:
 @pytest.mark.parametrize("revision", ALL)
 def test_every_feature(revision: str, transport: str) -> None:
     async def main() -> None:
-        TRANSPORT.set(transport)
         logs: list[Any] = []
         changed: list[str] = []
         updated: list[str] = []
@@ -103,6 +105,7 @@ def test_every_feature(revision: str, transport: str) -> None:
 
         async with connect(
             revision,
+            transport=transport,
             log_level="info",
             on_log=on_log,
             on_list_changed=on_changed,
@@ -231,8 +234,7 @@ def test_every_feature(revision: str, transport: str) -> None:
 @pytest.mark.parametrize("revision", ALL)
 def test_cancellation_and_concurrency(revision: str, transport: str) -> None:
     async def main() -> None:
-        TRANSPORT.set(transport)
-        async with connect(revision) as (client, rec):
+        async with connect(revision, transport=transport) as (client, rec):
             call = asyncio.ensure_future(client.call_tool("slow", {"seconds": 30}))
             await asyncio.sleep(0.3)
             call.cancel()
@@ -594,7 +596,7 @@ def test_stateless_errors_name_what_is_wrong() -> None:
 def test_http_falls_back_to_the_2024_11_05_sse_transport() -> None:
     async def main() -> None:
         port = free_port()
-        legacy = str(Path(__file__).resolve().parent / "servers" / "legacy_sse.py")
+        legacy = str(Path(__file__).resolve().parents[1] / "servers" / "legacy_sse.py")
         process = await asyncio.create_subprocess_exec(sys.executable, legacy, str(port))
         try:
             await wait_for_port(port)
@@ -613,8 +615,7 @@ def test_http_falls_back_to_the_2024_11_05_sse_transport() -> None:
 
 def test_sse_polling_resumes_with_last_event_id() -> None:
     async def main() -> None:
-        TRANSPORT.set("http")
-        async with connect("2025-11-25") as (client, rec):
+        async with connect("2025-11-25", transport="http") as (client, rec):
             steps: list[float] = []
 
             async def on_progress(p: float, total: float | None, message: str | None) -> None:
@@ -630,8 +631,7 @@ def test_sse_polling_resumes_with_last_event_id() -> None:
 
 def test_x_mcp_header_arguments_are_mirrored_and_checked() -> None:
     async def main() -> None:
-        TRANSPORT.set("http")
-        async with connect("2026-07-28") as (client, rec):
+        async with connect("2026-07-28", transport="http") as (client, rec):
             await client.list_tools()
             for region in ("eu-west", "Zürich", " padded ", "=?base64?literal?="):
                 assert text(await client.call_tool("locate", {"region": region})) == f"{region} x1"

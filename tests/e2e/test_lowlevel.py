@@ -13,9 +13,9 @@ from mcpbind.client import Client
 from mcpbind.errors import InternalError, MethodNotFound
 from mcpbind.transports.stdio import StdioClientTransport
 
-from .schema_check import Recorder
+from ..schema_check import Recorder
 
-SERVER = str(Path(__file__).resolve().parent / "servers" / "lowlevel.py")
+SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "lowlevel.py")
 
 
 def run(coro: Any) -> Any:

@@ -67,8 +67,8 @@ from hypothesis import strategies as st
 from mcpbind import wire
 from mcpbind.wire import OpenObject
 
-from .conftest import PROPERTY_COUNTS, REVISIONS, module, same_json, source
-from .strategies import SchemaGen, generator, kind_of
+from ..conftest import PROPERTY_COUNTS, REVISIONS, module, same_json, source
+from ..strategies import SchemaGen, generator, kind_of
 
 PROFILE = settings(
     derandomize=True,

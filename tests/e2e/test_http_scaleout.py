@@ -11,7 +11,7 @@ import httpx
 
 from mcpbind.transports.http import HttpApp, MemorySessionStore
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "servers"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
 from full import server
 
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}

@@ -10,8 +10,8 @@ import pytest
 from mcpbind.protocol import revisions
 from mcpbind.server import Connection, Context, Server
 
-from .conftest import REVISIONS
-from .peer_support import RecordingTransport
+from ..conftest import REVISIONS
+from ..peer_support import RecordingTransport
 
 _PROGRESS: list[tuple[Any, Any, Any, Any]] = [
     ("tok", 1, None, None),

@@ -21,7 +21,7 @@ from mcpbind.protocol import revisions
 from mcpbind.server import Context, Server
 from mcpbind.transports.http import HttpApp, HttpSecurity
 
-from .http_support import (
+from ..http_support import (
     BOTH,
     EXTRA,
     MODERN,
@@ -645,7 +645,7 @@ def test_capabilities_are_those_of_the_negotiated_revision(revision: str) -> Non
             session = await open_session(http, url, revision, capabilities=NEWEST_CLIENT_CAPS)
             response = await http.post(url, json=call(2, "caps"), headers=session.headers())
             seen = json.loads(response.json()["result"]["content"][0]["text"])
-            from .http_support import conforms
+            from ..http_support import conforms
 
             conforms(revision, "ClientCapabilities", seen)
             assert ("tasks" in seen) == ("tasks" in mod.ClientCapabilities.__struct_encode_fields__)
@@ -707,7 +707,7 @@ def test_a_session_is_its_principals_alone() -> None:
 def test_run_http_takes_the_limits() -> None:
     from pathlib import Path
 
-    script = str(Path(__file__).parent / "servers" / "run_http.py")
+    script = str(Path(__file__).resolve().parents[1] / "servers" / "run_http.py")
     with serve(script, "--max-body", "300") as endpoint:
 
         async def main() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from mcpbind import wire
 
-from .conftest import REVISIONS, module, same_json
+from ..conftest import REVISIONS, module, same_json
 
 v2024 = module("2024-11-05")
 v2025_03 = module("2025-03-26")

@@ -42,7 +42,7 @@ from datamodel_code_generator import DataModelType, InputFileType, generate
 
 from mcpbind.wire import OpenObject
 
-from .conftest import CROSSCHECK_COUNTS, REVISIONS, module, source
+from ..conftest import CROSSCHECK_COUNTS, REVISIONS, module, source
 
 #: Our definition name -> datamodel-codegen's class name, where it renames (a clash with `typing`).
 RENAMED = {"Annotated": "AnnotatedModel"}

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from .http_support import messages_of, modern, modern_headers, open_session, serve
-from .stdio_support import PROBE
+from ..http_support import messages_of, modern, modern_headers, open_session, serve
+from ..stdio_support import PROBE
 
 N = 1000
 CAPABILITIES = {"elicitation": {}, "sampling": {}}

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from mcpbind.protocol import revisions
 
-from .conftest import module
-from .hostile import check_response, fuzz, messages, nested, parse_error_expected, wrong_typed
-from .http_support import BOTH, META_VERSION, MODERN, Session, initialize, messages_of, modern, serve
-from .stdio_support import PROBE
+from ..conftest import module
+from ..hostile import check_response, fuzz, messages, nested, parse_error_expected, wrong_typed
+from ..http_support import BOTH, META_VERSION, MODERN, Session, initialize, messages_of, modern, serve
+from ..stdio_support import PROBE
 
 SESSIONS = ["2025-03-26", "2025-11-25"]
 

@@ -21,7 +21,7 @@ from mcpbind.codegen.pins import SCHEMA_DIR, generated_pins, load_pins
 from mcpbind.codegen.source import SchemaError, apply_errata
 from mcpbind.codegen.tsdoc import TSDoc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LATEST = generated_pins()[-1]
 
 

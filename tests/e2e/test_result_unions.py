@@ -18,7 +18,7 @@ from mcpbind import wire
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 
-from .conftest import REVISIONS, module
+from ..conftest import REVISIONS, module
 
 v2024 = module("2024-11-05")
 v2026 = module("2026-07-28")

@@ -30,8 +30,8 @@ from mcpbind.protocol.endpoint import (
     Reply,
 )
 
-from .conftest import module, source
-from .hostile import HOSTILE_VALUES, check_response, fuzz, messages, wrong_typed
+from ..conftest import module, source
+from ..hostile import HOSTILE_VALUES, check_response, fuzz, messages, wrong_typed
 
 METHODS = sorted({m for rev in revisions.ALL for m in (*module(rev).REQUESTS, *module(rev).NOTIFICATIONS)})
 ANSWERABLE = (jsonrpc.Request, jsonrpc.Notification, jsonrpc.Response, jsonrpc.ErrorResponse)

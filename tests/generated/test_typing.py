@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from typecheck import run_mypy  # noqa: E402
 
-TYPING = Path(__file__).resolve().parent / "typing"
+TYPING = Path(__file__).resolve().parents[1] / "typing"
 
 
 def test_package_passes_mypy_strict() -> None:

@@ -27,7 +27,7 @@ from mcpbind.protocol import revisions
 from mcpbind.transports.http import HttpApp
 from mcpbind.transports.http.client import StreamableHttpTransport
 
-from .http_support import (
+from ..http_support import (
     BOTH,
     EXTRA,
     META_VERSION,
@@ -47,7 +47,7 @@ from .http_support import (
     serve_in_process,
     sse_messages,
 )
-from .schema_check import Recorder
+from ..schema_check import Recorder
 
 STATEFUL = list(revisions.STATEFUL)
 SUPPORTED = sorted(revisions.ALL, reverse=True)
@@ -664,7 +664,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
                 assert response.status_code == status, response.text
                 if text is not None:
                     assert response.json()["result"]["content"] == [{"type": "text", "text": text}]
-        assert not server._connections and not app.stateless.idle  # no connection was needed
+        assert not server.connections and not app.stateless.idle  # no connection was needed
         # A client that leaves while the tool waits: the call is cancelled, and nothing is sent.
         message = modern(4, "tools/call", {"name": "later", "arguments": {"text": "gone"}})
         body = msgspec.json.encode(message)
@@ -699,7 +699,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 def test_run_http_serves_without_an_access_log_unless_asked(tmp_path: Any, access_log: bool) -> None:
     """`Server.run_http` starts uvicorn with mcpbind's defaults (`UVICORN_DEFAULTS`): even at log
     level info no access-log line is written, until `access_log=True` is passed."""
-    script = str(Path(__file__).parent / "servers" / "run_http.py")
+    script = str(Path(__file__).resolve().parents[1] / "servers" / "run_http.py")
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         with serve(script, "--json", *(["--access-log"] if access_log else []), log=out) as endpoint:
@@ -984,7 +984,7 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
             assert not state.conn.peer._running
             # Each stateless request had a connection of its own: what is left of them are idle
             # connections kept for reuse, with nothing running, awaited or listening.
-            stateless_left = [c for c in app.server._connections if c.revision is None]
+            stateless_left = [c for c in app.server.connections if c.revision is None]
             assert stateless_left and all(c.is_idle() for c in stateless_left)
             assert sorted(map(id, stateless_left)) == sorted(map(id, app.stateless.idle))
 

@@ -26,9 +26,9 @@ from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
 from mcpbind.transports.stdio import StdioClientTransport
 
-from .http_support import free_port, wait_for_port
+from ..http_support import free_port, wait_for_port
 
-SERVERS = Path(__file__).resolve().parent / "servers"
+SERVERS = Path(__file__).resolve().parents[1] / "servers"
 HOSTILE_HTTP = str(SERVERS / "hostile_http.py")
 HOSTILE_STDIO = str(SERVERS / "hostile_stdio.py")
 REVISION = "2025-11-25"
