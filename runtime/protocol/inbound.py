@@ -303,12 +303,12 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
             # handler, and only what routing and the headers need is peeked at. Anything else (a
             # notification, a response, a malformed message) is peeked at as a whole below, and
             # its route names what is wrong with it.
-            if not body.isascii():
-                # Params left raw are not read yet: their UTF-8 is checked here, so that a bad
-                # byte is a parse error of the message, not of its params. (ASCII, the usual
-                # case, is valid UTF-8: a scan eight bytes at a time, and no copy.)
-                body.decode()
             message = jsonrpc.parse(body)[0]
+            if isinstance(message, jsonrpc.Malformed) and message.reason == jsonrpc.PARSE_FAILURE:
+                # No JSON (bad UTF-8 anywhere, params left raw included; nesting too deep): the
+                # parser's own answer, which the peek below, reading less, could not give.
+                assert message.reply is not None
+                return Rejection(400, message.reply)
             if isinstance(message, jsonrpc.Request):
                 try:
                     params = _peek_params(message.params) if message.params is not None else None
@@ -323,8 +323,6 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
         reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
         return Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
-    except UnicodeDecodeError as exc:
-        return Rejection(400, error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc.reason}"))
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
         return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))

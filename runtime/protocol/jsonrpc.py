@@ -32,6 +32,7 @@ __all__ = [
     "Response",
     "ErrorResponse",
     "Malformed",
+    "PARSE_FAILURE",
     "Message",
     "parse",
     "parse_batch",
@@ -93,6 +94,10 @@ class ErrorResponse(msgspec.Struct, frozen=True):
     error: ErrorObject
 
 
+PARSE_FAILURE: Final = "parse error"
+"""The `reason` of a `Malformed` that is no JSON at all (answered -32700)."""
+
+
 class Malformed(msgspec.Struct, frozen=True):
     """Input that is not a valid message; `reply` is the error response to send (None: send nothing)."""
 
@@ -151,7 +156,7 @@ def _malformed(rid: Any, reason: str) -> Malformed:
 
 
 def _unparsable(detail: str) -> Malformed:
-    return Malformed("parse error", encode_error(None, PARSE_ERROR, f"Parse error: {detail}"))
+    return Malformed(PARSE_FAILURE, encode_error(None, PARSE_ERROR, f"Parse error: {detail}"))
 
 
 _TOO_DEEP: Final = wire.TOO_DEEP
@@ -212,7 +217,7 @@ def _checked(env: _Envelope, data: bytes | memoryview) -> Message:
     if env.method is UNSET and rid is not None and (env.result is not UNSET or env.error is not UNSET):
         return ErrorResponse(rid, ErrorObject(PARSE_ERROR, f"the answer could not be read: {bad}"))
     reply_id = rid if env.method is not UNSET else None
-    return Malformed("parse error", encode_error(reply_id, PARSE_ERROR, f"Parse error: {bad}"))
+    return Malformed(PARSE_FAILURE, encode_error(reply_id, PARSE_ERROR, f"Parse error: {bad}"))
 
 
 def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
