@@ -16,6 +16,9 @@ import msgspec
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
+from mcpbind.protocol import revisions
+
+from .conftest import module
 from .strategies import generator
 
 _MODE = os.environ.get("MCPBIND_FUZZ", "ci")
@@ -313,3 +316,16 @@ def _wire_names(tp: Any) -> list[str]:
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return [f.encode_name for f in msgspec.structs.fields(tp)]
     return [wire_name for _, wire_name in getattr(tp, "_members_", ())]
+
+
+def hostile_params(revision: str) -> st.SearchStrategy[tuple[str, bytes]]:
+    """(method, params made hostile in one place) for every method of `revision` that has params; the
+    stateless revision's carry their version in `_meta`. `subscriptions/listen` is left out: with params
+    that happen to be valid it is answered only when cancelled."""
+    mod = module(revision)
+    specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
+    specs.pop("subscriptions/listen", None)
+    meta = {revisions.META_VERSION: revision} if revisions.is_modern(revision) else {}
+    return st.sampled_from(sorted(specs)).flatmap(
+        lambda name: st.tuples(st.just(name), wrong_typed(revision, specs[name].params_type, meta))
+    )

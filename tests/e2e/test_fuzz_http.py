@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from mcpbind.protocol import revisions
 
 from ..conftest import module
-from ..hostile import check_response, fuzz, messages, nested, parse_error_expected, wrong_typed
+from ..hostile import check_response, fuzz, hostile_params, messages, nested, parse_error_expected
 from ..http_support import BOTH, META_VERSION, MODERN, Session, initialize, messages_of, modern, serve
 from ..stdio_support import PROBE
 
@@ -160,17 +160,9 @@ def test_wrong_typed_params_of_every_method(server: str, http: httpx.Client, rev
     never a 500, and the server goes on."""
     target = Target(http, server, revision)
     mod = module(revision)
-    # subscriptions/listen, when its params happen to be valid, is answered only when cancelled.
-    specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
-    specs.pop("subscriptions/listen", None)
-    meta = {META_VERSION: MODERN} if revision == MODERN else {}
 
     @fuzz(50)
-    @given(
-        st.sampled_from(sorted(specs)).flatmap(
-            lambda name: st.tuples(st.just(name), wrong_typed(revision, specs[name].params_type, meta))
-        )
-    )
+    @given(hostile_params(revision))
     def check(case: tuple[str, bytes]) -> None:
         name, params = case
         is_request = name in mod.REQUESTS

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from mcpbind.protocol import revisions
 
 from ..conftest import module
-from ..hostile import fuzz, is_valid_json, messages, nested, parse_error_expected, wrong_typed
-from ..http_support import META_VERSION, MODERN
+from ..hostile import fuzz, hostile_params, is_valid_json, messages, nested, parse_error_expected
+from ..http_support import MODERN
 from ..stdio_support import StdioServer
 
 ALL = list(revisions.ALL)
@@ -123,17 +122,9 @@ def test_wrong_typed_params_of_every_method(servers: dict[str, StdioServer], rev
     decode), notifications never answered, and the server goes on."""
     server = servers[revision]
     mod = module(revision)
-    # subscriptions/listen, when its params happen to be valid, is answered only when cancelled.
-    specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
-    specs.pop("subscriptions/listen", None)
-    meta = {META_VERSION: MODERN} if revision == MODERN else {}
 
     @fuzz(60)
-    @given(
-        st.sampled_from(sorted(specs)).flatmap(
-            lambda name: st.tuples(st.just(name), wrong_typed(revision, specs[name].params_type, meta))
-        )
-    )
+    @given(hostile_params(revision))
     def check(case: tuple[str, bytes]) -> None:
         name, params = case
         is_request = name in mod.REQUESTS
