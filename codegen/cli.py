@@ -1,4 +1,4 @@
-"""`python -m mcpbind.codegen fetch | generate [--check] | summary`."""
+"""`python -m mcpbind.codegen fetch | generate [--check] | summary | add-revision REV | diff A B | docs`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from .fetch import FetchError, fetch
 from .model import AliasDef, DispatchDef, Module, StructDef
 from .pins import SCHEMA_DIR, generated_pins, load_pins
 from .render import render_module, render_template
+from .revision import add_revision, revision_diff
 from .source import SchemaError, load_source
 
 GENERATED_DIR = Path(__file__).resolve().parent.parent / "generated"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "revisions"
 
 
 def build_all(schema_dir: Path = SCHEMA_DIR) -> list[Module]:
@@ -84,6 +86,32 @@ def summary(schema_dir: Path = SCHEMA_DIR) -> int:
     return 0
 
 
+def revision_docs(check: bool, out_dir: Path = DOCS_DIR, schema_dir: Path = SCHEMA_DIR) -> int:
+    """docs/revisions/<old>_<new>.md for each pair of consecutive published revisions, and an index."""
+    names = [p.name for p in generated_pins(schema_dir)]
+    files: dict[str, str] = {}
+    index = ["# What changed between revisions", ""]
+    for old, new in zip(names, names[1:], strict=False):
+        files[f"{old}_{new}.md"] = revision_diff(old, new, schema_dir)
+        index.append(f"- [{old} -> {new}]({old}_{new}.md)")
+    index += [
+        "",
+        "Each page is `python -m mcpbind.codegen diff OLD NEW`, written by `python -m mcpbind.codegen docs`.",
+        "",
+    ]
+    files["index.md"] = "\n".join(index)
+    stale = [n for n, t in files.items() if not (out_dir / n).exists() or (out_dir / n).read_text() != t]
+    if check:
+        for name in stale:
+            print(f"docs/revisions/{name} is stale")
+        return 1 if stale else 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        (out_dir / name).write_text(files[name])
+        print(f"wrote docs/revisions/{name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mcpbind.codegen", description=__doc__)
     parser.add_argument(
@@ -105,6 +133,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_gen.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: generated/)")
     sub.add_parser("summary", help="one line per revision: what the generator makes of it")
+    p_add = sub.add_parser(
+        "add-revision",
+        help="pin a new revision and scaffold its overrides and errata (then run `generate`)",
+        description="Pin a new schema revision (sha256, size), store it in the cache, scaffold "
+        "schema/overrides/REV.toml and schema/errata/REV.toml from the schema, its schema.ts and the "
+        "previous revision, and print what was decided, what is left for review and the revision diff.",
+    )
+    p_add.add_argument("revision", help="the new revision's name, e.g. 2026-12-15")
+    where = p_add.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--from", dest="source", type=Path, metavar="DIR", help="a mirror folder holding REV/schema.json"
+    )
+    where.add_argument("--commit", metavar="SHA", help="the upstream commit to read schema/REV/ from")
+    p_diff = sub.add_parser("diff", help="what changed between two pinned revisions, as Markdown")
+    p_diff.add_argument("old")
+    p_diff.add_argument("new")
+    p_docs = sub.add_parser(
+        "docs", help="write docs/revisions/: the diff of each pair of consecutive published revisions"
+    )
+    p_docs.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
+    p_docs.add_argument("--out", type=Path, default=DOCS_DIR, help="output folder (default: docs/revisions)")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -113,6 +162,17 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "generate":
             return generate(args.check, args.out, args.schema_dir)
+        if args.command == "add-revision":
+            added = add_revision(
+                args.revision, source_dir=args.source, commit=args.commit, schema_dir=args.schema_dir
+            )
+            print(added.report())
+            return 0
+        if args.command == "diff":
+            print(revision_diff(args.old, args.new, args.schema_dir))
+            return 0
+        if args.command == "docs":
+            return revision_docs(args.check, args.out, args.schema_dir)
         return summary(args.schema_dir)
     except (FetchError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
