@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import sys
 from pathlib import Path
 
 from .build import build
 from .fetch import FetchError, fetch
 from .model import AliasDef, DispatchDef, Module, StructDef
-from .pins import SCHEMA_DIR, generated_pins, load_pins
+from .pins import SCHEMA_DIR, generated_pins, load_pins, published_pins
 from .render import render_module, render_template
 from .revision import add_revision, revision_diff
 from .source import SchemaError, load_source
@@ -27,8 +28,12 @@ def render_all(modules: list[Module], schema_dir: Path = SCHEMA_DIR) -> dict[str
     """Every generated file, by name, as the generator would write it."""
     files = {f"{m.module}.py": render_module(m) for m in modules}
     pins = load_pins(schema_dir)
-    latest = modules[-1]
-    files["__init__.py"] = render_template("package.py.jinja", modules=modules, pins=pins)
+    published = [m for m in modules if m.revision != "draft"]
+    latest = published[-1]
+    draft = next((m for m in modules if m.revision == "draft"), None)
+    files["__init__.py"] = render_template(
+        "package.py.jinja", modules=published, draft=draft, pins=pins, latest=latest
+    )
     files["latest.py"] = render_template("latest.py.jinja", latest=latest)
     return files
 
@@ -88,10 +93,10 @@ def summary(schema_dir: Path = SCHEMA_DIR) -> int:
 
 def revision_docs(check: bool, out_dir: Path = DOCS_DIR, schema_dir: Path = SCHEMA_DIR) -> int:
     """docs/revisions/<old>_<new>.md for each pair of consecutive published revisions, and an index."""
-    names = [p.name for p in generated_pins(schema_dir)]
+    names = [p.name for p in published_pins(schema_dir)]
     files: dict[str, str] = {}
     index = ["# What changed between revisions", ""]
-    for old, new in zip(names, names[1:], strict=False):
+    for old, new in itertools.pairwise(names):
         files[f"{old}_{new}.md"] = revision_diff(old, new, schema_dir)
         index.append(f"- [{old} -> {new}]({old}_{new}.md)")
     index += [
@@ -141,11 +146,19 @@ def main(argv: list[str] | None = None) -> int:
         "previous revision, and print what was decided, what is left for review and the revision diff.",
     )
     p_add.add_argument("revision", help="the new revision's name, e.g. 2026-12-15")
-    where = p_add.add_mutually_exclusive_group(required=True)
-    where.add_argument(
-        "--from", dest="source", type=Path, metavar="DIR", help="a mirror folder holding REV/schema.json"
+    p_add.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="DIR",
+        help="a mirror folder holding REV/schema.json (and REV/schema.ts if it has it); the upstream commit "
+        "comes from its PINNED.json, or --commit",
     )
-    where.add_argument("--commit", metavar="SHA", help="the upstream commit to read schema/REV/ from")
+    p_add.add_argument(
+        "--commit",
+        metavar="SHA",
+        help="the upstream commit to pin (and, without --from, to read schema/REV/ from)",
+    )
     p_diff = sub.add_parser("diff", help="what changed between two pinned revisions, as Markdown")
     p_diff.add_argument("old")
     p_diff.add_argument("new")

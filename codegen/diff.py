@@ -205,7 +205,8 @@ def render(diff: RevisionDiff) -> str:
             )
         for method in diff.methods_removed:
             lines.append(
-                f"- removed `{method.name}` ({method.kind}, {method.direction}): " + _method_meaning(method, False)
+                f"- removed `{method.name}` ({method.kind}, {method.direction}): "
+                + _method_meaning(method, False)
             )
         lines.append("")
     if diff.defs_added or diff.defs_removed:
@@ -235,7 +236,9 @@ def render(diff: RevisionDiff) -> str:
         for union, member in diff.union_members_removed:
             lines.append(f"- `{union}` no longer admits `{member}`: refused when sending on this revision")
         lines.append("")
-    member_changes = diff.members_added or diff.members_removed or diff.members_retyped or diff.required_changed
+    member_changes = (
+        diff.members_added or diff.members_removed or diff.members_retyped or diff.required_changed
+    )
     if member_changes:
         lines += ["## Members", ""]
         for owner, member, required in diff.members_added:

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import tomlwrite
 from .diff import compare, facts_of, render
-from .pins import SCHEMA_DIR, Pin, generated_pins, load_pins, raw_url
+from .pins import DRAFT, SCHEMA_DIR, Pin, load_pins, published_pins, raw_url
 from .source import _MISSING, SchemaError, apply_errata, load_source, pointer_get
 
 REVISION_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -168,22 +168,59 @@ def schema_results(defs: dict[str, Any], prefix: str, methods: dict[str, str]) -
     return out
 
 
+def _pin_entry(pin: Pin) -> str:
+    lines = ["[[revision]]", tomlwrite.assignment("name", pin.name)]
+    if pin.alias_of is not None:
+        lines.append(tomlwrite.assignment("alias_of", pin.alias_of))
+    lines += [
+        tomlwrite.assignment("repo", pin.repo),
+        tomlwrite.assignment("commit", pin.commit),
+        tomlwrite.assignment("path", pin.path),
+        tomlwrite.assignment("sha256", pin.sha256),
+        tomlwrite.assignment("bytes", pin.bytes),
+    ]
+    return "\n".join(lines)
+
+
+def _without_draft(text: str) -> str:
+    """pins.toml without the draft's entry and the comment lines right above it."""
+    blocks = text.split("\n\n")
+    kept = [b for b in blocks if f'name = "{DRAFT}"' not in b]
+    return "\n\n".join(kept)
+
+
+def _pin_draft_alias(pin: Pin, same: Pin, raw: bytes, schema_dir: Path, added: Added) -> Added:
+    """The draft is byte-identical to a published revision: pin it as an alias of that one (the fetch
+    fails on the hash when upstream's draft moves on, and the draft gets a module of its own then)."""
+    alias = Pin(pin.name, pin.repo, pin.commit, pin.path, pin.sha256, pin.bytes, alias_of=same.name)
+    text = _without_draft((schema_dir / "pins.toml").read_text())
+    note = tomlwrite.comment_block(
+        f"`draft` upstream is byte-identical to {same.name} at the pinned commit. It is an alias guarded by\n"
+        "the hash: when upstream draft moves on, the fetch fails here and draft becomes a revision of its "
+        "own."
+    )
+    (schema_dir / "pins.toml").write_text(
+        text.rstrip("\n") + "\n\n" + "\n".join(note) + "\n" + _pin_entry(alias) + "\n"
+    )
+    for kind in ("overrides", "errata"):
+        (schema_dir / kind / f"{DRAFT}.toml").unlink(missing_ok=True)
+    cache = alias.cache_path(schema_dir)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(raw)
+    added.pin = alias
+    added.files = [schema_dir / "pins.toml", cache]
+    added.decided.append(
+        f"the draft is byte-identical to {same.name}: pinned as its alias, no module of its own"
+    )
+    return added
+
+
 def _pins_text_with(schema_dir: Path, pin: Pin) -> str:
     """pins.toml with `pin` added after the last revision that has a module of its own (aliases such as
     `draft` stay last)."""
     text = (schema_dir / "pins.toml").read_text()
-    entry = "\n".join(
-        [
-            "[[revision]]",
-            tomlwrite.assignment("name", pin.name),
-            tomlwrite.assignment("repo", pin.repo),
-            tomlwrite.assignment("commit", pin.commit),
-            tomlwrite.assignment("path", pin.path),
-            tomlwrite.assignment("sha256", pin.sha256),
-            tomlwrite.assignment("bytes", pin.bytes),
-        ]
-    )
-    last = generated_pins(schema_dir)[-1]
+    entry = _pin_entry(pin)
+    last = published_pins(schema_dir)[-1]
     marker = f'name = "{last.name}"'
     start = text.index(marker)
     # The end of that entry: the next blank line after its `name` line (entries are separated by one).
@@ -287,15 +324,21 @@ def scaffold_overrides(
 
     version = ts.protocol_version if ts and ts.protocol_version else name
     data["protocol_version"] = version
-    notes["protocol_version"] = "LATEST_PROTOCOL_VERSION in schema.ts" if ts and ts.protocol_version else (
-        "the revision's name (no schema.ts to read LATEST_PROTOCOL_VERSION from): review"
+    notes["protocol_version"] = (
+        "LATEST_PROTOCOL_VERSION in schema.ts"
+        if ts and ts.protocol_version
+        else ("the revision's name (no schema.ts to read LATEST_PROTOCOL_VERSION from): review")
     )
     if not (ts and ts.protocol_version):
-        added.review.append("protocol_version is the revision's name: confirm LATEST_PROTOCOL_VERSION in schema.ts")
+        added.review.append(
+            "protocol_version is the revision's name: confirm LATEST_PROTOCOL_VERSION in schema.ts"
+        )
     data["jsonrpc_version"] = (ts.jsonrpc_version if ts and ts.jsonrpc_version else None) or prev.get(
         "jsonrpc_version", "2.0"
     )
-    notes["jsonrpc_version"] = "JSONRPC_VERSION in schema.ts" if ts and ts.jsonrpc_version else f"from {previous.name}"
+    notes["jsonrpc_version"] = (
+        "JSONRPC_VERSION in schema.ts" if ts and ts.jsonrpc_version else f"from {previous.name}"
+    )
 
     # Error codes: schema.ts constants where read, else the schema's *Error definitions; a code of the
     # previous revision that neither states is dropped and listed.
@@ -310,7 +353,9 @@ def scaffold_overrides(
         codes = dict(prev_codes)
         where = f"{previous.name} (the schema states no error codes): review"
         if codes:
-            added.review.append(f"error codes carried from {previous.name} unchecked: confirm them in schema.ts")
+            added.review.append(
+                f"error codes carried from {previous.name} unchecked: confirm them in schema.ts"
+            )
     codes.update((k, v) for k, v in stated.items() if k not in codes and v not in codes.values())
     data["error_codes"] = codes
     for constant in codes:
@@ -353,9 +398,7 @@ def scaffold_overrides(
     if new_methods:
         added.decided.append("result types of new requests: " + ", ".join(new_methods))
 
-    task_results = {
-        k: v for k, v in prev.get("task_results", {}).items() if k in requests and v in defs
-    }
+    task_results = {k: v for k, v in prev.get("task_results", {}).items() if k in requests and v in defs}
     if task_results:
         data["task_results"] = task_results
         for k in task_results:
@@ -369,7 +412,11 @@ def scaffold_overrides(
         for k in sorted(dropped):
             added.review.append(f"[{section}] {k}: {why}, not carried")
 
-    hoists = {k: v for k, v in prev.get("hoist", {}).items() if pointer_get(schema, v) is not _MISSING and k not in defs}
+    hoists = {
+        k: v
+        for k, v in prev.get("hoist", {}).items()
+        if pointer_get(schema, v) is not _MISSING and k not in defs
+    }
     still("hoist", hoists, "its pointer is gone or upstream defines it now")
     if "params_meta" in prev:
         data["params_meta"] = dict(prev["params_meta"])
@@ -418,38 +465,53 @@ def add_revision(
     repo: str = DEFAULT_REPO,
 ) -> Added:
     """Pin `name`, store its schema in the cache, and scaffold its overrides and errata files."""
-    if not REVISION_NAME.match(name):
-        raise SchemaError(f"add-revision: {name!r} is not a revision name (YYYY-MM-DD)")
+    if not REVISION_NAME.match(name) and name != DRAFT:
+        raise SchemaError(f"add-revision: {name!r} is not a revision name (YYYY-MM-DD, or {DRAFT!r})")
     if source_dir is None and commit is None:
         raise SchemaError("add-revision: give --from DIR (a mirror folder) or --commit SHA (upstream)")
     pins = load_pins(schema_dir)
-    if any(p.name == name for p in pins):
-        raise SchemaError(f"add-revision: {name} is pinned already in {schema_dir / 'pins.toml'}")
-    for kind in ("overrides", "errata"):
-        if (schema_dir / kind / f"{name}.toml").exists():
-            raise SchemaError(f"add-revision: {schema_dir / kind / (name + '.toml')} exists already")
+    # The draft moves upstream: pinning it again replaces its pin and scaffold.
+    if name != DRAFT:
+        if any(p.name == name for p in pins):
+            raise SchemaError(f"add-revision: {name} is pinned already in {schema_dir / 'pins.toml'}")
+        for kind in ("overrides", "errata"):
+            if (schema_dir / kind / f"{name}.toml").exists():
+                raise SchemaError(f"add-revision: {schema_dir / kind / (name + '.toml')} exists already")
     raw = _read_source_file(source_dir, commit, repo, f"{name}/schema.json")
     if raw is None:
-        where = source_dir / name / "schema.json" if source_dir else raw_url(repo, commit or "", f"schema/{name}/schema.json")
+        where = (
+            source_dir / name / "schema.json"
+            if source_dir
+            else raw_url(repo, commit or "", f"schema/{name}/schema.json")
+        )
         raise SchemaError(f"add-revision: step 'read schema': {where} could not be read")
     try:
         schema = json.loads(raw)
     except ValueError as exc:
-        raise SchemaError(f"add-revision: step 'read schema': {name}/schema.json is not JSON ({exc})") from None
+        raise SchemaError(
+            f"add-revision: step 'read schema': {name}/schema.json is not JSON ({exc})"
+        ) from None
     path = f"schema/{name}/schema.json"
+    if commit is not None and not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise SchemaError(f"add-revision: --commit {commit!r} is not a full 40-digit commit id")
     if commit is None and source_dir is not None:
         recorded = _mirror_commit(source_dir, name)
         if recorded is None:
             raise SchemaError(
-                f"add-revision: {source_dir} records no upstream commit for {name} (PINNED.json): give --commit"
+                f"add-revision: {source_dir} records no upstream commit for {name} (PINNED.json): "
+                "give --commit"
             )
         commit, path = recorded
     assert commit is not None
     pin = Pin(name, repo, commit, path, hashlib.sha256(raw).hexdigest(), len(raw))
-    previous = generated_pins(schema_dir)[-1]
+    previous = published_pins(schema_dir)[-1]
     added = Added(pin)
+    if name == DRAFT:
+        same = next((p for p in published_pins(schema_dir) if p.sha256 == pin.sha256), None)
+        if same is not None:
+            return _pin_draft_alias(pin, same, raw, schema_dir, added)
 
-    ts_raw = _read_source_file(source_dir, commit if source_dir is None else None, repo, f"{name}/schema.ts")
+    ts_raw = _read_source_file(source_dir, commit, repo, f"{name}/schema.ts")
     ts = read_schema_ts(ts_raw.decode()) if ts_raw else None
     if ts is None:
         added.review.append(
@@ -470,10 +532,19 @@ def add_revision(
     overrides_path = schema_dir / "overrides" / f"{name}.toml"
     errata_path.write_text(_errata_text(name, previous.name, errata))
     overrides_path.write_text(overrides)
-    (schema_dir / "pins.toml").write_text(_pins_text_with(schema_dir, pin))
+    if name == DRAFT:
+        text = _without_draft((schema_dir / "pins.toml").read_text())
+        (schema_dir / "pins.toml").write_text(text.rstrip("\n") + "\n\n" + _pin_entry(pin) + "\n")
+    else:
+        (schema_dir / "pins.toml").write_text(_pins_text_with(schema_dir, pin))
     added.files = [schema_dir / "pins.toml", errata_path, overrides_path, cache]
     new_source = load_source(pin, schema_dir=schema_dir)
-    added.diff = render(compare(facts_of(previous.name, load_source(previous, schema_dir=schema_dir).schema), facts_of(name, new_source.schema)))
+    added.diff = render(
+        compare(
+            facts_of(previous.name, load_source(previous, schema_dir=schema_dir).schema),
+            facts_of(name, new_source.schema),
+        )
+    )
     return added
 
 

@@ -64,7 +64,7 @@ def next_schema() -> dict[str, Any]:
 
 
 def write_mirror(root: Path, schema: dict[str, Any] | None = None) -> Path:
-    """A mirror folder holding the synthetic revision (schema.json and PINNED.json), as ../shared/mcp-spec is."""
+    """A mirror folder holding the synthetic revision (schema.json, PINNED.json), as ../shared/mcp-spec is."""
     raw = json.dumps(schema if schema is not None else next_schema(), indent=2).encode()
     (root / NEXT).mkdir(parents=True, exist_ok=True)
     (root / NEXT / "schema.json").write_bytes(raw)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -53,8 +54,10 @@ def _raw_corrected(name: str) -> dict[str, object]:
     return schema
 
 
-@pytest.mark.parametrize("old,new", list(zip(PUBLISHED, PUBLISHED[1:], strict=False))[1:])
-def test_the_scaffold_of_a_published_revision_agrees_with_its_hand_written_overrides(old: str, new: str) -> None:
+@pytest.mark.parametrize("old,new", list(itertools.pairwise(PUBLISHED))[1:])
+def test_the_scaffold_of_a_published_revision_agrees_with_its_hand_written_overrides(
+    old: str, new: str
+) -> None:
     pins = {p.name: p for p in load_pins()}
     added = Added(pins[new])
     scaffold = tomllib.loads(scaffold_overrides(new, pins[old], _raw_corrected(new), None, SCHEMA_DIR, added))
@@ -168,7 +171,9 @@ def test_a_missing_overrides_file_is_named_with_its_step(tmp_path: Path) -> None
 def test_a_missing_result_type_names_the_overrides_file_and_the_method(tmp_path: Path) -> None:
     schema_dir = _schema_dir(tmp_path)
     path = schema_dir / "overrides" / f"{PUBLISHED[-1]}.toml"
-    path.write_text("\n".join(line for line in path.read_text().splitlines() if not line.startswith('"tools/list"')))
+    path.write_text(
+        "\n".join(line for line in path.read_text().splitlines() if not line.startswith('"tools/list"'))
+    )
     done = _codegen("--schema-dir", schema_dir, "generate", "--check")
     assert done.returncode == 2
     assert f"schema/overrides/{PUBLISHED[-1]}.toml [results] lacks 'tools/list'" in done.stderr
@@ -179,7 +184,9 @@ def test_diff_of_two_published_revisions_says_what_changed() -> None:
     assert done.returncode == 0, done.stderr
     assert "added `tasks/get`" in done.stdout
     assert "`Tool.icons` added (optional): taken by the server's decorators as metadata" in done.stdout
-    same = render(compare(facts_of("a", _raw_corrected("2025-11-25")), facts_of("b", _raw_corrected("2025-11-25"))))
+    same = render(
+        compare(facts_of("a", _raw_corrected("2025-11-25")), facts_of("b", _raw_corrected("2025-11-25")))
+    )
     assert "No change" in same
 
 
