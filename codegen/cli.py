@@ -70,6 +70,9 @@ def generate(check: bool, out_dir: Path = GENERATED_DIR, schema_dir: Path = SCHE
             print(f"generated/ is stale: {stale} file(s) differ; run `python -m mcpbind.codegen generate`")
             return 1
         print(f"generated/ is up to date ({len(files)} files)")
+    if out_dir == GENERATED_DIR and schema_dir == SCHEMA_DIR:
+        # The revision diffs in the docs follow the pins: a new revision's page comes with its module.
+        return revision_docs(check)
     return 0
 
 

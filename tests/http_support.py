@@ -18,12 +18,15 @@ from typing import Any
 
 import httpx
 
+from mcpbind.protocol import revisions
+
 from .schema_check import Checker
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 FULL = str(SERVERS / "full.py")
 EXTRA = str(SERVERS / "http_extra.py")
-MODERN = "2026-07-28"
+MODERN = revisions.MODERN[-1]
+"""The newest stateless revision (where a test means "the stateless era", not one revision)."""
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
 BOTH = "application/json, text/event-stream"
 

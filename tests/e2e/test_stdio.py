@@ -166,7 +166,7 @@ def test_every_feature(revision: str, transport: str) -> None:
             assert json.loads(item.contents[0].text) == {"item": "7"}
             with pytest.raises(McpError) as missing:
                 await client.read_resource("memo://nothing")
-            assert missing.value.code == (-32602 if revision == "2026-07-28" else -32002)
+            assert missing.value.code == (-32602 if revisions.is_modern(revision) else -32002)
             templates = await client.list_resource_templates()
             assert templates[0].uri_template == "memo://items/{item}"
             assert [r.uri for r in await client.list_resources()] == ["memo://hello", "memo://bytes"]
@@ -181,7 +181,7 @@ def test_every_feature(revision: str, transport: str) -> None:
                 )
                 assert done.completion.values == ["alice", "albert"]
 
-            if revision != "2026-07-28":
+            if not revisions.is_modern(revision):
                 await client.subscribe("memo://hello")
                 await client.call_tool("touch", {"uri": "memo://hello"})
                 await client.call_tool("add_tool", {"name": "late"})
@@ -194,7 +194,7 @@ def test_every_feature(revision: str, transport: str) -> None:
 
             with pytest.raises(MethodNotFound):
                 await client.request(
-                    "resources/subscribe" if revision == "2026-07-28" else "server/discover", {}
+                    "resources/subscribe" if revisions.is_modern(revision) else "server/discover", {}
                 )
 
             # The rest of the method table, so that every method of the revision crosses the wire.
@@ -256,8 +256,8 @@ def test_cancellation_and_concurrency(revision: str, transport: str) -> None:
 def test_negotiation() -> None:
     async def main() -> None:
         async with connect("auto") as (client, _):
-            assert client.revision == "2026-07-28" and client.stateless
-            assert client.supported_versions[0] == "2026-07-28"
+            assert client.revision == revisions.MODERN[-1] and client.stateless
+            assert client.supported_versions[0] == revisions.MODERN[-1]
         async with connect("legacy") as (client, _):
             assert client.revision == "2025-11-25" and not client.stateless
         # A server that speaks only the stateful revisions: the probe fails, the client falls back.
