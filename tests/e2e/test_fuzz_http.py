@@ -64,7 +64,7 @@ class Target:
     def still_serving(self) -> None:
         params = {"name": "echo", "arguments": {"text": "still here"}}
         message = (
-            modern("ok", "tools/call", params)
+            modern("ok", "tools/call", params, self.revision)
             if self.session is None
             else {"jsonrpc": "2.0", "id": "ok", "method": "tools/call", "params": params}
         )
