@@ -514,7 +514,10 @@ class Builder:
                 seen[wire] = method
                 if kind == "request":
                     if wire not in results:
-                        raise SchemaError(f"{src.pin.name}: overrides [results] lacks {wire!r}")
+                        raise SchemaError(
+                            f"{src.pin.name}: step 'methods': schema/overrides/{src.pin.name}.toml "
+                            f"[results] lacks {wire!r} ({def_name}): add the method's result type(s)"
+                        )
                     names = results.pop(wire)
                     for n in names:
                         self.define(n)

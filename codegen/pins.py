@@ -9,6 +9,8 @@ from pathlib import Path
 #: The project's `schema/` folder: pins, errata, overrides and the git-ignored cache.
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 CACHE_DIR = SCHEMA_DIR / "cache"
+#: The name of the upstream draft's pin (`schema/draft/schema.json` upstream).
+DRAFT = "draft"
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,11 @@ class Pin:
     sha256: str
     bytes: int
     alias_of: str | None = None
+
+    @property
+    def draft(self) -> bool:
+        """The upstream draft: generated when it differs from every revision, never the latest."""
+        return self.name == DRAFT
 
     @property
     def module(self) -> str:
@@ -66,8 +73,15 @@ def load_pins(schema_dir: Path = SCHEMA_DIR) -> list[Pin]:
 
 
 def generated_pins(schema_dir: Path = SCHEMA_DIR) -> list[Pin]:
-    """The revisions that get a module of their own (aliases share their target's)."""
-    return [p for p in load_pins(schema_dir) if p.alias_of is None]
+    """The revisions that get a module of their own (aliases share their target's): the published
+    ones, oldest first, then the draft when it is not an alias."""
+    pins = [p for p in load_pins(schema_dir) if p.alias_of is None]
+    return [p for p in pins if not p.draft] + [p for p in pins if p.draft]
+
+
+def published_pins(schema_dir: Path = SCHEMA_DIR) -> list[Pin]:
+    """The released revisions with a module of their own, oldest first; the last is the latest."""
+    return [p for p in generated_pins(schema_dir) if not p.draft]
 
 
 def load_examples(schema_dir: Path = SCHEMA_DIR) -> ExamplesPin:

@@ -203,6 +203,21 @@ def _sha256_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _read_toml(path: Path, revision: str, kind: str) -> dict[str, Any]:
+    """A revision's errata or overrides file; a missing or unreadable one is an error naming it."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SchemaError(
+            f"{revision}: step 'load {kind}': {path} is missing; every pinned revision needs one "
+            f"(`python -m mcpbind.codegen add-revision {revision} ...` scaffolds it)"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaError(f"{revision}: step 'load {kind}': {path} is not valid TOML ({exc})") from None
+
+
 def load_source(pin: Pin, schema_path: Path | None = None, schema_dir: Path = SCHEMA_DIR) -> Source:
     """Read, verify, correct and normalise one revision's schema."""
     path = schema_path or pin.cache_path(schema_dir)
@@ -216,8 +231,8 @@ def load_source(pin: Pin, schema_path: Path | None = None, schema_dir: Path = SC
     schema = json.loads(raw)
     errata_path = schema_dir / "errata" / f"{pin.name}.toml"
     overrides_path = schema_dir / "overrides" / f"{pin.name}.toml"
-    errata = tomllib.loads(errata_path.read_text()) if errata_path.exists() else {}
-    overrides = tomllib.loads(overrides_path.read_text()) if overrides_path.exists() else {}
+    errata = _read_toml(errata_path, pin.name, "errata")
+    overrides = _read_toml(overrides_path, pin.name, "overrides")
     defs_key = "$defs" if "$defs" in schema else "definitions"
     source = Source(
         pin=pin,

@@ -31,3 +31,7 @@ STATELESS: Final[frozenset[str]] = frozenset(
     }
 )
 """Revisions without an initialize handshake (every request carries its version and capabilities)."""
+
+DRAFT: Final[str | None] = "2026-07-28"
+"""The protocol version the upstream draft speaks (`revision("draft")`): served and asked for only when a
+server or client names "draft"; equal to a published revision while the draft is an alias of it."""

@@ -18,12 +18,15 @@ from typing import Any
 
 import httpx
 
+from mcpbind.protocol import revisions
+
 from .schema_check import Checker
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 FULL = str(SERVERS / "full.py")
 EXTRA = str(SERVERS / "http_extra.py")
-MODERN = "2026-07-28"
+MODERN = revisions.MODERN[-1]
+"""The newest stateless revision (where a test means "the stateless era", not one revision)."""
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
 BOTH = "application/json, text/event-stream"
 
@@ -168,10 +171,13 @@ def initialize(revision: str, rid: Any = 1, capabilities: dict[str, Any] | None 
     )
 
 
-def modern(rid: Any, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A 2026-07-28 request, its protocol version and client identity carried in `_meta`."""
+def modern(
+    rid: Any, method: str, params: dict[str, Any] | None = None, version: str = MODERN
+) -> dict[str, Any]:
+    """A stateless request (of the newest stateless revision unless `version` says otherwise), its
+    protocol version and client identity carried in `_meta`."""
     meta = {
-        META_VERSION: MODERN,
+        META_VERSION: version,
         "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "0"},
         "io.modelcontextprotocol/clientCapabilities": {},
     }

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mcpbind.protocol import revisions
+
 from .hostile import check_response
-from .http_support import MODERN, initialize, modern
+from .http_support import initialize, modern
 
 PROBE = str(Path(__file__).resolve().parent / "servers" / "probe.py")
 
@@ -44,7 +46,7 @@ class StdioServer:
             stderr=subprocess.DEVNULL,
         )
         self._buffer.clear()
-        if self.revision != MODERN:
+        if not revisions.is_modern(self.revision):
             answer = self.request(initialize(self.revision, rid="init"))
             assert answer["result"]["protocolVersion"] == self.revision, answer
             self.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
@@ -99,7 +101,7 @@ class StdioServer:
     def message(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """A request of this server's revision (2026-07-28: with the version in `_meta`)."""
         rid = self.next_id("r")
-        if self.revision == MODERN:
+        if revisions.is_modern(self.revision):
             return modern(rid, method, params)
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
         if params is not None:

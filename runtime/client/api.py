@@ -64,10 +64,12 @@ class Client(Negotiation):
         probe_timeout: float = 3.0,
         cache: bool = True,
     ) -> None:
-        if mode not in ("auto", "legacy") and mode not in revisions.ALL:
-            raise ValueError(f"mode must be 'auto', 'legacy' or a revision in {revisions.ALL}, not {mode!r}")
+        if mode not in ("auto", "legacy", "draft") and mode not in revisions.KNOWN:
+            raise ValueError(
+                f"mode must be 'auto', 'legacy', 'draft' or a revision in {revisions.ALL}, not {mode!r}"
+            )
         self.transport = transport
-        self.mode = mode
+        self.mode = revisions.resolve(mode) if mode == "draft" else mode
         self.info = {"name": name, "version": version}
         self._input = InputCallbacks(sampling, elicitation, roots)
         self._on_log = on_log

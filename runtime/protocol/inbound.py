@@ -346,7 +346,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
         return Initialize(body)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
-    if version is not None and version not in revisions.ALL:
+    if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
 

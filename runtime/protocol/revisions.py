@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
+from ..generated import DRAFT as _DRAFT_VERSION
 from ..generated import LATEST, REVISIONS, STATELESS
 from ..methods import NotificationMethod, RequestMethod
 
 __all__ = [
     "ALL",
+    "DRAFT",
+    "KNOWN",
     "STATEFUL",
     "MODERN",
     "LATEST",
@@ -24,6 +27,7 @@ __all__ = [
     "revision",
     "module",
     "is_modern",
+    "resolve",
     "META_VERSION",
     "META_CAPABILITIES",
     "META_CLIENT",
@@ -33,8 +37,16 @@ __all__ = [
 ]
 
 ALL: Final[tuple[str, ...]] = tuple(r for r in REVISIONS if r != "draft")
+"""The released revisions, oldest first: what servers serve and clients offer unless told otherwise."""
 MODERN: Final[tuple[str, ...]] = tuple(r for r in ALL if r in STATELESS)
 STATEFUL: Final[tuple[str, ...]] = tuple(r for r in ALL if r not in MODERN)
+DRAFT: Final[str | None] = _DRAFT_VERSION if _DRAFT_VERSION not in ALL else None
+"""The protocol version of the upstream draft when it differs from every released revision: spoken
+only by a server or client that names "draft" (`Server(revisions_served=[..., "draft"])`,
+`Client(mode="draft")`)."""
+KNOWN: Final[tuple[str, ...]] = ALL + ((DRAFT,) if DRAFT is not None else ())
+"""Every protocol version mcpbind can speak: the released ones and the draft's."""
+_STATELESS_KNOWN: Final = frozenset(v for v in KNOWN if v in STATELESS)
 
 # The `_meta` keys of the stateless revisions (the schema names them in prose only, so the generated
 # modules cannot export them).
@@ -113,7 +125,7 @@ def revision(name: str) -> Revision:
     except KeyError:
         pass
     try:
-        path = REVISIONS[name]
+        path = REVISIONS["draft" if name == DRAFT and DRAFT is not None else name]
     except KeyError:
         raise ValueError(f"unknown MCP revision {name!r}; known: {', '.join(ALL)}") from None
     mod = importlib.import_module(path)
@@ -127,4 +139,16 @@ def module(name: str) -> ModuleType:
 
 
 def is_modern(name: str) -> bool:
-    return name in MODERN
+    """`name` is a stateless protocol version (the draft's included)."""
+    return name in _STATELESS_KNOWN
+
+
+def resolve(name: str) -> str:
+    """The protocol version `name` stands for: "draft" is the draft's (or the released revision it is
+    still identical to); ValueError for a version mcpbind does not know."""
+    draft: str | None = _DRAFT_VERSION
+    if name == "draft" and draft is not None:
+        return draft
+    if name not in KNOWN:
+        raise ValueError(f"unknown MCP revision {name!r}; known: {', '.join(ALL)} and 'draft'")
+    return name

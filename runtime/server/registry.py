@@ -66,10 +66,8 @@ class Server(Features):
         self.version = version
         self.title = title
         self.instructions = instructions
-        self.revisions = tuple(revisions_served)
-        for rev in self.revisions:
-            if rev not in revisions.ALL:
-                raise ValueError(f"unknown revision {rev!r}")
+        # "draft" names the upstream draft's version; it is served only where named.
+        self.revisions = tuple(dict.fromkeys(revisions.resolve(rev) for rev in revisions_served))
         self.page_size = page_size
         self.list_ttl_ms = list_ttl_ms
         self.max_concurrency = max_concurrency

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mcpbind.protocol import revisions
+
 SERVER = [sys.executable, str(Path(__file__).resolve().parents[1] / "servers" / "full.py")]
 
 
@@ -20,11 +22,11 @@ def test_inspect_prints_the_negotiated_revision_and_what_the_server_offers() -> 
     done = mcpbind("inspect", "--", *SERVER)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "revision: 2026-07-28 (stateless)" in out
+    assert f"revision: {revisions.MODERN[-1]} (stateless)" in out
     assert '"name": "full"' in out and "tools (" in out and "  echo  Say `text` back." in out
     assert "memo://hello" in out and "memo://items/{item}" in out and "  greet  Greet someone." in out
     legacy = mcpbind("inspect", "--mode", "legacy", "--", *SERVER)
-    assert "revision: 2025-11-25 (stateful)" in legacy.stdout
+    assert f"revision: {revisions.STATEFUL[-1]} (stateful)" in legacy.stdout
 
 
 def test_call_prints_the_result_as_json() -> None:
@@ -80,7 +82,7 @@ def test_inspect_and_call_over_http() -> None:
                 time.sleep(0.05)
         done = mcpbind("inspect", url)
         assert done.returncode == 0, done.stderr
-        assert "revision: 2026-07-28 (stateless)" in done.stdout and "tools (30)" in done.stdout
+        assert f"revision: {revisions.MODERN[-1]} (stateless)" in done.stdout and "tools (30)" in done.stdout
         legacy = mcpbind("call", "test_simple_text", url, "--mode", "legacy")
         assert legacy.returncode == 0, legacy.stderr
         assert (

@@ -36,7 +36,7 @@ class Target:
         self.url = url
         self.revision = revision
         self.session: Session | None = None
-        if revision != MODERN:
+        if not revisions.is_modern(revision):
             response = http.post(url, json=initialize(revision), headers={"accept": BOTH})
             assert response.status_code == 200, response.text
             self.session = Session(url, response.headers["mcp-session-id"], revision)
@@ -47,7 +47,7 @@ class Target:
         base = {"content-type": "application/json"}
         if self.session is not None:
             return {**self.session.headers(), **base}
-        headers = {**base, "accept": BOTH, "mcp-protocol-version": MODERN}
+        headers = {**base, "accept": BOTH, "mcp-protocol-version": self.revision}
         headers["mcp-method"] = method or "tools/call"
         if name is not None:
             headers["mcp-name"] = name
@@ -64,7 +64,7 @@ class Target:
     def still_serving(self) -> None:
         params = {"name": "echo", "arguments": {"text": "still here"}}
         message = (
-            modern("ok", "tools/call", params)
+            modern("ok", "tools/call", params, self.revision)
             if self.session is None
             else {"jsonrpc": "2.0", "id": "ok", "method": "tools/call", "params": params}
         )

@@ -140,13 +140,14 @@ def validator(rev: str, name: str) -> jsonschema.protocols.Validator:
 
 
 def test_dialects() -> None:
-    assert [dialect(rev).__name__ for rev in REVISIONS] == [
-        "Draft7Validator",
-        "Draft7Validator",
-        "Draft7Validator",
-        "Draft202012Validator",
-        "Draft202012Validator",
-    ]
+    published = {
+        "2024-11-05": "Draft7Validator",
+        "2025-03-26": "Draft7Validator",
+        "2025-06-18": "Draft7Validator",
+        "2025-11-25": "Draft202012Validator",
+        "2026-07-28": "Draft202012Validator",
+    }
+    assert {rev: dialect(rev).__name__ for rev in REVISIONS if rev in published} == published
 
 
 def assert_valid(rev: str, name: str, instance: Any, what: str) -> None:

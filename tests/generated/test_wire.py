@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from mcpbind import wire
+from mcpbind.codegen.pins import load_pins, published_pins
 
 from ..conftest import REVISIONS, module, same_json
 
@@ -34,7 +35,7 @@ def envelope(tp: Any, rid: Any = 1) -> dict[str, Any]:
 
 
 def empty_result(revision: str) -> dict[str, Any]:
-    return {"resultType": "complete"} if revision == "2026-07-28" else {}
+    return {"resultType": "complete"} if module(revision).STATELESS else {}
 
 
 def round_trip(raw: Any, tp: Any) -> Any:
@@ -160,7 +161,7 @@ def test_tagged_unions_decode_natively() -> None:
 def test_text_and_blob_contents_are_dispatched(revision: str) -> None:
     mod = module(revision)
     raw = {"contents": [{"uri": "file:///a", "text": "t"}, {"uri": "file:///b", "blob": "AA=="}]}
-    if revision == "2026-07-28":
+    if module(revision).STATELESS:
         raw |= {"resultType": "complete", "ttlMs": 0, "cacheScope": "public"}
     value = round_trip(raw, mod.ReadResourceResult)
     assert [type(c).__name__ for c in value.contents] == ["TextResourceContents", "BlobResourceContents"]
@@ -283,7 +284,7 @@ def test_method_tables_cover_every_request_and_notification(revision: str) -> No
             assert callable(getattr(getattr(mod, sender), method.handler))
     for name, note in mod.NOTIFICATIONS.items():
         assert note.message_type.method == name
-    stateful = revision != "2026-07-28"
+    stateful = not mod.STATELESS
     assert ("initialize" in mod.REQUESTS) is stateful
     assert ("server/discover" in mod.REQUESTS) is not stateful
     assert mod.REQUESTS["ping"].directions == ("client_to_server", "server_to_client") if stateful else True
@@ -294,8 +295,8 @@ def test_method_tables_cover_every_request_and_notification(revision: str) -> No
         assert mod.REQUESTS["sampling/createMessage"].directions == ("server_to_client",)
     else:
         assert mod.REQUESTS["sampling/createMessage"].directions == ("input",)
-        assert v2026.InputRequiredResult in mod.REQUESTS["tools/call"].result_types
-        assert v2026.InputRequiredResult not in mod.REQUESTS["tools/list"].result_types
+        assert mod.InputRequiredResult in mod.REQUESTS["tools/call"].result_types
+        assert mod.InputRequiredResult not in mod.REQUESTS["tools/list"].result_types
 
 
 def test_task_augmented_requests_name_their_task_result() -> None:
@@ -309,7 +310,7 @@ def test_error_codes(revision: str) -> None:
     assert mod.PARSE_ERROR == -32700 and mod.INVALID_REQUEST == -32600 and mod.METHOD_NOT_FOUND == -32601
     assert mod.INVALID_PARAMS == -32602 and mod.INTERNAL_ERROR == -32603
     assert mod.PROTOCOL_VERSION == revision and mod.JSONRPC_VERSION == "2.0"
-    if revision == "2026-07-28":
+    if mod.STATELESS:
         assert (
             mod.HEADER_MISMATCH,
             mod.MISSING_REQUIRED_CLIENT_CAPABILITY,
@@ -321,9 +322,11 @@ def test_latest_is_the_newest_revision() -> None:
     from mcpbind.generated import LATEST, latest
     from mcpbind.generated import REVISIONS as MODULES
 
-    assert LATEST == "2026-07-28" and latest.PROTOCOL_VERSION == "2026-07-28"
-    assert latest.CallToolRequest is v2026.CallToolRequest
-    assert MODULES["draft"] == MODULES["2026-07-28"]
+    newest = published_pins()[-1].name
+    assert LATEST == newest and latest.PROTOCOL_VERSION == newest
+    assert latest.CallToolRequest is module(newest).CallToolRequest
+    draft = next(p for p in load_pins() if p.name == "draft")
+    assert MODULES["draft"] == MODULES[draft.alias_of or "draft"]
 
 
 _CALL_META_CASES: list[Any] = [

@@ -1,0 +1,157 @@
+"""The runtime follows a new revision with no code change: a synthetic next revision (the newest schema
+plus a method, a `Tool` member and a content block type) is added with `add-revision`, generated into a
+copy of the package, and served and called end to end by the high-level server and client over stdio, in
+a subprocess that imports that copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from mcpbind.codegen.cli import generate
+from mcpbind.codegen.pins import SCHEMA_DIR, published_pins
+from mcpbind.codegen.revision import add_revision
+
+from ..revision_support import NEW_CONTENT, NEW_METHOD, NEW_TOOL_MEMBER, NEXT, next_schema, write_mirror
+
+ROOT = Path(__file__).resolve().parents[2]
+DRAFT_VERSION = "DRAFT-2099-v1"
+PUBLISHED_LATEST = published_pins()[-1].name
+
+SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+
+    from mcpbind.server import Server
+    from mcpbind.client import Client
+    from mcpbind.generated import LATEST
+
+    server = Server("next", "1.0.0")
+
+
+    @server.tool()
+    def film():  # no annotation: the result is content blocks, not structured output
+        \"\"\"A tool whose result is the new revision's content block.\"\"\"
+        return [{"type": "video", "data": "AAAA", "mimeType": "video/mp4"}]
+
+
+    async def main() -> None:
+        async with Client.stdio(sys.executable, [__file__, "serve"]) as client:
+            assert client.revision == LATEST == NEXT, (client.revision, LATEST)
+            result = await client.call_tool("film", {})
+            block = result.content[0]
+            assert type(block).__name__ == NEW_CONTENT and block.mime_type == "video/mp4", block
+            print("ok", client.revision, type(block).__name__)
+
+
+    if sys.argv[1:] == ["serve"]:
+        server.run_stdio()
+    else:
+        asyncio.run(main())
+    """
+)
+
+
+def _package_copy(tmp_path: Path, draft: bool = False) -> Path:
+    """The mcpbind package laid out as installed (runtime/ as mcpbind, codegen, generated), with the
+    synthetic revision added (as the next revision, or as the upstream draft) and generated: the only
+    place it exists."""
+    schema_dir = tmp_path / "schema"
+    shutil.copytree(SCHEMA_DIR, schema_dir, ignore=shutil.ignore_patterns("examples"))
+    if draft:
+        mirror = tmp_path / "mirror"
+        (mirror / "draft").mkdir(parents=True)
+        (mirror / "draft" / "schema.json").write_text(json.dumps(next_schema()))
+        (mirror / "draft" / "schema.ts").write_text(
+            f'export const LATEST_PROTOCOL_VERSION = "{DRAFT_VERSION}";\n'
+        )
+        add_revision("draft", source_dir=mirror, commit="1" * 40, schema_dir=schema_dir)
+    else:
+        add_revision(NEXT, source_dir=write_mirror(tmp_path / "mirror"), schema_dir=schema_dir)
+    site = tmp_path / "site"
+    package = site / "mcpbind"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "runtime", package, ignore=ignore)
+    shutil.copytree(ROOT / "codegen", package / "codegen", ignore=ignore)
+    shutil.copytree(ROOT / "generated", package / "generated", ignore=ignore)
+    assert generate(check=False, out_dir=package / "generated", schema_dir=schema_dir) == 0
+    return site
+
+
+def test_a_new_revision_is_served_and_called_with_no_runtime_change(tmp_path: Path) -> None:
+    site = _package_copy(tmp_path)
+    script = tmp_path / "next_revision.py"
+    constants = f"NEXT = {NEXT!r}\nNEW_CONTENT = {NEW_CONTENT!r}\nNEW_METHOD = {NEW_METHOD!r}\n"
+    constants += f"NEW_TOOL_MEMBER = {NEW_TOOL_MEMBER!r}\n"
+    script.write_text(constants + SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["ok", NEXT, NEW_CONTENT]
+
+
+DRAFT_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+
+    from mcpbind.client import Client
+    from mcpbind.errors import McpError
+    from mcpbind.generated import LATEST
+    from mcpbind.protocol import revisions
+    from mcpbind.server import Server
+
+    default = Server("released", "1.0.0")
+    trying = Server("draft", "1.0.0", revisions_served=[*revisions.ALL, "draft"])
+    for server in (default, trying):
+        server.tool()(lambda: [{"type": "video", "data": "AAAA", "mimeType": "video/mp4"}])
+
+
+    async def main() -> None:
+        assert revisions.DRAFT == DRAFT_VERSION and DRAFT_VERSION not in revisions.ALL
+        me = [__file__]
+        async with Client.stdio(sys.executable, [*me, "trying"]) as client:
+            assert client.revision == LATEST, client.revision  # never offered unless asked
+        async with Client.stdio(sys.executable, [*me, "trying"], mode="draft") as client:
+            assert client.revision == DRAFT_VERSION, client.revision
+            result = await client.call_tool("<lambda>", {})
+            assert type(result.content[0]).__name__ == "VideoContent", result
+        try:
+            async with Client.stdio(sys.executable, [*me, "default"], mode="draft") as client:
+                raise AssertionError(f"a server that does not serve the draft negotiated {client.revision}")
+        except McpError as exc:
+            print("refused", exc.code)
+        print("ok")
+
+
+    if sys.argv[1:] == ["trying"]:
+        trying.run_stdio()
+    elif sys.argv[1:] == ["default"]:
+        default.run_stdio()
+    else:
+        asyncio.run(main())
+    """
+)
+
+
+def test_the_draft_is_spoken_only_where_it_is_asked_for(tmp_path: Path) -> None:
+    site = _package_copy(tmp_path, draft=True)
+    package = (site / "mcpbind" / "generated" / "__init__.py").read_text()
+    assert (
+        '"draft": "mcpbind.generated.vdraft"' in package
+        and f'LATEST: Final = "{PUBLISHED_LATEST}"' in package
+    )
+    script = tmp_path / "draft.py"
+    script.write_text(f"DRAFT_VERSION = {DRAFT_VERSION!r}\n" + DRAFT_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-1] == "ok" and "refused" in done.stdout
