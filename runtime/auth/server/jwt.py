@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import httpx
-from joserfc import jws
 from joserfc import jwt as jose_jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -26,9 +25,11 @@ from joserfc.errors import (
     ExpiredTokenError,
     InvalidClaimError,
     JoseError,
+    MissingAlgorithmError,
     MissingClaimError,
+    UnsupportedAlgorithmError,
 )
-from joserfc.jwk import KeySet
+from joserfc.jwk import GuestProtocol, KeySet
 
 from .fetch import fetch_json
 from .principal import Principal
@@ -41,6 +42,10 @@ log = logging.getLogger("mcpbind.auth")
 ASYMMETRIC: Final = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 """The algorithms accepted by default: public-key signatures only (a shared secret would let anyone
 holding it mint tokens)."""
+
+
+class _UnknownKey(Exception):
+    """The token names a key the cached JWKS lacks."""
 
 
 class JwtVerifier:
@@ -59,11 +64,16 @@ class JwtVerifier:
         refresh_interval: float = 30.0,
         timeout: float = 5.0,
         accept_any_audience: bool = False,
+        cache_size: int = 4096,
+        cache_ttl: float = 60.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         """`audience`: this resource's canonical URI (what clients send as `resource`), or several. It
         may be None only with `accept_any_audience=True`, which warns: a token issued for another
-        service would then be accepted here. `jwks` (a fixed key set) or `jwks_uri` (fetched)."""
+        service would then be accepted here. `jwks` (a fixed key set) or `jwks_uri` (fetched).
+        `cache_size`, `cache_ttl`: tokens already verified are remembered (at most `cache_size`, each
+        for at most `cache_ttl` seconds and never past its `exp`), so a client's next requests skip the
+        signature check; a new JWKS empties the cache. 0 turns it off."""
         if "none" in algorithms:
             raise ValueError("the 'none' algorithm cannot be accepted")
         if audience is None:
@@ -84,6 +94,10 @@ class JwtVerifier:
         self.jwks_ttl = jwks_ttl
         self.refresh_interval = refresh_interval
         self.timeout = timeout
+        self.cache_size = cache_size
+        self.cache_ttl = cache_ttl
+        self._verified: dict[str, tuple[float, Principal]] = {}
+        """token -> (until when, its principal), oldest first."""
         self._http = http
         self._keys: KeySet | None = KeySet.import_key_set(jwks) if jwks is not None else None  # type: ignore[arg-type]
         self._fetched = time.monotonic() if jwks is not None else float("-inf")
@@ -91,29 +105,53 @@ class JwtVerifier:
         claims: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
         if self.audiences is not None:
             claims["aud"] = {"essential": True, "values": self.audiences}
-        self._claims = claims
+        # Made once: it reads the clock on each validation.
+        self._claims = jose_jwt.JWTClaimsRegistry(leeway=int(leeway), **claims)
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            if known[0] > time.time():
+                return known[1]
+            del self._verified[token]
+        principal = await self._verify(token)
+        if self.cache_size > 0 and self.cache_ttl > 0:
+            self._remember(token, principal)
+        return principal
+
+    def _remember(self, token: str, principal: Principal) -> None:
+        until = time.time() + self.cache_ttl
+        if principal.expires_at is not None:
+            until = min(until, principal.expires_at)
+        verified = self._verified
+        if len(verified) >= self.cache_size:
+            del verified[next(iter(verified))]
+        verified[token] = (until, principal)
+
+    async def _verify(self, token: str) -> Principal:
+        keys = self._keys
+        if keys is None or (self.jwks_uri is not None and time.monotonic() - self._fetched > self.jwks_ttl):
+            await self._keys_now()
         try:
-            compact = jws.extract_compact(token.encode("ascii"))
-        except (JoseError, ValueError, UnicodeError):
-            raise InvalidToken("the token is not a JWT") from None
-        header = compact.headers()
-        alg = header.get("alg")
-        if alg not in self.algorithms:
-            raise InvalidToken(f"the token's algorithm {alg!r} is not accepted")
-        kid = header.get("kid")
-        key = await self._key(kid if isinstance(kid, str) else None, alg)
-        try:
-            decoded = jose_jwt.decode(token, key, algorithms=[alg])
+            try:
+                # One parse: the key is looked up by the header's kid while the token is decoded.
+                decoded = jose_jwt.decode(token, self._key_of, algorithms=self.algorithms)
+            except _UnknownKey:
+                if self.jwks_uri is None or time.monotonic() - self._fetched <= self.refresh_interval:
+                    raise
+                await self._refresh(stale=self._keys)  # a key not known yet: the keys may have rotated
+                decoded = jose_jwt.decode(token, self._key_of, algorithms=self.algorithms)
+        except _UnknownKey:
+            raise InvalidToken("the token is signed by a key the issuer does not publish") from None
+        except (UnsupportedAlgorithmError, MissingAlgorithmError):
+            raise InvalidToken("the token's algorithm is not accepted") from None
         except BadSignatureError:
             raise InvalidToken("the token's signature does not verify") from None
-        except (JoseError, ValueError):
-            raise InvalidToken("the token is malformed") from None
+        except (JoseError, ValueError, TypeError, UnicodeError):
+            raise InvalidToken("the token is not a well-formed JWT") from None
         claims = decoded.claims
         try:
-            # The registry is cheap; a new one per call carries the current time.
-            jose_jwt.JWTClaimsRegistry(leeway=int(self.leeway), **self._claims).validate(claims)
+            self._claims.validate(claims)
         except ExpiredTokenError:
             raise InvalidToken("the token has expired") from None
         except MissingClaimError as exc:
@@ -124,21 +162,26 @@ class JwtVerifier:
             raise InvalidToken(f"the token is not valid: {exc.description}") from None
         return Principal.from_claims(claims)
 
-    async def _key(self, kid: str | None, alg: str) -> Any:
-        """The key of the JWKS that `kid` names (the only key, if there is one and no kid is given)."""
-        now = time.monotonic()
+    def _key_of(self, token: GuestProtocol) -> Any:
+        """The key of the JWKS the token's `kid` names (the only key, if there is one and no kid)."""
         keys = self._keys
-        if keys is None and now - self._fetched <= self.refresh_interval:
+        kid = token.headers().get("kid")
+        if keys is not None:
+            if kid is None:
+                if len(keys.keys) == 1:
+                    return keys.keys[0]
+            else:
+                for key in keys.keys:
+                    if key.kid == kid:
+                        return key
+        raise _UnknownKey
+
+    async def _keys_now(self) -> None:
+        """Fetch the JWKS when none is known yet or it is older than `jwks_ttl`; after a failed fetch,
+        not again before `refresh_interval` (no retry storm while the authorization server is down)."""
+        if self._keys is None and time.monotonic() - self._fetched <= self.refresh_interval:
             raise VerifierUnavailable("JWKS: the last fetch failed; not asked again yet")
-        if keys is None or now - self._fetched > self.jwks_ttl:
-            keys = await self._refresh(stale=self._keys)
-        key = _find(keys, kid, alg)
-        if key is None and self.jwks_uri is not None and now - self._fetched > self.refresh_interval:
-            keys = await self._refresh(stale=keys)  # a key we do not know yet: the keys may have rotated
-            key = _find(keys, kid, alg)
-        if key is None:
-            raise InvalidToken("the token is signed by a key the issuer does not publish")
-        return key
+        await self._refresh(stale=self._keys)
 
     async def _refresh(self, stale: KeySet | None) -> KeySet:
         """Fetch the JWKS once, however many requests want it at the same moment. If the fetch fails, the
@@ -165,6 +208,7 @@ class JwtVerifier:
                 log.warning("keeping the JWKS known before: %s", exc)
                 return stale
             self._keys, self._fetched = keys, time.monotonic()
+            self._verified.clear()  # a key may have been withdrawn: what it signed is checked again
             return keys
 
     def _client(self) -> httpx.AsyncClient:
@@ -175,15 +219,6 @@ class JwtVerifier:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
-
-
-def _find(keys: KeySet, kid: str | None, alg: str) -> Any:
-    if kid is None:
-        return keys.keys[0] if len(keys.keys) == 1 else None
-    for key in keys.keys:
-        if key.kid == kid:
-            return key
-    return None
 
 
 def _audiences(audience: str | Sequence[str] | None) -> list[str] | None:
