@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +29,8 @@ from mcpbind.auth.server.jwt import JwtVerifier
 from mcpbind.auth.server.resource import ProtectedResource
 from mcpbind.auth.server.verify import TokenVerifier
 from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.server.scopes import INSUFFICIENT_SCOPE
 from mcpbind.transports.http import HttpSecurity
 
 from ..auth_support import (
@@ -469,3 +473,48 @@ def test_audience_check_cannot_be_switched_off_silently(auth: AuthServer) -> Non
         JwtVerifier(issuer=auth.url, audience=None, jwks_uri=f"{auth.url}/jwks", accept_any_audience=True)
     with pytest.raises(ValueError, match="none"):
         JwtVerifier(issuer=auth.url, audience="x", jwks_uri="x", algorithms=["none"])
+
+
+# -- where no HTTP status can say it ------------------------------------------------------------------
+
+
+def test_over_stdio_a_scoped_feature_is_refused_with_a_json_rpc_error() -> None:
+    script = str(Path(__file__).resolve().parents[1] / "servers" / "protected_stdio.py")
+
+    async def main() -> None:
+        async with Client.stdio(sys.executable, [script]) as client:
+            assert (await client.call_tool("echo", {"text": "open"})).content[0].text == "open"
+            for call in (
+                client.call_tool("read_file", {"name": "a"}),
+                client.read_resource("secret://plans"),
+                client.get_prompt("briefing", {"topic": "x"}),
+            ):
+                with pytest.raises(McpError) as refused:
+                    await call
+                assert refused.value.code == INSUFFICIENT_SCOPE
+            assert (await client.call_tool("echo", {"text": "still"})).content[0].text == "still"
+
+    run(main())
+
+
+def test_in_a_batch_a_scoped_call_is_a_json_rpc_error(auth: AuthServer, endpoint: str) -> None:
+    async def main() -> None:
+        reader = await issued(auth, endpoint, "files:read")
+        headers = {"accept": BOTH, "authorization": f"Bearer {reader}"}
+        async with httpx.AsyncClient(timeout=30) as http:
+            opened = await http.post(endpoint, json=initialize("2025-03-26"), headers=headers)
+            headers["mcp-session-id"] = opened.headers["mcp-session-id"]
+            await http.post(
+                endpoint, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers
+            )
+            batch = [
+                request(2, "tools/call", {"name": "write_file", "arguments": {"name": "a"}}),
+                request(3, "tools/call", {"name": "read_file", "arguments": {"name": "a"}}),
+            ]
+            answered = await http.post(endpoint, json=batch, headers=headers)
+            assert answered.status_code == 200
+            by_id = {m["id"]: m for m in answered.json()}
+            assert by_id[2]["error"]["code"] == INSUFFICIENT_SCOPE
+            assert by_id[3]["result"]["content"][0]["text"] == "contents of a"
+
+    run(main())
