@@ -208,3 +208,18 @@ def test_dpop_checker() -> None:
             pytest.fail(why)
     with pytest.raises(ValueError):
         DpopChecker(algorithms=["HS256"])
+
+
+def test_the_core_loads_nothing_of_the_auth_extra() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, mcpbind.server, mcpbind.client, mcpbind.transports.http\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('joserfc', 'httpx', 'authlib')"
+        " or m.startswith('mcpbind.auth')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"
