@@ -143,6 +143,9 @@ class AuthServer:
         if path == "/.well-known/oauth-authorization-server":
             return 200, {
                 "issuer": self.url,
+                # RFC 8414 requires these two even of a server that only issues client credentials.
+                "authorization_endpoint": f"{self.url}/authorize",
+                "response_types_supported": ["code"],
                 "token_endpoint": f"{self.url}/token",
                 "jwks_uri": f"{self.url}/jwks",
                 "introspection_endpoint": f"{self.url}/introspect",

@@ -214,7 +214,7 @@ class Features:
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
-        if self.required_scopes:
+        if self.required_scopes.active:
             self.required_scopes.check("tools/call", name)
         sig = tool.signature
         try:
@@ -314,7 +314,7 @@ class Features:
                     break
         if entry is None:
             raise ctx.era.resource_not_found(uri)
-        if self.required_scopes:
+        if self.required_scopes.active:
             self.required_scopes.check("resources/read", uri)
         if isinstance(entry, TemplateEntry) and entry.context_param:
             args[entry.context_param] = ctx
@@ -336,7 +336,7 @@ class Features:
         prompt = self._prompts.get(name)
         if prompt is None:
             raise InvalidParams(f"Unknown prompt: {name}")
-        if self.required_scopes:
+        if self.required_scopes.active:
             self.required_scopes.check("prompts/get", name)
         try:
             args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)

@@ -33,26 +33,25 @@ class RequiredScopes:
     """Scopes required per `(method, name)`: `tools/call` and `prompts/get` by name, `resources/read` by
     URI or URI template."""
 
-    __slots__ = ("_by_name", "_templates")
+    __slots__ = ("_by_name", "_templates", "active")
 
     def __init__(self) -> None:
         self._by_name: dict[tuple[str, str], frozenset[str]] = {}
         self._templates: list[tuple[UriTemplate, frozenset[str]]] = []
-
-    def __bool__(self) -> bool:
-        return bool(self._by_name) or bool(self._templates)
+        self.active = False
+        """Something requires scopes (read on every call: a plain attribute, not a method)."""
 
     def require(self, method: str, name: str, scopes: Iterable[str]) -> None:
         """Set what `method` on `name` requires (no scopes: nothing)."""
         wanted = frozenset(scopes)
         self._by_name.pop((method, name), None)
         self._templates = [(t, s) for t, s in self._templates if t.template != name]
-        if not wanted:
-            return
-        if method == "resources/read" and "{" in name:
-            self._templates.append((UriTemplate(name), wanted))
-        else:
-            self._by_name[(method, name)] = wanted
+        if wanted:
+            if method == "resources/read" and "{" in name:
+                self._templates.append((UriTemplate(name), wanted))
+            else:
+                self._by_name[(method, name)] = wanted
+        self.active = bool(self._by_name) or bool(self._templates)
 
     def of(self, method: str | None, name: object) -> frozenset[str]:
         """What a call of `method` on `name` requires (nothing for anything not registered with scopes)."""

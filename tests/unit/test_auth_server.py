@@ -72,7 +72,7 @@ def test_principal_from_claims() -> None:
 
 def test_required_scopes_by_name_uri_and_template() -> None:
     scopes = RequiredScopes()
-    assert not scopes
+    assert not scopes.active
     scopes.require("tools/call", "write", ["w"])
     scopes.require("resources/read", "file:///{path}", ["r"])
     assert scopes.of("tools/call", "write") == {"w"} and scopes.of("tools/call", "other") == frozenset()
@@ -89,8 +89,9 @@ def test_required_scopes_by_name_uri_and_template() -> None:
     finally:
         CALLER.reset(reset)
     scopes.require("tools/call", "write", ())
+    assert scopes.active
     scopes.require("resources/read", "file:///{path}", ())
-    assert not scopes
+    assert not scopes.active
 
 
 def test_metadata_and_its_paths() -> None:

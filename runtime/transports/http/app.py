@@ -159,7 +159,7 @@ class HttpApp:
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, self.security.max_body)
-                if identity is not None and self.server.required_scopes and not isinstance(route, Rejection):
+                if identity is not None and self.server.required_scopes.active and not isinstance(route, Rejection):
                     assert auth is not None  # a caller was admitted by it
                     route = step_up(auth, identity, self.server.required_scopes, route) or route
             if isinstance(route, Rejection):
