@@ -91,7 +91,7 @@ def test_sdk_client_with_a_bearer_token(endpoint: tuple[AuthServer, str], mode: 
 
 @pytest.mark.parametrize("mode", [LEGACY, MODERN])
 def test_sdk_oauth_client_discovers_and_gets_a_token(endpoint: tuple[AuthServer, str], mode: str) -> None:
-    url = endpoint[1]
+    auth, url = endpoint
     storage = Memory()
     provider = ClientCredentialsOAuthProvider(
         server_url=url,
@@ -99,6 +99,7 @@ def test_sdk_oauth_client_discovers_and_gets_a_token(endpoint: tuple[AuthServer,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         scope="files:read",
+        issuer=auth.url,  # the credentials go to this authorization server only
     )
     who, read = run(whoami(url, mode, auth=provider))
     # With no `scope` in our 401, the SDK asks for the metadata's scopes_supported (as the spec says).

@@ -159,9 +159,10 @@ class HttpApp:
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, self.security.max_body)
-                if identity is not None and self.server.required_scopes.active and not isinstance(route, Rejection):
+                required = self.server.required_scopes
+                if identity is not None and required.active and not isinstance(route, Rejection):
                     assert auth is not None  # a caller was admitted by it
-                    route = step_up(auth, identity, self.server.required_scopes, route) or route
+                    route = step_up(auth, identity, required, route) or route
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:
