@@ -408,6 +408,33 @@ def test_introspection(auth: AuthServer) -> None:
         run(main())
 
 
+def test_introspection_answers_can_be_remembered(auth: AuthServer) -> None:
+    def remembering(url: str) -> TokenVerifier:
+        return IntrospectionVerifier(
+            endpoint=f"{auth.url}/introspect",
+            audience=url,
+            client_id=RS_ID,
+            client_secret=RS_SECRET,
+            cache_ttl=60.0,
+        )
+
+    with protected(auth, remembering) as url:
+
+        async def main() -> None:
+            token = await issued(auth, url, token_format="opaque")
+            assert (await post(url, token)).status_code == 200
+            asked = auth.introspections
+            for _ in range(3):
+                assert (await post(url, token)).status_code == 200
+            assert auth.introspections == asked  # answered from memory
+            refused = uuid.uuid4().hex
+            for _ in range(2):
+                assert (await post(url, refused)).status_code == 401
+            assert auth.introspections == asked + 2  # a refusal is never remembered
+
+        run(main())
+
+
 async def issued_unchecked(auth: AuthServer, url: str) -> str:
     """A token the authorization server does not know (opaque, made up)."""
     return uuid.uuid4().hex

@@ -21,6 +21,7 @@ from mcpbind.auth.server.dpop import DpopChecker, InvalidProof
 from mcpbind.auth.server.jwt import JwtVerifier
 from mcpbind.auth.server.principal import Principal
 from mcpbind.auth.server.resource import ProtectedResource
+from mcpbind.auth.server.verify import InvalidToken, Remembered
 from mcpbind.protocol.inbound import Rejection
 from mcpbind.protocol.request_state import CALLER
 from mcpbind.server.scopes import INSUFFICIENT_SCOPE, InsufficientScope, RequiredScopes
@@ -224,3 +225,31 @@ def test_the_core_loads_nothing_of_the_auth_extra() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_token_types_when_asked() -> None:
+    jwks = KeySet([KEY]).as_dict(private=False)
+    strict = JwtVerifier(issuer=ISSUER, audience=RESOURCE, jwks=jwks, token_types=["at+jwt"])
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": RESOURCE, "sub": "a", "exp": now + 60}
+    access = jwt.encode({"alg": "RS256", "kid": "k1", "typ": "application/at+jwt"}, claims, KEY)
+    assert asyncio.run(strict.verify(access)).subject == "a"
+    plain = jwt.encode({"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims, KEY)
+    with pytest.raises(InvalidToken, match="typ"):
+        asyncio.run(strict.verify(plain))
+    lenient = JwtVerifier(issuer=ISSUER, audience=RESOURCE, jwks=jwks)
+    assert asyncio.run(lenient.verify(plain)).subject == "a"
+
+
+def test_remembered_tokens_are_bounded_and_expire() -> None:
+    remembered = Remembered(size=2, ttl=60)
+    soon = Principal("a", expires_at=time.time() - 1)  # already expired: never served from memory
+    remembered.put("t1", soon)
+    assert remembered.get("t1") is None
+    later = Principal("b", expires_at=time.time() + 600)
+    for name in ("t2", "t3", "t4"):
+        remembered.put(name, later)
+    assert remembered.get("t2") is None and remembered.get("t4") is later  # the oldest went first
+    off = Remembered(size=10, ttl=0)
+    off.put("t", later)
+    assert off.get("t") is None

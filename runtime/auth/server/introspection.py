@@ -18,7 +18,7 @@ import httpx
 
 from .fetch import fetch_json
 from .principal import Principal
-from .verify import InvalidToken
+from .verify import InvalidToken, Remembered
 
 __all__ = ["IntrospectionVerifier"]
 
@@ -40,8 +40,13 @@ class IntrospectionVerifier:
         timeout: float = 5.0,
         accept_any_audience: bool = False,
         http: httpx.AsyncClient | None = None,
+        cache_size: int = 4096,
+        cache_ttl: float = 0.0,
     ) -> None:
-        """`audience`: this resource's URI; None only with `accept_any_audience=True`, which warns."""
+        """`audience`: this resource's URI; None only with `accept_any_audience=True`, which warns.
+        `cache_ttl`: how long an active token is taken as active without asking again (at most
+        `cache_size` tokens, never past `exp`); 0, the default, asks on every request, so that a
+        revocation takes effect at once."""
         if audience is None:
             if not accept_any_audience:
                 raise ValueError(
@@ -57,8 +62,16 @@ class IntrospectionVerifier:
         self.timeout = timeout
         self._auth = httpx.BasicAuth(client_id, client_secret or "") if client_id is not None else None
         self._http = http
+        self._verified = Remembered(cache_size, cache_ttl)
 
     async def verify(self, token: str) -> Principal:
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = await self._introspect(token)
+            self._verified.put(token, principal)
+        return principal
+
+    async def _introspect(self, token: str) -> Principal:
         if self._http is None:
             self._http = httpx.AsyncClient(follow_redirects=False)
         request: dict[str, Any] = {"data": {"token": token, "token_type_hint": "access_token"}}

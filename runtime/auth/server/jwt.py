@@ -33,7 +33,7 @@ from joserfc.jwk import GuestProtocol, KeySet
 
 from .fetch import fetch_json
 from .principal import Principal
-from .verify import InvalidToken, VerifierUnavailable
+from .verify import InvalidToken, Remembered, VerifierUnavailable
 
 __all__ = ["JwtVerifier", "ASYMMETRIC"]
 
@@ -66,6 +66,7 @@ class JwtVerifier:
         accept_any_audience: bool = False,
         cache_size: int = 4096,
         cache_ttl: float = 60.0,
+        token_types: Sequence[str] | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         """`audience`: this resource's canonical URI (what clients send as `resource`), or several. It
@@ -73,7 +74,9 @@ class JwtVerifier:
         service would then be accepted here. `jwks` (a fixed key set) or `jwks_uri` (fetched).
         `cache_size`, `cache_ttl`: tokens already verified are remembered (at most `cache_size`, each
         for at most `cache_ttl` seconds and never past its `exp`), so a client's next requests skip the
-        signature check; a new JWKS empties the cache. 0 turns it off."""
+        signature check; a new JWKS empties the cache. 0 turns it off. `token_types`: the `typ` header
+        values accepted (`("at+jwt",)` for RFC 9068's strict rule; None, the default, accepts any, as many
+        authorization servers still send `JWT`: the audience check is what keeps other JWTs out)."""
         if "none" in algorithms:
             raise ValueError("the 'none' algorithm cannot be accepted")
         if audience is None:
@@ -94,10 +97,10 @@ class JwtVerifier:
         self.jwks_ttl = jwks_ttl
         self.refresh_interval = refresh_interval
         self.timeout = timeout
-        self.cache_size = cache_size
-        self.cache_ttl = cache_ttl
-        self._verified: dict[str, tuple[float, Principal]] = {}
-        """token -> (until when, its principal), oldest first."""
+        self.token_types = (
+            None if token_types is None else {t.lower().removeprefix("application/") for t in token_types}
+        )
+        self._verified = Remembered(cache_size, cache_ttl)
         self._http = http
         self._keys: KeySet | None = KeySet.import_key_set(jwks) if jwks is not None else None  # type: ignore[arg-type]
         self._fetched = time.monotonic() if jwks is not None else float("-inf")
@@ -109,24 +112,11 @@ class JwtVerifier:
         self._claims = jose_jwt.JWTClaimsRegistry(leeway=int(leeway), **claims)
 
     async def verify(self, token: str) -> Principal:
-        known = self._verified.get(token)
-        if known is not None:
-            if known[0] > time.time():
-                return known[1]
-            del self._verified[token]
-        principal = await self._verify(token)
-        if self.cache_size > 0 and self.cache_ttl > 0:
-            self._remember(token, principal)
+        principal = self._verified.get(token)
+        if principal is None:
+            principal = await self._verify(token)
+            self._verified.put(token, principal)
         return principal
-
-    def _remember(self, token: str, principal: Principal) -> None:
-        until = time.time() + self.cache_ttl
-        if principal.expires_at is not None:
-            until = min(until, principal.expires_at)
-        verified = self._verified
-        if len(verified) >= self.cache_size:
-            del verified[next(iter(verified))]
-        verified[token] = (until, principal)
 
     async def _verify(self, token: str) -> Principal:
         keys = self._keys
@@ -149,6 +139,10 @@ class JwtVerifier:
             raise InvalidToken("the token's signature does not verify") from None
         except (JoseError, ValueError, TypeError, UnicodeError):
             raise InvalidToken("the token is not a well-formed JWT") from None
+        if self.token_types is not None:
+            typ = decoded.header.get("typ")
+            if not isinstance(typ, str) or typ.lower().removeprefix("application/") not in self.token_types:
+                raise InvalidToken("the token's type (typ) is not accepted")
         claims = decoded.claims
         try:
             self._claims.validate(claims)
