@@ -70,7 +70,8 @@ class AuthServer:
         self.keys: list[RSAKey] = [RSAKey.generate_key(2048, parameters={"kid": "key-1"})]
         self.url = ""
         self.mode = "ok"
-        """ok | slow (answers after `slow_seconds`) | garbage (not JSON) | malformed-jwks | error (500)."""
+        """ok | slow (answers after `slow_seconds`) | garbage (not JSON) | malformed-jwks | error (500) |
+        metadata-issuer (metadata naming another issuer) | metadata-no-jwks (a jwks_uri that is no URL)."""
         self.slow_seconds = 30.0
         self.jwks_fetches = 0
         self.introspections = 0
@@ -141,6 +142,10 @@ class AuthServer:
         elif self.mode == "error":
             return 500, {"error": "server_error"}
         if path == "/.well-known/oauth-authorization-server":
+            if self.mode == "metadata-issuer":
+                return 200, {"issuer": "https://elsewhere.example", "jwks_uri": f"{self.url}/jwks"}
+            if self.mode == "metadata-no-jwks":
+                return 200, {"issuer": self.url, "jwks_uri": ["not", "a", "url"]}
             return 200, {
                 "issuer": self.url,
                 # RFC 8414 requires these two even of a server that only issues client credentials.

@@ -23,11 +23,12 @@ pytest.importorskip("joserfc")
 from joserfc import jws
 from joserfc.jwk import RSAKey
 
+from mcpbind.auth.server.discovery import jwt_verifier_for
 from mcpbind.auth.server.dpop import DpopChecker
 from mcpbind.auth.server.introspection import IntrospectionVerifier
 from mcpbind.auth.server.jwt import JwtVerifier
 from mcpbind.auth.server.resource import ProtectedResource
-from mcpbind.auth.server.verify import TokenVerifier
+from mcpbind.auth.server.verify import TokenVerifier, VerifierUnavailable
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.server.scopes import INSUFFICIENT_SCOPE
@@ -489,6 +490,33 @@ def test_dpop_bound_tokens(auth: AuthServer) -> None:
             assert (await post(url, plain)).status_code == 200  # DPoP not required: bearer tokens pass
 
         run(main())
+
+
+def test_the_jwks_is_found_in_the_issuers_metadata(auth: AuthServer) -> None:
+    audience = "http://127.0.0.1:1/mcp"
+
+    async def main() -> None:
+        verifier = await jwt_verifier_for(auth.url, audience=audience)
+        try:
+            assert verifier.jwks_uri == f"{auth.url}/jwks"
+            principal = await verifier.verify(auth.mint(audience, scope="files:read"))
+            assert principal.subject == CLIENT_ID and principal.scopes == {"files:read"}
+        finally:
+            await verifier.aclose()
+        for mode, why in (
+            ("garbage", "not JSON"),
+            ("metadata-issuer", "its issuer is not"),
+            ("metadata-no-jwks", "no usable jwks_uri"),
+            ("error", "answered 500"),
+        ):
+            auth.mode = mode
+            try:
+                with pytest.raises(VerifierUnavailable, match=why):
+                    await jwt_verifier_for(auth.url, audience=audience)
+            finally:
+                auth.mode = "ok"
+
+    run(main())
 
 
 def test_audience_check_cannot_be_switched_off_silently(auth: AuthServer) -> None:

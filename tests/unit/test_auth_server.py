@@ -253,3 +253,17 @@ def test_remembered_tokens_are_bounded_and_expire() -> None:
     off = Remembered(size=10, ttl=0)
     off.put("t", later)
     assert off.get("t") is None
+
+
+def test_metadata_urls_in_the_order_the_spec_gives() -> None:
+    from mcpbind.auth.server.discovery import metadata_urls
+
+    assert metadata_urls("https://auth.example.com") == [
+        "https://auth.example.com/.well-known/oauth-authorization-server",
+        "https://auth.example.com/.well-known/openid-configuration",
+    ]
+    assert metadata_urls("https://auth.example.com/tenant1/") == [
+        "https://auth.example.com/.well-known/oauth-authorization-server/tenant1",
+        "https://auth.example.com/.well-known/openid-configuration/tenant1",
+        "https://auth.example.com/tenant1/.well-known/openid-configuration",
+    ]
