@@ -519,6 +519,27 @@ def test_the_jwks_is_found_in_the_issuers_metadata(auth: AuthServer) -> None:
     run(main())
 
 
+def test_dpop_nonces(auth: AuthServer) -> None:
+    with protected(auth, dpop=DpopChecker(nonces=True)) as url:
+
+        async def main() -> None:
+            key = dpop_key()
+            token = auth.mint(url, cnf={"jkt": key.thumbprint()})
+            scheme = f"DPoP {token}"
+            asked = await post(url, None, authorization=scheme, dpop=proof(key, "POST", url, token))
+            assert asked.status_code == 401 and 'error="use_dpop_nonce"' in challenge(asked)
+            nonce = asked.headers["dpop-nonce"]
+            made_up = proof(key, "POST", url, token, nonce="made-up")
+            refused = await post(url, None, authorization=scheme, dpop=made_up)
+            assert refused.status_code == 401 and 'error="use_dpop_nonce"' in challenge(refused)
+            answered = await post(
+                url, None, authorization=scheme, dpop=proof(key, "POST", url, token, nonce=nonce)
+            )
+            assert answered.status_code == 200, answered.text
+
+        run(main())
+
+
 def test_audience_check_cannot_be_switched_off_silently(auth: AuthServer) -> None:
     with pytest.raises(ValueError, match="audience"):
         JwtVerifier(issuer=auth.url, audience=None, jwks_uri=f"{auth.url}/jwks")

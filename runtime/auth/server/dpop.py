@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
 
-__all__ = ["DpopChecker", "InvalidProof", "DPOP_ALGORITHMS"]
+__all__ = ["DpopChecker", "InvalidProof", "NonceRequired", "DPOP_ALGORITHMS"]
 
 DPOP_ALGORITHMS: Final = ("ES256", "ES384", "ES512", "RS256", "PS256", "EdDSA")
 MAX_PROOF: Final = 8192
@@ -33,6 +34,14 @@ MAX_PROOF: Final = 8192
 
 class InvalidProof(Exception):
     """The DPoP proof is not acceptable; the message says why (`invalid_dpop_proof`)."""
+
+
+class NonceRequired(InvalidProof):
+    """The proof lacks the server's current nonce (`use_dpop_nonce`): send it again with `nonce`."""
+
+    def __init__(self, message: str, nonce: str) -> None:
+        super().__init__(message)
+        self.nonce = nonce
 
 
 class DpopChecker:
@@ -44,10 +53,14 @@ class DpopChecker:
         algorithms: Sequence[str] = DPOP_ALGORITHMS,
         max_age: float = 300.0,
         max_remembered: int = 100_000,
+        nonces: bool = False,
+        nonce_lifetime: float = 300.0,
     ) -> None:
         """`max_age`: how far `iat` may be from now, either way (clock skew included). `max_remembered`:
         the most `jti`s kept; when full, a new proof is refused rather than an old `jti` forgotten
-        early (so a replay can never get through)."""
+        early (so a replay can never get through). `nonces`: proofs must carry a nonce this server
+        gave (RFC 9449 9: 401 `use_dpop_nonce` with a `DPoP-Nonce` header); a nonce is good for
+        between one and two `nonce_lifetime`s, and needs no memory (an HMAC of its time window)."""
         if "none" in algorithms or any(a.startswith("HS") for a in algorithms):
             raise ValueError("DPoP proofs are signed with asymmetric algorithms only")
         self.algorithms = list(algorithms)
@@ -55,6 +68,23 @@ class DpopChecker:
         self.max_remembered = max_remembered
         self._seen: OrderedDict[str, float] = OrderedDict()
         """jti -> when it may be forgotten, oldest first."""
+        self.nonces = nonces
+        self.nonce_lifetime = nonce_lifetime
+        self._nonce_key = os.urandom(32)
+
+    def nonce(self) -> str:
+        """The nonce proofs should carry now."""
+        return self._nonce_for(int(time.time() // self.nonce_lifetime))
+
+    def _nonce_for(self, window: int) -> str:
+        mac = hmac.new(self._nonce_key, str(window).encode(), hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(mac).decode()
+
+    def _nonce_ok(self, nonce: object) -> bool:
+        if not isinstance(nonce, str):
+            return False
+        window = int(time.time() // self.nonce_lifetime)
+        return any(hmac.compare_digest(nonce, self._nonce_for(w)) for w in (window, window - 1))
 
     def check(self, proof: str, *, method: str, url: str, token: str, jkt: str | None) -> None:
         """Raise `InvalidProof` unless `proof` is a fresh proof for `method` on `url`, for `token`, by the
@@ -108,6 +138,8 @@ class DpopChecker:
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 0 < len(jti) <= 256:
             raise InvalidProof("the DPoP proof has no usable jti")
+        if self.nonces and not self._nonce_ok(claims.get("nonce")):
+            raise NonceRequired("the DPoP proof needs this server's nonce", self.nonce())
         self._remember(jti, now)
 
     def _remember(self, jti: str, now: float) -> None:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...transports.http.asgi import Receive, Scope, Send, error_body, respond
-from .dpop import DPOP_ALGORITHMS, DpopChecker, InvalidProof
+from .dpop import DPOP_ALGORITHMS, DpopChecker, InvalidProof, NonceRequired
 from .principal import Principal
 from .verify import InvalidToken, TokenVerifier, VerifierUnavailable
 
@@ -167,6 +167,10 @@ class ProtectedResource:
             return self._refuse_proof("a DPoP-bound access token needs a DPoP proof")
         try:
             self.dpop.check(proof, method=method, url=self.resource, token=token, jkt=principal.jkt)
+        except NonceRequired as exc:
+            refusal = self._refuse_proof(str(exc), "use_dpop_nonce")
+            refusal.headers += ((b"dpop-nonce", exc.nonce.encode()),)
+            return refusal
         except InvalidProof as exc:
             return self._refuse_proof(str(exc))
         return None
@@ -195,9 +199,9 @@ class ProtectedResource:
         message = why if error is None else f"Unauthorized: {why}"
         return Rejection(status, error_body(code, message), tuple(headers))
 
-    def _refuse_proof(self, why: str) -> Rejection:
+    def _refuse_proof(self, why: str, error: str = "invalid_dpop_proof") -> Rejection:
         assert self._dpop_challenge is not None
-        challenge = f'{self._dpop_challenge}, error="invalid_dpop_proof", error_description="{_quoted(why)}"'
+        challenge = f'{self._dpop_challenge}, error="{error}", error_description="{_quoted(why)}"'
         headers = ((b"www-authenticate", challenge.encode()), (b"www-authenticate", self._challenge.encode()))
         return Rejection(401, error_body(_UNAUTHORIZED, f"Unauthorized: {why}"), headers)
 
