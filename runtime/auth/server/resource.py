@@ -111,8 +111,11 @@ class ProtectedResource:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 return
-            path = scope.get("root_path", "") + scope["path"]
-            document = self.document(path) if scope["method"] in ("GET", "HEAD") else None
+            document = None
+            if scope["method"] in ("GET", "HEAD"):
+                # Servers differ on whether `path` includes `root_path` (the mount point): try both.
+                path = scope["path"]
+                document = self.document(path) or self.document(scope.get("root_path", "") + path)
             if document is None:
                 await respond(send, 404, b"Not Found", content_type=b"text/plain")
             else:
@@ -196,7 +199,7 @@ class ProtectedResource:
         if self._dpop_challenge is not None:
             headers.append((b"www-authenticate", self._dpop_challenge.encode()))
         code = INVALID_REQUEST if status == 400 else _UNAUTHORIZED
-        message = why if error is None else f"Unauthorized: {why}"
+        message = why if error is None else f"{'Bad request' if status == 400 else 'Unauthorized'}: {why}"
         return Rejection(status, error_body(code, message), tuple(headers))
 
     def _refuse_proof(self, why: str, error: str = "invalid_dpop_proof") -> Rejection:
