@@ -113,7 +113,7 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Codec, server and client benchmarks beside the official SDK, each peer in its own environment
     (`-- --quick` is CI's smoke run)."""
-    session.install("-e", ".[http,bench]")
+    session.install("-e", ".[http,bench,auth]")
     base = os.path.join(session.virtualenv.location, "..")
     peers = {
         "types": ("bench-peer-mcp-types", ["mcp-types==2.3.0"]),

@@ -35,6 +35,11 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
    server's peak RSS (``VmHWM`` from /proc, read before stdin is closed). Servers cache bytecode as an
    installed package does (an untimed spawn first writes it).
 5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
+6. auth: HTTP 2026-07-28 JSON as in 2., every request carrying a JWT access token (RS256) that the
+   server verifies (signature against a JWKS loaded at start, ``iss``, ``aud`` = the endpoint, ``exp``):
+   mcpbind's ``ProtectedResource`` with ``JwtVerifier`` (joserfc), the SDK's ``AuthSettings`` with a
+   ``TokenVerifier`` on PyJWT (the SDK ships the interface, not a JWT verifier). Compare with 2.: the
+   difference is the price of a verified token per request.
 """
 
 from __future__ import annotations
@@ -153,7 +158,9 @@ class Commands:
             cmd.append("--big")
         return cmd
 
-    def http(self, impl: str, port: int, json_mode: bool, big: bool = False) -> list[str] | None:
+    def http(
+        self, impl: str, port: int, json_mode: bool, big: bool = False, auth: Path | None = None
+    ) -> list[str] | None:
         py = self.python(impl)
         if py is None:
             return None
@@ -164,7 +171,40 @@ class Commands:
             cmd.append("--json")
         if big:
             cmd.append("--big")
+        if auth is not None:
+            cmd += ["--auth", str(auth)]
         return cmd
+
+
+class Tokens:
+    """One RSA key, its JWKS in a file for the servers, and a valid access token per endpoint."""
+
+    def __init__(self, folder: Path) -> None:
+        from joserfc.jwk import KeySet, RSAKey  # the `auth` extra: only this measure needs it
+
+        sys.path.insert(0, str(APPS))
+        from _toolgen import ISSUER
+
+        self.issuer = ISSUER
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "bench"})
+        folder.mkdir(parents=True, exist_ok=True)
+        self.jwks = folder / "bench-jwks.json"
+        self.jwks.write_text(json.dumps(KeySet([self.key]).as_dict(private=False)))
+
+    def token(self, port: int) -> str:
+        from joserfc import jwt
+
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": f"http://127.0.0.1:{port}/mcp",
+            "sub": "bench-user",
+            "client_id": "bench-client",
+            "scope": "mcp",
+            "iat": now,
+            "exp": now + 3600,
+        }
+        return jwt.encode({"alg": "RS256", "kid": "bench", "typ": "at+jwt"}, claims, self.key)
 
 
 def _vm_hwm_kib(pid: int) -> int | None:
@@ -373,8 +413,9 @@ class HttpDriver:
     (``rawhttp``), one connection per request in flight, POST /mcp. aiohttp's client costs about as
     much per request as a bare ASGI app, so it would measure itself rather than the servers."""
 
-    def __init__(self, port: int, era: str, tool: str = "echo") -> None:
+    def __init__(self, port: int, era: str, tool: str = "echo", token: str | None = None) -> None:
         self.host = f"127.0.0.1:{port}"
+        self.token = token
         self.era = era
         self.pool = rawhttp.Pool("127.0.0.1", port)
         self.session_id: str | None = None
@@ -396,6 +437,8 @@ class HttpDriver:
 
     def _headers(self, method: str | None = None, name: str | None = None) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        if self.token is not None:
+            h["authorization"] = f"Bearer {self.token}"
         if self.era == MODERN:
             h["mcp-protocol-version"] = MODERN
             if method:
@@ -513,12 +556,12 @@ async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
 
 
 async def leg_http(
-    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo"
+    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo", token: str | None = None
 ) -> dict[str, Any]:
     proc = await _spawn(cmd)
     try:
         await _wait_port(port, proc)
-        async with HttpDriver(port, era, tool) as drv:
+        async with HttpDriver(port, era, tool, token) as drv:
             await drv.initialize()
             await load(drv.echo, cfg.warmup_http, 16)
             drv.sse_answers = 0
@@ -666,6 +709,20 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                         leg_http(cmds.http(impl, port, False), port, era, cfg, tool),  # type: ignore[arg-type]
                         cfg.leg_timeout,
                     )
+            if "auth" in cfg.measures and impl != "floor" and cfg.tokens is not None:
+                port = _free_port()
+                await guarded(
+                    "http_2026_auth",
+                    impl,
+                    leg_http(
+                        cmds.http(impl, port, True, auth=cfg.tokens.jwks),  # type: ignore[arg-type]
+                        port,
+                        MODERN,
+                        cfg,
+                        token=cfg.tokens.token(port),
+                    ),
+                    cfg.leg_timeout,
+                )
             if "big" in cfg.measures and impl != "floor":
                 await guarded("big_stdio", impl, leg_big(cmds.stdio(impl, big=True), None, cfg), 120)  # type: ignore[arg-type]
                 port = _free_port()
@@ -715,6 +772,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
         ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
         ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
         ("http_2025_default", "HTTP 2025 session, default answer"),
+        ("http_2026_auth", "HTTP 2026 JSON, verified JWT"),
     ):
         for impl, runs in raw.get(key, {}).items():
             for c in ("c1", "c16"):
@@ -841,7 +899,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--impls", default=",".join(IMPLS))
-    ap.add_argument("--measures", default="stdio,http,sse,big,cold,list")
+    ap.add_argument("--measures", default="stdio,http,sse,auth,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
@@ -859,6 +917,14 @@ def main() -> None:
     cfg.leg_timeout = 60 if q else 300
 
     _same_uvicorn()
+    cfg.tokens = None
+    if "auth" in cfg.measures:
+        try:
+            cfg.tokens = Tokens(cfg.json_out.parent)
+        except ImportError:
+            print(
+                "# warning: no joserfc (pip install -e .[auth]): the auth measure is skipped", file=sys.stderr
+            )
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     result = _driver_loop_run(run(cfg, Commands(sdk)))
     rows = summarize(result["raw"])
@@ -873,10 +939,17 @@ def main() -> None:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "sdk_python": sdk,
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
+        "config": {k: (str(v) if isinstance(v, Path | Tokens) else v) for k, v in vars(cfg).items()},
     }
     slim = json.loads(json.dumps(result["raw"]))
-    for key in ("stdio", "http_2026_json", "http_2026_sse", "http_2025_sse", "http_2025_default"):
+    for key in (
+        "stdio",
+        "http_2026_json",
+        "http_2026_sse",
+        "http_2025_sse",
+        "http_2025_default",
+        "http_2026_auth",
+    ):
         for runs in slim.get(key, {}).values():
             for x in runs:
                 for c in ("c1", "c16"):

@@ -46,3 +46,7 @@ def make_tools(n: int) -> list[tuple[str, Any]]:
         exec(src, ns)
         out.append((name, ns[name]))
     return out
+
+
+ISSUER = "https://issuer.bench.example"
+"""The issuer of the benchmark's access tokens (`--measures auth`): checked, never asked anything."""

@@ -2,6 +2,7 @@
 
 python bench/apps/mcpbind_server.py [--tools N] [--page-size P]            # stdio
 python bench/apps/mcpbind_server.py --http PORT [--json]                  # run_http: uvicorn, /mcp
+python bench/apps/mcpbind_server.py --http PORT --auth JWKS_FILE           # every request needs a JWT
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ap.add_argument("--json", action="store_true", help="HTTP: JSON bodies for every
 ap.add_argument("--tools", type=int, default=0)
 ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
 ap.add_argument("--page-size", type=int, default=None)
+ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (joserfc)")
 args = ap.parse_args()
 
 server = Server("bench-mcpbind", "1.0.0", **({"page_size": args.page_size} if args.page_size else {}))
@@ -44,4 +46,21 @@ for name, fn in make_tools(args.tools):
 if args.http is None:
     server.run_stdio()
 else:
-    server.run_http(port=args.http, json_response=args.json, log_level="warning")
+    security = None
+    if args.auth:
+        import json
+
+        from _toolgen import ISSUER
+
+        from mcpbind.auth.server.jwt import JwtVerifier
+        from mcpbind.auth.server.resource import ProtectedResource
+        from mcpbind.transports.http import HttpSecurity
+
+        url = f"http://127.0.0.1:{args.http}/mcp"
+        with open(args.auth) as f:
+            jwks = json.load(f)
+        verifier = JwtVerifier(issuer=ISSUER, audience=url, jwks=jwks)
+        security = HttpSecurity(
+            auth=ProtectedResource(resource=url, authorization_servers=[ISSUER], verifier=verifier)
+        )
+    server.run_http(port=args.http, json_response=args.json, log_level="warning", security=security)

@@ -3,6 +3,7 @@ N generated tools) over stdio or Streamable HTTP. Runs in the SDK's own venv (be
 
     python bench/apps/sdk_server.py [--tools N]                 # stdio: MCPServer.run("stdio")
     python bench/apps/sdk_server.py --http PORT [--json]        # uvicorn.run(streamable_http_app(...))
+    python bench/apps/sdk_server.py --http PORT --auth JWKS     # every request needs a JWT (PyJWT)
 
 HTTP goes through ``uvicorn.run`` with the same options as mcpbind's ``run_http`` (no access log, no
 proxy-headers middleware; uvloop+httptools when installed, as they are in the SDK venv), not
@@ -28,9 +29,57 @@ ap.add_argument("--http", type=int, default=None)
 ap.add_argument("--json", action="store_true", help="HTTP: json_response=True (no SSE)")
 ap.add_argument("--tools", type=int, default=0)
 ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
+ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (PyJWT)")
 args = ap.parse_args()
 
-server = MCPServer("bench-sdk", version="1.0.0", log_level="WARNING")
+auth_options = {}
+if args.auth:
+    # The SDK has the TokenVerifier interface but no JWT verifier of its own: this one is PyJWT (which
+    # the SDK depends on), checking what mcpbind's JwtVerifier checks (signature, iss, aud, exp).
+    import json
+
+    import jwt
+    from _toolgen import ISSUER
+    from mcp.server.auth.provider import AccessToken
+    from mcp.server.auth.settings import AuthSettings
+
+    url = f"http://127.0.0.1:{args.http}/mcp"
+    with open(args.auth) as f:
+        keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(json.load(f)).keys}
+
+    class PyJwtVerifier:
+        async def verify_token(self, token: str) -> AccessToken | None:
+            try:
+                key = keys.get(jwt.get_unverified_header(token).get("kid"))
+                if key is None:
+                    return None
+                claims = jwt.decode(
+                    token,
+                    key.key,
+                    algorithms=["RS256"],
+                    audience=url,
+                    issuer=ISSUER,
+                    leeway=60,
+                    options={"require": ["exp", "iss", "aud"]},
+                )
+            except jwt.PyJWTError:
+                return None
+            return AccessToken(
+                token=token,
+                client_id=claims.get("client_id", ""),
+                scopes=claims.get("scope", "").split(),
+                expires_at=claims.get("exp"),
+                resource=url,
+                subject=claims.get("sub"),
+                claims=claims,
+            )
+
+    auth_options = {
+        "token_verifier": PyJwtVerifier(),
+        "auth": AuthSettings(issuer_url=ISSUER, resource_server_url=url),
+    }
+
+server = MCPServer("bench-sdk", version="1.0.0", log_level="WARNING", **auth_options)
 logging.getLogger("mcp").setLevel(logging.WARNING)
 
 

@@ -16,13 +16,16 @@ import base64
 import contextvars
 import os
 import time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from ..errors import InvalidParams
 
-__all__ = ["StateSealer", "InvalidState", "params_digest", "PRINCIPAL"]
+if TYPE_CHECKING:
+    from ..auth.server.principal import Principal
+
+__all__ = ["StateSealer", "InvalidState", "params_digest", "PRINCIPAL", "CALLER"]
 
 _VERSION: Final = b"m2"
 _NONCE: Final = 16
@@ -30,6 +33,10 @@ _NONCE: Final = 16
 PRINCIPAL: contextvars.ContextVar[str] = contextvars.ContextVar("mcpbind_principal", default="")
 """Who the request being served comes from, as text ("" without authentication). A sealed state
 opens only for the principal it was sealed for."""
+
+CALLER: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("mcpbind_caller", default=None)
+"""The verified principal of the request being served (`Context.principal`), when the HTTP transport
+authorized it with a resource server (`mcpbind.auth.server`); None otherwise."""
 
 
 class InvalidState(InvalidParams):

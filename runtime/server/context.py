@@ -18,8 +18,10 @@ from ..aio.peer import ROUTE
 from ..errors import McpError
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import RequestId
+from ..protocol.request_state import CALLER
 
 if TYPE_CHECKING:
+    from ..auth.server.principal import Principal
     from .registry import Server
     from .session import Connection
 
@@ -107,6 +109,12 @@ class Context:
         if self._consumed is None:
             self._consumed = set()
         return self._consumed
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who the caller is, from its verified access token (subject, client id, scopes, claims): set
+        over HTTP with a resource server (`mcpbind.auth.server`), in both eras; None without one."""
+        return CALLER.get()
 
     @property
     def server(self) -> Server:

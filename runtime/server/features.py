@@ -25,6 +25,7 @@ from ..protocol import eras, revisions
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
+from .scopes import RequiredScopes
 from .signature import Signature
 from .uritemplate import UriTemplate
 
@@ -125,6 +126,7 @@ class Features:
     _completions: dict[tuple[str, str], Callable[..., Any]]
     _list_cache: dict[tuple[str, str], tuple[Any, ...]]
     _meta_cache: dict[Any, Any]
+    required_scopes: RequiredScopes
 
     @property
     def info(self) -> dict[str, Any]:
@@ -212,6 +214,8 @@ class Features:
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
+        if self.required_scopes.active:
+            self.required_scopes.check("tools/call", name)
         sig = tool.signature
         try:
             args = msgspec.convert(arguments or {}, sig.arguments)
@@ -310,6 +314,8 @@ class Features:
                     break
         if entry is None:
             raise ctx.era.resource_not_found(uri)
+        if self.required_scopes.active:
+            self.required_scopes.check("resources/read", uri)
         if isinstance(entry, TemplateEntry) and entry.context_param:
             args[entry.context_param] = ctx
         value = entry.fn(**args)
@@ -330,6 +336,8 @@ class Features:
         prompt = self._prompts.get(name)
         if prompt is None:
             raise InvalidParams(f"Unknown prompt: {name}")
+        if self.required_scopes.active:
+            self.required_scopes.check("prompts/get", name)
         try:
             args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)
         except msgspec.ValidationError as exc:

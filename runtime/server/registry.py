@@ -30,6 +30,7 @@ from ..protocol.request_state import StateSealer
 from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers
+from .scopes import RequiredScopes
 from .session import Connection
 from .signature import inspect_function
 from .uritemplate import UriTemplate
@@ -86,6 +87,8 @@ class Server(Features):
         self._caps: dict[str, Any] | None = None
         self._missing: dict[str, str] = {}
         """Per method, the feature it needs that is not offered ("": offered), while `_caps` holds."""
+        self.required_scopes = RequiredScopes()
+        """The scopes each tool, resource and prompt registered with `scopes=` needs of the caller."""
         self.handlers = Handlers(self)
         """The request handlers connections route to (by the method tables' handler names)."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
@@ -103,8 +106,10 @@ class Server(Features):
         meta: dict[str, Any] | None = None,
         icons: list[dict[str, Any]] | None = None,
         input_schema: dict[str, Any] | None = None,
+        scopes: Iterable[str] = (),
     ) -> Callable[[F], F]:
-        """Register a function as a tool; its parameters' type hints make the input schema."""
+        """Register a function as a tool; its parameters' type hints make the input schema. `scopes`:
+        what the caller's access token must grant to call it (`mcpbind.auth.server`)."""
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
@@ -122,6 +127,7 @@ class Server(Features):
                 }
             )
             self._tools[tool_name] = ToolEntry(tool_name, fn, sig, definition)
+            self.required_scopes.require("tools/call", tool_name, scopes)
             self._changed("tools")
             return fn
 
@@ -129,6 +135,7 @@ class Server(Features):
 
     def remove_tool(self, name: str) -> None:
         del self._tools[name]
+        self.required_scopes.require("tools/call", name, ())
         self._changed("tools")
 
     def resource(
@@ -142,8 +149,10 @@ class Server(Features):
         ttl_ms: int = 0,
         cache_scope: str = "private",
         meta: dict[str, Any] | None = None,
+        scopes: Iterable[str] = (),
     ) -> Callable[[F], F]:
-        """Register a resource; a URI with `{variables}` is an RFC 6570 template."""
+        """Register a resource; a URI with `{variables}` is an RFC 6570 template. `scopes`: what the
+        caller's access token must grant to read it."""
 
         def register(fn: F) -> F:
             definition = drop_none(
@@ -175,15 +184,22 @@ class Server(Features):
                 self._resources[uri] = ResourceEntry(
                     uri, fn, {**definition, "uri": uri}, mime_type, ttl_ms, cache_scope
                 )
+            self.required_scopes.require("resources/read", uri, scopes)
             self._changed("resources")
             return fn
 
         return register
 
     def prompt(
-        self, name: str | None = None, *, description: str | None = None, title: str | None = None
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        scopes: Iterable[str] = (),
     ) -> Callable[[F], F]:
-        """Register a function as a prompt; its parameters are the prompt's (string) arguments."""
+        """Register a function as a prompt; its parameters are the prompt's (string) arguments. `scopes`:
+        what the caller's access token must grant to get it."""
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__
@@ -208,6 +224,7 @@ class Server(Features):
                 }
             )
             self._prompts[prompt_name] = PromptEntry(prompt_name, fn, sig, definition)
+            self.required_scopes.require("prompts/get", prompt_name, scopes)
             self._changed("prompts")
             return fn
 
@@ -215,6 +232,7 @@ class Server(Features):
 
     def remove_prompt(self, name: str) -> None:
         del self._prompts[name]
+        self.required_scopes.require("prompts/get", name, ())
         self._changed("prompts")
 
     def remove_resource(self, uri: str) -> None:
@@ -222,6 +240,7 @@ class Server(Features):
             del self._resources[uri]
         else:
             self._templates = [t for t in self._templates if t.template.template != uri]
+        self.required_scopes.require("resources/read", uri, ())
         self._changed("resources")
 
     def completion(self, kind: str, name: str) -> Callable[[F], F]:

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
-from ...protocol.request_state import PRINCIPAL
+from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
 from .asgi import Receive, Scope, Send, request_headers, respond
-from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse
+from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable
 from .sse import EventStore, MemoryEventStore
 from .stateless import StatelessRoute
@@ -118,6 +118,11 @@ class HttpApp:
             return
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:
+            document = self.security.auth.document(path) if self.security.auth is not None else None
+            if document is not None and scope["method"] in ("GET", "HEAD"):
+                # Public by design (RFC 9728): any origin may read it, browsers' clients included.
+                await respond(send, 200, document, ((b"access-control-allow-origin", b"*"),))
+                return
             await respond(send, 404, b"Not Found", content_type=b"text/plain")
             return
         headers = request_headers(scope)
@@ -127,8 +132,16 @@ class HttpApp:
         refusal = refuse(self.security, headers)
         if len(headers) != len(raw):  # a header is repeated (rare): the first check, if it is an MCP one
             refusal = inbound.screen(headers, raw) or refusal
-        principal = None
-        if refusal is None and self.security.verify_token is not None:
+        principal = caller = None
+        auth, identity = self.security.auth, None
+        if refusal is None and auth is not None:
+            admitted = await auth.admit(scope["method"], headers)
+            if isinstance(admitted, Rejection):
+                refusal = admitted
+            else:  # sessions and requestStates are bound to who the caller is, whatever its scopes
+                identity = admitted
+                principal, caller = PRINCIPAL.set(admitted.identity), CALLER.set(admitted)
+        elif refusal is None and self.security.verify_token is not None:
             refusal = await authenticate(self.security, scope)
             if refusal is None:
                 # What this user's requests seal (requestState) opens for this user alone.
@@ -146,6 +159,10 @@ class HttpApp:
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, self.security.max_body)
+                required = self.server.required_scopes
+                if identity is not None and required.active and not isinstance(route, Rejection):
+                    assert auth is not None  # a caller was admitted by it
+                    route = step_up(auth, identity, required, route) or route
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:
@@ -153,6 +170,8 @@ class HttpApp:
         finally:
             if principal is not None:
                 PRINCIPAL.reset(principal)
+            if caller is not None:
+                CALLER.reset(caller)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
+from ...protocol import inbound
 from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...protocol.request_state import PRINCIPAL
 from .asgi import Scope, error_body, header
 
+if TYPE_CHECKING:
+    from ...auth.server.principal import Principal
+    from ...server.scopes import RequiredScopes
+
 __all__ = [
     "TokenVerifier",
+    "Guard",
     "HttpSecurity",
+    "step_up",
     "refuse",
     "authenticate",
     "who",
@@ -24,6 +31,23 @@ __all__ = [
 
 TokenVerifier = Callable[[str], Awaitable[Any]]
 """Verifies a bearer token and returns the principal it stands for, or None to refuse (401)."""
+
+
+class Guard(Protocol):
+    """An OAuth 2.1 resource server in front of the endpoint (`mcpbind.auth.server.resource`)."""
+
+    def document(self, path: str) -> bytes | None:
+        """The metadata document served at `path` (RFC 9728 well-known paths), if any."""
+        ...
+
+    async def admit(self, method: str, headers: Mapping[bytes, str]) -> Principal | Rejection:
+        """The verified caller of a request, or its refusal (401, 400, 403, 503 with `WWW-Authenticate`)."""
+        ...
+
+    def step_up(self, principal: Principal, required: frozenset[str]) -> Rejection:
+        """The 403 `insufficient_scope` refusal naming the scopes to ask for."""
+        ...
+
 
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 _CHALLENGE: Final = ((b"www-authenticate", b'Bearer realm="mcp"'),)
@@ -57,6 +81,14 @@ class HttpSecurity:
     """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
     returns is the principal: return the same value for the same user on every request (its subject,
     say, not the token's expiry), since a stateless requestState is bound to it."""
+    auth: Guard | None = None
+    """The OAuth 2.1 resource server (`mcpbind.auth.server.resource.ProtectedResource`), in place of
+    `verify_token`: metadata, token and DPoP verification, scopes, `Context.principal`."""
+
+    @property
+    def authenticates(self) -> bool:
+        """Every request must carry a credential (`auth` or `verify_token`)."""
+        return self.auth is not None or self.verify_token is not None
 
     def host_allowed(self, host: str) -> bool:
         if "*" in self.allowed_hosts:
@@ -114,3 +146,18 @@ def principal_text(principal: Any) -> str:
     if isinstance(principal, str):
         return principal
     return msgspec.json.encode(principal, order="sorted", enc_hook=str).decode()
+
+
+def step_up(auth: Guard, caller: Principal, required: RequiredScopes, route: object) -> Rejection | None:
+    """The 403 of a request whose tool, resource or prompt needs scopes `caller` lacks (read before the
+    request reaches its handler, where HTTP can still say it)."""
+    if not isinstance(route, inbound.Stateless | inbound.SessionMessage):
+        return None  # batches and GET streams: the JSON-RPC error of `RequiredScopes.check`
+    peek = route.peek
+    params = peek.params
+    if params is None:
+        return None
+    needed = required.of(peek.method, params.uri if peek.method == "resources/read" else params.name)
+    if not needed or caller.scopes.issuperset(needed):
+        return None
+    return auth.step_up(caller, needed)

@@ -162,7 +162,7 @@ class SessionTable:
     async def find(self, session_id: str) -> Session | None:
         """The session a POST names, if it is the caller's (another principal's is not found)."""
         session = self.sessions.get(session_id) or await self.get(session_id)
-        if session is None or (self.security.verify_token is not None and session.principal != who()):
+        if session is None or (self.security.authenticates and session.principal != who()):
             return None
         return session
 

@@ -32,7 +32,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-    if session is None or table.security.verify_token is not None:
+    if session is None or table.security.authenticates:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
