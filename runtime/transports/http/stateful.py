@@ -32,7 +32,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-    if session is None or table.security.verify_token is not None:
+    if session is None or table.shared or table.security.verify_token is not None:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
@@ -206,9 +206,14 @@ async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive
         return
     replay: list[bytes] = []
     if named is not None:
-        found = session.store.after(f"get-{named[1]}")
+        found = await session.store.after(f"get-{named[1]}")
         if found is not None:
             replay = [framed("get", seq, data) for seq, data in found[1]]
+            # A GET stream opened again on another worker goes on numbering where the last one stopped.
+            last = found[1][-1][0] if found[1] else named[1]
+            if get_stream is None:
+                get_stream = Stream(session.store)
+                get_stream.seq = last
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
     backlog = [(d, False) for d in session.backlog]
@@ -232,7 +237,7 @@ async def _resume(
     if stream is not None and session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
-    found = session.store.after(f"{name}-{after}")
+    found = await session.store.after(f"{name}-{after}")
     replay = [framed(name, seq, data) for seq, data in found[1]] if found is not None else []
     if stream is None:
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})

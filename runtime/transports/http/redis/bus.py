@@ -1,0 +1,114 @@
+"""`RedisBus`: the notification bus between workers (Redis pub/sub). A list change or a resource update made
+on one worker reaches the clients whose streams another worker holds: a session's GET stream, a
+`subscriptions/listen` stream (2026-07-28)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from redis.exceptions import RedisError
+
+from .connection import RedisConnection
+
+if TYPE_CHECKING:
+    from ....server import Connection, Server
+    from ..sessions import SessionTable
+
+__all__ = ["RedisBus"]
+
+log = logging.getLogger("mcpbind.redis")
+
+_RETRY: Final = 1.0
+"""Seconds between attempts to subscribe again after Redis went away."""
+
+
+class _Change(msgspec.Struct, array_like=True):
+    kind: str  # "list" (value: tools, resources or prompts) or "resource" (value: the URI)
+    value: str
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_Change).decode
+
+
+class RedisBus:
+    """Carries a server's changes to every worker (`Server.relay`), each delivering to the streams it holds.
+
+    A session's own notifications go out on the worker that holds its GET stream open (a session is
+    known to several workers; only that one delivers, so the client gets each once). Listeners
+    (`subscriptions/listen`) live on the worker serving the listen request. When Redis cannot be
+    reached, a change is delivered by the worker that made it alone, as without a bus."""
+
+    def __init__(self, connection: RedisConnection, server: Server, table: SessionTable) -> None:
+        self.connection = connection
+        self.server = server
+        self.table = table
+        self.channel = connection.key("bus")
+        self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self.ready = asyncio.Event()
+        """Set while subscribed (tests and startup wait for it)."""
+
+    def start(self) -> None:
+        self.server.relay = self.relay
+        self._task = asyncio.get_running_loop().create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self.server.relay == self.relay:
+            self.server.relay = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- out ------------------------------------------------------------------------------------------
+
+    def relay(self, kind: str, value: str) -> None:
+        """What the server calls on a change (it cannot wait): publish it, in the background."""
+        task = asyncio.get_running_loop().create_task(self._publish(_Change(kind, value)))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _publish(self, change: _Change) -> None:
+        try:
+            await self.connection.client.publish(self.channel, _encode(change))
+        except (RedisError, OSError) as exc:
+            log.warning("change not sent to other workers (Redis unavailable: %s); delivered here", exc)
+            await self.deliver(change, everywhere=True)
+
+    # -- in -------------------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self.connection.client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.ready.set()
+                    while True:
+                        message: Any = await pubsub.get_message(timeout=None)
+                        if message is not None and message.get("type") == "message":
+                            try:
+                                await self.deliver(_decode(message["data"]))
+                            except msgspec.DecodeError:
+                                log.warning("ignoring an unreadable message on %s", self.channel)
+            except (RedisError, OSError) as exc:
+                self.ready.clear()
+                log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
+                await asyncio.sleep(_RETRY)
+
+    async def deliver(self, change: _Change, everywhere: bool = False) -> None:
+        """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
+        worker's sessions when `everywhere`), and every listener."""
+        held: dict[Connection, bool] = {}
+        for session in self.table.sessions.values():
+            stream = session.get_stream
+            held[session.conn] = everywhere or (stream is not None and not stream.closed)
+        for conn in self.server.connections:
+            if held.get(conn, True):
+                if change.kind == "list":
+                    conn.list_changed(change.value)
+                else:
+                    await conn.resource_updated(change.value)
