@@ -1,0 +1,278 @@
+"""Several workers sharing a real Redis: any worker serves any request of any client.
+
+Two server processes on two ports (what a load balancer in front of them sees), or `run_http(workers=2)`
+on one port; a session opened on one is served by the other, a stream whose worker was killed is resumed
+on another, a change made on one reaches listeners on the other, a multi round-trip retry lands anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from ..http_support import (
+    Session,
+    call,
+    messages_of,
+    modern,
+    modern_headers,
+    open_session,
+    request,
+    serve,
+)
+from ..redis_support import RedisServer
+
+SCALED = str(Path(__file__).resolve().parents[1] / "servers" / "scaled.py")
+SECRET = "5e" * 32
+WAIT = 20.0
+
+
+def run(coro: Any) -> None:
+    asyncio.run(asyncio.wait_for(coro, 90))
+
+
+@contextmanager
+def workers(redis_url: str, count: int = 2, *extra: str) -> Iterator[list[str]]:
+    """`count` server processes on their own ports, sharing `redis_url` and the requestState secret."""
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(serve(SCALED, "--redis", redis_url, "--secret", SECRET, *extra))
+            for _ in range(count)
+        ]
+
+
+async def events(response: httpx.Response) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
+    """The (id, message) of each event of an SSE response, as it comes (events without data skipped)."""
+    event_id: str | None = None
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+        elif line == "":
+            if data and any(data):
+                yield event_id, json.loads("\n".join(data))
+            event_id, data = None, []
+
+
+async def pid_of(http: httpx.AsyncClient, url: str, session: Session | None = None) -> int:
+    if session is None:
+        message = modern(90, "tools/call", {"name": "pid", "arguments": {}})
+        response = await http.post(url, json=message, headers=modern_headers(message))
+    else:
+        response = await http.post(url, json=call(90, "pid"), headers=session.headers())
+    (answer,) = [m for m in messages_of(response) if m.get("id") == 90]
+    return int(answer["result"]["structuredContent"]["result"])
+
+
+def test_a_session_opened_on_one_worker_is_served_by_another(redis_server: RedisServer) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            assert await pid_of(http, one, session) != await pid_of(http, two, session)
+            level = request(2, "logging/setLevel", {"level": "debug"})
+            assert (await http.post(two, json=level, headers=session.headers())).status_code == 200
+            # The level set on worker two is the one worker one logs at (debug reaches the client).
+            shouted = await http.post(one, json=call(3, "shout"), headers=session.headers())
+            logged = [
+                m["params"]["level"]
+                for m in messages_of(shouted)
+                if m.get("method") == "notifications/message"
+            ]
+            assert logged == ["debug", "warning"], logged
+            echoed = await http.post(two, json=call(4, "echo", {"text": "moved"}), headers=session.headers())
+            assert messages_of(echoed)[-1]["result"]["content"][0]["text"] == "moved"
+            # Ending it on one ends it on both.
+            assert (await http.delete(one, headers=session.headers())).status_code == 200
+            gone = await http.post(two, json=call(5, "echo", {"text": "x"}), headers=session.headers())
+            assert gone.status_code == 404
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_a_stream_is_resumed_on_another_worker_after_its_worker_is_killed(redis_server: RedisServer) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            doomed = await pid_of(http, one, session)
+            message = call(2, "stream_then_wait", {"steps": 3}, _meta={"progressToken": "t"})
+            seen: list[tuple[str | None, dict[str, Any]]] = []
+            async with http.stream("POST", one, json=message, headers=session.headers()) as response:
+                assert response.headers["content-type"].startswith("text/event-stream")
+                async for event in events(response):
+                    seen.append(event)
+                    if len(seen) == 3:
+                        break
+            assert [m["params"]["progress"] for _, m in seen] == [1, 2, 3]
+            # Every event is in Redis once written out: wait for all three (bounded), then kill the worker.
+            client = redis.Redis.from_url(redis_server.url)
+            key = f"mcpbind:events:{session.id}"
+            deadline = time.monotonic() + WAIT
+            while client.llen(key) < 3:
+                assert time.monotonic() < deadline, "the events never reached Redis"
+                await asyncio.sleep(0.05)
+            os.kill(doomed, signal.SIGKILL)
+            # The client saw event 1 only; it resumes on the other worker and gets 2 and 3.
+            first = seen[0][0]
+            assert first is not None
+            resumed = await http.get(
+                two, headers=session.headers(accept="text/event-stream", **{"last-event-id": first})
+            )
+            assert resumed.status_code == 200
+            replayed = messages_of(resumed)
+            assert [m["params"]["progress"] for m in replayed] == [2, 3], replayed
+            # And the session goes on there.
+            echoed = await http.post(two, json=call(3, "echo", {"text": "on"}), headers=session.headers())
+            assert messages_of(echoed)[-1]["result"]["content"][0]["text"] == "on"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+async def _first_notification(
+    stream: AsyncIterator[tuple[str | None, dict[str, Any]]], method: str
+) -> dict[str, Any]:
+    async for _, message in stream:
+        if message.get("method") == method:
+            return message
+    raise AssertionError(f"the stream ended before {method}")
+
+
+def test_a_change_on_one_worker_reaches_the_get_stream_held_by_another(redis_server: RedisServer) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            subscribe = request(2, "resources/subscribe", {"uri": "memo://hello"})
+            assert (await http.post(two, json=subscribe, headers=session.headers())).status_code == 200
+            opened = asyncio.Event()
+            got: list[dict[str, Any]] = []
+
+            async def listen() -> None:
+                async with http.stream(
+                    "GET", one, headers=session.headers(accept="text/event-stream")
+                ) as response:
+                    assert response.status_code == 200
+                    opened.set()
+                    stream = events(response)
+                    got.append(await _first_notification(stream, "notifications/tools/list_changed"))
+                    got.append(await _first_notification(stream, "notifications/resources/updated"))
+
+            listener = asyncio.ensure_future(listen())
+            await asyncio.wait_for(opened.wait(), WAIT)
+            added = await http.post(
+                two, json=call(3, "add_tool", {"name": "added_elsewhere"}), headers=session.headers()
+            )
+            assert added.status_code == 200
+            touched = await http.post(
+                two, json=call(4, "touch", {"uri": "memo://hello"}), headers=session.headers()
+            )
+            assert touched.status_code == 200
+            await asyncio.wait_for(listener, WAIT)
+            assert got[1]["params"]["uri"] == "memo://hello"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_subscriptions_listen_on_one_worker_receives_a_change_made_on_another(
+    redis_server: RedisServer,
+) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            listen = modern(
+                1,
+                "subscriptions/listen",
+                {"notifications": {"toolsListChanged": True, "resourceSubscriptions": ["memo://hello"]}},
+            )
+            async with http.stream("POST", one, json=listen, headers=modern_headers(listen)) as response:
+                assert response.status_code == 200
+                stream = events(response)
+                ack = await _first_notification(stream, "notifications/subscriptions/acknowledged")
+                assert ack["params"]["notifications"]["toolsListChanged"] is True
+                added = modern(2, "tools/call", {"name": "add_tool", "arguments": {"name": "listened"}})
+                assert (await http.post(two, json=added, headers=modern_headers(added))).status_code == 200
+                note = await asyncio.wait_for(
+                    _first_notification(stream, "notifications/tools/list_changed"), WAIT
+                )
+                assert note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 1
+                touch = modern(3, "tools/call", {"name": "touch", "arguments": {"uri": "memo://hello"}})
+                assert (await http.post(two, json=touch, headers=modern_headers(touch))).status_code == 200
+                updated = await asyncio.wait_for(
+                    _first_notification(stream, "notifications/resources/updated"), WAIT
+                )
+                assert updated["params"]["uri"] == "memo://hello"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_a_multi_round_trip_retry_lands_on_another_worker(redis_server: RedisServer) -> None:
+    answers = {"action": "accept", "content": {"name": "Ada", "age": 36}}
+
+    async def main(urls: list[str]) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            params: dict[str, Any] = {"name": "ask", "arguments": {}}
+            for attempt in range(3):
+                message = modern(attempt, "tools/call", params)
+                message["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = {"elicitation": {}}
+                # Each round trip on the other worker than the one before.
+                response = await http.post(urls[attempt % 2], json=message, headers=modern_headers(message))
+                assert response.status_code == 200, response.text
+                result = messages_of(response)[-1]["result"]
+                if result.get("resultType") != "input_required":
+                    assert result["content"][0]["text"] == "accept:Ada:accept:36"
+                    assert attempt == 2
+                    return
+                responses = {key: answers for key in result["inputRequests"]}
+                params = {**params, "inputResponses": responses, "requestState": result["requestState"]}
+            raise AssertionError("the call never finished")
+
+    with workers(redis_server.url, 2, "--revisions", "2026-07-28") as urls:
+        run(main(urls))
+
+
+def test_run_http_with_two_workers_serves_one_port(redis_server: RedisServer) -> None:
+    async def main(url: str) -> None:
+        pids: set[int] = set()
+        async with httpx.AsyncClient(timeout=WAIT) as opener:
+            session = await open_session(opener, url, "2025-06-18")
+        # New connections, one per call: the kernel hands them to either worker; both serve the session.
+        deadline = time.monotonic() + WAIT
+        while len(pids) < 2:
+            assert time.monotonic() < deadline, f"only worker {pids} ever answered"
+            async with httpx.AsyncClient(timeout=WAIT) as http:
+                pids.add(await pid_of(http, url, session))
+        # A killed worker is replaced, and the session lives on.
+        os.kill(pids.pop(), signal.SIGKILL)
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            for _ in range(10):
+                echoed = await http.post(
+                    url, json=call(3, "echo", {"text": "still"}), headers=session.headers()
+                )
+                assert messages_of(echoed)[-1]["result"]["content"][0]["text"] == "still"
+
+    with serve(SCALED, "--redis", redis_server.url, "--workers", "2") as url:
+        run(main(url))
+
+
+def test_several_workers_without_redis_are_refused_for_stateful_revisions() -> None:
+    from mcpbind.server import Server
+    from mcpbind.transports.http.scaleout import check_workers
+
+    with pytest.raises(ValueError, match="redis="):
+        check_workers(Server("s"), 2, None)
+    check_workers(Server("s"), 1, None)
+    check_workers(Server("s", revisions_served=["2026-07-28"]), 4, None)  # nothing to share
+    check_workers(Server("s"), 2, "redis://127.0.0.1:1/0")
