@@ -218,6 +218,33 @@ def test_subscriptions_listen_on_one_worker_receives_a_change_made_on_another(
         run(main(one, two))
 
 
+def test_the_answer_to_a_server_request_may_be_posted_to_another_worker(redis_server: RedisServer) -> None:
+    """The server asks the client (elicitation, on the POST's stream of worker one); the client posts its
+    answers to worker two, which sends them on to worker one over the bus."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25", {"elicitation": {}})
+            answers = [{"name": "Ada"}, {"age": 36}]
+            async with http.stream("POST", one, json=call(2, "ask"), headers=session.headers()) as response:
+                async for _, message in events(response):
+                    if message.get("method") == "elicitation/create":
+                        answer = {
+                            "jsonrpc": "2.0",
+                            "id": message["id"],
+                            "result": {"action": "accept", "content": answers.pop(0)},
+                        }
+                        posted = await http.post(two, json=answer, headers=session.headers())
+                        assert posted.status_code == 202
+                    elif message.get("id") == 2:
+                        assert message["result"]["content"][0]["text"] == "accept:Ada:accept:36"
+                        break
+            assert answers == []
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
 def test_a_multi_round_trip_retry_lands_on_another_worker(redis_server: RedisServer) -> None:
     answers = {"action": "accept", "content": {"name": "Ada", "age": 36}}
 

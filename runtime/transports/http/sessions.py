@@ -7,13 +7,14 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
+from ...protocol.jsonrpc import RequestId
 from .asgi import Send, error_body, respond
 from .binding import new_connection
 from .security import HttpSecurity, who
@@ -157,6 +158,9 @@ class SessionTable:
         self.sessions: dict[str, Session] = {}
         self.shared: bool = getattr(self.store, "shared", False)
         """Other processes share the store: read it on every request (`get`)."""
+        self.forward: Callable[[str, RequestId, bytes], Awaitable[None]] | None = None
+        """Set by a bus between workers: takes an answer to a request the server sent a session's
+        client from another worker (session id, request id, body) to the worker awaiting it."""
         self.closing = closing
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()

@@ -65,7 +65,16 @@ async def exchange(
     rid = peek.id
     if peek.method is None or rid is None:
         # A notification, or a response to one of our requests: accepted, nothing to stream.
-        await conn.peer.feed(body)
+        forward = app.table.forward
+        if (
+            forward is not None
+            and session is not None
+            and rid is not None
+            and not conn.peer.endpoint.awaits(rid)
+        ):
+            await forward(session.id, rid, body)  # it answers a request another worker sent
+        else:
+            await conn.peer.feed(body)
         await respond(send, 202, b"")
         return
     security = app.security

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from redis.exceptions import RedisError
 
+from ....protocol.jsonrpc import RequestId
 from .connection import RedisConnection
 
 if TYPE_CHECKING:
@@ -26,8 +27,12 @@ _RETRY: Final = 1.0
 
 
 class _Change(msgspec.Struct, array_like=True):
-    kind: str  # "list" (value: tools, resources or prompts) or "resource" (value: the URI)
+    kind: str
+    """"list" (value: tools, resources or prompts), "resource" (value: the URI), or "answer" (value: a
+    session id; the client's answer `data` to the server's request `rid`)."""
     value: str
+    rid: RequestId | None = None
+    data: bytes = b""
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -54,6 +59,7 @@ class RedisBus:
 
     def start(self) -> None:
         self.server.relay = self.relay
+        self.table.forward = self.forward
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
@@ -71,6 +77,11 @@ class RedisBus:
         task = asyncio.get_running_loop().create_task(self._publish(_Change(kind, value)))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+
+    async def forward(self, session_id: str, rid: RequestId, body: bytes) -> None:
+        """Send the client's answer to the worker that awaits it (StoreUnavailable: Redis is away)."""
+        data = _encode(_Change("answer", session_id, rid, body))
+        await self.connection.run(lambda client: client.publish(self.channel, data))
 
     async def _publish(self, change: _Change) -> None:
         try:
@@ -101,7 +112,17 @@ class RedisBus:
 
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
-        worker's sessions when `everywhere`), and every listener."""
+        worker's sessions when `everywhere`), and every listener. An answer goes to the session's
+        connection here if it awaits it."""
+        if change.kind == "answer":
+            session = self.table.sessions.get(change.value)
+            if (
+                session is not None
+                and change.rid is not None
+                and session.conn.peer.endpoint.awaits(change.rid)
+            ):
+                await session.conn.peer.feed(change.data)
+            return
         held: dict[Connection, bool] = {}
         for session in self.table.sessions.values():
             stream = session.get_stream
