@@ -154,8 +154,6 @@ def test_a_change_on_one_worker_reaches_the_get_stream_held_by_another(redis_ser
     async def main(one: str, two: str) -> None:
         async with httpx.AsyncClient(timeout=WAIT) as http:
             session = await open_session(http, one, "2025-11-25")
-            subscribe = request(2, "resources/subscribe", {"uri": "memo://hello"})
-            assert (await http.post(two, json=subscribe, headers=session.headers())).status_code == 200
             opened = asyncio.Event()
             got: list[dict[str, Any]] = []
 
@@ -171,6 +169,9 @@ def test_a_change_on_one_worker_reaches_the_get_stream_held_by_another(redis_ser
 
             listener = asyncio.ensure_future(listen())
             await asyncio.wait_for(opened.wait(), WAIT)
+            # Subscribed on worker two after worker one read the session for its GET stream.
+            subscribe = request(2, "resources/subscribe", {"uri": "memo://hello"})
+            assert (await http.post(two, json=subscribe, headers=session.headers())).status_code == 200
             added = await http.post(
                 two, json=call(3, "add_tool", {"name": "added_elsewhere"}), headers=session.headers()
             )
@@ -303,3 +304,31 @@ def test_several_workers_without_redis_are_refused_for_stateful_revisions() -> N
     check_workers(Server("s"), 1, None)
     check_workers(Server("s", revisions_served=["2026-07-28"]), 4, None)  # nothing to share
     check_workers(Server("s"), 2, "redis://127.0.0.1:1/0")
+
+
+def test_a_stateful_request_costs_one_redis_round_trip_and_a_stateless_one_none(
+    redis_server: RedisServer,
+) -> None:
+    def commands(client: redis.Redis) -> int:
+        stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+    async def main(url: str) -> None:
+        client = redis.Redis.from_url(redis_server.url)
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, url, "2025-11-25")
+            before = commands(client)
+            for i in range(50):
+                echo = call(10 + i, "echo", {"text": "x"})
+                assert (await http.post(url, json=echo, headers=session.headers())).status_code == 200
+            assert commands(client) - before == 50  # GETEX: the session, read and renewed
+            before = commands(client)
+            for i in range(50):
+                message = modern(100 + i, "tools/call", {"name": "echo", "arguments": {"text": "x"}})
+                assert (
+                    await http.post(url, json=message, headers=modern_headers(message))
+                ).status_code == 200
+            assert commands(client) - before == 0
+
+    with serve(SCALED, "--redis", redis_server.url) as url:
+        run(main(url))

@@ -173,17 +173,11 @@ class SessionTable:
         session = self.sessions.get(session_id)
         if session is not None and not self.shared:
             return session if session.principal == who() else None
-        state = await self.store.load(session_id)
         if session is not None:
-            # A shared store: the session may have changed (or ended) on another worker since.
-            if state is None:
-                self.sessions.pop(session_id, None)
-                await self.end(session, "the session ended on another worker")
+            if not await self.refresh(session):
                 return None
-            if state != session.state:
-                session.state = state
-                session.conn.restore(state.snapshot())
             return session if session.principal == who() else None
+        state = await self.store.load(session_id)
         if state is None or state.principal != who():
             return None
         session = Session(session_id, None, self.event_store(session_id))  # type: ignore[arg-type]
@@ -193,6 +187,19 @@ class SessionTable:
         session.conn.restore(state.snapshot())
         self.sessions[session_id] = session
         return session
+
+    async def refresh(self, session: Session) -> bool:
+        """Read `session` again from a shared store: it may have changed (or ended: False, and it is
+        ended here too) on another worker since this one last read it."""
+        state = await self.store.load(session.id)
+        if state is None:
+            self.sessions.pop(session.id, None)
+            await self.end(session, "the session ended on another worker")
+            return False
+        if state != session.state:
+            session.state = state
+            session.conn.restore(state.snapshot())
+        return True
 
     async def find(self, session_id: str) -> Session | None:
         """The session a POST names, if it is the caller's (another principal's is not found)."""

@@ -12,6 +12,7 @@ import msgspec
 from redis.exceptions import RedisError
 
 from ....protocol.jsonrpc import RequestId
+from ..sessions import StoreUnavailable
 from .connection import RedisConnection
 
 if TYPE_CHECKING:
@@ -124,9 +125,15 @@ class RedisBus:
                 await session.conn.peer.feed(change.data)
             return
         held: dict[Connection, bool] = {}
-        for session in self.table.sessions.values():
+        for session in list(self.table.sessions.values()):
             stream = session.get_stream
-            held[session.conn] = everywhere or (stream is not None and not stream.closed)
+            here = held[session.conn] = everywhere or (stream is not None and not stream.closed)
+            if here and change.kind == "resource" and not everywhere:
+                # Its subscriptions may have changed on another worker since its GET stream opened here.
+                try:
+                    held[session.conn] = await self.table.refresh(session)
+                except StoreUnavailable:
+                    pass  # delivered as this worker last knew the session
         for conn in self.server.connections:
             if held.get(conn, True):
                 if change.kind == "list":
