@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -142,7 +143,10 @@ class HttpServer:
 
     def start(self, timeout: float = 20.0) -> HttpServer:
         self._log = open(self.log_path, "wb")
-        command = [sys.executable, self.script, *self.args, "--http", str(self.port)]
+        # MCPBIND_HTTP_SERVER_ARGS: e.g. "--workers 2 --redis redis://127.0.0.1:6379/0", to run the legs
+        # against a scaled-out server.
+        extra = shlex.split(os.environ.get("MCPBIND_HTTP_SERVER_ARGS", ""))
+        command = [sys.executable, self.script, *self.args, *extra, "--http", str(self.port)]
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -3,6 +3,8 @@ runs the notification bus, and closes the connection at shutdown."""
 
 from __future__ import annotations
 
+import asyncio
+
 from ..app import HttpApp
 from ..asgi import Receive, Scope, Send
 from ..sessions import StoreUnavailable
@@ -43,6 +45,11 @@ class RedisApp:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 self.start()
+                # Subscribed before the first request: a change made by the first one reaches every worker.
+                try:
+                    await asyncio.wait_for(self.bus.ready.wait(), self.connection.options["socket_timeout"])
+                except TimeoutError:
+                    pass  # the bus goes on trying; requests are served meanwhile
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.bus.stop()

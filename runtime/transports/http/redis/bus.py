@@ -56,7 +56,7 @@ class RedisBus:
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
-        """Set while subscribed (tests and startup wait for it)."""
+        """Set while subscribed (the app's startup waits for it)."""
 
     def start(self) -> None:
         self.server.relay = self.relay

@@ -36,11 +36,13 @@ class RedisConnection:
     ) -> None:
         self.url = url
         self.prefix = prefix
-        # Bounded: a Redis that stops answering fails a request after `timeout`, never hangs it.
+        # Bounded: a Redis that stops answering fails a request after `timeout`, never hangs it; more
+        # requests at once than `max_connections` wait for a connection (at most `timeout` too).
         self.options: dict[str, Any] = {
             "socket_timeout": timeout,
             "socket_connect_timeout": connect_timeout,
             "max_connections": max_connections,
+            "timeout": timeout,
             "health_check_interval": 30,
         }
         self._client: aioredis.Redis | None = None
@@ -51,7 +53,8 @@ class RedisConnection:
         client = self._client
         if client is None:
             # A pool opened before a fork (workers) must not be used after it: each worker opens its own.
-            client = self._client = aioredis.Redis.from_url(self.url, **self.options)
+            pool = aioredis.BlockingConnectionPool.from_url(self.url, **self.options)
+            client = self._client = aioredis.Redis(connection_pool=pool)
         return client
 
     def key(self, *parts: str) -> str:
