@@ -332,3 +332,38 @@ def test_a_stateful_request_costs_one_redis_round_trip_and_a_stateless_one_none(
 
     with serve(SCALED, "--redis", redis_server.url) as url:
         run(main(url))
+
+
+def test_the_get_stream_resumes_on_another_worker_after_its_worker_is_killed(
+    redis_server: RedisServer,
+) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            doomed = await pid_of(http, one, session)
+            listen = session.headers(accept="text/event-stream")
+            async with http.stream("GET", one, headers=listen) as response:
+                stream = events(response)
+                added = call(2, "add_tool", {"name": "first_change"})
+                assert (await http.post(two, json=added, headers=session.headers())).status_code == 200
+                first_id, first = await anext(stream)
+                while first.get("method") != "notifications/tools/list_changed":
+                    first_id, first = await anext(stream)
+            assert first_id == "get-1"
+            client = redis.Redis.from_url(redis_server.url)
+            deadline = time.monotonic() + WAIT
+            while client.llen(f"mcpbind:events:{session.id}") < 1:
+                assert time.monotonic() < deadline, "the event never reached Redis"
+                await asyncio.sleep(0.05)
+            os.kill(doomed, signal.SIGKILL)
+            async with http.stream("GET", two, headers={**listen, "last-event-id": first_id}) as response:
+                assert response.status_code == 200
+                stream = events(response)
+                added = call(3, "add_tool", {"name": "second_change"})
+                assert (await http.post(two, json=added, headers=session.headers())).status_code == 200
+                second_id, second = await asyncio.wait_for(anext(stream), WAIT)
+            # The stream goes on where it stopped: the client's next Last-Event-ID names this event.
+            assert second["method"] == "notifications/tools/list_changed" and second_id == "get-2"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
