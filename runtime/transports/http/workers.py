@@ -1,12 +1,13 @@
-"""Several uvicorn workers on one port (`Server.run_http(workers=N)`): the parent binds the socket and forks
-the workers, each building its own app (no import string needed: a fork inherits the server as built),
-and replaces a worker that dies, until it is told to stop."""
+"""Several uvicorn workers on one port (`Server.run_http(workers=N)`): the parent binds the port (a socket
+per worker, SO_REUSEPORT, on Linux) and forks the workers, each building its own app (no import string
+needed: a fork inherits the server as built), and replaces a worker that dies, until told to stop."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -37,12 +38,14 @@ def serve_workers(
 
     if not hasattr(os, "fork"):
         raise RuntimeError("several workers need os.fork (Linux, macOS); run one process per port instead")
-    sock = uvicorn.Config(make_app, host=host, port=port, **uvicorn_options).bind_socket()
-    children: dict[int, float] = {}
+    socks = _listen(host, port, workers) or [uvicorn.Config(make_app, host=host, port=port).bind_socket()]
+    children: dict[int, tuple[float, int]] = {}
+    """Each worker's pid: when it started, and the index of its socket."""
     stopping = False
     quick_deaths = 0
 
-    def spawn() -> None:
+    def spawn(index: int) -> None:
+        sock = socks[index % len(socks)]
         pid = os.fork()
         if pid == 0:  # the worker: serve until told to stop, and never return into the parent's code
             code = 1
@@ -58,7 +61,7 @@ def serve_workers(
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children[pid] = time.monotonic()
+        children[pid] = (time.monotonic(), index)
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
@@ -68,8 +71,8 @@ def serve_workers(
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for _ in range(workers):
-            spawn()
+        for index in range(workers):
+            spawn(index)
         log.info("serving on http://%s:%d with %d workers", host, port, workers)
         while children:
             try:
@@ -78,9 +81,10 @@ def serve_workers(
                 break
             except InterruptedError:
                 continue
-            started = children.pop(pid, None)
-            if started is None or stopping:
+            child = children.pop(pid, None)
+            if child is None or stopping:
                 continue
+            started, index = child
             code = os.waitstatus_to_exitcode(status)
             if time.monotonic() - started < _QUICK_DEATH:
                 quick_deaths += 1
@@ -89,14 +93,41 @@ def serve_workers(
                     _reap(children)
                     raise WorkersFailed(f"workers exit as they start (last exit code {code}): see above")
             log.warning("worker %d exited (%d): starting another", pid, code)
-            spawn()
+            spawn(index)  # on its socket: the connections waiting there are served
     finally:
         if children:
             stop(signal.SIGTERM, None)
             _reap(children)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        sock.close()
+        for sock in socks:
+            sock.close()
+
+
+def _listen(host: str, port: int, count: int) -> list[socket.socket]:
+    """`count` listening sockets on one port with SO_REUSEPORT (Linux): the kernel spreads connections
+    evenly over them, one per worker. (On one shared socket, whichever worker accepts first takes the
+    connection: a busy worker's peer takes nearly all keep-alive connections, 16 of 16 seen here.)
+    Empty where the option does not exist; only this user's processes may join the port."""
+    if not hasattr(socket, "SO_REUSEPORT") or sys.platform != "linux":
+        return []
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            port = sock.getsockname()[1]  # port 0: the others join the port the first was given
+            sock.listen(2048)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -106,7 +137,7 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _reap(children: dict[int, float]) -> None:
+def _reap(children: dict[int, tuple[float, int]]) -> None:
     """Wait for the workers to exit (bounded), then kill those that have not."""
     deadline = time.monotonic() + _STOP_GRACE
     while children and time.monotonic() < deadline:
