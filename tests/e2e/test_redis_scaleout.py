@@ -367,3 +367,32 @@ def test_the_get_stream_resumes_on_another_worker_after_its_worker_is_killed(
 
     with workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+def test_a_cancellation_posted_to_another_worker_cancels_the_request(redis_server: RedisServer) -> None:
+    async def result(
+        http: httpx.AsyncClient, url: str, session: Session, rid: int, name: str, **args: Any
+    ) -> Any:
+        response = await http.post(url, json=call(rid, name, args), headers=session.headers())
+        return messages_of(response)[-1]["result"]["structuredContent"]["result"]
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            running = asyncio.ensure_future(
+                http.post(one, json=call(2, "slow", {"seconds": 600, "tag": "c"}), headers=session.headers())
+            )
+            deadline = time.monotonic() + WAIT
+            while not await result(http, one, session, 3, "started", tag="c"):
+                assert time.monotonic() < deadline, "the tool never started"
+                await asyncio.sleep(0.05)
+            cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}
+            assert (await http.post(two, json=cancel, headers=session.headers())).status_code == 202
+            response = await asyncio.wait_for(running, WAIT)
+            assert (
+                response.status_code == 200 and messages_of(response) == []
+            )  # a cancelled request: no answer
+            assert await result(http, one, session, 4, "cancelled_count") == 1
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))

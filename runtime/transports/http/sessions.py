@@ -158,9 +158,10 @@ class SessionTable:
         self.sessions: dict[str, Session] = {}
         self.shared: bool = getattr(self.store, "shared", False)
         """Other processes share the store: read it on every request (`get`)."""
-        self.forward: Callable[[str, RequestId, bytes], Awaitable[None]] | None = None
-        """Set by a bus between workers: takes an answer to a request the server sent a session's
-        client from another worker (session id, request id, body) to the worker awaiting it."""
+        self.forward: Callable[[str, RequestId | None, bytes], Awaitable[None]] | None = None
+        """Set by a bus between workers: takes a session's message to the other workers (session id,
+        request id, body): an answer to the request of that id, to the worker awaiting it; with no id,
+        a cancellation, to every worker (the request it cancels may run on any)."""
         self.closing = closing
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()

@@ -66,15 +66,14 @@ async def exchange(
     if peek.method is None or rid is None:
         # A notification, or a response to one of our requests: accepted, nothing to stream.
         forward = app.table.forward
-        if (
-            forward is not None
-            and session is not None
-            and rid is not None
-            and not conn.peer.endpoint.awaits(rid)
-        ):
-            await forward(session.id, rid, body)  # it answers a request another worker sent
-        else:
-            await conn.peer.feed(body)
+        if forward is not None and session is not None:
+            if rid is not None and not conn.peer.endpoint.awaits(rid):
+                await forward(session.id, rid, body)  # it answers a request another worker sent
+                await respond(send, 202, b"")
+                return
+            if peek.method == "notifications/cancelled":
+                await forward(session.id, None, body)  # the request may run on another worker
+        await conn.peer.feed(body)
         await respond(send, 202, b"")
         return
     security = app.security

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -29,11 +30,14 @@ _RETRY: Final = 1.0
 
 class _Change(msgspec.Struct, array_like=True):
     kind: str
-    """"list" (value: tools, resources or prompts), "resource" (value: the URI), or "answer" (value: a
-    session id; the client's answer `data` to the server's request `rid`)."""
+    """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
+    session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
+    id; `data`, a notification of its client that every worker takes: a cancellation)."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
+    origin: str = ""
+    """The bus that sent it (a notice is not taken again by the worker that got it first)."""
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -53,6 +57,7 @@ class RedisBus:
         self.server = server
         self.table = table
         self.channel = connection.key("bus")
+        self.origin = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()
@@ -79,9 +84,11 @@ class RedisBus:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def forward(self, session_id: str, rid: RequestId, body: bytes) -> None:
-        """Send the client's answer to the worker that awaits it (StoreUnavailable: Redis is away)."""
-        data = _encode(_Change("answer", session_id, rid, body))
+    async def forward(self, session_id: str, rid: RequestId | None, body: bytes) -> None:
+        """Send the client's answer to the worker that awaits it, or (no `rid`) its notification to every
+        other worker (StoreUnavailable: Redis is away)."""
+        kind = "answer" if rid is not None else "notice"
+        data = _encode(_Change(kind, session_id, rid, body, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, data))
 
     async def _publish(self, change: _Change) -> None:
@@ -114,14 +121,12 @@ class RedisBus:
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
-        connection here if it awaits it."""
-        if change.kind == "answer":
+        connection here if it awaits it; a notice to the session's connection here."""
+        if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)
-            if (
-                session is not None
-                and change.rid is not None
-                and session.conn.peer.endpoint.awaits(change.rid)
-            ):
+            if session is None or change.origin == self.origin:
+                return
+            if change.rid is None or session.conn.peer.endpoint.awaits(change.rid):
                 await session.conn.peer.feed(change.data)
             return
         held: dict[Connection, bool] = {}

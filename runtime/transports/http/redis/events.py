@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 from ....protocol.inbound import event_id
 from ..sessions import StoreUnavailable
@@ -97,12 +97,11 @@ class RedisEventStore:
         if flushing is not None:
             await asyncio.shield(flushing)
         stream, after = parsed
-        # (The client returns bytes: it is not told to decode responses.)
-        entries = await self.connection.run(lambda client: client.lrange(self.key, 0, -1))
+        # bytes: the client is not told to decode responses.
+        entries = cast(list[bytes], await self.connection.run(lambda client: client.lrange(self.key, 0, -1)))
         name = stream.encode()
         found: list[tuple[int, bytes]] = []
         for entry in entries:
-            assert isinstance(entry, bytes)
             st, _, rest = entry.partition(b" ")
             if st == name:
                 seq, _, data = rest.partition(b" ")
