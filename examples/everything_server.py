@@ -661,13 +661,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="http: interface to bind")
     parser.add_argument("--port", type=int, default=3000, help="http: port (endpoint /mcp)")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level, to stderr")
+    parser.add_argument("--workers", type=int, default=1, help="http: processes serving the port")
+    parser.add_argument("--redis", default=None, help="http: Redis URL the workers share (mcpbind[redis])")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)  # stdout is the protocol
 
     if args.transport == "stdio":
         server.run_stdio()
         return 0
-    server.run_http(host=args.host, port=args.port, log_level=args.log_level.lower())
+    from mcpbind.transports.http import StoreUnavailable
+
+    try:
+        server.run_http(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            redis=args.redis,
+            log_level=args.log_level.lower(),
+        )
+    except (ValueError, StoreUnavailable) as exc:  # several workers without Redis; Redis unreachable
+        print(f"everything_server: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -74,3 +74,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"({counts['open']} of them open objects); skipped {counts['alias']} aliases of another "
             f"definition's type, {counts['not a class']} unions/scalars/maps"
         )
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Any:
+    """A real redis-server on a free loopback port for the whole test session (tests/redis_support.py)."""
+    from .redis_support import RedisServer
+
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()

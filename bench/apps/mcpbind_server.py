@@ -23,6 +23,8 @@ ap.add_argument("--tools", type=int, default=0)
 ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
 ap.add_argument("--page-size", type=int, default=None)
 ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (joserfc)")
+ap.add_argument("--workers", type=int, default=1, help="HTTP: processes serving the port")
+ap.add_argument("--redis", default=None, help="HTTP: the Redis URL the workers share")
 args = ap.parse_args()
 
 server = Server("bench-mcpbind", "1.0.0", **({"page_size": args.page_size} if args.page_size else {}))
@@ -63,4 +65,11 @@ else:
         security = HttpSecurity(
             auth=ProtectedResource(resource=url, authorization_servers=[ISSUER], verifier=verifier)
         )
-    server.run_http(port=args.http, json_response=args.json, log_level="warning", security=security)
+    server.run_http(
+        port=args.http,
+        json_response=args.json,
+        workers=args.workers,
+        redis=args.redis,
+        log_level="warning",
+        security=security,
+    )

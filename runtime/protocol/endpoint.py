@@ -114,6 +114,10 @@ class Endpoint:
     def pending(self) -> int:
         return len(self._pending)
 
+    def awaits(self, rid: RequestId) -> bool:
+        """An answer with id `rid` is awaited (a request of ours with that id is pending)."""
+        return rid in self._pending
+
     def notify(self, method: str, params: Any) -> bytes:
         return jsonrpc.encode_notification(method, params)
 

@@ -93,6 +93,10 @@ class Server(Features):
         """The request handlers connections route to (by the method tables' handler names)."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
+        self.relay: Callable[[str, str], None] | None = None
+        """Set by a notification bus between workers (`mcpbind.transports.http.redis`): list changes
+        ("list", kind) and resource updates ("resource", uri) go to it, and it delivers them on every
+        worker, this one included, instead of to this worker's connections alone."""
 
     # -- registration ------------------------------------------------------------------------------
 
@@ -257,11 +261,17 @@ class Server(Features):
     def _changed(self, kind: str) -> None:
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}
         self._caps = None
+        if self.relay is not None:
+            self.relay("list", kind)
+            return
         for conn in list(self._connections):
             conn.list_changed(kind)
 
     async def notify_resource_updated(self, uri: str) -> None:
         """Tell every client subscribed to `uri` that it changed."""
+        if self.relay is not None:
+            self.relay("resource", uri)
+            return
         for conn in list(self._connections):
             await conn.resource_updated(uri)
 
@@ -343,11 +353,19 @@ class Server(Features):
         path: str = "/mcp",
         json_response: bool = False,
         security: Any = None,
+        workers: int = 1,
+        redis: str | None = None,
         **uvicorn_options: Any,
     ) -> None:
         """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise). `security`,
         an `HttpSecurity`, sets who may connect and the limits (body size, sessions, requests at once,
         bytes kept for resumption).
+
+        `workers`: processes serving one port (forked: each inherits this server as built). `redis`: a
+        Redis URL (`mcpbind[redis]`) where sessions, resumable events and notifications are shared, so
+        that any worker serves any request. Stateful revisions need it with several workers (a
+        session would otherwise exist in one worker alone): ValueError without it. A Redis that cannot
+        be reached at start raises `StoreUnavailable`.
 
         `uvicorn_options` go to `uvicorn.run`. Two defaults differ from uvicorn's: no access log
         (uvicorn formats each line's arguments, quoting the path, even when the log level hides it)
@@ -359,8 +377,14 @@ class Server(Features):
 
         for option, value in UVICORN_DEFAULTS.items():
             uvicorn_options.setdefault(option, value)
-        app = self.http_app(path=path, security=security, json_response=json_response)
-        uvicorn.run(app, host=host, port=port, **uvicorn_options)
+        if workers == 1 and redis is None:
+            app = self.http_app(path=path, security=security, json_response=json_response)
+            uvicorn.run(app, host=host, port=port, **uvicorn_options)
+            return
+        # Imported on use: a server run without workers or Redis never loads these modules.
+        from ..transports.http.scaleout import serve_scaled
+
+        serve_scaled(self, host, port, path, json_response, security, workers, redis, uvicorn_options)
 
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the

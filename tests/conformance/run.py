@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -141,11 +142,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(out: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(out: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     log = (out / "everything_server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "examples/everything_server.py", "--transport", "http", "--port", str(port)],
+        [sys.executable, "examples/everything_server.py", "--transport", "http", "--port", str(port), *extra],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -399,7 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--legs", default="server,client", help="server, client or both (default both)")
     parser.add_argument("--revisions", default=",".join(REVISIONS), help="revisions (default both)")
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help='more arguments for the server, e.g. "--workers 2 --redis redis://127.0.0.1:6379/0"',
+    )
     args = parser.parse_args(argv)
+    extra = shlex.split(args.server_args)
 
     begun = time.monotonic()
     env = environment()
@@ -413,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     revisions = [r for r in REVISIONS if r in args.revisions.split(",")]
     legs = [Leg(kind, revision) for kind in kinds for revision in revisions]
 
-    server, port = start_server(out)
+    server, port = start_server(out, extra)
     print(f"run.py: everything_server on 127.0.0.1:{port}; results in {out}", flush=True)
     broken = 0
     try:
@@ -423,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             if leg.kind == "server" and server.poll() is not None:
                 leg.problems.append(f"the server died during the leg (exit {server.returncode})")
                 broken += 1
-                server, port = start_server(out)
+                server, port = start_server(out, extra)
             if leg.kind == "client":
                 for scenario, why in wanted.items():
                     o = leg.outcomes[scenario]

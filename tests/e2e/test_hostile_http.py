@@ -492,7 +492,7 @@ def test_the_event_store_is_bounded_by_bytes() -> None:
 
     with serve_in_process(app) as url:
         run(main(url))
-    assert HttpApp(_server()).event_store().max_bytes == 8 * 1024 * 1024  # type: ignore[attr-defined]
+    assert HttpApp(_server()).event_store("s").max_bytes == 8 * 1024 * 1024  # type: ignore[attr-defined]
 
 
 def test_a_deleted_session_is_freed_without_the_garbage_collector() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -142,7 +143,11 @@ class HttpServer:
 
     def start(self, timeout: float = 20.0) -> HttpServer:
         self._log = open(self.log_path, "wb")
-        command = [sys.executable, self.script, *self.args, "--http", str(self.port)]
+        # MCPBIND_HTTP_SERVER_ARGS: e.g. "--workers 2 --redis redis://127.0.0.1:6379/0", to run the legs
+        # against a scaled-out mcpbind server (the SDK's servers are left as they are).
+        scaled = os.environ.get("MCPBIND_HTTP_SERVER_ARGS", "") if self.script == MCPBIND_SERVER else ""
+        extra = shlex.split(scaled)
+        command = [sys.executable, self.script, *self.args, *extra, "--http", str(self.port)]
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -130,6 +131,8 @@ def serve_ours(log_dir: Path) -> Any:
     """tests/interop_ts/server.py (examples/everything_server.py and a few extras) over Streamable HTTP."""
     port = free_port()
     command = [sys.executable, OUR_SERVER, "--transport", "http", "--port", str(port)]
+    # e.g. "--workers 2 --redis redis://127.0.0.1:6379/0": the same legs against a scaled-out server.
+    command += shlex.split(os.environ.get("MCPBIND_HTTP_SERVER_ARGS", ""))
     return serve(command, port, log_dir / f"mcpbind-server-{port}.log")
 
 

@@ -213,6 +213,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--http", type=int, default=None, metavar="PORT", help="serve Streamable HTTP on PORT"
     )
+    parser.add_argument("--workers", type=int, default=1, help="HTTP: processes serving the port")
+    parser.add_argument("--redis", default=None, help="HTTP: the Redis URL the workers share")
     args = parser.parse_args()
     server.list_ttl_ms = args.list_ttl
     if args.ignore_probe:
@@ -229,6 +231,6 @@ if __name__ == "__main__":
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
     if args.http is not None:
-        server.run_http(port=args.http, log_level="warning")
+        server.run_http(port=args.http, workers=args.workers, redis=args.redis, log_level="warning")
     else:
         asyncio.run(server.serve_stdio(max_line=args.max_line))

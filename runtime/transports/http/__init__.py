@@ -2,7 +2,7 @@
 
 from .app import HttpApp
 from .security import HttpSecurity, TokenVerifier
-from .sessions import MemorySessionStore, SessionState, SessionStore
+from .sessions import MemorySessionStore, SessionState, SessionStore, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "MemorySessionStore",
     "EventStore",
     "MemoryEventStore",
+    "StoreUnavailable",
 ]

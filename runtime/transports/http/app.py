@@ -36,9 +36,9 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, request_headers, respond
+from .asgi import Receive, Scope, Send, error_body, request_headers, respond
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
-from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable
+from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
 from .stateless import StatelessRoute
 
@@ -54,6 +54,7 @@ __all__ = [
     "MemorySessionStore",
     "EventStore",
     "MemoryEventStore",
+    "StoreUnavailable",
 ]
 
 log = logging.getLogger("mcpbind.http")
@@ -71,7 +72,7 @@ class HttpApp:
         json_response: bool = False,
         keepalive: float = 15.0,
         session_store: SessionStore | None = None,
-        event_store: Callable[[], EventStore] | None = None,
+        event_store: Callable[[str], EventStore] | None = None,
     ) -> None:
         self.server = server
         self.path = path
@@ -105,7 +106,7 @@ class HttpApp:
         return self.table.store
 
     @property
-    def event_store(self) -> Callable[[], EventStore]:
+    def event_store(self) -> Callable[[str], EventStore]:
         return self.table.event_store
 
     # -- ASGI ---------------------------------------------------------------------------------------
@@ -167,6 +168,8 @@ class HttpApp:
                 await respond(send, route.status, route.body, route.headers)
             else:
                 await self._act[type(route)](self, route, send, receive)
+        except StoreUnavailable as exc:
+            await _unavailable(send, exc)
         finally:
             if principal is not None:
                 PRINCIPAL.reset(principal)
@@ -214,3 +217,12 @@ class HttpApp:
     @staticmethod
     async def _delete(app: HttpApp, route: inbound.Delete, send: Send, receive: Receive) -> None:
         await app.table.delete(route.session_id, send)
+
+
+async def _unavailable(send: Send, exc: StoreUnavailable) -> None:
+    """A shared store could not be reached: 503 (try again), unless the answer had already begun."""
+    log.warning("%s", exc)
+    try:
+        await respond(send, 503, error_body(-32000, f"Service unavailable: {exc}"), [(b"retry-after", b"1")])
+    except Exception:
+        pass  # the response was under way (the store failed after it began): nothing more can be said

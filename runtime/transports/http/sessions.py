@@ -7,13 +7,14 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
+from ...protocol.jsonrpc import RequestId
 from .asgi import Send, error_body, respond
 from .binding import new_connection
 from .security import HttpSecurity, who
@@ -23,7 +24,18 @@ if TYPE_CHECKING:
     from ...server import Connection, Server
     from ...server.session import SessionSnapshot
 
-__all__ = ["SessionState", "SessionStore", "MemorySessionStore", "Session", "SessionTable"]
+__all__ = [
+    "SessionState",
+    "SessionStore",
+    "MemorySessionStore",
+    "Session",
+    "SessionTable",
+    "StoreUnavailable",
+]
+
+
+class StoreUnavailable(Exception):
+    """A shared store (sessions, events) cannot be reached: the request fails (503), the server lives on."""
 
 
 class SessionState(msgspec.Struct):
@@ -71,7 +83,11 @@ class SessionState(msgspec.Struct):
 
 class SessionStore(Protocol):
     """Where stateful sessions live between requests. Give every worker the same store (a database,
-    a cache) and a request may land on any of them; the default keeps sessions in this process."""
+    a cache) and a request may land on any of them; the default keeps sessions in this process.
+
+    A store whose `shared` attribute is true (another process may change a session) is read on every
+    request, so that a worker never serves a session from a stale copy, and it expires sessions itself
+    (a worker that has not seen a session for a while drops its own copy, not the stored one)."""
 
     async def load(self, session_id: str) -> SessionState | None: ...
 
@@ -105,6 +121,8 @@ class Session:
     get_stream: Stream | None = None
     principal: str = ""
     """Whose session it is (`SessionState.principal`)."""
+    state: SessionState | None = None
+    """What the shared store held when this worker last read it (shared stores only)."""
     streams: int = 0
     """Responses open for the session's requests (POSTs being answered, GET streams)."""
     last_seen: float = field(default_factory=time.monotonic)
@@ -129,14 +147,21 @@ class SessionTable:
         server: Server,
         security: HttpSecurity,
         store: SessionStore | None,
-        event_store: Callable[[], EventStore] | None,
+        event_store: Callable[[str], EventStore] | None,
         closing: set[asyncio.Future[Any]],
     ) -> None:
         self.server = server
         self.security = security
         self.store: SessionStore = store or MemorySessionStore()
-        self.event_store = event_store or (lambda: MemoryEventStore(self.security.max_replay_bytes))
+        self.event_store = event_store or (lambda _: MemoryEventStore(self.security.max_replay_bytes))
+        """The event store of a session, by its id."""
         self.sessions: dict[str, Session] = {}
+        self.shared: bool = getattr(self.store, "shared", False)
+        """Other processes share the store: read it on every request (`get`)."""
+        self.forward: Callable[[str, RequestId | None, bytes], Awaitable[None]] | None = None
+        """Set by a bus between workers: takes a session's message to the other workers (session id,
+        request id, body): an answer to the request of that id, to the worker awaiting it; with no id,
+        a cancellation, to every worker (the request it cancels may run on any)."""
         self.closing = closing
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()
@@ -147,27 +172,48 @@ class SessionTable:
         none, or when it is another principal's (as if it did not exist: a session id is no proof of
         who sends it)."""
         session = self.sessions.get(session_id)
+        if session is not None and not self.shared:
+            return session if session.principal == who() else None
         if session is not None:
+            if not await self.refresh(session):
+                return None
             return session if session.principal == who() else None
         state = await self.store.load(session_id)
         if state is None or state.principal != who():
             return None
-        session = Session(session_id, None, self.event_store())  # type: ignore[arg-type]
+        session = Session(session_id, None, self.event_store(session_id))  # type: ignore[arg-type]
         session.principal = state.principal
+        session.state = state
         session.conn = new_connection(self.server, session)
         session.conn.restore(state.snapshot())
         self.sessions[session_id] = session
         return session
 
+    async def refresh(self, session: Session) -> bool:
+        """Read `session` again from a shared store: it may have changed (or ended: False, and it is
+        ended here too) on another worker since this one last read it."""
+        state = await self.store.load(session.id)
+        if state is None:
+            self.sessions.pop(session.id, None)
+            await self.end(session, "the session ended on another worker")
+            return False
+        if state != session.state:
+            session.state = state
+            session.conn.restore(state.snapshot())
+        return True
+
     async def find(self, session_id: str) -> Session | None:
         """The session a POST names, if it is the caller's (another principal's is not found)."""
-        session = self.sessions.get(session_id) or await self.get(session_id)
+        session = None if self.shared else self.sessions.get(session_id)
+        session = session or await self.get(session_id)
         if session is None or (self.security.authenticates and session.principal != who()):
             return None
         return session
 
     async def save(self, session: Session) -> None:
-        await self.store.save(session.id, self.state(session))
+        state = self.state(session)
+        await self.store.save(session.id, state)
+        session.state = state
 
     @staticmethod
     def state(session: Session) -> SessionState:
@@ -188,7 +234,8 @@ class SessionTable:
             task.add_done_callback(self.closing.discard)
 
     async def _forget(self, session: Session) -> None:
-        await self.store.delete(session.id)
+        if not self.shared:  # a shared store expires its sessions itself: they may be alive elsewhere
+            await self.store.delete(session.id)
         await self.end(session, "the session expired")
 
     async def end(self, session: Session, reason: str) -> None:
@@ -210,15 +257,20 @@ class SessionTable:
             busy = error_body(INVALID_REQUEST, "Too many sessions")
             await respond(send, 503, busy, [(b"retry-after", b"5")])
             return
-        session = Session(secrets.token_urlsafe(24), None, self.event_store())  # type: ignore[arg-type]
+        sid = secrets.token_urlsafe(24)
+        session = Session(sid, None, self.event_store(sid))  # type: ignore[arg-type]
         session.principal = who()
         session.conn = new_connection(self.server, session)
         stream = Stream(None)
         await feed(session.conn, body, stream)
         data, _ = await stream.queue.get()
         if session.conn.revision is not None:
+            try:
+                await self.save(session)
+            except BaseException:  # not stored (StoreUnavailable): no session was opened
+                self.server.detach(session.conn)
+                raise
             self.sessions[session.id] = session
-            await self.save(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
             self.server.detach(session.conn)

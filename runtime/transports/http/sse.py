@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import secrets
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -79,7 +81,7 @@ class EventStore(Protocol):
 
     def append(self, stream: str, seq: int, data: bytes) -> None: ...
 
-    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
+    async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
 
 class Stream:
@@ -92,10 +94,13 @@ class Stream:
 
     __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
+    _origin: ClassVar[str] = secrets.token_hex(3)
+    """This process's part of stream names: an event store shared by several workers never sees two
+    streams of one name (each forked worker draws its own, `_reseed`)."""
 
     def __init__(self, store: EventStore | None) -> None:
         # Only a session's streams are named (event ids, resumption); a stateless one never is.
-        self.id = f"s{next(self._ids)}" if store is not None else ""
+        self.id = f"s{self._origin}.{next(self._ids)}" if store is not None else ""
         self.queue = Mailbox()
         self.store = store
         self.seq = 0
@@ -137,6 +142,13 @@ class Stream:
         return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
 
 
+def _reseed() -> None:
+    Stream._origin = secrets.token_hex(3)
+
+
+os.register_at_fork(after_in_child=_reseed)
+
+
 def framed(stream: str, seq: int, data: bytes) -> bytes:
     """An SSE event of `stream`, numbered `seq`."""
     return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
@@ -165,7 +177,7 @@ class MemoryEventStore:
         while self.size > self.max_bytes or len(events) > self.max_events:
             self.size -= len(events.popleft()[2]) + self._OVERHEAD
 
-    def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
+    async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
         parsed = event_id(last_event_id)
         if parsed is None:
             return None

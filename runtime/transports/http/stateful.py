@@ -32,7 +32,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-    if session is None or table.security.authenticates:
+    if session is None or table.shared or table.security.authenticates:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
@@ -69,6 +69,14 @@ async def exchange(
     rid = peek.id
     if peek.method is None or rid is None:
         # A notification, or a response to one of our requests: accepted, nothing to stream.
+        forward = app.table.forward
+        if forward is not None and session is not None:
+            if rid is not None and not conn.peer.endpoint.awaits(rid):
+                await forward(session.id, rid, body)  # it answers a request another worker sent
+                await respond(send, 202, b"")
+                return
+            if peek.method == "notifications/cancelled":
+                await forward(session.id, None, body)  # the request may run on another worker
         await conn.peer.feed(body)
         await respond(send, 202, b"")
         return
@@ -210,9 +218,14 @@ async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive
         return
     replay: list[bytes] = []
     if named is not None:
-        found = session.store.after(f"get-{named[1]}")
+        found = await session.store.after(f"get-{named[1]}")
         if found is not None:
             replay = [framed("get", seq, data) for seq, data in found[1]]
+            # A GET stream opened again on another worker goes on numbering where the last one stopped.
+            last = found[1][-1][0] if found[1] else named[1]
+            if get_stream is None:
+                get_stream = Stream(session.store)
+                get_stream.seq = last
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
     backlog = [(d, False) for d in session.backlog]
@@ -236,7 +249,7 @@ async def _resume(
     if stream is not None and session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
-    found = session.store.after(f"{name}-{after}")
+    found = await session.store.after(f"{name}-{after}")
     replay = [framed(name, seq, data) for seq, data in found[1]] if found is not None else []
     if stream is None:
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})

@@ -1,0 +1,63 @@
+"""Redis-backed serving (`pip install 'mcpbind[redis]'`): sessions, resumable streams and notifications shared
+by every worker, so that any worker serves any request of any client.
+
+    app = redis_app(server, "redis://127.0.0.1:6379/0")      # an ASGI app, one per worker
+    server.run_http(workers=4, redis="redis://127.0.0.1:6379/0")
+
+Modules, one job each: `connection` (the pool and key prefix every store shares; add a store by taking a
+`RedisConnection`), `sessions`, `events` (replay for `Last-Event-ID`), `bus` (changes between workers),
+`app` (the lifespan). Nothing in mcpbind imports this package unless asked to serve over Redis.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..app import HttpApp
+from ..security import HttpSecurity
+from .app import RedisApp
+from .bus import RedisBus
+from .connection import RedisConnection, StoreUnavailable
+from .events import RedisEventStore, redis_event_stores
+from .sessions import RedisSessionStore
+
+if TYPE_CHECKING:
+    from ....server import Server
+
+__all__ = [
+    "RedisApp",
+    "RedisBus",
+    "RedisConnection",
+    "RedisEventStore",
+    "RedisSessionStore",
+    "StoreUnavailable",
+    "redis_app",
+    "redis_event_stores",
+]
+
+
+def redis_app(
+    server: Server,
+    redis: str | RedisConnection,
+    *,
+    path: str = "/mcp",
+    security: HttpSecurity | None = None,
+    json_response: bool = False,
+    keepalive: float = 15.0,
+) -> RedisApp:
+    """An ASGI app serving `server` with its sessions, SSE events and notifications in Redis (`redis`: a
+    URL, or a `RedisConnection` for a key prefix or timeouts). Sessions and kept events expire after the
+    sessions' idle timeout (`security.session_idle_timeout`); events are bounded by `max_replay_bytes`."""
+    connection = redis if isinstance(redis, RedisConnection) else RedisConnection(redis)
+    security = security or HttpSecurity()
+    ttl = security.session_idle_timeout
+    app = HttpApp(
+        server,
+        path=path,
+        security=security,
+        json_response=json_response,
+        keepalive=keepalive,
+        session_store=RedisSessionStore(connection, ttl=ttl),
+        event_store=redis_event_stores(connection, max_bytes=security.max_replay_bytes, ttl=ttl),
+    )
+    return RedisApp(app, connection)

@@ -1,0 +1,59 @@
+"""`RedisApp`: an `HttpApp` whose stores live in Redis, with the lifespan that checks Redis at startup,
+runs the notification bus, and closes the connection at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ..app import HttpApp
+from ..asgi import Receive, Scope, Send
+from ..sessions import StoreUnavailable
+from .bus import RedisBus
+from .connection import RedisConnection
+
+__all__ = ["RedisApp"]
+
+
+class RedisApp:
+    """The ASGI application: `app` (an `HttpApp` over Redis stores) and its bus."""
+
+    def __init__(self, app: HttpApp, connection: RedisConnection) -> None:
+        self.app = app
+        self.connection = connection
+        self.bus = RedisBus(connection, app.server, app.table)
+        self._started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if not self._started:  # served without a lifespan (some ASGI servers, tests): start on first use
+            self.start()
+        await self.app(scope, receive, send)
+
+    def start(self) -> None:
+        self._started = True
+        self.bus.start()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.connection.check()
+                except StoreUnavailable as exc:  # a clear reason, and the server does not start
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                self.start()
+                # Subscribed before the first request: a change made by the first one reaches every worker.
+                try:
+                    await asyncio.wait_for(self.bus.ready.wait(), self.connection.options["socket_timeout"])
+                except TimeoutError:
+                    pass  # the bus goes on trying; requests are served meanwhile
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.bus.stop()
+                await self.app.table.shutdown()
+                await self.connection.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

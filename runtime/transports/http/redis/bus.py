@@ -1,0 +1,147 @@
+"""`RedisBus`: the notification bus between workers (Redis pub/sub). A list change or a resource update made
+on one worker reaches the clients whose streams another worker holds: a session's GET stream, a
+`subscriptions/listen` stream (2026-07-28)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from redis.exceptions import RedisError
+
+from ....protocol.jsonrpc import RequestId
+from ..sessions import StoreUnavailable
+from .connection import RedisConnection
+
+if TYPE_CHECKING:
+    from ....server import Connection, Server
+    from ..sessions import SessionTable
+
+__all__ = ["RedisBus"]
+
+log = logging.getLogger("mcpbind.redis")
+
+_RETRY: Final = 1.0
+"""Seconds between attempts to subscribe again after Redis went away."""
+
+
+class _Change(msgspec.Struct, array_like=True):
+    kind: str
+    """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
+    session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
+    id; `data`, a notification of its client that every worker takes: a cancellation)."""
+    value: str
+    rid: RequestId | None = None
+    data: bytes = b""
+    origin: str = ""
+    """The bus that sent it (a notice is not taken again by the worker that got it first)."""
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_Change).decode
+
+
+class RedisBus:
+    """Carries a server's changes to every worker (`Server.relay`), each delivering to the streams it holds.
+
+    A session's own notifications go out on the worker that holds its GET stream open (a session is
+    known to several workers; only that one delivers, so the client gets each once). Listeners
+    (`subscriptions/listen`) live on the worker serving the listen request. When Redis cannot be
+    reached, a change is delivered by the worker that made it alone, as without a bus."""
+
+    def __init__(self, connection: RedisConnection, server: Server, table: SessionTable) -> None:
+        self.connection = connection
+        self.server = server
+        self.table = table
+        self.channel = connection.key("bus")
+        self.origin = secrets.token_hex(8)
+        self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self.ready = asyncio.Event()
+        """Set while subscribed (the app's startup waits for it)."""
+
+    def start(self) -> None:
+        self.server.relay = self.relay
+        self.table.forward = self.forward
+        self._task = asyncio.get_running_loop().create_task(self._listen())
+
+    async def stop(self) -> None:
+        if self.server.relay == self.relay:
+            self.server.relay = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    # -- out ------------------------------------------------------------------------------------------
+
+    def relay(self, kind: str, value: str) -> None:
+        """What the server calls on a change (it cannot wait): publish it, in the background."""
+        task = asyncio.get_running_loop().create_task(self._publish(_Change(kind, value)))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def forward(self, session_id: str, rid: RequestId | None, body: bytes) -> None:
+        """Send the client's answer to the worker that awaits it, or (no `rid`) its notification to every
+        other worker (StoreUnavailable: Redis is away)."""
+        kind = "answer" if rid is not None else "notice"
+        data = _encode(_Change(kind, session_id, rid, body, self.origin))
+        await self.connection.run(lambda client: client.publish(self.channel, data))
+
+    async def _publish(self, change: _Change) -> None:
+        try:
+            await self.connection.client.publish(self.channel, _encode(change))
+        except (RedisError, OSError) as exc:
+            log.warning("change not sent to other workers (Redis unavailable: %s); delivered here", exc)
+            await self.deliver(change, everywhere=True)
+
+    # -- in -------------------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self.connection.client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.ready.set()
+                    while True:
+                        message: Any = await pubsub.get_message(timeout=None)
+                        if message is not None and message.get("type") == "message":
+                            try:
+                                await self.deliver(_decode(message["data"]))
+                            except msgspec.DecodeError:
+                                log.warning("ignoring an unreadable message on %s", self.channel)
+            except (RedisError, OSError) as exc:
+                self.ready.clear()
+                log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
+                await asyncio.sleep(_RETRY)
+
+    async def deliver(self, change: _Change, everywhere: bool = False) -> None:
+        """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
+        worker's sessions when `everywhere`), and every listener. An answer goes to the session's
+        connection here if it awaits it; a notice to the session's connection here."""
+        if change.kind in ("answer", "notice"):
+            session = self.table.sessions.get(change.value)
+            if session is None or change.origin == self.origin:
+                return
+            if change.rid is None or session.conn.peer.endpoint.awaits(change.rid):
+                await session.conn.peer.feed(change.data)
+            return
+        held: dict[Connection, bool] = {}
+        for session in list(self.table.sessions.values()):
+            stream = session.get_stream
+            here = held[session.conn] = everywhere or (stream is not None and not stream.closed)
+            if here and change.kind == "resource" and not everywhere:
+                # Its subscriptions may have changed on another worker since its GET stream opened here.
+                try:
+                    held[session.conn] = await self.table.refresh(session)
+                except StoreUnavailable:
+                    pass  # delivered as this worker last knew the session
+        for conn in self.server.connections:
+            if held.get(conn, True):
+                if change.kind == "list":
+                    conn.list_changed(change.value)
+                else:
+                    await conn.resource_updated(change.value)

@@ -1,0 +1,125 @@
+"""`RedisEventStore`: a session's SSE events kept in Redis for `Last-Event-ID`, so that a client resumes a
+stream on any worker, even after the worker that wrote it died. Bounded by bytes, by count and by time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Final, cast
+
+from ....protocol.inbound import event_id
+from ..sessions import StoreUnavailable
+from .connection import RedisConnection
+
+__all__ = ["RedisEventStore", "redis_event_stores"]
+
+log = logging.getLogger("mcpbind.redis")
+
+# Appends the events, then drops the oldest until the list is within both bounds, all in one round trip
+# and atomically (no reader sees a list over its bounds). KEYS: the list, its byte count.
+# ARGV: max bytes, max events, ttl (s), then the events.
+_APPEND: Final = """
+local added = 0
+for i = 4, #ARGV do
+  redis.call('RPUSH', KEYS[1], ARGV[i])
+  added = added + #ARGV[i]
+end
+local size = redis.call('INCRBY', KEYS[2], added)
+local count = redis.call('LLEN', KEYS[1])
+local max_bytes, max_events = tonumber(ARGV[1]), tonumber(ARGV[2])
+while count > 0 and (size > max_bytes or count > max_events) do
+  size = size - #redis.call('LPOP', KEYS[1])
+  count = count - 1
+end
+redis.call('SET', KEYS[2], size, 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return count
+"""
+
+
+class RedisEventStore:
+    """One session's events in a Redis list (`<prefix>events:<session>`), each `b"<stream> <seq> <data>"`.
+
+    `append` is called as an event is written out (it cannot wait): events are sent to Redis in the
+    background, many in one round trip; `after` first waits for those still on their way, so a worker
+    replays everything it wrote. An event larger than the whole bound is never kept."""
+
+    def __init__(
+        self,
+        connection: RedisConnection,
+        session_id: str,
+        *,
+        max_bytes: int = 8 * 1024 * 1024,
+        max_events: int = 1000,
+        ttl: float = 3600.0,
+    ) -> None:
+        self.connection = connection
+        self.key = connection.key("events", session_id)
+        self.size_key = connection.key("events-bytes", session_id)
+        self.max_bytes = max_bytes
+        self.max_events = max_events
+        self.ttl = max(1, int(ttl))
+        self._pending: list[bytes] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    def append(self, stream: str, seq: int, data: bytes) -> None:
+        entry = b"%s %d %s" % (stream.encode(), seq, data)
+        if len(entry) > self.max_bytes:
+            return  # could never be replayed without dropping everything else
+        self._pending.append(entry)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._send(batch)
+                except StoreUnavailable as exc:
+                    # The stream itself goes on; only its resumption is lost while Redis is away.
+                    log.warning("events not kept for resumption: %s", exc)
+        finally:
+            self._flushing = None
+
+    async def _send(self, batch: list[bytes]) -> None:
+        args: list[bytes | int] = [self.max_bytes, self.max_events, self.ttl, *batch]
+        keys = (self.key, self.size_key)
+        # EVALSHA, falling back to EVAL once per Redis that has not seen the script.
+        await self.connection.run(lambda client: client.register_script(_APPEND)(keys, args, client))
+
+    async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
+        parsed = event_id(last_event_id)
+        if parsed is None:
+            return None
+        flushing = self._flushing
+        if flushing is not None:
+            await asyncio.shield(flushing)
+        stream, after = parsed
+        # bytes: the client is not told to decode responses.
+        entries = cast(list[bytes], await self.connection.run(lambda client: client.lrange(self.key, 0, -1)))
+        name = stream.encode()
+        found: list[tuple[int, bytes]] = []
+        for entry in entries:
+            st, _, rest = entry.partition(b" ")
+            if st == name:
+                seq, _, data = rest.partition(b" ")
+                if int(seq) > after:
+                    found.append((int(seq), data))
+        return stream, found
+
+
+def redis_event_stores(
+    connection: RedisConnection,
+    *,
+    max_bytes: int = 8 * 1024 * 1024,
+    max_events: int = 1000,
+    ttl: float = 3600.0,
+) -> Callable[[str], RedisEventStore]:
+    """The event store of each session (`HttpApp(event_store=...)`), all in one Redis."""
+
+    def store(session_id: str) -> RedisEventStore:
+        return RedisEventStore(connection, session_id, max_bytes=max_bytes, max_events=max_events, ttl=ttl)
+
+    return store

@@ -1,0 +1,48 @@
+"""The full test server served the scaled-out way: `Server.run_http(workers=N, redis=URL)`, with a tool that
+says which process answered and one that streams events and then waits (to kill its worker mid-stream).
+
+`python tests/servers/scaled.py --http PORT [--redis URL] [--workers N] [--secret HEX] [--revisions R,...]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from mcpbind.protocol.request_state import StateSealer
+from mcpbind.server import Context
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from full import server
+
+
+@server.tool()
+async def pid() -> int:
+    return os.getpid()
+
+
+@server.tool()
+async def stream_then_wait(steps: int, ctx: Context) -> str:
+    """`steps` progress notifications, then a wait no test outlives (the worker is killed meanwhile)."""
+    for i in range(steps):
+        await ctx.progress(i + 1, steps, f"step {i + 1}")
+    await asyncio.sleep(3600)
+    return "never"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", type=int, required=True, metavar="PORT")
+    parser.add_argument("--redis", default=None)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--secret", default=None, help="hex: the requestState secret every process shares")
+    parser.add_argument("--revisions", default=None)
+    args = parser.parse_args()
+    if args.secret:
+        server.sealer = StateSealer(bytes.fromhex(args.secret))
+    if args.revisions:
+        server.revisions = tuple(args.revisions.split(","))
+    server.run_http(port=args.http, workers=args.workers, redis=args.redis, log_level="warning")
