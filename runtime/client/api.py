@@ -15,7 +15,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 import msgspec
 
@@ -29,7 +29,9 @@ from ..protocol.jsonrpc import RequestId
 from ..transports.stdio import WRITE_WAIT
 from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
-from .inbound import Callback, InputCallbacks
+from .inbound import InputCallbacks
+from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
+from .stubs import TypedStubs
 from .transport import ClientTransport
 
 __all__ = ["Client"]
@@ -37,22 +39,22 @@ __all__ = ["Client"]
 log = logging.getLogger("mcpbind.client")
 
 
-class Client(Calls):
+class Client(Calls, TypedStubs):
     """A connection to one MCP server; see the module's docstring, and `negotiate` for `mode`."""
 
     def __init__(
         self,
         transport: ClientTransport,
         *,
-        mode: str = "auto",
+        mode: Mode = "auto",
         name: str = "mcpbind",
         version: str = __version__,
-        sampling: Callback | None = None,
-        elicitation: Callback | None = None,
-        roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
-        on_log: Callback | None = None,
-        on_list_changed: Callable[[str], Awaitable[None]] | None = None,
-        on_resource_updated: Callable[[str], Awaitable[None]] | None = None,
+        sampling: InputCallback | None = None,
+        elicitation: InputCallback | None = None,
+        roots: RootsCallback | None = None,
+        on_log: LogCallback | None = None,
+        on_list_changed: ChangeCallback | None = None,
+        on_resource_updated: ChangeCallback | None = None,
         log_level: str | None = None,
         request_timeout: float | None = 60.0,
         probe_timeout: float = 3.0,
@@ -93,7 +95,7 @@ class Client(Calls):
         cwd: str | None = None,
         stderr: str | None = None,
         max_line: int | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a server run as a subprocess. `stderr`: None or "inherit" (the server's stderr
         is ours), "capture" (kept: see `StdioClientTransport.stderr_text`) or "devnull" (dropped).
@@ -116,7 +118,7 @@ class Client(Calls):
         max_message: int | None = None,
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None).
 
@@ -182,7 +184,8 @@ class Client(Calls):
 
     @property
     def stub(self) -> Any:
-        """The negotiated revision's generated `ClientStub`, sending through this client."""
+        """The negotiated revision's generated `ClientStub`, sending through this client (untyped:
+        whichever revision was negotiated; `stub_for(revision)` is the typed one)."""
         assert self.module is not None, "not connected"
         return self.module.ClientStub(self)
 
@@ -193,6 +196,8 @@ class Client(Calls):
     # -- the Sender interface of the typed stubs ---------------------------------------------------
 
     async def send_request(self, method: RequestMethod[Any, Any], params: Any) -> Any:
+        if self.stateless:
+            params = self._filled(params)
         return await self._request(
             method.name, params, wire.decoder(method.result_type).decode, self.request_timeout
         )
@@ -236,16 +241,6 @@ class Client(Calls):
             WRITE_WAIT.reset(token)
 
     # -- requests by name, with JSON-form params --------------------------------------------------
-
-    def _meta(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        meta: dict[str, Any] = dict(extra or {})
-        if self.stateless:
-            meta[revisions.META_VERSION] = self.revision
-            meta[revisions.META_CAPABILITIES] = self._input.capabilities()
-            meta[revisions.META_CLIENT] = self.info
-            if self.log_level is not None:
-                meta[revisions.META_LOG_LEVEL] = self.log_level
-        return meta
 
     async def request(
         self,

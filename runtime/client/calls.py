@@ -2,6 +2,11 @@
 
 Each is one request (or a few: pages, the input rounds of a stateless revision) built from plain
 arguments; `Client` supplies the requests themselves (`request`) and the negotiated revision.
+
+Every result is typed as the newest revision's generated type (`mcpbind.generated.latest`), whatever
+revision was negotiated: an older revision's result is decoded and checked by its own revision's types
+first, then re-read into the newest one's (`_upgrade`). Each member of an older result has a place in the
+newer type (a unit test checks this per type), except those the newest revision dropped (see README).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from itertools import count
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from msgspec import UNSET
 
@@ -25,7 +30,10 @@ from ..protocol.request_state import params_digest
 from .inbound import InputCallbacks
 from .negotiate import Negotiation
 
-__all__ = ["Calls", "Progress"]
+if TYPE_CHECKING:
+    from ..generated import latest as mcp
+
+__all__ = ["Calls", "Progress", "UnexpectedResult"]
 
 _MAX_ROUNDS: Final = 16
 
@@ -35,6 +43,27 @@ Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """A progress callback: progress so far, the total if known, a message."""
 
 
+class UnexpectedResult(McpError):
+    """The server answered with a kind of result this call does not take (a task where no task was
+    asked for, an extension's): the result is kept whole, as sent, in `result`."""
+
+    def __init__(self, method: str, result: wire.Unknown) -> None:
+        kind = result.get("resultType")
+        super().__init__(f"{method}: the server answered with a {kind!r} result", code=INTERNAL_ERROR)
+        self.result = result
+
+
+def _upgrade(result: Any, revision: str, name: str, method: str) -> Any:
+    """`result`, of the negotiated `revision`, as the newest revision's type `name`."""
+    if type(result) is wire.Unknown:
+        raise UnexpectedResult(method, result)
+    if revision == revisions.LATEST:
+        return result
+    # Through the wire form, read liberally: a content block the older revision did not know (kept
+    # as an `Unknown`) becomes the newer block it is, or stays an `Unknown`.
+    return wire.decoder(revisions.revision(revisions.LATEST).type(name)).decode(wire.encode(result))
+
+
 class Calls(Negotiation):
     """The conveniences of `Client`, over its `request`."""
 
@@ -42,6 +71,7 @@ class Calls(Negotiation):
     _progress: dict[Any, Progress]
     _tokens: count[int]
     _cache: dict[tuple[str, str], tuple[float, Any]] | None
+    """Listings whose result carried a positive `ttlMs`, as the newest revision's types, until expiry."""
     _acknowledged: asyncio.Event | None
 
     async def _with_input(
@@ -80,10 +110,10 @@ class Calls(Negotiation):
         name: str,
         arguments: Mapping[str, Any] | None = None,
         *,
-        progress: Callable[[float, float | None, str | None], Awaitable[None]] | None = None,
+        progress: Progress | None = None,
         timeout: float | None = None,
-    ) -> Any:
-        """Call a tool; returns the revision's CallToolResult (a tool failure has `is_error` set)."""
+    ) -> mcp.CallToolResult:
+        """Call a tool; a tool failure is a result with `is_error` set, not an exception."""
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = dict(arguments)
@@ -95,7 +125,7 @@ class Calls(Negotiation):
             meta["progressToken"] = token
         try:
             try:
-                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+                result = await self._with_input("tools/call", params, meta=meta, timeout=timeout)
             except McpError as exc:
                 if exc.code != revisions.HEADER_MISMATCH:
                     raise
@@ -103,29 +133,31 @@ class Calls(Negotiation):
                 if self._cache is not None:
                     self._cache = {k: v for k, v in self._cache.items() if k[0] != "tools/list"}
                 await self.list_tools()
-                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+                result = await self._with_input("tools/call", params, meta=meta, timeout=timeout)
         finally:
             if token is not None:
                 self._progress.pop(token, None)
+        latest: mcp.CallToolResult = _upgrade(result, self.revision, "CallToolResult", "tools/call")
+        return latest
 
-    async def _cached(self, method: str, params: dict[str, Any]) -> Any:
+    async def _cached(self, method: str, params: dict[str, Any], kind: str) -> Any:
         key = (method, params_digest(params))
         if self._cache is not None:
             hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
-        result = await self.request(method, params)
+        result = _upgrade(await self.request(method, params), self.revision, kind, method)
         ttl = getattr(result, "ttl_ms", UNSET)
         if self._cache is not None and ttl is not UNSET and isinstance(ttl, (int, float)) and ttl > 0:
             self._cache[key] = (time.monotonic() + ttl / 1000.0, result)
         return result
 
-    async def _list(self, method: str, key: str) -> list[Any]:
+    async def _list(self, method: str, key: str, kind: str) -> list[Any]:
         items: list[Any] = []
         cursor: str | None = None
         for _ in range(10_000):
             params = {"cursor": cursor} if cursor else {}
-            result = await self._cached(method, params)
+            result = await self._cached(method, params, kind)
             items.extend(getattr(result, key))
             nxt = getattr(result, "next_cursor", UNSET)
             if nxt is UNSET or not nxt:
@@ -133,10 +165,10 @@ class Calls(Negotiation):
             cursor = nxt
         raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
 
-    async def list_tools(self) -> list[Any]:
+    async def list_tools(self) -> list[mcp.Tool]:
         """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
         left out (the spec says so), and the others' annotations shape the headers of their calls."""
-        tools = await self._list("tools/list", "tools")
+        tools: list[mcp.Tool] = await self._list("tools/list", "tools", "ListToolsResult")
         mirrors = self.transport.param_headers
         if mirrors is None:
             return tools
@@ -150,33 +182,52 @@ class Calls(Negotiation):
             kept.append(tool)
         return kept
 
-    async def list_resources(self) -> list[Any]:
-        return await self._list("resources/list", "resources")
+    async def list_resources(self) -> list[mcp.Resource]:
+        """Every resource (all pages)."""
+        return await self._list("resources/list", "resources", "ListResourcesResult")
 
-    async def list_resource_templates(self) -> list[Any]:
-        return await self._list("resources/templates/list", "resource_templates")
+    async def list_resource_templates(self) -> list[mcp.ResourceTemplate]:
+        """Every resource template (all pages)."""
+        return await self._list(
+            "resources/templates/list", "resource_templates", "ListResourceTemplatesResult"
+        )
 
-    async def list_prompts(self) -> list[Any]:
-        return await self._list("prompts/list", "prompts")
+    async def list_prompts(self) -> list[mcp.Prompt]:
+        """Every prompt (all pages)."""
+        return await self._list("prompts/list", "prompts", "ListPromptsResult")
 
-    async def read_resource(self, uri: str) -> Any:
+    async def read_resource(self, uri: str) -> mcp.ReadResourceResult:
         if self.stateless:
-            return await self._with_input("resources/read", {"uri": uri})
-        return await self.request("resources/read", {"uri": uri})
+            result = await self._with_input("resources/read", {"uri": uri})
+        else:
+            result = await self.request("resources/read", {"uri": uri})
+        latest: mcp.ReadResourceResult = _upgrade(
+            result, self.revision, "ReadResourceResult", "resources/read"
+        )
+        return latest
 
-    async def get_prompt(self, name: str, arguments: Mapping[str, str] | None = None) -> Any:
+    async def get_prompt(self, name: str, arguments: Mapping[str, str] | None = None) -> mcp.GetPromptResult:
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = dict(arguments)
-        return await self._with_input("prompts/get", params)
+        result = await self._with_input("prompts/get", params)
+        latest: mcp.GetPromptResult = _upgrade(result, self.revision, "GetPromptResult", "prompts/get")
+        return latest
 
     async def complete(
-        self, ref: Mapping[str, Any], argument: Mapping[str, str], context: Mapping[str, Any] | None = None
-    ) -> Any:
-        params: dict[str, Any] = {"ref": dict(ref), "argument": dict(argument)}
+        self,
+        ref: mcp.PromptReference | mcp.ResourceTemplateReference | Mapping[str, str],
+        argument: Mapping[str, str],
+        context: Mapping[str, str] | None = None,
+    ) -> mcp.CompleteResult:
+        """Completions for `argument` (`{"name": ..., "value": ...}`) of a prompt or resource template
+        (`ref`: a reference, or its JSON form); `context`: the values of arguments already chosen."""
+        params: dict[str, Any] = {"ref": wire.to_builtins(ref), "argument": dict(argument)}
         if context is not None:
-            params["context"] = dict(context)
-        return await self.request("completion/complete", params)
+            params["context"] = {"arguments": dict(context)}
+        result = await self.request("completion/complete", params)
+        latest: mcp.CompleteResult = _upgrade(result, self.revision, "CompleteResult", "completion/complete")
+        return latest
 
     async def subscribe(self, uri: str) -> None:
         await self.request("resources/subscribe", {"uri": uri})
