@@ -1,0 +1,470 @@
+"""JSON Schema (2020-12, and the draft-07 forms tools still use) to Python types, as msgspec Struct source.
+
+`Types.annotation(schema, hint)` answers the type expression of a schema and records every class it
+needs (`Types.classes`, in the order they were first needed). The mapping:
+
+- `type: object` with `properties`: a Struct (`kw_only`; an absent optional member is `UNSET`, not
+  null); `additionalProperties: false` makes it refuse unknown members. An object without
+  `properties`: `dict[str, T]` (T from `additionalProperties`, else `Any`).
+- `array`: `list[T]` (`items`), `tuple[A, B]` (closed `prefixItems`).
+- `string`, `integer`, `number`, `boolean`, `null`: `str`, `int`, `int | float` (3 stays 3), `bool`,
+  `None`.
+- `enum`, `const`: `Literal[...]` of strings and integers (other values: their JSON type).
+- `type: [...]`, `nullable`, `anyOf`, `oneOf`: unions; objects that each carry a different constant
+  in one member are a tagged union.
+- `$ref` into `$defs` / `definitions` (recursion included) and `allOf` of objects: named Structs, the
+  members merged.
+- `minimum`, `maxLength`, `pattern`, `minItems`, ...: `Annotated[T, msgspec.Meta(...)]`, checked on
+  validation; `format` is kept in the `Meta`; `default` and `description` become the member's default
+  and docstring.
+
+What msgspec cannot check exactly becomes the nearest wider type, and is listed in `Types.widened`
+(with the JSON path), so a caller can report it: a union of untagged objects is `dict[str, Any]`;
+`not`, `if`/`then`/`else`, `dependentSchemas`, `contains` are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = ["Types", "class_name", "identifier"]
+
+_SCALARS: Final = {
+    "string": "str",
+    "integer": "int",
+    "number": "int | float",
+    "boolean": "bool",
+    "null": "None",
+}
+_META_KEYS: Final = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "multipleOf": "multiple_of",
+    "pattern": "pattern",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_length",
+    "maxItems": "max_length",
+    "minProperties": "min_length",
+    "maxProperties": "max_length",
+}
+_UNCHECKED: Final = ("not", "if", "then", "else", "dependentSchemas", "dependentRequired", "contains")
+
+
+def class_name(text: str) -> str:
+    """`get_forecast`, `get-forecast`, `getForecast` -> `GetForecast` (a valid class name)."""
+    words = re.findall(r"[A-Za-z][a-z0-9]*|[0-9]+|[A-Z]+(?![a-z])", text)
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Item"
+    return name if name[0].isalpha() else f"N{name}"
+
+
+def identifier(text: str) -> str:
+    """A valid, non-keyword Python identifier for `text` (kept as it is when it already is one)."""
+    if text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_"):
+        return text
+    name = re.sub(r"\W+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)).strip("_").lower() or "value"
+    if name[0].isdigit():
+        name = f"n_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def _literal(value: Any) -> str | None:
+    """`value` in a `Literal[...]`, or None when msgspec cannot check it as one (floats, booleans...)."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return repr(value)
+    if value is None:
+        return "None"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "int | float"
+    if isinstance(value, str):
+        return "str"
+    if value is None:
+        return "None"
+    return "list[Any]" if isinstance(value, list) else "dict[str, Any]"
+
+
+@dataclass
+class Annotation:
+    """A type expression, and what kind of JSON it accepts (for the rules of unions)."""
+
+    text: str
+    kinds: frozenset[str]
+    """"object", "array", "str", "int", "float", "bool", "null", or "any"."""
+    struct: str | None = None
+    """The Struct class it names, when it is one."""
+
+
+@dataclass
+class Member:
+    name: str
+    wire: str
+    annotation: str
+    required: bool
+    default: str | None
+    doc: str | None
+
+
+@dataclass
+class StructDef:
+    name: str
+    doc: str | None
+    members: list[Member] = field(default_factory=list)
+    forbid_unknown: bool = False
+    tag: tuple[str, str] | None = None
+
+
+_ANY: Final = Annotation("Any", frozenset({"any"}))
+
+
+class Types:
+    """The classes a set of schemas needs, built on demand; names are unique within one `Types`."""
+
+    def __init__(self) -> None:
+        self.classes: dict[str, StructDef] = {}
+        self.widened: list[str] = []
+        """JSON paths where a schema's rule has no exact Python form (see the module's docstring)."""
+        self._refs: dict[tuple[int, str], str] = {}
+        self._taken: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        base, n = name, 2
+        while name in self._taken:
+            name, n = f"{base}{n}", n + 1
+        self._taken.add(name)
+        return name
+
+    # -- entry points ------------------------------------------------------------------------------
+
+    def struct_of(self, schema: Mapping[str, Any], hint: str, path: str, doc: str) -> str | None:
+        """The Struct for an object schema with members (a tool's input or output), or None when the
+        schema is not one (then `annotation` gives its type)."""
+        resolved = self._resolve_refs(schema, schema)
+        if not _is_struct(resolved):
+            return None
+        return self._struct(resolved, schema, hint, path, doc=_doc(resolved) or doc).text
+
+    def annotation(self, schema: Any, root: Any, hint: str, path: str) -> str:
+        return self._annotate(schema, root, hint, path).text
+
+    # -- the mapping -------------------------------------------------------------------------------
+
+    def _annotate(self, schema: Any, root: Any, hint: str, path: str) -> Annotation:
+        if schema is True or schema == {} or not isinstance(schema, Mapping):
+            return _ANY
+        for key in _UNCHECKED:
+            if key in schema:
+                self.widened.append(f"{path}: `{key}` is not checked")
+        if "$ref" in schema:
+            return self._ref(schema["$ref"], root, path)
+        base = self._base(schema, root, hint, path)
+        if schema.get("nullable") is True and "null" not in base.kinds and "any" not in base.kinds:
+            base = Annotation(f"{base.text} | None", base.kinds | {"null"}, None)
+        return self._constrained(schema, base)
+
+    def _base(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
+        if "const" in schema:
+            lit = _literal(schema["const"])
+            kind = _json_type(schema["const"])
+            return Annotation(f"Literal[{lit}]" if lit else kind, frozenset({_kind(kind)}))
+        if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
+            return self._enum(schema["enum"])
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                siblings = {k: v for k, v in schema.items() if k not in (key, "description", "title")}
+                members = [{**siblings, **m} if isinstance(m, Mapping) else m for m in schema[key]]
+                return self._union(members, root, hint, f"{path}.{key}")
+        if isinstance(schema.get("allOf"), list):
+            merged = self._merge_all_of(schema, root, path)
+            if merged is not None:
+                return self._annotate(merged, root, hint, path)
+            self.widened.append(f"{path}: `allOf` of non-objects is not checked")
+            return _ANY
+        types = schema.get("type")
+        if isinstance(types, list):
+            members = [{**schema, "type": t} for t in types]
+            return self._union(members, root, hint, path)
+        if types == "object" or (
+            types is None and ("properties" in schema or "additionalProperties" in schema)
+        ):
+            return self._object(schema, root, hint, path)
+        if types == "array" or (types is None and ("items" in schema or "prefixItems" in schema)):
+            return self._array(schema, root, hint, path)
+        if isinstance(types, str) and types in _SCALARS:
+            text = _SCALARS[types]
+            return Annotation(text, frozenset({"float", "int"} if types == "number" else {_kind(text)}))
+        return _ANY
+
+    def _enum(self, values: list[Any]) -> Annotation:
+        literals = [_literal(v) for v in values if v is not None]
+        parts: list[str] = []
+        kinds: set[str] = set()
+        if all(lit is not None for lit in literals):
+            parts.append(f"Literal[{', '.join(dict.fromkeys(str(lit) for lit in literals))}]")
+            kinds |= {_kind(_json_type(v)) for v in values if v is not None}
+        else:  # floats or booleans among them: their JSON types (msgspec has no such Literal)
+            for v in values:
+                if v is not None and _json_type(v) not in parts:
+                    parts.append(_json_type(v))
+                    kinds.add(_kind(_json_type(v)))
+        if None in values:
+            parts.append("None")
+            kinds.add("null")
+        return Annotation(" | ".join(parts), frozenset(kinds))
+
+    def _constrained(self, schema: Mapping[str, Any], base: Annotation) -> Annotation:
+        if "any" in base.kinds or len(base.kinds - {"null"}) != 1 or base.struct is not None:
+            return base
+        (kind,) = base.kinds - {"null"}
+        applies = {
+            "str": ("pattern", "minLength", "maxLength"),
+            "int": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+            "float": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+            "array": ("minItems", "maxItems"),
+            "object": ("minProperties", "maxProperties"),
+        }.get(kind, ())
+        args = [f"{_META_KEYS[k]}={schema[k]!r}" for k in applies if _number_or_str(schema.get(k))]
+        if isinstance(schema.get("format"), str):
+            args.append(f"extra_json_schema={{'format': {schema['format']!r}}}")
+        if not args or "null" in base.kinds:
+            return base
+        return Annotation(f"Annotated[{base.text}, msgspec.Meta({', '.join(args)})]", base.kinds)
+
+    def _union(self, members: list[Any], root: Any, hint: str, path: str) -> Annotation:
+        tagged = self._tagged(members, root, hint, path)
+        if tagged is not None:
+            return tagged
+        annotated = [self._annotate(m, root, f"{hint}{i + 1}", f"{path}[{i}]") for i, m in enumerate(members)]
+        if any("any" in a.kinds for a in annotated):
+            return _ANY
+        objects = [a for a in annotated if "object" in a.kinds]
+        arrays = [a for a in annotated if "array" in a.kinds]
+        parts: list[str] = []
+        kinds: set[str] = set()
+        for a in annotated:
+            if ("object" in a.kinds and len(objects) > 1) or ("array" in a.kinds and len(arrays) > 1):
+                continue
+            for part in _split(a.text):
+                if part not in parts:
+                    parts.append(part)
+            kinds |= a.kinds
+        if len(objects) > 1:
+            self.widened.append(f"{path}: objects told apart by no constant member: `dict[str, Any]`")
+            parts.append("dict[str, Any]")
+            kinds.add("object")
+        if len(arrays) > 1:
+            parts.append("list[Any]")
+            kinds.add("array")
+        if "None" in parts:  # `X | None` reads best with None last
+            parts = [p for p in parts if p != "None"] + ["None"]
+        struct = objects[0].struct if len(objects) == 1 and len(parts) == 1 else None
+        return Annotation(" | ".join(parts), frozenset(kinds), struct)
+
+    def _tagged(self, members: list[Any], root: Any, hint: str, path: str) -> Annotation | None:
+        """Objects that each carry a different constant string in one member: a tagged union."""
+        resolved = [self._resolve_refs(m, root) for m in members]
+        if len(resolved) < 2 or not all(_is_struct(r) for r in resolved):
+            return None
+        for key in resolved[0].get("properties", {}):
+            tags = [_constant(r.get("properties", {}).get(key)) for r in resolved]
+            if all(isinstance(t, str) for t in tags) and len(set(tags)) == len(tags):
+                names = []
+                for r, tag, original in zip(resolved, tags, members, strict=True):
+                    name_hint = _ref_name(original) or f"{hint}{class_name(str(tag))}"
+                    names.append(self._struct(r, root, name_hint, path, tag=(key, str(tag))).text)
+                return Annotation(" | ".join(names), frozenset({"object"}))
+        return None
+
+    def _object(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
+        if _is_struct(schema):
+            return self._struct(schema, root, hint, path)
+        extra = schema.get("additionalProperties", True)
+        value = (
+            _ANY
+            if extra is True or extra is False
+            else self._annotate(extra, root, f"{hint}Value", f"{path}.*")
+        )
+        return Annotation(f"dict[str, {value.text}]", frozenset({"object"}))
+
+    def _struct(
+        self,
+        schema: Mapping[str, Any],
+        root: Any,
+        hint: str,
+        path: str,
+        *,
+        tag: tuple[str, str] | None = None,
+        doc: str | None = None,
+    ) -> Annotation:
+        name = self.unique(class_name(hint))
+        definition = StructDef(name, doc or _doc(schema), tag=tag)
+        self.classes[name] = definition  # before its members: they may refer back to it
+        definition.forbid_unknown = schema.get("additionalProperties") is False
+        if isinstance(schema.get("additionalProperties"), Mapping):
+            self.widened.append(f"{path}: members beyond `properties` are not kept")
+        required = set(schema.get("required", ()))
+        taken: set[str] = set()
+        for wire, sub in schema.get("properties", {}).items():
+            if tag is not None and wire == tag[0]:
+                continue  # the tag itself: msgspec writes and checks it
+            py = identifier(wire)
+            while py in taken:
+                py += "_"
+            taken.add(py)
+            annotation = self._annotate(sub, root, f"{name}{class_name(wire)}", f"{path}.{wire}")
+            default = _default(sub)
+            definition.members.append(
+                Member(
+                    py,
+                    wire,
+                    annotation.text,
+                    wire in required,
+                    default,
+                    _doc(sub) if isinstance(sub, Mapping) else None,
+                )
+            )
+        return Annotation(name, frozenset({"object"}), name)
+
+    def _array(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
+        prefix = schema.get("prefixItems")
+        if isinstance(prefix, list) and prefix and schema.get("items") is False:
+            items = [
+                self._annotate(p, root, f"{hint}Item{i + 1}", f"{path}[{i}]").text
+                for i, p in enumerate(prefix)
+            ]
+            return Annotation(f"tuple[{', '.join(items)}]", frozenset({"array"}))
+        if isinstance(prefix, list) and prefix:
+            self.widened.append(f"{path}: open `prefixItems` as `list[Any]`")
+            return Annotation("list[Any]", frozenset({"array"}))
+        item = self._annotate(schema.get("items", True), root, f"{hint}Item", f"{path}[]")
+        return Annotation(f"list[{item.text}]", frozenset({"array"}))
+
+    def _ref(self, ref: str, root: Any, path: str) -> Annotation:
+        key = (id(root), ref)
+        named = self._refs.get(key)
+        if named is not None:
+            return Annotation(named, frozenset({"object"}), named)
+        target = _pointer(root, ref)
+        if target is None:
+            self.widened.append(f"{path}: `$ref` {ref} does not resolve")
+            return _ANY
+        resolved = self._resolve_refs(target, root)
+        hint = ref.rsplit("/", 1)[-1]
+        if _is_struct(resolved):
+            name = self.unique(class_name(hint))
+            self._taken.discard(name)  # `_struct` takes it again
+            self._refs[key] = name
+            return self._struct(resolved, root, name, path)
+        return self._annotate(target, root, hint, path)
+
+    def _resolve_refs(self, schema: Any, root: Any, depth: int = 0) -> Any:
+        """`schema`, a `$ref` followed (to a bounded depth: a cycle of bare refs ends as `{}`)."""
+        while isinstance(schema, Mapping) and "$ref" in schema and depth < 32:
+            schema = _pointer(root, schema["$ref"]) or {}
+            depth += 1
+        return schema
+
+    def _merge_all_of(self, schema: Mapping[str, Any], root: Any, path: str) -> dict[str, Any] | None:
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = self._resolve_refs(part, root)
+            if not isinstance(part, Mapping) or part.get("type", "object") != "object":
+                return None
+            merged["type"] = "object"
+            merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}
+            merged["required"] = [*merged.get("required", []), *part.get("required", [])]
+            if part.get("additionalProperties") is False:
+                merged["additionalProperties"] = False
+        return merged
+
+
+def _kind(text: str) -> str:
+    return {"str": "str", "int": "int", "int | float": "float", "bool": "bool", "None": "null"}.get(
+        text, "array" if text.startswith("list") else "object"
+    )
+
+
+def _split(text: str) -> list[str]:
+    """The top-level members of a union expression."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "[(" and 1) or 0
+        depth -= (ch in "])" and 1) or 0
+        if ch == "|" and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _is_struct(schema: Any) -> bool:
+    return (
+        isinstance(schema, Mapping)
+        and isinstance(schema.get("properties"), Mapping)
+        and bool(schema["properties"])
+        and schema.get("type", "object") == "object"
+        and not any(k in schema for k in ("anyOf", "oneOf", "allOf"))
+    )
+
+
+def _constant(schema: Any) -> Any:
+    if not isinstance(schema, Mapping):
+        return None
+    if "const" in schema:
+        return schema["const"]
+    enum = schema.get("enum")
+    return enum[0] if isinstance(enum, list) and len(enum) == 1 else None
+
+
+def _ref_name(schema: Any) -> str | None:
+    if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """The schema `ref` (a JSON pointer within this document: `#/$defs/X`) points at, or None."""
+    if ref == "#":
+        return root
+    if not ref.startswith("#/"):
+        return None
+    node = root
+    for raw in ref[2:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _number_or_str(value: Any) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _default(schema: Any) -> str | None:
+    """The member's default as Python source (JSON literals), or None when it has none."""
+    if not isinstance(schema, Mapping) or "default" not in schema:
+        return None
+    return repr(json.loads(json.dumps(schema["default"])))
+
+
+def _doc(schema: Mapping[str, Any]) -> str | None:
+    text = schema.get("description") or schema.get("title")
+    return text.strip() if isinstance(text, str) and text.strip() else None
