@@ -47,18 +47,15 @@ def given(arguments: Mapping[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in arguments.items() if v is not None}
 
 
-def expand(template: str, values: Mapping[str, str]) -> str:
+def expand(template: str, values: Mapping[str, str | None]) -> str:
     """The URI of an RFC 6570 `template` (level 3: the operators resource templates use) with `values`."""
 
     def one(match: re.Match[str]) -> str:
         op, names = match.group(1), [n.strip().rstrip("*") for n in match.group(2).split(",")]
         first, sep, named = _OPERATORS[op]
         safe = ":/?#[]@!$&'()*+,;=" if op in "+#" else ""
-        parts = [
-            (f"{n}=" if named else "") + urllib.parse.quote(values[n], safe=safe)
-            for n in names
-            if values.get(n) is not None
-        ]
+        given = [(n, value) for n in names if (value := values.get(n)) is not None]
+        parts = [(f"{n}=" if named else "") + urllib.parse.quote(value, safe=safe) for n, value in given]
         return first + sep.join(parts) if parts else ""
 
     return _EXPRESSION.sub(one, template)

@@ -76,6 +76,39 @@ def surface_hash(surface: Surface) -> str:
     return hashlib.sha256(_canonical(shape)).hexdigest()
 
 
+def plain(text: str) -> str:
+    """A type expression without its `Annotated[T, msgspec.Meta(...)]` wrappers (for signatures: the
+    constraints are checked when the arguments are, and would only clutter them)."""
+    out: list[str] = []
+    i = 0
+    while True:
+        at = text.find("Annotated[", i)
+        if at < 0:
+            return "".join(out) + text[i:]
+        out.append(text[i:at])
+        depth, j = 0, at + len("Annotated[")
+        start = j
+        while j < len(text):  # the first argument ends at the first top-level comma
+            if text[j] in "[(":
+                depth += 1
+            elif text[j] in "])":
+                depth -= 1
+            elif text[j] == "," and depth == 0:
+                break
+            j += 1
+        out.append(plain(text[start:j]))
+        depth = 0
+        while j < len(text):  # skip to the bracket closing `Annotated[`
+            if text[j] in "[(":
+                depth += 1
+            elif text[j] in "])":
+                if depth == 0:
+                    break
+                depth -= 1
+            j += 1
+        i = j + 1
+
+
 def _docstring(text: str | None, indent: str) -> list[str]:
     if not text:
         return []
@@ -155,12 +188,13 @@ def _tool_method(tool: Mapping[str, Any], types: Types, names: _Names) -> list[s
         definition = types.classes[input_struct]
         params, args = [], []
         for m in sorted(definition.members, key=lambda m: not m.required):
+            annotation = plain(m.annotation)
             if m.required:
-                params.append(f"{m.name}: {m.annotation}")
+                params.append(f"{m.name}: {annotation}")
             elif m.default is not None and not m.default.startswith(("[", "{")):
-                params.append(f"{m.name}: {m.annotation} = {m.default}")
+                params.append(f"{m.name}: {annotation} = {m.default}")
             else:
-                params.append(f"{m.name}: {m.annotation} | UnsetType = UNSET")
+                params.append(f"{m.name}: {annotation} | UnsetType = UNSET")
             args.append(f"{m.name}={m.name}")
         # (`float` accepts an int already: the members keep `int | float` so that 3 stays 3 when read.)
         signature = f"self, *, {', '.join(params)}".replace("int | float", "float")
@@ -181,17 +215,20 @@ def _tool_method(tool: Mapping[str, Any], types: Types, names: _Names) -> list[s
     return lines
 
 
-_VARIABLE: Final = re.compile(r"\{[+#./;?&]?([^}]+)\}")
+_VARIABLE: Final = re.compile(r"\{([+#./;?&]?)([^}]+)\}")
 
 
 def _template_method(template: Mapping[str, Any], names: _Names) -> list[str]:
     uri = str(template["uriTemplate"])
-    variables = list(
-        dict.fromkeys(v.strip().rstrip("*") for e in _VARIABLE.findall(uri) for v in e.split(","))
-    )
+    variables: dict[str, bool] = {}  # name -> required (a query variable `{?q}` may be left out)
+    for op, listed in _VARIABLE.findall(uri):
+        for v in listed.split(","):
+            variables.setdefault(v.strip().rstrip("*"), op not in ("?", "&"))
     method = names.take(str(template.get("name") or uri), "read_")
     params = {identifier(v): v for v in variables}
-    signature = "self" + (", *, " + ", ".join(f"{p}: str" for p in params) if params else "")
+    required = [f"{p}: str" for p, v in params.items() if variables[v]]
+    optional = [f"{p}: str | None = None" for p, v in params.items() if not variables[v]]
+    signature = "self" + (", *, " + ", ".join(required + optional) if params else "")
     values = ", ".join(f"{v!r}: {p}" for p, v in params.items())
     doc = template.get("description") or template.get("title") or f"Read a resource of `{uri}`."
     lines = [f"    async def {method}({signature}) -> mcp.ReadResourceResult:"]

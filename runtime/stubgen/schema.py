@@ -30,7 +30,7 @@ import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 __all__ = ["Types", "class_name", "identifier"]
 
@@ -227,9 +227,25 @@ class Types:
         return Annotation(" | ".join(parts), frozenset(kinds))
 
     def _constrained(self, schema: Mapping[str, Any], base: Annotation) -> Annotation:
-        if "any" in base.kinds or len(base.kinds - {"null"}) != 1 or base.struct is not None:
+        kinds = base.kinds - {"null"}
+        if "any" in kinds or base.struct is not None or "null" in base.kinds:
             return base
-        (kind,) = base.kinds - {"null"}
+        if "uniqueItems" in schema:
+            self.widened.append("`uniqueItems` is not checked")
+        if kinds == {"int", "float"}:  # a JSON number: each Python type gets the constraints it can take
+            whole = self._meta(schema, "int", integral_only=True)
+            any_ = self._meta(schema, "float")
+            if not any_:
+                return base
+            return Annotation(f"{_annotated('int', whole)} | {_annotated('float', any_)}", base.kinds, None)
+        if len(kinds) != 1:
+            return base
+        (kind,) = kinds
+        args = self._meta(schema, kind)
+        return Annotation(_annotated(base.text, args), base.kinds) if args else base
+
+    @staticmethod
+    def _meta(schema: Mapping[str, Any], kind: str, *, integral_only: bool = False) -> list[str]:
         applies = {
             "str": ("pattern", "minLength", "maxLength"),
             "int": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
@@ -237,12 +253,17 @@ class Types:
             "array": ("minItems", "maxItems"),
             "object": ("minProperties", "maxProperties"),
         }.get(kind, ())
-        args = [f"{_META_KEYS[k]}={schema[k]!r}" for k in applies if _number_or_str(schema.get(k))]
-        if isinstance(schema.get("format"), str):
+        args = []
+        for key in applies:
+            value = schema.get(key)
+            if not _number_or_str(value):
+                continue
+            if integral_only and key == "multipleOf" and not float(value).is_integer():
+                continue  # an int's multiple_of must be whole; the float member checks it
+            args.append(f"{_META_KEYS[key]}={value!r}")
+        if isinstance(schema.get("format"), str) and kind == "str":
             args.append(f"extra_json_schema={{'format': {schema['format']!r}}}")
-        if not args or "null" in base.kinds:
-            return base
-        return Annotation(f"Annotated[{base.text}, msgspec.Meta({', '.join(args)})]", base.kinds)
+        return args
 
     def _union(self, members: list[Any], root: Any, hint: str, path: str) -> Annotation:
         tagged = self._tagged(members, root, hint, path)
@@ -392,6 +413,10 @@ class Types:
         return merged
 
 
+def _annotated(text: str, args: list[str]) -> str:
+    return f"Annotated[{text}, msgspec.Meta({', '.join(args)})]" if args else text
+
+
 def _kind(text: str) -> str:
     return {"str": "str", "int": "int", "int | float": "float", "bool": "bool", "None": "null"}.get(
         text, "array" if text.startswith("list") else "object"
@@ -454,7 +479,7 @@ def _pointer(root: Any, ref: str) -> Any:
     return node
 
 
-def _number_or_str(value: Any) -> bool:
+def _number_or_str(value: Any) -> TypeGuard[int | float | str]:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
