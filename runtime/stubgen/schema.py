@@ -183,6 +183,8 @@ class Types:
             return Annotation(f"Literal[{lit}]" if lit else kind, frozenset({_kind(kind)}))
         if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
             return self._enum(schema["enum"])
+        if _is_struct(schema):  # members, and rules between them no Struct checks (`_struct` says so)
+            return self._object(schema, root, hint, path)
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list) and schema[key]:
                 siblings = {k: v for k, v in schema.items() if k not in (key, "description", "title")}
@@ -296,17 +298,22 @@ class Types:
         return Annotation(" | ".join(parts), frozenset(kinds), struct)
 
     def _tagged(self, members: list[Any], root: Any, hint: str, path: str) -> Annotation | None:
-        """Objects that each carry a different constant string in one member: a tagged union."""
+        """Objects that each carry different constant strings in one member: a tagged union. A member
+        whose tag may be one of several strings becomes one Struct per string (msgspec tags are single
+        values), so that the union stays exact."""
         resolved = [self._resolve_refs(m, root) for m in members]
         if len(resolved) < 2 or not all(_is_struct(r) for r in resolved):
             return None
         for key in resolved[0].get("properties", {}):
-            tags = [_constant(r.get("properties", {}).get(key)) for r in resolved]
-            if all(isinstance(t, str) for t in tags) and len(set(tags)) == len(tags):
+            tags = [_constants(r.get("properties", {}).get(key)) for r in resolved]
+            flat = [t for group in tags for t in group]
+            if all(tags) and len(set(flat)) == len(flat):
                 names = []
-                for r, tag, original in zip(resolved, tags, members, strict=True):
-                    name_hint = _ref_name(original) or f"{hint}{class_name(str(tag))}"
-                    names.append(self._struct(r, root, name_hint, path, tag=(key, str(tag))).text)
+                for r, group, original in zip(resolved, tags, members, strict=True):
+                    for tag in group:
+                        named = _ref_name(original) if len(group) == 1 else None
+                        name_hint = named or f"{hint}{class_name(tag)}"
+                        names.append(self._struct(r, root, name_hint, path, tag=(key, tag)).text)
                 return Annotation(" | ".join(names), frozenset({"object"}))
         return None
 
@@ -334,6 +341,9 @@ class Types:
         name = self.unique(class_name(hint))
         definition = StructDef(name, doc or _doc(schema), tag=tag)
         self.classes[name] = definition  # before its members: they may refer back to it
+        for key in ("anyOf", "oneOf", "allOf", *_UNCHECKED):
+            if key in schema:
+                self.widened.append(f"{path}: `{key}` is not checked")
         definition.forbid_unknown = schema.get("additionalProperties") is False
         if isinstance(schema.get("additionalProperties"), Mapping):
             self.widened.append(f"{path}: members beyond `properties` are not kept")
@@ -442,17 +452,33 @@ def _is_struct(schema: Any) -> bool:
         and isinstance(schema.get("properties"), Mapping)
         and bool(schema["properties"])
         and schema.get("type", "object") == "object"
-        and not any(k in schema for k in ("anyOf", "oneOf", "allOf"))
+        and not any(k in schema and not _constraints_only(schema[k]) for k in ("anyOf", "oneOf", "allOf"))
     )
 
 
-def _constant(schema: Any) -> Any:
+def _constraints_only(value: Any) -> bool:
+    """Subschemas that only say which members are required (`anyOf: [{required: [a]}, ...]`): rules
+    between members of one object, beyond a Struct, that leave its members' types as they are."""
+    if isinstance(value, list):
+        return all(_constraints_only(v) for v in value)
+    if not isinstance(value, Mapping):
+        return False
+    allowed = {"required", "anyOf", "oneOf", "allOf", "not", "description", "title"}
+    return set(value) <= allowed and all(
+        _constraints_only(value[k]) for k in ("anyOf", "oneOf", "allOf") if k in value
+    )
+
+
+def _constants(schema: Any) -> list[str]:
+    """The strings a member may only be (`const`, or an `enum` of strings); empty when it is free."""
     if not isinstance(schema, Mapping):
-        return None
+        return []
     if "const" in schema:
-        return schema["const"]
+        return [schema["const"]] if isinstance(schema["const"], str) else []
     enum = schema.get("enum")
-    return enum[0] if isinstance(enum, list) and len(enum) == 1 else None
+    if isinstance(enum, list) and enum and all(isinstance(v, str) for v in enum):
+        return list(dict.fromkeys(enum))
+    return []
 
 
 def _ref_name(schema: Any) -> str | None:

@@ -106,6 +106,15 @@ def test_the_module_and_its_typed_use_pass_mypy_strict(generated: tuple[Path, Mo
 
 
 VALID: dict[str, list[Any]] = {
+    "media": [
+        {
+            "items": [
+                {"type": "audio", "data": "a"},
+                {"type": "link", "uri": "u"},
+                {"type": "image", "data": ""},
+            ]
+        }
+    ],
     "tree": [
         {"root": {"label": "a"}},
         {"root": {"label": "a", "children": [{"label": "b", "children": [{"label": "c"}]}]}, "depth": 0},
@@ -132,6 +141,8 @@ VALID: dict[str, list[Any]] = {
 }
 
 INVALID: list[tuple[str, Any, str]] = [
+    ("media", {"items": [{"type": "video", "data": "a"}]}, "$.items[0].type"),
+    ("media", {"items": [{"type": "image", "data": "a", "uri": "u"}]}, "$.items[0]"),
     ("tree", {"root": {"label": ""}}, "$.root.label"),
     ("tree", {"root": {"label": "a", "children": [{"label": 3}]}}, "$.root.children[0].label"),
     ("tree", {"root": {"label": "a", "extra": 1}}, "$.root"),
