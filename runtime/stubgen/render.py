@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .schema import StructDef, Types, class_name, identifier
+from .forms import class_name, identifier
+from .schema import StructDef, Types
 
 __all__ = ["Surface", "format_source", "render", "render_schema", "surface_hash", "tool_hashes"]
 

@@ -25,14 +25,25 @@ What msgspec cannot check exactly becomes the nearest wider type, and is listed 
 
 from __future__ import annotations
 
-import json
-import keyword
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
-__all__ = ["Types", "class_name", "identifier"]
+from .forms import (
+    class_name,
+    constants,
+    default_source,
+    description_of,
+    identifier,
+    is_struct,
+    json_type,
+    literal,
+    number_or_str,
+    pointer,
+    ref_name,
+)
+
+__all__ = ["Annotation", "Member", "StructDef", "Types"]
 
 _SCALARS: Final = {
     "string": "str",
@@ -56,46 +67,6 @@ _META_KEYS: Final = {
     "maxProperties": "max_length",
 }
 _UNCHECKED: Final = ("not", "if", "then", "else", "dependentSchemas", "dependentRequired", "contains")
-
-
-def class_name(text: str) -> str:
-    """`get_forecast`, `get-forecast`, `getForecast` -> `GetForecast` (a valid class name)."""
-    words = re.findall(r"[A-Za-z][a-z0-9]*|[0-9]+|[A-Z]+(?![a-z])", text)
-    name = "".join(w[:1].upper() + w[1:] for w in words) or "Item"
-    return name if name[0].isalpha() else f"N{name}"
-
-
-def identifier(text: str) -> str:
-    """A valid, non-keyword Python identifier for `text` (kept as it is when it already is one)."""
-    if text.isidentifier() and not keyword.iskeyword(text) and not text.startswith("_"):
-        return text
-    name = re.sub(r"\W+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)).strip("_").lower() or "value"
-    if name[0].isdigit():
-        name = f"n_{name}"
-    return f"{name}_" if keyword.iskeyword(name) else name
-
-
-def _literal(value: Any) -> str | None:
-    """`value` in a `Literal[...]`, or None when msgspec cannot check it as one (floats, booleans...)."""
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-        return repr(value)
-    if value is None:
-        return "None"
-    return None
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "int | float"
-    if isinstance(value, str):
-        return "str"
-    if value is None:
-        return "None"
-    return "list[Any]" if isinstance(value, list) else "dict[str, Any]"
 
 
 @dataclass
@@ -154,9 +125,9 @@ class Types:
         """The Struct for an object schema with members (a tool's input or output), or None when the
         schema is not one (then `annotation` gives its type)."""
         resolved = self._resolve_refs(schema, schema)
-        if not _is_struct(resolved):
+        if not is_struct(resolved):
             return None
-        return self._struct(resolved, schema, hint, path, doc=_doc(resolved) or doc).text
+        return self._struct(resolved, schema, hint, path, doc=description_of(resolved) or doc).text
 
     def annotation(self, schema: Any, root: Any, hint: str, path: str) -> str:
         return self._annotate(schema, root, hint, path).text
@@ -178,12 +149,12 @@ class Types:
 
     def _base(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
         if "const" in schema:
-            lit = _literal(schema["const"])
-            kind = _json_type(schema["const"])
+            lit = literal(schema["const"])
+            kind = json_type(schema["const"])
             return Annotation(f"Literal[{lit}]" if lit else kind, frozenset({_kind(kind)}))
         if "enum" in schema and isinstance(schema["enum"], list) and schema["enum"]:
             return self._enum(schema["enum"])
-        if _is_struct(schema):  # members, and rules between them no Struct checks (`_struct` says so)
+        if is_struct(schema):  # members, and rules between them no Struct checks (`_struct` says so)
             return self._object(schema, root, hint, path)
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list) and schema[key]:
@@ -212,17 +183,17 @@ class Types:
         return _ANY
 
     def _enum(self, values: list[Any]) -> Annotation:
-        literals = [_literal(v) for v in values if v is not None]
+        literals = [literal(v) for v in values if v is not None]
         parts: list[str] = []
         kinds: set[str] = set()
         if all(lit is not None for lit in literals):
             parts.append(f"Literal[{', '.join(dict.fromkeys(str(lit) for lit in literals))}]")
-            kinds |= {_kind(_json_type(v)) for v in values if v is not None}
+            kinds |= {_kind(json_type(v)) for v in values if v is not None}
         else:  # floats or booleans among them: their JSON types (msgspec has no such Literal)
             for v in values:
-                if v is not None and _json_type(v) not in parts:
-                    parts.append(_json_type(v))
-                    kinds.add(_kind(_json_type(v)))
+                if v is not None and json_type(v) not in parts:
+                    parts.append(json_type(v))
+                    kinds.add(_kind(json_type(v)))
         if None in values:
             parts.append("None")
             kinds.add("null")
@@ -258,7 +229,7 @@ class Types:
         args = []
         for key in applies:
             value = schema.get(key)
-            if not _number_or_str(value):
+            if not number_or_str(value):
                 continue
             if integral_only and key == "multipleOf" and not float(value).is_integer():
                 continue  # an int's multiple_of must be whole; the float member checks it
@@ -302,23 +273,23 @@ class Types:
         whose tag may be one of several strings becomes one Struct per string (msgspec tags are single
         values), so that the union stays exact."""
         resolved = [self._resolve_refs(m, root) for m in members]
-        if len(resolved) < 2 or not all(_is_struct(r) for r in resolved):
+        if len(resolved) < 2 or not all(is_struct(r) for r in resolved):
             return None
         for key in resolved[0].get("properties", {}):
-            tags = [_constants(r.get("properties", {}).get(key)) for r in resolved]
+            tags = [constants(r.get("properties", {}).get(key)) for r in resolved]
             flat = [t for group in tags for t in group]
             if all(tags) and len(set(flat)) == len(flat):
                 names = []
                 for r, group, original in zip(resolved, tags, members, strict=True):
                     for tag in group:
-                        named = _ref_name(original) if len(group) == 1 else None
+                        named = ref_name(original) if len(group) == 1 else None
                         name_hint = named or f"{hint}{class_name(tag)}"
                         names.append(self._struct(r, root, name_hint, path, tag=(key, tag)).text)
                 return Annotation(" | ".join(names), frozenset({"object"}))
         return None
 
     def _object(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
-        if _is_struct(schema):
+        if is_struct(schema):
             return self._struct(schema, root, hint, path)
         extra = schema.get("additionalProperties", True)
         value = (
@@ -339,7 +310,7 @@ class Types:
         doc: str | None = None,
     ) -> Annotation:
         name = self.unique(class_name(hint))
-        definition = StructDef(name, doc or _doc(schema), tag=tag)
+        definition = StructDef(name, doc or description_of(schema), tag=tag)
         self.classes[name] = definition  # before its members: they may refer back to it
         for key in ("anyOf", "oneOf", "allOf", *_UNCHECKED):
             if key in schema:
@@ -357,7 +328,7 @@ class Types:
                 py += "_"
             taken.add(py)
             annotation = self._annotate(sub, root, f"{name}{class_name(wire)}", f"{path}.{wire}")
-            default = _default(sub)
+            default = default_source(sub)
             definition.members.append(
                 Member(
                     py,
@@ -365,7 +336,7 @@ class Types:
                     annotation.text,
                     wire in required,
                     default,
-                    _doc(sub) if isinstance(sub, Mapping) else None,
+                    description_of(sub) if isinstance(sub, Mapping) else None,
                 )
             )
         return Annotation(name, frozenset({"object"}), name)
@@ -389,13 +360,13 @@ class Types:
         named = self._refs.get(key)
         if named is not None:
             return Annotation(named, frozenset({"object"}), named)
-        target = _pointer(root, ref)
+        target = pointer(root, ref)
         if target is None:
             self.widened.append(f"{path}: `$ref` {ref} does not resolve")
             return _ANY
         resolved = self._resolve_refs(target, root)
         hint = ref.rsplit("/", 1)[-1]
-        if _is_struct(resolved):
+        if is_struct(resolved):
             name = self.unique(class_name(hint))
             self._taken.discard(name)  # `_struct` takes it again
             self._refs[key] = name
@@ -405,7 +376,7 @@ class Types:
     def _resolve_refs(self, schema: Any, root: Any, depth: int = 0) -> Any:
         """`schema`, a `$ref` followed (to a bounded depth: a cycle of bare refs ends as `{}`)."""
         while isinstance(schema, Mapping) and "$ref" in schema and depth < 32:
-            schema = _pointer(root, schema["$ref"]) or {}
+            schema = pointer(root, schema["$ref"]) or {}
             depth += 1
         return schema
 
@@ -444,78 +415,3 @@ def _split(text: str) -> list[str]:
             start = i + 1
     parts.append(text[start:].strip())
     return parts
-
-
-def _is_struct(schema: Any) -> bool:
-    return (
-        isinstance(schema, Mapping)
-        and isinstance(schema.get("properties"), Mapping)
-        and bool(schema["properties"])
-        and schema.get("type", "object") == "object"
-        and not any(k in schema and not _constraints_only(schema[k]) for k in ("anyOf", "oneOf", "allOf"))
-    )
-
-
-def _constraints_only(value: Any) -> bool:
-    """Subschemas that only say which members are required (`anyOf: [{required: [a]}, ...]`): rules
-    between members of one object, beyond a Struct, that leave its members' types as they are."""
-    if isinstance(value, list):
-        return all(_constraints_only(v) for v in value)
-    if not isinstance(value, Mapping):
-        return False
-    allowed = {"required", "anyOf", "oneOf", "allOf", "not", "description", "title"}
-    return set(value) <= allowed and all(
-        _constraints_only(value[k]) for k in ("anyOf", "oneOf", "allOf") if k in value
-    )
-
-
-def _constants(schema: Any) -> list[str]:
-    """The strings a member may only be (`const`, or an `enum` of strings); empty when it is free."""
-    if not isinstance(schema, Mapping):
-        return []
-    if "const" in schema:
-        return [schema["const"]] if isinstance(schema["const"], str) else []
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum and all(isinstance(v, str) for v in enum):
-        return list(dict.fromkeys(enum))
-    return []
-
-
-def _ref_name(schema: Any) -> str | None:
-    if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
-    return None
-
-
-def _pointer(root: Any, ref: str) -> Any:
-    """The schema `ref` (a JSON pointer within this document: `#/$defs/X`) points at, or None."""
-    if ref == "#":
-        return root
-    if not ref.startswith("#/"):
-        return None
-    node = root
-    for raw in ref[2:].split("/"):
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
-def _number_or_str(value: Any) -> TypeGuard[int | float | str]:
-    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
-
-
-def _default(schema: Any) -> str | None:
-    """The member's default as Python source (JSON literals), or None when it has none."""
-    if not isinstance(schema, Mapping) or "default" not in schema:
-        return None
-    return repr(json.loads(json.dumps(schema["default"])))
-
-
-def _doc(schema: Mapping[str, Any]) -> str | None:
-    text = schema.get("description") or schema.get("title")
-    return text.strip() if isinstance(text, str) and text.strip() else None
