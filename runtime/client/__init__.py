@@ -4,8 +4,10 @@ from mcpbind.client import Client
 """
 
 from .api import Client
+from .calls import UnexpectedResult
+from .options import ClientOptions, Mode
 
-__all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
+__all__ = ["Client", "ClientOptions", "Mode", "UNSUPPORTED_PROTOCOL_VERSION", "UnexpectedResult"]
 
 
 def __getattr__(name: str) -> int:

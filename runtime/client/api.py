@@ -13,52 +13,48 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Unpack
 
 import msgspec
-from msgspec import UNSET
 
 from .. import __version__, wire
 from ..aio.peer import Peer
-from ..errors import McpError, MethodNotFound, SessionClosed
+from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
-from ..protocol.headers import InvalidHeaderAnnotation, param_headers
-from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId
-from ..protocol.request_state import params_digest
+from ..protocol.jsonrpc import RequestId
 from ..transports.stdio import WRITE_WAIT
+from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
-from .inbound import Callback, InputCallbacks
-from .negotiate import Negotiation
+from .inbound import InputCallbacks
+from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
+from .stubs import TypedStubs
 from .transport import ClientTransport
 
 __all__ = ["Client"]
 
-_MAX_ROUNDS: Final = 16
-
 log = logging.getLogger("mcpbind.client")
 
 
-class Client(Negotiation):
+class Client(Calls, TypedStubs):
     """A connection to one MCP server; see the module's docstring, and `negotiate` for `mode`."""
 
     def __init__(
         self,
         transport: ClientTransport,
         *,
-        mode: str = "auto",
+        mode: Mode = "auto",
         name: str = "mcpbind",
         version: str = __version__,
-        sampling: Callback | None = None,
-        elicitation: Callback | None = None,
-        roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
-        on_log: Callback | None = None,
-        on_list_changed: Callable[[str], Awaitable[None]] | None = None,
-        on_resource_updated: Callable[[str], Awaitable[None]] | None = None,
+        sampling: InputCallback | None = None,
+        elicitation: InputCallback | None = None,
+        roots: RootsCallback | None = None,
+        on_log: LogCallback | None = None,
+        on_list_changed: ChangeCallback | None = None,
+        on_resource_updated: ChangeCallback | None = None,
         log_level: str | None = None,
         request_timeout: float | None = 60.0,
         probe_timeout: float = 3.0,
@@ -86,7 +82,7 @@ class Client(Negotiation):
         self.instructions = None
         self.supported_versions = []
         self._reader: asyncio.Task[None] | None = None
-        self._progress: dict[Any, Callable[[float, float | None, str | None], Awaitable[None]]] = {}
+        self._progress: dict[Any, Progress] = {}
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._acknowledged: asyncio.Event | None = None
@@ -101,7 +97,7 @@ class Client(Negotiation):
         cwd: str | None = None,
         stderr: str | None = None,
         max_line: int | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a server run as a subprocess. `stderr`: None or "inherit" (the server's stderr
         is ours), "capture" (kept: see `StdioClientTransport.stderr_text`) or "devnull" (dropped).
@@ -124,7 +120,7 @@ class Client(Negotiation):
         max_message: int | None = None,
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None).
 
@@ -189,12 +185,9 @@ class Client(Negotiation):
         await self.peer.shutdown("the client closed")
 
     @property
-    def stateless(self) -> bool:
-        return revisions.is_modern(self.revision)
-
-    @property
     def stub(self) -> Any:
-        """The negotiated revision's generated `ClientStub`, sending through this client."""
+        """The negotiated revision's generated `ClientStub`, sending through this client (untyped:
+        whichever revision was negotiated; `stub_for(revision)` is the typed one)."""
         assert self.module is not None, "not connected"
         return self.module.ClientStub(self)
 
@@ -205,6 +198,8 @@ class Client(Negotiation):
     # -- the Sender interface of the typed stubs ---------------------------------------------------
 
     async def send_request(self, method: RequestMethod[Any, Any], params: Any) -> Any:
+        if self.stateless:
+            params = self._filled(params)
         return await self._request(
             method.name, params, wire.decoder(method.result_type).decode, self.request_timeout
         )
@@ -249,16 +244,6 @@ class Client(Negotiation):
 
     # -- requests by name, with JSON-form params --------------------------------------------------
 
-    def _meta(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        meta: dict[str, Any] = dict(extra or {})
-        if self.stateless:
-            meta[revisions.META_VERSION] = self.revision
-            meta[revisions.META_CAPABILITIES] = self._input.capabilities()
-            meta[revisions.META_CLIENT] = self.info
-            if self.log_level is not None:
-                meta[revisions.META_LOG_LEVEL] = self.log_level
-        return meta
-
     async def request(
         self,
         method: str,
@@ -296,193 +281,6 @@ class Client(Negotiation):
         spec = self.module.NOTIFICATIONS[method]
         body = wire.convert(dict(params or {}), spec.params_type) if spec.params_type is not None else None
         await self._notify(method, body)
-
-    async def _with_input(
-        self,
-        method: str,
-        params: dict[str, Any],
-        *,
-        meta: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """A request that may answer InputRequiredResult: fulfil its input requests and retry."""
-        result = await self.request(method, params, meta=meta, timeout=timeout)
-        for _ in range(_MAX_ROUNDS):
-            if type(result).__name__ != "InputRequiredResult":
-                return result
-            retry = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
-            if result.input_requests is not UNSET:
-                retry["inputResponses"] = {
-                    key: await self._input.fulfil(wire.to_builtins(req))
-                    for key, req in result.input_requests.items()
-                }
-            if result.request_state is not UNSET:
-                retry["requestState"] = result.request_state
-            result = await self.request(method, retry, meta=meta, timeout=timeout)
-        raise McpError(
-            f"{method}: the server still needed input after {_MAX_ROUNDS} rounds", code=INTERNAL_ERROR
-        )
-
-    # -- conveniences ------------------------------------------------------------------------------
-
-    async def ping(self) -> None:
-        await self.request("ping")
-
-    async def call_tool(
-        self,
-        name: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        progress: Callable[[float, float | None, str | None], Awaitable[None]] | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """Call a tool; returns the revision's CallToolResult (a tool failure has `is_error` set)."""
-        params: dict[str, Any] = {"name": name}
-        if arguments is not None:
-            params["arguments"] = dict(arguments)
-        meta: dict[str, Any] = {}
-        token = None
-        if progress is not None:
-            token = f"p{next(self._tokens)}"
-            self._progress[token] = progress
-            meta["progressToken"] = token
-        try:
-            try:
-                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
-            except McpError as exc:
-                if exc.code != revisions.HEADER_MISMATCH:
-                    raise
-                # The tool's header annotations may have changed: list the tools again, then retry once.
-                if self._cache is not None:
-                    self._cache = {k: v for k, v in self._cache.items() if k[0] != "tools/list"}
-                await self.list_tools()
-                return await self._with_input("tools/call", params, meta=meta, timeout=timeout)
-        finally:
-            if token is not None:
-                self._progress.pop(token, None)
-
-    async def _cached(self, method: str, params: dict[str, Any]) -> Any:
-        key = (method, params_digest(params))
-        if self._cache is not None:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1]
-        result = await self.request(method, params)
-        ttl = getattr(result, "ttl_ms", UNSET)
-        if self._cache is not None and ttl is not UNSET and isinstance(ttl, (int, float)) and ttl > 0:
-            self._cache[key] = (time.monotonic() + ttl / 1000.0, result)
-        return result
-
-    async def _list(self, method: str, key: str) -> list[Any]:
-        items: list[Any] = []
-        cursor: str | None = None
-        for _ in range(10_000):
-            params = {"cursor": cursor} if cursor else {}
-            result = await self._cached(method, params)
-            items.extend(getattr(result, key))
-            nxt = getattr(result, "next_cursor", UNSET)
-            if nxt is UNSET or not nxt:
-                return items
-            cursor = nxt
-        raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
-
-    async def list_tools(self) -> list[Any]:
-        """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
-        left out (the spec says so), and the others' annotations shape the headers of their calls."""
-        tools = await self._list("tools/list", "tools")
-        mirrors = self.transport.param_headers
-        if mirrors is None:
-            return tools
-        kept = []
-        for tool in tools:
-            try:
-                mirrors[tool.name] = param_headers(wire.to_builtins(tool.input_schema))
-            except InvalidHeaderAnnotation as exc:
-                log.warning("leaving out tool %r: %s", tool.name, exc)
-                continue
-            kept.append(tool)
-        return kept
-
-    async def list_resources(self) -> list[Any]:
-        return await self._list("resources/list", "resources")
-
-    async def list_resource_templates(self) -> list[Any]:
-        return await self._list("resources/templates/list", "resource_templates")
-
-    async def list_prompts(self) -> list[Any]:
-        return await self._list("prompts/list", "prompts")
-
-    async def read_resource(self, uri: str) -> Any:
-        if self.stateless:
-            return await self._with_input("resources/read", {"uri": uri})
-        return await self.request("resources/read", {"uri": uri})
-
-    async def get_prompt(self, name: str, arguments: Mapping[str, str] | None = None) -> Any:
-        params: dict[str, Any] = {"name": name}
-        if arguments is not None:
-            params["arguments"] = dict(arguments)
-        return await self._with_input("prompts/get", params)
-
-    async def complete(
-        self, ref: Mapping[str, Any], argument: Mapping[str, str], context: Mapping[str, Any] | None = None
-    ) -> Any:
-        params: dict[str, Any] = {"ref": dict(ref), "argument": dict(argument)}
-        if context is not None:
-            params["context"] = dict(context)
-        return await self.request("completion/complete", params)
-
-    async def subscribe(self, uri: str) -> None:
-        await self.request("resources/subscribe", {"uri": uri})
-
-    @contextlib.asynccontextmanager
-    async def listen(
-        self,
-        *,
-        tools: bool = False,
-        resources: bool = False,
-        prompts: bool = False,
-        resource_uris: list[str] | None = None,
-    ) -> AsyncIterator[None]:
-        """Stateless revisions: open a `subscriptions/listen` stream for the duration of the block.
-        Change notifications reach `on_list_changed` / `on_resource_updated` as on stateful revisions
-        (where this subscribes to `resource_uris` and list changes need nothing)."""
-        if not self.stateless:
-            for uri in resource_uris or ():
-                await self.subscribe(uri)
-            yield
-            return
-        wanted: dict[str, Any] = {}
-        if tools:
-            wanted["toolsListChanged"] = True
-        if resources:
-            wanted["resourcesListChanged"] = True
-        if prompts:
-            wanted["promptsListChanged"] = True
-        if resource_uris:
-            wanted["resourceSubscriptions"] = list(resource_uris)
-        acknowledged = asyncio.Event()
-        self._acknowledged = acknowledged
-        stream = asyncio.ensure_future(
-            self.request("subscriptions/listen", {"notifications": wanted}, timeout=1e9)
-        )
-        try:
-            done, _ = await asyncio.wait(
-                {stream, asyncio.ensure_future(acknowledged.wait())},
-                timeout=self.request_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if stream in done:
-                stream.result()  # the server refused: raise its error
-            yield
-        finally:
-            stream.cancel()
-            with contextlib.suppress(asyncio.CancelledError, McpError, SessionClosed):
-                await stream
-
-    async def set_level(self, level: str) -> None:
-        self.log_level = level
-        if not self.stateless:
-            await self.request("logging/setLevel", {"level": level})
 
     # -- incoming ----------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -36,7 +36,7 @@ class InputCallbacks:
         self,
         sampling: Callback | None,
         elicitation: Callback | None,
-        roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None,
+        roots: Callable[[], Awaitable[Sequence[Mapping[str, Any]]]] | None,
     ) -> None:
         self.sampling = sampling
         self.elicitation = elicitation
@@ -58,7 +58,7 @@ class InputCallbacks:
         if method == "elicitation/create" and self.elicitation is not None:
             return await self.elicitation(params)
         if method == "roots/list" and self.roots is not None:
-            return {"roots": await self.roots()}
+            return {"roots": [dict(root) for root in await self.roots()]}
         if method == "ping":
             return {}
         raise MethodNotFound(f"this client does not handle {method}")

@@ -57,6 +57,11 @@ class Negotiation:
     instructions: str | None
     supported_versions: list[str]
 
+    @property
+    def stateless(self) -> bool:
+        """The negotiated revision is of the stateless era (no session; `_meta` on every request)."""
+        return revisions.is_modern(self.revision)
+
     # -- what negotiating needs of the client ------------------------------------------------------
 
     @abstractmethod

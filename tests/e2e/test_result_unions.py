@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from mcpbind import wire
-from mcpbind.client import Client
+from mcpbind.client import Client, UnexpectedResult
 from mcpbind.errors import McpError
 
 from ..conftest import REVISIONS, module
@@ -191,21 +191,30 @@ for line in sys.stdin:
 """
 
 
-async def call_raw_peer(tmp_path: Any, mode: str, answers: dict[str, Any]) -> Any:
+async def call_raw_peer(tmp_path: Any, mode: Any, answers: dict[str, Any], *, stub: bool = False) -> Any:
     script = tmp_path / "raw_peer.py"
     script.write_text(RAW_PEER)
     client = Client.stdio(sys.executable, [str(script), json.dumps(answers)], mode=mode, request_timeout=10.0)
     async with asyncio.timeout(30):
         async with client:
+            if stub:  # the revision's own types, as the server sent them
+                return await client.request("tools/call", {"name": "links"})
             return await client.call_tool("links")
 
 
 def test_a_pinned_client_keeps_a_newer_block(tmp_path: Any) -> None:
     answers = {"tools/call": {"content": [{"type": "text", "text": "a"}, RESOURCE_LINK]}}
-    result = asyncio.run(call_raw_peer(tmp_path, "2024-11-05", answers))
+    result = asyncio.run(call_raw_peer(tmp_path, "2024-11-05", answers, stub=True))
     assert type(result) is v2024.CallToolResult
     assert type(result.content[0]) is v2024.TextContent
     assert result.content[1] == RESOURCE_LINK and type(result.content[1]) is wire.Unknown
+    # Client.call_tool answers in the newest revision's types: the block 2024-11-05 lacked is typed there.
+    typed = asyncio.run(call_raw_peer(tmp_path, "2024-11-05", answers))
+    assert type(typed) is v2026.CallToolResult and typed.result_type == "complete"
+    assert type(typed.content[0]) is v2026.TextContent and typed.content[0].text == "a"
+    assert type(typed.content[1]) is v2026.ResourceLink and typed.content[1].uri == RESOURCE_LINK["uri"]
+    # Every member the block's type declares is kept (an undeclared one, as with any Struct, is not).
+    assert wire.to_builtins(typed.content[1]) == {k: v for k, v in RESOURCE_LINK.items() if k != "x-new"}
 
 
 def test_a_client_gets_an_unknown_result_kind_whole(tmp_path: Any) -> None:
@@ -217,8 +226,12 @@ def test_a_client_gets_an_unknown_result_kind_whole(tmp_path: Any) -> None:
     }
     task = json.loads(TASK)
     answers = {"server/discover": discover, "tools/call": task}
-    result = asyncio.run(call_raw_peer(tmp_path, "2026-07-28", answers))
+    result = asyncio.run(call_raw_peer(tmp_path, "2026-07-28", answers, stub=True))
     assert type(result) is wire.Unknown and result == task  # not an InputRequiredResult to retry
+    # call_tool, typed to return a CallToolResult, raises instead, the result kept whole in the error.
+    with pytest.raises(UnexpectedResult) as caught:
+        asyncio.run(call_raw_peer(tmp_path, "2026-07-28", answers))
+    assert caught.value.result == task and "'task' result" in caught.value.message
 
 
 SERVER = """

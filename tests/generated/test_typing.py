@@ -21,13 +21,16 @@ def test_package_passes_mypy_strict() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_typed_usage_passes() -> None:
-    done = run_mypy([str(TYPING / "usage_ok.py")])
+@pytest.mark.parametrize("subject", ["usage", "client"])
+def test_typed_usage_passes(subject: str) -> None:
+    """usage: the generated bindings and stubs; client: `mcpbind.client.Client`."""
+    done = run_mypy([str(TYPING / f"{subject}_ok.py")])
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_mistyped_usage_fails_exactly_where_marked() -> None:
-    bad = TYPING / "usage_bad.py"
+@pytest.mark.parametrize("subject", ["usage", "client"])
+def test_mistyped_usage_fails_exactly_where_marked(subject: str) -> None:
+    bad = TYPING / f"{subject}_bad.py"
     expected = {
         (n, m.group(1))
         for n, line in enumerate(bad.read_text().splitlines(), 1)
@@ -37,12 +40,12 @@ def test_mistyped_usage_fails_exactly_where_marked() -> None:
     assert done.returncode == 1, done.stdout
     found = {
         (int(m.group(1)), m.group(2))
-        for m in re.finditer(r"usage_bad\.py:(\d+): error: .*\[([a-z-]+)\]", done.stdout)
+        for m in re.finditer(rf"{subject}_bad\.py:(\d+): error: .*\[([a-z-]+)\]", done.stdout)
     }
     assert expected, "the mistyped file must mark its errors"
     assert found == expected, done.stdout
 
 
-@pytest.mark.parametrize("name", ["usage_ok.py", "usage_bad.py"])
+@pytest.mark.parametrize("name", ["usage_ok.py", "usage_bad.py", "client_ok.py", "client_bad.py"])
 def test_usage_files_are_importable_python(name: str) -> None:
     compile((TYPING / name).read_text(), name, "exec")
