@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from msgspec import UNSET
@@ -35,6 +35,9 @@ from .endpoint import ClientEndpoint
 from .inbound import Callback, InputCallbacks
 from .negotiate import Negotiation
 from .transport import ClientTransport
+
+if TYPE_CHECKING:
+    from ..server.registry import Server
 
 __all__ = ["Client"]
 
@@ -142,6 +145,14 @@ class Client(Negotiation):
         if max_headers is not None:
             transport.max_headers = max_headers
         return cls(transport, **options)
+
+    @classmethod
+    def memory(cls, server: Server, **options: Any) -> Client:
+        """A client of `server` in this process (no subprocess, no socket; the server's lifespan runs
+        while connected): for tests. `options` as for `Client` (`mode=` picks the era)."""
+        from ..transports.memory import MemoryClientTransport
+
+        return cls(MemoryClientTransport(server), **options)
 
     def _new_peer(self) -> Peer:
         peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)

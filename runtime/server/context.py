@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from msgspec import UNSET
 
@@ -28,6 +28,7 @@ __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _NUMBERS: Final = (int, float)
 _TOKENS: Final = (str, int, float)
+T = TypeVar("T")
 _NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
@@ -111,6 +112,15 @@ class Context:
     @property
     def server(self) -> Server:
         return self._conn.server
+
+    @property
+    def lifespan(self) -> Any:
+        """What the server's lifespan yielded (`Server(lifespan=...)`); `lifespan_as` checks its type."""
+        return self._conn.server.lifespan.state
+
+    def lifespan_as(self, tp: type[T]) -> T:
+        """The lifespan's state as a `tp` (TypeError if it is not one): typed access for handlers."""
+        return self._conn.server.lifespan.state_as(tp)
 
     @property
     def connection(self) -> Connection:

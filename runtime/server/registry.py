@@ -22,6 +22,7 @@ import asyncio
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
 from ..aio.peer import MessageTransport
@@ -30,6 +31,7 @@ from ..protocol.request_state import StateSealer
 from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers
+from .lifespan import Lifespan, LifespanFactory
 from .session import Connection
 from .signature import inspect_function
 from .uritemplate import UriTemplate
@@ -61,7 +63,10 @@ class Server(Features):
         list_ttl_ms: int = 0,
         max_concurrency: int = 64,
         max_queued: int = 1024,
+        lifespan: LifespanFactory | None = None,
     ) -> None:
+        """`lifespan(server)`: an async context manager entered while the server serves (see
+        `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler."""
         self.name = name
         self.version = version
         self.title = title
@@ -92,6 +97,8 @@ class Server(Features):
         """The request handlers connections route to (by the method tables' handler names)."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
+        self.lifespan = Lifespan(lifespan, self, name)
+        """The lifespan's state while it runs (`lifespan.state`, `lifespan.state_as(T)`)."""
 
     # -- registration ------------------------------------------------------------------------------
 
@@ -291,15 +298,21 @@ class Server(Features):
         """The connections attached now (a snapshot: attaching or detaching later does not change it)."""
         return frozenset(self._connections)
 
+    def running(self) -> AbstractAsyncContextManager[Any]:
+        """Run the server's lifespan for the duration of the block (shared with every other entry);
+        its value is the lifespan's state. For an application that mounts `http_app()` in its own."""
+        return self.lifespan.running()
+
     async def serve(self, transport: MessageTransport) -> None:
-        """Serve one connection until its transport ends."""
-        conn = Connection(self, transport)
-        self.attach(conn)
-        try:
-            await conn.peer.run()
-        finally:
-            self.detach(conn)
-            await transport.close()
+        """Serve one connection until its transport ends (within the server's lifespan)."""
+        async with self.lifespan.running():
+            conn = Connection(self, transport)
+            self.attach(conn)
+            try:
+                await conn.peer.run()
+            finally:
+                self.detach(conn)
+                await transport.close()
 
     async def serve_stdio(self, *, max_line: int | None = None) -> None:
         # (Imported on use, as the HTTP transport is in `http_app`.)
