@@ -116,6 +116,8 @@ class Features:
     name: str
     version: str
     title: str | None
+    info_members: dict[str, Any]
+    expose_errors: bool
     page_size: int
     list_ttl_ms: int
     _tools: dict[str, ToolEntry]
@@ -128,7 +130,10 @@ class Features:
 
     @property
     def info(self) -> dict[str, Any]:
-        return drop_none({"name": self.name, "version": self.version, "title": self.title})
+        """The server's `Implementation` in JSON form (each revision is sent the members it has)."""
+        return drop_none(
+            {**self.info_members, "name": self.name, "version": self.version, "title": self.title}
+        )
 
     # -- results as answers ------------------------------------------------------------------------
 
@@ -231,8 +236,14 @@ class Features:
         except ToolError as exc:
             return {"content": [text(str(exc))], "isError": True}
         except Exception as exc:
-            log.warning("tool %s failed", name, exc_info=True)
-            return {"content": [text(f"{type(exc).__name__}: {exc}")], "isError": True}
+            log.error("tool %s failed", name, exc_info=True)
+            # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
+            said = (
+                f"{type(exc).__name__}: {exc}"
+                if self.expose_errors
+                else f"Tool {name} failed (internal error)"
+            )
+            return {"content": [text(said)], "isError": True}
         if sig.output_schema is not None:
             plain = wire.to_builtins(value)
             structured = {"result": plain} if sig.wraps_output else plain
@@ -344,6 +355,9 @@ class Features:
         messages: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict) and "role" in item:
+                block = item.get("content")
+                if not isinstance(block, dict):  # a content helper's block, or text
+                    item = {**item, "content": content_list(block)[0]}
                 messages.append(item)
             else:
                 messages.append({"role": "user", "content": content_list(item)[0]})

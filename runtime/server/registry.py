@@ -21,13 +21,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
+from .. import wire
 from ..aio.peer import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
+from . import metadata
 from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers
@@ -64,9 +66,15 @@ class Server(Features):
         max_concurrency: int = 64,
         max_queued: int = 1024,
         lifespan: LifespanFactory | None = None,
+        expose_errors: bool = False,
+        implementation: Mapping[str, Any] | None = None,
     ) -> None:
         """`lifespan(server)`: an async context manager entered while the server serves (see
-        `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler."""
+        `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler.
+        `expose_errors`: send the text of a tool's unexpected exception to the client (by default
+        only a `ToolError`'s message is sent; the exception is logged either way).
+        `implementation`: further members of the server's `Implementation` (`icons`, `website_url`,
+        `description`, any member a revision has), sent to the revisions that have them."""
         self.name = name
         self.version = version
         self.title = title
@@ -75,6 +83,14 @@ class Server(Features):
         for rev in self.revisions:
             if rev not in revisions.ALL:
                 raise ValueError(f"unknown revision {rev!r}")
+        self.expose_errors = expose_errors
+        owner = f"server {name!r}"
+        self.info_members: dict[str, Any] = {}
+        """Members of the server's `Implementation` beyond its name, version and title."""
+        if implementation:
+            members = metadata.members("Implementation", self.revisions, implementation, owner)
+            info = {"name": name, "version": version, **members}
+            self.info_members = metadata.checked(info, "Implementation", self.revisions, owner)
         self.page_size = page_size
         self.list_ttl_ms = list_ttl_ms
         self.max_concurrency = max_concurrency
@@ -108,15 +124,25 @@ class Server(Features):
         *,
         description: str | None = None,
         title: str | None = None,
-        annotations: dict[str, Any] | None = None,
+        annotations: Any = None,
         meta: dict[str, Any] | None = None,
-        icons: list[dict[str, Any]] | None = None,
+        icons: list[Any] | None = None,
         input_schema: dict[str, Any] | None = None,
+        **members: Any,
     ) -> Callable[[F], F]:
-        """Register a function as a tool; its parameters' type hints make the input schema."""
+        """Register a function as a tool; its parameters' type hints make the input schema, its
+        return annotation the output schema (unless it returns text or content).
+
+        `annotations` is a `ToolAnnotations` of any revision or its JSON form; `members` are any other
+        members of the served revisions' `Tool` (`execution=`, `output_schema=`, a new revision's
+        member), by Python or wire name. The definition is checked against every served revision at
+        registration, and each revision is sent the members it has. A name registered twice is a
+        ValueError (`remove_tool` first to replace a tool)."""
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
+            if tool_name in self._tools:
+                raise ValueError(f"a tool named {tool_name!r} is registered already")
             sig = inspect_function(fn, Context, name=tool_name)
             definition = drop_none(
                 {
@@ -125,11 +151,12 @@ class Server(Features):
                     "description": description or inspect.getdoc(fn),
                     "inputSchema": input_schema or sig.input_schema,
                     "outputSchema": sig.output_schema,
-                    "annotations": annotations,
-                    "icons": icons,
+                    "annotations": wire.to_builtins(annotations),
+                    "icons": wire.to_builtins(icons),
                     "_meta": meta,
                 }
             )
+            definition = self._define("Tool", definition, members, f"tool {tool_name!r}")
             self._tools[tool_name] = ToolEntry(tool_name, fn, sig, definition)
             self._changed("tools")
             return fn
@@ -151,10 +178,15 @@ class Server(Features):
         ttl_ms: int = 0,
         cache_scope: str = "private",
         meta: dict[str, Any] | None = None,
+        **members: Any,
     ) -> Callable[[F], F]:
-        """Register a resource; a URI with `{variables}` is an RFC 6570 template."""
+        """Register a resource; a URI with `{variables}` is an RFC 6570 template. `members`: any
+        other member of the served revisions' `Resource` (or `ResourceTemplate`): `icons=`,
+        `annotations=`, `size=`... A URI (or template) registered twice is a ValueError."""
 
         def register(fn: F) -> F:
+            if uri in self._resources or any(t.template.template == uri for t in self._templates):
+                raise ValueError(f"a resource at {uri!r} is registered already")
             definition = drop_none(
                 {
                     "name": name or fn.__name__,
@@ -164,8 +196,12 @@ class Server(Features):
                     "_meta": meta,
                 }
             )
+            owner = f"resource {uri!r}"
             if "{" in uri:
                 template = UriTemplate(uri)
+                definition = self._define(
+                    "ResourceTemplate", {**definition, "uriTemplate": uri}, members, owner
+                )
                 ctx_param = next(
                     (p for p, h in _hints(fn).items() if isinstance(h, type) and issubclass(h, Context)), None
                 )
@@ -173,7 +209,7 @@ class Server(Features):
                     TemplateEntry(
                         template,
                         fn,
-                        {**definition, "uriTemplate": uri},
+                        definition,
                         mime_type,
                         ttl_ms,
                         cache_scope,
@@ -181,21 +217,29 @@ class Server(Features):
                     )
                 )
             else:
-                self._resources[uri] = ResourceEntry(
-                    uri, fn, {**definition, "uri": uri}, mime_type, ttl_ms, cache_scope
-                )
+                definition = self._define("Resource", {**definition, "uri": uri}, members, owner)
+                self._resources[uri] = ResourceEntry(uri, fn, definition, mime_type, ttl_ms, cache_scope)
             self._changed("resources")
             return fn
 
         return register
 
     def prompt(
-        self, name: str | None = None, *, description: str | None = None, title: str | None = None
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        **members: Any,
     ) -> Callable[[F], F]:
-        """Register a function as a prompt; its parameters are the prompt's (string) arguments."""
+        """Register a function as a prompt; its parameters are the prompt's (string) arguments.
+        `members`: any other member of the served revisions' `Prompt` (`icons=`, `meta=`...). A name
+        registered twice is a ValueError."""
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__
+            if prompt_name in self._prompts:
+                raise ValueError(f"a prompt named {prompt_name!r} is registered already")
             sig = inspect_function(fn, Context, name=prompt_name)
             required = set(sig.input_schema.get("required", []))
             arguments = [
@@ -216,6 +260,7 @@ class Server(Features):
                     "arguments": arguments,
                 }
             )
+            definition = self._define("Prompt", definition, members, f"prompt {prompt_name!r}")
             self._prompts[prompt_name] = PromptEntry(prompt_name, fn, sig, definition)
             self._changed("prompts")
             return fn
@@ -243,6 +288,19 @@ class Server(Features):
             return fn
 
         return register
+
+    def _define(
+        self, type_name: str, base: dict[str, Any], given: Mapping[str, Any], owner: str
+    ) -> dict[str, Any]:
+        """A definition: the decorator's named arguments and its further `members`, checked against
+        every served revision. Without further members nothing is checked here (the revisions'
+        modules load on first use, not when a plain server is defined): listing converts them."""
+        if not given:
+            return base
+        if "meta" in given:  # `meta=` is the Python name of `_meta` everywhere
+            given = {("_meta" if k == "meta" else k): v for k, v in given.items()}
+        definition = {**base, **metadata.members(type_name, self.revisions, given, owner)}
+        return metadata.checked(definition, type_name, self.revisions, owner)
 
     def _changed(self, kind: str) -> None:
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}

@@ -65,6 +65,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
             context_param = param.name
             continue
         names.append(param.name)
+        _check_hint(hint, f"{name}: parameter {param.name!r}")
         if param.default is inspect.Parameter.empty:
             fields.append((param.name, hint))
         else:
@@ -78,6 +79,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):
+        _check_hint(output_type, f"{name}: return value")
         output_schema = _root_object(msgspec.json.schema(output_type))
         if output_schema.get("type") != "object":
             wraps = True
@@ -96,6 +98,14 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         wraps_output=wraps,
         is_async=inspect.iscoroutinefunction(fn),
     )
+
+
+def _check_hint(hint: Any, where: str) -> None:
+    """A type hint arguments cannot be converted to (or results from) fails at registration, named."""
+    try:
+        msgspec.json.schema(hint)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: unsupported type hint {hint!r} ({exc})") from None
 
 
 def _is_content(tp: Any) -> bool:
