@@ -25,6 +25,7 @@ from ..protocol import eras, revisions
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
+from .middleware import MiddlewareChain
 from .signature import Signature
 from .uritemplate import UriTemplate
 
@@ -118,6 +119,7 @@ class Features:
     title: str | None
     info_members: dict[str, Any]
     expose_errors: bool
+    middleware_chain: MiddlewareChain | None
     page_size: int
     list_ttl_ms: int
     _tools: dict[str, ToolEntry]
@@ -278,14 +280,15 @@ class Features:
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None
-        return tool is not None and not tool.signature.context_param
+        return tool is not None and not tool.signature.context_param and self.middleware_chain is None
 
     def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
         takes no `Context` (so it cannot ask the client anything, report progress or log), and the
         request carries no input responses or request state to check."""
         tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
-        if tool is None or tool.signature.context_param:
+        # Middleware sees every call: with any, no call bypasses the connection.
+        if tool is None or tool.signature.context_param or self.middleware_chain is not None:
             return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))

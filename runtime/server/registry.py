@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
@@ -34,6 +34,7 @@ from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers
 from .lifespan import Lifespan, LifespanFactory
+from .middleware import Middleware, MiddlewareChain, chain
 from .session import Connection
 from .signature import inspect_function
 from .uritemplate import UriTemplate
@@ -68,13 +69,16 @@ class Server(Features):
         lifespan: LifespanFactory | None = None,
         expose_errors: bool = False,
         implementation: Mapping[str, Any] | None = None,
+        middleware: Sequence[Middleware] = (),
     ) -> None:
         """`lifespan(server)`: an async context manager entered while the server serves (see
         `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler.
         `expose_errors`: send the text of a tool's unexpected exception to the client (by default
         only a `ToolError`'s message is sent; the exception is logged either way).
         `implementation`: further members of the server's `Implementation` (`icons`, `website_url`,
-        `description`, any member a revision has), sent to the revisions that have them."""
+        `description`, any member a revision has), sent to the revisions that have them.
+        `middleware`: hooks around every request and notification, the first the outermost (see
+        `mcpbind.server.middleware`; `add_middleware` adds one inside those already there)."""
         self.name = name
         self.version = version
         self.title = title
@@ -113,10 +117,21 @@ class Server(Features):
         """The request handlers connections route to (by the method tables' handler names)."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
+        self._middleware: list[Middleware] = []
+        self.middleware_chain: MiddlewareChain | None = None
+        """The registered middleware as one function (None when there is none: the hot path)."""
+        for mw in middleware:
+            self.add_middleware(mw)
         self.lifespan = Lifespan(lifespan, self, name)
         """The lifespan's state while it runs (`lifespan.state`, `lifespan.state_as(T)`)."""
 
     # -- registration ------------------------------------------------------------------------------
+
+    def add_middleware(self, middleware: Middleware) -> Middleware:
+        """Add a middleware inside those registered already (usable as a decorator)."""
+        self._middleware.append(middleware)
+        self.middleware_chain = chain(self._middleware)
+        return middleware
 
     def tool(
         self,
