@@ -57,6 +57,7 @@ class Client(Negotiation):
         name: str = "mcpbind",
         version: str = __version__,
         sampling: Callback | None = None,
+        sampling_tools: bool = False,
         elicitation: Callback | None = None,
         roots: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
         on_log: Callback | None = None,
@@ -72,7 +73,8 @@ class Client(Negotiation):
         self.transport = transport
         self.mode = mode
         self.info = {"name": name, "version": version}
-        self._input = InputCallbacks(sampling, elicitation, roots)
+        # `sampling_tools`: `sampling` takes requests that carry tools (it declares `sampling.tools`).
+        self._input = InputCallbacks(sampling, elicitation, roots, sampling_tools)
         self._on_log = on_log
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated

@@ -27,6 +27,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_r
 from .context import Context, NeedInput, drop_none
 from .middleware import MiddlewareChain
 from .signature import Signature
+from .types import to_plain
 from .uritemplate import UriTemplate
 
 __all__ = ["ToolError", "Features", "ToolEntry", "ResourceEntry", "TemplateEntry", "PromptEntry"]
@@ -225,6 +226,12 @@ class Features:
         except msgspec.ValidationError as exc:
             return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
+        if sig.adapters:
+            try:
+                for param, adapt in sig.adapters:
+                    kwargs[param] = adapt(kwargs[param])
+            except ValueError as exc:  # (pydantic's ValidationError is one)
+                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")
@@ -247,7 +254,7 @@ class Features:
             )
             return {"content": [text(said)], "isError": True}
         if sig.output_schema is not None:
-            plain = wire.to_builtins(value)
+            plain = to_plain(value)
             structured = {"result": plain} if sig.wraps_output else plain
             return {"content": [text(plain)], "structuredContent": structured}
         if type(value) is str:
