@@ -31,8 +31,9 @@ from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
 from . import metadata
 from .context import Context, drop_none
+from .custom import method_route
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
-from .handlers import Handlers
+from .handlers import ROUTES, Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
 from .middleware import Middleware, MiddlewareChain, chain
 from .session import Connection
@@ -107,6 +108,7 @@ class Server(Features):
         self._templates: list[TemplateEntry] = []
         self._prompts: dict[str, PromptEntry] = {}
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._methods: dict[str, Route] = {}
         self._connections: set[Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
@@ -303,6 +305,32 @@ class Server(Features):
             return fn
 
         return register
+
+    def method(self, name: str, *, params: Any = None) -> Callable[[F], F]:
+        """Serve request method `name` (one a served revision's method table lists for the client to
+        send, and no decorator covers) with `fn(params, ctx)`; see `mcpbind.server.custom`. `params`:
+        a type the revision's decoded params are converted into (by default they come as decoded).
+        What `fn` returns is converted into the revision's result type. Registering a method that
+        has a handler already is a ValueError."""
+
+        def register(fn: F) -> F:
+            if (
+                name in self._methods
+                or name == "initialize"
+                or any(
+                    (spec := revisions.revision(r).requests.get(name)) is not None and spec.handler in ROUTES
+                    for r in self.revisions
+                )
+            ):
+                raise ValueError(f"method {name!r} has a handler already")
+            self._methods[name] = method_route(name, fn, params)
+            return fn
+
+        return register
+
+    def method_route(self, name: str) -> Route | None:
+        """The route of a method registered with `method`, if any."""
+        return self._methods.get(name)
 
     def _define(
         self, type_name: str, base: dict[str, Any], given: Mapping[str, Any], owner: str

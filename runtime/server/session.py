@@ -254,7 +254,9 @@ class Connection:
         method = event.method
         route = ROUTES.get(decided.spec.handler)
         if route is None:
-            raise MethodNotFound(f"Method not found: {method}")
+            route = self.server.method_route(method)  # one the server's author registered
+            if route is None:
+                raise MethodNotFound(f"Method not found: {method}")
         era = decided.era
         caps = era.client_capabilities(self.client_caps, decided.meta)
         ctx = Context(self, event.id, decided.revision, decided.meta, caps)
