@@ -30,7 +30,15 @@ from .signature import Signature
 from .types import to_plain
 from .uritemplate import UriTemplate
 
-__all__ = ["ToolError", "Features", "ToolEntry", "ResourceEntry", "TemplateEntry", "PromptEntry"]
+__all__ = [
+    "ToolError",
+    "ResourceNotFound",
+    "Features",
+    "ToolEntry",
+    "ResourceEntry",
+    "TemplateEntry",
+    "PromptEntry",
+]
 
 log = logging.getLogger("mcpbind.server")
 
@@ -42,6 +50,11 @@ _DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
 
 class ToolError(Exception):
     """Raised by a tool to report a failure the model should see (a result with `isError: true`)."""
+
+
+class ResourceNotFound(Exception):
+    """Raised by a resource function (a template's, say) for a URI it has nothing at: the client gets
+    the revision's resource-not-found error."""
 
 
 @dataclass
@@ -333,9 +346,12 @@ class Features:
             raise ctx.era.resource_not_found(uri)
         if isinstance(entry, TemplateEntry) and entry.context_param:
             args[entry.context_param] = ctx
-        value = entry.fn(**args)
-        if inspect.isawaitable(value):
-            value = await value
+        try:
+            value = entry.fn(**args)
+            if inspect.isawaitable(value):
+                value = await value
+        except ResourceNotFound:
+            raise ctx.era.resource_not_found(uri) from None
         contents: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):

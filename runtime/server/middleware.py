@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..protocol.eras import Era
     from .context import Context
 
-__all__ = ["Call", "Next", "Middleware", "MiddlewareChain", "chain"]
+__all__ = ["Call", "Next", "Middleware", "MiddlewareChain", "chain", "principal"]
 
 
 @dataclass(slots=True)
@@ -75,9 +75,14 @@ class Call:
 
     @property
     def principal(self) -> str | None:
-        """Who sent the call, as `HttpSecurity(verify_token=...)` made it known (its text form; None
-        when no one was authenticated)."""
-        return PRINCIPAL.get() or None
+        """Who sent the call (see `principal()`)."""
+        return principal()
+
+
+def principal() -> str | None:
+    """Who sent the request being served, as `HttpSecurity(verify_token=...)` made it known (what
+    the verifier returned, as text); None when no one was authenticated (stdio, say)."""
+    return PRINCIPAL.get() or None
 
 
 Next = Callable[[Call], Awaitable[Any]]

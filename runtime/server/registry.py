@@ -459,6 +459,23 @@ class Server(Features):
         app = self.http_app(path=path, security=security, json_response=json_response)
         uvicorn.run(app, host=host, port=port, **uvicorn_options)
 
+    def run(self, argv: Sequence[str] | None = None) -> None:
+        """Serve as the command line says (`argv`, by default the process's): stdio unless
+        `--transport http`, then Streamable HTTP on `--host` (127.0.0.1) and `--port` (8000) at
+        `--path` (/mcp)."""
+        import argparse
+
+        parser = argparse.ArgumentParser(description=self.instructions or f"The MCP server {self.name}.")
+        parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--path", default="/mcp")
+        args = parser.parse_args(argv)
+        if args.transport == "http":
+            self.run_http(args.host, args.port, path=args.path)
+        else:
+            self.run_stdio()
+
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
         default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
