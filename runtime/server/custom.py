@@ -17,15 +17,16 @@ so nothing that type forbids is sent. Asking the client for input works as in to
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from .. import wire
 from ..errors import InvalidParams
+from ..protocol import revisions
 from .context import Context, drop_none
-from .handlers import Result, Route, with_input
+from .handlers import ROUTES, Result, Route, with_input
 from .types import converter, to_plain
 
 if TYPE_CHECKING:
@@ -34,8 +35,20 @@ if TYPE_CHECKING:
 __all__ = ["method_route"]
 
 
-def method_route(name: str, fn: Callable[..., Any], params: Any = None) -> Route:
-    """The route of a registered method: `fn(params, ctx)`, its params converted to `params` if given."""
+def method_route(
+    name: str, fn: Callable[..., Any], params: Any, served: Iterable[str], registered: Mapping[str, Route]
+) -> Route:
+    """The route of a registered method: `fn(params, ctx)`, its params converted to `params` if given.
+    ValueError when `name` has a handler already (the runtime's in a served revision, or `registered`)."""
+    if (
+        name in registered
+        or name == "initialize"
+        or any(
+            (spec := revisions.revision(r).requests.get(name)) is not None and spec.handler in ROUTES
+            for r in served
+        )
+    ):
+        raise ValueError(f"method {name!r} has a handler already")
     convert = converter(params) if params is not None else None
 
     async def route(handlers: Handlers, decoded: Any, ctx: Context) -> Result:

@@ -18,7 +18,7 @@ import msgspec
 from .. import wire
 from ..protocol import revisions
 
-__all__ = ["members", "checked"]
+__all__ = ["members", "checked", "implementation"]
 
 _NAMES: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
 """Per type name and served revisions: every accepted spelling of a member -> its wire name."""
@@ -68,3 +68,15 @@ def checked(definition: dict[str, Any], type_name: str, served: Iterable[str], o
         except msgspec.ValidationError as exc:
             raise ValueError(f"{owner}: not a valid {type_name} of MCP {name}: {exc}") from None
     return definition
+
+
+def implementation(
+    name: str, version: str, served: Iterable[str], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A server's `Implementation` with `given`'s further members, checked (nothing checked, and no
+    revision loaded, when there are none)."""
+    if not given:
+        return {}
+    owner = f"server {name!r}"
+    info = {"name": name, "version": version, **members("Implementation", served, given, owner)}
+    return checked(info, "Implementation", served, owner)

@@ -33,7 +33,7 @@ from . import metadata
 from .context import Context, drop_none
 from .custom import method_route
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
-from .handlers import ROUTES, Handlers, Route
+from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
 from .middleware import Middleware, MiddlewareChain, chain
 from .session import Connection
@@ -89,13 +89,8 @@ class Server(Features):
             if rev not in revisions.ALL:
                 raise ValueError(f"unknown revision {rev!r}")
         self.expose_errors = expose_errors
-        owner = f"server {name!r}"
-        self.info_members: dict[str, Any] = {}
+        self.info_members = metadata.implementation(name, version, self.revisions, implementation or {})
         """Members of the server's `Implementation` beyond its name, version and title."""
-        if implementation:
-            members = metadata.members("Implementation", self.revisions, implementation, owner)
-            info = {"name": name, "version": version, **members}
-            self.info_members = metadata.checked(info, "Implementation", self.revisions, owner)
         self.page_size = page_size
         self.list_ttl_ms = list_ttl_ms
         self.max_concurrency = max_concurrency
@@ -314,16 +309,7 @@ class Server(Features):
         has a handler already is a ValueError."""
 
         def register(fn: F) -> F:
-            if (
-                name in self._methods
-                or name == "initialize"
-                or any(
-                    (spec := revisions.revision(r).requests.get(name)) is not None and spec.handler in ROUTES
-                    for r in self.revisions
-                )
-            ):
-                raise ValueError(f"method {name!r} has a handler already")
-            self._methods[name] = method_route(name, fn, params)
+            self._methods[name] = method_route(name, fn, params, self.revisions, self._methods)
             return fn
 
         return register
