@@ -60,7 +60,16 @@ class Lifespan:
         self._manager: AbstractAsyncContextManager[Any] | None = None
         self._state: Any = None
         self._started = False
-        self._lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _locked(self) -> asyncio.Lock:
+        """The lock of the running event loop (a server may be served by one loop after another, as
+        tests do; a lock belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
 
     @property
     def state(self) -> Any:
@@ -82,7 +91,7 @@ class Lifespan:
 
     async def enter(self) -> Any:
         """Start the lifespan if this is the first entry; its state. `LifespanError` if it fails."""
-        async with self._lock:
+        async with self._locked():
             self._entries += 1
             if self._factory is None or self._started:
                 return self._state
@@ -103,7 +112,7 @@ class Lifespan:
 
     async def exit(self, exc: BaseException | None = None) -> None:
         """Leave one entry; the last one stops the lifespan (its exit runs whatever ended serving)."""
-        async with self._lock:
+        async with self._locked():
             self._entries -= 1
             manager = self._manager
             if self._entries > 0 or manager is None:

@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
+import msgspec
+
 from .. import wire
 from ..aio.peer import MessageTransport
 from ..protocol import dispatch, revisions
@@ -136,9 +138,9 @@ class Server(Features):
         *,
         description: str | None = None,
         title: str | None = None,
-        annotations: Any = None,
+        annotations: msgspec.Struct | Mapping[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
-        icons: list[Any] | None = None,
+        icons: Sequence[msgspec.Struct | Mapping[str, Any]] | None = None,
         input_schema: dict[str, Any] | None = None,
         **members: Any,
     ) -> Callable[[F], F]:
