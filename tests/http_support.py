@@ -80,8 +80,17 @@ def serve(script: str = FULL, *args: str, log: Any = None) -> Iterator[str]:
     (`log`: a file for its stdout and stderr, else stderr is dropped). The process is always stopped
     when the block ends (terminate, then kill after a bounded wait)."""
     port = free_port()
+    with serve_command(port, script, *args, "--http", str(port), log=log):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@contextmanager
+def serve_command(port: int, *argv: str, log: Any = None) -> Iterator[None]:
+    """`python argv...` in its own process until it accepts connections on the loopback `port` (15 s
+    at most); always stopped when the block ends (terminate, then kill after a bounded wait)."""
+    script = argv[0]
     process = subprocess.Popen(
-        [sys.executable, script, *args, "--http", str(port)],
+        [sys.executable, *argv],
         stdout=log,
         stderr=subprocess.DEVNULL if log is None else log,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
@@ -98,7 +107,7 @@ def serve(script: str = FULL, *args: str, log: Any = None) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise AssertionError("the HTTP server did not start") from None
                 time.sleep(0.03)
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield
     finally:
         process.terminate()
         try:

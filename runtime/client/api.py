@@ -15,7 +15,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import msgspec
 
@@ -34,6 +34,9 @@ from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, 
 from .stubs import TypedStubs
 from .transport import ClientTransport
 
+if TYPE_CHECKING:
+    from ..server.registry import Server
+
 __all__ = ["Client"]
 
 log = logging.getLogger("mcpbind.client")
@@ -50,6 +53,7 @@ class Client(Calls, TypedStubs):
         name: str = "mcpbind",
         version: str = __version__,
         sampling: InputCallback | None = None,
+        sampling_tools: bool = False,
         elicitation: InputCallback | None = None,
         roots: RootsCallback | None = None,
         on_log: LogCallback | None = None,
@@ -67,7 +71,8 @@ class Client(Calls, TypedStubs):
         self.transport = transport
         self.mode = revisions.resolve(mode) if mode == "draft" else mode
         self.info = {"name": name, "version": version}
-        self._input = InputCallbacks(sampling, elicitation, roots)
+        # `sampling_tools`: `sampling` takes requests that carry tools (it declares `sampling.tools`).
+        self._input = InputCallbacks(sampling, elicitation, roots, sampling_tools)
         self._on_log = on_log
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated
@@ -140,6 +145,14 @@ class Client(Calls, TypedStubs):
         if max_headers is not None:
             transport.max_headers = max_headers
         return cls(transport, **options)
+
+    @classmethod
+    def memory(cls, server: Server, **options: Any) -> Client:
+        """A client of `server` in this process (no subprocess, no socket; the server's lifespan runs
+        while connected): for tests. `options` as for `Client` (`mode=` picks the era)."""
+        from ..transports.memory import MemoryClientTransport
+
+        return cls(MemoryClientTransport(server), **options)
 
     def _new_peer(self) -> Peer:
         peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)

@@ -30,15 +30,18 @@ Callback = Callable[[Any], Awaitable[Any]]
 class InputCallbacks:
     """What the client answers the server with; what it has decides the capabilities it declares."""
 
-    __slots__ = ("elicitation", "roots", "sampling")
+    __slots__ = ("elicitation", "roots", "sampling", "sampling_tools")
 
     def __init__(
         self,
         sampling: Callback | None,
         elicitation: Callback | None,
         roots: Callable[[], Awaitable[Sequence[Mapping[str, Any]]]] | None,
+        sampling_tools: bool = False,
     ) -> None:
         self.sampling = sampling
+        self.sampling_tools = sampling_tools
+        """The sampling callback takes `tools`/`toolChoice` and may answer with tool use (2025-11-25 on)."""
         self.elicitation = elicitation
         self.roots = roots
 
@@ -47,7 +50,7 @@ class InputCallbacks:
         if self.roots is not None:
             caps["roots"] = {"listChanged": True}
         if self.sampling is not None:
-            caps["sampling"] = {}
+            caps["sampling"] = {"tools": {}} if self.sampling_tools else {}
         if self.elicitation is not None:
             caps["elicitation"] = {"form": {}, "url": {}}
         return caps

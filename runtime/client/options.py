@@ -13,7 +13,9 @@ import msgspec
 
 __all__ = ["ChangeCallback", "ClientOptions", "InputCallback", "LogCallback", "Mode", "RootsCallback"]
 
-Mode = Literal["auto", "legacy", "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"]
+Mode = Literal[
+    "auto", "legacy", "draft", "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"
+]
 """How the client chooses its revision: probe then fall back ("auto"), only `initialize` ("legacy"),
 or one pinned revision (a unit test keeps this list equal to the revisions mcpbind has)."""
 

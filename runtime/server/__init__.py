@@ -4,7 +4,7 @@ from mcpbind.server import Context, Server
 """
 
 from .context import LOG_LEVELS, Context, ElicitOutcome
-from .features import ToolError
+from .features import ResourceNotFound, ToolError
 from .registry import UVICORN_DEFAULTS, Server
 from .session import Connection, SessionSnapshot
 
@@ -14,6 +14,7 @@ __all__ = [
     "Connection",
     "SessionSnapshot",
     "ToolError",
+    "ResourceNotFound",
     "ElicitOutcome",
     "LOG_LEVELS",
     "UVICORN_DEFAULTS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 from msgspec import UNSET
 
@@ -30,15 +30,17 @@ __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _NUMBERS: Final = (int, float)
 _TOKENS: Final = (str, int, float)
+T = TypeVar("T")
 _NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
-class ElicitOutcome:
-    """The user's answer to an elicitation: `action` is accept, decline or cancel."""
+class ElicitOutcome(Generic[T]):
+    """The user's answer to an elicitation: `action` is accept, decline or cancel; `content` what the
+    user entered when accepted (a dict, or the type the form was made from)."""
 
     action: str
-    content: dict[str, Any] | None = None
+    content: T | None = None
 
 
 class NeedInput(Exception):
@@ -85,6 +87,7 @@ class Context:
         # Made when a handler first asks for input (most never do).
         self._needed: dict[str, dict[str, Any]] | None = None
         self._consumed: set[str] | None = None
+        self._carried: dict[str, Any] | None = None
         self.progress_token = self.meta.get("progressToken")
 
     @property
@@ -117,8 +120,33 @@ class Context:
         return CALLER.get()
 
     @property
+    def carried(self) -> dict[str, Any]:
+        """The handler's own state across rounds of input. On 2026-07-28 a handler that asks for
+        input (`elicit`, `sample`, `list_roots`) is run again from the start once the client answers;
+        what it puts here first (JSON data: an id of work already done, say) is sealed into the
+        `requestState` and is here again on the re-run, so that work done before asking need not be
+        repeated. In the session era the handler runs once, and this is a plain dict."""
+        if self._carried is None:
+            self._carried = {}
+        return self._carried
+
+    @property
+    def has_carried(self) -> bool:
+        """`carried` holds something (asking does not make the dict)."""
+        return bool(self._carried)
+
+    @property
     def server(self) -> Server:
         return self._conn.server
+
+    @property
+    def lifespan(self) -> Any:
+        """What the server's lifespan yielded (`Server(lifespan=...)`); `lifespan_as` checks its type."""
+        return self._conn.server.lifespan.state
+
+    def lifespan_as(self, tp: type[T]) -> T:
+        """The lifespan's state as a `tp` (TypeError if it is not one): typed access for handlers."""
+        return self._conn.server.lifespan.state_as(tp)
 
     @property
     def connection(self) -> Connection:
@@ -184,11 +212,29 @@ class Context:
         self.needed[key] = {"method": method, "params": params}
         raise NeedInput(key, self.needed[key])
 
+    @overload
+    async def elicit(
+        self, message: str, schema: type[T], *, url: str | None = None, key: str | None = None
+    ) -> ElicitOutcome[T]: ...
+
+    @overload
     async def elicit(
         self, message: str, schema: dict[str, Any], *, url: str | None = None, key: str | None = None
-    ) -> ElicitOutcome:
-        """Ask the user; `schema` is the requested (flat) JSON Schema of an object. With `url`, ask the
-        user to visit it instead (URL mode). `key` names the input request (stateless revisions)."""
+    ) -> ElicitOutcome[dict[str, Any]]: ...
+
+    async def elicit(
+        self, message: str, schema: Any, *, url: str | None = None, key: str | None = None
+    ) -> ElicitOutcome[Any]:
+        """Ask the user; `schema` is the requested (flat) JSON Schema of an object, or a type (a
+        dataclass, TypedDict, msgspec Struct or pydantic model of flat primitive members) whose form
+        is made from it and whose instance `content` then is. With `url`, ask the user to visit it
+        instead (URL mode). `key` names the input request (stateless revisions)."""
+        from . import types  # (on use: most handlers never elicit)
+
+        convert = None
+        if not isinstance(schema, dict):
+            convert = types.converter(schema)
+            schema = types.form_schema(schema)
         params: dict[str, Any] = {"message": message, "requestedSchema": schema}
         if url is not None:
             self._url_mode_offered()
@@ -196,6 +242,11 @@ class Context:
             params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
         answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
         content = answer.content if answer.content is not UNSET else None
+        if convert is not None and content is not None:
+            try:
+                content = convert(content)
+            except ValueError as exc:  # msgspec's and pydantic's validation errors both are
+                raise McpError(f"the client's answer does not fill the form: {exc}") from None
         return ElicitOutcome(answer.action, content)
 
     def _url_mode_offered(self) -> None:
@@ -228,7 +279,16 @@ class Context:
     async def sample(
         self, messages: Sequence[dict[str, Any]], max_tokens: int, *, key: str | None = None, **options: Any
     ) -> Any:
-        """Ask the client's model; returns the revision's CreateMessageResult."""
+        """Ask the client's model; returns the revision's CreateMessageResult. `options` are the
+        request's other members by wire name (`systemPrompt`, `tools`, `toolChoice`...); `tools` only
+        to a client that declares `sampling.tools`."""
+        if "tools" in options or "toolChoice" in options:
+            sampling = self.client_capabilities.get("sampling")
+            if not isinstance(sampling, dict) or "tools" not in sampling:
+                raise self.era.missing_capability(
+                    "the client does not support tools in sampling (no `sampling.tools` capability)",
+                    {"sampling": {"tools": {}}},
+                )
         params = {"messages": list(messages), "maxTokens": max_tokens, **options}
         return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult", key)
 

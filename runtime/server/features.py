@@ -25,11 +25,21 @@ from ..protocol import eras, revisions
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
+from .middleware import MiddlewareChain
 from .scopes import RequiredScopes
 from .signature import Signature
+from .types import to_plain
 from .uritemplate import UriTemplate
 
-__all__ = ["ToolError", "Features", "ToolEntry", "ResourceEntry", "TemplateEntry", "PromptEntry"]
+__all__ = [
+    "ToolError",
+    "ResourceNotFound",
+    "Features",
+    "ToolEntry",
+    "ResourceEntry",
+    "TemplateEntry",
+    "PromptEntry",
+]
 
 log = logging.getLogger("mcpbind.server")
 
@@ -41,6 +51,11 @@ _DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
 
 class ToolError(Exception):
     """Raised by a tool to report a failure the model should see (a result with `isError: true`)."""
+
+
+class ResourceNotFound(Exception):
+    """Raised by a resource function (a template's, say) for a URI it has nothing at: the client gets
+    the revision's resource-not-found error."""
 
 
 @dataclass
@@ -117,6 +132,9 @@ class Features:
     name: str
     version: str
     title: str | None
+    info_members: dict[str, Any]
+    expose_errors: bool
+    middleware_chain: MiddlewareChain | None
     page_size: int
     list_ttl_ms: int
     _tools: dict[str, ToolEntry]
@@ -130,7 +148,10 @@ class Features:
 
     @property
     def info(self) -> dict[str, Any]:
-        return drop_none({"name": self.name, "version": self.version, "title": self.title})
+        """The server's `Implementation` in JSON form (each revision is sent the members it has)."""
+        return drop_none(
+            {**self.info_members, "name": self.name, "version": self.version, "title": self.title}
+        )
 
     # -- results as answers ------------------------------------------------------------------------
 
@@ -222,6 +243,12 @@ class Features:
         except msgspec.ValidationError as exc:
             return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
+        if sig.adapters:
+            try:
+                for param, adapt in sig.adapters:
+                    kwargs[param] = adapt(kwargs[param])
+            except ValueError as exc:  # (pydantic's ValidationError is one)
+                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")
@@ -235,10 +262,16 @@ class Features:
         except ToolError as exc:
             return {"content": [text(str(exc))], "isError": True}
         except Exception as exc:
-            log.warning("tool %s failed", name, exc_info=True)
-            return {"content": [text(f"{type(exc).__name__}: {exc}")], "isError": True}
+            log.error("tool %s failed", name, exc_info=True)
+            # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
+            said = (
+                f"{type(exc).__name__}: {exc}"
+                if self.expose_errors
+                else f"Tool {name} failed (internal error)"
+            )
+            return {"content": [text(said)], "isError": True}
         if sig.output_schema is not None:
-            plain = wire.to_builtins(value)
+            plain = to_plain(value)
             structured = {"result": plain} if sig.wraps_output else plain
             return {"content": [text(plain)], "structuredContent": structured}
         if type(value) is str:
@@ -271,14 +304,15 @@ class Features:
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None
-        return tool is not None and not tool.signature.context_param
+        return tool is not None and not tool.signature.context_param and self.middleware_chain is None
 
     def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
         takes no `Context` (so it cannot ask the client anything, report progress or log), and the
         request carries no input responses or request state to check."""
         tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
-        if tool is None or tool.signature.context_param:
+        # Middleware sees every call: with any, no call bypasses the connection.
+        if tool is None or tool.signature.context_param or self.middleware_chain is not None:
             return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
@@ -318,9 +352,12 @@ class Features:
             self.required_scopes.check("resources/read", uri)
         if isinstance(entry, TemplateEntry) and entry.context_param:
             args[entry.context_param] = ctx
-        value = entry.fn(**args)
-        if inspect.isawaitable(value):
-            value = await value
+        try:
+            value = entry.fn(**args)
+            if inspect.isawaitable(value):
+                value = await value
+        except ResourceNotFound:
+            raise ctx.era.resource_not_found(uri) from None
         contents: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
@@ -352,6 +389,9 @@ class Features:
         messages: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict) and "role" in item:
+                block = item.get("content")
+                if not isinstance(block, dict):  # a content helper's block, or text
+                    item = {**item, "content": content_list(block)[0]}
                 messages.append(item)
             else:
                 messages.append({"role": "user", "content": content_list(item)[0]})

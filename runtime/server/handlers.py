@@ -26,7 +26,11 @@ from .features import opt
 if TYPE_CHECKING:
     from .registry import Server
 
-__all__ = ["Handlers", "Route", "ROUTES", "routes"]
+__all__ = ["Handlers", "Route", "ROUTES", "routes", "CARRIED"]
+
+CARRIED: Final = "mcpbind/carried"
+"""Where a handler's `ctx.carried` travels in a sealed `requestState` (no input request has this key:
+one a client sends under it is dropped)."""
 
 Result = dict[str, Any] | msgspec.Struct
 Route = Callable[["Handlers", Any, Context], Awaitable[Result]]
@@ -179,17 +183,24 @@ async def _gathering_input(
     # The digest binds a sealed state to its request: computed only when a state is opened or sealed.
     digest: str | None = None
     answers: dict[str, Any] = {}
+    carried: Any = None
     if state is not UNSET and state:
         digest = params_digest(wire.to_builtins(params))
         answers.update(server.sealer.open(state, method, digest, PRINCIPAL.get()))
+        carried = answers.pop(CARRIED, None)  # (only a sealed state carries it: the server wrote it)
     if responses is not UNSET and responses:
         answers.update(wire.to_builtins(responses))
+        answers.pop(CARRIED, None)
     ctx.answers = answers
+    if isinstance(carried, dict):
+        ctx.carried.update(carried)
     try:
         return await run(*args, ctx)
     except NeedInput:
         # Only answers the handler used travel on; anything else the client sent is ignored.
         kept = {k: v for k, v in answers.items() if k in ctx.consumed}
+        if ctx.has_carried:
+            kept[CARRIED] = wire.to_builtins(ctx.carried)
         if digest is None:
             digest = params_digest(wire.to_builtins(params))
         state = server.sealer.seal(method, digest, kept, PRINCIPAL.get())

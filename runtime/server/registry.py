@@ -21,15 +21,23 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
+import msgspec
+
+from .. import wire
 from ..aio.peer import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
+from . import metadata
 from .context import Context, drop_none
+from .custom import method_route
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
-from .handlers import Handlers
+from .handlers import Handlers, Route
+from .lifespan import Lifespan, LifespanFactory
+from .middleware import Middleware, MiddlewareChain, chain
 from .scopes import RequiredScopes
 from .session import Connection
 from .signature import inspect_function
@@ -62,13 +70,28 @@ class Server(Features):
         list_ttl_ms: int = 0,
         max_concurrency: int = 64,
         max_queued: int = 1024,
+        lifespan: LifespanFactory | None = None,
+        expose_errors: bool = False,
+        implementation: Mapping[str, Any] | None = None,
+        middleware: Sequence[Middleware] = (),
     ) -> None:
+        """`lifespan(server)`: an async context manager entered while the server serves (see
+        `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler.
+        `expose_errors`: send the text of a tool's unexpected exception to the client (by default
+        only a `ToolError`'s message is sent; the exception is logged either way).
+        `implementation`: further members of the server's `Implementation` (`icons`, `website_url`,
+        `description`, any member a revision has), sent to the revisions that have them.
+        `middleware`: hooks around every request and notification, the first the outermost (see
+        `mcpbind.server.middleware`; `add_middleware` adds one inside those already there)."""
         self.name = name
         self.version = version
         self.title = title
         self.instructions = instructions
         # "draft" names the upstream draft's version; it is served only where named.
         self.revisions = tuple(dict.fromkeys(revisions.resolve(rev) for rev in revisions_served))
+        self.expose_errors = expose_errors
+        self.info_members = metadata.implementation(name, version, self.revisions, implementation or {})
+        """Members of the server's `Implementation` beyond its name, version and title."""
         self.page_size = page_size
         self.list_ttl_ms = list_ttl_ms
         self.max_concurrency = max_concurrency
@@ -81,6 +104,7 @@ class Server(Features):
         self._templates: list[TemplateEntry] = []
         self._prompts: dict[str, PromptEntry] = {}
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._methods: dict[str, Route] = {}
         self._connections: set[Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
@@ -97,8 +121,21 @@ class Server(Features):
         """Set by a notification bus between workers (`mcpbind.transports.http.redis`): list changes
         ("list", kind) and resource updates ("resource", uri) go to it, and it delivers them on every
         worker, this one included, instead of to this worker's connections alone."""
+        self._middleware: list[Middleware] = []
+        self.middleware_chain: MiddlewareChain | None = None
+        """The registered middleware as one function (None when there is none: the hot path)."""
+        for mw in middleware:
+            self.add_middleware(mw)
+        self.lifespan = Lifespan(lifespan, self, name)
+        """The lifespan's state while it runs (`lifespan.state`, `lifespan.state_as(T)`)."""
 
     # -- registration ------------------------------------------------------------------------------
+
+    def add_middleware(self, middleware: Middleware) -> Middleware:
+        """Add a middleware inside those registered already (usable as a decorator)."""
+        self._middleware.append(middleware)
+        self.middleware_chain = chain(self._middleware)
+        return middleware
 
     def tool(
         self,
@@ -106,17 +143,27 @@ class Server(Features):
         *,
         description: str | None = None,
         title: str | None = None,
-        annotations: dict[str, Any] | None = None,
+        annotations: msgspec.Struct | Mapping[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
-        icons: list[dict[str, Any]] | None = None,
+        icons: Sequence[msgspec.Struct | Mapping[str, Any]] | None = None,
         input_schema: dict[str, Any] | None = None,
         scopes: Iterable[str] = (),
+        **members: Any,
     ) -> Callable[[F], F]:
-        """Register a function as a tool; its parameters' type hints make the input schema. `scopes`:
-        what the caller's access token must grant to call it (`mcpbind.auth.server`)."""
+        """Register a function as a tool; its parameters' type hints make the input schema, its
+        return annotation the output schema (unless it returns text or content). `scopes`: what the
+        caller's access token must grant to call it (`mcpbind.auth.server`).
+
+        `annotations` is a `ToolAnnotations` of any revision or its JSON form; `members` are any other
+        members of the served revisions' `Tool` (`execution=`, `output_schema=`, a new revision's
+        member), by Python or wire name. The definition is checked against every served revision at
+        registration, and each revision is sent the members it has. A name registered twice is a
+        ValueError (`remove_tool` first to replace a tool)."""
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
+            if tool_name in self._tools:
+                raise ValueError(f"a tool named {tool_name!r} is registered already")
             sig = inspect_function(fn, Context, name=tool_name)
             definition = drop_none(
                 {
@@ -125,11 +172,12 @@ class Server(Features):
                     "description": description or inspect.getdoc(fn),
                     "inputSchema": input_schema or sig.input_schema,
                     "outputSchema": sig.output_schema,
-                    "annotations": annotations,
-                    "icons": icons,
+                    "annotations": wire.to_builtins(annotations),
+                    "icons": wire.to_builtins(icons),
                     "_meta": meta,
                 }
             )
+            definition = self._define("Tool", definition, members, f"tool {tool_name!r}")
             self._tools[tool_name] = ToolEntry(tool_name, fn, sig, definition)
             self.required_scopes.require("tools/call", tool_name, scopes)
             self._changed("tools")
@@ -154,11 +202,16 @@ class Server(Features):
         cache_scope: str = "private",
         meta: dict[str, Any] | None = None,
         scopes: Iterable[str] = (),
+        **members: Any,
     ) -> Callable[[F], F]:
         """Register a resource; a URI with `{variables}` is an RFC 6570 template. `scopes`: what the
-        caller's access token must grant to read it."""
+        caller's access token must grant to read it. `members`: any other member of the served
+        revisions' `Resource` (or `ResourceTemplate`): `icons=`, `annotations=`, `size=`... A URI (or
+        template) registered twice is a ValueError."""
 
         def register(fn: F) -> F:
+            if uri in self._resources or any(t.template.template == uri for t in self._templates):
+                raise ValueError(f"a resource at {uri!r} is registered already")
             definition = drop_none(
                 {
                     "name": name or fn.__name__,
@@ -168,8 +221,12 @@ class Server(Features):
                     "_meta": meta,
                 }
             )
+            owner = f"resource {uri!r}"
             if "{" in uri:
                 template = UriTemplate(uri)
+                definition = self._define(
+                    "ResourceTemplate", {**definition, "uriTemplate": uri}, members, owner
+                )
                 ctx_param = next(
                     (p for p, h in _hints(fn).items() if isinstance(h, type) and issubclass(h, Context)), None
                 )
@@ -177,7 +234,7 @@ class Server(Features):
                     TemplateEntry(
                         template,
                         fn,
-                        {**definition, "uriTemplate": uri},
+                        definition,
                         mime_type,
                         ttl_ms,
                         cache_scope,
@@ -185,9 +242,8 @@ class Server(Features):
                     )
                 )
             else:
-                self._resources[uri] = ResourceEntry(
-                    uri, fn, {**definition, "uri": uri}, mime_type, ttl_ms, cache_scope
-                )
+                definition = self._define("Resource", {**definition, "uri": uri}, members, owner)
+                self._resources[uri] = ResourceEntry(uri, fn, definition, mime_type, ttl_ms, cache_scope)
             self.required_scopes.require("resources/read", uri, scopes)
             self._changed("resources")
             return fn
@@ -201,12 +257,16 @@ class Server(Features):
         description: str | None = None,
         title: str | None = None,
         scopes: Iterable[str] = (),
+        **members: Any,
     ) -> Callable[[F], F]:
         """Register a function as a prompt; its parameters are the prompt's (string) arguments. `scopes`:
-        what the caller's access token must grant to get it."""
+        what the caller's access token must grant to get it. `members`: any other member of the served
+        revisions' `Prompt` (`icons=`, `meta=`...). A name registered twice is a ValueError."""
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__
+            if prompt_name in self._prompts:
+                raise ValueError(f"a prompt named {prompt_name!r} is registered already")
             sig = inspect_function(fn, Context, name=prompt_name)
             required = set(sig.input_schema.get("required", []))
             arguments = [
@@ -227,6 +287,7 @@ class Server(Features):
                     "arguments": arguments,
                 }
             )
+            definition = self._define("Prompt", definition, members, f"prompt {prompt_name!r}")
             self._prompts[prompt_name] = PromptEntry(prompt_name, fn, sig, definition)
             self.required_scopes.require("prompts/get", prompt_name, scopes)
             self._changed("prompts")
@@ -257,6 +318,36 @@ class Server(Features):
             return fn
 
         return register
+
+    def method(self, name: str, *, params: Any = None) -> Callable[[F], F]:
+        """Serve request method `name` (one a served revision's method table lists for the client to
+        send, and no decorator covers) with `fn(params, ctx)`; see `mcpbind.server.custom`. `params`:
+        a type the revision's decoded params are converted into (by default they come as decoded).
+        What `fn` returns is converted into the revision's result type. Registering a method that
+        has a handler already is a ValueError."""
+
+        def register(fn: F) -> F:
+            self._methods[name] = method_route(name, fn, params, self.revisions, self._methods)
+            return fn
+
+        return register
+
+    def method_route(self, name: str) -> Route | None:
+        """The route of a method registered with `method`, if any."""
+        return self._methods.get(name)
+
+    def _define(
+        self, type_name: str, base: dict[str, Any], given: Mapping[str, Any], owner: str
+    ) -> dict[str, Any]:
+        """A definition: the decorator's named arguments and its further `members`, checked against
+        every served revision. Without further members nothing is checked here (the revisions'
+        modules load on first use, not when a plain server is defined): listing converts them."""
+        if not given:
+            return base
+        if "meta" in given:  # `meta=` is the Python name of `_meta` everywhere
+            given = {("_meta" if k == "meta" else k): v for k, v in given.items()}
+        definition = {**base, **metadata.members(type_name, self.revisions, given, owner)}
+        return metadata.checked(definition, type_name, self.revisions, owner)
 
     def _changed(self, kind: str) -> None:
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}
@@ -318,15 +409,21 @@ class Server(Features):
         """The connections attached now (a snapshot: attaching or detaching later does not change it)."""
         return frozenset(self._connections)
 
+    def running(self) -> AbstractAsyncContextManager[Any]:
+        """Run the server's lifespan for the duration of the block (shared with every other entry);
+        its value is the lifespan's state. For an application that mounts `http_app()` in its own."""
+        return self.lifespan.running()
+
     async def serve(self, transport: MessageTransport) -> None:
-        """Serve one connection until its transport ends."""
-        conn = Connection(self, transport)
-        self.attach(conn)
-        try:
-            await conn.peer.run()
-        finally:
-            self.detach(conn)
-            await transport.close()
+        """Serve one connection until its transport ends (within the server's lifespan)."""
+        async with self.lifespan.running():
+            conn = Connection(self, transport)
+            self.attach(conn)
+            try:
+                await conn.peer.run()
+            finally:
+                self.detach(conn)
+                await transport.close()
 
     async def serve_stdio(self, *, max_line: int | None = None) -> None:
         # (Imported on use, as the HTTP transport is in `http_app`.)
@@ -385,6 +482,23 @@ class Server(Features):
         from ..transports.http.scaleout import serve_scaled
 
         serve_scaled(self, host, port, path, json_response, security, workers, redis, uvicorn_options)
+
+    def run(self, argv: Sequence[str] | None = None) -> None:
+        """Serve as the command line says (`argv`, by default the process's): stdio unless
+        `--transport http`, then Streamable HTTP on `--host` (127.0.0.1) and `--port` (8000) at
+        `--path` (/mcp)."""
+        import argparse
+
+        parser = argparse.ArgumentParser(description=self.instructions or f"The MCP server {self.name}.")
+        parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--path", default="/mcp")
+        args = parser.parse_args(argv)
+        if args.transport == "http":
+            self.run_http(args.host, args.port, path=args.path)
+        else:
+            self.run_stdio()
 
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the

@@ -21,12 +21,13 @@ import msgspec
 from .. import wire
 from ..aio.peer import ROUTE, MessageTransport, Peer
 from ..errors import MethodNotFound
-from ..protocol import dispatch, revisions
+from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from .context import Context, drop_none
 from .features import failure
 from .handlers import ROUTES
+from .middleware import Call
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -174,6 +175,22 @@ class Connection:
     # -- incoming ----------------------------------------------------------------------------------
 
     async def on_notification(self, event: IncomingNotification) -> None:
+        wrapped = self.server.middleware_chain
+        if wrapped is not None:
+            session = self.session
+            call = Call(
+                event.method,
+                _json(event.params),
+                None if session is None else session.name,
+                None if session is None else eras.of(session),
+                None,
+                None,
+            )
+            await wrapped(call, lambda c: self._notified(event))
+            return
+        await self._notified(event)
+
+    async def _notified(self, event: IncomingNotification) -> None:
         method = event.method
         if method == "notifications/initialized":
             self.initialized = True
@@ -195,6 +212,10 @@ class Connection:
         rid = event.id
         try:
             if event.method == "initialize":
+                wrapped = self.server.middleware_chain
+                if wrapped is not None:
+                    call = Call("initialize", _json(event.params), None, None, None, rid)
+                    return encode_result(rid, await wrapped(call, lambda c: _now(self._initialize(event))))
                 return encode_result(rid, self._initialize(event))
             rev = self.session
             if rev is None:
@@ -233,10 +254,31 @@ class Connection:
         method = event.method
         route = ROUTES.get(decided.spec.handler)
         if route is None:
-            raise MethodNotFound(f"Method not found: {method}")
+            route = self.server.method_route(method)  # one the server's author registered
+            if route is None:
+                raise MethodNotFound(f"Method not found: {method}")
         era = decided.era
         caps = era.client_capabilities(self.client_caps, decided.meta)
         ctx = Context(self, event.id, decided.revision, decided.meta, caps)
         server = self.server
-        result = await route(server.handlers, decided.params, ctx)
+        wrapped = server.middleware_chain
+        if wrapped is None:
+            result = await route(server.handlers, decided.params, ctx)
+        else:
+            call = Call(method, decided.params, decided.revision.name, era, ctx, event.id)
+            result = await wrapped(call, lambda c: route(server.handlers, c.params, ctx))
         return server.answer(event.id, method, result, decided.spec.result_type, era)
+
+
+def _json(params: bytes | None) -> Any:
+    """A message's raw params as JSON data, for middleware (None: none, or not readable)."""
+    if params is None:
+        return None
+    try:
+        return msgspec.json.decode(params)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+async def _now(value: Any) -> Any:
+    return value

@@ -17,6 +17,8 @@ from typing import Any
 
 import msgspec
 
+from .types import converter, is_pydantic, root_object, schema_of
+
 __all__ = ["Signature", "inspect_function"]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
@@ -36,19 +38,8 @@ class Signature:
     wraps_output: bool
     """A non-object return value is structured as {"result": value} (structuredContent must be an object)."""
     is_async: bool
-
-
-def _root_object(schema: dict[str, Any]) -> dict[str, Any]:
-    """msgspec references a Struct from the root (`$ref`); tools need `type: object` at the root."""
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        defs = dict(schema.get("$defs", {}))
-        root = dict(defs.pop(ref.removeprefix("#/$defs/")))
-        root.pop("title", None)
-        if defs:
-            root["$defs"] = defs
-        return root
-    return schema
+    adapters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
+    """Arguments the Struct keeps as JSON data, and what makes them their type (pydantic models)."""
 
 
 def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -> Signature:
@@ -57,6 +48,8 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     context_param: str | None = None
     names: list[str] = []
+    adapters: list[tuple[str, Callable[[Any], Any]]] = []
+    foreign: dict[str, dict[str, Any]] = {}
     for param in sig.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(f"{name}: *args and **kwargs cannot become tool arguments")
@@ -65,20 +58,34 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
             context_param = param.name
             continue
         names.append(param.name)
+        if is_pydantic(hint):
+            # Kept as JSON data by the Struct, validated by the model itself, its schema its own.
+            adapters.append((param.name, converter(hint)))
+            foreign[param.name] = schema_of(hint)
+            hint = dict[str, Any]
+        else:
+            _check_hint(hint, f"{name}: parameter {param.name!r}")
         if param.default is inspect.Parameter.empty:
             fields.append((param.name, hint))
         else:
             fields.append((param.name, hint, param.default))
     struct_name = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Arguments"
     arguments = msgspec.defstruct(struct_name, fields, kw_only=True, forbid_unknown_fields=False)
-    input_schema = _root_object(msgspec.json.schema(arguments))
+    input_schema = root_object(msgspec.json.schema(arguments))
     input_schema.setdefault("type", "object")
     input_schema.setdefault("properties", {})
+    for param_name, schema in foreign.items():
+        defs = schema.pop("$defs", None)
+        if defs:
+            input_schema.setdefault("$defs", {}).update(defs)
+        input_schema["properties"][param_name] = schema
     output_type = hints.get("return", inspect.Signature.empty)
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):
-        output_schema = _root_object(msgspec.json.schema(output_type))
+        if not is_pydantic(output_type):
+            _check_hint(output_type, f"{name}: return value")
+        output_schema = schema_of(output_type)
         if output_schema.get("type") != "object":
             wraps = True
             output_schema = {
@@ -95,7 +102,16 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         output_schema=output_schema,
         wraps_output=wraps,
         is_async=inspect.iscoroutinefunction(fn),
+        adapters=tuple(adapters),
     )
+
+
+def _check_hint(hint: Any, where: str) -> None:
+    """A type hint arguments cannot be converted to (or results from) fails at registration, named."""
+    try:
+        msgspec.json.schema(hint)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{where}: unsupported type hint {hint!r} ({exc})") from None
 
 
 def _is_content(tp: Any) -> bool:

@@ -1115,7 +1115,7 @@ def test_keepalive_comments_are_ignored_by_the_client(extra_url: str) -> None:
             async with Client(recorder, mode=revision, on_list_changed=on_changed) as client:
                 async with client.listen(tools=True):
                     await asyncio.sleep(0.4)  # several keep-alives
-                    await client.call_tool("add_tool", {"name": f"kept_alive_{len(revision)}"})
+                    await client.call_tool("add_tool", {"name": f"kept_alive_{revision.replace('-', '_')}"})
                     for _ in range(100):
                         if changed:
                             break

@@ -28,6 +28,16 @@ def test_typed_usage_passes(subject: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_example_servers_pass_mypy_strict() -> None:
+    """What a user writes with the server API (lifespan state, typed elicitation, content) types."""
+    examples = [
+        str(ROOT / "examples" / f"{n}.py")
+        for n in ("notes_server", "long_task_server", "mounted_http_server")
+    ]
+    done = run_mypy(examples)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("subject", ["usage", "client"])
 def test_mistyped_usage_fails_exactly_where_marked(subject: str) -> None:
     bad = TYPING / f"{subject}_bad.py"

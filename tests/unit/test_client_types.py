@@ -68,4 +68,4 @@ def test_every_member_of_an_older_result_has_a_place_in_the_newest_types(revisio
 
 
 def test_the_modes_are_auto_legacy_and_every_revision() -> None:
-    assert typing.get_args(Mode) == ("auto", "legacy", *revisions.ALL)
+    assert typing.get_args(Mode) == ("auto", "legacy", "draft", *revisions.ALL)

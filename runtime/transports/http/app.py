@@ -180,9 +180,18 @@ class HttpApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    await self.server.lifespan.enter()
+                except Exception as exc:  # the server's lifespan failed: the ASGI server says why and stops
+                    log.error("%s", exc, exc_info=exc.__cause__)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.table.shutdown()
+                try:
+                    await self.table.shutdown()
+                finally:
+                    await self.server.lifespan.exit()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

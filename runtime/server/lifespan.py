@@ -1,0 +1,136 @@
+"""A server's lifespan: what it opens at startup and closes at shutdown (a database, a client pool),
+and the state handlers reach while it runs.
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[Database]:
+        db = await Database.open()
+        try:
+            yield db          # what `ctx.lifespan` (or `ctx.lifespan_as(Database)`) gives handlers
+        finally:
+            await db.close()  # runs however serving ends
+
+    server = Server("notes", lifespan=lifespan)
+
+Every way of serving enters it: `run_stdio`/`serve_stdio`/`serve`, the ASGI lifespan of
+`http_app()` (so `run_http` and uvicorn), `Client.memory`; an application that mounts `http_app()`
+inside another (Starlette does not pass lifespan events to mounted apps) enters `server.running()` in
+its own lifespan. Entries are counted: the lifespan starts on the first and stops after the last, so
+several transports of one process share one state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, TypeVar
+
+__all__ = ["Lifespan", "LifespanFactory", "LifespanError", "LifespanNotRunning"]
+
+T = TypeVar("T")
+
+LifespanFactory = Callable[[Any], AbstractAsyncContextManager[Any]]
+"""`lifespan(server)`: an async context manager whose value is the state handlers reach."""
+
+
+class LifespanError(RuntimeError):
+    """The server's lifespan failed to start; serving does not begin (the cause is chained)."""
+
+
+class LifespanNotRunning(RuntimeError):
+    """A handler asked for the lifespan state while the server's lifespan was not running."""
+
+
+_NOT_RUNNING = (
+    "the lifespan of server {name!r} is not running: serve with run_stdio, run_http, serve or "
+    "Client.memory, run http_app() under an ASGI server with lifespan events on, or enter "
+    "`server.running()` in the lifespan of the application that mounts it"
+)
+
+
+class Lifespan:
+    """Runs one server's lifespan factory, shared by every entry at once (counted)."""
+
+    def __init__(self, factory: LifespanFactory | None, server: Any, name: str) -> None:
+        self._factory = factory
+        self._server = server
+        self._name = name
+        self._entries = 0
+        self._manager: AbstractAsyncContextManager[Any] | None = None
+        self._state: Any = None
+        self._started = False
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _locked(self) -> asyncio.Lock:
+        """The lock of the running event loop (a server may be served by one loop after another, as
+        tests do; a lock belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    @property
+    def state(self) -> Any:
+        """The value the lifespan yielded; `LifespanNotRunning` outside it. None without a lifespan."""
+        if self._factory is None:
+            return None
+        if not self._started:
+            raise LifespanNotRunning(_NOT_RUNNING.format(name=self._name))
+        return self._state
+
+    def state_as(self, tp: type[T]) -> T:
+        """`state`, checked to be a `tp` (a TypeError names what it is instead)."""
+        state = self.state
+        if not isinstance(state, tp):
+            raise TypeError(
+                f"the lifespan state of server {self._name!r} is a {type(state).__name__}, not {tp.__name__}"
+            )
+        return state
+
+    async def enter(self) -> Any:
+        """Start the lifespan if this is the first entry; its state. `LifespanError` if it fails."""
+        async with self._locked():
+            self._entries += 1
+            if self._factory is None or self._started:
+                return self._state
+            manager = self._factory(self._server)
+            try:
+                self._state = await manager.__aenter__()
+            except Exception as exc:
+                self._entries -= 1
+                raise LifespanError(
+                    f"the lifespan of server {self._name!r} failed to start: {exc!r}"
+                ) from exc
+            except BaseException:
+                self._entries -= 1
+                raise
+            self._manager = manager
+            self._started = True
+            return self._state
+
+    async def exit(self, exc: BaseException | None = None) -> None:
+        """Leave one entry; the last one stops the lifespan (its exit runs whatever ended serving)."""
+        async with self._locked():
+            self._entries -= 1
+            manager = self._manager
+            if self._entries > 0 or manager is None:
+                return
+            self._manager = None
+            self._started = False
+            self._state = None
+            await manager.__aexit__(
+                type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None
+            )
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Any]:
+        state = await self.enter()
+        try:
+            yield state
+        except BaseException as exc:
+            # Shielded: a cancelled serve still closes what the lifespan opened.
+            await asyncio.shield(self.exit(exc))
+            raise
+        await self.exit()

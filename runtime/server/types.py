@@ -1,0 +1,122 @@
+"""Python types as MCP data: JSON Schemas, conversion in and out, and elicitation forms.
+
+msgspec handles what it knows (Structs, dataclasses, TypedDicts, attrs, the standard types); pydantic
+models are taken as they are when pydantic is installed (never imported here: a model can only
+exist if its user imported pydantic already). Elicitation forms are what the spec allows: an object of
+flat primitive members (string, number, integer, boolean, enums, and lists of enum values).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+import msgspec
+
+__all__ = ["is_pydantic", "schema_of", "to_plain", "converter", "form_schema", "root_object"]
+
+_PRIMITIVES: Final = frozenset({"string", "number", "integer", "boolean"})
+
+
+def is_pydantic(tp: Any) -> bool:
+    """`tp` is a pydantic model class (False when pydantic was never imported)."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
+
+
+def root_object(schema: dict[str, Any]) -> dict[str, Any]:
+    """msgspec references a Struct from the root (`$ref`); MCP needs the object itself at the root."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        defs = dict(schema.get("$defs", {}))
+        root = dict(defs.pop(ref.removeprefix("#/$defs/")))
+        root.pop("title", None)
+        if defs:
+            root["$defs"] = defs
+        return root
+    return schema
+
+
+def schema_of(tp: Any) -> dict[str, Any]:
+    """The JSON Schema of `tp` (its object at the root, definitions under `$defs`)."""
+    if is_pydantic(tp):
+        schema: dict[str, Any] = tp.model_json_schema()
+        schema.pop("title", None)
+        return schema
+    return root_object(msgspec.json.schema(tp))
+
+
+def _pydantic_builtins(value: Any) -> Any:
+    if is_pydantic(type(value)):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def to_plain(value: Any) -> Any:
+    """A result (Struct, dataclass, TypedDict, pydantic model, standard types) as JSON data."""
+    return msgspec.to_builtins(value, enc_hook=_pydantic_builtins)
+
+
+def converter(tp: Any) -> Callable[[Any], Any]:
+    """A function taking JSON data to a `tp`, validating it (msgspec.ValidationError, or pydantic's
+    ValidationError, a ValueError, when it is not one)."""
+    if is_pydantic(tp):
+        validate: Callable[[Any], Any] = tp.model_validate
+        return validate
+    return lambda data: msgspec.convert(data, tp)
+
+
+def form_schema(tp: Any) -> dict[str, Any]:
+    """The elicitation form (`requestedSchema`) for `tp`: TypeError naming a member that is not flat."""
+    schema = schema_of(tp)
+    defs = schema.pop("$defs", {})
+    if schema.get("type") != "object":
+        raise TypeError(f"an elicitation form is an object: {tp!r} is not one")
+    properties: dict[str, Any] = {}
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        flat = _flat(prop, defs)
+        if flat is None:
+            raise TypeError(
+                f"elicitation form {tp.__name__}: member {name!r} is not a flat primitive: {prop}"
+            )
+        properties[name] = flat
+    form: dict[str, Any] = {"type": "object", "properties": properties}
+    kept = [n for n in properties if n in required]
+    if kept:
+        form["required"] = kept
+    return form
+
+
+def _flat(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | None:
+    """A member's schema as a primitive form field, or None when it is not one."""
+    ref = prop.get("$ref")
+    if isinstance(ref, str):
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        if target is None:
+            return None
+        extra = {k: v for k, v in prop.items() if k != "$ref"}
+        prop = {**target, **extra}
+    options = prop.get("anyOf") or prop.get("oneOf")
+    if options:
+        # `X | None` (msgspec, pydantic): the field is X, and optional (not in `required`).
+        kept = [o for o in options if o.get("type") != "null"]
+        if len(kept) != 1:
+            return None
+        extra = {k: v for k, v in prop.items() if k not in ("anyOf", "oneOf")}
+        return _flat({**kept[0], **extra}, defs)
+    if prop.get("default", ...) is None:  # (`X | None = None`: a form field's default is never null)
+        prop = {k: v for k, v in prop.items() if k != "default"}
+    kind = prop.get("type")
+    if "enum" in prop and kind in (None, "string"):
+        return {**{k: v for k, v in prop.items() if k != "title"}, "type": "string"}
+    if kind in _PRIMITIVES:
+        return {k: v for k, v in prop.items() if k != "title"} if "title" in prop else prop
+    if kind == "array":
+        items = prop.get("items")
+        if isinstance(items, dict):
+            item = _flat(items, defs)
+            if item is not None and "enum" in item:
+                return {**{k: v for k, v in prop.items() if k not in ("items", "title")}, "items": item}
+    return None

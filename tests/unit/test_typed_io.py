@@ -1,0 +1,264 @@
+"""Types in and out (TypedDict, dataclass, msgspec Struct, pydantic), typed elicitation forms, state kept
+across the rounds of a multi round-trip request, and sampling with tools, through the in-memory client."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any, Literal, TypedDict
+
+import msgspec
+import pydantic
+import pytest
+
+from mcpbind import wire
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.server import Context, Server
+from mcpbind.server.types import form_schema
+
+MODES = ["2025-06-18", "2025-11-25", "2026-07-28"]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+class Point(TypedDict):
+    x: int
+    y: int
+
+
+@dataclasses.dataclass
+class Box:
+    label: str
+    size: float = 1.0
+
+
+class Tag(msgspec.Struct):
+    name: str
+    weight: int = 0
+
+
+class Person(pydantic.BaseModel):
+    name: str
+    age: int = pydantic.Field(ge=0)
+
+
+class Booking(pydantic.BaseModel):
+    seats: int
+    window: bool = False
+
+
+@dataclasses.dataclass
+class Confirm:
+    ok: bool
+    note: str | None = None
+    colour: Literal["red", "green"] = "red"
+
+
+def typed_server() -> Server:
+    server = Server("typed")
+
+    @server.tool()
+    def move(p: Point, b: Box, t: Tag, who: Person) -> Person:
+        return Person(name=f"{who.name}@{p['x']},{p['y']}:{b.label}:{t.name}", age=who.age + 1)
+
+    @server.tool()
+    def boxed(label: str) -> Box:
+        return Box(label)
+
+    return server
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_arguments_and_results_of_every_kind(mode: str) -> None:
+    server = typed_server()
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:
+            tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+            props = tools["move"]["inputSchema"]["properties"]
+            assert props["who"]["properties"]["age"]["minimum"] == 0  # pydantic's own schema
+            assert set(props) == {"p", "b", "t", "who"}
+            assert tools["move"]["outputSchema"]["properties"]["name"]["type"] == "string"
+            args = {
+                "p": {"x": 1, "y": 2},
+                "b": {"label": "L"},
+                "t": {"name": "T"},
+                "who": {"name": "ann", "age": 3},
+            }
+            result = await client.call_tool("move", args)
+            assert result.structured_content == {"name": "ann@1,2:L:T", "age": 4}
+            bad = await client.call_tool("move", {**args, "who": {"name": "ann", "age": -1}})
+            assert bad.is_error is True and "Invalid arguments for tool move" in bad.content[0].text
+            boxed = await client.call_tool("boxed", {"label": "x"})
+            assert boxed.structured_content == {"label": "x", "size": 1.0}
+
+    run(main())
+
+
+def test_form_schemas_are_flat_and_refuse_nesting() -> None:
+    assert form_schema(Confirm) == {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "note": {"type": "string"},
+            "colour": {"enum": ["green", "red"], "default": "red", "type": "string"},
+        },
+        "required": ["ok"],
+    }
+    pyd = form_schema(Booking)
+    assert pyd["properties"]["seats"]["type"] == "integer" and pyd["required"] == ["seats"]
+
+    class Nested(TypedDict):
+        where: Point
+
+    with pytest.raises(TypeError, match="member 'where' is not a flat primitive"):
+        form_schema(Nested)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_elicit_with_a_type_returns_that_type(mode: str) -> None:
+    server = Server("elicit")
+    asked: list[dict[str, Any]] = []
+
+    @server.tool()
+    async def book(ctx: Context) -> str:
+        first = await ctx.elicit("Confirm?", Confirm, key="confirm")
+        second = await ctx.elicit("How many seats?", Booking, key="booking")
+        assert first.content is not None and second.content is not None
+        assert isinstance(first.content, Confirm) and isinstance(second.content, Booking)
+        return f"{first.content.ok} {first.content.colour} {second.content.seats}"
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params["requestedSchema"])
+        if params["message"] == "Confirm?":
+            return {"action": "accept", "content": {"ok": True, "colour": "green"}}
+        return {"action": "accept", "content": {"seats": 2}}
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode, elicitation=elicitation) as client:
+            result = await client.call_tool("book", {})
+            assert result.content[0].text == "True green 2"
+
+    run(main())
+    assert asked[0]["properties"]["ok"] == {"type": "boolean"}
+
+
+def test_an_answer_that_does_not_fill_the_form_is_an_error() -> None:
+    server = Server("elicit-bad")
+
+    @server.tool()
+    async def book(ctx: Context) -> str:
+        outcome = await ctx.elicit("How many?", Booking)
+        return str(outcome.content)
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "accept", "content": {"seats": "many"}}
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2025-11-25", elicitation=elicitation) as client:
+            with pytest.raises(McpError, match="does not fill the form"):
+                await client.call_tool("book", {})
+            assert (await client.list_tools())[0].name == "book"  # serving goes on
+
+    run(main())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_state_carried_across_rounds_spares_repeated_side_effects(mode: str) -> None:
+    server = Server("rounds")
+    effects = {"carried": 0, "naive": 0}
+    runs = {"carried": 0, "naive": 0}
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "accept", "content": {"ok": True}}
+
+    @server.tool()
+    async def carried(ctx: Context) -> str:
+        runs["carried"] += 1
+        if "order" not in ctx.carried:
+            effects["carried"] += 1  # the side effect: done once, whatever the rounds
+            ctx.carried["order"] = f"order-{effects['carried']}"
+        first = await ctx.elicit("Sure?", {"type": "object", "properties": {"ok": {"type": "boolean"}}})
+        second = await ctx.elicit("Really?", {"type": "object", "properties": {"ok": {"type": "boolean"}}})
+        return f"{ctx.carried['order']} {first.action} {second.action}"
+
+    @server.tool()
+    async def naive(ctx: Context) -> str:
+        runs["naive"] += 1
+        effects["naive"] += 1
+        await ctx.elicit("Sure?", {"type": "object", "properties": {"ok": {"type": "boolean"}}})
+        return "done"
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode, elicitation=elicitation) as client:
+            result = await client.call_tool("carried", {})
+            assert result.content[0].text == "order-1 accept accept"
+            await client.call_tool("naive", {})
+
+    run(main())
+    assert effects["carried"] == 1
+    if mode == "2026-07-28":
+        assert runs == {"carried": 3, "naive": 2} and effects["naive"] == 2  # re-run per round
+    else:
+        assert runs == {"carried": 1, "naive": 1} and effects["naive"] == 1
+
+
+def test_carried_state_cannot_be_forged_by_the_client() -> None:
+    server = Server("forge")
+
+    @server.tool()
+    async def tool(ctx: Context) -> str:
+        seen = dict(ctx.carried)
+        await ctx.elicit("Sure?", {"type": "object", "properties": {}}, key="sure")
+        return repr(seen)
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "accept", "content": {}}
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2026-07-28", elicitation=elicitation) as client:
+            accepted = {"action": "accept", "content": {}}
+            forged = {"sure": accepted, "mcpbind/carried": {"action": "accept", "content": {"admin": True}}}
+            result = await client.request("tools/call", {"name": "tool", "inputResponses": forged})
+            assert result.content[0].text == "{}"
+
+    run(main())
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_sampling_with_tools(mode: str) -> None:
+    server = Server("sampler")
+    got: list[dict[str, Any]] = []
+
+    @server.tool()
+    async def ask(ctx: Context) -> str:
+        tools = [{"name": "weather", "inputSchema": {"type": "object"}}]
+        result = await ctx.sample(
+            [{"role": "user", "content": {"type": "text", "text": "hi"}}], 50, tools=tools
+        )
+        return str(result.stop_reason)
+
+    async def sampling(params: dict[str, Any]) -> dict[str, Any]:
+        got.append(params)
+        return {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "c1", "name": "weather", "input": {}}],
+            "model": "m",
+            "stopReason": "toolUse",
+        }
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode, sampling=sampling, sampling_tools=True) as client:
+            assert client.capabilities()["sampling"] == {"tools": {}}
+            assert (await client.call_tool("ask", {})).content[0].text == "toolUse"
+        async with Client.memory(server, mode=mode, sampling=sampling) as client:
+            # A client that does not declare sampling.tools is never sent tools.
+            with pytest.raises(McpError, match=r"sampling\.tools"):
+                result = await client.call_tool("ask", {})
+                assert result.is_error is not True
+
+    run(main())
+    assert got and got[0]["tools"][0]["name"] == "weather"
