@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from msgspec import UNSET
@@ -35,6 +35,9 @@ from .endpoint import ClientEndpoint
 from .inbound import Callback, InputCallbacks
 from .negotiate import Negotiation
 from .transport import ClientTransport
+
+if TYPE_CHECKING:
+    from ..transports.http.auth import HttpAuth
 
 __all__ = ["Client"]
 
@@ -118,13 +121,15 @@ class Client(Negotiation):
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        auth: Callable[[], Awaitable[str | None]] | None = None,
+        auth: HttpAuth | Callable[[], Awaitable[str | None]] | None = None,
         max_message: int | None = None,
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
         **options: Any,
     ) -> Client:
-        """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None).
+        """A client of a Streamable HTTP endpoint. `auth` authorizes its requests: a callable returning
+        a bearer token (or None), or an `HttpAuth` such as mcpbind.auth.client's `OAuthClientProvider`,
+        which runs the OAuth flows on a 401/403 and sends the request again.
 
         Limits (None: the default): `max_message`, the largest JSON answer or SSE event read, 16 MiB
         (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response

@@ -1,0 +1,181 @@
+"""The OAuth client end to end: mcpbind's `Client` with an `OAuthClientProvider` against a real loopback
+authorization server and protected MCP endpoint (tests/servers/oauth_world.py under uvicorn), in both
+eras: discovery, dynamic registration, authorization code with PKCE and `resource`, token reuse,
+refresh, a file token store, and an authorization server that is slow, answers garbage or redirects
+its metadata to another origin (each a clear error, the client process unharmed)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("joserfc")
+
+from mcpbind.auth.client import FileTokenStore, FollowRedirect, OAuthClientProvider
+from mcpbind.auth.client.web import AuthHttp
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.server import Server
+
+from ..http_support import MODERN, SERVERS, load_script, serve_in_process
+
+OAuthWorld = load_script(str(SERVERS / "oauth_world.py"), "oauth_world").OAuthWorld
+
+MODES = ("2025-11-25", MODERN)
+
+
+def run(coro: Awaitable[Any], timeout: float = 60) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))  # type: ignore[arg-type]
+
+
+def make_server() -> Server:
+    server = Server("oauth-protected")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    return server
+
+
+@pytest.fixture
+def world() -> Any:
+    return OAuthWorld(make_server().http_app())
+
+
+@pytest.fixture
+def url(world: Any) -> Iterator[str]:
+    with serve_in_process(world) as address:
+        yield address
+
+
+def provider(url: str, **options: Any) -> OAuthClientProvider:
+    http = AuthHttp(timeout=options.pop("timeout", 15.0))
+    return OAuthClientProvider(url, redirect=FollowRedirect(http), http=http, **options)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_flow_authorizes_once_and_the_token_is_reused(world: Any, url: str, mode: str) -> None:
+    async def main() -> None:
+        auth = provider(url)
+        try:
+            async with Client.http(url, mode=mode, auth=auth, request_timeout=30) as client:
+                assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"
+                assert (await client.call_tool("echo", {"text": "again"})).content[0].text == "again"
+        finally:
+            await auth.aclose()
+
+    run(main())
+    assert len(world.registrations) == 1
+    assert world.registrations[0]["redirect_uris"] == ["http://localhost:3000/callback"]
+    assert len(world.authorizations) == 1  # one flow for every request after it
+    [request] = world.authorizations
+    assert request["code_challenge_method"] == "S256" and request["resource"] == url
+    assert "scope" not in request  # no scope named anywhere: none asked for
+    assert [g["grant_type"] for g in world.grants] == ["authorization_code"]  # PKCE checked by the AS
+
+
+def test_an_expired_token_is_refreshed_without_the_user(url: str, world: Any) -> None:
+    world.expires_in = 5  # inside the client's expiry margin: expired as soon as it is issued
+
+    async def main() -> None:
+        auth = provider(url)
+        try:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                await client.call_tool("echo", {"text": "one"})
+                first = auth.tokens
+                await client.call_tool("echo", {"text": "two"})
+                assert auth.tokens is not None and first is not None
+                assert auth.tokens.access_token != first.access_token
+        finally:
+            await auth.aclose()
+
+    run(main())
+    assert len(world.authorizations) == 1
+    assert [g["grant_type"] for g in world.grants][-1] == "refresh_token"
+    assert world.grants[-1]["resource"] == url
+
+
+def test_a_file_store_keeps_tokens_for_the_next_process(url: str, world: Any, tmp_path: Path) -> None:
+    path = tmp_path / "state" / "oauth.json"
+
+    async def once() -> None:
+        auth = provider(url, store=FileTokenStore(path))
+        try:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                await client.call_tool("echo", {"text": "x"})
+        finally:
+            await auth.aclose()
+
+    run(once())
+    run(once())
+    assert len(world.authorizations) == 1  # the second provider started from the file
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    os.chmod(path, 0o644)
+    with pytest.raises(PermissionError, match="readable by others"):
+        run(FileTokenStore(path).load("anything"))
+
+
+def refused(url: str, **options: Any) -> str:
+    """Connect through a provider expected to fail; the error's message."""
+
+    async def main() -> str:
+        auth = provider(url, **options)
+        try:
+            with pytest.raises(McpError) as caught:
+                async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                    await client.call_tool("echo", {"text": "x"})
+            return caught.value.message
+        finally:
+            await auth.aclose()
+
+    message: str = run(main())
+    return message
+
+
+def test_a_slow_authorization_server_fails_the_request_in_time(url: str, world: Any) -> None:
+    world.metadata_delay = 5.0
+    message = refused(url, timeout=0.5)
+    assert "authorization failed" in message and "no answer within 0.5 s" in message
+    assert not world.authorizations
+
+
+def test_garbage_metadata_is_refused(url: str, world: Any) -> None:
+    world.metadata_body = b"<html>not metadata</html>"
+    assert "is not a JSON object" in refused(url)
+    world.metadata_body = b'{"issuer": 7, "token_endpoint": []}'
+    assert "is malformed" in refused(url)
+    assert not world.registrations and not world.authorizations
+
+
+def test_metadata_redirected_to_another_origin_is_refused(url: str, world: Any) -> None:
+    elsewhere = url.replace("127.0.0.1", "localhost").replace(
+        "/mcp", "/.well-known/oauth-authorization-server"
+    )
+    world.metadata_redirect = elsewhere
+    assert "redirects to another origin" in refused(url)
+    assert not world.registrations and not world.authorizations
+
+
+def test_after_a_refusal_the_same_client_process_serves_a_good_flow(url: str, world: Any) -> None:
+    world.metadata_body = b"garbage"
+    refused(url)
+    world.metadata_body = None
+
+    async def main() -> str:
+        auth = provider(url)
+        try:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                result = await client.call_tool("echo", {"text": "fine"})
+                return str(result.content[0].text)
+        finally:
+            await auth.aclose()
+
+    assert run(main()) == "fine"
