@@ -164,6 +164,12 @@ def test_metadata_redirected_to_another_origin_is_refused(url: str, world: Any) 
     assert not world.registrations and not world.authorizations
 
 
+def test_a_token_refused_as_soon_as_issued_ends_in_an_error_not_a_loop(url: str, world: Any) -> None:
+    world.refuse_tokens = True
+    assert "refused the token it was just issued" in refused(url)
+    assert len(world.authorizations) == 1
+
+
 def test_after_a_refusal_the_same_client_process_serves_a_good_flow(url: str, world: Any) -> None:
     world.metadata_body = b"garbage"
     refused(url)

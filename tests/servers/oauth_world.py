@@ -32,6 +32,8 @@ class OAuthWorld:
     """Sent instead of the metadata (garbage)."""
     metadata_redirect: str | None = None
     """Where the metadata URL redirects to, instead of answering."""
+    refuse_tokens: bool = False
+    """/mcp refuses every token, even those just issued."""
     authorizations: list[dict[str, str]] = field(default_factory=list)
     grants: list[dict[str, str]] = field(default_factory=list)
     registrations: list[dict[str, Any]] = field(default_factory=list)
@@ -136,7 +138,7 @@ class OAuthWorld:
     ) -> None:
         auth = headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else None
-        if token is None or self.tokens.get(token) != f"{base}/mcp":
+        if token is None or self.tokens.get(token) != f"{base}/mcp" or self.refuse_tokens:
             challenge = f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"'
             await _send(
                 send,

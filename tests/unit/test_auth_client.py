@@ -19,7 +19,7 @@ from joserfc.jwk import ECKey
 
 from mcpbind.auth.client.challenge import find, parse
 from mcpbind.auth.client.discovery import ServerMetadata, metadata_urls, prm_urls, resource_matches
-from mcpbind.auth.client.dpop import DPoPKey
+from mcpbind.auth.client.dpop import DPoPKey, proof_nonce
 from mcpbind.auth.client.errors import OAuthError
 from mcpbind.auth.client.flow import authorization_url, check_callback, pkce_pair
 from mcpbind.auth.client.grants import auth_method
@@ -273,3 +273,11 @@ def test_a_dpop_proof_is_signed_by_its_public_key_and_names_the_request() -> Non
     again = jwt.decode(key.proof("POST", "https://mcp.example.com/mcp"), public, algorithms=["ES256"]).claims
     assert again["jti"] != claims["jti"] and "ath" not in again
     assert "nonce" not in jwt.decode(key.proof("POST", "https://other.example.com/"), public).claims
+
+
+def test_the_nonce_a_proof_carried_is_read_back() -> None:
+    key = DPoPKey()
+    assert proof_nonce(key.proof("GET", "https://a.example/x")) is None
+    key.remember_nonce("https://a.example/", "n-2")
+    assert proof_nonce(key.proof("GET", "https://a.example/x")) == "n-2"
+    assert proof_nonce("not a jwt") is None and proof_nonce("a.!!!.c") is None

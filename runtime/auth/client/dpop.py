@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +20,18 @@ from joserfc.jwk import ECKey
 
 from .web import origin
 
-__all__ = ["DPoPKey"]
+__all__ = ["DPoPKey", "proof_nonce"]
+
+
+def proof_nonce(proof: str) -> str | None:
+    """The nonce one of our own proofs carried (read, not verified: we signed it)."""
+    try:
+        payload = proof.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    nonce = claims.get("nonce") if isinstance(claims, dict) else None
+    return nonce if isinstance(nonce, str) else None
 
 
 class DPoPKey:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from . import discovery, flow, registration
 from .challenge import Challenge, find, parse
 from .discovery import ResourceMetadata, ServerMetadata
-from .dpop import DPoPKey
+from .dpop import DPoPKey, proof_nonce
 from .errors import OAuthError, TokenEndpointError
 from .grants import GrantContext
 from .redirect import UserRedirect
@@ -32,8 +32,6 @@ from .web import DEFAULT_TIMEOUT, AuthHttp
 __all__ = ["OAuthClientProvider", "Grant"]
 
 log = logging.getLogger("mcpbind.auth")
-
-_MAX_NONCE_RETRIES = 2
 
 
 class Grant(Protocol):
@@ -102,7 +100,6 @@ class OAuthClientProvider:
         self._client: ClientInfo | None = None
         self._dpop: DPoPKey | None = DPoPKey() if dpop else None
         self._asked: set[str] = set()
-        self._nonce_retries = 0
 
     @property
     def tokens(self) -> Tokens | None:
@@ -131,7 +128,13 @@ class OAuthClientProvider:
         return {"authorization": f"Bearer {tokens.access_token}"}
 
     async def on_response(
-        self, method: str, url: str, sent: Mapping[str, str], status: int, headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
     ) -> bool:
         nonce = headers.get("dpop-nonce")
         if nonce and self._dpop is not None:
@@ -142,15 +145,18 @@ class OAuthClientProvider:
         challenge = find(challenges, "DPoP", "Bearer") or Challenge("Bearer")
         error = challenge.params.get("error")
         if error == "use_dpop_nonce":
-            # RFC 9449 9: the same request again with the nonce; bounded, a server may keep refusing.
-            self._nonce_retries += 1
-            return bool(nonce) and self._dpop is not None and self._nonce_retries <= _MAX_NONCE_RETRIES
-        self._nonce_retries = 0
+            # RFC 9449 9: the same request again with the server's nonce, unless it already carried
+            # that one (the server refuses it: asking again would loop).
+            return bool(nonce) and self._dpop is not None and proof_nonce(sent.get("dpop", "")) != nonce
         if status == 403 and error != "insufficient_scope":
             return False  # forbidden for another reason: no token would change that
         async with self._lock:
             if sent.get("authorization") != self._authorization():
                 return True  # another request's flow already replaced the token it was sent with
+            if status == 401 and attempt > 0 and sent.get("authorization"):
+                # The token this request was just given was refused at once: another flow would
+                # most likely end the same way, so the request fails instead of looping.
+                raise OAuthError(f"{self.server_url} refused the token it was just issued (HTTP 401)")
             await self._authorize(challenge, step_up=status == 403)
             return True
 
@@ -225,12 +231,10 @@ class OAuthClientProvider:
         return " ".join(scopes)
 
     async def _authorize(self, challenge: Challenge, *, step_up: bool) -> None:
-        if not step_up and self._tokens is not None and self._tokens.refresh_token:
-            await self._discover(challenge)
-            if self._tokens is not None and await self._refresh():
-                return
         await self._discover(challenge)
         assert self._metadata is not None
+        if not step_up and self._tokens is not None and self._tokens.refresh_token and await self._refresh():
+            return
         scope = self._scope(challenge, step_up)
         resource = self._resource_indicator()
         if self.grant is not None:
@@ -291,7 +295,14 @@ class OAuthClientProvider:
         return True
 
     async def aclose(self) -> None:
+        """Close the HTTP client to authorization servers (the provider's own, not one passed in)."""
         await self.http.close()
+
+    async def __aenter__(self) -> OAuthClientProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 def _origin(url: str) -> str:

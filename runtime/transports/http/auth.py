@@ -30,11 +30,17 @@ class HttpAuth(Protocol):
         ...
 
     async def on_response(
-        self, method: str, url: str, sent: Mapping[str, str], status: int, headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
     ) -> bool:
         """Called for a 401 or 403 answer, and for any answer carrying a `DPoP-Nonce`, with the headers
-        the request was sent with. True: send the request again (with fresh `headers()`). May raise
-        AuthorizationFailed."""
+        the request was sent with and how many times it was sent again already (0: the first answer).
+        True: send the request again (with fresh `headers()`). May raise AuthorizationFailed."""
         ...
 
 
@@ -49,7 +55,13 @@ class BearerToken:
         return {"authorization": f"Bearer {token}"} if token else {}
 
     async def on_response(
-        self, method: str, url: str, sent: Mapping[str, str], status: int, headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
     ) -> bool:
         return False
 

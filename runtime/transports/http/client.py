@@ -244,10 +244,10 @@ class StreamableHttpTransport:
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
-            for _ in range(_MAX_AUTH_ROUNDS):
+            for attempt in range(_MAX_AUTH_ROUNDS):
                 headers = await self._headers(peek)
                 async with self._client.request("POST", self.url, headers, data) as response:
-                    if await self._authorize_again("POST", headers, response):
+                    if await self._authorize_again("POST", headers, response, attempt):
                         continue
                     await self._consume(response, rid, peek)
                     break
@@ -270,13 +270,15 @@ class StreamableHttpTransport:
             if rid is not None:
                 self._inflight.pop(rid, None)
 
-    async def _authorize_again(self, method: str, sent: dict[str, str], response: Response) -> bool:
+    async def _authorize_again(
+        self, method: str, sent: dict[str, str], response: Response, attempt: int
+    ) -> bool:
         """Whether the authorization hook wants this request sent again (after a flow, a new DPoP
         nonce); the refused answer's body is read away first, so that the connection is reused."""
         auth = self.auth
         if auth is None or (response.status not in (401, 403) and "dpop-nonce" not in response.headers):
             return False
-        if not await auth.on_response(method, self.url, sent, response.status, response.headers):
+        if not await auth.on_response(method, self.url, sent, response.status, response.headers, attempt):
             return False
         await response.read()
         return True
