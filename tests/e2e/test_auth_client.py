@@ -102,6 +102,24 @@ def test_an_expired_token_is_refreshed_without_the_user(url: str, world: Any) ->
     assert world.grants[-1]["resource"] == url
 
 
+def test_requests_refused_together_wait_for_one_flow(url: str, world: Any) -> None:
+    async def main() -> list[str]:
+        auth = provider(url)
+        try:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                await client.call_tool("echo", {"text": "first"})
+                world.tokens.clear()  # the server forgets every access token it issued
+                calls = [client.call_tool("echo", {"text": str(i)}) for i in range(5)]
+                return [str(r.content[0].text) for r in await asyncio.gather(*calls)]
+        finally:
+            await auth.aclose()
+
+    assert run(main()) == ["0", "1", "2", "3", "4"]
+    # One refresh for all five refused requests (the refresh token still works), no second login.
+    assert [g["grant_type"] for g in world.grants] == ["authorization_code", "refresh_token"]
+    assert len(world.authorizations) == 1
+
+
 def test_a_file_store_keeps_tokens_for_the_next_process(url: str, world: Any, tmp_path: Path) -> None:
     path = tmp_path / "state" / "oauth.json"
 
@@ -161,6 +179,14 @@ def test_metadata_redirected_to_another_origin_is_refused(url: str, world: Any) 
     )
     world.metadata_redirect = elsewhere
     assert "redirects to another origin" in refused(url)
+    assert not world.registrations and not world.authorizations
+
+
+@pytest.mark.parametrize("issuer", ["https://attacker.example.com", "{base}/", "{base_upper}"])
+def test_metadata_naming_another_issuer_is_refused(url: str, world: Any, issuer: str) -> None:
+    base = url.removesuffix("/mcp")
+    world.metadata_issuer = issuer.format(base=base, base_upper=base.upper())
+    assert "RFC 8414" in refused(url)
     assert not world.registrations and not world.authorizations
 
 

@@ -32,6 +32,8 @@ class OAuthWorld:
     """Sent instead of the metadata (garbage)."""
     metadata_redirect: str | None = None
     """Where the metadata URL redirects to, instead of answering."""
+    metadata_issuer: str | None = None
+    """The issuer the metadata names, instead of its own."""
     refuse_tokens: bool = False
     """/mcp refuses every token, even those just issued."""
     authorizations: list[dict[str, str]] = field(default_factory=list)
@@ -81,7 +83,7 @@ class OAuthWorld:
             send,
             200,
             {
-                "issuer": base,
+                "issuer": self.metadata_issuer or base,
                 "authorization_endpoint": f"{base}/authorize",
                 "token_endpoint": f"{base}/token",
                 "registration_endpoint": f"{base}/register",

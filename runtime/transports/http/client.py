@@ -247,7 +247,8 @@ class StreamableHttpTransport:
             for attempt in range(_MAX_AUTH_ROUNDS):
                 headers = await self._headers(peek)
                 async with self._client.request("POST", self.url, headers, data) as response:
-                    if await self._authorize_again("POST", headers, response, attempt):
+                    # (No coroutine per message when there is no hook: this is the request path.)
+                    if self.auth is not None and await self._authorize_again(headers, response, attempt):
                         continue
                     await self._consume(response, rid, peek)
                     break
@@ -270,15 +271,13 @@ class StreamableHttpTransport:
             if rid is not None:
                 self._inflight.pop(rid, None)
 
-    async def _authorize_again(
-        self, method: str, sent: dict[str, str], response: Response, attempt: int
-    ) -> bool:
-        """Whether the authorization hook wants this request sent again (after a flow, a new DPoP
+    async def _authorize_again(self, sent: dict[str, str], response: Response, attempt: int) -> bool:
+        """Whether the authorization hook wants this POST sent again (after a flow, with a new DPoP
         nonce); the refused answer's body is read away first, so that the connection is reused."""
         auth = self.auth
         if auth is None or (response.status not in (401, 403) and "dpop-nonce" not in response.headers):
             return False
-        if not await auth.on_response(method, self.url, sent, response.status, response.headers, attempt):
+        if not await auth.on_response("POST", self.url, sent, response.status, response.headers, attempt):
             return False
         await response.read()
         return True
@@ -410,7 +409,11 @@ class StreamableHttpTransport:
         assert self._client is not None
         last_event: str | None = None
         for _ in range(100):
-            headers = await self._headers(None, "GET")
+            try:
+                headers = await self._headers(None, "GET")
+            except AuthorizationFailed as exc:
+                log.warning("the session's GET stream was not opened: %s", exc)
+                return
             headers["accept"] = "text/event-stream"
             if last_event is not None:
                 headers["last-event-id"] = last_event
