@@ -13,17 +13,18 @@ from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytest.importorskip("joserfc")
 
-from mcpbind.auth.client import FileTokenStore, FollowRedirect, OAuthClientProvider
+from mcpbind.auth.client import FileTokenStore, FollowRedirect, LoopbackBrowser, OAuthClientProvider
 from mcpbind.auth.client.web import AuthHttp
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.server import Server
 
-from ..http_support import MODERN, SERVERS, load_script, serve_in_process
+from ..http_support import MODERN, SERVERS, free_port, load_script, serve_in_process
 
 OAuthWorld = load_script(str(SERVERS / "oauth_world.py"), "oauth_world").OAuthWorld
 
@@ -79,6 +80,29 @@ def test_the_flow_authorizes_once_and_the_token_is_reused(world: Any, url: str, 
     assert request["code_challenge_method"] == "S256" and request["resource"] == url
     assert "scope" not in request  # no scope named anywhere: none asked for
     assert [g["grant_type"] for g in world.grants] == ["authorization_code"]  # PKCE checked by the AS
+
+
+def test_the_cli_way_a_browser_and_a_loopback_redirect(url: str, world: Any, tmp_path: Path) -> None:
+    """LoopbackBrowser as `mcpbind` uses it, with a "browser" that follows the authorization server's
+    redirect to the loopback listener (a person would click "allow" in between)."""
+    opened: list[str] = []
+
+    def browser(address: str) -> None:
+        opened.append(address)
+        httpx.get(address, follow_redirects=True, timeout=15).raise_for_status()
+
+    port = free_port()
+
+    async def main() -> str:
+        redirect = LoopbackBrowser(port=port, timeout=30, open_url=browser)
+        auth = OAuthClientProvider(url, redirect=redirect, store=FileTokenStore(tmp_path / "t.json"))
+        async with auth, Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+            return str((await client.call_tool("echo", {"text": "cli"})).content[0].text)
+
+    assert run(main()) == "cli"
+    assert len(opened) == 1 and opened[0].startswith(url.removesuffix("/mcp") + "/authorize?")
+    assert world.registrations[0]["redirect_uris"] == [f"http://127.0.0.1:{port}/callback"]
+    assert world.registrations[0]["application_type"] == "native"
 
 
 def test_an_expired_token_is_refreshed_without_the_user(url: str, world: Any) -> None:

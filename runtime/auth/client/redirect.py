@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import webbrowser
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -48,14 +49,22 @@ class FollowRedirect:
     def __init__(
         self, http: AuthHttp | None = None, redirect_uri: str = "http://localhost:3000/callback"
     ) -> None:
-        self.http = http or AuthHttp()
+        self.http = http
+        """The HTTP client to use (the provider's, say); None: one per authorization, closed after."""
         self.uri = redirect_uri
 
     async def redirect_uri(self) -> str:
         return self.uri
 
     async def authorize(self, url: str) -> str:
-        target = await self.http.redirect_target(url)
+        if self.http is not None:
+            target = await self.http.redirect_target(url)
+        else:
+            http = AuthHttp()
+            try:
+                target = await http.redirect_target(url)
+            finally:
+                await http.close()
         if target is None:
             raise OAuthError(f"the authorization endpoint did not redirect back ({urlsplit(url).netloc})")
         if not target.startswith(self.uri):
@@ -68,11 +77,17 @@ class LoopbackBrowser:
     http://127.0.0.1:`port``path`. The URL is also logged, for a machine without a browser."""
 
     def __init__(
-        self, port: int = DEFAULT_LOOPBACK_PORT, path: str = "/callback", timeout: float = 300.0
+        self,
+        port: int = DEFAULT_LOOPBACK_PORT,
+        path: str = "/callback",
+        timeout: float = 300.0,
+        open_url: Callable[[str], object] = webbrowser.open,
     ) -> None:
         self.port = port
         self.path = path
         self.timeout = timeout
+        self.open_url = open_url
+        """Shows the user the authorization URL (the system browser; called in a worker thread)."""
         self._server: asyncio.Server | None = None
         self._result: asyncio.Future[str] | None = None
 
@@ -104,7 +119,7 @@ class LoopbackBrowser:
             raise OAuthError(f"cannot listen for the redirect on 127.0.0.1:{self.port}: {exc}") from None
         try:
             log.warning("open this URL to authorize: %s", url)
-            await loop.run_in_executor(None, webbrowser.open, url)
+            await loop.run_in_executor(None, self.open_url, url)
             return await asyncio.wait_for(self._result, self.timeout)
         except TimeoutError:
             raise OAuthError(f"no authorization came back within {self.timeout:g} s") from None
