@@ -18,7 +18,13 @@ import pytest
 
 pytest.importorskip("joserfc")
 
-from mcpbind.auth.client import FileTokenStore, FollowRedirect, LoopbackBrowser, OAuthClientProvider
+from mcpbind.auth.client import (
+    FileTokenStore,
+    FollowRedirect,
+    LoopbackBrowser,
+    MemoryTokenStore,
+    OAuthClientProvider,
+)
 from mcpbind.auth.client.web import AuthHttp
 from mcpbind.client import Client
 from mcpbind.errors import McpError
@@ -212,6 +218,27 @@ def test_metadata_naming_another_issuer_is_refused(url: str, world: Any, issuer:
     world.metadata_issuer = issuer.format(base=base, base_upper=base.upper())
     assert "RFC 8414" in refused(url)
     assert not world.registrations and not world.authorizations
+
+
+def test_a_preregistered_client_is_not_shown_to_another_authorization_server(url: str, world: Any) -> None:
+    store = MemoryTokenStore()
+    # A previous run used the configured client id with another authorization server (the store
+    # remembers which), and the resource now names this one.
+    run(store.save(f"preregistered|{url}", {"issuer": "https://old-as.example.com"}))
+    message = refused(url, client_id="pre", client_secret="s3cret", store=store)
+    assert "not presenting it there" in message
+    assert not world.authorizations and not world.grants
+
+
+def test_a_preregistered_client_is_used_without_registering(url: str, world: Any) -> None:
+    async def main() -> None:
+        async with provider(url, client_id="pre") as auth:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                await client.call_tool("echo", {"text": "x"})
+
+    run(main())
+    assert not world.registrations
+    assert world.authorizations[0]["client_id"] == "pre" and world.grants[0]["client_id"] == "pre"
 
 
 def test_a_token_refused_as_soon_as_issued_ends_in_an_error_not_a_loop(url: str, world: Any) -> None:

@@ -256,8 +256,10 @@ class OAuthClientProvider:
         issuer = self._metadata.issuer
         if self._client is not None and self._client.issuer == issuer:
             return self._client
+        if issuer not in self.clients and "*" in self.clients:
+            await self._bind_preregistration(issuer)
         key = f"client|{issuer}"
-        stored = await self.store.load(key)
+        stored = None if issuer in self.clients or "*" in self.clients else await self.store.load(key)
         client = ClientInfo.from_dict(stored) if stored is not None else None
         if client is None or client.issuer != issuer:
             assert self.redirect is not None
@@ -275,6 +277,21 @@ class OAuthClientProvider:
             await self.store.save(key, client.to_dict())
         self._client = client
         return client
+
+    async def _bind_preregistration(self, issuer: str) -> None:
+        """A client id configured without its authorization server belongs to the first one it is
+        used with (remembered in the store): when the resource later names another, the
+        credentials are not shown to it (the spec: surface an error, do not try them)."""
+        key = f"preregistered|{self.resource}"
+        bound = await self.store.load(key)
+        if bound is None:
+            await self.store.save(key, {"issuer": issuer})
+        elif bound.get("issuer") != issuer:
+            raise OAuthError(
+                f"the configured client id was used with the authorization server {bound.get('issuer')},"
+                f" and {self.server_url} now names {issuer}: not presenting it there (configure"
+                " `clients={issuer: ClientInfo(...)}` for the new server)"
+            )
 
     async def _refresh(self) -> bool:
         """Refresh the tokens; False (tokens dropped) when the server refuses the refresh token."""
