@@ -19,11 +19,13 @@ import pytest
 pytest.importorskip("joserfc")
 
 from mcpbind.auth.client import (
+    ClientCredentials,
     FileTokenStore,
     FollowRedirect,
     LoopbackBrowser,
     MemoryTokenStore,
     OAuthClientProvider,
+    PrivateKey,
 )
 from mcpbind.auth.client.web import AuthHttp
 from mcpbind.client import Client
@@ -239,6 +241,30 @@ def test_a_preregistered_client_is_used_without_registering(url: str, world: Any
     run(main())
     assert not world.registrations
     assert world.authorizations[0]["client_id"] == "pre" and world.grants[0]["client_id"] == "pre"
+
+
+@pytest.mark.parametrize("signed_by", ["the client", "another key"])
+def test_client_credentials_with_a_private_key_jwt(url: str, world: Any, signed_by: str) -> None:
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256")
+    world.auth_methods = ["private_key_jwt"]
+    world.client_keys["machine"] = key if signed_by == "the client" else ECKey.generate_key("P-256")
+    pem = key.as_pem(private=True).decode()
+    grant = ClientCredentials("machine", private_key=PrivateKey(pem, "ES256"))
+
+    async def main() -> str:
+        async with OAuthClientProvider(url, grant=grant) as auth:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                return str((await client.call_tool("echo", {"text": "m2m"})).content[0].text)
+
+    if signed_by == "the client":
+        assert run(main()) == "m2m"
+    else:
+        with pytest.raises(McpError, match="invalid_grant"):
+            run(main())
+    assert [g["grant_type"] for g in world.grants] == ["client_credentials"]  # no retry, no other grant
+    assert world.grants[0]["resource"] == url and not world.authorizations and not world.registrations
 
 
 def test_a_token_refused_as_soon_as_issued_ends_in_an_error_not_a_loop(url: str, world: Any) -> None:

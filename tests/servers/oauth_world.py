@@ -36,6 +36,10 @@ class OAuthWorld:
     """The issuer the metadata names, instead of its own."""
     refuse_tokens: bool = False
     """/mcp refuses every token, even those just issued."""
+    auth_methods: list[str] = field(default_factory=lambda: ["none"])
+    """token_endpoint_auth_methods_supported."""
+    client_keys: dict[str, Any] = field(default_factory=dict)
+    """client id -> public key (joserfc) of a machine client (client credentials, private_key_jwt)."""
     authorizations: list[dict[str, str]] = field(default_factory=list)
     grants: list[dict[str, str]] = field(default_factory=list)
     registrations: list[dict[str, Any]] = field(default_factory=list)
@@ -90,7 +94,7 @@ class OAuthWorld:
                 "response_types_supported": ["code"],
                 "grant_types_supported": ["authorization_code", "refresh_token"],
                 "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["none"],
+                "token_endpoint_auth_methods_supported": self.auth_methods,
                 "authorization_response_iss_parameter_supported": True,
             },
         )
@@ -126,6 +130,8 @@ class OAuthWorld:
             resource = request["resource"]
         elif grant == "refresh_token" and form.get("refresh_token") in self._refresh:
             resource = self._refresh.pop(form["refresh_token"])
+        elif grant == "client_credentials" and self._assertion_ok(form, base):
+            resource = form.get("resource", "")
         else:
             await _json(send, 400, {"error": "invalid_grant"})
             return
@@ -134,6 +140,24 @@ class OAuthWorld:
         self._refresh[refresh] = resource
         answer = {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in}
         await _json(send, 200, {**answer, "refresh_token": refresh})
+
+    def _assertion_ok(self, form: dict[str, str], base: str) -> bool:
+        """RFC 7523 2.2: a client assertion signed by the key of the client it names, for this server."""
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return False
+        assertion = form.get("client_assertion", "")
+        try:
+            payload = assertion.split(".")[1]
+            claimed = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            claims = jwt.decode(assertion, self.client_keys[claimed["iss"]]).claims
+            registry = jwt.JWTClaimsRegistry(aud={"essential": True, "value": base}, exp={"essential": True})
+            registry.validate(claims)
+        except (JoseError, ValueError, KeyError, IndexError):
+            return False
+        return bool(claims.get("iss") == claims.get("sub") == claimed["iss"])
 
     async def _protected(
         self, scope: Scope, receive: Any, send: Any, headers: dict[str, str], base: str

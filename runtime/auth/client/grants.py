@@ -82,7 +82,12 @@ def _assertion(client_id: str, audience: str, key: PrivateKey) -> str:
         "jti": secrets.token_urlsafe(24),
     }
     try:
-        signing = import_key(key.pem, "EC" if key.algorithm.startswith("ES") else "RSA")
+        if key.algorithm.startswith("ES"):
+            signing: Any = import_key(key.pem, "EC")
+        elif key.algorithm == "EdDSA":
+            signing = import_key(key.pem, "OKP")
+        else:
+            signing = import_key(key.pem, "RSA")
     except Exception as exc:  # joserfc raises several kinds for a bad PEM
         raise OAuthError(f"the client's private key could not be read: {exc}") from None
     return jwt.encode({"alg": key.algorithm, "typ": "JWT"}, claims, signing, algorithms=[key.algorithm])
