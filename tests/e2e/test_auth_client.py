@@ -36,7 +36,7 @@ from ..http_support import MODERN, SERVERS, free_port, load_script, serve_in_pro
 
 OAuthWorld = load_script(str(SERVERS / "oauth_world.py"), "oauth_world").OAuthWorld
 
-MODES = ("2025-11-25", MODERN)
+MODES = ("2025-11-25", MODERN, "auto")
 
 
 def run(coro: Awaitable[Any], timeout: float = 60) -> Any:
