@@ -152,6 +152,25 @@ def test_requests_refused_together_wait_for_one_flow(url: str, world: Any) -> No
     assert len(world.authorizations) == 1
 
 
+def test_a_refreshed_token_refused_at_once_sends_the_user_again(url: str, world: Any) -> None:
+    world.dud_refresh = True
+
+    async def main() -> None:
+        async with provider(url) as auth:
+            async with Client.http(url, mode=MODERN, auth=auth, request_timeout=30) as client:
+                await client.call_tool("echo", {"text": "first"})
+                world.tokens.clear()
+                await client.call_tool("echo", {"text": "second"})
+
+    run(main())
+    assert [g["grant_type"] for g in world.grants] == [
+        "authorization_code",
+        "refresh_token",
+        "authorization_code",
+    ]
+    assert len(world.authorizations) == 2
+
+
 def test_a_file_store_keeps_tokens_for_the_next_process(url: str, world: Any, tmp_path: Path) -> None:
     path = tmp_path / "state" / "oauth.json"
 

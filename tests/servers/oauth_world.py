@@ -36,6 +36,8 @@ class OAuthWorld:
     """The issuer the metadata names, instead of its own."""
     refuse_tokens: bool = False
     """/mcp refuses every token, even those just issued."""
+    dud_refresh: bool = False
+    """Tokens from the refresh grant are refused by /mcp."""
     auth_methods: list[str] = field(default_factory=lambda: ["none"])
     """token_endpoint_auth_methods_supported."""
     client_keys: dict[str, Any] = field(default_factory=dict)
@@ -136,7 +138,8 @@ class OAuthWorld:
             await _json(send, 400, {"error": "invalid_grant"})
             return
         token, refresh = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        self.tokens[token] = resource
+        if not (self.dud_refresh and grant == "refresh_token"):
+            self.tokens[token] = resource
         self._refresh[refresh] = resource
         answer = {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in}
         await _json(send, 200, {**answer, "refresh_token": refresh})

@@ -100,6 +100,8 @@ class OAuthClientProvider:
         self._client: ClientInfo | None = None
         self._dpop: DPoPKey | None = DPoPKey() if dpop else None
         self._asked: set[str] = set()
+        self._refreshed = False
+        """Whether the last flow was only a refresh (a refused refreshed token earns a full flow)."""
 
     @property
     def tokens(self) -> Tokens | None:
@@ -153,11 +155,15 @@ class OAuthClientProvider:
         async with self._lock:
             if sent.get("authorization") != self._authorization():
                 return True  # another request's flow already replaced the token it was sent with
+            refresh = True
             if status == 401 and attempt > 0 and sent.get("authorization"):
-                # The token this request was just given was refused at once: another flow would
-                # most likely end the same way, so the request fails instead of looping.
-                raise OAuthError(f"{self.server_url} refused the token it was just issued (HTTP 401)")
-            await self._authorize(challenge, step_up=status == 403)
+                # The token this request was just given was refused at once. After a refresh, the
+                # user is asked again; after a full flow, another would most likely end the same
+                # way, so the request fails instead of looping.
+                if not self._refreshed:
+                    raise OAuthError(f"{self.server_url} refused the token it was just issued (HTTP 401)")
+                refresh = False
+            await self._authorize(challenge, step_up=status == 403, refresh=refresh)
             return True
 
     # -- the flows ---------------------------------------------------------------------------------------
@@ -230,11 +236,14 @@ class OAuthClientProvider:
         self._asked = set(scopes)
         return " ".join(scopes)
 
-    async def _authorize(self, challenge: Challenge, *, step_up: bool) -> None:
+    async def _authorize(self, challenge: Challenge, *, step_up: bool, refresh: bool = True) -> None:
         await self._discover(challenge)
         assert self._metadata is not None
-        if not step_up and self._tokens is not None and self._tokens.refresh_token and await self._refresh():
-            return
+        self._refreshed = False
+        if refresh and not step_up and self._tokens is not None and self._tokens.refresh_token:
+            if await self._refresh():
+                self._refreshed = True
+                return
         scope = self._scope(challenge, step_up)
         resource = self._resource_indicator()
         if self.grant is not None:
