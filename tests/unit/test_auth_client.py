@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -17,6 +18,7 @@ pytest.importorskip("joserfc")
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from mcpbind.auth.client import FileTokenStore, LoopbackBrowser, cli_provider
 from mcpbind.auth.client.challenge import find, parse
 from mcpbind.auth.client.discovery import ServerMetadata, metadata_urls, prm_urls, resource_matches
 from mcpbind.auth.client.dpop import DPoPKey, proof_nonce
@@ -281,3 +283,10 @@ def test_the_nonce_a_proof_carried_is_read_back() -> None:
     key.remember_nonce("https://a.example/", "n-2")
     assert proof_nonce(key.proof("GET", "https://a.example/x")) == "n-2"
     assert proof_nonce("not a jwt") is None and proof_nonce("a.!!!.c") is None
+
+
+def test_the_cli_provider_uses_the_browser_and_a_private_file(tmp_path: Path) -> None:
+    provider = cli_provider("https://mcp.example.com/mcp", token_file=str(tmp_path / "oauth.json"))
+    assert isinstance(provider.redirect, LoopbackBrowser)
+    assert isinstance(provider.store, FileTokenStore) and provider.store.path == tmp_path / "oauth.json"
+    assert provider.resource == "https://mcp.example.com/mcp"
