@@ -14,8 +14,11 @@ API only; the mock server judges the traffic. Run it through tests/conformance/r
 The last line on stdout is `conformance_client: OK` or `conformance_client: ERROR ...` (the runner
 ignores exit codes in suite mode, so run.py reads this line).
 
-Authorization scenarios (auth/*): mcpbind has no OAuth client yet, so they fail at the mock's HTTP 401,
-which the client reports as a typed error (tests/conformance/expected-failures.txt lists them).
+Authorization scenarios (auth/*): the client is given an `OAuthClientProvider` (mcpbind.auth.client)
+set up from the scenario's context: the authorization code flow with the mock's redirect followed
+headlessly (`FollowRedirect`), a pre-registration, or a grant without a user (client credentials,
+enterprise-managed, workload identity JWT bearer). Where a scenario expects a refusal, the client fails
+with the provider's error and the mock's checks judge.
 """
 
 from __future__ import annotations
@@ -39,7 +42,13 @@ DEADLINE = float(os.environ.get("MCPBIND_CONFORMANCE_DEADLINE", "25"))
 """Seconds before the script gives up on its own (below the runner's --timeout, so a hang is reported
 as an error with a traceback instead of a silent kill)."""
 
-AUTH_DEADLINE = float(os.environ.get("MCPBIND_CONFORMANCE_AUTH_DEADLINE", "10"))
+AUTH_DEADLINE = float(os.environ.get("MCPBIND_CONFORMANCE_AUTH_DEADLINE", "40"))
+"""Seconds for a whole auth/* scenario (discovery, registration, the grant, then the MCP calls): longer
+than DEADLINE, since a flow makes several round trips to two servers while every scenario starts at
+once (still below the runner's --timeout)."""
+
+CIMD_URL = "https://conformance-test.local/client-metadata.json"
+"""The Client ID Metadata Document URL the suite's auth/basic-cimd expects as the client id."""
 
 Handler = Callable[[str], Awaitable[None]]
 SCENARIOS: dict[str, Handler] = {}
@@ -234,13 +243,63 @@ async def invalid_tool_headers(url: str) -> None:
             await client.call_tool(tool.name, {"value": "test"})
 
 
+def oauth_provider(scenario_id: str, url: str) -> Any:
+    """The OAuth client for an auth/* scenario, configured from its context."""
+    from mcpbind.auth.client import (
+        ClientCredentials,
+        EnterpriseManaged,
+        FollowRedirect,
+        JwtBearer,
+        OAuthClientProvider,
+        PrivateKey,
+    )
+    from mcpbind.auth.client.web import AuthHttp
+
+    ctx = context()
+    http = AuthHttp(timeout=DEADLINE)
+    options: dict[str, Any] = {"client_name": "mcpbind-conformance-client", "http": http}
+    name = scenario_id.removeprefix("auth/")
+
+    def constant(value: str) -> Callable[[], Awaitable[str]]:
+        async def read() -> str:
+            return value
+
+        return read
+
+    if name == "client-credentials-jwt":
+        key = PrivateKey(ctx["private_key_pem"], ctx.get("signing_algorithm", "ES256"))
+        options["grant"] = ClientCredentials(ctx["client_id"], private_key=key)
+    elif name == "client-credentials-basic":
+        options["grant"] = ClientCredentials(ctx["client_id"], ctx["client_secret"])
+    elif name == "enterprise-managed-authorization":
+        options["grant"] = EnterpriseManaged(
+            client_id=ctx["client_id"],
+            client_secret=ctx.get("client_secret"),
+            idp_token_endpoint=ctx["idp_token_endpoint"],
+            idp_client_id=ctx["idp_client_id"],
+            id_token=constant(ctx["idp_id_token"]),
+        )
+    elif name == "wif-jwt-bearer":
+        options["grant"] = JwtBearer(ctx["client_id"], constant(ctx["valid_jwt"]))
+    else:
+        options["redirect"] = FollowRedirect(http)
+        options["client_metadata_url"] = CIMD_URL
+        if "client_id" in ctx:  # pre-registration
+            options["client_id"] = ctx["client_id"]
+            options["client_secret"] = ctx.get("client_secret")
+    return OAuthClientProvider(url, **options)
+
+
 async def authorized(url: str) -> None:
-    """auth/*: the plain flow (list tools, call test-tool) once authorized; mcpbind has no OAuth client
-    yet, so it stops at the mock's 401."""
-    async with connect(url) as client:
-        tools = await client.list_tools()
-        if any(t.name == "test-tool" for t in tools):
-            await client.call_tool("test-tool", {})
+    """auth/*: the plain flow (list tools, call test-tool), authorized by mcpbind's OAuth client."""
+    provider = oauth_provider(os.environ.get("MCP_CONFORMANCE_SCENARIO", ""), url)
+    try:
+        async with connect(url, auth=provider) as client:
+            tools = await client.list_tools()
+            if any(t.name == "test-tool" for t in tools):
+                await client.call_tool("test-tool", {})
+    finally:
+        await provider.aclose()
 
 
 async def run(scenario_id: str, url: str) -> None:
@@ -249,8 +308,8 @@ async def run(scenario_id: str, url: str) -> None:
         if not scenario_id.startswith("auth/"):
             log.warning("no dedicated handler for %s: running the basic flow", scenario_id)
         handler = authorized if scenario_id.startswith("auth/") else basic
-    # auth/*: once a 401 stops the flow nothing more can happen; don't let a stuck client hold a core.
-    deadline = min(DEADLINE, AUTH_DEADLINE) if scenario_id.startswith("auth/") else DEADLINE
+    # auth/*: a flow that stalls (an authorization server that never answers) must not hold a core.
+    deadline = AUTH_DEADLINE if scenario_id.startswith("auth/") else DEADLINE
     await asyncio.wait_for(handler(url), deadline)
 
 

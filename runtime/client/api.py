@@ -36,6 +36,7 @@ from .transport import ClientTransport
 
 if TYPE_CHECKING:
     from ..server.registry import Server
+    from ..transports.http.auth import HttpAuth
 
 __all__ = ["Client"]
 
@@ -121,13 +122,15 @@ class Client(Calls, TypedStubs):
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        auth: Callable[[], Awaitable[str | None]] | None = None,
+        auth: HttpAuth | Callable[[], Awaitable[str | None]] | None = None,
         max_message: int | None = None,
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
         **options: Unpack[ClientOptions],
     ) -> Client:
-        """A client of a Streamable HTTP endpoint (`auth` returns a bearer token, or None).
+        """A client of a Streamable HTTP endpoint. `auth` authorizes its requests: a callable returning
+        a bearer token (or None), or an `HttpAuth` such as mcpbind.auth.client's `OAuthClientProvider`,
+        which runs the OAuth flows on a 401/403 and sends the request again.
 
         Limits (None: the default): `max_message`, the largest JSON answer or SSE event read, 16 MiB
         (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response

@@ -27,6 +27,12 @@ from .transport import ClientTransport
 __all__ = ["Negotiation"]
 
 
+def _unauthorized(exc: McpError) -> bool:
+    """The probe could not be authorized (the HTTP transport's AUTHORIZATION_FAILED data): an older
+    server would refuse `initialize` the same way, so there is nothing to fall back to."""
+    return isinstance(exc.data, dict) and exc.data.get("authorization") == "failed"
+
+
 def _stateless_only(code: int) -> bool:
     """An error only a server of the stateless era sends: a probe it answers does not fall back to
     `initialize`. (Read from `revisions` when a probe fails, so that importing the client does not
@@ -118,7 +124,7 @@ class Negotiation:
         try:
             await self._discover(target)
         except McpError as exc:
-            if self.mode == "auto" and not _stateless_only(exc.code):
+            if self.mode == "auto" and not _stateless_only(exc.code) and not _unauthorized(exc):
                 await self._initialize(revisions.STATEFUL[-1])
                 return
             offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []

@@ -22,6 +22,7 @@ from ...protocol import jsonrpc, revisions, salvage
 from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
+from .auth import AUTHORIZATION_FAILED, AuthorizationFailed, HttpAuth, as_http_auth
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -44,6 +45,9 @@ _ACCEPT: Final = "application/json, text/event-stream"
 
 
 _MAX_RESUMES: Final = 20
+_MAX_AUTH_ROUNDS: Final = 4
+"""How many times one POST is sent again after its authorization hook asked for it (the hook bounds
+its own flows; this only stops a hook that would always say yes)."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -88,7 +92,7 @@ class StreamableHttpTransport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        auth: Callable[[], Awaitable[str | None]] | None = None,
+        auth: HttpAuth | Callable[[], Awaitable[str | None]] | None = None,
         timeout: float = 300.0,
         get_stream: bool = True,
         client: HttpClient | None = None,
@@ -104,7 +108,8 @@ class StreamableHttpTransport:
         """Limits on a response's head (for the HTTP client this transport makes; one passed as
         `client` keeps its own)."""
         self.headers = dict(headers or {})
-        self.auth = auth
+        self.auth = as_http_auth(auth)
+        """Authorizes each request; on 401/403 may run a flow and have the request sent again."""
         self.timeout = timeout
         self.want_get_stream = get_stream
         self._client = client
@@ -183,12 +188,10 @@ class StreamableHttpTransport:
         else:
             await self.deliver(message)
 
-    async def _headers(self, peek: Peek | None) -> dict[str, str]:
+    async def _headers(self, peek: Peek | None, method: str = "POST") -> dict[str, str]:
         headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
         if self.auth is not None:
-            token = await self.auth()
-            if token:
-                headers["authorization"] = f"Bearer {token}"
+            headers.update(await self.auth.headers(method, self.url))
         if self.session_id is not None:
             headers["mcp-session-id"] = self.session_id
         if self.protocol_version is not None:
@@ -241,11 +244,19 @@ class StreamableHttpTransport:
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
-            headers = await self._headers(peek)
-            async with self._client.request("POST", self.url, headers, data) as response:
-                await self._consume(response, rid, peek)
+            for attempt in range(_MAX_AUTH_ROUNDS):
+                headers = await self._headers(peek)
+                async with self._client.request("POST", self.url, headers, data) as response:
+                    # (No coroutine per message when there is no hook: this is the request path.)
+                    if self.auth is not None and await self._authorize_again(headers, response, attempt):
+                        continue
+                    await self._consume(response, rid, peek)
+                    break
         except asyncio.CancelledError:
             raise
+        except AuthorizationFailed as exc:
+            if rid is not None and peek is not None and peek.method is not None:
+                self._fail(rid, f"authorization failed: {exc}", jsonrpc.INVALID_REQUEST, AUTHORIZATION_FAILED)
         except ResponseTooLarge as exc:
             if rid is not None and peek is not None and peek.method is not None:
                 self._fail(rid, f"the answer to {peek.method} is too large: {exc}")
@@ -260,8 +271,21 @@ class StreamableHttpTransport:
             if rid is not None:
                 self._inflight.pop(rid, None)
 
-    def _fail(self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR) -> None:
-        self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message))
+    async def _authorize_again(self, sent: dict[str, str], response: Response, attempt: int) -> bool:
+        """Whether the authorization hook wants this POST sent again (after a flow, with a new DPoP
+        nonce); the refused answer's body is read away first, so that the connection is reused."""
+        auth = self.auth
+        if auth is None or (response.status not in (401, 403) and "dpop-nonce" not in response.headers):
+            return False
+        if not await auth.on_response("POST", self.url, sent, response.status, response.headers, attempt):
+            return False
+        await response.read()
+        return True
+
+    def _fail(
+        self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET
+    ) -> None:
+        self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message, data))
 
     async def _consume(self, response: Response, rid: Any, peek: Peek | None) -> None:
         if peek is not None and peek.method == "initialize":
@@ -286,7 +310,8 @@ class StreamableHttpTransport:
                 rid,
                 f"HTTP {response.status}: {'unauthorized' if response.status == 401 else 'forbidden'}"
                 + (f" ({challenge})" if challenge else ""),
-                code=jsonrpc.INVALID_REQUEST,
+                jsonrpc.INVALID_REQUEST,
+                AUTHORIZATION_FAILED,
             )
             return
         if content_type == "application/json" and body:
@@ -364,7 +389,7 @@ class StreamableHttpTransport:
                 )
                 return
             await asyncio.sleep((end.retry_ms if end.retry_ms is not None else 1000) / 1000)
-            headers = await self._headers(None)
+            headers = await self._headers(None, "GET")
             headers["accept"] = "text/event-stream"
             headers["last-event-id"] = end.last_id
             async with self._client.request("GET", self.url, headers) as response:
@@ -384,7 +409,11 @@ class StreamableHttpTransport:
         assert self._client is not None
         last_event: str | None = None
         for _ in range(100):
-            headers = await self._headers(None)
+            try:
+                headers = await self._headers(None, "GET")
+            except AuthorizationFailed as exc:
+                log.warning("the session's GET stream was not opened: %s", exc)
+                return
             headers["accept"] = "text/event-stream"
             if last_event is not None:
                 headers["last-event-id"] = last_event
@@ -417,8 +446,8 @@ class StreamableHttpTransport:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._get_task
         if self.session_id is not None and self._client is not None and not self.stateless:
-            with contextlib.suppress(HttpError, OSError, TimeoutError):
-                headers = await self._headers(None)
+            with contextlib.suppress(HttpError, OSError, TimeoutError, AuthorizationFailed):
+                headers = await self._headers(None, "DELETE")
                 await asyncio.wait_for(self._delete(headers), 5)
         if self._own_client and self._client is not None:
             await self._client.close()

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ...protocol.framing import EventTooLarge, SseParser
+from .auth import HttpAuth, as_http_auth
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -41,7 +42,7 @@ class LegacySseTransport:
         url: str,
         *,
         headers: Mapping[str, str] | None = None,
-        auth: Callable[[], Awaitable[str | None]] | None = None,
+        auth: HttpAuth | Callable[[], Awaitable[str | None]] | None = None,
         timeout: float = 30.0,
         max_message: int = DEFAULT_MAX_MESSAGE,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
@@ -49,7 +50,7 @@ class LegacySseTransport:
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
-        self.auth = auth
+        self.auth = as_http_auth(auth)
         self.timeout = timeout
         self.max_message = max_message
         self.max_header_bytes = max_header_bytes
@@ -59,12 +60,10 @@ class LegacySseTransport:
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
 
-    async def _auth_headers(self) -> dict[str, str]:
+    async def _auth_headers(self, method: str, url: str) -> dict[str, str]:
         headers = dict(self.headers)
         if self.auth is not None:
-            token = await self.auth()
-            if token:
-                headers["authorization"] = f"Bearer {token}"
+            headers.update(await self.auth.headers(method, url))
         return headers
 
     async def start(self) -> None:
@@ -75,7 +74,7 @@ class LegacySseTransport:
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
-        headers = {**await self._auth_headers(), "accept": "text/event-stream"}
+        headers = {**await self._auth_headers("GET", self.url), "accept": "text/event-stream"}
         endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.ensure_future(self._read(headers, endpoint))
         try:
@@ -143,7 +142,7 @@ class LegacySseTransport:
 
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"
-        headers = {**await self._auth_headers(), "content-type": "application/json"}
+        headers = {**await self._auth_headers("POST", self.endpoint), "content-type": "application/json"}
         async with self._client.request("POST", self.endpoint, headers, data) as response:
             await response.read()
             if response.status >= 400:

@@ -1,0 +1,72 @@
+"""The HTTP client transports' authorization hook: what to add to each request, what to do on a 401/403.
+
+`HttpAuth` is the contract an authorization provider implements (mcpbind.auth.client's
+`OAuthClientProvider` does: discovery, flows, DPoP); `BearerToken` adapts the older hook, a callable
+returning a bearer token. The transports import nothing else of authorization, so the core stays free
+of the `mcpbind[auth]` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol, runtime_checkable
+
+__all__ = ["AUTHORIZATION_FAILED", "AuthorizationFailed", "BearerToken", "HttpAuth", "as_http_auth"]
+
+AUTHORIZATION_FAILED = {"authorization": "failed"}
+"""The `data` of the error a request fails with when it could not be authorized (HTTP 401/403, or
+a flow that failed): the era probe does not take it for an older server's answer."""
+
+
+class AuthorizationFailed(Exception):
+    """The request could not be authorized (discovery, registration or a grant failed, or the server
+    kept refusing): the request that needed it fails with this message."""
+
+
+@runtime_checkable
+class HttpAuth(Protocol):
+    async def headers(self, method: str, url: str) -> Mapping[str, str]:
+        """The headers that authorize one request (`Authorization`, `DPoP`, ...), possibly none yet."""
+        ...
+
+    async def on_response(
+        self,
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
+    ) -> bool:
+        """Called for a 401 or 403 answer, and for any answer carrying a `DPoP-Nonce`, with the headers
+        the request was sent with and how many times it was sent again already (0: the first answer).
+        True: send the request again (with fresh `headers()`). May raise AuthorizationFailed."""
+        ...
+
+
+class BearerToken:
+    """A callable returning a bearer token (or None) as an `HttpAuth`; a refusal is final."""
+
+    def __init__(self, token: Callable[[], Awaitable[str | None]]) -> None:
+        self.token = token
+
+    async def headers(self, method: str, url: str) -> Mapping[str, str]:
+        token = await self.token()
+        return {"authorization": f"Bearer {token}"} if token else {}
+
+    async def on_response(
+        self,
+        method: str,
+        url: str,
+        sent: Mapping[str, str],
+        status: int,
+        headers: Mapping[str, str],
+        attempt: int,
+    ) -> bool:
+        return False
+
+
+def as_http_auth(auth: HttpAuth | Callable[[], Awaitable[str | None]] | None) -> HttpAuth | None:
+    if auth is None or isinstance(auth, HttpAuth):
+        return auth
+    return BearerToken(auth)
