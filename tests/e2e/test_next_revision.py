@@ -34,10 +34,15 @@ SCRIPT = textwrap.dedent(
     server = Server("next", "1.0.0")
 
 
-    @server.tool()
+    @server.tool(cost_hint=0.25)  # the new revision's `Tool.costHint`, by its Python name
     def film():  # no annotation: the result is content blocks, not structured output
         \"\"\"A tool whose result is the new revision's content block.\"\"\"
         return [{"type": "video", "data": "AAAA", "mimeType": "video/mp4"}]
+
+
+    @server.method(NEW_METHOD)  # the new revision's request, served by the high-level server
+    async def list_widgets(params, ctx):
+        return {"widgets": [{"name": "gear", "size": 1.5}]}
 
 
     async def main() -> None:
@@ -46,7 +51,11 @@ SCRIPT = textwrap.dedent(
             result = await client.call_tool("film", {})
             block = result.content[0]
             assert type(block).__name__ == NEW_CONTENT and block.mime_type == "video/mp4", block
-            print("ok", client.revision, type(block).__name__)
+            (tool,) = await client.list_tools()  # the newest revision's types: NEXT's here
+            assert tool.cost_hint == 0.25, tool
+            widgets = await client.request(NEW_METHOD)
+            assert type(widgets).__name__ == "ListWidgetsResult" and widgets.widgets[0].size == 1.5, widgets
+            print("ok", client.revision, type(block).__name__, NEW_METHOD, NEW_TOOL_MEMBER)
 
 
     if sys.argv[1:] == ["serve"]:
@@ -94,7 +103,7 @@ def test_a_new_revision_is_served_and_called_with_no_runtime_change(tmp_path: Pa
         [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["ok", NEXT, NEW_CONTENT]
+    assert done.stdout.split() == ["ok", NEXT, NEW_CONTENT, NEW_METHOD, NEW_TOOL_MEMBER]
 
 
 DRAFT_SCRIPT = textwrap.dedent(
@@ -120,7 +129,8 @@ DRAFT_SCRIPT = textwrap.dedent(
             assert client.revision == LATEST, client.revision  # never offered unless asked
         async with Client.stdio(sys.executable, [*me, "trying"], mode="draft") as client:
             assert client.revision == DRAFT_VERSION, client.revision
-            result = await client.call_tool("<lambda>", {})
+            # The conveniences return the newest release's types; the draft's own come from `request`.
+            result = await client.request("tools/call", {"name": "<lambda>", "arguments": {}})
             assert type(result.content[0]).__name__ == "VideoContent", result
         try:
             async with Client.stdio(sys.executable, [*me, "default"], mode="draft") as client:
