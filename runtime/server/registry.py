@@ -22,16 +22,19 @@ import asyncio
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 from ..aio.peer import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
+from ..protocol.tasks import EXTENSION as TASKS_EXTENSION
+from ..protocol.tasks import TaskPolicy
 from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers
 from .session import Connection
 from .signature import inspect_function
+from .tasks import Tasks, TaskStore
 from .uritemplate import UriTemplate
 
 __all__ = ["Server", "UVICORN_DEFAULTS"]
@@ -61,6 +64,8 @@ class Server(Features):
         list_ttl_ms: int = 0,
         max_concurrency: int = 64,
         max_queued: int = 1024,
+        task_policy: TaskPolicy | None = None,
+        task_store: TaskStore | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -90,6 +95,9 @@ class Server(Features):
         """Per method, the feature it needs that is not offered ("": offered), while `_caps` holds."""
         self.handlers = Handlers(self)
         """The request handlers connections route to (by the method tables' handler names)."""
+        self._task_policy, self._task_store = task_policy, task_store
+        self.tasks: Tasks | None = None
+        """The tasks runner: made when the first tool that runs as a task is registered."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
 
@@ -105,8 +113,12 @@ class Server(Features):
         meta: dict[str, Any] | None = None,
         icons: list[dict[str, Any]] | None = None,
         input_schema: dict[str, Any] | None = None,
+        task_support: Literal["forbidden", "optional", "required"] = "forbidden",
+        defer_task: bool = False,
     ) -> Callable[[F], F]:
-        """Register a function as a tool; its parameters' type hints make the input schema."""
+        """Register a function as a tool; its parameters' type hints make the input schema.
+        `task_support`: whether it runs as a task (README, "Tasks"); `defer_task`: only once it calls
+        `Context.become_task` (2026-07-28: after gathering input with the request's own round trips)."""
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
@@ -123,7 +135,14 @@ class Server(Features):
                     "_meta": meta,
                 }
             )
-            self._tools[tool_name] = ToolEntry(tool_name, fn, sig, definition)
+            entry = ToolEntry(
+                tool_name, fn, sig, definition, task_support=task_support, defer_task=defer_task
+            )
+            if task_support != "forbidden":
+                definition["execution"] = {"taskSupport": task_support}
+                if self.tasks is None:
+                    self.tasks = Tasks(self._task_policy, self._task_store)
+            self._tools[tool_name] = entry
             self._changed("tools")
             return fn
 
@@ -264,6 +283,10 @@ class Server(Features):
             caps["prompts"] = {"listChanged": True}
         if self._completions:
             caps["completions"] = {}
+        if self.tasks is not None:
+            # Each revision keeps its own: `tasks` in 2025-11-25, the extension from 2026-07-28.
+            caps["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+            caps["extensions"] = {TASKS_EXTENSION: {}}
         self._caps = caps
         return caps
 
