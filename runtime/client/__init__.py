@@ -4,8 +4,9 @@ from mcpbind.client import Client
 """
 
 from .api import Client
+from .tasks import TaskHandle, TaskInfo, TaskOptions
 
-__all__ = ["Client", "UNSUPPORTED_PROTOCOL_VERSION"]
+__all__ = ["Client", "TaskHandle", "TaskInfo", "TaskOptions", "UNSUPPORTED_PROTOCOL_VERSION"]
 
 
 def __getattr__(name: str) -> int:

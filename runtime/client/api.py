@@ -30,10 +30,13 @@ from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDec
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId
 from ..protocol.request_state import params_digest
+from ..protocol.tasks import extension_method
 from ..transports.stdio import WRITE_WAIT
 from .endpoint import ClientEndpoint
 from .inbound import Callback, InputCallbacks
 from .negotiate import Negotiation
+from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
+from .tasks import handle as task_handle
 from .transport import ClientTransport
 
 __all__ = ["Client"]
@@ -88,6 +91,8 @@ class Client(Negotiation):
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._acknowledged: asyncio.Event | None = None
+        self.task_events = TaskEvents()
+        """Status notifications of the tasks this client watches (`TaskHandle.statuses`)."""
 
     @classmethod
     def stdio(
@@ -264,11 +269,12 @@ class Client(Negotiation):
         *,
         meta: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        result_type: Any = None,
     ) -> Any:
         """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
-        the decoded result. Raises McpError for an error answer."""
+        the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
         assert self.module is not None, "not connected"
-        spec = self.module.REQUESTS.get(method)
+        spec = self.module.REQUESTS.get(method) or extension_method(revisions.revision(self.revision), method)
         if spec is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         body: Any = None
@@ -278,7 +284,7 @@ class Client(Negotiation):
             if full_meta:
                 data["_meta"] = {**full_meta, **data.get("_meta", {})}
             body = wire.convert(data, spec.params_type)
-        decode = wire.decoder(spec.result_type).decode
+        decode = wire.decoder(result_type or spec.result_type).decode
         limit = timeout or self.request_timeout
         try:
             return await self._request(method, body, decode, limit)
@@ -320,6 +326,32 @@ class Client(Negotiation):
         raise McpError(
             f"{method}: the server still needed input after {_MAX_ROUNDS} rounds", code=INTERNAL_ERROR
         )
+
+    async def fulfil(self, request: dict[str, Any]) -> Any:
+        """Answer one input request (`{"method", "params"}`) with this client's callbacks, in JSON form."""
+        return await self._input.fulfil(request)
+
+    # -- tasks (client/tasks.py) -------------------------------------------------------------------
+
+    async def start_tool_task(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        options: TaskOptions | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> TaskHandle[Any]:
+        """Call a tool as a task: a handle to follow it, whose `result()` is the CallToolResult."""
+        return await start_tool_task(self, name, arguments, options, timeout=timeout)
+
+    def task(self, task_id: str) -> TaskHandle[Any]:
+        """A handle on a tool-call task started earlier (by this client or one before it)."""
+        assert self.module is not None, "not connected"
+        return task_handle(self, task_id, self.module.CallToolResult)
+
+    async def list_tasks(self) -> list[TaskInfo]:
+        """The tasks the server holds for this client (2025-11-25)."""
+        return await list_tasks(self)
 
     # -- conveniences ------------------------------------------------------------------------------
 
@@ -510,6 +542,8 @@ class Client(Negotiation):
         elif method == "notifications/subscriptions/acknowledged":
             if self._acknowledged is not None:
                 self._acknowledged.set()
+        elif method == "notifications/tasks/status":
+            self.task_events.publish(params)
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:
                 await self._on_resource_updated(params.get("uri", ""))
