@@ -79,9 +79,10 @@ class TaskPolicy(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval_ms: int = 500
     """The poll interval suggested to clients."""
     max_per_client: int = 100
-    """Live tasks one principal (or, without authorization, one client) may hold."""
+    """Unfinished tasks one principal (or, without authentication, one connection) may have."""
     max_total: int = 10_000
-    """Live tasks in the whole store."""
+    """Task records the store keeps, finished ones included until their TTL ends (cancelled ones
+    are dropped first to make room)."""
 
     def ttl(self, requested: int | None) -> int:
         if requested is None or requested <= 0:

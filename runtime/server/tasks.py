@@ -45,8 +45,8 @@ class TaskStore(Protocol):
     """Where task records live. Every method is async so that a shared store (Redis, say) fits."""
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
-        """Keep a new record; raises `TooManyTasks` when `record.client` already holds
-        `max_per_client` live tasks, or the store `max_total`."""
+        """Keep a new record; raises `TooManyTasks` when `record.client` already has `max_per_client`
+        unfinished tasks, or the store holds `max_total` records (after dropping expired ones)."""
         ...
 
     async def get(self, task_id: str) -> TaskRecord | None:
@@ -76,24 +76,29 @@ class MemoryTaskStore:
         return len(self._records)
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
-        if len(self._records) >= max_total:
+        records = self._records
+        if len(records) >= max_total:
             await self.purge(proto.now_ms())
-            if len(self._records) >= max_total:
+            if len(records) >= max_total:
+                # Cancelled tasks may be dropped at any time (2025-11-25): room for new work first.
+                for task_id in [k for k, r in records.items() if r.status == "cancelled"]:
+                    del records[task_id]
+                    if len(records) < max_total:
+                        break
+            if len(records) >= max_total:
                 raise TooManyTasks(
                     f"Too many tasks: the server holds its limit of {max_total}; try again later",
                     data={"limit": max_total},
                 )
-        held = sum(1 for r in self._records.values() if r.client == record.client)
-        if held >= max_per_client:
-            now = proto.now_ms()
-            held = sum(1 for r in self._records.values() if r.client == record.client and not r.expired(now))
-            if held >= max_per_client:
-                raise TooManyTasks(
-                    f"Too many tasks: this client holds its limit of {max_per_client}; "
-                    "wait for some to finish or expire",
-                    data={"limit": max_per_client},
-                )
-        self._records[record.task_id] = record
+        client = record.client
+        active = sum(1 for r in records.values() if r.client == client and not r.terminal)
+        if active >= max_per_client:
+            raise TooManyTasks(
+                f"Too many tasks: this client has its limit of {max_per_client} unfinished; "
+                "wait for one to finish, or cancel one",
+                data={"limit": max_per_client},
+            )
+        records[record.task_id] = record
 
     async def get(self, task_id: str) -> TaskRecord | None:
         record = self._records.get(task_id)
