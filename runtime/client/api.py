@@ -4,7 +4,9 @@
         result = await client.call_tool("add", {"a": 1, "b": 2})
 
 How the era and revision are chosen (`mode`) is in `negotiate`; requests for input from the server
-(sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`).
+(sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`). With `run_tasks`
+(the default) a 2025-11-25 server may ask for sampling and elicitation as tasks, which the client runs
+and the server polls (`tasks.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..transports.stdio import WRITE_WAIT
 from .endpoint import ClientEndpoint
 from .inbound import Callback, InputCallbacks
 from .negotiate import Negotiation
-from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
+from .tasks import ClientTasks, TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
 from .transport import ClientTransport
 
@@ -66,13 +68,14 @@ class Client(Negotiation):
         request_timeout: float | None = 60.0,
         probe_timeout: float = 3.0,
         cache: bool = True,
+        run_tasks: bool = True,
     ) -> None:
         if mode not in ("auto", "legacy") and mode not in revisions.ALL:
             raise ValueError(f"mode must be 'auto', 'legacy' or a revision in {revisions.ALL}, not {mode!r}")
         self.transport = transport
         self.mode = mode
         self.info = {"name": name, "version": version}
-        self._input = InputCallbacks(sampling, elicitation, roots)
+        self._input = InputCallbacks(sampling, elicitation, roots, ClientTasks() if run_tasks else None)
         self._on_log = on_log
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated
@@ -256,7 +259,7 @@ class Client(Negotiation):
         meta: dict[str, Any] = dict(extra or {})
         if self.stateless:
             meta[revisions.META_VERSION] = self.revision
-            meta[revisions.META_CAPABILITIES] = self._input.capabilities()
+            meta[revisions.META_CAPABILITIES] = self._input.capabilities(tasks=False)
             meta[revisions.META_CLIENT] = self.info
             if self.log_level is not None:
                 meta[revisions.META_LOG_LEVEL] = self.log_level

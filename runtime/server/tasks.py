@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -20,6 +21,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
+from ..aio.peer import ROUTE
 from ..errors import InvalidParams, McpError
 from ..protocol import tasks as proto
 from ..protocol.jsonrpc import INTERNAL_ERROR
@@ -217,7 +219,11 @@ class Tasks:
         self._settled[record.task_id] = asyncio.Event()
         if ctx.task_gate is not None:
             ctx.task_gate.ready.set()
-        runner = asyncio.get_running_loop().create_task(self._run(record, ctx, job, run))
+        # What the task sends once the request is answered belongs to no request's stream: the
+        # session's own (HTTP: the GET stream), as other messages sent outside a request.
+        context = contextvars.copy_context()
+        context.run(ROUTE.set, None)
+        runner = asyncio.get_running_loop().create_task(self._run(record, ctx, job, run), context=context)
         self._running[record.task_id] = runner
 
     async def _run(

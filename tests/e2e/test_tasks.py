@@ -322,3 +322,29 @@ def test_input_required_is_answered_with_tasks_update_in_2026(url: str) -> None:
         recorder.validate(MODERN)
 
     run(main())
+
+
+@pytest.mark.parametrize("revision", [SESSION, MODERN])
+def test_a_task_is_its_principals_alone(revision: str) -> None:
+    def as_user(url: str, token: str) -> Client:
+        async def auth() -> str:
+            return token
+
+        return Client(StreamableHttpTransport(url, auth=auth), mode=revision, elicitation=answer_name)
+
+    async def main() -> None:
+        with serve(SCRIPT, "--users", "alice-token=alice,bob-token=bob") as url:
+            async with as_user(url, "alice-token") as alice, as_user(url, "bob-token") as bob:
+                handle = await alice.start_tool_task("hold")
+                assert handle.task_id is not None
+                for attempt in (bob.task(handle.task_id).status(), bob.task(handle.task_id).cancel()):
+                    with pytest.raises(McpError) as info:
+                        await attempt
+                    assert info.value.code == -32602  # as if there were no such task
+                if revision == SESSION:
+                    assert handle.task_id not in [t.task_id for t in await bob.list_tasks()]
+                    assert handle.task_id in [t.task_id for t in await alice.list_tasks()]
+                assert (await handle.status()).status == "working"
+                assert (await handle.cancel()).status == "cancelled"
+
+    run(main())

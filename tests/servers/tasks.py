@@ -1,6 +1,7 @@
 """A server whose tools run as tasks, for tests/e2e/test_tasks.py: over stdio by default, or
 `--http PORT`; `--max-per-client N` / `--max-total N` set the task bounds, `--trace` starts tracemalloc
-(read back with the `stats` tool)."""
+(read back with the `stats` tool), `--users alice-token=alice,...` accepts those bearer tokens (HTTP)
+and makes each token's user the principal."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ parser.add_argument("--http", type=int, default=None, metavar="PORT")
 parser.add_argument("--max-per-client", type=int, default=100)
 parser.add_argument("--max-total", type=int, default=10_000)
 parser.add_argument("--trace", action="store_true")
+parser.add_argument("--users", default="")
 args = parser.parse_args()
 
 policy = TaskPolicy(max_per_client=args.max_per_client, max_total=args.max_total, poll_interval_ms=50)
@@ -90,6 +92,16 @@ if __name__ == "__main__":
     if args.trace:
         tracemalloc.start()
     if args.http is not None:
-        server.run_http(port=args.http)
+        security = None
+        if args.users:
+            from mcpbind.transports.http import HttpSecurity
+
+            users = dict(pair.split("=", 1) for pair in args.users.split(","))
+
+            async def verify(token: str) -> str | None:
+                return users.get(token)
+
+            security = HttpSecurity(verify_token=verify)
+        server.run_http(port=args.http, security=security)
     else:
         server.run_stdio()

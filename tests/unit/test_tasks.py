@@ -12,8 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcpbind.client.tasks import ClientTasks
+from mcpbind.errors import McpError
 from mcpbind.protocol import tasks
-from mcpbind.protocol.tasks import TERMINAL, TRANSITIONS, IllegalTransition, TaskPolicy, TaskRecord
+from mcpbind.protocol.tasks import (
+    RELATED_TASK,
+    TERMINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    TaskPolicy,
+    TaskRecord,
+)
 from mcpbind.server import MemoryTaskStore, TooManyTasks
 
 STATUSES = list(TRANSITIONS)
@@ -163,5 +172,51 @@ def test_expired_records_are_gone_and_purged() -> None:
         assert await store.owned_by("q") == []
         assert await store.purge(tasks.now_ms()) == 1
         assert await store.get(old.task_id) is None and len(store) == 1
+
+    asyncio.run(main())
+
+
+def test_the_client_runs_the_servers_tasks() -> None:
+    """`ClientTasks`, as `InputCallbacks` uses it for a task-augmented elicitation (2025-11-25)."""
+
+    async def main() -> None:
+        receiver = ClientTasks()
+        release = asyncio.Event()
+
+        async def slow() -> dict[str, Any]:
+            await release.wait()
+            return {"action": "accept", "content": {"name": "Ada"}}
+
+        created = receiver.start("elicitation/create", 60_000, slow)
+        task_id = created["task"]["taskId"]
+        assert created["task"]["status"] == "working" and created["task"]["ttl"] == 60_000
+        assert (await receiver.answer("tasks/get", {"taskId": task_id}))["status"] == "working"
+        waiting = asyncio.ensure_future(receiver.answer("tasks/result", {"taskId": task_id}))
+        release.set()
+        result = await waiting  # tasks/result blocked until the task ended
+        assert result["content"] == {"name": "Ada"}
+        assert result["_meta"][RELATED_TASK] == {"taskId": task_id}
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/cancel", {"taskId": task_id})  # terminal: refused
+        assert info.value.code == -32602
+
+        never = asyncio.Event()
+
+        async def held() -> Any:
+            await never.wait()
+
+        other = receiver.start("sampling/createMessage", None, held)["task"]["taskId"]
+        cancelled = await receiver.answer("tasks/cancel", {"taskId": other})
+        assert cancelled["status"] == "cancelled"
+        listed = await receiver.answer("tasks/list", {})
+        assert {t["taskId"]: t["status"] for t in listed["tasks"]} == {
+            task_id: "completed",
+            other: "cancelled",
+        }
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/result", {"taskId": other})
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/get", {"taskId": "nope"})
+        assert info.value.code == -32602
 
     asyncio.run(main())
