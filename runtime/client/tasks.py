@@ -220,25 +220,49 @@ class TaskHandle(Generic[R]):
             self.client.task_events.unwatch(self.info.task_id, events)
 
     async def wait(self, *, timeout: float | None = None, answer_input: bool = True) -> TaskInfo:
-        """Wait until the task is terminal, polling with backoff bounded by the server's poll interval.
-        With `answer_input`, input the task waits for (2026-07-28 `input_required`) is answered with
-        the client's callbacks as it comes; in 2025-11-25 the server asks with requests of its own."""
+        """Wait until the task is terminal, polling with backoff bounded by the server's poll interval
+        (a status notification ends a wait early). With `answer_input`, input the task waits for
+        (2026-07-28 `input_required`) is answered with the client's callbacks as it comes; in
+        2025-11-25 the server asks with requests of its own. TimeoutError after `timeout` seconds."""
+        if self.info is None:
+            return TaskInfo(task_id="", status="completed")
         deadline = None if timeout is None else time.monotonic() + timeout
-        async for info in self.statuses():
-            if info.terminal:
-                return info
-            if info.status == "input_required" and answer_input and self.client.stateless:
-                await self._answer_input()
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"task {self.task_id} is still {info.status} after {timeout} s")
-        assert self.info is not None
-        return self.info
+        events = self.client.task_events.watch(self.info.task_id)
+        answered: set[bytes] = set()
+        try:
+            info = await self.status()
+            delay = 0.0
+            while not info.terminal:
+                if info.status == "input_required" and answer_input and self.client.stateless:
+                    if await self._answer_input(answered):
+                        delay = 0.0  # the task goes on at once: look again soon
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"task {info.task_id} is still {info.status} after {timeout} s")
+                delay = self._interval(delay)
+                try:
+                    info = await asyncio.wait_for(events.get(), delay if left is None else min(delay, left))
+                    self.info = info
+                except TimeoutError:
+                    info = await self.status()
+            return info
+        finally:
+            self.client.task_events.unwatch(self.info.task_id, events)
 
-    async def _answer_input(self) -> None:
+    async def _answer_input(self, answered: set[bytes]) -> bool:
+        """Answer the input requests of the last `tasks/get` not answered yet; True if any were."""
         requests = self._detail.get("inputRequests") or {}
-        if requests:
-            responses = {key: await self.client.fulfil(req) for key, req in requests.items()}
-            await self._task_request("tasks/update", inputResponses=responses)
+        fresh = {}
+        for key, request in requests.items():
+            seen = msgspec.json.encode([key, request])
+            if seen not in answered:
+                answered.add(seen)
+                fresh[key] = request
+        if not fresh:
+            return False
+        responses = {key: await self.client.fulfil(request) for key, request in fresh.items()}
+        await self._task_request("tasks/update", inputResponses=responses)
+        return True
 
     async def result(self, *, timeout: float | None = None) -> R:
         """The request's result, once the task is terminal: exactly what the request would have given

@@ -11,10 +11,10 @@ A record is plain data (a msgspec Struct holding JSON values): a store may keep 
 
 from __future__ import annotations
 
-import secrets
+import base64
+import os
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import msgspec
@@ -142,7 +142,7 @@ def new_record(
     """A new task, `working` (every task begins there), with an unguessable id."""
     at = now_ms() if now is None else now
     return TaskRecord(
-        task_id=secrets.token_urlsafe(16),
+        task_id=base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode(),
         status="working",
         created_ms=at,
         updated_ms=at,
@@ -172,8 +172,8 @@ def move(record: TaskRecord, status: str, now: int | None = None, **changes: Any
 
 def iso(ms: int) -> str:
     """An ISO 8601 (RFC 3339) UTC timestamp of milliseconds since the epoch."""
-    stamp = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    seconds, millis = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def core_task(record: TaskRecord) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 Each generated `RequestMethod` names its handler (`tools/call` -> `call_tool`); `ROUTES` maps each
 handler name to the `Handlers` method of that name, and a request goes where its table entry points. A request
-whose handler is not here is not found. A handler takes the decoded
-params and the request's `Context`, and returns revision-neutral JSON data or the result type itself.
+whose handler is not here is not found. A handler takes the decoded params and the request's `Context`, and
+returns revision-neutral JSON data or the result type itself.
 """
 
 from __future__ import annotations

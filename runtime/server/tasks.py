@@ -223,8 +223,13 @@ class Tasks:
         # session's own (HTTP: the GET stream), as other messages sent outside a request.
         context = contextvars.copy_context()
         context.run(ROUTE.set, None)
-        runner = asyncio.get_running_loop().create_task(self._run(record, ctx, job, run), context=context)
+        loop = asyncio.get_running_loop()
+        runner = loop.create_task(self._run(record, ctx, job, run), context=context)
         self._running[record.task_id] = runner
+        # Code still running when the TTL ends (waiting for input nobody gives, say) is stopped: its
+        # record is gone, and nobody could fetch what it made.
+        expiry = loop.call_later(max(0.0, (record.expires_ms() - proto.now_ms()) / 1000), runner.cancel)
+        runner.add_done_callback(lambda _: expiry.cancel())
 
     async def _run(
         self, record: TaskRecord, ctx: Context, job: asyncio.Future[Any] | None, run: Run | None

@@ -136,6 +136,9 @@ def test_cancel_reaches_the_running_code_and_a_terminal_task_refuses_it() -> Non
         client, recorder = stdio_client()
         async with client:
             handle = await client.start_tool_task("hold")
+            with pytest.raises(TimeoutError):
+                await handle.wait(timeout=0.3)  # still working: the wait gives up, the task goes on
+            assert (await handle.status()).status == "working"
             assert (await handle.cancel()).status == "cancelled"
             stats = await client.call_tool("stats")
             assert stats.structured_content["running"] == 0  # the held code was stopped
@@ -196,6 +199,13 @@ def test_a_task_expires_with_its_ttl() -> None:
 
             await eventually(gone)
             assert handle.task_id not in [t.task_id for t in await client.list_tasks()]
+            # Code still running at the end of its TTL is stopped.
+            await client.start_tool_task("hold", options=TaskOptions(ttl_ms=300))
+
+            async def stopped() -> bool:
+                return (await client.call_tool("stats")).structured_content["running"] == 0
+
+            await eventually(stopped)
 
     run(main())
 
