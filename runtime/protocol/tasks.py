@@ -79,7 +79,8 @@ class TaskPolicy(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval_ms: int = 500
     """The poll interval suggested to clients."""
     max_per_client: int = 100
-    """Unfinished tasks one principal (or, without authentication, one connection) may have."""
+    """Unfinished tasks one principal may have; without authentication, one session-era connection,
+    and all anonymous clients of the stateless wire together."""
     max_total: int = 10_000
     """Task records the store keeps, finished ones included until their TTL ends (cancelled ones
     are dropped first to make room)."""

@@ -202,8 +202,11 @@ class Tasks:
     async def create(self, ctx: Context, method: str, ttl_ms: int | None) -> TaskRecord:
         """A new record, stored before anyone hears of it (a `tasks/get` right after must find it)."""
         principal = PRINCIPAL.get()
-        client = principal or f"connection-{id(ctx.connection)}"
         era = "envelope" if ctx.era.stateless else "session"
+        # Who counts against `max_per_client`: the principal; without authentication, the session's
+        # connection, and on the stateless wire (where nothing tells clients apart) all anonymous
+        # clients together.
+        client = principal or (f"anonymous-{id(ctx.connection)}" if era == "session" else "anonymous")
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
