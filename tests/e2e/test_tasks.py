@@ -151,9 +151,17 @@ def test_cancel_reaches_the_running_code_and_a_terminal_task_refuses_it() -> Non
     run(main())
 
 
-def test_elicitation_inside_a_task_carries_the_related_task() -> None:
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_elicitation_inside_a_task_carries_the_related_task(transport: str, url: str) -> None:
+    """Over HTTP the request reaches the client on the session's own stream: the call that started
+    the task was answered long before."""
+
     async def main() -> None:
-        client, recorder = stdio_client()
+        if transport == "stdio":
+            client, recorder = stdio_client()
+        else:
+            recorder = Recorder(StreamableHttpTransport(url))
+            client = Client(recorder, mode=SESSION, elicitation=answer_name)
         async with client:
             handle = await client.start_tool_task("ask_name")
             assert (await handle.result()).content[0].text == "hello Ada"
@@ -324,6 +332,17 @@ def test_input_required_is_answered_with_tasks_update_in_2026(url: str) -> None:
                 if info.status == "input_required":
                     break
             assert statuses[-1] == "input_required"
+            # An answer of the wrong shape is refused, and the task still waits for a good one.
+            caps = {"elicitation": {}, "extensions": {EXTENSION: {}}}
+            bad = {
+                "taskId": handle.task_id,
+                "inputResponses": {"name": {"action": 42}},
+                "_meta": {"io.modelcontextprotocol/clientCapabilities": caps},
+            }
+            with pytest.raises(McpError) as info:
+                await client.request("tasks/update", bad)
+            assert info.value.code == -32602
+            assert (await handle.status()).status == "input_required"
             assert (await handle.result()).content[0].text == "hello Ada"  # wait() answers the input
             # Input gathered before the task begins (multi round-trip input, then the task).
             deferred = await client.start_tool_task("name_then_task")
