@@ -276,6 +276,8 @@ def test_a_thousand_tasks_at_once_in_bounded_memory() -> None:
                 return (await client.call_tool("stats")).structured_content["running"] == 0
 
             await eventually(drained, timeout=60)
+            kept = (await client.call_tool("stats")).structured_content["traced"] - before
+            assert kept / 1000 < 8_000, f"{kept / 1000:.0f} bytes per finished task kept"  # its record
             results = await asyncio.gather(*(h.result() for h in handles[:50]))
             assert {r.content[0].text for r in results} == {"released"}
 
