@@ -283,7 +283,7 @@ class Server(Features):
             caps["prompts"] = {"listChanged": True}
         if self._completions:
             caps["completions"] = {}
-        if self.tasks is not None:
+        if any(t.task_support != "forbidden" for t in self._tools.values()):
             # Each revision keeps its own: `tasks` in 2025-11-25, the extension from 2026-07-28.
             caps["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
             caps["extensions"] = {TASKS_EXTENSION: {}}

@@ -220,3 +220,25 @@ def test_the_client_runs_the_servers_tasks() -> None:
         assert info.value.code == -32602
 
     asyncio.run(main())
+
+
+def test_task_capabilities_follow_the_tools_that_run_as_tasks() -> None:
+    from mcpbind.server import Server
+
+    server = Server("caps")
+
+    @server.tool()
+    async def plain() -> str:
+        return ""
+
+    assert "tasks" not in server.capabilities() and "extensions" not in server.capabilities()
+
+    @server.tool(task_support="optional")
+    async def long() -> str:
+        return ""
+
+    caps = server.capabilities()
+    assert caps["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    assert caps["extensions"] == {tasks.EXTENSION: {}}
+    server.remove_tool("long")
+    assert "tasks" not in server.capabilities()
