@@ -100,7 +100,8 @@ def soak(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned with its own
     Node 22 in tests/conformance/package-lock.json): server and client, revisions 2025-11-25 and
-    2026-07-28. `-- --all` also runs `--suite all` (reported only). Needs npm, for `npm ci`."""
+    2026-07-28, and the tasks-* extension scenarios (scored). `-- --all` also runs `--suite all`
+    (reported only). Needs npm, for `npm ci`."""
     session.install("-e", ".[dev]")
     session.run("python", "tests/conformance/run.py", *session.posargs)
 

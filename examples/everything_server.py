@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from msgspec import Meta
 
+from mcpbind.errors import McpError
 from mcpbind.server import Context, Server, ToolError
 
 log = logging.getLogger("everything_server")
@@ -643,6 +644,68 @@ _SUGGESTIONS = {
 @server.completion("prompt", "test_prompt_with_arguments")
 def complete_prompt_arguments(argument: str, value: str, context: dict[str, str]) -> list[str]:
     return [s for s in _SUGGESTIONS.get(argument, []) if s.startswith(value)]
+
+
+# =====================================================================================================
+# Tasks (the tasks-* scenarios: the io.modelcontextprotocol/tasks extension, SEP-2663; the same tools
+# run as 2025-11-25 core tasks when the client asks with `task`)
+# =====================================================================================================
+
+
+@server.tool()
+async def greet(name: str) -> str:
+    """Sync only: never a task, whatever the client sends."""
+    return f"Hello, {name}!"
+
+
+@server.tool(task_support="optional")
+async def slow_compute(seconds: float = 1.0, label: str = "") -> str:
+    """Sleeps `seconds`, then answers; a task for a client that can take one."""
+    await asyncio.sleep(seconds)
+    return f"computed {label or 'result'} after {seconds:g}s"
+
+
+@server.tool(task_support="required")
+async def failing_job() -> str:
+    """Runs only as a task, and ends in a tool execution error after about a second."""
+    await asyncio.sleep(1.0)
+    raise ToolError("failing_job failed, as it always does")
+
+
+@server.tool(task_support="required")
+async def protocol_error_job() -> str:
+    """Runs only as a task, and ends in a protocol-level error (the task fails)."""
+    await asyncio.sleep(0.2)
+    raise McpError("protocol_error_job: internal failure", code=-32603)
+
+
+@server.tool(task_support="optional")
+async def confirm_delete(filename: str, ctx: Context) -> str:
+    """A task that asks for a confirmation (input_required), then finishes."""
+    schema = {"type": "object", "properties": {"confirm": {"type": "boolean"}}, "required": ["confirm"]}
+    outcome = await ctx.elicit(f"Delete {filename}?", schema, key="confirm")
+    confirmed = outcome.action == "accept" and bool((outcome.content or {}).get("confirm"))
+    return f"{'Deleted' if confirmed else 'Kept'} {filename}"
+
+
+@server.tool(task_support="optional")
+async def multi_input(ctx: Context) -> str:
+    """A task that asks two questions at once (two input requests pending together)."""
+    schema = one_string("name")
+    first, second = await asyncio.gather(
+        ctx.elicit("First name?", schema, key="first"), ctx.elicit("Second name?", schema, key="second")
+    )
+    return f"got {answer_field(first, 'name')} and {answer_field(second, 'name')}"
+
+
+@server.tool(task_support="required", defer_task=True)
+async def test_tool_with_task(ctx: Context) -> str:
+    """Gathers a name with the request's own round trips, then becomes a task that uses it."""
+    outcome = await elicit(ctx, "user_name", "What is your name?", one_string("name"))
+    name = answer_field(outcome, "name")
+    await ctx.become_task()
+    await asyncio.sleep(0.2)
+    return f"Hello, {name}! (from a task)"
 
 
 @server.completion("resource", "test://template/{id}/data")

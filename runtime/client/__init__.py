@@ -6,8 +6,18 @@ from mcpbind.client import Client
 from .api import Client
 from .calls import UnexpectedResult
 from .options import ClientOptions, Mode
+from .tasks import TaskHandle, TaskInfo, TaskOptions
 
-__all__ = ["Client", "ClientOptions", "Mode", "UNSUPPORTED_PROTOCOL_VERSION", "UnexpectedResult"]
+__all__ = [
+    "Client",
+    "ClientOptions",
+    "Mode",
+    "TaskHandle",
+    "TaskInfo",
+    "TaskOptions",
+    "UNSUPPORTED_PROTOCOL_VERSION",
+    "UnexpectedResult",
+]
 
 
 def __getattr__(name: str) -> int:

@@ -4,7 +4,9 @@
         result = await client.call_tool("add", {"a": 1, "b": 2})
 
 How the era and revision are chosen (`mode`) is in `negotiate`; requests for input from the server
-(sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`).
+(sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`). With `run_tasks`
+(the default) a 2025-11-25 server may ask for sampling and elicitation as tasks, which the client runs
+and the server polls (`tasks.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
 from ..protocol.jsonrpc import RequestId
+from ..protocol.tasks import extension_method
 from ..transports.stdio import WRITE_WAIT
 from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
 from .stubs import TypedStubs
+from .tasks import ClientTasks, TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
+from .tasks import handle as task_handle
 from .transport import ClientTransport
 
 if TYPE_CHECKING:
@@ -64,6 +69,7 @@ class Client(Calls, TypedStubs):
         request_timeout: float | None = 60.0,
         probe_timeout: float = 3.0,
         cache: bool = True,
+        run_tasks: bool = True,
     ) -> None:
         if mode not in ("auto", "legacy", "draft") and mode not in revisions.KNOWN:
             raise ValueError(
@@ -73,7 +79,9 @@ class Client(Calls, TypedStubs):
         self.mode = revisions.resolve(mode) if mode == "draft" else mode
         self.info = {"name": name, "version": version}
         # `sampling_tools`: `sampling` takes requests that carry tools (it declares `sampling.tools`).
-        self._input = InputCallbacks(sampling, elicitation, roots, sampling_tools)
+        self._input = InputCallbacks(
+            sampling, elicitation, roots, sampling_tools, ClientTasks() if run_tasks else None
+        )
         self._on_log = on_log
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated
@@ -92,6 +100,8 @@ class Client(Calls, TypedStubs):
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._acknowledged: asyncio.Event | None = None
+        self.task_events = TaskEvents()
+        """Status notifications of the tasks this client watches (`TaskHandle.statuses`)."""
 
     @classmethod
     def stdio(
@@ -267,11 +277,12 @@ class Client(Calls, TypedStubs):
         *,
         meta: Mapping[str, Any] | None = None,
         timeout: float | None = None,
+        result_type: Any = None,
     ) -> Any:
         """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
-        the decoded result. Raises McpError for an error answer."""
+        the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
         assert self.module is not None, "not connected"
-        spec = self.module.REQUESTS.get(method)
+        spec = self.module.REQUESTS.get(method) or extension_method(revisions.revision(self.revision), method)
         if spec is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         body: Any = None
@@ -281,7 +292,7 @@ class Client(Calls, TypedStubs):
             if full_meta:
                 data["_meta"] = {**full_meta, **data.get("_meta", {})}
             body = wire.convert(data, spec.params_type)
-        decode = wire.decoder(spec.result_type).decode
+        decode = wire.decoder(result_type or spec.result_type).decode
         limit = timeout or self.request_timeout
         try:
             return await self._request(method, body, decode, limit)
@@ -297,6 +308,32 @@ class Client(Calls, TypedStubs):
         spec = self.module.NOTIFICATIONS[method]
         body = wire.convert(dict(params or {}), spec.params_type) if spec.params_type is not None else None
         await self._notify(method, body)
+
+    async def fulfil(self, request: dict[str, Any]) -> Any:
+        """Answer one input request (`{"method", "params"}`) with this client's callbacks, in JSON form."""
+        return await self._input.fulfil(request)
+
+    # -- tasks (client/tasks.py) -------------------------------------------------------------------
+
+    async def start_tool_task(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | None = None,
+        options: TaskOptions | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> TaskHandle[Any]:
+        """Call a tool as a task: a handle to follow it, whose `result()` is the CallToolResult."""
+        return await start_tool_task(self, name, arguments, options, timeout=timeout)
+
+    def task(self, task_id: str) -> TaskHandle[Any]:
+        """A handle on a tool-call task started earlier (by this client or one before it)."""
+        assert self.module is not None, "not connected"
+        return task_handle(self, task_id, self.module.CallToolResult)
+
+    async def list_tasks(self) -> list[TaskInfo]:
+        """The tasks the server holds for this client (2025-11-25)."""
+        return await list_tasks(self)
 
     # -- incoming ----------------------------------------------------------------------------------
 
@@ -326,6 +363,8 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/subscriptions/acknowledged":
             if self._acknowledged is not None:
                 self._acknowledged.set()
+        elif method == "notifications/tasks/status":
+            self.task_events.publish(params)
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:
                 await self._on_resource_updated(params.get("uri", ""))

@@ -19,6 +19,7 @@ from .. import wire
 from ..errors import McpError, MethodNotFound, SessionClosed
 from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, encode_error, encode_result
+from .tasks import TASKABLE, ClientTasks
 
 __all__ = ["Callback", "InputCallbacks"]
 
@@ -30,7 +31,7 @@ Callback = Callable[[Any], Awaitable[Any]]
 class InputCallbacks:
     """What the client answers the server with; what it has decides the capabilities it declares."""
 
-    __slots__ = ("elicitation", "roots", "sampling", "sampling_tools")
+    __slots__ = ("elicitation", "roots", "sampling", "sampling_tools", "tasks")
 
     def __init__(
         self,
@@ -38,21 +39,30 @@ class InputCallbacks:
         elicitation: Callback | None,
         roots: Callable[[], Awaitable[Sequence[Mapping[str, Any]]]] | None,
         sampling_tools: bool = False,
+        tasks: ClientTasks | None = None,
     ) -> None:
         self.sampling = sampling
         self.sampling_tools = sampling_tools
         """The sampling callback takes `tools`/`toolChoice` and may answer with tool use (2025-11-25 on)."""
         self.elicitation = elicitation
         self.roots = roots
+        self.tasks = tasks
+        """Runs the server's task-augmented sampling and elicitation (2025-11-25); None: never as tasks."""
 
-    def capabilities(self) -> dict[str, Any]:
+    def capabilities(self, *, tasks: bool = True) -> dict[str, Any]:
+        """What the callbacks offer; `tasks`: with the `tasks` capability (the session era's)."""
         caps: dict[str, Any] = {}
+        requests: dict[str, Any] = {}
         if self.roots is not None:
             caps["roots"] = {"listChanged": True}
         if self.sampling is not None:
             caps["sampling"] = {"tools": {}} if self.sampling_tools else {}
+            requests["sampling"] = {"createMessage": {}}
         if self.elicitation is not None:
             caps["elicitation"] = {"form": {}, "url": {}}
+            requests["elicitation"] = {"create": {}}
+        if tasks and requests and self.tasks is not None:
+            caps["tasks"] = self.tasks.capability(requests)
         return caps
 
     async def answer(self, method: str, params: dict[str, Any]) -> Any:
@@ -71,6 +81,12 @@ class InputCallbacks:
         method, params = request.get("method"), request.get("params") or {}
         return wire.to_builtins(await self.answer(str(method), params))
 
+    def _run(self, event: IncomingRequest, params: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        async def run() -> Any:
+            return await self.answer(event.method, params)
+
+        return run
+
     async def answer_request(self, event: IncomingRequest, module: ModuleType | None) -> bytes | None:
         """The encoded answer to a request from the server, in the negotiated revision `module`."""
         try:
@@ -82,7 +98,19 @@ class InputCallbacks:
             params = msgspec.json.decode(event.params) if event.params is not None else {}
             if spec.params_type is not None and event.params is not None:
                 wire.decoder(spec.params_type).decode(event.params)  # validate against the revision
-            answer = await self.answer(event.method, params)
+            tasks = self.tasks
+            if tasks is not None and event.method.startswith("tasks/"):
+                answer = await tasks.answer(event.method, params)
+            elif tasks is not None and event.method in TASKABLE and isinstance(params.get("task"), dict):
+                # Task-augmented: answered at once, the callback runs on as the task.
+                ttl = params["task"].get("ttl")
+                plain = {k: v for k, v in params.items() if k != "task"}
+                created = tasks.start(
+                    event.method, ttl if isinstance(ttl, int) else None, self._run(event, plain)
+                )
+                return encode_result(event.id, wire.convert(created, spec.task_result_type))
+            else:
+                answer = await self.answer(event.method, params)
             return encode_result(event.id, wire.convert(wire.to_builtins(answer), spec.result_type))
         except McpError as exc:
             return encode_error(event.id, exc.code, exc.message, exc.data)

@@ -70,7 +70,7 @@ class TypedStubs(Negotiation):
         meta: dict[str, Any] = dict(extra or {})
         if self.stateless:
             meta[revisions.META_VERSION] = self.revision
-            meta[revisions.META_CAPABILITIES] = self._input.capabilities()
+            meta[revisions.META_CAPABILITIES] = self._input.capabilities(tasks=False)
             meta[revisions.META_CLIENT] = self.info
             if self.log_level is not None:
                 meta[revisions.META_LOG_LEVEL] = self.log_level

@@ -18,7 +18,7 @@ import msgspec
 from .. import wire
 from ..errors import InvalidParams, McpError, MethodNotFound
 from ..methods import RequestMethod
-from . import eras, revisions
+from . import eras, revisions, tasks
 from .jsonrpc import PARSE_ERROR
 from .revisions import Revision
 
@@ -171,7 +171,7 @@ def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str,
 def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
     """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
     set when the transport decoded them with the whole message (as `revision`'s params type)."""
-    spec = revision.requests.get(method)
+    spec = revision.requests.get(method) or tasks.extension_method(revision, method)
     if spec is None or "client_to_server" not in spec.directions:
         raise MethodNotFound(f"Method not found: {method}")
     try:

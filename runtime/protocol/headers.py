@@ -119,6 +119,7 @@ class PeekParams(msgspec.Struct):
     arguments: msgspec.Raw = msgspec.Raw()
     """Left raw: decoded only for tools that mirror arguments into headers."""
     request_id: Any = msgspec.field(default=None, name="requestId")
+    task_id: Any = msgspec.field(default=None, name="taskId")
     meta: PeekMeta | None = msgspec.field(default=None, name="_meta")
 
 

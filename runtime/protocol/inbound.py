@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from . import jsonrpc, revisions
+from . import jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, decode_value, render, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
@@ -379,6 +379,8 @@ def _stateless(
         module = revisions.module(requested)
         table = module.REQUESTS if peek.id is not None else module.NOTIFICATIONS
         spec = table.get(peek.method)
+        if spec is None and peek.id is not None:
+            spec = tasks.EXTENSION_REQUESTS.get(peek.method)
         if spec is None:
             return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
     direct = False
@@ -434,6 +436,13 @@ def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -
             return "Mcp-Name is required"
         if decode_value(name) != source:
             return f"Mcp-Name {name!r} does not match the body"
+    elif body_method in tasks.EXTENSION_REQUESTS and params is not None and isinstance(params.task_id, str):
+        # SEP-2663 routing headers: the task's id is the name of a `tasks/*` request.
+        name = headers.get(b"mcp-name")
+        if name is None:
+            return "Mcp-Name is required"
+        if decode_value(name) != params.task_id:
+            return f"Mcp-Name {name!r} does not match the body's taskId"
     if body_method == "tools/call" and params is not None:
         paths = view.param_paths(params.name)
         if paths:  # (most tools mirror no argument in a header)

@@ -3,10 +3,12 @@
 from mcpbind.server import Context, Server
 """
 
+from ..protocol.tasks import TaskPolicy, TaskRecord
 from .context import LOG_LEVELS, Context, ElicitOutcome
 from .features import ResourceNotFound, ToolError
 from .registry import UVICORN_DEFAULTS, Server
 from .session import Connection, SessionSnapshot
+from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
 
 __all__ = [
     "Server",
@@ -18,4 +20,9 @@ __all__ = [
     "ElicitOutcome",
     "LOG_LEVELS",
     "UVICORN_DEFAULTS",
+    "MemoryTaskStore",
+    "TaskPolicy",
+    "TaskRecord",
+    "TaskStore",
+    "TooManyTasks",
 ]

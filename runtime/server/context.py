@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..auth.server.principal import Principal
     from .registry import Server
     from .session import Connection
+    from .tasks import TaskGate, TaskInput
 
 __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
 
@@ -59,6 +60,12 @@ def drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 class Context:
     """What a handler knows of the request it serves, and what it may do while serving it."""
+
+    # Class defaults, so that a request that is no task pays nothing for them (`server.tasks` sets them).
+    task: TaskInput | None = None
+    """Set while the request runs as a task: input is asked for through the task."""
+    task_gate: TaskGate | None = None
+    """Set for a tool that becomes a task when it calls `become_task`."""
 
     def __init__(
         self,
@@ -202,6 +209,8 @@ class Context:
             key = f"{method.split('/')[0]}-{self._asked}"
         self._asked += 1
         result_type = self._rev.type(result)
+        if self.task is not None:
+            return await self.task.ask(self, method, params, result_type, key)
         if self.era.asks_inline:
             return await self._conn.ask(method, params, result_type, self.module)
         if key in self.answers:
@@ -211,6 +220,15 @@ class Context:
         # so that one InputRequiredResult carries them all.
         self.needed[key] = {"method": method, "params": params}
         raise NeedInput(key, self.needed[key])
+
+    async def become_task(self) -> None:
+        """From here on, run as a task: the request answers `CreateTaskResult` and the rest of the tool
+        runs on (a tool registered with `defer_task=True`, which may first gather input with the
+        request's own round trips). Elsewhere, nothing happens."""
+        gate = self.task_gate
+        if gate is not None and not gate.started.done():
+            gate.started.set_result(None)
+            await gate.ready.wait()
 
     @overload
     async def elicit(

@@ -66,6 +66,10 @@ class ToolEntry:
     definition: dict[str, Any]
     param_paths: dict[str, tuple[str, ...]] | None = None
     """The argument paths its `Mcp-Param-*` headers mirror (its `x-mcp-header`s): found on first need."""
+    task_support: str = "forbidden"
+    """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
+    defer_task: bool = False
+    """It becomes a task only when it calls `Context.become_task` (after gathering input)."""
 
 
 @dataclass
@@ -304,15 +308,25 @@ class Features:
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None
-        return tool is not None and not tool.signature.context_param and self.middleware_chain is None
+        return (
+            tool is not None
+            and not tool.signature.context_param
+            and tool.task_support == "forbidden"
+            and self.middleware_chain is None
+        )
 
     def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
         takes no `Context` (so it cannot ask the client anything, report progress or log), and the
         request carries no input responses or request state to check."""
         tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
-        # Middleware sees every call: with any, no call bypasses the connection.
-        if tool is None or tool.signature.context_param or self.middleware_chain is not None:
+        # Middleware sees every call: with any, no call bypasses the connection; nor does a task.
+        if (
+            tool is None
+            or tool.signature.context_param
+            or tool.task_support != "forbidden"
+            or self.middleware_chain is not None
+        ):
             return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))

@@ -2,8 +2,8 @@
 
 Each generated `RequestMethod` names its handler (`tools/call` -> `call_tool`); `ROUTES` maps each
 handler name to the `Handlers` method of that name, and a request goes where its table entry points. A request
-whose handler is not here (the 2025-11-25 task methods, say) is not found. A handler takes the decoded
-params and the request's `Context`, and returns revision-neutral JSON data or the result type itself.
+whose handler is not here is not found. A handler takes the decoded params and the request's `Context`, and
+returns revision-neutral JSON data or the result type itself.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .. import wire
 from ..aio.peer import ROUTE
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
+from . import task_requests
 from .context import Context, NeedInput, drop_none
 from .features import opt
 
@@ -47,9 +48,27 @@ class Handlers:
 
     async def call_tool(self, params: Any, ctx: Context) -> Result:
         server = self.server
-        return await with_input(
-            server, ctx, params, "tools/call", server.call_tool, params.name, opt(params.arguments)
-        )
+        run: Callable[..., Awaitable[Result]] = server.call_tool
+        if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
+            run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
+        return await with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
+
+    # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
+
+    async def get_task(self, params: Any, ctx: Context) -> Result:
+        return await task_requests.get_task(self.server, params, ctx)
+
+    async def get_task_payload(self, params: Any, ctx: Context) -> Result:
+        return await task_requests.get_task_payload(self.server, params, ctx)
+
+    async def list_tasks(self, params: Any, ctx: Context) -> Result:
+        return await task_requests.list_tasks(self.server, params, ctx)
+
+    async def cancel_task(self, params: Any, ctx: Context) -> Result:
+        return await task_requests.cancel_task(self.server, params, ctx)
+
+    async def update_task(self, params: Any, ctx: Context) -> Result:
+        return await task_requests.update_task(self.server, params, ctx)
 
     async def ping(self, params: Any, ctx: Context) -> Result:
         return {}

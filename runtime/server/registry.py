@@ -23,7 +23,7 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
@@ -31,6 +31,8 @@ from .. import wire
 from ..aio.peer import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
+from ..protocol.tasks import EXTENSION as TASKS_EXTENSION
+from ..protocol.tasks import TaskPolicy
 from . import metadata
 from .context import Context, drop_none
 from .custom import method_route
@@ -41,6 +43,7 @@ from .middleware import Middleware, MiddlewareChain, chain
 from .scopes import RequiredScopes
 from .session import Connection
 from .signature import inspect_function
+from .tasks import Tasks, TaskStore
 from .uritemplate import UriTemplate
 
 __all__ = ["Server", "UVICORN_DEFAULTS"]
@@ -74,6 +77,8 @@ class Server(Features):
         expose_errors: bool = False,
         implementation: Mapping[str, Any] | None = None,
         middleware: Sequence[Middleware] = (),
+        task_policy: TaskPolicy | None = None,
+        task_store: TaskStore | None = None,
     ) -> None:
         """`lifespan(server)`: an async context manager entered while the server serves (see
         `mcpbind.server.lifespan`); what it yields is `ctx.lifespan` in every handler.
@@ -115,6 +120,9 @@ class Server(Features):
         """The scopes each tool, resource and prompt registered with `scopes=` needs of the caller."""
         self.handlers = Handlers(self)
         """The request handlers connections route to (by the method tables' handler names)."""
+        self._task_policy, self._task_store = task_policy, task_store
+        self.tasks: Tasks | None = None
+        """The tasks runner: made when the first tool that runs as a task is registered."""
         self.on_roots_changed: Callable[[], Awaitable[None]] | None = None
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
         self.relay: Callable[[str, str], None] | None = None
@@ -148,11 +156,15 @@ class Server(Features):
         icons: Sequence[msgspec.Struct | Mapping[str, Any]] | None = None,
         input_schema: dict[str, Any] | None = None,
         scopes: Iterable[str] = (),
+        task_support: Literal["forbidden", "optional", "required"] = "forbidden",
+        defer_task: bool = False,
         **members: Any,
     ) -> Callable[[F], F]:
         """Register a function as a tool; its parameters' type hints make the input schema, its
         return annotation the output schema (unless it returns text or content). `scopes`: what the
-        caller's access token must grant to call it (`mcpbind.auth.server`).
+        caller's access token must grant to call it (`mcpbind.auth.server`). `task_support`: whether
+        it runs as a task (README, "Tasks"); `defer_task`: only once it calls `Context.become_task`
+        (2026-07-28: after gathering input with the request's own round trips).
 
         `annotations` is a `ToolAnnotations` of any revision or its JSON form; `members` are any other
         members of the served revisions' `Tool` (`execution=`, `output_schema=`, a new revision's
@@ -178,7 +190,14 @@ class Server(Features):
                 }
             )
             definition = self._define("Tool", definition, members, f"tool {tool_name!r}")
-            self._tools[tool_name] = ToolEntry(tool_name, fn, sig, definition)
+            entry = ToolEntry(
+                tool_name, fn, sig, definition, task_support=task_support, defer_task=defer_task
+            )
+            if task_support != "forbidden":
+                definition["execution"] = {"taskSupport": task_support}
+                if self.tasks is None:
+                    self.tasks = Tasks(self._task_policy, self._task_store)
+            self._tools[tool_name] = entry
             self.required_scopes.require("tools/call", tool_name, scopes)
             self._changed("tools")
             return fn
@@ -382,6 +401,10 @@ class Server(Features):
             caps["prompts"] = {"listChanged": True}
         if self._completions:
             caps["completions"] = {}
+        if any(t.task_support != "forbidden" for t in self._tools.values()):
+            # Each revision keeps its own: `tasks` in 2025-11-25, the extension from 2026-07-28.
+            caps["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+            caps["extensions"] = {TASKS_EXTENSION: {}}
         self._caps = caps
         return caps
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the official MCP conformance suite against mcpbind, both directions, both frozen revisions.
 
-    python tests/conformance/run.py            # the four scored legs (a few minutes at most)
+    python tests/conformance/run.py            # the scored legs (a few minutes at most)
     python tests/conformance/run.py --all      # also `--suite all` both ways, never failing on it
 
 The suite is the npm package @modelcontextprotocol/conformance, pinned with a Node >= 22 binary
@@ -11,6 +11,8 @@ them on first use. Legs:
   server 2025-11-25 / 2026-07-28   examples/everything_server.py over Streamable HTTP (loopback)
   client 2025-11-25 / 2026-07-28   examples/conformance_client.py, once per scenario, against the
                                    suite's mock servers
+  server extensions                the extension scenarios mcpbind implements (tasks-*), one by one,
+                                   scored like the frozen sets (`--no-extensions` skips them)
 
 Each scenario's checks.json is read back (results under tests/conformance/results/ by default) and
 summarised as PASS / FAIL / WARN (a warning counts as a failure) with the ids of the failing checks.
@@ -21,7 +23,8 @@ Client scenarios run all at once, which on a small machine can make the timing-s
 when any other scored scenario fails, or when an expected failure passes (take it off the list).
 Scenarios the suite runs but does not score for a revision (extensions such as tasks-*, pending and
 added-after-release ones) are reported and never fail the run, except the authorization extensions
-in SCORED_EXTENSIONS, which mcpbind scores.
+in SCORED_EXTENSIONS, which mcpbind scores. The tasks-*
+extension scenarios (SCORED_SERVER_EXTENSIONS) are scored in a leg of their own.
 
 Standard library only.
 """
@@ -67,6 +70,10 @@ SCORED_EXTENSIONS = frozenset(
         "auth/wif-jwt-bearer",
     }
 )
+# Extension scenarios the frozen sets leave unscored that mcpbind implements, scored here as a leg of
+# their own ("server-extensions", run at the scenario's own revision): a failure fails the run.
+SCORED_SERVER_EXTENSIONS = ("tasks-",)
+EXTENSIONS_LEG = "extensions"
 
 
 # -- the toolchain ---------------------------------------------------------------------------------------
@@ -144,6 +151,15 @@ def requirement_sets(env: dict[str, str]) -> dict[tuple[str, str], dict[str, str
             elif (m := re.match(r"^- (\S+)$", stripped)) and section is not None:
                 section[m.group(1)] = "scored"
     return sets
+
+
+def extension_scenarios(env: dict[str, str]) -> dict[str, str]:
+    """The server extension scenarios this run scores (`SCORED_SERVER_EXTENSIONS`), from the suite."""
+    text = subprocess.run(
+        [str(CONFORMANCE), "list"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    found = re.findall(r"^\s*- (\S+) \[extension\]$", text.split("Client scenarios")[0], re.M)
+    return {name: "scored" for name in found if name.startswith(SCORED_SERVER_EXTENSIONS)}
 
 
 # -- the server under test ----------------------------------------------------------------------------------
@@ -292,8 +308,15 @@ def run_leg(env: dict[str, str], leg: Leg, out: Path, port: int, wanted: dict[st
     else:
         args = ["client", "--command", client_command(), "--requirements", leg.revision]
         args += ["--timeout", str(CLIENT_TIMEOUT_MS)]
-    print(f"== {leg.name}: conformance {' '.join(args)}", flush=True)
-    conformance(env, *args, "-o", str(target), log=out / f"{leg.name}.log")
+    if leg.revision == EXTENSIONS_LEG:
+        # One scenario at a time, each at its own default revision (extensions are on no timeline).
+        for scenario in wanted:
+            args = ["server", "--url", f"http://127.0.0.1:{port}/mcp", "--scenario", scenario]
+            print(f"== {leg.name}: conformance {' '.join(args)}", flush=True)
+            conformance(env, *args, "-o", str(target), log=out / f"{leg.name}-{scenario}.log")
+    else:
+        print(f"== {leg.name}: conformance {' '.join(args)}", flush=True)
+        conformance(env, *args, "-o", str(target), log=out / f"{leg.name}.log")
     leg.outcomes = read_results(target, leg.kind) if target.exists() else {}
     for scenario in wanted:
         if scenario not in leg.outcomes:
@@ -418,6 +441,12 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help='more arguments for the server, e.g. "--workers 2 --redis redis://127.0.0.1:6379/0"',
     )
+    parser.add_argument(
+        "--no-extensions",
+        dest="extensions",
+        action="store_false",
+        help=f"skip the scored extension scenarios ({', '.join(p + '*' for p in SCORED_SERVER_EXTENSIONS)})",
+    )
     args = parser.parse_args(argv)
     extra = shlex.split(args.server_args)
 
@@ -432,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k for k in ("server", "client") if k in args.legs.split(",")]
     revisions = [r for r in REVISIONS if r in args.revisions.split(",")]
     legs = [Leg(kind, revision) for kind in kinds for revision in revisions]
+    if "server" in kinds and args.extensions:
+        sets[("server", EXTENSIONS_LEG)] = extension_scenarios(env)
+        legs.append(Leg("server", EXTENSIONS_LEG))
 
     server, port = start_server(out, extra)
     print(f"run.py: everything_server on 127.0.0.1:{port}; results in {out}", flush=True)

@@ -59,7 +59,7 @@ def test_the_everything_example_serves_over_stdio() -> None:
     for mode in ("2025-11-25", "2026-07-28"):
         done = mcpbind("inspect", "--mode", mode, "--", *example, "--transport", "stdio")
         assert done.returncode == 0, done.stderr
-        assert "tools (30)" in done.stdout and "test://template/{id}/data" in done.stdout
+        assert "tools (37)" in done.stdout and "test://template/{id}/data" in done.stdout
     called = mcpbind("call", "test_simple_text", "--", *example)
     assert json.loads(called.stdout)["content"][0]["text"] == "This is a simple text response for testing."
 
@@ -85,7 +85,7 @@ def test_inspect_and_call_over_http() -> None:
                 time.sleep(0.05)
         done = mcpbind("inspect", url)
         assert done.returncode == 0, done.stderr
-        assert f"revision: {revisions.MODERN[-1]} (stateless)" in done.stdout and "tools (30)" in done.stdout
+        assert f"revision: {revisions.MODERN[-1]} (stateless)" in done.stdout and "tools (37)" in done.stdout
         legacy = mcpbind("call", "test_simple_text", url, "--mode", "legacy")
         assert legacy.returncode == 0, legacy.stderr
         assert (

@@ -308,3 +308,62 @@ def test_cancellation(transport: str, urls: dict[str, str]) -> None:
             assert cancels == [calls[0]], sent
 
     run(test)
+
+
+# -- tasks (2025-11-25): our TaskHandle on the server's task tool, the server's tasks run by our client --
+
+
+@parametrize
+def test_the_long_running_task_tool(transport: str, urls: dict[str, str]) -> None:
+    """`simulate-research-query` runs only as a task; an ambiguous query asks for clarification through
+    `tasks/result` (an elicitation tied to the task), then completes."""
+
+    async def test() -> None:
+        async with connect(transport, urls) as (client, seen, recorder):
+            tools = {t.name: t for t in await client.list_tools()}
+            assert tools["simulate-research-query"].execution.task_support == "required"
+            handle = await client.start_tool_task(
+                "simulate-research-query", {"topic": "python", "ambiguous": True}
+            )
+            assert handle.task_id and handle.info is not None and handle.info.status == "working"
+            messages = []
+            async for info in handle.statuses():
+                messages.append(info.status_message or info.status)
+                if info.status == "input_required":
+                    break
+            result = await handle.result()  # tasks/result: the elicitation comes through it, answered
+            assert "Research Report" in text(result)
+            assert (await handle.status()).status == "completed"
+            assert [kind for kind, _ in seen.asked] == ["elicitation"]
+            assert any("Gathering sources" in m for m in messages), messages
+            listed = await client.list_tasks()
+            assert handle.task_id in [t.task_id for t in listed]
+        sent_elicitations = [
+            json.loads(f) for f in recorder.received if b'"elicitation/create"' in f and b'"method"' in f
+        ]
+        related = sent_elicitations[0]["params"]["_meta"]["io.modelcontextprotocol/related-task"]
+        assert related == {"taskId": handle.task_id}
+
+    asyncio.run(asyncio.wait_for(test(), 60))
+
+
+@parametrize
+def test_the_server_runs_our_elicitation_and_sampling_as_tasks(transport: str, urls: dict[str, str]) -> None:
+    """The `*-async` tools ask with `task`: our client answers CreateTaskResult, runs the callback as
+    the task, and answers the server's `tasks/get` and `tasks/result`."""
+
+    async def test() -> None:
+        async with connect(transport, urls) as (client, seen, recorder):
+            assert client.capabilities()["tasks"]["requests"] == {
+                "sampling": {"createMessage": {}},
+                "elicitation": {"create": {}},
+            }
+            elicited = text(await client.call_tool("trigger-elicitation-request-async", {}))
+            assert "[COMPLETED]" in elicited and "mcpbind" in elicited, elicited
+            sampled = text(await client.call_tool("trigger-sampling-request-async", {"prompt": "as a task"}))
+            assert "as a task" in sampled and "[SYNC]" not in sampled, sampled
+            assert [kind for kind, _ in seen.asked] == ["elicitation", "sampling"]
+        asked = {json.loads(f).get("method") for f in recorder.received if b'"method"' in f}
+        assert {"tasks/get", "tasks/result"} <= asked, asked
+
+    asyncio.run(asyncio.wait_for(test(), 60))

@@ -22,6 +22,11 @@ _SERVED = {
     "prompts/get",
     "completion/complete",
     "subscriptions/listen",
+    # 2025-11-25's core tasks (the 2026-07-28 extension's are no generated table's: see below)
+    "tasks/get",
+    "tasks/result",
+    "tasks/list",
+    "tasks/cancel",
 }
 
 
@@ -39,4 +44,16 @@ def test_every_served_request_routes_to_the_handler_its_table_names(name: str) -
 
 def test_a_route_is_found_by_the_handler_name_alone() -> None:
     assert ROUTES["call_tool"] is Handlers.call_tool
-    assert "get_task" not in ROUTES  # the 2025-11-25 task methods: not served, so not found
+    assert ROUTES["get_task"] is Handlers.get_task
+
+
+def test_the_tasks_extension_routes_to_the_same_handlers_in_the_envelope_era_only() -> None:
+    from mcpbind.protocol import tasks
+
+    for method, spec in tasks.EXTENSION_REQUESTS.items():
+        assert ROUTES[spec.handler] is getattr(Handlers, spec.handler)
+        assert tasks.extension_method(revisions.revision("2026-07-28"), method) is spec
+        assert tasks.extension_method(revisions.revision("2025-11-25"), method) is None
+    # SEP-2663 removed these two: no route, so not found
+    assert tasks.extension_method(revisions.revision("2026-07-28"), "tasks/result") is None
+    assert tasks.extension_method(revisions.revision("2026-07-28"), "tasks/list") is None

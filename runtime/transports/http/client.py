@@ -199,7 +199,12 @@ class StreamableHttpTransport:
         if peek is not None and self.stateless and peek.method is not None:
             headers["mcp-method"] = peek.method
             if peek.params is not None:
-                source = peek.params.uri if peek.method == "resources/read" else peek.params.name
+                if peek.method == "resources/read":
+                    source = peek.params.uri
+                elif peek.method.startswith("tasks/"):
+                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
+                else:
+                    source = peek.params.name
                 if isinstance(source, str):
                     headers["mcp-name"] = encode_value(source)
                 tool = peek.params.name if peek.method == "tools/call" else None

@@ -1,0 +1,468 @@
+"""Tasks from the client's side: a tool call started as a task, followed through a typed `TaskHandle`
+(status, wait with backoff, a stream of statuses, the result as the request's own type, cancel), and
+the client's tasks listed. Both eras: 2025-11-25's core tasks (the client asks with `task`; the server
+may tell status changes with `notifications/tasks/status`) and 2026-07-28's tasks extension (the client
+declares `io.modelcontextprotocol/tasks` for the call and the server decides; `tasks/get` inlines the
+result, and input the task waits for is answered with `tasks/update`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
+
+from .. import wire
+from ..errors import McpError
+from ..protocol import revisions
+from ..protocol import tasks as proto
+
+__all__ = [
+    "ClientTasks",
+    "TASKABLE",
+    "TaskClient",
+    "TaskEvents",
+    "TaskHandle",
+    "TaskInfo",
+    "TaskOptions",
+    "handle",
+    "list_tasks",
+    "start_tool_task",
+]
+
+R = TypeVar("R")
+
+_MAX_ROUNDS = 16
+_FIRST_POLL_S = 0.05
+_DEFAULT_POLL_S = 1.0
+
+
+class TaskOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How to start a task: `ttl_ms`, how long the server should keep it (it may keep it less)."""
+
+    ttl_ms: int | None = None
+
+
+class TaskInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A task's state as the server last told it (either era's wire form, read into one shape)."""
+
+    task_id: str
+    status: str
+    status_message: str | None = None
+    created_at: str = ""
+    last_updated_at: str = ""
+    ttl_ms: int | None = None
+    poll_interval_ms: int | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in proto.TERMINAL
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> TaskInfo:
+        ttl = data.get("ttlMs", data.get("ttl"))
+        poll = data.get("pollIntervalMs", data.get("pollInterval"))
+        return cls(
+            task_id=str(data["taskId"]),
+            status=str(data["status"]),
+            status_message=data.get("statusMessage"),
+            created_at=str(data.get("createdAt", "")),
+            last_updated_at=str(data.get("lastUpdatedAt", "")),
+            ttl_ms=int(ttl) if isinstance(ttl, int) else None,
+            poll_interval_ms=int(poll) if isinstance(poll, int) else None,
+        )
+
+
+class TaskClient(Protocol):
+    """What tasks need of a client (`mcpbind.client.Client` is one)."""
+
+    revision: str
+
+    @property
+    def stateless(self) -> bool: ...
+
+    @property
+    def module(self) -> Any: ...
+
+    @property
+    def task_events(self) -> TaskEvents: ...
+
+    def capabilities(self) -> dict[str, Any]: ...
+
+    async def fulfil(self, request: dict[str, Any]) -> Any: ...
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        result_type: Any = None,
+    ) -> Any: ...
+
+
+class TaskEvents:
+    """Status notifications (`notifications/tasks/status`) for the tasks being watched, by task id."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[TaskInfo]]] = {}
+
+    def publish(self, params: Mapping[str, Any]) -> None:
+        try:
+            info = TaskInfo.of(params)
+        except (KeyError, TypeError, ValueError):
+            return  # not a task's state: nothing to tell
+        for queue in self._queues.get(info.task_id, ()):
+            queue.put_nowait(info)
+
+    def watch(self, task_id: str) -> asyncio.Queue[TaskInfo]:
+        queue: asyncio.Queue[TaskInfo] = asyncio.Queue()
+        self._queues.setdefault(task_id, set()).add(queue)
+        return queue
+
+    def unwatch(self, task_id: str, queue: asyncio.Queue[TaskInfo]) -> None:
+        queues = self._queues.get(task_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._queues[task_id]
+
+
+def _extension_meta(client: TaskClient) -> dict[str, Any]:
+    """The request's own client capabilities, with the tasks extension declared (2026-07-28)."""
+    caps = dict(client.capabilities())
+    caps.pop("tasks", None)  # the session era's capability: the extension replaces it
+    caps["extensions"] = {**caps.get("extensions", {}), proto.EXTENSION: {}}
+    return {revisions.META_CAPABILITIES: caps}
+
+
+class TaskHandle(Generic[R]):
+    """A task the server runs for this client; `result()` gives the request's own result type `R`.
+
+    A server may answer a call it could run as a task at once instead (2026-07-28): the handle then
+    holds that result, is `completed`, and has no `task_id`."""
+
+    def __init__(
+        self,
+        client: TaskClient,
+        info: TaskInfo | None,
+        result_type: type[R],
+        *,
+        immediate: R | None = None,
+    ) -> None:
+        self.client = client
+        self.info = info
+        """The latest state seen (None: answered at once, with no task)."""
+        self.result_type = result_type
+        self._immediate = immediate
+        self._detail: dict[str, Any] = {}
+        """The last `tasks/get` answer as it came (2026-07-28 inlines result, error, input requests)."""
+
+    def __repr__(self) -> str:
+        status = self.info.status if self.info is not None else "completed (no task)"
+        return f"<TaskHandle {self.task_id} {status}>"
+
+    @property
+    def task_id(self) -> str | None:
+        return None if self.info is None else self.info.task_id
+
+    async def _task_request(self, method: str, **params: Any) -> Any:
+        assert self.info is not None
+        body: dict[str, Any] = {"taskId": self.info.task_id, **params}
+        if self.client.stateless:
+            body["_meta"] = _extension_meta(self.client)
+        return await self.client.request(method, body, result_type=dict[str, Any])
+
+    async def status(self) -> TaskInfo:
+        """The task's state now (`tasks/get`)."""
+        if self.info is None:
+            return TaskInfo(task_id="", status="completed")
+        data = await self._task_request("tasks/get")
+        self.info = TaskInfo.of(data)
+        self._detail = data
+        return self.info
+
+    def _interval(self, previous: float) -> float:
+        """The next wait between polls: doubling from a short first one, never past the server's
+        suggested interval (or a second when it suggests none)."""
+        assert self.info is not None
+        suggested = self.info.poll_interval_ms
+        ceiling = suggested / 1000 if suggested else _DEFAULT_POLL_S
+        return min(ceiling, max(_FIRST_POLL_S, previous * 2))
+
+    async def statuses(self) -> AsyncIterator[TaskInfo]:
+        """Each state the task passes through, from now until it is terminal: from status
+        notifications where the server sends them (2025-11-25), polled otherwise."""
+        if self.info is None:
+            yield TaskInfo(task_id="", status="completed")
+            return
+        events = self.client.task_events.watch(self.info.task_id)
+        try:
+            last = await self.status()
+            yield last
+            delay = 0.0
+            while not last.terminal:
+                delay = self._interval(delay)
+                try:
+                    info = await asyncio.wait_for(events.get(), delay)
+                except TimeoutError:
+                    info = await self.status()
+                else:
+                    self.info = info
+                if info.status != last.status or info.status_message != last.status_message:
+                    yield info
+                last = info
+        finally:
+            self.client.task_events.unwatch(self.info.task_id, events)
+
+    async def wait(self, *, timeout: float | None = None, answer_input: bool = True) -> TaskInfo:
+        """Wait until the task is terminal, polling with backoff bounded by the server's poll interval
+        (a status notification ends a wait early). With `answer_input`, input the task waits for
+        (2026-07-28 `input_required`) is answered with the client's callbacks as it comes; in
+        2025-11-25 the server asks with requests of its own. TimeoutError after `timeout` seconds."""
+        if self.info is None:
+            return TaskInfo(task_id="", status="completed")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        events = self.client.task_events.watch(self.info.task_id)
+        answered: set[bytes] = set()
+        try:
+            info = await self.status()
+            delay = 0.0
+            while not info.terminal:
+                if info.status == "input_required" and answer_input and self.client.stateless:
+                    if await self._answer_input(answered):
+                        delay = 0.0  # the task goes on at once: look again soon
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"task {info.task_id} is still {info.status} after {timeout} s")
+                delay = self._interval(delay)
+                try:
+                    info = await asyncio.wait_for(events.get(), delay if left is None else min(delay, left))
+                    self.info = info
+                except TimeoutError:
+                    info = await self.status()
+            return info
+        finally:
+            self.client.task_events.unwatch(self.info.task_id, events)
+
+    async def _answer_input(self, answered: set[bytes]) -> bool:
+        """Answer the input requests of the last `tasks/get` not answered yet; True if any were."""
+        requests = self._detail.get("inputRequests") or {}
+        fresh = {}
+        for key, request in requests.items():
+            seen = msgspec.json.encode([key, request])
+            if seen not in answered:
+                answered.add(seen)
+                fresh[key] = request
+        if not fresh:
+            return False
+        responses = {key: await self.client.fulfil(request) for key, request in fresh.items()}
+        await self._task_request("tasks/update", inputResponses=responses)
+        return True
+
+    async def result(self, *, timeout: float | None = None) -> R:
+        """The request's result, once the task is terminal: exactly what the request would have given
+        (its error is raised as McpError). 2025-11-25 asks `tasks/result`, which blocks."""
+        if self.info is None:
+            assert self._immediate is not None
+            return self._immediate
+        if not self.client.stateless:
+            data = await asyncio.wait_for(self._task_request("tasks/result"), timeout)
+            data.get("_meta", {}).pop(proto.RELATED_TASK, None)
+            if not data.get("_meta"):
+                data.pop("_meta", None)
+            return wire.convert(data, self.result_type)
+        await self.wait(timeout=timeout)
+        detail = self._detail
+        if self.info.status == "completed" and "result" in detail:
+            return wire.convert(detail["result"], self.result_type)
+        error = detail.get("error")
+        if isinstance(error, dict):
+            raise McpError(
+                str(error.get("message", "")), code=int(error.get("code", -32603)), data=error.get("data")
+            )
+        raise McpError(f"task {self.info.task_id} ended {self.info.status} with no result", code=-32800)
+
+    async def cancel(self) -> TaskInfo:
+        """Cancel the task; its state afterwards (`cancelled`, unless it had ended already)."""
+        if self.info is None:
+            return TaskInfo(task_id="", status="completed")
+        answer = await self._task_request("tasks/cancel")
+        if "taskId" in answer:
+            self.info = TaskInfo.of(answer)
+            return self.info
+        return await self.status()  # the extension's ack is empty: read the state back
+
+
+async def start_tool_task(
+    client: TaskClient,
+    name: str,
+    arguments: Mapping[str, Any] | None = None,
+    options: TaskOptions | None = None,
+    *,
+    timeout: float | None = None,
+) -> TaskHandle[Any]:
+    """Call tool `name` as a task; the handle's result is the revision's `CallToolResult`."""
+    module = client.module
+    result_type = module.CallToolResult
+    params: dict[str, Any] = {"name": name}
+    if arguments is not None:
+        params["arguments"] = dict(arguments)
+    if not client.stateless:
+        if getattr(module, "CreateTaskResult", None) is None:
+            raise McpError(f"MCP {client.revision} has no tasks", code=-32601)
+        ttl = options.ttl_ms if options is not None else None
+        params["task"] = {} if ttl is None else {"ttl": ttl}
+        created = await client.request("tools/call", params, timeout=timeout, result_type=dict[str, Any])
+        if "task" not in created:  # a server that ignored the request for a task answered at once
+            return TaskHandle(client, None, result_type, immediate=wire.convert(created, result_type))
+        return TaskHandle(client, TaskInfo.of(created["task"]), result_type)
+    params["_meta"] = _extension_meta(client)
+    for _ in range(_MAX_ROUNDS):
+        answer = await client.request("tools/call", params, timeout=timeout, result_type=dict[str, Any])
+        kind = answer.get("resultType", "complete")
+        if kind == "task":
+            return TaskHandle(client, TaskInfo.of(answer), result_type)
+        if kind != "input_required":
+            return TaskHandle(client, None, result_type, immediate=wire.convert(answer, result_type))
+        # Input the server needs before it starts the task (multi round-trip input, then the task).
+        params = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
+        requests = answer.get("inputRequests") or {}
+        params["inputResponses"] = {key: await client.fulfil(req) for key, req in requests.items()}
+        if "requestState" in answer:
+            params["requestState"] = answer["requestState"]
+    raise McpError(f"tools/call {name}: the server still needed input after {_MAX_ROUNDS} rounds")
+
+
+def handle(client: TaskClient, task_id: str, result_type: type[R]) -> TaskHandle[R]:
+    """A handle on a task started earlier (by this client, or by another that ended): poll it by id."""
+    return TaskHandle(client, TaskInfo(task_id=task_id, status="working"), result_type)
+
+
+async def list_tasks(client: TaskClient) -> list[TaskInfo]:
+    """Every task the server holds for this client (2025-11-25 `tasks/list`, all pages)."""
+    if client.stateless:
+        raise McpError("the tasks extension has no tasks/list (SEP-2663 removed it)", code=-32601)
+    found: list[TaskInfo] = []
+    cursor: str | None = None
+    for _ in range(10_000):
+        page = await client.request(
+            "tasks/list", {"cursor": cursor} if cursor else {}, result_type=dict[str, Any]
+        )
+        found.extend(TaskInfo.of(t) for t in page.get("tasks", ()))
+        cursor = page.get("nextCursor")
+        if not cursor:
+            break
+    return found
+
+
+# -- the client as a task receiver: task-augmented sampling and elicitation (2025-11-25) -----------------
+
+TASKABLE = frozenset({"sampling/createMessage", "elicitation/create"})
+"""The server's requests a client may run as tasks (2025-11-25 `tasks.requests`)."""
+
+
+class ClientTasks:
+    """Tasks this client runs for the server: a task-augmented `sampling/createMessage` or
+    `elicitation/create` is answered at once with `CreateTaskResult`, its callback runs on, and the
+    server follows it with `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel`. Records are
+    kept until their TTL ends, at most `policy.max_total` of them."""
+
+    def __init__(self, policy: proto.TaskPolicy | None = None) -> None:
+        self.policy = policy or proto.TaskPolicy(poll_interval_ms=200, max_total=1000)
+        self._records: dict[str, proto.TaskRecord] = {}
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._done: dict[str, asyncio.Event] = {}
+
+    def capability(self, requests: Mapping[str, Any]) -> dict[str, Any]:
+        """The `tasks` capability for the callbacks a client has (`requests`, as the spec shapes it)."""
+        return {"list": {}, "cancel": {}, "requests": dict(requests)}
+
+    def start(self, method: str, ttl: int | None, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        """Start `run()` as a task; the `CreateTaskResult` to answer with (JSON form)."""
+        now = proto.now_ms()
+        for task_id in [k for k, r in self._records.items() if r.expired(now)]:
+            self._forget(task_id)
+        if len(self._runners) >= self.policy.max_total or len(self._records) >= self.policy.max_total:
+            raise McpError(f"Too many tasks: this client runs at most {self.policy.max_total}", code=-32000)
+        record = proto.new_record(method, self.policy, ttl_ms=ttl, now=now)
+        self._records[record.task_id] = record
+        self._done[record.task_id] = asyncio.Event()
+        self._runners[record.task_id] = asyncio.get_running_loop().create_task(self._run(record.task_id, run))
+        return {"task": proto.core_task(record)}
+
+    async def _run(self, task_id: str, run: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            value = await run()
+        except asyncio.CancelledError:
+            self._settle(task_id, "cancelled")
+        except McpError as exc:
+            error: dict[str, Any] = {"code": exc.code, "message": exc.message}
+            if exc.data is not msgspec.UNSET:
+                error["data"] = exc.data
+            self._settle(task_id, "failed", error=error)
+        except Exception as exc:  # the callback's own failure: the task fails, the client goes on
+            self._settle(task_id, "failed", error={"code": -32603, "message": f"{type(exc).__name__}: {exc}"})
+        else:
+            self._settle(task_id, "completed", result=wire.to_builtins(value))
+        finally:
+            self._runners.pop(task_id, None)
+            done = self._done.get(task_id)
+            if done is not None:
+                done.set()
+
+    def _settle(self, task_id: str, status: str, **changes: Any) -> None:
+        record = self._records.get(task_id)
+        if record is not None and not record.terminal:  # a cancel that won stays
+            self._records[task_id] = proto.move(record, status, **changes)
+
+    def _forget(self, task_id: str) -> None:
+        self._records.pop(task_id, None)
+        self._done.pop(task_id, None)
+        runner = self._runners.pop(task_id, None)
+        if runner is not None:
+            runner.cancel()
+
+    def _find(self, params: Mapping[str, Any]) -> proto.TaskRecord:
+        task_id = params.get("taskId")
+        record = self._records.get(task_id) if isinstance(task_id, str) else None
+        if record is None or record.expired(proto.now_ms()):
+            raise McpError(f"Failed to retrieve task: Task not found: {task_id}", code=-32602)
+        return record
+
+    async def answer(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to one of the server's `tasks/*` requests (JSON form)."""
+        if method == "tasks/get":
+            return proto.core_task(self._find(params))
+        if method == "tasks/list":
+            now = proto.now_ms()
+            live = [proto.core_task(r) for r in self._records.values() if not r.expired(now)]
+            return {"tasks": live}
+        if method == "tasks/cancel":
+            record = self._find(params)
+            if record.terminal:
+                raise McpError(
+                    f"Cannot cancel task {record.task_id}: it is already {record.status}", code=-32602
+                )
+            self._records[record.task_id] = proto.move(record, "cancelled")
+            runner = self._runners.get(record.task_id)
+            if runner is not None:
+                runner.cancel()
+            return proto.core_task(self._records[record.task_id])
+        if method == "tasks/result":
+            record = self._find(params)
+            done = self._done.get(record.task_id)
+            if done is not None and not record.terminal:
+                await done.wait()
+            record = self._find(params)
+            if record.error is not None:
+                raise McpError(str(record.error.get("message", "")), code=int(record.error["code"]))
+            if record.result is None:
+                raise McpError(f"Task {record.task_id} was cancelled", code=-32800)
+            meta = {**(record.result.get("_meta") or {}), proto.RELATED_TASK: {"taskId": record.task_id}}
+            return {**record.result, "_meta": meta}
+        raise McpError(f"Method not found: {method}", code=-32601)

@@ -1,0 +1,397 @@
+"""Tasks on the server: the `TaskStore` interface and its in-memory store, and `Tasks`, the per-process
+runner that starts a request as a task, runs it, parks it for input, cancels it and answers the
+`tasks/*` requests of both eras.
+
+The store holds records (`protocol.tasks.TaskRecord`, plain data) and changes them only by
+compare-and-set, so that a store shared between processes can keep the status machine's promises
+(a cancel that wins a race with completion stays cancelled). The running asyncio task and the
+futures awaiting input live here, in the process that runs the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import msgspec
+from msgspec import UNSET
+
+from .. import wire
+from ..aio.peer import ROUTE
+from ..errors import InvalidParams, McpError
+from ..protocol import tasks as proto
+from ..protocol.jsonrpc import INTERNAL_ERROR
+from ..protocol.request_state import PRINCIPAL
+from ..protocol.tasks import TaskPolicy, TaskRecord
+
+if TYPE_CHECKING:
+    from .context import Context
+
+__all__ = ["MemoryTaskStore", "TaskGate", "TaskInput", "TaskStore", "Tasks", "TooManyTasks", "TASK_LIMIT"]
+
+log = logging.getLogger("mcpbind.server")
+
+TASK_LIMIT: Final = -32000
+"""The error code of a task refused because a limit is reached (nothing was started)."""
+
+
+class TooManyTasks(McpError):
+    code = TASK_LIMIT
+
+
+class TaskStore(Protocol):
+    """Where task records live. Every method is async so that a shared store (Redis, say) fits."""
+
+    async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
+        """Keep a new record; raises `TooManyTasks` when `record.client` already has `max_per_client`
+        unfinished tasks, or the store holds `max_total` records (after dropping expired ones)."""
+        ...
+
+    async def get(self, task_id: str) -> TaskRecord | None:
+        """The record, or None (unknown, or expired: an expired record is gone)."""
+        ...
+
+    async def replace(self, old: TaskRecord, new: TaskRecord) -> bool:
+        """Store `new` if the stored record is still `old` (compare-and-set); False otherwise."""
+        ...
+
+    async def owned_by(self, owner: str) -> list[TaskRecord]:
+        """The live records of `owner`, oldest first."""
+        ...
+
+    async def purge(self, now: int) -> int:
+        """Drop every record whose TTL has run out; how many were dropped."""
+        ...
+
+
+class MemoryTaskStore:
+    """The default store: a dict in this process."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, TaskRecord] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
+        records = self._records
+        if len(records) >= max_total:
+            await self.purge(proto.now_ms())
+            if len(records) >= max_total:
+                # Cancelled tasks may be dropped at any time (2025-11-25): room for new work first.
+                for task_id in [k for k, r in records.items() if r.status == "cancelled"]:
+                    del records[task_id]
+                    if len(records) < max_total:
+                        break
+            if len(records) >= max_total:
+                raise TooManyTasks(
+                    f"Too many tasks: the server holds its limit of {max_total}; try again later",
+                    data={"limit": max_total},
+                )
+        client = record.client
+        active = sum(1 for r in records.values() if r.client == client and not r.terminal)
+        if active >= max_per_client:
+            raise TooManyTasks(
+                f"Too many tasks: this client has its limit of {max_per_client} unfinished; "
+                "wait for one to finish, or cancel one",
+                data={"limit": max_per_client},
+            )
+        records[record.task_id] = record
+
+    async def get(self, task_id: str) -> TaskRecord | None:
+        record = self._records.get(task_id)
+        if record is not None and record.expired(proto.now_ms()):
+            del self._records[task_id]
+            return None
+        return record
+
+    async def replace(self, old: TaskRecord, new: TaskRecord) -> bool:
+        if self._records.get(old.task_id) != old:
+            return False
+        self._records[old.task_id] = new
+        return True
+
+    async def owned_by(self, owner: str) -> list[TaskRecord]:
+        now = proto.now_ms()
+        found = [r for r in self._records.values() if r.owner == owner and not r.expired(now)]
+        found.sort(key=lambda r: (r.created_ms, r.task_id))
+        return found
+
+    async def purge(self, now: int) -> int:
+        gone = [k for k, r in self._records.items() if r.expired(now)]
+        for key in gone:
+            del self._records[key]
+        return len(gone)
+
+
+class TaskInput:
+    """How a running task asks its requestor for input (`Context._ask` defers to it): in the session
+    era with a request of the server's own, tied to the task; in the envelope era by parking the task
+    in `input_required` with its input requests until `tasks/update` answers them."""
+
+    def __init__(self, tasks: Tasks, task_id: str, ctx: Context) -> None:
+        self.tasks = tasks
+        self.task_id = task_id
+        self.ctx = ctx
+        self.pending: dict[str, tuple[dict[str, Any], asyncio.Future[Any], Any]] = {}
+
+    async def ask(self, ctx: Context, method: str, params: dict[str, Any], result_type: Any, key: str) -> Any:
+        if key in ctx.answers:  # given before the task began (multi round-trip input)
+            ctx.consumed.add(key)
+            return wire.convert(ctx.answers[key], result_type)
+        tasks = self.tasks
+        if ctx.era.asks_inline:
+            meta = {**params.get("_meta", {}), proto.RELATED_TASK: {"taskId": self.task_id}}
+            self.pending[key] = ({"method": method}, asyncio.get_running_loop().create_future(), result_type)
+            await tasks.park(self)
+            try:
+                return await ctx.connection.ask(method, {**params, "_meta": meta}, result_type, ctx.module)
+            finally:
+                self.pending.pop(key, None)
+                await tasks.park(self)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[key] = ({"method": method, "params": params}, future, result_type)
+        await tasks.park(self)
+        return await future
+
+    def answer(self, responses: dict[str, Any]) -> bool:
+        """Resolve the pending requests `responses` answers (other keys are ignored); True if any was.
+        An answer that is not of its request's result type is refused (-32602), and nothing is taken."""
+        found = {key: entry for key, entry in self.pending.items() if key in responses}
+        converted = {}
+        for key, (_, _, result_type) in found.items():
+            try:
+                converted[key] = wire.convert(responses[key], result_type)
+            except msgspec.ValidationError as exc:
+                raise InvalidParams(f"Invalid params: inputResponses[{key!r}]: {exc}") from None
+        for key, value in converted.items():
+            _, future, _ = self.pending.pop(key)
+            if not future.done():
+                future.set_result(value)
+        return bool(converted)
+
+
+class TaskGate:
+    """A tool that asks for input before it becomes a task (`defer_task`): `started` is resolved by
+    `Context.become_task`, `ready` once the task exists and the rest of the tool runs as it."""
+
+    def __init__(self) -> None:
+        self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.ready = asyncio.Event()
+
+
+Run = Callable[["Context"], Awaitable[Any]]
+
+
+class Tasks:
+    """The tasks of one server process: records in `store`, the running code here."""
+
+    def __init__(self, policy: TaskPolicy | None = None, store: TaskStore | None = None) -> None:
+        self.policy = policy or TaskPolicy()
+        self.store: TaskStore = store if store is not None else MemoryTaskStore()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._inputs: dict[str, TaskInput] = {}
+        self._settled: dict[str, asyncio.Event] = {}
+
+    # -- starting and running --------------------------------------------------------------------
+
+    async def create(self, ctx: Context, method: str, ttl_ms: int | None) -> TaskRecord:
+        """A new record, stored before anyone hears of it (a `tasks/get` right after must find it)."""
+        principal = PRINCIPAL.get()
+        era = "envelope" if ctx.era.stateless else "session"
+        # Who counts against `max_per_client`: the principal; without authentication, the session's
+        # connection, and on the stateless wire (where nothing tells clients apart) all anonymous
+        # clients together.
+        client = principal or (f"anonymous-{id(ctx.connection)}" if era == "session" else "anonymous")
+        record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
+        policy = self.policy
+        await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
+        return record
+
+    def attach(
+        self, record: TaskRecord, ctx: Context, job: asyncio.Future[Any] | None, run: Run | None
+    ) -> None:
+        """Run the task: `run(ctx)` from now on, or `job` (already running) to its end."""
+        task_input = TaskInput(self, record.task_id, ctx)
+        ctx.task = task_input
+        self._inputs[record.task_id] = task_input
+        self._settled[record.task_id] = asyncio.Event()
+        if ctx.task_gate is not None:
+            ctx.task_gate.ready.set()
+        # What the task sends once the request is answered belongs to no request's stream: the
+        # session's own (HTTP: the GET stream), as other messages sent outside a request.
+        context = contextvars.copy_context()
+        context.run(ROUTE.set, None)
+        loop = asyncio.get_running_loop()
+        runner = loop.create_task(self._run(record, ctx, job, run), context=context)
+        self._running[record.task_id] = runner
+        # Code still running when the TTL ends (waiting for input nobody gives, say) is stopped: its
+        # record is gone, and nobody could fetch what it made.
+        expiry = loop.call_later(max(0.0, (record.expires_ms() - proto.now_ms()) / 1000), runner.cancel)
+        runner.add_done_callback(lambda _: expiry.cancel())
+
+    async def _run(
+        self, record: TaskRecord, ctx: Context, job: asyncio.Future[Any] | None, run: Run | None
+    ) -> None:
+        task_id = record.task_id
+        try:
+            try:
+                if job is not None:
+                    value = await job
+                else:
+                    assert run is not None
+                    value = await run(ctx)
+            except asyncio.CancelledError:
+                if job is not None:
+                    job.cancel()
+                await self._settle(task_id, "cancelled", ctx)
+                return
+            except McpError as exc:
+                error: dict[str, Any] = {"code": exc.code, "message": exc.message}
+                if exc.data is not UNSET:
+                    error["data"] = exc.data
+                await self._settle(task_id, "failed", ctx, error=error)
+                return
+            except Exception:
+                log.exception("task %s failed", task_id)
+                await self._settle(
+                    task_id, "failed", ctx, error={"code": INTERNAL_ERROR, "message": "Internal error"}
+                )
+                return
+            result = self._wire_result(value, ctx)
+            # 2025-11-25 counts a tool's own error as failed; the extension keeps `failed` for
+            # protocol errors and reports a tool error as completed with `isError`.
+            failed = result.get("isError") is True and not ctx.era.stateless
+            await self._settle(task_id, "failed" if failed else "completed", ctx, result=result)
+        finally:
+            self._running.pop(task_id, None)
+            self._inputs.pop(task_id, None)
+            settled = self._settled.pop(task_id, None)
+            if settled is not None:
+                settled.set()
+
+    @staticmethod
+    def _wire_result(value: Any, ctx: Context) -> dict[str, Any]:
+        """The request's result as the revision sends it, as JSON data."""
+        if isinstance(value, dict):
+            data = dict(value)
+            if ctx.era.stateless:
+                data.setdefault("resultType", "complete")
+            value = wire.convert(data, ctx.module.CallToolResult)
+        out = wire.to_builtins(value)
+        assert isinstance(out, dict)
+        return out
+
+    async def _change(self, task_id: str, status: str | None, **changes: Any) -> TaskRecord | None:
+        """Move a live task to `status` (None: keep it) with `changes`, retrying when another writer
+        got there first; None when the task is gone or terminal, or the move is not allowed."""
+        for _ in range(100):
+            current = await self.store.get(task_id)
+            if current is None or current.terminal:
+                return None
+            target = current.status if status is None else status
+            try:
+                new = proto.move(current, target, **changes)
+            except proto.IllegalTransition:
+                return None
+            if await self.store.replace(current, new):
+                return new
+        raise RuntimeError(f"task {task_id}: the store kept changing under us")
+
+    async def _settle(self, task_id: str, status: str, ctx: Context, **changes: Any) -> None:
+        new = await self._change(task_id, status, input_requests=None, **changes)
+        if new is not None:
+            await self._notify(new, ctx)
+
+    async def park(self, task_input: TaskInput) -> None:
+        """The task waits for the input `task_input` has pending or, with none pending, works again."""
+        requests = {key: entry[0] for key, entry in task_input.pending.items()}
+        status = "input_required" if requests else "working"
+        before = await self.store.get(task_input.task_id)
+        new = await self._change(task_input.task_id, status, input_requests=requests or None)
+        if new is not None and before is not None and new.status != before.status:
+            await self._notify(new, task_input.ctx)
+
+    async def _notify(self, record: TaskRecord, ctx: Context) -> None:
+        """`notifications/tasks/status` to the requestor, where its revision has it (2025-11-25)."""
+        if ctx.era.stateless:
+            return
+        try:
+            await ctx.connection.notify("notifications/tasks/status", proto.core_task(record), ctx.module)
+        except Exception:  # the connection may be gone: the task's state is in the store regardless
+            log.debug("status notification for task %s not sent", record.task_id, exc_info=True)
+
+    # -- the tasks/* requests ----------------------------------------------------------------------
+
+    async def find(self, task_id: str) -> TaskRecord:
+        """The caller's task `task_id`; -32602 when there is none (unknown, expired, or another's)."""
+        record = await self.store.get(task_id)
+        if record is None or record.owner != PRINCIPAL.get():
+            raise InvalidParams(f"Failed to retrieve task: Task not found: {task_id}")
+        return record
+
+    async def result(self, task_id: str) -> TaskRecord:
+        """The caller's task once it is terminal (2025-11-25 `tasks/result` blocks until then)."""
+        record = await self.find(task_id)
+        while not record.terminal:
+            settled = self._settled.get(task_id)
+            if settled is not None:
+                await settled.wait()
+            else:  # run by another process: poll the store
+                await asyncio.sleep(record.poll_ms / 1000)
+            record = await self.find(task_id)
+        return record
+
+    async def cancel(self, task_id: str, *, terminal_ok: bool) -> TaskRecord:
+        """Cancel the caller's task: it is `cancelled` before this returns, and its code is stopped.
+        A terminal task is refused with -32602 (2025-11-25), or left as it is (`terminal_ok`)."""
+        record = await self.find(task_id)
+        if record.terminal:
+            if terminal_ok:
+                return record
+            raise InvalidParams(f"Cannot cancel task {task_id}: it is already {record.status}")
+        new = await self._change(
+            task_id, "cancelled", status_message="The task was cancelled by request.", input_requests=None
+        )
+        runner = self._running.get(task_id)
+        if runner is not None:
+            runner.cancel()
+        if new is None:  # it reached a terminal status meanwhile
+            record = await self.find(task_id)
+            if not terminal_ok and record.status != "cancelled":
+                raise InvalidParams(f"Cannot cancel task {task_id}: it is already {record.status}")
+            return record
+        return new
+
+    async def update(self, task_id: str, responses: dict[str, Any]) -> None:
+        """Answer pending input requests of the caller's task (keys it is not waiting for are ignored)."""
+        await self.find(task_id)
+        task_input = self._inputs.get(task_id)
+        if task_input is not None and task_input.answer(responses):
+            await self.park(task_input)
+
+    async def listed(self, cursor: str | None, page_size: int) -> tuple[list[TaskRecord], str | None]:
+        """One page of the caller's tasks, oldest first; the cursor is the last id seen, opaque."""
+        records = await self.store.owned_by(PRINCIPAL.get())
+        start = 0
+        if cursor:
+            try:
+                last = base64.urlsafe_b64decode(cursor.encode()).decode()
+            except ValueError:
+                raise InvalidParams(f"Invalid cursor: {cursor!r}") from None
+            ids = [r.task_id for r in records]
+            if last not in ids:
+                raise InvalidParams(f"Invalid cursor: {cursor!r}")
+            start = ids.index(last) + 1
+        page = records[start : start + page_size]
+        more = start + page_size < len(records)
+        nxt = base64.urlsafe_b64encode(page[-1].task_id.encode()).decode() if more and page else None
+        return page, nxt
+
+    def running(self) -> int:
+        """Tasks whose code runs in this process now."""
+        return len(self._running)

@@ -1,0 +1,381 @@
+"""Tasks end to end: `tests/servers/tasks.py` in a real subprocess (stdio for 2025-11-25, uvicorn on
+loopback for 2026-07-28), driven by mcpbind's `Client` and its `TaskHandle`, every frame validated
+against the negotiated revision's schema (`schema_check.Recorder`)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.client import Client, TaskOptions
+from mcpbind.errors import McpError
+from mcpbind.protocol.tasks import EXTENSION, RELATED_TASK
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.stdio import StdioClientTransport
+
+from ..http_support import MODERN, serve
+from ..schema_check import Recorder
+
+SCRIPT = str(Path(__file__).resolve().parent.parent / "servers" / "tasks.py")
+SESSION = "2025-11-25"
+
+
+def run(coro: Awaitable[Any], timeout: float = 60) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def answer_name(params: Any) -> dict[str, Any]:
+    return {"action": "accept", "content": {"name": "Ada"}}
+
+
+def stdio_client(*args: str, **options: Any) -> tuple[Client, Recorder]:
+    recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT, *args]))
+    return Client(recorder, mode=SESSION, elicitation=answer_name, **options), recorder
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with serve(SCRIPT) as found:
+        yield found
+
+
+def http_client(url: str, **options: Any) -> tuple[Client, Recorder]:
+    recorder = Recorder(StreamableHttpTransport(url))
+    return Client(recorder, mode=MODERN, elicitation=answer_name, **options), recorder
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Poll `check` until it holds (bounded): no fixed sleep racing the server."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+# -- 2025-11-25: tasks in the core, over stdio ----------------------------------------------------------
+
+
+def test_a_tool_runs_as_a_task_and_its_result_is_typed() -> None:
+    async def main() -> None:
+        client, recorder = stdio_client()
+        async with client:
+            caps = client.server_capabilities
+            assert caps["tasks"]["requests"]["tools"]["call"] == {}
+            tools = {t.name: t for t in await client.list_tools()}
+            assert tools["slow"].execution.task_support == "optional"
+            assert tools["only_task"].execution.task_support == "required"
+            handle = await client.start_tool_task(
+                "slow", {"seconds": 0.3, "text": "made"}, TaskOptions(ttl_ms=60_000)
+            )
+            assert handle.task_id and handle.info is not None and handle.info.status == "working"
+            assert handle.info.ttl_ms == 60_000 and handle.info.poll_interval_ms == 50
+            seen = [info.status async for info in handle.statuses()]
+            assert seen[0] == "working" and seen[-1] == "completed"
+            result = await handle.result()
+            assert type(result).__name__ == "CallToolResult" and result.content[0].text == "made"
+            listed = await client.list_tasks()
+            assert [t.status for t in listed if t.task_id == handle.task_id] == ["completed"]
+        assert recorder.validate(SESSION) > 5
+        # The server told the status change (a notification without the related-task key).
+        notes = [m for m in map(_json, recorder.received) if m.get("method") == "notifications/tasks/status"]
+        assert notes and all(RELATED_TASK not in n["params"].get("_meta", {}) for n in notes)
+
+    run(main())
+
+
+def _json(frame: bytes) -> dict[str, Any]:
+    import json
+
+    value = json.loads(frame)
+    return value if isinstance(value, dict) else {}
+
+
+def test_task_support_is_enforced_per_tool() -> None:
+    async def main() -> None:
+        client, _ = stdio_client()
+        async with client:
+            with pytest.raises(McpError) as info:
+                await client.call_tool("only_task")  # required, called plainly
+            assert info.value.code == -32601
+            with pytest.raises(McpError) as info:
+                await client.start_tool_task("plain", {"text": "x"})  # forbidden, asked as a task
+            assert info.value.code == -32601
+            assert (await client.call_tool("slow", {"seconds": 0})).content[0].text == "done"  # optional
+
+    run(main())
+
+
+def test_tool_errors_fail_the_task_and_protocol_errors_come_back_from_tasks_result() -> None:
+    async def main() -> None:
+        client, recorder = stdio_client()
+        async with client:
+            broken = await client.start_tool_task("broken")
+            assert (await broken.wait()).status == "failed"  # 2025-11-25: isError counts as failed
+            assert (await broken.result()).is_error is True
+            failure = await client.start_tool_task("protocol_failure")
+            assert (await failure.wait()).status == "failed"
+            with pytest.raises(McpError) as info:
+                await failure.result()
+            assert info.value.code == -32603 and info.value.data == {"why": "test"}
+            with pytest.raises(McpError) as info:
+                await client.task("no-such-task").status()
+            assert info.value.code == -32602
+        recorder.validate(SESSION)
+
+    run(main())
+
+
+def test_cancel_reaches_the_running_code_and_a_terminal_task_refuses_it() -> None:
+    async def main() -> None:
+        client, recorder = stdio_client()
+        async with client:
+            handle = await client.start_tool_task("hold")
+            with pytest.raises(TimeoutError):
+                await handle.wait(timeout=0.3)  # still working: the wait gives up, the task goes on
+            assert (await handle.status()).status == "working"
+            assert (await handle.cancel()).status == "cancelled"
+            stats = await client.call_tool("stats")
+            assert stats.structured_content["running"] == 0  # the held code was stopped
+            assert (await handle.status()).status == "cancelled"
+            with pytest.raises(McpError) as info:
+                await handle.cancel()
+            assert info.value.code == -32602
+        recorder.validate(SESSION)
+
+    run(main())
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_elicitation_inside_a_task_carries_the_related_task(transport: str, url: str) -> None:
+    """Over HTTP the request reaches the client on the session's own stream: the call that started
+    the task was answered long before."""
+
+    async def main() -> None:
+        if transport == "stdio":
+            client, recorder = stdio_client()
+        else:
+            recorder = Recorder(StreamableHttpTransport(url))
+            client = Client(recorder, mode=SESSION, elicitation=answer_name)
+        async with client:
+            handle = await client.start_tool_task("ask_name")
+            assert (await handle.result()).content[0].text == "hello Ada"
+        recorder.validate(SESSION)
+        asks = [m for m in map(_json, recorder.received) if m.get("method") == "elicitation/create"]
+        assert asks and asks[0]["params"]["_meta"][RELATED_TASK] == {"taskId": handle.task_id}
+
+    run(main())
+
+
+def test_the_bounds_refuse_a_task_with_a_clear_error() -> None:
+    async def main() -> None:
+        client, _ = stdio_client("--max-per-client", "2")
+        async with client:
+            held = [await client.start_tool_task("hold") for _ in range(2)]
+            with pytest.raises(McpError) as info:
+                await client.start_tool_task("hold")
+            assert info.value.code == -32000 and "Too many tasks" in info.value.message
+            assert info.value.data == {"limit": 2}
+            for handle in held:
+                await handle.cancel()
+            await (await client.start_tool_task("slow", {"seconds": 0})).wait()  # room again
+            assert (await client.call_tool("plain", {"text": "alive"})).content[0].text == "alive"
+
+    run(main())
+
+
+def test_a_task_expires_with_its_ttl() -> None:
+    async def main() -> None:
+        client, _ = stdio_client()
+        async with client:
+            handle = await client.start_tool_task("slow", {"seconds": 0}, TaskOptions(ttl_ms=300))
+            assert handle.info is not None and handle.info.ttl_ms == 300
+            await handle.wait()
+
+            async def gone() -> bool:
+                try:
+                    await handle.status()
+                except McpError as exc:
+                    assert exc.code == -32602
+                    return True
+                return False
+
+            await eventually(gone)
+            assert handle.task_id not in [t.task_id for t in await client.list_tasks()]
+            # Code still running at the end of its TTL is stopped.
+            await client.start_tool_task("hold", options=TaskOptions(ttl_ms=300))
+
+            async def stopped() -> bool:
+                return (await client.call_tool("stats")).structured_content["running"] == 0
+
+            await eventually(stopped)
+
+    run(main())
+
+
+def test_cancel_racing_completion_never_leaves_a_cancelled_task_completed() -> None:
+    """Whichever wins, the loser changes nothing: a cancel acknowledged stays cancelled; a task that
+    completed first refuses the cancel."""
+
+    async def main() -> None:
+        client, _ = stdio_client()
+        outcomes = set()
+        async with client:
+            for i in range(40):
+                handle = await client.start_tool_task("slow", {"seconds": (i % 8) / 1000})
+                try:
+                    acknowledged = await handle.cancel()
+                except McpError as exc:
+                    assert exc.code == -32602
+                    final = await handle.wait()
+                    assert final.status == "completed"
+                    outcomes.add("completed")
+                    continue
+                assert acknowledged.status in ("cancelled", "completed")
+                final = await handle.wait()
+                assert final.status == acknowledged.status
+                outcomes.add(final.status)
+        assert "cancelled" in outcomes
+
+    run(main(), timeout=120)
+
+
+def test_a_new_client_polls_a_task_another_started() -> None:
+    async def main() -> None:
+        with serve(SCRIPT) as url:
+            async with Client.http(url, mode=SESSION) as first:
+                handle = await first.start_tool_task("slow", {"seconds": 0.3, "text": "survived"})
+                task_id = handle.task_id
+            assert task_id is not None
+            async with Client.http(url, mode=SESSION) as second:
+                again = second.task(task_id)
+                assert (await again.result()).content[0].text == "survived"
+                assert (await again.status()).status == "completed"
+
+    run(main())
+
+
+def test_a_thousand_tasks_at_once_in_bounded_memory() -> None:
+    async def main() -> None:
+        client, _ = stdio_client("--trace", "--max-per-client", "2000")
+        async with client:
+            before = (await client.call_tool("stats")).structured_content["traced"]
+            handles = await asyncio.gather(*(client.start_tool_task("hold") for _ in range(1000)))
+            held = (await client.call_tool("stats")).structured_content
+            assert held["running"] == 1000
+            per_task = (held["traced"] - before) / 1000
+            assert per_task < 32_000, f"{per_task:.0f} bytes per running task"
+            await client.call_tool("release")
+
+            async def drained() -> bool:
+                return (await client.call_tool("stats")).structured_content["running"] == 0
+
+            await eventually(drained, timeout=60)
+            kept = (await client.call_tool("stats")).structured_content["traced"] - before
+            assert kept / 1000 < 8_000, f"{kept / 1000:.0f} bytes per finished task kept"  # its record
+            results = await asyncio.gather(*(h.result() for h in handles[:50]))
+            assert {r.content[0].text for r in results} == {"released"}
+
+    run(main(), timeout=180)
+
+
+# -- 2026-07-28: the tasks extension, over HTTP -------------------------------------------------------------
+
+
+def test_the_extension_creates_and_inlines_in_2026(url: str) -> None:
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            assert client.server_capabilities["extensions"] == {EXTENSION: {}}
+            assert "tasks" not in client.server_capabilities
+            # A client that does not declare the extension gets a plain answer from an optional tool...
+            assert (await client.call_tool("slow", {"seconds": 0, "text": "sync"})).content[0].text == "sync"
+            # ...and -32021 from a tool that runs only as a task.
+            with pytest.raises(McpError) as info:
+                await client.call_tool("only_task")
+            assert info.value.code == -32021
+            assert info.value.data["requiredCapabilities"]["extensions"] == {EXTENSION: {}}
+            handle = await client.start_tool_task("slow", {"seconds": 0.2, "text": "inlined"})
+            assert handle.task_id is not None
+            assert (await handle.result()).content[0].text == "inlined"
+            # A tool error is completed with isError here (failed is for protocol errors).
+            broken = await client.start_tool_task("broken")
+            assert (await broken.wait()).status == "completed"
+            assert (await broken.result()).is_error is True
+            failure = await client.start_tool_task("protocol_failure")
+            assert (await failure.wait()).status == "failed"
+            with pytest.raises(McpError) as info:
+                await failure.result()
+            assert info.value.code == -32603
+            held = await client.start_tool_task("hold")
+            assert (await held.cancel()).status == "cancelled"
+            assert (await held.cancel()).status == "cancelled"  # idempotent in the extension
+            with pytest.raises(McpError) as info:
+                await client.list_tasks()
+            assert info.value.code == -32601
+        recorder.validate(MODERN)
+
+    run(main())
+
+
+def test_input_required_is_answered_with_tasks_update_in_2026(url: str) -> None:
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            handle = await client.start_tool_task("ask_name")
+            statuses = []
+            async for info in handle.statuses():
+                statuses.append(info.status)
+                if info.status == "input_required":
+                    break
+            assert statuses[-1] == "input_required"
+            # An answer of the wrong shape is refused, and the task still waits for a good one.
+            caps = {"elicitation": {}, "extensions": {EXTENSION: {}}}
+            bad = {
+                "taskId": handle.task_id,
+                "inputResponses": {"name": {"action": 42}},
+                "_meta": {"io.modelcontextprotocol/clientCapabilities": caps},
+            }
+            with pytest.raises(McpError) as info:
+                await client.request("tasks/update", bad)
+            assert info.value.code == -32602
+            assert (await handle.status()).status == "input_required"
+            assert (await handle.result()).content[0].text == "hello Ada"  # wait() answers the input
+            # Input gathered before the task begins (multi round-trip input, then the task).
+            deferred = await client.start_tool_task("name_then_task")
+            assert deferred.task_id is not None
+            assert (await deferred.result()).content[0].text == "task for Ada"
+        recorder.validate(MODERN)
+
+    run(main())
+
+
+@pytest.mark.parametrize("revision", [SESSION, MODERN])
+def test_a_task_is_its_principals_alone(revision: str) -> None:
+    def as_user(url: str, token: str) -> Client:
+        async def auth() -> str:
+            return token
+
+        return Client(StreamableHttpTransport(url, auth=auth), mode=revision, elicitation=answer_name)
+
+    async def main() -> None:
+        with serve(SCRIPT, "--users", "alice-token=alice,bob-token=bob") as url:
+            async with as_user(url, "alice-token") as alice, as_user(url, "bob-token") as bob:
+                handle = await alice.start_tool_task("hold")
+                assert handle.task_id is not None
+                for attempt in (bob.task(handle.task_id).status(), bob.task(handle.task_id).cancel()):
+                    with pytest.raises(McpError) as info:
+                        await attempt
+                    assert info.value.code == -32602  # as if there were no such task
+                if revision == SESSION:
+                    assert handle.task_id not in [t.task_id for t in await bob.list_tasks()]
+                    assert handle.task_id in [t.task_id for t in await alice.list_tasks()]
+                assert (await handle.status()).status == "working"
+                assert (await handle.cancel()).status == "cancelled"
+
+    run(main())

@@ -1,0 +1,107 @@
+"""A server whose tools run as tasks, for tests/e2e/test_tasks.py: over stdio by default, or
+`--http PORT`; `--max-per-client N` / `--max-total N` set the task bounds, `--trace` starts tracemalloc
+(read back with the `stats` tool), `--users alice-token=alice,...` accepts those bearer tokens (HTTP)
+and makes each token's user the principal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tracemalloc
+from typing import Any
+
+from mcpbind.errors import McpError
+from mcpbind.server import Context, Server, TaskPolicy, ToolError
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--http", type=int, default=None, metavar="PORT")
+parser.add_argument("--max-per-client", type=int, default=100)
+parser.add_argument("--max-total", type=int, default=10_000)
+parser.add_argument("--trace", action="store_true")
+parser.add_argument("--users", default="")
+args = parser.parse_args()
+
+policy = TaskPolicy(max_per_client=args.max_per_client, max_total=args.max_total, poll_interval_ms=50)
+server = Server("tasks", "1.0.0", task_policy=policy)
+gate = asyncio.Event()
+NAME = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@server.tool()
+async def plain(text: str) -> str:
+    return text
+
+
+@server.tool(task_support="optional")
+async def slow(seconds: float = 0.2, text: str = "done") -> str:
+    await asyncio.sleep(seconds)
+    return text
+
+
+@server.tool(task_support="required")
+async def only_task(seconds: float = 0.0) -> str:
+    await asyncio.sleep(seconds)
+    return "only as a task"
+
+
+@server.tool(task_support="optional")
+async def broken() -> str:
+    raise ToolError("it broke")
+
+
+@server.tool(task_support="optional")
+async def protocol_failure() -> str:
+    raise McpError("deliberate protocol error", code=-32603, data={"why": "test"})
+
+
+@server.tool(task_support="optional")
+async def ask_name(ctx: Context) -> str:
+    outcome = await ctx.elicit("Your name?", NAME, key="name")
+    return f"hello {(outcome.content or {}).get('name')}"
+
+
+@server.tool(task_support="required", defer_task=True)
+async def name_then_task(ctx: Context) -> str:
+    outcome = await ctx.elicit("Your name?", NAME, key="name")
+    await ctx.become_task()
+    await asyncio.sleep(0.05)
+    return f"task for {(outcome.content or {}).get('name')}"
+
+
+@server.tool(task_support="optional")
+async def hold() -> str:
+    await gate.wait()
+    return "released"
+
+
+@server.tool()
+async def release() -> str:
+    gate.set()
+    return "ok"
+
+
+@server.tool()
+async def stats() -> dict[str, Any]:
+    tasks = server.tasks
+    assert tasks is not None
+    traced = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else -1
+    return {"running": tasks.running(), "traced": traced}
+
+
+if __name__ == "__main__":
+    if args.trace:
+        tracemalloc.start()
+    if args.http is not None:
+        security = None
+        if args.users:
+            from mcpbind.transports.http import HttpSecurity
+
+            users = dict(pair.split("=", 1) for pair in args.users.split(","))
+
+            async def verify(token: str) -> str | None:
+                return users.get(token)
+
+            security = HttpSecurity(verify_token=verify)
+        server.run_http(port=args.http, security=security)
+    else:
+        server.run_stdio()

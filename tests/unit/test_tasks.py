@@ -1,0 +1,244 @@
+"""Tasks without I/O: the status table as properties, records, their wire forms, and the in-memory store
+(bounds, expiry, compare-and-set) run on an event loop with no socket."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpbind.client.tasks import ClientTasks
+from mcpbind.errors import McpError
+from mcpbind.protocol import tasks
+from mcpbind.protocol.tasks import (
+    RELATED_TASK,
+    TERMINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    TaskPolicy,
+    TaskRecord,
+)
+from mcpbind.server import MemoryTaskStore, TooManyTasks
+
+STATUSES = list(TRANSITIONS)
+# What the 2025-11-25 text allows, written out here apart from the table under test.
+ALLOWED = {
+    ("working", "input_required"),
+    ("working", "completed"),
+    ("working", "failed"),
+    ("working", "cancelled"),
+    ("input_required", "working"),
+    ("input_required", "completed"),
+    ("input_required", "failed"),
+    ("input_required", "cancelled"),
+}
+
+
+def record(now: int | None = None, **changes: Any) -> TaskRecord:
+    base = tasks.new_record("tools/call", TaskPolicy(), now=now)
+    return msgspec.structs.replace(base, **changes)
+
+
+def test_the_table_is_the_specs() -> None:
+    table = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
+    assert table == ALLOWED
+    assert TERMINAL == {"completed", "failed", "cancelled"}
+
+
+@given(st.lists(st.sampled_from(STATUSES), max_size=30))
+@settings(max_examples=300)
+def test_no_forbidden_transition_ever_happens(attempts: list[str]) -> None:
+    current = record()
+    assert current.status == "working"  # every task begins there
+    history = [current.status]
+    for target in attempts:
+        before = current
+        try:
+            current = tasks.move(current, target)
+        except IllegalTransition:
+            assert current is before  # a refused move changes nothing
+            assert (before.status, target) not in ALLOWED
+            assert before.status in TERMINAL or before.status != target  # a live task may stay put
+            continue
+        if current.status != before.status:
+            assert (before.status, current.status) in ALLOWED
+        else:
+            assert before.status not in TERMINAL  # staying put is for live tasks only
+        history.append(current.status)
+    # Once terminal, always the same terminal status.
+    terminal = [i for i, s in enumerate(history) if s in TERMINAL]
+    if terminal:
+        assert len(set(history[terminal[0] :])) == 1
+
+
+def test_a_move_keeps_time_moving_forward() -> None:
+    moved = tasks.move(record(now=1_000), "completed", now=500)  # a clock that went back
+    assert moved.updated_ms == 1_000 and moved.status == "completed"
+
+
+def test_ttl_policy_and_expiry() -> None:
+    policy = TaskPolicy(default_ttl_ms=10, max_ttl_ms=100)
+    assert (
+        policy.ttl(None) == 10 and policy.ttl(0) == 10 and policy.ttl(50) == 50 and policy.ttl(10**9) == 100
+    )
+    r = tasks.new_record("tools/call", policy, ttl_ms=50, now=1_000)
+    assert not r.expired(1_049) and r.expired(1_050)
+
+
+def test_ids_are_unguessable_and_unique() -> None:
+    ids = {tasks.new_record("tools/call", TaskPolicy()).task_id for _ in range(1000)}
+    assert len(ids) == 1000 and all(len(i) >= 20 for i in ids)
+
+
+def test_the_two_wire_forms() -> None:
+    done = tasks.move(record(), "completed", now=2_000, result={"content": []})
+    core = tasks.core_task(done)
+    assert core["ttl"] == done.ttl_ms and core["pollInterval"] == done.poll_ms and "result" not in core
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", core["createdAt"])
+    detailed = tasks.detailed_task(done)
+    assert detailed["resultType"] == "complete" and detailed["result"] == {"content": []}
+    assert "ttl" not in detailed and detailed["ttlMs"] == done.ttl_ms
+    created = tasks.detailed_task(done, created=True)
+    assert created["resultType"] == "task" and "result" not in created
+    failed = tasks.move(record(), "failed", error={"code": -32603, "message": "x"})
+    assert tasks.detailed_task(failed)["error"]["code"] == -32603 and "result" not in tasks.detailed_task(
+        failed
+    )
+    parked = tasks.move(record(), "input_required", input_requests={"k": {"method": "elicitation/create"}})
+    assert tasks.detailed_task(parked)["inputRequests"] == {"k": {"method": "elicitation/create"}}
+    encoded = msgspec.json.decode(msgspec.json.encode(tasks.CreatedTask.of(record())))
+    assert encoded["resultType"] == "task" and encoded["content"] == [] and "task" not in encoded
+
+
+def test_the_memory_store_bounds_per_client_and_in_all() -> None:
+    async def main() -> None:
+        store = MemoryTaskStore()
+        policy = TaskPolicy()
+
+        def new(client: str) -> TaskRecord:
+            return tasks.new_record("tools/call", policy, client=client)
+
+        made = [new("a") for _ in range(2)]
+        for r in made:
+            await store.create(r, max_per_client=2, max_total=3)
+        with pytest.raises(TooManyTasks) as info:
+            await store.create(
+                tasks.new_record("tools/call", policy, client="a"), max_per_client=2, max_total=3
+            )
+        assert info.value.data == {"limit": 2}
+        # A finished task no longer counts against its client...
+        assert await store.replace(made[0], tasks.move(made[0], "cancelled"))
+        await store.create(new("a"), max_per_client=2, max_total=3)
+        # ...but the store is full: a cancelled one makes room, a completed one is kept for its TTL.
+        done = tasks.move(made[1], "completed")
+        assert await store.replace(made[1], done)
+        await store.create(new("b"), max_per_client=2, max_total=3)
+        assert await store.get(made[0].task_id) is None and await store.get(done.task_id) == done
+        with pytest.raises(TooManyTasks) as info:
+            await store.create(
+                tasks.new_record("tools/call", policy, client="c"), max_per_client=2, max_total=3
+            )
+        assert info.value.data == {"limit": 3}
+
+    asyncio.run(main())
+
+
+def test_compare_and_set_refuses_a_stale_writer() -> None:
+    async def main() -> None:
+        store = MemoryTaskStore()
+        r = record()
+        await store.create(r, max_per_client=10, max_total=10)
+        cancelled = tasks.move(r, "cancelled")
+        assert await store.replace(r, cancelled)
+        assert not await store.replace(r, tasks.move(r, "completed"))  # completion lost the race
+        assert (await store.get(r.task_id)) == cancelled
+
+    asyncio.run(main())
+
+
+def test_expired_records_are_gone_and_purged() -> None:
+    async def main() -> None:
+        store = MemoryTaskStore()
+        old = tasks.new_record("tools/call", TaskPolicy(), ttl_ms=1, owner="p", now=tasks.now_ms() - 10)
+        fresh = tasks.new_record("tools/call", TaskPolicy(), owner="p")
+        for r in (old, fresh):
+            await store.create(r, max_per_client=10, max_total=10)
+        assert [r.task_id for r in await store.owned_by("p")] == [fresh.task_id]
+        assert await store.owned_by("q") == []
+        assert await store.purge(tasks.now_ms()) == 1
+        assert await store.get(old.task_id) is None and len(store) == 1
+
+    asyncio.run(main())
+
+
+def test_the_client_runs_the_servers_tasks() -> None:
+    """`ClientTasks`, as `InputCallbacks` uses it for a task-augmented elicitation (2025-11-25)."""
+
+    async def main() -> None:
+        receiver = ClientTasks()
+        release = asyncio.Event()
+
+        async def slow() -> dict[str, Any]:
+            await release.wait()
+            return {"action": "accept", "content": {"name": "Ada"}}
+
+        created = receiver.start("elicitation/create", 60_000, slow)
+        task_id = created["task"]["taskId"]
+        assert created["task"]["status"] == "working" and created["task"]["ttl"] == 60_000
+        assert (await receiver.answer("tasks/get", {"taskId": task_id}))["status"] == "working"
+        waiting = asyncio.ensure_future(receiver.answer("tasks/result", {"taskId": task_id}))
+        release.set()
+        result = await waiting  # tasks/result blocked until the task ended
+        assert result["content"] == {"name": "Ada"}
+        assert result["_meta"][RELATED_TASK] == {"taskId": task_id}
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/cancel", {"taskId": task_id})  # terminal: refused
+        assert info.value.code == -32602
+
+        never = asyncio.Event()
+
+        async def held() -> Any:
+            await never.wait()
+
+        other = receiver.start("sampling/createMessage", None, held)["task"]["taskId"]
+        cancelled = await receiver.answer("tasks/cancel", {"taskId": other})
+        assert cancelled["status"] == "cancelled"
+        listed = await receiver.answer("tasks/list", {})
+        assert {t["taskId"]: t["status"] for t in listed["tasks"]} == {
+            task_id: "completed",
+            other: "cancelled",
+        }
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/result", {"taskId": other})
+        with pytest.raises(McpError) as info:
+            await receiver.answer("tasks/get", {"taskId": "nope"})
+        assert info.value.code == -32602
+
+    asyncio.run(main())
+
+
+def test_task_capabilities_follow_the_tools_that_run_as_tasks() -> None:
+    from mcpbind.server import Server
+
+    server = Server("caps")
+
+    @server.tool()
+    async def plain() -> str:
+        return ""
+
+    assert "tasks" not in server.capabilities() and "extensions" not in server.capabilities()
+
+    @server.tool(task_support="optional")
+    async def long() -> str:
+        return ""
+
+    caps = server.capabilities()
+    assert caps["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    assert caps["extensions"] == {tasks.EXTENSION: {}}
+    server.remove_tool("long")
+    assert "tasks" not in server.capabilities()
