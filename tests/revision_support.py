@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,37 @@ def write_mirror(root: Path, schema: dict[str, Any] | None = None) -> Path:
     ]
     (root / "PINNED.json").write_text(json.dumps(pinned, indent=2))
     return root
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DRAFT_VERSION = "DRAFT-2099-v1"
+"""The protocol version the synthetic draft's schema.ts names."""
+
+
+def package_with(tmp_path: Path, draft: bool = False) -> Path:
+    """A folder holding the mcpbind package laid out as installed (runtime/ as mcpbind, codegen,
+    generated), with the synthetic revision added (as the next revision, or as the upstream draft) by
+    `add-revision` and generated: the only place it exists. Put it first on PYTHONPATH."""
+    from mcpbind.codegen.cli import generate
+    from mcpbind.codegen.revision import add_revision
+
+    schema_dir = tmp_path / "schema"
+    shutil.copytree(SCHEMA_DIR, schema_dir, ignore=shutil.ignore_patterns("examples"))
+    if draft:
+        mirror = tmp_path / "mirror"
+        (mirror / "draft").mkdir(parents=True)
+        (mirror / "draft" / "schema.json").write_text(json.dumps(next_schema()))
+        (mirror / "draft" / "schema.ts").write_text(
+            f'export const LATEST_PROTOCOL_VERSION = "{DRAFT_VERSION}";\n'
+        )
+        add_revision("draft", source_dir=mirror, commit="1" * 40, schema_dir=schema_dir)
+    else:
+        add_revision(NEXT, source_dir=write_mirror(tmp_path / "mirror"), schema_dir=schema_dir)
+    site = tmp_path / "site"
+    package = site / "mcpbind"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(ROOT / "runtime", package, ignore=ignore)
+    shutil.copytree(ROOT / "codegen", package / "codegen", ignore=ignore)
+    shutil.copytree(ROOT / "generated", package / "generated", ignore=ignore)
+    assert generate(check=False, out_dir=package / "generated", schema_dir=schema_dir) == 0
+    return site

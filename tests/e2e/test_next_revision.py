@@ -5,22 +5,17 @@ a subprocess that imports that copy."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from mcpbind.codegen.cli import generate
-from mcpbind.codegen.pins import SCHEMA_DIR, published_pins
-from mcpbind.codegen.revision import add_revision
+from mcpbind.codegen.pins import published_pins
 
-from ..revision_support import NEW_CONTENT, NEW_METHOD, NEW_TOOL_MEMBER, NEXT, next_schema, write_mirror
+from ..revision_support import DRAFT_VERSION, NEW_CONTENT, NEW_METHOD, NEW_TOOL_MEMBER, NEXT, package_with
 
 ROOT = Path(__file__).resolve().parents[2]
-DRAFT_VERSION = "DRAFT-2099-v1"
 PUBLISHED_LATEST = published_pins()[-1].name
 
 SCRIPT = textwrap.dedent(
@@ -66,34 +61,8 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _package_copy(tmp_path: Path, draft: bool = False) -> Path:
-    """The mcpbind package laid out as installed (runtime/ as mcpbind, codegen, generated), with the
-    synthetic revision added (as the next revision, or as the upstream draft) and generated: the only
-    place it exists."""
-    schema_dir = tmp_path / "schema"
-    shutil.copytree(SCHEMA_DIR, schema_dir, ignore=shutil.ignore_patterns("examples"))
-    if draft:
-        mirror = tmp_path / "mirror"
-        (mirror / "draft").mkdir(parents=True)
-        (mirror / "draft" / "schema.json").write_text(json.dumps(next_schema()))
-        (mirror / "draft" / "schema.ts").write_text(
-            f'export const LATEST_PROTOCOL_VERSION = "{DRAFT_VERSION}";\n'
-        )
-        add_revision("draft", source_dir=mirror, commit="1" * 40, schema_dir=schema_dir)
-    else:
-        add_revision(NEXT, source_dir=write_mirror(tmp_path / "mirror"), schema_dir=schema_dir)
-    site = tmp_path / "site"
-    package = site / "mcpbind"
-    ignore = shutil.ignore_patterns("__pycache__")
-    shutil.copytree(ROOT / "runtime", package, ignore=ignore)
-    shutil.copytree(ROOT / "codegen", package / "codegen", ignore=ignore)
-    shutil.copytree(ROOT / "generated", package / "generated", ignore=ignore)
-    assert generate(check=False, out_dir=package / "generated", schema_dir=schema_dir) == 0
-    return site
-
-
 def test_a_new_revision_is_served_and_called_with_no_runtime_change(tmp_path: Path) -> None:
-    site = _package_copy(tmp_path)
+    site = package_with(tmp_path)
     script = tmp_path / "next_revision.py"
     constants = f"NEXT = {NEXT!r}\nNEW_CONTENT = {NEW_CONTENT!r}\nNEW_METHOD = {NEW_METHOD!r}\n"
     constants += f"NEW_TOOL_MEMBER = {NEW_TOOL_MEMBER!r}\n"
@@ -151,7 +120,7 @@ DRAFT_SCRIPT = textwrap.dedent(
 
 
 def test_the_draft_is_spoken_only_where_it_is_asked_for(tmp_path: Path) -> None:
-    site = _package_copy(tmp_path, draft=True)
+    site = package_with(tmp_path, draft=True)
     package = (site / "mcpbind" / "generated" / "__init__.py").read_text()
     assert (
         '"draft": "mcpbind.generated.vdraft"' in package

@@ -27,7 +27,8 @@ def run(coro: Any) -> Any:
 def listed_tools(server: Server, mode: str) -> list[dict[str, Any]]:
     async def main() -> list[dict[str, Any]]:
         async with Client.memory(server, mode=mode) as client:
-            return [wire.to_builtins(t) for t in await client.list_tools()]
+            # The negotiated revision's own types (the conveniences return the newest revision's).
+            return [wire.to_builtins(t) for t in (await client.request("tools/list")).tools]
 
     result: list[dict[str, Any]] = run(main())
     return result
