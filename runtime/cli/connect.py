@@ -1,12 +1,15 @@
 """How the `mcpbind` command reaches a server: a URL, or a command after `--`, and the options of either.
 
-The options of the connection live here (`add_connection_options`, `connect`); the auth options
-(`--token`, OAuth) belong beside `--header`, in `add_connection_options` and `_http_options`.
+The options of the connection live here (`add_connection_options`, `connect`). A URL is authorized
+with `--token` (a bearer token) or, by default, with the OAuth flow when the server answers 401: the
+browser opens the authorization server's page and a loopback listener takes the redirect
+(`mcpbind.auth.client.cli_provider`, tokens kept in a 0600 file; needs the `auth` extra).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +40,19 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         metavar="'NAME: VALUE'",
         help="an HTTP header to send with every request (repeatable; URLs only)",
     )
+    group.add_argument(
+        "--token",
+        default=os.environ.get("MCPBIND_TOKEN"),
+        help="a bearer token to send to a URL (default: $MCPBIND_TOKEN); without one, a URL that answers "
+        "401 runs the OAuth flow in the browser",
+    )
+    group.add_argument(
+        "--no-oauth", dest="oauth", action="store_false", help="never run the OAuth flow (URLs only)"
+    )
+    group.add_argument(
+        "--token-file",
+        help="where the OAuth flow keeps tokens (default: $XDG_STATE_HOME/mcpbind/oauth.json)",
+    )
     group.add_argument("--cwd", help="the server command's working directory (commands only)")
 
 
@@ -59,13 +75,27 @@ def _headers(values: list[str]) -> dict[str, str]:
 
 
 def _http_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"headers": _headers(args.header)}
+    options: dict[str, Any] = {"headers": _headers(args.header)}
+    if args.token:
+        token: str = args.token
+
+        async def bearer() -> str:
+            return token
+
+        options["auth"] = bearer
+    elif args.oauth:
+        try:
+            from ..auth.client import cli_provider
+        except ImportError:  # the auth extra is not installed: a 401 is reported as it is
+            return options
+        options["auth"] = cli_provider(args.url, token_file=args.token_file)
+    return options
 
 
 def connect(args: argparse.Namespace, reporter: Reporter) -> Client:
     """The client of the server the arguments name (not connected yet)."""
-    if args.mode not in ("auto", "legacy", *revisions.ALL):
-        raise SystemExit(f"mcpbind: --mode must be auto, legacy or one of {', '.join(revisions.ALL)}")
+    if args.mode not in ("auto", "legacy", "draft", *revisions.ALL):
+        raise SystemExit(f"mcpbind: --mode must be auto, legacy, draft or one of {', '.join(revisions.ALL)}")
     options: ClientOptions = {
         "mode": args.mode,
         "request_timeout": args.timeout,
@@ -74,7 +104,7 @@ def connect(args: argparse.Namespace, reporter: Reporter) -> Client:
     }
     if args.url is not None:
         return Client.http(args.url, **_http_options(args), **options)
-    if args.header:
-        print("mcpbind: --header applies to a URL, not to a server command", file=sys.stderr)
+    if args.header or args.token:
+        print("mcpbind: --header and --token apply to a URL, not to a server command", file=sys.stderr)
     command, *rest = args.server
     return Client.stdio(command, rest, cwd=args.cwd, **options)
