@@ -20,7 +20,7 @@ import contextvars
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from ..protocol.endpoint import (
@@ -34,27 +34,11 @@ from ..protocol.endpoint import (
 )
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
+from .interfaces import ROUTE, MessageTransport
 
 __all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
-
-ROUTE: contextvars.ContextVar[object | None] = contextvars.ContextVar("mcpbind_route", default=None)
-"""The stream a message being sent belongs to, for transports with more than one (HTTP: the response
-stream of the request being served). Handler tasks inherit it from the request that started them."""
-
-
-class MessageTransport(Protocol):
-    async def read(self) -> bytes | None:
-        """The next framed message, or None when the peer has closed its side."""
-        ...
-
-    async def write(self, data: bytes) -> None:
-        """Send one framed message."""
-        ...
-
-    async def close(self) -> None: ...
-
 
 RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""

@@ -40,12 +40,7 @@ class IncomingRequest(msgspec.Struct, frozen=True):
     id: RequestId
     method: str
     params: msgspec.Raw | None
-    revision: str | None = None
-    """The protocol revision the transport has already read off this request (HTTP: the
-    MCP-Protocol-Version header, checked against `_meta`); the endpoint itself never sets it."""
-    decoded: Any = None
-    """The params already decoded into the method's params type of `revision` (then `params` is
-    None); set only by a transport that decoded the whole message at once."""
+    """The raw params (None: absent, or already decoded by the transport, see `aio.interfaces.Prepared`)."""
 
 
 class IncomingNotification(msgspec.Struct, frozen=True):

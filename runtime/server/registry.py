@@ -24,7 +24,7 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, TypeVar
 
-from ..aio.peer import MessageTransport
+from ..aio.interfaces import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
 from .context import Context, drop_none

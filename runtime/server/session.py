@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import wire
-from ..aio.peer import ROUTE, MessageTransport, Peer
+from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
+from ..aio.peer import Peer
 from ..errors import MethodNotFound
 from ..protocol import dispatch, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
@@ -77,7 +78,7 @@ class Connection:
         self.initialized = False
         self.log_level: str | None = None
         self.subscriptions: set[str] = set()
-        self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any], ReplyChannel | None]] = {}
         """`subscriptions/listen` requests being served: their revision, what they want, their route."""
         self._pending_notes: set[asyncio.Task[None]] = set()
 
@@ -143,7 +144,7 @@ class Connection:
     async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
         await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
 
-    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: object | None) -> None:
+    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: ReplyChannel | None) -> None:
         """Send a notification that belongs to no request (route None: the session's own stream) or to
         a subscription stream (`route`), whatever request is being served when it is triggered."""
         context = contextvars.copy_context()
@@ -196,14 +197,21 @@ class Connection:
         try:
             if event.method == "initialize":
                 return encode_result(rid, self._initialize(event))
+            # What an HTTP transport already read off the request (its version header, its params
+            # decoded with the whole message): taken as it is rather than read again.
+            channel = ROUTE.get()
+            prepared = None if channel is None else channel.prepared
             rev = self.session
             if rev is None:
-                requested = event.revision or dispatch.requested_version(event.params)
+                if prepared is not None:
+                    requested: str | None = prepared.revision
+                else:
+                    requested = dispatch.requested_version(event.params)
                 chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
                 if chosen is None:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
-            decoded = event.decoded if event.revision == rev.name else None
+            decoded = prepared.params if prepared is not None and prepared.revision == rev.name else None
             return await self._run(
                 event, dispatch.decide(event.method, event.params, decoded, rev, self.server)
             )

@@ -21,11 +21,13 @@ import msgspec
 import pytest
 
 from mcpbind import wire
+from mcpbind.aio.interfaces import ROUTE, Prepared
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.protocol import revisions
 from mcpbind.transports.http import HttpApp
 from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.sse import Stream
 
 from ..http_support import (
     BOTH,
@@ -649,7 +651,14 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))
             assert server.answers_directly(params)
-            general = await conn.on_request(IncomingRequest(rid, "tools/call", None, MODERN, params))
+            # The general route, handed the params the classifier decoded (as `StatelessRoute` does).
+            channel = Stream(None)
+            channel.prepared = Prepared(MODERN, params)
+            token = ROUTE.set(channel)
+            try:
+                general = await conn.on_request(IncomingRequest(rid, "tools/call", None))
+            finally:
+                ROUTE.reset(token)
             direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
             assert direct == general, name
         transport = httpx.ASGITransport(app=app)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 import msgspec
 
-from ...aio.peer import ROUTE, Peer
+from ...aio.interfaces import ROUTE, Prepared
+from ...aio.peer import Peer
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
@@ -90,7 +91,19 @@ class Stream:
     poll) resumes with `Last-Event-ID` and misses nothing.
     """
 
-    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
+    __slots__ = (
+        "closed",
+        "gone",
+        "id",
+        "owner",
+        "poll_retry",
+        "prepared",
+        "queue",
+        "reading",
+        "seq",
+        "status",
+        "store",
+    )
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
 
     def __init__(self, store: EventStore | None) -> None:
@@ -112,6 +125,8 @@ class Stream:
         self.owner: dict[str, Stream] | None = None
         """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
         so a finished stream is freed at once instead of by the garbage collector)."""
+        self.prepared: Prepared | None = None
+        """The request's revision and params as the route already read them (`ReplyChannel`)."""
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:

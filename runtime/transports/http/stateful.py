@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from ...aio.peer import ROUTE
+from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
@@ -59,9 +59,10 @@ async def exchange(
     send: Send,
     receive: Receive,
     event: IncomingRequest | None = None,
+    prepared: Prepared | None = None,
 ) -> None:
-    """Feed one message to the connection (`event`: the request, already parsed) and answer the
-    POST: 202, JSON, or an SSE stream."""
+    """Feed one message to the connection (`event`: the request, already parsed; `prepared`: what
+    the route read off it besides) and answer the POST: 202, JSON, or an SSE stream."""
     rid = peek.id
     if peek.method is None or rid is None:
         # A notification, or a response to one of our requests: accepted, nothing to stream.
@@ -86,6 +87,7 @@ async def exchange(
         kept[stream.id] = stream
         stream.owner = kept
     stream.reading = True
+    stream.prepared = prepared
     try:
         if event is None:
             await feed(conn, body, stream)

@@ -11,6 +11,7 @@ import msgspec
 
 from ... import wire
 from ...aio import eager
+from ...aio.interfaces import Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
@@ -133,19 +134,21 @@ class StatelessRoute:
             finally:
                 self.running -= 1
             return
-        event = None
+        event = prepared = None
         if peek.typed is not None:
             assert peek.method is not None  # (the classifier refuses responses)
-            event = IncomingRequest(peek.id, peek.method, None, route.version, peek.typed)
+            event = IncomingRequest(peek.id, peek.method, None)
+            prepared = Prepared(route.version, peek.typed)
         elif route.request is not None:
             request = route.request
-            event = IncomingRequest(request.id, request.method, request.params, route.revision)
+            event = IncomingRequest(request.id, request.method, request.params)
+            prepared = None if route.revision is None else Prepared(route.revision)
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self.idle.pop() if self.idle else new_connection(self.server, None)
         self.running += 1
         try:
-            await exchange(app, conn, None, route.body, peek, send, receive, event)
+            await exchange(app, conn, None, route.body, peek, send, receive, event, prepared)
         finally:
             self.running -= 1
             if conn.is_idle() and len(self.idle) < MAX_IDLE:
