@@ -49,19 +49,28 @@ SUBSCRIBING: Final = frozenset({"resources/subscribe", "resources/unsubscribe"})
 
 
 class Dispatch(msgspec.Struct, frozen=True, gc=False):
-    """A request decided: run `spec`'s handler with `params` (`meta`: their `_meta`, if a dict) in `era`."""
+    """A request decided: run `spec`'s handler with `params` (`meta`: their `_meta`, if a dict) in `era`.
+    `direct`: the request can be answered with no connection at all (see `Gate.answers_directly`)."""
 
     revision: Revision
     era: eras.Era
     spec: RequestMethod[Any, Any]
     params: Any
     meta: dict[str, Any] | None
+    direct: bool = False
 
 
 class Gate(Protocol):
-    """What the decision needs of the server: the feature a method needs that it does not offer."""
+    """What the decision needs of the server: the feature a method needs that it does not offer, and
+    whether a call of a tool needs a connection."""
 
     def missing_feature(self, method: str) -> str: ...
+
+    def answers_directly(self, params: Any) -> bool:
+        """A `tools/call` with these params can be answered with no connection: its tool takes no
+        `Context`, and the request carries nothing to check against earlier ones (input responses,
+        request state). Asked only in an era that answers calls directly (`Era.direct_calls`)."""
+        ...
 
 
 def missing_feature(method: str, offered: Mapping[str, Any]) -> str:
@@ -170,7 +179,9 @@ def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str,
 
 def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
     """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
-    set when the transport decoded them with the whole message (as `revision`'s params type)."""
+    set when the transport decoded them with the whole message (as `revision`'s params type). Every
+    request passes here, on every transport; the fast path a transport may take (`Dispatch.direct`:
+    answered with no connection) is part of the decision, not a decision of its own."""
     spec = revision.requests.get(method)
     if spec is None or "client_to_server" not in spec.directions:
         raise MethodNotFound(f"Method not found: {method}")
@@ -196,7 +207,9 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     missing = gate.missing_feature(method)
     if missing:
         raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
-    return Dispatch(revision, eras.of(revision), spec, value, meta)
+    era = eras.ENVELOPE if revision.stateless else eras.SESSION  # (`eras.of`, inlined: every request)
+    direct = era.direct_calls and spec.handler == "call_tool" and gate.answers_directly(value)
+    return Dispatch(revision, era, spec, value, meta, direct)
 
 
 def unparsable(exc: Exception) -> McpError:

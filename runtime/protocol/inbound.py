@@ -22,7 +22,8 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from . import jsonrpc, revisions
+from ..errors import McpError
+from . import dispatch, jsonrpc, revisions
 from .headers import Peek, PeekParams, decode_value, render, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
@@ -146,19 +147,21 @@ class Stateless(Route):
 
     `version` is the revision requested; `peek.typed` the params decoded in one pass, or None;
     `request` the body parsed as a request, or None; `revision` the revision the request is served
-    under once its body says it too (None: the handler refuses it). `direct`: it is a call of a
-    tool that can be answered with no connection at all (`Server.answers_directly`)."""
+    under once its body says it too (None: the handler refuses it). `direct`: the core's decision
+    (`dispatch.decide`) for a call of a tool it says can be answered with no connection at all
+    (`Dispatch.direct`), else None: the request goes to a connection, which decides it there."""
 
     version: str
     body: bytes
     peek: Peek
     request: jsonrpc.Request | None
     revision: str | None
-    direct: bool
+    direct: dispatch.Dispatch | None
 
 
-class ServerView(Protocol):
-    """What the classifier asks of the server it classifies for: lookups, nothing that waits."""
+class ServerView(dispatch.Gate, Protocol):
+    """What the classifier asks of the server it classifies for: lookups, nothing that waits (and
+    what the core's decision asks of it, `dispatch.Gate`)."""
 
     @property
     def revisions(self) -> Collection[str]:
@@ -172,10 +175,6 @@ class ServerView(Protocol):
 
     def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
-        ...
-
-    def answers_directly(self, params: Any) -> bool:
-        """A `tools/call` with these (lean) params can be answered with no connection."""
         ...
 
 
@@ -381,11 +380,16 @@ def _stateless(
         spec = table.get(peek.method)
         if spec is None:
             return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
-    direct = False
+    direct = None
     if peek.lean:
-        # (A registered tool means the tools feature is offered: no capability to check.)
-        direct = view.answers_directly(peek.typed)
-        if not direct:
+        # Decoded lean (no `_meta`) for a direct answer: the core decides whether it is one.
+        try:
+            decided = dispatch.decide(peek.method, None, peek.typed, revisions.revision(requested), view)
+        except McpError:
+            decided = None  # the connection decides it again, and answers the refusal
+        if decided is not None and decided.direct:
+            direct = decided
+        else:
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
     # The revision is known once the body says it too (a request without it is refused by the
     # handler, as on every other route); a one-pass decode has checked that already.

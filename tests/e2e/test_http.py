@@ -24,7 +24,7 @@ from mcpbind import wire
 from mcpbind.aio.interfaces import ROUTE, Prepared
 from mcpbind.client import Client
 from mcpbind.errors import McpError
-from mcpbind.protocol import revisions
+from mcpbind.protocol import dispatch, revisions
 from mcpbind.transports.http import HttpApp
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.sse import Stream
@@ -650,7 +650,8 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
         for rid, (name, arguments) in enumerate(calls):
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))
-            assert server.answers_directly(params)
+            decided = dispatch.decide("tools/call", None, params, revisions.revision(MODERN), server)
+            assert decided.direct
             # The general route, handed the params the classifier decoded (as `StatelessRoute` does).
             channel = Stream(None)
             channel.prepared = Prepared(MODERN, params)
@@ -659,7 +660,10 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
                 general = await conn.on_request(IncomingRequest(rid, "tools/call", None))
             finally:
                 ROUTE.reset(token)
-            direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
+            fresh = dispatch.decide(
+                "tools/call", None, decode(msgspec.json.encode(raw)), decided.revision, server
+            )
+            direct = await server.call_direct(rid, fresh)
             assert direct == general, name
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:

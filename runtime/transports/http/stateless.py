@@ -13,6 +13,7 @@ from ... import wire
 from ...aio import eager
 from ...aio.interfaces import Prepared
 from ...protocol import revisions
+from ...protocol.dispatch import Dispatch
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
     Peek,
@@ -50,7 +51,9 @@ class StatelessRoute:
         """Stateless requests being answered (bounded by `max_stateless_requests`)."""
         # What the classifier asks per request, bound once: the server's own accessors, no layer between.
         self.answers_directly: Callable[[Any], bool] = server.answers_directly
-        """A `tools/call` with these (lean) params can be answered with no connection."""
+        """A `tools/call` with these (lean) params can be answered with no connection (`dispatch.Gate`)."""
+        self.missing_feature: Callable[[str], str] = server.missing_feature
+        """The feature a method needs that the server does not offer (`dispatch.Gate`)."""
         self.param_paths: Callable[[Any], Mapping[str, tuple[str, ...]]] = server.param_paths
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
@@ -127,10 +130,10 @@ class StatelessRoute:
         if peek.id is not None and self.running >= self.security.max_stateless_requests:
             await busy(send, peek.id, "too many requests are being answered")
             return
-        if route.direct:
+        if route.direct is not None:
             self.running += 1
             try:
-                await self._direct(peek, route.version, send, receive)
+                await self._direct(peek, route.direct, send, receive)
             finally:
                 self.running -= 1
             return
@@ -156,12 +159,12 @@ class StatelessRoute:
             else:
                 self.server.detach(conn)
 
-    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
-        """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
+    async def _direct(self, peek: Peek, decided: Dispatch, send: Send, receive: Receive) -> None:
+        """Answer a stateless call the core decided needs no connection (`Dispatch.direct`): most
         finish in their first step and are answered at once, with no peer, stream or task. One that
         waits goes on as a task, cancelled if the client leaves, as on the general route."""
         assert peek.id is not None
-        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
+        answer, task = eager.run(self.server.call_direct(peek.id, decided))
         if task is not None:
             left = asyncio.ensure_future(disconnected(receive))
             try:
