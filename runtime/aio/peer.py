@@ -19,8 +19,8 @@ import contextlib
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, KeysView
+from typing import Any, NamedTuple
 
 from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from ..protocol.endpoint import (
@@ -36,7 +36,7 @@ from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
 from .interfaces import ROUTE, MessageTransport
 
-__all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
+__all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
 
@@ -68,6 +68,19 @@ class _Batch:
 
     def array(self) -> bytes | None:
         return b"[" + b",".join(self.replies) + b"]" if self.replies else None
+
+
+class Load(NamedTuple):
+    """What a peer has in flight (`Peer.load`)."""
+
+    running: int
+    """Incoming requests whose handlers run as tasks."""
+    queued: int
+    """Incoming requests waiting for a slot."""
+    waiting: int
+    """Requests of ours awaiting the other side's answer."""
+    batched: int
+    """Requests of JSON-RPC batches not answered yet."""
 
 
 class Peer:
@@ -179,6 +192,17 @@ class Peer:
             and not self._tasks
             and not self.closed.is_set()
         )
+
+    @property
+    def running(self) -> KeysView[RequestId]:
+        """The ids of the incoming requests whose handlers are running as tasks (they waited); a
+        handler that answered without waiting is never among them."""
+        return self._running.keys()
+
+    @property
+    def load(self) -> Load:
+        """How much is in flight, as counts (for monitoring and tests)."""
+        return Load(len(self._running), len(self._queued), len(self._waiting), len(self._batches))
 
     @property
     def saturated(self) -> bool:

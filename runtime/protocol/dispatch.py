@@ -182,24 +182,25 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     set when the transport decoded them with the whole message (as `revision`'s params type). Every
     request passes here, on every transport; the fast path a transport may take (`Dispatch.direct`:
     answered with no connection) is part of the decision, not a decision of its own."""
-    spec = revision.requests.get(method)
-    if spec is None or "client_to_server" not in spec.directions:
+    spec = revision.served.get(method)
+    if spec is None:
         raise MethodNotFound(f"Method not found: {method}")
-    try:
-        if spec.params_type is None:
-            value = None
-        elif decoded is not None:
-            value = decoded
-        elif params is None:
-            if spec.params_required:
-                raise InvalidParams(f"Invalid params: {method} requires params")
-            value = None
-        else:
-            value = wire.decoder(spec.params_type).decode(params)
-    except msgspec.ValidationError as exc:
-        raise InvalidParams(f"Invalid params: {exc}") from None
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise unparsable(exc) from None
+    params_type = spec.params_type
+    if params_type is None:
+        value = None
+    elif decoded is not None:
+        value = decoded
+    elif params is None:
+        if spec.params_required:
+            raise InvalidParams(f"Invalid params: {method} requires params")
+        value = None
+    else:
+        try:
+            value = wire.decoder(params_type).decode(params)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise unparsable(exc) from None
     meta: dict[str, Any] | None = None
     if value is not None:
         raw_meta = getattr(value, "meta", None)

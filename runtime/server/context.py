@@ -72,7 +72,7 @@ class Context:
         )
         self.revision: str = rev.name
         self.module: ModuleType = rev.module
-        self.era: eras.Era = eras.of(rev)
+        self.era: eras.Era = eras.ENVELOPE if rev.stateless else eras.SESSION  # (`eras.of`: every request)
         self.stateless = self.era.stateless
         self.meta: dict[str, Any] = meta or {}
         # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.

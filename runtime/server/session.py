@@ -212,9 +212,18 @@ class Connection:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
             decoded = prepared.params if prepared is not None and prepared.revision == rev.name else None
-            return await self._run(
-                event, dispatch.decide(event.method, event.params, decoded, rev, self.server)
-            )
+            server = self.server
+            decided = dispatch.decide(event.method, event.params, decoded, rev, server)
+            # Run the handler the request's method table names (inline, not another coroutine: this
+            # is every request), and answer with its result.
+            route = ROUTES.get(decided.spec.handler)
+            if route is None:
+                raise MethodNotFound(f"Method not found: {event.method}")
+            era = decided.era
+            caps = era.client_capabilities(self.client_caps, decided.meta)
+            ctx = Context(self, rid, decided.revision, decided.meta, caps)
+            result = await route(server.handlers, decided.params, ctx)
+            return server.answer(rid, event.method, result, decided.spec.result_type, era)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -235,16 +244,3 @@ class Connection:
             }
         )
         return wire.convert(result, rev.type("InitializeResult"))
-
-    async def _run(self, event: IncomingRequest, decided: dispatch.Dispatch) -> bytes | None:
-        """Run the handler the request's method table names, and answer with its result."""
-        method = event.method
-        route = ROUTES.get(decided.spec.handler)
-        if route is None:
-            raise MethodNotFound(f"Method not found: {method}")
-        era = decided.era
-        caps = era.client_capabilities(self.client_caps, decided.meta)
-        ctx = Context(self, event.id, decided.revision, decided.meta, caps)
-        server = self.server
-        result = await route(server.handlers, decided.params, ctx)
-        return server.answer(event.id, method, result, decided.spec.result_type, era)

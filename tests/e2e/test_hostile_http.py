@@ -297,12 +297,12 @@ def test_a_thousand_concurrent_calls_on_one_session_are_all_answered_or_refused(
             cap = app.security.max_streams_per_session
             assert outcomes.count("answered") >= 1 and len(outcomes) == 1000
             assert len(state.open_streams) <= cap
-            assert len(state.conn.peer._running) <= cap
+            assert len(state.conn.peer.running) <= cap
             for _ in range(100):
-                if state.streams == 0 and not state.conn.peer._running:
+                if state.streams == 0 and not state.conn.peer.running:
                     break
                 await asyncio.sleep(0.05)
-            assert state.streams == 0 and not state.conn.peer._running
+            assert state.streams == 0 and not state.conn.peer.running
             # and the session serves on
             outcome = await one(5000)
             assert outcome == "answered"

@@ -994,7 +994,7 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
                     break
                 await asyncio.sleep(0.02)
             assert state.streams == 0
-            assert not state.conn.peer._running
+            assert not state.conn.peer.running
             # Each stateless request had a connection of its own: what is left of them are idle
             # connections kept for reuse, with nothing running, awaited or listening.
             stateless_left = [c for c in app.server.connections if c.revision is None]

@@ -39,7 +39,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             await respond(send, 404, error_body(INVALID_REQUEST, why))
             return
     version = route.version
-    if version is not None and session.conn.revision not in (version, None) and version not in revisions.ALL:
+    if version is not None and version not in revisions.ALL and session.conn.revision is not None:
         await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
