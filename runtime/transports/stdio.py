@@ -15,16 +15,17 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import IO, TYPE_CHECKING, Final, Protocol
 
 from ..protocol.endpoint import DEFAULT_MAX_LINE, ClippingLineBuffer, LineBuffer, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from ..protocol.salvage import salvage
+from .plain import PlainTransport
 
 if TYPE_CHECKING:
-    from ..errors import McpError
+    pass
 
 __all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "WRITE_WAIT"]
 
@@ -224,7 +225,7 @@ class StdioServerTransport:
             self._writer.close()
 
 
-class StdioClientTransport:
+class StdioClientTransport(PlainTransport):
     """A client's side of stdio: spawns the server and talks to its stdin/stdout.
 
     `stderr`: None or "inherit" passes the server's stderr through to ours; "capture" keeps it (see
@@ -289,27 +290,6 @@ class StdioClientTransport:
     @property
     def stderr_text(self) -> str:
         return self._stderr.decode("utf-8", "replace")
-
-    # -- what the client asks of any transport: stdio has no headers, sessions or fallback ---------
-
-    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
-        pass  # the peer reads each line with read()
-
-    def use_revision(self, revision: str | None) -> None:
-        pass
-
-    def session_started(self) -> None:
-        pass
-
-    def take_session_lost(self) -> bool:
-        return False
-
-    @property
-    def param_headers(self) -> None:
-        return None
-
-    async def fallback(self, error: McpError) -> None:
-        return None
 
     async def read(self) -> bytes | None:
         assert self.process is not None and self.process.stdout is not None, "start() first"
