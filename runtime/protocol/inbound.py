@@ -33,6 +33,7 @@ __all__ = [
     "Route",
     "Listen",
     "Resume",
+    "UnknownEvent",
     "Delete",
     "Initialize",
     "SessionMessage",
@@ -105,6 +106,16 @@ class Resume(Route):
     session_id: str
     stream: str
     after: int
+
+
+@dataclass(slots=True)
+class UnknownEvent(Route):
+    """GET with a `Last-Event-ID` that names no event of this server: refused with 400 once the
+    session is found. The session is looked up first: a session that ended is 404 whatever else the
+    request carries (the transport's MUST), and 404 is what tells the client to initialize again."""
+
+    session_id: str
+    refusal: Rejection
 
 
 @dataclass(slots=True)
@@ -266,7 +277,7 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
             return Listen(session_id)
         named = event_id(last)
         if named is None:
-            return _BAD_EVENT_ID
+            return UnknownEvent(session_id, _BAD_EVENT_ID)
         return Resume(session_id, named[0], named[1])
     if method == "DELETE":
         return Delete(headers.get(b"mcp-session-id"))

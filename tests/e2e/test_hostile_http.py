@@ -402,6 +402,11 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
                 status, body = await asyncio.to_thread(_raw_get, url, [*base, ("Last-Event-ID", last)])
                 assert status == 400, (last, status, body)
                 assert b'"code":-32600' in body.replace(b" ", b"")
+                # A session that ended (or never was) is 404 first, whatever its Last-Event-ID:
+                # the transport's MUST, and what tells a client to initialize again.
+                unknown = [base[0], ("Mcp-Session-Id", b"no-such-session"), base[2]]
+                status, body = await asyncio.to_thread(_raw_get, url, [*unknown, ("Last-Event-ID", last)])
+                assert status == 404, (last, status, body)
             await http.post(url, json=call(1, "echo", {"text": "x"}), headers=session.headers())
 
     run(main())

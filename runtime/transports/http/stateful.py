@@ -11,7 +11,15 @@ from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
-from ...protocol.inbound import INVALID_REQUEST, Batch, Listen, Resume, SessionMessage, has_batches
+from ...protocol.inbound import (
+    INVALID_REQUEST,
+    Batch,
+    Listen,
+    Resume,
+    SessionMessage,
+    UnknownEvent,
+    has_batches,
+)
 from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
 from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
@@ -188,12 +196,15 @@ async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send,
             watcher.cancel()
 
 
-async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive) -> None:
+async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, receive: Receive) -> None:
     """GET of a session: its stream for messages that belong to no request, or (`Resume`, with the
     `Last-Event-ID` of a POST's stream) the rest of that stream."""
     session = await app.table.get(route.session_id)
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        return
+    if isinstance(route, UnknownEvent):
+        await respond(send, route.refusal.status, route.refusal.body)
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != "get":
