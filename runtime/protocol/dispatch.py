@@ -28,6 +28,7 @@ __all__ = [
     "Dispatch",
     "Gate",
     "Handshake",
+    "answerable_directly",
     "decide",
     "handshake",
     "negotiate",
@@ -180,8 +181,9 @@ def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str,
 def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
     """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
     set when the transport decoded them with the whole message (as `revision`'s params type). Every
-    request passes here, on every transport; the fast path a transport may take (`Dispatch.direct`:
-    answered with no connection) is part of the decision, not a decision of its own."""
+    request that reaches a connection passes here, on every transport; the fast path a transport may
+    take before that (`Dispatch.direct`: answered with no connection) is this decision's own rule,
+    `answerable_directly`, not a decision of its own."""
     spec = revision.served.get(method)
     if spec is None:
         raise MethodNotFound(f"Method not found: {method}")
@@ -209,8 +211,17 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     if missing:
         raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
     era = eras.ENVELOPE if revision.stateless else eras.SESSION  # (`eras.of`, inlined: every request)
-    direct = era.direct_calls and spec.handler == "call_tool" and gate.answers_directly(value)
+    direct = era.direct_calls and answerable_directly(method, value, gate)
     return Dispatch(revision, era, spec, value, meta, direct)
+
+
+def answerable_directly(method: str, params: Any, gate: Gate) -> bool:
+    """The fast path's rule, in an era that answers calls with no connection (`Era.direct_calls`): a
+    `tools/call` whose tool the server says needs none (`Gate.answers_directly`). `decide` applies it
+    to every request (`Dispatch.direct`); the HTTP classifier applies it, alone, to a stateless call
+    it decoded in one pass, before any connection exists to decide the rest (its revision, method and
+    params were checked by that decode; a registered tool means the tools feature is offered)."""
+    return method == "tools/call" and gate.answers_directly(params)
 
 
 def unparsable(exc: Exception) -> McpError:

@@ -22,8 +22,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from ..errors import McpError
-from . import dispatch, jsonrpc, revisions
+from . import dispatch, eras, jsonrpc, revisions
 from .headers import Peek, PeekParams, decode_value, render, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
@@ -158,16 +157,16 @@ class Stateless(Route):
 
     `version` is the revision requested; `peek.typed` the params decoded in one pass, or None;
     `request` the body parsed as a request, or None; `revision` the revision the request is served
-    under once its body says it too (None: the handler refuses it). `direct`: the core's decision
-    (`dispatch.decide`) for a call of a tool it says can be answered with no connection at all
-    (`Dispatch.direct`), else None: the request goes to a connection, which decides it there."""
+    under once its body says it too (None: the handler refuses it). `direct`: by the core's rule
+    (`dispatch.answerable_directly`, the one `dispatch.decide` applies), the call can be answered
+    with no connection at all; else the request goes to a connection, which decides it there."""
 
     version: str
     body: bytes
     peek: Peek
     request: jsonrpc.Request | None
     revision: str | None
-    direct: dispatch.Dispatch | None
+    direct: bool
 
 
 class ServerView(dispatch.Gate, Protocol):
@@ -391,16 +390,12 @@ def _stateless(
         spec = table.get(peek.method)
         if spec is None:
             return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
-    direct = None
+    direct = False
     if peek.lean:
-        # Decoded lean (no `_meta`) for a direct answer: the core decides whether it is one.
-        try:
-            decided = dispatch.decide(peek.method, None, peek.typed, revisions.revision(requested), view)
-        except McpError:
-            decided = None  # the connection decides it again, and answers the refusal
-        if decided is not None and decided.direct:
-            direct = decided
-        else:
+        # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
+        # stateless wire is the envelope era's.)
+        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(peek.method, peek.typed, view)
+        if not direct:
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
     # The revision is known once the body says it too (a request without it is refused by the
     # handler, as on every other route); a one-pass decode has checked that already.

@@ -22,7 +22,6 @@ from msgspec import UNSET, UnsetType
 from .. import wire
 from ..errors import InvalidParams, McpError
 from ..protocol import eras, revisions
-from ..protocol.dispatch import Dispatch
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
@@ -35,6 +34,8 @@ log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
+_DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
+"""What a direct answer needs of its revision (module, `tools/call` result type, era), by name: found once."""
 
 
 class ToolError(Exception):
@@ -278,18 +279,21 @@ class Features:
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
 
-    async def call_direct(self, rid: RequestId, decided: Dispatch) -> bytes:
-        """The answer to a stateless `tools/call` the core decided needs no connection
-        (`Dispatch.direct`): exactly what a connection would answer, with none of its machinery (no
-        peer, context or request tracking)."""
-        params = decided.params
+    async def call_direct(self, rid: RequestId, params: Any, revision: str) -> bytes:
+        """The answer to a stateless `tools/call` the core's rule says needs no connection
+        (`dispatch.answerable_directly`): exactly what a connection would answer, with none of its
+        machinery (no peer, context or request tracking)."""
         arguments = params.arguments  # (`opt`, inlined: this is every direct call)
         try:
-            module = decided.revision.module
+            facts = _DIRECT.get(revision)
+            if facts is None:
+                rev = revisions.revision(revision)
+                facts = _DIRECT[revision] = (rev.module, rev.requests["tools/call"].result_type, eras.of(rev))
+            module, result_type, era = facts
             result = await self.call_tool(
                 params.name, None if arguments is UNSET else arguments, None, module
             )
-            return self.answer(rid, "tools/call", result, decided.spec.result_type, decided.era)
+            return self.answer(rid, "tools/call", result, result_type, era)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -651,7 +651,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))
             decided = dispatch.decide("tools/call", None, params, revisions.revision(MODERN), server)
-            assert decided.direct
+            assert decided.direct and dispatch.answerable_directly("tools/call", params, server)
             # The general route, handed the params the classifier decoded (as `StatelessRoute` does).
             channel = Stream(None)
             channel.prepared = Prepared(MODERN, params)
@@ -660,10 +660,7 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
                 general = await conn.on_request(IncomingRequest(rid, "tools/call", None))
             finally:
                 ROUTE.reset(token)
-            fresh = dispatch.decide(
-                "tools/call", None, decode(msgspec.json.encode(raw)), decided.revision, server
-            )
-            direct = await server.call_direct(rid, fresh)
+            direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
             assert direct == general, name
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:

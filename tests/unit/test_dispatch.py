@@ -86,6 +86,11 @@ def test_answered_directly_is_part_of_the_decision() -> None:
         return dispatch.decide("tools/call", params, None, revisions.revision(revision), server)
 
     assert decided("add", MODERN).direct
+    # The rule the HTTP classifier applies alone to a call decoded in one pass is the decision's own.
+    for name, revision in (("add", MODERN), ("shout", MODERN), ("missing", MODERN), ("add", STATEFUL)):
+        made = decided(name, revision)
+        alone = made.era.direct_calls and dispatch.answerable_directly("tools/call", made.params, server)
+        assert made.direct == alone, (name, revision)
     assert not decided("add", STATEFUL).direct  # the session era runs every call on its connection
     assert not decided("shout", MODERN).direct
     assert not decided("missing", MODERN).direct  # (the connection answers that it is unknown)

@@ -13,7 +13,6 @@ from ... import wire
 from ...aio import eager
 from ...aio.interfaces import Prepared
 from ...protocol import revisions
-from ...protocol.dispatch import Dispatch
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
     Peek,
@@ -130,10 +129,10 @@ class StatelessRoute:
         if peek.id is not None and self.running >= self.security.max_stateless_requests:
             await busy(send, peek.id, "too many requests are being answered")
             return
-        if route.direct is not None:
+        if route.direct:
             self.running += 1
             try:
-                await self._direct(peek, route.direct, send, receive)
+                await self._direct(peek, route.version, send, receive)
             finally:
                 self.running -= 1
             return
@@ -159,12 +158,13 @@ class StatelessRoute:
             else:
                 self.server.detach(conn)
 
-    async def _direct(self, peek: Peek, decided: Dispatch, send: Send, receive: Receive) -> None:
-        """Answer a stateless call the core decided needs no connection (`Dispatch.direct`): most
-        finish in their first step and are answered at once, with no peer, stream or task. One that
-        waits goes on as a task, cancelled if the client leaves, as on the general route."""
+    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
+        """Answer a stateless call the core's rule says needs no connection
+        (`dispatch.answerable_directly`): most finish in their first step and are answered at once,
+        with no peer, stream or task. One that waits goes on as a task, cancelled if the client
+        leaves, as on the general route."""
         assert peek.id is not None
-        answer, task = eager.run(self.server.call_direct(peek.id, decided))
+        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
         if task is not None:
             left = asyncio.ensure_future(disconnected(receive))
             try:
