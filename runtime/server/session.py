@@ -197,12 +197,14 @@ class Connection:
         try:
             if event.method == "initialize":
                 return encode_result(rid, self._initialize(event))
-            # What an HTTP transport already read off the request (its version header, its params
-            # decoded with the whole message): taken as it is rather than read again.
-            channel = ROUTE.get()
-            prepared = None if channel is None else channel.prepared
             rev = self.session
+            decoded = None
             if rev is None:
+                # What an HTTP transport already read off the request (its version header, its params
+                # decoded with the whole message): taken as it is rather than read again. (Only the
+                # stateless route has any: a session's requests carry their revision in the session.)
+                channel = ROUTE.get()
+                prepared = None if channel is None else channel.prepared
                 if prepared is not None:
                     requested: str | None = prepared.revision
                 else:
@@ -211,7 +213,8 @@ class Connection:
                 if chosen is None:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
-            decoded = prepared.params if prepared is not None and prepared.revision == rev.name else None
+                if prepared is not None and prepared.revision == rev.name:
+                    decoded = prepared.params
             server = self.server
             decided = dispatch.decide(event.method, event.params, decoded, rev, server)
             # Run the handler the request's method table names (inline, not another coroutine: this
