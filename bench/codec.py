@@ -429,7 +429,7 @@ def _json_diff(a: Any, b: Any, path: str = "$") -> list[str]:
 def mcpbind_hook_diagnostics(payloads: dict[str, bytes], loops: int) -> dict[str, Any]:
     """Per message: dec_hook calls per decode (by type) and microseconds spent under the outermost hooks.
 
-    Patches `mcpbind.wire._dec_hook` (which `_from_wire` looks up at call time for nested converts) with a
+    Patches `mcpbind.shapes.dec_hook` (which `_from_wire` looks up at call time for nested converts) with a
     counting, timing wrapper, and decodes with a fresh Decoder that uses it. Per-type times are inclusive
     (a dispatched union's time includes the hooks nested in it); the per-decode total counts outermost
     hooks only. Timing adds two `perf_counter_ns` calls per hook, so both slightly overestimate.
@@ -438,11 +438,11 @@ def mcpbind_hook_diagnostics(payloads: dict[str, bytes], loops: int) -> dict[str
 
     import msgspec
 
-    from mcpbind import wire
+    from mcpbind import shapes
 
-    original = getattr(wire, "_dec_hook", None)
+    original = getattr(shapes, "dec_hook", None)
     if original is None:
-        return {"error": "mcpbind.wire._dec_hook not found"}
+        return {"error": "mcpbind.shapes.dec_hook not found"}
     mod = importlib.import_module(MCPBIND_MODULE)
     types = _mcpbind_types(mod)
     clock = time.perf_counter_ns
@@ -465,7 +465,7 @@ def mcpbind_hook_diagnostics(payloads: dict[str, bytes], loops: int) -> dict[str
                 state["ns"] += dt
 
     out: dict[str, Any] = {}
-    wire._dec_hook = hook  # type: ignore[attr-defined]
+    shapes.dec_hook = hook
     try:
         for name, tp in types.items():
             dec = msgspec.json.Decoder(tp, dec_hook=hook).decode
@@ -490,7 +490,7 @@ def mcpbind_hook_diagnostics(payloads: dict[str, bytes], loops: int) -> dict[str
                 "instrumented_decode_us": total_ns / loops / 1e3,
             }
     finally:
-        wire._dec_hook = original  # type: ignore[attr-defined]
+        shapes.dec_hook = original
     return out
 
 

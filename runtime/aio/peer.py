@@ -19,8 +19,8 @@ import contextlib
 import contextvars
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine, KeysView
+from typing import Any, NamedTuple
 
 from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from ..protocol.endpoint import (
@@ -34,27 +34,11 @@ from ..protocol.endpoint import (
 )
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
+from .interfaces import ROUTE, MessageTransport
 
-__all__ = ["MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
+__all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
-
-ROUTE: contextvars.ContextVar[object | None] = contextvars.ContextVar("mcpbind_route", default=None)
-"""The stream a message being sent belongs to, for transports with more than one (HTTP: the response
-stream of the request being served). Handler tasks inherit it from the request that started them."""
-
-
-class MessageTransport(Protocol):
-    async def read(self) -> bytes | None:
-        """The next framed message, or None when the peer has closed its side."""
-        ...
-
-    async def write(self, data: bytes) -> None:
-        """Send one framed message."""
-        ...
-
-    async def close(self) -> None: ...
-
 
 RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
@@ -84,6 +68,19 @@ class _Batch:
 
     def array(self) -> bytes | None:
         return b"[" + b",".join(self.replies) + b"]" if self.replies else None
+
+
+class Load(NamedTuple):
+    """What a peer has in flight (`Peer.load`)."""
+
+    running: int
+    """Incoming requests whose handlers run as tasks."""
+    queued: int
+    """Incoming requests waiting for a slot."""
+    waiting: int
+    """Requests of ours awaiting the other side's answer."""
+    batched: int
+    """Requests of JSON-RPC batches not answered yet."""
 
 
 class Peer:
@@ -197,6 +194,17 @@ class Peer:
         )
 
     @property
+    def running(self) -> KeysView[RequestId]:
+        """The ids of the incoming requests whose handlers are running as tasks (they waited); a
+        handler that answered without waiting is never among them."""
+        return self._running.keys()
+
+    @property
+    def load(self) -> Load:
+        """How much is in flight, as counts (for monitoring and tests)."""
+        return Load(len(self._running), len(self._queued), len(self._waiting), len(self._batches))
+
+    @property
     def saturated(self) -> bool:
         """Whether a new request would be refused with `SERVER_BUSY`: every slot is taken by a
         waiting handler and the queue is full."""
@@ -287,38 +295,45 @@ class Peer:
         err = McpError(f"request id {rid!r} is already in use", code=INVALID_REQUEST)
         return self.endpoint.respond_error(rid, err)
 
-    async def receive_request(self, event: IncomingRequest) -> None:
-        """Serve one incoming request: `feed` calls it for each request it parses, and a transport
-        that parses messages itself (HTTP, to route them) calls it directly. It never waits for a
-        slot. A handler that answers without waiting is done on return, with no task at all; one that
-        waits goes on as a task, cancellable with `cancel_incoming`. While `max_concurrency` handlers
-        wait, the request is queued (started when one ends), or with the queue full refused at once
-        with `SERVER_BUSY` (sent through `respond`)."""
+    def _startable(self, event: IncomingRequest) -> bool:
+        """Admission's usual case: the id is free, a slot is free, nothing waits in the queue and the
+        method is not one answered in order. The request then starts at once."""
         rid = event.id
-        if rid in self._running or rid in self._queued:
-            await self.refuse(self._id_in_use(rid))
-        elif len(self._running) < self._max_waiting and not self._queue and event.method not in self._serial:
-            self._track(event, eager.start(self._serve(event)))  # the usual case, as `_admit` does
-        else:
-            await self._admit(event)
+        return (
+            len(self._running) < self._max_waiting
+            and not self._queue
+            and rid not in self._running
+            and rid not in self._queued
+            and event.method not in self._serial
+        )
 
-    async def _admit(self, event: IncomingRequest) -> None:
-        """Serve a request whose id is free: at once, queued, or refused with `SERVER_BUSY`."""
-        if event.method in self._serial:
-            await self._serve(event)
-        elif len(self._running) < self._max_waiting and not self._queue:
+    async def receive_request(self, event: IncomingRequest) -> None:
+        """Serve one incoming request: `feed` calls it for each request it parses (and for each of a
+        batch), and a transport that parses messages itself (HTTP, to route them) calls it directly.
+        It never waits for a slot. A handler that answers without waiting is done on return, with no
+        task at all; one that waits goes on as a task, cancellable with `cancel_incoming`. A reused id
+        is refused; while `max_concurrency` handlers wait, the request is queued (started when one
+        ends), or with the queue full refused at once with `SERVER_BUSY` (sent through `respond`).
+        Every request is admitted here, or (`answer`) by the same `_startable`."""
+        if self._startable(event):
             self._track(event, eager.start(self._serve(event)))
+            return
+        rid = event.id
+        if self._in_use(rid):
+            await self.refuse(self._id_in_use(rid))
+        elif event.method in self._serial:
+            await self._serve(event)  # answered before the next message is read, limits or not
         elif len(self._queued) < self._max_queued:
             entry = (event, contextvars.copy_context())
             self._queue.append(entry)
-            self._queued[event.id] = entry
+            self._queued[rid] = entry
         else:
             busy = McpError(
                 f"Server busy: {len(self._running)} requests running and {len(self._queued)} queued "
                 "(the limits); send it again later",
                 code=SERVER_BUSY,
             )
-            await self._deliver(event, self.endpoint.respond_error(event.id, busy))
+            await self._deliver(event, self.endpoint.respond_error(rid, busy))
 
     def _drain(self) -> None:
         """Start queued requests while slots are free. Not re-entered: a queued handler that answers at
@@ -344,14 +359,8 @@ class Peer:
         HTTP POST's JSON answer) takes it from here, with no trip through `respond`. None: the handler
         waits, or the request was queued or refused; it goes on as a task, and its answer, or its end
         (`abandoned`), is sent as usual."""
-        if (
-            event.id in self._running
-            or event.method in self._serial
-            or len(self._running) >= self._max_waiting
-            or self._queue
-            or event.id in self._queued
-        ):
-            await self.receive_request(event)
+        if not self._startable(event):
+            await self.receive_request(event)  # refused, queued, or answered in order: sent as usual
             return None
         reply, task = eager.begin(self._on_request(event), lambda rest: self._serve(event, rest))
         self._track(event, task)
@@ -396,7 +405,7 @@ class Peer:
                 seen.add(event.id)
                 batch.left += 1
                 self._batches[event.id] = batch
-                await self._admit(event)
+                await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
                 await self._notified(event)
             elif isinstance(event, Reply):

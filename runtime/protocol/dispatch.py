@@ -28,6 +28,7 @@ __all__ = [
     "Dispatch",
     "Gate",
     "Handshake",
+    "answerable_directly",
     "decide",
     "handshake",
     "negotiate",
@@ -49,19 +50,28 @@ SUBSCRIBING: Final = frozenset({"resources/subscribe", "resources/unsubscribe"})
 
 
 class Dispatch(msgspec.Struct, frozen=True, gc=False):
-    """A request decided: run `spec`'s handler with `params` (`meta`: their `_meta`, if a dict) in `era`."""
+    """A request decided: run `spec`'s handler with `params` (`meta`: their `_meta`, if a dict) in `era`.
+    `direct`: the request can be answered with no connection at all (see `Gate.answers_directly`)."""
 
     revision: Revision
     era: eras.Era
     spec: RequestMethod[Any, Any]
     params: Any
     meta: dict[str, Any] | None
+    direct: bool = False
 
 
 class Gate(Protocol):
-    """What the decision needs of the server: the feature a method needs that it does not offer."""
+    """What the decision needs of the server: the feature a method needs that it does not offer, and
+    whether a call of a tool needs a connection."""
 
     def missing_feature(self, method: str) -> str: ...
+
+    def answers_directly(self, params: Any) -> bool:
+        """A `tools/call` with these params can be answered with no connection: its tool takes no
+        `Context`, and the request carries nothing to check against earlier ones (input responses,
+        request state). Asked only in an era that answers calls directly (`Era.direct_calls`)."""
+        ...
 
 
 def missing_feature(method: str, offered: Mapping[str, Any]) -> str:
@@ -170,25 +180,31 @@ def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str,
 
 def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
     """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
-    set when the transport decoded them with the whole message (as `revision`'s params type)."""
-    spec = revision.requests.get(method) or tasks.extension_method(revision, method)
-    if spec is None or "client_to_server" not in spec.directions:
-        raise MethodNotFound(f"Method not found: {method}")
-    try:
-        if spec.params_type is None:
-            value = None
-        elif decoded is not None:
-            value = decoded
-        elif params is None:
-            if spec.params_required:
-                raise InvalidParams(f"Invalid params: {method} requires params")
-            value = None
-        else:
-            value = wire.decoder(spec.params_type).decode(params)
-    except msgspec.ValidationError as exc:
-        raise InvalidParams(f"Invalid params: {exc}") from None
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise unparsable(exc) from None
+    set when the transport decoded them with the whole message (as `revision`'s params type). Every
+    request that reaches a connection passes here, on every transport; the fast path a transport may
+    take before that (`Dispatch.direct`: answered with no connection) is this decision's own rule,
+    `answerable_directly`, not a decision of its own."""
+    spec = revision.served.get(method)
+    if spec is None:
+        spec = tasks.extension_method(revision, method)  # the tasks extension's (2026-07-28)
+        if spec is None or "client_to_server" not in spec.directions:
+            raise MethodNotFound(f"Method not found: {method}")
+    params_type = spec.params_type
+    if params_type is None:
+        value = None
+    elif decoded is not None:
+        value = decoded
+    elif params is None:
+        if spec.params_required:
+            raise InvalidParams(f"Invalid params: {method} requires params")
+        value = None
+    else:
+        try:
+            value = wire.decoder(params_type).decode(params)
+        except msgspec.ValidationError as exc:
+            raise InvalidParams(f"Invalid params: {exc}") from None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise unparsable(exc) from None
     meta: dict[str, Any] | None = None
     if value is not None:
         raw_meta = getattr(value, "meta", None)
@@ -196,7 +212,18 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     missing = gate.missing_feature(method)
     if missing:
         raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
-    return Dispatch(revision, eras.of(revision), spec, value, meta)
+    era = eras.ENVELOPE if revision.stateless else eras.SESSION  # (`eras.of`, inlined: every request)
+    direct = era.direct_calls and answerable_directly(method, value, gate)
+    return Dispatch(revision, era, spec, value, meta, direct)
+
+
+def answerable_directly(method: str, params: Any, gate: Gate) -> bool:
+    """The fast path's rule, in an era that answers calls with no connection (`Era.direct_calls`): a
+    `tools/call` whose tool the server says needs none (`Gate.answers_directly`). `decide` applies it
+    to every request (`Dispatch.direct`); the HTTP classifier applies it, alone, to a stateless call
+    it decoded in one pass, before any connection exists to decide the rest (its revision, method and
+    params were checked by that decode; a registered tool means the tools feature is offered)."""
+    return method == "tools/call" and gate.answers_directly(params)
 
 
 def unparsable(exc: Exception) -> McpError:

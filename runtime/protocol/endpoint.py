@@ -12,7 +12,7 @@ does I/O, so it is tested directly; the asyncio layers (`mcpbind.peer`) feed it 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import msgspec
 
@@ -20,6 +20,7 @@ from .. import wire
 from ..errors import McpError, SessionClosed
 from . import jsonrpc
 from .jsonrpc import RequestId
+from .salvage import EDGE
 
 __all__ = [
     "Endpoint",
@@ -31,6 +32,8 @@ __all__ = [
     "Event",
     "LineBuffer",
     "LineTooLong",
+    "ClippingLineBuffer",
+    "Oversized",
 ]
 
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
@@ -40,12 +43,7 @@ class IncomingRequest(msgspec.Struct, frozen=True):
     id: RequestId
     method: str
     params: msgspec.Raw | None
-    revision: str | None = None
-    """The protocol revision the transport has already read off this request (HTTP: the
-    MCP-Protocol-Version header, checked against `_meta`); the endpoint itself never sets it."""
-    decoded: Any = None
-    """The params already decoded into the method's params type of `revision` (then `params` is
-    None); set only by a transport that decoded the whole message at once."""
+    """The raw params (None: absent, or already decoded by the transport, see `aio.interfaces.Prepared`)."""
 
 
 class IncomingNotification(msgspec.Struct, frozen=True):
@@ -233,5 +231,66 @@ class LineBuffer:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
             self._skipping = True
         if self._skipping:
+            buf.clear()
+        return out
+
+
+class Oversized(NamedTuple):
+    """A line over the limit, dropped: its size and its ends (where its id usually is)."""
+
+    size: int
+    head: bytes
+    tail: bytes
+
+
+class ClippingLineBuffer:
+    """Newline framing that keeps the ends of what it drops (the stdio client's, of the server's
+    stdout): as `LineBuffer`, but a line over `max_line` is reported as `Oversized`, with its first
+    and last bytes, where its id usually is (`salvage`), so that the request it answers fails at once
+    with an error that says why rather than at its timeout. Only those ends of it are ever kept."""
+
+    __slots__ = ("_buf", "_head", "_skipped", "_tail", "max_line")
+
+    def __init__(self, max_line: int) -> None:
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._skipped = -1  # bytes of an oversized line dropped so far; -1: not inside one
+        self._head = b""
+        self._tail = b""
+
+    def feed(self, data: bytes) -> list[bytes | Oversized]:
+        out: list[bytes | Oversized] = []
+        if self._skipped >= 0:
+            end = data.find(b"\n")
+            rest = data if end < 0 else data[:end]  # (a copy, on this error path only)
+            if len(self._head) < EDGE:
+                self._head += rest[: EDGE - len(self._head)]
+            self._tail = (self._tail + rest[-EDGE:])[-EDGE:]
+            self._skipped += len(rest)
+            if end < 0:
+                return out
+            out.append(Oversized(self._skipped, self._head, self._tail))
+            self._skipped = -1
+            data = data[end + 1 :]
+        buf = self._buf
+        buf += data
+        start = 0
+        while (end := buf.find(b"\n", start)) >= 0:
+            if end - start > self.max_line:
+                out.append(
+                    Oversized(
+                        end - start,
+                        bytes(buf[start : min(end, start + EDGE)]),
+                        bytes(buf[max(start, end - EDGE) : end]),
+                    )
+                )
+            else:
+                line = bytes(buf[start:end]).strip()
+                if line:
+                    out.append(line)
+            start = end + 1
+        del buf[:start]
+        if len(buf) > self.max_line:
+            self._skipped, self._head, self._tail = len(buf), bytes(buf[:EDGE]), bytes(buf[-EDGE:])
             buf.clear()
         return out

@@ -60,6 +60,9 @@ class Era:
     awaits the answer; otherwise it answers `InputRequiredResult` and the client retries."""
     stamps_results: bool
     """Results get `resultType`, the server's `_meta` and caching members before they are sent."""
+    direct_calls: bool
+    """A call of a tool that needs no `Context` may be answered with no connection at all: nothing
+    of the client's (a session, a request of ours awaiting its answer) can concern it."""
 
     def client_capabilities(self, session: dict[str, Any], meta: dict[str, Any] | None) -> Any:
         """The capabilities the client offers for this request: the session's, or the request's own."""
@@ -103,6 +106,7 @@ class SessionEra(Era):
     stateless = False
     asks_inline = True
     stamps_results = False
+    direct_calls = False
 
     def client_capabilities(self, session: dict[str, Any], meta: dict[str, Any] | None) -> Any:
         return session
@@ -124,6 +128,7 @@ class EnvelopeEra(Era):
     stateless = True
     asks_inline = False
     stamps_results = True
+    direct_calls = True
 
     def client_capabilities(self, session: dict[str, Any], meta: dict[str, Any] | None) -> Any:
         return (meta or {}).get(revisions.META_CAPABILITIES) or {}

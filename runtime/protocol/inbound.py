@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from . import jsonrpc, revisions, tasks
+from . import dispatch, eras, jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, decode_value, render, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
@@ -32,6 +32,7 @@ __all__ = [
     "Route",
     "Listen",
     "Resume",
+    "UnknownEvent",
     "Delete",
     "Initialize",
     "SessionMessage",
@@ -107,6 +108,16 @@ class Resume(Route):
 
 
 @dataclass(slots=True)
+class UnknownEvent(Route):
+    """GET with a `Last-Event-ID` that names no event of this server: refused with 400 once the
+    session is found. The session is looked up first: a session that ended is 404 whatever else the
+    request carries (the transport's MUST), and 404 is what tells the client to initialize again."""
+
+    session_id: str
+    refusal: Rejection
+
+
+@dataclass(slots=True)
 class Delete(Route):
     """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
 
@@ -146,8 +157,9 @@ class Stateless(Route):
 
     `version` is the revision requested; `peek.typed` the params decoded in one pass, or None;
     `request` the body parsed as a request, or None; `revision` the revision the request is served
-    under once its body says it too (None: the handler refuses it). `direct`: it is a call of a
-    tool that can be answered with no connection at all (`Server.answers_directly`)."""
+    under once its body says it too (None: the handler refuses it). `direct`: by the core's rule
+    (`dispatch.answerable_directly`, the one `dispatch.decide` applies), the call can be answered
+    with no connection at all; else the request goes to a connection, which decides it there."""
 
     version: str
     body: bytes
@@ -157,8 +169,9 @@ class Stateless(Route):
     direct: bool
 
 
-class ServerView(Protocol):
-    """What the classifier asks of the server it classifies for: lookups, nothing that waits."""
+class ServerView(dispatch.Gate, Protocol):
+    """What the classifier asks of the server it classifies for: lookups, nothing that waits (and
+    what the core's decision asks of it, `dispatch.Gate`)."""
 
     @property
     def revisions(self) -> Collection[str]:
@@ -172,10 +185,6 @@ class ServerView(Protocol):
 
     def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
-        ...
-
-    def answers_directly(self, params: Any) -> bool:
-        """A `tools/call` with these (lean) params can be answered with no connection."""
         ...
 
 
@@ -267,7 +276,7 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
             return Listen(session_id)
         named = event_id(last)
         if named is None:
-            return _BAD_EVENT_ID
+            return UnknownEvent(session_id, _BAD_EVENT_ID)
         return Resume(session_id, named[0], named[1])
     if method == "DELETE":
         return Delete(headers.get(b"mcp-session-id"))
@@ -385,8 +394,9 @@ def _stateless(
             return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
     direct = False
     if peek.lean:
-        # (A registered tool means the tools feature is offered: no capability to check.)
-        direct = view.answers_directly(peek.typed)
+        # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
+        # stateless wire is the envelope era's.)
+        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(peek.method, peek.typed, view)
         if not direct:
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
     # The revision is known once the body says it too (a request without it is refused by the

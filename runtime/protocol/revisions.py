@@ -86,6 +86,7 @@ class Revision:
         "name",
         "notifications",
         "requests",
+        "served",
         "stateless",
         "url_elicitation",
     )
@@ -100,6 +101,10 @@ class Revision:
         self.url_elicitation: Final[bool] = hasattr(mod, "ElicitRequestURLParams")
         """URL-mode elicitation exists (2025-11-25 on)."""
         self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = mod.REQUESTS
+        self.served: Final[Mapping[str, RequestMethod[Any, Any]]] = {
+            method: spec for method, spec in mod.REQUESTS.items() if "client_to_server" in spec.directions
+        }
+        """The requests a client may send, by method: what a server can be asked (`dispatch.decide`)."""
         self.notifications: Final[Mapping[str, NotificationMethod[Any]]] = mod.NOTIFICATIONS
         self.errors: Final[Mapping[str, int]] = mod.ERROR_CODES
 

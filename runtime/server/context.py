@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 from msgspec import UNSET
 
 from .. import wire
-from ..aio.peer import ROUTE
+from ..aio.interfaces import ROUTE
 from ..errors import McpError
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import RequestId
@@ -83,7 +83,7 @@ class Context:
         )
         self.revision: str = rev.name
         self.module: ModuleType = rev.module
-        self.era: eras.Era = eras.of(rev)
+        self.era: eras.Era = eras.ENVELOPE if rev.stateless else eras.SESSION  # (`eras.of`: every request)
         self.stateless = self.era.stateless
         self.meta: dict[str, Any] = meta or {}
         # A dict, or the typed form decoded from `_meta`, made a dict when a handler first asks.
@@ -283,9 +283,9 @@ class Context:
         """On Streamable HTTP (stateful sessions with resumable streams), close the connection that
         carries this request's answer after what is queued, telling the client to reconnect in
         `retry_ms` and resume with Last-Event-ID (SSE polling). Elsewhere, nothing happens."""
-        poll = getattr(ROUTE.get(), "poll", None)
-        if poll is not None:
-            poll(retry_ms)
+        channel = ROUTE.get()
+        if channel is not None:
+            channel.poll(retry_ms)
 
     async def complete_elicitation(self, elicitation_id: str) -> None:
         """Tell the client that a URL-mode elicitation finished out of band (where the revision has

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
-from ..aio.peer import ROUTE
+from ..aio.interfaces import ROUTE
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
 from . import task_requests

@@ -27,7 +27,8 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
-from ..aio.peer import MessageTransport, Peer
+from ..aio.interfaces import MessageTransport
+from ..aio.peer import Peer
 from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest

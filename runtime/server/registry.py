@@ -28,7 +28,7 @@ from typing import Any, Final, Literal, TypeVar
 import msgspec
 
 from .. import wire
-from ..aio.peer import MessageTransport
+from ..aio.interfaces import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
 from ..protocol.tasks import EXTENSION as TASKS_EXTENSION

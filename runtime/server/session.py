@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import wire
-from ..aio.peer import ROUTE, MessageTransport, Peer
+from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
+from ..aio.peer import Peer
 from ..errors import MethodNotFound
 from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
@@ -78,7 +79,7 @@ class Connection:
         self.initialized = False
         self.log_level: str | None = None
         self.subscriptions: set[str] = set()
-        self.listeners: dict[RequestId, tuple[str, dict[str, Any], object | None]] = {}
+        self.listeners: dict[RequestId, tuple[str, dict[str, Any], ReplyChannel | None]] = {}
         """`subscriptions/listen` requests being served: their revision, what they want, their route."""
         self._pending_notes: set[asyncio.Task[None]] = set()
 
@@ -144,7 +145,7 @@ class Connection:
     async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:
         await self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"}, mod)
 
-    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: object | None) -> None:
+    def _spawn_note(self, coro: Coroutine[Any, Any, None], route: ReplyChannel | None) -> None:
         """Send a notification that belongs to no request (route None: the session's own stream) or to
         a subscription stream (`route`), whatever request is being served when it is triggered."""
         context = contextvars.copy_context()
@@ -218,16 +219,41 @@ class Connection:
                     return encode_result(rid, await wrapped(call, lambda c: _now(self._initialize(event))))
                 return encode_result(rid, self._initialize(event))
             rev = self.session
+            decoded = None
             if rev is None:
-                requested = event.revision or dispatch.requested_version(event.params)
+                # What an HTTP transport already read off the request (its version header, its params
+                # decoded with the whole message): taken as it is rather than read again. (Only the
+                # stateless route has any: a session's requests carry their revision in the session.)
+                channel = ROUTE.get()
+                prepared = None if channel is None else channel.prepared
+                if prepared is not None:
+                    requested: str | None = prepared.revision
+                else:
+                    requested = dispatch.requested_version(event.params)
                 chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
                 if chosen is None:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
-            decoded = event.decoded if event.revision == rev.name else None
-            return await self._run(
-                event, dispatch.decide(event.method, event.params, decoded, rev, self.server)
-            )
+                if prepared is not None and prepared.revision == rev.name:
+                    decoded = prepared.params
+            server = self.server
+            decided = dispatch.decide(event.method, event.params, decoded, rev, server)
+            # Run the handler the request's method table names (inline, not another coroutine: this
+            # is every request), and answer with its result.
+            route = ROUTES.get(decided.spec.handler) or server.method_route(event.method)
+            if route is None:  # neither the runtime's nor one the server's author registered
+                raise MethodNotFound(f"Method not found: {event.method}")
+            era = decided.era
+            caps = era.client_capabilities(self.client_caps, decided.meta)
+            ctx = Context(self, rid, decided.revision, decided.meta, caps)
+            wrapped = server.middleware_chain
+            if wrapped is None:
+                result = await route(server.handlers, decided.params, ctx)
+            else:
+                run = route
+                call = Call(event.method, decided.params, decided.revision.name, era, ctx, rid)
+                result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))
+            return server.answer(rid, event.method, result, decided.spec.result_type, era)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -248,26 +274,6 @@ class Connection:
             }
         )
         return wire.convert(result, rev.type("InitializeResult"))
-
-    async def _run(self, event: IncomingRequest, decided: dispatch.Dispatch) -> bytes | None:
-        """Run the handler the request's method table names, and answer with its result."""
-        method = event.method
-        route = ROUTES.get(decided.spec.handler)
-        if route is None:
-            route = self.server.method_route(method)  # one the server's author registered
-            if route is None:
-                raise MethodNotFound(f"Method not found: {method}")
-        era = decided.era
-        caps = era.client_capabilities(self.client_caps, decided.meta)
-        ctx = Context(self, event.id, decided.revision, decided.meta, caps)
-        server = self.server
-        wrapped = server.middleware_chain
-        if wrapped is None:
-            result = await route(server.handlers, decided.params, ctx)
-        else:
-            call = Call(method, decided.params, decided.revision.name, era, ctx, event.id)
-            result = await wrapped(call, lambda c: route(server.handlers, c.params, ctx))
-        return server.answer(event.id, method, result, decided.spec.result_type, era)
 
 
 def _json(params: bytes | None) -> Any:

@@ -15,16 +15,17 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from typing import IO, TYPE_CHECKING, Final, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Final, Protocol
 
-from ..protocol.endpoint import DEFAULT_MAX_LINE, LineBuffer, LineTooLong
+from ..protocol.endpoint import DEFAULT_MAX_LINE, ClippingLineBuffer, LineBuffer, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
-from ..protocol.salvage import EDGE, salvage
+from ..protocol.salvage import salvage
+from .plain import PlainTransport
 
 if TYPE_CHECKING:
-    from ..errors import McpError
+    pass
 
 __all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "WRITE_WAIT"]
 
@@ -224,67 +225,7 @@ class StdioServerTransport:
             self._writer.close()
 
 
-class _Oversized(NamedTuple):
-    """A line over the limit, dropped: its size and its ends (where its id usually is)."""
-
-    size: int
-    head: bytes
-    tail: bytes
-
-
-class _ClientLines:
-    """The client's framing of the server's stdout: as `LineBuffer`, but a line over `max_line` is
-    reported with its first and last bytes, so that the request it answers fails at once (with an
-    error that says why) rather than at its timeout. Only those ends of it are ever kept."""
-
-    __slots__ = ("_buf", "_head", "_skipped", "_tail", "max_line")
-
-    def __init__(self, max_line: int) -> None:
-        self.max_line = max_line
-        self._buf = bytearray()
-        self._skipped = -1  # bytes of an oversized line dropped so far; -1: not inside one
-        self._head = b""
-        self._tail = b""
-
-    def feed(self, data: bytes) -> list[bytes | _Oversized]:
-        out: list[bytes | _Oversized] = []
-        if self._skipped >= 0:
-            end = data.find(b"\n")
-            rest = data if end < 0 else data[:end]  # (a copy, on this error path only)
-            if len(self._head) < EDGE:
-                self._head += rest[: EDGE - len(self._head)]
-            self._tail = (self._tail + rest[-EDGE:])[-EDGE:]
-            self._skipped += len(rest)
-            if end < 0:
-                return out
-            out.append(_Oversized(self._skipped, self._head, self._tail))
-            self._skipped = -1
-            data = data[end + 1 :]
-        buf = self._buf
-        buf += data
-        start = 0
-        while (end := buf.find(b"\n", start)) >= 0:
-            if end - start > self.max_line:
-                out.append(
-                    _Oversized(
-                        end - start,
-                        bytes(buf[start : min(end, start + EDGE)]),
-                        bytes(buf[max(start, end - EDGE) : end]),
-                    )
-                )
-            else:
-                line = bytes(buf[start:end]).strip()
-                if line:
-                    out.append(line)
-            start = end + 1
-        del buf[:start]
-        if len(buf) > self.max_line:
-            self._skipped, self._head, self._tail = len(buf), bytes(buf[:EDGE]), bytes(buf[-EDGE:])
-            buf.clear()
-        return out
-
-
-class StdioClientTransport:
+class StdioClientTransport(PlainTransport):
     """A client's side of stdio: spawns the server and talks to its stdin/stdout.
 
     `stderr`: None or "inherit" passes the server's stderr through to ours; "capture" keeps it (see
@@ -318,7 +259,7 @@ class StdioClientTransport:
         self.max_line = max_line
         self.shutdown_timeout = shutdown_timeout
         self.process: asyncio.subprocess.Process | None = None
-        self._buffer = _ClientLines(max_line)
+        self._buffer = ClippingLineBuffer(max_line)
         self._lines: deque[bytes] = deque()
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
@@ -350,27 +291,6 @@ class StdioClientTransport:
     def stderr_text(self) -> str:
         return self._stderr.decode("utf-8", "replace")
 
-    # -- what the client asks of any transport: stdio has no headers, sessions or fallback ---------
-
-    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
-        pass  # the peer reads each line with read()
-
-    def use_revision(self, revision: str | None) -> None:
-        pass
-
-    def session_started(self) -> None:
-        pass
-
-    def take_session_lost(self) -> bool:
-        return False
-
-    @property
-    def param_headers(self) -> None:
-        return None
-
-    async def fallback(self, error: McpError) -> None:
-        return None
-
     async def read(self) -> bytes | None:
         assert self.process is not None and self.process.stdout is not None, "start() first"
         while not self._lines:
@@ -384,7 +304,7 @@ class StdioClientTransport:
                     self._oversized(line)
         return self._lines.popleft()
 
-    def _oversized(self, line: _Oversized) -> None:
+    def _oversized(self, line: Oversized) -> None:
         """A line over `max_line` was dropped: fail the request it answers, refuse the request it
         is, or (its id unreadable) log it."""
         found = salvage(line.head, line.tail)

@@ -264,25 +264,3 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
         assert isinstance(
             Client.stdio(sys.executable, ["-c", "pass"], stderr=choice).transport, StdioClientTransport
         )
-
-
-def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
-    """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
-    is), however the pipe cuts it, and frames the lines around it as usual."""
-    from mcpbind.protocol.salvage import salvage
-    from mcpbind.transports.stdio import _ClientLines, _Oversized
-
-    big = b'{"jsonrpc":"2.0","id":7,"result":{"pad":"' + b"x" * 5000 + b'"}}'
-    last = b'{"result":{"pad":"' + b"x" * 5000 + b'"},"jsonrpc":"2.0","id":"z"}'
-    text = b'{"a":1}\n' + big + b"\n" + last + b'\n{"b":2}\n'
-    for size in (1, 7, 100, 4096, len(text)):
-        framing = _ClientLines(max_line=50)
-        out: list[bytes | _Oversized] = []
-        for i in range(0, len(text), size):
-            out += framing.feed(text[i : i + size])
-        assert out[0] == b'{"a":1}' and out[3] == b'{"b":2}' and len(out) == 4
-        first, second = out[1], out[2]
-        assert isinstance(first, _Oversized) and isinstance(second, _Oversized)
-        assert (first.size, second.size) == (len(big), len(last))
-        assert salvage(first.head, first.tail).id == 7
-        assert salvage(second.head, second.tail).id == "z"

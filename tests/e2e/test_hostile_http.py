@@ -297,12 +297,12 @@ def test_a_thousand_concurrent_calls_on_one_session_are_all_answered_or_refused(
             cap = app.security.max_streams_per_session
             assert outcomes.count("answered") >= 1 and len(outcomes) == 1000
             assert len(state.open_streams) <= cap
-            assert len(state.conn.peer._running) <= cap
+            assert len(state.conn.peer.running) <= cap
             for _ in range(100):
-                if state.streams == 0 and not state.conn.peer._running:
+                if state.streams == 0 and not state.conn.peer.running:
                     break
                 await asyncio.sleep(0.05)
-            assert state.streams == 0 and not state.conn.peer._running
+            assert state.streams == 0 and not state.conn.peer.running
             # and the session serves on
             outcome = await one(5000)
             assert outcome == "answered"
@@ -402,6 +402,11 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
                 status, body = await asyncio.to_thread(_raw_get, url, [*base, ("Last-Event-ID", last)])
                 assert status == 400, (last, status, body)
                 assert b'"code":-32600' in body.replace(b" ", b"")
+                # A session that ended (or never was) is 404 first, whatever its Last-Event-ID:
+                # the transport's MUST, and what tells a client to initialize again.
+                unknown = [base[0], ("Mcp-Session-Id", b"no-such-session"), base[2]]
+                status, body = await asyncio.to_thread(_raw_get, url, [*unknown, ("Last-Event-ID", last)])
+                assert status == 404, (last, status, body)
             await http.post(url, json=call(1, "echo", {"text": "x"}), headers=session.headers())
 
     run(main())

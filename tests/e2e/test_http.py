@@ -21,11 +21,13 @@ import msgspec
 import pytest
 
 from mcpbind import wire
+from mcpbind.aio.interfaces import ROUTE, Prepared
 from mcpbind.client import Client
 from mcpbind.errors import McpError
-from mcpbind.protocol import revisions
+from mcpbind.protocol import dispatch, revisions
 from mcpbind.transports.http import HttpApp
 from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.sse import Stream
 
 from ..http_support import (
     BOTH,
@@ -648,8 +650,16 @@ def test_tools_without_a_context_are_answered_directly_and_exactly() -> None:
         for rid, (name, arguments) in enumerate(calls):
             raw = modern(rid, "tools/call", _drop_none({"name": name, "arguments": arguments}))["params"]
             params = decode(msgspec.json.encode(raw))
-            assert server.answers_directly(params)
-            general = await conn.on_request(IncomingRequest(rid, "tools/call", None, MODERN, params))
+            decided = dispatch.decide("tools/call", None, params, revisions.revision(MODERN), server)
+            assert decided.direct and dispatch.answerable_directly("tools/call", params, server)
+            # The general route, handed the params the classifier decoded (as `StatelessRoute` does).
+            channel = Stream(None)
+            channel.prepared = Prepared(MODERN, params)
+            token = ROUTE.set(channel)
+            try:
+                general = await conn.on_request(IncomingRequest(rid, "tools/call", None))
+            finally:
+                ROUTE.reset(token)
             direct = await server.call_direct(rid, decode(msgspec.json.encode(raw)), MODERN)
             assert direct == general, name
         transport = httpx.ASGITransport(app=app)
@@ -981,7 +991,7 @@ def test_no_streams_or_handlers_leak_after_clients_leave() -> None:
                     break
                 await asyncio.sleep(0.02)
             assert state.streams == 0
-            assert not state.conn.peer._running
+            assert not state.conn.peer.running
             # Each stateless request had a connection of its own: what is left of them are idle
             # connections kept for reuse, with nothing running, awaited or listening.
             stateless_left = [c for c in app.server.connections if c.revision is None]

@@ -51,10 +51,10 @@ async def census() -> str:
     return json.dumps(
         {
             "tasks": len(others),
-            "running": len(peer._running),
-            "queued": len(peer._queued),
-            "batches": len(peer._batches),
-            "waiting": len(peer._waiting),
+            "running": peer.load.running,
+            "queued": peer.load.queued,
+            "batches": peer.load.batched,
+            "waiting": peer.load.waiting,
             "pending": peer.endpoint.pending,
         }
     )

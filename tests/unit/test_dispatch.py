@@ -13,6 +13,7 @@ from mcpbind import wire
 from mcpbind.errors import InvalidParams, McpError, MethodNotFound
 from mcpbind.protocol import dispatch, eras, revisions
 from mcpbind.protocol.jsonrpc import PARSE_ERROR
+from mcpbind.server import Context, Server
 
 MODERN = revisions.MODERN[-1]
 STATEFUL = revisions.STATEFUL[-1]
@@ -26,6 +27,9 @@ class _Offers:
 
     def missing_feature(self, method: str) -> str:
         return dispatch.missing_feature(method, self.caps)
+
+    def answers_directly(self, params: Any) -> bool:
+        return False  # (no tools registered: none can be answered without a connection)
 
 
 ALL_FEATURES = _Offers(
@@ -60,6 +64,42 @@ def test_params_the_transport_decoded_are_used_as_they_are() -> None:
     typed = rev.type("CallToolRequestParams")(name="add", meta=_meta())
     decided = dispatch.decide("tools/call", None, typed, rev, ALL_FEATURES)
     assert decided.params is typed and decided.meta is typed.meta
+
+
+def test_answered_directly_is_part_of_the_decision() -> None:
+    """A stateless call of a tool that takes no Context, carrying no input responses or request
+    state, is decided `direct`; the same call in a session, or of a tool that takes a Context, or
+    with a request state to check, is not: it goes to a connection."""
+    server = Server("direct")
+
+    @server.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @server.tool()
+    async def shout(text: str, ctx: Context) -> str:
+        return text.upper()
+
+    def decided(name: str, revision: str, **more: Any) -> dispatch.Dispatch:
+        meta = _meta(revision, **{revisions.META_CAPABILITIES: {}}) if revisions.is_modern(revision) else {}
+        params = _raw({"name": name, "arguments": {"a": 1, "b": 2}, "_meta": meta, **more})
+        return dispatch.decide("tools/call", params, None, revisions.revision(revision), server)
+
+    assert decided("add", MODERN).direct
+    # The rule the HTTP classifier applies alone to a call decoded in one pass is the decision's own.
+    for name, revision in (("add", MODERN), ("shout", MODERN), ("missing", MODERN), ("add", STATEFUL)):
+        made = decided(name, revision)
+        alone = made.era.direct_calls and dispatch.answerable_directly("tools/call", made.params, server)
+        assert made.direct == alone, (name, revision)
+    assert not decided("add", STATEFUL).direct  # the session era runs every call on its connection
+    assert not decided("shout", MODERN).direct
+    assert not decided("missing", MODERN).direct  # (the connection answers that it is unknown)
+    assert not decided("add", MODERN, requestState="sealed").direct
+    assert not decided("add", MODERN, inputResponses={"k": {"action": "decline"}}).direct
+    # Other methods never are, whatever the era.
+    meta = _meta(**{revisions.META_CAPABILITIES: {}})
+    listed = dispatch.decide("tools/list", _raw({"_meta": meta}), None, revisions.revision(MODERN), server)
+    assert not listed.direct
 
 
 def test_session_requests_belong_to_the_session_era() -> None:

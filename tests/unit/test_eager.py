@@ -251,13 +251,13 @@ def test_peer_answer_hands_back_an_inline_answer_and_sends_a_waiting_one() -> No
         assert await peer.answer(IncomingRequest(2, "silent", None)) is None
         assert ended == [2]  # no answer will come: the transport hears of it
         assert await peer.answer(IncomingRequest(3, "slow", None)) is None
-        assert 3 in peer._running
+        assert 3 in peer.running
         # A second request with an id still in use is refused, not run.
         assert await peer.answer(IncomingRequest(3, "fast", None)) is None
         assert len(sink.out) == 1 and b"already in use" in sink.out[0]
         gate.set_result(None)
         for _ in range(10):
             await asyncio.sleep(0)
-        assert sink.out[1:] == [b"answer 3"] and not peer._running and not peer._tasks
+        assert sink.out[1:] == [b"answer 3"] and not peer.running and peer.is_idle()
 
     run(main())

@@ -10,14 +10,17 @@ from mcpbind.errors import MethodNotFound, SessionClosed
 from mcpbind.protocol import jsonrpc
 from mcpbind.protocol.endpoint import (
     Answered,
+    ClippingLineBuffer,
     Endpoint,
     Failed,
     IncomingNotification,
     IncomingRequest,
     LineBuffer,
     LineTooLong,
+    Oversized,
     Reply,
 )
+from mcpbind.protocol.salvage import salvage
 
 
 def decode_any(raw: msgspec.Raw) -> object:
@@ -192,3 +195,22 @@ def test_a_long_line_in_small_pieces_is_framed_in_linear_time() -> None:
     assert [len(x) for x in out if isinstance(x, bytes)] == [4_000_008, 7]
     assert buf.feed(b":2}\n") == [b'{"c":2}']
     assert elapsed < 0.5, elapsed
+
+
+def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
+    """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
+    is), however the pipe cuts it, and frames the lines around it as usual."""
+    big = b'{"jsonrpc":"2.0","id":7,"result":{"pad":"' + b"x" * 5000 + b'"}}'
+    last = b'{"result":{"pad":"' + b"x" * 5000 + b'"},"jsonrpc":"2.0","id":"z"}'
+    text = b'{"a":1}\n' + big + b"\n" + last + b'\n{"b":2}\n'
+    for size in (1, 7, 100, 4096, len(text)):
+        framing = ClippingLineBuffer(max_line=50)
+        out: list[bytes | Oversized] = []
+        for i in range(0, len(text), size):
+            out += framing.feed(text[i : i + size])
+        assert out[0] == b'{"a":1}' and out[3] == b'{"b":2}' and len(out) == 4
+        first, second = out[1], out[2]
+        assert isinstance(first, Oversized) and isinstance(second, Oversized)
+        assert (first.size, second.size) == (len(big), len(last))
+        assert salvage(first.head, first.tail).id == 7
+        assert salvage(second.head, second.tail).id == "z"

@@ -155,7 +155,10 @@ def test_get_routes() -> None:
         # (Header values reach the classifier as the app reads them: bytes as latin-1.)
         seen = last.encode().decode("latin-1")
         hdrs = headers(accept="text/event-stream", mcp_session_id="s", last_event_id=seen)
-        error = rejected(inbound.classify("GET", hdrs, b"", VIEW), 400, -32600)
+        # Refused once the session is found (an unknown one is 404 first: tests/e2e/test_http.py).
+        route = inbound.classify("GET", hdrs, b"", VIEW)
+        assert isinstance(route, inbound.UnknownEvent) and route.session_id == "s"
+        error = rejected(route.refusal, 400, -32600)
         assert "Last-Event-ID" in error["message"]
 
 

@@ -92,6 +92,7 @@ class HttpApp:
             inbound.Batch: stateful.post_batch,
             inbound.Listen: stateful.get,
             inbound.Resume: stateful.get,
+            inbound.UnknownEvent: stateful.get,
             inbound.Delete: self._delete,
         }
         """What each kind of route is: one table, one way through."""

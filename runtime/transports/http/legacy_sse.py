@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ...protocol.framing import EventTooLarge, SseParser
+from ..plain import PlainTransport
 from .auth import HttpAuth, as_http_auth
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
@@ -26,14 +27,14 @@ from .http11 import (
 )
 
 if TYPE_CHECKING:
-    from ...errors import McpError
+    pass
 
 __all__ = ["LegacySseTransport"]
 
 log = logging.getLogger("mcpbind.http")
 
 
-class LegacySseTransport:
+class LegacySseTransport(PlainTransport):
     """The HTTP+SSE transport of MCP 2024-11-05: one GET stream for everything the server sends, whose
     first `endpoint` event names where to POST each message."""
 
@@ -116,26 +117,7 @@ class LegacySseTransport:
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None
 
-    # -- what the client asks of any transport: this one has no headers, sessions or fallback ------
-
-    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
-        pass  # messages are read by the stream's own task, and queued for read()
-
-    def use_revision(self, revision: str | None) -> None:
-        pass  # 2024-11-05 has no protocol version header
-
-    def session_started(self) -> None:
-        pass
-
-    def take_session_lost(self) -> bool:
-        return False
-
-    @property
-    def param_headers(self) -> None:
-        return None
-
-    async def fallback(self, error: McpError) -> None:
-        return None
+    # -- messages (what else the client asks of a transport is `PlainTransport`'s) -----------------
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()

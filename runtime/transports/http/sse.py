@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 import msgspec
 
-from ...aio.peer import ROUTE, Peer
+from ...aio.interfaces import ROUTE, Prepared
+from ...aio.peer import Peer
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
@@ -92,7 +93,19 @@ class Stream:
     poll) resumes with `Last-Event-ID` and misses nothing.
     """
 
-    __slots__ = ("closed", "gone", "id", "owner", "poll_retry", "queue", "reading", "seq", "status", "store")
+    __slots__ = (
+        "closed",
+        "gone",
+        "id",
+        "owner",
+        "poll_retry",
+        "prepared",
+        "queue",
+        "reading",
+        "seq",
+        "status",
+        "store",
+    )
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
     _origin: ClassVar[str] = secrets.token_hex(3)
     """This process's part of stream names: an event store shared by several workers never sees two
@@ -117,6 +130,8 @@ class Stream:
         self.owner: dict[str, Stream] | None = None
         """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
         so a finished stream is freed at once instead of by the garbage collector)."""
+        self.prepared: Prepared | None = None
+        """The request's revision and params as the route already read them (`ReplyChannel`)."""
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:

@@ -7,11 +7,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from ...aio.peer import ROUTE
+from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
-from ...protocol.inbound import INVALID_REQUEST, Batch, Listen, Resume, SessionMessage, has_batches
+from ...protocol.inbound import (
+    INVALID_REQUEST,
+    Batch,
+    Listen,
+    Resume,
+    SessionMessage,
+    UnknownEvent,
+    has_batches,
+)
 from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
 from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
 
@@ -39,11 +47,7 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             await respond(send, 404, error_body(INVALID_REQUEST, why))
             return
     version = route.version
-    if (
-        version is not None
-        and session.conn.revision not in (version, None)
-        and version not in revisions.KNOWN
-    ):
+    if version is not None and version not in revisions.KNOWN and session.conn.revision is not None:
         await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
@@ -63,9 +67,10 @@ async def exchange(
     send: Send,
     receive: Receive,
     event: IncomingRequest | None = None,
+    prepared: Prepared | None = None,
 ) -> None:
-    """Feed one message to the connection (`event`: the request, already parsed) and answer the
-    POST: 202, JSON, or an SSE stream."""
+    """Feed one message to the connection (`event`: the request, already parsed; `prepared`: what
+    the route read off it besides) and answer the POST: 202, JSON, or an SSE stream."""
     rid = peek.id
     if peek.method is None or rid is None:
         # A notification, or a response to one of our requests: accepted, nothing to stream.
@@ -98,6 +103,7 @@ async def exchange(
         kept[stream.id] = stream
         stream.owner = kept
     stream.reading = True
+    stream.prepared = prepared
     try:
         if event is None:
             await feed(conn, body, stream)
@@ -198,12 +204,15 @@ async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send,
             watcher.cancel()
 
 
-async def get(app: HttpApp, route: Listen | Resume, send: Send, receive: Receive) -> None:
+async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, receive: Receive) -> None:
     """GET of a session: its stream for messages that belong to no request, or (`Resume`, with the
     `Last-Event-ID` of a POST's stream) the rest of that stream."""
     session = await app.table.get(route.session_id)
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        return
+    if isinstance(route, UnknownEvent):
+        await respond(send, route.refusal.status, route.refusal.body)
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != "get":

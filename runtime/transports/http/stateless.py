@@ -11,6 +11,7 @@ import msgspec
 
 from ... import wire
 from ...aio import eager
+from ...aio.interfaces import Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
@@ -49,7 +50,9 @@ class StatelessRoute:
         """Stateless requests being answered (bounded by `max_stateless_requests`)."""
         # What the classifier asks per request, bound once: the server's own accessors, no layer between.
         self.answers_directly: Callable[[Any], bool] = server.answers_directly
-        """A `tools/call` with these (lean) params can be answered with no connection."""
+        """A `tools/call` with these (lean) params can be answered with no connection (`dispatch.Gate`)."""
+        self.missing_feature: Callable[[str], str] = server.missing_feature
+        """The feature a method needs that the server does not offer (`dispatch.Gate`)."""
         self.param_paths: Callable[[Any], Mapping[str, tuple[str, ...]]] = server.param_paths
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
@@ -133,19 +136,21 @@ class StatelessRoute:
             finally:
                 self.running -= 1
             return
-        event = None
+        event = prepared = None
         if peek.typed is not None:
             assert peek.method is not None  # (the classifier refuses responses)
-            event = IncomingRequest(peek.id, peek.method, None, route.version, peek.typed)
+            event = IncomingRequest(peek.id, peek.method, None)
+            prepared = Prepared(route.version, peek.typed)
         elif route.request is not None:
             request = route.request
-            event = IncomingRequest(request.id, request.method, request.params, route.revision)
+            event = IncomingRequest(request.id, request.method, request.params)
+            prepared = None if route.revision is None else Prepared(route.revision)
         # Each stateless request is a world of its own: ids of different clients never meet. A
         # connection left with nothing running or awaited is as good as new, and is used again.
         conn = self.idle.pop() if self.idle else new_connection(self.server, None)
         self.running += 1
         try:
-            await exchange(app, conn, None, route.body, peek, send, receive, event)
+            await exchange(app, conn, None, route.body, peek, send, receive, event, prepared)
         finally:
             self.running -= 1
             if conn.is_idle() and len(self.idle) < MAX_IDLE:
@@ -154,9 +159,10 @@ class StatelessRoute:
                 self.server.detach(conn)
 
     async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
-        """Answer a stateless call of a tool that needs no connection (`Server.answers_directly`): most
-        finish in their first step and are answered at once, with no peer, stream or task. One that
-        waits goes on as a task, cancelled if the client leaves, as on the general route."""
+        """Answer a stateless call the core's rule says needs no connection
+        (`dispatch.answerable_directly`): most finish in their first step and are answered at once,
+        with no peer, stream or task. One that waits goes on as a task, cancelled if the client
+        leaves, as on the general route."""
         assert peek.id is not None
         answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
         if task is not None:

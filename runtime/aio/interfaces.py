@@ -1,0 +1,61 @@
+"""The contracts between the asyncio layer, the server's connections and the transports under them.
+
+`MessageTransport` is what a `Peer` reads and writes. `ReplyChannel` is where what a connection sends
+while serving one request goes, on a transport with more than one response stream per connection (an
+HTTP POST's response); `ROUTE` names the channel of the request being served. stdio has none (None).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any, Protocol
+
+__all__ = ["MessageTransport", "Prepared", "ReplyChannel", "ROUTE"]
+
+
+class MessageTransport(Protocol):
+    async def read(self) -> bytes | None:
+        """The next framed message, or None when the peer has closed its side."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send one framed message."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Prepared:
+    """What a transport already read off the request it hands over: the protocol revision it names
+    (HTTP: the MCP-Protocol-Version header, checked against `_meta`) and, when the transport decoded
+    the whole message at once, its params as that revision's params type (else None)."""
+
+    __slots__ = ("params", "revision")
+
+    def __init__(self, revision: str, params: Any = None) -> None:
+        self.revision = revision
+        self.params = params
+
+
+class ReplyChannel(Protocol):
+    """The response stream of one request: its answer, what the handler sends before it, and the
+    facts its transport read off the request before handing it over."""
+
+    @property
+    def prepared(self) -> Prepared | None:
+        """The request's revision and params as its transport already read them, or None."""
+        ...
+
+    def put(self, data: bytes, final: bool = False) -> None:
+        """Queue one message on the stream (`final`: the answer, after which the stream ends)."""
+        ...
+
+    def poll(self, retry_ms: int) -> None:
+        """Close the connection carrying the stream once what is queued is sent; the client resumes
+        after `retry_ms` (SSE polling). A stream that cannot be resumed ignores it."""
+        ...
+
+
+ROUTE: contextvars.ContextVar[ReplyChannel | None] = contextvars.ContextVar("mcpbind_route", default=None)
+"""The channel of the request being served (None: the connection's own stream). Handler tasks inherit
+it from the request that started them; a queued request keeps the context it arrived in."""

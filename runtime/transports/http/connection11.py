@@ -1,0 +1,273 @@
+"""One keep-alive HTTP/1.1 client connection and the response read from it: the asyncio protocol whose
+httptools callbacks fill in the response as it arrives, flow control for bodies nobody reads yet, and
+`Response` (the whole body, raw chunks, or lines). `http11.HttpClient` pools these connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Final
+
+import httptools
+
+__all__ = ["HIGH_WATER", "Http11Connection", "HttpError", "Response", "ResponseTooLarge"]
+
+HIGH_WATER: Final = 1 << 20
+"""Bytes of unread body after which reading from the socket pauses."""
+
+
+class HttpError(Exception):
+    """The connection failed, closed before the response was complete, or the response was no HTTP."""
+
+
+class ResponseTooLarge(HttpError):
+    """A response went over one of the client's limits: its head, its body, or a line of it. What is
+    over the limit is not read: the connection is closed."""
+
+
+class Http11Connection(asyncio.Protocol):
+    """One keep-alive connection; the httptools callbacks fill in the response being read."""
+
+    def __init__(self, max_header_bytes: int, max_headers: int) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
+        self.reset()
+
+    def reset(self) -> None:
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
+        self.head_bytes = 0  # bytes received before the head was complete
+        self.header_bytes = 0
+        self.header_count = 0
+        self.body: deque[bytes] = deque()
+        self.buffered = 0
+        self.started = False  # a byte of this response came
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.paused = False
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.started = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit failed it)
+            self.close()
+            return
+        if not self.head_done:
+            # Counted here too: a header line that never ends reaches no callback. A head within the
+            # limits takes at most this much with its status line, separators and line ends.
+            self.head_bytes += len(data)
+            if self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
+                over = f"{self.max_header_bytes} bytes of headers"
+                self._fail(ResponseTooLarge(f"the response head exceeds the limit of {over}"))
+                self.close()
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport: connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if (
+            self.head_done
+            and not self.complete
+            and "content-length" not in self.headers
+            and ("chunked" not in self.headers.get("transfer-encoding", "").lower())
+        ):
+            self.complete = True  # a body delimited by the end of the connection
+            self._wake()
+        elif not self.complete:
+            self._fail(HttpError(f"the connection closed before the response was complete ({exc or 'EOF'})"))
+
+    # -- httptools callbacks ---------------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+            over = (
+                f"{self.max_headers} headers"
+                if self.header_count > self.max_headers
+                else f"{self.max_header_bytes} bytes of headers"
+            )
+            error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
+            self._fail(error)
+            raise error  # stops the parser; data_received closes the connection
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        if key in self.headers:
+            if self.repeated is None:
+                self.repeated = {}
+            self.repeated.setdefault(key, [self.headers[key]]).append(text)
+        else:
+            self.headers[key] = text
+
+    def on_headers_complete(self) -> None:
+        if self.repeated is not None:
+            for key, values in self.repeated.items():
+                self.headers[key] = ", ".join(values)
+        self.status = self.parser.get_status_code()
+        self.head_done = True
+        self._wake()
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+        self.buffered += len(body)
+        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        # Asked here: once the callback returns, the parser has moved on to the next message.
+        self.keep_alive = self.parser.should_keep_alive()
+        self.complete = True
+        self._wake()
+
+    # -- for the client ----------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _fail(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until the parser has more for the reader (or the connection fails, or `timeout` passes
+        with nothing read)."""
+        if self.error is not None:
+            raise self.error
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
+        try:
+            await waiter
+        finally:
+            self.waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    def take(self) -> bytes:
+        """The body bytes parsed so far (reading resumes if it had paused)."""
+        data = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        self.body.clear()
+        self.buffered = 0
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return data
+
+    def reusable(self) -> bool:
+        return self.complete and self.keep_alive and not self.closed and self.error is None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _time_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+class Response:
+    """A response whose head has been read; its body is read with `read()`, `chunks()` or `lines()`."""
+
+    def __init__(
+        self, conn: Http11Connection, read_timeout: float | None, max_body: int, max_line: int
+    ) -> None:
+        self._conn = conn
+        self._timeout = read_timeout
+        self.max_body = max_body
+        """The largest body `read()` takes (ResponseTooLarge beyond)."""
+        self.max_line = max_line
+        """The longest line `lines()` takes (ResponseTooLarge beyond)."""
+        self.status = conn.status
+        self.headers = conn.headers
+        """Header names in lower case; repeated headers joined with ", "."""
+
+    async def read(self) -> bytes:
+        """The whole body; ResponseTooLarge if it is over `max_body` (found before reading it all)."""
+        conn = self._conn
+        length = self.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            raise self._too_large(
+                f"the response body of {length} bytes exceeds the limit of {self.max_body} bytes"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if conn.body:
+                chunk = conn.take()
+                size += len(chunk)
+                if size > self.max_body:
+                    raise self._too_large(f"the response body exceeds the limit of {self.max_body} bytes")
+                chunks.append(chunk)
+            if conn.complete:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            await conn.wait(self._timeout)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, in pieces of any size, for a caller that frames it itself (SSE:
+        `mcpbind.protocol.framing`, which bounds what it buffers)."""
+        conn = self._conn
+        while True:
+            if conn.body:
+                yield conn.take()
+            elif conn.complete:
+                return
+            else:
+                await conn.wait(self._timeout)
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        """The body line by line, each with its line ending (the last one may have none)."""
+        conn = self._conn
+        pending = bytearray()
+        scanned = 0  # no newline before this offset of `pending`: a long line is searched once
+        while True:
+            if conn.body:
+                pending += conn.take()
+                start = 0
+                while (end := pending.find(b"\n", scanned)) >= 0:
+                    yield bytes(pending[start : end + 1])
+                    start = scanned = end + 1
+                del pending[:start]
+                scanned = len(pending)
+                if scanned > self.max_line:
+                    raise self._too_large(
+                        f"a line of the response exceeds the limit of {self.max_line} bytes"
+                    )
+            if conn.body:
+                continue  # more came while the lines above were being taken
+            if conn.complete:
+                if pending:
+                    yield bytes(pending)
+                return
+            await conn.wait(self._timeout)
+
+    def _too_large(self, message: str) -> ResponseTooLarge:
+        """The error for a body or line over its limit; the rest is not read: the connection closes."""
+        self._conn.close()
+        return ResponseTooLarge(message)
