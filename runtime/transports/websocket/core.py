@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
+from ...aio import eager
 from ...protocol.inbound import INVALID_REQUEST, Rejection, error_body
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def refuse_subprotocol(offered: list[str]) -> Rejection | None:
 class WebSocketServerTransport:
     """The `MessageTransport` of one WebSocket connection: text frames in, text frames out.
 
-    A write never waits for the client: while a frame is being sent (the socket full), later ones
+    A write never waits for the client: while a frame waits for the socket (full), later ones
     queue here, bounded by `max_send_queue` bytes; past that the client is taken not to read, and
     the connection ends with 1008 (its reader is stopped through `on_overflow`)."""
 
@@ -112,8 +113,8 @@ class WebSocketServerTransport:
         self.close_reason = ""
         self._pending: deque[bytes] = deque()
         self._pending_bytes = 0
-        self._sending = False
-        self._flusher: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        """Sending what could not be sent inline (None: nothing waits for the socket)."""
         self._closed = False
         self._close_sent = False
         self.on_overflow: asyncio.Task[None] | None = None
@@ -140,18 +141,12 @@ class WebSocketServerTransport:
     async def write(self, data: bytes) -> None:
         if self._closed:
             return
-        if self._sending or self._pending:
+        if self._sender is not None:  # a frame waits for the socket: this one waits behind it
             self._queue(data)
             return
-        self._sending = True  # the usual case: nothing queued, sent from the writer's own task
-        try:
-            await self.socket.send(data)
-        except Exception:  # the client left: what is still to send has no one to go to
-            self._closed = True
-        finally:
-            self._sending = False
-        if self._pending and self._flusher is None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        # The usual case: sent inline. Should the socket be full, the send goes on in a task and
+        # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
+        self._sender = eager.start(self._send(data))
 
     def _queue(self, data: bytes) -> None:
         size = self._pending_bytes + len(data)
@@ -161,20 +156,18 @@ class WebSocketServerTransport:
         self._pending.append(data)
         self._pending_bytes = size
 
-    async def _flush(self) -> None:
+    async def _send(self, data: bytes) -> None:
+        """Send `data`, then whatever queued meanwhile."""
         try:
+            await self.socket.send(data)
             while self._pending and not self._closed:
                 data = self._pending.popleft()
                 self._pending_bytes -= len(data)
-                self._sending = True
-                try:
-                    await self.socket.send(data)
-                except Exception:
-                    self._closed = True
-                finally:
-                    self._sending = False
+                await self.socket.send(data)
+        except Exception:  # the client left: what is still to send has no one to go to
+            self._closed = True
         finally:
-            self._flusher = None
+            self._sender = None
 
     def _overflow(self, size: int) -> None:
         """The client does not read: drop what waits, and stop serving it (the close follows)."""
@@ -184,10 +177,10 @@ class WebSocketServerTransport:
         log.warning("closing a WebSocket connection: %s (%d)", self.close_reason, self.options.max_send_queue)
         self._pending.clear()
         self._pending_bytes = 0
-        if self._flusher is not None:
-            self._flusher.cancel()
-        if self.on_overflow is not None:
-            self.on_overflow.cancel()
+        if self._sender is not None:
+            self._sender.cancel()
+        if self.on_overflow is not None and self.on_overflow is not asyncio.current_task():
+            self.on_overflow.cancel()  # (the reader itself, running a handler inline, reads None next)
 
     async def close_with(self, code: int, reason: str) -> None:
         """Close the connection with `code` (once; bounded by `close_timeout`)."""
@@ -207,9 +200,9 @@ class WebSocketServerTransport:
 
     async def close(self) -> None:
         """The connection is served: close it normally, or with the code a fault already chose."""
-        if self._flusher is not None and not self._closed:
+        if self._sender is not None and not self._closed:  # what is queued goes first, for a while
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._flusher), self.options.close_timeout)
+                await asyncio.wait_for(asyncio.shield(self._sender), self.options.close_timeout)
         if self.close_code is None:
             self.close_code = NORMAL
         self._closed = True
