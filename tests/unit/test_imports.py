@@ -25,3 +25,13 @@ def test_client_error_code_is_still_exported() -> None:
     from mcpbind.protocol import revisions
 
     assert UNSUPPORTED_PROTOCOL_VERSION == revisions.UNSUPPORTED_PROTOCOL_VERSION == -32022
+
+
+@pytest.mark.parametrize("package", ["mcpbind.client", "mcpbind.server", "mcpbind.transports.http"])
+def test_import_loads_no_websocket_library(package: str) -> None:
+    """The WebSocket transport (`mcpbind[ws]`) is loaded by its own entry points only."""
+    probe = f"import sys, {package}\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'websockets'))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"
