@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +28,7 @@ from mcpbind.client import Client
 from mcpbind.errors import SessionClosed
 
 from ..hostile import fuzz, messages, parse_error_expected
-from ..http_support import MODERN, SERVERS, serve
+from ..http_support import MODERN, SERVERS, free_port, serve
 
 SCRIPT = str(SERVERS / "websocket.py")
 LEGACY = "2025-11-25"
@@ -393,3 +395,37 @@ def test_two_hundred_connections(url: str) -> None:
         assert await asyncio.gather(*(one(i, everyone) for i in range(200))) == list(range(200))
 
     asyncio.run(asyncio.wait_for(run(), 180))
+
+
+# -- the example server ---------------------------------------------------------------------------------
+
+EXAMPLE = str(SERVERS.parent.parent / "examples" / "everything_server.py")
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+def test_example_server_takes_upgrades(transport: str) -> None:
+    """`everything_server.py --transport http --port N` serves ws://127.0.0.1:N/mcp beside its POSTs
+    (and `--transport websocket` on the websockets server alone)."""
+    port = free_port()
+    command = [sys.executable, EXAMPLE, "--transport", transport, "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    url = f"ws://127.0.0.1:{port}/mcp"
+
+    async def run() -> None:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise AssertionError(f"the example exited with {process.returncode}")
+            try:
+                async with Client.websocket(url, mode=MODERN) as client:
+                    result = await client.call_tool("test_simple_text", {})
+                    assert result.content[0].text
+                    return
+            except OSError:
+                await asyncio.sleep(0.05)
+        raise AssertionError("the example did not come up")
+
+    try:
+        asyncio.run(asyncio.wait_for(run(), 60))
+    finally:
+        process.terminate()
+        process.wait(10)
