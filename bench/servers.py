@@ -35,6 +35,13 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
    server's peak RSS (``VmHWM`` from /proc, read before stdin is closed). Servers cache bytecode as an
    installed package does (an untimed spawn first writes it).
 5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
+6. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
+   connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by the
+   ``websockets`` client: mcpbind's ``run_websocket`` (the ``websockets`` server, uvloop) and
+   mcpbind's ``run_http`` taking the upgrade (uvicorn), against the floor: the ``websockets`` server
+   answering each frame with msgspec and nothing else (``floor_ws.py``). The SDK has no WebSocket
+   server. Target: at 1 in flight at least mcpbind's own Streamable HTTP (2026-07-28 JSON), and at
+   least 70% of the floor.
 """
 
 from __future__ import annotations
@@ -165,6 +172,13 @@ class Commands:
         if big:
             cmd.append("--big")
         return cmd
+
+    def ws(self, impl: str, port: int) -> list[str]:
+        """mcpbind on the websockets server ("mcpbind"), under uvicorn ("mcpbind_asgi"), the floor."""
+        if impl == "floor":
+            return [sys.executable, str(APPS / "floor_ws.py"), str(port)]
+        flag = "--http" if impl == "mcpbind_asgi" else "--websocket"
+        return [sys.executable, str(APPS / "mcpbind_server.py"), flag, str(port)]
 
 
 def _vm_hwm_kib(pid: int) -> int | None:
@@ -473,6 +487,75 @@ class HttpDriver:
         return dt
 
 
+class WsDriver(StdioDriver):
+    """Minimal raw WebSocket client (the ``websockets`` library): one connection, JSON-RPC per text frame,
+    answers matched by id; the requests and checks of `StdioDriver`."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__([])
+        self.url = f"ws://127.0.0.1:{port}/mcp"
+        self.conn: Any = None
+
+    async def start(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.conn = await connect(self.url, subprotocols=["mcp"], compression=None, max_size=None)
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(Exception):
+            async for message in self.conn:
+                msg = decode(message)
+                fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+        for fut in self.pending.values():
+            if not fut.done():
+                fut.set_exception(RuntimeError("the server closed the WebSocket connection"))
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        self.next_id += 1
+        rid = self.next_id
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[rid] = fut
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            frame["params"] = params
+        await self.conn.send(encode(frame), text=True)
+        msg = await fut
+        if "error" in msg:
+            raise RuntimeError(f"{method}: {msg['error']}")
+        return msg["result"]
+
+    async def notify(self, method: str) -> None:
+        await self.conn.send(encode({"jsonrpc": "2.0", "method": method}), text=True)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.conn.close(), 5)
+        if self.reader:
+            self.reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self.reader
+
+
+async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
+    proc = await _spawn(cmd)
+    drv = WsDriver(port)
+    try:
+        await _wait_port(port, proc)
+        await drv.start()
+        await asyncio.wait_for(drv.initialize(), 30)
+        await load(drv.echo, cfg.warmup, 16)
+        out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
+        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+        return out
+    finally:
+        await drv.close()
+        await _stop(proc)
+
+
 async def _spawn(cmd: list[str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         *cmd,
@@ -666,6 +749,12 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                         leg_http(cmds.http(impl, port, False), port, era, cfg, tool),  # type: ignore[arg-type]
                         cfg.leg_timeout,
                     )
+            if "ws" in cfg.measures and impl in ("mcpbind", "floor"):
+                for key, which in (("ws", impl), ("ws_asgi", "mcpbind_asgi")):
+                    if key == "ws_asgi" and impl == "floor":
+                        continue  # one floor for both rows
+                    port = _free_port()
+                    await guarded(key, impl, leg_ws(cmds.ws(which, port), port, cfg), cfg.leg_timeout)
             if "big" in cfg.measures and impl != "floor":
                 await guarded("big_stdio", impl, leg_big(cmds.stdio(impl, big=True), None, cfg), 120)  # type: ignore[arg-type]
                 port = _free_port()
@@ -715,8 +804,12 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
         ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
         ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
         ("http_2025_default", "HTTP 2025 session, default answer"),
+        ("ws", "WebSocket"),
+        ("ws_asgi", "WebSocket under uvicorn"),
     ):
-        for impl, runs in raw.get(key, {}).items():
+        # The WebSocket floor (floor_ws.py) is the floor of both WebSocket rows.
+        runs_of = raw.get(key, {}) if key != "ws_asgi" else {**raw.get(key, {}), **_floor(raw, "ws")}
+        for impl, runs in runs_of.items():
             for c in ("c1", "c16"):
                 n = c[1:]
                 put(
@@ -727,7 +820,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
                 lat = [v for x in runs for v in x[c]["latencies_ms"]]
                 put(f"{label} p50 ms, {n} in flight", impl, _pct(lat, 0.5))
                 put(f"{label} p99 ms, {n} in flight", impl, _pct(lat, 0.99))
-            if key != "stdio":
+            if key.startswith("http"):
                 sse = [x["sse_answers"] / (x["c1"]["n"] + x["c16"]["n"]) for x in runs]
                 put(f"{label}: answers as SSE, %", impl, 100 * statistics.median(sse))
             if key == "stdio":
@@ -750,6 +843,11 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             statistics.median(x["ms"] for x in runs),
         )
     return rows
+
+
+def _floor(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    runs = raw.get(key, {}).get("floor")
+    return {"floor": runs} if runs else {}
 
 
 def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]) -> str:
@@ -785,6 +883,13 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
         text = mark(None if ratio is None else ratio >= 5, ">= 5x SDK")
         json_floor = rows.get(measure.replace("HTTP 2025 SSE (+1 progress)", "HTTP 2026 JSON"), {})
         return reach(text, json_floor.get("floor"), "the bare ASGI app answering JSON")
+    if measure.startswith("WebSocket") and "calls/s" in measure:
+        if measure.endswith("16 in flight"):
+            return mark(None if pfloor is None else pfloor >= 0.7, ">= 70% floor")
+        http = rows.get("HTTP 2026 JSON calls/s, 1 in flight", {}).get("mcpbind")
+        return both(
+            None if http is None else m >= http, pfloor and pfloor >= 0.7, ">= HTTP 2026 JSON, >= 70% floor"
+        )
     if measure.startswith("cold start"):
         return both(m <= 100, None if s is None else m <= s / 4, "<= 100 ms, <= 1/4 SDK")
     if measure.startswith("server peak RSS"):
@@ -841,7 +946,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--impls", default=",".join(IMPLS))
-    ap.add_argument("--measures", default="stdio,http,sse,big,cold,list")
+    ap.add_argument("--measures", default="stdio,http,sse,ws,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
@@ -876,7 +981,15 @@ def main() -> None:
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
     }
     slim = json.loads(json.dumps(result["raw"]))
-    for key in ("stdio", "http_2026_json", "http_2026_sse", "http_2025_sse", "http_2025_default"):
+    for key in (
+        "stdio",
+        "http_2026_json",
+        "http_2026_sse",
+        "http_2025_sse",
+        "http_2025_default",
+        "ws",
+        "ws_asgi",
+    ):
         for runs in slim.get(key, {}).values():
             for x in runs:
                 for c in ("c1", "c16"):

@@ -2,6 +2,7 @@
 
 python bench/apps/mcpbind_server.py [--tools N] [--page-size P]            # stdio
 python bench/apps/mcpbind_server.py --http PORT [--json]                  # run_http: uvicorn, /mcp
+python bench/apps/mcpbind_server.py --websocket PORT                      # run_websocket, /mcp
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from _toolgen import big, echo, make_tools
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
+ap.add_argument("--websocket", type=int, default=None, help="serve WebSocket alone (run_websocket)")
 ap.add_argument("--json", action="store_true", help="HTTP: JSON bodies for every answer")
 ap.add_argument("--tools", type=int, default=0)
 ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
@@ -41,7 +43,9 @@ if args.big:
 for name, fn in make_tools(args.tools):
     server.tool(name)(fn)
 
-if args.http is None:
+if args.websocket is not None:
+    server.run_websocket(port=args.websocket)
+elif args.http is None:
     server.run_stdio()
 else:
     server.run_http(port=args.http, json_response=args.json, log_level="warning")
