@@ -12,9 +12,14 @@ they started; 1,000 concurrent calls on one connection; 200 connections at once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import socket
+import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -429,3 +434,96 @@ def test_example_server_takes_upgrades(transport: str) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+# -- below the library: a hand-made client that breaks the WebSocket protocol -----------------------------
+
+
+class _Bare:
+    """A WebSocket client written by hand on a socket: the upgrade, then frames as the test makes them."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("ws://").split("/")[0].split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET /mcp HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Protocol: mcp\r\n\r\n"
+            ).encode()
+        )
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self._recv()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError
+        return chunk
+
+    def frame(self) -> tuple[int, bytes]:
+        """The next frame from the server: (opcode, payload)."""
+        while len(self.buf) < 2:
+            self.buf += self._recv()
+        size, at = self.buf[1] & 0x7F, 2
+        if size == 126:
+            while len(self.buf) < 4:
+                self.buf += self._recv()
+            size, at = struct.unpack("!H", self.buf[2:4])[0], 4
+        elif size == 127:
+            while len(self.buf) < 10:
+                self.buf += self._recv()
+            size, at = struct.unpack("!Q", self.buf[2:10])[0], 10
+        while len(self.buf) < at + size:
+            self.buf += self._recv()
+        opcode, payload = self.buf[0] & 0x0F, self.buf[at : at + size]
+        self.buf = self.buf[at + size :]
+        return opcode, payload
+
+    def close_code(self) -> int | None:
+        """Frames until the server's close frame: its code (None: the connection ended without one)."""
+        try:
+            while True:
+                opcode, payload = self.frame()
+                if opcode == 0x8:
+                    return int(struct.unpack("!H", payload[:2])[0])
+        except (EOFError, ConnectionResetError):
+            return None
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_unmasked_frame_closes_1002(url: str) -> None:
+    """A client's frames must be masked (RFC 6455 5.1): an unmasked one is a protocol error."""
+    bare = _Bare(url)
+    try:
+        body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+        bare.sock.sendall(bytes([0x81, len(body)]) + body)  # FIN + text, no mask bit
+        assert bare.close_code() == 1002
+    finally:
+        bare.close()
+
+
+@pytest.mark.parametrize("driver", sorted(DRIVERS))
+def test_keepalive_drops_a_silent_client(driver: str) -> None:
+    """The server pings; a client that never answers is dropped once the pong is overdue."""
+    with _start(*DRIVERS[driver], "--ping", "0.5") as url:
+        bare = _Bare(url)
+        try:
+            opcode, _ = bare.frame()
+            assert opcode == 0x9  # a ping, which this client leaves unanswered
+            started = time.monotonic()
+            assert bare.close_code() in (1011, None)  # "keepalive ping timeout", or just dropped
+            assert time.monotonic() - started < TIMEOUT
+        finally:
+            bare.close()
+        with raw(url) as conn:  # an answering client stays (several ping intervals)
+            initialize(conn)
+            for rid in range(1, 4):
+                time.sleep(0.6)
+                assert rpc(conn, {"jsonrpc": "2.0", "id": rid, "method": "ping"})["result"] == {}

@@ -53,9 +53,17 @@ if __name__ == "__main__":
     parser.add_argument("--max-message", type=int, default=WebSocketOptions.max_message)
     parser.add_argument("--max-send-queue", type=int, default=WebSocketOptions.max_send_queue)
     parser.add_argument("--token", default=None)
+    parser.add_argument(
+        "--ping", type=float, default=WebSocketOptions.ping_interval, help="interval and timeout"
+    )
     args = parser.parse_args()
     logging.getLogger("mcpbind.websocket").addHandler(_Count())
-    options = WebSocketOptions(max_message=args.max_message, max_send_queue=args.max_send_queue)
+    options = WebSocketOptions(
+        max_message=args.max_message,
+        max_send_queue=args.max_send_queue,
+        ping_interval=args.ping,
+        ping_timeout=args.ping,
+    )
     security = HttpSecurity()
     if args.token is not None:
 
@@ -70,7 +78,13 @@ if __name__ == "__main__":
 
         app = HttpApp(server, security=security, websocket=options)
         uvicorn.run(
-            app, host="127.0.0.1", port=args.http, log_level="warning", ws_max_size=args.max_message * 2
+            app,
+            host="127.0.0.1",
+            port=args.http,
+            log_level="warning",
+            ws_max_size=args.max_message * 2,
+            ws_ping_interval=args.ping,  # (ASGI has no pings: the server's own keep-alive)
+            ws_ping_timeout=args.ping,
         )
     else:
         server.run_websocket(port=args.http, security=security, options=options)
