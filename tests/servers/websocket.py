@@ -22,7 +22,7 @@ from full import server
 
 from mcpbind.server import Context
 from mcpbind.transports.http import HttpSecurity
-from mcpbind.transports.websocket.core import WebSocketOptions
+from mcpbind.transports.websocket import WebSocketOptions
 
 overflowed = 0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,8 @@ async def start(
     `.sockets`); close the returned server to stop. `websockets_options` go to `websockets.serve`."""
     security = security or HttpSecurity()
     options = options or WebSocketOptions()
-    principals: dict[ServerConnection, Any] = {}
+    # Who each upgrade authenticated as, until its handler takes it (gone with a connection that dies first).
+    principals: weakref.WeakKeyDictionary[ServerConnection, Any] = weakref.WeakKeyDictionary()
 
     async def check(conn: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?", 1)[0].rstrip("/") != path.rstrip("/"):
