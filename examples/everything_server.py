@@ -5,7 +5,7 @@ per-request `_meta`, InputRequiredResult). One `Server` serves both wires at onc
 
     python examples/everything_server.py --transport stdio
     python examples/everything_server.py --transport http --port 3000
-    python examples/everything_server.py --transport websocket --port 3000   # the websockets server alone
+    python examples/everything_server.py --transport websocket --port 3000   # no ASGI server
 
 Over `--transport http`, `ws://127.0.0.1:3000/mcp` takes WebSocket upgrades too (SEP-1288, a
 proposal; needs `mcpbind[ws]`).

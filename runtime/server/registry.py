@@ -348,7 +348,7 @@ class Server(Features):
     def run_websocket(
         self, host: str = "127.0.0.1", port: int = 8000, *, uvloop: bool | None = None, **options: Any
     ) -> None:
-        """Serve `ws://host:port/mcp` on the `websockets` server alone (`mcpbind[ws]`; SEP-1288, a
+        """Serve `ws://host:port/mcp` alone, with no ASGI server (`mcpbind[ws]`; SEP-1288, a
         proposal). `options` go to `mcpbind.transports.websocket.standalone.start` (`path`,
         `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too."""
         from ..transports.websocket.standalone import serve_forever

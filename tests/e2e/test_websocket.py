@@ -1,5 +1,5 @@
 """The WebSocket transport end to end: the full test server (tests/servers/websocket.py) in its own
-process, under uvicorn (`/mcp` takes POSTs and upgrades alike) and on the `websockets` server alone,
+process, under uvicorn (`/mcp` takes POSTs and upgrades alike) and on its own server (`run_websocket`),
 against `Client.websocket` and raw `websockets` clients.
 
 What must hold, on both drivers: every feature in both eras; the subprotocol `mcp`; the same Host,
@@ -410,7 +410,7 @@ EXAMPLE = str(SERVERS.parent.parent / "examples" / "everything_server.py")
 @pytest.mark.parametrize("transport", ["http", "websocket"])
 def test_example_server_takes_upgrades(transport: str) -> None:
     """`everything_server.py --transport http --port N` serves ws://127.0.0.1:N/mcp beside its POSTs
-    (and `--transport websocket` on the websockets server alone)."""
+    (and `--transport websocket` with no ASGI server)."""
     port = free_port()
     command = [sys.executable, EXAMPLE, "--transport", transport, "--port", str(port)]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)

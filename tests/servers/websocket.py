@@ -4,8 +4,9 @@
 --http PORT`
 
 On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike, or with `--standalone`
-on the `websockets` server alone. Two tools more than full.py: `flood` (progress notifications, to fill
-a client that does not read) and `overflows` (how many connections were closed for not reading).
+on its own asyncio server (`run_websocket`). Two tools more than full.py: `flood` (progress
+notifications, to fill a client that does not read) and `overflows` (how many connections were
+closed for not reading).
 """
 
 from __future__ import annotations
