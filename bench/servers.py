@@ -36,9 +36,10 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
    installed package does (an untimed spawn first writes it).
 5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
 6. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
-   connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by the
-   ``websockets`` client: mcpbind's ``run_websocket`` (the ``websockets`` server, uvloop) and
-   mcpbind's ``run_http`` taking the upgrade (uvicorn), against the floor: the ``websockets`` server
+   connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by ``rawws`` (the
+   ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
+   asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn), against the
+   floor: the ``websockets`` server
    answering each frame with msgspec and nothing else (``floor_ws.py``). The SDK has no WebSocket
    server. Target: at 1 in flight at least mcpbind's own Streamable HTTP (2026-07-28 JSON), and at
    least 70% of the floor.
@@ -66,6 +67,7 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rawhttp
+import rawws
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
@@ -488,32 +490,25 @@ class HttpDriver:
 
 
 class WsDriver(StdioDriver):
-    """Minimal raw WebSocket client (the ``websockets`` library): one connection, JSON-RPC per text frame,
-    answers matched by id; the requests and checks of `StdioDriver`."""
+    """Minimal raw WebSocket client (``rawws``): one connection, JSON-RPC per text frame, answers matched
+    by id; the requests and checks of `StdioDriver`."""
 
     def __init__(self, port: int) -> None:
         super().__init__([])
-        self.url = f"ws://127.0.0.1:{port}/mcp"
-        self.conn: Any = None
+        self.port = port
+        self.conn: rawws.Connection | None = None
 
     async def start(self) -> None:
-        from websockets.asyncio.client import connect
+        self.conn = await rawws.Connection.open("127.0.0.1", self.port, "/mcp", self._received)
 
-        self.conn = await connect(self.url, subprotocols=["mcp"], compression=None, max_size=None)
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        with contextlib.suppress(Exception):
-            async for message in self.conn:
-                msg = decode(message)
-                fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
-        for fut in self.pending.values():
-            if not fut.done():
-                fut.set_exception(RuntimeError("the server closed the WebSocket connection"))
+    def _received(self, data: bytes) -> None:
+        msg = decode(data)
+        fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        assert self.conn is not None
         self.next_id += 1
         rid = self.next_id
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -521,23 +516,20 @@ class WsDriver(StdioDriver):
         frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
         if params is not None:
             frame["params"] = params
-        await self.conn.send(encode(frame), text=True)
+        self.conn.send(encode(frame))
         msg = await fut
         if "error" in msg:
             raise RuntimeError(f"{method}: {msg['error']}")
         return msg["result"]
 
     async def notify(self, method: str) -> None:
-        await self.conn.send(encode({"jsonrpc": "2.0", "method": method}), text=True)
+        assert self.conn is not None
+        self.conn.send(encode({"jsonrpc": "2.0", "method": method}))
 
     async def close(self) -> None:
         if self.conn is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.conn.close(), 5)
-        if self.reader:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
+                await self.conn.close()
 
 
 async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
