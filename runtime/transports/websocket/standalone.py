@@ -307,7 +307,10 @@ class _Connection(asyncio.Protocol):
             self._flush()
         try:
             await asyncio.wait_for(asyncio.shield(self.lost), self.options.close_timeout)
-        except (TimeoutError, asyncio.CancelledError):
+        except TimeoutError:  # no answer to the close: the connection is dropped
+            if self.transport is not None:
+                self.transport.abort()
+        except asyncio.CancelledError:
             if self.transport is not None:
                 self.transport.abort()
             raise
