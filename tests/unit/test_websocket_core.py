@@ -36,6 +36,12 @@ class Recording:
         await self.gate.wait()
         self.sent.append(data)
 
+    def send_now(self, data: bytes) -> bool:
+        if not self.gate.is_set():
+            return False
+        self.sent.append(data)
+        return True
+
     async def close(self, code: int, reason: str) -> None:
         self.closed.append((code, reason))
 

@@ -46,6 +46,9 @@ class _AsgiSocket:
     async def send(self, data: bytes) -> None:
         await self._send({"type": "websocket.send", "text": data.decode()})
 
+    def send_now(self, data: bytes) -> bool:
+        return False  # an ASGI send is a coroutine, whose wait cannot be told in advance
+
     async def close(self, code: int, reason: str) -> None:
         await self._send({"type": "websocket.close", "code": code, "reason": reason})
 

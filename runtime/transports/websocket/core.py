@@ -87,6 +87,10 @@ class Socket(Protocol):
         """Send `data` (UTF-8 JSON) as one text frame; waits while the client does not read."""
         ...
 
+    def send_now(self, data: bytes) -> bool:
+        """Send as `send` does if that needs no wait (True), else do nothing (False: use `send`)."""
+        ...
+
     async def close(self, code: int, reason: str) -> None: ...
 
 
@@ -144,9 +148,10 @@ class WebSocketServerTransport:
         if self._sender is not None:  # a frame waits for the socket: this one waits behind it
             self._queue(data)
             return
-        # The usual case: sent inline. Should the socket be full, the send goes on in a task and
+        # The usual case: sent at once. Should the socket be full, the send goes on in a task and
         # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
-        self._sender = eager.start(self._send(data))
+        if not self.socket.send_now(data):
+            self._sender = eager.start(self._send(data))
 
     def _queue(self, data: bytes) -> None:
         size = self._pending_bytes + len(data)

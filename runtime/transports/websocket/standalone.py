@@ -293,6 +293,15 @@ class _Connection(asyncio.Protocol):
             await self.writable  # the client does not read: the adapter queues behind this
         if self.ws.state is not State.OPEN or self.lost.done():
             raise ConnectionError("the WebSocket connection is closed")
+        self._frame_out(data)
+
+    def send_now(self, data: bytes) -> bool:
+        if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
+            return False  # (`send` waits, or says the connection is closed)
+        self._frame_out(data)
+        return True
+
+    def _frame_out(self, data: bytes) -> None:
         self.ws.send_text(data)
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
