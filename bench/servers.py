@@ -40,6 +40,14 @@ Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise
    mcpbind's ``ProtectedResource`` with ``JwtVerifier`` (joserfc), the SDK's ``AuthSettings`` with a
    ``TokenVerifier`` on PyJWT (the SDK ships the interface, not a JWT verifier). Compare with 2.: the
    difference is the price of a verified token per request.
+7. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
+   connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by ``rawws`` (the
+   ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
+   asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn), against the
+   floor: the ``websockets`` server
+   answering each frame with msgspec and nothing else (``floor_ws.py``). The SDK has no WebSocket
+   server. Target: at 1 in flight at least mcpbind's own Streamable HTTP (2026-07-28 JSON), and at
+   least 70% of the floor.
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rawhttp
+import rawws
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
@@ -174,6 +183,13 @@ class Commands:
         if auth is not None:
             cmd += ["--auth", str(auth)]
         return cmd
+
+    def ws(self, impl: str, port: int) -> list[str]:
+        """mcpbind on the websockets server ("mcpbind"), under uvicorn ("mcpbind_asgi"), the floor."""
+        if impl == "floor":
+            return [sys.executable, str(APPS / "floor_ws.py"), str(port)]
+        flag = "--http" if impl == "mcpbind_asgi" else "--websocket"
+        return [sys.executable, str(APPS / "mcpbind_server.py"), flag, str(port)]
 
 
 class Tokens:
@@ -516,6 +532,65 @@ class HttpDriver:
         return dt
 
 
+class WsDriver(StdioDriver):
+    """Minimal raw WebSocket client (``rawws``): one connection, JSON-RPC per text frame, answers matched
+    by id; the requests and checks of `StdioDriver`."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__([])
+        self.port = port
+        self.conn: rawws.Connection | None = None
+
+    async def start(self) -> None:
+        self.conn = await rawws.Connection.open("127.0.0.1", self.port, "/mcp", self._received)
+
+    def _received(self, data: bytes) -> None:
+        msg = decode(data)
+        fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        assert self.conn is not None
+        self.next_id += 1
+        rid = self.next_id
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[rid] = fut
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            frame["params"] = params
+        self.conn.send(encode(frame))
+        msg = await fut
+        if "error" in msg:
+            raise RuntimeError(f"{method}: {msg['error']}")
+        return msg["result"]
+
+    async def notify(self, method: str) -> None:
+        assert self.conn is not None
+        self.conn.send(encode({"jsonrpc": "2.0", "method": method}))
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                await self.conn.close()
+
+
+async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
+    proc = await _spawn(cmd)
+    drv = WsDriver(port)
+    try:
+        await _wait_port(port, proc)
+        await drv.start()
+        await asyncio.wait_for(drv.initialize(), 30)
+        await load(drv.echo, cfg.warmup, 16)
+        out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
+        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+        return out
+    finally:
+        await drv.close()
+        await _stop(proc)
+
+
 async def _spawn(cmd: list[str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         *cmd,
@@ -723,6 +798,12 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                     ),
                     cfg.leg_timeout,
                 )
+            if "ws" in cfg.measures and impl in ("mcpbind", "floor"):
+                for key, which in (("ws", impl), ("ws_asgi", "mcpbind_asgi")):
+                    if key == "ws_asgi" and impl == "floor":
+                        continue  # one floor for both rows
+                    port = _free_port()
+                    await guarded(key, impl, leg_ws(cmds.ws(which, port), port, cfg), cfg.leg_timeout)
             if "big" in cfg.measures and impl != "floor":
                 await guarded("big_stdio", impl, leg_big(cmds.stdio(impl, big=True), None, cfg), 120)  # type: ignore[arg-type]
                 port = _free_port()
@@ -773,8 +854,12 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
         ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
         ("http_2025_default", "HTTP 2025 session, default answer"),
         ("http_2026_auth", "HTTP 2026 JSON, verified JWT"),
+        ("ws", "WebSocket"),
+        ("ws_asgi", "WebSocket under uvicorn"),
     ):
-        for impl, runs in raw.get(key, {}).items():
+        # The WebSocket floor (floor_ws.py) is the floor of both WebSocket rows.
+        runs_of = raw.get(key, {}) if key != "ws_asgi" else {**raw.get(key, {}), **_floor(raw, "ws")}
+        for impl, runs in runs_of.items():
             for c in ("c1", "c16"):
                 n = c[1:]
                 put(
@@ -785,7 +870,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
                 lat = [v for x in runs for v in x[c]["latencies_ms"]]
                 put(f"{label} p50 ms, {n} in flight", impl, _pct(lat, 0.5))
                 put(f"{label} p99 ms, {n} in flight", impl, _pct(lat, 0.99))
-            if key != "stdio":
+            if key.startswith("http"):
                 sse = [x["sse_answers"] / (x["c1"]["n"] + x["c16"]["n"]) for x in runs]
                 put(f"{label}: answers as SSE, %", impl, 100 * statistics.median(sse))
             if key == "stdio":
@@ -808,6 +893,11 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             statistics.median(x["ms"] for x in runs),
         )
     return rows
+
+
+def _floor(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    runs = raw.get(key, {}).get("floor")
+    return {"floor": runs} if runs else {}
 
 
 def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]) -> str:
@@ -843,6 +933,13 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
         text = mark(None if ratio is None else ratio >= 5, ">= 5x SDK")
         json_floor = rows.get(measure.replace("HTTP 2025 SSE (+1 progress)", "HTTP 2026 JSON"), {})
         return reach(text, json_floor.get("floor"), "the bare ASGI app answering JSON")
+    if measure.startswith("WebSocket") and "calls/s" in measure:
+        if measure.endswith("16 in flight"):
+            return mark(None if pfloor is None else pfloor >= 0.7, ">= 70% floor")
+        http = rows.get("HTTP 2026 JSON calls/s, 1 in flight", {}).get("mcpbind")
+        return both(
+            None if http is None else m >= http, pfloor and pfloor >= 0.7, ">= HTTP 2026 JSON, >= 70% floor"
+        )
     if measure.startswith("cold start"):
         return both(m <= 100, None if s is None else m <= s / 4, "<= 100 ms, <= 1/4 SDK")
     if measure.startswith("server peak RSS"):
@@ -899,7 +996,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--impls", default=",".join(IMPLS))
-    ap.add_argument("--measures", default="stdio,http,sse,auth,big,cold,list")
+    ap.add_argument("--measures", default="stdio,http,sse,auth,ws,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
@@ -949,6 +1046,8 @@ def main() -> None:
         "http_2025_sse",
         "http_2025_default",
         "http_2026_auth",
+        "ws",
+        "ws_asgi",
     ):
         for runs in slim.get(key, {}).values():
             for x in runs:

@@ -5,6 +5,10 @@ per-request `_meta`, InputRequiredResult). One `Server` serves both wires at onc
 
     python examples/everything_server.py --transport stdio
     python examples/everything_server.py --transport http --port 3000
+    python examples/everything_server.py --transport websocket --port 3000   # no ASGI server
+
+Over `--transport http`, `ws://127.0.0.1:3000/mcp` takes WebSocket upgrades too (SEP-1288, a
+proposal; needs `mcpbind[ws]`).
 
 Names, arguments and texts follow the suite's scenario descriptions and its reference TypeScript server
 (examples/servers/typescript/everything-server.ts in modelcontextprotocol/conformance). Scenario ids
@@ -720,7 +724,7 @@ def complete_template_id(argument: str, value: str, context: dict[str, str]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    parser.add_argument("--transport", choices=("stdio", "http", "websocket"), default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="http: interface to bind")
     parser.add_argument("--port", type=int, default=3000, help="http: port (endpoint /mcp)")
     parser.add_argument("--log-level", default="WARNING", help="Python logging level, to stderr")
@@ -731,6 +735,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.transport == "stdio":
         server.run_stdio()
+        return 0
+    if args.transport == "websocket":
+        server.run_websocket(host=args.host, port=args.port)
         return 0
     from mcpbind.transports.http import StoreUnavailable
 

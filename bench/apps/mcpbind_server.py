@@ -3,6 +3,7 @@
 python bench/apps/mcpbind_server.py [--tools N] [--page-size P]            # stdio
 python bench/apps/mcpbind_server.py --http PORT [--json]                  # run_http: uvicorn, /mcp
 python bench/apps/mcpbind_server.py --http PORT --auth JWKS_FILE           # every request needs a JWT
+python bench/apps/mcpbind_server.py --websocket PORT                      # run_websocket, /mcp
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from _toolgen import big, echo, make_tools
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
+ap.add_argument("--websocket", type=int, default=None, help="serve WebSocket alone (run_websocket)")
 ap.add_argument("--json", action="store_true", help="HTTP: JSON bodies for every answer")
 ap.add_argument("--tools", type=int, default=0)
 ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
@@ -45,7 +47,9 @@ if args.big:
 for name, fn in make_tools(args.tools):
     server.tool(name)(fn)
 
-if args.http is None:
+if args.websocket is not None:
+    server.run_websocket(port=args.websocket)
+elif args.http is None:
     server.run_stdio()
 else:
     security = None

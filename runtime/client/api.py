@@ -160,12 +160,32 @@ class Client(Calls, TypedStubs):
         return cls(transport, **options)
 
     @classmethod
-    def memory(cls, server: Server, **options: Any) -> Client:
+    def memory(cls, server: Server, **options: Unpack[ClientOptions]) -> Client:
         """A client of `server` in this process (no subprocess, no socket; the server's lifespan runs
         while connected): for tests. `options` as for `Client` (`mode=` picks the era)."""
         from ..transports.memory import MemoryClientTransport
 
         return cls(MemoryClientTransport(server), **options)
+
+    @classmethod
+    def websocket(
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Awaitable[str | None]] | None = None,
+        max_message: int | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> Client:
+        """A client of a WebSocket endpoint (`ws://host:port/mcp`; SEP-1288, a proposal): `auth`
+        returns a bearer token for the upgrade request, or None. `max_message`: the largest message
+        read, 16 MiB by default (None). No reconnection: see `mcpbind.transports.websocket.client`."""
+        from ..transports.websocket.client import DEFAULT_MAX_MESSAGE, WebSocketClientTransport
+
+        transport = WebSocketClientTransport(
+            url, headers=headers, auth=auth, max_message=max_message or DEFAULT_MAX_MESSAGE
+        )
+        return cls(transport, **options)
 
     def _new_peer(self) -> Peer:
         peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)

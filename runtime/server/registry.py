@@ -523,6 +523,17 @@ class Server(Features):
         else:
             self.run_stdio()
 
+    def run_websocket(
+        self, host: str = "127.0.0.1", port: int = 8000, *, uvloop: bool | None = None, **options: Any
+    ) -> None:
+        """Serve `ws://host:port/mcp` alone, with no ASGI server (`mcpbind[ws]`; SEP-1288, a
+        proposal). `options` go to `mcpbind.transports.websocket.standalone.start` (`path`,
+        `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too."""
+        from ..transports.websocket.standalone import serve_forever
+
+        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
+            runner.run(serve_forever(self, host, port, **options))
+
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
         default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.

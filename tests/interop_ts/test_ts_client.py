@@ -9,7 +9,8 @@ failure names the client, the transport, the era and the feature. The clients:
 - v2: `@modelcontextprotocol/client` 2.x, at 2025-11-25 (its default 'legacy' negotiation) and at
   2026-07-28 (pinned; its 'auto' negotiation is a check of that tour).
 
-Both transports: stdio (the driver spawns the server) and Streamable HTTP (one server per module).
+Three transports: stdio (the driver spawns the server), Streamable HTTP (one server per module) and
+WebSocket (the same server, its `/mcp` upgraded; 1.x's `WebSocketClientTransport` under both clients).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .common import CONNECT_LIMIT, OUR_SERVER, require_toolchain, run_driver, se
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 RUNS = [("v1", LEGACY), ("v2", LEGACY), ("v2", MODERN)]
-TRANSPORTS = ("stdio", "http")
+TRANSPORTS = ("stdio", "http", "ws")
 
 #: Every check of a tour; v2 at 2026-07-28 has no ping (the era has none) and adds auto_negotiation.
 CHECKS = [
@@ -74,6 +75,8 @@ def tour(sdk: str, transport: str, revision: str, request: pytest.FixtureRequest
         spec: dict[str, Any] = {"sdk": sdk, "era": revision}
         if transport == "stdio":
             spec["command"] = [sys.executable, OUR_SERVER, "--transport", "stdio"]
+        elif transport == "ws":  # the same server and path: the upgrade of /mcp
+            spec["ws"] = "ws" + request.getfixturevalue("http_url").removeprefix("http")
         else:
             spec["url"] = request.getfixturevalue("http_url")
         _tours[key] = run_driver("ts_client.mjs", spec)

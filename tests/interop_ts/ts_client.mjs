@@ -1,10 +1,13 @@
 // The official TypeScript SDK's client against mcpbind's server (tests/interop_ts/server.py).
 //
 //   node ts_client.mjs '{"sdk": "v1"|"v2", "era": "2025-11-25"|"2026-07-28",
-//                        "url": "http://127.0.0.1:PORT/mcp"} | {..., "command": [...argv]}'
+//                        "url": "http://127.0.0.1:PORT/mcp"} | {..., "command": [...argv]}
+//                        | {..., "ws": "ws://127.0.0.1:PORT/mcp"}'
 //
 // v1 is @modelcontextprotocol/sdk (1.x), v2 is @modelcontextprotocol/client (2.x). With "command"
-// the server is spawned over stdio, with "url" it is reached over Streamable HTTP. Each feature is
+// the server is spawned over stdio, with "url" it is reached over Streamable HTTP, with "ws" over
+// WebSocket (SEP-1288) through 1.x's WebSocketClientTransport, the only one the SDK ships, which
+// the 2.x client takes as it takes any transport. Each feature is
 // one check, run in turn on one connection; the result is one JSON line on stdout:
 //   {"connect_ms": ..., "protocol": ..., "era": ..., "checks": {"name": {"ok": bool, "detail": str}}}
 // The driver itself exits 0 whenever it could print that line; pytest judges the checks.
@@ -15,6 +18,7 @@ const CHECK_TIMEOUT_MS = 15_000;
 const LOG_LEVEL_META = 'io.modelcontextprotocol/logLevel';
 
 const sdk = spec.sdk === 'v1' ? await loadV1() : await loadV2();
+const { WebSocketClientTransport } = await import('@modelcontextprotocol/sdk/client/websocket.js');
 
 async function loadV1() {
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
@@ -144,6 +148,7 @@ function makeClient(negotiation) {
 }
 
 function makeTransport() {
+  if (spec.ws) return new WebSocketClientTransport(new URL(spec.ws));
   if (spec.command) {
     const [command, ...args] = spec.command;
     return new sdk.StdioClientTransport({ command, args, stderr: 'inherit' });

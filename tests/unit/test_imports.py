@@ -40,6 +40,16 @@ def test_a_stdio_server_loads_no_client() -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("package", ["mcpbind.client", "mcpbind.server", "mcpbind.transports.http"])
+def test_import_loads_no_websocket_library(package: str) -> None:
+    """The WebSocket transport (`mcpbind[ws]`) is loaded by its own entry points only."""
+    probe = f"import sys, {package}\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'websockets'))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
 def test_plain_transports_meet_the_client_contract() -> None:
     """stdio and 2024-11-05 HTTP+SSE answer the contract's questions with its neutral values."""
     import asyncio

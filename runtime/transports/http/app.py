@@ -44,6 +44,7 @@ from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
     from ...server import Server
+    from ..websocket.core import WebSocketOptions
 
 __all__ = [
     "HttpApp",
@@ -73,8 +74,11 @@ class HttpApp:
         keepalive: float = 15.0,
         session_store: SessionStore | None = None,
         event_store: Callable[[str], EventStore] | None = None,
+        websocket: WebSocketOptions | None = None,
     ) -> None:
         self.server = server
+        self.websocket = websocket
+        """The limits of WebSocket connections to the same path (None: the defaults)."""
         self.path = path
         self._path = path.rstrip("/")
         self.security = security or HttpSecurity()
@@ -117,6 +121,11 @@ class HttpApp:
             await self._lifespan(receive, send)
             return
         if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                # Imported on the first upgrade: a server that only answers POSTs never loads it.
+                from ..websocket.asgi import serve_websocket
+
+                await serve_websocket(self, scope, receive, send)
             return
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:

@@ -1,0 +1,132 @@
+"""The client's WebSocket transport (`Client.websocket(url)`), on the `websockets` asyncio client.
+
+One connection carries everything, both ways: one JSON-RPC message per text frame, subprotocol `mcp`
+(as the TypeScript SDK's `WebSocketClientTransport`). The bearer token (`auth`) and any `headers` go
+in the upgrade request, as they would in every POST over HTTP.
+
+Reconnection: none. A connection is a session (stateful revisions) or a run of stateless requests;
+when it drops, every request waiting on it fails with `SessionClosed` and the client is closed. To go
+on, open a new `Client` (it negotiates again); a stateful session does not survive its connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from ...errors import McpError
+from ..stdio import DEFAULT_MAX_LINE
+from .core import SUBPROTOCOL, UNSUPPORTED_DATA
+
+__all__ = ["WebSocketClientTransport", "DEFAULT_MAX_MESSAGE"]
+
+log = logging.getLogger("mcpbind.websocket")
+
+DEFAULT_MAX_MESSAGE: Final = DEFAULT_MAX_LINE
+"""The largest message read from the server (16 MiB, as over stdio); a larger one ends the connection."""
+
+
+class WebSocketClientTransport:
+    """A client's side of a WebSocket connection to an MCP endpoint (ws:// or wss://)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Callable[[], Awaitable[str | None]] | None = None,
+        max_message: int = DEFAULT_MAX_MESSAGE,
+        open_timeout: float = 10.0,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        **websockets_options: Any,
+    ) -> None:
+        self.url = url
+        self.headers = dict(headers or {})
+        self.auth = auth
+        self.max_message = max_message
+        self.open_timeout = open_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.options = websockets_options
+        self.connection: ClientConnection | None = None
+        self.close_code: int | None = None
+        """How the connection ended, once it has (the server's close code, or 1006 when it dropped)."""
+        self.close_reason = ""
+
+    async def start(self) -> None:
+        headers = dict(self.headers)
+        token = await self.auth() if self.auth is not None else None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.options.setdefault("compression", None)  # no per-message deflate: MCP messages are small
+        self.connection = await connect(
+            self.url,
+            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            additional_headers=headers,
+            max_size=self.max_message,
+            open_timeout=self.open_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            **self.options,
+        )
+
+    async def read(self) -> bytes | None:
+        conn = self.connection
+        assert conn is not None, "start() first"
+        try:
+            message = await conn.recv()
+        except ConnectionClosed as closed:
+            self._closed(closed)
+            return None
+        if isinstance(message, str):
+            return message.encode()
+        log.warning("the server sent a binary frame: closing the connection (MCP messages are text)")
+        await conn.close(UNSUPPORTED_DATA, "binary frames are not supported")
+        self.close_code, self.close_reason = UNSUPPORTED_DATA, "the server sent a binary frame"
+        return None
+
+    def _closed(self, closed: ConnectionClosed) -> None:
+        frame = closed.rcvd or closed.sent
+        self.close_code = frame.code if frame is not None else 1006
+        self.close_reason = frame.reason if frame is not None else "the connection dropped"
+        if self.close_code not in (1000, 1001):
+            log.warning("the WebSocket connection closed: %d %s", self.close_code, self.close_reason)
+
+    async def write(self, data: bytes) -> None:
+        conn = self.connection
+        assert conn is not None, "start() first"
+        try:
+            await conn.send(data, text=True)
+        except ConnectionClosed as closed:
+            self._closed(closed)  # the request fails as the read loop ends (SessionClosed)
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+
+    # -- what the client asks of any transport: one connection, no headers per message, no fallback ---
+
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        pass  # the peer reads each message with read()
+
+    def use_revision(self, revision: str | None) -> None:
+        pass
+
+    def session_started(self) -> None:
+        pass
+
+    def take_session_lost(self) -> bool:
+        return False
+
+    @property
+    def param_headers(self) -> None:
+        return None
+
+    async def fallback(self, error: McpError) -> None:
+        return None

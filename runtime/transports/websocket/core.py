@@ -1,0 +1,231 @@
+"""The WebSocket server adapter both drivers share: frames in and out of a `Peer`, limits, close codes.
+
+A driver (ASGI under uvicorn, or the standalone `websockets` server) turns its connection into a
+`Socket` (text or binary messages in, text frames out, close); `serve_socket` runs one `Connection`
+on it, exactly as stdio runs one on a pipe: one session per connection for the stateful revisions,
+and 2026-07-28 requests served by the version their `_meta` names. Nothing here imports a
+WebSocket library, so the ASGI driver needs none.
+
+What breaks the transport's rules ends the connection with a close code that says why (RFC 6455
+7.4.1); what breaks JSON-RPC's (a text that is not JSON, a bad envelope) is answered with a
+JSON-RPC error and the connection goes on, as over stdio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Protocol
+
+from ...aio import eager
+from ...protocol.inbound import INVALID_REQUEST, Rejection, error_body
+
+if TYPE_CHECKING:
+    from ...server import Server
+
+__all__ = [
+    "SUBPROTOCOL",
+    "NORMAL",
+    "PROTOCOL_ERROR",
+    "UNSUPPORTED_DATA",
+    "INVALID_DATA",
+    "POLICY_VIOLATION",
+    "MESSAGE_TOO_BIG",
+    "INTERNAL_ERROR",
+    "WebSocketOptions",
+    "Socket",
+    "WebSocketServerTransport",
+    "serve_socket",
+    "refuse_subprotocol",
+]
+
+log = logging.getLogger("mcpbind.websocket")
+
+SUBPROTOCOL: Final = "mcp"
+"""The subprotocol SEP-1288 and the TypeScript SDK's `WebSocketClientTransport` ask for."""
+
+# Close codes (RFC 6455 7.4.1), each for one kind of fault.
+NORMAL: Final = 1000
+PROTOCOL_ERROR: Final = 1002  # a frame the WebSocket protocol forbids (the library closes with it)
+UNSUPPORTED_DATA: Final = 1003  # a binary frame: MCP messages are text (SEP-1288)
+INVALID_DATA: Final = 1007  # a text frame that is not UTF-8 (the library closes with it)
+POLICY_VIOLATION: Final = 1008  # the client does not read what it is sent
+MESSAGE_TOO_BIG: Final = 1009  # a message over `max_message`
+INTERNAL_ERROR: Final = 1011  # the server failed (a bug): nothing the client did
+
+
+@dataclass(frozen=True)
+class WebSocketOptions:
+    """The limits of a WebSocket connection; the defaults suit a public server."""
+
+    max_message: int = 4 * 1024 * 1024
+    """Bytes of one message from the client (as `HttpSecurity.max_body` for a POST); over it the
+    connection is closed with 1009."""
+    max_send_queue: int = 16 * 1024 * 1024
+    """Bytes of messages waiting for a client that does not read (beyond what the socket buffers);
+    over it the connection is closed with 1008, so that a slow reader cannot grow memory."""
+    ping_interval: float | None = 20.0
+    """Seconds between keep-alive pings (None: none). Under uvicorn its own `ws_ping_interval`
+    applies instead: ASGI has no pings."""
+    ping_timeout: float | None = 20.0
+    """Seconds a pong may take before the connection is dropped (uvicorn: `ws_ping_timeout`)."""
+    close_timeout: float = 5.0
+    """Seconds the closing handshake may take before the connection is dropped."""
+
+
+class Socket(Protocol):
+    """One accepted WebSocket connection, as a driver presents it."""
+
+    async def receive(self) -> str | bytes | None:
+        """The next message: str for a text frame, bytes for a binary one; None once closed."""
+        ...
+
+    async def send(self, data: bytes) -> None:
+        """Send `data` (UTF-8 JSON) as one text frame; waits while the client does not read."""
+        ...
+
+    def send_now(self, data: bytes) -> bool:
+        """Send as `send` does if that needs no wait (True), else do nothing (False: use `send`)."""
+        ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+def refuse_subprotocol(offered: list[str]) -> Rejection | None:
+    """A client that offers subprotocols must offer `mcp` (one that offers none is taken as MCP)."""
+    if not offered or SUBPROTOCOL in offered:
+        return None
+    why = f"Bad request: this endpoint speaks the WebSocket subprotocol {SUBPROTOCOL!r}, not {offered}"
+    return Rejection(400, error_body(INVALID_REQUEST, why))
+
+
+class WebSocketServerTransport:
+    """The `MessageTransport` of one WebSocket connection: text frames in, text frames out.
+
+    A write never waits for the client: while a frame waits for the socket (full), later ones
+    queue here, bounded by `max_send_queue` bytes; past that the client is taken not to read, and
+    the connection ends with 1008 (its reader is stopped through `on_overflow`)."""
+
+    def __init__(self, socket: Socket, options: WebSocketOptions) -> None:
+        self.socket = socket
+        self.options = options
+        self.close_code: int | None = None
+        """The code this side closed the connection with (None: it did not)."""
+        self.close_reason = ""
+        self._pending: deque[bytes] = deque()
+        self._pending_bytes = 0
+        self._sender: asyncio.Task[None] | None = None
+        """Sending what could not be sent inline (None: nothing waits for the socket)."""
+        self._closed = False
+        self._close_sent = False
+        self.on_overflow: asyncio.Task[None] | None = None
+        """The task reading this connection, cancelled when the send queue overflows."""
+
+    async def read(self) -> bytes | None:
+        if self._closed:
+            return None
+        message = await self.socket.receive()
+        if isinstance(message, str):
+            data = message.encode()
+            if len(data) <= self.options.max_message:
+                return data
+            limit = self.options.max_message
+            await self.close_with(
+                MESSAGE_TOO_BIG, f"a message of {len(data)} bytes is over the limit ({limit})"
+            )
+        elif message is None:
+            self._closed = True
+        else:
+            await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
+        return None
+
+    async def write(self, data: bytes) -> None:
+        if self._closed:
+            return
+        if self._sender is not None:  # a frame waits for the socket: this one waits behind it
+            self._queue(data)
+            return
+        # The usual case: sent at once. Should the socket be full, the send goes on in a task and
+        # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
+        if not self.socket.send_now(data):
+            self._sender = eager.start(self._send(data))
+
+    def _queue(self, data: bytes) -> None:
+        size = self._pending_bytes + len(data)
+        if size > self.options.max_send_queue:
+            self._overflow(size)
+            return
+        self._pending.append(data)
+        self._pending_bytes = size
+
+    async def _send(self, data: bytes) -> None:
+        """Send `data`, then whatever queued meanwhile."""
+        try:
+            await self.socket.send(data)
+            while self._pending and not self._closed:
+                data = self._pending.popleft()
+                self._pending_bytes -= len(data)
+                await self.socket.send(data)
+        except Exception:  # the client left: what is still to send has no one to go to
+            self._closed = True
+        finally:
+            self._sender = None
+
+    def _overflow(self, size: int) -> None:
+        """The client does not read: drop what waits, and stop serving it (the close follows)."""
+        self._closed = True
+        self.close_code = POLICY_VIOLATION
+        self.close_reason = f"the client does not read: {size} bytes to send, over the limit"
+        log.warning("closing a WebSocket connection: %s (%d)", self.close_reason, self.options.max_send_queue)
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self._sender is not None:
+            self._sender.cancel()
+        if self.on_overflow is not None and self.on_overflow is not asyncio.current_task():
+            self.on_overflow.cancel()  # (the reader itself, running a handler inline, reads None next)
+
+    async def close_with(self, code: int, reason: str) -> None:
+        """Close the connection with `code` (once; bounded by `close_timeout`)."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        self._closed = True
+        await self._send_close(code, reason)
+
+    async def _send_close(self, code: int, reason: str) -> None:
+        if self._close_sent:
+            return
+        self._close_sent = True
+        # A reason is at most 123 bytes in a close frame.
+        reason = reason.encode()[:123].decode(errors="ignore")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.socket.close(code, reason), self.options.close_timeout)
+
+    async def close(self) -> None:
+        """The connection is served: close it normally, or with the code a fault already chose."""
+        if self._sender is not None and not self._closed:  # what is queued goes first, for a while
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._sender), self.options.close_timeout)
+        if self.close_code is None:
+            self.close_code = NORMAL
+        self._closed = True
+        await self._send_close(self.close_code, self.close_reason)
+
+
+async def serve_socket(server: Server, socket: Socket, options: WebSocketOptions) -> WebSocketServerTransport:
+    """Serve one accepted connection until it closes; a failure of the server closes it with 1011."""
+    transport = WebSocketServerTransport(socket, options)
+    reader = asyncio.get_running_loop().create_task(server.serve(transport))
+    transport.on_overflow = reader
+    try:
+        await reader
+    except asyncio.CancelledError:
+        if transport.close_code != POLICY_VIOLATION:
+            raise  # this task was cancelled (the server stops), not the reader by an overflow
+        await transport.close()
+    except Exception:
+        log.exception("a WebSocket connection failed")
+        await transport.close_with(INTERNAL_ERROR, "internal error")
+    return transport

@@ -1,0 +1,355 @@
+"""The MCP endpoint on an asyncio server of its own, where no ASGI server is wanted (`mcpbind[ws]`).
+
+    server.run_websocket(host="127.0.0.1", port=8000)     # ws://127.0.0.1:8000/mcp
+
+Each TCP connection is an `asyncio.Protocol` over the `websockets` library's sans-I/O protocol
+(`ServerProtocol`: HTTP upgrade, framing, masking, close handshake, the size limit), so that frames go
+from `data_received` to the connection's reader with no task or future between them, and the frames
+written in one turn of the event loop leave in one system call, as over stdio. The upgrade request is
+checked as a POST to `HttpApp` is (`HttpSecurity`: Host, Origin, the bearer token) and must be for
+the MCP path; the subprotocol is `mcp`. The connection is then served by the adapter both drivers
+share (`core`). Keep-alive: a ping every `ping_interval`, the connection dropped (1011) when its pong
+is `ping_timeout` late. A client that does not read makes `send` wait (`pause_writing`), and the
+adapter's bounded queue ends it; one that sends faster than it is served stops being read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from websockets.datastructures import Headers
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+from websockets.typing import Subprotocol
+
+from ...protocol.inbound import Rejection
+from ...protocol.request_state import PRINCIPAL
+from ..http.security import HttpSecurity, authenticate, principal_text, refuse
+from .core import (
+    INTERNAL_ERROR,
+    INVALID_DATA,
+    SUBPROTOCOL,
+    WebSocketOptions,
+    refuse_subprotocol,
+    serve_socket,
+)
+
+if TYPE_CHECKING:
+    from ...server import Server
+
+__all__ = ["start", "serve_forever"]
+
+log = logging.getLogger("mcpbind.websocket")
+
+_REASONS: Final = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+_OPEN_TIMEOUT: Final = 10.0
+"""Seconds from the TCP connection to a complete upgrade request."""
+_QUEUE_HIGH, _QUEUE_LOW = 64, 16
+"""Messages read ahead of the server: reading stops above the first, resumes below the second."""
+_FLUSH_AT: Final = 64 * 1024
+"""Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
+
+
+class _Endpoint:
+    """What every connection of one listening server shares."""
+
+    def __init__(self, server: Server, path: str, security: HttpSecurity, options: WebSocketOptions) -> None:
+        self.server = server
+        self.path = path.rstrip("/")
+        self.security = security
+        self.options = options
+        self.connections: set[_Connection] = set()
+
+
+def _select(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    # `mcp` when offered; a client that offers no subprotocol is served too (the upgrade check
+    # refused one that offers others only).
+    return Subprotocol(SUBPROTOCOL) if SUBPROTOCOL in offered else None
+
+
+def _response(rejection: Rejection) -> Response:
+    headers = Headers([("Content-Type", "application/json"), ("Connection", "close")])
+    for name, value in rejection.headers:
+        headers[name.decode("latin-1")] = value.decode("latin-1")
+    headers["Content-Length"] = str(len(rejection.body))
+    return Response(rejection.status, _REASONS.get(rejection.status, "Refused"), headers, rejection.body)
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP connection: its upgrade, then its frames; a `core.Socket` once open."""
+
+    def __init__(self, endpoint: _Endpoint) -> None:
+        self.endpoint = endpoint
+        self.options = endpoint.options
+        self.ws = ServerProtocol(select_subprotocol=_select, max_size=self.options.max_message)
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.messages: deque[str | bytes] = deque()
+        self.fragments: list[bytes] = []
+        self.fragmented_text = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.writable: asyncio.Future[None] | None = None  # set while the transport is paused
+        self.lost: asyncio.Future[None] = self.loop.create_future()
+        self.flushing = False
+        self.unflushed = 0  # bytes of frames made since the last write
+        self.reading_paused = False
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None  # the open, ping, pong or close deadline
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # (uvloop's is one, not by inheritance)
+        self.endpoint.connections.add(self)
+        self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        self.ws.receive_data(data)
+        self._events()
+
+    def eof_received(self) -> bool | None:
+        self.ws.receive_eof()
+        self._events()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.endpoint.connections.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self._wake()
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.writable = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self.writable is not None and not self.writable.done():
+            self.writable.set_result(None)
+        self.writable = None
+
+    # -- frames in ----------------------------------------------------------------------------------
+
+    def _events(self) -> None:
+        for event in self.ws.events_received():
+            if isinstance(event, Frame):
+                self._frame(event)
+            elif isinstance(event, Request):
+                if self.timer is not None:
+                    self.timer.cancel()
+                self.task = self.loop.create_task(self._serve(event))
+        self._flush()  # pongs, the answer to a close, an error's close
+        if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        if self.ws.state is not State.OPEN:
+            self._wake()
+
+    def _frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if not frame.fin:
+                self.fragments, self.fragmented_text = [bytes(frame.data)], opcode is Opcode.TEXT
+                return
+            self._message(opcode is Opcode.TEXT, bytes(frame.data))
+        elif opcode is Opcode.CONT:
+            self.fragments.append(bytes(frame.data))
+            if frame.fin:
+                data, self.fragments = b"".join(self.fragments), []
+                self._message(self.fragmented_text, data)
+        elif opcode is Opcode.PONG and self.ws.state is State.OPEN:
+            self._keepalive()
+
+    def _message(self, text: bool, data: bytes) -> None:
+        if not text:
+            self.messages.append(data)
+        else:
+            try:
+                self.messages.append(data.decode())
+            except UnicodeDecodeError as exc:
+                self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                return
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- bytes out ----------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        self.flushing = False
+        self.unflushed = 0
+        transport = self.transport
+        if transport is None:
+            return
+        writes = self.ws.data_to_send()
+        if not writes:
+            return
+        if writes[-1]:
+            transport.write(b"".join(writes) if len(writes) > 1 else writes[0])
+            return
+        # The end of the stream (after the close handshake, or a refused upgrade): send and close.
+        transport.write(b"".join(writes))
+        transport.close()
+
+    # -- the upgrade and serving --------------------------------------------------------------------
+
+    async def _serve(self, request: Request) -> None:
+        endpoint = self.endpoint
+        refusal, principal = await self._check(request)
+        if refusal is not None:
+            self.ws.send_response(_response(refusal))
+            self._flush()
+            return
+        response = self.ws.accept(request)
+        self.ws.send_response(response)
+        self._flush()
+        if response.status_code != 101:
+            return
+        self._keepalive()
+        token = None if principal is None else PRINCIPAL.set(principal_text(principal))
+        try:
+            await serve_socket(endpoint.server, self, self.options)
+        except asyncio.CancelledError:
+            await self.close(1001, "the server is going away")
+            raise
+        except Exception:
+            log.exception("a WebSocket connection failed")
+            await self.close(INTERNAL_ERROR, "internal error")
+        finally:
+            if token is not None:
+                PRINCIPAL.reset(token)
+
+    async def _check(self, request: Request) -> tuple[Rejection | None, Any]:
+        """The same checks as a POST to `HttpApp`, on the same header values."""
+        endpoint = self.endpoint
+        if request.path.split("?", 1)[0].rstrip("/") != endpoint.path:
+            return Rejection(404, b"Not Found"), None
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.raw_items()]
+        headers = {k: v.decode("latin-1").strip(" \t") for k, v in raw}
+        offered = [p.strip() for v in request.headers.get_all("Sec-WebSocket-Protocol") for p in v.split(",")]
+        refusal = refuse(endpoint.security, headers) or refuse_subprotocol(offered)
+        if refusal is not None or endpoint.security.verify_token is None:
+            return refusal, None
+        scope: dict[str, Any] = {"headers": raw, "mcpbind.headers": headers}
+        refusal = await authenticate(endpoint.security, scope)
+        return refusal, scope.get("mcpbind.principal")
+
+    def _keepalive(self) -> None:
+        """(Re)arm the next ping; a pong came, or the connection just opened."""
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.options.ping_interval is not None:
+            self.timer = self.loop.call_later(self.options.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        if self.ws.state is not State.OPEN:
+            return
+        self.ws.send_ping(os.urandom(4))
+        self._flush()
+        if self.options.ping_timeout is not None:
+            self.timer = self.loop.call_later(self.options.ping_timeout, self._pong_late)
+
+    def _pong_late(self) -> None:
+        if self.ws.state is State.OPEN:
+            self.ws.fail(INTERNAL_ERROR, "keepalive ping timeout")
+            self._flush()
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- core.Socket --------------------------------------------------------------------------------
+
+    async def receive(self) -> str | bytes | None:
+        messages = self.messages
+        while not messages:
+            if self.flushing:  # the answers to all that was read go now, before waiting for more
+                self._flush()
+            if self.ws.state is not State.OPEN or self.lost.done():
+                return None
+            self.waiter = self.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        if self.reading_paused and len(messages) <= _QUEUE_LOW and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        return messages.popleft()
+
+    async def send(self, data: bytes) -> None:
+        if self.writable is not None:
+            await self.writable  # the client does not read: the adapter queues behind this
+        if self.ws.state is not State.OPEN or self.lost.done():
+            raise ConnectionError("the WebSocket connection is closed")
+        self._frame_out(data)
+
+    def send_now(self, data: bytes) -> bool:
+        if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
+            return False  # (`send` waits, or says the connection is closed)
+        self._frame_out(data)
+        return True
+
+    def _frame_out(self, data: bytes) -> None:
+        self.ws.send_text(data)
+        self.unflushed += len(data)
+        if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
+            self._flush()
+        elif not self.flushing:  # every frame of this turn of the loop in one write
+            self.flushing = True
+            self.loop.call_soon(self._flush)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.ws.state is State.OPEN:
+            self.ws.send_close(code, reason)
+            self._flush()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.lost), self.options.close_timeout)
+        except TimeoutError:  # no answer to the close: the connection is dropped
+            if self.transport is not None:
+                self.transport.abort()
+        except asyncio.CancelledError:
+            if self.transport is not None:
+                self.transport.abort()
+            raise
+
+
+async def start(
+    server: Server,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    path: str = "/mcp",
+    security: HttpSecurity | None = None,
+    options: WebSocketOptions | None = None,
+) -> tuple[asyncio.Server, set[_Connection]]:
+    """Listen on `host:port` and serve `ws://host:port{path}` (port 0: any free port, see the
+    server's `.sockets`); the open connections are the set returned with it."""
+    endpoint = _Endpoint(server, path, security or HttpSecurity(), options or WebSocketOptions())
+    listening = await asyncio.get_running_loop().create_server(lambda: _Connection(endpoint), host, port)
+    return listening, endpoint.connections
+
+
+async def serve_forever(server: Server, host: str = "127.0.0.1", port: int = 8000, **kwargs: Any) -> None:
+    """`start`, then serve until cancelled; the connections open then are closed (1001)."""
+    listening, connections = await start(server, host, port, **kwargs)
+    try:
+        await listening.serve_forever()
+    finally:
+        listening.close()
+        tasks = [c.task for c in connections if c.task is not None]
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 5)

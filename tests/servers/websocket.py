@@ -1,0 +1,91 @@
+"""The full test server (full.py) over WebSocket, for tests/e2e/test_websocket.py.
+
+`python tests/servers/websocket.py [--standalone] [--max-message N] [--max-send-queue N] [--token T]
+--http PORT`
+
+On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike, or with `--standalone`
+on its own asyncio server (`run_websocket`). Two tools more than full.py: `flood` (progress
+notifications, to fill a client that does not read) and `overflows` (how many connections were
+closed for not reading).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from full import server
+
+from mcpbind.server import Context
+from mcpbind.transports.http import HttpSecurity
+from mcpbind.transports.websocket import WebSocketOptions
+
+overflowed = 0
+
+
+class _Count(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        global overflowed
+        if "does not read" in record.getMessage():
+            overflowed += 1
+
+
+@server.tool()
+async def flood(count: int, size: int, ctx: Context) -> str:
+    for i in range(count):
+        await ctx.progress(i + 1, count, "x" * size)
+    return "flooded"
+
+
+@server.tool()
+async def overflows() -> int:
+    return overflowed
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", type=int, required=True, metavar="PORT")
+    parser.add_argument("--standalone", action="store_true")
+    parser.add_argument("--max-message", type=int, default=WebSocketOptions.max_message)
+    parser.add_argument("--max-send-queue", type=int, default=WebSocketOptions.max_send_queue)
+    parser.add_argument("--token", default=None)
+    parser.add_argument(
+        "--ping", type=float, default=WebSocketOptions.ping_interval, help="interval and timeout"
+    )
+    args = parser.parse_args()
+    logging.getLogger("mcpbind.websocket").addHandler(_Count())
+    options = WebSocketOptions(
+        max_message=args.max_message,
+        max_send_queue=args.max_send_queue,
+        ping_interval=args.ping,
+        ping_timeout=args.ping,
+    )
+    security = HttpSecurity()
+    if args.token is not None:
+
+        async def verify(token: str) -> Any:
+            return {"sub": "tester"} if token == args.token else None
+
+        security = HttpSecurity(verify_token=verify)
+    if not args.standalone:
+        import uvicorn
+
+        from mcpbind.transports.http import HttpApp
+
+        app = HttpApp(server, security=security, websocket=options)
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=args.http,
+            log_level="warning",
+            ws_max_size=args.max_message * 2,
+            ws_ping_interval=args.ping,  # (ASGI has no pings: the server's own keep-alive)
+            ws_ping_timeout=args.ping,
+        )
+    else:
+        server.run_websocket(port=args.http, security=security, options=options)

@@ -1,0 +1,149 @@
+"""The WebSocket adapter both drivers share (`transports.websocket.core`), against a recording socket:
+what a frame becomes, which close code each fault gets, and the bounded send queue."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import pytest
+
+from mcpbind.transports.websocket.core import (
+    MESSAGE_TOO_BIG,
+    NORMAL,
+    POLICY_VIOLATION,
+    UNSUPPORTED_DATA,
+    WebSocketOptions,
+    WebSocketServerTransport,
+    refuse_subprotocol,
+)
+
+
+class Recording:
+    """A socket whose sends wait while `gate` is closed (a client that does not read)."""
+
+    def __init__(self, *incoming: str | bytes | None) -> None:
+        self.incoming: deque[str | bytes | None] = deque(incoming)
+        self.sent: list[bytes] = []
+        self.closed: list[tuple[int, str]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def receive(self) -> str | bytes | None:
+        return self.incoming.popleft() if self.incoming else None
+
+    async def send(self, data: bytes) -> None:
+        await self.gate.wait()
+        self.sent.append(data)
+
+    def send_now(self, data: bytes) -> bool:
+        if not self.gate.is_set():
+            return False
+        self.sent.append(data)
+        return True
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed.append((code, reason))
+
+
+def test_text_frames_are_messages_and_the_end_is_none() -> None:
+    async def run() -> None:
+        socket = Recording('{"jsonrpc":"2.0","id":1,"method":"ping"}', "é", None)
+        transport = WebSocketServerTransport(socket, WebSocketOptions())
+        assert await transport.read() == b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+        assert await transport.read() == "é".encode()
+        assert await transport.read() is None
+        assert socket.closed == []
+
+    asyncio.run(run())
+
+
+def test_binary_frame_closes_1003() -> None:
+    async def run() -> None:
+        socket = Recording(b"{}", "after")
+        transport = WebSocketServerTransport(socket, WebSocketOptions())
+        assert await transport.read() is None
+        assert socket.closed[0][0] == UNSUPPORTED_DATA and "binary" in socket.closed[0][1]
+        assert await transport.read() is None  # nothing more is read
+        await transport.close()
+        assert len(socket.closed) == 1  # closed once, with the code of the fault
+
+    asyncio.run(run())
+
+
+def test_oversized_message_closes_1009() -> None:
+    async def run() -> None:
+        socket = Recording("x" * 11, "x" * 10)
+        transport = WebSocketServerTransport(socket, WebSocketOptions(max_message=10))
+        assert await transport.read() is None
+        code, reason = socket.closed[0]
+        assert code == MESSAGE_TOO_BIG and "11 bytes" in reason and "(10)" in reason
+
+    asyncio.run(run())
+
+
+def test_writes_go_in_order_behind_a_waiting_send() -> None:
+    async def run() -> None:
+        socket = Recording()
+        transport = WebSocketServerTransport(socket, WebSocketOptions())
+        await transport.write(b"1")  # inline: no task
+        assert socket.sent == [b"1"]
+        socket.gate.clear()
+        await transport.write(b"2")  # waits for the socket, in a task: the writer goes on
+        await transport.write(b"3")
+        await transport.write(b"4")
+        assert socket.sent == [b"1"]
+        socket.gate.set()
+        for _ in range(100):
+            if len(socket.sent) == 4:
+                break
+            await asyncio.sleep(0)
+        assert socket.sent == [b"1", b"2", b"3", b"4"]
+        await transport.write(b"5")
+        assert socket.sent[-1] == b"5"
+        await transport.close()
+        assert socket.closed == [(NORMAL, "")]
+
+    asyncio.run(run())
+
+
+def test_a_client_that_does_not_read_is_closed_1008() -> None:
+    async def run() -> None:
+        socket = Recording()
+        transport = WebSocketServerTransport(socket, WebSocketOptions(max_send_queue=100))
+        reader = asyncio.ensure_future(asyncio.Event().wait())  # stands for the connection's read loop
+        transport.on_overflow = reader
+        socket.gate.clear()
+        await transport.write(b"a" * 60)  # waits for the socket
+        await transport.write(b"b" * 60)  # queued: 60 bytes
+        assert transport.close_code is None
+        await transport.write(b"c" * 50)  # 110 bytes queued: over the bound
+        assert transport.close_code == POLICY_VIOLATION
+        assert "does not read" in transport.close_reason
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        await transport.write(b"d")  # dropped: the connection is over
+        assert await transport.read() is None
+        await transport.close()
+        assert socket.closed == [(POLICY_VIOLATION, transport.close_reason)]
+        assert socket.sent == []
+
+    asyncio.run(run())
+
+
+def test_close_reason_fits_a_close_frame() -> None:
+    async def run() -> None:
+        socket = Recording("é" * 100)
+        transport = WebSocketServerTransport(socket, WebSocketOptions(max_message=10))
+        await transport.close_with(MESSAGE_TOO_BIG, "é" * 100)
+        assert len(socket.closed[0][1].encode()) <= 123
+
+    asyncio.run(run())
+
+
+def test_subprotocol() -> None:
+    assert refuse_subprotocol([]) is None
+    assert refuse_subprotocol(["mcp"]) is None
+    assert refuse_subprotocol(["other", "mcp"]) is None
+    refusal = refuse_subprotocol(["graphql-ws"])
+    assert refusal is not None and refusal.status == 400 and b"mcp" in refusal.body
