@@ -7,6 +7,8 @@ import copy
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +117,15 @@ def package_with(tmp_path: Path, draft: bool = False) -> Path:
     shutil.copytree(ROOT / "generated", package / "generated", ignore=ignore)
     assert generate(check=False, out_dir=package / "generated", schema_dir=schema_dir) == 0
     return site
+
+
+def codegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`python -m mcpbind.codegen ARGS` from the repository root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "mcpbind.codegen", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=300,
+    )

@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -16,14 +14,22 @@ import pytest
 
 from mcpbind.codegen.cli import generate
 from mcpbind.codegen.diff import compare, facts_of, render
-from mcpbind.codegen.pins import SCHEMA_DIR, generated_pins, load_pins
+from mcpbind.codegen.pins import SCHEMA_DIR, load_pins, published_pins
 from mcpbind.codegen.revision import Added, add_revision, read_schema_ts, scaffold_overrides
 from mcpbind.codegen.source import SchemaError, apply_errata, load_source
 
-from ..revision_support import NEW_CONTENT, NEW_METHOD, NEW_TOOL_MEMBER, NEXT, next_schema, write_mirror
+from ..revision_support import (
+    NEW_CONTENT,
+    NEW_METHOD,
+    NEW_TOOL_MEMBER,
+    NEXT,
+    codegen,
+    next_schema,
+    write_mirror,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLISHED = [p.name for p in generated_pins()]
+PUBLISHED = [p.name for p in published_pins()]
 
 
 def _schema_dir(tmp_path: Path) -> Path:
@@ -31,17 +37,6 @@ def _schema_dir(tmp_path: Path) -> Path:
     target = tmp_path / "schema"
     shutil.copytree(SCHEMA_DIR, target, ignore=shutil.ignore_patterns("examples"))
     return target
-
-
-def _codegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpbind.codegen", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 def _raw_corrected(name: str) -> dict[str, object]:
@@ -75,7 +70,7 @@ def test_the_scaffold_of_a_published_revision_agrees_with_its_hand_written_overr
 def test_add_revision_pins_scaffolds_and_generates_a_synthetic_next_revision(tmp_path: Path) -> None:
     schema_dir = _schema_dir(tmp_path)
     mirror = write_mirror(tmp_path / "mirror")
-    done = _codegen("--schema-dir", schema_dir, "add-revision", NEXT, "--from", mirror)
+    done = codegen("--schema-dir", schema_dir, "add-revision", NEXT, "--from", mirror)
     assert done.returncode == 0, done.stderr
     report = done.stdout
     # The pin: sha256 and size of the file, before the draft alias.
@@ -156,14 +151,14 @@ def test_add_revision_refuses_what_it_cannot_do_naming_the_step(tmp_path: Path) 
         add_revision(NEXT, source_dir=tmp_path / "empty", schema_dir=schema_dir)
     with pytest.raises(SchemaError, match="not a revision name"):
         add_revision("next", source_dir=tmp_path, schema_dir=schema_dir)
-    done = _codegen("--schema-dir", schema_dir, "add-revision", NEXT)
+    done = codegen("--schema-dir", schema_dir, "add-revision", NEXT)
     assert done.returncode == 2 and "--from" in done.stderr
 
 
 def test_a_missing_overrides_file_is_named_with_its_step(tmp_path: Path) -> None:
     schema_dir = _schema_dir(tmp_path)
     (schema_dir / "overrides" / f"{PUBLISHED[-1]}.toml").unlink()
-    done = _codegen("--schema-dir", schema_dir, "generate", "--check")
+    done = codegen("--schema-dir", schema_dir, "generate", "--check")
     assert done.returncode == 2
     assert f"step 'load overrides': {schema_dir / 'overrides' / PUBLISHED[-1]}.toml is missing" in done.stderr
 
@@ -174,13 +169,13 @@ def test_a_missing_result_type_names_the_overrides_file_and_the_method(tmp_path:
     path.write_text(
         "\n".join(line for line in path.read_text().splitlines() if not line.startswith('"tools/list"'))
     )
-    done = _codegen("--schema-dir", schema_dir, "generate", "--check")
+    done = codegen("--schema-dir", schema_dir, "generate", "--check")
     assert done.returncode == 2
     assert f"schema/overrides/{PUBLISHED[-1]}.toml [results] lacks 'tools/list'" in done.stderr
 
 
 def test_diff_of_two_published_revisions_says_what_changed() -> None:
-    done = _codegen("diff", "2025-06-18", "2025-11-25")
+    done = codegen("diff", "2025-06-18", "2025-11-25")
     assert done.returncode == 0, done.stderr
     assert "added `tasks/get`" in done.stdout
     assert "`Tool.icons` added (optional): taken by the server's decorators as metadata" in done.stdout
@@ -191,18 +186,18 @@ def test_diff_of_two_published_revisions_says_what_changed() -> None:
 
 
 def test_the_revision_docs_are_current() -> None:
-    done = _codegen("docs", "--check")
+    done = codegen("docs", "--check")
     assert done.returncode == 0, done.stdout
 
 
 def test_the_published_modules_are_byte_identical_after_regeneration() -> None:
-    done = _codegen("generate", "--check")
+    done = codegen("generate", "--check")
     assert done.returncode == 0, done.stdout
     assert "up to date" in done.stdout
 
 
 def test_an_unknown_revision_in_a_diff_is_an_error() -> None:
-    done = _codegen("diff", "2025-06-18", "1999-01-01")
+    done = codegen("diff", "2025-06-18", "1999-01-01")
     assert done.returncode == 2 and "1999-01-01 is not pinned" in done.stderr
 
 

@@ -20,19 +20,10 @@ from mcpbind.codegen.pins import SCHEMA_DIR, generated_pins, load_pins
 from mcpbind.codegen.source import SchemaError, apply_errata
 from mcpbind.codegen.tsdoc import TSDoc
 
+from ..revision_support import codegen
+
 ROOT = Path(__file__).resolve().parents[2]
 LATEST = generated_pins()[-1]
-
-
-def codegen(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mcpbind.codegen", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 def test_every_revision_is_pinned_and_draft_is_an_alias() -> None:
