@@ -27,7 +27,13 @@ FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\S*)[^\n]*\n(?P<body>.*?)^(?P=in
 INCLUDE = re.compile(r'^--8<-- "(?P<file>[^"]+)"$')
 # Samples that are not Python programs: shell commands and configuration.
 NOT_CODE = {"", "text", "console", "sh", "bash", "shell", "toml", "yaml", "json", "ini"}
-SERVERS = ["first_server.py", "lifespan_server.py", "middleware_server.py", "multi_round.py"]
+SERVERS = [
+    "first_server.py",
+    "content_server.py",
+    "lifespan_server.py",
+    "middleware_server.py",
+    "multi_round.py",
+]
 MODES = ["2025-11-25", "2026-07-28"]
 PRINTING = ["first_client.py", "wire_rules.py"]
 """Scripts whose output a page shows (`name.out`)."""
