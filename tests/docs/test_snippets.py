@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -122,6 +123,28 @@ def test_the_snippets_own_tests_pass() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^\d+ passed", done.stdout.splitlines()[-1]), done.stdout
+
+
+def test_the_first_server_pages_commands() -> None:
+    """The `mcpbind` lines of the first-server page, run in the samples' folder."""
+    page = (DOCS / "tutorial" / "first-server.md").read_text()
+    blocks = [fence["body"] for fence in FENCE.finditer(page) if fence["lang"] == "text"]
+    commands = [
+        shlex.split(line) for body in blocks for line in body.splitlines() if line.startswith("mcpbind ")
+    ]
+    outputs = []
+    for argv in commands:
+        argv = [
+            str(Path(sys.executable).with_name("mcpbind")),
+            *(sys.executable if a == "python" else a for a in argv[1:]),
+        ]
+        done = subprocess.run(argv, cwd=SNIPPETS, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    inspect, call, read = outputs
+    assert "add" in inspect and "greeting://{name}" in inspect and "review" in inspect
+    assert '"result": 5' in call
+    assert read.strip() == "Hello, Ada!"
 
 
 @pytest.mark.parametrize("name", SERVERS)
