@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 
@@ -107,6 +108,25 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml) into site/, warnings as errors; its code samples are run by
+    tests/docs/test_snippets.py in the `tests` session."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(python="3.11")
+def wheel(session: nox.Session) -> None:
+    """What a user installs: build the wheel and sdist, install the wheel with its `http` extra in a
+    fresh virtualenv and serve an example from it; then an editable install (`editable_mode=strict`)
+    under which a user's script passes mypy --strict (and a mistyped one fails)."""
+    session.install("build")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("python", "tools/check_install.py", "dist")
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.5")
     session.run("ruff", "check", ".")
@@ -115,9 +135,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package as installed (runtime, generated, codegen)."""
+    """mypy --strict on the package as installed (runtime, generated, codegen), and on the
+    documentation's code samples as users' scripts."""
     session.install("-e", ".[dev]")
     session.run("python", "tools/typecheck.py")
+    session.run("python", "tools/typecheck.py", *sorted(glob.glob("docs/snippets/*.py")))
 
 
 @nox.session(python="3.11")
