@@ -1066,6 +1066,13 @@ def main() -> None:
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
+    ap.add_argument(
+        "--curves",
+        action="store_true",
+        help="then run curves.py's curves and draw them into --charts (off by default and in --quick)",
+    )
+    ap.add_argument("--charts", type=Path, default=BENCH_DIR / "charts")
+    ap.add_argument("--curve-rounds", type=int, default=3)
     cfg = ap.parse_args()
     q = cfg.quick
     cfg.rounds = cfg.rounds or (1 if q else 5)
@@ -1110,6 +1117,29 @@ def main() -> None:
         json.dumps({"meta": meta, "summary": rows, "raw": slim, "errors": result["errors"]}, indent=1)
     )
     print(f"# wrote {cfg.json_out}", file=sys.stderr)
+    if cfg.curves and not q:
+        _curves(cfg, Commands(sdk, node))
+
+
+def _curves(cfg: argparse.Namespace, cmds: Commands) -> None:
+    """The curves after the table, their tables on stdout and their charts in ``cfg.charts``."""
+    import curves
+
+    cfg.rounds = cfg.curve_rounds
+    curves.configure(cfg)
+    result = _driver_loop_run(curves.run(cfg, cmds))
+    print("\n### Curves\n")
+    print(curves.table(result["summary"]))
+    for e in result["errors"]:
+        print(f"\nerror: curves {e}")
+    curves.write(result, cfg.json_out.with_name("curves.json"))
+    try:
+        import charts
+
+        for path in charts.draw(result["summary"], cfg.charts):
+            print(f"# chart {path}", file=sys.stderr)
+    except ImportError as e:  # matplotlib is in the bench extra only
+        print(f"# warning: no charts ({e}); pip install -e .[bench]", file=sys.stderr)
 
 
 if __name__ == "__main__":
