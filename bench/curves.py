@@ -48,6 +48,7 @@ from servers import (
     _wait_port,
     leg_list,
     load,
+    machine_state,
     node_binary,
     peer_python,
 )
@@ -246,6 +247,7 @@ def main() -> None:
     node = node_binary() if "node" in cfg.impls else None
     result = _driver_loop_run(run(cfg, Commands(sdk, node)))
     print(table(result["summary"]))
+    print(f"\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: {e}")
     write(result, cfg.json_out)

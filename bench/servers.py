@@ -1130,6 +1130,7 @@ def _curves(cfg: argparse.Namespace, cmds: Commands) -> None:
     result = _driver_loop_run(curves.run(cfg, cmds))
     print("\n### Curves\n")
     print(curves.table(result["summary"]))
+    print(f"\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: curves {e}")
     curves.write(result, cfg.json_out.with_name("curves.json"))
