@@ -70,6 +70,15 @@ def interop(session: nox.Session) -> None:
 INTEROP_TS = os.path.join("tests", "interop_ts")
 
 
+def _npm_ci(session: nox.Session) -> None:
+    """The Node packages of tests/interop_ts (also the benchmark's TypeScript SDK), when the lock changed."""
+    installed = os.path.join(INTEROP_TS, "node_modules", ".package-lock.json")
+    lock = os.path.join(INTEROP_TS, "package-lock.json")
+    if not os.path.exists(installed) or os.path.getmtime(installed) < os.path.getmtime(lock):
+        with session.chdir(INTEROP_TS):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+
+
 @nox.session(python="3.11")
 def interop_ts(session: nox.Session) -> None:
     """Interop with the official TypeScript SDK: its 1.x and 2.x clients against our server (stdio,
@@ -78,11 +87,7 @@ def interop_ts(session: nox.Session) -> None:
     are pinned in tests/interop_ts/package-lock.json; `npm ci` installs them when the lock changed."""
     session.install("-e", ".[dev]")
     _fetch(session)
-    installed = os.path.join(INTEROP_TS, "node_modules", ".package-lock.json")
-    lock = os.path.join(INTEROP_TS, "package-lock.json")
-    if not os.path.exists(installed) or os.path.getmtime(installed) < os.path.getmtime(lock):
-        with session.chdir(INTEROP_TS):
-            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    _npm_ci(session)
     # Missing packages fail the session instead of skipping its tests.
     session.run("pytest", INTEROP_TS, *session.posargs, env={"MCPBIND_INTEROP_TS": "1"})
 
@@ -144,9 +149,13 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Codec, server and client benchmarks beside the official SDK, each peer in its own environment
-    (`-- --quick` is CI's smoke run)."""
-    session.install("-e", ".[http,bench,auth]")
+    """Codec, server and client benchmarks beside the official SDKs (Python, and TypeScript on Node), each
+    peer in its own environment, and the curves drawn into bench/charts/ (`-- --quick` is CI's smoke run:
+    no curves, and Node only if tests/interop_ts has its packages)."""
+    session.install("-e", ".[http,bench,auth,ws]")
+    quick = "--quick" in session.posargs
+    if not quick:
+        _npm_ci(session)
     base = os.path.join(session.virtualenv.location, "..")
     peers = {
         "types": ("bench-peer-mcp-types", ["mcp-types==2.3.0"]),
@@ -162,14 +171,15 @@ def bench(session: nox.Session) -> None:
     codec = session.run(
         "python", "bench/codec.py", "--peer-python", python["types"], *session.posargs, silent=True
     )
+    curves = [] if quick else ["--curves"]
     servers = session.run(
-        "python", "bench/servers.py", "--peer-python", python["mcp"], *session.posargs, silent=True
+        "python", "bench/servers.py", "--peer-python", python["mcp"], *curves, *session.posargs, silent=True
     )
     clients = session.run(
         "python", "bench/clients.py", "--peer-python", python["mcp"], *session.posargs, silent=True
     )
     print(codec, servers, clients, sep="\n")
-    if "--quick" not in session.posargs:
+    if not quick:
         _write_benchmarks(str(codec), str(servers), str(clients), session.posargs)
 
 
@@ -196,12 +206,20 @@ def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str]
         + keep(codec)
         + "\n\n## Servers\n\n"
         + keep(servers)
+        + _charts()
         + "\n\n## Clients (the client ceiling)\n\n"
         + keep(clients)
         + "\n"
     )
     with open("BENCHMARKS.md", "w") as fh:
         fh.write(body)
+
+
+def _charts() -> str:
+    """The charts bench/servers.py --curves drew, as images in BENCHMARKS.md."""
+    folder = os.path.join("bench", "charts")
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".svg")) if os.path.isdir(folder) else []
+    return "".join(f"\n\n![{n[:-4].replace('_', ' ')}]({folder}/{n})" for n in names)
 
 
 @nox.session(python="3.11")

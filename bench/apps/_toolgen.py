@@ -1,5 +1,5 @@
 """Standard-library-only tools of the benchmark, imported by every server app: ``echo``, ``big`` (1 MB of
-text) and the generated many-tools catalogue.
+text), ``blob`` (``size`` bytes of text, for the payload curve) and the generated many-tools catalogue.
 
 Tool ``i`` is an async function with 3 to 5 typed parameters (str, int, bool, list[str] | None,
 Literal[...]) and a docstring, built with ``exec`` so each framework derives its input schema from the
@@ -8,6 +8,7 @@ same signatures.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 MEGABYTE = "0123456789abcdef" * 65536
@@ -21,6 +22,17 @@ async def echo(text: str) -> str:
 async def big() -> str:
     """1 MB of text."""
     return MEGABYTE
+
+
+@lru_cache(maxsize=16)
+def blob_text(size: int) -> str:
+    """``size`` bytes of text (hex digits: nothing to escape), made once per size."""
+    return ("0123456789abcdef" * (size // 16 + 1))[:size]
+
+
+async def blob(size: int) -> str:
+    """`size` bytes of text."""
+    return blob_text(size)
 
 
 _VERBS = ("search", "create", "update", "delete", "list", "get", "archive", "export", "import", "sync")

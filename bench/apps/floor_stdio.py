@@ -7,7 +7,9 @@ the client.
 
 It answers the least a client needs to connect and call one ``echo`` tool: ``initialize`` (2025-11-25
 and older), ``server/discover`` (2026-07-28), ``tools/list`` (one ``echo`` tool, no output schema),
-``tools/call`` (echoes ``arguments.text`` as one text block) and ``ping``; other requests get "method
+``tools/call`` (echoes ``arguments.text`` as one text block; ``big`` and ``blob`` answer the 1 MB and
+``size`` bytes of text of ``_toolgen.py``, so the 1 MB row and the payload curve have a floor that sends the
+same bytes) and ``ping``; other requests get "method
 not found", notifications are dropped. A request carrying the 2026-07-28 ``_meta`` protocol version
 gets that era's ``resultType`` (and ``cacheScope``/``ttlMs`` on ``tools/list`` and ``server/discover``,
 which the 2026-07-28 schema requires). One decode and one encode per message, in order, on one task,
@@ -20,9 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _toolgen import MEGABYTE, blob_text
 
 MODERN = "2026-07-28"
 STATEFUL = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
@@ -59,7 +65,13 @@ def answer(msg: Frame) -> bytes:
     method = msg.method
     result: dict[str, Any]
     if method == "tools/call" and params is not None:
-        text = (params.arguments or {}).get("text", "")
+        arguments = params.arguments or {}
+        if params.name == "big":
+            text = MEGABYTE
+        elif params.name == "blob":
+            text = blob_text(arguments["size"])
+        else:
+            text = arguments.get("text", "")
         result = {"content": [{"type": "text", "text": text}], "isError": False}
     elif method == "tools/list":
         result = {"tools": [ECHO_TOOL]}

@@ -1,6 +1,6 @@
 """mcpbind benchmark server: an ``echo`` tool (and optionally N generated tools) over stdio or HTTP.
 
-python bench/apps/mcpbind_server.py [--tools N] [--page-size P]            # stdio
+python bench/apps/mcpbind_server.py [--tools N] [--page-size P] [--asyncio]  # stdio
 python bench/apps/mcpbind_server.py --http PORT [--json]                  # run_http: uvicorn, /mcp
 python bench/apps/mcpbind_server.py --http PORT --auth JWKS_FILE           # every request needs a JWT
 python bench/apps/mcpbind_server.py --websocket PORT                      # run_websocket, /mcp
@@ -15,7 +15,7 @@ from pathlib import Path
 from mcpbind.server import Context, Server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _toolgen import big, echo, make_tools
+from _toolgen import big, blob, echo, make_tools
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--http", type=int, default=None)
@@ -27,6 +27,7 @@ ap.add_argument("--page-size", type=int, default=None)
 ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (joserfc)")
 ap.add_argument("--workers", type=int, default=1, help="HTTP: processes serving the port")
 ap.add_argument("--redis", default=None, help="HTTP: the Redis URL the workers share")
+ap.add_argument("--asyncio", action="store_true", help="stdio on the default asyncio loop, not uvloop")
 args = ap.parse_args()
 
 server = Server("bench-mcpbind", "1.0.0", **({"page_size": args.page_size} if args.page_size else {}))
@@ -42,6 +43,7 @@ async def echo_progress(text: str, ctx: Context) -> str:
     return text
 
 
+server.tool()(blob)
 if args.big:
     server.tool()(big)
 for name, fn in make_tools(args.tools):
@@ -50,7 +52,7 @@ for name, fn in make_tools(args.tools):
 if args.websocket is not None:
     server.run_websocket(port=args.websocket)
 elif args.http is None:
-    server.run_stdio()
+    server.run_stdio(uvloop=False if args.asyncio else None)
 else:
     security = None
     if args.auth:

@@ -21,7 +21,7 @@ from pathlib import Path
 from mcp.server.mcpserver import Context, MCPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _toolgen import big, echo, make_tools
+from _toolgen import big, blob, echo, make_tools
 from _uvicorn import OPTIONS
 
 ap = argparse.ArgumentParser()
@@ -83,20 +83,24 @@ server = MCPServer("bench-sdk", version="1.0.0", log_level="WARNING", **auth_opt
 logging.getLogger("mcp").setLevel(logging.WARNING)
 
 
-server.tool()(echo)
+# Equal work: the SDK's `-> str` tools would also send the text as `structuredContent` (validated against
+# an output schema), twice the bytes of mcpbind's and the floor's answers; every text tool here turns that
+# off, so all servers send the same content block.
+server.tool(structured_output=False)(echo)
 
 
-@server.tool()
+@server.tool(structured_output=False)
 async def echo_progress(text: str, ctx: Context) -> str:
     """Report progress once, then say `text` back (an answer that has to be a stream)."""
     await ctx.report_progress(1, 1)
     return text
 
 
+server.tool(structured_output=False)(blob)
 if args.big:
-    server.tool()(big)
+    server.tool(structured_output=False)(big)
 for name, fn in make_tools(args.tools):
-    server.tool(name)(fn)
+    server.tool(name, structured_output=False)(fn)
 
 if args.http is None:
     server.run("stdio")

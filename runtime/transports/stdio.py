@@ -15,7 +15,7 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import IO, TYPE_CHECKING, Final, Protocol
 
@@ -32,6 +32,10 @@ __all__ = ["StdioServerTransport", "StdioClientTransport", "DEFAULT_MAX_LINE", "
 log = logging.getLogger("mcpbind.stdio")
 
 _CHUNK: Final = 256 * 1024
+_LARGE: Final = 64 * 1024
+"""A message this large is written with its newline beside it, not copied to join one."""
+DRAIN_ON_CLOSE: Final = 30.0
+"""Seconds a closing server waits for its peer to read the answers still buffered for stdout."""
 _STDERR: Final = {
     None: None,
     "inherit": None,
@@ -67,6 +71,17 @@ class _LineProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.ready.set()
+
+
+class _WriteProtocol(asyncio.Protocol):
+    """Tells when the write pipe is closed: after `close()`, once the buffered answers are written."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 class _LineReader:
@@ -112,6 +127,8 @@ class _FileLines:
 class _Sink(Protocol):
     def write(self, data: bytes) -> None: ...
 
+    def writelines(self, data: Iterable[bytes]) -> None: ...
+
     def is_closing(self) -> bool: ...
 
     def close(self) -> None: ...
@@ -129,6 +146,10 @@ class _FileSink:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view) :]
+
+    def writelines(self, data: Iterable[bytes]) -> None:
+        for chunk in data:
+            self.write(chunk)
 
     def is_closing(self) -> bool:
         return self.closed
@@ -166,10 +187,16 @@ class _Batched:
         self._pending.append(data)
 
     def flush(self) -> None:
-        if not self._sink.is_closing() and self._pending:
-            self._pending.append(b"")
-            self._sink.write(b"\n".join(self._pending))
-        self._pending.clear()
+        pending = self._pending
+        if not self._sink.is_closing() and pending:
+            if len(pending) == 1 and len(pending[0]) >= _LARGE:
+                # A large message alone: its newline goes in the same system call (writev) rather
+                # than in a copy of the whole message joined to it.
+                self._sink.writelines((pending[0], b"\n"))
+            else:
+                pending.append(b"")
+                self._sink.write(b"\n".join(pending))
+        pending.clear()
 
 
 class StdioServerTransport:
@@ -188,6 +215,7 @@ class StdioServerTransport:
         self._reader: _Lines | None = None
         self._writer: _Sink | None = None
         self._frames: _Batched | None = None
+        self._written: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -201,7 +229,8 @@ class StdioServerTransport:
             self._reader = _FileLines(stdin_fd, self._max_line)
         if _pollable(stdout_fd):
             stdout = os.fdopen(stdout_fd, "wb", buffering=0)
-            self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+            self._writer, writing = await loop.connect_write_pipe(_WriteProtocol, stdout)
+            self._written = writing.closed
         else:
             self._writer = _FileSink(stdout_fd)
         self._frames = _Batched(self._writer)
@@ -223,6 +252,11 @@ class StdioServerTransport:
         if self._writer is not None and self._frames is not None:
             self._frames.flush()
             self._writer.close()
+            if self._written is not None:
+                # The pipe closes once what is buffered is written: the last answers (a large one
+                # is mostly still buffered) would be lost if the loop stopped before.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
 
 
 class StdioClientTransport(PlainTransport):

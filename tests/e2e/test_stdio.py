@@ -471,6 +471,55 @@ def test_stdin_and_stdout_may_be_files(tmp_path: Path, loop: str, stdout: str) -
     assert got[-1]["error"]["code"] == -32700  # the line that is no JSON, answered too
 
 
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+@pytest.mark.parametrize("stdout", ["pipe", "file"])
+def test_large_answers_are_framed_whole(tmp_path: Path, loop: str, stdout: str) -> None:
+    """A large answer is written beside its newline rather than copied to join one (and small ones
+    batched as before): every answer arrives as one whole line, in the order of the requests, whether
+    stdout is a pipe or a file."""
+    import subprocess
+
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "f", "version": "0"},
+    }
+    sizes = [10, 70 * 1024, 5, 1 << 20, 3, 64 * 1024, 64 * 1024 - 1]
+    texts = [
+        "".join(chr(97 + (i + k) % 26) for k in range(26)) * (n // 26) + "z" * (n % 26)
+        for i, n in enumerate(sizes)
+    ]
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *(
+            {
+                "jsonrpc": "2.0",
+                "id": 2 + i,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": t}},
+            }
+            for i, t in enumerate(texts)
+        ),
+    ]
+    data = "".join(json.dumps(x) + "\n" for x in lines).encode()
+    answers = tmp_path / "answers.jsonl"
+    with answers.open("wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-c", _FILE_SERVER, loop],
+            input=data,
+            stdout=out if stdout == "file" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    raw = answers.read_bytes() if stdout == "file" else done.stdout
+    assert raw.endswith(b"\n")
+    got = [json.loads(line) for line in raw.split(b"\n")[:-1]]
+    assert [m["id"] for m in got] == list(range(1, 2 + len(texts)))
+    assert [m["result"]["content"][0]["text"] for m in got[1:]] == texts
+
+
 def test_batches_where_the_revision_has_them() -> None:
     init = json.dumps(
         {

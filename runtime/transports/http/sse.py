@@ -226,9 +226,21 @@ def answer_status(stream: Stream, session: Session | None, answer: bytes) -> int
     return stream.status if session is not None else stateless_status(answer, stream.status)
 
 
+_RESULT_HEAD: Final = b'{"jsonrpc":"2.0","id":'
+_PEEK: Final = 512
+
+
 def stateless_status(answer: bytes, status: int) -> int:
     """The HTTP status of a stateless JSON answer: 200 for a result, 400/404 for protocol errors."""
-    if status != 200 or b'"error"' not in answer:
+    if status != 200:
+        return status
+    # A result as `encode_result` writes it is told by its head, `{"jsonrpc":"2.0","id":<id>,"result":`
+    # (the scalar id holds no `,"result":`, and no `"error"` comes before it): a large result is not
+    # scanned whole for `"error"`, which cost more than encoding it.
+    end = answer.find(b',"result":', 0, _PEEK)
+    if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
+        return status
+    if b'"error"' not in answer:
         return status
     try:
         error = _error_peek(answer).error
