@@ -405,12 +405,12 @@ async def test_logging_tool(ctx: Context) -> str:
 
 
 async def _dynamic_tool() -> str:
-    """A tool (re-)registered by test_trigger_tool_change."""
+    """A tool removed and registered again, in turn, by test_trigger_tool_change."""
     return "dynamic tool"
 
 
 def _dynamic_prompt() -> str:
-    """A prompt (re-)registered by test_trigger_prompt_change."""
+    """A prompt removed and registered again, in turn, by test_trigger_prompt_change."""
     return "dynamic prompt"
 
 
@@ -423,14 +423,21 @@ async def test_trigger_tool_change() -> str:
     """Mutates the tool list (sends tools/list_changed to subscribed listeners)."""
     # server-stateless: subscriptions/listen streams with toolsListChanged get
     # notifications/tools/list_changed; prompts-only streams must not.
-    server.tool("test_dynamic_tool")(_dynamic_tool)
+    # One change a call (a name registered twice is an error): the tool goes, or comes back.
+    try:
+        server.remove_tool("test_dynamic_tool")
+    except KeyError:
+        server.tool("test_dynamic_tool")(_dynamic_tool)
     return "Mutation triggered"
 
 
 @server.tool()
 async def test_trigger_prompt_change() -> str:
     """Mutates the prompt list (sends prompts/list_changed to subscribed listeners)."""
-    server.prompt("test_dynamic_prompt")(_dynamic_prompt)
+    try:
+        server.remove_prompt("test_dynamic_prompt")
+    except KeyError:
+        server.prompt("test_dynamic_prompt")(_dynamic_prompt)
     return "Mutation triggered"
 
 
