@@ -51,8 +51,10 @@ tool ``echo(text: str) -> str`` unless said otherwise:
    server verifies (signature against a JWKS loaded at start, ``iss``, ``aud`` = the endpoint, ``exp``):
    mcpbind's ``ProtectedResource`` with ``JwtVerifier`` (joserfc), the SDK's ``AuthSettings`` with a
    ``TokenVerifier`` on PyJWT (the SDK ships the interface, not a JWT verifier). Compare with 2.: the
-   difference is the price of a verified token per request. Needs joserfc (the ``auth`` extra; skipped
-   with a warning without it).
+   difference is the price of a verified token per request. The driver sends one token throughout, as a
+   client does: mcpbind's verifier remembers a verified token (its default, ``cache_ttl`` 60 s), the
+   PyJWT verifier checks the signature every time (``bench/jwt_verify.py`` measures one verification,
+   with and without that cache). Needs joserfc (the ``auth`` extra; skipped with a warning without it).
 7. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
    connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by ``rawws`` (the
    ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
@@ -1042,7 +1044,9 @@ NOTES = """\
   JSON, the SDKs: SSE), labelled as such: its SSE share says what each sent.
 - "HTTP 2026 JSON, verified JWT" is the stateless JSON row with an RS256 access token on every request,
   verified by each server (mcpbind: ProtectedResource + JwtVerifier; the SDK: AuthSettings + a PyJWT
-  TokenVerifier); the difference from the stateless row is the price of a verified token.
+  TokenVerifier); the difference from the stateless row is the price of a verified token. One token
+  throughout, as a client sends: mcpbind's verifier remembers it once verified (its default), the PyJWT
+  verifier checks its signature on every request.
 - WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
   upgrade ("under uvicorn"), both against the `websockets` floor (floor_ws.py). The SDKs have none.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
