@@ -47,6 +47,21 @@ tool ``echo(text: str) -> str`` unless said otherwise:
    server's peak RSS (``VmHWM`` from /proc, read before stdin is closed). Servers cache bytecode as an
    installed package does (an untimed spawn first writes it).
 5. ``tools/list`` with 500 generated tools (3-5 typed parameters each): one round trip over stdio.
+6. auth: HTTP 2026-07-28 JSON as in 2., every request carrying a JWT access token (RS256) that the
+   server verifies (signature against a JWKS loaded at start, ``iss``, ``aud`` = the endpoint, ``exp``):
+   mcpbind's ``ProtectedResource`` with ``JwtVerifier`` (joserfc), the SDK's ``AuthSettings`` with a
+   ``TokenVerifier`` on PyJWT (the SDK ships the interface, not a JWT verifier). Compare with 2.: the
+   difference is the price of a verified token per request. The driver sends one token throughout, as a
+   client does: mcpbind's verifier remembers a verified token (its default, ``cache_ttl`` 60 s), the
+   PyJWT verifier checks the signature every time (``bench/jwt_verify.py`` measures one verification,
+   with and without that cache). Needs joserfc (the ``auth`` extra; skipped with a warning without it).
+7. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
+   connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by ``rawws`` (the
+   ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
+   asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn), against the floor:
+   the ``websockets`` server answering each frame with msgspec and nothing else (``floor_ws.py``), the
+   floor of both rows. The SDKs have no WebSocket server. Target: at 1 in flight at least mcpbind's own
+   HTTP stateless JSON (2026-07-28), and at least 70% of the floor.
 
 Curves (calls/s and p99 against requests in flight and payload size, tools/list against the number of
 tools) are ``bench/curves.py``.
@@ -75,6 +90,7 @@ import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rawhttp
+import rawws
 
 BENCH_DIR = Path(__file__).resolve().parent
 APPS = BENCH_DIR / "apps"
@@ -200,7 +216,13 @@ class Commands:
         return cmd
 
     def http(
-        self, impl: str, port: int, json_mode: bool, big: bool = False, stateless: bool = False
+        self,
+        impl: str,
+        port: int,
+        json_mode: bool,
+        big: bool = False,
+        stateless: bool = False,
+        auth: Path | None = None,
     ) -> list[str] | None:
         cmd = self._base("floor_asgi" if impl == "floor" else impl)
         if cmd is None:
@@ -214,7 +236,51 @@ class Commands:
             cmd.append("--stateless")
         if big and impl in ("mcpbind", "sdk"):
             cmd.append("--big")
+        if auth is not None:  # mcpbind and the Python SDK: every request needs a JWT from this JWKS
+            cmd += ["--auth", str(auth)]
         return cmd
+
+    def ws(self, impl: str, port: int) -> list[str]:
+        """mcpbind on its own WebSocket server ("mcpbind"), taking the upgrade under uvicorn
+        ("mcpbind_asgi"), or the floor."""
+        if impl == "floor":
+            return [sys.executable, str(APPS / "floor_ws.py"), str(port)]
+        flag = "--http" if impl == "mcpbind_asgi" else "--websocket"
+        return [sys.executable, str(APPS / "mcpbind_server.py"), flag, str(port)]
+
+
+class Tokens:
+    """One RSA key, its JWKS in a file for the servers, and a valid access token per endpoint."""
+
+    def __init__(self, folder: Path) -> None:
+        from joserfc.jwk import KeySet, RSAKey  # the `auth` extra: only this measure needs it
+
+        sys.path.insert(0, str(APPS))
+        from _toolgen import ISSUER
+
+        self.issuer = ISSUER
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "bench"})
+        folder.mkdir(parents=True, exist_ok=True)
+        self.jwks = folder / "bench-jwks.json"
+        self.jwks.write_text(json.dumps(KeySet([self.key]).as_dict(private=False)))
+
+    def token(self, port: int) -> str:
+        from joserfc import jwt
+
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": f"http://127.0.0.1:{port}/mcp",
+            "sub": "bench-user",
+            "client_id": "bench-client",
+            "scope": "mcp",
+            "iat": now,
+            "exp": now + 3600,
+        }
+        return jwt.encode({"alg": "RS256", "kid": "bench", "typ": "at+jwt"}, claims, self.key)
+
+    def __str__(self) -> str:
+        return str(self.jwks)
 
 
 def _vm_hwm_kib(pid: int) -> int | None:
@@ -431,8 +497,9 @@ class HttpDriver:
     (``rawhttp``), one connection per request in flight, POST /mcp. aiohttp's client costs about as
     much per request as a bare ASGI app, so it would measure itself rather than the servers."""
 
-    def __init__(self, port: int, era: str, tool: str = "echo") -> None:
+    def __init__(self, port: int, era: str, tool: str = "echo", token: str | None = None) -> None:
         self.host = f"127.0.0.1:{port}"
+        self.token = token
         self.era = era
         self.pool = rawhttp.Pool("127.0.0.1", port)
         self.session_id: str | None = None
@@ -456,6 +523,8 @@ class HttpDriver:
 
     def _headers(self, method: str | None = None, name: str | None = None) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        if self.token is not None:
+            h["authorization"] = f"Bearer {self.token}"
         if self.era == MODERN:
             h["mcp-protocol-version"] = MODERN
             if method:
@@ -537,6 +606,52 @@ class HttpDriver:
         return dt
 
 
+class WsDriver(StdioDriver):
+    """Minimal raw WebSocket client (``rawws``): one connection, JSON-RPC per text frame, answers matched
+    by id; the requests and checks of `StdioDriver`."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__([])
+        self.port = port
+        self.conn: rawws.Connection | None = None
+
+    async def start(self) -> None:
+        self.conn = await rawws.Connection.open("127.0.0.1", self.port, "/mcp", self._received)
+
+    def _received(self, data: bytes) -> None:
+        msg = decode(data)
+        fut = self.pending.pop(msg.get("id"), None) if isinstance(msg, dict) else None
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        assert self.conn is not None
+        self.next_id += 1
+        rid = self.next_id
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[rid] = fut
+        frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            frame["params"] = params
+        self.conn.send(encode(frame))
+        msg = await fut
+        if "error" in msg:
+            raise RuntimeError(f"{method}: {msg['error']}")
+        return msg["result"]
+
+    async def notify(self, method: str) -> None:
+        assert self.conn is not None
+        self.conn.send(encode({"jsonrpc": "2.0", "method": method}))
+
+    def peak_rss_kib(self) -> int | None:
+        return None  # the server is not this driver's child: leg_ws reads its RSS
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                await self.conn.close()
+
+
 async def _spawn(cmd: list[str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         *cmd,
@@ -577,12 +692,12 @@ async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
 
 
 async def leg_http(
-    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo"
+    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo", token: str | None = None
 ) -> dict[str, Any]:
     proc = await _spawn(cmd)
     try:
         await _wait_port(port, proc)
-        async with HttpDriver(port, era, tool) as drv:
+        async with HttpDriver(port, era, tool, token) as drv:
             await drv.initialize()
             await load(drv.echo, cfg.warmup_http, 16)
             drv.sse_answers = 0
@@ -600,6 +715,29 @@ async def leg_http(
             err = await proc.stderr.read()
         raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
     finally:
+        await _stop(proc)
+
+
+async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
+    """One WebSocket connection, a 2025-11-25 session: calls at 1 and 16 in flight, as over stdio."""
+    proc = await _spawn(cmd)
+    drv = WsDriver(port)
+    try:
+        await _wait_port(port, proc)
+        await drv.start()
+        await asyncio.wait_for(drv.initialize(), 30)
+        await load(drv.echo, cfg.warmup, 16)
+        out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
+        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+        return out
+    except Exception as e:
+        err = b""
+        if proc.stderr is not None:
+            await _stop(proc)
+            err = await proc.stderr.read()
+        raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
+    finally:
+        await drv.close()
         await _stop(proc)
 
 
@@ -768,6 +906,27 @@ def _http_leg(era: str, json_mode: bool, tool: str = "echo") -> LegFactory:
     return make
 
 
+def _auth_leg(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+    """HTTP stateless JSON with a verified JWT on every request (None without joserfc: no tokens)."""
+    tokens: Tokens | None = cfg.tokens
+    if tokens is None:
+        return None
+    port = _free_port()
+    cmd = cmds.http(impl, port, True, stateless=True, auth=tokens.jwks)
+    return leg_http(cmd, port, MODERN, cfg, token=tokens.token(port)) if cmd else None
+
+
+def _ws_leg(server: str) -> LegFactory:
+    """``server`` is "mcpbind" (run_websocket) or "mcpbind_asgi" (run_http taking the upgrade); the
+    floor runs floor_ws.py."""
+
+    def make(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
+        port = _free_port()
+        return leg_ws(cmds.ws(server if impl == "mcpbind" else impl, port), port, cfg)
+
+    return make
+
+
 def _big_stdio(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
     cmd = cmds.stdio(impl, big=True)  # mcpbind and the floor on uvloop, the same loop
     return leg_big(cmd, None, cfg) if cmd else None
@@ -788,6 +947,10 @@ LEGS: tuple[Leg, ...] = (
     Leg("http_2026_sse", "sse", ("mcpbind", "sdk"), _http_leg(MODERN, False, "echo_progress")),
     Leg("http_2025_sse", "sse", ("mcpbind", "sdk", "node"), _http_leg(LEGACY, False, "echo_progress")),
     Leg("http_2025_default", "sse", ("mcpbind", "sdk", "node"), _http_leg(LEGACY, False)),
+    Leg("http_2026_auth", "auth", ("mcpbind", "sdk"), _auth_leg),
+    # One WebSocket floor (floor_ws.py) for both rows: summarize() lends it to ws_asgi.
+    Leg("ws", "ws", ("mcpbind", "floor"), _ws_leg("mcpbind")),
+    Leg("ws_asgi", "ws", ("mcpbind",), _ws_leg("mcpbind_asgi")),
     Leg("big_stdio", "big", ALL, _big_stdio, 120),
     Leg("big_http", "big", ALL, _big_http, 120),
 )
@@ -861,6 +1024,9 @@ RATE_LEGS = (
     ("http_2026_sse", "HTTP 2026 SSE (+1 progress)"),
     ("http_2025_sse", "HTTP 2025 SSE (+1 progress)"),
     ("http_2025_default", "HTTP 2025 session, default answer (not like for like)"),
+    ("http_2026_auth", "HTTP 2026 JSON, verified JWT"),
+    ("ws", "WebSocket"),
+    ("ws_asgi", "WebSocket under uvicorn"),
 )
 """The calls/s legs and their row labels (what each compares is said under the table)."""
 
@@ -876,6 +1042,13 @@ NOTES = """\
   "2025 session JSON" is JSON answers from every server; the SSE rows are streams from every server
   (a progress notification forces them); the "default answer" row is each server's default (mcpbind:
   JSON, the SDKs: SSE), labelled as such: its SSE share says what each sent.
+- "HTTP 2026 JSON, verified JWT" is the stateless JSON row with an RS256 access token on every request,
+  verified by each server (mcpbind: ProtectedResource + JwtVerifier; the SDK: AuthSettings + a PyJWT
+  TokenVerifier); the difference from the stateless row is the price of a verified token. One token
+  throughout, as a client sends: mcpbind's verifier remembers it once verified (its default), the PyJWT
+  verifier checks its signature on every request.
+- WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
+  upgrade ("under uvicorn"), both against the `websockets` floor (floor_ws.py). The SDKs have none.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 
@@ -889,7 +1062,9 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             rows.setdefault(measure, {})[impl] = value
 
     for key, label in RATE_LEGS:
-        for impl, runs in raw.get(key, {}).items():
+        # The WebSocket floor (floor_ws.py) is the floor of both WebSocket rows.
+        runs_of = raw.get(key, {}) if key != "ws_asgi" else {**raw.get(key, {}), **_floor(raw, "ws")}
+        for impl, runs in runs_of.items():
             for c in ("c1", "c16"):
                 n = c[1:]
                 put(
@@ -924,6 +1099,11 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             statistics.median(x["ms"] for x in runs),
         )
     return rows
+
+
+def _floor(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    runs = raw.get(key, {}).get("floor")
+    return {"floor": runs} if runs else {}
 
 
 EQUAL_BYTES = 256
@@ -990,6 +1170,15 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
         text = mark(None if ratio is None else ratio >= 5, ">= 5x SDK")
         json_floor = rows.get(measure.replace("HTTP 2025 SSE (+1 progress)", "HTTP 2025 session JSON"), {})
         return reach(text, json_floor.get("floor"), "the bare ASGI app answering JSON")
+    if measure.startswith("WebSocket") and "calls/s" in measure:
+        if measure.endswith("16 in flight"):
+            return mark(None if pfloor is None else pfloor >= 0.7, ">= 70% floor")
+        http = rows.get("HTTP stateless JSON calls/s, 1 in flight", {}).get("mcpbind")
+        return both(
+            None if http is None else m >= http,
+            None if pfloor is None else pfloor >= 0.7,
+            ">= HTTP stateless JSON, >= 70% floor",
+        )
     if measure.startswith("1 MB tool result ms"):
         return both(
             None if f is None else m <= 1.2 * f,
@@ -1071,7 +1260,7 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, default=DEFAULT_JSON_OUT)
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--impls", default=",".join(ALL))
-    ap.add_argument("--measures", default="stdio,http,sse,big,cold,list")
+    ap.add_argument("--measures", default="stdio,http,sse,auth,ws,big,cold,list")
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0 and uvicorn")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
@@ -1096,6 +1285,15 @@ def main() -> None:
     cfg.leg_timeout = 60 if q else 300
 
     _same_uvicorn()
+    cfg.tokens = None
+    if "auth" in cfg.measures:
+        try:
+            cfg.tokens = Tokens(cfg.json_out.parent)
+        except ImportError:
+            print(
+                "# warning: no joserfc (pip install -e .[auth]): the auth measure is skipped",
+                file=sys.stderr,
+            )
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     node = node_binary() if "node" in cfg.impls else None
     result = _driver_loop_run(run(cfg, Commands(sdk, node)))
@@ -1114,7 +1312,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "sdk_python": sdk,
         "node": node,
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()},
+        "config": {k: (str(v) if isinstance(v, Path | Tokens) else v) for k, v in vars(cfg).items()},
     }
     slim = json.loads(json.dumps(result["raw"]))
     for key, _ in RATE_LEGS:
