@@ -196,6 +196,10 @@ class Tasks:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._inputs: dict[str, TaskInput] = {}
         self._settled: dict[str, asyncio.Event] = {}
+        self.elsewhere: Callable[[str, dict[str, Any] | None], Awaitable[None]] | None = None
+        """Set by a bus between processes sharing `store`: told of a cancel (None) or of input
+        responses for a task whose code does not run here, to pass to the process that runs it
+        (which calls `stop` or `answer_here`)."""
 
     # -- starting and running --------------------------------------------------------------------
 
@@ -357,9 +361,8 @@ class Tasks:
         new = await self._change(
             task_id, "cancelled", status_message="The task was cancelled by request.", input_requests=None
         )
-        runner = self._running.get(task_id)
-        if runner is not None:
-            runner.cancel()
+        if not self.stop(task_id) and new is not None and self.elsewhere is not None:
+            await self._tell_elsewhere(task_id, None)
         if new is None:  # it reached a terminal status meanwhile
             record = await self.find(task_id)
             if not terminal_ok and record.status != "cancelled":
@@ -369,10 +372,31 @@ class Tasks:
 
     async def update(self, task_id: str, responses: dict[str, Any]) -> None:
         """Answer pending input requests of the caller's task (keys it is not waiting for are ignored)."""
-        await self.find(task_id)
+        record = await self.find(task_id)
+        if task_id not in self._inputs and self.elsewhere is not None and not record.terminal:
+            await self._tell_elsewhere(task_id, responses)
+            return
+        await self.answer_here(task_id, responses)
+
+    async def answer_here(self, task_id: str, responses: dict[str, Any]) -> None:
+        """Answer input requests of a task whose code runs here (nothing if it does not)."""
         task_input = self._inputs.get(task_id)
         if task_input is not None and task_input.answer(responses):
             await self.park(task_input)
+
+    def stop(self, task_id: str) -> bool:
+        """Stop the code of `task_id` if it runs here; whether it did."""
+        runner = self._running.get(task_id)
+        if runner is not None:
+            runner.cancel()
+        return runner is not None
+
+    async def _tell_elsewhere(self, task_id: str, responses: dict[str, Any] | None) -> None:
+        assert self.elsewhere is not None
+        try:
+            await self.elsewhere(task_id, responses)
+        except Exception:  # the store holds the truth: a cancelled record stays cancelled regardless
+            log.warning("task %s: not passed to the process running it", task_id, exc_info=True)
 
     async def listed(self, cursor: str | None, page_size: int) -> tuple[list[TaskRecord], str | None]:
         """One page of the caller's tasks, oldest first; the cursor is the last id seen, opaque."""

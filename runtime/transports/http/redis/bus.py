@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from redis.exceptions import RedisError
 
+from ....errors import McpError
 from ....protocol.jsonrpc import RequestId
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
 
 if TYPE_CHECKING:
     from ....server import Connection, Server
+    from ....server.tasks import Tasks
     from ..sessions import SessionTable
 
 __all__ = ["RedisBus"]
@@ -32,7 +34,8 @@ class _Change(msgspec.Struct, array_like=True):
     kind: str
     """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
-    id; `data`, a notification of its client that every worker takes: a cancellation)."""
+    id; `data`, a notification of its client that every worker takes: a cancellation), or "task" (value: a
+    task id; `data` empty: it was cancelled, stop its code; else its input responses, JSON)."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -66,11 +69,17 @@ class RedisBus:
     def start(self) -> None:
         self.server.relay = self.relay
         self.table.forward = self.forward
+        tasks = self.server.tasks
+        if tasks is not None:
+            tasks.elsewhere = self.task_elsewhere
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
         if self.server.relay == self.relay:
             self.server.relay = None
+        tasks = self.server.tasks
+        if tasks is not None and tasks.elsewhere == self.task_elsewhere:
+            tasks.elsewhere = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -89,6 +98,12 @@ class RedisBus:
         other worker (StoreUnavailable: Redis is away)."""
         kind = "answer" if rid is not None else "notice"
         data = _encode(_Change(kind, session_id, rid, body, self.origin))
+        await self.connection.run(lambda client: client.publish(self.channel, data))
+
+    async def task_elsewhere(self, task_id: str, responses: dict[str, Any] | None) -> None:
+        """Tell every worker of a task's cancel (`responses` None) or input; the one running it acts."""
+        body = b"" if responses is None else msgspec.json.encode(responses)
+        data = _encode(_Change("task", task_id, None, body, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, data))
 
     async def _publish(self, change: _Change) -> None:
@@ -118,10 +133,26 @@ class RedisBus:
                 log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
                 await asyncio.sleep(_RETRY)
 
+    @staticmethod
+    async def _answer_task(tasks: Tasks, task_id: str, data: bytes) -> None:
+        try:
+            responses = msgspec.json.decode(data, type=dict[str, Any])
+            await tasks.answer_here(task_id, responses)
+        except (msgspec.DecodeError, McpError) as exc:  # its requestor was answered already
+            log.warning("task %s: input responses from another worker refused: %s", task_id, exc)
+
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
         connection here if it awaits it; a notice to the session's connection here."""
+        if change.kind == "task":
+            tasks = self.server.tasks
+            if tasks is not None and change.origin != self.origin:
+                if not change.data:
+                    tasks.stop(change.value)
+                else:
+                    await self._answer_task(tasks, change.value, change.data)
+            return
         if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)
             if session is None or change.origin == self.origin:
