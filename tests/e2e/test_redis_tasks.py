@@ -173,9 +173,9 @@ def test_records_expire_with_their_ttl_and_listing_is_per_owner_oldest_first(
 
 
 @contextmanager
-def two_workers(redis_url: str) -> Iterator[list[str]]:
+def two_workers(redis_url: str, *extra: str) -> Iterator[list[str]]:
     with ExitStack() as stack:
-        yield [stack.enter_context(serve(SCRIPT, "--redis", redis_url)) for _ in range(2)]
+        yield [stack.enter_context(serve(SCRIPT, "--redis", redis_url, *extra)) for _ in range(2)]
 
 
 async def answer_name(params: Any) -> dict[str, Any]:
@@ -254,4 +254,32 @@ def test_input_for_a_task_reaches_the_worker_that_runs_it_in_2026(redis_server: 
         recorder.validate(MODERN)
 
     with two_workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_tasks_result_on_another_worker_returns_when_the_task_ends_there(redis_server: RedisServer) -> None:
+    """Worker two's `tasks/result` is woken by word of the end from worker one: with the fallback re-read
+    of the store set to ten minutes, only that word can answer it within the test's time."""
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, SESSION)
+        second, recorder = client_of(two, SESSION)
+        async with first, second:
+            held = await first.start_tool_task("hold")
+            assert held.task_id is not None
+            waiting = asyncio.ensure_future(second.task(held.task_id).result())
+            try:
+
+                async def blocked() -> bool:  # worker two holds the request, waiting
+                    return (await second.call_tool("stats")).structured_content["waiting"] == 1
+
+                await eventually(blocked)
+                assert not waiting.done()
+                await first.call_tool("release")
+                assert (await asyncio.wait_for(waiting, 60)).content[0].text == "released"
+            finally:
+                waiting.cancel()
+        recorder.validate(SESSION)
+
+    with two_workers(redis_server.url, "--peer-wait", "600") as (one, two):
         run(main(one, two))

@@ -2,7 +2,7 @@
 `--http PORT`; `--max-per-client N` / `--max-total N` set the task bounds, `--trace` starts tracemalloc
 (read back with the `stats` tool), `--users alice-token=alice,...` accepts those bearer tokens (HTTP)
 and makes each token's user the principal; `--redis URL` keeps tasks (and sessions) in that Redis, as
-one of several workers (HTTP)."""
+one of several workers (HTTP), `--peer-wait S` sets how long a `tasks/result` waits for word from them."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ parser.add_argument("--max-total", type=int, default=10_000)
 parser.add_argument("--trace", action="store_true")
 parser.add_argument("--users", default="")
 parser.add_argument("--redis", default=None)
+parser.add_argument("--peer-wait", type=float, default=None, help="seconds: Tasks.peer_wait")
 args = parser.parse_args()
 
 policy = TaskPolicy(max_per_client=args.max_per_client, max_total=args.max_total, poll_interval_ms=50)
@@ -105,10 +106,13 @@ async def stats() -> dict[str, Any]:
     tasks = server.tasks
     assert tasks is not None
     traced = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else -1
-    return {"running": tasks.running(), "traced": traced}
+    return {"running": tasks.running(), "waiting": tasks.waiting(), "traced": traced}
 
 
 if __name__ == "__main__":
+    if args.peer_wait is not None:
+        assert server.tasks is not None
+        server.tasks.peer_wait = args.peer_wait
     if args.trace:
         tracemalloc.start()
     if args.http is not None:

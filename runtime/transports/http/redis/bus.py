@@ -34,8 +34,9 @@ class _Change(msgspec.Struct, array_like=True):
     kind: str
     """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
-    id; `data`, a notification of its client that every worker takes: a cancellation), or "task" (value: a
-    task id; `data` empty: it was cancelled, stop its code; else its input responses, JSON)."""
+    id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
+    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON) or
+    "task-end" (it is terminal: wake who waits on its result)."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -71,15 +72,15 @@ class RedisBus:
         self.table.forward = self.forward
         tasks = self.server.tasks
         if tasks is not None:
-            tasks.elsewhere = self.task_elsewhere
+            tasks.peers = self
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
         if self.server.relay == self.relay:
             self.server.relay = None
         tasks = self.server.tasks
-        if tasks is not None and tasks.elsewhere == self.task_elsewhere:
-            tasks.elsewhere = None
+        if tasks is not None and tasks.peers is self:
+            tasks.peers = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -100,11 +101,20 @@ class RedisBus:
         data = _encode(_Change(kind, session_id, rid, body, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, data))
 
-    async def task_elsewhere(self, task_id: str, responses: dict[str, Any] | None) -> None:
-        """Tell every worker of a task's cancel (`responses` None) or input; the one running it acts."""
-        body = b"" if responses is None else msgspec.json.encode(responses)
-        data = _encode(_Change("task", task_id, None, body, self.origin))
-        await self.connection.run(lambda client: client.publish(self.channel, data))
+    # -- tasks (`TaskPeers`): what every worker hears of a task another runs or waits on ------------
+
+    async def cancelled(self, task_id: str) -> None:
+        await self._tell("task-cancel", task_id)
+
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
+        await self._tell("task-input", task_id, msgspec.json.encode(responses))
+
+    async def ended(self, task_id: str) -> None:
+        await self._tell("task-end", task_id)
+
+    async def _tell(self, kind: str, value: str, data: bytes = b"") -> None:
+        change = _encode(_Change(kind, value, None, data, self.origin))
+        await self.connection.run(lambda client: client.publish(self.channel, change))
 
     async def _publish(self, change: _Change) -> None:
         try:
@@ -145,13 +155,16 @@ class RedisBus:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
         connection here if it awaits it; a notice to the session's connection here."""
-        if change.kind == "task":
+        if change.kind.startswith("task-"):
             tasks = self.server.tasks
-            if tasks is not None and change.origin != self.origin:
-                if not change.data:
-                    tasks.stop(change.value)
-                else:
-                    await self._answer_task(tasks, change.value, change.data)
+            if tasks is None or change.origin == self.origin:
+                return
+            if change.kind == "task-cancel":
+                tasks.stop(change.value)
+            elif change.kind == "task-end":
+                tasks.wake(change.value)
+            else:
+                await self._answer_task(tasks, change.value, change.data)
             return
         if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)
