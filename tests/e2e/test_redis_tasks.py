@@ -169,6 +169,29 @@ def test_records_expire_with_their_ttl_and_listing_is_per_owner_oldest_first(
     run(main())
 
 
+def test_several_workers_without_redis_are_refused_for_tasks_kept_in_memory() -> None:
+    from mcpbind.server import Server
+    from mcpbind.transports.http.scaleout import check_workers
+
+    def stateless_with_tasks(**options: Any) -> Server:
+        server = Server("s", revisions_served=[MODERN], **options)
+
+        @server.tool(task_support="optional")
+        async def slow() -> str:
+            return "done"
+
+        return server
+
+    check_workers(Server("s", revisions_served=[MODERN]), 2, None)  # no tasks: nothing to share
+    with pytest.raises(ValueError, match="cannot share tasks"):
+        check_workers(stateless_with_tasks(), 2, None)
+    check_workers(stateless_with_tasks(), 1, None)
+    check_workers(stateless_with_tasks(), 2, "redis://127.0.0.1:1/0")
+    # A shared store of the user's own (this one connects on first use: never here).
+    shared = RedisTaskStore(RedisConnection("redis://127.0.0.1:1/0"))
+    check_workers(stateless_with_tasks(task_store=shared), 2, None)
+
+
 # -- two workers ---------------------------------------------------------------------------------------
 
 
