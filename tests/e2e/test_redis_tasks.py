@@ -306,3 +306,34 @@ def test_tasks_result_on_another_worker_returns_when_the_task_ends_there(redis_s
 
     with two_workers(redis_server.url, "--peer-wait", "600") as (one, two):
         run(main(one, two))
+
+
+def test_a_cancel_on_one_worker_racing_completion_on_another_never_undoes_either(
+    redis_server: RedisServer,
+) -> None:
+    """A cancel acknowledged on worker two stays cancelled though worker one's code completes meanwhile;
+    a task that completed first refuses the cancel (2025-11-25)."""
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, SESSION)
+        second, _ = client_of(two, SESSION)
+        outcomes = set()
+        async with first, second:
+            for i in range(30):
+                # Odd rounds race (a few ms of work); even ones are long enough for the cancel to win.
+                seconds = 30.0 if i % 2 == 0 else (i % 6) / 1000
+                started = await first.start_tool_task("slow", {"seconds": seconds})
+                assert started.task_id is not None
+                there = second.task(started.task_id)
+                try:
+                    acknowledged = (await there.cancel()).status
+                except McpError as exc:
+                    assert exc.code == -32602
+                    acknowledged = "completed"
+                final = await started.wait()
+                assert final.status == acknowledged, (acknowledged, final.status)
+                outcomes.add(final.status)
+        assert "cancelled" in outcomes
+
+    with two_workers(redis_server.url) as (one, two):
+        run(main(one, two), timeout=180)
