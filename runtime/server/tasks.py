@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
@@ -31,7 +32,17 @@ from ..protocol.tasks import TaskPolicy, TaskRecord
 if TYPE_CHECKING:
     from .context import Context
 
-__all__ = ["MemoryTaskStore", "TaskGate", "TaskInput", "TaskStore", "Tasks", "TooManyTasks", "TASK_LIMIT"]
+__all__ = [
+    "MemoryTaskStore",
+    "PEER_WAIT",
+    "TaskGate",
+    "TaskInput",
+    "TaskPeers",
+    "TaskStore",
+    "Tasks",
+    "TooManyTasks",
+    "TASK_LIMIT",
+]
 
 log = logging.getLogger("mcpbind.server")
 
@@ -128,6 +139,29 @@ class MemoryTaskStore:
         return len(gone)
 
 
+PEER_WAIT: Final = 5.0
+"""The default of `Tasks.peer_wait`: seconds a `tasks/result` waiting on a task run by another process
+waits for word of its end before reading the store again (a bus's pub/sub may lose the word)."""
+
+
+class TaskPeers(Protocol):
+    """The other processes sharing a task store, as a bus between workers reaches them. Each call tells
+    them all; the one running the task (or waiting on it) acts, through `Tasks.stop`, `answer_here` or
+    `wake`."""
+
+    async def cancelled(self, task_id: str) -> None:
+        """The task was cancelled here: stop its code where it runs."""
+        ...
+
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
+        """Input responses for the task, to the process whose code waits for them."""
+        ...
+
+    async def ended(self, task_id: str) -> None:
+        """The task reached a terminal status here: wake whoever waits on its result."""
+        ...
+
+
 class TaskInput:
     """How a running task asks its requestor for input (`Context._ask` defers to it): in the session
     era with a request of the server's own, tied to the task; in the envelope era by parking the task
@@ -196,6 +230,10 @@ class Tasks:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._inputs: dict[str, TaskInput] = {}
         self._settled: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+        self.peers: TaskPeers | None = None
+        """The other processes sharing `store` (set by a bus between workers), None when alone."""
+        self.peer_wait = PEER_WAIT
 
     # -- starting and running --------------------------------------------------------------------
 
@@ -273,6 +311,9 @@ class Tasks:
             settled = self._settled.pop(task_id, None)
             if settled is not None:
                 settled.set()
+            self.wake(task_id)
+            if self.peers is not None:
+                await self._tell_peers(task_id, self.peers.ended(task_id))
 
     @staticmethod
     def _wire_result(value: Any, ctx: Context) -> dict[str, Any]:
@@ -341,10 +382,30 @@ class Tasks:
             settled = self._settled.get(task_id)
             if settled is not None:
                 await settled.wait()
-            else:  # run by another process: poll the store
+            elif self.peers is None:  # run by another process that nothing tells us of: poll
                 await asyncio.sleep(record.poll_ms / 1000)
+            else:
+                woken = asyncio.Event()
+                waiting = self._waiting.setdefault(task_id, set())
+                waiting.add(woken)
+                try:
+                    # Read after listening: an end told meanwhile still wakes this wait.
+                    record = await self.find(task_id)
+                    if record.terminal:
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(woken.wait(), self.peer_wait)
+                finally:
+                    waiting.discard(woken)
+                    if not waiting and self._waiting.get(task_id) is waiting:
+                        del self._waiting[task_id]
             record = await self.find(task_id)
         return record
+
+    def wake(self, task_id: str) -> None:
+        """Wake the `tasks/result` calls here waiting on `task_id` (it ended, here or elsewhere)."""
+        for woken in self._waiting.pop(task_id, ()):
+            woken.set()
 
     async def cancel(self, task_id: str, *, terminal_ok: bool) -> TaskRecord:
         """Cancel the caller's task: it is `cancelled` before this returns, and its code is stopped.
@@ -357,9 +418,8 @@ class Tasks:
         new = await self._change(
             task_id, "cancelled", status_message="The task was cancelled by request.", input_requests=None
         )
-        runner = self._running.get(task_id)
-        if runner is not None:
-            runner.cancel()
+        if not self.stop(task_id) and new is not None and self.peers is not None:
+            await self._tell_peers(task_id, self.peers.cancelled(task_id))
         if new is None:  # it reached a terminal status meanwhile
             record = await self.find(task_id)
             if not terminal_ok and record.status != "cancelled":
@@ -369,10 +429,32 @@ class Tasks:
 
     async def update(self, task_id: str, responses: dict[str, Any]) -> None:
         """Answer pending input requests of the caller's task (keys it is not waiting for are ignored)."""
-        await self.find(task_id)
+        record = await self.find(task_id)
+        if task_id not in self._inputs and self.peers is not None and not record.terminal:
+            # Its code runs elsewhere, which checks the responses (a bad one is logged there).
+            await self._tell_peers(task_id, self.peers.answered(task_id, responses))
+            return
+        await self.answer_here(task_id, responses)
+
+    async def answer_here(self, task_id: str, responses: dict[str, Any]) -> None:
+        """Answer input requests of a task whose code runs here (nothing if it does not)."""
         task_input = self._inputs.get(task_id)
         if task_input is not None and task_input.answer(responses):
             await self.park(task_input)
+
+    def stop(self, task_id: str) -> bool:
+        """Stop the code of `task_id` if it runs here; whether it did."""
+        runner = self._running.get(task_id)
+        if runner is not None:
+            runner.cancel()
+        return runner is not None
+
+    @staticmethod
+    async def _tell_peers(task_id: str, telling: Awaitable[None]) -> None:
+        try:
+            await telling
+        except Exception:  # the store holds the truth: a cancelled record stays cancelled regardless
+            log.warning("task %s: other processes not told", task_id, exc_info=True)
 
     async def listed(self, cursor: str | None, page_size: int) -> tuple[list[TaskRecord], str | None]:
         """One page of the caller's tasks, oldest first; the cursor is the last id seen, opaque."""
@@ -395,3 +477,7 @@ class Tasks:
     def running(self) -> int:
         """Tasks whose code runs in this process now."""
         return len(self._running)
+
+    def waiting(self) -> int:
+        """`tasks/result` calls here waiting on a task that another process runs."""
+        return sum(len(waiting) for waiting in self._waiting.values())

@@ -1,12 +1,14 @@
 """A server whose tools run as tasks, for tests/e2e/test_tasks.py: over stdio by default, or
 `--http PORT`; `--max-per-client N` / `--max-total N` set the task bounds, `--trace` starts tracemalloc
 (read back with the `stats` tool), `--users alice-token=alice,...` accepts those bearer tokens (HTTP)
-and makes each token's user the principal."""
+and makes each token's user the principal; `--redis URL` keeps tasks (and sessions) in that Redis, as
+one of several workers (HTTP), `--peer-wait S` sets how long a `tasks/result` waits for word from them."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tracemalloc
 from typing import Any
 
@@ -19,6 +21,8 @@ parser.add_argument("--max-per-client", type=int, default=100)
 parser.add_argument("--max-total", type=int, default=10_000)
 parser.add_argument("--trace", action="store_true")
 parser.add_argument("--users", default="")
+parser.add_argument("--redis", default=None)
+parser.add_argument("--peer-wait", type=float, default=None, help="seconds: Tasks.peer_wait")
 args = parser.parse_args()
 
 policy = TaskPolicy(max_per_client=args.max_per_client, max_total=args.max_total, poll_interval_ms=50)
@@ -74,6 +78,23 @@ async def hold() -> str:
     return "released"
 
 
+@server.tool(task_support="optional")
+async def hold_marked(path: str) -> str:
+    """Held until cancelled; the cancel, reaching this code, writes `path` (read by another process)."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        with open(path, "w") as marker:
+            marker.write(str(os.getpid()))
+        raise
+    return "never"
+
+
+@server.tool()
+async def pid() -> int:
+    return os.getpid()
+
+
 @server.tool()
 async def release() -> str:
     gate.set()
@@ -85,10 +106,13 @@ async def stats() -> dict[str, Any]:
     tasks = server.tasks
     assert tasks is not None
     traced = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else -1
-    return {"running": tasks.running(), "traced": traced}
+    return {"running": tasks.running(), "waiting": tasks.waiting(), "traced": traced}
 
 
 if __name__ == "__main__":
+    if args.peer_wait is not None:
+        assert server.tasks is not None
+        server.tasks.peer_wait = args.peer_wait
     if args.trace:
         tracemalloc.start()
     if args.http is not None:
@@ -102,6 +126,6 @@ if __name__ == "__main__":
                 return users.get(token)
 
             security = HttpSecurity(verify_token=verify)
-        server.run_http(port=args.http, security=security)
+        server.run_http(port=args.http, security=security, redis=args.redis, log_level="warning")
     else:
         server.run_stdio()

@@ -1,5 +1,5 @@
 """`Server.run_http(workers=N, redis=URL)`: what serving on several workers needs checked first (Redis for
-stateful revisions, Redis reachable), then one process or several forked workers."""
+stateful revisions and for tasks, Redis reachable), then one process or several forked workers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ...protocol import revisions
+from ...server.tasks import MemoryTaskStore
 
 if TYPE_CHECKING:
     from ...server import Server
@@ -24,6 +25,13 @@ def check_workers(server: Server, workers: int, redis: str | None) -> None:
             f"{workers} workers cannot share the sessions of stateful revisions ({', '.join(stateful)}) "
             "without a shared store: pass redis='redis://host:6379/0' (pip install 'mcpbind[redis]'), "
             "or serve stateless revisions alone (Server(revisions_served=['2026-07-28']))"
+        )
+    tasks = server.tasks
+    if workers > 1 and redis is None and tasks is not None and isinstance(tasks.store, MemoryTaskStore):
+        raise ValueError(
+            f"{workers} workers cannot share tasks kept in each worker's memory (a task polled on another "
+            "worker than the one that made it would be unknown there): pass redis='redis://host:6379/0', "
+            "or give the server a shared store (Server(task_store=...))"
         )
 
 

@@ -5,14 +5,16 @@ by every worker, so that any worker serves any request of any client.
     server.run_http(workers=4, redis="redis://127.0.0.1:6379/0")
 
 Modules, one job each: `connection` (the pool and key prefix every store shares; add a store by taking a
-`RedisConnection`), `sessions`, `events` (replay for `Last-Event-ID`), `bus` (changes between workers),
-`app` (the lifespan). Nothing in mcpbind imports this package unless asked to serve over Redis.
+`RedisConnection`), `sessions`, `events` (replay for `Last-Event-ID`), `tasks` (task records), `bus`
+(changes between workers, task cancels and input included), `app` (the lifespan). Nothing in mcpbind
+imports this package unless asked to serve over Redis.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ....server.tasks import MemoryTaskStore
 from ..app import HttpApp
 from ..security import HttpSecurity
 from .app import RedisApp
@@ -20,6 +22,7 @@ from .bus import RedisBus
 from .connection import RedisConnection, StoreUnavailable
 from .events import RedisEventStore, redis_event_stores
 from .sessions import RedisSessionStore
+from .tasks import RedisTaskStore
 
 if TYPE_CHECKING:
     from ....server import Server
@@ -30,6 +33,7 @@ __all__ = [
     "RedisConnection",
     "RedisEventStore",
     "RedisSessionStore",
+    "RedisTaskStore",
     "StoreUnavailable",
     "redis_app",
     "redis_event_stores",
@@ -47,8 +51,13 @@ def redis_app(
 ) -> RedisApp:
     """An ASGI app serving `server` with its sessions, SSE events and notifications in Redis (`redis`: a
     URL, or a `RedisConnection` for a key prefix or timeouts). Sessions and kept events expire after the
-    sessions' idle timeout (`security.session_idle_timeout`); events are bounded by `max_replay_bytes`."""
+    sessions' idle timeout (`security.session_idle_timeout`); events are bounded by `max_replay_bytes`.
+    A server with task tools keeps its tasks in Redis too (unless it was given a store of its own), so
+    that any worker polls, fetches or cancels a task that another runs."""
     connection = redis if isinstance(redis, RedisConnection) else RedisConnection(redis)
+    tasks = server.tasks
+    if tasks is not None and isinstance(tasks.store, MemoryTaskStore):
+        tasks.store = RedisTaskStore(connection)
     security = security or HttpSecurity()
     ttl = security.session_idle_timeout
     app = HttpApp(

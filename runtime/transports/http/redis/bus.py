@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from redis.exceptions import RedisError
 
+from ....errors import McpError
 from ....protocol.jsonrpc import RequestId
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
 
 if TYPE_CHECKING:
     from ....server import Connection, Server
+    from ....server.tasks import Tasks
     from ..sessions import SessionTable
 
 __all__ = ["RedisBus"]
@@ -32,7 +34,9 @@ class _Change(msgspec.Struct, array_like=True):
     kind: str
     """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
-    id; `data`, a notification of its client that every worker takes: a cancellation)."""
+    id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
+    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON) or
+    "task-end" (it is terminal: wake who waits on its result)."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -66,11 +70,17 @@ class RedisBus:
     def start(self) -> None:
         self.server.relay = self.relay
         self.table.forward = self.forward
+        tasks = self.server.tasks
+        if tasks is not None:
+            tasks.peers = self
         self._task = asyncio.get_running_loop().create_task(self._listen())
 
     async def stop(self) -> None:
         if self.server.relay == self.relay:
             self.server.relay = None
+        tasks = self.server.tasks
+        if tasks is not None and tasks.peers is self:
+            tasks.peers = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -90,6 +100,21 @@ class RedisBus:
         kind = "answer" if rid is not None else "notice"
         data = _encode(_Change(kind, session_id, rid, body, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, data))
+
+    # -- tasks (`TaskPeers`): what every worker hears of a task another runs or waits on ------------
+
+    async def cancelled(self, task_id: str) -> None:
+        await self._tell("task-cancel", task_id)
+
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
+        await self._tell("task-input", task_id, msgspec.json.encode(responses))
+
+    async def ended(self, task_id: str) -> None:
+        await self._tell("task-end", task_id)
+
+    async def _tell(self, kind: str, value: str, data: bytes = b"") -> None:
+        change = _encode(_Change(kind, value, None, data, self.origin))
+        await self.connection.run(lambda client: client.publish(self.channel, change))
 
     async def _publish(self, change: _Change) -> None:
         try:
@@ -118,10 +143,29 @@ class RedisBus:
                 log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
                 await asyncio.sleep(_RETRY)
 
+    @staticmethod
+    async def _answer_task(tasks: Tasks, task_id: str, data: bytes) -> None:
+        try:
+            responses = msgspec.json.decode(data, type=dict[str, Any])
+            await tasks.answer_here(task_id, responses)
+        except (msgspec.DecodeError, McpError) as exc:  # its requestor was answered already
+            log.warning("task %s: input responses from another worker refused: %s", task_id, exc)
+
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
         connection here if it awaits it; a notice to the session's connection here."""
+        if change.kind.startswith("task-"):
+            tasks = self.server.tasks
+            if tasks is None or change.origin == self.origin:
+                return
+            if change.kind == "task-cancel":
+                tasks.stop(change.value)
+            elif change.kind == "task-end":
+                tasks.wake(change.value)
+            else:
+                await self._answer_task(tasks, change.value, change.data)
+            return
         if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)
             if session is None or change.origin == self.origin:

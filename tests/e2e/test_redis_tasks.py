@@ -1,0 +1,339 @@
+"""Tasks kept in a real Redis: `RedisTaskStore` itself (records, compare-and-set under a race between two
+workers' connections, bounds, TTL, listing), and two workers of `tests/servers/tasks.py` sharing one Redis,
+a task created on one polled, fetched, answered and cancelled on the other, in both eras that have tasks
+(2025-11-25 core, 2026-07-28 extension), the cancel reaching the code on the worker that runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.protocol import tasks as proto
+from mcpbind.protocol.tasks import TaskPolicy, TaskRecord
+from mcpbind.server import TooManyTasks
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.redis import RedisConnection, RedisTaskStore
+
+from ..http_support import MODERN, serve
+from ..redis_support import RedisServer
+from ..schema_check import Recorder
+
+SCRIPT = str(Path(__file__).resolve().parents[1] / "servers" / "tasks.py")
+SESSION = "2025-11-25"
+POLICY = TaskPolicy()
+
+
+def run(coro: Awaitable[Any], timeout: float = 90) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Poll `check` until it holds (bounded): no fixed sleep racing the server."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def connection(redis_server: RedisServer) -> RedisConnection:
+    """A connection (its own pool) under a prefix no other test uses."""
+    return RedisConnection(redis_server.url, prefix=f"t{secrets.token_hex(4)}:")
+
+
+def record(client: str = "c", owner: str = "", ttl_ms: int = 60_000) -> TaskRecord:
+    return proto.new_record("tools/call", POLICY, ttl_ms=ttl_ms, owner=owner, client=client)
+
+
+# -- the store -----------------------------------------------------------------------------------------
+
+
+def test_records_are_kept_with_their_ttl_and_changed_only_by_compare_and_set(
+    redis_server: RedisServer,
+) -> None:
+    async def main() -> None:
+        conn = connection(redis_server)
+        store = RedisTaskStore(conn)
+        first = record(ttl_ms=100_000)
+        await store.create(first, max_per_client=10, max_total=10)
+        assert await store.get(first.task_id) == first
+        assert 90_000 <= await conn.client.pttl(conn.key("task", first.task_id)) <= 100_000
+        done = proto.move(first, "completed", result={"content": [], "isError": False})
+        assert await store.replace(first, done)
+        assert not await store.replace(first, proto.move(first, "cancelled"))  # stale: refused
+        assert await store.get(first.task_id) == done
+        # The result is kept as long as the record, which keeps its TTL through the change.
+        assert 90_000 <= await conn.client.pttl(conn.key("task", first.task_id)) <= 100_000
+        assert await store.get("no-such-task") is None
+        await conn.close()
+
+    run(main())
+
+
+def test_two_workers_racing_to_end_a_task_one_wins_and_it_stays_as_it_won(redis_server: RedisServer) -> None:
+    """Two connections (two pools, as two workers have) move the same records at once: completing and
+    cancelling. Exactly one change lands each time, and the record is the winner's."""
+
+    async def main() -> None:
+        one, two = connection(redis_server), connection(redis_server)
+        two.prefix = one.prefix
+        stores = RedisTaskStore(one), RedisTaskStore(two)
+        winners = []
+        for _ in range(40):
+            created = record()
+            await stores[0].create(created, max_per_client=100, max_total=1000)
+            seen = [await store.get(created.task_id) for store in stores]
+            assert seen[0] == seen[1] == created
+            completed = proto.move(created, "completed", result={"content": []})
+            cancelled = proto.move(created, "cancelled", status_message="cancelled by request")
+            outcome = await asyncio.gather(
+                stores[0].replace(created, completed), stores[1].replace(created, cancelled)
+            )
+            assert sorted(outcome) == [False, True], outcome
+            won = completed if outcome[0] else cancelled
+            assert await stores[1].get(created.task_id) == won
+            winners.append(won.status)
+            # Terminal: nothing moves it again (the status table), and the store has no path around it.
+            with pytest.raises(proto.IllegalTransition):
+                proto.move(won, "working")
+            assert not await stores[0].replace(created, proto.move(created, "failed"))
+        await one.close()
+        await two.close()
+        assert set(winners) <= {"completed", "cancelled"}
+
+    run(main())
+
+
+def test_the_bounds_are_counted_in_redis_and_cancelled_tasks_make_room(redis_server: RedisServer) -> None:
+    async def main() -> None:
+        conn = connection(redis_server)
+        store = RedisTaskStore(conn)
+        mine = [record("alice") for _ in range(2)]
+        for r in mine:
+            await store.create(r, max_per_client=2, max_total=3)
+        with pytest.raises(TooManyTasks) as info:
+            await store.create(record("alice"), max_per_client=2, max_total=3)
+        assert info.value.data == {"limit": 2} and "this client" in info.value.message
+        # A finished task no longer counts against its client (it still counts in all).
+        assert await store.replace(mine[0], proto.move(mine[0], "completed", result={"content": []}))
+        third = record("alice")
+        await store.create(third, max_per_client=2, max_total=3)
+        with pytest.raises(TooManyTasks) as info:
+            await store.create(record("bob"), max_per_client=2, max_total=3)
+        assert info.value.data == {"limit": 3} and "the server" in info.value.message
+        # A cancelled record is dropped to make room for new work.
+        assert await store.replace(third, proto.move(third, "cancelled"))
+        await store.create(record("bob"), max_per_client=2, max_total=3)
+        assert await store.get(third.task_id) is None
+        assert await store.get(mine[0].task_id) is not None  # the completed result is kept
+        await conn.close()
+
+    run(main())
+
+
+def test_records_expire_with_their_ttl_and_listing_is_per_owner_oldest_first(
+    redis_server: RedisServer,
+) -> None:
+    async def main() -> None:
+        conn = connection(redis_server)
+        store = RedisTaskStore(conn)
+        kept = [record(owner="alice") for _ in range(3)]
+        for r in kept:
+            await store.create(r, max_per_client=10, max_total=10)
+        await store.create(record(owner="bob"), max_per_client=10, max_total=10)
+        brief = record(owner="alice", ttl_ms=200)
+        await store.create(brief, max_per_client=10, max_total=10)
+        listed = [r.task_id for r in await store.owned_by("alice")]
+        expected = sorted([*kept, brief], key=lambda r: (r.created_ms, r.task_id))
+        assert listed == [r.task_id for r in expected]
+
+        async def gone() -> bool:
+            return await store.get(brief.task_id) is None
+
+        await eventually(gone)
+        assert [r.task_id for r in await store.owned_by("alice")] == [
+            r.task_id for r in expected if r != brief
+        ]
+        assert await store.purge(proto.now_ms()) == 1  # its index entry
+        assert await conn.client.zcard(conn.key("tasks")) == 4
+        await conn.close()
+
+    run(main())
+
+
+def test_several_workers_without_redis_are_refused_for_tasks_kept_in_memory() -> None:
+    from mcpbind.server import Server
+    from mcpbind.transports.http.scaleout import check_workers
+
+    def stateless_with_tasks(**options: Any) -> Server:
+        server = Server("s", revisions_served=[MODERN], **options)
+
+        @server.tool(task_support="optional")
+        async def slow() -> str:
+            return "done"
+
+        return server
+
+    check_workers(Server("s", revisions_served=[MODERN]), 2, None)  # no tasks: nothing to share
+    with pytest.raises(ValueError, match="cannot share tasks"):
+        check_workers(stateless_with_tasks(), 2, None)
+    check_workers(stateless_with_tasks(), 1, None)
+    check_workers(stateless_with_tasks(), 2, "redis://127.0.0.1:1/0")
+    # A shared store of the user's own (this one connects on first use: never here).
+    shared = RedisTaskStore(RedisConnection("redis://127.0.0.1:1/0"))
+    check_workers(stateless_with_tasks(task_store=shared), 2, None)
+
+
+# -- two workers ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def two_workers(redis_url: str, *extra: str) -> Iterator[list[str]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(serve(SCRIPT, "--redis", redis_url, *extra)) for _ in range(2)]
+
+
+async def answer_name(params: Any) -> dict[str, Any]:
+    return {"action": "accept", "content": {"name": "Ada"}}
+
+
+def client_of(url: str, revision: str) -> tuple[Client, Recorder]:
+    recorder = Recorder(StreamableHttpTransport(url))
+    return Client(recorder, mode=revision, elicitation=answer_name), recorder
+
+
+async def pid(client: Client) -> int:
+    return int((await client.call_tool("pid")).structured_content["result"])
+
+
+@pytest.mark.parametrize("revision", [SESSION, MODERN])
+def test_a_task_made_on_one_worker_is_polled_fetched_and_cancelled_on_another(
+    redis_server: RedisServer, revision: str, tmp_path: Path
+) -> None:
+    async def main(one: str, two: str) -> None:
+        first, first_frames = client_of(one, revision)
+        second, second_frames = client_of(two, revision)
+        async with first, second:
+            runs_it = await pid(first)
+            assert runs_it != await pid(second)
+            started = await first.start_tool_task("slow", {"seconds": 0.5, "text": "from one"})
+            assert started.task_id is not None
+            there = second.task(started.task_id)
+            assert (await there.status()).status == "working"
+            # Worker two answers once worker one completes it (2025-11-25 `tasks/result` blocks there).
+            assert (await there.result()).content[0].text == "from one"
+            assert (await there.status()).status == "completed"
+            if revision == SESSION:
+                assert started.task_id in [t.task_id for t in await second.list_tasks()]
+            # A cancel made on worker two stops the code on worker one.
+            marker = tmp_path / f"cancelled-{revision}"
+            held = await first.start_tool_task("hold_marked", {"path": str(marker)})
+            assert held.task_id is not None
+            assert (await second.task(held.task_id).cancel()).status == "cancelled"
+
+            async def stopped() -> bool:
+                return marker.exists() and marker.read_text() == str(runs_it)
+
+            await eventually(stopped)
+
+            async def none_running() -> bool:
+                return (await first.call_tool("stats")).structured_content["running"] == 0
+
+            await eventually(none_running)
+            assert (await held.status()).status == "cancelled"
+            if revision == SESSION:
+                with pytest.raises(McpError) as info:
+                    await held.cancel()  # terminal, on either worker
+                assert info.value.code == -32602
+        first_frames.validate(revision)
+        second_frames.validate(revision)
+
+    with two_workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_input_for_a_task_reaches_the_worker_that_runs_it_in_2026(redis_server: RedisServer) -> None:
+    """`tasks/update` sent to another worker than the one running the task is passed to it."""
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, MODERN)
+        second, recorder = client_of(two, MODERN)
+        async with first, second:
+            started = await first.start_tool_task("ask_name")
+            assert started.task_id is not None
+            there = second.task(started.task_id)
+            async for info in there.statuses():
+                if info.status == "input_required":
+                    break
+            assert (await there.result()).content[0].text == "hello Ada"  # answered via worker two
+        recorder.validate(MODERN)
+
+    with two_workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_tasks_result_on_another_worker_returns_when_the_task_ends_there(redis_server: RedisServer) -> None:
+    """Worker two's `tasks/result` is woken by word of the end from worker one: with the fallback re-read
+    of the store set to ten minutes, only that word can answer it within the test's time."""
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, SESSION)
+        second, recorder = client_of(two, SESSION)
+        async with first, second:
+            held = await first.start_tool_task("hold")
+            assert held.task_id is not None
+            waiting = asyncio.ensure_future(second.task(held.task_id).result())
+            try:
+
+                async def blocked() -> bool:  # worker two holds the request, waiting
+                    return (await second.call_tool("stats")).structured_content["waiting"] == 1
+
+                await eventually(blocked)
+                assert not waiting.done()
+                await first.call_tool("release")
+                assert (await asyncio.wait_for(waiting, 60)).content[0].text == "released"
+            finally:
+                waiting.cancel()
+        recorder.validate(SESSION)
+
+    with two_workers(redis_server.url, "--peer-wait", "600") as (one, two):
+        run(main(one, two))
+
+
+def test_a_cancel_on_one_worker_racing_completion_on_another_never_undoes_either(
+    redis_server: RedisServer,
+) -> None:
+    """A cancel acknowledged on worker two stays cancelled though worker one's code completes meanwhile;
+    a task that completed first refuses the cancel (2025-11-25)."""
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, SESSION)
+        second, _ = client_of(two, SESSION)
+        outcomes = set()
+        async with first, second:
+            for i in range(30):
+                # Odd rounds race (a few ms of work); even ones are long enough for the cancel to win.
+                seconds = 30.0 if i % 2 == 0 else (i % 6) / 1000
+                started = await first.start_tool_task("slow", {"seconds": seconds})
+                assert started.task_id is not None
+                there = second.task(started.task_id)
+                try:
+                    acknowledged = (await there.cancel()).status
+                except McpError as exc:
+                    assert exc.code == -32602
+                    acknowledged = "completed"
+                final = await started.wait()
+                assert final.status == acknowledged, (acknowledged, final.status)
+                outcomes.add(final.status)
+        assert "cancelled" in outcomes
+
+    with two_workers(redis_server.url) as (one, two):
+        run(main(one, two), timeout=180)
