@@ -6,7 +6,8 @@ from mcpbind.server import Context, Server
 from ..protocol.tasks import TaskPolicy, TaskRecord
 from .context import LOG_LEVELS, Context, ElicitOutcome
 from .features import ResourceNotFound, ToolError
-from .registry import UVICORN_DEFAULTS, Server
+from .registry import Server
+from .serving import UVICORN_DEFAULTS
 from .session import Connection, SessionSnapshot
 from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
 

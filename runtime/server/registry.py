@@ -1,5 +1,5 @@
-"""The `Server` registry: what is registered (tools, resources, prompts, completions), the capabilities
-that follow from it, and the entry points that serve it (stdio, Streamable HTTP, any transport).
+"""The `Server` registry: what is registered (tools, resources, prompts, completions, methods) and the
+capabilities that follow from it; how it is served (stdio, Streamable HTTP, WebSocket) is `serving`.
 
 One `Server` serves every revision at once. A client that opens with `initialize` gets the highest
 stateful revision both support, for the life of the connection; a request that carries its protocol
@@ -18,17 +18,14 @@ that revision's schema allows (members a revision lacks are not sent).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
 from .. import wire
-from ..aio.interfaces import MessageTransport
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
 from ..protocol.tasks import EXTENSION as TASKS_EXTENSION
@@ -41,6 +38,7 @@ from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
 from .middleware import Middleware, MiddlewareChain, chain
 from .scopes import RequiredScopes
+from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
 from .signature import inspect_function
 from .tasks import Tasks, TaskStore
@@ -50,16 +48,8 @@ __all__ = ["Server", "UVICORN_DEFAULTS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-UVICORN_DEFAULTS: Final[dict[str, Any]] = {
-    # Streams (GET, subscriptions) stay open until their clients leave: bound the wait on shutdown.
-    "timeout_graceful_shutdown": 3,
-    "access_log": False,
-    "proxy_headers": False,
-}
-"""What `Server.run_http` passes to uvicorn unless told otherwise."""
 
-
-class Server(Features):
+class Server(Features, Serving):
     def __init__(
         self,
         name: str,
@@ -420,143 +410,9 @@ class Server(Features):
 
     # -- serving -----------------------------------------------------------------------------------
 
-    def attach(self, conn: Connection) -> None:
-        """Count `conn` among the connections that list changes and resource updates reach."""
-        self._connections.add(conn)
-
-    def detach(self, conn: Connection) -> None:
-        self._connections.discard(conn)
-
-    @property
-    def connections(self) -> frozenset[Connection]:
-        """The connections attached now (a snapshot: attaching or detaching later does not change it)."""
-        return frozenset(self._connections)
-
-    def running(self) -> AbstractAsyncContextManager[Any]:
-        """Run the server's lifespan for the duration of the block (shared with every other entry);
-        its value is the lifespan's state. For an application that mounts `http_app()` in its own."""
-        return self.lifespan.running()
-
-    async def serve(self, transport: MessageTransport) -> None:
-        """Serve one connection until its transport ends (within the server's lifespan)."""
-        async with self.lifespan.running():
-            conn = Connection(self, transport)
-            self.attach(conn)
-            try:
-                await conn.peer.run()
-            finally:
-                self.detach(conn)
-                await transport.close()
-
-    async def serve_stdio(self, *, max_line: int | None = None) -> None:
-        # (Imported on use, as the HTTP transport is in `http_app`.)
-        from ..transports.stdio import DEFAULT_MAX_LINE, StdioServerTransport
-
-        transport = StdioServerTransport(max_line=max_line or DEFAULT_MAX_LINE)
-        await transport.start()
-        await self.serve(transport)
-
-    def http_app(self, *, path: str = "/mcp", security: Any = None, json_response: bool = False) -> Any:
-        """The ASGI application serving this server's MCP endpoint (mount it anywhere)."""
-        # Imported here, not at the top: the HTTP transport imports the server (its connections), and
-        # the server imports a transport only when asked to serve on it, so neither module-level
-        # import graph has a cycle, and a stdio server never loads the HTTP modules.
-        from ..transports.http.app import HttpApp
-
-        return HttpApp(self, path=path, security=security, json_response=json_response)
-
-    def run_http(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 8000,
-        *,
-        path: str = "/mcp",
-        json_response: bool = False,
-        security: Any = None,
-        workers: int = 1,
-        redis: str | None = None,
-        **uvicorn_options: Any,
-    ) -> None:
-        """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise). `security`,
-        an `HttpSecurity`, sets who may connect and the limits (body size, sessions, requests at once,
-        bytes kept for resumption).
-
-        `workers`: processes serving one port (forked: each inherits this server as built). `redis`: a
-        Redis URL (`mcpbind[redis]`) where sessions, resumable events and notifications are shared, so
-        that any worker serves any request. Stateful revisions need it with several workers (a
-        session would otherwise exist in one worker alone): ValueError without it. A Redis that cannot
-        be reached at start raises `StoreUnavailable`.
-
-        `uvicorn_options` go to `uvicorn.run`. Two defaults differ from uvicorn's: no access log
-        (uvicorn formats each line's arguments, quoting the path, even when the log level hides it)
-        and no proxy-headers middleware (it rewrites every request's scope, for client addresses
-        that MCP never reads). Together they are about 5% of answering a small request. Pass
-        `access_log=True`, or `proxy_headers=True` behind a proxy whose client addresses you log.
-        """
-        import uvicorn
-
-        for option, value in UVICORN_DEFAULTS.items():
-            uvicorn_options.setdefault(option, value)
-        if workers == 1 and redis is None:
-            app = self.http_app(path=path, security=security, json_response=json_response)
-            uvicorn.run(app, host=host, port=port, **uvicorn_options)
-            return
-        # Imported on use: a server run without workers or Redis never loads these modules.
-        from ..transports.http.scaleout import serve_scaled
-
-        serve_scaled(self, host, port, path, json_response, security, workers, redis, uvicorn_options)
-
-    def run(self, argv: Sequence[str] | None = None) -> None:
-        """Serve as the command line says (`argv`, by default the process's): stdio unless
-        `--transport http`, then Streamable HTTP on `--host` (127.0.0.1) and `--port` (8000) at
-        `--path` (/mcp)."""
-        import argparse
-
-        parser = argparse.ArgumentParser(description=self.instructions or f"The MCP server {self.name}.")
-        parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--path", default="/mcp")
-        args = parser.parse_args(argv)
-        if args.transport == "http":
-            self.run_http(args.host, args.port, path=args.path)
-        else:
-            self.run_stdio()
-
-    def run_websocket(
-        self, host: str = "127.0.0.1", port: int = 8000, *, uvloop: bool | None = None, **options: Any
-    ) -> None:
-        """Serve `ws://host:port/mcp` alone, with no ASGI server (`mcpbind[ws]`; SEP-1288, a
-        proposal). `options` go to `mcpbind.transports.websocket.standalone.start` (`path`,
-        `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too."""
-        from ..transports.websocket.standalone import serve_forever
-
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
-            runner.run(serve_forever(self, host, port, **options))
-
-    def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
-        """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
-        default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
-        `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused."""
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
-            runner.run(self.serve_stdio(max_line=max_line))
-
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn)
     except Exception:  # hints that do not resolve: no context parameter to find
         return {}
-
-
-def _loop_factory(uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    if uvloop is False:
-        return None
-    try:
-        import uvloop as module
-    except ImportError:
-        if uvloop:
-            raise
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = module.new_event_loop
-    return factory
