@@ -26,6 +26,15 @@ Scope = dict[str, Any]
 @dataclass
 class OAuthWorld:
     mcp_app: Any
+    path: str = "/mcp"
+    """Where the protected MCP endpoint is: the resource is this server's origin and `path`."""
+    also_protected: tuple[str, ...] = ()
+    """More paths handed to `mcp_app` behind the same tokens (a 2024-11-05 server's /messages)."""
+    revoke_on: list[tuple[str, str]] = field(default_factory=list)
+    """(method, path) pairs: the next request of each that carries a good token finds it revoked
+    there and then (as an expired token would be) and is answered 401."""
+    seen: list[tuple[str, str, int]] = field(default_factory=list)
+    """(method, path, 401 or 200 for passed on) of every request to a protected path."""
     expires_in: int = 3600
     metadata_delay: float = 0.0
     metadata_body: bytes | None = None
@@ -57,10 +66,10 @@ class OAuthWorld:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         base = f"http://{headers['host']}"
         path, method = scope["path"], scope["method"]
-        if path == "/mcp":
+        if path == self.path or path in self.also_protected:
             await self._protected(scope, receive, send, headers, base)
-        elif path == "/.well-known/oauth-protected-resource/mcp":
-            await _json(send, 200, {"resource": f"{base}/mcp", "authorization_servers": [base]})
+        elif path == f"/.well-known/oauth-protected-resource{self.path}":
+            await _json(send, 200, {"resource": f"{base}{self.path}", "authorization_servers": [base]})
         elif path == "/.well-known/oauth-authorization-server":
             await self._metadata(send, base)
         elif path == "/register" and method == "POST":
@@ -167,8 +176,14 @@ class OAuthWorld:
     ) -> None:
         auth = headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else None
-        if token is None or self.tokens.get(token) != f"{base}/mcp" or self.refuse_tokens:
-            challenge = f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"'
+        where = (scope["method"], scope["path"])
+        if token is not None and self.tokens.get(token) == f"{base}{self.path}" and where in self.revoke_on:
+            self.revoke_on.remove(where)
+            del self.tokens[token]
+        if token is None or self.tokens.get(token) != f"{base}{self.path}" or self.refuse_tokens:
+            self.seen.append((*where, 401))
+            metadata = f"{base}/.well-known/oauth-protected-resource{self.path}"
+            challenge = f'Bearer resource_metadata="{metadata}"'
             await _send(
                 send,
                 401,
@@ -176,6 +191,7 @@ class OAuthWorld:
                 [(b"www-authenticate", challenge.encode()), (b"content-type", b"application/json")],
             )
             return
+        self.seen.append((*where, 200))
         await self.mcp_app(scope, receive, send)
 
 

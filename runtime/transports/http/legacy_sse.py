@@ -11,11 +11,19 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
 
+from ...errors import McpError
+from ...protocol import jsonrpc
 from ...protocol.framing import EventTooLarge, SseParser
 from ..plain import PlainTransport
-from .auth import HttpAuth, as_http_auth
+from .auth import (
+    AUTHORIZATION_FAILED,
+    MAX_AUTH_ROUNDS,
+    AuthorizationFailed,
+    HttpAuth,
+    as_http_auth,
+    send_again,
+)
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -25,9 +33,6 @@ from .http11 import (
     Response,
     ResponseTooLarge,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["LegacySseTransport"]
 
@@ -75,27 +80,42 @@ class LegacySseTransport(PlainTransport):
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
-        headers = {**await self._auth_headers("GET", self.url), "accept": "text/event-stream"}
         endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.ensure_future(self._read(headers, endpoint))
+        self._reader = asyncio.ensure_future(self._read(endpoint))
         try:
             self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
         except BaseException:
             await self.close()
             raise
 
-    async def _read(self, headers: dict[str, str], endpoint: asyncio.Future[str]) -> None:
-        """The GET stream: the `endpoint` event first, then every message, until it ends."""
+    async def _read(self, endpoint: asyncio.Future[str]) -> None:
+        """The GET stream: the `endpoint` event first, then every message, until it ends. Authorized
+        as Streamable HTTP's requests are: a 401 runs the hook's flow and the GET is sent again."""
         assert self._client is not None
         try:
-            async with self._client.request("GET", self.url, headers) as response:
-                content_type = response.headers.get("content-type", "")
-                if response.status != 200 or not content_type.startswith("text/event-stream"):
-                    raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
-                await self._events(response, endpoint)
-        except (HttpError, OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+            for attempt in range(MAX_AUTH_ROUNDS + 1):
+                headers = {**await self._auth_headers("GET", self.url), "accept": "text/event-stream"}
+                async with self._client.request("GET", self.url, headers) as response:
+                    if await send_again(self.auth, "GET", self.url, headers, response, attempt):
+                        continue
+                    content_type = response.headers.get("content-type", "")
+                    if response.status != 200 or not content_type.startswith("text/event-stream"):
+                        raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
+                    await self._events(response, endpoint)
+                    break
+        except (
+            HttpError,
+            OSError,
+            TimeoutError,
+            AuthorizationFailed,
+        ) as exc:  # ConnectionError is an OSError
             if not endpoint.done():
-                endpoint.set_exception(exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc)))
+                failure = (
+                    exc
+                    if isinstance(exc, ConnectionError | AuthorizationFailed)
+                    else ConnectionError(str(exc))
+                )
+                endpoint.set_exception(failure)
             else:
                 log.warning("the HTTP+SSE stream ended: %s", exc)
         except asyncio.CancelledError:
@@ -124,11 +144,25 @@ class LegacySseTransport(PlainTransport):
 
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"
-        headers = {**await self._auth_headers("POST", self.endpoint), "content-type": "application/json"}
-        async with self._client.request("POST", self.endpoint, headers, data) as response:
-            await response.read()
-            if response.status >= 400:
-                log.warning("the server refused a message with HTTP %s", response.status)
+        try:
+            await self._post(self.endpoint, data)
+        except AuthorizationFailed as exc:
+            # What Streamable HTTP answers a request it could not authorize with (to its sender).
+            raise McpError(
+                f"authorization failed: {exc}", code=jsonrpc.INVALID_REQUEST, data=AUTHORIZATION_FAILED
+            ) from exc
+
+    async def _post(self, endpoint: str, data: bytes) -> None:
+        assert self._client is not None
+        for attempt in range(MAX_AUTH_ROUNDS + 1):
+            headers = {**await self._auth_headers("POST", endpoint), "content-type": "application/json"}
+            async with self._client.request("POST", endpoint, headers, data) as response:
+                if await send_again(self.auth, "POST", endpoint, headers, response, attempt):
+                    continue
+                await response.read()
+                if response.status >= 400:
+                    log.warning("the server refused a message with HTTP %s", response.status)
+                return
 
     async def close(self) -> None:
         if self._reader is not None:
