@@ -118,7 +118,10 @@ class OAuthWorld:
             return
         code = secrets.token_urlsafe(16)
         self._codes[code] = query
-        target = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"], "iss": base})
+        answer = {"code": code, "iss": base}
+        if "state" in query:  # optional with PKCE (OAuth 2.1 7.12.1): echoed when sent
+            answer["state"] = query["state"]
+        target = query["redirect_uri"] + "?" + urlencode(answer)
         await _send(send, 302, b"", [(b"location", target.encode())])
 
     async def _token(self, send: Any, raw: bytes, base: str) -> None:
