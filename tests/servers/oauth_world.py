@@ -33,6 +33,10 @@ class OAuthWorld:
     revoke_on: list[tuple[str, str]] = field(default_factory=list)
     """(method, path) pairs: the next request of each that carries a good token finds it revoked
     there and then (as an expired token would be) and is answered 401."""
+    scopes: list[str] | None = None
+    """The resource's scopes_supported; the authorization server lists them and `offline_access`."""
+    metadata_requests: list[dict[str, str]] = field(default_factory=list)
+    """The headers of each request for the authorization server's metadata."""
     seen: list[tuple[str, str, int]] = field(default_factory=list)
     """(method, path, 401 or 200 for passed on) of every request to a protected path."""
     expires_in: int = 3600
@@ -69,8 +73,10 @@ class OAuthWorld:
         if path == self.path or path in self.also_protected:
             await self._protected(scope, receive, send, headers, base)
         elif path == f"/.well-known/oauth-protected-resource{self.path}":
-            await _json(send, 200, {"resource": f"{base}{self.path}", "authorization_servers": [base]})
+            prm = {"resource": f"{base}{self.path}", "authorization_servers": [base]}
+            await _json(send, 200, prm if self.scopes is None else {**prm, "scopes_supported": self.scopes})
         elif path == "/.well-known/oauth-authorization-server":
+            self.metadata_requests.append(headers)
             await self._metadata(send, base)
         elif path == "/register" and method == "POST":
             body = json.loads(await _body(receive))
@@ -107,6 +113,7 @@ class OAuthWorld:
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": self.auth_methods,
                 "authorization_response_iss_parameter_supported": True,
+                **({} if self.scopes is None else {"scopes_supported": [*self.scopes, "offline_access"]}),
             },
         )
 

@@ -20,6 +20,7 @@ __all__ = [
     "AuthorizationFailed",
     "BearerToken",
     "HttpAuth",
+    "RevisionAware",
     "as_http_auth",
     "send_again",
 ]
@@ -57,6 +58,14 @@ class HttpAuth(Protocol):
         the request was sent with and how many times it was sent again already (0: the first answer).
         True: send the request again (with fresh `headers()`). May raise AuthorizationFailed."""
         ...
+
+
+@runtime_checkable
+class RevisionAware(Protocol):
+    """An `HttpAuth` that follows the negotiated revision's authorization text: the transport tells
+    it the revision once negotiated (None again when a session is lost)."""
+
+    def use_revision(self, revision: str | None) -> None: ...
 
 
 class BearerToken:

@@ -28,6 +28,7 @@ from .auth import (
     MAX_AUTH_ROUNDS,
     AuthorizationFailed,
     HttpAuth,
+    RevisionAware,
     as_http_auth,
     send_again,
 )
@@ -153,6 +154,8 @@ class StreamableHttpTransport:
 
     def use_revision(self, revision: str | None) -> None:
         self.protocol_version = revision
+        if isinstance(self.auth, RevisionAware):
+            self.auth.use_revision(revision)
 
     def session_started(self) -> None:
         self.open_get_stream()

@@ -21,6 +21,7 @@ from .auth import (
     MAX_AUTH_ROUNDS,
     AuthorizationFailed,
     HttpAuth,
+    RevisionAware,
     as_http_auth,
     send_again,
 )
@@ -138,6 +139,10 @@ class LegacySseTransport(PlainTransport):
             raise ResponseTooLarge(str(exc)) from None
 
     # -- messages (what else the client asks of a transport is `PlainTransport`'s) -----------------
+
+    def use_revision(self, revision: str | None) -> None:
+        if isinstance(self.auth, RevisionAware):
+            self.auth.use_revision(revision)  # no header carries it; the hook follows its text
 
     async def read(self) -> bytes | None:
         return await self._incoming.get()
