@@ -2,6 +2,8 @@
 everything the server sends, and a POST per message to the endpoint its first event names.
 
 `StreamableHttpTransport.fallback` switches to it when an endpoint refuses our POSTs with 404 or 405.
+Its GET stream and its POSTs are authorized by the same `HttpAuth` hook, and the same decision
+(`auth.send_again`), as Streamable HTTP's requests.
 """
 
 from __future__ import annotations
@@ -104,19 +106,12 @@ class LegacySseTransport(PlainTransport):
                         raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
                     await self._events(response, endpoint)
                     break
-        except (
-            HttpError,
-            OSError,
-            TimeoutError,
-            AuthorizationFailed,
-        ) as exc:  # ConnectionError is an OSError
+        except (HttpError, OSError, TimeoutError, AuthorizationFailed) as exc:
+            # (ConnectionError is an OSError.) Before the endpoint event, start() raises the cause:
+            # a ConnectionError, or the authorization's own error.
             if not endpoint.done():
-                failure = (
-                    exc
-                    if isinstance(exc, ConnectionError | AuthorizationFailed)
-                    else ConnectionError(str(exc))
-                )
-                endpoint.set_exception(failure)
+                keep = isinstance(exc, ConnectionError | AuthorizationFailed)
+                endpoint.set_exception(exc if keep else ConnectionError(str(exc)))
             else:
                 log.warning("the HTTP+SSE stream ended: %s", exc)
         except asyncio.CancelledError:
@@ -162,7 +157,9 @@ class LegacySseTransport(PlainTransport):
         for attempt in range(MAX_AUTH_ROUNDS + 1):
             headers = {**await self._auth_headers("POST", endpoint), "content-type": "application/json"}
             async with self._client.request("POST", endpoint, headers, data) as response:
-                if await send_again(self.auth, "POST", endpoint, headers, response, attempt):
+                if self.auth is not None and await send_again(
+                    self.auth, "POST", endpoint, headers, response, attempt
+                ):
                     continue
                 await response.read()
                 if response.status >= 400:
