@@ -82,7 +82,8 @@ def _npm_ci(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def interop_ts(session: nox.Session) -> None:
     """Interop with the official TypeScript SDK: its 1.x and 2.x clients against our server (stdio,
-    Streamable HTTP, both eras), our client against its server-everything (stdio, Streamable HTTP,
+    Streamable HTTP, both eras; and authorized against our protected server: bearer, client
+    credentials, authorization code), our client against its server-everything (stdio, Streamable HTTP,
     legacy SSE), and the MCP Inspector CLI against our server. The npm packages and a Node 22 binary
     are pinned in tests/interop_ts/package-lock.json; `npm ci` installs them when the lock changed."""
     session.install("-e", ".[dev]")

@@ -26,6 +26,19 @@ Scope = dict[str, Any]
 @dataclass
 class OAuthWorld:
     mcp_app: Any
+    path: str = "/mcp"
+    """Where the protected MCP endpoint is: the resource is this server's origin and `path`."""
+    also_protected: tuple[str, ...] = ()
+    """More paths handed to `mcp_app` behind the same tokens (a 2024-11-05 server's /messages)."""
+    revoke_on: list[tuple[str, str]] = field(default_factory=list)
+    """(method, path) pairs: the next request of each that carries a good token finds it revoked
+    there and then (as an expired token would be) and is answered 401."""
+    scopes: list[str] | None = None
+    """The resource's scopes_supported; the authorization server lists them and `offline_access`."""
+    metadata_requests: list[dict[str, str]] = field(default_factory=list)
+    """The headers of each request for the authorization server's metadata."""
+    seen: list[tuple[str, str, int]] = field(default_factory=list)
+    """(method, path, 401 or 200 for passed on) of every request to a protected path."""
     expires_in: int = 3600
     metadata_delay: float = 0.0
     metadata_body: bytes | None = None
@@ -57,11 +70,13 @@ class OAuthWorld:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         base = f"http://{headers['host']}"
         path, method = scope["path"], scope["method"]
-        if path == "/mcp":
+        if path == self.path or path in self.also_protected:
             await self._protected(scope, receive, send, headers, base)
-        elif path == "/.well-known/oauth-protected-resource/mcp":
-            await _json(send, 200, {"resource": f"{base}/mcp", "authorization_servers": [base]})
+        elif path == f"/.well-known/oauth-protected-resource{self.path}":
+            prm = {"resource": f"{base}{self.path}", "authorization_servers": [base]}
+            await _json(send, 200, prm if self.scopes is None else {**prm, "scopes_supported": self.scopes})
         elif path == "/.well-known/oauth-authorization-server":
+            self.metadata_requests.append(headers)
             await self._metadata(send, base)
         elif path == "/register" and method == "POST":
             body = json.loads(await _body(receive))
@@ -98,6 +113,7 @@ class OAuthWorld:
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": self.auth_methods,
                 "authorization_response_iss_parameter_supported": True,
+                **({} if self.scopes is None else {"scopes_supported": [*self.scopes, "offline_access"]}),
             },
         )
 
@@ -109,7 +125,10 @@ class OAuthWorld:
             return
         code = secrets.token_urlsafe(16)
         self._codes[code] = query
-        target = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"], "iss": base})
+        answer = {"code": code, "iss": base}
+        if "state" in query:  # optional with PKCE (OAuth 2.1 7.12.1): echoed when sent
+            answer["state"] = query["state"]
+        target = query["redirect_uri"] + "?" + urlencode(answer)
         await _send(send, 302, b"", [(b"location", target.encode())])
 
     async def _token(self, send: Any, raw: bytes, base: str) -> None:
@@ -167,8 +186,14 @@ class OAuthWorld:
     ) -> None:
         auth = headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else None
-        if token is None or self.tokens.get(token) != f"{base}/mcp" or self.refuse_tokens:
-            challenge = f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"'
+        where = (scope["method"], scope["path"])
+        if token is not None and self.tokens.get(token) == f"{base}{self.path}" and where in self.revoke_on:
+            self.revoke_on.remove(where)
+            del self.tokens[token]
+        if token is None or self.tokens.get(token) != f"{base}{self.path}" or self.refuse_tokens:
+            self.seen.append((*where, 401))
+            metadata = f"{base}/.well-known/oauth-protected-resource{self.path}"
+            challenge = f'Bearer resource_metadata="{metadata}"'
             await _send(
                 send,
                 401,
@@ -176,6 +201,7 @@ class OAuthWorld:
                 [(b"www-authenticate", challenge.encode()), (b"content-type", b"application/json")],
             )
             return
+        self.seen.append((*where, 200))
         await self.mcp_app(scope, receive, send)
 
 

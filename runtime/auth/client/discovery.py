@@ -5,7 +5,9 @@ The order is the specification's (2025-06-18 onward): the PRM URL from `WWW-Auth
 authorization server the PRM lists, RFC 8414 with path insertion, OpenID Connect with path insertion,
 OpenID Connect with path appending (an issuer without a path: RFC 8414, then OpenID Connect). A server
 with no PRM at all is treated as a 2025-03-26 server: its origin is the authorization server, and
-without metadata its endpoints are the default /authorize, /token and /register.
+without metadata its endpoints are the default /authorize, /token and /register. Where the negotiated
+revision's text has less (no well-known PRM in 2025-03-26, no OpenID Connect before 2025-11-25), the
+provider asks for less (see `revisions`).
 
 What is checked: the PRM `resource` must cover the server URL (same origin, path prefix); the metadata
 `issuer` must equal, exactly, the issuer the well-known URL was built from (RFC 8414 3.3); documents
@@ -14,6 +16,7 @@ must be JSON objects with the right member types.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -61,24 +64,29 @@ def _strip(url: str) -> tuple[str, str, str]:
     return parts.scheme, parts.netloc, parts.path.rstrip("/")
 
 
-def prm_urls(server_url: str, from_header: str | None) -> list[str]:
-    """Where to look for the protected resource metadata, in order."""
+def prm_urls(server_url: str, from_header: str | None, well_known: bool = True) -> list[str]:
+    """Where to look for the protected resource metadata, in order (`well_known`: beyond the URL
+    the challenge names)."""
     scheme, netloc, path = _strip(server_url)
     urls = [from_header] if from_header else []
+    if not well_known:
+        return urls
     if path:
         urls.append(urlunsplit((scheme, netloc, "/.well-known/oauth-protected-resource" + path, "", "")))
     urls.append(urlunsplit((scheme, netloc, "/.well-known/oauth-protected-resource", "", "")))
     return urls
 
 
-def metadata_urls(issuer: str) -> list[str]:
+def metadata_urls(issuer: str, openid: bool = True) -> list[str]:
     """Where to look for an authorization server's metadata, in order (2025-11-25 "Authorization
-    Server Metadata Discovery")."""
+    Server Metadata Discovery"; without `openid`, RFC 8414's location only)."""
     scheme, netloc, path = _strip(issuer)
 
     def url(path: str) -> str:
         return urlunsplit((scheme, netloc, path, "", ""))
 
+    if not openid:
+        return [url("/.well-known/oauth-authorization-server" + path)]
     if not path:
         return [url("/.well-known/oauth-authorization-server"), url("/.well-known/openid-configuration")]
     return [
@@ -108,10 +116,10 @@ def _decode(kind: type[Any], body: dict[str, Any], url: str) -> Any:
 
 
 async def protected_resource(
-    http: AuthHttp, server_url: str, from_header: str | None
+    http: AuthHttp, server_url: str, from_header: str | None, *, well_known: bool = True
 ) -> ResourceMetadata | None:
     """The PRM of `server_url` (checked), or None when no well-known location has one."""
-    for url in prm_urls(server_url, from_header):
+    for url in prm_urls(server_url, from_header, well_known):
         reply = await http.get_json(url)
         if reply.status != 200:
             if url == from_header and reply.status >= 500:
@@ -131,10 +139,13 @@ async def protected_resource(
     return None
 
 
-async def authorization_server(http: AuthHttp, issuer: str) -> ServerMetadata | None:
-    """The metadata of the authorization server `issuer`, or None when no well-known location has it."""
-    for url in metadata_urls(issuer):
-        reply = await http.get_json(url)
+async def authorization_server(
+    http: AuthHttp, issuer: str, *, openid: bool = True, headers: Mapping[str, str] | None = None
+) -> ServerMetadata | None:
+    """The metadata of the authorization server `issuer`, or None when no well-known location has it
+    (`headers`: sent along, 2025-03-26's `MCP-Protocol-Version`)."""
+    for url in metadata_urls(issuer, openid):
+        reply = await http.get_json(url, headers)
         if reply.status != 200:
             continue
         if reply.body is None:

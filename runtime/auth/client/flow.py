@@ -1,7 +1,8 @@
 """The authorization code grant with PKCE (S256), the authorization response's checks, and refresh.
 
 PKCE is S256 only, and a server whose metadata does not list S256 is refused (2025-11-25 onward: "MUST
-refuse to proceed"). The authorization response is checked in RFC 9207's order: `iss`, when present,
+refuse to proceed"; under an older negotiated revision, metadata listing no methods at all is taken
+as S256, see `revisions`). The authorization response is checked in RFC 9207's order: `iss`, when present,
 must equal the recorded issuer exactly (no normalisation), and must be present when the server
 advertises `authorization_response_iss_parameter_supported`; then `state`; then an error, or the code.
 """
@@ -40,10 +41,12 @@ def authorization_url(
     state: str,
     resource: str,
     scope: str | None,
+    pkce_must_be_listed: bool = True,
 ) -> str:
     if metadata.authorization_endpoint is None:
         raise OAuthError(f"the authorization server {metadata.issuer} has no authorization_endpoint")
-    if "S256" not in (metadata.code_challenge_methods_supported or []):
+    methods = metadata.code_challenge_methods_supported
+    if (methods is None and pkce_must_be_listed) or (methods is not None and "S256" not in methods):
         raise OAuthError(
             f"the authorization server {metadata.issuer} does not list PKCE S256 in"
             " code_challenge_methods_supported: refused"
@@ -99,6 +102,7 @@ async def authorize(
     resource: str,
     scope: str | None,
     dpop: DPoPKey | None,
+    pkce_must_be_listed: bool = True,
 ) -> Tokens:
     """Send the user to the authorization server, take the code back, exchange it for tokens."""
     verifier, challenge = pkce_pair()
@@ -112,6 +116,7 @@ async def authorize(
         state=state,
         resource=resource,
         scope=scope,
+        pkce_must_be_listed=pkce_must_be_listed,
     )
     callback = await redirect.authorize(url)
     code = check_callback(

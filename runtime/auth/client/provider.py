@@ -7,7 +7,8 @@ and the transport sends the request again. A 403 `insufficient_scope` re-authori
 the scopes asked for before and the challenged ones (step-up), unless that union was asked for already
 (the server would refuse again: the request fails instead of looping). A `use_dpop_nonce` challenge
 only retries the request with the server's nonce. Flows are serialised: concurrent requests refused
-together wait for one flow, then retry with its token.
+together wait for one flow, then retry with its token. Once the transport tells it the negotiated
+revision (`use_revision`), flows follow that revision's text where the texts differ (`revisions`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .dpop import DPoPKey, proof_nonce
 from .errors import OAuthError, TokenEndpointError
 from .grants import GrantContext
 from .redirect import UserRedirect
+from .revisions import Rules, rules
 from .store import MemoryTokenStore, TokenStore
 from .tokens import ClientInfo, Tokens
 from .web import DEFAULT_TIMEOUT, AuthHttp
@@ -102,12 +104,21 @@ class OAuthClientProvider:
         self._asked: set[str] = set()
         self._refreshed = False
         """Whether the last flow was only a refresh (a refused refreshed token earns a full flow)."""
+        self.revision: str | None = None
+        """The negotiated revision (None: not yet known, the newest text is followed)."""
+        self._rules: Rules = rules(None)
 
     @property
     def tokens(self) -> Tokens | None:
         return self._tokens
 
     # -- the transport's hook (mcpbind.transports.http.auth.HttpAuth) ------------------------------------
+
+    def use_revision(self, revision: str | None) -> None:
+        """The revision the client negotiated (the transport tells, `RevisionAware`): later flows
+        follow its authorization text where the revisions' texts differ."""
+        self.revision = revision
+        self._rules = rules(revision)
 
     async def headers(self, method: str, url: str) -> Mapping[str, str]:
         tokens = self._tokens
@@ -189,13 +200,24 @@ class OAuthClientProvider:
             await self.store.save(self._tokens_key(), tokens.to_dict())
 
     async def _discover(self, challenge: Challenge) -> None:
+        rule = self._rules
         prm = await discovery.protected_resource(
-            self.http, self.server_url, challenge.params.get("resource_metadata")
+            self.http,
+            self.server_url,
+            challenge.params.get("resource_metadata"),
+            well_known=rule.well_known_prm,
         )
         self._prm = prm
         issuer = prm.authorization_servers[0] if prm is not None else _origin(self.server_url)
         if self._metadata is None or self._metadata.issuer != issuer:
-            metadata = await discovery.authorization_server(self.http, issuer)
+            version = (
+                {"mcp-protocol-version": self.revision}
+                if rule.protocol_version_header and self.revision
+                else None
+            )
+            metadata = await discovery.authorization_server(
+                self.http, issuer, openid=rule.openid_discovery, headers=version
+            )
             if metadata is None:
                 if prm is not None:
                     raise OAuthError(f"no metadata found for the authorization server {issuer}")
@@ -230,7 +252,12 @@ class OAuthClientProvider:
                 " granted already: giving up rather than asking again"
             )
         supported = self._metadata.scopes_supported or []
-        if self.offline_access and self.grant is None and "offline_access" in supported:
+        if (
+            self.offline_access
+            and self._rules.offline_access
+            and self.grant is None
+            and "offline_access" in supported
+        ):
             if "offline_access" not in scopes:
                 scopes.append("offline_access")
         self._asked = set(scopes)
@@ -256,7 +283,14 @@ class OAuthClientProvider:
             )
         client = await self._registration(scope)
         tokens = await flow.authorize(
-            self.http, self._metadata, client, self.redirect, resource=resource, scope=scope, dpop=self._dpop
+            self.http,
+            self._metadata,
+            client,
+            self.redirect,
+            resource=resource,
+            scope=scope,
+            dpop=self._dpop,
+            pkce_must_be_listed=self._rules.pkce_must_be_listed,
         )
         await self._keep(tokens)
 
@@ -277,7 +311,7 @@ class OAuthClientProvider:
                 self.http,
                 self._metadata,
                 preregistered=self.clients,
-                metadata_url=self.client_metadata_url,
+                metadata_url=self.client_metadata_url if self._rules.client_id_metadata_documents else None,
                 client_name=self.client_name,
                 redirect_uri=await self.redirect.redirect_uri(),
                 grant_types=grant_types,

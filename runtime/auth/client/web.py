@@ -100,11 +100,11 @@ class AuthHttp:
             urljoin(url, location) if location else None,
         )
 
-    async def get_json(self, url: str) -> Reply:
+    async def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Reply:
         """GET a JSON document, following same-origin redirects (a redirect elsewhere is refused)."""
         start = origin(url)
         for _ in range(_MAX_REDIRECTS + 1):
-            reply = await self._send("GET", url, headers={"accept": "application/json"})
+            reply = await self._send("GET", url, headers={"accept": "application/json", **(headers or {})})
             if reply.status not in (301, 302, 303, 307, 308) or reply.location is None:
                 return reply
             if origin(reply.location) != start:

@@ -14,15 +14,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import msgspec
 
+from ...errors import McpError
 from ...protocol import jsonrpc, revisions, salvage
 from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
-from .auth import AUTHORIZATION_FAILED, AuthorizationFailed, HttpAuth, as_http_auth
+from .auth import (
+    AUTHORIZATION_FAILED,
+    MAX_AUTH_ROUNDS,
+    AuthorizationFailed,
+    HttpAuth,
+    RevisionAware,
+    as_http_auth,
+    send_again,
+)
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -34,9 +43,6 @@ from .http11 import (
 )
 from .legacy_sse import LegacySseTransport
 
-if TYPE_CHECKING:
-    from ...errors import McpError
-
 __all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
 
 log = logging.getLogger("mcpbind.http")
@@ -45,9 +51,6 @@ _ACCEPT: Final = "application/json, text/event-stream"
 
 
 _MAX_RESUMES: Final = 20
-_MAX_AUTH_ROUNDS: Final = 4
-"""How many times one POST is sent again after its authorization hook asked for it (the hook bounds
-its own flows; this only stops a hook that would always say yes)."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -151,6 +154,8 @@ class StreamableHttpTransport:
 
     def use_revision(self, revision: str | None) -> None:
         self.protocol_version = revision
+        if isinstance(self.auth, RevisionAware):
+            self.auth.use_revision(revision)
 
     def session_started(self) -> None:
         self.open_get_stream()
@@ -176,6 +181,10 @@ class StreamableHttpTransport:
             await legacy.start()
         except (ConnectionError, OSError, TimeoutError):
             return None
+        except AuthorizationFailed as exc:  # an HTTP+SSE server that refused to be authorized
+            raise McpError(
+                f"authorization failed: {exc}", code=jsonrpc.INVALID_REQUEST, data=AUTHORIZATION_FAILED
+            ) from exc
         await self.close()
         return legacy
 
@@ -249,11 +258,13 @@ class StreamableHttpTransport:
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
-            for attempt in range(_MAX_AUTH_ROUNDS):
+            for attempt in range(MAX_AUTH_ROUNDS + 1):
                 headers = await self._headers(peek)
                 async with self._client.request("POST", self.url, headers, data) as response:
                     # (No coroutine per message when there is no hook: this is the request path.)
-                    if self.auth is not None and await self._authorize_again(headers, response, attempt):
+                    if self.auth is not None and await send_again(
+                        self.auth, "POST", self.url, headers, response, attempt
+                    ):
                         continue
                     await self._consume(response, rid, peek)
                     break
@@ -275,17 +286,6 @@ class StreamableHttpTransport:
         finally:
             if rid is not None:
                 self._inflight.pop(rid, None)
-
-    async def _authorize_again(self, sent: dict[str, str], response: Response, attempt: int) -> bool:
-        """Whether the authorization hook wants this POST sent again (after a flow, with a new DPoP
-        nonce); the refused answer's body is read away first, so that the connection is reused."""
-        auth = self.auth
-        if auth is None or (response.status not in (401, 403) and "dpop-nonce" not in response.headers):
-            return False
-        if not await auth.on_response("POST", self.url, sent, response.status, response.headers, attempt):
-            return False
-        await response.read()
-        return True
 
     def _fail(
         self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET
@@ -394,16 +394,38 @@ class StreamableHttpTransport:
                 )
                 return
             await asyncio.sleep((end.retry_ms if end.retry_ms is not None else 1000) / 1000)
-            headers = await self._headers(None, "GET")
-            headers["accept"] = "text/event-stream"
-            headers["last-event-id"] = end.last_id
-            async with self._client.request("GET", self.url, headers) as response:
-                if response.status != 200:
-                    break
-                more = await self._read_sse(response, rid)
+            more = await self._get(rid, end.last_id)
+            if more is None:
+                break
             end = _SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
         if not end.answered:
             self._fail(rid, "the answer's stream ended and could not be resumed")
+
+    async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> _SseEnd | None:
+        """One GET stream (resuming after `last_event`; `endless`: no read timeout), read to its end;
+        authorized as POSTs are (a 401 runs the hook's flow and the GET is sent again). None: the
+        server does not serve it (or kept refusing it)."""
+        client = self._client
+        assert client is not None
+        for attempt in range(MAX_AUTH_ROUNDS + 1):
+            headers = await self._headers(None, "GET")
+            headers["accept"] = "text/event-stream"
+            if last_event is not None:
+                headers["last-event-id"] = last_event
+            exchange = (
+                client.request("GET", self.url, headers, read_timeout=None)
+                if endless
+                else client.request("GET", self.url, headers)
+            )
+            async with exchange as response:
+                if await send_again(self.auth, "GET", self.url, headers, response, attempt):
+                    continue
+                if response.status != 200:
+                    if response.status in (401, 403):
+                        log.warning("the server refused the GET stream (HTTP %s)", response.status)
+                    return None
+                return await self._read_sse(response, rid)
+        return None
 
     def open_get_stream(self) -> None:
         """Stateful sessions: listen for messages that belong to no request on the session's GET stream."""
@@ -411,30 +433,26 @@ class StreamableHttpTransport:
             self._get_task = asyncio.ensure_future(self._get_loop())
 
     async def _get_loop(self) -> None:
-        assert self._client is not None
         last_event: str | None = None
         for _ in range(100):
             try:
-                headers = await self._headers(None, "GET")
+                end = await self._get(None, last_event, endless=True)
+                if end is None:
+                    return  # no GET stream here (405), the session ended, or it stays unauthorized
+                last_event = end.last_id or last_event
+                if end.retry_ms is not None:
+                    await asyncio.sleep(end.retry_ms / 1000)
+                    continue
             except AuthorizationFailed as exc:
-                log.warning("the session's GET stream was not opened: %s", exc)
+                log.warning("the session's GET stream could not be authorized: %s", exc)
                 return
-            headers["accept"] = "text/event-stream"
-            if last_event is not None:
-                headers["last-event-id"] = last_event
-            try:
-                async with self._client.request("GET", self.url, headers, read_timeout=None) as response:
-                    if response.status != 200:
-                        return  # no GET stream here (405), or the session ended
-                    end = await self._read_sse(response)
-                    last_event = end.last_id or last_event
-                    if end.retry_ms is not None:
-                        await asyncio.sleep(end.retry_ms / 1000)
-                        continue
             except ResponseTooLarge as exc:
                 log.warning("the session's GET stream was dropped: %s", exc)
             except (HttpError, OSError, TimeoutError):
                 pass
+            except Exception:  # the hook failing otherwise: the stream ends, the session goes on
+                log.exception("the session's GET stream failed")
+                return
             if self._closed:
                 return
             await asyncio.sleep(0.5)

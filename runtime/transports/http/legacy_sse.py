@@ -2,6 +2,8 @@
 everything the server sends, and a POST per message to the endpoint its first event names.
 
 `StreamableHttpTransport.fallback` switches to it when an endpoint refuses our POSTs with 404 or 405.
+Its GET stream and its POSTs are authorized by the same `HttpAuth` hook, and the same decision
+(`auth.send_again`), as Streamable HTTP's requests.
 """
 
 from __future__ import annotations
@@ -11,11 +13,20 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
 
+from ...errors import McpError
+from ...protocol import jsonrpc
 from ...protocol.framing import EventTooLarge, SseParser
 from ..plain import PlainTransport
-from .auth import HttpAuth, as_http_auth
+from .auth import (
+    AUTHORIZATION_FAILED,
+    MAX_AUTH_ROUNDS,
+    AuthorizationFailed,
+    HttpAuth,
+    RevisionAware,
+    as_http_auth,
+    send_again,
+)
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -25,9 +36,6 @@ from .http11 import (
     Response,
     ResponseTooLarge,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["LegacySseTransport"]
 
@@ -75,27 +83,35 @@ class LegacySseTransport(PlainTransport):
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
         )
-        headers = {**await self._auth_headers("GET", self.url), "accept": "text/event-stream"}
         endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.ensure_future(self._read(headers, endpoint))
+        self._reader = asyncio.ensure_future(self._read(endpoint))
         try:
             self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
         except BaseException:
             await self.close()
             raise
 
-    async def _read(self, headers: dict[str, str], endpoint: asyncio.Future[str]) -> None:
-        """The GET stream: the `endpoint` event first, then every message, until it ends."""
+    async def _read(self, endpoint: asyncio.Future[str]) -> None:
+        """The GET stream: the `endpoint` event first, then every message, until it ends. Authorized
+        as Streamable HTTP's requests are: a 401 runs the hook's flow and the GET is sent again."""
         assert self._client is not None
         try:
-            async with self._client.request("GET", self.url, headers) as response:
-                content_type = response.headers.get("content-type", "")
-                if response.status != 200 or not content_type.startswith("text/event-stream"):
-                    raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
-                await self._events(response, endpoint)
-        except (HttpError, OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+            for attempt in range(MAX_AUTH_ROUNDS + 1):
+                headers = {**await self._auth_headers("GET", self.url), "accept": "text/event-stream"}
+                async with self._client.request("GET", self.url, headers) as response:
+                    if await send_again(self.auth, "GET", self.url, headers, response, attempt):
+                        continue
+                    content_type = response.headers.get("content-type", "")
+                    if response.status != 200 or not content_type.startswith("text/event-stream"):
+                        raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
+                    await self._events(response, endpoint)
+                    break
+        except (HttpError, OSError, TimeoutError, AuthorizationFailed) as exc:
+            # (ConnectionError is an OSError.) Before the endpoint event, start() raises the cause:
+            # a ConnectionError, or the authorization's own error.
             if not endpoint.done():
-                endpoint.set_exception(exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc)))
+                keep = isinstance(exc, ConnectionError | AuthorizationFailed)
+                endpoint.set_exception(exc if keep else ConnectionError(str(exc)))
             else:
                 log.warning("the HTTP+SSE stream ended: %s", exc)
         except asyncio.CancelledError:
@@ -119,16 +135,36 @@ class LegacySseTransport(PlainTransport):
 
     # -- messages (what else the client asks of a transport is `PlainTransport`'s) -----------------
 
+    def use_revision(self, revision: str | None) -> None:
+        if isinstance(self.auth, RevisionAware):
+            self.auth.use_revision(revision)  # no header carries it; the hook follows its text
+
     async def read(self) -> bytes | None:
         return await self._incoming.get()
 
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"
-        headers = {**await self._auth_headers("POST", self.endpoint), "content-type": "application/json"}
-        async with self._client.request("POST", self.endpoint, headers, data) as response:
-            await response.read()
-            if response.status >= 400:
-                log.warning("the server refused a message with HTTP %s", response.status)
+        try:
+            await self._post(self.endpoint, data)
+        except AuthorizationFailed as exc:
+            # What Streamable HTTP answers a request it could not authorize with (to its sender).
+            raise McpError(
+                f"authorization failed: {exc}", code=jsonrpc.INVALID_REQUEST, data=AUTHORIZATION_FAILED
+            ) from exc
+
+    async def _post(self, endpoint: str, data: bytes) -> None:
+        assert self._client is not None
+        for attempt in range(MAX_AUTH_ROUNDS + 1):
+            headers = {**await self._auth_headers("POST", endpoint), "content-type": "application/json"}
+            async with self._client.request("POST", endpoint, headers, data) as response:
+                if self.auth is not None and await send_again(
+                    self.auth, "POST", endpoint, headers, response, attempt
+                ):
+                    continue
+                await response.read()
+                if response.status >= 400:
+                    log.warning("the server refused a message with HTTP %s", response.status)
+                return
 
     async def close(self) -> None:
         if self._reader is not None:
