@@ -302,7 +302,8 @@ class Client(Calls, TypedStubs):
         """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
         the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
         assert self.module is not None, "not connected"
-        spec = self.module.REQUESTS.get(method) or extension_method(revisions.revision(self.revision), method)
+        rev = revisions.revision(self.revision)
+        spec = rev.requests.get(method) or extension_method(rev, method)
         if spec is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         body: Any = None
@@ -383,7 +384,8 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/subscriptions/acknowledged":
             if self._acknowledged is not None:
                 self._acknowledged.set()
-        elif method == "notifications/tasks/status":
+            self.task_events.acknowledged(params)
+        elif method == "notifications/tasks/status" or method == "notifications/tasks":
             self.task_events.publish(params)
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:

@@ -9,6 +9,7 @@ result, and input the task waits for is answered with `tasks/update`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
@@ -38,6 +39,10 @@ R = TypeVar("R")
 _MAX_ROUNDS = 16
 _FIRST_POLL_S = 0.05
 _DEFAULT_POLL_S = 1.0
+_SAFETY_POLL_S = 30.0
+"""Between polls while notifications come on a listen stream: only a safety net."""
+_LISTEN_ACK_S = 10.0
+"""How long a listen stream may take to be acknowledged before the task is polled instead."""
 
 
 class TaskOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,10 +111,27 @@ class TaskClient(Protocol):
 
 
 class TaskEvents:
-    """Status notifications (`notifications/tasks/status`) for the tasks being watched, by task id."""
+    """Status notifications for the tasks being watched, by task id: 2025-11-25's
+    `notifications/tasks/status`, and the extension's `notifications/tasks` on a listen stream."""
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[TaskInfo]]] = {}
+        self._acks: set[asyncio.Future[frozenset[str]]] = set()
+
+    def expect_ack(self) -> asyncio.Future[frozenset[str]]:
+        """A future for the next `notifications/subscriptions/acknowledged`: the task ids it agreed to."""
+        future: asyncio.Future[frozenset[str]] = asyncio.get_running_loop().create_future()
+        self._acks.add(future)
+        future.add_done_callback(self._acks.discard)
+        return future
+
+    def acknowledged(self, params: Mapping[str, Any]) -> None:
+        notifications = params.get("notifications")
+        ids = notifications.get("taskIds") if isinstance(notifications, dict) else None
+        agreed = frozenset(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else frozenset()
+        for future in list(self._acks):
+            if not future.done():
+                future.set_result(agreed)
 
     def publish(self, params: Mapping[str, Any]) -> None:
         try:
@@ -196,17 +218,20 @@ class TaskHandle(Generic[R]):
 
     async def statuses(self) -> AsyncIterator[TaskInfo]:
         """Each state the task passes through, from now until it is terminal: from status
-        notifications where the server sends them (2025-11-25), polled otherwise."""
+        notifications where the server sends them (2025-11-25 `notifications/tasks/status`; in
+        2026-07-28 `notifications/tasks` on a `subscriptions/listen` stream opened for the task, with
+        a rare poll as a safety net), polled otherwise."""
         if self.info is None:
             yield TaskInfo(task_id="", status="completed")
             return
         events = self.client.task_events.watch(self.info.task_id)
+        listening = await self._listen() if self.client.stateless else None
         try:
-            last = await self.status()
+            last = await self.status()  # (after the subscription is acknowledged: no change is missed)
             yield last
             delay = 0.0
             while not last.terminal:
-                delay = self._interval(delay)
+                delay = _SAFETY_POLL_S if listening is not None else self._interval(delay)
                 try:
                     info = await asyncio.wait_for(events.get(), delay)
                 except TimeoutError:
@@ -218,6 +243,26 @@ class TaskHandle(Generic[R]):
                 last = info
         finally:
             self.client.task_events.unwatch(self.info.task_id, events)
+            if listening is not None:
+                await _close(listening)
+
+    async def _listen(self) -> asyncio.Future[Any] | None:
+        """Open a `subscriptions/listen` stream for this task's `notifications/tasks` (2026-07-28);
+        None when the server does not agree to it (then the task is polled)."""
+        assert self.info is not None
+        ack = self.client.task_events.expect_ack()
+        body = {"notifications": {"taskIds": [self.info.task_id]}, "_meta": _extension_meta(self.client)}
+        stream = asyncio.ensure_future(
+            self.client.request("subscriptions/listen", body, timeout=1e9, result_type=dict[str, Any])
+        )
+        try:
+            await asyncio.wait({stream, ack}, timeout=_LISTEN_ACK_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ack.cancel()
+        if ack.done() and not ack.cancelled() and self.info.task_id in ack.result():
+            return stream
+        await _close(stream)
+        return None
 
     async def wait(self, *, timeout: float | None = None, answer_input: bool = True) -> TaskInfo:
         """Wait until the task is terminal, polling with backoff bounded by the server's poll interval
@@ -296,6 +341,13 @@ class TaskHandle(Generic[R]):
             self.info = TaskInfo.of(answer)
             return self.info
         return await self.status()  # the extension's ack is empty: read the state back
+
+
+async def _close(stream: asyncio.Future[Any]) -> None:
+    """End a listen stream (the request is cancelled); how it ended does not matter any more."""
+    stream.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await stream
 
 
 async def start_tool_task(

@@ -471,3 +471,65 @@ def test_as_task_needs_the_clients_declaration() -> None:
         assert not _methods(recorder.received, "sampling/createMessage")
 
     run(main())
+
+
+# -- 2026-07-28: status notifications on a subscriptions/listen stream ---------------------------------
+
+
+def test_statuses_come_as_notifications_on_a_listen_stream_in_2026(url: str) -> None:
+    """`TaskHandle.statuses()` opens `subscriptions/listen` with the task's id: every change arrives as
+    `notifications/tasks` (the whole task, the result inlined at the end), and nothing is polled after
+    the first look (the safety poll is 30 s away)."""
+
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            first_key = key = f"listen-{time.monotonic_ns()}"
+            handle = await client.start_tool_task("latched", {"key": key})
+            seen = []
+            async for info in handle.statuses():
+                seen.append(info.status)
+                if len(seen) == 1:
+                    await client.call_tool("open_latch", {"key": key})
+            assert seen == ["working", "completed"]
+            # A cancel made elsewhere (another client, by id) reaches the stream too.
+            key = f"cancel-{time.monotonic_ns()}"
+            second = await client.start_tool_task("latched", {"key": key})
+            statuses = second.statuses()
+            assert (await anext(statuses)).status == "working"
+            other, _ = http_client(url)
+            async with other:
+                await other.task(second.task_id or "").cancel()
+            assert (await anext(statuses)).status == "cancelled"
+            await statuses.aclose()
+        recorder.validate(MODERN)
+        sent = list(map(_json, recorder.sent))
+        listens = [m for m in sent if m.get("method") == "subscriptions/listen"]
+        assert [m["params"]["notifications"] for m in listens] == [
+            {"taskIds": [handle.task_id]},
+            {"taskIds": [second.task_id]},
+        ]
+        gets = [m for m in sent if m.get("method") == "tasks/get"]
+        assert len(gets) == 2  # one first look per handle: the rest came as notifications
+        notes = _methods(recorder.received, "notifications/tasks")
+        first = [n["params"] for n in notes if n["params"]["taskId"] == handle.task_id]
+        assert first[-1]["status"] == "completed"
+        assert first[-1]["result"]["content"][0]["text"] == f"latch {first_key} opened"
+        assert all("io.modelcontextprotocol/subscriptionId" in n["params"]["_meta"] for n in notes)
+        acks = _methods(recorder.received, "notifications/subscriptions/acknowledged")
+        assert acks[0]["params"]["notifications"] == {"taskIds": [handle.task_id]}
+
+    run(main())
+
+
+def test_task_notifications_need_the_extension_and_follow_only_ones_own_tasks(url: str) -> None:
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            with pytest.raises(McpError) as info:  # no extension declared in this request's capabilities
+                await client.request("subscriptions/listen", {"notifications": {"taskIds": ["x"]}})
+            assert info.value.code == -32021
+            assert info.value.data["requiredCapabilities"] == {"extensions": {EXTENSION: {}}}
+        recorder.validate(MODERN)
+
+    run(main())

@@ -87,6 +87,22 @@ async def hold() -> str:
     return "released"
 
 
+latches: dict[str, asyncio.Event] = {}
+
+
+@server.tool(task_support="optional")
+async def latched(key: str) -> str:
+    """Runs until `open_latch(key)` is called (each key its own latch: tests sharing a server stay apart)."""
+    await latches.setdefault(key, asyncio.Event()).wait()
+    return f"latch {key} opened"
+
+
+@server.tool()
+async def open_latch(key: str) -> str:
+    latches.setdefault(key, asyncio.Event()).set()
+    return "ok"
+
+
 @server.tool()
 async def release() -> str:
     gate.set()
