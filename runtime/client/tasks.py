@@ -512,7 +512,12 @@ class ClientTasks:
                 await done.wait()
             record = self._find(params)
             if record.error is not None:
-                raise McpError(str(record.error.get("message", "")), code=int(record.error["code"]))
+                error = record.error  # the request's own error, exactly (its data too)
+                raise McpError(
+                    str(error.get("message", "")),
+                    code=int(error["code"]),
+                    data=error.get("data", msgspec.UNSET),
+                )
             if record.result is None:
                 raise McpError(f"Task {record.task_id} was cancelled", code=-32800)
             meta = {**(record.result.get("_meta") or {}), proto.RELATED_TASK: {"taskId": record.task_id}}

@@ -533,3 +533,23 @@ def test_task_notifications_need_the_extension_and_follow_only_ones_own_tasks(ur
         recorder.validate(MODERN)
 
     run(main())
+
+
+def test_the_clients_failed_task_comes_back_as_the_requests_own_error() -> None:
+    """The client's sampling callback fails with an MCP error: its task ends `failed`, `tasks/result`
+    answers that error exactly (code, message, data), and the handler that asked gets it."""
+
+    async def no_model(params: Any) -> dict[str, Any]:
+        raise McpError("no model here", code=-32042, data={"why": "test"})
+
+    async def main() -> None:
+        recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT]))
+        async with Client(recorder, mode=SESSION, sampling=no_model) as client:
+            with pytest.raises(McpError) as info:
+                await client.call_tool("sample_as_task")
+            assert info.value.code == -32042 and "no model here" in info.value.message
+        recorder.validate(SESSION)
+        answers = [m for m in map(_json, recorder.sent) if "error" in m]
+        assert answers[-1]["error"] == {"code": -32042, "message": "no model here", "data": {"why": "test"}}
+
+    run(main())
