@@ -48,8 +48,9 @@ def client_runs_as_task(ctx: Context, method: str) -> bool:
 async def ask_as_task(
     ctx: Context, method: str, params: dict[str, Any], result_type: Any, ttl_ms: int | None = None
 ) -> Any:
-    """Ask the client `method` as a task and return its result as `result_type`; the client's error
-    (a failed task) is raised as McpError, a task the client cancelled as McpError -32800."""
+    """Ask the client `method` as a task and return its result as `result_type`. What `tasks/result`
+    answers with an error (a failed task; a cancelled one, -32800 from mcpbind's client) is raised as
+    McpError. A server task asking this stays `working` meanwhile: the client's task is the wait."""
     mod = ctx.module
     if ctx.era.stateless or getattr(mod, "CreateTaskResult", None) is None:
         raise McpError(f"MCP {ctx.revision} has no task-augmented {method}", code=-32601)
