@@ -423,6 +423,8 @@ async def test_trigger_tool_change() -> str:
     """Mutates the tool list (sends tools/list_changed to subscribed listeners)."""
     # server-stateless: subscriptions/listen streams with toolsListChanged get
     # notifications/tools/list_changed; prompts-only streams must not.
+    # The registry refuses a second registration under one name: replace the tool instead.
+    server.remove_tool("test_dynamic_tool")
     server.tool("test_dynamic_tool")(_dynamic_tool)
     return "Mutation triggered"
 
@@ -430,6 +432,7 @@ async def test_trigger_tool_change() -> str:
 @server.tool()
 async def test_trigger_prompt_change() -> str:
     """Mutates the prompt list (sends prompts/list_changed to subscribed listeners)."""
+    server.remove_prompt("test_dynamic_prompt")
     server.prompt("test_dynamic_prompt")(_dynamic_prompt)
     return "Mutation triggered"
 
