@@ -6,7 +6,7 @@
 How the era and revision are chosen (`mode`) is in `negotiate`; requests for input from the server
 (sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`). With `run_tasks`
 (the default) a 2025-11-25 server may ask for sampling and elicitation as tasks, which the client runs
-and the server polls (`tasks.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
+and the server polls (`task_receiver.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
 from .stubs import TypedStubs
-from .tasks import ClientTasks, TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
+from .task_receiver import ClientTasks
+from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
 from .transport import ClientTransport
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpbind.client.tasks import ClientTasks
+from mcpbind.client.task_receiver import ClientTasks
 from mcpbind.errors import McpError
 from mcpbind.protocol import tasks
 from mcpbind.protocol.tasks import (
