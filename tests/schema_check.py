@@ -13,6 +13,7 @@ from typing import Any
 
 from jsonschema.validators import validator_for
 
+from mcpbind.protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
 from mcpbind.protocol.tasks import EXTENSION_REQUESTS
 
 from .conftest import module, source
@@ -31,6 +32,27 @@ def _errors(revision: str, definition: str, instance: Any) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in _validator(revision, definition).iter_errors(instance)
     ]
+
+
+_TASK_STATUSES = frozenset({"working", "input_required", "completed", "failed", "cancelled"})
+
+
+def _task_notification_errors(params: Any) -> list[str]:
+    """`notifications/tasks` (the tasks extension; no schema of the revision has it): its params are
+    the task as `tasks/get` gives it (SEP-2663 DetailedTask), without `resultType`."""
+    if not isinstance(params, dict):
+        return ["notifications/tasks: params must be an object"]
+    problems = [
+        f"notifications/tasks: {k} missing" for k in ("taskId", "status", "createdAt") if k not in params
+    ]
+    if params.get("status") not in _TASK_STATUSES:
+        problems.append(f"notifications/tasks: status {params.get('status')!r}")
+    if "resultType" in params:
+        problems.append("notifications/tasks: a notification carries no resultType")
+    for key, status in (("result", "completed"), ("error", "failed"), ("inputRequests", "input_required")):
+        if key in params and params.get("status") != status:
+            problems.append(f"notifications/tasks: {key} with status {params.get('status')!r}")
+    return problems
 
 
 class Checker:
@@ -58,7 +80,10 @@ class Checker:
         if "method" in msg:
             table = mod.REQUESTS if "id" in msg else mod.NOTIFICATIONS
             spec = table.get(msg["method"])
-            extension = EXTENSION_REQUESTS.get(msg["method"]) if spec is None and mod.STATELESS else None
+            extension = None
+            if spec is None and mod.STATELESS:
+                # The tasks extension's requests, and its status notification (checked below).
+                extension = EXTENSION_REQUESTS.get(msg["method"]) or msg["method"] == TASK_NOTIFICATION
             assert spec is not None or extension is not None, (
                 f"{sender} sent {msg['method']}, unknown in {rev}"
             )
@@ -68,6 +93,8 @@ class Checker:
             problems = _errors(rev, envelope, msg)
             if spec is not None:  # (an extension's request: the revision's schema has only its envelope)
                 problems += _errors(rev, self._def_name(spec.message_type), msg)
+            elif msg["method"] == TASK_NOTIFICATION:
+                problems += _task_notification_errors(msg.get("params"))
         elif "result" in msg:
             other = "server" if sender == "client" else "client"
             method = self.methods.get((other, msg.get("id")))

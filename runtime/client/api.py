@@ -6,7 +6,7 @@
 How the era and revision are chosen (`mode`) is in `negotiate`; requests for input from the server
 (sampling, elicitation, roots) reach the same callbacks in both eras (`inbound`). With `run_tasks`
 (the default) a 2025-11-25 server may ask for sampling and elicitation as tasks, which the client runs
-and the server polls (`tasks.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
+and the server polls (`task_receiver.ClientTasks`); `start_tool_task` runs a tool as a task (`tasks`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
 from .stubs import TypedStubs
-from .tasks import ClientTasks, TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
+from .task_receiver import ClientTasks
+from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
 from .transport import ClientTransport
 
@@ -302,7 +303,8 @@ class Client(Calls, TypedStubs):
         """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
         the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
         assert self.module is not None, "not connected"
-        spec = self.module.REQUESTS.get(method) or extension_method(revisions.revision(self.revision), method)
+        rev = revisions.revision(self.revision)
+        spec = rev.requests.get(method) or extension_method(rev, method)
         if spec is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         body: Any = None
@@ -383,7 +385,8 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/subscriptions/acknowledged":
             if self._acknowledged is not None:
                 self._acknowledged.set()
-        elif method == "notifications/tasks/status":
+            self.task_events.acknowledged(params)
+        elif method == "notifications/tasks/status" or method == "notifications/tasks":
             self.task_events.publish(params)
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:

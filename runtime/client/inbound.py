@@ -19,7 +19,7 @@ from .. import wire
 from ..errors import McpError, MethodNotFound, SessionClosed
 from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, encode_error, encode_result
-from .tasks import TASKABLE, ClientTasks
+from .task_receiver import TASKABLE, ClientTasks
 
 __all__ = ["Callback", "InputCallbacks"]
 

@@ -3,14 +3,16 @@
 the client's tasks listed. Both eras: 2025-11-25's core tasks (the client asks with `task`; the server
 may tell status changes with `notifications/tasks/status`) and 2026-07-28's tasks extension (the client
 declares `io.modelcontextprotocol/tasks` for the call and the server decides; `tasks/get` inlines the
-result, and input the task waits for is answered with `tasks/update`).
+result, and input the task waits for is answered with `tasks/update`). The tasks the client runs for
+the server are `task_receiver`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
@@ -21,8 +23,6 @@ from ..protocol import revisions
 from ..protocol import tasks as proto
 
 __all__ = [
-    "ClientTasks",
-    "TASKABLE",
     "TaskClient",
     "TaskEvents",
     "TaskHandle",
@@ -38,6 +38,10 @@ R = TypeVar("R")
 _MAX_ROUNDS = 16
 _FIRST_POLL_S = 0.05
 _DEFAULT_POLL_S = 1.0
+_SAFETY_POLL_S = 30.0
+"""Between polls while notifications come on a listen stream: only a safety net."""
+_LISTEN_ACK_S = 10.0
+"""How long a listen stream may take to be acknowledged before the task is polled instead."""
 
 
 class TaskOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,10 +110,27 @@ class TaskClient(Protocol):
 
 
 class TaskEvents:
-    """Status notifications (`notifications/tasks/status`) for the tasks being watched, by task id."""
+    """Status notifications for the tasks being watched, by task id: 2025-11-25's
+    `notifications/tasks/status`, and the extension's `notifications/tasks` on a listen stream."""
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[TaskInfo]]] = {}
+        self._acks: set[asyncio.Future[frozenset[str]]] = set()
+
+    def expect_ack(self) -> asyncio.Future[frozenset[str]]:
+        """A future for the next `notifications/subscriptions/acknowledged`: the task ids it agreed to."""
+        future: asyncio.Future[frozenset[str]] = asyncio.get_running_loop().create_future()
+        self._acks.add(future)
+        future.add_done_callback(self._acks.discard)
+        return future
+
+    def acknowledged(self, params: Mapping[str, Any]) -> None:
+        notifications = params.get("notifications")
+        ids = notifications.get("taskIds") if isinstance(notifications, dict) else None
+        agreed = frozenset(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else frozenset()
+        for future in list(self._acks):
+            if not future.done():
+                future.set_result(agreed)
 
     def publish(self, params: Mapping[str, Any]) -> None:
         try:
@@ -196,17 +217,20 @@ class TaskHandle(Generic[R]):
 
     async def statuses(self) -> AsyncIterator[TaskInfo]:
         """Each state the task passes through, from now until it is terminal: from status
-        notifications where the server sends them (2025-11-25), polled otherwise."""
+        notifications where the server sends them (2025-11-25 `notifications/tasks/status`; in
+        2026-07-28 `notifications/tasks` on a `subscriptions/listen` stream opened for the task, with
+        a rare poll as a safety net), polled otherwise."""
         if self.info is None:
             yield TaskInfo(task_id="", status="completed")
             return
         events = self.client.task_events.watch(self.info.task_id)
+        listening = await self._listen() if self.client.stateless else None
         try:
-            last = await self.status()
+            last = await self.status()  # (after the subscription is acknowledged: no change is missed)
             yield last
             delay = 0.0
             while not last.terminal:
-                delay = self._interval(delay)
+                delay = _SAFETY_POLL_S if listening is not None else self._interval(delay)
                 try:
                     info = await asyncio.wait_for(events.get(), delay)
                 except TimeoutError:
@@ -218,6 +242,26 @@ class TaskHandle(Generic[R]):
                 last = info
         finally:
             self.client.task_events.unwatch(self.info.task_id, events)
+            if listening is not None:
+                await _close(listening)
+
+    async def _listen(self) -> asyncio.Future[Any] | None:
+        """Open a `subscriptions/listen` stream for this task's `notifications/tasks` (2026-07-28);
+        None when the server does not agree to it (then the task is polled)."""
+        assert self.info is not None
+        ack = self.client.task_events.expect_ack()
+        body = {"notifications": {"taskIds": [self.info.task_id]}, "_meta": _extension_meta(self.client)}
+        stream = asyncio.ensure_future(
+            self.client.request("subscriptions/listen", body, timeout=1e9, result_type=dict[str, Any])
+        )
+        try:
+            await asyncio.wait({stream, ack}, timeout=_LISTEN_ACK_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ack.cancel()
+        if ack.done() and not ack.cancelled() and self.info.task_id in ack.result():
+            return stream
+        await _close(stream)
+        return None
 
     async def wait(self, *, timeout: float | None = None, answer_input: bool = True) -> TaskInfo:
         """Wait until the task is terminal, polling with backoff bounded by the server's poll interval
@@ -298,6 +342,13 @@ class TaskHandle(Generic[R]):
         return await self.status()  # the extension's ack is empty: read the state back
 
 
+async def _close(stream: asyncio.Future[Any]) -> None:
+    """End a listen stream (the request is cancelled); how it ended does not matter any more."""
+    stream.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await stream
+
+
 async def start_tool_task(
     client: TaskClient,
     name: str,
@@ -358,111 +409,3 @@ async def list_tasks(client: TaskClient) -> list[TaskInfo]:
         if not cursor:
             break
     return found
-
-
-# -- the client as a task receiver: task-augmented sampling and elicitation (2025-11-25) -----------------
-
-TASKABLE = frozenset({"sampling/createMessage", "elicitation/create"})
-"""The server's requests a client may run as tasks (2025-11-25 `tasks.requests`)."""
-
-
-class ClientTasks:
-    """Tasks this client runs for the server: a task-augmented `sampling/createMessage` or
-    `elicitation/create` is answered at once with `CreateTaskResult`, its callback runs on, and the
-    server follows it with `tasks/get`, `tasks/result`, `tasks/list` and `tasks/cancel`. Records are
-    kept until their TTL ends, at most `policy.max_total` of them."""
-
-    def __init__(self, policy: proto.TaskPolicy | None = None) -> None:
-        self.policy = policy or proto.TaskPolicy(poll_interval_ms=200, max_total=1000)
-        self._records: dict[str, proto.TaskRecord] = {}
-        self._runners: dict[str, asyncio.Task[None]] = {}
-        self._done: dict[str, asyncio.Event] = {}
-
-    def capability(self, requests: Mapping[str, Any]) -> dict[str, Any]:
-        """The `tasks` capability for the callbacks a client has (`requests`, as the spec shapes it)."""
-        return {"list": {}, "cancel": {}, "requests": dict(requests)}
-
-    def start(self, method: str, ttl: int | None, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
-        """Start `run()` as a task; the `CreateTaskResult` to answer with (JSON form)."""
-        now = proto.now_ms()
-        for task_id in [k for k, r in self._records.items() if r.expired(now)]:
-            self._forget(task_id)
-        if len(self._runners) >= self.policy.max_total or len(self._records) >= self.policy.max_total:
-            raise McpError(f"Too many tasks: this client runs at most {self.policy.max_total}", code=-32000)
-        record = proto.new_record(method, self.policy, ttl_ms=ttl, now=now)
-        self._records[record.task_id] = record
-        self._done[record.task_id] = asyncio.Event()
-        self._runners[record.task_id] = asyncio.get_running_loop().create_task(self._run(record.task_id, run))
-        return {"task": proto.core_task(record)}
-
-    async def _run(self, task_id: str, run: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            value = await run()
-        except asyncio.CancelledError:
-            self._settle(task_id, "cancelled")
-        except McpError as exc:
-            error: dict[str, Any] = {"code": exc.code, "message": exc.message}
-            if exc.data is not msgspec.UNSET:
-                error["data"] = exc.data
-            self._settle(task_id, "failed", error=error)
-        except Exception as exc:  # the callback's own failure: the task fails, the client goes on
-            self._settle(task_id, "failed", error={"code": -32603, "message": f"{type(exc).__name__}: {exc}"})
-        else:
-            self._settle(task_id, "completed", result=wire.to_builtins(value))
-        finally:
-            self._runners.pop(task_id, None)
-            done = self._done.get(task_id)
-            if done is not None:
-                done.set()
-
-    def _settle(self, task_id: str, status: str, **changes: Any) -> None:
-        record = self._records.get(task_id)
-        if record is not None and not record.terminal:  # a cancel that won stays
-            self._records[task_id] = proto.move(record, status, **changes)
-
-    def _forget(self, task_id: str) -> None:
-        self._records.pop(task_id, None)
-        self._done.pop(task_id, None)
-        runner = self._runners.pop(task_id, None)
-        if runner is not None:
-            runner.cancel()
-
-    def _find(self, params: Mapping[str, Any]) -> proto.TaskRecord:
-        task_id = params.get("taskId")
-        record = self._records.get(task_id) if isinstance(task_id, str) else None
-        if record is None or record.expired(proto.now_ms()):
-            raise McpError(f"Failed to retrieve task: Task not found: {task_id}", code=-32602)
-        return record
-
-    async def answer(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The answer to one of the server's `tasks/*` requests (JSON form)."""
-        if method == "tasks/get":
-            return proto.core_task(self._find(params))
-        if method == "tasks/list":
-            now = proto.now_ms()
-            live = [proto.core_task(r) for r in self._records.values() if not r.expired(now)]
-            return {"tasks": live}
-        if method == "tasks/cancel":
-            record = self._find(params)
-            if record.terminal:
-                raise McpError(
-                    f"Cannot cancel task {record.task_id}: it is already {record.status}", code=-32602
-                )
-            self._records[record.task_id] = proto.move(record, "cancelled")
-            runner = self._runners.get(record.task_id)
-            if runner is not None:
-                runner.cancel()
-            return proto.core_task(self._records[record.task_id])
-        if method == "tasks/result":
-            record = self._find(params)
-            done = self._done.get(record.task_id)
-            if done is not None and not record.terminal:
-                await done.wait()
-            record = self._find(params)
-            if record.error is not None:
-                raise McpError(str(record.error.get("message", "")), code=int(record.error["code"]))
-            if record.result is None:
-                raise McpError(f"Task {record.task_id} was cancelled", code=-32800)
-            meta = {**(record.result.get("_meta") or {}), proto.RELATED_TASK: {"taskId": record.task_id}}
-            return {**record.result, "_meta": meta}
-        raise McpError(f"Method not found: {method}", code=-32601)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..generated import DRAFT as _DRAFT_VERSION
 from ..generated import LATEST, REVISIONS, STATELESS
 from ..methods import NotificationMethod, RequestMethod
+from .task_subscriptions import with_task_subscriptions
 
 __all__ = [
     "ALL",
@@ -100,9 +101,10 @@ class Revision:
         """JSON-RPC batches are part of the revision (2025-03-26 only)."""
         self.url_elicitation: Final[bool] = hasattr(mod, "ElicitRequestURLParams")
         """URL-mode elicitation exists (2025-11-25 on)."""
-        self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = mod.REQUESTS
+        self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = with_task_subscriptions(mod)
+        """The revision's requests, the tasks extension's `subscriptions/listen` member included."""
         self.served: Final[Mapping[str, RequestMethod[Any, Any]]] = {
-            method: spec for method, spec in mod.REQUESTS.items() if "client_to_server" in spec.directions
+            method: spec for method, spec in self.requests.items() if "client_to_server" in spec.directions
         }
         """The requests a client may send, by method: what a server can be asked (`dispatch.decide`)."""
         self.notifications: Final[Mapping[str, NotificationMethod[Any]]] = mod.NOTIFICATIONS

@@ -199,7 +199,13 @@ class Context:
     # request, or an InputRequiredResult and a re-run of the handler with the answers).
 
     async def _ask(
-        self, method: str, capability: str, params: dict[str, Any], result: str, key: str | None
+        self,
+        method: str,
+        capability: str,
+        params: dict[str, Any],
+        result: str,
+        key: str | None,
+        as_task: bool = False,
     ) -> Any:
         if capability not in self.client_capabilities:
             raise self.era.missing_capability(
@@ -209,6 +215,10 @@ class Context:
             key = f"{method.split('/')[0]}-{self._asked}"
         self._asked += 1
         result_type = self._rev.type(result)
+        if as_task and self.era.asks_inline:
+            from .requestor import ask_as_task  # (on use: few handlers ask for a task)
+
+            return await ask_as_task(self, method, params, result_type)
         if self.task is not None:
             return await self.task.ask(self, method, params, result_type, key)
         if self.era.asks_inline:
@@ -232,21 +242,41 @@ class Context:
 
     @overload
     async def elicit(
-        self, message: str, schema: type[T], *, url: str | None = None, key: str | None = None
+        self,
+        message: str,
+        schema: type[T],
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        as_task: bool = False,
     ) -> ElicitOutcome[T]: ...
 
     @overload
     async def elicit(
-        self, message: str, schema: dict[str, Any], *, url: str | None = None, key: str | None = None
+        self,
+        message: str,
+        schema: dict[str, Any],
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        as_task: bool = False,
     ) -> ElicitOutcome[dict[str, Any]]: ...
 
     async def elicit(
-        self, message: str, schema: Any, *, url: str | None = None, key: str | None = None
+        self,
+        message: str,
+        schema: Any,
+        *,
+        url: str | None = None,
+        key: str | None = None,
+        as_task: bool = False,
     ) -> ElicitOutcome[Any]:
         """Ask the user; `schema` is the requested (flat) JSON Schema of an object, or a type (a
         dataclass, TypedDict, msgspec Struct or pydantic model of flat primitive members) whose form
         is made from it and whose instance `content` then is. With `url`, ask the user to visit it
-        instead (URL mode). `key` names the input request (stateless revisions)."""
+        instead (URL mode). `key` names the input request (stateless revisions). With `as_task`
+        (2025-11-25, a client declaring `tasks.requests.elicitation.create`) the client runs it as a
+        task, polled until it ends (`mcpbind.server.requestor`); stateless revisions ignore it."""
         from . import types  # (on use: most handlers never elicit)
 
         convert = None
@@ -258,7 +288,7 @@ class Context:
             self._url_mode_offered()
             elicitation_id = key or f"e{self._asked}"
             params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
-        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key)
+        answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key, as_task)
         content = answer.content if answer.content is not UNSET else None
         if convert is not None and content is not None:
             try:
@@ -295,11 +325,17 @@ class Context:
         )
 
     async def sample(
-        self, messages: Sequence[dict[str, Any]], max_tokens: int, *, key: str | None = None, **options: Any
+        self,
+        messages: Sequence[dict[str, Any]],
+        max_tokens: int,
+        *,
+        key: str | None = None,
+        as_task: bool = False,
+        **options: Any,
     ) -> Any:
         """Ask the client's model; returns the revision's CreateMessageResult. `options` are the
         request's other members by wire name (`systemPrompt`, `tools`, `toolChoice`...); `tools` only
-        to a client that declares `sampling.tools`."""
+        to a client that declares `sampling.tools`. `as_task` as for `elicit`."""
         if "tools" in options or "toolChoice" in options:
             sampling = self.client_capabilities.get("sampling")
             if not isinstance(sampling, dict) or "tools" not in sampling:
@@ -308,7 +344,9 @@ class Context:
                     {"sampling": {"tools": {}}},
                 )
         params = {"messages": list(messages), "maxTokens": max_tokens, **options}
-        return await self._ask("sampling/createMessage", "sampling", params, "CreateMessageResult", key)
+        return await self._ask(
+            "sampling/createMessage", "sampling", params, "CreateMessageResult", key, as_task
+        )
 
     async def list_roots(self, *, key: str | None = None) -> list[Any]:
         """The client's roots (the revision's Root structs)."""

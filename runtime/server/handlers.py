@@ -20,9 +20,11 @@ from .. import wire
 from ..aio.interfaces import ROUTE
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
+from ..protocol.task_subscriptions import TASK_IDS
 from . import task_requests
 from .context import Context, NeedInput, drop_none
 from .features import opt
+from .task_requests import subscribable_tasks
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -143,13 +145,16 @@ class Handlers:
         conn = ctx.connection
         rid = ctx.request_id
         wanted = wire.to_builtins(params.notifications)
+        if TASK_IDS in wanted:  # the tasks extension's member: the caller's own tasks, if it declares it
+            wanted[TASK_IDS] = await subscribable_tasks(self.server.tasks, ctx, wanted[TASK_IDS])
         conn.listeners[rid] = (ctx.revision, wanted, ROUTE.get())
         try:
-            await conn.notify(
-                "notifications/subscriptions/acknowledged",
-                {"notifications": wanted, "_meta": {revisions.META_SUBSCRIPTION: rid}},
-                ctx.module,
-            )
+            method = "notifications/subscriptions/acknowledged"
+            ack = {"notifications": wanted, "_meta": {revisions.META_SUBSCRIPTION: rid}}
+            if TASK_IDS in wanted:  # a member the core's type lacks: sent as it is (its parts are checked)
+                await conn.peer.notify(method, ack)
+            else:
+                await conn.notify(method, ack, ctx.module)
             await asyncio.Event().wait()  # until the client cancels the request, or the connection ends
         finally:
             conn.listeners.pop(rid, None)

@@ -25,6 +25,8 @@ from ..errors import MethodNotFound
 from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
+from ..protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
+from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, drop_none
 from .features import failure
 from .handlers import ROUTES
@@ -172,6 +174,14 @@ class Connection:
             if uri in (wanted.get("resourceSubscriptions") or ()):
                 params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
                 self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
+
+    def task_changed(self, task_id: str, task: dict[str, Any]) -> None:
+        """A task changed: `notifications/tasks` (the tasks extension) with the whole `task`, to every
+        listener that follows it (`taskIds`)."""
+        for rid, (_, wanted, route) in self.listeners.items():
+            if task_id in (wanted.get(TASK_IDS) or ()):
+                params = {**task, "_meta": {revisions.META_SUBSCRIPTION: rid}}
+                self._spawn_note(self.peer.notify(TASK_NOTIFICATION, params), route)
 
     # -- incoming ----------------------------------------------------------------------------------
 

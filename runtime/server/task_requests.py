@@ -25,7 +25,15 @@ from .tasks import TaskGate, Tasks
 if TYPE_CHECKING:
     from .registry import Server
 
-__all__ = ["tool_runner", "get_task", "get_task_payload", "list_tasks", "cancel_task", "update_task"]
+__all__ = [
+    "tool_runner",
+    "get_task",
+    "get_task_payload",
+    "list_tasks",
+    "cancel_task",
+    "update_task",
+    "subscribable_tasks",
+]
 
 ToolRun = Callable[[str, "dict[str, Any] | None", Context], Awaitable[Any]]
 
@@ -158,3 +166,26 @@ async def cancel_task(server: Server, params: Any, ctx: Context) -> dict[str, An
 async def update_task(server: Server, params: Any, ctx: Context) -> dict[str, Any]:
     await _tasks(server, ctx, "tasks/update").update(params.task_id, params.input_responses)
     return {}
+
+
+async def subscribable_tasks(tasks: Tasks | None, ctx: Context, task_ids: Any) -> list[str]:
+    """The tasks of `task_ids` a `subscriptions/listen` may follow (`notifications/tasks`): the
+    caller's own live ones (a server with no tasks agrees to none). A client that did not declare the
+    extension is refused with -32021, as the extension says."""
+    extensions = ctx.client_capabilities.get("extensions")
+    if not isinstance(extensions, dict) or proto.EXTENSION not in extensions:
+        raise ctx.era.missing_capability(
+            f"task status notifications need the {proto.EXTENSION} extension, "
+            "which the client did not declare",
+            {"extensions": {proto.EXTENSION: {}}},
+        )
+    agreed: list[str] = []
+    if tasks is None:
+        return agreed
+    for task_id in task_ids or ():
+        try:
+            await tasks.find(task_id)
+        except McpError:
+            continue  # unknown, expired or another's: not followed, and the acknowledgement says so
+        agreed.append(task_id)
+    return agreed

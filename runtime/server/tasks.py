@@ -358,8 +358,13 @@ class Tasks:
             await self._notify(new, task_input.ctx)
 
     async def _notify(self, record: TaskRecord, ctx: Context) -> None:
-        """`notifications/tasks/status` to the requestor, where its revision has it (2025-11-25)."""
+        """`notifications/tasks/status` to the requestor (2025-11-25); in the extension (2026-07-28),
+        `notifications/tasks` to the `subscriptions/listen` streams that follow the task."""
         if ctx.era.stateless:
+            task = proto.detailed_task(record)
+            del task["resultType"]  # a notification's params: the task alone
+            for conn in ctx.server.connections:
+                conn.task_changed(record.task_id, task)
             return
         try:
             await ctx.connection.notify("notifications/tasks/status", proto.core_task(record), ctx.module)
@@ -420,6 +425,9 @@ class Tasks:
         )
         if not self.stop(task_id) and new is not None and self.peers is not None:
             await self._tell_peers(task_id, self.peers.cancelled(task_id))
+        task_input = self._inputs.get(task_id)
+        if new is not None and task_input is not None:
+            await self._notify(new, task_input.ctx)
         if new is None:  # it reached a terminal status meanwhile
             record = await self.find(task_id)
             if not terminal_ok and record.status != "cancelled":

@@ -380,3 +380,176 @@ def test_a_task_is_its_principals_alone(revision: str) -> None:
                 assert (await handle.cancel()).status == "cancelled"
 
     run(main())
+
+
+# -- 2025-11-25: the server as requestor (task-augmented sampling and elicitation to the client) -------
+
+
+async def answer_sampling(params: Any) -> dict[str, Any]:
+    return {"role": "assistant", "content": {"type": "text", "text": "42"}, "model": "test-model"}
+
+
+def _methods(frames: list[bytes], method: str) -> list[dict[str, Any]]:
+    return [m for m in map(_json, frames) if m.get("method") == method]
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_the_server_asks_the_client_for_sampling_as_a_task(transport: str, url: str) -> None:
+    """`ctx.sample(..., as_task=True)`: the request carries `task`, our client answers CreateTaskResult
+    and runs its callback as a task, the server polls tasks/get and fetches tasks/result."""
+
+    async def main() -> None:
+        if transport == "stdio":
+            recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT]))
+        else:
+            recorder = Recorder(StreamableHttpTransport(url))
+        client = Client(recorder, mode=SESSION, sampling=answer_sampling, elicitation=answer_name)
+        async with client:
+            result = await client.call_tool("sample_as_task")
+            assert result.content[0].text == "model said 42"
+            # The same from inside a task of the server's own.
+            handle = await client.start_tool_task("elicit_as_task")
+            assert (await handle.result()).content[0].text == "hello Ada (accept)"
+        recorder.validate(SESSION)
+        asks = _methods(recorder.received, "sampling/createMessage")
+        assert len(asks) == 1 and "task" in asks[0]["params"]
+        sent = map(_json, recorder.sent)
+        created = [m for m in sent if m.get("id") == asks[0]["id"] and "method" not in m]
+        client_task = created[0]["result"]["task"]["taskId"]
+        fetched = _methods(recorder.received, "tasks/result")
+        assert {m["params"]["taskId"] for m in fetched} >= {client_task}
+        assert _methods(recorder.received, "tasks/get")  # it polled before it fetched
+        elicits = _methods(recorder.received, "elicitation/create")
+        assert elicits and "task" in elicits[0]["params"]
+        assert elicits[0]["params"]["_meta"][RELATED_TASK] == {"taskId": handle.task_id}
+
+    run(main())
+
+
+def test_a_cancelled_tool_cancels_the_clients_task() -> None:
+    """Cancellation reaches the running code on both sides: the server's task is cancelled, its
+    handler stops, and the client's sampling task it waited on is cancelled with tasks/cancel."""
+
+    async def main() -> None:
+        started, stopped = asyncio.Event(), asyncio.Event()
+
+        async def slow_model(params: Any) -> dict[str, Any]:
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                stopped.set()
+            raise AssertionError("unreachable")
+
+        recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT]))
+        async with Client(recorder, mode=SESSION, sampling=slow_model) as client:
+            handle = await client.start_tool_task("sample_as_task")
+            await asyncio.wait_for(started.wait(), 30)
+            assert (await handle.cancel()).status == "cancelled"
+            await asyncio.wait_for(stopped.wait(), 30)  # the client's callback was stopped
+            await eventually(lambda: _has(recorder, "tasks/cancel"))
+        recorder.validate(SESSION)
+
+    run(main())
+
+
+async def _has(recorder: Recorder, method: str) -> bool:
+    return bool(_methods(recorder.received, method))
+
+
+def test_as_task_needs_the_clients_declaration() -> None:
+    """A client that runs no tasks (`run_tasks=False`) is not asked for one: the tool fails with the
+    missing capability named, and nothing is sent to the client."""
+
+    async def main() -> None:
+        recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT]))
+        async with Client(recorder, mode=SESSION, sampling=answer_sampling, run_tasks=False) as client:
+            with pytest.raises(McpError) as info:
+                await client.call_tool("sample_as_task")
+            assert "tasks.requests.sampling.createMessage" in info.value.message
+        recorder.validate(SESSION)
+        assert not _methods(recorder.received, "sampling/createMessage")
+
+    run(main())
+
+
+# -- 2026-07-28: status notifications on a subscriptions/listen stream ---------------------------------
+
+
+def test_statuses_come_as_notifications_on_a_listen_stream_in_2026(url: str) -> None:
+    """`TaskHandle.statuses()` opens `subscriptions/listen` with the task's id: every change arrives as
+    `notifications/tasks` (the whole task, the result inlined at the end), and nothing is polled after
+    the first look (the safety poll is 30 s away)."""
+
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            first_key = key = f"listen-{time.monotonic_ns()}"
+            handle = await client.start_tool_task("latched", {"key": key})
+            seen = []
+            async for info in handle.statuses():
+                seen.append(info.status)
+                if len(seen) == 1:
+                    await client.call_tool("open_latch", {"key": key})
+            assert seen == ["working", "completed"]
+            # A cancel made elsewhere (another client, by id) reaches the stream too.
+            key = f"cancel-{time.monotonic_ns()}"
+            second = await client.start_tool_task("latched", {"key": key})
+            statuses = second.statuses()
+            assert (await anext(statuses)).status == "working"
+            other, _ = http_client(url)
+            async with other:
+                await other.task(second.task_id or "").cancel()
+            assert (await anext(statuses)).status == "cancelled"
+            await statuses.aclose()
+        recorder.validate(MODERN)
+        sent = list(map(_json, recorder.sent))
+        listens = [m for m in sent if m.get("method") == "subscriptions/listen"]
+        assert [m["params"]["notifications"] for m in listens] == [
+            {"taskIds": [handle.task_id]},
+            {"taskIds": [second.task_id]},
+        ]
+        gets = [m for m in sent if m.get("method") == "tasks/get"]
+        assert len(gets) == 2  # one first look per handle: the rest came as notifications
+        notes = _methods(recorder.received, "notifications/tasks")
+        first = [n["params"] for n in notes if n["params"]["taskId"] == handle.task_id]
+        assert first[-1]["status"] == "completed"
+        assert first[-1]["result"]["content"][0]["text"] == f"latch {first_key} opened"
+        assert all("io.modelcontextprotocol/subscriptionId" in n["params"]["_meta"] for n in notes)
+        acks = _methods(recorder.received, "notifications/subscriptions/acknowledged")
+        assert acks[0]["params"]["notifications"] == {"taskIds": [handle.task_id]}
+
+    run(main())
+
+
+def test_task_notifications_need_the_extension_and_follow_only_ones_own_tasks(url: str) -> None:
+    async def main() -> None:
+        client, recorder = http_client(url)
+        async with client:
+            with pytest.raises(McpError) as info:  # no extension declared in this request's capabilities
+                await client.request("subscriptions/listen", {"notifications": {"taskIds": ["x"]}})
+            assert info.value.code == -32021
+            assert info.value.data["requiredCapabilities"] == {"extensions": {EXTENSION: {}}}
+        recorder.validate(MODERN)
+
+    run(main())
+
+
+def test_the_clients_failed_task_comes_back_as_the_requests_own_error() -> None:
+    """The client's sampling callback fails with an MCP error: its task ends `failed`, `tasks/result`
+    answers that error exactly (code, message, data), and the handler that asked gets it."""
+
+    async def no_model(params: Any) -> dict[str, Any]:
+        raise McpError("no model here", code=-32042, data={"why": "test"})
+
+    async def main() -> None:
+        recorder = Recorder(StdioClientTransport(sys.executable, [SCRIPT]))
+        async with Client(recorder, mode=SESSION, sampling=no_model) as client:
+            with pytest.raises(McpError) as info:
+                await client.call_tool("sample_as_task")
+            assert info.value.code == -32042 and "no model here" in info.value.message
+        recorder.validate(SESSION)
+        answers = [m for m in map(_json, recorder.sent) if "error" in m]
+        assert answers[-1]["error"] == {"code": -32042, "message": "no model here", "data": {"why": "test"}}
+
+    run(main())

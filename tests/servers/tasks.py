@@ -73,6 +73,19 @@ async def name_then_task(ctx: Context) -> str:
 
 
 @server.tool(task_support="optional")
+async def sample_as_task(ctx: Context) -> str:
+    """Asks the client's model as a task of the client's (2025-11-25 task-augmented sampling)."""
+    answer = await ctx.sample([{"role": "user", "content": {"type": "text", "text": "hi"}}], 50, as_task=True)
+    return f"model said {answer.content.text}"
+
+
+@server.tool(task_support="optional")
+async def elicit_as_task(ctx: Context) -> str:
+    outcome = await ctx.elicit("Your name?", NAME, as_task=True)
+    return f"hello {(outcome.content or {}).get('name')} ({outcome.action})"
+
+
+@server.tool(task_support="optional")
 async def hold() -> str:
     await gate.wait()
     return "released"
@@ -93,6 +106,22 @@ async def hold_marked(path: str) -> str:
 @server.tool()
 async def pid() -> int:
     return os.getpid()
+
+
+latches: dict[str, asyncio.Event] = {}
+
+
+@server.tool(task_support="optional")
+async def latched(key: str) -> str:
+    """Runs until `open_latch(key)` is called (each key its own latch: tests sharing a server stay apart)."""
+    await latches.setdefault(key, asyncio.Event()).wait()
+    return f"latch {key} opened"
+
+
+@server.tool()
+async def open_latch(key: str) -> str:
+    latches.setdefault(key, asyncio.Event()).set()
+    return "ok"
 
 
 @server.tool()

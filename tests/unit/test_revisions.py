@@ -17,7 +17,17 @@ def test_a_revision_is_its_generated_module_typed(name: str) -> None:
     assert rev.stateless is mod.STATELESS
     assert rev.batches is hasattr(mod, "JSONRPCBatchRequest")
     assert rev.url_elicitation is hasattr(mod, "ElicitRequestURLParams")
-    assert rev.requests is mod.REQUESTS and rev.notifications is mod.NOTIFICATIONS
+    assert rev.notifications is mod.NOTIFICATIONS
+    # The requests are the module's, the envelope era's listen request with the tasks extension's
+    # `taskIds` member added to its filter (a subclass of the core's).
+    if rev.stateless:
+        assert rev.requests.keys() == mod.REQUESTS.keys()
+        changed = [m for m in mod.REQUESTS if rev.requests[m] is not mod.REQUESTS[m]]
+        assert changed == ["subscriptions/listen"]
+        listen = rev.requests["subscriptions/listen"].params_type
+        assert issubclass(listen, mod.SubscriptionsListenRequestParams)
+    else:
+        assert rev.requests is mod.REQUESTS
     assert rev.errors is mod.ERROR_CODES
     assert rev.type("Implementation") is mod.Implementation
     assert revisions.module(name) is mod and revisions.revision(name) is rev

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpbind.client.tasks import ClientTasks
+from mcpbind.client.task_receiver import ClientTasks
 from mcpbind.errors import McpError
 from mcpbind.protocol import tasks
 from mcpbind.protocol.tasks import (
@@ -242,3 +242,30 @@ def test_task_capabilities_follow_the_tools_that_run_as_tasks() -> None:
     assert caps["extensions"] == {tasks.EXTENSION: {}}
     server.remove_tool("long")
     assert "tasks" not in server.capabilities()
+
+
+# -- the extension's listen member (2026-07-28) --------------------------------------------------------
+
+
+def test_the_envelope_era_listen_request_carries_task_ids_and_the_session_era_is_untouched() -> None:
+    from mcpbind import wire
+    from mcpbind.protocol import revisions
+
+    modern = revisions.revision("2026-07-28")
+    params_type = modern.served["subscriptions/listen"].params_type
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    }
+    wanted = {"taskIds": ["a", "b"], "toolsListChanged": True}
+    decoded = wire.decoder(params_type).decode(msgspec.json.encode({"_meta": meta, "notifications": wanted}))
+    assert wire.to_builtins(decoded.notifications) == wanted  # kept both ways, the core's members too
+    assert isinstance(decoded.notifications, modern.module.SubscriptionFilter)
+    with pytest.raises(msgspec.ValidationError):  # and checked: ids are strings
+        wire.decoder(params_type).decode(
+            msgspec.json.encode({"_meta": meta, "notifications": {"taskIds": [1]}})
+        )
+    assert modern.requests["tools/call"] is modern.module.REQUESTS["tools/call"]
+    session = revisions.revision("2025-11-25")
+    assert session.requests is session.module.REQUESTS

@@ -103,7 +103,7 @@ class StatelessRoute:
     def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
         if version not in self.server.revisions or not revisions.is_modern(version):
             return None  # nothing is kept for values outside the schema: headers are the client's
-        spec = revisions.module(version).REQUESTS.get(method)
+        spec = revisions.revision(version).requests.get(method)
         if spec is None:
             return None
         decode = None
