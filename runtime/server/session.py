@@ -26,7 +26,7 @@ from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from .context import Context, drop_none
-from .features import failure
+from .features import failure, handler_fault
 from .handlers import ROUTES
 from .middleware import Call
 
@@ -254,9 +254,9 @@ class Connection:
                 call = Call(event.method, decided.params, decided.revision.name, era, ctx, rid)
                 result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))
             return server.answer(rid, event.method, result, decided.spec.result_type, era)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
             return failure(rid, event.method, exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:

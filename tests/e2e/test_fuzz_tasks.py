@@ -33,9 +33,9 @@ TTLS = st.sampled_from([-1, 0, 2**31, 2**63 - 1, 2**64, 10**30, 1.5, -(2**63), "
 class Peer:
     """The server over stdio: lines out, answers in (notifications skipped), with bounded waits."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: str = SCRIPT) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            [sys.executable, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
         self.count = 0
         self.lines: queue.Queue[bytes] = queue.Queue()
@@ -83,8 +83,8 @@ class Peer:
             if "method" in message:
                 continue  # a notification (task status), or a request of the server's
             check_response(message)
-            if message.get("id") in (rid, None):
-                return message
+            assert message.get("id") in (rid, None), f"an answer to another request: {message}"
+            return message
         raise AssertionError(f"no answer to {method!r} within 60 s")
 
     def stop(self) -> None:
