@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from mcpbind.protocol import revisions
+from mcpbind.protocol.tasks import EXTENSION_REQUESTS
 
 from .conftest import module
 from .strategies import generator
@@ -318,12 +319,20 @@ def _wire_names(tp: Any) -> list[str]:
     return [wire_name for _, wire_name in getattr(tp, "_members_", ())]
 
 
-def hostile_params(revision: str) -> st.SearchStrategy[tuple[str, bytes]]:
-    """(method, params made hostile in one place) for every method of `revision` that has params; the
-    stateless revision's carry their version in `_meta`. `subscriptions/listen` is left out: with params
-    that happen to be valid it is answered only when cancelled."""
+def requests_of(revision: str) -> dict[str, Any]:
+    """The requests of `revision`: its generated table's, and for the stateless revisions the tasks
+    extension's (`tasks/get`, `tasks/update`, `tasks/cancel`), which no generated table carries."""
+    extension = EXTENSION_REQUESTS if revisions.is_modern(revision) else {}
+    return {**module(revision).REQUESTS, **extension}
+
+
+def hostile_params(revision: str, only: tuple[str, ...] = ()) -> st.SearchStrategy[tuple[str, bytes]]:
+    """(method, params made hostile in one place) for every method of `revision` that has params (or
+    those of `only`); the stateless revision's carry their version in `_meta`. `subscriptions/listen`
+    is left out: with params that happen to be valid it is answered only when cancelled."""
     mod = module(revision)
-    specs = {name: spec for name, spec in {**mod.REQUESTS, **mod.NOTIFICATIONS}.items() if spec.params_type}
+    table = {**requests_of(revision), **mod.NOTIFICATIONS}
+    specs = {name: spec for name, spec in table.items() if spec.params_type and (not only or name in only)}
     specs.pop("subscriptions/listen", None)
     meta = {revisions.META_VERSION: revision} if revisions.is_modern(revision) else {}
     return st.sampled_from(sorted(specs)).flatmap(

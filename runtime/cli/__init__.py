@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_talk(args, reporter))
     except McpError as exc:
         reporter.done()
-        print(f"mcpbind: the server answered with error {exc.code}: {exc.message}", file=sys.stderr)
+        # Not "the server answered": a timeout, or an answer this client could not read, is ours.
+        print(f"mcpbind: error {exc.code}: {exc.message}", file=sys.stderr)
         return 1
     except (SessionClosed, OSError) as exc:
         reporter.done()

@@ -47,11 +47,26 @@ def from_file(path: str) -> Surface:
     return Surface(
         str(info.get("name") or Path(path).stem),
         str(info.get("version", "")),
-        list(data["tools"]),
-        list(data.get("resources", [])),
-        list(data.get("resourceTemplates", [])),
-        list(data.get("prompts", [])),
+        _items(path, data, "tools", "name"),
+        _items(path, data, "resources", "uri"),
+        _items(path, data, "resourceTemplates", "uriTemplate"),
+        _items(path, data, "prompts", "name"),
     )
+
+
+def _items(path: str, data: dict[str, Any], key: str, name: str) -> list[dict[str, Any]]:
+    """`data[key]`, each of its items an object with a string `name` (and a tool's schemas objects):
+    a file is anyone's, and what a server would send decodes to no less."""
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise SystemExit(f"mcpbind: {path}: `{key}` is not an array")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get(name), str):
+            raise SystemExit(f"mcpbind: {path}: {key}[{i}] is not an object with a string `{name}`")
+        for schema in ("inputSchema", "outputSchema"):
+            if key == "tools" and not isinstance(item.get(schema, {}), dict):
+                raise SystemExit(f"mcpbind: {path}: {key}[{i}].{schema} is not an object")
+    return items
 
 
 def _recorded(text: str) -> dict[str, str]:
@@ -69,7 +84,11 @@ def _recorded(text: str) -> dict[str, str]:
 
 
 def stubs(surface: Surface, args: argparse.Namespace) -> int:
-    source, widened = render(surface, args.class_name)
+    try:
+        source, widened = render(surface, args.class_name)
+    except RecursionError:
+        print("mcpbind: a schema nests too deeply to generate a module for", file=sys.stderr)
+        return 2
     source, formatted = format_source(source)
     if not formatted:
         print(

@@ -35,9 +35,9 @@ class ClientEndpoint(Endpoint):
             return self._unreadable(bytes(data), exc)
         if events:
             return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
-        if len(self._pending) == 1:
-            return self._refused_probe(data)
-        return events
+        if len(self._pending) == 1 and (refused := self._refused_probe(data)):
+            return refused
+        return self._broken_answer(data)
 
     def _refused_probe(self, data: bytes | memoryview) -> list[Event]:
         """An error with a null id while only the era probe is pending refuses the probe: a server
@@ -50,6 +50,17 @@ class ClientEndpoint(Endpoint):
             return []
         self.forget(rid)
         return [Failed(rid, McpError.from_error(message.error))]
+
+    def _broken_answer(self, data: bytes | memoryview) -> list[Event]:
+        """No events: an answer to nothing pending (dropped), or one the endpoint dropped as malformed
+        without a reply (an `error` that is no error object). The request such an answer names fails
+        with the reason rather than waiting out its timeout. Only this rare path reads the bytes twice."""
+        found = salvage(bytes(data))
+        if found.id is None or found.request or not self.awaits(found.id):
+            return []
+        messages = jsonrpc.parse(data)
+        why = messages[0].reason if messages and isinstance(messages[0], jsonrpc.Malformed) else "malformed"
+        return [self._fail(found.id, why, None)]
 
     def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
         found = salvage(data)

@@ -118,7 +118,21 @@ def content_list(value: Any) -> list[dict[str, Any]]:
     return [text(value)]
 
 
-def failure(rid: RequestId, method: str, exc: Exception) -> bytes:
+def handler_fault(exc: BaseException) -> bool:
+    """`exc`, out of a handler, is that request's error to answer rather than the server's end: all but
+    KeyboardInterrupt and SystemExit (the process's end) and a real cancellation (of the request, or of
+    the server). A CancelledError a handler raises itself while nothing cancels it, or another
+    BaseException (GeneratorExit, a library's own), would otherwise leave the request unanswered or end
+    the whole process."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        return False
+    if isinstance(exc, asyncio.CancelledError):
+        task = asyncio.current_task()
+        return task is not None and not task.cancelling()
+    return True
+
+
+def failure(rid: RequestId, method: str, exc: BaseException) -> bytes:
     """The error answer to a request whose handler raised: its McpError, or an internal error (logged)."""
     if isinstance(exc, McpError):
         return encode_error(rid, exc.code, exc.message, exc.data)
@@ -261,11 +275,13 @@ class Features:
             value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
-        except (McpError, NeedInput, asyncio.CancelledError):
+        except (McpError, NeedInput):
             raise
         except ToolError as exc:
             return {"content": [text(str(exc))], "isError": True}
-        except Exception as exc:
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
             log.error("tool %s failed", name, exc_info=True)
             # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
             said = (
@@ -346,9 +362,9 @@ class Features:
                 params.name, None if arguments is UNSET else arguments, None, module
             )
             return self.answer(rid, "tools/call", result, result_type, era)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
             return failure(rid, "tools/call", exc)
 
     # -- resources, prompts, completions -----------------------------------------------------------

@@ -28,7 +28,7 @@ from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
 from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, drop_none
-from .features import failure
+from .features import failure, handler_fault
 from .handlers import ROUTES
 from .middleware import Call
 
@@ -264,9 +264,9 @@ class Connection:
                 call = Call(event.method, decided.params, decided.revision.name, era, ctx, rid)
                 result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))
             return server.answer(rid, event.method, result, decided.spec.result_type, era)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
             return failure(rid, event.method, exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:

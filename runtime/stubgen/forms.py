@@ -7,9 +7,10 @@ import json
 import keyword
 import re
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 __all__ = [
+    "RESERVED",
     "class_name",
     "constants",
     "constraints_only",
@@ -23,6 +24,10 @@ __all__ = [
     "pointer",
     "ref_name",
 ]
+
+
+RESERVED: Final = frozenset({"self", "given", "expand"})
+"""Names a generated method uses itself (its receiver, the helpers its body calls): never a parameter's."""
 
 
 def class_name(text: str) -> str:
@@ -110,7 +115,7 @@ def pointer(root: Any, ref: str) -> Any:
     """The schema `ref` (a JSON pointer within this document: `#/$defs/X`) points at, or None."""
     if ref == "#":
         return root
-    if not ref.startswith("#/"):
+    if not isinstance(ref, str) or not ref.startswith("#/"):  # a hostile schema's `$ref` may be anything
         return None
     node = root
     for raw in ref[2:].split("/"):
@@ -132,7 +137,10 @@ def default_source(schema: Any) -> str | None:
     """The member's default as Python source (JSON literals), or None when it has none."""
     if not isinstance(schema, Mapping) or "default" not in schema:
         return None
-    return repr(json.loads(json.dumps(schema["default"])))
+    try:  # NaN and infinities have no JSON (nor Python literal) form: such a default is left out
+        return repr(json.loads(json.dumps(schema["default"], allow_nan=False)))
+    except ValueError:
+        return None
 
 
 def description_of(schema: Mapping[str, Any]) -> str | None:

@@ -14,11 +14,11 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .forms import class_name, identifier
+from .forms import RESERVED, class_name, identifier
 from .schema import StructDef, Types
 
 __all__ = ["Surface", "format_source", "render", "render_schema", "surface_hash", "tool_hashes"]
@@ -50,7 +50,10 @@ class Surface:
 
 
 def _canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8",
+        "surrogatepass",  # a lone surrogate (valid JSON text) still hashes
+    )
 
 
 def _tool_shape(tool: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,10 +113,15 @@ def plain(text: str) -> str:
         i = j + 1
 
 
+_UNPRINTABLE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
 def _docstring(text: str | None, indent: str) -> list[str]:
     if not text:
         return []
-    body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    body = str(text).strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    # Control characters and lone surrogates as escapes: a module holds neither (nor can UTF-8).
+    body = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", body)
     lines = body.splitlines()
     if body.endswith('"'):
         lines[-1] += " "
@@ -202,7 +210,7 @@ def _tool_method(tool: Mapping[str, Any], types: Types, names: _Names) -> list[s
         built = f"{input_struct}({', '.join(args)})"
         arg_docs = [f"{m.name}: {m.doc.splitlines()[0]}" for m in definition.members if m.doc]
         if arg_docs:
-            doc = f"{doc.strip()}\n\nArgs:\n" + "\n".join(f"    {d}" for d in arg_docs)
+            doc = f"{str(doc).strip()}\n\nArgs:\n" + "\n".join(f"    {d}" for d in arg_docs)
     elif schema.get("properties") == {}:  # no arguments at all
         signature, built = "self", "None"
     else:  # any arguments: the schema names none
@@ -226,16 +234,25 @@ def _template_method(template: Mapping[str, Any], names: _Names) -> list[str]:
         for v in listed.split(","):
             variables.setdefault(v.strip().rstrip("*"), op not in ("?", "&"))
     method = names.take(str(template.get("name") or uri), "read_")
-    params = {identifier(v): v for v in variables}
+    params: dict[str, str] = {}
+    for v in variables:
+        params[_unused(identifier(v), params)] = v
     required = [f"{p}: str" for p, v in params.items() if variables[v]]
     optional = [f"{p}: str | None = None" for p, v in params.items() if not variables[v]]
     signature = "self" + (", *, " + ", ".join(required + optional) if params else "")
     values = ", ".join(f"{v!r}: {p}" for p, v in params.items())
     doc = template.get("description") or template.get("title") or f"Read a resource of `{uri}`."
     lines = [f"    async def {method}({signature}) -> mcp.ReadResourceResult:"]
-    lines += _docstring(f"{doc.strip()}\n\nURI template: `{uri}`", "        ")
+    lines += _docstring(f"{str(doc).strip()}\n\nURI template: `{uri}`", "        ")
     lines.append(f"        return await self.client.read_resource(expand({uri!r}, {{{values}}}))")
     return lines
+
+
+def _unused(name: str, taken: Collection[str]) -> str:
+    """`name`, or it with underscores after it, so that no two parameters (nor a reserved name) match."""
+    while name in taken or name in RESERVED:
+        name += "_"
+    return name
 
 
 def _prompt_method(prompt: Mapping[str, Any], names: _Names) -> list[str]:
@@ -244,17 +261,19 @@ def _prompt_method(prompt: Mapping[str, Any], names: _Names) -> list[str]:
     arguments = [a for a in prompt.get("arguments") or [] if isinstance(a, Mapping) and "name" in a]
     arguments.sort(key=lambda a: a.get("required") is not True)
     params, pairs = [], []
+    taken: list[str] = []
     for a in arguments:
-        py = identifier(str(a["name"]))
+        py = _unused(identifier(str(a["name"])), taken)
+        taken.append(py)
         params.append(f"{py}: str" if a.get("required") is True else f"{py}: str | None = None")
-        pairs.append(f"{a['name']!r}: {py}")
+        pairs.append(f"{str(a['name'])!r}: {py}")
     signature = "self" + (", *, " + ", ".join(params) if params else "")
     doc = prompt.get("description") or prompt.get("title") or f"Get the prompt `{wire}`."
     arg_docs = [
-        f"{identifier(str(a['name']))}: {a['description']}" for a in arguments if a.get("description")
+        f"{py}: {a['description']}" for py, a in zip(taken, arguments, strict=True) if a.get("description")
     ]
     if arg_docs:
-        doc = f"{doc.strip()}\n\nArgs:\n" + "\n".join(f"    {d}" for d in arg_docs)
+        doc = f"{str(doc).strip()}\n\nArgs:\n" + "\n".join(f"    {d}" for d in arg_docs)
     lines = [f"    async def {method}({signature}) -> mcp.GetPromptResult:"]
     lines += _docstring(doc, "        ")
     given = f"given({{{', '.join(pairs)}}})" if pairs else "None"

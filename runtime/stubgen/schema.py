@@ -25,11 +25,13 @@ What msgspec cannot check exactly becomes the nearest wider type, and is listed 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .forms import (
+    RESERVED,
     class_name,
     constants,
     default_source,
@@ -66,6 +68,8 @@ _META_KEYS: Final = {
     "minProperties": "min_length",
     "maxProperties": "max_length",
 }
+_UNNAMEABLE: Final = re.compile(r'["\\\x00-\x1f]')
+"""What msgspec refuses in a renamed field's name (a member's wire name)."""
 _UNCHECKED: Final = ("not", "if", "then", "else", "dependentSchemas", "dependentRequired", "contains")
 
 
@@ -318,11 +322,15 @@ class Types:
         definition.forbid_unknown = schema.get("additionalProperties") is False
         if isinstance(schema.get("additionalProperties"), Mapping):
             self.widened.append(f"{path}: members beyond `properties` are not kept")
-        required = set(schema.get("required", ()))
-        taken: set[str] = set()
+        listed = schema.get("required")
+        required = {r for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
+        taken = set(RESERVED)
         for wire, sub in schema.get("properties", {}).items():
             if tag is not None and wire == tag[0]:
                 continue  # the tag itself: msgspec writes and checks it
+            if _UNNAMEABLE.search(wire):
+                self.widened.append(f"{path}: member {wire!r} cannot be a msgspec field name: not kept")
+                continue
             py = identifier(wire)
             while py in taken:
                 py += "_"
@@ -365,13 +373,16 @@ class Types:
             self.widened.append(f"{path}: `$ref` {ref} does not resolve")
             return _ANY
         resolved = self._resolve_refs(target, root)
+        if isinstance(resolved, Mapping) and "$ref" in resolved:  # bare refs in a cycle: nothing to check
+            self.widened.append(f"{path}: `$ref` {ref} is a cycle of references")
+            return _ANY
         hint = ref.rsplit("/", 1)[-1]
         if is_struct(resolved):
             name = self.unique(class_name(hint))
             self._taken.discard(name)  # `_struct` takes it again
             self._refs[key] = name
             return self._struct(resolved, root, name, path)
-        return self._annotate(target, root, hint, path)
+        return self._annotate(resolved, root, hint, path)
 
     def _resolve_refs(self, schema: Any, root: Any, depth: int = 0) -> Any:
         """`schema`, a `$ref` followed (to a bounded depth: a cycle of bare refs ends as `{}`)."""

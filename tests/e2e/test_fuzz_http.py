@@ -21,7 +21,15 @@ from hypothesis import strategies as st
 from mcpbind.protocol import revisions
 
 from ..conftest import module
-from ..hostile import check_response, fuzz, hostile_params, messages, nested, parse_error_expected
+from ..hostile import (
+    check_response,
+    fuzz,
+    hostile_params,
+    messages,
+    nested,
+    parse_error_expected,
+    requests_of,
+)
 from ..http_support import BOTH, META_VERSION, MODERN, Session, initialize, messages_of, modern, serve
 from ..stdio_support import PROBE
 
@@ -159,13 +167,12 @@ def test_wrong_typed_params_of_every_method(server: str, http: httpx.Client, rev
     made hostile: a request gets one answer (a result or an error), a notification 202 or an error,
     never a 500, and the server goes on."""
     target = Target(http, server, revision)
-    mod = module(revision)
 
     @fuzz(50)
     @given(hostile_params(revision))
     def check(case: tuple[str, bytes]) -> None:
         name, params = case
-        is_request = name in mod.REQUESTS
+        is_request = name in requests_of(revision)
         head = b'{"jsonrpc":"2.0",' + (b'"id":"w",' if is_request else b"")
         body = head + b'"method":' + json.dumps(name).encode() + b',"params":' + params + b"}"
         try:

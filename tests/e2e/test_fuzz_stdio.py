@@ -19,7 +19,7 @@ from hypothesis import given
 from mcpbind.protocol import revisions
 
 from ..conftest import module
-from ..hostile import fuzz, hostile_params, is_valid_json, messages, nested, parse_error_expected
+from ..hostile import fuzz, hostile_params, is_valid_json, messages, nested, parse_error_expected, requests_of
 from ..http_support import MODERN
 from ..stdio_support import StdioServer
 
@@ -121,13 +121,12 @@ def test_wrong_typed_params_of_every_method(servers: dict[str, StdioServer], rev
     made hostile: each request answered once (a result, or an error; -32602 where its params do not
     decode), notifications never answered, and the server goes on."""
     server = servers[revision]
-    mod = module(revision)
 
     @fuzz(60)
     @given(hostile_params(revision))
     def check(case: tuple[str, bytes]) -> None:
         name, params = case
-        is_request = name in mod.REQUESTS
+        is_request = name in requests_of(revision)
         rid = server.next_id("w")
         head = b'{"jsonrpc":"2.0",' + (b'"id":"' + rid.encode() + b'",' if is_request else b"")
         line = head + b'"method":' + json.dumps(name).encode() + b',"params":' + params + b"}"

@@ -27,7 +27,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ...protocol.inbound import INVALID_REQUEST, Rejection
-from ...transports.http.asgi import Receive, Scope, Send, error_body, respond
+from ...transports.http.asgi import Receive, Scope, Send, error_body, respond, serve_document
 from .dpop import DPOP_ALGORITHMS, DpopChecker, InvalidProof, NonceRequired
 from .principal import Principal
 from .verify import InvalidToken, TokenVerifier, VerifierUnavailable
@@ -111,15 +111,13 @@ class ProtectedResource:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 return
-            document = None
-            if scope["method"] in ("GET", "HEAD"):
-                # Servers differ on whether `path` includes `root_path` (the mount point): try both.
-                path = scope["path"]
-                document = self.document(path) or self.document(scope.get("root_path", "") + path)
+            # Servers differ on whether `path` includes `root_path` (the mount point): try both.
+            path = scope["path"]
+            document = self.document(path) or self.document(scope.get("root_path", "") + path)
             if document is None:
                 await respond(send, 404, b"Not Found", content_type=b"text/plain")
             else:
-                await respond(send, 200, document, ((b"access-control-allow-origin", b"*"),))
+                await serve_document(send, scope["method"], document)
 
         return app
 

@@ -36,7 +36,7 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, error_body, request_headers, respond
+from .asgi import Receive, Scope, Send, error_body, request_headers, respond, serve_document
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
@@ -130,9 +130,8 @@ class HttpApp:
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:
             document = self.security.auth.document(path) if self.security.auth is not None else None
-            if document is not None and scope["method"] in ("GET", "HEAD"):
-                # Public by design (RFC 9728): any origin may read it, browsers' clients included.
-                await respond(send, 200, document, ((b"access-control-allow-origin", b"*"),))
+            if document is not None:  # public by design (RFC 9728)
+                await serve_document(send, scope["method"], document)
                 return
             await respond(send, 404, b"Not Found", content_type=b"text/plain")
             return

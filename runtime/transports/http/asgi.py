@@ -18,6 +18,7 @@ __all__ = [
     "header",
     "error_body",
     "respond",
+    "serve_document",
     "busy",
     "no_answer",
     "disconnected",
@@ -62,6 +63,27 @@ async def respond(
         head.append((b"content-type", content_type))
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
+
+
+_PUBLIC: Final = (b"access-control-allow-origin", b"*")
+_DOCUMENT_METHODS: Final = b"GET, HEAD, OPTIONS"
+
+
+async def serve_document(send: Send, method: str, document: bytes) -> None:
+    """Answer a request for a public document (the RFC 9728 metadata): it to GET and HEAD, a CORS
+    preflight's answer to OPTIONS (any origin may read it, browsers' clients included), and 405 naming
+    the methods it has to any other."""
+    if method in ("GET", "HEAD"):
+        await respond(send, 200, document, (_PUBLIC,))
+    elif method == "OPTIONS":
+        headers = (
+            _PUBLIC,
+            (b"access-control-allow-methods", _DOCUMENT_METHODS),
+            (b"allow", _DOCUMENT_METHODS),
+        )
+        await respond(send, 204, b"", (*headers, (b"access-control-allow-headers", b"mcp-protocol-version")))
+    else:
+        await respond(send, 405, b"Method Not Allowed", ((b"allow", _DOCUMENT_METHODS),), b"text/plain")
 
 
 async def busy(send: Send, rid: Any, why: str) -> None:

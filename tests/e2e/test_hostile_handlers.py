@@ -1,0 +1,70 @@
+"""Handlers and middleware that raise what they should not, or return garbage (tests/servers/
+odd_exceptions.py, a real stdio subprocess): each such request gets its answer (a tool's `isError`
+result, or -32603) and the server serves the next one. Only KeyboardInterrupt, SystemExit and a real
+cancellation are not the request's to answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_fuzz_tasks import Peer
+
+SCRIPT = str(Path(__file__).resolve().parent.parent / "servers" / "odd_exceptions.py")
+KINDS = ["odd", "generator_exit", "self_cancelled"]
+
+
+@pytest.fixture(scope="module")
+def peer() -> Iterator[Peer]:
+    started = Peer(SCRIPT)
+    yield started
+    started.stop()
+
+
+def call(peer: Peer, name: str, **arguments: str) -> dict[str, Any]:
+    return peer.ask(b'"tools/call"', json.dumps({"name": name, "arguments": arguments}).encode())
+
+
+def still_serves(peer: Peer) -> None:
+    assert call(peer, "ok")["result"]["content"][0]["text"] == "ok"
+
+
+@pytest.mark.parametrize("tool", ["raises", "raises_after_wait"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_tool_raising_an_odd_exception_is_an_error_result(peer: Peer, tool: str, kind: str) -> None:
+    answer = call(peer, tool, kind=kind)
+    assert answer["result"]["isError"] is True, answer
+    assert "failed (internal error)" in answer["result"]["content"][0]["text"]
+    still_serves(peer)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_middleware_raising_an_odd_exception_is_an_internal_error(peer: Peer, kind: str) -> None:
+    answer = call(peer, f"mw_{kind}")
+    assert answer["error"]["code"] == -32603, answer
+    still_serves(peer)
+
+
+def test_a_result_that_contains_itself_is_an_internal_error(peer: Peer) -> None:
+    answer = call(peer, "recursive")
+    assert answer["error"]["code"] == -32603, answer
+    still_serves(peer)
+
+
+def test_a_real_cancellation_is_still_not_answered(peer: Peer) -> None:
+    """The client's notifications/cancelled cancels the waiting tool: no answer to it (the spec), and
+    the server goes on."""
+    rid = "to-cancel"
+    peer.send(
+        json.dumps(
+            {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {"name": "wait", "arguments": {}}}
+        ).encode()
+    )
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": rid}}
+    peer.send(json.dumps(cancel).encode())
+    answer = call(peer, "ok")  # an answer to `to-cancel` first fails (`ask` checks ids)
+    assert answer["result"]["content"][0]["text"] == "ok"

@@ -1,0 +1,66 @@
+"""A stdio server whose tools and middleware raise what handlers should not (a BaseException of a
+library's own, GeneratorExit, a CancelledError nothing asked for) or return garbage, for
+tests/e2e/test_hostile_handlers.py. The middleware acts on the called tool's name (`mw_*`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mcpbind.server import Server
+from mcpbind.server.middleware import Call, Next
+
+
+class Odd(BaseException):
+    """A BaseException that is neither the process's end nor a cancellation (as some libraries raise)."""
+
+
+RAISED: dict[str, BaseException] = {
+    "odd": Odd("odd"),
+    "generator_exit": GeneratorExit(),
+    "self_cancelled": asyncio.CancelledError(),
+}
+
+
+async def misbehave(call: Call, call_next: Next) -> Any:
+    name = getattr(call.params, "name", "")
+    if name.startswith("mw_"):
+        raise RAISED[name[3:]]
+    return await call_next(call)
+
+
+server = Server("odd", "1.0.0", middleware=[misbehave])
+gate = asyncio.Event()
+
+
+@server.tool()
+async def ok() -> str:
+    return "ok"
+
+
+@server.tool()
+async def raises(kind: str) -> str:
+    raise RAISED[kind]
+
+
+@server.tool()
+async def raises_after_wait(kind: str) -> str:
+    await asyncio.sleep(0)
+    raise RAISED[kind]
+
+
+@server.tool()
+async def recursive() -> Any:
+    looped: list[Any] = []
+    looped.append(looped)
+    return looped
+
+
+@server.tool()
+async def wait() -> str:
+    await gate.wait()
+    return "released"
+
+
+if __name__ == "__main__":
+    server.run_stdio()
