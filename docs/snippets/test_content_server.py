@@ -6,12 +6,12 @@ import base64
 import pytest
 from content_server import PIXEL, server
 
-from mcpbind.client import Client
+from mcpbind.client import Client, Mode
 from mcpbind.generated import latest
 
 
 @pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
-def test_blocks_and_structure(mode: str) -> None:
+def test_blocks_and_structure(mode: Mode) -> None:
     async def main() -> None:
         async with Client.memory(server, mode=mode) as client:
             tools = {tool.name: tool for tool in await client.list_tools()}

@@ -5,12 +5,12 @@ import asyncio
 import pytest
 from first_server import server
 
-from mcpbind.client import Client
+from mcpbind.client import Client, Mode
 from mcpbind.errors import McpError
 
 
 @pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
-def test_add(mode: str) -> None:
+def test_add(mode: Mode) -> None:
     async def main() -> None:
         async with Client.memory(server, mode=mode) as client:
             assert client.revision == mode

@@ -5,11 +5,11 @@ import asyncio
 import pytest
 from lifespan_server import server
 
-from mcpbind.client import Client
+from mcpbind.client import Client, Mode
 
 
 @pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
-def test_visits_are_counted(mode: str) -> None:
+def test_visits_are_counted(mode: Mode) -> None:
     async def main() -> None:
         async with Client.memory(server, mode=mode) as client:
             first = await client.call_tool("visit", {"name": "ada"})

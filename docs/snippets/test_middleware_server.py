@@ -6,13 +6,13 @@ import logging
 import pytest
 from middleware_server import limit, server
 
-from mcpbind.client import Client
+from mcpbind.client import Client, Mode
 from mcpbind.errors import McpError
 from mcpbind.generated import latest
 
 
 @pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
-def test_rate_limit_and_timing(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_rate_limit_and_timing(mode: Mode, caplog: pytest.LogCaptureFixture) -> None:
     async def main() -> None:
         async with Client.memory(server, mode=mode) as client:
             for n in range(3):

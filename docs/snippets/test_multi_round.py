@@ -6,7 +6,7 @@ from typing import Any
 import multi_round
 import pytest
 
-from mcpbind.client import Client
+from mcpbind.client import Client, Mode
 from mcpbind.generated import latest
 
 
@@ -15,7 +15,7 @@ async def accept(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
-def test_one_order_per_call(mode: str) -> None:
+def test_one_order_per_call(mode: Mode) -> None:
     async def main() -> None:
         async with Client.memory(multi_round.server, mode=mode, elicitation=accept) as client:
             result = await client.call_tool("order", {"item": "tea"})
