@@ -201,6 +201,10 @@ class Features:
             if era.stamps_results:
                 result = era.shape(method, result, result_type, self)
             result = wire.convert(result, result_type)
+        elif not isinstance(result, msgspec.Struct):
+            # Neither JSON data nor a typed result (a middleware's None, say): checked like data, so
+            # that what the revision forbids (`"result": null`) is an error here, never on the wire.
+            result = wire.convert(result, result_type)
         elif era.stamps_results:
             era.stamp(result, self)
         return encode_result(rid, result)

@@ -142,3 +142,26 @@ def test_principal_is_none_without_authentication() -> None:
 
     run(main())
     assert principals and set(principals) == {None}
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_a_middleware_answering_none_is_an_error_not_a_null_result(mode: str) -> None:
+    async def swallow(call: Call, call_next: Next) -> Any:
+        if call.method == "tools/call":
+            return None  # not a result of any revision
+        return await call_next(call)
+
+    server = Server("mw-none", middleware=[swallow])
+
+    @server.tool()
+    async def echo(text: str, ctx: Context) -> str:
+        return text
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:  # type: ignore[arg-type]
+            with pytest.raises(McpError) as refused:
+                await client.request("tools/call", {"name": "echo", "arguments": {"text": "x"}})
+            assert refused.value.code == -32603, refused.value
+            assert [t.name for t in await client.list_tools()] == ["echo"]  # serving goes on
+
+    run(main())
