@@ -296,6 +296,14 @@ class Features:
             return {"content": [text(said)], "isError": True}
         if sig.output_schema is not None:
             plain = to_plain(value)
+            try:
+                assert sig.check_output is not None
+                sig.check_output(plain)
+            except ValueError as exc:  # msgspec's and pydantic's ValidationError are ValueErrors
+                # The tool's own fault: never a structuredContent its outputSchema forbids on the wire.
+                log.error("tool %s returned a value its return annotation does not allow: %s", name, exc)
+                said = f": {exc}" if self.expose_errors else ""
+                return {"content": [text(f"Tool {name} returned an invalid result{said}")], "isError": True}
             structured = {"result": plain} if sig.wraps_output else plain
             return {"content": [text(plain)], "structuredContent": structured}
         if type(value) is str:

@@ -40,6 +40,10 @@ class Signature:
     is_async: bool
     adapters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     """Arguments the Struct keeps as JSON data, and what makes them their type (pydantic models)."""
+    check_output: Callable[[Any], Any] | None = None
+    """Validates a result, as JSON data, against the return annotation (raises msgspec.ValidationError or
+    pydantic's ValidationError, a ValueError): what a function returns is not held to its annotation by
+    Python, and `structuredContent` must match the `outputSchema` the tool advertised."""
 
 
 def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -> Signature:
@@ -103,6 +107,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         wraps_output=wraps,
         is_async=inspect.iscoroutinefunction(fn),
         adapters=tuple(adapters),
+        check_output=None if output_schema is None else converter(output_type),
     )
 
 

@@ -98,6 +98,45 @@ def test_arguments_and_results_of_every_kind(mode: str) -> None:
     run(main())
 
 
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_a_result_its_annotation_forbids_is_an_error_not_structured_content(mode: str) -> None:
+    """Python does not hold a function to its return annotation: the server does, so no structuredContent
+    that contradicts the advertised outputSchema reaches the wire."""
+    server = Server("liar")
+    said: dict[str, Any] = {"count": "three", "box": {"label": 5}, "person": {"name": "x", "age": -1}}
+
+    @server.tool()
+    def count() -> int:
+        return said["count"]  # type: ignore[no-any-return]
+
+    @server.tool()
+    def box() -> Box:
+        return said["box"]  # type: ignore[no-any-return]
+
+    @server.tool()
+    def person() -> Person:
+        return said["person"]  # type: ignore[no-any-return]
+
+    @server.tool()
+    def honest(n: int) -> int:
+        return n * 2
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:
+            for name in ("count", "box", "person"):
+                result = await client.call_tool(name, {})
+                assert result.is_error is True, name
+                assert result.structured_content is msgspec.UNSET, name
+                assert result.content[0].text == f"Tool {name} returned an invalid result"
+            ok = await client.call_tool("honest", {"n": 4})
+            assert ok.is_error is not True and ok.structured_content == {"result": 8}
+            said["count"] = 3  # the same tool, now keeping its word
+            fixed = await client.call_tool("count", {})
+            assert fixed.structured_content == {"result": 3}
+
+    run(main())
+
+
 def test_form_schemas_are_flat_and_refuse_nesting() -> None:
     assert form_schema(Confirm) == {
         "type": "object",
