@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -62,6 +63,7 @@ class Lifespan:
         self._started = False
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_stop: list[weakref.WeakMethod[Callable[[], Awaitable[None]]]] = []
 
     def _locked(self) -> asyncio.Lock:
         """The lock of the running event loop (a server may be served by one loop after another, as
@@ -110,12 +112,24 @@ class Lifespan:
             self._started = True
             return self._state
 
+    def close_on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Await `close` (a bound method, held weakly) when the last entry leaves, before the lifespan's
+        own exit: what serves on this server (an HTTP endpoint's sessions and open streams) ends with
+        it, also when an application that mounts the endpoint is what runs the lifespan."""
+        self._on_stop.append(weakref.WeakMethod(close))
+
     async def exit(self, exc: BaseException | None = None) -> None:
         """Leave one entry; the last one stops the lifespan (its exit runs whatever ended serving)."""
         async with self._locked():
             self._entries -= 1
+            if self._entries > 0:
+                return
+            alive = [close for ref in self._on_stop if (close := ref()) is not None]
+            self._on_stop = [weakref.WeakMethod(close) for close in alive]
+            for close in alive:
+                await close()
             manager = self._manager
-            if self._entries > 0 or manager is None:
+            if manager is None:
                 return
             self._manager = None
             self._started = False

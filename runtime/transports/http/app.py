@@ -87,6 +87,9 @@ class HttpApp:
         self.closing: set[asyncio.Future[Any]] = set()
         """Tasks left running after their request (cancellations, sessions being ended)."""
         self.table = SessionTable(server, self.security, session_store, event_store, self.closing)
+        # Sessions and their open streams end when the server stops, however it is run: a mounting
+        # application's lifespan (`server.running()`) sends this app no shutdown event of its own.
+        server.lifespan.close_on_stop(self.table.shutdown)
         self.stateless = StatelessRoute(server, self.security, self.closing)
         # Each acts on its route as (app, route, send, receive): no layer of its own in between.
         self._act: dict[type[Route], Callable[[HttpApp, Any, Send, Receive], Awaitable[None]]] = {

@@ -247,7 +247,9 @@ class SessionTable:
         session.open_streams.clear()
 
     async def shutdown(self) -> None:
-        for session in list(self.sessions.values()):
+        """End every session of this worker (once: a second call finds none)."""
+        while self.sessions:
+            _, session = self.sessions.popitem()
             await self.end(session, "the server is shutting down")
 
     async def initialize(self, body: bytes, send: Send) -> None:
