@@ -492,7 +492,7 @@ def main() -> None:
         args.rounds, args.duration, args.warmup, args.calls = 1, 1.0, 1.0, 400
     if not args.python_driver and shutil.which("wrk") is None:
         print(
-            "WARNING: wrk not found (apt-get install wrk): the Python driver is used; it takes about a "
+            "# WARNING: wrk not found (apt-get install wrk): the Python driver is used; it takes about a "
             "core itself at these rates, so the 2-worker figures are a floor",
             file=sys.stderr,
         )
