@@ -242,16 +242,17 @@ def run_wrk(
         "30s",
     ]
     cmd += ["-s", LUA, f"http://127.0.0.1:{port}/mcp", "--", era, ",".join(sessions)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
     time.sleep(min(1.0, seconds / 2))  # every connection is open by then
     probe()
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    with proc.stdout:
+        out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)  # wrk's own CPU (Popen.wait would drop it)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    lines = [line for line in out.decode().splitlines() if line.startswith("wrk-json: ")]
+    lines = [line for line in out.splitlines() if line.startswith("wrk-json: ")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {out.decode()[-500:]} {err.decode()[-500:]}")
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {out[-1000:]}")
     summary: dict[str, Any] = json.loads(lines[-1][len("wrk-json: ") :])
     if summary["bad"] or summary["errors"]:
         raise RuntimeError(
