@@ -153,7 +153,7 @@ def bench(session: nox.Session) -> None:
     """Codec, server and client benchmarks beside the official SDKs (Python, and TypeScript on Node), each
     peer in its own environment, and the curves drawn into bench/charts/ (`-- --quick` is CI's smoke run:
     no curves, and Node only if tests/interop_ts has its packages)."""
-    session.install("-e", ".[http,bench,auth,ws]")
+    session.install("-e", ".[http,bench,auth,ws,redis]")
     quick = "--quick" in session.posargs
     if not quick:
         _npm_ci(session)
@@ -179,13 +179,27 @@ def bench(session: nox.Session) -> None:
     clients = session.run(
         "python", "bench/clients.py", "--peer-python", python["mcp"], *session.posargs, silent=True
     )
-    print(codec, servers, clients, sep="\n")
+    scaleout = _scaleout(session, quick)
+    print(codec, servers, clients, scaleout, sep="\n")
     if not quick:
-        _write_benchmarks(str(codec), str(servers), str(clients), session.posargs)
+        _write_benchmarks(str(codec), str(servers), str(clients), session.posargs, scaleout)
 
 
-def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str]) -> None:
-    """BENCHMARKS.md: the machine, the date, the command and the three tables of one run."""
+def _scaleout(session: nox.Session, quick: bool) -> str:
+    """bench/scaleout.py's table (1 and 2 workers, Redis), driven by wrk (Debian's, installed when missing
+    and root may; the quick run does without: the Python driver, with a warning)."""
+    if not quick:
+        _redis_server(session)
+        if not shutil.which("wrk") and shutil.which("apt-get") and os.geteuid() == 0:
+            session.run("apt-get", "update", "-qq", external=True)
+            session.run("apt-get", "install", "-y", "-qq", "wrk", external=True)
+    if not shutil.which("redis-server"):
+        return "Not measured: redis-server is not installed (`apt-get install redis-server`)."
+    return str(session.run("python", "bench/scaleout.py", *(["--quick"] if quick else []), silent=True))
+
+
+def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str], scaleout: str) -> None:
+    """BENCHMARKS.md: the machine, the date, the command and the four tables of one run."""
     import datetime
     import platform
 
@@ -210,6 +224,8 @@ def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str]
         + _charts()
         + "\n\n## Clients (the client ceiling)\n\n"
         + keep(clients)
+        + "\n\n## Scale-out (1 and 2 workers, Redis; bench/scaleout.py)\n\n"
+        + keep(scaleout)
         + "\n"
     )
     with open("BENCHMARKS.md", "w") as fh:

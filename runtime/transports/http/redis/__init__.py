@@ -5,8 +5,9 @@ by every worker, so that any worker serves any request of any client.
     server.run_http(workers=4, redis="redis://127.0.0.1:6379/0")
 
 Modules, one job each: `connection` (the pool and key prefix every store shares; add a store by taking a
-`RedisConnection`), `sessions`, `events` (replay for `Last-Event-ID`), `tasks` (task records), `bus`
-(changes between workers, task cancels and input included), `app` (the lifespan). Nothing in mcpbind
+`RedisConnection`), `pipe` (a request's own command, pipelined on one connection), `sessions`, `events`
+(replay for `Last-Event-ID`), `tasks` (task records), `bus` (changes between workers, task cancels and
+input included), `app` (the lifespan). Nothing in mcpbind
 imports this package unless asked to serve over Redis.
 """
 

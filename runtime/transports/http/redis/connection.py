@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ..sessions import StoreUnavailable
+from .pipe import RedisPipe
 
 __all__ = ["RedisConnection", "StoreUnavailable"]
 
@@ -46,6 +47,7 @@ class RedisConnection:
             "health_check_interval": 30,
         }
         self._client: aioredis.Redis | None = None
+        self._pipe = RedisPipe.for_url(url, timeout=timeout, connect_timeout=connect_timeout)
 
     @property
     def client(self) -> aioredis.Redis:
@@ -68,6 +70,18 @@ class RedisConnection:
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis at {self.safe_url} is unavailable: {exc}") from exc
 
+    async def command(self, *args: bytes | str | int) -> Any:
+        """One command on the hot path (a request's own): pipelined on one connection (`RedisPipe`), or
+        through redis-py when the URL needs it (TLS, a Unix socket, options). `StoreUnavailable` when
+        Redis fails."""
+        pipe = self._pipe
+        try:
+            if pipe is not None:
+                return await pipe.call(*args)
+            return await self.client.execute_command(*args)  # type: ignore[no-untyped-call]
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis at {self.safe_url} is unavailable: {exc}") from exc
+
     async def check(self) -> None:
         """PING Redis: `StoreUnavailable` (with the URL and the cause) when it cannot be reached."""
         await self.run(lambda client: client.ping())
@@ -81,6 +95,8 @@ class RedisConnection:
         return scheme + sep + rest
 
     async def close(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()

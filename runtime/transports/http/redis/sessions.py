@@ -27,7 +27,7 @@ class RedisSessionStore:
 
     async def load(self, session_id: str) -> SessionState | None:
         key = self.connection.key("session", session_id)
-        data = await self.connection.run(lambda client: client.getex(key, ex=self.ttl))
+        data = await self.connection.command("GETEX", key, "EX", self.ttl)
         return None if data is None else _decode(data)
 
     async def save(self, session_id: str, state: SessionState) -> None:
