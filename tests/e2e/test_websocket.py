@@ -51,7 +51,7 @@ def _start(*args: str) -> Iterator[str]:
         yield "ws" + http_url.removeprefix("http")
 
 
-DRIVERS = {"asgi": (), "standalone": ("--standalone",)}
+DRIVERS = {"asgi": ("--asgi",), "uvicorn": (), "standalone": ("--standalone",)}
 
 
 @pytest.fixture(scope="module", params=sorted(DRIVERS))
@@ -527,3 +527,31 @@ def test_keepalive_drops_a_silent_client(driver: str) -> None:
             for rid in range(1, 4):
                 time.sleep(0.6)
                 assert rpc(conn, {"jsonrpc": "2.0", "id": rid, "method": "ping"})["result"] == {}
+
+
+@pytest.mark.parametrize("driver", ["asgi", "uvicorn"])
+def test_uvicorn_shutdown_closes_open_connections(driver: str) -> None:
+    """uvicorn stopping (SIGTERM) closes each open connection with a close code that says so (its own
+    layer's 1012, mcpbind's 1001 as `run_websocket`'s), and the process ends within its graceful
+    shutdown."""
+    port = free_port()
+    command = [sys.executable, SCRIPT, *DRIVERS[driver], "--http", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                conn = raw(f"ws://127.0.0.1:{port}/mcp")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.05)
+        with conn:
+            initialize(conn)
+            process.terminate()
+            assert close_code(conn) == (1012 if driver == "asgi" else 1001)
+        assert process.wait(TIMEOUT) in (0, -15)  # (uvicorn re-raises the SIGTERM it handled)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)

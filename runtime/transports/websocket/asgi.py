@@ -1,6 +1,7 @@
 """The WebSocket endpoint inside `HttpApp`: an ASGI `websocket` scope on the MCP path, served as MCP.
 
-uvicorn (with `websockets` installed: `mcpbind[ws]`) hands `HttpApp` the upgrade of `/mcp` as a
+An ASGI server (uvicorn with `websockets` installed: `mcpbind[ws]`, unless `run_http` serves the
+upgrade on its own connection: `uvicorn_protocol`) hands `HttpApp` the upgrade of `/mcp` as a
 `websocket` scope; `serve_websocket` checks it as a POST would be checked (Host, Origin, the bearer
 token: `HttpSecurity`), then the subprotocol, accepts with `mcp`, and serves the connection with the
 shared adapter (`core`). A refused upgrade gets the same HTTP status and JSON body as a refused POST

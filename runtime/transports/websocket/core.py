@@ -69,7 +69,7 @@ class WebSocketOptions:
     over it the connection is closed with 1008, so that a slow reader cannot grow memory."""
     ping_interval: float | None = 20.0
     """Seconds between keep-alive pings (None: none). Under uvicorn its own `ws_ping_interval`
-    applies instead: ASGI has no pings."""
+    applies instead (ASGI has no pings; `run_http`'s own connection follows uvicorn's too)."""
     ping_timeout: float | None = 20.0
     """Seconds a pong may take before the connection is dropped (uvicorn: `ws_ping_timeout`)."""
     close_timeout: float = 5.0

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from websockets.datastructures import Headers
+from websockets.extensions import ServerExtensionFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
@@ -45,7 +46,7 @@ from .core import (
 if TYPE_CHECKING:
     from ...server import Server
 
-__all__ = ["start", "serve_forever"]
+__all__ = ["Endpoint", "Connection", "start", "serve_forever"]
 
 log = logging.getLogger("mcpbind.websocket")
 
@@ -58,15 +59,24 @@ _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
 
 
-class _Endpoint:
-    """What every connection of one listening server shares."""
+class Endpoint:
+    """What every connection of one listening server shares (uvicorn's: see `uvicorn_protocol`)."""
 
-    def __init__(self, server: Server, path: str, security: HttpSecurity, options: WebSocketOptions) -> None:
+    def __init__(
+        self,
+        server: Server,
+        path: str,
+        security: HttpSecurity,
+        options: WebSocketOptions,
+        extensions: Sequence[ServerExtensionFactory] = (),
+    ) -> None:
         self.server = server
         self.path = path.rstrip("/")
         self.security = security
         self.options = options
-        self.connections: set[_Connection] = set()
+        self.extensions = list(extensions)
+        """What the library may negotiate (none: no per-message compression)."""
+        self.connections: set[Connection] = set()
 
 
 def _select(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -83,13 +93,18 @@ def _response(rejection: Rejection) -> Response:
     return Response(rejection.status, _REASONS.get(rejection.status, "Refused"), headers, rejection.body)
 
 
-class _Connection(asyncio.Protocol):
-    """One TCP connection: its upgrade, then its frames; a `core.Socket` once open."""
+class Connection(asyncio.Protocol):
+    """One TCP connection: its upgrade, then its frames; a `core.Socket` once open.
 
-    def __init__(self, endpoint: _Endpoint) -> None:
+    `started` and the `asyncio.Protocol` methods are where a subclass hooks in (uvicorn's
+    bookkeeping of its connections and tasks: `uvicorn_protocol`)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self.options = endpoint.options
-        self.ws = ServerProtocol(select_subprotocol=_select, max_size=self.options.max_message)
+        self.ws = ServerProtocol(
+            select_subprotocol=_select, max_size=self.options.max_message, extensions=endpoint.extensions
+        )
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.messages: deque[str | bytes] = deque()
@@ -147,7 +162,7 @@ class _Connection(asyncio.Protocol):
             elif isinstance(event, Request):
                 if self.timer is not None:
                     self.timer.cancel()
-                self.task = self.loop.create_task(self._serve(event))
+                self.started(self.loop.create_task(self._serve(event)))
         self._flush()  # pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
@@ -180,6 +195,10 @@ class _Connection(asyncio.Protocol):
                 self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
                 return
         self._wake()
+
+    def started(self, task: asyncio.Task[None]) -> None:
+        """The task serving the upgrade (then the connection) was started."""
+        self.task = task
 
     def _wake(self) -> None:
         waiter = self.waiter
@@ -269,6 +288,15 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def going_away(self, code: int, reason: str) -> None:
+        """Close the connection now, for a server that stops: the reader reads None next."""
+        if self.ws.state is State.OPEN:
+            self.ws.send_close(code, reason)
+            self._flush()
+        elif self.ws.state is State.CONNECTING and self.transport is not None:
+            self.transport.close()  # (an upgrade not answered yet: no WebSocket to close)
+        self._wake()
+
     # -- core.Socket --------------------------------------------------------------------------------
 
     async def receive(self) -> str | bytes | None:
@@ -333,11 +361,11 @@ async def start(
     path: str = "/mcp",
     security: HttpSecurity | None = None,
     options: WebSocketOptions | None = None,
-) -> tuple[asyncio.Server, set[_Connection]]:
+) -> tuple[asyncio.Server, set[Connection]]:
     """Listen on `host:port` and serve `ws://host:port{path}` (port 0: any free port, see the
     server's `.sockets`); the open connections are the set returned with it."""
-    endpoint = _Endpoint(server, path, security or HttpSecurity(), options or WebSocketOptions())
-    listening = await asyncio.get_running_loop().create_server(lambda: _Connection(endpoint), host, port)
+    endpoint = Endpoint(server, path, security or HttpSecurity(), options or WebSocketOptions())
+    listening = await asyncio.get_running_loop().create_server(lambda: Connection(endpoint), host, port)
     return listening, endpoint.connections
 
 
