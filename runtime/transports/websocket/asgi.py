@@ -17,7 +17,7 @@ from ...protocol.inbound import Rejection
 from ...protocol.request_state import PRINCIPAL
 from ..http.asgi import Message, Receive, Scope, Send, request_headers
 from ..http.security import authenticate, principal_text, refuse
-from .core import SUBPROTOCOL, WebSocketOptions, refuse_subprotocol, serve_socket
+from .core import SUBPROTOCOL, Binary, WebSocketOptions, refuse_subprotocol, serve_socket
 
 if TYPE_CHECKING:
     from ..http.app import HttpApp
@@ -34,15 +34,14 @@ class _AsgiSocket:
         self._receive = receive
         self._send = send
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> bytes | None:
         message = await self._receive()
         if message["type"] != "websocket.receive":
             return None  # websocket.disconnect
         text: str | None = message.get("text")
         if text is not None:
-            return text
-        data: bytes = message.get("bytes") or b""
-        return data
+            return text.encode()
+        return Binary(message.get("bytes") or b"")
 
     async def send(self, data: bytes) -> None:
         await self._send({"type": "websocket.send", "text": data.decode()})

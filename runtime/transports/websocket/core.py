@@ -36,6 +36,7 @@ __all__ = [
     "MESSAGE_TOO_BIG",
     "INTERNAL_ERROR",
     "WebSocketOptions",
+    "Binary",
     "Socket",
     "WebSocketServerTransport",
     "serve_socket",
@@ -76,11 +77,18 @@ class WebSocketOptions:
     """Seconds the closing handshake may take before the connection is dropped."""
 
 
+class Binary(bytes):
+    """A binary message, as a driver hands it over (text comes as plain `bytes`)."""
+
+    __slots__ = ()
+
+
 class Socket(Protocol):
     """One accepted WebSocket connection, as a driver presents it."""
 
-    async def receive(self) -> str | bytes | None:
-        """The next message: str for a text frame, bytes for a binary one; None once closed."""
+    async def receive(self) -> bytes | None:
+        """The next message: the UTF-8 of a text message (the driver checked it is UTF-8), a
+        `Binary` for a binary one; None once closed."""
         ...
 
     async def send(self, data: bytes) -> None:
@@ -128,18 +136,17 @@ class WebSocketServerTransport:
         if self._closed:
             return None
         message = await self.socket.receive()
-        if isinstance(message, str):
-            data = message.encode()
-            if len(data) <= self.options.max_message:
-                return data
+        if message is None:
+            self._closed = True
+        elif isinstance(message, Binary):
+            await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
+        elif len(message) <= self.options.max_message:
+            return message
+        else:
             limit = self.options.max_message
             await self.close_with(
-                MESSAGE_TOO_BIG, f"a message of {len(data)} bytes is over the limit ({limit})"
+                MESSAGE_TOO_BIG, f"a message of {len(message)} bytes is over the limit ({limit})"
             )
-        elif message is None:
-            self._closed = True
-        else:
-            await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
         return None
 
     async def write(self, data: bytes) -> None:

@@ -38,6 +38,7 @@ from .core import (
     INTERNAL_ERROR,
     INVALID_DATA,
     SUBPROTOCOL,
+    Binary,
     WebSocketOptions,
     refuse_subprotocol,
     serve_socket,
@@ -107,13 +108,13 @@ class Connection(asyncio.Protocol):
         )
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.messages: deque[str | bytes] = deque()
+        self.messages: deque[bytes] = deque()
         self.fragments: list[bytes] = []
         self.fragmented_text = False
         self.waiter: asyncio.Future[None] | None = None
         self.writable: asyncio.Future[None] | None = None  # set while the transport is paused
         self.lost: asyncio.Future[None] = self.loop.create_future()
-        self.flushing = False
+        self.flush_soon: asyncio.Handle | None = None  # the write of this turn's frames, when due
         self.unflushed = 0  # bytes of frames made since the last write
         self.reading_paused = False
         self.task: asyncio.Task[None] | None = None
@@ -187,13 +188,16 @@ class Connection(asyncio.Protocol):
 
     def _message(self, text: bool, data: bytes) -> None:
         if not text:
-            self.messages.append(data)
+            self.messages.append(Binary(data))
         else:
-            try:
-                self.messages.append(data.decode())
-            except UnicodeDecodeError as exc:
-                self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
-                return
+            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+            if not data.isascii():
+                try:
+                    data.decode()
+                except UnicodeDecodeError as exc:
+                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    return
+            self.messages.append(data)
         self._wake()
 
     def started(self, task: asyncio.Task[None]) -> None:
@@ -207,8 +211,14 @@ class Connection(asyncio.Protocol):
 
     # -- bytes out ----------------------------------------------------------------------------------
 
+    def _flush_due(self) -> None:
+        self.flush_soon = None
+        self._flush()
+
     def _flush(self) -> None:
-        self.flushing = False
+        if self.flush_soon is not None:  # written now: the write planned for later has nothing to do
+            self.flush_soon.cancel()
+            self.flush_soon = None
         self.unflushed = 0
         transport = self.transport
         if transport is None:
@@ -299,10 +309,10 @@ class Connection(asyncio.Protocol):
 
     # -- core.Socket --------------------------------------------------------------------------------
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> bytes | None:
         messages = self.messages
         while not messages:
-            if self.flushing:  # the answers to all that was read go now, before waiting for more
+            if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
                 self._flush()
             if self.ws.state is not State.OPEN or self.lost.done():
                 return None
@@ -334,9 +344,8 @@ class Connection(asyncio.Protocol):
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
-        elif not self.flushing:  # every frame of this turn of the loop in one write
-            self.flushing = True
-            self.loop.call_soon(self._flush)
+        elif self.flush_soon is None:  # every frame of this turn of the loop in one write
+            self.flush_soon = self.loop.call_soon(self._flush_due)
 
     async def close(self, code: int, reason: str) -> None:
         if self.ws.state is State.OPEN:
