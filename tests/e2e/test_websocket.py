@@ -529,13 +529,15 @@ def test_keepalive_drops_a_silent_client(driver: str) -> None:
                 assert rpc(conn, {"jsonrpc": "2.0", "id": rid, "method": "ping"})["result"] == {}
 
 
-@pytest.mark.parametrize("driver", ["asgi", "uvicorn"])
+@pytest.mark.parametrize("driver", ["asgi", "uvicorn", "run_http"])
 def test_uvicorn_shutdown_closes_open_connections(driver: str) -> None:
     """uvicorn stopping (SIGTERM) closes each open connection with a close code that says so (its own
     layer's 1012, mcpbind's 1001 as `run_websocket`'s), and the process ends within its graceful
-    shutdown."""
+    shutdown. `run_http` (the example server) serves upgrades on mcpbind's own connection."""
     port = free_port()
-    command = [sys.executable, SCRIPT, *DRIVERS[driver], "--http", str(port)]
+    command = [sys.executable, SCRIPT, *DRIVERS.get(driver, ()), "--http", str(port)]
+    if driver == "run_http":
+        command = [sys.executable, EXAMPLE, "--transport", "http", "--port", str(port)]
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + TIMEOUT
