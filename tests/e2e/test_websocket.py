@@ -194,6 +194,27 @@ def test_subprotocol_mcp(url: str) -> None:
     assert refused(url, subprotocols=["graphql-ws"]).response.status_code == 400
 
 
+def test_compression_offered(url: str, request: pytest.FixtureRequest) -> None:
+    """A client offering per-message deflate (browsers and Node's `ws` do) is served: under uvicorn
+    with it (uvicorn's `ws_per_message_deflate`, on by default), on `run_websocket` without."""
+    with connect(url, open_timeout=10, close_timeout=5, subprotocols=["mcp"], compression="deflate") as conn:
+        initialize(conn)
+        extensions = conn.response.headers.get("Sec-WebSocket-Extensions") or ""
+        driver = request.node.callspec.params["url"]
+        assert ("permessage-deflate" in extensions) == (driver != "standalone")
+        text = "compressible " * 500
+        answer = rpc(
+            conn,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": text}},
+            },
+        )
+        assert answer["result"]["content"][0]["text"] == text
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [

@@ -9,7 +9,9 @@ standalone server's connection instead (`standalone.Connection`: frames from `da
 the reader with no queue between), on that app's server, path, `HttpSecurity` and
 `WebSocketOptions` (`max_message`, `max_send_queue`, `close_timeout`), with uvicorn's keep-alive
 (`ws_ping_interval`, `ws_ping_timeout`) and per-message compression (`ws_per_message_deflate`).
-The upgrade is checked and answered as `run_websocket` does (the same statuses and bodies).
+The upgrade is checked and answered as `run_websocket` does (the same statuses and bodies). The
+message limit is `WebSocketOptions.max_message` (uvicorn's `ws_max_size` and `ws_max_queue` do not
+apply: the read-ahead bound is `standalone`'s).
 
 An `HttpApp` behind uvicorn's `proxy_headers` middleware is served so too (the client's address
 is not read here). An app otherwise wrapped (uvicorn's trace logging), or any other app, is served
