@@ -116,7 +116,7 @@ class Serving:
         that MCP never reads). Together they are about 5% of answering a small request. Pass
         `access_log=True`, or `proxy_headers=True` behind a proxy whose client addresses you log.
         WebSocket upgrades of the MCP path are served by mcpbind's own connection, not through
-        uvicorn's ASGI WebSocket layer (a third less CPU per message: `websocket.uvicorn_protocol`);
+        uvicorn's ASGI WebSocket layer (less CPU per message: `websocket.uvicorn_protocol`);
         `ws="auto"` gives them to uvicorn's.
         """
         import uvicorn

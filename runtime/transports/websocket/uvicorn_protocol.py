@@ -2,8 +2,9 @@
 
 uvicorn hands an upgrade to the protocol its `ws` option names. Its own (`websockets-sansio`, what
 `ws="auto"` picks) turns every message into an ASGI event: a dict through an `asyncio.Queue` each
-way, reading paused and resumed around each message, the text decoded then encoded again. Served
-through it, a WebSocket call costs about half as much CPU again as on `run_websocket`.
+way, reading stopped and started again around each message, the text decoded then encoded again.
+Served through it, an `echo` call took 10% more instructions at 1 request in flight and 16% more at
+16 than on this connection, and at 16 in flight about 1.7 times the CPU time (the system calls).
 `websocket_protocol` (`run_http`'s default `ws`) serves the upgrade of an `HttpApp` with the
 standalone server's connection instead (`standalone.Connection`: frames from `data_received` to
 the reader with no queue between), on that app's server, path, `HttpSecurity` and
