@@ -58,7 +58,8 @@ tool ``echo(text: str) -> str`` unless said otherwise:
 7. WebSocket (SEP-1288, a proposal): calls/s and latency with 1 and 16 requests in flight on one
    connection (a 2025-11-25 session, subprotocol ``mcp``, no compression), driven by ``rawws`` (the
    ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
-   asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn), against the floor:
+   asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn, serving it on
+   mcpbind's own connection: ``websocket.uvicorn_protocol``), against the floor:
    the ``websockets`` server answering each frame with msgspec and nothing else (``floor_ws.py``), the
    floor of both rows. The SDKs have no WebSocket server. Target: at 1 in flight at least mcpbind's own
    HTTP stateless JSON (2026-07-28), and at least 70% of the floor.
@@ -1048,7 +1049,8 @@ NOTES = """\
   throughout, as a client sends: mcpbind's verifier remembers it once verified (its default), the PyJWT
   verifier checks its signature on every request.
 - WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
-  upgrade ("under uvicorn"), both against the `websockets` floor (floor_ws.py). The SDKs have none.
+  upgrade ("under uvicorn": uvicorn's HTTP, then mcpbind's own connection, not uvicorn's ASGI
+  WebSocket layer), both against the `websockets` floor (floor_ws.py). The SDKs have none.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 

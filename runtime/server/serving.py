@@ -115,11 +115,21 @@ class Serving:
         and no proxy-headers middleware (it rewrites every request's scope, for client addresses
         that MCP never reads). Together they are about 5% of answering a small request. Pass
         `access_log=True`, or `proxy_headers=True` behind a proxy whose client addresses you log.
+        WebSocket upgrades of the MCP path are served by mcpbind's own connection, not through
+        uvicorn's ASGI WebSocket layer (less CPU per message: `websocket.uvicorn_protocol`);
+        `ws="auto"` gives them to uvicorn's.
         """
         import uvicorn
 
         for option, value in UVICORN_DEFAULTS.items():
             uvicorn_options.setdefault(option, value)
+        if "ws" not in uvicorn_options:
+            try:  # WebSocket upgrades on mcpbind's own connection, not through ASGI (`mcpbind[ws]`)
+                from ..transports.websocket.uvicorn_protocol import websocket_protocol
+            except ImportError:
+                pass  # no `websockets`: uvicorn's choice
+            else:
+                uvicorn_options["ws"] = websocket_protocol
         if workers == 1 and redis is None:
             app = self.http_app(path=path, security=security, json_response=json_response)
             uvicorn.run(app, host=host, port=port, **uvicorn_options)

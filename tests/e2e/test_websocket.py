@@ -51,7 +51,7 @@ def _start(*args: str) -> Iterator[str]:
         yield "ws" + http_url.removeprefix("http")
 
 
-DRIVERS = {"asgi": (), "standalone": ("--standalone",)}
+DRIVERS = {"asgi": ("--asgi",), "uvicorn": (), "standalone": ("--standalone",)}
 
 
 @pytest.fixture(scope="module", params=sorted(DRIVERS))
@@ -192,6 +192,27 @@ def test_subprotocol_mcp(url: str) -> None:
         assert conn.subprotocol is None
         initialize(conn)
     assert refused(url, subprotocols=["graphql-ws"]).response.status_code == 400
+
+
+def test_compression_offered(url: str, request: pytest.FixtureRequest) -> None:
+    """A client offering per-message deflate (browsers and Node's `ws` do) is served: under uvicorn
+    with it (uvicorn's `ws_per_message_deflate`, on by default), on `run_websocket` without."""
+    with connect(url, open_timeout=10, close_timeout=5, subprotocols=["mcp"], compression="deflate") as conn:
+        initialize(conn)
+        extensions = conn.response.headers.get("Sec-WebSocket-Extensions") or ""
+        driver = request.node.callspec.params["url"]
+        assert ("permessage-deflate" in extensions) == (driver != "standalone")
+        text = "compressible " * 500
+        answer = rpc(
+            conn,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"text": text}},
+            },
+        )
+        assert answer["result"]["content"][0]["text"] == text
 
 
 @pytest.mark.parametrize(
@@ -527,3 +548,33 @@ def test_keepalive_drops_a_silent_client(driver: str) -> None:
             for rid in range(1, 4):
                 time.sleep(0.6)
                 assert rpc(conn, {"jsonrpc": "2.0", "id": rid, "method": "ping"})["result"] == {}
+
+
+@pytest.mark.parametrize("driver", ["asgi", "uvicorn", "run_http"])
+def test_uvicorn_shutdown_closes_open_connections(driver: str) -> None:
+    """uvicorn stopping (SIGTERM) closes each open connection with a close code that says so (its own
+    layer's 1012, mcpbind's 1001 as `run_websocket`'s), and the process ends within its graceful
+    shutdown. `run_http` (the example server) serves upgrades on mcpbind's own connection."""
+    port = free_port()
+    command = [sys.executable, SCRIPT, *DRIVERS.get(driver, ()), "--http", str(port)]
+    if driver == "run_http":
+        command = [sys.executable, EXAMPLE, "--transport", "http", "--port", str(port)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                conn = raw(f"ws://127.0.0.1:{port}/mcp")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.05)
+        with conn:
+            initialize(conn)
+            process.terminate()
+            assert close_code(conn) == (1012 if driver == "asgi" else 1001)
+        assert process.wait(TIMEOUT) in (0, -15)  # (uvicorn re-raises the SIGTERM it handled)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)

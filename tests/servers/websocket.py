@@ -1,12 +1,13 @@
 """The full test server (full.py) over WebSocket, for tests/e2e/test_websocket.py.
 
-`python tests/servers/websocket.py [--standalone] [--max-message N] [--max-send-queue N] [--token T]
---http PORT`
+`python tests/servers/websocket.py [--standalone | --asgi] [--max-message N] [--max-send-queue N]
+[--token T] --http PORT`
 
-On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike, or with `--standalone`
-on its own asyncio server (`run_websocket`). Two tools more than full.py: `flood` (progress
-notifications, to fill a client that does not read) and `overflows` (how many connections were
-closed for not reading).
+On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike (the upgrades on
+mcpbind's own connection as `run_http` serves them, or with `--asgi` through uvicorn's ASGI
+WebSocket layer), or with `--standalone` on its own asyncio server (`run_websocket`). Two tools
+more than full.py: `flood` (progress notifications, to fill a client that does not read) and
+`overflows` (how many connections were closed for not reading).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, required=True, metavar="PORT")
     parser.add_argument("--standalone", action="store_true")
+    parser.add_argument("--asgi", action="store_true", help="under uvicorn: through its ASGI WebSocket layer")
     parser.add_argument("--max-message", type=int, default=WebSocketOptions.max_message)
     parser.add_argument("--max-send-queue", type=int, default=WebSocketOptions.max_send_queue)
     parser.add_argument("--token", default=None)
@@ -78,8 +80,14 @@ if __name__ == "__main__":
         from mcpbind.transports.http import HttpApp
 
         app = HttpApp(server, security=security, websocket=options)
+        ws: Any = "websockets-sansio"  # uvicorn's ASGI WebSocket layer, as under any ASGI server
+        if not args.asgi:  # what `run_http` serves upgrades with
+            from mcpbind.transports.websocket.uvicorn_protocol import websocket_protocol
+
+            ws = websocket_protocol
         uvicorn.run(
             app,
+            ws=ws,
             host="127.0.0.1",
             port=args.http,
             log_level="warning",

@@ -13,6 +13,7 @@ from mcpbind.transports.websocket.core import (
     NORMAL,
     POLICY_VIOLATION,
     UNSUPPORTED_DATA,
+    Binary,
     WebSocketOptions,
     WebSocketServerTransport,
     refuse_subprotocol,
@@ -23,13 +24,16 @@ class Recording:
     """A socket whose sends wait while `gate` is closed (a client that does not read)."""
 
     def __init__(self, *incoming: str | bytes | None) -> None:
-        self.incoming: deque[str | bytes | None] = deque(incoming)
+        """Text messages as str, binary ones as bytes (as a driver hands them over: `Binary`)."""
+        self.incoming: deque[bytes | None] = deque(
+            m.encode() if isinstance(m, str) else None if m is None else Binary(m) for m in incoming
+        )
         self.sent: list[bytes] = []
         self.closed: list[tuple[int, str]] = []
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> bytes | None:
         return self.incoming.popleft() if self.incoming else None
 
     async def send(self, data: bytes) -> None:

@@ -1,6 +1,7 @@
 """The WebSocket endpoint inside `HttpApp`: an ASGI `websocket` scope on the MCP path, served as MCP.
 
-uvicorn (with `websockets` installed: `mcpbind[ws]`) hands `HttpApp` the upgrade of `/mcp` as a
+An ASGI server (uvicorn with `websockets` installed: `mcpbind[ws]`, unless `run_http` serves the
+upgrade on its own connection: `uvicorn_protocol`) hands `HttpApp` the upgrade of `/mcp` as a
 `websocket` scope; `serve_websocket` checks it as a POST would be checked (Host, Origin, the bearer
 token: `HttpSecurity`), then the subprotocol, accepts with `mcp`, and serves the connection with the
 shared adapter (`core`). A refused upgrade gets the same HTTP status and JSON body as a refused POST
@@ -16,7 +17,7 @@ from ...protocol.inbound import Rejection
 from ...protocol.request_state import PRINCIPAL
 from ..http.asgi import Message, Receive, Scope, Send, request_headers
 from ..http.security import authenticate, principal_text, refuse
-from .core import SUBPROTOCOL, WebSocketOptions, refuse_subprotocol, serve_socket
+from .core import SUBPROTOCOL, Binary, WebSocketOptions, refuse_subprotocol, serve_socket
 
 if TYPE_CHECKING:
     from ..http.app import HttpApp
@@ -33,15 +34,14 @@ class _AsgiSocket:
         self._receive = receive
         self._send = send
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> bytes | None:
         message = await self._receive()
         if message["type"] != "websocket.receive":
             return None  # websocket.disconnect
         text: str | None = message.get("text")
         if text is not None:
-            return text
-        data: bytes = message.get("bytes") or b""
-        return data
+            return text.encode()
+        return Binary(message.get("bytes") or b"")
 
     async def send(self, data: bytes) -> None:
         await self._send({"type": "websocket.send", "text": data.decode()})

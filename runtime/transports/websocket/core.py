@@ -36,6 +36,7 @@ __all__ = [
     "MESSAGE_TOO_BIG",
     "INTERNAL_ERROR",
     "WebSocketOptions",
+    "Binary",
     "Socket",
     "WebSocketServerTransport",
     "serve_socket",
@@ -69,18 +70,25 @@ class WebSocketOptions:
     over it the connection is closed with 1008, so that a slow reader cannot grow memory."""
     ping_interval: float | None = 20.0
     """Seconds between keep-alive pings (None: none). Under uvicorn its own `ws_ping_interval`
-    applies instead: ASGI has no pings."""
+    applies instead (ASGI has no pings; `run_http`'s own connection follows uvicorn's too)."""
     ping_timeout: float | None = 20.0
     """Seconds a pong may take before the connection is dropped (uvicorn: `ws_ping_timeout`)."""
     close_timeout: float = 5.0
     """Seconds the closing handshake may take before the connection is dropped."""
 
 
+class Binary(bytes):
+    """A binary message, as a driver hands it over (text comes as plain `bytes`)."""
+
+    __slots__ = ()
+
+
 class Socket(Protocol):
     """One accepted WebSocket connection, as a driver presents it."""
 
-    async def receive(self) -> str | bytes | None:
-        """The next message: str for a text frame, bytes for a binary one; None once closed."""
+    async def receive(self) -> bytes | None:
+        """The next message: the UTF-8 of a text message (the driver checked it is UTF-8), a
+        `Binary` for a binary one; None once closed."""
         ...
 
     async def send(self, data: bytes) -> None:
@@ -128,18 +136,17 @@ class WebSocketServerTransport:
         if self._closed:
             return None
         message = await self.socket.receive()
-        if isinstance(message, str):
-            data = message.encode()
-            if len(data) <= self.options.max_message:
-                return data
+        if message is None:
+            self._closed = True
+        elif isinstance(message, Binary):
+            await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
+        elif len(message) <= self.options.max_message:
+            return message
+        else:
             limit = self.options.max_message
             await self.close_with(
-                MESSAGE_TOO_BIG, f"a message of {len(data)} bytes is over the limit ({limit})"
+                MESSAGE_TOO_BIG, f"a message of {len(message)} bytes is over the limit ({limit})"
             )
-        elif message is None:
-            self._closed = True
-        else:
-            await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
         return None
 
     async def write(self, data: bytes) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from websockets.datastructures import Headers
+from websockets.extensions import ServerExtensionFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
@@ -37,6 +38,7 @@ from .core import (
     INTERNAL_ERROR,
     INVALID_DATA,
     SUBPROTOCOL,
+    Binary,
     WebSocketOptions,
     refuse_subprotocol,
     serve_socket,
@@ -45,7 +47,7 @@ from .core import (
 if TYPE_CHECKING:
     from ...server import Server
 
-__all__ = ["start", "serve_forever"]
+__all__ = ["Endpoint", "Connection", "start", "serve_forever"]
 
 log = logging.getLogger("mcpbind.websocket")
 
@@ -58,15 +60,24 @@ _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
 
 
-class _Endpoint:
-    """What every connection of one listening server shares."""
+class Endpoint:
+    """What every connection of one listening server shares (uvicorn's: see `uvicorn_protocol`)."""
 
-    def __init__(self, server: Server, path: str, security: HttpSecurity, options: WebSocketOptions) -> None:
+    def __init__(
+        self,
+        server: Server,
+        path: str,
+        security: HttpSecurity,
+        options: WebSocketOptions,
+        extensions: Sequence[ServerExtensionFactory] = (),
+    ) -> None:
         self.server = server
         self.path = path.rstrip("/")
         self.security = security
         self.options = options
-        self.connections: set[_Connection] = set()
+        self.extensions = list(extensions)
+        """What the library may negotiate (none: no per-message compression)."""
+        self.connections: set[Connection] = set()
 
 
 def _select(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -83,22 +94,27 @@ def _response(rejection: Rejection) -> Response:
     return Response(rejection.status, _REASONS.get(rejection.status, "Refused"), headers, rejection.body)
 
 
-class _Connection(asyncio.Protocol):
-    """One TCP connection: its upgrade, then its frames; a `core.Socket` once open."""
+class Connection(asyncio.Protocol):
+    """One TCP connection: its upgrade, then its frames; a `core.Socket` once open.
 
-    def __init__(self, endpoint: _Endpoint) -> None:
+    `started` and the `asyncio.Protocol` methods are where a subclass hooks in (uvicorn's
+    bookkeeping of its connections and tasks: `uvicorn_protocol`)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self.options = endpoint.options
-        self.ws = ServerProtocol(select_subprotocol=_select, max_size=self.options.max_message)
+        self.ws = ServerProtocol(
+            select_subprotocol=_select, max_size=self.options.max_message, extensions=endpoint.extensions
+        )
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
-        self.messages: deque[str | bytes] = deque()
+        self.messages: deque[bytes] = deque()
         self.fragments: list[bytes] = []
         self.fragmented_text = False
         self.waiter: asyncio.Future[None] | None = None
         self.writable: asyncio.Future[None] | None = None  # set while the transport is paused
         self.lost: asyncio.Future[None] = self.loop.create_future()
-        self.flushing = False
+        self.flush_soon: asyncio.Handle | None = None  # the write of this turn's frames, when due
         self.unflushed = 0  # bytes of frames made since the last write
         self.reading_paused = False
         self.task: asyncio.Task[None] | None = None
@@ -147,7 +163,7 @@ class _Connection(asyncio.Protocol):
             elif isinstance(event, Request):
                 if self.timer is not None:
                     self.timer.cancel()
-                self.task = self.loop.create_task(self._serve(event))
+                self.started(self.loop.create_task(self._serve(event)))
         self._flush()  # pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
@@ -172,14 +188,21 @@ class _Connection(asyncio.Protocol):
 
     def _message(self, text: bool, data: bytes) -> None:
         if not text:
-            self.messages.append(data)
+            self.messages.append(Binary(data))
         else:
-            try:
-                self.messages.append(data.decode())
-            except UnicodeDecodeError as exc:
-                self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
-                return
+            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+            if not data.isascii():
+                try:
+                    data.decode()
+                except UnicodeDecodeError as exc:
+                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    return
+            self.messages.append(data)
         self._wake()
+
+    def started(self, task: asyncio.Task[None]) -> None:
+        """The task serving the upgrade (then the connection) was started."""
+        self.task = task
 
     def _wake(self) -> None:
         waiter = self.waiter
@@ -188,8 +211,14 @@ class _Connection(asyncio.Protocol):
 
     # -- bytes out ----------------------------------------------------------------------------------
 
+    def _flush_due(self) -> None:
+        self.flush_soon = None
+        self._flush()
+
     def _flush(self) -> None:
-        self.flushing = False
+        if self.flush_soon is not None:  # written now: the write planned for later has nothing to do
+            self.flush_soon.cancel()
+            self.flush_soon = None
         self.unflushed = 0
         transport = self.transport
         if transport is None:
@@ -269,12 +298,21 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def going_away(self, code: int, reason: str) -> None:
+        """Close the connection now, for a server that stops: the reader reads None next."""
+        if self.ws.state is State.OPEN:
+            self.ws.send_close(code, reason)
+            self._flush()
+        elif self.ws.state is State.CONNECTING and self.transport is not None:
+            self.transport.close()  # (an upgrade not answered yet: no WebSocket to close)
+        self._wake()
+
     # -- core.Socket --------------------------------------------------------------------------------
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> bytes | None:
         messages = self.messages
         while not messages:
-            if self.flushing:  # the answers to all that was read go now, before waiting for more
+            if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
                 self._flush()
             if self.ws.state is not State.OPEN or self.lost.done():
                 return None
@@ -306,9 +344,8 @@ class _Connection(asyncio.Protocol):
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
-        elif not self.flushing:  # every frame of this turn of the loop in one write
-            self.flushing = True
-            self.loop.call_soon(self._flush)
+        elif self.flush_soon is None:  # every frame of this turn of the loop in one write
+            self.flush_soon = self.loop.call_soon(self._flush_due)
 
     async def close(self, code: int, reason: str) -> None:
         if self.ws.state is State.OPEN:
@@ -333,11 +370,11 @@ async def start(
     path: str = "/mcp",
     security: HttpSecurity | None = None,
     options: WebSocketOptions | None = None,
-) -> tuple[asyncio.Server, set[_Connection]]:
+) -> tuple[asyncio.Server, set[Connection]]:
     """Listen on `host:port` and serve `ws://host:port{path}` (port 0: any free port, see the
     server's `.sockets`); the open connections are the set returned with it."""
-    endpoint = _Endpoint(server, path, security or HttpSecurity(), options or WebSocketOptions())
-    listening = await asyncio.get_running_loop().create_server(lambda: _Connection(endpoint), host, port)
+    endpoint = Endpoint(server, path, security or HttpSecurity(), options or WebSocketOptions())
+    listening = await asyncio.get_running_loop().create_server(lambda: Connection(endpoint), host, port)
     return listening, endpoint.connections
 
 
