@@ -21,7 +21,6 @@ from msgspec import UNSET, UnsetType
 from .. import wire
 from ..errors import InvalidParams, McpError
 from ..protocol import eras, revisions
-from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
 from .middleware import MiddlewareChain
@@ -315,6 +314,8 @@ class Features:
             return _NO_PATHS
         paths = tool.param_paths
         if paths is None:
+            from ..protocol.headers import InvalidHeaderAnnotation, param_headers  # HTTP's, on first need
+
             try:
                 paths = param_headers(tool.definition.get("inputSchema"))
             except InvalidHeaderAnnotation:
