@@ -8,27 +8,28 @@ python bench/apps/mcpbind_server.py --websocket PORT                      # run_
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from mcpbind.server import Context, Server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _toolgen import big, blob, echo, make_tools
+from _toolgen import big, blob, echo, make_tools, options
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--http", type=int, default=None)
-ap.add_argument("--websocket", type=int, default=None, help="serve WebSocket alone (run_websocket)")
-ap.add_argument("--json", action="store_true", help="HTTP: JSON bodies for every answer")
-ap.add_argument("--tools", type=int, default=0)
-ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
-ap.add_argument("--page-size", type=int, default=None)
-ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (joserfc)")
-ap.add_argument("--workers", type=int, default=1, help="HTTP: processes serving the port")
-ap.add_argument("--redis", default=None, help="HTTP: the Redis URL the workers share")
-ap.add_argument("--asyncio", action="store_true", help="stdio on the default asyncio loop, not uvloop")
-args = ap.parse_args()
+args = options(
+    {
+        "--http": (int, None),
+        "--websocket": (int, None),  # serve WebSocket alone (run_websocket)
+        "--json": (bool, False),  # HTTP: JSON bodies for every answer
+        "--tools": (int, 0),
+        "--big": (bool, False),  # add a `big` tool returning 1 MB of text
+        "--page-size": (int, None),
+        "--auth": (str, None),  # HTTP: JWTs checked against this JWKS file (joserfc)
+        "--workers": (int, 1),  # HTTP: processes serving the port
+        "--redis": (str, None),  # HTTP: the Redis URL the workers share
+        "--asyncio": (bool, False),  # stdio on the default asyncio loop, not uvloop
+    }
+)
 
 server = Server("bench-mcpbind", "1.0.0", **({"page_size": args.page_size} if args.page_size else {}))
 

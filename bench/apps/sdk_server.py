@@ -13,7 +13,6 @@ loop (slower): the comparison favours the SDK.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from pathlib import Path
@@ -21,16 +20,18 @@ from pathlib import Path
 from mcp.server.mcpserver import Context, MCPServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _toolgen import big, blob, echo, make_tools
+from _toolgen import big, blob, echo, make_tools, options
 from _uvicorn import OPTIONS
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--http", type=int, default=None)
-ap.add_argument("--json", action="store_true", help="HTTP: json_response=True (no SSE)")
-ap.add_argument("--tools", type=int, default=0)
-ap.add_argument("--big", action="store_true", help="add a `big` tool returning 1 MB of text")
-ap.add_argument("--auth", default=None, help="HTTP: JWTs checked against this JWKS file (PyJWT)")
-args = ap.parse_args()
+args = options(
+    {
+        "--http": (int, None),
+        "--json": (bool, False),  # HTTP: json_response=True (no SSE)
+        "--tools": (int, 0),
+        "--big": (bool, False),  # add a `big` tool returning 1 MB of text
+        "--auth": (str, None),  # HTTP: JWTs checked against this JWKS file (PyJWT)
+    }
+)
 
 auth_options = {}
 if args.auth:

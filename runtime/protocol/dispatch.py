@@ -18,7 +18,7 @@ import msgspec
 from .. import wire
 from ..errors import InvalidParams, McpError, MethodNotFound
 from ..methods import RequestMethod
-from . import eras, revisions, tasks
+from . import eras, revisions
 from .jsonrpc import PARSE_ERROR
 from .revisions import Revision
 
@@ -186,6 +186,8 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     `answerable_directly`, not a decision of its own."""
     spec = revision.served.get(method)
     if spec is None:
+        from . import tasks  # loaded by the first method outside the tables (cold start)
+
         spec = tasks.extension_method(revision, method)  # the tasks extension's (2026-07-28)
         if spec is None or "client_to_server" not in spec.directions:
             raise MethodNotFound(f"Method not found: {method}")

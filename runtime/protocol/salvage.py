@@ -9,6 +9,7 @@ the top-level object usually include the id. Only the error paths come here.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final, NamedTuple
 
@@ -23,10 +24,18 @@ EDGE: Final = 1024
 
 _STRING: Final = rb'"(?:[^"\\]|\\.)*"'
 _SCALAR: Final = rb'(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)'
-_OPEN: Final = re.compile(rb"\s*\{")
-_LEADING: Final = re.compile(rb"\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")\s*([,}])")
-_TRAILING_RUN: Final = re.compile(rb"(?:[{,]\s*" + _STRING + rb"\s*:\s*" + _SCALAR + rb"\s*)+\}\s*$")
-_MEMBER: Final = re.compile(rb"[{,]\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """The object's opening, a leading member, the run of members before its end, one member: compiled
+    on the first salvage (an error path), not by every process that imports the endpoint."""
+    return (
+        re.compile(rb"\s*\{"),
+        re.compile(rb"\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")\s*([,}])"),
+        re.compile(rb"(?:[{,]\s*" + _STRING + rb"\s*:\s*" + _SCALAR + rb"\s*)+\}\s*$"),
+        re.compile(rb"[{,]\s*(" + _STRING + rb")\s*:\s*(" + _SCALAR + rb")"),
+    )
 
 
 class Salvaged(NamedTuple):
@@ -38,17 +47,18 @@ class Salvaged(NamedTuple):
 
 def _members(head: bytes, tail: bytes) -> dict[bytes, bytes]:
     found: dict[bytes, bytes] = {}
-    opened = _OPEN.match(head)
+    opening, leading, trailing_run, member_at = _patterns()
+    opened = opening.match(head)
     if opened is not None:
         pos = opened.end()
-        while (member := _LEADING.match(head, pos)) is not None:
+        while (member := leading.match(head, pos)) is not None:
             found[member[1]] = member[2]
             if member[3] == b"}":
                 return found  # the whole object was small members
             pos = member.end()
-    run = _TRAILING_RUN.search(tail)
+    run = trailing_run.search(tail)
     if run is not None:
-        for member in _MEMBER.finditer(run[0]):
+        for member in member_at.finditer(run[0]):
             found.setdefault(member[1], member[2])
     return found
 

@@ -3,13 +3,17 @@
 from mcpbind.server import Context, Server
 """
 
-from ..protocol.tasks import TaskPolicy, TaskRecord
+from typing import TYPE_CHECKING, Any
+
 from .context import LOG_LEVELS, Context, ElicitOutcome
 from .features import ResourceNotFound, ToolError
 from .registry import Server
 from .serving import UVICORN_DEFAULTS
 from .session import Connection, SessionSnapshot
-from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
+
+if TYPE_CHECKING:
+    from ..protocol.tasks import TaskPolicy, TaskRecord
+    from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
 
 __all__ = [
     "Server",
@@ -27,3 +31,24 @@ __all__ = [
     "TaskStore",
     "TooManyTasks",
 ]
+
+# The tasks' names load their modules on first use: a server with no task tool never imports them
+# (cold start; tests/unit/test_imports.py).
+_LAZY = {
+    "TaskPolicy": "mcpbind.protocol.tasks",
+    "TaskRecord": "mcpbind.protocol.tasks",
+    "MemoryTaskStore": "mcpbind.server.tasks",
+    "TaskStore": "mcpbind.server.tasks",
+    "TooManyTasks": "mcpbind.server.tasks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value

@@ -7,10 +7,10 @@ is asked for input) is the request's `Era`'s to say (`mcpbind.protocol.eras`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
+import msgspec
 from msgspec import UNSET
 
 from .. import wire
@@ -35,8 +35,7 @@ T = TypeVar("T")
 _NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class ElicitOutcome(Generic[T]):
+class ElicitOutcome(msgspec.Struct, Generic[T], frozen=True):
     """The user's answer to an elicitation: `action` is accept, decline or cancel; `content` what the
     user entered when accepted (a dict, or the type the form was made from)."""
 

@@ -12,9 +12,8 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -22,14 +21,15 @@ from msgspec import UNSET, UnsetType
 from .. import wire
 from ..errors import InvalidParams, McpError
 from ..protocol import eras, revisions
-from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
 from .middleware import MiddlewareChain
 from .scopes import RequiredScopes
 from .signature import Signature
 from .types import to_plain
-from .uritemplate import UriTemplate
+
+if TYPE_CHECKING:
+    from .uritemplate import UriTemplate  # loaded by the first resource template
 
 __all__ = [
     "ToolError",
@@ -58,8 +58,7 @@ class ResourceNotFound(Exception):
     the revision's resource-not-found error."""
 
 
-@dataclass
-class ToolEntry:
+class ToolEntry(msgspec.Struct):
     name: str
     fn: Callable[..., Any]
     signature: Signature
@@ -72,8 +71,7 @@ class ToolEntry:
     """It becomes a task only when it calls `Context.become_task` (after gathering input)."""
 
 
-@dataclass
-class ResourceEntry:
+class ResourceEntry(msgspec.Struct):
     uri: str
     fn: Callable[..., Any]
     definition: dict[str, Any]
@@ -82,8 +80,7 @@ class ResourceEntry:
     cache_scope: str
 
 
-@dataclass
-class TemplateEntry:
+class TemplateEntry(msgspec.Struct):
     template: UriTemplate
     fn: Callable[..., Any]
     definition: dict[str, Any]
@@ -93,8 +90,7 @@ class TemplateEntry:
     context_param: str | None
 
 
-@dataclass
-class PromptEntry:
+class PromptEntry(msgspec.Struct):
     name: str
     fn: Callable[..., Any]
     signature: Signature
@@ -326,6 +322,8 @@ class Features:
             return _NO_PATHS
         paths = tool.param_paths
         if paths is None:
+            from ..protocol.headers import InvalidHeaderAnnotation, param_headers  # HTTP's, on first need
+
             try:
                 paths = param_headers(tool.definition.get("inputSchema"))
             except InvalidHeaderAnnotation:

@@ -21,10 +21,8 @@ from ..aio.interfaces import ROUTE
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
 from ..protocol.task_subscriptions import TASK_IDS
-from . import task_requests
 from .context import Context, NeedInput, drop_none
 from .features import opt
-from .task_requests import subscribable_tasks
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -52,24 +50,36 @@ class Handlers:
         server = self.server
         run: Callable[..., Awaitable[Result]] = server.call_tool
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
+            from . import task_requests  # the tasks' modules load with the first task tool (cold start)
+
             run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
         return await with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
 
     # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
 
     async def get_task(self, params: Any, ctx: Context) -> Result:
+        from . import task_requests
+
         return await task_requests.get_task(self.server, params, ctx)
 
     async def get_task_payload(self, params: Any, ctx: Context) -> Result:
+        from . import task_requests
+
         return await task_requests.get_task_payload(self.server, params, ctx)
 
     async def list_tasks(self, params: Any, ctx: Context) -> Result:
+        from . import task_requests
+
         return await task_requests.list_tasks(self.server, params, ctx)
 
     async def cancel_task(self, params: Any, ctx: Context) -> Result:
+        from . import task_requests
+
         return await task_requests.cancel_task(self.server, params, ctx)
 
     async def update_task(self, params: Any, ctx: Context) -> Result:
+        from . import task_requests
+
         return await task_requests.update_task(self.server, params, ctx)
 
     async def ping(self, params: Any, ctx: Context) -> Result:
@@ -146,6 +156,8 @@ class Handlers:
         rid = ctx.request_id
         wanted = wire.to_builtins(params.notifications)
         if TASK_IDS in wanted:  # the tasks extension's member: the caller's own tasks, if it declares it
+            from .task_requests import subscribable_tasks
+
             wanted[TASK_IDS] = await subscribable_tasks(self.server.tasks, ctx, wanted[TASK_IDS])
         conn.listeners[rid] = (ctx.revision, wanted, ROUTE.get())
         try:

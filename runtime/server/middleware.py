@@ -23,8 +23,9 @@ must see every call, turns off).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from ..protocol.jsonrpc import RequestId
 from ..protocol.request_state import PRINCIPAL
@@ -36,8 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Call", "Next", "Middleware", "MiddlewareChain", "chain", "principal"]
 
 
-@dataclass(slots=True)
-class Call:
+class Call(msgspec.Struct):
     """One request or notification on its way to its handler."""
 
     method: str
@@ -52,7 +52,7 @@ class Call:
     """The request's `Context` (progress, log, elicit...); None for a notification and `initialize`."""
     request_id: RequestId | None
     """None for a notification."""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
     """For middleware to hand values to the ones inside it (a span, a start time)."""
 
     @property

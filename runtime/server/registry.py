@@ -21,18 +21,15 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import msgspec
 
 from .. import wire
 from ..protocol import dispatch, revisions
 from ..protocol.request_state import StateSealer
-from ..protocol.tasks import EXTENSION as TASKS_EXTENSION
-from ..protocol.tasks import TaskPolicy
 from . import metadata
 from .context import Context, drop_none
-from .custom import method_route
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
@@ -41,8 +38,12 @@ from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
 from .signature import inspect_function
-from .tasks import Tasks, TaskStore
-from .uritemplate import UriTemplate
+
+if TYPE_CHECKING:
+    # Tasks, resource templates and custom methods load with their first use: a server without them
+    # does not pay for their modules at start (cold start).
+    from ..protocol.tasks import TaskPolicy
+    from .tasks import Tasks, TaskStore
 
 __all__ = ["Server", "UVICORN_DEFAULTS"]
 
@@ -186,6 +187,8 @@ class Server(Features, Serving):
             if task_support != "forbidden":
                 definition["execution"] = {"taskSupport": task_support}
                 if self.tasks is None:
+                    from .tasks import Tasks
+
                     self.tasks = Tasks(self._task_policy, self._task_store)
             self._tools[tool_name] = entry
             self.required_scopes.require("tools/call", tool_name, scopes)
@@ -232,6 +235,8 @@ class Server(Features, Serving):
             )
             owner = f"resource {uri!r}"
             if "{" in uri:
+                from .uritemplate import UriTemplate
+
                 template = UriTemplate(uri)
                 definition = self._define(
                     "ResourceTemplate", {**definition, "uriTemplate": uri}, members, owner
@@ -336,6 +341,8 @@ class Server(Features, Serving):
         has a handler already is a ValueError."""
 
         def register(fn: F) -> F:
+            from .custom import method_route
+
             self._methods[name] = method_route(name, fn, params, self.revisions, self._methods)
             return fn
 
@@ -394,6 +401,8 @@ class Server(Features, Serving):
         if any(t.task_support != "forbidden" for t in self._tools.values()):
             # Each revision keeps its own: `tasks` in 2025-11-25, the extension from 2026-07-28.
             caps["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+            from ..protocol.tasks import EXTENSION as TASKS_EXTENSION
+
             caps["extensions"] = {TASKS_EXTENSION: {}}
         self._caps = caps
         return caps

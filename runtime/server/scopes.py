@@ -11,11 +11,13 @@ all (stdio, or HTTP without authorization) is refused the same way: a scope is n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..errors import McpError
 from ..protocol.request_state import CALLER
-from .uritemplate import UriTemplate
+
+if TYPE_CHECKING:
+    from .uritemplate import UriTemplate
 
 __all__ = ["RequiredScopes", "InsufficientScope", "INSUFFICIENT_SCOPE"]
 
@@ -48,6 +50,8 @@ class RequiredScopes:
         self._templates = [(t, s) for t, s in self._templates if t.template != name]
         if wanted:
             if method == "resources/read" and "{" in name:
+                from .uritemplate import UriTemplate  # loaded by the first template (cold start)
+
                 self._templates.append((UriTemplate(name), wanted))
             else:
                 self._by_name[(method, name)] = wanted

@@ -12,7 +12,6 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +46,7 @@ _LIST_CHANGED = {
 """Per registry kind: its list-changed notification, and the flag a `subscriptions/listen` sets for it."""
 
 
-@dataclass(frozen=True)
-class SessionSnapshot:
+class SessionSnapshot(msgspec.Struct, frozen=True):
     """What a negotiated session is, apart from the connection that carries it."""
 
     revision: str

@@ -12,7 +12,6 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -24,8 +23,7 @@ __all__ = ["Signature", "inspect_function"]
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(msgspec.Struct, frozen=True):
     """What registration learns from a function, once."""
 
     arguments: type[msgspec.Struct]
