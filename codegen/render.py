@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import jinja2
 
@@ -219,8 +219,10 @@ def _literal_values(expr: TypeExpr, aliases: dict[str, AliasDef]) -> tuple[Any, 
     return expr.values if isinstance(expr, Lit) else None
 
 
-def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, str]:
-    """Class attributes of an open object: how `OpenObject._from_wire` checks and completes it."""
+def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
+    """Class attributes of an open object: how `OpenObject._from_wire` checks and completes it; and
+    for the template, whether the class gets `_from_wire` written out (`inline`) with the members it
+    writes back (`inline_converted`) and the defaults it fills in (`inline_defaults`)."""
     aliases = {a.name: a for a in definitions if isinstance(a, AliasDef)}
     required = [f.wire_name for f in d.fields if f.required and not f.has_default]
     defaults = [(f.wire_name, f.default) for f in d.fields if f.has_default]
@@ -241,8 +243,26 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, str]:
         return "(" + "".join(f"{i}, " for i in items) + ")"
 
     by_name = {x.name: x for x in definitions}
+    hook = any(needs_hook(f.type, by_name) for f in d.fields)
     return {
-        "hook": str(any(needs_hook(f.type, by_name) for f in d.fields)),
+        # Written out where the general path converts into `_fields_` without the hook: nothing
+        # nested reads differently for a peer than for us, so the conversion is the whole check.
+        "inline": not simple and not hook,
+        # Where every member is a Struct: each one converted on its own, no Struct of them all.
+        "inline_structs": [
+            (py_literal(f.wire_name), type_str(f.type), f.required)
+            for f in d.fields
+            if isinstance(f.type, Ref)
+            and isinstance(by_name.get(f.type.name), StructDef)
+            and not cast(StructDef, by_name[f.type.name]).open
+            and not f.constraints
+            and not f.has_default
+        ]
+        if d.fields and len(d.fields) == len(converted)
+        else [],
+        "inline_converted": [(p, py_literal(w)) for p, w in converted],
+        "inline_defaults": [(py_literal(k), py_literal(v)) for k, v in defaults],
+        "hook": str(hook),
         "simple": "{" + ", ".join(entries) + "}" if simple else "None",
         "required": tup([py_literal(r) for r in required]),
         "defaults": tup([f"({py_literal(k)}, {py_literal(v)})" for k, v in defaults]),

@@ -1805,6 +1805,29 @@ class ToolInputSchema(OpenObject):
     _required_ = ()
     _defaults_ = (("type", "object"),)
 
+    @classmethod
+    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+        # message that has one): the same rules, without reading the tables per message. What
+        # does not convert takes the general path, which says what is wrong.
+        if type(obj) is not dict:
+            return super()._from_wire(obj, liberal)
+        try:
+            fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+        except msgspec.ValidationError:
+            return super()._from_wire(obj, liberal)
+        inst = dict.__new__(cls)
+        dict.update(inst, obj)
+        value: Any = fields.properties
+        if value is not UNSET:
+            inst["properties"] = value
+        value = fields.required
+        if value is not UNSET:
+            inst["required"] = value
+        if "type" not in obj:
+            inst["type"] = "object"
+        return inst
+
     def __init__(
         self,
         *,
@@ -1875,6 +1898,29 @@ class ToolOutputSchema(OpenObject):
     _simple_ = None
     _required_ = ()
     _defaults_ = (("type", "object"),)
+
+    @classmethod
+    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+        # message that has one): the same rules, without reading the tables per message. What
+        # does not convert takes the general path, which says what is wrong.
+        if type(obj) is not dict:
+            return super()._from_wire(obj, liberal)
+        try:
+            fields = msgspec.convert(obj, _ToolOutputSchemaMembers)
+        except msgspec.ValidationError:
+            return super()._from_wire(obj, liberal)
+        inst = dict.__new__(cls)
+        dict.update(inst, obj)
+        value: Any = fields.properties
+        if value is not UNSET:
+            inst["properties"] = value
+        value = fields.required
+        if value is not UNSET:
+            inst["required"] = value
+        if "type" not in obj:
+            inst["type"] = "object"
+        return inst
 
     def __init__(
         self,

@@ -248,6 +248,24 @@ class ResultMetaObject(OpenObject):
     _required_ = ()
     _defaults_ = ()
 
+    @classmethod
+    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+        # message that has one): the same rules, without reading the tables per message. What
+        # does not convert takes the general path, which says what is wrong.
+        if type(obj) is not dict:
+            return super()._from_wire(obj, liberal)
+        inst = dict.__new__(cls)
+        dict.update(inst, obj)
+        try:
+            if "io.modelcontextprotocol/serverInfo" in obj:
+                inst["io.modelcontextprotocol/serverInfo"] = msgspec.convert(
+                    obj["io.modelcontextprotocol/serverInfo"], Implementation
+                )
+        except (KeyError, msgspec.ValidationError):
+            return super()._from_wire(obj, liberal)
+        return inst
+
     def __init__(
         self,
         *,
@@ -396,6 +414,27 @@ class RequestMetaObject(OpenObject):
         "io.modelcontextprotocol/protocolVersion",
     )
     _defaults_ = ()
+
+    @classmethod
+    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+        # message that has one): the same rules, without reading the tables per message. What
+        # does not convert takes the general path, which says what is wrong.
+        if type(obj) is not dict:
+            return super()._from_wire(obj, liberal)
+        try:
+            fields = msgspec.convert(obj, _RequestMetaObjectMembers)
+        except msgspec.ValidationError:
+            return super()._from_wire(obj, liberal)
+        inst = dict.__new__(cls)
+        dict.update(inst, obj)
+        value: Any = fields.client_capabilities
+        if value is not UNSET:
+            inst["io.modelcontextprotocol/clientCapabilities"] = value
+        value = fields.client_info
+        if value is not UNSET:
+            inst["io.modelcontextprotocol/clientInfo"] = value
+        return inst
 
     def __init__(
         self,
@@ -2959,6 +2998,24 @@ class SubscriptionsListenResultMetaObject(OpenObject):
     _simple_ = None
     _required_ = ("io.modelcontextprotocol/subscriptionId",)
     _defaults_ = ()
+
+    @classmethod
+    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+        # message that has one): the same rules, without reading the tables per message. What
+        # does not convert takes the general path, which says what is wrong.
+        if type(obj) is not dict:
+            return super()._from_wire(obj, liberal)
+        try:
+            fields = msgspec.convert(obj, _SubscriptionsListenResultMetaObjectMembers)
+        except msgspec.ValidationError:
+            return super()._from_wire(obj, liberal)
+        inst = dict.__new__(cls)
+        dict.update(inst, obj)
+        value: Any = fields.server_info
+        if value is not UNSET:
+            inst["io.modelcontextprotocol/serverInfo"] = value
+        return inst
 
     def __init__(
         self,

@@ -52,6 +52,10 @@ class OpenObject(dict[str, Any]):
     `_required_` and `_defaults_`, and decoding checks those directly instead of converting into
     `_fields_`: the same rules, without a second pass over the object. `_converted_` lists the members
     whose decoded value differs from the raw JSON (nested Structs), the only ones written back.
+
+    Where the members are converted into `_fields_` without the hook (every `_meta` of 2026-07-28),
+    the generator writes `_from_wire` out for the class, with these tables inlined; it falls back to
+    this general path for anything it does not accept, so errors read the same.
     """
 
     __slots__ = ()
@@ -69,7 +73,7 @@ class OpenObject(dict[str, Any]):
             return obj
         if type(obj) is not dict:
             raise TypeError("Expected `object`, got `" + _json_kind(obj) + "`")
-        raw = cast("dict[str, Any]", obj)
+        raw = obj  # a dict: `type(obj) is dict` narrows it, with no call on the hot path (`cast`)
         simple = cls._simple_
         if simple is not None:
             for key in cls._required_:
@@ -219,10 +223,15 @@ class UnionDispatch(metaclass=DispatchMeta):
         # The choice depends only on the keys present and the values at constant keys: remember it.
         cls._const_keys_ = tuple(sorted({k for m in cls._union_ for k, _, _ in m.consts}))
         cls._memo_ = {}
+        cls._key_, cls._by_key_ = _deciding_key(cls._union_)
 
     _by_tag_: ClassVar[dict[Any, Member]] = {}
     _const_keys_: ClassVar[tuple[str, ...]] = ()
     _memo_: ClassVar[dict[Any, Member]] = {}
+    _key_: ClassVar[str] = ""
+    """A constant every member fixes, whose value (or absence, `_ABSENT`) alone names the member for
+    the values in `_by_key_`: those take one look and one conversion, no ranking."""
+    _by_key_: ClassVar[dict[Any, Member]] = {}
 
     @classmethod
     def _from_tag(cls, obj: object, liberal: bool = True) -> Any:
@@ -246,8 +255,18 @@ class UnionDispatch(metaclass=DispatchMeta):
     def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
         key: Any = None
         if type(obj) is dict:
+            try:  # `_key_` is "" where no key decides: no member then
+                member = cls._by_key_.get(obj.get(cls._key_, _ABSENT))
+            except TypeError:  # an unhashable value at the key: no member's
+                member = None
+            if member is not None:
+                value = _decided(obj, member, liberal)
+                if value is not _ABSENT:
+                    return value
             try:
-                key = (frozenset(obj), tuple([obj.get(k) for k in cls._const_keys_]))
+                # The choice depends on the keys present and the values at constant keys. The keys
+                # in their order stand for the set (cheaper to make and hash than a frozenset).
+                key = (tuple(obj), tuple(map(obj.get, cls._const_keys_)))
                 member = cls._memo_.get(key)
             except TypeError:  # an unhashable value at a constant key: no memo for this one
                 key = member = None
@@ -304,6 +323,44 @@ class UnionDispatch(metaclass=DispatchMeta):
 
 
 _MEMO_LIMIT: Final = 4096
+_ABSENT: Final = object()
+
+
+def _decided(obj: dict[str, Any], member: Member, liberal: bool) -> Any:
+    """`obj` as `member`, which its value at the union's `_key_` names outright; `_ABSENT` where `obj`
+    lacks a key `member` requires or does not convert: the ranking then decides, and says what is
+    wrong."""
+    for required in member.required:
+        if required not in obj:
+            return _ABSENT
+    try:
+        if member.hooked:
+            return _convert(obj, member.type, dec_hook=dec_hook if liberal else build_hook)
+        return _convert(obj, member.type)
+    except msgspec.ValidationError:
+        return _ABSENT
+
+
+def _deciding_key(union: tuple[Member, ...]) -> tuple[str, dict[Any, Member]]:
+    """A constant key of a union of objects whose value picks one member outright, and the values
+    that do (`UnionDispatch._key_`): a value only one member allows rules out every other member, as
+    does the key's absence where only one member may lack it. Values several members allow (the
+    enum-schema family's `"string"`) are left to the ranking."""
+    if not union or any(m.kind != "object" for m in union):
+        return "", {}
+    best: tuple[str, dict[Any, Member]] = ("", {})
+    common = set.intersection(*({k for k, _, _ in m.consts} for m in union))
+    for key in sorted(common):
+        takers: dict[Any, list[Member]] = {}
+        for member in union:
+            for k, allowed, required in member.consts:
+                if k == key:
+                    for value in (*allowed, *(() if required else (_ABSENT,))):
+                        takers.setdefault(value, []).append(member)
+        table = {value: members[0] for value, members in takers.items() if len(members) == 1}
+        if len(table) > len(best[1]):
+            best = (key, table)
+    return best
 
 
 def _read(obj: dict[str, Any], member: Member, liberal: bool) -> Any:

@@ -121,6 +121,53 @@ def test_meta_keeps_arbitrary_content_and_types_declared_members() -> None:
         wire.decode(json.dumps({**raw, "params": {"name": "t", "_meta": {}}}), v2026.CallToolRequest)
 
 
+SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+
+
+@pytest.mark.parametrize(
+    ("meta", "error"),
+    [
+        (5, "Expected `object`, got `number` - at `$._meta`"),
+        (
+            {SERVER_INFO: 1},
+            "Expected `object`, got `int` (at `io.modelcontextprotocol/serverInfo`) - at `$._meta`",
+        ),
+        (
+            {SERVER_INFO: {"name": "s"}},
+            "Object missing required field `version` (at `io.modelcontextprotocol/serverInfo`)"
+            " - at `$._meta`",
+        ),
+        (
+            {SERVER_INFO: {"name": "s", "version": 1}},
+            "Expected `str`, got `int` (at `io.modelcontextprotocol/serverInfo.version`) - at `$._meta`",
+        ),
+        (
+            {SERVER_INFO: None},
+            "Expected `object`, got `null` (at `io.modelcontextprotocol/serverInfo`) - at `$._meta`",
+        ),
+    ],
+)
+def test_result_meta_members_are_checked_where_its_reading_is_written_out(meta: Any, error: str) -> None:
+    # The 2026 result `_meta` is read by generated code of its own (every result has one): the same
+    # rules and the same errors as the general path, whether read from a peer or built to send.
+    good = {
+        "content": [],
+        "resultType": "complete",
+        "_meta": {SERVER_INFO: {"name": "s", "version": "1"}, "com.example/x": [1]},
+    }
+    value = round_trip(good, v2026.CallToolResult)
+    assert isinstance(value.meta, v2026.ResultMetaObject)
+    assert value.meta.server_info == v2026.Implementation(name="s", version="1")
+    assert value.meta["com.example/x"] == [1]
+    assert round_trip({**good, "_meta": {}}, v2026.CallToolResult).meta == {}
+    bad = {"content": [], "_meta": meta}
+    with pytest.raises(msgspec.ValidationError) as decoded:
+        wire.decode(json.dumps(bad), v2026.CallToolResult)
+    with pytest.raises(msgspec.ValidationError) as converted:
+        wire.convert(bad, v2026.CallToolResult)
+    assert str(decoded.value) == str(converted.value) == error
+
+
 def test_open_bags_keep_everything() -> None:
     tool = {
         "name": "t",
@@ -181,6 +228,39 @@ def test_elicitation_params_without_mode_are_a_form() -> None:
         v2026.ElicitRequestParams,
     )
     assert isinstance(url, v2026.ElicitRequestURLParams)
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"mode": "url", "message": "m"}, "Object missing required field `url`"),
+        ({"mode": "url", "message": "m", "url": 1}, "Expected `str`, got `int` (at `url`)"),
+        ({"mode": "form", "message": "m"}, "Object missing required field `requestedSchema`"),
+        ({"mode": [1], "message": "m"}, "Expected `str`, got `array` (at `mode`)"),
+        ({"mode": "x", "message": "m", "url": "u"}, "Invalid value 'x' (at `mode`)"),
+        (
+            {
+                "message": "m",
+                "requestedSchema": {"type": "object", "properties": {"a": {"type": "boolean", "default": 1}}},
+            },
+            "Expected `bool`, got `int` (at `default`) (at `requestedSchema.properties[...]`)",
+        ),
+    ],
+)
+def test_a_member_named_by_its_mode_is_read_outright_and_errors_name_the_fault(
+    params: Any, error: str
+) -> None:
+    # `mode` ("url", "form" or absent) names one elicitation member, and `type` "boolean" one enum
+    # schema: those are read without ranking the members; what does not fit is still ranked, so the
+    # error is the one the closest member gives.
+    with pytest.raises(msgspec.ValidationError) as decoded:
+        wire.decode(json.dumps(params), v2026.ElicitRequestParams)
+    with pytest.raises(msgspec.ValidationError) as converted:
+        wire.convert(params, v2026.ElicitRequestParams)
+    assert str(decoded.value) == str(converted.value) == error
+    with pytest.raises(msgspec.ValidationError) as nested:
+        wire.decode(json.dumps({"method": "elicitation/create", "params": params}), v2026.ElicitRequest)
+    assert str(nested.value) == error + " - at `$.params`"
 
 
 def test_enum_schema_family_is_dispatched_by_shape() -> None:
