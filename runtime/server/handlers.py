@@ -9,7 +9,6 @@ returns revision-neutral JSON data or the result type itself.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -48,12 +47,13 @@ class Handlers:
     def __init__(self, server: Server) -> None:
         self.server = server
 
-    async def call_tool(self, params: Any, ctx: Context) -> Result:
+    def call_tool(self, params: Any, ctx: Context) -> Awaitable[Result]:
+        # Not a coroutine of its own: the awaitable it gives is the tool's run (every call).
         server = self.server
         run: Callable[..., Awaitable[Result]] = server.call_tool
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
             run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
-        return await with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
+        return with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
 
     # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
 
@@ -162,11 +162,9 @@ class Handlers:
 
 
 ROUTES: Final[Mapping[str, Route]] = {
-    name: fn
-    for name, fn in vars(Handlers).items()
-    if not name.startswith("_") and inspect.iscoroutinefunction(fn)
+    name: fn for name, fn in vars(Handlers).items() if not name.startswith("_") and callable(fn)
 }
-"""Every handler, by the name the method tables give it."""
+"""Every handler, by the name the method tables give it (its public methods)."""
 
 
 def routes(revision: revisions.Revision) -> Mapping[str, Route]:

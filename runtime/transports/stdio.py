@@ -213,6 +213,8 @@ class StdioServerTransport:
         self._stdout = stdout or sys.stdout.buffer
         self._max_line = max_line
         self._reader: _Lines | None = None
+        self._lines: deque[bytes | LineTooLong] = deque()
+        """The pipe's lines read and not yet taken (always empty for a file, read in a thread)."""
         self._writer: _Sink | None = None
         self._frames: _Batched | None = None
         self._written: asyncio.Future[None] | None = None
@@ -225,6 +227,7 @@ class StdioServerTransport:
             protocol = _LineProtocol(self._max_line)
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = _LineReader(protocol)
+            self._lines = protocol.lines
         else:
             self._reader = _FileLines(stdin_fd, self._max_line)
         if _pollable(stdout_fd):
@@ -237,6 +240,12 @@ class StdioServerTransport:
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
+        lines = self._lines
+        if lines:  # a line already read off the pipe (often many, with many requests in flight)
+            first = lines[0]
+            if type(first) is bytes:
+                lines.popleft()
+                return first
         while True:
             line = await self._reader.read_line()
             if isinstance(line, LineTooLong):
