@@ -53,7 +53,12 @@ class Handlers:
         run: Callable[..., Awaitable[Result]] = server.call_tool
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
             run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
-        return with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
+        arguments = params.arguments
+        if arguments is UNSET:
+            arguments = None
+        if ctx.era.asks_inline:  # (`with_input`'s first case, inline: every call of the session era)
+            return run(params.name, arguments, ctx)
+        return with_input(server, ctx, params, "tools/call", run, params.name, arguments)
 
     # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
 

@@ -55,22 +55,29 @@ class _LineProtocol(asyncio.Protocol):
     def __init__(self, max_line: int) -> None:
         self.buffer = LineBuffer(max_line)
         self.lines: deque[bytes | LineTooLong] = deque()
-        self.ready = asyncio.Event()
+        # The reader's future while it waits for a line (a bare future: an Event's wait is a
+        # coroutine, a waiter list and a future, and one request at a time waits once each).
+        self.waiter: asyncio.Future[None] | None = None
         self.eof = False
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         self.lines.extend(self.buffer.feed(data))
         if self.lines:
-            self.ready.set()
+            self._wake()
 
     def eof_received(self) -> bool | None:
         self.eof = True
-        self.ready.set()
+        self._wake()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
-        self.ready.set()
+        self._wake()
 
 
 class _WriteProtocol(asyncio.Protocol):
@@ -93,8 +100,11 @@ class _LineReader:
         while not proto.lines:
             if proto.eof:
                 return None
-            proto.ready.clear()
-            await proto.ready.wait()
+            proto.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await proto.waiter
+            finally:
+                proto.waiter = None
         return proto.lines.popleft()
 
 
