@@ -27,7 +27,13 @@ def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
 
     An exception raised before the first wait propagates to the caller.
     """
-    return begin(coro, _carry_on)[1]
+    # `begin`'s first step, repeated here: this is every request, and most finish in it.
+    context = contextvars.copy_context()
+    try:
+        waiting_on = context.run(coro.send, None)
+    except StopIteration:
+        return None
+    return _carried(coro, waiting_on, _carry_on, context)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> tuple[T | None, asyncio.Task[T] | None]:
@@ -50,13 +56,22 @@ def begin(
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
         return done.value, None
+    return None, _carried(coro, waiting_on, carry, context)
+
+
+def _carried(
+    coro: Coroutine[Any, Any, T],
+    waiting_on: Any,
+    carry: Callable[[Awaitable[T]], Coroutine[Any, Any, R]],
+    context: contextvars.Context,
+) -> asyncio.Task[R]:
+    """The task carrying `coro` on from `waiting_on`, its first wait, inside `carry`."""
     # `carry` is started here too, up to the same wait (it awaits `rest` first): a task cancelled
     # before its first step throws the cancellation into its coroutine, and one not yet started would
     # die of it without running a line, leaving `coro` suspended forever and `carry`'s cleanup undone.
     outer = carry(_Resume(coro, waiting_on))
     first = context.run(outer.send, None)
-    task = asyncio.get_running_loop().create_task(_Started(outer, first), context=context)
-    return None, task
+    return asyncio.get_running_loop().create_task(_Started(outer, first), context=context)
 
 
 async def _carry_on(rest: Awaitable[None]) -> None:

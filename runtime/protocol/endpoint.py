@@ -127,7 +127,12 @@ class Endpoint:
 
     def receive(self, data: bytes | memoryview) -> list[Event]:
         """Events for one framed message (a line on stdio, a body on HTTP)."""
-        return self._events(jsonrpc.parse(data, batches=self.batches))
+        messages = jsonrpc.parse(data, batches=self.batches)
+        if len(messages) == 1:
+            message = messages[0]
+            if type(message) is jsonrpc.Request:  # the usual case: one request
+                return [IncomingRequest(message.id, message.method, message.params)]
+        return self._events(messages)
 
     def receive_batch(self, data: bytes | memoryview) -> list[Event] | Reply:
         """Events for the items of a JSON-RPC batch, or the one `Reply` to a text that is no batch as

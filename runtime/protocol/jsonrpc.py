@@ -124,6 +124,15 @@ def valid_id(value: Any) -> bool:
 
 def _classify(env: _Envelope) -> Message:
     rid = env.id
+    method = env.method
+    # The usual message, a well-formed request, in as few steps as make sure of it; anything else
+    # (a float id included) is classified below, in full.
+    if type(method) is str and env.jsonrpc == "2.0" and (type(rid) is int or type(rid) is str):
+        raw = env.params
+        if raw is UNSET:
+            return Request(rid, method, None)
+        if memoryview(raw)[0] in _STRUCTURED:
+            return Request(rid, method, raw)
     if env.jsonrpc != "2.0":
         return _malformed(rid, '`jsonrpc` must be "2.0"')
     if env.method is not UNSET:
@@ -232,6 +241,8 @@ def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
     except RecursionError:
         return [_unparsable(_TOO_DEEP)]
     if isinstance(env, _Envelope):
+        if type(data) is bytes and data.isascii():
+            return [_classify(env)]  # (`_checked`'s usual case, inline: ASCII is UTF-8)
         return [_checked(env, data)]
     if not env:
         return [_malformed(None, "empty batch")]
@@ -295,8 +306,17 @@ def encode_notification(method: str, params: Any) -> bytes:
     return b"".join((b'{"jsonrpc":"2.0","method":', _encode(method), b',"params":', _encode(params), b"}"))
 
 
+class _Result(msgspec.Struct):
+    """A response, as its members go on the wire (in this order)."""
+
+    jsonrpc: str
+    id: RequestId
+    result: Any
+
+
 def encode_result(rid: RequestId, result: Any) -> bytes:
-    return b"".join((b'{"jsonrpc":"2.0","id":', _encode(rid), b',"result":', _encode(result), b"}"))
+    # One encoder call for the whole answer (every answer), rather than one per member and a join.
+    return _encode(_Result("2.0", rid, result))
 
 
 def encode_error(rid: RequestId | None, code: int, message: str, data: Any = UNSET) -> bytes:

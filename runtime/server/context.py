@@ -60,6 +60,27 @@ def drop_none(data: dict[str, Any]) -> dict[str, Any]:
 class Context:
     """What a handler knows of the request it serves, and what it may do while serving it."""
 
+    # Slots for what every request sets (one is made per request); `__dict__` for the rest, made only
+    # when set: the task members below, or what a handler's author hangs on its context.
+    __slots__ = (
+        "__dict__",
+        "_asked",
+        "_carried",
+        "_client_caps",
+        "_conn",
+        "_consumed",
+        "_needed",
+        "_rev",
+        "answers",
+        "era",
+        "meta",
+        "module",
+        "progress_token",
+        "request_id",
+        "revision",
+        "stateless",
+    )
+
     # Class defaults, so that a request that is no task pays nothing for them (`server.tasks` sets them).
     task: TaskInput | None = None
     """Set while the request runs as a task: input is asked for through the task."""

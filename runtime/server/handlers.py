@@ -9,7 +9,6 @@ returns revision-neutral JSON data or the result type itself.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -46,14 +45,20 @@ class Handlers:
     def __init__(self, server: Server) -> None:
         self.server = server
 
-    async def call_tool(self, params: Any, ctx: Context) -> Result:
+    def call_tool(self, params: Any, ctx: Context) -> Awaitable[Result]:
+        # Not a coroutine of its own: the awaitable it gives is the tool's run (every call).
         server = self.server
         run: Callable[..., Awaitable[Result]] = server.call_tool
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
             from . import task_requests  # the tasks' modules load with the first task tool (cold start)
 
             run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
-        return await with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
+        arguments = params.arguments
+        if arguments is UNSET:
+            arguments = None
+        if ctx.era.asks_inline:  # (`with_input`'s first case, inline: every call of the session era)
+            return run(params.name, arguments, ctx)
+        return with_input(server, ctx, params, "tools/call", run, params.name, arguments)
 
     # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
 
@@ -174,11 +179,9 @@ class Handlers:
 
 
 ROUTES: Final[Mapping[str, Route]] = {
-    name: fn
-    for name, fn in vars(Handlers).items()
-    if not name.startswith("_") and inspect.iscoroutinefunction(fn)
+    name: fn for name, fn in vars(Handlers).items() if not name.startswith("_") and callable(fn)
 }
-"""Every handler, by the name the method tables give it."""
+"""Every handler, by the name the method tables give it (its public methods)."""
 
 
 def routes(revision: revisions.Revision) -> Mapping[str, Route]:

@@ -55,22 +55,29 @@ class _LineProtocol(asyncio.Protocol):
     def __init__(self, max_line: int) -> None:
         self.buffer = LineBuffer(max_line)
         self.lines: deque[bytes | LineTooLong] = deque()
-        self.ready = asyncio.Event()
+        # The reader's future while it waits for a line (a bare future: an Event's wait is a
+        # coroutine, a waiter list and a future, and one request at a time waits once each).
+        self.waiter: asyncio.Future[None] | None = None
         self.eof = False
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         self.lines.extend(self.buffer.feed(data))
         if self.lines:
-            self.ready.set()
+            self._wake()
 
     def eof_received(self) -> bool | None:
         self.eof = True
-        self.ready.set()
+        self._wake()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
-        self.ready.set()
+        self._wake()
 
 
 class _WriteProtocol(asyncio.Protocol):
@@ -93,8 +100,11 @@ class _LineReader:
         while not proto.lines:
             if proto.eof:
                 return None
-            proto.ready.clear()
-            await proto.ready.wait()
+            proto.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await proto.waiter
+            finally:
+                proto.waiter = None
         return proto.lines.popleft()
 
 
@@ -213,6 +223,8 @@ class StdioServerTransport:
         self._stdout = stdout or sys.stdout.buffer
         self._max_line = max_line
         self._reader: _Lines | None = None
+        self._lines: deque[bytes | LineTooLong] = deque()
+        """The pipe's lines read and not yet taken (always empty for a file, read in a thread)."""
         self._writer: _Sink | None = None
         self._frames: _Batched | None = None
         self._written: asyncio.Future[None] | None = None
@@ -225,6 +237,7 @@ class StdioServerTransport:
             protocol = _LineProtocol(self._max_line)
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = _LineReader(protocol)
+            self._lines = protocol.lines
         else:
             self._reader = _FileLines(stdin_fd, self._max_line)
         if _pollable(stdout_fd):
@@ -237,6 +250,12 @@ class StdioServerTransport:
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
+        lines = self._lines
+        if lines:  # a line already read off the pipe (often many, with many requests in flight)
+            first = lines[0]
+            if type(first) is bytes:
+                lines.popleft()
+                return first
         while True:
             line = await self._reader.read_line()
             if isinstance(line, LineTooLong):
