@@ -34,6 +34,11 @@ log = logging.getLogger("mcpbind.stdio")
 _CHUNK: Final = 256 * 1024
 _LARGE: Final = 64 * 1024
 """A message this large is written with its newline beside it, not copied to join one."""
+WRITE_BUFFER_HIGH: Final = 1024 * 1024
+"""Bytes of answers buffered for stdout beyond which a server's writers wait for the client to read
+(and it stops reading its stdin)."""
+READ_BUFFER_HIGH: Final = 4 * 1024 * 1024
+"""Bytes of requests read from stdin and not yet taken beyond which a server stops reading it."""
 DRAIN_ON_CLOSE: Final = 30.0
 """Seconds a closing server waits for its peer to read the answers still buffered for stdout."""
 _STDERR: Final = {
@@ -50,15 +55,50 @@ cannot hold a request past its timeout, and to 0 for a best-effort cancellation.
 
 
 class _LineProtocol(asyncio.Protocol):
-    """Collects complete lines from a pipe; oversized lines become error answers."""
+    """Collects complete lines from a pipe; oversized lines become error answers.
 
-    def __init__(self, max_line: int) -> None:
+    Reading the pipe pauses while more than `max_buffered` bytes of lines wait to be taken (a client
+    sending faster than the server serves), and while our own output is not being read (`hold`):
+    the client's writes then wait on the full pipe instead of our memory growing."""
+
+    def __init__(self, max_line: int, max_buffered: int = READ_BUFFER_HIGH) -> None:
         self.buffer = LineBuffer(max_line)
         self.lines: deque[bytes | LineTooLong] = deque()
         # The reader's future while it waits for a line (a bare future: an Event's wait is a
         # coroutine, a waiter list and a future, and one request at a time waits once each).
         self.waiter: asyncio.Future[None] | None = None
         self.eof = False
+        self.max_buffered = max_buffered
+        self.buffered = 0
+        """Bytes of the lines in `lines`."""
+        self.held = False
+        self.paused = False
+        self.transport: asyncio.ReadTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def take(self) -> bytes | LineTooLong:
+        """The oldest line (there is one): reading resumes once enough of them are taken."""
+        line = self.lines.popleft()
+        if type(line) is bytes:
+            self.buffered -= len(line)
+        if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
+            self._pause(False)
+        return line
+
+    def hold(self, held: bool) -> None:
+        """Pause reading while our output waits for the client to read it (and resume after)."""
+        self.held = held
+        self._pause(held or self.buffered > self.max_buffered)
+
+    def _pause(self, pause: bool) -> None:
+        if pause != self.paused and self.transport is not None and not self.transport.is_closing():
+            self.paused = pause
+            if pause:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
 
     def _wake(self) -> None:
         waiter = self.waiter
@@ -66,7 +106,12 @@ class _LineProtocol(asyncio.Protocol):
             waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        self.lines.extend(self.buffer.feed(data))
+        lines = self.buffer.feed(data)
+        if lines:
+            self.lines.extend(lines)
+            self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+            if self.buffered > self.max_buffered:
+                self._pause(True)
         if self.lines:
             self._wake()
 
@@ -81,12 +126,31 @@ class _LineProtocol(asyncio.Protocol):
 
 
 class _WriteProtocol(asyncio.Protocol):
-    """Tells when the write pipe is closed: after `close()`, once the buffered answers are written."""
+    """Tells when the write pipe is closed (after `close()`, once the buffered answers are written),
+    and whether its buffer is over the high-water mark (the peer is not reading)."""
 
     def __init__(self) -> None:
         self.closed = asyncio.get_running_loop().create_future()
+        self.resumed: asyncio.Future[None] | None = None
+        """Set while writing is paused: done when the buffer has drained below the low-water mark."""
+        self.reading: _LineProtocol | None = None
+        """The input whose reading waits while this output does."""
+
+    def pause_writing(self) -> None:
+        if self.resumed is None:
+            self.resumed = asyncio.get_running_loop().create_future()
+        if self.reading is not None:
+            self.reading.hold(True)
+
+    def resume_writing(self) -> None:
+        resumed, self.resumed = self.resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
+        if self.reading is not None:
+            self.reading.hold(False)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()  # nothing waits on a pipe that is gone (what is written now is dropped)
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -105,7 +169,7 @@ class _LineReader:
                 await proto.waiter
             finally:
                 proto.waiter = None
-        return proto.lines.popleft()
+        return proto.take()
 
 
 class _Lines(Protocol):
@@ -228,6 +292,8 @@ class StdioServerTransport:
         self._writer: _Sink | None = None
         self._frames: _Batched | None = None
         self._written: asyncio.Future[None] | None = None
+        self._flow: _WriteProtocol | None = None
+        self._input: _LineProtocol | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -238,12 +304,16 @@ class StdioServerTransport:
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = _LineReader(protocol)
             self._lines = protocol.lines
+            self._input = protocol
         else:
             self._reader = _FileLines(stdin_fd, self._max_line)
         if _pollable(stdout_fd):
             stdout = os.fdopen(stdout_fd, "wb", buffering=0)
             self._writer, writing = await loop.connect_write_pipe(_WriteProtocol, stdout)
+            self._writer.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
             self._written = writing.closed
+            self._flow = writing
+            writing.reading = self._input
         else:
             self._writer = _FileSink(stdout_fd)
         self._frames = _Batched(self._writer)
@@ -253,8 +323,8 @@ class StdioServerTransport:
         lines = self._lines
         if lines:  # a line already read off the pipe (often many, with many requests in flight)
             first = lines[0]
-            if type(first) is bytes:
-                lines.popleft()
+            if type(first) is bytes and self._input is not None:
+                self._input.take()
                 return first
         while True:
             line = await self._reader.read_line()
@@ -266,6 +336,13 @@ class StdioServerTransport:
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
         self._frames.write(data)
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            # The client is not reading our stdout: the writer waits (and with it the
+            # reading of more requests, which answer on the reading task or hold their slots)
+            # instead of buffering answers without bound. Shielded: one cancelled writer must not
+            # cancel the future every other writer waits on.
+            await asyncio.shield(flow.resumed)
 
     async def close(self) -> None:
         if self._writer is not None and self._frames is not None:
