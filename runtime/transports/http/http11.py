@@ -182,7 +182,8 @@ class HttpClient:
     ) -> _Exchange:
         """A request, sent when entered with `async with`; `read_timeout` overrides the client's."""
         timeout = self.read_timeout if isinstance(read_timeout, _Default) else read_timeout
-        return _Exchange(self, method, url, dict(headers or {}), body, timeout)
+        # Not copied: `_send` builds the headers it sends afresh, and a redirect makes a new dict.
+        return _Exchange(self, method, url, headers if headers is not None else {}, body, timeout)
 
     def _target(self, url: str) -> tuple[tuple[str, str, int], str, str]:
         """(pool key, Host header, request target) of a URL, remembered per URL."""
