@@ -5,7 +5,7 @@ arguments; `Client` supplies the requests themselves (`request`) and the negotia
 
 Every result is typed as the newest revision's generated type (`mcpbind.generated.latest`), whatever
 revision was negotiated: an older revision's result is decoded and checked by its own revision's types
-first, then read from the same bytes into the newest one's (`prepared`). Each member of an older
+first, then re-read into the newest one's (`prepared`, as the answer is decoded). Each member of an older
 result has a place in the newer type (a unit test checks this per type), except those the newest
 revision dropped (see README).
 """

@@ -6,15 +6,17 @@ converts the `_meta` every request carries: per call, that was much of the clien
 `_meta` while it stays the same (compared by value: the callbacks, client info and log level it is
 made from may change between calls).
 
-A result the conveniences give as the newest revision's type (`calls`) is decoded twice from the bytes
-the server sent: by the negotiated revision's type first (the check that the answer is valid in the
-revision the server speaks), then into the newest revision's type, rather than decoded, encoded again
-and decoded once more. A result of a kind the revision does not know (`wire.Unknown`) stays as it is,
-for the caller to refuse.
+A result the conveniences give as the newest revision's type (`calls`) is decoded by the negotiated
+revision's type first (the check that the answer is valid in the revision the server speaks), then
+read from that result's wire form into the newest revision's type, in the decoder itself: what the
+negotiated revision does not have (a member an older server sends anyway) stays out, as it would
+had the newest type been read from the server's bytes. A result of a kind the revision does not know
+(`wire.Unknown`) stays as it is, for the caller to refuse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import UnionType
 from typing import Any, Final, NamedTuple, Union, get_args, get_origin
 
@@ -73,10 +75,10 @@ def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -
     return Prepared(spec, decode, meta_type)
 
 
-def _as_latest(checked: ResultDecoder, newest: ResultDecoder) -> ResultDecoder:
+def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:
     def decode(raw: msgspec.Raw) -> Any:
         result = checked(raw)
-        return result if type(result) is wire.Unknown else newest(raw)
+        return result if type(result) is wire.Unknown else newest(wire.encode(result))
 
     return decode
 

@@ -39,6 +39,17 @@ def test_an_older_revisions_result_is_checked_by_its_types_then_read_as_the_newe
     assert plain is not None and type(plain.decode(TEXT_RESULT)) is v2025_11_25.CallToolResult
 
 
+def test_what_the_negotiated_revision_lacks_stays_out_of_the_newest_type() -> None:
+    # A 2024-11-05 server that sends `structuredContent` anyway (its revision has none): the result
+    # holds what the revision it speaks holds, in the newest revision's type.
+    prepared = prepare("2024-11-05", "tools/call", None, "CallToolResult")
+    assert prepared is not None
+    raw = b'{"content":[{"type":"text","text":"5"}],"structuredContent":{"total":5}}'
+    result = prepared.decode(msgspec.Raw(raw))
+    assert type(result) is revisions.revision(revisions.LATEST).type("CallToolResult")
+    assert result.structured_content is msgspec.UNSET and result.content[0].text == "5"
+
+
 def test_a_result_of_a_kind_the_revision_lacks_stays_unknown() -> None:
     prepared = prepare("2026-07-28", "tools/call", None, "CallToolResult")
     assert prepared is not None
