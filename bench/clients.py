@@ -223,6 +223,9 @@ def summarize(
         for impl, runs in raw.get(leg, {}).items():
             for c in PHASES:
                 stats = {"calls/s": statistics.median(x[c]["calls_per_s"] for x in runs)}
+                if all("cpu_us_per_call" in x[c] for x in runs):
+                    # The driver's own CPU per call: what load on the machine changes least.
+                    stats["CPU us/call"] = statistics.median(x[c]["cpu_us_per_call"] for x in runs)
                 if lat := pooled.get((leg, impl, c)):
                     stats |= {"p50 ms": _pct(lat, 0.5), "p99 ms": _pct(lat, 0.99)}
                 for name, value in stats.items():
@@ -249,7 +252,11 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     for measure, v in rows.items():
         m, s, r, a = v.get("mcpbind"), v.get("sdk"), v.get("raw"), v.get("aiohttp")
         ratio = f"{m / s:.2f}x" if m and s else "—"
-        of_raw = f"{100 * m / r:.0f}%" if m and r and "calls/s" in measure else "—"
+        of_raw = "—"
+        if m and r and "calls/s" in measure:
+            of_raw = f"{100 * m / r:.0f}%"
+        elif m and r and "CPU" in measure:
+            of_raw = f"{100 * r / m:.0f}%"  # as a share of calls/s would be, were the client the limit
         out.append(
             f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(r)} | {_fmt(a)} | {ratio} | {of_raw} "
             f"| {_target(measure, v)} |"

@@ -34,6 +34,7 @@ from ..protocol.endpoint import (
 )
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
+from .deadlines import Deadlines
 from .interfaces import ROUTE, MessageTransport
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
@@ -118,6 +119,7 @@ class Peer:
         # The batch each request of a JSON-RPC batch answers into (empty unless a batch is running).
         self._batches: dict[RequestId, _Batch] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deadlines = Deadlines()
         self.closed = asyncio.Event()
 
     # -- outgoing -----------------------------------------------------------------------------------
@@ -139,8 +141,10 @@ class Peer:
         rid, data = self.endpoint.request(method, params, decode)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = future
-        # A timer on the future itself: asyncio.wait_for costs a waiter and callbacks per request.
-        timer = None if timeout is None else future.get_loop().call_later(timeout, _expire, future)
+        # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
+        # from a timer shared by the requests with the same timeout (one each costs more still).
+        if timeout is not None:
+            self._deadlines.add(future, timeout)
         try:
             await self.send(data)
             return await future
@@ -157,8 +161,6 @@ class Peer:
                     await asyncio.shield(on_cancel(rid))
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
             self._waiting.pop(rid, None)
 
     async def refuse(self, reply: bytes) -> None:
@@ -444,6 +446,7 @@ class Peer:
         if self.closed.is_set():
             return
         self.closed.set()
+        self._deadlines.close()
         self._queue.clear()  # never started: nothing to cancel, and no slot will free for them
         self._queued.clear()
         for event in self.endpoint.close(reason):
@@ -458,8 +461,3 @@ class Peer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _expire(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())

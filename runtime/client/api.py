@@ -28,12 +28,12 @@ from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
 from ..protocol.jsonrpc import RequestId
-from ..protocol.tasks import extension_method
 from ..transports.stdio import WRITE_WAIT
 from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
+from .prepared import MetaMemo, prepare
 from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
@@ -100,6 +100,7 @@ class Client(Calls, TypedStubs):
         self._progress: dict[Any, Progress] = {}
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
+        self._meta_memo = MetaMemo()
         self._acknowledged: asyncio.Event | None = None
         self.task_events = TaskEvents()
         """Status notifications of the tasks this client watches (`TaskHandle.statuses`)."""
@@ -302,28 +303,47 @@ class Client(Calls, TypedStubs):
     ) -> Any:
         """Send `method` with JSON-form `params` (converted to the negotiated revision's types); returns
         the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
+        return await self._call(method, params, meta, timeout, result_type)
+
+    async def _call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        meta: Mapping[str, Any] | None,
+        timeout: float | None,
+        result_type: Any = None,
+        latest: str | None = None,
+    ) -> Any:
+        """`request`; with `latest`, the result (unless of a kind the revision lacks) is the newest
+        revision's type of that name (see `prepared`)."""
         assert self.module is not None, "not connected"
-        rev = revisions.revision(self.revision)
-        spec = rev.requests.get(method) or extension_method(rev, method)
-        if spec is None:
+        prepared = prepare(self.revision, method, result_type, latest)
+        if prepared is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
+        spec = prepared.spec
         body: Any = None
         full_meta = self._meta(meta)
         if spec.params_type is not None and (params or full_meta or spec.params_required):
             data = dict(params or {})
             if full_meta:
-                data["_meta"] = {**full_meta, **data.get("_meta", {})}
+                given = data.get("_meta")
+                if given:
+                    data["_meta"] = {**full_meta, **given}
+                elif not meta and prepared.meta_type is not None:
+                    # Only what every stateless request carries: converted once, while it stays the same.
+                    data["_meta"] = self._meta_memo.converted(full_meta, prepared.meta_type)
+                else:
+                    data["_meta"] = full_meta
             body = wire.convert(data, spec.params_type)
-        decode = wire.decoder(result_type or spec.result_type).decode
         limit = timeout or self.request_timeout
         try:
-            return await self._request(method, body, decode, limit)
+            return await self._request(method, body, prepared.decode, limit)
         except McpError:
             if method == "initialize" or not self.transport.take_session_lost():
                 raise
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
         await self._initialize(self.revision)
-        return await self._request(method, body, decode, limit)
+        return await self._request(method, body, prepared.decode, limit)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None

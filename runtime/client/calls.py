@@ -5,8 +5,9 @@ arguments; `Client` supplies the requests themselves (`request`) and the negotia
 
 Every result is typed as the newest revision's generated type (`mcpbind.generated.latest`), whatever
 revision was negotiated: an older revision's result is decoded and checked by its own revision's types
-first, then re-read into the newest one's (`_upgrade`). Each member of an older result has a place in the
-newer type (a unit test checks this per type), except those the newest revision dropped (see README).
+first, then re-read into the newest one's (`prepared`, as the answer is decoded). Each member of an older
+result has a place in the newer type (a unit test checks this per type), except those the newest
+revision dropped (see README).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from itertools import count
 from typing import TYPE_CHECKING, Any, Final
@@ -53,15 +55,11 @@ class UnexpectedResult(McpError):
         self.result = result
 
 
-def _upgrade(result: Any, revision: str, name: str, method: str) -> Any:
-    """`result`, of the negotiated `revision`, as the newest revision's type `name`."""
+def _newest(result: Any, method: str) -> Any:
+    """`result`, read as the newest revision's type (`prepared`), unless of a kind its revision lacks."""
     if type(result) is wire.Unknown:
         raise UnexpectedResult(method, result)
-    if revision == revisions.LATEST:
-        return result
-    # Through the wire form, read liberally: a content block the older revision did not know (kept
-    # as an `Unknown`) becomes the newer block it is, or stays an `Unknown`.
-    return wire.decoder(revisions.revision(revisions.LATEST).type(name)).decode(wire.encode(result))
+    return result
 
 
 class Calls(Negotiation):
@@ -74,19 +72,32 @@ class Calls(Negotiation):
     """Listings whose result carried a positive `ttlMs`, as the newest revision's types, until expiry."""
     _acknowledged: asyncio.Event | None
 
+    @abstractmethod
+    async def _call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        meta: Mapping[str, Any] | None,
+        timeout: float | None,
+        result_type: Any = None,
+        latest: str | None = None,
+    ) -> Any: ...
+
     async def _with_input(
         self,
         method: str,
         params: dict[str, Any],
+        latest: str,
         *,
         meta: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """A request that may answer InputRequiredResult: fulfil its input requests and retry."""
-        result = await self.request(method, params, meta=meta, timeout=timeout)
+        """A request that may answer InputRequiredResult: fulfil its input requests and retry. The
+        result is the newest revision's type `latest`."""
+        result = await self._call(method, params, meta, timeout, None, latest)
         for _ in range(_MAX_ROUNDS):
             if type(result).__name__ != "InputRequiredResult":
-                return result
+                return _newest(result, method)
             retry = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
             if result.input_requests is not UNSET:
                 retry["inputResponses"] = {
@@ -95,7 +106,7 @@ class Calls(Negotiation):
                 }
             if result.request_state is not UNSET:
                 retry["requestState"] = result.request_state
-            result = await self.request(method, retry, meta=meta, timeout=timeout)
+            result = await self._call(method, retry, meta, timeout, None, latest)
         raise McpError(
             f"{method}: the server still needed input after {_MAX_ROUNDS} rounds", code=INTERNAL_ERROR
         )
@@ -125,7 +136,9 @@ class Calls(Negotiation):
             meta["progressToken"] = token
         try:
             try:
-                result = await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+                result = await self._with_input(
+                    "tools/call", params, "CallToolResult", meta=meta, timeout=timeout
+                )
             except McpError as exc:
                 if exc.code != revisions.HEADER_MISMATCH:
                     raise
@@ -133,11 +146,13 @@ class Calls(Negotiation):
                 if self._cache is not None:
                     self._cache = {k: v for k, v in self._cache.items() if k[0] != "tools/list"}
                 await self.list_tools()
-                result = await self._with_input("tools/call", params, meta=meta, timeout=timeout)
+                result = await self._with_input(
+                    "tools/call", params, "CallToolResult", meta=meta, timeout=timeout
+                )
         finally:
             if token is not None:
                 self._progress.pop(token, None)
-        latest: mcp.CallToolResult = _upgrade(result, self.revision, "CallToolResult", "tools/call")
+        latest: mcp.CallToolResult = result
         return latest
 
     async def _cached(self, method: str, params: dict[str, Any], kind: str) -> Any:
@@ -146,7 +161,7 @@ class Calls(Negotiation):
             hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
-        result = _upgrade(await self.request(method, params), self.revision, kind, method)
+        result = _newest(await self._call(method, params, None, None, None, kind), method)
         ttl = getattr(result, "ttl_ms", UNSET)
         if self._cache is not None and ttl is not UNSET and isinstance(ttl, (int, float)) and ttl > 0:
             self._cache[key] = (time.monotonic() + ttl / 1000.0, result)
@@ -198,20 +213,20 @@ class Calls(Negotiation):
 
     async def read_resource(self, uri: str) -> mcp.ReadResourceResult:
         if self.stateless:
-            result = await self._with_input("resources/read", {"uri": uri})
+            result = await self._with_input("resources/read", {"uri": uri}, "ReadResourceResult")
         else:
-            result = await self.request("resources/read", {"uri": uri})
-        latest: mcp.ReadResourceResult = _upgrade(
-            result, self.revision, "ReadResourceResult", "resources/read"
-        )
+            result = _newest(
+                await self._call("resources/read", {"uri": uri}, None, None, None, "ReadResourceResult"),
+                "resources/read",
+            )
+        latest: mcp.ReadResourceResult = result
         return latest
 
     async def get_prompt(self, name: str, arguments: Mapping[str, str] | None = None) -> mcp.GetPromptResult:
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = dict(arguments)
-        result = await self._with_input("prompts/get", params)
-        latest: mcp.GetPromptResult = _upgrade(result, self.revision, "GetPromptResult", "prompts/get")
+        latest: mcp.GetPromptResult = await self._with_input("prompts/get", params, "GetPromptResult")
         return latest
 
     async def complete(
@@ -225,8 +240,8 @@ class Calls(Negotiation):
         params: dict[str, Any] = {"ref": wire.to_builtins(ref), "argument": dict(argument)}
         if context is not None:
             params["context"] = {"arguments": dict(context)}
-        result = await self.request("completion/complete", params)
-        latest: mcp.CompleteResult = _upgrade(result, self.revision, "CompleteResult", "completion/complete")
+        result = await self._call("completion/complete", params, None, None, None, "CompleteResult")
+        latest: mcp.CompleteResult = _newest(result, "completion/complete")
         return latest
 
     async def subscribe(self, uri: str) -> None:

@@ -36,7 +36,8 @@ class InvalidHeaderAnnotation(ValueError):
 
 
 def encode_value(value: str) -> str:
-    plain = all(0x20 <= ord(c) <= 0x7E for c in value) and value == value.strip()
+    # Printable ASCII is exactly 0x20-0x7E: checked by two scans in C, not a generator in Python.
+    plain = value.isascii() and value.isprintable() and value == value.strip()
     if plain and not (value.startswith(_SENTINEL[0]) and value.endswith(_SENTINEL[1])):
         return value
     return _SENTINEL[0] + base64.b64encode(value.encode()).decode() + _SENTINEL[1]

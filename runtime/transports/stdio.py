@@ -15,7 +15,7 @@ import signal
 import stat
 import sys
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import IO, TYPE_CHECKING, Final, Protocol
 
@@ -394,6 +394,7 @@ class StdioClientTransport(PlainTransport):
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: _Batched | None = None
+        self._deliver: Callable[[bytes], Awaitable[None]] | None = None
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -421,18 +422,28 @@ class StdioClientTransport(PlainTransport):
     def stderr_text(self) -> str:
         return self._stderr.decode("utf-8", "replace")
 
+    def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
+        self._deliver = feed
+
     async def read(self) -> bytes | None:
+        """The next line; or, once `deliver_to` was called, every line handed to the peer as it is
+        read (no return to the peer's loop per message), and None at the end."""
         assert self.process is not None and self.process.stdout is not None, "start() first"
-        while not self._lines:
-            chunk = await self.process.stdout.read(_CHUNK)
-            if not chunk:
-                return None
-            for line in self._buffer.feed(chunk):
-                if isinstance(line, bytes):
-                    self._lines.append(line)
-                else:
-                    self._oversized(line)
-        return self._lines.popleft()
+        deliver = self._deliver
+        while True:
+            while not self._lines:
+                chunk = await self.process.stdout.read(_CHUNK)
+                if not chunk:
+                    return None
+                for line in self._buffer.feed(chunk):
+                    if isinstance(line, bytes):
+                        self._lines.append(line)
+                    else:
+                        self._oversized(line)
+            if deliver is None:
+                return self._lines.popleft()
+            while self._lines:
+                await deliver(self._lines.popleft())
 
     def _oversized(self, line: Oversized) -> None:
         """A line over `max_line` was dropped: fail the request it answers, refuse the request it

@@ -198,9 +198,14 @@ class StreamableHttpTransport:
             await self.deliver(message)
 
     async def _headers(self, peek: Peek | None, method: str = "POST") -> dict[str, str]:
+        authorization = await self.auth.headers(method, self.url) if self.auth is not None else None
+        return self._shaped(peek, authorization)
+
+    def _shaped(self, peek: Peek | None, authorization: Mapping[str, str] | None) -> dict[str, str]:
+        """A request's headers, with `authorization` (the auth hook's, if any) in place."""
         headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
-        if self.auth is not None:
-            headers.update(await self.auth.headers(method, self.url))
+        if authorization is not None:
+            headers.update(authorization)
         if self.session_id is not None:
             headers["mcp-session-id"] = self.session_id
         if self.protocol_version is not None:
@@ -237,12 +242,14 @@ class StreamableHttpTransport:
             task = self._inflight.pop(rid, None)
             if task is not None:
                 task.cancel()
+                # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
+                task.add_done_callback(self._tasks.discard)
             return
         if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
             self.protocol_version = self._discover_version(data)
-        task = asyncio.ensure_future(self._post(data, peek))
+        # The POST forgets its own task when it ends (no done callback: a turn of the loop each).
+        task = asyncio.get_running_loop().create_task(self._post(data, peek))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         if peek is not None and peek.id is not None and peek.method is not None:
             self._inflight[peek.id] = task
 
@@ -259,7 +266,8 @@ class StreamableHttpTransport:
         rid = peek.id if peek is not None else None
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
-                headers = await self._headers(peek)
+                # (No coroutine for the headers when there is no auth hook to ask.)
+                headers = self._shaped(peek, None) if self.auth is None else await self._headers(peek)
                 async with self._client.request("POST", self.url, headers, data) as response:
                     # (No coroutine per message when there is no hook: this is the request path.)
                     if self.auth is not None and await send_again(
@@ -286,6 +294,9 @@ class StreamableHttpTransport:
         finally:
             if rid is not None:
                 self._inflight.pop(rid, None)
+            current = asyncio.current_task()
+            if current is not None:
+                self._tasks.discard(current)
 
     def _fail(
         self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET

@@ -12,6 +12,8 @@ from typing import Final
 
 import httptools
 
+from ...aio.deadlines import Deadlines
+
 __all__ = ["HIGH_WATER", "Http11Connection", "HttpError", "Response", "ResponseTooLarge"]
 
 HIGH_WATER: Final = 1 << 20
@@ -30,8 +32,10 @@ class ResponseTooLarge(HttpError):
 class Http11Connection(asyncio.Protocol):
     """One keep-alive connection; the httptools callbacks fill in the response being read."""
 
-    def __init__(self, max_header_bytes: int, max_headers: int) -> None:
+    def __init__(self, max_header_bytes: int, max_headers: int, deadlines: Deadlines | None = None) -> None:
         self.transport: asyncio.Transport | None = None
+        # Read timeouts from timers shared with the client's other connections (one per request costs).
+        self.deadlines = deadlines if deadlines is not None else Deadlines()
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -158,15 +162,13 @@ class Http11Connection(asyncio.Protocol):
         with nothing read)."""
         if self.error is not None:
             raise self.error
-        loop = asyncio.get_running_loop()
-        waiter = self.waiter = loop.create_future()
-        timer = None if timeout is None else loop.call_later(timeout, _time_out, waiter)
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        if timeout is not None:
+            self.deadlines.add(waiter, timeout)  # fails it with TimeoutError unless woken first
         try:
             await waiter
         finally:
             self.waiter = None
-            if timer is not None:
-                timer.cancel()
 
     def take(self) -> bytes:
         """The body bytes parsed so far (reading resumes if it had paused)."""
@@ -185,11 +187,6 @@ class Http11Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
-
-
-def _time_out(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
 
 
 class Response:

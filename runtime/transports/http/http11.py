@@ -26,6 +26,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+from ...aio.deadlines import Deadlines
 from .connection11 import Http11Connection, HttpError, Response, ResponseTooLarge
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ _MAX_IDLE: Final = 64
 """Idle connections kept per host."""
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
+_MAX_LINES: Final = 1024
+"""Header lines kept rendered and checked, per client (most requests repeat the same few)."""
 
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 """The largest message the MCP client transports read: a JSON answer's body, or the data of one SSE event."""
@@ -165,6 +168,8 @@ class HttpClient:
         self._targets: dict[str, tuple[tuple[str, str, int], str, str]] = {}
         self._busy: set[Http11Connection] = set()
         self._closed = False
+        self._deadlines = Deadlines()
+        self._lines: dict[tuple[str, str], str] = {}
 
     def request(
         self,
@@ -177,7 +182,8 @@ class HttpClient:
     ) -> _Exchange:
         """A request, sent when entered with `async with`; `read_timeout` overrides the client's."""
         timeout = self.read_timeout if isinstance(read_timeout, _Default) else read_timeout
-        return _Exchange(self, method, url, dict(headers or {}), body, timeout)
+        # Not copied: `_send` builds the headers it sends afresh, and a redirect makes a new dict.
+        return _Exchange(self, method, url, headers if headers is not None else {}, body, timeout)
 
     def _target(self, url: str) -> tuple[tuple[str, str, int], str, str]:
         """(pool key, Host header, request target) of a URL, remembered per URL."""
@@ -211,7 +217,7 @@ class HttpClient:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: Http11Connection(self.max_header_bytes, self.max_headers),
+                    lambda: Http11Connection(self.max_header_bytes, self.max_headers, self._deadlines),
                     host,
                     port,
                     ssl=context,
@@ -233,10 +239,17 @@ class HttpClient:
         if body or method not in _NO_BODY_METHODS:
             headers["content-length"] = str(len(body))
         head = [f"{method} {target} HTTP/1.1\r\n"]
-        for name, value in headers.items():
-            if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-                raise ValueError(f"invalid HTTP header {name!r}")
-            head.append(f"{name}: {value}\r\n")
+        lines = self._lines
+        for header in headers.items():
+            line = lines.get(header)
+            if line is None:
+                name, value = header
+                if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+                    raise ValueError(f"invalid HTTP header {name!r}")
+                if len(lines) >= _MAX_LINES:
+                    lines.clear()
+                line = lines[header] = f"{name}: {value}\r\n"
+            head.append(line)
         head.append("\r\n")
         data = "".join(head).encode("latin-1") + body
         for attempt in (0, 1):
@@ -291,3 +304,4 @@ class HttpClient:
         for conn in list(self._busy):
             conn.close()
         self._busy.clear()
+        self._deadlines.close()

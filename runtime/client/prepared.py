@@ -1,0 +1,117 @@
+"""What a request by name needs, worked out once per revision and method rather than once per call.
+
+`Client.request` finds the method's spec, makes its result decoder and, on a stateless revision,
+converts the `_meta` every request carries: per call, that was much of the client's own cost.
+`prepare` keeps the first two per (revision, method, result type); `MetaMemo` keeps the converted
+`_meta` while it stays the same (compared by value: the callbacks, client info and log level it is
+made from may change between calls).
+
+A result the conveniences give as the newest revision's type (`calls`) is decoded by the negotiated
+revision's type first (the check that the answer is valid in the revision the server speaks), then
+read from that result's wire form into the newest revision's type, in the decoder itself: what the
+negotiated revision does not have (a member an older server sends anyway) stays out, as it would
+had the newest type been read from the server's bytes. A result of a kind the revision does not know
+(`wire.Unknown`) stays as it is, for the caller to refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import UnionType
+from typing import Any, Final, NamedTuple, Union, get_args, get_origin
+
+import msgspec
+
+from .. import wire
+from ..methods import RequestMethod
+from ..protocol import revisions
+from ..protocol.endpoint import ResultDecoder
+from ..protocol.tasks import extension_method
+
+__all__ = ["MetaMemo", "Prepared", "prepare"]
+
+_MAX_CACHED: Final = 1024
+"""Prepared requests kept (result types are the caller's choice: the cache is bounded)."""
+
+
+class Prepared(NamedTuple):
+    spec: RequestMethod[Any, Any]
+    decode: ResultDecoder
+    meta_type: type | None
+    """The type of the params' `_meta` when it is an open object (what `MetaMemo` converts into)."""
+
+
+_prepared: dict[tuple[str, str, Any, str | None], Prepared | None] = {}
+
+
+def prepare(
+    revision: str, method: str, result_type: Any = None, latest: str | None = None
+) -> Prepared | None:
+    """`method` of `revision` ready to send, its result decoded as `result_type` (default: the
+    method's), or with `latest` as the newest revision's type of that name; None: no such method."""
+    key = (revision, method, result_type, latest)
+    try:
+        return _prepared[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable result type: prepared each time
+        return _prepare(revision, method, result_type, latest)
+    found = _prepare(revision, method, result_type, latest)
+    if len(_prepared) >= _MAX_CACHED:
+        _prepared.clear()
+    _prepared[key] = found
+    return found
+
+
+def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -> Prepared | None:
+    rev = revisions.revision(revision)
+    spec = rev.requests.get(method) or extension_method(rev, method)
+    if spec is None:
+        return None
+    decode: ResultDecoder = wire.decoder(result_type or spec.result_type).decode
+    if latest is not None and revision != revisions.LATEST:
+        decode = _as_latest(decode, wire.decoder(revisions.revision(revisions.LATEST).type(latest)).decode)
+    meta_type = _meta_type(spec.params_type) if spec.params_type is not None else None
+    return Prepared(spec, decode, meta_type)
+
+
+def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:
+    def decode(raw: msgspec.Raw) -> Any:
+        result = checked(raw)
+        return result if type(result) is wire.Unknown else newest(wire.encode(result))
+
+    return decode
+
+
+def _meta_type(params_type: Any) -> type | None:
+    try:
+        fields = msgspec.structs.fields(params_type)
+    except TypeError:  # not a Struct (a union of params): no shortcut
+        return None
+    for field in fields:
+        if field.encode_name == "_meta":
+            tp = field.type
+            if get_origin(tp) in (Union, UnionType):
+                kinds = [arg for arg in get_args(tp) if arg is not msgspec.UnsetType]
+                tp = kinds[0] if len(kinds) == 1 else None
+            return tp if isinstance(tp, type) and issubclass(tp, dict) else None
+    return None
+
+
+class MetaMemo:
+    """The `_meta` of stateless requests, converted once per type while it stays the same."""
+
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[type, tuple[bytes, Any]] = {}
+
+    def converted(self, meta: dict[str, Any], meta_type: type) -> Any:
+        # Compared as JSON: `meta` holds the client's own dicts (its info), which may change in place.
+        text = wire.encode(meta)
+        hit = self._memo.get(meta_type)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        converted: Any = wire.convert(meta, meta_type)
+        self._memo[meta_type] = (text, converted)
+        return converted

@@ -1,0 +1,92 @@
+"""`aio.deadlines`: request timeouts from one loop timer per timeout value, each at its own deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from mcpbind.aio.deadlines import Deadlines
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_each_request_expires_at_its_own_deadline_in_order() -> None:
+    async def main() -> list[tuple[int, float]]:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines()
+        expired: list[tuple[int, float]] = []
+        start = loop.time()
+        futures = []
+        for i in range(3):
+            future: asyncio.Future[None] = loop.create_future()
+            future.add_done_callback(lambda f, i=i: expired.append((i, loop.time() - start)))
+            deadlines.add(future, 0.2)
+            futures.append(future)
+            await asyncio.sleep(0.1)
+        for future in futures:
+            with pytest.raises(TimeoutError):
+                await future
+        return expired
+
+    expired = _run(main())
+    assert [i for i, _ in expired] == [0, 1, 2]
+    # Sent 0.1 s apart with 0.2 s each: none expires before its own deadline.
+    for i, at in expired:
+        assert at >= 0.1 * i + 0.2 - 0.01
+
+
+def test_answered_requests_never_fail_and_the_one_behind_still_expires() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines()
+        answered: asyncio.Future[int] = loop.create_future()
+        waiting: asyncio.Future[int] = loop.create_future()
+        deadlines.add(answered, 0.05)
+        deadlines.add(waiting, 0.05)
+        answered.set_result(1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(waiting, 10)
+        await asyncio.sleep(0.1)
+        assert answered.result() == 1
+        assert len(deadlines) == 0
+
+    _run(main())
+
+
+def test_different_timeouts_keep_their_own_order() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines()
+        slow: asyncio.Future[None] = loop.create_future()
+        fast: asyncio.Future[None] = loop.create_future()
+        deadlines.add(slow, 30.0)
+        deadlines.add(fast, 0.05)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(fast, 10)
+        assert not slow.done()
+        deadlines.close()
+        await asyncio.sleep(0.01)
+        assert not slow.done()  # closed: no timer is left to fire
+
+    _run(main())
+
+
+def test_a_long_request_at_the_front_does_not_let_answered_ones_pile_up() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines()
+        long: asyncio.Future[None] = loop.create_future()
+        deadlines.add(long, 60.0)
+        for _ in range(10_000):
+            future: asyncio.Future[None] = loop.create_future()
+            deadlines.add(future, 60.0)
+            future.set_result(None)
+        assert len(deadlines) <= 512
+        assert not long.done()
+        deadlines.close()
+
+    _run(main())
