@@ -36,7 +36,7 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .asgi import Message, Receive, Scope, Send, error_body, request_headers, respond, serve_document
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
@@ -148,9 +148,15 @@ class HttpApp:
         try:
             route = inbound.head(scope["method"], headers, security.max_body)
             if route is None:  # a POST: its body decides
-                data = await self._read_body(receive)
-                if data is None:
-                    return  # the client left
+                message = await receive()
+                if message["type"] == "http.request" and not message.get("more_body", False):
+                    data = message.get("body", b"")  # the usual case: all of it in one message
+                    if len(data) > security.max_body:
+                        data = b""
+                else:
+                    data = await self._read_body(message, receive)
+                    if data is None:
+                        return  # the client left
                 now = time.monotonic()
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
@@ -226,12 +232,9 @@ class HttpApp:
 
     # -- POST ---------------------------------------------------------------------------------------
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body; None if the client left, b"" if it is over `max_body`."""
-        message = await receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body: bytes = message.get("body", b"")  # the usual case: all of it in one message
-            return body if len(body) <= self.security.max_body else b""
+    async def _read_body(self, message: Message, receive: Receive) -> bytes | None:
+        """The whole body, from its first message on (one that is not all of it, or a disconnect):
+        None if the client left, b"" if it is over `max_body`."""
         chunks: list[bytes] = []
         size = 0
         while True:

@@ -20,8 +20,8 @@ from ...protocol.inbound import (
     UnknownEvent,
     has_batches,
 )
-from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
-from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
+from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
+from .sse import Stream, answer_status, ended, feed, framed, stateless_status, watch, write_stream
 
 if TYPE_CHECKING:
     from ...server import Connection
@@ -40,7 +40,8 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-    if session is None or table.shared or table.security.authenticates:
+    security = table.security
+    if session is None or table.shared or security.auth is not None or security.verify_token is not None:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
@@ -114,9 +115,17 @@ async def exchange(
             finally:
                 ROUTE.reset(token)
             if reply is not None:
-                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
-                    ended(stream, session)
-                    await respond(send, answer_status(stream, session, reply), reply)
+                if not stream.queue.items:  # answered at once with nothing before it: the JSON body
+                    # (`ended` and `respond`, inlined: this is every request answered at once)
+                    if session is not None:
+                        session.open_streams.pop(stream.id, None)
+                        status = stream.status
+                    else:
+                        status = stateless_status(reply, stream.status)
+                    stream.closed = True
+                    head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
+                    await send({"type": "http.response.start", "status": status, "headers": head})
+                    await send({"type": "http.response.body", "body": reply})
                     return
                 stream.put(reply, final=True)
         # A handler that answered without waiting has left its answer in the queue: no client can
