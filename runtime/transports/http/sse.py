@@ -112,8 +112,9 @@ class Stream:
     streams of one name (each forked worker draws its own, `_reseed`)."""
 
     def __init__(self, store: EventStore | None) -> None:
-        # Only a session's streams are named (event ids, resumption); a stateless one never is.
-        self.id = f"s{self._origin}.{next(self._ids)}" if store is not None else ""
+        # Only a session's streams are named (event ids, resumption), once they are kept (`keep`): a
+        # request answered at once with JSON never is.
+        self.id = ""
         self.queue = Mailbox()
         self.store = store
         self.seq = 0
@@ -132,6 +133,20 @@ class Stream:
         so a finished stream is freed at once instead of by the garbage collector)."""
         self.prepared: Prepared | None = None
         """The request's revision and params as the route already read them (`ReplyChannel`)."""
+
+    def keep(self, kept: dict[str, Stream], bound: int) -> None:
+        """Name this stream of a session (its event ids) and keep it in `kept`, the session's streams
+        kept for resumption, at most `bound` of them. The caller counts this stream among those
+        being read (`Session.streams`, below `bound`), so one that nobody reads is always found."""
+        self.id = f"s{self._origin}.{next(self._ids)}"
+        if len(kept) >= bound:
+            # The oldest stream nobody reads (its client left, or was told to poll, and never came
+            # back) goes first: resumption is best effort, memory is not.
+            gone = next((k for k, v in kept.items() if not v.reading), None)
+            if gone is not None:
+                kept.pop(gone).closed = True
+        kept[self.id] = self
+        self.owner = kept
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:

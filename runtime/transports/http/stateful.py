@@ -93,20 +93,12 @@ async def exchange(
             await busy(send, rid, "too many requests of this session are being answered")
             return
         session.streams += 1
-        kept = session.open_streams
-        if len(kept) >= security.max_streams_per_session:
-            # The oldest stream nobody reads (its client left, or was told to poll, and never
-            # came back) goes first: resumption is best effort, memory is not. One is always
-            # found: fewer streams than the bound are read at once (above).
-            gone = next((k for k, v in kept.items() if not v.reading), None)
-            if gone is not None:
-                kept.pop(gone).closed = True
-        kept[stream.id] = stream
-        stream.owner = kept
     stream.reading = True
     stream.prepared = prepared
     try:
         if event is None:
+            if session is not None:
+                stream.keep(session.open_streams, security.max_streams_per_session)
             await feed(conn, body, stream)
         else:
             token = ROUTE.set(stream)
@@ -116,18 +108,19 @@ async def exchange(
                 ROUTE.reset(token)
             if reply is not None:
                 if not stream.queue.items:  # answered at once with nothing before it: the JSON body
-                    # (`ended` and `respond`, inlined: this is every request answered at once)
-                    if session is not None:
-                        session.open_streams.pop(stream.id, None)
-                        status = stream.status
-                    else:
-                        status = stateless_status(reply, stream.status)
+                    # (`ended` and `respond`, inlined: this is every request answered at once; the
+                    # stream was never kept for resumption, as nothing was sent on it)
+                    status = stream.status if session is not None else stateless_status(reply, stream.status)
                     stream.closed = True
                     head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
                     await send({"type": "http.response.start", "status": status, "headers": head})
                     await send({"type": "http.response.body", "body": reply})
                     return
                 stream.put(reply, final=True)
+            if session is not None:
+                # Its handler goes on, or sent something before its answer: the response may be a
+                # stream, which a client that loses it resumes (Last-Event-ID).
+                stream.keep(session.open_streams, security.max_streams_per_session)
         # A handler that answered without waiting has left its answer in the queue: no client can
         # leave in between, so no watcher is needed unless the answer turns into a stream.
         ready = not stream.queue.empty()
