@@ -252,11 +252,17 @@ def stateless_status(answer: bytes, status: int) -> int:
     # A result as `encode_result` writes it is told by its head, `{"jsonrpc":"2.0","id":<id>,"result":`
     # (the scalar id holds no `,"result":`, and no `"error"` comes before it): a large result is not
     # scanned whole for `"error"`, which cost more than encoding it.
-    end = answer.find(b',"result":', 0, _PEEK)
-    if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
-        return status
-    if b'"error"' not in answer:
-        return status
+    if len(answer) <= _PEEK:
+        # One scan of a short answer costs less than reading its head (and `find` less than `in`,
+        # which goes through the buffer protocol).
+        if answer.find(b'"error"') < 0:
+            return status
+    else:
+        end = answer.find(b',"result":', 0, _PEEK)
+        if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
+            return status
+        if b'"error"' not in answer:
+            return status
     try:
         error = _error_peek(answer).error
     except msgspec.DecodeError:
