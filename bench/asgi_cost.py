@@ -9,7 +9,7 @@ what is left is the app's cost per request (startup, imports and the session's h
     valgrind --tool=callgrind --callgrind-out-file=/tmp/a.cg python bench/asgi_cost.py LEG N [--gc-off]
     LEG: 2026-json (stateless tools/call), 2025-json (a session's tools/call, JSON answers),
          2025-sse (a session's echo_progress: one progress notification, an SSE answer),
-         floor (the bare ASGI app: one decode, one encode)
+         floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost)
 
 It only imports ``mcpbind.server`` and ``mcpbind.transports``' public entry (`Server.http_app`), so the
 same script measures an older checkout of mcpbind too. Without valgrind it prints µs per request.
@@ -147,8 +147,22 @@ class _Started(Exception):
     pass
 
 
+_NULL_ANSWER = b'{"jsonrpc":"2.0","id":1,"result":{"text":"hello from the benchmark driver"}}'
+
+
+async def null_app(scope: Any, receive: Any, send: Any) -> None:
+    """No work at all: one receive, two sends. What the harness itself costs, to subtract."""
+    await receive()
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+    )
+    await send({"type": "http.response.body", "body": _NULL_ANSWER})
+
+
 async def main(leg: str, n: int) -> None:
-    if leg == "floor":
+    if leg == "null":
+        app: Any = null_app
+    elif leg == "floor":
         from floor_asgi import app
     else:
         app = mcpbind_app(json_response=leg.endswith("json"))
@@ -159,7 +173,7 @@ async def main(leg: str, n: int) -> None:
     if leg == "2026-json":
         headers = [(b"mcp-protocol-version", MODERN), (b"mcp-method", b"tools/call"), (b"mcp-name", b"echo")]
         headers = [(k, v if isinstance(v, bytes) else v.encode()) for k, v in headers]
-    elif leg == "floor":
+    elif leg in ("floor", "null"):
         headers = []
     else:
         init = {
@@ -176,7 +190,7 @@ async def main(leg: str, n: int) -> None:
         sid = head[b"mcp-session-id"]
         headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]
         await d.post({"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
-    if leg == "floor":
+    if leg in ("floor", "null"):
         era = MODERN
     t0 = time.perf_counter()
     for _ in range(n):

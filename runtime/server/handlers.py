@@ -53,7 +53,9 @@ class Handlers:
         run: Callable[..., Awaitable[Result]] = server.call_tool
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
             run = task_requests.tool_runner(server, server.tasks, params, ctx) or run
-        return await with_input(server, ctx, params, "tools/call", run, params.name, opt(params.arguments))
+        arguments = params.arguments  # (`opt`, inlined: this is every call)
+        arguments = None if arguments is UNSET else arguments
+        return await with_input(server, ctx, params, "tools/call", run, params.name, arguments)
 
     # Tasks, both eras (the 2025-11-25 core's method names; the 2026-07-28 extension's routed here too).
 

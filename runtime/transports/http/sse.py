@@ -365,8 +365,10 @@ async def write_stream(
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
     stream.gone = False
     chunks: list[bytes] = replay or []
-    if stream.store is not None and session is not None and session.conn.revision == "2025-11-25":
-        chunks.append(stream.prime())
+    if stream.store is not None and session is not None:
+        rev = session.conn.session  # (not `Connection.revision`, a property: this is every stream)
+        if rev is not None and rev.name == "2025-11-25":
+            chunks.append(stream.prime())
     pending = list(first)
     done = False
     queue = stream.queue
