@@ -184,12 +184,14 @@ def framed(stream: str, seq: int, data: bytes) -> bytes:
     return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
 
 
+_OVERHEAD: Final = 100
+"""What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes (a module
+constant: a class attribute read through an instance is a slow read in 3.11, and this is every event)."""
+
+
 class MemoryEventStore:
     """A session's SSE events kept in memory for `Last-Event-ID`, bounded by bytes and by count: the
     oldest fall off first, and an event larger than the whole bound is never kept."""
-
-    _OVERHEAD: Final = 100
-    """What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes."""
 
     def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_events: int = 1000) -> None:
         self.max_bytes = max_bytes
@@ -198,14 +200,14 @@ class MemoryEventStore:
         self.size = 0
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
-        cost = len(data) + self._OVERHEAD
+        cost = len(data) + _OVERHEAD
         if cost > self.max_bytes:
             return  # could never be replayed without dropping everything else
         events = self.events
         events.append((stream, seq, data))
         self.size += cost
         while self.size > self.max_bytes or len(events) > self.max_events:
-            self.size -= len(events.popleft()[2]) + self._OVERHEAD
+            self.size -= len(events.popleft()[2]) + _OVERHEAD
 
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
         parsed = event_id(last_event_id)
@@ -374,8 +376,10 @@ async def write_stream(
     queue = stream.queue
     try:
         while True:
-            while not queue.empty():
-                pending.append(queue.get_nowait())
+            items = queue.items  # (`empty` and `get_nowait`, inlined: every stream, every wake-up)
+            if items:
+                pending.extend(items)
+                items.clear()
             for data, final in pending:
                 if data:
                     chunks.append(stream.event(data))
