@@ -304,10 +304,12 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     version = headers.get(b"mcp-protocol-version")
     request: jsonrpc.Request | None = None
     peek: Peek | list[Any] | None = None
+    single = body[:1] == b"{"
     try:
-        if body[:1] == b"{" and version is not None:
+        # Only the stateless wire's headers (`Mcp-Method`) name the type to decode a body into at once.
+        if single and version is not None and b"mcp-method" in headers:
             peek = view.decode_whole(body, version, headers)
-        if peek is None and body[:1] == b"{":
+        if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
             # notification, a response, a malformed message) is peeked at as a whole below, and

@@ -86,6 +86,11 @@ class Context:
     """Set while the request runs as a task: input is asked for through the task."""
     task_gate: TaskGate | None = None
     """Set for a tool that becomes a task when it calls `become_task`."""
+    # Made when a handler first asks for input (most never do): class defaults until then.
+    _asked = 0
+    _needed: dict[str, dict[str, Any]] | None = None
+    _consumed: set[str] | None = None
+    _carried: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -110,11 +115,6 @@ class Context:
         self._client_caps = client_capabilities
         self.answers: Mapping[str, Any] = answers if answers is not None else _NO_ANSWERS
         """Input the client gave with a retried request (envelope era), by input request key."""
-        self._asked = 0
-        # Made when a handler first asks for input (most never do).
-        self._needed: dict[str, dict[str, Any]] | None = None
-        self._consumed: set[str] | None = None
-        self._carried: dict[str, Any] | None = None
         self.progress_token = self.meta.get("progressToken")
 
     @property

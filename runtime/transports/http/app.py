@@ -36,13 +36,16 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .asgi import Message, Receive, Scope, Send, error_body, request_headers, respond, serve_document
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
+    from ...auth.server.principal import Principal
     from ...server import Server
     from ..websocket.core import WebSocketOptions
 
@@ -59,6 +62,11 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
+
+_Admission = tuple[
+    "Rejection | None", "Principal | None", "Token[str] | None", "Token[Principal | None] | None"
+]
+"""What `HttpApp._admit` says of a caller: its refusal, or who it is and the tokens to reset after."""
 
 
 class HttpApp:
@@ -120,62 +128,47 @@ class HttpApp:
     # -- ASGI ---------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
         if scope["type"] != "http":
-            if scope["type"] == "websocket":
-                # Imported on the first upgrade: a server that only answers POSTs never loads it.
-                from ..websocket.asgi import serve_websocket
-
-                await serve_websocket(self, scope, receive, send)
+            await self._not_http(scope, receive, send)
             return
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:
-            document = self.security.auth.document(path) if self.security.auth is not None else None
-            if document is not None:  # public by design (RFC 9728)
-                await serve_document(send, scope["method"], document)
-                return
-            await respond(send, 404, b"Not Found", content_type=b"text/plain")
+            await self._elsewhere(path, scope["method"], send)
             return
         headers = request_headers(scope)
         # Every decision that needs no state is the classifier's (`inbound`): the route it names is
         # acted on. Its first check comes before who sends the request is checked, the rest after.
-        raw = scope["headers"]
-        refusal = refuse(self.security, headers)
-        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if it is an MCP one
-            refusal = inbound.screen(headers, raw) or refusal
-        principal = caller = None
-        auth, identity = self.security.auth, None
-        if refusal is None and auth is not None:
-            admitted = await auth.admit(scope["method"], headers)
-            if isinstance(admitted, Rejection):
-                refusal = admitted
-            else:  # sessions and requestStates are bound to who the caller is, whatever its scopes
-                identity = admitted
-                principal, caller = PRINCIPAL.set(admitted.identity), CALLER.set(admitted)
-        elif refusal is None and self.security.verify_token is not None:
-            refusal = await authenticate(self.security, scope)
-            if refusal is None:
-                # What this user's requests seal (requestState) opens for this user alone.
-                principal = PRINCIPAL.set(principal_text(scope["mcpbind.principal"]))
+        security = self.security
+        refusal = refuse(security, headers)
+        if len(headers) != len(scope["headers"]):  # a header is repeated (rare): the first check, if MCP's
+            refusal = inbound.screen(headers, scope["headers"]) or refusal
+        principal = caller = identity = None
+        if refusal is None and (security.auth is not None or security.verify_token is not None):
+            refusal, identity, principal, caller = await self._admit(scope, headers)
         if refusal is not None:
             await respond(send, refusal.status, refusal.body, refusal.headers)
             return
         try:
-            route = inbound.head(scope["method"], headers, self.security.max_body)
+            route = inbound.head(scope["method"], headers, security.max_body)
             if route is None:  # a POST: its body decides
-                data = await self._read_body(receive)
-                if data is None:
-                    return  # the client left
+                message = await receive()
+                if message["type"] == "http.request" and not message.get("more_body", False):
+                    data = message.get("body", b"")  # the usual case: all of it in one message
+                    if len(data) > security.max_body:
+                        data = b""
+                else:
+                    data = await self._read_body(message, receive)
+                    if data is None:
+                        return  # the client left
                 now = time.monotonic()
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
-                route = inbound.post(headers, data, self.stateless, self.security.max_body)
-                required = self.server.required_scopes
-                if identity is not None and required.active and not isinstance(route, Rejection):
-                    assert auth is not None  # a caller was admitted by it
-                    route = step_up(auth, identity, required, route) or route
+                route = inbound.post(headers, data, self.stateless, security.max_body)
+                if identity is not None and not isinstance(route, Rejection):
+                    required = self.server.required_scopes
+                    if required.active:
+                        assert security.auth is not None  # a caller was admitted by it
+                        route = step_up(security.auth, identity, required, route) or route
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:
@@ -187,6 +180,39 @@ class HttpApp:
                 PRINCIPAL.reset(principal)
             if caller is not None:
                 CALLER.reset(caller)
+
+    async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "websocket":
+            # Imported on the first upgrade: a server that only answers POSTs never loads it.
+            from ..websocket.asgi import serve_websocket
+
+            await serve_websocket(self, scope, receive, send)
+
+    async def _elsewhere(self, path: str, method: str, send: Send) -> None:
+        """A request for another path: a public document (RFC 9728 metadata) or 404."""
+        document = self.security.auth.document(path) if self.security.auth is not None else None
+        if document is not None:  # public by design (RFC 9728)
+            await serve_document(send, method, document)
+            return
+        await respond(send, 404, b"Not Found", content_type=b"text/plain")
+
+    async def _admit(self, scope: Scope, headers: dict[bytes, str]) -> _Admission:
+        """Who sends the request, with a resource server (`auth`) or `verify_token`: (the refusal or
+        None, the admitted caller, and the context variables' tokens to reset after the request)."""
+        auth = self.security.auth
+        if auth is not None:
+            admitted = await auth.admit(scope["method"], headers)
+            if isinstance(admitted, Rejection):
+                return admitted, None, None, None
+            # Sessions and requestStates are bound to who the caller is, whatever its scopes.
+            return None, admitted, PRINCIPAL.set(admitted.identity), CALLER.set(admitted)
+        refusal = await authenticate(self.security, scope)
+        if refusal is not None:
+            return refusal, None, None, None
+        # What this user's requests seal (requestState) opens for this user alone.
+        return None, None, PRINCIPAL.set(principal_text(scope["mcpbind.principal"])), None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -209,12 +235,9 @@ class HttpApp:
 
     # -- POST ---------------------------------------------------------------------------------------
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body; None if the client left, b"" if it is over `max_body`."""
-        message = await receive()
-        if message["type"] == "http.request" and not message.get("more_body", False):
-            body: bytes = message.get("body", b"")  # the usual case: all of it in one message
-            return body if len(body) <= self.security.max_body else b""
+    async def _read_body(self, message: Message, receive: Receive) -> bytes | None:
+        """The whole body, from its first message on (one that is not all of it, or a disconnect):
+        None if the client left, b"" if it is over `max_body`."""
         chunks: list[bytes] = []
         size = 0
         while True:

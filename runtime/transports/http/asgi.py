@@ -14,6 +14,7 @@ __all__ = [
     "Send",
     "SSE_HEADERS",
     "RETRY",
+    "JSON_TYPE",
     "request_headers",
     "header",
     "error_body",
@@ -35,6 +36,7 @@ SSE_HEADERS: Final = [
     (b"x-accel-buffering", b"no"),
 ]
 RETRY: Final = ((b"retry-after", b"1"),)
+JSON_TYPE: Final = (b"content-type", b"application/json")
 
 
 def request_headers(scope: Scope) -> dict[bytes, str]:
@@ -58,9 +60,10 @@ async def respond(
     headers: Iterable[tuple[bytes, bytes]] = (),
     content_type: bytes | None = b"application/json",
 ) -> None:
-    head = [(b"content-length", str(len(body)).encode()), *headers]
     if body and content_type is not None:
-        head.append((b"content-type", content_type))
+        head = [(b"content-length", b"%d" % len(body)), (b"content-type", content_type), *headers]
+    else:
+        head = [(b"content-length", b"%d" % len(body)), *headers]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
 

@@ -112,8 +112,9 @@ class Stream:
     streams of one name (each forked worker draws its own, `_reseed`)."""
 
     def __init__(self, store: EventStore | None) -> None:
-        # Only a session's streams are named (event ids, resumption); a stateless one never is.
-        self.id = f"s{self._origin}.{next(self._ids)}" if store is not None else ""
+        # Only a session's streams are named (event ids, resumption), once they are kept (`keep`): a
+        # request answered at once with JSON never is.
+        self.id = ""
         self.queue = Mailbox()
         self.store = store
         self.seq = 0
@@ -132,6 +133,20 @@ class Stream:
         so a finished stream is freed at once instead of by the garbage collector)."""
         self.prepared: Prepared | None = None
         """The request's revision and params as the route already read them (`ReplyChannel`)."""
+
+    def keep(self, kept: dict[str, Stream], bound: int) -> None:
+        """Name this stream of a session (its event ids) and keep it in `kept`, the session's streams
+        kept for resumption, at most `bound` of them. The caller counts this stream among those
+        being read (`Session.streams`, below `bound`), so one that nobody reads is always found."""
+        self.id = f"s{self._origin}.{next(self._ids)}"
+        if len(kept) >= bound:
+            # The oldest stream nobody reads (its client left, or was told to poll, and never came
+            # back) goes first: resumption is best effort, memory is not.
+            gone = next((k for k, v in kept.items() if not v.reading), None)
+            if gone is not None:
+                kept.pop(gone).closed = True
+        kept[self.id] = self
+        self.owner = kept
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:
@@ -169,12 +184,14 @@ def framed(stream: str, seq: int, data: bytes) -> bytes:
     return b"id: %s-%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (stream.encode(), seq, data)
 
 
+_OVERHEAD: Final = 100
+"""What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes (a module
+constant: a class attribute read through an instance is a slow read in 3.11, and this is every event)."""
+
+
 class MemoryEventStore:
     """A session's SSE events kept in memory for `Last-Event-ID`, bounded by bytes and by count: the
     oldest fall off first, and an event larger than the whole bound is never kept."""
-
-    _OVERHEAD: Final = 100
-    """What keeping an event costs beyond its data (the tuple, the int, the deque slot), in bytes."""
 
     def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_events: int = 1000) -> None:
         self.max_bytes = max_bytes
@@ -183,14 +200,14 @@ class MemoryEventStore:
         self.size = 0
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
-        cost = len(data) + self._OVERHEAD
+        cost = len(data) + _OVERHEAD
         if cost > self.max_bytes:
             return  # could never be replayed without dropping everything else
         events = self.events
         events.append((stream, seq, data))
         self.size += cost
         while self.size > self.max_bytes or len(events) > self.max_events:
-            self.size -= len(events.popleft()[2]) + self._OVERHEAD
+            self.size -= len(events.popleft()[2]) + _OVERHEAD
 
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
         parsed = event_id(last_event_id)
@@ -237,11 +254,17 @@ def stateless_status(answer: bytes, status: int) -> int:
     # A result as `encode_result` writes it is told by its head, `{"jsonrpc":"2.0","id":<id>,"result":`
     # (the scalar id holds no `,"result":`, and no `"error"` comes before it): a large result is not
     # scanned whole for `"error"`, which cost more than encoding it.
-    end = answer.find(b',"result":', 0, _PEEK)
-    if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
-        return status
-    if b'"error"' not in answer:
-        return status
+    if len(answer) <= _PEEK:
+        # One scan of a short answer costs less than reading its head (and `find` less than `in`,
+        # which goes through the buffer protocol).
+        if answer.find(b'"error"') < 0:
+            return status
+    else:
+        end = answer.find(b',"result":', 0, _PEEK)
+        if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
+            return status
+        if b'"error"' not in answer:
+            return status
     try:
         error = _error_peek(answer).error
     except msgspec.DecodeError:
@@ -344,15 +367,19 @@ async def write_stream(
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
     stream.gone = False
     chunks: list[bytes] = replay or []
-    if stream.store is not None and session is not None and session.conn.revision == "2025-11-25":
-        chunks.append(stream.prime())
+    if stream.store is not None and session is not None:
+        rev = session.conn.session  # (not `Connection.revision`, a property: this is every stream)
+        if rev is not None and rev.name == "2025-11-25":
+            chunks.append(stream.prime())
     pending = list(first)
     done = False
     queue = stream.queue
     try:
         while True:
-            while not queue.empty():
-                pending.append(queue.get_nowait())
+            items = queue.items  # (`empty` and `get_nowait`, inlined: every stream, every wake-up)
+            if items:
+                pending.extend(items)
+                items.clear()
             for data, final in pending:
                 if data:
                     chunks.append(stream.event(data))

@@ -20,8 +20,8 @@ from ...protocol.inbound import (
     UnknownEvent,
     has_batches,
 )
-from .asgi import RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
-from .sse import Stream, answer_status, ended, feed, framed, watch, write_stream
+from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
+from .sse import Stream, answer_status, ended, feed, framed, stateless_status, watch, write_stream
 
 if TYPE_CHECKING:
     from ...server import Connection
@@ -40,7 +40,8 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     """A message of a session (`route.request`: the body already parsed, when it is a request)."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-    if session is None or table.shared or table.security.authenticates:
+    security = table.security
+    if session is None or table.shared or security.auth is not None or security.verify_token is not None:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
@@ -92,20 +93,12 @@ async def exchange(
             await busy(send, rid, "too many requests of this session are being answered")
             return
         session.streams += 1
-        kept = session.open_streams
-        if len(kept) >= security.max_streams_per_session:
-            # The oldest stream nobody reads (its client left, or was told to poll, and never
-            # came back) goes first: resumption is best effort, memory is not. One is always
-            # found: fewer streams than the bound are read at once (above).
-            gone = next((k for k, v in kept.items() if not v.reading), None)
-            if gone is not None:
-                kept.pop(gone).closed = True
-        kept[stream.id] = stream
-        stream.owner = kept
     stream.reading = True
     stream.prepared = prepared
     try:
         if event is None:
+            if session is not None:
+                stream.keep(session.open_streams, security.max_streams_per_session)
             await feed(conn, body, stream)
         else:
             token = ROUTE.set(stream)
@@ -114,11 +107,20 @@ async def exchange(
             finally:
                 ROUTE.reset(token)
             if reply is not None:
-                if stream.queue.empty():  # answered at once with nothing before it: the JSON body
-                    ended(stream, session)
-                    await respond(send, answer_status(stream, session, reply), reply)
+                if not stream.queue.items:  # answered at once with nothing before it: the JSON body
+                    # (`ended` and `respond`, inlined: this is every request answered at once; the
+                    # stream was never kept for resumption, as nothing was sent on it)
+                    status = stream.status if session is not None else stateless_status(reply, stream.status)
+                    stream.closed = True
+                    head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
+                    await send({"type": "http.response.start", "status": status, "headers": head})
+                    await send({"type": "http.response.body", "body": reply})
                     return
                 stream.put(reply, final=True)
+            if session is not None:
+                # Its handler goes on, or sent something before its answer: the response may be a
+                # stream, which a client that loses it resumes (Last-Event-ID).
+                stream.keep(session.open_streams, security.max_streams_per_session)
         # A handler that answered without waiting has left its answer in the queue: no client can
         # leave in between, so no watcher is needed unless the answer turns into a stream.
         ready = not stream.queue.empty()

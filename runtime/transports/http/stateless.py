@@ -21,7 +21,7 @@ from ...protocol.headers import (
     decode_value,
 )
 from ...protocol.inbound import Stateless
-from .asgi import Receive, Send, busy, disconnected, no_answer, respond
+from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer
 from .binding import new_connection
 from .sse import stateless_status
 from .stateful import exchange
@@ -130,9 +130,23 @@ class StatelessRoute:
             await busy(send, peek.id, "too many requests are being answered")
             return
         if route.direct:
+            # Answered with no connection, by the core's rule (`dispatch.answerable_directly`): most
+            # calls finish in their first step and are answered at once, with no peer, stream or task.
+            assert peek.id is not None
             self.running += 1
             try:
-                await self._direct(peek, route.version, send, receive)
+                answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, route.version))
+                if task is not None:
+                    answer = await self._waited(task, send, receive)
+                    if answer is None:
+                        return
+                assert answer is not None  # (a call that finished in its first step has its answer)
+                # (`respond`, inlined: this is every direct call)
+                head = [(b"content-length", b"%d" % len(answer)), JSON_TYPE]
+                await send(
+                    {"type": "http.response.start", "status": stateless_status(answer, 200), "headers": head}
+                )
+                await send({"type": "http.response.body", "body": answer})
             finally:
                 self.running -= 1
             return
@@ -158,31 +172,25 @@ class StatelessRoute:
             else:
                 self.server.detach(conn)
 
-    async def _direct(self, peek: Peek, revision: str, send: Send, receive: Receive) -> None:
-        """Answer a stateless call the core's rule says needs no connection
-        (`dispatch.answerable_directly`): most finish in their first step and are answered at once,
-        with no peer, stream or task. One that waits goes on as a task, cancelled if the client
-        leaves, as on the general route."""
-        assert peek.id is not None
-        answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, revision))
-        if task is not None:
-            left = asyncio.ensure_future(disconnected(receive))
-            try:
-                done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                left.cancel()
-                if not task.done():
-                    task.cancel()  # the client left, or this POST was cancelled: so is the request
-                    self.closing.add(task)  # kept until its cancellation has run
-                    task.add_done_callback(self.closing.discard)
-            if task not in done:
-                return  # the client left: nobody to answer
-            if task.cancelled():
-                await no_answer(send)  # cancelled before it answered: no answer will come
-                return
-            answer = task.result()
-        assert answer is not None
-        await respond(send, stateless_status(answer, 200), answer)
+    async def _waited(self, task: asyncio.Task[bytes], send: Send, receive: Receive) -> bytes | None:
+        """The answer of a direct call that waits, run as a task: cancelled if the client leaves, as
+        on the general route. None when there is nothing more to send (the client left, or the call
+        was cancelled before it answered, which is said here)."""
+        left = asyncio.ensure_future(disconnected(receive))
+        try:
+            done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            left.cancel()
+            if not task.done():
+                task.cancel()  # the client left, or this POST was cancelled: so is the request
+                self.closing.add(task)  # kept until its cancellation has run
+                task.add_done_callback(self.closing.discard)
+        if task not in done:
+            return None  # the client left: nobody to answer
+        if task.cancelled():
+            await no_answer(send)  # cancelled before it answered: no answer will come
+            return None
+        return task.result()
 
     @property
     def revisions(self) -> Collection[str]:
