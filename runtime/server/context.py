@@ -64,12 +64,8 @@ class Context:
     # when set: the task members below, or what a handler's author hangs on its context.
     __slots__ = (
         "__dict__",
-        "_asked",
-        "_carried",
         "_client_caps",
         "_conn",
-        "_consumed",
-        "_needed",
         "_rev",
         "answers",
         "era",
