@@ -962,7 +962,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.NamedTemporaryFile("w", dir=args.json_out.parent, delete=False, suffix=".tmp") as fh:
         json.dump(results, fh, indent=1)
     os.replace(fh.name, args.json_out)
-    print(f"\n_raw numbers: {args.json_out} ({results['elapsed_s']} s)_")
+    shown = os.path.relpath(args.json_out, REPO_ROOT) if args.json_out.is_absolute() else args.json_out
+    print(f"\n_raw numbers: {shown} ({results['elapsed_s']} s)_")  # (the repository's path)
     return 0
 
 
