@@ -76,6 +76,27 @@ class Mailbox:
                 self.waiter = None
         return self.items.popleft()
 
+    async def get_within(self, timeout: float) -> tuple[bytes, bool] | None:
+        """The next item, or None if none came within `timeout` seconds: one future and one timer
+        (`asyncio.wait_for(get())` makes a task of the wait, every time a stream waits)."""
+        if not self.items:
+            loop = asyncio.get_running_loop()
+            waiter = self.waiter = loop.create_future()
+            timer = loop.call_later(timeout, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self.waiter = None
+            if not self.items:
+                return None
+        return self.items.popleft()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
 
 class EventStore(Protocol):
     """Replay of a session's SSE events for `Last-Event-ID` (bounded: old events fall off)."""
@@ -401,10 +422,11 @@ async def write_stream(
                 break  # the connection closes; the stream stays open for the client's GET
             if watcher is None:
                 watcher = watch(receive, stream)
-            try:
-                pending = [await asyncio.wait_for(queue.get(), keepalive)]
-            except TimeoutError:
+            item = await queue.get_within(keepalive)
+            if item is None:
                 await send({"type": "http.response.body", "body": KEEPALIVE, "more_body": True})
+            else:
+                pending = [item]
     except OSError:
         left(stream, rid, conn, session)
     finally:
