@@ -208,16 +208,25 @@ class Features:
     # -- lists -------------------------------------------------------------------------------------
 
     def page(self, items: Sequence[Any], cursor: str | None) -> tuple[Sequence[Any], str | None]:
+        """One page of `items` from `cursor`. A cursor names the last item it followed as well as its
+        position: when the list changed between pages (a tool added or removed; or, over several
+        workers, a page asked of a worker whose list differs), the next page starts after that item
+        wherever it now is, so that nothing listed before is listed again or skipped for the change."""
         start = 0
         if cursor:
             try:
-                start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+                at, _, after = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+                start = int(at)
             except ValueError:
                 raise InvalidParams(f"invalid cursor {cursor!r}") from None
             if not 0 <= start <= len(items):
                 raise InvalidParams(f"invalid cursor {cursor!r}")
+            if after and (start == 0 or _key(items[start - 1]) != after):
+                start = next((i + 1 for i, item in enumerate(items) if _key(item) == after), start)
         end = start + self.page_size
-        nxt = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+        nxt = None
+        if end < len(items):
+            nxt = base64.urlsafe_b64encode(f"{end}:{_key(items[end - 1])}".encode()).decode()
         return items[start:end], nxt
 
     def listed(self, revision: str, kind: str, type_name: str) -> tuple[Any, ...]:
@@ -454,3 +463,13 @@ class Features:
                 out = await out
             values = list(out)
         return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
+
+
+def _key(item: Any) -> str:
+    """What names a listed item uniquely: a template's URI template, a resource's URI (resources and
+    templates have names too, not unique), a tool's or prompt's name."""
+    for member in ("uri_template", "uri", "name"):
+        value = getattr(item, member, None)
+        if isinstance(value, str):
+            return value
+    return ""
