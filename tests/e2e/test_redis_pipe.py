@@ -145,6 +145,28 @@ def test_a_lost_redis_fails_the_calls_at_once_and_service_resumes_when_it_is_bac
         store.close()
 
 
+def test_a_connection_redis_dropped_unnoticed_is_replaced_and_the_command_sent_again() -> None:
+    """Redis restarts while the worker's loop does not run: the old connection is dead but not yet known to
+    be. The next command meets it, and is sent again on a new connection instead of failing the request."""
+    store = RedisServer()
+    store.start()
+    try:
+
+        async def main() -> None:
+            connection = RedisConnection(store.url)
+            await connection.command("SET", "k", "v")
+            store.stop()  # (blocking: the loop does not see the connection close)
+            store.start()
+            await connection.command("SET", "k", "again")
+            assert await connection.command("GETEX", "k", "EX", 60) == b"again"
+            assert connected_clients(store.port) == 1
+            await connection.close()
+
+        run(main())
+    finally:
+        store.close()
+
+
 def test_the_urls_password_and_database_are_used() -> None:
     store = RedisServer()
     store.start()

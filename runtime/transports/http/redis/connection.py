@@ -71,7 +71,8 @@ class RedisConnection:
             raise StoreUnavailable(f"Redis at {self.safe_url} is unavailable: {exc}") from exc
 
     async def command(self, *args: bytes | str | int) -> Any:
-        """One command on the hot path (a request's own): pipelined on one connection (`RedisPipe`), or
+        """One command on the hot path (a request's own, one that may be sent twice: a read or a renewal):
+        pipelined on one connection (`RedisPipe`, which sends it again once on a dead connection), or
         through redis-py when the URL needs it (TLS, a Unix socket, options). `StoreUnavailable` when
         Redis fails."""
         pipe = self._pipe

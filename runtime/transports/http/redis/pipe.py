@@ -120,11 +120,20 @@ class RedisPipe:
 
     async def call(self, *args: Arg) -> Any:
         """Send one command and return its reply (ResponseError for Redis's error reply; ConnectionError or
-        TimeoutError when Redis cannot be reached or does not answer in time)."""
+        TimeoutError when Redis cannot be reached or does not answer in time).
+
+        A command sent on a connection that turns out to have died since its last reply (Redis restarted,
+        or a proxy dropped the idle connection, before this worker noticed) is sent once more on a new
+        connection: the commands sent here read or renew (`GETEX`), which a second try cannot double. A
+        Redis that is really gone refuses the new connection at once, and that error is the caller's."""
+        command = _encode(args)
         protocol = self._protocol
         if protocol is None or protocol.lost is not None or self._loop is not asyncio.get_running_loop():
-            protocol = await self._open()
-        return await self._send(protocol, _encode(args))
+            return await self._send(await self._open(), command)
+        try:
+            return await self._send(protocol, command)
+        except ConnectionError:
+            return await self._send(await self._open(), command)
 
     def _send(self, protocol: _Protocol, command: bytes) -> asyncio.Future[Any]:
         assert protocol.transport is not None and self._loop is not None
