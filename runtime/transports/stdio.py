@@ -37,6 +37,11 @@ _LARGE: Final = 64 * 1024
 WRITE_BUFFER_HIGH: Final = 1024 * 1024
 """Bytes of answers buffered for stdout beyond which a server's writers wait for the client to read
 (and it stops reading its stdin)."""
+PIPE_SIZE: Final = 1024 * 1024
+"""What a pipe is grown to (Linux) once a message larger than the kernel's default pipe (64 KiB) crosses
+it: a 1 MB answer then goes in one system call instead of sixteen hand-overs between the processes,
+each a wake-up of both. Only then: the kernel counts pipe memory per user (`pipe-user-pages-soft`), and a
+peer that sends small messages has no use for it."""
 READ_BUFFER_HIGH: Final = 4 * 1024 * 1024
 """Bytes of requests read from stdin and not yet taken beyond which a server stops reading it."""
 DRAIN_ON_CLOSE: Final = 30.0
@@ -242,6 +247,16 @@ def _pollable(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
+def _grow_pipe(fd: int) -> None:
+    """Best effort: not Linux, not a pipe, or over the user's pipe memory, and the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 class _Batched:
     """Newline-framed messages written in one turn of the loop, sent in one system call: with many
     requests in flight, messages finish together, and one write per message was the largest cost of
@@ -294,6 +309,8 @@ class StdioServerTransport:
         self._written: asyncio.Future[None] | None = None
         self._flow: _WriteProtocol | None = None
         self._input: _LineProtocol | None = None
+        self._small_pipe: int | None = None
+        """stdout's descriptor while its pipe has not been grown (`PIPE_SIZE`)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -314,6 +331,7 @@ class StdioServerTransport:
             self._written = writing.closed
             self._flow = writing
             writing.reading = self._input
+            self._small_pipe = stdout_fd
         else:
             self._writer = _FileSink(stdout_fd)
         self._frames = _Batched(self._writer)
@@ -335,6 +353,9 @@ class StdioServerTransport:
 
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
+        if self._small_pipe is not None and len(data) >= _LARGE:
+            _grow_pipe(self._small_pipe)
+            self._small_pipe = None
         self._frames.write(data)
         flow = self._flow
         if flow is not None and flow.resumed is not None:
@@ -395,6 +416,8 @@ class StdioClientTransport(PlainTransport):
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: _Batched | None = None
         self._deliver: Callable[[bytes], Awaitable[None]] | None = None
+        self._small_pipes = True
+        """The server's stdin pipe has not been grown (`PIPE_SIZE`); its stdout is the server's to grow."""
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -468,6 +491,10 @@ class StdioClientTransport(PlainTransport):
         if stdin.is_closing():
             return
         assert self._frames is not None
+        if len(data) >= _LARGE and self._small_pipes:
+            self._small_pipes = False
+            if (pipe := stdin.transport.get_extra_info("pipe")) is not None:
+                _grow_pipe(pipe.fileno())
         self._frames.write(data)
         if not stdin.transport.get_write_buffer_size():
             return  # the pipe took everything so far: nothing to wait for
