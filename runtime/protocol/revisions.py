@@ -86,6 +86,7 @@ class Revision:
         "module",
         "name",
         "notifications",
+        "primes_streams",
         "requests",
         "served",
         "stateless",
@@ -101,6 +102,10 @@ class Revision:
         """JSON-RPC batches are part of the revision (2025-03-26 only)."""
         self.url_elicitation: Final[bool] = hasattr(mod, "ElicitRequestURLParams")
         """URL-mode elicitation exists (2025-11-25 on)."""
+        self.primes_streams: Final[bool] = name >= "2025-11-25"
+        """An SSE stream that may be resumed opens with an event of an id and no data (priming), which the
+        transport's prose added in 2025-11-25: the schema has no trace of it, hence the date (revisions'
+        names sort by date)."""
         self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = with_task_subscriptions(mod)
         """The revision's requests, the tasks extension's `subscriptions/listen` member included."""
         self.served: Final[Mapping[str, RequestMethod[Any, Any]]] = {

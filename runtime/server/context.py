@@ -31,6 +31,9 @@ __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
 LOG_LEVELS: Final = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _NUMBERS: Final = (int, float)
 _TOKENS: Final = (str, int, float)
+_PROGRESS: Final[dict[revisions.Revision, tuple[Any, bool]]] = {}
+"""Each revision's progress params type, and whether it has `message` (2025-03-26 on): looked up once,
+not by name on every report."""
 T = TypeVar("T")
 _NO_ANSWERS: Final[Mapping[str, Any]] = MappingProxyType({})
 
@@ -181,11 +184,16 @@ class Context:
         token = self.progress_token
         if token is None:
             return
-        params_type = self._rev.type("ProgressNotificationParams")
+        rev = self._rev
+        found = _PROGRESS.get(rev)
+        if found is None:
+            params_type = rev.type("ProgressNotificationParams")
+            found = _PROGRESS[rev] = (params_type, "message" in params_type.__struct_fields__)
+        params_type, has_message = found
         if (
             type(progress) in _NUMBERS
             and (total is None or type(total) in _NUMBERS)
-            and (message is None or (type(message) is str and "message" in params_type.__struct_fields__))
+            and (message is None or (type(message) is str and has_message))
             and type(token) in _TOKENS
         ):
             # Every value of exactly its declared type: the params are built as their type, which

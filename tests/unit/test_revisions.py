@@ -17,6 +17,8 @@ def test_a_revision_is_its_generated_module_typed(name: str) -> None:
     assert rev.stateless is mod.STATELESS
     assert rev.batches is hasattr(mod, "JSONRPCBatchRequest")
     assert rev.url_elicitation is hasattr(mod, "ElicitRequestURLParams")
+    # Priming events came with 2025-11-25's transport prose, and stay in every later revision.
+    assert rev.primes_streams is (name not in ("2024-11-05", "2025-03-26", "2025-06-18"))
     assert rev.notifications is mod.NOTIFICATIONS
     # The requests are the module's, the envelope era's listen request with the tasks extension's
     # `taskIds` member added to its filter (a subclass of the core's).

@@ -390,7 +390,7 @@ async def write_stream(
     chunks: list[bytes] = replay or []
     if stream.store is not None and session is not None:
         rev = session.conn.session  # (not `Connection.revision`, a property: this is every stream)
-        if rev is not None and rev.name == "2025-11-25":
+        if rev is not None and rev.primes_streams:
             chunks.append(stream.prime())
     pending = list(first)
     done = False
