@@ -17,6 +17,7 @@ from .lifespan import Lifespan
 from .session import Connection
 
 if TYPE_CHECKING:
+    from ..transports.websocket.core import WebSocketOptions
     from .registry import Server
 
 __all__ = ["Serving", "UVICORN_DEFAULTS"]
@@ -79,14 +80,24 @@ class Serving:
         await transport.start()
         await self.serve(transport)
 
-    def http_app(self, *, path: str = "/mcp", security: Any = None, json_response: bool = False) -> Any:
-        """The ASGI application serving this server's MCP endpoint (mount it anywhere)."""
+    def http_app(
+        self,
+        *,
+        path: str = "/mcp",
+        security: Any = None,
+        json_response: bool = False,
+        websocket: WebSocketOptions | None = None,
+    ) -> Any:
+        """The ASGI application serving this server's MCP endpoint (mount it anywhere). `websocket`, a
+        `WebSocketOptions`: the limits of WebSocket connections to the same path."""
         # Imported here, not at the top: the HTTP transport imports the server (its connections), and
         # the server imports a transport only when asked to serve on it, so neither module-level
         # import graph has a cycle, and a stdio server never loads the HTTP modules.
         from ..transports.http.app import HttpApp
 
-        return HttpApp(self._server, path=path, security=security, json_response=json_response)
+        return HttpApp(
+            self._server, path=path, security=security, json_response=json_response, websocket=websocket
+        )
 
     def run_http(
         self,
@@ -98,11 +109,13 @@ class Serving:
         security: Any = None,
         workers: int = 1,
         redis: str | None = None,
+        websocket: WebSocketOptions | None = None,
         **uvicorn_options: Any,
     ) -> None:
         """Serve the MCP endpoint with uvicorn (bound to loopback unless told otherwise). `security`,
         an `HttpSecurity`, sets who may connect and the limits (body size, sessions, requests at once,
-        bytes kept for resumption).
+        bytes kept for resumption). `websocket`, a `WebSocketOptions`: the limits of WebSocket
+        connections to the same path (message size, send queue, closing handshake).
 
         `workers`: processes serving one port (forked: each inherits this server as built). `redis`: a
         Redis URL (`mcpbind[redis]`) where sessions, resumable events and notifications are shared, so
@@ -131,13 +144,26 @@ class Serving:
             else:
                 uvicorn_options["ws"] = websocket_protocol
         if workers == 1 and redis is None:
-            app = self.http_app(path=path, security=security, json_response=json_response)
+            app = self.http_app(
+                path=path, security=security, json_response=json_response, websocket=websocket
+            )
             uvicorn.run(app, host=host, port=port, **uvicorn_options)
             return
         # Imported on use: a server run without workers or Redis never loads these modules.
         from ..transports.http.scaleout import serve_scaled
 
-        serve_scaled(self._server, host, port, path, json_response, security, workers, redis, uvicorn_options)
+        serve_scaled(
+            self._server,
+            host,
+            port,
+            path,
+            json_response,
+            security,
+            workers,
+            redis,
+            uvicorn_options,
+            websocket,
+        )
 
     def run(self, argv: Sequence[str] | None = None) -> None:
         """Serve as the command line says (`argv`, by default the process's): stdio unless

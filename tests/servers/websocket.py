@@ -4,7 +4,7 @@
 [--token T] --http PORT`
 
 On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike (the upgrades on
-mcpbind's own connection as `run_http` serves them, or with `--asgi` through uvicorn's ASGI
+mcpbind's own connection, served by `run_http` itself, or with `--asgi` through uvicorn's ASGI
 WebSocket layer), or with `--standalone` on its own asyncio server (`run_websocket`). Two tools
 more than full.py: `flood` (progress notifications, to fill a client that does not read) and
 `overflows` (how many connections were closed for not reading).
@@ -74,20 +74,27 @@ if __name__ == "__main__":
             return {"sub": "tester"} if token == args.token else None
 
         security = HttpSecurity(verify_token=verify)
-    if not args.standalone:
+    if args.standalone:
+        server.run_websocket(port=args.http, security=security, options=options)
+    elif not args.asgi:  # as users serve it: `run_http`, upgrades on mcpbind's own connection
+        server.run_http(
+            port=args.http,
+            security=security,
+            websocket=options,
+            log_level="warning",
+            ws_max_size=args.max_message * 2,
+            ws_ping_interval=args.ping,
+            ws_ping_timeout=args.ping,
+        )
+    else:
         import uvicorn
 
         from mcpbind.transports.http import HttpApp
 
         app = HttpApp(server, security=security, websocket=options)
-        ws: Any = "websockets-sansio"  # uvicorn's ASGI WebSocket layer, as under any ASGI server
-        if not args.asgi:  # what `run_http` serves upgrades with
-            from mcpbind.transports.websocket.uvicorn_protocol import websocket_protocol
-
-            ws = websocket_protocol
         uvicorn.run(
             app,
-            ws=ws,
+            ws="websockets-sansio",  # uvicorn's ASGI WebSocket layer, as under any ASGI server
             host="127.0.0.1",
             port=args.http,
             log_level="warning",
@@ -95,5 +102,3 @@ if __name__ == "__main__":
             ws_ping_interval=args.ping,  # (ASGI has no pings: the server's own keep-alive)
             ws_ping_timeout=args.ping,
         )
-    else:
-        server.run_websocket(port=args.http, security=security, options=options)

@@ -11,6 +11,7 @@ from ...server.tasks import MemoryTaskStore
 
 if TYPE_CHECKING:
     from ...server import Server
+    from ..websocket.core import WebSocketOptions
 
 __all__ = ["check_workers", "serve_scaled"]
 
@@ -45,6 +46,7 @@ def serve_scaled(
     workers: int,
     redis: str | None,
     uvicorn_options: dict[str, Any],
+    websocket: WebSocketOptions | None = None,
 ) -> None:
     """Serve on `workers` processes, over Redis when `redis` is a URL."""
     import uvicorn
@@ -58,12 +60,16 @@ def serve_scaled(
         asyncio.run(_check(RedisConnection(redis)))  # a clear error now, before any worker starts
 
         def make_app() -> Any:
-            return redis_app(server, redis, path=path, security=security, json_response=json_response)
+            return redis_app(
+                server, redis, path=path, security=security, json_response=json_response, websocket=websocket
+            )
 
     else:
 
         def make_app() -> Any:
-            return server.http_app(path=path, security=security, json_response=json_response)
+            return server.http_app(
+                path=path, security=security, json_response=json_response, websocket=websocket
+            )
 
     if workers == 1:
         uvicorn.run(make_app(), host=host, port=port, **uvicorn_options)

@@ -27,6 +27,7 @@ from .tasks import RedisTaskStore
 
 if TYPE_CHECKING:
     from ....server import Server
+    from ...websocket.core import WebSocketOptions
 
 __all__ = [
     "RedisApp",
@@ -49,6 +50,7 @@ def redis_app(
     security: HttpSecurity | None = None,
     json_response: bool = False,
     keepalive: float = 15.0,
+    websocket: WebSocketOptions | None = None,
 ) -> RedisApp:
     """An ASGI app serving `server` with its sessions, SSE events and notifications in Redis (`redis`: a
     URL, or a `RedisConnection` for a key prefix or timeouts). Sessions and kept events expire after the
@@ -69,5 +71,6 @@ def redis_app(
         keepalive=keepalive,
         session_store=RedisSessionStore(connection, ttl=ttl),
         event_store=redis_event_stores(connection, max_bytes=security.max_replay_bytes, ttl=ttl),
+        websocket=websocket,
     )
     return RedisApp(app, connection)
