@@ -1,5 +1,5 @@
 """The conformance "everything client": mcpbind's `Client` driven through every CLIENT scenario of the
-official MCP conformance suite (@modelcontextprotocol/conformance 0.2.0-alpha.11).
+official MCP conformance suite (@modelcontextprotocol/conformance 0.2.0-alpha.12).
 
 The suite's runner starts a mock server per scenario and runs this script once for each:
 

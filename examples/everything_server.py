@@ -1,5 +1,5 @@
 """The conformance "everything server": every tool, resource and prompt the official MCP conformance
-suite (@modelcontextprotocol/conformance 0.2.0-alpha.11) calls in its SERVER scenarios, for the frozen
+suite (@modelcontextprotocol/conformance 0.2.0-alpha.12) calls in its SERVER scenarios, for the frozen
 requirement sets of revisions 2025-11-25 (stateful, `initialize`) and 2026-07-28 (stateless,
 per-request `_meta`, InputRequiredResult). One `Server` serves both wires at once.
 
