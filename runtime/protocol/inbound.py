@@ -16,7 +16,6 @@ headers: a Route, a Rejection, or None when a POST's body is to be read); `post`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, Protocol
 
@@ -76,8 +75,7 @@ def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNS
     return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
 
 
-@dataclass(slots=True)
-class Rejection:
+class Rejection(msgspec.Struct):
     """The request is refused: its HTTP status, its JSON-RPC error body, and headers to add."""
 
     status: int
@@ -85,20 +83,19 @@ class Rejection:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-class Route:
-    """Where an accepted request goes; each kind says what the transport needs to act on it."""
+class Route(msgspec.Struct):
+    """Where an accepted request goes; each kind says what the transport needs to act on it.
 
-    __slots__ = ()
+    Routes and rejections are msgspec Structs, not dataclasses: every request makes one, and a
+    Struct is made in C."""
 
 
-@dataclass(slots=True)
 class Listen(Route):
     """GET: the session's stream for messages that belong to no request."""
 
     session_id: str
 
 
-@dataclass(slots=True)
 class Resume(Route):
     """GET with `Last-Event-ID`: the events of `stream` after `after`, then the rest of it."""
 
@@ -107,7 +104,6 @@ class Resume(Route):
     after: int
 
 
-@dataclass(slots=True)
 class UnknownEvent(Route):
     """GET with a `Last-Event-ID` that names no event of this server: refused with 400 once the
     session is found. The session is looked up first: a session that ended is 404 whatever else the
@@ -117,21 +113,18 @@ class UnknownEvent(Route):
     refusal: Rejection
 
 
-@dataclass(slots=True)
 class Delete(Route):
     """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
 
     session_id: str | None
 
 
-@dataclass(slots=True)
 class Initialize(Route):
     """POST of `initialize` on a session revision: a session is opened."""
 
     body: bytes
 
 
-@dataclass(slots=True)
 class SessionMessage(Route):
     """POST of a message of the session `session_id`; `request` is the body already parsed, when it
     is a request (it is fed to the session's connection as it is, not parsed again)."""
@@ -143,7 +136,6 @@ class SessionMessage(Route):
     request: jsonrpc.Request | None
 
 
-@dataclass(slots=True)
 class Batch(Route):
     """POST of a JSON-RPC batch on a session (whether its revision has batches is the session's)."""
 
@@ -151,7 +143,6 @@ class Batch(Route):
     body: bytes
 
 
-@dataclass(slots=True)
 class Stateless(Route):
     """POST of a message on the stateless wire, its headers checked against its body.
 

@@ -45,7 +45,9 @@ def request_headers(scope: Scope) -> dict[bytes, str]:
     if headers is None:
         headers = scope["mcpbind.headers"] = {}
         for k, v in scope["headers"]:  # a loop, not a comprehension: no frame of its own (3.11)
-            headers[k] = v.decode("latin-1").strip(" \t")  # RFC 9110 OWS
+            # Latin-1 (RFC 9110's obs-text), but ASCII, nearly every value, decodes the same by the
+            # default codec, which skips looking the codec up by its name.
+            headers[k] = (v.decode() if v.isascii() else v.decode("latin-1")).strip(" \t")  # RFC 9110 OWS
     return headers
 
 

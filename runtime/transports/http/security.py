@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
@@ -51,6 +51,8 @@ class Guard(Protocol):
 
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "[::1]")
 _CHALLENGE: Final = ((b"www-authenticate", b'Bearer realm="mcp"'),)
+_HOSTS_SEEN: Final = 256
+"""Host values whose verdict `refuse` keeps."""
 
 
 @dataclass
@@ -90,6 +92,12 @@ class HttpSecurity:
         """Every request must carry a credential (`auth` or `verify_token`)."""
         return self.auth is not None or self.verify_token is not None
 
+    hosts_seen: dict[str, tuple[tuple[str, ...], bool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """The verdicts on Host values seen (a client sends the same one every time), each with the
+    `allowed_hosts` it was reached under: changing that list makes them stale. Bounded (`_HOSTS_SEEN`)."""
+
     def host_allowed(self, host: str) -> bool:
         if "*" in self.allowed_hosts:
             return True
@@ -115,7 +123,16 @@ def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
 def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | None:
     """The refusal of a request whose Host or Origin is not allowed."""
     host = headers.get(b"host") or ""
-    if not security.host_allowed(host):
+    seen = security.hosts_seen.get(host)
+    allowed_hosts = security.allowed_hosts
+    if seen is not None and seen[0] is allowed_hosts:
+        allowed = seen[1]
+    else:
+        allowed = security.host_allowed(host)
+        if len(security.hosts_seen) >= _HOSTS_SEEN:
+            security.hosts_seen.clear()  # (a client making up Host values gains nothing)
+        security.hosts_seen[host] = (allowed_hosts, allowed)
+    if not allowed:
         return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {host!r} is not allowed"))
     origin = headers.get(b"origin")
     if origin is not None and not security.origin_allowed(origin):

@@ -45,15 +45,12 @@ __all__ = [
 KEEPALIVE: Final = b":\r\n\r\n"
 
 
-class Mailbox:
+class Mailbox(msgspec.Struct, eq=False):
     """The queue of one stream: a deque, and a future only while its one reader waits (an
-    asyncio.Queue per request cost a tenth of answering a stateless call)."""
+    asyncio.Queue per request cost a tenth of answering a stateless call). A Struct, as `Stream`."""
 
-    __slots__ = ("items", "waiter")
-
-    def __init__(self) -> None:
-        self.items: deque[tuple[bytes, bool]] = deque()
-        self.waiter: asyncio.Future[None] | None = None
+    items: deque[tuple[bytes, bool]] = msgspec.field(default_factory=deque)
+    waiter: asyncio.Future[None] | None = None
 
     def put_nowait(self, item: tuple[bytes, bool]) -> None:
         self.items.append(item)
@@ -106,54 +103,43 @@ class EventStore(Protocol):
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
 
-class Stream:
+class Stream(msgspec.Struct, eq=False):
     """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids.
 
     Messages queue here whether or not a connection is writing the stream out; on a stateful session
     (`store` set) each event sent is kept, so that a client that lost the connection (or was told to
     poll) resumes with `Last-Event-ID` and misses nothing.
+
+    A msgspec Struct (compared by identity), not a class with `__init__`: every POST makes one, and a
+    Struct's defaults are filled in C, at half the cost.
     """
 
-    __slots__ = (
-        "closed",
-        "gone",
-        "id",
-        "owner",
-        "poll_retry",
-        "prepared",
-        "queue",
-        "reading",
-        "seq",
-        "status",
-        "store",
-    )
+    store: EventStore | None
+    id: str = ""
+    """Only a session's streams are named (event ids, resumption), once they are kept (`keep`): a
+    request answered at once with JSON never is."""
+    queue: Mailbox = msgspec.field(default_factory=Mailbox)
+    seq: int = 0
+    closed: bool = False
+    """No more messages: the final one was sent, or the stream was dropped."""
+    gone: bool = False
+    """The connection writing the stream out went away."""
+    reading: bool = False
+    """A response (its POST, or a GET resuming it) is reading the stream: no other may."""
+    poll_retry: int | None = None
+    """Set to close the connection (not the stream) after telling the client to poll in N ms."""
+    status: int = 200
+    """The HTTP status of an answer sent as JSON (400 when the message itself was refused)."""
+    owner: dict[str, Stream] | None = None
+    """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
+    so a finished stream is freed at once instead of by the garbage collector)."""
+    prepared: Prepared | None = None
+    """The request's revision and params as the route already read them (`ReplyChannel`)."""
+
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
     _origin: ClassVar[str] = secrets.token_hex(3)
     """This process's part of stream names: an event store shared by several workers never sees two
     streams of one name (each forked worker draws its own, `_reseed`)."""
-
-    def __init__(self, store: EventStore | None) -> None:
-        # Only a session's streams are named (event ids, resumption), once they are kept (`keep`): a
-        # request answered at once with JSON never is.
-        self.id = ""
-        self.queue = Mailbox()
-        self.store = store
-        self.seq = 0
-        self.closed = False
-        """No more messages: the final one was sent, or the stream was dropped."""
-        self.gone = False
-        """The connection writing the stream out went away."""
-        self.reading = False
-        """A response (its POST, or a GET resuming it) is reading the stream: no other may."""
-        self.poll_retry: int | None = None
-        """Set to close the connection (not the stream) after telling the client to poll in N ms."""
-        self.status = 200
-        """The HTTP status of an answer sent as JSON (400 when the message itself was refused)."""
-        self.owner: dict[str, Stream] | None = None
-        """Where its session keeps it for resumption (a dict, not a callback: no reference cycle,
-        so a finished stream is freed at once instead of by the garbage collector)."""
-        self.prepared: Prepared | None = None
-        """The request's revision and params as the route already read them (`ReplyChannel`)."""
 
     def keep(self, kept: dict[str, Stream], bound: int) -> None:
         """Name this stream of a session (its event ids) and keep it in `kept`, the session's streams

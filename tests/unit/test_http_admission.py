@@ -1,0 +1,90 @@
+"""The HTTP transport's first steps on every request, pure: reading the headers once, and the Host/Origin
+checks (`refuse`) with the verdicts it keeps per Host value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mcpbind.transports.http import HttpSecurity
+from mcpbind.transports.http.asgi import request_headers
+from mcpbind.transports.http.security import refuse
+
+
+def _headers(*pairs: tuple[bytes, bytes]) -> dict[bytes, str]:
+    scope: dict[str, Any] = {"headers": list(pairs)}
+    return request_headers(scope)
+
+
+def test_header_values_are_read_as_latin_1_without_surrounding_whitespace() -> None:
+    headers = _headers(
+        (b"host", b" 127.0.0.1:8000\t"),
+        (b"x-plain", b"application/json"),
+        (b"x-obs-text", b"caf\xe9 \xff"),  # obs-text: Latin-1, never UTF-8
+        (b"x-utf8-bytes", "é".encode()),  # read byte by byte too (RFC 9110: no charset)
+    )
+    assert headers == {
+        b"host": "127.0.0.1:8000",
+        b"x-plain": "application/json",
+        b"x-obs-text": "café ÿ",
+        b"x-utf8-bytes": "Ã©",
+    }
+
+
+def test_headers_are_read_once_per_request() -> None:
+    scope: dict[str, Any] = {"headers": [(b"host", b"localhost")]}
+    first = request_headers(scope)
+    scope["headers"].append((b"origin", b"http://evil.example"))
+    assert request_headers(scope) is first
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1:8000", True),
+        ("localhost", True),
+        ("LOCALHOST:1", True),  # host names ignore case
+        ("[::1]:8000", True),
+        ("[::1]", True),
+        ("evil.example", False),
+        ("evil.example:8000", False),
+        ("", False),
+    ],
+)
+def test_host_verdicts_are_the_same_the_first_time_and_after(host: str, allowed: bool) -> None:
+    security = HttpSecurity()
+    headers = {b"host": host}
+    for _ in range(3):  # worked out, then taken from what was seen
+        refusal = refuse(security, headers)
+        assert (refusal is None) is allowed
+        if refusal is not None:
+            assert refusal.status == 403 and b"is not allowed" in refusal.body
+
+
+def test_changing_the_allowed_hosts_takes_effect_at_once() -> None:
+    security = HttpSecurity()
+    localhost = {b"host": "localhost:8000"}
+    other = {b"host": "mcp.example:443"}
+    assert refuse(security, localhost) is None and refuse(security, other) is not None
+    security.allowed_hosts = ("mcp.example",)
+    assert refuse(security, localhost) is not None and refuse(security, other) is None
+    security.allowed_hosts = ("*",)
+    assert refuse(security, localhost) is None and refuse(security, other) is None
+
+
+def test_the_verdicts_kept_are_bounded_and_a_client_making_up_hosts_is_still_refused() -> None:
+    security = HttpSecurity()
+    for port in range(2000):
+        assert refuse(security, {b"host": f"evil.example:{port}"}) is not None
+        assert refuse(security, {b"host": f"localhost:{port}"}) is None
+    assert len(security.hosts_seen) <= 256
+
+
+def test_an_origin_is_checked_after_the_host() -> None:
+    security = HttpSecurity()
+    good = {b"host": "localhost:8000", b"origin": "http://localhost:3000"}
+    bad = {b"host": "localhost:8000", b"origin": "https://evil.example"}
+    assert refuse(security, good) is None
+    refusal = refuse(security, bad)
+    assert refusal is not None and refusal.status == 403 and b"origin" in refusal.body
