@@ -68,7 +68,7 @@ class Client(Calls, TypedStubs):
         on_resource_updated: ChangeCallback | None = None,
         log_level: str | None = None,
         request_timeout: float | None = 60.0,
-        probe_timeout: float = 3.0,
+        probe_timeout: float = 10.0,
         cache: bool = True,
         run_tasks: bool = True,
     ) -> None:
@@ -89,6 +89,9 @@ class Client(Calls, TypedStubs):
         self.log_level = log_level
         self.request_timeout = request_timeout
         self.probe_timeout = probe_timeout
+        """Seconds "auto" waits for the answer to its `server/discover` probe before it falls back to
+        `initialize` (10, as the official SDK waits: a server started by `npx` or `uvx` may take
+        seconds to answer anything; one that answers the probe late is still reached in its era)."""
         self.peer = self._new_peer()
         self.revision = ""
         self.module = None

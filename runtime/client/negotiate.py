@@ -44,6 +44,11 @@ def _stateless_only(code: int) -> bool:
     )
 
 
+def _offered(exc: McpError) -> list[Any]:
+    """The versions an unsupported-version error names (`data.supported`)."""
+    return list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
+
+
 class Negotiation:
     """The negotiating half of `Client`: which era and revision it speaks, and what the server said of
     itself (set once connected)."""
@@ -127,7 +132,7 @@ class Negotiation:
             if self.mode == "auto" and not _stateless_only(exc.code) and not _unauthorized(exc):
                 await self._initialize(revisions.STATEFUL[-1])
                 return
-            offered = list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
+            offered = _offered(exc)
             unsupported = exc.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
             if unsupported and self.mode != "auto" and self.mode in offered:
                 await self._discover(self.mode)  # the server does speak it after all: ask once more
@@ -143,7 +148,16 @@ class Negotiation:
         except TimeoutError:
             if self.mode != "auto":
                 raise
-            await self._initialize(revisions.STATEFUL[-1])
+            try:
+                await self._initialize(revisions.STATEFUL[-1])
+            except McpError as exc:
+                # A slow server may have answered the probe after all, and taken the connection for
+                # the stateless era: it refuses `initialize`, naming its versions. Ask once more, at
+                # the newest one both speak (it answers at once now).
+                modern = [v for v in revisions.MODERN if v in _offered(exc)]
+                if exc.code != revisions.UNSUPPORTED_PROTOCOL_VERSION or not modern:
+                    raise
+                await self._discover(modern[-1])
 
     async def _discover(self, revision: str) -> None:
         self._use(revision)

@@ -15,6 +15,7 @@ with `--json` every answer is a JSON body and notifications tied to a request ar
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -89,7 +90,9 @@ if __name__ == "__main__":
         "--http", type=int, default=None, metavar="PORT", help="serve Streamable HTTP on PORT"
     )
     parser.add_argument("--json", action="store_true", help="HTTP: answer with JSON bodies, not SSE streams")
+    parser.add_argument("--slow-start", type=float, default=0.0, metavar="S", help="wait S seconds first")
     args = parser.parse_args()
+    time.sleep(args.slow_start)  # a server slower to start than its client's probe timeout
     if args.http is None:
         server.run("stdio")
     else:

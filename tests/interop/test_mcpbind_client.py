@@ -194,6 +194,23 @@ async def connect_http(url: str, mode: str) -> AsyncIterator[tuple[Client, Recor
         await http.close()
 
 
+def test_a_server_slower_than_the_probe_is_still_reached_in_its_era() -> None:
+    """The SDK server starts after the client's probe gave up: it answers the probe late, takes the
+    connection for the stateless era and refuses the fallback `initialize` with -32022, naming its
+    versions. The client asks once more at the newest version both speak instead of failing."""
+
+    async def main() -> str:
+        args = [SDK_SERVER, "--slow-start", "2"]
+        transport = StdioClientTransport(sys.executable, args, stderr="capture", shutdown_timeout=3.0)
+        async with Client(
+            transport, mode="auto", request_timeout=REQUEST_TIMEOUT, probe_timeout=0.5
+        ) as client:
+            assert text(await client.call_tool("echo", {"text": "late"})) == "late"
+            return client.revision
+
+    assert run(main()) == NEWEST
+
+
 def posts_of(exchanges: list[Exchange], method: str) -> list[Exchange]:
     return [e for e in exchanges if e.calls(method)]
 
