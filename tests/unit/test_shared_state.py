@@ -8,8 +8,7 @@ import asyncio
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.server import Context, Server
-from mcpbind.server.shared import MemoryState
+from mcpbind.server import Context, MemoryState, Server
 
 
 def test_values_are_json_copies() -> None:
