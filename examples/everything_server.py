@@ -423,7 +423,8 @@ async def test_trigger_tool_change() -> str:
     """Mutates the tool list (sends tools/list_changed to subscribed listeners)."""
     # server-stateless: subscriptions/listen streams with toolsListChanged get
     # notifications/tools/list_changed; prompts-only streams must not.
-    # One change a call (a name registered twice is an error): the tool goes, or comes back.
+    # One change a call (a name registered twice is an error): the tool goes, or comes back. With
+    # --workers N --redis URL every worker makes the same change (it was registered in each).
     try:
         server.remove_tool("test_dynamic_tool")
     except KeyError:
@@ -581,15 +582,17 @@ def template(id: str) -> str:
     description="A subscribable resource (resources-subscribe / resources-unsubscribe)",
     mime_type="text/plain",
 )
-def watched_resource() -> str:
-    return WATCHED_RESOURCE_CONTENT
+async def watched_resource() -> str:
+    # Kept in `server.shared`: with --workers N --redis URL, a read on any worker sees an update made
+    # on any other (this process's memory without --redis).
+    return str(await server.shared.get("watched-resource", WATCHED_RESOURCE_CONTENT))
 
 
 @server.tool()
 async def test_update_watched_resource() -> str:
     """Changes test://watched-resource and notifies its subscribers (notifications/resources/updated)."""
-    global WATCHED_RESOURCE_CONTENT
-    WATCHED_RESOURCE_CONTENT = f"Watched resource content (updated {asyncio.get_running_loop().time():.0f})"
+    updated = f"Watched resource content (updated {asyncio.get_running_loop().time():.0f})"
+    await server.shared.set("watched-resource", updated)
     await server.notify_resource_updated("test://watched-resource")
     return "Watched resource updated"
 

@@ -10,6 +10,7 @@ from .features import ResourceNotFound, ToolError
 from .registry import Server
 from .serving import UVICORN_DEFAULTS
 from .session import Connection, SessionSnapshot
+from .shared import MemoryState, SharedState
 
 if TYPE_CHECKING:
     from ..protocol.tasks import TaskPolicy, TaskRecord
@@ -25,6 +26,8 @@ __all__ = [
     "ElicitOutcome",
     "LOG_LEVELS",
     "UVICORN_DEFAULTS",
+    "SharedState",
+    "MemoryState",
     "MemoryTaskStore",
     "TaskPolicy",
     "TaskRecord",

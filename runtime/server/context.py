@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..auth.server.principal import Principal
     from .registry import Server
     from .session import Connection
+    from .shared import SharedState
     from .tasks import TaskGate, TaskInput
 
 __all__ = ["Context", "ElicitOutcome", "NeedInput", "LOG_LEVELS"]
@@ -164,6 +165,11 @@ class Context:
     @property
     def server(self) -> Server:
         return self._conn.server
+
+    @property
+    def shared(self) -> SharedState:
+        """Values kept between requests, shared by every worker when served over Redis (`server.shared`)."""
+        return self._conn.server.shared
 
     @property
     def lifespan(self) -> Any:

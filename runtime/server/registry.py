@@ -34,9 +34,11 @@ from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolE
 from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
 from .middleware import Middleware, MiddlewareChain, chain
+from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
+from .shared import MemoryState, SharedState
 from .signature import inspect_function
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ __all__ = ["Server", "UVICORN_DEFAULTS"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Server(Features, Serving):
+class Server(Features, Registrations, Serving):
     def __init__(
         self,
         name: str,
@@ -101,6 +103,7 @@ class Server(Features, Serving):
         self._prompts: dict[str, PromptEntry] = {}
         self._completions: dict[tuple[str, str], Callable[..., Any]] = {}
         self._methods: dict[str, Route] = {}
+        self._kept: dict[tuple[str, str], Withdrawn] = {}
         self._connections: set[Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
@@ -118,8 +121,13 @@ class Server(Features, Serving):
         """Called when a client says its roots changed (`notifications/roots/list_changed`)."""
         self.relay: Callable[[str, str], None] | None = None
         """Set by a notification bus between workers (`mcpbind.transports.http.redis`): list changes
-        ("list", kind) and resource updates ("resource", uri) go to it, and it delivers them on every
-        worker, this one included, instead of to this worker's connections alone."""
+        ("list", kind), registrations made while serving ("add" or "remove", "<kind>:<name>", kind
+        tools, resources or prompts, and the name or URI) and resource updates ("resource", uri) go to
+        it, and it delivers them on every worker, this one included, instead of to this worker's
+        connections alone (another worker applies a registration with `withdraw` and `restore`)."""
+        self.shared: SharedState = MemoryState()
+        """Values handlers keep between requests (`ctx.shared`): in this process, or in the store every
+        worker shares when served over Redis (`mcpbind.server.shared`)."""
         self._middleware: list[Middleware] = []
         self.middleware_chain: MiddlewareChain | None = None
         """The registered middleware as one function (None when there is none: the hot path)."""
@@ -192,15 +200,14 @@ class Server(Features, Serving):
                     self.tasks = Tasks(self._task_policy, self._task_store)
             self._tools[tool_name] = entry
             self.required_scopes.require("tools/call", tool_name, scopes)
-            self._changed("tools")
+            self._changed("tools", tool_name, "add")
             return fn
 
         return register
 
     def remove_tool(self, name: str) -> None:
-        del self._tools[name]
-        self.required_scopes.require("tools/call", name, ())
-        self._changed("tools")
+        if self.withdraw("tools", name, notify=True) is None:
+            raise KeyError(name)
 
     def resource(
         self,
@@ -259,7 +266,7 @@ class Server(Features, Serving):
                 definition = self._define("Resource", {**definition, "uri": uri}, members, owner)
                 self._resources[uri] = ResourceEntry(uri, fn, definition, mime_type, ttl_ms, cache_scope)
             self.required_scopes.require("resources/read", uri, scopes)
-            self._changed("resources")
+            self._changed("resources", uri, "add")
             return fn
 
         return register
@@ -304,23 +311,18 @@ class Server(Features, Serving):
             definition = self._define("Prompt", definition, members, f"prompt {prompt_name!r}")
             self._prompts[prompt_name] = PromptEntry(prompt_name, fn, sig, definition)
             self.required_scopes.require("prompts/get", prompt_name, scopes)
-            self._changed("prompts")
+            self._changed("prompts", prompt_name, "add")
             return fn
 
         return register
 
     def remove_prompt(self, name: str) -> None:
-        del self._prompts[name]
-        self.required_scopes.require("prompts/get", name, ())
-        self._changed("prompts")
+        if self.withdraw("prompts", name, notify=True) is None:
+            raise KeyError(name)
 
     def remove_resource(self, uri: str) -> None:
-        if uri in self._resources:
-            del self._resources[uri]
-        else:
-            self._templates = [t for t in self._templates if t.template.template != uri]
-        self.required_scopes.require("resources/read", uri, ())
-        self._changed("resources")
+        """Remove a resource or resource template (nothing when `uri` is neither)."""
+        self.withdraw("resources", uri, notify=True)
 
     def completion(self, kind: str, name: str) -> Callable[[F], F]:
         """Register completions for a prompt's (`"prompt"`) or a template's (`"resource"`) arguments:
@@ -365,11 +367,18 @@ class Server(Features, Serving):
         definition = {**base, **metadata.members(type_name, self.revisions, given, owner)}
         return metadata.checked(definition, type_name, self.revisions, owner)
 
-    def _changed(self, kind: str) -> None:
-        self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] != kind}
+    def _changed(self, kind: str, name: str = "", change: str = "", notify: bool = True) -> None:
+        # Resources list as two kinds: resources and (resource) templates.
+        kinds = ("resources", "templates") if kind == "resources" else (kind,)
+        self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] not in kinds}
         self._caps = None
+        if not notify:
+            return
         if self.relay is not None:
-            self.relay("list", kind)
+            if change:  # the bus applies it on the other workers; its list change goes with it
+                self.relay(change, f"{kind}:{name}")
+            else:
+                self.relay("list", kind)
             return
         for conn in list(self._connections):
             conn.list_changed(kind)

@@ -57,6 +57,12 @@ class RequiredScopes:
                 self._by_name[(method, name)] = wanted
         self.active = bool(self._by_name) or bool(self._templates)
 
+    def declared(self, method: str, name: str) -> frozenset[str]:
+        """What was required for exactly `name` (a name, URI or URI template), as `require` was given it."""
+        if method == "resources/read" and "{" in name:
+            return next((s for t, s in self._templates if t.template == name), _NONE)
+        return self._by_name.get((method, name), _NONE)
+
     def of(self, method: str | None, name: object) -> frozenset[str]:
         """What a call of `method` on `name` requires (nothing for anything not registered with scopes)."""
         if not isinstance(name, str) or method is None:

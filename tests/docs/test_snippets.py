@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from mcpbind.client import Client
 
@@ -238,4 +239,29 @@ def test_the_scale_out_samples(how: str, redis_server: RedisServer, monkeypatch:
                     }
 
     with serve_command(port, *command):
+        run(main())
+
+
+def test_the_shared_state_sample(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers count as one and read the status either set (each client a new connection: the
+    kernel spreads them over the workers)."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{redis_server.port}/3"
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.setenv("PORT", str(port))
+    monkeypatch.setenv("WORKERS", "2")
+
+    async def main() -> None:
+        counts = []
+        for n in range(6):
+            async with Client.http(f"http://127.0.0.1:{port}/mcp", mode=MODES[n % 2]) as client:
+                counts.append((await client.call_tool("hit", {})).structured_content["result"])
+                if n == 2:
+                    await client.call_tool("set_status", {"status": "busy"})
+                read = await client.read_resource("app://status")
+                assert read.contents[0].text == ("busy" if n >= 2 else "idle")
+        assert counts == [1, 2, 3, 4, 5, 6]
+
+    redis.Redis.from_url(url).flushdb()
+    with serve_command(port, str(SNIPPETS / "shared_counter.py")):
         run(main())

@@ -22,25 +22,26 @@ server = base.server
 # ~40 tools, 4 per page: tools/list takes about ten pages.
 server.page_size = 4
 
-_cancelled = 0
+# Counted in `server.shared`: with --workers N --redis URL the count is read on any worker, whichever
+# worker ran (and saw the cancel of) the call.
+CANCELLED = "test_slow-cancelled"
 
 
 @server.tool()
 async def test_slow(ctx: Context) -> str:
     """Waits 30 s unless cancelled first (test_cancelled_count tells how many were)."""
-    global _cancelled
     try:
         await asyncio.sleep(30)
     except asyncio.CancelledError:
-        _cancelled += 1
+        await server.shared.incr(CANCELLED)
         raise
     return "slow tool finished"
 
 
 @server.tool()
-async def test_cancelled_count() -> str:
+async def test_cancelled_count(ctx: Context) -> str:
     """How many test_slow calls were cancelled so far."""
-    return f"cancelled={_cancelled}"
+    return f"cancelled={await ctx.shared.get(CANCELLED, 0)}"
 
 
 @server.tool()

@@ -1,5 +1,7 @@
 """The full test server served the scaled-out way: `Server.run_http(workers=N, redis=URL)`, with a tool that
-says which process answered and one that streams events and then waits (to kill its worker mid-stream).
+says which process answered, one that streams events and then waits (to kill its worker mid-stream), a
+tool removed and registered again while serving (`movable`, by `move`), and the shared state
+(`count`, `remember`, `recall`).
 
 `python tests/servers/scaled.py --http PORT [--redis URL] [--workers N] [--secret HEX] [--revisions R,...]`
 """
@@ -31,6 +33,41 @@ async def stream_then_wait(steps: int, ctx: Context) -> str:
         await ctx.progress(i + 1, steps, f"step {i + 1}")
     await asyncio.sleep(3600)
     return "never"
+
+
+def movable() -> str:
+    """Registered in every worker; removed and registered again while serving (`move`)."""
+    return "here"
+
+
+server.tool("movable")(movable)
+
+
+@server.tool()
+async def move(present: bool) -> str:
+    """Remove `movable`, or register it again: the other workers make the same change."""
+    if present:
+        server.tool("movable")(movable)
+    else:
+        server.remove_tool("movable")
+    return "moved"
+
+
+@server.tool()
+async def count(key: str, ctx: Context) -> int:
+    """Add one to `key` in the server's shared state (Redis with --redis), and say the sum."""
+    return await ctx.shared.incr(key)
+
+
+@server.tool()
+async def remember(key: str, value: str, ctx: Context) -> str:
+    await ctx.shared.set(key, value)
+    return "kept"
+
+
+@server.tool()
+async def recall(key: str, ctx: Context) -> str:
+    return str(await ctx.shared.get(key, "nothing"))
 
 
 if __name__ == "__main__":

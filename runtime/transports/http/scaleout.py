@@ -57,7 +57,9 @@ def serve_scaled(
     if redis is not None:
         from .redis import RedisConnection, redis_app
 
-        asyncio.run(_check(RedisConnection(redis)))  # a clear error now, before any worker starts
+        # A clear error now, before any worker starts; several workers starting together start from the
+        # registry the code makes, not from changes an earlier run made while serving.
+        asyncio.run(_check(RedisConnection(redis), fresh=workers > 1))
 
         def make_app() -> Any:
             return redis_app(
@@ -77,8 +79,12 @@ def serve_scaled(
         serve_workers(make_app, host, port, workers, uvicorn_options)
 
 
-async def _check(connection: Any) -> None:
+async def _check(connection: Any, fresh: bool) -> None:
+    from .redis import forget_registrations
+
     try:
         await connection.check()
+        if fresh:
+            await forget_registrations(connection)
     finally:
         await connection.close()

@@ -6,8 +6,9 @@ by every worker, so that any worker serves any request of any client.
 
 Modules, one job each: `connection` (the pool and key prefix every store shares; add a store by taking a
 `RedisConnection`), `pipe` (a request's own command, pipelined on one connection), `sessions`, `events`
-(replay for `Last-Event-ID`), `tasks` (task records), `bus` (changes between workers, task cancels and
-input included), `app` (the lifespan). Nothing in mcpbind
+(replay for `Last-Event-ID`), `tasks` (task records), `shared` (`server.shared`, handlers' own values),
+`bus` (changes between workers, task cancels and input included), `registrations` (tools, prompts and
+resources registered or removed while serving, on every worker), `app` (the lifespan). Nothing in mcpbind
 imports this package unless asked to serve over Redis.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ....server.shared import MemoryState
 from ....server.tasks import MemoryTaskStore
 from ..app import HttpApp
 from ..security import HttpSecurity
@@ -22,7 +24,9 @@ from .app import RedisApp
 from .bus import RedisBus
 from .connection import RedisConnection, StoreUnavailable
 from .events import RedisEventStore, redis_event_stores
+from .registrations import forget as forget_registrations
 from .sessions import RedisSessionStore
+from .shared import RedisState
 from .tasks import RedisTaskStore
 
 if TYPE_CHECKING:
@@ -35,9 +39,11 @@ __all__ = [
     "RedisConnection",
     "RedisEventStore",
     "RedisSessionStore",
+    "RedisState",
     "RedisTaskStore",
     "StoreUnavailable",
     "redis_app",
+    "forget_registrations",
     "redis_event_stores",
 ]
 
@@ -56,8 +62,11 @@ def redis_app(
     URL, or a `RedisConnection` for a key prefix or timeouts). Sessions and kept events expire after the
     sessions' idle timeout (`security.session_idle_timeout`); events are bounded by `max_replay_bytes`.
     A server with task tools keeps its tasks in Redis too (unless it was given a store of its own), so
-    that any worker polls, fetches or cancels a task that another runs."""
+    that any worker polls, fetches or cancels a task that another runs. `server.shared` (`ctx.shared`)
+    moves to Redis too, unless the server was given a store of its own."""
     connection = redis if isinstance(redis, RedisConnection) else RedisConnection(redis)
+    if isinstance(server.shared, MemoryState):
+        server.shared = RedisState(connection)
     tasks = server.tasks
     if tasks is not None and isinstance(tasks.store, MemoryTaskStore):
         tasks.store = RedisTaskStore(connection)

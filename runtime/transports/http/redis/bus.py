@@ -16,6 +16,7 @@ from ....errors import McpError
 from ....protocol.jsonrpc import RequestId
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
+from .registrations import CHANGES, RegistrySync
 
 if TYPE_CHECKING:
     from ....server import Connection, Server
@@ -32,7 +33,8 @@ _RETRY: Final = 1.0
 
 class _Change(msgspec.Struct, array_like=True):
     kind: str
-    """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
+    """"list" (value: tools, resources or prompts), "add" or "remove" (value: "<kind>:<name>", a
+    registration made while serving: `registrations`), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
     id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
     (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON) or
@@ -64,6 +66,8 @@ class RedisBus:
         self.origin = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None
+        self.registry = RegistrySync(connection, server)
         self.ready = asyncio.Event()
         """Set while subscribed (the app's startup waits for it)."""
 
@@ -89,8 +93,10 @@ class RedisBus:
     # -- out ------------------------------------------------------------------------------------------
 
     def relay(self, kind: str, value: str) -> None:
-        """What the server calls on a change (it cannot wait): publish it, in the background."""
-        task = asyncio.get_running_loop().create_task(self._publish(_Change(kind, value)))
+        """What the server calls on a change (it cannot wait): publish it, in the background, after the
+        changes before it (a tool removed then registered again must not arrive the other way round)."""
+        change = _Change(kind, value, origin=self.origin)
+        task = self._last = asyncio.get_running_loop().create_task(self._publish(change, self._last))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -116,9 +122,17 @@ class RedisBus:
         change = _encode(_Change(kind, value, None, data, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, change))
 
-    async def _publish(self, change: _Change) -> None:
+    async def _publish(self, change: _Change, after: asyncio.Task[None] | None = None) -> None:
+        if after is not None and not after.done():
+            await asyncio.wait([after])
         try:
-            await self.connection.client.publish(self.channel, _encode(change))
+            if change.kind in CHANGES:  # kept for workers that start later, in the same round trip
+                async with self.connection.client.pipeline(transaction=True) as pipe:
+                    self.registry.record(pipe, change.kind, change.value)
+                    pipe.publish(self.channel, _encode(change))
+                    await pipe.execute()
+            else:
+                await self.connection.client.publish(self.channel, _encode(change))
         except (RedisError, OSError) as exc:
             log.warning("change not sent to other workers (Redis unavailable: %s); delivered here", exc)
             await self.deliver(change, everywhere=True)
@@ -130,6 +144,7 @@ class RedisBus:
             try:
                 async with self.connection.client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(self.channel)
+                    await self._catch_up()
                     self.ready.set()
                     while True:
                         message: Any = await pubsub.get_message(timeout=None)
@@ -143,6 +158,17 @@ class RedisBus:
                 log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
                 await asyncio.sleep(_RETRY)
 
+    async def _catch_up(self) -> None:
+        """Apply the registrations other workers made before this one subscribed (changes published since
+        come on the channel; applying one twice changes nothing)."""
+        try:
+            kinds = await self.registry.catch_up()
+        except StoreUnavailable as exc:
+            log.warning("bus: registrations of other workers not read (%s)", exc)
+            return
+        for kind in kinds:
+            await self.deliver(_Change("list", kind))
+
     @staticmethod
     async def _answer_task(tasks: Tasks, task_id: str, data: bytes) -> None:
         try:
@@ -154,7 +180,14 @@ class RedisBus:
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
-        connection here if it awaits it; a notice to the session's connection here."""
+        connection here if it awaits it; a notice to the session's connection here. A registration made
+        on another worker is applied here first, then told as the list change it is."""
+        if change.kind in CHANGES:
+            if change.origin == self.origin:
+                kind = change.value.partition(":")[0]
+            else:
+                kind = self.registry.apply(change.kind, change.value)
+            change = _Change("list", kind)
         if change.kind.startswith("task-"):
             tasks = self.server.tasks
             if tasks is None or change.origin == self.origin:

@@ -1,0 +1,82 @@
+"""`SharedState`: small values a server's handlers keep between requests (a counter, a resource's current
+text), in the process by default, and in the store every worker shares when the server runs on several
+(`run_http(workers=N, redis=URL)` puts a Redis one in `server.shared`).
+
+    @server.tool()
+    async def hit(ctx: Context) -> int:
+        return await ctx.shared.incr("hits")        # counted across every worker under Redis
+
+Values are anything JSON can carry; each is stored encoded, so what `get` returns is a copy in either
+store (changing it changes nothing until it is `set` again), and the two behave alike.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import msgspec
+
+__all__ = ["MemoryState", "SharedState"]
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+class SharedState(Protocol):
+    """Keys to JSON values, shared by everything that serves the server (its workers, with Redis)."""
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """The value at `key` (a copy), or `default` when there is none (or it expired)."""
+        ...
+
+    async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        """Store `value` (JSON-encodable, else TypeError) at `key`, for `ttl` seconds when given."""
+        ...
+
+    async def incr(self, key: str, amount: int = 1) -> int:
+        """Add `amount` to the integer at `key` (0 when there is none) at once, and return the sum: the
+        way to count across workers (a `get` then `set` could lose another worker's step). A value that
+        is not an integer is a ValueError."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Forget `key` (nothing when it is not there)."""
+        ...
+
+
+class MemoryState:
+    """`SharedState` in this process's memory: the default, for one process."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[bytes, float | None]] = {}
+
+    def _live(self, key: str) -> bytes | None:
+        found = self._values.get(key)
+        if found is None:
+            return None
+        data, expires = found
+        if expires is not None and time.monotonic() >= expires:
+            del self._values[key]
+            return None
+        return data
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        data = self._live(key)
+        return default if data is None else _decode(data)
+
+    async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
+        self._values[key] = (_encode(value), None if ttl is None else time.monotonic() + ttl)
+
+    async def incr(self, key: str, amount: int = 1) -> int:
+        data = self._live(key)
+        current = 0 if data is None else _decode(data)
+        if type(current) is not int:
+            raise ValueError(f"the value at {key!r} is not an integer")
+        total: int = current + amount
+        expires = self._values[key][1] if data is not None else None  # as Redis: a step keeps the TTL
+        self._values[key] = (_encode(total), expires)
+        return total
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
