@@ -187,9 +187,10 @@ class Member(msgspec.Struct, frozen=True):
 
 class DispatchMeta(type):
     # msgspec checks that a dec_hook returns an instance of the annotated type: a dispatched union's
-    # instances are its members' instances.
+    # instances are its members' instances. It asks once per union in every message, and what the hook
+    # returns is of a member's exact type: one set lookup, before the walk over every member's MRO.
     def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, cls._types_)  # type: ignore[attr-defined]
+        return type(obj) in cls._exact_ or isinstance(obj, cls._types_)  # type: ignore[attr-defined]
 
 
 class UnionDispatch(metaclass=DispatchMeta):
@@ -209,6 +210,7 @@ class UnionDispatch(metaclass=DispatchMeta):
     __slots__ = ()
     _union_: ClassVar[tuple[Member, ...]] = ()
     _types_: ClassVar[tuple[type, ...]] = ()
+    _exact_: ClassVar[frozenset[type]] = frozenset()
     _tag_: ClassVar[str | None] = None
     _absent_: ClassVar[Any] = UNSET
     """The tag's value when the tag is absent; UNSET when it must be present."""
@@ -219,11 +221,14 @@ class UnionDispatch(metaclass=DispatchMeta):
             cls._types_ += (Unknown,)
             # Chosen once per class rather than per message: the key dispatch pays nothing for it.
             setattr(cls, "_from_wire", cls._from_tag)  # noqa: B010
+        cls._exact_ = frozenset(cls._types_)
         cls._by_tag_ = {m.tag_value: m for m in cls._union_} if cls._tag_ is not None else {}
         # The choice depends only on the keys present and the values at constant keys: remember it.
         cls._const_keys_ = tuple(sorted({k for m in cls._union_ for k, _, _ in m.consts}))
         cls._memo_ = {}
         cls._key_, cls._by_key_ = _deciding_key(cls._union_)
+        # Read together once per message (a class attribute through this metaclass is no cheap read).
+        cls._plan_ = (cls._by_key_, cls._key_, tuple(k for k in cls._const_keys_ if k != cls._key_))
 
     _by_tag_: ClassVar[dict[Any, Member]] = {}
     _const_keys_: ClassVar[tuple[str, ...]] = ()
@@ -232,6 +237,8 @@ class UnionDispatch(metaclass=DispatchMeta):
     """A constant every member fixes, whose value (or absence, `_ABSENT`) alone names the member for
     the values in `_by_key_`: those take one look and one conversion, no ranking."""
     _by_key_: ClassVar[dict[Any, Member]] = {}
+    _plan_: ClassVar[tuple[dict[Any, Member], str, tuple[str, ...]]] = ({}, "", ())
+    """`_by_key_`, `_key_`, and the other constant keys (the memo's key holds their values)."""
 
     @classmethod
     def _from_tag(cls, obj: object, liberal: bool = True) -> Any:
@@ -255,18 +262,36 @@ class UnionDispatch(metaclass=DispatchMeta):
     def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
         key: Any = None
         if type(obj) is dict:
+            by_key, deciding, others = cls._plan_
+            value = obj.get(deciding, _ABSENT)
             try:  # `_key_` is "" where no key decides: no member then
-                member = cls._by_key_.get(obj.get(cls._key_, _ABSENT))
+                member = by_key.get(value)
             except TypeError:  # an unhashable value at the key: no member's
                 member = None
             if member is not None:
-                value = _decided(obj, member, liberal)
-                if value is not _ABSENT:
-                    return value
+                # Named outright: read as that member (written out here, one call less per union),
+                # unless it lacks a key the member requires or does not convert; the ranking then
+                # decides, and says what is wrong.
+                for required in member.required:
+                    if required not in obj:
+                        break
+                else:
+                    try:
+                        if member.hooked:
+                            return _convert(obj, member.type, dec_hook=dec_hook if liberal else build_hook)
+                        return _convert(obj, member.type)
+                    except msgspec.ValidationError:
+                        pass
             try:
                 # The choice depends on the keys present and the values at constant keys. The keys
-                # in their order stand for the set (cheaper to make and hash than a frozenset).
-                key = (tuple(obj), tuple(map(obj.get, cls._const_keys_)))
+                # in their order stand for the set (cheaper to make and hash than a frozenset); one
+                # flat tuple, written out for the usual one other constant key or none.
+                if not others:
+                    key = (tuple(obj), value)
+                elif len(others) == 1:
+                    key = (tuple(obj), value, obj.get(others[0]))
+                else:
+                    key = (tuple(obj), value, *map(obj.get, others))
                 member = cls._memo_.get(key)
             except TypeError:  # an unhashable value at a constant key: no memo for this one
                 key = member = None
@@ -324,21 +349,6 @@ class UnionDispatch(metaclass=DispatchMeta):
 
 _MEMO_LIMIT: Final = 4096
 _ABSENT: Final = object()
-
-
-def _decided(obj: dict[str, Any], member: Member, liberal: bool) -> Any:
-    """`obj` as `member`, which its value at the union's `_key_` names outright; `_ABSENT` where `obj`
-    lacks a key `member` requires or does not convert: the ranking then decides, and says what is
-    wrong."""
-    for required in member.required:
-        if required not in obj:
-            return _ABSENT
-    try:
-        if member.hooked:
-            return _convert(obj, member.type, dec_hook=dec_hook if liberal else build_hook)
-        return _convert(obj, member.type)
-    except msgspec.ValidationError:
-        return _ABSENT
 
 
 def _deciding_key(union: tuple[Member, ...]) -> tuple[str, dict[Any, Member]]:
@@ -494,22 +504,33 @@ def _nested(message: str) -> str:
     return f"{head} (at `{path.rstrip('`').lstrip('.')}`)"
 
 
-def dec_hook(tp: Any, obj: Any) -> Any:
-    """Reading a peer's message: liberal where a union is open."""
+_readers: Final[dict[Any, Any]] = {}
+"""Each type's `_from_wire`, bound once: the hooks run for every open object and dispatched union of
+every message, and looking the classmethod up binds a new method object each time."""
+
+
+def _reader(tp: Any) -> Any:
     try:
-        from_wire = tp._from_wire
+        read = _readers[tp] = tp._from_wire
     except AttributeError:
         raise NotImplementedError(f"mcpbind cannot decode type {tp!r}") from None
-    return from_wire(obj)
+    return read
+
+
+def dec_hook(tp: Any, obj: Any) -> Any:
+    """Reading a peer's message: liberal where a union is open."""
+    read = _readers.get(tp)
+    if read is None:
+        read = _reader(tp)
+    return read(obj)
 
 
 def build_hook(tp: Any, obj: Any) -> Any:
     """Building a message to send (`convert`): strict, no member of a kind the revision lacks."""
-    try:
-        from_wire = tp._from_wire
-    except AttributeError:
-        raise NotImplementedError(f"mcpbind cannot decode type {tp!r}") from None
-    return from_wire(obj, False)
+    read = _readers.get(tp)
+    if read is None:
+        read = _reader(tp)
+    return read(obj, False)
 
 
 _convert: Final = msgspec.convert

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Codec cost in CPU instructions per message (callgrind): mcpbind against raw msgspec, steady under load.
+
+`bench/codec.py` measures wall-clock time, which swings 2-3x on a busy machine; instruction counts do
+not. This runs the same payloads through the same codecs (`bench/codec.py`'s `mcpbind` and `msgspec`
+groups) under `valgrind --tool=callgrind`, counting only the measured loop: it runs inside the builtin
+`sum` (`--toggle-collect`), over `map` and `itertools.repeat`, so no Python loop of ours is counted.
+
+    python bench/codec_instructions.py                      # every message, decode+encode ("both")
+    python bench/codec_instructions.py --ops both,decode,encode --number 1000
+    python bench/codec_instructions.py --messages input_required_result
+
+Needs valgrind on PATH. Prints one row per message and operation: instructions per message for each
+implementation and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from itertools import repeat
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+OPS = ("both", "decode", "encode")
+IMPLS = ("mcpbind", "msgspec")
+
+
+def worker(impl: str, message: str, op: str, number: int) -> None:
+    """Runs `number` operations inside `sum` (what callgrind counts)."""
+    sys.path.insert(0, str(BENCH_DIR))
+    import codec
+
+    groups = codec.mcpbind_codecs() if impl == "mcpbind" else codec.msgspec_codecs()
+    chosen = groups[impl][message]
+    dec, enc = chosen.ns["dec"], chosen.ns["enc"]
+    data = codec.build_payloads()[message]
+    obj = dec(data)
+    for _ in range(50):  # warm caches (decoders, memos) before counting
+        enc(dec(data))
+    import gc
+
+    gc.disable()
+    if op == "decode":
+        sum(map(id, map(dec, repeat(data, number))))
+    elif op == "encode":
+        sum(map(len, map(enc, repeat(obj, number))))
+    else:
+        sum(map(len, map(enc, map(dec, repeat(data, number)))))
+
+
+def count(impl: str, message: str, op: str, number: int) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--collect-atstart=no",
+                "--toggle-collect=builtin_sum*",
+                f"--callgrind-out-file={os.path.join(tmp, 'cg.out')}",
+                sys.executable,
+                __file__,
+                "--worker",
+                impl,
+                message,
+                op,
+                str(number),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        sys.exit(f"error: no instruction count from callgrind:\n{out.stderr[-2000:]}")
+    return int(found.group(1)) // number
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--messages", default="", help="comma-separated messages (default: all)")
+    ap.add_argument("--ops", default="both", help=f"comma-separated subset of {','.join(OPS)}")
+    ap.add_argument("--number", type=int, default=1000, help="operations counted per run (default 1000)")
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        impl, message, op, number = args.worker
+        worker(impl, message, op, int(number))
+        return 0
+    if shutil.which("valgrind") is None:
+        sys.exit("error: valgrind is not on PATH")
+    sys.path.insert(0, str(BENCH_DIR))
+    import codec
+
+    messages = [m for m in args.messages.split(",") if m] or list(codec.MESSAGES)
+    ops = [o for o in args.ops.split(",") if o]
+    print("| message | op | mcpbind | msgspec | ratio |")
+    print("|---|---|--:|--:|--:|")
+    for message in messages:
+        for op in ops:
+            mine, raw = (count(impl, message, op, args.number) for impl in IMPLS)
+            print(
+                f"| {codec.MESSAGES[message]} | {op} | {mine:,} | {raw:,} | {mine / raw:.2f}x |", flush=True
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
