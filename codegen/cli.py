@@ -27,6 +27,7 @@ def build_all(schema_dir: Path = SCHEMA_DIR) -> list[Module]:
 def render_all(modules: list[Module], schema_dir: Path = SCHEMA_DIR) -> dict[str, str]:
     """Every generated file, by name, as the generator would write it."""
     files = {f"{m.module}.py": render_module(m) for m in modules}
+    files.update({f"{m.module}.pyi": render_module(m, stub=True) for m in modules})
     pins = load_pins(schema_dir)
     published = [m for m in modules if m.revision != "draft"]
     latest = published[-1]
@@ -35,6 +36,7 @@ def render_all(modules: list[Module], schema_dir: Path = SCHEMA_DIR) -> dict[str
         "package.py.jinja", modules=published, draft=draft, pins=pins, latest=latest
     )
     files["latest.py"] = render_template("latest.py.jinja", latest=latest)
+    files["latest.pyi"] = render_template("latest.pyi.jinja", latest=latest)
     return files
 
 

@@ -345,15 +345,35 @@ def for_direction(methods: Iterable[Method], kind: str, *directions: str) -> lis
     return [m for m in methods if m.kind == kind and any(d in m.directions for d in directions)]
 
 
-def render_module(module: Module) -> str:
-    template = _env().get_template("revision.py.jinja")
+def refs(d: Definition, names: set[str]) -> list[str]:
+    """The definitions `d` refers to (annotations, members, aliased types): what must be made with it
+    for msgspec to resolve its annotations, and before it where it uses them when made."""
+    if isinstance(d, StructDef):
+        found = set().union(*(runtime_deps(f.type) for f in d.fields))
+    elif isinstance(d, AliasDef):
+        found = runtime_deps(d.type)
+    else:
+        found = set().union(*(runtime_deps(m.type) for m in d.members))
+    return sorted((found & names) - {d.name})
+
+
+def render_module(module: Module, stub: bool = False) -> str:
+    """The runtime module of a revision (its types made on first use), or with `stub` its `.pyi`."""
+    template = _env().get_template("revision.pyi.jinja" if stub else "revision.py.jinja")
     methods = module.methods
+    names = {d.name for d in module.definitions}
+    by_name = {d.name: d for d in module.definitions}
     text = template.render(
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
         received=lambda x: received_str(x, {d.name: d for d in module.definitions}),
         uses_unknown=uses_unknown(module),
+        refs=lambda d: refs(d, names),
+        open_unions=any(isinstance(d, AliasDef) and d.open_tag for d in module.definitions),
+        unknown_received=any(
+            received_str(x, by_name).endswith("| Unknown") for x in methods if x.kind == "request"
+        ),
         m=module,
         definitions=emission_order(module.definitions),
         requests=[x for x in methods if x.kind == "request"],
@@ -364,19 +384,23 @@ def render_module(module: Module) -> str:
         server_notifications=for_direction(methods, "notification", "server_to_client"),
         input_requests=for_direction(methods, "request", "input"),
     )
-    return format_source(text)
+    return format_source(text, stub=stub)
 
 
 def render_template(name: str, **context: Any) -> str:
-    return format_source(_env().get_template(name).render(**context))
+    return format_source(_env().get_template(name).render(**context), stub=name.endswith(".pyi.jinja"))
 
 
-def format_source(text: str) -> str:
-    """Format with ruff (pinned in the codegen extra) so that output is stable and readable."""
+def format_source(text: str, stub: bool = False) -> str:
+    """Format with ruff (pinned in the codegen extra) so that output is stable and readable (`stub`: as
+    a `.pyi`, which ruff lays out in its own style)."""
     if importlib.util.find_spec("ruff") is None:
         raise RuntimeError("ruff is needed to format generated code: pip install -e '.[codegen]'")
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--isolated", "--quiet", "--line-length", "110", "-"],
+        [
+            *(sys.executable, "-m", "ruff", "format", "--isolated", "--quiet", "--line-length", "110"),
+            *("--stdin-filename", "generated.pyi" if stub else "generated.py", "-"),
+        ],
         input=text,
         capture_output=True,
         text=True,

@@ -8,19 +8,24 @@ Structs are keyword-constructed; members left unset are absent on the wire, requ
 (`jsonrpc`, `method`, `type`) are filled in and always sent. Open objects (`_meta`, `Result`) are
 `dict` subclasses that keep every member. Decode with `mcpbind.wire.decode(data, Type)`; encode with
 `mcpbind.wire.encode(value)`.
+
+Each type is created the first time it is read (with the types it refers to): a `_define_<Name>`
+function below makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`). `v2024_11_05.pyi` declares
+every name for type checkers, with the schema's prose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeAlias, TypeVar, cast
 from typing import Annotated as _Annotated  # the schema may define its own `Annotated`
+from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from mcpbind.lazy import Definitions
 from mcpbind.methods import NotificationMethod, RequestMethod, Sender
-from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, Unknown, open_union
+from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, open_union
 
 REVISION: Final = "2024-11-05"
 """The schema revision this module was generated from."""
@@ -49,1734 +54,2081 @@ ERROR_CODES: Final[Mapping[str, int]] = {
     "INTERNAL_ERROR": -32603,
 }
 
+Ctx = TypeVar("Ctx", contravariant=True)
 
-class AnnotatedAnnotations(Struct, kw_only=True):
-    """AnnotatedAnnotations."""
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
+def _define_AnnotatedAnnotations() -> None:
+    global AnnotatedAnnotations
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
+    class AnnotatedAnnotations(Struct, kw_only=True):
+        """AnnotatedAnnotations."""
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
 
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
 
-class Annotated(Struct, kw_only=True):
-    """Base for objects that include optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
 
-    annotations: AnnotatedAnnotations | UnsetType = UNSET
 
+def _define_Annotated() -> None:
+    global Annotated
 
-class BlobResourceContents(Struct, kw_only=True):
-    """BlobResourceContents."""
+    class Annotated(Struct, kw_only=True):
+        """Base for objects that include optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
 
-    blob: str
-    """A base64-encoded string representing the binary data of the item."""
+        annotations: AnnotatedAnnotations | UnsetType = UNSET
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
 
-    uri: str
-    """The URI of this resource."""
+def _define_BlobResourceContents() -> None:
+    global BlobResourceContents
 
+    class BlobResourceContents(Struct, kw_only=True):
+        """BlobResourceContents."""
 
-class _RequestMetaObjectMembers(Struct, kw_only=True):
-    progress_token: ProgressToken | UnsetType = msgspec.field(default=UNSET, name="progressToken")
+        blob: str
+        """A base64-encoded string representing the binary data of the item."""
 
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
 
-class RequestMetaObject(OpenObject):
-    """RequestMetaObject: declared members, and any other."""
+        uri: str
+        """The URI of this resource."""
 
-    __slots__ = ()
-    _fields_ = _RequestMetaObjectMembers
-    _members_ = (("progress_token", "progressToken"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {
-        "progressToken": (
-            (
-                float,
-                int,
-                str,
-            ),
-            None,
-        )
-    }
-    _required_ = ()
-    _defaults_ = ()
 
-    def __init__(
-        self,
-        *,
-        progress_token: ProgressToken | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if progress_token is not UNSET:
-            self["progressToken"] = progress_token
+def _define_RequestMetaObject() -> None:
+    global _RequestMetaObjectMembers, RequestMetaObject
 
-    @property
-    def progress_token(self) -> ProgressToken | UnsetType:
-        """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by notifications/progress). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
+    class _RequestMetaObjectMembers(Struct, kw_only=True):
+        progress_token: ProgressToken | UnsetType = msgspec.field(default=UNSET, name="progressToken")
 
-        return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
+    class RequestMetaObject(OpenObject):
+        """RequestMetaObject: declared members, and any other."""
 
+        __slots__ = ()
+        _fields_ = _RequestMetaObjectMembers
+        _members_ = (("progress_token", "progressToken"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {
+            "progressToken": (
+                (
+                    float,
+                    int,
+                    str,
+                ),
+                None,
+            )
+        }
+        _required_ = ()
+        _defaults_ = ()
 
-class CallToolRequestParams(Struct, kw_only=True):
-    """CallToolRequestParams."""
+        def __init__(
+            self,
+            *,
+            progress_token: ProgressToken | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if progress_token is not UNSET:
+                self["progressToken"] = progress_token
 
-    arguments: dict[str, Any] | UnsetType = UNSET
+        @property
+        def progress_token(self) -> ProgressToken | UnsetType:
+            """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by notifications/progress). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
 
-    name: str
+            return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
+def _define_CallToolRequestParams() -> None:
+    global CallToolRequestParams
 
-class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
-    """Used by the client to invoke a tool provided by the server."""
+    class CallToolRequestParams(Struct, kw_only=True):
+        """CallToolRequestParams."""
 
-    method: ClassVar[Literal["tools/call"]] = "tools/call"
+        arguments: dict[str, Any] | UnsetType = UNSET
 
-    params: CallToolRequestParams
+        name: str
 
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-class TextContentAnnotations(Struct, kw_only=True):
-    """TextContentAnnotations."""
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
+def _define_CallToolRequest() -> None:
+    global CallToolRequest
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
+    class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
+        """Used by the client to invoke a tool provided by the server."""
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
+        method: ClassVar[Literal["tools/call"]] = "tools/call"
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+        params: CallToolRequestParams
 
 
-class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
-    """Text provided to or from an LLM."""
+def _define_TextContentAnnotations() -> None:
+    global TextContentAnnotations
 
-    type: ClassVar[Literal["text"]] = "text"
+    class TextContentAnnotations(Struct, kw_only=True):
+        """TextContentAnnotations."""
 
-    annotations: TextContentAnnotations | UnsetType = UNSET
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
 
-    text: str
-    """The text content of the message."""
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
 
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
 
-class ImageContentAnnotations(Struct, kw_only=True):
-    """ImageContentAnnotations."""
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
+def _define_TextContent() -> None:
+    global TextContent
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
+    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
+        """Text provided to or from an LLM."""
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+        type: ClassVar[Literal["text"]] = "text"
 
+        annotations: TextContentAnnotations | UnsetType = UNSET
 
-class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
-    """An image provided to or from an LLM."""
+        text: str
+        """The text content of the message."""
 
-    type: ClassVar[Literal["image"]] = "image"
 
-    annotations: ImageContentAnnotations | UnsetType = UNSET
+def _define_ImageContentAnnotations() -> None:
+    global ImageContentAnnotations
 
-    data: str
-    """The base64-encoded image data."""
+    class ImageContentAnnotations(Struct, kw_only=True):
+        """ImageContentAnnotations."""
 
-    mime_type: str = msgspec.field(name="mimeType")
-    """The MIME type of the image. Different providers may support different image types."""
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
 
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
 
-class EmbeddedResourceAnnotations(Struct, kw_only=True):
-    """EmbeddedResourceAnnotations."""
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
+def _define_ImageContent() -> None:
+    global ImageContent
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
+        """An image provided to or from an LLM."""
 
+        type: ClassVar[Literal["image"]] = "image"
 
-class TextResourceContents(Struct, kw_only=True):
-    """TextResourceContents."""
+        annotations: ImageContentAnnotations | UnsetType = UNSET
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
+        data: str
+        """The base64-encoded image data."""
 
-    text: str
-    """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
+        mime_type: str = msgspec.field(name="mimeType")
+        """The MIME type of the image. Different providers may support different image types."""
 
-    uri: str
-    """The URI of this resource."""
 
+def _define_EmbeddedResourceAnnotations() -> None:
+    global EmbeddedResourceAnnotations
 
-class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
-    """The contents of a resource, embedded into a prompt or tool call result.
+    class EmbeddedResourceAnnotations(Struct, kw_only=True):
+        """EmbeddedResourceAnnotations."""
 
-    It is up to the client how best to render embedded resources for the benefit
-    of the LLM and/or the user.
-    """
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
 
-    type: ClassVar[Literal["resource"]] = "resource"
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
 
-    annotations: EmbeddedResourceAnnotations | UnsetType = UNSET
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
 
-    resource: EmbeddedResourceResource
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
 
 
-class CallToolResult(Struct, kw_only=True):
-    """The server's response to a tool call.
+def _define_TextResourceContents() -> None:
+    global TextResourceContents
 
-    Any errors that originate from the tool SHOULD be reported inside the result
-    object, with `isError` set to true, _not_ as an MCP protocol-level error
-    response. Otherwise, the LLM would not be able to see that an error occurred
-    and self-correct.
+    class TextResourceContents(Struct, kw_only=True):
+        """TextResourceContents."""
 
-    However, any errors in _finding_ the tool, an error indicating that the
-    server does not support tool calls, or any other exceptional conditions,
-    should be reported as an MCP error response.
-    """
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        text: str
+        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
 
-    content: list[CallToolResultContentItem]
+        uri: str
+        """The URI of this resource."""
 
-    is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-    """Whether the tool call ended in an error.
 
-    If not set, this is assumed to be false (the call was successful).
-    """
+def _define_EmbeddedResource() -> None:
+    global EmbeddedResource
 
+    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
+        """The contents of a resource, embedded into a prompt or tool call result.
 
-class CancelledNotificationParams(Struct, kw_only=True):
-    """CancelledNotificationParams."""
+        It is up to the client how best to render embedded resources for the benefit
+        of the LLM and/or the user.
+        """
 
-    reason: str | UnsetType = UNSET
-    """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
+        type: ClassVar[Literal["resource"]] = "resource"
 
-    request_id: RequestId = msgspec.field(name="requestId")
-    """The ID of the request to cancel.
+        annotations: EmbeddedResourceAnnotations | UnsetType = UNSET
 
-    This MUST correspond to the ID of a request previously issued in the same direction.
-    """
+        resource: EmbeddedResourceResource
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
+def _define_CallToolResult() -> None:
+    global CallToolResult
 
-class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-    """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+    class CallToolResult(Struct, kw_only=True):
+        """The server's response to a tool call.
 
-    The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+        Any errors that originate from the tool SHOULD be reported inside the result
+        object, with `isError` set to true, _not_ as an MCP protocol-level error
+        response. Otherwise, the LLM would not be able to see that an error occurred
+        and self-correct.
 
-    This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+        However, any errors in _finding_ the tool, an error indicating that the
+        server does not support tool calls, or any other exceptional conditions,
+        should be reported as an MCP error response.
+        """
 
-    A client MUST NOT attempt to cancel its `initialize` request.
-    """
-
-    method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
-
-    params: CancelledNotificationParams
-
-
-class ClientCapabilitiesRoots(Struct, kw_only=True):
-    """Present if the client supports listing roots."""
-
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether the client supports notifications for changes to the roots list."""
-
-
-class ClientCapabilities(Struct, kw_only=True):
-    """Capabilities a client may support. Known capabilities are defined here, in this schema, but this is not a closed set: any client can define its own, additional capabilities."""
-
-    experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
-    """Experimental, non-standard capabilities that the client supports."""
-
-    roots: ClientCapabilitiesRoots | UnsetType = UNSET
-    """Present if the client supports listing roots."""
-
-    sampling: dict[str, Any] | UnsetType = UNSET
-    """Present if the client supports sampling from an LLM."""
-
-
-class _InitializedNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class InitializedNotificationParams(OpenObject):
-    """InitializedNotificationParams: declared members, and any other."""
-
-    __slots__ = ()
-    _fields_ = _InitializedNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
-    """This notification is sent from the client to the server after initialization has finished."""
-
-    method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
-
-    params: InitializedNotificationParams | UnsetType = UNSET
-
-
-class ProgressNotificationParams(Struct, kw_only=True):
-    """ProgressNotificationParams."""
-
-    progress: int | float
-    """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
-
-    progress_token: ProgressToken = msgspec.field(name="progressToken")
-    """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
-
-    total: int | float | UnsetType = UNSET
-    """Total number of items to process (or total progress required), if known."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
-    """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-    method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
-
-    params: ProgressNotificationParams
-
-
-class _RootsListChangedNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class RootsListChangedNotificationParams(OpenObject):
-    """RootsListChangedNotificationParams: declared members, and any other."""
-
-    __slots__ = ()
-    _fields_ = _RootsListChangedNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-class RootsListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
-):
-    """A notification from the client to the server, informing it that the list of roots has changed.
-    This notification should be sent whenever the client adds, removes, or modifies any root.
-    The server should then request an updated list of roots using the ListRootsRequest.
-    """
-
-    method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
-
-    params: RootsListChangedNotificationParams | UnsetType = UNSET
-
-
-class Implementation(Struct, kw_only=True):
-    """Describes the name and version of an MCP implementation."""
-
-    name: str
-
-    version: str
-
-
-class InitializeRequestParams(Struct, kw_only=True):
-    """InitializeRequestParams."""
-
-    capabilities: ClientCapabilities
-
-    client_info: Implementation = msgspec.field(name="clientInfo")
-
-    protocol_version: str = msgspec.field(name="protocolVersion")
-    """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
-    """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-    method: ClassVar[Literal["initialize"]] = "initialize"
-
-    params: InitializeRequestParams
-
-
-class _PingRequestParamsMembers(Struct, kw_only=True):
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class PingRequestParams(OpenObject):
-    """PingRequestParams: declared members, and any other."""
-
-    __slots__ = ()
-    _fields_ = _PingRequestParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = (("meta", "_meta"),)
-    _hook_ = True
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: RequestMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> RequestMetaObject | UnsetType:
-
-        return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
-    """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-    method: ClassVar[Literal["ping"]] = "ping"
-
-    params: PingRequestParams | UnsetType = UNSET
-
-
-class ListResourcesRequestParams(Struct, kw_only=True):
-    """ListResourcesRequestParams."""
-
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
-    """Sent from the client to request a list of resources the server has."""
-
-    method: ClassVar[Literal["resources/list"]] = "resources/list"
-
-    params: ListResourcesRequestParams | UnsetType = UNSET
-
-
-class ListResourceTemplatesRequestParams(Struct, kw_only=True):
-    """ListResourceTemplatesRequestParams."""
-
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ListResourceTemplatesRequest(Struct, kw_only=True, tag_field="method", tag="resources/templates/list"):
-    """Sent from the client to request a list of resource templates the server has."""
-
-    method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
-
-    params: ListResourceTemplatesRequestParams | UnsetType = UNSET
-
-
-class ReadResourceRequestParams(Struct, kw_only=True):
-    """ReadResourceRequestParams."""
-
-    uri: str
-    """The URI of the resource to read. The URI can use any protocol; it is up to the server how to interpret it."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
-    """Sent from the client to the server, to read a specific resource URI."""
-
-    method: ClassVar[Literal["resources/read"]] = "resources/read"
-
-    params: ReadResourceRequestParams
-
-
-class SubscribeRequestParams(Struct, kw_only=True):
-    """SubscribeRequestParams."""
-
-    uri: str
-    """The URI of the resource to subscribe to. The URI can use any protocol; it is up to the server how to interpret it."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
-    """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-    method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
-
-    params: SubscribeRequestParams
-
-
-class UnsubscribeRequestParams(Struct, kw_only=True):
-    """UnsubscribeRequestParams."""
-
-    uri: str
-    """The URI of the resource to unsubscribe from."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
-    """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-    method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
-
-    params: UnsubscribeRequestParams
-
-
-class ListPromptsRequestParams(Struct, kw_only=True):
-    """ListPromptsRequestParams."""
-
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
-    """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-    method: ClassVar[Literal["prompts/list"]] = "prompts/list"
-
-    params: ListPromptsRequestParams | UnsetType = UNSET
-
-
-class GetPromptRequestParams(Struct, kw_only=True):
-    """GetPromptRequestParams."""
-
-    arguments: dict[str, str] | UnsetType = UNSET
-    """Arguments to use for templating the prompt."""
-
-    name: str
-    """The name of the prompt or prompt template."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
-    """Used by the client to get a prompt provided by the server."""
-
-    method: ClassVar[Literal["prompts/get"]] = "prompts/get"
-
-    params: GetPromptRequestParams
-
-
-class ListToolsRequestParams(Struct, kw_only=True):
-    """ListToolsRequestParams."""
-
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
-    """Sent from the client to request a list of tools the server has."""
-
-    method: ClassVar[Literal["tools/list"]] = "tools/list"
-
-    params: ListToolsRequestParams | UnsetType = UNSET
-
-
-class SetLevelRequestParams(Struct, kw_only=True):
-    """SetLevelRequestParams."""
-
-    level: LoggingLevel
-    """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
-    """A request from the client to the server, to enable or adjust logging."""
-
-    method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
-
-    params: SetLevelRequestParams
-
-
-class CompleteRequestParamsArgument(Struct, kw_only=True):
-    """The argument's information"""
-
-    name: str
-    """The name of the argument"""
-
-    value: str
-    """The value of the argument to use for completion matching."""
-
-
-class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
-    """Identifies a prompt."""
-
-    type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
-
-    name: str
-    """The name of the prompt or prompt template"""
-
-
-class ResourceReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
-    """A reference to a resource or resource template definition."""
-
-    type: ClassVar[Literal["ref/resource"]] = "ref/resource"
-
-    uri: str
-    """The URI or URI template of the resource."""
-
-
-class CompleteRequestParams(Struct, kw_only=True):
-    """CompleteRequestParams."""
-
-    argument: CompleteRequestParamsArgument
-    """The argument's information"""
-
-    ref: PromptReference | ResourceReference
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
-    """A request from the client to the server, to ask for completion options."""
-
-    method: ClassVar[Literal["completion/complete"]] = "completion/complete"
-
-    params: CompleteRequestParams
-
-
-class _ResultMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class Result(OpenObject):
-    """Result: declared members, and any other."""
-
-    __slots__ = ()
-    _fields_ = _ResultMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        content: list[CallToolResultContentItem]
 
+        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
+        """Whether the tool call ended in an error.
 
-class CreateMessageResult(Struct, kw_only=True):
-    """The client's response to a sampling/create_message request from the server. The client should inform the user before returning the sampled message, to allow them to inspect the response (human in the loop) and decide whether to allow the server to see it."""
+        If not set, this is assumed to be false (the call was successful).
+        """
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
-    content: CreateMessageResultContent
+def _define_CancelledNotificationParams() -> None:
+    global CancelledNotificationParams
 
-    model: str
-    """The name of the model that generated the message."""
+    class CancelledNotificationParams(Struct, kw_only=True):
+        """CancelledNotificationParams."""
 
-    role: Role
+        reason: str | UnsetType = UNSET
+        """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
 
-    stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
-    """The reason why sampling stopped, if known."""
+        request_id: RequestId = msgspec.field(name="requestId")
+        """The ID of the request to cancel.
 
+        This MUST correspond to the ID of a request previously issued in the same direction.
+        """
 
-class Root(Struct, kw_only=True):
-    """Represents a root directory or file that the server can operate on."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    name: str | UnsetType = UNSET
-    """An optional name for the root. This can be used to provide a human-readable
-    identifier for the root, which may be useful for display purposes or for
-    referencing the root in other parts of the application.
-    """
 
-    uri: str
-    """The URI identifying the root. This *must* start with file:// for now.
-    This restriction may be relaxed in future versions of the protocol to allow
-    other URI schemes.
-    """
+def _define_CancelledNotification() -> None:
+    global CancelledNotification
 
+    class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
+        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
 
-class ListRootsResult(Struct, kw_only=True):
-    """The client's response to a roots/list request from the server.
-    This result contains an array of Root objects, each representing a root directory
-    or file that the server can operate on.
-    """
+        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
 
-    roots: list[Root]
+        A client MUST NOT attempt to cancel its `initialize` request.
+        """
 
+        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
 
-class CompleteResultCompletion(Struct, kw_only=True):
-    """CompleteResultCompletion."""
+        params: CancelledNotificationParams
 
-    has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
-    """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
 
-    total: int | UnsetType = UNSET
-    """The total number of completion options available. This can exceed the number of values actually sent in the response."""
+def _define_ClientCapabilitiesRoots() -> None:
+    global ClientCapabilitiesRoots
 
-    values: list[str]
-    """An array of completion values. Must not exceed 100 items."""
+    class ClientCapabilitiesRoots(Struct, kw_only=True):
+        """Present if the client supports listing roots."""
 
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether the client supports notifications for changes to the roots list."""
 
-class CompleteResult(Struct, kw_only=True):
-    """The server's response to a completion/complete request"""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+def _define_ClientCapabilities() -> None:
+    global ClientCapabilities
 
-    completion: CompleteResultCompletion
+    class ClientCapabilities(Struct, kw_only=True):
+        """Capabilities a client may support. Known capabilities are defined here, in this schema, but this is not a closed set: any client can define its own, additional capabilities."""
 
+        experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
+        """Experimental, non-standard capabilities that the client supports."""
 
-class SamplingMessage(Struct, kw_only=True):
-    """Describes a message issued to or received from an LLM API."""
+        roots: ClientCapabilitiesRoots | UnsetType = UNSET
+        """Present if the client supports listing roots."""
 
-    content: CreateMessageResultContent
+        sampling: dict[str, Any] | UnsetType = UNSET
+        """Present if the client supports sampling from an LLM."""
 
-    role: Role
 
+def _define_InitializedNotificationParams() -> None:
+    global _InitializedNotificationParamsMembers, InitializedNotificationParams
 
-class ModelHint(Struct, kw_only=True):
-    """Hints to use for model selection.
+    class _InitializedNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    Keys not declared here are currently left unspecified by the spec and are up
-    to the client to interpret.
-    """
+    class InitializedNotificationParams(OpenObject):
+        """InitializedNotificationParams: declared members, and any other."""
 
-    name: str | UnsetType = UNSET
-    """A hint for a model name.
+        __slots__ = ()
+        _fields_ = _InitializedNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
 
-    The client SHOULD treat this as a substring of a model name; for example:
-     - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
-     - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
-     - `claude` should match any Claude model
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
 
-    The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
-     - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
-    """
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
 
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
-class ModelPreferences(Struct, kw_only=True):
-    """The server's preferences for model selection, requested of the client during sampling.
 
-    Because LLMs can vary along multiple dimensions, choosing the "best" model is
-    rarely straightforward.  Different models excel in different areas—some are
-    faster but less capable, others are more capable but more expensive, and so
-    on. This interface allows servers to express their priorities across multiple
-    dimensions to help clients make an appropriate selection for their use case.
+def _define_InitializedNotification() -> None:
+    global InitializedNotification
 
-    These preferences are always advisory. The client MAY ignore them. It is also
-    up to the client to decide how to interpret these preferences and how to
-    balance them against other considerations.
-    """
+    class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
+        """This notification is sent from the client to the server after initialization has finished."""
 
-    cost_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="costPriority")
-    """How much to prioritize cost when selecting a model. A value of 0 means cost
-    is not important, while a value of 1 means cost is the most important
-    factor.
-    """
+        method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
 
-    hints: list[ModelHint] | UnsetType = UNSET
-    """Optional hints to use for model selection.
+        params: InitializedNotificationParams | UnsetType = UNSET
 
-    If multiple hints are specified, the client MUST evaluate them in order
-    (such that the first match is taken).
 
-    The client SHOULD prioritize these hints over the numeric priorities, but
-    MAY still use the priorities to select from ambiguous matches.
-    """
+def _define_ProgressNotificationParams() -> None:
+    global ProgressNotificationParams
 
-    intelligence_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="intelligencePriority")
-    """How much to prioritize intelligence and capabilities when selecting a
-    model. A value of 0 means intelligence is not important, while a value of 1
-    means intelligence is the most important factor.
-    """
+    class ProgressNotificationParams(Struct, kw_only=True):
+        """ProgressNotificationParams."""
 
-    speed_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="speedPriority")
-    """How much to prioritize sampling speed (latency) when selecting a model. A
-    value of 0 means speed is not important, while a value of 1 means speed is
-    the most important factor.
-    """
+        progress: int | float
+        """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
 
+        progress_token: ProgressToken = msgspec.field(name="progressToken")
+        """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
 
-class CreateMessageRequestParams(Struct, kw_only=True):
-    """CreateMessageRequestParams."""
+        total: int | float | UnsetType = UNSET
+        """Total number of items to process (or total progress required), if known."""
 
-    include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
-        default=UNSET, name="includeContext"
-    )
-    """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt. The client MAY ignore this request."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    max_tokens: int = msgspec.field(name="maxTokens")
-    """The maximum number of tokens to sample, as requested by the server. The client MAY choose to sample fewer tokens than requested."""
 
-    messages: list[SamplingMessage]
+def _define_ProgressNotification() -> None:
+    global ProgressNotification
 
-    metadata: dict[str, Any] | UnsetType = UNSET
-    """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
+    class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
+        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
 
-    model_preferences: ModelPreferences | UnsetType = msgspec.field(default=UNSET, name="modelPreferences")
-    """The server's preferences for which model to select. The client MAY ignore these preferences."""
+        method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
 
-    stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
+        params: ProgressNotificationParams
 
-    system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
-    """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
 
-    temperature: int | float | UnsetType = UNSET
+def _define_RootsListChangedNotificationParams() -> None:
+    global _RootsListChangedNotificationParamsMembers, RootsListChangedNotificationParams
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+    class _RootsListChangedNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
+    class RootsListChangedNotificationParams(OpenObject):
+        """RootsListChangedNotificationParams: declared members, and any other."""
 
-class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
-    """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+        __slots__ = ()
+        _fields_ = _RootsListChangedNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
 
-    method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
 
-    params: CreateMessageRequestParams
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
 
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
-class PromptMessage(Struct, kw_only=True):
-    """Describes a message returned as part of a prompt.
 
-    This is similar to `SamplingMessage`, but also supports the embedding of
-    resources from the MCP server.
-    """
+def _define_RootsListChangedNotification() -> None:
+    global RootsListChangedNotification
 
-    content: CallToolResultContentItem
+    class RootsListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
+    ):
+        """A notification from the client to the server, informing it that the list of roots has changed.
+        This notification should be sent whenever the client adds, removes, or modifies any root.
+        The server should then request an updated list of roots using the ListRootsRequest.
+        """
 
-    role: Role
+        method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
 
+        params: RootsListChangedNotificationParams | UnsetType = UNSET
 
-class GetPromptResult(Struct, kw_only=True):
-    """The server's response to a prompts/get request from the client."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+def _define_Implementation() -> None:
+    global Implementation
 
-    description: str | UnsetType = UNSET
-    """An optional description for the prompt."""
+    class Implementation(Struct, kw_only=True):
+        """Describes the name and version of an MCP implementation."""
 
-    messages: list[PromptMessage]
+        name: str
 
+        version: str
 
-class ServerCapabilitiesPrompts(Struct, kw_only=True):
-    """Present if the server offers any prompt templates."""
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the prompt list."""
+def _define_InitializeRequestParams() -> None:
+    global InitializeRequestParams
 
+    class InitializeRequestParams(Struct, kw_only=True):
+        """InitializeRequestParams."""
 
-class ServerCapabilitiesResources(Struct, kw_only=True):
-    """Present if the server offers any resources to read."""
+        capabilities: ClientCapabilities
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the resource list."""
+        client_info: Implementation = msgspec.field(name="clientInfo")
 
-    subscribe: bool | UnsetType = UNSET
-    """Whether this server supports subscribing to resource updates."""
+        protocol_version: str = msgspec.field(name="protocolVersion")
+        """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
 
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-class ServerCapabilitiesTools(Struct, kw_only=True):
-    """Present if the server offers any tools to call."""
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the tool list."""
+def _define_InitializeRequest() -> None:
+    global InitializeRequest
 
+    class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
+        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
 
-class ServerCapabilities(Struct, kw_only=True):
-    """Capabilities that a server may support. Known capabilities are defined here, in this schema, but this is not a closed set: any server can define its own, additional capabilities."""
+        method: ClassVar[Literal["initialize"]] = "initialize"
 
-    experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
-    """Experimental, non-standard capabilities that the server supports."""
+        params: InitializeRequestParams
 
-    logging: dict[str, Any] | UnsetType = UNSET
-    """Present if the server supports sending log messages to the client."""
 
-    prompts: ServerCapabilitiesPrompts | UnsetType = UNSET
-    """Present if the server offers any prompt templates."""
+def _define_PingRequestParams() -> None:
+    global _PingRequestParamsMembers, PingRequestParams
 
-    resources: ServerCapabilitiesResources | UnsetType = UNSET
-    """Present if the server offers any resources to read."""
+    class _PingRequestParamsMembers(Struct, kw_only=True):
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    tools: ServerCapabilitiesTools | UnsetType = UNSET
-    """Present if the server offers any tools to call."""
+    class PingRequestParams(OpenObject):
+        """PingRequestParams: declared members, and any other."""
 
+        __slots__ = ()
+        _fields_ = _PingRequestParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = (("meta", "_meta"),)
+        _hook_ = True
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = ()
 
-class InitializeResult(Struct, kw_only=True):
-    """After receiving an initialize request from the client, the server sends this response."""
+        def __init__(
+            self,
+            *,
+            meta: RequestMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        @property
+        def meta(self) -> RequestMetaObject | UnsetType:
 
-    capabilities: ServerCapabilities
+            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
 
-    instructions: str | UnsetType = UNSET
-    """Instructions describing how to use the server and its features.
 
-    This can be used by clients to improve the LLM's understanding of available tools, resources, etc. It can be thought of like a "hint" to the model. For example, this information MAY be added to the system prompt.
-    """
+def _define_PingRequest() -> None:
+    global PingRequest
 
-    protocol_version: str = msgspec.field(name="protocolVersion")
-    """The version of the Model Context Protocol that the server wants to use. This may not match the version that the client requested. If the client cannot support this version, it MUST disconnect."""
+    class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
+        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
 
-    server_info: Implementation = msgspec.field(name="serverInfo")
+        method: ClassVar[Literal["ping"]] = "ping"
 
+        params: PingRequestParams | UnsetType = UNSET
 
-class JSONRPCErrorError(Struct, kw_only=True):
-    """JSONRPCErrorError."""
 
-    code: int
-    """The error type that occurred."""
+def _define_ListResourcesRequestParams() -> None:
+    global ListResourcesRequestParams
 
-    data: Any | UnsetType = UNSET
-    """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+    class ListResourcesRequestParams(Struct, kw_only=True):
+        """ListResourcesRequestParams."""
 
-    message: str
-    """A short description of the error. The message SHOULD be limited to a concise single sentence."""
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
 
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-class JSONRPCError(Struct, kw_only=True):
-    """A response to a request that indicates an error occurred."""
 
-    error: JSONRPCErrorError
+def _define_ListResourcesRequest() -> None:
+    global ListResourcesRequest
 
-    id: RequestId
+    class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
+        """Sent from the client to request a list of resources the server has."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        method: ClassVar[Literal["resources/list"]] = "resources/list"
 
+        params: ListResourcesRequestParams | UnsetType = UNSET
 
-class _JSONRPCRequestParamsMembers(Struct, kw_only=True):
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
+def _define_ListResourceTemplatesRequestParams() -> None:
+    global ListResourceTemplatesRequestParams
 
-class JSONRPCRequestParams(OpenObject):
-    """JSONRPCRequestParams: declared members, and any other."""
+    class ListResourceTemplatesRequestParams(Struct, kw_only=True):
+        """ListResourceTemplatesRequestParams."""
 
-    __slots__ = ()
-    _fields_ = _JSONRPCRequestParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = (("meta", "_meta"),)
-    _hook_ = True
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = ()
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
 
-    def __init__(
-        self,
-        *,
-        meta: RequestMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    @property
-    def meta(self) -> RequestMetaObject | UnsetType:
 
-        return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+def _define_ListResourceTemplatesRequest() -> None:
+    global ListResourceTemplatesRequest
 
+    class ListResourceTemplatesRequest(
+        Struct, kw_only=True, tag_field="method", tag="resources/templates/list"
+    ):
+        """Sent from the client to request a list of resource templates the server has."""
 
-class JSONRPCRequest(Struct, kw_only=True):
-    """A request that expects a response."""
+        method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
 
-    id: RequestId
+        params: ListResourceTemplatesRequestParams | UnsetType = UNSET
 
-    jsonrpc: Literal["2.0"] = "2.0"
 
-    method: str
+def _define_ReadResourceRequestParams() -> None:
+    global ReadResourceRequestParams
 
-    params: JSONRPCRequestParams | UnsetType = UNSET
+    class ReadResourceRequestParams(Struct, kw_only=True):
+        """ReadResourceRequestParams."""
 
+        uri: str
+        """The URI of the resource to read. The URI can use any protocol; it is up to the server how to interpret it."""
 
-class _JSONRPCNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
 
-class JSONRPCNotificationParams(OpenObject):
-    """JSONRPCNotificationParams: declared members, and any other."""
+def _define_ReadResourceRequest() -> None:
+    global ReadResourceRequest
 
-    __slots__ = ()
-    _fields_ = _JSONRPCNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
+    class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
+        """Sent from the client to the server, to read a specific resource URI."""
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        method: ClassVar[Literal["resources/read"]] = "resources/read"
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+        params: ReadResourceRequestParams
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
+def _define_SubscribeRequestParams() -> None:
+    global SubscribeRequestParams
 
-class JSONRPCNotification(Struct, kw_only=True):
-    """A notification which does not expect a response."""
+    class SubscribeRequestParams(Struct, kw_only=True):
+        """SubscribeRequestParams."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        uri: str
+        """The URI of the resource to subscribe to. The URI can use any protocol; it is up to the server how to interpret it."""
 
-    method: str
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    params: JSONRPCNotificationParams | UnsetType = UNSET
 
+def _define_SubscribeRequest() -> None:
+    global SubscribeRequest
 
-class JSONRPCResponse(Struct, kw_only=True):
-    """A successful (non-error) response to a request."""
+    class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
+        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
 
-    id: RequestId
+        method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        params: SubscribeRequestParams
 
-    result: Result
 
+def _define_UnsubscribeRequestParams() -> None:
+    global UnsubscribeRequestParams
 
-class PromptArgument(Struct, kw_only=True):
-    """Describes an argument that a prompt can accept."""
+    class UnsubscribeRequestParams(Struct, kw_only=True):
+        """UnsubscribeRequestParams."""
 
-    description: str | UnsetType = UNSET
-    """A human-readable description of the argument."""
+        uri: str
+        """The URI of the resource to unsubscribe from."""
 
-    name: str
-    """The name of the argument."""
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    required: bool | UnsetType = UNSET
-    """Whether this argument must be provided."""
 
+def _define_UnsubscribeRequest() -> None:
+    global UnsubscribeRequest
 
-class Prompt(Struct, kw_only=True):
-    """A prompt or prompt template that the server offers."""
+    class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
+        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
 
-    arguments: list[PromptArgument] | UnsetType = UNSET
-    """A list of arguments to use for templating the prompt."""
+        method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
 
-    description: str | UnsetType = UNSET
-    """An optional description of what this prompt provides"""
+        params: UnsubscribeRequestParams
 
-    name: str
-    """The name of the prompt or prompt template."""
 
+def _define_ListPromptsRequestParams() -> None:
+    global ListPromptsRequestParams
 
-class ListPromptsResult(Struct, kw_only=True):
-    """The server's response to a prompts/list request from the client."""
+    class ListPromptsRequestParams(Struct, kw_only=True):
+        """ListPromptsRequestParams."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    prompts: list[Prompt]
 
+def _define_ListPromptsRequest() -> None:
+    global ListPromptsRequest
 
-class ResourceTemplateAnnotations(Struct, kw_only=True):
-    """ResourceTemplateAnnotations."""
+    class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
+        """Sent from the client to request a list of prompts and prompt templates the server has."""
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
+        method: ClassVar[Literal["prompts/list"]] = "prompts/list"
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
+        params: ListPromptsRequestParams | UnsetType = UNSET
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+def _define_GetPromptRequestParams() -> None:
+    global GetPromptRequestParams
 
+    class GetPromptRequestParams(Struct, kw_only=True):
+        """GetPromptRequestParams."""
 
-class ResourceTemplate(Struct, kw_only=True):
-    """A template description for resources available on the server."""
+        arguments: dict[str, str] | UnsetType = UNSET
+        """Arguments to use for templating the prompt."""
 
-    annotations: ResourceTemplateAnnotations | UnsetType = UNSET
+        name: str
+        """The name of the prompt or prompt template."""
 
-    description: str | UnsetType = UNSET
-    """A description of what this template is for.
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-    """
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
+def _define_GetPromptRequest() -> None:
+    global GetPromptRequest
 
-    name: str
-    """A human-readable name for the type of resource this template refers to.
+    class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
+        """Used by the client to get a prompt provided by the server."""
 
-    This can be used by clients to populate UI elements.
-    """
+        method: ClassVar[Literal["prompts/get"]] = "prompts/get"
 
-    uri_template: str = msgspec.field(name="uriTemplate")
-    """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
+        params: GetPromptRequestParams
 
 
-class ListResourceTemplatesResult(Struct, kw_only=True):
-    """The server's response to a resources/templates/list request from the client."""
+def _define_ListToolsRequestParams() -> None:
+    global ListToolsRequestParams
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+    class ListToolsRequestParams(Struct, kw_only=True):
+        """ListToolsRequestParams."""
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
 
-    resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
 
-class ResourceAnnotations(Struct, kw_only=True):
-    """ResourceAnnotations."""
+def _define_ListToolsRequest() -> None:
+    global ListToolsRequest
 
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended customer of this object or data is.
+    class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
+        """Sent from the client to request a list of tools the server has."""
 
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
+        method: ClassVar[Literal["tools/list"]] = "tools/list"
 
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
+        params: ListToolsRequestParams | UnsetType = UNSET
 
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
 
+def _define_SetLevelRequestParams() -> None:
+    global SetLevelRequestParams
 
-class Resource(Struct, kw_only=True):
-    """A known resource that the server is capable of reading."""
+    class SetLevelRequestParams(Struct, kw_only=True):
+        """SetLevelRequestParams."""
 
-    annotations: ResourceAnnotations | UnsetType = UNSET
+        level: LoggingLevel
+        """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
 
-    description: str | UnsetType = UNSET
-    """A description of what this resource represents.
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-    """
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
+def _define_SetLevelRequest() -> None:
+    global SetLevelRequest
 
-    name: str
-    """A human-readable name for this resource.
+    class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
+        """A request from the client to the server, to enable or adjust logging."""
 
-    This can be used by clients to populate UI elements.
-    """
+        method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
 
-    size: int | float | UnsetType = UNSET
-    """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
+        params: SetLevelRequestParams
 
-    This can be used by Hosts to display file sizes and estimate context window usage.
-    """
 
-    uri: str
-    """The URI of this resource."""
+def _define_CompleteRequestParamsArgument() -> None:
+    global CompleteRequestParamsArgument
 
+    class CompleteRequestParamsArgument(Struct, kw_only=True):
+        """The argument's information"""
 
-class ListResourcesResult(Struct, kw_only=True):
-    """The server's response to a resources/list request from the client."""
+        name: str
+        """The name of the argument"""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        value: str
+        """The value of the argument to use for completion matching."""
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
 
-    resources: list[Resource]
+def _define_PromptReference() -> None:
+    global PromptReference
 
+    class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
+        """Identifies a prompt."""
 
-class _ListRootsRequestParamsMembers(Struct, kw_only=True):
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
 
+        name: str
+        """The name of the prompt or prompt template"""
 
-class ListRootsRequestParams(OpenObject):
-    """ListRootsRequestParams: declared members, and any other."""
 
-    __slots__ = ()
-    _fields_ = _ListRootsRequestParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = (("meta", "_meta"),)
-    _hook_ = True
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = ()
+def _define_ResourceReference() -> None:
+    global ResourceReference
 
-    def __init__(
-        self,
-        *,
-        meta: RequestMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+    class ResourceReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
+        """A reference to a resource or resource template definition."""
 
-    @property
-    def meta(self) -> RequestMetaObject | UnsetType:
+        type: ClassVar[Literal["ref/resource"]] = "ref/resource"
 
-        return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+        uri: str
+        """The URI or URI template of the resource."""
 
 
-class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
-    """Sent from the server to request a list of root URIs from the client. Roots allow
-    servers to ask for specific directories or files to operate on. A common example
-    for roots is providing a set of repositories or directories a server should operate
-    on.
+def _define_CompleteRequestParams() -> None:
+    global CompleteRequestParams
 
-    This request is typically used when the server needs to understand the file system
-    structure or access specific locations that the client has permission to read from.
-    """
+    class CompleteRequestParams(Struct, kw_only=True):
+        """CompleteRequestParams."""
 
-    method: ClassVar[Literal["roots/list"]] = "roots/list"
+        argument: CompleteRequestParamsArgument
+        """The argument's information"""
 
-    params: ListRootsRequestParams | UnsetType = UNSET
+        ref: PromptReference | ResourceReference
 
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-class _ToolInputSchemaMembers(Struct, kw_only=True):
-    properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-    required: list[str] | UnsetType = UNSET
-    type: Literal["object"] = "object"
 
+def _define_CompleteRequest() -> None:
+    global CompleteRequest
 
-class ToolInputSchema(OpenObject):
-    """A JSON Schema object defining the expected parameters for the tool."""
+    class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
+        """A request from the client to the server, to ask for completion options."""
 
-    __slots__ = ()
-    _fields_ = _ToolInputSchemaMembers
-    _members_ = (
-        ("properties", "properties"),
-        ("required", "required"),
-        ("type", "type"),
-    )
-    _converted_ = (
-        ("properties", "properties"),
-        ("required", "required"),
-    )
-    _hook_ = False
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = (("type", "object"),)
+        method: ClassVar[Literal["completion/complete"]] = "completion/complete"
 
-    @classmethod
-    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-        # message that has one): the same rules, without reading the tables per message. What
-        # does not convert takes the general path, which says what is wrong.
-        if type(obj) is not dict:
-            return super()._from_wire(obj, liberal)
-        try:
-            fields = msgspec.convert(obj, _ToolInputSchemaMembers)
-        except msgspec.ValidationError:
-            return super()._from_wire(obj, liberal)
-        inst = dict.__new__(cls)
-        dict.update(inst, obj)
-        value: Any = fields.properties
-        if value is not UNSET:
-            inst["properties"] = value
-        value = fields.required
-        if value is not UNSET:
-            inst["required"] = value
-        if "type" not in obj:
-            inst["type"] = "object"
-        return inst
+        params: CompleteRequestParams
 
-    def __init__(
-        self,
-        *,
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-        required: list[str] | UnsetType = UNSET,
-        type: Literal["object"] = "object",
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if properties is not UNSET:
-            self["properties"] = properties
-        if required is not UNSET:
-            self["required"] = required
-        self["type"] = type
 
-    @property
-    def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
+def _define_Result() -> None:
+    global _ResultMembers, Result
 
-        return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
+    class _ResultMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    @property
-    def required(self) -> list[str] | UnsetType:
+    class Result(OpenObject):
+        """Result: declared members, and any other."""
 
-        return cast("list[str] | UnsetType", self.get("required", UNSET))
+        __slots__ = ()
+        _fields_ = _ResultMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
 
-    @property
-    def type(self) -> Literal["object"]:
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
 
-        return cast('Literal["object"]', self["type"])
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
-class Tool(Struct, kw_only=True):
-    """Definition for a tool the client can call."""
 
-    description: str | UnsetType = UNSET
-    """A human-readable description of the tool."""
+def _define_CreateMessageResult() -> None:
+    global CreateMessageResult
 
-    input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
-    """A JSON Schema object defining the expected parameters for the tool."""
+    class CreateMessageResult(Struct, kw_only=True):
+        """The client's response to a sampling/create_message request from the server. The client should inform the user before returning the sampled message, to allow them to inspect the response (human in the loop) and decide whether to allow the server to see it."""
 
-    name: str
-    """The name of the tool."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
+        content: CreateMessageResultContent
 
-class ListToolsResult(Struct, kw_only=True):
-    """The server's response to a tools/list request from the client."""
+        model: str
+        """The name of the model that generated the message."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        role: Role
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
+        """The reason why sampling stopped, if known."""
 
-    tools: list[Tool]
 
+def _define_Root() -> None:
+    global Root
 
-class LoggingMessageNotificationParams(Struct, kw_only=True):
-    """LoggingMessageNotificationParams."""
+    class Root(Struct, kw_only=True):
+        """Represents a root directory or file that the server can operate on."""
 
-    data: Any
-    """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
+        name: str | UnsetType = UNSET
+        """An optional name for the root. This can be used to provide a human-readable
+        identifier for the root, which may be useful for display purposes or for
+        referencing the root in other parts of the application.
+        """
 
-    level: LoggingLevel
-    """The severity of this log message."""
+        uri: str
+        """The URI identifying the root. This *must* start with file:// for now.
+        This restriction may be relaxed in future versions of the protocol to allow
+        other URI schemes.
+        """
 
-    logger: str | UnsetType = UNSET
-    """An optional name of the logger issuing this message."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+def _define_ListRootsResult() -> None:
+    global ListRootsResult
 
+    class ListRootsResult(Struct, kw_only=True):
+        """The client's response to a roots/list request from the server.
+        This result contains an array of Root objects, each representing a root directory
+        or file that the server can operate on.
+        """
 
-class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
-    """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
-    method: ClassVar[Literal["notifications/message"]] = "notifications/message"
+        roots: list[Root]
 
-    params: LoggingMessageNotificationParams
 
+def _define_CompleteResultCompletion() -> None:
+    global CompleteResultCompletion
 
-class _NotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+    class CompleteResultCompletion(Struct, kw_only=True):
+        """CompleteResultCompletion."""
 
+        has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
+        """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
 
-class NotificationParams(OpenObject):
-    """NotificationParams: declared members, and any other."""
+        total: int | UnsetType = UNSET
+        """The total number of completion options available. This can exceed the number of values actually sent in the response."""
 
-    __slots__ = ()
-    _fields_ = _NotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
+        values: list[str]
+        """An array of completion values. Must not exceed 100 items."""
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+def _define_CompleteResult() -> None:
+    global CompleteResult
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+    class CompleteResult(Struct, kw_only=True):
+        """The server's response to a completion/complete request"""
 
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
-class Notification(Struct, kw_only=True):
-    """Notification."""
+        completion: CompleteResultCompletion
 
-    method: str
 
-    params: NotificationParams | UnsetType = UNSET
+def _define_SamplingMessage() -> None:
+    global SamplingMessage
 
+    class SamplingMessage(Struct, kw_only=True):
+        """Describes a message issued to or received from an LLM API."""
 
-class PaginatedRequestParams(Struct, kw_only=True):
-    """PaginatedRequestParams."""
+        content: CreateMessageResultContent
 
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
+        role: Role
 
 
-class PaginatedRequest(Struct, kw_only=True):
-    """PaginatedRequest."""
+def _define_ModelHint() -> None:
+    global ModelHint
 
-    method: str
+    class ModelHint(Struct, kw_only=True):
+        """Hints to use for model selection.
 
-    params: PaginatedRequestParams | UnsetType = UNSET
+        Keys not declared here are currently left unspecified by the spec and are up
+        to the client to interpret.
+        """
 
+        name: str | UnsetType = UNSET
+        """A hint for a model name.
 
-class PaginatedResult(Struct, kw_only=True):
-    """PaginatedResult."""
+        The client SHOULD treat this as a substring of a model name; for example:
+         - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
+         - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
+         - `claude` should match any Claude model
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
+         - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
+        """
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
 
+def _define_ModelPreferences() -> None:
+    global ModelPreferences
 
-class _PromptListChangedNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+    class ModelPreferences(Struct, kw_only=True):
+        """The server's preferences for model selection, requested of the client during sampling.
 
+        Because LLMs can vary along multiple dimensions, choosing the "best" model is
+        rarely straightforward.  Different models excel in different areas—some are
+        faster but less capable, others are more capable but more expensive, and so
+        on. This interface allows servers to express their priorities across multiple
+        dimensions to help clients make an appropriate selection for their use case.
 
-class PromptListChangedNotificationParams(OpenObject):
-    """PromptListChangedNotificationParams: declared members, and any other."""
+        These preferences are always advisory. The client MAY ignore them. It is also
+        up to the client to decide how to interpret these preferences and how to
+        balance them against other considerations.
+        """
 
-    __slots__ = ()
-    _fields_ = _PromptListChangedNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
+        cost_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="costPriority")
+        """How much to prioritize cost when selecting a model. A value of 0 means cost
+        is not important, while a value of 1 means cost is the most important
+        factor.
+        """
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        hints: list[ModelHint] | UnsetType = UNSET
+        """Optional hints to use for model selection.
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+        If multiple hints are specified, the client MUST evaluate them in order
+        (such that the first match is taken).
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        The client SHOULD prioritize these hints over the numeric priorities, but
+        MAY still use the priorities to select from ambiguous matches.
+        """
 
+        intelligence_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="intelligencePriority")
+        """How much to prioritize intelligence and capabilities when selecting a
+        model. A value of 0 means intelligence is not important, while a value of 1
+        means intelligence is the most important factor.
+        """
 
-class PromptListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+        speed_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="speedPriority")
+        """How much to prioritize sampling speed (latency) when selecting a model. A
+        value of 0 means speed is not important, while a value of 1 means speed is
+        the most important factor.
+        """
 
-    method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
-    params: PromptListChangedNotificationParams | UnsetType = UNSET
+def _define_CreateMessageRequestParams() -> None:
+    global CreateMessageRequestParams
 
+    class CreateMessageRequestParams(Struct, kw_only=True):
+        """CreateMessageRequestParams."""
 
-class ReadResourceResult(Struct, kw_only=True):
-    """The server's response to a resources/read request from the client."""
+        include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
+            default=UNSET, name="includeContext"
+        )
+        """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt. The client MAY ignore this request."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+        max_tokens: int = msgspec.field(name="maxTokens")
+        """The maximum number of tokens to sample, as requested by the server. The client MAY choose to sample fewer tokens than requested."""
 
-    contents: list[EmbeddedResourceResource]
+        messages: list[SamplingMessage]
 
+        metadata: dict[str, Any] | UnsetType = UNSET
+        """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
 
-class _RequestParamsMembers(Struct, kw_only=True):
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        model_preferences: ModelPreferences | UnsetType = msgspec.field(
+            default=UNSET, name="modelPreferences"
+        )
+        """The server's preferences for which model to select. The client MAY ignore these preferences."""
 
+        stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
 
-class RequestParams(OpenObject):
-    """RequestParams: declared members, and any other."""
+        system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
+        """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
 
-    __slots__ = ()
-    _fields_ = _RequestParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = (("meta", "_meta"),)
-    _hook_ = True
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = ()
+        temperature: int | float | UnsetType = UNSET
 
-    def __init__(
-        self,
-        *,
-        meta: RequestMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
-    @property
-    def meta(self) -> RequestMetaObject | UnsetType:
 
-        return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+def _define_CreateMessageRequest() -> None:
+    global CreateMessageRequest
 
+    class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
+        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
 
-class Request(Struct, kw_only=True):
-    """Request."""
+        method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
-    method: str
+        params: CreateMessageRequestParams
 
-    params: RequestParams | UnsetType = UNSET
 
+def _define_PromptMessage() -> None:
+    global PromptMessage
 
-class ResourceContents(Struct, kw_only=True):
-    """The contents of a specific resource or sub-resource."""
+    class PromptMessage(Struct, kw_only=True):
+        """Describes a message returned as part of a prompt.
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
+        This is similar to `SamplingMessage`, but also supports the embedding of
+        resources from the MCP server.
+        """
 
-    uri: str
-    """The URI of this resource."""
+        content: CallToolResultContentItem
 
+        role: Role
 
-class _ResourceListChangedNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
+def _define_GetPromptResult() -> None:
+    global GetPromptResult
 
-class ResourceListChangedNotificationParams(OpenObject):
-    """ResourceListChangedNotificationParams: declared members, and any other."""
+    class GetPromptResult(Struct, kw_only=True):
+        """The server's response to a prompts/get request from the client."""
 
-    __slots__ = ()
-    _fields_ = _ResourceListChangedNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        description: str | UnsetType = UNSET
+        """An optional description for the prompt."""
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+        messages: list[PromptMessage]
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
+def _define_ServerCapabilitiesPrompts() -> None:
+    global ServerCapabilitiesPrompts
 
-class ResourceListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+    class ServerCapabilitiesPrompts(Struct, kw_only=True):
+        """Present if the server offers any prompt templates."""
 
-    method: ClassVar[Literal["notifications/resources/list_changed"]] = "notifications/resources/list_changed"
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the prompt list."""
 
-    params: ResourceListChangedNotificationParams | UnsetType = UNSET
 
+def _define_ServerCapabilitiesResources() -> None:
+    global ServerCapabilitiesResources
 
-class ResourceUpdatedNotificationParams(Struct, kw_only=True):
-    """ResourceUpdatedNotificationParams."""
+    class ServerCapabilitiesResources(Struct, kw_only=True):
+        """Present if the server offers any resources to read."""
 
-    uri: str
-    """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the resource list."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        subscribe: bool | UnsetType = UNSET
+        """Whether this server supports subscribing to resource updates."""
 
 
-class ResourceUpdatedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
-):
-    """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+def _define_ServerCapabilitiesTools() -> None:
+    global ServerCapabilitiesTools
 
-    method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
+    class ServerCapabilitiesTools(Struct, kw_only=True):
+        """Present if the server offers any tools to call."""
 
-    params: ResourceUpdatedNotificationParams
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the tool list."""
 
 
-class _ToolListChangedNotificationParamsMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+def _define_ServerCapabilities() -> None:
+    global ServerCapabilities
 
+    class ServerCapabilities(Struct, kw_only=True):
+        """Capabilities that a server may support. Known capabilities are defined here, in this schema, but this is not a closed set: any server can define its own, additional capabilities."""
 
-class ToolListChangedNotificationParams(OpenObject):
-    """ToolListChangedNotificationParams: declared members, and any other."""
+        experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
+        """Experimental, non-standard capabilities that the server supports."""
 
-    __slots__ = ()
-    _fields_ = _ToolListChangedNotificationParamsMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
+        logging: dict[str, Any] | UnsetType = UNSET
+        """Present if the server supports sending log messages to the client."""
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
+        prompts: ServerCapabilitiesPrompts | UnsetType = UNSET
+        """Present if the server offers any prompt templates."""
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
-        """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+        resources: ServerCapabilitiesResources | UnsetType = UNSET
+        """Present if the server offers any resources to read."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        tools: ServerCapabilitiesTools | UnsetType = UNSET
+        """Present if the server offers any tools to call."""
 
 
-class ToolListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+def _define_InitializeResult() -> None:
+    global InitializeResult
 
-    method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
+    class InitializeResult(Struct, kw_only=True):
+        """After receiving an initialize request from the client, the server sends this response."""
 
-    params: ToolListChangedNotificationParams | UnsetType = UNSET
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
 
+        capabilities: ServerCapabilities
 
-Role: TypeAlias = Literal["assistant", "user"]
-"""The sender or recipient of messages and data in a conversation."""
+        instructions: str | UnsetType = UNSET
+        """Instructions describing how to use the server and its features.
 
+        This can be used by clients to improve the LLM's understanding of available tools, resources, etc. It can be thought of like a "hint" to the model. For example, this information MAY be added to the system prompt.
+        """
 
-ProgressToken: TypeAlias = str | int | float
-"""A progress token, used to associate progress notifications with the original request."""
+        protocol_version: str = msgspec.field(name="protocolVersion")
+        """The version of the Model Context Protocol that the server wants to use. This may not match the version that the client requested. If the client cannot support this version, it MUST disconnect."""
 
+        server_info: Implementation = msgspec.field(name="serverInfo")
 
-NotificationMetaObject: TypeAlias = dict[str, Any]
-"""This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
 
+def _define_JSONRPCErrorError() -> None:
+    global JSONRPCErrorError
 
-if TYPE_CHECKING:
-    EmbeddedResourceResource: TypeAlias = TextResourceContents | BlobResourceContents
-else:
+    class JSONRPCErrorError(Struct, kw_only=True):
+        """JSONRPCErrorError."""
+
+        code: int
+        """The error type that occurred."""
+
+        data: Any | UnsetType = UNSET
+        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+
+        message: str
+        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
+
+
+def _define_JSONRPCError() -> None:
+    global JSONRPCError
+
+    class JSONRPCError(Struct, kw_only=True):
+        """A response to a request that indicates an error occurred."""
+
+        error: JSONRPCErrorError
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+
+def _define_JSONRPCRequestParams() -> None:
+    global _JSONRPCRequestParamsMembers, JSONRPCRequestParams
+
+    class _JSONRPCRequestParamsMembers(Struct, kw_only=True):
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class JSONRPCRequestParams(OpenObject):
+        """JSONRPCRequestParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _JSONRPCRequestParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = (("meta", "_meta"),)
+        _hook_ = True
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: RequestMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> RequestMetaObject | UnsetType:
+
+            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_JSONRPCRequest() -> None:
+    global JSONRPCRequest
+
+    class JSONRPCRequest(Struct, kw_only=True):
+        """A request that expects a response."""
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        method: str
+
+        params: JSONRPCRequestParams | UnsetType = UNSET
+
+
+def _define_JSONRPCNotificationParams() -> None:
+    global _JSONRPCNotificationParamsMembers, JSONRPCNotificationParams
+
+    class _JSONRPCNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class JSONRPCNotificationParams(OpenObject):
+        """JSONRPCNotificationParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _JSONRPCNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_JSONRPCNotification() -> None:
+    global JSONRPCNotification
+
+    class JSONRPCNotification(Struct, kw_only=True):
+        """A notification which does not expect a response."""
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        method: str
+
+        params: JSONRPCNotificationParams | UnsetType = UNSET
+
+
+def _define_JSONRPCResponse() -> None:
+    global JSONRPCResponse
+
+    class JSONRPCResponse(Struct, kw_only=True):
+        """A successful (non-error) response to a request."""
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        result: Result
+
+
+def _define_PromptArgument() -> None:
+    global PromptArgument
+
+    class PromptArgument(Struct, kw_only=True):
+        """Describes an argument that a prompt can accept."""
+
+        description: str | UnsetType = UNSET
+        """A human-readable description of the argument."""
+
+        name: str
+        """The name of the argument."""
+
+        required: bool | UnsetType = UNSET
+        """Whether this argument must be provided."""
+
+
+def _define_Prompt() -> None:
+    global Prompt
+
+    class Prompt(Struct, kw_only=True):
+        """A prompt or prompt template that the server offers."""
+
+        arguments: list[PromptArgument] | UnsetType = UNSET
+        """A list of arguments to use for templating the prompt."""
+
+        description: str | UnsetType = UNSET
+        """An optional description of what this prompt provides"""
+
+        name: str
+        """The name of the prompt or prompt template."""
+
+
+def _define_ListPromptsResult() -> None:
+    global ListPromptsResult
+
+    class ListPromptsResult(Struct, kw_only=True):
+        """The server's response to a prompts/list request from the client."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
+
+        prompts: list[Prompt]
+
+
+def _define_ResourceTemplateAnnotations() -> None:
+    global ResourceTemplateAnnotations
+
+    class ResourceTemplateAnnotations(Struct, kw_only=True):
+        """ResourceTemplateAnnotations."""
+
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
+
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
+
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
+
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
+
+
+def _define_ResourceTemplate() -> None:
+    global ResourceTemplate
+
+    class ResourceTemplate(Struct, kw_only=True):
+        """A template description for resources available on the server."""
+
+        annotations: ResourceTemplateAnnotations | UnsetType = UNSET
+
+        description: str | UnsetType = UNSET
+        """A description of what this template is for.
+
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
+
+        name: str
+        """A human-readable name for the type of resource this template refers to.
+
+        This can be used by clients to populate UI elements.
+        """
+
+        uri_template: str = msgspec.field(name="uriTemplate")
+        """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
+
+
+def _define_ListResourceTemplatesResult() -> None:
+    global ListResourceTemplatesResult
+
+    class ListResourceTemplatesResult(Struct, kw_only=True):
+        """The server's response to a resources/templates/list request from the client."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
+
+        resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
+
+
+def _define_ResourceAnnotations() -> None:
+    global ResourceAnnotations
+
+    class ResourceAnnotations(Struct, kw_only=True):
+        """ResourceAnnotations."""
+
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended customer of this object or data is.
+
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
+
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
+
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
+
+
+def _define_Resource() -> None:
+    global Resource
+
+    class Resource(Struct, kw_only=True):
+        """A known resource that the server is capable of reading."""
+
+        annotations: ResourceAnnotations | UnsetType = UNSET
+
+        description: str | UnsetType = UNSET
+        """A description of what this resource represents.
+
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        name: str
+        """A human-readable name for this resource.
+
+        This can be used by clients to populate UI elements.
+        """
+
+        size: int | float | UnsetType = UNSET
+        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
+
+        This can be used by Hosts to display file sizes and estimate context window usage.
+        """
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_ListResourcesResult() -> None:
+    global ListResourcesResult
+
+    class ListResourcesResult(Struct, kw_only=True):
+        """The server's response to a resources/list request from the client."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
+
+        resources: list[Resource]
+
+
+def _define_ListRootsRequestParams() -> None:
+    global _ListRootsRequestParamsMembers, ListRootsRequestParams
+
+    class _ListRootsRequestParamsMembers(Struct, kw_only=True):
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class ListRootsRequestParams(OpenObject):
+        """ListRootsRequestParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _ListRootsRequestParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = (("meta", "_meta"),)
+        _hook_ = True
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: RequestMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> RequestMetaObject | UnsetType:
+
+            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_ListRootsRequest() -> None:
+    global ListRootsRequest
+
+    class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
+        """Sent from the server to request a list of root URIs from the client. Roots allow
+        servers to ask for specific directories or files to operate on. A common example
+        for roots is providing a set of repositories or directories a server should operate
+        on.
+
+        This request is typically used when the server needs to understand the file system
+        structure or access specific locations that the client has permission to read from.
+        """
+
+        method: ClassVar[Literal["roots/list"]] = "roots/list"
+
+        params: ListRootsRequestParams | UnsetType = UNSET
+
+
+def _define_ToolInputSchema() -> None:
+    global _ToolInputSchemaMembers, ToolInputSchema
+
+    class _ToolInputSchemaMembers(Struct, kw_only=True):
+        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
+        required: list[str] | UnsetType = UNSET
+        type: Literal["object"] = "object"
+
+    class ToolInputSchema(OpenObject):
+        """A JSON Schema object defining the expected parameters for the tool."""
+
+        __slots__ = ()
+        _fields_ = _ToolInputSchemaMembers
+        _members_ = (
+            ("properties", "properties"),
+            ("required", "required"),
+            ("type", "type"),
+        )
+        _converted_ = (
+            ("properties", "properties"),
+            ("required", "required"),
+        )
+        _hook_ = False
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = (("type", "object"),)
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+            # message that has one): the same rules, without reading the tables per message. What
+            # does not convert takes the general path, which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            try:
+                fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+            except msgspec.ValidationError:
+                return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            value: Any = fields.properties
+            if value is not UNSET:
+                inst["properties"] = value
+            value = fields.required
+            if value is not UNSET:
+                inst["required"] = value
+            if "type" not in obj:
+                inst["type"] = "object"
+            return inst
+
+        def __init__(
+            self,
+            *,
+            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
+            required: list[str] | UnsetType = UNSET,
+            type: Literal["object"] = "object",
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if properties is not UNSET:
+                self["properties"] = properties
+            if required is not UNSET:
+                self["required"] = required
+            self["type"] = type
+
+        @property
+        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
+
+            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
+
+        @property
+        def required(self) -> list[str] | UnsetType:
+
+            return cast("list[str] | UnsetType", self.get("required", UNSET))
+
+        @property
+        def type(self) -> Literal["object"]:
+
+            return cast('Literal["object"]', self["type"])
+
+
+def _define_Tool() -> None:
+    global Tool
+
+    class Tool(Struct, kw_only=True):
+        """Definition for a tool the client can call."""
+
+        description: str | UnsetType = UNSET
+        """A human-readable description of the tool."""
+
+        input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
+        """A JSON Schema object defining the expected parameters for the tool."""
+
+        name: str
+        """The name of the tool."""
+
+
+def _define_ListToolsResult() -> None:
+    global ListToolsResult
+
+    class ListToolsResult(Struct, kw_only=True):
+        """The server's response to a tools/list request from the client."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
+
+        tools: list[Tool]
+
+
+def _define_LoggingMessageNotificationParams() -> None:
+    global LoggingMessageNotificationParams
+
+    class LoggingMessageNotificationParams(Struct, kw_only=True):
+        """LoggingMessageNotificationParams."""
+
+        data: Any
+        """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
+
+        level: LoggingLevel
+        """The severity of this log message."""
+
+        logger: str | UnsetType = UNSET
+        """An optional name of the logger issuing this message."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+
+def _define_LoggingMessageNotification() -> None:
+    global LoggingMessageNotification
+
+    class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
+        """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+
+        method: ClassVar[Literal["notifications/message"]] = "notifications/message"
+
+        params: LoggingMessageNotificationParams
+
+
+def _define_NotificationParams() -> None:
+    global _NotificationParamsMembers, NotificationParams
+
+    class _NotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class NotificationParams(OpenObject):
+        """NotificationParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _NotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_Notification() -> None:
+    global Notification
+
+    class Notification(Struct, kw_only=True):
+        """Notification."""
+
+        method: str
+
+        params: NotificationParams | UnsetType = UNSET
+
+
+def _define_PaginatedRequestParams() -> None:
+    global PaginatedRequestParams
+
+    class PaginatedRequestParams(Struct, kw_only=True):
+        """PaginatedRequestParams."""
+
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
+
+
+def _define_PaginatedRequest() -> None:
+    global PaginatedRequest
+
+    class PaginatedRequest(Struct, kw_only=True):
+        """PaginatedRequest."""
+
+        method: str
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_PaginatedResult() -> None:
+    global PaginatedResult
+
+    class PaginatedResult(Struct, kw_only=True):
+        """PaginatedResult."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
+
+
+def _define_PromptListChangedNotificationParams() -> None:
+    global _PromptListChangedNotificationParamsMembers, PromptListChangedNotificationParams
+
+    class _PromptListChangedNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class PromptListChangedNotificationParams(OpenObject):
+        """PromptListChangedNotificationParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _PromptListChangedNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_PromptListChangedNotification() -> None:
+    global PromptListChangedNotification
+
+    class PromptListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
+
+        params: PromptListChangedNotificationParams | UnsetType = UNSET
+
+
+def _define_ReadResourceResult() -> None:
+    global ReadResourceResult
+
+    class ReadResourceResult(Struct, kw_only=True):
+        """The server's response to a resources/read request from the client."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
+
+        contents: list[EmbeddedResourceResource]
+
+
+def _define_RequestParams() -> None:
+    global _RequestParamsMembers, RequestParams
+
+    class _RequestParamsMembers(Struct, kw_only=True):
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class RequestParams(OpenObject):
+        """RequestParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _RequestParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = (("meta", "_meta"),)
+        _hook_ = True
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: RequestMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> RequestMetaObject | UnsetType:
+
+            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_Request() -> None:
+    global Request
+
+    class Request(Struct, kw_only=True):
+        """Request."""
+
+        method: str
+
+        params: RequestParams | UnsetType = UNSET
+
+
+def _define_ResourceContents() -> None:
+    global ResourceContents
+
+    class ResourceContents(Struct, kw_only=True):
+        """The contents of a specific resource or sub-resource."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_ResourceListChangedNotificationParams() -> None:
+    global _ResourceListChangedNotificationParamsMembers, ResourceListChangedNotificationParams
+
+    class _ResourceListChangedNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class ResourceListChangedNotificationParams(OpenObject):
+        """ResourceListChangedNotificationParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _ResourceListChangedNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_ResourceListChangedNotification() -> None:
+    global ResourceListChangedNotification
+
+    class ResourceListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+        method: ClassVar[Literal["notifications/resources/list_changed"]] = (
+            "notifications/resources/list_changed"
+        )
+
+        params: ResourceListChangedNotificationParams | UnsetType = UNSET
+
+
+def _define_ResourceUpdatedNotificationParams() -> None:
+    global ResourceUpdatedNotificationParams
+
+    class ResourceUpdatedNotificationParams(Struct, kw_only=True):
+        """ResourceUpdatedNotificationParams."""
+
+        uri: str
+        """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+
+def _define_ResourceUpdatedNotification() -> None:
+    global ResourceUpdatedNotification
+
+    class ResourceUpdatedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
+    ):
+        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+        method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
+
+        params: ResourceUpdatedNotificationParams
+
+
+def _define_ToolListChangedNotificationParams() -> None:
+    global _ToolListChangedNotificationParamsMembers, ToolListChangedNotificationParams
+
+    class _ToolListChangedNotificationParamsMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class ToolListChangedNotificationParams(OpenObject):
+        """ToolListChangedNotificationParams: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _ToolListChangedNotificationParamsMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_ToolListChangedNotification() -> None:
+    global ToolListChangedNotification
+
+    class ToolListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
+
+        params: ToolListChangedNotificationParams | UnsetType = UNSET
+
+
+def _define_Role() -> None:
+    global Role
+
+    Role = Literal["assistant", "user"]
+
+
+def _define_ProgressToken() -> None:
+    global ProgressToken
+
+    ProgressToken = str | int | float
+
+
+def _define_NotificationMetaObject() -> None:
+    global NotificationMetaObject
+
+    NotificationMetaObject = dict[str, Any]
+
+
+def _define_EmbeddedResourceResource() -> None:
+    global EmbeddedResourceResource
 
     class EmbeddedResourceResource(UnionDispatch):
         """One of `TextResourceContents`, `BlobResourceContents`."""
@@ -1799,57 +2151,60 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    CallToolResultContentItem: TypeAlias = TextContent | ImageContent | EmbeddedResource | Unknown
-else:
+def _define_CallToolResultContentItem() -> None:
+    global CallToolResultContentItem
+
     CallToolResultContentItem = open_union("type", TextContent | ImageContent | EmbeddedResource)
 
 
-RequestId: TypeAlias = str | int | float
-"""A uniquely identifying ID for a request in JSON-RPC."""
+def _define_RequestId() -> None:
+    global RequestId
+
+    RequestId = str | int | float
 
 
-ClientNotification: TypeAlias = (
-    CancelledNotification | InitializedNotification | ProgressNotification | RootsListChangedNotification
-)
+def _define_ClientNotification() -> None:
+    global ClientNotification
+
+    ClientNotification = (
+        CancelledNotification | InitializedNotification | ProgressNotification | RootsListChangedNotification
+    )
 
 
-LoggingLevel: TypeAlias = Literal[
-    "alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"
-]
-"""The severity of a log message.
+def _define_LoggingLevel() -> None:
+    global LoggingLevel
 
-These map to syslog message severities, as specified in RFC-5424:
-https://datatracker.ietf.org/doc/html/rfc5424#section-6.2.1
-"""
+    LoggingLevel = Literal["alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"]
 
 
-ClientRequest: TypeAlias = (
-    InitializeRequest
-    | PingRequest
-    | ListResourcesRequest
-    | ListResourceTemplatesRequest
-    | ReadResourceRequest
-    | SubscribeRequest
-    | UnsubscribeRequest
-    | ListPromptsRequest
-    | GetPromptRequest
-    | ListToolsRequest
-    | CallToolRequest
-    | SetLevelRequest
-    | CompleteRequest
-)
+def _define_ClientRequest() -> None:
+    global ClientRequest
+
+    ClientRequest = (
+        InitializeRequest
+        | PingRequest
+        | ListResourcesRequest
+        | ListResourceTemplatesRequest
+        | ReadResourceRequest
+        | SubscribeRequest
+        | UnsubscribeRequest
+        | ListPromptsRequest
+        | GetPromptRequest
+        | ListToolsRequest
+        | CallToolRequest
+        | SetLevelRequest
+        | CompleteRequest
+    )
 
 
-if TYPE_CHECKING:
-    CreateMessageResultContent: TypeAlias = TextContent | ImageContent | Unknown
-else:
+def _define_CreateMessageResultContent() -> None:
+    global CreateMessageResultContent
+
     CreateMessageResultContent = open_union("type", TextContent | ImageContent)
 
 
-if TYPE_CHECKING:
-    ClientResult: TypeAlias = Result | CreateMessageResult | ListRootsResult
-else:
+def _define_ClientResult() -> None:
+    global ClientResult
 
     class ClientResult(UnionDispatch):
         """One of `Result`, `CreateMessageResult`, `ListRootsResult`."""
@@ -1867,16 +2222,20 @@ else:
         )
 
 
-Cursor: TypeAlias = str
-"""An opaque token used to represent a cursor for pagination."""
+def _define_Cursor() -> None:
+    global Cursor
+
+    Cursor = str
 
 
-EmptyResult: TypeAlias = Result
+def _define_EmptyResult() -> None:
+    global EmptyResult
+
+    EmptyResult = Result
 
 
-if TYPE_CHECKING:
-    JSONRPCMessage: TypeAlias = JSONRPCRequest | JSONRPCNotification | JSONRPCResponse | JSONRPCError
-else:
+def _define_JSONRPCMessage() -> None:
+    global JSONRPCMessage
 
     class JSONRPCMessage(UnionDispatch):
         """One of `JSONRPCRequest`, `JSONRPCNotification`, `JSONRPCResponse`, `JSONRPCError`."""
@@ -1916,34 +2275,28 @@ else:
         )
 
 
-ServerNotification: TypeAlias = (
-    CancelledNotification
-    | ProgressNotification
-    | ResourceListChangedNotification
-    | ResourceUpdatedNotification
-    | PromptListChangedNotification
-    | ToolListChangedNotification
-    | LoggingMessageNotification
-)
+def _define_ServerNotification() -> None:
+    global ServerNotification
 
-
-ServerRequest: TypeAlias = PingRequest | CreateMessageRequest | ListRootsRequest
-
-
-if TYPE_CHECKING:
-    ServerResult: TypeAlias = (
-        Result
-        | InitializeResult
-        | ListResourcesResult
-        | ListResourceTemplatesResult
-        | ReadResourceResult
-        | ListPromptsResult
-        | GetPromptResult
-        | ListToolsResult
-        | CallToolResult
-        | CompleteResult
+    ServerNotification = (
+        CancelledNotification
+        | ProgressNotification
+        | ResourceListChangedNotification
+        | ResourceUpdatedNotification
+        | PromptListChangedNotification
+        | ToolListChangedNotification
+        | LoggingMessageNotification
     )
-else:
+
+
+def _define_ServerRequest() -> None:
+    global ServerRequest
+
+    ServerRequest = PingRequest | CreateMessageRequest | ListRootsRequest
+
+
+def _define_ServerResult() -> None:
+    global ServerResult
 
     class ServerResult(UnionDispatch):
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
@@ -2016,318 +2369,1093 @@ else:
         )
 
 
-# Method table
-INITIALIZE: Final[RequestMethod[InitializeRequestParams, InitializeResult]] = RequestMethod(
+def _define_ClientStub() -> None:
+    global ClientStub
+
+    class ClientStub:
+        """Every request and notification a client sends, typed; the runtime supplies `sender`."""
+
+        __slots__ = ("_sender",)
+
+        def __init__(self, sender: Sender) -> None:
+            self._sender = sender
+
+        async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
+            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+            return await self._sender.send_request(INITIALIZE, params)
+
+        async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            return await self._sender.send_request(PING, params)
+
+        async def list_resources(
+            self, params: ListResourcesRequestParams | None = None
+        ) -> ListResourcesResult:
+            """Sent from the client to request a list of resources the server has."""
+
+            return await self._sender.send_request(RESOURCES_LIST, params)
+
+        async def list_resource_templates(
+            self, params: ListResourceTemplatesRequestParams | None = None
+        ) -> ListResourceTemplatesResult:
+            """Sent from the client to request a list of resource templates the server has."""
+
+            return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
+
+        async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
+            """Sent from the client to the server, to read a specific resource URI."""
+
+            return await self._sender.send_request(RESOURCES_READ, params)
+
+        async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
+            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+            return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
+
+        async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
+            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+            return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
+
+        async def list_prompts(self, params: ListPromptsRequestParams | None = None) -> ListPromptsResult:
+            """Sent from the client to request a list of prompts and prompt templates the server has."""
+
+            return await self._sender.send_request(PROMPTS_LIST, params)
+
+        async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
+            """Used by the client to get a prompt provided by the server."""
+
+            return await self._sender.send_request(PROMPTS_GET, params)
+
+        async def list_tools(self, params: ListToolsRequestParams | None = None) -> ListToolsResult:
+            """Sent from the client to request a list of tools the server has."""
+
+            return await self._sender.send_request(TOOLS_LIST, params)
+
+        async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
+            """Used by the client to invoke a tool provided by the server."""
+
+            return await self._sender.send_request(TOOLS_CALL, params)
+
+        async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
+            """A request from the client to the server, to enable or adjust logging."""
+
+            return await self._sender.send_request(LOGGING_SET_LEVEL, params)
+
+        async def complete(self, params: CompleteRequestParams) -> CompleteResult:
+            """A request from the client to the server, to ask for completion options."""
+
+            return await self._sender.send_request(COMPLETION_COMPLETE, params)
+
+        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
+
+        async def notify_initialized(self, params: InitializedNotificationParams | None = None) -> None:
+            """This notification is sent from the client to the server after initialization has finished."""
+
+            await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
+
+        async def notify_progress(self, params: ProgressNotificationParams) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
+
+        async def notify_roots_list_changed(
+            self, params: RootsListChangedNotificationParams | None = None
+        ) -> None:
+            """A notification from the client to the server, informing it that the list of roots has changed.
+            This notification should be sent whenever the client adds, removes, or modifies any root.
+            The server should then request an updated list of roots using the ListRootsRequest.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
+
+
+def _define_ServerHandler() -> None:
+    global ServerHandler
+
+    class ServerHandler(Protocol[Ctx]):
+        """What a server answers: one method per client request and notification. The runtime calls
+        `handler.<name>(params, ctx)` as the method table names it."""
+
+        async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
+            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+            ...
+
+        async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            ...
+
+        async def list_resources(
+            self, params: ListResourcesRequestParams | None, ctx: Ctx, /
+        ) -> ListResourcesResult:
+            """Sent from the client to request a list of resources the server has."""
+
+            ...
+
+        async def list_resource_templates(
+            self, params: ListResourceTemplatesRequestParams | None, ctx: Ctx, /
+        ) -> ListResourceTemplatesResult:
+            """Sent from the client to request a list of resource templates the server has."""
+
+            ...
+
+        async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
+            """Sent from the client to the server, to read a specific resource URI."""
+
+            ...
+
+        async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+            ...
+
+        async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+            ...
+
+        async def list_prompts(
+            self, params: ListPromptsRequestParams | None, ctx: Ctx, /
+        ) -> ListPromptsResult:
+            """Sent from the client to request a list of prompts and prompt templates the server has."""
+
+            ...
+
+        async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
+            """Used by the client to get a prompt provided by the server."""
+
+            ...
+
+        async def list_tools(self, params: ListToolsRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
+            """Sent from the client to request a list of tools the server has."""
+
+            ...
+
+        async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
+            """Used by the client to invoke a tool provided by the server."""
+
+            ...
+
+        async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """A request from the client to the server, to enable or adjust logging."""
+
+            ...
+
+        async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
+            """A request from the client to the server, to ask for completion options."""
+
+            ...
+
+        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+            """
+
+            ...
+
+        async def on_initialized(self, params: InitializedNotificationParams | None, ctx: Ctx, /) -> None:
+            """This notification is sent from the client to the server after initialization has finished."""
+
+            ...
+
+        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            ...
+
+        async def on_roots_list_changed(
+            self, params: RootsListChangedNotificationParams | None, ctx: Ctx, /
+        ) -> None:
+            """A notification from the client to the server, informing it that the list of roots has changed.
+            This notification should be sent whenever the client adds, removes, or modifies any root.
+            The server should then request an updated list of roots using the ListRootsRequest.
+            """
+
+            ...
+
+
+def _define_ServerStub() -> None:
+    global ServerStub
+
+    class ServerStub:
+        """Every request and notification a server sends to its client, typed."""
+
+        __slots__ = ("_sender",)
+
+        def __init__(self, sender: Sender) -> None:
+            self._sender = sender
+
+        async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            return await self._sender.send_request(PING, params)
+
+        async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
+            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+            return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
+
+        async def list_roots(self, params: ListRootsRequestParams | None = None) -> ListRootsResult:
+            """Sent from the server to request a list of root URIs from the client. Roots allow
+            servers to ask for specific directories or files to operate on. A common example
+            for roots is providing a set of repositories or directories a server should operate
+            on.
+
+            This request is typically used when the server needs to understand the file system
+            structure or access specific locations that the client has permission to read from.
+            """
+
+            return await self._sender.send_request(ROOTS_LIST, params)
+
+        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
+
+        async def notify_progress(self, params: ProgressNotificationParams) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
+
+        async def notify_resource_list_changed(
+            self, params: ResourceListChangedNotificationParams | None = None
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
+
+        async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
+            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
+
+        async def notify_prompt_list_changed(
+            self, params: PromptListChangedNotificationParams | None = None
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
+
+        async def notify_tool_list_changed(
+            self, params: ToolListChangedNotificationParams | None = None
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
+
+        async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
+            """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+
+            await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
+
+
+def _define_ClientHandler() -> None:
+    global ClientHandler
+
+    class ClientHandler(Protocol[Ctx]):
+        """What a client answers: one method per server request, and per server notification."""
+
+        async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            ...
+
+        async def create_message(
+            self, params: CreateMessageRequestParams, ctx: Ctx, /
+        ) -> CreateMessageResult:
+            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+            ...
+
+        async def list_roots(self, params: ListRootsRequestParams | None, ctx: Ctx, /) -> ListRootsResult:
+            """Sent from the server to request a list of root URIs from the client. Roots allow
+            servers to ask for specific directories or files to operate on. A common example
+            for roots is providing a set of repositories or directories a server should operate
+            on.
+
+            This request is typically used when the server needs to understand the file system
+            structure or access specific locations that the client has permission to read from.
+            """
+
+            ...
+
+        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+            """
+
+            ...
+
+        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            ...
+
+        async def on_resource_list_changed(
+            self, params: ResourceListChangedNotificationParams | None, ctx: Ctx, /
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
+            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+            ...
+
+        async def on_prompt_list_changed(
+            self, params: PromptListChangedNotificationParams | None, ctx: Ctx, /
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_tool_list_changed(
+            self, params: ToolListChangedNotificationParams | None, ctx: Ctx, /
+        ) -> None:
+            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
+            """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+
+            ...
+
+
+_DEFINITIONS: Final = {
+    "AnnotatedAnnotations": (_define_AnnotatedAnnotations, ("Role",)),
+    "Annotated": (_define_Annotated, ("AnnotatedAnnotations",)),
+    "BlobResourceContents": (_define_BlobResourceContents, ()),
+    "RequestMetaObject": (_define_RequestMetaObject, ("ProgressToken",)),
+    "CallToolRequestParams": (_define_CallToolRequestParams, ("RequestMetaObject",)),
+    "CallToolRequest": (_define_CallToolRequest, ("CallToolRequestParams",)),
+    "TextContentAnnotations": (_define_TextContentAnnotations, ("Role",)),
+    "TextContent": (_define_TextContent, ("TextContentAnnotations",)),
+    "ImageContentAnnotations": (_define_ImageContentAnnotations, ("Role",)),
+    "ImageContent": (_define_ImageContent, ("ImageContentAnnotations",)),
+    "EmbeddedResourceAnnotations": (_define_EmbeddedResourceAnnotations, ("Role",)),
+    "TextResourceContents": (_define_TextResourceContents, ()),
+    "EmbeddedResource": (
+        _define_EmbeddedResource,
+        (
+            "EmbeddedResourceAnnotations",
+            "EmbeddedResourceResource",
+        ),
+    ),
+    "CallToolResult": (
+        _define_CallToolResult,
+        (
+            "CallToolResultContentItem",
+            "NotificationMetaObject",
+        ),
+    ),
+    "CancelledNotificationParams": (
+        _define_CancelledNotificationParams,
+        (
+            "NotificationMetaObject",
+            "RequestId",
+        ),
+    ),
+    "CancelledNotification": (_define_CancelledNotification, ("CancelledNotificationParams",)),
+    "ClientCapabilitiesRoots": (_define_ClientCapabilitiesRoots, ()),
+    "ClientCapabilities": (_define_ClientCapabilities, ("ClientCapabilitiesRoots",)),
+    "InitializedNotificationParams": (_define_InitializedNotificationParams, ("NotificationMetaObject",)),
+    "InitializedNotification": (_define_InitializedNotification, ("InitializedNotificationParams",)),
+    "ProgressNotificationParams": (
+        _define_ProgressNotificationParams,
+        (
+            "NotificationMetaObject",
+            "ProgressToken",
+        ),
+    ),
+    "ProgressNotification": (_define_ProgressNotification, ("ProgressNotificationParams",)),
+    "RootsListChangedNotificationParams": (
+        _define_RootsListChangedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "RootsListChangedNotification": (
+        _define_RootsListChangedNotification,
+        ("RootsListChangedNotificationParams",),
+    ),
+    "Implementation": (_define_Implementation, ()),
+    "InitializeRequestParams": (
+        _define_InitializeRequestParams,
+        (
+            "ClientCapabilities",
+            "Implementation",
+            "RequestMetaObject",
+        ),
+    ),
+    "InitializeRequest": (_define_InitializeRequest, ("InitializeRequestParams",)),
+    "PingRequestParams": (_define_PingRequestParams, ("RequestMetaObject",)),
+    "PingRequest": (_define_PingRequest, ("PingRequestParams",)),
+    "ListResourcesRequestParams": (_define_ListResourcesRequestParams, ("RequestMetaObject",)),
+    "ListResourcesRequest": (_define_ListResourcesRequest, ("ListResourcesRequestParams",)),
+    "ListResourceTemplatesRequestParams": (
+        _define_ListResourceTemplatesRequestParams,
+        ("RequestMetaObject",),
+    ),
+    "ListResourceTemplatesRequest": (
+        _define_ListResourceTemplatesRequest,
+        ("ListResourceTemplatesRequestParams",),
+    ),
+    "ReadResourceRequestParams": (_define_ReadResourceRequestParams, ("RequestMetaObject",)),
+    "ReadResourceRequest": (_define_ReadResourceRequest, ("ReadResourceRequestParams",)),
+    "SubscribeRequestParams": (_define_SubscribeRequestParams, ("RequestMetaObject",)),
+    "SubscribeRequest": (_define_SubscribeRequest, ("SubscribeRequestParams",)),
+    "UnsubscribeRequestParams": (_define_UnsubscribeRequestParams, ("RequestMetaObject",)),
+    "UnsubscribeRequest": (_define_UnsubscribeRequest, ("UnsubscribeRequestParams",)),
+    "ListPromptsRequestParams": (_define_ListPromptsRequestParams, ("RequestMetaObject",)),
+    "ListPromptsRequest": (_define_ListPromptsRequest, ("ListPromptsRequestParams",)),
+    "GetPromptRequestParams": (_define_GetPromptRequestParams, ("RequestMetaObject",)),
+    "GetPromptRequest": (_define_GetPromptRequest, ("GetPromptRequestParams",)),
+    "ListToolsRequestParams": (_define_ListToolsRequestParams, ("RequestMetaObject",)),
+    "ListToolsRequest": (_define_ListToolsRequest, ("ListToolsRequestParams",)),
+    "SetLevelRequestParams": (
+        _define_SetLevelRequestParams,
+        (
+            "LoggingLevel",
+            "RequestMetaObject",
+        ),
+    ),
+    "SetLevelRequest": (_define_SetLevelRequest, ("SetLevelRequestParams",)),
+    "CompleteRequestParamsArgument": (_define_CompleteRequestParamsArgument, ()),
+    "PromptReference": (_define_PromptReference, ()),
+    "ResourceReference": (_define_ResourceReference, ()),
+    "CompleteRequestParams": (
+        _define_CompleteRequestParams,
+        (
+            "CompleteRequestParamsArgument",
+            "PromptReference",
+            "RequestMetaObject",
+            "ResourceReference",
+        ),
+    ),
+    "CompleteRequest": (_define_CompleteRequest, ("CompleteRequestParams",)),
+    "Result": (_define_Result, ("NotificationMetaObject",)),
+    "CreateMessageResult": (
+        _define_CreateMessageResult,
+        (
+            "CreateMessageResultContent",
+            "NotificationMetaObject",
+            "Role",
+        ),
+    ),
+    "Root": (_define_Root, ()),
+    "ListRootsResult": (
+        _define_ListRootsResult,
+        (
+            "NotificationMetaObject",
+            "Root",
+        ),
+    ),
+    "CompleteResultCompletion": (_define_CompleteResultCompletion, ()),
+    "CompleteResult": (
+        _define_CompleteResult,
+        (
+            "CompleteResultCompletion",
+            "NotificationMetaObject",
+        ),
+    ),
+    "SamplingMessage": (
+        _define_SamplingMessage,
+        (
+            "CreateMessageResultContent",
+            "Role",
+        ),
+    ),
+    "ModelHint": (_define_ModelHint, ()),
+    "ModelPreferences": (_define_ModelPreferences, ("ModelHint",)),
+    "CreateMessageRequestParams": (
+        _define_CreateMessageRequestParams,
+        (
+            "ModelPreferences",
+            "RequestMetaObject",
+            "SamplingMessage",
+        ),
+    ),
+    "CreateMessageRequest": (_define_CreateMessageRequest, ("CreateMessageRequestParams",)),
+    "PromptMessage": (
+        _define_PromptMessage,
+        (
+            "CallToolResultContentItem",
+            "Role",
+        ),
+    ),
+    "GetPromptResult": (
+        _define_GetPromptResult,
+        (
+            "NotificationMetaObject",
+            "PromptMessage",
+        ),
+    ),
+    "ServerCapabilitiesPrompts": (_define_ServerCapabilitiesPrompts, ()),
+    "ServerCapabilitiesResources": (_define_ServerCapabilitiesResources, ()),
+    "ServerCapabilitiesTools": (_define_ServerCapabilitiesTools, ()),
+    "ServerCapabilities": (
+        _define_ServerCapabilities,
+        (
+            "ServerCapabilitiesPrompts",
+            "ServerCapabilitiesResources",
+            "ServerCapabilitiesTools",
+        ),
+    ),
+    "InitializeResult": (
+        _define_InitializeResult,
+        (
+            "Implementation",
+            "NotificationMetaObject",
+            "ServerCapabilities",
+        ),
+    ),
+    "JSONRPCErrorError": (_define_JSONRPCErrorError, ()),
+    "JSONRPCError": (
+        _define_JSONRPCError,
+        (
+            "JSONRPCErrorError",
+            "RequestId",
+        ),
+    ),
+    "JSONRPCRequestParams": (_define_JSONRPCRequestParams, ("RequestMetaObject",)),
+    "JSONRPCRequest": (
+        _define_JSONRPCRequest,
+        (
+            "JSONRPCRequestParams",
+            "RequestId",
+        ),
+    ),
+    "JSONRPCNotificationParams": (_define_JSONRPCNotificationParams, ("NotificationMetaObject",)),
+    "JSONRPCNotification": (_define_JSONRPCNotification, ("JSONRPCNotificationParams",)),
+    "JSONRPCResponse": (
+        _define_JSONRPCResponse,
+        (
+            "RequestId",
+            "Result",
+        ),
+    ),
+    "PromptArgument": (_define_PromptArgument, ()),
+    "Prompt": (_define_Prompt, ("PromptArgument",)),
+    "ListPromptsResult": (
+        _define_ListPromptsResult,
+        (
+            "NotificationMetaObject",
+            "Prompt",
+        ),
+    ),
+    "ResourceTemplateAnnotations": (_define_ResourceTemplateAnnotations, ("Role",)),
+    "ResourceTemplate": (_define_ResourceTemplate, ("ResourceTemplateAnnotations",)),
+    "ListResourceTemplatesResult": (
+        _define_ListResourceTemplatesResult,
+        (
+            "NotificationMetaObject",
+            "ResourceTemplate",
+        ),
+    ),
+    "ResourceAnnotations": (_define_ResourceAnnotations, ("Role",)),
+    "Resource": (_define_Resource, ("ResourceAnnotations",)),
+    "ListResourcesResult": (
+        _define_ListResourcesResult,
+        (
+            "NotificationMetaObject",
+            "Resource",
+        ),
+    ),
+    "ListRootsRequestParams": (_define_ListRootsRequestParams, ("RequestMetaObject",)),
+    "ListRootsRequest": (_define_ListRootsRequest, ("ListRootsRequestParams",)),
+    "ToolInputSchema": (_define_ToolInputSchema, ()),
+    "Tool": (_define_Tool, ("ToolInputSchema",)),
+    "ListToolsResult": (
+        _define_ListToolsResult,
+        (
+            "NotificationMetaObject",
+            "Tool",
+        ),
+    ),
+    "LoggingMessageNotificationParams": (
+        _define_LoggingMessageNotificationParams,
+        (
+            "LoggingLevel",
+            "NotificationMetaObject",
+        ),
+    ),
+    "LoggingMessageNotification": (_define_LoggingMessageNotification, ("LoggingMessageNotificationParams",)),
+    "NotificationParams": (_define_NotificationParams, ("NotificationMetaObject",)),
+    "Notification": (_define_Notification, ("NotificationParams",)),
+    "PaginatedRequestParams": (_define_PaginatedRequestParams, ()),
+    "PaginatedRequest": (_define_PaginatedRequest, ("PaginatedRequestParams",)),
+    "PaginatedResult": (_define_PaginatedResult, ("NotificationMetaObject",)),
+    "PromptListChangedNotificationParams": (
+        _define_PromptListChangedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "PromptListChangedNotification": (
+        _define_PromptListChangedNotification,
+        ("PromptListChangedNotificationParams",),
+    ),
+    "ReadResourceResult": (
+        _define_ReadResourceResult,
+        (
+            "EmbeddedResourceResource",
+            "NotificationMetaObject",
+        ),
+    ),
+    "RequestParams": (_define_RequestParams, ("RequestMetaObject",)),
+    "Request": (_define_Request, ("RequestParams",)),
+    "ResourceContents": (_define_ResourceContents, ()),
+    "ResourceListChangedNotificationParams": (
+        _define_ResourceListChangedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "ResourceListChangedNotification": (
+        _define_ResourceListChangedNotification,
+        ("ResourceListChangedNotificationParams",),
+    ),
+    "ResourceUpdatedNotificationParams": (
+        _define_ResourceUpdatedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "ResourceUpdatedNotification": (
+        _define_ResourceUpdatedNotification,
+        ("ResourceUpdatedNotificationParams",),
+    ),
+    "ToolListChangedNotificationParams": (
+        _define_ToolListChangedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "ToolListChangedNotification": (
+        _define_ToolListChangedNotification,
+        ("ToolListChangedNotificationParams",),
+    ),
+    "Role": (_define_Role, ()),
+    "ProgressToken": (_define_ProgressToken, ()),
+    "NotificationMetaObject": (_define_NotificationMetaObject, ()),
+    "EmbeddedResourceResource": (
+        _define_EmbeddedResourceResource,
+        (
+            "BlobResourceContents",
+            "TextResourceContents",
+        ),
+    ),
+    "CallToolResultContentItem": (
+        _define_CallToolResultContentItem,
+        (
+            "EmbeddedResource",
+            "ImageContent",
+            "TextContent",
+        ),
+    ),
+    "RequestId": (_define_RequestId, ()),
+    "ClientNotification": (
+        _define_ClientNotification,
+        (
+            "CancelledNotification",
+            "InitializedNotification",
+            "ProgressNotification",
+            "RootsListChangedNotification",
+        ),
+    ),
+    "LoggingLevel": (_define_LoggingLevel, ()),
+    "ClientRequest": (
+        _define_ClientRequest,
+        (
+            "CallToolRequest",
+            "CompleteRequest",
+            "GetPromptRequest",
+            "InitializeRequest",
+            "ListPromptsRequest",
+            "ListResourceTemplatesRequest",
+            "ListResourcesRequest",
+            "ListToolsRequest",
+            "PingRequest",
+            "ReadResourceRequest",
+            "SetLevelRequest",
+            "SubscribeRequest",
+            "UnsubscribeRequest",
+        ),
+    ),
+    "CreateMessageResultContent": (
+        _define_CreateMessageResultContent,
+        (
+            "ImageContent",
+            "TextContent",
+        ),
+    ),
+    "ClientResult": (
+        _define_ClientResult,
+        (
+            "CreateMessageResult",
+            "ListRootsResult",
+            "Result",
+        ),
+    ),
+    "Cursor": (_define_Cursor, ()),
+    "EmptyResult": (_define_EmptyResult, ("Result",)),
+    "JSONRPCMessage": (
+        _define_JSONRPCMessage,
+        (
+            "JSONRPCError",
+            "JSONRPCNotification",
+            "JSONRPCRequest",
+            "JSONRPCResponse",
+        ),
+    ),
+    "ServerNotification": (
+        _define_ServerNotification,
+        (
+            "CancelledNotification",
+            "LoggingMessageNotification",
+            "ProgressNotification",
+            "PromptListChangedNotification",
+            "ResourceListChangedNotification",
+            "ResourceUpdatedNotification",
+            "ToolListChangedNotification",
+        ),
+    ),
+    "ServerRequest": (
+        _define_ServerRequest,
+        (
+            "CreateMessageRequest",
+            "ListRootsRequest",
+            "PingRequest",
+        ),
+    ),
+    "ServerResult": (
+        _define_ServerResult,
+        (
+            "CallToolResult",
+            "CompleteResult",
+            "GetPromptResult",
+            "InitializeResult",
+            "ListPromptsResult",
+            "ListResourceTemplatesResult",
+            "ListResourcesResult",
+            "ListToolsResult",
+            "ReadResourceResult",
+            "Result",
+        ),
+    ),
+    "ClientStub": (_define_ClientStub, ()),
+    "ServerHandler": (_define_ServerHandler, ()),
+    "ServerStub": (_define_ServerStub, ()),
+    "ClientHandler": (_define_ClientHandler, ()),
+}
+"""Each definition: the function that makes it, and the definitions it refers to (made with it)."""
+_definitions: Final = Definitions(globals(), _DEFINITIONS)
+__getattr__ = _definitions.get
+__dir__ = _definitions.names
+
+
+# Method table: the types by name, looked up when an entry is first read
+INITIALIZE: Final = RequestMethod(
     name="initialize",
     directions=("client_to_server",),
-    message_type=InitializeRequest,
-    params_type=InitializeRequestParams,
+    message_type="InitializeRequest",
+    params_type="InitializeRequestParams",
     params_required=True,
-    result_type=InitializeResult,
-    result_types=(InitializeResult,),
+    result_type="InitializeResult",
+    result_types=("InitializeResult",),
     handler="initialize",
+    types_from=__name__,
 )
-"""This request is sent from the client to the server when it first connects, asking it to begin initialization."""
 
-PING: Final[RequestMethod[PingRequestParams | None, EmptyResult]] = RequestMethod(
+PING: Final = RequestMethod(
     name="ping",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=PingRequest,
-    params_type=PingRequestParams,
+    message_type="PingRequest",
+    params_type="PingRequestParams",
     params_required=False,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="ping",
+    types_from=__name__,
 )
-"""A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
 
-RESOURCES_LIST: Final[RequestMethod[ListResourcesRequestParams | None, ListResourcesResult]] = RequestMethod(
+RESOURCES_LIST: Final = RequestMethod(
     name="resources/list",
     directions=("client_to_server",),
-    message_type=ListResourcesRequest,
-    params_type=ListResourcesRequestParams,
+    message_type="ListResourcesRequest",
+    params_type="ListResourcesRequestParams",
     params_required=False,
-    result_type=ListResourcesResult,
-    result_types=(ListResourcesResult,),
+    result_type="ListResourcesResult",
+    result_types=("ListResourcesResult",),
     handler="list_resources",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of resources the server has."""
 
-RESOURCES_TEMPLATES_LIST: Final[
-    RequestMethod[ListResourceTemplatesRequestParams | None, ListResourceTemplatesResult]
-] = RequestMethod(
+RESOURCES_TEMPLATES_LIST: Final = RequestMethod(
     name="resources/templates/list",
     directions=("client_to_server",),
-    message_type=ListResourceTemplatesRequest,
-    params_type=ListResourceTemplatesRequestParams,
+    message_type="ListResourceTemplatesRequest",
+    params_type="ListResourceTemplatesRequestParams",
     params_required=False,
-    result_type=ListResourceTemplatesResult,
-    result_types=(ListResourceTemplatesResult,),
+    result_type="ListResourceTemplatesResult",
+    result_types=("ListResourceTemplatesResult",),
     handler="list_resource_templates",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of resource templates the server has."""
 
-RESOURCES_READ: Final[RequestMethod[ReadResourceRequestParams, ReadResourceResult]] = RequestMethod(
+RESOURCES_READ: Final = RequestMethod(
     name="resources/read",
     directions=("client_to_server",),
-    message_type=ReadResourceRequest,
-    params_type=ReadResourceRequestParams,
+    message_type="ReadResourceRequest",
+    params_type="ReadResourceRequestParams",
     params_required=True,
-    result_type=ReadResourceResult,
-    result_types=(ReadResourceResult,),
+    result_type="ReadResourceResult",
+    result_types=("ReadResourceResult",),
     handler="read_resource",
+    types_from=__name__,
 )
-"""Sent from the client to the server, to read a specific resource URI."""
 
-RESOURCES_SUBSCRIBE: Final[RequestMethod[SubscribeRequestParams, EmptyResult]] = RequestMethod(
+RESOURCES_SUBSCRIBE: Final = RequestMethod(
     name="resources/subscribe",
     directions=("client_to_server",),
-    message_type=SubscribeRequest,
-    params_type=SubscribeRequestParams,
+    message_type="SubscribeRequest",
+    params_type="SubscribeRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="subscribe",
+    types_from=__name__,
 )
-"""Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
 
-RESOURCES_UNSUBSCRIBE: Final[RequestMethod[UnsubscribeRequestParams, EmptyResult]] = RequestMethod(
+RESOURCES_UNSUBSCRIBE: Final = RequestMethod(
     name="resources/unsubscribe",
     directions=("client_to_server",),
-    message_type=UnsubscribeRequest,
-    params_type=UnsubscribeRequestParams,
+    message_type="UnsubscribeRequest",
+    params_type="UnsubscribeRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="unsubscribe",
+    types_from=__name__,
 )
-"""Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
 
-PROMPTS_LIST: Final[RequestMethod[ListPromptsRequestParams | None, ListPromptsResult]] = RequestMethod(
+PROMPTS_LIST: Final = RequestMethod(
     name="prompts/list",
     directions=("client_to_server",),
-    message_type=ListPromptsRequest,
-    params_type=ListPromptsRequestParams,
+    message_type="ListPromptsRequest",
+    params_type="ListPromptsRequestParams",
     params_required=False,
-    result_type=ListPromptsResult,
-    result_types=(ListPromptsResult,),
+    result_type="ListPromptsResult",
+    result_types=("ListPromptsResult",),
     handler="list_prompts",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of prompts and prompt templates the server has."""
 
-PROMPTS_GET: Final[RequestMethod[GetPromptRequestParams, GetPromptResult]] = RequestMethod(
+PROMPTS_GET: Final = RequestMethod(
     name="prompts/get",
     directions=("client_to_server",),
-    message_type=GetPromptRequest,
-    params_type=GetPromptRequestParams,
+    message_type="GetPromptRequest",
+    params_type="GetPromptRequestParams",
     params_required=True,
-    result_type=GetPromptResult,
-    result_types=(GetPromptResult,),
+    result_type="GetPromptResult",
+    result_types=("GetPromptResult",),
     handler="get_prompt",
+    types_from=__name__,
 )
-"""Used by the client to get a prompt provided by the server."""
 
-TOOLS_LIST: Final[RequestMethod[ListToolsRequestParams | None, ListToolsResult]] = RequestMethod(
+TOOLS_LIST: Final = RequestMethod(
     name="tools/list",
     directions=("client_to_server",),
-    message_type=ListToolsRequest,
-    params_type=ListToolsRequestParams,
+    message_type="ListToolsRequest",
+    params_type="ListToolsRequestParams",
     params_required=False,
-    result_type=ListToolsResult,
-    result_types=(ListToolsResult,),
+    result_type="ListToolsResult",
+    result_types=("ListToolsResult",),
     handler="list_tools",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of tools the server has."""
 
-TOOLS_CALL: Final[RequestMethod[CallToolRequestParams, CallToolResult]] = RequestMethod(
+TOOLS_CALL: Final = RequestMethod(
     name="tools/call",
     directions=("client_to_server",),
-    message_type=CallToolRequest,
-    params_type=CallToolRequestParams,
+    message_type="CallToolRequest",
+    params_type="CallToolRequestParams",
     params_required=True,
-    result_type=CallToolResult,
-    result_types=(CallToolResult,),
+    result_type="CallToolResult",
+    result_types=("CallToolResult",),
     handler="call_tool",
+    types_from=__name__,
 )
-"""Used by the client to invoke a tool provided by the server."""
 
-LOGGING_SET_LEVEL: Final[RequestMethod[SetLevelRequestParams, EmptyResult]] = RequestMethod(
+LOGGING_SET_LEVEL: Final = RequestMethod(
     name="logging/setLevel",
     directions=("client_to_server",),
-    message_type=SetLevelRequest,
-    params_type=SetLevelRequestParams,
+    message_type="SetLevelRequest",
+    params_type="SetLevelRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="set_level",
+    types_from=__name__,
 )
-"""A request from the client to the server, to enable or adjust logging."""
 
-COMPLETION_COMPLETE: Final[RequestMethod[CompleteRequestParams, CompleteResult]] = RequestMethod(
+COMPLETION_COMPLETE: Final = RequestMethod(
     name="completion/complete",
     directions=("client_to_server",),
-    message_type=CompleteRequest,
-    params_type=CompleteRequestParams,
+    message_type="CompleteRequest",
+    params_type="CompleteRequestParams",
     params_required=True,
-    result_type=CompleteResult,
-    result_types=(CompleteResult,),
+    result_type="CompleteResult",
+    result_types=("CompleteResult",),
     handler="complete",
+    types_from=__name__,
 )
-"""A request from the client to the server, to ask for completion options."""
 
-SAMPLING_CREATE_MESSAGE: Final[RequestMethod[CreateMessageRequestParams, CreateMessageResult]] = (
-    RequestMethod(
-        name="sampling/createMessage",
-        directions=("server_to_client",),
-        message_type=CreateMessageRequest,
-        params_type=CreateMessageRequestParams,
-        params_required=True,
-        result_type=CreateMessageResult,
-        result_types=(CreateMessageResult,),
-        handler="create_message",
-    )
+SAMPLING_CREATE_MESSAGE: Final = RequestMethod(
+    name="sampling/createMessage",
+    directions=("server_to_client",),
+    message_type="CreateMessageRequest",
+    params_type="CreateMessageRequestParams",
+    params_required=True,
+    result_type="CreateMessageResult",
+    result_types=("CreateMessageResult",),
+    handler="create_message",
+    types_from=__name__,
 )
-"""A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
 
-ROOTS_LIST: Final[RequestMethod[ListRootsRequestParams | None, ListRootsResult]] = RequestMethod(
+ROOTS_LIST: Final = RequestMethod(
     name="roots/list",
     directions=("server_to_client",),
-    message_type=ListRootsRequest,
-    params_type=ListRootsRequestParams,
+    message_type="ListRootsRequest",
+    params_type="ListRootsRequestParams",
     params_required=False,
-    result_type=ListRootsResult,
-    result_types=(ListRootsResult,),
+    result_type="ListRootsResult",
+    result_types=("ListRootsResult",),
     handler="list_roots",
+    types_from=__name__,
 )
-"""Sent from the server to request a list of root URIs from the client. Roots allow
-servers to ask for specific directories or files to operate on. A common example
-for roots is providing a set of repositories or directories a server should operate
-on.
 
-This request is typically used when the server needs to understand the file system
-structure or access specific locations that the client has permission to read from.
-"""
-
-NOTIFICATIONS_CANCELLED: Final[NotificationMethod[CancelledNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_CANCELLED: Final = NotificationMethod(
     name="notifications/cancelled",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=CancelledNotification,
-    params_type=CancelledNotificationParams,
+    message_type="CancelledNotification",
+    params_type="CancelledNotificationParams",
     params_required=True,
     handler="cancelled",
+    types_from=__name__,
 )
-"""This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
 
-The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-A client MUST NOT attempt to cancel its `initialize` request.
-"""
-
-NOTIFICATIONS_INITIALIZED: Final[NotificationMethod[InitializedNotificationParams | None]] = (
-    NotificationMethod(
-        name="notifications/initialized",
-        directions=("client_to_server",),
-        message_type=InitializedNotification,
-        params_type=InitializedNotificationParams,
-        params_required=False,
-        handler="initialized",
-    )
+NOTIFICATIONS_INITIALIZED: Final = NotificationMethod(
+    name="notifications/initialized",
+    directions=("client_to_server",),
+    message_type="InitializedNotification",
+    params_type="InitializedNotificationParams",
+    params_required=False,
+    handler="initialized",
+    types_from=__name__,
 )
-"""This notification is sent from the client to the server after initialization has finished."""
 
-NOTIFICATIONS_PROGRESS: Final[NotificationMethod[ProgressNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_PROGRESS: Final = NotificationMethod(
     name="notifications/progress",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=ProgressNotification,
-    params_type=ProgressNotificationParams,
+    message_type="ProgressNotification",
+    params_type="ProgressNotificationParams",
     params_required=True,
     handler="progress",
+    types_from=__name__,
 )
-"""An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
 
-NOTIFICATIONS_ROOTS_LIST_CHANGED: Final[NotificationMethod[RootsListChangedNotificationParams | None]] = (
-    NotificationMethod(
-        name="notifications/roots/list_changed",
-        directions=("client_to_server",),
-        message_type=RootsListChangedNotification,
-        params_type=RootsListChangedNotificationParams,
-        params_required=False,
-        handler="roots_list_changed",
-    )
+NOTIFICATIONS_ROOTS_LIST_CHANGED: Final = NotificationMethod(
+    name="notifications/roots/list_changed",
+    directions=("client_to_server",),
+    message_type="RootsListChangedNotification",
+    params_type="RootsListChangedNotificationParams",
+    params_required=False,
+    handler="roots_list_changed",
+    types_from=__name__,
 )
-"""A notification from the client to the server, informing it that the list of roots has changed.
-This notification should be sent whenever the client adds, removes, or modifies any root.
-The server should then request an updated list of roots using the ListRootsRequest.
-"""
 
-NOTIFICATIONS_RESOURCES_LIST_CHANGED: Final[
-    NotificationMethod[ResourceListChangedNotificationParams | None]
-] = NotificationMethod(
+NOTIFICATIONS_RESOURCES_LIST_CHANGED: Final = NotificationMethod(
     name="notifications/resources/list_changed",
     directions=("server_to_client",),
-    message_type=ResourceListChangedNotification,
-    params_type=ResourceListChangedNotificationParams,
+    message_type="ResourceListChangedNotification",
+    params_type="ResourceListChangedNotificationParams",
     params_required=False,
     handler="resource_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_RESOURCES_UPDATED: Final[NotificationMethod[ResourceUpdatedNotificationParams]] = (
-    NotificationMethod(
-        name="notifications/resources/updated",
-        directions=("server_to_client",),
-        message_type=ResourceUpdatedNotification,
-        params_type=ResourceUpdatedNotificationParams,
-        params_required=True,
-        handler="resource_updated",
-    )
+NOTIFICATIONS_RESOURCES_UPDATED: Final = NotificationMethod(
+    name="notifications/resources/updated",
+    directions=("server_to_client",),
+    message_type="ResourceUpdatedNotification",
+    params_type="ResourceUpdatedNotificationParams",
+    params_required=True,
+    handler="resource_updated",
+    types_from=__name__,
 )
-"""A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
 
-NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final[NotificationMethod[PromptListChangedNotificationParams | None]] = (
-    NotificationMethod(
-        name="notifications/prompts/list_changed",
-        directions=("server_to_client",),
-        message_type=PromptListChangedNotification,
-        params_type=PromptListChangedNotificationParams,
-        params_required=False,
-        handler="prompt_list_changed",
-    )
+NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final = NotificationMethod(
+    name="notifications/prompts/list_changed",
+    directions=("server_to_client",),
+    message_type="PromptListChangedNotification",
+    params_type="PromptListChangedNotificationParams",
+    params_required=False,
+    handler="prompt_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_TOOLS_LIST_CHANGED: Final[NotificationMethod[ToolListChangedNotificationParams | None]] = (
-    NotificationMethod(
-        name="notifications/tools/list_changed",
-        directions=("server_to_client",),
-        message_type=ToolListChangedNotification,
-        params_type=ToolListChangedNotificationParams,
-        params_required=False,
-        handler="tool_list_changed",
-    )
+NOTIFICATIONS_TOOLS_LIST_CHANGED: Final = NotificationMethod(
+    name="notifications/tools/list_changed",
+    directions=("server_to_client",),
+    message_type="ToolListChangedNotification",
+    params_type="ToolListChangedNotificationParams",
+    params_required=False,
+    handler="tool_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_MESSAGE: Final[NotificationMethod[LoggingMessageNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_MESSAGE: Final = NotificationMethod(
     name="notifications/message",
     directions=("server_to_client",),
-    message_type=LoggingMessageNotification,
-    params_type=LoggingMessageNotificationParams,
+    message_type="LoggingMessageNotification",
+    params_type="LoggingMessageNotificationParams",
     params_required=True,
     handler="logging_message",
+    types_from=__name__,
 )
-"""Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
 
 REQUESTS: Final[Mapping[str, RequestMethod[Any, Any]]] = {
     "initialize": INITIALIZE,
@@ -2360,370 +3488,3 @@ NOTIFICATIONS: Final[Mapping[str, NotificationMethod[Any]]] = {
     "notifications/message": NOTIFICATIONS_MESSAGE,
 }
 """Every notification of this revision, by method name."""
-
-Ctx = TypeVar("Ctx", contravariant=True)
-
-
-class ClientStub:
-    """Every request and notification a client sends, typed; the runtime supplies `sender`."""
-
-    __slots__ = ("_sender",)
-
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-
-    async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        return await self._sender.send_request(INITIALIZE, params)
-
-    async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        return await self._sender.send_request(PING, params)
-
-    async def list_resources(self, params: ListResourcesRequestParams | None = None) -> ListResourcesResult:
-        """Sent from the client to request a list of resources the server has."""
-
-        return await self._sender.send_request(RESOURCES_LIST, params)
-
-    async def list_resource_templates(
-        self, params: ListResourceTemplatesRequestParams | None = None
-    ) -> ListResourceTemplatesResult:
-        """Sent from the client to request a list of resource templates the server has."""
-
-        return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
-
-    async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        return await self._sender.send_request(RESOURCES_READ, params)
-
-    async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
-
-    async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
-
-    async def list_prompts(self, params: ListPromptsRequestParams | None = None) -> ListPromptsResult:
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        return await self._sender.send_request(PROMPTS_LIST, params)
-
-    async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
-        """Used by the client to get a prompt provided by the server."""
-
-        return await self._sender.send_request(PROMPTS_GET, params)
-
-    async def list_tools(self, params: ListToolsRequestParams | None = None) -> ListToolsResult:
-        """Sent from the client to request a list of tools the server has."""
-
-        return await self._sender.send_request(TOOLS_LIST, params)
-
-    async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
-        """Used by the client to invoke a tool provided by the server."""
-
-        return await self._sender.send_request(TOOLS_CALL, params)
-
-    async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
-        """A request from the client to the server, to enable or adjust logging."""
-
-        return await self._sender.send_request(LOGGING_SET_LEVEL, params)
-
-    async def complete(self, params: CompleteRequestParams) -> CompleteResult:
-        """A request from the client to the server, to ask for completion options."""
-
-        return await self._sender.send_request(COMPLETION_COMPLETE, params)
-
-    async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-    async def notify_initialized(self, params: InitializedNotificationParams | None = None) -> None:
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
-
-    async def notify_progress(self, params: ProgressNotificationParams) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-    async def notify_roots_list_changed(
-        self, params: RootsListChangedNotificationParams | None = None
-    ) -> None:
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
-
-
-class ServerHandler(Protocol[Ctx]):
-    """What a server answers: one method per client request and notification. The runtime calls
-    `handler.<name>(params, ctx)` as the method table names it."""
-
-    async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        ...
-
-    async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        ...
-
-    async def list_resources(
-        self, params: ListResourcesRequestParams | None, ctx: Ctx, /
-    ) -> ListResourcesResult:
-        """Sent from the client to request a list of resources the server has."""
-
-        ...
-
-    async def list_resource_templates(
-        self, params: ListResourceTemplatesRequestParams | None, ctx: Ctx, /
-    ) -> ListResourceTemplatesResult:
-        """Sent from the client to request a list of resource templates the server has."""
-
-        ...
-
-    async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        ...
-
-    async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        ...
-
-    async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        ...
-
-    async def list_prompts(self, params: ListPromptsRequestParams | None, ctx: Ctx, /) -> ListPromptsResult:
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        ...
-
-    async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
-        """Used by the client to get a prompt provided by the server."""
-
-        ...
-
-    async def list_tools(self, params: ListToolsRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
-        """Sent from the client to request a list of tools the server has."""
-
-        ...
-
-    async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
-        """Used by the client to invoke a tool provided by the server."""
-
-        ...
-
-    async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """A request from the client to the server, to enable or adjust logging."""
-
-        ...
-
-    async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
-        """A request from the client to the server, to ask for completion options."""
-
-        ...
-
-    async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-        """
-
-        ...
-
-    async def on_initialized(self, params: InitializedNotificationParams | None, ctx: Ctx, /) -> None:
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        ...
-
-    async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        ...
-
-    async def on_roots_list_changed(
-        self, params: RootsListChangedNotificationParams | None, ctx: Ctx, /
-    ) -> None:
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        ...
-
-
-class ServerStub:
-    """Every request and notification a server sends to its client, typed."""
-
-    __slots__ = ("_sender",)
-
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-
-    async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        return await self._sender.send_request(PING, params)
-
-    async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
-
-    async def list_roots(self, params: ListRootsRequestParams | None = None) -> ListRootsResult:
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        return await self._sender.send_request(ROOTS_LIST, params)
-
-    async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-    async def notify_progress(self, params: ProgressNotificationParams) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-    async def notify_resource_list_changed(
-        self, params: ResourceListChangedNotificationParams | None = None
-    ) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
-
-    async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
-
-    async def notify_prompt_list_changed(
-        self, params: PromptListChangedNotificationParams | None = None
-    ) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
-
-    async def notify_tool_list_changed(self, params: ToolListChangedNotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
-
-    async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
-        """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
-
-
-class ClientHandler(Protocol[Ctx]):
-    """What a client answers: one method per server request, and per server notification."""
-
-    async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        ...
-
-    async def create_message(self, params: CreateMessageRequestParams, ctx: Ctx, /) -> CreateMessageResult:
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        ...
-
-    async def list_roots(self, params: ListRootsRequestParams | None, ctx: Ctx, /) -> ListRootsResult:
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        ...
-
-    async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-        """
-
-        ...
-
-    async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        ...
-
-    async def on_resource_list_changed(
-        self, params: ResourceListChangedNotificationParams | None, ctx: Ctx, /
-    ) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        ...
-
-    async def on_prompt_list_changed(
-        self, params: PromptListChangedNotificationParams | None, ctx: Ctx, /
-    ) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_tool_list_changed(
-        self, params: ToolListChangedNotificationParams | None, ctx: Ctx, /
-    ) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
-        """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        ...

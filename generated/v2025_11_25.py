@@ -8,19 +8,24 @@ Structs are keyword-constructed; members left unset are absent on the wire, requ
 (`jsonrpc`, `method`, `type`) are filled in and always sent. Open objects (`_meta`, `Result`) are
 `dict` subclasses that keep every member. Decode with `mcpbind.wire.decode(data, Type)`; encode with
 `mcpbind.wire.encode(value)`.
+
+Each type is created the first time it is read (with the types it refers to): a `_define_<Name>`
+function below makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`). `v2025_11_25.pyi` declares
+every name for type checkers, with the schema's prose.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeAlias, TypeVar, cast
 from typing import Annotated as _Annotated  # the schema may define its own `Annotated`
+from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from mcpbind.lazy import Definitions
 from mcpbind.methods import NotificationMethod, RequestMethod, Sender
-from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, Unknown, open_union
+from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, open_union
 
 REVISION: Final = "2025-11-25"
 """The schema revision this module was generated from."""
@@ -51,511 +56,824 @@ ERROR_CODES: Final[Mapping[str, int]] = {
     "URL_ELICITATION_REQUIRED": -32042,
 }
 
-
-class Annotations(Struct, kw_only=True):
-    """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
-
-    audience: list[Role] | UnsetType = UNSET
-    """Describes who the intended audience of this object or data is.
-
-    It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-    """
-
-    last_modified: str | UnsetType = msgspec.field(default=UNSET, name="lastModified")
-    """The moment the resource was last modified, as an ISO 8601 formatted string.
-
-    Should be an ISO 8601 formatted string (e.g., "2025-01-12T15:00:58Z").
-
-    Examples: last activity timestamp in an open file, timestamp when the resource
-    was attached, etc.
-    """
-
-    priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = UNSET
-    """Describes how important this data is for operating the server.
-
-    A value of 1 means "most important," and indicates that the data is
-    effectively required, while 0 means "least important," and indicates that
-    the data is entirely optional.
-    """
+Ctx = TypeVar("Ctx", contravariant=True)
 
 
-class AudioContent(Struct, kw_only=True, tag_field="type", tag="audio"):
-    """Audio provided to or from an LLM."""
+def _define_Annotations() -> None:
+    global Annotations
 
-    type: ClassVar[Literal["audio"]] = "audio"
+    class Annotations(Struct, kw_only=True):
+        """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended audience of this object or data is.
 
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
 
-    data: str
-    """The base64-encoded audio data."""
+        last_modified: str | UnsetType = msgspec.field(default=UNSET, name="lastModified")
+        """The moment the resource was last modified, as an ISO 8601 formatted string.
 
-    mime_type: str = msgspec.field(name="mimeType")
-    """The MIME type of the audio. Different providers may support different audio types."""
+        Should be an ISO 8601 formatted string (e.g., "2025-01-12T15:00:58Z").
 
+        Examples: last activity timestamp in an open file, timestamp when the resource
+        was attached, etc.
+        """
 
-class BaseMetadata(Struct, kw_only=True):
-    """Base interface for metadata with name (identifier) and title (display name) properties."""
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
-
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
-
-
-class BlobResourceContents(Struct, kw_only=True):
-    """BlobResourceContents."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    blob: str
-    """A base64-encoded string representing the binary data of the item."""
-
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
-
-    uri: str
-    """The URI of this resource."""
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
 
 
-class BooleanSchema(Struct, kw_only=True, tag_field="type", tag="boolean"):
-    """BooleanSchema."""
+def _define_AudioContent() -> None:
+    global AudioContent
 
-    type: ClassVar[Literal["boolean"]] = "boolean"
+    class AudioContent(Struct, kw_only=True, tag_field="type", tag="audio"):
+        """Audio provided to or from an LLM."""
 
-    default: bool | UnsetType = UNSET
+        type: ClassVar[Literal["audio"]] = "audio"
 
-    description: str | UnsetType = UNSET
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    title: str | UnsetType = UNSET
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        data: str
+        """The base64-encoded audio data."""
+
+        mime_type: str = msgspec.field(name="mimeType")
+        """The MIME type of the audio. Different providers may support different audio types."""
 
 
-class _RequestMetaObjectMembers(Struct, kw_only=True):
-    progress_token: ProgressToken | UnsetType = msgspec.field(default=UNSET, name="progressToken")
+def _define_BaseMetadata() -> None:
+    global BaseMetadata
+
+    class BaseMetadata(Struct, kw_only=True):
+        """Base interface for metadata with name (identifier) and title (display name) properties."""
+
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
+
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
 
-class RequestMetaObject(OpenObject):
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_BlobResourceContents() -> None:
+    global BlobResourceContents
 
-    __slots__ = ()
-    _fields_ = _RequestMetaObjectMembers
-    _members_ = (("progress_token", "progressToken"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {
-        "progressToken": (
-            (
-                float,
-                int,
-                str,
-            ),
-            None,
+    class BlobResourceContents(Struct, kw_only=True):
+        """BlobResourceContents."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        blob: str
+        """A base64-encoded string representing the binary data of the item."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_BooleanSchema() -> None:
+    global BooleanSchema
+
+    class BooleanSchema(Struct, kw_only=True, tag_field="type", tag="boolean"):
+        """BooleanSchema."""
+
+        type: ClassVar[Literal["boolean"]] = "boolean"
+
+        default: bool | UnsetType = UNSET
+
+        description: str | UnsetType = UNSET
+
+        title: str | UnsetType = UNSET
+
+
+def _define_RequestMetaObject() -> None:
+    global _RequestMetaObjectMembers, RequestMetaObject
+
+    class _RequestMetaObjectMembers(Struct, kw_only=True):
+        progress_token: ProgressToken | UnsetType = msgspec.field(default=UNSET, name="progressToken")
+
+    class RequestMetaObject(OpenObject):
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        __slots__ = ()
+        _fields_ = _RequestMetaObjectMembers
+        _members_ = (("progress_token", "progressToken"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {
+            "progressToken": (
+                (
+                    float,
+                    int,
+                    str,
+                ),
+                None,
+            )
+        }
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            progress_token: ProgressToken | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if progress_token is not UNSET:
+                self["progressToken"] = progress_token
+
+        @property
+        def progress_token(self) -> ProgressToken | UnsetType:
+            """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by notifications/progress). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
+
+            return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
+
+
+def _define_TaskMetadata() -> None:
+    global TaskMetadata
+
+    class TaskMetadata(Struct, kw_only=True):
+        """Metadata for augmenting a request with task execution.
+        Include this in the `task` field of the request parameters.
+        """
+
+        ttl: int | UnsetType = UNSET
+        """Requested duration in milliseconds to retain task from creation."""
+
+
+def _define_CallToolRequestParams() -> None:
+    global CallToolRequestParams
+
+    class CallToolRequestParams(Struct, kw_only=True):
+        """Parameters for a `tools/call` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        arguments: dict[str, Any] | UnsetType = UNSET
+        """Arguments to use for the tool call."""
+
+        name: str
+        """The name of the tool."""
+
+        task: TaskMetadata | UnsetType = UNSET
+        """If specified, the caller is requesting task-augmented execution for this request.
+        The request will return a CreateTaskResult immediately, and the actual result can be
+        retrieved later via tasks/result.
+
+        Task augmentation is subject to capability negotiation - receivers MUST declare support
+        for task augmentation of specific request types in their capabilities.
+        """
+
+
+def _define_CallToolRequest() -> None:
+    global CallToolRequest
+
+    class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
+        """Used by the client to invoke a tool provided by the server."""
+
+        method: ClassVar[Literal["tools/call"]] = "tools/call"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: CallToolRequestParams
+
+
+def _define_TextContent() -> None:
+    global TextContent
+
+    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
+        """Text provided to or from an LLM."""
+
+        type: ClassVar[Literal["text"]] = "text"
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        text: str
+        """The text content of the message."""
+
+
+def _define_ImageContent() -> None:
+    global ImageContent
+
+    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
+        """An image provided to or from an LLM."""
+
+        type: ClassVar[Literal["image"]] = "image"
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        data: str
+        """The base64-encoded image data."""
+
+        mime_type: str = msgspec.field(name="mimeType")
+        """The MIME type of the image. Different providers may support different image types."""
+
+
+def _define_Icon() -> None:
+    global Icon
+
+    class Icon(Struct, kw_only=True):
+        """An optionally-sized icon that can be displayed in a user interface."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """Optional MIME type override if the source MIME type is missing or generic.
+        For example: `"image/png"`, `"image/jpeg"`, or `"image/svg+xml"`.
+        """
+
+        sizes: list[str] | UnsetType = UNSET
+        """Optional array of strings that specify sizes at which the icon can be used.
+        Each string should be in WxH format (e.g., `"48x48"`, `"96x96"`) or `"any"` for scalable formats like SVG.
+
+        If not provided, the client should assume that the icon can be used at any size.
+        """
+
+        src: str
+        """A standard URI pointing to an icon resource. May be an HTTP/HTTPS URL or a
+        `data:` URI with Base64-encoded image data.
+
+        Consumers SHOULD takes steps to ensure URLs serving icons are from the
+        same domain as the client/server or a trusted domain.
+
+        Consumers SHOULD take appropriate precautions when consuming SVGs as they can contain
+        executable JavaScript.
+        """
+
+        theme: Literal["dark", "light"] | UnsetType = UNSET
+        """Optional specifier for the theme this icon is designed for. `light` indicates
+        the icon is designed to be used with a light background, and `dark` indicates
+        the icon is designed to be used with a dark background.
+
+        If not provided, the client should assume the icon can be used with any theme.
+        """
+
+
+def _define_ResourceLink() -> None:
+    global ResourceLink
+
+    class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
+        """A resource that the server is capable of reading, included in a prompt or tool call result.
+
+        Note: resource links returned by tools are not guaranteed to appear in the results of `resources/list` requests.
+        """
+
+        type: ClassVar[Literal["resource_link"]] = "resource_link"
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        description: str | UnsetType = UNSET
+        """A description of what this resource represents.
+
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
+
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
+
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+
+        size: int | float | UnsetType = UNSET
+        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
+
+        This can be used by Hosts to display file sizes and estimate context window usage.
+        """
+
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
+
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_TextResourceContents() -> None:
+    global TextResourceContents
+
+    class TextResourceContents(Struct, kw_only=True):
+        """TextResourceContents."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        text: str
+        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_EmbeddedResource() -> None:
+    global EmbeddedResource
+
+    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
+        """The contents of a resource, embedded into a prompt or tool call result.
+
+        It is up to the client how best to render embedded resources for the benefit
+        of the LLM and/or the user.
+        """
+
+        type: ClassVar[Literal["resource"]] = "resource"
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        resource: EmbeddedResourceResource
+
+
+def _define_CallToolResult() -> None:
+    global CallToolResult
+
+    class CallToolResult(Struct, kw_only=True):
+        """The server's response to a tool call."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        content: list[ContentBlock]
+        """A list of content objects that represent the unstructured result of the tool call."""
+
+        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
+        """Whether the tool call ended in an error.
+
+        If not set, this is assumed to be false (the call was successful).
+
+        Any errors that originate from the tool SHOULD be reported inside the result
+        object, with `isError` set to true, _not_ as an MCP protocol-level error
+        response. Otherwise, the LLM would not be able to see that an error occurred
+        and self-correct.
+
+        However, any errors in _finding_ the tool, an error indicating that the
+        server does not support tool calls, or any other exceptional conditions,
+        should be reported as an MCP error response.
+        """
+
+        structured_content: dict[str, Any] | UnsetType = msgspec.field(
+            default=UNSET, name="structuredContent"
         )
-    }
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        progress_token: ProgressToken | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if progress_token is not UNSET:
-            self["progressToken"] = progress_token
-
-    @property
-    def progress_token(self) -> ProgressToken | UnsetType:
-        """If specified, the caller is requesting out-of-band progress notifications for this request (as represented by notifications/progress). The value of this parameter is an opaque token that will be attached to any subsequent notifications. The receiver is not obligated to provide these notifications."""
-
-        return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
-
-
-class TaskMetadata(Struct, kw_only=True):
-    """Metadata for augmenting a request with task execution.
-    Include this in the `task` field of the request parameters.
-    """
-
-    ttl: int | UnsetType = UNSET
-    """Requested duration in milliseconds to retain task from creation."""
-
-
-class CallToolRequestParams(Struct, kw_only=True):
-    """Parameters for a `tools/call` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    arguments: dict[str, Any] | UnsetType = UNSET
-    """Arguments to use for the tool call."""
-
-    name: str
-    """The name of the tool."""
-
-    task: TaskMetadata | UnsetType = UNSET
-    """If specified, the caller is requesting task-augmented execution for this request.
-    The request will return a CreateTaskResult immediately, and the actual result can be
-    retrieved later via tasks/result.
-
-    Task augmentation is subject to capability negotiation - receivers MUST declare support
-    for task augmentation of specific request types in their capabilities.
-    """
-
-
-class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
-    """Used by the client to invoke a tool provided by the server."""
-
-    method: ClassVar[Literal["tools/call"]] = "tools/call"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: CallToolRequestParams
-
-
-class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
-    """Text provided to or from an LLM."""
-
-    type: ClassVar[Literal["text"]] = "text"
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
-
-    text: str
-    """The text content of the message."""
-
-
-class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
-    """An image provided to or from an LLM."""
-
-    type: ClassVar[Literal["image"]] = "image"
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
-
-    data: str
-    """The base64-encoded image data."""
-
-    mime_type: str = msgspec.field(name="mimeType")
-    """The MIME type of the image. Different providers may support different image types."""
-
-
-class Icon(Struct, kw_only=True):
-    """An optionally-sized icon that can be displayed in a user interface."""
-
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """Optional MIME type override if the source MIME type is missing or generic.
-    For example: `"image/png"`, `"image/jpeg"`, or `"image/svg+xml"`.
-    """
-
-    sizes: list[str] | UnsetType = UNSET
-    """Optional array of strings that specify sizes at which the icon can be used.
-    Each string should be in WxH format (e.g., `"48x48"`, `"96x96"`) or `"any"` for scalable formats like SVG.
-
-    If not provided, the client should assume that the icon can be used at any size.
-    """
-
-    src: str
-    """A standard URI pointing to an icon resource. May be an HTTP/HTTPS URL or a
-    `data:` URI with Base64-encoded image data.
-
-    Consumers SHOULD takes steps to ensure URLs serving icons are from the
-    same domain as the client/server or a trusted domain.
-
-    Consumers SHOULD take appropriate precautions when consuming SVGs as they can contain
-    executable JavaScript.
-    """
-
-    theme: Literal["dark", "light"] | UnsetType = UNSET
-    """Optional specifier for the theme this icon is designed for. `light` indicates
-    the icon is designed to be used with a light background, and `dark` indicates
-    the icon is designed to be used with a dark background.
-
-    If not provided, the client should assume the icon can be used with any theme.
-    """
-
-
-class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
-    """A resource that the server is capable of reading, included in a prompt or tool call result.
-
-    Note: resource links returned by tools are not guaranteed to appear in the results of `resources/list` requests.
-    """
-
-    type: ClassVar[Literal["resource_link"]] = "resource_link"
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
-
-    description: str | UnsetType = UNSET
-    """A description of what this resource represents.
-
-    This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-    """
-
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
-
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
-
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
-
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-    size: int | float | UnsetType = UNSET
-    """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-    This can be used by Hosts to display file sizes and estimate context window usage.
-    """
-
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
-
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
-
-    uri: str
-    """The URI of this resource."""
-
-
-class TextResourceContents(Struct, kw_only=True):
-    """TextResourceContents."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
-
-    text: str
-    """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
-
-    uri: str
-    """The URI of this resource."""
-
-
-class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
-    """The contents of a resource, embedded into a prompt or tool call result.
-
-    It is up to the client how best to render embedded resources for the benefit
-    of the LLM and/or the user.
-    """
-
-    type: ClassVar[Literal["resource"]] = "resource"
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
-
-    resource: EmbeddedResourceResource
-
-
-class CallToolResult(Struct, kw_only=True):
-    """The server's response to a tool call."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    content: list[ContentBlock]
-    """A list of content objects that represent the unstructured result of the tool call."""
-
-    is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-    """Whether the tool call ended in an error.
-
-    If not set, this is assumed to be false (the call was successful).
-
-    Any errors that originate from the tool SHOULD be reported inside the result
-    object, with `isError` set to true, _not_ as an MCP protocol-level error
-    response. Otherwise, the LLM would not be able to see that an error occurred
-    and self-correct.
-
-    However, any errors in _finding_ the tool, an error indicating that the
-    server does not support tool calls, or any other exceptional conditions,
-    should be reported as an MCP error response.
-    """
-
-    structured_content: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
-    """An optional JSON object that represents the structured result of the tool call."""
-
-
-class CancelTaskRequestParams(Struct, kw_only=True):
-    """CancelTaskRequestParams."""
-
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier to cancel."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class CancelTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/cancel"):
-    """A request to cancel a task."""
-
-    method: ClassVar[Literal["tasks/cancel"]] = "tasks/cancel"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: CancelTaskRequestParams
-
-
-class _CancelTaskResultMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    created_at: str = msgspec.field(name="createdAt")
-    last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-    status: TaskStatus
-    status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-    task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
-
-
-class CancelTaskResult(OpenObject):
-    """The response to a tasks/cancel request."""
-
-    __slots__ = ()
-    _fields_ = _CancelTaskResultMembers
-    _members_ = (
-        ("meta", "_meta"),
-        ("created_at", "createdAt"),
-        ("last_updated_at", "lastUpdatedAt"),
-        ("poll_interval", "pollInterval"),
-        ("status", "status"),
-        ("status_message", "statusMessage"),
-        ("task_id", "taskId"),
-        ("ttl", "ttl"),
-    )
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {
-        "_meta": ((dict,), None),
-        "createdAt": ((str,), None),
-        "lastUpdatedAt": ((str,), None),
-        "pollInterval": ((int,), None),
-        "status": (
-            (str,),
-            (
-                "cancelled",
-                "completed",
-                "failed",
-                "input_required",
-                "working",
+        """An optional JSON object that represents the structured result of the tool call."""
+
+
+def _define_CancelTaskRequestParams() -> None:
+    global CancelTaskRequestParams
+
+    class CancelTaskRequestParams(Struct, kw_only=True):
+        """CancelTaskRequestParams."""
+
+        task_id: str = msgspec.field(name="taskId")
+        """The task identifier to cancel."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+
+def _define_CancelTaskRequest() -> None:
+    global CancelTaskRequest
+
+    class CancelTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/cancel"):
+        """A request to cancel a task."""
+
+        method: ClassVar[Literal["tasks/cancel"]] = "tasks/cancel"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: CancelTaskRequestParams
+
+
+def _define_CancelTaskResult() -> None:
+    global _CancelTaskResultMembers, CancelTaskResult
+
+    class _CancelTaskResultMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        created_at: str = msgspec.field(name="createdAt")
+        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
+        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
+        status: TaskStatus
+        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
+        task_id: str = msgspec.field(name="taskId")
+        ttl: int | None
+
+    class CancelTaskResult(OpenObject):
+        """The response to a tasks/cancel request."""
+
+        __slots__ = ()
+        _fields_ = _CancelTaskResultMembers
+        _members_ = (
+            ("meta", "_meta"),
+            ("created_at", "createdAt"),
+            ("last_updated_at", "lastUpdatedAt"),
+            ("poll_interval", "pollInterval"),
+            ("status", "status"),
+            ("status_message", "statusMessage"),
+            ("task_id", "taskId"),
+            ("ttl", "ttl"),
+        )
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {
+            "_meta": ((dict,), None),
+            "createdAt": ((str,), None),
+            "lastUpdatedAt": ((str,), None),
+            "pollInterval": ((int,), None),
+            "status": (
+                (str,),
+                (
+                    "cancelled",
+                    "completed",
+                    "failed",
+                    "input_required",
+                    "working",
+                ),
             ),
-        ),
-        "statusMessage": ((str,), None),
-        "taskId": ((str,), None),
-        "ttl": (
-            (
-                int,
-                type(None),
+            "statusMessage": ((str,), None),
+            "taskId": ((str,), None),
+            "ttl": (
+                (
+                    int,
+                    type(None),
+                ),
+                None,
             ),
-            None,
-        ),
-    }
-    _required_ = (
-        "createdAt",
-        "lastUpdatedAt",
-        "status",
-        "taskId",
-        "ttl",
-    )
-    _defaults_ = ()
+        }
+        _required_ = (
+            "createdAt",
+            "lastUpdatedAt",
+            "status",
+            "taskId",
+            "ttl",
+        )
+        _defaults_ = ()
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        created_at: str,
-        last_updated_at: str,
-        poll_interval: int | UnsetType = UNSET,
-        status: TaskStatus,
-        status_message: str | UnsetType = UNSET,
-        task_id: str,
-        ttl: int | None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-        self["createdAt"] = created_at
-        self["lastUpdatedAt"] = last_updated_at
-        if poll_interval is not UNSET:
-            self["pollInterval"] = poll_interval
-        self["status"] = status
-        if status_message is not UNSET:
-            self["statusMessage"] = status_message
-        self["taskId"] = task_id
-        self["ttl"] = ttl
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            created_at: str,
+            last_updated_at: str,
+            poll_interval: int | UnsetType = UNSET,
+            status: TaskStatus,
+            status_message: str | UnsetType = UNSET,
+            task_id: str,
+            ttl: int | None,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+            self["createdAt"] = created_at
+            self["lastUpdatedAt"] = last_updated_at
+            if poll_interval is not UNSET:
+                self["pollInterval"] = poll_interval
+            self["status"] = status
+            if status_message is not UNSET:
+                self["statusMessage"] = status_message
+            self["taskId"] = task_id
+            self["ttl"] = ttl
 
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+        @property
+        def created_at(self) -> str:
+            """ISO 8601 timestamp when the task was created."""
+
+            return cast("str", self["createdAt"])
+
+        @property
+        def last_updated_at(self) -> str:
+            """ISO 8601 timestamp when the task was last updated."""
+
+            return cast("str", self["lastUpdatedAt"])
+
+        @property
+        def poll_interval(self) -> int | UnsetType:
+            """Suggested polling interval in milliseconds."""
+
+            return cast("int | UnsetType", self.get("pollInterval", UNSET))
+
+        @property
+        def status(self) -> TaskStatus:
+            """Current task state."""
+
+            return cast("TaskStatus", self["status"])
+
+        @property
+        def status_message(self) -> str | UnsetType:
+            """Optional human-readable message describing the current task state.
+            This can provide context for any status, including:
+            - Reasons for "cancelled" status
+            - Summaries for "completed" status
+            - Diagnostic information for "failed" status (e.g., error details, what went wrong)
+            """
+
+            return cast("str | UnsetType", self.get("statusMessage", UNSET))
+
+        @property
+        def task_id(self) -> str:
+            """The task identifier."""
+
+            return cast("str", self["taskId"])
+
+        @property
+        def ttl(self) -> int | None:
+            """Actual retention duration from creation in milliseconds, null for unlimited."""
+
+            return cast("int | None", self["ttl"])
+
+
+def _define_CancelledNotificationParams() -> None:
+    global CancelledNotificationParams
+
+    class CancelledNotificationParams(Struct, kw_only=True):
+        """Parameters for a `notifications/cancelled` notification."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        reason: str | UnsetType = UNSET
+        """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
 
-    @property
-    def created_at(self) -> str:
+        request_id: RequestId | UnsetType = msgspec.field(default=UNSET, name="requestId")
+        """The ID of the request to cancel.
+
+        This MUST correspond to the ID of a request previously issued in the same direction.
+        This MUST be provided for cancelling non-task requests.
+        This MUST NOT be used for cancelling tasks (use the `tasks/cancel` request instead).
+        """
+
+
+def _define_CancelledNotification() -> None:
+    global CancelledNotification
+
+    class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
+        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+        A client MUST NOT attempt to cancel its `initialize` request.
+
+        For task cancellation, use the `tasks/cancel` request instead of this notification.
+        """
+
+        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: CancelledNotificationParams
+
+
+def _define_ClientCapabilitiesElicitation() -> None:
+    global ClientCapabilitiesElicitation
+
+    class ClientCapabilitiesElicitation(Struct, kw_only=True):
+        """Present if the client supports elicitation from the server."""
+
+        form: dict[str, Any] | UnsetType = UNSET
+
+        url: dict[str, Any] | UnsetType = UNSET
+
+
+def _define_ClientCapabilitiesRoots() -> None:
+    global ClientCapabilitiesRoots
+
+    class ClientCapabilitiesRoots(Struct, kw_only=True):
+        """Present if the client supports listing roots."""
+
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether the client supports notifications for changes to the roots list."""
+
+
+def _define_ClientCapabilitiesSampling() -> None:
+    global ClientCapabilitiesSampling
+
+    class ClientCapabilitiesSampling(Struct, kw_only=True):
+        """Present if the client supports sampling from an LLM."""
+
+        context: dict[str, Any] | UnsetType = UNSET
+        """Whether the client supports context inclusion via includeContext parameter.
+        If not declared, servers SHOULD only use `includeContext: "none"` (or omit it).
+        """
+
+        tools: dict[str, Any] | UnsetType = UNSET
+        """Whether the client supports tool use via tools and toolChoice parameters."""
+
+
+def _define_ClientCapabilitiesTasksRequestsElicitation() -> None:
+    global ClientCapabilitiesTasksRequestsElicitation
+
+    class ClientCapabilitiesTasksRequestsElicitation(Struct, kw_only=True):
+        """Task support for elicitation-related requests."""
+
+        create: dict[str, Any] | UnsetType = UNSET
+        """Whether the client supports task-augmented elicitation/create requests."""
+
+
+def _define_ClientCapabilitiesTasksRequestsSampling() -> None:
+    global ClientCapabilitiesTasksRequestsSampling
+
+    class ClientCapabilitiesTasksRequestsSampling(Struct, kw_only=True):
+        """Task support for sampling-related requests."""
+
+        create_message: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="createMessage")
+        """Whether the client supports task-augmented sampling/createMessage requests."""
+
+
+def _define_ClientCapabilitiesTasksRequests() -> None:
+    global ClientCapabilitiesTasksRequests
+
+    class ClientCapabilitiesTasksRequests(Struct, kw_only=True):
+        """Specifies which request types can be augmented with tasks."""
+
+        elicitation: ClientCapabilitiesTasksRequestsElicitation | UnsetType = UNSET
+        """Task support for elicitation-related requests."""
+
+        sampling: ClientCapabilitiesTasksRequestsSampling | UnsetType = UNSET
+        """Task support for sampling-related requests."""
+
+
+def _define_ClientCapabilitiesTasks() -> None:
+    global ClientCapabilitiesTasks
+
+    class ClientCapabilitiesTasks(Struct, kw_only=True):
+        """Present if the client supports task-augmented requests."""
+
+        cancel: dict[str, Any] | UnsetType = UNSET
+        """Whether this client supports tasks/cancel."""
+
+        list: dict[str, Any] | UnsetType = UNSET
+        """Whether this client supports tasks/list."""
+
+        requests: ClientCapabilitiesTasksRequests | UnsetType = UNSET
+        """Specifies which request types can be augmented with tasks."""
+
+
+def _define_ClientCapabilities() -> None:
+    global ClientCapabilities
+
+    class ClientCapabilities(Struct, kw_only=True):
+        """Capabilities a client may support. Known capabilities are defined here, in this schema, but this is not a closed set: any client can define its own, additional capabilities."""
+
+        elicitation: ClientCapabilitiesElicitation | UnsetType = UNSET
+        """Present if the client supports elicitation from the server."""
+
+        experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
+        """Experimental, non-standard capabilities that the client supports."""
+
+        roots: ClientCapabilitiesRoots | UnsetType = UNSET
+        """Present if the client supports listing roots."""
+
+        sampling: ClientCapabilitiesSampling | UnsetType = UNSET
+        """Present if the client supports sampling from an LLM."""
+
+        tasks: ClientCapabilitiesTasks | UnsetType = UNSET
+        """Present if the client supports task-augmented requests."""
+
+
+def _define_NotificationParams() -> None:
+    global NotificationParams
+
+    class NotificationParams(Struct, kw_only=True):
+        """NotificationParams."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+
+def _define_InitializedNotification() -> None:
+    global InitializedNotification
+
+    class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
+        """This notification is sent from the client to the server after initialization has finished."""
+
+        method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: NotificationParams | UnsetType = UNSET
+
+
+def _define_ProgressNotificationParams() -> None:
+    global ProgressNotificationParams
+
+    class ProgressNotificationParams(Struct, kw_only=True):
+        """Parameters for a `notifications/progress` notification."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        message: str | UnsetType = UNSET
+        """An optional message describing the current progress."""
+
+        progress: int | float
+        """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
+
+        progress_token: ProgressToken = msgspec.field(name="progressToken")
+        """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
+
+        total: int | float | UnsetType = UNSET
+        """Total number of items to process (or total progress required), if known."""
+
+
+def _define_ProgressNotification() -> None:
+    global ProgressNotification
+
+    class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
+        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+        method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: ProgressNotificationParams
+
+
+def _define_TaskStatusNotificationParams() -> None:
+    global TaskStatusNotificationParams
+
+    class TaskStatusNotificationParams(Struct, kw_only=True):
+        """Parameters for a `notifications/tasks/status` notification."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        created_at: str = msgspec.field(name="createdAt")
         """ISO 8601 timestamp when the task was created."""
 
-        return cast("str", self["createdAt"])
-
-    @property
-    def last_updated_at(self) -> str:
+        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
         """ISO 8601 timestamp when the task was last updated."""
 
-        return cast("str", self["lastUpdatedAt"])
-
-    @property
-    def poll_interval(self) -> int | UnsetType:
+        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
         """Suggested polling interval in milliseconds."""
 
-        return cast("int | UnsetType", self.get("pollInterval", UNSET))
-
-    @property
-    def status(self) -> TaskStatus:
+        status: TaskStatus
         """Current task state."""
 
-        return cast("TaskStatus", self["status"])
-
-    @property
-    def status_message(self) -> str | UnsetType:
+        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
         """Optional human-readable message describing the current task state.
         This can provide context for any status, including:
         - Reasons for "cancelled" status
@@ -563,782 +881,759 @@ class CancelTaskResult(OpenObject):
         - Diagnostic information for "failed" status (e.g., error details, what went wrong)
         """
 
-        return cast("str | UnsetType", self.get("statusMessage", UNSET))
-
-    @property
-    def task_id(self) -> str:
+        task_id: str = msgspec.field(name="taskId")
         """The task identifier."""
 
-        return cast("str", self["taskId"])
-
-    @property
-    def ttl(self) -> int | None:
+        ttl: int | None
         """Actual retention duration from creation in milliseconds, null for unlimited."""
 
-        return cast("int | None", self["ttl"])
 
+def _define_TaskStatusNotification() -> None:
+    global TaskStatusNotification
 
-class CancelledNotificationParams(Struct, kw_only=True):
-    """Parameters for a `notifications/cancelled` notification."""
+    class TaskStatusNotification(Struct, kw_only=True, tag_field="method", tag="notifications/tasks/status"):
+        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        method: ClassVar[Literal["notifications/tasks/status"]] = "notifications/tasks/status"
 
-    reason: str | UnsetType = UNSET
-    """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    request_id: RequestId | UnsetType = msgspec.field(default=UNSET, name="requestId")
-    """The ID of the request to cancel.
+        params: TaskStatusNotificationParams
 
-    This MUST correspond to the ID of a request previously issued in the same direction.
-    This MUST be provided for cancelling non-task requests.
-    This MUST NOT be used for cancelling tasks (use the `tasks/cancel` request instead).
-    """
 
+def _define_RootsListChangedNotification() -> None:
+    global RootsListChangedNotification
 
-class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-    """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+    class RootsListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
+    ):
+        """A notification from the client to the server, informing it that the list of roots has changed.
+        This notification should be sent whenever the client adds, removes, or modifies any root.
+        The server should then request an updated list of roots using the ListRootsRequest.
+        """
 
-    The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+        method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
 
-    This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    A client MUST NOT attempt to cancel its `initialize` request.
+        params: NotificationParams | UnsetType = UNSET
 
-    For task cancellation, use the `tasks/cancel` request instead of this notification.
-    """
 
-    method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
+def _define_Implementation() -> None:
+    global Implementation
 
-    jsonrpc: Literal["2.0"] = "2.0"
+    class Implementation(Struct, kw_only=True):
+        """Describes the MCP implementation."""
 
-    params: CancelledNotificationParams
+        description: str | UnsetType = UNSET
+        """An optional human-readable description of what this implementation does.
 
+        This can be used by clients or servers to provide context about their purpose
+        and capabilities. For example, a server might describe the types of resources
+        or tools it provides, while a client might describe its intended use case.
+        """
 
-class ClientCapabilitiesElicitation(Struct, kw_only=True):
-    """Present if the client supports elicitation from the server."""
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-    form: dict[str, Any] | UnsetType = UNSET
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    url: dict[str, Any] | UnsetType = UNSET
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-class ClientCapabilitiesRoots(Struct, kw_only=True):
-    """Present if the client supports listing roots."""
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether the client supports notifications for changes to the roots list."""
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
+        version: str
 
-class ClientCapabilitiesSampling(Struct, kw_only=True):
-    """Present if the client supports sampling from an LLM."""
+        website_url: str | UnsetType = msgspec.field(default=UNSET, name="websiteUrl")
+        """An optional URL of the website for this implementation."""
 
-    context: dict[str, Any] | UnsetType = UNSET
-    """Whether the client supports context inclusion via includeContext parameter.
-    If not declared, servers SHOULD only use `includeContext: "none"` (or omit it).
-    """
 
-    tools: dict[str, Any] | UnsetType = UNSET
-    """Whether the client supports tool use via tools and toolChoice parameters."""
+def _define_InitializeRequestParams() -> None:
+    global InitializeRequestParams
 
+    class InitializeRequestParams(Struct, kw_only=True):
+        """Parameters for an `initialize` request."""
 
-class ClientCapabilitiesTasksRequestsElicitation(Struct, kw_only=True):
-    """Task support for elicitation-related requests."""
-
-    create: dict[str, Any] | UnsetType = UNSET
-    """Whether the client supports task-augmented elicitation/create requests."""
-
-
-class ClientCapabilitiesTasksRequestsSampling(Struct, kw_only=True):
-    """Task support for sampling-related requests."""
-
-    create_message: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="createMessage")
-    """Whether the client supports task-augmented sampling/createMessage requests."""
-
-
-class ClientCapabilitiesTasksRequests(Struct, kw_only=True):
-    """Specifies which request types can be augmented with tasks."""
-
-    elicitation: ClientCapabilitiesTasksRequestsElicitation | UnsetType = UNSET
-    """Task support for elicitation-related requests."""
-
-    sampling: ClientCapabilitiesTasksRequestsSampling | UnsetType = UNSET
-    """Task support for sampling-related requests."""
-
-
-class ClientCapabilitiesTasks(Struct, kw_only=True):
-    """Present if the client supports task-augmented requests."""
-
-    cancel: dict[str, Any] | UnsetType = UNSET
-    """Whether this client supports tasks/cancel."""
-
-    list: dict[str, Any] | UnsetType = UNSET
-    """Whether this client supports tasks/list."""
-
-    requests: ClientCapabilitiesTasksRequests | UnsetType = UNSET
-    """Specifies which request types can be augmented with tasks."""
-
-
-class ClientCapabilities(Struct, kw_only=True):
-    """Capabilities a client may support. Known capabilities are defined here, in this schema, but this is not a closed set: any client can define its own, additional capabilities."""
-
-    elicitation: ClientCapabilitiesElicitation | UnsetType = UNSET
-    """Present if the client supports elicitation from the server."""
-
-    experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
-    """Experimental, non-standard capabilities that the client supports."""
-
-    roots: ClientCapabilitiesRoots | UnsetType = UNSET
-    """Present if the client supports listing roots."""
-
-    sampling: ClientCapabilitiesSampling | UnsetType = UNSET
-    """Present if the client supports sampling from an LLM."""
-
-    tasks: ClientCapabilitiesTasks | UnsetType = UNSET
-    """Present if the client supports task-augmented requests."""
-
-
-class NotificationParams(Struct, kw_only=True):
-    """NotificationParams."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-
-class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
-    """This notification is sent from the client to the server after initialization has finished."""
-
-    method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: NotificationParams | UnsetType = UNSET
-
-
-class ProgressNotificationParams(Struct, kw_only=True):
-    """Parameters for a `notifications/progress` notification."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    message: str | UnsetType = UNSET
-    """An optional message describing the current progress."""
-
-    progress: int | float
-    """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
-
-    progress_token: ProgressToken = msgspec.field(name="progressToken")
-    """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
-
-    total: int | float | UnsetType = UNSET
-    """Total number of items to process (or total progress required), if known."""
-
-
-class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
-    """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-    method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: ProgressNotificationParams
-
-
-class TaskStatusNotificationParams(Struct, kw_only=True):
-    """Parameters for a `notifications/tasks/status` notification."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    created_at: str = msgspec.field(name="createdAt")
-    """ISO 8601 timestamp when the task was created."""
-
-    last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    """ISO 8601 timestamp when the task was last updated."""
-
-    poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-    """Suggested polling interval in milliseconds."""
-
-    status: TaskStatus
-    """Current task state."""
-
-    status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-    """Optional human-readable message describing the current task state.
-    This can provide context for any status, including:
-    - Reasons for "cancelled" status
-    - Summaries for "completed" status
-    - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-    """
-
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier."""
-
-    ttl: int | None
-    """Actual retention duration from creation in milliseconds, null for unlimited."""
-
-
-class TaskStatusNotification(Struct, kw_only=True, tag_field="method", tag="notifications/tasks/status"):
-    """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-    method: ClassVar[Literal["notifications/tasks/status"]] = "notifications/tasks/status"
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: TaskStatusNotificationParams
-
-
-class RootsListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
-):
-    """A notification from the client to the server, informing it that the list of roots has changed.
-    This notification should be sent whenever the client adds, removes, or modifies any root.
-    The server should then request an updated list of roots using the ListRootsRequest.
-    """
-
-    method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: NotificationParams | UnsetType = UNSET
-
-
-class Implementation(Struct, kw_only=True):
-    """Describes the MCP implementation."""
-
-    description: str | UnsetType = UNSET
-    """An optional human-readable description of what this implementation does.
-
-    This can be used by clients or servers to provide context about their purpose
-    and capabilities. For example, a server might describe the types of resources
-    or tools it provides, while a client might describe its intended use case.
-    """
-
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
-
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
-
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
-
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
-
-    version: str
-
-    website_url: str | UnsetType = msgspec.field(default=UNSET, name="websiteUrl")
-    """An optional URL of the website for this implementation."""
-
-
-class InitializeRequestParams(Struct, kw_only=True):
-    """Parameters for an `initialize` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    capabilities: ClientCapabilities
-
-    client_info: Implementation = msgspec.field(name="clientInfo")
-
-    protocol_version: str = msgspec.field(name="protocolVersion")
-    """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
-
-
-class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
-    """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-    method: ClassVar[Literal["initialize"]] = "initialize"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: InitializeRequestParams
-
-
-class RequestParams(Struct, kw_only=True):
-    """Common params for any request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-
-class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
-    """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-    method: ClassVar[Literal["ping"]] = "ping"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: RequestParams | UnsetType = UNSET
-
-
-class PaginatedRequestParams(Struct, kw_only=True):
-    """Common parameters for paginated requests."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    cursor: str | UnsetType = UNSET
-    """An opaque token representing the current pagination position.
-    If provided, the server should return results starting after this cursor.
-    """
-
-
-class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
-    """Sent from the client to request a list of resources the server has."""
-
-    method: ClassVar[Literal["resources/list"]] = "resources/list"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: PaginatedRequestParams | UnsetType = UNSET
-
-
-class ListResourceTemplatesRequest(Struct, kw_only=True, tag_field="method", tag="resources/templates/list"):
-    """Sent from the client to request a list of resource templates the server has."""
-
-    method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: PaginatedRequestParams | UnsetType = UNSET
-
-
-class ReadResourceRequestParams(Struct, kw_only=True):
-    """Parameters for a `resources/read` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    uri: str
-    """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
-    """Sent from the client to the server, to read a specific resource URI."""
-
-    method: ClassVar[Literal["resources/read"]] = "resources/read"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: ReadResourceRequestParams
-
-
-class SubscribeRequestParams(Struct, kw_only=True):
-    """Parameters for a `resources/subscribe` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    uri: str
-    """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
-    """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-    method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: SubscribeRequestParams
-
-
-class UnsubscribeRequestParams(Struct, kw_only=True):
-    """Parameters for a `resources/unsubscribe` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    uri: str
-    """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
-    """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-    method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: UnsubscribeRequestParams
-
-
-class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
-    """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-    method: ClassVar[Literal["prompts/list"]] = "prompts/list"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: PaginatedRequestParams | UnsetType = UNSET
-
-
-class GetPromptRequestParams(Struct, kw_only=True):
-    """Parameters for a `prompts/get` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    arguments: dict[str, str] | UnsetType = UNSET
-    """Arguments to use for templating the prompt."""
-
-    name: str
-    """The name of the prompt or prompt template."""
-
-
-class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
-    """Used by the client to get a prompt provided by the server."""
-
-    method: ClassVar[Literal["prompts/get"]] = "prompts/get"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: GetPromptRequestParams
-
-
-class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
-    """Sent from the client to request a list of tools the server has."""
-
-    method: ClassVar[Literal["tools/list"]] = "tools/list"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: PaginatedRequestParams | UnsetType = UNSET
-
-
-class GetTaskRequestParams(Struct, kw_only=True):
-    """GetTaskRequestParams."""
-
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier to query."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class GetTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/get"):
-    """A request to retrieve the state of a task."""
-
-    method: ClassVar[Literal["tasks/get"]] = "tasks/get"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: GetTaskRequestParams
-
-
-class GetTaskPayloadRequestParams(Struct, kw_only=True):
-    """GetTaskPayloadRequestParams."""
-
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier to retrieve results for."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class GetTaskPayloadRequest(Struct, kw_only=True, tag_field="method", tag="tasks/result"):
-    """A request to retrieve the result of a completed task."""
-
-    method: ClassVar[Literal["tasks/result"]] = "tasks/result"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: GetTaskPayloadRequestParams
-
-
-class ListTasksRequest(Struct, kw_only=True, tag_field="method", tag="tasks/list"):
-    """A request to retrieve a list of tasks."""
-
-    method: ClassVar[Literal["tasks/list"]] = "tasks/list"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: PaginatedRequestParams | UnsetType = UNSET
-
-
-class SetLevelRequestParams(Struct, kw_only=True):
-    """Parameters for a `logging/setLevel` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    level: LoggingLevel
-    """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
-
-
-class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
-    """A request from the client to the server, to enable or adjust logging."""
-
-    method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: SetLevelRequestParams
-
-
-class CompleteRequestParamsArgument(Struct, kw_only=True):
-    """The argument's information"""
-
-    name: str
-    """The name of the argument"""
-
-    value: str
-    """The value of the argument to use for completion matching."""
-
-
-class CompleteRequestParamsContext(Struct, kw_only=True):
-    """Additional, optional context for completions"""
-
-    arguments: dict[str, str] | UnsetType = UNSET
-    """Previously-resolved variables in a URI template or prompt."""
-
-
-class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
-    """Identifies a prompt."""
-
-    type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
-
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
-
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
-
-
-class ResourceTemplateReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
-    """A reference to a resource or resource template definition."""
-
-    type: ClassVar[Literal["ref/resource"]] = "ref/resource"
-
-    uri: str
-    """The URI or URI template of the resource."""
-
-
-class CompleteRequestParams(Struct, kw_only=True):
-    """Parameters for a `completion/complete` request."""
-
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-    argument: CompleteRequestParamsArgument
-    """The argument's information"""
-
-    context: CompleteRequestParamsContext | UnsetType = UNSET
-    """Additional, optional context for completions"""
-
-    ref: PromptReference | ResourceTemplateReference
-
-
-class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
-    """A request from the client to the server, to ask for completion options."""
-
-    method: ClassVar[Literal["completion/complete"]] = "completion/complete"
-
-    id: RequestId
-
-    jsonrpc: Literal["2.0"] = "2.0"
-
-    params: CompleteRequestParams
-
-
-class _ResultMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-class Result(OpenObject):
-    """Result: declared members, and any other."""
-
-    __slots__ = ()
-    _fields_ = _ResultMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        capabilities: ClientCapabilities
+
+        client_info: Implementation = msgspec.field(name="clientInfo")
+
+        protocol_version: str = msgspec.field(name="protocolVersion")
+        """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
 
 
-class _GetTaskResultMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    created_at: str = msgspec.field(name="createdAt")
-    last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-    status: TaskStatus
-    status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-    task_id: str = msgspec.field(name="taskId")
-    ttl: int | None
+def _define_InitializeRequest() -> None:
+    global InitializeRequest
+
+    class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
+        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+        method: ClassVar[Literal["initialize"]] = "initialize"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: InitializeRequestParams
 
 
-class GetTaskResult(OpenObject):
-    """The response to a tasks/get request."""
+def _define_RequestParams() -> None:
+    global RequestParams
 
-    __slots__ = ()
-    _fields_ = _GetTaskResultMembers
-    _members_ = (
-        ("meta", "_meta"),
-        ("created_at", "createdAt"),
-        ("last_updated_at", "lastUpdatedAt"),
-        ("poll_interval", "pollInterval"),
-        ("status", "status"),
-        ("status_message", "statusMessage"),
-        ("task_id", "taskId"),
-        ("ttl", "ttl"),
-    )
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {
-        "_meta": ((dict,), None),
-        "createdAt": ((str,), None),
-        "lastUpdatedAt": ((str,), None),
-        "pollInterval": ((int,), None),
-        "status": (
-            (str,),
-            (
-                "cancelled",
-                "completed",
-                "failed",
-                "input_required",
-                "working",
-            ),
-        ),
-        "statusMessage": ((str,), None),
-        "taskId": ((str,), None),
-        "ttl": (
-            (
-                int,
-                type(None),
-            ),
-            None,
-        ),
-    }
-    _required_ = (
-        "createdAt",
-        "lastUpdatedAt",
-        "status",
-        "taskId",
-        "ttl",
-    )
-    _defaults_ = ()
+    class RequestParams(Struct, kw_only=True):
+        """Common params for any request."""
 
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        created_at: str,
-        last_updated_at: str,
-        poll_interval: int | UnsetType = UNSET,
-        status: TaskStatus,
-        status_message: str | UnsetType = UNSET,
-        task_id: str,
-        ttl: int | None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-        self["createdAt"] = created_at
-        self["lastUpdatedAt"] = last_updated_at
-        if poll_interval is not UNSET:
-            self["pollInterval"] = poll_interval
-        self["status"] = status
-        if status_message is not UNSET:
-            self["statusMessage"] = status_message
-        self["taskId"] = task_id
-        self["ttl"] = ttl
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
 
-    @property
-    def created_at(self) -> str:
+def _define_PingRequest() -> None:
+    global PingRequest
+
+    class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
+        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+        method: ClassVar[Literal["ping"]] = "ping"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: RequestParams | UnsetType = UNSET
+
+
+def _define_PaginatedRequestParams() -> None:
+    global PaginatedRequestParams
+
+    class PaginatedRequestParams(Struct, kw_only=True):
+        """Common parameters for paginated requests."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        cursor: str | UnsetType = UNSET
+        """An opaque token representing the current pagination position.
+        If provided, the server should return results starting after this cursor.
+        """
+
+
+def _define_ListResourcesRequest() -> None:
+    global ListResourcesRequest
+
+    class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
+        """Sent from the client to request a list of resources the server has."""
+
+        method: ClassVar[Literal["resources/list"]] = "resources/list"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_ListResourceTemplatesRequest() -> None:
+    global ListResourceTemplatesRequest
+
+    class ListResourceTemplatesRequest(
+        Struct, kw_only=True, tag_field="method", tag="resources/templates/list"
+    ):
+        """Sent from the client to request a list of resource templates the server has."""
+
+        method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_ReadResourceRequestParams() -> None:
+    global ReadResourceRequestParams
+
+    class ReadResourceRequestParams(Struct, kw_only=True):
+        """Parameters for a `resources/read` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        uri: str
+        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
+
+
+def _define_ReadResourceRequest() -> None:
+    global ReadResourceRequest
+
+    class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
+        """Sent from the client to the server, to read a specific resource URI."""
+
+        method: ClassVar[Literal["resources/read"]] = "resources/read"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: ReadResourceRequestParams
+
+
+def _define_SubscribeRequestParams() -> None:
+    global SubscribeRequestParams
+
+    class SubscribeRequestParams(Struct, kw_only=True):
+        """Parameters for a `resources/subscribe` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        uri: str
+        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
+
+
+def _define_SubscribeRequest() -> None:
+    global SubscribeRequest
+
+    class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
+        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+        method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: SubscribeRequestParams
+
+
+def _define_UnsubscribeRequestParams() -> None:
+    global UnsubscribeRequestParams
+
+    class UnsubscribeRequestParams(Struct, kw_only=True):
+        """Parameters for a `resources/unsubscribe` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        uri: str
+        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
+
+
+def _define_UnsubscribeRequest() -> None:
+    global UnsubscribeRequest
+
+    class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
+        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+        method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: UnsubscribeRequestParams
+
+
+def _define_ListPromptsRequest() -> None:
+    global ListPromptsRequest
+
+    class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
+        """Sent from the client to request a list of prompts and prompt templates the server has."""
+
+        method: ClassVar[Literal["prompts/list"]] = "prompts/list"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_GetPromptRequestParams() -> None:
+    global GetPromptRequestParams
+
+    class GetPromptRequestParams(Struct, kw_only=True):
+        """Parameters for a `prompts/get` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        arguments: dict[str, str] | UnsetType = UNSET
+        """Arguments to use for templating the prompt."""
+
+        name: str
+        """The name of the prompt or prompt template."""
+
+
+def _define_GetPromptRequest() -> None:
+    global GetPromptRequest
+
+    class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
+        """Used by the client to get a prompt provided by the server."""
+
+        method: ClassVar[Literal["prompts/get"]] = "prompts/get"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: GetPromptRequestParams
+
+
+def _define_ListToolsRequest() -> None:
+    global ListToolsRequest
+
+    class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
+        """Sent from the client to request a list of tools the server has."""
+
+        method: ClassVar[Literal["tools/list"]] = "tools/list"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_GetTaskRequestParams() -> None:
+    global GetTaskRequestParams
+
+    class GetTaskRequestParams(Struct, kw_only=True):
+        """GetTaskRequestParams."""
+
+        task_id: str = msgspec.field(name="taskId")
+        """The task identifier to query."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+
+def _define_GetTaskRequest() -> None:
+    global GetTaskRequest
+
+    class GetTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/get"):
+        """A request to retrieve the state of a task."""
+
+        method: ClassVar[Literal["tasks/get"]] = "tasks/get"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: GetTaskRequestParams
+
+
+def _define_GetTaskPayloadRequestParams() -> None:
+    global GetTaskPayloadRequestParams
+
+    class GetTaskPayloadRequestParams(Struct, kw_only=True):
+        """GetTaskPayloadRequestParams."""
+
+        task_id: str = msgspec.field(name="taskId")
+        """The task identifier to retrieve results for."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+
+def _define_GetTaskPayloadRequest() -> None:
+    global GetTaskPayloadRequest
+
+    class GetTaskPayloadRequest(Struct, kw_only=True, tag_field="method", tag="tasks/result"):
+        """A request to retrieve the result of a completed task."""
+
+        method: ClassVar[Literal["tasks/result"]] = "tasks/result"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: GetTaskPayloadRequestParams
+
+
+def _define_ListTasksRequest() -> None:
+    global ListTasksRequest
+
+    class ListTasksRequest(Struct, kw_only=True, tag_field="method", tag="tasks/list"):
+        """A request to retrieve a list of tasks."""
+
+        method: ClassVar[Literal["tasks/list"]] = "tasks/list"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: PaginatedRequestParams | UnsetType = UNSET
+
+
+def _define_SetLevelRequestParams() -> None:
+    global SetLevelRequestParams
+
+    class SetLevelRequestParams(Struct, kw_only=True):
+        """Parameters for a `logging/setLevel` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        level: LoggingLevel
+        """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
+
+
+def _define_SetLevelRequest() -> None:
+    global SetLevelRequest
+
+    class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
+        """A request from the client to the server, to enable or adjust logging."""
+
+        method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: SetLevelRequestParams
+
+
+def _define_CompleteRequestParamsArgument() -> None:
+    global CompleteRequestParamsArgument
+
+    class CompleteRequestParamsArgument(Struct, kw_only=True):
+        """The argument's information"""
+
+        name: str
+        """The name of the argument"""
+
+        value: str
+        """The value of the argument to use for completion matching."""
+
+
+def _define_CompleteRequestParamsContext() -> None:
+    global CompleteRequestParamsContext
+
+    class CompleteRequestParamsContext(Struct, kw_only=True):
+        """Additional, optional context for completions"""
+
+        arguments: dict[str, str] | UnsetType = UNSET
+        """Previously-resolved variables in a URI template or prompt."""
+
+
+def _define_PromptReference() -> None:
+    global PromptReference
+
+    class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
+        """Identifies a prompt."""
+
+        type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
+
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
+
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
+
+
+def _define_ResourceTemplateReference() -> None:
+    global ResourceTemplateReference
+
+    class ResourceTemplateReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
+        """A reference to a resource or resource template definition."""
+
+        type: ClassVar[Literal["ref/resource"]] = "ref/resource"
+
+        uri: str
+        """The URI or URI template of the resource."""
+
+
+def _define_CompleteRequestParams() -> None:
+    global CompleteRequestParams
+
+    class CompleteRequestParams(Struct, kw_only=True):
+        """Parameters for a `completion/complete` request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        argument: CompleteRequestParamsArgument
+        """The argument's information"""
+
+        context: CompleteRequestParamsContext | UnsetType = UNSET
+        """Additional, optional context for completions"""
+
+        ref: PromptReference | ResourceTemplateReference
+
+
+def _define_CompleteRequest() -> None:
+    global CompleteRequest
+
+    class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
+        """A request from the client to the server, to ask for completion options."""
+
+        method: ClassVar[Literal["completion/complete"]] = "completion/complete"
+
+        id: RequestId
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: CompleteRequestParams
+
+
+def _define_Result() -> None:
+    global _ResultMembers, Result
+
+    class _ResultMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class Result(OpenObject):
+        """Result: declared members, and any other."""
+
+        __slots__ = ()
+        _fields_ = _ResultMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_GetTaskResult() -> None:
+    global _GetTaskResultMembers, GetTaskResult
+
+    class _GetTaskResultMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        created_at: str = msgspec.field(name="createdAt")
+        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
+        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
+        status: TaskStatus
+        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
+        task_id: str = msgspec.field(name="taskId")
+        ttl: int | None
+
+    class GetTaskResult(OpenObject):
+        """The response to a tasks/get request."""
+
+        __slots__ = ()
+        _fields_ = _GetTaskResultMembers
+        _members_ = (
+            ("meta", "_meta"),
+            ("created_at", "createdAt"),
+            ("last_updated_at", "lastUpdatedAt"),
+            ("poll_interval", "pollInterval"),
+            ("status", "status"),
+            ("status_message", "statusMessage"),
+            ("task_id", "taskId"),
+            ("ttl", "ttl"),
+        )
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {
+            "_meta": ((dict,), None),
+            "createdAt": ((str,), None),
+            "lastUpdatedAt": ((str,), None),
+            "pollInterval": ((int,), None),
+            "status": (
+                (str,),
+                (
+                    "cancelled",
+                    "completed",
+                    "failed",
+                    "input_required",
+                    "working",
+                ),
+            ),
+            "statusMessage": ((str,), None),
+            "taskId": ((str,), None),
+            "ttl": (
+                (
+                    int,
+                    type(None),
+                ),
+                None,
+            ),
+        }
+        _required_ = (
+            "createdAt",
+            "lastUpdatedAt",
+            "status",
+            "taskId",
+            "ttl",
+        )
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            created_at: str,
+            last_updated_at: str,
+            poll_interval: int | UnsetType = UNSET,
+            status: TaskStatus,
+            status_message: str | UnsetType = UNSET,
+            task_id: str,
+            ttl: int | None,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+            self["createdAt"] = created_at
+            self["lastUpdatedAt"] = last_updated_at
+            if poll_interval is not UNSET:
+                self["pollInterval"] = poll_interval
+            self["status"] = status
+            if status_message is not UNSET:
+                self["statusMessage"] = status_message
+            self["taskId"] = task_id
+            self["ttl"] = ttl
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+        @property
+        def created_at(self) -> str:
+            """ISO 8601 timestamp when the task was created."""
+
+            return cast("str", self["createdAt"])
+
+        @property
+        def last_updated_at(self) -> str:
+            """ISO 8601 timestamp when the task was last updated."""
+
+            return cast("str", self["lastUpdatedAt"])
+
+        @property
+        def poll_interval(self) -> int | UnsetType:
+            """Suggested polling interval in milliseconds."""
+
+            return cast("int | UnsetType", self.get("pollInterval", UNSET))
+
+        @property
+        def status(self) -> TaskStatus:
+            """Current task state."""
+
+            return cast("TaskStatus", self["status"])
+
+        @property
+        def status_message(self) -> str | UnsetType:
+            """Optional human-readable message describing the current task state.
+            This can provide context for any status, including:
+            - Reasons for "cancelled" status
+            - Summaries for "completed" status
+            - Diagnostic information for "failed" status (e.g., error details, what went wrong)
+            """
+
+            return cast("str | UnsetType", self.get("statusMessage", UNSET))
+
+        @property
+        def task_id(self) -> str:
+            """The task identifier."""
+
+            return cast("str", self["taskId"])
+
+        @property
+        def ttl(self) -> int | None:
+            """Actual retention duration from creation in milliseconds, null for unlimited."""
+
+            return cast("int | None", self["ttl"])
+
+
+def _define_GetTaskPayloadResult() -> None:
+    global _GetTaskPayloadResultMembers, GetTaskPayloadResult
+
+    class _GetTaskPayloadResultMembers(Struct, kw_only=True):
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+    class GetTaskPayloadResult(OpenObject):
+        """The response to a tasks/result request.
+        The structure matches the result type of the original request.
+        For example, a tools/call task would return the CallToolResult structure.
+        """
+
+        __slots__ = ()
+        _fields_ = _GetTaskPayloadResultMembers
+        _members_ = (("meta", "_meta"),)
+        _converted_ = ()
+        _hook_ = False
+        _simple_ = {"_meta": ((dict,), None)}
+        _required_ = ()
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            meta: NotificationMetaObject | UnsetType = UNSET,
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if meta is not UNSET:
+                self["_meta"] = meta
+
+        @property
+        def meta(self) -> NotificationMetaObject | UnsetType:
+            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+
+
+def _define_Task() -> None:
+    global Task
+
+    class Task(Struct, kw_only=True):
+        """Data associated with a task."""
+
+        created_at: str = msgspec.field(name="createdAt")
         """ISO 8601 timestamp when the task was created."""
 
-        return cast("str", self["createdAt"])
-
-    @property
-    def last_updated_at(self) -> str:
+        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
         """ISO 8601 timestamp when the task was last updated."""
 
-        return cast("str", self["lastUpdatedAt"])
-
-    @property
-    def poll_interval(self) -> int | UnsetType:
+        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
         """Suggested polling interval in milliseconds."""
 
-        return cast("int | UnsetType", self.get("pollInterval", UNSET))
-
-    @property
-    def status(self) -> TaskStatus:
+        status: TaskStatus
         """Current task state."""
 
-        return cast("TaskStatus", self["status"])
-
-    @property
-    def status_message(self) -> str | UnsetType:
+        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
         """Optional human-readable message describing the current task state.
         This can provide context for any status, including:
         - Reasons for "cancelled" status
@@ -1346,1713 +1641,1901 @@ class GetTaskResult(OpenObject):
         - Diagnostic information for "failed" status (e.g., error details, what went wrong)
         """
 
-        return cast("str | UnsetType", self.get("statusMessage", UNSET))
-
-    @property
-    def task_id(self) -> str:
+        task_id: str = msgspec.field(name="taskId")
         """The task identifier."""
 
-        return cast("str", self["taskId"])
-
-    @property
-    def ttl(self) -> int | None:
+        ttl: int | None
         """Actual retention duration from creation in milliseconds, null for unlimited."""
 
-        return cast("int | None", self["ttl"])
 
+def _define_ListTasksResult() -> None:
+    global ListTasksResult
 
-class _GetTaskPayloadResultMembers(Struct, kw_only=True):
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+    class ListTasksResult(Struct, kw_only=True):
+        """The response to a tasks/list request."""
 
-
-class GetTaskPayloadResult(OpenObject):
-    """The response to a tasks/result request.
-    The structure matches the result type of the original request.
-    For example, a tools/call task would return the CallToolResult structure.
-    """
-
-    __slots__ = ()
-    _fields_ = _GetTaskPayloadResultMembers
-    _members_ = (("meta", "_meta"),)
-    _converted_ = ()
-    _hook_ = False
-    _simple_ = {"_meta": ((dict,), None)}
-    _required_ = ()
-    _defaults_ = ()
-
-    def __init__(
-        self,
-        *,
-        meta: NotificationMetaObject | UnsetType = UNSET,
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if meta is not UNSET:
-            self["_meta"] = meta
-
-    @property
-    def meta(self) -> NotificationMetaObject | UnsetType:
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-        return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
+        tasks: list[Task]
 
-class Task(Struct, kw_only=True):
-    """Data associated with a task."""
 
-    created_at: str = msgspec.field(name="createdAt")
-    """ISO 8601 timestamp when the task was created."""
+def _define_ToolUseContent() -> None:
+    global ToolUseContent
 
-    last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-    """ISO 8601 timestamp when the task was last updated."""
+    class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
+        """A request from the assistant to call a tool."""
 
-    poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-    """Suggested polling interval in milliseconds."""
+        type: ClassVar[Literal["tool_use"]] = "tool_use"
 
-    status: TaskStatus
-    """Current task state."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """Optional metadata about the tool use. Clients SHOULD preserve this field when
+        including tool uses in subsequent sampling requests to enable caching optimizations.
 
-    status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-    """Optional human-readable message describing the current task state.
-    This can provide context for any status, including:
-    - Reasons for "cancelled" status
-    - Summaries for "completed" status
-    - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-    """
+        See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
+        """
 
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier."""
+        id: str
+        """A unique identifier for this tool use.
 
-    ttl: int | None
-    """Actual retention duration from creation in milliseconds, null for unlimited."""
+        This ID is used to match tool results to their corresponding tool uses.
+        """
 
+        input: dict[str, Any]
+        """The arguments to pass to the tool, conforming to the tool's input schema."""
 
-class ListTasksResult(Struct, kw_only=True):
-    """The response to a tasks/list request."""
+        name: str
+        """The name of the tool to call."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+def _define_ToolResultContent() -> None:
+    global ToolResultContent
 
-    tasks: list[Task]
+    class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result"):
+        """The result of a tool use, provided by the user back to the assistant."""
 
+        type: ClassVar[Literal["tool_result"]] = "tool_result"
 
-class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
-    """A request from the assistant to call a tool."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """Optional metadata about the tool result. Clients SHOULD preserve this field when
+        including tool results in subsequent sampling requests to enable caching optimizations.
 
-    type: ClassVar[Literal["tool_use"]] = "tool_use"
+        See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
+        """
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """Optional metadata about the tool use. Clients SHOULD preserve this field when
-    including tool uses in subsequent sampling requests to enable caching optimizations.
+        content: list[ContentBlock]
+        """The unstructured result content of the tool use.
 
-    See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
-    """
+        This has the same format as CallToolResult.content and can include text, images,
+        audio, resource links, and embedded resources.
+        """
 
-    id: str
-    """A unique identifier for this tool use.
+        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
+        """Whether the tool use resulted in an error.
 
-    This ID is used to match tool results to their corresponding tool uses.
-    """
+        If true, the content typically describes the error that occurred.
+        Default: false
+        """
 
-    input: dict[str, Any]
-    """The arguments to pass to the tool, conforming to the tool's input schema."""
+        structured_content: dict[str, Any] | UnsetType = msgspec.field(
+            default=UNSET, name="structuredContent"
+        )
+        """An optional structured result object.
 
-    name: str
-    """The name of the tool to call."""
+        If the tool defined an outputSchema, this SHOULD conform to that schema.
+        """
 
+        tool_use_id: str = msgspec.field(name="toolUseId")
+        """The ID of the tool use this result corresponds to.
 
-class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result"):
-    """The result of a tool use, provided by the user back to the assistant."""
+        This MUST match the ID from a previous ToolUseContent.
+        """
 
-    type: ClassVar[Literal["tool_result"]] = "tool_result"
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """Optional metadata about the tool result. Clients SHOULD preserve this field when
-    including tool results in subsequent sampling requests to enable caching optimizations.
+def _define_CreateMessageResult() -> None:
+    global CreateMessageResult
 
-    See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
-    """
+    class CreateMessageResult(Struct, kw_only=True):
+        """The client's response to a sampling/createMessage request from the server.
+        The client should inform the user before returning the sampled message, to allow them
+        to inspect the response (human in the loop) and decide whether to allow the server to see it.
+        """
 
-    content: list[ContentBlock]
-    """The unstructured result content of the tool use.
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    This has the same format as CallToolResult.content and can include text, images,
-    audio, resource links, and embedded resources.
-    """
+        content: (
+            TextContent
+            | ImageContent
+            | AudioContent
+            | ToolUseContent
+            | ToolResultContent
+            | list[SamplingMessageContentBlock]
+        )
 
-    is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-    """Whether the tool use resulted in an error.
+        model: str
+        """The name of the model that generated the message."""
 
-    If true, the content typically describes the error that occurred.
-    Default: false
-    """
+        role: Role
 
-    structured_content: dict[str, Any] | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
-    """An optional structured result object.
+        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
+        """The reason why sampling stopped, if known.
 
-    If the tool defined an outputSchema, this SHOULD conform to that schema.
-    """
+        Standard values:
+        - "endTurn": Natural end of the assistant's turn
+        - "stopSequence": A stop sequence was encountered
+        - "maxTokens": Maximum token limit was reached
+        - "toolUse": The model wants to use one or more tools
 
-    tool_use_id: str = msgspec.field(name="toolUseId")
-    """The ID of the tool use this result corresponds to.
+        This field is an open string to allow for provider-specific stop reasons.
+        """
 
-    This MUST match the ID from a previous ToolUseContent.
-    """
 
+def _define_Root() -> None:
+    global Root
 
-class CreateMessageResult(Struct, kw_only=True):
-    """The client's response to a sampling/createMessage request from the server.
-    The client should inform the user before returning the sampled message, to allow them
-    to inspect the response (human in the loop) and decide whether to allow the server to see it.
-    """
+    class Root(Struct, kw_only=True):
+        """Represents a root directory or file that the server can operate on."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    content: (
-        TextContent
-        | ImageContent
-        | AudioContent
-        | ToolUseContent
-        | ToolResultContent
-        | list[SamplingMessageContentBlock]
-    )
+        name: str | UnsetType = UNSET
+        """An optional name for the root. This can be used to provide a human-readable
+        identifier for the root, which may be useful for display purposes or for
+        referencing the root in other parts of the application.
+        """
 
-    model: str
-    """The name of the model that generated the message."""
+        uri: str
+        """The URI identifying the root. This *must* start with file:// for now.
+        This restriction may be relaxed in future versions of the protocol to allow
+        other URI schemes.
+        """
 
-    role: Role
 
-    stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
-    """The reason why sampling stopped, if known.
+def _define_ListRootsResult() -> None:
+    global ListRootsResult
 
-    Standard values:
-    - "endTurn": Natural end of the assistant's turn
-    - "stopSequence": A stop sequence was encountered
-    - "maxTokens": Maximum token limit was reached
-    - "toolUse": The model wants to use one or more tools
+    class ListRootsResult(Struct, kw_only=True):
+        """The client's response to a roots/list request from the server.
+        This result contains an array of Root objects, each representing a root directory
+        or file that the server can operate on.
+        """
 
-    This field is an open string to allow for provider-specific stop reasons.
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
+        roots: list[Root]
 
-class Root(Struct, kw_only=True):
-    """Represents a root directory or file that the server can operate on."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_ElicitResult() -> None:
+    global ElicitResult
 
-    name: str | UnsetType = UNSET
-    """An optional name for the root. This can be used to provide a human-readable
-    identifier for the root, which may be useful for display purposes or for
-    referencing the root in other parts of the application.
-    """
+    class ElicitResult(Struct, kw_only=True):
+        """The client's response to an elicitation request."""
 
-    uri: str
-    """The URI identifying the root. This *must* start with file:// for now.
-    This restriction may be relaxed in future versions of the protocol to allow
-    other URI schemes.
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
+        action: Literal["accept", "cancel", "decline"]
+        """The user action in response to the elicitation.
+        - "accept": User submitted the form/confirmed the action
+        - "decline": User explicitly decline the action
+        - "cancel": User dismissed without making an explicit choice
+        """
 
-class ListRootsResult(Struct, kw_only=True):
-    """The client's response to a roots/list request from the server.
-    This result contains an array of Root objects, each representing a root directory
-    or file that the server can operate on.
-    """
+        content: dict[str, list[str] | str | int | float | bool] | UnsetType = UNSET
+        """The submitted form data, only present when action is "accept" and mode was "form".
+        Contains values matching the requested schema.
+        Omitted for out-of-band mode responses.
+        """
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    roots: list[Root]
+def _define_CompleteResultCompletion() -> None:
+    global CompleteResultCompletion
 
+    class CompleteResultCompletion(Struct, kw_only=True):
+        """CompleteResultCompletion."""
 
-class ElicitResult(Struct, kw_only=True):
-    """The client's response to an elicitation request."""
+        has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
+        """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        total: int | UnsetType = UNSET
+        """The total number of completion options available. This can exceed the number of values actually sent in the response."""
 
-    action: Literal["accept", "cancel", "decline"]
-    """The user action in response to the elicitation.
-    - "accept": User submitted the form/confirmed the action
-    - "decline": User explicitly decline the action
-    - "cancel": User dismissed without making an explicit choice
-    """
+        values: list[str]
+        """An array of completion values. Must not exceed 100 items."""
 
-    content: dict[str, list[str] | str | int | float | bool] | UnsetType = UNSET
-    """The submitted form data, only present when action is "accept" and mode was "form".
-    Contains values matching the requested schema.
-    Omitted for out-of-band mode responses.
-    """
 
+def _define_CompleteResult() -> None:
+    global CompleteResult
 
-class CompleteResultCompletion(Struct, kw_only=True):
-    """CompleteResultCompletion."""
+    class CompleteResult(Struct, kw_only=True):
+        """The server's response to a completion/complete request"""
 
-    has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
-    """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    total: int | UnsetType = UNSET
-    """The total number of completion options available. This can exceed the number of values actually sent in the response."""
+        completion: CompleteResultCompletion
 
-    values: list[str]
-    """An array of completion values. Must not exceed 100 items."""
 
+def _define_SamplingMessage() -> None:
+    global SamplingMessage
 
-class CompleteResult(Struct, kw_only=True):
-    """The server's response to a completion/complete request"""
+    class SamplingMessage(Struct, kw_only=True):
+        """Describes a message issued to or received from an LLM API."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    completion: CompleteResultCompletion
+        content: (
+            TextContent
+            | ImageContent
+            | AudioContent
+            | ToolUseContent
+            | ToolResultContent
+            | list[SamplingMessageContentBlock]
+        )
 
+        role: Role
 
-class SamplingMessage(Struct, kw_only=True):
-    """Describes a message issued to or received from an LLM API."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_ModelHint() -> None:
+    global ModelHint
 
-    content: (
-        TextContent
-        | ImageContent
-        | AudioContent
-        | ToolUseContent
-        | ToolResultContent
-        | list[SamplingMessageContentBlock]
-    )
+    class ModelHint(Struct, kw_only=True):
+        """Hints to use for model selection.
 
-    role: Role
+        Keys not declared here are currently left unspecified by the spec and are up
+        to the client to interpret.
+        """
 
+        name: str | UnsetType = UNSET
+        """A hint for a model name.
 
-class ModelHint(Struct, kw_only=True):
-    """Hints to use for model selection.
+        The client SHOULD treat this as a substring of a model name; for example:
+         - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
+         - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
+         - `claude` should match any Claude model
 
-    Keys not declared here are currently left unspecified by the spec and are up
-    to the client to interpret.
-    """
+        The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
+         - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
+        """
 
-    name: str | UnsetType = UNSET
-    """A hint for a model name.
 
-    The client SHOULD treat this as a substring of a model name; for example:
-     - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
-     - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
-     - `claude` should match any Claude model
+def _define_ModelPreferences() -> None:
+    global ModelPreferences
 
-    The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
-     - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
-    """
+    class ModelPreferences(Struct, kw_only=True):
+        """The server's preferences for model selection, requested of the client during sampling.
 
+        Because LLMs can vary along multiple dimensions, choosing the "best" model is
+        rarely straightforward.  Different models excel in different areas—some are
+        faster but less capable, others are more capable but more expensive, and so
+        on. This interface allows servers to express their priorities across multiple
+        dimensions to help clients make an appropriate selection for their use case.
 
-class ModelPreferences(Struct, kw_only=True):
-    """The server's preferences for model selection, requested of the client during sampling.
+        These preferences are always advisory. The client MAY ignore them. It is also
+        up to the client to decide how to interpret these preferences and how to
+        balance them against other considerations.
+        """
 
-    Because LLMs can vary along multiple dimensions, choosing the "best" model is
-    rarely straightforward.  Different models excel in different areas—some are
-    faster but less capable, others are more capable but more expensive, and so
-    on. This interface allows servers to express their priorities across multiple
-    dimensions to help clients make an appropriate selection for their use case.
+        cost_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="costPriority")
+        """How much to prioritize cost when selecting a model. A value of 0 means cost
+        is not important, while a value of 1 means cost is the most important
+        factor.
+        """
 
-    These preferences are always advisory. The client MAY ignore them. It is also
-    up to the client to decide how to interpret these preferences and how to
-    balance them against other considerations.
-    """
+        hints: list[ModelHint] | UnsetType = UNSET
+        """Optional hints to use for model selection.
 
-    cost_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="costPriority")
-    """How much to prioritize cost when selecting a model. A value of 0 means cost
-    is not important, while a value of 1 means cost is the most important
-    factor.
-    """
+        If multiple hints are specified, the client MUST evaluate them in order
+        (such that the first match is taken).
 
-    hints: list[ModelHint] | UnsetType = UNSET
-    """Optional hints to use for model selection.
+        The client SHOULD prioritize these hints over the numeric priorities, but
+        MAY still use the priorities to select from ambiguous matches.
+        """
 
-    If multiple hints are specified, the client MUST evaluate them in order
-    (such that the first match is taken).
+        intelligence_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="intelligencePriority")
+        """How much to prioritize intelligence and capabilities when selecting a
+        model. A value of 0 means intelligence is not important, while a value of 1
+        means intelligence is the most important factor.
+        """
 
-    The client SHOULD prioritize these hints over the numeric priorities, but
-    MAY still use the priorities to select from ambiguous matches.
-    """
+        speed_priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = msgspec.field(default=UNSET, name="speedPriority")
+        """How much to prioritize sampling speed (latency) when selecting a model. A
+        value of 0 means speed is not important, while a value of 1 means speed is
+        the most important factor.
+        """
 
-    intelligence_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="intelligencePriority")
-    """How much to prioritize intelligence and capabilities when selecting a
-    model. A value of 0 means intelligence is not important, while a value of 1
-    means intelligence is the most important factor.
-    """
 
-    speed_priority: (
-        _Annotated[int, msgspec.Meta(ge=0, le=1)] | _Annotated[float, msgspec.Meta(ge=0, le=1)] | UnsetType
-    ) = msgspec.field(default=UNSET, name="speedPriority")
-    """How much to prioritize sampling speed (latency) when selecting a model. A
-    value of 0 means speed is not important, while a value of 1 means speed is
-    the most important factor.
-    """
+def _define_ToolChoice() -> None:
+    global ToolChoice
 
+    class ToolChoice(Struct, kw_only=True):
+        """Controls tool selection behavior for sampling requests."""
 
-class ToolChoice(Struct, kw_only=True):
-    """Controls tool selection behavior for sampling requests."""
+        mode: Literal["auto", "none", "required"] | UnsetType = UNSET
+        """Controls the tool use ability of the model:
+        - "auto": Model decides whether to use tools (default)
+        - "required": Model MUST use at least one tool before completing
+        - "none": Model MUST NOT use any tools
+        """
 
-    mode: Literal["auto", "none", "required"] | UnsetType = UNSET
-    """Controls the tool use ability of the model:
-    - "auto": Model decides whether to use tools (default)
-    - "required": Model MUST use at least one tool before completing
-    - "none": Model MUST NOT use any tools
-    """
 
+def _define_ToolAnnotations() -> None:
+    global ToolAnnotations
 
-class ToolAnnotations(Struct, kw_only=True):
-    """Additional properties describing a Tool to clients.
+    class ToolAnnotations(Struct, kw_only=True):
+        """Additional properties describing a Tool to clients.
 
-    NOTE: all properties in ToolAnnotations are **hints**.
-    They are not guaranteed to provide a faithful description of
-    tool behavior (including descriptive properties like `title`).
+        NOTE: all properties in ToolAnnotations are **hints**.
+        They are not guaranteed to provide a faithful description of
+        tool behavior (including descriptive properties like `title`).
 
-    Clients should never make tool use decisions based on ToolAnnotations
-    received from untrusted servers.
-    """
+        Clients should never make tool use decisions based on ToolAnnotations
+        received from untrusted servers.
+        """
 
-    destructive_hint: bool | UnsetType = msgspec.field(default=UNSET, name="destructiveHint")
-    """If true, the tool may perform destructive updates to its environment.
-    If false, the tool performs only additive updates.
+        destructive_hint: bool | UnsetType = msgspec.field(default=UNSET, name="destructiveHint")
+        """If true, the tool may perform destructive updates to its environment.
+        If false, the tool performs only additive updates.
 
-    (This property is meaningful only when `readOnlyHint == false`)
+        (This property is meaningful only when `readOnlyHint == false`)
 
-    Default: true
-    """
+        Default: true
+        """
 
-    idempotent_hint: bool | UnsetType = msgspec.field(default=UNSET, name="idempotentHint")
-    """If true, calling the tool repeatedly with the same arguments
-    will have no additional effect on its environment.
+        idempotent_hint: bool | UnsetType = msgspec.field(default=UNSET, name="idempotentHint")
+        """If true, calling the tool repeatedly with the same arguments
+        will have no additional effect on its environment.
 
-    (This property is meaningful only when `readOnlyHint == false`)
+        (This property is meaningful only when `readOnlyHint == false`)
 
-    Default: false
-    """
-
-    open_world_hint: bool | UnsetType = msgspec.field(default=UNSET, name="openWorldHint")
-    """If true, this tool may interact with an "open world" of external
-    entities. If false, the tool's domain of interaction is closed.
-    For example, the world of a web search tool is open, whereas that
-    of a memory tool is not.
-
-    Default: true
-    """
-
-    read_only_hint: bool | UnsetType = msgspec.field(default=UNSET, name="readOnlyHint")
-    """If true, the tool does not modify its environment.
-
-    Default: false
-    """
-
-    title: str | UnsetType = UNSET
-    """A human-readable title for the tool."""
+        Default: false
+        """
 
+        open_world_hint: bool | UnsetType = msgspec.field(default=UNSET, name="openWorldHint")
+        """If true, this tool may interact with an "open world" of external
+        entities. If false, the tool's domain of interaction is closed.
+        For example, the world of a web search tool is open, whereas that
+        of a memory tool is not.
 
-class ToolExecution(Struct, kw_only=True):
-    """Execution-related properties for a tool."""
+        Default: true
+        """
+
+        read_only_hint: bool | UnsetType = msgspec.field(default=UNSET, name="readOnlyHint")
+        """If true, the tool does not modify its environment.
+
+        Default: false
+        """
+
+        title: str | UnsetType = UNSET
+        """A human-readable title for the tool."""
 
-    task_support: Literal["forbidden", "optional", "required"] | UnsetType = msgspec.field(
-        default=UNSET, name="taskSupport"
-    )
-    """Indicates whether this tool supports task-augmented execution.
-    This allows clients to handle long-running operations through polling
-    the task system.
 
-    - "forbidden": Tool does not support task-augmented execution (default when absent)
-    - "optional": Tool may support task-augmented execution
-    - "required": Tool requires task-augmented execution
+def _define_ToolExecution() -> None:
+    global ToolExecution
 
-    Default: "forbidden\"
-    """
+    class ToolExecution(Struct, kw_only=True):
+        """Execution-related properties for a tool."""
 
+        task_support: Literal["forbidden", "optional", "required"] | UnsetType = msgspec.field(
+            default=UNSET, name="taskSupport"
+        )
+        """Indicates whether this tool supports task-augmented execution.
+        This allows clients to handle long-running operations through polling
+        the task system.
 
-class _ToolInputSchemaMembers(Struct, kw_only=True):
-    schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-    properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-    required: list[str] | UnsetType = UNSET
-    type: Literal["object"] = "object"
+        - "forbidden": Tool does not support task-augmented execution (default when absent)
+        - "optional": Tool may support task-augmented execution
+        - "required": Tool requires task-augmented execution
 
+        Default: "forbidden\"
+        """
 
-class ToolInputSchema(OpenObject):
-    """A JSON Schema object defining the expected parameters for the tool."""
 
-    __slots__ = ()
-    _fields_ = _ToolInputSchemaMembers
-    _members_ = (
-        ("schema", "$schema"),
-        ("properties", "properties"),
-        ("required", "required"),
-        ("type", "type"),
-    )
-    _converted_ = (
-        ("properties", "properties"),
-        ("required", "required"),
-    )
-    _hook_ = False
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = (("type", "object"),)
-
-    @classmethod
-    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-        # message that has one): the same rules, without reading the tables per message. What
-        # does not convert takes the general path, which says what is wrong.
-        if type(obj) is not dict:
-            return super()._from_wire(obj, liberal)
-        try:
-            fields = msgspec.convert(obj, _ToolInputSchemaMembers)
-        except msgspec.ValidationError:
-            return super()._from_wire(obj, liberal)
-        inst = dict.__new__(cls)
-        dict.update(inst, obj)
-        value: Any = fields.properties
-        if value is not UNSET:
-            inst["properties"] = value
-        value = fields.required
-        if value is not UNSET:
-            inst["required"] = value
-        if "type" not in obj:
-            inst["type"] = "object"
-        return inst
-
-    def __init__(
-        self,
-        *,
-        schema: str | UnsetType = UNSET,
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-        required: list[str] | UnsetType = UNSET,
-        type: Literal["object"] = "object",
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if schema is not UNSET:
-            self["$schema"] = schema
-        if properties is not UNSET:
-            self["properties"] = properties
-        if required is not UNSET:
-            self["required"] = required
-        self["type"] = type
-
-    @property
-    def schema(self) -> str | UnsetType:
-
-        return cast("str | UnsetType", self.get("$schema", UNSET))
-
-    @property
-    def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
-
-        return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
-
-    @property
-    def required(self) -> list[str] | UnsetType:
-
-        return cast("list[str] | UnsetType", self.get("required", UNSET))
-
-    @property
-    def type(self) -> Literal["object"]:
-
-        return cast('Literal["object"]', self["type"])
-
-
-class _ToolOutputSchemaMembers(Struct, kw_only=True):
-    schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-    properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-    required: list[str] | UnsetType = UNSET
-    type: Literal["object"] = "object"
-
-
-class ToolOutputSchema(OpenObject):
-    """An optional JSON Schema object defining the structure of the tool's output returned in
-    the structuredContent field of a CallToolResult.
-
-    Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
-    Currently restricted to type: "object" at the root level.
-    """
-
-    __slots__ = ()
-    _fields_ = _ToolOutputSchemaMembers
-    _members_ = (
-        ("schema", "$schema"),
-        ("properties", "properties"),
-        ("required", "required"),
-        ("type", "type"),
-    )
-    _converted_ = (
-        ("properties", "properties"),
-        ("required", "required"),
-    )
-    _hook_ = False
-    _simple_ = None
-    _required_ = ()
-    _defaults_ = (("type", "object"),)
-
-    @classmethod
-    def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-        # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-        # message that has one): the same rules, without reading the tables per message. What
-        # does not convert takes the general path, which says what is wrong.
-        if type(obj) is not dict:
-            return super()._from_wire(obj, liberal)
-        try:
-            fields = msgspec.convert(obj, _ToolOutputSchemaMembers)
-        except msgspec.ValidationError:
-            return super()._from_wire(obj, liberal)
-        inst = dict.__new__(cls)
-        dict.update(inst, obj)
-        value: Any = fields.properties
-        if value is not UNSET:
-            inst["properties"] = value
-        value = fields.required
-        if value is not UNSET:
-            inst["required"] = value
-        if "type" not in obj:
-            inst["type"] = "object"
-        return inst
-
-    def __init__(
-        self,
-        *,
-        schema: str | UnsetType = UNSET,
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-        required: list[str] | UnsetType = UNSET,
-        type: Literal["object"] = "object",
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        if schema is not UNSET:
-            self["$schema"] = schema
-        if properties is not UNSET:
-            self["properties"] = properties
-        if required is not UNSET:
-            self["required"] = required
-        self["type"] = type
-
-    @property
-    def schema(self) -> str | UnsetType:
-
-        return cast("str | UnsetType", self.get("$schema", UNSET))
-
-    @property
-    def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
-
-        return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
-
-    @property
-    def required(self) -> list[str] | UnsetType:
-
-        return cast("list[str] | UnsetType", self.get("required", UNSET))
+def _define_ToolInputSchema() -> None:
+    global _ToolInputSchemaMembers, ToolInputSchema
 
-    @property
-    def type(self) -> Literal["object"]:
-
-        return cast('Literal["object"]', self["type"])
-
-
-class Tool(Struct, kw_only=True):
-    """Definition for a tool the client can call."""
-
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class _ToolInputSchemaMembers(Struct, kw_only=True):
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
+        required: list[str] | UnsetType = UNSET
+        type: Literal["object"] = "object"
 
-    annotations: ToolAnnotations | UnsetType = UNSET
-    """Optional additional tool information.
-
-    Display name precedence order is: title, annotations.title, then name.
-    """
-
-    description: str | UnsetType = UNSET
-    """A human-readable description of the tool.
-
-    This can be used by clients to improve the LLM's understanding of available tools. It can be thought of like a "hint" to the model.
-    """
+    class ToolInputSchema(OpenObject):
+        """A JSON Schema object defining the expected parameters for the tool."""
 
-    execution: ToolExecution | UnsetType = UNSET
-    """Execution-related properties for this tool."""
+        __slots__ = ()
+        _fields_ = _ToolInputSchemaMembers
+        _members_ = (
+            ("schema", "$schema"),
+            ("properties", "properties"),
+            ("required", "required"),
+            ("type", "type"),
+        )
+        _converted_ = (
+            ("properties", "properties"),
+            ("required", "required"),
+        )
+        _hook_ = False
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = (("type", "object"),)
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+            # message that has one): the same rules, without reading the tables per message. What
+            # does not convert takes the general path, which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            try:
+                fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+            except msgspec.ValidationError:
+                return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            value: Any = fields.properties
+            if value is not UNSET:
+                inst["properties"] = value
+            value = fields.required
+            if value is not UNSET:
+                inst["required"] = value
+            if "type" not in obj:
+                inst["type"] = "object"
+            return inst
+
+        def __init__(
+            self,
+            *,
+            schema: str | UnsetType = UNSET,
+            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
+            required: list[str] | UnsetType = UNSET,
+            type: Literal["object"] = "object",
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if schema is not UNSET:
+                self["$schema"] = schema
+            if properties is not UNSET:
+                self["properties"] = properties
+            if required is not UNSET:
+                self["required"] = required
+            self["type"] = type
+
+        @property
+        def schema(self) -> str | UnsetType:
+
+            return cast("str | UnsetType", self.get("$schema", UNSET))
+
+        @property
+        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
+
+            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
+
+        @property
+        def required(self) -> list[str] | UnsetType:
+
+            return cast("list[str] | UnsetType", self.get("required", UNSET))
+
+        @property
+        def type(self) -> Literal["object"]:
+
+            return cast('Literal["object"]', self["type"])
+
+
+def _define_ToolOutputSchema() -> None:
+    global _ToolOutputSchemaMembers, ToolOutputSchema
+
+    class _ToolOutputSchemaMembers(Struct, kw_only=True):
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
+        required: list[str] | UnsetType = UNSET
+        type: Literal["object"] = "object"
+
+    class ToolOutputSchema(OpenObject):
+        """An optional JSON Schema object defining the structure of the tool's output returned in
+        the structuredContent field of a CallToolResult.
+
+        Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
+        Currently restricted to type: "object" at the root level.
+        """
+
+        __slots__ = ()
+        _fields_ = _ToolOutputSchemaMembers
+        _members_ = (
+            ("schema", "$schema"),
+            ("properties", "properties"),
+            ("required", "required"),
+            ("type", "type"),
+        )
+        _converted_ = (
+            ("properties", "properties"),
+            ("required", "required"),
+        )
+        _hook_ = False
+        _simple_ = None
+        _required_ = ()
+        _defaults_ = (("type", "object"),)
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
+            # message that has one): the same rules, without reading the tables per message. What
+            # does not convert takes the general path, which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            try:
+                fields = msgspec.convert(obj, _ToolOutputSchemaMembers)
+            except msgspec.ValidationError:
+                return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            value: Any = fields.properties
+            if value is not UNSET:
+                inst["properties"] = value
+            value = fields.required
+            if value is not UNSET:
+                inst["required"] = value
+            if "type" not in obj:
+                inst["type"] = "object"
+            return inst
+
+        def __init__(
+            self,
+            *,
+            schema: str | UnsetType = UNSET,
+            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
+            required: list[str] | UnsetType = UNSET,
+            type: Literal["object"] = "object",
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            if schema is not UNSET:
+                self["$schema"] = schema
+            if properties is not UNSET:
+                self["properties"] = properties
+            if required is not UNSET:
+                self["required"] = required
+            self["type"] = type
+
+        @property
+        def schema(self) -> str | UnsetType:
+
+            return cast("str | UnsetType", self.get("$schema", UNSET))
+
+        @property
+        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
+
+            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
+
+        @property
+        def required(self) -> list[str] | UnsetType:
+
+            return cast("list[str] | UnsetType", self.get("required", UNSET))
+
+        @property
+        def type(self) -> Literal["object"]:
+
+            return cast('Literal["object"]', self["type"])
 
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
+
+def _define_Tool() -> None:
+    global Tool
 
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+    class Tool(Struct, kw_only=True):
+        """Definition for a tool the client can call."""
 
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        annotations: ToolAnnotations | UnsetType = UNSET
+        """Optional additional tool information.
 
-    input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
-    """A JSON Schema object defining the expected parameters for the tool."""
+        Display name precedence order is: title, annotations.title, then name.
+        """
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+        description: str | UnsetType = UNSET
+        """A human-readable description of the tool.
 
-    output_schema: ToolOutputSchema | UnsetType = msgspec.field(default=UNSET, name="outputSchema")
-    """An optional JSON Schema object defining the structure of the tool's output returned in
-    the structuredContent field of a CallToolResult.
+        This can be used by clients to improve the LLM's understanding of available tools. It can be thought of like a "hint" to the model.
+        """
+
+        execution: ToolExecution | UnsetType = UNSET
+        """Execution-related properties for this tool."""
 
-    Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
-    Currently restricted to type: "object" at the root level.
-    """
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
+        input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
+        """A JSON Schema object defining the expected parameters for the tool."""
 
-class CreateMessageRequestParams(Struct, kw_only=True):
-    """Parameters for a `sampling/createMessage` request."""
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        output_schema: ToolOutputSchema | UnsetType = msgspec.field(default=UNSET, name="outputSchema")
+        """An optional JSON Schema object defining the structure of the tool's output returned in
+        the structuredContent field of a CallToolResult.
 
-    include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
-        default=UNSET, name="includeContext"
-    )
-    """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt.
-    The client MAY ignore this request.
+        Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
+        Currently restricted to type: "object" at the root level.
+        """
 
-    Default is "none". Values "thisServer" and "allServers" are soft-deprecated. Servers SHOULD only use these values if the client
-    declares ClientCapabilities.sampling.context. These values may be removed in future spec releases.
-    """
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
-    max_tokens: int = msgspec.field(name="maxTokens")
-    """The requested maximum number of tokens to sample (to prevent runaway completions).
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
-    The client MAY choose to sample fewer tokens than the requested maximum.
-    """
 
-    messages: list[SamplingMessage]
+def _define_CreateMessageRequestParams() -> None:
+    global CreateMessageRequestParams
 
-    metadata: dict[str, Any] | UnsetType = UNSET
-    """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
+    class CreateMessageRequestParams(Struct, kw_only=True):
+        """Parameters for a `sampling/createMessage` request."""
 
-    model_preferences: ModelPreferences | UnsetType = msgspec.field(default=UNSET, name="modelPreferences")
-    """The server's preferences for which model to select. The client MAY ignore these preferences."""
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
+        include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
+            default=UNSET, name="includeContext"
+        )
+        """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt.
+        The client MAY ignore this request.
 
-    system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
-    """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
+        Default is "none". Values "thisServer" and "allServers" are soft-deprecated. Servers SHOULD only use these values if the client
+        declares ClientCapabilities.sampling.context. These values may be removed in future spec releases.
+        """
 
-    task: TaskMetadata | UnsetType = UNSET
-    """If specified, the caller is requesting task-augmented execution for this request.
-    The request will return a CreateTaskResult immediately, and the actual result can be
-    retrieved later via tasks/result.
+        max_tokens: int = msgspec.field(name="maxTokens")
+        """The requested maximum number of tokens to sample (to prevent runaway completions).
 
-    Task augmentation is subject to capability negotiation - receivers MUST declare support
-    for task augmentation of specific request types in their capabilities.
-    """
+        The client MAY choose to sample fewer tokens than the requested maximum.
+        """
 
-    temperature: int | float | UnsetType = UNSET
+        messages: list[SamplingMessage]
 
-    tool_choice: ToolChoice | UnsetType = msgspec.field(default=UNSET, name="toolChoice")
-    """Controls how the model uses tools.
-    The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-    Default is `{ mode: "auto" }`.
-    """
+        metadata: dict[str, Any] | UnsetType = UNSET
+        """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
 
-    tools: list[Tool] | UnsetType = UNSET
-    """Tools that the model may use during generation.
-    The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-    """
+        model_preferences: ModelPreferences | UnsetType = msgspec.field(
+            default=UNSET, name="modelPreferences"
+        )
+        """The server's preferences for which model to select. The client MAY ignore these preferences."""
 
+        stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
 
-class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
-    """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+        system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
+        """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
 
-    method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
+        task: TaskMetadata | UnsetType = UNSET
+        """If specified, the caller is requesting task-augmented execution for this request.
+        The request will return a CreateTaskResult immediately, and the actual result can be
+        retrieved later via tasks/result.
 
-    id: RequestId
+        Task augmentation is subject to capability negotiation - receivers MUST declare support
+        for task augmentation of specific request types in their capabilities.
+        """
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        temperature: int | float | UnsetType = UNSET
 
-    params: CreateMessageRequestParams
+        tool_choice: ToolChoice | UnsetType = msgspec.field(default=UNSET, name="toolChoice")
+        """Controls how the model uses tools.
+        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
+        Default is `{ mode: "auto" }`.
+        """
 
+        tools: list[Tool] | UnsetType = UNSET
+        """Tools that the model may use during generation.
+        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
+        """
 
-class CreateTaskResult(Struct, kw_only=True):
-    """A response to a task-augmented request."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_CreateMessageRequest() -> None:
+    global CreateMessageRequest
 
-    task: Task
+    class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
+        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
 
+        method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
-class ElicitRequestURLParams(Struct, kw_only=True, tag_field="mode", tag="url"):
-    """The parameters for a request to elicit information from the user via a URL in the client."""
+        id: RequestId
 
-    mode: ClassVar[Literal["url"]] = "url"
-    """The elicitation mode."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        params: CreateMessageRequestParams
 
-    elicitation_id: str = msgspec.field(name="elicitationId")
-    """The ID of the elicitation, which must be unique within the context of the server.
-    The client MUST treat this ID as an opaque value.
-    """
 
-    message: str
-    """The message to present to the user explaining why the interaction is needed."""
+def _define_CreateTaskResult() -> None:
+    global CreateTaskResult
 
-    task: TaskMetadata | UnsetType = UNSET
-    """If specified, the caller is requesting task-augmented execution for this request.
-    The request will return a CreateTaskResult immediately, and the actual result can be
-    retrieved later via tasks/result.
+    class CreateTaskResult(Struct, kw_only=True):
+        """A response to a task-augmented request."""
 
-    Task augmentation is subject to capability negotiation - receivers MUST declare support
-    for task augmentation of specific request types in their capabilities.
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    url: str
-    """The URL that the user should navigate to."""
+        task: Task
 
 
-class StringSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-    """StringSchema."""
+def _define_ElicitRequestURLParams() -> None:
+    global ElicitRequestURLParams
 
-    type: ClassVar[Literal["string"]] = "string"
+    class ElicitRequestURLParams(Struct, kw_only=True, tag_field="mode", tag="url"):
+        """The parameters for a request to elicit information from the user via a URL in the client."""
 
-    default: str | UnsetType = UNSET
+        mode: ClassVar[Literal["url"]] = "url"
+        """The elicitation mode."""
 
-    description: str | UnsetType = UNSET
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    format: Literal["date", "date-time", "email", "uri"] | UnsetType = UNSET
+        elicitation_id: str = msgspec.field(name="elicitationId")
+        """The ID of the elicitation, which must be unique within the context of the server.
+        The client MUST treat this ID as an opaque value.
+        """
 
-    max_length: int | UnsetType = msgspec.field(default=UNSET, name="maxLength")
+        message: str
+        """The message to present to the user explaining why the interaction is needed."""
 
-    min_length: int | UnsetType = msgspec.field(default=UNSET, name="minLength")
+        task: TaskMetadata | UnsetType = UNSET
+        """If specified, the caller is requesting task-augmented execution for this request.
+        The request will return a CreateTaskResult immediately, and the actual result can be
+        retrieved later via tasks/result.
 
-    title: str | UnsetType = UNSET
+        Task augmentation is subject to capability negotiation - receivers MUST declare support
+        for task augmentation of specific request types in their capabilities.
+        """
 
+        url: str
+        """The URL that the user should navigate to."""
 
-class NumberSchema(Struct, kw_only=True):
-    """NumberSchema."""
 
-    default: int | float | UnsetType = UNSET
+def _define_StringSchema() -> None:
+    global StringSchema
 
-    description: str | UnsetType = UNSET
+    class StringSchema(Struct, kw_only=True, tag_field="type", tag="string"):
+        """StringSchema."""
 
-    maximum: int | float | UnsetType = UNSET
+        type: ClassVar[Literal["string"]] = "string"
 
-    minimum: int | float | UnsetType = UNSET
+        default: str | UnsetType = UNSET
 
-    title: str | UnsetType = UNSET
+        description: str | UnsetType = UNSET
 
-    type: Literal["integer", "number"]
+        format: Literal["date", "date-time", "email", "uri"] | UnsetType = UNSET
 
+        max_length: int | UnsetType = msgspec.field(default=UNSET, name="maxLength")
 
-class UntitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-    """Schema for single-selection enumeration without display titles for options."""
+        min_length: int | UnsetType = msgspec.field(default=UNSET, name="minLength")
 
-    type: ClassVar[Literal["string"]] = "string"
+        title: str | UnsetType = UNSET
 
-    default: str | UnsetType = UNSET
-    """Optional default value."""
 
-    description: str | UnsetType = UNSET
-    """Optional description for the enum field."""
+def _define_NumberSchema() -> None:
+    global NumberSchema
 
-    enum: list[str]
-    """Array of enum values to choose from."""
+    class NumberSchema(Struct, kw_only=True):
+        """NumberSchema."""
 
-    title: str | UnsetType = UNSET
-    """Optional title for the enum field."""
+        default: int | float | UnsetType = UNSET
 
+        description: str | UnsetType = UNSET
 
-class TitledSingleSelectEnumSchemaOneOfItem(Struct, kw_only=True):
-    """TitledSingleSelectEnumSchemaOneOfItem."""
+        maximum: int | float | UnsetType = UNSET
 
-    const: str
-    """The enum value."""
+        minimum: int | float | UnsetType = UNSET
 
-    title: str
-    """Display label for this option."""
+        title: str | UnsetType = UNSET
 
+        type: Literal["integer", "number"]
 
-class TitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-    """Schema for single-selection enumeration with display titles for each option."""
 
-    type: ClassVar[Literal["string"]] = "string"
+def _define_UntitledSingleSelectEnumSchema() -> None:
+    global UntitledSingleSelectEnumSchema
 
-    default: str | UnsetType = UNSET
-    """Optional default value."""
+    class UntitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
+        """Schema for single-selection enumeration without display titles for options."""
 
-    description: str | UnsetType = UNSET
-    """Optional description for the enum field."""
+        type: ClassVar[Literal["string"]] = "string"
 
-    one_of: list[TitledSingleSelectEnumSchemaOneOfItem] = msgspec.field(name="oneOf")
-    """Array of enum options with values and display labels."""
+        default: str | UnsetType = UNSET
+        """Optional default value."""
 
-    title: str | UnsetType = UNSET
-    """Optional title for the enum field."""
+        description: str | UnsetType = UNSET
+        """Optional description for the enum field."""
 
+        enum: list[str]
+        """Array of enum values to choose from."""
 
-class UntitledMultiSelectEnumSchemaItems(Struct, kw_only=True, tag_field="type", tag="string"):
-    """Schema for the array items."""
+        title: str | UnsetType = UNSET
+        """Optional title for the enum field."""
 
-    type: ClassVar[Literal["string"]] = "string"
 
-    enum: list[str]
-    """Array of enum values to choose from."""
+def _define_TitledSingleSelectEnumSchemaOneOfItem() -> None:
+    global TitledSingleSelectEnumSchemaOneOfItem
 
+    class TitledSingleSelectEnumSchemaOneOfItem(Struct, kw_only=True):
+        """TitledSingleSelectEnumSchemaOneOfItem."""
 
-class UntitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-    """Schema for multiple-selection enumeration without display titles for options."""
+        const: str
+        """The enum value."""
 
-    type: ClassVar[Literal["array"]] = "array"
+        title: str
+        """Display label for this option."""
 
-    default: list[str] | UnsetType = UNSET
-    """Optional default value."""
 
-    description: str | UnsetType = UNSET
-    """Optional description for the enum field."""
+def _define_TitledSingleSelectEnumSchema() -> None:
+    global TitledSingleSelectEnumSchema
 
-    items: UntitledMultiSelectEnumSchemaItems
-    """Schema for the array items."""
+    class TitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
+        """Schema for single-selection enumeration with display titles for each option."""
 
-    max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-    """Maximum number of items to select."""
+        type: ClassVar[Literal["string"]] = "string"
 
-    min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-    """Minimum number of items to select."""
+        default: str | UnsetType = UNSET
+        """Optional default value."""
 
-    title: str | UnsetType = UNSET
-    """Optional title for the enum field."""
+        description: str | UnsetType = UNSET
+        """Optional description for the enum field."""
 
+        one_of: list[TitledSingleSelectEnumSchemaOneOfItem] = msgspec.field(name="oneOf")
+        """Array of enum options with values and display labels."""
 
-class TitledMultiSelectEnumSchemaItemsAnyOfItem(Struct, kw_only=True):
-    """TitledMultiSelectEnumSchemaItemsAnyOfItem."""
+        title: str | UnsetType = UNSET
+        """Optional title for the enum field."""
 
-    const: str
-    """The constant enum value."""
 
-    title: str
-    """Display title for this option."""
+def _define_UntitledMultiSelectEnumSchemaItems() -> None:
+    global UntitledMultiSelectEnumSchemaItems
 
+    class UntitledMultiSelectEnumSchemaItems(Struct, kw_only=True, tag_field="type", tag="string"):
+        """Schema for the array items."""
 
-class TitledMultiSelectEnumSchemaItems(Struct, kw_only=True):
-    """Schema for array items with enum options and display labels."""
+        type: ClassVar[Literal["string"]] = "string"
 
-    any_of: list[TitledMultiSelectEnumSchemaItemsAnyOfItem] = msgspec.field(name="anyOf")
-    """Array of enum options with values and display labels."""
+        enum: list[str]
+        """Array of enum values to choose from."""
 
 
-class TitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-    """Schema for multiple-selection enumeration with display titles for each option."""
+def _define_UntitledMultiSelectEnumSchema() -> None:
+    global UntitledMultiSelectEnumSchema
 
-    type: ClassVar[Literal["array"]] = "array"
+    class UntitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
+        """Schema for multiple-selection enumeration without display titles for options."""
 
-    default: list[str] | UnsetType = UNSET
-    """Optional default value."""
+        type: ClassVar[Literal["array"]] = "array"
 
-    description: str | UnsetType = UNSET
-    """Optional description for the enum field."""
+        default: list[str] | UnsetType = UNSET
+        """Optional default value."""
 
-    items: TitledMultiSelectEnumSchemaItems
-    """Schema for array items with enum options and display labels."""
+        description: str | UnsetType = UNSET
+        """Optional description for the enum field."""
 
-    max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-    """Maximum number of items to select."""
+        items: UntitledMultiSelectEnumSchemaItems
+        """Schema for the array items."""
 
-    min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-    """Minimum number of items to select."""
+        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
+        """Maximum number of items to select."""
 
-    title: str | UnsetType = UNSET
-    """Optional title for the enum field."""
+        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
+        """Minimum number of items to select."""
 
+        title: str | UnsetType = UNSET
+        """Optional title for the enum field."""
 
-class LegacyTitledEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-    """Use TitledSingleSelectEnumSchema instead.
-    This interface will be removed in a future version.
-    """
 
-    type: ClassVar[Literal["string"]] = "string"
+def _define_TitledMultiSelectEnumSchemaItemsAnyOfItem() -> None:
+    global TitledMultiSelectEnumSchemaItemsAnyOfItem
 
-    default: str | UnsetType = UNSET
+    class TitledMultiSelectEnumSchemaItemsAnyOfItem(Struct, kw_only=True):
+        """TitledMultiSelectEnumSchemaItemsAnyOfItem."""
 
-    description: str | UnsetType = UNSET
+        const: str
+        """The constant enum value."""
 
-    enum: list[str]
+        title: str
+        """Display title for this option."""
 
-    enum_names: list[str] | UnsetType = msgspec.field(default=UNSET, name="enumNames")
-    """(Legacy) Display names for enum values.
-    Non-standard according to JSON schema 2020-12.
-    """
 
-    title: str | UnsetType = UNSET
+def _define_TitledMultiSelectEnumSchemaItems() -> None:
+    global TitledMultiSelectEnumSchemaItems
 
+    class TitledMultiSelectEnumSchemaItems(Struct, kw_only=True):
+        """Schema for array items with enum options and display labels."""
 
-class ElicitRequestFormParamsRequestedSchema(Struct, kw_only=True, tag_field="type", tag="object"):
-    """A restricted subset of JSON Schema.
-    Only top-level properties are allowed, without nesting.
-    """
+        any_of: list[TitledMultiSelectEnumSchemaItemsAnyOfItem] = msgspec.field(name="anyOf")
+        """Array of enum options with values and display labels."""
 
-    type: ClassVar[Literal["object"]] = "object"
 
-    schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+def _define_TitledMultiSelectEnumSchema() -> None:
+    global TitledMultiSelectEnumSchema
 
-    properties: dict[str, PrimitiveSchemaDefinition]
+    class TitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
+        """Schema for multiple-selection enumeration with display titles for each option."""
 
-    required: list[str] | UnsetType = UNSET
+        type: ClassVar[Literal["array"]] = "array"
 
+        default: list[str] | UnsetType = UNSET
+        """Optional default value."""
 
-class ElicitRequestFormParams(Struct, kw_only=True):
-    """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
+        description: str | UnsetType = UNSET
+        """Optional description for the enum field."""
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        items: TitledMultiSelectEnumSchemaItems
+        """Schema for array items with enum options and display labels."""
 
-    message: str
-    """The message to present to the user describing what information is being requested."""
+        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
+        """Maximum number of items to select."""
 
-    mode: Literal["form"] | UnsetType = UNSET
-    """The elicitation mode."""
+        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
+        """Minimum number of items to select."""
 
-    requested_schema: ElicitRequestFormParamsRequestedSchema = msgspec.field(name="requestedSchema")
-    """A restricted subset of JSON Schema.
-    Only top-level properties are allowed, without nesting.
-    """
+        title: str | UnsetType = UNSET
+        """Optional title for the enum field."""
 
-    task: TaskMetadata | UnsetType = UNSET
-    """If specified, the caller is requesting task-augmented execution for this request.
-    The request will return a CreateTaskResult immediately, and the actual result can be
-    retrieved later via tasks/result.
 
-    Task augmentation is subject to capability negotiation - receivers MUST declare support
-    for task augmentation of specific request types in their capabilities.
-    """
+def _define_LegacyTitledEnumSchema() -> None:
+    global LegacyTitledEnumSchema
 
+    class LegacyTitledEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
+        """Use TitledSingleSelectEnumSchema instead.
+        This interface will be removed in a future version.
+        """
 
-class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
-    """A request from the server to elicit additional information from the user via the client."""
+        type: ClassVar[Literal["string"]] = "string"
 
-    method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
+        default: str | UnsetType = UNSET
 
-    id: RequestId
+        description: str | UnsetType = UNSET
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        enum: list[str]
 
-    params: ElicitRequestParams
+        enum_names: list[str] | UnsetType = msgspec.field(default=UNSET, name="enumNames")
+        """(Legacy) Display names for enum values.
+        Non-standard according to JSON schema 2020-12.
+        """
 
+        title: str | UnsetType = UNSET
 
-class ElicitationCompleteNotificationParams(Struct, kw_only=True):
-    """ElicitationCompleteNotificationParams."""
 
-    elicitation_id: str = msgspec.field(name="elicitationId")
-    """The ID of the elicitation that completed."""
+def _define_ElicitRequestFormParamsRequestedSchema() -> None:
+    global ElicitRequestFormParamsRequestedSchema
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+    class ElicitRequestFormParamsRequestedSchema(Struct, kw_only=True, tag_field="type", tag="object"):
+        """A restricted subset of JSON Schema.
+        Only top-level properties are allowed, without nesting.
+        """
 
+        type: ClassVar[Literal["object"]] = "object"
 
-class ElicitationCompleteNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/elicitation/complete"
-):
-    """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
 
-    method: ClassVar[Literal["notifications/elicitation/complete"]] = "notifications/elicitation/complete"
+        properties: dict[str, PrimitiveSchemaDefinition]
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        required: list[str] | UnsetType = UNSET
 
-    params: ElicitationCompleteNotificationParams
 
+def _define_ElicitRequestFormParams() -> None:
+    global ElicitRequestFormParams
 
-class Error(Struct, kw_only=True):
-    """Error."""
+    class ElicitRequestFormParams(Struct, kw_only=True):
+        """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
 
-    code: int
-    """The error type that occurred."""
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    data: Any | UnsetType = UNSET
-    """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+        message: str
+        """The message to present to the user describing what information is being requested."""
 
-    message: str
-    """A short description of the error. The message SHOULD be limited to a concise single sentence."""
+        mode: Literal["form"] | UnsetType = UNSET
+        """The elicitation mode."""
 
+        requested_schema: ElicitRequestFormParamsRequestedSchema = msgspec.field(name="requestedSchema")
+        """A restricted subset of JSON Schema.
+        Only top-level properties are allowed, without nesting.
+        """
 
-class PromptMessage(Struct, kw_only=True):
-    """Describes a message returned as part of a prompt.
+        task: TaskMetadata | UnsetType = UNSET
+        """If specified, the caller is requesting task-augmented execution for this request.
+        The request will return a CreateTaskResult immediately, and the actual result can be
+        retrieved later via tasks/result.
 
-    This is similar to `SamplingMessage`, but also supports the embedding of
-    resources from the MCP server.
-    """
+        Task augmentation is subject to capability negotiation - receivers MUST declare support
+        for task augmentation of specific request types in their capabilities.
+        """
 
-    content: ContentBlock
 
-    role: Role
+def _define_ElicitRequest() -> None:
+    global ElicitRequest
 
+    class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
+        """A request from the server to elicit additional information from the user via the client."""
 
-class GetPromptResult(Struct, kw_only=True):
-    """The server's response to a prompts/get request from the client."""
+        method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        id: RequestId
 
-    description: str | UnsetType = UNSET
-    """An optional description for the prompt."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    messages: list[PromptMessage]
+        params: ElicitRequestParams
 
 
-class Icons(Struct, kw_only=True):
-    """Base interface to add `icons` property."""
+def _define_ElicitationCompleteNotificationParams() -> None:
+    global ElicitationCompleteNotificationParams
 
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
+    class ElicitationCompleteNotificationParams(Struct, kw_only=True):
+        """ElicitationCompleteNotificationParams."""
 
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+        elicitation_id: str = msgspec.field(name="elicitationId")
+        """The ID of the elicitation that completed."""
 
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
 
-class ServerCapabilitiesPrompts(Struct, kw_only=True):
-    """Present if the server offers any prompt templates."""
+def _define_ElicitationCompleteNotification() -> None:
+    global ElicitationCompleteNotification
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the prompt list."""
+    class ElicitationCompleteNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/elicitation/complete"
+    ):
+        """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
 
+        method: ClassVar[Literal["notifications/elicitation/complete"]] = "notifications/elicitation/complete"
 
-class ServerCapabilitiesResources(Struct, kw_only=True):
-    """Present if the server offers any resources to read."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the resource list."""
+        params: ElicitationCompleteNotificationParams
 
-    subscribe: bool | UnsetType = UNSET
-    """Whether this server supports subscribing to resource updates."""
 
+def _define_Error() -> None:
+    global Error
 
-class ServerCapabilitiesTasksRequestsTools(Struct, kw_only=True):
-    """Task support for tool-related requests."""
+    class Error(Struct, kw_only=True):
+        """Error."""
 
-    call: dict[str, Any] | UnsetType = UNSET
-    """Whether the server supports task-augmented tools/call requests."""
+        code: int
+        """The error type that occurred."""
 
+        data: Any | UnsetType = UNSET
+        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
 
-class ServerCapabilitiesTasksRequests(Struct, kw_only=True):
-    """Specifies which request types can be augmented with tasks."""
+        message: str
+        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
 
-    tools: ServerCapabilitiesTasksRequestsTools | UnsetType = UNSET
-    """Task support for tool-related requests."""
 
+def _define_PromptMessage() -> None:
+    global PromptMessage
 
-class ServerCapabilitiesTasks(Struct, kw_only=True):
-    """Present if the server supports task-augmented requests."""
+    class PromptMessage(Struct, kw_only=True):
+        """Describes a message returned as part of a prompt.
 
-    cancel: dict[str, Any] | UnsetType = UNSET
-    """Whether this server supports tasks/cancel."""
+        This is similar to `SamplingMessage`, but also supports the embedding of
+        resources from the MCP server.
+        """
 
-    list: dict[str, Any] | UnsetType = UNSET
-    """Whether this server supports tasks/list."""
+        content: ContentBlock
 
-    requests: ServerCapabilitiesTasksRequests | UnsetType = UNSET
-    """Specifies which request types can be augmented with tasks."""
+        role: Role
 
 
-class ServerCapabilitiesTools(Struct, kw_only=True):
-    """Present if the server offers any tools to call."""
+def _define_GetPromptResult() -> None:
+    global GetPromptResult
 
-    list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-    """Whether this server supports notifications for changes to the tool list."""
+    class GetPromptResult(Struct, kw_only=True):
+        """The server's response to a prompts/get request from the client."""
 
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-class ServerCapabilities(Struct, kw_only=True):
-    """Capabilities that a server may support. Known capabilities are defined here, in this schema, but this is not a closed set: any server can define its own, additional capabilities."""
+        description: str | UnsetType = UNSET
+        """An optional description for the prompt."""
 
-    completions: dict[str, Any] | UnsetType = UNSET
-    """Present if the server supports argument autocompletion suggestions."""
+        messages: list[PromptMessage]
 
-    experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
-    """Experimental, non-standard capabilities that the server supports."""
 
-    logging: dict[str, Any] | UnsetType = UNSET
-    """Present if the server supports sending log messages to the client."""
+def _define_Icons() -> None:
+    global Icons
 
-    prompts: ServerCapabilitiesPrompts | UnsetType = UNSET
-    """Present if the server offers any prompt templates."""
+    class Icons(Struct, kw_only=True):
+        """Base interface to add `icons` property."""
 
-    resources: ServerCapabilitiesResources | UnsetType = UNSET
-    """Present if the server offers any resources to read."""
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-    tasks: ServerCapabilitiesTasks | UnsetType = UNSET
-    """Present if the server supports task-augmented requests."""
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    tools: ServerCapabilitiesTools | UnsetType = UNSET
-    """Present if the server offers any tools to call."""
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
 
-class InitializeResult(Struct, kw_only=True):
-    """After receiving an initialize request from the client, the server sends this response."""
+def _define_ServerCapabilitiesPrompts() -> None:
+    global ServerCapabilitiesPrompts
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class ServerCapabilitiesPrompts(Struct, kw_only=True):
+        """Present if the server offers any prompt templates."""
 
-    capabilities: ServerCapabilities
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the prompt list."""
 
-    instructions: str | UnsetType = UNSET
-    """Instructions describing how to use the server and its features.
 
-    This can be used by clients to improve the LLM's understanding of available tools, resources, etc. It can be thought of like a "hint" to the model. For example, this information MAY be added to the system prompt.
-    """
+def _define_ServerCapabilitiesResources() -> None:
+    global ServerCapabilitiesResources
 
-    protocol_version: str = msgspec.field(name="protocolVersion")
-    """The version of the Model Context Protocol that the server wants to use. This may not match the version that the client requested. If the client cannot support this version, it MUST disconnect."""
+    class ServerCapabilitiesResources(Struct, kw_only=True):
+        """Present if the server offers any resources to read."""
 
-    server_info: Implementation = msgspec.field(name="serverInfo")
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the resource list."""
 
+        subscribe: bool | UnsetType = UNSET
+        """Whether this server supports subscribing to resource updates."""
 
-class JSONRPCErrorResponse(Struct, kw_only=True):
-    """A response to a request that indicates an error occurred."""
 
-    error: Error
+def _define_ServerCapabilitiesTasksRequestsTools() -> None:
+    global ServerCapabilitiesTasksRequestsTools
 
-    id: RequestId | UnsetType = UNSET
+    class ServerCapabilitiesTasksRequestsTools(Struct, kw_only=True):
+        """Task support for tool-related requests."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        call: dict[str, Any] | UnsetType = UNSET
+        """Whether the server supports task-augmented tools/call requests."""
 
 
-class JSONRPCRequest(Struct, kw_only=True):
-    """A request that expects a response."""
+def _define_ServerCapabilitiesTasksRequests() -> None:
+    global ServerCapabilitiesTasksRequests
 
-    id: RequestId
+    class ServerCapabilitiesTasksRequests(Struct, kw_only=True):
+        """Specifies which request types can be augmented with tasks."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        tools: ServerCapabilitiesTasksRequestsTools | UnsetType = UNSET
+        """Task support for tool-related requests."""
 
-    method: str
 
-    params: dict[str, Any] | UnsetType = UNSET
+def _define_ServerCapabilitiesTasks() -> None:
+    global ServerCapabilitiesTasks
 
+    class ServerCapabilitiesTasks(Struct, kw_only=True):
+        """Present if the server supports task-augmented requests."""
 
-class JSONRPCNotification(Struct, kw_only=True):
-    """A notification which does not expect a response."""
+        cancel: dict[str, Any] | UnsetType = UNSET
+        """Whether this server supports tasks/cancel."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        list: dict[str, Any] | UnsetType = UNSET
+        """Whether this server supports tasks/list."""
 
-    method: str
+        requests: ServerCapabilitiesTasksRequests | UnsetType = UNSET
+        """Specifies which request types can be augmented with tasks."""
 
-    params: dict[str, Any] | UnsetType = UNSET
 
+def _define_ServerCapabilitiesTools() -> None:
+    global ServerCapabilitiesTools
 
-class JSONRPCResultResponse(Struct, kw_only=True):
-    """A successful (non-error) response to a request."""
+    class ServerCapabilitiesTools(Struct, kw_only=True):
+        """Present if the server offers any tools to call."""
 
-    id: RequestId
+        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
+        """Whether this server supports notifications for changes to the tool list."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
 
-    result: Result
+def _define_ServerCapabilities() -> None:
+    global ServerCapabilities
 
+    class ServerCapabilities(Struct, kw_only=True):
+        """Capabilities that a server may support. Known capabilities are defined here, in this schema, but this is not a closed set: any server can define its own, additional capabilities."""
 
-class PromptArgument(Struct, kw_only=True):
-    """Describes an argument that a prompt can accept."""
+        completions: dict[str, Any] | UnsetType = UNSET
+        """Present if the server supports argument autocompletion suggestions."""
 
-    description: str | UnsetType = UNSET
-    """A human-readable description of the argument."""
+        experimental: dict[str, dict[str, Any]] | UnsetType = UNSET
+        """Experimental, non-standard capabilities that the server supports."""
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+        logging: dict[str, Any] | UnsetType = UNSET
+        """Present if the server supports sending log messages to the client."""
 
-    required: bool | UnsetType = UNSET
-    """Whether this argument must be provided."""
+        prompts: ServerCapabilitiesPrompts | UnsetType = UNSET
+        """Present if the server offers any prompt templates."""
 
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
+        resources: ServerCapabilitiesResources | UnsetType = UNSET
+        """Present if the server offers any resources to read."""
 
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
+        tasks: ServerCapabilitiesTasks | UnsetType = UNSET
+        """Present if the server supports task-augmented requests."""
 
+        tools: ServerCapabilitiesTools | UnsetType = UNSET
+        """Present if the server offers any tools to call."""
 
-class Prompt(Struct, kw_only=True):
-    """A prompt or prompt template that the server offers."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_InitializeResult() -> None:
+    global InitializeResult
 
-    arguments: list[PromptArgument] | UnsetType = UNSET
-    """A list of arguments to use for templating the prompt."""
+    class InitializeResult(Struct, kw_only=True):
+        """After receiving an initialize request from the client, the server sends this response."""
 
-    description: str | UnsetType = UNSET
-    """An optional description of what this prompt provides"""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
+        capabilities: ServerCapabilities
 
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+        instructions: str | UnsetType = UNSET
+        """Instructions describing how to use the server and its features.
 
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
+        This can be used by clients to improve the LLM's understanding of available tools, resources, etc. It can be thought of like a "hint" to the model. For example, this information MAY be added to the system prompt.
+        """
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+        protocol_version: str = msgspec.field(name="protocolVersion")
+        """The version of the Model Context Protocol that the server wants to use. This may not match the version that the client requested. If the client cannot support this version, it MUST disconnect."""
 
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
+        server_info: Implementation = msgspec.field(name="serverInfo")
 
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
 
+def _define_JSONRPCErrorResponse() -> None:
+    global JSONRPCErrorResponse
 
-class ListPromptsResult(Struct, kw_only=True):
-    """The server's response to a prompts/list request from the client."""
+    class JSONRPCErrorResponse(Struct, kw_only=True):
+        """A response to a request that indicates an error occurred."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        error: Error
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        id: RequestId | UnsetType = UNSET
 
-    prompts: list[Prompt]
+        jsonrpc: Literal["2.0"] = "2.0"
 
 
-class ResourceTemplate(Struct, kw_only=True):
-    """A template description for resources available on the server."""
+def _define_JSONRPCRequest() -> None:
+    global JSONRPCRequest
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class JSONRPCRequest(Struct, kw_only=True):
+        """A request that expects a response."""
 
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
+        id: RequestId
 
-    description: str | UnsetType = UNSET
-    """A description of what this template is for.
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-    """
+        method: str
 
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
+        params: dict[str, Any] | UnsetType = UNSET
 
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
+def _define_JSONRPCNotification() -> None:
+    global JSONRPCNotification
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
+    class JSONRPCNotification(Struct, kw_only=True):
+        """A notification which does not expect a response."""
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
+        method: str
 
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
+        params: dict[str, Any] | UnsetType = UNSET
 
-    uri_template: str = msgspec.field(name="uriTemplate")
-    """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
 
+def _define_JSONRPCResultResponse() -> None:
+    global JSONRPCResultResponse
 
-class ListResourceTemplatesResult(Struct, kw_only=True):
-    """The server's response to a resources/templates/list request from the client."""
+    class JSONRPCResultResponse(Struct, kw_only=True):
+        """A successful (non-error) response to a request."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        id: RequestId
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
+        result: Result
 
 
-class Resource(Struct, kw_only=True):
-    """A known resource that the server is capable of reading."""
+def _define_PromptArgument() -> None:
+    global PromptArgument
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class PromptArgument(Struct, kw_only=True):
+        """Describes an argument that a prompt can accept."""
 
-    annotations: Annotations | UnsetType = UNSET
-    """Optional annotations for the client."""
+        description: str | UnsetType = UNSET
+        """A human-readable description of the argument."""
 
-    description: str | UnsetType = UNSET
-    """A description of what this resource represents.
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-    This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-    """
+        required: bool | UnsetType = UNSET
+        """Whether this argument must be provided."""
 
-    icons: list[Icon] | UnsetType = UNSET
-    """Optional set of sized icons that the client can display in a user interface.
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
-    Clients that support rendering icons MUST support at least the following MIME types:
-    - `image/png` - PNG images (safe, universal compatibility)
-    - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
-    Clients that support rendering icons SHOULD also support:
-    - `image/svg+xml` - SVG images (scalable but requires security precautions)
-    - `image/webp` - WebP images (modern, efficient format)
-    """
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
+def _define_Prompt() -> None:
+    global Prompt
 
-    name: str
-    """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+    class Prompt(Struct, kw_only=True):
+        """A prompt or prompt template that the server offers."""
 
-    size: int | float | UnsetType = UNSET
-    """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    This can be used by Hosts to display file sizes and estimate context window usage.
-    """
+        arguments: list[PromptArgument] | UnsetType = UNSET
+        """A list of arguments to use for templating the prompt."""
 
-    title: str | UnsetType = UNSET
-    """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-    even by those unfamiliar with domain-specific terminology.
+        description: str | UnsetType = UNSET
+        """An optional description of what this prompt provides"""
 
-    If not provided, the name should be used for display (except for Tool,
-    where `annotations.title` should be given precedence over using `name`,
-    if present).
-    """
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-    uri: str
-    """The URI of this resource."""
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
-class ListResourcesResult(Struct, kw_only=True):
-    """The server's response to a resources/list request from the client."""
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
-    resources: list[Resource]
 
+def _define_ListPromptsResult() -> None:
+    global ListPromptsResult
 
-class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
-    """Sent from the server to request a list of root URIs from the client. Roots allow
-    servers to ask for specific directories or files to operate on. A common example
-    for roots is providing a set of repositories or directories a server should operate
-    on.
+    class ListPromptsResult(Struct, kw_only=True):
+        """The server's response to a prompts/list request from the client."""
 
-    This request is typically used when the server needs to understand the file system
-    structure or access specific locations that the client has permission to read from.
-    """
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    method: ClassVar[Literal["roots/list"]] = "roots/list"
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
-    id: RequestId
+        prompts: list[Prompt]
 
-    jsonrpc: Literal["2.0"] = "2.0"
 
-    params: RequestParams | UnsetType = UNSET
+def _define_ResourceTemplate() -> None:
+    global ResourceTemplate
 
+    class ResourceTemplate(Struct, kw_only=True):
+        """A template description for resources available on the server."""
 
-class ListToolsResult(Struct, kw_only=True):
-    """The server's response to a tools/list request from the client."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        description: str | UnsetType = UNSET
+        """A description of what this template is for.
 
-    tools: list[Tool]
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
 
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-class LoggingMessageNotificationParams(Struct, kw_only=True):
-    """Parameters for a `notifications/message` notification."""
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
-    data: Any
-    """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
 
-    level: LoggingLevel
-    """The severity of this log message."""
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-    logger: str | UnsetType = UNSET
-    """An optional name of the logger issuing this message."""
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
-class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
-    """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+        uri_template: str = msgspec.field(name="uriTemplate")
+        """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
 
-    method: ClassVar[Literal["notifications/message"]] = "notifications/message"
 
-    jsonrpc: Literal["2.0"] = "2.0"
+def _define_ListResourceTemplatesResult() -> None:
+    global ListResourceTemplatesResult
 
-    params: LoggingMessageNotificationParams
+    class ListResourceTemplatesResult(Struct, kw_only=True):
+        """The server's response to a resources/templates/list request from the client."""
 
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-class Notification(Struct, kw_only=True):
-    """Notification."""
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
-    method: str
+        resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
 
-    params: dict[str, Any] | UnsetType = UNSET
 
+def _define_Resource() -> None:
+    global Resource
 
-class PaginatedRequest(Struct, kw_only=True):
-    """PaginatedRequest."""
+    class Resource(Struct, kw_only=True):
+        """A known resource that the server is capable of reading."""
 
-    id: RequestId
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
 
-    method: str
+        description: str | UnsetType = UNSET
+        """A description of what this resource represents.
 
-    params: PaginatedRequestParams | UnsetType = UNSET
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
 
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
 
-class PaginatedResult(Struct, kw_only=True):
-    """PaginatedResult."""
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
 
-    next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-    """An opaque token representing the pagination position after the last returned result.
-    If present, there may be more results available.
-    """
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
 
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
 
-class PromptListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+        size: int | float | UnsetType = UNSET
+        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
 
-    method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
+        This can be used by Hosts to display file sizes and estimate context window usage.
+        """
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
 
-    params: NotificationParams | UnsetType = UNSET
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
 
+        uri: str
+        """The URI of this resource."""
 
-class ReadResourceResult(Struct, kw_only=True):
-    """The server's response to a resources/read request from the client."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+def _define_ListResourcesResult() -> None:
+    global ListResourcesResult
 
-    contents: list[EmbeddedResourceResource]
+    class ListResourcesResult(Struct, kw_only=True):
+        """The server's response to a resources/list request from the client."""
 
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-class RelatedTaskMetadata(Struct, kw_only=True):
-    """Metadata for associating messages with a task.
-    Include this in the `_meta` field under the key `io.modelcontextprotocol/related-task`.
-    """
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
-    task_id: str = msgspec.field(name="taskId")
-    """The task identifier this message is associated with."""
+        resources: list[Resource]
 
 
-class Request(Struct, kw_only=True):
-    """Request."""
+def _define_ListRootsRequest() -> None:
+    global ListRootsRequest
 
-    method: str
+    class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
+        """Sent from the server to request a list of root URIs from the client. Roots allow
+        servers to ask for specific directories or files to operate on. A common example
+        for roots is providing a set of repositories or directories a server should operate
+        on.
 
-    params: dict[str, Any] | UnsetType = UNSET
+        This request is typically used when the server needs to understand the file system
+        structure or access specific locations that the client has permission to read from.
+        """
 
+        method: ClassVar[Literal["roots/list"]] = "roots/list"
 
-class ResourceContents(Struct, kw_only=True):
-    """The contents of a specific resource or sub-resource."""
+        id: RequestId
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-    """The MIME type of this resource, if known."""
+        params: RequestParams | UnsetType = UNSET
 
-    uri: str
-    """The URI of this resource."""
 
+def _define_ListToolsResult() -> None:
+    global ListToolsResult
 
-class ResourceListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+    class ListToolsResult(Struct, kw_only=True):
+        """The server's response to a tools/list request from the client."""
 
-    method: ClassVar[Literal["notifications/resources/list_changed"]] = "notifications/resources/list_changed"
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
-    params: NotificationParams | UnsetType = UNSET
+        tools: list[Tool]
 
 
-class ResourceRequestParams(Struct, kw_only=True):
-    """Common parameters when working with resources."""
+def _define_LoggingMessageNotificationParams() -> None:
+    global LoggingMessageNotificationParams
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class LoggingMessageNotificationParams(Struct, kw_only=True):
+        """Parameters for a `notifications/message` notification."""
 
-    uri: str
-    """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
+        data: Any
+        """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
 
-class ResourceUpdatedNotificationParams(Struct, kw_only=True):
-    """Parameters for a `notifications/resources/updated` notification."""
+        level: LoggingLevel
+        """The severity of this log message."""
 
-    meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        logger: str | UnsetType = UNSET
+        """An optional name of the logger issuing this message."""
 
-    uri: str
-    """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
 
+def _define_LoggingMessageNotification() -> None:
+    global LoggingMessageNotification
 
-class ResourceUpdatedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
-):
-    """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+    class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
+        """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
 
-    method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
+        method: ClassVar[Literal["notifications/message"]] = "notifications/message"
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    params: ResourceUpdatedNotificationParams
+        params: LoggingMessageNotificationParams
 
 
-class ToolListChangedNotification(
-    Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
-):
-    """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+def _define_Notification() -> None:
+    global Notification
 
-    method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
+    class Notification(Struct, kw_only=True):
+        """Notification."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        method: str
 
-    params: NotificationParams | UnsetType = UNSET
+        params: dict[str, Any] | UnsetType = UNSET
 
 
-class TaskAugmentedRequestParams(Struct, kw_only=True):
-    """Common params for any task-augmented request."""
+def _define_PaginatedRequest() -> None:
+    global PaginatedRequest
 
-    meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-    """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+    class PaginatedRequest(Struct, kw_only=True):
+        """PaginatedRequest."""
 
-    task: TaskMetadata | UnsetType = UNSET
-    """If specified, the caller is requesting task-augmented execution for this request.
-    The request will return a CreateTaskResult immediately, and the actual result can be
-    retrieved later via tasks/result.
+        id: RequestId
 
-    Task augmentation is subject to capability negotiation - receivers MUST declare support
-    for task augmentation of specific request types in their capabilities.
-    """
+        jsonrpc: Literal["2.0"] = "2.0"
 
+        method: str
 
-class _URLElicitationRequiredErrorErrorDataMembers(Struct, kw_only=True):
-    elicitations: list[ElicitRequestURLParams]
+        params: PaginatedRequestParams | UnsetType = UNSET
 
 
-class URLElicitationRequiredErrorErrorData(OpenObject):
-    """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+def _define_PaginatedResult() -> None:
+    global PaginatedResult
 
-    __slots__ = ()
-    _fields_ = _URLElicitationRequiredErrorErrorDataMembers
-    _members_ = (("elicitations", "elicitations"),)
-    _converted_ = (("elicitations", "elicitations"),)
-    _hook_ = True
-    _simple_ = None
-    _required_ = ("elicitations",)
-    _defaults_ = ()
+    class PaginatedResult(Struct, kw_only=True):
+        """PaginatedResult."""
 
-    def __init__(
-        self,
-        *,
-        elicitations: list[ElicitRequestURLParams],
-        **extra: Any,
-    ) -> None:
-        super().__init__(extra)
-        self["elicitations"] = elicitations
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    @property
-    def elicitations(self) -> list[ElicitRequestURLParams]:
+        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
+        """An opaque token representing the pagination position after the last returned result.
+        If present, there may be more results available.
+        """
 
-        return cast("list[ElicitRequestURLParams]", self["elicitations"])
 
+def _define_PromptListChangedNotification() -> None:
+    global PromptListChangedNotification
 
-class URLElicitationRequiredErrorError(Struct, kw_only=True, tag_field="code", tag=-32042):
-    """URLElicitationRequiredErrorError."""
+    class PromptListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
 
-    code: ClassVar[Literal[-32042]] = -32042
-    """The error type that occurred."""
+        method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
-    data: URLElicitationRequiredErrorErrorData
-    """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+        jsonrpc: Literal["2.0"] = "2.0"
 
-    message: str
-    """A short description of the error. The message SHOULD be limited to a concise single sentence."""
+        params: NotificationParams | UnsetType = UNSET
 
 
-class URLElicitationRequiredError(Struct, kw_only=True):
-    """An error response that indicates that the server requires the client to provide additional information via an elicitation request."""
+def _define_ReadResourceResult() -> None:
+    global ReadResourceResult
 
-    error: URLElicitationRequiredErrorError
+    class ReadResourceResult(Struct, kw_only=True):
+        """The server's response to a resources/read request from the client."""
 
-    id: RequestId | UnsetType = UNSET
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
-    jsonrpc: Literal["2.0"] = "2.0"
+        contents: list[EmbeddedResourceResource]
 
 
-Role: TypeAlias = Literal["assistant", "user"]
-"""The sender or recipient of messages and data in a conversation."""
+def _define_RelatedTaskMetadata() -> None:
+    global RelatedTaskMetadata
 
+    class RelatedTaskMetadata(Struct, kw_only=True):
+        """Metadata for associating messages with a task.
+        Include this in the `_meta` field under the key `io.modelcontextprotocol/related-task`.
+        """
 
-NotificationMetaObject: TypeAlias = dict[str, Any]
-"""See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+        task_id: str = msgspec.field(name="taskId")
+        """The task identifier this message is associated with."""
 
 
-RequestId: TypeAlias = str | int | float
-"""A uniquely identifying ID for a request in JSON-RPC."""
+def _define_Request() -> None:
+    global Request
 
+    class Request(Struct, kw_only=True):
+        """Request."""
 
-ProgressToken: TypeAlias = str | int | float
-"""A progress token, used to associate progress notifications with the original request."""
+        method: str
 
+        params: dict[str, Any] | UnsetType = UNSET
 
-if TYPE_CHECKING:
-    EmbeddedResourceResource: TypeAlias = TextResourceContents | BlobResourceContents
-else:
+
+def _define_ResourceContents() -> None:
+    global ResourceContents
+
+    class ResourceContents(Struct, kw_only=True):
+        """The contents of a specific resource or sub-resource."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_ResourceListChangedNotification() -> None:
+    global ResourceListChangedNotification
+
+    class ResourceListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+        method: ClassVar[Literal["notifications/resources/list_changed"]] = (
+            "notifications/resources/list_changed"
+        )
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: NotificationParams | UnsetType = UNSET
+
+
+def _define_ResourceRequestParams() -> None:
+    global ResourceRequestParams
+
+    class ResourceRequestParams(Struct, kw_only=True):
+        """Common parameters when working with resources."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        uri: str
+        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
+
+
+def _define_ResourceUpdatedNotificationParams() -> None:
+    global ResourceUpdatedNotificationParams
+
+    class ResourceUpdatedNotificationParams(Struct, kw_only=True):
+        """Parameters for a `notifications/resources/updated` notification."""
+
+        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        uri: str
+        """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
+
+
+def _define_ResourceUpdatedNotification() -> None:
+    global ResourceUpdatedNotification
+
+    class ResourceUpdatedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
+    ):
+        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+        method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: ResourceUpdatedNotificationParams
+
+
+def _define_ToolListChangedNotification() -> None:
+    global ToolListChangedNotification
+
+    class ToolListChangedNotification(
+        Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
+    ):
+        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+        params: NotificationParams | UnsetType = UNSET
+
+
+def _define_TaskAugmentedRequestParams() -> None:
+    global TaskAugmentedRequestParams
+
+    class TaskAugmentedRequestParams(Struct, kw_only=True):
+        """Common params for any task-augmented request."""
+
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
+
+        task: TaskMetadata | UnsetType = UNSET
+        """If specified, the caller is requesting task-augmented execution for this request.
+        The request will return a CreateTaskResult immediately, and the actual result can be
+        retrieved later via tasks/result.
+
+        Task augmentation is subject to capability negotiation - receivers MUST declare support
+        for task augmentation of specific request types in their capabilities.
+        """
+
+
+def _define_URLElicitationRequiredErrorErrorData() -> None:
+    global _URLElicitationRequiredErrorErrorDataMembers, URLElicitationRequiredErrorErrorData
+
+    class _URLElicitationRequiredErrorErrorDataMembers(Struct, kw_only=True):
+        elicitations: list[ElicitRequestURLParams]
+
+    class URLElicitationRequiredErrorErrorData(OpenObject):
+        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+
+        __slots__ = ()
+        _fields_ = _URLElicitationRequiredErrorErrorDataMembers
+        _members_ = (("elicitations", "elicitations"),)
+        _converted_ = (("elicitations", "elicitations"),)
+        _hook_ = True
+        _simple_ = None
+        _required_ = ("elicitations",)
+        _defaults_ = ()
+
+        def __init__(
+            self,
+            *,
+            elicitations: list[ElicitRequestURLParams],
+            **extra: Any,
+        ) -> None:
+            super().__init__(extra)
+            self["elicitations"] = elicitations
+
+        @property
+        def elicitations(self) -> list[ElicitRequestURLParams]:
+
+            return cast("list[ElicitRequestURLParams]", self["elicitations"])
+
+
+def _define_URLElicitationRequiredErrorError() -> None:
+    global URLElicitationRequiredErrorError
+
+    class URLElicitationRequiredErrorError(Struct, kw_only=True, tag_field="code", tag=-32042):
+        """URLElicitationRequiredErrorError."""
+
+        code: ClassVar[Literal[-32042]] = -32042
+        """The error type that occurred."""
+
+        data: URLElicitationRequiredErrorErrorData
+        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
+
+        message: str
+        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
+
+
+def _define_URLElicitationRequiredError() -> None:
+    global URLElicitationRequiredError
+
+    class URLElicitationRequiredError(Struct, kw_only=True):
+        """An error response that indicates that the server requires the client to provide additional information via an elicitation request."""
+
+        error: URLElicitationRequiredErrorError
+
+        id: RequestId | UnsetType = UNSET
+
+        jsonrpc: Literal["2.0"] = "2.0"
+
+
+def _define_Role() -> None:
+    global Role
+
+    Role = Literal["assistant", "user"]
+
+
+def _define_NotificationMetaObject() -> None:
+    global NotificationMetaObject
+
+    NotificationMetaObject = dict[str, Any]
+
+
+def _define_RequestId() -> None:
+    global RequestId
+
+    RequestId = str | int | float
+
+
+def _define_ProgressToken() -> None:
+    global ProgressToken
+
+    ProgressToken = str | int | float
+
+
+def _define_EmbeddedResourceResource() -> None:
+    global EmbeddedResourceResource
 
     class EmbeddedResourceResource(UnionDispatch):
         """One of `TextResourceContents`, `BlobResourceContents`."""
@@ -3075,82 +3558,72 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    ContentBlock: TypeAlias = (
-        TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource | Unknown
-    )
-else:
+def _define_ContentBlock() -> None:
+    global ContentBlock
+
     ContentBlock = open_union(
         "type", TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource
     )
 
 
-TaskStatus: TypeAlias = Literal["cancelled", "completed", "failed", "input_required", "working"]
-"""The status of a task."""
+def _define_TaskStatus() -> None:
+    global TaskStatus
+
+    TaskStatus = Literal["cancelled", "completed", "failed", "input_required", "working"]
 
 
-ClientNotification: TypeAlias = (
-    CancelledNotification
-    | InitializedNotification
-    | ProgressNotification
-    | TaskStatusNotification
-    | RootsListChangedNotification
-)
+def _define_ClientNotification() -> None:
+    global ClientNotification
 
-
-LoggingLevel: TypeAlias = Literal[
-    "alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"
-]
-"""The severity of a log message.
-
-These map to syslog message severities, as specified in RFC-5424:
-https://datatracker.ietf.org/doc/html/rfc5424#section-6.2.1
-"""
-
-
-ClientRequest: TypeAlias = (
-    InitializeRequest
-    | PingRequest
-    | ListResourcesRequest
-    | ListResourceTemplatesRequest
-    | ReadResourceRequest
-    | SubscribeRequest
-    | UnsubscribeRequest
-    | ListPromptsRequest
-    | GetPromptRequest
-    | ListToolsRequest
-    | CallToolRequest
-    | GetTaskRequest
-    | GetTaskPayloadRequest
-    | CancelTaskRequest
-    | ListTasksRequest
-    | SetLevelRequest
-    | CompleteRequest
-)
-
-
-if TYPE_CHECKING:
-    SamplingMessageContentBlock: TypeAlias = (
-        TextContent | ImageContent | AudioContent | ToolUseContent | ToolResultContent | Unknown
+    ClientNotification = (
+        CancelledNotification
+        | InitializedNotification
+        | ProgressNotification
+        | TaskStatusNotification
+        | RootsListChangedNotification
     )
-else:
+
+
+def _define_LoggingLevel() -> None:
+    global LoggingLevel
+
+    LoggingLevel = Literal["alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"]
+
+
+def _define_ClientRequest() -> None:
+    global ClientRequest
+
+    ClientRequest = (
+        InitializeRequest
+        | PingRequest
+        | ListResourcesRequest
+        | ListResourceTemplatesRequest
+        | ReadResourceRequest
+        | SubscribeRequest
+        | UnsubscribeRequest
+        | ListPromptsRequest
+        | GetPromptRequest
+        | ListToolsRequest
+        | CallToolRequest
+        | GetTaskRequest
+        | GetTaskPayloadRequest
+        | CancelTaskRequest
+        | ListTasksRequest
+        | SetLevelRequest
+        | CompleteRequest
+    )
+
+
+def _define_SamplingMessageContentBlock() -> None:
+    global SamplingMessageContentBlock
+
     SamplingMessageContentBlock = open_union(
         "type", TextContent | ImageContent | AudioContent | ToolUseContent | ToolResultContent
     )
 
 
-if TYPE_CHECKING:
-    ClientResult: TypeAlias = (
-        Result
-        | GetTaskResult
-        | GetTaskPayloadResult
-        | CancelTaskResult
-        | ListTasksResult
-        | CreateMessageResult
-        | ListRootsResult
-        | ElicitResult
-    )
-else:
+def _define_ClientResult() -> None:
+    global ClientResult
 
     class ClientResult(UnionDispatch):
         """One of `Result`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
@@ -3232,22 +3705,14 @@ else:
         )
 
 
-Cursor: TypeAlias = str
-"""An opaque token used to represent a cursor for pagination."""
+def _define_Cursor() -> None:
+    global Cursor
+
+    Cursor = str
 
 
-if TYPE_CHECKING:
-    PrimitiveSchemaDefinition: TypeAlias = (
-        StringSchema
-        | NumberSchema
-        | BooleanSchema
-        | UntitledSingleSelectEnumSchema
-        | TitledSingleSelectEnumSchema
-        | UntitledMultiSelectEnumSchema
-        | TitledMultiSelectEnumSchema
-        | LegacyTitledEnumSchema
-    )
-else:
+def _define_PrimitiveSchemaDefinition() -> None:
+    global PrimitiveSchemaDefinition
 
     class PrimitiveSchemaDefinition(UnionDispatch):
         """Restricted schema definitions that only allow primitive types
@@ -3335,9 +3800,8 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    ElicitRequestParams: TypeAlias = ElicitRequestURLParams | ElicitRequestFormParams
-else:
+def _define_ElicitRequestParams() -> None:
+    global ElicitRequestParams
 
     class ElicitRequestParams(UnionDispatch):
         """The parameters for a request to elicit additional information from the user via the client."""
@@ -3362,18 +3826,14 @@ else:
         )
 
 
-EmptyResult: TypeAlias = Result
+def _define_EmptyResult() -> None:
+    global EmptyResult
+
+    EmptyResult = Result
 
 
-if TYPE_CHECKING:
-    EnumSchema: TypeAlias = (
-        UntitledSingleSelectEnumSchema
-        | TitledSingleSelectEnumSchema
-        | UntitledMultiSelectEnumSchema
-        | TitledMultiSelectEnumSchema
-        | LegacyTitledEnumSchema
-    )
-else:
+def _define_EnumSchema() -> None:
+    global EnumSchema
 
     class EnumSchema(UnionDispatch):
         """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`, `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`, `LegacyTitledEnumSchema`."""
@@ -3417,11 +3877,8 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    JSONRPCMessage: TypeAlias = (
-        JSONRPCRequest | JSONRPCNotification | JSONRPCResultResponse | JSONRPCErrorResponse
-    )
-else:
+def _define_JSONRPCMessage() -> None:
+    global JSONRPCMessage
 
     class JSONRPCMessage(UnionDispatch):
         """Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent."""
@@ -3459,9 +3916,8 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    JSONRPCResponse: TypeAlias = JSONRPCResultResponse | JSONRPCErrorResponse
-else:
+def _define_JSONRPCResponse() -> None:
+    global JSONRPCResponse
 
     class JSONRPCResponse(UnionDispatch):
         """A response to a request, containing either the result or error."""
@@ -3485,9 +3941,8 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    MultiSelectEnumSchema: TypeAlias = UntitledMultiSelectEnumSchema | TitledMultiSelectEnumSchema
-else:
+def _define_MultiSelectEnumSchema() -> None:
+    global MultiSelectEnumSchema
 
     class MultiSelectEnumSchema(UnionDispatch):
         """One of `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`."""
@@ -3510,49 +3965,39 @@ else:
         )
 
 
-ServerNotification: TypeAlias = (
-    CancelledNotification
-    | ProgressNotification
-    | ResourceListChangedNotification
-    | ResourceUpdatedNotification
-    | PromptListChangedNotification
-    | ToolListChangedNotification
-    | TaskStatusNotification
-    | LoggingMessageNotification
-    | ElicitationCompleteNotification
-)
+def _define_ServerNotification() -> None:
+    global ServerNotification
 
-
-ServerRequest: TypeAlias = (
-    PingRequest
-    | GetTaskRequest
-    | GetTaskPayloadRequest
-    | CancelTaskRequest
-    | ListTasksRequest
-    | CreateMessageRequest
-    | ListRootsRequest
-    | ElicitRequest
-)
-
-
-if TYPE_CHECKING:
-    ServerResult: TypeAlias = (
-        Result
-        | InitializeResult
-        | ListResourcesResult
-        | ListResourceTemplatesResult
-        | ReadResourceResult
-        | ListPromptsResult
-        | GetPromptResult
-        | ListToolsResult
-        | CallToolResult
-        | GetTaskResult
-        | GetTaskPayloadResult
-        | CancelTaskResult
-        | ListTasksResult
-        | CompleteResult
+    ServerNotification = (
+        CancelledNotification
+        | ProgressNotification
+        | ResourceListChangedNotification
+        | ResourceUpdatedNotification
+        | PromptListChangedNotification
+        | ToolListChangedNotification
+        | TaskStatusNotification
+        | LoggingMessageNotification
+        | ElicitationCompleteNotification
     )
-else:
+
+
+def _define_ServerRequest() -> None:
+    global ServerRequest
+
+    ServerRequest = (
+        PingRequest
+        | GetTaskRequest
+        | GetTaskPayloadRequest
+        | CancelTaskRequest
+        | ListTasksRequest
+        | CreateMessageRequest
+        | ListRootsRequest
+        | ElicitRequest
+    )
+
+
+def _define_ServerResult() -> None:
+    global ServerResult
 
     class ServerResult(UnionDispatch):
         """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CompleteResult`."""
@@ -3671,9 +4116,8 @@ else:
         )
 
 
-if TYPE_CHECKING:
-    SingleSelectEnumSchema: TypeAlias = UntitledSingleSelectEnumSchema | TitledSingleSelectEnumSchema
-else:
+def _define_SingleSelectEnumSchema() -> None:
+    global SingleSelectEnumSchema
 
     class SingleSelectEnumSchema(UnionDispatch):
         """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`."""
@@ -3696,412 +4140,1700 @@ else:
         )
 
 
-# Method table
-INITIALIZE: Final[RequestMethod[InitializeRequestParams, InitializeResult]] = RequestMethod(
+def _define_ClientStub() -> None:
+    global ClientStub
+
+    class ClientStub:
+        """Every request and notification a client sends, typed; the runtime supplies `sender`."""
+
+        __slots__ = ("_sender",)
+
+        def __init__(self, sender: Sender) -> None:
+            self._sender = sender
+
+        async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
+            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+            return await self._sender.send_request(INITIALIZE, params)
+
+        async def ping(self, params: RequestParams | None = None) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            return await self._sender.send_request(PING, params)
+
+        async def list_resources(self, params: PaginatedRequestParams | None = None) -> ListResourcesResult:
+            """Sent from the client to request a list of resources the server has."""
+
+            return await self._sender.send_request(RESOURCES_LIST, params)
+
+        async def list_resource_templates(
+            self, params: PaginatedRequestParams | None = None
+        ) -> ListResourceTemplatesResult:
+            """Sent from the client to request a list of resource templates the server has."""
+
+            return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
+
+        async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
+            """Sent from the client to the server, to read a specific resource URI."""
+
+            return await self._sender.send_request(RESOURCES_READ, params)
+
+        async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
+            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+            return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
+
+        async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
+            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+            return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
+
+        async def list_prompts(self, params: PaginatedRequestParams | None = None) -> ListPromptsResult:
+            """Sent from the client to request a list of prompts and prompt templates the server has."""
+
+            return await self._sender.send_request(PROMPTS_LIST, params)
+
+        async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
+            """Used by the client to get a prompt provided by the server."""
+
+            return await self._sender.send_request(PROMPTS_GET, params)
+
+        async def list_tools(self, params: PaginatedRequestParams | None = None) -> ListToolsResult:
+            """Sent from the client to request a list of tools the server has."""
+
+            return await self._sender.send_request(TOOLS_LIST, params)
+
+        async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
+            """Used by the client to invoke a tool provided by the server."""
+
+            return await self._sender.send_request(TOOLS_CALL, params)
+
+        async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
+            """A request to retrieve the state of a task."""
+
+            return await self._sender.send_request(TASKS_GET, params)
+
+        async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
+            """A request to retrieve the result of a completed task."""
+
+            return await self._sender.send_request(TASKS_RESULT, params)
+
+        async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
+            """A request to cancel a task."""
+
+            return await self._sender.send_request(TASKS_CANCEL, params)
+
+        async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
+            """A request to retrieve a list of tasks."""
+
+            return await self._sender.send_request(TASKS_LIST, params)
+
+        async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
+            """A request from the client to the server, to enable or adjust logging."""
+
+            return await self._sender.send_request(LOGGING_SET_LEVEL, params)
+
+        async def complete(self, params: CompleteRequestParams) -> CompleteResult:
+            """A request from the client to the server, to ask for completion options."""
+
+            return await self._sender.send_request(COMPLETION_COMPLETE, params)
+
+        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+
+            For task cancellation, use the `tasks/cancel` request instead of this notification.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
+
+        async def notify_initialized(self, params: NotificationParams | None = None) -> None:
+            """This notification is sent from the client to the server after initialization has finished."""
+
+            await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
+
+        async def notify_progress(self, params: ProgressNotificationParams) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
+
+        async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
+            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
+
+            await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
+
+        async def notify_roots_list_changed(self, params: NotificationParams | None = None) -> None:
+            """A notification from the client to the server, informing it that the list of roots has changed.
+            This notification should be sent whenever the client adds, removes, or modifies any root.
+            The server should then request an updated list of roots using the ListRootsRequest.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
+
+
+def _define_ServerHandler() -> None:
+    global ServerHandler
+
+    class ServerHandler(Protocol[Ctx]):
+        """What a server answers: one method per client request and notification. The runtime calls
+        `handler.<name>(params, ctx)` as the method table names it."""
+
+        async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
+            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+            ...
+
+        async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            ...
+
+        async def list_resources(
+            self, params: PaginatedRequestParams | None, ctx: Ctx, /
+        ) -> ListResourcesResult:
+            """Sent from the client to request a list of resources the server has."""
+
+            ...
+
+        async def list_resource_templates(
+            self, params: PaginatedRequestParams | None, ctx: Ctx, /
+        ) -> ListResourceTemplatesResult:
+            """Sent from the client to request a list of resource templates the server has."""
+
+            ...
+
+        async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
+            """Sent from the client to the server, to read a specific resource URI."""
+
+            ...
+
+        async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+            ...
+
+        async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+            ...
+
+        async def list_prompts(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListPromptsResult:
+            """Sent from the client to request a list of prompts and prompt templates the server has."""
+
+            ...
+
+        async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
+            """Used by the client to get a prompt provided by the server."""
+
+            ...
+
+        async def list_tools(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
+            """Sent from the client to request a list of tools the server has."""
+
+            ...
+
+        async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
+            """Used by the client to invoke a tool provided by the server."""
+
+            ...
+
+        async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
+            """A request to retrieve the state of a task."""
+
+            ...
+
+        async def get_task_payload(
+            self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
+        ) -> GetTaskPayloadResult:
+            """A request to retrieve the result of a completed task."""
+
+            ...
+
+        async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
+            """A request to cancel a task."""
+
+            ...
+
+        async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
+            """A request to retrieve a list of tasks."""
+
+            ...
+
+        async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
+            """A request from the client to the server, to enable or adjust logging."""
+
+            ...
+
+        async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
+            """A request from the client to the server, to ask for completion options."""
+
+            ...
+
+        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+
+            For task cancellation, use the `tasks/cancel` request instead of this notification.
+            """
+
+            ...
+
+        async def on_initialized(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
+            """This notification is sent from the client to the server after initialization has finished."""
+
+            ...
+
+        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            ...
+
+        async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
+            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
+
+            ...
+
+        async def on_roots_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
+            """A notification from the client to the server, informing it that the list of roots has changed.
+            This notification should be sent whenever the client adds, removes, or modifies any root.
+            The server should then request an updated list of roots using the ListRootsRequest.
+            """
+
+            ...
+
+
+def _define_ServerStub() -> None:
+    global ServerStub
+
+    class ServerStub:
+        """Every request and notification a server sends to its client, typed."""
+
+        __slots__ = ("_sender",)
+
+        def __init__(self, sender: Sender) -> None:
+            self._sender = sender
+
+        async def ping(self, params: RequestParams | None = None) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            return await self._sender.send_request(PING, params)
+
+        async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
+            """A request to retrieve the state of a task."""
+
+            return await self._sender.send_request(TASKS_GET, params)
+
+        async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
+            """A request to retrieve the result of a completed task."""
+
+            return await self._sender.send_request(TASKS_RESULT, params)
+
+        async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
+            """A request to cancel a task."""
+
+            return await self._sender.send_request(TASKS_CANCEL, params)
+
+        async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
+            """A request to retrieve a list of tasks."""
+
+            return await self._sender.send_request(TASKS_LIST, params)
+
+        async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
+            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+            return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
+
+        async def list_roots(self, params: RequestParams | None = None) -> ListRootsResult:
+            """Sent from the server to request a list of root URIs from the client. Roots allow
+            servers to ask for specific directories or files to operate on. A common example
+            for roots is providing a set of repositories or directories a server should operate
+            on.
+
+            This request is typically used when the server needs to understand the file system
+            structure or access specific locations that the client has permission to read from.
+            """
+
+            return await self._sender.send_request(ROOTS_LIST, params)
+
+        async def elicit(self, params: ElicitRequestParams) -> ElicitResult:
+            """A request from the server to elicit additional information from the user via the client."""
+
+            return await self._sender.send_request(ELICITATION_CREATE, params)
+
+        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+
+            For task cancellation, use the `tasks/cancel` request instead of this notification.
+            """
+
+            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
+
+        async def notify_progress(self, params: ProgressNotificationParams) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
+
+        async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
+            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
+
+            await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
+
+        async def notify_resource_list_changed(self, params: NotificationParams | None = None) -> None:
+            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
+
+        async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
+            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
+
+        async def notify_prompt_list_changed(self, params: NotificationParams | None = None) -> None:
+            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
+
+        async def notify_tool_list_changed(self, params: NotificationParams | None = None) -> None:
+            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
+
+        async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
+            """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+
+            await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
+
+        async def notify_elicitation_complete(self, params: ElicitationCompleteNotificationParams) -> None:
+            """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
+
+            await self._sender.send_notification(NOTIFICATIONS_ELICITATION_COMPLETE, params)
+
+
+def _define_ClientHandler() -> None:
+    global ClientHandler
+
+    class ClientHandler(Protocol[Ctx]):
+        """What a client answers: one method per server request, and per server notification."""
+
+        async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
+            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+            ...
+
+        async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
+            """A request to retrieve the state of a task."""
+
+            ...
+
+        async def get_task_payload(
+            self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
+        ) -> GetTaskPayloadResult:
+            """A request to retrieve the result of a completed task."""
+
+            ...
+
+        async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
+            """A request to cancel a task."""
+
+            ...
+
+        async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
+            """A request to retrieve a list of tasks."""
+
+            ...
+
+        async def create_message(
+            self, params: CreateMessageRequestParams, ctx: Ctx, /
+        ) -> CreateMessageResult:
+            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+            ...
+
+        async def list_roots(self, params: RequestParams | None, ctx: Ctx, /) -> ListRootsResult:
+            """Sent from the server to request a list of root URIs from the client. Roots allow
+            servers to ask for specific directories or files to operate on. A common example
+            for roots is providing a set of repositories or directories a server should operate
+            on.
+
+            This request is typically used when the server needs to understand the file system
+            structure or access specific locations that the client has permission to read from.
+            """
+
+            ...
+
+        async def elicit(self, params: ElicitRequestParams, ctx: Ctx, /) -> ElicitResult:
+            """A request from the server to elicit additional information from the user via the client."""
+
+            ...
+
+        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
+            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
+
+            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
+
+            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
+
+            A client MUST NOT attempt to cancel its `initialize` request.
+
+            For task cancellation, use the `tasks/cancel` request instead of this notification.
+            """
+
+            ...
+
+        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
+            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
+
+            ...
+
+        async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
+            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
+
+            ...
+
+        async def on_resource_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
+            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
+            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
+
+            ...
+
+        async def on_prompt_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
+            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_tool_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
+            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+            ...
+
+        async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
+            """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
+
+            ...
+
+        async def on_elicitation_complete(
+            self, params: ElicitationCompleteNotificationParams, ctx: Ctx, /
+        ) -> None:
+            """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
+
+            ...
+
+
+_DEFINITIONS: Final = {
+    "Annotations": (_define_Annotations, ("Role",)),
+    "AudioContent": (
+        _define_AudioContent,
+        (
+            "Annotations",
+            "NotificationMetaObject",
+        ),
+    ),
+    "BaseMetadata": (_define_BaseMetadata, ()),
+    "BlobResourceContents": (_define_BlobResourceContents, ("NotificationMetaObject",)),
+    "BooleanSchema": (_define_BooleanSchema, ()),
+    "RequestMetaObject": (_define_RequestMetaObject, ("ProgressToken",)),
+    "TaskMetadata": (_define_TaskMetadata, ()),
+    "CallToolRequestParams": (
+        _define_CallToolRequestParams,
+        (
+            "RequestMetaObject",
+            "TaskMetadata",
+        ),
+    ),
+    "CallToolRequest": (
+        _define_CallToolRequest,
+        (
+            "CallToolRequestParams",
+            "RequestId",
+        ),
+    ),
+    "TextContent": (
+        _define_TextContent,
+        (
+            "Annotations",
+            "NotificationMetaObject",
+        ),
+    ),
+    "ImageContent": (
+        _define_ImageContent,
+        (
+            "Annotations",
+            "NotificationMetaObject",
+        ),
+    ),
+    "Icon": (_define_Icon, ()),
+    "ResourceLink": (
+        _define_ResourceLink,
+        (
+            "Annotations",
+            "Icon",
+            "NotificationMetaObject",
+        ),
+    ),
+    "TextResourceContents": (_define_TextResourceContents, ("NotificationMetaObject",)),
+    "EmbeddedResource": (
+        _define_EmbeddedResource,
+        (
+            "Annotations",
+            "EmbeddedResourceResource",
+            "NotificationMetaObject",
+        ),
+    ),
+    "CallToolResult": (
+        _define_CallToolResult,
+        (
+            "ContentBlock",
+            "NotificationMetaObject",
+        ),
+    ),
+    "CancelTaskRequestParams": (_define_CancelTaskRequestParams, ("RequestMetaObject",)),
+    "CancelTaskRequest": (
+        _define_CancelTaskRequest,
+        (
+            "CancelTaskRequestParams",
+            "RequestId",
+        ),
+    ),
+    "CancelTaskResult": (
+        _define_CancelTaskResult,
+        (
+            "NotificationMetaObject",
+            "TaskStatus",
+        ),
+    ),
+    "CancelledNotificationParams": (
+        _define_CancelledNotificationParams,
+        (
+            "NotificationMetaObject",
+            "RequestId",
+        ),
+    ),
+    "CancelledNotification": (_define_CancelledNotification, ("CancelledNotificationParams",)),
+    "ClientCapabilitiesElicitation": (_define_ClientCapabilitiesElicitation, ()),
+    "ClientCapabilitiesRoots": (_define_ClientCapabilitiesRoots, ()),
+    "ClientCapabilitiesSampling": (_define_ClientCapabilitiesSampling, ()),
+    "ClientCapabilitiesTasksRequestsElicitation": (_define_ClientCapabilitiesTasksRequestsElicitation, ()),
+    "ClientCapabilitiesTasksRequestsSampling": (_define_ClientCapabilitiesTasksRequestsSampling, ()),
+    "ClientCapabilitiesTasksRequests": (
+        _define_ClientCapabilitiesTasksRequests,
+        (
+            "ClientCapabilitiesTasksRequestsElicitation",
+            "ClientCapabilitiesTasksRequestsSampling",
+        ),
+    ),
+    "ClientCapabilitiesTasks": (_define_ClientCapabilitiesTasks, ("ClientCapabilitiesTasksRequests",)),
+    "ClientCapabilities": (
+        _define_ClientCapabilities,
+        (
+            "ClientCapabilitiesElicitation",
+            "ClientCapabilitiesRoots",
+            "ClientCapabilitiesSampling",
+            "ClientCapabilitiesTasks",
+        ),
+    ),
+    "NotificationParams": (_define_NotificationParams, ("NotificationMetaObject",)),
+    "InitializedNotification": (_define_InitializedNotification, ("NotificationParams",)),
+    "ProgressNotificationParams": (
+        _define_ProgressNotificationParams,
+        (
+            "NotificationMetaObject",
+            "ProgressToken",
+        ),
+    ),
+    "ProgressNotification": (_define_ProgressNotification, ("ProgressNotificationParams",)),
+    "TaskStatusNotificationParams": (
+        _define_TaskStatusNotificationParams,
+        (
+            "NotificationMetaObject",
+            "TaskStatus",
+        ),
+    ),
+    "TaskStatusNotification": (_define_TaskStatusNotification, ("TaskStatusNotificationParams",)),
+    "RootsListChangedNotification": (_define_RootsListChangedNotification, ("NotificationParams",)),
+    "Implementation": (_define_Implementation, ("Icon",)),
+    "InitializeRequestParams": (
+        _define_InitializeRequestParams,
+        (
+            "ClientCapabilities",
+            "Implementation",
+            "RequestMetaObject",
+        ),
+    ),
+    "InitializeRequest": (
+        _define_InitializeRequest,
+        (
+            "InitializeRequestParams",
+            "RequestId",
+        ),
+    ),
+    "RequestParams": (_define_RequestParams, ("RequestMetaObject",)),
+    "PingRequest": (
+        _define_PingRequest,
+        (
+            "RequestId",
+            "RequestParams",
+        ),
+    ),
+    "PaginatedRequestParams": (_define_PaginatedRequestParams, ("RequestMetaObject",)),
+    "ListResourcesRequest": (
+        _define_ListResourcesRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "ListResourceTemplatesRequest": (
+        _define_ListResourceTemplatesRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "ReadResourceRequestParams": (_define_ReadResourceRequestParams, ("RequestMetaObject",)),
+    "ReadResourceRequest": (
+        _define_ReadResourceRequest,
+        (
+            "ReadResourceRequestParams",
+            "RequestId",
+        ),
+    ),
+    "SubscribeRequestParams": (_define_SubscribeRequestParams, ("RequestMetaObject",)),
+    "SubscribeRequest": (
+        _define_SubscribeRequest,
+        (
+            "RequestId",
+            "SubscribeRequestParams",
+        ),
+    ),
+    "UnsubscribeRequestParams": (_define_UnsubscribeRequestParams, ("RequestMetaObject",)),
+    "UnsubscribeRequest": (
+        _define_UnsubscribeRequest,
+        (
+            "RequestId",
+            "UnsubscribeRequestParams",
+        ),
+    ),
+    "ListPromptsRequest": (
+        _define_ListPromptsRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "GetPromptRequestParams": (_define_GetPromptRequestParams, ("RequestMetaObject",)),
+    "GetPromptRequest": (
+        _define_GetPromptRequest,
+        (
+            "GetPromptRequestParams",
+            "RequestId",
+        ),
+    ),
+    "ListToolsRequest": (
+        _define_ListToolsRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "GetTaskRequestParams": (_define_GetTaskRequestParams, ("RequestMetaObject",)),
+    "GetTaskRequest": (
+        _define_GetTaskRequest,
+        (
+            "GetTaskRequestParams",
+            "RequestId",
+        ),
+    ),
+    "GetTaskPayloadRequestParams": (_define_GetTaskPayloadRequestParams, ("RequestMetaObject",)),
+    "GetTaskPayloadRequest": (
+        _define_GetTaskPayloadRequest,
+        (
+            "GetTaskPayloadRequestParams",
+            "RequestId",
+        ),
+    ),
+    "ListTasksRequest": (
+        _define_ListTasksRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "SetLevelRequestParams": (
+        _define_SetLevelRequestParams,
+        (
+            "LoggingLevel",
+            "RequestMetaObject",
+        ),
+    ),
+    "SetLevelRequest": (
+        _define_SetLevelRequest,
+        (
+            "RequestId",
+            "SetLevelRequestParams",
+        ),
+    ),
+    "CompleteRequestParamsArgument": (_define_CompleteRequestParamsArgument, ()),
+    "CompleteRequestParamsContext": (_define_CompleteRequestParamsContext, ()),
+    "PromptReference": (_define_PromptReference, ()),
+    "ResourceTemplateReference": (_define_ResourceTemplateReference, ()),
+    "CompleteRequestParams": (
+        _define_CompleteRequestParams,
+        (
+            "CompleteRequestParamsArgument",
+            "CompleteRequestParamsContext",
+            "PromptReference",
+            "RequestMetaObject",
+            "ResourceTemplateReference",
+        ),
+    ),
+    "CompleteRequest": (
+        _define_CompleteRequest,
+        (
+            "CompleteRequestParams",
+            "RequestId",
+        ),
+    ),
+    "Result": (_define_Result, ("NotificationMetaObject",)),
+    "GetTaskResult": (
+        _define_GetTaskResult,
+        (
+            "NotificationMetaObject",
+            "TaskStatus",
+        ),
+    ),
+    "GetTaskPayloadResult": (_define_GetTaskPayloadResult, ("NotificationMetaObject",)),
+    "Task": (_define_Task, ("TaskStatus",)),
+    "ListTasksResult": (
+        _define_ListTasksResult,
+        (
+            "NotificationMetaObject",
+            "Task",
+        ),
+    ),
+    "ToolUseContent": (_define_ToolUseContent, ("NotificationMetaObject",)),
+    "ToolResultContent": (
+        _define_ToolResultContent,
+        (
+            "ContentBlock",
+            "NotificationMetaObject",
+        ),
+    ),
+    "CreateMessageResult": (
+        _define_CreateMessageResult,
+        (
+            "AudioContent",
+            "ImageContent",
+            "NotificationMetaObject",
+            "Role",
+            "SamplingMessageContentBlock",
+            "TextContent",
+            "ToolResultContent",
+            "ToolUseContent",
+        ),
+    ),
+    "Root": (_define_Root, ("NotificationMetaObject",)),
+    "ListRootsResult": (
+        _define_ListRootsResult,
+        (
+            "NotificationMetaObject",
+            "Root",
+        ),
+    ),
+    "ElicitResult": (_define_ElicitResult, ("NotificationMetaObject",)),
+    "CompleteResultCompletion": (_define_CompleteResultCompletion, ()),
+    "CompleteResult": (
+        _define_CompleteResult,
+        (
+            "CompleteResultCompletion",
+            "NotificationMetaObject",
+        ),
+    ),
+    "SamplingMessage": (
+        _define_SamplingMessage,
+        (
+            "AudioContent",
+            "ImageContent",
+            "NotificationMetaObject",
+            "Role",
+            "SamplingMessageContentBlock",
+            "TextContent",
+            "ToolResultContent",
+            "ToolUseContent",
+        ),
+    ),
+    "ModelHint": (_define_ModelHint, ()),
+    "ModelPreferences": (_define_ModelPreferences, ("ModelHint",)),
+    "ToolChoice": (_define_ToolChoice, ()),
+    "ToolAnnotations": (_define_ToolAnnotations, ()),
+    "ToolExecution": (_define_ToolExecution, ()),
+    "ToolInputSchema": (_define_ToolInputSchema, ()),
+    "ToolOutputSchema": (_define_ToolOutputSchema, ()),
+    "Tool": (
+        _define_Tool,
+        (
+            "Icon",
+            "NotificationMetaObject",
+            "ToolAnnotations",
+            "ToolExecution",
+            "ToolInputSchema",
+            "ToolOutputSchema",
+        ),
+    ),
+    "CreateMessageRequestParams": (
+        _define_CreateMessageRequestParams,
+        (
+            "ModelPreferences",
+            "RequestMetaObject",
+            "SamplingMessage",
+            "TaskMetadata",
+            "Tool",
+            "ToolChoice",
+        ),
+    ),
+    "CreateMessageRequest": (
+        _define_CreateMessageRequest,
+        (
+            "CreateMessageRequestParams",
+            "RequestId",
+        ),
+    ),
+    "CreateTaskResult": (
+        _define_CreateTaskResult,
+        (
+            "NotificationMetaObject",
+            "Task",
+        ),
+    ),
+    "ElicitRequestURLParams": (
+        _define_ElicitRequestURLParams,
+        (
+            "RequestMetaObject",
+            "TaskMetadata",
+        ),
+    ),
+    "StringSchema": (_define_StringSchema, ()),
+    "NumberSchema": (_define_NumberSchema, ()),
+    "UntitledSingleSelectEnumSchema": (_define_UntitledSingleSelectEnumSchema, ()),
+    "TitledSingleSelectEnumSchemaOneOfItem": (_define_TitledSingleSelectEnumSchemaOneOfItem, ()),
+    "TitledSingleSelectEnumSchema": (
+        _define_TitledSingleSelectEnumSchema,
+        ("TitledSingleSelectEnumSchemaOneOfItem",),
+    ),
+    "UntitledMultiSelectEnumSchemaItems": (_define_UntitledMultiSelectEnumSchemaItems, ()),
+    "UntitledMultiSelectEnumSchema": (
+        _define_UntitledMultiSelectEnumSchema,
+        ("UntitledMultiSelectEnumSchemaItems",),
+    ),
+    "TitledMultiSelectEnumSchemaItemsAnyOfItem": (_define_TitledMultiSelectEnumSchemaItemsAnyOfItem, ()),
+    "TitledMultiSelectEnumSchemaItems": (
+        _define_TitledMultiSelectEnumSchemaItems,
+        ("TitledMultiSelectEnumSchemaItemsAnyOfItem",),
+    ),
+    "TitledMultiSelectEnumSchema": (
+        _define_TitledMultiSelectEnumSchema,
+        ("TitledMultiSelectEnumSchemaItems",),
+    ),
+    "LegacyTitledEnumSchema": (_define_LegacyTitledEnumSchema, ()),
+    "ElicitRequestFormParamsRequestedSchema": (
+        _define_ElicitRequestFormParamsRequestedSchema,
+        ("PrimitiveSchemaDefinition",),
+    ),
+    "ElicitRequestFormParams": (
+        _define_ElicitRequestFormParams,
+        (
+            "ElicitRequestFormParamsRequestedSchema",
+            "RequestMetaObject",
+            "TaskMetadata",
+        ),
+    ),
+    "ElicitRequest": (
+        _define_ElicitRequest,
+        (
+            "ElicitRequestParams",
+            "RequestId",
+        ),
+    ),
+    "ElicitationCompleteNotificationParams": (
+        _define_ElicitationCompleteNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "ElicitationCompleteNotification": (
+        _define_ElicitationCompleteNotification,
+        ("ElicitationCompleteNotificationParams",),
+    ),
+    "Error": (_define_Error, ()),
+    "PromptMessage": (
+        _define_PromptMessage,
+        (
+            "ContentBlock",
+            "Role",
+        ),
+    ),
+    "GetPromptResult": (
+        _define_GetPromptResult,
+        (
+            "NotificationMetaObject",
+            "PromptMessage",
+        ),
+    ),
+    "Icons": (_define_Icons, ("Icon",)),
+    "ServerCapabilitiesPrompts": (_define_ServerCapabilitiesPrompts, ()),
+    "ServerCapabilitiesResources": (_define_ServerCapabilitiesResources, ()),
+    "ServerCapabilitiesTasksRequestsTools": (_define_ServerCapabilitiesTasksRequestsTools, ()),
+    "ServerCapabilitiesTasksRequests": (
+        _define_ServerCapabilitiesTasksRequests,
+        ("ServerCapabilitiesTasksRequestsTools",),
+    ),
+    "ServerCapabilitiesTasks": (_define_ServerCapabilitiesTasks, ("ServerCapabilitiesTasksRequests",)),
+    "ServerCapabilitiesTools": (_define_ServerCapabilitiesTools, ()),
+    "ServerCapabilities": (
+        _define_ServerCapabilities,
+        (
+            "ServerCapabilitiesPrompts",
+            "ServerCapabilitiesResources",
+            "ServerCapabilitiesTasks",
+            "ServerCapabilitiesTools",
+        ),
+    ),
+    "InitializeResult": (
+        _define_InitializeResult,
+        (
+            "Implementation",
+            "NotificationMetaObject",
+            "ServerCapabilities",
+        ),
+    ),
+    "JSONRPCErrorResponse": (
+        _define_JSONRPCErrorResponse,
+        (
+            "Error",
+            "RequestId",
+        ),
+    ),
+    "JSONRPCRequest": (_define_JSONRPCRequest, ("RequestId",)),
+    "JSONRPCNotification": (_define_JSONRPCNotification, ()),
+    "JSONRPCResultResponse": (
+        _define_JSONRPCResultResponse,
+        (
+            "RequestId",
+            "Result",
+        ),
+    ),
+    "PromptArgument": (_define_PromptArgument, ()),
+    "Prompt": (
+        _define_Prompt,
+        (
+            "Icon",
+            "NotificationMetaObject",
+            "PromptArgument",
+        ),
+    ),
+    "ListPromptsResult": (
+        _define_ListPromptsResult,
+        (
+            "NotificationMetaObject",
+            "Prompt",
+        ),
+    ),
+    "ResourceTemplate": (
+        _define_ResourceTemplate,
+        (
+            "Annotations",
+            "Icon",
+            "NotificationMetaObject",
+        ),
+    ),
+    "ListResourceTemplatesResult": (
+        _define_ListResourceTemplatesResult,
+        (
+            "NotificationMetaObject",
+            "ResourceTemplate",
+        ),
+    ),
+    "Resource": (
+        _define_Resource,
+        (
+            "Annotations",
+            "Icon",
+            "NotificationMetaObject",
+        ),
+    ),
+    "ListResourcesResult": (
+        _define_ListResourcesResult,
+        (
+            "NotificationMetaObject",
+            "Resource",
+        ),
+    ),
+    "ListRootsRequest": (
+        _define_ListRootsRequest,
+        (
+            "RequestId",
+            "RequestParams",
+        ),
+    ),
+    "ListToolsResult": (
+        _define_ListToolsResult,
+        (
+            "NotificationMetaObject",
+            "Tool",
+        ),
+    ),
+    "LoggingMessageNotificationParams": (
+        _define_LoggingMessageNotificationParams,
+        (
+            "LoggingLevel",
+            "NotificationMetaObject",
+        ),
+    ),
+    "LoggingMessageNotification": (_define_LoggingMessageNotification, ("LoggingMessageNotificationParams",)),
+    "Notification": (_define_Notification, ()),
+    "PaginatedRequest": (
+        _define_PaginatedRequest,
+        (
+            "PaginatedRequestParams",
+            "RequestId",
+        ),
+    ),
+    "PaginatedResult": (_define_PaginatedResult, ("NotificationMetaObject",)),
+    "PromptListChangedNotification": (_define_PromptListChangedNotification, ("NotificationParams",)),
+    "ReadResourceResult": (
+        _define_ReadResourceResult,
+        (
+            "EmbeddedResourceResource",
+            "NotificationMetaObject",
+        ),
+    ),
+    "RelatedTaskMetadata": (_define_RelatedTaskMetadata, ()),
+    "Request": (_define_Request, ()),
+    "ResourceContents": (_define_ResourceContents, ("NotificationMetaObject",)),
+    "ResourceListChangedNotification": (_define_ResourceListChangedNotification, ("NotificationParams",)),
+    "ResourceRequestParams": (_define_ResourceRequestParams, ("RequestMetaObject",)),
+    "ResourceUpdatedNotificationParams": (
+        _define_ResourceUpdatedNotificationParams,
+        ("NotificationMetaObject",),
+    ),
+    "ResourceUpdatedNotification": (
+        _define_ResourceUpdatedNotification,
+        ("ResourceUpdatedNotificationParams",),
+    ),
+    "ToolListChangedNotification": (_define_ToolListChangedNotification, ("NotificationParams",)),
+    "TaskAugmentedRequestParams": (
+        _define_TaskAugmentedRequestParams,
+        (
+            "RequestMetaObject",
+            "TaskMetadata",
+        ),
+    ),
+    "URLElicitationRequiredErrorErrorData": (
+        _define_URLElicitationRequiredErrorErrorData,
+        ("ElicitRequestURLParams",),
+    ),
+    "URLElicitationRequiredErrorError": (
+        _define_URLElicitationRequiredErrorError,
+        ("URLElicitationRequiredErrorErrorData",),
+    ),
+    "URLElicitationRequiredError": (
+        _define_URLElicitationRequiredError,
+        (
+            "RequestId",
+            "URLElicitationRequiredErrorError",
+        ),
+    ),
+    "Role": (_define_Role, ()),
+    "NotificationMetaObject": (_define_NotificationMetaObject, ()),
+    "RequestId": (_define_RequestId, ()),
+    "ProgressToken": (_define_ProgressToken, ()),
+    "EmbeddedResourceResource": (
+        _define_EmbeddedResourceResource,
+        (
+            "BlobResourceContents",
+            "TextResourceContents",
+        ),
+    ),
+    "ContentBlock": (
+        _define_ContentBlock,
+        (
+            "AudioContent",
+            "EmbeddedResource",
+            "ImageContent",
+            "ResourceLink",
+            "TextContent",
+        ),
+    ),
+    "TaskStatus": (_define_TaskStatus, ()),
+    "ClientNotification": (
+        _define_ClientNotification,
+        (
+            "CancelledNotification",
+            "InitializedNotification",
+            "ProgressNotification",
+            "RootsListChangedNotification",
+            "TaskStatusNotification",
+        ),
+    ),
+    "LoggingLevel": (_define_LoggingLevel, ()),
+    "ClientRequest": (
+        _define_ClientRequest,
+        (
+            "CallToolRequest",
+            "CancelTaskRequest",
+            "CompleteRequest",
+            "GetPromptRequest",
+            "GetTaskPayloadRequest",
+            "GetTaskRequest",
+            "InitializeRequest",
+            "ListPromptsRequest",
+            "ListResourceTemplatesRequest",
+            "ListResourcesRequest",
+            "ListTasksRequest",
+            "ListToolsRequest",
+            "PingRequest",
+            "ReadResourceRequest",
+            "SetLevelRequest",
+            "SubscribeRequest",
+            "UnsubscribeRequest",
+        ),
+    ),
+    "SamplingMessageContentBlock": (
+        _define_SamplingMessageContentBlock,
+        (
+            "AudioContent",
+            "ImageContent",
+            "TextContent",
+            "ToolResultContent",
+            "ToolUseContent",
+        ),
+    ),
+    "ClientResult": (
+        _define_ClientResult,
+        (
+            "CancelTaskResult",
+            "CreateMessageResult",
+            "ElicitResult",
+            "GetTaskPayloadResult",
+            "GetTaskResult",
+            "ListRootsResult",
+            "ListTasksResult",
+            "Result",
+        ),
+    ),
+    "Cursor": (_define_Cursor, ()),
+    "PrimitiveSchemaDefinition": (
+        _define_PrimitiveSchemaDefinition,
+        (
+            "BooleanSchema",
+            "LegacyTitledEnumSchema",
+            "NumberSchema",
+            "StringSchema",
+            "TitledMultiSelectEnumSchema",
+            "TitledSingleSelectEnumSchema",
+            "UntitledMultiSelectEnumSchema",
+            "UntitledSingleSelectEnumSchema",
+        ),
+    ),
+    "ElicitRequestParams": (
+        _define_ElicitRequestParams,
+        (
+            "ElicitRequestFormParams",
+            "ElicitRequestURLParams",
+        ),
+    ),
+    "EmptyResult": (_define_EmptyResult, ("Result",)),
+    "EnumSchema": (
+        _define_EnumSchema,
+        (
+            "LegacyTitledEnumSchema",
+            "TitledMultiSelectEnumSchema",
+            "TitledSingleSelectEnumSchema",
+            "UntitledMultiSelectEnumSchema",
+            "UntitledSingleSelectEnumSchema",
+        ),
+    ),
+    "JSONRPCMessage": (
+        _define_JSONRPCMessage,
+        (
+            "JSONRPCErrorResponse",
+            "JSONRPCNotification",
+            "JSONRPCRequest",
+            "JSONRPCResultResponse",
+        ),
+    ),
+    "JSONRPCResponse": (
+        _define_JSONRPCResponse,
+        (
+            "JSONRPCErrorResponse",
+            "JSONRPCResultResponse",
+        ),
+    ),
+    "MultiSelectEnumSchema": (
+        _define_MultiSelectEnumSchema,
+        (
+            "TitledMultiSelectEnumSchema",
+            "UntitledMultiSelectEnumSchema",
+        ),
+    ),
+    "ServerNotification": (
+        _define_ServerNotification,
+        (
+            "CancelledNotification",
+            "ElicitationCompleteNotification",
+            "LoggingMessageNotification",
+            "ProgressNotification",
+            "PromptListChangedNotification",
+            "ResourceListChangedNotification",
+            "ResourceUpdatedNotification",
+            "TaskStatusNotification",
+            "ToolListChangedNotification",
+        ),
+    ),
+    "ServerRequest": (
+        _define_ServerRequest,
+        (
+            "CancelTaskRequest",
+            "CreateMessageRequest",
+            "ElicitRequest",
+            "GetTaskPayloadRequest",
+            "GetTaskRequest",
+            "ListRootsRequest",
+            "ListTasksRequest",
+            "PingRequest",
+        ),
+    ),
+    "ServerResult": (
+        _define_ServerResult,
+        (
+            "CallToolResult",
+            "CancelTaskResult",
+            "CompleteResult",
+            "GetPromptResult",
+            "GetTaskPayloadResult",
+            "GetTaskResult",
+            "InitializeResult",
+            "ListPromptsResult",
+            "ListResourceTemplatesResult",
+            "ListResourcesResult",
+            "ListTasksResult",
+            "ListToolsResult",
+            "ReadResourceResult",
+            "Result",
+        ),
+    ),
+    "SingleSelectEnumSchema": (
+        _define_SingleSelectEnumSchema,
+        (
+            "TitledSingleSelectEnumSchema",
+            "UntitledSingleSelectEnumSchema",
+        ),
+    ),
+    "ClientStub": (_define_ClientStub, ()),
+    "ServerHandler": (_define_ServerHandler, ()),
+    "ServerStub": (_define_ServerStub, ()),
+    "ClientHandler": (_define_ClientHandler, ()),
+}
+"""Each definition: the function that makes it, and the definitions it refers to (made with it)."""
+_definitions: Final = Definitions(globals(), _DEFINITIONS)
+__getattr__ = _definitions.get
+__dir__ = _definitions.names
+
+
+# Method table: the types by name, looked up when an entry is first read
+INITIALIZE: Final = RequestMethod(
     name="initialize",
     directions=("client_to_server",),
-    message_type=InitializeRequest,
-    params_type=InitializeRequestParams,
+    message_type="InitializeRequest",
+    params_type="InitializeRequestParams",
     params_required=True,
-    result_type=InitializeResult,
-    result_types=(InitializeResult,),
+    result_type="InitializeResult",
+    result_types=("InitializeResult",),
     handler="initialize",
+    types_from=__name__,
 )
-"""This request is sent from the client to the server when it first connects, asking it to begin initialization."""
 
-PING: Final[RequestMethod[RequestParams | None, EmptyResult]] = RequestMethod(
+PING: Final = RequestMethod(
     name="ping",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=PingRequest,
-    params_type=RequestParams,
+    message_type="PingRequest",
+    params_type="RequestParams",
     params_required=False,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="ping",
+    types_from=__name__,
 )
-"""A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
 
-RESOURCES_LIST: Final[RequestMethod[PaginatedRequestParams | None, ListResourcesResult]] = RequestMethod(
+RESOURCES_LIST: Final = RequestMethod(
     name="resources/list",
     directions=("client_to_server",),
-    message_type=ListResourcesRequest,
-    params_type=PaginatedRequestParams,
+    message_type="ListResourcesRequest",
+    params_type="PaginatedRequestParams",
     params_required=False,
-    result_type=ListResourcesResult,
-    result_types=(ListResourcesResult,),
+    result_type="ListResourcesResult",
+    result_types=("ListResourcesResult",),
     handler="list_resources",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of resources the server has."""
 
-RESOURCES_TEMPLATES_LIST: Final[RequestMethod[PaginatedRequestParams | None, ListResourceTemplatesResult]] = (
-    RequestMethod(
-        name="resources/templates/list",
-        directions=("client_to_server",),
-        message_type=ListResourceTemplatesRequest,
-        params_type=PaginatedRequestParams,
-        params_required=False,
-        result_type=ListResourceTemplatesResult,
-        result_types=(ListResourceTemplatesResult,),
-        handler="list_resource_templates",
-    )
+RESOURCES_TEMPLATES_LIST: Final = RequestMethod(
+    name="resources/templates/list",
+    directions=("client_to_server",),
+    message_type="ListResourceTemplatesRequest",
+    params_type="PaginatedRequestParams",
+    params_required=False,
+    result_type="ListResourceTemplatesResult",
+    result_types=("ListResourceTemplatesResult",),
+    handler="list_resource_templates",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of resource templates the server has."""
 
-RESOURCES_READ: Final[RequestMethod[ReadResourceRequestParams, ReadResourceResult]] = RequestMethod(
+RESOURCES_READ: Final = RequestMethod(
     name="resources/read",
     directions=("client_to_server",),
-    message_type=ReadResourceRequest,
-    params_type=ReadResourceRequestParams,
+    message_type="ReadResourceRequest",
+    params_type="ReadResourceRequestParams",
     params_required=True,
-    result_type=ReadResourceResult,
-    result_types=(ReadResourceResult,),
+    result_type="ReadResourceResult",
+    result_types=("ReadResourceResult",),
     handler="read_resource",
+    types_from=__name__,
 )
-"""Sent from the client to the server, to read a specific resource URI."""
 
-RESOURCES_SUBSCRIBE: Final[RequestMethod[SubscribeRequestParams, EmptyResult]] = RequestMethod(
+RESOURCES_SUBSCRIBE: Final = RequestMethod(
     name="resources/subscribe",
     directions=("client_to_server",),
-    message_type=SubscribeRequest,
-    params_type=SubscribeRequestParams,
+    message_type="SubscribeRequest",
+    params_type="SubscribeRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="subscribe",
+    types_from=__name__,
 )
-"""Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
 
-RESOURCES_UNSUBSCRIBE: Final[RequestMethod[UnsubscribeRequestParams, EmptyResult]] = RequestMethod(
+RESOURCES_UNSUBSCRIBE: Final = RequestMethod(
     name="resources/unsubscribe",
     directions=("client_to_server",),
-    message_type=UnsubscribeRequest,
-    params_type=UnsubscribeRequestParams,
+    message_type="UnsubscribeRequest",
+    params_type="UnsubscribeRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="unsubscribe",
+    types_from=__name__,
 )
-"""Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
 
-PROMPTS_LIST: Final[RequestMethod[PaginatedRequestParams | None, ListPromptsResult]] = RequestMethod(
+PROMPTS_LIST: Final = RequestMethod(
     name="prompts/list",
     directions=("client_to_server",),
-    message_type=ListPromptsRequest,
-    params_type=PaginatedRequestParams,
+    message_type="ListPromptsRequest",
+    params_type="PaginatedRequestParams",
     params_required=False,
-    result_type=ListPromptsResult,
-    result_types=(ListPromptsResult,),
+    result_type="ListPromptsResult",
+    result_types=("ListPromptsResult",),
     handler="list_prompts",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of prompts and prompt templates the server has."""
 
-PROMPTS_GET: Final[RequestMethod[GetPromptRequestParams, GetPromptResult]] = RequestMethod(
+PROMPTS_GET: Final = RequestMethod(
     name="prompts/get",
     directions=("client_to_server",),
-    message_type=GetPromptRequest,
-    params_type=GetPromptRequestParams,
+    message_type="GetPromptRequest",
+    params_type="GetPromptRequestParams",
     params_required=True,
-    result_type=GetPromptResult,
-    result_types=(GetPromptResult,),
+    result_type="GetPromptResult",
+    result_types=("GetPromptResult",),
     handler="get_prompt",
+    types_from=__name__,
 )
-"""Used by the client to get a prompt provided by the server."""
 
-TOOLS_LIST: Final[RequestMethod[PaginatedRequestParams | None, ListToolsResult]] = RequestMethod(
+TOOLS_LIST: Final = RequestMethod(
     name="tools/list",
     directions=("client_to_server",),
-    message_type=ListToolsRequest,
-    params_type=PaginatedRequestParams,
+    message_type="ListToolsRequest",
+    params_type="PaginatedRequestParams",
     params_required=False,
-    result_type=ListToolsResult,
-    result_types=(ListToolsResult,),
+    result_type="ListToolsResult",
+    result_types=("ListToolsResult",),
     handler="list_tools",
+    types_from=__name__,
 )
-"""Sent from the client to request a list of tools the server has."""
 
-TOOLS_CALL: Final[RequestMethod[CallToolRequestParams, CallToolResult]] = RequestMethod(
+TOOLS_CALL: Final = RequestMethod(
     name="tools/call",
     directions=("client_to_server",),
-    message_type=CallToolRequest,
-    params_type=CallToolRequestParams,
+    message_type="CallToolRequest",
+    params_type="CallToolRequestParams",
     params_required=True,
-    result_type=CallToolResult,
-    result_types=(CallToolResult,),
+    result_type="CallToolResult",
+    result_types=("CallToolResult",),
     handler="call_tool",
-    task_result_type=CreateTaskResult,
+    task_result_type="CreateTaskResult",
+    types_from=__name__,
 )
-"""Used by the client to invoke a tool provided by the server."""
 
-TASKS_GET: Final[RequestMethod[GetTaskRequestParams, GetTaskResult]] = RequestMethod(
+TASKS_GET: Final = RequestMethod(
     name="tasks/get",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=GetTaskRequest,
-    params_type=GetTaskRequestParams,
+    message_type="GetTaskRequest",
+    params_type="GetTaskRequestParams",
     params_required=True,
-    result_type=GetTaskResult,
-    result_types=(GetTaskResult,),
+    result_type="GetTaskResult",
+    result_types=("GetTaskResult",),
     handler="get_task",
+    types_from=__name__,
 )
-"""A request to retrieve the state of a task."""
 
-TASKS_RESULT: Final[RequestMethod[GetTaskPayloadRequestParams, GetTaskPayloadResult]] = RequestMethod(
+TASKS_RESULT: Final = RequestMethod(
     name="tasks/result",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=GetTaskPayloadRequest,
-    params_type=GetTaskPayloadRequestParams,
+    message_type="GetTaskPayloadRequest",
+    params_type="GetTaskPayloadRequestParams",
     params_required=True,
-    result_type=GetTaskPayloadResult,
-    result_types=(GetTaskPayloadResult,),
+    result_type="GetTaskPayloadResult",
+    result_types=("GetTaskPayloadResult",),
     handler="get_task_payload",
+    types_from=__name__,
 )
-"""A request to retrieve the result of a completed task."""
 
-TASKS_CANCEL: Final[RequestMethod[CancelTaskRequestParams, CancelTaskResult]] = RequestMethod(
+TASKS_CANCEL: Final = RequestMethod(
     name="tasks/cancel",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=CancelTaskRequest,
-    params_type=CancelTaskRequestParams,
+    message_type="CancelTaskRequest",
+    params_type="CancelTaskRequestParams",
     params_required=True,
-    result_type=CancelTaskResult,
-    result_types=(CancelTaskResult,),
+    result_type="CancelTaskResult",
+    result_types=("CancelTaskResult",),
     handler="cancel_task",
+    types_from=__name__,
 )
-"""A request to cancel a task."""
 
-TASKS_LIST: Final[RequestMethod[PaginatedRequestParams | None, ListTasksResult]] = RequestMethod(
+TASKS_LIST: Final = RequestMethod(
     name="tasks/list",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=ListTasksRequest,
-    params_type=PaginatedRequestParams,
+    message_type="ListTasksRequest",
+    params_type="PaginatedRequestParams",
     params_required=False,
-    result_type=ListTasksResult,
-    result_types=(ListTasksResult,),
+    result_type="ListTasksResult",
+    result_types=("ListTasksResult",),
     handler="list_tasks",
+    types_from=__name__,
 )
-"""A request to retrieve a list of tasks."""
 
-LOGGING_SET_LEVEL: Final[RequestMethod[SetLevelRequestParams, EmptyResult]] = RequestMethod(
+LOGGING_SET_LEVEL: Final = RequestMethod(
     name="logging/setLevel",
     directions=("client_to_server",),
-    message_type=SetLevelRequest,
-    params_type=SetLevelRequestParams,
+    message_type="SetLevelRequest",
+    params_type="SetLevelRequestParams",
     params_required=True,
-    result_type=EmptyResult,
-    result_types=(EmptyResult,),
+    result_type="EmptyResult",
+    result_types=("EmptyResult",),
     handler="set_level",
+    types_from=__name__,
 )
-"""A request from the client to the server, to enable or adjust logging."""
 
-COMPLETION_COMPLETE: Final[RequestMethod[CompleteRequestParams, CompleteResult]] = RequestMethod(
+COMPLETION_COMPLETE: Final = RequestMethod(
     name="completion/complete",
     directions=("client_to_server",),
-    message_type=CompleteRequest,
-    params_type=CompleteRequestParams,
+    message_type="CompleteRequest",
+    params_type="CompleteRequestParams",
     params_required=True,
-    result_type=CompleteResult,
-    result_types=(CompleteResult,),
+    result_type="CompleteResult",
+    result_types=("CompleteResult",),
     handler="complete",
+    types_from=__name__,
 )
-"""A request from the client to the server, to ask for completion options."""
 
-SAMPLING_CREATE_MESSAGE: Final[RequestMethod[CreateMessageRequestParams, CreateMessageResult]] = (
-    RequestMethod(
-        name="sampling/createMessage",
-        directions=("server_to_client",),
-        message_type=CreateMessageRequest,
-        params_type=CreateMessageRequestParams,
-        params_required=True,
-        result_type=CreateMessageResult,
-        result_types=(CreateMessageResult,),
-        handler="create_message",
-        task_result_type=CreateTaskResult,
-    )
+SAMPLING_CREATE_MESSAGE: Final = RequestMethod(
+    name="sampling/createMessage",
+    directions=("server_to_client",),
+    message_type="CreateMessageRequest",
+    params_type="CreateMessageRequestParams",
+    params_required=True,
+    result_type="CreateMessageResult",
+    result_types=("CreateMessageResult",),
+    handler="create_message",
+    task_result_type="CreateTaskResult",
+    types_from=__name__,
 )
-"""A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
 
-ROOTS_LIST: Final[RequestMethod[RequestParams | None, ListRootsResult]] = RequestMethod(
+ROOTS_LIST: Final = RequestMethod(
     name="roots/list",
     directions=("server_to_client",),
-    message_type=ListRootsRequest,
-    params_type=RequestParams,
+    message_type="ListRootsRequest",
+    params_type="RequestParams",
     params_required=False,
-    result_type=ListRootsResult,
-    result_types=(ListRootsResult,),
+    result_type="ListRootsResult",
+    result_types=("ListRootsResult",),
     handler="list_roots",
+    types_from=__name__,
 )
-"""Sent from the server to request a list of root URIs from the client. Roots allow
-servers to ask for specific directories or files to operate on. A common example
-for roots is providing a set of repositories or directories a server should operate
-on.
 
-This request is typically used when the server needs to understand the file system
-structure or access specific locations that the client has permission to read from.
-"""
-
-ELICITATION_CREATE: Final[RequestMethod[ElicitRequestParams, ElicitResult]] = RequestMethod(
+ELICITATION_CREATE: Final = RequestMethod(
     name="elicitation/create",
     directions=("server_to_client",),
-    message_type=ElicitRequest,
-    params_type=ElicitRequestParams,
+    message_type="ElicitRequest",
+    params_type="ElicitRequestParams",
     params_required=True,
-    result_type=ElicitResult,
-    result_types=(ElicitResult,),
+    result_type="ElicitResult",
+    result_types=("ElicitResult",),
     handler="elicit",
-    task_result_type=CreateTaskResult,
+    task_result_type="CreateTaskResult",
+    types_from=__name__,
 )
-"""A request from the server to elicit additional information from the user via the client."""
 
-NOTIFICATIONS_CANCELLED: Final[NotificationMethod[CancelledNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_CANCELLED: Final = NotificationMethod(
     name="notifications/cancelled",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=CancelledNotification,
-    params_type=CancelledNotificationParams,
+    message_type="CancelledNotification",
+    params_type="CancelledNotificationParams",
     params_required=True,
     handler="cancelled",
+    types_from=__name__,
 )
-"""This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
 
-The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-A client MUST NOT attempt to cancel its `initialize` request.
-
-For task cancellation, use the `tasks/cancel` request instead of this notification.
-"""
-
-NOTIFICATIONS_INITIALIZED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
+NOTIFICATIONS_INITIALIZED: Final = NotificationMethod(
     name="notifications/initialized",
     directions=("client_to_server",),
-    message_type=InitializedNotification,
-    params_type=NotificationParams,
+    message_type="InitializedNotification",
+    params_type="NotificationParams",
     params_required=False,
     handler="initialized",
+    types_from=__name__,
 )
-"""This notification is sent from the client to the server after initialization has finished."""
 
-NOTIFICATIONS_PROGRESS: Final[NotificationMethod[ProgressNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_PROGRESS: Final = NotificationMethod(
     name="notifications/progress",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=ProgressNotification,
-    params_type=ProgressNotificationParams,
+    message_type="ProgressNotification",
+    params_type="ProgressNotificationParams",
     params_required=True,
     handler="progress",
+    types_from=__name__,
 )
-"""An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
 
-NOTIFICATIONS_TASKS_STATUS: Final[NotificationMethod[TaskStatusNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_TASKS_STATUS: Final = NotificationMethod(
     name="notifications/tasks/status",
     directions=(
         "client_to_server",
         "server_to_client",
     ),
-    message_type=TaskStatusNotification,
-    params_type=TaskStatusNotificationParams,
+    message_type="TaskStatusNotification",
+    params_type="TaskStatusNotificationParams",
     params_required=True,
     handler="task_status",
+    types_from=__name__,
 )
-"""An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
 
-NOTIFICATIONS_ROOTS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
+NOTIFICATIONS_ROOTS_LIST_CHANGED: Final = NotificationMethod(
     name="notifications/roots/list_changed",
     directions=("client_to_server",),
-    message_type=RootsListChangedNotification,
-    params_type=NotificationParams,
+    message_type="RootsListChangedNotification",
+    params_type="NotificationParams",
     params_required=False,
     handler="roots_list_changed",
+    types_from=__name__,
 )
-"""A notification from the client to the server, informing it that the list of roots has changed.
-This notification should be sent whenever the client adds, removes, or modifies any root.
-The server should then request an updated list of roots using the ListRootsRequest.
-"""
 
-NOTIFICATIONS_RESOURCES_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = (
-    NotificationMethod(
-        name="notifications/resources/list_changed",
-        directions=("server_to_client",),
-        message_type=ResourceListChangedNotification,
-        params_type=NotificationParams,
-        params_required=False,
-        handler="resource_list_changed",
-    )
+NOTIFICATIONS_RESOURCES_LIST_CHANGED: Final = NotificationMethod(
+    name="notifications/resources/list_changed",
+    directions=("server_to_client",),
+    message_type="ResourceListChangedNotification",
+    params_type="NotificationParams",
+    params_required=False,
+    handler="resource_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_RESOURCES_UPDATED: Final[NotificationMethod[ResourceUpdatedNotificationParams]] = (
-    NotificationMethod(
-        name="notifications/resources/updated",
-        directions=("server_to_client",),
-        message_type=ResourceUpdatedNotification,
-        params_type=ResourceUpdatedNotificationParams,
-        params_required=True,
-        handler="resource_updated",
-    )
+NOTIFICATIONS_RESOURCES_UPDATED: Final = NotificationMethod(
+    name="notifications/resources/updated",
+    directions=("server_to_client",),
+    message_type="ResourceUpdatedNotification",
+    params_type="ResourceUpdatedNotificationParams",
+    params_required=True,
+    handler="resource_updated",
+    types_from=__name__,
 )
-"""A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
 
-NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
+NOTIFICATIONS_PROMPTS_LIST_CHANGED: Final = NotificationMethod(
     name="notifications/prompts/list_changed",
     directions=("server_to_client",),
-    message_type=PromptListChangedNotification,
-    params_type=NotificationParams,
+    message_type="PromptListChangedNotification",
+    params_type="NotificationParams",
     params_required=False,
     handler="prompt_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_TOOLS_LIST_CHANGED: Final[NotificationMethod[NotificationParams | None]] = NotificationMethod(
+NOTIFICATIONS_TOOLS_LIST_CHANGED: Final = NotificationMethod(
     name="notifications/tools/list_changed",
     directions=("server_to_client",),
-    message_type=ToolListChangedNotification,
-    params_type=NotificationParams,
+    message_type="ToolListChangedNotification",
+    params_type="NotificationParams",
     params_required=False,
     handler="tool_list_changed",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
 
-NOTIFICATIONS_MESSAGE: Final[NotificationMethod[LoggingMessageNotificationParams]] = NotificationMethod(
+NOTIFICATIONS_MESSAGE: Final = NotificationMethod(
     name="notifications/message",
     directions=("server_to_client",),
-    message_type=LoggingMessageNotification,
-    params_type=LoggingMessageNotificationParams,
+    message_type="LoggingMessageNotification",
+    params_type="LoggingMessageNotificationParams",
     params_required=True,
     handler="logging_message",
+    types_from=__name__,
 )
-"""JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
 
-NOTIFICATIONS_ELICITATION_COMPLETE: Final[NotificationMethod[ElicitationCompleteNotificationParams]] = (
-    NotificationMethod(
-        name="notifications/elicitation/complete",
-        directions=("server_to_client",),
-        message_type=ElicitationCompleteNotification,
-        params_type=ElicitationCompleteNotificationParams,
-        params_required=True,
-        handler="elicitation_complete",
-    )
+NOTIFICATIONS_ELICITATION_COMPLETE: Final = NotificationMethod(
+    name="notifications/elicitation/complete",
+    directions=("server_to_client",),
+    message_type="ElicitationCompleteNotification",
+    params_type="ElicitationCompleteNotificationParams",
+    params_required=True,
+    handler="elicitation_complete",
+    types_from=__name__,
 )
-"""An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
 
 REQUESTS: Final[Mapping[str, RequestMethod[Any, Any]]] = {
     "initialize": INITIALIZE,
@@ -4141,488 +5873,3 @@ NOTIFICATIONS: Final[Mapping[str, NotificationMethod[Any]]] = {
     "notifications/elicitation/complete": NOTIFICATIONS_ELICITATION_COMPLETE,
 }
 """Every notification of this revision, by method name."""
-
-Ctx = TypeVar("Ctx", contravariant=True)
-
-
-class ClientStub:
-    """Every request and notification a client sends, typed; the runtime supplies `sender`."""
-
-    __slots__ = ("_sender",)
-
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-
-    async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        return await self._sender.send_request(INITIALIZE, params)
-
-    async def ping(self, params: RequestParams | None = None) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        return await self._sender.send_request(PING, params)
-
-    async def list_resources(self, params: PaginatedRequestParams | None = None) -> ListResourcesResult:
-        """Sent from the client to request a list of resources the server has."""
-
-        return await self._sender.send_request(RESOURCES_LIST, params)
-
-    async def list_resource_templates(
-        self, params: PaginatedRequestParams | None = None
-    ) -> ListResourceTemplatesResult:
-        """Sent from the client to request a list of resource templates the server has."""
-
-        return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
-
-    async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        return await self._sender.send_request(RESOURCES_READ, params)
-
-    async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
-
-    async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
-
-    async def list_prompts(self, params: PaginatedRequestParams | None = None) -> ListPromptsResult:
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        return await self._sender.send_request(PROMPTS_LIST, params)
-
-    async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
-        """Used by the client to get a prompt provided by the server."""
-
-        return await self._sender.send_request(PROMPTS_GET, params)
-
-    async def list_tools(self, params: PaginatedRequestParams | None = None) -> ListToolsResult:
-        """Sent from the client to request a list of tools the server has."""
-
-        return await self._sender.send_request(TOOLS_LIST, params)
-
-    async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
-        """Used by the client to invoke a tool provided by the server."""
-
-        return await self._sender.send_request(TOOLS_CALL, params)
-
-    async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
-        """A request to retrieve the state of a task."""
-
-        return await self._sender.send_request(TASKS_GET, params)
-
-    async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
-        """A request to retrieve the result of a completed task."""
-
-        return await self._sender.send_request(TASKS_RESULT, params)
-
-    async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
-        """A request to cancel a task."""
-
-        return await self._sender.send_request(TASKS_CANCEL, params)
-
-    async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
-        """A request to retrieve a list of tasks."""
-
-        return await self._sender.send_request(TASKS_LIST, params)
-
-    async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
-        """A request from the client to the server, to enable or adjust logging."""
-
-        return await self._sender.send_request(LOGGING_SET_LEVEL, params)
-
-    async def complete(self, params: CompleteRequestParams) -> CompleteResult:
-        """A request from the client to the server, to ask for completion options."""
-
-        return await self._sender.send_request(COMPLETION_COMPLETE, params)
-
-    async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-
-        For task cancellation, use the `tasks/cancel` request instead of this notification.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-    async def notify_initialized(self, params: NotificationParams | None = None) -> None:
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
-
-    async def notify_progress(self, params: ProgressNotificationParams) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-    async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
-        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-        await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
-
-    async def notify_roots_list_changed(self, params: NotificationParams | None = None) -> None:
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
-
-
-class ServerHandler(Protocol[Ctx]):
-    """What a server answers: one method per client request and notification. The runtime calls
-    `handler.<name>(params, ctx)` as the method table names it."""
-
-    async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        ...
-
-    async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        ...
-
-    async def list_resources(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListResourcesResult:
-        """Sent from the client to request a list of resources the server has."""
-
-        ...
-
-    async def list_resource_templates(
-        self, params: PaginatedRequestParams | None, ctx: Ctx, /
-    ) -> ListResourceTemplatesResult:
-        """Sent from the client to request a list of resource templates the server has."""
-
-        ...
-
-    async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        ...
-
-    async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        ...
-
-    async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        ...
-
-    async def list_prompts(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListPromptsResult:
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        ...
-
-    async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
-        """Used by the client to get a prompt provided by the server."""
-
-        ...
-
-    async def list_tools(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
-        """Sent from the client to request a list of tools the server has."""
-
-        ...
-
-    async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
-        """Used by the client to invoke a tool provided by the server."""
-
-        ...
-
-    async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
-        """A request to retrieve the state of a task."""
-
-        ...
-
-    async def get_task_payload(
-        self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
-    ) -> GetTaskPayloadResult:
-        """A request to retrieve the result of a completed task."""
-
-        ...
-
-    async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
-        """A request to cancel a task."""
-
-        ...
-
-    async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
-        """A request to retrieve a list of tasks."""
-
-        ...
-
-    async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
-        """A request from the client to the server, to enable or adjust logging."""
-
-        ...
-
-    async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
-        """A request from the client to the server, to ask for completion options."""
-
-        ...
-
-    async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-
-        For task cancellation, use the `tasks/cancel` request instead of this notification.
-        """
-
-        ...
-
-    async def on_initialized(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        ...
-
-    async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        ...
-
-    async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
-        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-        ...
-
-    async def on_roots_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        ...
-
-
-class ServerStub:
-    """Every request and notification a server sends to its client, typed."""
-
-    __slots__ = ("_sender",)
-
-    def __init__(self, sender: Sender) -> None:
-        self._sender = sender
-
-    async def ping(self, params: RequestParams | None = None) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        return await self._sender.send_request(PING, params)
-
-    async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
-        """A request to retrieve the state of a task."""
-
-        return await self._sender.send_request(TASKS_GET, params)
-
-    async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
-        """A request to retrieve the result of a completed task."""
-
-        return await self._sender.send_request(TASKS_RESULT, params)
-
-    async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
-        """A request to cancel a task."""
-
-        return await self._sender.send_request(TASKS_CANCEL, params)
-
-    async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
-        """A request to retrieve a list of tasks."""
-
-        return await self._sender.send_request(TASKS_LIST, params)
-
-    async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
-
-    async def list_roots(self, params: RequestParams | None = None) -> ListRootsResult:
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        return await self._sender.send_request(ROOTS_LIST, params)
-
-    async def elicit(self, params: ElicitRequestParams) -> ElicitResult:
-        """A request from the server to elicit additional information from the user via the client."""
-
-        return await self._sender.send_request(ELICITATION_CREATE, params)
-
-    async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-
-        For task cancellation, use the `tasks/cancel` request instead of this notification.
-        """
-
-        await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-    async def notify_progress(self, params: ProgressNotificationParams) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-    async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
-        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-        await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
-
-    async def notify_resource_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
-
-    async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
-
-    async def notify_prompt_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
-
-    async def notify_tool_list_changed(self, params: NotificationParams | None = None) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
-
-    async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
-        """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
-
-    async def notify_elicitation_complete(self, params: ElicitationCompleteNotificationParams) -> None:
-        """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
-
-        await self._sender.send_notification(NOTIFICATIONS_ELICITATION_COMPLETE, params)
-
-
-class ClientHandler(Protocol[Ctx]):
-    """What a client answers: one method per server request, and per server notification."""
-
-    async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        ...
-
-    async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
-        """A request to retrieve the state of a task."""
-
-        ...
-
-    async def get_task_payload(
-        self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
-    ) -> GetTaskPayloadResult:
-        """A request to retrieve the result of a completed task."""
-
-        ...
-
-    async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
-        """A request to cancel a task."""
-
-        ...
-
-    async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
-        """A request to retrieve a list of tasks."""
-
-        ...
-
-    async def create_message(self, params: CreateMessageRequestParams, ctx: Ctx, /) -> CreateMessageResult:
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        ...
-
-    async def list_roots(self, params: RequestParams | None, ctx: Ctx, /) -> ListRootsResult:
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        ...
-
-    async def elicit(self, params: ElicitRequestParams, ctx: Ctx, /) -> ElicitResult:
-        """A request from the server to elicit additional information from the user via the client."""
-
-        ...
-
-    async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-
-        For task cancellation, use the `tasks/cancel` request instead of this notification.
-        """
-
-        ...
-
-    async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        ...
-
-    async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
-        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-        ...
-
-    async def on_resource_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        ...
-
-    async def on_prompt_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_tool_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        ...
-
-    async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
-        """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        ...
-
-    async def on_elicitation_complete(
-        self, params: ElicitationCompleteNotificationParams, ctx: Ctx, /
-    ) -> None:
-        """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
-
-        ...

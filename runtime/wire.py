@@ -92,41 +92,35 @@ class Decoder(Protocol[T_co]):
     def decode(self, buf: Data, /) -> T_co: ...
 
 
-class _LiberalDecoder(Generic[T]):
-    """msgspec's native decoder first; only when that fails (a member of an open union of a kind the
-    revision lacks, or invalid input) the message is read again, tolerantly, or the error stands."""
+class _Decoder(Generic[T]):
+    """msgspec's native decoder first; only when that fails, and only for a type that reaches an open
+    union (a member of a kind the revision lacks may be why), the message is read again, tolerantly;
+    otherwise the error stands. Nesting deeper than msgspec's stack allows is a `DecodeError` like any
+    other bad input, rather than the `RecursionError` msgspec raises.
 
-    __slots__ = ("_fast", "_tp")
+    Whether the type reaches an open union is found out on the first failure, not when the decoder
+    is made: that walk evaluates every annotation the type reaches a second time (msgspec has
+    evaluated them for the decoder), a cost a server's first request would pay for every type."""
+
+    __slots__ = ("_fast", "_open", "_tp")
 
     def __init__(self, tp: type[T]) -> None:
         self._fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
         self._tp = tp
+        self._open: bool | None = None
 
     def decode(self, buf: Data, /) -> T:
         try:
             return self._fast(buf)
         except msgspec.ValidationError:
-            pass
+            if self._open is None:
+                self._open = reaches_open(self._tp)
+            if not self._open:
+                raise
         except RecursionError:
             raise msgspec.DecodeError(TOO_DEEP) from None
         try:
             return cast("T", tolerant(msgspec.json.decode(buf), self._tp))
-        except RecursionError:
-            raise msgspec.DecodeError(TOO_DEEP) from None
-
-
-class _GuardedDecoder(Generic[T]):
-    """msgspec's decoder, with nesting deeper than its stack allows refused as a `DecodeError` like any
-    other bad input, rather than the `RecursionError` msgspec raises."""
-
-    __slots__ = ("_decode",)
-
-    def __init__(self, tp: type[T]) -> None:
-        self._decode = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
-
-    def decode(self, buf: Data, /) -> T:
-        try:
-            return self._decode(buf)
         except RecursionError:
             raise msgspec.DecodeError(TOO_DEEP) from None
 
@@ -144,7 +138,7 @@ def decoder(tp: type[T]) -> Decoder[T]:
     included, raises `msgspec.DecodeError` (`ValidationError` for the wrong shape)."""
     dec = _decoders.get(tp)
     if dec is None:
-        dec = _LiberalDecoder(tp) if reaches_open(tp) else _GuardedDecoder(tp)
+        dec = _Decoder(tp)
         _decoders[tp] = dec
     return dec
 

@@ -98,9 +98,9 @@ class Revision:
         self.module: Final[ModuleType] = mod
         self.stateless: Final[bool] = bool(mod.STATELESS)
         """No initialize handshake: every request carries its version and capabilities in `_meta`."""
-        self.batches: Final[bool] = hasattr(mod, "JSONRPCBatchRequest")
+        self.batches: Final[bool] = bool(mod.BATCHES)
         """JSON-RPC batches are part of the revision (2025-03-26 only)."""
-        self.url_elicitation: Final[bool] = hasattr(mod, "ElicitRequestURLParams")
+        self.url_elicitation: Final[bool] = bool(mod.URL_ELICITATION)
         """URL-mode elicitation exists (2025-11-25 on)."""
         self.primes_streams: Final[bool] = name >= "2025-11-25"
         """An SSE stream that may be resumed opens with an event of an id and no data (priming), which the

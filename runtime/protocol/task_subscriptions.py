@@ -51,5 +51,5 @@ def with_task_subscriptions(mod: ModuleType) -> Mapping[str, RequestMethod[Any, 
     spec = requests.get(LISTEN)
     if not mod.STATELESS or spec is None or not hasattr(mod, "SubscriptionFilter"):
         return requests
-    extended = msgspec.structs.replace(spec, params_type=_listen_params(mod))
+    extended = spec.replace(params_type=_listen_params(mod))
     return {**requests, LISTEN: extended}

@@ -113,7 +113,7 @@ def test_generate_check_shows_the_diff_of_a_stale_file(tmp_path: Path) -> None:
     stale.write_text(stale.read_text().replace("class Tool(", "class Tool2(", 1))
     done = codegen("generate", "--check", "--out", out)
     assert done.returncode == 1
-    assert "-class Tool2(" in done.stdout and "+class Tool(" in done.stdout
+    assert "-    class Tool2(" in done.stdout and "+    class Tool(" in done.stdout
     assert codegen("generate", "--out", out).returncode == 0
     assert stale.read_text() == (ROOT / "generated" / "v2025_06_18.py").read_text()
 

@@ -1,5 +1,6 @@
-"""The smallest stdio server, as a user writes one: its one tool, `loaded`, answers the modules the
-process has imported so far, so that a test sees what a server's first tools/call costs in imports.
+"""The smallest stdio server, as a user writes one: its tool `loaded` answers the modules the process
+has imported so far, and `made` the schema types each generated revision module has created, so that a
+test sees what a server's first tools/call costs in imports and in generated classes.
 
 `python tests/servers/cold.py`
 """
@@ -17,6 +18,18 @@ server = Server("cold", "1.0.0")
 async def loaded() -> list[str]:
     """The names of the modules this process has imported."""
     return sorted(sys.modules)
+
+
+@server.tool()
+async def made() -> list[str]:
+    """`module.Type` for each class a loaded generated revision module has created so far."""
+    return sorted(
+        f"{name}.{attr}"
+        for name, module in list(sys.modules.items())
+        if name.startswith("mcpbind.generated.v")
+        for attr, value in vars(module).items()
+        if isinstance(value, type) and value.__module__ == name
+    )
 
 
 if __name__ == "__main__":

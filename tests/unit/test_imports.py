@@ -1,5 +1,6 @@
-"""Importing the client or the server loads no generated revision module (tens of milliseconds each, paid
-by every CLI run); the revision a connection speaks loads its own on first use."""
+"""Importing the client or the server loads no generated revision module (each costs milliseconds, paid
+by every CLI run); the revision a connection speaks loads its own on first use, and creates only the
+schema types the messages it handles reach."""
 
 from __future__ import annotations
 
@@ -114,3 +115,53 @@ def test_stdio_first_call_leaves_the_lazy_modules_unloaded(era: str) -> None:
     modules = json.loads(result["content"][0]["text"])
     assert "mcpbind.server.registry" in modules  # the probe sees the server's own process
     assert [m for m in modules if m in LAZY or m.startswith(tuple(f"{n}." for n in LAZY))] == []
+
+
+def test_importing_a_revision_creates_no_schema_type() -> None:
+    """A revision module's import leaves its ~170 classes to first use (`mcpbind.lazy`): the classes
+    were most of its import's cost."""
+    probe = (
+        "import sys, mcpbind.generated.v2026_07_28 as m\n"
+        "print(sum(isinstance(v, type) and v.__module__ == m.__name__ for v in vars(m).values()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "0"
+
+
+# What a stdio server's first tools/call may create of its revision's ~180 definitions (33 classes in
+# the session era: the initialize and tools/call types and what they reach; 67 in the envelope era,
+# whose tools/call result may also be an `InputRequiredResult`, reaching elicitation and sampling).
+MADE_AT_MOST = {"session": 45, "envelope": 85}
+
+
+@pytest.mark.parametrize("era", ["session", "envelope"])
+def test_stdio_first_call_creates_only_the_types_it_reaches(era: str) -> None:
+    """A real stdio server's first tools/call, answered, then a second that reports what exists."""
+
+    def ask(rid: int) -> dict[str, object]:
+        if era == "session":
+            return call(rid, "made")
+        return modern(rid, "tools/call", {"name": "made", "arguments": {}})
+
+    first = [ask(2)]
+    if era == "session":
+        first = [initialize("2025-11-25"), {"jsonrpc": "2.0", "method": "notifications/initialized"}, *first]
+    with subprocess.Popen([sys.executable, COLD], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for rid, lines in ((2, first), (3, [ask(3)])):
+            proc.stdin.write(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+            proc.stdin.flush()
+            while (answer := json.loads(proc.stdout.readline())).get("id") != rid:
+                pass
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    made = json.loads(answer["result"]["content"][0]["text"])  # type: ignore[index]
+    module = "mcpbind.generated." + ("v2025_11_25" if era == "session" else "v2026_07_28")
+    assert {name.rpartition(".")[0] for name in made} == {module}
+    assert f"{module}.CallToolResult" in made and f"{module}.TextContent" in made
+    # Types of methods never asked are never created.
+    never = {"ListResourcesResult", "GetPromptResult", "ClientStub"}
+    assert not {f"{module}.{name}" for name in never} & set(made)
+    assert 10 < len(made) <= MADE_AT_MOST[era], len(made)
