@@ -39,16 +39,12 @@ __all__ = [
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
 
 
-class IncomingRequest(msgspec.Struct, frozen=True):
-    id: RequestId
-    method: str
-    params: msgspec.Raw | None
-    """The raw params (None: absent, or already decoded by the transport, see `aio.interfaces.Prepared`)."""
-
-
-class IncomingNotification(msgspec.Struct, frozen=True):
-    method: str
-    params: msgspec.Raw | None
+IncomingRequest: TypeAlias = jsonrpc.Request
+"""A request from the other side: the message `jsonrpc.parse` read, as it is (one object less per
+request). Its raw params are None when absent, or already decoded by the transport (see
+`aio.interfaces.Prepared`)."""
+IncomingNotification: TypeAlias = jsonrpc.Notification
+"""A notification from the other side, as `jsonrpc.parse` read it."""
 
 
 class Answered(msgspec.Struct, frozen=True):
@@ -130,8 +126,8 @@ class Endpoint:
         messages = jsonrpc.parse(data, batches=self.batches)
         if len(messages) == 1:
             message = messages[0]
-            if type(message) is jsonrpc.Request:  # the usual case: one request
-                return [IncomingRequest(message.id, message.method, message.params)]
+            if type(message) is IncomingRequest:  # the usual case: one request
+                return [message]
         return self._events(messages)
 
     def receive_batch(self, data: bytes | memoryview) -> list[Event] | Reply:
@@ -145,10 +141,8 @@ class Endpoint:
     def _events(self, messages: list[jsonrpc.Message]) -> list[Event]:
         events: list[Event] = []
         for message in messages:
-            if isinstance(message, jsonrpc.Request):
-                events.append(IncomingRequest(message.id, message.method, message.params))
-            elif isinstance(message, jsonrpc.Notification):
-                events.append(IncomingNotification(message.method, message.params))
+            if isinstance(message, (IncomingRequest, IncomingNotification)):
+                events.append(message)
             elif isinstance(message, jsonrpc.Response):
                 pending = self._pending.pop(message.id, None)
                 if pending is None:
