@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
@@ -300,7 +301,7 @@ class Peer:
         if len(events) == 1:
             event = events[0]
             if type(event) is IncomingRequest and self._startable(event):
-                self._track(event, eager.start(self._serve(event)))
+                self._start(event)
                 return ()
         return events
 
@@ -310,7 +311,7 @@ class Peer:
                 # The usual case, `receive_request`'s first branch, without its coroutine: this is
                 # every request of a transport that frames messages (stdio, WebSocket).
                 if self._startable(event):
-                    self._track(event, eager.start(self._serve(event)))
+                    self._start(event)
                 else:
                     await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
@@ -350,7 +351,7 @@ class Peer:
         ends), or with the queue full refused at once with `SERVER_BUSY` (sent through `respond`).
         Every request is admitted here, or (`answer`) by the same `_startable`."""
         if self._startable(event):
-            self._track(event, eager.start(self._serve(event)))
+            self._start(event)
             return
         rid = event.id
         if self._in_use(rid):
@@ -385,7 +386,32 @@ class Peer:
             self._draining = False
 
     def _start(self, event: IncomingRequest) -> None:
-        self._track(event, eager.start(self._serve(event)))
+        """Run an admitted request's handler up to its first wait: answered there, or carried on by a
+        task (`_track`). Where answers go straight to the transport (`_write_nowait`), a handler that
+        does not wait is answered here, with no coroutine around it; else `_serve` wraps it."""
+        write = self._write_nowait
+        if write is None:
+            self._track(event, eager.start(self._serve(event)))
+            return
+        try:
+            reply, task = eager.begin(self._on_request(event), functools.partial(self._serve, event))
+        except asyncio.CancelledError:
+            self._unanswered(event)  # (as in `_serve`, which this is inline)
+            return
+        except Exception:
+            log.exception("could not answer request %r", event.id)
+            reply = None
+        else:
+            if task is not None:
+                self._track(event, task)
+                return
+        batch = self._batches.pop(event.id, None) if self._batches else None
+        if batch is not None:
+            batch.add(reply)
+        elif reply is not None and not write(reply):
+            # The client is not reading our output: the answer waits with the others, as a task that
+            # holds its slot (`_serve` with the handler already done).
+            self._track(event, eager.start(self._serve(event, _done(reply))))
 
     async def answer(self, event: IncomingRequest) -> bytes | None:
         """Serve one request as `receive_request` does, but give back its answer instead of sending it
@@ -502,3 +528,8 @@ class Peer:
 def _none() -> None:
     """`Peer`'s `read_buffered` for a transport that has none: nothing is ever waiting."""
     return None
+
+
+async def _done(reply: bytes) -> bytes:
+    """A handler's answer, already made (for `_serve` to send when it must wait)."""
+    return reply
