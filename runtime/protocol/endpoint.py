@@ -203,8 +203,14 @@ class LineBuffer:
         self._skipping = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
-        out: list[bytes | LineTooLong] = []
         buf = self._buf
+        if not buf and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
+            # The usual chunk, whole lines and nothing held (a burst of requests): split in one call,
+            # none of its lines can be over the limit, and blank lines are dropped as below.
+            lines: list[bytes | LineTooLong] = [line.strip() for line in data.split(b"\n")]
+            lines.pop()  # (what follows the last newline: nothing)
+            return lines if b"" not in lines else [line for line in lines if line]
+        out: list[bytes | LineTooLong] = []
         # What is held already has no newline: the search starts at the new bytes, or a line that
         # comes in small pieces would be searched again for each piece (quadratic in its length).
         scan = len(buf)

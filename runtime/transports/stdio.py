@@ -124,7 +124,10 @@ class _LineProtocol(asyncio.Protocol):
         lines = self.buffer.feed(data)
         if lines:
             self.lines.extend(lines)
-            self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+            try:
+                self.buffered += sum(map(len, lines))  # type: ignore[arg-type]
+            except TypeError:  # an oversized line's error among them (it holds no bytes)
+                self.buffered += sum([len(line) for line in lines if type(line) is bytes])
             if self.buffered > self.max_buffered:
                 self._pause(True)
         if self.lines:
