@@ -7,7 +7,7 @@ does not swing nearly as much. This spawns each server (``apps/mcpbind_server.py
 ``/proc`` before and after N calls. The implementations alternate within each round and the median
 of the rounds is printed, with mcpbind's share of the floor's calls per CPU second.
 
-    python bench/stdio_cost.py [--n 3000] [--rounds 3] [--loops uvloop,asyncio]
+    python bench/stdio_cost.py [--n 3000] [--rounds 3] [--loops uvloop,asyncio] [--mcpbind-from DIR]
 
 ``--valgrind OUT_DIR`` runs each server under callgrind instead (one run per implementation, loop and
 in-flight count, after a warm-up), which counts instructions rather than time: the per-call figure is
@@ -47,6 +47,11 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / TICK
 
 
+MCPBIND_FROM: str | None = None
+"""A directory holding an ``mcpbind`` package (a link to another checkout's ``runtime``) that the
+servers import instead of the installed one (``--mcpbind-from``: old and new compared in one run)."""
+
+
 def command(impl: str, loop: str, valgrind: str | None = None) -> list[str]:
     cmd = [sys.executable, str(APPS / ("mcpbind_server.py" if impl == "mcpbind" else "floor_stdio.py"))]
     if impl == "floor" and loop == "uvloop":
@@ -55,6 +60,8 @@ def command(impl: str, loop: str, valgrind: str | None = None) -> list[str]:
         cmd.append("--asyncio")
     if valgrind is not None:
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind}", *cmd]
+    if MCPBIND_FROM is not None:  # (the driver's environment drops PYTHONPATH: set it on the command)
+        cmd = ["env", f"PYTHONPATH={MCPBIND_FROM}", *cmd]
     return cmd
 
 
@@ -112,7 +119,10 @@ async def main() -> None:
     ap.add_argument("--inflight", default="1,16")
     ap.add_argument("--impls", default="mcpbind,floor")
     ap.add_argument("--valgrind", type=Path, default=None)
+    ap.add_argument("--mcpbind-from", default=None)
     args = ap.parse_args()
+    global MCPBIND_FROM
+    MCPBIND_FROM = args.mcpbind_from
     loops, impls = args.loops.split(","), args.impls.split(",")
     inflights = [int(c) for c in args.inflight.split(",")]
     if args.valgrind is not None:
