@@ -8,9 +8,9 @@ HTTP POST's response); `ROUTE` names the channel of the request being served. st
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["MessageTransport", "Prepared", "ReplyChannel", "ROUTE"]
+__all__ = ["BufferedTransport", "MessageTransport", "Prepared", "ReplyChannel", "ROUTE"]
 
 
 class MessageTransport(Protocol):
@@ -23,6 +23,23 @@ class MessageTransport(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class BufferedTransport(MessageTransport, Protocol):
+    """A transport that can also read and write without a coroutine when nothing has to wait (stdio):
+    with many requests in flight, most messages are already read when the peer asks for the next, and
+    most answers go out with room to spare. `Peer` uses these for every message it can, `read` and
+    `write` for the rest."""
+
+    def read_buffered(self) -> bytes | None:
+        """A message already read and waiting to be taken, or None (`read` then waits for one)."""
+        ...
+
+    def write_nowait(self, data: bytes) -> bool:
+        """Send one framed message if that needs no wait, and say so; False: nothing was sent (the
+        caller sends it with `write`, which waits as the transport's flow control says)."""
+        ...
 
 
 class Prepared:

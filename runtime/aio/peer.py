@@ -17,15 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, KeysView
+from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
 from typing import Any, NamedTuple
 
 from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from ..protocol.endpoint import (
     Answered,
     Endpoint,
+    Event,
     Failed,
     IncomingNotification,
     IncomingRequest,
@@ -35,7 +37,7 @@ from ..protocol.endpoint import (
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
 from .deadlines import Deadlines
-from .interfaces import ROUTE, MessageTransport
+from .interfaces import ROUTE, BufferedTransport, MessageTransport
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -121,6 +123,15 @@ class Peer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._deadlines = Deadlines()
         self.closed = asyncio.Event()
+        # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
+        # already read, an answer with room to go. Answers go around `respond` only where no subclass
+        # routes them (an HTTP peer does).
+        self._read_buffered: Callable[[], bytes | None] = _none
+        self._write_nowait: Callable[[bytes], bool] | None = None
+        if isinstance(transport, BufferedTransport):
+            self._read_buffered = transport.read_buffered
+            if type(self).respond is Peer.respond:
+                self._write_nowait = transport.write_nowait
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -235,7 +246,9 @@ class Peer:
             if batch is not None:
                 batch.add(reply)
             elif reply is not None:
-                await self.respond(event, reply)
+                write = self._write_nowait
+                if write is None or not write(reply):
+                    await self.respond(event, reply)
         except asyncio.CancelledError:
             self._unanswered(event)  # cancelled by the peer: the spec says no response is sent
         except Exception:  # a transport that broke while answering
@@ -278,12 +291,27 @@ class Peer:
             else:
                 await self.refuse(refuse_batch(data))
             return
-        for event in self.endpoint.receive(data):
+        await self._process(self.endpoint.receive(data))
+
+    def _started(self, data: bytes) -> Sequence[Event]:
+        """`feed`'s usual case with no coroutine (`run` calls it for every message that is no batch):
+        a message that is one request is started at once, and nothing is left (empty). Other
+        messages come back as their events, for `_process`."""
+        events = self.endpoint.receive(data)
+        if len(events) == 1:
+            event = events[0]
+            if type(event) is IncomingRequest and self._startable(event):
+                self._start(event)
+                return ()
+        return events
+
+    async def _process(self, events: Sequence[Event]) -> None:
+        for event in events:
             if isinstance(event, IncomingRequest):
                 # The usual case, `receive_request`'s first branch, without its coroutine: this is
                 # every request of a transport that frames messages (stdio, WebSocket).
                 if self._startable(event):
-                    self._track(event, eager.start(self._serve(event)))
+                    self._start(event)
                 else:
                     await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
@@ -323,7 +351,7 @@ class Peer:
         ends), or with the queue full refused at once with `SERVER_BUSY` (sent through `respond`).
         Every request is admitted here, or (`answer`) by the same `_startable`."""
         if self._startable(event):
-            self._track(event, eager.start(self._serve(event)))
+            self._start(event)
             return
         rid = event.id
         if self._in_use(rid):
@@ -358,7 +386,32 @@ class Peer:
             self._draining = False
 
     def _start(self, event: IncomingRequest) -> None:
-        self._track(event, eager.start(self._serve(event)))
+        """Run an admitted request's handler up to its first wait: answered there, or carried on by a
+        task (`_track`). Where answers go straight to the transport (`_write_nowait`), a handler that
+        does not wait is answered here, with no coroutine around it; else `_serve` wraps it."""
+        write = self._write_nowait
+        if write is None:
+            self._track(event, eager.start(self._serve(event)))
+            return
+        try:
+            reply, task = eager.begin(self._on_request(event), functools.partial(self._serve, event))
+        except asyncio.CancelledError:
+            self._unanswered(event)  # (as in `_serve`, which this is inline)
+            return
+        except Exception:
+            log.exception("could not answer request %r", event.id)
+            reply = None
+        else:
+            if task is not None:
+                self._track(event, task)
+                return
+        batch = self._batches.pop(event.id, None) if self._batches else None
+        if batch is not None:
+            batch.add(reply)
+        elif reply is not None and not write(reply):
+            # The client is not reading our output: the answer waits with the others, as a task that
+            # holds its slot (`_serve` with the handler already done).
+            self._track(event, eager.start(self._serve(event, _done(reply))))
 
     async def answer(self, event: IncomingRequest) -> bytes | None:
         """Serve one request as `receive_request` does, but give back its answer instead of sending it
@@ -433,12 +486,21 @@ class Peer:
 
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""
+        read, read_buffered, started = self.transport.read, self._read_buffered, self._started
+        batches = self._allow_batch is not None
         try:
             while True:
-                data = await self.transport.read()
+                data = read_buffered()
                 if data is None:
-                    break
-                await self.feed(data)
+                    data = await read()
+                    if data is None:
+                        break
+                if batches and data[:1] == b"[":
+                    await self.feed(data)
+                    continue
+                events = started(data)
+                if events:  # (none left: one request, started, the usual message)
+                    await self._process(events)
         finally:
             await self.shutdown("the connection closed")
 
@@ -461,3 +523,13 @@ class Peer:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _none() -> None:
+    """`Peer`'s `read_buffered` for a transport that has none: nothing is ever waiting."""
+    return None
+
+
+async def _done(reply: bytes) -> bytes:
+    """A handler's answer, already made (for `_serve` to send when it must wait)."""
+    return reply

@@ -39,16 +39,12 @@ __all__ = [
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
 
 
-class IncomingRequest(msgspec.Struct, frozen=True):
-    id: RequestId
-    method: str
-    params: msgspec.Raw | None
-    """The raw params (None: absent, or already decoded by the transport, see `aio.interfaces.Prepared`)."""
-
-
-class IncomingNotification(msgspec.Struct, frozen=True):
-    method: str
-    params: msgspec.Raw | None
+IncomingRequest: TypeAlias = jsonrpc.Request
+"""A request from the other side: the message `jsonrpc.parse` read, as it is (one object less per
+request). Its raw params are None when absent, or already decoded by the transport (see
+`aio.interfaces.Prepared`)."""
+IncomingNotification: TypeAlias = jsonrpc.Notification
+"""A notification from the other side, as `jsonrpc.parse` read it."""
 
 
 class Answered(msgspec.Struct, frozen=True):
@@ -130,8 +126,8 @@ class Endpoint:
         messages = jsonrpc.parse(data, batches=self.batches)
         if len(messages) == 1:
             message = messages[0]
-            if type(message) is jsonrpc.Request:  # the usual case: one request
-                return [IncomingRequest(message.id, message.method, message.params)]
+            if type(message) is IncomingRequest:  # the usual case: one request
+                return [message]
         return self._events(messages)
 
     def receive_batch(self, data: bytes | memoryview) -> list[Event] | Reply:
@@ -145,10 +141,8 @@ class Endpoint:
     def _events(self, messages: list[jsonrpc.Message]) -> list[Event]:
         events: list[Event] = []
         for message in messages:
-            if isinstance(message, jsonrpc.Request):
-                events.append(IncomingRequest(message.id, message.method, message.params))
-            elif isinstance(message, jsonrpc.Notification):
-                events.append(IncomingNotification(message.method, message.params))
+            if isinstance(message, (IncomingRequest, IncomingNotification)):
+                events.append(message)
             elif isinstance(message, jsonrpc.Response):
                 pending = self._pending.pop(message.id, None)
                 if pending is None:
@@ -209,8 +203,14 @@ class LineBuffer:
         self._skipping = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
-        out: list[bytes | LineTooLong] = []
         buf = self._buf
+        if not buf and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
+            # The usual chunk, whole lines and nothing held (a burst of requests): split in one call,
+            # none of its lines can be over the limit, and blank lines are dropped as below.
+            lines: list[bytes | LineTooLong] = [line.strip() for line in data.split(b"\n")]
+            lines.pop()  # (what follows the last newline: nothing)
+            return lines if b"" not in lines else [line for line in lines if line]
+        out: list[bytes | LineTooLong] = []
         # What is held already has no newline: the search starts at the new bytes, or a line that
         # comes in small pieces would be searched again for each piece (quadratic in its length).
         scan = len(buf)

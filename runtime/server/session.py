@@ -246,6 +246,20 @@ class Connection:
                     decoded = prepared.params
             server = self.server
             decided = dispatch.decide(event.method, event.params, decoded, rev, server)
+            spec = decided.spec
+            params = decided.params
+            if (
+                spec.handler == "call_tool"
+                and server.tasks is None
+                # (The envelope era's rule was applied by `decide`; a session's params carry no input
+                # responses or request state, so the tool's registration decides alone.)
+                and (decided.direct if decided.era.direct_calls else server.takes_no_context(params.name))
+            ):
+                # A tool that takes no Context, with no middleware or tasks (the usual call): run with
+                # none, as a stateless call is answered directly; no Context is made for nothing.
+                arguments = None if params.arguments is msgspec.UNSET else params.arguments
+                result = await server.call_tool(params.name, arguments, None, decided.revision.module)
+                return server.answer(rid, event.method, result, spec.result_type, decided.era)
             # Run the handler the request's method table names (inline, not another coroutine: this
             # is every request), and answer with its result.
             route = ROUTES.get(decided.spec.handler) or server.method_route(event.method)

@@ -92,6 +92,21 @@ class _LineProtocol(asyncio.Protocol):
             self._pause(False)
         return line
 
+    def take_message(self) -> bytes | None:
+        """The oldest line if one waits and it is a message (not an oversized line's error), else
+        None. (`take`'s usual case without its checks: this is every request read in a burst.)"""
+        lines = self.lines
+        if not lines:
+            return None
+        line = lines[0]
+        if type(line) is not bytes:
+            return None
+        lines.popleft()
+        self.buffered -= len(line)
+        if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
+            self._pause(False)
+        return line
+
     def hold(self, held: bool) -> None:
         """Pause reading while our output waits for the client to read it (and resume after)."""
         self.held = held
@@ -114,7 +129,10 @@ class _LineProtocol(asyncio.Protocol):
         lines = self.buffer.feed(data)
         if lines:
             self.lines.extend(lines)
-            self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+            try:
+                self.buffered += sum(map(len, lines))  # type: ignore[arg-type]
+            except TypeError:  # an oversized line's error among them (it holds no bytes)
+                self.buffered += sum([len(line) for line in lines if type(line) is bytes])
             if self.buffered > self.max_buffered:
                 self._pause(True)
         if self.lines:
@@ -302,13 +320,12 @@ class StdioServerTransport:
         self._stdout = stdout or sys.stdout.buffer
         self._max_line = max_line
         self._reader: _Lines | None = None
-        self._lines: deque[bytes | LineTooLong] = deque()
-        """The pipe's lines read and not yet taken (always empty for a file, read in a thread)."""
         self._writer: _Sink | None = None
         self._frames: _Batched | None = None
         self._written: asyncio.Future[None] | None = None
         self._flow: _WriteProtocol | None = None
         self._input: _LineProtocol | None = None
+        """The pipe's reader, holding the lines read and not yet taken (None for a file, read in a thread)."""
         self._small_pipe: int | None = None
         """stdout's descriptor while its pipe has not been grown (`PIPE_SIZE`)."""
 
@@ -320,7 +337,6 @@ class StdioServerTransport:
             protocol = _LineProtocol(self._max_line)
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = _LineReader(protocol)
-            self._lines = protocol.lines
             self._input = protocol
         else:
             self._reader = _FileLines(stdin_fd, self._max_line)
@@ -336,14 +352,16 @@ class StdioServerTransport:
             self._writer = _FileSink(stdout_fd)
         self._frames = _Batched(self._writer)
 
+    def read_buffered(self) -> bytes | None:
+        """A message already read off the pipe (often many, with many requests in flight), or None."""
+        protocol = self._input
+        return None if protocol is None else protocol.take_message()
+
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
-        lines = self._lines
-        if lines:  # a line already read off the pipe (often many, with many requests in flight)
-            first = lines[0]
-            if type(first) is bytes and self._input is not None:
-                self._input.take()
-                return first
+        waiting = self.read_buffered()
+        if waiting is not None:
+            return waiting
         while True:
             line = await self._reader.read_line()
             if isinstance(line, LineTooLong):
@@ -351,11 +369,29 @@ class StdioServerTransport:
                 continue
             return line
 
+    def _grow(self) -> None:
+        """The first large message: stdout's pipe grows (`PIPE_SIZE`), once."""
+        assert self._small_pipe is not None
+        _grow_pipe(self._small_pipe)
+        self._small_pipe = None
+
+    def write_nowait(self, data: bytes) -> bool:
+        """Queue `data` for this turn's write unless the client is not reading our stdout (False:
+        nothing queued, `write` queues it and waits)."""
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            return False
+        frames = self._frames
+        assert frames is not None, "start() first"
+        if self._small_pipe is not None and len(data) >= _LARGE:
+            self._grow()
+        frames.write(data)
+        return True
+
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
         if self._small_pipe is not None and len(data) >= _LARGE:
-            _grow_pipe(self._small_pipe)
-            self._small_pipe = None
+            self._grow()
         self._frames.write(data)
         flow = self._flow
         if flow is not None and flow.resumed is not None:

@@ -124,6 +124,22 @@ def test_line_buffer_frames_partial_and_oversized_lines() -> None:
     assert isinstance(out[0], LineTooLong) and out[1:] == [b"fine"]
 
 
+def test_a_burst_of_whole_lines_frames_as_line_by_line() -> None:
+    """A chunk of whole lines with nothing held (a burst of requests) is split in one call: the same
+    lines as fed byte by byte, blank ones dropped and each stripped; one over the limit still counts."""
+    burst = b'{"a":1}\n\n  \n{"b":2}\r\n {"c":3} \n{"d":4}\n'
+    slow = LineBuffer(max_line=10)
+    by_byte: list[bytes | LineTooLong] = []
+    for i in range(len(burst)):
+        by_byte += slow.feed(burst[i : i + 1])
+    fast = LineBuffer(max_line=10)
+    assert fast.feed(burst) == by_byte == [b'{"a":1}', b'{"b":2}', b'{"c":3}', b'{"d":4}']
+    assert fast.feed(b"\n") == [] and fast.feed(b'{"e":5}\n') == [b'{"e":5}']
+    (over,) = fast.feed(b"x" * 11 + b"\n")  # (the chunk is over the limit: framed line by line)
+    assert isinstance(over, LineTooLong)
+    assert fast.feed(b'{"f":6}\n{"g":7}\n') == [b'{"f":6}', b'{"g":7}']
+
+
 def test_deep_nesting_is_a_parse_error_at_any_depth() -> None:
     """msgspec raises RecursionError, not DecodeError, on deep nesting: it is -32700 like any bad JSON,
     in a message, in a batch as a whole and in a batch's item."""

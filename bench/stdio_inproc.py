@@ -1,0 +1,128 @@
+"""Instructions per request of a stdio server, in process over real pipes, in fixed bursts.
+
+Between processes, how many requests a server finds waiting per read depends on the timing of the
+two processes, and so does its cost per request: under callgrind on a loaded machine that swings more
+than any change being measured. Here the driver and the server share one event loop and a pair of
+pipes, and the driver writes its requests in bursts of exactly ``--inflight`` lines (one write), then
+reads until every answer of the burst is back: each server takes the same bursts every run, and the
+instruction counts repeat. The server is mcpbind (a `Server` with the benchmark's ``echo`` tool, served
+by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s loop).
+
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
+        [--inflight 16] [--asyncio]
+    IMPL: mcpbind or floor. Run it with two N and divide the difference of the totals by that of N.
+
+Without valgrind it prints µs per request. It uses only public names (`Server`,
+`mcpbind.transports.stdio.StdioServerTransport`), so it measures an older checkout too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
+
+encode = msgspec.json.Encoder().encode
+
+
+def _line(rid: int, method: str, params: dict[str, Any]) -> bytes:
+    return encode({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}) + b"\n"
+
+
+INITIALIZE = _line(
+    0,
+    "initialize",
+    {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+)
+INITIALIZED = encode({"jsonrpc": "2.0", "method": "notifications/initialized"}) + b"\n"
+
+
+def burst(size: int) -> bytes:
+    """`size` echo calls (ids 1..size: each burst is answered in full before the next is sent)."""
+    call = {"name": "echo", "arguments": {"text": "hello from the benchmark driver"}}
+    return b"".join(_line(i, "tools/call", call) for i in range(1, size + 1))
+
+
+async def serve_mcpbind(stdin: Any, stdout: Any) -> None:
+    from _toolgen import echo
+
+    from mcpbind.server import Server
+    from mcpbind.transports.stdio import StdioServerTransport
+
+    server = Server("bench-mcpbind", "1.0.0")
+    server.tool()(echo)
+    transport = StdioServerTransport(stdin, stdout)
+    await transport.start()
+    await server.serve(transport)
+
+
+async def serve_floor(stdin: Any, stdout: Any) -> None:
+    import floor_stdio
+
+    sys.stdin, sys.stdout = stdin, stdout  # the floor serves sys.stdin/out, as a process
+    await floor_stdio.main()
+
+
+class Driver:
+    """Writes bursts to the server's stdin and counts the answer lines on its stdout."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, to_server: int, from_server: int) -> None:
+        self.to_server, self.from_server = to_server, from_server
+        self.loop = loop
+        self.lines = 0
+        self.wanted = 0
+        self.done: asyncio.Future[None] | None = None
+        os.set_blocking(from_server, False)
+        loop.add_reader(from_server, self._readable)
+
+    def _readable(self) -> None:
+        self.lines += os.read(self.from_server, 1 << 20).count(b"\n")
+        if self.done is not None and self.lines >= self.wanted and not self.done.done():
+            self.done.set_result(None)
+
+    async def send(self, data: bytes, answers: int) -> None:
+        self.wanted = self.lines + answers
+        self.done = self.loop.create_future()
+        os.write(self.to_server, data)
+        if answers:
+            await self.done
+
+
+async def main(impl: str, n: int, inflight: int) -> None:
+    loop = asyncio.get_running_loop()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    stdin, stdout = os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0)
+    server = loop.create_task((serve_mcpbind if impl == "mcpbind" else serve_floor)(stdin, stdout))
+    driver = Driver(loop, in_w, out_r)
+    await driver.send(INITIALIZE, 1)
+    await driver.send(INITIALIZED, 0)
+    data = burst(inflight)
+    for _ in range(200 // inflight):  # warm-up
+        await driver.send(data, inflight)
+    started = time.perf_counter()
+    for _ in range(n // inflight):
+        await driver.send(data, inflight)
+    elapsed = time.perf_counter() - started
+    os.close(in_w)
+    await asyncio.wait_for(server, 30)
+    print(f"{impl}: {elapsed / (n // inflight * inflight) * 1e6:.1f} µs per request", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    inflight = int(args[args.index("--inflight") + 1]) if "--inflight" in args else 16
+    run = main(args[0], int(args[1]), inflight)
+    if "--asyncio" in args:
+        asyncio.run(run)
+    else:
+        import uvloop
+
+        uvloop.run(run)
