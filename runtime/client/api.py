@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Unpack
 import msgspec
 
 from .. import __version__, wire
-from ..aio.peer import Peer
 from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
@@ -33,6 +32,7 @@ from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
+from .peer import ClientPeer
 from .prepared import MetaMemo, prepare
 from .stubs import TypedStubs
 from .task_receiver import ClientTasks
@@ -189,8 +189,8 @@ class Client(Calls, TypedStubs):
         )
         return cls(transport, **options)
 
-    def _new_peer(self) -> Peer:
-        peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+    def _new_peer(self) -> ClientPeer:
+        peer = ClientPeer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
         peer.endpoint = ClientEndpoint()
         return peer
 
@@ -336,11 +336,16 @@ class Client(Calls, TypedStubs):
                     data["_meta"] = full_meta
             body = wire.convert(data, spec.params_type)
         limit = timeout or self.request_timeout
+        token = WRITE_WAIT.set(limit)  # `_request`, inline: this is every call
         try:
-            return await self._request(method, body, prepared.decode, limit)
+            return await self.peer.request(
+                method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel
+            )
         except McpError:
             if method == "initialize" or not self.transport.take_session_lost():
                 raise
+        finally:
+            WRITE_WAIT.reset(token)
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
         await self._initialize(self.revision)
         return await self._request(method, body, prepared.decode, limit)

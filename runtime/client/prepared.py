@@ -27,6 +27,7 @@ from ..methods import RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.tasks import extension_method
+from ..shapes import DispatchMeta
 
 __all__ = ["MetaMemo", "Prepared", "prepare"]
 
@@ -68,11 +69,39 @@ def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -
     spec = rev.requests.get(method) or extension_method(rev, method)
     if spec is None:
         return None
-    decode: ResultDecoder = wire.decoder(result_type or spec.result_type).decode
+    decode: ResultDecoder = _decoder(result_type or spec.result_type)
     if latest is not None and revision != revisions.LATEST:
         decode = _as_latest(decode, wire.decoder(revisions.revision(revisions.LATEST).type(latest)).decode)
     meta_type = _meta_type(spec.params_type) if spec.params_type is not None else None
     return Prepared(spec, decode, meta_type)
+
+
+def _decoder(tp: Any) -> ResultDecoder:
+    """The decoder of a result of type `tp`; a union picked by its tag (a method's results on a
+    stateless revision, by `resultType`) is decoded straight into the member the tag names."""
+    full: ResultDecoder = wire.decoder(tp).decode
+    tag = getattr(tp, "_tag_", None) if type(tp) is DispatchMeta else None
+    if tag is None:
+        return full
+    # The union's own decoder reads the whole result into dicts, then converts them: twice over. The
+    # tag alone decides the member (`UnionDispatch`), so one look at the tag and one decode suffice.
+    peek = msgspec.json.Decoder(msgspec.defstruct("Tag", [(tag, Any, msgspec.UNSET)])).decode
+    absent = tp._absent_
+    members = {m.tag_value: wire.decoder(m.type).decode for m in tp._union_}
+
+    def decode(raw: msgspec.Raw) -> Any:
+        try:
+            value = getattr(peek(raw), tag)
+            member = members.get(absent if value is msgspec.UNSET else value)
+            if member is not None:
+                return member(raw)
+        except (msgspec.DecodeError, TypeError, RecursionError):
+            pass  # not an object, an unhashable tag, a member that does not decode...
+        # ... anything but a known tag on a valid member: the union's own decoder, for its answer
+        # (an `Unknown` result of an extension's kind) or its error.
+        return full(raw)
+
+    return decode
 
 
 def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:
