@@ -16,8 +16,11 @@ from mcpbind.client import Client
 from mcpbind.errors import McpError
 from mcpbind.generated import latest
 from mcpbind.protocol import revisions
+from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.http11 import HttpClient, Observed
 from mcpbind.transports.stdio import StdioClientTransport
 
+from ..http_support import full_server_over_http
 from ..schema_check import Recorder
 
 SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "full.py")
@@ -83,3 +86,34 @@ def test_the_stateless_meta_follows_the_client_info_and_log_level() -> None:
             assert own["k"] == 1 and own[revisions.META_CLIENT]["version"] == "9.9"
 
     run(main())
+
+
+@pytest.mark.parametrize("revision", ERAS)
+def test_http_requests_carry_their_own_headers_made_once(revision: str) -> None:
+    seen: list[Observed] = []
+
+    async def main() -> None:
+        async with full_server_over_http() as url:
+            http = HttpClient(observe=seen.append)
+            # (the session's GET stream too: its headers are its own, not those kept for POSTs)
+            transport = StreamableHttpTransport(url, client=http, get_stream=True)
+            async with Client(transport, mode=revision) as client:
+                for name, arguments in [("add", {"a": 1, "b": 2}), ("echo", {"text": "x"})] * 3:
+                    await client.call_tool(name, arguments)
+                await asyncio.sleep(0)
+            await http.close()
+
+    run(main())
+    calls = [o for o in seen if o.method == "POST" and b'"tools/call"' in o.body]
+    assert len(calls) == 6
+    for observed in calls:
+        assert observed.headers["accept"] == "application/json, text/event-stream"
+        assert "last-event-id" not in observed.headers
+        assert observed.headers["content-length"] == str(len(observed.body))
+        name = json.loads(observed.body)["params"]["name"]
+        if revision == "2026-07-28":
+            assert observed.headers["mcp-method"] == "tools/call" and observed.headers["mcp-name"] == name
+        else:
+            assert "mcp-name" not in observed.headers and observed.headers["mcp-session-id"]
+    gets = [o for o in seen if o.method == "GET"]
+    assert all(o.headers["accept"] == "text/event-stream" for o in gets)
