@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
 from typing import Any, NamedTuple
 
+from msgspec import Raw
+
 from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
 from ..protocol.endpoint import (
     Answered,
@@ -157,7 +159,7 @@ class Peer:
         if timeout is not None:
             self._deadlines.add(future, timeout)
         try:
-            await self.send(data)
+            await self.transport.write(data)  # as `send` does (this is every request: one call less)
             return await future
         except TimeoutError:
             self.endpoint.forget(rid)
@@ -434,6 +436,13 @@ class Peer:
             self._running[event.id] = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def answered(self, rid: RequestId, result: Raw) -> None:
+        """A result answering our request `rid`, its envelope read by the caller (a client that reads
+        answers by a shorter path than `feed`): decode it and resolve the request's future."""
+        event = self.endpoint.answer(rid, result)
+        if event is not None:
+            self._settle(event)
 
     def _settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""

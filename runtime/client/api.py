@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Unpack
 import msgspec
 
 from .. import __version__, wire
-from ..aio.peer import Peer
 from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
@@ -33,6 +32,7 @@ from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
+from .peer import ClientPeer
 from .prepared import MetaMemo, prepare
 from .stubs import TypedStubs
 from .task_receiver import ClientTasks
@@ -192,8 +192,8 @@ class Client(Calls, TypedStubs):
         )
         return cls(transport, **options)
 
-    def _new_peer(self) -> Peer:
-        peer = Peer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+    def _new_peer(self) -> ClientPeer:
+        peer = ClientPeer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
         peer.endpoint = ClientEndpoint()
         return peer
 
@@ -325,28 +325,42 @@ class Client(Calls, TypedStubs):
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         spec = prepared.spec
         body: Any = None
-        full_meta = self._meta(meta)
-        if spec.params_type is not None and (params or full_meta or spec.params_required):
-            data = dict(params or {})
-            if full_meta:
-                given = data.get("_meta")
-                if given:
-                    data["_meta"] = {**full_meta, **given}
-                elif not meta and prepared.meta_type is not None:
-                    # Only what every stateless request carries: converted once, while it stays the same.
-                    data["_meta"] = self._meta_memo.converted(full_meta, prepared.meta_type)
-                else:
-                    data["_meta"] = full_meta
-            body = wire.convert(data, spec.params_type)
+        if not meta and prepared.meta_type is not None and self.stateless:
+            # The usual stateless request: its `_meta` is what every request carries, converted
+            # once while it stays the same (or the caller's own, with that added).
+            data: Any = dict(params) if params else {}
+            given = data.get("_meta")
+            data["_meta"] = {**self._meta(), **given} if given else self._stateless_meta(prepared.meta_type)
+            body = prepared.convert(data)
+        elif spec.params_type is not None:
+            full_meta = self._meta(meta)
+            if params or full_meta or spec.params_required:
+                data = params if type(params) is dict else dict(params or {})
+                if full_meta:
+                    data = dict(data)  # (the caller's own dict stays as it is)
+                    given = data.get("_meta")
+                    data["_meta"] = {**full_meta, **given} if given else full_meta
+                body = prepared.convert(data)
         limit = timeout or self.request_timeout
+        token = WRITE_WAIT.set(limit)  # `_request`, inline: this is every call
         try:
-            return await self._request(method, body, prepared.decode, limit)
+            return await self.peer.request(
+                method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel
+            )
         except McpError:
             if method == "initialize" or not self.transport.take_session_lost():
                 raise
+        finally:
+            WRITE_WAIT.reset(token)
         # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
         await self._initialize(self.revision)
         return await self._request(method, body, prepared.decode, limit)
+
+    def _stateless_meta(self, meta_type: type) -> Any:
+        """`_meta()` as `meta_type`, made again only when what it is made of changed (the client's
+        info is compared as JSON: it may change in place)."""
+        key = (self.revision, self.log_level, self._input.offered(), wire.encode(self.info))
+        return self._meta_memo.converted(key, meta_type, self._meta)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None

@@ -55,6 +55,12 @@ class UnexpectedResult(McpError):
         self.result = result
 
 
+def _final(result: Any) -> bool:
+    """Whether `result` is the answer itself: neither a request for input nor of an unknown kind."""
+    kind = type(result)
+    return kind is not wire.Unknown and kind.__name__ != "InputRequiredResult"
+
+
 def _newest(result: Any, method: str) -> Any:
     """`result`, read as the newest revision's type (`prepared`), unless of a kind its revision lacks."""
     if type(result) is wire.Unknown:
@@ -95,6 +101,21 @@ class Calls(Negotiation):
         """A request that may answer InputRequiredResult: fulfil its input requests and retry. The
         result is the newest revision's type `latest`."""
         result = await self._call(method, params, meta, timeout, None, latest)
+        if _final(result):
+            return result
+        return await self._rounds(method, params, latest, result, meta, timeout)
+
+    async def _rounds(
+        self,
+        method: str,
+        params: dict[str, Any],
+        latest: str,
+        result: Any,
+        meta: Mapping[str, Any] | None,
+        timeout: float | None,
+    ) -> Any:
+        """`_with_input` from its first `result` on, when that is no final result of the kind asked
+        for (apart so that the usual call, answered at once, is one coroutine less)."""
         for _ in range(_MAX_ROUNDS):
             if type(result).__name__ != "InputRequiredResult":
                 return _newest(result, method)
@@ -136,9 +157,10 @@ class Calls(Negotiation):
             meta["progressToken"] = token
         try:
             try:
-                result = await self._with_input(
-                    "tools/call", params, "CallToolResult", meta=meta, timeout=timeout
-                )
+                # `_with_input`, inline: most calls are answered at once.
+                result = await self._call("tools/call", params, meta, timeout, None, "CallToolResult")
+                if not _final(result):
+                    result = await self._rounds("tools/call", params, "CallToolResult", result, meta, timeout)
             except McpError as exc:
                 if exc.code != revisions.HEADER_MISMATCH:
                     raise

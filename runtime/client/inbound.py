@@ -49,6 +49,10 @@ class InputCallbacks:
         self.tasks = tasks
         """Runs the server's task-augmented sampling and elicitation (2025-11-25); None: never as tasks."""
 
+    def offered(self) -> tuple[object, ...]:
+        """What `capabilities` is made of: while it compares equal, so do the capabilities."""
+        return (self.roots is None, self.sampling is None, self.sampling_tools, self.elicitation is None)
+
     def capabilities(self, *, tasks: bool = True) -> dict[str, Any]:
         """What the callbacks offer; `tasks`: with the `tasks` capability (the session era's)."""
         caps: dict[str, Any] = {}

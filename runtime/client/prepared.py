@@ -2,9 +2,9 @@
 
 `Client.request` finds the method's spec, makes its result decoder and, on a stateless revision,
 converts the `_meta` every request carries: per call, that was much of the client's own cost.
-`prepare` keeps the first two per (revision, method, result type); `MetaMemo` keeps the converted
-`_meta` while it stays the same (compared by value: the callbacks, client info and log level it is
-made from may change between calls).
+`prepare` keeps the first two per (revision, method, result type), with a converter of the params;
+`MetaMemo` keeps the converted `_meta` while what it is made of stays the same (the callbacks, client
+info and log level may change between calls: the client compares them, see `Client._stateless_meta`).
 
 A result the conveniences give as the newest revision's type (`calls`) is decoded by the negotiated
 revision's type first (the check that the answer is valid in the revision the server speaks), then
@@ -16,6 +16,7 @@ had the newest type been read from the server's bytes. A result of a kind the re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from types import UnionType
 from typing import Any, Final, NamedTuple, Union, get_args, get_origin
@@ -27,6 +28,7 @@ from ..methods import RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.tasks import extension_method
+from ..shapes import DispatchMeta
 
 __all__ = ["MetaMemo", "Prepared", "prepare"]
 
@@ -37,6 +39,8 @@ _MAX_CACHED: Final = 1024
 class Prepared(NamedTuple):
     spec: RequestMethod[Any, Any]
     decode: ResultDecoder
+    convert: Callable[[Any], Any]
+    """The params in JSON form (with `_meta` converted, or none) as the method's params type."""
     meta_type: type | None
     """The type of the params' `_meta` when it is an open object (what `MetaMemo` converts into)."""
 
@@ -68,11 +72,57 @@ def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -
     spec = rev.requests.get(method) or extension_method(rev, method)
     if spec is None:
         return None
-    decode: ResultDecoder = wire.decoder(result_type or spec.result_type).decode
+    decode: ResultDecoder = _decoder(result_type or spec.result_type)
     if latest is not None and revision != revisions.LATEST:
         decode = _as_latest(decode, wire.decoder(revisions.revision(revisions.LATEST).type(latest)).decode)
-    meta_type = _meta_type(spec.params_type) if spec.params_type is not None else None
-    return Prepared(spec, decode, meta_type)
+    params_type = spec.params_type
+    meta_type = _meta_type(params_type) if params_type is not None else None
+    return Prepared(spec, decode, _converter(params_type), meta_type)
+
+
+def _converter(tp: Any) -> Callable[[Any], Any]:
+    """`wire.convert` into `tp`, by a shorter way where it can be: msgspec's convert without the
+    decode hook costs half as much, and the hook is only ever asked for the open objects and
+    dispatched unions in params (a caller's own `_meta`, say), where, without it, msgspec refuses."""
+    full: Callable[[Any], Any] = functools.partial(wire.convert, tp=tp)
+    if not isinstance(tp, type) or not issubclass(tp, msgspec.Struct):
+        return full  # (a dispatched union at the top: `wire.convert` picks the member itself)
+
+    def convert(obj: Any) -> Any:
+        try:
+            return msgspec.convert(obj, tp)
+        except msgspec.ValidationError:
+            return full(obj)  # what needs the hook, and the error of what is wrong
+
+    return convert
+
+
+def _decoder(tp: Any) -> ResultDecoder:
+    """The decoder of a result of type `tp`; a union picked by its tag (a method's results on a
+    stateless revision, by `resultType`) is decoded straight into the member the tag names."""
+    full: ResultDecoder = wire.decoder(tp).decode
+    tag = getattr(tp, "_tag_", None) if type(tp) is DispatchMeta else None
+    if tag is None:
+        return full
+    # The union's own decoder reads the whole result into dicts, then converts them: twice over. The
+    # tag alone decides the member (`UnionDispatch`), so one look at the tag and one decode suffice.
+    peek = msgspec.json.Decoder(msgspec.defstruct("Tag", [(tag, Any, msgspec.UNSET)])).decode
+    absent = tp._absent_
+    members = {m.tag_value: wire.decoder(m.type).decode for m in tp._union_}
+
+    def decode(raw: msgspec.Raw) -> Any:
+        try:
+            value = getattr(peek(raw), tag)
+            member = members.get(absent if value is msgspec.UNSET else value)
+            if member is not None:
+                return member(raw)
+        except (msgspec.DecodeError, TypeError, RecursionError):
+            pass  # not an object, an unhashable tag, a member that does not decode...
+        # ... anything but a known tag on a valid member: the union's own decoder, for its answer
+        # (an `Unknown` result of an extension's kind) or its error.
+        return full(raw)
+
+    return decode
 
 
 def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:
@@ -104,14 +154,14 @@ class MetaMemo:
     __slots__ = ("_memo",)
 
     def __init__(self) -> None:
-        self._memo: dict[type, tuple[bytes, Any]] = {}
+        self._memo: dict[type, tuple[tuple[object, ...], Any]] = {}
 
-    def converted(self, meta: dict[str, Any], meta_type: type) -> Any:
-        # Compared as JSON: `meta` holds the client's own dicts (its info), which may change in place.
-        text = wire.encode(meta)
+    def converted(self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]) -> Any:
+        """`build()` converted into `meta_type`, built and converted again only when `key` changes:
+        the caller's word for everything the meta is made of (cheaper to compare than the meta)."""
         hit = self._memo.get(meta_type)
-        if hit is not None and hit[0] == text:
+        if hit is not None and hit[0] == key:
             return hit[1]
-        converted: Any = wire.convert(meta, meta_type)
-        self._memo[meta_type] = (text, converted)
+        converted: Any = wire.convert(build(), meta_type)
+        self._memo[meta_type] = (key, converted)
         return converted

@@ -144,24 +144,9 @@ class Endpoint:
             if isinstance(message, (IncomingRequest, IncomingNotification)):
                 events.append(message)
             elif isinstance(message, jsonrpc.Response):
-                pending = self._pending.pop(message.id, None)
-                if pending is None:
-                    continue  # an answer to nothing we wait for (timed out, or never sent): drop it
-                try:
-                    events.append(Answered(message.id, pending.decode(message.result)))
-                except msgspec.ValidationError as exc:
-                    bad = McpError(f"invalid result for {pending.method}: {exc}", code=jsonrpc.INVALID_PARAMS)
-                    events.append(Failed(message.id, bad))
-                except (msgspec.DecodeError, RecursionError) as exc:
-                    # Not JSON after all: the envelope skips over a result without checking its
-                    # strings' UTF-8, and decoding it goes deeper into the stack than reading it did.
-                    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
-                    bad = McpError(
-                        f"the answer to {pending.method} could not be read: {detail}",
-                        code=jsonrpc.PARSE_ERROR,
-                    )
-                    bad.__cause__ = exc
-                    events.append(Failed(message.id, bad))
+                answer = self.answer(message.id, message.result)
+                if answer is not None:  # (None: an answer to nothing we wait for, dropped)
+                    events.append(answer)
             elif isinstance(message, jsonrpc.ErrorResponse):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None
                 if pending is not None and message.id is not None:
@@ -169,6 +154,29 @@ class Endpoint:
             elif message.reply is not None:
                 events.append(Reply(message.reply, message.reason))
         return events
+
+    def answer(self, rid: RequestId, result: msgspec.Raw) -> Answered | Failed | None:
+        """The event for a result answering `rid`, its envelope already read (by `receive`, or by a
+        client's own reading of answers); None: we wait for no such answer (it timed out, or was
+        never sent), and it is dropped."""
+        pending = self._pending.pop(rid, None)
+        if pending is None:
+            return None
+        try:
+            return Answered(rid, pending.decode(result))
+        except msgspec.ValidationError as exc:
+            return Failed(
+                rid, McpError(f"invalid result for {pending.method}: {exc}", code=jsonrpc.INVALID_PARAMS)
+            )
+        except (msgspec.DecodeError, RecursionError) as exc:
+            # Not JSON after all: the envelope skips over a result without checking its strings'
+            # UTF-8, and decoding it goes deeper into the stack than reading it did.
+            detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+            bad = McpError(
+                f"the answer to {pending.method} could not be read: {detail}", code=jsonrpc.PARSE_ERROR
+            )
+            bad.__cause__ = exc
+            return Failed(rid, bad)
 
     def close(self, reason: str = "the connection closed") -> list[Event]:
         """Fail every pending request; further requests raise `SessionClosed`."""

@@ -424,3 +424,39 @@ def test_body_that_comes_while_the_reader_is_busy_is_not_lost(reader: str) -> No
         assert b"".join(pieces) == b"first\nlast"
 
     run(main())
+
+
+def test_a_head_made_once_serves_each_request_with_its_own_length() -> None:
+    async def main() -> None:
+        got: list[tuple[str, dict[str, str], bytes]] = []
+
+        async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                line, headers, body = await read_request(reader)
+                got.append((line, headers, body))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+
+        async with serving(recording) as (url, _):
+            http = HttpClient()
+            same = {"mcp-method": "ping"}
+            for body in (b"{}", b'{"a":1}', b""):
+                async with http.request("POST", url, same, body) as r:
+                    await r.read()
+            # A Host or Content-Length of the caller's takes the place of the client's own.
+            async with http.request("POST", url, {"host": "example", "content-length": "99"}, b"xyz") as r:
+                await r.read()
+            async with http.request("GET", url, {"content-length": "0"}) as r:
+                await r.read()
+            await http.close()
+        assert [(h["content-length"], b) for _, h, b in got[:3]] == [
+            ("2", b"{}"),
+            ("7", b'{"a":1}'),
+            ("0", b""),
+        ]
+        assert all(h["mcp-method"] == "ping" for _, h, _ in got[:3])
+        _, headers, body = got[3]
+        assert headers["host"] == "example" and headers["content-length"] == "3" and body == b"xyz"
+        assert got[4][0].startswith("GET ") and got[4][1]["content-length"] == "0"
+
+    run(main())

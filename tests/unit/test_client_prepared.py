@@ -57,7 +57,7 @@ def test_a_result_of_a_kind_the_revision_lacks_stays_unknown() -> None:
     assert type(result) is wire.Unknown and result == {"resultType": "someday", "x": 1}
 
 
-def test_the_stateless_meta_is_converted_once_while_it_stays_the_same() -> None:
+def test_the_stateless_meta_is_converted_once_while_its_key_stays_the_same() -> None:
     prepared = prepare("2026-07-28", "tools/call")
     assert prepared is not None and prepared.meta_type is v2026_07_28.RequestMetaObject
     memo = MetaMemo()
@@ -67,12 +67,76 @@ def test_the_stateless_meta_is_converted_once_while_it_stays_the_same() -> None:
         revisions.META_CAPABILITIES: {},
         revisions.META_CLIENT: info,
     }
-    first = memo.converted(dict(meta), v2026_07_28.RequestMetaObject)
+    built: list[int] = []
+
+    def build() -> dict[str, Any]:
+        built.append(1)
+        return dict(meta)
+
+    first = memo.converted(("k", 1), v2026_07_28.RequestMetaObject, build)
     assert type(first) is v2026_07_28.RequestMetaObject and wire.to_builtins(first) == meta
-    assert memo.converted(dict(meta), v2026_07_28.RequestMetaObject) is first
-    info["version"] = "2"  # changed in place: compared by value, converted again
-    second = memo.converted(dict(meta), v2026_07_28.RequestMetaObject)
-    assert second is not first
+    assert memo.converted(("k", 1), v2026_07_28.RequestMetaObject, build) is first
+    assert len(built) == 1  # the same key: neither built nor converted again
+    info["version"] = "2"
+    second = memo.converted(("k", 2), v2026_07_28.RequestMetaObject, build)
+    assert second is not first and len(built) == 2
     assert wire.to_builtins(second)[revisions.META_CLIENT] == {"name": "c", "version": "2"}
     with pytest.raises(msgspec.ValidationError):
-        memo.converted({**meta, revisions.META_LOG_LEVEL: "loud"}, v2026_07_28.RequestMetaObject)
+        memo.converted(
+            ("k", 3), v2026_07_28.RequestMetaObject, lambda: {**meta, revisions.META_LOG_LEVEL: "loud"}
+        )
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+def test_params_convert_as_wire_convert_does_with_or_without_the_hook(revision: str) -> None:
+    prepared = prepare(revision, "tools/call")
+    assert prepared is not None
+    tp = prepared.spec.params_type
+    # A plain dict where an open object goes: only the hook converts it.
+    meta: dict[str, Any] = {"progressToken": "p1"}
+    if revision == "2026-07-28":
+        meta |= {
+            revisions.META_VERSION: revision,
+            revisions.META_CAPABILITIES: {},
+            revisions.META_CLIENT: {"name": "c", "version": "1"},
+        }
+    assert prepared.meta_type is not None
+    ready = wire.convert(meta, prepared.meta_type)  # converted already: no hook needed
+    cases: list[dict[str, Any]] = [
+        {"name": "t", "arguments": {"a": [1, {"b": None}]}, "_meta": ready},
+        {"name": "t", "_meta": meta},
+    ]
+    if revision == "2025-11-25":
+        cases.append({"name": "t", "arguments": {}})  # no `_meta` at all
+    for params in cases:
+        got = prepared.convert(params)
+        assert type(got) is tp and got == wire.convert(params, tp)
+    assert type(prepared.convert({"name": "t", "_meta": meta}).meta) is not dict  # converted, by the hook
+    for bad in ({"name": 5, "_meta": meta}, {"arguments": {}, "_meta": meta}, {"name": "t", "_meta": []}):
+        with pytest.raises(msgspec.ValidationError) as fast:
+            prepared.convert(bad)
+        with pytest.raises(msgspec.ValidationError) as full:
+            wire.convert(bad, tp)
+        assert str(fast.value) == str(full.value)
+
+
+def test_a_stateless_result_is_decoded_by_its_tag_as_the_union_decodes_it() -> None:
+    prepared = prepare("2026-07-28", "tools/call")
+    assert prepared is not None
+    union = wire.decoder(prepared.spec.result_type).decode
+    same = [
+        b'{"content":[{"type":"text","text":"x"}]}',  # no tag: the member its absence stands for
+        b'{"content":[{"type":"text","text":"x"}],"resultType":"complete"}',
+        b'{"resultType":"input_required","inputRequests":{},"requestState":"s"}',
+        b'{"resultType":"someday","x":1}',  # an extension's kind: Unknown, by the union's decoder
+        b'{"content":[{"type":"new-kind","z":1}]}',  # a content block of a kind the revision lacks
+    ]
+    for raw in same:
+        got, want = prepared.decode(msgspec.Raw(raw)), union(msgspec.Raw(raw))
+        assert type(got) is type(want) and wire.to_builtins(got) == wire.to_builtins(want)
+    for bad in (b"[1]", b'{"content":5}', b'{"resultType":[1]}', b'{"resultType":"complete"}'):
+        with pytest.raises(msgspec.ValidationError) as fast:
+            prepared.decode(msgspec.Raw(bad))
+        with pytest.raises(msgspec.ValidationError) as full:
+            union(msgspec.Raw(bad))
+        assert str(fast.value) == str(full.value)

@@ -51,6 +51,8 @@ _ACCEPT: Final = "application/json, text/event-stream"
 
 
 _MAX_RESUMES: Final = 20
+_MAX_SHAPES: Final = 256
+"""Sets of request headers kept made (one per method and name; most clients use a few)."""
 
 
 class _SseEnd(msgspec.Struct):
@@ -111,6 +113,7 @@ class StreamableHttpTransport:
         """Limits on a response's head (for the HTTP client this transport makes; one passed as
         `client` keeps its own)."""
         self.headers = dict(headers or {})
+        self._shapes: dict[tuple[Any, ...], dict[str, str]] = {}
         self.auth = as_http_auth(auth)
         """Authorizes each request; on 401/403 may run a flow and have the request sent again."""
         self.timeout = timeout
@@ -199,10 +202,31 @@ class StreamableHttpTransport:
 
     async def _headers(self, peek: Peek | None, method: str = "POST") -> dict[str, str]:
         authorization = await self.auth.headers(method, self.url) if self.auth is not None else None
-        return self._shaped(peek, authorization)
+        return dict(self._shaped(peek, authorization))  # the caller's own: GET adds to it
 
     def _shaped(self, peek: Peek | None, authorization: Mapping[str, str] | None) -> dict[str, str]:
-        """A request's headers, with `authorization` (the auth hook's, if any) in place."""
+        """A request's headers, with `authorization` (the auth hook's, if any) in place. The same for
+        every request of one method and name (with no auth hook and no argument mirrored into a
+        header): made once, kept while the session, the revision and `headers` stay the same. The
+        dict is shared: not to be changed by who sends it."""
+        method = source = tool = None
+        if peek is not None and self.stateless and peek.method is not None:
+            method = peek.method
+            if peek.params is not None:
+                if method == "resources/read":
+                    source = peek.params.uri
+                elif method.startswith("tasks/"):
+                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
+                else:
+                    source = peek.params.name
+                tool = peek.params.name if method == "tools/call" else None
+        mirrored = self.param_headers.get(tool, {}) if isinstance(tool, str) else {}
+        key = None
+        if authorization is None and not mirrored and (source is None or isinstance(source, str)):
+            key = (self.session_id, self.protocol_version, method, source, *self.headers.items())
+            found = self._shapes.get(key)
+            if found is not None:
+                return found
         headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
         if authorization is not None:
             headers.update(authorization)
@@ -210,24 +234,21 @@ class StreamableHttpTransport:
             headers["mcp-session-id"] = self.session_id
         if self.protocol_version is not None:
             headers["mcp-protocol-version"] = self.protocol_version
-        if peek is not None and self.stateless and peek.method is not None:
-            headers["mcp-method"] = peek.method
-            if peek.params is not None:
-                if peek.method == "resources/read":
-                    source = peek.params.uri
-                elif peek.method.startswith("tasks/"):
-                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
-                else:
-                    source = peek.params.name
-                if isinstance(source, str):
-                    headers["mcp-name"] = encode_value(source)
-                tool = peek.params.name if peek.method == "tools/call" else None
-                mirrored = self.param_headers.get(tool, {}) if isinstance(tool, str) else {}
-                arguments = peek.arguments() if mirrored else None
+        if method is not None:
+            headers["mcp-method"] = method
+            if isinstance(source, str):
+                headers["mcp-name"] = encode_value(source)
+            if mirrored:
+                assert peek is not None
+                arguments = peek.arguments()
                 for name, path in mirrored.items():
                     value = render(value_at(arguments, path))
                     if value is not None:
                         headers[f"mcp-param-{name.lower()}"] = encode_value(value)
+        if key is not None:
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            self._shapes[key] = headers
         return headers
 
     async def write(self, data: bytes) -> None:

@@ -49,8 +49,8 @@ _MAX_IDLE: Final = 64
 """Idle connections kept per host."""
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
-_MAX_LINES: Final = 1024
-"""Header lines kept rendered and checked, per client (most requests repeat the same few)."""
+_MAX_HEADS: Final = 1024
+"""Request heads kept rendered and checked, per client (most requests repeat the same few)."""
 
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 """The largest message the MCP client transports read: a JSON answer's body, or the data of one SSE event."""
@@ -169,7 +169,7 @@ class HttpClient:
         self._busy: set[Http11Connection] = set()
         self._closed = False
         self._deadlines = Deadlines()
-        self._lines: dict[tuple[str, str], str] = {}
+        self._heads: dict[tuple[str, str, bool, tuple[tuple[str, str], ...]], bytes] = {}
 
     def request(
         self,
@@ -235,23 +235,20 @@ class HttpClient:
         if self._closed:
             raise HttpError("the HTTP client is closed")
         key, authority, target = self._target(url)
-        headers = {"host": authority, **headers}
-        if body or method not in _NO_BODY_METHODS:
-            headers["content-length"] = str(len(body))
-        head = [f"{method} {target} HTTP/1.1\r\n"]
-        lines = self._lines
-        for header in headers.items():
-            line = lines.get(header)
-            if line is None:
-                name, value = header
-                if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-                    raise ValueError(f"invalid HTTP header {name!r}")
-                if len(lines) >= _MAX_LINES:
-                    lines.clear()
-                line = lines[header] = f"{name}: {value}\r\n"
-            head.append(line)
-        head.append("\r\n")
-        data = "".join(head).encode("latin-1") + body
+        # The head is the same for every request with the same headers (a client's calls of one
+        # method, say): rendered once, found again by the headers themselves.
+        sized = bool(body) or method not in _NO_BODY_METHODS
+        lead = (method, url, sized, tuple(headers.items()))
+        head = self._heads.get(lead)
+        if head is None:
+            head = self._head(method, authority, target, headers, sized)
+            if len(self._heads) >= _MAX_HEADS:
+                self._heads.clear()
+            self._heads[lead] = head
+        if sized:
+            data = b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
+        else:
+            data = head + b"\r\n"
         for attempt in (0, 1):
             idle = self._idle.get(key)
             conn = None
@@ -281,9 +278,25 @@ class HttpClient:
                 self._release(key, conn, reuse=False)
                 raise
             if self.observe is not None:
-                self.observe(Observed(method, url, headers, body, conn.status, dict(conn.headers)))
+                sent = {"host": authority, **headers}
+                if sized:
+                    sent["content-length"] = str(len(body))
+                self.observe(Observed(method, url, sent, body, conn.status, dict(conn.headers)))
             return key, conn, Response(conn, read_timeout, self.max_body, self.max_line)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _head(method: str, authority: str, target: str, headers: dict[str, str], sized: bool) -> bytes:
+        """A request's head up to its Content-Length line (`sized`: one follows, with the blank line).
+        A `host` or (`sized`) `content-length` among `headers` takes the place of the client's own."""
+        head = [f"{method} {target} HTTP/1.1\r\nhost: {headers.get('host', authority)}\r\n"]
+        for name, value in headers.items():
+            if name == "host" or (sized and name == "content-length"):
+                continue
+            if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+                raise ValueError(f"invalid HTTP header {name!r}")
+            head.append(f"{name}: {value}\r\n")
+        return "".join(head).encode("latin-1")
 
     def _release(self, key: tuple[str, str, int], conn: Http11Connection, *, reuse: bool) -> None:
         """A connection whose exchange is over: kept for the next request, or closed."""
