@@ -35,8 +35,9 @@ class _Change(msgspec.Struct, array_like=True):
     """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
     id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
-    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON) or
-    "task-end" (it is terminal: wake who waits on its result)."""
+    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON; `rid`:
+    where to reply), "task-input-taken" (the reply of the worker running it, to `rid`: `data` empty, or
+    why it refused them) or "task-end" (it is terminal: wake who waits on its result)."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -64,6 +65,8 @@ class RedisBus:
         self.origin = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        self._replies: dict[RequestId, asyncio.Future[str | None]] = {}
+        """`answered` calls waiting for the worker running their task, by the id of their message."""
         self.ready = asyncio.Event()
         """Set while subscribed (the app's startup waits for it)."""
 
@@ -106,14 +109,26 @@ class RedisBus:
     async def cancelled(self, task_id: str) -> None:
         await self._tell("task-cancel", task_id)
 
-    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
-        await self._tell("task-input", task_id, msgspec.json.encode(responses))
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> str | None:
+        nonce = secrets.token_hex(8)
+        reply: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._replies[nonce] = reply
+        tasks = self.server.tasks
+        try:
+            await self._tell("task-input", task_id, msgspec.json.encode(responses), nonce)
+            try:
+                # No word: no worker runs its code any more, or the word was lost; the record is the truth.
+                return await asyncio.wait_for(reply, tasks.peer_wait if tasks is not None else 5.0)
+            except TimeoutError:
+                return None
+        finally:
+            del self._replies[nonce]
 
     async def ended(self, task_id: str) -> None:
         await self._tell("task-end", task_id)
 
-    async def _tell(self, kind: str, value: str, data: bytes = b"") -> None:
-        change = _encode(_Change(kind, value, None, data, self.origin))
+    async def _tell(self, kind: str, value: str, data: bytes = b"", rid: RequestId | None = None) -> None:
+        change = _encode(_Change(kind, value, rid, data, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, change))
 
     async def _publish(self, change: _Change) -> None:
@@ -143,13 +158,23 @@ class RedisBus:
                 log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)
                 await asyncio.sleep(_RETRY)
 
-    @staticmethod
-    async def _answer_task(tasks: Tasks, task_id: str, data: bytes) -> None:
+    async def _answer_task(self, tasks: Tasks, change: _Change) -> None:
+        """Input for a task: taken if its code runs here, and the worker that got it told."""
         try:
-            responses = msgspec.json.decode(data, type=dict[str, Any])
-            await tasks.answer_here(task_id, responses)
-        except (msgspec.DecodeError, McpError) as exc:  # its requestor was answered already
-            log.warning("task %s: input responses from another worker refused: %s", task_id, exc)
+            responses = msgspec.json.decode(change.data, type=dict[str, Any])
+            if not await tasks.answer_here(change.value, responses):
+                return
+            refused = b""
+        except McpError as exc:
+            refused = exc.message.encode()
+        except msgspec.DecodeError:
+            log.warning("task %s: unreadable input responses from another worker", change.value)
+            return
+        if change.rid is not None:
+            try:
+                await self._tell("task-input-taken", change.value, refused, change.rid)
+            except StoreUnavailable as exc:  # its requestor is answered when its wait ends
+                log.warning("task %s: the worker that got its input not told: %s", change.value, exc)
 
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
@@ -163,8 +188,12 @@ class RedisBus:
                 tasks.stop(change.value)
             elif change.kind == "task-end":
                 tasks.wake(change.value)
+            elif change.kind == "task-input-taken":
+                reply = self._replies.get(change.rid) if change.rid is not None else None
+                if reply is not None and not reply.done():
+                    reply.set_result(change.data.decode() or None)
             else:
-                await self._answer_task(tasks, change.value, change.data)
+                await self._answer_task(tasks, change)
             return
         if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)
