@@ -1,5 +1,6 @@
 """The full test server served the scaled-out way: `Server.run_http(workers=N, redis=URL)`, with a tool that
-says which process answered and one that streams events and then waits (to kill its worker mid-stream).
+says which process answered, one that streams events and then waits (to kill its worker mid-stream), and
+one that tells the client to poll and answers once a gate is opened (to resume its stream on another worker).
 
 `python tests/servers/scaled.py --http PORT [--redis URL] [--workers N] [--secret HEX] [--revisions R,...]`
 """
@@ -31,6 +32,28 @@ async def stream_then_wait(steps: int, ctx: Context) -> str:
         await ctx.progress(i + 1, steps, f"step {i + 1}")
     await asyncio.sleep(3600)
     return "never"
+
+
+gates: dict[str, asyncio.Event] = {}
+
+
+@server.tool()
+async def poll_then_answer(key: str, ctx: Context) -> str:
+    """Tells the client to poll (the POST's connection closes, the stream stays open), then sends
+    progress once `open_gate(key + "/1")` is called on this worker, and more and its answer after
+    `open_gate(key + "/2")`."""
+    ctx.close_sse_stream(retry_ms=100)
+    await gates.setdefault(f"{key}/1", asyncio.Event()).wait()
+    await ctx.progress(1, 2, "while polling")
+    await gates.setdefault(f"{key}/2", asyncio.Event()).wait()
+    await ctx.progress(2, 2, "after the resumption")
+    return f"answered {key}"
+
+
+@server.tool()
+async def open_gate(key: str) -> str:
+    gates.setdefault(key, asyncio.Event()).set()
+    return "ok"
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from ....errors import McpError
 from ....protocol.jsonrpc import RequestId
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
+from .follow import Followers
 
 if TYPE_CHECKING:
     from ....server import Connection, Server
@@ -35,9 +36,11 @@ class _Change(msgspec.Struct, array_like=True):
     """"list" (value: tools, resources or prompts), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
     id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
-    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON; `rid`:
-    where to reply), "task-input-taken" (the reply of the worker running it, to `rid`: `data` empty, or
-    why it refused them) or "task-end" (it is terminal: wake who waits on its result)."""
+    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON; the
+    worker running it replies: nothing, or why it refused them) or "task-end" (it is terminal: wake who
+    waits on its result); for a session (value: its id), "events" (new events of its streams are in the
+    event store: wake who follows them) or "stream-held" (`data`: a stream's name; the worker holding
+    it replies). "reply" answers the message whose `rid` it carries, with `data`."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -48,6 +51,15 @@ class _Change(msgspec.Struct, array_like=True):
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(_Change).decode
 
+_HELD_WAIT: Final = 2.0
+"""Seconds a worker waits for the one holding a stream to say so (none: it died, or the stream ended)."""
+
+
+def events_notice(session_id: str) -> bytes:
+    """The message that tells every worker of new events of the session's streams (published by the
+    event store, in the round trip that keeps them)."""
+    return _encode(_Change("events", session_id))
+
 
 class RedisBus:
     """Carries a server's changes to every worker (`Server.relay`), each delivering to the streams it holds.
@@ -57,7 +69,9 @@ class RedisBus:
     (`subscriptions/listen`) live on the worker serving the listen request. When Redis cannot be
     reached, a change is delivered by the worker that made it alone, as without a bus."""
 
-    def __init__(self, connection: RedisConnection, server: Server, table: SessionTable) -> None:
+    def __init__(
+        self, connection: RedisConnection, server: Server, table: SessionTable, keepalive: float = 15.0
+    ) -> None:
         self.connection = connection
         self.server = server
         self.table = table
@@ -65,14 +79,16 @@ class RedisBus:
         self.origin = secrets.token_hex(8)
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
-        self._replies: dict[RequestId, asyncio.Future[str | None]] = {}
-        """`answered` calls waiting for the worker running their task, by the id of their message."""
+        self._replies: dict[RequestId, asyncio.Future[bytes]] = {}
+        """Questions to other workers (`_ask`) waiting for the reply, by the id of their message."""
+        self.followers = Followers(self.held, keepalive)
         self.ready = asyncio.Event()
         """Set while subscribed (the app's startup waits for it)."""
 
     def start(self) -> None:
         self.server.relay = self.relay
         self.table.forward = self.forward
+        self.table.follow = self.followers.follow
         tasks = self.server.tasks
         if tasks is not None:
             tasks.peers = self
@@ -110,15 +126,26 @@ class RedisBus:
         await self._tell("task-cancel", task_id)
 
     async def answered(self, task_id: str, responses: dict[str, Any]) -> str | None:
-        nonce = secrets.token_hex(8)
-        reply: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._replies[nonce] = reply
         tasks = self.server.tasks
+        wait = tasks.peer_wait if tasks is not None else 5.0
+        # No word: no worker runs its code any more, or the word was lost; the record is the truth.
+        refused = await self._ask("task-input", task_id, msgspec.json.encode(responses), wait)
+        return refused.decode() if refused else None
+
+    async def held(self, session_id: str, stream: str) -> bool:
+        """Whether another worker holds the session's stream `stream` open (its request is running)."""
+        return await self._ask("stream-held", session_id, stream.encode(), _HELD_WAIT) is not None
+
+    async def _ask(self, kind: str, value: str, data: bytes, wait: float) -> bytes | None:
+        """Tell every other worker, and wait up to `wait` seconds for the reply of the one concerned
+        (None: no reply)."""
+        nonce = secrets.token_hex(8)
+        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._replies[nonce] = reply
         try:
-            await self._tell("task-input", task_id, msgspec.json.encode(responses), nonce)
+            await self._tell(kind, value, data, nonce)
             try:
-                # No word: no worker runs its code any more, or the word was lost; the record is the truth.
-                return await asyncio.wait_for(reply, tasks.peer_wait if tasks is not None else 5.0)
+                return await asyncio.wait_for(reply, wait)
             except TimeoutError:
                 return None
         finally:
@@ -170,16 +197,36 @@ class RedisBus:
         except msgspec.DecodeError:
             log.warning("task %s: unreadable input responses from another worker", change.value)
             return
+        await self._reply(change, refused)
+
+    async def _reply(self, change: _Change, data: bytes) -> None:
         if change.rid is not None:
             try:
-                await self._tell("task-input-taken", change.value, refused, change.rid)
-            except StoreUnavailable as exc:  # its requestor is answered when its wait ends
-                log.warning("task %s: the worker that got its input not told: %s", change.value, exc)
+                await self._tell("reply", change.value, data, change.rid)
+            except StoreUnavailable as exc:  # the asker's wait ends without it
+                log.warning("%s %s: no reply sent: %s", change.kind, change.value, exc)
 
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
         worker's sessions when `everywhere`), and every listener. An answer goes to the session's
         connection here if it awaits it; a notice to the session's connection here."""
+        if change.kind == "reply":
+            reply = self._replies.get(change.rid) if change.rid is not None else None
+            if reply is not None and not reply.done():
+                reply.set_result(change.data)
+            return
+        if change.kind == "events":
+            self.followers.wake(change.value)
+            return
+        if change.kind == "stream-held":
+            session = self.table.sessions.get(change.value)
+            if (
+                session is not None
+                and change.origin != self.origin
+                and change.data.decode() in session.open_streams
+            ):
+                await self._reply(change, b"")
+            return
         if change.kind.startswith("task-"):
             tasks = self.server.tasks
             if tasks is None or change.origin == self.origin:
@@ -188,10 +235,6 @@ class RedisBus:
                 tasks.stop(change.value)
             elif change.kind == "task-end":
                 tasks.wake(change.value)
-            elif change.kind == "task-input-taken":
-                reply = self._replies.get(change.rid) if change.rid is not None else None
-                if reply is not None and not reply.done():
-                    reply.set_result(change.data.decode() or None)
             else:
                 await self._answer_task(tasks, change)
             return
