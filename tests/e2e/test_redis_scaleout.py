@@ -506,3 +506,58 @@ def test_events_sent_while_no_one_reads_survive_their_worker_and_the_resumption_
 
     with workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+async def _rest(stream: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> list[Any]:
+    return [event async for event in stream]
+
+
+async def _next_list_change(stream: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> str | None:
+    """The id of the next `tools/list_changed` on `stream` (bounded)."""
+
+    async def find() -> str | None:
+        async for event_id, message in stream:
+            if message.get("method") == "notifications/tools/list_changed":
+                return event_id
+        raise AssertionError("the stream ended before a list change")
+
+    return await asyncio.wait_for(find(), WAIT)
+
+
+def test_a_get_stream_opened_on_another_worker_replaces_the_first_and_numbers_each_event_once(
+    redis_server: RedisServer,
+) -> None:
+    """The session's GET stream moves to worker two (the client resumes there while its first GET, on
+    worker one, is still open): worker one's response ends, the next change is delivered by worker two
+    alone and kept once, and a fresh GET stream on worker one numbers on from the last kept event."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            listen = session.headers(accept="text/event-stream")
+
+            async def change(url: str, rid: int) -> None:
+                added = call(rid, "add_tool", {"name": f"change_{rid}"})
+                assert (await http.post(url, json=added, headers=session.headers())).status_code == 200
+
+            async with http.stream("GET", one, headers=listen) as first:
+                first_events = events(first)
+                await change(two, 2)
+                assert await _next_list_change(first_events) == "get-1"
+                moved = {**listen, "last-event-id": "get-1"}
+                async with http.stream("GET", two, headers=moved) as second:
+                    assert second.status_code == 200
+                    # Worker one's response ends.
+                    left = await asyncio.wait_for(_rest(first_events), WAIT)
+                    assert left == [], left
+                    await change(one, 3)
+                    assert await _next_list_change(events(second)) == "get-2"
+            kept = redis.Redis.from_url(redis_server.url).lrange(f"mcpbind:events:{session.id}", 0, -1)
+            assert [entry.split(b" ", 2)[:2] for entry in kept] == [[b"get", b"1"], [b"get", b"2"]], kept
+            async with http.stream("GET", one, headers=listen) as again:
+                again_events = events(again)
+                await change(two, 4)
+                assert await _next_list_change(again_events) == "get-3"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))

@@ -165,6 +165,9 @@ class SessionTable:
         self.follow: Callable[[Session, str, int, Send, Receive], Awaitable[None]] | None = None
         """Set by a bus between workers: answers a resumption (session, stream name, last event id seen)
         of a stream another worker made, with its events from the shared store as they are sent."""
+        self.claim: Callable[[str], Awaitable[None]] | None = None
+        """Set by a bus between workers: a GET stream of the session (by its id) opens on this worker;
+        the other workers end theirs."""
         self.closing = closing
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()

@@ -230,17 +230,26 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
+    claim = app.table.claim
+    if claim is not None:
+        # Other workers let go of their GET stream of the session: one alone delivers its messages,
+        # each numbered once (told before the store is read: what they add after, they no longer add).
+        await claim(session.id)
     replay: list[bytes] = []
-    if named is not None:
-        found = await session.store.after(f"get-{named[1]}")
+    if named is not None or (get_stream is None and app.table.shared):
+        found = await session.store.after(f"get-{named[1] if named is not None else 0}")
         if found is not None:
-            # Held here, the events after the last one written out are still queued: not replayed twice.
-            written = get_stream.sent if get_stream is not None else found[1][-1][0] if found[1] else 0
-            replay = [framed("get", seq, data) for seq, data in found[1] if seq <= written]
+            kept = found[1]
+            if named is not None:
+                # Held here, the events after the last one written out are still queued: not replayed twice.
+                written = get_stream.sent if get_stream is not None else kept[-1][0] if kept else 0
+                replay = [framed("get", seq, data) for seq, data in kept if seq <= written]
             # A GET stream opened again on another worker goes on numbering where the last one stopped.
             if get_stream is None:
                 get_stream = Stream(session.store)
-                get_stream.seq = get_stream.sent = found[1][-1][0] if found[1] else named[1]
+                get_stream.seq = get_stream.sent = (
+                    kept[-1][0] if kept else named[1] if named is not None else 0
+                )
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
     backlog = list(session.backlog)

@@ -39,8 +39,9 @@ class _Change(msgspec.Struct, array_like=True):
     (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON; the
     worker running it replies: nothing, or why it refused them) or "task-end" (it is terminal: wake who
     waits on its result); for a session (value: its id), "events" (new events of its streams are in the
-    event store: wake who follows them) or "stream-held" (`data`: a stream's name; the worker holding
-    it replies). "reply" answers the message whose `rid` it carries, with `data`."""
+    event store: wake who follows them), "get-opened" (a GET stream of it opened on the sender: end
+    yours) or "stream-held" (`data`: a stream's name; the worker holding it replies). "reply" answers
+    the message whose `rid` it carries, with `data`."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -89,6 +90,7 @@ class RedisBus:
         self.server.relay = self.relay
         self.table.forward = self.forward
         self.table.follow = self.followers.follow
+        self.table.claim = self.claim
         tasks = self.server.tasks
         if tasks is not None:
             tasks.peers = self
@@ -131,6 +133,13 @@ class RedisBus:
         # No word: no worker runs its code any more, or the word was lost; the record is the truth.
         refused = await self._ask("task-input", task_id, msgspec.json.encode(responses), wait)
         return refused.decode() if refused else None
+
+    async def claim(self, session_id: str) -> None:
+        """A GET stream of the session opens here: the other workers end theirs."""
+        try:
+            await self._tell("get-opened", session_id)
+        except StoreUnavailable as exc:  # then two workers may both deliver for a while
+            log.warning("other workers not told of a GET stream opened here: %s", exc)
 
     async def held(self, session_id: str, stream: str) -> bool:
         """Whether another worker holds the session's stream `stream` open (its request is running)."""
@@ -217,6 +226,16 @@ class RedisBus:
             return
         if change.kind == "events":
             self.followers.wake(change.value)
+            return
+        if change.kind == "get-opened":
+            session = self.table.sessions.get(change.value)
+            stream = session.get_stream if session is not None and change.origin != self.origin else None
+            if session is not None and stream is not None:
+                # The newest GET stream of a session is the one: this one's response ends, and what
+                # belongs to no request goes to that worker alone (numbered there, once).
+                stream.put(b"", final=True)
+                stream.closed = True
+                session.get_stream = None
             return
         if change.kind == "stream-held":
             session = self.table.sessions.get(change.value)
