@@ -153,8 +153,10 @@ class TaskPeers(Protocol):
         """The task was cancelled here: stop its code where it runs."""
         ...
 
-    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
-        """Input responses for the task, to the process whose code waits for them."""
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> str | None:
+        """Input responses for the task, to the process whose code waits for them; returns once that
+        process has taken them (its record no longer lists them as pending), with the reason when it
+        refused them, or None (taken, or no word from it within `Tasks.peer_wait`)."""
         ...
 
     async def ended(self, task_id: str) -> None:
@@ -439,16 +441,27 @@ class Tasks:
         """Answer pending input requests of the caller's task (keys it is not waiting for are ignored)."""
         record = await self.find(task_id)
         if task_id not in self._inputs and self.peers is not None and not record.terminal:
-            # Its code runs elsewhere, which checks the responses (a bad one is logged there).
-            await self._tell_peers(task_id, self.peers.answered(task_id, responses))
+            # Its code runs elsewhere, which checks the responses. The ack waits for that process to
+            # take them, so that the caller's next `tasks/get`, on any worker, no longer lists them.
+            try:
+                refused = await self.peers.answered(task_id, responses)
+            except Exception:
+                log.warning("task %s: input not passed to other processes", task_id, exc_info=True)
+                return
+            if refused is not None:
+                raise InvalidParams(refused)
             return
         await self.answer_here(task_id, responses)
 
-    async def answer_here(self, task_id: str, responses: dict[str, Any]) -> None:
-        """Answer input requests of a task whose code runs here (nothing if it does not)."""
+    async def answer_here(self, task_id: str, responses: dict[str, Any]) -> bool:
+        """Answer input requests of a task whose code runs here; whether it runs here. A response
+        of the wrong shape is refused (`InvalidParams`) and nothing is taken."""
         task_input = self._inputs.get(task_id)
-        if task_input is not None and task_input.answer(responses):
+        if task_input is None:
+            return False
+        if task_input.answer(responses):
             await self.park(task_input)
+        return True
 
     def stop(self, task_id: str) -> bool:
         """Stop the code of `task_id` if it runs here; whether it did."""

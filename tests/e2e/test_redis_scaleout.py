@@ -396,3 +396,168 @@ def test_a_cancellation_posted_to_another_worker_cancels_the_request(redis_serve
 
     with workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+def _parse(lines: list[str]) -> list[tuple[str | None, dict[str, Any] | None]]:
+    """Every event of SSE `lines` with its id, the priming ones (no data: None) included."""
+    seen: list[tuple[str | None, dict[str, Any] | None]] = []
+    event_id: str | None = None
+    data: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+        elif line == "" and (event_id is not None or data):
+            seen.append((event_id, json.loads("\n".join(data)) if any(data) else None))
+            event_id, data = None, []
+    return seen
+
+
+async def _read_all(response: httpx.Response) -> list[tuple[str | None, dict[str, Any] | None]]:
+    return _parse([line async for line in response.aiter_lines()])
+
+
+def _kinds(seen: list[tuple[str | None, dict[str, Any] | None]]) -> list[tuple[str | None, str]]:
+    return [
+        (i, m.get("method") or f"answer {m['result']['content'][0]['text']}" if m else "priming")
+        for i, m in seen
+    ]
+
+
+async def _until_kept(redis_url: str, session: Session, count: int) -> None:
+    """Wait (bounded) until `count` events of the session are in Redis."""
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + WAIT
+    while client.llen(f"mcpbind:events:{session.id}") < count:
+        assert time.monotonic() < deadline, "the events never reached Redis"
+        await asyncio.sleep(0.05)
+
+
+async def _polled(http: httpx.AsyncClient, url: str, session: Session, key: str) -> str:
+    """Call `poll_then_answer` on `url`: the stream's name, once the server has closed the connection."""
+    message = call(2, "poll_then_answer", {"key": key}, _meta={"progressToken": "t"})
+    async with http.stream("POST", url, json=message, headers=session.headers()) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        seen = await _read_all(response)
+    assert len(seen) == 1 and seen[0][1] is None and seen[0][0] is not None, seen  # priming alone
+    name, seq = seen[0][0].rsplit("-", 1)
+    assert seq == "0"
+    return name
+
+
+async def _open(http: httpx.AsyncClient, url: str, session: Session, gate: str) -> None:
+    opened = await http.post(url, json=call(9, "open_gate", {"key": gate}), headers=session.headers())
+    assert opened.status_code == 200
+
+
+def test_a_polled_stream_resumes_on_another_worker_with_what_was_sent_meanwhile_and_after(
+    redis_server: RedisServer,
+) -> None:
+    """The server closes the POST's connection (SSE polling) and goes on sending while no connection reads
+    the stream; the client resumes on the other worker, which replays that event from Redis and then
+    follows the stream as worker one sends the rest, each event once and in order, ending with the answer."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            name = await _polled(http, one, session, "k1")
+            await _open(http, one, session, "k1/1")  # sent while no connection reads the stream
+            await _until_kept(redis_server.url, session, 1)
+            resume = session.headers(accept="text/event-stream", **{"last-event-id": f"{name}-0"})
+            async with http.stream("GET", two, headers=resume) as resumed:
+                assert resumed.status_code == 200
+                lines = resumed.aiter_lines()
+                first = await asyncio.wait_for(anext(lines), WAIT)
+                assert first == f"id: {name}-1", first
+                # Worker one goes on only now: what it sends reaches the client on worker two.
+                await _open(http, one, session, "k1/2")
+                rest = [line async for line in lines]  # the response ends after the answer
+            got = _kinds(_parse([first, *rest]))
+            assert got == [
+                (f"{name}-1", "notifications/progress"),
+                (f"{name}-2", "notifications/progress"),
+                (f"{name}-3", "answer answered k1"),
+            ], got
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+def test_events_sent_while_no_one_reads_survive_their_worker_and_the_resumption_then_ends(
+    redis_server: RedisServer,
+) -> None:
+    """Worker one sends an event while the client polls, and is killed: the client resumes on worker two
+    and gets it, and the response ends (no worker holds the stream any more) instead of hanging."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            doomed = await pid_of(http, one, session)
+            name = await _polled(http, one, session, "k2")
+            await _open(http, one, session, "k2/1")
+            await _until_kept(redis_server.url, session, 1)
+            os.kill(doomed, signal.SIGKILL)
+            resume = session.headers(accept="text/event-stream", **{"last-event-id": f"{name}-0"})
+            async with http.stream("GET", two, headers=resume) as resumed:
+                assert resumed.status_code == 200
+                got = _kinds(await asyncio.wait_for(_read_all(resumed), WAIT))
+            assert got == [(f"{name}-1", "notifications/progress")], got
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))
+
+
+async def _rest(stream: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> list[Any]:
+    return [event async for event in stream]
+
+
+async def _next_list_change(stream: AsyncIterator[tuple[str | None, dict[str, Any]]]) -> str | None:
+    """The id of the next `tools/list_changed` on `stream` (bounded)."""
+
+    async def find() -> str | None:
+        async for event_id, message in stream:
+            if message.get("method") == "notifications/tools/list_changed":
+                return event_id
+        raise AssertionError("the stream ended before a list change")
+
+    return await asyncio.wait_for(find(), WAIT)
+
+
+def test_a_get_stream_opened_on_another_worker_replaces_the_first_and_numbers_each_event_once(
+    redis_server: RedisServer,
+) -> None:
+    """The session's GET stream moves to worker two (the client resumes there while its first GET, on
+    worker one, is still open): worker one's response ends, the next change is delivered by worker two
+    alone and kept once, and a fresh GET stream on worker one numbers on from the last kept event."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            session = await open_session(http, one, "2025-11-25")
+            listen = session.headers(accept="text/event-stream")
+
+            async def change(url: str, rid: int) -> None:
+                added = call(rid, "add_tool", {"name": f"change_{rid}"})
+                assert (await http.post(url, json=added, headers=session.headers())).status_code == 200
+
+            async with http.stream("GET", one, headers=listen) as first:
+                first_events = events(first)
+                await change(two, 2)
+                assert await _next_list_change(first_events) == "get-1"
+                moved = {**listen, "last-event-id": "get-1"}
+                async with http.stream("GET", two, headers=moved) as second:
+                    assert second.status_code == 200
+                    # Worker one's response ends.
+                    left = await asyncio.wait_for(_rest(first_events), WAIT)
+                    assert left == [], left
+                    await change(one, 3)
+                    assert await _next_list_change(events(second)) == "get-2"
+            kept = redis.Redis.from_url(redis_server.url).lrange(f"mcpbind:events:{session.id}", 0, -1)
+            assert [entry.split(b" ", 2)[:2] for entry in kept] == [[b"get", b"1"], [b"get", b"2"]], kept
+            async with http.stream("GET", one, headers=listen) as again:
+                again_events = events(again)
+                await change(two, 4)
+                assert await _next_list_change(again_events) == "get-3"
+
+    with workers(redis_server.url) as (one, two):
+        run(main(one, two))

@@ -17,6 +17,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError
+from mcpbind.protocol import revisions
 from mcpbind.protocol import tasks as proto
 from mcpbind.protocol.tasks import TaskPolicy, TaskRecord
 from mcpbind.server import TooManyTasks
@@ -337,3 +338,48 @@ def test_a_cancel_on_one_worker_racing_completion_on_another_never_undoes_either
 
     with two_workers(redis_server.url) as (one, two):
         run(main(one, two), timeout=180)
+
+
+def test_input_answered_in_part_on_another_worker_is_taken_before_the_ack_in_2026(
+    redis_server: RedisServer,
+) -> None:
+    """`tasks/update` on the worker not running the task is acked once the running worker has taken the
+    responses: the next `tasks/get`, on either worker, lists only the request still pending; a response
+    of the wrong shape is refused (-32602) by the worker that got it, and nothing is taken."""
+    meta = {revisions.META_CAPABILITIES: {"elicitation": {}, "extensions": {proto.EXTENSION: {}}}}
+
+    async def main(one: str, two: str) -> None:
+        first, _ = client_of(one, MODERN)
+        second, _ = client_of(two, MODERN)
+
+        async def ask(client: Client, method: str, **params: Any) -> dict[str, Any]:
+            answer: dict[str, Any] = await client.request(method, {**params, "_meta": meta}, result_type=Any)
+            return answer
+
+        async with first, second:
+            started = await first.start_tool_task("two_names")
+            task_id = started.task_id
+            assert task_id is not None
+
+            async def both_asked() -> bool:
+                task = await ask(second, "tasks/get", taskId=task_id)
+                return task["status"] == "input_required" and len(task.get("inputRequests") or {}) == 2
+
+            await eventually(both_asked)
+            with pytest.raises(McpError) as info:
+                await ask(second, "tasks/update", taskId=task_id, inputResponses={"first": {"action": 5}})
+            assert info.value.code == -32602
+            assert len((await ask(first, "tasks/get", taskId=task_id))["inputRequests"]) == 2
+            name = {"action": "accept", "content": {"name": "Ada"}}
+            acked = await ask(second, "tasks/update", taskId=task_id, inputResponses={"first": name})
+            assert acked["resultType"] == "complete"
+            for client in (second, first):
+                task = await ask(client, "tasks/get", taskId=task_id)
+                assert task["status"] == "input_required"
+                assert list(task["inputRequests"]) == ["second"], task
+            other = {"action": "accept", "content": {"name": "Bo"}}
+            await ask(second, "tasks/update", taskId=task_id, inputResponses={"second": other})
+            assert (await second.task(task_id).result()).content[0].text == "Ada and Bo"
+
+    with two_workers(redis_server.url) as (one, two):
+        run(main(one, two))

@@ -1,6 +1,7 @@
 """The full test server served the scaled-out way: `Server.run_http(workers=N, redis=URL)`, with a tool that
-says which process answered, one that streams events and then waits (to kill its worker mid-stream), a
-tool removed and registered again while serving (`movable`, by `move`), and the shared state
+says which process answered, one that streams events and then waits (to kill its worker mid-stream),
+one that tells the client to poll and answers once a gate is opened (to resume its stream on another
+worker), a tool removed and registered again while serving (`movable`, by `move`), and the shared state
 (`count`, `remember`, `recall`).
 
 `python tests/servers/scaled.py --http PORT [--redis URL] [--workers N] [--secret HEX] [--revisions R,...]`
@@ -68,6 +69,28 @@ async def remember(key: str, value: str, ctx: Context) -> str:
 @server.tool()
 async def recall(key: str, ctx: Context) -> str:
     return str(await ctx.shared.get(key, "nothing"))
+
+
+gates: dict[str, asyncio.Event] = {}
+
+
+@server.tool()
+async def poll_then_answer(key: str, ctx: Context) -> str:
+    """Tells the client to poll (the POST's connection closes, the stream stays open), then sends
+    progress once `open_gate(key + "/1")` is called on this worker, and more and its answer after
+    `open_gate(key + "/2")`."""
+    ctx.close_sse_stream(retry_ms=100)
+    await gates.setdefault(f"{key}/1", asyncio.Event()).wait()
+    await ctx.progress(1, 2, "while polling")
+    await gates.setdefault(f"{key}/2", asyncio.Event()).wait()
+    await ctx.progress(2, 2, "after the resumption")
+    return f"answered {key}"
+
+
+@server.tool()
+async def open_gate(key: str) -> str:
+    gates.setdefault(key, asyncio.Event()).set()
+    return "ok"
 
 
 if __name__ == "__main__":

@@ -64,6 +64,15 @@ async def ask_name(ctx: Context) -> str:
     return f"hello {(outcome.content or {}).get('name')}"
 
 
+@server.tool(task_support="optional")
+async def two_names(ctx: Context) -> str:
+    """Asks two questions at once: two input requests pending together, answerable one at a time."""
+    first, second = await asyncio.gather(
+        ctx.elicit("First name?", NAME, key="first"), ctx.elicit("Second name?", NAME, key="second")
+    )
+    return f"{(first.content or {}).get('name')} and {(second.content or {}).get('name')}"
+
+
 @server.tool(task_support="required", defer_task=True)
 async def name_then_task(ctx: Context) -> str:
     outcome = await ctx.elicit("Your name?", NAME, key="name")

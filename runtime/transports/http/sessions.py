@@ -15,7 +15,7 @@ import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
 from ...protocol.jsonrpc import RequestId
-from .asgi import Send, error_body, respond
+from .asgi import Receive, Send, error_body, respond
 from .binding import new_connection
 from .security import HttpSecurity, who
 from .sse import EventStore, MemoryEventStore, Stream, feed
@@ -162,6 +162,12 @@ class SessionTable:
         """Set by a bus between workers: takes a session's message to the other workers (session id,
         request id, body): an answer to the request of that id, to the worker awaiting it; with no id,
         a cancellation, to every worker (the request it cancels may run on any)."""
+        self.follow: Callable[[Session, str, int, Send, Receive], Awaitable[None]] | None = None
+        """Set by a bus between workers: answers a resumption (session, stream name, last event id seen)
+        of a stream another worker made, with its events from the shared store as they are sent."""
+        self.claim: Callable[[str], Awaitable[None]] | None = None
+        """Set by a bus between workers: a GET stream of the session (by its id) opens on this worker;
+        the other workers end theirs."""
         self.closing = closing
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()

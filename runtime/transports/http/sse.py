@@ -96,9 +96,15 @@ def _wake(waiter: asyncio.Future[None]) -> None:
 
 
 class EventStore(Protocol):
-    """Replay of a session's SSE events for `Last-Event-ID` (bounded: old events fall off)."""
+    """Replay of a session's SSE events for `Last-Event-ID` (bounded: old events fall off). Events are
+    appended as they are sent on a stream (numbered), whether or not a connection is writing it out."""
 
     def append(self, stream: str, seq: int, data: bytes) -> None: ...
+
+    def unread(self, stream: str) -> None:
+        """No connection here reads `stream` (its client left, or was told to poll): a store shared by
+        several workers tells the one a resumption may land on to look for its new events."""
+        ...
 
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
@@ -107,8 +113,9 @@ class Stream(msgspec.Struct, eq=False):
     """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids.
 
     Messages queue here whether or not a connection is writing the stream out; on a stateful session
-    (`store` set) each event sent is kept, so that a client that lost the connection (or was told to
-    poll) resumes with `Last-Event-ID` and misses nothing.
+    (`store` set) each event is numbered and kept as it is sent (not as it is written out), so that a
+    client that lost the connection (or was told to poll) resumes with `Last-Event-ID` and misses
+    nothing, on this worker or, through a shared store, on another.
 
     A msgspec Struct (compared by identity), not a class with `__init__`: every POST makes one, and a
     Struct's defaults are filled in C, at half the cost.
@@ -120,6 +127,9 @@ class Stream(msgspec.Struct, eq=False):
     request answered at once with JSON never is."""
     queue: Mailbox = msgspec.field(default_factory=Mailbox)
     seq: int = 0
+    """The number of the last event sent (and kept)."""
+    sent: int = 0
+    """The number of the last event written out (or skipped): those after it are still queued."""
     closed: bool = False
     """No more messages: the final one was sent, or the stream was dropped."""
     gone: bool = False
@@ -154,10 +164,33 @@ class Stream(msgspec.Struct, eq=False):
                 kept.pop(gone).closed = True
         kept[self.id] = self
         self.owner = kept
+        store = self.store
+        if store is not None:
+            for data, _ in self.queue.items:  # sent before it was named: kept now, in order
+                if data:
+                    self.seq += 1
+                    store.append(self.id, self.seq, data)
+
+    @classmethod
+    def mine(cls, name: str) -> bool:
+        """Whether the stream named `name` was made by this process (else by another worker)."""
+        return name.startswith(f"s{cls._origin}.")
 
     def put(self, data: bytes, final: bool = False) -> None:
         if not self.closed:
+            store = self.store
+            if store is not None and data and self.id:
+                self.seq += 1
+                store.append(self.id, self.seq, data)
+                if not self.reading:
+                    store.unread(self.id)
             self.queue.put_nowait((data, final))
+
+    def release(self) -> None:
+        """Its reader let go of it: what is sent on it from now on waits for a resumption."""
+        self.reading = False
+        if not self.closed and self.store is not None and self.id:
+            self.store.unread(self.id)
 
     def poll(self, retry_ms: int) -> None:
         """Close the current connection once what is queued is sent; the client reconnects after
@@ -167,16 +200,15 @@ class Stream(msgspec.Struct, eq=False):
             self.queue.put_nowait((b"", False))
 
     def event(self, data: bytes) -> bytes:
-        """Frame `data` as an SSE event, with an id when the stream is resumable."""
-        self.seq += 1
+        """Frame the next queued event `data`, with its id when the stream is resumable."""
         if self.store is None:
             return b"event: message\r\ndata: " + data + b"\r\n\r\n"
-        self.store.append(self.id, self.seq, data)
-        return framed(self.id, self.seq, data)
+        self.sent += 1
+        return framed(self.id, self.sent, data)
 
     def prime(self) -> bytes:
         """An event with an id and no data: the client can resume from it before anything is sent."""
-        return f"id: {self.id}-{self.seq}\r\ndata:\r\n\r\n".encode()
+        return f"id: {self.id}-{self.sent}\r\ndata:\r\n\r\n".encode()
 
 
 def _reseed() -> None:
@@ -215,6 +247,9 @@ class MemoryEventStore:
         self.size += cost
         while self.size > self.max_bytes or len(events) > self.max_events:
             self.size -= len(events.popleft()[2]) + _OVERHEAD
+
+    def unread(self, stream: str) -> None:
+        return None  # a resumption reads this process's memory: nothing to tell
 
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None:
         parsed = event_id(last_event_id)

@@ -151,7 +151,10 @@ async def exchange(
             if watcher is not None:
                 watcher.cancel()
     finally:
-        stream.reading = False
+        if stream.closed:  # (every request answered at once)
+            stream.reading = False
+        else:
+            stream.release()
         if session is not None:
             session.streams -= 1
 
@@ -227,19 +230,29 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
+    claim = app.table.claim
+    if claim is not None:
+        # Other workers let go of their GET stream of the session: one alone delivers its messages,
+        # each numbered once (told before the store is read: what they add after, they no longer add).
+        await claim(session.id)
     replay: list[bytes] = []
-    if named is not None:
-        found = await session.store.after(f"get-{named[1]}")
+    if named is not None or (get_stream is None and app.table.shared):
+        found = await session.store.after(f"get-{named[1] if named is not None else 0}")
         if found is not None:
-            replay = [framed("get", seq, data) for seq, data in found[1]]
+            kept = found[1]
+            if named is not None:
+                # Held here, the events after the last one written out are still queued: not replayed twice.
+                written = get_stream.sent if get_stream is not None else kept[-1][0] if kept else 0
+                replay = [framed("get", seq, data) for seq, data in kept if seq <= written]
             # A GET stream opened again on another worker goes on numbering where the last one stopped.
-            last = found[1][-1][0] if found[1] else named[1]
             if get_stream is None:
                 get_stream = Stream(session.store)
-                get_stream.seq = last
+                get_stream.seq = get_stream.sent = (
+                    kept[-1][0] if kept else named[1] if named is not None else 0
+                )
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
-    backlog = [(d, False) for d in session.backlog]
+    backlog = list(session.backlog)
     session.backlog.clear()
     session.get_stream = stream
     await _read_out(app, send, stream, backlog, session, receive, replay)
@@ -260,8 +273,19 @@ async def _resume(
     if stream is not None and session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
+    follow = app.table.follow
+    if stream is None and follow is not None and not Stream.mine(name):
+        # Another worker's stream: it may still be sending, and what it sends reaches us through the store.
+        await follow(session, name, after, send, receive)
+        return
     found = await session.store.after(f"{name}-{after}")
-    replay = [framed(name, seq, data) for seq, data in found[1]] if found is not None else []
+    # Held here, the events after the last one written out are still queued: not replayed twice.
+    written = stream.sent if stream is not None else None
+    replay = (
+        [framed(name, seq, data) for seq, data in found[1] if written is None or seq <= written]
+        if found is not None
+        else []
+    )
     if stream is None:
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
@@ -273,16 +297,19 @@ async def _read_out(
     app: HttpApp,
     send: Send,
     stream: Stream,
-    first: list[tuple[bytes, bool]],
+    backlog: list[bytes],
     session: Session,
     receive: Receive,
     replay: list[bytes],
 ) -> None:
-    """Write a session's stream out on a GET, as one of its open requests."""
+    """Write a session's stream out on a GET, as one of its open requests (`backlog`: messages kept
+    for it while it was not open, sent on it first)."""
     session.streams += 1
     stream.reading = True
+    for data in backlog:
+        stream.put(data)
     try:
-        await write_stream(send, stream, first, None, None, session, receive, app.keepalive, replay=replay)
+        await write_stream(send, stream, [], None, None, session, receive, app.keepalive, replay=replay)
     finally:
-        stream.reading = False
+        stream.release()
         session.streams -= 1

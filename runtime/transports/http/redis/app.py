@@ -20,7 +20,7 @@ class RedisApp:
     def __init__(self, app: HttpApp, connection: RedisConnection) -> None:
         self.app = app
         self.connection = connection
-        self.bus = RedisBus(connection, app.server, app.table)
+        self.bus = RedisBus(connection, app.server, app.table, app.keepalive)
         self._started = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -16,6 +16,7 @@ from ....errors import McpError
 from ....protocol.jsonrpc import RequestId
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
+from .follow import Followers
 from .registrations import CHANGES, RegistrySync
 
 if TYPE_CHECKING:
@@ -37,8 +38,12 @@ class _Change(msgspec.Struct, array_like=True):
     registration made while serving: `registrations`), "resource" (value: the URI), "answer" (value: a
     session id; the client's answer `data` to the server's request `rid`), or "notice" (value: a session
     id; `data`, a notification of its client that every worker takes: a cancellation), or, for a task
-    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON) or
-    "task-end" (it is terminal: wake who waits on its result)."""
+    (value: its id), "task-cancel" (stop its code), "task-input" (`data`: input responses, JSON; the
+    worker running it replies: nothing, or why it refused them) or "task-end" (it is terminal: wake who
+    waits on its result); for a session (value: its id), "events" (new events of its streams are in the
+    event store: wake who follows them), "get-opened" (a GET stream of it opened on the sender: end
+    yours) or "stream-held" (`data`: a stream's name; the worker holding it replies). "reply" answers
+    the message whose `rid` it carries, with `data`."""
     value: str
     rid: RequestId | None = None
     data: bytes = b""
@@ -49,6 +54,15 @@ class _Change(msgspec.Struct, array_like=True):
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(_Change).decode
 
+_HELD_WAIT: Final = 2.0
+"""Seconds a worker waits for the one holding a stream to say so (none: it died, or the stream ended)."""
+
+
+def events_notice(session_id: str) -> bytes:
+    """The message that tells every worker of new events of the session's streams (published by the
+    event store, in the round trip that keeps them)."""
+    return _encode(_Change("events", session_id))
+
 
 class RedisBus:
     """Carries a server's changes to every worker (`Server.relay`), each delivering to the streams it holds.
@@ -58,7 +72,9 @@ class RedisBus:
     (`subscriptions/listen`) live on the worker serving the listen request. When Redis cannot be
     reached, a change is delivered by the worker that made it alone, as without a bus."""
 
-    def __init__(self, connection: RedisConnection, server: Server, table: SessionTable) -> None:
+    def __init__(
+        self, connection: RedisConnection, server: Server, table: SessionTable, keepalive: float = 15.0
+    ) -> None:
         self.connection = connection
         self.server = server
         self.table = table
@@ -68,12 +84,17 @@ class RedisBus:
         self._sending: set[asyncio.Task[None]] = set()
         self._last: asyncio.Task[None] | None = None
         self.registry = RegistrySync(connection, server)
+        self._replies: dict[RequestId, asyncio.Future[bytes]] = {}
+        """Questions to other workers (`_ask`) waiting for the reply, by the id of their message."""
+        self.followers = Followers(self.held, keepalive)
         self.ready = asyncio.Event()
         """Set while subscribed (the app's startup waits for it)."""
 
     def start(self) -> None:
         self.server.relay = self.relay
         self.table.forward = self.forward
+        self.table.follow = self.followers.follow
+        self.table.claim = self.claim
         tasks = self.server.tasks
         if tasks is not None:
             tasks.peers = self
@@ -112,14 +133,44 @@ class RedisBus:
     async def cancelled(self, task_id: str) -> None:
         await self._tell("task-cancel", task_id)
 
-    async def answered(self, task_id: str, responses: dict[str, Any]) -> None:
-        await self._tell("task-input", task_id, msgspec.json.encode(responses))
+    async def answered(self, task_id: str, responses: dict[str, Any]) -> str | None:
+        tasks = self.server.tasks
+        wait = tasks.peer_wait if tasks is not None else 5.0
+        # No word: no worker runs its code any more, or the word was lost; the record is the truth.
+        refused = await self._ask("task-input", task_id, msgspec.json.encode(responses), wait)
+        return refused.decode() if refused else None
+
+    async def claim(self, session_id: str) -> None:
+        """A GET stream of the session opens here: the other workers end theirs."""
+        try:
+            await self._tell("get-opened", session_id)
+        except StoreUnavailable as exc:  # then two workers may both deliver for a while
+            log.warning("other workers not told of a GET stream opened here: %s", exc)
+
+    async def held(self, session_id: str, stream: str) -> bool:
+        """Whether another worker holds the session's stream `stream` open (its request is running)."""
+        return await self._ask("stream-held", session_id, stream.encode(), _HELD_WAIT) is not None
+
+    async def _ask(self, kind: str, value: str, data: bytes, wait: float) -> bytes | None:
+        """Tell every other worker, and wait up to `wait` seconds for the reply of the one concerned
+        (None: no reply)."""
+        nonce = secrets.token_hex(8)
+        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._replies[nonce] = reply
+        try:
+            await self._tell(kind, value, data, nonce)
+            try:
+                return await asyncio.wait_for(reply, wait)
+            except TimeoutError:
+                return None
+        finally:
+            del self._replies[nonce]
 
     async def ended(self, task_id: str) -> None:
         await self._tell("task-end", task_id)
 
-    async def _tell(self, kind: str, value: str, data: bytes = b"") -> None:
-        change = _encode(_Change(kind, value, None, data, self.origin))
+    async def _tell(self, kind: str, value: str, data: bytes = b"", rid: RequestId | None = None) -> None:
+        change = _encode(_Change(kind, value, rid, data, self.origin))
         await self.connection.run(lambda client: client.publish(self.channel, change))
 
     async def _publish(self, change: _Change, after: asyncio.Task[None] | None = None) -> None:
@@ -169,13 +220,26 @@ class RedisBus:
         for kind in kinds:
             await self.deliver(_Change("list", kind))
 
-    @staticmethod
-    async def _answer_task(tasks: Tasks, task_id: str, data: bytes) -> None:
+    async def _answer_task(self, tasks: Tasks, change: _Change) -> None:
+        """Input for a task: taken if its code runs here, and the worker that got it told."""
         try:
-            responses = msgspec.json.decode(data, type=dict[str, Any])
-            await tasks.answer_here(task_id, responses)
-        except (msgspec.DecodeError, McpError) as exc:  # its requestor was answered already
-            log.warning("task %s: input responses from another worker refused: %s", task_id, exc)
+            responses = msgspec.json.decode(change.data, type=dict[str, Any])
+            if not await tasks.answer_here(change.value, responses):
+                return
+            refused = b""
+        except McpError as exc:
+            refused = exc.message.encode()
+        except msgspec.DecodeError:
+            log.warning("task %s: unreadable input responses from another worker", change.value)
+            return
+        await self._reply(change, refused)
+
+    async def _reply(self, change: _Change, data: bytes) -> None:
+        if change.rid is not None:
+            try:
+                await self._tell("reply", change.value, data, change.rid)
+            except StoreUnavailable as exc:  # the asker's wait ends without it
+                log.warning("%s %s: no reply sent: %s", change.kind, change.value, exc)
 
     async def deliver(self, change: _Change, everywhere: bool = False) -> None:
         """Tell this worker's clients of `change`: sessions whose GET stream is held here (all of this
@@ -188,6 +252,33 @@ class RedisBus:
             else:
                 kind = self.registry.apply(change.kind, change.value)
             change = _Change("list", kind)
+        if change.kind == "reply":
+            reply = self._replies.get(change.rid) if change.rid is not None else None
+            if reply is not None and not reply.done():
+                reply.set_result(change.data)
+            return
+        if change.kind == "events":
+            self.followers.wake(change.value)
+            return
+        if change.kind == "get-opened":
+            session = self.table.sessions.get(change.value)
+            stream = session.get_stream if session is not None and change.origin != self.origin else None
+            if session is not None and stream is not None:
+                # The newest GET stream of a session is the one: this one's response ends, and what
+                # belongs to no request goes to that worker alone (numbered there, once).
+                stream.put(b"", final=True)
+                stream.closed = True
+                session.get_stream = None
+            return
+        if change.kind == "stream-held":
+            session = self.table.sessions.get(change.value)
+            if (
+                session is not None
+                and change.origin != self.origin
+                and change.data.decode() in session.open_streams
+            ):
+                await self._reply(change, b"")
+            return
         if change.kind.startswith("task-"):
             tasks = self.server.tasks
             if tasks is None or change.origin == self.origin:
@@ -197,7 +288,7 @@ class RedisBus:
             elif change.kind == "task-end":
                 tasks.wake(change.value)
             else:
-                await self._answer_task(tasks, change.value, change.data)
+                await self._answer_task(tasks, change)
             return
         if change.kind in ("answer", "notice"):
             session = self.table.sessions.get(change.value)

@@ -10,6 +10,7 @@ from typing import Final, cast
 
 from ....protocol.inbound import event_id
 from ..sessions import StoreUnavailable
+from .bus import events_notice
 from .connection import RedisConnection
 
 __all__ = ["RedisEventStore", "redis_event_stores"]
@@ -17,11 +18,12 @@ __all__ = ["RedisEventStore", "redis_event_stores"]
 log = logging.getLogger("mcpbind.redis")
 
 # Appends the events, then drops the oldest until the list is within both bounds, all in one round trip
-# and atomically (no reader sees a list over its bounds). KEYS: the list, its byte count.
-# ARGV: max bytes, max events, ttl (s), then the events.
+# and atomically (no reader sees a list over its bounds); then publishes the notice, if any, on the bus
+# (after the events are in: a worker woken by it finds them). KEYS: the list, its byte count, the bus.
+# ARGV: max bytes, max events, ttl (s), the notice (or ""), then the events.
 _APPEND: Final = """
 local added = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   redis.call('RPUSH', KEYS[1], ARGV[i])
   added = added + #ARGV[i]
 end
@@ -34,6 +36,9 @@ while count > 0 and (size > max_bytes or count > max_events) do
 end
 redis.call('SET', KEYS[2], size, 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if #ARGV[4] > 0 then
+  redis.call('PUBLISH', KEYS[3], ARGV[4])
+end
 return count
 """
 
@@ -41,9 +46,11 @@ return count
 class RedisEventStore:
     """One session's events in a Redis list (`<prefix>events:<session>`), each `b"<stream> <seq> <data>"`.
 
-    `append` is called as an event is written out (it cannot wait): events are sent to Redis in the
-    background, many in one round trip; `after` first waits for those still on their way, so a worker
-    replays everything it wrote. An event larger than the whole bound is never kept."""
+    `append` is called as an event is sent (it cannot wait): events are sent to Redis in the background,
+    many in one round trip; `after` first waits for those still on their way, so a worker replays
+    everything it sent. An event larger than the whole bound is never kept. Once a stream has no reader
+    here (`unread`), each round trip that keeps its events also tells every worker, on the bus, that
+    the session has new events: the one following the stream for a resumption reads them."""
 
     def __init__(
         self,
@@ -62,6 +69,9 @@ class RedisEventStore:
         self.ttl = max(1, int(ttl))
         self._pending: list[bytes] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._notice = events_notice(session_id)
+        self._unread = False
+        """A stream of the session has no reader here: the next round trip publishes the notice."""
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
         entry = b"%s %d %s" % (stream.encode(), seq, data)
@@ -71,21 +81,27 @@ class RedisEventStore:
         if self._flushing is None:
             self._flushing = asyncio.get_running_loop().create_task(self._flush())
 
+    def unread(self, stream: str) -> None:
+        self._unread = True
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
     async def _flush(self) -> None:
         try:
-            while self._pending:
+            while self._pending or self._unread:
                 batch, self._pending = self._pending, []
+                notice, self._unread = self._notice if self._unread else b"", False
                 try:
-                    await self._send(batch)
+                    await self._send(batch, notice)
                 except StoreUnavailable as exc:
                     # The stream itself goes on; only its resumption is lost while Redis is away.
                     log.warning("events not kept for resumption: %s", exc)
         finally:
             self._flushing = None
 
-    async def _send(self, batch: list[bytes]) -> None:
-        args: list[bytes | int] = [self.max_bytes, self.max_events, self.ttl, *batch]
-        keys = (self.key, self.size_key)
+    async def _send(self, batch: list[bytes], notice: bytes) -> None:
+        args: list[bytes | int] = [self.max_bytes, self.max_events, self.ttl, notice, *batch]
+        keys = (self.key, self.size_key, self.connection.key("bus"))
         # EVALSHA, falling back to EVAL once per Redis that has not seen the script.
         await self.connection.run(lambda client: client.register_script(_APPEND)(keys, args, client))
 
