@@ -352,6 +352,10 @@ class Tasks:
 
     async def park(self, task_input: TaskInput) -> None:
         """The task waits for the input `task_input` has pending or, with none pending, works again."""
+        # One turn first: questions asked together (`asyncio.gather`) are all pending by then, and go
+        # to the store in one record. Written as each is asked, a store whose round trips suspend
+        # (Redis) would show the task waiting on the first alone, and a poll would answer that.
+        await asyncio.sleep(0)
         requests = {key: entry[0] for key, entry in task_input.pending.items()}
         status = "input_required" if requests else "working"
         before = await self.store.get(task_input.task_id)

@@ -20,7 +20,7 @@ from mcpbind.errors import McpError
 from mcpbind.protocol import revisions
 from mcpbind.protocol import tasks as proto
 from mcpbind.protocol.tasks import TaskPolicy, TaskRecord
-from mcpbind.server import TooManyTasks
+from mcpbind.server import Context, Server, TooManyTasks
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.redis import RedisConnection, RedisTaskStore
 
@@ -383,3 +383,40 @@ def test_input_answered_in_part_on_another_worker_is_taken_before_the_ack_in_202
 
     with two_workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+def test_questions_a_task_asks_together_are_stored_together_in_2026(redis_server: RedisServer) -> None:
+    """Two questions asked at once (`asyncio.gather`) reach the shared store in one record: a poll, on any
+    worker, never finds the task waiting on one of them only. (The store's round trips suspend the
+    task, so writing each question as it is asked put one alone in Redis for a moment.)"""
+    written: list[TaskRecord] = []
+
+    class Watched(RedisTaskStore):
+        async def replace(self, old: TaskRecord, new: TaskRecord) -> bool:
+            written.append(new)
+            return await super().replace(old, new)
+
+    server = Server("together", "1.0.0", task_policy=TaskPolicy(poll_interval_ms=20))
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+    @server.tool(task_support="required")
+    async def two_names(ctx: Context) -> str:
+        first, second = await asyncio.gather(
+            ctx.elicit("First?", schema, key="first"), ctx.elicit("Second?", schema, key="second")
+        )
+        return f"{(first.content or {}).get('name')} and {(second.content or {}).get('name')}"
+
+    assert server.tasks is not None
+    store = Watched(connection(redis_server))
+    server.tasks.store = store
+
+    async def main() -> None:
+        async with Client.memory(server, mode=MODERN, elicitation=answer_name) as client:
+            handle = await client.start_tool_task("two_names")
+            assert (await handle.result()).content[0].text == "Ada and Ada"
+        await store.connection.close()
+
+    run(main())
+    asked = [r for r in written if r.status == "input_required"]
+    assert asked, "the task never asked"
+    assert sorted(asked[0].input_requests or {}) == ["first", "second"], asked[0]
