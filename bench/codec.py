@@ -811,6 +811,9 @@ def render(results: dict[str, Any]) -> str:
             total = f"{entry['total_ms']:.1f}"
             if entry["module"] == MCPBIND_MODULE:
                 total += f" {'✓' if entry['total_ms'] < TARGET_IMPORT_MS else '✗'} (< {TARGET_IMPORT_MS:g})"
+                codec = imp.get("mcpbind", {}).get("children_ms", {}).get("msgspec", 0.0)
+                if entry["total_ms"] >= TARGET_IMPORT_MS and codec >= TARGET_IMPORT_MS:
+                    total += f"; out of reach: msgspec's own import is {codec:.1f}"
             excl = f"{entry['excl_deps_ms']:.1f} (minus {', '.join(entry['excluded'])})"
             lines.append(f"| `import {entry['module']}` | {total} | {excl} |")
         mcpbind = imp.get("mcpbind")
