@@ -1,0 +1,299 @@
+"""The pipes under the stdio transport: reading lines off a pipe and writing messages to one, on the loop.
+
+A server reads stdin with `LineProtocol` (flow control: reading pauses while `READ_BUFFER_HIGH` bytes
+of lines wait to be taken, or while its answers wait for the client) and writes stdout through
+`Batched` (the messages of one loop turn in one system call) over `WriteProtocol` (writers wait while
+`WRITE_BUFFER_HIGH` bytes are unread). A file instead of a pipe (`server < requests.jsonl`) is read in
+a thread (`FileLines`) and written directly (`FileSink`). `grow_pipe` widens a pipe that a large
+message crosses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from collections import deque
+from collections.abc import Iterable
+from typing import Final, Protocol
+
+from ..protocol.endpoint import LineBuffer, LineTooLong
+
+__all__ = [
+    "CHUNK",
+    "LARGE",
+    "PIPE_SIZE",
+    "READ_BUFFER_HIGH",
+    "WRITE_BUFFER_HIGH",
+    "Batched",
+    "FileLines",
+    "FileSink",
+    "LineProtocol",
+    "LineReader",
+    "Lines",
+    "Sink",
+    "WriteProtocol",
+    "grow_pipe",
+    "pollable",
+]
+
+CHUNK: Final = 256 * 1024
+LARGE: Final = 64 * 1024
+"""A message this large is written with its newline beside it, not copied to join one."""
+WRITE_BUFFER_HIGH: Final = 1024 * 1024
+"""Bytes of answers buffered for stdout beyond which a server's writers wait for the client to read
+(and it stops reading its stdin)."""
+PIPE_SIZE: Final = 1024 * 1024
+"""What a pipe is grown to (Linux) once a message larger than the kernel's default pipe (64 KiB) crosses
+it: a 1 MB answer then goes in one system call instead of sixteen hand-overs between the processes,
+each a wake-up of both. Only then: the kernel counts pipe memory per user (`pipe-user-pages-soft`), and a
+peer that sends small messages has no use for it."""
+READ_BUFFER_HIGH: Final = 4 * 1024 * 1024
+"""Bytes of requests read from stdin and not yet taken beyond which a server stops reading it."""
+
+
+class LineProtocol(asyncio.Protocol):
+    """Collects complete lines from a pipe; oversized lines become error answers.
+
+    Reading the pipe pauses while more than `max_buffered` bytes of lines wait to be taken (a client
+    sending faster than the server serves), and while our own output is not being read (`hold`):
+    the client's writes then wait on the full pipe instead of our memory growing."""
+
+    def __init__(self, max_line: int, max_buffered: int = READ_BUFFER_HIGH) -> None:
+        self.buffer = LineBuffer(max_line)
+        self.lines: deque[bytes | LineTooLong] = deque()
+        # The reader's future while it waits for a line (a bare future: an Event's wait is a
+        # coroutine, a waiter list and a future, and one request at a time waits once each).
+        self.waiter: asyncio.Future[None] | None = None
+        self.eof = False
+        self.max_buffered = max_buffered
+        self.buffered = 0
+        """Bytes of the lines in `lines`."""
+        self.held = False
+        self.paused = False
+        self.transport: asyncio.ReadTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def take(self) -> bytes | LineTooLong:
+        """The oldest line (there is one): reading resumes once enough of them are taken."""
+        line = self.lines.popleft()
+        if type(line) is bytes:
+            self.buffered -= len(line)
+        if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
+            self._pause(False)
+        return line
+
+    def take_message(self) -> bytes | None:
+        """The oldest line if one waits and it is a message (not an oversized line's error), else
+        None. (`take`'s usual case without its checks: this is every request read in a burst.)"""
+        lines = self.lines
+        if not lines:
+            return None
+        line = lines[0]
+        if type(line) is not bytes:
+            return None
+        lines.popleft()
+        self.buffered -= len(line)
+        if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
+            self._pause(False)
+        return line
+
+    def hold(self, held: bool) -> None:
+        """Pause reading while our output waits for the client to read it (and resume after)."""
+        self.held = held
+        self._pause(held or self.buffered > self.max_buffered)
+
+    def _pause(self, pause: bool) -> None:
+        if pause != self.paused and self.transport is not None and not self.transport.is_closing():
+            self.paused = pause
+            if pause:
+                self.transport.pause_reading()
+            else:
+                self.transport.resume_reading()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        lines = self.buffer.feed(data)
+        if lines:
+            self.lines.extend(lines)
+            try:
+                self.buffered += sum(map(len, lines))  # type: ignore[arg-type]
+            except TypeError:  # an oversized line's error among them (it holds no bytes)
+                self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+            if self.buffered > self.max_buffered:
+                self._pause(True)
+        if self.lines:
+            self._wake()
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self._wake()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self._wake()
+
+
+class WriteProtocol(asyncio.Protocol):
+    """Tells when the write pipe is closed (after `close()`, once the buffered answers are written),
+    and whether its buffer is over the high-water mark (the peer is not reading)."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.get_running_loop().create_future()
+        self.resumed: asyncio.Future[None] | None = None
+        """Set while writing is paused: done when the buffer has drained below the low-water mark."""
+        self.reading: LineProtocol | None = None
+        """The input whose reading waits while this output does."""
+
+    def pause_writing(self) -> None:
+        if self.resumed is None:
+            self.resumed = asyncio.get_running_loop().create_future()
+        if self.reading is not None:
+            self.reading.hold(True)
+
+    def resume_writing(self) -> None:
+        resumed, self.resumed = self.resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
+        if self.reading is not None:
+            self.reading.hold(False)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()  # nothing waits on a pipe that is gone (what is written now is dropped)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class LineReader:
+    def __init__(self, protocol: LineProtocol) -> None:
+        self.protocol = protocol
+
+    async def read_line(self) -> bytes | LineTooLong | None:
+        proto = self.protocol
+        while not proto.lines:
+            if proto.eof:
+                return None
+            proto.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await proto.waiter
+            finally:
+                proto.waiter = None
+        return proto.take()
+
+
+class Lines(Protocol):
+    async def read_line(self) -> bytes | LineTooLong | None: ...
+
+
+class FileLines:
+    """Lines from a descriptor the event loop cannot watch (a regular file, /dev/null): each chunk is
+    read in a worker thread, so that a server fed from a file still serves as it reads."""
+
+    def __init__(self, fd: int, max_line: int) -> None:
+        self.fd = fd
+        self.buffer = LineBuffer(max_line)
+        self.lines: deque[bytes | LineTooLong] = deque()
+        self.eof = False
+
+    async def read_line(self) -> bytes | LineTooLong | None:
+        while not self.lines:
+            if self.eof:
+                return None
+            chunk = await asyncio.get_running_loop().run_in_executor(None, os.read, self.fd, CHUNK)
+            if chunk:
+                self.lines.extend(self.buffer.feed(chunk))
+            else:
+                self.eof = True
+        return self.lines.popleft()
+
+
+class Sink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def writelines(self, data: Iterable[bytes]) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class FileSink:
+    """Writes to a descriptor the event loop cannot watch (a regular file, /dev/null), which never
+    makes a writer wait for a reader: plain blocking writes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def writelines(self, data: Iterable[bytes]) -> None:
+        for chunk in data:
+            self.write(chunk)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
+
+
+def pollable(fd: int) -> bool:
+    """Whether the event loop can watch `fd`: a pipe, a socket or a terminal. epoll refuses regular
+    files and devices such as /dev/null (asyncio raises, uvloop aborts the process), so a server run
+    as `server < requests.jsonl > answers.jsonl` reads and writes those directly."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
+
+
+def grow_pipe(fd: int) -> None:
+    """Best effort: not Linux, not a pipe, or over the user's pipe memory, and the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+class Batched:
+    """Newline-framed messages written in one turn of the loop, sent in one system call: with many
+    requests in flight, messages finish together, and one write per message was the largest cost of
+    a stdio peer (server or client)."""
+
+    __slots__ = ("_pending", "_sink")
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if self._sink.is_closing():
+            return
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        pending = self._pending
+        if not self._sink.is_closing() and pending:
+            if len(pending) == 1 and len(pending[0]) >= LARGE:
+                # A large message alone: its newline goes in the same system call (writev) rather
+                # than in a copy of the whole message joined to it.
+                self._sink.writelines((pending[0], b"\n"))
+            else:
+                pending.append(b"")
+                self._sink.write(b"\n".join(pending))
+        pending.clear()
