@@ -271,17 +271,22 @@ def grow_pipe(fd: int) -> None:
 class Batched:
     """Newline-framed messages written in one turn of the loop, sent in one system call: with many
     requests in flight, messages finish together, and one write per message was the largest cost of
-    a stdio peer (server or client)."""
+    a stdio peer (server or client). `pipe`: the descriptor of the pipe written to, grown
+    (`grow_pipe`) on the first message of `LARGE` bytes or more."""
 
-    __slots__ = ("_pending", "_sink")
+    __slots__ = ("_pending", "_pipe", "_sink")
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Sink, pipe: int | None = None) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
+        self._pipe = pipe
 
     def write(self, data: bytes) -> None:
         if self._sink.is_closing():
             return
+        if self._pipe is not None and len(data) >= LARGE:
+            grow_pipe(self._pipe)
+            self._pipe = None
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
         self._pending.append(data)

@@ -23,7 +23,6 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from ..protocol.salvage import salvage
 from .pipes import (
     CHUNK,
-    LARGE,
     PIPE_SIZE,
     READ_BUFFER_HIGH,
     WRITE_BUFFER_HIGH,
@@ -35,7 +34,6 @@ from .pipes import (
     Lines,
     Sink,
     WriteProtocol,
-    grow_pipe,
     pollable,
 )
 from .plain import PlainTransport
@@ -87,8 +85,6 @@ class StdioServerTransport:
         self._flow: WriteProtocol | None = None
         self._input: LineProtocol | None = None
         """The pipe's reader, holding the lines read and not yet taken (None for a file, read in a thread)."""
-        self._small_pipe: int | None = None
-        """stdout's descriptor while its pipe has not been grown (`PIPE_SIZE`)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -108,10 +104,9 @@ class StdioServerTransport:
             self._written = writing.closed
             self._flow = writing
             writing.reading = self._input
-            self._small_pipe = stdout_fd
         else:
             self._writer = FileSink(stdout_fd)
-        self._frames = Batched(self._writer)
+        self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None)
 
     def read_buffered(self) -> bytes | None:
         """A message already read off the pipe (often many, with many requests in flight), or None."""
@@ -130,12 +125,6 @@ class StdioServerTransport:
                 continue
             return line
 
-    def _grow(self) -> None:
-        """The first large message: stdout's pipe grows (`PIPE_SIZE`), once."""
-        assert self._small_pipe is not None
-        grow_pipe(self._small_pipe)
-        self._small_pipe = None
-
     def write_nowait(self, data: bytes) -> bool:
         """Queue `data` for this turn's write unless the client is not reading our stdout (False:
         nothing queued, `write` queues it and waits)."""
@@ -144,15 +133,11 @@ class StdioServerTransport:
             return False
         frames = self._frames
         assert frames is not None, "start() first"
-        if self._small_pipe is not None and len(data) >= LARGE:
-            self._grow()
         frames.write(data)
         return True
 
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
-        if self._small_pipe is not None and len(data) >= LARGE:
-            self._grow()
         self._frames.write(data)
         flow = self._flow
         if flow is not None and flow.resumed is not None:
@@ -213,8 +198,6 @@ class StdioClientTransport(PlainTransport):
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
         self._deliver: Callable[[bytes], Awaitable[None]] | None = None
-        self._small_pipes = True
-        """The server's stdin pipe has not been grown (`PIPE_SIZE`); its stdout is the server's to grow."""
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -229,7 +212,9 @@ class StdioClientTransport(PlainTransport):
             limit=CHUNK,
         )
         assert self.process.stdin is not None
-        self._frames = Batched(self.process.stdin)
+        pipe = self.process.stdin.transport.get_extra_info("pipe")
+        # The server's stdin grows with a large request; its stdout is the server's to grow.
+        self._frames = Batched(self.process.stdin, pipe.fileno() if pipe is not None else None)
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
 
@@ -288,10 +273,6 @@ class StdioClientTransport(PlainTransport):
         if stdin.is_closing():
             return
         assert self._frames is not None
-        if len(data) >= LARGE and self._small_pipes:
-            self._small_pipes = False
-            if (pipe := stdin.transport.get_extra_info("pipe")) is not None:
-                grow_pipe(pipe.fileno())
         self._frames.write(data)
         if not stdin.transport.get_write_buffer_size():
             return  # the pipe took everything so far: nothing to wait for
