@@ -10,7 +10,15 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["BufferedTransport", "MessageTransport", "Prepared", "ReplyChannel", "ROUTE"]
+__all__ = [
+    "BufferedTransport",
+    "MessageTransport",
+    "NowaitWriter",
+    "Prepared",
+    "ReplyChannel",
+    "ROUTE",
+    "defines",
+]
 
 
 class MessageTransport(Protocol):
@@ -23,6 +31,23 @@ class MessageTransport(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class NowaitWriter(Protocol):
+    """A transport that can send a message without a coroutine when nothing has to wait. Only a
+    transport whose class has the method is taken for one (`defines`)."""
+
+    def write_nowait(self, data: bytes) -> bool:
+        """Send one framed message if that needs no wait, and say so; False: nothing was sent (the
+        caller sends it with `write`, which waits as the transport's flow control says)."""
+        ...
+
+
+def defines(transport: object, name: str) -> bool:
+    """Whether `transport`'s class has `name` itself: a wrapper that passes the names it lacks on to
+    the transport it wraps (`__getattr__`) must not be bypassed by a short path of the inner one."""
+    return hasattr(type(transport), name)
 
 
 @runtime_checkable

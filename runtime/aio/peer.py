@@ -39,7 +39,7 @@ from ..protocol.endpoint import (
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
 from .deadlines import Deadlines
-from .interfaces import ROUTE, BufferedTransport, MessageTransport
+from .interfaces import ROUTE, BufferedTransport, MessageTransport, NowaitWriter, defines
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -134,6 +134,13 @@ class Peer:
             self._read_buffered = transport.read_buffered
             if type(self).respond is Peer.respond:
                 self._write_nowait = transport.write_nowait
+        # Our own requests go out with no coroutine where the transport can tell that nothing has to
+        # wait (stdio, either side): with many requests in flight, that is nearly every one.
+        self._send_nowait: Callable[[bytes], bool] | None = (
+            transport.write_nowait
+            if isinstance(transport, NowaitWriter) and defines(transport, "write_nowait")
+            else None
+        )
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -159,7 +166,9 @@ class Peer:
         if timeout is not None:
             self._deadlines.add(future, timeout)
         try:
-            await self.transport.write(data)  # as `send` does (this is every request: one call less)
+            send = self._send_nowait
+            if send is None or not send(data):
+                await self.transport.write(data)  # as `send` does (this is every request: one call less)
             return await future
         except TimeoutError:
             self.endpoint.forget(rid)

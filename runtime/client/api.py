@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import msgspec
 
 from .. import __version__, wire
+from ..aio.interfaces import defines
 from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
@@ -38,7 +39,7 @@ from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
-from .transport import ClientTransport
+from .transport import ClientTransport, TakesAnswers
 
 if TYPE_CHECKING:
     from ..server.registry import Server
@@ -200,6 +201,8 @@ class Client(Calls, TypedStubs):
     def _start_peer(self) -> None:
         """Read the transport's messages into the peer (from their reading task, where it allows)."""
         self.transport.deliver_to(self.peer.feed)
+        if isinstance(self.transport, TakesAnswers) and defines(self.transport, "take_with"):
+            self.transport.take_with(self.peer.take)
         self._reader = asyncio.ensure_future(self.peer.run())
 
     def _replace_transport(self, transport: ClientTransport) -> None:
@@ -325,7 +328,8 @@ class Client(Calls, TypedStubs):
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         spec = prepared.spec
         body: Any = None
-        if not meta and prepared.meta_type is not None and self.stateless:
+        stateless = self.stateless
+        if stateless and not meta and prepared.meta_type is not None:
             # The usual stateless request: its `_meta` is what every request carries, converted
             # once while it stays the same (or the caller's own, with that added).
             data: Any = dict(params) if params else {}
@@ -333,7 +337,8 @@ class Client(Calls, TypedStubs):
             data["_meta"] = {**self._meta(), **given} if given else self._stateless_meta(prepared.meta_type)
             body = prepared.convert(data)
         elif spec.params_type is not None:
-            full_meta = self._meta(meta)
+            # (a stateful revision's request carries no `_meta` but the caller's)
+            full_meta = self._meta(meta) if meta or stateless else None
             if params or full_meta or spec.params_required:
                 data = params if type(params) is dict else dict(params or {})
                 if full_meta:

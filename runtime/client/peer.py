@@ -38,21 +38,27 @@ _read = msgspec.json.Decoder(_Answer).decode
 class ClientPeer(Peer):
     """A `Peer` whose `feed` resolves a plain answer to one of its requests by the short path."""
 
-    async def feed(self, data: bytes) -> None:
+    def take(self, data: bytes) -> bool:
+        """Resolve `data` by the short path if it is a plain answer (True); False: it is anything
+        else, left for `feed` (a transport that reads on its own offers it here first, with no
+        coroutine: `TakesAnswers`)."""
         if type(data) is bytes and data.isascii():
             try:
                 env = _read(data)
             except (msgspec.DecodeError, RecursionError):
-                pass  # no JSON object: the full path answers it
-            else:
-                result = env.result
-                if (
-                    type(env.id) is int
-                    and result is not UNSET
-                    and env.method is UNSET
-                    and env.error is UNSET
-                    and env.jsonrpc == "2.0"
-                ):
-                    self.answered(env.id, result)
-                    return
-        await super().feed(data)
+                return False  # no JSON object: the full path answers it
+            result = env.result
+            if (
+                type(env.id) is int
+                and result is not UNSET
+                and env.method is UNSET
+                and env.error is UNSET
+                and env.jsonrpc == "2.0"
+            ):
+                self.answered(env.id, result)
+                return True
+        return False
+
+    async def feed(self, data: bytes) -> None:
+        if not self.take(data):
+            await super().feed(data)

@@ -10,11 +10,11 @@ implement it; a wrapper (a recorder, say) implements it by passing each call on.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..errors import McpError
 
-__all__ = ["ClientTransport", "ParamHeaders"]
+__all__ = ["ClientTransport", "ParamHeaders", "TakesAnswers"]
 
 ParamHeaders = dict[str, dict[str, tuple[str, ...]]]
 """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for: header name -> path."""
@@ -68,4 +68,15 @@ class ClientTransport(Protocol):
         """A transport to try instead, started, after `error` ended every attempt at the era on this
         one (HTTP: an endpoint that refuses POST with 404 or 405 may be a 2024-11-05 HTTP+SSE
         server); this one is closed then. None: nothing to fall back to."""
+        ...
+
+
+@runtime_checkable
+class TakesAnswers(Protocol):
+    """A transport that reads on its own (`deliver_to`) and can offer each message to a plain function
+    first: the answers to our requests are then resolved with no coroutine per message (stdio)."""
+
+    def take_with(self, take: Callable[[bytes], bool]) -> None:
+        """Offer each message read to `take` before the feed of `deliver_to`; what it takes (True)
+        is done, the rest goes to the feed, in order."""
         ...

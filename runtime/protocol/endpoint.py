@@ -272,6 +272,12 @@ class ClippingLineBuffer:
         self._tail = b""
 
     def feed(self, data: bytes) -> list[bytes | Oversized]:
+        if self._skipped < 0 and not self._buf and data[-1:] == b"\n" and len(data) <= self.max_line:
+            # The usual chunk (answers to requests in flight): whole lines, nothing held, none over
+            # the limit. Split in one call, as `LineBuffer` does.
+            lines: list[bytes | Oversized] = [line.strip() for line in data.split(b"\n")]
+            lines.pop()  # (what follows the last newline: nothing)
+            return lines if b"" not in lines else [line for line in lines if line]
         out: list[bytes | Oversized] = []
         if self._skipped >= 0:
             end = data.find(b"\n")

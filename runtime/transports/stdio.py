@@ -198,6 +198,7 @@ class StdioClientTransport(PlainTransport):
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
         self._deliver: Callable[[bytes], Awaitable[None]] | None = None
+        self._take: Callable[[bytes], bool] | None = None
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
@@ -230,11 +231,16 @@ class StdioClientTransport(PlainTransport):
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self._deliver = feed
 
+    def take_with(self, take: Callable[[bytes], bool]) -> None:
+        """Offer each message read to `take` first, with no coroutine (the client's answers: nearly
+        every message); only those it leaves (False) go to `deliver_to`'s feed, in the same order."""
+        self._take = take
+
     async def read(self) -> bytes | None:
         """The next line; or, once `deliver_to` was called, every line handed to the peer as it is
         read (no return to the peer's loop per message), and None at the end."""
         assert self.process is not None and self.process.stdout is not None, "start() first"
-        deliver = self._deliver
+        deliver, take = self._deliver, self._take
         while True:
             while not self._lines:
                 chunk = await self.process.stdout.read(CHUNK)
@@ -247,8 +253,11 @@ class StdioClientTransport(PlainTransport):
                         self._oversized(line)
             if deliver is None:
                 return self._lines.popleft()
-            while self._lines:
-                await deliver(self._lines.popleft())
+            lines = self._lines
+            while lines:
+                line = lines.popleft()
+                if take is None or not take(line):
+                    await deliver(line)
 
     def _oversized(self, line: Oversized) -> None:
         """A line over `max_line` was dropped: fail the request it answers, refuse the request it
@@ -266,6 +275,19 @@ class StdioClientTransport(PlainTransport):
             self._lines.append(
                 encode_error(found.id, INTERNAL_ERROR, f"the server's answer is too large: {why}")
             )
+
+    def write_nowait(self, data: bytes) -> bool:
+        """`write` when it would not wait (the pipe took everything so far): queued, True. False:
+        nothing queued (`write` queues it, and waits as it says)."""
+        assert self.process is not None and self.process.stdin is not None, "start() first"
+        stdin = self.process.stdin
+        if stdin.is_closing():
+            return True  # (as `write`: dropped)
+        if stdin.transport.get_write_buffer_size():
+            return False
+        assert self._frames is not None
+        self._frames.write(data)
+        return True
 
     async def write(self, data: bytes) -> None:
         assert self.process is not None and self.process.stdin is not None, "start() first"
