@@ -7,6 +7,8 @@ as the client's ids are; a `result` and neither `method` nor `error`) goes from 
 to the request's future (`Peer.answered`). Anything else (requests and notifications from the server,
 error answers, text that is no JSON, non-ASCII text, whose UTF-8 must be checked) takes `Peer.feed`,
 which reads it again from the start: the decisions and error answers stay those of the one parser.
+A transport that reads on its own offers each message to `ClientPeer.take` first (`TakesAnswers`),
+with no coroutine for an answer.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ revision's type first (the check that the answer is valid in the revision the se
 read from that result's wire form into the newest revision's type, in the decoder itself: what the
 negotiated revision does not have (a member an older server sends anyway) stays out, as it would
 had the newest type been read from the server's bytes. A result of a kind the revision does not know
-(`wire.Unknown`) stays as it is, for the caller to refuse.
+(`wire.Unknown`) stays as it is, for the caller to refuse. Where the two types agree (`projection`),
+the result is decoded once, as the newest type, with that way as the fallback.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from ..methods import RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.tasks import extension_method
-from ..shapes import DispatchMeta
+from ..shapes import DispatchMeta, dec_hook
+from .projection import Check, direct
 
 __all__ = ["MetaMemo", "Prepared", "prepare"]
 
@@ -74,7 +76,11 @@ def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -
         return None
     decode: ResultDecoder = _decoder(result_type or spec.result_type)
     if latest is not None and revision != revisions.LATEST:
-        decode = _as_latest(decode, wire.decoder(revisions.revision(revisions.LATEST).type(latest)).decode)
+        newest = revisions.revision(revisions.LATEST).type(latest)
+        decode = _as_latest(decode, wire.decoder(newest).decode)
+        checks = direct(result_type or spec.result_type, newest)
+        if checks is not None:  # the types agree: one decode, the general way as the fallback
+            decode = _straight(newest, checks, decode)
     params_type = spec.params_type
     meta_type = _meta_type(params_type) if params_type is not None else None
     return Prepared(spec, decode, _converter(params_type), meta_type)
@@ -109,8 +115,24 @@ def _decoder(tp: Any) -> ResultDecoder:
     peek = msgspec.json.Decoder(msgspec.defstruct("Tag", [(tag, Any, msgspec.UNSET)])).decode
     absent = tp._absent_
     members = {m.tag_value: wire.decoder(m.type).decode for m in tp._union_}
+    # The member the tag names when absent (a final result: nearly every answer) is tried first, with
+    # no look at the tag: taken if its own tag member reads as that value (as it does when absent).
+    # msgspec's own decoder: a result it refuses takes the way below, and only that way reads an
+    # unknown content block tolerantly (`wire.decoder`), at its own cost, not twice.
+    first = tp._by_tag_[absent].type if absent in tp._by_tag_ else None
+    attr = _attribute(first, tag) if first is not None else None
+    likely = (msgspec.json.Decoder(first, dec_hook=dec_hook).decode, attr) if attr is not None else None
 
     def decode(raw: msgspec.Raw) -> Any:
+        if likely is not None:
+            read, member_tag = likely
+            try:
+                result = read(raw)
+            except (msgspec.DecodeError, RecursionError):
+                pass  # another member, or no valid one: as below
+            else:
+                if getattr(result, member_tag) == absent:
+                    return result
         try:
             value = getattr(peek(raw), tag)
             member = members.get(absent if value is msgspec.UNSET else value)
@@ -121,6 +143,33 @@ def _decoder(tp: Any) -> ResultDecoder:
         # ... anything but a known tag on a valid member: the union's own decoder, for its answer
         # (an `Unknown` result of an extension's kind) or its error.
         return full(raw)
+
+    return decode
+
+
+def _attribute(tp: Any, name: str) -> str | None:
+    """The attribute of the Struct `tp` that holds its member named `name` on the wire (None: none)."""
+    try:
+        fields = msgspec.structs.fields(tp)
+    except TypeError:
+        return None
+    return next((f.name for f in fields if f.encode_name == name), None)
+
+
+def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDecoder:
+    """A result decoded as the newest revision's type `tp` at once (`projection`), or by `general`
+    where that decoding fails or leaves a check unmet: then `general`'s value or error stands."""
+    fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
+
+    def decode(raw: msgspec.Raw) -> Any:
+        try:
+            result = fast(raw)
+        except (msgspec.DecodeError, RecursionError):
+            return general(raw)
+        for attr, holds in checks:
+            if not holds(getattr(result, attr)):
+                return general(raw)
+        return result
 
     return decode
 

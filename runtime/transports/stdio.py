@@ -197,6 +197,7 @@ class StdioClientTransport(PlainTransport):
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
+        self._stdin: asyncio.WriteTransport | None = None
         self._deliver: Callable[[bytes], Awaitable[None]] | None = None
         self._take: Callable[[bytes], bool] | None = None
 
@@ -213,9 +214,12 @@ class StdioClientTransport(PlainTransport):
             limit=CHUNK,
         )
         assert self.process.stdin is not None
-        pipe = self.process.stdin.transport.get_extra_info("pipe")
-        # The server's stdin grows with a large request; its stdout is the server's to grow.
-        self._frames = Batched(self.process.stdin, pipe.fileno() if pipe is not None else None)
+        stdin = self.process.stdin.transport
+        pipe = stdin.get_extra_info("pipe")
+        # The server's stdin grows with a large request; its stdout is the server's to grow. Frames
+        # go to the pipe's transport itself (the stream writer would only pass each call on).
+        self._frames = Batched(stdin, pipe.fileno() if pipe is not None else None)
+        self._stdin = stdin
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
 
@@ -279,14 +283,11 @@ class StdioClientTransport(PlainTransport):
     def write_nowait(self, data: bytes) -> bool:
         """`write` when it would not wait (the pipe took everything so far): queued, True. False:
         nothing queued (`write` queues it, and waits as it says)."""
-        assert self.process is not None and self.process.stdin is not None, "start() first"
-        stdin = self.process.stdin
-        if stdin.is_closing():
-            return True  # (as `write`: dropped)
-        if stdin.transport.get_write_buffer_size():
+        stdin, frames = self._stdin, self._frames
+        assert stdin is not None and frames is not None, "start() first"
+        if stdin.get_write_buffer_size() and not stdin.is_closing():
             return False
-        assert self._frames is not None
-        self._frames.write(data)
+        frames.write(data)  # (dropped if the pipe is closing, as `write` drops it)
         return True
 
     async def write(self, data: bytes) -> None:
