@@ -38,7 +38,15 @@ class Deadlines:
         loop = future.get_loop()
         if queue is None or queue.loop is not loop:
             queue = self._queues[timeout] = _Queue(loop, timeout)
-        queue.add(future)
+        # (the queue's own adding, inline: this is every request)
+        entries = queue.entries
+        while entries and entries[0][1].done():
+            entries.popleft()  # answered: most requests are, in about the order they were sent
+        entries.append((loop.time() + timeout, future))
+        if len(entries) >= queue.compact_at:
+            entries = queue.compact()
+        if queue.timer is None:
+            queue.timer = loop.call_at(entries[0][0], queue.fire)
 
     def close(self) -> None:
         """Stop every timer (the peer closed: what waited has failed already)."""
@@ -65,25 +73,18 @@ class _Queue:
         self.timer: asyncio.TimerHandle | None = None
         self.compact_at = _COMPACT_AT
 
-    def add(self, future: asyncio.Future[Any]) -> None:
-        deadline = self.loop.time() + self.timeout
-        entries = self.entries
-        while entries and entries[0][1].done():
-            entries.popleft()  # answered: most requests are, in about the order they were sent
-        entries.append((deadline, future))
-        if len(entries) >= self.compact_at:
-            # A request that waits long holds the front: sweep out the answered ones behind it
-            # (amortized: the next sweep waits until the queue has doubled again).
-            self.entries = entries = deque(entry for entry in entries if not entry[1].done())
-            self.compact_at = max(_COMPACT_AT, 2 * len(entries))
-        if self.timer is None:
-            self.timer = self.loop.call_at(entries[0][0], self._fire)
+    def compact(self) -> deque[tuple[float, asyncio.Future[Any]]]:
+        """A request that waits long holds the front: sweep out the answered ones behind it (amortized:
+        the next sweep waits until the queue has doubled again). The entries left."""
+        self.entries = entries = deque(entry for entry in self.entries if not entry[1].done())
+        self.compact_at = max(_COMPACT_AT, 2 * len(entries))
+        return entries
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         now = self.loop.time() + _RESOLUTION
         entries = self.entries
         while entries and (entries[0][0] <= now or entries[0][1].done()):
             _, future = entries.popleft()
             if not future.done():
                 future.set_exception(TimeoutError())
-        self.timer = self.loop.call_at(entries[0][0], self._fire) if entries else None
+        self.timer = self.loop.call_at(entries[0][0], self.fire) if entries else None

@@ -450,8 +450,15 @@ class Peer:
         """A result answering our request `rid`, its envelope read by the caller (a client that reads
         answers by a shorter path than `feed`): decode it and resolve the request's future."""
         event = self.endpoint.answer(rid, result)
-        if event is not None:
-            self._settle(event)
+        if event is None:
+            return
+        future = self._waiting.get(rid)  # (`_settle`, inline: this is every answer of a client)
+        if future is None or future.done():
+            return
+        if isinstance(event, Answered):
+            future.set_result(event.result)
+        else:
+            future.set_exception(event.error)
 
     def _settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""

@@ -328,7 +328,7 @@ class Client(Calls, TypedStubs):
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         spec = prepared.spec
         body: Any = None
-        stateless = self.stateless
+        stateless = prepared.stateless
         if stateless and not meta and prepared.meta_type is not None:
             # The usual stateless request: its `_meta` is what every request carries, converted
             # once while it stays the same (or the caller's own, with that added).

@@ -18,9 +18,10 @@ the result is decoded once, as the newest type, with that way as the fallback.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from types import UnionType
-from typing import Any, Final, NamedTuple, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Union, get_args, get_origin
 
 import msgspec
 
@@ -30,7 +31,9 @@ from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.tasks import extension_method
 from ..shapes import DispatchMeta, dec_hook
-from .projection import Check, direct
+
+if TYPE_CHECKING:
+    from .projection import Check
 
 __all__ = ["MetaMemo", "Prepared", "prepare"]
 
@@ -45,9 +48,16 @@ class Prepared(NamedTuple):
     """The params in JSON form (with `_meta` converted, or none) as the method's params type."""
     meta_type: type | None
     """The type of the params' `_meta` when it is an open object (what `MetaMemo` converts into)."""
+    stateless: bool
+    """The revision is of the stateless era (`_meta` on every request)."""
 
 
-_prepared: dict[tuple[str, str, Any, str | None], Prepared | None] = {}
+_ANALYSED_AFTER: Final = 8
+"""Results of one kind read the general way before `projection` is asked whether they can be read
+straight: that takes milliseconds, which a client that makes a few calls never pays."""
+
+_Key = tuple[str, str, Any, str | None]
+_prepared: dict[_Key, Prepared | None] = {}
 
 
 def prepare(
@@ -62,14 +72,16 @@ def prepare(
         pass
     except TypeError:  # an unhashable result type: prepared each time
         return _prepare(revision, method, result_type, latest)
-    found = _prepare(revision, method, result_type, latest)
+    found = _prepare(revision, method, result_type, latest, key)
     if len(_prepared) >= _MAX_CACHED:
         _prepared.clear()
     _prepared[key] = found
     return found
 
 
-def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -> Prepared | None:
+def _prepare(
+    revision: str, method: str, result_type: Any, latest: str | None, key: _Key | None = None
+) -> Prepared | None:
     rev = revisions.revision(revision)
     spec = rev.requests.get(method) or extension_method(rev, method)
     if spec is None:
@@ -78,12 +90,11 @@ def _prepare(revision: str, method: str, result_type: Any, latest: str | None) -
     if latest is not None and revision != revisions.LATEST:
         newest = revisions.revision(revisions.LATEST).type(latest)
         decode = _as_latest(decode, wire.decoder(newest).decode)
-        checks = direct(result_type or spec.result_type, newest)
-        if checks is not None:  # the types agree: one decode, the general way as the fallback
-            decode = _straight(newest, checks, decode)
+        if key is not None:
+            decode = _analysed_later(key, result_type or spec.result_type, newest, decode)
     params_type = spec.params_type
     meta_type = _meta_type(params_type) if params_type is not None else None
-    return Prepared(spec, decode, _converter(params_type), meta_type)
+    return Prepared(spec, decode, _converter(params_type), meta_type, revisions.is_modern(revision))
 
 
 def _converter(tp: Any) -> Callable[[Any], Any]:
@@ -156,18 +167,50 @@ def _attribute(tp: Any, name: str) -> str | None:
     return next((f.name for f in fields if f.encode_name == name), None)
 
 
+def _analysed_later(key: _Key, old: Any, newest: Any, general: ResultDecoder) -> ResultDecoder:
+    """`general`, which, at its `_ANALYSED_AFTER`th result, puts in its place in the cache (`key`) a
+    decoder that reads results straight into `newest`, where `projection` finds the types agree."""
+    left = _ANALYSED_AFTER
+
+    def decode(raw: msgspec.Raw) -> Any:
+        nonlocal left
+        left -= 1
+        if not left:
+            # (imported here: msgspec.inspect, which it uses, stays out of a short-lived client)
+            from .projection import direct
+
+            checks = direct(old, newest)
+            found = _prepared.get(key)
+            if checks is not None and found is not None:
+                _prepared[key] = found._replace(decode=_straight(newest, checks, general))
+        return general(raw)
+
+    return decode
+
+
 def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDecoder:
     """A result decoded as the newest revision's type `tp` at once (`projection`), or by `general`
     where that decoding fails or leaves a check unmet: then `general`'s value or error stands."""
     fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
+    # The members that must hold their defaults, read in one call (as a tuple: `attrgetter` of one
+    # name gives the value alone), and those that must be objects.
+    names = [name for name, _, must in checks if must == "default"]
+    objects = [name for name, _, must in checks if must == "object"]
+    read = operator.attrgetter(*names) if names else None
+    expected: Any = tuple(default for _, default, must in checks if must == "default")
+    if len(names) == 1:
+        expected = expected[0]  # (`attrgetter` of one name gives the value, not a tuple)
 
     def decode(raw: msgspec.Raw) -> Any:
         try:
             result = fast(raw)
         except (msgspec.DecodeError, RecursionError):
             return general(raw)
-        for attr, holds in checks:
-            if not holds(getattr(result, attr)):
+        if read is not None and read(result) != expected:
+            return general(raw)
+        for name in objects:
+            value = getattr(result, name)
+            if value is not msgspec.UNSET and type(value) is not dict:
                 return general(raw)
         return result
 

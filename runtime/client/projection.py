@@ -26,8 +26,7 @@ value or error, is the general way's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 import msgspec
 import msgspec.inspect as mi
@@ -36,8 +35,9 @@ from ..shapes import DispatchMeta, OpenObject, UnionDispatch
 
 __all__ = ["Check", "direct"]
 
-Check = tuple[str, Callable[[Any], bool]]
-"""An attribute of the decoded result, and what its value must satisfy."""
+Check = tuple[str, Any, Literal["default", "object"]]
+"""An attribute of the decoded result, and what its value must be: its default (given), or an object
+(a dict) when set."""
 
 _FREE_OBJECT: Final = mi.DictType(key_type=mi.StrType(), value_type=mi.AnyType())
 """`dict[str, Any]`, as msgspec describes it."""
@@ -64,24 +64,16 @@ def direct(old: Any, new: Any) -> list[Check] | None:
             name, default = defaults[field.encode_name]
             if field.required or default is msgspec.NODEFAULT:
                 return None
-            checks.append((name, _equals(default)))
+            checks.append((name, default, "default"))
         elif not _same_member(was, field):
             return None
         elif _same(was.type, field.type, seen):
             continue
         elif was.type == _FREE_OBJECT and isinstance(field.type, mi.AnyType):
-            checks.append((defaults[field.encode_name][0], _object_or_unset))
+            checks.append((defaults[field.encode_name][0], None, "object"))
         else:
             return None
     return None if olds else checks  # (a member the newest type lacks: the older type checks it)
-
-
-def _equals(default: Any) -> Callable[[Any], bool]:
-    return lambda value: bool(value == default)
-
-
-def _object_or_unset(value: Any) -> bool:
-    return value is msgspec.UNSET or type(value) is dict
 
 
 def _same_config(o: mi.StructType, n: mi.StructType) -> bool:
