@@ -363,8 +363,8 @@ class Client(Calls, TypedStubs):
 
     def _stateless_meta(self, meta_type: type) -> Any:
         """`_meta()` as `meta_type`, made again only when what it is made of changed (the client's
-        info is compared as JSON: it may change in place)."""
-        key = (self.revision, self.log_level, self._input.offered(), wire.encode(self.info))
+        info may change in place: the memo compares it with a copy of what it was)."""
+        key = (self.revision, self.log_level, self._input.offered(), self.info)
         return self._meta_memo.converted(key, meta_type, self._meta)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:

@@ -17,6 +17,7 @@ the result is decoded once, as the newest type, with that way as the fallback.
 
 from __future__ import annotations
 
+import copy
 import functools
 import operator
 from collections.abc import Callable
@@ -250,10 +251,11 @@ class MetaMemo:
 
     def converted(self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]) -> Any:
         """`build()` converted into `meta_type`, built and converted again only when `key` changes:
-        the caller's word for everything the meta is made of (cheaper to compare than the meta)."""
+        the caller's word for everything the meta is made of (cheaper to compare than the meta). A
+        copy of `key` is kept: a dict in it that changes in place (the client's info) is a change."""
         hit = self._memo.get(meta_type)
         if hit is not None and hit[0] == key:
             return hit[1]
         converted: Any = wire.convert(build(), meta_type)
-        self._memo[meta_type] = (key, converted)
+        self._memo[meta_type] = (copy.deepcopy(key), converted)
         return converted

@@ -81,6 +81,13 @@ def test_the_stateless_meta_is_converted_once_while_its_key_stays_the_same() -> 
     second = memo.converted(("k", 2), v2026_07_28.RequestMetaObject, build)
     assert second is not first and len(built) == 2
     assert wire.to_builtins(second)[revisions.META_CLIENT] == {"name": "c", "version": "2"}
+    # A dict in the key that changes in place is a change (the memo keeps a copy of the key).
+    live = {"version": "2"}
+    third = memo.converted(("k", live), v2026_07_28.RequestMetaObject, build)
+    assert memo.converted(("k", live), v2026_07_28.RequestMetaObject, build) is third
+    live["version"] = "3"
+    assert memo.converted(("k", live), v2026_07_28.RequestMetaObject, build) is not third
+    assert len(built) == 4
     with pytest.raises(msgspec.ValidationError):
         memo.converted(
             ("k", 3), v2026_07_28.RequestMetaObject, lambda: {**meta, revisions.META_LOG_LEVEL: "loud"}
