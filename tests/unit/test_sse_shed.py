@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from mcpbind.transports.http import MemoryEventStore
+from mcpbind.transports.http.sessions import Session
 from mcpbind.transports.http.sse import Stream, write_stream
 
 
@@ -60,3 +61,17 @@ def test_a_final_message_is_never_shed() -> None:
     stream.put(b"answer", final=True)
     stream.put(b"y" * 20)  # (nothing follows a final message; were it to, the answer stays)
     assert [data for data, _ in stream.queue.items] == [b"x" * 8, b"answer", b"y" * 20]
+
+
+def test_a_session_backlog_is_bounded_in_bytes_as_well_as_in_number() -> None:
+    """Messages that belong to no request wait for a GET stream in the backlog: 100 of them at most
+    (as before), and no more bytes than the stream bound; the oldest go first."""
+    session = Session("s", None)  # type: ignore[arg-type]  # (no connection: only its backlog is used)
+    session.backlog_limit = 100
+    for letter in b"ABCDEFGHIJ":
+        session.unrouted(bytes([letter]) * 40)
+    assert session.backlog_bytes == 80
+    assert session.take_backlog() == [b"I" * 40, b"J" * 40]
+    assert session.backlog_bytes == 0 and not session.backlog
+    session.unrouted(b"x" * 500)  # one message over the bound alone is kept: it is the newest
+    assert session.take_backlog() == [b"x" * 500]

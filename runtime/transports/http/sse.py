@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEEPALIVE",
+    "MAX_UNSENT",
     "Mailbox",
     "Stream",
     "EventStore",

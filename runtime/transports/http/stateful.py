@@ -254,8 +254,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
     stream.limit = app.security.max_unsent_bytes
-    backlog = list(session.backlog)
-    session.backlog.clear()
+    backlog = session.take_backlog()
     session.get_stream = stream
     await _read_out(app, send, stream, backlog, session, receive, replay)
 
