@@ -411,10 +411,20 @@ class Client(Calls, TypedStubs):
         except msgspec.DecodeError as exc:
             log.warning("a %s notification from the server could not be read, skipped (%s)", method, exc)
             return
+        if type(params) is not dict:  # (`[...]`: the envelope lets params be an array)
+            log.warning("a %s notification from the server has params that are no object, skipped", method)
+            return
         if method == "notifications/progress":
-            callback = self._progress.get(params.get("progressToken"))
+            token = params.get("progressToken")
+            callback = self._progress.get(token) if type(token) is str or type(token) is int else None
             if callback is not None:
-                await callback(params.get("progress", 0), params.get("total"), params.get("message"))
+                values = progress_values(params)
+                if values is None:
+                    log.warning(
+                        "a progress notification from the server is malformed, skipped: %.200r", params
+                    )
+                    return
+                await callback(*values)
         elif method == "notifications/message":
             if self._on_log is not None:
                 await self._on_log(params)
@@ -431,5 +441,22 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/tasks/status" or method == "notifications/tasks":
             self.task_events.publish(params)
         elif method == "notifications/resources/updated":
-            if self._on_resource_updated is not None:
-                await self._on_resource_updated(params.get("uri", ""))
+            uri = params.get("uri")
+            if self._on_resource_updated is not None and type(uri) is str:
+                await self._on_resource_updated(uri)
+
+
+def progress_values(params: dict[str, Any]) -> tuple[float, float | None, str | None] | None:
+    """`progress`, `total` and `message` of a progress notification, as a `Progress` callback takes
+    them; None if the server sent other types (its callback is typed: a hostile server's strings or
+    objects never reach it)."""
+    progress, total, message = params.get("progress", 0), params.get("total"), params.get("message")
+    if not _number(progress) or (total is not None and not _number(total)):
+        return None
+    if message is not None and type(message) is not str:
+        return None
+    return progress, total, message
+
+
+def _number(value: Any) -> bool:
+    return type(value) is int or type(value) is float  # (a bool is no number here)

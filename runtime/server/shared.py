@@ -21,6 +21,8 @@ __all__ = ["MemoryState", "SharedState"]
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
 
 
 class SharedState(Protocol):
@@ -36,8 +38,8 @@ class SharedState(Protocol):
 
     async def incr(self, key: str, amount: int = 1) -> int:
         """Add `amount` to the integer at `key` (0 when there is none) at once, and return the sum: the
-        way to count across workers (a `get` then `set` could lose another worker's step). A value that
-        is not an integer is a ValueError."""
+        way to count across workers (a `get` then `set` could lose another worker's step). A value or
+        an amount that is not an integer, or a sum outside the 64-bit range, is a ValueError."""
         ...
 
     async def delete(self, key: str) -> None:
@@ -73,7 +75,11 @@ class MemoryState:
         current = 0 if data is None else _decode(data)
         if type(current) is not int:
             raise ValueError(f"the value at {key!r} is not an integer")
+        if type(amount) is not int:  # (Redis refuses 1.5 and True alike: the two stores agree)
+            raise ValueError(f"the amount added to {key!r} is not an integer: {amount!r}")
         total: int = current + amount
+        if not _INT64_MIN <= total <= _INT64_MAX:  # as Redis, whose counters are 64-bit
+            raise ValueError(f"the value at {key!r} would leave the 64-bit range")
         expires = self._values[key][1] if data is not None else None  # as Redis: a step keeps the TTL
         self._values[key] = (_encode(total), expires)
         return total

@@ -159,3 +159,60 @@ def test_oversized_lines(servers: dict[str, StdioServer]) -> None:
     answer = server.request(message)
     assert answer["result"]["content"][0]["text"] == "y" * (MAX_LINE - 200)
     assert server.restarts == 0
+
+
+BURST: list[tuple[bytes, str | None]] = [
+    # (a hostile line, the id its answer carries: None where no id can be read)
+    (b'{"jsonrpc":"2.0","id":1e400,"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":"b-dup","id":"b-dup2","method":"ping"}', "b-dup2"),  # the last one counts
+    (b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":"b-nul\x00","method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":"b-utf8\xff","method":"ping"}', None),
+    (b"\x00\x00\x00", None),
+    (b"[" * 5000, None),
+    (b'{"jsonrpc":"2.0","id":true,"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":"b-params","method":"ping","params":[]}', "b-params"),
+    (b'{"jsonrpc":"2.0","id":"b-name","method":"tools/call","params":{"name":1,"arguments":[]}}', "b-name"),
+    (b'{"jsonrpc":"2.0","id":"b-cursor","method":"tools/list","params":{"cursor":{"x":1}}}', "b-cursor"),
+    (
+        b'{"jsonrpc":"2.0","id":"b-token","method":"tools/call","params":{"name":"echo","arguments":{"text":"x"},'
+        b'"_meta":{"progressToken":1e400}}}',
+        "b-token",
+    ),
+    (b'{"jsonrpc":"2.0","id":"b-meta","method":"tools/call","params":{"name":"echo","_meta":"m"}}', "b-meta"),
+    (b'{"jsonrpc":"2.0","id":"b-cut","method":"ping"', None),
+]
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", MODERN])
+def test_hostile_lines_in_one_burst_each_get_one_answer(
+    servers: dict[str, StdioServer], revision: str
+) -> None:
+    """The buffered read path: hostile lines, each followed by a valid request, written at once, so
+    that the server takes them from one read. Each valid request and each request whose id can be
+    read is answered once, every line that has no readable id gets one error with a null id, and the
+    server goes on."""
+    server = servers[revision]
+    server.ensure()
+    pings = [server.next_id("burst") for _ in BURST]
+    data = b"".join(
+        line + b"\n" + json.dumps({**server.message("tools/list"), "id": ping}).encode() + b"\n"
+        for (line, _), ping in zip(BURST, pings, strict=True)
+    )
+    assert server.process is not None and server.process.stdin is not None
+    server.process.stdin.write(data)
+    server.process.stdin.flush()
+    out = [m for m in server.until(set(pings), timeout=30) if "method" not in m]
+    ids = [m.get("id") for m in out]
+    for ping in pings:
+        assert ids.count(ping) == 1 and "result" in out[ids.index(ping)], (ping, out)
+    for line, rid in BURST:
+        if rid is not None:
+            assert ids.count(rid) == 1, (line, out)
+    unreadable = sum(1 for _, rid in BURST if rid is None)
+    assert len(out) == len(pings) + len(BURST), out  # nothing else: one answer per line
+    assert ids.count(None) == unreadable, out
+    assert all("error" in m for m in out if m.get("id") is None)
+    assert server.alive
+    server.ping()

@@ -187,6 +187,14 @@ def test_redis_state_keeps_json_values_with_their_ttl(redis_server: RedisServer)
             assert await state.get("n") == 6  # what incr wrote reads back as a JSON integer
             with pytest.raises(ValueError, match="not an integer"):
                 await state.incr("doc")
+            await state.set("big", 2**63 - 1)  # what the memory store refuses, Redis refuses
+            with pytest.raises(ValueError, match="64-bit range"):
+                await state.incr("big")
+            with pytest.raises(ValueError, match="not an integer"):
+                await state.incr("n", 1.5)  # type: ignore[arg-type]
+            with pytest.raises(ValueError, match="not an integer"):
+                await state.incr("n", True)
+            assert await state.get("big") == 2**63 - 1 and await state.get("n") == 6
             assert await state.get("doc") == {"a": [1, 2.5, "x"], "b": None}  # and nothing was lost
             with pytest.raises(TypeError):
                 await state.set("bad", object())

@@ -109,7 +109,7 @@ def test_feature(sdk: str, transport: str, revision: str, check: str, request: p
     [pytest.param(s, t, r, id=f"{s}-{t}-{r}") for s, r in RUNS for t in TRANSPORTS],
 )
 def test_connect_time(sdk: str, transport: str, revision: str, request: pytest.FixtureRequest) -> None:
-    """The connect (over stdio: spawning the server too) takes well under a second on loopback."""
+    """The connect (over stdio: spawning the server too) waits out no timeout (`CONNECT_LIMIT`)."""
     require_toolchain()
     result = tour(sdk, transport, revision, request)
     assert result["connect_ms"] < CONNECT_LIMIT * 1000, f"connect took {result['connect_ms']:.0f} ms"

@@ -203,11 +203,11 @@ def test_a_long_line_in_small_pieces_is_framed_in_linear_time() -> None:
 
     buf = LineBuffer()
     line = b'{"a":"' + b"x" * 4_000_000 + b'"}\n{"b":1}\n{"c"'
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU time: what other processes do does not count
     out: list[bytes | LineTooLong] = []
     for i in range(0, len(line), 256):
         out += buf.feed(line[i : i + 256])
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert [len(x) for x in out if isinstance(x, bytes)] == [4_000_008, 7]
     assert buf.feed(b":2}\n") == [b'{"c":2}']
     assert elapsed < 0.5, elapsed

@@ -347,8 +347,8 @@ def test_classifying_is_quick() -> None:
     hdrs = headers(**{k.replace("-", "_"): v for k, v in modern_headers(message).items()})
     body = json.dumps(message).encode()
     raw = [(k, v.encode()) for k, v in hdrs.items()]
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU time: what other processes do does not count
     for _ in range(1000):
         assert inbound.screen(hdrs, raw) is None and inbound.head("POST", hdrs, 1 << 20) is None
         assert isinstance(inbound.post(hdrs, body, VIEW, 1 << 20), inbound.Stateless)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0

@@ -45,6 +45,28 @@ def test_incr_counts_from_zero_and_refuses_what_is_no_integer() -> None:
     asyncio.run(main())
 
 
+def test_incr_refuses_what_redis_refuses() -> None:
+    """The memory store counted past Redis's 64-bit range (where the Redis store fails), and added
+    1.5 or True (which Redis refuses), so that a count worked on one worker and not on several."""
+
+    async def main() -> None:
+        state = MemoryState()
+        await state.set("n", 2**63 - 2)
+        assert await state.incr("n") == 2**63 - 1
+        with pytest.raises(ValueError, match="64-bit"):
+            await state.incr("n")
+        await state.set("m", -(2**63) + 1)
+        with pytest.raises(ValueError, match="64-bit"):
+            await state.incr("m", -2)
+        for amount in (1.5, True):
+            with pytest.raises(ValueError, match="not an integer"):
+                await state.incr("k", amount)  # type: ignore[arg-type]
+        assert await state.get("n") == 2**63 - 1 and await state.get("m") == -(2**63) + 1
+        assert await state.get("k") is None  # nothing written
+
+    asyncio.run(main())
+
+
 def test_a_value_with_a_ttl_expires_and_a_step_keeps_its_ttl() -> None:
     async def main() -> None:
         state = MemoryState()

@@ -79,6 +79,12 @@ class HttpSecurity:
     max_replay_bytes: int = 8 * 1024 * 1024
     """Bytes of SSE events a session keeps for `Last-Event-ID` (the default event store's bound; the
     oldest events fall off first)."""
+    max_unsent_bytes: int = 8 * 1024 * 1024
+    """Bytes of one SSE stream's messages sent and not yet written to its client. Past it, a request's
+    handler waits while its client reads the request's stream slowly, as over stdio; what nobody
+    reads in time (a session's GET stream, or a request's stream whose client left) is let go of,
+    since it is in the event store: the connection ends, and the client resumes with `Last-Event-ID`
+    (as after any disconnect; resumption is bounded by `max_replay_bytes`)."""
     verify_token: TokenVerifier | None = None
     """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
     returns is the principal: return the same value for the same user on every request (its subject,

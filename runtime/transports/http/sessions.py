@@ -18,7 +18,7 @@ from ...protocol.jsonrpc import RequestId
 from .asgi import Receive, Send, error_body, respond
 from .binding import new_connection
 from .security import HttpSecurity, who
-from .sse import EventStore, MemoryEventStore, Stream, feed
+from .sse import MAX_UNSENT, EventStore, MemoryEventStore, Stream, feed
 
 if TYPE_CHECKING:
     from ...server import Connection, Server
@@ -128,15 +128,32 @@ class Session:
     last_seen: float = field(default_factory=time.monotonic)
 
     backlog: deque[bytes] = field(default_factory=lambda: deque(maxlen=100))
+    backlog_bytes: int = 0
+    backlog_limit: int = MAX_UNSENT
+    """Bytes the backlog keeps (`HttpSecurity.max_unsent_bytes`), besides its 100 messages."""
     open_streams: dict[str, Stream] = field(default_factory=dict)
     """POST streams still waiting for their final message (resumable with Last-Event-ID)."""
 
     def unrouted(self, data: bytes) -> None:
-        """A message that belongs to no request: the GET stream's, or kept (bounded) until one opens."""
+        """A message that belongs to no request: the GET stream's, or kept (bounded, in number and in
+        bytes: the oldest go first) until one opens."""
         if self.get_stream is not None and not self.get_stream.closed:
             self.get_stream.put(data)
-        else:
-            self.backlog.append(data)
+            return
+        backlog = self.backlog
+        if len(backlog) == backlog.maxlen:
+            self.backlog_bytes -= len(backlog[0])
+        backlog.append(data)
+        self.backlog_bytes += len(data)
+        while self.backlog_bytes > self.backlog_limit and len(backlog) > 1:
+            self.backlog_bytes -= len(backlog.popleft())
+
+    def take_backlog(self) -> list[bytes]:
+        """What the backlog kept, for the GET stream that opens now."""
+        taken = list(self.backlog)
+        self.backlog.clear()
+        self.backlog_bytes = 0
+        return taken
 
 
 class SessionTable:
@@ -188,6 +205,7 @@ class SessionTable:
         if state is None or state.principal != who():
             return None
         session = Session(session_id, None, self.event_store(session_id))  # type: ignore[arg-type]
+        session.backlog_limit = self.security.max_unsent_bytes
         session.principal = state.principal
         session.state = state
         session.conn = new_connection(self.server, session)
@@ -267,6 +285,7 @@ class SessionTable:
             return
         sid = secrets.token_urlsafe(24)
         session = Session(sid, None, self.event_store(sid))  # type: ignore[arg-type]
+        session.backlog_limit = self.security.max_unsent_bytes
         session.principal = who()
         session.conn = new_connection(self.server, session)
         stream = Stream(None)

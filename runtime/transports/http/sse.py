@@ -19,6 +19,7 @@ from ...aio.peer import Peer
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.inbound import error_status, event_id
 from .asgi import SSE_HEADERS, Receive, Send, disconnected
+from .mailbox import Mailbox
 
 if TYPE_CHECKING:
     from ...server import Connection
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEEPALIVE",
+    "MAX_UNSENT",
     "Mailbox",
     "Stream",
     "EventStore",
@@ -44,55 +46,8 @@ __all__ = [
 
 KEEPALIVE: Final = b":\r\n\r\n"
 
-
-class Mailbox(msgspec.Struct, eq=False):
-    """The queue of one stream: a deque, and a future only while its one reader waits (an
-    asyncio.Queue per request cost a tenth of answering a stateless call). A Struct, as `Stream`."""
-
-    items: deque[tuple[bytes, bool]] = msgspec.field(default_factory=deque)
-    waiter: asyncio.Future[None] | None = None
-
-    def put_nowait(self, item: tuple[bytes, bool]) -> None:
-        self.items.append(item)
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def empty(self) -> bool:
-        return not self.items
-
-    def get_nowait(self) -> tuple[bytes, bool]:
-        return self.items.popleft()
-
-    async def get(self) -> tuple[bytes, bool]:
-        while not self.items:
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-        return self.items.popleft()
-
-    async def get_within(self, timeout: float) -> tuple[bytes, bool] | None:
-        """The next item, or None if none came within `timeout` seconds: one future and one timer
-        (`asyncio.wait_for(get())` makes a task of the wait, every time a stream waits)."""
-        if not self.items:
-            loop = asyncio.get_running_loop()
-            waiter = self.waiter = loop.create_future()
-            timer = loop.call_later(timeout, _wake, waiter)
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self.waiter = None
-            if not self.items:
-                return None
-        return self.items.popleft()
-
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+MAX_UNSENT: Final = 8 * 1024 * 1024
+"""`Stream.limit`'s default (`HttpSecurity.max_unsent_bytes`)."""
 
 
 class EventStore(Protocol):
@@ -145,6 +100,12 @@ class Stream(msgspec.Struct, eq=False):
     so a finished stream is freed at once instead of by the garbage collector)."""
     prepared: Prepared | None = None
     """The request's revision and params as the route already read them (`ReplyChannel`)."""
+    limit: int = MAX_UNSENT
+    """Bytes queued and not yet written out (`HttpSecurity.max_unsent_bytes`): past it, the handler of a
+    stream's request waits while a client reads the stream (`drained`), and a session's stream that
+    no connection can write out in time sheds its queue to the event store (`shed`)."""
+    cut: bool = False
+    """The queue was shed: the connection writing the stream out ends, what was shed is replayed."""
 
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
     _origin: ClassVar[str] = secrets.token_hex(3)
@@ -180,15 +141,44 @@ class Stream(msgspec.Struct, eq=False):
         if not self.closed:
             store = self.store
             if store is not None and data and self.id:
+                if self.queue.size + len(data) > self.limit and self.queue.size and not final:
+                    self.shed()
                 self.seq += 1
                 store.append(self.id, self.seq, data)
                 if not self.reading:
                     store.unread(self.id)
             self.queue.put_nowait((data, final))
 
+    def shed(self) -> None:
+        """The client reads too slowly (or not at all) for what is sent: every event queued is in the
+        event store already, so the queue lets go of them (counted as skipped: a resumption replays
+        them from the store) and the connection writing the stream out, if any, ends, so that the
+        client resumes after the last event it did get. A final message queued stays queued."""
+        items = self.queue.items
+        if any(final for _, final in items):
+            return  # nothing more comes after it: the queue cannot grow
+        items.clear()
+        self.queue.taken()
+        self.sent = self.seq
+        self.cut = self.reading  # (a writer that starts later replays from the store first: no gap)
+
+    async def drained(self, incoming: int) -> None:
+        """Wait while `incoming` more bytes would put more than `limit` in the queue of a stream a
+        client is reading, until it reads them or lets go of the stream: a slow reader slows its
+        request's handler (as a slow stdio client does) instead of growing the queue."""
+        queue = self.queue
+        while queue.size and queue.size + incoming > self.limit and self.reading and not self.gone:
+            if self.closed:
+                return
+            space = queue.space
+            if space is None:
+                space = queue.space = asyncio.Event()
+            await space.wait()
+
     def release(self) -> None:
         """Its reader let go of it: what is sent on it from now on waits for a resumption."""
-        self.reading = False
+        self.reading = self.cut = False  # (the next reader replays what was shed from the store)
+        self.queue.wake_senders()
         if not self.closed and self.store is not None and self.id:
             self.store.unread(self.id)
 
@@ -336,6 +326,8 @@ class RoutedTransport:
     async def write(self, data: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, Stream):
+            if route.queue.size + len(data) > route.limit:
+                await route.drained(len(data))
             route.put(data)
         else:
             session = self.session
@@ -422,6 +414,15 @@ async def write_stream(
             if items:
                 pending.extend(items)
                 items.clear()
+                queue.taken()
+            if stream.cut:
+                # The queue was shed (the client reads too slowly): what follows it waits for the
+                # client's resumption, which replays the shed events from the store first.
+                stream.cut = False
+                for held in reversed(pending):
+                    queue.items.appendleft(held)
+                    queue.size += len(held[0])
+                break
             for data, final in pending:
                 if data:
                     chunks.append(stream.event(data))
@@ -480,3 +481,4 @@ async def _watch_disconnect(receive: Receive, stream: Stream) -> None:
     await disconnected(receive)
     stream.gone = True
     stream.queue.put_nowait((b"", False))  # wake the writer, which sees the client gone
+    stream.queue.wake_senders()

@@ -95,6 +95,7 @@ async def exchange(
         session.streams += 1
     stream.reading = True
     stream.prepared = prepared
+    stream.limit = security.max_unsent_bytes
     try:
         if event is None:
             if session is not None:
@@ -188,7 +189,7 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
 async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send, receive: Receive) -> None:
     # No event ids: a batch's stream is not resumable (the client that leaves it gets nothing
     # more of it; its requests go on, as a disconnect cancels nothing on a session).
-    stream = Stream(None)
+    stream = Stream(None, limit=app.security.max_unsent_bytes)
     await feed(session.conn, body.strip(), stream)  # (the peer tells a batch by its "[")
     ready = not stream.queue.empty()
     watcher = None if ready else watch(receive, stream)
@@ -252,8 +253,8 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
                 )
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
-    backlog = list(session.backlog)
-    session.backlog.clear()
+    stream.limit = app.security.max_unsent_bytes
+    backlog = session.take_backlog()
     session.get_stream = stream
     await _read_out(app, send, stream, backlog, session, receive, replay)
 

@@ -204,6 +204,14 @@ class RedisBus:
                                 await self.deliver(_decode(message["data"]))
                             except msgspec.DecodeError:
                                 log.warning("ignoring an unreadable message on %s", self.channel)
+                            except (RedisError, OSError):
+                                raise  # the subscription is lost: subscribe again
+                            except Exception:
+                                # One message this worker cannot act on (anything may publish on the
+                                # channel): it is skipped, and the bus goes on taking the next.
+                                log.exception(
+                                    "ignoring a message on %s that could not be acted on", self.channel
+                                )
             except (RedisError, OSError) as exc:
                 self.ready.clear()
                 log.warning("bus: Redis unavailable (%s); subscribing again in %.0f s", exc, _RETRY)

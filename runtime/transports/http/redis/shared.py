@@ -34,6 +34,8 @@ class RedisState:
         await self.connection.run(lambda client: client.set(name, data, px=px))
 
     async def incr(self, key: str, amount: int = 1) -> int:
+        if type(amount) is not int:  # (redis-py refuses a bool before Redis sees it: not an outage)
+            raise ValueError(f"the amount added to {key!r} is not an integer: {amount!r}")
         name = self.connection.key("shared", key)
 
         async def step(client: Any) -> int | None:
@@ -45,7 +47,9 @@ class RedisState:
 
         total = await self.connection.run(step)
         if total is None:
-            raise ValueError(f"the value at {key!r} is not an integer")
+            raise ValueError(
+                f"the value at {key!r} is not an integer (or the sum would leave the 64-bit range)"
+            )
         return total
 
     async def delete(self, key: str) -> None:

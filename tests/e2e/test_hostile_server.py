@@ -1,0 +1,126 @@
+"""The client against a hostile SERVER over stdio (tests/servers/scripted_stdio.py answers each request with
+the next scripted line): answers of every wrong shape, through the client's short path for answers and
+the full one, fail their own request with an `McpError` and the session goes on; notifications whose
+members have the wrong types never reach the user's typed callbacks, and log no handler failure."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import McpError, RequestTimeout
+
+from ..http_support import SERVERS
+
+SCRIPTED = str(SERVERS / "scripted_stdio.py")
+REVISION = "2025-11-25"
+DEEP = b"[" * 5000 + b"]" * 5000
+
+
+def result(body: bytes) -> bytes:
+    return b'{"jsonrpc":"2.0","id":ID,"result":' + body + b"}"
+
+
+def error(body: bytes) -> bytes:
+    return b'{"jsonrpc":"2.0","id":ID,"error":' + body + b"}"
+
+
+HOSTILE_ANSWERS = [
+    result(b'{"content":"x"}'),
+    result(b'{"content":[{"type":"text","text":1}]}'),
+    result(b'{"content":[{"type":{"a":1}}]}'),
+    result(b'{"content":[{"type":"text","text":"\\ud800"}]}'),  # a lone surrogate
+    result(b'{"content":[{"type":"text","text":"a\x00b"}]}'),  # a raw NUL in a string
+    result(b'{"content":[{"type":"text","text":"\xff"}]}'),  # no UTF-8
+    result(b'{"content":[],"structuredContent":1e400}'),
+    result(b'{"content":[],"isError":"yes"}'),
+    result(b'{"content":[],"_meta":[]}'),
+    result(b"[]"),
+    result(b"null"),
+    result(b'"x"'),
+    result(b'{"content":[' + DEEP + b"]}"),
+    result(b'{"content":[{"type":"text","text":"' + b"x" * 2_000_000 + b'"}], "structuredContent": 1e400}'),
+    error(b'{"code":1e400,"message":"x"}'),
+    error(b'{"code":"x","message":1}'),
+    error(b'"boom"'),
+    error(b'{"code":-32600,"message":"x","data":' + DEEP + b"}"),
+    b'{"jsonrpc":"1.0","id":ID,"result":{"content":[]}}',
+    b'{"jsonrpc":"2.0","id":ID,"result":{"content":[]}',  # cut short
+]
+GARBAGE = b"\x00\x00"
+"""No id to be read: the request it was sent for can only time out."""
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 120))  # type: ignore[arg-type]
+
+
+def scripted(tmp_path: Path, lines: list[bytes], **options: Any) -> Client:
+    script = tmp_path / "script"
+    script.write_bytes(b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n")
+    return Client.stdio(sys.executable, [SCRIPTED, str(script), REVISION], mode=REVISION, **options)
+
+
+def test_hostile_answers_fail_their_own_request_and_the_session_goes_on(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with scripted(tmp_path, [*HOSTILE_ANSWERS, GARBAGE], request_timeout=30) as client:
+            for _ in HOSTILE_ANSWERS:
+                with pytest.raises(McpError):
+                    await client.call_tool("t", {})
+                await client.ping()  # the session goes on
+            with pytest.raises(RequestTimeout):
+                await client.call_tool("t", {}, timeout=1.0)
+            await client.ping()
+
+    run(main())
+
+
+def test_hostile_notifications_never_reach_typed_callbacks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    progress: list[tuple[Any, ...]] = []
+    updated: list[Any] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append((value, total, message))
+
+    async def on_updated(uri: str) -> None:
+        updated.append(uri)
+
+    def note(params: bytes, method: bytes = b"notifications/progress") -> bytes:
+        return b'!{"jsonrpc":"2.0","method":"' + method + b'","params":' + params + b"}"
+
+    lines = [
+        note(b'{"progressToken":TOKEN,"progress":"x"}'),
+        note(b'{"progressToken":TOKEN,"progress":1,"total":{"a":1}}'),
+        note(b'{"progressToken":TOKEN,"progress":1,"message":["m"]}'),
+        note(b'{"progressToken":TOKEN,"progress":true}'),
+        note(b'{"progressToken":{"a":1},"progress":1}'),  # an unhashable token
+        note(b'{"progressToken":[1],"progress":1}'),
+        note(b"[1,2]"),  # params that are no object
+        note(b"[]", b"notifications/message"),
+        note(b'{"uri":1}', b"notifications/resources/updated"),
+        note(b"[]", b"notifications/resources/updated"),
+        note(b'{"progressToken":TOKEN,"progress":2,"total":4,"message":"half"}'),  # an honest one
+        result(b'{"content":[]}'),
+    ]
+    callback: Callable[..., Awaitable[None]] = on_updated
+
+    async def main() -> None:
+        async with scripted(tmp_path, lines, on_resource_updated=callback) as client:
+            answer = await client.call_tool("t", {}, progress=on_progress)
+            assert answer.content == []
+            await client.ping()
+
+    with caplog.at_level(logging.WARNING):
+        run(main())
+    assert progress == [(2, 4, "half")]
+    assert updated == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
