@@ -28,12 +28,15 @@ _set = object.__setattr__
 
 
 def _resolve(module: Any, ref: Any) -> Any:
-    """A type named in a generated table: None, a name in `module`, or a tuple of names."""
+    """A type named in a generated table: None, a name in `module`, a tuple of names, or a function
+    that makes the type from `module`'s (an extension's type, `RequestMethod.replace`)."""
     if ref is None:
         return None
+    if type(ref) is str:
+        return getattr(module, ref)
     if type(ref) is tuple:
         return tuple(getattr(module, name) for name in ref)
-    return getattr(module, ref)
+    return ref(module)
 
 
 class _Method:
@@ -153,7 +156,12 @@ class RequestMethod(_Method, Generic[P, R]):
         )
 
     def replace(self, **changes: Any) -> RequestMethod[Any, Any]:
-        """A copy with `changes` (types, not names)."""
+        """A copy with `changes`. A copy of a generated table's entry looks its types up on first read
+        too: a changed type is then given as a name in its module or as a function making it from the
+        module, called on first read (so that extending a revision's method creates no class)."""
+        if self._named is not None:
+            module, values = self._named
+            return RequestMethod(**{**values, **changes}, types_from=module)
         return RequestMethod(**{**dict(zip(self._fields_, self._values(), strict=True)), **changes})
 
 
