@@ -9,13 +9,19 @@ driver of ``servers.py`` (``big`` calls, one at a time), and reads per call: the
 clock. The implementations alternate within each round; medians over the rounds are printed.
 
     python bench/big_cost.py [--n 200] [--rounds 3] [--impls floor,mcpbind,sdk] [--peer-python PY]
+
+``--valgrind OUT_DIR`` runs each server under callgrind instead and prints its instructions per 1 MB
+call (the difference between a run of N calls and one of N/4, divided by the difference of N): the
+server's own work, repeatable under load (the kernel's pipe copies are not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +51,41 @@ async def one(cmd: list[str], n: int) -> dict[str, float]:
         await drv.close()
 
 
+async def instructions(cmd: list[str], n: int, out: Path) -> int:
+    """Instructions of one callgrind run of the server: initialize, 5 calls of warm-up, `n` calls."""
+    drv = StdioDriver(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd])
+    await drv.start()
+    try:
+        await asyncio.wait_for(drv.initialize(), 600)
+        for _ in range(5 + n):
+            await drv.big()
+    finally:
+        assert drv.proc is not None and drv.proc.stdin is not None
+        drv.proc.stdin.close()  # a server under callgrind takes its time to exit (and then writes out)
+        await asyncio.wait_for(drv.proc.wait(), 600)
+        await drv.close()
+    text = subprocess.run(["callgrind_annotate", str(out)], capture_output=True, text=True).stdout
+    found = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text)
+    assert found, text[:2000]
+    return int(found.group(1).replace(",", ""))
+
+
+async def per_call(args: argparse.Namespace) -> dict[str, float]:
+    """Millions of server instructions per 1 MB call, by implementation."""
+    cmds = Commands(args.peer_python)
+    out_dir: Path = args.valgrind
+    out_dir.mkdir(parents=True, exist_ok=True)
+    got = {}
+    small = max(1, args.n // 4)
+    for impl in args.impls.split(","):
+        cmd = cmds.stdio(impl, big=True)
+        if cmd is None:
+            continue
+        counts = [await instructions(cmd, k, out_dir / f"big-{impl}-{k}.cg") for k in (args.n, small)]
+        got[impl] = (counts[0] - counts[1]) / (args.n - small) / 1e6
+    return got
+
+
 async def main(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     cmds = Commands(args.peer_python)
     impls = [i for i in args.impls.split(",") if cmds.stdio(i, big=True) is not None]
@@ -66,7 +107,12 @@ if __name__ == "__main__":
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--impls", default="floor,mcpbind,sdk")
     ap.add_argument("--peer-python", default=None)
+    ap.add_argument("--valgrind", type=Path, default=None)
     args = ap.parse_args()
+    if args.valgrind is not None:
+        for impl, millions in asyncio.run(per_call(args)).items():
+            print(f"{impl:10} {millions:8.2f}M instructions per 1 MB call (server)")
+        sys.exit(0)
     result = _driver_loop_run(main(args))
     print(
         f"{'impl':10} {'server CPU µs':>14} {'driver CPU µs':>14} {'sum':>8} {'wall µs':>9}  (per 1 MB call)"

@@ -329,17 +329,21 @@ def _pct(values: list[float], q: float) -> float:
 class StdoutLines(asyncio.subprocess.SubprocessStreamProtocol):
     """The child's stdout framed into lines as the loop reads it, each handed to ``on_line`` whole.
 
-    What a client reading large messages does: the chunks of a line are kept as they arrive and joined
-    once, when its newline comes (a line inside one chunk is not copied at all), and nothing waits on a
-    task per chunk. (``StreamReader.readline``, which this replaced, copied every chunk into its buffer,
-    then the line out of it twice, and woke the reading task for each chunk: for a 1 MB answer that was
-    more of the driver's time than the decode.) stderr and stdin stay ``asyncio.subprocess``'s."""
+    What a client reading large messages does: a line within one chunk is handed over in place (not
+    copied); the chunks of a longer line are copied once, as they arrive, into one buffer kept for the
+    next line (a fresh buffer per line costs the process a page fault per 4 KiB: about 500 per 1 MB
+    answer), and nothing waits on a task per chunk. (``StreamReader.readline``, which this replaced,
+    copied every chunk into its buffer, then the line out of it twice, and woke the reading task for each
+    chunk: for a 1 MB answer that was more of the driver's work than the decode.) ``on_line`` gets a view
+    valid during the call only. stderr and stdin stay ``asyncio.subprocess``'s."""
 
-    def __init__(self, on_line: Callable[[memoryview | bytes], None], on_eof: Callable[[], None]) -> None:
+    def __init__(self, on_line: Callable[[memoryview], None], on_eof: Callable[[], None]) -> None:
         super().__init__(limit=1 << 16, loop=asyncio.get_running_loop())
         self.on_line = on_line
         self.on_eof = on_eof
-        self.parts: list[memoryview] = []
+        self.buffer = bytearray(1 << 16)
+        self.filled = 0
+        """Bytes of `buffer` holding the start of a line whose newline has not come yet."""
 
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
         if fd != 1:
@@ -349,15 +353,25 @@ class StdoutLines(asyncio.subprocess.SubprocessStreamProtocol):
         view = memoryview(data)
         start = 0
         while (end := data.find(b"\n", start)) >= 0:
-            if self.parts:
-                self.parts.append(view[start:end])
-                self.on_line(b"".join(self.parts))
-                self.parts.clear()
+            if self.filled:
+                self._keep(view[start:end])
+                self.on_line(memoryview(self.buffer)[: self.filled])
+                self.filled = 0
             elif end > start:
                 self.on_line(view[start:end])
             start = end + 1
         if start < len(data):
-            self.parts.append(view[start:])
+            self._keep(view[start:])
+
+    def _keep(self, part: memoryview) -> None:
+        filled = self.filled + len(part)
+        if filled > len(self.buffer):  # (grows by doubling: a few times in a run)
+            grown = bytearray(max(filled, 2 * len(self.buffer)))
+            memoryview(grown)[: self.filled] = memoryview(self.buffer)[: self.filled]
+            self.buffer = grown
+        # Through a memoryview: a bytearray's own slice assignment copies what is not a bytearray first.
+        memoryview(self.buffer)[self.filled : filled] = part
+        self.filled = filled
 
     def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
         super().pipe_connection_lost(fd, exc)
@@ -398,7 +412,7 @@ class StdioDriver:
         while chunk := await self.proc.stderr.read(65536):
             self.stderr = (self.stderr + chunk)[-8000:]
 
-    def _received(self, line: memoryview | bytes) -> None:
+    def _received(self, line: memoryview) -> None:
         try:
             msg = decode(line)
         except msgspec.DecodeError:
@@ -1095,11 +1109,12 @@ NOTES = """\
   upgrade ("under uvicorn": uvicorn's HTTP, then mcpbind's own connection, not uvicorn's ASGI
   WebSocket layer), both against the `websockets` floor (floor_ws.py). The SDKs have none.
 - The stdio driver (one for every server) frames the server's stdout as the loop reads it, as a client
-  reading large messages does: a line's chunks are joined once, when its newline arrives, a line within
-  one chunk is decoded in place, and no task wakes per chunk; each answer is decoded (msgspec, to
-  dicts) and checked. It read with `StreamReader.readline` before, which copied a 1 MB answer three
-  more times and woke its task for every chunk: 11.6M instructions of the driver per 1 MB answer, now
-  7.3M, of which 3.5M decode the text and 2.9M copy it (`bench/big_cost.py` measures each process).
+  reading large messages does: a line within one chunk is decoded in place, the chunks of a longer one
+  are copied once into a buffer kept for the next, and no task wakes per chunk; each answer is decoded
+  (msgspec, to dicts) and checked. It read with `StreamReader.readline` before, which copied a 1 MB
+  answer three more times and woke its task for every chunk: 11.6M instructions of the driver per 1 MB
+  answer, now 7.3M, of which 3.5M decode the text and the rest is mostly the copies a read needs
+  (`bench/big_cost.py` measures each process: CPU per call, or instructions under callgrind).
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 
