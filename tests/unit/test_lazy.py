@@ -159,6 +159,10 @@ def test_a_copy_of_a_table_entry_makes_its_changed_type_on_first_read() -> None:
     assert copy.params_type is v26.CallToolRequestParams and calls == [v26]  # read once
     assert copy.result_types == spec.result_types and copy.handler == "other"
     assert copy != spec and copy.replace(handler=spec.handler) == spec
+    # Types given as such stay types (a copy of a generated entry as of any other).
+    typed = spec.replace(params_type=v26.PaginatedRequestParams, result_types=(v26.CallToolResult,))
+    assert typed.params_type is v26.PaginatedRequestParams and typed.result_types == (v26.CallToolResult,)
+    assert typed.result_type is spec.result_type
 
 
 def test_loading_the_envelope_revision_creates_no_schema_type() -> None:
