@@ -9,8 +9,9 @@ instruction counts repeat. The server is mcpbind (a `Server` with the benchmark'
 by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s loop).
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
-        [--inflight 16] [--asyncio]
-    IMPL: mcpbind or floor. Run it with two N and divide the difference of the totals by that of N.
+        [--inflight 16] [--asyncio] [--big]
+    IMPL: mcpbind or floor; --big: calls of the 1 MB `big` tool instead of `echo`. Run it with two N
+    and divide the difference of the totals by that of N.
 
 Without valgrind it prints µs per request. It uses only public names (`Server`,
 `mcpbind.transports.stdio.StdioServerTransport`), so it measures an older checkout too.
@@ -41,23 +42,26 @@ INITIALIZE = _line(
     "initialize",
     {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
 )
+ECHO_CALL = {"name": "echo", "arguments": {"text": "hello from the benchmark driver"}}
 INITIALIZED = encode({"jsonrpc": "2.0", "method": "notifications/initialized"}) + b"\n"
 
 
-def burst(size: int) -> bytes:
-    """`size` echo calls (ids 1..size: each burst is answered in full before the next is sent)."""
-    call = {"name": "echo", "arguments": {"text": "hello from the benchmark driver"}}
+def burst(size: int, big: bool = False) -> bytes:
+    """`size` echo calls, or calls of `big` (1 MB of text); ids 1..size: each burst is answered in full
+    before the next is sent."""
+    call = {"name": "big", "arguments": {}} if big else ECHO_CALL
     return b"".join(_line(i, "tools/call", call) for i in range(1, size + 1))
 
 
 async def serve_mcpbind(stdin: Any, stdout: Any) -> None:
-    from _toolgen import echo
+    from _toolgen import big, echo
 
     from mcpbind.server import Server
     from mcpbind.transports.stdio import StdioServerTransport
 
     server = Server("bench-mcpbind", "1.0.0")
     server.tool()(echo)
+    server.tool()(big)
     transport = StdioServerTransport(stdin, stdout)
     await transport.start()
     await server.serve(transport)
@@ -95,7 +99,7 @@ class Driver:
             await self.done
 
 
-async def main(impl: str, n: int, inflight: int) -> None:
+async def main(impl: str, n: int, inflight: int, big: bool) -> None:
     loop = asyncio.get_running_loop()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -104,8 +108,8 @@ async def main(impl: str, n: int, inflight: int) -> None:
     driver = Driver(loop, in_w, out_r)
     await driver.send(INITIALIZE, 1)
     await driver.send(INITIALIZED, 0)
-    data = burst(inflight)
-    for _ in range(200 // inflight):  # warm-up
+    data = burst(inflight, big)
+    for _ in range((20 if big else 200) // inflight):  # warm-up
         await driver.send(data, inflight)
     started = time.perf_counter()
     for _ in range(n // inflight):
@@ -119,7 +123,7 @@ async def main(impl: str, n: int, inflight: int) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     inflight = int(args[args.index("--inflight") + 1]) if "--inflight" in args else 16
-    run = main(args[0], int(args[1]), inflight)
+    run = main(args[0], int(args[1]), inflight, "--big" in args)
     if "--asyncio" in args:
         asyncio.run(run)
     else:

@@ -13,6 +13,7 @@ that answers `tools/call` never creates the types of the methods it is never ask
 from __future__ import annotations
 
 import sys
+from types import FunctionType
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 __all__ = ["Direction", "RequestMethod", "NotificationMethod", "Sender"]
@@ -28,12 +29,15 @@ _set = object.__setattr__
 
 
 def _resolve(module: Any, ref: Any) -> Any:
-    """A type named in a generated table: None, a name in `module`, or a tuple of names."""
-    if ref is None:
-        return None
+    """A type field of a generated table's entry: None, a name in `module` or a tuple of names; in a
+    copy (`RequestMethod.replace`), also a function making the type from `module`'s, or a type."""
+    if type(ref) is str:
+        return getattr(module, ref)
     if type(ref) is tuple:
-        return tuple(getattr(module, name) for name in ref)
-    return getattr(module, ref)
+        return tuple(getattr(module, name) if type(name) is str else name for name in ref)
+    if type(ref) is FunctionType:
+        return ref(module)
+    return ref
 
 
 class _Method:
@@ -153,7 +157,12 @@ class RequestMethod(_Method, Generic[P, R]):
         )
 
     def replace(self, **changes: Any) -> RequestMethod[Any, Any]:
-        """A copy with `changes` (types, not names)."""
+        """A copy with `changes` (types). A copy of a generated table's entry looks its types up on
+        first read too, and a changed type may then also be a function making it from the module,
+        called on first read (so that extending a revision's method creates no class)."""
+        if self._named is not None:
+            module, values = self._named
+            return RequestMethod(**{**values, **changes}, types_from=module)
         return RequestMethod(**{**dict(zip(self._fields_, self._values(), strict=True)), **changes})
 
 

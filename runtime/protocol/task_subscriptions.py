@@ -9,6 +9,7 @@ request is the revision's own wherever requests are looked up.
 
 from __future__ import annotations
 
+from _thread import RLock
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Final
@@ -26,8 +27,21 @@ NOTIFICATION: Final = "notifications/tasks"
 TASK_IDS: Final = "taskIds"
 
 
+_MADE: dict[str, Any] = {}
+_LOCK = RLock()
+
+
 def _listen_params(mod: ModuleType) -> Any:
-    """`mod`'s listen params, whose filter also carries `taskIds`."""
+    """`mod`'s listen params, whose filter also carries `taskIds`: made once per revision, whichever
+    thread first reads it (the types a revision's method names are one class each)."""
+    with _LOCK:
+        made = _MADE.get(mod.__name__)
+        if made is None:
+            made = _MADE[mod.__name__] = _make_listen_params(mod)
+        return made
+
+
+def _make_listen_params(mod: ModuleType) -> Any:
     task_filter = msgspec.defstruct(
         "SubscriptionFilter",
         [("task_ids", list[str] | UnsetType, msgspec.field(default=UNSET, name=TASK_IDS))],
@@ -46,10 +60,11 @@ def _listen_params(mod: ModuleType) -> Any:
 
 def with_task_subscriptions(mod: ModuleType) -> Mapping[str, RequestMethod[Any, Any]]:
     """`mod.REQUESTS` with the listen request's params extended (envelope-era revisions with a listen
-    request); otherwise `mod.REQUESTS` itself."""
+    request); otherwise `mod.REQUESTS` itself. The extended types are made when the listen request's
+    params type is first read, not here: loading a revision creates none of its classes (`dir`, unlike
+    `hasattr`, asks the module without creating the type)."""
     requests: Mapping[str, RequestMethod[Any, Any]] = mod.REQUESTS
     spec = requests.get(LISTEN)
-    if not mod.STATELESS or spec is None or not hasattr(mod, "SubscriptionFilter"):
+    if not mod.STATELESS or spec is None or "SubscriptionFilter" not in dir(mod):
         return requests
-    extended = spec.replace(params_type=_listen_params(mod))
-    return {**requests, LISTEN: extended}
+    return {**requests, LISTEN: spec.replace(params_type=_listen_params)}

@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from .. import wire
 from ..errors import InvalidParams, McpError
+from ..methods import RequestMethod
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
@@ -45,8 +46,8 @@ log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
-_DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
-"""What a direct answer needs of its revision (module, `tools/call` result type, era), by name: found once."""
+_DIRECT: dict[str, tuple[ModuleType, RequestMethod[Any, Any], eras.Era]] = {}
+"""What a direct answer needs of its revision (module, `tools/call` method, era), by name: found once."""
 
 
 class ToolError(Exception):
@@ -190,17 +191,22 @@ class Features:
             self._meta_cache[result_type] = cached
         return cached
 
-    def answer(self, rid: RequestId, method: str, result: Any, result_type: Any, era: eras.Era) -> bytes:
+    def answer(
+        self, rid: RequestId, method: str, result: Any, spec: RequestMethod[Any, Any], era: eras.Era
+    ) -> bytes:
         """A handler's result as its JSON-RPC answer: a dict is shaped by the era and validated as
-        `result_type`; a typed result is stamped by the era (envelope era: the server's `_meta`)."""
+        `spec`'s result type; a typed result is stamped by the era (envelope era: the server's `_meta`).
+        The result type is read only for a dict: a typed result needs none, and the type (a union of
+        every result the method may have) creates the classes it reaches on first read."""
         if isinstance(result, dict):
+            result_type = spec.result_type
             if era.stamps_results:
                 result = era.shape(method, result, result_type, self)
             result = wire.convert(result, result_type)
         elif not isinstance(result, msgspec.Struct):
             # Neither JSON data nor a typed result (a middleware's None, say): checked like data, so
             # that what the revision forbids (`"result": null`) is an error here, never on the wire.
-            result = wire.convert(result, result_type)
+            result = wire.convert(result, spec.result_type)
         elif era.stamps_results:
             era.stamp(result, self)
         return encode_result(rid, result)
@@ -375,12 +381,12 @@ class Features:
             facts = _DIRECT.get(revision)
             if facts is None:
                 rev = revisions.revision(revision)
-                facts = _DIRECT[revision] = (rev.module, rev.requests["tools/call"].result_type, eras.of(rev))
-            module, result_type, era = facts
+                facts = _DIRECT[revision] = (rev.module, rev.requests["tools/call"], eras.of(rev))
+            module, spec, era = facts
             result = await self.call_tool(
                 params.name, None if arguments is UNSET else arguments, None, module
             )
-            return self.answer(rid, "tools/call", result, result_type, era)
+            return self.answer(rid, "tools/call", result, spec, era)
         except BaseException as exc:
             if not handler_fault(exc):
                 raise

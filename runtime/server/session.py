@@ -259,7 +259,7 @@ class Connection:
                 # none, as a stateless call is answered directly; no Context is made for nothing.
                 arguments = None if params.arguments is msgspec.UNSET else params.arguments
                 result = await server.call_tool(params.name, arguments, None, decided.revision.module)
-                return server.answer(rid, event.method, result, spec.result_type, decided.era)
+                return server.answer(rid, event.method, result, spec, decided.era)
             # Run the handler the request's method table names (inline, not another coroutine: this
             # is every request), and answer with its result.
             route = ROUTES.get(decided.spec.handler) or server.method_route(event.method)
@@ -275,7 +275,7 @@ class Connection:
                 run = route
                 call = Call(event.method, decided.params, decided.revision.name, era, ctx, rid)
                 result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))
-            return server.answer(rid, event.method, result, decided.spec.result_type, era)
+            return server.answer(rid, event.method, result, decided.spec, era)
         except BaseException as exc:
             if not handler_fault(exc):
                 raise

@@ -7,6 +7,7 @@ test sees what a server's first tools/call costs in imports and in generated cla
 
 from __future__ import annotations
 
+import json
 import sys
 
 from mcpbind.server import Server
@@ -21,14 +22,18 @@ async def loaded() -> list[str]:
 
 
 @server.tool()
-async def made() -> list[str]:
-    """`module.Type` for each class a loaded generated revision module has created so far."""
-    return sorted(
-        f"{name}.{attr}"
-        for name, module in list(sys.modules.items())
-        if name.startswith("mcpbind.generated.v")
-        for attr, value in vars(module).items()
-        if isinstance(value, type) and value.__module__ == name
+async def made() -> str:
+    """`module.Type` for each class a loaded generated revision module has created so far, as JSON
+    text: a text answer, as most tools give (a structured one is validated as the method's result
+    union, which creates every result type the method may have)."""
+    return json.dumps(
+        sorted(
+            f"{name}.{attr}"
+            for name, module in list(sys.modules.items())
+            if name.startswith("mcpbind.generated.v")
+            for attr, value in vars(module).items()
+            if isinstance(value, type) and value.__module__ == name
+        )
     )
 
 

@@ -141,3 +141,46 @@ def test_concurrent_first_reads_of_a_table_entry() -> None:
     for t in threads:
         t.join()
     assert seen == [v25.ReadResourceResult] * 4
+
+
+def test_a_copy_of_a_table_entry_makes_its_changed_type_on_first_read() -> None:
+    """`replace` on a generated entry keeps it lazy: a changed type given as a function of the module
+    is made when first read (once), and the unchanged fields are still the table's names."""
+    spec = v26.REQUESTS["tools/call"]
+    calls: list[object] = []
+
+    def make(mod: object) -> object:
+        calls.append(mod)
+        return v26.CallToolRequestParams
+
+    copy = spec.replace(params_type=make, handler="other")
+    assert calls == []
+    assert copy.params_type is v26.CallToolRequestParams and calls == [v26]
+    assert copy.params_type is v26.CallToolRequestParams and calls == [v26]  # read once
+    assert copy.result_types == spec.result_types and copy.handler == "other"
+    assert copy != spec and copy.replace(handler=spec.handler) == spec
+    # Types given as such stay types (a copy of a generated entry as of any other).
+    typed = spec.replace(params_type=v26.PaginatedRequestParams, result_types=(v26.CallToolResult,))
+    assert typed.params_type is v26.PaginatedRequestParams and typed.result_types == (v26.CallToolResult,)
+    assert typed.result_type is spec.result_type
+
+
+def test_loading_the_envelope_revision_creates_no_schema_type() -> None:
+    """A server's first request of 2026-07-28 loads its `Revision`, whose tasks-extended listen request
+    creates its types (and the core's it extends) on first read; racing first reads get one class."""
+    out = run(
+        "import threading\n"
+        "from mcpbind.protocol import revisions\n"
+        "rev = revisions.revision('2026-07-28')\n"
+        "m = rev.module\n"
+        "print(sum(isinstance(v, type) and v.__module__ == m.__name__ for v in vars(m).values()))\n"
+        "seen, barrier = [], threading.Barrier(8)\n"
+        "def read():\n"
+        "    barrier.wait()\n"
+        "    seen.append(rev.requests['subscriptions/listen'].params_type)\n"
+        "threads = [threading.Thread(target=read) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(len({id(t) for t in seen}), issubclass(seen[0], m.SubscriptionsListenRequestParams))"
+    )
+    assert out.splitlines() == ["0", "1 True"]

@@ -1,0 +1,122 @@
+"""Where the time of a 1 MB stdio answer goes, steady on a loaded machine: CPU per call of each process.
+
+The 1 MB row of ``servers.py`` times one call at a time, so its figure is the sum of the server's work
+(encode, escape, write), the pipe's hand-overs and the driver's (read, line framing, decode). Under load
+the wall clock swings 2-3x; the CPU time each process spends per call does not. This spawns each server
+(the floor on uvloop, mcpbind, and the official SDK with ``--peer-python``), drives it with the raw
+driver of ``servers.py`` (``big`` calls, one at a time), and reads per call: the server's CPU time
+(``/proc``), the driver's own CPU time (``time.process_time``, the driver's process) and the wall
+clock. The implementations alternate within each round; medians over the rounds are printed.
+
+    python bench/big_cost.py [--n 200] [--rounds 3] [--impls floor,mcpbind,sdk] [--peer-python PY]
+
+``--valgrind OUT_DIR`` runs each server under callgrind instead and prints its instructions per 1 MB
+call (the difference between a run of N calls and one of N/4, divided by the difference of N): the
+server's own work, repeatable under load (the kernel's pipe copies are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import Commands, StdioDriver, _driver_loop_run
+from stdio_cost import cpu_seconds
+
+
+async def one(cmd: list[str], n: int) -> dict[str, float]:
+    """µs per 1 MB call: the server's CPU, the driver's CPU, and the wall clock."""
+    drv = StdioDriver(cmd)
+    await drv.start()
+    assert drv.proc is not None
+    try:
+        await asyncio.wait_for(drv.initialize(), 60)
+        for _ in range(5):
+            await drv.big()
+        server0, driver0, wall0 = cpu_seconds(drv.proc.pid), time.process_time(), time.perf_counter()
+        for _ in range(n):
+            await drv.big()
+        wall = time.perf_counter() - wall0
+        driver = time.process_time() - driver0
+        server = cpu_seconds(drv.proc.pid) - server0
+        return {"server": server / n * 1e6, "driver": driver / n * 1e6, "wall": wall / n * 1e6}
+    finally:
+        await drv.close()
+
+
+async def instructions(cmd: list[str], n: int, out: Path) -> int:
+    """Instructions of one callgrind run of the server: initialize, 5 calls of warm-up, `n` calls."""
+    drv = StdioDriver(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd])
+    await drv.start()
+    try:
+        await asyncio.wait_for(drv.initialize(), 600)
+        for _ in range(5 + n):
+            await drv.big()
+    finally:
+        assert drv.proc is not None and drv.proc.stdin is not None
+        drv.proc.stdin.close()  # a server under callgrind takes its time to exit (and then writes out)
+        await asyncio.wait_for(drv.proc.wait(), 600)
+        await drv.close()
+    text = subprocess.run(["callgrind_annotate", str(out)], capture_output=True, text=True).stdout
+    found = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text)
+    assert found, text[:2000]
+    return int(found.group(1).replace(",", ""))
+
+
+async def per_call(args: argparse.Namespace) -> dict[str, float]:
+    """Millions of server instructions per 1 MB call, by implementation."""
+    cmds = Commands(args.peer_python)
+    out_dir: Path = args.valgrind
+    out_dir.mkdir(parents=True, exist_ok=True)
+    got = {}
+    small = max(1, args.n // 4)
+    for impl in args.impls.split(","):
+        cmd = cmds.stdio(impl, big=True)
+        if cmd is None:
+            continue
+        counts = [await instructions(cmd, k, out_dir / f"big-{impl}-{k}.cg") for k in (args.n, small)]
+        got[impl] = (counts[0] - counts[1]) / (args.n - small) / 1e6
+    return got
+
+
+async def main(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    cmds = Commands(args.peer_python)
+    impls = [i for i in args.impls.split(",") if cmds.stdio(i, big=True) is not None]
+    got: dict[str, list[dict[str, float]]] = {i: [] for i in impls}
+    for _ in range(args.rounds):
+        for impl in impls:
+            cmd = cmds.stdio(impl, big=True)
+            assert cmd is not None
+            got[impl].append(await one(cmd, args.n))
+    return {
+        impl: {key: statistics.median(r[key] for r in runs) for key in ("server", "driver", "wall")}
+        for impl, runs in got.items()
+    }
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--impls", default="floor,mcpbind,sdk")
+    ap.add_argument("--peer-python", default=None)
+    ap.add_argument("--valgrind", type=Path, default=None)
+    args = ap.parse_args()
+    if args.valgrind is not None:
+        for impl, millions in asyncio.run(per_call(args)).items():
+            print(f"{impl:10} {millions:8.2f}M instructions per 1 MB call (server)")
+        sys.exit(0)
+    result = _driver_loop_run(main(args))
+    print(
+        f"{'impl':10} {'server CPU µs':>14} {'driver CPU µs':>14} {'sum':>8} {'wall µs':>9}  (per 1 MB call)"
+    )
+    for impl, r in result.items():
+        total = r["server"] + r["driver"]
+        print(f"{impl:10} {r['server']:14.0f} {r['driver']:14.0f} {total:8.0f} {r['wall']:9.0f}")
