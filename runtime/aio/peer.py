@@ -39,7 +39,7 @@ from ..protocol.endpoint import (
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
 from .deadlines import Deadlines
-from .interfaces import ROUTE, BufferedTransport, MessageTransport
+from .interfaces import ROUTE, BufferedTransport, MessageTransport, RequestTransport
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -73,6 +73,10 @@ class _Batch:
 
     def array(self) -> bytes | None:
         return b"[" + b",".join(self.replies) + b"]" if self.replies else None
+
+
+_WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
+"""`RequestTransport.write_request`."""
 
 
 class Load(NamedTuple):
@@ -134,6 +138,11 @@ class Peer:
             self._read_buffered = transport.read_buffered
             if type(self).respond is Peer.respond:
                 self._write_nowait = transport.write_nowait
+        # Requests go with their method and params to a transport that can use them (HTTP); one whose
+        # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
+        self._write_request: _WriteRequest | None = None
+        if isinstance(transport, RequestTransport) and hasattr(type(transport), "write_request"):
+            self._write_request = transport.write_request
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -159,7 +168,10 @@ class Peer:
         if timeout is not None:
             self._deadlines.add(future, timeout)
         try:
-            await self.transport.write(data)  # as `send` does (this is every request: one call less)
+            if self._write_request is None:
+                await self.transport.write(data)  # as `send` does (this is every request: one call less)
+            else:
+                await self._write_request(data, rid, method, params, timeout)
             return await future
         except TimeoutError:
             self.endpoint.forget(rid)

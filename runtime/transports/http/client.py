@@ -21,7 +21,7 @@ import msgspec
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions, salvage
 from ...protocol.framing import EventTooLarge, SseParser
-from ...protocol.headers import Peek, encode_value, render, value_at
+from ...protocol.headers import Peek, PeekParams, encode_value, render, value_at
 from ...protocol.headers import peek as peek_message
 from .auth import (
     AUTHORIZATION_FAILED,
@@ -36,6 +36,7 @@ from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_MESSAGE,
+    Exchange,
     HttpClient,
     HttpError,
     Response,
@@ -79,6 +80,12 @@ class _Reply(msgspec.Struct):
 
 
 _reply = msgspec.json.Decoder(_Reply | list[msgspec.Raw]).decode
+
+
+def _member(params: Any, name: str) -> Any:
+    """A member of a params Struct, None where it has none (or it is unset)."""
+    value = getattr(params, name, None)
+    return None if value is msgspec.UNSET else value
 
 
 def _answers(payload: bytes, rid: Any) -> bool:
@@ -282,42 +289,116 @@ class StreamableHttpTransport:
             return version if isinstance(version, str) else None
         return None
 
-    async def _post(self, data: bytes, peek: Peek | None) -> None:
+    async def write_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> None:
+        """`write` for a request of ours whose method and params the caller gives (not read again from
+        `data`), POSTed in the caller's task: an answer that is one JSON body, all there with its
+        head, is delivered before this returns, with no task. Anything longer (an SSE stream, a body
+        still coming) is read on by a task of its own, as `write` does. The head is awaited at most
+        `timeout`, the request's own: meanwhile the caller is not awaiting its answer's deadline."""
+        if not isinstance(params, msgspec.Struct | None):
+            await self.write(data)  # params in JSON form (or anything else): read from the bytes
+            return
+        if method == "server/discover" and self.protocol_version is None:
+            self.protocol_version = self._discover_version(data)
+        routed = None
+        if params is not None and self.stateless:
+            # What the stateless headers mirror (`_shaped`); the arguments are read from `typed`.
+            routed = PeekParams(
+                name=_member(params, "name"), uri=_member(params, "uri"), task_id=_member(params, "task_id")
+            )
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        await self._post(data, Peek(method, rid, routed, typed=params), limit)
+
+    async def _post(self, data: bytes, peek: Peek | None, inline: float | None = None) -> None:
+        """POST one message and take what comes back. In a task of its own (`write`); or, given
+        `inline` (the read timeout), in the caller's, which is left once the answer is delivered or
+        once its head shows that more is to come (then read on by a task: `_hand_over`)."""
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
                 # (No coroutine for the headers when there is no auth hook to ask.)
                 headers = self._shaped(peek, None) if self.auth is None else await self._headers(peek)
-                async with self._client.request("POST", self.url, headers, data) as response:
+                exchange = (
+                    self._client.request("POST", self.url, headers, data)
+                    if inline is None
+                    else self._client.request("POST", self.url, headers, data, read_timeout=inline)
+                )
+                response = await exchange.__aenter__()
+                done = handed = False  # done: ended as it should (the connection may be reused)
+                try:
                     # (No coroutine per message when there is no hook: this is the request path.)
                     if self.auth is not None and await send_again(
                         self.auth, "POST", self.url, headers, response, attempt
                     ):
+                        done = True
                         continue
+                    if inline is not None and not response.complete:
+                        self._hand_over(exchange, response, peek)
+                        handed = True
+                        return
                     await self._consume(response, rid, peek)
+                    done = True
                     break
+                finally:
+                    if not handed:
+                        await exchange.__aexit__(None if done else BaseException, None, None)
         except asyncio.CancelledError:
             raise
-        except AuthorizationFailed as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"authorization failed: {exc}", jsonrpc.INVALID_REQUEST, AUTHORIZATION_FAILED)
-        except ResponseTooLarge as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"the answer to {peek.method} is too large: {exc}")
-        except (HttpError, OSError, TimeoutError) as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"HTTP transport error: {exc!r}")
-        except Exception as exc:  # `auth` failing, say: the request fails rather than waits
-            log.exception("a POST failed")
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"the request could not be completed: {exc!r}")
+        except Exception as exc:
+            self._failed(exc, peek)
         finally:
-            if rid is not None:
-                self._inflight.pop(rid, None)
-            current = asyncio.current_task()
-            if current is not None:
-                self._tasks.discard(current)
+            if inline is None:
+                self._forget(rid)
+
+    def _hand_over(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+        """The rest of an inline POST's answer (an SSE stream, a body still coming), read by a task of
+        its own: registered as `write`'s are, so that cancelling the request or closing ends it."""
+        task = asyncio.get_running_loop().create_task(self._read_on(exchange, response, peek))
+        self._tasks.add(task)
+        if peek is not None and peek.id is not None:
+            self._inflight[peek.id] = task
+
+    async def _read_on(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+        rid = peek.id if peek is not None else None
+        done = False
+        try:
+            await self._consume(response, rid, peek)
+            done = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, peek)
+        finally:
+            await exchange.__aexit__(None if done else BaseException, None, None)
+            self._forget(rid)
+
+    def _forget(self, rid: Any) -> None:
+        """A POST's task ends: it forgets itself (no done callback: a turn of the loop each)."""
+        if rid is not None:
+            self._inflight.pop(rid, None)
+        current = asyncio.current_task()
+        if current is not None:
+            self._tasks.discard(current)
+
+    def _failed(self, exc: Exception, peek: Peek | None) -> None:
+        """A POST failed: its request fails with the cause (a notification's failure is dropped)."""
+        code: int = jsonrpc.INTERNAL_ERROR
+        data: Any = msgspec.UNSET
+        if isinstance(exc, AuthorizationFailed):
+            message, code = f"authorization failed: {exc}", jsonrpc.INVALID_REQUEST
+            data = AUTHORIZATION_FAILED
+        elif isinstance(exc, ResponseTooLarge):
+            message = f"the answer to {peek.method if peek else None} is too large: {exc}"
+        elif isinstance(exc, HttpError | OSError | TimeoutError):
+            message = f"HTTP transport error: {exc!r}"
+        else:  # `auth` failing, say: the request fails rather than waits
+            log.exception("a POST failed", exc_info=exc)
+            message = f"the request could not be completed: {exc!r}"
+        if peek is not None and peek.id is not None and peek.method is not None:
+            self._fail(peek.id, message, code, data)
 
     def _fail(
         self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET

@@ -205,6 +205,11 @@ class Response:
         self.headers = conn.headers
         """Header names in lower case; repeated headers joined with ", "."""
 
+    @property
+    def complete(self) -> bool:
+        """The whole body has come (`read()` then returns it without waiting)."""
+        return self._conn.complete
+
     async def read(self) -> bytes:
         """The whole body; ResponseTooLarge if it is over `max_body` (found before reading it all)."""
         conn = self._conn
