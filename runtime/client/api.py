@@ -38,7 +38,7 @@ from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
-from .transport import ClientTransport
+from .transport import AnswerTransport, ClientTransport
 
 if TYPE_CHECKING:
     from ..server.registry import Server
@@ -200,6 +200,9 @@ class Client(Calls, TypedStubs):
     def _start_peer(self) -> None:
         """Read the transport's messages into the peer (from their reading task, where it allows)."""
         self.transport.deliver_to(self.peer.feed)
+        # (Of the transport's own class: a wrapper that hands on what it lacks would be passed by.)
+        if isinstance(self.transport, AnswerTransport) and hasattr(type(self.transport), "answer_to"):
+            self.transport.answer_to(self.peer.answered)
         self._reader = asyncio.ensure_future(self.peer.run())
 
     def _replace_transport(self, transport: ClientTransport) -> None:

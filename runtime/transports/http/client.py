@@ -19,9 +19,9 @@ from typing import Any, Final
 import msgspec
 
 from ...errors import McpError
-from ...protocol import jsonrpc, revisions, salvage
+from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
-from ...protocol.headers import Peek, PeekParams, encode_value, render, value_at
+from ...protocol.headers import Peek
 from ...protocol.headers import peek as peek_message
 from .auth import (
     AUTHORIZATION_FAILED,
@@ -43,59 +43,14 @@ from .http11 import (
     ResponseTooLarge,
 )
 from .legacy_sse import LegacySseTransport
+from .outgoing import HeaderShapes
+from .replies import SseEnd, answers, discover_version, failure, read_reply, request_peek
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
 
 log = logging.getLogger("mcpbind.http")
 
-_ACCEPT: Final = "application/json, text/event-stream"
-
-
 _MAX_RESUMES: Final = 20
-_MAX_SHAPES: Final = 256
-"""Sets of request headers kept made (one per method and name; most clients use a few)."""
-
-
-class _SseEnd(msgspec.Struct):
-    last_id: str | None = None
-    retry_ms: int | None = None
-    answered: bool = False
-
-
-class _Answer(msgspec.Struct):
-    id: Any = None
-    method: str | None = None
-
-
-_answer = msgspec.json.Decoder(_Answer)
-
-
-class _Reply(msgspec.Struct):
-    """A JSON body's envelope, its result left raw: enough to tell an answer from anything else."""
-
-    jsonrpc: Any = msgspec.UNSET
-    id: Any = msgspec.UNSET
-    result: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    error: Any = msgspec.UNSET
-
-
-_reply = msgspec.json.Decoder(_Reply | list[msgspec.Raw]).decode
-
-
-def _member(params: Any, name: str) -> Any:
-    """A member of a params Struct, None where it has none (or it is unset)."""
-    value = getattr(params, name, None)
-    return None if value is msgspec.UNSET else value
-
-
-def _answers(payload: bytes, rid: Any) -> bool:
-    """Whether an event's message is the answer (result or error) to request `rid`."""
-    try:
-        message = _answer.decode(payload)
-    except (msgspec.DecodeError, RecursionError):
-        # Unreadable: the peer fails the request it answers (if its id can be read) or skips it.
-        return salvage.is_answer_to(payload, rid)
-    return message.method is None and message.id == rid
 
 
 class StreamableHttpTransport:
@@ -120,7 +75,7 @@ class StreamableHttpTransport:
         """Limits on a response's head (for the HTTP client this transport makes; one passed as
         `client` keeps its own)."""
         self.headers = dict(headers or {})
-        self._shapes: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._shapes = HeaderShapes()
         self.auth = as_http_auth(auth)
         """Authorizes each request; on 401/403 may run a flow and have the request sent again."""
         self.timeout = timeout
@@ -138,6 +93,9 @@ class StreamableHttpTransport:
         self.deliver: Callable[[bytes], Awaitable[None]] | None = None
         """Set by the client to take each message as soon as it is read, in the task that read it,
         instead of through `read()` (one turn of the event loop less per answer)."""
+        self.answered: Callable[[Any, msgspec.Raw], None] | None = None
+        """Set by the client to take a plain result (an integer id, a result, nothing else; ASCII)
+        with its envelope already read: see `mcpbind.client.transport.AnswerTransport`."""
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._get_task: asyncio.Task[None] | None = None
@@ -161,6 +119,9 @@ class StreamableHttpTransport:
 
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self.deliver = feed
+
+    def answer_to(self, answered: Callable[[Any, msgspec.Raw], None]) -> None:
+        self.answered = answered
 
     def use_revision(self, revision: str | None) -> None:
         self.protocol_version = revision
@@ -209,54 +170,7 @@ class StreamableHttpTransport:
 
     async def _headers(self, peek: Peek | None, method: str = "POST") -> dict[str, str]:
         authorization = await self.auth.headers(method, self.url) if self.auth is not None else None
-        return dict(self._shaped(peek, authorization))  # the caller's own: GET adds to it
-
-    def _shaped(self, peek: Peek | None, authorization: Mapping[str, str] | None) -> dict[str, str]:
-        """A request's headers, with `authorization` (the auth hook's, if any) in place. The same for
-        every request of one method and name (with no auth hook and no argument mirrored into a
-        header): made once, kept while the session, the revision and `headers` stay the same. The
-        dict is shared: not to be changed by who sends it."""
-        method = source = tool = None
-        if peek is not None and self.stateless and peek.method is not None:
-            method = peek.method
-            if peek.params is not None:
-                if method == "resources/read":
-                    source = peek.params.uri
-                elif method.startswith("tasks/"):
-                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
-                else:
-                    source = peek.params.name
-                tool = peek.params.name if method == "tools/call" else None
-        mirrored = self.param_headers.get(tool, {}) if isinstance(tool, str) else {}
-        key = None
-        if authorization is None and not mirrored and (source is None or isinstance(source, str)):
-            key = (self.session_id, self.protocol_version, method, source, *self.headers.items())
-            found = self._shapes.get(key)
-            if found is not None:
-                return found
-        headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
-        if authorization is not None:
-            headers.update(authorization)
-        if self.session_id is not None:
-            headers["mcp-session-id"] = self.session_id
-        if self.protocol_version is not None:
-            headers["mcp-protocol-version"] = self.protocol_version
-        if method is not None:
-            headers["mcp-method"] = method
-            if isinstance(source, str):
-                headers["mcp-name"] = encode_value(source)
-            if mirrored:
-                assert peek is not None
-                arguments = peek.arguments()
-                for name, path in mirrored.items():
-                    value = render(value_at(arguments, path))
-                    if value is not None:
-                        headers[f"mcp-param-{name.lower()}"] = encode_value(value)
-        if key is not None:
-            if len(self._shapes) >= _MAX_SHAPES:
-                self._shapes.clear()
-            self._shapes[key] = headers
-        return headers
+        return dict(self._shapes.shaped(self, peek, authorization))  # the caller's own: GET adds to it
 
     async def write(self, data: bytes) -> None:
         try:
@@ -274,20 +188,12 @@ class StreamableHttpTransport:
                 task.add_done_callback(self._tasks.discard)
             return
         if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
-            self.protocol_version = self._discover_version(data)
+            self.protocol_version = discover_version(data)
         # The POST forgets its own task when it ends (no done callback: a turn of the loop each).
         task = asyncio.get_running_loop().create_task(self._post(data, peek))
         self._tasks.add(task)
         if peek is not None and peek.id is not None and peek.method is not None:
             self._inflight[peek.id] = task
-
-    @staticmethod
-    def _discover_version(data: bytes) -> str | None:
-        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-            params = msgspec.json.decode(data).get("params") or {}
-            version = (params.get("_meta") or {}).get(revisions.META_VERSION)
-            return version if isinstance(version, str) else None
-        return None
 
     async def write_request(
         self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
@@ -301,15 +207,9 @@ class StreamableHttpTransport:
             await self.write(data)  # params in JSON form (or anything else): read from the bytes
             return
         if method == "server/discover" and self.protocol_version is None:
-            self.protocol_version = self._discover_version(data)
-        routed = None
-        if params is not None and self.stateless:
-            # What the stateless headers mirror (`_shaped`); the arguments are read from `typed`.
-            routed = PeekParams(
-                name=_member(params, "name"), uri=_member(params, "uri"), task_id=_member(params, "task_id")
-            )
+            self.protocol_version = discover_version(data)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        await self._post(data, Peek(method, rid, routed, typed=params), limit)
+        await self._post(data, request_peek(rid, method, params, self.stateless), limit)
 
     async def _post(self, data: bytes, peek: Peek | None, inline: float | None = None) -> None:
         """POST one message and take what comes back. In a task of its own (`write`); or, given
@@ -320,7 +220,9 @@ class StreamableHttpTransport:
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
                 # (No coroutine for the headers when there is no auth hook to ask.)
-                headers = self._shaped(peek, None) if self.auth is None else await self._headers(peek)
+                headers = (
+                    self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
+                )
                 exchange = (
                     self._client.request("POST", self.url, headers, data)
                     if inline is None
@@ -385,20 +287,10 @@ class StreamableHttpTransport:
 
     def _failed(self, exc: Exception, peek: Peek | None) -> None:
         """A POST failed: its request fails with the cause (a notification's failure is dropped)."""
-        code: int = jsonrpc.INTERNAL_ERROR
-        data: Any = msgspec.UNSET
-        if isinstance(exc, AuthorizationFailed):
-            message, code = f"authorization failed: {exc}", jsonrpc.INVALID_REQUEST
-            data = AUTHORIZATION_FAILED
-        elif isinstance(exc, ResponseTooLarge):
-            message = f"the answer to {peek.method if peek else None} is too large: {exc}"
-        elif isinstance(exc, HttpError | OSError | TimeoutError):
-            message = f"HTTP transport error: {exc!r}"
-        else:  # `auth` failing, say: the request fails rather than waits
-            log.exception("a POST failed", exc_info=exc)
-            message = f"the request could not be completed: {exc!r}"
+        if not isinstance(exc, AuthorizationFailed | HttpError | OSError | TimeoutError):
+            log.exception("a POST failed", exc_info=exc)  # `auth` failing, say: not the connection's
         if peek is not None and peek.id is not None and peek.method is not None:
-            self._fail(peek.id, message, code, data)
+            self._fail(peek.id, *failure(exc, peek.method))
 
     def _fail(
         self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET
@@ -435,7 +327,7 @@ class StreamableHttpTransport:
         if content_type == "application/json" and body:
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
-                reply = _reply(body)
+                reply = read_reply(body)
             except (msgspec.DecodeError, RecursionError):
                 # No envelope to read (or nested too deeply for the decoder): the peer's reading
                 # fails the request with the cause, or logs it once.
@@ -459,7 +351,19 @@ class StreamableHttpTransport:
                 await self._push(body)
                 return
             if reply.jsonrpc == "2.0" and reply.result is not msgspec.UNSET and response.status < 300:
-                await self._push(body)
+                answered = self.answered
+                if (
+                    answered is not None
+                    and type(reply.id) is int
+                    and reply.method is msgspec.UNSET
+                    and reply.error is msgspec.UNSET
+                    and body.isascii()
+                ):
+                    # A plain result, its envelope read here: to its request, not read again by the
+                    # peer (what `ClientPeer.feed` does with such a message; ASCII: valid UTF-8).
+                    answered(reply.id, reply.result)
+                else:
+                    await self._push(body)
                 return
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
@@ -468,11 +372,11 @@ class StreamableHttpTransport:
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 
-    async def _read_sse(self, response: Response, rid: Any = None) -> _SseEnd:
+    async def _read_sse(self, response: Response, rid: Any = None) -> SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's
         `retry` (ms), and whether the answer to `rid` came."""
         parser = SseParser(self.max_message)
-        end = _SseEnd()
+        end = SseEnd()
         try:
             async for chunk in response.chunks():
                 for event in parser.feed(chunk):
@@ -484,13 +388,13 @@ class StreamableHttpTransport:
         end.last_id, end.retry_ms = parser.last_id, parser.retry
         return end
 
-    async def _event(self, payload: bytes, rid: Any, end: _SseEnd) -> None:
+    async def _event(self, payload: bytes, rid: Any, end: SseEnd) -> None:
         if payload:  # an event with empty data only primes the client with its id
             await self._push(payload)
             if rid is not None and not end.answered:
-                end.answered = _answers(payload, rid)
+                end.answered = answers(payload, rid)
 
-    async def _resume(self, end: _SseEnd, rid: Any) -> None:
+    async def _resume(self, end: SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
         server's `retry` delay, until the answer comes (bounded)."""
         assert self._client is not None
@@ -510,11 +414,11 @@ class StreamableHttpTransport:
             more = await self._get(rid, end.last_id)
             if more is None:
                 break
-            end = _SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
+            end = SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
         if not end.answered:
             self._fail(rid, "the answer's stream ended and could not be resumed")
 
-    async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> _SseEnd | None:
+    async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> SseEnd | None:
         """One GET stream (resuming after `last_event`; `endless`: no read timeout), read to its end;
         authorized as POSTs are (a 401 runs the hook's flow and the GET is sent again). None: the
         server does not serve it (or kept refusing it)."""

@@ -45,10 +45,9 @@ class Http11Connection(asyncio.Protocol):
     def reset(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
-        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
+        self.lines: list[tuple[bytes, bytes]] = []  # the head's header lines as sent, until it is complete
         self.head_bytes = 0  # bytes received before the head was complete
         self.header_bytes = 0
-        self.header_count = 0
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -101,30 +100,29 @@ class Http11Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_count += 1
+        # Kept as sent: the dict is made once the head is complete (a comprehension, not a call each).
+        lines = self.lines
+        lines.append((name, value))
         self.header_bytes += len(name) + len(value)
-        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+        if len(lines) > self.max_headers or self.header_bytes > self.max_header_bytes:
             over = (
                 f"{self.max_headers} headers"
-                if self.header_count > self.max_headers
+                if len(lines) > self.max_headers
                 else f"{self.max_header_bytes} bytes of headers"
             )
             error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
             self._fail(error)
             raise error  # stops the parser; data_received closes the connection
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        if key in self.headers:
-            if self.repeated is None:
-                self.repeated = {}
-            self.repeated.setdefault(key, [self.headers[key]]).append(text)
-        else:
-            self.headers[key] = text
 
     def on_headers_complete(self) -> None:
-        if self.repeated is not None:
-            for key, values in self.repeated.items():
-                self.headers[key] = ", ".join(values)
+        lines = self.lines
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in lines}
+        if len(headers) != len(lines):  # a repeated header: its values joined, in the order sent
+            joined: dict[str, list[str]] = {}
+            for name, value in lines:
+                joined.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+            headers = {key: ", ".join(values) for key, values in joined.items()}
+        self.headers = headers
         self.status = self.parser.get_status_code()
         self.head_done = True
         self._wake()
