@@ -304,15 +304,17 @@ class StreamableHttpTransport:
             # The server ended the session (or forgot it): the client must start a new one.
             self.session_id = None
             self.session_lost = True
-        content_type = response.headers.get("content-type", "").split(";")[0].strip()
         if response.status == 202:
             return
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "text/event-stream" and response.status == 200:
             end = await self._read_sse(response, rid)
             if rid is not None and peek is not None and peek.method is not None and not end.answered:
                 await self._resume(end, rid)
             return
-        body = await response.read()
+        body = response.read_nowait()  # (no coroutine for a body that is all there: most are)
+        if body is None:
+            body = await response.read()
         if response.status in (401, 403) and rid is not None:
             # Not a JSON-RPC answer (an OAuth error body, typically): the request failed, typed.
             challenge = response.headers.get("www-authenticate", "")

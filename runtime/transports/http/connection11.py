@@ -45,9 +45,10 @@ class Http11Connection(asyncio.Protocol):
     def reset(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
-        self.lines: list[tuple[bytes, bytes]] = []  # the head's header lines as sent, until it is complete
+        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
         self.head_bytes = 0  # bytes received before the head was complete
         self.header_bytes = 0
+        self.header_count = 0
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -100,29 +101,33 @@ class Http11Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # Kept as sent: the dict is made once the head is complete (a comprehension, not a call each).
-        lines = self.lines
-        lines.append((name, value))
+        self.header_count += 1
         self.header_bytes += len(name) + len(value)
-        if len(lines) > self.max_headers or self.header_bytes > self.max_header_bytes:
-            over = (
-                f"{self.max_headers} headers"
-                if len(lines) > self.max_headers
-                else f"{self.max_header_bytes} bytes of headers"
-            )
-            error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
-            self._fail(error)
-            raise error  # stops the parser; data_received closes the connection
+        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+            self._head_too_large()
+        key = name.decode("latin-1").lower()
+        headers = self.headers
+        if key in headers:
+            if self.repeated is None:
+                self.repeated = {}
+            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
+        else:
+            headers[key] = value.decode("latin-1")
+
+    def _head_too_large(self) -> None:
+        over = (
+            f"{self.max_headers} headers"
+            if self.header_count > self.max_headers
+            else f"{self.max_header_bytes} bytes of headers"
+        )
+        error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
+        self._fail(error)
+        raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
-        lines = self.lines
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in lines}
-        if len(headers) != len(lines):  # a repeated header: its values joined, in the order sent
-            joined: dict[str, list[str]] = {}
-            for name, value in lines:
-                joined.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-            headers = {key: ", ".join(values) for key, values in joined.items()}
-        self.headers = headers
+        if self.repeated is not None:  # values of a repeated header, joined once, in the order sent
+            for key, values in self.repeated.items():
+                self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
         self.head_done = True
         self._wake()
@@ -207,6 +212,17 @@ class Response:
     def complete(self) -> bool:
         """The whole body has come (`read()` then returns it without waiting)."""
         return self._conn.complete
+
+    def read_nowait(self) -> bytes | None:
+        """The whole body if all of it has come, before any other reading (None: `read()` waits for
+        it); ResponseTooLarge if it is over `max_body`."""
+        conn = self._conn
+        if not conn.complete:
+            return None
+        body = conn.take() if conn.body else b""
+        if len(body) > self.max_body:
+            raise self._too_large(f"the response body exceeds the limit of {self.max_body} bytes")
+        return body
 
     async def read(self) -> bytes:
         """The whole body; ResponseTooLarge if it is over `max_body` (found before reading it all)."""

@@ -70,12 +70,16 @@ def _member(params: Any, name: str) -> Any:
 
 def request_peek(rid: Any, method: str, params: msgspec.Struct | None, stateless: bool) -> Peek:
     """What routing a request of ours needs (`Peek`, as if read off its bytes), from the request
-    itself: on the stateless wire, what its headers mirror (the arguments are read from `typed`)."""
-    routed = None
-    if params is not None and stateless:
-        routed = PeekParams(
-            name=_member(params, "name"), uri=_member(params, "uri"), task_id=_member(params, "task_id")
-        )
+    itself: on the stateless wire, the member its `Mcp-Name` mirrors (the arguments that tools'
+    headers mirror are read from `typed`)."""
+    if params is None or not stateless:
+        return Peek(method, rid, None, typed=params)
+    if method == "resources/read":
+        routed = PeekParams(uri=_member(params, "uri"))
+    elif method.startswith("tasks/"):
+        routed = PeekParams(task_id=_member(params, "task_id"))
+    else:
+        routed = PeekParams(name=_member(params, "name"))
     return Peek(method, rid, routed, typed=params)
 
 
