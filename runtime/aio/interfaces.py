@@ -16,6 +16,7 @@ __all__ = [
     "NowaitWriter",
     "Prepared",
     "ReplyChannel",
+    "RequestTransport",
     "ROUTE",
     "defines",
 ]
@@ -64,6 +65,20 @@ class BufferedTransport(MessageTransport, Protocol):
     def write_nowait(self, data: bytes) -> bool:
         """Send one framed message if that needs no wait, and say so; False: nothing was sent (the
         caller sends it with `write`, which waits as the transport's flow control says)."""
+        ...
+
+
+@runtime_checkable
+class RequestTransport(MessageTransport, Protocol):
+    """A transport that takes each request of ours with what it is (HTTP: its headers come from the
+    method and params, and its answer comes back on the request's own exchange), so that it need not
+    read the bytes again. `Peer.request` sends through it; everything else goes through `write`."""
+
+    async def write_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> None:
+        """Send request `rid` (`data`, the encoding of `method` with `params`). It may return only
+        once the answer has been delivered, but not later than about `timeout` (the request's own)."""
         ...
 
 

@@ -39,7 +39,7 @@ from ..protocol.endpoint import (
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
 from . import eager
 from .deadlines import Deadlines
-from .interfaces import ROUTE, BufferedTransport, MessageTransport, NowaitWriter, defines
+from .interfaces import ROUTE, BufferedTransport, MessageTransport, NowaitWriter, RequestTransport, defines
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -73,6 +73,10 @@ class _Batch:
 
     def array(self) -> bytes | None:
         return b"[" + b",".join(self.replies) + b"]" if self.replies else None
+
+
+_WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
+"""`RequestTransport.write_request`."""
 
 
 class Load(NamedTuple):
@@ -141,6 +145,11 @@ class Peer:
             if isinstance(transport, NowaitWriter) and defines(transport, "write_nowait")
             else None
         )
+        # Requests go with their method and params to a transport that can use them (HTTP); one whose
+        # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
+        self._write_request: _WriteRequest | None = None
+        if isinstance(transport, RequestTransport) and defines(transport, "write_request"):
+            self._write_request = transport.write_request
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -166,9 +175,12 @@ class Peer:
         if timeout is not None:
             self._deadlines.add(future, timeout)
         try:
-            send = self._send_nowait
-            if send is None or not send(data):
-                await self.transport.write(data)  # as `send` does (this is every request: one call less)
+            if self._write_request is not None:
+                await self._write_request(data, rid, method, params, timeout)
+            else:
+                send = self._send_nowait
+                if send is None or not send(data):
+                    await self.transport.write(data)  # as `send` does (this is every request: one call less)
             return await future
         except TimeoutError:
             self.endpoint.forget(rid)

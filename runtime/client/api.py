@@ -39,7 +39,7 @@ from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
 from .tasks import handle as task_handle
-from .transport import ClientTransport, TakesAnswers
+from .transport import AnswerTransport, ClientTransport, TakesAnswers
 
 if TYPE_CHECKING:
     from ..server.registry import Server
@@ -203,6 +203,9 @@ class Client(Calls, TypedStubs):
         self.transport.deliver_to(self.peer.feed)
         if isinstance(self.transport, TakesAnswers) and defines(self.transport, "take_with"):
             self.transport.take_with(self.peer.take)
+        # (Of the transport's own class: a wrapper that hands on what it lacks would be passed by.)
+        if isinstance(self.transport, AnswerTransport) and defines(self.transport, "answer_to"):
+            self.transport.answer_to(self.peer.answered)
         self._reader = asyncio.ensure_future(self.peer.run())
 
     def _replace_transport(self, transport: ClientTransport) -> None:

@@ -10,11 +10,13 @@ implement it; a wrapper (a recorder, say) implements it by passing each call on.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from msgspec import Raw
 
 from ..errors import McpError
 
-__all__ = ["ClientTransport", "ParamHeaders", "TakesAnswers"]
+__all__ = ["AnswerTransport", "ClientTransport", "ParamHeaders", "TakesAnswers"]
 
 ParamHeaders = dict[str, dict[str, tuple[str, ...]]]
 """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for: header name -> path."""
@@ -79,4 +81,16 @@ class TakesAnswers(Protocol):
     def take_with(self, take: Callable[[bytes], bool]) -> None:
         """Offer each message read to `take` before the feed of `deliver_to`; what it takes (True)
         is done, the rest goes to the feed, in order."""
+        ...
+
+
+@runtime_checkable
+class AnswerTransport(Protocol):
+    """A transport that reads the envelope of what it receives anyway (HTTP: to tell an answer from
+    an error page): it hands a plain result to the client as read, so that it is not read twice."""
+
+    def answer_to(self, answered: Callable[[Any, Raw], None]) -> None:
+        """Give `answered` (the request id, the result unread) each message that is a plain result:
+        `jsonrpc` "2.0", an integer id, a `result` and neither `method` nor `error`, in ASCII (so
+        valid UTF-8). Every other message still goes to `deliver_to`'s feed, or `read`."""
         ...

@@ -18,6 +18,9 @@ id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves
 - `bad-events`: `ping` is answered with an SSE stream whose events are: a notification that is no
   UTF-8, a deeply nested notification, then the answer, whose result is no UTF-8 JSON.
 - `deep-json`: `ping` is answered with a JSON body nested N levels deep.
+- `silent`: `ping` is never answered (the connection stays open, and other connections are served).
+- `slow-body`: `ping` is answered with a JSON body whose second half comes 0.3 s after its head.
+- `non-ascii`: `ping` is answered with a JSON result holding non-ASCII text.
 
 Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
 """
@@ -81,6 +84,10 @@ def ping_answer(mode: str, size: int, rid: Any) -> bytes:
                 b'{"jsonrpc":"2.0","id":' + json.dumps(rid).encode() + b',"result":{"_meta":{"x":"\xff"}}}',
             ]
         )
+    if mode == "non-ascii":
+        return _json(
+            "200 OK", json.dumps({"jsonrpc": "2.0", "id": rid, "result": {"_meta": {"x": "é✓"}}}).encode()
+        )
     if mode == "deep-json":
         body = b'{"result":{"_meta":{"x":' + b"[" * size + b"]" * size + b'}},"jsonrpc":"2.0","id":'
         return _json("200 OK", body + json.dumps(rid).encode() + b"}")
@@ -99,7 +106,16 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mod
             elif method == "DELETE":
                 writer.write(_head("200 OK", [], 0))
             else:
-                data = answer(json.loads(body), mode, size)
+                message = json.loads(body)
+                data = answer(message, mode, size)
+                if message.get("method") == "ping" and mode == "silent":
+                    await asyncio.Event().wait()  # until the client goes (the connection ends it)
+                if message.get("method") == "ping" and mode == "slow-body":
+                    half = data.find(b"\r\n\r\n") + 4 + 10
+                    writer.write(data[:half])
+                    await writer.drain()
+                    await asyncio.sleep(0.3)
+                    data = data[half:]
                 writer.write(data)
                 if b"\r\nconnection: close\r\n" in data[: data.find(b"\r\n\r\n") + 2]:
                     await writer.drain()

@@ -19,9 +19,9 @@ from typing import Any, Final
 import msgspec
 
 from ...errors import McpError
-from ...protocol import jsonrpc, revisions, salvage
+from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
-from ...protocol.headers import Peek, encode_value, render, value_at
+from ...protocol.headers import Peek
 from ...protocol.headers import peek as peek_message
 from .auth import (
     AUTHORIZATION_FAILED,
@@ -36,59 +36,21 @@ from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_MESSAGE,
+    Exchange,
     HttpClient,
     HttpError,
     Response,
     ResponseTooLarge,
 )
 from .legacy_sse import LegacySseTransport
+from .outgoing import HeaderShapes
+from .replies import SseEnd, answers, discover_version, failure, read_reply, request_peek
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
 
 log = logging.getLogger("mcpbind.http")
 
-_ACCEPT: Final = "application/json, text/event-stream"
-
-
 _MAX_RESUMES: Final = 20
-_MAX_SHAPES: Final = 256
-"""Sets of request headers kept made (one per method and name; most clients use a few)."""
-
-
-class _SseEnd(msgspec.Struct):
-    last_id: str | None = None
-    retry_ms: int | None = None
-    answered: bool = False
-
-
-class _Answer(msgspec.Struct):
-    id: Any = None
-    method: str | None = None
-
-
-_answer = msgspec.json.Decoder(_Answer)
-
-
-class _Reply(msgspec.Struct):
-    """A JSON body's envelope, its result left raw: enough to tell an answer from anything else."""
-
-    jsonrpc: Any = msgspec.UNSET
-    id: Any = msgspec.UNSET
-    result: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    error: Any = msgspec.UNSET
-
-
-_reply = msgspec.json.Decoder(_Reply | list[msgspec.Raw]).decode
-
-
-def _answers(payload: bytes, rid: Any) -> bool:
-    """Whether an event's message is the answer (result or error) to request `rid`."""
-    try:
-        message = _answer.decode(payload)
-    except (msgspec.DecodeError, RecursionError):
-        # Unreadable: the peer fails the request it answers (if its id can be read) or skips it.
-        return salvage.is_answer_to(payload, rid)
-    return message.method is None and message.id == rid
 
 
 class StreamableHttpTransport:
@@ -113,7 +75,7 @@ class StreamableHttpTransport:
         """Limits on a response's head (for the HTTP client this transport makes; one passed as
         `client` keeps its own)."""
         self.headers = dict(headers or {})
-        self._shapes: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._shapes = HeaderShapes()
         self.auth = as_http_auth(auth)
         """Authorizes each request; on 401/403 may run a flow and have the request sent again."""
         self.timeout = timeout
@@ -131,6 +93,9 @@ class StreamableHttpTransport:
         self.deliver: Callable[[bytes], Awaitable[None]] | None = None
         """Set by the client to take each message as soon as it is read, in the task that read it,
         instead of through `read()` (one turn of the event loop less per answer)."""
+        self.answered: Callable[[Any, msgspec.Raw], None] | None = None
+        """Set by the client to take a plain result (an integer id, a result, nothing else; ASCII)
+        with its envelope already read: see `mcpbind.client.transport.AnswerTransport`."""
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._get_task: asyncio.Task[None] | None = None
@@ -154,6 +119,9 @@ class StreamableHttpTransport:
 
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self.deliver = feed
+
+    def answer_to(self, answered: Callable[[Any, msgspec.Raw], None]) -> None:
+        self.answered = answered
 
     def use_revision(self, revision: str | None) -> None:
         self.protocol_version = revision
@@ -202,54 +170,7 @@ class StreamableHttpTransport:
 
     async def _headers(self, peek: Peek | None, method: str = "POST") -> dict[str, str]:
         authorization = await self.auth.headers(method, self.url) if self.auth is not None else None
-        return dict(self._shaped(peek, authorization))  # the caller's own: GET adds to it
-
-    def _shaped(self, peek: Peek | None, authorization: Mapping[str, str] | None) -> dict[str, str]:
-        """A request's headers, with `authorization` (the auth hook's, if any) in place. The same for
-        every request of one method and name (with no auth hook and no argument mirrored into a
-        header): made once, kept while the session, the revision and `headers` stay the same. The
-        dict is shared: not to be changed by who sends it."""
-        method = source = tool = None
-        if peek is not None and self.stateless and peek.method is not None:
-            method = peek.method
-            if peek.params is not None:
-                if method == "resources/read":
-                    source = peek.params.uri
-                elif method.startswith("tasks/"):
-                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
-                else:
-                    source = peek.params.name
-                tool = peek.params.name if method == "tools/call" else None
-        mirrored = self.param_headers.get(tool, {}) if isinstance(tool, str) else {}
-        key = None
-        if authorization is None and not mirrored and (source is None or isinstance(source, str)):
-            key = (self.session_id, self.protocol_version, method, source, *self.headers.items())
-            found = self._shapes.get(key)
-            if found is not None:
-                return found
-        headers = {"accept": _ACCEPT, "content-type": "application/json", **self.headers}
-        if authorization is not None:
-            headers.update(authorization)
-        if self.session_id is not None:
-            headers["mcp-session-id"] = self.session_id
-        if self.protocol_version is not None:
-            headers["mcp-protocol-version"] = self.protocol_version
-        if method is not None:
-            headers["mcp-method"] = method
-            if isinstance(source, str):
-                headers["mcp-name"] = encode_value(source)
-            if mirrored:
-                assert peek is not None
-                arguments = peek.arguments()
-                for name, path in mirrored.items():
-                    value = render(value_at(arguments, path))
-                    if value is not None:
-                        headers[f"mcp-param-{name.lower()}"] = encode_value(value)
-        if key is not None:
-            if len(self._shapes) >= _MAX_SHAPES:
-                self._shapes.clear()
-            self._shapes[key] = headers
-        return headers
+        return dict(self._shapes.shaped(self, peek, authorization))  # the caller's own: GET adds to it
 
     async def write(self, data: bytes) -> None:
         try:
@@ -267,57 +188,109 @@ class StreamableHttpTransport:
                 task.add_done_callback(self._tasks.discard)
             return
         if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
-            self.protocol_version = self._discover_version(data)
+            self.protocol_version = discover_version(data)
         # The POST forgets its own task when it ends (no done callback: a turn of the loop each).
         task = asyncio.get_running_loop().create_task(self._post(data, peek))
         self._tasks.add(task)
         if peek is not None and peek.id is not None and peek.method is not None:
             self._inflight[peek.id] = task
 
-    @staticmethod
-    def _discover_version(data: bytes) -> str | None:
-        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-            params = msgspec.json.decode(data).get("params") or {}
-            version = (params.get("_meta") or {}).get(revisions.META_VERSION)
-            return version if isinstance(version, str) else None
-        return None
+    async def write_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> None:
+        """`write` for a request of ours whose method and params the caller gives (not read again from
+        `data`), POSTed in the caller's task: an answer that is one JSON body, all there with its
+        head, is delivered before this returns, with no task. Anything longer (an SSE stream, a body
+        still coming) is read on by a task of its own, as `write` does. The head is awaited at most
+        `timeout`, the request's own: meanwhile the caller is not awaiting its answer's deadline."""
+        if not isinstance(params, msgspec.Struct | None):
+            await self.write(data)  # params in JSON form (or anything else): read from the bytes
+            return
+        if method == "server/discover" and self.protocol_version is None:
+            self.protocol_version = discover_version(data)
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        await self._post(data, request_peek(rid, method, params, self.stateless), limit)
 
-    async def _post(self, data: bytes, peek: Peek | None) -> None:
+    async def _post(self, data: bytes, peek: Peek | None, inline: float | None = None) -> None:
+        """POST one message and take what comes back. In a task of its own (`write`); or, given
+        `inline` (the read timeout), in the caller's, which is left once the answer is delivered or
+        once its head shows that more is to come (then read on by a task: `_hand_over`)."""
         assert self._client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
                 # (No coroutine for the headers when there is no auth hook to ask.)
-                headers = self._shaped(peek, None) if self.auth is None else await self._headers(peek)
-                async with self._client.request("POST", self.url, headers, data) as response:
+                headers = (
+                    self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
+                )
+                exchange = (
+                    self._client.request("POST", self.url, headers, data)
+                    if inline is None
+                    else self._client.request("POST", self.url, headers, data, read_timeout=inline)
+                )
+                response = await exchange.__aenter__()
+                done = handed = False  # done: ended as it should (the connection may be reused)
+                try:
                     # (No coroutine per message when there is no hook: this is the request path.)
                     if self.auth is not None and await send_again(
                         self.auth, "POST", self.url, headers, response, attempt
                     ):
+                        done = True
                         continue
+                    if inline is not None and not response.complete:
+                        self._hand_over(exchange, response, peek)
+                        handed = True
+                        return
                     await self._consume(response, rid, peek)
+                    done = True
                     break
+                finally:
+                    if not handed:
+                        await exchange.__aexit__(None if done else BaseException, None, None)
         except asyncio.CancelledError:
             raise
-        except AuthorizationFailed as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"authorization failed: {exc}", jsonrpc.INVALID_REQUEST, AUTHORIZATION_FAILED)
-        except ResponseTooLarge as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"the answer to {peek.method} is too large: {exc}")
-        except (HttpError, OSError, TimeoutError) as exc:
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"HTTP transport error: {exc!r}")
-        except Exception as exc:  # `auth` failing, say: the request fails rather than waits
-            log.exception("a POST failed")
-            if rid is not None and peek is not None and peek.method is not None:
-                self._fail(rid, f"the request could not be completed: {exc!r}")
+        except Exception as exc:
+            self._failed(exc, peek)
         finally:
-            if rid is not None:
-                self._inflight.pop(rid, None)
-            current = asyncio.current_task()
-            if current is not None:
-                self._tasks.discard(current)
+            if inline is None:
+                self._forget(rid)
+
+    def _hand_over(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+        """The rest of an inline POST's answer (an SSE stream, a body still coming), read by a task of
+        its own: registered as `write`'s are, so that cancelling the request or closing ends it."""
+        task = asyncio.get_running_loop().create_task(self._read_on(exchange, response, peek))
+        self._tasks.add(task)
+        if peek is not None and peek.id is not None:
+            self._inflight[peek.id] = task
+
+    async def _read_on(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+        rid = peek.id if peek is not None else None
+        done = False
+        try:
+            await self._consume(response, rid, peek)
+            done = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, peek)
+        finally:
+            await exchange.__aexit__(None if done else BaseException, None, None)
+            self._forget(rid)
+
+    def _forget(self, rid: Any) -> None:
+        """A POST's task ends: it forgets itself (no done callback: a turn of the loop each)."""
+        if rid is not None:
+            self._inflight.pop(rid, None)
+        current = asyncio.current_task()
+        if current is not None:
+            self._tasks.discard(current)
+
+    def _failed(self, exc: Exception, peek: Peek | None) -> None:
+        """A POST failed: its request fails with the cause (a notification's failure is dropped)."""
+        if not isinstance(exc, AuthorizationFailed | HttpError | OSError | TimeoutError):
+            log.exception("a POST failed", exc_info=exc)  # `auth` failing, say: not the connection's
+        if peek is not None and peek.id is not None and peek.method is not None:
+            self._fail(peek.id, *failure(exc, peek.method))
 
     def _fail(
         self, rid: Any, message: str, code: int = jsonrpc.INTERNAL_ERROR, data: Any = msgspec.UNSET
@@ -331,15 +304,17 @@ class StreamableHttpTransport:
             # The server ended the session (or forgot it): the client must start a new one.
             self.session_id = None
             self.session_lost = True
-        content_type = response.headers.get("content-type", "").split(";")[0].strip()
         if response.status == 202:
             return
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
         if content_type == "text/event-stream" and response.status == 200:
             end = await self._read_sse(response, rid)
             if rid is not None and peek is not None and peek.method is not None and not end.answered:
                 await self._resume(end, rid)
             return
-        body = await response.read()
+        body = response.read_nowait()  # (no coroutine for a body that is all there: most are)
+        if body is None:
+            body = await response.read()
         if response.status in (401, 403) and rid is not None:
             # Not a JSON-RPC answer (an OAuth error body, typically): the request failed, typed.
             challenge = response.headers.get("www-authenticate", "")
@@ -354,7 +329,7 @@ class StreamableHttpTransport:
         if content_type == "application/json" and body:
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
-                reply = _reply(body)
+                reply = read_reply(body)
             except (msgspec.DecodeError, RecursionError):
                 # No envelope to read (or nested too deeply for the decoder): the peer's reading
                 # fails the request with the cause, or logs it once.
@@ -378,7 +353,19 @@ class StreamableHttpTransport:
                 await self._push(body)
                 return
             if reply.jsonrpc == "2.0" and reply.result is not msgspec.UNSET and response.status < 300:
-                await self._push(body)
+                answered = self.answered
+                if (
+                    answered is not None
+                    and type(reply.id) is int
+                    and reply.method is msgspec.UNSET
+                    and reply.error is msgspec.UNSET
+                    and body.isascii()
+                ):
+                    # A plain result, its envelope read here: to its request, not read again by the
+                    # peer (what `ClientPeer.feed` does with such a message; ASCII: valid UTF-8).
+                    answered(reply.id, reply.result)
+                else:
+                    await self._push(body)
                 return
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
@@ -387,11 +374,11 @@ class StreamableHttpTransport:
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 
-    async def _read_sse(self, response: Response, rid: Any = None) -> _SseEnd:
+    async def _read_sse(self, response: Response, rid: Any = None) -> SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's
         `retry` (ms), and whether the answer to `rid` came."""
         parser = SseParser(self.max_message)
-        end = _SseEnd()
+        end = SseEnd()
         try:
             async for chunk in response.chunks():
                 for event in parser.feed(chunk):
@@ -403,13 +390,13 @@ class StreamableHttpTransport:
         end.last_id, end.retry_ms = parser.last_id, parser.retry
         return end
 
-    async def _event(self, payload: bytes, rid: Any, end: _SseEnd) -> None:
+    async def _event(self, payload: bytes, rid: Any, end: SseEnd) -> None:
         if payload:  # an event with empty data only primes the client with its id
             await self._push(payload)
             if rid is not None and not end.answered:
-                end.answered = _answers(payload, rid)
+                end.answered = answers(payload, rid)
 
-    async def _resume(self, end: _SseEnd, rid: Any) -> None:
+    async def _resume(self, end: SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
         server's `retry` delay, until the answer comes (bounded)."""
         assert self._client is not None
@@ -429,11 +416,11 @@ class StreamableHttpTransport:
             more = await self._get(rid, end.last_id)
             if more is None:
                 break
-            end = _SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
+            end = SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
         if not end.answered:
             self._fail(rid, "the answer's stream ended and could not be resumed")
 
-    async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> _SseEnd | None:
+    async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> SseEnd | None:
         """One GET stream (resuming after `last_event`; `endless`: no read timeout), read to its end;
         authorized as POSTs are (a 401 runs the hook's flow and the GET is sent again). None: the
         server does not serve it (or kept refusing it)."""

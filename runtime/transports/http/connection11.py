@@ -104,25 +104,28 @@ class Http11Connection(asyncio.Protocol):
         self.header_count += 1
         self.header_bytes += len(name) + len(value)
         if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
-            over = (
-                f"{self.max_headers} headers"
-                if self.header_count > self.max_headers
-                else f"{self.max_header_bytes} bytes of headers"
-            )
-            error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
-            self._fail(error)
-            raise error  # stops the parser; data_received closes the connection
+            self._head_too_large()
         key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        if key in self.headers:
+        headers = self.headers
+        if key in headers:
             if self.repeated is None:
                 self.repeated = {}
-            self.repeated.setdefault(key, [self.headers[key]]).append(text)
+            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
         else:
-            self.headers[key] = text
+            headers[key] = value.decode("latin-1")
+
+    def _head_too_large(self) -> None:
+        over = (
+            f"{self.max_headers} headers"
+            if self.header_count > self.max_headers
+            else f"{self.max_header_bytes} bytes of headers"
+        )
+        error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
+        self._fail(error)
+        raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
-        if self.repeated is not None:
+        if self.repeated is not None:  # values of a repeated header, joined once, in the order sent
             for key, values in self.repeated.items():
                 self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
@@ -204,6 +207,22 @@ class Response:
         self.status = conn.status
         self.headers = conn.headers
         """Header names in lower case; repeated headers joined with ", "."""
+
+    @property
+    def complete(self) -> bool:
+        """The whole body has come (`read()` then returns it without waiting)."""
+        return self._conn.complete
+
+    def read_nowait(self) -> bytes | None:
+        """The whole body if all of it has come, before any other reading (None: `read()` waits for
+        it); ResponseTooLarge if it is over `max_body`."""
+        conn = self._conn
+        if not conn.complete:
+            return None
+        body = conn.take() if conn.body else b""
+        if len(body) > self.max_body:
+            raise self._too_large(f"the response body exceeds the limit of {self.max_body} bytes")
+        return body
 
     async def read(self) -> bytes:
         """The whole body; ResponseTooLarge if it is over `max_body` (found before reading it all)."""

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import ssl
 
 __all__ = [
+    "Exchange",
     "HttpClient",
     "HttpError",
     "ResponseTooLarge",
@@ -82,7 +83,7 @@ class Observed(NamedTuple):
     response_headers: dict[str, str]
 
 
-class _Exchange:
+class Exchange:
     """`async with client.request(...) as response`: the connection goes back to the pool when the
     response was read to its end, and is closed otherwise."""
 
@@ -179,11 +180,11 @@ class HttpClient:
         body: bytes = b"",
         *,
         read_timeout: float | _Default | None = _DEFAULT,
-    ) -> _Exchange:
+    ) -> Exchange:
         """A request, sent when entered with `async with`; `read_timeout` overrides the client's."""
         timeout = self.read_timeout if isinstance(read_timeout, _Default) else read_timeout
         # Not copied: `_send` builds the headers it sends afresh, and a redirect makes a new dict.
-        return _Exchange(self, method, url, headers if headers is not None else {}, body, timeout)
+        return Exchange(self, method, url, headers if headers is not None else {}, body, timeout)
 
     def _target(self, url: str) -> tuple[tuple[str, str, int], str, str]:
         """(pool key, Host header, request target) of a URL, remembered per URL."""

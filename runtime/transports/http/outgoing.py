@@ -1,0 +1,93 @@
+"""The headers of the Streamable HTTP client's requests, by era, method and name, made once per shape.
+
+Every request carries `Accept` and `Content-Type`, the transport's own headers, and the session's
+`Mcp-Session-Id` and `MCP-Protocol-Version`; on the stateless wire also `Mcp-Method`, `Mcp-Name` and
+the `Mcp-Param-*` headers a tool's `x-mcp-header` annotations ask for, mirrored from the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+from ...protocol.headers import Peek, encode_value, render, value_at
+
+__all__ = ["HeaderShapes", "Shaped"]
+
+_ACCEPT: Final = "application/json, text/event-stream"
+_MAX_SHAPES: Final = 256
+"""Sets of request headers kept made (one per method and name; most clients use a few)."""
+
+
+class Shaped(Protocol):
+    """What shapes a transport's requests (`StreamableHttpTransport`)."""
+
+    headers: dict[str, str]
+    session_id: str | None
+    protocol_version: str | None
+    param_headers: dict[str, dict[str, tuple[str, ...]]]
+
+    @property
+    def stateless(self) -> bool: ...
+
+
+class HeaderShapes:
+    """One transport's request headers, kept made per shape (at most 256 shapes)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[Any, ...], dict[str, str]] = {}
+
+    def shaped(
+        self, of: Shaped, peek: Peek | None, authorization: Mapping[str, str] | None
+    ) -> dict[str, str]:
+        """The headers of a request of `of`, with `authorization` (the auth hook's, if any) in
+        place. The same for every request of one method and name (with no auth hook and no argument
+        mirrored into a header): made once, kept while the session, the revision and `of.headers`
+        stay the same. The dict is shared: not to be changed by who sends it."""
+        method = source = tool = None
+        if peek is not None and of.stateless and peek.method is not None:
+            method = peek.method
+            if peek.params is not None:
+                if method == "resources/read":
+                    source = peek.params.uri
+                elif method.startswith("tasks/"):
+                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
+                else:
+                    source = peek.params.name
+                tool = peek.params.name if method == "tools/call" else None
+        mirrored = of.param_headers.get(tool, {}) if isinstance(tool, str) else {}
+        key = None
+        if authorization is None and not mirrored and (source is None or isinstance(source, str)):
+            key = (
+                of.session_id,
+                of.protocol_version,
+                method,
+                source,
+                *of.headers.items(),
+            )
+            found = self._made.get(key)
+            if found is not None:
+                return found
+        headers = {"accept": _ACCEPT, "content-type": "application/json", **of.headers}
+        if authorization is not None:
+            headers.update(authorization)
+        if of.session_id is not None:
+            headers["mcp-session-id"] = of.session_id
+        if of.protocol_version is not None:
+            headers["mcp-protocol-version"] = of.protocol_version
+        if method is not None:
+            headers["mcp-method"] = method
+            if isinstance(source, str):
+                headers["mcp-name"] = encode_value(source)
+            if mirrored:
+                assert peek is not None
+                arguments = peek.arguments()
+                for name, path in mirrored.items():
+                    value = render(value_at(arguments, path))
+                    if value is not None:
+                        headers[f"mcp-param-{name.lower()}"] = encode_value(value)
+        if key is not None:
+            if len(self._made) >= _MAX_SHAPES:
+                self._made.clear()
+            self._made[key] = headers
+        return headers
