@@ -32,6 +32,22 @@ def test_header_values_are_read_as_latin_1_without_surrounding_whitespace() -> N
     }
 
 
+def test_values_seen_before_read_the_same_and_many_distinct_values_each_read_right() -> None:
+    # Values are decoded once per distinct value (a bounded table): a value seen again, a value among
+    # thousands of others (the table is emptied and refilled on the way), and long values all read
+    # exactly as the first time.
+    for _ in range(2):
+        assert _headers((b"host", b" localhost:8000 "), (b"x-obs-text", b"\xe9t\xe9")) == {
+            b"host": "localhost:8000",
+            b"x-obs-text": "été",
+        }
+    for n in range(5000):
+        assert _headers((b"content-length", b"%d" % n)) == {b"content-length": str(n)}
+    long = b"Bearer " + b"x" * 5000 + b"\t"
+    for _ in range(2):
+        assert _headers((b"authorization", long)) == {b"authorization": long.decode().strip()}
+
+
 def test_headers_are_read_once_per_request() -> None:
     scope: dict[str, Any] = {"headers": [(b"host", b"localhost")]}
     first = request_headers(scope)
