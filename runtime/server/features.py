@@ -45,6 +45,7 @@ log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
 _convert: Final = msgspec.convert
+_STRUCT: Final = msgspec.StructMeta
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
 _DIRECT: dict[str, tuple[ModuleType, Any, eras.Era]] = {}
 """What a direct answer needs of its revision (module, `tools/call` result type, era), by name: found once."""
@@ -200,7 +201,12 @@ class Features:
     def answer(self, rid: RequestId, method: str, result: Any, result_type: Any, era: eras.Era) -> bytes:
         """A handler's result as its JSON-RPC answer: a dict is shaped by the era and validated as
         `result_type`; a typed result is stamped by the era (envelope era: the server's `_meta`)."""
-        if isinstance(result, dict):
+        if type(type(result)) is _STRUCT:
+            # A typed result (the usual tool call's), told apart with no `isinstance`: that of a Struct
+            # goes through StructMeta's `__instancecheck__`, a lookup and a call, every answer.
+            if era.stamps_results:
+                era.stamp(result, self)
+        elif isinstance(result, dict):
             if era.stamps_results:
                 result = era.shape(method, result, result_type, self)
             result = wire.convert(result, result_type)
