@@ -16,7 +16,7 @@ import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["start", "begin", "run"]
+__all__ = ["begin", "carried", "run", "start"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -33,7 +33,7 @@ def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
         waiting_on = context.run(coro.send, None)
     except StopIteration:
         return None
-    return _carried(coro, waiting_on, _carry_on, context)
+    return carried(coro, waiting_on, _carry_on, context)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> tuple[T | None, asyncio.Task[T] | None]:
@@ -56,10 +56,10 @@ def begin(
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
         return done.value, None
-    return None, _carried(coro, waiting_on, carry, context)
+    return None, carried(coro, waiting_on, carry, context)
 
 
-def _carried(
+def carried(
     coro: Coroutine[Any, Any, T],
     waiting_on: Any,
     carry: Callable[[Awaitable[T]], Coroutine[Any, Any, R]],

@@ -15,7 +15,6 @@ with `SERVER_BUSY`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import logging
@@ -23,23 +22,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
 from typing import Any, NamedTuple
 
-from msgspec import Raw
-
-from ..errors import SERVER_BUSY, McpError, RequestTimeout, SessionClosed
-from ..protocol.endpoint import (
-    Answered,
-    Endpoint,
-    Event,
-    Failed,
-    IncomingNotification,
-    IncomingRequest,
-    Reply,
-    ResultDecoder,
-)
-from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, refuse_batch
+from ..errors import SERVER_BUSY, McpError
+from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, parse_single, refuse_batch
 from . import eager
-from .deadlines import Deadlines
-from .interfaces import ROUTE, BufferedTransport, MessageTransport, NowaitWriter, RequestTransport, defines
+from .interfaces import ROUTE, BufferedTransport, MessageTransport
+from .outgoing import Requester
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
@@ -75,10 +63,6 @@ class _Batch:
         return b"[" + b",".join(self.replies) + b"]" if self.replies else None
 
 
-_WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
-"""`RequestTransport.write_request`."""
-
-
 class Load(NamedTuple):
     """What a peer has in flight (`Peer.load`)."""
 
@@ -92,7 +76,9 @@ class Load(NamedTuple):
     """Requests of JSON-RPC batches not answered yet."""
 
 
-class Peer:
+class Peer(Requester):
+    """Serves what the other side asks (this module); asks it through `Requester` (`aio.outgoing`)."""
+
     def __init__(
         self,
         transport: MessageTransport,
@@ -107,15 +93,13 @@ class Peer:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
             raise ValueError(f"{limits}: at least one request must run, and no queue is less than 0")
-        self.transport = transport
         # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
-        self.endpoint = Endpoint(batches=allow_batch is not None)
+        super().__init__(transport, Endpoint(batches=allow_batch is not None))
         self._allow_batch = allow_batch
         # Methods answered before the next message is read (initialize: what follows depends on it).
         self._serial = serial
         self._on_request = on_request
         self._on_notification = on_notification
-        self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         # At most this many handlers wait at once (handlers that answer without waiting never count,
         # see `eager`); more requests queue, up to `max_queued`, and past that are refused.
@@ -127,8 +111,6 @@ class Peer:
         # The batch each request of a JSON-RPC batch answers into (empty unless a batch is running).
         self._batches: dict[RequestId, _Batch] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._deadlines = Deadlines()
-        self.closed = asyncio.Event()
         # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
@@ -138,64 +120,8 @@ class Peer:
             self._read_buffered = transport.read_buffered
             if type(self).respond is Peer.respond:
                 self._write_nowait = transport.write_nowait
-        # Our own requests go out with no coroutine where the transport can tell that nothing has to
-        # wait (stdio, either side): with many requests in flight, that is nearly every one.
-        self._send_nowait: Callable[[bytes], bool] | None = (
-            transport.write_nowait
-            if isinstance(transport, NowaitWriter) and defines(transport, "write_nowait")
-            else None
-        )
-        # Requests go with their method and params to a transport that can use them (HTTP); one whose
-        # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
-        self._write_request: _WriteRequest | None = None
-        if isinstance(transport, RequestTransport) and defines(transport, "write_request"):
-            self._write_request = transport.write_request
 
     # -- outgoing -----------------------------------------------------------------------------------
-
-    async def send(self, data: bytes) -> None:
-        # Every transport writes a whole frame per call, so concurrent sends cannot interleave.
-        await self.transport.write(data)
-
-    async def request(
-        self,
-        method: str,
-        params: Any,
-        decode: ResultDecoder,
-        *,
-        timeout: float | None = None,
-        on_cancel: Callable[[RequestId], Awaitable[None]] | None = None,
-    ) -> Any:
-        """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
-        rid, data = self.endpoint.request(method, params, decode)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[rid] = future
-        # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
-        # from a timer shared by the requests with the same timeout (one each costs more still).
-        if timeout is not None:
-            self._deadlines.add(future, timeout)
-        try:
-            if self._write_request is not None:
-                await self._write_request(data, rid, method, params, timeout)
-            else:
-                send = self._send_nowait
-                if send is None or not send(data):
-                    await self.transport.write(data)  # as `send` does (this is every request: one call less)
-            return await future
-        except TimeoutError:
-            self.endpoint.forget(rid)
-            if on_cancel is not None:
-                with contextlib.suppress(Exception):
-                    await on_cancel(rid)
-            raise RequestTimeout(f"{method} got no answer within {timeout} s") from None
-        except asyncio.CancelledError:
-            self.endpoint.forget(rid)
-            if on_cancel is not None and not self.closed.is_set():
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(on_cancel(rid))
-            raise
-        finally:
-            self._waiting.pop(rid, None)
 
     async def refuse(self, reply: bytes) -> None:
         """Send the peer's own error answer to input it cannot take (malformed, a reused id...)."""
@@ -213,9 +139,6 @@ class Peer:
         """Send the answer to an incoming request (transports that route answers override this)."""
         await self.transport.write(reply)  # as `send` does (this is every answer: one call less)
 
-    async def notify(self, method: str, params: Any) -> None:
-        await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
-
     # -- incoming -----------------------------------------------------------------------------------
 
     def is_idle(self) -> bool:
@@ -223,7 +146,7 @@ class Peer:
         return (
             not self._running
             and not self._queued
-            and not self._waiting
+            and not self.awaited
             and not self.endpoint.pending
             and not self._tasks
             and not self.closed.is_set()
@@ -238,7 +161,7 @@ class Peer:
     @property
     def load(self) -> Load:
         """How much is in flight, as counts (for monitoring and tests)."""
-        return Load(len(self._running), len(self._queued), len(self._waiting), len(self._batches))
+        return Load(len(self._running), len(self._queued), self.awaited, len(self._batches))
 
     @property
     def saturated(self) -> bool:
@@ -316,18 +239,6 @@ class Peer:
             return
         await self._process(self.endpoint.receive(data))
 
-    def _started(self, data: bytes) -> Sequence[Event]:
-        """`feed`'s usual case with no coroutine (`run` calls it for every message that is no batch):
-        a message that is one request is started at once, and nothing is left (empty). Other
-        messages come back as their events, for `_process`."""
-        events = self.endpoint.receive(data)
-        if len(events) == 1:
-            event = events[0]
-            if type(event) is IncomingRequest and self._startable(event):
-                self._start(event)
-                return ()
-        return events
-
     async def _process(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, IncomingRequest):
@@ -344,7 +255,7 @@ class Peer:
                 log.warning("malformed input: %s", event.reason)
                 await self.refuse(event.data)
             else:
-                self._settle(event)
+                self.settle(event)
 
     def _in_use(self, rid: RequestId) -> bool:
         return rid in self._running or rid in self._queued
@@ -416,8 +327,14 @@ class Peer:
         if write is None:
             self._track(event, eager.start(self._serve(event)))
             return
+        # `eager.begin`, inline (this is every request): the handler's first step runs in a copy of
+        # the context; a handler that waits is carried on by a task inside `_serve`.
+        coro = self._on_request(event)
+        context = contextvars.copy_context()
         try:
-            reply, task = eager.begin(self._on_request(event), functools.partial(self._serve, event))
+            waiting_on = context.run(coro.send, None)
+        except StopIteration as done:
+            reply = done.value
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
             return
@@ -425,13 +342,16 @@ class Peer:
             log.exception("could not answer request %r", event.id)
             reply = None
         else:
-            if task is not None:
-                self._track(event, task)
+            self._track(
+                event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context)
+            )
+            return
+        if self._batches:
+            batch = self._batches.pop(event.id, None)
+            if batch is not None:
+                batch.add(reply)
                 return
-        batch = self._batches.pop(event.id, None) if self._batches else None
-        if batch is not None:
-            batch.add(reply)
-        elif reply is not None and not write(reply):
+        if reply is not None and not write(reply):
             # The client is not reading our output: the answer waits with the others, as a task that
             # holds its slot (`_serve` with the handler already done).
             self._track(event, eager.start(self._serve(event, _done(reply))))
@@ -457,30 +377,6 @@ class Peer:
             self._running[event.id] = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
-    def answered(self, rid: RequestId, result: Raw) -> None:
-        """A result answering our request `rid`, its envelope read by the caller (a client that reads
-        answers by a shorter path than `feed`): decode it and resolve the request's future."""
-        event = self.endpoint.answer(rid, result)
-        if event is None:
-            return
-        future = self._waiting.get(rid)  # (`_settle`, inline: this is every answer of a client)
-        if future is None or future.done():
-            return
-        if isinstance(event, Answered):
-            future.set_result(event.result)
-        else:
-            future.set_exception(event.error)
-
-    def _settle(self, event: Answered | Failed) -> None:
-        """Resolve the future of one of our requests with its answer."""
-        future = self._waiting.get(event.id)
-        if future is None or future.done():
-            return
-        if isinstance(event, Answered):
-            future.set_result(event.result)
-        else:
-            future.set_exception(event.error)
 
     async def _feed_batch(self, data: bytes) -> None:
         """A JSON-RPC batch: its items are taken in order, its requests run concurrently under the same
@@ -508,7 +404,7 @@ class Peer:
             elif isinstance(event, Reply):
                 batch.replies.append(event.data)
             else:
-                self._settle(event)
+                self.settle(event)
         batch.add(None)  # every item is read
         if batch.done.done():
             await self.respond_batch(batch.array())
@@ -523,8 +419,12 @@ class Peer:
 
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""
-        read, read_buffered, started = self.transport.read, self._read_buffered, self._started
+        read, read_buffered, start = self.transport.read, self._read_buffered, self._start
         batches = self._allow_batch is not None
+        parsing_batches = self.endpoint.batches
+        # Admission's usual case (`_startable`), inline with these: every message is read here.
+        running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
+        limit = self._max_waiting
         try:
             while True:
                 data = read_buffered()
@@ -535,9 +435,25 @@ class Peer:
                 if batches and data[:1] == b"[":
                     await self.feed(data)
                     continue
-                events = started(data)
-                if events:  # (none left: one request, started, the usual message)
-                    await self._process(events)
+                # One pass: the envelope is read and a request recognised in one call, with no list
+                # of events around it; anything else goes through the endpoint as `feed` does.
+                message = parse_single(data, parsing_batches)
+                if type(message) is IncomingRequest:
+                    rid = message.id
+                    if (
+                        len(running) < limit
+                        and not queue
+                        and rid not in running
+                        and rid not in queued
+                        and message.method not in serial
+                    ):
+                        start(message)
+                    else:
+                        await self.receive_request(message)
+                elif message is None:
+                    await self.feed(data)  # a batch that `[` did not open (space before it)
+                else:
+                    await self._process(self.endpoint.events(message))
         finally:
             await self.shutdown("the connection closed")
 
@@ -545,17 +461,9 @@ class Peer:
         if self.closed.is_set():
             return
         self.closed.set()
-        self._deadlines.close()
         self._queue.clear()  # never started: nothing to cancel, and no slot will free for them
         self._queued.clear()
-        for event in self.endpoint.close(reason):
-            if isinstance(event, Failed):
-                future = self._waiting.get(event.id)
-                if future is not None and not future.done():
-                    future.set_exception(event.error)
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(SessionClosed(reason))
+        self.fail_awaited(reason)
         for task in list(self._running.values()):
             task.cancel()
         if self._tasks:

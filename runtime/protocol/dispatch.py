@@ -10,7 +10,7 @@ caching is the envelope era's, `eras.CACHEABLE`). Refusals are raised as `McpErr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -178,12 +178,21 @@ def _session_capabilities(revision: Revision, caps: dict[str, Any]) -> dict[str,
     return kept
 
 
-def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
-    """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
-    set when the transport decoded them with the whole message (as `revision`'s params type). Every
-    request that reaches a connection passes here, on every transport; the fast path a transport may
-    take before that (`Dispatch.direct`: answered with no connection) is this decision's own rule,
-    `answerable_directly`, not a decision of its own."""
+class _Plan(msgspec.Struct, frozen=True, gc=False):
+    """What `decide` knows of a method of a revision before reading a request of it."""
+
+    spec: RequestMethod[Any, Any]
+    read: Callable[[msgspec.Raw], Any] | None
+    """The codec's decoder of its params (None: it has none)."""
+    era: eras.Era
+
+
+_plans: dict[tuple[Revision, str], _Plan] = {}
+"""Per revision and method, the plan `_plan` finds once (the decision for a method never changes; only
+methods a revision serves are kept, so it holds at most every method of every revision)."""
+
+
+def _plan(revision: Revision, method: str) -> _Plan:
     spec = revision.served.get(method)
     if spec is None:
         from . import tasks  # loaded by the first method outside the tables (cold start)
@@ -192,7 +201,23 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
         if spec is None or "client_to_server" not in spec.directions:
             raise MethodNotFound(f"Method not found: {method}")
     params_type = spec.params_type
-    if params_type is None:
+    read = None if params_type is None else wire.decoder(params_type).decode
+    plan = _plans[revision, method] = _Plan(spec, read, eras.of(revision))
+    return plan
+
+
+def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revision, gate: Gate) -> Dispatch:
+    """What to run for a request of `revision`: `params` are its raw params, or None with `decoded`
+    set when the transport decoded them with the whole message (as `revision`'s params type). Every
+    request that reaches a connection passes here, on every transport; the fast path a transport may
+    take before that (`Dispatch.direct`: answered with no connection) is this decision's own rule,
+    `answerable_directly`, not a decision of its own."""
+    plan = _plans.get((revision, method))
+    if plan is None:
+        plan = _plan(revision, method)
+    spec = plan.spec
+    read = plan.read
+    if read is None:
         value = None
     elif decoded is not None:
         value = decoded
@@ -202,7 +227,7 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
         value = None
     else:
         try:
-            value = wire.decoder(params_type).decode(params)
+            value = read(params)
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid params: {exc}") from None
         except (msgspec.DecodeError, RecursionError) as exc:
@@ -214,7 +239,7 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     missing = gate.missing_feature(method)
     if missing:
         raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
-    era = eras.ENVELOPE if revision.stateless else eras.SESSION  # (`eras.of`, inlined: every request)
+    era = plan.era
     direct = era.direct_calls and answerable_directly(method, value, gate)
     return Dispatch(revision, era, spec, value, meta, direct)
 

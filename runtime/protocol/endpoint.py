@@ -138,6 +138,11 @@ class Endpoint:
             return Reply(messages.reply or b"", messages.reason)
         return self._events(messages)
 
+    def events(self, message: jsonrpc.Message) -> list[Event]:
+        """The events for one message its caller parsed itself (`jsonrpc.parse_single`: a peer that
+        starts a request as soon as it is read): as `receive` gives them."""
+        return self._events([message])
+
     def _events(self, messages: list[jsonrpc.Message]) -> list[Event]:
         events: list[Event] = []
         for message in messages:

@@ -35,6 +35,7 @@ __all__ = [
     "PARSE_FAILURE",
     "Message",
     "parse",
+    "parse_single",
     "parse_batch",
     "refusal",
     "refuse_batch",
@@ -229,24 +230,42 @@ def _checked(env: _Envelope, data: bytes | memoryview) -> Message:
     return Malformed(PARSE_FAILURE, encode_error(reply_id, PARSE_ERROR, f"Parse error: {bad}"))
 
 
-def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
-    """Classify one framed JSON text; a batch (where `batches` allows it) gives one message per item."""
+def parse_single(data: bytes | memoryview, batches: bool = False) -> Message | None:
+    """Classify one framed JSON text that is a single message, in one pass (the envelope is read
+    once, and a well-formed request is recognised inline). None: the text is a batch (only where
+    `batches` allows it), which `parse` or `parse_batch` reads."""
     try:
         env = (_any if batches else _single).decode(data)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             # JSON of the wrong shape (an array without batches, a scalar...), or no JSON at all.
-            return [_wrong_shape(data, None, exc)]
-        return [_unparsable(str(exc))]
+            return _wrong_shape(data, None, exc)
+        return _unparsable(str(exc))
     except RecursionError:
-        return [_unparsable(_TOO_DEEP)]
-    if isinstance(env, _Envelope):
-        if type(data) is bytes and data.isascii():
-            return [_classify(env)]  # (`_checked`'s usual case, inline: ASCII is UTF-8)
-        return [_checked(env, data)]
-    if not env:
-        return [_malformed(None, "empty batch")]
-    return [_item(item) for item in env]
+        return _unparsable(_TOO_DEEP)
+    if type(env) is not _Envelope:
+        return None
+    if type(data) is bytes and data.isascii():  # (`_checked`'s usual case, inline: ASCII is UTF-8)
+        # `_classify`'s usual case, inline: a well-formed request with an int or str id.
+        rid = env.id
+        method = env.method
+        if type(method) is str and env.jsonrpc == "2.0" and (type(rid) is int or type(rid) is str):
+            raw = env.params
+            if raw is UNSET:
+                return Request(rid, method, None)
+            if memoryview(raw)[0] in _STRUCTURED:
+                return Request(rid, method, raw)
+        return _classify(env)
+    return _checked(env, data)
+
+
+def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
+    """Classify one framed JSON text; a batch (where `batches` allows it) gives one message per item."""
+    message = parse_single(data, batches)
+    if message is not None:
+        return [message]
+    items = parse_batch(data)  # (a batch: read again as one, the rare case)
+    return [items] if isinstance(items, Malformed) else items
 
 
 def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:

@@ -45,6 +45,8 @@ __all__ = [
 log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
+_convert: Final = msgspec.convert
+_STRUCT: Final = msgspec.StructMeta
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
 _DIRECT: dict[str, tuple[ModuleType, RequestMethod[Any, Any], eras.Era]] = {}
 """What a direct answer needs of its revision (module, `tools/call` method, era), by name: found once."""
@@ -70,6 +72,12 @@ class ToolEntry(msgspec.Struct):
     """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
     defer_task: bool = False
     """It becomes a task only when it calls `Context.become_task` (after gathering input)."""
+    plain: bool = False
+    """It takes no `Context` and never runs as a task (set from the two above: a call of it needs
+    nothing of a connection unless middleware does)."""
+
+    def __post_init__(self) -> None:
+        self.plain = not self.signature.context_param and self.task_support == "forbidden"
 
 
 class ResourceEntry(msgspec.Struct):
@@ -198,7 +206,12 @@ class Features:
         `spec`'s result type; a typed result is stamped by the era (envelope era: the server's `_meta`).
         The result type is read only for a dict: a typed result needs none, and the type (a union of
         every result the method may have) creates the classes it reaches on first read."""
-        if isinstance(result, dict):
+        if type(type(result)) is _STRUCT:
+            # A typed result (the usual tool call's), told apart with no `isinstance`: that of a Struct
+            # goes through StructMeta's `__instancecheck__`, a lookup and a call, every answer.
+            if era.stamps_results:
+                era.stamp(result, self)
+        elif isinstance(result, dict):
             result_type = spec.result_type
             if era.stamps_results:
                 result = era.shape(method, result, result_type, self)
@@ -268,11 +281,36 @@ class Features:
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {name}")
+        return await self._run_tool(tool, arguments, ctx, module)
+
+    async def call_plain(
+        self, rid: RequestId, params: Any, module: ModuleType, spec: RequestMethod[Any, Any], era: eras.Era
+    ) -> bytes | None:
+        """The answer to a `tools/call` (`params`: its decoded params) when its tool needs nothing of a
+        connection (`ToolEntry.plain`, and no middleware sees calls): the tool looked up once, run with
+        no `Context`, and its result answered, in one step. None: the call needs a connection (or names
+        no tool, which the handler's path refuses), and nothing was run."""
+        tool = self._tools.get(params.name)
+        if tool is None or not tool.plain or self.middleware_chain is not None:
+            return None
+        arguments = params.arguments
+        result = await self._run_tool(tool, None if arguments is UNSET else arguments, None, module)
+        return self.answer(rid, "tools/call", result, spec, era)
+
+    async def _run_tool(
+        self,
+        tool: ToolEntry,
+        arguments: dict[str, Any] | None,
+        ctx: Context | None,
+        module: ModuleType | None,
+    ) -> dict[str, Any] | msgspec.Struct:
+        """`call_tool` once the tool is found."""
+        name = tool.name
         if self.required_scopes.active:
             self.required_scopes.check("tools/call", name)
         sig = tool.signature
         try:
-            args = msgspec.convert(arguments or {}, sig.arguments)
+            args = _convert(arguments or {}, sig.arguments)
         except msgspec.ValidationError as exc:
             return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
@@ -349,12 +387,7 @@ class Features:
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
         tool = self._tools.get(name) if name is not None else None
-        return (
-            tool is not None
-            and not tool.signature.context_param
-            and tool.task_support == "forbidden"
-            and self.middleware_chain is None
-        )
+        return tool is not None and tool.plain and self.middleware_chain is None
 
     def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
@@ -362,12 +395,7 @@ class Features:
         request carries no input responses or request state to check."""
         tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
         # Middleware sees every call: with any, no call bypasses the connection; nor does a task.
-        if (
-            tool is None
-            or tool.signature.context_param
-            or tool.task_support != "forbidden"
-            or self.middleware_chain is not None
-        ):
+        if tool is None or not tool.plain or self.middleware_chain is not None:
             return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))

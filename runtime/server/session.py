@@ -219,9 +219,11 @@ class Connection:
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
         rid = event.id
+        method = event.method
+        server = self.server
         try:
-            if event.method == "initialize":
-                wrapped = self.server.middleware_chain
+            if method == "initialize":
+                wrapped = server.middleware_chain
                 if wrapped is not None:
                     call = Call("initialize", _json(event.params), None, None, None, rid)
                     return encode_result(rid, await wrapped(call, lambda c: _now(self._initialize(event))))
@@ -238,33 +240,29 @@ class Connection:
                     requested: str | None = prepared.revision
                 else:
                     requested = dispatch.requested_version(event.params)
-                chosen = dispatch.negotiate(event.method, requested, self.server.revisions)
+                chosen = dispatch.negotiate(method, requested, server.revisions)
                 if chosen is None:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
                 if prepared is not None and prepared.revision == rev.name:
                     decoded = prepared.params
-            server = self.server
-            decided = dispatch.decide(event.method, event.params, decoded, rev, server)
+            decided = dispatch.decide(method, event.params, decoded, rev, server)
             spec = decided.spec
-            params = decided.params
-            if (
-                spec.handler == "call_tool"
-                and server.tasks is None
-                # (The envelope era's rule was applied by `decide`; a session's params carry no input
-                # responses or request state, so the tool's registration decides alone.)
-                and (decided.direct if decided.era.direct_calls else server.takes_no_context(params.name))
-            ):
+            if spec.handler == "call_tool" and server.tasks is None:
+                era = decided.era
                 # A tool that takes no Context, with no middleware or tasks (the usual call): run with
-                # none, as a stateless call is answered directly; no Context is made for nothing.
-                arguments = None if params.arguments is msgspec.UNSET else params.arguments
-                result = await server.call_tool(params.name, arguments, None, decided.revision.module)
-                return server.answer(rid, event.method, result, spec, decided.era)
+                # none, as a stateless call is answered directly; no Context is made for nothing. (The
+                # envelope era's rule was applied by `decide`; a session's params carry no input
+                # responses or request state, so the tool's registration decides alone.)
+                if decided.direct or not era.direct_calls:
+                    answer = await server.call_plain(rid, decided.params, rev.module, spec, era)
+                    if answer is not None:
+                        return answer
             # Run the handler the request's method table names (inline, not another coroutine: this
             # is every request), and answer with its result.
-            route = ROUTES.get(decided.spec.handler) or server.method_route(event.method)
+            route = ROUTES.get(spec.handler) or server.method_route(method)
             if route is None:  # neither the runtime's nor one the server's author registered
-                raise MethodNotFound(f"Method not found: {event.method}")
+                raise MethodNotFound(f"Method not found: {method}")
             era = decided.era
             caps = era.client_capabilities(self.client_caps, decided.meta)
             ctx = Context(self, rid, decided.revision, decided.meta, caps)
@@ -273,13 +271,13 @@ class Connection:
                 result = await route(server.handlers, decided.params, ctx)
             else:
                 run = route
-                call = Call(event.method, decided.params, decided.revision.name, era, ctx, rid)
+                call = Call(method, decided.params, decided.revision.name, era, ctx, rid)
                 result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))
-            return server.answer(rid, event.method, result, decided.spec, era)
+            return server.answer(rid, method, result, spec, era)
         except BaseException as exc:
             if not handler_fault(exc):
                 raise
-            return failure(rid, event.method, exc)
+            return failure(rid, method, exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:
         """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""

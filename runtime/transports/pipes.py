@@ -282,14 +282,17 @@ class Batched:
         self._pipe = pipe
 
     def write(self, data: bytes) -> None:
-        if self._sink.is_closing():
-            return
+        pending = self._pending
+        if not pending:
+            # The turn's first message. (A sink that closes later in the turn drops the rest in
+            # `flush`, which checks again.)
+            if self._sink.is_closing():
+                return
+            asyncio.get_running_loop().call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self.flush)
-        self._pending.append(data)
+        pending.append(data)
 
     def flush(self) -> None:
         pending = self._pending

@@ -85,6 +85,10 @@ class StdioServerTransport:
         self._flow: WriteProtocol | None = None
         self._input: LineProtocol | None = None
         """The pipe's reader, holding the lines read and not yet taken (None for a file, read in a thread)."""
+        self.read_buffered: Callable[[], bytes | None] = _nothing_read
+        """A message already read off the pipe (often many, with many requests in flight), or None:
+        from `start` on, the pipe reader's own `take_message` (a peer calls it for every message,
+        and binds it once: no call in between)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -95,6 +99,7 @@ class StdioServerTransport:
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = LineReader(protocol)
             self._input = protocol
+            self.read_buffered = protocol.take_message
         else:
             self._reader = FileLines(stdin_fd, self._max_line)
         if pollable(stdout_fd):
@@ -107,11 +112,6 @@ class StdioServerTransport:
         else:
             self._writer = FileSink(stdout_fd)
         self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None)
-
-    def read_buffered(self) -> bytes | None:
-        """A message already read off the pipe (often many, with many requests in flight), or None."""
-        protocol = self._input
-        return None if protocol is None else protocol.take_message()
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
@@ -156,6 +156,11 @@ class StdioServerTransport:
                 # is mostly still buffered) would be lost if the loop stopped before.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
+
+
+def _nothing_read() -> bytes | None:
+    """`read_buffered` before `start`, and for a file (read in a thread): nothing ever waits."""
+    return None
 
 
 class StdioClientTransport(PlainTransport):

@@ -1,0 +1,138 @@
+"""Our side's requests and notifications over a connection: sent, awaited, resolved by their answers.
+
+`Requester` is the half of `Peer` that asks: it allocates ids (through the sans-I/O `Endpoint`),
+writes the request, awaits the future its answer resolves (with a timeout from a shared timer, see
+`deadlines`), and fails what is still awaited when the connection closes. The other half, serving
+what the other side asks, is `Peer` itself (`aio.peer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from msgspec import Raw
+
+from ..errors import RequestTimeout, SessionClosed
+from ..protocol.endpoint import Answered, Endpoint, Failed, ResultDecoder
+from ..protocol.jsonrpc import RequestId
+from .deadlines import Deadlines
+from .interfaces import MessageTransport, NowaitWriter, RequestTransport, defines
+
+__all__ = ["Requester"]
+
+_WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
+"""`RequestTransport.write_request`: a request's bytes, with its id, method, params and timeout."""
+
+
+class Requester:
+    """Sends requests of ours and resolves them with the other side's answers."""
+
+    def __init__(self, transport: MessageTransport, endpoint: Endpoint) -> None:
+        self.transport = transport
+        self.endpoint = endpoint
+        self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
+        self._deadlines = Deadlines()
+        self.closed = asyncio.Event()
+        # Our own requests go out with no coroutine where the transport can tell that nothing has to
+        # wait (stdio, either side): with many requests in flight, that is nearly every one.
+        self._send_nowait: Callable[[bytes], bool] | None = (
+            transport.write_nowait
+            if isinstance(transport, NowaitWriter) and defines(transport, "write_nowait")
+            else None
+        )
+        # Requests go with their method and params to a transport that can use them (HTTP); one whose
+        # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
+        self._write_request: _WriteRequest | None = None
+        if isinstance(transport, RequestTransport) and defines(transport, "write_request"):
+            self._write_request = transport.write_request
+
+    @property
+    def awaited(self) -> int:
+        """Requests of ours awaiting the other side's answer."""
+        return len(self._waiting)
+
+    async def send(self, data: bytes) -> None:
+        # Every transport writes a whole frame per call, so concurrent sends cannot interleave.
+        await self.transport.write(data)
+
+    async def request(
+        self,
+        method: str,
+        params: Any,
+        decode: ResultDecoder,
+        *,
+        timeout: float | None = None,
+        on_cancel: Callable[[RequestId], Awaitable[None]] | None = None,
+    ) -> Any:
+        """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
+        rid, data = self.endpoint.request(method, params, decode)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = future
+        # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
+        # from a timer shared by the requests with the same timeout (one each costs more still).
+        if timeout is not None:
+            self._deadlines.add(future, timeout)
+        try:
+            if self._write_request is not None:
+                await self._write_request(data, rid, method, params, timeout)
+            else:
+                send = self._send_nowait
+                if send is None or not send(data):
+                    await self.transport.write(data)  # as `send` does (this is every request: one call less)
+            return await future
+        except TimeoutError:
+            self.endpoint.forget(rid)
+            if on_cancel is not None:
+                with contextlib.suppress(Exception):
+                    await on_cancel(rid)
+            raise RequestTimeout(f"{method} got no answer within {timeout} s") from None
+        except asyncio.CancelledError:
+            self.endpoint.forget(rid)
+            if on_cancel is not None and not self.closed.is_set():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(on_cancel(rid))
+            raise
+        finally:
+            self._waiting.pop(rid, None)
+
+    async def notify(self, method: str, params: Any) -> None:
+        await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
+
+    def answered(self, rid: RequestId, result: Raw) -> None:
+        """A result answering our request `rid`, its envelope read by the caller (a client that reads
+        answers by a shorter path than `feed`): decode it and resolve the request's future."""
+        event = self.endpoint.answer(rid, result)
+        if event is None:
+            return
+        future = self._waiting.get(rid)  # (`settle`, inline: this is every answer of a client)
+        if future is None or future.done():
+            return
+        if isinstance(event, Answered):
+            future.set_result(event.result)
+        else:
+            future.set_exception(event.error)
+
+    def settle(self, event: Answered | Failed) -> None:
+        """Resolve the future of one of our requests with its answer."""
+        future = self._waiting.get(event.id)
+        if future is None or future.done():
+            return
+        if isinstance(event, Answered):
+            future.set_result(event.result)
+        else:
+            future.set_exception(event.error)
+
+    def fail_awaited(self, reason: str) -> None:
+        """The connection closed: every request of ours still awaited fails with `SessionClosed`."""
+        self._deadlines.close()
+        for event in self.endpoint.close(reason):
+            if isinstance(event, Failed):
+                future = self._waiting.get(event.id)
+                if future is not None and not future.done():
+                    future.set_exception(event.error)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(SessionClosed(reason))

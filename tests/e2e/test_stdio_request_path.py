@@ -1,0 +1,166 @@
+"""A stdio server's request path end to end, in a real process: one burst of lines (one write) mixing
+every kind of call the short cuts of the path treat apart (a plain tool answered inline, a plain tool
+that waits, a tool that takes a Context and waits, a synchronous tool with structured output, tool
+errors, wrong arguments, an unknown tool) with input that must be refused (bad JSON, an unknown method,
+params that are no object, an id already in use, a batch where the revision has none, a batch where it
+has them). Every answer is checked by its id, in both eras, and the server serves on."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpbind.protocol import revisions
+
+from ..hostile import check_response
+from ..http_support import initialize, modern
+
+SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "request_path.py")
+
+
+class Lines:
+    """The server process, written to in bursts and read line by line."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        self.process = subprocess.Popen(
+            [sys.executable, SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        self.buffer = bytearray()
+        if not revisions.is_modern(revision):
+            self.write([json.dumps(initialize(revision, rid="init")).encode()])
+            assert self.answers(1)[0]["result"]["protocolVersion"] == revision
+            self.write([b'{"jsonrpc":"2.0","method":"notifications/initialized"}'])
+
+    def request(self, rid: Any, method: str, params: dict[str, Any] | None = None) -> bytes:
+        if revisions.is_modern(self.revision):
+            return json.dumps(modern(rid, method, params, version=self.revision)).encode()
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            message["params"] = params
+        return json.dumps(message).encode()
+
+    def call(self, rid: Any, name: str, arguments: dict[str, Any]) -> bytes:
+        return self.request(rid, "tools/call", {"name": name, "arguments": arguments})
+
+    def write(self, lines: list[bytes]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"".join(line + b"\n" for line in lines))  # one write: one burst
+        self.process.stdin.flush()
+
+    def answers(self, count: int, timeout: float = 60.0) -> list[Any]:
+        """The next `count` lines (answers; the server sends nothing else here), parsed."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        out: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            while b"\n" not in self.buffer:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{len(out)} of {count} answers came in time: {out}"
+                if select.select([fd], [], [], left)[0]:
+                    chunk = os.read(fd, 1 << 20)
+                    assert chunk, f"the server closed its stdout (exit code {self.process.poll()})"
+                    self.buffer += chunk
+            end = self.buffer.index(b"\n")
+            out.append(json.loads(bytes(self.buffer[:end])))
+            del self.buffer[: end + 1]
+        return out
+
+    def close(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        try:
+            assert self.process.wait(30) == 0
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(5)
+            self.process.stdout.close()
+
+
+def _text(answer: dict[str, Any]) -> str:
+    content = answer["result"]["content"]
+    assert len(content) == 1 and content[0]["type"] == "text", answer
+    return str(content[0]["text"])
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2025-03-26", revisions.MODERN[-1]])
+def test_one_burst_of_every_kind_of_call_and_refusal(revision: str) -> None:
+    server = Lines(revision)
+    try:
+        batch = (
+            b"["
+            + server.call("b1", "echo", {"text": "in a batch"})
+            + b","
+            + b'{"jsonrpc":"2.0","id":"b2","method":"ping"}'
+            + b"]"
+        )
+        burst = [
+            server.call("e1", "echo", {"text": "inline"}),
+            server.call("n1", "nap", {"seconds": 0.2, "text": "waited"}),
+            server.call("s1", "slow", {"seconds": 0.2}),  # takes a Context, waits
+            server.call("a1", "add", {"a": 2, "b": 3}),  # synchronous, structured output
+            server.call("n1", "nap", {"seconds": 0, "text": "again"}),  # n1 is still running
+            server.call("f1", "fail", {"message": "refused"}),
+            server.call("c1", "crash", {}),
+            server.call("w1", "echo", {"text": 5}),
+            server.call("u1", "no_such_tool", {}),
+            b'{"jsonrpc":"2.0","id":"j1","method":"tools/call","params":',  # no JSON
+            server.request("m1", "no/such/method"),
+            b'{"jsonrpc":"2.0","id":"p1","method":"tools/call","params":5}',
+            batch,
+            server.call("n2", "nap", {"seconds": 0, "text": "last"}),
+            b'{"jsonrpc":"2.0","id":"g1","method":"ping"}',
+        ]
+        server.write(burst)
+        got = server.answers(len(burst))
+        for answer in got:
+            check_response(answer if not isinstance(answer, list) else answer[0])
+        by_id: dict[Any, list[Any]] = {}
+        arrays = [a for a in got if isinstance(a, list)]
+        for answer in got:
+            if isinstance(answer, dict):
+                by_id.setdefault(answer.get("id"), []).append(answer)
+        assert _text(by_id["e1"][0]) == "inline"
+        assert _text(by_id["s1"][0]) == "done"
+        assert json.loads(_text(by_id["a1"][0])) == {"total": 5, "terms": [2, 3]}
+        if revision >= "2025-06-18":  # (structured content came with 2025-06-18)
+            assert by_id["a1"][0]["result"]["structuredContent"] == {"total": 5, "terms": [2, 3]}
+        # The first n1 waits and is answered; the second, read while it waited, is refused.
+        (refused,) = [a for a in by_id["n1"] if "error" in a]
+        (waited,) = [a for a in by_id["n1"] if "result" in a]
+        assert refused["error"]["code"] == -32600 and "already in use" in refused["error"]["message"]
+        assert _text(waited) == "WAITED"
+        assert _text(by_id["n2"][0]) == "LAST"
+        assert by_id["f1"][0]["result"]["isError"] and _text(by_id["f1"][0]) == "refused"
+        assert by_id["c1"][0]["result"]["isError"] and "crash failed" in _text(by_id["c1"][0])
+        assert by_id["w1"][0]["result"]["isError"] and "Invalid arguments" in _text(by_id["w1"][0])
+        assert by_id["u1"][0]["error"]["code"] == -32602
+        assert by_id[None][0]["error"]["code"] == -32700  # (no id: the line could not be read)
+        assert by_id["m1"][0]["error"]["code"] == -32601
+        assert by_id["p1"][0]["error"]["code"] == -32600
+        assert by_id["g1"][0]["result"] == {}
+        if revision == "2025-03-26":  # the one revision with batches: answered as one array
+            (array,) = arrays
+            items = {a["id"]: a for a in array}
+            assert (
+                set(items) == {"b1", "b2"}
+                and _text(items["b1"]) == "in a batch"
+                and items["b2"]["result"] == {}
+            )
+        else:
+            assert not arrays and by_id[None][1]["error"]["code"] == -32600  # refused as a whole
+        # Serving goes on, with every slot free again.
+        server.write([server.call("z1", "echo", {"text": "after"})])
+        assert _text(server.answers(1)[0]) == "after"
+    finally:
+        server.close()
