@@ -172,16 +172,16 @@ def _params(name: str, arguments: Any) -> Any:
 
 
 def _plain(server: Server, name: str, arguments: Any, rid: int = 1) -> bytes | None:
-    result_type = STATEFUL.served["tools/call"].result_type
+    spec = STATEFUL.served["tools/call"]
     return asyncio.run(
-        server.call_plain(rid, _params(name, arguments), STATEFUL.module, result_type, eras.SESSION)
+        server.call_plain(rid, _params(name, arguments), STATEFUL.module, spec, eras.SESSION)
     )
 
 
 def _long_way(server: Server, name: str, arguments: Any, rid: int = 1) -> bytes:
-    result_type = STATEFUL.served["tools/call"].result_type
+    spec = STATEFUL.served["tools/call"]
     result = asyncio.run(server.call_tool(name, arguments, None, STATEFUL.module))
-    return server.answer(rid, "tools/call", result, result_type, eras.SESSION)
+    return server.answer(rid, "tools/call", result, spec, eras.SESSION)
 
 
 def test_a_plain_call_answers_as_call_tool_and_answer_do() -> None:
