@@ -173,9 +173,7 @@ def _params(name: str, arguments: Any) -> Any:
 
 def _plain(server: Server, name: str, arguments: Any, rid: int = 1) -> bytes | None:
     spec = STATEFUL.served["tools/call"]
-    return asyncio.run(
-        server.call_plain(rid, _params(name, arguments), STATEFUL.module, spec, eras.SESSION)
-    )
+    return asyncio.run(server.call_plain(rid, _params(name, arguments), STATEFUL.module, spec, eras.SESSION))
 
 
 def _long_way(server: Server, name: str, arguments: Any, rid: int = 1) -> bytes:
