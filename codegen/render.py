@@ -228,6 +228,7 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
     defaults = [(f.wire_name, f.default) for f in d.fields if f.has_default]
     converted = [(f.py_name, f.wire_name) for f in d.fields if _simple_types(f.type, aliases) is None]
     entries: list[str] = []
+    checks: list[tuple[str, list[str] | None, str]] = []
     simple = True
     for f in d.fields:
         types = _simple_types(f.type, aliases)
@@ -238,6 +239,7 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
         spec = "None" if types == ["*"] else "(" + ", ".join(types) + ",)"
         values = "None" if allowed is None else "(" + ", ".join(py_literal(v) for v in allowed) + ",)"
         entries.append(f"{py_literal(f.wire_name)}: ({spec}, {values})")
+        checks.append((py_literal(f.wire_name), None if types == ["*"] else types, values))
 
     def tup(items: list[str]) -> str:
         return "(" + "".join(f"{i}, " for i in items) + ")"
@@ -248,6 +250,11 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
         # Written out where the general path converts into `_fields_` without the hook: nothing
         # nested reads differently for a peer than for us, so the conversion is the whole check.
         "inline": not simple and not hook,
+        # Where every member takes a shallow check: those checks written out (`simple_checks`: the
+        # wire name, the accepted types or None for any, the allowed values or "None" for any).
+        "inline_simple": simple and bool(d.fields),
+        "simple_checks": checks if simple else [],
+        "inline_required": [py_literal(r) for r in required],
         # Where every member is a Struct: each one converted on its own, no Struct of them all.
         "inline_structs": [
             (py_literal(f.wire_name), type_str(f.type), f.required)

@@ -134,6 +134,25 @@ def _define_RequestMetaObject() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "progressToken" in obj:
+                value = obj["progressToken"]
+                if type(value) not in (
+                    float,
+                    int,
+                    str,
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -422,6 +441,21 @@ def _define_InitializedNotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -496,6 +530,21 @@ def _define_RootsListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -912,6 +961,21 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1352,6 +1416,21 @@ def _define_JSONRPCNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1802,6 +1881,21 @@ def _define_NotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -1885,6 +1979,21 @@ def _define_PromptListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -2004,6 +2113,21 @@ def _define_ResourceListChangedNotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -2078,6 +2202,21 @@ def _define_ToolListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,

@@ -143,6 +143,25 @@ def _define_RequestMetaObject() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "progressToken" in obj:
+                value = obj["progressToken"]
+                if type(value) not in (
+                    float,
+                    int,
+                    str,
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -359,6 +378,21 @@ def _define_InitializedNotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -436,6 +470,21 @@ def _define_RootsListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -853,6 +902,21 @@ def _define_Result() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -1266,6 +1330,21 @@ def _define_JSONRPCNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1754,6 +1833,21 @@ def _define_NotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -1837,6 +1931,21 @@ def _define_PromptListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1956,6 +2065,21 @@ def _define_ResourceListChangedNotificationParams() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -2030,6 +2154,21 @@ def _define_ToolListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,

@@ -194,6 +194,25 @@ def _define_RequestMetaObject() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "progressToken" in obj:
+                value = obj["progressToken"]
+                if type(value) not in (
+                    float,
+                    int,
+                    str,
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -563,6 +582,68 @@ def _define_CancelTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "createdAt" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "lastUpdatedAt" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "status" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "taskId" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "ttl" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            if "createdAt" in obj:
+                value = obj["createdAt"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "lastUpdatedAt" in obj:
+                value = obj["lastUpdatedAt"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "pollInterval" in obj:
+                value = obj["pollInterval"]
+                if type(value) is not int:
+                    return super()._from_wire(obj, liberal)
+            if "status" in obj:
+                value = obj["status"]
+                if type(value) is not str or value not in (
+                    "cancelled",
+                    "completed",
+                    "failed",
+                    "input_required",
+                    "working",
+                ):
+                    return super()._from_wire(obj, liberal)
+            if "statusMessage" in obj:
+                value = obj["statusMessage"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "taskId" in obj:
+                value = obj["taskId"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "ttl" in obj:
+                value = obj["ttl"]
+                if type(value) not in (
+                    int,
+                    type(None),
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1416,6 +1497,21 @@ def _define_Result() -> None:
         _required_ = ()
         _defaults_ = ()
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
+
         def __init__(
             self,
             *,
@@ -1496,6 +1592,68 @@ def _define_GetTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "createdAt" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "lastUpdatedAt" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "status" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "taskId" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "ttl" not in obj:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            if "createdAt" in obj:
+                value = obj["createdAt"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "lastUpdatedAt" in obj:
+                value = obj["lastUpdatedAt"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "pollInterval" in obj:
+                value = obj["pollInterval"]
+                if type(value) is not int:
+                    return super()._from_wire(obj, liberal)
+            if "status" in obj:
+                value = obj["status"]
+                if type(value) is not str or value not in (
+                    "cancelled",
+                    "completed",
+                    "failed",
+                    "input_required",
+                    "working",
+                ):
+                    return super()._from_wire(obj, liberal)
+            if "statusMessage" in obj:
+                value = obj["statusMessage"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "taskId" in obj:
+                value = obj["taskId"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "ttl" in obj:
+                value = obj["ttl"]
+                if type(value) not in (
+                    int,
+                    type(None),
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1597,6 +1755,21 @@ def _define_GetTaskPayloadResult() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "_meta" in obj:
+                value = obj["_meta"]
+                if type(value) is not dict:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,

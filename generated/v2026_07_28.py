@@ -1136,6 +1136,27 @@ def _define_ToolInputSchema() -> None:
         _required_ = ()
         _defaults_ = (("type", "object"),)
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "$schema" in obj:
+                value = obj["$schema"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            if "type" in obj:
+                value = obj["type"]
+                if type(value) is not str or value not in ("object",):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            if "type" not in obj:
+                inst["type"] = "object"
+            return inst
+
         def __init__(
             self,
             *,
@@ -1180,6 +1201,21 @@ def _define_ToolOutputSchema() -> None:
         _simple_ = {"$schema": ((str,), None)}
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "$schema" in obj:
+                value = obj["$schema"]
+                if type(value) is not str:
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,
@@ -1696,6 +1732,25 @@ def _define_NotificationMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
+            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
+            # rules, without reading the tables per object. What fails a check takes the general path,
+            # which says what is wrong.
+            if type(obj) is not dict:
+                return super()._from_wire(obj, liberal)
+            if "io.modelcontextprotocol/subscriptionId" in obj:
+                value = obj["io.modelcontextprotocol/subscriptionId"]
+                if type(value) not in (
+                    float,
+                    int,
+                    str,
+                ):
+                    return super()._from_wire(obj, liberal)
+            inst = dict.__new__(cls)
+            dict.update(inst, obj)
+            return inst
 
         def __init__(
             self,

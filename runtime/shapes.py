@@ -519,16 +519,19 @@ def _reader(tp: Any) -> Any:
 
 def dec_hook(tp: Any, obj: Any) -> Any:
     """Reading a peer's message: liberal where a union is open."""
-    read = _readers.get(tp)
-    if read is None:
+    # A subscript in a `try` (free until it raises) rather than `.get`: no method call per hook.
+    try:
+        read = _readers[tp]
+    except KeyError:
         read = _reader(tp)
     return read(obj)
 
 
 def build_hook(tp: Any, obj: Any) -> Any:
     """Building a message to send (`convert`): strict, no member of a kind the revision lacks."""
-    read = _readers.get(tp)
-    if read is None:
+    try:
+        read = _readers[tp]
+    except KeyError:
         read = _reader(tp)
     return read(obj, False)
 
