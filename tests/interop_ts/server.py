@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Literal, TypedDict
+
+import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -51,6 +56,53 @@ async def test_url_elicitation(ctx: Context) -> str:
         "Please confirm in your browser", {}, url="https://example.invalid/confirm", key="confirm_url"
     )
     return f"URL elicitation: action={outcome.action}"
+
+
+# Structured results, each shape a TS user's client validates against the tool's outputSchema (ajv).
+
+
+class Conditions(Enum):
+    SUNNY = "sunny"
+    RAINY = "rainy"
+
+
+class Wind(TypedDict):
+    speed_kmh: float
+    direction: str
+
+
+class Weather(msgspec.Struct):
+    city: str
+    celsius: float
+    conditions: Conditions
+    wind: Wind
+    tags: list[str]
+    note: str | None = None
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+    label: Literal["origin", "other"] = "other"
+
+
+@server.tool()
+async def test_structured_weather(city: str) -> Weather:
+    """A Struct result with an enum, a nested TypedDict, a list and an optional member."""
+    return Weather(city, 21.5, Conditions.SUNNY, {"speed_kmh": 12.0, "direction": "NW"}, ["mild"])
+
+
+@server.tool()
+async def test_structured_points(count: int) -> list[Point]:
+    """A list result (not an object): the structured result is wrapped as {"result": [...]}."""
+    return [Point(i, i * 2, "origin" if i == 0 else "other") for i in range(count)]
+
+
+@server.tool()
+async def test_structured_number(a: int, b: int) -> int:
+    """A scalar result: structured as {"result": n}."""
+    return a + b
 
 
 if __name__ == "__main__":

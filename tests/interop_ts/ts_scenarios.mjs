@@ -1,0 +1,296 @@
+// What a TypeScript user does beyond ts_client.mjs's feature tour, against mcpbind's server
+// (tests/interop_ts/server.py) over Streamable HTTP, each scenario on its own connection:
+//
+//   node ts_scenarios.mjs '{"sdk": "v1"|"v2", "era": "2025-11-25"|"2026-07-28", "url": "http://..."}'
+//
+// Prints one JSON line: {"checks": {"name": {"ok": bool, "detail": str}}}; pytest judges the checks.
+
+const spec = JSON.parse(process.argv[2]);
+const MODERN = spec.era === '2026-07-28';
+const CHECK_TIMEOUT_MS = 20_000;
+
+const sdk = spec.sdk === 'v1' ? await loadV1() : await loadV2();
+
+async function loadV1() {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+  const t = await import('@modelcontextprotocol/sdk/types.js');
+  return {
+    Client,
+    StreamableHTTPClientTransport,
+    onNotification: (client, method, fn) =>
+      client.setNotificationHandler({ 'notifications/message': t.LoggingMessageNotificationSchema }[method], fn),
+    request: (client, request, options) => client.request(request, t.CallToolResultSchema, options),
+  };
+}
+
+async function loadV2() {
+  const m = await import('@modelcontextprotocol/client');
+  return {
+    Client: m.Client,
+    StreamableHTTPClientTransport: m.StreamableHTTPClientTransport,
+    onNotification: (client, method, fn) => client.setNotificationHandler(method, fn),
+    request: (client, request, options) => client.request(request, options),
+  };
+}
+
+const errors = [];
+const http = [];
+
+async function recordingFetch(url, init = {}) {
+  const headers = new Headers(init.headers);
+  const entry = {
+    method: init.method ?? 'GET',
+    session: headers.get('mcp-session-id'),
+    lastEventId: headers.get('last-event-id'),
+    body: typeof init.body === 'string' ? init.body.slice(0, 160) : null,
+  };
+  http.push(entry);
+  const response = await fetch(url, init);
+  entry.status = response.status;
+  return response;
+}
+
+function makeClient() {
+  const options = { capabilities: { roots: { listChanged: true } } };
+  if (spec.sdk === 'v2') options.versionNegotiation = { mode: MODERN ? { pin: spec.era } : 'legacy' };
+  const client = new sdk.Client({ name: `mcpbind-scenarios-${spec.sdk}`, version: '0.0.0' }, options);
+  // What the SDK reports out of band; not once the client is being closed (1.x reports the abort of
+  // its own GET stream then).
+  client.onerror = (error) => {
+    if (!client.closing) errors.push(String(error?.message ?? error));
+  };
+  return client;
+}
+
+async function close(client) {
+  client.closing = true;
+  await client.close().catch(() => {});
+}
+
+async function connect(transportOptions = {}) {
+  const client = makeClient();
+  const transport = new sdk.StreamableHTTPClientTransport(new URL(spec.url), { fetch: recordingFetch, ...transportOptions });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+const checks = {};
+
+async function check(name, fn) {
+  let timer;
+  const from = errors.length;
+  const opened = [];
+  try {
+    const detail = await Promise.race([
+      fn(opened),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    const reported = errors.slice(from);
+    expect(reported.length === 0, `the SDK reported: ${JSON.stringify(reported)}`);
+    checks[name] = { ok: true, detail: String(detail ?? '') };
+  } catch (error) {
+    checks[name] = { ok: false, detail: `${error?.stack ?? error}\n${JSON.stringify(http.slice(-8))}` };
+  } finally {
+    clearTimeout(timer);
+    for (const client of opened) await close(client);
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function call(client, name, args = {}, options = {}) {
+  const params = { name, arguments: args };
+  return spec.sdk === 'v2' ? client.callTool(params, options) : client.callTool(params, undefined, options);
+}
+
+// 1.x returns one page per call; 2.x walks every page itself when no cursor is given.
+async function listAllTools(client) {
+  const tools = [];
+  let cursor;
+  for (let i = 0; i < 50; i++) {
+    const page = await client.listTools(cursor === undefined ? {} : { cursor });
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+    if (cursor === undefined) return tools;
+  }
+  throw new Error('more than 50 pages of tools');
+}
+
+function textOf(result) {
+  expect(!result.isError, `tool error: ${JSON.stringify(result)}`);
+  return result.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+}
+
+// -- structured results: the SDK compiles each outputSchema (ajv) at tools/list and validates every
+// structuredContent against it on callTool ---------------------------------------------------------
+
+await check('structured_output', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const tools = await listAllTools(client);
+  const got = [];
+  for (const [name, args] of [
+    ['test_structured_weather', { city: 'Oslo' }],
+    ['test_structured_points', { count: 3 }],
+    ['test_structured_number', { a: 2, b: 3 }],
+  ]) {
+    expect(tools.some((t) => t.name === name && t.outputSchema), `${name} has no outputSchema`);
+    const result = await call(client, name, args);
+    expect(!result.isError && result.structuredContent, `${name}: ${JSON.stringify(result)}`);
+    got.push(JSON.stringify(result.structuredContent));
+  }
+  expect(got[1] === '{"result":[{"x":0,"y":0,"label":"origin"},{"x":1,"y":2,"label":"other"},{"x":2,"y":4,"label":"other"}]}', got[1]);
+  expect(got[2] === '{"result":5}', got[2]);
+  return got.join(' ');
+});
+
+// -- completion of a resource template's argument ---------------------------------------------------
+
+await check('completion_resource_template', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const got = await client.complete({
+    ref: { type: 'ref/resource', uri: 'test://template/{id}/data' },
+    argument: { name: 'id', value: '1' },
+  });
+  expect(JSON.stringify(got.completion.values) === '["1","123"]', JSON.stringify(got));
+  return got.completion.values.join(',');
+});
+
+// -- progress carries total and message -------------------------------------------------------------
+
+await check('progress_total_message', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const steps = [];
+  await call(client, 'test_tool_with_progress', {}, { onprogress: (p) => steps.push(p) });
+  expect(steps.length >= 2, `onprogress saw ${JSON.stringify(steps)}`);
+  for (const p of steps) {
+    expect(p.total === 100 && p.message === `Completed step ${p.progress} of 100`, JSON.stringify(p));
+  }
+  return JSON.stringify(steps);
+});
+
+if (!MODERN) {
+  // -- the session era's HTTP lifecycle ---------------------------------------------------------------
+
+  // terminateSession() sends DELETE; the old id is then refused (404), and a new connect works.
+  await check('terminate_and_reconnect', async (opened) => {
+    const { client, transport } = await connect();
+    opened.push(client);
+    const old = transport.sessionId;
+    expect(typeof old === 'string' && old.length > 0, `no session id: ${old}`);
+    await transport.terminateSession();
+    const deleted = http.filter((e) => e.method === 'DELETE' && e.session === old);
+    expect(deleted.length === 1 && deleted[0].status === 200, `DELETE: ${JSON.stringify(deleted)}`);
+    const stale = await fetch(spec.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': old,
+        'mcp-protocol-version': spec.era,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }),
+    });
+    expect(stale.status === 404, `the terminated session answered ${stale.status}`);
+    await close(client);
+    const again = await connect();
+    opened.push(again.client);
+    expect(again.transport.sessionId !== old, 'the same session id again');
+    const text = textOf(await call(again.client, 'test_simple_text'));
+    return `${old} -> ${again.transport.sessionId}: ${text}`;
+  });
+
+  // The SDK's resumption (its examples' pattern): a call's stream carries event ids the client keeps
+  // as resumption tokens; a new transport on the same session resumes the call with GET and
+  // Last-Event-ID and receives its answer.
+  await check('resume_with_token', async (opened) => {
+    const { client, transport } = await connect();
+    opened.push(client);
+    const sessionId = transport.sessionId;
+    // The stream as the SDK read it: each event's id (its resumption token) comes just before its
+    // message, if it has one (a priming event has none).
+    const sequence = [];
+    const onmessage = transport.onmessage;
+    transport.onmessage = (message, ...rest) => {
+      sequence.push({ method: message.method ?? 'answer', data: message.params?.data });
+      return onmessage(message, ...rest);
+    };
+    await client.setLoggingLevel('info');
+    const request = { method: 'tools/call', params: { name: 'test_tool_with_logging', arguments: {} } };
+    const result = await sdk.request(client, request, {
+      onresumptiontoken: (token) => sequence.push({ token }),
+    });
+    expect(textOf(result).includes('successfully'), JSON.stringify(result));
+    const first = sequence.findIndex((e) => e.method === 'notifications/message');
+    const token = sequence[first - 1]?.token;
+    expect(first > 0 && token !== undefined, `no event id on the first log message: ${JSON.stringify(sequence)}`);
+    // Resume after the first log message: the rest of that stream comes again, on a new GET.
+    const replayed = [];
+    const answers = [];
+    const resumed = new sdk.StreamableHTTPClientTransport(new URL(spec.url), { fetch: recordingFetch, sessionId });
+    // Reattach without a second initialize: the session is the first client's.
+    resumed.onmessage = (message) => {
+      if (message.method === 'notifications/message') replayed.push(message.params.data);
+      if ('result' in message) answers.push(message);
+    };
+    await resumed.start();
+    resumed.setProtocolVersion?.(spec.era);
+    await resumed.send({ jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, { resumptionToken: token });
+    for (let i = 0; i < 100 && answers.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await resumed.close();
+    const gets = http.filter((e) => e.method === 'GET' && e.lastEventId === token);
+    expect(gets.length === 1 && gets[0].status === 200, `the resuming GET: ${JSON.stringify(gets)}`);
+    expect(
+      JSON.stringify(replayed) === JSON.stringify(['Tool processing data', 'Tool execution completed']),
+      `replayed ${JSON.stringify(replayed)} (the stream: ${JSON.stringify(sequence)})`,
+    );
+    expect(answers.length === 1 && answers[0].result.content[0].text.includes('successfully'), JSON.stringify(answers));
+    return `after ${token}: ${JSON.stringify(replayed)} and the answer`;
+  });
+
+  // The server closes a call's SSE stream mid-call (SEP-1699); the SDK reconnects on its own with
+  // GET and Last-Event-ID after the `retry` the server gave, and the call is answered.
+  await check('server_closes_stream', async (opened) => {
+    const { client } = await connect();
+    opened.push(client);
+    const text = textOf(await call(client, 'test_reconnection'));
+    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId);
+    expect(resumed.length >= 1 && resumed.every((e) => e.status === 200), JSON.stringify(resumed));
+    return text;
+  });
+
+  // -- Mcp-Protocol-Version: what the SDK sends after initialize; a wrong one is refused -----------
+  await check('protocol_version_header', async (opened) => {
+    const { client, transport } = await connect();
+    opened.push(client);
+    const headers = (version) => ({
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-session-id': transport.sessionId,
+      ...(version === undefined ? {} : { 'mcp-protocol-version': version }),
+    });
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    const statuses = {};
+    for (const version of [spec.era, '2025-03-26', '1999-01-01', undefined]) {
+      const response = await fetch(spec.url, { method: 'POST', headers: headers(version), body });
+      statuses[version ?? 'none'] = response.status;
+      await response.text();
+    }
+    expect(statuses[spec.era] === 200, JSON.stringify(statuses));
+    expect(statuses['1999-01-01'] === 400, JSON.stringify(statuses));
+    // The SDK sends the header on every request after initialize; the session still works.
+    textOf(await call(client, 'test_simple_text'));
+    return JSON.stringify(statuses);
+  });
+}
+
+process.stdout.write(JSON.stringify({ checks, http: http.slice(-30) }) + '\n');
+process.exit(0);
