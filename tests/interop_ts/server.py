@@ -58,6 +58,14 @@ async def test_url_elicitation(ctx: Context) -> str:
     return f"URL elicitation: action={outcome.action}"
 
 
+@server.tool()
+async def test_large_text(kib: int) -> str:
+    """A text of `kib` KiB (several pipe buffers over stdio), non-ASCII included, its size at the end."""
+    line = "mcpbind \u00e9\u2028\U0001f600 " * 32 + "\n"
+    body = (line * (kib * 1024 // len(line.encode()) + 1)).encode()[: kib * 1024].decode(errors="ignore")
+    return f"{body}|{len(body.encode())}"
+
+
 # Structured results, each shape a TS user's client validates against the tool's outputSchema (ajv).
 
 

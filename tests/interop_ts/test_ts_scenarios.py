@@ -1,13 +1,21 @@
 """What TypeScript users do beyond the feature tour (test_ts_client.py), against mcpbind's server over
-Streamable HTTP: `ts_scenarios.mjs` runs each scenario on its own connection, with the 1.x client at
-2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scenario is a test named
-`<client>-<revision>-<scenario>`.
+Streamable HTTP and stdio: `ts_scenarios.mjs` runs each scenario on its own connection, with the 1.x
+client at 2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scenario is a test named
+`<client>-<transport>-<revision>-<scenario>`.
 
 - structured_output: tools whose results are a Struct (enum, nested TypedDict, optional member), a
   list of dataclasses and an int; the SDK compiles each outputSchema with ajv and validates every
   structuredContent (a `$ref` it cannot resolve fails the call);
 - completion_resource_template: completion/complete for a resource template's argument;
 - progress_total_message: progress notifications carry total and message to `onprogress`;
+- concurrent_calls: 40 calls at once on one connection, each answered with its own result;
+- large_result: answers of 1 KiB, 300 KiB and 3 MiB (many pipe buffers over stdio), non-ASCII and
+  U+2028 included, arrive whole;
+- elicitation_declined, sampling_refused: the user declines or cancels a form; the client's sampling
+  handler throws (the call fails or is an error result, and the connection goes on);
+- cancel_during_elicitation (2025-11-25): the call is aborted while the server waits on the client's
+  elicitation; the server withdraws its own request (notifications/cancelled for its id);
+- close_quickly: the SDK's close (over stdio: the server's stdin ended, its exit awaited) is quick;
 - terminate_and_reconnect (2025-11-25): `terminateSession()` sends DELETE, the old session id is then
   answered 404, and a new connect works;
 - resume_with_token (2025-11-25): the SDK's resumption tokens (SSE event ids): a new transport on the
@@ -21,17 +29,29 @@ Streamable HTTP: `ts_scenarios.mjs` runs each scenario on its own connection, wi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .common import require_toolchain, run_driver, serve_ours
+from .common import OUR_SERVER, require_toolchain, run_driver, serve_ours
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 RUNS = [("v1", LEGACY), ("v2", LEGACY), ("v2", MODERN)]
-EVERY_ERA = ["structured_output", "completion_resource_template", "progress_total_message"]
-SESSION_ERA = [
+TRANSPORTS = ("http", "stdio")
+EVERY_ERA = [
+    "structured_output",
+    "completion_resource_template",
+    "progress_total_message",
+    "concurrent_calls",
+    "large_result",
+    "elicitation_declined",
+    "sampling_refused",
+    "close_quickly",
+]
+SESSION_ERA = ["cancel_during_elicitation"]
+SESSION_HTTP = [
     "terminate_and_reconnect",
     "resume_with_token",
     "server_closes_stream",
@@ -39,8 +59,10 @@ SESSION_ERA = [
 ]
 
 
-def scenarios(revision: str) -> list[str]:
-    return EVERY_ERA + (SESSION_ERA if revision == LEGACY else [])
+def scenarios(transport: str, revision: str) -> list[str]:
+    if revision != LEGACY:
+        return EVERY_ERA
+    return EVERY_ERA + SESSION_ERA + (SESSION_HTTP if transport == "http" else [])
 
 
 @pytest.fixture(scope="module")
@@ -50,23 +72,36 @@ def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
 
 
-_runs: dict[tuple[str, str], dict[str, Any]] = {}
+_runs: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 
-def driver_run(sdk: str, revision: str, url: str) -> dict[str, Any]:
-    """One driver run per (client, revision), shared by its scenarios."""
-    if (sdk, revision) not in _runs:
-        _runs[(sdk, revision)] = run_driver("ts_scenarios.mjs", {"sdk": sdk, "era": revision, "url": url})
-    return _runs[(sdk, revision)]
+def driver_run(sdk: str, transport: str, revision: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One driver run per (client, transport, revision), shared by its scenarios."""
+    key = (sdk, transport, revision)
+    if key not in _runs:
+        spec: dict[str, Any] = {"sdk": sdk, "era": revision}
+        if transport == "stdio":
+            spec["command"] = [sys.executable, OUR_SERVER, "--transport", "stdio"]
+        else:
+            spec["url"] = request.getfixturevalue("http_url")
+        _runs[key] = run_driver("ts_scenarios.mjs", spec)
+    return _runs[key]
 
 
 @pytest.mark.parametrize(
-    ("sdk", "revision", "scenario"),
-    [pytest.param(s, r, c, id=f"{s}-{r}-{c}") for s, r in RUNS for c in scenarios(r)],
+    ("sdk", "transport", "revision", "scenario"),
+    [
+        pytest.param(s, t, r, c, id=f"{s}-{t}-{r}-{c}")
+        for s, r in RUNS
+        for t in TRANSPORTS
+        for c in scenarios(t, r)
+    ],
 )
-def test_scenario(sdk: str, revision: str, scenario: str, http_url: str) -> None:
+def test_scenario(
+    sdk: str, transport: str, revision: str, scenario: str, request: pytest.FixtureRequest
+) -> None:
     require_toolchain()
-    result = driver_run(sdk, revision, http_url)
-    assert sorted(result["checks"]) == sorted(scenarios(revision)), sorted(result["checks"])
+    result = driver_run(sdk, transport, revision, request)
+    assert sorted(result["checks"]) == sorted(scenarios(transport, revision)), sorted(result["checks"])
     got = result["checks"][scenario]
     assert got["ok"], f"{scenario}: {got['detail']}\n--- driver stderr\n{result['stderr'][-2000:]}"
