@@ -21,6 +21,10 @@ client at 2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scen
 - resume_with_token (2025-11-25): the SDK's resumption tokens (SSE event ids): a new transport on the
   same session resumes a finished call's stream after its first log message with GET and
   Last-Event-ID, and gets the rest of that stream and the answer again;
+- dropped_call_stream, dropped_get_stream (2025-11-25): the network drops a call's SSE stream after
+  its first log message, or the GET stream after a first notification (the driver's fetch cuts the
+  body); the SDK reconnects with Last-Event-ID, the call goes on in the server (a disconnect is no
+  cancel), and what was sent meanwhile arrives, each message once;
 - server_closes_stream (2025-11-25): the server closes a call's stream mid-call (SEP-1699); the SDK
   reconnects on its own with Last-Event-ID, and the call is answered;
 - protocol_version_header (2025-11-25): the session works with the negotiated Mcp-Protocol-Version,
@@ -54,6 +58,8 @@ SESSION_ERA = ["cancel_during_elicitation"]
 SESSION_HTTP = [
     "terminate_and_reconnect",
     "resume_with_token",
+    "dropped_call_stream",
+    "dropped_get_stream",
     "server_closes_stream",
     "protocol_version_header",
 ]

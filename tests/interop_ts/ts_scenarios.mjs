@@ -45,6 +45,10 @@ async function loadV2() {
 const errors = [];
 const http = [];
 
+// Network drops, armed by a scenario: the first response whose request `match`es is cut (an error, as
+// a dropped connection reads) once its body has carried `marker`.
+const drops = [];
+
 async function recordingFetch(url, init = {}) {
   const headers = new Headers(init.headers);
   const entry = {
@@ -56,7 +60,39 @@ async function recordingFetch(url, init = {}) {
   http.push(entry);
   const response = await fetch(url, init);
   entry.status = response.status;
-  return response;
+  const drop = drops.find((d) => d.match(entry));
+  if (drop === undefined || response.body === null) return response;
+  drops.splice(drops.indexOf(drop), 1);
+  return new Response(cutAfter(response.body, drop.marker, () => (entry.cut = true)), {
+    status: response.status,
+    headers: response.headers,
+  });
+}
+
+function cutAfter(body, marker, onCut) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let seen = '';
+  let cut = false;
+  return new ReadableStream({
+    async pull(controller) {
+      if (cut) {
+        // The chunk with the marker went through on the last pull (error() would discard it).
+        await reader.cancel('dropped by the test');
+        onCut();
+        controller.error(new TypeError('network connection lost (dropped by the test)'));
+        return;
+      }
+      const { value, done } = await reader.read();
+      if (done) return controller.close();
+      controller.enqueue(value);
+      seen += decoder.decode(value, { stream: true });
+      cut = seen.includes(marker);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 function makeClient() {
@@ -412,6 +448,58 @@ if (!MODERN && !spec.command) {
     expect(answers.length === 1 && answers[0].result.content[0].text.includes('successfully'), JSON.stringify(answers));
     return `after ${token}: ${JSON.stringify(replayed)} and the answer`;
   });
+
+  // The network drops a call's SSE stream after its first log message: the SDK reconnects with GET
+  // and Last-Event-ID; the call goes on in the server (a disconnect is no cancel) and the rest of its
+  // stream comes, each message once.
+  await check('dropped_call_stream', async (opened) => {
+    const { client } = await connect();
+    opened.push(client);
+    const logs = [];
+    sdk.onNotification(client, 'notifications/message', async (n) => logs.push((n.params ?? n).data));
+    await client.setLoggingLevel('info');
+    drops.push({
+      match: (e) => e.method === 'POST' && e.body?.includes('test_tool_with_logging'),
+      marker: 'Tool execution started',
+    });
+    const text = textOf(await call(client, 'test_tool_with_logging'));
+    for (let i = 0; i < 50 && logs.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    const cut = http.filter((e) => e.cut);
+    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId);
+    expect(cut.length === 1, `the stream was not cut: ${JSON.stringify(http.slice(-6))}`);
+    expect(resumed.length >= 1 && resumed.every((e) => e.status === 200), `resumed: ${JSON.stringify(resumed)}`);
+    expect(
+      JSON.stringify(logs) === JSON.stringify(['Tool execution started', 'Tool processing data', 'Tool execution completed']),
+      `log messages ${JSON.stringify(logs)}`,
+    );
+    return `${text}; resumed after ${resumed[0].lastEventId}`;
+  }, (error) => error.includes('dropped by the test'));
+
+  // The network drops the standalone GET stream after a first notification; a second one is sent
+  // while the client is away. The SDK reconnects with Last-Event-ID and gets the second, once.
+  await check('dropped_get_stream', async (opened) => {
+    // Armed before connecting: the GET stream the SDK opens after initialize is the one cut.
+    drops.push({ match: (e) => e.method === 'GET' && !e.lastEventId, marker: 'notifications/tools/list_changed' });
+    const { client, transport } = await connect();
+    opened.push(client);
+    const seen = () => client.wire.filter((w) => !w.out && w.message.method === 'notifications/tools/list_changed').length;
+    const session = transport.sessionId;
+    for (let i = 0; i < 100 && !http.some((e) => e.method === 'GET' && e.session === session && e.status); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    textOf(await call(client, 'test_trigger_tool_change'));
+    for (let i = 0; i < 100 && !http.some((e) => e.cut && e.session === session); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(http.some((e) => e.cut && e.session === session), `the GET stream was not cut: ${JSON.stringify(http.slice(-6))}`);
+    textOf(await call(client, 'test_trigger_tool_change'));
+    for (let i = 0; i < 150 && seen() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId && e.session === session);
+    expect(resumed.length >= 1 && resumed[0].status === 200, `resumed: ${JSON.stringify(resumed)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen() === 2, `list_changed seen ${seen()} times`);
+    return `resumed after ${resumed[0].lastEventId}`;
+  }, (error) => error.includes('dropped by the test'));
 
   // The server closes a call's SSE stream mid-call (SEP-1699); the SDK reconnects on its own with
   // GET and Last-Event-ID after the `retry` the server gave, and the call is answered.
