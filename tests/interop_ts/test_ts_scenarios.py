@@ -8,6 +8,8 @@ client at 2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scen
   structuredContent (a `$ref` it cannot resolve fails the call);
 - completion_resource_template: completion/complete for a resource template's argument;
 - progress_total_message: progress notifications carry total and message to `onprogress`;
+- log_level_filter: messages below the level asked for (logging/setLevel; 2026-07-28: the request's
+  `_meta`) are not sent, and lowering the level brings them back;
 - concurrent_calls: 40 calls at once on one connection, each answered with its own result;
 - large_result: answers of 1 KiB, 300 KiB and 3 MiB (many pipe buffers over stdio), non-ASCII and
   U+2028 included, arrive whole;
@@ -48,6 +50,7 @@ EVERY_ERA = [
     "structured_output",
     "completion_resource_template",
     "progress_total_message",
+    "log_level_filter",
     "concurrent_calls",
     "large_result",
     "elicitation_declined",

@@ -251,6 +251,33 @@ await check('progress_total_message', async (opened) => {
   return JSON.stringify(sent);
 }, (error) => error.includes('progress notification for an unknown token') && error.includes('"progress":100'));
 
+// -- log messages below the level the client asked for are not sent ------------------------------------
+
+await check('log_level_filter', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const logged = () => client.wire.filter((w) => !w.out && w.message.method === 'notifications/message').length;
+  const at = async (level) => {
+    const before = logged();
+    if (MODERN) {
+      // 2026-07-28: the level is asked for per request, in _meta (v2 alone speaks it).
+      const extra = { _meta: { 'io.modelcontextprotocol/logLevel': level } };
+      const params = { name: 'test_tool_with_logging', arguments: {}, ...extra };
+      textOf(await client.callTool(params));
+    } else {
+      await client.setLoggingLevel(level);
+      textOf(await call(client, 'test_tool_with_logging'));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    return logged() - before;
+  };
+  const info = await at('info');
+  const error = await at('error');
+  const debug = await at('debug');
+  expect(info === 3 && error === 0 && debug === 3, `info ${info}, error ${error}, debug ${debug}`);
+  return `info ${info}, error ${error}, debug ${debug}`;
+});
+
 // -- many calls at once on one connection, answered each to its own request ----------------------------
 
 await check('concurrent_calls', async (opened) => {
