@@ -426,7 +426,9 @@ if (!MODERN && !spec.command) {
     expect(again.transport.sessionId !== old, 'the same session id again');
     const text = textOf(await call(again.client, 'test_simple_text'));
     return `${old} -> ${again.transport.sessionId}: ${text}`;
-  });
+  },
+  // The server ends the GET stream with the session; the SDK may try to reconnect it, sessionless.
+  (error) => /SSE stream|reconnect/i.test(error));
 
   // The SDK's resumption (its examples' pattern): a call's stream carries event ids the client keeps
   // as resumption tokens; a new transport on the same session resumes the call with GET and
@@ -480,8 +482,9 @@ if (!MODERN && !spec.command) {
   // and Last-Event-ID; the call goes on in the server (a disconnect is no cancel) and the rest of its
   // stream comes, each message once.
   await check('dropped_call_stream', async (opened) => {
-    const { client } = await connect();
+    const { client, transport } = await connect();
     opened.push(client);
+    const session = transport.sessionId;
     const logs = [];
     sdk.onNotification(client, 'notifications/message', async (n) => logs.push((n.params ?? n).data));
     await client.setLoggingLevel('info');
@@ -491,8 +494,8 @@ if (!MODERN && !spec.command) {
     });
     const text = textOf(await call(client, 'test_tool_with_logging'));
     for (let i = 0; i < 50 && logs.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-    const cut = http.filter((e) => e.cut);
-    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId);
+    const cut = http.filter((e) => e.cut && e.session === session);
+    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId && e.session === session);
     expect(cut.length === 1, `the stream was not cut: ${JSON.stringify(http.slice(-6))}`);
     expect(resumed.length >= 1 && resumed.every((e) => e.status === 200), `resumed: ${JSON.stringify(resumed)}`);
     expect(
@@ -531,10 +534,10 @@ if (!MODERN && !spec.command) {
   // The server closes a call's SSE stream mid-call (SEP-1699); the SDK reconnects on its own with
   // GET and Last-Event-ID after the `retry` the server gave, and the call is answered.
   await check('server_closes_stream', async (opened) => {
-    const { client } = await connect();
+    const { client, transport } = await connect();
     opened.push(client);
     const text = textOf(await call(client, 'test_reconnection'));
-    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId);
+    const resumed = http.filter((e) => e.method === 'GET' && e.lastEventId && e.session === transport.sessionId);
     expect(resumed.length >= 1 && resumed.every((e) => e.status === 200), JSON.stringify(resumed));
     return text;
   });
