@@ -8,7 +8,8 @@ modes server-everything (test_mcpbind_client.py) does not use:
   ping and roots/list to us, and a session the server forgot (404: our client initializes again).
 - `ts_server_v2.mjs`, the 2.x SDK (@modelcontextprotocol/server) serving one factory over HTTP with
   createMcpHandler and over stdio with serveStdio: 2026-07-28 (input by multi-round trip with
-  requestState, subscriptions/listen), its 2025-era fallbacks, and our `auto` negotiation.
+  requestState, subscriptions/listen, SSE keep-alive comments), its 2025-era fallbacks, and our
+  `auto` negotiation.
 
 Every frame each side sent is validated against the revision the connection negotiated.
 """
@@ -211,7 +212,8 @@ def test_v1_server_forgets_the_session(mode: str, v1_urls: dict[str, str]) -> No
 @pytest.fixture(scope="module")
 def v2_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_toolchain()
-    with ts_server("ts_server_v2.mjs", {}, tmp_path_factory.mktemp("ts_server_v2")) as url:
+    # SSE comment frames (keep-alives) every 25 ms on every stream, between the events we read.
+    with ts_server("ts_server_v2.mjs", {"keepAliveMs": 25}, tmp_path_factory.mktemp("ts_server_v2")) as url:
         yield url + "/mcp"
 
 
@@ -255,12 +257,21 @@ def test_v2_server_modern(transport: str, v2_url: str) -> None:
     run(test)
 
 
-def test_v2_server_listen(v2_url: str) -> None:
-    """subscriptions/listen on createMcpHandler: a change the server publishes reaches us."""
+def test_v2_server_listen_and_keepalives(v2_url: str) -> None:
+    """subscriptions/listen on createMcpHandler: a change the server publishes reaches us, on a stream
+    that carried keep-alive comments a while; a slow call's stream carries them too."""
 
     async def test() -> None:
         async with connect(v2_transport("http", v2_url), "2026-07-28") as (client, seen, _):
+            steps: list[float] = []
+
+            async def progress(value: float, total: float | None, message: str | None) -> None:
+                steps.append(value)
+
+            assert text(await client.call_tool("slow", {"ms": 300}, progress=progress)) == "slept 300 ms"
+            assert steps == [0]
             async with client.listen(tools=True):
+                await asyncio.sleep(0.3)
                 assert text(await client.call_tool("change", {})) == "changed"
                 await seen.wait(lambda: "tools" in seen.changed)
 

@@ -52,6 +52,16 @@ function makeServer() {
     return { content: [{ type: 'text', text: `${steps} steps` }] };
   });
 
+  server.registerTool('slow', { inputSchema: z.object({ ms: z.number() }) }, async ({ ms }, ctx) => {
+    // A first notification makes the answer an SSE stream; keep-alive comments follow while it waits.
+    const token = ctx.mcpReq._meta?.progressToken;
+    if (token !== undefined) {
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: 0, total: 1 } });
+    }
+    await new Promise((r) => setTimeout(r, ms));
+    return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
+  });
+
   server.registerTool('log', { inputSchema: z.object({}) }, async (_args, ctx) => {
     await ctx.mcpReq.log('info', 'first');
     await ctx.mcpReq.log('debug', 'second, below info');
@@ -121,7 +131,11 @@ function makeServer() {
 if (spec.stdio) {
   serveStdio(() => makeServer(), { onerror: (e) => console.error('onerror', e) });
 } else {
-  const handler = createMcpHandler(() => makeServer(), { onerror: (e) => console.error('onerror', e.message) });
+  const handler = createMcpHandler(() => makeServer(), {
+    onerror: (e) => console.error('onerror', e.message),
+    // keepAliveMs: SSE comment frames this often on every stream (the default is 15 s).
+    ...(spec.keepAliveMs === undefined ? {} : { keepAliveMs: spec.keepAliveMs }),
+  });
   notify = handler.notify;
   // node:http to the web-standard face (what @modelcontextprotocol/node's toNodeHandler does).
   const httpServer = http.createServer(async (req, res) => {
