@@ -259,10 +259,18 @@ def test_v2_server_modern(transport: str, v2_url: str) -> None:
 
 def test_v2_server_listen_and_keepalives(v2_url: str) -> None:
     """subscriptions/listen on createMcpHandler: a change the server publishes reaches us, on a stream
-    that carried keep-alive comments a while; a slow call's stream carries them too."""
+    that carried keep-alive comments a while (a slow call's stream carries them too), and evicts the
+    tools/list our client cached for the server's ttlMs."""
 
     async def test() -> None:
-        async with connect(v2_transport("http", v2_url), "2026-07-28") as (client, seen, _):
+        async with connect(v2_transport("http", v2_url), "2026-07-28") as (client, seen, recorder):
+
+            def listings() -> int:
+                return sum(b'"method":"tools/list"' in f for f in recorder.sent)
+
+            # The server's ttlMs (a minute) lets the second listing come from our cache...
+            first = {t.name for t in await client.list_tools()}
+            assert {t.name for t in await client.list_tools()} == first and listings() == 1
             steps: list[float] = []
 
             async def progress(value: float, total: float | None, message: str | None) -> None:
@@ -274,6 +282,8 @@ def test_v2_server_listen_and_keepalives(v2_url: str) -> None:
                 await asyncio.sleep(0.3)
                 assert text(await client.call_tool("change", {})) == "changed"
                 await seen.wait(lambda: "tools" in seen.changed)
+            # ...until the server says the list changed.
+            assert {t.name for t in await client.list_tools()} == first and listings() == 2
 
     run(test)
 

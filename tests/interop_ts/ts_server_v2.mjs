@@ -20,7 +20,8 @@ let notify;
 function makeServer() {
   const server = new McpServer(
     { name: 'mcpbind-interop-ts-server-v2', version: '2.0.0' },
-    { capabilities: { logging: {}, tools: { listChanged: true } } },
+    // tools/list may be cached a minute (2026-07-28 ttlMs): a client refetches on list_changed.
+    { capabilities: { logging: {}, tools: { listChanged: true } }, cacheHints: { 'tools/list': { ttlMs: 60_000 } } },
   );
 
   server.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }) => ({
