@@ -1,7 +1,7 @@
 """What TypeScript users do beyond the feature tour (test_ts_client.py), against mcpbind's server over
-Streamable HTTP and stdio: `ts_scenarios.mjs` runs each scenario on its own connection, with the 1.x
-client at 2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scenario is a test named
-`<client>-<transport>-<revision>-<scenario>`.
+Streamable HTTP, stdio and WebSocket: `ts_scenarios.mjs` runs each scenario on its own connection,
+with the 1.x client at 2025-11-25 and the 2.x client at 2025-11-25 and 2026-07-28; every scenario is
+a test named `<client>-<transport>-<revision>-<scenario>`.
 
 - structured_output: tools whose results are a Struct (enum, nested TypedDict, optional member), a
   list of dataclasses and an int; the SDK compiles each outputSchema with ajv and validates every
@@ -45,7 +45,7 @@ from .common import OUR_SERVER, require_toolchain, run_driver, serve_ours
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 RUNS = [("v1", LEGACY), ("v2", LEGACY), ("v2", MODERN)]
-TRANSPORTS = ("http", "stdio")
+TRANSPORTS = ("http", "stdio", "ws")
 EVERY_ERA = [
     "structured_output",
     "completion_resource_template",
@@ -91,6 +91,8 @@ def driver_run(sdk: str, transport: str, revision: str, request: pytest.FixtureR
         spec: dict[str, Any] = {"sdk": sdk, "era": revision}
         if transport == "stdio":
             spec["command"] = [sys.executable, OUR_SERVER, "--transport", "stdio"]
+        elif transport == "ws":  # the same server and path: the upgrade of /mcp (SEP-1288)
+            spec["ws"] = "ws" + request.getfixturevalue("http_url").removeprefix("http")
         else:
             spec["url"] = request.getfixturevalue("http_url")
         _runs[key] = run_driver("ts_scenarios.mjs", spec)

@@ -1,8 +1,9 @@
 // What a TypeScript user does beyond ts_client.mjs's feature tour, against mcpbind's server
-// (tests/interop_ts/server.py) over Streamable HTTP or stdio, each scenario on its own connection:
+// (tests/interop_ts/server.py) over Streamable HTTP, stdio or WebSocket, each scenario on its own connection:
 //
 //   node ts_scenarios.mjs '{"sdk": "v1"|"v2", "era": "2025-11-25"|"2026-07-28", "url": "http://..."}'
 //   node ts_scenarios.mjs '{"sdk": ..., "era": ..., "command": [...argv]}'    (stdio: a server per scenario)
+//   node ts_scenarios.mjs '{"sdk": ..., "era": ..., "ws": "ws://..."}'        (1.x's WebSocketClientTransport)
 //
 // Prints one JSON line: {"checks": {"name": {"ok": bool, "detail": str}}}; pytest judges the checks.
 
@@ -117,7 +118,10 @@ async function connect(handlers = {}) {
   const client = makeClient();
   for (const [method, fn] of Object.entries(handlers)) sdk.onRequest(client, method, fn);
   let transport;
-  if (spec.command) {
+  if (spec.ws) {
+    const { WebSocketClientTransport } = await import('@modelcontextprotocol/sdk/client/websocket.js');
+    transport = new WebSocketClientTransport(new URL(spec.ws));
+  } else if (spec.command) {
     const [command, ...args] = spec.command;
     transport = new sdk.StdioClientTransport({ command, args, stderr: 'inherit' });
   } else {
@@ -397,7 +401,7 @@ if (!MODERN) {
   });
 }
 
-if (!MODERN && !spec.command) {
+if (!MODERN && spec.url) {
   // -- the session era's HTTP lifecycle ---------------------------------------------------------------
 
   // terminateSession() sends DELETE; the old id is then refused (404), and a new connect works.
