@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -111,6 +111,25 @@ async def test_structured_points(count: int) -> list[Point]:
 async def test_structured_number(a: int, b: int) -> int:
     """A scalar result: structured as {"result": n}."""
     return a + b
+
+
+@dataclass
+class Signup:
+    """A typed elicitation form: its requestedSchema is made from these members."""
+
+    name: str
+    colour: Conditions
+    plan: Literal["free", "pro"] = "free"
+    seats: int = 1
+    newsletter: bool | None = None
+    topics: list[Literal["news", "tips"]] = field(default_factory=list)
+
+
+@server.tool()
+async def test_typed_form(ctx: Context) -> str:
+    """Asks for a `Signup` (a dataclass form); the answer comes back as one, checked."""
+    outcome = await ctx.elicit("Sign up?", Signup, key="signup")
+    return f"{outcome.action}: {outcome.content!r}"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ a test named `<client>-<transport>-<revision>-<scenario>`.
   U+2028 included, arrive whole;
 - elicitation_declined, sampling_refused: the user declines or cancels a form; the client's sampling
   handler throws (the call fails or is an error result, and the connection goes on);
+- typed_form: a form asked for as a dataclass (enum, Literal, defaults, optional, multi-select): the
+  SDK checks the answer against the requestedSchema made from it, the server gets a `Signup`;
 - cancel_during_elicitation (2025-11-25): the call is aborted while the server waits on the client's
   elicitation; the server withdraws its own request (notifications/cancelled for its id);
 - close_quickly: the SDK's close (over stdio: the server's stdin ended, its exit awaited) is quick;
@@ -54,6 +56,7 @@ EVERY_ERA = [
     "concurrent_calls",
     "large_result",
     "elicitation_declined",
+    "typed_form",
     "sampling_refused",
     "close_quickly",
 ]

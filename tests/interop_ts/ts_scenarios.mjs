@@ -330,6 +330,23 @@ await check('elicitation_declined', async (opened) => {
   return `${first} / ${second}`;
 });
 
+// A typed form (a dataclass with an enum, a Literal, defaults, an optional and a multi-select): the
+// SDK validates the user's answer against the requestedSchema made from it; the server gets its type.
+await check('typed_form', async (opened) => {
+  let schema;
+  const { client } = await connect({
+    'elicitation/create': async (request) => {
+      schema = (request.params ?? request).requestedSchema;
+      return { action: 'accept', content: { name: 'ts', colour: 'sunny', topics: ['news'] } };
+    },
+  });
+  opened.push(client);
+  const text = textOf(await call(client, 'test_typed_form'));
+  const want = "accept: Signup(name='ts', colour=<Conditions.SUNNY: 'sunny'>, plan='free', seats=1, newsletter=None, topics=['news'])";
+  expect(text === want, `${text}\nrequestedSchema ${JSON.stringify(schema)}`);
+  return text;
+});
+
 await check('sampling_refused', async (opened) => {
   let asked = 0;
   const { client } = await connect({
