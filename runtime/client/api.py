@@ -428,3 +428,9 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/resources/updated":
             if self._on_resource_updated is not None:
                 await self._on_resource_updated(params.get("uri", ""))
+        elif method == "notifications/cancelled":
+            # The server withdrew a request of its own (the call it asked for was cancelled): the
+            # callback answering it is cancelled, and no answer is sent.
+            rid = params.get("requestId") if isinstance(params, dict) else None
+            if isinstance(rid, (str, int)) and not isinstance(rid, bool):
+                self.peer.cancel_incoming(rid)

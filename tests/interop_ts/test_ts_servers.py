@@ -170,6 +170,45 @@ def test_v1_server_asks_us(mode: str, v1_urls: dict[str, str]) -> None:
     run(test)
 
 
+def test_v1_server_withdraws_its_question(v1_urls: dict[str, str]) -> None:
+    """We cancel a call while the server waits on our elicitation callback: the SDK cancels its own
+    request too (notifications/cancelled for the elicitation's id, 0 here), and our callback is
+    cancelled rather than left running to answer a question nobody waits for."""
+
+    async def test() -> None:
+        entered = asyncio.Event()
+        outcome: list[str] = []
+
+        async def waits(params: dict[str, Any]) -> dict[str, Any]:
+            entered.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+            return {"action": "accept", "content": {}}
+
+        recorder = Recorder(StreamableHttpTransport(v1_urls["sse"] + "/mcp"))
+        async with Client(recorder, mode="2025-11-25", elicitation=waits, request_timeout=20.0) as client:
+            call = asyncio.ensure_future(client.call_tool("ask", {}))
+            await asyncio.wait_for(entered.wait(), 10)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            deadline = time.monotonic() + 10
+            while not outcome and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert outcome == ["cancelled"]
+            withdrawn = [json.loads(f) for f in recorder.received if b'"notifications/cancelled"' in f]
+            asked = [json.loads(f) for f in recorder.received if b'"elicitation/create"' in f]
+            assert [w["params"]["requestId"] for w in withdrawn] == [asked[0]["id"]]
+            assert text(await client.call_tool("weather", {"city": "Oslo"}))  # the session goes on
+        # We never answered the withdrawn question.
+        assert not [f for f in recorder.sent if b'"result"' in f and b'"action"' in f]
+
+    run(test)
+
+
 def test_v1_server_closes_the_stream_and_we_resume(v1_urls: dict[str, str]) -> None:
     """SEP-1699: the tool closes its SSE stream mid-call; we reconnect with GET and Last-Event-ID after
     the server's `retry`, and get the message sent while we were away, then the answer."""

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod/v4';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 
 const spec = JSON.parse(process.argv[2]);
@@ -86,6 +86,17 @@ function makeServer() {
       return { content: [{ type: 'text', text: extra.closeSSEStream ? 'polled' : 'no stream to close' }] };
     },
   );
+
+  // Asks the client, tied to this call: when the call is cancelled, the SDK cancels its question too
+  // (notifications/cancelled for the elicitation's id).
+  server.registerTool('ask', { description: 'Asks the client and waits', inputSchema: {} }, async (_args, extra) => {
+    const params = { mode: 'form', message: 'Wait for me', requestedSchema: { type: 'object', properties: {} } };
+    const result = await extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, {
+      signal: extra.signal,
+      timeout: 60_000,
+    });
+    return { content: [{ type: 'text', text: result.action }] };
+  });
 
   server.registerTool(
     'roots',
