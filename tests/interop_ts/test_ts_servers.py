@@ -347,3 +347,33 @@ def test_v2_server_auto_and_legacy(transport: str, v2_url: str) -> None:
                 assert text(await client.call_tool("roots", {})) == ROOTS[0]["uri"]
 
     run(test)
+
+
+@pytest.mark.parametrize(
+    ("transport", "mode"), [("http", "2026-07-28"), ("stdio", "2026-07-28"), ("stdio", "2025-11-25")]
+)
+def test_v2_server_sees_our_cancel(transport: str, mode: str, v2_url: str) -> None:
+    """We cancel a call: the 2.x server's handler sees its request's abort signal (it counts them).
+    (Not over HTTP at 2025-11-25: createMcpHandler serves that era statelessly, an instance per
+    request, so a later notifications/cancelled finds no call to cancel; the TS client fares alike.)"""
+
+    async def test() -> None:
+        async with connect(v2_transport(transport, v2_url), mode) as (client, _, _):
+            before = text(await client.call_tool("aborted", {}))
+            running = asyncio.Event()
+
+            async def progress(value: float, total: float | None, message: str | None) -> None:
+                running.set()
+
+            call = asyncio.ensure_future(client.call_tool("wait", {}, progress=progress))
+            await asyncio.wait_for(running.wait(), 10)  # the handler runs in the server
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            wanted = f"aborted={int(before.split('=')[1]) + 1}"
+            deadline = time.monotonic() + 10
+            while (now := text(await client.call_tool("aborted", {}))) != wanted:
+                assert time.monotonic() < deadline, f"the server saw no cancel: {now}, wanted {wanted}"
+                await asyncio.sleep(0.05)
+
+    run(test)

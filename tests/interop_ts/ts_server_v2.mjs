@@ -16,6 +16,8 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 
 const spec = JSON.parse(process.argv[2]);
 let notify;
+// How many `wait` calls saw their request's abort signal (the client cancelled them); per process.
+let aborted = 0;
 
 function makeServer() {
   const server = new McpServer(
@@ -62,6 +64,28 @@ function makeServer() {
     await new Promise((r) => setTimeout(r, ms));
     return { content: [{ type: 'text', text: `slept ${ms} ms` }] };
   });
+
+  server.registerTool('wait', { inputSchema: z.object({}) }, async (_args, ctx) => {
+    const signal = ctx.mcpReq.signal;
+    // Progress 0 first: the client knows the call is running here before it cancels.
+    const token = ctx.mcpReq._meta?.progressToken;
+    if (token !== undefined) {
+      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: 0 } });
+    }
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 30_000);
+      signal.addEventListener('abort', () => {
+        aborted += 1;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    return { content: [{ type: 'text', text: 'waited' }] };
+  });
+
+  server.registerTool('aborted', { inputSchema: z.object({}) }, async () => ({
+    content: [{ type: 'text', text: `aborted=${aborted}` }],
+  }));
 
   server.registerTool('log', { inputSchema: z.object({}) }, async (_args, ctx) => {
     await ctx.mcpReq.log('info', 'first');
