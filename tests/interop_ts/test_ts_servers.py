@@ -137,8 +137,12 @@ def v1_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 
 @pytest.mark.parametrize("mode", list(V1_MODES))
 def test_v1_server_structured_and_progress(mode: str, v1_urls: dict[str, str]) -> None:
+    """Connected the default way (`auto`: a server/discover probe the 1.x transport refuses, then
+    initialize), in each mode of the transport."""
+
     async def test() -> None:
-        async with connect(StreamableHttpTransport(v1_urls[mode] + "/mcp"), "2025-11-25") as (client, _, _):
+        async with connect(StreamableHttpTransport(v1_urls[mode] + "/mcp"), "auto") as (client, _, _):
+            assert client.revision == "2025-11-25"
             result = await client.call_tool("weather", {"city": "Oslo"})
             assert result.structured_content == {"city": "Oslo", "celsius": 21.5, "conditions": "sunny"}
             tools = {t.name: t for t in await client.list_tools()}
