@@ -447,6 +447,12 @@ class Client(Calls, TypedStubs):
             uri = params.get("uri")
             if self._on_resource_updated is not None and type(uri) is str:
                 await self._on_resource_updated(uri)
+        elif method == "notifications/cancelled":
+            # The server withdrew a request of its own (the call it asked for was cancelled): the
+            # callback answering it is cancelled, and no answer is sent.
+            rid = params.get("requestId") if isinstance(params, dict) else None
+            if isinstance(rid, (str, int)) and not isinstance(rid, bool):
+                self.peer.cancel_incoming(rid)
 
 
 def progress_values(params: dict[str, Any]) -> tuple[float, float | None, str | None] | None:

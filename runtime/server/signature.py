@@ -90,11 +90,15 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         output_schema = schema_of(output_type)
         if output_schema.get("type") != "object":
             wraps = True
+            # The definitions stay at the root: the `$ref`s inside say `#/$defs/...`, from the root.
+            defs = output_schema.pop("$defs", None)
             output_schema = {
                 "type": "object",
                 "properties": {"result": output_schema},
                 "required": ["result"],
             }
+            if defs:
+                output_schema["$defs"] = defs
     return Signature(
         arguments=arguments,
         names=tuple(names),

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
+from typing import Literal, TypedDict
+
+import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -51,6 +56,80 @@ async def test_url_elicitation(ctx: Context) -> str:
         "Please confirm in your browser", {}, url="https://example.invalid/confirm", key="confirm_url"
     )
     return f"URL elicitation: action={outcome.action}"
+
+
+@server.tool()
+async def test_large_text(kib: int) -> str:
+    """A text of `kib` KiB (several pipe buffers over stdio), non-ASCII included, its size at the end."""
+    line = "mcpbind \u00e9\u2028\U0001f600 " * 32 + "\n"
+    body = (line * (kib * 1024 // len(line.encode()) + 1)).encode()[: kib * 1024].decode(errors="ignore")
+    return f"{body}|{len(body.encode())}"
+
+
+# Structured results, each shape a TS user's client validates against the tool's outputSchema (ajv).
+
+
+class Conditions(Enum):
+    SUNNY = "sunny"
+    RAINY = "rainy"
+
+
+class Wind(TypedDict):
+    speed_kmh: float
+    direction: str
+
+
+class Weather(msgspec.Struct):
+    city: str
+    celsius: float
+    conditions: Conditions
+    wind: Wind
+    tags: list[str]
+    note: str | None = None
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+    label: Literal["origin", "other"] = "other"
+
+
+@server.tool()
+async def test_structured_weather(city: str) -> Weather:
+    """A Struct result with an enum, a nested TypedDict, a list and an optional member."""
+    return Weather(city, 21.5, Conditions.SUNNY, {"speed_kmh": 12.0, "direction": "NW"}, ["mild"])
+
+
+@server.tool()
+async def test_structured_points(count: int) -> list[Point]:
+    """A list result (not an object): the structured result is wrapped as {"result": [...]}."""
+    return [Point(i, i * 2, "origin" if i == 0 else "other") for i in range(count)]
+
+
+@server.tool()
+async def test_structured_number(a: int, b: int) -> int:
+    """A scalar result: structured as {"result": n}."""
+    return a + b
+
+
+@dataclass
+class Signup:
+    """A typed elicitation form: its requestedSchema is made from these members."""
+
+    name: str
+    colour: Conditions
+    plan: Literal["free", "pro"] = "free"
+    seats: int = 1
+    newsletter: bool | None = None
+    topics: list[Literal["news", "tips"]] = field(default_factory=list)
+
+
+@server.tool()
+async def test_typed_form(ctx: Context) -> str:
+    """Asks for a `Signup` (a dataclass form); the answer comes back as one, checked."""
+    outcome = await ctx.elicit("Sign up?", Signup, key="signup")
+    return f"{outcome.action}: {outcome.content!r}"
 
 
 if __name__ == "__main__":

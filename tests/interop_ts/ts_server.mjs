@@ -1,0 +1,201 @@
+// A server built the way a TypeScript user builds one: the 1.x SDK's McpServer behind its
+// StreamableHTTPServerTransport on node:http, one transport per session (as the SDK's examples do),
+// in the transport's modes server-everything does not use:
+//
+//   node ts_server.mjs '{"port": N, "json": bool, "stateless": bool, "events": bool}'
+//
+// json: enableJsonResponse (answers as application/json, no SSE); stateless: sessionIdGenerator
+// undefined (no Mcp-Session-Id, a server per request); events: an InMemoryEventStore with a short
+// retryInterval, so that a tool can close its request's SSE stream mid-call (SEP-1699 polling) and
+// the client must resume with GET and Last-Event-ID. POST /expire forgets every session (the next
+// request with an old id is answered 404, as after a restart). Prints "listening PORT" when ready.
+
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod/v4';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ElicitResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+
+const spec = JSON.parse(process.argv[2]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function makeServer() {
+  const server = new McpServer({ name: 'mcpbind-interop-ts-server', version: '1.0.0' }, { capabilities: { logging: {} } });
+
+  server.registerTool(
+    'weather',
+    {
+      description: 'Structured output, validated against its outputSchema by the client',
+      inputSchema: { city: z.string() },
+      outputSchema: { city: z.string(), celsius: z.number(), conditions: z.enum(['sunny', 'rainy']) },
+    },
+    async ({ city }) => {
+      const structuredContent = { city, celsius: 21.5, conditions: 'sunny' };
+      return { content: [{ type: 'text', text: JSON.stringify(structuredContent) }], structuredContent };
+    },
+  );
+
+  server.registerTool(
+    'bad-weather',
+    {
+      description: 'structuredContent that does not match its own outputSchema',
+      inputSchema: {},
+      outputSchema: { celsius: z.number() },
+    },
+    // The SDK validates its own output: bypass it by answering from the low-level handler below.
+    async () => ({ content: [{ type: 'text', text: 'unused' }], structuredContent: { celsius: 1 } }),
+  );
+
+  server.registerTool(
+    'progress',
+    { description: 'Progress with total and message', inputSchema: { steps: z.number() } },
+    async ({ steps }, extra) => {
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= steps; i++) {
+        if (token !== undefined) {
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: token, progress: i, total: steps, message: `step ${i} of ${steps}` },
+          });
+        }
+      }
+      return { content: [{ type: 'text', text: `${steps} steps` }] };
+    },
+  );
+
+  server.registerTool(
+    'ping-client',
+    { description: 'The server pings the client, then answers', inputSchema: {} },
+    async () => {
+      const started = Date.now();
+      await server.server.ping();
+      return { content: [{ type: 'text', text: `pong in ${Date.now() - started} ms` }] };
+    },
+  );
+
+  server.registerTool(
+    'polling',
+    { description: 'Logs, closes its SSE stream (SEP-1699), logs again, answers', inputSchema: {} },
+    async (_args, extra) => {
+      await server.sendLoggingMessage({ level: 'info', data: 'before the stream closed' }, extra.sessionId);
+      if (extra.closeSSEStream) extra.closeSSEStream();
+      await sleep(300);
+      await server.sendLoggingMessage({ level: 'info', data: 'while the client was away' }, extra.sessionId);
+      return { content: [{ type: 'text', text: extra.closeSSEStream ? 'polled' : 'no stream to close' }] };
+    },
+  );
+
+  // Asks the client, tied to this call: when the call is cancelled, the SDK cancels its question too
+  // (notifications/cancelled for the elicitation's id).
+  server.registerTool('ask', { description: 'Asks the client and waits', inputSchema: {} }, async (_args, extra) => {
+    const params = { mode: 'form', message: 'Wait for me', requestedSchema: { type: 'object', properties: {} } };
+    const result = await extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, {
+      signal: extra.signal,
+      timeout: 60_000,
+    });
+    return { content: [{ type: 'text', text: result.action }] };
+  });
+
+  server.registerTool(
+    'roots',
+    { description: 'Asks the client for its roots', inputSchema: {} },
+    async () => {
+      const { roots } = await server.server.listRoots();
+      return { content: [{ type: 'text', text: roots.map((r) => r.uri).join(',') }] };
+    },
+  );
+  return server;
+}
+
+// 'bad-weather': the McpServer would refuse its own invalid output, so the test of a client's
+// validation needs the low-level answer. Replace the tools/call handler's result for that tool.
+function breakBadWeather(server) {
+  const inner = server.server;
+  const handlers = inner._requestHandlers;
+  const original = handlers.get('tools/call');
+  handlers.set('tools/call', async (request, extra) => {
+    if (request.params?.name === 'bad-weather') {
+      return { content: [{ type: 'text', text: '{"celsius":"warm"}' }], structuredContent: { celsius: 'warm' } };
+    }
+    return original(request, extra);
+  });
+}
+
+const sessions = new Map();
+const eventStore = spec.events ? new InMemoryEventStore() : undefined;
+
+function newTransport() {
+  return new StreamableHTTPServerTransport({
+    sessionIdGenerator: spec.stateless ? undefined : () => randomUUID(),
+    enableJsonResponse: Boolean(spec.json),
+    eventStore,
+    retryInterval: spec.events ? 100 : undefined,
+    onsessioninitialized: (id) => sessions.set(id, transport_of_init.current),
+  });
+}
+
+const transport_of_init = { current: undefined };
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+function answer(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+const httpServer = http.createServer(async (req, res) => {
+  try {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/expire' && req.method === 'POST') {
+      for (const t of sessions.values()) await t.close();
+      sessions.clear();
+      return answer(res, 200, { expired: true });
+    }
+    if (url.pathname !== '/mcp') return answer(res, 404, { error: 'not found' });
+    const body = req.method === 'POST' ? await readBody(req) : undefined;
+    if (spec.stateless) {
+      const server = makeServer();
+      breakBadWeather(server);
+      const transport = newTransport();
+      res.on('close', () => {
+        transport.close();
+        server.close();
+      });
+      await server.connect(transport);
+      return await transport.handleRequest(req, res, body);
+    }
+    const id = req.headers['mcp-session-id'];
+    if (id !== undefined) {
+      const transport = sessions.get(id);
+      if (transport === undefined) {
+        return answer(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
+      }
+      return await transport.handleRequest(req, res, body);
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(body)) {
+      return answer(res, 400, { jsonrpc: '2.0', error: { code: -32000, message: 'No valid session ID' }, id: null });
+    }
+    const server = makeServer();
+    breakBadWeather(server);
+    const transport = newTransport();
+    transport_of_init.current = transport;
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  } catch (error) {
+    console.error(error);
+    if (!res.headersSent) answer(res, 500, { error: String(error) });
+  }
+});
+
+httpServer.listen(spec.port, '127.0.0.1', () => {
+  console.log(`listening ${spec.port}`);
+});

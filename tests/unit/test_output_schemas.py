@@ -1,0 +1,139 @@
+"""Every tool output schema the server advertises is a self-contained JSON Schema that its own structured
+results satisfy, as a client checks them (the TypeScript SDK compiles each one with ajv at tools/list and
+refuses a tool whose schema has a `$ref` it cannot resolve): compiled here with `jsonschema`, every
+reference resolved, every result validated."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal, TypedDict
+
+import jsonschema
+import msgspec
+import pytest
+from jsonschema.validators import validator_for
+
+from mcpbind import wire
+from mcpbind.client import Client
+from mcpbind.server import Server
+
+
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Pair(TypedDict):
+    left: int
+    right: int
+
+
+class Item(msgspec.Struct):
+    name: str
+    colour: Colour
+    pair: Pair
+
+
+@dataclass
+class Point:
+    x: int
+    label: Literal["a", "b"] = "a"
+
+
+class Cat(msgspec.Struct, tag="cat"):
+    lives: int
+
+
+class Dog(msgspec.Struct, tag="dog"):
+    good: bool
+
+
+server = Server("schemas")
+
+
+@server.tool()
+def one_item() -> Item:
+    return Item("i", Colour.RED, {"left": 1, "right": 2})
+
+
+@server.tool()
+def items() -> list[Item]:
+    """A list of Structs: wrapped as {"result": [...]}, its definitions still reachable."""
+    return [Item("a", Colour.BLUE, {"left": 0, "right": 0}), Item("b", Colour.RED, {"left": 1, "right": 1})]
+
+
+@server.tool()
+def points() -> list[Point]:
+    return [Point(1), Point(2, "b")]
+
+
+@server.tool()
+def maybe_item(present: bool) -> Item | None:
+    return one_item() if present else None
+
+
+@server.tool()
+def pet(cat: bool) -> Cat | Dog:
+    return Cat(9) if cat else Dog(True)
+
+
+@server.tool()
+def by_name() -> dict[str, Point]:
+    return {"p": Point(3)}
+
+
+@server.tool()
+def count() -> int:
+    return 3
+
+
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("one_item", {}),
+    ("items", {}),
+    ("points", {}),
+    ("maybe_item", {"present": True}),
+    ("pet", {"cat": True}),
+    ("pet", {"cat": False}),
+    ("by_name", {}),
+    ("count", {}),
+]
+
+
+def tour(mode: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, Any]]]:
+    async def main() -> tuple[dict[str, dict[str, Any]], list[tuple[str, Any]]]:
+        async with Client.memory(server, mode=mode) as client:
+            listed = (await client.request("tools/list")).tools
+            schemas = {t.name: wire.to_builtins(t)["outputSchema"] for t in listed}
+            results = []
+            for name, args in CALLS:
+                result = await client.call_tool(name, args)
+                assert result.is_error is not True, result
+                results.append((name, result.structured_content))
+            return schemas, results
+
+    return asyncio.run(asyncio.wait_for(main(), 30))
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_every_output_schema_compiles_and_holds_its_results(mode: str) -> None:
+    schemas, results = tour(mode)
+    for name, schema in schemas.items():
+        assert schema["type"] == "object", name  # MCP: an output schema is an object at the root
+        validator_for(schema).check_schema(schema)
+    for name, structured in results:
+        schema = schemas[name]
+        # Raises on a `$ref` that does not resolve from the root (`#/$defs/...` must be there).
+        validator_for(schema)(schema).validate(structured)
+    assert schemas["items"]["properties"]["result"]["items"] == {"$ref": "#/$defs/Item"}
+    assert set(schemas["items"]["$defs"]) == {"Item", "Colour", "Pair"}
+    assert "$defs" not in schemas["items"]["properties"]["result"]
+
+
+def test_a_result_that_breaks_the_schema_is_caught_by_the_check() -> None:
+    """The check above can fail: a wrapped list whose member misses a required member is refused."""
+    schemas, _ = tour("2025-11-25")
+    schema = schemas["items"]
+    with pytest.raises(jsonschema.ValidationError):
+        validator_for(schema)(schema).validate({"result": [{"name": "x", "colour": "red"}]})
