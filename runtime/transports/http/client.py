@@ -51,6 +51,8 @@ __all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE
 log = logging.getLogger("mcpbind.http")
 
 _MAX_RESUMES: Final = 20
+_GET_HEAD_WAIT: Final = 0.5
+"""How long a session's first request waits for its GET stream to be open (seconds): at most once."""
 
 
 class StreamableHttpTransport:
@@ -99,6 +101,10 @@ class StreamableHttpTransport:
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._get_task: asyncio.Task[None] | None = None
+        # Set once the session's GET stream is open (or will not be): until then, a request waits for
+        # it (at most `_GET_HEAD_WAIT`, once), so that the stream opens before the session's work
+        # starts, as it did when every request had a task of its own and the GET's ran first.
+        self._get_open: asyncio.Event | None = None
         self._closed = False
 
     async def start(self) -> None:
@@ -189,6 +195,15 @@ class StreamableHttpTransport:
             return
         if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
             self.protocol_version = discover_version(data)
+        if peek is None or peek.id is None or peek.method is None:
+            # A notification or an answer of ours (no answer comes back: the server says 202) is
+            # POSTed in the caller's task, so that it reaches the server before whatever the caller
+            # sends next: `notifications/initialized` before the first request, which `write_request`
+            # POSTs at once.
+            await self._post(data, peek, self.timeout)
+            return
+        if self._get_open is not None:
+            await self._await_get_stream()
         # The POST forgets its own task when it ends (no done callback: a turn of the loop each).
         task = asyncio.get_running_loop().create_task(self._post(data, peek))
         self._tasks.add(task)
@@ -208,6 +223,8 @@ class StreamableHttpTransport:
             return
         if method == "server/discover" and self.protocol_version is None:
             self.protocol_version = discover_version(data)
+        if self._get_open is not None:
+            await self._await_get_stream()
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         await self._post(data, request_peek(rid, method, params, self.stateless), limit)
 
@@ -439,6 +456,8 @@ class StreamableHttpTransport:
             async with exchange as response:
                 if await send_again(self.auth, "GET", self.url, headers, response, attempt):
                     continue
+                if endless and self._get_open is not None:
+                    self._get_open.set()
                 if response.status != 200:
                     if response.status in (401, 403):
                         log.warning("the server refused the GET stream (HTTP %s)", response.status)
@@ -449,9 +468,26 @@ class StreamableHttpTransport:
     def open_get_stream(self) -> None:
         """Stateful sessions: listen for messages that belong to no request on the session's GET stream."""
         if self._get_task is None and self.want_get_stream and self.session_id is not None:
+            self._get_open = asyncio.Event()
             self._get_task = asyncio.ensure_future(self._get_loop())
 
+    async def _await_get_stream(self) -> None:
+        """Wait (once, bounded) for the session's GET stream to be open: a server may take the first
+        GET of a session for the stream it sends on, and a request's answers should not race it."""
+        opened = self._get_open
+        if opened is not None and not opened.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(opened.wait(), _GET_HEAD_WAIT)
+        self._get_open = None
+
     async def _get_loop(self) -> None:
+        try:
+            await self._get_loop_rounds()
+        finally:
+            if self._get_open is not None:
+                self._get_open.set()  # (no stream, or none any more: nothing to wait for)
+
+    async def _get_loop_rounds(self) -> None:
         last_event: str | None = None
         for _ in range(100):
             try:
