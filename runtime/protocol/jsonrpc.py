@@ -50,8 +50,8 @@ METHOD_NOT_FOUND: Final = -32601
 INVALID_PARAMS: Final = -32602
 INTERNAL_ERROR: Final = -32603
 
-RequestId: TypeAlias = str | int | float
-"""A JSON-RPC request id as MCP allows it (string or number)."""
+RequestId: TypeAlias = str | int
+"""A JSON-RPC request id as MCP allows it: a string or an integer (every revision's schema says so)."""
 
 
 class ErrorObject(msgspec.Struct, omit_defaults=True):
@@ -118,15 +118,17 @@ _STRUCTURED: Final = (ord("{"), ord("["))
 
 
 def valid_id(value: Any) -> bool:
-    """Whether `value` may be a request id (a string or a number): only such an id is ever echoed."""
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    """Whether `value` may be a request id (a string or an integer, not a bool): only such an id is
+    ever echoed or matched to a request of ours. A float (1.5, or 1e400 read as infinity) is none:
+    1.0 would otherwise match request 1, and infinity would be echoed as null."""
+    return type(value) is str or type(value) is int
 
 
 def _classify(env: _Envelope) -> Message:
     rid = env.id
     method = env.method
     # The usual message, a well-formed request, in as few steps as make sure of it; anything else
-    # (a float id included) is classified below, in full.
+    # (an id of another type included) is classified below, in full.
     if type(method) is str and env.jsonrpc == "2.0" and (type(rid) is int or type(rid) is str):
         raw = env.params
         if raw is UNSET:
@@ -144,7 +146,7 @@ def _classify(env: _Envelope) -> Message:
         if rid is UNSET:
             return Notification(env.method, params)
         if not valid_id(rid):
-            return _malformed(None, "`id` must be a string or a number")
+            return _malformed(None, "`id` must be a string or an integer")
         return Request(rid, env.method, params)
     if not isinstance(env.result, UnsetType):
         if not valid_id(rid):

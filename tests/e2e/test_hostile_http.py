@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import socket
 import weakref
 from collections.abc import Awaitable, Iterator
@@ -131,6 +132,44 @@ def test_invalid_utf8_gets_400_parse_error(url: str) -> None:
                     )
                     assert response.status_code == 400, (body, response.text)
                     assert error_of(response)["code"] == -32700
+
+    run(main())
+
+
+BAD_IDS = [b"1.5", b"1.0", b"1e400", b"true", b"{}", b"[1]"]
+
+
+def test_a_request_id_that_is_no_string_or_integer_gets_invalid_request(url: str) -> None:
+    """Every schema says a request id is a string or an integer: an id 1.5 (or 1e400, read as
+    infinity) was taken and echoed (infinity as null), on each route. Now -32600 with no id (the
+    2025-11-25 and later error envelope has no null id), and the next request is served."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-11-25")
+            echo = modern("RID", "tools/call", {"name": "echo", "arguments": {"text": "x"}})
+            legacy = {"jsonrpc": "2.0", "id": "RID", "method": "tools/call"}
+            legacy["params"] = {"name": "echo", "arguments": {"text": "x"}}
+            targets = [
+                (modern_headers(echo), echo),  # the one-pass decoder's route
+                (session.headers(), legacy),  # a session's route
+            ]
+            for headers, message in targets:
+                for rid in BAD_IDS:
+                    body = json.dumps(message).replace('"RID"', rid.decode()).encode()
+                    response = await http.post(
+                        url, content=body, headers={**headers, "content-type": "application/json"}
+                    )
+                    assert response.status_code == 400, (headers, rid, response.status_code, response.text)
+                    assert error_of(response)["code"] == -32600, (rid, response.text)
+                    assert response.json().get("id") is None, (rid, response.text)
+                    good = json.dumps(message).replace('"RID"', "7").encode()
+                    response = await http.post(
+                        url, content=good, headers={**headers, "content-type": "application/json"}
+                    )
+                    assert response.status_code == 200, response.text
+                    (answer,) = messages_of(response)
+                    assert answer["id"] == 7 and answer["result"]["content"][0]["text"] == "x", answer
 
     run(main())
 
