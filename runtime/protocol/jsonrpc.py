@@ -151,6 +151,10 @@ def _classify(env: _Envelope) -> Message:
     if not isinstance(env.result, UnsetType):
         if not valid_id(rid):
             return Malformed("response without a valid id", None)
+        if env.error is not UNSET:
+            # An invalid response (JSON-RPC 2.0 has one or the other), not a result: the request it
+            # names fails with the reason, as an error answer would make it (nothing is sent back).
+            return ErrorResponse(rid, _BOTH)
         return Response(rid, env.result)
     if env.error is not UNSET:
         try:
@@ -159,6 +163,9 @@ def _classify(env: _Envelope) -> Message:
             return Malformed("error response with an invalid `error`", None)
         return ErrorResponse(rid if valid_id(rid) else None, error)
     return _malformed(rid, "neither a request, a notification nor a response")
+
+
+_BOTH: Final = ErrorObject(INVALID_REQUEST, "invalid response: it has both `result` and `error`")
 
 
 def _malformed(rid: Any, reason: str) -> Malformed:

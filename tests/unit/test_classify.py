@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from mcpbind.protocol import jsonrpc
-from mcpbind.protocol.endpoint import Endpoint, IncomingRequest, Reply
+from mcpbind.protocol.endpoint import Endpoint, Failed, IncomingRequest, Reply
 
 RAW_OBJECT = msgspec.Raw(b"{}")
 
@@ -102,3 +102,13 @@ def test_an_answer_with_an_ill_typed_id_answers_no_request_of_ours() -> None:
         assert endpoint.receive(b'{"jsonrpc":"2.0","id":' + bad + b',"result":{}}') == []
         assert endpoint.awaits(rid)
     assert endpoint.receive(b'{"jsonrpc":"2.0","id":' + msgspec.json.encode(rid) + b',"result":{}}') != []
+
+
+def test_an_answer_with_both_result_and_error_is_an_invalid_response_not_a_result() -> None:
+    """It was classified as a result: the call it answered returned as if all was well."""
+    endpoint = Endpoint()
+    rid, _ = endpoint.request("ping", None, lambda raw: raw)
+    events = endpoint.receive(b'{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"},"result":{}}')
+    assert len(events) == 1 and isinstance(events[0], Failed) and events[0].id == rid
+    assert events[0].error.code == jsonrpc.INVALID_REQUEST and "both" in events[0].error.message
+    assert not endpoint.awaits(rid)
