@@ -457,6 +457,40 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
     run(main())
 
 
+def test_a_last_event_id_of_the_clients_choosing_does_not_set_the_get_streams_numbering() -> None:
+    """`Last-Event-ID: get-<huge>` on a worker with no GET stream for the session started the new
+    stream's numbering after the client's number; now it replays nothing and numbering is the
+    server's: the first event is numbered from what the server kept (nothing: 1)."""
+    server = _server()
+
+    @server.tool()
+    async def churn() -> str:
+        server.remove_tool("nap")  # tools/list_changed: a message of the GET stream
+        return "done"
+
+    app = HttpApp(server, keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-11-25")
+            headers = session.headers(accept="text/event-stream", **{"last-event-id": "get-" + "9" * 30})
+            async with http.stream("GET", url, headers=headers) as get:
+                assert get.status_code == 200
+                response = await http.post(url, json=call(1, "churn", {}), headers=session.headers())
+                assert response.status_code == 200, response.text
+                seen = ""
+                async for chunk in get.aiter_text():  # bounded by the client's timeout
+                    seen += chunk
+                    if _events(seen):
+                        break
+            event_id, note = _events(seen)[0]
+            assert note["method"] == "notifications/tools/list_changed", note
+            assert event_id == "get-1", event_id
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
 def test_resuming_a_live_post_stream_does_not_steal_it() -> None:
     app = HttpApp(_server(), keepalive=0.05)
 
