@@ -7,21 +7,44 @@ own (`global Name` inside, so the class is the module's, with its plain qualifie
 the module does not have yet (the module's `__getattr__`) creates it together with every type it
 reaches, in the module's order (a union after its members), so that whatever msgspec resolves from the
 type's annotations is in the module by then, and a class is created once, whichever thread asks.
+
+Each function's `global` puts its class in the module as it runs, one at a time; another thread must
+not take one of them until the whole group is there (msgspec, building a decoder for it, would not
+find the rest: NameError). So while a group is created the module is of a class whose attribute
+reads wait for it (`_Creating`); once the group is whole, it is a plain module again, and reading
+from it costs what it always did.
 """
 
 from __future__ import annotations
 
+import sys
 from _thread import RLock
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 __all__ = ["Definitions"]
+
+_LOCK = RLock()
+"""Held while a group is created, in any generated module: one lock, so that no two threads each
+wait for the other's module (creating a group is rare: at most once per type)."""
+
+
+class _Creating(ModuleType):
+    """A generated module while a group of its types is created: an attribute read (`module.Name`,
+    `from module import Name`) waits until the group is whole (the creating thread's reads pass)."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        with _LOCK:
+            return ModuleType.__getattribute__(self, name)
 
 
 class Definitions:
     """The lazily created definitions of one generated module (`namespace`: its globals)."""
 
-    __slots__ = ("_lock", "_made", "_module", "_namespace", "_order", "_table")
+    __slots__ = ("_made", "_module", "_module_object", "_namespace", "_order", "_table")
 
     def __init__(
         self,
@@ -33,19 +56,36 @@ class Definitions:
         self._table = table
         self._order = {name: index for index, name in enumerate(table)}
         self._made: set[str] = set()
-        self._lock = RLock()
+        # The module being executed (it is in sys.modules by then), if these are its globals.
+        module = sys.modules.get(self._module)
+        self._module_object = module if module is not None and vars(module) is namespace else None
 
     def get(self, name: str) -> Any:
         """The module's `__getattr__`: definition `name`, created now (with what it reaches) if need be."""
         if name not in self._table:
             raise AttributeError(f"module {self._module!r} has no attribute {name!r}")
-        with self._lock:
+        with _LOCK:
             if name not in self._made:
-                for needed in sorted(self._reach(name), key=self._order.__getitem__):
-                    if needed not in self._made:
-                        self._table[needed][0]()
-                        self._made.add(needed)
+                self._create(name)
         return self._namespace[name]
+
+    def _create(self, name: str) -> None:
+        """Create `name` and what it reaches, visible to other threads only once all are there."""
+        module = self._module_object
+        if module is None or type(module) is not ModuleType:  # (no module to hide, or hidden already)
+            self._make(name)
+            return
+        module.__class__ = _Creating
+        try:
+            self._make(name)
+        finally:
+            module.__class__ = ModuleType
+
+    def _make(self, name: str) -> None:
+        for needed in sorted(self._reach(name), key=self._order.__getitem__):
+            if needed not in self._made:
+                self._table[needed][0]()
+                self._made.add(needed)
 
     def _reach(self, name: str) -> set[str]:
         reached = {name}

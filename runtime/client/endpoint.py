@@ -12,7 +12,7 @@ import msgspec
 from ..errors import McpError
 from ..protocol import jsonrpc
 from ..protocol.endpoint import Endpoint, Event, Failed, Reply
-from ..protocol.jsonrpc import PARSE_ERROR, RequestId, encode_error
+from ..protocol.jsonrpc import INVALID_REQUEST, PARSE_ERROR, RequestId, encode_error
 from ..protocol.salvage import salvage
 
 __all__ = ["ClientEndpoint"]
@@ -81,14 +81,20 @@ class ClientEndpoint(Endpoint):
         if found.id is None or found.request or len(events) != 1 or not isinstance(reply, Reply):
             return events
         try:
-            cause = str(msgspec.json.decode(reply.data)["error"]["message"])  # our own refusal
+            refusal = msgspec.json.decode(reply.data)["error"]  # our own refusal
+            cause, code = str(refusal["message"]), refusal["code"]
         except (msgspec.DecodeError, KeyError, TypeError):
-            cause = reply.reason
-        return [self._fail(found.id, cause, None)]
+            cause, code = reply.reason, PARSE_ERROR
+        return [self._fail(found.id, cause, None, invalid=code == INVALID_REQUEST)]
 
-    def _fail(self, rid: RequestId, cause: str, exc: Exception | None) -> Failed:
-        log.warning("the server's answer to request %r could not be read (%s)", rid, cause)
+    def _fail(self, rid: RequestId, cause: str, exc: Exception | None, *, invalid: bool = False) -> Failed:
+        """Fail request `rid` for its answer: one that could not be read (-32700), or, `invalid`, one
+        that was read but is no valid response (-32600: both `result` and `error`, or neither)."""
+        what = "is invalid" if invalid else "could not be read"
+        log.warning("the server's answer to request %r %s (%s)", rid, what, cause)
         self.forget(rid)
-        error = McpError(f"the server's answer could not be read: {cause}", code=PARSE_ERROR)
+        error = McpError(
+            f"the server's answer {what}: {cause}", code=INVALID_REQUEST if invalid else PARSE_ERROR
+        )
         error.__cause__ = exc
         return Failed(rid, error)

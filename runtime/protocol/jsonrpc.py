@@ -51,8 +51,8 @@ METHOD_NOT_FOUND: Final = -32601
 INVALID_PARAMS: Final = -32602
 INTERNAL_ERROR: Final = -32603
 
-RequestId: TypeAlias = str | int | float
-"""A JSON-RPC request id as MCP allows it (string or number)."""
+RequestId: TypeAlias = str | int
+"""A JSON-RPC request id as MCP allows it: a string or an integer (every revision's schema says so)."""
 
 
 class ErrorObject(msgspec.Struct, omit_defaults=True):
@@ -119,15 +119,17 @@ _STRUCTURED: Final = (ord("{"), ord("["))
 
 
 def valid_id(value: Any) -> bool:
-    """Whether `value` may be a request id (a string or a number): only such an id is ever echoed."""
-    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    """Whether `value` may be a request id (a string or an integer, not a bool): only such an id is
+    ever echoed or matched to a request of ours. A float (1.5, or 1e400 read as infinity) is none:
+    1.0 would otherwise match request 1, and infinity would be echoed as null."""
+    return type(value) is str or type(value) is int
 
 
 def _classify(env: _Envelope) -> Message:
     rid = env.id
     method = env.method
     # The usual message, a well-formed request, in as few steps as make sure of it; anything else
-    # (a float id included) is classified below, in full.
+    # (an id of another type included) is classified below, in full.
     if type(method) is str and env.jsonrpc == "2.0" and (type(rid) is int or type(rid) is str):
         raw = env.params
         if raw is UNSET:
@@ -145,11 +147,15 @@ def _classify(env: _Envelope) -> Message:
         if rid is UNSET:
             return Notification(env.method, params)
         if not valid_id(rid):
-            return _malformed(None, "`id` must be a string or a number")
+            return _malformed(None, "`id` must be a string or an integer")
         return Request(rid, env.method, params)
     if not isinstance(env.result, UnsetType):
         if not valid_id(rid):
             return Malformed("response without a valid id", None)
+        if env.error is not UNSET:
+            # An invalid response (JSON-RPC 2.0 has one or the other), not a result: the request it
+            # names fails with the reason, as an error answer would make it (nothing is sent back).
+            return ErrorResponse(rid, _BOTH)
         return Response(rid, env.result)
     if env.error is not UNSET:
         try:
@@ -158,6 +164,9 @@ def _classify(env: _Envelope) -> Message:
             return Malformed("error response with an invalid `error`", None)
         return ErrorResponse(rid if valid_id(rid) else None, error)
     return _malformed(rid, "neither a request, a notification nor a response")
+
+
+_BOTH: Final = ErrorObject(INVALID_REQUEST, "invalid response: it has both `result` and `error`")
 
 
 def _malformed(rid: Any, reason: str) -> Malformed:

@@ -15,7 +15,7 @@ from typing import Final, NamedTuple
 
 import msgspec
 
-from .jsonrpc import RequestId
+from .jsonrpc import RequestId, valid_id
 
 __all__ = ["EDGE", "Salvaged", "salvage", "is_answer_to"]
 
@@ -73,7 +73,7 @@ def salvage(head: bytes, tail: bytes | None = None) -> Salvaged:
             value = msgspec.json.decode(raw)
         except msgspec.DecodeError:
             value = None
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        if valid_id(value):
             rid = value
     return Salvaged(rid, b'"method"' in members)
 

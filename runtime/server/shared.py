@@ -12,17 +12,39 @@ store (changing it changes nothing until it is `set` again), and the two behave 
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Protocol
 
 import msgspec
 
-__all__ = ["MemoryState", "SharedState"]
+__all__ = ["MemoryState", "SharedState", "encode_value"]
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+
+
+def encode_value(key: str, value: Any) -> bytes:
+    """`value` as the JSON both stores keep; NaN or an infinity anywhere in it is a ValueError (JSON has
+    neither: msgspec writes them as null, so that a value would come back changed)."""
+    data = _encode(value)
+    if b"null" in data:  # a non-finite float was written as null (rare: only then look closer)
+        _refuse_non_finite(key, msgspec.to_builtins(value))
+    return data
+
+
+def _refuse_non_finite(key: str, value: Any) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if type(item) is float and not math.isfinite(item):
+            raise ValueError(f"the value for {key!r} holds {item!r}, which JSON cannot carry")
+        if type(item) is dict:
+            pending.extend(item.values())
+        elif type(item) is list or type(item) is tuple:
+            pending.extend(item)
 
 
 class SharedState(Protocol):
@@ -33,7 +55,8 @@ class SharedState(Protocol):
         ...
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        """Store `value` (JSON-encodable, else TypeError) at `key`, for `ttl` seconds when given."""
+        """Store `value` (JSON-encodable, else TypeError; NaN or infinity in it, ValueError) at `key`,
+        for `ttl` seconds when given."""
         ...
 
     async def incr(self, key: str, amount: int = 1) -> int:
@@ -68,7 +91,7 @@ class MemoryState:
         return default if data is None else _decode(data)
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        self._values[key] = (_encode(value), None if ttl is None else time.monotonic() + ttl)
+        self._values[key] = (encode_value(key, value), None if ttl is None else time.monotonic() + ttl)
 
     async def incr(self, key: str, amount: int = 1) -> int:
         data = self._live(key)

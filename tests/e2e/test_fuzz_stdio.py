@@ -161,6 +161,23 @@ def test_oversized_lines(servers: dict[str, StdioServer]) -> None:
     assert server.restarts == 0
 
 
+@pytest.mark.parametrize("revision", ["2025-11-25", MODERN])
+def test_a_request_id_that_is_no_string_or_integer_gets_invalid_request(
+    servers: dict[str, StdioServer], revision: str
+) -> None:
+    """An id 1.5 (or 1e400, read as infinity) was taken and answered, echoed as 1.5 (infinity as
+    null); every schema says string or integer. Now -32600 with no id, and the server goes on."""
+    server = servers[revision]
+    for rid in (b"1.5", b"1.0", b"-2.5e3", b"1e400", b"true", b"{}"):
+        out = [
+            m
+            for m in exchange(server, b'{"jsonrpc":"2.0","id":' + rid + b',"method":"ping"}')
+            if "result" not in m
+        ]
+        assert len(out) == 1 and out[0]["error"]["code"] == -32600 and out[0].get("id") is None, (rid, out)
+    assert server.restarts == 0
+
+
 BURST: list[tuple[bytes, str | None]] = [
     # (a hostile line, the id its answer carries: None where no id can be read)
     (b'{"jsonrpc":"2.0","id":1e400,"method":"ping"}', None),
@@ -171,6 +188,8 @@ BURST: list[tuple[bytes, str | None]] = [
     (b"\x00\x00\x00", None),
     (b"[" * 5000, None),
     (b'{"jsonrpc":"2.0","id":true,"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":1.5,"method":"ping"}', None),
+    (b'{"jsonrpc":"2.0","id":1.0,"method":"ping"}', None),
     (b'{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}', None),
     (b'{"jsonrpc":"2.0","id":"b-params","method":"ping","params":[]}', "b-params"),
     (b'{"jsonrpc":"2.0","id":"b-name","method":"tools/call","params":{"name":1,"arguments":[]}}', "b-name"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import socket
 import weakref
 from collections.abc import Awaitable, Iterator
@@ -131,6 +132,44 @@ def test_invalid_utf8_gets_400_parse_error(url: str) -> None:
                     )
                     assert response.status_code == 400, (body, response.text)
                     assert error_of(response)["code"] == -32700
+
+    run(main())
+
+
+BAD_IDS = [b"1.5", b"1.0", b"1e400", b"true", b"{}", b"[1]"]
+
+
+def test_a_request_id_that_is_no_string_or_integer_gets_invalid_request(url: str) -> None:
+    """Every schema says a request id is a string or an integer: an id 1.5 (or 1e400, read as
+    infinity) was taken and echoed (infinity as null), on each route. Now -32600 with no id (the
+    2025-11-25 and later error envelope has no null id), and the next request is served."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-11-25")
+            echo = modern("RID", "tools/call", {"name": "echo", "arguments": {"text": "x"}})
+            legacy = {"jsonrpc": "2.0", "id": "RID", "method": "tools/call"}
+            legacy["params"] = {"name": "echo", "arguments": {"text": "x"}}
+            targets = [
+                (modern_headers(echo), echo),  # the one-pass decoder's route
+                (session.headers(), legacy),  # a session's route
+            ]
+            for headers, message in targets:
+                for rid in BAD_IDS:
+                    body = json.dumps(message).replace('"RID"', rid.decode()).encode()
+                    response = await http.post(
+                        url, content=body, headers={**headers, "content-type": "application/json"}
+                    )
+                    assert response.status_code == 400, (headers, rid, response.status_code, response.text)
+                    assert error_of(response)["code"] == -32600, (rid, response.text)
+                    assert response.json().get("id") is None, (rid, response.text)
+                    good = json.dumps(message).replace('"RID"', "7").encode()
+                    response = await http.post(
+                        url, content=good, headers={**headers, "content-type": "application/json"}
+                    )
+                    assert response.status_code == 200, response.text
+                    (answer,) = messages_of(response)
+                    assert answer["id"] == 7 and answer["result"]["content"][0]["text"] == "x", answer
 
     run(main())
 
@@ -416,6 +455,40 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
             await http.post(url, json=call(1, "echo", {"text": "x"}), headers=session.headers())
 
     run(main())
+
+
+def test_a_last_event_id_of_the_clients_choosing_does_not_set_the_get_streams_numbering() -> None:
+    """`Last-Event-ID: get-<huge>` on a worker with no GET stream for the session started the new
+    stream's numbering after the client's number; now it replays nothing and numbering is the
+    server's: the first event is numbered from what the server kept (nothing: 1)."""
+    server = _server()
+
+    @server.tool()
+    async def churn() -> str:
+        server.remove_tool("nap")  # tools/list_changed: a message of the GET stream
+        return "done"
+
+    app = HttpApp(server, keepalive=0.05)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-11-25")
+            headers = session.headers(accept="text/event-stream", **{"last-event-id": "get-" + "9" * 30})
+            async with http.stream("GET", url, headers=headers) as get:
+                assert get.status_code == 200
+                response = await http.post(url, json=call(1, "churn", {}), headers=session.headers())
+                assert response.status_code == 200, response.text
+                seen = ""
+                async for chunk in get.aiter_text():  # bounded by the client's timeout
+                    seen += chunk
+                    if _events(seen):
+                        break
+            event_id, note = _events(seen)[0]
+            assert note["method"] == "notifications/tools/list_changed", note
+            assert event_id == "get-1", event_id
+
+    with serve_in_process(app) as url:
+        run(main(url))
 
 
 def test_resuming_a_live_post_stream_does_not_steal_it() -> None:

@@ -82,6 +82,29 @@ def test_hostile_answers_fail_their_own_request_and_the_session_goes_on(tmp_path
     run(main())
 
 
+INVALID_ANSWERS = [
+    (b'{"jsonrpc":"2.0","id":ID,"result":{"content":[]},"error":{"code":1,"message":"m"}}', "both"),
+    (b'{"jsonrpc":"2.0","error":{"code":1,"message":"m"},"id":ID,"result":{"content":[]}}', "both"),
+    (b'{"jsonrpc":"2.0","id":ID}', "neither"),
+]
+
+
+def test_an_answer_with_both_result_and_error_or_neither_fails_its_request(tmp_path: Path) -> None:
+    """An answer carrying both `result` and `error` was taken as a result (the call returned); one
+    with neither waited out the request's timeout. Each is an invalid response: its request fails at
+    once with a McpError that says so (-32600), and the session goes on."""
+
+    async def main() -> None:
+        async with scripted(tmp_path, [line for line, _ in INVALID_ANSWERS], request_timeout=30) as client:
+            for _, why in INVALID_ANSWERS:
+                with pytest.raises(McpError, match=f"invalid.*: .*{why}") as failed:
+                    await client.call_tool("t", {})
+                assert failed.value.code == -32600
+                await client.ping()  # the session goes on
+
+    run(main())
+
+
 def test_hostile_notifications_never_reach_typed_callbacks(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -198,6 +199,10 @@ def test_redis_state_keeps_json_values_with_their_ttl(redis_server: RedisServer)
             assert await state.get("doc") == {"a": [1, 2.5, "x"], "b": None}  # and nothing was lost
             with pytest.raises(TypeError):
                 await state.set("bad", object())
+            for value in (math.nan, -math.inf, {"x": [None, math.inf]}):  # JSON null, silently, before
+                with pytest.raises(ValueError, match="JSON cannot carry"):
+                    await state.set("doc", value)
+            assert await state.get("doc") == {"a": [1, 2.5, "x"], "b": None}
             await state.set("brief", "soon gone", ttl=0.2)
             ttl = redis.Redis.from_url(url).pttl("shared-test:shared:brief")
             assert 0 < ttl <= 200

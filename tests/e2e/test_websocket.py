@@ -268,6 +268,18 @@ def test_garbage_text_answered_and_connection_goes_on(url: str) -> None:
             assert rpc(conn, {"jsonrpc": "2.0", "id": 100 + rid, "method": "ping"})["result"] == {}
 
 
+def test_a_request_id_that_is_no_string_or_integer_gets_invalid_request(url: str) -> None:
+    """An id 1.5 (or 1e400, read as infinity) was taken and echoed; now -32600 with no id, and the
+    connection goes on."""
+    with raw(url) as conn:
+        initialize(conn)
+        for n, rid in enumerate(["1.5", "1.0", "1e400", "true", "{}", "[1]"]):
+            conn.send('{"jsonrpc":"2.0","id":' + rid + ',"method":"ping"}')
+            answer = json.loads(conn.recv(timeout=TIMEOUT))
+            assert answer["error"]["code"] == -32600 and answer.get("id") is None, (rid, answer)
+            assert rpc(conn, {"jsonrpc": "2.0", "id": 200 + n, "method": "ping"})["result"] == {}
+
+
 def test_hostile_messages_fuzzed(url: str) -> None:
     """Hostile messages (tests/hostile.py) as text frames: each gets JSON-RPC errors or answers, never a
     closed connection, and a ping after it is answered."""

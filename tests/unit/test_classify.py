@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from mcpbind.protocol import jsonrpc
-from mcpbind.protocol.endpoint import Endpoint, IncomingRequest, Reply
+from mcpbind.protocol.endpoint import Endpoint, Failed, IncomingRequest, Reply
 
 RAW_OBJECT = msgspec.Raw(b"{}")
 
@@ -27,7 +27,6 @@ def one(data: bytes) -> jsonrpc.Message:
     [
         (b'{"jsonrpc":"2.0","id":1,"method":"m"}', jsonrpc.Request(1, "m", None)),
         (b'{"jsonrpc":"2.0","id":"a","method":"m","params":{}}', jsonrpc.Request("a", "m", RAW_OBJECT)),
-        (b'{"jsonrpc":"2.0","id":1.5,"method":"m"}', jsonrpc.Request(1.5, "m", None)),  # the full path
         (b'{"jsonrpc":"2.0","id":2,"method":"m","params":[1]}', jsonrpc.Request(2, "m", msgspec.Raw(b"[1]"))),
         (b'{"jsonrpc":"2.0","method":"m"}', jsonrpc.Notification("m", None)),
     ],
@@ -39,8 +38,20 @@ def test_requests_and_notifications(data: bytes, expected: jsonrpc.Message) -> N
 @pytest.mark.parametrize(
     ("data", "reason", "answer"),
     [
-        (b'{"jsonrpc":"2.0","id":true,"method":"m"}', "`id` must be a string or a number", b'"code":-32600'),
-        (b'{"jsonrpc":"2.0","id":null,"method":"m"}', "`id` must be a string or a number", b'"code":-32600'),
+        (
+            b'{"jsonrpc":"2.0","id":true,"method":"m"}',
+            "`id` must be a string or an integer",
+            b'"code":-32600',
+        ),
+        (
+            b'{"jsonrpc":"2.0","id":null,"method":"m"}',
+            "`id` must be a string or an integer",
+            b'"code":-32600',
+        ),
+        # Every schema says string or integer: a float id was accepted and echoed.
+        (b'{"jsonrpc":"2.0","id":1.5,"method":"m"}', "`id` must be a string or an integer", b'"code":-32600'),
+        (b'{"jsonrpc":"2.0","id":1.0,"method":"m"}', "`id` must be a string or an integer", b'"code":-32600'),
+        (b'{"jsonrpc":"2.0","id":{},"method":"m"}', "`id` must be a string or an integer", b'"code":-32600'),
         (b'{"jsonrpc":"1.0","id":1,"method":"m"}', '`jsonrpc` must be "2.0"', b'"id":1,'),
         (b'{"id":1,"method":"m"}', '`jsonrpc` must be "2.0"', b'"id":1,'),
         (b'{"jsonrpc":"2.0","id":1,"method":5}', "`method` must be a string", b'"id":1,'),
@@ -71,3 +82,33 @@ def test_endpoint_events_for_one_request_and_for_the_rest() -> None:
     events = endpoint.receive(b'{"jsonrpc":"2.0","id":true,"method":"m"}')
     assert len(events) == 1 and isinstance(events[0], Reply)
     assert endpoint.receive(b'{"jsonrpc":"2.0","id":9,"result":{}}') == []  # an answer to nothing: dropped
+
+
+@pytest.mark.parametrize("rid", [b"1.5", b"1e400", b"true", b"{}", b"[1]"])
+def test_a_request_id_that_is_no_string_or_integer_is_refused_without_an_id(rid: bytes) -> None:
+    """A float id (1.5; 1e400, which reads as infinity) was taken, and echoed (infinity as null)."""
+    message = one(b'{"jsonrpc":"2.0","id":' + rid + b',"method":"ping"}')
+    assert isinstance(message, jsonrpc.Malformed) and message.reply is not None
+    reply = msgspec.json.decode(message.reply)
+    assert reply["error"]["code"] == jsonrpc.INVALID_REQUEST and reply.get("id") is None, reply
+
+
+def test_an_answer_with_an_ill_typed_id_answers_no_request_of_ours() -> None:
+    """1.0 == 1 in Python: an answer with id 1.0 was taken as the answer to our request 1."""
+    endpoint = Endpoint()
+    rid, _ = endpoint.request("ping", None, lambda raw: raw)
+    assert rid == 1
+    for bad in (b"1.0", b"1e0", b"true", b'"1"'):
+        assert endpoint.receive(b'{"jsonrpc":"2.0","id":' + bad + b',"result":{}}') == []
+        assert endpoint.awaits(rid)
+    assert endpoint.receive(b'{"jsonrpc":"2.0","id":' + msgspec.json.encode(rid) + b',"result":{}}') != []
+
+
+def test_an_answer_with_both_result_and_error_is_an_invalid_response_not_a_result() -> None:
+    """It was classified as a result: the call it answered returned as if all was well."""
+    endpoint = Endpoint()
+    rid, _ = endpoint.request("ping", None, lambda raw: raw)
+    events = endpoint.receive(b'{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"},"result":{}}')
+    assert len(events) == 1 and isinstance(events[0], Failed) and events[0].id == rid
+    assert events[0].error.code == jsonrpc.INVALID_REQUEST and "both" in events[0].error.message
+    assert not endpoint.awaits(rid)

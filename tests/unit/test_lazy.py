@@ -89,6 +89,34 @@ def test_threads_reading_one_type_get_one_class() -> None:
     assert run(code) == "8 1"
 
 
+def test_threads_reading_the_types_of_one_group_at_once_each_get_it_whole() -> None:
+    """A thread could take a class from the module while another was still creating the rest of its
+    group (each `global` publishes one class): building its decoder then failed with NameError (some
+    rounds in ten). Each round: a fresh module, a thread per type, all reading at once, each building
+    a decoder, under a tiny switch interval; none may fail."""
+    code = (
+        "import importlib, sys, threading, msgspec\n"
+        "sys.setswitchinterval(1e-6)\n"
+        "name = 'mcpbind.generated.v2026_07_28'\n"
+        "failures = []\n"
+        "for _ in range(30):\n"
+        "    sys.modules.pop(name, None)\n"
+        "    m = importlib.import_module(name)\n"
+        "    lazy = [n for n in dir(m) if n not in vars(m) and not n.endswith(('Stub', 'Handler'))]\n"
+        "    barrier = threading.Barrier(len(lazy))\n"
+        "    def read(n):\n"
+        "        barrier.wait()\n"
+        "        try:\n"
+        "            msgspec.json.Decoder(getattr(m, n))\n"
+        "        except Exception as exc:\n"
+        "            failures.append(f'{n}: {exc!r}')\n"
+        "    threads = [threading.Thread(target=read, args=(n,)) for n in lazy]\n"
+        "    [t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(lazy) > 100, failures[:3])"
+    )
+    assert run(code) == "True []"
+
+
 def test_method_tables_name_their_types_until_read() -> None:
     out = run(
         "import mcpbind.generated.v2026_07_28 as m\n"

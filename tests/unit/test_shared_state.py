@@ -4,6 +4,7 @@ the same contract `RedisState` keeps (tests/e2e/test_redis_shared.py)."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 
@@ -63,6 +64,32 @@ def test_incr_refuses_what_redis_refuses() -> None:
                 await state.incr("k", amount)  # type: ignore[arg-type]
         assert await state.get("n") == 2**63 - 1 and await state.get("m") == -(2**63) + 1
         assert await state.get("k") is None  # nothing written
+
+    asyncio.run(main())
+
+
+NON_FINITE = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    {"a": [1, None, {"b": math.nan}]},
+    [None, math.inf],
+    (1.0, -math.inf),
+]
+
+
+@pytest.mark.parametrize("value", NON_FINITE, ids=repr)
+def test_nan_and_infinity_are_refused_not_stored_as_null(value: object) -> None:
+    """msgspec writes NaN and infinities as JSON null: `set` stored null in their place, silently."""
+
+    async def main() -> None:
+        state = MemoryState()
+        await state.set("v", "before")
+        with pytest.raises(ValueError, match="JSON cannot carry"):
+            await state.set("v", value)
+        assert await state.get("v") == "before"  # nothing lost
+        await state.set("w", {"a": [None, 1.5, -0.0]})  # null and finite floats are values as ever
+        assert await state.get("w") == {"a": [None, 1.5, -0.0]}
 
     asyncio.run(main())
 

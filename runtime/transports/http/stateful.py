@@ -238,19 +238,20 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         await claim(session.id)
     replay: list[bytes] = []
     if named is not None or (get_stream is None and app.table.shared):
-        found = await session.store.after(f"get-{named[1] if named is not None else 0}")
+        # Every kept event of the GET stream: the numbering goes on from the server's own last number,
+        # never from the client's (`Last-Event-ID: get-<huge>` set it); an id past it replays nothing.
+        found = await session.store.after("get-0")
         if found is not None:
             kept = found[1]
+            last = max((seq for seq, _ in kept), default=0)
             if named is not None:
                 # Held here, the events after the last one written out are still queued: not replayed twice.
-                written = get_stream.sent if get_stream is not None else kept[-1][0] if kept else 0
-                replay = [framed("get", seq, data) for seq, data in kept if seq <= written]
+                written = get_stream.sent if get_stream is not None else last
+                replay = [framed("get", seq, data) for seq, data in kept if named[1] < seq <= written]
             # A GET stream opened again on another worker goes on numbering where the last one stopped.
             if get_stream is None:
                 get_stream = Stream(session.store)
-                get_stream.seq = get_stream.sent = (
-                    kept[-1][0] if kept else named[1] if named is not None else 0
-                )
+                get_stream.seq = get_stream.sent = last
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = "get"
     stream.limit = app.security.max_unsent_bytes

@@ -112,7 +112,7 @@ class StatelessRoute:
                 "WholeRequest",
                 [
                     ("jsonrpc", Literal["2.0"]),
-                    ("id", str | int | float),
+                    ("id", str | int),  # (as `jsonrpc.valid_id`: a float id is refused on the general route)
                     ("method", Literal[method]),
                     ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
                 ],

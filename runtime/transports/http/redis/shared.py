@@ -8,11 +8,11 @@ from typing import Any
 import msgspec
 from redis.exceptions import ResponseError
 
+from ....server.shared import encode_value
 from .connection import RedisConnection
 
 __all__ = ["RedisState"]
 
-_encode = msgspec.json.encode
 _decode = msgspec.json.decode
 
 
@@ -28,7 +28,7 @@ class RedisState:
         return default if data is None else _decode(data)
 
     async def set(self, key: str, value: Any, *, ttl: float | None = None) -> None:
-        name, data = self.connection.key("shared", key), _encode(value)
+        name, data = self.connection.key("shared", key), encode_value(key, value)
         # Milliseconds, at least one: a TTL below a millisecond still expires rather than living forever.
         px = None if ttl is None else max(1, int(ttl * 1000))
         await self.connection.run(lambda client: client.set(name, data, px=px))
