@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import secrets
 from collections.abc import Coroutine
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,21 @@ class Connection:
         self.listeners: dict[RequestId, tuple[str, dict[str, Any], ReplyChannel | None]] = {}
         """`subscriptions/listen` requests being served: their revision, what they want, their route."""
         self._pending_notes: set[asyncio.Task[None]] = set()
+        self._client_key: str | None = None
+
+    @property
+    def client_key(self) -> str:
+        """Who an unauthenticated caller is, for what the server keeps of it (its tasks): this
+        connection alone, unless its transport names a longer-lived client (an HTTP session's, on
+        every worker). Random, not `id(self)`: an id is reused once its connection is freed."""
+        key = self._client_key
+        if key is None:
+            key = self._client_key = "anonymous-" + secrets.token_urlsafe(16)
+        return key
+
+    @client_key.setter
+    def client_key(self, key: str) -> None:
+        self._client_key = key
 
     def is_idle(self) -> bool:
         """Nothing is running, awaited or listening, and no session was negotiated: a stateless

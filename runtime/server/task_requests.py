@@ -147,7 +147,9 @@ async def get_task_payload(server: Server, params: Any, ctx: Context) -> dict[st
 
 async def list_tasks(server: Server, params: Any, ctx: Context) -> dict[str, Any]:
     cursor = None if params is None else opt(getattr(params, "cursor", UNSET))
-    page, nxt = await _tasks(server, ctx, "tasks/list").listed(cursor, server.page_size)
+    page, nxt = await _tasks(server, ctx, "tasks/list").listed(
+        cursor, server.page_size, ctx.connection.client_key
+    )
     listed: dict[str, Any] = {"tasks": [proto.core_task(r) for r in page]}
     if nxt is not None:
         listed["nextCursor"] = nxt

@@ -243,10 +243,10 @@ class Tasks:
         """A new record, stored before anyone hears of it (a `tasks/get` right after must find it)."""
         principal = PRINCIPAL.get()
         era = "envelope" if ctx.era.stateless else "session"
-        # Who counts against `max_per_client`: the principal; without authentication, the session's
-        # connection, and on the stateless wire (where nothing tells clients apart) all anonymous
-        # clients together.
-        client = principal or (f"anonymous-{id(ctx.connection)}" if era == "session" else "anonymous")
+        # Who counts against `max_per_client`, and whose `tasks/list` shows it: the principal; without
+        # authentication, the session (`Connection.client_key`), and on the stateless wire (where
+        # nothing tells clients apart) all anonymous clients together.
+        client = principal or (ctx.connection.client_key if era == "session" else "anonymous")
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
@@ -481,9 +481,16 @@ class Tasks:
         except Exception:  # the store holds the truth: a cancelled record stays cancelled regardless
             log.warning("task %s: other processes not told", task_id, exc_info=True)
 
-    async def listed(self, cursor: str | None, page_size: int) -> tuple[list[TaskRecord], str | None]:
-        """One page of the caller's tasks, oldest first; the cursor is the last id seen, opaque."""
-        records = await self.store.owned_by(PRINCIPAL.get())
+    async def listed(
+        self, cursor: str | None, page_size: int, client: str
+    ) -> tuple[list[TaskRecord], str | None]:
+        """One page of the caller's tasks, oldest first; the cursor is the last id seen, opaque. An
+        unauthenticated caller (`client`: its `Connection.client_key`) sees only the tasks it made:
+        the ids of other anonymous clients' tasks are what keeps their results theirs."""
+        principal = PRINCIPAL.get()
+        records = await self.store.owned_by(principal)
+        if not principal:
+            records = [r for r in records if r.client == client]
         start = 0
         if cursor:
             try:

@@ -232,8 +232,9 @@ def test_a_task_made_on_one_worker_is_polled_fetched_and_cancelled_on_another(
             # Worker two answers once worker one completes it (2025-11-25 `tasks/result` blocks there).
             assert (await there.result()).content[0].text == "from one"
             assert (await there.status()).status == "completed"
-            if revision == SESSION:
-                assert started.task_id in [t.task_id for t in await second.list_tasks()]
+            if revision == SESSION:  # listed for the session that made it, not for another one
+                assert started.task_id in [t.task_id for t in await first.list_tasks()]
+                assert started.task_id not in [t.task_id for t in await second.list_tasks()]
             # A cancel made on worker two stops the code on worker one.
             marker = tmp_path / f"cancelled-{revision}"
             held = await first.start_tool_task("hold_marked", {"path": str(marker)})

@@ -3,6 +3,7 @@ serves, counted among the server's connections (`Server.attach`) so that list ch
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from .sse import HttpPeer, RoutedTransport
@@ -22,5 +23,9 @@ def new_connection(server: Server, session: Session | None) -> Connection:
     from ...server import Connection
 
     conn = Connection(server, RoutedTransport(session), peer=HttpPeer)
+    if session is not None:
+        # The same on every worker serving the session (its tasks are its own there too); a digest,
+        # so that what the task store keeps does not hold the session's id.
+        conn.client_key = "session-" + hashlib.sha256(session.id.encode()).hexdigest()[:32]
     server.attach(conn)
     return conn
