@@ -15,7 +15,7 @@ from msgspec import UNSET
 
 from .. import wire
 from ..aio.interfaces import ROUTE
-from ..errors import McpError
+from ..errors import InvalidParams, McpError
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import RequestId
 from ..protocol.request_state import CALLER
@@ -255,7 +255,12 @@ class Context:
             return await self._conn.ask(method, params, result_type, self.module)
         if key in self.answers:
             self.consumed.add(key)
-            return wire.convert(self.answers[key], result_type)
+            try:
+                return wire.convert(self.answers[key], result_type)
+            except msgspec.ValidationError as exc:  # the client's own params: not a fault of ours
+                raise InvalidParams(
+                    f"Invalid params: inputResponses[{key!r}] is no {result} (asked by {method}): {exc}"
+                ) from None
         # Every ask made before the handler stops (several, under asyncio.gather) is collected,
         # so that one InputRequiredResult carries them all.
         self.needed[key] = {"method": method, "params": params}
