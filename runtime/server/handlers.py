@@ -17,6 +17,7 @@ from msgspec import UNSET
 
 from .. import wire
 from ..aio.interfaces import ROUTE
+from ..errors import InvalidParams, McpError
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
 from ..protocol.task_subscriptions import TASK_IDS
@@ -31,6 +32,13 @@ __all__ = ["Handlers", "Route", "ROUTES", "routes", "CARRIED"]
 CARRIED: Final = "mcpbind/carried"
 """Where a handler's `ctx.carried` travels in a sealed `requestState` (no input request has this key:
 one a client sends under it is dropped)."""
+
+LIMIT_REACHED: Final = -32000
+"""The error of a request refused because a bound is reached (as `TooManyTasks`): nothing was done."""
+
+MAX_SUBSCRIBED_URI: Final = 8192
+"""Characters of a URI a session may subscribe to (with `Server.max_subscriptions`, what bounds the
+memory a session's subscriptions take)."""
 
 Result = dict[str, Any] | msgspec.Struct
 Route = Callable[["Handlers", Any, Context], Awaitable[Result]]
@@ -142,7 +150,20 @@ class Handlers:
         return await with_input(server, ctx, params, "resources/read", read)
 
     async def subscribe(self, params: Any, ctx: Context) -> Result:
-        ctx.connection.subscriptions.add(params.uri)
+        subscriptions, uri = ctx.connection.subscriptions, params.uri
+        if uri not in subscriptions:
+            # Bounded: each URI is kept for the session's life (and in every snapshot of it).
+            limit = self.server.max_subscriptions
+            if len(subscriptions) >= limit:
+                raise McpError(
+                    f"Too many subscriptions: this session has its limit of {limit}; unsubscribe first",
+                    code=LIMIT_REACHED,
+                    data={"limit": limit},
+                )
+            if len(uri) > MAX_SUBSCRIBED_URI:
+                why = f"Invalid params: a URI to subscribe to is at most {MAX_SUBSCRIBED_URI} characters"
+                raise InvalidParams(why)
+            subscriptions.add(uri)
         return {}
 
     async def unsubscribe(self, params: Any, ctx: Context) -> Result:

@@ -96,6 +96,8 @@ class Server(Features, Registrations, Serving):
         """Handlers of one connection that may wait at once (on the client, a sleep, I/O...)."""
         self.max_queued = max_queued
         """Requests of one connection queued past `max_concurrency`; more are refused (-32000)."""
+        self.max_subscriptions = 1000
+        """URIs one session may be subscribed to at once (`resources/subscribe`); more are refused."""
         self.sealer = StateSealer(state_secret)
         self._tools: dict[str, ToolEntry] = {}
         self._resources: dict[str, ResourceEntry] = {}

@@ -1,0 +1,43 @@
+"""What one client can make the server hold, bounded: subscriptions of a session, over stdio in a real
+subprocess (tests/servers/probe.py), the server going on after each refusal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from mcpbind.server import Server
+
+from ..stdio_support import StdioServer
+
+SESSION = "2025-11-25"
+LIMIT = Server("defaults").max_subscriptions
+
+
+@pytest.fixture
+def server() -> Iterator[StdioServer]:
+    started = StdioServer(SESSION)
+    yield started
+    started.stop()
+
+
+def test_a_sessions_subscriptions_are_bounded(server: StdioServer) -> None:
+    """`resources/subscribe` kept every URI a session named, of any length, for the session's life: a
+    client could make the server hold gigabytes. Now a session holds at most `max_subscriptions` URIs
+    (the next is refused with -32000 and the limit, nothing kept) of at most 8192 characters (longer:
+    -32602); subscribing again to a URI it holds, or after an unsubscribe, is served."""
+    messages = [server.message("resources/subscribe", {"uri": f"memo://n/{i}"}) for i in range(LIMIT)]
+    server.send(b"\n".join(json.dumps(m).encode() for m in messages))
+    answers = server.until({m["id"] for m in messages}, timeout=60)
+    assert all(a.get("result") == {} for a in answers if "id" in a), answers[:3]
+    over = server.request(server.message("resources/subscribe", {"uri": "memo://n/one-more"}))
+    assert over["error"]["code"] == -32000 and over["error"]["data"] == {"limit": LIMIT}, over
+    again = server.request(server.message("resources/subscribe", {"uri": "memo://n/0"}))
+    assert again.get("result") == {}, again
+    assert server.request(server.message("resources/unsubscribe", {"uri": "memo://n/0"}))["result"] == {}
+    long = server.request(server.message("resources/subscribe", {"uri": "memo://" + "x" * 8200}))
+    assert long["error"]["code"] == -32602, long
+    assert server.request(server.message("resources/subscribe", {"uri": "memo://n/new"}))["result"] == {}
+    server.ping()
