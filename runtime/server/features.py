@@ -429,7 +429,7 @@ class Features:
         args: dict[str, Any] = {}
         if entry is None:
             for template in self._templates:
-                match = template.template.match(uri)
+                match = template.template.bind(uri)
                 if match is not None:
                     entry, args = template, match
                     break

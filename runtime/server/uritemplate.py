@@ -3,6 +3,12 @@
 Supports the expressions resource templates use: `{var}` (one path segment, percent-decoded),
 `{+var}` (reserved expansion: may span segments), `{/var}` and `{.var}`, and `{?a,b}` / `{&a}` query
 parameters (each optional).
+
+`bind` gives a resource handler its values: a URI whose decoded values would leave their place does not
+match there (a `/` or `\\` in a one-segment variable, a `.` or `..` segment, a NUL), so that a handler
+that makes a path of `{name}` is not walked out of its folder by `..%2F..%2Fetc%2Fpasswd` (CWE-22).
+`match` is the plain RFC 6570 reading, for what must hold for every URI a template covers (the scopes
+it requires).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ class UriTemplate:
         self.template = template
         self.variables: list[str] = []
         self._query: list[str] = []
+        self._segments: set[str] = set()
+        """The variables that stand for one path segment (`{var}`, `{/var}`, `{.var}`)."""
         pattern = ""
         pos = 0
         for match in _EXPR.finditer(template):
@@ -39,6 +47,8 @@ class UriTemplate:
                     pattern += re.escape(op) + f"(?P<{name}>[^/?#.]+)"
                 else:
                     pattern += f"(?P<{name}>[^/?#]+)"
+                if op not in ("+", "#"):
+                    self._segments.add(name)
         pattern += re.escape(template[pos:])
         self._regex = re.compile(pattern + (r"(?:\?(?P<__query>.*))?" if self._query else "") + r"\Z")
 
@@ -56,6 +66,22 @@ class UriTemplate:
             for key, value in urllib.parse.parse_qsl(found.group("__query")):
                 if key in self._query:
                     values[key] = value
+        return values
+
+    def bind(self, uri: str) -> dict[str, str] | None:
+        """The variables of `uri` as a handler gets them: as `match`, but None also when a decoded
+        value would leave its place (see the module's text)."""
+        values = self.match(uri)
+        if values is None:
+            return None
+        for name, value in values.items():
+            if "\0" in value:
+                return None
+            if name in self._segments:
+                if "/" in value or "\\" in value or value in (".", ".."):
+                    return None
+            elif "." in value and any(part in (".", "..") for part in value.replace("\\", "/").split("/")):
+                return None
         return values
 
     def __repr__(self) -> str:
