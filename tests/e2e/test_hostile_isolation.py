@@ -5,7 +5,8 @@ with the servers of tests/servers in their own processes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import json
+from collections.abc import Awaitable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,60 @@ def test_a_sessions_tasks_are_listed_for_it_on_every_worker(redis_server: RedisS
             assert listed(one, sessions[1]) == [] == listed(two, sessions[1])
 
 
-def opened(http: httpx.Client, url: str) -> str:
+def opened(http: httpx.Client, url: str, capabilities: dict[str, Any] | None = None) -> str:
     """A new 2025-11-25 session's id (initialized)."""
-    answer = http.post(url, json=initialize(SESSION), headers={"accept": BOTH})
+    answer = http.post(url, json=initialize(SESSION, capabilities=capabilities), headers={"accept": BOTH})
     assert answer.status_code == 200, answer.text
     sid = answer.headers["mcp-session-id"]
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
     headers = {"accept": BOTH, "mcp-session-id": sid, "mcp-protocol-version": SESSION}
     assert http.post(url, json=note, headers=headers).status_code == 202
     return sid
+
+
+def test_another_session_cannot_answer_cancel_or_resume_what_a_session_awaits() -> None:
+    """Session B, with every id of session A's exchange in hand (the server's elicitation request id,
+    A's request id, the event id of A's stream), answers that elicitation, cancels A's call and
+    resumes A's stream: each reaches B's own session, where nothing has those ids, so A's call waits
+    on and ends with A's own answer."""
+    with serve(TASKS) as url, httpx.Client(timeout=30) as http:
+        capabilities: dict[str, Any] = {"elicitation": {}}
+        a = Session(url, opened(http, url, capabilities), SESSION)
+        b = Session(url, opened(http, url, capabilities), SESSION)
+        with http.stream("POST", url, json=call(7, "ask_name"), headers=a.headers()) as stream:
+            events = sse_events(stream.iter_lines())
+            event_id, asked = next(events)
+            assert asked["method"] == "elicitation/create", asked
+            mallory = {"action": "accept", "content": {"name": "Mallory"}}
+            for message in (
+                {"jsonrpc": "2.0", "id": asked["id"], "result": mallory},
+                {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}},
+            ):
+                assert http.post(url, json=message, headers=b.headers()).status_code == 202
+            resumed = http.get(
+                url, headers=b.headers(accept="text/event-stream", **{"last-event-id": event_id}), timeout=5
+            )
+            assert resumed.status_code in (200, 400), resumed.text
+            assert "data: {" not in resumed.text, resumed.text  # nothing of A's stream replayed
+            ada = {
+                "jsonrpc": "2.0",
+                "id": asked["id"],
+                "result": {"action": "accept", "content": {"name": "Ada"}},
+            }
+            assert http.post(url, json=ada, headers=a.headers()).status_code == 202
+            _, answer = next(events)
+            assert answer["id"] == 7 and answer["result"]["content"][0]["text"] == "hello Ada", answer
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(id, message) of each SSE event with data, as the lines come."""
+    event_id, data = "", []
+    for line in lines:
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+        elif not line:
+            if any(data):  # (a priming event carries an id and no data)
+                yield event_id, json.loads("\n".join(data))
+            data = []
