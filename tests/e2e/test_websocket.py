@@ -251,6 +251,29 @@ def test_bearer_token_on_upgrade(driver: str) -> None:
         assert asyncio.run(call()) == "in"
 
 
+@pytest.mark.parametrize("driver", sorted(DRIVERS))
+def test_an_oauth_resource_server_guards_the_upgrade(driver: str) -> None:
+    """With `HttpSecurity(auth=ProtectedResource(...))` (not `verify_token`), an upgrade was served
+    with no credential at all: any client called every tool over WebSocket while the same endpoint's
+    POSTs got 401. Now the upgrade is admitted by the resource server as a request is (401 and its
+    challenge without a usable token), and the caller is `ctx.principal` on the connection."""
+    with _start(*DRIVERS[driver], "--token", TOKEN, "--resource") as url:
+        response = refused(url).response
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"].startswith("Bearer resource_metadata=")
+        wrong = refused(url, additional_headers={"Authorization": "Bearer wrong"}).response
+        assert wrong.status_code == 401 and 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
+
+        async def call() -> str:
+            async def auth() -> str:
+                return TOKEN
+
+            async with Client.websocket(url, auth=auth, mode=LEGACY) as client:
+                return str((await client.call_tool("caller")).structured_content["result"])
+
+        assert asyncio.run(call()) == "tester"
+
+
 def test_other_paths_refused(url: str) -> None:
     assert refused(url.replace("/mcp", "/other")).response.status_code == 404
 

@@ -1,13 +1,15 @@
 """The full test server (full.py) over WebSocket, for tests/e2e/test_websocket.py.
 
 `python tests/servers/websocket.py [--standalone | --asgi] [--max-message N] [--max-send-queue N]
-[--token T] --http PORT`
+[--token T [--resource]] --http PORT`
 
 On PORT under uvicorn, where `/mcp` takes POSTs and WebSocket upgrades alike (the upgrades on
 mcpbind's own connection, served by `run_http` itself, or with `--asgi` through uvicorn's ASGI
 WebSocket layer), or with `--standalone` on its own asyncio server (`run_websocket`). Two tools
-more than full.py: `flood` (progress notifications, to fill a client that does not read) and
-`overflows` (how many connections were closed for not reading).
+more than full.py: `flood` (progress notifications, to fill a client that does not read),
+`overflows` (how many connections were closed for not reading) and `caller` (`ctx.principal`'s
+subject). `--token T` accepts that bearer token; with `--resource`, through an OAuth resource server
+(`ProtectedResource`, whose verifier takes T for the subject "tester") instead of `verify_token`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,30 @@ async def overflows() -> int:
     return overflowed
 
 
+@server.tool()
+async def caller(ctx: Context) -> str | None:
+    return None if ctx.principal is None else ctx.principal.subject
+
+
+def resource_server(port: int, token: str) -> Any:
+    """A resource server in front of the endpoint, taking `token` for the subject "tester"."""
+    from mcpbind.auth.server.principal import Principal
+    from mcpbind.auth.server.resource import ProtectedResource
+    from mcpbind.auth.server.verify import InvalidToken
+
+    class Verifier:
+        async def verify(self, presented: str) -> Principal:
+            if presented != token:
+                raise InvalidToken("unknown token")
+            return Principal(subject="tester", issuer="https://issuer.invalid")
+
+    return ProtectedResource(
+        resource=f"http://127.0.0.1:{port}/mcp",
+        authorization_servers=["https://issuer.invalid"],
+        verifier=Verifier(),
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, required=True, metavar="PORT")
@@ -56,6 +82,7 @@ if __name__ == "__main__":
     parser.add_argument("--max-message", type=int, default=WebSocketOptions.max_message)
     parser.add_argument("--max-send-queue", type=int, default=WebSocketOptions.max_send_queue)
     parser.add_argument("--token", default=None)
+    parser.add_argument("--resource", action="store_true", help="--token through a ProtectedResource")
     parser.add_argument(
         "--ping", type=float, default=WebSocketOptions.ping_interval, help="interval and timeout"
     )
@@ -68,7 +95,9 @@ if __name__ == "__main__":
         ping_timeout=args.ping,
     )
     security = HttpSecurity()
-    if args.token is not None:
+    if args.token is not None and args.resource:
+        security = HttpSecurity(auth=resource_server(args.http, args.token))
+    elif args.token is not None:
 
         async def verify(token: str) -> Any:
             return {"sub": "tester"} if token == args.token else None

@@ -12,7 +12,7 @@ import msgspec
 from ...protocol import inbound
 from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...protocol.request_state import PRINCIPAL
-from .asgi import Scope, error_body, header
+from .asgi import Scope, error_body, header, request_headers
 
 if TYPE_CHECKING:
     from ...auth.server.principal import Principal
@@ -148,12 +148,26 @@ def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | Non
 
 async def authenticate(security: HttpSecurity, scope: Scope) -> Rejection | None:
     """Check the bearer token with `verify_token`; the principal it names goes to the scope."""
+    if security.auth is not None:
+        return await _admit_upgrade(security.auth, scope)
     auth = header(scope, b"authorization") or ""
     token = auth[7:] if auth[:7].lower() == "bearer " else ""
     principal = await security.verify_token(token) if token and security.verify_token else None
     if principal is None:
         return Rejection(401, error_body(INVALID_REQUEST, "Unauthorized"), _CHALLENGE)
     scope["mcpbind.principal"] = principal
+    return None
+
+
+async def _admit_upgrade(auth: Guard, scope: Scope) -> Rejection | None:
+    """A WebSocket upgrade (a GET) admitted by the resource server as any request is: its principal's
+    identity goes to the scope as the principal (what sessions and requestStates are bound to), and
+    the verified `Principal` as `mcpbind.caller` (`Context.principal`, the scopes tools require)."""
+    admitted = await auth.admit("GET", request_headers(scope))
+    if isinstance(admitted, Rejection):
+        return admitted
+    scope["mcpbind.principal"] = admitted.identity
+    scope["mcpbind.caller"] = admitted
     return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...protocol.inbound import Rejection
-from ...protocol.request_state import PRINCIPAL
+from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.asgi import Message, Receive, Scope, Send, request_headers
 from ..http.security import authenticate, principal_text, refuse
 from .core import SUBPROTOCOL, Binary, WebSocketOptions, refuse_subprotocol, serve_socket
@@ -77,12 +77,13 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
         return
     security = app.security
     refusal = refuse(security, request_headers(scope)) or refuse_subprotocol(_subprotocols(scope))
-    token = None
-    if refusal is None and security.verify_token is not None:
+    token = caller = None
+    if refusal is None and security.authenticates:
         refusal = await authenticate(security, scope)
         if refusal is None:
             # The principal holds for the connection: everything it seals is this user's alone.
             token = PRINCIPAL.set(principal_text(scope["mcpbind.principal"]))
+            caller = CALLER.set(scope.get("mcpbind.caller"))
     if refusal is not None:
         await _deny(scope, send, refusal)
         return
@@ -96,3 +97,5 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
     finally:
         if token is not None:
             PRINCIPAL.reset(token)
+        if caller is not None:
+            CALLER.reset(caller)

@@ -32,7 +32,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ...protocol.inbound import Rejection
-from ...protocol.request_state import PRINCIPAL
+from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.security import HttpSecurity, authenticate, principal_text, refuse
 from .core import (
     INTERNAL_ERROR,
@@ -248,7 +248,10 @@ class Connection(asyncio.Protocol):
         if response.status_code != 101:
             return
         self._keepalive()
-        token = None if principal is None else PRINCIPAL.set(principal_text(principal))
+        token = caller = None
+        if principal is not None:
+            token = PRINCIPAL.set(principal_text(principal[0]))
+            caller = CALLER.set(principal[1])
         try:
             await serve_socket(endpoint.server, self, self.options)
         except asyncio.CancelledError:
@@ -260,6 +263,8 @@ class Connection(asyncio.Protocol):
         finally:
             if token is not None:
                 PRINCIPAL.reset(token)
+            if caller is not None:
+                CALLER.reset(caller)
 
     async def _check(self, request: Request) -> tuple[Rejection | None, Any]:
         """The same checks as a POST to `HttpApp`, on the same header values."""
@@ -270,11 +275,11 @@ class Connection(asyncio.Protocol):
         headers = {k: v.decode("latin-1").strip(" \t") for k, v in raw}
         offered = [p.strip() for v in request.headers.get_all("Sec-WebSocket-Protocol") for p in v.split(",")]
         refusal = refuse(endpoint.security, headers) or refuse_subprotocol(offered)
-        if refusal is not None or endpoint.security.verify_token is None:
+        if refusal is not None or not endpoint.security.authenticates:
             return refusal, None
         scope: dict[str, Any] = {"headers": raw, "mcpbind.headers": headers}
         refusal = await authenticate(endpoint.security, scope)
-        return refusal, scope.get("mcpbind.principal")
+        return refusal, (scope.get("mcpbind.principal"), scope.get("mcpbind.caller"))
 
     def _keepalive(self) -> None:
         """(Re)arm the next ping; a pong came, or the connection just opened."""
