@@ -9,7 +9,7 @@ returns revision-neutral JSON data or the result type itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -153,16 +153,7 @@ class Handlers:
         subscriptions, uri = ctx.connection.subscriptions, params.uri
         if uri not in subscriptions:
             # Bounded: each URI is kept for the session's life (and in every snapshot of it).
-            limit = self.server.max_subscriptions
-            if len(subscriptions) >= limit:
-                raise McpError(
-                    f"Too many subscriptions: this session has its limit of {limit}; unsubscribe first",
-                    code=LIMIT_REACHED,
-                    data={"limit": limit},
-                )
-            if len(uri) > MAX_SUBSCRIBED_URI:
-                why = f"Invalid params: a URI to subscribe to is at most {MAX_SUBSCRIBED_URI} characters"
-                raise InvalidParams(why)
+            _subscribable(self.server, len(subscriptions) + 1, (uri,))
             subscriptions.add(uri)
         return {}
 
@@ -181,6 +172,9 @@ class Handlers:
         conn = ctx.connection
         rid = ctx.request_id
         wanted = wire.to_builtins(params.notifications)
+        uris = wanted.get("resourceSubscriptions")
+        if uris:  # held while the stream is open, and looked through on every resource update
+            _subscribable(self.server, len(uris), uris)
         if TASK_IDS in wanted:  # the tasks extension's member: the caller's own tasks, if it declares it
             from .task_requests import subscribable_tasks
 
@@ -197,6 +191,22 @@ class Handlers:
         finally:
             conn.listeners.pop(rid, None)
         return {}
+
+
+def _subscribable(server: Server, count: int, uris: Iterable[str]) -> None:
+    """Refuse subscriptions past the bounds: `count` URIs in all (a session's, or one listen's) over
+    `server.max_subscriptions` (-32000 with the limit), or a URI longer than `MAX_SUBSCRIBED_URI`."""
+    limit = server.max_subscriptions
+    if count > limit:
+        raise McpError(
+            f"Too many subscriptions: at most {limit} resources at once; unsubscribe first",
+            code=LIMIT_REACHED,
+            data={"limit": limit},
+        )
+    if any(len(uri) > MAX_SUBSCRIBED_URI for uri in uris):
+        raise InvalidParams(
+            f"Invalid params: a URI to subscribe to is at most {MAX_SUBSCRIBED_URI} characters"
+        )
 
 
 ROUTES: Final[Mapping[str, Route]] = {

@@ -41,3 +41,36 @@ def test_a_sessions_subscriptions_are_bounded(server: StdioServer) -> None:
     assert long["error"]["code"] == -32602, long
     assert server.request(server.message("resources/subscribe", {"uri": "memo://n/new"}))["result"] == {}
     server.ping()
+
+
+def test_a_listens_resource_subscriptions_are_bounded() -> None:
+    """`subscriptions/listen` (2026-07-28) held any number of URIs of any length while its stream was
+    open, and looked through them on every resource update. The same bounds as a session's now: more
+    than `max_subscriptions` URIs is -32000 with the limit, a longer URI -32602; at the bound it is
+    acknowledged, and the server goes on."""
+    server = StdioServer("2026-07-28")
+    try:
+        for uris, code in (
+            ([f"memo://n/{i}" for i in range(LIMIT + 1)], -32000),
+            (["memo://" + "x" * 8200], -32602),
+        ):
+            refused = server.request(
+                server.message("subscriptions/listen", {"notifications": {"resourceSubscriptions": uris}})
+            )
+            assert refused["error"]["code"] == code, refused
+        listen = server.message(
+            "subscriptions/listen",
+            {"notifications": {"resourceSubscriptions": [f"memo://n/{i}" for i in range(LIMIT)]}},
+        )
+        server.send(json.dumps(listen).encode())
+        (ack,) = server.read(30)
+        assert ack["method"] == "notifications/subscriptions/acknowledged", ack
+        assert len(ack["params"]["notifications"]["resourceSubscriptions"]) == LIMIT
+        server.send(
+            json.dumps(
+                {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": listen["id"]}}
+            ).encode()
+        )
+        server.ping()
+    finally:
+        server.stop()
