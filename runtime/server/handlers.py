@@ -178,6 +178,8 @@ class Handlers:
         if TASK_IDS in wanted:  # the tasks extension's member: the caller's own tasks, if it declares it
             from .task_requests import subscribable_tasks
 
+            _subscribable(self.server, len(wanted[TASK_IDS] or ()), ())  # (each is looked up in the store)
+
             wanted[TASK_IDS] = await subscribable_tasks(self.server.tasks, ctx, wanted[TASK_IDS])
         conn.listeners[rid] = (ctx.revision, wanted, ROUTE.get())
         try:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from mcpbind.protocol.tasks import EXTENSION
 from mcpbind.server import Server
 
 from ..stdio_support import StdioServer
@@ -46,8 +47,8 @@ def test_a_sessions_subscriptions_are_bounded(server: StdioServer) -> None:
 def test_a_listens_resource_subscriptions_are_bounded() -> None:
     """`subscriptions/listen` (2026-07-28) held any number of URIs of any length while its stream was
     open, and looked through them on every resource update. The same bounds as a session's now: more
-    than `max_subscriptions` URIs is -32000 with the limit, a longer URI -32602; at the bound it is
-    acknowledged, and the server goes on."""
+    than `max_subscriptions` URIs (or task ids) is -32000 with the limit, a longer URI -32602; at the
+    bound it is acknowledged, and the server goes on."""
     server = StdioServer("2026-07-28")
     try:
         for uris, code in (
@@ -58,6 +59,10 @@ def test_a_listens_resource_subscriptions_are_bounded() -> None:
                 server.message("subscriptions/listen", {"notifications": {"resourceSubscriptions": uris}})
             )
             assert refused["error"]["code"] == code, refused
+        ids = server.message("subscriptions/listen", {"notifications": {"taskIds": ["t"] * (LIMIT + 1)}})
+        ids["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = {"extensions": {EXTENSION: {}}}
+        refused = server.request(ids)  # (each task id is looked up in the task store)
+        assert refused["error"]["code"] == -32000, refused
         listen = server.message(
             "subscriptions/listen",
             {"notifications": {"resourceSubscriptions": [f"memo://n/{i}" for i in range(LIMIT)]}},
