@@ -324,13 +324,26 @@ class Context:
             elicitation_id = key or f"e{self._asked}"
             params = {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
         answer = await self._ask("elicitation/create", "elicitation", params, "ElicitResult", key, as_task)
-        content = answer.content if answer.content is not UNSET else None
+        # Content comes with an accept alone (the schema: "only present when action is accept"), and
+        # is what the form allows (servers SHOULD check it): a handler sees no client's data unchecked.
+        content = answer.content if answer.content is not UNSET and answer.action == "accept" else None
         if convert is not None and content is not None:
             try:
                 content = convert(content)
             except ValueError as exc:  # msgspec's and pydantic's validation errors both are
-                raise McpError(f"the client's answer does not fill the form: {exc}") from None
+                raise self._unfilled(str(exc)) from None
+        elif answer.action == "accept" and url is None:
+            from .forms import mismatch  # (on use, as `types`)
+
+            why = mismatch(schema, content or {})  # (an accept with no content: its required fields)
+            if why is not None:
+                raise self._unfilled(why)
         return ElicitOutcome(answer.action, content)
+
+    def _unfilled(self, why: str) -> McpError:
+        message = f"the client's answer does not fill the form: {why}"
+        # In the envelope era the answer is part of the request's own params (`inputResponses`).
+        return McpError(message) if self.era.asks_inline else InvalidParams(f"Invalid params: {message}")
 
     def _url_mode_offered(self) -> None:
         """URL-mode elicitation exists from 2025-11-25 on, and only for a client that declares it

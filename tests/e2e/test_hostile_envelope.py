@@ -1,14 +1,21 @@
-"""The envelope era (2026-07-28) against hostile input of its own: `inputResponses` of the wrong kind,
-over real uvicorn on loopback (tests/servers/tasks.py in its own process)."""
+"""A client's answers to the server's questions, hostile: `inputResponses` (2026-07-28) of the wrong
+kind or not filling the form, over real uvicorn on loopback, and an elicitation answer not filling the
+form in the session era, over stdio (tests/servers/tasks.py in its own process each time)."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.transports.stdio import StdioClientTransport
 
 from ..http_support import messages_of, modern, modern_headers, serve
 
@@ -54,3 +61,63 @@ def test_an_input_response_of_another_kind_is_invalid_params(url: str, response:
         assert half["error"]["code"] == -32602, half
         right = ask(http, url, "ask_name", inputResponses={key: accepted}, **more)
         assert right["result"]["content"][0]["text"] == "hello Ada", right
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"action": "accept", "content": {"name": 5}},
+        {"action": "accept", "content": {"name": ["Ada"]}},
+        {"action": "accept", "content": {}},
+        {"action": "accept"},
+    ],
+)
+def test_an_accepted_answer_that_does_not_fill_the_form_is_invalid_params(
+    url: str, answer: dict[str, Any]
+) -> None:
+    """Servers SHOULD check that what comes back matches the requested form (elicitation, Form Mode
+    Security); a handler with a dict form got a number, a list or nothing for a required string.
+    Now -32602 saying what is wrong, in the envelope era where the answer is the request's params."""
+    with httpx.Client(timeout=30) as http:
+        refused = ask(http, url, "ask_name", inputResponses={"name": answer})
+        assert refused["error"]["code"] == -32602, refused
+        assert (
+            "does not fill the form" in refused["error"]["message"]
+            and "'name'" in refused["error"]["message"]
+        )
+
+
+def test_a_declined_answer_carries_no_content(url: str) -> None:
+    """Content is only present with an accept (the schema): a decline's content was handed over."""
+    with httpx.Client(timeout=30) as http:
+        answer = {"action": "decline", "content": {"name": "Mallory"}}
+        declined = ask(http, url, "ask_name", inputResponses={"name": answer})
+        assert declined["result"]["content"][0]["text"] == "hello None", declined
+
+
+def test_an_elicitation_answer_that_does_not_fill_the_form_never_reaches_the_tool() -> None:
+    """The session era: the client's accepted answer `{"name": 5}` to a form asking for a string
+    reached the tool, which answered "hello 5". Now the elicitation fails, and the next call with a
+    right answer is served."""
+
+    async def main() -> None:
+        answers = [
+            {"action": "accept", "content": {"name": 5}},
+            {"action": "accept", "content": {"name": "Ada"}},
+        ]
+
+        async def elicitation(params: Any) -> dict[str, Any]:
+            return answers.pop(0)
+
+        transport = StdioClientTransport(sys.executable, [TASKS])
+        async with Client(transport, mode="2025-11-25", elicitation=elicitation) as client:
+            try:
+                result = await client.call_tool("ask_name")
+            except McpError as exc:
+                assert "does not fill the form" in exc.message, exc
+            else:  # (a tool's failed request may also be its execution error)
+                text = result.content[0].text
+                assert result.is_error and "does not fill the form" in text, text
+            assert (await client.call_tool("ask_name")).content[0].text == "hello Ada"
+
+    asyncio.run(asyncio.wait_for(main(), 60))

@@ -71,9 +71,9 @@ def test_plain_transports_meet_the_client_contract() -> None:
 
 
 # What a stdio server's start and first tools/call must not import: each loads on its own first use
-# (a task tool, `@server.method`, a resource template, HTTP's parameter headers, the client), and the
-# standard library's dataclasses (a few ms of generated code per class; the server's records are
-# msgspec Structs).
+# (a task tool, `@server.method`, a resource template, an elicitation's form check, HTTP's parameter
+# headers, the client), and the standard library's dataclasses (a few ms of generated code per class;
+# the server's records are msgspec Structs).
 LAZY = (
     "mcpbind.client",
     "mcpbind.protocol.tasks",
@@ -81,6 +81,7 @@ LAZY = (
     "mcpbind.server.task_requests",
     "mcpbind.server.custom",
     "mcpbind.server.uritemplate",
+    "mcpbind.server.forms",
     "mcpbind.protocol.headers",
     "mcpbind.transports.http",
     "dataclasses",
