@@ -30,7 +30,8 @@ than the client's memory growing."""
 
 class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
     """The protocol of a stdio client's subprocess: its stdout read as described above; its stdin and
-    stderr stay asyncio's (`asyncio.subprocess.Process` over it works as usual, `stdout` aside).
+    stderr stay asyncio's (`asyncio.subprocess.Process` over it works as usual, `stdout` aside), the
+    stdin's flow control also told in `writing_paused`.
 
     `oversized`: what a line over `max_line` becomes, a message to handle in its place or None (it
     was dealt with)."""
@@ -54,7 +55,22 @@ class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
         self.waiting_bytes = 0
         self.eof = False
         self.paused = False
+        self.writing_paused = False
+        """The server's stdin holds more than its high-water mark unread (a write would wait)."""
         self._waiter: asyncio.Future[None] | None = None
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self.writing_paused = False
+
+    def stdin_closing(self) -> bool:
+        """Whether the server's stdin is closing (what is written then is dropped, never waited on)."""
+        pipe = self.pipes.get_pipe_transport(0) if self.pipes is not None else None
+        return pipe is None or pipe.is_closing()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)

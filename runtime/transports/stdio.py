@@ -14,9 +14,9 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextvars import ContextVar
 from typing import IO, Final
 
+from ..aio.interfaces import WRITE_WAIT
 from ..protocol.endpoint import DEFAULT_MAX_LINE, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from ..protocol.salvage import salvage
@@ -58,11 +58,6 @@ _STDERR: Final = {
     "capture": asyncio.subprocess.PIPE,
     "devnull": asyncio.subprocess.DEVNULL,
 }
-
-WRITE_WAIT: ContextVar[float | None] = ContextVar("mcpbind_write_wait", default=None)
-"""How long a client's write may wait for the server to read its stdin (None: as long as it takes):
-the client sets it to the timeout of the request being sent, so that a server that stops reading
-cannot hold a request past its timeout, and to 0 for a best-effort cancellation."""
 
 
 class StdioServerTransport:
@@ -293,11 +288,11 @@ class StdioClientTransport(PlainTransport):
         return None
 
     def write_nowait(self, data: bytes) -> bool:
-        """`write` when it would not wait (the pipe took everything so far): queued, True. False:
-        nothing queued (`write` queues it, and waits as it says)."""
-        stdin, frames = self._stdin, self._frames
-        assert stdin is not None and frames is not None, "start() first"
-        if stdin.get_write_buffer_size() and not stdin.is_closing():
+        """`write` when it would not wait (the pipe's buffer is under its high-water mark): queued,
+        True. False: nothing queued (`write` queues it, and waits as it says)."""
+        output, frames = self._output, self._frames
+        assert output is not None and frames is not None, "start() first"
+        if output.writing_paused and not output.stdin_closing():
             return False
         frames.write(data)  # (dropped if the pipe is closing, as `write` drops it)
         return True
