@@ -341,8 +341,14 @@ class Client(Calls, TypedStubs):
             # once while it stays the same (or the caller's own, with that added).
             data: Any = dict(params) if params else {}
             given = data.get("_meta")
-            data["_meta"] = {**self._meta(), **given} if given else self._stateless_meta(prepared.meta_type)
-            body = prepared.convert(data)
+            if given:
+                data["_meta"] = {**self._meta(), **given}
+                body = prepared.convert(data)
+            else:
+                data["_meta"], encoded = self._stateless_meta(prepared.meta_type)
+                body = prepared.convert(data)
+                # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
+                setattr(body, prepared.meta_attr, encoded)
         elif spec.params_type is not None:
             # (a stateful revision's request carries no `_meta` but the caller's)
             full_meta = self._meta(meta) if meta or stateless else None
@@ -372,11 +378,11 @@ class Client(Calls, TypedStubs):
         await self._initialize(self.revision)
         return await self._request(method, body, decode, limit)
 
-    def _stateless_meta(self, meta_type: type) -> Any:
-        """`_meta()` as `meta_type`, made again only when what it is made of changed (the client's
-        info may change in place: the memo compares it with a copy of what it was)."""
+    def _stateless_meta(self, meta_type: type) -> tuple[Any, msgspec.Raw]:
+        """`_meta()` as `meta_type`, and its JSON, made again only when what it is made of changed
+        (the client's info may change in place: the memo compares it with a copy of what it was)."""
         key = (self.revision, self.log_level, self._input.offered(), self.info)
-        return self._meta_memo.converted(key, meta_type, self._meta)
+        return self._meta_memo.encoded(key, meta_type, self._meta)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None
