@@ -345,7 +345,10 @@ class Client(Calls, TypedStubs):
                 data["_meta"] = {**self._meta(), **given}
                 body = prepared.convert(data)
             else:
-                data["_meta"], encoded = self._stateless_meta(prepared.meta_type)
+                # Made again only when what it is made of changed (the client's info may change in
+                # place: the memo compares it with a copy of what it was).
+                key = (self.revision, self.log_level, self._input.offered(), self.info)
+                data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
                 body = prepared.convert(data)
                 # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
                 setattr(body, prepared.meta_attr, encoded)
@@ -377,12 +380,6 @@ class Client(Calls, TypedStubs):
                 raise
         await self._initialize(self.revision)
         return await self._request(method, body, decode, limit)
-
-    def _stateless_meta(self, meta_type: type) -> tuple[Any, msgspec.Raw]:
-        """`_meta()` as `meta_type`, and its JSON, made again only when what it is made of changed
-        (the client's info may change in place: the memo compares it with a copy of what it was)."""
-        key = (self.revision, self.log_level, self._input.offered(), self.info)
-        return self._meta_memo.encoded(key, meta_type, self._meta)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None
