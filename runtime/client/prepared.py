@@ -3,8 +3,9 @@
 `Client.request` finds the method's spec, makes its result decoder and, on a stateless revision,
 converts the `_meta` every request carries: per call, that was much of the client's own cost.
 `prepare` keeps the first two per (revision, method, result type), with a converter of the params;
-`MetaMemo` keeps the converted `_meta`, and its JSON, while what it is made of stays the same (the callbacks, client
-info and log level may change between calls: the client compares them, see `Client._call`).
+`MetaMemo` keeps the converted `_meta`, and its JSON, while what it is made of stays the same (the
+callbacks, client info and log level may change between calls: the client compares them, see
+`Client._call`).
 
 A result the conveniences give as the newest revision's type (`calls`) is decoded by the negotiated
 revision's type first (the check that the answer is valid in the revision the server speaks), then
