@@ -1,8 +1,9 @@
 """The contracts between the asyncio layer, the server's connections and the transports under them.
 
-`MessageTransport` is what a `Peer` reads and writes. `ReplyChannel` is where what a connection sends
-while serving one request goes, on a transport with more than one response stream per connection (an
-HTTP POST's response); `ROUTE` names the channel of the request being served. stdio has none (None).
+`MessageTransport` is what a `Peer` reads and writes; `WRITE_WAIT` says how long a write may wait.
+`ReplyChannel` is where what a connection sends while serving one request goes, on a transport with
+more than one response stream per connection (an HTTP POST's response); `ROUTE` names the channel of
+the request being served. stdio has none (None).
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ __all__ = [
     "ReplyChannel",
     "RequestTransport",
     "ROUTE",
+    "WRITE_WAIT",
     "defines",
 ]
+
+WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
+"""How long a write may wait for the other side to read (None: as long as it takes), for a transport
+whose writes can wait (stdio: a server that stops reading its stdin). A request of ours is written
+under its own timeout (`Requester.request`), so that such a server cannot hold it past its timeout; a
+best-effort write (a cancellation) under 0."""
 
 
 class MessageTransport(Protocol):

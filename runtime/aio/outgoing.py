@@ -19,7 +19,7 @@ from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, ResultDecoder
 from ..protocol.jsonrpc import RequestId
 from .deadlines import Deadlines
-from .interfaces import MessageTransport, NowaitWriter, RequestTransport, defines
+from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTransport, defines
 
 __all__ = ["Requester"]
 
@@ -81,7 +81,13 @@ class Requester:
             else:
                 send = self._send_nowait
                 if send is None or not send(data):
-                    await self.transport.write(data)  # as `send` does (this is every request: one call less)
+                    # The write may wait (stdio: for the other side to read), but not past the
+                    # request's own timeout.
+                    token = WRITE_WAIT.set(timeout)
+                    try:
+                        await self.transport.write(data)  # as `send` does
+                    finally:
+                        WRITE_WAIT.reset(token)
             return await future
         except TimeoutError:
             self.endpoint.forget(rid)

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Unpack
 import msgspec
 
 from .. import __version__, wire
-from ..aio.interfaces import defines
+from ..aio.interfaces import WRITE_WAIT, defines
 from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
 from ..protocol.jsonrpc import RequestId
-from ..transports.stdio import WRITE_WAIT
+from ..transports.plain import PlainTransport
 from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
@@ -94,6 +94,7 @@ class Client(Calls, TypedStubs):
         `initialize` (10, as the official SDK waits: a server started by `npx` or `uvx` may take
         seconds to answer anything; one that answers the probe late is still reached in its era)."""
         self.peer = self._new_peer()
+        self._sessionless = False
         self.revision = ""
         self.module = None
         self.server_info = {}
@@ -200,6 +201,8 @@ class Client(Calls, TypedStubs):
 
     def _start_peer(self) -> None:
         """Read the transport's messages into the peer (from their reading task, where it allows)."""
+        self._sessionless = isinstance(self.transport, PlainTransport)
+        """The transport has no session the server could end (stdio, HTTP+SSE)."""
         self.transport.deliver_to(self.peer.feed)
         if isinstance(self.transport, TakesAnswers) and defines(self.transport, "take_with"):
             self.transport.take_with(self.peer.take)
@@ -314,7 +317,7 @@ class Client(Calls, TypedStubs):
         the result decoded as `result_type` (default: the method's). Raises McpError for an error answer."""
         return await self._call(method, params, meta, timeout, result_type)
 
-    async def _call(
+    def _call(
         self,
         method: str,
         params: Mapping[str, Any] | None,
@@ -322,9 +325,10 @@ class Client(Calls, TypedStubs):
         timeout: float | None,
         result_type: Any = None,
         latest: str | None = None,
-    ) -> Any:
-        """`request`; with `latest`, the result (unless of a kind the revision lacks) is the newest
-        revision's type of that name (see `prepared`)."""
+    ) -> Awaitable[Any]:
+        """`request`, to be awaited; with `latest`, the result (unless of a kind the revision lacks) is
+        the newest revision's type of that name (see `prepared`). Where no session can be lost, the
+        awaitable is the peer's request itself: no coroutine of the client's own around each call."""
         assert self.module is not None, "not connected"
         prepared = prepare(self.revision, method, result_type, latest)
         if prepared is None:
@@ -337,8 +341,17 @@ class Client(Calls, TypedStubs):
             # once while it stays the same (or the caller's own, with that added).
             data: Any = dict(params) if params else {}
             given = data.get("_meta")
-            data["_meta"] = {**self._meta(), **given} if given else self._stateless_meta(prepared.meta_type)
-            body = prepared.convert(data)
+            if given:
+                data["_meta"] = {**self._meta(), **given}
+                body = prepared.convert(data)
+            else:
+                # Made again only when what it is made of changed (the client's info may change in
+                # place: the memo compares it with a copy of what it was).
+                key = (self.revision, self.log_level, self._input.offered(), self.info)
+                data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
+                body = prepared.convert(data)
+                # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
+                setattr(body, prepared.meta_attr, encoded)
         elif spec.params_type is not None:
             # (a stateful revision's request carries no `_meta` but the caller's)
             full_meta = self._meta(meta) if meta or stateless else None
@@ -350,25 +363,23 @@ class Client(Calls, TypedStubs):
                     data["_meta"] = {**full_meta, **given} if given else full_meta
                 body = prepared.convert(data)
         limit = timeout or self.request_timeout
-        token = WRITE_WAIT.set(limit)  # `_request`, inline: this is every call
+        sent = self.peer.request(method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel)
+        if stateless or self._sessionless:
+            return sent
+        return self._in_session(method, sent, body, prepared.decode, limit)
+
+    async def _in_session(
+        self, method: str, sent: Awaitable[Any], body: Any, decode: ResultDecoder, limit: float | None
+    ) -> Any:
+        """A request `sent` on a transport whose session the server may end: if it has, start a new
+        one (the spec says the client MUST) and send the request again."""
         try:
-            return await self.peer.request(
-                method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel
-            )
+            return await sent
         except McpError:
             if method == "initialize" or not self.transport.take_session_lost():
                 raise
-        finally:
-            WRITE_WAIT.reset(token)
-        # The server ended our HTTP session: start a new one (the spec says the client MUST), then retry.
         await self._initialize(self.revision)
-        return await self._request(method, body, prepared.decode, limit)
-
-    def _stateless_meta(self, meta_type: type) -> Any:
-        """`_meta()` as `meta_type`, made again only when what it is made of changed (the client's
-        info may change in place: the memo compares it with a copy of what it was)."""
-        key = (self.revision, self.log_level, self._input.offered(), self.info)
-        return self._meta_memo.converted(key, meta_type, self._meta)
+        return await self._request(method, body, decode, limit)
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None

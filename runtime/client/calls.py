@@ -79,7 +79,7 @@ class Calls(Negotiation):
     _acknowledged: asyncio.Event | None
 
     @abstractmethod
-    async def _call(
+    def _call(
         self,
         method: str,
         params: Mapping[str, Any] | None,
@@ -87,7 +87,7 @@ class Calls(Negotiation):
         timeout: float | None,
         result_type: Any = None,
         latest: str | None = None,
-    ) -> Any: ...
+    ) -> Awaitable[Any]: ...
 
     async def _with_input(
         self,
@@ -159,7 +159,8 @@ class Calls(Negotiation):
             try:
                 # `_with_input`, inline: most calls are answered at once.
                 result = await self._call("tools/call", params, meta, timeout, None, "CallToolResult")
-                if not _final(result):
+                kind = type(result)  # (`_final`, inline)
+                if kind is wire.Unknown or kind.__name__ == "InputRequiredResult":
                     result = await self._rounds("tools/call", params, "CallToolResult", result, meta, timeout)
             except McpError as exc:
                 if exc.code != revisions.HEADER_MISMATCH:

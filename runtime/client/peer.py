@@ -3,7 +3,7 @@
 `Peer.feed` reads any message into events (`Endpoint.receive`: the envelope classified, a list, an
 event per message, then a dispatch on the event's kind), which a client pays for every answer. Here a
 message that reads as a well-formed result (ASCII text, so UTF-8; `jsonrpc` "2.0", an integer id,
-as the client's ids are; a `result` and neither `method` nor `error`) goes from its envelope straight
+as the client's ids are, a `result` and no other member) goes from its envelope straight
 to the request's future (`Peer.answered`). Anything else (requests and notifications from the server,
 error answers, text that is no JSON, non-ASCII text, whose UTF-8 must be checked) takes `Peer.feed`,
 which reads it again from the start: the decisions and error answers stay those of the one parser.
@@ -13,25 +13,23 @@ with no coroutine for an answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from ..aio.peer import Peer
 
 __all__ = ["ClientPeer"]
 
 
-class _Answer(msgspec.Struct):
-    """The envelope of what the server sends, with its result unread (the other members' values are
-    only looked at, to send anything but a plain result the full way)."""
+class _Answer(msgspec.Struct, forbid_unknown_fields=True):
+    """A plain result, as its envelope must read for the short path: anything else (a `method`, an
+    `error`, any other member, another `jsonrpc` or a non-integer id) fails to decode, and takes the
+    full path. The result is left unread."""
 
-    jsonrpc: Any = UNSET
-    id: Any = UNSET
-    method: Any = UNSET
-    result: msgspec.Raw | UnsetType = UNSET
-    error: Any = UNSET
+    jsonrpc: Literal["2.0"]
+    id: int
+    result: msgspec.Raw
 
 
 _read = msgspec.json.Decoder(_Answer).decode
@@ -46,19 +44,11 @@ class ClientPeer(Peer):
         coroutine: `TakesAnswers`)."""
         if type(data) is bytes and data.isascii():
             try:
-                env = _read(data)
-            except (msgspec.DecodeError, RecursionError):
-                return False  # no JSON object: the full path answers it
-            result = env.result
-            if (
-                type(env.id) is int
-                and result is not UNSET
-                and env.method is UNSET
-                and env.error is UNSET
-                and env.jsonrpc == "2.0"
-            ):
-                self.answered(env.id, result)
-                return True
+                answer = _read(data)
+            except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+                return False  # not a plain result: the full path reads it
+            self.answered(answer.id, answer.result)
+            return True
         return False
 
     async def feed(self, data: bytes) -> None:

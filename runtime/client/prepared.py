@@ -3,8 +3,9 @@
 `Client.request` finds the method's spec, makes its result decoder and, on a stateless revision,
 converts the `_meta` every request carries: per call, that was much of the client's own cost.
 `prepare` keeps the first two per (revision, method, result type), with a converter of the params;
-`MetaMemo` keeps the converted `_meta` while what it is made of stays the same (the callbacks, client
-info and log level may change between calls: the client compares them, see `Client._stateless_meta`).
+`MetaMemo` keeps the converted `_meta`, and its JSON, while what it is made of stays the same (the
+callbacks, client info and log level may change between calls: the client compares them, see
+`Client._call`).
 
 A result the conveniences give as the newest revision's type (`calls`) is decoded by the negotiated
 revision's type first (the check that the answer is valid in the revision the server speaks), then
@@ -49,6 +50,8 @@ class Prepared(NamedTuple):
     """The params in JSON form (with `_meta` converted, or none) as the method's params type."""
     meta_type: type | None
     """The type of the params' `_meta` when it is an open object (what `MetaMemo` converts into)."""
+    meta_attr: str
+    """The attribute of the params' Struct that holds `_meta` (when `meta_type` is not None)."""
     stateless: bool
     """The revision is of the stateless era (`_meta` on every request)."""
 
@@ -95,7 +98,9 @@ def _prepare(
             decode = _analysed_later(key, result_type or spec.result_type, newest, decode)
     params_type = spec.params_type
     meta_type = _meta_type(params_type) if params_type is not None else None
-    return Prepared(spec, decode, _converter(params_type), meta_type, revisions.is_modern(revision))
+    meta_attr = (_attribute(params_type, "_meta") if meta_type is not None else None) or ""
+    stateless = revisions.is_modern(revision)
+    return Prepared(spec, decode, _converter(params_type), meta_type, meta_attr, stateless)
 
 
 def _converter(tp: Any) -> Callable[[Any], Any]:
@@ -242,20 +247,28 @@ def _meta_type(params_type: Any) -> type | None:
 
 
 class MetaMemo:
-    """The `_meta` of stateless requests, converted once per type while it stays the same."""
+    """The `_meta` of stateless requests, converted once per type while it stays the same, and encoded
+    once: every request carries the same bytes (`encoded`)."""
 
     __slots__ = ("_memo",)
 
     def __init__(self) -> None:
-        self._memo: dict[type, tuple[tuple[object, ...], Any]] = {}
+        self._memo: dict[type, tuple[tuple[object, ...], Any, msgspec.Raw]] = {}
 
     def converted(self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]) -> Any:
         """`build()` converted into `meta_type`, built and converted again only when `key` changes:
         the caller's word for everything the meta is made of (cheaper to compare than the meta). A
         copy of `key` is kept: a dict in it that changes in place (the client's info) is a change."""
+        return self.encoded(key, meta_type, build)[0]
+
+    def encoded(
+        self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]
+    ) -> tuple[Any, msgspec.Raw]:
+        """`converted`, and its JSON, for a request's params to carry as they are (`msgspec.Raw`)."""
         hit = self._memo.get(meta_type)
         if hit is not None and hit[0] == key:
-            return hit[1]
+            return hit[1], hit[2]
         converted: Any = wire.convert(build(), meta_type)
-        self._memo[meta_type] = (copy.deepcopy(key), converted)
-        return converted
+        raw = msgspec.Raw(wire.encode(converted))
+        self._memo[meta_type] = (copy.deepcopy(key), converted, raw)
+        return converted, raw

@@ -13,12 +13,11 @@ import logging
 import os
 import signal
 import sys
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextvars import ContextVar
 from typing import IO, Final
 
-from ..protocol.endpoint import DEFAULT_MAX_LINE, ClippingLineBuffer, LineTooLong, Oversized
+from ..aio.interfaces import WRITE_WAIT
+from ..protocol.endpoint import DEFAULT_MAX_LINE, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from ..protocol.salvage import salvage
 from .pipes import (
@@ -37,6 +36,7 @@ from .pipes import (
     pollable,
 )
 from .plain import PlainTransport
+from .server_output import ServerOutput
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -58,11 +58,6 @@ _STDERR: Final = {
     "capture": asyncio.subprocess.PIPE,
     "devnull": asyncio.subprocess.DEVNULL,
 }
-
-WRITE_WAIT: ContextVar[float | None] = ContextVar("mcpbind_write_wait", default=None)
-"""How long a client's write may wait for the server to read its stdin (None: as long as it takes):
-the client sets it to the timeout of the request being sent, so that a server that stops reading
-cannot hold a request past its timeout, and to 0 for a best-effort cancellation."""
 
 
 class StdioServerTransport:
@@ -197,8 +192,7 @@ class StdioClientTransport(PlainTransport):
         self.max_line = max_line
         self.shutdown_timeout = shutdown_timeout
         self.process: asyncio.subprocess.Process | None = None
-        self._buffer = ClippingLineBuffer(max_line)
-        self._lines: deque[bytes] = deque()
+        self._output: ServerOutput | None = None
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
@@ -208,7 +202,10 @@ class StdioClientTransport(PlainTransport):
 
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
-        self.process = await asyncio.create_subprocess_exec(
+        loop = asyncio.get_running_loop()
+        # `asyncio.create_subprocess_exec`, with the server's stdout read by `ServerOutput`.
+        pipes, output = await loop.subprocess_exec(
+            lambda: ServerOutput(self.max_line, self._oversized, CHUNK, loop),
             self.command,
             *self.args,
             stdin=asyncio.subprocess.PIPE,
@@ -216,8 +213,10 @@ class StdioClientTransport(PlainTransport):
             stderr=_STDERR[self.stderr],
             env=env,
             cwd=self.cwd,
-            limit=CHUNK,
         )
+        self.process = asyncio.subprocess.Process(pipes, output, loop)
+        self._output = output
+        self._offer()
         assert self.process.stdin is not None
         stdin = self.process.stdin.transport
         pipe = stdin.get_extra_info("pipe")
@@ -239,38 +238,42 @@ class StdioClientTransport(PlainTransport):
 
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self._deliver = feed
+        self._offer()
 
     def take_with(self, take: Callable[[bytes], bool]) -> None:
         """Offer each message read to `take` first, with no coroutine (the client's answers: nearly
-        every message); only those it leaves (False) go to `deliver_to`'s feed, in the same order."""
+        every message), as the loop reads it; only those it leaves (False) go to `deliver_to`'s feed,
+        in the same order (see `server_output`)."""
         self._take = take
+        self._offer()
+
+    def _offer(self) -> None:
+        # Taken as read only with a feed for the rest: without one, `read` returns every line.
+        if self._output is not None and self._deliver is not None:
+            self._output.take = self._take
 
     async def read(self) -> bytes | None:
-        """The next line; or, once `deliver_to` was called, every line handed to the peer as it is
-        read (no return to the peer's loop per message), and None at the end."""
-        assert self.process is not None and self.process.stdout is not None, "start() first"
+        """The next line; or, once `deliver_to` was called, every line that was not taken as it was
+        read handed to the feed (no return to the peer's loop per message), and None at the end."""
+        output = self._output
+        assert output is not None, "start() first"
         deliver, take = self._deliver, self._take
-        while True:
-            while not self._lines:
-                chunk = await self.process.stdout.read(CHUNK)
-                if not chunk:
-                    return None
-                for line in self._buffer.feed(chunk):
-                    if isinstance(line, bytes):
-                        self._lines.append(line)
-                    else:
-                        self._oversized(line)
+        while (line := await output.first()) is not None:
             if deliver is None:
-                return self._lines.popleft()
-            lines = self._lines
-            while lines:
-                line = lines.popleft()
+                output.done()
+                return line
+            # The line stays first while it is handled: what is read meanwhile waits behind it.
+            try:
                 if take is None or not take(line):
                     await deliver(line)
+            finally:
+                output.done()
+        return None
 
-    def _oversized(self, line: Oversized) -> None:
-        """A line over `max_line` was dropped: fail the request it answers, refuse the request it
-        is, or (its id unreadable) log it."""
+    def _oversized(self, line: Oversized) -> bytes | None:
+        """A line over `max_line` was dropped: fail the request it answers (the message to handle in
+        its place: the server's error answer, as it were), refuse the request it is, or (its id
+        unreadable) log it."""
         found = salvage(line.head, line.tail)
         why = f"a message of {line.size} bytes exceeds the client's limit of {self.max_line} bytes (max_line)"
         if found.id is None:
@@ -281,16 +284,15 @@ class StdioClientTransport(PlainTransport):
                 self._frames.write(encode_error(found.id, INVALID_REQUEST, f"Invalid request: {why}"))
         else:
             # Read as the server's own error answer: the request fails with it, at once.
-            self._lines.append(
-                encode_error(found.id, INTERNAL_ERROR, f"the server's answer is too large: {why}")
-            )
+            return encode_error(found.id, INTERNAL_ERROR, f"the server's answer is too large: {why}")
+        return None
 
     def write_nowait(self, data: bytes) -> bool:
-        """`write` when it would not wait (the pipe took everything so far): queued, True. False:
-        nothing queued (`write` queues it, and waits as it says)."""
-        stdin, frames = self._stdin, self._frames
-        assert stdin is not None and frames is not None, "start() first"
-        if stdin.get_write_buffer_size() and not stdin.is_closing():
+        """`write` when it would not wait (the pipe's buffer is under its high-water mark): queued,
+        True. False: nothing queued (`write` queues it, and waits as it says)."""
+        output, frames = self._output, self._frames
+        assert output is not None and frames is not None, "start() first"
+        if output.writing_paused and not output.stdin_closing():
             return False
         frames.write(data)  # (dropped if the pipe is closing, as `write` drops it)
         return True

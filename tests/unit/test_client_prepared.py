@@ -147,3 +147,24 @@ def test_a_stateless_result_is_decoded_by_its_tag_as_the_union_decodes_it() -> N
         with pytest.raises(msgspec.ValidationError) as full:
             union(msgspec.Raw(bad))
         assert str(fast.value) == str(full.value)
+
+
+def test_the_stateless_meta_is_encoded_with_its_conversion_and_sent_as_those_bytes() -> None:
+    prepared = prepare("2026-07-28", "tools/call")
+    assert prepared is not None and prepared.meta_type is not None and prepared.meta_attr == "meta"
+    memo = MetaMemo()
+    meta = {revisions.META_VERSION: "2026-07-28", revisions.META_CAPABILITIES: {}}
+    converted, raw = memo.encoded(
+        ("k",), prepared.meta_type, lambda: {**meta, revisions.META_CLIENT: {"name": "c", "version": "1"}}
+    )
+    assert type(raw) is msgspec.Raw and bytes(raw) == wire.encode(converted)
+    assert memo.encoded(("k",), prepared.meta_type, dict)[1] is raw  # the same key: the same bytes
+    # The params carry the bytes in place of the object: the request reads as it did.
+    params = prepared.convert({"name": "echo", "arguments": {"x": 1}, "_meta": converted})
+    expected = wire.encode(params)
+    setattr(params, prepared.meta_attr, raw)
+    assert msgspec.json.decode(wire.encode(params)) == msgspec.json.decode(expected)
+    _, again = memo.encoded(
+        ("k2",), prepared.meta_type, lambda: {**meta, revisions.META_CLIENT: {"name": "c", "version": "2"}}
+    )
+    assert b'"version":"2"' in bytes(again)

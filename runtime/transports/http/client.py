@@ -85,8 +85,9 @@ class StreamableHttpTransport:
         self._client = client
         self._own_client = client is None
         self.session_id: str | None = None
-        self.protocol_version: str | None = None
-        """Set by the client once negotiated; shapes the headers of every request after that."""
+        self._protocol_version: str | None = None
+        self.stateless = False
+        """`protocol_version` is a stateless revision (kept with it: read for every request)."""
         self.session_lost = False
         """Set when the server answered 404 for our session: the client initializes again."""
         self.param_headers: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -118,8 +119,14 @@ class StreamableHttpTransport:
             )
 
     @property
-    def stateless(self) -> bool:
-        return self.protocol_version is not None and revisions.is_modern(self.protocol_version)
+    def protocol_version(self) -> str | None:
+        """Set by the client once negotiated; shapes the headers of every request after that."""
+        return self._protocol_version
+
+    @protocol_version.setter
+    def protocol_version(self, version: str | None) -> None:
+        self._protocol_version = version
+        self.stateless = version is not None and revisions.is_modern(version)
 
     # -- what the client asks of any transport (mcpbind.client.transport.ClientTransport) ----------
 

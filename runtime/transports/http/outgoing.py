@@ -26,9 +26,7 @@ class Shaped(Protocol):
     session_id: str | None
     protocol_version: str | None
     param_headers: dict[str, dict[str, tuple[str, ...]]]
-
-    @property
-    def stateless(self) -> bool: ...
+    stateless: bool
 
 
 class HeaderShapes:

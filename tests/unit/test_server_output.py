@@ -1,0 +1,139 @@
+"""`transports.server_output`: the stdio client's reading of the server's stdout, fed chunks as the loop
+would feed them (no process: the protocol's callbacks are called directly, its pipes are recorders).
+
+Answers are taken as they are read; what is not taken waits in order, and every line after it waits
+behind it until the reading task is done with it; reading pauses while too much waits; a `take` that
+raises leaves the line for the reading task; EOF comes after the last waiting line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mcpbind.protocol.endpoint import Oversized
+from mcpbind.transports.server_output import WAITING_HIGH, ServerOutput
+
+
+class _Pipe:
+    def __init__(self) -> None:
+        self.paused = False
+        self.closing = False
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+class _Pipes:
+    """What `SubprocessStreamProtocol.connection_made` asks of the subprocess transport."""
+
+    def __init__(self) -> None:
+        self.stdout = _Pipe()
+
+    def get_pipe_transport(self, fd: int) -> Any:
+        return self.stdout if fd == 1 else None
+
+
+def _output(max_line: int = 1 << 20, oversized: Any = None) -> tuple[ServerOutput, _Pipes]:
+    output = ServerOutput(max_line, oversized or (lambda line: None), 1 << 16, asyncio.get_running_loop())
+    pipes = _Pipes()
+    output.connection_made(pipes)  # type: ignore[arg-type]
+    return output, pipes
+
+
+def test_answers_are_taken_as_read_and_the_rest_waits_in_order() -> None:
+    async def main() -> None:
+        output, _ = _output()
+        taken: list[bytes] = []
+        output.take = lambda line: line.startswith(b"answer") and (taken.append(line) or True)
+        # A chunk with lines split across it, and a blank line (dropped).
+        output.pipe_data_received(1, b"answer 1\nanswer 2\nans")
+        output.pipe_data_received(1, b"wer 3\n\nnotice 1\nanswer 4\n")
+        assert taken == [b"answer 1", b"answer 2", b"answer 3"]
+        # The notice waits; the answer after it waits behind it, not taken past it.
+        assert list(output.waiting) == [b"notice 1", b"answer 4"]
+        assert await output.first() == b"notice 1"
+        output.pipe_data_received(1, b"answer 5\n")  # read while the notice is being handled
+        assert list(output.waiting) == [b"notice 1", b"answer 4", b"answer 5"] and len(taken) == 3
+        output.done()
+        assert await output.first() == b"answer 4"
+        output.done()
+        output.done()
+        output.pipe_data_received(1, b"answer 6\n")  # nothing waits: taken as read again
+        assert taken[-1] == b"answer 6" and not output.waiting
+
+    asyncio.run(main())
+
+
+def test_the_reading_task_waits_for_a_line_and_gets_none_after_the_last() -> None:
+    async def main() -> None:
+        output, _ = _output()
+        first = asyncio.ensure_future(output.first())
+        await asyncio.sleep(0)
+        assert not first.done()
+        output.pipe_data_received(1, b"notice\n")
+        assert await asyncio.wait_for(first, 10) == b"notice"
+        output.pipe_connection_lost(1, None)
+        assert await output.first() == b"notice"  # still there: EOF comes after it
+        output.done()
+        assert await asyncio.wait_for(output.first(), 10) is None
+
+    asyncio.run(main())
+
+
+def test_reading_pauses_while_too_much_waits_and_resumes_at_half() -> None:
+    async def main() -> None:
+        output, pipes = _output()
+        line = b"n" * 1023 + b"\n"
+        chunk = line * 64  # 64 KiB of notifications, none taken
+        while output.waiting_bytes + 64 * 1023 <= WAITING_HIGH:
+            output.pipe_data_received(1, chunk)
+        while output.waiting_bytes + 1023 <= WAITING_HIGH:
+            output.pipe_data_received(1, line)
+        assert not pipes.stdout.paused  # at the mark, not over it
+        output.pipe_data_received(1, line)
+        assert pipes.stdout.paused and output.paused
+        count = len(output.waiting)
+        while pipes.stdout.paused:
+            assert await output.first() == line[:-1]
+            output.done()
+        assert output.waiting_bytes <= WAITING_HIGH // 2 and len(output.waiting) > count // 3
+
+    asyncio.run(main())
+
+
+def test_a_take_that_fails_leaves_the_line_for_the_reading_task() -> None:
+    async def main() -> None:
+        output, _ = _output()
+
+        def take(line: bytes) -> bool:
+            raise RuntimeError("a bug")
+
+        output.take = take
+        output.pipe_data_received(1, b"one\ntwo\n")
+        assert list(output.waiting) == [b"one", b"two"]  # nothing lost, in order
+
+    asyncio.run(main())
+
+
+def test_an_oversized_line_becomes_what_oversized_says() -> None:
+    async def main() -> None:
+        seen: list[Oversized] = []
+
+        def oversized(line: Oversized) -> bytes | None:
+            seen.append(line)
+            return b"instead" if len(seen) == 1 else None
+
+        output, _ = _output(max_line=16, oversized=oversized)
+        output.pipe_data_received(1, b"x" * 40 + b"\nsmall\n" + b"y" * 20)
+        output.pipe_data_received(1, b"y" * 20 + b"\nlast\n")
+        assert [line.size for line in seen] == [40, 40]
+        assert list(output.waiting) == [b"instead", b"small", b"last"]
+
+    asyncio.run(main())
