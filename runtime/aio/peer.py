@@ -20,7 +20,7 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
@@ -36,6 +36,9 @@ log = logging.getLogger("mcpbind")
 RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
 NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
+AnswerNow = Callable[[IncomingRequest], "bytes | eager.Paused | None"]
+"""Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
+`Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 
 _Queued = tuple[IncomingRequest, contextvars.Context]
 """A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
@@ -89,6 +92,7 @@ class Peer(Requester):
         max_queued: int = 1024,
         allow_batch: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
+        answer_now: AnswerNow | None = None,
     ) -> None:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
@@ -100,6 +104,7 @@ class Peer(Requester):
         self._serial = serial
         self._on_request = on_request
         self._on_notification = on_notification
+        self._answer_now = answer_now
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         # At most this many handlers wait at once (handlers that answer without waiting never count,
         # see `eager`); more requests queue, up to `max_queued`, and past that are refused.
@@ -206,6 +211,15 @@ class Peer(Requester):
             self._running.pop(event.id, None)
             if self._queue:
                 self._drain()
+
+    def _serve_rest(
+        self,
+        event: IncomingRequest,
+        finish: Callable[[Awaitable[Any]], Awaitable[bytes | None]],
+        rest: Awaitable[Any],
+    ) -> Coroutine[Any, Any, None]:
+        """`_serve` for a handler paused by `answer_now`: `finish(rest)` gives its answer."""
+        return self._serve(event, finish(rest))
 
     def _unanswered(self, event: IncomingRequest) -> None:
         """A request ends with no answer (cancelled): its batch counts it, or the transport is told."""
@@ -328,24 +342,36 @@ class Peer(Requester):
             self._track(event, eager.start(self._serve(event)))
             return
         # `eager.begin`, inline (this is every request): the handler's first step runs in a copy of
-        # the context; a handler that waits is carried on by a task inside `_serve`.
-        coro = self._on_request(event)
-        context = contextvars.copy_context()
+        # the context; a handler that waits is carried on by a task inside `_serve`. The usual
+        # request is answered in one step first, where the handler says it can (`answer_now`).
+        now = self._answer_now
+        reply: bytes | None
         try:
-            waiting_on = context.run(coro.send, None)
-        except StopIteration as done:
-            reply = done.value
+            done = None if now is None else now(event)
+            if done is None:
+                coro = self._on_request(event)
+                context = contextvars.copy_context()
+                try:
+                    waiting_on = context.run(coro.send, None)
+                except StopIteration as stopped:
+                    reply = stopped.value
+                else:
+                    carry = functools.partial(self._serve, event)
+                    self._track(event, eager.carried(coro, waiting_on, carry, context))
+                    return
+            elif type(done) is bytes:
+                reply = done
+            else:
+                paused = cast(eager.Paused, done)
+                rest = functools.partial(self._serve_rest, event, paused.finish)
+                self._track(event, eager.carried(paused.coro, paused.waiting_on, rest, paused.context))
+                return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
             return
         except Exception:
             log.exception("could not answer request %r", event.id)
             reply = None
-        else:
-            self._track(
-                event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context)
-            )
-            return
         if self._batches:
             batch = self._batches.pop(event.id, None)
             if batch is not None:
