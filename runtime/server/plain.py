@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from .. import wire
+from .. import shapes, wire
 from ..aio.eager import Paused
 from ..aio.interfaces import ROUTE
 from ..errors import McpError
@@ -54,7 +54,8 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     module: ModuleType
     spec: RequestMethod[Any, Any]
     read: Any
-    """The codec's decoder of `tools/call` params (a plain function)."""
+    """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
+    tolerant second reading: params it refuses take the general path, which reads them again."""
     era: eras.Era
     text: tuple[bytes, bytes] | None
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
@@ -78,7 +79,8 @@ def lane(revision: Revision) -> Lane:
             before, _, after = sample[len(_HEAD) + 1 :].partition(_encode(_MARK))
             assert after and _MARK.encode() not in after, sample
             text = (before, after)
-        found = _lanes[revision] = Lane(module, spec, wire.decoder(spec.params_type).decode, era, text)
+        read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
+        found = _lanes[revision] = Lane(module, spec, read, era, text)
     return found
 
 
@@ -131,7 +133,15 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
     try:
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
-        return _answer(server, tool, found, rid, done.value)
+        value = done.value
+        text = found.text
+        if type(value) is str and text is not None and sig.output_schema is None:
+            # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
+            try:
+                return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+            except Exception:
+                pass
+        return _answer(server, tool, found, rid, value)
     except BaseException as exc:
         return _failed(server, tool, found, rid, exc)
     return Paused(coro, waiting_on, context, _Finish(server, tool, found, rid))

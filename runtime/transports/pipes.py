@@ -272,14 +272,33 @@ class Batched:
     """Newline-framed messages written in one turn of the loop, sent in one system call: with many
     requests in flight, messages finish together, and one write per message was the largest cost of
     a stdio peer (server or client). `pipe`: the descriptor of the pipe written to, grown
-    (`grow_pipe`) on the first message of `LARGE` bytes or more."""
+    (`grow_pipe`) on the first message of `LARGE` bytes or more. `flow`: the pipe's flow control,
+    which `offer` heeds."""
 
-    __slots__ = ("_pending", "_pipe", "_sink")
+    __slots__ = ("_flow", "_pending", "_pipe", "_sink")
 
-    def __init__(self, sink: Sink, pipe: int | None = None) -> None:
+    def __init__(self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
         self._pipe = pipe
+        self._flow = flow
+
+    def offer(self, data: bytes) -> bool:
+        """`write`, unless the reader of the pipe is not reading (`flow` paused): then False, and
+        nothing is queued. (A server's every answer: `write`'s body, inline.)"""
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            return False
+        pending = self._pending
+        if not pending:
+            if self._sink.is_closing():
+                return True  # (dropped, as `write` drops it)
+            asyncio.get_running_loop().call_soon(self.flush)
+        if self._pipe is not None and len(data) >= LARGE:
+            grow_pipe(self._pipe)
+            self._pipe = None
+        pending.append(data)
+        return True
 
     def write(self, data: bytes) -> None:
         pending = self._pending

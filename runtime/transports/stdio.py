@@ -65,8 +65,17 @@ the client sets it to the timeout of the request being sent, so that a server th
 cannot hold a request past its timeout, and to 0 for a best-effort cancellation."""
 
 
+def _unstarted(data: bytes) -> bool:
+    raise AssertionError("start() first")
+
+
 class StdioServerTransport:
     """A server's side of stdio: reads its stdin, writes its stdout (both registered with the loop)."""
+
+    write_nowait: Callable[[bytes], bool] = staticmethod(_unstarted)
+    """Queue a message for this turn's write unless the client is not reading our stdout (False:
+    nothing queued; `write` queues it and waits). From `start` on, the writer's own `Batched.offer`
+    (a peer binds it once, and calls it for every answer)."""
 
     def __init__(
         self,
@@ -111,7 +120,8 @@ class StdioServerTransport:
             writing.reading = self._input
         else:
             self._writer = FileSink(stdout_fd)
-        self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None)
+        self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None, self._flow)
+        self.write_nowait = self._frames.offer
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
@@ -124,17 +134,6 @@ class StdioServerTransport:
                 await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
                 continue
             return line
-
-    def write_nowait(self, data: bytes) -> bool:
-        """Queue `data` for this turn's write unless the client is not reading our stdout (False:
-        nothing queued, `write` queues it and waits)."""
-        flow = self._flow
-        if flow is not None and flow.resumed is not None:
-            return False
-        frames = self._frames
-        assert frames is not None, "start() first"
-        frames.write(data)
-        return True
 
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
