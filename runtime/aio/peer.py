@@ -19,7 +19,7 @@ import contextvars
 import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, KeysView, Sequence
 from typing import Any, NamedTuple, cast
 
 from ..errors import SERVER_BUSY, McpError
@@ -119,7 +119,7 @@ class Peer(Requester):
         # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
-        self._read_buffered: Callable[[], bytes | None] = _none
+        self._read_buffered: Callable[[], Collection[bytes]] = _none
         self._write_nowait: Callable[[bytes], bool] | None = None
         if isinstance(transport, BufferedTransport):
             self._read_buffered = transport.read_buffered
@@ -453,33 +453,35 @@ class Peer(Requester):
         limit = self._max_waiting
         try:
             while True:
-                data = read_buffered()
-                if data is None:
+                burst: Collection[bytes] = read_buffered()
+                if not burst:
                     data = await read()
                     if data is None:
                         break
-                if batches and data[:1] == b"[":
-                    await self.feed(data)
-                    continue
-                # One pass: the envelope is read and a request recognised in one call, with no list
-                # of events around it; anything else goes through the endpoint as `feed` does.
-                message = parse_single(data, parsing_batches)
-                if type(message) is IncomingRequest:
-                    rid = message.id
-                    if (
-                        len(running) < limit
-                        and not queue
-                        and rid not in running
-                        and rid not in queued
-                        and message.method not in serial
-                    ):
-                        start(message)
+                    burst = (data,)
+                for data in burst:
+                    if batches and data[:1] == b"[":
+                        await self.feed(data)
+                        continue
+                    # One pass: the envelope is read and a request recognised in one call, with no
+                    # list of events around it; anything else goes through the endpoint as `feed` does.
+                    message = parse_single(data, parsing_batches)
+                    if type(message) is IncomingRequest:
+                        rid = message.id
+                        if (
+                            len(running) < limit
+                            and not queue
+                            and rid not in running
+                            and rid not in queued
+                            and message.method not in serial
+                        ):
+                            start(message)
+                        else:
+                            await self.receive_request(message)
+                    elif message is None:
+                        await self.feed(data)  # a batch that `[` did not open (space before it)
                     else:
-                        await self.receive_request(message)
-                elif message is None:
-                    await self.feed(data)  # a batch that `[` did not open (space before it)
-                else:
-                    await self._process(self.endpoint.events(message))
+                        await self._process(self.endpoint.events(message))
         finally:
             await self.shutdown("the connection closed")
 
@@ -496,9 +498,9 @@ class Peer(Requester):
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _none() -> None:
+def _none() -> Collection[bytes]:
     """`Peer`'s `read_buffered` for a transport that has none: nothing is ever waiting."""
-    return None
+    return ()
 
 
 async def _done(reply: bytes) -> bytes:

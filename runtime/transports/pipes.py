@@ -14,8 +14,8 @@ import asyncio
 import os
 import stat
 from collections import deque
-from collections.abc import Iterable
-from typing import Final, Protocol
+from collections.abc import Collection, Iterable
+from typing import Final, Protocol, cast
 
 from ..protocol.endpoint import LineBuffer, LineTooLong
 
@@ -69,6 +69,8 @@ class LineProtocol(asyncio.Protocol):
         self.max_buffered = max_buffered
         self.buffered = 0
         """Bytes of the lines in `lines`."""
+        self.oversized = 0
+        """Oversized lines' errors in `lines`."""
         self.held = False
         self.paused = False
         self.transport: asyncio.ReadTransport | None = None
@@ -81,24 +83,32 @@ class LineProtocol(asyncio.Protocol):
         line = self.lines.popleft()
         if type(line) is bytes:
             self.buffered -= len(line)
+        else:
+            self.oversized -= 1
         if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
             self._pause(False)
         return line
 
-    def take_message(self) -> bytes | None:
-        """The oldest line if one waits and it is a message (not an oversized line's error), else
-        None. (`take`'s usual case without its checks: this is every request read in a burst.)"""
+    def take_messages(self) -> Collection[bytes]:
+        """Every line waiting, oldest first, up to an oversized line's error (taken by `take`): a
+        burst of requests taken in one call. Reading resumes as for `take`: the lines taken are the
+        caller's, served before it reads again, so that at most twice `max_buffered` bytes wait."""
         lines = self.lines
         if not lines:
-            return None
-        line = lines[0]
-        if type(line) is not bytes:
-            return None
-        lines.popleft()
-        self.buffered -= len(line)
+            return ()
+        taken: Collection[bytes]
+        if not self.oversized:  # (the usual burst: the whole queue, with no copy)
+            taken = cast("deque[bytes]", lines)
+            self.lines = deque()
+            self.buffered = 0
+        else:
+            taken = []
+            while lines and type(lines[0]) is bytes:
+                taken.append(cast(bytes, lines.popleft()))
+            self.buffered -= sum(map(len, taken))
         if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
             self._pause(False)
-        return line
+        return taken
 
     def hold(self, held: bool) -> None:
         """Pause reading while our output waits for the client to read it (and resume after)."""
@@ -126,6 +136,7 @@ class LineProtocol(asyncio.Protocol):
                 self.buffered += sum(map(len, lines))  # type: ignore[arg-type]
             except TypeError:  # an oversized line's error among them (it holds no bytes)
                 self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+                self.oversized += sum([1 for line in lines if type(line) is not bytes])
             if self.buffered > self.max_buffered:
                 self._pause(True)
         if self.lines:

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextvars import ContextVar
 from typing import IO, Final
 
@@ -94,10 +94,10 @@ class StdioServerTransport:
         self._flow: WriteProtocol | None = None
         self._input: LineProtocol | None = None
         """The pipe's reader, holding the lines read and not yet taken (None for a file, read in a thread)."""
-        self.read_buffered: Callable[[], bytes | None] = _nothing_read
-        """A message already read off the pipe (often many, with many requests in flight), or None:
-        from `start` on, the pipe reader's own `take_message` (a peer calls it for every message,
-        and binds it once: no call in between)."""
+        self.read_buffered: Callable[[], Collection[bytes]] = _nothing_read
+        """Every message already read off the pipe (often many, with many requests in flight), oldest
+        first: from `start` on, the pipe reader's own `take_messages` (a peer calls it for every
+        burst, and binds it once: no call in between)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -108,7 +108,7 @@ class StdioServerTransport:
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = LineReader(protocol)
             self._input = protocol
-            self.read_buffered = protocol.take_message
+            self.read_buffered = protocol.take_messages
         else:
             self._reader = FileLines(stdin_fd, self._max_line)
         if pollable(stdout_fd):
@@ -125,9 +125,6 @@ class StdioServerTransport:
 
     async def read(self) -> bytes | None:
         assert self._reader is not None, "start() first"
-        waiting = self.read_buffered()
-        if waiting is not None:
-            return waiting
         while True:
             line = await self._reader.read_line()
             if isinstance(line, LineTooLong):
@@ -157,9 +154,9 @@ class StdioServerTransport:
                     await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
 
 
-def _nothing_read() -> bytes | None:
+def _nothing_read() -> Collection[bytes]:
     """`read_buffered` before `start`, and for a file (read in a thread): nothing ever waits."""
-    return None
+    return ()
 
 
 class StdioClientTransport(PlainTransport):
