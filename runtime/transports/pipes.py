@@ -123,10 +123,18 @@ class LineProtocol(asyncio.Protocol):
             else:
                 self.transport.resume_reading()
 
+    def readable(self) -> asyncio.Future[None]:
+        """A future done once a line or the end of input arrives, for a reader to await while no
+        line waits (a plain future, not a coroutine around one: one wait per request at a time)."""
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        return waiter
+
     def _wake(self) -> None:
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         lines = self.buffer.feed(data)
@@ -191,11 +199,7 @@ class LineReader:
         while not proto.lines:
             if proto.eof:
                 return None
-            proto.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await proto.waiter
-            finally:
-                proto.waiter = None
+            await proto.readable()
         return proto.take()
 
 

@@ -124,9 +124,18 @@ class StdioServerTransport:
         self.write_nowait = self._frames.offer
 
     async def read(self) -> bytes | None:
-        assert self._reader is not None, "start() first"
+        """The next message (None at the end of input); an oversized line is answered and skipped."""
+        proto = self._input
         while True:
-            line = await self._reader.read_line()
+            if proto is None:  # (a file, read in a thread)
+                assert self._reader is not None, "start() first"
+                line = await self._reader.read_line()
+            else:  # (`LineReader.read_line`, inline: one coroutine less on every wait for a request)
+                while not proto.lines:
+                    if proto.eof:
+                        return None
+                    await proto.readable()
+                line = proto.take()
             if isinstance(line, LineTooLong):
                 await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
                 continue
