@@ -212,15 +212,6 @@ class Peer(Requester):
             if self._queue:
                 self._drain()
 
-    def _serve_rest(
-        self,
-        event: IncomingRequest,
-        finish: Callable[[Awaitable[Any]], Awaitable[bytes | None]],
-        rest: Awaitable[Any],
-    ) -> Coroutine[Any, Any, None]:
-        """`_serve` for a handler paused by `answer_now`: `finish(rest)` gives its answer."""
-        return self._serve(event, finish(rest))
-
     def _unanswered(self, event: IncomingRequest) -> None:
         """A request ends with no answer (cancelled): its batch counts it, or the transport is told."""
         batch = self._batches.pop(event.id, None) if self._batches else None
@@ -362,9 +353,9 @@ class Peer(Requester):
             elif type(done) is bytes:
                 reply = done
             else:
-                paused = cast(eager.Paused, done)
-                rest = functools.partial(self._serve_rest, event, paused.finish)
-                self._track(event, eager.carried(paused.coro, paused.waiting_on, rest, paused.context))
+                paused = cast(eager.Paused, done)  # (its `finish(rest)` gives its answer)
+                carry_on = lambda rest: self._serve(event, paused.finish(rest))  # noqa: E731
+                self._track(event, eager.carried(paused.coro, paused.waiting_on, carry_on, paused.context))
                 return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
