@@ -74,6 +74,9 @@ class LineProtocol(asyncio.Protocol):
         self.held = False
         self.paused = False
         self.transport: asyncio.ReadTransport | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop reading the pipe, found once: Python 3.11's `get_running_loop` is a system call
+        (`getpid`) each time, and a server waits for a request this way once per request."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -126,7 +129,10 @@ class LineProtocol(asyncio.Protocol):
     def readable(self) -> asyncio.Future[None]:
         """A future done once a line or the end of input arrives, for a reader to await while no
         line waits (a plain future, not a coroutine around one: one wait per request at a time)."""
-        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        loop = self.loop
+        if loop is None:
+            loop = self.loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
         return waiter
 
     def _wake(self) -> None:
@@ -290,13 +296,14 @@ class Batched:
     (`grow_pipe`) on the first message of `LARGE` bytes or more. `flow`: the pipe's flow control,
     which `offer` heeds."""
 
-    __slots__ = ("_flow", "_pending", "_pipe", "_sink")
+    __slots__ = ("_flow", "_loop", "_pending", "_pipe", "_sink")
 
     def __init__(self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
         self._pipe = pipe
         self._flow = flow
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def offer(self, data: bytes) -> bool:
         """`write`, unless the reader of the pipe is not reading (`flow` paused): then False, and
@@ -308,7 +315,10 @@ class Batched:
         if not pending:
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+            loop.call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
@@ -322,7 +332,10 @@ class Batched:
             # `flush`, which checks again.)
             if self._sink.is_closing():
                 return
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+            loop.call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
