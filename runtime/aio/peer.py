@@ -353,9 +353,7 @@ class Peer(Requester):
             elif type(done) is bytes:
                 reply = done
             else:
-                paused = cast(eager.Paused, done)  # (its `finish(rest)` gives its answer)
-                carry_on = lambda rest: self._serve(event, paused.finish(rest))  # noqa: E731
-                self._track(event, eager.carried(paused.coro, paused.waiting_on, carry_on, paused.context))
+                self._carry(event, cast(eager.Paused, done))
                 return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
@@ -387,6 +385,13 @@ class Peer(Requester):
         if task is None and reply is None:
             self.abandoned(event)
         return reply
+
+    def _carry(self, event: IncomingRequest, paused: eager.Paused) -> None:
+        """Carry a handler `answer_now` paused on as a task (apart from `_start`: a closure there
+        would cost every request its cells); `finish(rest)` gives its answer."""
+        finish = paused.finish
+        carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
+        self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
 
     def _track(self, event: IncomingRequest, task: asyncio.Task[None] | None) -> None:
         """Keep the task of a handler that waits (None: it answered inline), to cancel and await it."""
