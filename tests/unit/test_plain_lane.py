@@ -16,7 +16,7 @@ from mcpbind.aio import eager
 from mcpbind.errors import InvalidParams
 from mcpbind.protocol import revisions
 from mcpbind.protocol.endpoint import IncomingRequest
-from mcpbind.server import Connection, Server, ToolError
+from mcpbind.server import Connection, Context, Server, ToolError
 from mcpbind.server.plain import answer_now
 
 SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
@@ -167,11 +167,13 @@ def test_a_call_that_needs_more_is_not_run(revision: str) -> None:
     server, ran = _server()
 
     @server.tool()
-    async def aware(text: str, ctx: Any) -> str:
+    async def aware(text: str, ctx: Context) -> str:
+        ran.append("aware")
         return text
 
     conn = _connection(server, revision)
     wrong = [
+        _event(0, revision, "aware", {"text": "x"}),  # takes a Context: the general path makes one
         _event(1, revision, "missing", {}),  # unknown: the general path refuses it
         _event(2, revision, "echo", {"text": 5}),  # wrong arguments: the general path says so
         _event(3, revision, "echo", "text"),  # params of the wrong shape
