@@ -14,12 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-__all__ = ["begin", "carried", "run", "start"]
+__all__ = ["Paused", "begin", "carried", "run", "start"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Paused(NamedTuple):
+    """A coroutine run in `context` up to its first wait (`waiting_on`), with what makes the caller's
+    result of its own: `finish(rest)` awaits the rest of it (for `carried`)."""
+
+    coro: Coroutine[Any, Any, Any]
+    waiting_on: Any
+    context: contextvars.Context
+    finish: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]]
 
 
 def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:

@@ -9,6 +9,7 @@ the request being served. stdio has none (None).
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Collection
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -66,8 +67,9 @@ class BufferedTransport(MessageTransport, Protocol):
     most answers go out with room to spare. `Peer` uses these for every message it can, `read` and
     `write` for the rest."""
 
-    def read_buffered(self) -> bytes | None:
-        """A message already read and waiting to be taken, or None (`read` then waits for one)."""
+    def read_buffered(self) -> Collection[bytes]:
+        """Every message already read and waiting to be taken, oldest first, now the caller's (empty:
+        none; `read` then waits for one)."""
         ...
 
     def write_nowait(self, data: bytes) -> bool:

@@ -19,8 +19,8 @@ import contextvars
 import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, KeysView, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable, Collection, Coroutine, KeysView, Sequence
+from typing import Any, NamedTuple, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
@@ -36,6 +36,9 @@ log = logging.getLogger("mcpbind")
 RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
 """Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
 NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
+AnswerNow = Callable[[IncomingRequest], "bytes | eager.Paused | None"]
+"""Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
+`Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 
 _Queued = tuple[IncomingRequest, contextvars.Context]
 """A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
@@ -89,6 +92,7 @@ class Peer(Requester):
         max_queued: int = 1024,
         allow_batch: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
+        answer_now: AnswerNow | None = None,
     ) -> None:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
@@ -100,6 +104,7 @@ class Peer(Requester):
         self._serial = serial
         self._on_request = on_request
         self._on_notification = on_notification
+        self._answer_now = answer_now
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         # At most this many handlers wait at once (handlers that answer without waiting never count,
         # see `eager`); more requests queue, up to `max_queued`, and past that are refused.
@@ -114,7 +119,7 @@ class Peer(Requester):
         # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
-        self._read_buffered: Callable[[], bytes | None] = _none
+        self._read_buffered: Callable[[], Collection[bytes]] = _none
         self._write_nowait: Callable[[bytes], bool] | None = None
         if isinstance(transport, BufferedTransport):
             self._read_buffered = transport.read_buffered
@@ -328,24 +333,34 @@ class Peer(Requester):
             self._track(event, eager.start(self._serve(event)))
             return
         # `eager.begin`, inline (this is every request): the handler's first step runs in a copy of
-        # the context; a handler that waits is carried on by a task inside `_serve`.
-        coro = self._on_request(event)
-        context = contextvars.copy_context()
+        # the context; a handler that waits is carried on by a task inside `_serve`. The usual
+        # request is answered in one step first, where the handler says it can (`answer_now`).
+        now = self._answer_now
+        reply: bytes | None
         try:
-            waiting_on = context.run(coro.send, None)
-        except StopIteration as done:
-            reply = done.value
+            done = None if now is None else now(event)
+            if done is None:
+                coro = self._on_request(event)
+                context = contextvars.copy_context()
+                try:
+                    waiting_on = context.run(coro.send, None)
+                except StopIteration as stopped:
+                    reply = stopped.value
+                else:
+                    carry = functools.partial(self._serve, event)
+                    self._track(event, eager.carried(coro, waiting_on, carry, context))
+                    return
+            elif type(done) is bytes:
+                reply = done
+            else:
+                self._carry(event, cast(eager.Paused, done))
+                return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
             return
         except Exception:
             log.exception("could not answer request %r", event.id)
             reply = None
-        else:
-            self._track(
-                event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context)
-            )
-            return
         if self._batches:
             batch = self._batches.pop(event.id, None)
             if batch is not None:
@@ -370,6 +385,13 @@ class Peer(Requester):
         if task is None and reply is None:
             self.abandoned(event)
         return reply
+
+    def _carry(self, event: IncomingRequest, paused: eager.Paused) -> None:
+        """Carry a handler `answer_now` paused on as a task (apart from `_start`: a closure there
+        would cost every request its cells); `finish(rest)` gives its answer."""
+        finish = paused.finish
+        carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
+        self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
 
     def _track(self, event: IncomingRequest, task: asyncio.Task[None] | None) -> None:
         """Keep the task of a handler that waits (None: it answered inline), to cancel and await it."""
@@ -427,33 +449,35 @@ class Peer(Requester):
         limit = self._max_waiting
         try:
             while True:
-                data = read_buffered()
-                if data is None:
+                burst: Collection[bytes] = read_buffered()
+                if not burst:
                     data = await read()
                     if data is None:
                         break
-                if batches and data[:1] == b"[":
-                    await self.feed(data)
-                    continue
-                # One pass: the envelope is read and a request recognised in one call, with no list
-                # of events around it; anything else goes through the endpoint as `feed` does.
-                message = parse_single(data, parsing_batches)
-                if type(message) is IncomingRequest:
-                    rid = message.id
-                    if (
-                        len(running) < limit
-                        and not queue
-                        and rid not in running
-                        and rid not in queued
-                        and message.method not in serial
-                    ):
-                        start(message)
+                    burst = (data,)
+                for data in burst:
+                    if batches and data[:1] == b"[":
+                        await self.feed(data)
+                        continue
+                    # One pass: the envelope is read and a request recognised in one call, with no
+                    # list of events around it; anything else goes through the endpoint as `feed` does.
+                    message = parse_single(data, parsing_batches)
+                    if type(message) is IncomingRequest:
+                        rid = message.id
+                        if (
+                            len(running) < limit
+                            and not queue
+                            and rid not in running
+                            and rid not in queued
+                            and message.method not in serial
+                        ):
+                            start(message)
+                        else:
+                            await self.receive_request(message)
+                    elif message is None:
+                        await self.feed(data)  # a batch that `[` did not open (space before it)
                     else:
-                        await self.receive_request(message)
-                elif message is None:
-                    await self.feed(data)  # a batch that `[` did not open (space before it)
-                else:
-                    await self._process(self.endpoint.events(message))
+                        await self._process(self.endpoint.events(message))
         finally:
             await self.shutdown("the connection closed")
 
@@ -470,9 +494,9 @@ class Peer(Requester):
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _none() -> None:
+def _none() -> Collection[bytes]:
     """`Peer`'s `read_buffered` for a transport that has none: nothing is ever waiting."""
-    return None
+    return ()
 
 
 async def _done(reply: bytes) -> bytes:

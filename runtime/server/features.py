@@ -145,6 +145,47 @@ def failure(rid: RequestId, method: str, exc: BaseException) -> bytes:
     return encode_error(rid, INTERNAL_ERROR, "Internal error")
 
 
+def tool_failure(server: Features, tool: ToolEntry, exc: BaseException) -> dict[str, Any]:
+    """The result of a call whose tool raised `exc` (`isError: true`); what is no fault of the tool's
+    (an McpError, a request for input, the process's end, a real cancellation) is raised again."""
+    if isinstance(exc, (McpError, NeedInput)):
+        raise exc
+    if isinstance(exc, ToolError):
+        return {"content": [text(str(exc))], "isError": True}
+    if not handler_fault(exc):
+        raise exc
+    name = tool.name
+    log.error("tool %s failed", name, exc_info=exc)
+    # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
+    said = f"{type(exc).__name__}: {exc}" if server.expose_errors else f"Tool {name} failed (internal error)"
+    return {"content": [text(said)], "isError": True}
+
+
+def tool_value(
+    server: Features, tool: ToolEntry, value: Any, module: ModuleType
+) -> dict[str, Any] | msgspec.Struct:
+    """The result of a call whose tool returned `value`, in `module`'s revision: a dict in wire form,
+    converted (validated) by the caller, or, for the common text answer, the result type itself,
+    built from values that cannot be wrong."""
+    sig = tool.signature
+    if sig.output_schema is not None:
+        plain = to_plain(value)
+        try:
+            assert sig.check_output is not None
+            sig.check_output(plain)
+        except ValueError as exc:  # msgspec's and pydantic's ValidationError are ValueErrors
+            # The tool's own fault: never a structuredContent its outputSchema forbids on the wire.
+            log.error("tool %s returned a value its return annotation does not allow: %s", tool.name, exc)
+            said = f": {exc}" if server.expose_errors else ""
+            return {"content": [text(f"Tool {tool.name} returned an invalid result{said}")], "isError": True}
+        structured = {"result": plain} if sig.wraps_output else plain
+        return {"content": [text(plain)], "structuredContent": structured}
+    if type(value) is str:
+        result: msgspec.Struct = module.CallToolResult(content=[module.TextContent(text=value)])
+        return result
+    return {"content": content_list(value)}
+
+
 def opt(value: Any) -> Any:
     return None if value is UNSET else value
 
@@ -328,39 +369,11 @@ class Features:
             value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
-        except (McpError, NeedInput):
-            raise
-        except ToolError as exc:
-            return {"content": [text(str(exc))], "isError": True}
         except BaseException as exc:
-            if not handler_fault(exc):
-                raise
-            log.error("tool %s failed", name, exc_info=True)
-            # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
-            said = (
-                f"{type(exc).__name__}: {exc}"
-                if self.expose_errors
-                else f"Tool {name} failed (internal error)"
-            )
-            return {"content": [text(said)], "isError": True}
-        if sig.output_schema is not None:
-            plain = to_plain(value)
-            try:
-                assert sig.check_output is not None
-                sig.check_output(plain)
-            except ValueError as exc:  # msgspec's and pydantic's ValidationError are ValueErrors
-                # The tool's own fault: never a structuredContent its outputSchema forbids on the wire.
-                log.error("tool %s returned a value its return annotation does not allow: %s", name, exc)
-                said = f": {exc}" if self.expose_errors else ""
-                return {"content": [text(f"Tool {name} returned an invalid result{said}")], "isError": True}
-            structured = {"result": plain} if sig.wraps_output else plain
-            return {"content": [text(plain)], "structuredContent": structured}
-        if type(value) is str:
-            mod = ctx.module if ctx is not None else module
-            assert mod is not None
-            result: msgspec.Struct = mod.CallToolResult(content=[mod.TextContent(text=value)])
-            return result
-        return {"content": content_list(value)}
+            return tool_failure(self, tool, exc)
+        mod = ctx.module if ctx is not None else module
+        assert mod is not None
+        return tool_value(self, tool, value, mod)
 
     def tool_entry(self, name: str) -> ToolEntry | None:
         """The registration of tool `name` (definition, function, signature), if there is one; a new

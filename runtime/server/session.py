@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import secrets
 from collections.abc import Coroutine
@@ -31,6 +32,7 @@ from .context import Context, drop_none
 from .features import failure, handler_fault
 from .handlers import ROUTES
 from .middleware import Call
+from .plain import answer_now
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -72,6 +74,8 @@ class Connection:
             allow_batch=self._batches_allowed,
             # Answered as they are read, limits or not: a ping must get through a full queue.
             serial=frozenset({"initialize", "ping"}),
+            # A call of a plain tool, the usual request, in one step (`plain`): no coroutine of ours.
+            answer_now=functools.partial(answer_now, self),
         )
         self.session: revisions.Revision | None = None
         """The stateful revision negotiated by `initialize`; None while there is no session."""

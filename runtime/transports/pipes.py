@@ -14,8 +14,8 @@ import asyncio
 import os
 import stat
 from collections import deque
-from collections.abc import Iterable
-from typing import Final, Protocol
+from collections.abc import Collection, Iterable
+from typing import Final, Protocol, cast
 
 from ..protocol.endpoint import LineBuffer, LineTooLong
 
@@ -69,9 +69,14 @@ class LineProtocol(asyncio.Protocol):
         self.max_buffered = max_buffered
         self.buffered = 0
         """Bytes of the lines in `lines`."""
+        self.oversized = 0
+        """Oversized lines' errors in `lines`."""
         self.held = False
         self.paused = False
         self.transport: asyncio.ReadTransport | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The loop reading the pipe, found once: Python 3.11's `get_running_loop` is a system call
+        (`getpid`) each time, and a server waits for a request this way once per request."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -81,24 +86,32 @@ class LineProtocol(asyncio.Protocol):
         line = self.lines.popleft()
         if type(line) is bytes:
             self.buffered -= len(line)
+        else:
+            self.oversized -= 1
         if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
             self._pause(False)
         return line
 
-    def take_message(self) -> bytes | None:
-        """The oldest line if one waits and it is a message (not an oversized line's error), else
-        None. (`take`'s usual case without its checks: this is every request read in a burst.)"""
+    def take_messages(self) -> Collection[bytes]:
+        """Every line waiting, oldest first, up to an oversized line's error (taken by `take`): a
+        burst of requests taken in one call. Reading resumes as for `take`: the lines taken are the
+        caller's, served before it reads again, so that at most twice `max_buffered` bytes wait."""
         lines = self.lines
         if not lines:
-            return None
-        line = lines[0]
-        if type(line) is not bytes:
-            return None
-        lines.popleft()
-        self.buffered -= len(line)
+            return ()
+        taken: Collection[bytes]
+        if not self.oversized:  # (the usual burst: the whole queue, with no copy)
+            taken = cast("deque[bytes]", lines)
+            self.lines = deque()
+            self.buffered = 0
+        else:
+            taken = []
+            while lines and type(lines[0]) is bytes:
+                taken.append(cast(bytes, lines.popleft()))
+            self.buffered -= sum(map(len, taken))
         if self.paused and not self.held and self.buffered <= self.max_buffered // 2:
             self._pause(False)
-        return line
+        return taken
 
     def hold(self, held: bool) -> None:
         """Pause reading while our output waits for the client to read it (and resume after)."""
@@ -113,10 +126,21 @@ class LineProtocol(asyncio.Protocol):
             else:
                 self.transport.resume_reading()
 
+    def readable(self) -> asyncio.Future[None]:
+        """A future done once a line or the end of input arrives, for a reader to await while no
+        line waits (a plain future, not a coroutine around one: one wait per request at a time)."""
+        loop = self.loop
+        if loop is None:
+            loop = self.loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        return waiter
+
     def _wake(self) -> None:
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         lines = self.buffer.feed(data)
@@ -126,6 +150,7 @@ class LineProtocol(asyncio.Protocol):
                 self.buffered += sum(map(len, lines))  # type: ignore[arg-type]
             except TypeError:  # an oversized line's error among them (it holds no bytes)
                 self.buffered += sum([len(line) for line in lines if type(line) is bytes])
+                self.oversized += sum([1 for line in lines if type(line) is not bytes])
             if self.buffered > self.max_buffered:
                 self._pause(True)
         if self.lines:
@@ -180,11 +205,7 @@ class LineReader:
         while not proto.lines:
             if proto.eof:
                 return None
-            proto.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await proto.waiter
-            finally:
-                proto.waiter = None
+            await proto.readable()
         return proto.take()
 
 
@@ -272,14 +293,37 @@ class Batched:
     """Newline-framed messages written in one turn of the loop, sent in one system call: with many
     requests in flight, messages finish together, and one write per message was the largest cost of
     a stdio peer (server or client). `pipe`: the descriptor of the pipe written to, grown
-    (`grow_pipe`) on the first message of `LARGE` bytes or more."""
+    (`grow_pipe`) on the first message of `LARGE` bytes or more. `flow`: the pipe's flow control,
+    which `offer` heeds."""
 
-    __slots__ = ("_pending", "_pipe", "_sink")
+    __slots__ = ("_flow", "_loop", "_pending", "_pipe", "_sink")
 
-    def __init__(self, sink: Sink, pipe: int | None = None) -> None:
+    def __init__(self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
         self._pipe = pipe
+        self._flow = flow
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def offer(self, data: bytes) -> bool:
+        """`write`, unless the reader of the pipe is not reading (`flow` paused): then False, and
+        nothing is queued. (A server's every answer: `write`'s body, inline.)"""
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            return False
+        pending = self._pending
+        if not pending:
+            if self._sink.is_closing():
+                return True  # (dropped, as `write` drops it)
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+            loop.call_soon(self.flush)
+        if self._pipe is not None and len(data) >= LARGE:
+            grow_pipe(self._pipe)
+            self._pipe = None
+        pending.append(data)
+        return True
 
     def write(self, data: bytes) -> None:
         pending = self._pending
@@ -288,7 +332,10 @@ class Batched:
             # `flush`, which checks again.)
             if self._sink.is_closing():
                 return
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+            loop.call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None

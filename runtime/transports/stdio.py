@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import IO, Final
 
 from ..aio.interfaces import WRITE_WAIT
@@ -60,8 +60,17 @@ _STDERR: Final = {
 }
 
 
+def _unstarted(data: bytes) -> bool:
+    raise AssertionError("start() first")
+
+
 class StdioServerTransport:
     """A server's side of stdio: reads its stdin, writes its stdout (both registered with the loop)."""
+
+    write_nowait: Callable[[bytes], bool] = staticmethod(_unstarted)
+    """Queue a message for this turn's write unless the client is not reading our stdout (False:
+    nothing queued; `write` queues it and waits). From `start` on, the writer's own `Batched.offer`
+    (a peer binds it once, and calls it for every answer)."""
 
     def __init__(
         self,
@@ -80,10 +89,10 @@ class StdioServerTransport:
         self._flow: WriteProtocol | None = None
         self._input: LineProtocol | None = None
         """The pipe's reader, holding the lines read and not yet taken (None for a file, read in a thread)."""
-        self.read_buffered: Callable[[], bytes | None] = _nothing_read
-        """A message already read off the pipe (often many, with many requests in flight), or None:
-        from `start` on, the pipe reader's own `take_message` (a peer calls it for every message,
-        and binds it once: no call in between)."""
+        self.read_buffered: Callable[[], Collection[bytes]] = _nothing_read
+        """Every message already read off the pipe (often many, with many requests in flight), oldest
+        first: from `start` on, the pipe reader's own `take_messages` (a peer calls it for every
+        burst, and binds it once: no call in between)."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -94,7 +103,7 @@ class StdioServerTransport:
             await loop.connect_read_pipe(lambda: protocol, os.fdopen(stdin_fd, "rb", buffering=0))
             self._reader = LineReader(protocol)
             self._input = protocol
-            self.read_buffered = protocol.take_message
+            self.read_buffered = protocol.take_messages
         else:
             self._reader = FileLines(stdin_fd, self._max_line)
         if pollable(stdout_fd):
@@ -106,30 +115,26 @@ class StdioServerTransport:
             writing.reading = self._input
         else:
             self._writer = FileSink(stdout_fd)
-        self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None)
+        self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None, self._flow)
+        self.write_nowait = self._frames.offer
 
     async def read(self) -> bytes | None:
-        assert self._reader is not None, "start() first"
-        waiting = self.read_buffered()
-        if waiting is not None:
-            return waiting
+        """The next message (None at the end of input); an oversized line is answered and skipped."""
+        proto = self._input
         while True:
-            line = await self._reader.read_line()
+            if proto is None:  # (a file, read in a thread)
+                assert self._reader is not None, "start() first"
+                line = await self._reader.read_line()
+            else:  # (`LineReader.read_line`, inline: one coroutine less on every wait for a request)
+                while not proto.lines:
+                    if proto.eof:
+                        return None
+                    await proto.readable()
+                line = proto.take()
             if isinstance(line, LineTooLong):
                 await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
                 continue
             return line
-
-    def write_nowait(self, data: bytes) -> bool:
-        """Queue `data` for this turn's write unless the client is not reading our stdout (False:
-        nothing queued, `write` queues it and waits)."""
-        flow = self._flow
-        if flow is not None and flow.resumed is not None:
-            return False
-        frames = self._frames
-        assert frames is not None, "start() first"
-        frames.write(data)
-        return True
 
     async def write(self, data: bytes) -> None:
         assert self._frames is not None, "start() first"
@@ -153,9 +158,9 @@ class StdioServerTransport:
                     await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
 
 
-def _nothing_read() -> bytes | None:
+def _nothing_read() -> Collection[bytes]:
     """`read_buffered` before `start`, and for a file (read in a thread): nothing ever waits."""
-    return None
+    return ()
 
 
 class StdioClientTransport(PlainTransport):

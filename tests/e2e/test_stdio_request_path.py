@@ -164,3 +164,29 @@ def test_one_burst_of_every_kind_of_call_and_refusal(revision: str) -> None:
         assert _text(server.answers(1)[0]) == "after"
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", revisions.MODERN[-1]])
+def test_a_plain_tool_keeps_its_context_variables_and_is_cancelled_as_any_handler(revision: str) -> None:
+    """Plain tools answered in one step (`server.plain`): a context variable one sets, at once or before
+    a wait, is never seen by the next request; one that waits is cancelled by the client, gets no
+    answer, and the server serves on."""
+    server = Lines(revision)
+    try:
+        server.write(
+            [
+                server.call(1, "remember", {"text": "a"}),
+                server.call(2, "remember", {"text": "b"}),
+                server.call(3, "remember_later", {"text": "c"}),
+                server.call(4, "remember", {"text": "d"}),
+            ]
+        )
+        got = {answer["id"]: _text(answer) for answer in server.answers(4)}
+        assert got == {1: "unset", 2: "unset", 3: "unset", 4: "unset"}
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "h"}}
+        server.write([server.call("h", "hold", {"name": "h"}), json.dumps(cancel).encode()])
+        server.write([server.call(5, "released", {"name": "h"}), server.call(6, "remember", {"text": "e"})])
+        answers = server.answers(2)
+        assert {answer["id"]: _text(answer) for answer in answers} == {5: "released", 6: "unset"}
+    finally:
+        server.close()

@@ -32,8 +32,10 @@ class Buffered:
         if self.more is not None and not self.more.done():
             self.more.set_result(None)
 
-    def read_buffered(self) -> bytes | None:
-        return self.lines.popleft() if self.lines else None
+    def read_buffered(self) -> list[bytes]:
+        taken = list(self.lines)
+        self.lines.clear()
+        return taken
 
     async def read(self) -> bytes | None:
         self.reads += 1

@@ -216,4 +216,4 @@ def test_a_call_that_needs_a_connection_is_not_run_plain() -> None:
 
 
 def test_a_stdio_transport_reads_nothing_buffered_before_it_starts() -> None:
-    assert StdioServerTransport().read_buffered() is None
+    assert not StdioServerTransport().read_buffered()

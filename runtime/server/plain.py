@@ -1,0 +1,207 @@
+"""The usual request answered in one step: a call of a plain tool, with no coroutine but the tool's own.
+
+A `tools/call` of a tool that takes no `Context` and never runs as a task (`ToolEntry.plain`), on a
+server with no middleware, task runner or required scopes, needs nothing of a connection. `answer_now`
+reads its params, runs the tool up to its first wait in a copy of the context (so that a context
+variable the tool sets never reaches the next request), and gives back its encoded answer. A tool that
+waits comes back `Paused`, for the peer to carry on as a task (`aio.eager.carried`) under the same
+limits and cancellation as any handler. A text result of an era that stamps nothing is encoded around
+the text by parts prepared once per revision (`Lane.text`), byte for byte what its result type encodes to.
+
+None from `answer_now`: the request is not such a call (another method, an unknown or non-plain tool,
+params or arguments that do not read): nothing was run, and the connection's general path
+(`Connection.on_request`) serves it, with every error answer that path gives.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+from collections.abc import Awaitable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from .. import shapes, wire
+from ..aio.eager import Paused
+from ..aio.interfaces import ROUTE
+from ..errors import McpError
+from ..methods import RequestMethod
+from ..protocol import dispatch, eras, revisions
+from ..protocol.endpoint import IncomingRequest
+from ..protocol.jsonrpc import RequestId, encode_result
+from ..protocol.revisions import Revision
+from .features import ToolEntry, failure, handler_fault, tool_failure, tool_value
+
+if TYPE_CHECKING:
+    from .registry import Server
+    from .session import Connection
+
+__all__ = ["Lane", "answer_now", "lane"]
+
+_encode: Final = wire.encode
+_convert: Final = msgspec.convert
+_asdict: Final = msgspec.structs.asdict
+_copy_context: Final = contextvars.copy_context
+_HEAD: Final = b'{"jsonrpc":"2.0","id":'
+_MARK: Final = "mcpbind:text"
+
+
+class Lane(msgspec.Struct, frozen=True, gc=False):
+    """What a plain call of one revision needs, found once per revision."""
+
+    module: ModuleType
+    spec: RequestMethod[Any, Any]
+    read: Any
+    """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
+    tolerant second reading: params it refuses take the general path, which reads them again."""
+    era: eras.Era
+    text: tuple[bytes, bytes] | None
+    """A text result's answer around the id and the encoded text: (what follows the id up to the text,
+    what follows the text); None where the era stamps results (the envelope era's `_meta`)."""
+
+
+_lanes: dict[Revision, Lane] = {}
+
+
+def lane(revision: Revision) -> Lane:
+    """The `Lane` of `revision` (made on its first call)."""
+    found = _lanes.get(revision)
+    if found is None:
+        module = revision.module
+        spec = revision.requests["tools/call"]
+        era = eras.of(revision)
+        text = None
+        if not era.stamps_results:
+            sample = encode_result(0, module.CallToolResult(content=[module.TextContent(text=_MARK)]))
+            assert sample.startswith(_HEAD + b"0,"), sample
+            before, _, after = sample[len(_HEAD) + 1 :].partition(_encode(_MARK))
+            assert after and _MARK.encode() not in after, sample
+            text = (before, after)
+        read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
+        found = _lanes[revision] = Lane(module, spec, read, era, text)
+    return found
+
+
+def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused | None:
+    """The answer to `event` on `connection` if it is a plain call: its bytes, or `Paused` (the tool
+    waits); else None, and nothing was run (see the module's docstring)."""
+    params = event.params
+    if event.method != "tools/call" or params is None:
+        return None
+    server = connection.server
+    if server.middleware_chain is not None or server.tasks is not None:
+        return None
+    revision = connection.session
+    if revision is None:
+        revision = _stateless(server, params)
+        if revision is None:
+            return None
+    rid = event.id
+    found = _lanes.get(revision)
+    if found is None:
+        found = lane(revision)
+    try:
+        call = found.read(params)
+    except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+        return None
+    tool = server.tool_entry(call.name)
+    if tool is None or not tool.plain or server.required_scopes.active:
+        return None
+    if found.era.direct_calls and not server.answers_directly(call):
+        return None  # carries input responses or request state: the general path checks them
+    sig = tool.signature
+    if sig.adapters:
+        return None
+    arguments = call.arguments
+    try:
+        kwargs = _asdict(_convert(arguments or {}, sig.arguments))  # (UNSET is falsy)
+    except msgspec.ValidationError:
+        return None  # answered by the general path, with what was wrong
+    context = _copy_context()
+    if sig.is_async:
+        coro = tool.fn(**kwargs)
+    else:
+        try:
+            value = context.run(tool.fn, **kwargs)
+        except BaseException as exc:
+            return _failed(server, tool, found, rid, exc)
+        if not inspect.isawaitable(value):
+            return _answer(server, tool, found, rid, value)
+        coro = _awaited(value)
+    try:
+        waiting_on = context.run(coro.send, None)
+    except StopIteration as done:
+        value = done.value
+        text = found.text
+        if type(value) is str and text is not None and sig.output_schema is None:
+            # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
+            try:
+                return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+            except Exception:
+                pass
+        return _answer(server, tool, found, rid, value)
+    except BaseException as exc:
+        return _failed(server, tool, found, rid, exc)
+    return Paused(coro, waiting_on, context, _Finish(server, tool, found, rid))
+
+
+def _stateless(server: Server, params: msgspec.Raw) -> Revision | None:
+    """The revision a request outside a session names in its `_meta`, if the server serves it with no
+    session (None: anything else, which `dispatch.negotiate` answers on the general path)."""
+    if ROUTE.get() is not None:
+        return None  # (a transport that routes answers hands over what it read: the general path's)
+    try:
+        requested = dispatch.requested_version(params)
+    except McpError:
+        return None
+    if requested is None or requested not in server.revisions or not revisions.is_modern(requested):
+        return None
+    return revisions.revision(requested)
+
+
+def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value: Any) -> bytes:
+    """The answer to a call whose tool returned `value` (an error answer if it cannot be made)."""
+    try:
+        text = found.text
+        if type(value) is str and text is not None and tool.signature.output_schema is None:
+            return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+        result = tool_value(server, tool, value, found.module)
+        return server.answer(rid, "tools/call", result, found.spec, found.era)
+    except BaseException as exc:
+        if not handler_fault(exc):
+            raise
+        return failure(rid, "tools/call", exc)
+
+
+def _failed(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, exc: BaseException) -> bytes:
+    """The answer to a call whose tool raised `exc`."""
+    try:
+        result = tool_failure(server, tool, exc)
+        return server.answer(rid, "tools/call", result, found.spec, found.era)
+    except BaseException as raised:
+        if not handler_fault(raised):
+            raise
+        return failure(rid, "tools/call", raised)
+
+
+class _Finish:
+    """The rest of a call whose tool waited: awaits the tool's rest, then answers as `answer_now`."""
+
+    __slots__ = ("found", "rid", "server", "tool")
+
+    def __init__(self, server: Server, tool: ToolEntry, found: Lane, rid: RequestId) -> None:
+        self.server, self.tool, self.found, self.rid = server, tool, found, rid
+
+    async def __call__(self, rest: Awaitable[Any]) -> bytes | None:
+        try:
+            value = await rest
+        except BaseException as exc:
+            return _failed(self.server, self.tool, self.found, self.rid, exc)
+        return _answer(self.server, self.tool, self.found, self.rid, value)
+
+
+async def _awaited(value: Awaitable[Any]) -> Any:
+    """A sync tool's awaitable result, as a coroutine to run up to its first wait."""
+    return await value

@@ -1,0 +1,74 @@
+"""The pipe reader a stdio server takes its requests from (`pipes.LineProtocol`), over a real pipe: a
+burst of lines is taken in one call (`take_messages`) in order, up to an oversized line's error, which
+`take` gives; its byte count and flow control (reading paused past `max_buffered`, resumed once the
+lines are taken) follow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+
+from mcpbind.protocol.endpoint import LineTooLong
+from mcpbind.transports.pipes import LineProtocol
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    for _ in range(2000):  # (at most 20 s: the other end is this process's own write)
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the pipe's bytes did not arrive")
+
+
+async def _reading(protocol: LineProtocol) -> tuple[int, asyncio.BaseTransport]:
+    read_fd, write_fd = os.pipe()
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: protocol, os.fdopen(read_fd, "rb", buffering=0)
+    )
+    return write_fd, transport
+
+
+def test_a_burst_is_taken_at_once_up_to_an_oversized_line() -> None:
+    async def main() -> None:
+        protocol = LineProtocol(max_line=50)
+        write_fd, transport = await _reading(protocol)
+        try:
+            os.write(write_fd, b"a1\n\nb22\n" + b"x" * 60 + b"\nc333\n  d4444  \n")
+            await _until(lambda: len(protocol.lines) == 5)
+            assert protocol.buffered == 2 + 3 + 4 + 5 and protocol.oversized == 1
+            assert list(protocol.take_messages()) == [b"a1", b"b22"]
+            assert isinstance(protocol.take(), LineTooLong)
+            assert protocol.oversized == 0 and protocol.buffered == 9
+            assert list(protocol.take_messages()) == [b"c333", b"d4444"]
+            assert protocol.buffered == 0 and not protocol.take_messages()
+            os.write(write_fd, b"e1\nf2\n")
+            await _until(lambda: len(protocol.lines) == 2)
+            assert list(protocol.take_messages()) == [b"e1", b"f2"] and protocol.buffered == 0
+        finally:
+            transport.close()
+            os.close(write_fd)
+
+    asyncio.run(main())
+
+
+def test_reading_pauses_past_the_limit_and_resumes_once_the_burst_is_taken() -> None:
+    async def main() -> None:
+        protocol = LineProtocol(max_line=1000, max_buffered=100)
+        write_fd, transport = await _reading(protocol)
+        try:
+            lines = [b"%03d" % i + b"y" * 20 for i in range(10)]  # 230 bytes of lines
+            os.write(write_fd, b"\n".join(lines) + b"\n")
+            await _until(lambda: len(protocol.lines) == 10)
+            assert protocol.paused and protocol.buffered == 230
+            taken = protocol.take_messages()
+            assert list(taken) == lines and protocol.buffered == 0 and not protocol.paused
+            # Lines that arrive after the burst was taken go to a new queue, not into it.
+            os.write(write_fd, b"late\n")
+            await _until(lambda: len(protocol.lines) == 1)
+            assert list(taken) == lines and list(protocol.take_messages()) == [b"late"]
+        finally:
+            transport.close()
+            os.close(write_fd)
+
+    asyncio.run(main())

@@ -1,0 +1,211 @@
+"""A plain tool call in one step (`server.plain.answer_now`) against the connection's general path
+(`Connection.on_request`): byte for byte the same answer for every kind of outcome, in every revision,
+the tool answering at once or after a wait; None, with nothing run, where a call needs more; and a
+context variable a tool sets never seen by the next request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import Any
+
+import msgspec
+import pytest
+
+from mcpbind.aio import eager
+from mcpbind.errors import InvalidParams
+from mcpbind.protocol import revisions
+from mcpbind.protocol.endpoint import IncomingRequest
+from mcpbind.server import Connection, Context, Server, ToolError
+from mcpbind.server.plain import answer_now
+
+SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
+ALL = [*revisions.STATEFUL, *revisions.MODERN]
+
+
+class _Silent:
+    async def read(self) -> bytes | None:
+        return None
+
+    async def write(self, data: bytes) -> None:
+        raise AssertionError("nothing is sent")
+
+    async def close(self) -> None:
+        pass
+
+
+def _server(**options: Any) -> tuple[Server, list[str]]:
+    server = Server("plain", "1.0.0", **options)
+    ran: list[str] = []
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        ran.append("echo")
+        SEEN.set(text)
+        return text
+
+    @server.tool()
+    def shout(text: str) -> str:
+        ran.append("shout")
+        SEEN.set(text)
+        return text.upper()
+
+    @server.tool()
+    async def nap(text: str) -> str:
+        SEEN.set(text)
+        await asyncio.sleep(0)
+        ran.append("nap")
+        return text[::-1]
+
+    @server.tool()
+    async def count(n: int) -> int:
+        return n + 1
+
+    @server.tool()
+    async def listing(n: int) -> list[Any]:
+        return [f"item {i}" for i in range(n)]
+
+    @server.tool()
+    async def nothing() -> None:
+        return None
+
+    @server.tool()
+    async def refuse(text: str) -> str:
+        raise ToolError(f"not {text}")
+
+    @server.tool()
+    async def boom() -> str:
+        raise RuntimeError("secret path /etc/x")
+
+    @server.tool()
+    async def late_boom() -> str:
+        await asyncio.sleep(0)
+        raise RuntimeError("late")
+
+    @server.tool()
+    async def denied() -> str:
+        raise InvalidParams("no such thing")
+
+    @server.tool()
+    async def lone() -> str:
+        return "\ud800"  # cannot be encoded: an internal error either way
+
+    @server.tool()
+    def sync_boom() -> str:
+        raise ValueError("sync")
+
+    return server, ran
+
+
+def _connection(server: Server, revision: str) -> Connection:
+    conn = Connection(server, _Silent())
+    if not revisions.is_modern(revision):
+        conn.revision = revision
+    return conn
+
+
+def _event(rid: Any, revision: str, name: str, arguments: Any, **extra: Any) -> IncomingRequest:
+    params: dict[str, Any] = {"name": name, "arguments": arguments, **extra}
+    if revisions.is_modern(revision):
+        params["_meta"] = {
+            revisions.META_VERSION: revision,
+            revisions.META_CAPABILITIES: {},
+            revisions.META_CLIENT: {"name": "test", "version": "0"},
+        }
+    return IncomingRequest(rid, "tools/call", msgspec.Raw(msgspec.json.encode(params)))
+
+
+async def _now(conn: Connection, event: IncomingRequest) -> bytes | None:
+    got = answer_now(conn, event)
+    if type(got) is eager.Paused:  # carried on as the peer carries it, in the context it started in
+        task = eager.carried(got.coro, got.waiting_on, got.finish, got.context)
+        answer: bytes | None = await task
+        return answer
+    assert got is None or type(got) is bytes
+    return got
+
+
+CALLS: list[tuple[str, Any]] = [
+    ("echo", {"text": "hi"}),
+    ("echo", {"text": ""}),
+    ("echo", {"text": 'quotes " and \\ and \n\t\u0001 and \u00e9\u4e2d\U0001f600'}),
+    ("shout", {"text": "hi"}),
+    ("nap", {"text": "abc"}),
+    ("count", {"n": 1}),
+    ("listing", {"n": 2}),
+    ("nothing", {}),
+    ("refuse", {"text": "that"}),
+    ("boom", {}),
+    ("late_boom", {}),
+    ("denied", {}),
+    ("lone", {}),
+    ("sync_boom", {}),
+]
+
+
+@pytest.mark.parametrize("expose", [False, True])
+@pytest.mark.parametrize("revision", ALL)
+def test_a_plain_call_answers_as_the_general_path_does(revision: str, expose: bool) -> None:
+    server, _ = _server(expose_errors=expose)
+
+    async def main() -> None:
+        conn = _connection(server, revision)
+        for rid, (name, arguments) in enumerate(CALLS, 1):
+            for key in (rid, f"s{rid}"):
+                event = _event(key, revision, name, arguments)
+                now = await _now(conn, event)
+                assert SEEN.get() == "unset"  # the tool's context variable stayed with its call
+                assert now is not None, name
+                general = asyncio.get_running_loop().create_task(conn.on_request(event))
+                assert now == await general, name
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_a_call_that_needs_more_is_not_run(revision: str) -> None:
+    server, ran = _server()
+
+    @server.tool()
+    async def aware(text: str, ctx: Context) -> str:
+        ran.append("aware")
+        return text
+
+    conn = _connection(server, revision)
+    wrong = [
+        _event(0, revision, "aware", {"text": "x"}),  # takes a Context: the general path makes one
+        _event(1, revision, "missing", {}),  # unknown: the general path refuses it
+        _event(2, revision, "echo", {"text": 5}),  # wrong arguments: the general path says so
+        _event(3, revision, "echo", "text"),  # params of the wrong shape
+        _event(3, revision, "nothing", None),  # (`arguments` is no object)
+        IncomingRequest(4, "tools/call", None),  # no params
+        IncomingRequest(5, "tools/call", msgspec.Raw(b'{"name":')),  # not JSON after all
+        IncomingRequest(6, "tools/list", msgspec.Raw(b"{}")),  # another method
+    ]
+    for event in wrong:
+        assert answer_now(conn, event) is None
+    assert ran == []
+    # Without a session, a request that names no version the server serves with none.
+    for version in (None, revisions.STATEFUL[-1], "1999-01-01"):
+        meta = {} if version is None else {"_meta": {revisions.META_VERSION: version}}
+        raw = msgspec.json.encode({"name": "echo", "arguments": {"text": "x"}, **meta})
+        assert (
+            answer_now(Connection(server, _Silent()), IncomingRequest(7, "tools/call", msgspec.Raw(raw)))
+            is None
+        )
+    assert ran == []
+
+    @server.add_middleware
+    async def seen(call: Any, call_next: Any) -> Any:
+        return await call_next(call)
+
+    assert answer_now(conn, _event(8, revision, "echo", {"text": "hi"})) is None  # middleware sees every call
+    assert ran == []
+
+
+def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
+    server, ran = _server()
+    revision = revisions.MODERN[-1]
+    conn = _connection(server, revision)
+    assert answer_now(conn, _event(1, revision, "echo", {"text": "x"}, requestState="abc")) is None
+    assert ran == []
