@@ -338,7 +338,10 @@ class UnionDispatch(metaclass=DispatchMeta):
                 # It decodes only thanks to a default where the key that selects it is absent (a
                 # result without `resultType` is "complete", never an InputRequiredResult).
                 continue
-            if key is not None and len(cls._memo_) < _MEMO_LIMIT:
+            # Remembered only when it ranked first: a later candidate won because the first did not
+            # convert, which says nothing of the next object of this shape (`{"id": null, "method":
+            # ...}` read as a notification must not make every request with those keys one).
+            if key is not None and first_error is None and len(cls._memo_) < _MEMO_LIMIT:
                 cls._memo_[key] = candidate
             return value
         if first_error is None:
