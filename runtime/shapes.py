@@ -18,6 +18,7 @@ open), `build_hook` building one to send (strict).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import UnionType
 from typing import Any, ClassVar, Final, TypeVar, Union, cast, get_args, get_origin
 
@@ -34,6 +35,7 @@ __all__ = [
     "dec_hook",
     "open_union",
     "reaches_open",
+    "read_union",
     "tolerant",
 ]
 
@@ -349,6 +351,12 @@ class UnionDispatch(metaclass=DispatchMeta):
             raise ValueError(f"Expected one of {names}: the object lacks the keys that select each")
         raise ValueError(_nested(str(first_error))) from None
 
+
+read_union: Final[Callable[[type[UnionDispatch], object, bool], Any]] = vars(UnionDispatch)[
+    "_from_wire"
+].__func__
+"""`UnionDispatch._from_wire`, the general path, as a plain function: what a union's written-out
+`_from_wire` falls back to (no `super()` object and bound method made per call)."""
 
 _MEMO_LIMIT: Final = 4096
 _ABSENT: Final = object()
