@@ -178,3 +178,23 @@ def test_the_codec_record_holds_read_in_reverse_order() -> None:
             "convert": golden.outcome(lambda: convert(doc, tp)),  # noqa: B023
         }
         assert got == expected[case], case
+
+
+def test_members_alike_at_the_top_read_by_what_lies_deeper_in_any_order() -> None:
+    # The multi-select pair share every top-level key; the single-select family shares `type`:
+    # which one an object is lies deeper, so each read goes down the same ranking, whatever came before.
+    module = importlib.import_module(REVISIONS["2026-07-28"])
+    union = module.PrimitiveSchemaDefinition
+    titled = {"type": "array", "title": "T", "items": {"anyOf": [{"const": "a", "title": "A"}]}}
+    untitled = {"type": "array", "title": "T", "items": {"type": "string", "enum": ["a"]}}
+    bad_enum = {"type": "string", "title": "T", "enum": [1]}
+    good_enum = {"type": "string", "title": "T", "enum": ["a"]}
+    for order in ((titled, untitled, bad_enum, good_enum), (good_enum, bad_enum, untitled, titled)):
+        for _ in range(2):
+            read = {id(o): union._from_wire(copy.deepcopy(o)) for o in order}
+            assert type(read[id(titled)]) is module.TitledMultiSelectEnumSchema
+            assert type(read[id(untitled)]) is module.UntitledMultiSelectEnumSchema
+            assert type(read[id(good_enum)]) is module.UntitledSingleSelectEnumSchema
+            assert read[id(good_enum)].enum == ["a"]
+            # `enum: [1]` fits no enum schema: a plain string schema, as the ranking has it.
+            assert type(read[id(bad_enum)]) is module.StringSchema
