@@ -12,6 +12,7 @@ from typing import Any, Final, cast
 
 import jinja2
 
+from .dispatch import Plan, plan
 from .model import (
     AliasDef,
     Definition,
@@ -364,18 +365,32 @@ def refs(d: Definition, names: set[str]) -> list[str]:
     return sorted((found & names) - {d.name})
 
 
+def dispatch_plans(definitions: list[Definition]) -> dict[str, Plan]:
+    """The written-out fast path of each union of `definitions` that has one (`codegen.dispatch`)."""
+    by_name = {d.name: d for d in definitions}
+    found = (
+        (d.name, plan(d, py_literal, lambda r: type_str(r.type), lambda r: needs_hook(r.type, by_name)))
+        for d in definitions
+        if isinstance(d, DispatchDef)
+    )
+    return {name: p for name, p in found if p is not None}
+
+
 def render_module(module: Module, stub: bool = False) -> str:
     """The runtime module of a revision (its types made on first use), or with `stub` its `.pyi`."""
     template = _env().get_template("revision.pyi.jinja" if stub else "revision.py.jinja")
     methods = module.methods
     names = {d.name for d in module.definitions}
     by_name = {d.name: d for d in module.definitions}
+    plans = dispatch_plans(module.definitions)
     text = template.render(
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
         received=lambda x: received_str(x, {d.name: d for d in module.definitions}),
         uses_unknown=uses_unknown(module),
+        plans=plans,
+        hooked_plans=any(arm.hooked for p in plans.values() for arm in p.arms),
         refs=lambda d: refs(d, names),
         open_unions=any(isinstance(d, AliasDef) and d.open_tag for d in module.definitions),
         unknown_received=any(

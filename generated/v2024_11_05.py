@@ -25,7 +25,16 @@ from msgspec import UNSET, UnsetType
 
 from mcpbind.lazy import Definitions
 from mcpbind.methods import NotificationMethod, RequestMethod, Sender
-from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, open_union
+from mcpbind.wire import (
+    Member,
+    OpenObject,
+    Struct,
+    UnionDispatch,
+    build_hook,
+    dec_hook,
+    open_union,
+    read_union,
+)
 
 REVISION: Final = "2024-11-05"
 """The schema revision this module was generated from."""
@@ -2412,6 +2421,90 @@ def _define_JSONRPCMessage() -> None:
                 frozenset({"error", "id", "jsonrpc"}),
             ),
         )
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "jsonrpc" in obj:
+                    value = obj["jsonrpc"]
+                    if (
+                        value == "2.0"
+                        and "method" in obj
+                        and "id" not in obj
+                        and ("id" not in obj or "result" not in obj)
+                        and ("error" not in obj or "id" not in obj)
+                    ):
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
+                        and "id" in obj
+                        and "result" in obj
+                        and "method" not in obj
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
+                        and "error" in obj
+                        and "id" in obj
+                        and "method" not in obj
+                        and "result" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, JSONRPCError)
+                        except msgspec.ValidationError:
+                            pass
+                if (
+                    "jsonrpc" not in obj
+                    and "method" in obj
+                    and "id" not in obj
+                    and ("id" not in obj or "result" not in obj)
+                    and ("error" not in obj or "id" not in obj)
+                ):
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
+                if (
+                    "jsonrpc" not in obj
+                    and "id" in obj
+                    and "result" in obj
+                    and "method" not in obj
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
+                if (
+                    "jsonrpc" not in obj
+                    and "error" in obj
+                    and "id" in obj
+                    and "method" not in obj
+                    and "result" not in obj
+                ):
+                    try:
+                        return msgspec.convert(obj, JSONRPCError)
+                    except msgspec.ValidationError:
+                        pass
+            return read_union(cls, obj, liberal)
 
 
 def _define_ServerNotification() -> None:

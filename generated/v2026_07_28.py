@@ -25,7 +25,17 @@ from msgspec import UNSET, UnsetType
 
 from mcpbind.lazy import Definitions
 from mcpbind.methods import NotificationMethod, RequestMethod, Sender
-from mcpbind.wire import Member, OpenObject, Struct, UnionDispatch, Unknown, open_union
+from mcpbind.wire import (
+    Member,
+    OpenObject,
+    Struct,
+    UnionDispatch,
+    Unknown,
+    build_hook,
+    dec_hook,
+    open_union,
+    read_union,
+)
 
 REVISION: Final = "2026-07-28"
 """The schema revision this module was generated from."""
@@ -3873,6 +3883,36 @@ def _define_PrimitiveSchemaDefinition() -> None:
             ),
         )
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "type" in obj:
+                    value = obj["type"]
+                    if (
+                        value == "string"
+                        and ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
+                        and "enum" not in obj
+                        and "oneOf" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, StringSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if value in ("integer", "number"):
+                        try:
+                            return msgspec.convert(obj, NumberSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "boolean":
+                        try:
+                            return msgspec.convert(obj, BooleanSchema)
+                        except msgspec.ValidationError:
+                            pass
+            return read_union(cls, obj, liberal)
+
 
 def _define_ElicitRequestParams() -> None:
     global ElicitRequestParams
@@ -3897,6 +3937,35 @@ def _define_ElicitRequestParams() -> None:
                 frozenset({"message", "mode", "url"}),
             ),
         )
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "mode" in obj:
+                    value = obj["mode"]
+                    if value == "form" and "message" in obj and "requestedSchema" in obj:
+                        try:
+                            return msgspec.convert(
+                                obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "url" and "message" in obj and "url" in obj:
+                        try:
+                            return msgspec.convert(obj, ElicitRequestURLParams)
+                        except msgspec.ValidationError:
+                            pass
+                if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
+                    try:
+                        return msgspec.convert(
+                            obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
+            return read_union(cls, obj, liberal)
 
 
 def _define_InputRequest() -> None:
@@ -4020,6 +4089,21 @@ def _define_EnumSchema() -> None:
             ),
         )
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "type" in obj:
+                    value = obj["type"]
+                    if value == "string" and "oneOf" in obj and "enum" not in obj:
+                        try:
+                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+            return read_union(cls, obj, liberal)
+
 
 def _define_GetPromptResultResponseResult() -> None:
     global GetPromptResultResponseResult
@@ -4095,6 +4179,86 @@ def _define_JSONRPCMessage() -> None:
             ),
         )
 
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "jsonrpc" in obj:
+                    value = obj["jsonrpc"]
+                    if (
+                        value == "2.0"
+                        and "method" in obj
+                        and "id" not in obj
+                        and ("id" not in obj or "result" not in obj)
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, JSONRPCNotification)
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
+                        and "id" in obj
+                        and "result" in obj
+                        and "method" not in obj
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
+                        and "error" in obj
+                        and ("id" not in obj or "method" not in obj)
+                        and "method" not in obj
+                        and ("id" not in obj or "result" not in obj)
+                    ):
+                        try:
+                            return msgspec.convert(obj, JSONRPCErrorResponse)
+                        except msgspec.ValidationError:
+                            pass
+                if (
+                    "jsonrpc" not in obj
+                    and "method" in obj
+                    and "id" not in obj
+                    and ("id" not in obj or "result" not in obj)
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(obj, JSONRPCNotification)
+                    except msgspec.ValidationError:
+                        pass
+                if (
+                    "jsonrpc" not in obj
+                    and "id" in obj
+                    and "result" in obj
+                    and "method" not in obj
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
+                if (
+                    "jsonrpc" not in obj
+                    and "error" in obj
+                    and ("id" not in obj or "method" not in obj)
+                    and "method" not in obj
+                    and ("id" not in obj or "result" not in obj)
+                ):
+                    try:
+                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                    except msgspec.ValidationError:
+                        pass
+            return read_union(cls, obj, liberal)
+
 
 def _define_JSONRPCResponse() -> None:
     global JSONRPCResponse
@@ -4119,6 +4283,40 @@ def _define_JSONRPCResponse() -> None:
                 frozenset({"error", "id", "jsonrpc"}),
             ),
         )
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "jsonrpc" in obj:
+                    value = obj["jsonrpc"]
+                    if value == "2.0" and "id" in obj and "result" in obj and "error" not in obj:
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "2.0" and "error" in obj and ("id" not in obj or "result" not in obj):
+                        try:
+                            return msgspec.convert(obj, JSONRPCErrorResponse)
+                        except msgspec.ValidationError:
+                            pass
+                if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
+                if "jsonrpc" not in obj and "error" in obj and ("id" not in obj or "result" not in obj):
+                    try:
+                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                    except msgspec.ValidationError:
+                        pass
+            return read_union(cls, obj, liberal)
 
 
 def _define_MultiSelectEnumSchema() -> None:
@@ -4390,6 +4588,26 @@ def _define_SingleSelectEnumSchema() -> None:
                 frozenset({"default", "description", "oneOf", "title", "type"}),
             ),
         )
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "type" in obj:
+                    value = obj["type"]
+                    if value == "string" and "enum" in obj and "oneOf" not in obj:
+                        try:
+                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "string" and "oneOf" in obj and "enum" not in obj:
+                        try:
+                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+            return read_union(cls, obj, liberal)
 
 
 def _define_ClientStub() -> None:

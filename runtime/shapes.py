@@ -18,6 +18,7 @@ open), `build_hook` building one to send (strict).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import UnionType
 from typing import Any, ClassVar, Final, TypeVar, Union, cast, get_args, get_origin
 
@@ -34,6 +35,7 @@ __all__ = [
     "dec_hook",
     "open_union",
     "reaches_open",
+    "read_union",
     "tolerant",
 ]
 
@@ -232,7 +234,7 @@ class UnionDispatch(metaclass=DispatchMeta):
 
     _by_tag_: ClassVar[dict[Any, Member]] = {}
     _const_keys_: ClassVar[tuple[str, ...]] = ()
-    _memo_: ClassVar[dict[Any, Member]] = {}
+    _memo_: ClassVar[dict[Any, tuple[tuple[bool, Member], ...]]] = {}
     _key_: ClassVar[str] = ""
     """A constant every member fixes, whose value (or absence, `_ABSENT`) alone names the member for
     the values in `_by_key_`: those take one look and one conversion, no ranking."""
@@ -292,60 +294,94 @@ class UnionDispatch(metaclass=DispatchMeta):
                     key = (tuple(obj), value, obj.get(others[0]))
                 else:
                     key = (tuple(obj), value, *map(obj.get, others))
-                member = cls._memo_.get(key)
+                ranked = cls._memo_.get(key)
             except TypeError:  # an unhashable value at a constant key: no memo for this one
-                key = member = None
-            if member is not None:
-                try:
-                    if member.hooked:
-                        return _convert(obj, member.type, dec_hook=dec_hook if liberal else build_hook)
-                    return _convert(obj, member.type)
-                except msgspec.ValidationError:
-                    pass  # same shape, different depths (the enum-schema family): rank again
-        kind = _json_kind(obj)
-        ranked: list[tuple[tuple[int, int, int], int, Member]] = []
-        for index, candidate in enumerate(cls._union_):
-            if candidate.kind == kind:
-                score = _score(candidate, obj) if kind == "object" else (1, 0, 0)
-                ranked.append((score, -index, candidate))
-        if not ranked:
-            names = ", ".join(_type_name(m.type) for m in cls._union_)
-            raise TypeError(f"Expected one of {names}, got `{kind}`")
-        ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
-        first_error: msgspec.ValidationError | None = None
-        hook = dec_hook if liberal else build_hook
-        for score, _, candidate in ranked:
-            if first_error is not None and not score[0]:
-                break
-            try:
-                value = _convert(obj, candidate.type, dec_hook=hook)
-            except msgspec.ValidationError as exc:
-                # Members alike at the top level (the enum-schema family) differ deeper down: try
-                # the next candidate, and report the best one's error if none fits.
-                first_error = first_error or exc
-                if liberal and score[0]:
-                    try:  # unless what fails is a member of an open union (a content block)
-                        value = tolerant(obj, candidate.type)
-                    except msgspec.ValidationError:
-                        continue
-                    return value
-                continue
-            if (
-                not score[0]
-                and isinstance(obj, dict)
-                and any(req and k not in obj for k, _, req in candidate.consts)
-            ):
-                # It decodes only thanks to a default where the key that selects it is absent (a
-                # result without `resultType` is "complete", never an InputRequiredResult).
-                continue
-            if key is not None and len(cls._memo_) < _MEMO_LIMIT:
-                cls._memo_[key] = candidate
-            return value
-        if first_error is None:
-            names = ", ".join(_type_name(m.type) for m in cls._union_)
-            raise ValueError(f"Expected one of {names}: the object lacks the keys that select each")
-        raise ValueError(_nested(str(first_error))) from None
+                key = ranked = None
+            if ranked is not None:
+                candidate_ok, member = ranked[0]
+                if candidate_ok:  # the usual: the first candidate fits (written out, no loop)
+                    try:
+                        if member.hooked:
+                            return _convert(obj, member.type, dec_hook=dec_hook if liberal else build_hook)
+                        return _convert(obj, member.type)
+                    except msgspec.ValidationError as exc:
+                        # Same shape, different depths (the enum-schema family): down the list,
+                        # from the next one unless this one is to be read tolerantly.
+                        if not (liberal and _reaches_open(member.type)):
+                            return _first_fit(cls, obj, ranked, liberal, 1, exc)
+                return _first_fit(cls, obj, ranked, liberal)
+        ranked = _ranking(cls, obj)
+        if key is not None and len(cls._memo_) < _MEMO_LIMIT:
+            # The ranking, not the member that fits: the ranking depends on nothing but the key (so
+            # remembering it is exact), while which member fits depends on values deeper down.
+            cls._memo_[key] = ranked
+        return _first_fit(cls, obj, ranked, liberal)
 
+
+def _ranking(cls: type[UnionDispatch], obj: object) -> tuple[tuple[bool, Member], ...]:
+    """The members of `cls` of `obj`'s JSON kind in the order to try them, each with whether it is a
+    candidate: candidates first, then most constants matched, then most declared keys present, then the
+    schema's order."""
+    kind = _json_kind(obj)
+    ranked: list[tuple[tuple[int, int, int], int, Member]] = []
+    for index, candidate in enumerate(cls._union_):
+        if candidate.kind == kind:
+            score = _score(candidate, obj) if kind == "object" else (1, 0, 0)
+            ranked.append((score, -index, candidate))
+    if not ranked:
+        names = ", ".join(_type_name(m.type) for m in cls._union_)
+        raise TypeError(f"Expected one of {names}, got `{kind}`")
+    ranked.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return tuple((score[0] == 1, candidate) for score, _, candidate in ranked)
+
+
+def _first_fit(
+    cls: type[UnionDispatch],
+    obj: object,
+    ranked: tuple[tuple[bool, Member], ...],
+    liberal: bool,
+    start: int = 0,
+    first_error: msgspec.ValidationError | None = None,
+) -> Any:
+    """`obj` as the first member of `ranked` it converts into, or the best one's error (`start` and
+    `first_error`: where a caller has tried the first ones already, and what the first said)."""
+    hook = dec_hook if liberal else build_hook
+    for candidate_ok, candidate in ranked[start:]:
+        if first_error is not None and not candidate_ok:
+            break
+        try:
+            value = _convert(obj, candidate.type, dec_hook=hook)
+        except msgspec.ValidationError as exc:
+            # Members alike at the top level (the enum-schema family) differ deeper down: try
+            # the next candidate, and report the best one's error if none fits.
+            first_error = first_error or exc
+            if liberal and candidate_ok and _reaches_open(candidate.type):
+                try:  # unless what fails is a member of an open union (a content block)
+                    value = tolerant(obj, candidate.type)
+                except msgspec.ValidationError:
+                    continue
+                return value
+            continue
+        if (
+            not candidate_ok
+            and isinstance(obj, dict)
+            and any(req and k not in obj for k, _, req in candidate.consts)
+        ):
+            # It decodes only thanks to a default where the key that selects it is absent (a
+            # result without `resultType` is "complete", never an InputRequiredResult).
+            continue
+        return value
+    if first_error is None:
+        names = ", ".join(_type_name(m.type) for m in cls._union_)
+        raise ValueError(f"Expected one of {names}: the object lacks the keys that select each")
+    raise ValueError(_nested(str(first_error))) from None
+
+
+read_union: Final[Callable[[type[UnionDispatch], object, bool], Any]] = vars(UnionDispatch)[
+    "_from_wire"
+].__func__
+"""`UnionDispatch._from_wire`, the general path, as a plain function: what a union's written-out
+`_from_wire` falls back to (no `super()` object and bound method made per call)."""
 
 _MEMO_LIMIT: Final = 4096
 _ABSENT: Final = object()
@@ -402,7 +438,7 @@ def tolerant(obj: Any, tp: Any, at: str = "$") -> Any:
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct) and type(obj) is dict:
         config = tp.__struct_config__
         if config.tag_field is None or obj.get(config.tag_field, config.tag) == config.tag:
-            members = msgspec.structs.fields(tp)
+            members = _fields(tp)
             for f in members:
                 if f.required and f.encode_name not in obj:
                     raise _error(f"Object missing required field `{f.encode_name}`", at)
@@ -432,6 +468,30 @@ def tolerant(obj: Any, tp: Any, at: str = "$") -> Any:
         if len(others) == 1:  # `X | UnsetType`, `list[Block] | Block`: the one left decides
             return tolerant(obj, others[0], at)
     raise _error(str(error), at)
+
+
+_reaches: Final[dict[Any, bool]] = {}
+
+
+def _reaches_open(tp: Any) -> bool:
+    # Where no open union lies below, reading tolerantly fails as the strict conversion did: skip it
+    # (it walks the type member by member, at many times the cost of the conversion).
+    found = _reaches.get(tp)
+    if found is None:
+        found = _reaches[tp] = reaches_open(tp)
+    return found
+
+
+_struct_fields: Final[dict[type, tuple[msgspec.structs.FieldInfo, ...]]] = {}
+
+
+def _fields(tp: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    # `msgspec.structs.fields` evaluates the annotations anew on every call (~0.5 ms for an enum
+    # schema): once per type. `tolerant` runs whenever a union's first candidate does not fit.
+    found = _struct_fields.get(tp)
+    if found is None:
+        found = _struct_fields[tp] = msgspec.structs.fields(tp)
+    return found
 
 
 def _error(message: str, at: str) -> msgspec.ValidationError:

@@ -50,6 +50,7 @@ from .shapes import (
     dec_hook,
     open_union,
     reaches_open,
+    read_union,
     tolerant,
 )
 
@@ -62,6 +63,9 @@ __all__ = [
     "Member",
     "Unknown",
     "open_union",
+    "dec_hook",
+    "build_hook",
+    "read_union",
     "decode",
     "decoder",
     "convert",

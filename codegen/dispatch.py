@@ -1,0 +1,142 @@
+"""The written-out fast path of a dispatched union (`UnionDispatch._from_wire` per union class).
+
+A union of objects that msgspec cannot tell apart is read by `UnionDispatch`: it picks the member by the
+keys and constants of each one, then converts. Read for every union in every message, that general path
+costs as much again as the conversion itself. Here the generator works out, from the same member rules,
+the cases where the value of one constant key (the deciding key) and the presence of a few keys leave
+exactly one candidate; the template writes those out as plain tests, and anything else (or any member
+that does not convert) takes the general path, which then decides, or says what is wrong, as before.
+
+A member written out is one the ranking (`UnionDispatch`'s candidates, then the schema's order) would
+also try first: every key it requires is present, every constant it fixes holds, and every other member
+that allows the same value lacks a key it requires. So a conversion that succeeds gives the same value
+as the general path would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .model import DispatchDef, MemberRule
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One member read directly when the deciding key holds one of `values` (or is absent)."""
+
+    values: tuple[Any, ...]
+    """The deciding key's values that may select this member."""
+    absent: bool
+    """Whether this arm is for the deciding key's absence (then `values` is empty)."""
+    type: str
+    """The member's type, as the generated module names it."""
+    hooked: bool
+    """Whether converting into it reaches open objects or dispatched unions (needs the hook)."""
+    tests: tuple[str, ...]
+    """Python conditions over `obj` (beyond the deciding key) that make it the only candidate."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: str
+    """The deciding key: a constant every member fixes."""
+    arms: tuple[Arm, ...]
+
+
+_ABSENT = object()
+
+
+def _takes(rule: MemberRule, key: str, value: Any) -> bool:
+    for k, allowed, required in rule.consts:
+        if k == key:
+            return (not required) if value is _ABSENT else value in allowed
+    return True
+
+
+def _tuple(values: tuple[Any, ...], lit: Callable[[Any], str]) -> str:
+    # No trailing comma past one item: the formatter would spread the tuple over lines.
+    return "(" + ", ".join(lit(v) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+def _const_test(key: str, allowed: tuple[Any, ...], required: bool, lit: Callable[[Any], str]) -> str:
+    values = _tuple(allowed, lit)
+    if required:
+        return f"{lit(key)} in obj and obj[{lit(key)}] in {values}"
+    return f"({lit(key)} not in obj or obj[{lit(key)}] in {values})"
+
+
+def _arm(
+    rule: MemberRule, rivals: list[MemberRule], key: str, value: Any, lit: Callable[[Any], str]
+) -> list[str] | None:
+    """The tests that make `rule` the only candidate when `key` holds `value`, or None if the keys
+    present cannot rule a rival out (the general path's ranking decides those)."""
+    tests = [f"{lit(k)} in obj" for k in sorted(rule.required) if k != key]
+    for k, allowed, required in rule.consts:
+        if k != key:
+            tests.append(_const_test(k, allowed, required, lit))
+    own = set(rule.required)
+    for rival in rivals:
+        lacking = sorted(set(rival.required) - own - {key})
+        if not lacking:
+            return None  # whatever else is present, the rival is a candidate as well
+        either = " or ".join(f"{lit(k)} not in obj" for k in lacking)
+        tests.append(either if len(lacking) == 1 else f"({either})")
+    return list(dict.fromkeys(tests))  # rivals lacking the same key: one test
+
+
+def plan(
+    d: DispatchDef,
+    lit: Callable[[Any], str],
+    type_name: Callable[[MemberRule], str],
+    hooked: Callable[[MemberRule], bool],
+) -> Plan | None:
+    """The written-out path of a union dispatched by keys, or None where none helps (a union selected
+    by a tag, which `UnionDispatch._from_tag` reads in one lookup; members of other JSON kinds; no
+    constant key that all members fix)."""
+    members = d.members
+    if d.tag is not None or not members or any(m.kind != "object" for m in members):
+        return None
+    common = set.intersection(*({k for k, _, _ in m.consts} for m in members))
+    best: Plan | None = None
+    for key in sorted(common):
+        values: list[Any] = []
+        for m in members:
+            for k, allowed, required in m.consts:
+                if k == key:
+                    values += [v for v in allowed if v not in values]
+                    if not required and _ABSENT not in values:
+                        values.append(_ABSENT)
+        arms: list[Arm] = []
+        for value in values:
+            takers = [m for m in members if _takes(m, key, value)]
+            for rule in takers:
+                tests = _arm(rule, [r for r in takers if r is not rule], key, value, lit)
+                if tests is not None:
+                    arms.append(
+                        Arm(
+                            () if value is _ABSENT else (value,),
+                            value is _ABSENT,
+                            type_name(rule),
+                            hooked(rule),
+                            tuple(tests),
+                        )
+                    )
+        merged = _merge(arms)
+        if best is None or len(merged) > len(best.arms):
+            best = Plan(key, tuple(merged))
+    return best if best is not None and best.arms else None
+
+
+def _merge(arms: list[Arm]) -> list[Arm]:
+    """Arms for several values of the same member under the same tests, as one."""
+    out: list[Arm] = []
+    for arm in arms:
+        for i, seen in enumerate(out):
+            if (seen.type, seen.tests, seen.absent) == (arm.type, arm.tests, arm.absent) and not arm.absent:
+                out[i] = Arm(seen.values + arm.values, False, seen.type, seen.hooked, seen.tests)
+                break
+        else:
+            out.append(arm)
+    return out
