@@ -378,6 +378,22 @@ class Context:
             "sampling/createMessage", "sampling", params, "CreateMessageResult", key, as_task
         )
 
+    async def ping(self, *, timeout: float = 30.0) -> None:
+        """Ask the client whether it is still there: returns once it answers (an empty result), raises
+        `RequestTimeout` if it does not within `timeout` seconds, `McpError` if it answers an error.
+
+        Only where the request's revision has a server-to-client ping (2024-11-05 to 2025-11-25, over a
+        session). The 2026-07-28 revision has no ping in either direction, and its server sends the client
+        nothing of its own outside a request's `InputRequiredResult` (sampling, roots, elicitation):
+        there it raises `McpError` at once, sending nothing."""
+        if not self.era.asks_inline or "ping" not in self.module.REQUESTS:
+            raise McpError(
+                f"protocol revision {self.revision} has no ping: its server asks the client nothing "
+                "outside InputRequiredResult"
+            )
+        spec = self.module.REQUESTS["ping"]
+        await self._conn.ask("ping", {}, spec.result_type, self.module, timeout=timeout)
+
     async def list_roots(self, *, key: str | None = None) -> list[Any]:
         """The client's roots (the revision's Root structs)."""
         result = await self._ask("roots/list", "roots", {}, "ListRootsResult", key)
