@@ -328,7 +328,12 @@ class Features:
             value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
-        except (McpError, NeedInput):
+        except McpError as exc:
+            said = ctx.failed_ask(exc) if ctx is not None else None
+            if said is None:
+                raise
+            return {"content": [text(f"Tool {name} failed: {said}")], "isError": True}
+        except NeedInput:
             raise
         except ToolError as exc:
             return {"content": [text(str(exc))], "isError": True}
