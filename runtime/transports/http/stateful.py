@@ -21,7 +21,7 @@ from ...protocol.inbound import (
     has_batches,
 )
 from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
-from .sse import Stream, answer_status, ended, feed, framed, stateless_status, watch, write_stream
+from .sse import GET_STREAM, Stream, answer_status, ended, feed, framed, stateless_status, watch, write_stream
 
 if TYPE_CHECKING:
     from ...server import Connection
@@ -221,7 +221,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         await respond(send, route.refusal.status, route.refusal.body)
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
-    if named is not None and named[0] != "get":
+    if named is not None and named[0] != GET_STREAM:
         await _resume(app, session, named[0], named[1], send, receive)
         return
     get_stream = session.get_stream
@@ -247,13 +247,15 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
             if named is not None:
                 # Held here, the events after the last one written out are still queued: not replayed twice.
                 written = get_stream.sent if get_stream is not None else last
-                replay = [framed("get", seq, data) for seq, data in kept if named[1] < seq <= written]
-            # A GET stream opened again on another worker goes on numbering where the last one stopped.
+                replay = [framed(GET_STREAM, seq, data) for seq, data in kept if named[1] < seq <= written]
+            # A GET stream opened again on another worker goes on numbering where the last one stopped,
+            # even if every event it sent has fallen out of the store since.
             if get_stream is None:
+                last = max(last, await session.store.last_get_event())
                 get_stream = Stream(session.store)
                 get_stream.seq = get_stream.sent = last
     stream = get_stream if get_stream is not None else Stream(session.store)
-    stream.id = "get"
+    stream.id = GET_STREAM
     stream.limit = app.security.max_unsent_bytes
     backlog = session.take_backlog()
     session.get_stream = stream
