@@ -1,4 +1,6 @@
-"""A session's GET stream over two workers and a real Redis: a GET stream opened again on another
+"""A session's GET stream over two workers and a real Redis: a list change reaches a GET stream opened
+on one worker before the session was initialized on the other (the worker re-reads the session rather
+than drop the change as sent to an uninitialized session), and a GET stream opened again on another
 worker numbers its events on from the last one sent, even once every event of it has fallen out of the
 event store (it numbered from 1 again: ids the client had already seen)."""
 
@@ -14,7 +16,7 @@ from typing import Any
 import httpx
 import redis
 
-from ..http_support import Session, call, messages_of, open_session, serve
+from ..http_support import BOTH, Session, call, initialize, messages_of, open_session, serve
 from ..redis_support import RedisServer
 
 SCALED = str(Path(__file__).resolve().parents[1] / "servers" / "scaled.py")
@@ -71,6 +73,29 @@ async def list_changes(
 async def move(http: httpx.AsyncClient, url: str, session: Session, rid: int, present: bool) -> None:
     moved = await http.post(url, json=call(rid, "move", {"present": present}), headers=session.headers())
     assert moved.status_code == 200 and messages_of(moved)[-1]["result"]["content"][0]["text"] == "moved"
+
+
+def test_a_get_stream_opened_before_the_session_is_initialized_elsewhere_gets_list_changes(
+    redis_server: RedisServer,
+) -> None:
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            opening = await http.post(one, json=initialize("2025-11-25"), headers={"accept": BOTH})
+            assert opening.status_code == 200
+            session = Session(one, opening.headers["mcp-session-id"], "2025-11-25")
+            # Worker two reads the session for its GET stream while it is not initialized yet...
+            opened = asyncio.Event()
+            listener = asyncio.ensure_future(list_changes(http, two, session, 1, opened))
+            await asyncio.wait_for(opened.wait(), WAIT)
+            # ...then the client initializes it on worker one, and a tool changes the list there.
+            note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert (await http.post(one, json=note, headers=session.headers())).status_code == 202
+            await move(http, one, session, 2, False)
+            (event_id,) = await asyncio.wait_for(listener, WAIT)
+            assert event_id.startswith("get-")
+
+    with workers(fresh_db(redis_server, 13)) as (one, two):
+        asyncio.run(asyncio.wait_for(main(one, two), 90))
 
 
 def test_a_get_stream_reopened_elsewhere_numbers_on_after_its_events_fell_out(

@@ -122,6 +122,9 @@ class Session:
     conn: Connection
     store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: Stream | None = None
+    opening_get: int = 0
+    """GET streams of the session being opened here (not yet `get_stream`): what is delivered
+    meanwhile is this worker's to keep for them (`unrouted`, the backlog)."""
     principal: str = ""
     """Whose session it is (`SessionState.principal`)."""
     state: SessionState | None = None
