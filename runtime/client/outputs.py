@@ -49,7 +49,9 @@ _UNCHECKED: Final = object()
 
 _COMPILED: dict[bytes, Any] = {}
 """Each schema compiled in this process, by its canonical JSON's digest: the same schema (the same tool
-on another client, or listed again) is compiled once."""
+on another client, or listed again) is compiled once. At most `_KEPT` (the oldest go first: a server
+that changes its schemas on every listing costs a compilation per call, not memory)."""
+_KEPT: Final = 256
 _MODULES = itertools.count(1)
 
 
@@ -63,17 +65,23 @@ def _compile(tool: str, schema: dict[str, Any]) -> Any:
 
     try:
         source, _widened = render_schema(schema, "Output")
-        # A module of its own, in `sys.modules`: msgspec resolves the Structs' annotations (strings,
-        # forward references between them included) through their module's globals.
+        # A module of its own, in `sys.modules` for a moment: msgspec resolves the Structs' annotations
+        # (strings, forward references between them included) through their module's globals, once;
+        # after that the types stand alone, and the module goes.
         name = f"{__name__}.schema{next(_MODULES)}"
         module = types.ModuleType(name)
         sys.modules[name] = module
-        exec(compile(source, f"<output schema of {tool}>", "exec"), module.__dict__)
-        compiled = module.ROOT
-        msgspec.json.Decoder(compiled)  # resolves every annotation now: a failure is this schema's
+        try:
+            exec(compile(source, f"<output schema of {tool}>", "exec"), module.__dict__)
+            compiled = module.ROOT
+            msgspec.json.Decoder(compiled)  # resolves every annotation now: a failure is this schema's
+        finally:
+            del sys.modules[name]
     except Exception as exc:  # a schema the mapping cannot read: the results are not checked
         log.warning("tool %r: its output schema cannot be compiled, results go unchecked (%s)", tool, exc)
         compiled = _UNCHECKED
+    if len(_COMPILED) >= _KEPT:
+        del _COMPILED[next(iter(_COMPILED))]
     _COMPILED[digest] = compiled
     return compiled
 
