@@ -70,25 +70,29 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     await exchange(
         app, session.conn, session, route.body, peek, _saved_first(app, session, send), receive, event
     )
-    if app.table.state(session) != session.state:  # (changed after its answer went out)
-        await app.table.save(session)
+    await _save_changed(app, session)  # (changed after its answer went out)
 
 
 def _saved_first(app: HttpApp, session: Session, send: Send) -> Send:
-    """`send`, once the session's state is saved: the answer to a message that changes it goes out
-    only then, so that a client going on at once on another worker finds it there (the TypeScript SDK
-    opens its GET stream as soon as `notifications/initialized` is accepted; a worker that read the
-    session before the save would never deliver a list change to it)."""
+    """`send`, once the session's state is saved if it changed: the answer to a message that changes
+    it goes out only then, so that a client going on at once on another worker finds it there (the
+    TypeScript SDK opens its GET stream as soon as `notifications/initialized` is accepted; a worker
+    that read the session before the save would never deliver a list change to it)."""
     saved = False
 
     async def sending(message: Message) -> None:
         nonlocal saved
         if not saved:
             saved = True
-            await app.table.save(session)
+            await _save_changed(app, session)
         await send(message)
 
     return sending
+
+
+async def _save_changed(app: HttpApp, session: Session) -> None:
+    if app.table.state(session) != session.state:
+        await app.table.save(session)
 
 
 async def exchange(
@@ -213,9 +217,11 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     # A batch is one request in flight for the session's bound, from its first byte to its answer.
     session.streams += 1
     try:
-        await _answer_batch(app, session, route.body, send, receive)
+        # Its messages may change the session's state as single ones do (`post`): saved alike.
+        await _answer_batch(app, session, route.body, _saved_first(app, session, send), receive)
     finally:
         session.streams -= 1
+    await _save_changed(app, session)
 
 
 async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send, receive: Receive) -> None:
