@@ -477,7 +477,7 @@ class Peer(Requester):
                     elif message is None:
                         await self.feed(data)  # a batch that `[` did not open (space before it)
                     else:
-                        await self._process(self.endpoint.events(message))
+                        await self._process(self.endpoint.events(message, data))
         finally:
             await self.shutdown("the connection closed")
 

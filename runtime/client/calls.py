@@ -31,6 +31,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR
 from ..protocol.request_state import params_digest
 from .inbound import InputCallbacks
 from .negotiate import Negotiation
+from .outputs import OutputSchemas
 
 if TYPE_CHECKING:
     from ..generated import latest as mcp
@@ -77,6 +78,8 @@ class Calls(Negotiation):
     _cache: dict[tuple[str, str], tuple[float, Any]] | None
     """Listings whose result carried a positive `ttlMs`, as the newest revision's types, until expiry."""
     _acknowledged: asyncio.Event | None
+    _outputs: OutputSchemas | None = None
+    """The output schemas the last `list_tools` gave (None before it): `call_tool` checks against them."""
 
     @abstractmethod
     def _call(
@@ -176,6 +179,8 @@ class Calls(Negotiation):
             if token is not None:
                 self._progress.pop(token, None)
         latest: mcp.CallToolResult = result
+        if self._outputs:
+            self._outputs.check(name, latest)
         return latest
 
     async def _cached(self, method: str, params: dict[str, Any], kind: str) -> Any:
@@ -207,6 +212,7 @@ class Calls(Negotiation):
         """Every tool (all pages). Over HTTP, a tool whose `x-mcp-header` annotations break the rules is
         left out (the spec says so), and the others' annotations shape the headers of their calls."""
         tools: list[mcp.Tool] = await self._list("tools/list", "tools", "ListToolsResult")
+        self._outputs = OutputSchemas(tools)
         mirrors = self.transport.param_headers
         if mirrors is None:
             return tools

@@ -20,6 +20,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 from ..wire import to_builtins
 from .api import Client
 from .calls import Progress
+from .outputs import InvalidToolResult
 
 if TYPE_CHECKING:
     from ..generated import latest as mcp
@@ -67,18 +68,6 @@ class InvalidToolArguments(McpError):
     def __init__(self, tool: str, detail: str) -> None:
         super().__init__(f"{tool}: invalid arguments: {detail}", code=INVALID_PARAMS)
         self.tool = tool
-
-
-class InvalidToolResult(McpError):
-    """A tool's structured result that does not fit its output schema (or is missing); `result` is the
-    whole answer."""
-
-    def __init__(self, tool: str, detail: str, result: mcp.CallToolResult) -> None:
-        super().__init__(
-            f"{tool}: the result does not match the output schema: {detail}", code=INVALID_PARAMS
-        )
-        self.tool = tool
-        self.result = result
 
 
 class ToolError(McpError):

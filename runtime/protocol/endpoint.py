@@ -11,16 +11,17 @@ does I/O, so it is tested directly; the asyncio layers (`mcpbind.peer`) feed it 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any, Final, NamedTuple, TypeAlias
+from typing import Any, ClassVar, Final, NamedTuple, TypeAlias
 
 import msgspec
 
 from .. import wire
 from ..errors import McpError, SessionClosed
 from . import jsonrpc
-from .jsonrpc import RequestId
-from .salvage import EDGE
+from .jsonrpc import INVALID_REQUEST, PARSE_ERROR, RequestId, encode_error
+from .salvage import EDGE, salvage
 
 __all__ = [
     "Endpoint",
@@ -35,6 +36,8 @@ __all__ = [
     "ClippingLineBuffer",
     "Oversized",
 ]
+
+log = logging.getLogger("mcpbind.endpoint")
 
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
 
@@ -81,9 +84,20 @@ class Endpoint:
     """One side of a JSON-RPC 2.0 connection.
 
     `batches` accepts JSON-RPC batches (only MCP 2025-03-26 has them).
+
+    A message that cannot be read (nested too deeply for the decoder, no UTF-8 JSON), or that is no
+    valid response (neither `result` nor `error`, an `error` that is no error object), is an error for
+    that message only. If it reads as the answer to one of our requests (its id can be read, it has no
+    `method`), that request fails at once with the cause (-32700, or -32600 for an invalid response)
+    rather than waiting out its timeout, and nothing is sent back; otherwise it is answered (a request)
+    or logged and skipped. Either way the connection goes on. Only these error paths read the bytes
+    twice (`salvage`).
     """
 
     __slots__ = ("_next", "_pending", "batches", "closed")
+
+    other: ClassVar[str] = "peer"
+    """Who is on the other side, as errors about its answers name it."""
 
     def __init__(self, batches: bool = False) -> None:
         self.batches = batches
@@ -123,11 +137,15 @@ class Endpoint:
 
     def receive(self, data: bytes | memoryview) -> list[Event]:
         """Events for one framed message (a line on stdio, a body on HTTP)."""
-        messages = jsonrpc.parse(data, batches=self.batches)
+        try:
+            messages = jsonrpc.parse(data, batches=self.batches)
+        except Exception as exc:  # only unreadable input gets here: reading it is all parse does
+            return self._unreadable(bytes(data), exc)
         if len(messages) == 1:
             message = messages[0]
             if type(message) is IncomingRequest:  # the usual case: one request
                 return [message]
+            return self.events(message, data)
         return self._events(messages)
 
     def receive_batch(self, data: bytes | memoryview) -> list[Event] | Reply:
@@ -138,10 +156,13 @@ class Endpoint:
             return Reply(messages.reply or b"", messages.reason)
         return self._events(messages)
 
-    def events(self, message: jsonrpc.Message) -> list[Event]:
-        """The events for one message its caller parsed itself (`jsonrpc.parse_single`: a peer that
-        starts a request as soon as it is read): as `receive` gives them."""
-        return self._events([message])
+    def events(self, message: jsonrpc.Message, data: bytes | memoryview) -> list[Event]:
+        """The events for one message its caller parsed itself from `data` (`jsonrpc.parse_single`: a
+        peer that starts a request as soon as it is read): as `receive` gives them."""
+        events = self._events([message])
+        if events:
+            return self._malformed(bytes(data), events) if type(events[0]) is Reply else events
+        return self._broken_answer(data)
 
     def _events(self, messages: list[jsonrpc.Message]) -> list[Event]:
         events: list[Event] = []
@@ -159,6 +180,62 @@ class Endpoint:
             elif message.reply is not None:
                 events.append(Reply(message.reply, message.reason))
         return events
+
+    # -- error paths: what can still be read of a message that cannot be taken whole -----------------
+
+    def _broken_answer(self, data: bytes | memoryview) -> list[Event]:
+        """No events: an answer to nothing pending (dropped), or one dropped as malformed without a
+        reply (an `error` that is no error object). The request such an answer names fails with the
+        reason rather than waiting out its timeout."""
+        found = salvage(bytes(data))
+        if found.id is None or found.request or not self.awaits(found.id):
+            return []
+        messages = jsonrpc.parse(data)
+        why = messages[0].reason if messages and isinstance(messages[0], jsonrpc.Malformed) else "malformed"
+        return [self._fail(found.id, why, None)]
+
+    def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
+        found = salvage(data)
+        cause = f"{type(exc).__name__}: {exc}"
+        if found.id is not None and found.request:
+            reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
+            return [Reply(reply, f"a request that could not be read ({cause})")]  # the peer logs it
+        if found.id is not None and self.awaits(found.id):
+            return [self._fail(found.id, cause, exc)]
+        log.warning("a message from the %s could not be read, skipped (%s)", self.other, cause)
+        return []
+
+    def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
+        """Input refused (no JSON, a broken envelope): the refusal is answered, unless it reads as the
+        answer to one of our pending requests, which then fails with the reason."""
+        found = salvage(data)
+        reply = events[0]
+        if (
+            found.id is None
+            or found.request
+            or len(events) != 1
+            or not isinstance(reply, Reply)
+            or not self.awaits(found.id)
+        ):
+            return events
+        try:
+            refusal = msgspec.json.decode(reply.data)["error"]  # our own refusal
+            cause, code = str(refusal["message"]), refusal["code"]
+        except (msgspec.DecodeError, KeyError, TypeError):
+            cause, code = reply.reason, PARSE_ERROR
+        return [self._fail(found.id, cause, None, invalid=code == INVALID_REQUEST)]
+
+    def _fail(self, rid: RequestId, cause: str, exc: Exception | None, *, invalid: bool = False) -> Failed:
+        """Fail request `rid` for its answer: one that could not be read (-32700), or, `invalid`, one
+        that was read but is no valid response (-32600: both `result` and `error`, or neither)."""
+        what = "is invalid" if invalid else "could not be read"
+        log.warning("the %s's answer to request %r %s (%s)", self.other, rid, what, cause)
+        self.forget(rid)
+        error = McpError(
+            f"the {self.other}'s answer {what}: {cause}", code=INVALID_REQUEST if invalid else PARSE_ERROR
+        )
+        error.__cause__ = exc
+        return Failed(rid, error)
 
     def answer(self, rid: RequestId, result: msgspec.Raw) -> Answered | Failed | None:
         """The event for a result answering `rid`, its envelope already read (by `receive`, or by a

@@ -91,6 +91,8 @@ class Context:
     _needed: dict[str, dict[str, Any]] | None = None
     _consumed: set[str] | None = None
     _carried: dict[str, Any] | None = None
+    _failed_ask: tuple[str, McpError] | None = None
+    """The last of the handler's requests to the client that failed (its method, the error)."""
 
     def __init__(
         self,
@@ -246,13 +248,19 @@ class Context:
         self._asked += 1
         result_type = self._rev.type(result)
         if as_task and self.era.asks_inline:
-            from .requestor import ask_as_task  # (on use: few handlers ask for a task)
+            from .requestor import ask_as_task, check_as_task  # (on use: few handlers ask for a task)
 
-            return await ask_as_task(self, method, params, result_type)
-        if self.task is not None:
-            return await self.task.ask(self, method, params, result_type, key)
-        if self.era.asks_inline:
-            return await self._conn.ask(method, params, result_type, self.module)
+            check_as_task(self, method)  # (the server's own refusal: the call's error, not the tool's)
+        try:
+            if as_task and self.era.asks_inline:
+                return await ask_as_task(self, method, params, result_type)
+            if self.task is not None:
+                return await self.task.ask(self, method, params, result_type, key)
+            if self.era.asks_inline:
+                return await self._conn.ask(method, params, result_type, self.module)
+        except McpError as exc:
+            self._failed_ask = (method, exc)
+            raise
         if key in self.answers:
             self.consumed.add(key)
             try:
@@ -395,6 +403,42 @@ class Context:
         return await self._ask(
             "sampling/createMessage", "sampling", params, "CreateMessageResult", key, as_task
         )
+
+    async def ping(self, *, timeout: float = 30.0) -> None:
+        """Ask the client whether it is still there: returns once it answers (an empty result), raises
+        `RequestTimeout` if it does not within `timeout` seconds, `McpError` if it answers an error.
+
+        Only where the request's revision has a server-to-client ping (2024-11-05 to 2025-11-25, over a
+        session). The 2026-07-28 revision has no ping in either direction, and its server sends the client
+        nothing of its own outside a request's `InputRequiredResult` (sampling, roots, elicitation):
+        there it raises `McpError` at once, sending nothing."""
+        if not self.era.asks_inline or "ping" not in self.module.REQUESTS:
+            raise McpError(
+                f"protocol revision {self.revision} has no ping: its server asks the client nothing "
+                "outside InputRequiredResult"
+            )
+        spec = self.module.REQUESTS["ping"]
+        try:
+            await self._conn.ask("ping", {}, spec.result_type, self.module, timeout=timeout)
+        except McpError as exc:
+            self._failed_ask = ("ping", exc)
+            raise
+
+    def failed_ask(self, exc: BaseException) -> str | None:
+        """Why the handler failed, if `exc` (out of it) is the failure of one of its own requests to the
+        client: the client's error answer to it, or its timeout. Such a failure is the tool's, not the
+        call's: a tool that lets it escape answers an `isError` result saying this, as the spec has
+        errors in tool execution reported (and as the TypeScript and Python SDK servers do). None for
+        any other exception (an `McpError` the handler raises itself stays the call's error), and for
+        the revision's URL-elicitation-required error (-32042), which the spec makes the answer of the
+        request that needs it, and which the TypeScript server passes on so too."""
+        failed = self._failed_ask
+        if failed is None or failed[1] is not exc:
+            return None
+        if failed[1].code == self._rev.errors.get("URL_ELICITATION_REQUIRED"):
+            return None
+        method, error = failed
+        return f"the client's answer to {method} was an error ({error.code}): {error.message}"
 
     async def list_roots(self, *, key: str | None = None) -> list[Any]:
         """The client's roots (the revision's Root structs)."""

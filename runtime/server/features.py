@@ -370,6 +370,10 @@ class Features:
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
         except BaseException as exc:
+            if ctx is not None and isinstance(exc, McpError):
+                said = ctx.failed_ask(exc)  # the client's error to the tool's own request: the tool's
+                if said is not None:
+                    return {"content": [text(f"Tool {name} failed: {said}")], "isError": True}
             return tool_failure(self, tool, exc)
         mod = ctx.module if ctx is not None else module
         assert mod is not None

@@ -45,14 +45,10 @@ def client_runs_as_task(ctx: Context, method: str) -> bool:
     return isinstance(node, dict)
 
 
-async def ask_as_task(
-    ctx: Context, method: str, params: dict[str, Any], result_type: Any, ttl_ms: int | None = None
-) -> Any:
-    """Ask the client `method` as a task and return its result as `result_type`. What `tasks/result`
-    answers with an error (a failed task; a cancelled one, -32800 from mcpbind's client) is raised as
-    McpError. A server task asking this stays `working` meanwhile: the client's task is the wait."""
-    mod = ctx.module
-    if ctx.era.stateless or getattr(mod, "CreateTaskResult", None) is None:
+def check_as_task(ctx: Context, method: str) -> None:
+    """Raise the error for asking `method` as a task where it cannot be (the revision has no such
+    tasks, or the client does not declare it runs them): the server's own check, before anything is sent."""
+    if ctx.era.stateless or getattr(ctx.module, "CreateTaskResult", None) is None:
         raise McpError(f"MCP {ctx.revision} has no task-augmented {method}", code=-32601)
     if not client_runs_as_task(ctx, method):
         part, _, leaf = method.partition("/")
@@ -60,6 +56,16 @@ async def ask_as_task(
             f"the client does not run {method} as a task (no `tasks.requests.{part}.{leaf}` capability)",
             {"tasks": {"requests": {part: {leaf: {}}}}},
         )
+
+
+async def ask_as_task(
+    ctx: Context, method: str, params: dict[str, Any], result_type: Any, ttl_ms: int | None = None
+) -> Any:
+    """Ask the client `method` as a task and return its result as `result_type`. What `tasks/result`
+    answers with an error (a failed task; a cancelled one, -32800 from mcpbind's client) is raised as
+    McpError. A server task asking this stays `working` meanwhile: the client's task is the wait."""
+    check_as_task(ctx, method)
+    mod = ctx.module
     conn = ctx.connection
     body = {**params, "task": {} if ttl_ms is None else {"ttl": ttl_ms}}
     if ctx.task is not None:  # asked from inside a task of our own: tie the request to it

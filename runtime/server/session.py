@@ -153,13 +153,22 @@ class Connection:
         body = wire.convert(params, spec.params_type) if spec.params_type is not None else None
         await self.peer.notify(method, body)
 
-    async def ask(self, method: str, params: dict[str, Any], result_type: Any, mod: ModuleType) -> Any:
-        """Send the client a request of ours and await its answer, decoded as `result_type`."""
+    async def ask(
+        self,
+        method: str,
+        params: dict[str, Any],
+        result_type: Any,
+        mod: ModuleType,
+        *,
+        timeout: float = 300.0,
+    ) -> Any:
+        """Send the client a request of ours and await its answer, decoded as `result_type`, at most
+        `timeout` seconds (then `RequestTimeout`)."""
         spec = mod.REQUESTS[method]
         body = wire.convert(params, spec.params_type)
         decoder = wire.decoder(result_type)
         return await self.peer.request(
-            method, body, decoder.decode, timeout=300.0, on_cancel=lambda rid: self._cancel_sent(rid, mod)
+            method, body, decoder.decode, timeout=timeout, on_cancel=lambda rid: self._cancel_sent(rid, mod)
         )
 
     async def _cancel_sent(self, rid: RequestId, mod: ModuleType) -> None:

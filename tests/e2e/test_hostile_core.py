@@ -239,11 +239,13 @@ def test_invalid_utf8_in_params_is_a_parse_error() -> None:
             await client.still_serving(3)
             client.write(b'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"ech\xc3"}}')
             assert (await client.answer_to(4))["error"]["code"] == -32700
-            # A sampling answer that is not UTF-8: the tool that asked fails, the server goes on.
+            # A sampling answer that is not UTF-8: the tool that asked fails (an error result, as any
+            # failure of the client's answer to a tool's request is), the server goes on.
             client.answer_sampling = lambda rid: b'{"jsonrpc":"2.0","id":%d,"result":{"model":"\xff"}}' % rid
             client.write(call(5, "think"))
             answer = await client.answer_to(5)
-            assert answer["error"]["code"] == -32700, answer
+            assert answer["result"]["isError"] is True, answer
+            assert "(-32700)" in answer["result"]["content"][0]["text"], answer
             await client.still_serving(6)
 
     run(main())

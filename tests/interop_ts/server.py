@@ -132,5 +132,12 @@ async def test_typed_form(ctx: Context) -> str:
     return f"{outcome.action}: {outcome.content!r}"
 
 
+@server.tool()
+async def test_ping_client(ctx: Context) -> str:
+    """Pings the client (`Context.ping`, session era) and says so."""
+    await ctx.ping(timeout=30)
+    return "the client answered ping"
+
+
 if __name__ == "__main__":
     sys.exit(base.main())

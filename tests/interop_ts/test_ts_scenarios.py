@@ -17,6 +17,7 @@ a test named `<client>-<transport>-<revision>-<scenario>`.
   handler throws (the call fails or is an error result, and the connection goes on);
 - typed_form: a form asked for as a dataclass (enum, Literal, defaults, optional, multi-select): the
   SDK checks the answer against the requestedSchema made from it, the server gets a `Signup`;
+- server_pings_client (2025-11-25): a tool pings the client (`Context.ping`); the SDK answers;
 - cancel_during_elicitation (2025-11-25): the call is aborted while the server waits on the client's
   elicitation; the server withdraws its own request (notifications/cancelled for its id);
 - close_quickly: the SDK's close (over stdio: the server's stdin ended, its exit awaited) is quick;
@@ -60,7 +61,7 @@ EVERY_ERA = [
     "sampling_refused",
     "close_quickly",
 ]
-SESSION_ERA = ["cancel_during_elicitation"]
+SESSION_ERA = ["server_pings_client", "cancel_during_elicitation"]
 SESSION_HTTP = [
     "terminate_and_reconnect",
     "resume_with_token",

@@ -373,6 +373,17 @@ await check('sampling_refused', async (opened) => {
 // -- the call is cancelled while the server waits for the client's answer --------------------------
 
 if (!MODERN) {
+  // The server pings the client from inside a tool (Context.ping); the SDK answers it on its own.
+  await check('server_pings_client', async (opened) => {
+    const { client } = await connect();
+    opened.push(client);
+    const text = textOf(await call(client, 'test_ping_client'));
+    expect(text === 'the client answered ping', text);
+    const pings = client.wire.filter((w) => !w.out && w.message.method === 'ping');
+    expect(pings.length === 1, `pings seen: ${pings.length}`);
+    return text;
+  });
+
   await check('cancel_during_elicitation', async (opened) => {
     let asked;
     const pending = new Promise((resolve) => {

@@ -4,6 +4,7 @@ a worker, opening one (`initialize`), rebuilding one from the store, expiry, and
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections import deque
@@ -23,6 +24,8 @@ from .sse import MAX_UNSENT, EventStore, MemoryEventStore, Stream, feed
 if TYPE_CHECKING:
     from ...server import Connection, Server
     from ...server.session import SessionSnapshot
+
+log = logging.getLogger("mcpbind.http")
 
 __all__ = [
     "SessionState",
@@ -119,6 +122,9 @@ class Session:
     conn: Connection
     store: EventStore = field(default_factory=MemoryEventStore)
     get_stream: Stream | None = None
+    opening_get: int = 0
+    """GET streams of the session being opened here (not yet `get_stream`): what is delivered
+    meanwhile is this worker's to keep for them (`unrouted`, the backlog)."""
     principal: str = ""
     """Whose session it is (`SessionState.principal`)."""
     state: SessionState | None = None
@@ -209,7 +215,12 @@ class SessionTable:
         session.principal = state.principal
         session.state = state
         session.conn = new_connection(self.server, session)
-        session.conn.restore(state.snapshot())
+        try:
+            session.conn.restore(state.snapshot())
+        except ValueError as exc:  # a stored session this server cannot take up (its revision)
+            await self.end(session, "the stored session could not be taken up")
+            await self._discard(session_id, exc)
+            return None
         self.sessions[session_id] = session
         return session
 
@@ -222,9 +233,21 @@ class SessionTable:
             await self.end(session, "the session ended on another worker")
             return False
         if state != session.state:
+            try:
+                session.conn.restore(state.snapshot())
+            except ValueError as exc:
+                self.sessions.pop(session.id, None)
+                await self.end(session, "the stored session could not be taken up")
+                await self._discard(session.id, exc)
+                return False
             session.state = state
-            session.conn.restore(state.snapshot())
         return True
+
+    async def _discard(self, session_id: str, why: Exception) -> None:
+        """A stored session no worker can take up is unknown (404: the client opens a new one), not an
+        error on each of its requests until it expires: deleted, and logged once."""
+        log.warning("session %s: its stored state cannot be taken up (%s); deleted", session_id, why)
+        await self.store.delete(session_id)
 
     async def find(self, session_id: str) -> Session | None:
         """The session a POST names, if it is the caller's (another principal's is not found)."""

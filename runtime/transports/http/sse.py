@@ -63,6 +63,16 @@ class EventStore(Protocol):
 
     async def after(self, last_event_id: str) -> tuple[str, list[tuple[int, bytes]]] | None: ...
 
+    async def last_get_event(self) -> int:
+        """The number of the last event appended to the session's GET stream (`GET_STREAM`), kept even
+        once its events have fallen out (0: none): a GET stream opened again on another worker numbers
+        on from it, never from 1 again."""
+        ...
+
+
+GET_STREAM: Final = "get"
+"""The name of a session's GET stream (its event ids: `get-<n>`)."""
+
 
 class Stream(msgspec.Struct, eq=False):
     """One SSE stream (a POST's response stream, or a session's GET stream) and its event ids.
@@ -227,8 +237,11 @@ class MemoryEventStore:
         self.max_events = max_events
         self.events: deque[tuple[str, int, bytes]] = deque()
         self.size = 0
+        self.last_get = 0
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
+        if stream == GET_STREAM:
+            self.last_get = seq
         cost = len(data) + _OVERHEAD
         if cost > self.max_bytes:
             return  # could never be replayed without dropping everything else
@@ -247,6 +260,9 @@ class MemoryEventStore:
             return None
         stream, after = parsed
         return stream, [(s, d) for (st, s, d) in self.events if st == stream and s > after]
+
+    async def last_get_event(self) -> int:
+        return self.last_get
 
 
 # -- the final message's HTTP status ------------------------------------------------------------------

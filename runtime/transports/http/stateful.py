@@ -20,8 +20,18 @@ from ...protocol.inbound import (
     UnknownEvent,
     has_batches,
 )
-from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Receive, Send, busy, error_body, no_answer, respond
-from .sse import Stream, answer_status, ended, feed, framed, stateless_status, watch, write_stream
+from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Message, Receive, Send, busy, error_body, no_answer, respond
+from .sse import (
+    GET_STREAM,
+    Stream,
+    answer_status,
+    ended,
+    feed,
+    framed,
+    stateless_status,
+    watch,
+    write_stream,
+)
 
 if TYPE_CHECKING:
     from ...server import Connection
@@ -54,8 +64,34 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     session.last_seen = time.monotonic()
     request, peek = route.request, route.peek
     event = None if request is None else IncomingRequest(request.id, request.method, request.params)
-    await exchange(app, session.conn, session, route.body, peek, send, receive, event)
-    if peek.method in STATE_CHANGES:
+    if peek.method not in STATE_CHANGES:
+        await exchange(app, session.conn, session, route.body, peek, send, receive, event)
+        return
+    await exchange(
+        app, session.conn, session, route.body, peek, _saved_first(app, session, send), receive, event
+    )
+    await _save_changed(app, session)  # (changed after its answer went out)
+
+
+def _saved_first(app: HttpApp, session: Session, send: Send) -> Send:
+    """`send`, once the session's state is saved if it changed: the answer to a message that changes
+    it goes out only then, so that a client going on at once on another worker finds it there (the
+    TypeScript SDK opens its GET stream as soon as `notifications/initialized` is accepted; a worker
+    that read the session before the save would never deliver a list change to it)."""
+    saved = False
+
+    async def sending(message: Message) -> None:
+        nonlocal saved
+        if not saved:
+            saved = True
+            await _save_changed(app, session)
+        await send(message)
+
+    return sending
+
+
+async def _save_changed(app: HttpApp, session: Session) -> None:
+    if app.table.state(session) != session.state:
         await app.table.save(session)
 
 
@@ -181,9 +217,11 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     # A batch is one request in flight for the session's bound, from its first byte to its answer.
     session.streams += 1
     try:
-        await _answer_batch(app, session, route.body, send, receive)
+        # Its messages may change the session's state as single ones do (`post`): saved alike.
+        await _answer_batch(app, session, route.body, _saved_first(app, session, send), receive)
     finally:
         session.streams -= 1
+    await _save_changed(app, session)
 
 
 async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send, receive: Receive) -> None:
@@ -221,7 +259,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         await respond(send, route.refusal.status, route.refusal.body)
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
-    if named is not None and named[0] != "get":
+    if named is not None and named[0] != GET_STREAM:
         await _resume(app, session, named[0], named[1], send, receive)
         return
     get_stream = session.get_stream
@@ -231,6 +269,21 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
+    # While the stream is being opened (the round trips below), a change to deliver is this worker's:
+    # kept in the session's backlog, which the stream takes first (`Session.opening_get`).
+    session.opening_get += 1
+    try:
+        stream, replay = await _open_get(app, session, get_stream, named)
+    finally:
+        session.opening_get -= 1
+    await _read_out(app, send, stream, session.take_backlog(), session, receive, replay)
+
+
+async def _open_get(
+    app: HttpApp, session: Session, get_stream: Stream | None, named: tuple[str, int] | None
+) -> tuple[Stream, list[bytes]]:
+    """The session's GET stream, made its own here (numbered on from the last one, wherever it was),
+    and what a resumption replays first."""
     claim = app.table.claim
     if claim is not None:
         # Other workers let go of their GET stream of the session: one alone delivers its messages,
@@ -247,17 +300,18 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
             if named is not None:
                 # Held here, the events after the last one written out are still queued: not replayed twice.
                 written = get_stream.sent if get_stream is not None else last
-                replay = [framed("get", seq, data) for seq, data in kept if named[1] < seq <= written]
-            # A GET stream opened again on another worker goes on numbering where the last one stopped.
+                replay = [framed(GET_STREAM, seq, data) for seq, data in kept if named[1] < seq <= written]
+            # A GET stream opened again on another worker goes on numbering where the last one stopped,
+            # even if every event it sent has fallen out of the store since.
             if get_stream is None:
+                last = max(last, await session.store.last_get_event())
                 get_stream = Stream(session.store)
                 get_stream.seq = get_stream.sent = last
     stream = get_stream if get_stream is not None else Stream(session.store)
-    stream.id = "get"
+    stream.id = GET_STREAM
     stream.limit = app.security.max_unsent_bytes
-    backlog = session.take_backlog()
     session.get_stream = stream
-    await _read_out(app, send, stream, backlog, session, receive, replay)
+    return stream, replay
 
 
 async def _resume(

@@ -308,9 +308,12 @@ class RedisBus:
         held: dict[Connection, bool] = {}
         for session in list(self.table.sessions.values()):
             stream = session.get_stream
-            here = held[session.conn] = everywhere or (stream is not None and not stream.closed)
-            if here and change.kind == "resource" and not everywhere:
-                # Its subscriptions may have changed on another worker since its GET stream opened here.
+            here = held[session.conn] = (
+                everywhere or (stream is not None and not stream.closed) or session.opening_get > 0
+            )
+            if here and not everywhere and (change.kind == "resource" or not session.conn.initialized):
+                # Its subscriptions, or its being initialized (what a list change needs), may have
+                # changed on another worker since its GET stream opened here.
                 try:
                     held[session.conn] = await self.table.refresh(session)
                 except StoreUnavailable:

@@ -10,6 +10,7 @@ from typing import Final, cast
 
 from ....protocol.inbound import event_id
 from ..sessions import StoreUnavailable
+from ..sse import GET_STREAM
 from .bus import events_notice
 from .connection import RedisConnection
 
@@ -18,12 +19,13 @@ __all__ = ["RedisEventStore", "redis_event_stores"]
 log = logging.getLogger("mcpbind.redis")
 
 # Appends the events, then drops the oldest until the list is within both bounds, all in one round trip
-# and atomically (no reader sees a list over its bounds); then publishes the notice, if any, on the bus
-# (after the events are in: a worker woken by it finds them). KEYS: the list, its byte count, the bus.
-# ARGV: max bytes, max events, ttl (s), the notice (or ""), then the events.
+# and atomically (no reader sees a list over its bounds); raises the GET stream's high-water mark; then
+# publishes the notice, if any, on the bus (after the events are in: a worker woken by it finds them).
+# KEYS: the list, its byte count, the bus, the GET stream's last number. ARGV: max bytes, max events,
+# ttl (s), the notice (or ""), the GET stream's last number in this batch (0: none), then the events.
 _APPEND: Final = """
 local added = 0
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   redis.call('RPUSH', KEYS[1], ARGV[i])
   added = added + #ARGV[i]
 end
@@ -36,6 +38,12 @@ while count > 0 and (size > max_bytes or count > max_events) do
 end
 redis.call('SET', KEYS[2], size, 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+local get_last = tonumber(ARGV[5])
+if get_last > tonumber(redis.call('GET', KEYS[4]) or '0') then
+  redis.call('SET', KEYS[4], get_last, 'EX', ARGV[3])
+else
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
+end
 if #ARGV[4] > 0 then
   redis.call('PUBLISH', KEYS[3], ARGV[4])
 end
@@ -64,6 +72,10 @@ class RedisEventStore:
         self.connection = connection
         self.key = connection.key("events", session_id)
         self.size_key = connection.key("events-bytes", session_id)
+        self.get_key = connection.key("events-get-last", session_id)
+        """The last number of the session's GET stream, kept as long as its events (`last_get_event`)."""
+        self._get_last = 0
+        """The GET stream's last number among the events on their way (0: none)."""
         self.max_bytes = max_bytes
         self.max_events = max_events
         self.ttl = max(1, int(ttl))
@@ -74,6 +86,10 @@ class RedisEventStore:
         """A stream of the session has no reader here: the next round trip publishes the notice."""
 
     def append(self, stream: str, seq: int, data: bytes) -> None:
+        if stream == GET_STREAM:  # (its mark, even for an event too large to keep)
+            self._get_last = seq
+            if self._flushing is None:
+                self._flushing = asyncio.get_running_loop().create_task(self._flush())
         entry = b"%s %d %s" % (stream.encode(), seq, data)
         if len(entry) > self.max_bytes:
             return  # could never be replayed without dropping everything else
@@ -88,20 +104,21 @@ class RedisEventStore:
 
     async def _flush(self) -> None:
         try:
-            while self._pending or self._unread:
+            while self._pending or self._unread or self._get_last:
                 batch, self._pending = self._pending, []
                 notice, self._unread = self._notice if self._unread else b"", False
+                get_last, self._get_last = self._get_last, 0
                 try:
-                    await self._send(batch, notice)
+                    await self._send(batch, notice, get_last)
                 except StoreUnavailable as exc:
                     # The stream itself goes on; only its resumption is lost while Redis is away.
                     log.warning("events not kept for resumption: %s", exc)
         finally:
             self._flushing = None
 
-    async def _send(self, batch: list[bytes], notice: bytes) -> None:
-        args: list[bytes | int] = [self.max_bytes, self.max_events, self.ttl, notice, *batch]
-        keys = (self.key, self.size_key, self.connection.key("bus"))
+    async def _send(self, batch: list[bytes], notice: bytes, get_last: int) -> None:
+        args: list[bytes | int] = [self.max_bytes, self.max_events, self.ttl, notice, get_last, *batch]
+        keys = (self.key, self.size_key, self.connection.key("bus"), self.get_key)
         # EVALSHA, falling back to EVAL once per Redis that has not seen the script.
         await self.connection.run(lambda client: client.register_script(_APPEND)(keys, args, client))
 
@@ -124,6 +141,13 @@ class RedisEventStore:
                 if int(seq) > after:
                     found.append((int(seq), data))
         return stream, found
+
+    async def last_get_event(self) -> int:
+        flushing = self._flushing
+        if flushing is not None:
+            await asyncio.shield(flushing)
+        last = await self.connection.run(lambda client: client.get(self.get_key))
+        return int(last) if last is not None else 0
 
 
 def redis_event_stores(

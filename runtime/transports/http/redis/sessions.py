@@ -3,6 +3,8 @@ expiring after the idle timeout. One round trip per request: `GETEX` reads a ses
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from ..sessions import SessionState
@@ -12,6 +14,8 @@ __all__ = ["RedisSessionStore"]
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(SessionState).decode
+
+log = logging.getLogger("mcpbind.redis")
 
 
 class RedisSessionStore:
@@ -28,7 +32,17 @@ class RedisSessionStore:
     async def load(self, session_id: str) -> SessionState | None:
         key = self.connection.key("session", session_id)
         data = await self.connection.command("GETEX", key, "EX", self.ttl)
-        return None if data is None else _decode(data)
+        if data is None:
+            return None
+        try:
+            return _decode(data)
+        except msgspec.DecodeError as exc:
+            # A record no worker can read (written by hand, by another program, cut short): the
+            # session is unknown (404, and the client opens a new one) rather than failing each of its
+            # requests until it expires. Deleted, so this is logged once.
+            log.warning("session %s: its record in Redis could not be read (%s); deleted", session_id, exc)
+            await self.delete(session_id)
+            return None
 
     async def save(self, session_id: str, state: SessionState) -> None:
         key = self.connection.key("session", session_id)
