@@ -279,6 +279,38 @@ class Connection:
                 raise
             return failure(rid, method, exc)
 
+    def plain_call(self, event: IncomingRequest, name: Any) -> Coroutine[Any, Any, bytes] | None:
+        """`on_request`'s usual case alone, for a transport that writes each answer itself (an HTTP
+        POST's JSON answer): in a session, a `tools/call` of tool `name` (as the route peeked at it)
+        that takes no Context, with no middleware or tasks, needs nothing of the request's reply
+        channel until it waits. Its answer's coroutine, to run with none; None (nothing was read or
+        run): the request takes `on_request`."""
+        rev = self.session
+        server = self.server
+        if (
+            rev is None
+            or event.method != "tools/call"
+            or server.tasks is not None
+            or eras.of(rev).direct_calls  # (there, `decide` rules on a call answered directly)
+            or not server.takes_no_context(name)
+        ):
+            return None
+        return self._call_plain(event, rev)
+
+    async def _call_plain(self, event: IncomingRequest, rev: revisions.Revision) -> bytes:
+        """`on_request` for a call `plain_call` chose: the same decision, the same answers and errors."""
+        rid = event.id
+        server = self.server
+        try:
+            decided = dispatch.decide("tools/call", event.params, None, rev, server)
+            answer = await server.call_plain(rid, decided.params, rev.module, decided.spec, decided.era)
+            assert answer is not None  # (`plain_call` found its tool plain, in the same step)
+            return answer
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
+            return failure(rid, "tools/call", exc)
+
     def _initialize(self, event: IncomingRequest) -> Any:
         """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""
         opened = dispatch.handshake(event.params, self.server.revisions)
