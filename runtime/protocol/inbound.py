@@ -127,13 +127,18 @@ class Initialize(Route):
 
 class SessionMessage(Route):
     """POST of a message of the session `session_id`; `request` is the body already parsed, when it
-    is a request (it is fed to the session's connection as it is, not parsed again)."""
+    is a request (it is fed to the session's connection as it is, not parsed again). `decided`: the
+    request decided by the core (`dispatch.decide`) under the revision its MCP-Protocol-Version
+    header names, read in one pass with its envelope; the session takes it when that is its
+    revision (else its connection reads the body)."""
 
     session_id: str
     version: str | None
     body: bytes
     peek: Peek
     request: jsonrpc.Request | None
+    decided: dispatch.Dispatch | None = None
+    """The request decided in one pass (`ServerView.decide_session`); `request` then has no params."""
 
 
 class Batch(Route):
@@ -176,6 +181,12 @@ class ServerView(dispatch.Gate, Protocol):
 
     def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
+        ...
+
+    def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
+        """A session's request (id, method, the core's decision) read in one pass under the session
+        revision `version` names, or None (no such revision or request, or the decision is an error:
+        the general route reads the body again and says what is wrong)."""
         ...
 
 
@@ -293,13 +304,24 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if body == b"" and headers.get(b"content-length") != "0":
         return _too_large(max_body)
     version = headers.get(b"mcp-protocol-version")
+    session_id = headers.get(b"mcp-session-id")
     request: jsonrpc.Request | None = None
+    decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
     single = body[:1] == b"{"
     try:
         # Only the stateless wire's headers (`Mcp-Method`) name the type to decode a body into at once.
-        if single and version is not None and b"mcp-method" in headers:
-            peek = view.decode_whole(body, version, headers)
+        if single and version is not None:
+            if b"mcp-method" in headers:
+                peek = view.decode_whole(body, version, headers)
+            elif session_id is not None:
+                # A session's request, decided in one pass for the revision its header names: the
+                # session takes the decision when that is its revision (`SessionMessage.decided`).
+                found = view.decide_session(body, version)
+                if found is not None:
+                    rid, method, decided = found
+                    request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
+                    peek = Peek(method, rid, _routed(decided.params))
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -328,7 +350,6 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
         return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
-    session_id = headers.get(b"mcp-session-id")
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
@@ -347,10 +368,23 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if peek.method == "initialize" and peek.id is not None:
         return Initialize(body)
     if session_id is not None:
-        return SessionMessage(session_id, version, body, peek, request)
+        return SessionMessage(session_id, version, body, peek, request, decided)
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
+
+
+def _routed(params: Any) -> PeekParams | None:
+    """What routing reads of a request's params (`Peek.params`), from its params decoded in full. Every
+    session revision's params types declare `_meta` as an object, so what they accept the peek accepts."""
+    if params is None:
+        return None
+    name = getattr(params, "name", None)
+    uri = getattr(params, "uri", None)
+    return PeekParams(
+        name=None if name is msgspec.UNSET else name,
+        uri=None if uri is msgspec.UNSET else uri,
+    )
 
 
 def _stateless(

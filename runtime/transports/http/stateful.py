@@ -55,8 +55,29 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         return
     session.last_seen = time.monotonic()
     peek = route.peek
-    # (`route.request` is the request as the peer takes it: an `IncomingRequest`.)
-    await exchange(app, session.conn, session, route.body, peek, send, receive, route.request)
+    conn = session.conn
+    event = route.request  # (the request as the peer takes it: an `IncomingRequest`)
+    decided = route.decided
+    if decided is not None and decided.revision is not conn.session:
+        # Read for the revision its header names, which is not the session's: its connection reads
+        # the body again, for its own.
+        decided = event = None
+    handler = None
+    if event is not None and peek.params is not None and session.streams < security.max_streams_per_session:
+        handler = conn.plain_call(event, peek.params.name, decided)
+        if handler is not None and not conn.peer.admits(event):
+            handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
+            handler = None
+    if handler is not None:
+        assert event is not None
+        session.streams += 1
+        try:
+            await _plain(app, conn, session, event, handler, send, receive)
+        finally:
+            session.streams -= 1
+    else:
+        prepared = None if decided is None else Prepared(decided.revision.name, decided.params, decided)
+        await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
     if peek.method in STATE_CHANGES:
         await app.table.save(session)
 
@@ -93,15 +114,6 @@ async def exchange(
         if session.streams >= security.max_streams_per_session:
             await busy(send, rid, "too many requests of this session are being answered")
             return
-        if event is not None and peek.params is not None and conn.peer.admits(event):
-            handler = conn.plain_call(event, peek.params.name)
-            if handler is not None:
-                session.streams += 1
-                try:
-                    await _plain(app, conn, session, event, handler, send, receive)
-                finally:
-                    session.streams -= 1
-                return
         session.streams += 1
     stream = Stream(session.store if session is not None else None)
     stream.reading = True
