@@ -4,7 +4,8 @@ one-pass decoders their headers choose, direct answers of tools that need no con
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+import contextvars
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Union
 
 import msgspec
@@ -192,9 +193,18 @@ class StatelessRoute:
             assert peek.id is not None
             self.running += 1
             try:
-                answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, route.version))
-                if task is not None:
-                    answer = await self._waited(task, send, receive)
+                # (`eager.run`, inlined: this is every direct call) its first step, in a copy of the
+                # context as a task's would be; a call that waits is carried on by a task.
+                call = self.server.call_direct(peek.id, peek.typed, route.version)
+                context = contextvars.copy_context()
+                try:
+                    waiting_on = context.run(call.send, None)
+                except StopIteration as done:
+                    answer: bytes | None = done.value
+                else:
+                    answer = await self._waited(
+                        eager.carried(call, waiting_on, _through, context), send, receive
+                    )
                     if answer is None:
                         return
                 assert answer is not None  # (a call that finished in its first step has its answer)
@@ -252,3 +262,8 @@ class StatelessRoute:
     @property
     def revisions(self) -> Collection[str]:
         return self.server.revisions
+
+
+async def _through(rest: Awaitable[bytes]) -> bytes:
+    """A direct call that waits, carried on by its task to its answer."""
+    return await rest
