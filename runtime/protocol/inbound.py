@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from . import dispatch, eras, jsonrpc, revisions, tasks
-from .headers import Peek, PeekParams, decode_value, render, value_at
+from .headers import Peek, PeekParams, decode_value, render, routed_params, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
 
@@ -127,10 +127,7 @@ class Initialize(Route):
 
 class SessionMessage(Route):
     """POST of a message of the session `session_id`; `request` is the body already parsed, when it
-    is a request (it is fed to the session's connection as it is, not parsed again). `decided`: the
-    request decided by the core (`dispatch.decide`) under the revision its MCP-Protocol-Version
-    header names, read in one pass with its envelope; the session takes it when that is its
-    revision (else its connection reads the body)."""
+    is a request (it is fed to the session's connection as it is, not parsed again)."""
 
     session_id: str
     version: str | None
@@ -138,7 +135,8 @@ class SessionMessage(Route):
     peek: Peek
     request: jsonrpc.Request | None
     decided: dispatch.Dispatch | None = None
-    """The request decided in one pass (`ServerView.decide_session`); `request` then has no params."""
+    """The request read in one pass and decided (`ServerView.decide_session`) for the revision its
+    header names, taken by a session of that revision (`request` then has no params)."""
 
 
 class Batch(Route):
@@ -184,9 +182,8 @@ class ServerView(dispatch.Gate, Protocol):
         ...
 
     def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
-        """A session's request (id, method, the core's decision) read in one pass under the session
-        revision `version` names, or None (no such revision or request, or the decision is an error:
-        the general route reads the body again and says what is wrong)."""
+        """A session's request (id, method, decision) read in one pass for the session revision
+        `version`, or None: the general route reads the body again (and says what is wrong)."""
         ...
 
 
@@ -321,7 +318,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 if found is not None:
                     rid, method, decided = found
                     request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
-                    peek = Peek(method, rid, _routed(decided.params))
+                    peek = Peek(method, rid, routed_params(decided.params))
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -372,19 +369,6 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
-
-
-def _routed(params: Any) -> PeekParams | None:
-    """What routing reads of a request's params (`Peek.params`), from its params decoded in full. Every
-    session revision's params types declare `_meta` as an object, so what they accept the peek accepts."""
-    if params is None:
-        return None
-    name = getattr(params, "name", None)
-    uri = getattr(params, "uri", None)
-    return PeekParams(
-        name=None if name is msgspec.UNSET else name,
-        uri=None if uri is msgspec.UNSET else uri,
-    )
 
 
 def _stateless(
