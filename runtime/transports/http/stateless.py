@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Union
 import msgspec
 from msgspec import UnsetType
 
-from ... import wire
+from ... import shapes, wire
 from ...aio import eager
 from ...aio.interfaces import Prepared
 from ...errors import McpError
@@ -175,7 +175,9 @@ class StatelessRoute:
             )
             if members:
                 whole: Any = Union[members]  # noqa: UP007 (a union of a tuple of types made here)
-                decode = wire.decoder(whole).decode
+                # msgspec's strict decoder alone, not `wire.decoder`: where it fails (an open union's
+                # unknown member, say) the general route reads the params, liberally where they allow.
+                decode = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode
         self.session_decoders[version] = decode
         return decode
 
