@@ -97,11 +97,14 @@ class Prepared:
     (HTTP: the MCP-Protocol-Version header, checked against `_meta`) and, when the transport decoded
     the whole message at once, its params as that revision's params type (else None)."""
 
-    __slots__ = ("params", "revision")
+    __slots__ = ("decided", "params", "revision")
 
-    def __init__(self, revision: str, params: Any = None) -> None:
+    def __init__(self, revision: str, params: Any = None, decided: Any = None) -> None:
         self.revision = revision
         self.params = params
+        self.decided = decided
+        """The core's decision of the request, when the transport had it made (`dispatch.Dispatch`,
+        for `revision`: HTTP's session route, which reads a request in one pass)."""
 
 
 class ReplyChannel(Protocol):

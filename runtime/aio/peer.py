@@ -393,6 +393,22 @@ class Peer(Requester):
         carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
         self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
 
+    def admits(self, event: IncomingRequest) -> bool:
+        """Whether `event` would start at once (`_startable`): a transport that runs a handler's first
+        step itself (`carry`) asks first, and otherwise hands the request to `answer`."""
+        return self._startable(event)
+
+    def carry(
+        self,
+        event: IncomingRequest,
+        handler: Coroutine[Any, Any, bytes | None],
+        waiting_on: Any,
+        context: contextvars.Context,
+    ) -> None:
+        """Carry on a handler whose first step its transport ran itself (in `context`, admitted by
+        `admits`) and that waits on `waiting_on`: a task, tracked and answered as `answer`'s are."""
+        self._track(event, eager.carried(handler, waiting_on, functools.partial(self._serve, event), context))
+
     def _track(self, event: IncomingRequest, task: asyncio.Task[None] | None) -> None:
         """Keep the task of a handler that waits (None: it answered inline), to cancel and await it."""
         if task is not None:

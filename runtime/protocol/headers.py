@@ -24,6 +24,7 @@ __all__ = [
     "InvalidHeaderAnnotation",
     "Peek",
     "peek",
+    "routed_params",
 ]
 
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -148,3 +149,13 @@ class Peek(msgspec.Struct):
 
 peek: Final = msgspec.json.Decoder(Peek | list[Any]).decode
 """A message (or a batch, as a list) peeked at; raises msgspec.DecodeError for what is not JSON."""
+
+
+def routed_params(params: Any) -> PeekParams | None:
+    """What routing reads of a request's params (`Peek.params`), taken from its params decoded in full
+    (every session revision's params types declare `_meta` as an object: what they take, a peek takes)."""
+    if params is None:
+        return None
+    name = getattr(params, "name", None)
+    uri = getattr(params, "uri", None)
+    return PeekParams(name=None if name is msgspec.UNSET else name, uri=None if uri is msgspec.UNSET else uri)

@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from . import dispatch, eras, jsonrpc, revisions, tasks
-from .headers import Peek, PeekParams, decode_value, render, value_at
+from .headers import Peek, PeekParams, decode_value, render, routed_params, value_at
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
 
@@ -134,6 +134,9 @@ class SessionMessage(Route):
     body: bytes
     peek: Peek
     request: jsonrpc.Request | None
+    decided: dispatch.Dispatch | None = None
+    """The request read in one pass and decided (`ServerView.decide_session`) for the revision its
+    header names, taken by a session of that revision (`request` then has no params)."""
 
 
 class Batch(Route):
@@ -176,6 +179,11 @@ class ServerView(dispatch.Gate, Protocol):
 
     def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
+        ...
+
+    def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
+        """A session's request (id, method, decision) read in one pass for the session revision
+        `version`, or None: the general route reads the body again (and says what is wrong)."""
         ...
 
 
@@ -293,13 +301,24 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if body == b"" and headers.get(b"content-length") != "0":
         return _too_large(max_body)
     version = headers.get(b"mcp-protocol-version")
+    session_id = headers.get(b"mcp-session-id")
     request: jsonrpc.Request | None = None
+    decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
     single = body[:1] == b"{"
     try:
         # Only the stateless wire's headers (`Mcp-Method`) name the type to decode a body into at once.
-        if single and version is not None and b"mcp-method" in headers:
-            peek = view.decode_whole(body, version, headers)
+        if single and version is not None:
+            if b"mcp-method" in headers:
+                peek = view.decode_whole(body, version, headers)
+            elif session_id is not None:
+                # A session's request, decided in one pass for the revision its header names: the
+                # session takes the decision when that is its revision (`SessionMessage.decided`).
+                found = view.decide_session(body, version)
+                if found is not None:
+                    rid, method, decided = found
+                    request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
+                    peek = Peek(method, rid, routed_params(decided.params))
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -328,7 +347,6 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
         return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
-    session_id = headers.get(b"mcp-session-id")
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
@@ -347,7 +365,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if peek.method == "initialize" and peek.id is not None:
         return Initialize(body)
     if session_id is not None:
-        return SessionMessage(session_id, version, body, peek, request)
+        return SessionMessage(session_id, version, body, peek, request, decided)
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION

@@ -259,12 +259,12 @@ class Connection:
                 return encode_result(rid, self._initialize(event))
             rev = self.session
             decoded = None
+            # What an HTTP transport already read off the request (its version header, its params
+            # decoded with the whole message, or for the session's revision): taken as it is rather
+            # than read again.
+            channel = ROUTE.get()
+            prepared = None if channel is None else channel.prepared
             if rev is None:
-                # What an HTTP transport already read off the request (its version header, its params
-                # decoded with the whole message): taken as it is rather than read again. (Only the
-                # stateless route has any: a session's requests carry their revision in the session.)
-                channel = ROUTE.get()
-                prepared = None if channel is None else channel.prepared
                 if prepared is not None:
                     requested: str | None = prepared.revision
                 else:
@@ -273,9 +273,12 @@ class Connection:
                 if chosen is None:
                     return encode_result(rid, {})  # a ping outside any session or version
                 rev = chosen
-                if prepared is not None and prepared.revision == rev.name:
-                    decoded = prepared.params
-            decided = dispatch.decide(method, event.params, decoded, rev, server)
+            decided = None
+            if prepared is not None and prepared.revision == rev.name:
+                decoded = prepared.params
+                decided = prepared.decided
+            if decided is None:
+                decided = dispatch.decide(method, event.params, decoded, rev, server)
             spec = decided.spec
             if spec.handler == "call_tool" and server.tasks is None:
                 era = decided.era
@@ -307,6 +310,44 @@ class Connection:
             if not handler_fault(exc):
                 raise
             return failure(rid, method, exc)
+
+    def plain_call(
+        self, event: IncomingRequest, name: Any, decided: dispatch.Dispatch | None = None
+    ) -> Coroutine[Any, Any, bytes] | None:
+        """`on_request`'s usual case alone, for a transport that writes each answer itself (an HTTP
+        POST's JSON answer): in a session, a `tools/call` of tool `name` (as the route peeked at it)
+        that takes no Context, with no middleware or tasks, needs nothing of the request's reply
+        channel until it waits. Its answer's coroutine, to run with none (`decided`: the core's
+        decision of it, if the transport had it made for the session's revision, `dispatch.decide`);
+        None (nothing was read or run): the request takes `on_request`."""
+        rev = self.session
+        server = self.server
+        if (
+            rev is None
+            or event.method != "tools/call"
+            or server.tasks is not None
+            or not server.takes_no_context(name)
+            or eras.of(rev).direct_calls  # (there, `decide` rules on a call answered directly)
+        ):
+            return None
+        return self._call_plain(event, rev, decided)
+
+    async def _call_plain(
+        self, event: IncomingRequest, rev: revisions.Revision, decided: dispatch.Dispatch | None
+    ) -> bytes:
+        """`on_request` for a call `plain_call` chose: the same decision, the same answers and errors."""
+        rid = event.id
+        server = self.server
+        try:
+            if decided is None or decided.revision is not rev:
+                decided = dispatch.decide("tools/call", event.params, None, rev, server)
+            answer = await server.call_plain(rid, decided.params, rev.module, decided.spec, decided.era)
+            assert answer is not None  # (`plain_call` found its tool plain, in the same step)
+            return answer
+        except BaseException as exc:
+            if not handler_fault(exc):
+                raise
+            return failure(rid, "tools/call", exc)
 
     def _initialize(self, event: IncomingRequest) -> Any:
         """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""

@@ -4,8 +4,10 @@ GET streams and their resumption with `Last-Event-ID`. Stateless requests served
 
 from __future__ import annotations
 
+import contextvars
 import time
-from typing import TYPE_CHECKING, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import revisions
@@ -62,15 +64,35 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
         return
     session.last_seen = time.monotonic()
-    request, peek = route.request, route.peek
-    event = None if request is None else IncomingRequest(request.id, request.method, request.params)
-    if peek.method not in STATE_CHANGES:
-        await exchange(app, session.conn, session, route.body, peek, send, receive, event)
-        return
-    await exchange(
-        app, session.conn, session, route.body, peek, _saved_first(app, session, send), receive, event
-    )
-    await _save_changed(app, session)  # (changed after its answer went out)
+    peek = route.peek
+    conn = session.conn
+    event = route.request  # (the request as the peer takes it: an `IncomingRequest`)
+    decided = route.decided
+    if decided is not None and decided.revision is not conn.session:
+        # Read for the revision its header names, which is not the session's: its connection reads
+        # the body again, for its own.
+        decided = event = None
+    changes = peek.method in STATE_CHANGES
+    if changes:
+        send = _saved_first(app, session, send)
+    handler = None
+    if event is not None and peek.params is not None and session.streams < security.max_streams_per_session:
+        handler = conn.plain_call(event, peek.params.name, decided)
+        if handler is not None and not conn.peer.admits(event):
+            handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
+            handler = None
+    if handler is not None:
+        assert event is not None
+        session.streams += 1
+        try:
+            await _plain(app, conn, session, event, handler, send, receive)
+        finally:
+            session.streams -= 1
+    else:
+        prepared = None if decided is None else Prepared(decided.revision.name, decided.params, decided)
+        await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
+    if changes:
+        await _save_changed(app, session)  # (changed after its answer went out)
 
 
 def _saved_first(app: HttpApp, session: Session, send: Send) -> Send:
@@ -123,12 +145,12 @@ async def exchange(
         await respond(send, 202, b"")
         return
     security = app.security
-    stream = Stream(session.store if session is not None else None)
     if session is not None:
         if session.streams >= security.max_streams_per_session:
             await busy(send, rid, "too many requests of this session are being answered")
             return
         session.streams += 1
+    stream = Stream(session.store if session is not None else None)
     stream.reading = True
     stream.prepared = prepared
     stream.limit = security.max_unsent_bytes
@@ -158,35 +180,7 @@ async def exchange(
                 # Its handler goes on, or sent something before its answer: the response may be a
                 # stream, which a client that loses it resumes (Last-Event-ID).
                 stream.keep(session.open_streams, security.max_streams_per_session)
-        # A handler that answered without waiting has left its answer in the queue: no client can
-        # leave in between, so no watcher is needed unless the answer turns into a stream.
-        ready = not stream.queue.empty()
-        watcher = None if ready else watch(receive, stream)
-        try:
-            data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
-            if stream.gone:
-                # The client left before anything was sent. On the stateless wire that cancels the
-                # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
-                if session is None:
-                    conn.peer.cancel_incoming(rid)
-                elif data:
-                    stream.event(data)
-                    stream.closed = final
-                return
-            if final:
-                ended(stream, session)
-                if not data:  # cancelled before it said anything: no answer will come
-                    await no_answer(send)
-                    return
-                if app.json_response or stream.queue.empty() or stream.status != 200:
-                    status = answer_status(stream, session, data)
-                    await respond(send, status, data, RETRY if status == 503 else ())
-                    return
-            first = [(data, final)]
-            await write_stream(send, stream, first, rid, conn, session, receive, app.keepalive, watcher)
-        finally:
-            if watcher is not None:
-                watcher.cancel()
+        await _answer(app, conn, session, stream, rid, send, receive)
     finally:
         if stream.closed:  # (every request answered at once)
             stream.reading = False
@@ -194,6 +188,84 @@ async def exchange(
             stream.release()
         if session is not None:
             session.streams -= 1
+
+
+async def _plain(
+    app: HttpApp,
+    conn: Connection,
+    session: Session,
+    event: IncomingRequest,
+    handler: Coroutine[Any, Any, bytes],
+    send: Send,
+    receive: Receive,
+) -> None:
+    """A session's call that needs no reply channel (`Connection.plain_call`), admitted by its peer:
+    its first step run here, in a copy of the context as a task would be. Answered there (the usual
+    case): its JSON, with no stream, mailbox or task. If it waits, it becomes any request's stream
+    from that point: a task of the peer's (cancellable, counted), its answer routed to the stream."""
+    context = contextvars.copy_context()
+    try:
+        waiting_on = context.run(handler.send, None)
+    except StopIteration as done:
+        reply: bytes = done.value
+        # (`respond`, inlined: this is every call answered at once)
+        head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        await send({"type": "http.response.body", "body": reply})
+        return
+    security = app.security
+    stream = Stream(session.store, reading=True, limit=security.max_unsent_bytes)
+    context.run(ROUTE.set, stream)
+    conn.peer.carry(event, handler, waiting_on, context)
+    stream.keep(session.open_streams, security.max_streams_per_session)
+    try:
+        await _answer(app, conn, session, stream, event.id, send, receive)
+    finally:
+        if stream.closed:
+            stream.reading = False
+        else:
+            stream.release()
+
+
+async def _answer(
+    app: HttpApp,
+    conn: Connection,
+    session: Session | None,
+    stream: Stream,
+    rid: Any,
+    send: Send,
+    receive: Receive,
+) -> None:
+    """Answer a POST from its request's stream: JSON when the answer is all there is, else SSE."""
+    # A handler that answered without waiting has left its answer in the queue: no client can
+    # leave in between, so no watcher is needed unless the answer turns into a stream.
+    ready = not stream.queue.empty()
+    watcher = None if ready else watch(receive, stream)
+    try:
+        data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+        if stream.gone:
+            # The client left before anything was sent. On the stateless wire that cancels the
+            # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
+            if session is None:
+                conn.peer.cancel_incoming(rid)
+            elif data:
+                stream.event(data)
+                stream.closed = final
+            return
+        if final:
+            ended(stream, session)
+            if not data:  # cancelled before it said anything: no answer will come
+                await no_answer(send)
+                return
+            if app.json_response or stream.queue.empty() or stream.status != 200:
+                status = answer_status(stream, session, data)
+                await respond(send, status, data, RETRY if status == 503 else ())
+                return
+        first = [(data, final)]
+        await write_stream(send, stream, first, rid, conn, session, receive, app.keepalive, watcher)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -> None:

@@ -4,15 +4,18 @@ one-pass decoders their headers choose, direct answers of tools that need no con
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal
+import contextvars
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal, Union
 
 import msgspec
+from msgspec import UnsetType
 
-from ... import wire
+from ... import shapes, wire
 from ...aio import eager
 from ...aio.interfaces import Prepared
-from ...protocol import revisions
+from ...errors import McpError
+from ...protocol import dispatch, revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import (
     Peek,
@@ -57,6 +60,8 @@ class StatelessRoute:
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
         """One-pass decoders by (revision, method, lean); None where there is none."""
+        self.session_decoders: dict[str, Callable[[bytes], Any] | None] = {}
+        """One-pass decoders of a session revision's requests (`decide_session`); None for other versions."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
 
@@ -121,6 +126,61 @@ class StatelessRoute:
         self.typed[(version, method, lean)] = decode
         return decode
 
+    def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
+        """A session's request read in one pass with its envelope, into the params type of its method
+        in the session revision `version` (one union of whole requests, tagged by method), and decided
+        by the core (`dispatch.decide`) as its connection would. None, with nothing kept, for anything
+        else (another revision, a method outside the union, a message that is not a well-formed
+        request, a decision that is an error): the general route reads the body again and says what
+        is wrong with it, as before."""
+        decode = self.session_decoders.get(version, _UNKNOWN)
+        if decode is _UNKNOWN:
+            decode = self._session_decoder(version)
+        if decode is None:
+            return None
+        try:
+            message = decode(body)
+        except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
+            return None  # (DecodeError includes ValidationError)
+        params = message.params
+        method = message.__struct_config__.tag  # (the union's tag: its method)
+        try:
+            decided = dispatch.decide(
+                method, None, None if params is msgspec.UNSET else params, revisions.revision(version), self
+            )
+        except McpError:
+            return None
+        return message.id, method, decided
+
+    def _session_decoder(self, version: str) -> Callable[[bytes], Any] | None:
+        decode: Callable[[bytes], Any] | None = None
+        if version in self.server.revisions and not revisions.is_modern(version):
+            rev = revisions.revision(version)
+            members = tuple(
+                msgspec.defstruct(
+                    "WholeSessionRequest",
+                    [
+                        ("jsonrpc", Literal["2.0"]),
+                        ("id", str | int),  # (as `jsonrpc.valid_id`, as `decode_whole`)
+                        # Params may be absent where the method does not require them (null is not absent).
+                        ("params", spec.params_type)
+                        if spec.params_required
+                        else ("params", spec.params_type | UnsetType, msgspec.UNSET),
+                    ],
+                    tag_field="method",
+                    tag=method,
+                )
+                for method, spec in rev.served.items()
+                if spec.params_type is not None and method != "initialize"
+            )
+            if members:
+                whole: Any = Union[members]  # noqa: UP007 (a union of a tuple of types made here)
+                # msgspec's strict decoder alone, not `wire.decoder`: where it fails (an open union's
+                # unknown member, say) the general route reads the params, liberally where they allow.
+                decode = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode
+        self.session_decoders[version] = decode
+        return decode
+
     async def post(self, app: HttpApp, route: Stateless, send: Send, receive: Receive) -> None:
         """Serve one message on the stateless wire, classified (`inbound.Stateless`): answered
         directly when the route says it can be, else on a connection of its own. A request already
@@ -135,9 +195,18 @@ class StatelessRoute:
             assert peek.id is not None
             self.running += 1
             try:
-                answer, task = eager.run(self.server.call_direct(peek.id, peek.typed, route.version))
-                if task is not None:
-                    answer = await self._waited(task, send, receive)
+                # (`eager.run`, inlined: this is every direct call) its first step, in a copy of the
+                # context as a task's would be; a call that waits is carried on by a task.
+                call = self.server.call_direct(peek.id, peek.typed, route.version)
+                context = contextvars.copy_context()
+                try:
+                    waiting_on = context.run(call.send, None)
+                except StopIteration as done:
+                    answer: bytes | None = done.value
+                else:
+                    answer = await self._waited(
+                        eager.carried(call, waiting_on, _through, context), send, receive
+                    )
                     if answer is None:
                         return
                 assert answer is not None  # (a call that finished in its first step has its answer)
@@ -195,3 +264,8 @@ class StatelessRoute:
     @property
     def revisions(self) -> Collection[str]:
         return self.server.revisions
+
+
+async def _through(rest: Awaitable[bytes]) -> bytes:
+    """A direct call that waits, carried on by its task to its answer."""
+    return await rest
