@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
 import msgspec
 
@@ -38,11 +38,22 @@ def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]
     )
 
 
-class Salvaged(NamedTuple):
+class Salvaged:
+    """What `salvage` read (a plain class, not a NamedTuple: one costs ~0.1 ms to create at import)."""
+
+    __slots__ = ("id", "request")
+
     id: RequestId | None
     """The top-level `id`, if it could be read (and is a valid request id)."""
     request: bool
     """A top-level `method` was seen: the message is the peer's request or notification."""
+
+    def __init__(self, id: RequestId | None, request: bool) -> None:
+        self.id = id
+        self.request = request
+
+    def __repr__(self) -> str:
+        return f"Salvaged(id={self.id!r}, request={self.request})"
 
 
 def _members(head: bytes, tail: bytes) -> dict[bytes, bytes]:
