@@ -20,7 +20,6 @@ from .. import wire
 from ..errors import McpError, SessionClosed
 from . import jsonrpc
 from .jsonrpc import RequestId
-from .salvage import EDGE
 
 __all__ = [
     "Endpoint",
@@ -37,6 +36,10 @@ __all__ = [
 ]
 
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
+
+EDGE: Final = 1024
+"""Bytes kept of each end of a message too large to keep whole (read by `salvage`, an error path's
+module, loaded on its first use rather than with every endpoint)."""
 
 
 IncomingRequest: TypeAlias = jsonrpc.Request

@@ -15,12 +15,11 @@ from typing import Final
 
 import msgspec
 
+from .endpoint import EDGE
 from .jsonrpc import RequestId, valid_id
 
 __all__ = ["EDGE", "Salvaged", "salvage", "is_answer_to"]
 
-EDGE: Final = 1024
-"""Bytes kept of each end of a message too large to keep whole."""
 
 _STRING: Final = rb'"(?:[^"\\]|\\.)*"'
 _SCALAR: Final = rb'(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)'

@@ -33,7 +33,6 @@ from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
-from .middleware import Middleware, MiddlewareChain, chain
 from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
     # does not pay for their modules at start (cold start).
     from ..protocol.tasks import TaskPolicy
+    from .middleware import Middleware, MiddlewareChain
     from .tasks import Tasks, TaskStore
 
 __all__ = ["Server", "UVICORN_DEFAULTS"]
@@ -140,6 +140,8 @@ class Server(Features, Registrations, Serving):
 
     def add_middleware(self, middleware: Middleware) -> Middleware:
         """Add a middleware inside those registered already (usable as a decorator)."""
+        from .middleware import chain  # loaded by the first middleware: a server without has no use for it
+
         self._middleware.append(middleware)
         self.middleware_chain = chain(self._middleware)
         return middleware
