@@ -85,6 +85,7 @@ LAZY = (
     "mcpbind.transports.http",
     "mcpbind.server.middleware",  # the first middleware loads it
     "mcpbind.protocol.salvage",  # an error path's (a message too large or unreadable)
+    "mcpbind.server.shared",  # `ctx.shared`'s first use
     "dataclasses",
 )
 COLD = str(Path(__file__).resolve().parents[1] / "servers" / "cold.py")
