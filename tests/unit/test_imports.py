@@ -86,6 +86,7 @@ LAZY = (
     "mcpbind.server.middleware",  # the first middleware loads it
     "mcpbind.protocol.salvage",  # an error path's (a message too large or unreadable)
     "mcpbind.server.shared",  # `ctx.shared`'s first use
+    "mcpbind.aio.deadlines",  # the first request of ours with a timeout
     "dataclasses",
 )
 COLD = str(Path(__file__).resolve().parents[1] / "servers" / "cold.py")
