@@ -74,6 +74,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import io
 import json
 import os
 import platform
@@ -326,57 +327,63 @@ def _pct(values: list[float], q: float) -> float:
 # --------------------------------------------------------------------------------------------------------
 
 
-class StdoutLines(asyncio.subprocess.SubprocessStreamProtocol):
-    """The child's stdout framed into lines as the loop reads it, each handed to ``on_line`` whole.
+class StdoutLines:
+    """The child's stdout read straight into one buffer and framed into lines there, each handed to
+    ``on_line`` whole (a view valid during the call only).
 
-    What a client reading large messages does: a line within one chunk is handed over in place (not
-    copied); the chunks of a longer line are copied once, as they arrive, into one buffer kept for the
-    next line (a fresh buffer per line costs the process a page fault per 4 KiB: about 500 per 1 MB
-    answer), and nothing waits on a task per chunk. (``StreamReader.readline``, which this replaced,
-    copied every chunk into its buffer, then the line out of it twice, and woke the reading task for each
-    chunk: for a 1 MB answer that was more of the driver's work than the decode.) ``on_line`` gets a view
-    valid during the call only. stderr and stdin stay ``asyncio.subprocess``'s."""
+    What a client reading large messages does: the loop says when the pipe has data (``readable``,
+    registered with ``add_reader``) and one ``readinto`` takes what is there into the buffer, where the
+    lines are found and decoded in place. The kernel's copy out of the pipe is the only copy of an
+    answer before its decode. The buffer, grown by doubling when less than ``READ`` bytes are free, is
+    kept for the next line (a fresh one per line costs a page fault per 4 KiB). Before, the loop's pipe
+    transport read a large answer in 64 KiB chunks, each a bytes object and a callback, and the driver
+    copied them into its buffer: two copies of every answer and a wake-up of the driver's Python per
+    chunk, work that was the driver's, not the server's. (``StreamReader.readline``, before that,
+    copied each answer three times more.) The pipe keeps the size the server gave it: growing it is
+    the server's choice (mcpbind's does, for large messages), measured as part of the server."""
 
-    def __init__(self, on_line: Callable[[memoryview], None], on_eof: Callable[[], None]) -> None:
-        super().__init__(limit=1 << 16, loop=asyncio.get_running_loop())
+    READ = 1 << 16
+    """The least room a read is offered, and the buffer's first size."""
+
+    def __init__(self, fd: int, on_line: Callable[[memoryview], None], on_eof: Callable[[], None]) -> None:
+        os.set_blocking(fd, False)
+        self.pipe = io.FileIO(fd, "rb")  # closes `fd` with it
         self.on_line = on_line
         self.on_eof = on_eof
-        self.buffer = bytearray(1 << 16)
+        self.buffer = bytearray(self.READ)
+        self.view = memoryview(self.buffer)
         self.filled = 0
-        """Bytes of `buffer` holding the start of a line whose newline has not come yet."""
+        """Bytes at the start of `buffer` holding the start of a line whose newline has not come yet."""
 
-    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        if fd != 1:
-            super().pipe_data_received(fd, data)
+    def readable(self) -> None:
+        filled = self.filled
+        if len(self.buffer) - filled < self.READ:  # (a few times in a run)
+            grown = bytearray(2 * len(self.buffer))
+            # Through a memoryview: a bytearray's own slice assignment copies what is not a bytearray.
+            memoryview(grown)[:filled] = self.view[:filled]
+            self.buffer, self.view = grown, memoryview(grown)
+        try:
+            n = self.pipe.readinto(self.view[filled:])
+        except OSError:  # (the pipe failed: as good as closed)
+            n = 0
+        if n is None:  # nothing there after all
             return
-        assert isinstance(data, bytes)
-        view = memoryview(data)
-        start = 0
-        while (end := data.find(b"\n", start)) >= 0:
-            if self.filled:
-                self._keep(view[start:end])
-                self.on_line(memoryview(self.buffer)[: self.filled])
-                self.filled = 0
-            elif end > start:
-                self.on_line(view[start:end])
-            start = end + 1
-        if start < len(data):
-            self._keep(view[start:])
-
-    def _keep(self, part: memoryview) -> None:
-        filled = self.filled + len(part)
-        if filled > len(self.buffer):  # (grows by doubling: a few times in a run)
-            grown = bytearray(max(filled, 2 * len(self.buffer)))
-            memoryview(grown)[: self.filled] = memoryview(self.buffer)[: self.filled]
-            self.buffer = grown
-        # Through a memoryview: a bytearray's own slice assignment copies what is not a bytearray first.
-        memoryview(self.buffer)[self.filled : filled] = part
-        self.filled = filled
-
-    def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
-        super().pipe_connection_lost(fd, exc)
-        if fd == 1:
+        if n == 0:
             self.on_eof()
+            return
+        buffer, view, end, start = self.buffer, self.view, filled + n, 0
+        newline = buffer.find(b"\n", filled, end)  # only the new bytes: the kept ones have no newline
+        while newline >= 0:
+            if newline > start:
+                self.on_line(view[start:newline])
+            start = newline + 1
+            newline = buffer.find(b"\n", start, end)
+        if start and start < end:  # the start of the next line moves to the front
+            view[: end - start] = view[start:end]
+        self.filled = end - start
+
+    def close(self) -> None:
+        self.pipe.close()
 
 
 class StdioDriver:
@@ -386,6 +393,7 @@ class StdioDriver:
     def __init__(self, cmd: list[str]) -> None:
         self.cmd = cmd
         self.proc: asyncio.subprocess.Process | None = None
+        self.lines: StdoutLines | None = None
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.next_id = 0
         self.err_reader: asyncio.Task[None] | None = None
@@ -395,15 +403,24 @@ class StdioDriver:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, protocol = await loop.subprocess_exec(
-            lambda: StdoutLines(self._received, self._closed),
-            *self.cmd,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=_clean_env(),
-            cwd=REPO_ROOT,
-        )
+        out, into = os.pipe()  # the server's stdout, read by `StdoutLines`
+        try:
+            transport, protocol = await loop.subprocess_exec(
+                lambda: asyncio.subprocess.SubprocessStreamProtocol(limit=1 << 16, loop=loop),
+                *self.cmd,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=into,
+                stderr=asyncio.subprocess.PIPE,
+                env=_clean_env(),
+                cwd=REPO_ROOT,
+            )
+        except BaseException:
+            os.close(out)
+            raise
+        finally:
+            os.close(into)
+        self.lines = StdoutLines(out, self._received, self._closed)
+        loop.add_reader(out, self.lines.readable)
         self.proc = asyncio.subprocess.Process(transport, protocol, loop)
         self.err_reader = asyncio.create_task(self._read_err())
 
@@ -425,6 +442,7 @@ class StdioDriver:
             fut.set_result(msg)
 
     def _closed(self) -> None:
+        self._stop_reading()
         for fut in self.pending.values():
             if not fut.done():
                 fut.set_exception(RuntimeError(f"server closed stdout; stderr: {self.stderr[-1500:]!r}"))
@@ -489,10 +507,17 @@ class StdioDriver:
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
+        self._stop_reading()
         if self.err_reader:
             self.err_reader.cancel()
             with contextlib.suppress(BaseException):
                 await self.err_reader
+
+    def _stop_reading(self) -> None:
+        if self.lines is not None:
+            asyncio.get_running_loop().remove_reader(self.lines.pipe.fileno())
+            self.lines.close()
+            self.lines = None
 
 
 def _bad(result: Any) -> float:
@@ -1108,13 +1133,19 @@ NOTES = """\
 - WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
   upgrade ("under uvicorn": uvicorn's HTTP, then mcpbind's own connection, not uvicorn's ASGI
   WebSocket layer), both against the `websockets` floor (floor_ws.py). The SDKs have none.
-- The stdio driver (one for every server) frames the server's stdout as the loop reads it, as a client
-  reading large messages does: a line within one chunk is decoded in place, the chunks of a longer one
-  are copied once into a buffer kept for the next, and no task wakes per chunk; each answer is decoded
-  (msgspec, to dicts) and checked. It read with `StreamReader.readline` before, which copied a 1 MB
-  answer three more times and woke its task for every chunk: 11.6M instructions of the driver per 1 MB
-  answer, now 7.3M, of which 3.5M decode the text and the rest is mostly the copies a read needs
-  (`bench/big_cost.py` measures each process: CPU per call, or instructions under callgrind).
+- The stdio driver (one for every server) reads the server's stdout as a client reading large
+  messages does: when the pipe has data, one read takes all of it straight into a buffer kept for the
+  next answer, and each line is decoded in place (msgspec, to dicts) and checked. The kernel's copy out
+  of the pipe is the only copy before the decode. It read through the loop's pipe transport before (64
+  KiB chunks, each a bytes object and a callback, copied again into its buffer) and, before that, with
+  `StreamReader.readline`: 11.6M, then 7.3M instructions of the driver per 1 MB answer, now 5.1M, of
+  which 5.0M is msgspec decoding the text (its scan and its copy into a str), work any client does.
+  The pipe keeps the size the server gives it (mcpbind's server grows it for large messages; the floor
+  and the SDK do not): that is the server's part of the measure. Per 1 MB answer, by instructions: the
+  servers 4.5M (mcpbind, 4.45M of it msgspec escaping the text), 5.6M (floor), 16.7M (SDK); the driver
+  5.1-5.2M against each; context switches per call, server / driver: 2 / 2 (mcpbind: 1 MiB, then the
+  answer's last bytes), 17 / 17 (floor), 8 / 18 (SDK). `bench/big_cost.py` measures each process: CPU
+  per call, or instructions under callgrind.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Raw
 
 from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, ResultDecoder
 from ..protocol.jsonrpc import RequestId
-from .deadlines import Deadlines
 from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTransport, defines
+
+if TYPE_CHECKING:
+    from .deadlines import Deadlines
 
 __all__ = ["Requester"]
 
@@ -34,7 +36,7 @@ class Requester:
         self.transport = transport
         self.endpoint = endpoint
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
-        self._deadlines = Deadlines()
+        self._deadlines: Deadlines | None = None  # made by the first request with a timeout (cold start)
         self.closed = asyncio.Event()
         # Our own requests go out with no coroutine where the transport can tell that nothing has to
         # wait (stdio, either side): with many requests in flight, that is nearly every one.
@@ -74,7 +76,12 @@ class Requester:
         # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
         # from a timer shared by the requests with the same timeout (one each costs more still).
         if timeout is not None:
-            self._deadlines.add(future, timeout)
+            deadlines = self._deadlines
+            if deadlines is None:
+                from .deadlines import Deadlines
+
+                deadlines = self._deadlines = Deadlines()
+            deadlines.add(future, timeout)
         try:
             if self._write_request is not None:
                 await self._write_request(data, rid, method, params, timeout)
@@ -133,7 +140,8 @@ class Requester:
 
     def fail_awaited(self, reason: str) -> None:
         """The connection closed: every request of ours still awaited fails with `SessionClosed`."""
-        self._deadlines.close()
+        if self._deadlines is not None:
+            self._deadlines.close()
         for event in self.endpoint.close(reason):
             if isinstance(event, Failed):
                 future = self._waiting.get(event.id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, ClassVar, Final, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 import msgspec
 
@@ -21,7 +21,9 @@ from .. import wire
 from ..errors import McpError, SessionClosed
 from . import jsonrpc
 from .jsonrpc import INVALID_REQUEST, PARSE_ERROR, RequestId, encode_error
-from .salvage import EDGE, salvage
+
+if TYPE_CHECKING:
+    from .salvage import Salvaged
 
 __all__ = [
     "Endpoint",
@@ -40,6 +42,10 @@ __all__ = [
 log = logging.getLogger("mcpbind.endpoint")
 
 ResultDecoder: TypeAlias = Callable[[msgspec.Raw], Any]
+
+EDGE: Final = 1024
+"""Bytes kept of each end of a message too large to keep whole (read by `salvage`, an error path's
+module, loaded on its first use rather than with every endpoint)."""
 
 
 IncomingRequest: TypeAlias = jsonrpc.Request
@@ -187,7 +193,7 @@ class Endpoint:
         """No events: an answer to nothing pending (dropped), or one dropped as malformed without a
         reply (an `error` that is no error object). The request such an answer names fails with the
         reason rather than waiting out its timeout."""
-        found = salvage(bytes(data))
+        found = _salvage(bytes(data))
         if found.id is None or found.request or not self.awaits(found.id):
             return []
         messages = jsonrpc.parse(data)
@@ -195,7 +201,7 @@ class Endpoint:
         return [self._fail(found.id, why, None)]
 
     def _unreadable(self, data: bytes, exc: Exception) -> list[Event]:
-        found = salvage(data)
+        found = _salvage(data)
         cause = f"{type(exc).__name__}: {exc}"
         if found.id is not None and found.request:
             reply = encode_error(found.id, PARSE_ERROR, f"Parse error: {cause}")
@@ -208,7 +214,7 @@ class Endpoint:
     def _malformed(self, data: bytes, events: list[Event]) -> list[Event]:
         """Input refused (no JSON, a broken envelope): the refusal is answered, unless it reads as the
         answer to one of our pending requests, which then fails with the reason."""
-        found = salvage(data)
+        found = _salvage(data)
         reply = events[0]
         if (
             found.id is None
@@ -330,12 +336,23 @@ class LineBuffer:
         return out
 
 
-class Oversized(NamedTuple):
-    """A line over the limit, dropped: its size and its ends (where its id usually is)."""
+class Oversized:
+    """A line over the limit, dropped: its size and its ends (where its id usually is). A plain
+    class, not a NamedTuple: one costs ~0.1 ms to create at import, paid by every cold start."""
+
+    __slots__ = ("head", "size", "tail")
 
     size: int
     head: bytes
     tail: bytes
+
+    def __init__(self, size: int, head: bytes, tail: bytes) -> None:
+        self.size = size
+        self.head = head
+        self.tail = tail
+
+    def __repr__(self) -> str:
+        return f"Oversized(size={self.size}, head={self.head[:32]!r}..., tail=...{self.tail[-32:]!r})"
 
 
 class ClippingLineBuffer:
@@ -395,3 +412,11 @@ class ClippingLineBuffer:
             self._skipped, self._head, self._tail = len(buf), bytes(buf[:EDGE]), bytes(buf[-EDGE:])
             buf.clear()
         return out
+
+
+def _salvage(data: bytes) -> Salvaged:
+    """`salvage.salvage(data)`, its module loaded on first use: only a message that cannot be read
+    needs it, so a cold start does not pay for it."""
+    from .salvage import salvage
+
+    return salvage(data)

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
 import msgspec
 
+from .endpoint import EDGE
 from .jsonrpc import RequestId, valid_id
 
 __all__ = ["EDGE", "Salvaged", "salvage", "is_answer_to"]
 
-EDGE: Final = 1024
-"""Bytes kept of each end of a message too large to keep whole."""
 
 _STRING: Final = rb'"(?:[^"\\]|\\.)*"'
 _SCALAR: Final = rb'(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)'
@@ -38,11 +37,22 @@ def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]
     )
 
 
-class Salvaged(NamedTuple):
+class Salvaged:
+    """What `salvage` read (a plain class, not a NamedTuple: one costs ~0.1 ms to create at import)."""
+
+    __slots__ = ("id", "request")
+
     id: RequestId | None
     """The top-level `id`, if it could be read (and is a valid request id)."""
     request: bool
     """A top-level `method` was seen: the message is the peer's request or notification."""
+
+    def __init__(self, id: RequestId | None, request: bool) -> None:
+        self.id = id
+        self.request = request
+
+    def __repr__(self) -> str:
+        return f"Salvaged(id={self.id!r}, request={self.request})"
 
 
 def _members(head: bytes, tail: bytes) -> dict[bytes, bytes]:

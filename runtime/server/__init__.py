@@ -10,10 +10,10 @@ from .features import ResourceNotFound, ToolError
 from .registry import Server
 from .serving import UVICORN_DEFAULTS
 from .session import Connection, SessionSnapshot
-from .shared import MemoryState, SharedState
 
 if TYPE_CHECKING:
     from ..protocol.tasks import TaskPolicy, TaskRecord
+    from .shared import MemoryState, SharedState
     from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
 # The tasks' names load their modules on first use: a server with no task tool never imports them
 # (cold start; tests/unit/test_imports.py).
 _LAZY = {
+    "MemoryState": "mcpbind.server.shared",  # loaded by `server.shared`'s first read too
+    "SharedState": "mcpbind.server.shared",
     "TaskPolicy": "mcpbind.protocol.tasks",
     "TaskRecord": "mcpbind.protocol.tasks",
     "MemoryTaskStore": "mcpbind.server.tasks",

@@ -24,12 +24,12 @@ from ..methods import RequestMethod
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
-from .middleware import MiddlewareChain
 from .scopes import RequiredScopes
 from .signature import Signature
 from .types import to_plain
 
 if TYPE_CHECKING:
+    from .middleware import MiddlewareChain  # loaded by the first middleware (cold start)
     from .uritemplate import UriTemplate  # loaded by the first resource template
 
 __all__ = [

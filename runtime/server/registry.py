@@ -33,18 +33,18 @@ from .context import Context, drop_none
 from .features import Features, PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .handlers import Handlers, Route
 from .lifespan import Lifespan, LifespanFactory
-from .middleware import Middleware, MiddlewareChain, chain
 from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
-from .shared import MemoryState, SharedState
 from .signature import inspect_function
 
 if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
     # does not pay for their modules at start (cold start).
     from ..protocol.tasks import TaskPolicy
+    from .middleware import Middleware, MiddlewareChain
+    from .shared import SharedState
     from .tasks import Tasks, TaskStore
 
 __all__ = ["Server", "UVICORN_DEFAULTS"]
@@ -127,9 +127,7 @@ class Server(Features, Registrations, Serving):
         tools, resources or prompts, and the name or URI) and resource updates ("resource", uri) go to
         it, and it delivers them on every worker, this one included, instead of to this worker's
         connections alone (another worker applies a registration with `withdraw` and `restore`)."""
-        self.shared: SharedState = MemoryState()
-        """Values handlers keep between requests (`ctx.shared`): in this process, or in the store every
-        worker shares when served over Redis (`mcpbind.server.shared`)."""
+        self._shared: SharedState | None = None  # made by the first read (cold start: `shared`)
         self._middleware: list[Middleware] = []
         self.middleware_chain: MiddlewareChain | None = None
         """The registered middleware as one function (None when there is none: the hot path)."""
@@ -138,10 +136,27 @@ class Server(Features, Registrations, Serving):
         self.lifespan = Lifespan(lifespan, self, name)
         """The lifespan's state while it runs (`lifespan.state`, `lifespan.state_as(T)`)."""
 
+    @property
+    def shared(self) -> SharedState:
+        """Values handlers keep between requests (`ctx.shared`): in this process, or in the store every
+        worker shares when served over Redis (`mcpbind.server.shared`). The in-process store (and its
+        module) is made on first use: most servers never use it."""
+        if self._shared is None:
+            from .shared import MemoryState
+
+            self._shared = MemoryState()
+        return self._shared
+
+    @shared.setter
+    def shared(self, store: SharedState) -> None:
+        self._shared = store
+
     # -- registration ------------------------------------------------------------------------------
 
     def add_middleware(self, middleware: Middleware) -> Middleware:
         """Add a middleware inside those registered already (usable as a decorator)."""
+        from .middleware import chain  # loaded by the first middleware: a server without has no use for it
+
         self._middleware.append(middleware)
         self.middleware_chain = chain(self._middleware)
         return middleware

@@ -31,7 +31,6 @@ from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, drop_none
 from .features import failure, handler_fault
 from .handlers import ROUTES
-from .middleware import Call
 from .plain import answer_now
 
 if TYPE_CHECKING:
@@ -215,6 +214,8 @@ class Connection:
     async def on_notification(self, event: IncomingNotification) -> None:
         wrapped = self.server.middleware_chain
         if wrapped is not None:
+            from .middleware import Call  # loaded already: a chain exists
+
             session = self.session
             call = Call(
                 event.method,
@@ -254,6 +255,8 @@ class Connection:
             if method == "initialize":
                 wrapped = server.middleware_chain
                 if wrapped is not None:
+                    from .middleware import Call  # loaded already: a chain exists
+
                     call = Call("initialize", _json(event.params), None, None, None, rid)
                     return encode_result(rid, await wrapped(call, lambda c: _now(self._initialize(event))))
                 return encode_result(rid, self._initialize(event))
@@ -302,6 +305,8 @@ class Connection:
             if wrapped is None:
                 result = await route(server.handlers, decided.params, ctx)
             else:
+                from .middleware import Call  # loaded already: a chain exists
+
                 run = route
                 call = Call(method, decided.params, decided.revision.name, era, ctx, rid)
                 result = await wrapped(call, lambda c: run(server.handlers, c.params, ctx))

@@ -19,7 +19,6 @@ from typing import IO, Final
 from ..aio.interfaces import WRITE_WAIT
 from ..protocol.endpoint import DEFAULT_MAX_LINE, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
-from ..protocol.salvage import salvage
 from .pipes import (
     CHUNK,
     PIPE_SIZE,
@@ -279,6 +278,8 @@ class StdioClientTransport(PlainTransport):
         """A line over `max_line` was dropped: fail the request it answers (the message to handle in
         its place: the server's error answer, as it were), refuse the request it is, or (its id
         unreadable) log it."""
+        from ..protocol.salvage import salvage  # an error path's module: loaded on its first use
+
         found = salvage(line.head, line.tail)
         why = f"a message of {line.size} bytes exceeds the client's limit of {self.max_line} bytes (max_line)"
         if found.id is None:

@@ -1,5 +1,6 @@
 """The benchmark's stdio driver frames a server's answers as a client does (`bench/servers.py`'s
-`StdoutLines`): every line whole, whatever chunks it arrives in, each handed over once."""
+`StdoutLines`): it reads a real pipe straight into its buffer, and hands every line over whole, once,
+whatever chunks it arrives in."""
 
 from __future__ import annotations
 
@@ -11,22 +12,24 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 # Run in a fresh interpreter: the benchmark is a script directory, not a package (it puts itself on
-# sys.path and imports its siblings).
+# sys.path and imports its siblings). Each chunk is written to the pipe, then read by one `readable`
+# (what the loop calls when the pipe has data); a second call finds nothing and does nothing.
 PROBE = """
-import asyncio, json, sys
+import json, os, sys
 sys.path.insert(0, sys.argv[1])
 from servers import StdoutLines
 
-async def main():
-    got, ends = [], []
-    lines = StdoutLines(lambda line: got.append(bytes(line)), lambda: ends.append(True))
-    lines.pipe_data_received(2, b"to stderr\\n")  # not stdout's: left to asyncio's reader
-    for chunk in json.loads(sys.argv[2]):
-        lines.pipe_data_received(1, chunk.encode())
-    lines.pipe_connection_lost(1, None)
-    print(json.dumps({"lines": [g.decode() for g in got], "eof": ends}))
-
-asyncio.run(main())
+got, ends = [], []
+out, into = os.pipe()
+lines = StdoutLines(out, lambda line: got.append(bytes(line)), lambda: ends.append(True))
+for chunk in json.loads(sys.argv[2]):
+    os.write(into, chunk.encode())
+    lines.readable()
+    lines.readable()
+os.close(into)
+lines.readable()
+lines.close()
+print(json.dumps({"lines": [g.decode() for g in got], "eof": ends, "buffer": len(lines.buffer)}))
 """
 
 
@@ -45,8 +48,18 @@ def framed(chunks: list[str]) -> dict[str, object]:
 def test_lines_are_whole_whatever_the_chunks() -> None:
     big = "x" * 100_000
     chunks = ['{"a":1}\n{"b"', ":2}\n", big[:30_000], big[30_000:70_000], big[70_000:] + "\n\n", "tail"]
-    assert framed(chunks) == {"lines": ['{"a":1}', '{"b":2}', big], "eof": [True]}
+    got = framed(chunks)
+    assert got["lines"] == ['{"a":1}', '{"b":2}', big] and got["eof"] == [True]
+    assert got["buffer"] == 1 << 18  # grown by doubling from 64 KiB while the long line came in
 
 
 def test_a_newline_first_in_a_chunk_ends_the_line_before() -> None:
-    assert framed(["abc", "\ndef\n", "\n"]) == {"lines": ["abc", "def"], "eof": [True]}
+    assert framed(["abc", "\ndef\n", "\n"])["lines"] == ["abc", "def"]
+
+
+def test_the_start_of_the_next_line_moves_to_the_front() -> None:
+    """Whole lines then a part of the next, longer than what they leave free (an overlapping move)."""
+    head = "h" * 10_000
+    tail = "t" * 60_000
+    got = framed([f"{head}\n{tail[:40_000]}", f"{tail[40_000:]}\nend\n"])  # (each within the pipe)
+    assert got["lines"] == [head, tail, "end"]

@@ -72,8 +72,8 @@ def test_plain_transports_meet_the_client_contract() -> None:
 
 # What a stdio server's start and first tools/call must not import: each loads on its own first use
 # (a task tool, `@server.method`, a resource template, an elicitation's form check, HTTP's parameter
-# headers, the client), and the standard library's dataclasses (a few ms of generated code per class;
-# the server's records are msgspec Structs).
+# headers, the client, middleware, salvaging an unreadable message's id), and the standard library's
+# dataclasses (a few ms of generated code per class; the server's records are msgspec Structs).
 LAZY = (
     "mcpbind.client",
     "mcpbind.protocol.tasks",
@@ -84,6 +84,10 @@ LAZY = (
     "mcpbind.server.forms",
     "mcpbind.protocol.headers",
     "mcpbind.transports.http",
+    "mcpbind.server.middleware",  # the first middleware loads it
+    "mcpbind.protocol.salvage",  # an error path's (a message too large or unreadable)
+    "mcpbind.server.shared",  # `ctx.shared`'s first use
+    "mcpbind.aio.deadlines",  # the first request of ours with a timeout
     "dataclasses",
 )
 COLD = str(Path(__file__).resolve().parents[1] / "servers" / "cold.py")
