@@ -1,6 +1,8 @@
 """The contracts between the asyncio layer, the server's connections and the transports under them.
 
-`MessageTransport` is what a `Peer` reads and writes; `WRITE_WAIT` says how long a write may wait.
+`MessageTransport` is what a `Peer` reads and writes (`BufferedTransport` and `WriteHolding` with no
+coroutine and no loop turn, where it can); `RequestHandler`, `NotificationHandler` and `AnswerNow` are
+what it calls with what it reads; `WRITE_WAIT` says how long a write may wait.
 `ReplyChannel` is where what a connection sends while serving one request goes, on a transport with
 more than one response stream per connection (an HTTP POST's response); `ROUTE` names the channel of
 the request being served. stdio has none (None).
@@ -9,20 +11,36 @@ the request being served. stdio has none (None).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Collection
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Collection, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ..protocol.endpoint import IncomingNotification, IncomingRequest
+
+if TYPE_CHECKING:
+    from .eager import Paused
 
 __all__ = [
+    "AnswerNow",
     "BufferedTransport",
     "MessageTransport",
+    "NotificationHandler",
     "NowaitWriter",
     "Prepared",
     "ReplyChannel",
+    "RequestHandler",
     "RequestTransport",
     "ROUTE",
     "WRITE_WAIT",
+    "WriteHolding",
     "defines",
 ]
+
+RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
+"""Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
+NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
+AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
+"""Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
+`Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport
@@ -75,6 +93,22 @@ class BufferedTransport(MessageTransport, Protocol):
     def write_nowait(self, data: bytes) -> bool:
         """Send one framed message if that needs no wait, and say so; False: nothing was sent (the
         caller sends it with `write`, which waits as the transport's flow control says)."""
+        ...
+
+
+class WriteHolding(Protocol):
+    """A transport that batches its writes and lets its one reader send them itself (stdio): a
+    peer's read loop holds them while it handles what it read and releases them before it next
+    waits, so that no flush has to be scheduled for a later loop turn. Only a transport whose
+    class has both methods is taken for one (`defines`)."""
+
+    def hold_writes(self) -> None:
+        """From now on, what is written waits for `release_writes` (the caller must call it before
+        it, or anything else, waits: until then nothing sends what waits)."""
+        ...
+
+    def release_writes(self) -> None:
+        """Send what waited since `hold_writes`; writes are sent as usual again."""
         ...
 
 

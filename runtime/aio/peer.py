@@ -24,84 +24,27 @@ from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
-from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, parse_single, refuse_batch
+from ..protocol.jsonrpc import INVALID_REQUEST, Message, RequestId, parse_single, refuse_batch
 from . import eager
-from .interfaces import ROUTE, BufferedTransport, MessageTransport
+from .inflight import BatchReplies, Load
+from .interfaces import (
+    ROUTE,
+    AnswerNow,
+    BufferedTransport,
+    MessageTransport,
+    NotificationHandler,
+    RequestHandler,
+    WriteHolding,
+    defines,
+)
 from .outgoing import Requester
 
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
 
-RequestHandler = Callable[[IncomingRequest], Coroutine[Any, Any, bytes | None]]
-"""Answers an incoming request with the encoded response (None: the handler sent nothing, e.g. cancelled)."""
-NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
-AnswerNow = Callable[[IncomingRequest], "bytes | eager.Paused | None"]
-"""Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
-`Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
-
 _Queued = tuple[IncomingRequest, contextvars.Context]
 """A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
-
-
-class _Batch:
-    """The answers of one JSON-RPC batch, sent together as one array once its last request ends."""
-
-    __slots__ = ("done", "left", "replies")
-
-    def __init__(self, done: asyncio.Future[None]) -> None:
-        self.replies: list[bytes] = []
-        self.left = 1  # the reading of the batch itself, until every item has been seen
-        self.done = done
-
-    def add(self, reply: bytes | None) -> None:
-        """One request ended (None: cancelled, no answer), or the reading of the batch did."""
-        if reply is not None:
-            self.replies.append(reply)
-        self.left -= 1
-        if not self.left and not self.done.done():
-            self.done.set_result(None)
-
-    def array(self) -> bytes | None:
-        return b"[" + b",".join(self.replies) + b"]" if self.replies else None
-
-
-class Load:
-    """What a peer has in flight (`Peer.load`). A plain class, not a NamedTuple: creating one of
-    those costs ~0.1 ms at import, paid by every server's cold start."""
-
-    __slots__ = ("batched", "queued", "running", "waiting")
-
-    running: int
-    """Incoming requests whose handlers run as tasks."""
-    queued: int
-    """Incoming requests waiting for a slot."""
-    waiting: int
-    """Requests of ours awaiting the other side's answer."""
-    batched: int
-    """Requests of JSON-RPC batches not answered yet."""
-
-    def __init__(self, running: int, queued: int, waiting: int, batched: int) -> None:
-        self.running = running
-        self.queued = queued
-        self.waiting = waiting
-        self.batched = batched
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Load):
-            return NotImplemented
-        return (self.running, self.queued, self.waiting, self.batched) == (
-            other.running,
-            other.queued,
-            other.waiting,
-            other.batched,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable attributes: as a dataclass, unhashable
-
-    def __repr__(self) -> str:
-        counts = f"running={self.running}, queued={self.queued}, waiting={self.waiting}"
-        return f"Load({counts}, batched={self.batched})"
 
 
 class Peer(Requester):
@@ -139,12 +82,19 @@ class Peer(Requester):
         self._queued: dict[RequestId, _Queued] = {}
         self._draining = False
         # The batch each request of a JSON-RPC batch answers into (empty unless a batch is running).
-        self._batches: dict[RequestId, _Batch] = {}
+        self._batches: dict[RequestId, BatchReplies] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
         self._read_buffered: Callable[[], Collection[bytes]] = _none
+        # A transport that batches writes may let the read loop send them itself, before it waits
+        # (`hold_writes`/`release_writes`: stdio), rather than one loop turn later.
+        self._hold: Callable[[], None] = _no_hold
+        self._release: Callable[[], None] = _no_hold
+        if defines(transport, "hold_writes") and defines(transport, "release_writes"):
+            holding = cast(WriteHolding, transport)
+            self._hold, self._release = holding.hold_writes, holding.release_writes
         self._write_nowait: Callable[[bytes], bool] | None = None
         if isinstance(transport, BufferedTransport):
             self._read_buffered = transport.read_buffered
@@ -451,7 +401,7 @@ class Peer(Requester):
             log.warning("malformed input: %s", events.reason)
             await self.refuse(events.data)
             return
-        batch = _Batch(asyncio.get_running_loop().create_future())
+        batch = BatchReplies(asyncio.get_running_loop().create_future())
         seen: set[RequestId] = set()
         for event in events:
             if isinstance(event, IncomingRequest):
@@ -476,7 +426,7 @@ class Peer(Requester):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _answer_batch(self, batch: _Batch) -> None:
+    async def _answer_batch(self, batch: BatchReplies) -> None:
         await batch.done
         await self.respond_batch(batch.array())
 
@@ -488,39 +438,50 @@ class Peer(Requester):
         # Admission's usual case (`_startable`), inline with these: every message is read here.
         running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
         limit = self._max_waiting
+        # What this task writes while it handles a burst is sent as it next waits, whatever for
+        # (`_hold`): with no flush scheduled, the answer to a lone request needs no second loop turn.
+        hold, release = self._hold, self._release
+        hold()
         try:
             while True:
                 burst: Collection[bytes] = read_buffered()
                 if not burst:
+                    release()
                     data = await read()
                     if data is None:
                         break
+                    hold()
                     burst = (data,)
                 for data in burst:
-                    if batches and data[:1] == b"[":
-                        await self.feed(data)
-                        continue
                     # One pass: the envelope is read and a request recognised in one call, with no
                     # list of events around it; anything else goes through the endpoint as `feed` does.
-                    message = parse_single(data, parsing_batches)
-                    if type(message) is IncomingRequest:
-                        rid = message.id
-                        if (
-                            len(running) < limit
-                            and not queue
-                            and rid not in running
-                            and rid not in queued
-                            and message.method not in serial
-                        ):
-                            start(message)
-                        else:
-                            await self.receive_request(message)
-                    elif message is None:
-                        await self.feed(data)  # a batch that `[` did not open (space before it)
+                    message = None if batches and data[:1] == b"[" else parse_single(data, parsing_batches)
+                    if (
+                        type(message) is IncomingRequest
+                        and len(running) < limit
+                        and not queue
+                        and message.id not in running
+                        and message.id not in queued
+                        and message.method not in serial
+                    ):
+                        start(message)
                     else:
-                        await self._process(self.endpoint.events(message, data))
+                        release()
+                        await self._receive(data, message)
+                        hold()
         finally:
+            release()
             await self.shutdown("the connection closed")
+
+    async def _receive(self, data: bytes, message: Message | None) -> None:
+        """What `run` does not start inline: a request that waits its turn or is refused, a
+        notification, an answer to our own request, a batch (`message` None: `parse_single` left it)."""
+        if message is None:
+            await self.feed(data)
+        elif type(message) is IncomingRequest:
+            await self.receive_request(message)
+        else:
+            await self._process(self.endpoint.events(message, data))
 
     async def shutdown(self, reason: str) -> None:
         if self.closed.is_set():
@@ -533,6 +494,10 @@ class Peer(Requester):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _no_hold() -> None:
+    """`Peer`'s `hold`/`release` for a transport that writes as it is asked (nothing held)."""
 
 
 def _none() -> Collection[bytes]:

@@ -11,6 +11,7 @@ message crosses.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import stat
 from collections import deque
@@ -18,6 +19,8 @@ from collections.abc import Collection, Iterable
 from typing import Final, Protocol, cast
 
 from ..protocol.endpoint import LineBuffer, LineTooLong
+
+log = logging.getLogger("mcpbind.stdio")
 
 __all__ = [
     "CHUNK",
@@ -294,15 +297,21 @@ class Batched:
     requests in flight, messages finish together, and one write per message was the largest cost of
     a stdio peer (server or client). `pipe`: the descriptor of the pipe written to, grown
     (`grow_pipe`) on the first message of `LARGE` bytes or more. `flow`: the pipe's flow control,
-    which `offer` heeds."""
+    which `offer` heeds.
 
-    __slots__ = ("_flow", "_loop", "_pending", "_pipe", "_sink")
+    While `hold` is on, the first message of a turn schedules no flush: the reader that held it
+    (a server's read loop) sends them itself (`release`) before it next waits. At one request in
+    flight this saves the loop turn the flush took (an answer written as the request's own step
+    ends, not one turn later)."""
+
+    __slots__ = ("_flow", "_held", "_loop", "_pending", "_pipe", "_sink")
 
     def __init__(self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
         self._pipe = pipe
         self._flow = flow
+        self._held = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def offer(self, data: bytes) -> bool:
@@ -315,10 +324,11 @@ class Batched:
         if not pending:
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
-            loop = self._loop
-            if loop is None:
-                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
-            loop.call_soon(self.flush)
+            if not self._held:
+                loop = self._loop
+                if loop is None:
+                    loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+                loop.call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
@@ -332,23 +342,44 @@ class Batched:
             # `flush`, which checks again.)
             if self._sink.is_closing():
                 return
-            loop = self._loop
-            if loop is None:
-                loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
-            loop.call_soon(self.flush)
+            if not self._held:
+                loop = self._loop
+                if loop is None:
+                    loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+                loop.call_soon(self.flush)
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
         pending.append(data)
 
+    def hold(self) -> None:
+        """Queue messages without scheduling their flush, until `release`: for the one who calls
+        `release` before anything else can run (it must not wait in between, or messages sit)."""
+        self._held = True
+
+    def release(self) -> None:
+        """End `hold`, sending what was queued meanwhile (a flush already scheduled finds it sent).
+        A sink that fails is logged, as a scheduled flush's failure is: the caller reads on."""
+        self._held = False
+        if self._pending:
+            try:
+                self.flush()
+            except Exception:
+                log.exception("could not write to the pipe")
+
     def flush(self) -> None:
         pending = self._pending
-        if not self._sink.is_closing() and pending:
-            if len(pending) == 1 and len(pending[0]) >= LARGE:
+        if not pending:
+            return
+        try:
+            if self._sink.is_closing():
+                pass
+            elif len(pending) == 1 and len(pending[0]) >= LARGE:
                 # A large message alone: its newline goes in the same system call (writev) rather
                 # than in a copy of the whole message joined to it.
                 self._sink.writelines((pending[0], b"\n"))
             else:
                 pending.append(b"")
                 self._sink.write(b"\n".join(pending))
-        pending.clear()
+        finally:
+            pending.clear()  # (even if the sink failed: the next message then schedules its flush)

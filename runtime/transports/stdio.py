@@ -63,6 +63,10 @@ def _unstarted(data: bytes) -> bool:
     raise AssertionError("start() first")
 
 
+def _nothing() -> None:
+    """`hold_writes` and `release_writes` before `start`: nothing is written yet."""
+
+
 class StdioServerTransport:
     """A server's side of stdio: reads its stdin, writes its stdout (both registered with the loop)."""
 
@@ -70,6 +74,13 @@ class StdioServerTransport:
     """Queue a message for this turn's write unless the client is not reading our stdout (False:
     nothing queued; `write` queues it and waits). From `start` on, the writer's own `Batched.offer`
     (a peer binds it once, and calls it for every answer)."""
+
+    hold_writes: Callable[[], None] = staticmethod(_nothing)
+    """Until `release_writes`, what is written waits for that call, with no flush scheduled (a
+    peer's read loop, which releases before it next waits: answers go as the burst's step ends, not
+    one loop turn later). From `start` on, the writer's own `Batched.hold`."""
+    release_writes: Callable[[], None] = staticmethod(_nothing)
+    """Send what waited since `hold_writes`, and write as usual again (`Batched.release`)."""
 
     def __init__(
         self,
@@ -116,6 +127,7 @@ class StdioServerTransport:
             self._writer = FileSink(stdout_fd)
         self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None, self._flow)
         self.write_nowait = self._frames.offer
+        self.hold_writes, self.release_writes = self._frames.hold, self._frames.release
 
     async def read(self) -> bytes | None:
         """The next message (None at the end of input); an oversized line is answered and skipped."""

@@ -1,0 +1,197 @@
+"""The read loop's held writes (`WriteHolding`, stdio's `Batched.hold`/`release`): what `Peer.run`
+writes while it handles a burst goes out before the loop next waits, whatever it waits for, in one
+write per burst, with no flush left for a later loop turn; what other tasks write is flushed as before.
+A real `Batched` over a sink that records each system call's bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from mcpbind.aio.interfaces import WriteHolding, defines
+from mcpbind.aio.peer import Peer
+from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
+from mcpbind.transports.pipes import Batched
+
+
+class Sink:
+    """Records each write (one system call's bytes); `seen` is set when `wanted` is among them."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.broken = False
+        self.wanted: tuple[bytes, asyncio.Future[None]] | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.broken:
+            raise BrokenPipeError("the reader is gone")
+        self.writes.append(data)
+        if self.wanted is not None and self.wanted[0] in data and not self.wanted[1].done():
+            self.wanted[1].set_result(None)
+
+    def writelines(self, data: object) -> None:
+        self.write(b"".join(data))  # type: ignore[arg-type]
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        return None
+
+    def lines(self) -> list[bytes]:
+        return b"".join(self.writes).splitlines()
+
+
+class Wire:
+    """Lines given from memory; writes through a real `Batched`, as the stdio server transport's."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.frames = Batched(sink)
+        self.lines: deque[bytes] = deque()
+        self.more: asyncio.Future[None] | None = None
+        self.ended = False
+        self.written_at_read: list[int] = []
+        """How many writes the sink had each time the peer waited for input."""
+        self.sink = sink
+
+    def write_nowait(self, data: bytes) -> bool:
+        return self.frames.offer(data)
+
+    def hold_writes(self) -> None:
+        self.frames.hold()
+
+    def release_writes(self) -> None:
+        self.frames.release()
+
+    def give(self, *lines: bytes, end: bool = False) -> None:
+        self.lines.extend(lines)
+        self.ended = end
+        if self.more is not None and not self.more.done():
+            self.more.set_result(None)
+
+    def read_buffered(self) -> list[bytes]:
+        taken = list(self.lines)
+        self.lines.clear()
+        return taken
+
+    async def read(self) -> bytes | None:
+        self.written_at_read.append(len(self.sink.writes))
+        while not self.lines:
+            if self.ended:
+                return None
+            self.more = asyncio.get_running_loop().create_future()
+            await self.more
+        return self.lines.popleft()
+
+    async def write(self, data: bytes) -> None:
+        self.frames.write(data)
+
+    async def close(self) -> None:
+        return None
+
+
+def frame(rid: int, method: str) -> bytes:
+    return b'{"jsonrpc":"2.0","id":%d,"method":"%s"}' % (rid, method.encode())
+
+
+def answer(rid: object) -> bytes:
+    return b'{"jsonrpc":"2.0","id":%d,"result":{}}' % int(str(rid))
+
+
+NOTE = b'{"jsonrpc":"2.0","method":"notifications/note"}'
+
+
+def make_peer(wire: Wire, gate: asyncio.Event) -> Peer:
+    async def on_request(event: IncomingRequest) -> bytes:
+        if event.method == "slow":
+            await gate.wait()
+        elif event.method == "tells":
+            await wire.write(NOTE)  # a notification ahead of the answer, in its first step
+        return answer(event.id)
+
+    async def on_notification(event: IncomingNotification) -> None:
+        if event.method == "notifications/ask":
+            # Written while the read loop awaits this handler, which then waits for the other side
+            # to have it (here: the sink): held until the loop's next read, it would never end.
+            seen = asyncio.get_running_loop().create_future()
+            wire.sink.wanted = (b"roots/list", seen)
+            await wire.write(b'{"jsonrpc":"2.0","id":"s1","method":"roots/list"}')
+            await asyncio.wait_for(seen, 30)
+
+    return Peer(wire, on_request=on_request, on_notification=on_notification)
+
+
+async def settle(check: object, turns: int = 200) -> None:
+    for _ in range(turns):
+        if callable(check) and check():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+def test_the_stdio_server_transport_holds_writes() -> None:
+    from mcpbind.transports.stdio import StdioClientTransport, StdioServerTransport
+
+    assert defines(StdioServerTransport(), "hold_writes") and defines(
+        StdioServerTransport(), "release_writes"
+    )
+    assert not defines(StdioClientTransport("x"), "hold_writes")  # (its reader is no `Peer.run` burst)
+    holding: WriteHolding = Wire(Sink())
+    assert callable(holding.hold_writes)
+
+
+def test_a_lone_answer_is_written_before_the_loop_waits_and_a_burst_in_one_write() -> None:
+    async def main() -> None:
+        sink = Sink()
+        wire = Wire(sink)
+        run = asyncio.ensure_future(make_peer(wire, asyncio.Event()).run())
+        await settle(lambda: wire.written_at_read)
+        wire.give(frame(1, "fast"))
+        await settle(lambda: len(wire.written_at_read) == 2)
+        # Written by the request's own step, before the loop waited again: not one turn later.
+        assert wire.written_at_read == [0, 1] and sink.lines() == [answer(1)]
+        wire.give(*[frame(rid, "tells" if rid == 5 else "fast") for rid in range(2, 18)])
+        await settle(lambda: len(wire.written_at_read) == 3)
+        assert wire.written_at_read[2] == 2  # the burst: one write, before the next wait
+        lines = sink.writes[1].splitlines()
+        assert lines == [answer(2), answer(3), answer(4), NOTE] + [answer(rid) for rid in range(5, 18)]
+        wire.give(end=True)
+        await asyncio.wait_for(run, 5)
+
+    asyncio.run(main())
+
+
+def test_what_the_loop_writes_while_it_awaits_a_handler_goes_out_meanwhile() -> None:
+    async def main() -> None:
+        sink = Sink()
+        wire = Wire(sink)
+        gate = asyncio.Event()
+        run = asyncio.ensure_future(make_peer(wire, gate).run())
+        # A burst: an answer held, then a notification whose handler waits on what it wrote.
+        wire.give(frame(1, "fast"), b'{"jsonrpc":"2.0","method":"notifications/ask"}', frame(2, "slow"))
+        await settle(lambda: len(wire.written_at_read) == 1, turns=2000)
+        assert sink.lines()[:2] == [answer(1), b'{"jsonrpc":"2.0","id":"s1","method":"roots/list"}']
+        # A handler that waited answers from its own task, later: flushed with no further input.
+        gate.set()
+        await settle(lambda: answer(2) in sink.lines())
+        assert wire.written_at_read == [2]  # (the loop still waits: the answer did not need it)
+        wire.give(end=True)
+        await asyncio.wait_for(run, 5)
+
+    asyncio.run(main())
+
+
+def test_a_failed_release_is_logged_and_writing_goes_on(caplog: object) -> None:
+    async def main() -> None:
+        sink = Sink()
+        frames = Batched(sink)
+        frames.hold()
+        sink.broken = True
+        frames.write(b"lost")
+        frames.release()  # logged, not raised: the read loop reads on
+        sink.broken = False
+        frames.write(b"next")  # not held: flushed one turn later
+        await settle(lambda: sink.writes == [b"next\n"])
+
+    asyncio.run(main())
+    assert "could not write to the pipe" in str(getattr(caplog, "text", ""))
