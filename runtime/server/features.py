@@ -1,7 +1,7 @@
 """Tool, resource, prompt and completion execution, and results as JSON-RPC answers (mixed into `Server`).
 
-The registry (`registry.Server`) records what is registered; this module runs it: revision-neutral JSON
-data in, JSON data (or, on the commonest path, the revision's own result type) out.
+The registry (`registry.Server`) records what is registered (`entries`); this module runs it:
+revision-neutral JSON data in, JSON data (or, on the commonest path, the revision's own result type) out.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from ..methods import RequestMethod
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 from .context import Context, NeedInput, drop_none
+from .entries import PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .scopes import RequiredScopes
-from .signature import Signature
 from .types import to_plain
 
 if TYPE_CHECKING:
     from .middleware import MiddlewareChain  # loaded by the first middleware (cold start)
-    from .uritemplate import UriTemplate  # loaded by the first resource template
 
 __all__ = [
     "ToolError",
@@ -59,51 +58,6 @@ class ToolError(Exception):
 class ResourceNotFound(Exception):
     """Raised by a resource function (a template's, say) for a URI it has nothing at: the client gets
     the revision's resource-not-found error."""
-
-
-class ToolEntry(msgspec.Struct):
-    name: str
-    fn: Callable[..., Any]
-    signature: Signature
-    definition: dict[str, Any]
-    param_paths: dict[str, tuple[str, ...]] | None = None
-    """The argument paths its `Mcp-Param-*` headers mirror (its `x-mcp-header`s): found on first need."""
-    task_support: str = "forbidden"
-    """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
-    defer_task: bool = False
-    """It becomes a task only when it calls `Context.become_task` (after gathering input)."""
-    plain: bool = False
-    """It takes no `Context` and never runs as a task (set from the two above: a call of it needs
-    nothing of a connection unless middleware does)."""
-
-    def __post_init__(self) -> None:
-        self.plain = not self.signature.context_param and self.task_support == "forbidden"
-
-
-class ResourceEntry(msgspec.Struct):
-    uri: str
-    fn: Callable[..., Any]
-    definition: dict[str, Any]
-    mime_type: str | None
-    ttl_ms: int
-    cache_scope: str
-
-
-class TemplateEntry(msgspec.Struct):
-    template: UriTemplate
-    fn: Callable[..., Any]
-    definition: dict[str, Any]
-    mime_type: str | None
-    ttl_ms: int
-    cache_scope: str
-    context_param: str | None
-
-
-class PromptEntry(msgspec.Struct):
-    name: str
-    fn: Callable[..., Any]
-    signature: Signature
-    definition: dict[str, Any]
 
 
 def text(value: Any) -> dict[str, Any]:

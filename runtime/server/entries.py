@@ -1,0 +1,61 @@
+"""What the registry records of each registration: a tool's, a resource's, a resource template's and
+a prompt's function with its definition (the JSON the lists send) and what running it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .signature import Signature
+
+if TYPE_CHECKING:
+    from .uritemplate import UriTemplate  # loaded by the first resource template
+
+__all__ = ["PromptEntry", "ResourceEntry", "TemplateEntry", "ToolEntry"]
+
+
+class ToolEntry(msgspec.Struct):
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
+    param_paths: dict[str, tuple[str, ...]] | None = None
+    """The argument paths its `Mcp-Param-*` headers mirror (its `x-mcp-header`s): found on first need."""
+    task_support: str = "forbidden"
+    """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
+    defer_task: bool = False
+    """It becomes a task only when it calls `Context.become_task` (after gathering input)."""
+    plain: bool = False
+    """It takes no `Context` and never runs as a task (set from the two above: a call of it needs
+    nothing of a connection unless middleware does)."""
+
+    def __post_init__(self) -> None:
+        self.plain = not self.signature.context_param and self.task_support == "forbidden"
+
+
+class ResourceEntry(msgspec.Struct):
+    uri: str
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+
+
+class TemplateEntry(msgspec.Struct):
+    template: UriTemplate
+    fn: Callable[..., Any]
+    definition: dict[str, Any]
+    mime_type: str | None
+    ttl_ms: int
+    cache_scope: str
+    context_param: str | None
+
+
+class PromptEntry(msgspec.Struct):
+    name: str
+    fn: Callable[..., Any]
+    signature: Signature
+    definition: dict[str, Any]
