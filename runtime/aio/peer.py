@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
-from ..protocol.jsonrpc import INVALID_REQUEST, Message, RequestId, parse_single, refuse_batch
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, parse_single, refuse_batch
 from . import eager
 from .inflight import BatchReplies, Load
 from .interfaces import (
@@ -88,10 +88,8 @@ class Peer(Requester):
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
         self._read_buffered: Callable[[], Collection[bytes]] = _none
-        # A transport that batches writes may let the read loop send them itself, before it waits
-        # (`hold_writes`/`release_writes`: stdio), rather than one loop turn later.
-        self._hold: Callable[[], None] = _no_hold
-        self._release: Callable[[], None] = _no_hold
+        # Writes the read loop sends itself as it waits, not one loop turn later (`run`; stdio's).
+        self._hold = self._release = _no_hold
         if defines(transport, "hold_writes") and defines(transport, "release_writes"):
             holding = cast(WriteHolding, transport)
             self._hold, self._release = holding.hold_writes, holding.release_writes
@@ -438,9 +436,8 @@ class Peer(Requester):
         # Admission's usual case (`_startable`), inline with these: every message is read here.
         running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
         limit = self._max_waiting
-        # What this task writes while it handles a burst is sent as it next waits, whatever for
-        # (`_hold`): with no flush scheduled, the answer to a lone request needs no second loop turn.
-        hold, release = self._hold, self._release
+        # What this task writes while it handles a burst is sent as it next waits, whatever for:
+        hold, release = self._hold, self._release  # a lone request's answer needs no second turn
         hold()
         try:
             while True:
@@ -452,9 +449,7 @@ class Peer(Requester):
                         break
                     hold()
                     burst = (data,)
-                for data in burst:
-                    # One pass: the envelope is read and a request recognised in one call, with no
-                    # list of events around it; anything else goes through the endpoint as `feed` does.
+                for data in burst:  # (one pass: the envelope read and a request recognised at once)
                     message = None if batches and data[:1] == b"[" else parse_single(data, parsing_batches)
                     if (
                         type(message) is IncomingRequest
@@ -465,23 +460,18 @@ class Peer(Requester):
                         and message.method not in serial
                     ):
                         start(message)
-                    else:
+                    else:  # (anything else, as `feed` takes it: through the endpoint)
                         release()
-                        await self._receive(data, message)
+                        if message is None:
+                            await self.feed(data)
+                        elif type(message) is IncomingRequest:
+                            await self.receive_request(message)
+                        else:
+                            await self._process(self.endpoint.events(message, data))
                         hold()
         finally:
             release()
             await self.shutdown("the connection closed")
-
-    async def _receive(self, data: bytes, message: Message | None) -> None:
-        """What `run` does not start inline: a request that waits its turn or is refused, a
-        notification, an answer to our own request, a batch (`message` None: `parse_single` left it)."""
-        if message is None:
-            await self.feed(data)
-        elif type(message) is IncomingRequest:
-            await self.receive_request(message)
-        else:
-            await self._process(self.endpoint.events(message, data))
 
     async def shutdown(self, reason: str) -> None:
         if self.closed.is_set():
@@ -497,7 +487,7 @@ class Peer(Requester):
 
 
 def _no_hold() -> None:
-    """`Peer`'s `hold`/`release` for a transport that writes as it is asked (nothing held)."""
+    """`Peer`'s `_hold`/`_release` for a transport that writes as it is asked: nothing is held."""
 
 
 def _none() -> Collection[bytes]:
