@@ -23,7 +23,7 @@ from msgspec import UNSET
 
 from .. import wire
 from ..aio.peer import ROUTE
-from ..errors import InvalidParams, McpError
+from ..errors import InvalidParams, McpError, quoted
 from ..protocol import tasks as proto
 from ..protocol.jsonrpc import INTERNAL_ERROR
 from ..protocol.request_state import PRINCIPAL
@@ -496,10 +496,10 @@ class Tasks:
             try:
                 last = base64.urlsafe_b64decode(cursor.encode()).decode()
             except ValueError:
-                raise InvalidParams(f"Invalid cursor: {cursor!r}") from None
+                raise InvalidParams(f"Invalid cursor: {quoted(cursor)}") from None
             ids = [r.task_id for r in records]
             if last not in ids:
-                raise InvalidParams(f"Invalid cursor: {cursor!r}")
+                raise InvalidParams(f"Invalid cursor: {quoted(cursor)}")
             start = ids.index(last) + 1
         page = records[start : start + page_size]
         more = start + page_size < len(records)
