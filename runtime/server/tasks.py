@@ -244,8 +244,10 @@ class Tasks:
         principal = PRINCIPAL.get()
         era = "envelope" if ctx.era.stateless else "session"
         # Who counts against `max_per_client`, and whose `tasks/list` shows it: the principal; without
-        # authentication, the session (`Connection.client_key`), and on the stateless wire (where
-        # nothing tells clients apart) all anonymous clients together.
+        # authentication, the session (`Connection.client_key`), and on the stateless wire all
+        # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
+        # client; an address may be a proxy's): a key per request would leave their running tasks
+        # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
         client = principal or (ctx.connection.client_key if era == "session" else "anonymous")
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
