@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from msgspec import UNSET
 
@@ -18,10 +18,14 @@ __all__ = [
     "RequestTimeout",
     "RESOURCE_NOT_FOUND",
     "SERVER_BUSY",
+    "quoted",
 ]
 
 RESOURCE_NOT_FOUND = -32002
 """Resource not found, in the revisions before 2026-07-28 (which answers -32602 instead)."""
+
+QUOTED_LIMIT: Final = 64
+"""How many characters of a client's value an error message quotes (`quoted`)."""
 
 SERVER_BUSY = -32000
 """The server refused a request at once: as many requests as it runs and queues are already in hand
@@ -87,3 +91,11 @@ class RequestTimeout(McpError):
     """No answer came within the request's timeout (the request was cancelled at the peer)."""
 
     code = -32001
+
+
+def quoted(value: str, limit: int = QUOTED_LIMIT) -> str:
+    """`value` as an error message quotes it: its repr, cut at `limit` characters with its length said,
+    so that an answer never echoes back a value as large as the body that carried it."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"

@@ -194,12 +194,13 @@ class Peer(Requester):
             self.abandoned(event)
 
     async def _deliver(self, event: IncomingRequest, reply: bytes) -> None:
-        """Send an answer made without running the handler (a refusal): into its batch, if any."""
+        """Send an answer made without running the handler (a refusal): into its batch, if any, else
+        as the peer's own refusal (`refuse`: over HTTP an error status, 503 for "Server busy")."""
         batch = self._batches.pop(event.id, None) if self._batches else None
         if batch is not None:
             batch.add(reply)
         else:
-            await self.respond(event, reply)
+            await self.refuse(reply)
 
     async def _notified(self, event: IncomingNotification) -> None:
         try:

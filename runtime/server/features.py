@@ -19,7 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .. import wire
-from ..errors import InvalidParams, McpError
+from ..errors import InvalidParams, McpError, quoted
 from ..methods import RequestMethod
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
@@ -232,9 +232,9 @@ class Features:
                 at, _, after = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
                 start = int(at)
             except ValueError:
-                raise InvalidParams(f"invalid cursor {cursor!r}") from None
+                raise InvalidParams(f"invalid cursor {quoted(cursor)}") from None
             if not 0 <= start <= len(items):
-                raise InvalidParams(f"invalid cursor {cursor!r}")
+                raise InvalidParams(f"invalid cursor {quoted(cursor)}")
             if after and (start == 0 or _key(items[start - 1]) != after):
                 start = next((i + 1 for i, item in enumerate(items) if _key(item) == after), start)
         end = start + self.page_size

@@ -23,7 +23,7 @@ from msgspec import UNSET
 
 from .. import wire
 from ..aio.peer import ROUTE
-from ..errors import InvalidParams, McpError
+from ..errors import InvalidParams, McpError, quoted
 from ..protocol import tasks as proto
 from ..protocol.jsonrpc import INTERNAL_ERROR
 from ..protocol.request_state import PRINCIPAL
@@ -244,8 +244,10 @@ class Tasks:
         principal = PRINCIPAL.get()
         era = "envelope" if ctx.era.stateless else "session"
         # Who counts against `max_per_client`, and whose `tasks/list` shows it: the principal; without
-        # authentication, the session (`Connection.client_key`), and on the stateless wire (where
-        # nothing tells clients apart) all anonymous clients together.
+        # authentication, the session (`Connection.client_key`), and on the stateless wire all
+        # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
+        # client; an address may be a proxy's): a key per request would leave their running tasks
+        # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
         client = principal or (ctx.connection.client_key if era == "session" else "anonymous")
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
@@ -496,10 +498,10 @@ class Tasks:
             try:
                 last = base64.urlsafe_b64decode(cursor.encode()).decode()
             except ValueError:
-                raise InvalidParams(f"Invalid cursor: {cursor!r}") from None
+                raise InvalidParams(f"Invalid cursor: {quoted(cursor)}") from None
             ids = [r.task_id for r in records]
             if last not in ids:
-                raise InvalidParams(f"Invalid cursor: {cursor!r}")
+                raise InvalidParams(f"Invalid cursor: {quoted(cursor)}")
             start = ids.index(last) + 1
         page = records[start : start + page_size]
         more = start + page_size < len(records)

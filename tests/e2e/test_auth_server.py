@@ -436,6 +436,31 @@ def test_introspection_answers_can_be_remembered(auth: AuthServer) -> None:
         run(main())
 
 
+def test_a_token_naming_no_one_is_refused(auth: AuthServer) -> None:
+    """An active token whose introspection answer has neither `sub` nor `client_id` would give every
+    such caller one empty identity, sharing sessions and tasks: it is refused as invalid_token."""
+
+    def introspecting(url: str) -> TokenVerifier:
+        return IntrospectionVerifier(
+            endpoint=f"{auth.url}/introspect", audience=url, client_id=RS_ID, client_secret=RS_SECRET
+        )
+
+    with protected(auth, introspecting) as url:
+
+        async def main() -> None:
+            nameless = uuid.uuid4().hex
+            claims = {"iss": auth.url, "aud": url, "scope": "", "exp": int(time.time()) + 300}
+            auth.issued[nameless] = claims
+            response = await post(url, nameless)
+            assert response.status_code == 401
+            assert 'error="invalid_token"' in challenge(response)
+            assert "names no subject" in challenge(response)
+            auth.issued[nameless] = {**claims, "client_id": "someone"}  # a client is an identity
+            assert (await post(url, nameless)).status_code == 200
+
+        run(main())
+
+
 async def issued_unchecked(auth: AuthServer, url: str) -> str:
     """A token the authorization server does not know (opaque, made up)."""
     return uuid.uuid4().hex

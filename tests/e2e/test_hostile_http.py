@@ -607,6 +607,26 @@ def test_a_deleted_session_is_freed_without_the_garbage_collector() -> None:
 # -- requestState -------------------------------------------------------------------------------------------
 
 
+def test_an_empty_principal_is_refused() -> None:
+    """`verify_token` returning "" names no one: every such caller would share one identity (sessions,
+    requestStates, tasks), so the request is refused as without a credential."""
+
+    async def verify(token: str) -> Any:
+        return {"nobody": "", "alice-token": "alice"}.get(token)
+
+    app = HttpApp(_server(), security=HttpSecurity(verify_token=verify))
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = modern(1, "tools/list", {})
+            for token, status in (("nobody", 401), ("alice-token", 200)):
+                headers = modern_headers(message, authorization=f"Bearer {token}")
+                assert (await http.post(url, json=message, headers=headers)).status_code == status
+
+    with serve_in_process(app) as url:
+        run(main(url))
+
+
 def test_request_state_is_bound_to_the_principal_and_unreadable() -> None:
     users = {"alice-token": {"sub": "alice", "scopes": ["mcp"]}, "bob-token": {"sub": "bob"}}
 

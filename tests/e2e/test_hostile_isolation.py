@@ -122,3 +122,20 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
             if any(data):  # (a priming event carries an id and no data)
                 yield event_id, json.loads("\n".join(data))
             data = []
+
+
+def test_an_invalid_cursor_is_not_echoed_whole() -> None:
+    """`tools/list` and `tasks/list` answered a cursor they could not read with an error quoting all of
+    it: a client sent a body's worth and got it back. Now the error quotes its first characters and
+    says how long it was; the session goes on."""
+    with serve(TASKS) as url, httpx.Client(timeout=30) as http:
+        session = Session(url, opened(http, url), SESSION)
+        cursor = "A" * 200_000 + "!"
+        for rid, method in enumerate(("tools/list", "tasks/list"), start=2):
+            answer = http.post(url, json=request(rid, method, {"cursor": cursor}), headers=session.headers())
+            error = messages_of(answer)[-1]["error"]
+            assert error["code"] == -32602, error
+            assert len(answer.content) < 1000, len(answer.content)
+            assert "200001 characters" in error["message"], error
+        listed = http.post(url, json=request(9, "tools/list"), headers=session.headers())
+        assert messages_of(listed)[-1]["result"]["tools"]

@@ -200,6 +200,8 @@ async def test_the_in_flight_bound_holds(world: tuple[World, str]) -> None:
         busy = await http.post(url, json=call(12, "echo", {"text": "x"}), headers=s.headers())
         error = busy.json()["error"]
         assert error["code"] == -32000 and error["message"].startswith("Server busy"), error
+        # Refused unrun, as every other refusal for load: 503 and Retry-After (it was 200).
+        assert busy.status_code == 503 and busy.headers["retry-after"], busy.headers
         other = await _session(http, url)  # (the bound is the session's: another one is free)
         for i in range(2):
             message = call(20 + i, "release", {"name": f"c{i}", "value": "ok"})

@@ -274,6 +274,26 @@ def test_an_oauth_resource_server_guards_the_upgrade(driver: str) -> None:
         assert asyncio.run(call()) == "tester"
 
 
+@pytest.mark.parametrize("driver", sorted(DRIVERS))
+def test_a_connection_ends_when_its_token_expires(driver: str) -> None:
+    """The token was checked once, at the upgrade, and the connection served on past its `exp`. Now
+    it ends then, with 1008 "the access token has expired"; a token with no `exp` keeps it open."""
+    with _start(*DRIVERS[driver], "--token", TOKEN, "--resource") as url:
+        lasting = raw(url, additional_headers={"Authorization": f"Bearer {TOKEN}"})
+        short = raw(url, additional_headers={"Authorization": f"Bearer {TOKEN}-expiring-in-4"})
+        with lasting, short:
+            with pytest.raises(ConnectionClosed) as closed:
+                initialize(short)
+                for n in range(1000):  # (bounded: the close comes after about 4 s)
+                    rpc(short, {"jsonrpc": "2.0", "id": 10 + n, "method": "ping"})
+                    time.sleep(0.05)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1008
+            assert closed.value.rcvd.reason == "the access token has expired"
+            initialize(lasting)
+            assert rpc(lasting, {"jsonrpc": "2.0", "id": 2, "method": "ping"})["result"] == {}
+
+
 def test_other_paths_refused(url: str) -> None:
     assert refused(url.replace("/mcp", "/other")).response.status_code == 404
 

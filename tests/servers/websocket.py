@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,10 @@ def resource_server(port: int, token: str) -> Any:
 
     class Verifier:
         async def verify(self, presented: str) -> Principal:
+            lifetime = presented.removeprefix(f"{token}-expiring-in-")
+            if lifetime != presented and lifetime.isdigit():  # a token that expires that many seconds on
+                expires_at = time.time() + int(lifetime)
+                return Principal(subject="tester", issuer="https://issuer.invalid", expires_at=expires_at)
             if presented != token:
                 raise InvalidToken("unknown token")
             return Principal(subject="tester", issuer="https://issuer.invalid")

@@ -145,6 +145,11 @@ class ProtectedResource:
             log.warning("token not verified: %s", exc)
             body = error_body(INVALID_REQUEST, "Service unavailable: the token cannot be verified now")
             return Rejection(503, body, ((b"retry-after", b"5"),))
+        if not principal.subject and not principal.client_id:
+            # Sessions, requestStates and tasks are bound to the caller's identity: a token naming no
+            # one (an introspection answer without `sub` or `client_id`, say) would give every such
+            # caller the same one, so that one could use another's session. Refused, as an unusable token.
+            return self._refuse(401, "the token names no subject or client (sub, client_id)", "invalid_token")
         if principal.jkt is not None or scheme == "dpop":
             refusal = self._check_proof(principal, scheme, method, token, headers.get(b"dpop"))
             if refusal is not None:

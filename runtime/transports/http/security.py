@@ -87,8 +87,9 @@ class HttpSecurity:
     (as after any disconnect; resumption is bounded by `max_replay_bytes`)."""
     verify_token: TokenVerifier | None = None
     """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
-    returns is the principal: return the same value for the same user on every request (its subject,
-    say, not the token's expiry), since a stateless requestState is bound to it."""
+    returns is the principal (None or "" refuses the request: 401): return the same value for the same
+    user on every request (its subject, say, not the token's expiry), since a stateless requestState is
+    bound to it."""
     auth: Guard | None = None
     """The OAuth 2.1 resource server (`mcpbind.auth.server.resource.ProtectedResource`), in place of
     `verify_token`: metadata, token and DPoP verification, scopes, `Context.principal`."""
@@ -153,7 +154,7 @@ async def authenticate(security: HttpSecurity, scope: Scope) -> Rejection | None
     auth = header(scope, b"authorization") or ""
     token = auth[7:] if auth[:7].lower() == "bearer " else ""
     principal = await security.verify_token(token) if token and security.verify_token else None
-    if principal is None:
+    if principal is None or principal == "":  # "" would be the identity of no one: shared by all
         return Rejection(401, error_body(INVALID_REQUEST, "Unauthorized"), _CHALLENGE)
     scope["mcpbind.principal"] = principal
     return None

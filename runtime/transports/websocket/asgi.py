@@ -93,7 +93,9 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
         if SUBPROTOCOL in offered:
             accept["subprotocol"] = SUBPROTOCOL
         await send(accept)
-        await serve_socket(app.server, _AsgiSocket(receive, send), app.websocket or WebSocketOptions())
+        options = app.websocket or WebSocketOptions()
+        expires_at = getattr(scope.get("mcpbind.caller"), "expires_at", None)  # the token's, if known
+        await serve_socket(app.server, _AsgiSocket(receive, send), options, expires_at)
     finally:
         if token is not None:
             PRINCIPAL.reset(token)

@@ -9,6 +9,10 @@ WebSocket library, so the ASGI driver needs none.
 What breaks the transport's rules ends the connection with a close code that says why (RFC 6455
 7.4.1); what breaks JSON-RPC's (a text that is not JSON, a bad envelope) is answered with a
 JSON-RPC error and the connection goes on, as over stdio.
+
+The access token is checked once, at the upgrade; a connection does not outlive it: when the token's
+`exp` passes, the connection ends with 1008 "the access token has expired" (the client connects again
+with a fresh token).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -53,7 +58,7 @@ NORMAL: Final = 1000
 PROTOCOL_ERROR: Final = 1002  # a frame the WebSocket protocol forbids (the library closes with it)
 UNSUPPORTED_DATA: Final = 1003  # a binary frame: MCP messages are text (SEP-1288)
 INVALID_DATA: Final = 1007  # a text frame that is not UTF-8 (the library closes with it)
-POLICY_VIOLATION: Final = 1008  # the client does not read what it is sent
+POLICY_VIOLATION: Final = 1008  # the client does not read what it is sent; its access token expired
 MESSAGE_TOO_BIG: Final = 1009  # a message over `max_message`
 INTERNAL_ERROR: Final = 1011  # the server failed (a bug): nothing the client did
 
@@ -130,7 +135,9 @@ class WebSocketServerTransport:
         self._closed = False
         self._close_sent = False
         self.on_overflow: asyncio.Task[None] | None = None
-        """The task reading this connection, cancelled when the send queue overflows."""
+        """The task reading this connection, cancelled when the send queue overflows (or `stop`)."""
+        self.stopped = False
+        """Serving was stopped by this side (`stop`): the reader's cancellation is ours."""
 
     async def read(self) -> bytes | None:
         if self._closed:
@@ -183,10 +190,16 @@ class WebSocketServerTransport:
 
     def _overflow(self, size: int) -> None:
         """The client does not read: drop what waits, and stop serving it (the close follows)."""
-        self._closed = True
-        self.close_code = POLICY_VIOLATION
-        self.close_reason = f"the client does not read: {size} bytes to send, over the limit"
+        self.stop(POLICY_VIOLATION, f"the client does not read: {size} bytes to send, over the limit")
         log.warning("closing a WebSocket connection: %s (%d)", self.close_reason, self.options.max_send_queue)
+
+    def stop(self, code: int, reason: str) -> None:
+        """Stop serving the connection at once: drop what waits to be sent and cancel its reader (with
+        the handlers it runs); the close with `code` follows (`serve_socket`)."""
+        self._closed = True
+        self.stopped = True
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
         self._pending.clear()
         self._pending_bytes = 0
         if self._sender is not None:
@@ -221,18 +234,29 @@ class WebSocketServerTransport:
         await self._send_close(self.close_code, self.close_reason)
 
 
-async def serve_socket(server: Server, socket: Socket, options: WebSocketOptions) -> WebSocketServerTransport:
-    """Serve one accepted connection until it closes; a failure of the server closes it with 1011."""
+async def serve_socket(
+    server: Server, socket: Socket, options: WebSocketOptions, expires_at: float | None = None
+) -> WebSocketServerTransport:
+    """Serve one accepted connection until it closes; a failure of the server closes it with 1011.
+    `expires_at` (seconds since the epoch: the access token's `exp`) ends it with 1008 then."""
     transport = WebSocketServerTransport(socket, options)
-    reader = asyncio.get_running_loop().create_task(server.serve(transport))
+    loop = asyncio.get_running_loop()
+    reader = loop.create_task(server.serve(transport))
     transport.on_overflow = reader
+    expiry = None
+    if expires_at is not None:
+        delay = max(0.0, expires_at - time.time())
+        expiry = loop.call_later(delay, transport.stop, POLICY_VIOLATION, "the access token has expired")
     try:
         await reader
     except asyncio.CancelledError:
-        if transport.close_code != POLICY_VIOLATION:
-            raise  # this task was cancelled (the server stops), not the reader by an overflow
+        if not transport.stopped:
+            raise  # this task was cancelled (the server stops), not the reader by `stop`
         await transport.close()
     except Exception:
         log.exception("a WebSocket connection failed")
         await transport.close_with(INTERNAL_ERROR, "internal error")
+    finally:
+        if expiry is not None:
+            expiry.cancel()
     return transport

@@ -253,7 +253,8 @@ class Connection(asyncio.Protocol):
             token = PRINCIPAL.set(principal_text(principal[0]))
             caller = CALLER.set(principal[1])
         try:
-            await serve_socket(endpoint.server, self, self.options)
+            expires_at = getattr(principal[1], "expires_at", None) if principal is not None else None
+            await serve_socket(endpoint.server, self, self.options, expires_at)
         except asyncio.CancelledError:
             await self.close(1001, "the server is going away")
             raise
