@@ -460,3 +460,36 @@ def test_a_head_made_once_serves_each_request_with_its_own_length() -> None:
         assert got[4][0].startswith("GET ") and got[4][1]["content-length"] == "0"
 
     run(main())
+
+
+def test_a_headers_dict_changed_in_place_or_made_anew_sends_what_it_holds_now() -> None:
+    """Heads are kept per headers dict sent again: one changed between requests (or a new dict where
+    a freed one was) must not be sent with a head rendered from what it held before."""
+
+    async def main() -> None:
+        got: list[dict[str, str]] = []
+
+        async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                _, headers, _ = await read_request(reader)
+                got.append(headers)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+
+        async with serving(recording) as (url, _):
+            http = HttpClient()
+            same = {"mcp-method": "ping"}
+            for step in range(3):
+                async with http.request("POST", url, same, b"{}") as r:
+                    await r.read()
+                same["mcp-method"] = f"changed-{step}"
+                same[f"x-step-{step}"] = "yes"
+            for step in range(20):  # new dicts, freed at once: ids come round again
+                async with http.request("POST", url, {"mcp-method": f"fresh-{step}"}, b"{}") as r:
+                    await r.read()
+            await http.close()
+        assert [h["mcp-method"] for h in got[:3]] == ["ping", "changed-0", "changed-1"]
+        assert "x-step-0" not in got[0] and got[1]["x-step-0"] == "yes" and "x-step-1" not in got[1]
+        assert [h["mcp-method"] for h in got[3:]] == [f"fresh-{step}" for step in range(20)]
+
+    run(main())
