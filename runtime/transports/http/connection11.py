@@ -14,7 +14,7 @@ import httptools
 
 from ...aio.deadlines import Deadlines
 
-__all__ = ["HIGH_WATER", "Http11Connection", "HttpError", "Response", "ResponseTooLarge", "header_dict"]
+__all__ = ["HIGH_WATER", "Http11Connection", "HttpError", "Response", "ResponseTooLarge"]
 
 HIGH_WATER: Final = 1 << 20
 """Bytes of unread body after which reading from the socket pauses."""
@@ -45,10 +45,11 @@ class Http11Connection(asyncio.Protocol):
     def reset(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
-        # The head's names and values as the parser gives them, name, value, name...: read all at
-        # once when the head is complete (`header_dict`), not one callback's worth of work each.
-        self.raw_headers: list[bytes] = []
+        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
         self.head_bytes = 0  # bytes received before the head was complete
+        # What the head may still hold: counted down per header, one test of both for each.
+        self.headers_left = self.max_headers
+        self.header_bytes_left = self.max_header_bytes
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -74,15 +75,11 @@ class Http11Connection(asyncio.Protocol):
             self.close()
             return
         if not self.head_done:
-            # The head so far against the limits, once per read (a head that stalls half-way fails
-            # now, not at its request's timeout); and counted here too: a header line that never
-            # ends reaches no callback. A head within the limits takes at most this much with its
-            # status line, separators and line ends.
+            # Counted here too: a header line that never ends reaches no callback. A head within the
+            # limits takes at most this much with its status line, separators and line ends.
             self.head_bytes += len(data)
-            over = self._over_limits()
-            if over is None and self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
+            if self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
                 over = f"{self.max_header_bytes} bytes of headers"
-            if over is not None:
                 self._fail(ResponseTooLarge(f"the response head exceeds the limit of {over}"))
                 self.close()
 
@@ -105,31 +102,33 @@ class Http11Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.raw_headers += name, value
+        self.headers_left -= 1
+        self.header_bytes_left -= len(name) + len(value)
+        if self.headers_left < 0 or self.header_bytes_left < 0:
+            self._head_too_large()
+        key = name.decode("latin-1").lower()
+        headers = self.headers
+        if key in headers:
+            if self.repeated is None:
+                self.repeated = {}
+            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
+        else:
+            headers[key] = value.decode("latin-1")
 
-    def _over_limits(self) -> str | None:
-        """Which limit the headers read so far exceed, if any. (Their bytes are summed only once
-        the head's own bytes could exceed that limit: they are part of them.)"""
-        raw = self.raw_headers
-        if len(raw) > 2 * self.max_headers:
-            return f"{self.max_headers} headers"
-        if self.head_bytes > self.max_header_bytes and sum(map(len, raw)) > self.max_header_bytes:
-            return f"{self.max_header_bytes} bytes of headers"
-        return None
+    def _head_too_large(self) -> None:
+        over = (
+            f"{self.max_headers} headers"
+            if self.headers_left < 0
+            else f"{self.max_header_bytes} bytes of headers"
+        )
+        error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
+        self._fail(error)
+        raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
-        raw = self.raw_headers
-        if len(raw) > 2 * self.max_headers or sum(map(len, raw)) > self.max_header_bytes:
-            over = (
-                f"{self.max_headers} headers"
-                if len(raw) > 2 * self.max_headers
-                else f"{self.max_header_bytes} bytes of headers"
-            )
-            error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
-            self._fail(error)
-            raise error  # stops the parser; data_received closes the connection
-        self.headers = header_dict(raw)
-        raw.clear()
+        if self.repeated is not None:  # values of a repeated header, joined once, in the order sent
+            for key, values in self.repeated.items():
+                self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
         self.head_done = True
         self._wake()
@@ -289,23 +288,3 @@ class Response:
         """The error for a body or line over its limit; the rest is not read: the connection closes."""
         self._conn.close()
         return ResponseTooLarge(message)
-
-
-def header_dict(raw: list[bytes]) -> dict[str, str]:
-    """A head's headers (`raw`: name, value, name, value...) by name in lower case; the values of a
-    repeated header joined with ", ", in the order sent. Decoded as Latin-1, all in one call where no
-    name or value holds a NUL (none of an HTTP server's do)."""
-    texts = b"\0".join(raw).decode("latin-1").split("\0")
-    if len(texts) != len(raw):  # a NUL in a name or value: each decoded alone
-        texts = [part.decode("latin-1") for part in raw]
-        names = [name.lower() for name in texts[0::2]]
-    else:
-        names = "\0".join(texts[0::2]).lower().split("\0")
-    values = texts[1::2]
-    headers = dict(zip(names, values, strict=True))
-    if len(headers) != len(names):  # a header repeated: its values joined, in the order sent
-        joined: dict[str, list[str]] = {}
-        for name, value in zip(names, values, strict=True):
-            joined.setdefault(name, []).append(value)
-        headers = {name: ", ".join(found) for name, found in joined.items()}
-    return headers
