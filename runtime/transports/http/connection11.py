@@ -47,9 +47,8 @@ class Http11Connection(asyncio.Protocol):
         self.headers: dict[str, str] = {}
         self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
         self.head_bytes = 0  # bytes received before the head was complete
-        # What the head may still hold: counted down per header, one test of both for each.
-        self.headers_left = self.max_headers
-        self.header_bytes_left = self.max_header_bytes
+        self.header_bytes = 0
+        self.header_count = 0
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -102,9 +101,9 @@ class Http11Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers_left -= 1
-        self.header_bytes_left -= len(name) + len(value)
-        if self.headers_left < 0 or self.header_bytes_left < 0:
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
             self._head_too_large()
         key = name.decode("latin-1").lower()
         headers = self.headers
@@ -118,7 +117,7 @@ class Http11Connection(asyncio.Protocol):
     def _head_too_large(self) -> None:
         over = (
             f"{self.max_headers} headers"
-            if self.headers_left < 0
+            if self.header_count > self.max_headers
             else f"{self.max_header_bytes} bytes of headers"
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
