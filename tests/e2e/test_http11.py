@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed
+from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed, ResponseTooLarge
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -491,5 +491,33 @@ def test_a_headers_dict_changed_in_place_or_made_anew_sends_what_it_holds_now() 
         assert [h["mcp-method"] for h in got[:3]] == ["ping", "changed-0", "changed-1"]
         assert "x-step-0" not in got[0] and got[1]["x-step-0"] == "yes" and "x-step-1" not in got[1]
         assert [h["mcp-method"] for h in got[3:]] == [f"fresh-{step}" for step in range(20)]
+
+    run(main())
+
+
+@pytest.mark.parametrize(("lines", "over"), [(300, "256 headers"), (40, "65536 bytes of headers")])
+def test_a_head_over_the_limits_fails_at_once_even_if_it_never_ends(lines: int, over: str) -> None:
+    """A head that stalls half-way, once over a limit, fails as soon as that much of it is read, not
+    at the request's timeout."""
+
+    async def main() -> None:
+        async def stalling(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await read_request(reader)
+            pad = b"y" * (10 if lines == 300 else 2000)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-pad-%d: %s\r\n" % (n, pad) for n in range(lines))
+            )
+            await writer.drain()
+            await asyncio.sleep(60)  # the head never ends
+
+        async with serving(stalling) as (url, _):
+            http = HttpClient(max_header_bytes=64 * 1024, max_headers=256, read_timeout=60)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(ResponseTooLarge, match=over):
+                async with http.request("POST", url, {}, b"{}"):
+                    pass
+            assert loop.time() - started < 20  # not the read timeout (60 s)
+            await http.close()
 
     run(main())
