@@ -52,15 +52,18 @@ class HeaderShapes:
         method = source = tool = None
         if peek is not None and of.stateless and peek.method is not None:
             method = peek.method
-            if peek.params is not None:
-                if method == "resources/read":
-                    source = peek.params.uri
+            params = peek.params
+            if params is not None:
+                if method == "tools/call":  # (first: nearly every request)
+                    source = tool = params.name
+                elif method == "resources/read":
+                    source = params.uri
                 elif method.startswith("tasks/"):
-                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
+                    source = params.task_id  # the tasks extension's routing header (SEP-2663)
                 else:
-                    source = peek.params.name
-                tool = peek.params.name if method == "tools/call" else None
-        mirrored = of.param_headers.get(tool, {}) if isinstance(tool, str) else {}
+                    source = params.name
+        # (None, not an empty dict made per request, where no tool mirrors arguments: most clients)
+        mirrored = of.param_headers.get(tool) if of.param_headers and isinstance(tool, str) else None
         key = None
         if authorization is None and not mirrored and (source is None or isinstance(source, str)):
             if (
