@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed
+from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed, ResponseTooLarge
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -458,5 +458,66 @@ def test_a_head_made_once_serves_each_request_with_its_own_length() -> None:
         _, headers, body = got[3]
         assert headers["host"] == "example" and headers["content-length"] == "3" and body == b"xyz"
         assert got[4][0].startswith("GET ") and got[4][1]["content-length"] == "0"
+
+    run(main())
+
+
+def test_a_headers_dict_changed_in_place_or_made_anew_sends_what_it_holds_now() -> None:
+    """Heads are kept per headers dict sent again: one changed between requests (or a new dict where
+    a freed one was) must not be sent with a head rendered from what it held before."""
+
+    async def main() -> None:
+        got: list[dict[str, str]] = []
+
+        async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                _, headers, _ = await read_request(reader)
+                got.append(headers)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+
+        async with serving(recording) as (url, _):
+            http = HttpClient()
+            same = {"mcp-method": "ping"}
+            for step in range(3):
+                async with http.request("POST", url, same, b"{}") as r:
+                    await r.read()
+                same["mcp-method"] = f"changed-{step}"
+                same[f"x-step-{step}"] = "yes"
+            for step in range(20):  # new dicts, freed at once: ids come round again
+                async with http.request("POST", url, {"mcp-method": f"fresh-{step}"}, b"{}") as r:
+                    await r.read()
+            await http.close()
+        assert [h["mcp-method"] for h in got[:3]] == ["ping", "changed-0", "changed-1"]
+        assert "x-step-0" not in got[0] and got[1]["x-step-0"] == "yes" and "x-step-1" not in got[1]
+        assert [h["mcp-method"] for h in got[3:]] == [f"fresh-{step}" for step in range(20)]
+
+    run(main())
+
+
+@pytest.mark.parametrize(("lines", "over"), [(300, "256 headers"), (40, "65536 bytes of headers")])
+def test_a_head_over_the_limits_fails_at_once_even_if_it_never_ends(lines: int, over: str) -> None:
+    """A head that stalls half-way, once over a limit, fails as soon as that much of it is read, not
+    at the request's timeout."""
+
+    async def main() -> None:
+        async def stalling(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await read_request(reader)
+            pad = b"y" * (10 if lines == 300 else 2000)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-pad-%d: %s\r\n" % (n, pad) for n in range(lines))
+            )
+            await writer.drain()
+            await asyncio.sleep(60)  # the head never ends
+
+        async with serving(stalling) as (url, _):
+            http = HttpClient(max_header_bytes=64 * 1024, max_headers=256, read_timeout=60)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(ResponseTooLarge, match=over):
+                async with http.request("POST", url, {}, b"{}"):
+                    pass
+            assert loop.time() - started < 20  # not the read timeout (60 s)
+            await http.close()
 
     run(main())

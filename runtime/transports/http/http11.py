@@ -170,7 +170,7 @@ class HttpClient:
         self._busy: set[Http11Connection] = set()
         self._closed = False
         self._deadlines = Deadlines()
-        self._heads: dict[tuple[str, str, bool, tuple[tuple[str, str], ...]], bytes] = {}
+        self._heads: dict[tuple[str, str, bool, int], tuple[dict[str, str], bytes]] = {}
 
     def request(
         self,
@@ -237,15 +237,19 @@ class HttpClient:
             raise HttpError("the HTTP client is closed")
         key, authority, target = self._target(url)
         # The head is the same for every request with the same headers (a client's calls of one
-        # method, say): rendered once, found again by the headers themselves.
+        # method, say): rendered once, found again by the headers dict a caller sends again (the
+        # MCP transports keep one per shape), kept with a copy of its contents that must still match
+        # (a dict changed in place, or a new one where a freed one was, is rendered again).
         sized = bool(body) or method not in _NO_BODY_METHODS
-        lead = (method, url, sized, tuple(headers.items()))
-        head = self._heads.get(lead)
-        if head is None:
+        lead = (method, url, sized, id(headers))
+        kept = self._heads.get(lead)
+        if kept is not None and kept[0] == headers:
+            head = kept[1]
+        else:
             head = self._head(method, authority, target, headers, sized)
             if len(self._heads) >= _MAX_HEADS:
                 self._heads.clear()
-            self._heads[lead] = head
+            self._heads[lead] = (dict(headers), head)
         if sized:
             data = b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
         else:

@@ -34,6 +34,13 @@ class HeaderShapes:
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], dict[str, str]] = {}
+        # The shapes of the state last seen (session, revision, the transport's own headers), by
+        # method and name: found with one look-up while that state holds, as it does for nearly every
+        # request, instead of a key made of the whole state per request.
+        self._routes: dict[tuple[str | None, Any], dict[str, str]] = {}
+        self._session: str | None = None
+        self._version: str | None = None
+        self._base: dict[str, str] = {}
 
     def shaped(
         self, of: Shaped, peek: Peek | None, authorization: Mapping[str, str] | None
@@ -45,17 +52,32 @@ class HeaderShapes:
         method = source = tool = None
         if peek is not None and of.stateless and peek.method is not None:
             method = peek.method
-            if peek.params is not None:
-                if method == "resources/read":
-                    source = peek.params.uri
+            params = peek.params
+            if params is not None:
+                if method == "tools/call":  # (first: nearly every request)
+                    source = tool = params.name
+                elif method == "resources/read":
+                    source = params.uri
                 elif method.startswith("tasks/"):
-                    source = peek.params.task_id  # the tasks extension's routing header (SEP-2663)
+                    source = params.task_id  # the tasks extension's routing header (SEP-2663)
                 else:
-                    source = peek.params.name
-                tool = peek.params.name if method == "tools/call" else None
-        mirrored = of.param_headers.get(tool, {}) if isinstance(tool, str) else {}
+                    source = params.name
+        # (None, not an empty dict made per request, where no tool mirrors arguments: most clients)
+        mirrored = of.param_headers.get(tool) if of.param_headers and isinstance(tool, str) else None
         key = None
         if authorization is None and not mirrored and (source is None or isinstance(source, str)):
+            if (
+                of.session_id == self._session
+                and of.protocol_version == self._version
+                and of.headers == self._base
+            ):
+                found = self._routes.get((method, source))
+                if found is not None:
+                    return found
+            else:
+                self._routes.clear()
+                self._session, self._version = of.session_id, of.protocol_version
+                self._base = dict(of.headers)  # a copy: headers changed in place are a change
             key = (
                 of.session_id,
                 of.protocol_version,
@@ -65,6 +87,7 @@ class HeaderShapes:
             )
             found = self._made.get(key)
             if found is not None:
+                self._route(method, source, found)
                 return found
         headers = {"accept": _ACCEPT, "content-type": "application/json", **of.headers}
         if authorization is not None:
@@ -88,4 +111,10 @@ class HeaderShapes:
             if len(self._made) >= _MAX_SHAPES:
                 self._made.clear()
             self._made[key] = headers
+            self._route(method, source, headers)
         return headers
+
+    def _route(self, method: str | None, source: str | None, headers: dict[str, str]) -> None:
+        if len(self._routes) >= _MAX_SHAPES:
+            self._routes.clear()
+        self._routes[method, source] = headers
