@@ -10,6 +10,9 @@ clock. The implementations alternate within each round; medians over the rounds 
 
     python bench/big_cost.py [--n 200] [--rounds 3] [--impls floor,mcpbind,sdk] [--peer-python PY]
 
+``--stdout pipe`` gives each server a pipe for its stdout, as a client on asyncio's default loop does,
+instead of the driver's default socket (see ``StdioDriver.stdout_kind``).
+
 ``--valgrind OUT_DIR`` runs each server under callgrind instead and prints its instructions per 1 MB
 call (the difference between a run of N calls and one of N/4, divided by the difference of N): the
 server's own work, repeatable under load (the kernel's pipe copies are not counted).
@@ -31,9 +34,9 @@ from servers import Commands, StdioDriver, _driver_loop_run
 from stdio_cost import cpu_seconds
 
 
-async def one(cmd: list[str], n: int) -> dict[str, float]:
+async def one(cmd: list[str], n: int, stdout: str) -> dict[str, float]:
     """µs per 1 MB call: the server's CPU, the driver's CPU, and the wall clock."""
-    drv = StdioDriver(cmd)
+    drv = StdioDriver(cmd, stdout)
     await drv.start()
     assert drv.proc is not None
     try:
@@ -51,9 +54,9 @@ async def one(cmd: list[str], n: int) -> dict[str, float]:
         await drv.close()
 
 
-async def instructions(cmd: list[str], n: int, out: Path) -> int:
+async def instructions(cmd: list[str], n: int, out: Path, stdout: str) -> int:
     """Instructions of one callgrind run of the server: initialize, 5 calls of warm-up, `n` calls."""
-    drv = StdioDriver(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd])
+    drv = StdioDriver(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd], stdout)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 600)
@@ -81,7 +84,9 @@ async def per_call(args: argparse.Namespace) -> dict[str, float]:
         cmd = cmds.stdio(impl, big=True)
         if cmd is None:
             continue
-        counts = [await instructions(cmd, k, out_dir / f"big-{impl}-{k}.cg") for k in (args.n, small)]
+        counts = [
+            await instructions(cmd, k, out_dir / f"big-{impl}-{k}.cg", args.stdout) for k in (args.n, small)
+        ]
         got[impl] = (counts[0] - counts[1]) / (args.n - small) / 1e6
     return got
 
@@ -94,7 +99,7 @@ async def main(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         for impl in impls:
             cmd = cmds.stdio(impl, big=True)
             assert cmd is not None
-            got[impl].append(await one(cmd, args.n))
+            got[impl].append(await one(cmd, args.n, args.stdout))
     return {
         impl: {key: statistics.median(r[key] for r in runs) for key in ("server", "driver", "wall")}
         for impl, runs in got.items()
@@ -107,6 +112,7 @@ if __name__ == "__main__":
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--impls", default="floor,mcpbind,sdk")
     ap.add_argument("--peer-python", default=None)
+    ap.add_argument("--stdout", choices=("socket", "pipe"), default="socket")
     ap.add_argument("--valgrind", type=Path, default=None)
     args = ap.parse_args()
     if args.valgrind is not None:

@@ -328,19 +328,21 @@ def _pct(values: list[float], q: float) -> float:
 
 
 class StdoutLines:
-    """The child's stdout read straight into one buffer and framed into lines there, each handed to
-    ``on_line`` whole (a view valid during the call only).
+    """The child's stdout (a socket or a pipe: `StdioDriver.stdout_kind`) read straight into one
+    buffer and framed into lines there, each handed to ``on_line`` whole (a view valid during the call
+    only).
 
-    What a client reading large messages does: the loop says when the pipe has data (``readable``,
+    What a client reading large messages does: the loop says when the stdout has data (``readable``,
     registered with ``add_reader``) and one ``readinto`` takes what is there into the buffer, where the
-    lines are found and decoded in place. The kernel's copy out of the pipe is the only copy of an
-    answer before its decode. The buffer, grown by doubling when less than ``READ`` bytes are free, is
-    kept for the next line (a fresh one per line costs a page fault per 4 KiB). Before, the loop's pipe
-    transport read a large answer in 64 KiB chunks, each a bytes object and a callback, and the driver
-    copied them into its buffer: two copies of every answer and a wake-up of the driver's Python per
-    chunk, work that was the driver's, not the server's. (``StreamReader.readline``, before that,
-    copied each answer three times more.) The pipe keeps the size the server gave it: growing it is
-    the server's choice (mcpbind's does, for large messages), measured as part of the server."""
+    lines are found and decoded in place. The kernel's copy out of the socket or pipe is the only copy
+    of an answer before its decode. The buffer, grown by doubling when less than ``READ`` bytes are
+    free, is kept for the next line (a fresh one per line costs a page fault per 4 KiB). One read per
+    wake-up takes all that is there (up to what the kernel buffers: the socket's send buffer, 208 KiB
+    by default, or the pipe, 64 KiB unless grown): a second would find nothing, as the writer refills
+    it only after this read. Before, the loop's transport read a large answer in chunks, each a bytes
+    object and a callback, and the driver copied them into its buffer: two copies of every answer and
+    a wake-up of the driver's Python per chunk, work that was the driver's, not the server's.
+    (``StreamReader.readline``, before that, copied each answer three times more.)"""
 
     READ = 1 << 16
     """The least room a read is offered, and the buffer's first size."""
@@ -387,11 +389,19 @@ class StdoutLines:
 
 
 class StdioDriver:
-    """Minimal raw client: newline-delimited JSON-RPC on a subprocess's pipes (stdout framed by
-    `StdoutLines`)."""
+    """Minimal raw client: newline-delimited JSON-RPC on a subprocess's stdin and stdout (stdout framed
+    by `StdoutLines`)."""
 
-    def __init__(self, cmd: list[str]) -> None:
+    def __init__(self, cmd: list[str], stdout: str = "socket") -> None:
         self.cmd = cmd
+        self.stdout_kind = stdout
+        """What the server's stdout is: "socket" (one end of a Unix socket pair, what a client on libuv
+        gives its child: Node's ``child_process``, so the TypeScript SDK's client and the apps on Node,
+        and uvloop's ``subprocess_exec``, which this driver used until it read into its own buffer) or
+        "pipe" (what a client on asyncio's default loop gives it, so the Python SDK's client: 64 KiB
+        unless the server grows it, so a 1 MB answer from a server that does not is 16 hand-overs
+        between the processes, against 5 over the socket's 208 KiB). Every server gets the same; stdin
+        is the loop's (a socket on uvloop)."""
         self.proc: asyncio.subprocess.Process | None = None
         self.lines: StdoutLines | None = None
         self.pending: dict[int, asyncio.Future[Any]] = {}
@@ -403,7 +413,11 @@ class StdioDriver:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        out, into = os.pipe()  # the server's stdout, read by `StdoutLines`
+        if self.stdout_kind == "pipe":
+            out, into = os.pipe()  # the server's stdout, read by `StdoutLines`
+        else:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            out, into = ours.detach(), theirs.detach()
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: asyncio.subprocess.SubprocessStreamProtocol(limit=1 << 16, loop=loop),
@@ -1133,19 +1147,30 @@ NOTES = """\
 - WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
   upgrade ("under uvicorn": uvicorn's HTTP, then mcpbind's own connection, not uvicorn's ASGI
   WebSocket layer), both against the `websockets` floor (floor_ws.py). The SDKs have none.
-- The stdio driver (one for every server) reads the server's stdout as a client reading large
-  messages does: when the pipe has data, one read takes all of it straight into a buffer kept for the
-  next answer, and each line is decoded in place (msgspec, to dicts) and checked. The kernel's copy out
-  of the pipe is the only copy before the decode. It read through the loop's pipe transport before (64
-  KiB chunks, each a bytes object and a callback, copied again into its buffer) and, before that, with
-  `StreamReader.readline`: 11.6M, then 7.3M instructions of the driver per 1 MB answer, now 5.1M, of
-  which 5.0M is msgspec decoding the text (its scan and its copy into a str), work any client does.
-  The pipe keeps the size the server gives it (mcpbind's server grows it for large messages; the floor
-  and the SDK do not): that is the server's part of the measure. Per 1 MB answer, by instructions: the
-  servers 4.5M (mcpbind, 4.45M of it msgspec escaping the text), 5.6M (floor), 16.7M (SDK); the driver
-  5.1-5.2M against each; context switches per call, server / driver: 2 / 2 (mcpbind: 1 MiB, then the
-  answer's last bytes), 17 / 17 (floor), 8 / 18 (SDK). `bench/big_cost.py` measures each process: CPU
-  per call, or instructions under callgrind.
+- The stdio driver (one for every server) gives the server one end of a Unix socket pair for its
+  stdout, as a client on libuv does (Node's `child_process`, so the TypeScript SDK's client; uvloop),
+  and reads it as a client reading large messages does: when the socket has data, one read takes all
+  of it straight into a buffer kept for the next answer, and each line is decoded in place (msgspec, to
+  dicts) and checked. The kernel's copy out of the socket is the only copy before the decode: 5.1M
+  instructions of the driver per 1 MB answer, of which 5.0M is msgspec decoding the text, work any
+  client does (11.6M with `StreamReader.readline`, 7.3M through the loop's transport). The run of
+  2026-12-05 gave the server a pipe instead (64 KiB unless the server grows it, as a client on
+  asyncio's default loop does, the Python SDK's among them): a 1 MB answer from the floor was then 17
+  hand-overs between the processes instead of 5 (the socket's send buffer is 208 KiB), and its wall
+  clock went from 1.49 to 3.31 ms; mcpbind, which grows a pipe that a large message crosses, made 2.
+  Measured in one run, alternating, by CPU time per call from /proc and system calls from
+  /proc/<pid>/io: the socket and the old driver make the same 5 reads and writes per 1 MB answer and
+  the same server CPU; reading into the buffer costs the driver 7-16% less CPU than the old driver.
+  `bench/big_cost.py --stdout pipe` measures the pipe.
+- A 1 MB answer over the socket, per call. By instructions (callgrind, `big_cost.py --valgrind`):
+  mcpbind's server 5.59M (4.46M of it msgspec escaping the text, 1.05M one copy of the answer, the
+  encoded text joined to the frame around it), the floor's 5.57M (the same escape, and one copy, the
+  newline joined to it), the SDK's 16.71M. CPU time, server + driver (µs, two runs on a loaded
+  machine): floor 611 + 608 and 642 + 672, mcpbind 694 + 652 and 725 + 676, SDK 1,774 + 638 and
+  2,431 + 793. One call at a time, the wall clock is about the two processes' work one after the other,
+  so the floor's own ratio to the SDK (0.41-0.51 by CPU) bounds what a server doing the floor's work
+  can reach: mcpbind's 0.43-0.56 is within 1.1x of the floor, and half the SDK's time needs less than
+  the floor does (its one escape and one copy; the driver's decode is the same for all).
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 
