@@ -1163,14 +1163,16 @@ NOTES = """\
   the same server CPU; reading into the buffer costs the driver 7-16% less CPU than the old driver.
   `bench/big_cost.py --stdout pipe` measures the pipe.
 - A 1 MB answer over the socket, per call. By instructions (callgrind, `big_cost.py --valgrind`):
-  mcpbind's server 5.59M (4.46M of it msgspec escaping the text, 1.05M one copy of the answer, the
-  encoded text joined to the frame around it), the floor's 5.57M (the same escape, and one copy, the
-  newline joined to it), the SDK's 16.71M. CPU time, server + driver (µs, two runs on a loaded
-  machine): floor 611 + 608 and 642 + 672, mcpbind 694 + 652 and 725 + 676, SDK 1,774 + 638 and
-  2,431 + 793. One call at a time, the wall clock is about the two processes' work one after the other,
-  so the floor's own ratio to the SDK (0.41-0.51 by CPU) bounds what a server doing the floor's work
-  can reach: mcpbind's 0.43-0.56 is within 1.1x of the floor, and half the SDK's time needs less than
-  the floor does (its one escape and one copy; the driver's decode is the same for all).
+  mcpbind's server 4.87M (4.46M of it msgspec escaping the text: a text of 64 KiB or more is encoded
+  with its answer in one pass; 5.59M when it was joined to the frame around it, a copy of the whole
+  answer), the floor's 5.57M (the same escape, and one copy, the newline joined to it), the SDK's
+  16.71M; the driver 5.1-5.2M against each. CPU time, server + driver (µs, two runs on a loaded
+  machine, mcpbind still with the join): floor 611 + 608 and 642 + 672, mcpbind 694 + 652 and
+  725 + 676, SDK 1,774 + 638 and 2,431 + 793. One call at a time, the wall clock is about the two
+  processes' work one after the other, so the floor's own ratio to the SDK (0.41-0.51 by CPU) bounds
+  what a server doing the floor's work can reach: half the SDK's time needs less work than the floor's
+  one escape and one copy, and the driver's decode, the same for every server, is about half of the
+  floor's time.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 

@@ -46,6 +46,10 @@ _asdict: Final = msgspec.structs.asdict
 _copy_context: Final = contextvars.copy_context
 _HEAD: Final = b'{"jsonrpc":"2.0","id":'
 _MARK: Final = "mcpbind:text"
+_LARGE_TEXT: Final = 64 * 1024
+"""Text this long is encoded with its answer in one pass (`encode_result`), not joined to the parts
+around it: the join copies the whole answer once more (a fifth of a 1 MB answer's encoding), and from
+this size on that costs more than making the result's structs."""
 
 
 class Lane(msgspec.Struct, frozen=True, gc=False):
@@ -135,7 +139,7 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
     except StopIteration as done:
         value = done.value
         text = found.text
-        if type(value) is str and text is not None and sig.output_schema is None:
+        if type(value) is str and text is not None and sig.output_schema is None and len(value) < _LARGE_TEXT:
             # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
             try:
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
@@ -166,7 +170,10 @@ def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value:
     try:
         text = found.text
         if type(value) is str and text is not None and tool.signature.output_schema is None:
-            return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+            if len(value) < _LARGE_TEXT:
+                return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+            module = found.module  # (the answer `text` was cut from, encoded in one pass)
+            return encode_result(rid, module.CallToolResult(content=[module.TextContent(text=value)]))
         result = tool_value(server, tool, value, found.module)
         return server.answer(rid, "tools/call", result, found.spec, found.era)
     except BaseException as exc:

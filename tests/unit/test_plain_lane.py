@@ -94,6 +94,10 @@ def _server(**options: Any) -> tuple[Server, list[str]]:
     def sync_boom() -> str:
         raise ValueError("sync")
 
+    @server.tool()
+    async def big_lone(n: int) -> str:
+        return "x" * n + "\ud800"  # large and cannot be encoded
+
     return server, ran
 
 
@@ -140,6 +144,12 @@ CALLS: list[tuple[str, Any]] = [
     ("denied", {}),
     ("lone", {}),
     ("sync_boom", {}),
+    # Large texts, encoded with their answer in one pass rather than joined to its parts:
+    ("echo", {"text": "x" * (64 * 1024 - 1)}),
+    ("echo", {"text": "y" * (64 * 1024)}),
+    ("shout", {"text": "\u00e9\n" * 40_000}),
+    ("nap", {"text": "z" * 100_000}),
+    ("big_lone", {"n": 70_000}),
 ]
 
 
