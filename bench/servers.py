@@ -1166,13 +1166,13 @@ NOTES = """\
   mcpbind's server 4.87M (4.46M of it msgspec escaping the text: a text of 64 KiB or more is encoded
   with its answer in one pass; 5.59M when it was joined to the frame around it, a copy of the whole
   answer), the floor's 5.57M (the same escape, and one copy, the newline joined to it), the SDK's
-  16.71M; the driver 5.1-5.2M against each. CPU time, server + driver (µs, two runs on a loaded
-  machine, mcpbind still with the join): floor 611 + 608 and 642 + 672, mcpbind 694 + 652 and
-  725 + 676, SDK 1,774 + 638 and 2,431 + 793. One call at a time, the wall clock is about the two
-  processes' work one after the other, so the floor's own ratio to the SDK (0.41-0.51 by CPU) bounds
-  what a server doing the floor's work can reach: half the SDK's time needs less work than the floor's
-  one escape and one copy, and the driver's decode, the same for every server, is about half of the
-  floor's time.
+  16.71M; the driver 5.1-5.2M against each. CPU time per call, server + driver (µs, medians of 5
+  rounds alternating on a loaded machine, `/proc`): floor 510 + 546, mcpbind 484 + 531 (652 + 595
+  with the join), SDK 1,505 + 597. One call at a time, the wall clock is about the two processes' work
+  one after the other, so the floor's own ratio to the SDK (0.50 by CPU here, 0.41-0.51 in two other
+  runs) bounds what a server doing the floor's work can reach: mcpbind is at 0.96x the floor and 0.48x
+  the SDK by CPU, and going further below half the SDK needs less work than one escape of the text,
+  as the driver's decode, the same for every server, is half of the floor's time.
 - Implementations alternate within every round (the order rotates); medians over rounds; each leg
   records the machine's state (see below)."""
 
