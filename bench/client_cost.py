@@ -11,6 +11,7 @@ instructions of one call, start-up and exit excluded. Then the raw driver's shar
 figure the client benchmark's "% of the raw driver" stands for when CPU is what limits.
 
     python bench/client_cost.py [--n 600] [--small 100] [--legs stdio-2025,stdio-2026,http-2026]
+        [--inflight 16]         # or 1: one call at a time, every step its own loop turn
         [--mcpbind-from DIR]    # a tree whose runtime/ and generated/ to measure instead (a baseline)
 
 Needs valgrind. A run takes a minute or two per leg (callgrind slows the client some 50 times).
@@ -39,7 +40,9 @@ APPS = BENCH / "apps"
 ERAS = {"2025": "2025-11-25", "2026": "2026-07-28"}
 
 
-def instructions(driver: str, leg: str, n: int, env: dict[str, str], url: str | None) -> int:
+def instructions(
+    driver: str, leg: str, n: int, env: dict[str, str], url: str | None, inflight: int = 16
+) -> int:
     transport, era = leg.split("-")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg"
@@ -50,7 +53,8 @@ def instructions(driver: str, leg: str, n: int, env: dict[str, str], url: str | 
             cmd += ["--url", url]
         else:
             cmd += ["--server-cmd", f"{sys.executable} {APPS / 'floor_stdio.py'}"]
-        cmd += ["--n1", "1", "--n16", str(n), "--warmup", "100", "--call-timeout", "600", "--timeout", "3600"]
+        calls = ["--n1", "1", "--n16", str(n)] if inflight == 16 else ["--n1", str(n), "--n16", "1"]
+        cmd += [*calls, "--warmup", "100", "--call-timeout", "600", "--timeout", "3600"]
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         found = re.search(rb"^summary: (\d+)", out.read_bytes(), re.M)
         assert found is not None, "no summary in callgrind's output"
@@ -98,6 +102,9 @@ def main() -> None:
     ap.add_argument("--legs", default="stdio-2025,stdio-2026,http-2026", help="of stdio|http-2025|2026")
     ap.add_argument("--impls", default="mcpbind,raw", help="mcpbind, raw or both")
     ap.add_argument(
+        "--inflight", type=int, choices=(1, 16), default=16, help="calls in flight (1: a loop turn per step)"
+    )
+    ap.add_argument(
         "--mcpbind-from", type=Path, help="measure this tree's mcpbind instead of the installed one"
     )
     args = ap.parse_args()
@@ -114,8 +121,8 @@ def main() -> None:
                 per_call = {}
                 for impl in args.impls.split(","):
                     driver = f"client_{impl}.py"
-                    small = instructions(driver, leg, args.small, env, url)
-                    large = instructions(driver, leg, args.n, env, url)
+                    small = instructions(driver, leg, args.small, env, url, args.inflight)
+                    large = instructions(driver, leg, args.n, env, url, args.inflight)
                     per_call[impl] = (large - small) / (args.n - args.small)
                     print(f"{leg} {impl:8} {per_call[impl]:10.0f} instructions per call", flush=True)
                 if len(per_call) == 2:

@@ -37,6 +37,9 @@ class Requester:
         self.endpoint = endpoint
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._deadlines: Deadlines | None = None  # made by the first request with a timeout (cold start)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop of our requests, looked up once: on Python 3.11 each lookup is a system call
+        (`getpid`), and a client makes one per call. Forgotten when the connection closes."""
         self.closed = asyncio.Event()
         # Our own requests go out with no coroutine where the transport can tell that nothing has to
         # wait (stdio, either side): with many requests in flight, that is nearly every one.
@@ -71,7 +74,10 @@ class Requester:
     ) -> Any:
         """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
         rid, data = self.endpoint.request(method, params, decode)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         self._waiting[rid] = future
         # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
         # from a timer shared by the requests with the same timeout (one each costs more still).
@@ -140,6 +146,7 @@ class Requester:
 
     def fail_awaited(self, reason: str) -> None:
         """The connection closed: every request of ours still awaited fails with `SessionClosed`."""
+        self._loop = None
         if self._deadlines is not None:
             self._deadlines.close()
         for event in self.endpoint.close(reason):

@@ -302,16 +302,23 @@ class Batched:
     While `hold` is on, the first message of a turn schedules no flush: the reader that held it
     (a server's read loop) sends them itself (`release`) before it next waits. At one request in
     flight this saves the loop turn the flush took (an answer written as the request's own step
-    ends, not one turn later)."""
+    ends, not one turn later).
 
-    __slots__ = ("_flow", "_held", "_loop", "_pending", "_pipe", "_sink")
+    `at_once`: unless held, `write` sends each message at once rather than in a flush scheduled for
+    the next turn (a stdio client: its bursts of requests follow the answers of one read, which holds
+    the writes for them, `hold_for_turn`; a lone request goes with no turn of its own for the flush)."""
 
-    def __init__(self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None) -> None:
+    __slots__ = ("_at_once", "_flow", "_held", "_loop", "_pending", "_pipe", "_sink")
+
+    def __init__(
+        self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None, *, at_once: bool = False
+    ) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
         self._pipe = pipe
         self._flow = flow
         self._held = False
+        self._at_once = at_once
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def offer(self, data: bytes) -> bool:
@@ -342,7 +349,7 @@ class Batched:
             # `flush`, which checks again.)
             if self._sink.is_closing():
                 return
-            if not self._held:
+            if not self._held and not self._at_once:
                 loop = self._loop
                 if loop is None:
                     loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
@@ -351,11 +358,21 @@ class Batched:
             grow_pipe(self._pipe)
             self._pipe = None
         pending.append(data)
+        if self._at_once and not self._held:
+            self.flush()
 
     def hold(self) -> None:
         """Queue messages without scheduling their flush, until `release`: for the one who calls
         `release` before anything else can run (it must not wait in between, or messages sit)."""
         self._held = True
+
+    def hold_for_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """`hold` until the callbacks `loop` has queued so far have run (a stdio client's callers,
+        woken by the answers it just read): what they write goes in one system call at the end of
+        their turn, not in a flush a turn later."""
+        if not self._held:
+            self._held = True
+            loop.call_soon(self.release)
 
     def release(self) -> None:
         """End `hold`, sending what was queued meanwhile (a flush already scheduled finds it sent).

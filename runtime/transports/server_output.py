@@ -1,13 +1,18 @@
 """A stdio client's reading of its server's stdout: lines framed as the loop reads them, answers taken there.
 
-Read through asyncio's subprocess streams (`StreamReader.read`), every chunk of the server's output was
-copied into the reader's buffer and out again, and the reading task was woken for it, a loop turn
-before any answer in it was looked at. `ServerOutput` frames a chunk as the loop hands it over
-(`ClippingLineBuffer`) and offers each line to `take` (the client's: a plain answer to one of its
-requests resolves the request's future there and then). Only what `take` leaves (the server's requests
-and notifications, error answers: the rare messages) waits, in order, for the reading task, woken once
-per chunk that left something. Order holds: while a message waits for the reading task or is being
-handled by it, the lines after it wait behind it instead of being taken.
+The server's stdout is a pipe of our own, read by `ServerOutput` on the loop (`connect_read_pipe`), not
+one of asyncio's subprocess pipes: those hand each chunk on with `call_soon`, a loop turn between the
+read and the first look at an answer in it (one of four turns per call at one call in flight). A chunk
+is framed as read (`ClippingLineBuffer`) and each line offered to `take` (the client's: a plain answer
+to one of its requests resolves the request's future there and then). Only what `take` leaves (the
+server's requests and notifications, error answers: the rare messages) waits, in order, for the
+reading task, woken once per chunk that left something. Order holds: while a message waits for the
+reading task or is being handled by it, the lines after it wait behind it instead of being taken.
+
+The callers woken by the answers of one chunk run in the next loop turn, and most send their next
+request there: a chunk of several answers holds the client's writes (`writes`, which otherwise send
+each request at once) until the end of that turn, so those requests go in one system call, with no
+turn of their own for the flush.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from collections.abc import Callable
 from typing import Final
 
 from ..protocol.endpoint import ClippingLineBuffer, Oversized
+from .pipes import Batched
 
-__all__ = ["WAITING_HIGH", "ServerOutput"]
+__all__ = ["WAITING_HIGH", "ServerOutput", "ServerProcess"]
 
 WAITING_HIGH: Final = 1024 * 1024
 """Bytes of messages waiting for the reading task beyond which reading the server's stdout pauses
@@ -28,36 +34,20 @@ WAITING_HIGH: Final = 1024 * 1024
 than the client's memory growing."""
 
 
-class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
-    """The protocol of a stdio client's subprocess: its stdout read as described above; its stdin and
-    stderr stay asyncio's (`asyncio.subprocess.Process` over it works as usual, `stdout` aside), the
-    stdin's flow control also told in `writing_paused`.
+class ServerProcess(asyncio.subprocess.SubprocessStreamProtocol):
+    """The protocol of a stdio client's subprocess (its stdin and stderr: asyncio's streams, so that
+    `asyncio.subprocess.Process` works over it as usual), the stdin's flow control also told in
+    `writing_paused`."""
 
-    `oversized`: what a line over `max_line` becomes, a message to handle in its place or None (it
-    was dealt with)."""
-
-    def __init__(
-        self,
-        max_line: int,
-        oversized: Callable[[Oversized], bytes | None],
-        limit: int,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(limit=limit, loop=loop)
-        self.loop = loop
         self.pipes: asyncio.SubprocessTransport | None = None
-        self.framing = ClippingLineBuffer(max_line)
-        self.oversized = oversized
-        self.take: Callable[[bytes], bool] | None = None
-        """Offered each line first, as it is read (None: every line waits for the reading task)."""
-        self.waiting: deque[bytes] = deque()
-        """Lines for the reading task, oldest first; the one it is handling stays first until `done`."""
-        self.waiting_bytes = 0
-        self.eof = False
-        self.paused = False
         self.writing_paused = False
         """The server's stdin holds more than its high-water mark unread (a write would wait)."""
-        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.pipes = transport  # type: ignore[assignment]
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -72,16 +62,37 @@ class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
         pipe = self.pipes.get_pipe_transport(0) if self.pipes is not None else None
         return pipe is None or pipe.is_closing()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self.pipes = transport  # type: ignore[assignment]
 
-    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        if fd != 1:
-            super().pipe_data_received(fd, data)  # stderr: asyncio's stream
-            return
-        assert isinstance(data, bytes)
+class ServerOutput(asyncio.Protocol):
+    """The protocol of the server's stdout pipe, read as described above.
+
+    `oversized`: what a line over `max_line` becomes, a message to handle in its place or None (it
+    was dealt with)."""
+
+    def __init__(
+        self, max_line: int, oversized: Callable[[Oversized], bytes | None], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.loop = loop
+        self.pipe: asyncio.ReadTransport | None = None
+        self.framing = ClippingLineBuffer(max_line)
+        self.oversized = oversized
+        self.take: Callable[[bytes], bool] | None = None
+        """Offered each line first, as it is read (None: every line waits for the reading task)."""
+        self.writes: Batched | None = None
+        """The client's writer, held from a chunk that answered requests to the end of the next turn."""
+        self.waiting: deque[bytes] = deque()
+        """Lines for the reading task, oldest first; the one it is handling stays first until `done`."""
+        self.waiting_bytes = 0
+        self.eof = False
+        self.paused = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.pipe = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
         waiting, take = self.waiting, self.take
+        taken = 0
         for line in self.framing.feed(data):
             if type(line) is not bytes:
                 assert isinstance(line, Oversized)
@@ -92,6 +103,7 @@ class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
             if not waiting and take is not None:
                 try:
                     if take(line):
+                        taken += 1
                         continue
                 except Exception:
                     # Not here, in the loop's callback, where it would be logged and the chunk's
@@ -99,16 +111,23 @@ class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
                     pass
             waiting.append(line)
             self.waiting_bytes += len(line)
+        if taken > 1 and self.writes is not None:
+            # The callers just woken run next turn (their wake-ups are queued already): their
+            # requests go together after them, in that same turn. (One caller's goes at once.)
+            self.writes.hold_for_turn(self.loop)
         if waiting:
             if self.waiting_bytes > WAITING_HIGH:
                 self._pause(True)
             self._wake()
 
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        super().pipe_connection_lost(fd, exc)
-        if fd == 1:
-            self.eof = True
-            self._wake()
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self._wake()
+        return None  # (the pipe's transport closes)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True  # (a failed pipe is as good as closed)
+        self._wake()
 
     async def first(self) -> bytes | None:
         """The oldest line waiting (it stays first, and later lines wait behind it, until `done`);
@@ -131,18 +150,24 @@ class ServerOutput(asyncio.subprocess.SubprocessStreamProtocol):
         if self.paused and self.waiting_bytes <= WAITING_HIGH // 2:
             self._pause(False)
 
+    def close(self) -> None:
+        """Stop reading (what is unread is dropped); the reading task gets None once nothing waits."""
+        if self.pipe is not None:
+            self.pipe.close()
+        self.eof = True
+        self._wake()
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def _pause(self, pause: bool) -> None:
-        pipe = self.pipes.get_pipe_transport(1) if self.pipes is not None else None
+        pipe = self.pipe
         if pause == self.paused or pipe is None or pipe.is_closing():
             return
         self.paused = pause
-        reading: asyncio.ReadTransport = pipe  # type: ignore[assignment]
         if pause:
-            reading.pause_reading()
+            pipe.pause_reading()
         else:
-            reading.resume_reading()
+            pipe.resume_reading()

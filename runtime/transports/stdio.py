@@ -35,7 +35,7 @@ from .pipes import (
     pollable,
 )
 from .plain import PlainTransport
-from .server_output import ServerOutput
+from .server_output import ServerOutput, ServerProcess
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -209,6 +209,7 @@ class StdioClientTransport(PlainTransport):
         self.shutdown_timeout = shutdown_timeout
         self.process: asyncio.subprocess.Process | None = None
         self._output: ServerOutput | None = None
+        self._pipes: ServerProcess | None = None
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
@@ -219,18 +220,34 @@ class StdioClientTransport(PlainTransport):
     async def start(self) -> None:
         env = None if self.env is None else {**os.environ, **self.env}
         loop = asyncio.get_running_loop()
-        # `asyncio.create_subprocess_exec`, with the server's stdout read by `ServerOutput`.
-        pipes, output = await loop.subprocess_exec(
-            lambda: ServerOutput(self.max_line, self._oversized, CHUNK, loop),
-            self.command,
-            *self.args,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=_STDERR[self.stderr],
-            env=env,
-            cwd=self.cwd,
-        )
-        self.process = asyncio.subprocess.Process(pipes, output, loop)
+        # `asyncio.create_subprocess_exec`, but the server's stdout is a pipe of our own, read by
+        # `ServerOutput` as the loop reads it (see `server_output`).
+        out, into = os.pipe()
+        try:
+            pipes, process = await loop.subprocess_exec(
+                lambda: ServerProcess(CHUNK, loop),
+                self.command,
+                *self.args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=into,
+                stderr=_STDERR[self.stderr],
+                env=env,
+                cwd=self.cwd,
+            )
+        except BaseException:
+            os.close(out)
+            raise
+        finally:
+            os.close(into)  # (the server's copy is the only one: its exit is our end of file)
+        self.process = asyncio.subprocess.Process(pipes, process, loop)
+        self._pipes = process
+        output = ServerOutput(self.max_line, self._oversized, loop)
+        stdout = open(out, "rb", buffering=0)  # (closed with the pipe's transport)
+        try:
+            await loop.connect_read_pipe(lambda: output, stdout)
+        except BaseException:
+            stdout.close()
+            raise
         self._output = output
         self._offer()
         assert self.process.stdin is not None
@@ -238,7 +255,9 @@ class StdioClientTransport(PlainTransport):
         pipe = stdin.get_extra_info("pipe")
         # The server's stdin grows with a large request; its stdout is the server's to grow. Frames
         # go to the pipe's transport itself (the stream writer would only pass each call on).
-        self._frames = Batched(stdin, pipe.fileno() if pipe is not None else None)
+        self._frames = output.writes = Batched(
+            stdin, pipe.fileno() if pipe is not None else None, at_once=True
+        )
         self._stdin = stdin
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
@@ -308,9 +327,9 @@ class StdioClientTransport(PlainTransport):
     def write_nowait(self, data: bytes) -> bool:
         """`write` when it would not wait (the pipe's buffer is under its high-water mark): queued,
         True. False: nothing queued (`write` queues it, and waits as it says)."""
-        output, frames = self._output, self._frames
-        assert output is not None and frames is not None, "start() first"
-        if output.writing_paused and not output.stdin_closing():
+        pipes, frames = self._pipes, self._frames
+        assert pipes is not None and frames is not None, "start() first"
+        if pipes.writing_paused and not pipes.stdin_closing():
             return False
         frames.write(data)  # (dropped if the pipe is closing, as `write` drops it)
         return True
@@ -350,6 +369,9 @@ class StdioClientTransport(PlainTransport):
                 await asyncio.wait_for(process.wait(), self.shutdown_timeout)
         if process.returncode is None:
             await process.wait()
+        if self._output is not None:
+            # Not left to the end of file: a process the server started may hold its stdout open.
+            self._output.close()
         if self._stderr_task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._stderr_task, 1.0)

@@ -30,21 +30,11 @@ class _Pipe:
         return self.closing
 
 
-class _Pipes:
-    """What `SubprocessStreamProtocol.connection_made` asks of the subprocess transport."""
-
-    def __init__(self) -> None:
-        self.stdout = _Pipe()
-
-    def get_pipe_transport(self, fd: int) -> Any:
-        return self.stdout if fd == 1 else None
-
-
-def _output(max_line: int = 1 << 20, oversized: Any = None) -> tuple[ServerOutput, _Pipes]:
-    output = ServerOutput(max_line, oversized or (lambda line: None), 1 << 16, asyncio.get_running_loop())
-    pipes = _Pipes()
-    output.connection_made(pipes)  # type: ignore[arg-type]
-    return output, pipes
+def _output(max_line: int = 1 << 20, oversized: Any = None) -> tuple[ServerOutput, _Pipe]:
+    output = ServerOutput(max_line, oversized or (lambda line: None), asyncio.get_running_loop())
+    pipe = _Pipe()
+    output.connection_made(pipe)  # type: ignore[arg-type]
+    return output, pipe
 
 
 def test_answers_are_taken_as_read_and_the_rest_waits_in_order() -> None:
@@ -53,19 +43,19 @@ def test_answers_are_taken_as_read_and_the_rest_waits_in_order() -> None:
         taken: list[bytes] = []
         output.take = lambda line: line.startswith(b"answer") and (taken.append(line) or True)
         # A chunk with lines split across it, and a blank line (dropped).
-        output.pipe_data_received(1, b"answer 1\nanswer 2\nans")
-        output.pipe_data_received(1, b"wer 3\n\nnotice 1\nanswer 4\n")
+        output.data_received(b"answer 1\nanswer 2\nans")
+        output.data_received(b"wer 3\n\nnotice 1\nanswer 4\n")
         assert taken == [b"answer 1", b"answer 2", b"answer 3"]
         # The notice waits; the answer after it waits behind it, not taken past it.
         assert list(output.waiting) == [b"notice 1", b"answer 4"]
         assert await output.first() == b"notice 1"
-        output.pipe_data_received(1, b"answer 5\n")  # read while the notice is being handled
+        output.data_received(b"answer 5\n")  # read while the notice is being handled
         assert list(output.waiting) == [b"notice 1", b"answer 4", b"answer 5"] and len(taken) == 3
         output.done()
         assert await output.first() == b"answer 4"
         output.done()
         output.done()
-        output.pipe_data_received(1, b"answer 6\n")  # nothing waits: taken as read again
+        output.data_received(b"answer 6\n")  # nothing waits: taken as read again
         assert taken[-1] == b"answer 6" and not output.waiting
 
     asyncio.run(main())
@@ -77,9 +67,9 @@ def test_the_reading_task_waits_for_a_line_and_gets_none_after_the_last() -> Non
         first = asyncio.ensure_future(output.first())
         await asyncio.sleep(0)
         assert not first.done()
-        output.pipe_data_received(1, b"notice\n")
+        output.data_received(b"notice\n")
         assert await asyncio.wait_for(first, 10) == b"notice"
-        output.pipe_connection_lost(1, None)
+        output.eof_received()
         assert await output.first() == b"notice"  # still there: EOF comes after it
         output.done()
         assert await asyncio.wait_for(output.first(), 10) is None
@@ -89,18 +79,18 @@ def test_the_reading_task_waits_for_a_line_and_gets_none_after_the_last() -> Non
 
 def test_reading_pauses_while_too_much_waits_and_resumes_at_half() -> None:
     async def main() -> None:
-        output, pipes = _output()
+        output, pipe = _output()
         line = b"n" * 1023 + b"\n"
         chunk = line * 64  # 64 KiB of notifications, none taken
         while output.waiting_bytes + 64 * 1023 <= WAITING_HIGH:
-            output.pipe_data_received(1, chunk)
+            output.data_received(chunk)
         while output.waiting_bytes + 1023 <= WAITING_HIGH:
-            output.pipe_data_received(1, line)
-        assert not pipes.stdout.paused  # at the mark, not over it
-        output.pipe_data_received(1, line)
-        assert pipes.stdout.paused and output.paused
+            output.data_received(line)
+        assert not pipe.paused  # at the mark, not over it
+        output.data_received(line)
+        assert pipe.paused and output.paused
         count = len(output.waiting)
-        while pipes.stdout.paused:
+        while pipe.paused:
             assert await output.first() == line[:-1]
             output.done()
         assert output.waiting_bytes <= WAITING_HIGH // 2 and len(output.waiting) > count // 3
@@ -116,7 +106,7 @@ def test_a_take_that_fails_leaves_the_line_for_the_reading_task() -> None:
             raise RuntimeError("a bug")
 
         output.take = take
-        output.pipe_data_received(1, b"one\ntwo\n")
+        output.data_received(b"one\ntwo\n")
         assert list(output.waiting) == [b"one", b"two"]  # nothing lost, in order
 
     asyncio.run(main())
@@ -131,8 +121,8 @@ def test_an_oversized_line_becomes_what_oversized_says() -> None:
             return b"instead" if len(seen) == 1 else None
 
         output, _ = _output(max_line=16, oversized=oversized)
-        output.pipe_data_received(1, b"x" * 40 + b"\nsmall\n" + b"y" * 20)
-        output.pipe_data_received(1, b"y" * 20 + b"\nlast\n")
+        output.data_received(b"x" * 40 + b"\nsmall\n" + b"y" * 20)
+        output.data_received(b"y" * 20 + b"\nlast\n")
         assert [line.size for line in seen] == [40, 40]
         assert list(output.waiting) == [b"instead", b"small", b"last"]
 
