@@ -14,6 +14,11 @@ reads and writes (system calls), minor page faults, and the times it blocked wai
 Page faults per read were the sign of asyncio's pipe transport reading into a fresh 256 KiB mapping
 each time (``pipes.READ_SIZE``).
 
+On a machine others load, ``chrt -f 20 python bench/stdio_cost.py ...`` (root; the servers inherit it)
+runs driver and servers at a real-time priority: the cores are theirs while they run, as on a quiet
+machine, and calls/s, burst sizes and CPU per call come out as a quiet run's do (keep such runs short:
+nothing else runs meanwhile).
+
 ``--valgrind OUT_DIR`` runs each server under callgrind instead (one run per implementation, loop and
 in-flight count, after a warm-up), which counts instructions rather than time: the per-call figure is
 the difference between a run of N calls and one of N/4, divided by the difference of N.
