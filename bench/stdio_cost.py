@@ -9,6 +9,16 @@ of the rounds is printed, with mcpbind's share of the floor's calls per CPU seco
 
     python bench/stdio_cost.py [--n 3000] [--rounds 3] [--loops uvloop,asyncio] [--mcpbind-from DIR]
 
+``--counters`` prints, beside the CPU time, what the kernel counted of the server per call (from ``/proc``):
+reads and writes (system calls), minor page faults, and the times it blocked waiting (wake-ups).
+Page faults per read were the sign of asyncio's pipe transport reading into a fresh 256 KiB mapping
+each time (``pipes.READ_SIZE``).
+
+On a machine others load, ``chrt -f 20 python bench/stdio_cost.py ...`` (root; the servers inherit it)
+runs driver and servers at a real-time priority: the cores are theirs while they run, as on a quiet
+machine, and calls/s, burst sizes and CPU per call come out as a quiet run's do (keep such runs short:
+nothing else runs meanwhile).
+
 ``--valgrind OUT_DIR`` runs each server under callgrind instead (one run per implementation, loop and
 in-flight count, after a warm-up), which counts instructions rather than time: the per-call figure is
 the difference between a run of N calls and one of N/4, divided by the difference of N.
@@ -47,6 +57,23 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def kernel_counts(pid: int) -> dict[str, int]:
+    """What the kernel counted of process `pid` so far: read and write system calls, minor page
+    faults, and voluntary context switches (it blocked: each a wake-up later)."""
+    with open(f"/proc/{pid}/io") as f:
+        io = dict(line.split(":") for line in f)
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f)
+    return {
+        "reads": int(io["syscr"]),
+        "writes": int(io["syscw"]),
+        "faults": int(fields[7]),
+        "waits": int(status["voluntary_ctxt_switches"]),
+    }
+
+
 MCPBIND_FROM: str | None = None
 """A directory holding an ``mcpbind`` package (a link to another checkout's ``runtime``) that the
 servers import instead of the installed one (``--mcpbind-from``: old and new compared in one run)."""
@@ -65,8 +92,8 @@ def command(impl: str, loop: str, valgrind: str | None = None) -> list[str]:
     return cmd
 
 
-async def cpu_per_call(impl: str, loop: str, n: int, inflights: list[int]) -> dict[int, float]:
-    """µs of server CPU per call at each in-flight count."""
+async def cpu_per_call(impl: str, loop: str, n: int, inflights: list[int]) -> dict[int, dict[str, float]]:
+    """µs of server CPU per call at each in-flight count ("cpu"), and `kernel_counts` per call."""
     drv = StdioDriver(command(impl, loop))
     await drv.start()
     assert drv.proc is not None
@@ -75,9 +102,11 @@ async def cpu_per_call(impl: str, loop: str, n: int, inflights: list[int]) -> di
         await load(drv.echo, 500, 16)
         out = {}
         for inflight in inflights:
-            before = cpu_seconds(drv.proc.pid)
+            counts, before = kernel_counts(drv.proc.pid), cpu_seconds(drv.proc.pid)
             await load(drv.echo, n, inflight)
-            out[inflight] = (cpu_seconds(drv.proc.pid) - before) / n * 1e6
+            per = {"cpu": (cpu_seconds(drv.proc.pid) - before) / n * 1e6}
+            per.update((k, (v - counts[k]) / n) for k, v in kernel_counts(drv.proc.pid).items())
+            out[inflight] = per
         return out
     finally:
         await drv.close()
@@ -120,6 +149,7 @@ async def main() -> None:
     ap.add_argument("--impls", default="mcpbind,floor")
     ap.add_argument("--valgrind", type=Path, default=None)
     ap.add_argument("--mcpbind-from", default=None)
+    ap.add_argument("--counters", action="store_true")
     args = ap.parse_args()
     global MCPBIND_FROM
     MCPBIND_FROM = args.mcpbind_from
@@ -135,18 +165,26 @@ async def main() -> None:
                         f"{loop:8} {inflight:3} in flight  {impl:8} {per:8.1f}k instructions/call", flush=True
                     )
         return
-    got: dict[tuple[str, str, int], list[float]] = {}
+    got: dict[tuple[str, str, int], list[dict[str, float]]] = {}
     for r in range(args.rounds):
         for loop in loops:
             for impl in impls if r % 2 == 0 else impls[::-1]:
-                for inflight, us in (await cpu_per_call(impl, loop, args.n, inflights)).items():
-                    got.setdefault((impl, loop, inflight), []).append(us)
+                for inflight, per in (await cpu_per_call(impl, loop, args.n, inflights)).items():
+                    got.setdefault((impl, loop, inflight), []).append(per)
     for loop in loops:
         for inflight in inflights:
-            med = {impl: statistics.median(got[(impl, loop, inflight)]) for impl in impls}
+            runs = {impl: got[(impl, loop, inflight)] for impl in impls}
+            med = {impl: statistics.median(per["cpu"] for per in rs) for impl, rs in runs.items()}
             share = f"  mcpbind at {med['floor'] / med['mcpbind']:.0%} of the floor" if len(med) == 2 else ""
             rows = "  ".join(f"{impl} {us:6.1f} µs" for impl, us in med.items())
             print(f"{loop:8} {inflight:3} in flight: CPU per call  {rows}{share}", flush=True)
+            if args.counters:
+                for impl, rs in runs.items():
+                    counts = "  ".join(
+                        f"{key} {statistics.median(per[key] for per in rs):.3f}"
+                        for key in ("reads", "writes", "faults", "waits")
+                    )
+                    print(f"{'':8} {'':3}     {impl:8} per call: {counts}", flush=True)
 
 
 if __name__ == "__main__":
