@@ -9,8 +9,12 @@ that does not convert) takes the general path, which then decides, or says what 
 
 A member written out is one the ranking (`UnionDispatch`'s candidates, then the schema's order) would
 also try first: every key it requires is present, every constant it fixes holds, and every other member
-that allows the same value lacks a key it requires. So a conversion that succeeds gives the same value
-as the general path would.
+that allows the same value either lacks a key it requires (it is no candidate), or has none of the
+keys this member does not declare or fix as well (it matches no more constants and has no more declared
+keys present) and either comes later in the schema's order (a tie goes to this member) or does not
+declare a key this member requires (fewer declared keys present). The enum-schema family's
+`{"type": "string", "enum": [...]}`, which three members accept, is such a case. So a conversion that
+succeeds gives the same value as the general path would.
 """
 
 from __future__ import annotations
@@ -68,21 +72,35 @@ def _const_test(key: str, allowed: tuple[Any, ...], required: bool, lit: Callabl
 
 
 def _arm(
-    rule: MemberRule, rivals: list[MemberRule], key: str, value: Any, lit: Callable[[Any], str]
+    rule: MemberRule,
+    rivals: list[tuple[MemberRule, bool]],
+    key: str,
+    value: Any,
+    lit: Callable[[Any], str],
 ) -> list[str] | None:
-    """The tests that make `rule` the only candidate when `key` holds `value`, or None if the keys
-    present cannot rule a rival out (the general path's ranking decides those)."""
+    """The tests that make `rule` the first candidate the ranking tries when `key` holds `value`, or
+    None if the keys present cannot settle it (the general path's ranking decides those). `rivals`:
+    the other members that allow `value`, each with whether it comes after `rule` in the schema."""
     tests = [f"{lit(k)} in obj" for k in sorted(rule.required) if k != key]
     for k, allowed, required in rule.consts:
         if k != key:
             tests.append(_const_test(k, allowed, required, lit))
     own = set(rule.required)
-    for rival in rivals:
+    for rival, later in rivals:
         lacking = sorted(set(rival.required) - own - {key})
-        if not lacking:
-            return None  # whatever else is present, the rival is a candidate as well
-        either = " or ".join(f"{lit(k)} not in obj" for k in lacking)
-        tests.append(either if len(lacking) == 1 else f"({either})")
+        if lacking:  # the rival is no candidate while one of these is absent
+            either = " or ".join(f"{lit(k)} not in obj" for k in lacking)
+            tests.append(either if len(lacking) == 1 else f"({either})")
+            continue
+        if not later and not own - set(rival.declared) - {key}:
+            return None  # a candidate as well, and first on a tie: only the ranking can tell
+        # A candidate as well, ranked below `rule` while it has no key `rule` lacks: no more declared
+        # keys present, no constant matched that `rule` does not match too. A tie goes to `rule` if it
+        # comes first; a rival that comes first has fewer declared keys present (one `rule` requires
+        # is not the rival's).
+        mine = {k for k, _, _ in rule.consts}
+        extra = (set(rival.declared) - set(rule.declared)) | ({k for k, _, _ in rival.consts} - mine)
+        tests += [f"{lit(k)} not in obj" for k in sorted(extra - {key})]
     return list(dict.fromkeys(tests))  # rivals lacking the same key: one test
 
 
@@ -111,8 +129,9 @@ def plan(
         arms: list[Arm] = []
         for value in values:
             takers = [m for m in members if _takes(m, key, value)]
-            for rule in takers:
-                tests = _arm(rule, [r for r in takers if r is not rule], key, value, lit)
+            for at, rule in enumerate(takers):
+                rivals = [(r, i > at) for i, r in enumerate(takers) if r is not rule]
+                tests = _arm(rule, rivals, key, value, lit)
                 if tests is not None:
                     arms.append(
                         Arm(

@@ -2432,6 +2432,19 @@ def _define_JSONRPCMessage() -> None:
                     value = obj["jsonrpc"]
                     if (
                         value == "2.0"
+                        and "id" in obj
+                        and "method" in obj
+                        and "result" not in obj
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
                         and "method" in obj
                         and "id" not in obj
                         and ("id" not in obj or "result" not in obj)
@@ -2467,6 +2480,19 @@ def _define_JSONRPCMessage() -> None:
                             return msgspec.convert(obj, JSONRPCError)
                         except msgspec.ValidationError:
                             pass
+                if (
+                    "jsonrpc" not in obj
+                    and "id" in obj
+                    and "method" in obj
+                    and "result" not in obj
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
                 if (
                     "jsonrpc" not in obj
                     and "method" in obj

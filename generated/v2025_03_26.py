@@ -2369,6 +2369,13 @@ def _define_JSONRPCBatchRequestItem() -> None:
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
+                    if value == "2.0" and "id" in obj and "method" in obj:
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
                     if value == "2.0" and "method" in obj and "id" not in obj:
                         try:
                             return msgspec.convert(
@@ -2376,6 +2383,13 @@ def _define_JSONRPCBatchRequestItem() -> None:
                             )
                         except msgspec.ValidationError:
                             pass
+                if "jsonrpc" not in obj and "id" in obj and "method" in obj:
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
                 if "jsonrpc" not in obj and "method" in obj and "id" not in obj:
                     try:
                         return msgspec.convert(

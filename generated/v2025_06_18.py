@@ -2846,6 +2846,17 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             return msgspec.convert(obj, StringSchema)
                         except msgspec.ValidationError:
                             pass
+                    if (
+                        value == "string"
+                        and "enum" in obj
+                        and "format" not in obj
+                        and "maxLength" not in obj
+                        and "minLength" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, EnumSchema)
+                        except msgspec.ValidationError:
+                            pass
                     if value in ("integer", "number"):
                         try:
                             return msgspec.convert(obj, NumberSchema)
@@ -2915,6 +2926,19 @@ def _define_JSONRPCMessage() -> None:
                     value = obj["jsonrpc"]
                     if (
                         value == "2.0"
+                        and "id" in obj
+                        and "method" in obj
+                        and "result" not in obj
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(
+                                obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                            )
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
                         and "method" in obj
                         and "id" not in obj
                         and ("id" not in obj or "result" not in obj)
@@ -2950,6 +2974,19 @@ def _define_JSONRPCMessage() -> None:
                             return msgspec.convert(obj, JSONRPCError)
                         except msgspec.ValidationError:
                             pass
+                if (
+                    "jsonrpc" not in obj
+                    and "id" in obj
+                    and "method" in obj
+                    and "result" not in obj
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(
+                            obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                        )
+                    except msgspec.ValidationError:
+                        pass
                 if (
                     "jsonrpc" not in obj
                     and "method" in obj

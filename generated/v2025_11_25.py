@@ -3999,6 +3999,31 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             return msgspec.convert(obj, StringSchema)
                         except msgspec.ValidationError:
                             pass
+                    if (
+                        value == "string"
+                        and "enum" in obj
+                        and "format" not in obj
+                        and "maxLength" not in obj
+                        and "minLength" not in obj
+                        and "oneOf" not in obj
+                        and "enumNames" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "string"
+                        and "oneOf" in obj
+                        and "format" not in obj
+                        and "maxLength" not in obj
+                        and "minLength" not in obj
+                        and "enum" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
                     if value in ("integer", "number"):
                         try:
                             return msgspec.convert(obj, NumberSchema)
@@ -4007,6 +4032,11 @@ def _define_PrimitiveSchemaDefinition() -> None:
                     if value == "boolean":
                         try:
                             return msgspec.convert(obj, BooleanSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "array" and "items" in obj:
+                        try:
+                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
                         except msgspec.ValidationError:
                             pass
             return read_union(cls, obj, liberal)
@@ -4127,9 +4157,19 @@ def _define_EnumSchema() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
+                    if value == "string" and "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
+                        try:
+                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
                     if value == "string" and "oneOf" in obj and "enum" not in obj:
                         try:
                             return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+                    if value == "array" and "items" in obj:
+                        try:
+                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
                         except msgspec.ValidationError:
                             pass
             return read_union(cls, obj, liberal)
@@ -4183,6 +4223,17 @@ def _define_JSONRPCMessage() -> None:
                     value = obj["jsonrpc"]
                     if (
                         value == "2.0"
+                        and "id" in obj
+                        and "method" in obj
+                        and "result" not in obj
+                        and "error" not in obj
+                    ):
+                        try:
+                            return msgspec.convert(obj, JSONRPCRequest)
+                        except msgspec.ValidationError:
+                            pass
+                    if (
+                        value == "2.0"
                         and "method" in obj
                         and "id" not in obj
                         and ("id" not in obj or "result" not in obj)
@@ -4216,6 +4267,17 @@ def _define_JSONRPCMessage() -> None:
                             return msgspec.convert(obj, JSONRPCErrorResponse)
                         except msgspec.ValidationError:
                             pass
+                if (
+                    "jsonrpc" not in obj
+                    and "id" in obj
+                    and "method" in obj
+                    and "result" not in obj
+                    and "error" not in obj
+                ):
+                    try:
+                        return msgspec.convert(obj, JSONRPCRequest)
+                    except msgspec.ValidationError:
+                        pass
                 if (
                     "jsonrpc" not in obj
                     and "method" in obj
@@ -4335,6 +4397,21 @@ def _define_MultiSelectEnumSchema() -> None:
                 frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
             ),
         )
+
+        @classmethod
+        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
+            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
+            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
+            # once. Anything else, or a member that does not convert, takes the general path.
+            if type(obj) is dict:
+                if "type" in obj:
+                    value = obj["type"]
+                    if value == "array" and "items" in obj:
+                        try:
+                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                        except msgspec.ValidationError:
+                            pass
+            return read_union(cls, obj, liberal)
 
 
 def _define_ServerNotification() -> None:
