@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .registry import Server
     from .session import Connection
 
-__all__ = ["Lane", "answer_now", "lane"]
+__all__ = ["Lane", "answer_now", "answer_decided", "lane"]
 
 _encode: Final = wire.encode
 _convert: Final = msgspec.convert
@@ -106,6 +106,23 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         call = found.read(params)
     except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
         return None
+    return _run(server, found, rid, call)
+
+
+def answer_decided(server: Server, revision: Revision, rid: RequestId, call: Any) -> bytes | Paused | None:
+    """`answer_now` for a `tools/call` whose params (`call`) its transport has read already, as the
+    core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read): the same
+    answer, `Paused` or None (nothing was run), from the tool's lookup on."""
+    if server.middleware_chain is not None or server.tasks is not None:
+        return None
+    found = _lanes.get(revision)
+    if found is None:
+        found = lane(revision)
+    return _run(server, found, rid, call)
+
+
+def _run(server: Server, found: Lane, rid: RequestId, call: Any) -> bytes | Paused | None:
+    """`answer_now` once the call's params are read."""
     tool = server.tool_entry(call.name)
     if tool is None or not tool.plain or server.required_scopes.active:
         return None
