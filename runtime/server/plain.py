@@ -105,12 +105,15 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         call = found.read(params)
     except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
         return None
+    if found.era.direct_calls and not server.answers_directly(call):
+        return None  # carries input responses or request state: the general path checks them
     return _run(server, found, rid, call)
 
 
 def answer_decided(server: Server, revision: Revision, rid: RequestId, call: Any) -> bytes | Paused | None:
     """`answer_now` for a `tools/call` whose params (`call`) its transport has read already, as the
-    core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read): the same
+    core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read; in an era
+    of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
     answer, `Paused` or None (nothing was run), from the tool's lookup on."""
     if server.middleware_chain is not None or server.tasks is not None:
         return None
@@ -125,8 +128,6 @@ def _run(server: Server, found: Lane, rid: RequestId, call: Any) -> bytes | Paus
     tool = server.tool_entry(call.name)
     if tool is None or not tool.plain or server.required_scopes.active:
         return None
-    if found.era.direct_calls and not server.answers_directly(call):
-        return None  # carries input responses or request state: the general path checks them
     sig = tool.signature
     if sig.adapters:
         return None

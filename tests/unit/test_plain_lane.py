@@ -215,12 +215,13 @@ def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
 
 
 @pytest.mark.parametrize("expose", [False, True])
-@pytest.mark.parametrize("revision", revisions.STATEFUL)
+@pytest.mark.parametrize("revision", ALL)
 def test_a_call_decided_by_its_transport_answers_as_the_general_path_does(
     revision: str, expose: bool
 ) -> None:
-    """`answer_decided` (an HTTP session's call read and decided in one pass): the same bytes as the
-    general path, and None, with nothing run, where the call needs more."""
+    """`answer_decided` (an HTTP session's call read and decided in one pass, a stateless call the
+    route answers directly): the same bytes as the general path, and None, with nothing run, where
+    the call needs more."""
     server, ran = _server(expose_errors=expose)
 
     @server.tool()
