@@ -79,12 +79,13 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         send = _saved_first(app, session, send)
     handler: Coroutine[Any, Any, bytes] | bytes | Paused | None = None
     if event is not None and peek.params is not None and session.streams < security.max_streams_per_session:
-        if decided is not None and peek.method == "tools/call" and conn.peer.admits(event):
-            # Read and decided in one pass: a plain tool's call is run as stdio runs it, in one step
-            # (its answer, or `Paused`); None: nothing ran, and `plain_call` or the peer serve it.
-            handler = answer_decided(conn.server, decided.revision, event.id, decided.params)
-        if handler is None:
-            handler = conn.plain_call(event, peek.params.name, decided)
+        if decided is not None:
+            if peek.method == "tools/call" and conn.peer.admits(event):
+                # Read and decided in one pass: a plain tool's call is run as stdio runs it, in one
+                # step (its answer, or `Paused`); None: nothing ran, and the peer serves it.
+                handler = answer_decided(conn.server, decided.revision, event.id, decided.params)
+        else:
+            handler = conn.plain_call(event, peek.params.name)
             if handler is not None and not conn.peer.admits(event):
                 handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
                 handler = None
