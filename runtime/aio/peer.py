@@ -327,7 +327,7 @@ class Peer(Requester):
             elif type(done) is bytes:
                 reply = done
             else:
-                self._carry(event, cast(eager.Paused, done))
+                self.carry_paused(event, cast(eager.Paused, done))
                 return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
@@ -360,9 +360,9 @@ class Peer(Requester):
             self.abandoned(event)
         return reply
 
-    def _carry(self, event: IncomingRequest, paused: eager.Paused) -> None:
-        """Carry a handler `answer_now` paused on as a task (apart from `_start`: a closure there
-        would cost every request its cells); `finish(rest)` gives its answer."""
+    def carry_paused(self, event: IncomingRequest, paused: eager.Paused) -> None:
+        """Carry a handler paused (by `answer_now`, or a transport after `admits`) as a task, apart
+        from `_start` (a closure there would cost every request its cells): `finish(rest)` answers."""
         finish = paused.finish
         carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
         self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))

@@ -140,6 +140,22 @@ def tool_value(
     return {"content": content_list(value)}
 
 
+TEXT_MARK: Final = "mcpbind:text"
+_TEXT_KEY: Final = object()
+ANSWER_HEAD: Final = b'{"jsonrpc":"2.0","id":'
+
+
+def text_parts(sample: bytes) -> tuple[bytes, bytes]:
+    """The answer `sample` to request 0, whose result's one text is `TEXT_MARK`, around its id and
+    its text: (what follows the id up to the encoded text, what follows the text). An answer to any
+    id with any text is then `ANSWER_HEAD`, the id, the first part, the text and the second part,
+    byte for byte what its result type encodes to."""
+    assert sample.startswith(ANSWER_HEAD + b"0,"), sample
+    before, _, after = sample[len(ANSWER_HEAD) + 1 :].partition(wire.encode(TEXT_MARK))
+    assert after and TEXT_MARK.encode() not in after, sample
+    return before, after
+
+
 def opt(value: Any) -> Any:
     return None if value is UNSET else value
 
@@ -193,6 +209,18 @@ class Features:
                 cached = wire.convert(cached, found.pop())
             self._meta_cache[result_type] = cached
         return cached
+
+    def stamped_text(
+        self, module: ModuleType, spec: RequestMethod[Any, Any], era: eras.Era
+    ) -> tuple[bytes, bytes]:
+        """A text result's answer in `module`'s revision, stamped as `answer` stamps it (the envelope
+        era's server `_meta`, made once, as `server_meta` makes it): `text_parts` of it, once per revision."""
+        key = (_TEXT_KEY, module)
+        parts: tuple[bytes, bytes] | None = self._meta_cache.get(key)
+        if parts is None:
+            sample = module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)])
+            parts = self._meta_cache[key] = text_parts(self.answer(0, "tools/call", sample, spec, era))
+        return parts
 
     def answer(
         self, rid: RequestId, method: str, result: Any, spec: RequestMethod[Any, Any], era: eras.Era

@@ -5,8 +5,9 @@ server with no middleware, task runner or required scopes, needs nothing of a co
 reads its params, runs the tool up to its first wait in a copy of the context (so that a context
 variable the tool sets never reaches the next request), and gives back its encoded answer. A tool that
 waits comes back `Paused`, for the peer to carry on as a task (`aio.eager.carried`) under the same
-limits and cancellation as any handler. A text result of an era that stamps nothing is encoded around
-the text by parts prepared once per revision (`Lane.text`), byte for byte what its result type encodes to.
+limits and cancellation as any handler. A text result is encoded around the text by parts prepared
+once per revision (`Lane.text`; where the era stamps results, once per server and revision:
+`Server.stamped_text`), byte for byte what its result type encodes to.
 
 None from `answer_now`: the request is not such a call (another method, an unknown or non-plain tool,
 params or arguments that do not read): nothing was run, and the connection's general path
@@ -32,20 +33,19 @@ from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.revisions import Revision
-from .features import ToolEntry, failure, handler_fault, tool_failure, tool_value
+from .features import ANSWER_HEAD as _HEAD
+from .features import TEXT_MARK, ToolEntry, failure, handler_fault, text_parts, tool_failure, tool_value
 
 if TYPE_CHECKING:
     from .registry import Server
     from .session import Connection
 
-__all__ = ["Lane", "answer_now", "lane"]
+__all__ = ["Lane", "answer_now", "answer_decided", "lane"]
 
 _encode: Final = wire.encode
 _convert: Final = msgspec.convert
 _asdict: Final = msgspec.structs.asdict
 _copy_context: Final = contextvars.copy_context
-_HEAD: Final = b'{"jsonrpc":"2.0","id":'
-_MARK: Final = "mcpbind:text"
 _LARGE_TEXT: Final = 64 * 1024
 """Text this long is encoded with its answer in one pass (`encode_result`), not joined to the parts
 around it: the join copies the whole answer once more (a fifth of a 1 MB answer's encoding), and from
@@ -63,7 +63,8 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     era: eras.Era
     text: tuple[bytes, bytes] | None
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
-    what follows the text); None where the era stamps results (the envelope era's `_meta`)."""
+    what follows the text); None where the era stamps results (the envelope era's `_meta`, the
+    server's own: `Server.stamped_text`)."""
 
 
 _lanes: dict[Revision, Lane] = {}
@@ -78,11 +79,9 @@ def lane(revision: Revision) -> Lane:
         era = eras.of(revision)
         text = None
         if not era.stamps_results:
-            sample = encode_result(0, module.CallToolResult(content=[module.TextContent(text=_MARK)]))
-            assert sample.startswith(_HEAD + b"0,"), sample
-            before, _, after = sample[len(_HEAD) + 1 :].partition(_encode(_MARK))
-            assert after and _MARK.encode() not in after, sample
-            text = (before, after)
+            text = text_parts(
+                encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
+            )
         read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
         found = _lanes[revision] = Lane(module, spec, read, era, text)
     return found
@@ -110,11 +109,29 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         call = found.read(params)
     except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
         return None
+    if found.era.direct_calls and not server.answers_directly(call):
+        return None  # carries input responses or request state: the general path checks them
+    return _run(server, found, rid, call)
+
+
+def answer_decided(server: Server, revision: Revision, rid: RequestId, call: Any) -> bytes | Paused | None:
+    """`answer_now` for a `tools/call` whose params (`call`) its transport has read already, as the
+    core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read; in an era
+    of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
+    answer, `Paused` or None (nothing was run), from the tool's lookup on."""
+    if server.middleware_chain is not None or server.tasks is not None:
+        return None
+    found = _lanes.get(revision)
+    if found is None:
+        found = lane(revision)
+    return _run(server, found, rid, call)
+
+
+def _run(server: Server, found: Lane, rid: RequestId, call: Any) -> bytes | Paused | None:
+    """`answer_now` once the call's params are read."""
     tool = server.tool_entry(call.name)
     if tool is None or not tool.plain or server.required_scopes.active:
         return None
-    if found.era.direct_calls and not server.answers_directly(call):
-        return None  # carries input responses or request state: the general path checks them
     sig = tool.signature
     if sig.adapters:
         return None
@@ -138,9 +155,11 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         waiting_on = context.run(coro.send, None)
     except StopIteration as done:
         value = done.value
-        text = found.text
-        if type(value) is str and text is not None and sig.output_schema is None and len(value) < _LARGE_TEXT:
+        if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
             # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
+            text = found.text
+            if text is None:  # the era stamps results: this server's stamp, made once
+                text = server.stamped_text(found.module, found.spec, found.era)
             try:
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
             except Exception:
@@ -168,12 +187,15 @@ def _stateless(server: Server, params: msgspec.Raw) -> Revision | None:
 def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value: Any) -> bytes:
     """The answer to a call whose tool returned `value` (an error answer if it cannot be made)."""
     try:
-        text = found.text
-        if type(value) is str and text is not None and tool.signature.output_schema is None:
+        if type(value) is str and tool.signature.output_schema is None:
+            text = found.text
             if len(value) < _LARGE_TEXT:
+                if text is None:  # the era stamps results: this server's stamp, made once
+                    text = server.stamped_text(found.module, found.spec, found.era)
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
-            module = found.module  # (the answer `text` was cut from, encoded in one pass)
-            return encode_result(rid, module.CallToolResult(content=[module.TextContent(text=value)]))
+            if text is not None:  # (unstamped: the answer `text` was cut from, encoded in one pass)
+                module = found.module
+                return encode_result(rid, module.CallToolResult(content=[module.TextContent(text=value)]))
         result = tool_value(server, tool, value, found.module)
         return server.answer(rid, "tools/call", result, found.spec, found.era)
     except BaseException as exc:

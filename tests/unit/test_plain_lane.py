@@ -14,10 +14,10 @@ import pytest
 
 from mcpbind.aio import eager
 from mcpbind.errors import InvalidParams
-from mcpbind.protocol import revisions
+from mcpbind.protocol import dispatch, revisions
 from mcpbind.protocol.endpoint import IncomingRequest
 from mcpbind.server import Connection, Context, Server, ToolError
-from mcpbind.server.plain import answer_now
+from mcpbind.server.plain import answer_decided, answer_now
 
 SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
 ALL = [*revisions.STATEFUL, *revisions.MODERN]
@@ -120,7 +120,10 @@ def _event(rid: Any, revision: str, name: str, arguments: Any, **extra: Any) -> 
 
 
 async def _now(conn: Connection, event: IncomingRequest) -> bytes | None:
-    got = answer_now(conn, event)
+    return await _finished(answer_now(conn, event))
+
+
+async def _finished(got: bytes | eager.Paused | None) -> bytes | None:
     if type(got) is eager.Paused:  # carried on as the peer carries it, in the context it started in
         task = eager.carried(got.coro, got.waiting_on, got.finish, got.context)
         answer: bytes | None = await task
@@ -219,3 +222,53 @@ def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
     conn = _connection(server, revision)
     assert answer_now(conn, _event(1, revision, "echo", {"text": "x"}, requestState="abc")) is None
     assert ran == []
+
+
+@pytest.mark.parametrize("expose", [False, True])
+@pytest.mark.parametrize("revision", ALL)
+def test_a_call_decided_by_its_transport_answers_as_the_general_path_does(
+    revision: str, expose: bool
+) -> None:
+    """`answer_decided` (an HTTP session's call read and decided in one pass, a stateless call the
+    route answers directly): the same bytes as the general path, and None, with nothing run, where
+    the call needs more."""
+    server, ran = _server(expose_errors=expose)
+
+    @server.tool()
+    async def aware(text: str, ctx: Context) -> str:
+        ran.append("aware")
+        return text
+
+    rev = revisions.revision(revision)
+
+    def decided(event: IncomingRequest) -> Any:
+        return dispatch.decide("tools/call", event.params, None, rev, server).params
+
+    async def main() -> None:
+        conn = _connection(server, revision)
+        for rid, (name, arguments) in enumerate(CALLS, 1):
+            for key in (rid, f"s{rid}"):
+                event = _event(key, revision, name, arguments)
+                now = await _finished(answer_decided(server, rev, key, decided(event)))
+                assert SEEN.get() == "unset"  # the tool's context variable stayed with its call
+                assert now is not None, name
+                general = asyncio.get_running_loop().create_task(conn.on_request(event))
+                assert now == await general, name
+        ran.clear()
+        for event in (
+            _event(0, revision, "aware", {"text": "x"}),  # takes a Context
+            _event(1, revision, "missing", {}),  # unknown
+            _event(2, revision, "echo", {"text": 5}),  # wrong arguments
+        ):
+            assert answer_decided(server, rev, event.id, decided(event)) is None
+        assert ran == []
+
+        @server.add_middleware
+        async def seen(call: Any, call_next: Any) -> Any:
+            return await call_next(call)
+
+        event = _event(3, revision, "echo", {"text": "hi"})
+        assert answer_decided(server, rev, 3, decided(event)) is None  # middleware sees every call
+        assert ran == []
+
+    asyncio.run(main())

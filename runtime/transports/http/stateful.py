@@ -9,6 +9,7 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
+from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
@@ -22,6 +23,7 @@ from ...protocol.inbound import (
     UnknownEvent,
     has_batches,
 )
+from ...server.plain import answer_decided
 from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Message, Receive, Send, busy, error_body, no_answer, respond
 from .sse import (
     GET_STREAM,
@@ -75,12 +77,18 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     changes = peek.method in STATE_CHANGES
     if changes:
         send = _saved_first(app, session, send)
-    handler = None
+    handler: Coroutine[Any, Any, bytes] | bytes | Paused | None = None
     if event is not None and peek.params is not None and session.streams < security.max_streams_per_session:
-        handler = conn.plain_call(event, peek.params.name, decided)
-        if handler is not None and not conn.peer.admits(event):
-            handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
-            handler = None
+        if decided is not None:
+            if peek.method == "tools/call" and conn.peer.admits(event):
+                # Read and decided in one pass: a plain tool's call is run as stdio runs it, in one
+                # step (its answer, or `Paused`); None: nothing ran, and the peer serves it.
+                handler = answer_decided(conn.server, decided.revision, event.id, decided.params)
+        else:
+            handler = conn.plain_call(event, peek.params.name)
+            if handler is not None and not conn.peer.admits(event):
+                handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
+                handler = None
     if handler is not None:
         assert event is not None
         session.streams += 1
@@ -195,19 +203,28 @@ async def _plain(
     conn: Connection,
     session: Session,
     event: IncomingRequest,
-    handler: Coroutine[Any, Any, bytes],
+    handler: Coroutine[Any, Any, bytes] | bytes | Paused,
     send: Send,
     receive: Receive,
 ) -> None:
-    """A session's call that needs no reply channel (`Connection.plain_call`), admitted by its peer:
-    its first step run here, in a copy of the context as a task would be. Answered there (the usual
-    case): its JSON, with no stream, mailbox or task. If it waits, it becomes any request's stream
-    from that point: a task of the peer's (cancellable, counted), its answer routed to the stream."""
-    context = contextvars.copy_context()
-    try:
-        waiting_on = context.run(handler.send, None)
-    except StopIteration as done:
-        reply: bytes = done.value
+    """A session's call that needs no reply channel, admitted by its peer: already answered (its
+    bytes) or paused by `server.plain`, or (`Connection.plain_call`) its first step run here, in a
+    copy of the context as a task would be. Answered there (the usual case): its JSON, with no
+    stream, mailbox or task. If it waits, it becomes any request's stream from that point: a task of
+    the peer's (cancellable, counted), its answer routed to the stream."""
+    if type(handler) is bytes:
+        reply = handler
+    elif type(handler) is Paused:
+        reply = None
+        context = handler.context
+    else:
+        assert not isinstance(handler, (bytes, Paused))
+        context = contextvars.copy_context()
+        try:
+            waiting_on = context.run(handler.send, None)
+        except StopIteration as done:
+            reply = done.value
+    if reply is not None:
         # (`respond`, inlined: this is every call answered at once)
         head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
         await send({"type": "http.response.start", "status": 200, "headers": head})
@@ -216,7 +233,11 @@ async def _plain(
     security = app.security
     stream = Stream(session.store, reading=True, limit=security.max_unsent_bytes)
     context.run(ROUTE.set, stream)
-    conn.peer.carry(event, handler, waiting_on, context)
+    if type(handler) is Paused:
+        conn.peer.carry_paused(event, handler)
+    else:
+        assert not isinstance(handler, (bytes, Paused))
+        conn.peer.carry(event, handler, waiting_on, context)
     stream.keep(session.open_streams, security.max_streams_per_session)
     try:
         await _answer(app, conn, session, stream, event.id, send, receive)

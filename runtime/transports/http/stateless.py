@@ -13,6 +13,7 @@ from msgspec import UnsetType
 
 from ... import shapes, wire
 from ...aio import eager
+from ...aio.eager import Paused
 from ...aio.interfaces import Prepared
 from ...errors import McpError
 from ...protocol import dispatch, revisions
@@ -24,6 +25,7 @@ from ...protocol.headers import (
     decode_value,
 )
 from ...protocol.inbound import Stateless
+from ...server.plain import answer_decided
 from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer
 from .binding import new_connection
 from .sse import stateless_status
@@ -195,21 +197,21 @@ class StatelessRoute:
             assert peek.id is not None
             self.running += 1
             try:
-                # (`eager.run`, inlined: this is every direct call) its first step, in a copy of the
-                # context as a task's would be; a call that waits is carried on by a task.
-                call = self.server.call_direct(peek.id, peek.typed, route.version)
-                context = contextvars.copy_context()
-                try:
-                    waiting_on = context.run(call.send, None)
-                except StopIteration as done:
-                    answer: bytes | None = done.value
+                # A plain tool's call, run as stdio runs it (`server.plain`): its answer, or `Paused`
+                # (carried on by a task); None, with nothing run: `call_direct` answers it.
+                answer: bytes | None
+                done = answer_decided(self.server, revisions.revision(route.version), peek.id, peek.typed)
+                if type(done) is bytes:
+                    answer = done
                 else:
-                    answer = await self._waited(
-                        eager.carried(call, waiting_on, _through, context), send, receive
-                    )
+                    if done is None:
+                        answer = await self._direct(peek.id, peek.typed, route.version, send, receive)
+                    else:
+                        assert type(done) is Paused
+                        task = eager.carried(done.coro, done.waiting_on, done.finish, done.context)
+                        answer = await self._waited(task, send, receive)
                     if answer is None:
-                        return
-                assert answer is not None  # (a call that finished in its first step has its answer)
+                        return  # the client left, or the call was cancelled (said by `_waited`)
                 # (`respond`, inlined: this is every direct call)
                 head = [(b"content-length", b"%d" % len(answer)), JSON_TYPE]
                 await send(
@@ -241,7 +243,21 @@ class StatelessRoute:
             else:
                 self.server.detach(conn)
 
-    async def _waited(self, task: asyncio.Task[bytes], send: Send, receive: Receive) -> bytes | None:
+    async def _direct(
+        self, rid: Any, params: Any, version: str, send: Send, receive: Receive
+    ) -> bytes | None:
+        """`Server.call_direct`'s answer (None: nothing more to send, as `_waited`): its first step
+        run here, in a copy of the context as a task's would be; a call that waits, by a task."""
+        call = self.server.call_direct(rid, params, version)
+        context = contextvars.copy_context()
+        try:
+            waiting_on = context.run(call.send, None)
+        except StopIteration as done:
+            answer: bytes = done.value
+            return answer
+        return await self._waited(eager.carried(call, waiting_on, _through, context), send, receive)
+
+    async def _waited(self, task: asyncio.Task[bytes | None], send: Send, receive: Receive) -> bytes | None:
         """The answer of a direct call that waits, run as a task: cancelled if the client leaves, as
         on the general route. None when there is nothing more to send (the client left, or the call
         was cancelled before it answered, which is said here)."""
