@@ -17,6 +17,7 @@ from it costs what it always did.
 
 from __future__ import annotations
 
+import builtins
 import sys
 from _thread import RLock
 from collections.abc import Callable, Mapping
@@ -44,7 +45,7 @@ class _Creating(ModuleType):
 class Definitions:
     """The lazily created definitions of one generated module (`namespace`: its globals)."""
 
-    __slots__ = ("_made", "_module", "_module_object", "_namespace", "_order", "_table")
+    __slots__ = ("_hints", "_made", "_module", "_module_object", "_namespace", "_order", "_table")
 
     def __init__(
         self,
@@ -56,6 +57,8 @@ class Definitions:
         self._table = table
         self._order = {name: index for index, name in enumerate(table)}
         self._made: set[str] = set()
+        self._hints: dict[str, tuple[tuple[str, ...], Any]] = {}
+        """Each annotation's text read once: the names it uses and its value (see `_resolve`)."""
         # The module being executed (it is in sys.modules by then), if these are its globals.
         module = sys.modules.get(self._module)
         self._module_object = module if module is not None and vars(module) is namespace else None
@@ -82,10 +85,42 @@ class Definitions:
             module.__class__ = ModuleType
 
     def _make(self, name: str) -> None:
+        made = []
         for needed in sorted(self._reach(name), key=self._order.__getitem__):
             if needed not in self._made:
                 self._table[needed][0]()
                 self._made.add(needed)
+                made.append(needed)
+        for needed in made:  # (the group is whole: whatever an annotation names is there)
+            self._resolve(self._namespace[needed])
+
+    def _resolve(self, made: Any) -> None:
+        """Give class `made` its annotations' values in place of their texts (postponed annotations).
+
+        msgspec would read each text itself, the first time a decoder or a conversion needs the
+        class, compiling it anew for every field of every class (`typing.ForwardRef`): most of the
+        cost of a server's first answers. Here each distinct text of the module is compiled and
+        evaluated once, to the same value. A text naming something of the class's own namespace
+        (which msgspec reads first), or that does not evaluate, is left for msgspec as before."""
+        if not isinstance(made, type):
+            return
+        own = made.__dict__
+        notes = own.get("__annotations__")
+        if not notes:
+            return
+        hints = self._hints
+        for field, text in notes.items():
+            if type(text) is not str or text.startswith("ClassVar["):
+                continue  # (a constant's: msgspec reads it only if it reads the class, and skips it)
+            found = hints.get(text)
+            if found is None:
+                try:
+                    found = hints[text] = self._evaluate(text)
+                except Exception:
+                    continue
+            names, value = found
+            if not any(n in own for n in names):
+                notes[field] = type(None) if value is None else value
 
     def _reach(self, name: str) -> set[str]:
         reached = {name}
@@ -96,6 +131,25 @@ class Definitions:
                     reached.add(ref)
                     pending.append(ref)
         return reached
+
+    def _evaluate(self, text: str) -> tuple[tuple[str, ...], Any]:
+        """The names annotation `text` uses, and its value in the module. Most texts are names joined
+        by `|` (`Implementation | UnsetType`): those are looked up and joined as `eval` would, with no
+        compiling; anything else is compiled."""
+        namespace = self._namespace
+        parts = text.split(" | ")
+        if all(part.isidentifier() for part in parts):
+            try:
+                values = [namespace[p] if p in namespace else getattr(builtins, p) for p in parts]
+            except AttributeError:
+                pass  # (`None`, say: a keyword)
+            else:
+                value = values[0]
+                for other in values[1:]:
+                    value = value | other
+                return tuple(parts), value
+        code = compile(text, "<annotation>", "eval")
+        return code.co_names, eval(code, namespace)
 
     def names(self) -> list[str]:
         """The module's `__dir__`: what it has now and what it creates on use."""

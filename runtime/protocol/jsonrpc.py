@@ -111,7 +111,6 @@ Message: TypeAlias = Request | Notification | Response | ErrorResponse | Malform
 _single = msgspec.json.Decoder(_Envelope)
 _any = msgspec.json.Decoder(_Envelope | list[msgspec.Raw])
 _batch = msgspec.json.Decoder(list[msgspec.Raw])
-_error_object = msgspec.json.Decoder(ErrorObject)
 _encode = wire.encode
 
 
