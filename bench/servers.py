@@ -1133,6 +1133,12 @@ NOTES = """\
   the same bytes (their sizes are the "answer bytes" rows).
 - stdio: mcpbind and the floor run on uvloop (mcpbind's default); "stdio on asyncio" runs both on the
   default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop.
+- Cold start (spawn to the first `tools/call` result): the same work for mcpbind and the floor
+  beyond the server itself. Both import uvloop and run on a uvloop loop made by `asyncio.Runner` (the
+  floor's `uvloop.run`, mcpbind's `run_stdio`), both import the shared `_toolgen`, and both compile
+  their own script (a `__main__` script has no cached bytecode: the floor's, the longer, costs 5.6M
+  instructions, mcpbind's 2.9M). `bench/cold_cost.py` counts the instructions of this leg under
+  callgrind, in both eras, steady on a loaded machine.
 - HTTP: mcpbind, the SDK and the floor on the same uvicorn (uvloop, httptools); Node on node:http.
   "stateless" is 2026-07-28 without a session for mcpbind, the SDK and the floor, and 2025-11-25 without a
   session for Node (its SDK has no 2026-07-28; a transport and server per request, as it requires).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Paused", "begin", "carried", "run", "start"]
 
@@ -22,14 +22,26 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class Paused(NamedTuple):
+class Paused:
     """A coroutine run in `context` up to its first wait (`waiting_on`), with what makes the caller's
-    result of its own: `finish(rest)` awaits the rest of it (for `carried`)."""
+    result of its own: `finish(rest)` awaits the rest of it (for `carried`). A plain class, not a
+    NamedTuple: creating one of those costs ~0.4% of a stdio server's cold start."""
+
+    __slots__ = ("context", "coro", "finish", "waiting_on")
 
     coro: Coroutine[Any, Any, Any]
     waiting_on: Any
     context: contextvars.Context
     finish: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]]
+
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        waiting_on: Any,
+        context: contextvars.Context,
+        finish: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]],
+    ) -> None:
+        self.coro, self.waiting_on, self.context, self.finish = coro, waiting_on, context, finish
 
 
 def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from msgspec import Raw
 
@@ -43,16 +43,16 @@ class Requester:
         self.closed = asyncio.Event()
         # Our own requests go out with no coroutine where the transport can tell that nothing has to
         # wait (stdio, either side): with many requests in flight, that is nearly every one.
+        # (The class's own method makes the transport one of those protocols: no `isinstance`, whose
+        # first check of a protocol costs more than the rest of a peer's making.)
         self._send_nowait: Callable[[bytes], bool] | None = (
-            transport.write_nowait
-            if isinstance(transport, NowaitWriter) and defines(transport, "write_nowait")
-            else None
+            cast(NowaitWriter, transport).write_nowait if defines(transport, "write_nowait") else None
         )
         # Requests go with their method and params to a transport that can use them (HTTP); one whose
         # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
         self._write_request: _WriteRequest | None = None
-        if isinstance(transport, RequestTransport) and defines(transport, "write_request"):
-            self._write_request = transport.write_request
+        if defines(transport, "write_request"):
+            self._write_request = cast(RequestTransport, transport).write_request
 
     @property
     def awaited(self) -> int:

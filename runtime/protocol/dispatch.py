@@ -17,6 +17,7 @@ import msgspec
 
 from .. import wire
 from ..errors import InvalidParams, McpError, MethodNotFound
+from ..lazy import resolve_annotations
 from ..methods import RequestMethod
 from . import eras, revisions
 from .jsonrpc import PARSE_ERROR
@@ -93,7 +94,9 @@ class _PeekParams(msgspec.Struct):
     meta: _PeekMeta | None = msgspec.field(default=None, name="_meta")
 
 
-_peek = msgspec.json.Decoder(_PeekParams)
+# (Their annotations read here, with no compiling: msgspec would compile each one, at every start.)
+resolve_annotations(_PeekMeta)
+_peek = msgspec.json.Decoder(resolve_annotations(_PeekParams))
 
 
 def requested_version(params: msgspec.Raw | None) -> str | None:

@@ -17,6 +17,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .. import wire
+from ..lazy import resolve_annotations
 
 __all__ = [
     "PARSE_ERROR",
@@ -108,10 +109,10 @@ class Malformed(msgspec.Struct, frozen=True):
 
 Message: TypeAlias = Request | Notification | Response | ErrorResponse | Malformed
 
-_single = msgspec.json.Decoder(_Envelope)
+# (Its annotations read here, with no compiling: msgspec would compile each one, at every start.)
+_single = msgspec.json.Decoder(resolve_annotations(_Envelope))
 _any = msgspec.json.Decoder(_Envelope | list[msgspec.Raw])
 _batch = msgspec.json.Decoder(list[msgspec.Raw])
-_error_object = msgspec.json.Decoder(ErrorObject)
 _encode = wire.encode
 
 

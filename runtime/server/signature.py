@@ -8,17 +8,18 @@ annotation other than text or content becomes the tool's `outputSchema` and `str
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
 from .types import converter, is_pydantic, root_object, schema_of
 
-__all__ = ["Signature", "inspect_function"]
+__all__ = ["Signature", "inspect_function", "type_hints"]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
@@ -46,7 +47,7 @@ class Signature(msgspec.Struct, frozen=True):
 
 def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -> Signature:
     sig = inspect.signature(fn)
-    hints = typing.get_type_hints(fn, include_extras=True)
+    hints = type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     context_param: str | None = None
     names: list[str] = []
@@ -113,8 +114,36 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     )
 
 
+def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """`typing.get_type_hints(fn, include_extras=True)`, without its cost for the usual hints.
+
+    Under postponed annotations every hint is a text, which `typing` compiles anew for each one
+    (`ForwardRef`): a tool's `text: str` cost more to read than the rest of its registration. A text
+    that names a class (`str`, `Context`, a Struct) is that class, looked up as `typing` would (the
+    function's globals, then builtins); anything else is left to `typing`, for the whole function."""
+    if type(fn) is not types.FunctionType or hasattr(fn, "__wrapped__"):
+        return typing.get_type_hints(fn, include_extras=True)
+    notes = fn.__annotations__
+    scope = fn.__globals__
+    hints: dict[str, Any] = {}
+    for param, text in notes.items():
+        value = text
+        if type(text) is str and text.isidentifier():
+            value = scope[text] if text in scope else getattr(builtins, text, None)
+        if not isinstance(value, type):
+            return typing.get_type_hints(fn, include_extras=True)
+        hints[param] = value
+    return hints
+
+
+_SUPPORTED: Final = frozenset({str, int, float, bool, bytes})
+"""Hints every msgspec version converts and describes (no need to ask it)."""
+
+
 def _check_hint(hint: Any, where: str) -> None:
     """A type hint arguments cannot be converted to (or results from) fails at registration, named."""
+    if type(hint) is type and hint in _SUPPORTED:
+        return
     try:
         msgspec.json.schema(hint)
     except (TypeError, ValueError) as exc:

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
 from ..aio.interfaces import WRITE_WAIT
 from ..protocol.endpoint import DEFAULT_MAX_LINE, LineTooLong, Oversized
@@ -35,7 +35,9 @@ from .pipes import (
     pollable,
 )
 from .plain import PlainTransport
-from .server_output import ServerOutput, ServerProcess
+
+if TYPE_CHECKING:  # the client's, loaded by its start: a server never needs them
+    from .server_output import ServerOutput, ServerProcess
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -218,6 +220,8 @@ class StdioClientTransport(PlainTransport):
         self._take: Callable[[bytes], bool] | None = None
 
     async def start(self) -> None:
+        from .server_output import ServerOutput, ServerProcess
+
         env = None if self.env is None else {**os.environ, **self.env}
         loop = asyncio.get_running_loop()
         # `asyncio.create_subprocess_exec`, but the server's stdout is a pipe of our own, read by
