@@ -26,8 +26,13 @@ from ..http_support import MODERN, serve
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 60))  # type: ignore[arg-type]
+def run(coro: Awaitable[Any], loop: str = "asyncio") -> Any:
+    bounded = asyncio.wait_for(coro, 60)
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(bounded)
+    return asyncio.run(bounded)  # type: ignore[arg-type]
 
 
 @asynccontextmanager
@@ -94,9 +99,11 @@ def test_reading_answers_allocates_no_read_sized_block(mode: str) -> None:
     assert above < READ_SIZE // 4, f"{above} bytes more at once than kept, reading small answers"
 
 
-def test_connections_sharing_the_buffer_keep_their_own_bytes() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_connections_sharing_the_buffer_keep_their_own_bytes(loop: str) -> None:
     """16 connections at once, each answer distinct and larger than the buffer (several reads each,
-    interleaved with the other connections' reads): every one comes back whole and its own."""
+    interleaved with the other connections' reads): every one comes back whole and its own, on
+    asyncio's loop and on uvloop (whose transports are no asyncio.Transport)."""
 
     async def main() -> None:
         async with serving(echo) as url:
@@ -112,4 +119,4 @@ def test_connections_sharing_the_buffer_keep_their_own_bytes() -> None:
                 await asyncio.gather(*(call(n) for n in range(16)))
             await http.close()
 
-    run(main())
+    run(main(), loop)
