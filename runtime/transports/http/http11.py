@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Final, NamedTuple
 
 from ...aio.deadlines import Deadlines
-from .connection11 import Http11Connection, HttpError, Response, ResponseTooLarge
+from .connection11 import Http11Connection, HttpError, Response, ResponseTooLarge, read_buffer
 
 if TYPE_CHECKING:
     import ssl
@@ -170,6 +170,7 @@ class HttpClient:
         self._busy: set[Http11Connection] = set()
         self._closed = False
         self._deadlines = Deadlines()
+        self._buffer: memoryview | None = None  # what every connection reads into, made with the first
         self._heads: dict[tuple[str, str, bool, int], tuple[dict[str, str], bytes]] = {}
 
     def request(
@@ -215,10 +216,15 @@ class HttpClient:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
         loop = asyncio.get_running_loop()
+        if self._buffer is None:
+            self._buffer = read_buffer()
+        buffer = self._buffer
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: Http11Connection(self.max_header_bytes, self.max_headers, self._deadlines),
+                    lambda: Http11Connection(
+                        self.max_header_bytes, self.max_headers, self._deadlines, buffer
+                    ),
                     host,
                     port,
                     ssl=context,
