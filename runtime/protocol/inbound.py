@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
+from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, decode_value, render, routed_params, value_at
 from .headers import peek as peek_message
@@ -402,7 +403,8 @@ def _stateless(
         if spec is None and peek.id is not None:
             spec = tasks.EXTENSION_REQUESTS.get(peek.method)
         if spec is None:
-            return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
+            why = f"Method not found: {quoted(peek.method or '')}"
+            return Rejection(404, error_body(METHOD_NOT_FOUND, why, peek.id))
     direct = False
     if peek.lean:
         # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
@@ -431,7 +433,7 @@ def _header_mismatch(
     if version is None:
         return "MCP-Protocol-Version is required"
     if body_version is not None and body_version != version:
-        return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
+        return f"MCP-Protocol-Version {quoted(version)} but _meta says {quoted(body_version)}"
     method = headers.get(b"mcp-method")
     if method is None:
         if peek.id is None:
@@ -440,7 +442,7 @@ def _header_mismatch(
             return None
         return "Mcp-Method is required"
     if method != body_method:
-        return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+        return f"Mcp-Method {quoted(method)} but the body's method is {quoted(body_method or '')}"
     return _name_mismatch(headers, peek, view)
 
 
@@ -456,14 +458,14 @@ def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -
         if name is None:
             return "Mcp-Name is required"
         if decode_value(name) != source:
-            return f"Mcp-Name {name!r} does not match the body"
+            return f"Mcp-Name {quoted(name)} does not match the body"
     elif body_method in tasks.EXTENSION_REQUESTS and params is not None and isinstance(params.task_id, str):
         # SEP-2663 routing headers: the task's id is the name of a `tasks/*` request.
         name = headers.get(b"mcp-name")
         if name is None:
             return "Mcp-Name is required"
         if decode_value(name) != params.task_id:
-            return f"Mcp-Name {name!r} does not match the body's taskId"
+            return f"Mcp-Name {quoted(name)} does not match the body's taskId"
     if body_method == "tools/call" and params is not None:
         paths = view.param_paths(params.name)
         if paths:  # (most tools mirror no argument in a header)

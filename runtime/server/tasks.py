@@ -385,7 +385,7 @@ class Tasks:
         """The caller's task `task_id`; -32602 when there is none (unknown, expired, or another's)."""
         record = await self.store.get(task_id)
         if record is None or record.owner != PRINCIPAL.get():
-            raise InvalidParams(f"Failed to retrieve task: Task not found: {task_id}")
+            raise InvalidParams(f"Failed to retrieve task: Task not found: {quoted(task_id)}")
         return record
 
     async def result(self, task_id: str) -> TaskRecord:

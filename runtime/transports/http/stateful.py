@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.interfaces import ROUTE, Prepared
+from ...errors import quoted
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
@@ -61,7 +62,8 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             return
     version = route.version
     if version is not None and version not in revisions.KNOWN and session.conn.revision is not None:
-        await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)}"
+        await respond(send, 400, error_body(INVALID_REQUEST, why))
         return
     session.last_seen = time.monotonic()
     peek = route.peek
