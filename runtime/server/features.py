@@ -307,7 +307,12 @@ class Features:
         try:
             args = _convert(arguments or {}, sig.arguments)
         except msgspec.ValidationError as exc:
-            return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+            from ..protocol import numbers  # (on use: the rare path)
+
+            try:  # (`1.0` for an int: an integer, as JSON Schema counts)
+                args = numbers.convert(arguments or {}, sig.arguments)
+            except msgspec.ValidationError:
+                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
         if sig.adapters:
             try:
