@@ -33,6 +33,7 @@ __all__ = [
     "Listen",
     "Resume",
     "UnknownEvent",
+    "UnreadableAnswer",
     "Delete",
     "Initialize",
     "SessionMessage",
@@ -138,6 +139,17 @@ class SessionMessage(Route):
     decided: dispatch.Dispatch | None = None
     """The request read in one pass and decided (`ServerView.decide_session`) for the revision its
     header names, taken by a session of that revision (`request` then has no params)."""
+
+
+class UnreadableAnswer(Route):
+    """POST on a session of a body that is no JSON, yet reads (`salvage`) as an answer to request `id`:
+    refused with `refusal` (400) as any such body, and, if the session awaits that answer, the request
+    fails at once, as over stdio, rather than at its timeout."""
+
+    session_id: str
+    id: jsonrpc.RequestId
+    body: bytes
+    refusal: Rejection
 
 
 class Batch(Route):
@@ -338,16 +350,18 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 # No JSON (bad UTF-8 anywhere, params left raw included; nesting too deep): the
                 # parser's own answer, which the peek below, reading less, could not give.
                 assert message.reply is not None
-                return Rejection(400, message.reply)
+                return _unreadable(session_id, body, Rejection(400, message.reply))
         if peek is None:
             peek = peek_message(body)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
         reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
-        return Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+        refusal = Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+        return _unreadable(session_id, body, refusal)
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
-        return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
+        refusal = Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
+        return _unreadable(session_id, body, refusal)
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
@@ -370,6 +384,23 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
+
+
+def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Route | Rejection:
+    """A body that could not be read: refused, and on a session, an answer whose id can be read is
+    also taken to the request it answers (`UnreadableAnswer`)."""
+    if session_id is None:
+        return refusal
+    import re
+
+    from .salvage import EDGE, salvage  # (an error path's)
+
+    found = salvage(body)
+    # A request cut off before its members' end reads as no request: `"method"` anywhere in its
+    # first bytes is taken as one (a request of the client's never fails one of ours).
+    if found.id is None or found.request or re.search(rb'"method"\s*:', body[:EDGE]):
+        return refusal
+    return UnreadableAnswer(session_id, found.id, body, refusal)
 
 
 def _stateless(

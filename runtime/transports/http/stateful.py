@@ -21,6 +21,7 @@ from ...protocol.inbound import (
     Resume,
     SessionMessage,
     UnknownEvent,
+    UnreadableAnswer,
     has_batches,
 )
 from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Message, Receive, Send, busy, error_body, no_answer, respond
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from .app import HttpApp
     from .sessions import Session
 
-__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get"]
+__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get", "unreadable"]
 
 STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -95,6 +96,20 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
     if changes:
         await _save_changed(app, session)  # (changed after its answer went out)
+
+
+async def unreadable(app: HttpApp, route: UnreadableAnswer, send: Send, receive: Receive) -> None:
+    """A session's POST that is no JSON but reads as an answer to request `route.id`: refused (400) as
+    any such body is; the request it answers fails at once (its connection's endpoint reads the body
+    as stdio's does), on this worker or, if another sent it, there."""
+    session = await app.table.get(route.session_id)
+    if session is not None:
+        peer, forward = session.conn.peer, app.table.forward
+        if peer.endpoint.awaits(route.id):
+            await peer.feed(route.body)
+        elif forward is not None:
+            await forward(session.id, route.id, route.body)
+    await respond(send, route.refusal.status, route.refusal.body, route.refusal.headers)
 
 
 def _saved_first(app: HttpApp, session: Session, send: Send) -> Send:
