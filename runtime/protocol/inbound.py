@@ -318,6 +318,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     request: jsonrpc.Request | None = None
     decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
+    malformed: jsonrpc.Malformed | None = None
     single = body[:1] == b"{"
     try:
         # Only the stateless wire's headers (`Mcp-Method`) name the type to decode a body into at once.
@@ -351,8 +352,15 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 # parser's own answer, which the peek below, reading less, could not give.
                 assert message.reply is not None
                 return _unreadable(session_id, body, Rejection(400, message.reply))
+            elif isinstance(message, jsonrpc.Malformed):
+                malformed = message
         if peek is None:
             peek = peek_message(body)
+            refused = None if malformed is None else malformed.reply
+            if refused is not None and isinstance(peek, Peek) and peek.method is not None:
+                # A request or notification whose envelope is wrong (an id that is null, say): refused
+                # as over stdio, not taken for a notification. (A broken answer goes on to its request.)
+                return Rejection(400, refused)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
         reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None

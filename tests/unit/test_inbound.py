@@ -368,3 +368,17 @@ def test_an_unreadable_answer_on_a_session_is_taken_to_its_request() -> None:
     rejected(post(cut, mcp_protocol_version="2025-11-25"), 400, -32700)
     rejected(post(b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{', mcp_session_id="abc"), 400, -32700)
     rejected(post(b'{"jsonrpc":"2.0","result":{', mcp_session_id="abc"), 400, -32700)
+
+
+@pytest.mark.parametrize("rid", [None, True, 1.5, {"a": 1}, [1]])
+def test_a_request_with_an_invalid_id_is_refused_not_taken_for_a_notification(rid: Any) -> None:
+    """MCP: a request's id MUST be a string or an integer (never null). With any other, the message is
+    refused with 400 and -32600, as over stdio, on a session and on the stateless wire, rather than
+    accepted (202) as a notification."""
+    body = {"jsonrpc": "2.0", "id": rid, "method": "ping"}
+    error = rejected(post(body, mcp_session_id="s", mcp_protocol_version="2025-11-25"), 400, -32600)
+    assert "`id` must be a string or an integer" in error["message"]
+    message = {**modern(1, "ping"), "id": rid}
+    rejected(stateless(message), 400, -32600)
+    bad_version = {"jsonrpc": "1.0", "method": "notifications/initialized"}
+    rejected(post(bad_version, mcp_session_id="s", mcp_protocol_version="2025-11-25"), 400, -32600)
