@@ -1,11 +1,46 @@
-"""What a `Peer` keeps count of for the requests in flight: `Load` (counts, for monitoring) and
-`BatchReplies` (the answers of one JSON-RPC batch, gathered until its last request ends)."""
+"""What a `Peer` keeps count of for the requests in flight: `Load` (counts, for monitoring),
+`BatchReplies` (the answers of one JSON-RPC batch, gathered until its last request ends) and
+`Notified` (the notification handlers that wait)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
-__all__ = ["BatchReplies", "Load"]
+from ..protocol.endpoint import IncomingNotification
+from . import eager
+from .interfaces import NotificationHandler
+
+__all__ = ["BatchReplies", "Load", "Notified"]
+
+
+class Notified:
+    """Notification handlers, each run up to its first wait in order with the messages around it
+    (most never wait: they are done in order). One that waits (on an answer from the other side, say)
+    goes on as a task, so that reading goes on: otherwise the answer it waits for is never read.
+    At most `limit` wait at once; past that, `run` (the reading) waits for one to end."""
+
+    __slots__ = ("limit", "tasks")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, handler: NotificationHandler, event: IncomingNotification) -> None:
+        tasks = self.tasks
+        if len(tasks) >= self.limit:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        task = eager.start(_logged(handler, event))
+        if task is not None:
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    def cancel(self) -> list[asyncio.Task[None]]:
+        """Cancel every handler still waiting (the connection closed); the tasks, to await."""
+        waiting = list(self.tasks)
+        for task in waiting:
+            task.cancel()
+        return waiting
 
 
 class BatchReplies:
@@ -66,3 +101,10 @@ class Load:
     def __repr__(self) -> str:
         counts = f"running={self.running}, queued={self.queued}, waiting={self.waiting}"
         return f"Load({counts}, batched={self.batched})"
+
+
+async def _logged(handler: NotificationHandler, event: IncomingNotification) -> None:
+    try:
+        await handler(event)
+    except Exception:
+        logging.getLogger("mcpbind").exception("notification handler for %s failed", event.method)

@@ -9,7 +9,8 @@ Reading never stops for the concurrency limit: the answers to our own requests, 
 pings must get through while every handler waits (a tool waiting on the client's sampling answer
 would otherwise wait for an answer nobody reads). Past `max_concurrency` waiting handlers, requests
 queue (FIFO, at most `max_queued`) and start as handlers finish; past that they are refused at once
-with `SERVER_BUSY`.
+with `SERVER_BUSY`. For the same reason a notification's handler that waits goes on as a task
+(`inflight.Notified`); those that do not are done in order.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, parse_single, refuse_batch
 from . import eager
-from .inflight import BatchReplies, Load
+from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
     ROUTE,
     AnswerNow,
@@ -84,6 +85,7 @@ class Peer(Requester):
         # The batch each request of a JSON-RPC batch answers into (empty unless a batch is running).
         self._batches: dict[RequestId, BatchReplies] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._notes = Notified(max_concurrency)
         # What a transport that can (`BufferedTransport`) reads and writes with no coroutine: a message
         # already read, an answer with room to go. Answers go around `respond` only where no subclass
         # routes them (an HTTP peer does).
@@ -130,6 +132,7 @@ class Peer(Requester):
             and not self.awaited
             and not self.endpoint.pending
             and not self._tasks
+            and not self._notes.tasks
             and not self.closed.is_set()
         )
 
@@ -205,12 +208,6 @@ class Peer(Requester):
         else:
             await self.refuse(reply)
 
-    async def _notified(self, event: IncomingNotification) -> None:
-        try:
-            await self._on_notification(event)
-        except Exception:
-            log.exception("notification handler for %s failed", event.method)
-
     async def feed(self, data: bytes) -> None:
         """Process one framed message."""
         if self._allow_batch is not None and data[:1] == b"[":
@@ -231,8 +228,7 @@ class Peer(Requester):
                 else:
                     await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
-                # Notifications are handled in order, before the next message is read.
-                await self._notified(event)
+                await self._notes.run(self._on_notification, event)
             elif isinstance(event, Reply):
                 log.warning("malformed input: %s", event.reason)
                 await self.refuse(event.data)
@@ -415,7 +411,7 @@ class Peer(Requester):
                 self._batches[event.id] = batch
                 await self.receive_request(event)
             elif isinstance(event, IncomingNotification):
-                await self._notified(event)
+                await self._notes.run(self._on_notification, event)
             elif isinstance(event, Reply):
                 batch.replies.append(event.data)
             else:
@@ -486,8 +482,9 @@ class Peer(Requester):
         self.fail_awaited(reason)
         for task in list(self._running.values()):
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        noted = self._notes.cancel()
+        if self._tasks or noted:
+            await asyncio.gather(*self._tasks, *noted, return_exceptions=True)
 
 
 def _no_hold() -> None:

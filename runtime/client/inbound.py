@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from .. import wire
-from ..errors import McpError, MethodNotFound, SessionClosed
+from ..errors import McpError, MethodNotFound, SessionClosed, quoted
 from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, encode_error, encode_result
 from .task_receiver import TASKABLE, ClientTasks
@@ -78,7 +78,7 @@ class InputCallbacks:
             return {"roots": [dict(root) for root in await self.roots()]}
         if method == "ping":
             return {}
-        raise MethodNotFound(f"this client does not handle {method}")
+        raise MethodNotFound(f"this client does not handle {quoted(method)}")
 
     async def fulfil(self, request: dict[str, Any]) -> Any:
         """The answer to one of an `InputRequiredResult`'s `inputRequests`, in JSON form."""
@@ -98,7 +98,7 @@ class InputCallbacks:
                 raise McpError("not initialized", code=INVALID_REQUEST)
             spec = module.REQUESTS.get(event.method)
             if spec is None or "server_to_client" not in spec.directions:
-                raise MethodNotFound(f"Method not found: {event.method}")
+                raise MethodNotFound(f"Method not found: {quoted(event.method)}")
             params = msgspec.json.decode(event.params) if event.params is not None else {}
             if spec.params_type is not None and event.params is not None:
                 wire.decoder(spec.params_type).decode(event.params)  # validate against the revision

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from ..errors import McpError
+from ..protocol import numbers
 from ..protocol.jsonrpc import INVALID_PARAMS
 from ..wire import to_builtins
 
@@ -119,6 +120,6 @@ class OutputSchemas:
         if compiled is _UNCHECKED:
             return
         try:
-            msgspec.convert(to_builtins(structured), compiled)
+            numbers.convert(to_builtins(structured), compiled)  # (`1.0` is an integer, as JSON Schema says)
         except msgspec.ValidationError as exc:
             raise InvalidToolResult(tool, str(exc), result) from None

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from .. import wire
-from ..errors import McpError
+from ..errors import McpError, quoted
 from ..protocol import tasks as proto
 
 __all__ = ["ClientTasks", "TASKABLE"]
@@ -86,7 +86,7 @@ class ClientTasks:
         task_id = params.get("taskId")
         record = self._records.get(task_id) if isinstance(task_id, str) else None
         if record is None or record.expired(proto.now_ms()):
-            raise McpError(f"Failed to retrieve task: Task not found: {task_id}", code=-32602)
+            raise McpError(f"Failed to retrieve task: Task not found: {quoted(str(task_id))}", code=-32602)
         return record
 
     async def answer(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,4 +125,4 @@ class ClientTasks:
                 raise McpError(f"Task {record.task_id} was cancelled", code=-32800)
             meta = {**(record.result.get("_meta") or {}), proto.RELATED_TASK: {"taskId": record.task_id}}
             return {**record.result, "_meta": meta}
-        raise McpError(f"Method not found: {method}", code=-32601)
+        raise McpError(f"Method not found: {quoted(method)}", code=-32601)

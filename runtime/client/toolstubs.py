@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from ..errors import McpError
+from ..protocol import numbers
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 from ..wire import to_builtins
 from .api import Client
@@ -83,7 +84,7 @@ class ToolError(McpError):
 
 def _check(value: Any, tp: type[T]) -> T:
     """`value` (a Struct, or JSON) validated as `tp`: a constructor checks no types, a conversion does."""
-    return msgspec.convert(msgspec.to_builtins(value), tp)
+    return numbers.convert(msgspec.to_builtins(value), tp)  # (`1.0` for an int: an integer)
 
 
 class ToolStubs:
@@ -117,7 +118,7 @@ class ToolStubs:
                     tool, "no structured content, and the text is not JSON", result
                 ) from None
         try:
-            return msgspec.convert(structured, output)
+            return numbers.convert(structured, output)  # (`1.0` for an int: an integer)
         except msgspec.ValidationError as exc:
             raise InvalidToolResult(tool, str(exc), result) from None
 

@@ -16,7 +16,7 @@ from typing import Any, Final, Protocol
 import msgspec
 
 from .. import wire
-from ..errors import InvalidParams, McpError, MethodNotFound
+from ..errors import InvalidParams, McpError, MethodNotFound, quoted
 from ..lazy import resolve_annotations
 from ..methods import RequestMethod
 from . import eras, revisions
@@ -202,7 +202,7 @@ def _plan(revision: Revision, method: str) -> _Plan:
 
         spec = tasks.extension_method(revision, method)  # the tasks extension's (2026-07-28)
         if spec is None or "client_to_server" not in spec.directions:
-            raise MethodNotFound(f"Method not found: {method}")
+            raise MethodNotFound(f"Method not found: {quoted(method)}")
     params_type = spec.params_type
     read = None if params_type is None else wire.decoder(params_type).decode
     plan = _plans[revision, method] = _Plan(spec, read, eras.of(revision))
@@ -241,7 +241,7 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
         meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
     missing = gate.missing_feature(method)
     if missing:
-        raise MethodNotFound(f"Method not found: {method} (this server does not offer {missing})")
+        raise MethodNotFound(f"Method not found: {quoted(method)} (this server does not offer {missing})")
     era = plan.era
     direct = era.direct_calls and answerable_directly(method, value, gate)
     return Dispatch(revision, era, spec, value, meta, direct)

@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol
 
 from msgspec import UNSET
 
-from ..errors import RESOURCE_NOT_FOUND, InvalidParams, McpError
+from ..errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, quoted
 from . import revisions
 from .jsonrpc import INTERNAL_ERROR
 from .revisions import Revision
@@ -125,7 +125,7 @@ class SessionEra(Era):
         return McpError(message, code=INTERNAL_ERROR)
 
     def resource_not_found(self, uri: str) -> McpError:
-        return McpError(f"Resource not found: {uri}", code=RESOURCE_NOT_FOUND, data={"uri": uri})
+        return McpError(f"Resource not found: {quoted(uri)}", code=RESOURCE_NOT_FOUND, data={"uri": uri})
 
 
 class EnvelopeEra(Era):
@@ -149,7 +149,7 @@ class EnvelopeEra(Era):
         return McpError(message, code=code, data={"requiredCapabilities": required})
 
     def resource_not_found(self, uri: str) -> McpError:
-        return InvalidParams(f"Resource not found: {uri}", data={"uri": uri})
+        return InvalidParams(f"Resource not found: {quoted(uri)}", data={"uri": uri})
 
     def shape(
         self, method: str, result: dict[str, Any], result_type: Any, server: ResultStamp

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
+from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, decode_value, render, routed_params, value_at
 from .headers import peek as peek_message
@@ -32,6 +33,7 @@ __all__ = [
     "Listen",
     "Resume",
     "UnknownEvent",
+    "UnreadableAnswer",
     "Delete",
     "Initialize",
     "SessionMessage",
@@ -137,6 +139,17 @@ class SessionMessage(Route):
     decided: dispatch.Dispatch | None = None
     """The request read in one pass and decided (`ServerView.decide_session`) for the revision its
     header names, taken by a session of that revision (`request` then has no params)."""
+
+
+class UnreadableAnswer(Route):
+    """POST on a session of a body that is no JSON, yet reads (`salvage`) as an answer to request `id`:
+    refused with `refusal` (400) as any such body, and, if the session awaits that answer, the request
+    fails at once, as over stdio, rather than at its timeout."""
+
+    session_id: str
+    id: jsonrpc.RequestId
+    body: bytes
+    refusal: Rejection
 
 
 class Batch(Route):
@@ -305,6 +318,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     request: jsonrpc.Request | None = None
     decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
+    malformed: jsonrpc.Malformed | None = None
     single = body[:1] == b"{"
     try:
         # Only the stateless wire's headers (`Mcp-Method`) name the type to decode a body into at once.
@@ -337,16 +351,25 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 # No JSON (bad UTF-8 anywhere, params left raw included; nesting too deep): the
                 # parser's own answer, which the peek below, reading less, could not give.
                 assert message.reply is not None
-                return Rejection(400, message.reply)
+                return _unreadable(session_id, body, Rejection(400, message.reply))
+            elif isinstance(message, jsonrpc.Malformed):
+                malformed = message
         if peek is None:
             peek = peek_message(body)
+            refused = None if malformed is None else malformed.reply
+            if refused is not None and isinstance(peek, Peek) and peek.method is not None:
+                # A request or notification whose envelope is wrong (an id that is null, say): refused
+                # as over stdio, not taken for a notification. (A broken answer goes on to its request.)
+                return Rejection(400, refused)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
         reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
-        return Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+        refusal = Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+        return _unreadable(session_id, body, refusal)
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
-        return Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
+        refusal = Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
+        return _unreadable(session_id, body, refusal)
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
@@ -369,6 +392,23 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
+
+
+def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Route | Rejection:
+    """A body that could not be read: refused, and on a session, an answer whose id can be read is
+    also taken to the request it answers (`UnreadableAnswer`)."""
+    if session_id is None:
+        return refusal
+    import re
+
+    from .salvage import EDGE, salvage  # (an error path's)
+
+    found = salvage(body)
+    # A request cut off before its members' end reads as no request: `"method"` anywhere in its
+    # first bytes is taken as one (a request of the client's never fails one of ours).
+    if found.id is None or found.request or re.search(rb'"method"\s*:', body[:EDGE]):
+        return refusal
+    return UnreadableAnswer(session_id, found.id, body, refusal)
 
 
 def _stateless(
@@ -402,7 +442,8 @@ def _stateless(
         if spec is None and peek.id is not None:
             spec = tasks.EXTENSION_REQUESTS.get(peek.method)
         if spec is None:
-            return Rejection(404, error_body(METHOD_NOT_FOUND, f"Method not found: {peek.method}", peek.id))
+            why = f"Method not found: {quoted(peek.method or '')}"
+            return Rejection(404, error_body(METHOD_NOT_FOUND, why, peek.id))
     direct = False
     if peek.lean:
         # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
@@ -431,7 +472,7 @@ def _header_mismatch(
     if version is None:
         return "MCP-Protocol-Version is required"
     if body_version is not None and body_version != version:
-        return f"MCP-Protocol-Version {version!r} but _meta says {body_version!r}"
+        return f"MCP-Protocol-Version {quoted(version)} but _meta says {quoted(body_version)}"
     method = headers.get(b"mcp-method")
     if method is None:
         if peek.id is None:
@@ -440,7 +481,7 @@ def _header_mismatch(
             return None
         return "Mcp-Method is required"
     if method != body_method:
-        return f"Mcp-Method {method!r} but the body's method is {body_method!r}"
+        return f"Mcp-Method {quoted(method)} but the body's method is {quoted(body_method or '')}"
     return _name_mismatch(headers, peek, view)
 
 
@@ -456,14 +497,14 @@ def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -
         if name is None:
             return "Mcp-Name is required"
         if decode_value(name) != source:
-            return f"Mcp-Name {name!r} does not match the body"
+            return f"Mcp-Name {quoted(name)} does not match the body"
     elif body_method in tasks.EXTENSION_REQUESTS and params is not None and isinstance(params.task_id, str):
         # SEP-2663 routing headers: the task's id is the name of a `tasks/*` request.
         name = headers.get(b"mcp-name")
         if name is None:
             return "Mcp-Name is required"
         if decode_value(name) != params.task_id:
-            return f"Mcp-Name {name!r} does not match the body's taskId"
+            return f"Mcp-Name {quoted(name)} does not match the body's taskId"
     if body_method == "tools/call" and params is not None:
         paths = view.param_paths(params.name)
         if paths:  # (most tools mirror no argument in a header)

@@ -24,6 +24,7 @@ from ..methods import RequestMethod
 from .revisions import Revision
 
 __all__ = [
+    "ANONYMOUS",
     "EXTENSION",
     "EXTENSION_REQUESTS",
     "CreatedTask",
@@ -44,6 +45,7 @@ __all__ = [
     "move",
     "new_record",
     "now_ms",
+    "over_client_limit",
 ]
 
 EXTENSION: Final = "io.modelcontextprotocol/tasks"
@@ -62,6 +64,9 @@ TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
 }
 """Every status a task may move to from each status (both eras' text agree): a terminal status
 (`completed`, `failed`, `cancelled`) moves nowhere, so a cancel that wins the race stays cancelled."""
+ANONYMOUS: Final = "anonymous"
+"""The `client` of every task an anonymous client of the stateless wire starts: one allowance for all."""
+
 TERMINAL: Final = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
 
@@ -124,6 +129,20 @@ class TaskRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     def expired(self, now: int) -> bool:
         return now >= self.created_ms + self.ttl_ms
+
+
+def over_client_limit(client: str, limit: int) -> str:
+    """Why a task past `max_per_client` is refused; the anonymous clients' allowance is said to be
+    theirs together (one of them may have no task at all)."""
+    if client == ANONYMOUS:
+        return (
+            f"Too many tasks: the anonymous clients of this server share one limit of {limit} "
+            "unfinished, all in use; wait for one to finish, or authenticate for a limit of your own"
+        )
+    return (
+        f"Too many tasks: this client has its limit of {limit} unfinished; "
+        "wait for one to finish, or cancel one"
+    )
 
 
 def now_ms() -> int:

@@ -15,7 +15,7 @@ from msgspec import UNSET
 
 from .. import wire
 from ..aio.interfaces import ROUTE
-from ..errors import InvalidParams, McpError
+from ..errors import InvalidParams, McpError, quoted
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import RequestId
 from ..protocol.request_state import CALLER
@@ -267,7 +267,7 @@ class Context:
                 return wire.convert(self.answers[key], result_type)
             except msgspec.ValidationError as exc:  # the client's own params: not a fault of ours
                 raise InvalidParams(
-                    f"Invalid params: inputResponses[{key!r}] is no {result} (asked by {method}): {exc}"
+                    f"Invalid params: inputResponses[{quoted(key)}] is no {result} (asked by {method}): {exc}"
                 ) from None
         # Every ask made before the handler stops (several, under asyncio.gather) is collected,
         # so that one InputRequiredResult carries them all.

@@ -303,7 +303,7 @@ class Features:
         is None only for a tool that takes none (`answers_directly`); `module` then names the revision."""
         tool = self._tools.get(name)
         if tool is None:
-            raise InvalidParams(f"Unknown tool: {name}")
+            raise InvalidParams(f"Unknown tool: {quoted(name)}")
         return await self._run_tool(tool, arguments, ctx, module)
 
     async def call_plain(
@@ -335,7 +335,12 @@ class Features:
         try:
             args = _convert(arguments or {}, sig.arguments)
         except msgspec.ValidationError as exc:
-            return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+            from ..protocol import numbers  # (on use: the rare path)
+
+            try:  # (`1.0` for an int: an integer, as JSON Schema counts)
+                args = numbers.convert(arguments or {}, sig.arguments)
+            except msgspec.ValidationError:
+                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
         if sig.adapters:
             try:
@@ -412,7 +417,7 @@ class Features:
             module, spec, era = facts
             tool = self._tools.get(params.name)  # (`call_tool`, inlined: one coroutine less per call)
             if tool is None:
-                raise InvalidParams(f"Unknown tool: {params.name}")
+                raise InvalidParams(f"Unknown tool: {quoted(params.name)}")
             result = await self._run_tool(tool, None if arguments is UNSET else arguments, None, module)
             return self.answer(rid, "tools/call", result, spec, era)
         except BaseException as exc:
@@ -459,7 +464,7 @@ class Features:
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
         prompt = self._prompts.get(name)
         if prompt is None:
-            raise InvalidParams(f"Unknown prompt: {name}")
+            raise InvalidParams(f"Unknown prompt: {quoted(name)}")
         if self.required_scopes.active:
             self.required_scopes.check("prompts/get", name)
         try:

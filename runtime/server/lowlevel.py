@@ -29,7 +29,7 @@ from msgspec import UNSET
 from .. import wire
 from ..aio.interfaces import MessageTransport
 from ..aio.peer import Peer
-from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound
+from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, quoted
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
@@ -116,12 +116,12 @@ class _HandlerConnection:
         try:
             spec = self.rev.requests.get(event.method)
             if spec is None or "client_to_server" not in spec.directions:
-                raise MethodNotFound(f"Method not found: {event.method}")
+                raise MethodNotFound(f"Method not found: {quoted(event.method)}")
             fn = getattr(self.server.handler, spec.handler, None)
             if fn is None:
                 if event.method == "ping":
                     return encode_result(event.id, {})
-                raise MethodNotFound(f"Method not found: {event.method}")
+                raise MethodNotFound(f"Method not found: {quoted(event.method)}")
             params = self._decode_params(spec, event.params)
             self._check_version(params)
             result = await fn(params, HandlerContext(event.id, self.stub))

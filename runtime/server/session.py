@@ -21,7 +21,7 @@ import msgspec
 from .. import wire
 from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
 from ..aio.peer import Peer
-from ..errors import MethodNotFound
+from ..errors import MethodNotFound, quoted
 from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
@@ -298,7 +298,7 @@ class Connection:
             # is every request), and answer with its result.
             route = ROUTES.get(spec.handler) or server.method_route(method)
             if route is None:  # neither the runtime's nor one the server's author registered
-                raise MethodNotFound(f"Method not found: {method}")
+                raise MethodNotFound(f"Method not found: {quoted(method)}")
             era = decided.era
             caps = era.client_capabilities(self.client_caps, decided.meta)
             ctx = Context(self, rid, decided.revision, decided.meta, caps)

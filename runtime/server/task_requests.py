@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import McpError, MethodNotFound
+from ..errors import McpError, MethodNotFound, quoted
 from ..protocol import tasks as proto
 from .context import Context
 from .features import opt
@@ -115,7 +115,7 @@ def _tasks(server: Server, ctx: Context, method: str) -> Tasks:
     envelope era, a client that did not declare the extension -> -32021."""
     tasks = server.tasks
     if tasks is None:
-        raise MethodNotFound(f"Method not found: {method} (this server runs no tasks)")
+        raise MethodNotFound(f"Method not found: {quoted(method)} (this server runs no tasks)")
     if ctx.era.stateless:
         extensions = ctx.client_capabilities.get("extensions")
         if not isinstance(extensions, dict) or proto.EXTENSION not in extensions:

@@ -107,9 +107,7 @@ class MemoryTaskStore:
         active = sum(1 for r in records.values() if r.client == client and not r.terminal)
         if active >= max_per_client:
             raise TooManyTasks(
-                f"Too many tasks: this client has its limit of {max_per_client} unfinished; "
-                "wait for one to finish, or cancel one",
-                data={"limit": max_per_client},
+                proto.over_client_limit(client, max_per_client), data={"limit": max_per_client}
             )
         records[record.task_id] = record
 
@@ -248,7 +246,7 @@ class Tasks:
         # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
         # client; an address may be a proxy's): a key per request would leave their running tasks
         # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
-        client = principal or (ctx.connection.client_key if era == "session" else "anonymous")
+        client = principal or (ctx.connection.client_key if era == "session" else proto.ANONYMOUS)
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
@@ -385,7 +383,7 @@ class Tasks:
         """The caller's task `task_id`; -32602 when there is none (unknown, expired, or another's)."""
         record = await self.store.get(task_id)
         if record is None or record.owner != PRINCIPAL.get():
-            raise InvalidParams(f"Failed to retrieve task: Task not found: {task_id}")
+            raise InvalidParams(f"Failed to retrieve task: Task not found: {quoted(task_id)}")
         return record
 
     async def result(self, task_id: str) -> TaskRecord:

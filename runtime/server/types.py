@@ -64,7 +64,16 @@ def converter(tp: Any) -> Callable[[Any], Any]:
     if is_pydantic(tp):
         validate: Callable[[Any], Any] = tp.model_validate
         return validate
-    return lambda data: msgspec.convert(data, tp)
+    return lambda data: _convert(data, tp)
+
+
+def _convert(data: Any, tp: Any) -> Any:
+    try:
+        return msgspec.convert(data, tp)
+    except msgspec.ValidationError:
+        from ..protocol import numbers  # (on use: `1.0` for an int, an integer as JSON Schema counts)
+
+        return numbers.convert(data, tp)
 
 
 def form_schema(tp: Any) -> dict[str, Any]:

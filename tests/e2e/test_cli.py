@@ -44,7 +44,7 @@ def test_failures_exit_non_zero_with_a_clear_message() -> None:
     tool_error = mcpbind("call", "fail", '{"message": "boom"}', "--", *SERVER)
     assert tool_error.returncode == 1 and json.loads(tool_error.stdout)["isError"] is True
     unknown = mcpbind("call", "nope", "--", *SERVER)
-    assert unknown.returncode == 1 and "error -32602: Unknown tool: nope" in unknown.stderr
+    assert unknown.returncode == 1 and "error -32602: Unknown tool: 'nope'" in unknown.stderr
     bad_json = mcpbind("call", "echo", "{oops", "--", *SERVER)
     assert bad_json.returncode != 0 and "not JSON" in bad_json.stderr
     no_server = mcpbind("inspect")

@@ -102,3 +102,30 @@ def test_a_client_import_loads_no_schema_compiler() -> None:
     code = "import sys, mcpbind.client; print(any(m.startswith('mcpbind.stubgen') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_whole_float_is_an_integer(tmp_path: Path) -> None:
+    """JSON Schema's `integer` matches `1.0` (a number with a zero fractional part): a Python server may
+    send it. `1.5` still does not fit, nor does a string."""
+    count = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    tools = {"tools": [{"name": "count", "inputSchema": {"type": "object"}, "outputSchema": count}]}
+    lines = [
+        answer(tools),
+        structured({"n": 3.0}),
+        structured({"n": -(2.0**62)}),
+        structured({"n": 1.5}),
+        structured({"n": "3"}),
+        structured({"n": 7}),
+    ]
+
+    async def main() -> None:
+        async with scripted(tmp_path, lines) as client:
+            await client.list_tools()
+            assert (await client.call_tool("count", {})).structured_content == {"n": 3.0}
+            assert (await client.call_tool("count", {})).structured_content == {"n": -(2.0**62)}
+            for _ in range(2):
+                with pytest.raises(InvalidToolResult, match=r"Expected `int`.*\$\.n"):
+                    await client.call_tool("count", {})
+            assert (await client.call_tool("count", {})).structured_content == {"n": 7}
+
+    run(main())

@@ -42,3 +42,26 @@ def test_handler_protocol_server(revision: str) -> None:
         assert "forbids" in rec.inner.stderr_text or revision != "2025-06-18"
 
     run(main())
+
+
+def test_notification_handler_that_asks_the_client() -> None:
+    """A notification's handler that awaits the client's answer (roots/list) gets it: the server
+    goes on reading while it waits, and serves the requests that follow."""
+
+    async def roots() -> list[dict[str, Any]]:
+        return [{"uri": "file:///a", "name": "a"}, {"uri": "file:///b", "name": "b"}]
+
+    async def main() -> None:
+        transport = StdioClientTransport(sys.executable, [SERVER, "2025-06-18"], stderr="capture")
+        async with Client(transport, mode="2025-06-18", roots=roots) as client:
+            await client.notify("notifications/roots/list_changed")
+            seen = ""
+            for _ in range(200):  # the answer and the next call race: a bounded wait for the roots
+                seen = (await client.call_tool("roots", {}, timeout=20)).content[0].text
+                if seen:
+                    break
+                await asyncio.sleep(0.02)
+            assert seen == "file:///a file:///b"
+            assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
+
+    run(main())

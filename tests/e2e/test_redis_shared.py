@@ -128,7 +128,7 @@ def test_a_tool_removed_on_one_worker_is_gone_on_the_other_when_it_says_so(redis
                     else:
                         message = modern(9, "tools/call", {"name": "movable", "arguments": {}})
                         gone = await http.post(two, json=message, headers=modern_headers(message))
-                        assert gone.json()["error"]["message"] == "Unknown tool: movable", gone.text
+                        assert gone.json()["error"]["message"] == "Unknown tool: 'movable'", gone.text
             # A change of worker two reaches worker one the same way (one of the two has no listener).
             await tool(http, two, "move", present=False)
             for _ in range(200):  # bounded: the bus delivers within milliseconds on loopback

@@ -324,6 +324,27 @@ def test_the_extension_creates_and_inlines_in_2026(url: str) -> None:
     run(main())
 
 
+def test_the_anonymous_allowance_is_said_to_be_shared_in_2026() -> None:
+    """Without authentication, the stateless wire's clients share one `max_per_client`: the refusal says
+    so to a client that holds no task itself (a session's says the client has its limit)."""
+
+    async def main(url: str) -> None:
+        first, _ = http_client(url)
+        second, _ = http_client(url)
+        async with first, second:
+            held = [await first.start_tool_task("hold") for _ in range(2)]
+            with pytest.raises(McpError) as info:
+                await second.start_tool_task("hold")
+            assert info.value.code == -32000 and info.value.data == {"limit": 2}
+            assert "the anonymous clients of this server share one limit of 2" in info.value.message
+            assert "this client has its limit" not in info.value.message
+            for handle in held:
+                await handle.cancel()
+
+    with serve(SCRIPT, "--max-per-client", "2") as url:
+        run(main(url))
+
+
 def test_input_required_is_answered_with_tasks_update_in_2026(url: str) -> None:
     async def main() -> None:
         client, recorder = http_client(url)

@@ -16,6 +16,13 @@ from mcpbind.transports.stdio import StdioServerTransport
 
 
 class OldHandler:
+    def __init__(self) -> None:
+        self.roots: list[str] = []
+
+    async def on_roots_list_changed(self, params: Any, ctx: HandlerContext, /) -> None:
+        # Asks the client back from a notification's handler: its answer must still be read.
+        self.roots = [root.uri for root in (await ctx.client.list_roots()).roots]
+
     async def initialize(
         self, params: old.InitializeRequestParams, ctx: HandlerContext, /
     ) -> old.InitializeResult:
@@ -35,6 +42,8 @@ class OldHandler:
     async def call_tool(
         self, params: old.CallToolRequestParams, ctx: HandlerContext, /
     ) -> old.CallToolResult:
+        if params.name == "roots":
+            return old.CallToolResult(content=[old.TextContent(text=" ".join(self.roots))])
         if params.name == "bad":
             return old.CallToolResult(content=[old.TextContent(text=3)])  # type: ignore[arg-type]
         args: Any = params.arguments

@@ -113,7 +113,7 @@ def test_session_requests_belong_to_the_session_era() -> None:
     [("no/such", MODERN), ("sampling/createMessage", MODERN), ("roots/list", STATEFUL), ("ping", MODERN)],
 )
 def test_methods_a_client_cannot_send_are_not_found(method: str, revision: str) -> None:
-    with pytest.raises(MethodNotFound, match=f"Method not found: {method}"):
+    with pytest.raises(MethodNotFound, match=f"Method not found: '{method}'"):
         dispatch.decide(method, None, None, revisions.revision(revision), ALL_FEATURES)
 
 

@@ -87,6 +87,7 @@ LAZY = (
     "mcpbind.transports.http",
     "mcpbind.server.middleware",  # the first middleware loads it
     "mcpbind.protocol.salvage",  # an error path's (a message too large or unreadable)
+    "mcpbind.protocol.numbers",  # a check that failed, tried again with `1.0` read as `1`
     "mcpbind.server.shared",  # `ctx.shared`'s first use
     "mcpbind.aio.deadlines",  # the first request of ours with a timeout
     "mcpbind.transports.server_output",  # the stdio client's (its start loads it)

@@ -352,3 +352,33 @@ def test_classifying_is_quick() -> None:
         assert inbound.screen(hdrs, raw) is None and inbound.head("POST", hdrs, 1 << 20) is None
         assert isinstance(inbound.post(hdrs, body, VIEW, 1 << 20), inbound.Stateless)
     assert time.process_time() - started < 1.0
+
+
+def test_an_unreadable_answer_on_a_session_is_taken_to_its_request() -> None:
+    """A session's POST that is no JSON but reads as an answer (its id salvaged) is refused with its
+    400 all the same, and routed so that the request it answers fails at once; anything else that
+    cannot be read (no session, a request, no id) is only refused."""
+    cut = b'{"jsonrpc":"2.0","id":7,"result":{"roots":['
+    deep = b'{"jsonrpc":"2.0","id":"s","result":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    for body, rid in ((cut, 7), (deep, "s")):
+        route = post(body, mcp_session_id="abc", mcp_protocol_version="2025-11-25")
+        assert isinstance(route, inbound.UnreadableAnswer), route
+        assert (route.session_id, route.id, route.body) == ("abc", rid, body)
+        rejected(route.refusal, 400, -32700)
+    rejected(post(cut, mcp_protocol_version="2025-11-25"), 400, -32700)
+    rejected(post(b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{', mcp_session_id="abc"), 400, -32700)
+    rejected(post(b'{"jsonrpc":"2.0","result":{', mcp_session_id="abc"), 400, -32700)
+
+
+@pytest.mark.parametrize("rid", [None, True, 1.5, {"a": 1}, [1]])
+def test_a_request_with_an_invalid_id_is_refused_not_taken_for_a_notification(rid: Any) -> None:
+    """MCP: a request's id MUST be a string or an integer (never null). With any other, the message is
+    refused with 400 and -32600, as over stdio, on a session and on the stateless wire, rather than
+    accepted (202) as a notification."""
+    body = {"jsonrpc": "2.0", "id": rid, "method": "ping"}
+    error = rejected(post(body, mcp_session_id="s", mcp_protocol_version="2025-11-25"), 400, -32600)
+    assert "`id` must be a string or an integer" in error["message"]
+    message = {**modern(1, "ping"), "id": rid}
+    rejected(stateless(message), 400, -32600)
+    bad_version = {"jsonrpc": "1.0", "method": "notifications/initialized"}
+    rejected(post(bad_version, mcp_session_id="s", mcp_protocol_version="2025-11-25"), 400, -32600)

@@ -108,6 +108,7 @@ class HttpApp:
             inbound.Listen: stateful.get,
             inbound.Resume: stateful.get,
             inbound.UnknownEvent: stateful.get,
+            inbound.UnreadableAnswer: stateful.unreadable,
             inbound.Delete: self._delete,
         }
         """What each kind of route is: one table, one way through."""

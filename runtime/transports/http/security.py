@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
+from ...errors import quoted
 from ...protocol import inbound
 from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...protocol.request_state import PRINCIPAL
@@ -140,10 +141,11 @@ def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | Non
             security.hosts_seen.clear()  # (a client making up Host values gains nothing)
         security.hosts_seen[host] = (allowed_hosts, allowed)
     if not allowed:
-        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {host!r} is not allowed"))
+        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {quoted(host)} is not allowed"))
     origin = headers.get(b"origin")
     if origin is not None and not security.origin_allowed(origin):
-        return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: origin {origin!r} is not allowed"))
+        why = f"Forbidden: origin {quoted(origin)} is not allowed"
+        return Rejection(403, error_body(INVALID_REQUEST, why))
     return None
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
+from ...errors import quoted
 from ...protocol import revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
@@ -21,6 +22,7 @@ from ...protocol.inbound import (
     Resume,
     SessionMessage,
     UnknownEvent,
+    UnreadableAnswer,
     has_batches,
 )
 from ...server.plain import answer_decided
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from .app import HttpApp
     from .sessions import Session
 
-__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get"]
+__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get", "unreadable"]
 
 STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -63,7 +65,8 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             return
     version = route.version
     if version is not None and version not in revisions.KNOWN and session.conn.revision is not None:
-        await respond(send, 400, error_body(INVALID_REQUEST, f"Unsupported MCP-Protocol-Version {version!r}"))
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)}"
+        await respond(send, 400, error_body(INVALID_REQUEST, why))
         return
     session.last_seen = time.monotonic()
     peek = route.peek
@@ -101,6 +104,20 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
     if changes:
         await _save_changed(app, session)  # (changed after its answer went out)
+
+
+async def unreadable(app: HttpApp, route: UnreadableAnswer, send: Send, receive: Receive) -> None:
+    """A session's POST that is no JSON but reads as an answer to request `route.id`: refused (400) as
+    any such body is; the request it answers fails at once (its connection's endpoint reads the body
+    as stdio's does), on this worker or, if another sent it, there."""
+    session = await app.table.get(route.session_id)
+    if session is not None:
+        peer, forward = session.conn.peer, app.table.forward
+        if peer.endpoint.awaits(route.id):
+            await peer.feed(route.body)
+        elif forward is not None:
+            await forward(session.id, route.id, route.body)
+    await respond(send, route.refusal.status, route.refusal.body, route.refusal.headers)
 
 
 def _saved_first(app: HttpApp, session: Session, send: Send) -> Send:

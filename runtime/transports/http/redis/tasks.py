@@ -133,9 +133,7 @@ class RedisTaskStore:
             )
         if outcome == -2:
             raise TooManyTasks(
-                f"Too many tasks: this client has its limit of {max_per_client} unfinished; "
-                "wait for one to finish, or cancel one",
-                data={"limit": max_per_client},
+                proto.over_client_limit(record.client, max_per_client), data={"limit": max_per_client}
             )
 
     async def get(self, task_id: str) -> TaskRecord | None:
