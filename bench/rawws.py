@@ -16,8 +16,12 @@ import os
 import struct
 from collections.abc import Callable
 
+_READ = memoryview(bytearray(256 * 1024))
+"""What every connection reads its socket into, as `rawhttp` does: no bytes object (a mapped block) per
+read."""
 
-class _Protocol(asyncio.Protocol):
+
+class _Protocol(asyncio.BufferedProtocol):
     def __init__(self, on_message: Callable[[bytes], None]) -> None:
         self.on_message = on_message
         self.transport: asyncio.Transport | None = None
@@ -34,9 +38,12 @@ class _Protocol(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return _READ
+
+    def buffer_updated(self, nbytes: int) -> None:
         buf = self.buf
-        buf += data
+        buf += _READ[:nbytes]
         if not self.upgraded.done():
             end = buf.find(b"\r\n\r\n")
             if end < 0:

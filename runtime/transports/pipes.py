@@ -39,6 +39,7 @@ __all__ = [
     "WriteProtocol",
     "grow_pipe",
     "pollable",
+    "read_small",
 ]
 
 CHUNK: Final = 256 * 1024
@@ -55,9 +56,19 @@ peer that sends small messages has no use for it."""
 READ_BUFFER_HIGH: Final = 4 * 1024 * 1024
 """Bytes of requests read from stdin and not yet taken beyond which a server stops reading it."""
 READ_SIZE: Final = 64 * 1024
-"""The most a server's stdin is read in one system call on asyncio's loop (`LineProtocol`): under
-glibc's threshold for mapping an allocation of its own (128 KiB), so that each read's bytes come from
-the heap."""
+"""The most a pipe is read in one system call on asyncio's loop (`read_small`): under glibc's threshold
+for mapping an allocation of its own (128 KiB), so that each read's bytes come from the heap."""
+
+
+def read_small(transport: asyncio.BaseTransport) -> None:
+    """Have asyncio's pipe `transport` read at most `READ_SIZE` per system call.
+
+    asyncio's pipe transport reads up to `max_size` (256 KiB) into a new bytes object, which glibc maps
+    (mmap) and unmaps once it shrinks to what was read: two system calls, a page fault and a TLB flush
+    on every read, a quarter of a process's CPU at 16 messages in flight. A read of `READ_SIZE` is
+    served from the heap. (uvloop reads into a buffer it keeps: its transport has no `max_size`.)"""
+    if getattr(transport, "max_size", 0) > READ_SIZE:
+        transport.max_size = READ_SIZE  # type: ignore[attr-defined]
 
 
 class LineProtocol(asyncio.Protocol):
@@ -88,13 +99,7 @@ class LineProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        # asyncio's pipe transport reads up to `max_size` (256 KiB) into a new bytes object, which
-        # glibc maps (mmap) and unmaps once it shrinks to what was read: two system calls, a page
-        # fault and a TLB flush on every read, a quarter of a server's CPU at 16 requests in flight.
-        # A read of `READ_SIZE` is served from the heap. (uvloop reads into a buffer it keeps: its
-        # transport has no `max_size`.)
-        if getattr(transport, "max_size", 0) > READ_SIZE:
-            transport.max_size = READ_SIZE  # type: ignore[attr-defined]
+        read_small(transport)
 
     def take(self) -> bytes | LineTooLong:
         """The oldest line (there is one): reading resumes once enough of them are taken."""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Final
 
 from ..protocol.endpoint import ClippingLineBuffer, Oversized
-from .pipes import Batched
+from .pipes import Batched, read_small
 
 __all__ = ["WAITING_HIGH", "ServerOutput", "ServerProcess"]
 
@@ -89,6 +89,7 @@ class ServerOutput(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.pipe = transport  # type: ignore[assignment]
+        read_small(transport)  # (as a server reads its stdin: no memory mapped per read)
 
     def data_received(self, data: bytes) -> None:
         waiting, take = self.waiting, self.take

@@ -3,15 +3,20 @@ would feed them (no process: the protocol's callbacks are called directly, its p
 
 Answers are taken as they are read; what is not taken waits in order, and every line after it waits
 behind it until the reading task is done with it; reading pauses while too much waits; a `take` that
-raises leaves the line for the reading task; EOF comes after the last waiting line.
+raises leaves the line for the reading task; EOF comes after the last waiting line. Over a real pipe on
+asyncio's loop, reads stay small enough to need no memory mapped per read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
+import pytest
+
 from mcpbind.protocol.endpoint import Oversized
+from mcpbind.transports.pipes import READ_SIZE
 from mcpbind.transports.server_output import WAITING_HIGH, ServerOutput
 
 
@@ -125,5 +130,41 @@ def test_an_oversized_line_becomes_what_oversized_says() -> None:
         output.data_received(b"y" * 20 + b"\nlast\n")
         assert [line.size for line in seen] == [40, 40]
         assert list(output.waiting) == [b"instead", b"small", b"last"]
+
+    asyncio.run(main())
+
+
+def test_a_real_pipe_is_read_in_pieces_glibc_serves_from_the_heap() -> None:
+    """On asyncio's loop the pipe transport would read up to 256 KiB at once, each read a fresh mapping
+    (mmap, page fault, munmap, on every answer the client reads); the client's reader asks for
+    `READ_SIZE` at most, as a server's stdin reader does, and a long answer still arrives whole."""
+    fcntl = pytest.importorskip("fcntl")
+    sizes: list[int] = []
+
+    class Counted(ServerOutput):
+        def data_received(self, data: bytes) -> None:
+            sizes.append(len(data))
+            super().data_received(data)
+
+    async def main() -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (AttributeError, OSError):
+            os.close(read_fd)
+            os.close(write_fd)
+            pytest.skip("no pipe of 1 MiB here")
+        line = b"z" * (300 * 1024)
+        assert os.write(write_fd, line + b"\n") == len(line) + 1  # (all of it waits in the pipe)
+        output = Counted(1 << 20, lambda line: None, asyncio.get_running_loop())
+        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+            lambda: output, os.fdopen(read_fd, "rb", buffering=0)
+        )
+        try:
+            assert await asyncio.wait_for(output.first(), 10) == line
+            assert len(sizes) > 1 and max(sizes) <= READ_SIZE and sum(sizes) == len(line) + 1
+        finally:
+            transport.close()
+            os.close(write_fd)
 
     asyncio.run(main())
