@@ -93,9 +93,14 @@ class RequestTimeout(McpError):
     code = -32001
 
 
-def quoted(value: str, limit: int = QUOTED_LIMIT) -> str:
+def quoted(value: object, limit: int = QUOTED_LIMIT) -> str:
     """`value` as an error message quotes it: its repr, cut at `limit` characters with its length said,
-    so that an answer never echoes back a value as large as the body that carried it."""
+    so that an answer never echoes back a value as large as the body that carried it. A client may send
+    any JSON where a string belongs (a number for a version, say): what is no string is quoted as its
+    repr, cut the same way."""
+    if type(value) is not str:
+        text = repr(value)
+        return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
     if len(value) <= limit:
         return repr(value)
     return f"{value[:limit]!r}... ({len(value)} characters)"

@@ -317,6 +317,21 @@ def test_the_version_header_and_meta_must_agree() -> None:
     assert "_meta says '2026-01-01'" in error["message"]
 
 
+@pytest.mark.parametrize("version", [4.695937053153953e196, 20260728, ["2026-07-28"] * 40, {"v": None}, True])
+@pytest.mark.parametrize("method", ["tools/list", "notifications/tools/list_changed"])
+def test_a_version_in_meta_that_is_no_string_is_refused_not_a_crash(version: Any, method: str) -> None:
+    """A client may put any JSON where the version belongs: the mismatch is answered, its value quoted
+    (cut to the quoting limit), as for a string."""
+    message = modern(13, method)
+    if method.startswith("notifications/"):
+        del message["id"]
+    message["params"]["_meta"][revisions.META_VERSION] = version
+    outcome = stateless(message)
+    assert isinstance(outcome, Rejection), outcome
+    assert outcome.status == 400, (outcome.status, outcome.body)
+    assert b"_meta says" in outcome.body and len(outcome.body) < 600, outcome.body
+
+
 def test_a_revision_the_server_does_not_speak_and_an_unknown_method() -> None:
     only_stateful = StatelessRoute(_server(revisions.STATEFUL), HttpSecurity(), set())
     message = modern(14, "tools/list")
