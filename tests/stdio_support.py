@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mcpbind.protocol import revisions
 
 from .hostile import check_response
@@ -131,3 +133,18 @@ class StdioServer:
         message = {"jsonrpc": "2.0", "id": self.next_id("ping"), "method": "ping"}
         answer = self.request(message)
         assert answer.get("result") == {}, answer
+
+
+def filled_pipe(data: bytes) -> tuple[int, int]:
+    """A pipe grown to 1 MiB with all of `data` waiting in it: its read and write ends (the caller
+    closes them). Skips the test where a pipe cannot be grown (outside Linux)."""
+    fcntl = pytest.importorskip("fcntl")
+    read_fd, write_fd = os.pipe()
+    try:
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (AttributeError, OSError):
+        os.close(read_fd)
+        os.close(write_fd)
+        pytest.skip("no pipe of 1 MiB here")
+    assert os.write(write_fd, data) == len(data)  # (all of it waits in the pipe)
+    return read_fd, write_fd

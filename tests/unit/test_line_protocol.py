@@ -9,10 +9,10 @@ import asyncio
 import os
 from collections.abc import Callable
 
-import pytest
-
 from mcpbind.protocol.endpoint import LineTooLong
 from mcpbind.transports.pipes import READ_SIZE, LineProtocol
+
+from ..stdio_support import filled_pipe
 
 
 async def _until(check: Callable[[], bool]) -> None:
@@ -79,7 +79,6 @@ def test_reading_pauses_past_the_limit_and_resumes_once_the_burst_is_taken() -> 
 def test_reads_on_asyncio_stay_under_the_size_glibc_would_map() -> None:
     """asyncio's pipe transport would read up to 256 KiB at once, each read a fresh mapping (mmap,
     page fault, munmap); the reader asks for `READ_SIZE` at most, and a long line still arrives whole."""
-    fcntl = pytest.importorskip("fcntl")
     sizes: list[int] = []
 
     class Counted(LineProtocol):
@@ -88,15 +87,8 @@ def test_reads_on_asyncio_stay_under_the_size_glibc_would_map() -> None:
             super().data_received(data)
 
     async def main() -> None:
-        read_fd, write_fd = os.pipe()
-        try:
-            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):
-            os.close(read_fd)
-            os.close(write_fd)
-            pytest.skip("no pipe of 1 MiB here")
         line = b"z" * (300 * 1024)
-        assert os.write(write_fd, line + b"\n") == len(line) + 1  # (all of it waits in the pipe)
+        read_fd, write_fd = filled_pipe(line + b"\n")
         protocol = Counted(max_line=1 << 20)
         transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: protocol, os.fdopen(read_fd, "rb", buffering=0)

@@ -13,11 +13,11 @@ import asyncio
 import os
 from typing import Any
 
-import pytest
-
 from mcpbind.protocol.endpoint import Oversized
 from mcpbind.transports.pipes import READ_SIZE
 from mcpbind.transports.server_output import WAITING_HIGH, ServerOutput
+
+from ..stdio_support import filled_pipe
 
 
 class _Pipe:
@@ -138,7 +138,6 @@ def test_a_real_pipe_is_read_in_pieces_glibc_serves_from_the_heap() -> None:
     """On asyncio's loop the pipe transport would read up to 256 KiB at once, each read a fresh mapping
     (mmap, page fault, munmap, on every answer the client reads); the client's reader asks for
     `READ_SIZE` at most, as a server's stdin reader does, and a long answer still arrives whole."""
-    fcntl = pytest.importorskip("fcntl")
     sizes: list[int] = []
 
     class Counted(ServerOutput):
@@ -147,15 +146,8 @@ def test_a_real_pipe_is_read_in_pieces_glibc_serves_from_the_heap() -> None:
             super().data_received(data)
 
     async def main() -> None:
-        read_fd, write_fd = os.pipe()
-        try:
-            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):
-            os.close(read_fd)
-            os.close(write_fd)
-            pytest.skip("no pipe of 1 MiB here")
         line = b"z" * (300 * 1024)
-        assert os.write(write_fd, line + b"\n") == len(line) + 1  # (all of it waits in the pipe)
+        read_fd, write_fd = filled_pipe(line + b"\n")
         output = Counted(1 << 20, lambda line: None, asyncio.get_running_loop())
         transport, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: output, os.fdopen(read_fd, "rb", buffering=0)
