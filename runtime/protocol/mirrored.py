@@ -50,7 +50,8 @@ def name_mismatch(headers: Mapping[bytes, str], peek: Peek, param_paths: ParamPa
         name = headers.get(b"mcp-name")
         if name is None:
             return "Mcp-Name is required"
-        if decode_value(name) != source:
+        # A tool looked up for the one-pass decode was found by this header's value, decoded.
+        if (peek.tool.name if peek.tool is not None else decode_value(name)) != source:
             return f"Mcp-Name {quoted(name)} does not match the body"
     elif body_method in tasks.EXTENSION_REQUESTS and params is not None and isinstance(params.task_id, str):
         # SEP-2663 routing headers: the task's id is the name of a `tasks/*` request.
