@@ -138,6 +138,9 @@ class Peek(msgspec.Struct):
     """`typed` was decoded for a tool answered directly (`Server.answers_directly`): its open-object
     members (`_meta`) were validated as usual but hold only their declared members. Nothing else may
     take these params: if the tool is not answered directly after all, the body is read again."""
+    tool: Any = None
+    """With `lean`: the registration of the tool the `Mcp-Name` header names, looked up once for the
+    request (its name is the body's once the classifier has checked the header against it)."""
 
     def arguments(self) -> Any:
         if self.typed is not None:

@@ -23,9 +23,10 @@ import msgspec
 
 from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
-from .headers import Peek, PeekParams, decode_value, render, routed_params, value_at
+from .headers import Peek, PeekParams, routed_params
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts
+from .mirrored import header_mismatch, name_mismatch
 
 __all__ = [
     "Rejection",
@@ -298,6 +299,8 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
 # -- the body of a POST -----------------------------------------------------------------------------------
 
 _peek_params = msgspec.json.Decoder(PeekParams).decode
+_STATELESS_VERSIONS: Final = frozenset(v for v in revisions.KNOWN if revisions.is_modern(v))
+"""`revisions.is_modern`, as a set to test a header against with no call (None is in no set)."""
 _NO_SESSION: Final = Rejection(
     400, error_body(INVALID_REQUEST, "Bad Request: no Mcp-Session-Id (send initialize first)")
 )
@@ -356,6 +359,10 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 malformed = message
         if peek is None:
             peek = peek_message(body)
+            if isinstance(peek, Peek) and (peek.typed is not None or peek.lean or peek.tool is not None):
+                # Members of the client's named as what only the classifier notes on a peek: unknown
+                # members, as any other, not a one-pass decode's.
+                peek = Peek(peek.method, peek.id, peek.params)
             refused = None if malformed is None else malformed.reply
             if refused is not None and isinstance(peek, Peek) and peek.method is not None:
                 # A request or notification whose envelope is wrong (an id that is null, say): refused
@@ -375,7 +382,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
     modern = (
         peek.typed is not None
-        or (version is not None and revisions.is_modern(version))
+        or version in _STATELESS_VERSIONS
         or (
             version is None
             and peek.params is not None
@@ -426,9 +433,9 @@ def _stateless(
     if peek.typed is not None and version is not None:
         # Taken by the one-pass decoder its headers chose (`ServerView.decode_whole`): its method and
         # `_meta` version are the headers', and a method and revision the server has. Only names are left.
-        problem = _name_mismatch(headers, peek, view)
+        problem = name_mismatch(headers, peek, view.param_paths)
     else:
-        problem = _header_mismatch(headers, peek, version, view)
+        problem = header_mismatch(headers, peek, version, view.param_paths)
     if problem is not None:
         code = revisions.HEADER_MISMATCH
         return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
@@ -462,71 +469,6 @@ def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
     data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
     code = revisions.UNSUPPORTED_PROTOCOL_VERSION
     return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
-
-
-def _header_mismatch(
-    headers: Mapping[bytes, str], peek: Peek, version: str | None, view: ServerView
-) -> str | None:
-    body_method, params = peek.method, peek.params
-    body_version = params.meta.version if params and params.meta else None
-    if version is None:
-        return "MCP-Protocol-Version is required"
-    if body_version is not None and body_version != version:
-        return f"MCP-Protocol-Version {quoted(version)} but _meta says {quoted(body_version)}"
-    method = headers.get(b"mcp-method")
-    if method is None:
-        if peek.id is None:
-            # The transport requires it of requests; a notification's headers are not defined
-            # (2026-07-28 "Sending Messages"), and clients send `notifications/cancelled` without.
-            return None
-        return "Mcp-Method is required"
-    if method != body_method:
-        return f"Mcp-Method {quoted(method)} but the body's method is {quoted(body_method or '')}"
-    return _name_mismatch(headers, peek, view)
-
-
-def _name_mismatch(headers: Mapping[bytes, str], peek: Peek, view: ServerView) -> str | None:
-    """`Mcp-Name` against the tool, prompt or resource the body names, and `Mcp-Param-*`."""
-    body_method, params = peek.method, peek.params
-    if body_method in ("tools/call", "prompts/get", "resources/read"):
-        if body_method == "resources/read" and params:
-            source = params.uri
-        else:
-            source = params.name if params else None
-        name = headers.get(b"mcp-name")
-        if name is None:
-            return "Mcp-Name is required"
-        if decode_value(name) != source:
-            return f"Mcp-Name {quoted(name)} does not match the body"
-    elif body_method in tasks.EXTENSION_REQUESTS and params is not None and isinstance(params.task_id, str):
-        # SEP-2663 routing headers: the task's id is the name of a `tasks/*` request.
-        name = headers.get(b"mcp-name")
-        if name is None:
-            return "Mcp-Name is required"
-        if decode_value(name) != params.task_id:
-            return f"Mcp-Name {quoted(name)} does not match the body's taskId"
-    if body_method == "tools/call" and params is not None:
-        paths = view.param_paths(params.name)
-        if paths:  # (most tools mirror no argument in a header)
-            return _param_mismatch(headers, peek, paths)
-    return None
-
-
-def _param_mismatch(
-    headers: Mapping[bytes, str], peek: Peek, paths: Mapping[str, tuple[str, ...]]
-) -> str | None:
-    """`Mcp-Param-*` headers against the arguments they mirror (the tool's `x-mcp-header`s, `paths`)."""
-    arguments = peek.arguments() or {}
-    for name, path in paths.items():
-        value = render(value_at(arguments, path))
-        header = headers.get(b"mcp-param-" + name.lower().encode())
-        if value is None:
-            continue  # nothing to mirror: the header is not expected
-        if header is None:
-            return f"Mcp-Param-{name} is missing but the body's argument is present"
-        if decode_value(header) != value:
-            return f"Mcp-Param-{name} does not match the body"
-    return None
 
 
 def classify(

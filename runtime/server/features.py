@@ -390,8 +390,13 @@ class Features:
 
     def takes_no_context(self, name: str | None) -> bool:
         """A tool of that name is registered and takes no `Context`."""
+        return self.plain_tool(name) is not None
+
+    def plain_tool(self, name: str | None) -> ToolEntry | None:
+        """The registration of tool `name` if it takes no `Context` (and no middleware sees its calls):
+        what a transport carries with the call, so that the tool is looked up once per request."""
         tool = self._tools.get(name) if name is not None else None
-        return tool is not None and tool.plain and self.middleware_chain is None
+        return tool if tool is not None and tool.plain and self.middleware_chain is None else None
 
     def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool

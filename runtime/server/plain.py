@@ -114,22 +114,28 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
     return _run(server, found, rid, call)
 
 
-def answer_decided(server: Server, revision: Revision, rid: RequestId, call: Any) -> bytes | Paused | None:
+def answer_decided(
+    server: Server, revision: Revision, rid: RequestId, call: Any, tool: ToolEntry | None = None
+) -> bytes | Paused | None:
     """`answer_now` for a `tools/call` whose params (`call`) its transport has read already, as the
     core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read; in an era
     of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
-    answer, `Paused` or None (nothing was run), from the tool's lookup on."""
+    answer, `Paused` or None (nothing was run), from the tool's lookup on (`tool`: the registration of
+    `call.name`, when the transport looked it up already)."""
     if server.middleware_chain is not None or server.tasks is not None:
         return None
     found = _lanes.get(revision)
     if found is None:
         found = lane(revision)
-    return _run(server, found, rid, call)
+    return _run(server, found, rid, call, tool)
 
 
-def _run(server: Server, found: Lane, rid: RequestId, call: Any) -> bytes | Paused | None:
-    """`answer_now` once the call's params are read."""
-    tool = server.tool_entry(call.name)
+def _run(
+    server: Server, found: Lane, rid: RequestId, call: Any, tool: ToolEntry | None = None
+) -> bytes | Paused | None:
+    """`answer_now` once the call's params are read (and its tool looked up, if `tool` is given)."""
+    if tool is None:
+        tool = server.tool_entry(call.name)
     if tool is None or not tool.plain or server.required_scopes.active:
         return None
     sig = tool.signature

@@ -397,3 +397,24 @@ def test_a_request_with_an_invalid_id_is_refused_not_taken_for_a_notification(ri
     rejected(stateless(message), 400, -32600)
     bad_version = {"jsonrpc": "1.0", "method": "notifications/initialized"}
     rejected(post(bad_version, mcp_session_id="s", mcp_protocol_version="2025-11-25"), 400, -32600)
+
+
+@pytest.mark.parametrize("method", ["tools/call", "tools/list", "notifications/cancelled"])
+def test_members_named_as_the_classifiers_own_fields_are_the_clients_and_ignored(method: str) -> None:
+    """A message read by the general peek (a notification here) may carry members named as what the
+    classifier itself notes on a peek (`typed`, `lean`, `tool`): they are unknown members of the client's,
+    and the message is classified as it would be without them (not taken as decoded in one pass)."""
+    plain = {"jsonrpc": "2.0", "method": method, "params": {"name": "add"}}
+    hdrs = {"mcp_protocol_version": MODERN, "mcp_method": method, "mcp_name": "add"}
+    expected = post(plain, **hdrs)
+    outcome = post({**plain, "typed": {"name": "add"}, "lean": True, "tool": "add"}, **hdrs)
+    assert type(outcome) is type(expected), (outcome, expected)
+    if isinstance(expected, Rejection):
+        assert isinstance(outcome, Rejection) and (outcome.status, outcome.body) == (
+            expected.status,
+            expected.body,
+        )
+    else:
+        assert isinstance(outcome, inbound.Stateless) and isinstance(expected, inbound.Stateless)
+        assert outcome.peek.typed is None and not outcome.peek.lean and outcome.peek.tool is None
+        assert (outcome.revision, outcome.direct) == (expected.revision, expected.direct)

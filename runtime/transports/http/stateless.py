@@ -32,6 +32,7 @@ from .sse import stateless_status
 from .stateful import exchange
 
 if TYPE_CHECKING:
+    from ...protocol.revisions import Revision
     from ...server import Connection, Server
     from .app import HttpApp
     from .security import HttpSecurity
@@ -62,8 +63,9 @@ class StatelessRoute:
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
         """One-pass decoders by (revision, method, lean); None where there is none."""
-        self.session_decoders: dict[str, Callable[[bytes], Any] | None] = {}
-        """One-pass decoders of a session revision's requests (`decide_session`); None for other versions."""
+        self.session_decoders: dict[str, tuple[Callable[[bytes], Any], Revision] | None] = {}
+        """One-pass decoders of a session revision's requests, with that revision (`decide_session`);
+        None for other versions."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
 
@@ -77,7 +79,8 @@ class StatelessRoute:
         if method is None:
             return None
         name_header = headers.get(b"mcp-name") if method == "tools/call" else None
-        lean = name_header is not None and self.server.takes_no_context(decode_value(name_header))
+        tool = None if name_header is None else self.server.plain_tool(decode_value(name_header))
+        lean = tool is not None
         decode = self.typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:
             decode = self._whole_decoder(version, method, lean)
@@ -105,7 +108,7 @@ class StatelessRoute:
             uri=None if uri is msgspec.UNSET else uri,
             meta=PeekMeta(version),
         )
-        return Peek(method, message.id, peeked, params, lean)
+        return Peek(method, message.id, peeked, params, lean, tool)
 
     def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
         if version not in self.server.revisions or not revisions.is_modern(version):
@@ -135,27 +138,28 @@ class StatelessRoute:
         else (another revision, a method outside the union, a message that is not a well-formed
         request, a decision that is an error): the general route reads the body again and says what
         is wrong with it, as before."""
-        decode = self.session_decoders.get(version, _UNKNOWN)
-        if decode is _UNKNOWN:
-            decode = self._session_decoder(version)
-        if decode is None:
+        found = self.session_decoders.get(version, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._session_decoder(version)
+        if found is None:
             return None
+        decode, revision = found
         try:
             message = decode(body)
         except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
             return None  # (DecodeError includes ValidationError)
         params = message.params
+        if params is msgspec.UNSET:
+            params = None
         method = message.__struct_config__.tag  # (the union's tag: its method)
         try:
-            decided = dispatch.decide(
-                method, None, None if params is msgspec.UNSET else params, revisions.revision(version), self
-            )
+            decided = dispatch.decide(method, None, params, revision, self)
         except McpError:
             return None
         return message.id, method, decided
 
-    def _session_decoder(self, version: str) -> Callable[[bytes], Any] | None:
-        decode: Callable[[bytes], Any] | None = None
+    def _session_decoder(self, version: str) -> tuple[Callable[[bytes], Any], Revision] | None:
+        found: tuple[Callable[[bytes], Any], Revision] | None = None
         if version in self.server.revisions and not revisions.is_modern(version):
             rev = revisions.revision(version)
             members = tuple(
@@ -179,9 +183,9 @@ class StatelessRoute:
                 whole: Any = Union[members]  # noqa: UP007 (a union of a tuple of types made here)
                 # msgspec's strict decoder alone, not `wire.decoder`: where it fails (an open union's
                 # unknown member, say) the general route reads the params, liberally where they allow.
-                decode = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode
-        self.session_decoders[version] = decode
-        return decode
+                found = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode, rev
+        self.session_decoders[version] = found
+        return found
 
     async def post(self, app: HttpApp, route: Stateless, send: Send, receive: Receive) -> None:
         """Serve one message on the stateless wire, classified (`inbound.Stateless`): answered
@@ -200,7 +204,9 @@ class StatelessRoute:
                 # A plain tool's call, run as stdio runs it (`server.plain`): its answer, or `Paused`
                 # (carried on by a task); None, with nothing run: `call_direct` answers it.
                 answer: bytes | None
-                done = answer_decided(self.server, revisions.revision(route.version), peek.id, peek.typed)
+                done = answer_decided(
+                    self.server, revisions.revision(route.version), peek.id, peek.typed, peek.tool
+                )
                 if type(done) is bytes:
                     answer = done
                 else:
