@@ -262,6 +262,51 @@ def test_unreadable_http_answers_fail_only_their_own_request() -> None:
     run(main())
 
 
+def test_a_json_body_that_is_no_json_fails_its_request_at_once() -> None:
+    """A 200 whose Content-Type says JSON but whose body is not (an SSE event, here) names no id: it
+    still answers its POST, whose request fails at once (it waited out its timeout), and the session
+    goes on."""
+
+    async def main() -> None:
+        async with hostile_http("type-lie") as url:
+            async with Client.http(url, mode=REVISION, request_timeout=PROBE) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match="answer to ping could not be read: its HTTP 200 body"):
+                    await client.ping()
+                assert time.monotonic() - started < AT_ONCE
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "error"),
+    [
+        ("sse-as-json", 0, "ended the answer's stream without the answer"),
+        ("empty-200", 0, "HTTP 200"),
+        ("redirect-loop", 0, "more than 5 redirects"),
+        ("sse-comments", 200_000, "ended the answer's stream without the answer"),
+        ("sse-long-comment", 32 << 20, "an event exceeds the limit of 16777216 bytes"),
+        ("sse-no-data", 0, "could not be resumed"),
+    ],
+)
+def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(mode: str, size: int, error: str) -> None:
+    """Answers whose head lies about their body, or whose body carries no answer: each fails its
+    request at once with what went wrong (a comment line longer than the limit is not read whole),
+    and the session goes on."""
+
+    async def main() -> None:
+        async with hostile_http(mode, size) as url:
+            async with Client.http(url, mode=REVISION, request_timeout=PROBE) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match=error):
+                    await client.ping()
+                assert time.monotonic() - started < AT_ONCE
+                assert await client.list_tools() == []
+
+    run(main(), 60)
+
+
 # -- arguments ---------------------------------------------------------------------------------------
 
 

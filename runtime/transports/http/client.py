@@ -18,11 +18,13 @@ from typing import Any, Final
 
 import msgspec
 
+from ... import wire
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek
 from ...protocol.headers import peek as peek_message
+from ...protocol.salvage import is_answer_to
 from .auth import (
     AUTHORIZATION_FAILED,
     MAX_AUTH_ROUNDS,
@@ -354,9 +356,25 @@ class StreamableHttpTransport:
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
                 reply = read_reply(body)
-            except (msgspec.DecodeError, RecursionError):
+            except (msgspec.DecodeError, RecursionError) as exc:
                 # No envelope to read (or nested too deeply for the decoder): the peer's reading
-                # fails the request with the cause, or logs it once.
+                # fails the request it names with the cause. A body that does not name this
+                # POST's request (not JSON at all, whatever its Content-Type says) still answers
+                # it: its request fails now rather than waiting out its timeout.
+                if (
+                    rid is not None
+                    and peek is not None
+                    and peek.method is not None
+                    and not is_answer_to(body, rid)
+                ):
+                    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+                    self._fail(
+                        rid,
+                        f"the answer to {peek.method} could not be read: its HTTP {response.status} "
+                        f"body, said to be JSON, is not ({detail})",
+                        jsonrpc.PARSE_ERROR,
+                    )
+                    return
                 await self._push(body)
                 return
             if isinstance(reply, list):
