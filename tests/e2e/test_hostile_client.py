@@ -283,7 +283,7 @@ def test_a_json_body_that_is_no_json_fails_its_request_at_once() -> None:
     ("mode", "size", "error"),
     [
         ("sse-as-json", 0, "ended the answer's stream without the answer"),
-        ("empty-200", 0, "HTTP 200"),
+        ("empty-200", 0, "HTTP 200 with no body, where the answer to ping was due"),
         ("redirect-loop", 0, "more than 5 redirects"),
         ("sse-comments", 200_000, "ended the answer's stream without the answer"),
         ("sse-long-comment", 32 << 20, "an event exceeds the limit of 16777216 bytes"),

@@ -412,7 +412,9 @@ class StreamableHttpTransport:
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
                 rid,
-                f"HTTP {response.status}: {body[:200].decode('utf-8', 'replace')}",
+                f"HTTP {response.status}: {body[:200].decode('utf-8', 'replace')}"
+                if body
+                else f"HTTP {response.status} with no body, where the answer to {peek.method} was due",
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 
