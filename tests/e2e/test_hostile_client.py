@@ -262,6 +262,72 @@ def test_unreadable_http_answers_fail_only_their_own_request() -> None:
     run(main())
 
 
+def test_a_json_body_that_is_no_json_fails_its_request_at_once() -> None:
+    """A 200 whose Content-Type says JSON but whose body is not (an SSE event, here) names no id: it
+    still answers its POST, whose request fails at once (it waited out its timeout), and the session
+    goes on."""
+
+    async def main() -> None:
+        async with hostile_http("type-lie") as url:
+            async with Client.http(url, mode=REVISION, request_timeout=PROBE) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match="answer to ping could not be read: its HTTP 200 body"):
+                    await client.ping()
+                assert time.monotonic() - started < AT_ONCE
+                assert await client.list_tools() == []
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "error"),
+    [
+        ("sse-as-json", 0, "ended the answer's stream without the answer"),
+        ("empty-200", 0, "HTTP 200 with no body, where the answer to ping was due"),
+        ("redirect-loop", 0, "more than 5 redirects"),
+        ("sse-comments", 200_000, "ended the answer's stream without the answer"),
+        ("sse-long-comment", 32 << 20, "an event exceeds the limit of 16777216 bytes"),
+        ("sse-no-data", 0, "could not be resumed"),
+    ],
+)
+def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(mode: str, size: int, error: str) -> None:
+    """Answers whose head lies about their body, or whose body carries no answer: each fails its
+    request at once with what went wrong (a comment line longer than the limit is not read whole),
+    and the session goes on."""
+
+    async def main() -> None:
+        async with hostile_http(mode, size) as url:
+            async with Client.http(url, mode=REVISION, request_timeout=PROBE) as client:
+                started = time.monotonic()
+                with pytest.raises(McpError, match=error):
+                    await client.ping()
+                assert time.monotonic() - started < AT_ONCE
+                assert await client.list_tools() == []
+
+    run(main(), 60)
+
+
+def test_a_request_that_timed_out_leaves_no_stream_open() -> None:
+    """A server that keeps a request's SSE stream open with comment lines and never answers: each
+    request times out, and its stream is closed with it (its task and connection stayed, reading,
+    until the client closed), and the session goes on."""
+
+    async def main() -> None:
+        async with hostile_http("sse-endless") as url:
+            async with Client.http(url, mode=REVISION, request_timeout=1.0) as client:
+                baseline = len(asyncio.all_tasks())
+                for _ in range(5):
+                    with pytest.raises(RequestTimeout):
+                        await client.ping()
+                deadline = time.monotonic() + AT_ONCE
+                while len(asyncio.all_tasks()) > baseline and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                assert len(asyncio.all_tasks()) <= baseline
+                assert await client.list_tools() == []
+
+    run(main(), 60)
+
+
 # -- arguments ---------------------------------------------------------------------------------------
 
 

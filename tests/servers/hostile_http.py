@@ -21,6 +21,14 @@ id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves
 - `silent`: `ping` is never answered (the connection stays open, and other connections are served).
 - `slow-body`: `ping` is answered with a JSON body whose second half comes 0.3 s after its head.
 - `non-ascii`: `ping` is answered with a JSON result holding non-ASCII text.
+- `type-lie`: `ping` is answered with a 200 said to be JSON whose body is an SSE event.
+- `sse-as-json`: `ping` is answered with a JSON answer said to be an SSE stream.
+- `empty-200`: `ping` is answered with a 200 said to be JSON, with an empty body.
+- `redirect-loop`: `ping` is answered with a 307 to the same URL, again and again.
+- `sse-comments`: `ping` is answered with an SSE stream of N comment lines, then its end.
+- `sse-long-comment`: `ping` is answered with an SSE stream of one comment line of N bytes.
+- `sse-endless`: `ping` is answered with an SSE stream of comment lines without end.
+- `sse-no-data`: `ping` is answered with an SSE stream of events that carry an id but no data.
 
 Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
 """
@@ -91,6 +99,24 @@ def ping_answer(mode: str, size: int, rid: Any) -> bytes:
     if mode == "deep-json":
         body = b'{"result":{"_meta":{"x":' + b"[" * size + b"]" * size + b'}},"jsonrpc":"2.0","id":'
         return _json("200 OK", body + json.dumps(rid).encode() + b"}")
+    if mode == "redirect-loop":
+        return _head("307 Temporary Redirect", [("location", "/mcp")], 0)
+    if mode == "empty-200":
+        return _head("200 OK", [("content-type", "application/json")], 0)
+    if mode == "type-lie":
+        return _json("200 OK", b"data: " + _answer(rid, {}) + b"\n\n")
+    if mode == "sse-as-json":
+        body = _answer(rid, {})
+        return _head("200 OK", [("content-type", "text/event-stream")], len(body)) + body
+    if mode == "sse-comments":
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        return head + b": keep\n" * size
+    if mode == "sse-long-comment":
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        return head + b":" + b"x" * size + b"\n\n"
+    if mode == "sse-no-data":
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        return head + b"event: message\nid: 1\n\n" * 3
     return _json("200 OK", _answer(rid, {}))
 
 
@@ -110,6 +136,12 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mod
                 data = answer(message, mode, size)
                 if message.get("method") == "ping" and mode == "silent":
                     await asyncio.Event().wait()  # until the client goes (the connection ends it)
+                if message.get("method") == "ping" and mode == "sse-endless":
+                    writer.write(_head("200 OK", [("content-type", "text/event-stream")], None))
+                    while True:  # comment lines, until the client goes
+                        writer.write(b": keep\n")
+                        await writer.drain()
+                        await asyncio.sleep(0.05)
                 if message.get("method") == "ping" and mode == "slow-body":
                     half = data.find(b"\r\n\r\n") + 4 + 10
                     writer.write(data[:half])

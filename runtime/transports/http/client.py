@@ -18,11 +18,13 @@ from typing import Any, Final
 
 import msgspec
 
+from ... import wire
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
 from ...protocol.headers import Peek
 from ...protocol.headers import peek as peek_message
+from ...protocol.salvage import is_answer_to
 from .auth import (
     AUTHORIZATION_FAILED,
     MAX_AUTH_ROUNDS,
@@ -191,10 +193,15 @@ class StreamableHttpTransport:
         except msgspec.DecodeError:
             found = None
         peek = found if isinstance(found, Peek) else None
-        if peek is not None and peek.method == "notifications/cancelled" and self.stateless:
-            # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
+        if peek is not None and peek.method == "notifications/cancelled":
+            # Over HTTP a stateless request is cancelled by closing its stream, not by a message. In
+            # a session the message is sent, and its stream is closed too: nothing on it is awaited
+            # now, and a server that kept it open (comment lines without end) would otherwise hold
+            # a task and a connection here until the client closes.
             rid = peek.params.request_id if peek.params is not None else None
             task = self._inflight.pop(rid, None)
+            if not self.stateless:
+                await self._post(data, peek, self.timeout)
             if task is not None:
                 task.cancel()
                 # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
@@ -354,9 +361,25 @@ class StreamableHttpTransport:
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
                 reply = read_reply(body)
-            except (msgspec.DecodeError, RecursionError):
+            except (msgspec.DecodeError, RecursionError) as exc:
                 # No envelope to read (or nested too deeply for the decoder): the peer's reading
-                # fails the request with the cause, or logs it once.
+                # fails the request it names with the cause. A body that does not name this
+                # POST's request (not JSON at all, whatever its Content-Type says) still answers
+                # it: its request fails now rather than waiting out its timeout.
+                if (
+                    rid is not None
+                    and peek is not None
+                    and peek.method is not None
+                    and not is_answer_to(body, rid)
+                ):
+                    detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+                    self._fail(
+                        rid,
+                        f"the answer to {peek.method} could not be read: its HTTP {response.status} "
+                        f"body, said to be JSON, is not ({detail})",
+                        jsonrpc.PARSE_ERROR,
+                    )
+                    return
                 await self._push(body)
                 return
             if isinstance(reply, list):
@@ -394,7 +417,9 @@ class StreamableHttpTransport:
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
                 rid,
-                f"HTTP {response.status}: {body[:200].decode('utf-8', 'replace')}",
+                f"HTTP {response.status}: {body[:200].decode('utf-8', 'replace')}"
+                if body
+                else f"HTTP {response.status} with no body, where the answer to {peek.method} was due",
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
 

@@ -148,11 +148,18 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writable = self.loop.create_future()
+        # The client reads nothing of ours: read nothing of its until it does. Each of its pings
+        # is answered with a pong at once, so a ping flood from a client that does not read would
+        # otherwise pile pongs up in the transport without bound.
+        if self.transport is not None:
+            self.transport.pause_reading()
 
     def resume_writing(self) -> None:
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
         self.writable = None
+        if not self.reading_paused and self.transport is not None:  # (else `receive` resumes it)
+            self.transport.resume_reading()
 
     # -- frames in ----------------------------------------------------------------------------------
 
@@ -329,7 +336,8 @@ class Connection(asyncio.Protocol):
                 self.waiter = None
         if self.reading_paused and len(messages) <= _QUEUE_LOW and self.transport is not None:
             self.reading_paused = False
-            self.transport.resume_reading()
+            if self.writable is None:  # (else `resume_writing` resumes it)
+                self.transport.resume_reading()
         return messages.popleft()
 
     async def send(self, data: bytes) -> None:
