@@ -307,27 +307,6 @@ def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(mode: str, s
     run(main(), 60)
 
 
-def test_a_request_that_timed_out_leaves_no_stream_open() -> None:
-    """A server that keeps a request's SSE stream open with comment lines and never answers: each
-    request times out, and its stream is closed with it (its task and connection stayed, reading,
-    until the client closed), and the session goes on."""
-
-    async def main() -> None:
-        async with hostile_http("sse-endless") as url:
-            async with Client.http(url, mode=REVISION, request_timeout=1.0) as client:
-                baseline = len(asyncio.all_tasks())
-                for _ in range(5):
-                    with pytest.raises(RequestTimeout):
-                        await client.ping()
-                deadline = time.monotonic() + AT_ONCE
-                while len(asyncio.all_tasks()) > baseline and time.monotonic() < deadline:
-                    await asyncio.sleep(0.05)
-                assert len(asyncio.all_tasks()) <= baseline
-                assert await client.list_tools() == []
-
-    run(main(), 60)
-
-
 # -- arguments ---------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,6 @@ id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves
 - `redirect-loop`: `ping` is answered with a 307 to the same URL, again and again.
 - `sse-comments`: `ping` is answered with an SSE stream of N comment lines, then its end.
 - `sse-long-comment`: `ping` is answered with an SSE stream of one comment line of N bytes.
-- `sse-endless`: `ping` is answered with an SSE stream of comment lines without end.
 - `sse-no-data`: `ping` is answered with an SSE stream of events that carry an id but no data.
 
 Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
@@ -136,12 +135,6 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mod
                 data = answer(message, mode, size)
                 if message.get("method") == "ping" and mode == "silent":
                     await asyncio.Event().wait()  # until the client goes (the connection ends it)
-                if message.get("method") == "ping" and mode == "sse-endless":
-                    writer.write(_head("200 OK", [("content-type", "text/event-stream")], None))
-                    while True:  # comment lines, until the client goes
-                        writer.write(b": keep\n")
-                        await writer.drain()
-                        await asyncio.sleep(0.05)
                 if message.get("method") == "ping" and mode == "slow-body":
                     half = data.find(b"\r\n\r\n") + 4 + 10
                     writer.write(data[:half])

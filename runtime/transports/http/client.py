@@ -193,15 +193,10 @@ class StreamableHttpTransport:
         except msgspec.DecodeError:
             found = None
         peek = found if isinstance(found, Peek) else None
-        if peek is not None and peek.method == "notifications/cancelled":
-            # Over HTTP a stateless request is cancelled by closing its stream, not by a message. In
-            # a session the message is sent, and its stream is closed too: nothing on it is awaited
-            # now, and a server that kept it open (comment lines without end) would otherwise hold
-            # a task and a connection here until the client closes.
+        if peek is not None and peek.method == "notifications/cancelled" and self.stateless:
+            # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
             rid = peek.params.request_id if peek.params is not None else None
             task = self._inflight.pop(rid, None)
-            if not self.stateless:
-                await self._post(data, peek, self.timeout)
             if task is not None:
                 task.cancel()
                 # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
