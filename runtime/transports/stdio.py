@@ -251,6 +251,7 @@ class StdioClientTransport(PlainTransport):
             await loop.connect_read_pipe(lambda: output, stdout)
         except BaseException:
             stdout.close()
+            await self._abandon(pipes)
             raise
         self._output = output
         self._offer()
@@ -265,6 +266,16 @@ class StdioClientTransport(PlainTransport):
         self._stdin = stdin
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
+
+    async def _abandon(self, pipes: asyncio.SubprocessTransport) -> None:
+        """`start()` failed after the spawn: the server is killed and reaped, not left running."""
+        process = self.process
+        assert process is not None
+        self.process = None
+        pipes.close()  # (kills a process still running and closes its stdin)
+        # Shielded: a `start()` cancelled midway still reaps the child it spawned.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(process.wait())
 
     async def _drain_stderr(self) -> None:
         assert self.process is not None and self.process.stderr is not None
