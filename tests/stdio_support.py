@@ -135,6 +135,60 @@ class StdioServer:
         assert answer.get("result") == {}, answer
 
 
+class LineProcess:
+    """A server process written to in bursts (one write each) and read line by line, with nothing more
+    sent to it while a read waits: what tests of what a server sends unprompted need. `close()` ends
+    its input and expects a clean exit (and, with `stderr` kept, no traceback on it)."""
+
+    def __init__(self, argv: list[str], *, keep_stderr: bool = False) -> None:
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if keep_stderr else subprocess.DEVNULL,
+        )
+        self.buffer = bytearray()
+
+    def write_lines(self, lines: list[bytes]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"".join(line + b"\n" for line in lines))  # one write: one burst
+        self.process.stdin.flush()
+
+    def lines(self, count: int, timeout: float = 60.0) -> list[Any]:
+        """The next `count` lines the server writes, parsed, with nothing more sent to it meanwhile."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        out: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            while b"\n" not in self.buffer:
+                left = deadline - time.monotonic()
+                assert left > 0, f"only {len(out)} of {count} lines came in time: {out}"
+                if select.select([fd], [], [], left)[0]:
+                    chunk = os.read(fd, 1 << 20)
+                    assert chunk, f"the server closed its stdout (exit code {self.process.poll()})"
+                    self.buffer += chunk
+            end = self.buffer.index(b"\n")
+            out.append(json.loads(bytes(self.buffer[:end])))
+            del self.buffer[: end + 1]
+        return out
+
+    def close(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        try:
+            assert self.process.wait(30) == 0
+            if self.process.stderr is not None:
+                assert b"Traceback" not in self.process.stderr.read()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(5)
+            self.process.stdout.close()
+            if self.process.stderr is not None:
+                self.process.stderr.close()
+
+
 def filled_pipe(data: bytes) -> tuple[int, int]:
     """A pipe grown to 1 MiB with all of `data` waiting in it: its read and write ends (the caller
     closes them). Skips the test where a pipe cannot be grown (outside Linux)."""

@@ -8,11 +8,7 @@ has them). Every answer is checked by its id, in both eras, and the server serve
 from __future__ import annotations
 
 import json
-import os
-import select
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +18,17 @@ from mcpbind.protocol import revisions
 
 from ..hostile import check_response
 from ..http_support import initialize, modern
+from ..stdio_support import LineProcess
 
 SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "request_path.py")
 
 
-class Lines:
-    """The server process, written to in bursts and read line by line."""
+class Lines(LineProcess):
+    """The server process, in a session of `revision` (none for a stateless one)."""
 
     def __init__(self, revision: str) -> None:
+        super().__init__([sys.executable, SERVER])
         self.revision = revision
-        self.process = subprocess.Popen(
-            [sys.executable, SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        self.buffer = bytearray()
         if not revisions.is_modern(revision):
             self.write([json.dumps(initialize(revision, rid="init")).encode()])
             assert self.answers(1)[0]["result"]["protocolVersion"] == revision
@@ -51,40 +45,8 @@ class Lines:
     def call(self, rid: Any, name: str, arguments: dict[str, Any]) -> bytes:
         return self.request(rid, "tools/call", {"name": name, "arguments": arguments})
 
-    def write(self, lines: list[bytes]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"".join(line + b"\n" for line in lines))  # one write: one burst
-        self.process.stdin.flush()
-
-    def answers(self, count: int, timeout: float = 60.0) -> list[Any]:
-        """The next `count` lines (answers; the server sends nothing else here), parsed."""
-        assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        out: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while len(out) < count:
-            while b"\n" not in self.buffer:
-                left = deadline - time.monotonic()
-                assert left > 0, f"{len(out)} of {count} answers came in time: {out}"
-                if select.select([fd], [], [], left)[0]:
-                    chunk = os.read(fd, 1 << 20)
-                    assert chunk, f"the server closed its stdout (exit code {self.process.poll()})"
-                    self.buffer += chunk
-            end = self.buffer.index(b"\n")
-            out.append(json.loads(bytes(self.buffer[:end])))
-            del self.buffer[: end + 1]
-        return out
-
-    def close(self) -> None:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.close()
-        try:
-            assert self.process.wait(30) == 0
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(5)
-            self.process.stdout.close()
+    write = LineProcess.write_lines
+    answers = LineProcess.lines  # (the server sends nothing but answers here)
 
 
 def _text(answer: dict[str, Any]) -> str:

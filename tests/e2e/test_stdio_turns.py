@@ -8,12 +8,10 @@ that gets no further input until what it owes has arrived."""
 from __future__ import annotations
 
 import json
-import os
-import select
-import subprocess
 import sys
-import time
 from typing import Any
+
+from ..stdio_support import LineProcess
 
 SERVER = """
 import sys
@@ -75,15 +73,9 @@ asyncio.run(main())
 """
 
 
-class Process:
+class Process(LineProcess):
     def __init__(self, source: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", source],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.buffer = bytearray()
+        super().__init__([sys.executable, "-c", source], keep_stderr=True)
         init = {
             "protocolVersion": "2025-11-25",
             "capabilities": {"roots": {"listChanged": True}},
@@ -94,43 +86,7 @@ class Process:
         self.write({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
     def write(self, *messages: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
-        self.process.stdin.flush()
-
-    def lines(self, count: int, timeout: float = 60.0) -> list[Any]:
-        """The next `count` lines the server writes, with nothing more sent to it meanwhile."""
-        assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        out: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while len(out) < count:
-            while b"\n" not in self.buffer:
-                left = deadline - time.monotonic()
-                assert left > 0, f"only {len(out)} of {count} lines came: {out}"
-                if select.select([fd], [], [], left)[0]:
-                    chunk = os.read(fd, 1 << 20)
-                    assert chunk, f"the server closed its stdout (exit code {self.process.poll()})"
-                    self.buffer += chunk
-            end = self.buffer.index(b"\n")
-            out.append(json.loads(bytes(self.buffer[:end])))
-            del self.buffer[: end + 1]
-        return out
-
-    def close(self) -> None:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.close()
-        try:
-            assert self.process.wait(30) == 0
-            assert self.process.stderr is not None
-            assert b"Traceback" not in self.process.stderr.read()
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(5)
-            self.process.stdout.close()
-            if self.process.stderr is not None:
-                self.process.stderr.close()
+        self.write_lines([json.dumps(m).encode() for m in messages])
 
 
 def call(
