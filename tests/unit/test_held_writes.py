@@ -6,12 +6,13 @@ A real `Batched` over a sink that records each system call's bytes."""
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
 from mcpbind.aio.interfaces import WriteHolding, defines
 from mcpbind.aio.peer import Peer
 from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
 from mcpbind.transports.pipes import Batched
+
+from ..peer_support import MemoryLines, answer, frame, settle
 
 
 class Sink:
@@ -42,14 +43,12 @@ class Sink:
         return b"".join(self.writes).splitlines()
 
 
-class Wire:
+class Wire(MemoryLines):
     """Lines given from memory; writes through a real `Batched`, as the stdio server transport's."""
 
     def __init__(self, sink: Sink) -> None:
+        super().__init__()
         self.frames = Batched(sink)
-        self.lines: deque[bytes] = deque()
-        self.more: asyncio.Future[None] | None = None
-        self.ended = False
         self.written_at_read: list[int] = []
         """How many writes the sink had each time the peer waited for input."""
         self.sink = sink
@@ -63,39 +62,15 @@ class Wire:
     def release_writes(self) -> None:
         self.frames.release()
 
-    def give(self, *lines: bytes, end: bool = False) -> None:
-        self.lines.extend(lines)
-        self.ended = end
-        if self.more is not None and not self.more.done():
-            self.more.set_result(None)
-
-    def read_buffered(self) -> list[bytes]:
-        taken = list(self.lines)
-        self.lines.clear()
-        return taken
-
     async def read(self) -> bytes | None:
         self.written_at_read.append(len(self.sink.writes))
-        while not self.lines:
-            if self.ended:
-                return None
-            self.more = asyncio.get_running_loop().create_future()
-            await self.more
-        return self.lines.popleft()
+        return await self.read_line()
 
     async def write(self, data: bytes) -> None:
         self.frames.write(data)
 
     async def close(self) -> None:
         return None
-
-
-def frame(rid: int, method: str) -> bytes:
-    return b'{"jsonrpc":"2.0","id":%d,"method":"%s"}' % (rid, method.encode())
-
-
-def answer(rid: object) -> bytes:
-    return b'{"jsonrpc":"2.0","id":%d,"result":{}}' % int(str(rid))
 
 
 NOTE = b'{"jsonrpc":"2.0","method":"notifications/note"}'
@@ -119,14 +94,6 @@ def make_peer(wire: Wire, gate: asyncio.Event) -> Peer:
             await asyncio.wait_for(seen, 30)
 
     return Peer(wire, on_request=on_request, on_notification=on_notification)
-
-
-async def settle(check: object, turns: int = 200) -> None:
-    for _ in range(turns):
-        if callable(check) and check():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
 
 
 def test_the_stdio_server_transport_holds_writes() -> None:

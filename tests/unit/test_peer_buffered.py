@@ -6,45 +6,28 @@ batches, and a peer that routes its answers itself."""
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
 from mcpbind.aio.interfaces import BufferedTransport
 from mcpbind.aio.peer import Peer
 from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
 
+from ..peer_support import MemoryLines, answer, frame, settle
 
-class Buffered:
+
+class Buffered(MemoryLines):
     """Lines waiting in memory; `paused` stands for a client that does not read our output."""
 
     def __init__(self, lines: list[bytes]) -> None:
-        self.lines = deque(lines)
-        self.more: asyncio.Future[None] | None = None
-        self.ended = False
+        super().__init__(lines)
         self.out: list[bytes] = []
         self.via_write: list[bytes] = []
         self.reads = 0
         self.paused = False
         self.resumed: asyncio.Future[None] | None = None
 
-    def give(self, *lines: bytes, end: bool = False) -> None:
-        self.lines.extend(lines)
-        self.ended = end
-        if self.more is not None and not self.more.done():
-            self.more.set_result(None)
-
-    def read_buffered(self) -> list[bytes]:
-        taken = list(self.lines)
-        self.lines.clear()
-        return taken
-
     async def read(self) -> bytes | None:
         self.reads += 1
-        while not self.lines:
-            if self.ended:
-                return None
-            self.more = asyncio.get_running_loop().create_future()
-            await self.more
-        return self.lines.popleft()
+        return await self.read_line()
 
     def write_nowait(self, data: bytes) -> bool:
         if self.paused:
@@ -66,22 +49,6 @@ class Buffered:
 
     async def close(self) -> None:
         return None
-
-
-def frame(rid: int, method: str) -> bytes:
-    return b'{"jsonrpc":"2.0","id":%d,"method":"%s"}' % (rid, method.encode())
-
-
-def answer(rid: object) -> bytes:
-    return b'{"jsonrpc":"2.0","id":%d,"result":{}}' % int(str(rid))
-
-
-async def settle(check: object, turns: int = 200) -> None:
-    for _ in range(turns):
-        if callable(check) and check():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the condition never held")
 
 
 def make_peer(wire: Buffered, gate: asyncio.Event, peer_type: type[Peer] = Peer) -> Peer:
