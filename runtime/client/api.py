@@ -143,6 +143,7 @@ class Client(Calls, TypedStubs):
         max_message: int | None = None,
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
+        cancel_grace: float | None = None,
         **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a Streamable HTTP endpoint. `auth` authorizes its requests: a callable returning
@@ -151,7 +152,9 @@ class Client(Calls, TypedStubs):
 
         Limits (None: the default): `max_message`, the largest JSON answer or SSE event read, 16 MiB
         (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response
-        head, 64 KiB of header names and values and 256 header lines."""
+        head, 64 KiB of header names and values and 256 header lines; `cancel_grace`, how long the
+        stream of a session request that was cancelled (or timed out) is still read, for what the server
+        sends about the call, before it is closed (at once when its answer comes), 5 seconds."""
         from ..transports.http.client import StreamableHttpTransport
 
         # Over HTTP the era shows in the answer's status, not in silence: wait longer before giving up.
@@ -164,6 +167,8 @@ class Client(Calls, TypedStubs):
             transport.max_header_bytes = max_header_bytes
         if max_headers is not None:
             transport.max_headers = max_headers
+        if cancel_grace is not None:
+            transport.cancel_grace = cancel_grace
         return cls(transport, **options)
 
     @classmethod

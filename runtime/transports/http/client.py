@@ -55,6 +55,8 @@ log = logging.getLogger("mcpbind.http")
 _MAX_RESUMES: Final = 20
 _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
+DEFAULT_CANCEL_GRACE: Final = 5.0
+"""How long a cancelled session request's stream is read on (seconds): see `cancel_grace`."""
 
 
 class StreamableHttpTransport:
@@ -70,8 +72,15 @@ class StreamableHttpTransport:
         max_message: int = DEFAULT_MAX_MESSAGE,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_headers: int = DEFAULT_MAX_HEADERS,
+        cancel_grace: float = DEFAULT_CANCEL_GRACE,
     ) -> None:
         self.url = url
+        self.cancel_grace = cancel_grace
+        """In a session, a request cancelled (or timed out) keeps its stream this long (seconds): what
+        the server still sends about the call (its own requests withdrawn, say) arrives; then the stream
+        is closed, or at once when the call's answer comes."""
+        self._withdrawn: dict[Any, asyncio.TimerHandle] = {}
+        """Session requests cancelled whose streams are still read: the timer that ends each."""
         self.max_message = max_message
         """The largest JSON answer, or SSE event, read; a larger one fails its request."""
         self.max_header_bytes = max_header_bytes
@@ -193,14 +202,17 @@ class StreamableHttpTransport:
         except msgspec.DecodeError:
             found = None
         peek = found if isinstance(found, Peek) else None
-        if peek is not None and peek.method == "notifications/cancelled" and self.stateless:
-            # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
+        if peek is not None and peek.method == "notifications/cancelled":
             rid = peek.params.request_id if peek.params is not None else None
-            task = self._inflight.pop(rid, None)
-            if task is not None:
-                task.cancel()
-                # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
-                task.add_done_callback(self._tasks.discard)
+            if not self.stateless:
+                # In a session the message is sent, and the stream kept for a while (`cancel_grace`).
+                await self._post(data, peek, self.timeout)
+                if rid in self._inflight and rid not in self._withdrawn:
+                    loop = asyncio.get_running_loop()
+                    self._withdrawn[rid] = loop.call_later(self.cancel_grace, self._end_stream, rid)
+                return
+            # Over HTTP a stateless request is cancelled by closing its stream, not by a message.
+            self._end_stream(rid)
             return
         if peek is not None and peek.method == "server/discover" and self.protocol_version is None:
             self.protocol_version = discover_version(data)
@@ -218,6 +230,17 @@ class StreamableHttpTransport:
         self._tasks.add(task)
         if peek is not None and peek.id is not None and peek.method is not None:
             self._inflight[peek.id] = task
+
+    def _end_stream(self, rid: Any) -> None:
+        """Close the stream of a request that was cancelled (nothing about it is read any more)."""
+        timer = self._withdrawn.pop(rid, None)
+        if timer is not None:
+            timer.cancel()
+        task = self._inflight.pop(rid, None)
+        if task is not None:
+            task.cancel()
+            # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
+            task.add_done_callback(self._tasks.discard)
 
     async def write_request(
         self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
@@ -307,6 +330,10 @@ class StreamableHttpTransport:
         """A POST's task ends: it forgets itself (no done callback: a turn of the loop each)."""
         if rid is not None:
             self._inflight.pop(rid, None)
+            if self._withdrawn:  # (a cancelled request's stream ended before its grace did)
+                timer = self._withdrawn.pop(rid, None)
+                if timer is not None:
+                    timer.cancel()
         current = asyncio.current_task()
         if current is not None:
             self._tasks.discard(current)
@@ -439,6 +466,8 @@ class StreamableHttpTransport:
             await self._push(payload)
             if rid is not None and not end.answered:
                 end.answered = answers(payload, rid)
+                if end.answered and rid in self._withdrawn:
+                    self._end_stream(rid)  # a cancelled call's answer: nothing more is awaited on it
 
     async def _resume(self, end: SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
@@ -543,6 +572,9 @@ class StreamableHttpTransport:
         if self._closed:
             return
         self._closed = True
+        for timer in self._withdrawn.values():
+            timer.cancel()
+        self._withdrawn.clear()
         for task in [*self._tasks, *([self._get_task] if self._get_task else [])]:
             task.cancel()
         if self._tasks:
