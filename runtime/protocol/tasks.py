@@ -25,6 +25,8 @@ from .revisions import Revision
 
 __all__ = [
     "ANONYMOUS",
+    "PRINCIPAL_PREFIX",
+    "client_of",
     "EXTENSION",
     "EXTENSION_REQUESTS",
     "CreatedTask",
@@ -66,6 +68,16 @@ TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
 (`completed`, `failed`, `cancelled`) moves nowhere, so a cancel that wins the race stays cancelled."""
 ANONYMOUS: Final = "anonymous"
 """The `client` of every task an anonymous client of the stateless wire starts: one allowance for all."""
+PRINCIPAL_PREFIX: Final = "principal:"
+"""Begins the `client` of an authenticated principal's tasks (`client_of`): no other key does."""
+
+
+def client_of(principal: str) -> str:
+    """The key a principal's tasks count against `max_per_client` with. In a namespace of its own: a
+    principal is whatever `verify_token` names, so one literally named "anonymous" (or like a session's
+    key, "anonymous-..." or "session-...") would otherwise share another's allowance."""
+    return PRINCIPAL_PREFIX + principal
+
 
 TERMINAL: Final = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 

@@ -246,7 +246,10 @@ class Tasks:
         # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
         # client; an address may be a proxy's): a key per request would leave their running tasks
         # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
-        client = principal or (ctx.connection.client_key if era == "session" else proto.ANONYMOUS)
+        if principal:
+            client = proto.client_of(principal)
+        else:
+            client = ctx.connection.client_key if era == "session" else proto.ANONYMOUS
         record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
