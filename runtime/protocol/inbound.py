@@ -25,7 +25,7 @@ from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, routed_params
 from .headers import peek as peek_message
-from .media import ACCEPT_CACHE, accepts
+from .media import ACCEPT_CACHE, accepts, json_body_refusal
 from .mirrored import header_mismatch, name_mismatch
 
 __all__ = [
@@ -270,10 +270,12 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
         if (ACCEPT_CACHE.get(accept) or accepts(accept)) != (True, True):
             return _NOT_ACCEPTABLE
         content_type = headers.get(b"content-type") or ""
-        if content_type != "application/json" and content_type.split(";")[0].strip().lower() != (
-            "application/json"
-        ):
-            return _UNSUPPORTED_MEDIA
+        if content_type != "application/json":
+            if content_type.split(";")[0].strip().lower() != "application/json":
+                return _UNSUPPORTED_MEDIA
+            why = json_body_refusal(content_type)  # (a charset that is not UTF-8, say)
+            if why is not None:
+                return Rejection(415, error_body(INVALID_REQUEST, f"Unsupported Media Type: {why}"))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > max_body:
             return _too_large(max_body)

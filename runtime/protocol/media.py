@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["accepts", "ACCEPT_CACHE"]
+from ..errors import quoted
+
+__all__ = ["accepts", "ACCEPT_CACHE", "json_body_refusal"]
 
 ACCEPT_CACHE: dict[str, tuple[bool, bool]] = {}
 """`accepts` by Accept value, as worked out (bounded). A hot path may read it first and save the call."""
@@ -57,3 +59,32 @@ def _quality(ranges: list[tuple[str, str, int, float]], main: str, sub: str) -> 
         if rank > best:
             best, weight = rank, q
     return weight
+
+
+_CHARSETS: dict[str, str | None] = {}
+
+
+def json_body_refusal(content_type: str) -> str | None:
+    """Why a body of `content_type` (some `application/json; ...`) cannot be read, or None. JSON is
+    UTF-8 (RFC 8259 8.1: application/json defines no charset, and one other than UTF-8 is text this
+    server would misread), so a `charset` parameter other than UTF-8 (any case, quoted or not) is
+    refused, with 415 (RFC 9110 15.5.16: a content coding or type the server does not support). Each
+    value is worked out once (bounded, as `accepts` does)."""
+    known = _CHARSETS.get(content_type, "")
+    if known != "":
+        return known
+    why = None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() != "charset":
+            continue
+        charset = value.strip()
+        if len(charset) >= 2 and charset[0] == charset[-1] == '"':
+            charset = charset[1:-1]
+        if charset.lower() != "utf-8":
+            why = f"application/json is read as UTF-8, not as charset {quoted(charset)}: send UTF-8"
+            break
+    if len(_CHARSETS) >= 256:
+        _CHARSETS.clear()  # bounded: Content-Type is the client's to choose
+    _CHARSETS[content_type] = why
+    return why

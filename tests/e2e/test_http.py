@@ -164,6 +164,38 @@ def test_wrong_content_type_or_accept(url: str) -> None:
     run(main())
 
 
+def test_a_charset_other_than_utf8_is_refused_with_415(url: str) -> None:
+    """JSON is UTF-8 (RFC 8259): a body said to be in another charset would be misread, so it is refused
+    with 415 and a message that says so, whatever the charset's case or quoting; UTF-8 said any way is
+    read."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1, "café")
+            for charset, body in (
+                ("iso-8859-1", json.dumps(message, ensure_ascii=False).encode("latin-1")),
+                ('"ISO-8859-1"', json.dumps(message, ensure_ascii=False).encode("latin-1")),
+                ("utf-16", json.dumps(message).encode("utf-16")),
+                ("us-ascii", json.dumps(message).encode()),
+            ):
+                headers = modern_headers(message, **{"content-type": f"application/json; charset={charset}"})
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 415, (charset, response.text)
+                error = error_of(response)
+                assert error["code"] == -32600, error
+                assert "read as UTF-8" in error["message"] and charset.strip('"') in error["message"]
+                await still_serving(http, url)
+            for charset in ("utf-8", '"UTF-8"', "Utf-8"):
+                content_type = f"application/json;charset={charset}; foo=bar"
+                headers = modern_headers(message, **{"content-type": content_type})
+                body = json.dumps(message, ensure_ascii=False).encode()
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code == 200, (charset, response.text)
+                assert messages_of(response)[0]["result"]["content"][0]["text"] == "café"
+
+    run(main())
+
+
 def test_malformed_json_and_non_objects(url: str) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10) as http:
