@@ -140,6 +140,39 @@ class _Decoder(Generic[T]):
 TOO_DEEP: Final = "JSON nested too deeply"
 """What a decoder says of input nested deeper than its stack allows."""
 
+
+def decode_failure(exc: Exception, data: bytes | memoryview) -> str:
+    """What is wrong with the JSON text `data` that a decoder refused with `exc`: its own message, but
+    where that misleads. When a \\uD800-\\uDBFF escape is not followed by the low surrogate that would
+    complete it, msgspec says the text "was truncated" (near its end) or that an escape ended
+    unexpectedly: the lone surrogate where the decoder stopped is named instead. (Error path only: the
+    text is scanned again.)"""
+    detail = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+    truncated = detail == "Input data was truncated"
+    if not truncated and "unexpected end of" not in detail:
+        return detail
+    import re  # (an error path: no import for it at start-up)
+
+    at = re.search(r"\(byte (\d+)\)$", detail)
+    text = bytes(data)
+    # Escaped backslashes are taken in pairs first, so that `\\ud800` (text, not an escape) is passed.
+    escapes = rb"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    for found in re.finditer(escapes, text):
+        if found.group()[1:2] != b"u":
+            continue
+        # Only the one where the decoder stopped: at the end of the text, or at the byte it names.
+        if truncated:
+            stopped = len(text) - found.end() < 6
+        else:
+            stopped = at is not None and 0 <= int(at[1]) - found.start() <= 12
+        if stopped:
+            return (
+                f"JSON is malformed: the escape {found.group().decode()} at byte {found.start()} is a lone"
+                " UTF-16 high surrogate (no low surrogate escape follows it), not a Unicode character"
+            )
+    return detail
+
+
 _decoders: dict[Any, Decoder[Any]] = {}
 _encoder: Final = msgspec.json.Encoder()
 

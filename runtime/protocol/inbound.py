@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
+from .. import wire
 from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .headers import Peek, PeekParams, routed_params
@@ -373,7 +374,8 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
         reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
-        refusal = Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, f"Parse error: {exc}"))
+        why = f"Parse error: {wire.decode_failure(exc, body)}"
+        refusal = Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, why))
         return _unreadable(session_id, body, refusal)
     except RecursionError:
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.

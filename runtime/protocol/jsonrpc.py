@@ -190,7 +190,7 @@ def _wrong_shape(data: bytes | memoryview, rid: Any, reason: object) -> Malforme
     try:
         _json_only.decode(data)
     except msgspec.DecodeError as bad:
-        return _unparsable(str(bad))
+        return _unparsable(wire.decode_failure(bad, data))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
     bad_text = _utf8_error(data)
@@ -250,7 +250,7 @@ def parse_single(data: bytes | memoryview, batches: bool = False) -> Message | N
         if isinstance(exc, msgspec.ValidationError):
             # JSON of the wrong shape (an array without batches, a scalar...), or no JSON at all.
             return _wrong_shape(data, None, exc)
-        return _unparsable(str(exc))
+        return _unparsable(wire.decode_failure(exc, data))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
     if type(env) is not _Envelope:
@@ -289,7 +289,7 @@ def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             return _wrong_shape(data, None, exc)
-        return _unparsable(str(exc))
+        return _unparsable(wire.decode_failure(exc, data))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
     if not items:
@@ -304,7 +304,7 @@ def _item(raw: msgspec.Raw) -> Message:
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
             return _malformed(None, str(exc))
-        return _unparsable(str(exc))
+        return _unparsable(wire.decode_failure(exc, raw))
     except RecursionError:
         return _unparsable(_TOO_DEEP)
 

@@ -218,6 +218,33 @@ def test_malformed_json_and_non_objects(url: str) -> None:
     run(main())
 
 
+def test_a_lone_surrogate_escape_is_named_in_the_parse_error(url: str) -> None:
+    """A \\uD800 escape with no low surrogate after it is no Unicode text: -32700, and the message says
+    that (msgspec's own says the input "was truncated"), wherever the escape is: in the params, in an
+    argument, or in the envelope."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            message = echo_call(1, "LONE")
+            params = message["params"]
+            params["arguments"] = params.pop("arguments")  # last: the escape near the end of the text
+            for body in (
+                json.dumps(message).replace("LONE", "\\ud800").encode(),  # ("was truncated")
+                json.dumps(message).replace("LONE", "a\\ud800b").encode(),
+                json.dumps(message).replace('"tools/call"', '"tools/call\\udbff"').encode(),
+            ):
+                headers = modern_headers(message, **{"content-type": "application/json"})
+                response = await http.post(url, content=body, headers=headers)
+                assert response.status_code in (200, 400), (body, response.text)
+                error = error_of(response, MODERN)
+                assert error["code"] == -32700, (body, error)
+                assert "lone UTF-16 high surrogate" in error["message"], (body, error)
+                assert "truncated" not in error["message"]
+                await still_serving(http, url)
+
+    run(main())
+
+
 def test_a_response_from_the_client_on_the_stateless_wire(url: str) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10) as http:

@@ -112,3 +112,27 @@ def test_an_answer_with_both_result_and_error_is_an_invalid_response_not_a_resul
     assert len(events) == 1 and isinstance(events[0], Failed) and events[0].id == rid
     assert events[0].error.code == jsonrpc.INVALID_REQUEST and "both" in events[0].error.message
     assert not endpoint.awaits(rid)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rb'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\ud800"}}',  # near the end: "truncated"
+        rb'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\udbffabcdefgh"}}',
+        rb'{"jsonrpc":"2.0","id":1,"method":"ping\ud800"}',
+        rb'[{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\\\ud800"}}]',  # (a batch)
+    ],
+)
+def test_a_lone_surrogate_escape_is_named_as_the_parse_error(data: bytes) -> None:
+    (message,) = jsonrpc.parse(data, batches=True)
+    assert isinstance(message, jsonrpc.Malformed) and message.reply is not None
+    error = msgspec.json.decode(message.reply)["error"]
+    assert error["code"] == jsonrpc.PARSE_ERROR
+    assert "lone UTF-16 high surrogate" in error["message"] and "truncated" not in error["message"]
+
+
+def test_an_escaped_backslash_before_u_is_no_escape_and_truncated_text_stays_truncated() -> None:
+    (message,) = jsonrpc.parse(rb'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"\\ud800')
+    assert isinstance(message, jsonrpc.Malformed) and message.reply is not None
+    error = msgspec.json.decode(message.reply)["error"]
+    assert error["code"] == jsonrpc.PARSE_ERROR and "truncated" in error["message"]
