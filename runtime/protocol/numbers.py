@@ -48,8 +48,9 @@ def _whole(value: Any) -> Any:
 
 _MAX_RETRIES: Final = 32
 """How many times `convert` tries again, one failing place (and its siblings) read as ints each time."""
-_INT_WANTED: Final = re.compile(r"Expected `([^`]*)`, got `float` - at `\$([^`]*)`")
-_STEP: Final = re.compile(r"\.([^.\[\]`]+)|\[(\d+|\.\.\.)\]")
+_INT_WANTED: Final = r"Expected `([^`]*)`, got `float` - at `\$([^`]*)`"
+"""(Patterns compiled on first use, by `re`'s own cache: nothing at import.)"""
+_STEP: Final = r"\.([^.\[\]`]+)|\[(\d+|\.\.\.)\]"
 _EACH: Final = -1
 """A path step that stands for every item: msgspec names a dict's values `[...]`, not by key."""
 
@@ -78,12 +79,12 @@ def convert(value: Any, tp: type[T], into: Callable[[Any, type[T]], T] = msgspec
 def _fixed(value: Any, message: str) -> Any:
     """`value` with the whole float(s) at the place `message` names read as ints, if the type expected
     there takes an int; None if there is no such float there (then nothing is left to try)."""
-    wanted = _INT_WANTED.fullmatch(message)
+    wanted = re.fullmatch(_INT_WANTED, message)
     if wanted is None or "int" not in wanted[1].split(" | "):
         return None
     path, steps = wanted[2], []
     end = 0
-    for step in _STEP.finditer(path):
+    for step in re.finditer(_STEP, path):
         if step.start() != end:
             return None  # a name msgspec wrote in a form this does not read: no guess
         end = step.end()
