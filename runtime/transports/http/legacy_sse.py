@@ -166,9 +166,18 @@ class LegacySseTransport(PlainTransport):
                     self.auth, "POST", endpoint, headers, response, attempt
                 ):
                     continue
-                await response.read()
+                body = await response.read()
                 if response.status >= 400:
+                    # Refused (an unknown or expired session, a body too large...): the message will
+                    # never be answered, so its request fails now rather than at its timeout.
                     log.warning("the server refused a message with HTTP %s", response.status)
+                    text = body[:200].decode("utf-8", "replace")
+                    raise McpError(
+                        f"HTTP {response.status}: {text}"
+                        if text
+                        else f"the server refused the message with HTTP {response.status}",
+                        code=jsonrpc.INVALID_REQUEST,
+                    )
                 return
 
     async def close(self) -> None:
