@@ -499,6 +499,8 @@ class Features:
     ) -> dict[str, Any]:
         kind = "prompt" if ref.get("type") == "ref/prompt" else "resource"
         key = ref.get("name") if kind == "prompt" else ref.get("uri")
+        if kind == "prompt" and key not in self._prompts:
+            raise InvalidParams(f"Unknown prompt: {quoted(key)}")  # the spec's -32602 for a bad name
         if self.required_scopes.active:
             # Suggestions disclose what the feature holds (the spec: "Control access to sensitive
             # suggestions"): they need the scopes the prompt or resource itself needs.
