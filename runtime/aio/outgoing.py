@@ -114,6 +114,11 @@ class Requester:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(on_cancel(rid))
             raise
+        except Exception:
+            # An error answer (forgotten already) or a write that failed (a refused POST, a broken
+            # pipe): then nothing will answer, and the endpoint must not wait for it forever.
+            self.endpoint.forget(rid)
+            raise
         finally:
             self._waiting.pop(rid, None)
 

@@ -499,6 +499,13 @@ class Features:
     ) -> dict[str, Any]:
         kind = "prompt" if ref.get("type") == "ref/prompt" else "resource"
         key = ref.get("name") if kind == "prompt" else ref.get("uri")
+        if kind == "prompt" and key not in self._prompts:
+            raise InvalidParams(f"Unknown prompt: {quoted(key)}")  # the spec's -32602 for a bad name
+        if self.required_scopes.active:
+            # Suggestions disclose what the feature holds (the spec: "Control access to sensitive
+            # suggestions"): they need the scopes the prompt or resource itself needs.
+            method = "prompts/get" if kind == "prompt" else "resources/read"
+            self.required_scopes.check(method, key, exact=True)
         fn = self._completions.get((kind, str(key)))
         values: list[str] = []
         if fn is not None:

@@ -76,9 +76,13 @@ class RequiredScopes:
                     return wanted
         return _NONE
 
-    def check(self, method: str, name: object) -> None:
-        """Raise `InsufficientScope` unless the caller has every scope `method` on `name` requires."""
-        required = self.of(method, name)
+    def check(self, method: str, name: object, *, exact: bool = False) -> None:
+        """Raise `InsufficientScope` unless the caller has every scope `method` on `name` requires
+        (`exact`: `name` is a registered name or URI template itself, as a completion's ref names it)."""
+        if exact:
+            required = self.declared(method, name) if isinstance(name, str) else _NONE
+        else:
+            required = self.of(method, name)
         if not required:
             return
         caller = CALLER.get()

@@ -14,13 +14,14 @@ import pytest
 
 pytest.importorskip("joserfc")
 
+from mcpbind.auth.server.dpop import DpopChecker
 from mcpbind.auth.server.jwt import JwtVerifier
 from mcpbind.auth.server.resource import ProtectedResource
 from mcpbind.transports.http import HttpSecurity
 
-from ..auth_support import AuthServer, protected_server, serving
+from ..auth_support import AuthServer, dpop_key, protected_server, serving
 from ..http_support import free_port, modern, modern_headers
-from .test_auth_server import issued, run
+from .test_auth_server import issued, proof, protected, run
 
 
 def exchange(
@@ -148,3 +149,56 @@ def test_the_mounted_metadata_app_answers_every_method(world: tuple[AuthServer, 
         status, headers, _ = exchange(origin, "POST", path, [])
         assert status == 405 and headers["allow"] == ["GET, HEAD, OPTIONS"]
         assert exchange(origin, "POST", "/tenant/mcp", [])[0] == 404
+
+
+@pytest.mark.parametrize("first_valid", [True, False])
+def test_a_repeated_authorization_header_is_invalid_request(
+    world: tuple[AuthServer, str], first_valid: bool
+) -> None:
+    """RFC 6750 3.1: a request that "repeats the same parameter" is `invalid_request` (400, with the
+    challenge). Neither of two Authorization headers is taken: before, the last one alone was read,
+    so a garbage first header followed by a valid token passed."""
+    auth, url = world
+    token = f"Bearer {run(issued(auth, url))}".encode()
+    pair = [token, b"Bearer garbage"] if first_valid else [b"Bearer garbage", token]
+    for same in (False, True):
+        values = [token, token] if same else pair
+        status, headers, body = post(url, *(("authorization", v) for v in values))
+        assert status == 400, (status, body)
+        (challenge,) = headers["www-authenticate"]
+        assert challenge.startswith("Bearer resource_metadata=") and 'error="invalid_request"' in challenge
+        assert "error" in json.loads(body)
+    assert post(url, ("authorization", token))[0] == 200  # and the server goes on
+
+
+def test_a_repeated_authorization_header_never_reaches_verify_token() -> None:
+    """With `verify_token`, two Authorization headers are no single bearer token (RFC 6750 2.1's
+    b64token has no space): 401 with the challenge, whichever of them the hook would accept."""
+    seen: list[str] = []
+
+    async def verify(token: str) -> str | None:
+        seen.append(token)
+        return "alice" if token == "good" else None
+
+    with serving(protected_server().http_app(security=HttpSecurity(verify_token=verify))) as origin:
+        url = origin + "/mcp"
+        for values in ([b"Bearer bad", b"Bearer good"], [b"Bearer good", b"Bearer bad"]):
+            status, headers, _ = post(url, *(("authorization", v) for v in values))
+            assert status == 401 and headers["www-authenticate"], status
+        assert seen == []
+        assert post(url, ("authorization", b"Bearer good"))[0] == 200 and seen == ["good"]
+
+
+def test_a_repeated_dpop_header_is_an_invalid_proof(world: tuple[AuthServer, str]) -> None:
+    """RFC 9449 4.3, the first check of a proof: "There is not more than one DPoP HTTP request header
+    field." Two proofs, each valid alone, are refused (401 `invalid_dpop_proof`); one alone passes."""
+    auth, _ = world
+    with protected(auth, dpop=DpopChecker()) as url:
+        key = dpop_key()
+        token = auth.mint(url, cnf={"jkt": key.thumbprint()})
+        scheme = ("authorization", f"DPoP {token}".encode())
+        proofs = [("dpop", proof(key, "POST", url, token).encode()) for _ in range(2)]
+        status, headers, body = post(url, scheme, *proofs)
+        assert status == 401, (status, body)
+        assert any('error="invalid_dpop_proof"' in h for h in headers["www-authenticate"]), headers
+        assert post(url, scheme, ("dpop", proof(key, "POST", url, token).encode()))[0] == 200

@@ -1,12 +1,13 @@
 """The OAuth client's HTTP to authorization servers (httpx): bounded in time and size, JSON objects only.
 
-Every call has a timeout (a slow authorization server fails the flow, it does not hang it), bodies are
-read up to a limit, and redirects are followed only within the origin they start at: metadata that
-redirects to another origin is refused, since the origin is what the client checked.
+Every call has a timeout for its whole answer (a slow authorization server fails the flow, it does not
+hang it), bodies are read up to a limit, and redirects are followed only within the origin they start
+at: metadata that redirects to another origin is refused, since the origin is what the client checked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,15 +75,18 @@ class AuthHttp:
         json_body: Mapping[str, Any] | None = None,
     ) -> Reply:
         try:
-            async with self.client.stream(
-                method, url, data=data, json=json_body, headers=headers, timeout=self.timeout
-            ) as response:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise OAuthError(f"{url}: the answer is larger than {self.max_bytes} bytes")
-        except httpx.TimeoutException:
+            # httpx's timeout bounds each read, not the whole answer: one trickled a byte at a time
+            # would hold the flow for ever.
+            async with asyncio.timeout(self.timeout):
+                async with self.client.stream(
+                    method, url, data=data, json=json_body, headers=headers, timeout=self.timeout
+                ) as response:
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            raise OAuthError(f"{url}: the answer is larger than {self.max_bytes} bytes")
+        except (httpx.TimeoutException, TimeoutError):
             raise OAuthError(f"{url}: no answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise OAuthError(f"{url}: {type(exc).__name__}: {exc}") from None

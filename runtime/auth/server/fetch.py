@@ -3,6 +3,7 @@ failure one `VerifierUnavailable` that says what went wrong (never with a token 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -28,15 +29,19 @@ async def fetch_json(
 ) -> dict[str, Any]:
     """The JSON object `url` answers with 200, read within `timeout` seconds and `max_bytes` bytes."""
     try:
-        async with client.stream(method, url, timeout=timeout, **request) as response:
-            if response.status_code != 200:
-                raise VerifierUnavailable(f"{what}: the authorization server answered {response.status_code}")
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise VerifierUnavailable(f"{what}: the answer is over {max_bytes} bytes")
-    except httpx.TimeoutException:
+        # httpx's timeout bounds each read, not the whole answer: a server trickling a byte at a
+        # time would hold the caller (and the JWKS lock every request waits on) for ever.
+        async with asyncio.timeout(timeout):
+            async with client.stream(method, url, timeout=timeout, **request) as response:
+                if response.status_code != 200:
+                    why = f"{what}: the authorization server answered {response.status_code}"
+                    raise VerifierUnavailable(why)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise VerifierUnavailable(f"{what}: the answer is over {max_bytes} bytes")
+    except (httpx.TimeoutException, TimeoutError):
         raise VerifierUnavailable(f"{what}: the authorization server did not answer in {timeout} s") from None
     except httpx.HTTPError as exc:
         raise VerifierUnavailable(f"{what}: {type(exc).__name__}") from None

@@ -66,9 +66,29 @@ def request_headers(scope: Scope) -> dict[bytes, str]:
     if headers is None:
         headers = scope["mcpbind.headers"] = {}
         text = _TEXT
-        for k, v in scope["headers"]:  # a loop, not a comprehension: no frame of its own (3.11)
+        raw = scope["headers"]
+        for k, v in raw:  # a loop, not a comprehension: no frame of its own (3.11)
             headers[k] = text[v]  # (a value seen before: one lookup, no decode)
+        if len(headers) != len(raw):  # a header is repeated (rare)
+            _combine_credentials(headers, raw)
     return headers
+
+
+_CREDENTIALS: Final = (b"authorization", b"dpop")
+"""Headers that carry one credential each: sent twice, neither value may be silently dropped."""
+
+
+def _combine_credentials(headers: dict[bytes, str], raw: Iterable[tuple[bytes, bytes]]) -> None:
+    """A credential header sent more than once becomes its values joined by commas, as RFC 9110 5.3
+    combines repeated field lines. The dict keeps only the last value otherwise, so a request with a
+    garbage first `Authorization` and a valid second one would pass, and one with two tokens would be
+    judged by whichever came last; combined, the value is no single credential and the resource server
+    refuses it (RFC 6750 3.1: a request that repeats a parameter is `invalid_request`; RFC 9449 4.3:
+    more than one `DPoP` header is an invalid proof)."""
+    for name in _CREDENTIALS:
+        values = [_TEXT[v] for k, v in raw if k == name]
+        if len(values) > 1:
+            headers[name] = ", ".join(values)
 
 
 def header(scope: Scope, name: bytes) -> str | None:

@@ -14,7 +14,7 @@ import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 
-from ...errors import McpError
+from ...errors import McpError, quoted
 from ...protocol import jsonrpc
 from ...protocol.framing import EventTooLarge, SseParser
 from ..plain import PlainTransport
@@ -86,7 +86,12 @@ class LegacySseTransport(PlainTransport):
         endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._reader = asyncio.ensure_future(self._read(endpoint))
         try:
-            self.endpoint = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
+            named = urllib.parse.urljoin(self.url, await asyncio.wait_for(endpoint, self.timeout))
+            if _origin(named) != _origin(self.url):
+                # Every message, and the credentials the auth hook adds to each POST, would go to a
+                # place the user never named: refused, as the other SDKs do.
+                raise ConnectionError(f"{self.url} named an endpoint of another origin: {quoted(named)}")
+            self.endpoint = named
         except BaseException:
             await self.close()
             raise
@@ -161,9 +166,18 @@ class LegacySseTransport(PlainTransport):
                     self.auth, "POST", endpoint, headers, response, attempt
                 ):
                     continue
-                await response.read()
+                body = await response.read()
                 if response.status >= 400:
+                    # Refused (an unknown or expired session, a body too large...): the message will
+                    # never be answered, so its request fails now rather than at its timeout.
                     log.warning("the server refused a message with HTTP %s", response.status)
+                    text = body[:200].decode("utf-8", "replace")
+                    raise McpError(
+                        f"HTTP {response.status}: {text}"
+                        if text
+                        else f"the server refused the message with HTTP {response.status}",
+                        code=jsonrpc.INVALID_REQUEST,
+                    )
                 return
 
     async def close(self) -> None:
@@ -173,3 +187,14 @@ class LegacySseTransport(PlainTransport):
                 await self._reader
         if self._client is not None:
             await self._client.close()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """A URL's origin (RFC 6454): scheme, host and port, the default port spelled out."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: an origin of its own, equal to none
+        return scheme, parts.netloc, -1
+    return scheme, (parts.hostname or ""), port or {"http": 80, "https": 443}.get(scheme)

@@ -155,6 +155,8 @@ async def authenticate(security: HttpSecurity, scope: Scope) -> Rejection | None
         return await _admit_upgrade(security.auth, scope)
     auth = header(scope, b"authorization") or ""
     token = auth[7:] if auth[:7].lower() == "bearer " else ""
+    if " " in token:  # no b64token (RFC 6750 2.1): two tokens, say, of a repeated header
+        token = ""
     principal = await security.verify_token(token) if token and security.verify_token else None
     if principal is None or principal == "":  # "" would be the identity of no one: shared by all
         return Rejection(401, error_body(INVALID_REQUEST, "Unauthorized"), _CHALLENGE)
