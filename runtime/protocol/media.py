@@ -4,19 +4,20 @@ from __future__ import annotations
 
 __all__ = ["accepts", "ACCEPT_CACHE"]
 
-ACCEPT_CACHE: dict[str, tuple[bool, bool]] = {}
+ACCEPT_CACHE: dict[str | bytes, tuple[bool, bool]] = {}
 """`accepts` by Accept value, as worked out (bounded). A hot path may read it first and save the call."""
 
 
-def accepts(accept: str) -> tuple[bool, bool]:
-    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
-    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
-    the same one or two values again and again: each is worked out once."""
+def accepts(accept: str | bytes) -> tuple[bool, bool]:
+    """Whether `accept` (text, or the value as received) takes application/json, and text/event-stream
+    (RFC 9110 12.5.1: media ranges, `type/*` and `*/*`, the most specific range deciding, q=0 meaning
+    "not acceptable"). Clients send the same one or two values again and again: each is worked out once."""
     known = ACCEPT_CACHE.get(accept)
     if known is not None:
         return known
     ranges: list[tuple[str, str, int, float]] = []
-    for item in accept.split(","):
+    text = accept if isinstance(accept, str) else accept.decode("latin-1")
+    for item in text.split(","):
         kind, *params = item.split(";")
         main, _, sub = kind.strip().lower().partition("/")
         if not main or not sub:

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ...protocol import inbound
+from ...protocol.fields import Headers
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
@@ -136,19 +137,43 @@ class HttpApp:
         if path != self._path and path.rstrip("/") != self._path:
             await self._elsewhere(path, scope["method"], send)
             return
-        headers = request_headers(scope)
+        raw = scope["headers"]
+        headers = dict(raw)  # (read in C, values as received: the classifier reads the few it needs)
         # Every decision that needs no state is the classifier's (`inbound`): the route it names is
         # acted on. Its first check comes before who sends the request is checked, the rest after.
         security = self.security
-        refusal = refuse(security, headers)
-        if len(headers) != len(scope["headers"]):  # a header is repeated (rare): the first check, if MCP's
-            refusal = inbound.screen(headers, scope["headers"]) or refusal
-        principal = caller = identity = None
+        refusal = None
+        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's
+            refusal = inbound.screen(headers, raw)
+        if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
+            refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
         if refusal is None and (security.auth is not None or security.verify_token is not None):
-            refusal, identity, principal, caller = await self._admit(scope, headers)
+            await self._admitted(scope, headers, receive, send)
+            return
         if refusal is not None:
             await respond(send, refusal.status, refusal.body, refusal.headers)
             return
+        await self._serve(scope, headers, receive, send, None)
+
+    async def _admitted(self, scope: Scope, headers: Headers, receive: Receive, send: Send) -> None:
+        """A request served once its caller is admitted (`auth` or `verify_token`), as who it is."""
+        refusal, identity, principal, caller = await self._admit(scope)
+        try:
+            if refusal is not None:
+                await respond(send, refusal.status, refusal.body, refusal.headers)
+            else:
+                await self._serve(scope, headers, receive, send, identity)
+        finally:
+            if principal is not None:
+                PRINCIPAL.reset(principal)
+            if caller is not None:
+                CALLER.reset(caller)
+
+    async def _serve(
+        self, scope: Scope, headers: Headers, receive: Receive, send: Send, identity: Principal | None
+    ) -> None:
+        """A request past Host, Origin and its caller's check: classified, then acted on."""
+        security = self.security
         try:
             route = inbound.head(scope["method"], headers, security.max_body)
             if route is None:  # a POST: its body decides
@@ -176,11 +201,6 @@ class HttpApp:
                 await self._act[type(route)](self, route, send, receive)
         except StoreUnavailable as exc:
             await _unavailable(send, exc)
-        finally:
-            if principal is not None:
-                PRINCIPAL.reset(principal)
-            if caller is not None:
-                CALLER.reset(caller)
 
     async def _not_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -199,12 +219,12 @@ class HttpApp:
             return
         await respond(send, 404, b"Not Found", content_type=b"text/plain")
 
-    async def _admit(self, scope: Scope, headers: dict[bytes, str]) -> _Admission:
+    async def _admit(self, scope: Scope) -> _Admission:
         """Who sends the request, with a resource server (`auth`) or `verify_token`: (the refusal or
         None, the admitted caller, and the context variables' tokens to reset after the request)."""
         auth = self.security.auth
         if auth is not None:
-            admitted = await auth.admit(scope["method"], headers)
+            admitted = await auth.admit(scope["method"], request_headers(scope))
             if isinstance(admitted, Rejection):
                 return admitted, None, None, None
             # Sessions and requestStates are bound to who the caller is, whatever its scopes.
