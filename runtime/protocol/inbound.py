@@ -324,7 +324,6 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
     raw = headers.get(b"mcp-session-id")
     session_id = None if raw is None else TEXT[raw]
     request: jsonrpc.Request | None = None
-    decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
     malformed: jsonrpc.Malformed | None = None
     single = body[:1] == b"{"
@@ -333,14 +332,19 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
         if single and version is not None:
             if b"mcp-method" in headers:
                 peek = view.decode_whole(body, version, headers)
+                if peek is not None:
+                    # Decoded in one pass: a request of a stateless revision the server speaks. (What
+                    # is left reads no more of the body: nothing from here raises a DecodeError.)
+                    return _stateless(headers, body, peek, version, None, view)
             elif session_id is not None:
                 # A session's request, decided in one pass for the revision its header names: the
                 # session takes the decision when that is its revision (`SessionMessage.decided`).
                 found = view.decide_session(body, version)
-                if found is not None:
+                if found is not None:  # (a session revision's request, never `initialize`)
                     rid, method, decided = found
                     request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
                     peek = Peek(method, rid, routed_params(decided.params))
+                    return SessionMessage(session_id, version, body, peek, request, decided)
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -364,10 +368,6 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
                 malformed = message
         if peek is None:
             peek = peek_message(body)
-            if isinstance(peek, Peek) and (peek.typed is not None or peek.lean or peek.tool is not None):
-                # Members of the client's named as what only the classifier notes on a peek: unknown
-                # members, as any other, not a one-pass decode's.
-                peek = Peek(peek.method, peek.id, peek.params)
             refused = None if malformed is None else malformed.reply
             if refused is not None and isinstance(peek, Peek) and peek.method is not None:
                 # A request or notification whose envelope is wrong (an id that is null, say): refused
@@ -400,7 +400,7 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
     if peek.method == "initialize" and peek.id is not None:
         return Initialize(body)
     if session_id is not None:
-        return SessionMessage(session_id, version, body, peek, request, decided)
+        return SessionMessage(session_id, version, body, peek, request)
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION

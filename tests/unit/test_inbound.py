@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from mcpbind.protocol import inbound, revisions
+from mcpbind.protocol.headers import Peek
+from mcpbind.protocol.headers import peek as peek_message
 from mcpbind.protocol.inbound import Rejection, Route
 from mcpbind.server import Context, Server
 from mcpbind.transports.http import HttpSecurity
@@ -418,3 +420,18 @@ def test_members_named_as_the_classifiers_own_fields_are_the_clients_and_ignored
         assert isinstance(outcome, inbound.Stateless) and isinstance(expected, inbound.Stateless)
         assert outcome.peek.typed is None and not outcome.peek.lean and outcome.peek.tool is None
         assert (outcome.revision, outcome.direct) == (expected.revision, expected.direct)
+
+
+def test_the_general_peek_reads_a_struct_the_client_cannot_reach_past() -> None:
+    """What the classifier notes beside a message's routing members (`typed`, `lean`, `tool`) is never
+    read off the wire: a client's members of those names are unknown members, dropped as any other."""
+    found = peek_message(
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"},'
+        b'"typed":{"name":"add"},"lean":true,"tool":"add"}'
+    )
+    assert isinstance(found, Peek)
+    assert (found.method, found.id, found.params and found.params.name) == ("tools/call", 1, "add")
+    assert (found.typed, found.lean, found.tool) == (None, False, None)
+    assert peek_message(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]') == [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    ]

@@ -18,7 +18,7 @@ from ...aio.interfaces import Prepared
 from ...errors import McpError
 from ...protocol import dispatch, revisions
 from ...protocol.endpoint import IncomingRequest
-from ...protocol.fields import Headers, text_of
+from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import (
     Peek,
     PeekMeta,
@@ -76,11 +76,15 @@ class StatelessRoute:
         well-formed request of that method and revision: the general route then names what is wrong.
         A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
         Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
-        method = text_of(headers, b"mcp-method")
-        if method is None:
+        raw = headers.get(b"mcp-method")
+        if raw is None:
             return None
-        name_header = text_of(headers, b"mcp-name") if method == "tools/call" else None
-        tool = None if name_header is None else self.server.plain_tool(decode_value(name_header))
+        method = TEXT[raw]
+        tool = None
+        if method == "tools/call":
+            raw = headers.get(b"mcp-name")
+            if raw is not None:
+                tool = self.server.plain_tool(decode_value(TEXT[raw]))
         lean = tool is not None
         decode = self.typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:
