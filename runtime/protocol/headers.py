@@ -125,8 +125,20 @@ class PeekParams(msgspec.Struct):
     meta: PeekMeta | None = msgspec.field(default=None, name="_meta")
 
 
+class _Peeked(msgspec.Struct):
+    """A message's routing members as read off the wire: a Struct of their own, so that nothing a
+    client sends can reach what the classifier notes beside them (`Peek`'s other members)."""
+
+    method: str | None = None
+    id: Any = None
+    params: PeekParams | None = None
+
+
 class Peek(msgspec.Struct):
-    """What HTTP routing needs of a message, read without decoding the rest of it."""
+    """What HTTP routing needs of a message (`method`, `id`, `params`), read without decoding the rest
+    of it, and what the classifier notes of it (`typed`, `lean`, `tool`). Never decoded from the wire:
+    `peek` reads a message's members into `_Peeked`, where members named as these notes are unknown
+    members, as any other."""
 
     method: str | None = None
     id: Any = None
@@ -150,8 +162,14 @@ class Peek(msgspec.Struct):
         return msgspec.json.decode(raw) if raw else None
 
 
-peek: Final = msgspec.json.Decoder(Peek | list[Any]).decode
-"""A message (or a batch, as a list) peeked at; raises msgspec.DecodeError for what is not JSON."""
+_peeked: Final = msgspec.json.Decoder(_Peeked | list[Any]).decode
+
+
+def peek(body: bytes) -> Peek | list[Any]:
+    """A message (or a batch, as a list) peeked at; raises msgspec.DecodeError for what is not JSON.
+    (Not the usual request's way: the classifier reads that one's envelope and params on their own.)"""
+    found = _peeked(body)
+    return found if isinstance(found, list) else Peek(found.method, found.id, found.params)
 
 
 def routed_params(params: Any) -> PeekParams | None:

@@ -24,6 +24,7 @@ import msgspec
 from .. import wire
 from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
+from .fields import TEXT, Headers, text_of
 from .headers import Peek, PeekParams, routed_params
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts, json_body_refusal
@@ -187,7 +188,7 @@ class ServerView(dispatch.Gate, Protocol):
         """The revisions the server speaks."""
         ...
 
-    def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
+    def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
         """The stateless request decoded in one pass into the params type its headers name, or None
         (not such a request): raises msgspec.DecodeError when the body is no JSON."""
         ...
@@ -252,7 +253,7 @@ def _too_large(max_body: int) -> Rejection:
     return Rejection(413, error_body(INVALID_REQUEST, f"Payload Too Large: over {max_body} bytes"))
 
 
-def screen(headers: Mapping[bytes, str], raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
+def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
     """The first check of every request, before any other (Host, Origin and the token included): an
     MCP header sent twice. `headers` are `raw`, the headers as received, read once into a mapping."""
     if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
@@ -263,31 +264,34 @@ def screen(headers: Mapping[bytes, str], raw: Sequence[tuple[bytes, bytes]]) -> 
     return None
 
 
-def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Rejection | None:
+def head(method: str, headers: Headers, max_body: int) -> Route | Rejection | None:
     """A request by its method and headers: a GET's or DELETE's Route, a Rejection, or None for a
     POST whose body is to be read next (then `post`)."""
     if method == "POST":
-        accept = headers.get(b"accept") or ""
+        accept = headers.get(b"accept") or b""
         if (ACCEPT_CACHE.get(accept) or accepts(accept)) != (True, True):
             return _NOT_ACCEPTABLE
-        content_type = headers.get(b"content-type") or ""
-        if content_type != "application/json":
-            if content_type.split(";")[0].strip().lower() != "application/json":
+        content_type = headers.get(b"content-type")
+        if content_type != b"application/json":
+            media = "" if content_type is None else TEXT[content_type]
+            if media.split(";")[0].strip().lower() != "application/json":
                 return _UNSUPPORTED_MEDIA
-            why = json_body_refusal(content_type)  # (a charset that is not UTF-8, say)
+            why = json_body_refusal(media)  # (a charset that is not UTF-8, say)
             if why is not None:
                 return Rejection(415, error_body(INVALID_REQUEST, f"Unsupported Media Type: {why}"))
         length = headers.get(b"content-length")
+        # (`bytes.isdigit` is ASCII digits alone; a value with spaces around it, which no ASGI server
+        # gives, is left to the body's own limit.)
         if length is not None and length.isdigit() and int(length) > max_body:
             return _too_large(max_body)
         return None
     if method == "GET":
-        if not accepts(headers.get(b"accept") or "")[1]:
+        if not accepts(headers.get(b"accept") or b"")[1]:
             return _NOT_ACCEPTABLE_GET
-        session_id = headers.get(b"mcp-session-id")
+        session_id = text_of(headers, b"mcp-session-id")
         if session_id is None:
             return _GET_NEEDS_SESSION
-        last = headers.get(b"last-event-id")
+        last = text_of(headers, b"last-event-id")
         if last is None:
             return Listen(session_id)
         named = event_id(last)
@@ -295,7 +299,7 @@ def head(method: str, headers: Mapping[bytes, str], max_body: int) -> Route | Re
             return UnknownEvent(session_id, _BAD_EVENT_ID)
         return Resume(session_id, named[0], named[1])
     if method == "DELETE":
-        return Delete(headers.get(b"mcp-session-id"))
+        return Delete(text_of(headers, b"mcp-session-id"))
     return _METHOD_NOT_ALLOWED
 
 
@@ -315,14 +319,15 @@ _NO_RESPONSES: Final = Rejection(
 )
 
 
-def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: int) -> Route | Rejection:
+def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Route | Rejection:
     """A POST by its headers and its whole body (b"" when it was over `max_body`)."""
-    if body == b"" and headers.get(b"content-length") != "0":
+    if body == b"" and text_of(headers, b"content-length") != "0":
         return _too_large(max_body)
-    version = headers.get(b"mcp-protocol-version")
-    session_id = headers.get(b"mcp-session-id")
+    raw = headers.get(b"mcp-protocol-version")
+    version = None if raw is None else TEXT[raw]
+    raw = headers.get(b"mcp-session-id")
+    session_id = None if raw is None else TEXT[raw]
     request: jsonrpc.Request | None = None
-    decided: dispatch.Dispatch | None = None
     peek: Peek | list[Any] | None = None
     malformed: jsonrpc.Malformed | None = None
     single = body[:1] == b"{"
@@ -331,14 +336,19 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
         if single and version is not None:
             if b"mcp-method" in headers:
                 peek = view.decode_whole(body, version, headers)
+                if peek is not None:
+                    # Decoded in one pass: a request of a stateless revision the server speaks. (What
+                    # is left reads no more of the body: nothing from here raises a DecodeError.)
+                    return _stateless(headers, body, peek, version, None, view)
             elif session_id is not None:
                 # A session's request, decided in one pass for the revision its header names: the
                 # session takes the decision when that is its revision (`SessionMessage.decided`).
                 found = view.decide_session(body, version)
-                if found is not None:
+                if found is not None:  # (a session revision's request, never `initialize`)
                     rid, method, decided = found
                     request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
                     peek = Peek(method, rid, routed_params(decided.params))
+                    return SessionMessage(session_id, version, body, peek, request, decided)
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the
             # handler, and only what routing and the headers need is peeked at. Anything else (a
@@ -362,10 +372,6 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
                 malformed = message
         if peek is None:
             peek = peek_message(body)
-            if isinstance(peek, Peek) and (peek.typed is not None or peek.lean or peek.tool is not None):
-                # Members of the client's named as what only the classifier notes on a peek: unknown
-                # members, as any other, not a one-pass decode's.
-                peek = Peek(peek.method, peek.id, peek.params)
             refused = None if malformed is None else malformed.reply
             if refused is not None and isinstance(peek, Peek) and peek.method is not None:
                 # A request or notification whose envelope is wrong (an id that is null, say): refused
@@ -399,7 +405,7 @@ def post(headers: Mapping[bytes, str], body: bytes, view: ServerView, max_body: 
     if peek.method == "initialize" and peek.id is not None:
         return Initialize(body)
     if session_id is not None:
-        return SessionMessage(session_id, version, body, peek, request, decided)
+        return SessionMessage(session_id, version, body, peek, request)
     if version is not None and version not in revisions.KNOWN:
         return _unsupported(version, peek.id, view)
     return _NO_SESSION
@@ -423,7 +429,7 @@ def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Rout
 
 
 def _stateless(
-    headers: Mapping[bytes, str],
+    headers: Headers,
     body: bytes,
     peek: Peek,
     version: str | None,
@@ -477,18 +483,20 @@ def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
 
 def classify(
     method: str,
-    headers: Mapping[bytes, str],
+    headers: Mapping[bytes, str | bytes],
     body: bytes,
     view: ServerView,
     *,
     raw: Sequence[tuple[bytes, bytes]] | None = None,
     max_body: int = 4 * 1024 * 1024,
 ) -> Route | Rejection:
-    """`screen`, `head`, then (for a POST) `post`, for a request whose body is at hand. `raw`: the
-    headers as received, where repeats show (by default `headers`, which can have none)."""
+    """`screen`, `head`, then (for a POST) `post`, for a request whose body is at hand; `headers` by
+    lower-case name, each value as text or as received. `raw`: the headers as received, where repeats
+    show (by default `headers`, which can have none)."""
+    read = {k: v if isinstance(v, bytes) else v.encode("latin-1") for k, v in headers.items()}
     if raw is None:
-        raw = [(name, value.encode("latin-1")) for name, value in headers.items()]
-    route = screen(headers, raw) or head(method, headers, max_body)
+        raw = list(read.items())
+    route = screen(read, raw) or head(method, read, max_body)
     if route is not None:
         return route
-    return post(headers, body if len(body) <= max_body else b"", view, max_body)
+    return post(read, body if len(body) <= max_body else b"", view, max_body)

@@ -6,19 +6,20 @@ from ..errors import quoted
 
 __all__ = ["accepts", "ACCEPT_CACHE", "json_body_refusal"]
 
-ACCEPT_CACHE: dict[str, tuple[bool, bool]] = {}
+ACCEPT_CACHE: dict[str | bytes, tuple[bool, bool]] = {}
 """`accepts` by Accept value, as worked out (bounded). A hot path may read it first and save the call."""
 
 
-def accepts(accept: str) -> tuple[bool, bool]:
-    """Whether `accept` takes application/json, and text/event-stream (RFC 9110 12.5.1: media ranges,
-    `type/*` and `*/*`, the most specific range deciding, q=0 meaning "not acceptable"). Clients send
-    the same one or two values again and again: each is worked out once."""
+def accepts(accept: str | bytes) -> tuple[bool, bool]:
+    """Whether `accept` (text, or the value as received) takes application/json, and text/event-stream
+    (RFC 9110 12.5.1: media ranges, `type/*` and `*/*`, the most specific range deciding, q=0 meaning
+    "not acceptable"). Clients send the same one or two values again and again: each is worked out once."""
     known = ACCEPT_CACHE.get(accept)
     if known is not None:
         return known
     ranges: list[tuple[str, str, int, float]] = []
-    for item in accept.split(","):
+    text = accept if isinstance(accept, str) else accept.decode("latin-1")
+    for item in text.split(","):
         kind, *params = item.split(";")
         main, _, sub = kind.strip().lower().partition("/")
         if not main or not sub:
@@ -81,7 +82,7 @@ def json_body_refusal(content_type: str) -> str | None:
         charset = value.strip()
         if len(charset) >= 2 and charset[0] == charset[-1] == '"':
             charset = charset[1:-1]
-        if charset.lower() != "utf-8":
+        if charset.lower() not in ("utf-8", "utf8"):  # (utf8: a common alias of the same)
             why = f"application/json is read as UTF-8, not as charset {quoted(charset)}: send UTF-8"
             break
     if len(_CHARSETS) >= 256:

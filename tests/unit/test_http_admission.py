@@ -70,7 +70,7 @@ def test_headers_are_read_once_per_request() -> None:
 )
 def test_host_verdicts_are_the_same_the_first_time_and_after(host: str, allowed: bool) -> None:
     security = HttpSecurity()
-    headers = {b"host": host}
+    headers = {b"host": host.encode()}
     for _ in range(3):  # worked out, then taken from what was seen
         refusal = refuse(security, headers)
         assert (refusal is None) is allowed
@@ -80,8 +80,8 @@ def test_host_verdicts_are_the_same_the_first_time_and_after(host: str, allowed:
 
 def test_changing_the_allowed_hosts_takes_effect_at_once() -> None:
     security = HttpSecurity()
-    localhost = {b"host": "localhost:8000"}
-    other = {b"host": "mcp.example:443"}
+    localhost = {b"host": b"localhost:8000"}
+    other = {b"host": b"mcp.example:443"}
     assert refuse(security, localhost) is None and refuse(security, other) is not None
     security.allowed_hosts = ("mcp.example",)
     assert refuse(security, localhost) is not None and refuse(security, other) is None
@@ -92,15 +92,15 @@ def test_changing_the_allowed_hosts_takes_effect_at_once() -> None:
 def test_the_verdicts_kept_are_bounded_and_a_client_making_up_hosts_is_still_refused() -> None:
     security = HttpSecurity()
     for port in range(2000):
-        assert refuse(security, {b"host": f"evil.example:{port}"}) is not None
-        assert refuse(security, {b"host": f"localhost:{port}"}) is None
+        assert refuse(security, {b"host": b"evil.example:%d" % port}) is not None
+        assert refuse(security, {b"host": b"localhost:%d" % port}) is None
     assert len(security.hosts_seen) <= 256
 
 
 def test_an_origin_is_checked_after_the_host() -> None:
     security = HttpSecurity()
-    good = {b"host": "localhost:8000", b"origin": "http://localhost:3000"}
-    bad = {b"host": "localhost:8000", b"origin": "https://evil.example"}
+    good = {b"host": b"localhost:8000", b"origin": b"http://localhost:3000"}
+    bad = {b"host": b"localhost:8000", b"origin": b"https://evil.example"}
     assert refuse(security, good) is None
     refusal = refuse(security, bad)
     assert refusal is not None and refusal.status == 403 and b"origin" in refusal.body

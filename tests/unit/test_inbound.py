@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from mcpbind.protocol import inbound, revisions
+from mcpbind.protocol.headers import Peek
+from mcpbind.protocol.headers import peek as peek_message
 from mcpbind.protocol.inbound import Rejection, Route
 from mcpbind.server import Context, Server
 from mcpbind.transports.http import HttpSecurity
@@ -50,11 +52,11 @@ def _server(served: tuple[str, ...] = revisions.ALL) -> Server:
 VIEW = StatelessRoute(_server(), HttpSecurity(), set())
 
 
-def headers(**values: str) -> dict[bytes, str]:
-    """Request headers as the app reads them: lower-case names, values as text."""
+def headers(**values: str) -> dict[bytes, bytes]:
+    """Request headers as the app reads them: lower-case names, values as received."""
     base = {"host": "127.0.0.1", "accept": BOTH, "content-type": "application/json"}
     base.update(values)
-    return {name.replace("_", "-").lower().encode(): value for name, value in base.items()}
+    return {name.replace("_", "-").lower().encode(): value.encode("latin-1") for name, value in base.items()}
 
 
 def post(body: Any, view: Any = VIEW, **values: str) -> Route | Rejection:
@@ -85,16 +87,16 @@ def rejected(outcome: Route | Rejection, status: int, code: int | None = None) -
 def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
     hdrs = headers(mcp_protocol_version=MODERN)
     for name in (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"):
-        raw = [*((k, v.encode()) for k, v in hdrs.items()), (name, b"a"), (name, b"b")]
+        raw = [*hdrs.items(), (name, b"a"), (name, b"b")]
         error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
         assert name.decode() in error["message"]
     raw = [
-        *((k, v.encode()) for k, v in hdrs.items()),
+        *hdrs.items(),
         (b"mcp-param-region", b"a"),
         (b"mcp-param-region", b"b"),
     ]
     rejected(inbound.screen({**hdrs, b"mcp-param-region": "b"}, raw), 400, -32600)
-    raw = [*((k, v.encode()) for k, v in hdrs.items()), (b"x-other", b"a"), (b"x-other", b"b")]
+    raw = [*hdrs.items(), (b"x-other", b"a"), (b"x-other", b"b")]
     assert inbound.screen({**hdrs, b"x-other": "b"}, raw) is None
 
 
@@ -361,7 +363,7 @@ def test_classifying_is_quick() -> None:
     message = modern(3, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}})
     hdrs = headers(**{k.replace("-", "_"): v for k, v in modern_headers(message).items()})
     body = json.dumps(message).encode()
-    raw = [(k, v.encode()) for k, v in hdrs.items()]
+    raw = list(hdrs.items())
     started = time.process_time()  # this process's CPU time: what other processes do does not count
     for _ in range(1000):
         assert inbound.screen(hdrs, raw) is None and inbound.head("POST", hdrs, 1 << 20) is None
@@ -418,3 +420,18 @@ def test_members_named_as_the_classifiers_own_fields_are_the_clients_and_ignored
         assert isinstance(outcome, inbound.Stateless) and isinstance(expected, inbound.Stateless)
         assert outcome.peek.typed is None and not outcome.peek.lean and outcome.peek.tool is None
         assert (outcome.revision, outcome.direct) == (expected.revision, expected.direct)
+
+
+def test_the_general_peek_reads_a_struct_the_client_cannot_reach_past() -> None:
+    """What the classifier notes beside a message's routing members (`typed`, `lean`, `tool`) is never
+    read off the wire: a client's members of those names are unknown members, dropped as any other."""
+    found = peek_message(
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"},'
+        b'"typed":{"name":"add"},"lean":true,"tool":"add"}'
+    )
+    assert isinstance(found, Peek)
+    assert (found.method, found.id, found.params and found.params.name) == ("tools/call", 1, "add")
+    assert (found.typed, found.lean, found.tool) == (None, False, None)
+    assert peek_message(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]') == [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    ]

@@ -136,19 +136,23 @@ class HttpApp:
         if path != self._path and path.rstrip("/") != self._path:
             await self._elsewhere(path, scope["method"], send)
             return
-        headers = request_headers(scope)
+        raw = scope["headers"]
+        headers = dict(raw)  # (read in C, values as received: the classifier reads the few it needs)
         # Every decision that needs no state is the classifier's (`inbound`): the route it names is
         # acted on. Its first check comes before who sends the request is checked, the rest after.
         security = self.security
-        refusal = refuse(security, headers)
-        if len(headers) != len(scope["headers"]):  # a header is repeated (rare): the first check, if MCP's
-            refusal = inbound.screen(headers, scope["headers"]) or refusal
+        refusal = None
+        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's
+            refusal = inbound.screen(headers, raw)
+        if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
+            refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
         principal = caller = identity = None
         if refusal is None and (security.auth is not None or security.verify_token is not None):
-            refusal, identity, principal, caller = await self._admit(scope, headers)
+            refusal, identity, principal, caller = await self._admit(scope)
         if refusal is not None:
             await respond(send, refusal.status, refusal.body, refusal.headers)
             return
+        # (One coroutine for the whole request: a layer more would cost its own frame and object.)
         try:
             route = inbound.head(scope["method"], headers, security.max_body)
             if route is None:  # a POST: its body decides
@@ -199,12 +203,12 @@ class HttpApp:
             return
         await respond(send, 404, b"Not Found", content_type=b"text/plain")
 
-    async def _admit(self, scope: Scope, headers: dict[bytes, str]) -> _Admission:
+    async def _admit(self, scope: Scope) -> _Admission:
         """Who sends the request, with a resource server (`auth`) or `verify_token`: (the refusal or
         None, the admitted caller, and the context variables' tokens to reset after the request)."""
         auth = self.security.auth
         if auth is not None:
-            admitted = await auth.admit(scope["method"], headers)
+            admitted = await auth.admit(scope["method"], request_headers(scope))
             if isinstance(admitted, Rejection):
                 return admitted, None, None, None
             # Sessions and requestStates are bound to who the caller is, whatever its scopes.

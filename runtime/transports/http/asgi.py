@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
+from ...protocol.fields import TEXT
 from ...protocol.inbound import error_body
 
 __all__ = [
@@ -39,33 +40,13 @@ RETRY: Final = ((b"retry-after", b"1"),)
 JSON_TYPE: Final = (b"content-type", b"application/json")
 
 
-class _HeaderValues(dict[bytes, str]):
-    """Header values as text, by their bytes. A client sends the same few values on every request (its
-    Host, Accept, Content-Type, protocol version, session id): each is decoded once, and a request's
-    headers are then read in one pass in C, with no call per header (`request_headers`)."""
-
-    def __missing__(self, raw: bytes) -> str:
-        # Latin-1 (RFC 9110's obs-text), but ASCII, nearly every value, decodes the same by the
-        # default codec, which skips looking the codec up by its name.
-        text = (raw.decode() if raw.isascii() else raw.decode("latin-1")).strip(" \t")  # RFC 9110 OWS
-        if len(raw) <= _KEPT_LENGTH:  # (long values, tokens say, are rarely sent twice: not kept)
-            if len(self) >= _KEPT_VALUES:
-                self.clear()  # bounded: the values are the client's to choose
-            self[raw] = text
-        return text
-
-
-_KEPT_VALUES: Final = 1024
-_KEPT_LENGTH: Final = 128
-_TEXT: Final = _HeaderValues()
-
-
 def request_headers(scope: Scope) -> dict[bytes, str]:
-    """The request's headers as a dict, read once per request (a request asks for a dozen)."""
+    """The request's headers as text, read once per request: what a credential's check reads (the
+    classifier reads the few it needs as received: `fields.Headers`)."""
     headers: dict[bytes, str] | None = scope.get("mcpbind.headers")
     if headers is None:
         headers = scope["mcpbind.headers"] = {}
-        text = _TEXT
+        text = TEXT
         raw = scope["headers"]
         for k, v in raw:  # a loop, not a comprehension: no frame of its own (3.11)
             headers[k] = text[v]  # (a value seen before: one lookup, no decode)
@@ -86,7 +67,7 @@ def _combine_credentials(headers: dict[bytes, str], raw: Iterable[tuple[bytes, b
     refuses it (RFC 6750 3.1: a request that repeats a parameter is `invalid_request`; RFC 9449 4.3:
     more than one `DPoP` header is an invalid proof)."""
     for name in _CREDENTIALS:
-        values = [_TEXT[v] for k, v in raw if k == name]
+        values = [TEXT[v] for k, v in raw if k == name]
         if len(values) > 1:
             headers[name] = ", ".join(values)
 

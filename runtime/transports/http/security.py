@@ -11,6 +11,7 @@ import msgspec
 
 from ...errors import quoted
 from ...protocol import inbound
+from ...protocol.fields import Headers, text_of
 from ...protocol.inbound import INVALID_REQUEST, Rejection
 from ...protocol.request_state import PRINCIPAL
 from .asgi import Scope, error_body, header, request_headers
@@ -100,11 +101,14 @@ class HttpSecurity:
         """Every request must carry a credential (`auth` or `verify_token`)."""
         return self.auth is not None or self.verify_token is not None
 
-    hosts_seen: dict[str, tuple[tuple[str, ...], bool]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    """The verdicts on Host values seen (a client sends the same one every time), each with the
-    `allowed_hosts` it was reached under: changing that list makes them stale. Bounded (`_HOSTS_SEEN`)."""
+    hosts_seen: dict[bytes | None, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """The verdicts on Host values seen, as received (a client sends the same one every time), under
+    the `allowed_hosts` of now: setting that list forgets them. Bounded (`_HOSTS_SEEN`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "allowed_hosts" and "hosts_seen" in self.__dict__:
+            self.hosts_seen.clear()  # reached under the list before
 
     def host_allowed(self, host: str) -> bool:
         if "*" in self.allowed_hosts:
@@ -128,21 +132,20 @@ def _listed(allowed: tuple[str, ...], name: str, full: str) -> bool:
     return any(entry.lower() in (name, full) for entry in allowed)
 
 
-def refuse(security: HttpSecurity, headers: dict[bytes, str]) -> Rejection | None:
-    """The refusal of a request whose Host or Origin is not allowed."""
-    host = headers.get(b"host") or ""
-    seen = security.hosts_seen.get(host)
-    allowed_hosts = security.allowed_hosts
-    if seen is not None and seen[0] is allowed_hosts:
-        allowed = seen[1]
-    else:
-        allowed = security.host_allowed(host)
+def refuse(security: HttpSecurity, headers: Headers) -> Rejection | None:
+    """The refusal of a request whose Host or Origin is not allowed. (A request whose Host was allowed
+    before, `hosts_seen`, and that has no Origin, as nearly all but browsers', needs no call.)"""
+    raw = headers.get(b"host")
+    allowed = security.hosts_seen.get(raw)
+    if allowed is None:
+        allowed = security.host_allowed(text_of(headers, b"host") or "")
         if len(security.hosts_seen) >= _HOSTS_SEEN:
             security.hosts_seen.clear()  # (a client making up Host values gains nothing)
-        security.hosts_seen[host] = (allowed_hosts, allowed)
+        security.hosts_seen[raw] = allowed
     if not allowed:
+        host = text_of(headers, b"host") or ""
         return Rejection(403, error_body(INVALID_REQUEST, f"Forbidden: host {quoted(host)} is not allowed"))
-    origin = headers.get(b"origin")
+    origin = text_of(headers, b"origin")
     if origin is not None and not security.origin_allowed(origin):
         why = f"Forbidden: origin {quoted(origin)} is not allowed"
         return Rejection(403, error_body(INVALID_REQUEST, why))

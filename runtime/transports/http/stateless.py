@@ -18,6 +18,7 @@ from ...aio.interfaces import Prepared
 from ...errors import McpError
 from ...protocol import dispatch, revisions
 from ...protocol.endpoint import IncomingRequest
+from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import (
     Peek,
     PeekMeta,
@@ -69,17 +70,21 @@ class StatelessRoute:
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
 
-    def decode_whole(self, body: bytes, version: str, headers: Mapping[bytes, str]) -> Peek | None:
+    def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
         must agree with the body there anyway). None when they do not, or when the message is not a
         well-formed request of that method and revision: the general route then names what is wrong.
         A call of a tool answered directly is decoded lean (`Peek.lean`): it never reads `_meta`.
         Raises msgspec.DecodeError when the body is not JSON (or not UTF-8): a parse error."""
-        method = headers.get(b"mcp-method")
-        if method is None:
+        raw = headers.get(b"mcp-method")
+        if raw is None:
             return None
-        name_header = headers.get(b"mcp-name") if method == "tools/call" else None
-        tool = None if name_header is None else self.server.plain_tool(decode_value(name_header))
+        method = TEXT[raw]
+        tool = None
+        if method == "tools/call":
+            raw = headers.get(b"mcp-name")
+            if raw is not None:
+                tool = self.server.plain_tool(decode_value(TEXT[raw]))
         lean = tool is not None
         decode = self.typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...protocol.inbound import Rejection
 from ...protocol.request_state import CALLER, PRINCIPAL
-from ..http.asgi import Message, Receive, Scope, Send, request_headers
+from ..http.asgi import Message, Receive, Scope, Send
 from ..http.security import authenticate, principal_text, refuse
 from .core import SUBPROTOCOL, Binary, WebSocketOptions, refuse_subprotocol, serve_socket
 
@@ -76,7 +76,7 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
         await _deny(scope, send, Rejection(404, b"Not Found"))
         return
     security = app.security
-    refusal = refuse(security, request_headers(scope)) or refuse_subprotocol(_subprotocols(scope))
+    refusal = refuse(security, dict(scope["headers"])) or refuse_subprotocol(_subprotocols(scope))
     token = caller = None
     if refusal is None and security.authenticates:
         refusal = await authenticate(security, scope)

@@ -282,7 +282,7 @@ class Connection(asyncio.Protocol):
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.raw_items()]
         headers = {k: v.decode("latin-1").strip(" \t") for k, v in raw}
         offered = [p.strip() for v in request.headers.get_all("Sec-WebSocket-Protocol") for p in v.split(",")]
-        refusal = refuse(endpoint.security, headers) or refuse_subprotocol(offered)
+        refusal = refuse(endpoint.security, dict(raw)) or refuse_subprotocol(offered)
         if refusal is not None or not endpoint.security.authenticates:
             return refusal, None
         scope: dict[str, Any] = {"headers": raw, "mcpbind.headers": headers}
