@@ -61,29 +61,27 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
     tolerant second reading: params it refuses take the general path, which reads them again."""
     era: eras.Era
-    text: tuple[bytes, bytes] | None
+    text: tuple[bytes, bytes]
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
-    what follows the text); None where the era stamps results (the envelope era's `_meta`, the
-    server's own: `Server.stamped_text`)."""
+    what follows the text). Where the era stamps results (the envelope era's `_meta`, the server's
+    own: `Server.stamped_text`), the server's: a lane is one server's (`Server.lanes`)."""
 
 
-_lanes: dict[Revision, Lane] = {}
-
-
-def lane(revision: Revision) -> Lane:
-    """The `Lane` of `revision` (made on its first call)."""
-    found = _lanes.get(revision)
+def lane(server: Server, revision: Revision) -> Lane:
+    """`server`'s `Lane` of `revision` (made on its first call, kept in `Server.lanes`)."""
+    found: Lane | None = server.lanes.get(revision)
     if found is None:
         module = revision.module
         spec = revision.requests["tools/call"]
         era = eras.of(revision)
-        text = None
-        if not era.stamps_results:
+        if era.stamps_results:  # this server's stamp, made once
+            text = server.stamped_text(module, spec, era)
+        else:
             text = text_parts(
                 encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
             )
         read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
-        found = _lanes[revision] = Lane(module, spec, read, era, text)
+        found = server.lanes[revision] = Lane(module, spec, read, era, text)
     return found
 
 
@@ -101,17 +99,16 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         revision = _stateless(server, params)
         if revision is None:
             return None
-    rid = event.id
-    found = _lanes.get(revision)
+    found = server.lanes.get(revision)
     if found is None:
-        found = lane(revision)
+        found = lane(server, revision)
     try:
         call = found.read(params)
     except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
         return None
     if found.era.direct_calls and not server.answers_directly(call):
         return None  # carries input responses or request state: the general path checks them
-    return _run(server, found, rid, call)
+    return answer_decided(server, revision, event.id, call)
 
 
 def answer_decided(
@@ -122,25 +119,18 @@ def answer_decided(
     of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
     answer, `Paused` or None (nothing was run), from the tool's lookup on (`tool`: the registration of
     `call.name`, when the transport looked it up already)."""
-    if server.middleware_chain is not None or server.tasks is not None:
+    if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
         return None
-    found = _lanes.get(revision)
-    if found is None:
-        found = lane(revision)
-    return _run(server, found, rid, call, tool)
-
-
-def _run(
-    server: Server, found: Lane, rid: RequestId, call: Any, tool: ToolEntry | None = None
-) -> bytes | Paused | None:
-    """`answer_now` once the call's params are read (and its tool looked up, if `tool` is given)."""
     if tool is None:
         tool = server.tool_entry(call.name)
-    if tool is None or not tool.plain or server.required_scopes.active:
+        if tool is None:
+            return None
+    if not tool.one_step:
         return None
+    found = server.lanes.get(revision)
+    if found is None:
+        found = lane(server, revision)
     sig = tool.signature
-    if sig.adapters:
-        return None
     arguments = call.arguments
     try:
         kwargs = _asdict(_convert(arguments or {}, sig.arguments))  # (UNSET is falsy)
@@ -164,8 +154,6 @@ def _run(
         if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
             # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
             text = found.text
-            if text is None:  # the era stamps results: this server's stamp, made once
-                text = server.stamped_text(found.module, found.spec, found.era)
             try:
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
             except Exception:
@@ -196,10 +184,8 @@ def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value:
         if type(value) is str and tool.signature.output_schema is None:
             text = found.text
             if len(value) < _LARGE_TEXT:
-                if text is None:  # the era stamps results: this server's stamp, made once
-                    text = server.stamped_text(found.module, found.spec, found.era)
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
-            if text is not None:  # (unstamped: the answer `text` was cut from, encoded in one pass)
+            if not found.era.stamps_results:  # (the answer `text` was cut from, encoded in one pass)
                 module = found.module
                 return encode_result(rid, module.CallToolResult(content=[module.TextContent(text=value)]))
         result = tool_value(server, tool, value, found.module)
