@@ -1,13 +1,14 @@
 """The usual request answered in one step: a call of a plain tool, with no coroutine but the tool's own.
 
-A `tools/call` of a tool that takes no `Context` and never runs as a task (`ToolEntry.plain`), on a
-server with no middleware, task runner or required scopes, needs nothing of a connection. `answer_now`
+A `tools/call` of a tool that takes no `Context`, never runs as a task and needs no argument adapter
+(`ToolEntry.one_step`), on a server with no middleware, task runner or required scopes, needs nothing
+of a connection. `answer_now`
 reads its params, runs the tool up to its first wait in a copy of the context (so that a context
 variable the tool sets never reaches the next request), and gives back its encoded answer. A tool that
 waits comes back `Paused`, for the peer to carry on as a task (`aio.eager.carried`) under the same
 limits and cancellation as any handler. A text result is encoded around the text by parts prepared
-once per revision (`Lane.text`; where the era stamps results, once per server and revision:
-`Server.stamped_text`), byte for byte what its result type encodes to.
+once per server and revision (`Lane.text`, kept in `Server.lanes`; where the era stamps results, with
+the server's stamp: `Server.stamped_text`), byte for byte what its result type encodes to.
 
 None from `answer_now`: the request is not such a call (another method, an unknown or non-plain tool,
 params or arguments that do not read): nothing was run, and the connection's general path

@@ -74,9 +74,16 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     session.last_seen = time.monotonic()
     event = route.request
     assert event is not None  # (a decided message is a request)
-    if session.streams < security.max_streams_per_session and conn.peer.admits(event):
+    server = conn.server
+    tool = server.tool_entry(decided.params.name)  # (looked up once: `answer_decided` is given it)
+    if (
+        tool is not None
+        and tool.one_step
+        and session.streams < security.max_streams_per_session
+        and conn.peer.admits(event)
+    ):
         # Its answer, or `Paused`; None: nothing ran, and the peer serves it.
-        handler = answer_decided(conn.server, decided.revision, event.id, decided.params)
+        handler = answer_decided(server, decided.revision, event.id, decided.params, tool)
         if handler is not None:
             session.streams += 1
             try:
