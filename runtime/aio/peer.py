@@ -366,10 +366,10 @@ class Peer(Requester):
         carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
         self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
 
-    def admits(self, event: IncomingRequest) -> bool:
-        """Whether `event` would start at once (`_startable`): a transport that runs a handler's first
-        step itself (`carry`) asks first, and otherwise hands the request to `answer`."""
-        return self._startable(event)
+    admits = _startable
+    """Whether a request would start at once (`_startable`, itself: no call in between): a transport
+    that runs a handler's first step itself (`carry`) asks first, and otherwise hands the request to
+    `answer`."""
 
     def carry(
         self,

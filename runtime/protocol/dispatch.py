@@ -68,10 +68,11 @@ class Gate(Protocol):
 
     def missing_feature(self, method: str) -> str: ...
 
-    def answers_directly(self, params: Any) -> bool:
+    def answers_directly(self, params: Any, tool: Any = None) -> bool:
         """A `tools/call` with these params can be answered with no connection: its tool takes no
         `Context`, and the request carries nothing to check against earlier ones (input responses,
-        request state). Asked only in an era that answers calls directly (`Era.direct_calls`)."""
+        request state). Asked only in an era that answers calls directly (`Era.direct_calls`).
+        `tool`: the tool's registration, when the caller found it (as one that takes no `Context`)."""
         ...
 
 
@@ -247,13 +248,14 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     return Dispatch(revision, era, spec, value, meta, direct)
 
 
-def answerable_directly(method: str, params: Any, gate: Gate) -> bool:
+def answerable_directly(method: str, params: Any, gate: Gate, tool: Any = None) -> bool:
     """The fast path's rule, in an era that answers calls with no connection (`Era.direct_calls`): a
     `tools/call` whose tool the server says needs none (`Gate.answers_directly`). `decide` applies it
     to every request (`Dispatch.direct`); the HTTP classifier applies it, alone, to a stateless call
     it decoded in one pass, before any connection exists to decide the rest (its revision, method and
-    params were checked by that decode; a registered tool means the tools feature is offered)."""
-    return method == "tools/call" and gate.answers_directly(params)
+    params were checked by that decode; a registered tool means the tools feature is offered; `tool`:
+    the registration it found, which is not looked up again)."""
+    return method == "tools/call" and gate.answers_directly(params, tool)
 
 
 def unparsable(exc: Exception) -> McpError:

@@ -465,7 +465,9 @@ def _stateless(
     if peek.lean:
         # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
         # stateless wire is the envelope era's.)
-        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(peek.method, peek.typed, view)
+        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(
+            peek.method, peek.typed, view, peek.tool
+        )
         if not direct:
             peek.typed = None  # decoded for the direct answer only: the general route reads the body
     # The revision is known once the body says it too (a request without it is refused by the

@@ -30,9 +30,13 @@ class ToolEntry(msgspec.Struct):
     plain: bool = False
     """It takes no `Context` and never runs as a task (set from the two above: a call of it needs
     nothing of a connection unless middleware does)."""
+    one_step: bool = False
+    """`plain`, and its arguments need no adapter (`Signature.adapters`): a call of it can be answered
+    in one step (`server.plain`)."""
 
     def __post_init__(self) -> None:
         self.plain = not self.signature.context_param and self.task_support == "forbidden"
+        self.one_step = self.plain and not self.signature.adapters
 
 
 class ResourceEntry(msgspec.Struct):

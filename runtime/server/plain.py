@@ -1,13 +1,14 @@
 """The usual request answered in one step: a call of a plain tool, with no coroutine but the tool's own.
 
-A `tools/call` of a tool that takes no `Context` and never runs as a task (`ToolEntry.plain`), on a
-server with no middleware, task runner or required scopes, needs nothing of a connection. `answer_now`
+A `tools/call` of a tool that takes no `Context`, never runs as a task and needs no argument adapter
+(`ToolEntry.one_step`), on a server with no middleware, task runner or required scopes, needs nothing
+of a connection. `answer_now`
 reads its params, runs the tool up to its first wait in a copy of the context (so that a context
 variable the tool sets never reaches the next request), and gives back its encoded answer. A tool that
 waits comes back `Paused`, for the peer to carry on as a task (`aio.eager.carried`) under the same
 limits and cancellation as any handler. A text result is encoded around the text by parts prepared
-once per revision (`Lane.text`; where the era stamps results, once per server and revision:
-`Server.stamped_text`), byte for byte what its result type encodes to.
+once per server and revision (`Lane.text`, kept in `Server.lanes`; where the era stamps results, with
+the server's stamp: `Server.stamped_text`), byte for byte what its result type encodes to.
 
 None from `answer_now`: the request is not such a call (another method, an unknown or non-plain tool,
 params or arguments that do not read): nothing was run, and the connection's general path
@@ -61,29 +62,27 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
     tolerant second reading: params it refuses take the general path, which reads them again."""
     era: eras.Era
-    text: tuple[bytes, bytes] | None
+    text: tuple[bytes, bytes]
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
-    what follows the text); None where the era stamps results (the envelope era's `_meta`, the
-    server's own: `Server.stamped_text`)."""
+    what follows the text). Where the era stamps results (the envelope era's `_meta`, the server's
+    own: `Server.stamped_text`), the server's: a lane is one server's (`Server.lanes`)."""
 
 
-_lanes: dict[Revision, Lane] = {}
-
-
-def lane(revision: Revision) -> Lane:
-    """The `Lane` of `revision` (made on its first call)."""
-    found = _lanes.get(revision)
+def lane(server: Server, revision: Revision) -> Lane:
+    """`server`'s `Lane` of `revision` (made on its first call, kept in `Server.lanes`)."""
+    found: Lane | None = server.lanes.get(revision)
     if found is None:
         module = revision.module
         spec = revision.requests["tools/call"]
         era = eras.of(revision)
-        text = None
-        if not era.stamps_results:
+        if era.stamps_results:  # this server's stamp, made once
+            text = server.stamped_text(module, spec, era)
+        else:
             text = text_parts(
                 encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
             )
         read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
-        found = _lanes[revision] = Lane(module, spec, read, era, text)
+        found = server.lanes[revision] = Lane(module, spec, read, era, text)
     return found
 
 
@@ -101,17 +100,16 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         revision = _stateless(server, params)
         if revision is None:
             return None
-    rid = event.id
-    found = _lanes.get(revision)
+    found = server.lanes.get(revision)
     if found is None:
-        found = lane(revision)
+        found = lane(server, revision)
     try:
         call = found.read(params)
     except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
         return None
     if found.era.direct_calls and not server.answers_directly(call):
         return None  # carries input responses or request state: the general path checks them
-    return _run(server, found, rid, call)
+    return answer_decided(server, revision, event.id, call)
 
 
 def answer_decided(
@@ -122,25 +120,18 @@ def answer_decided(
     of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
     answer, `Paused` or None (nothing was run), from the tool's lookup on (`tool`: the registration of
     `call.name`, when the transport looked it up already)."""
-    if server.middleware_chain is not None or server.tasks is not None:
+    if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
         return None
-    found = _lanes.get(revision)
-    if found is None:
-        found = lane(revision)
-    return _run(server, found, rid, call, tool)
-
-
-def _run(
-    server: Server, found: Lane, rid: RequestId, call: Any, tool: ToolEntry | None = None
-) -> bytes | Paused | None:
-    """`answer_now` once the call's params are read (and its tool looked up, if `tool` is given)."""
     if tool is None:
         tool = server.tool_entry(call.name)
-    if tool is None or not tool.plain or server.required_scopes.active:
+        if tool is None:
+            return None
+    if not tool.one_step:
         return None
+    found = server.lanes.get(revision)
+    if found is None:
+        found = lane(server, revision)
     sig = tool.signature
-    if sig.adapters:
-        return None
     arguments = call.arguments
     try:
         kwargs = _asdict(_convert(arguments or {}, sig.arguments))  # (UNSET is falsy)
@@ -164,8 +155,6 @@ def _run(
         if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
             # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
             text = found.text
-            if text is None:  # the era stamps results: this server's stamp, made once
-                text = server.stamped_text(found.module, found.spec, found.era)
             try:
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
             except Exception:
@@ -196,10 +185,8 @@ def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value:
         if type(value) is str and tool.signature.output_schema is None:
             text = found.text
             if len(value) < _LARGE_TEXT:
-                if text is None:  # the era stamps results: this server's stamp, made once
-                    text = server.stamped_text(found.module, found.spec, found.era)
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
-            if text is not None:  # (unstamped: the answer `text` was cut from, encoded in one pass)
+            if not found.era.stamps_results:  # (the answer `text` was cut from, encoded in one pass)
                 module = found.module
                 return encode_result(rid, module.CallToolResult(content=[module.TextContent(text=value)]))
         result = tool_value(server, tool, value, found.module)

@@ -109,6 +109,8 @@ class Server(Features, Registrations, Serving):
         self._connections: set[Connection] = set()
         self._list_cache: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._meta_cache: dict[Any, Any] = {}
+        self.lanes: dict[Any, Any] = {}
+        """What a plain call of each revision needs, this server's (`plain.Lane`, by `Revision`)."""
         self._caps: dict[str, Any] | None = None
         self._missing: dict[str, str] = {}
         """Per method, the feature it needs that is not offered ("": offered), while `_caps` holds."""

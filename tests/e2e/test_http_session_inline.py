@@ -166,6 +166,31 @@ async def test_a_call_that_waits_is_answered_when_it_ends(world: tuple[World, st
 
 
 @synced
+async def test_a_call_read_the_general_way_that_waits_is_answered_when_it_ends(
+    world: tuple[World, str],
+) -> None:
+    # A 2025-03-26 session sends no MCP-Protocol-Version: its calls are not read in one pass, and a
+    # plain tool's runs its first step as `Connection.plain_call` gives it. One that waits goes on as
+    # a stream (it failed with UnboundLocalError, a 500 and no answer, until this was tested).
+    w, url = world
+    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+        s = await open_session(http, url, "2025-03-26")
+        assert "mcp-protocol-version" not in s.headers()
+        held = asyncio.ensure_future(http.post(url, json=call(6, "hold", {"name": "c"}), headers=s.headers()))
+        await _until(lambda: w.saw(w.started, "c"))
+        assert not held.done()
+        released = await http.post(
+            url, json=call(7, "release", {"name": "c", "value": "late"}), headers=s.headers()
+        )
+        assert released.json()["result"]["content"][0]["text"] == "released"
+        response = await asyncio.wait_for(held, TIMEOUT)
+        assert response.status_code == 200
+        assert messages_of(response) == [
+            {"jsonrpc": "2.0", "id": 6, "result": {"content": [{"type": "text", "text": "late"}]}}
+        ]
+
+
+@synced
 async def test_a_call_that_waits_is_cancelled(world: tuple[World, str]) -> None:
     w, url = world
     async with httpx.AsyncClient(timeout=TIMEOUT) as http:

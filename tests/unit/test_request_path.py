@@ -80,7 +80,7 @@ class _Gate:
         self.asked += 1
         return self.missing
 
-    def answers_directly(self, params: Any) -> bool:
+    def answers_directly(self, params: Any, tool: Any = None) -> bool:
         return params.name == "plain"
 
 

@@ -27,6 +27,7 @@ from ...protocol.inbound import (
 )
 from ...server.plain import answer_decided
 from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Message, Receive, Send, busy, error_body, no_answer, respond
+from .heads import CONTENT_LENGTH
 from .sse import (
     GET_STREAM,
     Stream,
@@ -63,6 +64,46 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
             why = "Session not found: it ended, or never existed"
             await respond(send, 404, error_body(INVALID_REQUEST, why))
             return
+    conn = session.conn
+    decided = route.decided
+    if decided is None or decided.revision is not conn.session or route.peek.method != "tools/call":
+        await _post(app, route, session, send, receive)
+        return
+    # The usual request: a call read and decided in one pass for its session's revision (so of a
+    # version the server speaks), answered by a plain tool in one step where its peer admits it.
+    session.last_seen = time.monotonic()
+    event = route.request
+    assert event is not None  # (a decided message is a request)
+    server = conn.server
+    tool = server.tool_entry(decided.params.name)  # (looked up once: `answer_decided` is given it)
+    if (
+        tool is not None
+        and tool.one_step
+        and session.streams < security.max_streams_per_session
+        and conn.peer.admits(event)
+    ):
+        # Its answer, or `Paused`; None: nothing ran, and the peer serves it.
+        handler = answer_decided(server, decided.revision, event.id, decided.params, tool)
+        if handler is not None:
+            session.streams += 1
+            try:
+                if isinstance(handler, bytes):
+                    # (`respond`, inlined: this is every call answered at once)
+                    head = [CONTENT_LENGTH[len(handler)], JSON_TYPE]
+                    await send({"type": "http.response.start", "status": 200, "headers": head})
+                    await send({"type": "http.response.body", "body": handler})
+                else:
+                    await _plain(app, conn, session, event, handler, send, receive)
+            finally:
+                session.streams -= 1
+            return
+    prepared = Prepared(decided.revision.name, decided.params, decided)
+    await exchange(app, conn, session, route.body, route.peek, send, receive, event, prepared)
+
+
+async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Send, receive: Receive) -> None:
+    """`post` of any message but a call decided for its session's revision."""
+    security = app.security
     version = route.version
     if version is not None and version not in revisions.KNOWN and session.conn.revision is not None:
         why = f"Unsupported MCP-Protocol-Version {quoted(version)}"
@@ -80,14 +121,9 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
     changes = peek.method in STATE_CHANGES
     if changes:
         send = _saved_first(app, session, send)
-    handler: Coroutine[Any, Any, bytes] | bytes | Paused | None = None
-    if event is not None and peek.params is not None and session.streams < security.max_streams_per_session:
-        if decided is not None:
-            if peek.method == "tools/call" and conn.peer.admits(event):
-                # Read and decided in one pass: a plain tool's call is run as stdio runs it, in one
-                # step (its answer, or `Paused`); None: nothing ran, and the peer serves it.
-                handler = answer_decided(conn.server, decided.revision, event.id, decided.params)
-        else:
+    handler: Coroutine[Any, Any, bytes] | None = None
+    if event is not None and decided is None and peek.params is not None:
+        if session.streams < security.max_streams_per_session:
             handler = conn.plain_call(event, peek.params.name)
             if handler is not None and not conn.peer.admits(event):
                 handler.close()  # (never started: nothing ran) refused, queued or answered in order, as usual
@@ -196,7 +232,7 @@ async def exchange(
                     # stream was never kept for resumption, as nothing was sent on it)
                     status = stream.status if session is not None else stateless_status(reply, stream.status)
                     stream.closed = True
-                    head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
+                    head = [CONTENT_LENGTH[len(reply)], JSON_TYPE]
                     await send({"type": "http.response.start", "status": status, "headers": head})
                     await send({"type": "http.response.body", "body": reply})
                     return
@@ -220,40 +256,36 @@ async def _plain(
     conn: Connection,
     session: Session,
     event: IncomingRequest,
-    handler: Coroutine[Any, Any, bytes] | bytes | Paused,
+    handler: Coroutine[Any, Any, bytes] | Paused,
     send: Send,
     receive: Receive,
 ) -> None:
-    """A session's call that needs no reply channel, admitted by its peer: already answered (its
-    bytes) or paused by `server.plain`, or (`Connection.plain_call`) its first step run here, in a
-    copy of the context as a task would be. Answered there (the usual case): its JSON, with no
-    stream, mailbox or task. If it waits, it becomes any request's stream from that point: a task of
-    the peer's (cancellable, counted), its answer routed to the stream."""
-    if type(handler) is bytes:
-        reply = handler
-    elif type(handler) is Paused:
-        reply = None
+    """A session's call that needs no reply channel, admitted by its peer: paused by `server.plain`,
+    or (`Connection.plain_call`) its first step run here, in a copy of the context as a task would
+    be. Answered there (the usual case): its JSON, with no stream, mailbox or task. If it waits, it
+    becomes any request's stream from that point: a task of the peer's (cancellable, counted), its
+    answer routed to the stream."""
+    if type(handler) is Paused:
         context = handler.context
     else:
-        assert not isinstance(handler, (bytes, Paused))
+        assert not isinstance(handler, Paused)
         context = contextvars.copy_context()
         try:
             waiting_on = context.run(handler.send, None)
         except StopIteration as done:
-            reply = done.value
-    if reply is not None:
-        # (`respond`, inlined: this is every call answered at once)
-        head = [(b"content-length", b"%d" % len(reply)), JSON_TYPE]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
-        await send({"type": "http.response.body", "body": reply})
-        return
+            reply: bytes = done.value
+            # (`respond`, inlined: this is every call answered at once)
+            head = [CONTENT_LENGTH[len(reply)], JSON_TYPE]
+            await send({"type": "http.response.start", "status": 200, "headers": head})
+            await send({"type": "http.response.body", "body": reply})
+            return
     security = app.security
     stream = Stream(session.store, reading=True, limit=security.max_unsent_bytes)
     context.run(ROUTE.set, stream)
     if type(handler) is Paused:
         conn.peer.carry_paused(event, handler)
     else:
-        assert not isinstance(handler, (bytes, Paused))
+        assert not isinstance(handler, Paused)
         conn.peer.carry(event, handler, waiting_on, context)
     stream.keep(session.open_streams, security.max_streams_per_session)
     try:

@@ -29,6 +29,7 @@ from ...protocol.inbound import Stateless
 from ...server.plain import answer_decided
 from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer
 from .binding import new_connection
+from .heads import CONTENT_LENGTH
 from .sse import stateless_status
 from .stateful import exchange
 
@@ -56,7 +57,7 @@ class StatelessRoute:
         self.running = 0
         """Stateless requests being answered (bounded by `max_stateless_requests`)."""
         # What the classifier asks per request, bound once: the server's own accessors, no layer between.
-        self.answers_directly: Callable[[Any], bool] = server.answers_directly
+        self.answers_directly: Callable[..., bool] = server.answers_directly
         """A `tools/call` with these (lean) params can be answered with no connection (`dispatch.Gate`)."""
         self.missing_feature: Callable[[str], str] = server.missing_feature
         """The feature a method needs that the server does not offer (`dispatch.Gate`)."""
@@ -69,6 +70,8 @@ class StatelessRoute:
         None for other versions."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
+        self.direct_revisions: dict[str, Revision] = {}
+        """The revision of each version a call was answered directly in, found once."""
 
     def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
@@ -204,14 +207,15 @@ class StatelessRoute:
             # Answered with no connection, by the core's rule (`dispatch.answerable_directly`): most
             # calls finish in their first step and are answered at once, with no peer, stream or task.
             assert peek.id is not None
+            revision = self.direct_revisions.get(route.version)
+            if revision is None:
+                revision = self.direct_revisions[route.version] = revisions.revision(route.version)
             self.running += 1
             try:
                 # A plain tool's call, run as stdio runs it (`server.plain`): its answer, or `Paused`
                 # (carried on by a task); None, with nothing run: `call_direct` answers it.
                 answer: bytes | None
-                done = answer_decided(
-                    self.server, revisions.revision(route.version), peek.id, peek.typed, peek.tool
-                )
+                done = answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
                 if type(done) is bytes:
                     answer = done
                 else:
@@ -224,7 +228,7 @@ class StatelessRoute:
                     if answer is None:
                         return  # the client left, or the call was cancelled (said by `_waited`)
                 # (`respond`, inlined: this is every direct call)
-                head = [(b"content-length", b"%d" % len(answer)), JSON_TYPE]
+                head = [CONTENT_LENGTH[len(answer)], JSON_TYPE]
                 await send(
                     {"type": "http.response.start", "status": stateless_status(answer, 200), "headers": head}
                 )
