@@ -86,6 +86,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.head_done = False
         self.complete = False
         self.keep_alive = False
+        self.news = False  # a callback of this read found more for the reader: woken once it is parsed
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
@@ -108,9 +109,15 @@ class Http11Connection(asyncio.BufferedProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            if self.news:  # what was read before the error (a head, say) is the reader's first
+                self._wake()
             self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit failed it)
             self.close()
             return
+        if self.news:
+            # Once per read, not per callback: a whole answer in one read wakes its reader once.
+            self.news = False
+            self._wake()
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
@@ -168,7 +175,7 @@ class Http11Connection(asyncio.BufferedProtocol):
                 self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
         self.head_done = True
-        self._wake()
+        self.news = True
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -176,13 +183,13 @@ class Http11Connection(asyncio.BufferedProtocol):
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
-        self._wake()
+        self.news = True
 
     def on_message_complete(self) -> None:
         # Asked here: once the callback returns, the parser has moved on to the next message.
         self.keep_alive = self.parser.should_keep_alive()
         self.complete = True
-        self._wake()
+        self.news = True
 
     # -- for the client ----------------------------------------------------------------------------
 
