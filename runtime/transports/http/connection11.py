@@ -30,6 +30,25 @@ HIGH_WATER: Final = 1 << 20
 READ_SIZE: Final = 256 * 1024
 """The most one read from the socket takes (asyncio's own size for a read of a plain `Protocol`)."""
 
+_NAMES: dict[bytes, str] = {}
+"""Header names as read off the wire, and as the client's headers dict holds them (in lower case):
+every answer repeats the same few, whose decoding and lowering this spares."""
+_MAX_NAMES: Final = 256
+"""Names remembered at most (then forgotten all at once: a server that makes up names costs a look-up
+per header, and no more memory than this and `_MAX_NAME` allow)."""
+_MAX_NAME: Final = 64
+"""The longest name remembered."""
+
+
+def _lowered(name: bytes) -> str:
+    """A header name the first time it is read (then found in `_NAMES`)."""
+    key = name.decode("latin-1").lower()
+    if len(name) <= _MAX_NAME:
+        if len(_NAMES) >= _MAX_NAMES:
+            _NAMES.clear()
+        _NAMES[name] = key
+    return key
+
 
 def read_buffer() -> memoryview:
     """A buffer the socket is read into, for connections on one event loop to share (`Http11Connection`):
@@ -150,14 +169,15 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.header_bytes += len(name) + len(value)
         if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
             self._head_too_large()
-        key = name.decode("latin-1").lower()
+        key = _NAMES.get(name) or _lowered(name)
+        text = value.decode("latin-1")
         headers = self.headers
         if key in headers:
             if self.repeated is None:
                 self.repeated = {}
-            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
+            self.repeated.setdefault(key, [headers[key]]).append(text)
         else:
-            headers[key] = value.decode("latin-1")
+            headers[key] = text
 
     def _head_too_large(self) -> None:
         over = (
