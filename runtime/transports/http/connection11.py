@@ -30,6 +30,25 @@ HIGH_WATER: Final = 1 << 20
 READ_SIZE: Final = 256 * 1024
 """The most one read from the socket takes (asyncio's own size for a read of a plain `Protocol`)."""
 
+_NAMES: dict[bytes, str] = {}
+"""Header names as read off the wire, and as the client's headers dict holds them (in lower case):
+every answer repeats the same few, whose decoding and lowering this spares."""
+_MAX_NAMES: Final = 256
+"""Names remembered at most (then forgotten all at once: a server that makes up names costs a look-up
+per header, and no more memory than this and `_MAX_NAME` allow)."""
+_MAX_NAME: Final = 64
+"""The longest name remembered."""
+
+
+def _lowered(name: bytes) -> str:
+    """A header name the first time it is read (then found in `_NAMES`)."""
+    key = name.decode("latin-1").lower()
+    if len(name) <= _MAX_NAME:
+        if len(_NAMES) >= _MAX_NAMES:
+            _NAMES.clear()
+        _NAMES[name] = key
+    return key
+
 
 def read_buffer() -> memoryview:
     """A buffer the socket is read into, for connections on one event loop to share (`Http11Connection`):
@@ -86,6 +105,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.head_done = False
         self.complete = False
         self.keep_alive = False
+        self.news = False  # a callback of this read found more for the reader: woken once it is parsed
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
@@ -108,9 +128,15 @@ class Http11Connection(asyncio.BufferedProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
+            if self.news:  # what was read before the error (a head, say) is the reader's first
+                self._wake()
             self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit failed it)
             self.close()
             return
+        if self.news:
+            # Once per read, not per callback: a whole answer in one read wakes its reader once.
+            self.news = False
+            self._wake()
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
@@ -143,14 +169,15 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.header_bytes += len(name) + len(value)
         if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
             self._head_too_large()
-        key = name.decode("latin-1").lower()
+        key = _NAMES.get(name) or _lowered(name)
+        text = value.decode("latin-1")
         headers = self.headers
         if key in headers:
             if self.repeated is None:
                 self.repeated = {}
-            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
+            self.repeated.setdefault(key, [headers[key]]).append(text)
         else:
-            headers[key] = value.decode("latin-1")
+            headers[key] = text
 
     def _head_too_large(self) -> None:
         over = (
@@ -168,7 +195,7 @@ class Http11Connection(asyncio.BufferedProtocol):
                 self.headers[key] = ", ".join(values)
         self.status = self.parser.get_status_code()
         self.head_done = True
-        self._wake()
+        self.news = True
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -176,13 +203,13 @@ class Http11Connection(asyncio.BufferedProtocol):
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
-        self._wake()
+        self.news = True
 
     def on_message_complete(self) -> None:
         # Asked here: once the callback returns, the parser has moved on to the next message.
         self.keep_alive = self.parser.should_keep_alive()
         self.complete = True
-        self._wake()
+        self.news = True
 
     # -- for the client ----------------------------------------------------------------------------
 

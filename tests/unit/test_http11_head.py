@@ -1,0 +1,95 @@
+"""How the HTTP/1.1 client connection reads a response's head and wakes its reader (no sockets: the
+bytes are put in its read buffer as the event loop would, and `buffer_updated` is called)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mcpbind.transports.http.connection11 import Http11Connection, HttpError, Response
+
+
+def feed(conn: Http11Connection, data: bytes) -> None:
+    conn.buffer[: len(data)] = data
+    conn.buffer_updated(len(data))
+
+
+def answer(headers: list[tuple[str, str]], body: bytes = b"{}") -> bytes:
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return f"HTTP/1.1 200 OK\r\n{lines}content-length: {len(body)}\r\n\r\n".encode("latin-1") + body
+
+
+def test_names_are_read_in_lower_case_however_many_distinct_ones_a_server_makes_up() -> None:
+    """Names are remembered read (a bounded number of them): what a response's headers hold is the
+    same for the first answer, the thousandth, names over the bound and names too long to keep."""
+    conn = Http11Connection(1 << 20, 256)
+    long = "X-" + "Long" * 40
+    for n in range(1000):
+        conn.reset()
+        sent = [(f"X-Made-Up-{n}", f"v{n}"), ("Content-Type", "application/json"), (long, str(n))]
+        feed(conn, answer(sent, b"[%d]" % n))
+        assert conn.complete and conn.keep_alive
+        assert conn.headers == {
+            f"x-made-up-{n}": f"v{n}",
+            "content-type": "application/json",
+            long.lower(): str(n),
+            "content-length": str(len(b"[%d]" % n)),
+        }
+        assert conn.take() == b"[%d]" % n
+
+
+def test_repeated_headers_are_joined_in_the_order_sent() -> None:
+    conn = Http11Connection(1 << 20, 256)
+    feed(conn, answer([("Vary", "a"), ("X-One", "1"), ("vary", "b"), ("VARY", "c")]))
+    assert conn.headers["vary"] == "a, b, c" and conn.headers["x-one"] == "1"
+
+
+def test_a_whole_answer_in_one_read_wakes_its_reader_once_with_everything_read() -> None:
+    """Woken once the read is parsed, not at the head (whose reader would find the body unread)."""
+
+    async def main() -> None:
+        conn = Http11Connection(1 << 20, 256)
+        conn.reset()
+        woken: list[tuple[bool, bool, int]] = []
+
+        class Recording(asyncio.Future[None]):
+            def set_result(self, result: None) -> None:
+                woken.append((conn.head_done, conn.complete, conn.status))
+                super().set_result(result)
+
+        conn.waiter = Recording()
+        feed(conn, answer([("Content-Type", "application/json")], b'{"ok":true}'))
+        assert woken == [(True, True, 200)]
+        response = Response(conn, None, 1 << 20, 1 << 20)
+        assert response.read_nowait() == b'{"ok":true}'
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_head_read_before_a_malformed_body_still_reaches_its_reader(split: bool) -> None:
+    """The head is the reader's (woken with it), the error that follows fails the body's reading."""
+
+    async def main() -> None:
+        conn = Http11Connection(1 << 20, 256)
+        conn.reset()
+        head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+        waiting = asyncio.ensure_future(conn.wait(None))
+        await asyncio.sleep(0)
+        if split:
+            feed(conn, head)
+            await waiting
+            waiting = asyncio.ensure_future(conn.wait(None))
+            await asyncio.sleep(0)
+            feed(conn, b"zz\r\nbad\r\n")
+            with pytest.raises(HttpError, match="malformed"):
+                await waiting
+        else:
+            feed(conn, head + b"zz\r\nbad\r\n")
+            await waiting  # the head came first: its reader has it
+            assert conn.head_done and conn.status == 200
+            with pytest.raises(HttpError, match="malformed"):
+                await conn.wait(None)
+
+    asyncio.run(main())
