@@ -435,3 +435,15 @@ def test_the_general_peek_reads_a_struct_the_client_cannot_reach_past() -> None:
     assert peek_message(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]') == [
         {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     ]
+
+
+@pytest.mark.parametrize("meta", ["x", 5, [1]])
+def test_params_of_the_wrong_shape_are_refused_with_the_request_id(meta: Any) -> None:
+    """A request whose `params._meta` is no object is a readable request with invalid params: its
+    error names its id (as over stdio, where the handler refuses the params), in either era."""
+    message = request(7, "tools/list", {"_meta": meta})
+    for outcome in (post(message, mcp_session_id="s", mcp_protocol_version=STATEFUL), stateless(message)):
+        assert isinstance(outcome, Rejection) and outcome.status == 400
+        answer = json.loads(outcome.body)
+        assert answer["id"] == 7 and answer["error"]["code"] == -32602, answer
+        assert "$.params._meta" in answer["error"]["message"]
