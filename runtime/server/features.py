@@ -514,7 +514,11 @@ class Features:
             out = fn(argument.get("name"), argument.get("value", ""), (context or {}).get("arguments", {}))
             if inspect.isawaitable(out):
                 out = await out
-            values = list(out)
+            # One suggestion given as a bare string is that suggestion, not its characters; what is
+            # no string would put a value on the wire that the schema forbids: the handler's bug.
+            values = [out] if isinstance(out, str) else list(out)
+            if not all(type(value) is str for value in values):
+                raise TypeError("a completion handler returns strings (or one string)")
         return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
 
 

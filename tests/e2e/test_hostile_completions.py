@@ -16,7 +16,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError
-from mcpbind.protocol.jsonrpc import INVALID_PARAMS
+from mcpbind.protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 from mcpbind.server.scopes import INSUFFICIENT_SCOPE
 
 SCRIPT = str(Path(__file__).resolve().parents[1] / "servers" / "scoped_completions.py")
@@ -40,5 +40,17 @@ def test_scoped_and_unknown_references_get_no_suggestions() -> None:
                 {"type": "ref/prompt", "name": "greet"}, {"name": "name", "value": "a"}
             )
             assert done.completion.values == ["ada", "alan"]
+            # A handler that returns one bare string suggests that string, not its letters; one that
+            # returns what is no string is refused (-32603), not sent against the schema.
+            visit = {"type": "ref/prompt", "name": "visit"}
+            city = await client.complete(visit, {"name": "city", "value": "p"})
+            assert city.completion.values == ["paris"] and city.completion.total == 1
+            with pytest.raises(McpError) as slip:
+                await client.complete(visit, {"name": "days", "value": ""})
+            assert slip.value.code == INTERNAL_ERROR
+            again = await client.complete(
+                {"type": "ref/prompt", "name": "greet"}, {"name": "name", "value": ""}
+            )
+            assert again.completion.values == ["ada", "alan"]
 
     asyncio.run(main())

@@ -43,5 +43,16 @@ def names(argument: str, value: str, context: dict[str, Any]) -> list[str]:
     return [n for n in ("ada", "alan") if n.startswith(value)]
 
 
+@server.prompt()
+def visit(city: str, days: str) -> str:
+    return f"{days} days in {city}"
+
+
+@server.completion("prompt", "visit")
+def one_city(argument: str, value: str, context: dict[str, Any]) -> Any:
+    # A handler's slips: one bare string for `city`, numbers for `days`.
+    return "paris" if argument == "city" else [1, 2]
+
+
 if __name__ == "__main__":
     server.run_stdio()
