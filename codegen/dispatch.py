@@ -43,10 +43,42 @@ class Arm:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Consecutive arms for the same values of the deciding key, tested once for them all."""
+
+    values: tuple[Any, ...]
+    arms: tuple[Arm, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     key: str
     """The deciding key: a constant every member fixes."""
     arms: tuple[Arm, ...]
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """The arms for values present, in order, grouped where consecutive arms take the same values."""
+        out: list[Group] = []
+        for arm in self.arms:
+            if arm.absent:
+                continue
+            if out and out[-1].values == arm.values:
+                out[-1] = Group(arm.values, (*out[-1].arms, arm))
+            else:
+                out.append(Group(arm.values, (arm,)))
+        return tuple(out)
+
+    @property
+    def disjoint(self) -> bool:
+        """Whether no value of the deciding key selects two groups: a value then needs testing against
+        one group's values only (`elif`), and the groups after the one it selects are skipped."""
+        seen: set[Any] = set()
+        for group in self.groups:
+            if seen.intersection(group.values):
+                return False
+            seen.update(group.values)
+        return True
 
 
 _ABSENT = object()

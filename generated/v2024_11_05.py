@@ -2430,56 +2430,38 @@ def _define_JSONRPCMessage() -> None:
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "method" in obj
-                        and "result" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "method" in obj
-                        and "id" not in obj
-                        and ("id" not in obj or "result" not in obj)
-                        and ("error" not in obj or "id" not in obj)
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "result" in obj
-                        and "method" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "error" in obj
-                        and "id" in obj
-                        and "method" not in obj
-                        and "result" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, JSONRPCError)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "2.0":
+                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "method" in obj
+                            and "id" not in obj
+                            and ("id" not in obj or "result" not in obj)
+                            and ("error" not in obj or "id" not in obj)
+                        ):
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if "error" in obj and "id" in obj and "method" not in obj and "result" not in obj:
+                            try:
+                                return msgspec.convert(obj, JSONRPCError)
+                            except msgspec.ValidationError:
+                                pass
                 if (
                     "jsonrpc" not in obj
                     and "id" in obj

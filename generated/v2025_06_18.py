@@ -2837,32 +2837,30 @@ def _define_PrimitiveSchemaDefinition() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
-                    if (
-                        value == "string"
-                        and ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
-                        and "enum" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, StringSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "string"
-                        and "enum" in obj
-                        and "format" not in obj
-                        and "maxLength" not in obj
-                        and "minLength" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, EnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if value in ("integer", "number"):
+                    if value == "string":
+                        if (
+                            "format" not in obj or obj["format"] in ("date", "date-time", "email", "uri")
+                        ) and "enum" not in obj:
+                            try:
+                                return msgspec.convert(obj, StringSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "enum" in obj
+                            and "format" not in obj
+                            and "maxLength" not in obj
+                            and "minLength" not in obj
+                        ):
+                            try:
+                                return msgspec.convert(obj, EnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                    elif value in ("integer", "number"):
                         try:
                             return msgspec.convert(obj, NumberSchema)
                         except msgspec.ValidationError:
                             pass
-                    if value == "boolean":
+                    elif value == "boolean":
                         try:
                             return msgspec.convert(obj, BooleanSchema)
                         except msgspec.ValidationError:
@@ -2924,56 +2922,38 @@ def _define_JSONRPCMessage() -> None:
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "method" in obj
-                        and "result" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "method" in obj
-                        and "id" not in obj
-                        and ("id" not in obj or "result" not in obj)
-                        and ("error" not in obj or "id" not in obj)
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "result" in obj
-                        and "method" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "error" in obj
-                        and "id" in obj
-                        and "method" not in obj
-                        and "result" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, JSONRPCError)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "2.0":
+                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "method" in obj
+                            and "id" not in obj
+                            and ("id" not in obj or "result" not in obj)
+                            and ("error" not in obj or "id" not in obj)
+                        ):
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if "error" in obj and "id" in obj and "method" not in obj and "result" not in obj:
+                            try:
+                                return msgspec.convert(obj, JSONRPCError)
+                            except msgspec.ValidationError:
+                                pass
                 if (
                     "jsonrpc" not in obj
                     and "id" in obj

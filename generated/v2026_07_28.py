@@ -3891,56 +3891,55 @@ def _define_PrimitiveSchemaDefinition() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
-                    if (
-                        value == "string"
-                        and ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
-                        and "enum" not in obj
-                        and "oneOf" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, StringSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "string"
-                        and "enum" in obj
-                        and "format" not in obj
-                        and "maxLength" not in obj
-                        and "minLength" not in obj
-                        and "oneOf" not in obj
-                        and "enumNames" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "string"
-                        and "oneOf" in obj
-                        and "format" not in obj
-                        and "maxLength" not in obj
-                        and "minLength" not in obj
-                        and "enum" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if value in ("integer", "number"):
+                    if value == "string":
+                        if (
+                            ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
+                            and "enum" not in obj
+                            and "oneOf" not in obj
+                        ):
+                            try:
+                                return msgspec.convert(obj, StringSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "enum" in obj
+                            and "format" not in obj
+                            and "maxLength" not in obj
+                            and "minLength" not in obj
+                            and "oneOf" not in obj
+                            and "enumNames" not in obj
+                        ):
+                            try:
+                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "oneOf" in obj
+                            and "format" not in obj
+                            and "maxLength" not in obj
+                            and "minLength" not in obj
+                            and "enum" not in obj
+                        ):
+                            try:
+                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                    elif value in ("integer", "number"):
                         try:
                             return msgspec.convert(obj, NumberSchema)
                         except msgspec.ValidationError:
                             pass
-                    if value == "boolean":
+                    elif value == "boolean":
                         try:
                             return msgspec.convert(obj, BooleanSchema)
                         except msgspec.ValidationError:
                             pass
-                    if value == "array" and "items" in obj:
-                        try:
-                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
+                    elif value == "array":
+                        if "items" in obj:
+                            try:
+                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
             return read_union(cls, obj, liberal)
 
 
@@ -3976,18 +3975,20 @@ def _define_ElicitRequestParams() -> None:
             if type(obj) is dict:
                 if "mode" in obj:
                     value = obj["mode"]
-                    if value == "form" and "message" in obj and "requestedSchema" in obj:
-                        try:
-                            return msgspec.convert(
-                                obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if value == "url" and "message" in obj and "url" in obj:
-                        try:
-                            return msgspec.convert(obj, ElicitRequestURLParams)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "form":
+                        if "message" in obj and "requestedSchema" in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                    elif value == "url":
+                        if "message" in obj and "url" in obj:
+                            try:
+                                return msgspec.convert(obj, ElicitRequestURLParams)
+                            except msgspec.ValidationError:
+                                pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
                     try:
                         return msgspec.convert(
@@ -4127,21 +4128,23 @@ def _define_EnumSchema() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
-                    if value == "string" and "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
-                        try:
-                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if value == "string" and "oneOf" in obj and "enum" not in obj:
-                        try:
-                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if value == "array" and "items" in obj:
-                        try:
-                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "string":
+                        if "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
+                            try:
+                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if "oneOf" in obj and "enum" not in obj:
+                            try:
+                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                    elif value == "array":
+                        if "items" in obj:
+                            try:
+                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
             return read_union(cls, obj, liberal)
 
 
@@ -4227,52 +4230,39 @@ def _define_JSONRPCMessage() -> None:
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "method" in obj
-                        and "result" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, JSONRPCRequest)
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "method" in obj
-                        and "id" not in obj
-                        and ("id" not in obj or "result" not in obj)
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(obj, JSONRPCNotification)
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "id" in obj
-                        and "result" in obj
-                        and "method" not in obj
-                        and "error" not in obj
-                    ):
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if (
-                        value == "2.0"
-                        and "error" in obj
-                        and ("id" not in obj or "method" not in obj)
-                        and "method" not in obj
-                        and ("id" not in obj or "result" not in obj)
-                    ):
-                        try:
-                            return msgspec.convert(obj, JSONRPCErrorResponse)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "2.0":
+                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(obj, JSONRPCRequest)
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "method" in obj
+                            and "id" not in obj
+                            and ("id" not in obj or "result" not in obj)
+                            and "error" not in obj
+                        ):
+                            try:
+                                return msgspec.convert(obj, JSONRPCNotification)
+                            except msgspec.ValidationError:
+                                pass
+                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if (
+                            "error" in obj
+                            and ("id" not in obj or "method" not in obj)
+                            and "method" not in obj
+                            and ("id" not in obj or "result" not in obj)
+                        ):
+                            try:
+                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                            except msgspec.ValidationError:
+                                pass
                 if (
                     "jsonrpc" not in obj
                     and "id" in obj
@@ -4354,18 +4344,19 @@ def _define_JSONRPCResponse() -> None:
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
-                    if value == "2.0" and "id" in obj and "result" in obj and "error" not in obj:
-                        try:
-                            return msgspec.convert(
-                                obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                            )
-                        except msgspec.ValidationError:
-                            pass
-                    if value == "2.0" and "error" in obj and ("id" not in obj or "result" not in obj):
-                        try:
-                            return msgspec.convert(obj, JSONRPCErrorResponse)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "2.0":
+                        if "id" in obj and "result" in obj and "error" not in obj:
+                            try:
+                                return msgspec.convert(
+                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                )
+                            except msgspec.ValidationError:
+                                pass
+                        if "error" in obj and ("id" not in obj or "result" not in obj):
+                            try:
+                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                            except msgspec.ValidationError:
+                                pass
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
                         return msgspec.convert(
@@ -4412,11 +4403,12 @@ def _define_MultiSelectEnumSchema() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
-                    if value == "array" and "items" in obj:
-                        try:
-                            return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "array":
+                        if "items" in obj:
+                            try:
+                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
             return read_union(cls, obj, liberal)
 
 
@@ -4674,16 +4666,17 @@ def _define_SingleSelectEnumSchema() -> None:
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
-                    if value == "string" and "enum" in obj and "oneOf" not in obj:
-                        try:
-                            return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    if value == "string" and "oneOf" in obj and "enum" not in obj:
-                        try:
-                            return msgspec.convert(obj, TitledSingleSelectEnumSchema)
-                        except msgspec.ValidationError:
-                            pass
+                    if value == "string":
+                        if "enum" in obj and "oneOf" not in obj:
+                            try:
+                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if "oneOf" in obj and "enum" not in obj:
+                            try:
+                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
             return read_union(cls, obj, liberal)
 
 
