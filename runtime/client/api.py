@@ -347,7 +347,7 @@ class Client(Calls, TypedStubs):
             else:
                 # Made again only when what it is made of changed (the client's info may change in
                 # place: the memo compares it with a copy of what it was).
-                key = (self.revision, self.log_level, self._input.offered(), self.info)
+                key = (self.revision, self.log_level, self._input.changes, self.info)
                 data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
                 body = prepared.convert(data)
                 # Checked as converted, sent as the bytes encoded with it: not encoded again per call.

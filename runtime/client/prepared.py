@@ -265,9 +265,12 @@ class MetaMemo:
         self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]
     ) -> tuple[Any, msgspec.Raw]:
         """`converted`, and its JSON, for a request's params to carry as they are (`msgspec.Raw`)."""
-        hit = self._memo.get(meta_type)
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
+        try:
+            hit = self._memo[meta_type]
+            if hit[0] == key:
+                return hit[1], hit[2]
+        except KeyError:
+            pass
         converted: Any = wire.convert(build(), meta_type)
         raw = msgspec.Raw(wire.encode(converted))
         self._memo[meta_type] = (copy.deepcopy(key), converted, raw)
