@@ -94,7 +94,11 @@ class Expiry:
         if len(futures) >= self.compact_at:
             self.compact()
         if self.timer is None:
-            self.timer = self.loop.call_at(self.deadlines[0], self.fire)
+            self.arm()
+
+    def arm(self) -> None:
+        """Start the timer, for the oldest deadline (when none is running)."""
+        self.timer = self.loop.call_at(self.deadlines[0], self.fire)
 
     def compact(self) -> None:
         """Sweep out the answered requests (amortized: the next sweep waits until the queue has

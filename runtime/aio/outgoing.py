@@ -92,7 +92,14 @@ class Requester:
 
                     deadlines = self._deadlines = Deadlines()
                 expiry = self._expiry = deadlines.expiry(timeout, loop)
-            expiry.add(future)
+            # (`expiry.add`, inline: this is every request)
+            futures = expiry.futures
+            futures.append(future)
+            expiry.deadlines.append(expiry.clock() + timeout)
+            if len(futures) >= expiry.compact_at:
+                expiry.compact()
+            if expiry.timer is None:
+                expiry.arm()
         try:
             if self._write_request is not None:
                 await self._write_request(data, rid, method, params, timeout)
@@ -129,7 +136,7 @@ class Requester:
         """A result answering our request `rid`, its envelope read by the caller (a client that reads
         answers by a shorter path than `feed`): decode it and resolve the request's future."""
         # (`Endpoint.answer` and `settle`, inline, with no event made: this is every answer of a client)
-        pending = self.endpoint.take_answer(rid)
+        pending = self.endpoint.take_answer(rid, None)
         if pending is None:
             return
         try:

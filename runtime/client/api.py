@@ -349,7 +349,10 @@ class Client(Calls, TypedStubs):
                 # place: the memo compares it with a copy of what it was).
                 key = (self.revision, self.log_level, self._input.changes, self.info)
                 data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
-                body = prepared.convert(data)
+                try:  # (`prepared.convert`, its first step inline)
+                    body = msgspec.convert(data, prepared.params_struct)
+                except msgspec.ValidationError:
+                    body = prepared.convert(data)
                 # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
                 setattr(body, prepared.meta_attr, encoded)
         elif spec.params_type is not None:
@@ -361,7 +364,14 @@ class Client(Calls, TypedStubs):
                     data = dict(data)  # (the caller's own dict stays as it is)
                     given = data.get("_meta")
                     data["_meta"] = {**full_meta, **given} if given else full_meta
-                body = prepared.convert(data)
+                struct = prepared.params_struct
+                if struct is None:
+                    body = prepared.convert(data)
+                else:
+                    try:  # (`prepared.convert`, its first step inline: msgspec's, with no hook)
+                        body = msgspec.convert(data, struct)
+                    except msgspec.ValidationError:
+                        body = prepared.convert(data)  # what needs the hook, or the error
         limit = timeout or self.request_timeout
         sent = self.peer.request(method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel)
         if stateless or self._sessionless:
