@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["Deadlines"]
+__all__ = ["Deadlines", "Expiry"]
 
 _COMPACT_AT: Final = 256
 """Entries a queue may hold before answered ones behind a waiting front are swept out."""
@@ -34,21 +34,18 @@ class Deadlines:
     __slots__ = ("_queues",)
 
     def __init__(self) -> None:
-        self._queues: dict[float, _Queue] = {}
+        self._queues: dict[float, Expiry] = {}
 
     def add(self, future: asyncio.Future[Any], timeout: float) -> None:
+        self.expiry(timeout, future.get_loop()).add(future)
+
+    def expiry(self, timeout: float, loop: asyncio.AbstractEventLoop) -> Expiry:
+        """The queue of the requests sent on `loop` with `timeout`, for a caller that adds many to it
+        (keeping it saves looking it up per request; it lasts until `close`)."""
         queue = self._queues.get(timeout)
-        loop = future.get_loop()
         if queue is None or queue.loop is not loop:
-            queue = self._queues[timeout] = _Queue(loop, timeout)
-        # (the queue's own adding, inline: this is every request)
-        futures = queue.futures
-        futures.append(future)
-        queue.deadlines.append(queue.clock() + timeout)
-        if len(futures) >= queue.compact_at:
-            queue.compact()
-        if queue.timer is None:
-            queue.timer = loop.call_at(queue.deadlines[0], queue.fire)
+            queue = self._queues[timeout] = Expiry(loop, timeout)
+        return queue
 
     def close(self) -> None:
         """Stop every timer (the peer closed: what waited has failed already)."""
@@ -67,7 +64,7 @@ class Deadlines:
 _pending = operator.methodcaller("done")
 
 
-class _Queue:
+class Expiry:
     """The deadlines of the requests sent with one timeout: in the order sent, hence of their deadlines.
 
     Answered requests are not looked for as requests are added (most are answered, in about the order
@@ -88,6 +85,20 @@ class _Queue:
         self.deadlines: deque[float] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.compact_at = _COMPACT_AT
+
+    def add(self, future: asyncio.Future[Any]) -> None:
+        """Fail `future` with `TimeoutError` once this queue's timeout has passed, unless done by then."""
+        futures = self.futures
+        futures.append(future)
+        self.deadlines.append(self.clock() + self.timeout)
+        if len(futures) >= self.compact_at:
+            self.compact()
+        if self.timer is None:
+            self.arm()
+
+    def arm(self) -> None:
+        """Start the timer, for the oldest deadline (when none is running)."""
+        self.timer = self.loop.call_at(self.deadlines[0], self.fire)
 
     def compact(self) -> None:
         """Sweep out the answered requests (amortized: the next sweep waits until the queue has

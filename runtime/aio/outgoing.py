@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from msgspec import Raw
+from msgspec import DecodeError, Raw
 
 from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, ResultDecoder
@@ -21,7 +21,7 @@ from ..protocol.jsonrpc import RequestId
 from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTransport, defines
 
 if TYPE_CHECKING:
-    from .deadlines import Deadlines
+    from .deadlines import Deadlines, Expiry
 
 __all__ = ["Requester"]
 
@@ -37,6 +37,8 @@ class Requester:
         self.endpoint = endpoint
         self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._deadlines: Deadlines | None = None  # made by the first request with a timeout (cold start)
+        self._expiry: Expiry | None = None
+        """The deadlines of the last timeout a request had (`Deadlines.expiry`, kept: one lookup less)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         """The loop of our requests, looked up once: on Python 3.11 each lookup is a system call
         (`getpid`), and a client makes one per call. Forgotten when the connection closes."""
@@ -82,12 +84,22 @@ class Requester:
         # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
         # from a timer shared by the requests with the same timeout (one each costs more still).
         if timeout is not None:
-            deadlines = self._deadlines
-            if deadlines is None:
-                from .deadlines import Deadlines
+            expiry = self._expiry  # (the queue of the last timeout: nearly every request has the same)
+            if expiry is None or expiry.timeout != timeout:
+                deadlines = self._deadlines
+                if deadlines is None:
+                    from .deadlines import Deadlines
 
-                deadlines = self._deadlines = Deadlines()
-            deadlines.add(future, timeout)
+                    deadlines = self._deadlines = Deadlines()
+                expiry = self._expiry = deadlines.expiry(timeout, loop)
+            # (`expiry.add`, inline: this is every request)
+            futures = expiry.futures
+            futures.append(future)
+            expiry.deadlines.append(expiry.clock() + timeout)
+            if len(futures) >= expiry.compact_at:
+                expiry.compact()
+            if expiry.timer is None:
+                expiry.arm()
         try:
             if self._write_request is not None:
                 await self._write_request(data, rid, method, params, timeout)
@@ -128,16 +140,21 @@ class Requester:
     def answered(self, rid: RequestId, result: Raw) -> None:
         """A result answering our request `rid`, its envelope read by the caller (a client that reads
         answers by a shorter path than `feed`): decode it and resolve the request's future."""
-        event = self.endpoint.answer(rid, result)
-        if event is None:
+        # (`Endpoint.answer` and `settle`, inline, with no event made: this is every answer of a client)
+        pending = self.endpoint.take_answer(rid, None)
+        if pending is None:
             return
-        future = self._waiting.get(rid)  # (`settle`, inline: this is every answer of a client)
-        if future is None or future.done():
+        try:
+            value = pending.decode(result)
+        except (DecodeError, RecursionError) as exc:
+            error = self.endpoint.unreadable_result(pending.method, exc)
+            future = self._waiting.get(rid)
+            if future is not None and not future.done():
+                future.set_exception(error)
             return
-        if isinstance(event, Answered):
-            future.set_result(event.result)
-        else:
-            future.set_exception(event.error)
+        future = self._waiting.get(rid)
+        if future is not None and not future.done():
+            future.set_result(value)
 
     def settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""
@@ -152,6 +169,7 @@ class Requester:
     def fail_awaited(self, reason: str) -> None:
         """The connection closed: every request of ours still awaited fails with `SessionClosed`."""
         self._loop = None
+        self._expiry = None
         if self._deadlines is not None:
             self._deadlines.close()
         for event in self.endpoint.close(reason):

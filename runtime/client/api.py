@@ -352,9 +352,12 @@ class Client(Calls, TypedStubs):
             else:
                 # Made again only when what it is made of changed (the client's info may change in
                 # place: the memo compares it with a copy of what it was).
-                key = (self.revision, self.log_level, self._input.offered(), self.info)
+                key = (self.revision, self.log_level, self._input.changes, self.info)
                 data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
-                body = prepared.convert(data)
+                try:  # (`prepared.convert`, its first step inline)
+                    body = msgspec.convert(data, prepared.params_struct)
+                except msgspec.ValidationError:
+                    body = prepared.convert(data)
                 # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
                 setattr(body, prepared.meta_attr, encoded)
         elif spec.params_type is not None:
@@ -366,7 +369,14 @@ class Client(Calls, TypedStubs):
                     data = dict(data)  # (the caller's own dict stays as it is)
                     given = data.get("_meta")
                     data["_meta"] = {**full_meta, **given} if given else full_meta
-                body = prepared.convert(data)
+                struct = prepared.params_struct
+                if struct is None:
+                    body = prepared.convert(data)
+                else:
+                    try:  # (`prepared.convert`, its first step inline: msgspec's, with no hook)
+                        body = msgspec.convert(data, struct)
+                    except msgspec.ValidationError:
+                        body = prepared.convert(data)  # what needs the hook, or the error
         limit = timeout or self.request_timeout
         sent = self.peer.request(method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel)
         if stateless or self._sessionless:

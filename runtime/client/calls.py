@@ -152,12 +152,12 @@ class Calls(Negotiation):
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = dict(arguments)
-        meta: dict[str, Any] = {}
+        meta: dict[str, Any] | None = None
         token = None
         if progress is not None:
             token = f"p{next(self._tokens)}"
             self._progress[token] = progress
-            meta["progressToken"] = token
+            meta = {"progressToken": token}
         try:
             try:
                 # `_with_input`, inline: most calls are answered at once.

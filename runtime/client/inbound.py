@@ -31,7 +31,11 @@ Callback = Callable[[Any], Awaitable[Any]]
 class InputCallbacks:
     """What the client answers the server with; what it has decides the capabilities it declares."""
 
-    __slots__ = ("elicitation", "roots", "sampling", "sampling_tools", "tasks")
+    __slots__ = ("changes", "elicitation", "roots", "sampling", "sampling_tools", "tasks")
+
+    changes: int
+    """Assignments made to this object so far: while it is the same, so is `offered` (a number the
+    client compares per stateless request, cheaper than making `offered`)."""
 
     def __init__(
         self,
@@ -48,6 +52,11 @@ class InputCallbacks:
         self.roots = roots
         self.tasks = tasks
         """Runs the server's task-augmented sampling and elicitation (2025-11-25); None: never as tasks."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "changes":
+            object.__setattr__(self, "changes", getattr(self, "changes", 0) + 1)
 
     def offered(self) -> tuple[object, ...]:
         """What `capabilities` is made of: while it compares equal, so do the capabilities."""

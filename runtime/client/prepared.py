@@ -54,6 +54,9 @@ class Prepared(NamedTuple):
     """The attribute of the params' Struct that holds `_meta` (when `meta_type` is not None)."""
     stateless: bool
     """The revision is of the stateless era (`_meta` on every request)."""
+    params_struct: Any
+    """The params type when it is a Struct msgspec converts into without the decode hook, else
+    None: a caller may try `msgspec.convert` into it first, then `convert` (as `convert` does)."""
 
 
 _ANALYSED_AFTER: Final = 8
@@ -100,7 +103,9 @@ def _prepare(
     meta_type = _meta_type(params_type) if params_type is not None else None
     meta_attr = (_attribute(params_type, "_meta") if meta_type is not None else None) or ""
     stateless = revisions.is_modern(revision)
-    return Prepared(spec, decode, _converter(params_type), meta_type, meta_attr, stateless)
+    is_struct = isinstance(params_type, type) and issubclass(params_type, msgspec.Struct)
+    struct = params_type if is_struct else None
+    return Prepared(spec, decode, _converter(params_type), meta_type, meta_attr, stateless, struct)
 
 
 def _converter(tp: Any) -> Callable[[Any], Any]:
@@ -265,9 +270,12 @@ class MetaMemo:
         self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]
     ) -> tuple[Any, msgspec.Raw]:
         """`converted`, and its JSON, for a request's params to carry as they are (`msgspec.Raw`)."""
-        hit = self._memo.get(meta_type)
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
+        try:
+            hit = self._memo[meta_type]
+            if hit[0] == key:
+                return hit[1], hit[2]
+        except KeyError:
+            pass
         converted: Any = wire.convert(build(), meta_type)
         raw = msgspec.Raw(wire.encode(converted))
         self._memo[meta_type] = (copy.deepcopy(key), converted, raw)

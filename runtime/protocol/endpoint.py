@@ -31,6 +31,7 @@ __all__ = [
     "IncomingNotification",
     "Answered",
     "Failed",
+    "Pending",
     "Reply",
     "Event",
     "LineBuffer",
@@ -81,7 +82,9 @@ class Reply(msgspec.Struct, frozen=True):
 Event: TypeAlias = IncomingRequest | IncomingNotification | Answered | Failed | Reply
 
 
-class _Pending(msgspec.Struct):
+class Pending(msgspec.Struct):
+    """A request of ours awaiting its answer: its method, and the decoder of its result."""
+
     method: str
     decode: ResultDecoder
 
@@ -100,7 +103,7 @@ class Endpoint:
     twice (`salvage`).
     """
 
-    __slots__ = ("_next", "_pending", "batches", "closed")
+    __slots__ = ("_next", "_pending", "batches", "closed", "take_answer")
 
     other: ClassVar[str] = "peer"
     """Who is on the other side, as errors about its answers name it."""
@@ -108,8 +111,13 @@ class Endpoint:
     def __init__(self, batches: bool = False) -> None:
         self.batches = batches
         self._next = 0
-        self._pending: dict[RequestId, _Pending] = {}
+        self._pending: dict[RequestId, Pending] = {}
         self.closed = False
+        self.take_answer: Callable[[RequestId, None], Pending | None] = self._pending.pop
+        """`take_answer(rid, None)`: `answer` in two steps, for a caller that decodes the result itself
+        (a client's every answer, with no event made): the request `rid` answers, no longer awaited
+        from then on; None: we wait for no such answer (drop it). An error of its decoder is the
+        request's `unreadable_result`. (The table's own `pop`: no Python frame per answer.)"""
 
     def request(self, method: str, params: Any, decode: ResultDecoder) -> tuple[RequestId, bytes]:
         """Allocate an id for a request; the answer will come back as `Answered`/`Failed` with that id."""
@@ -117,7 +125,7 @@ class Endpoint:
             raise SessionClosed("the connection is closed")
         self._next += 1
         rid = self._next
-        self._pending[rid] = _Pending(method, decode)
+        self._pending[rid] = Pending(method, decode)
         return rid, jsonrpc.encode_request(rid, method, params)
 
     def forget(self, rid: RequestId) -> None:
@@ -252,19 +260,21 @@ class Endpoint:
             return None
         try:
             return Answered(rid, pending.decode(result))
-        except msgspec.ValidationError as exc:
-            return Failed(
-                rid, McpError(f"invalid result for {pending.method}: {exc}", code=jsonrpc.INVALID_PARAMS)
-            )
         except (msgspec.DecodeError, RecursionError) as exc:
-            # Not JSON after all: the envelope skips over a result without checking its strings'
-            # UTF-8, and decoding it goes deeper into the stack than reading it did.
-            detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
-            bad = McpError(
-                f"the answer to {pending.method} could not be read: {detail}", code=jsonrpc.PARSE_ERROR
-            )
-            bad.__cause__ = exc
-            return Failed(rid, bad)
+            return Failed(rid, self.unreadable_result(pending.method, exc))
+
+    @staticmethod
+    def unreadable_result(method: str, exc: Exception) -> McpError:
+        """The error of a request of `method` whose result did not decode (`exc`, from its decoder):
+        -32602 for a result the method's type refuses, -32700 for one that is no JSON after all (the
+        envelope skips over a result without checking its strings' UTF-8, and decoding it goes
+        deeper into the stack than reading it did)."""
+        if isinstance(exc, msgspec.ValidationError):
+            return McpError(f"invalid result for {method}: {exc}", code=jsonrpc.INVALID_PARAMS)
+        detail = wire.TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+        bad = McpError(f"the answer to {method} could not be read: {detail}", code=jsonrpc.PARSE_ERROR)
+        bad.__cause__ = exc
+        return bad
 
     def close(self, reason: str = "the connection closed") -> list[Event]:
         """Fail every pending request; further requests raise `SessionClosed`."""

@@ -1,0 +1,111 @@
+"""`aio.outgoing.Requester`: answers resolve their requests with no event made, results that do not
+decode fail only their own request (with the method's error), and requests with different timeouts,
+alternating, each expire at their own deadline (the queue of the last timeout is kept per requester)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import pytest
+
+from mcpbind.aio.outgoing import Requester
+from mcpbind.errors import McpError, RequestTimeout
+from mcpbind.protocol import jsonrpc
+from mcpbind.protocol.endpoint import Endpoint
+
+
+class _Sent:
+    """A transport that keeps what it is given (the requests' bytes); nothing is ever read."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def read(self) -> bytes | None:
+        return None
+
+    async def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    async def close(self) -> None:
+        return None
+
+
+class _Point(msgspec.Struct):
+    x: int
+
+
+_decode_point = msgspec.json.Decoder(_Point).decode
+
+
+def test_answers_resolve_their_own_requests_and_bad_results_fail_only_theirs() -> None:
+    async def main() -> None:
+        requester = Requester(_Sent(), Endpoint())
+        calls = [
+            asyncio.ensure_future(requester.request("points/get", None, _decode_point, timeout=30.0))
+            for _ in range(4)
+        ]
+        await asyncio.sleep(0)  # (each is sent: ids 1..4)
+        requester.answered(3, msgspec.Raw(b'{"x":3}'))
+        requester.answered(1, msgspec.Raw(b'{"x":"one"}'))  # the method's type refuses it
+        requester.answered(2, msgspec.Raw(b'{"x":'))  # no JSON after all
+        requester.answered(9, msgspec.Raw(b'{"x":9}'))  # answers nothing we wait for: dropped
+        requester.answered(4, msgspec.Raw(b'{"x":4}'))
+        requester.answered(4, msgspec.Raw(b'{"x":5}'))  # a second answer to 4: dropped
+        assert (await calls[2]).x == 3 and (await calls[3]).x == 4
+        with pytest.raises(McpError) as invalid:
+            await calls[0]
+        assert invalid.value.code == jsonrpc.INVALID_PARAMS
+        assert "invalid result for points/get" in str(invalid.value)
+        with pytest.raises(McpError) as unreadable:
+            await calls[1]
+        assert unreadable.value.code == jsonrpc.PARSE_ERROR
+        assert "the answer to points/get could not be read" in str(unreadable.value)
+        assert requester.awaited == 0 and requester.endpoint.pending == 0
+
+    asyncio.run(main())
+
+
+def test_alternating_timeouts_each_expire_at_their_own_deadline() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        requester = Requester(_Sent(), Endpoint())
+        start = loop.time()
+        ended: dict[int, float] = {}
+
+        async def one(i: int, timeout: float) -> Any:
+            try:
+                return await requester.request("points/get", None, _decode_point, timeout=timeout)
+            finally:
+                ended[i] = loop.time() - start
+
+        # Short, long, short, long (ids 1 to 4): the kept queue changes at every request.
+        timeouts = [0.1, 30.0, 0.2, 30.0]
+        tasks = [asyncio.ensure_future(one(i, t)) for i, t in enumerate(timeouts)]
+        await asyncio.wait([tasks[0], tasks[2]], timeout=20)
+        assert sorted(ended) == [0, 2]
+        assert ended[0] >= 0.1 - 0.01 and ended[2] >= 0.2 - 0.01
+        for short in (tasks[0], tasks[2]):
+            assert isinstance(short.exception(), RequestTimeout)
+        assert not tasks[1].done() and not tasks[3].done()
+        # The long ones still wait, and resolve with their answers.
+        requester.answered(2, msgspec.Raw(b'{"x":2}'))
+        requester.answered(4, msgspec.Raw(b'{"x":4}'))
+        assert (await tasks[1]).x == 2 and (await tasks[3]).x == 4
+        assert requester.awaited == 0 and requester.endpoint.pending == 0
+        requester.fail_awaited("done")
+
+    asyncio.run(main())
+
+
+def test_callbacks_count_their_changes() -> None:
+    from mcpbind.client.inbound import InputCallbacks
+
+    async def sample(params: dict[str, Any]) -> Any:
+        return {}
+
+    callbacks = InputCallbacks(None, None, None)
+    before, offered = callbacks.changes, callbacks.offered()
+    callbacks.sampling = sample
+    assert callbacks.changes != before and callbacks.offered() != offered
