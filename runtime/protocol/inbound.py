@@ -358,9 +358,9 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
             if type(message) is jsonrpc.Request:  # (the usual message first: one test, not two)
                 try:
                     params = _peek_params(message.params) if message.params is not None else None
-                except msgspec.ValidationError as exc:  # (a `_meta` that is a string, say)
-                    why = "Invalid params: " + str(exc).replace("`$", "`$.params", 1)
-                    return Rejection(400, jsonrpc.encode_error(message.id, jsonrpc.INVALID_PARAMS, why))
+                except msgspec.ValidationError as exc:  # (params or `_meta` no object, say)
+                    why = "Invalid request: " + str(exc).replace("`$", "`$.params", 1)
+                    return Rejection(400, jsonrpc.encode_error(message.id, INVALID_REQUEST, why))
                 except msgspec.DecodeError:
                     pass
                 else:

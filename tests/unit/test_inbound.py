@@ -437,13 +437,17 @@ def test_the_general_peek_reads_a_struct_the_client_cannot_reach_past() -> None:
     ]
 
 
-@pytest.mark.parametrize("meta", ["x", 5, [1]])
-def test_params_of_the_wrong_shape_are_refused_with_the_request_id(meta: Any) -> None:
-    """A request whose `params._meta` is no object is a readable request with invalid params: its
-    error names its id (as over stdio, where the handler refuses the params), in either era."""
-    message = request(7, "tools/list", {"_meta": meta})
-    for outcome in (post(message, mcp_session_id="s", mcp_protocol_version=STATEFUL), stateless(message)):
+@pytest.mark.parametrize("params", [{"_meta": "x"}, {"_meta": 5}, {"_meta": [1]}, [1]])
+def test_params_of_the_wrong_shape_are_refused_with_the_request_id(params: Any) -> None:
+    """A request whose params (or their `_meta`) are no object is refused before any handler (-32600,
+    as the general route answers it), and the error names the request's id, which is readable, so the
+    client can tell which request failed, in either era."""
+    message = request(7, "tools/list", params)
+    outcomes = [post(message, mcp_session_id="s", mcp_protocol_version=STATEFUL)]
+    if isinstance(params, dict):  # (the stateless headers mirror members of params that are an object)
+        outcomes.append(stateless(message))
+    for outcome in outcomes:
         assert isinstance(outcome, Rejection) and outcome.status == 400
         answer = json.loads(outcome.body)
-        assert answer["id"] == 7 and answer["error"]["code"] == -32602, answer
-        assert "$.params._meta" in answer["error"]["message"]
+        assert answer["id"] == 7 and answer["error"]["code"] == -32600, answer
+        assert "$.params" in answer["error"]["message"] or "object" in answer["error"]["message"]
