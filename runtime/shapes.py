@@ -89,7 +89,7 @@ class OpenObject(dict[str, Any]):
                     ):
                         raise ValueError(_simple_error(key, value, types, allowed))
             inst = _new_dict(cls)
-            _update(inst, raw)
+            inst |= raw
             for key, default in cls._defaults_:
                 if key not in raw:
                     inst[key] = default
@@ -102,7 +102,7 @@ class OpenObject(dict[str, Any]):
         except msgspec.ValidationError as exc:
             raise ValueError(_nested(str(exc))) from None
         inst = _new_dict(cls)
-        _update(inst, raw)
+        inst |= raw
         for py, wire in cls._converted_:
             value = getattr(fields, py)
             if value is not UNSET:
