@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
+from ...errors import quoted
 from .errors import OAuthError
 from .web import AuthHttp
 
@@ -34,7 +35,29 @@ __all__ = [
     "protected_resource",
     "authorization_server",
     "legacy_server",
+    "served_safely",
+    "require_safe_endpoint",
 ]
+
+
+def served_safely(url: str) -> bool:
+    """HTTPS, or plain HTTP to this machine's loopback (a local authorization server, as for tests).
+    The spec: "All authorization server endpoints MUST be served over HTTPS"."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "https":
+        return bool(parts.netloc)
+    return scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def require_safe_endpoint(issuer: str, name: str, url: str) -> None:
+    """OAuthError unless `url`, the authorization server's endpoint `name`, is `served_safely`: the
+    client sends it codes, secrets and assertions, or the user's browser (the metadata is the
+    authorization server's, or any MCP server's that names it)."""
+    if not served_safely(url):
+        raise OAuthError(
+            f"the authorization server {issuer} names a {name} that is not HTTPS: {quoted(url)}: refused"
+        )
 
 
 class ResourceMetadata(msgspec.Struct, frozen=True):

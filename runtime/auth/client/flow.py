@@ -14,8 +14,7 @@ import hashlib
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ...errors import quoted
-from .discovery import ServerMetadata
+from .discovery import ServerMetadata, require_safe_endpoint
 from .dpop import DPoPKey
 from .errors import OAuthError
 from .grants import token_request
@@ -46,14 +45,9 @@ def authorization_url(
 ) -> str:
     if metadata.authorization_endpoint is None:
         raise OAuthError(f"the authorization server {metadata.issuer} has no authorization_endpoint")
-    if not _served_safely(metadata.authorization_endpoint):
-        # The URL goes to the user's browser, or to whatever the system opens for its scheme
-        # (`file:`, a custom handler): the metadata is the authorization server's, or any MCP
-        # server's that names it. "All authorization server endpoints MUST be served over HTTPS."
-        raise OAuthError(
-            f"the authorization server {metadata.issuer} names an authorization_endpoint that is not"
-            f" HTTPS: {quoted(metadata.authorization_endpoint)}: refused"
-        )
+    # The URL goes to the user's browser, or to whatever the system opens for its scheme (`file:`, a
+    # custom handler).
+    require_safe_endpoint(metadata.issuer, "authorization_endpoint", metadata.authorization_endpoint)
     methods = metadata.code_challenge_methods_supported
     if (methods is None and pkce_must_be_listed) or (methods is not None and "S256" not in methods):
         raise OAuthError(
@@ -73,15 +67,6 @@ def authorization_url(
         params["scope"] = scope
     endpoint = metadata.authorization_endpoint
     return endpoint + ("&" if urlsplit(endpoint).query else "?") + urlencode(params)
-
-
-def _served_safely(url: str) -> bool:
-    """HTTPS, or plain HTTP to this machine's loopback (a local authorization server, as for tests)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "https":
-        return bool(parts.netloc)
-    return scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 def check_callback(callback: str, *, state: str, issuer: str, iss_supported: bool) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from joserfc import jwt
 from joserfc.jwk import import_key
 
-from .discovery import ServerMetadata
+from .discovery import ServerMetadata, require_safe_endpoint
 from .dpop import DPoPKey
 from .errors import OAuthError, TokenEndpointError
 from .tokens import ClientInfo, Tokens
@@ -132,6 +132,7 @@ async def token_request(
 ) -> Tokens:
     """POST a grant to the token endpoint; the tokens, or TokenEndpointError / OAuthError."""
     url = metadata.token_endpoint
+    require_safe_endpoint(metadata.issuer, "token_endpoint", url)  # (codes, secrets, assertions)
     for attempt in range(2):
         body = dict(form)
         headers = _authenticate(client, metadata, body, key) if client is not None else {}

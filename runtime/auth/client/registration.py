@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from .discovery import ServerMetadata
+from .discovery import ServerMetadata, require_safe_endpoint
 from .errors import OAuthError
 from .tokens import ClientInfo
 from .web import AuthHttp
@@ -64,6 +64,7 @@ async def register(
         body["redirect_uris"] = [redirect_uri]
     if scope:
         body["scope"] = scope
+    require_safe_endpoint(metadata.issuer, "registration_endpoint", metadata.registration_endpoint)
     reply = await http.post_json(metadata.registration_endpoint, body)
     answer = reply.body or {}
     client_id = answer.get("client_id")
