@@ -55,6 +55,18 @@ def test_a_result_that_contains_itself_is_an_internal_error(peer: Peer) -> None:
     still_serves(peer)
 
 
+def test_a_resource_with_no_text_is_an_internal_error_that_shows_no_address(peer: Peer) -> None:
+    """A resource handler returning an object whose text would be its `repr` (`<X object at 0x...>`):
+    -32603, and no memory address of the server's reaches the client; a value with a text of its
+    own (a number) is sent as that text."""
+    answer = peer.ask(b'"resources/read"', b'{"uri":"odd://opaque"}')
+    assert answer["error"]["code"] == -32603, answer
+    assert "0x" not in json.dumps(answer)
+    answer = peer.ask(b'"resources/read"', b'{"uri":"odd://number"}')
+    assert answer["result"]["contents"][0]["text"] == "42", answer
+    still_serves(peer)
+
+
 def test_a_real_cancellation_is_still_not_answered(peer: Peer) -> None:
     """The client's notifications/cancelled cancels the waiting tool: no answer to it (the spec), and
     the server goes on."""

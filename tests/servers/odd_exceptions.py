@@ -62,5 +62,19 @@ async def wait() -> str:
     return "released"
 
 
+class Opaque:
+    """An object with no text of its own (its `str` would be `<Opaque object at 0x...>`)."""
+
+
+@server.resource("odd://opaque")
+def opaque() -> Any:
+    return Opaque()
+
+
+@server.resource("odd://number")
+def number() -> Any:
+    return 42  # (a value with a text of its own: sent as "42")
+
+
 if __name__ == "__main__":
     server.run_stdio()
