@@ -465,11 +465,12 @@ class Features:
                 blob = base64.b64encode(item).decode()
                 contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "blob": blob}))
             else:
-                if type(item).__str__ is object.__str__ and type(item).__repr__ is object.__repr__:
-                    # Its text would be `<X object at 0x...>`: nothing the client can use, and a
-                    # memory address of the server's. The handler's error, said as such (-32603).
+                text = item if type(item) is str else str(item)
+                if text is not item and text == object.__repr__(item):
+                    # `<X object at 0x...>`: nothing the client can use, and a memory address of the
+                    # server's. The handler's error, said as such (-32603).
                     raise TypeError(f"a resource handler returned a {type(item).__name__}, which has no text")
-                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "text": str(item)}))
+                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "text": text}))
         return {"contents": contents}, entry
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:
