@@ -55,6 +55,12 @@ def worker(impl: str, message: str, op: str, number: int) -> None:
 
 
 def count(impl: str, message: str, op: str, number: int) -> int:
+    return callgrind_count(__file__, [impl, message, op, str(number)], number)
+
+
+def callgrind_count(script: str, worker_args: list[str], number: int) -> int:
+    """Instructions per operation: `script --worker *worker_args` run under callgrind, counting only
+    what runs inside `sum` (the worker's `number` operations), divided by `number`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [
@@ -64,12 +70,9 @@ def count(impl: str, message: str, op: str, number: int) -> int:
                 "--toggle-collect=builtin_sum*",
                 f"--callgrind-out-file={os.path.join(tmp, 'cg.out')}",
                 sys.executable,
-                __file__,
+                script,
                 "--worker",
-                impl,
-                message,
-                op,
-                str(number),
+                *worker_args,
             ],
             capture_output=True,
             text=True,

@@ -25,12 +25,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from itertools import repeat
 from pathlib import Path
@@ -83,28 +79,10 @@ def worker(name: str, number: int) -> None:
 
 
 def count(name: str, number: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--collect-atstart=no",
-                "--toggle-collect=builtin_sum*",
-                f"--callgrind-out-file={os.path.join(tmp, 'cg.out')}",
-                sys.executable,
-                __file__,
-                "--worker",
-                name,
-                str(number),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    found = re.search(r"Collected : (\d+)", out.stderr)
-    if found is None:
-        sys.exit(f"error: no instruction count from callgrind:\n{out.stderr[-2000:]}")
-    return int(found.group(1)) // number
+    sys.path.insert(0, str(BENCH_DIR))
+    from codec_instructions import callgrind_count
+
+    return callgrind_count(__file__, [name, str(number)], number)
 
 
 def main(argv: list[str] | None = None) -> int:
