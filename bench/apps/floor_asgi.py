@@ -6,9 +6,10 @@ the client benchmark (``bench/clients.py``) it is the near-free peer: the server
 so what is left is the client.
 
 POST: one JSON-RPC message in, its answer (``answer`` from ``floor_stdio.py``: one decode, one encode,
-no validation) out as ``application/json``; a notification gets 202. An ``initialize`` answer carries
-an ``Mcp-Session-Id`` (the session is not checked afterwards). GET gets 405, so no client keeps a
-server-to-client stream open; DELETE gets 204. No routing, header checks or sessions beyond that.
+no validation) out as ``application/json`` with a ``Content-Length``; a notification gets 202. An
+``initialize`` answer carries an ``Mcp-Session-Id`` (the session is not checked afterwards). GET gets 405,
+so no client keeps a server-to-client stream open; DELETE gets 204. No routing, header checks or sessions
+beyond that.
 
     python bench/apps/floor_asgi.py --http PORT
 """
@@ -56,9 +57,13 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         await send({"type": "http.response.start", "status": 202, "headers": []})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers = SESSION if msg.method == "initialize" else JSON
+    out = answer(msg)
+    # A Content-Length, as mcpbind's answers carry: without one uvicorn frames the body in chunks, which
+    # is more work for both ends than the servers it is the floor of do.
+    length = (b"content-length", str(len(out)).encode())
+    headers = [*SESSION, length] if msg.method == "initialize" else [*JSON, length]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": answer(msg)})
+    await send({"type": "http.response.body", "body": out})
 
 
 if __name__ == "__main__":
