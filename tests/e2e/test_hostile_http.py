@@ -490,6 +490,30 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
     run(main())
 
 
+def test_another_sessions_event_id_replays_nothing_of_it(url: str) -> None:
+    """A `Last-Event-ID` naming an event of another session's stream (ids are not secret: any proxy
+    log has them): the server "MUST NOT replay messages that would have been delivered on a
+    different stream", let alone another session's. Session B resuming A's stream gets none of A's
+    messages (an empty stream), while A resuming it gets the rest of its own."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            a = await open_session(http, url, "2025-11-25")
+            b = await open_session(http, url, "2025-11-25")
+            drip = call(1, "drip", {"seconds": 0.05}, _meta={"progressToken": 5})
+            response = await http.post(url, json=drip, headers=a.headers())
+            first = _events(response.text)[0][0]
+            assert first is not None, response.text
+            for session, own in ((b, False), (a, True)):
+                base = [("Accept", b"text/event-stream"), ("Mcp-Session-Id", session.id.encode())]
+                base += [("MCP-Protocol-Version", b"2025-11-25"), ("Last-Event-ID", first.encode())]
+                status, body = await asyncio.to_thread(_raw_get, url, base)
+                assert status in (200, 400, 404), (status, body)
+                assert (b"dripped" in body) is own, (own, body)
+
+    run(main())
+
+
 def test_a_last_event_id_of_the_clients_choosing_does_not_set_the_get_streams_numbering() -> None:
     """`Last-Event-ID: get-<huge>` on a worker with no GET stream for the session started the new
     stream's numbering after the client's number; now it replays nothing and numbering is the
