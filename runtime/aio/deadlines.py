@@ -17,14 +17,23 @@ import operator
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-__all__ = ["Deadlines", "Expiry"]
+__all__ = ["Deadlines", "Expiry", "Expiring"]
 
 _COMPACT_AT: Final = 256
 """Entries a queue may hold before answered ones behind a waiting front are swept out."""
 _RESOLUTION: Final = time.get_clock_info("monotonic").resolution
 """The loop runs a timer this close to its time (as asyncio does): a deadline within it has passed."""
+
+
+class Expiring(Protocol):
+    """What an `Expiry` fails at its deadline: a future, or anything else that says whether it is done
+    and is told when its time is up (a request body being read, `transports.http.bodies`)."""
+
+    def done(self) -> bool: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
 
 
 class Deadlines:
@@ -81,12 +90,12 @@ class Expiry:
             time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         )
         self.timeout = timeout
-        self.futures: deque[asyncio.Future[Any]] = deque()
+        self.futures: deque[Expiring] = deque()
         self.deadlines: deque[float] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.compact_at = _COMPACT_AT
 
-    def add(self, future: asyncio.Future[Any]) -> None:
+    def add(self, future: Expiring) -> None:
         """Fail `future` with `TimeoutError` once this queue's timeout has passed, unless done by then."""
         futures = self.futures
         futures.append(future)

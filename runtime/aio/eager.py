@@ -16,7 +16,7 @@ import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Paused", "begin", "carried", "run", "start"]
+__all__ = ["Paused", "begin", "carried", "resume", "run", "start"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -94,6 +94,12 @@ def carried(
     outer = carry(_Resume(coro, waiting_on))
     first = context.run(outer.send, None)
     return asyncio.get_running_loop().create_task(_Started(outer, first), context=context)
+
+
+def resume(coro: Coroutine[Any, Any, T], waiting_on: Any) -> Awaitable[T]:
+    """`coro`, run by the caller up to its first wait (`waiting_on`), to be awaited on from there in
+    the caller's own task (a coroutine that had to wait after all, in a caller that runs it inline)."""
+    return _Resume(coro, waiting_on)
 
 
 async def _carry_on(rest: Awaitable[None]) -> None:

@@ -159,6 +159,11 @@ class ReplyChannel(Protocol):
         after `retry_ms` (SSE polling). A stream that cannot be resumed ignores it."""
         ...
 
+    @property
+    def backed_up(self) -> bool:
+        """A message waits for room on the stream: its client reads it more slowly than it is written."""
+        ...
+
 
 ROUTE: contextvars.ContextVar[ReplyChannel | None] = contextvars.ContextVar("mcpbind_route", default=None)
 """The channel of the request being served (None: the connection's own stream). Handler tasks inherit

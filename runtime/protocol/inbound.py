@@ -382,7 +382,11 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
                 return Rejection(400, refused)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
-        reply = jsonrpc.refusal(body, exc) if isinstance(exc, msgspec.ValidationError) else None
+        reply = None
+        if isinstance(exc, msgspec.ValidationError):
+            # The envelope's own refusal names the request's id when it could read one (`"params":
+            # "x"`: the peek fails on the params, the envelope read them as no object).
+            reply = (malformed.reply if malformed is not None else None) or jsonrpc.refusal(body, exc)
         why = f"Parse error: {wire.decode_failure(exc, body)}"
         refusal = Rejection(400, reply or error_body(jsonrpc.PARSE_ERROR, why))
         return _unreadable(session_id, body, refusal)

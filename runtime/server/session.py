@@ -183,32 +183,48 @@ class Connection:
         self._pending_notes.add(task)
         task.add_done_callback(self._pending_notes.discard)
 
+    def _note_listener(
+        self, rid: RequestId, note: Coroutine[Any, Any, None], route: ReplyChannel | None
+    ) -> None:
+        """Send a `subscriptions/listen` stream its notification, unless its client has stopped keeping
+        up: a notification already waits for room on the stream (`ReplyChannel.backed_up`: what it
+        holds unwritten is at its bound). Then the listen ends, cancelled as if by its client (which
+        may listen again), rather than one more waiting task and message per change for as long as
+        the client holds the stream open without reading it."""
+        if route is not None and route.backed_up:
+            note.close()
+            self.listeners.pop(rid, None)
+            self.peer.cancel_incoming(rid)
+            log.warning("ended the listen %s: its client does not read its stream", quoted(rid))
+            return
+        self._spawn_note(note, route)
+
     def list_changed(self, kind: str) -> None:
         """A registry list changed: tell the session (once initialized), and every listener that wants it."""
         method, flag = _LIST_CHANGED[kind]
         if self.session is not None and self.initialized:
             self._spawn_note(self.notify(method, {}, self.session.module), None)
-        for rid, (revision, wanted, route) in self.listeners.items():
+        for rid, (revision, wanted, route) in list(self.listeners.items()):
             if wanted.get(flag):
                 meta = {"_meta": {revisions.META_SUBSCRIPTION: rid}}
-                self._spawn_note(self.notify(method, meta, revisions.module(revision)), route)
+                self._note_listener(rid, self.notify(method, meta, revisions.module(revision)), route)
 
     async def resource_updated(self, uri: str) -> None:
         method = "notifications/resources/updated"
         if self.session is not None and uri in self.subscriptions:
             self._spawn_note(self.notify(method, {"uri": uri}, self.session.module), None)
-        for rid, (revision, wanted, route) in self.listeners.items():
+        for rid, (revision, wanted, route) in list(self.listeners.items()):
             if uri in (wanted.get("resourceSubscriptions") or ()):
                 params = {"uri": uri, "_meta": {revisions.META_SUBSCRIPTION: rid}}
-                self._spawn_note(self.notify(method, params, revisions.module(revision)), route)
+                self._note_listener(rid, self.notify(method, params, revisions.module(revision)), route)
 
     def task_changed(self, task_id: str, task: dict[str, Any]) -> None:
         """A task changed: `notifications/tasks` (the tasks extension) with the whole `task`, to every
         listener that follows it (`taskIds`)."""
-        for rid, (_, wanted, route) in self.listeners.items():
+        for rid, (_, wanted, route) in list(self.listeners.items()):
             if task_id in (wanted.get(TASK_IDS) or ()):
                 params = {**task, "_meta": {revisions.META_SUBSCRIPTION: rid}}
-                self._spawn_note(self.peer.notify(TASK_NOTIFICATION, params), route)
+                self._note_listener(rid, self.peer.notify(TASK_NOTIFICATION, params), route)
 
     # -- incoming ----------------------------------------------------------------------------------
 

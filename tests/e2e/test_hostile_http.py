@@ -174,6 +174,39 @@ def test_a_request_id_that_is_no_string_or_integer_gets_invalid_request(url: str
     run(main())
 
 
+@pytest.mark.parametrize("params", ['"x"', "7", "true", "null"])
+def test_params_that_are_no_object_are_refused_with_the_requests_id(url: str, params: str) -> None:
+    """JSON-RPC 2.0: params "MUST be a structured value"; a request that breaks it gets -32600, and the
+    answer names its id when the id could be read. `"params": "x"` got -32600 with a null id: the route
+    peeked at the params as an object before anything else and lost the envelope's answer. Now the id
+    is named, on the stateless route (with and without `Mcp-Method`) and on a session's."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-11-25")
+            echo = modern(41, "tools/call", {"name": "echo", "arguments": {"text": "x"}})
+            legacy = {"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {}}
+            bare = {k: v for k, v in modern_headers(echo).items() if not k.lower().startswith("mcp-")}
+            bare["MCP-Protocol-Version"] = MODERN
+            targets = [
+                (modern_headers(echo), echo),  # the one-pass decoder's route
+                (bare, echo),  # the stateless route read the general way (refused for its params first)
+                (session.headers(), legacy),  # a session's route
+            ]
+            for headers, message in targets:
+                body = json.dumps({**message, "params": "PARAMS"}).replace('"PARAMS"', params).encode()
+                sent = {**headers, "content-type": "application/json"}
+                response = await http.post(url, content=body, headers=sent)
+                assert response.status_code == 400, (headers, response.status_code, response.text)
+                assert error_of(response)["code"] == -32600, response.text
+                assert response.json()["id"] == 41, (headers, response.text)
+                good = session.headers() if message is legacy else modern_headers(echo)
+                response = await http.post(url, json=message, headers=good)
+                assert response.status_code == 200, response.text
+
+    run(main())
+
+
 # -- headers -----------------------------------------------------------------------------------------
 
 
@@ -453,6 +486,30 @@ def test_last_event_id_that_is_not_ours_gets_400_not_500(url: str) -> None:
                 status, body = await asyncio.to_thread(_raw_get, url, [*unknown, ("Last-Event-ID", last)])
                 assert status == 404, (last, status, body)
             await http.post(url, json=call(1, "echo", {"text": "x"}), headers=session.headers())
+
+    run(main())
+
+
+def test_another_sessions_event_id_replays_nothing_of_it(url: str) -> None:
+    """A `Last-Event-ID` naming an event of another session's stream (ids are not secret: any proxy
+    log has them): the server "MUST NOT replay messages that would have been delivered on a
+    different stream", let alone another session's. Session B resuming A's stream gets none of A's
+    messages (an empty stream), while A resuming it gets the rest of its own."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            a = await open_session(http, url, "2025-11-25")
+            b = await open_session(http, url, "2025-11-25")
+            drip = call(1, "drip", {"seconds": 0.05}, _meta={"progressToken": 5})
+            response = await http.post(url, json=drip, headers=a.headers())
+            first = _events(response.text)[0][0]
+            assert first is not None, response.text
+            for session, own in ((b, False), (a, True)):
+                base = [("Accept", b"text/event-stream"), ("Mcp-Session-Id", session.id.encode())]
+                base += [("MCP-Protocol-Version", b"2025-11-25"), ("Last-Event-ID", first.encode())]
+                status, body = await asyncio.to_thread(_raw_get, url, base)
+                assert status in (200, 400, 404), (status, body)
+                assert (b"dripped" in body) is own, (own, body)
 
     run(main())
 

@@ -140,3 +140,59 @@ def test_a_refused_post_fails_its_request_at_once_and_the_session_goes_on() -> N
                     assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
 
         asyncio.run(main())
+
+
+def test_a_server_flooding_the_stream_fills_no_more_than_the_unread_bound() -> None:
+    """A 2024-11-05 server that sends messages faster than the client takes them (here: far more than
+    anyone reads) grew the transport's queue without limit: every event read off the stream was kept.
+    Now the stream is read only while under `max_unread` bytes wait, so the server's writes wait
+    instead (TCP's flow control), and every message still comes, in order, once they are read."""
+    message = b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"%s"}}'
+    count, size = 400, 64 * 1024
+    sent: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": b"event: endpoint\ndata: /messages\n\n", "more_body": True}
+        )
+        for i in range(count):
+            data = message % (b"%08d" % i + b"x" * size)
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"event: message\ndata: " + data + b"\n\n",
+                    "more_body": True,
+                }
+            )
+            sent.append(i)
+        await send({"type": "http.response.body", "body": b""})
+
+    with serving(app) as origin:
+
+        async def main() -> None:
+            bound = 256 * 1024
+            transport = LegacySseTransport(origin + "/sse", max_unread=bound)
+            await transport.start()
+            try:
+                await asyncio.sleep(1.5)  # the server sends as fast as it may; nobody reads
+                assert transport._unread <= bound + size + 200, transport._unread
+                assert len(sent) < count  # its writes wait: 25 MB were not all taken
+                for i in range(count):
+                    data = await asyncio.wait_for(transport.read(), 30)
+                    assert data is not None and data.startswith(message.split(b"%s")[0])
+                    assert b'"%08d' % i in data
+                assert await asyncio.wait_for(transport.read(), 30) is None  # the stream's end
+            finally:
+                await transport.close()
+
+        asyncio.run(main())
+    assert len(sent) == count

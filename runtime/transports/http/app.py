@@ -12,7 +12,8 @@ its server->client requests) before the result. Stateful sessions also have a GE
 that belong to no request, resumable with `Last-Event-ID` from a bounded in-memory event store.
 
 Security: a request with an `Origin` that is not allowed gets 403, a `Host` that is not allowed gets 403
-(DNS rebinding), bodies over `max_body` get 413; sessions are bounded in number and expire when idle.
+(DNS rebinding), bodies over `max_body` get 413, bodies not all there within `body_timeout` get 408
+(and those being waited for are bounded); sessions are bounded in number and expire when idle.
 Requests answered at once are bounded (per session, and stateless ones all together): one more gets 503
 with Retry-After at once, never a wait. Events kept for resumption are bounded in bytes. With
 `verify_token`, a session and a sealed requestState are their principal's alone. (All in `HttpSecurity`.)
@@ -32,11 +33,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ...aio.eager import resume
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Message, Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .asgi import Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .bodies import BodyReads
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
 from .sse import EventStore, MemoryEventStore
@@ -99,6 +102,8 @@ class HttpApp:
         # application's lifespan (`server.running()`) sends this app no shutdown event of its own.
         server.lifespan.close_on_stop(self.table.shutdown)
         self.stateless = StatelessRoute(server, self.security, self.closing)
+        self.reads = BodyReads()
+        """The POST bodies being read, each within `security.body_timeout`."""
         # Each acts on its route as (app, route, send, receive): no layer of its own in between.
         self._act: dict[type[Route], Callable[[HttpApp, Any, Send, Receive], Awaitable[None]]] = {
             inbound.Stateless: self.stateless.post,
@@ -156,15 +161,27 @@ class HttpApp:
         try:
             route = inbound.head(scope["method"], headers, security.max_body)
             if route is None:  # a POST: its body decides
-                message = await receive()
-                if message["type"] == "http.request" and not message.get("more_body", False):
-                    data = message.get("body", b"")  # the usual case: all of it in one message
+                # Its first message: `receive()` run up to its first wait, which a body there with
+                # its head never reaches; one that has to wait is read under a deadline (`bodies`).
+                message: Any = receive()
+                step = getattr(message, "send", None)
+                if step is not None:
+                    try:
+                        message = resume(message, step(None))
+                    except StopIteration as got:
+                        message = got.value
+                if (
+                    type(message) is dict
+                    and message["type"] == "http.request"
+                    and not message.get("more_body", False)
+                ):
+                    data = message.get("body", b"")  # the usual case: all of it, there at once
                     if len(data) > security.max_body:
                         data = b""
-                else:
-                    data = await self._read_body(message, receive)
+                else:  # the rest, if it comes in time (`bodies`)
+                    data = await self.reads.read(message, receive, send, security)
                     if data is None:
-                        return  # the client left
+                        return  # the client left, or was answered
                 now = time.monotonic()
                 if now - self.table.swept > 60.0:
                     self.table.sweep(now)
@@ -237,25 +254,6 @@ class HttpApp:
                     await self.server.lifespan.exit()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    # -- POST ---------------------------------------------------------------------------------------
-
-    async def _read_body(self, message: Message, receive: Receive) -> bytes | None:
-        """The whole body, from its first message on (one that is not all of it, or a disconnect):
-        None if the client left, b"" if it is over `max_body`."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            if message["type"] == "http.disconnect":
-                return None
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.security.max_body:
-                return b""
-            chunks.append(body)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-            message = await receive()
 
     # -- acting on a route --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Final
 
 from ...errors import McpError, quoted
 from ...protocol import jsonrpc
@@ -37,7 +38,10 @@ from .http11 import (
     ResponseTooLarge,
 )
 
-__all__ = ["LegacySseTransport"]
+__all__ = ["LegacySseTransport", "DEFAULT_MAX_UNREAD"]
+
+DEFAULT_MAX_UNREAD: Final = 4 * 1024 * 1024
+"""Bytes of the server's messages a `LegacySseTransport` holds unread before it stops reading its stream."""
 
 log = logging.getLogger("mcpbind.http")
 
@@ -56,6 +60,7 @@ class LegacySseTransport(PlainTransport):
         max_message: int = DEFAULT_MAX_MESSAGE,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_headers: int = DEFAULT_MAX_HEADERS,
+        max_unread: int = DEFAULT_MAX_UNREAD,
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
@@ -66,7 +71,13 @@ class LegacySseTransport(PlainTransport):
         self.max_headers = max_headers
         self.endpoint: str | None = None
         self._client: HttpClient | None = None
+        self.max_unread = max_unread
+        """Bytes of messages read off the stream and not yet taken by `read`: past it, the stream is not
+        read on (the server's writes wait, as TCP has them) until `read` has taken some."""
         self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._unread = 0
+        self._room: asyncio.Event | None = None
+        """Set when `read` has brought the unread bytes back under `max_unread` (None: not waited for)."""
         self._reader: asyncio.Task[None] | None = None
 
     async def _auth_headers(self, method: str, url: str) -> dict[str, str]:
@@ -135,6 +146,11 @@ class LegacySseTransport(PlainTransport):
                         endpoint.set_result(event.data.decode("utf-8", "replace"))
                     elif event.event == "message" and event.data:
                         self._incoming.put_nowait(event.data)
+                        self._unread += len(event.data)
+                        if self._unread > self.max_unread:
+                            # A server sending faster than we read: the stream waits (bounded memory).
+                            room = self._room = asyncio.Event()
+                            await room.wait()
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None
 
@@ -145,7 +161,13 @@ class LegacySseTransport(PlainTransport):
             self.auth.use_revision(revision)  # no header carries it; the hook follows its text
 
     async def read(self) -> bytes | None:
-        return await self._incoming.get()
+        data = await self._incoming.get()
+        if data is not None:
+            self._unread -= len(data)
+            if self._room is not None and self._unread <= self.max_unread:
+                self._room.set()
+                self._room = None
+        return data
 
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"

@@ -69,6 +69,13 @@ class HttpSecurity:
     """Origin values accepted (any port) when a request carries one; ("*",) accepts any."""
     max_body: int = 4 * 1024 * 1024
     """Bytes of a POST body; more gets 413."""
+    body_timeout: float = 30.0
+    """Seconds a POST's body may take to arrive once its headers have; a body not all there by then
+    (a client sending it a byte at a time, or less than its `Content-Length` and then nothing) is
+    answered 408 and its connection closed."""
+    max_body_reads: int = 1024
+    """POST bodies being read at once (requests whose headers are in and whose body is still coming);
+    one more is refused at once with 503 and Retry-After."""
     max_sessions: int = 10_000
     """Stateful sessions at once; an `initialize` beyond gets 503 with Retry-After."""
     session_idle_timeout: float = 3600.0

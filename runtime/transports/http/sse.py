@@ -185,6 +185,11 @@ class Stream(msgspec.Struct, eq=False):
                 space = queue.space = asyncio.Event()
             await space.wait()
 
+    @property
+    def backed_up(self) -> bool:
+        """A writer waits in `drained` for the queue to shrink."""
+        return self.queue.space is not None
+
     def release(self) -> None:
         """Its reader let go of it: what is sent on it from now on waits for a resumption."""
         self.reading = self.cut = False  # (the next reader replays what was shed from the store)
