@@ -301,7 +301,12 @@ class SessionTable:
 
     async def initialize(self, body: bytes, send: Send) -> None:
         """Open a session with the `initialize` request `body`, and answer it."""
-        self.expire()
+        if len(self.sessions) >= self.security.max_sessions:
+            # Full: idle sessions may be holding the places. Look for them at most once a second, as
+            # the scan walks every session and a flood of initializes at the cap must not repeat it.
+            now = time.monotonic()
+            if now - self.swept >= 1.0:
+                self.sweep(now)
         if len(self.sessions) >= self.security.max_sessions:
             busy = error_body(INVALID_REQUEST, "Too many sessions")
             await respond(send, 503, busy, [(b"retry-after", b"5")])
