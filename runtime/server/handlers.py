@@ -178,7 +178,8 @@ class Handlers:
         if TASK_IDS in wanted:  # the tasks extension's member: the caller's own tasks, if it declares it
             from .task_requests import subscribable_tasks
 
-            _subscribable(self.server, len(wanted[TASK_IDS] or ()), ())  # (each is looked up in the store)
+            # (each task id is looked up in the store)
+            _subscribable(self.server, len(wanted[TASK_IDS] or ()), (), "tasks")
 
             wanted[TASK_IDS] = await subscribable_tasks(self.server.tasks, ctx, wanted[TASK_IDS])
         conn.listeners[rid] = (ctx.revision, wanted, ROUTE.get())
@@ -195,13 +196,14 @@ class Handlers:
         return {}
 
 
-def _subscribable(server: Server, count: int, uris: Iterable[str]) -> None:
-    """Refuse subscriptions past the bounds: `count` URIs in all (a session's, or one listen's) over
-    `server.max_subscriptions` (-32000 with the limit), or a URI longer than `MAX_SUBSCRIBED_URI`."""
+def _subscribable(server: Server, count: int, uris: Iterable[str], what: str = "resources") -> None:
+    """Refuse subscriptions past the bounds: `count` URIs or task ids (`what`) in all (a session's, or
+    one listen's) over `server.max_subscriptions` (-32000 with the limit), or a URI longer than
+    `MAX_SUBSCRIBED_URI`."""
     limit = server.max_subscriptions
     if count > limit:
         raise McpError(
-            f"Too many subscriptions: at most {limit} resources at once; unsubscribe first",
+            f"Too many subscriptions: at most {limit} {what} at once; unsubscribe first",
             code=LIMIT_REACHED,
             data={"limit": limit},
         )

@@ -63,6 +63,7 @@ def test_a_listens_resource_subscriptions_are_bounded() -> None:
         ids["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"] = {"extensions": {EXTENSION: {}}}
         refused = server.request(ids)  # (each task id is looked up in the task store)
         assert refused["error"]["code"] == -32000, refused
+        assert f"at most {LIMIT} tasks" in refused["error"]["message"], refused  # (not "resources")
         listen = server.message(
             "subscriptions/listen",
             {"notifications": {"resourceSubscriptions": [f"memo://n/{i}" for i in range(LIMIT)]}},
