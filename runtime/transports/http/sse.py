@@ -116,6 +116,8 @@ class Stream(msgspec.Struct, eq=False):
     no connection can write out in time sheds its queue to the event store (`shed`)."""
     cut: bool = False
     """The queue was shed: the connection writing the stream out ends, what was shed is replayed."""
+    finished: bool = False
+    """Its final message is queued: nothing sent after it is written out, so no writer waits for room."""
 
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
     _origin: ClassVar[str] = secrets.token_hex(3)
@@ -158,6 +160,9 @@ class Stream(msgspec.Struct, eq=False):
                 if not self.reading:
                     store.unread(self.id)
             self.queue.put_nowait((data, final))
+            if final:
+                self.finished = True
+                self.queue.wake_senders()  # writers waiting in `drained` would wait for ever
 
     def shed(self) -> None:
         """The client reads too slowly (or not at all) for what is sent: every event queued is in the
@@ -178,7 +183,7 @@ class Stream(msgspec.Struct, eq=False):
         request's handler (as a slow stdio client does) instead of growing the queue."""
         queue = self.queue
         while queue.size and queue.size + incoming > self.limit and self.reading and not self.gone:
-            if self.closed:
+            if self.closed or self.finished:
                 return
             space = queue.space
             if space is None:
