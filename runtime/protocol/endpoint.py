@@ -294,18 +294,6 @@ class LineTooLong(Exception):
 DEFAULT_MAX_LINE: Final = 16 * 1024 * 1024
 
 
-_VIEWED: Final = 64 * 1024
-"""A line this long is copied out of its buffer through a view (`_line`); a shorter one by a slice,
-whose second copy costs less than the call."""
-
-
-def _line(buf: bytearray, start: int, end: int) -> bytes:
-    """`buf[start:end]`, stripped, as bytes: copied once (through a view: `bytes(buf[start:end])` makes
-    a bytearray of it first, a second copy of a 1 MB line)."""
-    with memoryview(buf) as view:
-        return view[start:end].tobytes().strip()
-
-
 class LineBuffer:
     """Newline framing for stdio, sans I/O: feed bytes, get complete lines; partial lines wait.
 
@@ -313,49 +301,68 @@ class LineBuffer:
     its newline, so that one oversized message costs nothing but itself.
     """
 
-    __slots__ = ("_buf", "_skipping", "max_line")
+    __slots__ = ("_held", "_parts", "_skipping", "max_line")
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.max_line = max_line
-        self._buf = bytearray()
+        self._parts: list[bytes] = []
+        """The start of a line whose newline has not come yet, as read (as `ClippingLineBuffer`'s)."""
+        self._held = 0
+        """Bytes in `_parts`."""
         self._skipping = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
-        buf = self._buf
-        if not buf and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
+        if not self._parts and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
             # The usual chunk, whole lines and nothing held (a burst of requests): split in one call,
             # none of its lines can be over the limit, and blank lines are dropped as below.
             lines: list[bytes | LineTooLong] = [line.strip() for line in data.split(b"\n")]
             lines.pop()  # (what follows the last newline: nothing)
             return lines if b"" not in lines else [line for line in lines if line]
         out: list[bytes | LineTooLong] = []
-        # What is held already has no newline: the search starts at the new bytes, or a line that
-        # comes in small pieces would be searched again for each piece (quadratic in its length).
-        scan = len(buf)
-        buf += data
+        parts = self._parts
         start = 0
-        while True:
-            end = buf.find(b"\n", scan)
+        if parts or self._skipping:  # this piece ends the line held (or skipped), or goes with it
+            end = data.find(b"\n")
             if end < 0:
-                break
+                if not self._skipping:
+                    parts.append(data)
+                    self._held += len(data)
+                    self._clip(out)
+                return out
             if self._skipping:
                 self._skipping = False
             else:
-                line = bytes(buf[start:end]).strip() if end - start < _VIEWED else _line(buf, start, end)
+                parts.append(data[:end])
+                line = b"".join(parts).strip()  # (the line's one copy)
+                parts.clear()
+                self._held = 0
                 if len(line) > self.max_line:
                     out.append(
                         LineTooLong(f"message of {len(line)} bytes exceeds the limit of {self.max_line}")
                     )
                 elif line:
                     out.append(line)
-            start = scan = end + 1
-        del buf[:start]
-        if len(buf) > self.max_line and not self._skipping:
+            start = end + 1
+        while (end := data.find(b"\n", start)) >= 0:
+            line = data[start:end].strip()
+            if len(line) > self.max_line:
+                out.append(LineTooLong(f"message of {len(line)} bytes exceeds the limit of {self.max_line}"))
+            elif line:
+                out.append(line)
+            start = end + 1
+        if start < len(data):
+            parts.append(data[start:] if start else data)
+            self._held = len(data) - start
+            self._clip(out)
+        return out
+
+    def _clip(self, out: list[bytes | LineTooLong]) -> None:
+        """Report the line held once it is over `max_line`, and skip the rest of it."""
+        if self._held > self.max_line:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
             self._skipping = True
-        if self._skipping:
-            buf.clear()
-        return out
+            self._parts.clear()
+            self._held = 0
 
 
 class Oversized:

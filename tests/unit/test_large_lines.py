@@ -1,6 +1,6 @@
 """Line framing of large messages read in pieces (stdio reads at most 64 KiB at a time): each piece is
-searched for a newline once, a line long enough is copied out of the buffer once, and what comes out
-is the same lines, stripped, whatever the cut."""
+searched for a newline once and held as read, a line's pieces are joined once, and what comes out is
+the same lines, stripped, and the same refusals of lines over the limit, whatever the cut."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from mcpbind.protocol.endpoint import ClippingLineBuffer, LineBuffer, Oversized
 
-BIG = b'{"text":"' + b"0123456789abcdef" * 12_500 + b'"}'  # 200 KB: over the size copied through a view
+BIG = b'{"text":"' + b"0123456789abcdef" * 12_500 + b'"}'  # 200 KB: several pieces
 STREAM = b'{"a":1}\n  ' + BIG + b"  \n" + b'{"b":2}\n' + BIG + b"\n" + b'{"c"'
 
 
@@ -39,3 +39,15 @@ def test_an_oversized_line_among_large_ones_keeps_its_ends() -> None:
             and line.head.lstrip().startswith(b'{"text":"0123')
             and line.tail.rstrip().endswith(b'"}')
         )
+
+
+def test_a_request_over_the_limit_among_large_ones_is_reported_once_and_skipped() -> None:
+    buffer = LineBuffer(100_000)
+    got = [line for at in range(0, len(STREAM), 1 << 16) for line in buffer.feed(STREAM[at : at + (1 << 16)])]
+    assert [line if isinstance(line, bytes) else "too long" for line in got] == [
+        b'{"a":1}',
+        "too long",
+        b'{"b":2}',
+        "too long",
+    ]
+    assert buffer.feed(b":3}\n") == [b'{"c":3}']  # after a line skipped, the next one is read whole
