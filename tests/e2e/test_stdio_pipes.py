@@ -12,7 +12,7 @@ import json
 import socket
 import subprocess
 import sys
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -185,3 +185,27 @@ def test_a_4mb_result_and_a_4mb_request_arrive_whole(loop: str) -> None:
         uvloop.run(asyncio.wait_for(main(), 120))
     else:
         asyncio.run(asyncio.wait_for(main(), 120))
+
+
+def test_on_uvloop_the_client_grows_its_socket_to_the_servers_stdin_for_a_large_request_only() -> None:
+    """uvloop gives the server one end of a Unix socket pair as stdin: the client's end's send buffer
+    is what a large request waits in."""
+    from mcpbind.transports.stdio import PIPE_SIZE
+
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> None:
+        async with Client.stdio(sys.executable, ["-c", SERVER], stderr="devnull") as client:
+            transport: Any = client.transport
+            end = transport.process.stdin.transport.get_extra_info("socket")
+            assert end is not None
+            await client.call_tool("digest", {"payload": "x"})
+            default = end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+            await client.call_tool("digest", {"payload": "x" * 200_000})
+            with open("/proc/sys/net/core/wmem_max") as f:
+                cap = int(f.read())
+            assert end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == max(
+                2 * min(PIPE_SIZE, cap), default
+            )
+
+    uvloop.run(asyncio.wait_for(main(), 60))
