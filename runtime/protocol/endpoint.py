@@ -301,49 +301,68 @@ class LineBuffer:
     its newline, so that one oversized message costs nothing but itself.
     """
 
-    __slots__ = ("_buf", "_skipping", "max_line")
+    __slots__ = ("_held", "_parts", "_skipping", "max_line")
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.max_line = max_line
-        self._buf = bytearray()
+        self._parts: list[bytes] = []
+        """The start of a line whose newline has not come yet, as read (as `ClippingLineBuffer`'s)."""
+        self._held = 0
+        """Bytes in `_parts`."""
         self._skipping = False
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
-        buf = self._buf
-        if not buf and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
+        if not self._parts and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
             # The usual chunk, whole lines and nothing held (a burst of requests): split in one call,
             # none of its lines can be over the limit, and blank lines are dropped as below.
             lines: list[bytes | LineTooLong] = [line.strip() for line in data.split(b"\n")]
             lines.pop()  # (what follows the last newline: nothing)
             return lines if b"" not in lines else [line for line in lines if line]
         out: list[bytes | LineTooLong] = []
-        # What is held already has no newline: the search starts at the new bytes, or a line that
-        # comes in small pieces would be searched again for each piece (quadratic in its length).
-        scan = len(buf)
-        buf += data
+        parts = self._parts
         start = 0
-        while True:
-            end = buf.find(b"\n", scan)
+        if parts or self._skipping:  # this piece ends the line held (or skipped), or goes with it
+            end = data.find(b"\n")
             if end < 0:
-                break
+                if not self._skipping:
+                    parts.append(data)
+                    self._held += len(data)
+                    self._clip(out)
+                return out
             if self._skipping:
                 self._skipping = False
             else:
-                line = bytes(buf[start:end]).strip()
+                parts.append(data[:end])
+                line = b"".join(parts).strip()  # (the line's one copy)
+                parts.clear()
+                self._held = 0
                 if len(line) > self.max_line:
                     out.append(
                         LineTooLong(f"message of {len(line)} bytes exceeds the limit of {self.max_line}")
                     )
                 elif line:
                     out.append(line)
-            start = scan = end + 1
-        del buf[:start]
-        if len(buf) > self.max_line and not self._skipping:
+            start = end + 1
+        while (end := data.find(b"\n", start)) >= 0:
+            line = data[start:end].strip()
+            if len(line) > self.max_line:
+                out.append(LineTooLong(f"message of {len(line)} bytes exceeds the limit of {self.max_line}"))
+            elif line:
+                out.append(line)
+            start = end + 1
+        if start < len(data):
+            parts.append(data[start:] if start else data)
+            self._held = len(data) - start
+            self._clip(out)
+        return out
+
+    def _clip(self, out: list[bytes | LineTooLong]) -> None:
+        """Report the line held once it is over `max_line`, and skip the rest of it."""
+        if self._held > self.max_line:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
             self._skipping = True
-        if self._skipping:
-            buf.clear()
-        return out
+            self._parts.clear()
+            self._held = 0
 
 
 class Oversized:
@@ -371,17 +390,22 @@ class ClippingLineBuffer:
     and last bytes, where its id usually is (`salvage`), so that the request it answers fails at once
     with an error that says why rather than at its timeout. Only those ends of it are ever kept."""
 
-    __slots__ = ("_buf", "_head", "_skipped", "_tail", "max_line")
+    __slots__ = ("_head", "_held", "_parts", "_skipped", "_tail", "max_line")
 
     def __init__(self, max_line: int) -> None:
         self.max_line = max_line
-        self._buf = bytearray()
+        self._parts: list[bytes] = []
+        """The start of a line whose newline has not come yet, as read: no newline in it. Joined once
+        the newline comes (a bytearray grown by each 64 KiB piece copied a 1 MB answer four times
+        over, reallocating)."""
+        self._held = 0
+        """Bytes in `_parts`."""
         self._skipped = -1  # bytes of an oversized line dropped so far; -1: not inside one
         self._head = b""
         self._tail = b""
 
     def feed(self, data: bytes) -> list[bytes | Oversized]:
-        if self._skipped < 0 and not self._buf and data[-1:] == b"\n" and len(data) <= self.max_line:
+        if self._skipped < 0 and not self._parts and data[-1:] == b"\n" and len(data) <= self.max_line:
             # The usual chunk (answers to requests in flight): whole lines, nothing held, none over
             # the limit. Split in one call, as `LineBuffer` does.
             lines: list[bytes | Oversized] = [line.strip() for line in data.split(b"\n")]
@@ -400,28 +424,47 @@ class ClippingLineBuffer:
             out.append(Oversized(self._skipped, self._head, self._tail))
             self._skipped = -1
             data = data[end + 1 :]
-        buf = self._buf
-        buf += data
+        parts = self._parts
         start = 0
-        while (end := buf.find(b"\n", start)) >= 0:
+        if parts:  # the start of a line is held: this piece ends it, or is held with it
+            end = data.find(b"\n")
+            if end < 0:
+                parts.append(data)
+                self._held += len(data)
+                self._clip()
+                return out
+            parts.append(data[:end])
+            line = b"".join(parts)  # (the line's one copy)
+            parts.clear()
+            self._held = 0
+            if len(line) > self.max_line:
+                out.append(Oversized(len(line), line[:EDGE], line[-EDGE:]))
+            elif line := line.strip():
+                out.append(line)
+            start = end + 1
+        while (end := data.find(b"\n", start)) >= 0:
             if end - start > self.max_line:
                 out.append(
                     Oversized(
-                        end - start,
-                        bytes(buf[start : min(end, start + EDGE)]),
-                        bytes(buf[max(start, end - EDGE) : end]),
+                        end - start, data[start : min(end, start + EDGE)], data[max(start, end - EDGE) : end]
                     )
                 )
-            else:
-                line = bytes(buf[start:end]).strip()
-                if line:
-                    out.append(line)
+            elif line := data[start:end].strip():
+                out.append(line)
             start = end + 1
-        del buf[:start]
-        if len(buf) > self.max_line:
-            self._skipped, self._head, self._tail = len(buf), bytes(buf[:EDGE]), bytes(buf[-EDGE:])
-            buf.clear()
+        if start < len(data):
+            parts.append(data[start:] if start else data)
+            self._held = len(data) - start
+            self._clip()
         return out
+
+    def _clip(self) -> None:
+        """Drop the line held once it is over `max_line`, keeping its ends, and skip the rest of it."""
+        if self._held > self.max_line:
+            held = b"".join(self._parts)
+            self._skipped, self._head, self._tail = len(held), held[:EDGE], held[-EDGE:]
+            self._parts.clear()
+            self._held = 0
 
 
 def _salvage(data: bytes) -> Salvaged:

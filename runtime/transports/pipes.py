@@ -4,8 +4,8 @@ A server reads stdin with `LineProtocol` (flow control: reading pauses while `RE
 of lines wait to be taken, or while its answers wait for the client) and writes stdout through
 `Batched` (the messages of one loop turn in one system call) over `WriteProtocol` (writers wait while
 `WRITE_BUFFER_HIGH` bytes are unread). A file instead of a pipe (`server < requests.jsonl`) is read in
-a thread (`FileLines`) and written directly (`FileSink`). `grow_pipe` widens a pipe that a large
-message crosses.
+a thread (`FileLines`) and written directly (`FileSink`). `grow_pipe` widens a pipe (or a Unix socket
+pair's send buffer) that a large message crosses.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ PIPE_SIZE: Final = 1024 * 1024
 """What a pipe is grown to (Linux) once a message larger than the kernel's default pipe (64 KiB) crosses
 it: a 1 MB answer then goes in one system call instead of sixteen hand-overs between the processes,
 each a wake-up of both. Only then: the kernel counts pipe memory per user (`pipe-user-pages-soft`), and a
-peer that sends small messages has no use for it."""
+peer that sends small messages has no use for it. A Unix socket pair's send buffer is grown to hold as
+much (`grow_pipe`)."""
 READ_BUFFER_HIGH: Final = 4 * 1024 * 1024
 """Bytes of requests read from stdin and not yet taken beyond which a server stops reading it."""
 READ_SIZE: Final = 64 * 1024
@@ -300,11 +301,26 @@ def pollable(fd: int) -> bool:
 
 
 def grow_pipe(fd: int) -> None:
-    """Best effort: not Linux, not a pipe, or over the user's pipe memory, and the pipe stays as it is."""
+    """Let `PIPE_SIZE` bytes wait in the pipe that `fd` writes to: a pipe grown (Linux), or the send
+    buffer of our end of a Unix socket pair (what a client on libuv gives its child for stdio: Node's,
+    uvloop's), 208 KiB by default, so that a 1 MB answer was five writes, each a wake-up of both
+    processes. Best effort: not Linux, over the user's pipe memory, or a socket of any other kind
+    (TCP tunes its own buffers), and it stays as it is; the kernel caps a socket's at `wmem_max`."""
     try:
-        import fcntl
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISFIFO(mode):
+            import fcntl
 
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        elif stat.S_ISSOCK(mode):
+            import socket
+
+            # A duplicate of the descriptor to ask through (a socket object closes its own): the
+            # option is the socket's, whichever descriptor sets it.
+            with socket.socket(fileno=os.dup(fd)) as end:
+                if end.family == socket.AF_UNIX and end.type == socket.SOCK_STREAM:
+                    # (SO_SNDBUF is doubled by the kernel for its bookkeeping: room for PIPE_SIZE bytes)
+                    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_SIZE)
     except (ImportError, AttributeError, OSError):
         pass
 

@@ -257,7 +257,8 @@ class StdioClientTransport(PlainTransport):
         self._offer()
         assert self.process.stdin is not None
         stdin = self.process.stdin.transport
-        pipe = stdin.get_extra_info("pipe")
+        # (uvloop's is one end of a Unix socket pair, which it names a socket, not a pipe)
+        pipe = stdin.get_extra_info("pipe") or stdin.get_extra_info("socket")
         # The server's stdin grows with a large request; its stdout is the server's to grow. Frames
         # go to the pipe's transport itself (the stream writer would only pass each call on).
         self._frames = output.writes = Batched(

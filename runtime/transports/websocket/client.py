@@ -11,17 +11,20 @@ on, open a new `Client` (it negotiates again); a stateful session does not survi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
+from websockets.protocol import Event
 from websockets.typing import Subprotocol
 
 from ...errors import McpError
 from ..stdio import DEFAULT_MAX_LINE
-from .core import SUBPROTOCOL, UNSUPPORTED_DATA
+from .core import INVALID_DATA, SUBPROTOCOL, UNSUPPORTED_DATA
 
 __all__ = ["WebSocketClientTransport", "DEFAULT_MAX_MESSAGE"]
 
@@ -29,6 +32,33 @@ log = logging.getLogger("mcpbind.websocket")
 
 DEFAULT_MAX_MESSAGE: Final = DEFAULT_MAX_LINE
 """The largest message read from the server (16 MiB, as over stdio); a larger one ends the connection."""
+
+
+_BINARY: Final = Opcode.BINARY
+_NOT_TEXT: Final = "the server sent a binary frame"
+
+
+class _TextOnly(ClientConnection):
+    """A connection that refuses a binary frame as it arrives (closing with 1003), so that every message
+    it delivers is a text frame's, read as bytes (`recv(decode=False)`): the peer parses bytes, and a
+    message made into a str only to be encoded back (a copy of the message each way, 3 of a 1 MB
+    answer's 18M instructions) is not. The frames after a binary one are dropped, as the connection
+    ends there; what came before it is read as usual."""
+
+    refused = False
+    closing: asyncio.Future[None] | None = None
+    """The close that a binary frame started (kept: a task nothing refers to may be collected)."""
+
+    def process_event(self, event: Event) -> None:
+        if getattr(event, "opcode", None) is _BINARY or self.refused:  # (the handshake's response: none)
+            if not self.refused:
+                self.refused = True
+                log.warning("the server sent a binary frame: closing the connection (MCP messages are text)")
+                self.closing = asyncio.ensure_future(
+                    self.close(UNSUPPORTED_DATA, "binary frames are not supported")
+                )
+            return
+        super().process_event(event)
 
 
 class WebSocketClientTransport:
@@ -73,6 +103,7 @@ class WebSocketClientTransport:
             open_timeout=self.open_timeout,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
+            create_connection=_TextOnly,
             **self.options,
         )
 
@@ -80,18 +111,28 @@ class WebSocketClientTransport:
         conn = self.connection
         assert conn is not None, "start() first"
         try:
-            message = await conn.recv()
+            message = await conn.recv(decode=False)
         except ConnectionClosed as closed:
             self._closed(closed)
             return None
-        if isinstance(message, str):
-            return message.encode()
-        log.warning("the server sent a binary frame: closing the connection (MCP messages are text)")
-        await conn.close(UNSUPPORTED_DATA, "binary frames are not supported")
-        self.close_code, self.close_reason = UNSUPPORTED_DATA, "the server sent a binary frame"
-        return None
+        if not message.isascii():  # (ASCII is UTF-8: checked a word at a time, with no copy)
+            try:
+                message.decode()
+            except UnicodeDecodeError as exc:
+                # What `recv` would have refused, decoding: the connection ends with 1007, as before.
+                reason = f"invalid UTF-8 at position {exc.start}"
+                log.warning(
+                    "the server sent a text frame that is not UTF-8 (%s): closing the connection", reason
+                )
+                await conn.close(INVALID_DATA, reason)
+                self.close_code, self.close_reason = INVALID_DATA, reason
+                return None
+        return message
 
     def _closed(self, closed: ConnectionClosed) -> None:
+        if isinstance(self.connection, _TextOnly) and self.connection.refused:
+            self.close_code, self.close_reason = UNSUPPORTED_DATA, _NOT_TEXT
+            return
         frame = closed.rcvd or closed.sent
         self.close_code = frame.code if frame is not None else 1006
         self.close_reason = frame.reason if frame is not None else "the connection dropped"
