@@ -360,17 +360,23 @@ class Batched:
         if not pending:
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
-            if not self._held and not self._at_once:
-                loop = self._loop
-                if loop is None:
-                    loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
-                loop.call_soon(self.flush)
+            if not self._held:
+                if not self._at_once:
+                    loop = self._loop
+                    if loop is None:
+                        loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+                    loop.call_soon(self.flush)
+                elif len(data) < LARGE:
+                    # Sent at once, alone (`flush`'s work, inline: a stdio client's every request
+                    # at one in flight).
+                    self._sink.write(data + b"\n")
+                    return True
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
         pending.append(data)
         if self._at_once and not self._held:
-            self.flush()
+            self.flush()  # (a large message: see `flush`)
         return True
 
     def write(self, data: bytes) -> None:
