@@ -395,7 +395,11 @@ class ClippingLineBuffer:
     def feed(self, data: bytes) -> list[bytes | Oversized]:
         if self._skipped < 0 and not self._buf and data[-1:] == b"\n" and len(data) <= self.max_line:
             # The usual chunk (answers to requests in flight): whole lines, nothing held, none over
-            # the limit. Split in one call, as `LineBuffer` does.
+            # the limit. One line (one request in flight: every answer) is taken as it is; more are
+            # split in one call, as `LineBuffer` does.
+            if data.find(b"\n") == len(data) - 1:
+                line = data.strip()
+                return [line] if line else []
             lines: list[bytes | Oversized] = [line.strip() for line in data.split(b"\n")]
             lines.pop()  # (what follows the last newline: nothing)
             return lines if b"" not in lines else [line for line in lines if line]
