@@ -1,8 +1,9 @@
 """Our side's requests and notifications over a connection: sent, awaited, resolved by their answers.
 
-`Requester` is the half of `Peer` that asks: it allocates ids (through the sans-I/O `Endpoint`),
-writes the request, awaits the future its answer resolves (with a timeout from a shared timer, see
-`deadlines`), and fails what is still awaited when the connection closes. The other half, serving
+`Requester` is the half of `Peer` that asks: it allocates ids (through the sans-I/O `Endpoint`, whose
+table of pending requests holds each request's future too: one table), writes the request, awaits the
+future its answer resolves (with a timeout from a shared timer, see `deadlines`), and fails what is
+still awaited when the connection closes. The other half, serving
 what the other side asks, is `Peer` itself (`aio.peer`).
 """
 
@@ -10,20 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from msgspec import DecodeError, Raw
 
+from .. import wire
 from ..errors import RequestTimeout, SessionClosed
-from ..protocol.endpoint import Answered, Endpoint, Failed, ResultDecoder
-from ..protocol.jsonrpc import RequestId
+from ..protocol.endpoint import Answered, Endpoint, Failed, Pending, ResultDecoder
+from ..protocol.jsonrpc import RequestFrame, RequestId, encode_request
 from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTransport, defines
 
 if TYPE_CHECKING:
     from .deadlines import Deadlines, Expiry
 
 __all__ = ["Requester"]
+
+_encode = wire.encode
 
 _WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
 """`RequestTransport.write_request`: a request's bytes, with its id, method, params and timeout."""
@@ -35,31 +40,38 @@ class Requester:
     def __init__(self, transport: MessageTransport, endpoint: Endpoint) -> None:
         self.transport = transport
         self.endpoint = endpoint
-        self._waiting: dict[RequestId, asyncio.Future[Any]] = {}
         self._deadlines: Deadlines | None = None  # made by the first request with a timeout (cold start)
         self._expiry: Expiry | None = None
         """The deadlines of the last timeout a request had (`Deadlines.expiry`, kept: one lookup less)."""
-        self._loop: asyncio.AbstractEventLoop | None = None
-        """The loop of our requests, looked up once: on Python 3.11 each lookup is a system call
-        (`getpid`), and a client makes one per call. Forgotten when the connection closes."""
+        self._new_future: Callable[[], asyncio.Future[Any]] | None = None
+        """`create_future` of the loop of our requests (`_future_maker`), the loop looked up once: on
+        Python 3.11 each lookup is a system call (`getpid`), and a client makes one per call.
+        Forgotten when the connection closes."""
         self.closed = asyncio.Event()
+        self._send_nowait: Callable[[bytes], bool] | None = None
+        self._write_request: _WriteRequest | None = None
+        self.started()
+
+    def started(self) -> None:
+        """Look up the transport's writers (again, once it started: a transport may make them in its
+        `start`, as the stdio client's does)."""
+        transport = self.transport
         # Our own requests go out with no coroutine where the transport can tell that nothing has to
         # wait (stdio, either side): with many requests in flight, that is nearly every one.
         # (The class's own method makes the transport one of those protocols: no `isinstance`, whose
         # first check of a protocol costs more than the rest of a peer's making.)
-        self._send_nowait: Callable[[bytes], bool] | None = (
+        self._send_nowait = (
             cast(NowaitWriter, transport).write_nowait if defines(transport, "write_nowait") else None
         )
         # Requests go with their method and params to a transport that can use them (HTTP); one whose
         # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
-        self._write_request: _WriteRequest | None = None
         if defines(transport, "write_request"):
             self._write_request = cast(RequestTransport, transport).write_request
 
     @property
     def awaited(self) -> int:
         """Requests of ours awaiting the other side's answer."""
-        return len(self._waiting)
+        return self.endpoint.pending
 
     async def send(self, data: bytes) -> None:
         # Every transport writes a whole frame per call, so concurrent sends cannot interleave.
@@ -75,12 +87,20 @@ class Requester:
         on_cancel: Callable[[RequestId], Awaitable[None]] | None = None,
     ) -> Any:
         """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
-        rid, data = self.endpoint.request(method, params, decode)
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._waiting[rid] = future
+        # (`endpoint.request`, inline, the future kept in its table: this is every request)
+        endpoint = self.endpoint
+        if endpoint.closed:
+            raise SessionClosed("the connection is closed")
+        rid = endpoint.next_id()
+        if params is not None:
+            data = _encode(RequestFrame("2.0", rid, method, params))
+        else:
+            data = encode_request(rid, method, None)
+        new_future = self._new_future
+        if new_future is None:
+            new_future = self._new_future = _future_maker(asyncio.get_running_loop())
+        future = new_future()
+        endpoint.table[rid] = Pending(method, decode, future)
         # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
         # from a timer shared by the requests with the same timeout (one each costs more still).
         if timeout is not None:
@@ -91,7 +111,7 @@ class Requester:
                     from .deadlines import Deadlines
 
                     deadlines = self._deadlines = Deadlines()
-                expiry = self._expiry = deadlines.expiry(timeout, loop)
+                expiry = self._expiry = deadlines.expiry(timeout, future.get_loop())
             # (`expiry.add`, inline: this is every request)
             futures = expiry.futures
             futures.append(future)
@@ -115,24 +135,22 @@ class Requester:
                         WRITE_WAIT.reset(token)
             return await future
         except TimeoutError:
-            self.endpoint.forget(rid)
+            endpoint.forget(rid)
             if on_cancel is not None:
                 with contextlib.suppress(Exception):
                     await on_cancel(rid)
             raise RequestTimeout(f"{method} got no answer within {timeout} s") from None
         except asyncio.CancelledError:
-            self.endpoint.forget(rid)
+            endpoint.forget(rid)
             if on_cancel is not None and not self.closed.is_set():
                 with contextlib.suppress(Exception):
                     await asyncio.shield(on_cancel(rid))
             raise
-        except Exception:
+        except BaseException:
             # An error answer (forgotten already) or a write that failed (a refused POST, a broken
             # pipe): then nothing will answer, and the endpoint must not wait for it forever.
-            self.endpoint.forget(rid)
+            endpoint.forget(rid)
             raise
-        finally:
-            self._waiting.pop(rid, None)
 
     async def notify(self, method: str, params: Any) -> None:
         await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
@@ -144,21 +162,25 @@ class Requester:
         pending = self.endpoint.take_answer(rid, None)
         if pending is None:
             return
+        future: asyncio.Future[Any] | None = pending.waiter
         try:
             value = pending.decode(result)
         except (DecodeError, RecursionError) as exc:
-            error = self.endpoint.unreadable_result(pending.method, exc)
-            future = self._waiting.get(rid)
-            if future is not None and not future.done():
-                future.set_exception(error)
+            self.unreadable(pending, exc)
             return
-        future = self._waiting.get(rid)
         if future is not None and not future.done():
             future.set_result(value)
 
+    def unreadable(self, pending: Pending, exc: Exception) -> None:
+        """The result answering `pending` did not decode (`exc`, from its decoder): it fails with
+        the error `Endpoint.unreadable_result` says."""
+        future: asyncio.Future[Any] | None = pending.waiter
+        if future is not None and not future.done():
+            future.set_exception(self.endpoint.unreadable_result(pending.method, exc))
+
     def settle(self, event: Answered | Failed) -> None:
         """Resolve the future of one of our requests with its answer."""
-        future = self._waiting.get(event.id)
+        future: asyncio.Future[Any] | None = event.waiter
         if future is None or future.done():
             return
         if isinstance(event, Answered):
@@ -168,15 +190,20 @@ class Requester:
 
     def fail_awaited(self, reason: str) -> None:
         """The connection closed: every request of ours still awaited fails with `SessionClosed`."""
-        self._loop = None
+        self._new_future = None
         self._expiry = None
         if self._deadlines is not None:
             self._deadlines.close()
         for event in self.endpoint.close(reason):
             if isinstance(event, Failed):
-                future = self._waiting.get(event.id)
+                future: asyncio.Future[Any] | None = event.waiter
                 if future is not None and not future.done():
                     future.set_exception(event.error)
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(SessionClosed(reason))
+
+
+def _future_maker(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
+    """`loop.create_future`; for asyncio's own loop, what it does (the future's class called with the
+    loop, from C): one Python frame less per request."""
+    if type(loop).create_future is asyncio.BaseEventLoop.create_future:
+        return functools.partial(asyncio.Future, loop=loop)
+    return loop.create_future

@@ -34,7 +34,7 @@ from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
 from .peer import ClientPeer
-from .prepared import MetaMemo, prepare
+from .prepared import PREPARED, MetaMemo, prepare
 from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
@@ -208,6 +208,7 @@ class Client(Calls, TypedStubs):
         """Read the transport's messages into the peer (from their reading task, where it allows)."""
         self._sessionless = isinstance(self.transport, PlainTransport)
         """The transport has no session the server could end (stdio, HTTP+SSE)."""
+        self.peer.started()
         self.transport.deliver_to(self.peer.feed)
         if isinstance(self.transport, TakesAnswers) and defines(self.transport, "take_with"):
             self.transport.take_with(self.peer.take)
@@ -335,7 +336,10 @@ class Client(Calls, TypedStubs):
         the newest revision's type of that name (see `prepared`). Where no session can be lost, the
         awaitable is the peer's request itself: no coroutine of the client's own around each call."""
         assert self.module is not None, "not connected"
-        prepared = prepare(self.revision, method, result_type, latest)
+        try:  # (`prepare`, its cache looked up inline: every request)
+            prepared = PREPARED[(self.revision, method, result_type, latest)]
+        except (KeyError, TypeError):  # (not made yet, or a result type that cannot be a key)
+            prepared = prepare(self.revision, method, result_type, latest)
         if prepared is None:
             raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
         spec = prepared.spec
@@ -353,7 +357,11 @@ class Client(Calls, TypedStubs):
                 # Made again only when what it is made of changed (the client's info may change in
                 # place: the memo compares it with a copy of what it was).
                 key = (self.revision, self.log_level, self._input.changes, self.info)
-                data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
+                hit = self._meta_memo.entries.get(prepared.meta_type)  # (`encoded`'s hit, inline)
+                if hit is not None and hit[0] == key:
+                    data["_meta"], encoded = hit[1], hit[2]
+                else:
+                    data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
                 try:  # (`prepared.convert`, its first step inline)
                     body = msgspec.convert(data, prepared.params_struct)
                 except msgspec.ValidationError:

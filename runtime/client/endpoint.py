@@ -38,4 +38,4 @@ class ClientEndpoint(Endpoint):
         if not isinstance(message, jsonrpc.ErrorResponse) or message.id is not None:
             return []
         self.forget(rid)
-        return [Failed(rid, McpError.from_error(message.error))]
+        return [Failed(rid, McpError.from_error(message.error), pending.waiter)]

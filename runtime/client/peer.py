@@ -13,7 +13,8 @@ with no coroutine for an answer.
 
 from __future__ import annotations
 
-from typing import Literal
+import asyncio
+from typing import Any, Literal
 
 import msgspec
 
@@ -47,7 +48,18 @@ class ClientPeer(Peer):
                 answer = _read(data)
             except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
                 return False  # not a plain result: the full path reads it
-            self.answered(answer.id, answer.result)
+            # (`answered`, inline: nearly every message a stdio client reads; its error path is its own)
+            pending = self.endpoint.take_answer(answer.id, None)
+            if pending is None:
+                return True  # an answer to nothing we wait for (any more): dropped
+            future: asyncio.Future[Any] | None = pending.waiter
+            try:
+                value = pending.decode(answer.result)
+            except (msgspec.DecodeError, RecursionError) as exc:
+                self.unreadable(pending, exc)
+                return True
+            if future is not None and not future.done():
+                future.set_result(value)
             return True
         return False
 

@@ -37,7 +37,7 @@ from ..shapes import DispatchMeta, dec_hook
 if TYPE_CHECKING:
     from .projection import Check
 
-__all__ = ["MetaMemo", "Prepared", "prepare"]
+__all__ = ["PREPARED", "MetaMemo", "Prepared", "prepare"]
 
 _MAX_CACHED: Final = 1024
 """Prepared requests kept (result types are the caller's choice: the cache is bounded)."""
@@ -64,7 +64,9 @@ _ANALYSED_AFTER: Final = 8
 straight: that takes milliseconds, which a client that makes a few calls never pays."""
 
 _Key = tuple[str, str, Any, str | None]
-_prepared: dict[_Key, Prepared | None] = {}
+PREPARED: dict[_Key, Prepared | None] = {}
+"""What `prepare` made, by its arguments (revision, method, result type, latest): a caller that looks
+here first (`Client._call`, every request) has no frame for `prepare` once a request was made."""
 
 
 def prepare(
@@ -74,15 +76,15 @@ def prepare(
     method's), or with `latest` as the newest revision's type of that name; None: no such method."""
     key = (revision, method, result_type, latest)
     try:
-        return _prepared[key]
+        return PREPARED[key]
     except KeyError:
         pass
     except TypeError:  # an unhashable result type: prepared each time
         return _prepare(revision, method, result_type, latest)
     found = _prepare(revision, method, result_type, latest, key)
-    if len(_prepared) >= _MAX_CACHED:
-        _prepared.clear()
-    _prepared[key] = found
+    if len(PREPARED) >= _MAX_CACHED:
+        PREPARED.clear()
+    PREPARED[key] = found
     return found
 
 
@@ -191,9 +193,9 @@ def _analysed_later(key: _Key, old: Any, newest: Any, general: ResultDecoder) ->
             from .projection import direct
 
             checks = direct(old, newest)
-            found = _prepared.get(key)
+            found = PREPARED.get(key)
             if checks is not None and found is not None:
-                _prepared[key] = found._replace(decode=_straight(newest, checks, general))
+                PREPARED[key] = found._replace(decode=_straight(newest, checks, general))
         return general(raw)
 
     return decode
@@ -255,10 +257,12 @@ class MetaMemo:
     """The `_meta` of stateless requests, converted once per type while it stays the same, and encoded
     once: every request carries the same bytes (`encoded`)."""
 
-    __slots__ = ("_memo",)
+    __slots__ = ("entries",)
 
     def __init__(self) -> None:
-        self._memo: dict[type, tuple[tuple[object, ...], Any, msgspec.Raw]] = {}
+        self.entries: dict[type, tuple[tuple[object, ...], Any, msgspec.Raw]] = {}
+        """Per type: the key it was made for, the converted `_meta` and its JSON (a caller may look
+        here first, as `encoded` does, with no frame for `encoded` while the key holds)."""
 
     def converted(self, key: tuple[object, ...], meta_type: type, build: Callable[[], dict[str, Any]]) -> Any:
         """`build()` converted into `meta_type`, built and converted again only when `key` changes:
@@ -271,12 +275,12 @@ class MetaMemo:
     ) -> tuple[Any, msgspec.Raw]:
         """`converted`, and its JSON, for a request's params to carry as they are (`msgspec.Raw`)."""
         try:
-            hit = self._memo[meta_type]
+            hit = self.entries[meta_type]
             if hit[0] == key:
                 return hit[1], hit[2]
         except KeyError:
             pass
         converted: Any = wire.convert(build(), meta_type)
         raw = msgspec.Raw(wire.encode(converted))
-        self._memo[meta_type] = (copy.deepcopy(key), converted, raw)
+        self.entries[meta_type] = (copy.deepcopy(key), converted, raw)
         return converted, raw

@@ -11,6 +11,7 @@ does I/O, so it is tested directly; the asyncio layers (`mcpbind.peer`) feed it 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
@@ -58,18 +59,21 @@ IncomingNotification: TypeAlias = jsonrpc.Notification
 
 
 class Answered(msgspec.Struct, frozen=True):
-    """A request of ours was answered with a result, decoded into its method's result type."""
+    """A request of ours was answered with a result, decoded into its method's result type. `waiter`:
+    the request's own (`Pending.waiter`)."""
 
     id: RequestId
     result: Any
+    waiter: Any = None
 
 
 class Failed(msgspec.Struct, frozen=True):
     """A request of ours failed: the peer answered with an error, its result did not decode, or the
-    connection closed."""
+    connection closed. `waiter`: the request's own (`Pending.waiter`)."""
 
     id: RequestId
     error: BaseException
+    waiter: Any = None
 
 
 class Reply(msgspec.Struct, frozen=True):
@@ -83,10 +87,13 @@ Event: TypeAlias = IncomingRequest | IncomingNotification | Answered | Failed | 
 
 
 class Pending(msgspec.Struct):
-    """A request of ours awaiting its answer: its method, and the decoder of its result."""
+    """A request of ours awaiting its answer: its method, the decoder of its result, and what its
+    sender waits on, if anything (the asyncio layer's future: the one table of what is awaited,
+    handed back on the request's `Answered` or `Failed`; opaque here)."""
 
     method: str
     decode: ResultDecoder
+    waiter: Any = None
 
 
 class Endpoint:
@@ -103,16 +110,22 @@ class Endpoint:
     twice (`salvage`).
     """
 
-    __slots__ = ("_next", "_pending", "batches", "closed", "take_answer")
+    __slots__ = ("_pending", "batches", "closed", "next_id", "table", "take_answer")
 
     other: ClassVar[str] = "peer"
     """Who is on the other side, as errors about its answers name it."""
 
     def __init__(self, batches: bool = False) -> None:
         self.batches = batches
-        self._next = 0
         self._pending: dict[RequestId, Pending] = {}
         self.closed = False
+        self.next_id: Callable[[], int] = itertools.count(1).__next__
+        """The id of our next request (the counter's own method: no Python frame per request)."""
+        self.table = self._pending
+        """Our requests awaiting their answers, by id: `request` in parts, for a caller that encodes
+        the request itself (a peer's every request, with no frame for it): `next_id()`, then
+        `table[rid] = Pending(method, decode, waiter)` (unless `closed`), and the bytes
+        `jsonrpc.encode_request` makes."""
         self.take_answer: Callable[[RequestId, None], Pending | None] = self._pending.pop
         """`take_answer(rid, None)`: `answer` in two steps, for a caller that decodes the result itself
         (a client's every answer, with no event made): the request `rid` answers, no longer awaited
@@ -123,8 +136,7 @@ class Endpoint:
         """Allocate an id for a request; the answer will come back as `Answered`/`Failed` with that id."""
         if self.closed:
             raise SessionClosed("the connection is closed")
-        self._next += 1
-        rid = self._next
+        rid = self.next_id()
         self._pending[rid] = Pending(method, decode)
         return rid, jsonrpc.encode_request(rid, method, params)
 
@@ -190,7 +202,7 @@ class Endpoint:
             elif isinstance(message, jsonrpc.ErrorResponse):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None
                 if pending is not None and message.id is not None:
-                    events.append(Failed(message.id, McpError.from_error(message.error)))
+                    events.append(Failed(message.id, McpError.from_error(message.error), pending.waiter))
             elif message.reply is not None:
                 events.append(Reply(message.reply, message.reason))
         return events
@@ -244,12 +256,12 @@ class Endpoint:
         that was read but is no valid response (-32600: both `result` and `error`, or neither)."""
         what = "is invalid" if invalid else "could not be read"
         log.warning("the %s's answer to request %r %s (%s)", self.other, rid, what, cause)
-        self.forget(rid)
+        pending = self._pending.pop(rid, None)
         error = McpError(
             f"the {self.other}'s answer {what}: {cause}", code=INVALID_REQUEST if invalid else PARSE_ERROR
         )
         error.__cause__ = exc
-        return Failed(rid, error)
+        return Failed(rid, error, pending.waiter if pending is not None else None)
 
     def answer(self, rid: RequestId, result: msgspec.Raw) -> Answered | Failed | None:
         """The event for a result answering `rid`, its envelope already read (by `receive`, or by a
@@ -259,9 +271,9 @@ class Endpoint:
         if pending is None:
             return None
         try:
-            return Answered(rid, pending.decode(result))
+            return Answered(rid, pending.decode(result), pending.waiter)
         except (msgspec.DecodeError, RecursionError) as exc:
-            return Failed(rid, self.unreadable_result(pending.method, exc))
+            return Failed(rid, self.unreadable_result(pending.method, exc), pending.waiter)
 
     @staticmethod
     def unreadable_result(method: str, exc: Exception) -> McpError:
@@ -280,7 +292,7 @@ class Endpoint:
         """Fail every pending request; further requests raise `SessionClosed`."""
         self.closed = True
         failed: list[Event] = [
-            Failed(rid, SessionClosed(f"{reason} before {p.method} was answered"))
+            Failed(rid, SessionClosed(f"{reason} before {p.method} was answered"), p.waiter)
             for rid, p in self._pending.items()
         ]
         self._pending.clear()
@@ -407,7 +419,11 @@ class ClippingLineBuffer:
     def feed(self, data: bytes) -> list[bytes | Oversized]:
         if self._skipped < 0 and not self._parts and data[-1:] == b"\n" and len(data) <= self.max_line:
             # The usual chunk (answers to requests in flight): whole lines, nothing held, none over
-            # the limit. Split in one call, as `LineBuffer` does.
+            # the limit. One line (one request in flight: every answer) is taken as it is; more are
+            # split in one call, as `LineBuffer` does.
+            if data.find(b"\n") == len(data) - 1:
+                line = data.strip()
+                return [line] if line else []
             lines: list[bytes | Oversized] = [line.strip() for line in data.split(b"\n")]
             lines.pop()  # (what follows the last newline: nothing)
             return lines if b"" not in lines else [line for line in lines if line]

@@ -40,6 +40,7 @@ __all__ = [
     "parse_batch",
     "refusal",
     "refuse_batch",
+    "RequestFrame",
     "encode_request",
     "encode_notification",
     "encode_result",
@@ -313,8 +314,9 @@ def _item(raw: msgspec.Raw) -> Message:
 # `join` rather than a chain of `+`, which copied a large result once per `+` (a 1 MB tool result twice).
 
 
-class _Request(msgspec.Struct):
-    """A request with params, as its members go on the wire (in this order)."""
+class RequestFrame(msgspec.Struct):
+    """A request with params, as its members go on the wire (in this order): encoded in one call
+    (`wire.encode`; a peer's every request, `Requester.request`)."""
 
     jsonrpc: str
     id: RequestId
@@ -326,7 +328,7 @@ def encode_request(rid: RequestId, method: str, params: Any) -> bytes:
     if params is None:
         return b"".join((b'{"jsonrpc":"2.0","id":', _encode(rid), b',"method":', _encode(method), b"}"))
     # One encoder call for the whole request (every request), rather than one per member and a join.
-    return _encode(_Request("2.0", rid, method, params))
+    return _encode(RequestFrame("2.0", rid, method, params))
 
 
 def encode_notification(method: str, params: Any) -> bytes:

@@ -32,6 +32,7 @@ __all__ = [
     "Batched",
     "FileLines",
     "FileSink",
+    "Flow",
     "LineProtocol",
     "LineReader",
     "Lines",
@@ -325,6 +326,16 @@ def grow_pipe(fd: int) -> None:
         pass
 
 
+class Flow(Protocol):
+    """The flow control of a pipe written to, as `Batched.offer` heeds it (`WriteProtocol`, and the
+    stdio client's `ServerProcess` for the server's stdin)."""
+
+    @property
+    def resumed(self) -> object:
+        """None while writing may go on; anything else while the pipe's reader is behind."""
+        ...
+
+
 class Batched:
     """Newline-framed messages written in one turn of the loop, sent in one system call: with many
     requests in flight, messages finish together, and one write per message was the largest cost of
@@ -344,7 +355,7 @@ class Batched:
     __slots__ = ("_at_once", "_flow", "_held", "_loop", "_pending", "_pipe", "_sink")
 
     def __init__(
-        self, sink: Sink, pipe: int | None = None, flow: WriteProtocol | None = None, *, at_once: bool = False
+        self, sink: Sink, pipe: int | None = None, flow: Flow | None = None, *, at_once: bool = False
     ) -> None:
         self._sink = sink
         self._pending: list[bytes] = []
@@ -356,7 +367,8 @@ class Batched:
 
     def offer(self, data: bytes) -> bool:
         """`write`, unless the reader of the pipe is not reading (`flow` paused): then False, and
-        nothing is queued. (A server's every answer: `write`'s body, inline.)"""
+        nothing is queued. (A server's every answer, a stdio client's every request: `write`'s body,
+        inline.)"""
         flow = self._flow
         if flow is not None and flow.resumed is not None:
             return False
@@ -365,14 +377,22 @@ class Batched:
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
             if not self._held:
-                loop = self._loop
-                if loop is None:
-                    loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
-                loop.call_soon(self.flush)
+                if not self._at_once:
+                    loop = self._loop
+                    if loop is None:
+                        loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+                    loop.call_soon(self.flush)
+                elif len(data) < LARGE:
+                    # Sent at once, alone (`flush`'s work, inline: a stdio client's every request
+                    # at one in flight).
+                    self._sink.write(data + b"\n")
+                    return True
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None
         pending.append(data)
+        if self._at_once and not self._held:
+            self.flush()  # (a large message: see `flush`)
         return True
 
     def write(self, data: bytes) -> None:

@@ -21,7 +21,7 @@ import asyncio
 import asyncio.subprocess
 from collections import deque
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Literal
 
 from ..protocol.endpoint import ClippingLineBuffer, Oversized
 from .pipes import Batched, read_small
@@ -37,13 +37,14 @@ than the client's memory growing."""
 class ServerProcess(asyncio.subprocess.SubprocessStreamProtocol):
     """The protocol of a stdio client's subprocess (its stdin and stderr: asyncio's streams, so that
     `asyncio.subprocess.Process` works over it as usual), the stdin's flow control also told in
-    `writing_paused`."""
+    `resumed`, as the client's writer (`Batched.offer`) reads it."""
 
     def __init__(self, limit: int, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(limit=limit, loop=loop)
         self.pipes: asyncio.SubprocessTransport | None = None
-        self.writing_paused = False
-        """The server's stdin holds more than its high-water mark unread (a write would wait)."""
+        self.resumed: Literal[True] | None = None
+        """True while the server's stdin holds more than its high-water mark unread (a write would
+        wait: `offer` declines, and the client's `write` queues it and waits), else None."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -51,16 +52,11 @@ class ServerProcess(asyncio.subprocess.SubprocessStreamProtocol):
 
     def pause_writing(self) -> None:
         super().pause_writing()
-        self.writing_paused = True
+        self.resumed = True
 
     def resume_writing(self) -> None:
         super().resume_writing()
-        self.writing_paused = False
-
-    def stdin_closing(self) -> bool:
-        """Whether the server's stdin is closing (what is written then is dropped, never waited on)."""
-        pipe = self.pipes.get_pipe_transport(0) if self.pipes is not None else None
-        return pipe is None or pipe.is_closing()
+        self.resumed = None
 
 
 class ServerOutput(asyncio.Protocol):

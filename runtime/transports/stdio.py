@@ -37,7 +37,7 @@ from .pipes import (
 from .plain import PlainTransport
 
 if TYPE_CHECKING:  # the client's, loaded by its start: a server never needs them
-    from .server_output import ServerOutput, ServerProcess
+    from .server_output import ServerOutput
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -63,6 +63,12 @@ _STDERR: Final = {
 
 def _unstarted(data: bytes) -> bool:
     raise AssertionError("start() first")
+
+
+def _declined(data: bytes) -> bool:
+    """The stdio client's `write_nowait` before `start` (and for a peer that bound it then): nothing
+    queued, the caller `write`s it."""
+    return False
 
 
 def _nothing() -> None:
@@ -186,6 +192,12 @@ class StdioClientTransport(PlainTransport):
     close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
     """
 
+    write_nowait: Callable[[bytes], bool] = staticmethod(_declined)
+    """`write` when it would not wait (the pipe's buffer is under its high-water mark): queued (or
+    dropped, the pipe closing, as `write` drops it), True; False: nothing queued (`write` queues it,
+    and waits as it says). From `start` on, the writer's own `Batched.offer` (the client's peer binds
+    it once started, and calls it for every request: `Requester.started`)."""
+
     def __init__(
         self,
         command: str,
@@ -211,7 +223,6 @@ class StdioClientTransport(PlainTransport):
         self.shutdown_timeout = shutdown_timeout
         self.process: asyncio.subprocess.Process | None = None
         self._output: ServerOutput | None = None
-        self._pipes: ServerProcess | None = None
         self._stderr = bytearray()
         self._stderr_task: asyncio.Task[None] | None = None
         self._frames: Batched | None = None
@@ -244,7 +255,6 @@ class StdioClientTransport(PlainTransport):
         finally:
             os.close(into)  # (the server's copy is the only one: its exit is our end of file)
         self.process = asyncio.subprocess.Process(pipes, process, loop)
-        self._pipes = process
         output = ServerOutput(self.max_line, self._oversized, loop)
         stdout = open(out, "rb", buffering=0)  # (closed with the pipe's transport)
         try:
@@ -262,8 +272,9 @@ class StdioClientTransport(PlainTransport):
         # The server's stdin grows with a large request; its stdout is the server's to grow. Frames
         # go to the pipe's transport itself (the stream writer would only pass each call on).
         self._frames = output.writes = Batched(
-            stdin, pipe.fileno() if pipe is not None else None, at_once=True
+            stdin, pipe.fileno() if pipe is not None else None, process, at_once=True
         )
+        self.write_nowait = self._frames.offer
         self._stdin = stdin
         if self.capture_stderr:
             self._stderr_task = asyncio.ensure_future(self._drain_stderr())
@@ -339,16 +350,6 @@ class StdioClientTransport(PlainTransport):
             # Read as the server's own error answer: the request fails with it, at once.
             return encode_error(found.id, INTERNAL_ERROR, f"the server's answer is too large: {why}")
         return None
-
-    def write_nowait(self, data: bytes) -> bool:
-        """`write` when it would not wait (the pipe's buffer is under its high-water mark): queued,
-        True. False: nothing queued (`write` queues it, and waits as it says)."""
-        pipes, frames = self._pipes, self._frames
-        assert pipes is not None and frames is not None, "start() first"
-        if pipes.writing_paused and not pipes.stdin_closing():
-            return False
-        frames.write(data)  # (dropped if the pipe is closing, as `write` drops it)
-        return True
 
     async def write(self, data: bytes) -> None:
         assert self.process is not None and self.process.stdin is not None, "start() first"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mcpbind.transports.pipes import Batched
+from mcpbind.transports.pipes import LARGE, Batched
 
 
 class Sink:
@@ -73,5 +73,40 @@ def test_a_hold_with_nothing_written_sends_nothing() -> None:
         assert sink.writes == []
         frames.write(b"x")
         assert sink.writes == [b"x\n"]
+
+    asyncio.run(main())
+
+
+class Flow:
+    """A pipe's flow control as `Batched.offer` reads it: `resumed` is not None while paused."""
+
+    def __init__(self) -> None:
+        self.resumed: object = None
+
+
+def test_offer_at_once_sends_each_message_and_declines_while_paused() -> None:
+    """`offer`, the stdio client's every request: as `write` at once, a lone message (a large one
+    with its newline in the same system call), queued while held, and declined (nothing queued,
+    False) while the server's stdin is full."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sink, flow = Sink(), Flow()
+        frames = Batched(sink, None, flow, at_once=True)
+        assert frames.offer(b"one") and sink.writes == [b"one\n"]
+        large = b"x" * LARGE
+        assert frames.offer(large) and sink.writes[-1] == large + b"\n"
+        frames.hold_for_turn(loop)
+        assert frames.offer(b"two") and frames.offer(b"three")
+        assert len(sink.writes) == 2
+        await asyncio.sleep(0)
+        assert sink.writes[-1] == b"two\nthree\n"
+        flow.resumed = True  # (paused)
+        assert not frames.offer(b"declined")
+        flow.resumed = None
+        assert frames.offer(b"four") and sink.writes[-1] == b"four\n"
+        assert len(sink.writes) == 4
+        sink.closing = True
+        assert frames.offer(b"dropped") and len(sink.writes) == 4  # (as a closing pipe drops it)
 
     asyncio.run(main())

@@ -213,6 +213,29 @@ def test_a_long_line_in_small_pieces_is_framed_in_linear_time() -> None:
     assert elapsed < 0.5, elapsed
 
 
+def test_the_clipping_framing_takes_whole_lines_one_or_many_as_the_general_way() -> None:
+    """A chunk of one whole line (one request in flight: every answer) is taken as it is, stripped,
+    a blank one dropped; a chunk of several is split; each as the general way frames them."""
+    for chunk in (
+        b'{"a":1}\n',
+        b' {"a":1}\r\n',
+        b"\n",
+        b" \r\n",
+        b'{"a":1}\n\n{"b":2}\n',
+        b'{"a":1}\n{"b":2}\n',
+    ):
+        whole = ClippingLineBuffer(max_line=50).feed(chunk)
+        pieces: list[bytes | Oversized] = []
+        general = ClippingLineBuffer(max_line=50)
+        for i in range(len(chunk)):  # (a byte at a time: nothing ever starts with a whole line)
+            pieces += general.feed(chunk[i : i + 1])
+        assert whole == pieces, chunk
+    assert ClippingLineBuffer(max_line=50).feed(b' {"a":1}\r\n') == [b'{"a":1}']
+    assert ClippingLineBuffer(max_line=50).feed(b" \r\n") == []
+    framing = ClippingLineBuffer(max_line=50)
+    assert framing.feed(b'{"a":') == [] and framing.feed(b"1}\n") == [b'{"a":1}']  # (held: the general way)
+
+
 def test_an_oversized_line_keeps_its_ends_whatever_the_chunking() -> None:
     """The stdio client's framing keeps the first and last bytes of a line it drops (where the id
     is), however the pipe cuts it, and frames the lines around it as usual."""

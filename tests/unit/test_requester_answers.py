@@ -11,9 +11,9 @@ import msgspec
 import pytest
 
 from mcpbind.aio.outgoing import Requester
-from mcpbind.errors import McpError, RequestTimeout
+from mcpbind.errors import McpError, RequestTimeout, SessionClosed
 from mcpbind.protocol import jsonrpc
-from mcpbind.protocol.endpoint import Endpoint
+from mcpbind.protocol.endpoint import Answered, Endpoint, Failed
 
 
 class _Sent:
@@ -109,3 +109,40 @@ def test_callbacks_count_their_changes() -> None:
     before, offered = callbacks.changes, callbacks.offered()
     callbacks.sampling = sample
     assert callbacks.changes != before and callbacks.offered() != offered
+
+
+def test_one_table_holds_each_request_and_its_future() -> None:
+    """The endpoint's table of pending requests holds each request's future too: error answers read
+    the general way (`Endpoint.receive`, then `settle`) and the close fail the right requests, and a
+    request whose params cannot be encoded raises before anything waits for its answer."""
+
+    async def main() -> None:
+        transport = _Sent()
+        requester = Requester(transport, Endpoint())
+        with pytest.raises(TypeError):
+            await requester.request("points/get", {"x": object()}, _decode_point, timeout=30.0)
+        assert requester.awaited == 0 and requester.endpoint.pending == 0
+        calls = [
+            asyncio.ensure_future(requester.request("points/get", {"n": n}, _decode_point, timeout=30.0))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0)  # (each is sent: ids 2..4, the refused request had 1)
+        assert [msgspec.json.decode(sent)["id"] for sent in transport.sent] == [2, 3, 4]
+        assert requester.awaited == 3
+        refusal = b'{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"no such method"}}'
+        for event in requester.endpoint.receive(refusal):
+            assert isinstance(event, Failed)
+            requester.settle(event)
+        with pytest.raises(McpError) as refused:
+            await calls[1]
+        assert refused.value.code == jsonrpc.METHOD_NOT_FOUND
+        for event in requester.endpoint.receive(b'{"jsonrpc":"2.0","id":2,"result":{"x":2}}'):
+            assert isinstance(event, Answered)
+            requester.settle(event)
+        assert (await calls[0]).x == 2
+        requester.fail_awaited("the test closed")
+        with pytest.raises(SessionClosed, match="before points/get was answered"):
+            await calls[2]
+        assert requester.awaited == 0
+
+    asyncio.run(main())

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Python function calls (or bytecodes) per call of the stdio client, by function: where its frames go.
+
+Wall clock tracks the Python frames a call makes more than its instructions (``client_cost.py``). This
+runs mcpbind's ``Client`` (or, ``--raw``, the raw driver, ``servers.StdioDriver``) in this process
+against the stdio floor, warms up, then makes ``--n`` ``echo`` calls ``--inflight`` at a time under
+``sys.setprofile`` (each Python frame entered or resumed, and each C function called, counted) or, with
+``--bytecodes``, ``sys.settrace`` (each bytecode executed, by function); prints the totals per call and
+the functions above 0.05 per call. The counts do not depend on the machine's load, except the loop's
+own (how many answers one read finds).
+
+    python bench/client_calls.py [--era 2025-11-25] [--inflight 16] [--n 1600] [--raw] [--bytecodes]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from servers import MODERN, MODERN_META, StdioDriver  # noqa: E402
+
+SERVER = [sys.executable, str(BENCH / "apps" / "floor_stdio.py")]
+
+Key = tuple[str, str]
+
+
+def _where(frame: FrameType) -> Key:
+    return frame.f_code.co_filename.rsplit("/", 1)[-1], frame.f_code.co_name
+
+
+def profiler(counts: Counter[Key]) -> Callable[[FrameType, str, Any], None]:
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            counts[_where(frame)] += 1
+        elif event == "c_call":
+            counts[("C", getattr(arg, "__qualname__", repr(arg)))] += 1
+
+    return profile
+
+
+def tracer(counts: Counter[Key]) -> Callable[[FrameType, str, Any], Any]:
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        key = _where(frame)
+
+        def local(frame: FrameType, event: str, arg: Any) -> Any:
+            if event == "opcode":
+                counts[key] += 1
+            return local
+
+        return local
+
+    return trace
+
+
+async def run(args: argparse.Namespace, counts: Counter[Key]) -> None:
+    echo: Callable[[str], Awaitable[str]]
+    if args.raw:
+        driver = StdioDriver(SERVER)
+        await driver.start()
+        if args.era != MODERN:
+            await driver.initialize()
+
+        async def raw_echo(text: str) -> str:
+            params: dict[str, Any] = {"name": "echo", "arguments": {"text": text}}
+            if args.era == MODERN:
+                params["_meta"] = MODERN_META
+            return str((await driver.request("tools/call", params))["content"][0]["text"])
+
+        echo, close = raw_echo, driver.close
+    else:
+        from mcpbind.client import Client
+
+        client = Client.stdio(SERVER[0], SERVER[1:], mode=args.era)
+        await client.__aenter__()
+
+        async def client_echo(text: str) -> str:
+            result = await client.call_tool("echo", {"text": text})
+            return str(result.content[0].text)
+
+        echo, close = client_echo, client.close
+
+    async def load(n: int, inflight: int) -> None:
+        calls = iter(range(n))
+
+        async def worker() -> None:
+            for i in calls:
+                if await echo(f"echo {i}") != f"echo {i}":
+                    raise RuntimeError("a wrong answer")
+
+        await asyncio.gather(*(worker() for _ in range(inflight)))
+
+    try:
+        await load(400, 16)
+        if args.bytecodes:
+            sys.settrace(tracer(counts))
+        else:
+            sys.setprofile(profiler(counts))
+        try:
+            await load(args.n, args.inflight)
+        finally:
+            sys.settrace(None)
+            sys.setprofile(None)
+    finally:
+        await close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--era", default="2025-11-25")
+    ap.add_argument("--inflight", type=int, default=16)
+    ap.add_argument("--n", type=int, default=1600)
+    ap.add_argument("--raw", action="store_true", help="the raw driver instead of mcpbind's Client")
+    ap.add_argument("--bytecodes", action="store_true", help="bytecodes by function instead of calls")
+    args = ap.parse_args()
+    counts: Counter[Key] = Counter()
+    asyncio.run(run(args, counts))
+    n = args.n
+    python = sum(v for k, v in counts.items() if k[0] != "C")
+    impl = "raw" if args.raw else "mcpbind"
+    if args.bytecodes:
+        print(f"{impl} {args.era}, {args.inflight} in flight: {python / n:.0f} bytecodes per call")
+    else:
+        c_calls = sum(v for k, v in counts.items() if k[0] == "C")
+        print(
+            f"{impl} {args.era}, {args.inflight} in flight: {python / n:.2f} Python frames entered or"
+            f" resumed and {c_calls / n:.2f} C calls per call"
+        )
+    for (where, name), count in counts.most_common():
+        if count / n < 0.05:
+            break
+        print(f"{count / n:9.2f}  {where}:{name}")
+
+
+if __name__ == "__main__":
+    main()
