@@ -30,10 +30,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
+from ...protocol.media import ACCEPT_CACHE
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
 from .asgi import Message, Receive, Scope, Send, error_body, request_headers, respond, serve_document
@@ -62,6 +63,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
+
+_BOTH: Final = (True, True)
+"""`inbound.accepts` of an Accept that takes both JSON and SSE, as a POST's must."""
 
 _Admission = tuple[
     "Rejection | None", "Principal | None", "Token[str] | None", "Token[Principal | None] | None"
@@ -154,7 +158,19 @@ class HttpApp:
             return
         # (One coroutine for the whole request: a layer more would cost its own frame and object.)
         try:
-            route = inbound.head(scope["method"], headers, security.max_body)
+            method = scope["method"]
+            length = headers.get(b"content-length")
+            if (
+                method == "POST"
+                and headers.get(b"content-type") == b"application/json"
+                and ACCEPT_CACHE.get(headers.get(b"accept") or b"") == _BOTH
+                and (length is None or not length.isdigit() or int(length) <= security.max_body)
+            ):
+                # The usual POST, which `inbound.head` passes on to its body (its Accept worked out
+                # before, to both media types; its length within bounds): no call to say so.
+                route = None
+            else:
+                route = inbound.head(method, headers, security.max_body)
             if route is None:  # a POST: its body decides
                 message = await receive()
                 if message["type"] == "http.request" and not message.get("more_body", False):

@@ -20,6 +20,7 @@ from ...protocol import dispatch, revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import (
+    BASE64_OPEN,
     Peek,
     PeekMeta,
     PeekParams,
@@ -87,7 +88,9 @@ class StatelessRoute:
         if method == "tools/call":
             raw = headers.get(b"mcp-name")
             if raw is not None:
-                tool = self.server.plain_tool(decode_value(TEXT[raw]))
+                sent = TEXT[raw]
+                # (`decode_value`'s case alone calls it: a plain name is its own text)
+                tool = self.server.plain_tool(decode_value(sent) if sent.startswith(BASE64_OPEN) else sent)
         lean = tool is not None
         decode = self.typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:
@@ -135,7 +138,10 @@ class StatelessRoute:
                     ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
                 ],
             )
-            decode = wire.decoder(envelope).decode
+            # msgspec's strict decoder alone (as `decide_session`'s), with no layer of `wire.decoder`'s
+            # around it: a body it refuses (one an open union's tolerant reading might take) goes
+            # the general route, which reads it again.
+            decode = msgspec.json.Decoder(envelope, dec_hook=shapes.dec_hook).decode
         self.typed[(version, method, lean)] = decode
         return decode
 
