@@ -37,10 +37,21 @@ from ...protocol.inbound import Rejection, Route
 from ...protocol.media import ACCEPT_CACHE
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Message, Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .asgi import (
+    JSON_TYPE,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    request_headers,
+    respond,
+    serve_document,
+)
+from .heads import CONTENT_LENGTH
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
-from .sse import EventStore, MemoryEventStore
+from .sse import EventStore, MemoryEventStore, stateless_status
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
@@ -190,6 +201,29 @@ class HttpApp:
                     if required.active:
                         assert security.auth is not None  # a caller was admitted by it
                         route = step_up(security.auth, identity, required, route) or route
+            if type(route) is inbound.SessionMessage:
+                # The usual session request, answered with no coroutine but this one (`at_once`).
+                done = stateful.at_once(self, route)
+                if done is not None:
+                    if isinstance(done, bytes):
+                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                        await send({"type": "http.response.start", "status": 200, "headers": head})
+                        await send({"type": "http.response.body", "body": done})
+                    else:
+                        await stateful.carry(self, route, done, send, receive)
+                    return
+            elif type(route) is inbound.Stateless:
+                # The usual stateless request, a call answered directly, likewise.
+                done = self.stateless.at_once(route)
+                if done is not None:
+                    if isinstance(done, bytes):
+                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                        status = stateless_status(done, 200)
+                        await send({"type": "http.response.start", "status": status, "headers": head})
+                        await send({"type": "http.response.body", "body": done})
+                    else:
+                        await self.stateless.carry(done, send, receive)
+                    return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:
