@@ -96,6 +96,14 @@ def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, dict[str, str
     return answers
 
 
+def _alike(seen: list[list[tuple[int, Any]]]) -> None:
+    """The answers of the three apps (`_apps`) are the same, each of them."""
+    short, found, general = seen
+    assert any(s == 200 and b'"hello"' in b for s, b in short)  # (some call was answered)
+    for index, (a, b, c) in enumerate(zip(short, found, general, strict=True)):
+        assert a == b == c, (index, a, b, c)
+
+
 def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = []
@@ -119,10 +127,7 @@ def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_ro
             sent = [(json.dumps(m).encode(), h) for h in variations for m in _CALLS]
             sent.append((b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"', ok))
             seen.append(_answers(http, url, sent))
-        short, found, general = seen
-        assert any(s == 200 and b'"hello"' in b for s, b in short)
-        for index, (a, b, c) in enumerate(zip(short, found, general, strict=True)):
-            assert a == b == c, (index, a, b, c)
+        _alike(seen)
 
 
 def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
@@ -155,10 +160,7 @@ def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_rou
             without_meta = json.dumps(call(20, "echo", {"text": "x"})).encode()
             sent.append((without_meta, {**modern_headers(call(20, "echo")), **TOKEN}))
             seen.append(_answers(http, url, sent))
-        short, found, general = seen
-        assert any(s == 200 and b'"hello"' in b for s, b in short)
-        for index, (a, b, c) in enumerate(zip(short, found, general, strict=True)):
-            assert a == b == c, (index, a, b, c)
+        _alike(seen)
 
 
 def test_the_general_route_is_the_one_compared() -> None:

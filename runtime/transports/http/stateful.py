@@ -348,7 +348,7 @@ async def _answer(
     """Answer a POST from its request's stream: JSON when the answer is all there is, else SSE."""
     # A handler that answered without waiting has left its answer in the queue: no client can
     # leave in between, so no watcher is needed unless the answer turns into a stream.
-    ready = not stream.queue.empty()
+    ready = bool(stream.queue.items)  # (`Mailbox.empty`, inlined: every request that is no JSON at once)
     watcher = None if ready else watch(receive, stream)
     try:
         data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
@@ -366,7 +366,7 @@ async def _answer(
             if not data:  # cancelled before it said anything: no answer will come
                 await no_answer(send)
                 return
-            if app.json_response or stream.queue.empty() or stream.status != 200:
+            if app.json_response or not stream.queue.items or stream.status != 200:
                 status = answer_status(stream, session, data)
                 await respond(send, status, data, RETRY if status == 503 else ())
                 return
