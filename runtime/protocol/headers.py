@@ -25,11 +25,14 @@ __all__ = [
     "Peek",
     "peek",
     "routed_params",
+    "BASE64_OPEN",
 ]
 
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _MAX_SAFE: Final = 2**53 - 1
 _SENTINEL: Final = ("=?base64?", "?=")
+BASE64_OPEN: Final = _SENTINEL[0]
+"""How a header value in Base64 begins: a value that does not is its own text (`decode_value`)."""
 
 
 class InvalidHeaderAnnotation(ValueError):

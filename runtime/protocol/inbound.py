@@ -20,12 +20,13 @@ from functools import cache
 from typing import Any, Final, Protocol
 
 import msgspec
+from msgspec import UNSET
 
 from .. import wire
 from ..errors import quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .fields import TEXT, Headers, text_of
-from .headers import Peek, PeekParams, routed_params
+from .headers import Peek, PeekParams
 from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts, json_body_refusal
 from .mirrored import header_mismatch, name_mismatch
@@ -347,7 +348,14 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
                 if found is not None:  # (a session revision's request, never `initialize`)
                     rid, method, decided = found
                     request = jsonrpc.Request(rid, method, None)  # (its params: the decision's)
-                    peek = Peek(method, rid, routed_params(decided.params))
+                    params = decided.params
+                    if params is None:
+                        return SessionMessage(session_id, version, body, Peek(method, rid), request, decided)
+                    # (`routed_params`, inlined: this is every request of a session but a few)
+                    name = getattr(params, "name", None)
+                    uri = getattr(params, "uri", None)
+                    routed = PeekParams(None if name is UNSET else name, None if uri is UNSET else uri)
+                    peek = Peek(method, rid, routed)
                     return SessionMessage(session_id, version, body, peek, request, decided)
         if peek is None and single:
             # The common case, one request: its envelope is read once, its params left raw for the

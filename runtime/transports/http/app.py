@@ -31,18 +31,29 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.eager import resume
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
+from ...protocol.media import ACCEPT_CACHE
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
-from .asgi import Receive, Scope, Send, error_body, request_headers, respond, serve_document
+from .asgi import (
+    JSON_TYPE,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    request_headers,
+    respond,
+    serve_document,
+)
 from .bodies import BodyReads
+from .heads import CONTENT_LENGTH
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
-from .sse import EventStore, MemoryEventStore
+from .sse import EventStore, MemoryEventStore, stateless_status
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
@@ -65,6 +76,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
+
+_BOTH: Final = (True, True)
+"""`inbound.accepts` of an Accept that takes both JSON and SSE, as a POST's must."""
 
 _Admission = tuple[
     "Rejection | None", "Principal | None", "Token[str] | None", "Token[Principal | None] | None"
@@ -159,7 +173,19 @@ class HttpApp:
             return
         # (One coroutine for the whole request: a layer more would cost its own frame and object.)
         try:
-            route = inbound.head(scope["method"], headers, security.max_body)
+            method = scope["method"]
+            length = headers.get(b"content-length")
+            if (
+                method == "POST"
+                and headers.get(b"content-type") == b"application/json"
+                and ACCEPT_CACHE.get(headers.get(b"accept") or b"") == _BOTH
+                and (length is None or not length.isdigit() or int(length) <= security.max_body)
+            ):
+                # The usual POST, which `inbound.head` passes on to its body (its Accept worked out
+                # before, to both media types; its length within bounds): no call to say so.
+                route = None
+            else:
+                route = inbound.head(method, headers, security.max_body)
             if route is None:  # a POST: its body decides
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
@@ -191,6 +217,29 @@ class HttpApp:
                     if required.active:
                         assert security.auth is not None  # a caller was admitted by it
                         route = step_up(security.auth, identity, required, route) or route
+            if type(route) is inbound.SessionMessage:
+                # The usual session request, answered with no coroutine but this one (`at_once`).
+                done = stateful.at_once(self, route)
+                if done is not None:
+                    if isinstance(done, bytes):
+                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                        await send({"type": "http.response.start", "status": 200, "headers": head})
+                        await send({"type": "http.response.body", "body": done})
+                    else:
+                        await stateful.carry(self, route, done, send, receive)
+                    return
+            elif type(route) is inbound.Stateless:
+                # The usual stateless request, a call answered directly, likewise.
+                done = self.stateless.at_once(route)
+                if done is not None:
+                    if isinstance(done, bytes):
+                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                        status = stateless_status(done, 200)
+                        await send({"type": "http.response.start", "status": status, "headers": head})
+                        await send({"type": "http.response.body", "body": done})
+                    else:
+                        await self.stateless.carry(done, send, receive)
+                    return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             else:

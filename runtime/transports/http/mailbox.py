@@ -42,7 +42,8 @@ class Mailbox(msgspec.Struct, eq=False):
     def taken(self) -> None:
         """Its reader took everything queued (`items` cleared in place): writers waiting for space go on."""
         self.size = 0
-        self.wake_senders()
+        if self.space is not None:  # (rare: a writer waits for space)
+            self.wake_senders()
 
     def wake_senders(self) -> None:
         """Writers waiting for space look again (the queue shrank, or its stream ended)."""

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .app import HttpApp
     from .sessions import Session
 
-__all__ = ["STATE_CHANGES", "post", "post_batch", "exchange", "get", "unreadable"]
+__all__ = ["STATE_CHANGES", "at_once", "carry", "post", "post_batch", "exchange", "get", "unreadable"]
 
 STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -53,50 +53,89 @@ STATE_CHANGES: Final = frozenset(
 """Messages after which a session's state is saved to the store."""
 
 
+def at_once(app: HttpApp, route: SessionMessage, session: Session | None = None) -> bytes | Paused | None:
+    """The usual request of a session, with no coroutine of its own: a call read and decided in one
+    pass for its session's revision (so of a version the server speaks), answered by a plain tool in
+    one step where its peer admits it. Its answer, to be sent as JSON; or `Paused` (the tool waits:
+    `carry` it on); None, with nothing run, for anything else, which `post` serves. `session`: the
+    one `post` found (by default this worker's own, when the session needs no further check)."""
+    decided = route.decided
+    if decided is None or route.peek.method != "tools/call":
+        return None
+    server = app.server
+    tool = server.tool_entry(decided.params.name)  # (looked up once: `answer_decided` is given it)
+    if tool is None or not tool.one_step:
+        return None  # (first: a tool that takes a Context, say, is the general route's at once)
+    table = app.table
+    security = table.security
+    if session is None:
+        session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
+        if session is None or table.shared or security.auth is not None or security.verify_token is not None:
+            return None  # (`post` finds it, or says it is not found)
+    conn = session.conn
+    event = route.request
+    if (
+        decided.revision is not conn.session
+        or event is None
+        or session.streams >= security.max_streams_per_session
+        or not conn.peer.admits(event)
+    ):
+        return None
+    done = answer_decided(server, decided.revision, event.id, decided.params, tool)
+    if done is not None:
+        session.last_seen = time.monotonic()
+    return done
+
+
+async def carry(app: HttpApp, route: SessionMessage, paused: Paused, send: Send, receive: Receive) -> None:
+    """The call `at_once` ran up to its first wait (on a session of this worker's), carried on."""
+    session = app.table.sessions[route.session_id]  # (where `at_once` found it, with no wait since)
+    await _carry(app, session, route, paused, send, receive)
+
+
+async def _carry(
+    app: HttpApp, session: Session, route: SessionMessage, paused: Paused, send: Send, receive: Receive
+) -> None:
+    event = route.request
+    assert event is not None  # (a call `at_once` ran is a request)
+    session.streams += 1
+    try:
+        await _plain(app, session.conn, session, event, paused, send, receive)
+    finally:
+        session.streams -= 1
+
+
 async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive) -> None:
-    """A message of a session (`route.request`: the body already parsed, when it is a request)."""
+    """A message of a session (`route.request`: the body already parsed, when it is a request). The
+    usual call, answered at once on a session of this worker's, is `at_once`'s, before this."""
     table = app.table
     session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
     security = table.security
-    if session is None or table.shared or security.auth is not None or security.verify_token is not None:
+    found = session is None or table.shared or security.auth is not None or security.verify_token is not None
+    if found:
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
             await respond(send, 404, error_body(INVALID_REQUEST, why))
             return
+    assert session is not None
     conn = session.conn
     decided = route.decided
     if decided is None or decided.revision is not conn.session or route.peek.method != "tools/call":
         await _post(app, route, session, send, receive)
         return
-    # The usual request: a call read and decided in one pass for its session's revision (so of a
-    # version the server speaks), answered by a plain tool in one step where its peer admits it.
+    # `at_once` had no session to try (one found here); it tried this worker's own before: nothing ran.
+    done = at_once(app, route, session) if found else None
+    if type(done) is bytes:
+        await respond(send, 200, done)
+        return
+    if done is not None:
+        assert type(done) is Paused
+        await _carry(app, session, route, done, send, receive)
+        return
     session.last_seen = time.monotonic()
     event = route.request
     assert event is not None  # (a decided message is a request)
-    server = conn.server
-    tool = server.tool_entry(decided.params.name)  # (looked up once: `answer_decided` is given it)
-    if (
-        tool is not None
-        and tool.one_step
-        and session.streams < security.max_streams_per_session
-        and conn.peer.admits(event)
-    ):
-        # Its answer, or `Paused`; None: nothing ran, and the peer serves it.
-        handler = answer_decided(server, decided.revision, event.id, decided.params, tool)
-        if handler is not None:
-            session.streams += 1
-            try:
-                if isinstance(handler, bytes):
-                    # (`respond`, inlined: this is every call answered at once)
-                    head = [CONTENT_LENGTH[len(handler)], JSON_TYPE]
-                    await send({"type": "http.response.start", "status": 200, "headers": head})
-                    await send({"type": "http.response.body", "body": handler})
-                else:
-                    await _plain(app, conn, session, event, handler, send, receive)
-            finally:
-                session.streams -= 1
-            return
     prepared = Prepared(decided.revision.name, decided.params, decided)
     await exchange(app, conn, session, route.body, route.peek, send, receive, event, prepared)
 
@@ -309,7 +348,7 @@ async def _answer(
     """Answer a POST from its request's stream: JSON when the answer is all there is, else SSE."""
     # A handler that answered without waiting has left its answer in the queue: no client can
     # leave in between, so no watcher is needed unless the answer turns into a stream.
-    ready = not stream.queue.empty()
+    ready = bool(stream.queue.items)  # (`Mailbox.empty`, inlined: every request that is no JSON at once)
     watcher = None if ready else watch(receive, stream)
     try:
         data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
@@ -327,7 +366,7 @@ async def _answer(
             if not data:  # cancelled before it said anything: no answer will come
                 await no_answer(send)
                 return
-            if app.json_response or stream.queue.empty() or stream.status != 200:
+            if app.json_response or not stream.queue.items or stream.status != 200:
                 status = answer_status(stream, session, data)
                 await respond(send, status, data, RETRY if status == 503 else ())
                 return

@@ -20,6 +20,7 @@ from ...protocol import dispatch, revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import (
+    BASE64_OPEN,
     Peek,
     PeekMeta,
     PeekParams,
@@ -87,7 +88,9 @@ class StatelessRoute:
         if method == "tools/call":
             raw = headers.get(b"mcp-name")
             if raw is not None:
-                tool = self.server.plain_tool(decode_value(TEXT[raw]))
+                sent = TEXT[raw]
+                # (`decode_value`'s case alone calls it: a plain name is its own text)
+                tool = self.server.plain_tool(decode_value(sent) if sent.startswith(BASE64_OPEN) else sent)
         lean = tool is not None
         decode = self.typed.get((version, method, lean), _UNKNOWN)
         if decode is _UNKNOWN:
@@ -135,7 +138,10 @@ class StatelessRoute:
                     ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
                 ],
             )
-            decode = wire.decoder(envelope).decode
+            # msgspec's strict decoder alone (as `decide_session`'s), with no layer of `wire.decoder`'s
+            # around it: a body it refuses (one an open union's tolerant reading might take) goes
+            # the general route, which reads it again.
+            decode = msgspec.json.Decoder(envelope, dec_hook=shapes.dec_hook).decode
         self.typed[(version, method, lean)] = decode
         return decode
 
@@ -195,6 +201,30 @@ class StatelessRoute:
         self.session_decoders[version] = found
         return found
 
+    def at_once(self, route: Stateless) -> bytes | Paused | None:
+        """The usual stateless request, with no coroutine of its own: a call answered directly (by the
+        core's rule, `route.direct`) by a plain tool in one step, run as stdio runs it (`server.plain`).
+        Its answer, to be sent as JSON (`stateless_status`); or `Paused` (the tool waits: `carry` it
+        on); None, with nothing run, for anything else, which `post` serves."""
+        if not route.direct or self.running >= self.security.max_stateless_requests:
+            return None
+        revision = self.direct_revisions.get(route.version)
+        if revision is None:
+            revision = self.direct_revisions[route.version] = revisions.revision(route.version)
+        peek = route.peek
+        return answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
+
+    async def carry(self, paused: Paused, send: Send, receive: Receive) -> None:
+        """The call `at_once` ran up to its first wait, carried on by a task to its answer."""
+        self.running += 1
+        try:
+            task = eager.carried(paused.coro, paused.waiting_on, paused.finish, paused.context)
+            answer = await self._waited(task, send, receive)
+            if answer is not None:
+                await _send_answer(send, answer)
+        finally:
+            self.running -= 1
+
     async def post(self, app: HttpApp, route: Stateless, send: Send, receive: Receive) -> None:
         """Serve one message on the stateless wire, classified (`inbound.Stateless`): answered
         directly when the route says it can be, else on a connection of its own. A request already
@@ -227,12 +257,7 @@ class StatelessRoute:
                         answer = await self._waited(task, send, receive)
                     if answer is None:
                         return  # the client left, or the call was cancelled (said by `_waited`)
-                # (`respond`, inlined: this is every direct call)
-                head = [CONTENT_LENGTH[len(answer)], JSON_TYPE]
-                await send(
-                    {"type": "http.response.start", "status": stateless_status(answer, 200), "headers": head}
-                )
-                await send({"type": "http.response.body", "body": answer})
+                await _send_answer(send, answer)
             finally:
                 self.running -= 1
             return
@@ -295,6 +320,13 @@ class StatelessRoute:
     @property
     def revisions(self) -> Collection[str]:
         return self.server.revisions
+
+
+async def _send_answer(send: Send, answer: bytes) -> None:
+    """A direct call's answer, as JSON with the status it carries (`respond`, inlined)."""
+    head = [CONTENT_LENGTH[len(answer)], JSON_TYPE]
+    await send({"type": "http.response.start", "status": stateless_status(answer, 200), "headers": head})
+    await send({"type": "http.response.body", "body": answer})
 
 
 async def _through(rest: Awaitable[bytes]) -> bytes:

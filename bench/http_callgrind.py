@@ -1,0 +1,104 @@
+"""Instructions per call of the real HTTP server process (uvicorn), counted by callgrind.
+
+`http_cpu.py` reads the CPU time of the server processes, which a loaded machine's clock ticks blur;
+this runs each server under ``valgrind --tool=callgrind`` instead, makes warm-up calls then N calls with
+``servers.HttpDriver`` (the server benchmark's raw client), and does it twice, with two N: the
+difference of the totals over the difference of N is one call (startup, imports, the handshake and the
+warm-up cancel out). All runs go at once, one process each.
+
+    python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [LEG ...]
+    LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default.
+    --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
+
+With several calls in flight, how many requests the server reads per loop turn follows the timing, so
+the figure repeats less closely than the in-process one (`asgi_cost.py`): compare legs of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import LEGACY, MODERN, HttpDriver, _clean_env, _free_port, _wait_port, load
+
+APPS = Path(__file__).resolve().parent / "apps"
+LEGS = {
+    "floor": (["floor_asgi.py"], MODERN),
+    "2026-json": (["mcpbind_server.py", "--json"], MODERN),
+    "2025-json": (["mcpbind_server.py", "--json"], LEGACY),
+}
+WARM_UP = 100
+
+
+async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> int:
+    """Instructions of one server process: its start, the warm-up, `n` calls and its stop."""
+    script, era = LEGS[leg.removeprefix("old:")]
+    env = _clean_env()
+    env["PYTHONHASHSEED"] = "0"
+    if leg.startswith("old:"):
+        assert old is not None
+        env["PYTHONPATH"] = old
+    port = _free_port()
+    valgrind = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out}"]
+    server = [sys.executable, str(APPS / script[0]), *script[1:], "--http", str(port)]
+    quiet = asyncio.subprocess.DEVNULL
+    proc = await asyncio.create_subprocess_exec(
+        *valgrind, *server, stdin=quiet, stdout=quiet, stderr=quiet, env=env, cwd=APPS.parent.parent
+    )
+    try:
+        await _wait_port(port, proc, timeout=600)  # (a Python under callgrind starts slowly)
+        async with HttpDriver(port, era, "echo") as driver:
+            await driver.initialize()
+            await load(driver.echo, WARM_UP, inflight)
+            await load(driver.echo, n, inflight)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(2)  # (uvicorn stops on SIGINT; callgrind writes its counts as it exits)
+        await proc.wait()
+    for line in out.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{out}: no summary")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("legs", nargs="*", default=list(LEGS))
+    ap.add_argument("--n", type=int, nargs=2, default=[200, 1000])
+    ap.add_argument("--inflight", type=int, default=16)
+    ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="where the callgrind files go (default: a temporary folder)"
+    )
+    args = ap.parse_args()
+    names = list(args.legs)
+    if args.old:
+        names += [f"old:{name}" for name in args.legs if name != "floor"]
+    # Bytecode compiled first, once per checkout: otherwise the first of two runs to import a changed
+    # module compiles it, and the difference of the two counts holds a compilation.
+    for path in {None, args.old} if args.old else {None}:
+        env = _clean_env()
+        if path is not None:
+            env["PYTHONPATH"] = path
+        warm = "import mcpbind.server, mcpbind.transports.http.app, mcpbind.transports.http.stateless"
+        subprocess.run([sys.executable, "-c", warm], env=env, check=True, cwd=APPS)
+    out = args.out or Path(tempfile.mkdtemp(prefix="http-callgrind-"))
+    out.mkdir(parents=True, exist_ok=True)
+    small, large = args.n
+    runs = [(name, n) for name in names for n in (small, large)]
+    totals = await asyncio.gather(
+        *(run(name, n, args.inflight, out / f"{name.replace(':', '-')}.{n}.cg", args.old) for name, n in runs)
+    )
+    counted = dict(zip(runs, totals, strict=True))
+    for name in names:
+        per_call = (counted[name, large] - counted[name, small]) / (large - small)
+        print(f"{name:14s} {args.inflight:2d} in flight: {per_call / 1000:7.1f}k instructions/call")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,183 @@
+"""The usual calls answered with no coroutine but the ASGI entry's (`stateful.at_once`,
+`StatelessRoute.at_once`) must be answered as the general route answers them.
+
+The same messages, valid and not, with the same headers and hostile variations of them, go to three apps
+of the same tools: the plain one (the short way, taken from `HttpApp.__call__`), one whose caller is
+checked (`verify_token`: a session's call is tried by `post`, once its session is found), and one with a
+middleware that passes every call on (no call is answered in one step: the general route, a connection
+and its peer). Every answer (status and body) must be the same on all three.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import httpx
+
+from mcpbind.server import Server
+from mcpbind.server.middleware import Call, Next
+from mcpbind.transports.http import HttpApp, HttpSecurity
+
+from ..http_support import BOTH, call, initialize, modern, modern_headers, request, serve_in_process
+
+LEGACY = "2025-11-25"
+TOKEN = {"authorization": "Bearer t"}
+
+
+def _server() -> Server:
+    server = Server("at-once", "1.0.0")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Say `text` back."""
+        return text
+
+    @server.tool()
+    async def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    @server.tool()
+    def broken(text: str) -> str:
+        """Fail."""
+        raise ValueError(f"broken: {text}")
+
+    return server
+
+
+def _apps() -> list[HttpApp]:
+    async def verify(token: str) -> Any:
+        return "alice" if token == "t" else None
+
+    async def passing(call: Call, next: Next) -> Any:
+        return await next(call)
+
+    general = _server()
+    general.add_middleware(passing)
+    return [
+        _server().http_app(),
+        HttpApp(_server(), security=HttpSecurity(verify_token=verify)),
+        general.http_app(),
+    ]
+
+
+@contextmanager
+def _serving() -> Iterator[list[str]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(serve_in_process(app)) for app in _apps()]
+
+
+_CALLS: list[dict[str, Any] | list[Any]] = [
+    call(1, "echo", {"text": "hello"}),
+    call("s", "add", {"a": 1, "b": 2}),
+    call(3, "add", {"a": "1", "b": 2}),  # wrong type
+    call(4, "add", {"a": 1}),  # missing argument
+    call(5, "nope", {}),  # unknown tool
+    call(6, "broken", {"text": "x"}),
+    call(7, "echo", {"text": "é\u2028\x00"}),
+    request(8, "tools/call", {"name": "echo", "arguments": ["x"]}),  # arguments no object
+    request(9, "tools/call", {"name": 5}),
+    request(10, "tools/call"),  # no params
+    request(11, "tools/list"),
+    request(12, "ping"),
+    {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}},
+    [call(13, "echo", {"text": "a"})],  # a batch
+]
+
+
+def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, dict[str, str]]]) -> list[tuple[int, Any]]:
+    answers = []
+    for body, headers in sent:
+        answer = http.post(url, content=body, headers=headers)
+        answers.append((answer.status_code, answer.content))
+    return answers
+
+
+def _alike(seen: list[list[tuple[int, Any]]]) -> None:
+    """The answers of the three apps (`_apps`) are the same, each of them."""
+    short, found, general = seen
+    assert any(s == 200 and b'"hello"' in b for s, b in short)  # (some call was answered)
+    for index, (a, b, c) in enumerate(zip(short, found, general, strict=True)):
+        assert a == b == c, (index, a, b, c)
+
+
+def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = []
+        for url in urls:
+            opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **TOKEN})
+            assert opened.status_code == 200, opened.text
+            sid = opened.headers["mcp-session-id"]
+            base = {"accept": BOTH, "content-type": "application/json", **TOKEN}
+            ok = {**base, "mcp-session-id": sid, "mcp-protocol-version": LEGACY}
+            notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert http.post(url, json=notified, headers=ok).status_code == 202
+            variations = [
+                ok,
+                {**ok, "mcp-protocol-version": "2025-06-18"},  # another revision than the session's
+                {**ok, "mcp-protocol-version": "1999-01-01"},
+                {**ok, "mcp-session-id": "no-such-session"},
+                {**base, "mcp-protocol-version": LEGACY},  # no session id
+                {**ok, "accept": "application/json"},
+                {**ok, "content-type": "text/plain"},
+            ]
+            sent = [(json.dumps(m).encode(), h) for h in variations for m in _CALLS]
+            sent.append((b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"', ok))
+            seen.append(_answers(http, url, sent))
+        _alike(seen)
+
+
+def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = []
+        for url in urls:
+            sent = []
+            for message in _CALLS:
+                if isinstance(message, list):
+                    sent.append((json.dumps(message).encode(), {**modern_headers(message[0]), **TOKEN}))
+                    continue
+                params = message.get("params")
+                made = modern(
+                    message.get("id", 0), message["method"], params if isinstance(params, dict) else {}
+                )
+                if "id" not in message:
+                    del made["id"]
+                ok = {**modern_headers(made), "content-type": "application/json", **TOKEN}
+                body = json.dumps(made).encode()
+                for headers in (
+                    ok,
+                    {**ok, "mcp-name": "other"},
+                    {**ok, "mcp-method": "tools/list"},
+                    {**ok, "mcp-protocol-version": LEGACY},
+                    {**ok, "mcp-protocol-version": "1999-01-01"},
+                    {k: v for k, v in ok.items() if k != "mcp-method"},
+                    {**ok, "accept": "text/event-stream"},
+                ):
+                    sent.append((body, headers))
+            without_meta = json.dumps(call(20, "echo", {"text": "x"})).encode()
+            sent.append((without_meta, {**modern_headers(call(20, "echo")), **TOKEN}))
+            seen.append(_answers(http, url, sent))
+        _alike(seen)
+
+
+def test_the_general_route_is_the_one_compared() -> None:
+    """The apps differ where they should: the middleware sees every call, the token is checked."""
+    seen: list[str] = []
+
+    async def noting(call: Call, next: Next) -> Any:
+        seen.append(call.method)
+        return await next(call)
+
+    server = _server()
+    server.add_middleware(noting)
+    message = modern(1, "tools/call", {"name": "echo", "arguments": {"text": "hi"}})
+    with serve_in_process(server.http_app()) as url, httpx.Client(timeout=30) as http:
+        answer = http.post(url, json=message, headers=modern_headers(message))
+        assert answer.status_code == 200 and "hi" in answer.text
+    assert seen == ["tools/call"]
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        refused = http.post(urls[1], json=message, headers=modern_headers(message))
+        assert refused.status_code == 401
