@@ -21,6 +21,8 @@ URI = "memo://" + "x" * 8000
 """A long URI (near the bound a subscription may name): every notification about it is 8 kB."""
 CHANGES = 1500
 """Notifications sent: 12 MB, far more than the socket buffers and the stream's bound hold."""
+STALL = 0.5
+"""`HttpSecurity.stalled_stream_timeout` here (10 s by default)."""
 
 
 def _server() -> Server:
@@ -54,10 +56,13 @@ def _pending(server: Server) -> int:
 def test_a_listener_that_never_reads_is_ended_not_fed_for_ever() -> None:
     """A listen whose client stops reading: the stream's queue filled to its bound, and from there
     every change left a task waiting for room, holding its notification (1500 here, 12 MB), until the
-    client went away. Now the listen ends once a notification waits for room (cancelled, as if by the
-    client), what waits is bounded, and a listener that reads gets every notification."""
+    client went away. Now, once a notification has waited for room longer than
+    `stalled_stream_timeout` with the stream not moving, the listen ends at its next change (cancelled,
+    as if by the client) and what waited for it goes; a listener that reads, however much slower than
+    the changes come, is never ended and gets every notification."""
     server = _server()
-    app = HttpApp(server, security=HttpSecurity(max_unsent_bytes=64 * 1024))
+    security = HttpSecurity(max_unsent_bytes=64 * 1024, stalled_stream_timeout=STALL)
+    app = HttpApp(server, security=security)
     with serve_in_process(app) as url:
         host, port = url.split("//")[1].split("/")[0].split(":")
         stalled = socket.socket()
@@ -68,36 +73,50 @@ def test_a_listener_that_never_reads_is_ended_not_fed_for_ever() -> None:
         head += [f"{k}: {v}" for k, v in headers.items()]
         stalled.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)  # and never reads
 
+        async def flood(http: httpx.AsyncClient, rid: int, count: int) -> None:
+            call = modern(rid, "tools/call", {"name": "flood", "arguments": {"count": count}})
+            answer = await http.post(url, json=call, headers=modern_headers(call))
+            assert "result" in answer.json(), answer.text
+
+        def listening() -> list[str]:
+            return [str(rid) for conn in list(server._connections) for rid in conn.listeners]
+
         async def main() -> None:
             seen = 0
             async with httpx.AsyncClient(timeout=60) as http:
                 body, headers = _listen("reader")
-                async with http.stream("POST", url, content=body, headers=headers) as listening:
+                async with http.stream("POST", url, content=body, headers=headers) as stream:
                     deadline = time.monotonic() + 10
-                    while sum(len(c.listeners) for c in list(server._connections)) < 2:
+                    while len(listening()) < 2:
                         assert time.monotonic() < deadline, "the listens were not both taken"
                         await asyncio.sleep(0.02)
-                    call = modern(1, "tools/call", {"name": "flood", "arguments": {"count": CHANGES}})
-                    flooding = asyncio.ensure_future(http.post(url, json=call, headers=modern_headers(call)))
-                    most = 0
-                    async for line in listening.aiter_lines():
-                        if line.startswith("data:") and "notifications/resources/updated" in line:
-                            seen += 1
-                            most = max(most, _pending(server))
-                            if seen == CHANGES:
-                                break
-                    answer = await asyncio.wait_for(flooding, 60)
-                    assert "result" in answer.json(), answer.text
-                    # Once the stalled listen has ended, nothing waits for room on its stream any more
-                    # (its final message queued wakes the writers that waited).
+                    lines = stream.aiter_lines()
+
+                    async def read(count: int) -> None:
+                        nonlocal seen
+                        async for line in lines:
+                            if line.startswith("data:") and "notifications/resources/updated" in line:
+                                seen += 1
+                                if seen == count:
+                                    return
+
+                    flooding = asyncio.ensure_future(flood(http, 1, CHANGES))
+                    await read(CHANGES)  # the reader keeps up, slowly: never ended
+                    await asyncio.wait_for(flooding, 60)
+                    assert _pending(server) > 0  # the notifications held for the stalled listener
+                    assert set(listening()) == {"stalled", "reader"}
+                    await asyncio.sleep(STALL * 2)  # the stalled stream has not moved for that long
+                    flooding = asyncio.ensure_future(flood(http, 2, 5))
+                    await read(CHANGES + 5)
+                    await asyncio.wait_for(flooding, 60)
+                    # The stalled listen ended at the first of those changes, and its final message
+                    # let go of every notification that waited for it.
                     deadline = time.monotonic() + 10
                     while _pending(server):
                         assert time.monotonic() < deadline, _pending(server)
                         await asyncio.sleep(0.05)
-            assert seen == CHANGES  # the reading listener missed nothing
-            assert most < 200, most  # what waits for the stalled one is bounded
-            listeners = [rid for conn in list(server._connections) for rid in conn.listeners]
-            assert "stalled" not in listeners  # its listen was ended
+                    assert listening() == ["reader"]
+            assert seen == CHANGES + 5  # the reading listener missed nothing
 
         try:
             asyncio.run(asyncio.wait_for(main(), 120))

@@ -21,6 +21,8 @@ class Mailbox(msgspec.Struct, eq=False):
     """Bytes of the messages queued (what bounds a stream whose client reads slowly, `Stream.limit`)."""
     space: asyncio.Event | None = None
     """Set while writers wait for the queue to shrink (`Stream.drained`)."""
+    space_since: float = 0.0
+    """When `space` was made: the queue has not shrunk since, while a writer waited for it to."""
 
     def put_nowait(self, item: tuple[bytes, bool]) -> None:
         self.items.append(item)

@@ -94,6 +94,11 @@ class HttpSecurity:
     reads in time (a session's GET stream, or a request's stream whose client left) is let go of,
     since it is in the event store: the connection ends, and the client resumes with `Last-Event-ID`
     (as after any disconnect; resumption is bounded by `max_replay_bytes`)."""
+    stalled_stream_timeout: float = 10.0
+    """Seconds a request's handler may wait for room on an SSE stream whose client reads none of it
+    (its queue at `max_unsent_bytes` and not shrinking) before the stream counts as stalled: a 2026
+    `subscriptions/listen` on such a stream is then ended at its next notification, instead of each
+    change leaving one more notification waiting for as long as the client holds the stream open."""
     verify_token: TokenVerifier | None = None
     """The authentication hook: with it, every request needs `Authorization: Bearer <token>`. What it
     returns is the principal (None or "" refuses the request: 401): return the same value for the same

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import os
 import secrets
+import time
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -118,6 +119,9 @@ class Stream(msgspec.Struct, eq=False):
     """The queue was shed: the connection writing the stream out ends, what was shed is replayed."""
     finished: bool = False
     """Its final message is queued: nothing sent after it is written out, so no writer waits for room."""
+    stall: float = 10.0
+    """Seconds a writer may wait for room with the queue not shrinking before the stream counts as
+    stalled (`backed_up`; `HttpSecurity.stalled_stream_timeout`)."""
 
     _ids: ClassVar[Iterator[int]] = itertools.count(1)
     _origin: ClassVar[str] = secrets.token_hex(3)
@@ -188,12 +192,16 @@ class Stream(msgspec.Struct, eq=False):
             space = queue.space
             if space is None:
                 space = queue.space = asyncio.Event()
+                queue.space_since = time.monotonic()
             await space.wait()
 
     @property
     def backed_up(self) -> bool:
-        """A writer waits in `drained` for the queue to shrink."""
-        return self.queue.space is not None
+        """Its client has stopped reading it: a writer has waited in `drained` for longer than `stall`
+        with the queue not shrinking at all (a client that reads, however slowly, wakes the writers
+        each time it takes a message)."""
+        queue = self.queue
+        return queue.space is not None and time.monotonic() - queue.space_since > self.stall
 
     def release(self) -> None:
         """Its reader let go of it: what is sent on it from now on waits for a resumption."""

@@ -254,6 +254,7 @@ async def exchange(
     stream.reading = True
     stream.prepared = prepared
     stream.limit = security.max_unsent_bytes
+    stream.stall = security.stalled_stream_timeout
     try:
         if event is None:
             if session is not None:
@@ -319,7 +320,12 @@ async def _plain(
             await send({"type": "http.response.body", "body": reply})
             return
     security = app.security
-    stream = Stream(session.store, reading=True, limit=security.max_unsent_bytes)
+    stream = Stream(
+        session.store,
+        reading=True,
+        limit=security.max_unsent_bytes,
+        stall=security.stalled_stream_timeout,
+    )
     context.run(ROUTE.set, stream)
     if type(handler) is Paused:
         conn.peer.carry_paused(event, handler)
@@ -408,7 +414,7 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
 async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send, receive: Receive) -> None:
     # No event ids: a batch's stream is not resumable (the client that leaves it gets nothing
     # more of it; its requests go on, as a disconnect cancels nothing on a session).
-    stream = Stream(None, limit=app.security.max_unsent_bytes)
+    stream = Stream(None, limit=app.security.max_unsent_bytes, stall=app.security.stalled_stream_timeout)
     await feed(session.conn, body.strip(), stream)  # (the peer tells a batch by its "[")
     ready = not stream.queue.empty()
     watcher = None if ready else watch(receive, stream)
@@ -491,6 +497,7 @@ async def _open_get(
     stream = get_stream if get_stream is not None else Stream(session.store)
     stream.id = GET_STREAM
     stream.limit = app.security.max_unsent_bytes
+    stream.stall = app.security.stalled_stream_timeout
     session.get_stream = stream
     return stream, replay
 
