@@ -225,18 +225,20 @@ class Http11Connection(asyncio.BufferedProtocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
 
-    async def wait(self, timeout: float | None) -> None:
-        """Until the parser has more for the reader (or the connection fails, or `timeout` passes
-        with nothing read)."""
+    def waiting(self, timeout: float | None) -> asyncio.Future[None]:
+        """What to await until the parser has more for the reader (or the connection fails, or
+        `timeout` passes with nothing read). A future, not a coroutine: one frame less per wait. Once
+        done it stays `waiter` until the next wait (`_wake` and `_fail` pass over a done one)."""
         if self.error is not None:
             raise self.error
         waiter = self.waiter = asyncio.get_running_loop().create_future()
         if timeout is not None:
             self.deadlines.add(waiter, timeout)  # fails it with TimeoutError unless woken first
-        try:
-            await waiter
-        finally:
-            self.waiter = None
+        return waiter
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until the parser has more for the reader (`waiting`, awaited)."""
+        await self.waiting(timeout)
 
     def take(self) -> bytes:
         """The body bytes parsed so far (reading resumes if it had paused)."""
@@ -308,7 +310,7 @@ class Response:
                 chunks.append(chunk)
             if conn.complete:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            await conn.wait(self._timeout)
+            await conn.waiting(self._timeout)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives, in pieces of any size, for a caller that frames it itself (SSE:
@@ -320,7 +322,7 @@ class Response:
             elif conn.complete:
                 return
             else:
-                await conn.wait(self._timeout)
+                await conn.waiting(self._timeout)
 
     async def lines(self) -> AsyncIterator[bytes]:
         """The body line by line, each with its line ending (the last one may have none)."""
@@ -346,7 +348,7 @@ class Response:
                 if pending:
                     yield bytes(pending)
                 return
-            await conn.wait(self._timeout)
+            await conn.waiting(self._timeout)
 
     def _too_large(self, message: str) -> ResponseTooLarge:
         """The error for a body or line over its limit; the rest is not read: the connection closes."""
