@@ -12,7 +12,7 @@ from typing import Final, cast
 
 import httptools
 
-from ...aio.deadlines import Deadlines
+from ...aio.deadlines import Deadlines, Expiry
 
 __all__ = [
     "HIGH_WATER",
@@ -86,6 +86,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.buffer = buffer if buffer is not None else read_buffer()
         # Read timeouts from timers shared with the client's other connections (one per request costs).
         self.deadlines = deadlines if deadlines is not None else Deadlines()
+        self.expiry: Expiry | None = None  # the queue of the last timeout waited with
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -135,8 +136,11 @@ class Http11Connection(asyncio.BufferedProtocol):
             return
         if self.news:
             # Once per read, not per callback: a whole answer in one read wakes its reader once.
+            # (`_wake`, inline: every read.)
             self.news = False
-            self._wake()
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
@@ -233,7 +237,12 @@ class Http11Connection(asyncio.BufferedProtocol):
             raise self.error
         waiter = self.waiter = asyncio.get_running_loop().create_future()
         if timeout is not None:
-            self.deadlines.add(waiter, timeout)  # fails it with TimeoutError unless woken first
+            # Fails it with TimeoutError unless woken first. (The queue of the timeout, kept: nearly
+            # every wait of a connection has the same.)
+            expiry = self.expiry
+            if expiry is None or expiry.timeout != timeout:
+                expiry = self.expiry = self.deadlines.expiry(timeout, waiter.get_loop())
+            expiry.add(waiter)
         return waiter
 
     async def wait(self, timeout: float | None) -> None:
