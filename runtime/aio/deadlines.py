@@ -61,6 +61,7 @@ class Deadlines:
         for queue in self._queues.values():
             if queue.timer is not None:
                 queue.timer.cancel()
+                queue.timer = None  # (a queue kept by a caller arms a timer anew if added to)
             queue.futures.clear()
             queue.deadlines.clear()
         self._queues.clear()

@@ -90,3 +90,22 @@ def test_a_long_request_at_the_front_does_not_let_answered_ones_pile_up() -> Non
         deadlines.close()
 
     _run(main())
+
+
+def test_a_queue_kept_across_close_still_expires_what_is_added_to_it() -> None:
+    # A caller may keep a timeout's queue (`Deadlines.expiry`, as a connection does); once the
+    # deadlines are closed, what is added to it still expires, on a timer armed anew.
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines()
+        expiry = deadlines.expiry(0.05, loop)
+        first: asyncio.Future[None] = loop.create_future()
+        expiry.add(first)
+        deadlines.close()
+        later: asyncio.Future[None] = loop.create_future()
+        expiry.add(later)
+        await asyncio.wait([later], timeout=5)
+        assert later.done() and isinstance(later.exception(), TimeoutError)
+        assert not first.done()  # (closing fails nothing: the peer has failed what waited)
+
+    _run(main())

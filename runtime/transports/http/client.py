@@ -290,12 +290,21 @@ class StreamableHttpTransport:
                         self._hand_over(exchange, response, peek)
                         handed = True
                         return
-                    await self._consume(response, rid, peek)
+                    content_type = self._content_type(response, peek)
+                    if response.complete and content_type not in (None, "text/event-stream"):
+                        # A body all there (most answers): taken with no coroutine, unless a
+                        # message must go through the peer's reading (`_push`).
+                        body = response.read_nowait()
+                        assert body is not None and content_type is not None
+                        for message in self._answer(response, body, content_type, rid, peek):
+                            await self._push(message)
+                    else:
+                        await self._consume(response, rid, peek, content_type)
                     done = True
                     break
                 finally:
                     if not handed:
-                        await exchange.__aexit__(None if done else BaseException, None, None)
+                        exchange.release(done)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -316,14 +325,14 @@ class StreamableHttpTransport:
         rid = peek.id if peek is not None else None
         done = False
         try:
-            await self._consume(response, rid, peek)
+            await self._consume(response, rid, peek, self._content_type(response, peek))
             done = True
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._failed(exc, peek)
         finally:
-            await exchange.__aexit__(None if done else BaseException, None, None)
+            exchange.release(done)
             self._forget(rid)
 
     def _forget(self, rid: Any) -> None:
@@ -350,7 +359,27 @@ class StreamableHttpTransport:
     ) -> None:
         self._incoming.put_nowait(jsonrpc.encode_error(rid, code, message, data))
 
-    async def _consume(self, response: Response, rid: Any, peek: Peek | None) -> None:
+    async def _consume(
+        self, response: Response, rid: Any, peek: Peek | None, content_type: str | None
+    ) -> None:
+        """Take what a POST's response brings (its head noted: `_content_type`): the events of an
+        SSE stream, or its body's message."""
+        if content_type is None:
+            return
+        if content_type == "text/event-stream" and response.status == 200:
+            end = await self._read_sse(response, rid)
+            if rid is not None and peek is not None and peek.method is not None and not end.answered:
+                await self._resume(end, rid)
+            return
+        body = response.read_nowait()  # (no coroutine for a body that is all there)
+        if body is None:
+            body = await response.read()
+        for message in self._answer(response, body, content_type, rid, peek):
+            await self._push(message)
+
+    def _content_type(self, response: Response, peek: Peek | None) -> str | None:
+        """What a response's head says, noted (the session it starts, or ends); its content type
+        (None: there is no body to read, 202)."""
         if peek is not None and peek.method == "initialize":
             self.session_id = response.headers.get("mcp-session-id")
         elif response.status == 404 and self.session_id is not None and not self.stateless:
@@ -358,16 +387,14 @@ class StreamableHttpTransport:
             self.session_id = None
             self.session_lost = True
         if response.status == 202:
-            return
-        content_type = response.headers.get("content-type", "").split(";")[0].strip()
-        if content_type == "text/event-stream" and response.status == 200:
-            end = await self._read_sse(response, rid)
-            if rid is not None and peek is not None and peek.method is not None and not end.answered:
-                await self._resume(end, rid)
-            return
-        body = response.read_nowait()  # (no coroutine for a body that is all there: most are)
-        if body is None:
-            body = await response.read()
+            return None
+        return response.headers.get("content-type", "").split(";")[0].strip()
+
+    def _answer(
+        self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None
+    ) -> tuple[bytes, ...]:
+        """A response's whole body (no SSE stream): its answer delivered (`answered`) or its request
+        failed, typed, here; the messages left for the peer to read (`_push`) returned."""
         if response.status in (401, 403) and rid is not None:
             # Not a JSON-RPC answer (an OAuth error body, typically): the request failed, typed.
             challenge = response.headers.get("www-authenticate", "")
@@ -378,7 +405,7 @@ class StreamableHttpTransport:
                 jsonrpc.INVALID_REQUEST,
                 AUTHORIZATION_FAILED,
             )
-            return
+            return ()
         if content_type == "application/json" and body:
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
@@ -401,13 +428,10 @@ class StreamableHttpTransport:
                         f"body, said to be JSON, is not ({detail})",
                         jsonrpc.PARSE_ERROR,
                     )
-                    return
-                await self._push(body)
-                return
+                    return ()
+                return (body,)
             if isinstance(reply, list):
-                for item in reply:
-                    await self._push(bytes(item))
-                return
+                return tuple(bytes(item) for item in reply)
             if reply.jsonrpc == "2.0" and reply.error is not msgspec.UNSET and rid is not None:
                 if (
                     reply.id is msgspec.UNSET
@@ -419,8 +443,7 @@ class StreamableHttpTransport:
                     message = msgspec.json.decode(body)
                     message["id"] = rid
                     body = msgspec.json.encode(message)
-                await self._push(body)
-                return
+                return (body,)
             if reply.jsonrpc == "2.0" and reply.result is not msgspec.UNSET and response.status < 300:
                 answered = self.answered
                 if (
@@ -433,9 +456,8 @@ class StreamableHttpTransport:
                     # A plain result, its envelope read here: to its request, not read again by the
                     # peer (what `ClientPeer.feed` does with such a message; ASCII: valid UTF-8).
                     answered(reply.id, reply.result)
-                else:
-                    await self._push(body)
-                return
+                    return ()
+                return (body,)
         if rid is not None and peek is not None and peek.method is not None:
             self._fail(
                 rid,
@@ -444,6 +466,7 @@ class StreamableHttpTransport:
                 else f"HTTP {response.status} with no body, where the answer to {peek.method} was due",
                 code=jsonrpc.METHOD_NOT_FOUND if response.status == 404 else jsonrpc.INVALID_REQUEST,
             )
+        return ()
 
     async def _read_sse(self, response: Response, rid: Any = None) -> SseEnd:
         """Queue the data of each event; say how the stream ended: the last event id, the server's

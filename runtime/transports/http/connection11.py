@@ -12,7 +12,7 @@ from typing import Final, cast
 
 import httptools
 
-from ...aio.deadlines import Deadlines
+from ...aio.deadlines import Deadlines, Expiry
 
 __all__ = [
     "HIGH_WATER",
@@ -86,6 +86,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.buffer = buffer if buffer is not None else read_buffer()
         # Read timeouts from timers shared with the client's other connections (one per request costs).
         self.deadlines = deadlines if deadlines is not None else Deadlines()
+        self.expiry: Expiry | None = None  # the queue of the last timeout waited with
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -135,8 +136,11 @@ class Http11Connection(asyncio.BufferedProtocol):
             return
         if self.news:
             # Once per read, not per callback: a whole answer in one read wakes its reader once.
+            # (`_wake`, inline: every read.)
             self.news = False
-            self._wake()
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
@@ -225,18 +229,25 @@ class Http11Connection(asyncio.BufferedProtocol):
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
 
-    async def wait(self, timeout: float | None) -> None:
-        """Until the parser has more for the reader (or the connection fails, or `timeout` passes
-        with nothing read)."""
+    def waiting(self, timeout: float | None) -> asyncio.Future[None]:
+        """What to await until the parser has more for the reader (or the connection fails, or
+        `timeout` passes with nothing read). A future, not a coroutine: one frame less per wait. Once
+        done it stays `waiter` until the next wait (`_wake` and `_fail` pass over a done one)."""
         if self.error is not None:
             raise self.error
         waiter = self.waiter = asyncio.get_running_loop().create_future()
         if timeout is not None:
-            self.deadlines.add(waiter, timeout)  # fails it with TimeoutError unless woken first
-        try:
-            await waiter
-        finally:
-            self.waiter = None
+            # Fails it with TimeoutError unless woken first. (The queue of the timeout, kept: nearly
+            # every wait of a connection has the same.)
+            expiry = self.expiry
+            if expiry is None or expiry.timeout != timeout:
+                expiry = self.expiry = self.deadlines.expiry(timeout, waiter.get_loop())
+            expiry.add(waiter)
+        return waiter
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until the parser has more for the reader (`waiting`, awaited)."""
+        await self.waiting(timeout)
 
     def take(self) -> bytes:
         """The body bytes parsed so far (reading resumes if it had paused)."""
@@ -308,7 +319,7 @@ class Response:
                 chunks.append(chunk)
             if conn.complete:
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            await conn.wait(self._timeout)
+            await conn.waiting(self._timeout)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body as it arrives, in pieces of any size, for a caller that frames it itself (SSE:
@@ -320,7 +331,7 @@ class Response:
             elif conn.complete:
                 return
             else:
-                await conn.wait(self._timeout)
+                await conn.waiting(self._timeout)
 
     async def lines(self) -> AsyncIterator[bytes]:
         """The body line by line, each with its line ending (the last one may have none)."""
@@ -346,7 +357,7 @@ class Response:
                 if pending:
                     yield bytes(pending)
                 return
-            await conn.wait(self._timeout)
+            await conn.waiting(self._timeout)
 
     def _too_large(self, message: str) -> ResponseTooLarge:
         """The error for a body or line over its limit; the rest is not read: the connection closes."""

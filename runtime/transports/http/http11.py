@@ -130,10 +130,15 @@ class Exchange:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.release(kind is None)
+
+    def release(self, done: bool) -> None:
+        """`__aexit__` with no coroutine (`done`: the block ended as it should): the connection back
+        to the pool if its response was read to the end, closed otherwise."""
         conn, key = self._conn, self._key
         if conn is None or key is None:
             return
-        self._client._release(key, conn, reuse=kind is None and conn.reusable())
+        self._client._release(key, conn, reuse=done and conn.reusable())
 
 
 class HttpClient:
@@ -277,7 +282,7 @@ class HttpClient:
                 assert conn.transport is not None
                 conn.transport.write(data)
                 while not conn.head_done:
-                    await conn.wait(read_timeout)
+                    await conn.waiting(read_timeout)
             except HttpError:
                 self._release(key, conn, reuse=False)
                 # A kept-alive connection the server closed as this request went out: send it again on
