@@ -147,12 +147,17 @@ def _define_RequestMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "progressToken" in obj:
@@ -454,12 +459,19 @@ def _define_InitializedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not InitializedNotificationParams and not issubclass(
+                cls, InitializedNotificationParams
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -544,12 +556,19 @@ def _define_RootsListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not RootsListChangedNotificationParams and not issubclass(
+                cls, RootsListChangedNotificationParams
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -975,12 +994,17 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not Result and not issubclass(cls, Result):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1430,12 +1454,17 @@ def _define_JSONRPCNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not JSONRPCNotificationParams and not issubclass(cls, JSONRPCNotificationParams):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1760,12 +1789,17 @@ def _define_ToolInputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -1894,12 +1928,17 @@ def _define_NotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not NotificationParams and not issubclass(cls, NotificationParams):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1993,12 +2032,19 @@ def _define_PromptListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not PromptListChangedNotificationParams and not issubclass(
+                cls, PromptListChangedNotificationParams
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2126,12 +2172,19 @@ def _define_ResourceListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not ResourceListChangedNotificationParams and not issubclass(
+                cls, ResourceListChangedNotificationParams
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2216,12 +2269,19 @@ def _define_ToolListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not ToolListChangedNotificationParams and not issubclass(
+                cls, ToolListChangedNotificationParams
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:

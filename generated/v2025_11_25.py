@@ -207,12 +207,17 @@ def _define_RequestMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "progressToken" in obj:
@@ -596,12 +601,17 @@ def _define_CancelTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not CancelTaskResult and not issubclass(cls, CancelTaskResult):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "createdAt" not in obj:
@@ -1510,12 +1520,17 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not Result and not issubclass(cls, Result):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1606,12 +1621,17 @@ def _define_GetTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not GetTaskResult and not issubclass(cls, GetTaskResult):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "createdAt" not in obj:
@@ -1769,12 +1789,17 @@ def _define_GetTaskPayloadResult() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not GetTaskPayloadResult and not issubclass(cls, GetTaskPayloadResult):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2267,12 +2292,17 @@ def _define_ToolInputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -2363,12 +2393,17 @@ def _define_ToolOutputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:

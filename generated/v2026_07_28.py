@@ -294,12 +294,17 @@ def _define_ResultMetaObject() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not ResultMetaObject and not issubclass(cls, ResultMetaObject):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -479,12 +484,17 @@ def _define_RequestMetaObject() -> None:
             "io.modelcontextprotocol/protocolVersion",
         )
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -1150,12 +1160,17 @@ def _define_ToolInputSchema() -> None:
         _simple_ = {"$schema": ((str,), None), "type": ((str,), ("object",))}
         _required_ = ()
         _defaults_ = (("type", "object"),)
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "$schema" in obj:
@@ -1216,12 +1231,17 @@ def _define_ToolOutputSchema() -> None:
         _simple_ = {"$schema": ((str,), None)}
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "$schema" in obj:
@@ -1747,12 +1767,17 @@ def _define_NotificationMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
             # rules, without reading the tables per object. What fails a check takes the general path,
             # which says what is wrong.
+            if cls is not NotificationMetaObject and not issubclass(cls, NotificationMetaObject):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "io.modelcontextprotocol/subscriptionId" in obj:
@@ -3529,12 +3554,19 @@ def _define_SubscriptionsListenResultMetaObject() -> None:
         _simple_ = None
         _required_ = ("io.modelcontextprotocol/subscriptionId",)
         _defaults_ = ()
+        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
             # `OpenObject._from_wire` with this class's tables written out (the hot path of every
             # message that has one): the same rules, without reading the tables per message. What
             # does not convert takes the general path, which says what is wrong.
+            if cls is not SubscriptionsListenResultMetaObject and not issubclass(
+                cls, SubscriptionsListenResultMetaObject
+            ):
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, which the general hook reads.
+                return dec_hook(cls, obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:

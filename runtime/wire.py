@@ -48,6 +48,7 @@ from .shapes import (
     Unknown,
     build_hook,
     dec_hook,
+    hook_for,
     open_union,
     reaches_open,
     read_union,
@@ -64,6 +65,7 @@ __all__ = [
     "Unknown",
     "open_union",
     "dec_hook",
+    "hook_for",
     "build_hook",
     "read_union",
     "decode",
@@ -116,7 +118,7 @@ class _Decoder(Generic[T]):
     decode: Callable[[Data], T]
 
     def __init__(self, tp: type[T]) -> None:
-        fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
+        fast = msgspec.json.Decoder(tp, dec_hook=hook_for(tp)).decode
         reaches: list[bool] = []  # empty until the first failure asks
 
         def decode(buf: Data, /) -> T:

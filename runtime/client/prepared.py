@@ -32,7 +32,7 @@ from ..methods import RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.tasks import extension_method
-from ..shapes import DispatchMeta, dec_hook
+from ..shapes import DispatchMeta, hook_for
 
 if TYPE_CHECKING:
     from .projection import Check
@@ -145,7 +145,9 @@ def _decoder(tp: Any) -> ResultDecoder:
     # unknown content block tolerantly (`wire.decoder`), at its own cost, not twice.
     first = tp._by_tag_[absent].type if absent in tp._by_tag_ else None
     attr = _attribute(first, tag) if first is not None else None
-    likely = (msgspec.json.Decoder(first, dec_hook=dec_hook).decode, attr) if attr is not None else None
+    likely = (
+        (msgspec.json.Decoder(first, dec_hook=hook_for(first)).decode, attr) if attr is not None else None
+    )
 
     def decode(raw: msgspec.Raw) -> Any:
         if likely is not None:
@@ -204,7 +206,7 @@ def _analysed_later(key: _Key, old: Any, newest: Any, general: ResultDecoder) ->
 def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDecoder:
     """A result decoded as the newest revision's type `tp` at once (`projection`), or by `general`
     where that decoding fails or leaves a check unmet: then `general`'s value or error stands."""
-    fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
+    fast = msgspec.json.Decoder(tp, dec_hook=hook_for(tp)).decode
     # The members that must hold their defaults, read in one call (as a tuple: `attrgetter` of one
     # name gives the value alone), and those that must be objects.
     names = [name for name, _, must in checks if must == "default"]

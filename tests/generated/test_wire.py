@@ -460,3 +460,49 @@ def test_members_only_accepts_exactly_what_the_full_type_accepts(revision: str, 
             outcomes.append((decoded.name, decoded.arguments))
     assert outcomes[0] == outcomes[1]
     assert wire.members_only(params_type) is wire.members_only(params_type)  # built once
+
+
+def test_a_results_meta_reader_as_its_decoders_hook_hands_other_types_on() -> None:
+    # A result whose `_meta` reader is its decoder's hook (one Python call less per message) still
+    # reads every other value the hook meets as its own type: here an embedded resource's contents,
+    # a dispatched union, text or blob by their keys.
+    assert wire.hook_for(v2026.CallToolResult) is vars(v2026.ResultMetaObject)["_from_wire"].__func__
+    # Not where every item of an array holds another such value (each tool's `inputSchema`).
+    assert wire.hook_for(v2026.ListToolsResult) is wire.dec_hook
+    assert wire.hook_for(v2026.PrimitiveSchemaDefinition) is wire.dec_hook
+    body = {
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}, "x.y/z": [1]},
+        "content": [
+            {"type": "resource", "resource": {"uri": "file:///a", "blob": "AAAA"}},
+            {"type": "resource", "resource": {"uri": "file:///b", "text": "b"}},
+        ],
+        "resultType": "complete",
+    }
+    got = wire.decode(json.dumps(body), v2026.CallToolResult)
+    assert type(got.meta) is v2026.ResultMetaObject
+    assert got.meta["x.y/z"] == [1]
+    assert type(got.meta.server_info) is v2026.Implementation
+    blocks = [type(c.resource) for c in got.content if isinstance(c, v2026.EmbeddedResource)]
+    assert blocks == [v2026.BlobResourceContents, v2026.TextResourceContents]
+    assert same_json(json.loads(wire.encode(got)), body)
+    bad = dict(body, content=[{"type": "resource", "resource": {"uri": 1, "text": "b"}}])
+    with pytest.raises(msgspec.ValidationError):
+        wire.decode(json.dumps(bad), v2026.CallToolResult)
+
+
+class _Stamped(v2026.ResultMetaObject):
+    __slots__ = ()
+
+
+class _Holder(msgspec.Struct):
+    meta: _Stamped
+
+
+def test_a_subclass_of_an_open_object_reads_as_itself() -> None:
+    # The written-out reader hands a type that is not its own to the general hook, but a subclass's
+    # values it reads itself, as that subclass (no loop back through the hook).
+    got = wire.decode(
+        b'{"meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}}}', _Holder
+    )
+    assert type(got.meta) is _Stamped
+    assert type(got.meta.server_info) is v2026.Implementation
