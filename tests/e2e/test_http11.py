@@ -521,3 +521,33 @@ def test_a_head_over_the_limits_fails_at_once_even_if_it_never_ends(lines: int, 
             await http.close()
 
     run(main())
+
+
+def test_interim_responses_before_the_answer_are_skipped() -> None:
+    """A server (or a proxy in front of it) may send 100 Continue or 103 Early Hints before its answer;
+    the client reads the answer after them, and the connection stays usable."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(3):
+            _, _, body = await read_request(reader)
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
+            writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\nX-Seen: yes\r\n\r\n%s" % (len(body), body)
+            )
+            await writer.drain()
+
+    async def main() -> None:
+        async with serving(handle) as (url, accepted):
+            http = HttpClient()
+            for i in range(3):
+                body = b'{"n": %d}' % i
+                async with http.request("POST", url, {"content-type": "application/json"}, body) as r:
+                    assert r.status == 200 and r.headers.get("x-seen") == "yes"
+                    assert "link" not in r.headers
+                    assert await r.read() == body
+            await http.close()
+            assert accepted[0] == 1
+
+    run(main())

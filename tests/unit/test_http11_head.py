@@ -93,3 +93,34 @@ def test_a_head_read_before_a_malformed_body_still_reaches_its_reader(split: boo
                 await conn.wait(None)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    "interim", [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"]
+)
+@pytest.mark.parametrize("split", [False, True])
+def test_an_interim_response_is_skipped_and_the_answer_after_it_read(interim: bytes, split: bool) -> None:
+    """A 1xx response before the answer (100 Continue, 103 Early Hints) was taken for the answer: its
+    status returned and the real answer's headers added to its own. Now it is skipped, whether it comes
+    in the same read as the answer or in one of its own."""
+    conn = Http11Connection(1 << 20, 256)
+    whole = answer([("Content-Type", "application/json")], b'{"ok":true}')
+    if split:
+        feed(conn, interim)
+        assert not conn.head_done and not conn.complete
+        feed(conn, whole)
+    else:
+        feed(conn, interim + whole)
+    assert conn.status == 200 and conn.complete and conn.keep_alive
+    assert conn.headers == {"content-type": "application/json", "content-length": "11"}
+    assert conn.take() == b'{"ok":true}'
+
+
+def test_interim_responses_without_end_are_bounded_by_the_head_limit() -> None:
+    """A server that sends interim responses for ever fills no memory: they count against the head."""
+    conn = Http11Connection(4096, 16)
+    for _ in range(200):
+        if conn.error is not None:
+            break
+        feed(conn, b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
+    assert conn.error is not None and "exceeds the limit" in str(conn.error)

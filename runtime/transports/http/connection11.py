@@ -104,6 +104,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.buffered = 0
         self.started = False  # a byte of this response came
         self.head_done = False
+        self.interim = False  # the message being parsed is an interim (1xx) response, not the answer
         self.complete = False
         self.keep_alive = False
         self.news = False  # a callback of this read found more for the reader: woken once it is parsed
@@ -194,10 +195,19 @@ class Http11Connection(asyncio.BufferedProtocol):
         raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200 and status != 101:
+            # An interim response (100 Continue, 103 Early Hints): not the answer, which follows it on
+            # the same connection. Its headers are let go of (still counted against the head's limits,
+            # so a server cannot send them for ever); the answer's own head is read next.
+            self.interim = True
+            self.headers = {}
+            self.repeated = None
+            return
         if self.repeated is not None:  # values of a repeated header, joined once, in the order sent
             for key, values in self.repeated.items():
                 self.headers[key] = ", ".join(values)
-        self.status = self.parser.get_status_code()
+        self.status = status
         self.head_done = True
         self.news = True
 
@@ -210,6 +220,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.news = True
 
     def on_message_complete(self) -> None:
+        if self.interim:  # (an interim response ends with its head: the answer is the next message)
+            self.interim = False
+            return
         # Asked here: once the callback returns, the parser has moved on to the next message.
         self.keep_alive = self.parser.should_keep_alive()
         self.complete = True
