@@ -438,6 +438,15 @@ class Peer(Requester):
         limit = self._max_waiting
         # What this task writes while it handles a burst is sent as it next waits, whatever for:
         hold, release = self._hold, self._release  # a lone request's answer needs no second turn
+        # Save that the answer to the first request of a read goes alone, before the others read with
+        # it are handled: the client gets to work on it (its next request) while the server handles
+        # them, instead of each side waiting for the other's whole burst. At 4 in flight (the raw
+        # stdio driver of bench/servers.py, both processes at real-time priority) the server's
+        # blocking waits went from 0.03-0.22 to 0.00-0.03 per call and calls/s from 57-103k
+        # (bimodal) to 97-115k, for one write per call where there were 0.5-0.7. At 1 in flight
+        # nothing changes (one read, one write); at 16, calls/s are the same with 0.6 writes per call
+        # where there were 0.3.
+        fresh = False
         hold()
         try:
             while True:
@@ -449,6 +458,11 @@ class Peer(Requester):
                         break
                     hold()
                     burst = (data,)
+                    fresh = True
+                elif fresh:  # (the rest of a read: the first one's answer goes now)
+                    fresh = False
+                    release()
+                    hold()
                 for data in burst:  # (one pass: the envelope read and a request recognised at once)
                     message = None if batches and data[:1] == b"[" else parse_single(data, parsing_batches)
                     if (
