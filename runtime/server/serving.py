@@ -126,8 +126,10 @@ class Serving:
         `uvicorn_options` go to `uvicorn.run`. Two defaults differ from uvicorn's: no access log
         (uvicorn formats each line's arguments, quoting the path, even when the log level hides it)
         and no proxy-headers middleware (it rewrites every request's scope, for client addresses
-        that MCP never reads). Together they are about 5% of answering a small request. Pass
-        `access_log=True`, or `proxy_headers=True` behind a proxy whose client addresses you log.
+        that MCP reads only on `initialize`, to count an anonymous client's sessions:
+        `HttpSecurity.max_sessions_per_client`). Together they are about 5% of answering a small
+        request. Pass `access_log=True`, or, behind a proxy, `proxy_headers=True` with
+        `forwarded_allow_ips=` naming it (else every client has the proxy's address).
         WebSocket upgrades of the MCP path are served by mcpbind's own connection, not through
         uvicorn's ASGI WebSocket layer (less CPU per message: `websocket.uvicorn_protocol`);
         `ws="auto"` gives them to uvicorn's.

@@ -122,7 +122,6 @@ class HttpApp:
         self._act: dict[type[Route], Callable[[HttpApp, Any, Send, Receive], Awaitable[None]]] = {
             inbound.Stateless: self.stateless.post,
             inbound.SessionMessage: stateful.post,
-            inbound.Initialize: self._initialize,
             inbound.Batch: stateful.post_batch,
             inbound.Listen: stateful.get,
             inbound.Resume: stateful.get,
@@ -130,7 +129,8 @@ class HttpApp:
             inbound.UnreadableAnswer: stateful.unreadable,
             inbound.Delete: self._delete,
         }
-        """What each kind of route is: one table, one way through."""
+        """What each kind of route is: one table, one way through (but `Initialize`, which `__call__`
+        gives the client's address as well, for `HttpSecurity.max_sessions_per_client`)."""
 
     @property
     def sessions(self) -> dict[str, Session]:
@@ -242,6 +242,8 @@ class HttpApp:
                     return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
+            elif type(route) is inbound.Initialize:  # (its client's address is the scope's)
+                await self.table.initialize(route.body, send, scope.get("client"))
             else:
                 await self._act[type(route)](self, route, send, receive)
         except StoreUnavailable as exc:
@@ -305,10 +307,6 @@ class HttpApp:
                 return
 
     # -- acting on a route --------------------------------------------------------------------------
-
-    @staticmethod
-    async def _initialize(app: HttpApp, route: inbound.Initialize, send: Send, receive: Receive) -> None:
-        await app.table.initialize(route.body, send)
 
     @staticmethod
     async def _delete(app: HttpApp, route: inbound.Delete, send: Send, receive: Receive) -> None:

@@ -78,6 +78,24 @@ class HttpSecurity:
     one more is refused at once with 503 and Retry-After."""
     max_sessions: int = 10_000
     """Stateful sessions at once; an `initialize` beyond gets 503 with Retry-After."""
+    max_sessions_per_client: int | None = 100
+    """Stateful sessions one client holds at once (None: no bound but `max_sessions`), so that one
+    client looping `initialize` cannot take every place. The client is the principal when the
+    endpoint authenticates (`verify_token`, `auth`), else the peer address the ASGI server gives
+    (`scope["client"]`; an IPv6 address counts by its /64, and requests with no address are one
+    client). At the cap, a client's `initialize` ends that client's own session idle the longest
+    with nothing in use (no request being answered or running, no stream open): that session gets
+    404 afterwards and its client opens a new one, as the spec has it; no other client is affected.
+    If every one of its sessions is in use, the `initialize` gets 503 with Retry-After.
+
+    Behind a reverse proxy, every anonymous client has the proxy's address, and they share one cap,
+    unless the ASGI server is told the real one (uvicorn's `--proxy-headers` with
+    `--forwarded-allow-ips` naming the proxy; `run_http(proxy_headers=True, forwarded_allow_ips=)`):
+    do that, or raise the cap, set None, or authenticate.
+
+    With several workers, it bounds each worker's table: the sessions a client opened on a worker or
+    used there (taken up from a shared store); a session it ends is ended on every worker (deleted
+    from the store), so a client holds at most workers x this many."""
     session_idle_timeout: float = 3600.0
     max_streams_per_session: int = 64
     """Requests of one session answered at once (each holds a response open: a POST, or a GET

@@ -8,7 +8,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +18,7 @@ from ...protocol.inbound import INVALID_REQUEST
 from ...protocol.jsonrpc import RequestId
 from .asgi import Receive, Send, error_body, respond
 from .binding import new_connection
+from .clients import ClientSessions, client_of
 from .security import HttpSecurity, who
 from .sse import MAX_UNSENT, EventStore, MemoryEventStore, Stream, feed
 
@@ -53,12 +54,15 @@ class SessionState(msgspec.Struct):
     principal: str = ""
     """Who opened the session (a digest of the principal `verify_token` returned; "" without it):
     the session is no one else's."""
+    client: str = ""
+    """The address of the client that opened it, when no principal names the client: whose
+    `HttpSecurity.max_sessions_per_client` it counts against, on every worker (`clients.client_of`)."""
 
     # The one place a server session (`SessionSnapshot`) and its stored form meet: stores keep this
     # wire form, whatever the server's snapshot becomes.
 
     @classmethod
-    def of(cls, snapshot: SessionSnapshot, principal: str) -> SessionState:
+    def of(cls, snapshot: SessionSnapshot, principal: str, client: str = "") -> SessionState:
         """The stored form of a session the server negotiated (`Connection.snapshot()`)."""
         return cls(
             snapshot.revision,
@@ -68,6 +72,7 @@ class SessionState(msgspec.Struct):
             snapshot.log_level,
             list(snapshot.subscriptions),
             principal,
+            "" if principal else client,
         )
 
     def snapshot(self) -> SessionSnapshot:
@@ -127,6 +132,8 @@ class Session:
     meanwhile is this worker's to keep for them (`unrouted`, the backlog)."""
     principal: str = ""
     """Whose session it is (`SessionState.principal`)."""
+    client: str = ""
+    """Whose place it takes (`clients.client_of`): its principal, else its client's address."""
     state: SessionState | None = None
     """What the shared store held when this worker last read it (shared stores only)."""
     streams: int = 0
@@ -139,6 +146,11 @@ class Session:
     """Bytes the backlog keeps (`HttpSecurity.max_unsent_bytes`), besides its 100 messages."""
     open_streams: dict[str, Stream] = field(default_factory=dict)
     """POST streams still waiting for their final message (resumable with Last-Event-ID)."""
+
+    def in_use(self) -> bool:
+        """A request of it is being answered or runs, a stream of it is open, or the server awaits its
+        client's answer: a session its client's cap does not end (`ClientSessions.longest_idle`)."""
+        return self.streams > 0 or self.opening_get > 0 or not self.conn.peer.is_idle()
 
     def unrouted(self, data: bytes) -> None:
         """A message that belongs to no request: the GET stream's, or kept (bounded, in number and in
@@ -163,7 +175,9 @@ class Session:
 
 
 class SessionTable:
-    """The sessions of one worker, backed by a `SessionStore` any worker may share."""
+    """The sessions of one worker, backed by a `SessionStore` any worker may share. A session enters and
+    leaves the table through its methods (`_hold`, `_let_go`), which keep each client's sessions
+    (`clients`) in step with it."""
 
     def __init__(
         self,
@@ -179,6 +193,11 @@ class SessionTable:
         self.event_store = event_store or (lambda _: MemoryEventStore(self.security.max_replay_bytes))
         """The event store of a session, by its id."""
         self.sessions: dict[str, Session] = {}
+        self.clients: ClientSessions[Session] = ClientSessions()
+        """The same sessions by client (`HttpSecurity.max_sessions_per_client`)."""
+        self.refused = 0.0
+        """When an `initialize` was last refused for its client's sessions all being in use (logged
+        as a warning at most once a minute)."""
         self.shared: bool = getattr(self.store, "shared", False)
         """Other processes share the store: read it on every request (`get`)."""
         self.forward: Callable[[str, RequestId | None, bytes], Awaitable[None]] | None = None
@@ -213,6 +232,7 @@ class SessionTable:
         session = Session(session_id, None, self.event_store(session_id))  # type: ignore[arg-type]
         session.backlog_limit = self.security.max_unsent_bytes
         session.principal = state.principal
+        session.client = state.principal or state.client
         session.state = state
         session.conn = new_connection(self.server, session)
         try:
@@ -221,22 +241,33 @@ class SessionTable:
             await self.end(session, "the stored session could not be taken up")
             await self._discard(session_id, exc)
             return None
-        self.sessions[session_id] = session
+        self._hold(session)
         return session
+
+    def _hold(self, session: Session) -> None:
+        """`session` is this worker's: in the table and counted against its client."""
+        self.sessions[session.id] = session
+        self.clients.add(session)
+
+    def _let_go(self, session: Session) -> None:
+        """`session` is no longer this worker's (ended, or ended elsewhere)."""
+        if self.sessions.get(session.id) is session:
+            del self.sessions[session.id]
+        self.clients.remove(session)
 
     async def refresh(self, session: Session) -> bool:
         """Read `session` again from a shared store: it may have changed (or ended: False, and it is
         ended here too) on another worker since this one last read it."""
         state = await self.store.load(session.id)
         if state is None:
-            self.sessions.pop(session.id, None)
+            self._let_go(session)
             await self.end(session, "the session ended on another worker")
             return False
         if state != session.state:
             try:
                 session.conn.restore(state.snapshot())
             except ValueError as exc:
-                self.sessions.pop(session.id, None)
+                self._let_go(session)
                 await self.end(session, "the stored session could not be taken up")
                 await self._discard(session.id, exc)
                 return False
@@ -264,7 +295,7 @@ class SessionTable:
 
     @staticmethod
     def state(session: Session) -> SessionState:
-        return SessionState.of(session.conn.snapshot(), session.principal)
+        return SessionState.of(session.conn.snapshot(), session.principal, session.client)
 
     def sweep(self, now: float) -> None:
         """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
@@ -274,16 +305,25 @@ class SessionTable:
 
     def expire(self) -> None:
         cutoff = time.monotonic() - self.security.session_idle_timeout
-        for sid in [sid for sid, s in self.sessions.items() if s.last_seen < cutoff]:
-            session = self.sessions.pop(sid)
-            task = asyncio.ensure_future(self._forget(session))
-            self.closing.add(task)
-            task.add_done_callback(self.closing.discard)
+        for session in [s for s in self.sessions.values() if s.last_seen < cutoff]:
+            self._let_go(session)
+            self._closing(self._forget(session, "the session expired", not self.shared))
 
-    async def _forget(self, session: Session) -> None:
-        if not self.shared:  # a shared store expires its sessions itself: they may be alive elsewhere
-            await self.store.delete(session.id)
-        await self.end(session, "the session expired")
+    def _closing(self, ending: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(ending)
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+
+    async def _forget(self, session: Session, reason: str, delete: bool) -> None:
+        """End a session this worker let go of; `delete`: in the store too. (A shared store expires its
+        sessions itself: one idle here may be alive elsewhere.)"""
+        try:
+            if delete:
+                await self.store.delete(session.id)
+        except StoreUnavailable as exc:
+            log.warning("session %s: %s; the store could not delete it (%s)", session.id, reason, exc)
+        finally:
+            await self.end(session, reason)
 
     async def end(self, session: Session, reason: str) -> None:
         self.server.detach(session.conn)
@@ -297,24 +337,36 @@ class SessionTable:
         """End every session of this worker (once: a second call finds none)."""
         while self.sessions:
             _, session = self.sessions.popitem()
+            self.clients.remove(session)
             await self.end(session, "the server is shutting down")
+        self.clients.clear()
 
-    async def initialize(self, body: bytes, send: Send) -> None:
-        """Open a session with the `initialize` request `body`, and answer it."""
-        if len(self.sessions) >= self.security.max_sessions:
+    async def initialize(self, body: bytes, send: Send, peer: Sequence[object] | None = None) -> None:
+        """Open a session with the `initialize` request `body`, and answer it. `peer`: the client's
+        address (`scope["client"]`), whose sessions are bounded when no principal names the client."""
+        principal = who()
+        client = client_of(principal, peer)
+        cap = self.security.max_sessions_per_client
+        replacing = cap is not None and self.clients.count(client) >= cap
+        if replacing and self.clients.longest_idle(client) is None:
+            await self._refuse_client(client, send)
+            return
+        # A client at its cap replaces one of its own sessions: the table does not grow.
+        if not replacing and len(self.sessions) >= self.security.max_sessions:
             # Full: idle sessions may be holding the places. Look for them at most once a second, as
             # the scan walks every session and a flood of initializes at the cap must not repeat it.
             now = time.monotonic()
             if now - self.swept >= 1.0:
                 self.sweep(now)
-        if len(self.sessions) >= self.security.max_sessions:
+        if not replacing and len(self.sessions) >= self.security.max_sessions:
             busy = error_body(INVALID_REQUEST, "Too many sessions")
             await respond(send, 503, busy, [(b"retry-after", b"5")])
             return
         sid = secrets.token_urlsafe(24)
         session = Session(sid, None, self.event_store(sid))  # type: ignore[arg-type]
         session.backlog_limit = self.security.max_unsent_bytes
-        session.principal = who()
+        session.principal = principal
+        session.client = client
         session.conn = new_connection(self.server, session)
         stream = Stream(None)
         await feed(session.conn, body, stream)
@@ -325,17 +377,52 @@ class SessionTable:
             except BaseException:  # not stored (StoreUnavailable): no session was opened
                 self.server.detach(session.conn)
                 raise
-            self.sessions[session.id] = session
+            # Room is made here, with no wait between it and holding the session: a client's
+            # initializes answered at the same time cannot take it past its cap.
+            if cap is not None and not self._make_room(client, cap):
+                self.server.detach(session.conn)
+                await self.store.delete(session.id)
+                await self._refuse_client(client, send)
+                return
+            self._hold(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
             self.server.detach(session.conn)
             await respond(send, 400 if b'"error"' in data else 200, data)
 
+    def _make_room(self, client: str, cap: int) -> bool:
+        """Below its cap, `client` may open a session; at it, its session idle the longest with nothing
+        in use is ended to make room (everywhere: deleted from a shared store too). False: all of
+        its sessions are in use."""
+        while self.clients.count(client) >= cap:
+            oldest = self.clients.longest_idle(client)
+            if oldest is None:
+                return False
+            self._let_go(oldest)
+            log.info(
+                "session %s ended: its client (%s) is at its cap of %d sessions and opened another",
+                oldest.id,
+                client[:24],
+                cap,
+            )
+            self._closing(self._forget(oldest, "its client opened more sessions than its cap", True))
+        return True
+
+    async def _refuse_client(self, client: str, send: Send) -> None:
+        """503: the client is at its cap and every one of its sessions is in use (logged as a warning
+        at most once a minute: a client looping `initialize` must not flood the log)."""
+        now = time.monotonic()
+        if now - self.refused >= 60.0:
+            self.refused = now
+            log.warning("client %s: initialize refused: at its cap, all its sessions in use", client[:24])
+        busy = error_body(INVALID_REQUEST, "Too many sessions of this client, all of them in use")
+        await respond(send, 503, busy, [(b"retry-after", b"5")])
+
     async def delete(self, session_id: str | None, send: Send) -> None:
         """DELETE: end the session the client names."""
         session = await self.get(session_id) if session_id else None
         if session is not None:
-            self.sessions.pop(session.id, None)
+            self._let_go(session)
             await self.store.delete(session.id)
         if session is None:
             await respond(send, 404 if session_id else 400, error_body(INVALID_REQUEST, "Session not found"))
