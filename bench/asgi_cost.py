@@ -9,7 +9,9 @@ what is left is the app's cost per request (startup, imports and the session's h
     valgrind --tool=callgrind --callgrind-out-file=/tmp/a.cg python bench/asgi_cost.py LEG N [--gc-off]
     LEG: 2026-json (stateless tools/call), 2025-json (a session's tools/call, JSON answers),
          2025-sse (a session's echo_progress: one progress notification, an SSE answer),
-         floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost)
+         floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost),
+         2025-init (an `initialize` each, from one client: past its cap of sessions, each ends its
+         longest-idle one)
 
 It only imports ``mcpbind.server`` and ``mcpbind.transports``' public entry (`Server.http_app`), so the
 same script measures an older checkout of mcpbind too. Without valgrind it prints µs per request.
@@ -192,6 +194,9 @@ async def main(leg: str, n: int) -> None:
         await d.post({"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
     if leg in ("floor", "null"):
         era = MODERN
+    if leg == "2025-init":
+        await _initializes(d, init, n)
+        return
     t0 = time.perf_counter()
     for _ in range(n):
         status, head, body = await d.post(d.call(tool, era), headers)
@@ -199,6 +204,19 @@ async def main(leg: str, n: int) -> None:
             raise RuntimeError(f"{status} {head} {body[:300]!r}")
     dt = time.perf_counter() - t0
     print(f"{leg} n={n} {dt / n * 1e6:.1f} us/request; last {head.get(b'content-type')!r} {len(body)} bytes")
+
+
+async def _initializes(d: Driver, init: dict[str, Any], n: int) -> None:
+    """`n` sessions opened by one client, none ended: what an initialize costs (a turn of the loop
+    after each, for what it leaves to a task)."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        status, head, body = await d.post(init, [])
+        if status != 200 or b"mcp-session-id" not in head:
+            raise RuntimeError(f"{status} {head} {body[:300]!r}")
+        await asyncio.sleep(0)
+    dt = time.perf_counter() - t0
+    print(f"2025-init n={n} {dt / n * 1e6:.1f} us/initialize")
 
 
 if __name__ == "__main__":
