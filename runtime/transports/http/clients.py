@@ -26,6 +26,8 @@ def client_of(principal: str, peer: Sequence[object] | None) -> str:
     host = peer[0] if peer else None
     if not isinstance(host, str) or not host:
         return UNKNOWN
+    if ":" not in host:
+        return host  # IPv4 as the ASGI server writes it (or a name): as it is, with no parsing
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
