@@ -26,6 +26,7 @@ from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
 from mcpbind.transports.stdio import StdioClientTransport
 
+from ..auth_support import serving
 from ..http_support import free_port, wait_for_port
 
 SERVERS = Path(__file__).resolve().parents[1] / "servers"
@@ -319,3 +320,47 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
         assert isinstance(
             Client.stdio(sys.executable, ["-c", "pass"], stderr=choice).transport, StdioClientTransport
         )
+
+
+def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than_the_unread_bound() -> None:
+    """A server answering a POST with a flood of events while nothing takes them yet (a transport used
+    before `deliver_to`, or read with `read()` by a caller busy elsewhere) grew the transport's queue
+    without limit. The response is read on only while under `max_unread` bytes wait, so the server's
+    writes wait instead, and every message still comes, in order, once they are read."""
+    note = b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"%s"}}'
+    count, size = 400, 64 * 1024
+    sent: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        head = [(b"content-type", b"text/event-stream")]
+        await send({"type": "http.response.start", "status": 200, "headers": head})
+        for i in range(count):
+            data = note % (b"%08d" % i + b"x" * size)
+            await send({"type": "http.response.body", "body": b"data: " + data + b"\n\n", "more_body": True})
+            sent.append(i)
+        answer = b'data: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
+        await send({"type": "http.response.body", "body": answer})
+
+    with serving(app) as origin:
+
+        async def main() -> None:
+            bound = 256 * 1024
+            transport = StreamableHttpTransport(origin + "/mcp", get_stream=False, max_unread=bound)
+            await transport.start()
+            try:
+                await transport.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}')
+                await asyncio.sleep(1.5)  # the server sends as fast as it may; nobody reads
+                assert transport.unread <= bound + size + 200, transport.unread
+                assert len(sent) < count  # its writes wait: 25 MB were not all taken
+                for i in range(count):
+                    data = await asyncio.wait_for(transport.read(), 30)
+                    assert data is not None and b'"%08d' % i in data
+                assert await asyncio.wait_for(transport.read(), 30) == b'{"jsonrpc":"2.0","id":1,"result":{}}'
+            finally:
+                await transport.close()
+
+        asyncio.run(main())
+    assert len(sent) == count

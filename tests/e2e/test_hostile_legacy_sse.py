@@ -184,7 +184,7 @@ def test_a_server_flooding_the_stream_fills_no_more_than_the_unread_bound() -> N
             await transport.start()
             try:
                 await asyncio.sleep(1.5)  # the server sends as fast as it may; nobody reads
-                assert transport._unread <= bound + size + 200, transport._unread
+                assert transport.unread <= bound + size + 200, transport.unread
                 assert len(sent) < count  # its writes wait: 25 MB were not all taken
                 for i in range(count):
                     data = await asyncio.wait_for(transport.read(), 30)

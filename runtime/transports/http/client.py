@@ -47,6 +47,7 @@ from .http11 import (
 from .legacy_sse import LegacySseTransport
 from .outgoing import HeaderShapes
 from .replies import SseEnd, answers, discover_version, failure, read_reply, request_peek
+from .unread import DEFAULT_MAX_UNREAD, Unread
 
 __all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
 
@@ -73,6 +74,7 @@ class StreamableHttpTransport:
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_headers: int = DEFAULT_MAX_HEADERS,
         cancel_grace: float = DEFAULT_CANCEL_GRACE,
+        max_unread: int = DEFAULT_MAX_UNREAD,
     ) -> None:
         self.url = url
         self.cancel_grace = cancel_grace
@@ -103,7 +105,11 @@ class StreamableHttpTransport:
         """Set when the server answered 404 for our session: the client initializes again."""
         self.param_headers: dict[str, dict[str, tuple[str, ...]]] = {}
         """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for (from tools/list)."""
-        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.max_unread = max_unread
+        """Bytes of messages read off responses and not yet taken by `read` (before `deliver_to`, or
+        without it): past it, the response they came on is not read on until `read` takes some (the
+        server's writes wait, as TCP has them)."""
+        self._incoming = Unread(max_unread)
         self.deliver: Callable[[bytes], Awaitable[None]] | None = None
         """Set by the client to take each message as soon as it is read, in the task that read it,
         instead of through `read()` (one turn of the event loop less per answer)."""
@@ -171,6 +177,7 @@ class StreamableHttpTransport:
             max_message=self.max_message,
             max_header_bytes=self.max_header_bytes,
             max_headers=self.max_headers,
+            max_unread=self.max_unread,
         )
         try:
             await legacy.start()
@@ -186,9 +193,14 @@ class StreamableHttpTransport:
     async def read(self) -> bytes | None:
         return await self._incoming.get()
 
+    @property
+    def unread(self) -> int:
+        """Bytes of the messages read and not yet taken by `read`."""
+        return self._incoming.bytes
+
     async def _push(self, message: bytes) -> None:
         if self.deliver is None:
-            self._incoming.put_nowait(message)
+            await self._incoming.put(message)
         else:
             await self.deliver(message)
 

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
 
 from ...errors import McpError, quoted
 from ...protocol import jsonrpc
@@ -37,11 +36,9 @@ from .http11 import (
     Response,
     ResponseTooLarge,
 )
+from .unread import DEFAULT_MAX_UNREAD, Unread
 
 __all__ = ["LegacySseTransport", "DEFAULT_MAX_UNREAD"]
-
-DEFAULT_MAX_UNREAD: Final = 4 * 1024 * 1024
-"""Bytes of the server's messages a `LegacySseTransport` holds unread before it stops reading its stream."""
 
 log = logging.getLogger("mcpbind.http")
 
@@ -74,10 +71,7 @@ class LegacySseTransport(PlainTransport):
         self.max_unread = max_unread
         """Bytes of messages read off the stream and not yet taken by `read`: past it, the stream is not
         read on (the server's writes wait, as TCP has them) until `read` has taken some."""
-        self._incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._unread = 0
-        self._room: asyncio.Event | None = None
-        """Set when `read` has brought the unread bytes back under `max_unread` (None: not waited for)."""
+        self._incoming = Unread(max_unread)
         self._reader: asyncio.Task[None] | None = None
 
     async def _auth_headers(self, method: str, url: str) -> dict[str, str]:
@@ -145,12 +139,8 @@ class LegacySseTransport(PlainTransport):
                     if event.event == "endpoint" and not endpoint.done():
                         endpoint.set_result(event.data.decode("utf-8", "replace"))
                     elif event.event == "message" and event.data:
-                        self._incoming.put_nowait(event.data)
-                        self._unread += len(event.data)
-                        if self._unread > self.max_unread:
-                            # A server sending faster than we read: the stream waits (bounded memory).
-                            room = self._room = asyncio.Event()
-                            await room.wait()
+                        # A server sending faster than we read: the stream waits (bounded memory).
+                        await self._incoming.put(event.data)
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None
 
@@ -161,13 +151,12 @@ class LegacySseTransport(PlainTransport):
             self.auth.use_revision(revision)  # no header carries it; the hook follows its text
 
     async def read(self) -> bytes | None:
-        data = await self._incoming.get()
-        if data is not None:
-            self._unread -= len(data)
-            if self._room is not None and self._unread <= self.max_unread:
-                self._room.set()
-                self._room = None
-        return data
+        return await self._incoming.get()
+
+    @property
+    def unread(self) -> int:
+        """Bytes of the messages read off the stream and not yet taken by `read`."""
+        return self._incoming.bytes
 
     async def write(self, data: bytes) -> None:
         assert self._client is not None and self.endpoint is not None, "start() first"
