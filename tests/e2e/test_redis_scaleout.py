@@ -561,3 +561,24 @@ def test_a_get_stream_opened_on_another_worker_replaces_the_first_and_numbers_ea
 
     with workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+def test_a_session_ended_for_its_client_s_cap_is_ended_on_every_worker(redis_server: RedisServer) -> None:
+    """`max_sessions_per_client` on workers sharing Redis: the session a worker ends to make room for its
+    client's new one is deleted from Redis, so the other worker, which served it too, answers 404."""
+
+    async def main(one: str, two: str) -> None:
+        async with httpx.AsyncClient(timeout=WAIT) as http:
+            first, second = [await open_session(http, one, "2025-11-25") for _ in range(2)]
+            for session in (first, second):  # the other worker takes both up from Redis
+                answer = await http.post(two, json=request(2, "ping"), headers=session.headers())
+                assert answer.status_code == 200, answer.text
+            third = await open_session(http, one, "2025-11-25")  # at the cap of 2 on worker one
+            statuses = []
+            for session in (first, second, third):
+                answer = await http.post(two, json=request(3, "ping"), headers=session.headers())
+                statuses.append(answer.status_code)
+            assert statuses == [404, 200, 200]
+
+    with workers(redis_server.url, 2, "--per-client", "2") as (one, two):
+        run(main(one, two))

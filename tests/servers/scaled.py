@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mcpbind.protocol.request_state import StateSealer
 from mcpbind.server import Context
+from mcpbind.transports.http import HttpSecurity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from full import server
@@ -100,9 +101,13 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--secret", default=None, help="hex: the requestState secret every process shares")
     parser.add_argument("--revisions", default=None)
+    parser.add_argument("--per-client", type=int, default=None, help="HttpSecurity.max_sessions_per_client")
     args = parser.parse_args()
     if args.secret:
         server.sealer = StateSealer(bytes.fromhex(args.secret))
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
-    server.run_http(port=args.http, workers=args.workers, redis=args.redis, log_level="warning")
+    security = None if args.per_client is None else HttpSecurity(max_sessions_per_client=args.per_client)
+    server.run_http(
+        port=args.http, workers=args.workers, redis=args.redis, security=security, log_level="warning"
+    )

@@ -94,8 +94,8 @@ class HttpSecurity:
     do that, or raise the cap, set None, or authenticate.
 
     With several workers, it bounds each worker's table: the sessions a client opened on a worker or
-    used there (taken up from a shared store); a session it ends is ended on every worker (deleted
-    from the store), so a client holds at most workers x this many."""
+    used there (taken up from a shared store), idle as that worker saw them; a session it ends is
+    ended on every worker (deleted from the store), so a client holds at most workers x this many."""
     session_idle_timeout: float = 3600.0
     max_streams_per_session: int = 64
     """Requests of one session answered at once (each holds a response open: a POST, or a GET
