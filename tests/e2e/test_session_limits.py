@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mcpbind.server import Server
-from mcpbind.transports.http import HttpApp, HttpSecurity, MemorySessionStore
+from mcpbind.transports.http import HttpApp, HttpSecurity, MemorySessionStore, SessionState
 
 from ..http_support import BOTH, Session, call, initialize, open_session, request, serve_in_process
 
@@ -200,6 +200,14 @@ def test_the_global_cap_still_refuses_another_client_but_a_capped_one_replaces()
         asyncio.run(asyncio.wait_for(scenario(url), 60))
 
 
+class _SlowStore(MemorySessionStore):
+    """The in-memory store, answering a save after a wait, as a store over the network does."""
+
+    async def save(self, session_id: str, state: SessionState) -> None:
+        await asyncio.sleep(0.05)
+        await super().save(session_id, state)
+
+
 class _SharedMemoryStore(MemorySessionStore):
     """The in-memory store, marked shared: each worker reads it on every request, as Redis is read."""
 
@@ -274,3 +282,25 @@ def test_the_per_client_table_follows_every_initialize_delete_and_expiry(shared:
 
     for seed in range(4):
         asyncio.run(asyncio.wait_for(main(seed), 60))
+
+
+def test_initializes_at_once_do_not_take_the_table_past_its_cap() -> None:
+    """The cap is checked again where the session is held, with no wait between: initializes answered
+    at the same time (each waits on its store, as on Redis) cannot open more than `max_sessions`."""
+    app = HttpApp(
+        Server("limits", "1.0.0"), security=HttpSecurity(max_sessions=4), session_store=_SlowStore()
+    )
+
+    async def scenario(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=32)) as http:
+            answers = await asyncio.gather(
+                *(http.post(url, json=initialize(REVISION), headers={"accept": BOTH}) for _ in range(24))
+            )
+            statuses = sorted(a.status_code for a in answers)
+            assert statuses.count(200) == 4 and statuses.count(503) == 20, statuses
+            assert len(app.sessions) == 4
+            for refused in (a for a in answers if a.status_code == 503):
+                assert refused.headers["retry-after"] == "5"
+
+    with serve_in_process(app) as url:
+        asyncio.run(asyncio.wait_for(scenario(url), 60))

@@ -10,7 +10,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from ...server.session import SessionSnapshot
 
 log = logging.getLogger("mcpbind.http")
+
+_RETRY: Final = ((b"retry-after", b"5"),)
+"""What a refused `initialize` is told: try again in five seconds."""
 
 __all__ = [
     "SessionState",
@@ -359,8 +362,7 @@ class SessionTable:
             if now - self.swept >= 1.0:
                 self.sweep(now)
         if not replacing and len(self.sessions) >= self.security.max_sessions:
-            busy = error_body(INVALID_REQUEST, "Too many sessions")
-            await respond(send, 503, busy, [(b"retry-after", b"5")])
+            await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions"), _RETRY)
             return
         sid = secrets.token_urlsafe(24)
         session = Session(sid, None, self.event_store(sid))  # type: ignore[arg-type]
@@ -383,6 +385,13 @@ class SessionTable:
                 self.server.detach(session.conn)
                 await self.store.delete(session.id)
                 await self._refuse_client(client, send)
+                return
+            if len(self.sessions) >= self.security.max_sessions:
+                # Filled by initializes answered meanwhile (the handshake and the save wait): the cap
+                # is checked again here, with no wait before the session is held.
+                self.server.detach(session.conn)
+                await self.store.delete(session.id)
+                await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions"), _RETRY)
                 return
             self._hold(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
@@ -416,7 +425,7 @@ class SessionTable:
             self.refused = now
             log.warning("client %s: initialize refused: at its cap, all its sessions in use", client[:24])
         busy = error_body(INVALID_REQUEST, "Too many sessions of this client, all of them in use")
-        await respond(send, 503, busy, [(b"retry-after", b"5")])
+        await respond(send, 503, busy, _RETRY)
 
     async def delete(self, session_id: str | None, send: Send) -> None:
         """DELETE: end the session the client names."""
