@@ -93,6 +93,7 @@ def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
         b"mcp-protocol-version",
         b"last-event-id",
         b"host",
+        b"origin",
     ):
         raw = [*hdrs.items(), (name, b"a"), (name, b"b")]
         error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
