@@ -251,7 +251,13 @@ def event_id(last_event_id: str) -> tuple[str, int] | None:
     stream, _, seq = last_event_id.rpartition("-")
     if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
         return None
+    if len(seq) > _SEQ_DIGITS:  # more than any stream counts to (and past 4300 digits int() raises)
+        return None
     return stream, int(seq)
+
+
+_SEQ_DIGITS: Final = 19
+"""Digits of the largest sequence number an event id of this server carries (a signed 64-bit one)."""
 
 
 @cache
