@@ -420,9 +420,14 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         if peek is None:
             peek = peek_message(body)
             refused = None if malformed is None else malformed.reply
-            if refused is not None and isinstance(peek, Peek) and peek.method is not None:
-                # A request or notification whose envelope is wrong (an id that is null, say): refused
-                # as over stdio, not taken for a notification. (A broken answer goes on to its request.)
+            if (
+                refused is not None
+                and isinstance(peek, Peek)
+                and (peek.method is not None or peek.id is None)
+            ):
+                # A request or notification whose envelope is wrong (an id that is null, say), or a
+                # message that is none of the three and names no request (`{}`): refused as over
+                # stdio, not accepted with 202. (A broken answer goes on to the request it names.)
                 return Rejection(400, refused)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.

@@ -1,8 +1,8 @@
 """Streamable HTTP against requests whose HTTP framing and fields are legal but unusual, written by hand
 on raw loopback sockets (bytes no client library sends) to mcpbind's ASGI app under a real uvicorn
 (tests/servers/http_extra.py in its own process): an empty body however it is framed, a list-based
-field sent as several lines, a field that must come once sent twice. Each gets the answer HTTP and
-JSON-RPC prescribe, and the server goes on.
+field sent as several lines, a field that must come once sent twice, a JSON object that is no
+message. Each gets the answer HTTP and JSON-RPC prescribe, and the server goes on.
 """
 
 from __future__ import annotations
@@ -136,4 +136,22 @@ def test_a_host_sent_twice_is_refused(url: str, session_id: str) -> None:
         status, answer = exchange(url, [*hosts, *rest, ("Content-Length", str(len(body)))], body)
         assert status == 400, (hosts, answer)
         assert answer["error"]["code"] == -32600 and "host" in answer["error"]["message"], answer
+    served(url, session_id)
+
+
+def test_an_object_that_is_no_message_and_names_no_request_is_refused(url: str, session_id: str) -> None:
+    """`{}` or `{"jsonrpc": "2.0"}` is neither a request, a notification nor a response: over stdio
+    it is answered -32600; POSTed on a session it was accepted with 202 (the transport: a server
+    that "cannot accept the input ... MUST return an HTTP error status code"). Now 400 with the
+    -32600 answer, on a session as on the stateless wire. An answer that is broken but names a
+    request still goes on to it (test_hostile_unreadable_answer.py): accepted."""
+    stateless_head, _ = stateless(url, 5)
+    for head in (in_session(url, session_id), stateless_head):
+        for body in (b"{}", b'{"jsonrpc":"2.0"}', b'{"jsonrpc":"2.0","params":{}}'):
+            status, answer = exchange(url, [*head, ("Content-Length", str(len(body)))], body)
+            assert status == 400, (head, body, answer)
+            assert answer["error"]["code"] == -32600 and "id" not in answer, (body, answer)
+    broken = b'{"jsonrpc":"2.0","id":"never-asked"}'
+    head = [*in_session(url, session_id), ("Content-Length", str(len(broken)))]
+    assert exchange(url, head, broken) == (202, None)
     served(url, session_id)
