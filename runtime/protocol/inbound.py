@@ -215,17 +215,19 @@ _SINGLE: Final = (
     b"mcp-protocol-version",
     b"last-event-id",
     # Checked against what is allowed, of which only the last line would be: RFC 9112 3.2, more
-    # than one Host is a 400; RFC 6454 7.3, a user agent sends no more than one Origin.
+    # than one Host is a 400; RFC 6454 7.3, a user agent sends no more than one Origin; Content-Type
+    # is no list (RFC 9110 8.3), and a proxy reading its first line would see another body type.
     b"host",
     b"origin",
+    b"content-type",
 )
 _LISTS: Final = (b"accept",)
 """List-based fields the classifier reads, which a client may send as several lines (RFC 9110 5.3)."""
 
 
 def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
-    """An MCP header (or Host, or Origin) the request carries more than once (which of two values is
-    meant? refused)."""
+    """An MCP header (or Host, Origin, Content-Type) the request carries more than once (which of two
+    values is meant? refused)."""
     seen: set[bytes] = set()
     for name, _ in raw:
         if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
@@ -290,7 +292,7 @@ def too_large(max_body: int) -> Rejection:
 
 def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
     """The first check of every request, before any other (Host, Origin and the token included): an
-    MCP header (or Host, or Origin) sent twice. `headers` are `raw`, the headers as received, read
+    MCP header (or Host, Origin, Content-Type) sent twice. `headers` are `raw`, the headers as received, read
     once into a mapping."""
     if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
         twice = duplicated(raw)

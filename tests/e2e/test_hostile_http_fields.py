@@ -126,16 +126,23 @@ def test_accept_on_several_lines_is_one_accept(url: str, session_id: str) -> Non
     served(url, session_id)
 
 
-def test_a_host_sent_twice_is_refused(url: str, session_id: str) -> None:
+def test_a_host_or_content_type_sent_twice_is_refused(url: str, session_id: str) -> None:
     """RFC 9112 3.2: a server "MUST respond with a 400 (Bad Request) status code ... to any request
     message that contains more than one Host header field line". Only the last Host was checked
-    against the allowed hosts: a request naming another host first, then this one, was served."""
+    against the allowed hosts: a request naming another host first, then this one, was served. So
+    was a body typed twice, `text/plain` then `application/json` (Content-Type is no list)."""
     head, body = stateless(url, 4)
     rest = [field for field in head if field[0] != "Host"]
     for hosts in ([("Host", "evil.example"), host(url)], [host(url), host(url)]):
         status, answer = exchange(url, [*hosts, *rest, ("Content-Length", str(len(body)))], body)
         assert status == 400, (hosts, answer)
         assert answer["error"]["code"] == -32600 and "host" in answer["error"]["message"], answer
+    untyped = [field for field in head if field[0] != "Content-Type"]
+    for types in (["text/plain", "application/json"], ["application/json"] * 2):
+        typed = [("Content-Type", value) for value in types]
+        status, answer = exchange(url, [*untyped, *typed, ("Content-Length", str(len(body)))], body)
+        assert status == 400, (types, answer)
+        assert "content-type" in answer["error"]["message"], answer
     served(url, session_id)
 
 

@@ -94,6 +94,7 @@ def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
         b"last-event-id",
         b"host",
         b"origin",
+        b"content-type",
     ):
         raw = [*hdrs.items(), (name, b"a"), (name, b"b")]
         error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
