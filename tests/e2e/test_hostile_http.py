@@ -26,6 +26,7 @@ from ..http_support import (
     BOTH,
     EXTRA,
     MODERN,
+    by_hand,
     call,
     error_of,
     load_script,
@@ -56,21 +57,8 @@ def _extra() -> Any:
 
 def raw_post(url: str, body: bytes, headers: list[tuple[str, str]]) -> tuple[int, bytes]:
     """One POST written by hand (repeated headers, bytes no client library sends), answer read whole."""
-    host, port = url.split("//")[1].split("/")[0].split(":")
-    head = [
-        "POST /mcp HTTP/1.1",
-        f"Host: {host}:{port}",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-    ]
-    head += [f"{k}: {v}" for k, v in headers]
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    status = int(data.split(b" ", 2)[1])
-    return status, data.partition(b"\r\n\r\n")[2]
+    host = url.split("//")[1].split("/")[0]
+    return by_hand(url, [("Host", host), ("Content-Length", str(len(body))), *headers], body)
 
 
 # -- decoding ----------------------------------------------------------------------------------------

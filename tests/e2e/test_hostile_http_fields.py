@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from ..http_support import BOTH, EXTRA, MODERN, modern, open_session, serve
+from ..http_support import BOTH, EXTRA, MODERN, by_hand, modern, open_session, serve
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +33,10 @@ def session_id(url: str) -> str:
     return asyncio.run(asyncio.wait_for(main(), 30))
 
 
-def exchange(
-    url: str, head: list[tuple[str, str]], body: bytes = b"", method: str = "POST"
-) -> tuple[int, Any]:
-    """One request written by hand (`head`: its fields in order, Host included; the framing of `body`
-    is the caller's), the connection closed after it: its status and its JSON body (None if empty)."""
-    host, port = url.split("//")[1].split("/")[0].split(":")
-    lines = [f"{method} /mcp HTTP/1.1", *(f"{k}: {v}" for k, v in head), "Connection: close"]
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    status = int(data.split(b" ", 2)[1])
-    content = data.partition(b"\r\n\r\n")[2]
+def exchange(url: str, head: list[tuple[str, str]], body: bytes = b"") -> tuple[int, Any]:
+    """One POST written by hand (`head`: its fields in order, Host included; the framing of `body` is
+    the caller's): its status and its JSON body (None if empty)."""
+    status, content = by_hand(url, head, body)
     return status, json.loads(content) if content else None
 
 
