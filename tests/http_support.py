@@ -158,6 +158,22 @@ def load_script(path: str, name: str) -> Any:
     return module
 
 
+def by_hand(
+    url: str, fields: list[tuple[str, str]], body: bytes = b"", method: str = "POST"
+) -> tuple[int, bytes]:
+    """One request written by hand on a socket to the endpoint of `url` (`fields`: its header lines in
+    order, Host and the framing of `body` included; repeated ones, bytes no client library sends), the
+    connection closed after it: its status and its body, read whole."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    lines = [f"{method} /mcp HTTP/1.1", *(f"{k}: {v}" for k, v in fields), "Connection: close"]
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1]), data.partition(b"\r\n\r\n")[2]
+
+
 # -- messages ---------------------------------------------------------------------------------------
 
 

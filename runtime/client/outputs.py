@@ -10,11 +10,6 @@ imported by a client that never calls such a tool.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import logging
-import sys
-import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,8 +24,6 @@ if TYPE_CHECKING:
     from ..generated import latest as mcp
 
 __all__ = ["InvalidToolResult", "OutputSchemas"]
-
-log = logging.getLogger("mcpbind.client")
 
 
 class InvalidToolResult(McpError):
@@ -48,43 +41,13 @@ class InvalidToolResult(McpError):
 _UNCHECKED: Final = object()
 """A schema the mapping could not compile: its tool's results go unchecked (and it is logged once)."""
 
-_COMPILED: dict[bytes, Any] = {}
-"""Each schema compiled in this process, by its canonical JSON's digest: the same schema (the same tool
-on another client, or listed again) is compiled once. At most `_KEPT` (the oldest go first: a server
-that changes its schemas on every listing costs a compilation per call, not memory)."""
-_KEPT: Final = 256
-_MODULES = itertools.count(1)
-
 
 def _compile(tool: str, schema: dict[str, Any]) -> Any:
     """The msgspec type of `schema`, or `_UNCHECKED`."""
-    digest = hashlib.sha256(msgspec.json.encode(schema, order="sorted")).digest()
-    compiled = _COMPILED.get(digest)
-    if compiled is not None:
-        return compiled
-    from ..stubgen.render import render_schema  # (on use: most clients check no structured result)
+    from ..stubgen.compiled import compiled  # (on use: most clients check no structured result)
 
-    try:
-        source, _widened = render_schema(schema, "Output")
-        # A module of its own, in `sys.modules` for a moment: msgspec resolves the Structs' annotations
-        # (strings, forward references between them included) through their module's globals, once;
-        # after that the types stand alone, and the module goes.
-        name = f"{__name__}.schema{next(_MODULES)}"
-        module = types.ModuleType(name)
-        sys.modules[name] = module
-        try:
-            exec(compile(source, f"<output schema of {tool}>", "exec"), module.__dict__)
-            compiled = module.ROOT
-            msgspec.json.Decoder(compiled)  # resolves every annotation now: a failure is this schema's
-        finally:
-            del sys.modules[name]
-    except Exception as exc:  # a schema the mapping cannot read: the results are not checked
-        log.warning("tool %r: its output schema cannot be compiled, results go unchecked (%s)", tool, exc)
-        compiled = _UNCHECKED
-    if len(_COMPILED) >= _KEPT:
-        del _COMPILED[next(iter(_COMPILED))]
-    _COMPILED[digest] = compiled
-    return compiled
+    found = compiled(f"tool {tool!r}", schema)
+    return _UNCHECKED if found is None else found
 
 
 class OutputSchemas:

@@ -50,8 +50,10 @@ __all__ = [
     "classify",
     "accepts",
     "duplicated",
+    "joined",
     "event_id",
     "error_body",
+    "too_large",
     "has_batches",
     "error_status",
     "INVALID_REQUEST",
@@ -206,11 +208,26 @@ class ServerView(dispatch.Gate, Protocol):
 
 # -- headers ------------------------------------------------------------------------------------------
 
-_SINGLE: Final = (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id")
+_SINGLE: Final = (
+    b"mcp-method",
+    b"mcp-name",
+    b"mcp-session-id",
+    b"mcp-protocol-version",
+    b"last-event-id",
+    # Checked against what is allowed, of which only the last line would be: RFC 9112 3.2, more
+    # than one Host is a 400; RFC 6454 7.3, a user agent sends no more than one Origin; Content-Type
+    # is no list (RFC 9110 8.3), and a proxy reading its first line would see another body type.
+    b"host",
+    b"origin",
+    b"content-type",
+)
+_LISTS: Final = (b"accept",)
+"""List-based fields the classifier reads, which a client may send as several lines (RFC 9110 5.3)."""
 
 
 def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
-    """An MCP header the request carries more than once (which of two values is meant? refused)."""
+    """An MCP header (or Host, Origin, Content-Type) the request carries more than once (which of two
+    values is meant? refused)."""
     seen: set[bytes] = set()
     for name, _ in raw:
         if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
@@ -219,12 +236,30 @@ def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+def joined(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """`headers` (`raw` read into a mapping, the last value of a repeated name kept) with each
+    list-based field sent as several lines (`Accept: application/json` and `Accept:
+    text/event-stream`) read as one, its values joined with commas, as RFC 9110 5.3 lets a recipient."""
+    out = dict(headers)
+    for name in _LISTS:
+        values = [value for key, value in raw if key == name]
+        if len(values) > 1:
+            out[name] = b", ".join(values)
+    return out
+
+
 def event_id(last_event_id: str) -> tuple[str, int] | None:
     """A `Last-Event-ID` of this server's split into stream and sequence number; None for any other."""
     stream, _, seq = last_event_id.rpartition("-")
     if not stream or not (seq.isascii() and seq.isdigit()):  # isdigit alone takes "²", int() does not
         return None
+    if len(seq) > _SEQ_DIGITS:  # more than any stream counts to (and past 4300 digits int() raises)
+        return None
     return stream, int(seq)
+
+
+_SEQ_DIGITS: Final = 19
+"""Digits of the largest sequence number an event id of this server carries (a signed 64-bit one)."""
 
 
 @cache
@@ -250,13 +285,15 @@ _BAD_EVENT_ID: Final = Rejection(
 )
 
 
-def _too_large(max_body: int) -> Rejection:
+def too_large(max_body: int) -> Rejection:
+    """The refusal of a body over `max_body` bytes."""
     return Rejection(413, error_body(INVALID_REQUEST, f"Payload Too Large: over {max_body} bytes"))
 
 
 def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
     """The first check of every request, before any other (Host, Origin and the token included): an
-    MCP header sent twice. `headers` are `raw`, the headers as received, read once into a mapping."""
+    MCP header (or Host, Origin, Content-Type) sent twice. `headers` are `raw`, the headers as received, read
+    once into a mapping."""
     if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
         twice = duplicated(raw)
         if twice is not None:
@@ -284,7 +321,7 @@ def head(method: str, headers: Headers, max_body: int) -> Route | Rejection | No
         # (`bytes.isdigit` is ASCII digits alone; a value with spaces around it, which no ASGI server
         # gives, is left to the body's own limit.)
         if length is not None and length.isdigit() and int(length) > max_body:
-            return _too_large(max_body)
+            return too_large(max_body)
         return None
     if method == "GET":
         if not accepts(headers.get(b"accept") or b"")[1]:
@@ -320,10 +357,11 @@ _NO_RESPONSES: Final = Rejection(
 )
 
 
-def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Route | Rejection:
-    """A POST by its headers and its whole body (b"" when it was over `max_body`)."""
-    if body == b"" and text_of(headers, b"content-length") != "0":
-        return _too_large(max_body)
+def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) -> Route | Rejection:
+    """A POST by its headers and its whole body (None when it was over `max_body`). An empty body is
+    no JSON, however it came (`Content-Length: 0`, a chunked body of no chunk, no length at all)."""
+    if body is None:
+        return too_large(max_body)
     raw = headers.get(b"mcp-protocol-version")
     version = None if raw is None else TEXT[raw]
     raw = headers.get(b"mcp-session-id")
@@ -384,9 +422,14 @@ def post(headers: Headers, body: bytes, view: ServerView, max_body: int) -> Rout
         if peek is None:
             peek = peek_message(body)
             refused = None if malformed is None else malformed.reply
-            if refused is not None and isinstance(peek, Peek) and peek.method is not None:
-                # A request or notification whose envelope is wrong (an id that is null, say): refused
-                # as over stdio, not taken for a notification. (A broken answer goes on to its request.)
+            if (
+                refused is not None
+                and isinstance(peek, Peek)
+                and (peek.method is not None or peek.id is None)
+            ):
+                # A request or notification whose envelope is wrong (an id that is null, say), or a
+                # message that is none of the three and names no request (`{}`): refused as over
+                # stdio, not accepted with 202. (A broken answer goes on to the request it names.)
                 return Rejection(400, refused)
     except msgspec.DecodeError as exc:
         # The wrong shape may have been seen before the end of a text that is no JSON at all.
@@ -513,7 +556,12 @@ def classify(
     read = {k: v if isinstance(v, bytes) else v.encode("latin-1") for k, v in headers.items()}
     if raw is None:
         raw = list(read.items())
-    route = screen(read, raw) or head(method, read, max_body)
+    twice = screen(read, raw)
+    if twice is not None:
+        return twice
+    if len(read) != len(raw):
+        read = joined(read, raw)
+    route = head(method, read, max_body)
     if route is not None:
         return route
-    return post(read, body if len(body) <= max_body else b"", view, max_body)
+    return post(read, body if len(body) <= max_body else None, view, max_body)

@@ -295,7 +295,13 @@ def parse_batch(data: bytes | memoryview) -> list[Message] | Malformed:
         return _unparsable(_TOO_DEEP)
     if not items:
         return _malformed(None, "empty batch")
-    return [_item(item) for item in items]
+    messages = [_item(item) for item in items]
+    for at, message in enumerate(messages):
+        if type(message) is Request and message.method == "initialize":
+            # MCP 2025-03-26 (the revision with batches), lifecycle: "The initialize request MUST NOT
+            # be part of a JSON-RPC batch". Served, it negotiated the connection's revision anew.
+            messages[at] = _malformed(message.id, "initialize must not be part of a batch")
+    return messages
 
 
 def _item(raw: msgspec.Raw) -> Message:

@@ -37,7 +37,7 @@ from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
-from .signature import inspect_function
+from .signature import declared, inspect_function
 
 if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
@@ -208,6 +208,9 @@ class Server(Features, Registrations, Serving):
                 }
             )
             definition = self._define("Tool", definition, members, f"tool {tool_name!r}")
+            schema = definition.get("outputSchema")
+            if sig.output_schema is None and schema is not None:  # (`output_schema=`)
+                sig = declared(sig, wire.to_builtins(schema), tool_name)
             entry = ToolEntry(
                 tool_name, fn, sig, definition, task_support=task_support, defer_task=defer_task
             )

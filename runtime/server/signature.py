@@ -3,7 +3,8 @@
 A function's parameters (all but the one annotated with the request context) become a msgspec Struct,
 made once at registration; its JSON Schema is the tool's `inputSchema`, and each call converts the
 `arguments` object into it, which validates every argument before the function runs. A return
-annotation other than text or content becomes the tool's `outputSchema` and `structuredContent`.
+annotation other than text or content becomes the tool's `outputSchema` and `structuredContent`; an
+`outputSchema` declared instead (`output_schema=`) holds the results to it the same way (`declared`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import msgspec
 
 from .types import converter, is_pydantic, root_object, schema_of
 
-__all__ = ["Signature", "inspect_function", "type_hints"]
+__all__ = ["Signature", "inspect_function", "declared", "type_hints"]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
@@ -112,6 +113,26 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         adapters=tuple(adapters),
         check_output=None if output_schema is None else converter(output_type),
     )
+
+
+def declared(sig: Signature, schema: dict[str, Any], name: str) -> Signature:
+    """`sig` of a tool that declares `schema` its `outputSchema` (`output_schema=`), its return
+    annotation making none: what it returns is sent as `structuredContent` (its text too), checked
+    against `schema` first, as a return annotation's schema is (the spec: a tool with an output schema
+    MUST give structured results that conform to it; they were sent as text alone, which a client
+    checking them refuses)."""
+    from ..protocol import numbers
+    from ..stubgen.compiled import compiled  # (on use: few tools declare a schema of their own)
+
+    shape = compiled(f"tool {name!r}", schema)
+
+    def check(value: Any) -> None:
+        if not isinstance(value, dict):
+            raise ValueError("structuredContent must be an object")
+        if shape is not None:  # (a schema the mapping cannot read: an object is all that is checked)
+            numbers.convert(value, shape)  # (`1.0` is an integer, as JSON Schema counts)
+
+    return msgspec.structs.replace(sig, output_schema=schema, wraps_output=False, check_output=check)
 
 
 def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:

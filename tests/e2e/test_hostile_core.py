@@ -420,6 +420,37 @@ def test_batch_edge_cases() -> None:
     run(main())
 
 
+def test_initialize_in_a_batch_is_refused() -> None:
+    """MCP 2025-03-26, the revision with batches: "The initialize request MUST NOT be part of a
+    JSON-RPC batch". It was served: a session's connection negotiated anew (to 2024-11-05, which has
+    no batches, so that its next batch was refused whole). Now that item is -32600 in the array, the
+    rest of the batch is served, and the session keeps its revision."""
+
+    async def main() -> None:
+        async with raw_server(revision="2025-03-26") as client:
+            again = {
+                "jsonrpc": "2.0",
+                "id": "again",
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2024-11-05",
+                    "capabilities": {},
+                    "clientInfo": {"name": "x", "version": "0"},
+                },
+            }
+            client.write([again, ping("beside")])
+            answer = await client.expect(lambda m: isinstance(m, list))
+            by_id = {m["id"]: m for m in answer}
+            assert by_id["again"]["error"]["code"] == -32600 and "batch" in by_id["again"]["error"]["message"]
+            assert by_id["beside"]["result"] == {}, answer
+            client.write([ping("still")])  # still 2025-03-26: batches are still taken
+            assert (await client.expect(lambda m: isinstance(m, list))) == [
+                {"jsonrpc": "2.0", "id": "still", "result": {}}
+            ]
+
+    run(main())
+
+
 def test_batches_keep_to_the_concurrency_limit() -> None:
     """A batch used to run all its requests at once, past `max_concurrency`; now they run, queue and are
     refused as any other requests (the refusals inside the batch's array)."""

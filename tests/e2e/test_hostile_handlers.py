@@ -80,3 +80,28 @@ def test_a_real_cancellation_is_still_not_answered(peer: Peer) -> None:
     peer.send(json.dumps(cancel).encode())
     answer = call(peer, "ok")  # an answer to `to-cancel` first fails (`ask` checks ids)
     assert answer["result"]["content"][0]["text"] == "ok"
+
+
+def test_a_declared_output_schema_is_held_to() -> None:
+    """A tool that declares its `outputSchema` (`output_schema=`) rather than having one made from its
+    return annotation: its results were sent as text alone, never as the structured content the
+    schema describes (the spec: a tool with an output schema MUST give structured results that
+    conform to it), so a client checking them, mcpbind's own among them, refused every call. Now what
+    it returns is its `structuredContent`, checked against the schema first; what does not fit is the
+    tool's error result, as for a return annotation's schema."""
+    import asyncio
+    import sys
+
+    from mcpbind.client import Client
+
+    async def main() -> None:
+        async with Client.stdio(sys.executable, [SCRIPT]) as client:
+            await client.list_tools()  # (the client keeps the output schemas listed, to check calls)
+            fits = await client.call_tool("declared", {"kind": "fits"})
+            assert fits.is_error is not True and fits.structured_content == {"n": 1, "more": "x"}, fits
+            for kind in ("wrong", "list", "text"):
+                refused = await client.call_tool("declared", {"kind": kind})
+                assert refused.is_error is True, (kind, refused)
+                assert "returned an invalid result" in refused.content[0].text, refused
+
+    asyncio.run(asyncio.wait_for(main(), 60))

@@ -56,6 +56,12 @@ async def recursive() -> Any:
     return looped
 
 
+@server.tool(output_schema={"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})
+async def declared(kind: str) -> Any:
+    """An output schema declared, not made from the return annotation: `kind` picks what it returns."""
+    return {"fits": {"n": 1, "more": "x"}, "wrong": {"n": "x"}, "list": [1], "text": "one"}[kind]
+
+
 @server.tool()
 async def wait() -> str:
     await gate.wait()

@@ -86,7 +86,8 @@ def rejected(outcome: Route | Rejection, status: int, code: int | None = None) -
 
 def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
     hdrs = headers(mcp_protocol_version=MODERN)
-    for name in (b"mcp-method", b"mcp-name", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"):
+    once = b"mcp-method mcp-name mcp-session-id mcp-protocol-version last-event-id host origin content-type"
+    for name in once.split():
         raw = [*hdrs.items(), (name, b"a"), (name, b"b")]
         error = rejected(inbound.screen({**hdrs, name: "b"}, raw), 400, -32600)
         assert name.decode() in error["message"]
@@ -98,6 +99,22 @@ def test_repeated_mcp_headers_are_refused_and_others_are_not() -> None:
     rejected(inbound.screen({**hdrs, b"mcp-param-region": "b"}, raw), 400, -32600)
     raw = [*hdrs.items(), (b"x-other", b"a"), (b"x-other", b"b")]
     assert inbound.screen({**hdrs, b"x-other": "b"}, raw) is None
+
+
+def test_accept_on_several_lines_is_read_as_one_list() -> None:
+    """RFC 9110 5.3: a list-based field's lines, joined with commas, are the field's one value."""
+    hdrs = headers(mcp_session_id="s")
+    raw = [(k, v) for k, v in hdrs.items() if k != b"accept"]
+    raw += [(b"accept", b"application/json"), (b"accept", b"text/event-stream")]
+    read = dict(raw)
+    rejected(inbound.head("POST", read, 1000), 406, -32600)  # the last line alone
+    joined = inbound.joined(read, raw)
+    assert joined[b"accept"] == b"application/json, text/event-stream"
+    assert inbound.head("POST", joined, 1000) is None
+    assert isinstance(
+        inbound.classify("POST", read, b'{"jsonrpc":"2.0","id":1,"method":"ping"}', VIEW, raw=raw), Route
+    )
+    assert inbound.joined(hdrs, list(hdrs.items())) == hdrs  # nothing repeated: as it was
 
 
 @pytest.mark.parametrize(
@@ -132,10 +149,12 @@ def test_a_post_must_send_json() -> None:
 def test_a_body_over_the_bound_is_refused_by_its_length_or_its_size() -> None:
     error = rejected(inbound.head("POST", headers(content_length="1001"), 1000), 413, -32600)
     assert "over 1000 bytes" in error["message"]
-    rejected(inbound.post(headers(content_length="5"), b"", VIEW, 1000), 413, -32600)
+    rejected(inbound.post(headers(), None, VIEW, 1000), 413, -32600)
     rejected(inbound.classify("POST", headers(), b"[" * 2000, VIEW, max_body=1000), 413)
-    # An empty body that says it is empty is no excess: it is no JSON.
+    # An empty body is no excess, whether it says it is empty or comes with no length: it is no JSON.
     rejected(inbound.post(headers(content_length="0"), b"", VIEW, 1000), 400, -32700)
+    rejected(inbound.post(headers(), b"", VIEW, 1000), 400, -32700)
+    rejected(inbound.post(headers(transfer_encoding="chunked"), b"", VIEW, 1000), 400, -32700)
 
 
 def test_get_routes() -> None:

@@ -60,6 +60,7 @@ def test_results_are_checked_against_the_schema_by_wire_name_and_through_referen
     checks.check("other", result({"anything": 1}))  # a tool the listing did not name
     assert set(sys.modules) - before <= {
         "mcpbind.stubgen",
+        "mcpbind.stubgen.compiled",
         "mcpbind.stubgen.render",
         "mcpbind.stubgen.schema",
         "mcpbind.stubgen.forms",

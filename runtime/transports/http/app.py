@@ -161,8 +161,9 @@ class HttpApp:
         # acted on. Its first check comes before who sends the request is checked, the rest after.
         security = self.security
         refusal = None
-        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's
+        if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's or Host
             refusal = inbound.screen(headers, raw)
+            headers = inbound.joined(headers, raw)  # (Accept on two lines: one value)
         if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
             refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
         principal = caller = identity = None
@@ -203,7 +204,7 @@ class HttpApp:
                 ):
                     data = message.get("body", b"")  # the usual case: all of it, there at once
                     if len(data) > security.max_body:
-                        data = b""
+                        data = None  # (refused by `inbound.post`)
                 else:  # the rest, if it comes in time (`bodies`)
                     data = await self.reads.read(message, receive, send, security)
                     if data is None:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, MutableMapping
 from typing import TYPE_CHECKING, Final
 
 from ...aio.deadlines import Deadlines
-from ...protocol.inbound import INVALID_REQUEST
+from ...protocol.inbound import INVALID_REQUEST, too_large
 from .asgi import RETRY, Message, Receive, Send, error_body, respond
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class BodyReads:
         self, first: Message | Awaitable[Message], receive: Receive, send: Send, security: HttpSecurity
     ) -> bytes | None:
         """The whole body, from its first message (or what to await for it) on, within
-        `security.body_timeout`: b"" if it is over `max_body`; None when nothing more is to be done
-        (the client left, or the request was answered here: 503 past `max_body_reads`, 408 late)."""
+        `security.body_timeout`; None when nothing more is to be done (the client left, or the
+        request was answered here: 503 past `max_body_reads`, 408 late, 413 over `max_body`)."""
         if self.reading >= security.max_body_reads:
             if not isinstance(first, MutableMapping):
                 _close(first)
@@ -96,7 +96,11 @@ class BodyReads:
                 body = message.get("body", b"")
                 size += len(body)
                 if size > security.max_body:
-                    return b""
+                    # (What is left of the body the ASGI server reads and drops: the client, still
+                    # sending it, gets the answer rather than a reset connection.)
+                    refusal = too_large(security.max_body)
+                    await respond(send, refusal.status, refusal.body)
+                    return None
                 chunks.append(body)
                 if not message.get("more_body", False):
                     return b"".join(chunks)

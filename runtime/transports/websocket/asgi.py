@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...protocol.inbound import Rejection
+from ...protocol.inbound import Rejection, screen
 from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.asgi import Message, Receive, Scope, Send
 from ..http.security import authenticate, principal_text, refuse
@@ -76,7 +76,9 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
         await _deny(scope, send, Rejection(404, b"Not Found"))
         return
     security = app.security
-    refusal = refuse(security, dict(scope["headers"])) or refuse_subprotocol(_subprotocols(scope))
+    raw = scope["headers"]
+    headers = dict(raw)
+    refusal = screen(headers, raw) or refuse(security, headers) or refuse_subprotocol(_subprotocols(scope))
     token = caller = None
     if refusal is None and security.authenticates:
         refusal = await authenticate(security, scope)

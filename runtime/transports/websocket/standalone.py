@@ -31,7 +31,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
-from ...protocol.inbound import Rejection
+from ...protocol.inbound import Rejection, screen
 from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.security import HttpSecurity, authenticate, principal_text, refuse
 from .core import (
@@ -282,7 +282,8 @@ class Connection(asyncio.Protocol):
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.raw_items()]
         headers = {k: v.decode("latin-1").strip(" \t") for k, v in raw}
         offered = [p.strip() for v in request.headers.get_all("Sec-WebSocket-Protocol") for p in v.split(",")]
-        refusal = refuse(endpoint.security, dict(raw)) or refuse_subprotocol(offered)
+        read = dict(raw)
+        refusal = screen(read, raw) or refuse(endpoint.security, read) or refuse_subprotocol(offered)
         if refusal is not None or not endpoint.security.authenticates:
             return refusal, None
         scope: dict[str, Any] = {"headers": raw, "mcpbind.headers": headers}
