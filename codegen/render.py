@@ -278,6 +278,73 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
     }
 
 
+def written_out_readers(definitions: list[Definition]) -> set[str]:
+    """The open objects whose `_from_wire` the generator writes out (`open_tables`: `inline` or
+    `inline_simple`): each can also serve as a decoder's whole hook (`hook_reader`)."""
+    found = set()
+    for d in definitions:
+        if isinstance(d, StructDef) and d.open:
+            tables = open_tables(d, definitions)
+            if tables["inline"] or tables["inline_simple"]:
+                found.add(d.name)
+    return found
+
+
+def hook_reader(d: StructDef, definitions: dict[str, Definition], readers: set[str]) -> str | None:
+    """The open object whose written-out reader is the hook of every decoder of the Struct `d`
+    (`_hook_reader_`, read by `wire.hook_for`), or None for `dec_hook`.
+
+    msgspec calls a decoder's hook with the type it meets and the value. The reader reads a value of
+    its own type with one Python call instead of two (`dec_hook`, then the reader); a value of another
+    type it hands to that type's reader itself, at what `dec_hook` costs. So any one helps, and the
+    one chosen is the one a message holds most surely and most often, among the open objects met
+    through members that are Structs or arrays or maps of Structs (not arms of unions): through
+    required members first; of those, one in every item of an array or map (each tool's
+    `inputSchema`) before one met once (a request's `params._meta`, a result's `_meta`); then the
+    shallowest, then the first in member order."""
+    best: tuple[bool, bool, int, int, str] | None = None
+    order = 0
+    seen = {d.name}
+    level: list[tuple[StructDef, bool, bool]] = [(d, False, False)]  # (Struct, optional, repeated)
+    depth = 0
+    while level:
+        deeper: list[tuple[StructDef, bool, bool]] = []
+        for struct, optional, repeated in level:
+            for f in struct.fields:
+                target, items = _struct_ref(f.type, definitions)
+                if target is None or target.name in seen:
+                    continue
+                seen.add(target.name)
+                order += 1
+                via = (optional or not f.required, repeated or items)
+                if not target.open:
+                    deeper.append((target, *via))
+                elif target.name in readers:
+                    found = (via[0], not via[1], depth, order, target.name)
+                    best = found if best is None or found < best else best
+        level = deeper
+        depth += 1
+    return None if best is None else best[4]
+
+
+def _struct_ref(expr: TypeExpr, definitions: dict[str, Definition]) -> tuple[StructDef | None, bool]:
+    """The Struct or open object `expr` names (through plain aliases), or that each item of the array
+    or map `expr` is (then True); (None, False) for anything else."""
+    items = False
+    if isinstance(expr, (ListOf, DictOf)):
+        expr, items = expr.item if isinstance(expr, ListOf) else expr.value, True
+    while isinstance(expr, Ref):
+        d = definitions.get(expr.name)
+        if isinstance(d, StructDef):
+            return d, items
+        if not isinstance(d, AliasDef) or d.recursive or d.open_tag:
+            break
+        expr = d.type
+        if not items and isinstance(expr, (ListOf, DictOf)):
+            expr, items = expr.item if isinstance(expr, ListOf) else expr.value, True
+    return None, False
+
+
 def member_rule(rule: MemberRule, definitions: dict[str, Definition]) -> str:
     args = [type_str(rule.type), py_literal(rule.kind)]
     if rule.kind == "object":
@@ -383,7 +450,9 @@ def render_module(module: Module, stub: bool = False) -> str:
     names = {d.name for d in module.definitions}
     by_name = {d.name: d for d in module.definitions}
     plans = dispatch_plans(module.definitions)
+    readers = written_out_readers(module.definitions)
     text = template.render(
+        hook_reader=lambda d: hook_reader(d, by_name, readers),
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
@@ -391,6 +460,7 @@ def render_module(module: Module, stub: bool = False) -> str:
         uses_unknown=uses_unknown(module),
         plans=plans,
         hooked_plans=any(arm.hooked for p in plans.values() for arm in p.arms),
+        readers=bool(readers),
         refs=lambda d: refs(d, names),
         open_unions=any(isinstance(d, AliasDef) and d.open_tag for d in module.definitions),
         unknown_received=any(
