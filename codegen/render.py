@@ -278,10 +278,11 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
     }
 
 
-def written_out_readers(definitions: list[Definition]) -> set[str]:
-    """The open objects whose `_from_wire` the generator writes out (`open_tables`: `inline` or
-    `inline_simple`): each can also serve as a decoder's whole hook (`hook_reader`)."""
-    found = set()
+def written_out_readers(definitions: list[Definition], plans: dict[str, Plan]) -> set[str]:
+    """The open objects and dispatched unions whose `_from_wire` the generator writes out
+    (`open_tables`: `inline` or `inline_simple`; a union's `plans`): each can also serve as a
+    decoder's whole hook (`hook_reader`)."""
+    found = set(plans)
     for d in definitions:
         if isinstance(d, StructDef) and d.open:
             tables = open_tables(d, definitions)
@@ -291,14 +292,15 @@ def written_out_readers(definitions: list[Definition]) -> set[str]:
 
 
 def hook_reader(d: StructDef, definitions: dict[str, Definition], readers: set[str]) -> str | None:
-    """The open object whose written-out reader is the hook of every decoder of the Struct `d`
-    (`_hook_reader_`, read by `wire.hook_for`), or None for `dec_hook`.
+    """The open object or dispatched union whose written-out reader is the hook of every decoder of
+    the Struct `d` (`_hook_reader_`, read by `wire.hook_for`; and of a written-out union's conversion
+    into `d`), or None for `dec_hook`.
 
     msgspec calls a decoder's hook with the type it meets and the value. The reader reads a value of
     its own type with one Python call instead of two (`dec_hook`, then the reader); a value of another
     type it hands to that type's reader itself, at what `dec_hook` costs. So any one helps, and the
-    one chosen is the one a message holds most surely and most often, among the open objects met
-    through members that are Structs or arrays or maps of Structs (not arms of unions): through
+    one chosen is the one a message holds most surely and most often, among the values met through
+    members that are Structs or arrays or maps of Structs (not arms of unions): through
     required members first; of those, one in every item of an array or map (each tool's
     `inputSchema`) before one met once (a request's `params._meta`, a result's `_meta`); then the
     shallowest, then the first in member order."""
@@ -317,7 +319,7 @@ def hook_reader(d: StructDef, definitions: dict[str, Definition], readers: set[s
                 seen.add(target.name)
                 order += 1
                 via = (optional or not f.required, repeated or items)
-                if not target.open:
+                if isinstance(target, StructDef) and not target.open:
                     deeper.append((target, *via))
                 elif target.name in readers:
                     found = (via[0], not via[1], depth, order, target.name)
@@ -327,15 +329,17 @@ def hook_reader(d: StructDef, definitions: dict[str, Definition], readers: set[s
     return None if best is None else best[4]
 
 
-def _struct_ref(expr: TypeExpr, definitions: dict[str, Definition]) -> tuple[StructDef | None, bool]:
-    """The Struct or open object `expr` names (through plain aliases), or that each item of the array
-    or map `expr` is (then True); (None, False) for anything else."""
+def _struct_ref(
+    expr: TypeExpr, definitions: dict[str, Definition]
+) -> tuple[StructDef | DispatchDef | None, bool]:
+    """The Struct, open object or dispatched union `expr` names (through plain aliases), or that each
+    item of the array or map `expr` is (then True); (None, False) for anything else."""
     items = False
     if isinstance(expr, (ListOf, DictOf)):
         expr, items = expr.item if isinstance(expr, ListOf) else expr.value, True
     while isinstance(expr, Ref):
         d = definitions.get(expr.name)
-        if isinstance(d, StructDef):
+        if isinstance(d, (StructDef, DispatchDef)):
             return d, items
         if not isinstance(d, AliasDef) or d.recursive or d.open_tag:
             break
@@ -432,6 +436,15 @@ def refs(d: Definition, names: set[str]) -> list[str]:
     return sorted((found & names) - {d.name})
 
 
+def _arm_hook(name: str, definitions: dict[str, Definition], readers: set[str]) -> str | None:
+    """The reader a written-out union's conversion into its member `name` takes as its hook, read
+    liberally (`hook_reader`), or None for `dec_hook`."""
+    d = definitions.get(name)
+    if isinstance(d, StructDef) and not d.open:
+        return hook_reader(d, definitions, readers)
+    return None
+
+
 def dispatch_plans(definitions: list[Definition]) -> dict[str, Plan]:
     """The written-out fast path of each union of `definitions` that has one (`codegen.dispatch`)."""
     by_name = {d.name: d for d in definitions}
@@ -450,9 +463,10 @@ def render_module(module: Module, stub: bool = False) -> str:
     names = {d.name for d in module.definitions}
     by_name = {d.name: d for d in module.definitions}
     plans = dispatch_plans(module.definitions)
-    readers = written_out_readers(module.definitions)
+    readers = written_out_readers(module.definitions, plans)
     text = template.render(
         hook_reader=lambda d: hook_reader(d, by_name, readers),
+        arm_hook=lambda name: _arm_hook(name, by_name, readers),
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),

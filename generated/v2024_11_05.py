@@ -2605,6 +2605,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2624,14 +2632,20 @@ def _define_JSONRPCMessage() -> None:
                         ):
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCNotification,
+                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2662,7 +2676,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCNotification,
+                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -2675,7 +2691,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass

@@ -2544,6 +2544,14 @@ def _define_JSONRPCBatchRequestItem() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCBatchRequestItem:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2558,7 +2566,11 @@ def _define_JSONRPCBatchRequestItem() -> None:
                         if "method" in obj and "id" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCNotification,
+                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2572,7 +2584,9 @@ def _define_JSONRPCBatchRequestItem() -> None:
                 if "jsonrpc" not in obj and "method" in obj and "id" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCNotification,
+                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -2614,6 +2628,14 @@ def _define_JSONRPCBatchResponseItem() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCBatchResponseItem:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2621,7 +2643,9 @@ def _define_JSONRPCBatchResponseItem() -> None:
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2633,7 +2657,9 @@ def _define_JSONRPCBatchResponseItem() -> None:
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass

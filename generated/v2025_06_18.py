@@ -1503,6 +1503,8 @@ def _define_ElicitRequestParamsRequestedSchema() -> None:
         Only top-level properties are allowed, without nesting.
         """
 
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         type: ClassVar[Literal["object"]] = "object"
 
         properties: dict[str, PrimitiveSchemaDefinition]
@@ -1516,7 +1518,7 @@ def _define_ElicitRequestParams() -> None:
     class ElicitRequestParams(Struct, kw_only=True):
         """ElicitRequestParams."""
 
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         message: str
         """The message to present to the user."""
@@ -1535,7 +1537,7 @@ def _define_ElicitRequest() -> None:
     class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
         """A request from the server to elicit additional information from the user via the client."""
 
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
@@ -3024,6 +3026,14 @@ def _define_PrimitiveSchemaDefinition() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not PrimitiveSchemaDefinition:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -3109,6 +3119,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -3128,14 +3146,20 @@ def _define_JSONRPCMessage() -> None:
                         ):
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCNotification,
+                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -3166,7 +3190,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCNotification,
+                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -3179,7 +3205,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass

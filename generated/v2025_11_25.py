@@ -2950,6 +2950,8 @@ def _define_ElicitRequestFormParamsRequestedSchema() -> None:
         Only top-level properties are allowed, without nesting.
         """
 
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         type: ClassVar[Literal["object"]] = "object"
 
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
@@ -2965,7 +2967,7 @@ def _define_ElicitRequestFormParams() -> None:
     class ElicitRequestFormParams(Struct, kw_only=True):
         """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
 
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -2996,6 +2998,8 @@ def _define_ElicitRequest() -> None:
 
     class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
         """A request from the server to elicit additional information from the user via the client."""
+
+        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
@@ -4130,6 +4134,14 @@ def _define_PrimitiveSchemaDefinition() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not PrimitiveSchemaDefinition:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4215,6 +4227,14 @@ def _define_ElicitRequestParams() -> None:
             # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not ElicitRequestParams:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "mode" in obj:
                     value = obj["mode"]
@@ -4222,7 +4242,9 @@ def _define_ElicitRequestParams() -> None:
                         if "elicitationId" in obj and "message" in obj and "url" in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestURLParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestURLParams,
+                                    dec_hook=RequestMetaObject._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4230,14 +4252,20 @@ def _define_ElicitRequestParams() -> None:
                         if "message" in obj and "requestedSchema" in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestFormParams,
+                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
                     try:
                         return msgspec.convert(
-                            obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            ElicitRequestFormParams,
+                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4299,6 +4327,14 @@ def _define_EnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not EnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4365,6 +4401,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4387,7 +4431,9 @@ def _define_JSONRPCMessage() -> None:
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResultResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4432,7 +4478,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResultResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4479,6 +4527,14 @@ def _define_JSONRPCResponse() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCResponse:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4486,7 +4542,9 @@ def _define_JSONRPCResponse() -> None:
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResultResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4498,7 +4556,9 @@ def _define_JSONRPCResponse() -> None:
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResultResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4538,6 +4598,14 @@ def _define_MultiSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not MultiSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4729,6 +4797,14 @@ def _define_SingleSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not SingleSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]

@@ -1672,6 +1672,8 @@ def _define_ElicitRequestFormParamsRequestedSchema() -> None:
         Only top-level properties are allowed, without nesting.
         """
 
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         type: ClassVar[Literal["object"]] = "object"
 
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
@@ -1686,6 +1688,8 @@ def _define_ElicitRequestFormParams() -> None:
 
     class ElicitRequestFormParams(Struct, kw_only=True):
         """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
+
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         message: str
         """The message to present to the user describing what information is being requested."""
@@ -1720,6 +1724,8 @@ def _define_ElicitRequest() -> None:
 
     class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
         """A request from the server to elicit additional information from the user via the client."""
+
+        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
@@ -4064,6 +4070,14 @@ def _define_PrimitiveSchemaDefinition() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not PrimitiveSchemaDefinition:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4148,6 +4162,14 @@ def _define_ElicitRequestParams() -> None:
             # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not ElicitRequestParams:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "mode" in obj:
                     value = obj["mode"]
@@ -4155,7 +4177,11 @@ def _define_ElicitRequestParams() -> None:
                         if "message" in obj and "requestedSchema" in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestFormParams,
+                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4168,7 +4194,9 @@ def _define_ElicitRequestParams() -> None:
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
                     try:
                         return msgspec.convert(
-                            obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            ElicitRequestFormParams,
+                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4301,6 +4329,14 @@ def _define_EnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not EnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4403,6 +4439,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4517,6 +4561,14 @@ def _define_JSONRPCResponse() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCResponse:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4576,6 +4628,14 @@ def _define_MultiSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not MultiSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4839,6 +4899,14 @@ def _define_SingleSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not SingleSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]

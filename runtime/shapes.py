@@ -596,12 +596,13 @@ def dec_hook(tp: Any, obj: Any) -> Any:
 
 def hook_for(tp: Any) -> Callable[[Any, Any], Any]:
     """The decode hook for a decoder of `tp`: `dec_hook`, or where the generator chose one for the
-    Struct `tp` (`_hook_reader_`: an open object it meets once per message, a request's
-    `params._meta`, a result's `_meta`), that open object's written-out reader. msgspec calls the
-    hook with the type it meets and the value: the reader reads its own type at once (one Python call
-    instead of two, about 530 instructions less) and hands any other type to that type's reader, as
-    `dec_hook` would (`hook_readers`), at the same cost. The choice is made at generation time: no
-    walk of the type's graph here, so a decoder made at a server's start costs nothing more."""
+    Struct `tp` (`_hook_reader_`: the open object or dispatched union a message holds most surely and
+    most often: a request's `params._meta`, a result's `_meta`, each listed tool's `inputSchema`, each
+    property of an elicitation form), that type's written-out reader. msgspec calls the hook with the
+    type it meets and the value: the reader reads its own type at once (one Python call instead of
+    two, about 530 instructions less) and hands any other type to that type's reader, as `dec_hook`
+    would (`hook_readers`), at the same cost. The choice is made at generation time: no walk of the
+    type's graph here, so a decoder made at a server's start costs nothing more."""
     if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
         return dec_hook
     name = tp.__dict__.get("_hook_reader_")  # (its own: not a subclass's of a generated Struct)

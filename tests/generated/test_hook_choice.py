@@ -71,6 +71,17 @@ def test_arms_of_unions_are_not_followed() -> None:
     assert _choose(holder, union, META, OTHER) is None
 
 
+def test_a_written_out_union_in_every_value_of_a_map() -> None:
+    # The elicitation form: each property of `requestedSchema` is a dispatched union.
+    union = DispatchDef("Prop", "", [MemberRule(Ref("Meta"), "object"), MemberRule(Ref("Other"), "object")])
+    schema = StructDef("Schema", "", [_field("properties", DictOf(Ref("Prop")))])
+    form = StructDef(
+        "Form", "", [_field("_meta", Ref("Meta"), False), _field("requestedSchema", Ref("Schema"))]
+    )
+    assert _choose(form, schema, union, META, OTHER, readers=("Meta", "Prop")) == "Prop"
+    assert _choose(form, schema, union, META, OTHER, readers=("Meta",)) == "Meta"  # no written-out reader
+
+
 def _generated_structs() -> list[tuple[str, type[msgspec.Struct]]]:
     found = []
     for revision, module_name in REVISIONS.items():
@@ -112,7 +123,7 @@ def test_every_choice_is_a_written_out_reader_the_struct_meets() -> None:
             continue
         chosen += 1
         reader = getattr(importlib.import_module(tp.__module__), name)
-        assert issubclass(reader, wire.OpenObject)
+        assert issubclass(reader, (wire.OpenObject, wire.UnionDispatch))
         assert hook is vars(reader)["_from_wire"].__func__, (revision, tp)
         assert reader in _met(mi.type_info(tp), set()), (revision, tp, name)
     assert chosen > 100  # (the requests, results and notifications of every revision)
