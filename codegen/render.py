@@ -445,6 +445,94 @@ def _arm_hook(name: str, definitions: dict[str, Definition], readers: set[str]) 
     return None
 
 
+def mapped_read(name: str, definitions: dict[str, Definition], readers: set[str]) -> dict[str, Any] | None:
+    """How a written-out union reads its member `name` from a peer where every value of one map in it
+    is a dispatched union with a written-out reader (the elicitation form's `properties`), or None.
+
+    The member is converted into a copy of it (`<Name>Rest`, and one per Struct on the way) whose map
+    holds its values as decoded; each value is read with the union's reader in one Python loop; the
+    member is built from those: no decode hook call and no instance check (msgspec's, through
+    `DispatchMeta`, a Python call) per value. The map is reached through required members that are
+    closed Structs. Anything that does not read takes the member's general conversion, whose value or
+    error stands (so both are as before)."""
+    d = definitions.get(name)
+    if not isinstance(d, StructDef) or d.open:
+        return None
+    union = hook_reader(d, definitions, readers)
+    if union is None or not isinstance(definitions.get(union), DispatchDef):
+        return None
+    path: list[tuple[StructDef, Field]] = []
+    struct: StructDef = d
+    while True:
+        for f in struct.fields:
+            if f.required and isinstance(f.type, DictOf) and f.type.value == Ref(union):
+                path.append((struct, f))
+                break
+        else:
+            for f in struct.fields:
+                target = definitions.get(f.type.name) if isinstance(f.type, Ref) else None
+                if (
+                    f.required
+                    and isinstance(target, StructDef)
+                    and not target.open
+                    and target not in [s for s, _ in path]
+                ):
+                    path.append((struct, f))
+                    struct = target
+                    break
+            else:
+                return None
+            continue
+        break
+    rest = {s.name: f"_{s.name}Rest" for s, _ in path}
+    classes = []
+    for s, via in path:
+        tag = f", tag_field={py_literal(s.tag_field)}, tag={py_literal(s.tag)}" if s.tag_field else ""
+        lines = [f"class {rest[s.name]}(Struct, kw_only=True{tag}):"]
+        for f in s.fields:
+            if f is via:
+                next_struct = definitions[f.type.name] if isinstance(f.type, Ref) else None
+                annotation = rest[next_struct.name] if next_struct is not None else "dict[str, Any]"
+            else:
+                annotation = field_type(f)
+            default = field_default(f)
+            lines.append(f"    {f.py_name}: {annotation}" + (f" = {default}" if default else ""))
+        classes.append("\n".join(lines))
+
+    def build(level: int, value: str) -> str:
+        s, via = path[level]
+        args = []
+        for f in s.fields:
+            if f is not via:
+                args.append(f"{f.py_name}={value}.{f.py_name}")
+            elif level + 1 < len(path):
+                args.append(f"{f.py_name}={build(level + 1, f'{value}.{f.py_name}')}")
+            else:
+                args.append(f"{f.py_name}=values")
+        return f"{s.name}({', '.join(args)})"
+
+    return {
+        "classes": classes,
+        "rest": rest[d.name],
+        "names": list(rest.values()),
+        "map": ".".join(["rest", *(f.py_name for _, f in path)]),
+        "union": union,
+        "build": build(0, "rest"),
+    }
+
+
+def _mapped_members(
+    p: Plan | None, definitions: dict[str, Definition], readers: set[str]
+) -> list[dict[str, Any]]:
+    """`mapped_read` of each member a union's written-out path converts into that has one, once."""
+    found: dict[str, dict[str, Any]] = {}
+    for arm in p.arms if p is not None else ():
+        read = mapped_read(arm.type, definitions, readers) if arm.hooked else None
+        if read is not None:
+            found.setdefault(read["rest"], read)
+    return list(found.values())
+
+
 def dispatch_plans(definitions: list[Definition]) -> dict[str, Plan]:
     """The written-out fast path of each union of `definitions` that has one (`codegen.dispatch`)."""
     by_name = {d.name: d for d in definitions}
@@ -467,6 +555,8 @@ def render_module(module: Module, stub: bool = False) -> str:
     text = template.render(
         hook_reader=lambda d: hook_reader(d, by_name, readers),
         arm_hook=lambda name: _arm_hook(name, by_name, readers),
+        mapped=lambda name: mapped_read(name, by_name, readers),
+        mapped_members=lambda d: _mapped_members(plans.get(d.name), by_name, readers),
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),

@@ -4134,7 +4134,17 @@ def _define_PrimitiveSchemaDefinition() -> None:
 
 
 def _define_ElicitRequestParams() -> None:
-    global ElicitRequestParams
+    global _ElicitRequestFormParamsRest, _ElicitRequestFormParamsRequestedSchemaRest, ElicitRequestParams
+
+    class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+        properties: dict[str, Any]
+        required: list[str] | UnsetType = UNSET
+
+    class _ElicitRequestFormParamsRest(Struct, kw_only=True):
+        message: str
+        mode: Literal["form"] | UnsetType = UNSET
+        requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
 
     class ElicitRequestParams(UnionDispatch):
         """The parameters for a request to elicit additional information from the user via the client."""
@@ -4175,6 +4185,25 @@ def _define_ElicitRequestParams() -> None:
                     value = obj["mode"]
                     if value == "form":
                         if "message" in obj and "requestedSchema" in obj:
+                            if liberal:
+                                # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                                try:
+                                    rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                                    values: dict[str, Any] = {}
+                                    read = PrimitiveSchemaDefinition._from_wire
+                                    for name, item in rest.requested_schema.properties.items():
+                                        values[name] = read(item)
+                                    return ElicitRequestFormParams(
+                                        message=rest.message,
+                                        mode=rest.mode,
+                                        requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                            schema=rest.requested_schema.schema,
+                                            properties=values,
+                                            required=rest.requested_schema.required,
+                                        ),
+                                    )
+                                except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                                    pass
                             try:
                                 return msgspec.convert(
                                     obj,
@@ -4192,6 +4221,25 @@ def _define_ElicitRequestParams() -> None:
                             except msgspec.ValidationError:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
+                    if liberal:
+                        # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                        try:
+                            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                            values: dict[str, Any] = {}
+                            read = PrimitiveSchemaDefinition._from_wire
+                            for name, item in rest.requested_schema.properties.items():
+                                values[name] = read(item)
+                            return ElicitRequestFormParams(
+                                message=rest.message,
+                                mode=rest.mode,
+                                requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                    schema=rest.requested_schema.schema,
+                                    properties=values,
+                                    required=rest.requested_schema.required,
+                                ),
+                            )
+                        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                            pass
                     try:
                         return msgspec.convert(
                             obj,
