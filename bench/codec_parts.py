@@ -7,8 +7,10 @@ msgspec's own decode, each measured alone on the benchmark's payload (`bench/cod
 
 msgspec hands each value whose type it cannot decode natively (an open object, a dispatched union) to
 the decode hook as plain JSON values, then checks the hook returned an instance of the type. Per
-message that is one `_meta` (`ResultMetaObject`), one elicitation's params (`ElicitRequestParams`) and,
-inside those params, one union per property of the form (`PrimitiveSchemaDefinition`). The parts:
+message that is one `_meta` (`ResultMetaObject`) and one elicitation's params (`ElicitRequestParams`).
+Inside those params, each property of the form (`PrimitiveSchemaDefinition`) is read by the params'
+reader in one loop (`codegen.render.mapped_read`), with no hook call or check; built to send, or where
+that loop does not read, it goes through the hook, as the property rows measure it. The parts:
 
 * `decode`: the whole message (`wire.decoder(InputRequiredResult).decode`), and raw msgspec's for scale;
 * each hook on its decoded JSON (`dec_hook(T, value)`), as msgspec calls it;

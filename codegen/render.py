@@ -278,6 +278,77 @@ def open_tables(d: StructDef, definitions: list[Definition]) -> dict[str, Any]:
     }
 
 
+def written_out_readers(definitions: list[Definition], plans: dict[str, Plan]) -> set[str]:
+    """The open objects and dispatched unions whose `_from_wire` the generator writes out
+    (`open_tables`: `inline` or `inline_simple`; a union's `plans`): each can also serve as a
+    decoder's whole hook (`hook_reader`)."""
+    found = set(plans)
+    for d in definitions:
+        if isinstance(d, StructDef) and d.open:
+            tables = open_tables(d, definitions)
+            if tables["inline"] or tables["inline_simple"]:
+                found.add(d.name)
+    return found
+
+
+def hook_reader(d: StructDef, definitions: dict[str, Definition], readers: set[str]) -> str | None:
+    """The open object or dispatched union whose written-out reader is the hook of every decoder of
+    the Struct `d` (`_hook_reader_`, read by `wire.hook_for`; and of a written-out union's conversion
+    into `d`), or None for `dec_hook`.
+
+    msgspec calls a decoder's hook with the type it meets and the value. The reader reads a value of
+    its own type with one Python call instead of two (`dec_hook`, then the reader); a value of another
+    type it hands to that type's reader itself, at what `dec_hook` costs. So any one helps, and the
+    one chosen is the one a message holds most surely and most often, among the values met through
+    members that are Structs or arrays or maps of Structs (not arms of unions): through
+    required members first; of those, one in every item of an array or map (each tool's
+    `inputSchema`) before one met once (a request's `params._meta`, a result's `_meta`); then the
+    shallowest, then the first in member order."""
+    best: tuple[bool, bool, int, int, str] | None = None
+    order = 0
+    seen = {d.name}
+    level: list[tuple[StructDef, bool, bool]] = [(d, False, False)]  # (Struct, optional, repeated)
+    depth = 0
+    while level:
+        deeper: list[tuple[StructDef, bool, bool]] = []
+        for struct, optional, repeated in level:
+            for f in struct.fields:
+                target, items = _struct_ref(f.type, definitions)
+                if target is None or target.name in seen:
+                    continue
+                seen.add(target.name)
+                order += 1
+                via = (optional or not f.required, repeated or items)
+                if isinstance(target, StructDef) and not target.open:
+                    deeper.append((target, *via))
+                elif target.name in readers:
+                    found = (via[0], not via[1], depth, order, target.name)
+                    best = found if best is None or found < best else best
+        level = deeper
+        depth += 1
+    return None if best is None else best[4]
+
+
+def _struct_ref(
+    expr: TypeExpr, definitions: dict[str, Definition]
+) -> tuple[StructDef | DispatchDef | None, bool]:
+    """The Struct, open object or dispatched union `expr` names (through plain aliases), or that each
+    item of the array or map `expr` is (then True); (None, False) for anything else."""
+    items = False
+    if isinstance(expr, (ListOf, DictOf)):
+        expr, items = expr.item if isinstance(expr, ListOf) else expr.value, True
+    while isinstance(expr, Ref):
+        d = definitions.get(expr.name)
+        if isinstance(d, (StructDef, DispatchDef)):
+            return d, items
+        if not isinstance(d, AliasDef) or d.recursive or d.open_tag:
+            break
+        expr = d.type
+        if not items and isinstance(expr, (ListOf, DictOf)):
+            expr, items = expr.item if isinstance(expr, ListOf) else expr.value, True
+    return None, False
+
+
 def member_rule(rule: MemberRule, definitions: dict[str, Definition]) -> str:
     args = [type_str(rule.type), py_literal(rule.kind)]
     if rule.kind == "object":
@@ -365,6 +436,103 @@ def refs(d: Definition, names: set[str]) -> list[str]:
     return sorted((found & names) - {d.name})
 
 
+def _arm_hook(name: str, definitions: dict[str, Definition], readers: set[str]) -> str | None:
+    """The reader a written-out union's conversion into its member `name` takes as its hook, read
+    liberally (`hook_reader`), or None for `dec_hook`."""
+    d = definitions.get(name)
+    if isinstance(d, StructDef) and not d.open:
+        return hook_reader(d, definitions, readers)
+    return None
+
+
+def mapped_read(name: str, definitions: dict[str, Definition], readers: set[str]) -> dict[str, Any] | None:
+    """How a written-out union reads its member `name` from a peer where every value of one map in it
+    is a dispatched union with a written-out reader (the elicitation form's `properties`), or None.
+
+    The member is converted into a copy of it (`<Name>Rest`, and one per Struct on the way) whose map
+    holds its values as decoded; each value is read with the union's reader in one Python loop; the
+    member is built from those: no decode hook call and no instance check (msgspec's, through
+    `DispatchMeta`, a Python call) per value. The map is reached through required members that are
+    closed Structs. Anything that does not read takes the member's general conversion, whose value or
+    error stands (so both are as before)."""
+    d = definitions.get(name)
+    if not isinstance(d, StructDef) or d.open:
+        return None
+    union = hook_reader(d, definitions, readers)
+    if union is None or not isinstance(definitions.get(union), DispatchDef):
+        return None
+    path: list[tuple[StructDef, Field]] = []
+    struct: StructDef = d
+    while True:
+        for f in struct.fields:
+            if f.required and isinstance(f.type, DictOf) and f.type.value == Ref(union):
+                path.append((struct, f))
+                break
+        else:
+            for f in struct.fields:
+                target = definitions.get(f.type.name) if isinstance(f.type, Ref) else None
+                if (
+                    f.required
+                    and isinstance(target, StructDef)
+                    and not target.open
+                    and target not in [s for s, _ in path]
+                ):
+                    path.append((struct, f))
+                    struct = target
+                    break
+            else:
+                return None
+            continue
+        break
+    rest = {s.name: f"_{s.name}Rest" for s, _ in path}
+    classes = []
+    for s, via in path:
+        tag = f", tag_field={py_literal(s.tag_field)}, tag={py_literal(s.tag)}" if s.tag_field else ""
+        lines = [f"class {rest[s.name]}(Struct, kw_only=True{tag}):"]
+        for f in s.fields:
+            if f is via:
+                next_struct = definitions[f.type.name] if isinstance(f.type, Ref) else None
+                annotation = rest[next_struct.name] if next_struct is not None else "dict[str, Any]"
+            else:
+                annotation = field_type(f)
+            default = field_default(f)
+            lines.append(f"    {f.py_name}: {annotation}" + (f" = {default}" if default else ""))
+        classes.append("\n".join(lines))
+
+    def build(level: int, value: str) -> str:
+        s, via = path[level]
+        args = []
+        for f in s.fields:
+            if f is not via:
+                args.append(f"{f.py_name}={value}.{f.py_name}")
+            elif level + 1 < len(path):
+                args.append(f"{f.py_name}={build(level + 1, f'{value}.{f.py_name}')}")
+            else:
+                args.append(f"{f.py_name}=values")
+        return f"{s.name}({', '.join(args)})"
+
+    return {
+        "classes": classes,
+        "rest": rest[d.name],
+        "names": list(rest.values()),
+        "map": ".".join(["rest", *(f.py_name for _, f in path)]),
+        "union": union,
+        "build": build(0, "rest"),
+    }
+
+
+def _mapped_members(
+    p: Plan | None, definitions: dict[str, Definition], readers: set[str]
+) -> list[dict[str, Any]]:
+    """`mapped_read` of each member a union's written-out path converts into that has one, once."""
+    found: dict[str, dict[str, Any]] = {}
+    for arm in p.arms if p is not None else ():
+        read = mapped_read(arm.type, definitions, readers) if arm.hooked else None
+        if read is not None:
+            found.setdefault(read["rest"], read)
+    return list(found.values())
+
+
 def dispatch_plans(definitions: list[Definition]) -> dict[str, Plan]:
     """The written-out fast path of each union of `definitions` that has one (`codegen.dispatch`)."""
     by_name = {d.name: d for d in definitions}
@@ -383,7 +551,12 @@ def render_module(module: Module, stub: bool = False) -> str:
     names = {d.name for d in module.definitions}
     by_name = {d.name: d for d in module.definitions}
     plans = dispatch_plans(module.definitions)
+    readers = written_out_readers(module.definitions, plans)
     text = template.render(
+        hook_reader=lambda d: hook_reader(d, by_name, readers),
+        arm_hook=lambda name: _arm_hook(name, by_name, readers),
+        mapped=lambda name: mapped_read(name, by_name, readers),
+        mapped_members=lambda d: _mapped_members(plans.get(d.name), by_name, readers),
         open_tables=lambda d: open_tables(d, module.definitions),
         runtime_type=lambda d: runtime_type(d, module.definitions),
         member=lambda rule: member_rule(rule, {x.name: x for x in module.definitions}),
@@ -391,6 +564,7 @@ def render_module(module: Module, stub: bool = False) -> str:
         uses_unknown=uses_unknown(module),
         plans=plans,
         hooked_plans=any(arm.hooked for p in plans.values() for arm in p.arms),
+        readers=bool(readers),
         refs=lambda d: refs(d, names),
         open_unions=any(isinstance(d, AliasDef) and d.open_tag for d in module.definitions),
         unknown_received=any(

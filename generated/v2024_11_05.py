@@ -32,6 +32,7 @@ from mcpbind.wire import (
     UnionDispatch,
     build_hook,
     dec_hook,
+    hook_readers,
     open_union,
     read_union,
 )
@@ -147,7 +148,6 @@ def _define_RequestMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -156,8 +156,12 @@ def _define_RequestMetaObject() -> None:
             # which says what is wrong.
             if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "progressToken" in obj:
@@ -195,6 +199,8 @@ def _define_CallToolRequestParams() -> None:
     class CallToolRequestParams(Struct, kw_only=True):
         """CallToolRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         arguments: dict[str, Any] | UnsetType = UNSET
 
         name: str
@@ -207,6 +213,8 @@ def _define_CallToolRequest() -> None:
 
     class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
         """Used by the client to invoke a tool provided by the server."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tools/call"]] = "tools/call"
 
@@ -459,7 +467,6 @@ def _define_InitializedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -470,8 +477,12 @@ def _define_InitializedNotificationParams() -> None:
                 cls, InitializedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -504,6 +515,10 @@ def _define_InitializedNotification() -> None:
 
     class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
         """This notification is sent from the client to the server after initialization has finished."""
+
+        _hook_reader_ = (
+            "InitializedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
 
@@ -556,7 +571,6 @@ def _define_RootsListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -567,8 +581,12 @@ def _define_RootsListChangedNotificationParams() -> None:
                 cls, RootsListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -607,6 +625,10 @@ def _define_RootsListChangedNotification() -> None:
         The server should then request an updated list of roots using the ListRootsRequest.
         """
 
+        _hook_reader_ = (
+            "RootsListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
+
         method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
 
         params: RootsListChangedNotificationParams | UnsetType = UNSET
@@ -629,6 +651,8 @@ def _define_InitializeRequestParams() -> None:
     class InitializeRequestParams(Struct, kw_only=True):
         """InitializeRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         capabilities: ClientCapabilities
 
         client_info: Implementation = msgspec.field(name="clientInfo")
@@ -644,6 +668,8 @@ def _define_InitializeRequest() -> None:
 
     class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
         """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["initialize"]] = "initialize"
 
@@ -701,6 +727,8 @@ def _define_ListResourcesRequestParams() -> None:
     class ListResourcesRequestParams(Struct, kw_only=True):
         """ListResourcesRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
         If provided, the server should return results starting after this cursor.
@@ -715,6 +743,8 @@ def _define_ListResourcesRequest() -> None:
     class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
         """Sent from the client to request a list of resources the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/list"]] = "resources/list"
 
         params: ListResourcesRequestParams | UnsetType = UNSET
@@ -725,6 +755,8 @@ def _define_ListResourceTemplatesRequestParams() -> None:
 
     class ListResourceTemplatesRequestParams(Struct, kw_only=True):
         """ListResourceTemplatesRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -742,6 +774,8 @@ def _define_ListResourceTemplatesRequest() -> None:
     ):
         """Sent from the client to request a list of resource templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
 
         params: ListResourceTemplatesRequestParams | UnsetType = UNSET
@@ -752,6 +786,8 @@ def _define_ReadResourceRequestParams() -> None:
 
     class ReadResourceRequestParams(Struct, kw_only=True):
         """ReadResourceRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to read. The URI can use any protocol; it is up to the server how to interpret it."""
@@ -765,6 +801,8 @@ def _define_ReadResourceRequest() -> None:
     class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
         """Sent from the client to the server, to read a specific resource URI."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/read"]] = "resources/read"
 
         params: ReadResourceRequestParams
@@ -775,6 +813,8 @@ def _define_SubscribeRequestParams() -> None:
 
     class SubscribeRequestParams(Struct, kw_only=True):
         """SubscribeRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to subscribe to. The URI can use any protocol; it is up to the server how to interpret it."""
@@ -788,6 +828,8 @@ def _define_SubscribeRequest() -> None:
     class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
         """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
 
         params: SubscribeRequestParams
@@ -798,6 +840,8 @@ def _define_UnsubscribeRequestParams() -> None:
 
     class UnsubscribeRequestParams(Struct, kw_only=True):
         """UnsubscribeRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to unsubscribe from."""
@@ -811,6 +855,8 @@ def _define_UnsubscribeRequest() -> None:
     class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
         """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
 
         params: UnsubscribeRequestParams
@@ -821,6 +867,8 @@ def _define_ListPromptsRequestParams() -> None:
 
     class ListPromptsRequestParams(Struct, kw_only=True):
         """ListPromptsRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -836,6 +884,8 @@ def _define_ListPromptsRequest() -> None:
     class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
         """Sent from the client to request a list of prompts and prompt templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/list"]] = "prompts/list"
 
         params: ListPromptsRequestParams | UnsetType = UNSET
@@ -846,6 +896,8 @@ def _define_GetPromptRequestParams() -> None:
 
     class GetPromptRequestParams(Struct, kw_only=True):
         """GetPromptRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         arguments: dict[str, str] | UnsetType = UNSET
         """Arguments to use for templating the prompt."""
@@ -862,6 +914,8 @@ def _define_GetPromptRequest() -> None:
     class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
         """Used by the client to get a prompt provided by the server."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/get"]] = "prompts/get"
 
         params: GetPromptRequestParams
@@ -872,6 +926,8 @@ def _define_ListToolsRequestParams() -> None:
 
     class ListToolsRequestParams(Struct, kw_only=True):
         """ListToolsRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -887,6 +943,8 @@ def _define_ListToolsRequest() -> None:
     class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
         """Sent from the client to request a list of tools the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["tools/list"]] = "tools/list"
 
         params: ListToolsRequestParams | UnsetType = UNSET
@@ -897,6 +955,8 @@ def _define_SetLevelRequestParams() -> None:
 
     class SetLevelRequestParams(Struct, kw_only=True):
         """SetLevelRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         level: LoggingLevel
         """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
@@ -909,6 +969,8 @@ def _define_SetLevelRequest() -> None:
 
     class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
         """A request from the client to the server, to enable or adjust logging."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
 
@@ -958,6 +1020,8 @@ def _define_CompleteRequestParams() -> None:
     class CompleteRequestParams(Struct, kw_only=True):
         """CompleteRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         argument: CompleteRequestParamsArgument
         """The argument's information"""
 
@@ -971,6 +1035,8 @@ def _define_CompleteRequest() -> None:
 
     class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
         """A request from the client to the server, to ask for completion options."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["completion/complete"]] = "completion/complete"
 
@@ -994,7 +1060,6 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1003,8 +1068,12 @@ def _define_Result() -> None:
             # which says what is wrong.
             if cls is not Result and not issubclass(cls, Result):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1212,6 +1281,8 @@ def _define_CreateMessageRequestParams() -> None:
     class CreateMessageRequestParams(Struct, kw_only=True):
         """CreateMessageRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
             default=UNSET, name="includeContext"
         )
@@ -1245,6 +1316,8 @@ def _define_CreateMessageRequest() -> None:
 
     class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
         """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
@@ -1454,7 +1527,6 @@ def _define_JSONRPCNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1463,8 +1535,12 @@ def _define_JSONRPCNotificationParams() -> None:
             # which says what is wrong.
             if cls is not JSONRPCNotificationParams and not issubclass(cls, JSONRPCNotificationParams):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1498,6 +1574,8 @@ def _define_JSONRPCNotification() -> None:
     class JSONRPCNotification(Struct, kw_only=True):
         """A notification which does not expect a response."""
 
+        _hook_reader_ = "JSONRPCNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         jsonrpc: Literal["2.0"] = "2.0"
 
         method: str
@@ -1510,6 +1588,8 @@ def _define_JSONRPCResponse() -> None:
 
     class JSONRPCResponse(Struct, kw_only=True):
         """A successful (non-error) response to a request."""
+
+        _hook_reader_ = "Result"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -1789,7 +1869,6 @@ def _define_ToolInputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1798,8 +1877,12 @@ def _define_ToolInputSchema() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -1855,6 +1938,8 @@ def _define_Tool() -> None:
     class Tool(Struct, kw_only=True):
         """Definition for a tool the client can call."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         description: str | UnsetType = UNSET
         """A human-readable description of the tool."""
 
@@ -1870,6 +1955,8 @@ def _define_ListToolsResult() -> None:
 
     class ListToolsResult(Struct, kw_only=True):
         """The server's response to a tools/list request from the client."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
@@ -1928,7 +2015,6 @@ def _define_NotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1937,8 +2023,12 @@ def _define_NotificationParams() -> None:
             # which says what is wrong.
             if cls is not NotificationParams and not issubclass(cls, NotificationParams):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1971,6 +2061,8 @@ def _define_Notification() -> None:
 
     class Notification(Struct, kw_only=True):
         """Notification."""
+
+        _hook_reader_ = "NotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: str
 
@@ -2032,7 +2124,6 @@ def _define_PromptListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2043,8 +2134,12 @@ def _define_PromptListChangedNotificationParams() -> None:
                 cls, PromptListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2079,6 +2174,10 @@ def _define_PromptListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "PromptListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
@@ -2172,7 +2271,6 @@ def _define_ResourceListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2183,8 +2281,12 @@ def _define_ResourceListChangedNotificationParams() -> None:
                 cls, ResourceListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2219,6 +2321,10 @@ def _define_ResourceListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "ResourceListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/resources/list_changed"]] = (
             "notifications/resources/list_changed"
@@ -2269,7 +2375,6 @@ def _define_ToolListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2280,8 +2385,12 @@ def _define_ToolListChangedNotificationParams() -> None:
                 cls, ToolListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2316,6 +2425,10 @@ def _define_ToolListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "ToolListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
 
@@ -2492,6 +2605,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2511,14 +2632,20 @@ def _define_JSONRPCMessage() -> None:
                         ):
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCNotification,
+                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2549,7 +2676,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCNotification,
+                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -2562,7 +2691,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass

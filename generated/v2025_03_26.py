@@ -32,6 +32,7 @@ from mcpbind.wire import (
     UnionDispatch,
     build_hook,
     dec_hook,
+    hook_readers,
     open_union,
     read_union,
 )
@@ -156,7 +157,6 @@ def _define_RequestMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -165,8 +165,12 @@ def _define_RequestMetaObject() -> None:
             # which says what is wrong.
             if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "progressToken" in obj:
@@ -204,6 +208,8 @@ def _define_CallToolRequestParams() -> None:
     class CallToolRequestParams(Struct, kw_only=True):
         """CallToolRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         arguments: dict[str, Any] | UnsetType = UNSET
 
         name: str
@@ -216,6 +222,8 @@ def _define_CallToolRequest() -> None:
 
     class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
         """Used by the client to invoke a tool provided by the server."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tools/call"]] = "tools/call"
 
@@ -396,7 +404,6 @@ def _define_InitializedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -407,8 +414,12 @@ def _define_InitializedNotificationParams() -> None:
                 cls, InitializedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -441,6 +452,10 @@ def _define_InitializedNotification() -> None:
 
     class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
         """This notification is sent from the client to the server after initialization has finished."""
+
+        _hook_reader_ = (
+            "InitializedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
 
@@ -496,7 +511,6 @@ def _define_RootsListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -507,8 +521,12 @@ def _define_RootsListChangedNotificationParams() -> None:
                 cls, RootsListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -547,6 +565,10 @@ def _define_RootsListChangedNotification() -> None:
         The server should then request an updated list of roots using the ListRootsRequest.
         """
 
+        _hook_reader_ = (
+            "RootsListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
+
         method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
 
         params: RootsListChangedNotificationParams | UnsetType = UNSET
@@ -569,6 +591,8 @@ def _define_InitializeRequestParams() -> None:
     class InitializeRequestParams(Struct, kw_only=True):
         """InitializeRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         capabilities: ClientCapabilities
 
         client_info: Implementation = msgspec.field(name="clientInfo")
@@ -584,6 +608,8 @@ def _define_InitializeRequest() -> None:
 
     class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
         """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["initialize"]] = "initialize"
 
@@ -641,6 +667,8 @@ def _define_ListResourcesRequestParams() -> None:
     class ListResourcesRequestParams(Struct, kw_only=True):
         """ListResourcesRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
         If provided, the server should return results starting after this cursor.
@@ -655,6 +683,8 @@ def _define_ListResourcesRequest() -> None:
     class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
         """Sent from the client to request a list of resources the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/list"]] = "resources/list"
 
         params: ListResourcesRequestParams | UnsetType = UNSET
@@ -665,6 +695,8 @@ def _define_ListResourceTemplatesRequestParams() -> None:
 
     class ListResourceTemplatesRequestParams(Struct, kw_only=True):
         """ListResourceTemplatesRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -682,6 +714,8 @@ def _define_ListResourceTemplatesRequest() -> None:
     ):
         """Sent from the client to request a list of resource templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
 
         params: ListResourceTemplatesRequestParams | UnsetType = UNSET
@@ -692,6 +726,8 @@ def _define_ReadResourceRequestParams() -> None:
 
     class ReadResourceRequestParams(Struct, kw_only=True):
         """ReadResourceRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to read. The URI can use any protocol; it is up to the server how to interpret it."""
@@ -705,6 +741,8 @@ def _define_ReadResourceRequest() -> None:
     class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
         """Sent from the client to the server, to read a specific resource URI."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/read"]] = "resources/read"
 
         params: ReadResourceRequestParams
@@ -715,6 +753,8 @@ def _define_SubscribeRequestParams() -> None:
 
     class SubscribeRequestParams(Struct, kw_only=True):
         """SubscribeRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to subscribe to. The URI can use any protocol; it is up to the server how to interpret it."""
@@ -728,6 +768,8 @@ def _define_SubscribeRequest() -> None:
     class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
         """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
 
         params: SubscribeRequestParams
@@ -738,6 +780,8 @@ def _define_UnsubscribeRequestParams() -> None:
 
     class UnsubscribeRequestParams(Struct, kw_only=True):
         """UnsubscribeRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         uri: str
         """The URI of the resource to unsubscribe from."""
@@ -751,6 +795,8 @@ def _define_UnsubscribeRequest() -> None:
     class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
         """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
 
         params: UnsubscribeRequestParams
@@ -761,6 +807,8 @@ def _define_ListPromptsRequestParams() -> None:
 
     class ListPromptsRequestParams(Struct, kw_only=True):
         """ListPromptsRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -776,6 +824,8 @@ def _define_ListPromptsRequest() -> None:
     class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
         """Sent from the client to request a list of prompts and prompt templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/list"]] = "prompts/list"
 
         params: ListPromptsRequestParams | UnsetType = UNSET
@@ -786,6 +836,8 @@ def _define_GetPromptRequestParams() -> None:
 
     class GetPromptRequestParams(Struct, kw_only=True):
         """GetPromptRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         arguments: dict[str, str] | UnsetType = UNSET
         """Arguments to use for templating the prompt."""
@@ -802,6 +854,8 @@ def _define_GetPromptRequest() -> None:
     class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
         """Used by the client to get a prompt provided by the server."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/get"]] = "prompts/get"
 
         params: GetPromptRequestParams
@@ -812,6 +866,8 @@ def _define_ListToolsRequestParams() -> None:
 
     class ListToolsRequestParams(Struct, kw_only=True):
         """ListToolsRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         cursor: str | UnsetType = UNSET
         """An opaque token representing the current pagination position.
@@ -827,6 +883,8 @@ def _define_ListToolsRequest() -> None:
     class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
         """Sent from the client to request a list of tools the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["tools/list"]] = "tools/list"
 
         params: ListToolsRequestParams | UnsetType = UNSET
@@ -837,6 +895,8 @@ def _define_SetLevelRequestParams() -> None:
 
     class SetLevelRequestParams(Struct, kw_only=True):
         """SetLevelRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         level: LoggingLevel
         """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
@@ -849,6 +909,8 @@ def _define_SetLevelRequest() -> None:
 
     class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
         """A request from the client to the server, to enable or adjust logging."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
 
@@ -898,6 +960,8 @@ def _define_CompleteRequestParams() -> None:
     class CompleteRequestParams(Struct, kw_only=True):
         """CompleteRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         argument: CompleteRequestParamsArgument
         """The argument's information"""
 
@@ -911,6 +975,8 @@ def _define_CompleteRequest() -> None:
 
     class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
         """A request from the client to the server, to ask for completion options."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["completion/complete"]] = "completion/complete"
 
@@ -934,7 +1000,6 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -943,8 +1008,12 @@ def _define_Result() -> None:
             # which says what is wrong.
             if cls is not Result and not issubclass(cls, Result):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1152,6 +1221,8 @@ def _define_CreateMessageRequestParams() -> None:
     class CreateMessageRequestParams(Struct, kw_only=True):
         """CreateMessageRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
             default=UNSET, name="includeContext"
         )
@@ -1185,6 +1256,8 @@ def _define_CreateMessageRequest() -> None:
 
     class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
         """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
@@ -1368,7 +1441,6 @@ def _define_JSONRPCNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1377,8 +1449,12 @@ def _define_JSONRPCNotificationParams() -> None:
             # which says what is wrong.
             if cls is not JSONRPCNotificationParams and not issubclass(cls, JSONRPCNotificationParams):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1412,6 +1488,8 @@ def _define_JSONRPCNotification() -> None:
     class JSONRPCNotification(Struct, kw_only=True):
         """A notification which does not expect a response."""
 
+        _hook_reader_ = "JSONRPCNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         jsonrpc: Literal["2.0"] = "2.0"
 
         method: str
@@ -1424,6 +1502,8 @@ def _define_JSONRPCResponse() -> None:
 
     class JSONRPCResponse(Struct, kw_only=True):
         """A successful (non-error) response to a request."""
+
+        _hook_reader_ = "Result"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -1735,7 +1815,6 @@ def _define_ToolInputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1744,8 +1823,12 @@ def _define_ToolInputSchema() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -1801,6 +1884,8 @@ def _define_Tool() -> None:
     class Tool(Struct, kw_only=True):
         """Definition for a tool the client can call."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         annotations: ToolAnnotations | UnsetType = UNSET
         """Optional additional tool information."""
 
@@ -1822,6 +1907,8 @@ def _define_ListToolsResult() -> None:
 
     class ListToolsResult(Struct, kw_only=True):
         """The server's response to a tools/list request from the client."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
@@ -1880,7 +1967,6 @@ def _define_NotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1889,8 +1975,12 @@ def _define_NotificationParams() -> None:
             # which says what is wrong.
             if cls is not NotificationParams and not issubclass(cls, NotificationParams):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1923,6 +2013,8 @@ def _define_Notification() -> None:
 
     class Notification(Struct, kw_only=True):
         """Notification."""
+
+        _hook_reader_ = "NotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: str
 
@@ -1984,7 +2076,6 @@ def _define_PromptListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1995,8 +2086,12 @@ def _define_PromptListChangedNotificationParams() -> None:
                 cls, PromptListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2031,6 +2126,10 @@ def _define_PromptListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "PromptListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
@@ -2124,7 +2223,6 @@ def _define_ResourceListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2135,8 +2233,12 @@ def _define_ResourceListChangedNotificationParams() -> None:
                 cls, ResourceListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2171,6 +2273,10 @@ def _define_ResourceListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "ResourceListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/resources/list_changed"]] = (
             "notifications/resources/list_changed"
@@ -2221,7 +2327,6 @@ def _define_ToolListChangedNotificationParams() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2232,8 +2337,12 @@ def _define_ToolListChangedNotificationParams() -> None:
                 cls, ToolListChangedNotificationParams
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2268,6 +2377,10 @@ def _define_ToolListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
+
+        _hook_reader_ = (
+            "ToolListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
 
@@ -2431,6 +2544,14 @@ def _define_JSONRPCBatchRequestItem() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCBatchRequestItem:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2445,7 +2566,11 @@ def _define_JSONRPCBatchRequestItem() -> None:
                         if "method" in obj and "id" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCNotification,
+                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2459,7 +2584,9 @@ def _define_JSONRPCBatchRequestItem() -> None:
                 if "jsonrpc" not in obj and "method" in obj and "id" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCNotification, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCNotification,
+                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -2501,6 +2628,14 @@ def _define_JSONRPCBatchResponseItem() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCBatchResponseItem:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -2508,7 +2643,9 @@ def _define_JSONRPCBatchResponseItem() -> None:
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -2520,7 +2657,9 @@ def _define_JSONRPCBatchResponseItem() -> None:
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass

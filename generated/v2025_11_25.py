@@ -32,6 +32,7 @@ from mcpbind.wire import (
     UnionDispatch,
     build_hook,
     dec_hook,
+    hook_readers,
     open_union,
     read_union,
 )
@@ -207,7 +208,6 @@ def _define_RequestMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -216,8 +216,12 @@ def _define_RequestMetaObject() -> None:
             # which says what is wrong.
             if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "progressToken" in obj:
@@ -267,6 +271,8 @@ def _define_CallToolRequestParams() -> None:
     class CallToolRequestParams(Struct, kw_only=True):
         """Parameters for a `tools/call` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -291,6 +297,8 @@ def _define_CallToolRequest() -> None:
 
     class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
         """Used by the client to invoke a tool provided by the server."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tools/call"]] = "tools/call"
 
@@ -517,6 +525,8 @@ def _define_CancelTaskRequestParams() -> None:
     class CancelTaskRequestParams(Struct, kw_only=True):
         """CancelTaskRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         task_id: str = msgspec.field(name="taskId")
         """The task identifier to cancel."""
 
@@ -528,6 +538,8 @@ def _define_CancelTaskRequest() -> None:
 
     class CancelTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/cancel"):
         """A request to cancel a task."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tasks/cancel"]] = "tasks/cancel"
 
@@ -601,7 +613,6 @@ def _define_CancelTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -610,8 +621,12 @@ def _define_CancelTaskResult() -> None:
             # which says what is wrong.
             if cls is not CancelTaskResult and not issubclass(cls, CancelTaskResult):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "createdAt" not in obj:
@@ -1074,6 +1089,8 @@ def _define_InitializeRequestParams() -> None:
     class InitializeRequestParams(Struct, kw_only=True):
         """Parameters for an `initialize` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1091,6 +1108,8 @@ def _define_InitializeRequest() -> None:
     class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
         """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["initialize"]] = "initialize"
 
         id: RequestId
@@ -1106,6 +1125,8 @@ def _define_RequestParams() -> None:
     class RequestParams(Struct, kw_only=True):
         """Common params for any request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1115,6 +1136,8 @@ def _define_PingRequest() -> None:
 
     class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
         """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["ping"]] = "ping"
 
@@ -1131,6 +1154,8 @@ def _define_PaginatedRequestParams() -> None:
     class PaginatedRequestParams(Struct, kw_only=True):
         """Common parameters for paginated requests."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1145,6 +1170,8 @@ def _define_ListResourcesRequest() -> None:
 
     class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
         """Sent from the client to request a list of resources the server has."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/list"]] = "resources/list"
 
@@ -1163,6 +1190,8 @@ def _define_ListResourceTemplatesRequest() -> None:
     ):
         """Sent from the client to request a list of resource templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
 
         id: RequestId
@@ -1178,6 +1207,8 @@ def _define_ReadResourceRequestParams() -> None:
     class ReadResourceRequestParams(Struct, kw_only=True):
         """Parameters for a `resources/read` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1190,6 +1221,8 @@ def _define_ReadResourceRequest() -> None:
 
     class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
         """Sent from the client to the server, to read a specific resource URI."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/read"]] = "resources/read"
 
@@ -1206,6 +1239,8 @@ def _define_SubscribeRequestParams() -> None:
     class SubscribeRequestParams(Struct, kw_only=True):
         """Parameters for a `resources/subscribe` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1218,6 +1253,8 @@ def _define_SubscribeRequest() -> None:
 
     class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
         """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
 
@@ -1234,6 +1271,8 @@ def _define_UnsubscribeRequestParams() -> None:
     class UnsubscribeRequestParams(Struct, kw_only=True):
         """Parameters for a `resources/unsubscribe` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1246,6 +1285,8 @@ def _define_UnsubscribeRequest() -> None:
 
     class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
         """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
 
@@ -1262,6 +1303,8 @@ def _define_ListPromptsRequest() -> None:
     class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
         """Sent from the client to request a list of prompts and prompt templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/list"]] = "prompts/list"
 
         id: RequestId
@@ -1276,6 +1319,8 @@ def _define_GetPromptRequestParams() -> None:
 
     class GetPromptRequestParams(Struct, kw_only=True):
         """Parameters for a `prompts/get` request."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -1293,6 +1338,8 @@ def _define_GetPromptRequest() -> None:
     class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
         """Used by the client to get a prompt provided by the server."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/get"]] = "prompts/get"
 
         id: RequestId
@@ -1307,6 +1354,8 @@ def _define_ListToolsRequest() -> None:
 
     class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
         """Sent from the client to request a list of tools the server has."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tools/list"]] = "tools/list"
 
@@ -1323,6 +1372,8 @@ def _define_GetTaskRequestParams() -> None:
     class GetTaskRequestParams(Struct, kw_only=True):
         """GetTaskRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         task_id: str = msgspec.field(name="taskId")
         """The task identifier to query."""
 
@@ -1334,6 +1385,8 @@ def _define_GetTaskRequest() -> None:
 
     class GetTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/get"):
         """A request to retrieve the state of a task."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tasks/get"]] = "tasks/get"
 
@@ -1350,6 +1403,8 @@ def _define_GetTaskPayloadRequestParams() -> None:
     class GetTaskPayloadRequestParams(Struct, kw_only=True):
         """GetTaskPayloadRequestParams."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         task_id: str = msgspec.field(name="taskId")
         """The task identifier to retrieve results for."""
 
@@ -1361,6 +1416,8 @@ def _define_GetTaskPayloadRequest() -> None:
 
     class GetTaskPayloadRequest(Struct, kw_only=True, tag_field="method", tag="tasks/result"):
         """A request to retrieve the result of a completed task."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tasks/result"]] = "tasks/result"
 
@@ -1377,6 +1434,8 @@ def _define_ListTasksRequest() -> None:
     class ListTasksRequest(Struct, kw_only=True, tag_field="method", tag="tasks/list"):
         """A request to retrieve a list of tasks."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["tasks/list"]] = "tasks/list"
 
         id: RequestId
@@ -1392,6 +1451,8 @@ def _define_SetLevelRequestParams() -> None:
     class SetLevelRequestParams(Struct, kw_only=True):
         """Parameters for a `logging/setLevel` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1404,6 +1465,8 @@ def _define_SetLevelRequest() -> None:
 
     class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
         """A request from the client to the server, to enable or adjust logging."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
 
@@ -1476,6 +1539,8 @@ def _define_CompleteRequestParams() -> None:
     class CompleteRequestParams(Struct, kw_only=True):
         """Parameters for a `completion/complete` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -1493,6 +1558,8 @@ def _define_CompleteRequest() -> None:
 
     class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
         """A request from the client to the server, to ask for completion options."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["completion/complete"]] = "completion/complete"
 
@@ -1520,7 +1587,6 @@ def _define_Result() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1529,8 +1595,12 @@ def _define_Result() -> None:
             # which says what is wrong.
             if cls is not Result and not issubclass(cls, Result):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -1621,7 +1691,6 @@ def _define_GetTaskResult() -> None:
             "ttl",
         )
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1630,8 +1699,12 @@ def _define_GetTaskResult() -> None:
             # which says what is wrong.
             if cls is not GetTaskResult and not issubclass(cls, GetTaskResult):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "createdAt" not in obj:
@@ -1789,7 +1862,6 @@ def _define_GetTaskPayloadResult() -> None:
         _simple_ = {"_meta": ((dict,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1798,8 +1870,12 @@ def _define_GetTaskPayloadResult() -> None:
             # which says what is wrong.
             if cls is not GetTaskPayloadResult and not issubclass(cls, GetTaskPayloadResult):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "_meta" in obj:
@@ -2292,7 +2368,6 @@ def _define_ToolInputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2301,8 +2376,12 @@ def _define_ToolInputSchema() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -2393,7 +2472,6 @@ def _define_ToolOutputSchema() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = (("type", "object"),)
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -2402,8 +2480,12 @@ def _define_ToolOutputSchema() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -2467,6 +2549,8 @@ def _define_Tool() -> None:
     class Tool(Struct, kw_only=True):
         """Definition for a tool the client can call."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -2526,6 +2610,8 @@ def _define_CreateMessageRequestParams() -> None:
 
     class CreateMessageRequestParams(Struct, kw_only=True):
         """Parameters for a `sampling/createMessage` request."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -2590,6 +2676,8 @@ def _define_CreateMessageRequest() -> None:
     class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
         """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
         id: RequestId
@@ -2616,6 +2704,8 @@ def _define_ElicitRequestURLParams() -> None:
 
     class ElicitRequestURLParams(Struct, kw_only=True, tag_field="mode", tag="url"):
         """The parameters for a request to elicit information from the user via a URL in the client."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         mode: ClassVar[Literal["url"]] = "url"
         """The elicitation mode."""
@@ -2860,6 +2950,8 @@ def _define_ElicitRequestFormParamsRequestedSchema() -> None:
         Only top-level properties are allowed, without nesting.
         """
 
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         type: ClassVar[Literal["object"]] = "object"
 
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
@@ -2874,6 +2966,8 @@ def _define_ElicitRequestFormParams() -> None:
 
     class ElicitRequestFormParams(Struct, kw_only=True):
         """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
+
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -2904,6 +2998,8 @@ def _define_ElicitRequest() -> None:
 
     class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
         """A request from the server to elicit additional information from the user via the client."""
+
+        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
@@ -3173,6 +3269,8 @@ def _define_JSONRPCResultResponse() -> None:
     class JSONRPCResultResponse(Struct, kw_only=True):
         """A successful (non-error) response to a request."""
 
+        _hook_reader_ = "Result"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         id: RequestId
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3413,6 +3511,8 @@ def _define_ListRootsRequest() -> None:
         structure or access specific locations that the client has permission to read from.
         """
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["roots/list"]] = "roots/list"
 
         id: RequestId
@@ -3427,6 +3527,8 @@ def _define_ListToolsResult() -> None:
 
     class ListToolsResult(Struct, kw_only=True):
         """The server's response to a tools/list request from the client."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -3487,6 +3589,8 @@ def _define_PaginatedRequest() -> None:
 
     class PaginatedRequest(Struct, kw_only=True):
         """PaginatedRequest."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -3601,6 +3705,8 @@ def _define_ResourceRequestParams() -> None:
     class ResourceRequestParams(Struct, kw_only=True):
         """Common parameters when working with resources."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
 
@@ -3656,6 +3762,8 @@ def _define_TaskAugmentedRequestParams() -> None:
 
     class TaskAugmentedRequestParams(Struct, kw_only=True):
         """Common params for any task-augmented request."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
         """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
@@ -4026,6 +4134,14 @@ def _define_PrimitiveSchemaDefinition() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not PrimitiveSchemaDefinition:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4082,7 +4198,19 @@ def _define_PrimitiveSchemaDefinition() -> None:
 
 
 def _define_ElicitRequestParams() -> None:
-    global ElicitRequestParams
+    global _ElicitRequestFormParamsRest, _ElicitRequestFormParamsRequestedSchemaRest, ElicitRequestParams
+
+    class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+        properties: dict[str, Any]
+        required: list[str] | UnsetType = UNSET
+
+    class _ElicitRequestFormParamsRest(Struct, kw_only=True):
+        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        message: str
+        mode: Literal["form"] | UnsetType = UNSET
+        requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
+        task: TaskMetadata | UnsetType = UNSET
 
     class ElicitRequestParams(UnionDispatch):
         """The parameters for a request to elicit additional information from the user via the client."""
@@ -4111,6 +4239,14 @@ def _define_ElicitRequestParams() -> None:
             # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not ElicitRequestParams:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "mode" in obj:
                     value = obj["mode"]
@@ -4118,22 +4254,72 @@ def _define_ElicitRequestParams() -> None:
                         if "elicitationId" in obj and "message" in obj and "url" in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestURLParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestURLParams,
+                                    dec_hook=RequestMetaObject._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                     elif value == "form":
                         if "message" in obj and "requestedSchema" in obj:
+                            if liberal:
+                                # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                                try:
+                                    rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                                    values: dict[str, Any] = {}
+                                    read = PrimitiveSchemaDefinition._from_wire
+                                    for name, item in rest.requested_schema.properties.items():
+                                        values[name] = read(item)
+                                    return ElicitRequestFormParams(
+                                        meta=rest.meta,
+                                        message=rest.message,
+                                        mode=rest.mode,
+                                        requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                            schema=rest.requested_schema.schema,
+                                            properties=values,
+                                            required=rest.requested_schema.required,
+                                        ),
+                                        task=rest.task,
+                                    )
+                                except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                                    pass
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestFormParams,
+                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
+                    if liberal:
+                        # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                        try:
+                            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                            values: dict[str, Any] = {}
+                            read = PrimitiveSchemaDefinition._from_wire
+                            for name, item in rest.requested_schema.properties.items():
+                                values[name] = read(item)
+                            return ElicitRequestFormParams(
+                                meta=rest.meta,
+                                message=rest.message,
+                                mode=rest.mode,
+                                requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                    schema=rest.requested_schema.schema,
+                                    properties=values,
+                                    required=rest.requested_schema.required,
+                                ),
+                                task=rest.task,
+                            )
+                        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                            pass
                     try:
                         return msgspec.convert(
-                            obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            ElicitRequestFormParams,
+                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4195,6 +4381,14 @@ def _define_EnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not EnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4261,6 +4455,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4283,7 +4485,9 @@ def _define_JSONRPCMessage() -> None:
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResultResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4328,7 +4532,9 @@ def _define_JSONRPCMessage() -> None:
                 ):
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResultResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4375,6 +4581,14 @@ def _define_JSONRPCResponse() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCResponse:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4382,7 +4596,9 @@ def _define_JSONRPCResponse() -> None:
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
                                 return msgspec.convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    JSONRPCResultResponse,
+                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4394,7 +4610,9 @@ def _define_JSONRPCResponse() -> None:
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
                         return msgspec.convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            JSONRPCResultResponse,
+                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4434,6 +4652,14 @@ def _define_MultiSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not MultiSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4625,6 +4851,14 @@ def _define_SingleSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not SingleSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]

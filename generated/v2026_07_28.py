@@ -33,6 +33,7 @@ from mcpbind.wire import (
     Unknown,
     build_hook,
     dec_hook,
+    hook_readers,
     open_union,
     read_union,
 )
@@ -294,7 +295,6 @@ def _define_ResultMetaObject() -> None:
         _simple_ = None
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -303,8 +303,12 @@ def _define_ResultMetaObject() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not ResultMetaObject and not issubclass(cls, ResultMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -351,6 +355,8 @@ def _define_CacheableResult() -> None:
 
     class CacheableResult(Struct, kw_only=True):
         """A result that supports a time-to-live (TTL) hint for client-side caching."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -484,7 +490,6 @@ def _define_RequestMetaObject() -> None:
             "io.modelcontextprotocol/protocolVersion",
         )
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -493,8 +498,12 @@ def _define_RequestMetaObject() -> None:
             # does not convert takes the general path, which says what is wrong.
             if cls is not RequestMetaObject and not issubclass(cls, RequestMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -887,6 +896,8 @@ def _define_CallToolRequestParams() -> None:
     class CallToolRequestParams(Struct, kw_only=True):
         """Parameters for a `tools/call` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
         arguments: dict[str, Any] | UnsetType = UNSET
@@ -906,6 +917,8 @@ def _define_CallToolRequest() -> None:
     class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
         """Used by the client to invoke a tool provided by the server."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["tools/call"]] = "tools/call"
 
         id: RequestId
@@ -920,6 +933,8 @@ def _define_CallToolResult() -> None:
 
     class CallToolResult(Struct, kw_only=True):
         """The result returned by the server for a CallToolRequest (`tools/call`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -1160,7 +1175,6 @@ def _define_ToolInputSchema() -> None:
         _simple_ = {"$schema": ((str,), None), "type": ((str,), ("object",))}
         _required_ = ()
         _defaults_ = (("type", "object"),)
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1169,8 +1183,12 @@ def _define_ToolInputSchema() -> None:
             # which says what is wrong.
             if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "$schema" in obj:
@@ -1231,7 +1249,6 @@ def _define_ToolOutputSchema() -> None:
         _simple_ = {"$schema": ((str,), None)}
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1240,8 +1257,12 @@ def _define_ToolOutputSchema() -> None:
             # which says what is wrong.
             if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "$schema" in obj:
@@ -1273,6 +1294,8 @@ def _define_Tool() -> None:
 
     class Tool(Struct, kw_only=True):
         """Definition for a tool the client can call."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -1343,6 +1366,8 @@ def _define_CreateMessageRequestParams() -> None:
     class CreateMessageRequestParams(Struct, kw_only=True):
         """Parameters for a `sampling/createMessage` request."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
             default=UNSET, name="includeContext"
         )
@@ -1394,6 +1419,8 @@ def _define_CreateMessageRequest() -> None:
 
     class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
         """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
 
@@ -1645,6 +1672,8 @@ def _define_ElicitRequestFormParamsRequestedSchema() -> None:
         Only top-level properties are allowed, without nesting.
         """
 
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         type: ClassVar[Literal["object"]] = "object"
 
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
@@ -1659,6 +1688,8 @@ def _define_ElicitRequestFormParams() -> None:
 
     class ElicitRequestFormParams(Struct, kw_only=True):
         """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
+
+        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         message: str
         """The message to present to the user describing what information is being requested."""
@@ -1694,6 +1725,8 @@ def _define_ElicitRequest() -> None:
     class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
         """A request from the server to elicit additional information from the user via the client."""
 
+        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
 
         params: ElicitRequestParams
@@ -1708,6 +1741,8 @@ def _define_InputRequiredResult() -> None:
 
         At least one of `inputRequests` or `requestState` MUST be present.
         """
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -1767,7 +1802,6 @@ def _define_NotificationMetaObject() -> None:
         }
         _required_ = ()
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -1776,8 +1810,12 @@ def _define_NotificationMetaObject() -> None:
             # which says what is wrong.
             if cls is not NotificationMetaObject and not issubclass(cls, NotificationMetaObject):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             if "io.modelcontextprotocol/subscriptionId" in obj:
@@ -1825,6 +1863,8 @@ def _define_CancelledNotificationParams() -> None:
     class CancelledNotificationParams(Struct, kw_only=True):
         """Parameters for a `notifications/cancelled` notification."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         reason: str | UnsetType = UNSET
@@ -1850,6 +1890,8 @@ def _define_CancelledNotification() -> None:
         This notification indicates that the result will be unused, so any associated processing SHOULD cease.
         """
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -1870,6 +1912,8 @@ def _define_ClientNotification() -> None:
         This notification indicates that the result will be unused, so any associated processing SHOULD cease.
         """
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -1883,6 +1927,8 @@ def _define_RequestParams() -> None:
     class RequestParams(Struct, kw_only=True):
         """Common params for any request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
 
@@ -1895,6 +1941,8 @@ def _define_DiscoverRequest() -> None:
         implement `server/discover`. Clients **MAY** call it but are not required
         to — version negotiation can also happen inline via per-request `_meta`.
         """
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["server/discover"]] = "server/discover"
 
@@ -1911,6 +1959,8 @@ def _define_PaginatedRequestParams() -> None:
     class PaginatedRequestParams(Struct, kw_only=True):
         """Common params for paginated requests."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
         cursor: str | UnsetType = UNSET
@@ -1924,6 +1974,8 @@ def _define_ListResourcesRequest() -> None:
 
     class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
         """Sent from the client to request a list of resources the server has."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/list"]] = "resources/list"
 
@@ -1942,6 +1994,8 @@ def _define_ListResourceTemplatesRequest() -> None:
     ):
         """Sent from the client to request a list of resource templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
 
         id: RequestId
@@ -1956,6 +2010,8 @@ def _define_ReadResourceRequestParams() -> None:
 
     class ReadResourceRequestParams(Struct, kw_only=True):
         """Parameters for a `resources/read` request."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
@@ -1972,6 +2028,8 @@ def _define_ReadResourceRequest() -> None:
 
     class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
         """Sent from the client to the server, to read a specific resource URI."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["resources/read"]] = "resources/read"
 
@@ -2016,6 +2074,8 @@ def _define_SubscriptionsListenRequestParams() -> None:
     class SubscriptionsListenRequestParams(Struct, kw_only=True):
         """Parameters for a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
         notifications: SubscriptionFilter
@@ -2034,6 +2094,8 @@ def _define_SubscriptionsListenRequest() -> None:
         endpoint and ensures consistent behavior between HTTP and STDIO.
         """
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["subscriptions/listen"]] = "subscriptions/listen"
 
         id: RequestId
@@ -2049,6 +2111,8 @@ def _define_ListPromptsRequest() -> None:
     class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
         """Sent from the client to request a list of prompts and prompt templates the server has."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/list"]] = "prompts/list"
 
         id: RequestId
@@ -2063,6 +2127,8 @@ def _define_GetPromptRequestParams() -> None:
 
     class GetPromptRequestParams(Struct, kw_only=True):
         """Parameters for a `prompts/get` request."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
@@ -2083,6 +2149,8 @@ def _define_GetPromptRequest() -> None:
     class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
         """Used by the client to get a prompt provided by the server."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["prompts/get"]] = "prompts/get"
 
         id: RequestId
@@ -2097,6 +2165,8 @@ def _define_ListToolsRequest() -> None:
 
     class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
         """Sent from the client to request a list of tools the server has."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["tools/list"]] = "tools/list"
 
@@ -2169,6 +2239,8 @@ def _define_CompleteRequestParams() -> None:
     class CompleteRequestParams(Struct, kw_only=True):
         """Parameters for a `completion/complete` request."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
         argument: CompleteRequestParamsArgument
@@ -2185,6 +2257,8 @@ def _define_CompleteRequest() -> None:
 
     class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
         """A request from the client to the server, to ask for completion options."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["completion/complete"]] = "completion/complete"
 
@@ -2270,6 +2344,8 @@ def _define_CompleteResult() -> None:
     class CompleteResult(Struct, kw_only=True):
         """The result returned by the server for a CompleteRequest (`completion/complete`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         completion: CompleteResultCompletion
@@ -2290,6 +2366,8 @@ def _define_CompleteResultResponse() -> None:
 
     class CompleteResultResponse(Struct, kw_only=True):
         """A successful response from the server for a CompleteRequest (`completion/complete`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -2371,6 +2449,8 @@ def _define_DiscoverResult() -> None:
     class DiscoverResult(Struct, kw_only=True):
         """The result returned by the server for a DiscoverRequest (`server/discover`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
@@ -2433,6 +2513,8 @@ def _define_DiscoverResultResponse() -> None:
     class DiscoverResultResponse(Struct, kw_only=True):
         """A successful response from the server for a DiscoverRequest (`server/discover`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         id: RequestId
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -2476,6 +2558,8 @@ def _define_GetPromptResult() -> None:
 
     class GetPromptResult(Struct, kw_only=True):
         """The result returned by the server for a GetPromptRequest (`prompts/get`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -2565,6 +2649,8 @@ def _define_InputResponseRequestParams() -> None:
 
     class InputResponseRequestParams(Struct, kw_only=True):
         """InputResponseRequestParams."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
@@ -2755,6 +2841,8 @@ def _define_ListPromptsResult() -> None:
     class ListPromptsResult(Struct, kw_only=True):
         """The result returned by the server for a ListPromptsRequest (`prompts/list`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
@@ -2806,6 +2894,8 @@ def _define_ListPromptsResultResponse() -> None:
 
     class ListPromptsResultResponse(Struct, kw_only=True):
         """A successful response from the server for a ListPromptsRequest (`prompts/list`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -2868,6 +2958,8 @@ def _define_ListResourceTemplatesResult() -> None:
     class ListResourceTemplatesResult(Struct, kw_only=True):
         """The result returned by the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
@@ -2919,6 +3011,8 @@ def _define_ListResourceTemplatesResultResponse() -> None:
 
     class ListResourceTemplatesResultResponse(Struct, kw_only=True):
         """A successful response from the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -2987,6 +3081,8 @@ def _define_ListResourcesResult() -> None:
     class ListResourcesResult(Struct, kw_only=True):
         """The result returned by the server for a ListResourcesRequest (`resources/list`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
@@ -3039,6 +3135,8 @@ def _define_ListResourcesResultResponse() -> None:
     class ListResourcesResultResponse(Struct, kw_only=True):
         """A successful response from the server for a ListResourcesRequest (`resources/list`) request."""
 
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         id: RequestId
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3051,6 +3149,8 @@ def _define_ListToolsResult() -> None:
 
     class ListToolsResult(Struct, kw_only=True):
         """The result returned by the server for a ListToolsRequest (`tools/list`) request."""
+
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3104,6 +3204,8 @@ def _define_ListToolsResultResponse() -> None:
     class ListToolsResultResponse(Struct, kw_only=True):
         """A successful response from the server for a ListToolsRequest (`tools/list`) request."""
 
+        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         id: RequestId
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3116,6 +3218,8 @@ def _define_LoggingMessageNotificationParams() -> None:
 
     class LoggingMessageNotificationParams(Struct, kw_only=True):
         """Parameters for a `notifications/message` notification."""
+
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3134,6 +3238,8 @@ def _define_LoggingMessageNotification() -> None:
 
     class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
         """JSONRPCNotification of a log message passed from server to client. The client opts in by setting `"io.modelcontextprotocol/logLevel"` in a request's `_meta`."""
+
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["notifications/message"]] = "notifications/message"
 
@@ -3222,6 +3328,8 @@ def _define_NotificationParams() -> None:
     class NotificationParams(Struct, kw_only=True):
         """Common params for any notification."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
 
@@ -3230,6 +3338,8 @@ def _define_PaginatedRequest() -> None:
 
     class PaginatedRequest(Struct, kw_only=True):
         """PaginatedRequest."""
+
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         id: RequestId
 
@@ -3245,6 +3355,8 @@ def _define_PaginatedResult() -> None:
 
     class PaginatedResult(Struct, kw_only=True):
         """PaginatedResult."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3286,6 +3398,8 @@ def _define_ProgressNotificationParams() -> None:
     class ProgressNotificationParams(Struct, kw_only=True):
         """Parameters for a ProgressNotification (`notifications/progress`) notification."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
         message: str | UnsetType = UNSET
@@ -3307,6 +3421,8 @@ def _define_ProgressNotification() -> None:
     class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
         """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3322,6 +3438,8 @@ def _define_PromptListChangedNotification() -> None:
     ):
         """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3334,6 +3452,8 @@ def _define_ReadResourceResult() -> None:
 
     class ReadResourceResult(Struct, kw_only=True):
         """The result returned by the server for a ReadResourceRequest (`resources/read`) request."""
+
+        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3423,6 +3543,8 @@ def _define_ResourceListChangedNotification() -> None:
     ):
         """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/resources/list_changed"]] = (
             "notifications/resources/list_changed"
         )
@@ -3438,6 +3560,8 @@ def _define_ResourceRequestParams() -> None:
     class ResourceRequestParams(Struct, kw_only=True):
         """Common params for resource-related requests."""
 
+        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         meta: RequestMetaObject = msgspec.field(name="_meta")
 
         uri: str
@@ -3449,6 +3573,8 @@ def _define_ResourceUpdatedNotificationParams() -> None:
 
     class ResourceUpdatedNotificationParams(Struct, kw_only=True):
         """Parameters for a `notifications/resources/updated` notification."""
+
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3464,6 +3590,8 @@ def _define_ResourceUpdatedNotification() -> None:
     ):
         """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
 
         jsonrpc: Literal["2.0"] = "2.0"
@@ -3476,6 +3604,8 @@ def _define_SubscriptionsAcknowledgedNotificationParams() -> None:
 
     class SubscriptionsAcknowledgedNotificationParams(Struct, kw_only=True):
         """Parameters for a SubscriptionsAcknowledgedNotification (`notifications/subscriptions/acknowledged`) notification."""
+
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
@@ -3505,6 +3635,8 @@ def _define_SubscriptionsAcknowledgedNotification() -> None:
         subscriptions MAY be interleaved before it.
         """
 
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+
         method: ClassVar[Literal["notifications/subscriptions/acknowledged"]] = (
             "notifications/subscriptions/acknowledged"
         )
@@ -3521,6 +3653,8 @@ def _define_ToolListChangedNotification() -> None:
         Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
     ):
         """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
+
+        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
 
         method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
 
@@ -3554,7 +3688,6 @@ def _define_SubscriptionsListenResultMetaObject() -> None:
         _simple_ = None
         _required_ = ("io.modelcontextprotocol/subscriptionId",)
         _defaults_ = ()
-        _reads_others_ = True
 
         @classmethod
         def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -3565,8 +3698,12 @@ def _define_SubscriptionsListenResultMetaObject() -> None:
                 cls, SubscriptionsListenResultMetaObject
             ):
                 # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, which the general hook reads.
-                return dec_hook(cls, obj)
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
@@ -3632,6 +3769,10 @@ def _define_SubscriptionsListenResult() -> None:
         close carries no response. The result body is otherwise empty.
         """
 
+        _hook_reader_ = (
+            "SubscriptionsListenResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
+
         meta: SubscriptionsListenResultMetaObject = msgspec.field(name="_meta")
 
         result_type: str = msgspec.field(default="complete", name="resultType")
@@ -3652,6 +3793,10 @@ def _define_SubscriptionsListenResultResponse() -> None:
         """A successful response from the server for a SubscriptionsListenRequest (`subscriptions/listen`)
         request, sent when the server tears the subscription down gracefully.
         """
+
+        _hook_reader_ = (
+            "SubscriptionsListenResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
+        )
 
         id: RequestId
 
@@ -3925,6 +4070,14 @@ def _define_PrimitiveSchemaDefinition() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not PrimitiveSchemaDefinition:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -3981,7 +4134,17 @@ def _define_PrimitiveSchemaDefinition() -> None:
 
 
 def _define_ElicitRequestParams() -> None:
-    global ElicitRequestParams
+    global _ElicitRequestFormParamsRest, _ElicitRequestFormParamsRequestedSchemaRest, ElicitRequestParams
+
+    class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
+        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
+        properties: dict[str, Any]
+        required: list[str] | UnsetType = UNSET
+
+    class _ElicitRequestFormParamsRest(Struct, kw_only=True):
+        message: str
+        mode: Literal["form"] | UnsetType = UNSET
+        requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
 
     class ElicitRequestParams(UnionDispatch):
         """The parameters for a request to elicit additional information from the user via the client."""
@@ -4009,14 +4172,45 @@ def _define_ElicitRequestParams() -> None:
             # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not ElicitRequestParams:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "mode" in obj:
                     value = obj["mode"]
                     if value == "form":
                         if "message" in obj and "requestedSchema" in obj:
+                            if liberal:
+                                # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                                try:
+                                    rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                                    values: dict[str, Any] = {}
+                                    read = PrimitiveSchemaDefinition._from_wire
+                                    for name, item in rest.requested_schema.properties.items():
+                                        values[name] = read(item)
+                                    return ElicitRequestFormParams(
+                                        message=rest.message,
+                                        mode=rest.mode,
+                                        requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                            schema=rest.requested_schema.schema,
+                                            properties=values,
+                                            required=rest.requested_schema.required,
+                                        ),
+                                    )
+                                except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                                    pass
                             try:
                                 return msgspec.convert(
-                                    obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                                    obj,
+                                    ElicitRequestFormParams,
+                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
+                                    if liberal
+                                    else build_hook,
                                 )
                             except msgspec.ValidationError:
                                 pass
@@ -4027,9 +4221,30 @@ def _define_ElicitRequestParams() -> None:
                             except msgspec.ValidationError:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
+                    if liberal:
+                        # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
+                        try:
+                            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+                            values: dict[str, Any] = {}
+                            read = PrimitiveSchemaDefinition._from_wire
+                            for name, item in rest.requested_schema.properties.items():
+                                values[name] = read(item)
+                            return ElicitRequestFormParams(
+                                message=rest.message,
+                                mode=rest.mode,
+                                requested_schema=ElicitRequestFormParamsRequestedSchema(
+                                    schema=rest.requested_schema.schema,
+                                    properties=values,
+                                    required=rest.requested_schema.required,
+                                ),
+                            )
+                        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+                            pass
                     try:
                         return msgspec.convert(
-                            obj, ElicitRequestFormParams, dec_hook=dec_hook if liberal else build_hook
+                            obj,
+                            ElicitRequestFormParams,
+                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
                         )
                     except msgspec.ValidationError:
                         pass
@@ -4162,6 +4377,14 @@ def _define_EnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not EnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4264,6 +4487,14 @@ def _define_JSONRPCMessage() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCMessage:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4378,6 +4609,14 @@ def _define_JSONRPCResponse() -> None:
             # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not JSONRPCResponse:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "jsonrpc" in obj:
                     value = obj["jsonrpc"]
@@ -4437,6 +4676,14 @@ def _define_MultiSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not MultiSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]
@@ -4700,6 +4947,14 @@ def _define_SingleSelectEnumSchema() -> None:
             # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
             # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
             # once. Anything else, or a member that does not convert, takes the general path.
+            if cls is not SingleSelectEnumSchema:
+                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
+                # type, read by that type's reader as the general hook reads it (with no frame of its).
+                try:
+                    read = hook_readers[cls]
+                except KeyError:
+                    return dec_hook(cls, obj)
+                return read(obj)
             if type(obj) is dict:
                 if "type" in obj:
                     value = obj["type"]

@@ -18,6 +18,7 @@ open), `build_hook` building one to send (strict).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from types import UnionType
 from typing import Any, ClassVar, Final, TypeVar, Union, cast, get_args, get_origin
@@ -34,6 +35,7 @@ __all__ = [
     "build_hook",
     "dec_hook",
     "hook_for",
+    "hook_readers",
     "open_union",
     "reaches_open",
     "read_union",
@@ -69,9 +71,6 @@ class OpenObject(dict[str, Any]):
     _simple_: ClassVar[dict[str, tuple[tuple[type, ...] | None, tuple[Any, ...] | None]] | None] = None
     _required_: ClassVar[tuple[str, ...]] = ()
     _defaults_: ClassVar[tuple[tuple[str, Any], ...]] = ()
-    _reads_others_: ClassVar[bool] = False
-    """Whether the class's own `_from_wire` (written out by the generator) hands a value of another
-    type to `dec_hook`, so that its function can serve as a decoder's hook (`hook_for`)."""
 
     @classmethod
     def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
@@ -572,6 +571,10 @@ _readers: Final[dict[Any, Any]] = {}
 """Each type's `_from_wire`, bound once: the hooks run for every open object and dispatched union of
 every message, and looking the classmethod up binds a new method object each time."""
 
+hook_readers: Final = _readers
+"""The same table, read by the written-out readers that serve as a decoder's hook (`hook_for`) for a
+value of another type: one missing is added by calling `dec_hook`."""
+
 
 def _reader(tp: Any) -> Any:
     try:
@@ -592,50 +595,21 @@ def dec_hook(tp: Any, obj: Any) -> Any:
 
 
 def hook_for(tp: Any) -> Callable[[Any, Any], Any]:
-    """The decode hook for a decoder of `tp`: `dec_hook`, or where `tp` is a Struct whose `_meta` is
-    an open object with a written-out reader (`OpenObject._reads_others_`), that reader's function.
-    msgspec calls the hook with the type it meets and the value: the reader reads its own type at
-    once and hands any other type to `dec_hook`. The one `_meta` of a message is then read with one
-    Python call instead of two (about 530 instructions less), a value of another type with one more
-    (about 870): not where every item of an array or map holds one (a tool's `inputSchema`)."""
+    """The decode hook for a decoder of `tp`: `dec_hook`, or where the generator chose one for the
+    Struct `tp` (`_hook_reader_`: the open object or dispatched union a message holds most surely and
+    most often: a request's `params._meta`, a result's `_meta`, each listed tool's `inputSchema`, each
+    property of an elicitation form), that type's written-out reader. msgspec calls the hook with the
+    type it meets and the value: the reader reads its own type at once (one Python call instead of
+    two, about 530 instructions less) and hands any other type to that type's reader, as `dec_hook`
+    would (`hook_readers`), at the same cost. The choice is made at generation time: no walk of the
+    type's graph here, so a decoder made at a server's start costs nothing more."""
     if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
         return dec_hook
-    import msgspec.inspect as mi  # (once per decoder made: not at start-up)
-
-    info = mi.type_info(tp)
-    assert isinstance(info, mi.StructType)
-    for f in info.fields:
-        if f.encode_name == "_meta" and isinstance(f.type, mi.CustomType):
-            meta = f.type.cls
-            if (
-                issubclass(meta, OpenObject)
-                and meta._reads_others_
-                and not _repeats(info, meta, False, set())
-            ):
-                return cast("Callable[[Any, Any], Any]", vars(meta)["_from_wire"].__func__)
-    return dec_hook
-
-
-def _repeats(node: Any, meta: type, repeated: bool, seen: set[type]) -> bool:
-    """Whether decoding `node` meets a value the hook reads, of a type other than `meta`, in every
-    item of an array or map (through required members, and no union of several kinds of item)."""
-    import msgspec.inspect as mi
-
-    if isinstance(node, mi.CustomType):
-        return repeated and node.cls is not meta
-    if isinstance(node, mi.StructType):
-        if node.cls in seen:
-            return False
-        seen.add(node.cls)
-        return any(_repeats(f.type, meta, repeated and f.required, seen) for f in node.fields)
-    if isinstance(node, (mi.ListType, mi.VarTupleType, mi.SetType, mi.FrozenSetType)):
-        return _repeats(node.item_type, meta, True, seen)
-    if isinstance(node, mi.DictType):
-        return _repeats(node.value_type, meta, True, seen)
-    if isinstance(node, mi.UnionType):
-        kinds = [t for t in node.types if not isinstance(t, mi.NoneType)]
-        return len(kinds) == 1 and _repeats(kinds[0], meta, repeated, seen)
-    return False
+    name = tp.__dict__.get("_hook_reader_")  # (its own: not a subclass's of a generated Struct)
+    if name is None:
+        return dec_hook
+    reader = getattr(sys.modules[tp.__module__], name)
+    return cast("Callable[[Any, Any], Any]", vars(reader)["_from_wire"].__func__)
 
 
 def build_hook(tp: Any, obj: Any) -> Any:

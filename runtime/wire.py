@@ -49,6 +49,7 @@ from .shapes import (
     build_hook,
     dec_hook,
     hook_for,
+    hook_readers,
     open_union,
     reaches_open,
     read_union,
@@ -66,6 +67,7 @@ __all__ = [
     "open_union",
     "dec_hook",
     "hook_for",
+    "hook_readers",
     "build_hook",
     "read_union",
     "decode",
@@ -118,10 +120,8 @@ class _Decoder(Generic[T]):
     decode: Callable[[Data], T]
 
     def __init__(self, tp: type[T]) -> None:
-        # (`dec_hook`, not `hook_for(tp)`: choosing the hook walks the type's whole graph, 3.8M
-        # instructions for `InitializeRequestParams`, more than a server start's own work on it saves;
-        # the client's result decoders, made once and used for every call, take `hook_for`.)
-        fast = msgspec.json.Decoder(tp, dec_hook=dec_hook).decode
+        # (The hook the generator chose for `tp`, if any: see `hook_for`.)
+        fast = msgspec.json.Decoder(tp, dec_hook=hook_for(tp)).decode
         reaches: list[bool] = []  # empty until the first failure asks
 
         def decode(buf: Data, /) -> T:

@@ -81,7 +81,7 @@ def lane(server: Server, revision: Revision) -> Lane:
             text = text_parts(
                 encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
             )
-        read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.dec_hook).decode
+        read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.hook_for(spec.params_type)).decode
         found = server.lanes[revision] = Lane(module, spec, read, era, text)
     return found
 

@@ -466,10 +466,7 @@ def test_a_results_meta_reader_as_its_decoders_hook_hands_other_types_on() -> No
     # A result whose `_meta` reader is its decoder's hook (one Python call less per message) still
     # reads every other value the hook meets as its own type: here an embedded resource's contents,
     # a dispatched union, text or blob by their keys.
-    assert wire.hook_for(v2026.CallToolResult) is vars(v2026.ResultMetaObject)["_from_wire"].__func__
-    # Not where every item of an array holds another such value (each tool's `inputSchema`).
-    assert wire.hook_for(v2026.ListToolsResult) is wire.dec_hook
-    assert wire.hook_for(v2026.PrimitiveSchemaDefinition) is wire.dec_hook
+    assert wire.hook_for(v2026.CallToolResult) is _reader(v2026.ResultMetaObject)
     body = {
         "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}, "x.y/z": [1]},
         "content": [
@@ -488,6 +485,66 @@ def test_a_results_meta_reader_as_its_decoders_hook_hands_other_types_on() -> No
     bad = dict(body, content=[{"type": "resource", "resource": {"uri": 1, "text": "b"}}])
     with pytest.raises(msgspec.ValidationError):
         wire.decode(json.dumps(bad), v2026.CallToolResult)
+
+
+def _reader(cls: type[wire.OpenObject]) -> Any:
+    return vars(cls)["_from_wire"].__func__
+
+
+def test_each_decoder_takes_the_hook_its_type_was_generated_with() -> None:
+    # Chosen by the generator (`_hook_reader_`), read with no walk of the type: the open object a
+    # message holds most surely and most often, through Struct members.
+    assert wire.hook_for(v2026.CallToolRequest) is _reader(v2026.RequestMetaObject)  # params._meta
+    assert wire.hook_for(v2026.CallToolRequestParams) is _reader(v2026.RequestMetaObject)
+    # Every item of a required array holds one (each tool's `inputSchema`): met 50 times, not once.
+    assert wire.hook_for(v2026.ListToolsResult) is _reader(v2026.ToolInputSchema)
+    assert wire.hook_for(v2025.InitializeRequestParams) is _reader(v2025.RequestMetaObject)
+    # None met through Struct members, or not a Struct: the general hook.
+    assert wire.hook_for(v2026.TextContent) is wire.dec_hook
+    assert wire.hook_for(v2026.PrimitiveSchemaDefinition) is wire.dec_hook
+    assert wire.hook_for(list[v2026.Tool]) is wire.dec_hook
+    # A subclass of a generated Struct (which may hold other members) does not inherit the choice.
+    sub = msgspec.defstruct("Sub", [("extra", v2026.ElicitRequestParams)], bases=(v2026.CallToolResult,))
+    assert wire.hook_for(sub) is wire.dec_hook
+    # `wire.decoder`'s decoders take it.
+    got = wire.decode(
+        json.dumps({"name": "t", "_meta": META_2026, "arguments": {"a": 1}}), v2026.CallToolRequestParams
+    )
+    assert type(got.meta) is v2026.RequestMetaObject
+    assert type(got.meta.client_capabilities) is v2026.ClientCapabilities
+
+
+def test_a_reader_as_the_hook_reads_other_types_with_their_own_readers() -> None:
+    # `ListToolsResult` decodes with `ToolInputSchema`'s reader as its hook: the result's `_meta` and
+    # each tool's `annotations`... reach it too, and are read by their own readers, even one that the
+    # table of readers does not hold yet (then through `dec_hook`, which adds it).
+    body = {
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "1"}, "x/y": 1},
+        "tools": [
+            {"name": "a", "inputSchema": {"type": "object", "x-extra": True}, "_meta": {"k": [1]}},
+            {"name": "b", "inputSchema": {}},
+        ],
+        "resultType": "complete",
+    }
+    wire.hook_readers.pop(v2026.ResultMetaObject, None)
+    for _ in range(2):  # (the first time through `dec_hook`, then from the table)
+        got = wire.decode(json.dumps(body), v2026.ListToolsResult)
+        assert type(got.meta) is v2026.ResultMetaObject
+        assert type(got.meta.server_info) is v2026.Implementation
+        assert [type(t.input_schema) for t in got.tools] == [v2026.ToolInputSchema] * 2
+        assert got.tools[1].input_schema == {"type": "object"}  # its default filled in
+        assert got.tools[0].meta == {"k": [1]}
+        assert same_json(
+            json.loads(wire.encode(got)),
+            dict(body, tools=[body["tools"][0], {**body["tools"][1], "inputSchema": {"type": "object"}}]),
+        )
+        assert v2026.ResultMetaObject in wire.hook_readers
+    bad = dict(body, _meta={"io.modelcontextprotocol/serverInfo": {"name": 1}})
+    with pytest.raises(msgspec.ValidationError, match="serverInfo"):
+        wire.decode(json.dumps(bad), v2026.ListToolsResult)
+    bad = dict(body, tools=[{"name": "a", "inputSchema": {"type": "array"}}])
+    with pytest.raises(msgspec.ValidationError, match="inputSchema"):
+        wire.decode(json.dumps(bad), v2026.ListToolsResult)
 
 
 class _Stamped(v2026.ResultMetaObject):

@@ -129,19 +129,21 @@ class StatelessRoute:
             return None
         decode = None
         if spec.params_type is not None:
+            params = wire.members_only(spec.params_type) if lean else spec.params_type
             envelope = msgspec.defstruct(
                 "WholeRequest",
                 [
                     ("jsonrpc", Literal["2.0"]),
                     ("id", str | int),  # (as `jsonrpc.valid_id`: a float id is refused on the general route)
                     ("method", Literal[method]),
-                    ("params", wire.members_only(spec.params_type) if lean else spec.params_type),
+                    ("params", params),
                 ],
             )
             # msgspec's strict decoder alone (as `decide_session`'s), with no layer of `wire.decoder`'s
             # around it: a body it refuses (one an open union's tolerant reading might take) goes
-            # the general route, which reads it again.
-            decode = msgspec.json.Decoder(envelope, dec_hook=shapes.dec_hook).decode
+            # the general route, which reads it again. Its hook is the params' (the envelope's other
+            # members are msgspec's own).
+            decode = msgspec.json.Decoder(envelope, dec_hook=shapes.hook_for(params)).decode
         self.typed[(version, method, lean)] = decode
         return decode
 
