@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -98,7 +100,35 @@ def _server(**options: Any) -> tuple[Server, list[str]]:
     async def big_lone(n: int) -> str:
         return "x" * n + "\ud800"  # large and cannot be encoded
 
+    # How arguments reach the function: by position (`Signature.positional`) or by keyword.
+    @server.tool()
+    async def pair(first: str, second: int = 2, third: bool = False) -> str:
+        return f"{first}/{second}/{third}"
+
+    @server.tool()
+    def sync_pair(first: str, second: int = 2) -> str:
+        return f"{first}|{second}"
+
+    @server.tool()
+    async def keywords(first: str, *, second: int = 2) -> str:
+        return f"{first}:{second}"
+
+    @server.tool()
+    @_by_keyword
+    async def wrapped(first: str, second: int = 2) -> str:
+        return f"{first}+{second}"
+
     return server, ran
+
+
+def _by_keyword(fn: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """A wrapper that takes its arguments by keyword alone, as its signature (`__wrapped__`'s) hides."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> str:
+        return await fn(**kwargs)
+
+    return wrapper
 
 
 def _connection(server: Server, revision: str) -> Connection:
@@ -153,7 +183,28 @@ CALLS: list[tuple[str, Any]] = [
     ("shout", {"text": "\u00e9\n" * 40_000}),
     ("nap", {"text": "z" * 100_000}),
     ("big_lone", {"n": 70_000}),
+    ("pair", {"second": 5, "first": "a"}),
+    ("pair", {"first": "b", "third": True}),
+    ("sync_pair", {"first": "c"}),
+    ("keywords", {"first": "d", "second": 7}),
+    ("wrapped", {"second": 3, "first": "e"}),
 ]
+
+
+def test_arguments_go_by_position_only_where_the_function_takes_them_so() -> None:
+    server, _ = _server()
+    positional = {}
+    for name in ("pair", "sync_pair", "keywords", "wrapped", "nothing"):
+        tool = server.tool_entry(name)
+        assert tool is not None
+        positional[name] = tool.signature.positional
+    assert positional == {
+        "pair": True,
+        "sync_pair": True,
+        "keywords": False,
+        "wrapped": False,
+        "nothing": True,
+    }
 
 
 @pytest.mark.parametrize("expose", [False, True])
