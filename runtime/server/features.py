@@ -366,10 +366,10 @@ class Features:
         assert mod is not None
         return tool_value(self, tool, value, mod)
 
-    def tool_entry(self, name: str) -> ToolEntry | None:
-        """The registration of tool `name` (definition, function, signature), if there is one; a new
-        object whenever the tool is registered again."""
-        return self._tools.get(name)
+    tool_entry: Callable[[str], ToolEntry | None]
+    """`tool_entry(name)`: the registration of tool `name` (definition, function, signature), if there
+    is one; a new object whenever the tool is registered again. (The registry's own `dict.get`, bound
+    once: no Python frame on a call's path.)"""
 
     def param_paths(self, name: Any) -> dict[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of tool `name` mirror (its

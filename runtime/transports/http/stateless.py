@@ -62,6 +62,8 @@ class StatelessRoute:
         """A `tools/call` with these (lean) params can be answered with no connection (`dispatch.Gate`)."""
         self.missing_feature: Callable[[str], str] = server.missing_feature
         """The feature a method needs that the server does not offer (`dispatch.Gate`)."""
+        self.missing_features: Mapping[str, str] = server.missing_features
+        """Its answers so far, by method: the server's own mapping (`dispatch.Gate`)."""
         self.param_paths: Callable[[Any], Mapping[str, tuple[str, ...]]] = server.param_paths
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
