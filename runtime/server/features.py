@@ -44,6 +44,7 @@ __all__ = [
 log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
+_astuple: Final = msgspec.structs.astuple
 _convert: Final = msgspec.convert
 _STRUCT: Final = msgspec.StructMeta
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
@@ -341,19 +342,27 @@ class Features:
                 args = numbers.convert(arguments or {}, sig.arguments)
             except msgspec.ValidationError:
                 return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
-        kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
-        if sig.adapters:
-            try:
-                for param, adapt in sig.adapters:
-                    kwargs[param] = adapt(kwargs[param])
-            except ValueError as exc:  # (pydantic's ValidationError is one)
-                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+        kwargs: dict[str, Any] = {}
+        if not sig.positional:
+            kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
+            if sig.adapters:
+                try:
+                    for param, adapt in sig.adapters:
+                        kwargs[param] = adapt(kwargs[param])
+                except ValueError as exc:  # (pydantic's ValidationError is one)
+                    return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")
-            kwargs[sig.context_param] = ctx
+            if not sig.positional:
+                kwargs[sig.context_param] = ctx
         try:
-            value = tool.fn(**kwargs)
+            if sig.positional:
+                # By position, its Context last (`Signature.positional`): 0.8k instructions less per
+                # call than a dict of keywords.
+                value = tool.fn(*_astuple(args), ctx) if sig.context_param else tool.fn(*_astuple(args))
+            else:
+                value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
         except BaseException as exc:

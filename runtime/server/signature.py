@@ -40,9 +40,10 @@ class Signature(msgspec.Struct, frozen=True):
     adapters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     """Arguments the Struct keeps as JSON data, and what makes them their type (pydantic models)."""
     positional: bool = False
-    """The function takes its arguments in the Struct's field order, each by position (its own
-    parameters, not a wrapped function's, are all positional-or-keyword, none a `Context`): a call
-    passes `astuple`'s values, which costs less than building a dict of keywords."""
+    """The function takes its arguments in the Struct's field order, each by position, then its
+    `Context` if it takes one (its own parameters, not a wrapped function's, are all
+    positional-or-keyword, and none needs an adapter): a call passes `astuple`'s values, which costs
+    less than building a dict of keywords."""
     check_output: Callable[[Any], Any] | None = None
     """Validates a result, as JSON data, against the return annotation (raises msgspec.ValidationError or
     pydantic's ValidationError, a ValueError): what a function returns is not held to its annotation by
@@ -89,10 +90,10 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     # (What is called is `fn` itself: a wrapper's own parameters, not those `__wrapped__` names.)
     own = inspect.signature(fn, follow_wrapped=False) if hasattr(fn, "__wrapped__") else sig
     positional = (
-        context_param is None
-        and not adapters
+        not adapters
         and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in own.parameters.values())
-        and tuple(own.parameters) == tuple(names) == arguments.__struct_fields__
+        and tuple(own.parameters) == (*names, *([context_param] if context_param else []))
+        and tuple(names) == arguments.__struct_fields__
     )
     output_type = hints.get("return", inspect.Signature.empty)
     output_schema: dict[str, Any] | None = None

@@ -191,6 +191,52 @@ CALLS: list[tuple[str, Any]] = [
 ]
 
 
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_a_tool_that_takes_a_context_gets_its_arguments_as_it_takes_them(revision: str) -> None:
+    """The general path (`Connection.on_request`) passes arguments by position, then the Context, where
+    the function takes them so (`Signature.positional`), and by keyword otherwise."""
+    server = Server("contexts", "1.0.0")
+
+    @server.tool()
+    async def ctx_last(first: str, second: int = 2, *, ctx: Context) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    @server.tool()
+    async def ctx_after(first: str, second: int, ctx: Context) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    @server.tool()
+    def ctx_first(ctx: Context, first: str) -> str:
+        return f"{first}/{type(ctx).__name__}"
+
+    @server.tool()
+    async def ctx_between(first: str, ctx: Context, second: int = 2) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    flags = {}
+    for name in ("ctx_last", "ctx_after", "ctx_first", "ctx_between"):
+        tool = server.tool_entry(name)
+        assert tool is not None
+        flags[name] = tool.signature.positional
+    assert flags == {"ctx_last": False, "ctx_after": True, "ctx_first": False, "ctx_between": False}
+
+    async def main() -> None:
+        conn = _connection(server, revision)
+        for rid, (name, arguments, said) in enumerate(
+            [
+                ("ctx_last", {"second": 5, "first": "a"}, "a/5/Context"),
+                ("ctx_after", {"second": 3, "first": "b"}, "b/3/Context"),
+                ("ctx_first", {"first": "c"}, "c/Context"),
+                ("ctx_between", {"second": 7, "first": "d"}, "d/7/Context"),
+            ],
+            1,
+        ):
+            answer = msgspec.json.decode(await conn.on_request(_event(rid, revision, name, arguments)))
+            assert answer["result"]["content"][0]["text"] == said, answer
+
+    asyncio.run(main())
+
+
 def test_arguments_go_by_position_only_where_the_function_takes_them_so() -> None:
     server, _ = _server()
     positional = {}
