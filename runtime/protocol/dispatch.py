@@ -66,6 +66,12 @@ class Gate(Protocol):
     """What the decision needs of the server: the feature a method needs that it does not offer, and
     whether a call of a tool needs a connection."""
 
+    @property
+    def missing_features(self) -> Mapping[str, str]:
+        """What `missing_feature` has answered, by method, while what the server offers stays the same
+        (emptied when it changes): read first, with no call."""
+        ...
+
     def missing_feature(self, method: str) -> str: ...
 
     def answers_directly(self, params: Any, tool: Any = None) -> bool:
@@ -240,7 +246,9 @@ def decide(method: str, params: msgspec.Raw | None, decoded: Any, revision: Revi
     if value is not None:
         raw_meta = getattr(value, "meta", None)
         meta = raw_meta if isinstance(raw_meta, dict) else None  # this request's own: no copy
-    missing = gate.missing_feature(method)
+    missing = gate.missing_features.get(method)
+    if missing is None:
+        missing = gate.missing_feature(method)
     if missing:
         raise MethodNotFound(f"Method not found: {quoted(method)} (this server does not offer {missing})")
     era = plan.era

@@ -390,9 +390,12 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
                     if params is None:
                         return SessionMessage(session_id, version, body, Peek(method, rid), request, decided)
                     # (`routed_params`, inlined: this is every request of a session but a few)
-                    name = getattr(params, "name", None)
-                    uri = getattr(params, "uri", None)
-                    routed = PeekParams(None if name is UNSET else name, None if uri is UNSET else uri)
+                    if method == "tools/call":  # (its name required, no uri to look for in vain)
+                        routed = PeekParams(params.name)
+                    else:
+                        name = getattr(params, "name", None)
+                        uri = getattr(params, "uri", None)
+                        routed = PeekParams(None if name is UNSET else name, None if uri is UNSET else uri)
                     peek = Peek(method, rid, routed)
                     return SessionMessage(session_id, version, body, peek, request, decided)
         if peek is None and single:

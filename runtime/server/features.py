@@ -44,6 +44,7 @@ __all__ = [
 log = logging.getLogger("mcpbind.server")
 
 _asdict: Final = msgspec.structs.asdict
+_astuple: Final = msgspec.structs.astuple
 _convert: Final = msgspec.convert
 _STRUCT: Final = msgspec.StructMeta
 _NO_PATHS: Final[dict[str, tuple[str, ...]]] = {}
@@ -341,19 +342,27 @@ class Features:
                 args = numbers.convert(arguments or {}, sig.arguments)
             except msgspec.ValidationError:
                 return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
-        kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
-        if sig.adapters:
-            try:
-                for param, adapt in sig.adapters:
-                    kwargs[param] = adapt(kwargs[param])
-            except ValueError as exc:  # (pydantic's ValidationError is one)
-                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+        kwargs: dict[str, Any] = {}
+        if not sig.positional:
+            kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
+            if sig.adapters:
+                try:
+                    for param, adapt in sig.adapters:
+                        kwargs[param] = adapt(kwargs[param])
+                except ValueError as exc:  # (pydantic's ValidationError is one)
+                    return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")
-            kwargs[sig.context_param] = ctx
+            if not sig.positional:
+                kwargs[sig.context_param] = ctx
         try:
-            value = tool.fn(**kwargs)
+            if sig.positional:
+                # By position, its Context last (`Signature.positional`): 0.8k instructions less per
+                # call than a dict of keywords.
+                value = tool.fn(*_astuple(args), ctx) if sig.context_param else tool.fn(*_astuple(args))
+            else:
+                value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
                 value = await value
         except BaseException as exc:
@@ -366,10 +375,10 @@ class Features:
         assert mod is not None
         return tool_value(self, tool, value, mod)
 
-    def tool_entry(self, name: str) -> ToolEntry | None:
-        """The registration of tool `name` (definition, function, signature), if there is one; a new
-        object whenever the tool is registered again."""
-        return self._tools.get(name)
+    tool_entry: Callable[[str], ToolEntry | None]
+    """`tool_entry(name)`: the registration of tool `name` (definition, function, signature), if there
+    is one; a new object whenever the tool is registered again. (The registry's own `dict.get`, bound
+    once: no Python frame on a call's path.)"""
 
     def param_paths(self, name: Any) -> dict[str, tuple[str, ...]]:
         """The argument paths the `Mcp-Param-*` headers of a call of tool `name` mirror (its

@@ -46,6 +46,7 @@ __all__ = ["Lane", "answer_now", "answer_decided", "lane"]
 _encode: Final = wire.encode
 _convert: Final = msgspec.convert
 _asdict: Final = msgspec.structs.asdict
+_astuple: Final = msgspec.structs.astuple
 _copy_context: Final = contextvars.copy_context
 _LARGE_TEXT: Final = 64 * 1024
 """Text this long is encoded with its answer in one pass (`encode_result`), not joined to the parts
@@ -134,15 +135,20 @@ def answer_decided(
     sig = tool.signature
     arguments = call.arguments
     try:
-        kwargs = _asdict(_convert(arguments or {}, sig.arguments))  # (UNSET is falsy)
+        values = _convert(arguments or {}, sig.arguments)  # (UNSET is falsy)
     except msgspec.ValidationError:
         return None  # answered by the general path, with what was wrong
     context = _copy_context()
     if sig.is_async:
-        coro = tool.fn(**kwargs)
+        # By position where the function takes them so (`Signature.positional`): a tuple and a
+        # positional call cost about 1.3k instructions less than a dict of keywords.
+        coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
     else:
         try:
-            value = context.run(tool.fn, **kwargs)
+            if sig.positional:
+                value = context.run(tool.fn, *_astuple(values))
+            else:
+                value = context.run(tool.fn, **_asdict(values))
         except BaseException as exc:
             return _failed(server, tool, found, rid, exc)
         if not inspect.isawaitable(value):

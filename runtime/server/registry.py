@@ -99,7 +99,8 @@ class Server(Features, Registrations, Serving):
         self.max_subscriptions = 1000
         """URIs one session may be subscribed to at once (`resources/subscribe`); more are refused."""
         self.sealer = StateSealer(state_secret)
-        self._tools: dict[str, ToolEntry] = {}
+        self._tools: dict[str, ToolEntry] = {}  # (changed in place, never replaced: `tool_entry` is its get)
+        self.tool_entry = self._tools.get
         self._resources: dict[str, ResourceEntry] = {}
         self._templates: list[TemplateEntry] = []
         self._prompts: dict[str, PromptEntry] = {}
@@ -112,7 +113,8 @@ class Server(Features, Registrations, Serving):
         self.lanes: dict[Any, Any] = {}
         """What a plain call of each revision needs, this server's (`plain.Lane`, by `Revision`)."""
         self._caps: dict[str, Any] | None = None
-        self._missing: dict[str, str] = {}
+        self.missing_features: dict[str, str] = {}
+        """`missing_feature`'s answers, by method (`dispatch.Gate`): emptied whenever `_caps` is."""
         """Per method, the feature it needs that is not offered ("": offered), while `_caps` holds."""
         self.required_scopes = RequiredScopes()
         """The scopes each tool, resource and prompt registered with `scopes=` needs of the caller."""
@@ -353,6 +355,7 @@ class Server(Features, Registrations, Serving):
         def register(fn: F) -> F:
             self._completions[(kind, name)] = fn
             self._caps = None
+            self.missing_features.clear()
             return fn
 
         return register
@@ -394,6 +397,7 @@ class Server(Features, Registrations, Serving):
         kinds = ("resources", "templates") if kind == "resources" else (kind,)
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] not in kinds}
         self._caps = None
+        self.missing_features.clear()
         if not notify:
             return
         if self.relay is not None:
@@ -419,7 +423,7 @@ class Server(Features, Registrations, Serving):
         """What the server offers, from what is registered (the same dict until the registry changes)."""
         if self._caps is not None:
             return self._caps
-        self._missing.clear()
+        self.missing_features.clear()
         caps: dict[str, Any] = {"logging": {}}
         if self._tools:
             caps["tools"] = {"listChanged": True}
@@ -443,9 +447,9 @@ class Server(Features, Registrations, Serving):
         such a method is not found)."""
         if self._caps is None:
             self.capabilities()  # the registry changed: what is offered is worked out again
-        missing = self._missing.get(method)
+        missing = self.missing_features.get(method)
         if missing is None:
-            missing = self._missing[method] = dispatch.missing_feature(method, self.capabilities())
+            missing = self.missing_features[method] = dispatch.missing_feature(method, self.capabilities())
         return missing
 
     # -- serving -----------------------------------------------------------------------------------

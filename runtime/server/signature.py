@@ -40,6 +40,11 @@ class Signature(msgspec.Struct, frozen=True):
     is_async: bool
     adapters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     """Arguments the Struct keeps as JSON data, and what makes them their type (pydantic models)."""
+    positional: bool = False
+    """The function takes its arguments in the Struct's field order, each by position, then its
+    `Context` if it takes one (its own parameters, not a wrapped function's, are all
+    positional-or-keyword, and none needs an adapter): a call passes `astuple`'s values, which costs
+    less than building a dict of keywords."""
     check_output: Callable[[Any], Any] | None = None
     """Validates a result, as JSON data, against the return annotation (raises msgspec.ValidationError or
     pydantic's ValidationError, a ValueError): what a function returns is not held to its annotation by
@@ -83,6 +88,14 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         if defs:
             input_schema.setdefault("$defs", {}).update(defs)
         input_schema["properties"][param_name] = schema
+    # (What is called is `fn` itself: a wrapper's own parameters, not those `__wrapped__` names.)
+    own = inspect.signature(fn, follow_wrapped=False) if hasattr(fn, "__wrapped__") else sig
+    positional = (
+        not adapters
+        and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in own.parameters.values())
+        and tuple(own.parameters) == (*names, *([context_param] if context_param else []))
+        and tuple(names) == arguments.__struct_fields__
+    )
     output_type = hints.get("return", inspect.Signature.empty)
     output_schema: dict[str, Any] | None = None
     wraps = False
@@ -111,6 +124,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         wraps_output=wraps,
         is_async=inspect.iscoroutinefunction(fn),
         adapters=tuple(adapters),
+        positional=positional,
         check_output=None if output_schema is None else converter(output_type),
     )
 

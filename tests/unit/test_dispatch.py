@@ -24,6 +24,7 @@ class _Offers:
 
     def __init__(self, caps: dict[str, Any]) -> None:
         self.caps = caps
+        self.missing_features: dict[str, str] = {}  # (nothing kept: asked each time)
 
     def missing_feature(self, method: str) -> str:
         return dispatch.missing_feature(method, self.caps)
@@ -142,6 +143,35 @@ def test_features_the_server_does_not_offer_are_not_found() -> None:
     assert dispatch.decide("resources/list", None, None, rev, tools_only).spec.name == "resources/list"
     assert dispatch.missing_feature("completion/complete", {}) == "completions"
     assert dispatch.missing_feature("ping", {}) == ""
+
+
+def test_what_a_server_offers_is_decided_anew_once_its_registry_changes() -> None:
+    """The server keeps each method's answer (`Gate.missing_features`, read with no call) only while
+    what it offers stays the same: a tool or a completion registered, or a tool removed, is seen at
+    the next decision."""
+    rev = revisions.revision(STATEFUL)
+    server = Server("offers", "1.0.0")
+    call = _raw({"name": "late", "arguments": {}})
+    for _ in range(2):  # (the second time from what was kept)
+        with pytest.raises(MethodNotFound, match="does not offer tools"):
+            dispatch.decide("tools/call", call, None, rev, server)
+    assert server.missing_features == {"tools/call": "tools"}
+
+    @server.tool()
+    async def late() -> str:
+        return "here"
+
+    assert dispatch.decide("tools/call", call, None, rev, server).params.name == "late"
+    complete = _raw({"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": ""}})
+    with pytest.raises(MethodNotFound, match="does not offer completions"):
+        dispatch.decide("completion/complete", complete, None, rev, server)
+    server.completion("prompt", "p")(lambda name, value, context: [])
+    assert (
+        dispatch.decide("completion/complete", complete, None, rev, server).spec.name == "completion/complete"
+    )
+    server.remove_tool("late")
+    with pytest.raises(MethodNotFound, match="does not offer tools"):
+        dispatch.decide("tools/call", call, None, rev, server)
 
 
 def test_a_request_outside_a_session_is_served_in_the_version_it_names() -> None:

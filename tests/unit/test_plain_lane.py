@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -98,7 +100,35 @@ def _server(**options: Any) -> tuple[Server, list[str]]:
     async def big_lone(n: int) -> str:
         return "x" * n + "\ud800"  # large and cannot be encoded
 
+    # How arguments reach the function: by position (`Signature.positional`) or by keyword.
+    @server.tool()
+    async def pair(first: str, second: int = 2, third: bool = False) -> str:
+        return f"{first}/{second}/{third}"
+
+    @server.tool()
+    def sync_pair(first: str, second: int = 2) -> str:
+        return f"{first}|{second}"
+
+    @server.tool()
+    async def keywords(first: str, *, second: int = 2) -> str:
+        return f"{first}:{second}"
+
+    @server.tool()
+    @_by_keyword
+    async def wrapped(first: str, second: int = 2) -> str:
+        return f"{first}+{second}"
+
     return server, ran
+
+
+def _by_keyword(fn: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """A wrapper that takes its arguments by keyword alone, as its signature (`__wrapped__`'s) hides."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> str:
+        return await fn(**kwargs)
+
+    return wrapper
 
 
 def _connection(server: Server, revision: str) -> Connection:
@@ -153,7 +183,74 @@ CALLS: list[tuple[str, Any]] = [
     ("shout", {"text": "\u00e9\n" * 40_000}),
     ("nap", {"text": "z" * 100_000}),
     ("big_lone", {"n": 70_000}),
+    ("pair", {"second": 5, "first": "a"}),
+    ("pair", {"first": "b", "third": True}),
+    ("sync_pair", {"first": "c"}),
+    ("keywords", {"first": "d", "second": 7}),
+    ("wrapped", {"second": 3, "first": "e"}),
 ]
+
+
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_a_tool_that_takes_a_context_gets_its_arguments_as_it_takes_them(revision: str) -> None:
+    """The general path (`Connection.on_request`) passes arguments by position, then the Context, where
+    the function takes them so (`Signature.positional`), and by keyword otherwise."""
+    server = Server("contexts", "1.0.0")
+
+    @server.tool()
+    async def ctx_last(first: str, second: int = 2, *, ctx: Context) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    @server.tool()
+    async def ctx_after(first: str, second: int, ctx: Context) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    @server.tool()
+    def ctx_first(ctx: Context, first: str) -> str:
+        return f"{first}/{type(ctx).__name__}"
+
+    @server.tool()
+    async def ctx_between(first: str, ctx: Context, second: int = 2) -> str:
+        return f"{first}/{second}/{type(ctx).__name__}"
+
+    flags = {}
+    for name in ("ctx_last", "ctx_after", "ctx_first", "ctx_between"):
+        tool = server.tool_entry(name)
+        assert tool is not None
+        flags[name] = tool.signature.positional
+    assert flags == {"ctx_last": False, "ctx_after": True, "ctx_first": False, "ctx_between": False}
+
+    async def main() -> None:
+        conn = _connection(server, revision)
+        for rid, (name, arguments, said) in enumerate(
+            [
+                ("ctx_last", {"second": 5, "first": "a"}, "a/5/Context"),
+                ("ctx_after", {"second": 3, "first": "b"}, "b/3/Context"),
+                ("ctx_first", {"first": "c"}, "c/Context"),
+                ("ctx_between", {"second": 7, "first": "d"}, "d/7/Context"),
+            ],
+            1,
+        ):
+            answer = msgspec.json.decode(await conn.on_request(_event(rid, revision, name, arguments)))
+            assert answer["result"]["content"][0]["text"] == said, answer
+
+    asyncio.run(main())
+
+
+def test_arguments_go_by_position_only_where_the_function_takes_them_so() -> None:
+    server, _ = _server()
+    positional = {}
+    for name in ("pair", "sync_pair", "keywords", "wrapped", "nothing"):
+        tool = server.tool_entry(name)
+        assert tool is not None
+        positional[name] = tool.signature.positional
+    assert positional == {
+        "pair": True,
+        "sync_pair": True,
+        "keywords": False,
+        "wrapped": False,
+        "nothing": True,
+    }
 
 
 @pytest.mark.parametrize("expose", [False, True])

@@ -75,6 +75,7 @@ class _Gate:
     def __init__(self) -> None:
         self.missing = ""
         self.asked = 0
+        self.missing_features: dict[str, str] = {}  # (nothing kept: asked each time)
 
     def missing_feature(self, method: str) -> str:
         self.asked += 1

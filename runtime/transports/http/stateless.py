@@ -45,6 +45,8 @@ __all__ = ["MAX_IDLE", "StatelessRoute"]
 MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
 _UNKNOWN: Final[Any] = object()
+_NO_ARGUMENTS: Final = PeekParams().arguments
+"""`PeekParams.arguments`' default (arguments left unread), passed by position."""
 
 
 class StatelessRoute:
@@ -62,6 +64,8 @@ class StatelessRoute:
         """A `tools/call` with these (lean) params can be answered with no connection (`dispatch.Gate`)."""
         self.missing_feature: Callable[[str], str] = server.missing_feature
         """The feature a method needs that the server does not offer (`dispatch.Gate`)."""
+        self.missing_features: Mapping[str, str] = server.missing_features
+        """Its answers so far, by method: the server's own mapping (`dispatch.Gate`)."""
         self.param_paths: Callable[[Any], Mapping[str, tuple[str, ...]]] = server.param_paths
         """The argument paths the `Mcp-Param-*` headers of a call of a tool mirror (its `x-mcp-header`s)."""
         self.typed: dict[tuple[str, str, bool], Callable[[bytes], Any] | None] = {}
@@ -112,13 +116,18 @@ class StatelessRoute:
         )
         if body_version != version:
             return None  # the version must be in `_meta` too: the general route says so
-        name = getattr(params, "name", None)
-        uri = getattr(params, "uri", None)
-        peeked = PeekParams(
-            name=None if name is msgspec.UNSET else name,
-            uri=None if uri is msgspec.UNSET else uri,
-            meta=PeekMeta(version),
-        )
+        if lean:
+            # A call (its name required, no uri): by position, with no attribute looked for in vain
+            # (0.8k instructions less per request answered directly than by keyword, each looked up).
+            peeked = PeekParams(params.name, None, _NO_ARGUMENTS, None, None, PeekMeta(version))
+        else:
+            name = getattr(params, "name", None)
+            uri = getattr(params, "uri", None)
+            peeked = PeekParams(
+                name=None if name is msgspec.UNSET else name,
+                uri=None if uri is msgspec.UNSET else uri,
+                meta=PeekMeta(version),
+            )
         return Peek(method, message.id, peeked, params, lean, tool)
 
     def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
