@@ -62,6 +62,10 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     for param in sig.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(f"{name}: *args and **kwargs cannot become tool arguments")
+        if param.kind is param.POSITIONAL_ONLY:
+            # Arguments are named on the wire and passed by name wherever the function takes others
+            # that way: refused here, rather than every call failing.
+            raise TypeError(f"{name}: positional-only parameter {param.name!r} cannot become an argument")
         hint = hints.get(param.name, Any)
         if isinstance(hint, type) and issubclass(hint, context_type):
             context_param = param.name

@@ -237,6 +237,24 @@ def test_a_tool_that_takes_a_context_gets_its_arguments_as_it_takes_them(revisio
     asyncio.run(main())
 
 
+def test_a_positional_only_parameter_is_refused_when_registered() -> None:
+    """Arguments are named on the wire: a tool or prompt whose parameter can only be passed by position
+    is refused at registration (it used to register, then fail every call as an internal error)."""
+    server = Server("positional-only")
+
+    def shout(text: str, /) -> str:
+        return text.upper()
+
+    def prompt(ctx: Context, /, topic: str) -> str:
+        return topic
+
+    with pytest.raises(TypeError, match="positional-only parameter 'text'"):
+        server.tool()(shout)
+    with pytest.raises(TypeError, match="positional-only parameter 'ctx'"):
+        server.prompt()(prompt)
+    assert server.tool_entry("shout") is None
+
+
 def test_arguments_go_by_position_only_where_the_function_takes_them_so() -> None:
     server, _ = _server()
     positional = {}
