@@ -24,7 +24,7 @@ from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
-from mcpbind.transports.stdio import StdioClientTransport
+from mcpbind.transports.stdio import MAX_STDERR, StdioClientTransport
 
 from ..http_support import free_port, wait_for_port
 
@@ -337,6 +337,27 @@ def test_odd_answers_the_rules_allow_are_read(mode: str, caplog: pytest.LogCaptu
 
 
 # -- arguments ---------------------------------------------------------------------------------------
+
+
+def test_captured_stderr_keeps_only_its_end() -> None:
+    """A server that writes without end on stderr cannot fill the memory of a client that captures
+    it: the client keeps the last `MAX_STDERR` bytes, which end with what the server wrote last."""
+    flood = 64 << 20
+
+    async def main() -> None:
+        async with stdio_client("stderr-flood", flood, stderr="capture", request_timeout=PROBE) as client:
+            await client.ping()
+            transport = client.transport
+            assert isinstance(transport, StdioClientTransport)
+            for _ in range(200):  # (stderr is its own pipe: its end may come after the answer)
+                if transport.stderr_text.endswith("the end\n"):
+                    break
+                await asyncio.sleep(0.05)
+            assert transport.stderr_text.endswith("chatter \nthe end\n")
+            assert len(transport.stderr_text) <= MAX_STDERR
+            assert len(transport._stderr) <= 2 * MAX_STDERR  # what it holds, not only what it shows
+
+    run(main(), 120)
 
 
 def test_stdio_stderr_must_be_a_known_choice() -> None:
