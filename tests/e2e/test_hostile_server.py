@@ -147,3 +147,27 @@ def test_hostile_notifications_never_reach_typed_callbacks(
     assert progress == [(2, 4, "half")]
     assert updated == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_stateless_call_that_asks_for_input_without_end_is_bounded() -> None:
+    """A 2026-07-28 server whose tool answers every retry with another InputRequiredResult
+    (tests/servers/endless_input.py, over stdio): the client answers a bounded number of rounds, then
+    the call fails with an McpError that says so; the user's callback is not asked for ever, and the
+    connection goes on."""
+    asked: list[dict[str, Any]] = []
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        return {"action": "accept", "content": {"answer": "x"}}
+
+    async def main() -> None:
+        command = [str(SERVERS / "endless_input.py")]
+        async with Client.stdio(
+            sys.executable, command, mode="2026-07-28", elicitation=elicitation, request_timeout=30
+        ) as client:
+            with pytest.raises(McpError, match="still needed input after 16 rounds"):
+                await client.call_tool("nag", {})
+            assert len(asked) == 16
+            assert [tool.name for tool in await client.list_tools()] == ["nag"]
+
+    run(main())
