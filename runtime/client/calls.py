@@ -36,9 +36,12 @@ from .outputs import OutputSchemas
 if TYPE_CHECKING:
     from ..generated import latest as mcp
 
-__all__ = ["Calls", "Progress", "UnexpectedResult"]
+__all__ = ["MAX_LISTED", "Calls", "Progress", "UnexpectedResult"]
 
 _MAX_ROUNDS: Final = 16
+MAX_LISTED: Final = 100_000
+"""The most items a listing of every page (`list_tools`, ...) gathers: a server whose pages never end
+(a new cursor each time) must not fill the client's memory. Past it, the listing fails."""
 
 log = logging.getLogger("mcpbind.client")
 
@@ -198,6 +201,7 @@ class Calls(Negotiation):
     async def _list(self, method: str, key: str, kind: str) -> list[Any]:
         items: list[Any] = []
         cursor: str | None = None
+        seen: set[int] = set()  # the cursors' hashes (a cursor may be large; a collision ends a listing)
         for _ in range(10_000):
             params = {"cursor": cursor} if cursor else {}
             result = await self._cached(method, params, kind)
@@ -205,6 +209,13 @@ class Calls(Negotiation):
             nxt = getattr(result, "next_cursor", UNSET)
             if nxt is UNSET or not nxt:
                 return items
+            if hash(nxt) in seen:
+                raise McpError(
+                    f"{method}: the server's pages loop (a cursor came again)", code=INTERNAL_ERROR
+                )
+            if len(items) >= MAX_LISTED:
+                raise McpError(f"{method}: more than {MAX_LISTED} items", code=INTERNAL_ERROR)
+            seen.add(hash(nxt))
             cursor = nxt
         raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
 

@@ -6,6 +6,7 @@ members have the wrong types never reach the user's typed callbacks, and log no 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
+from mcpbind.client.calls import MAX_LISTED
 from mcpbind.errors import McpError, RequestTimeout
 
 from ..http_support import SERVERS
@@ -169,5 +171,30 @@ def test_a_stateless_call_that_asks_for_input_without_end_is_bounded() -> None:
                 await client.call_tool("nag", {})
             assert len(asked) == 16
             assert [tool.name for tool in await client.list_tools()] == ["nag"]
+
+    run(main())
+
+
+def test_pages_without_end_are_bounded(tmp_path: Path) -> None:
+    """A listing of every page ends with an McpError, not with the client's memory full, when the
+    server's cursors loop (the same one again, however large) or never end (a new one each time, each
+    page full of items: past `MAX_LISTED` items); the session goes on."""
+
+    def page(count: int, cursor: str, start: int = 0) -> bytes:
+        tools = [{"name": f"t{start + i}", "inputSchema": {"type": "object"}} for i in range(count)]
+        return result(json.dumps({"tools": tools, "nextCursor": cursor}).encode())
+
+    big = "c" * 1_000_000
+    looping = [page(1, big), page(1, "other"), page(1, big)]
+    endless = [page(30_000, f"n{i}", 30_000 * i) for i in range(MAX_LISTED // 30_000 + 1)]
+
+    async def main() -> None:
+        async with scripted(tmp_path, [*looping, *endless], request_timeout=30) as client:
+            with pytest.raises(McpError, match="pages loop"):
+                await client.list_tools()
+            await client.ping()
+            with pytest.raises(McpError, match=f"more than {MAX_LISTED} items"):
+                await client.list_tools()
+            await client.ping()
 
     run(main())
