@@ -184,14 +184,22 @@ def test_pages_without_end_are_bounded(tmp_path: Path) -> None:
         tools = [{"name": f"t{start + i}", "inputSchema": {"type": "object"}} for i in range(count)]
         return result(json.dumps({"tools": tools, "nextCursor": cursor}).encode())
 
+    def tasks_page(cursor: str) -> bytes:
+        stamp = "2025-01-01T00:00:00Z"
+        task = {"taskId": "t", "status": "working", "createdAt": stamp, "lastUpdatedAt": stamp, "ttl": None}
+        return result(json.dumps({"tasks": [task], "nextCursor": cursor}).encode())
+
     big = "c" * 1_000_000
-    looping = [page(1, big), page(1, "other"), page(1, big)]
+    looping = [page(1, big), page(1, "other"), page(1, big), tasks_page("same"), tasks_page("same")]
     endless = [page(30_000, f"n{i}", 30_000 * i) for i in range(MAX_LISTED // 30_000 + 1)]
 
     async def main() -> None:
         async with scripted(tmp_path, [*looping, *endless], request_timeout=30) as client:
             with pytest.raises(McpError, match="pages loop"):
                 await client.list_tools()
+            await client.ping()
+            with pytest.raises(McpError, match="tasks/list: the server's pages loop"):
+                await client.list_tasks()
             await client.ping()
             with pytest.raises(McpError, match=f"more than {MAX_LISTED} items"):
                 await client.list_tools()
