@@ -40,6 +40,8 @@ id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves
 - `sse-type-case`: `ping` is answered with an SSE stream whose Content-Type is `Text/Event-Stream`.
 - `sse-bom`: `ping` is answered with an SSE stream that opens with a byte order mark.
 - `sse-retry-digits`: `ping` is answered with an SSE stream whose `retry` has 5000 digits.
+- `sse-other-events`: `ping` is answered with an SSE stream of events of other types (a keep-alive
+  `ping` whose data is no JSON-RPC message, an `endpoint`), then the answer.
 
 Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
 """
@@ -151,6 +153,10 @@ def ping_answer(mode: str, size: int, rid: Any) -> bytes:
     if mode == "sse-type-case":
         head = _head("200 OK", [("content-type", "Text/Event-Stream"), ("connection", "close")], None)
         return head + b"data: " + _answer(rid, {}) + b"\n\n"
+    if mode == "sse-other-events":
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        others = b"event: ping\ndata: {}\n\nevent: endpoint\ndata: /elsewhere\n\n"
+        return head + others + b"event: message\ndata: " + _answer(rid, {}) + b"\n\n"
     if mode in ("sse-bom", "sse-retry-digits"):
         head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
         lead = b"\xef\xbb\xbf" if mode == "sse-bom" else b"retry: " + b"9" * 5000 + b"\n"

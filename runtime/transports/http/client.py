@@ -504,16 +504,20 @@ class StreamableHttpTransport:
         )
 
     async def _read_sse(self, response: Response, rid: Any = None) -> SseEnd:
-        """Queue the data of each event; say how the stream ended: the last event id, the server's
-        `retry` (ms), and whether the answer to `rid` came."""
+        """Queue the data of each `message` event (MCP's messages; an event of another type, a
+        server's keep-alive `ping` say, is not one: skipped, as an EventSource would); say how the
+        stream ended: the last event id, the server's `retry` (ms), and whether the answer to `rid`
+        came."""
         parser = SseParser(self.max_message)
         end = SseEnd()
         try:
             async for chunk in response.chunks():
                 for event in parser.feed(chunk):
-                    await self._event(event.data, rid, end)
+                    if event.event == "message":
+                        await self._event(event.data, rid, end)
             for event in parser.end():
-                await self._event(event.data, rid, end)
+                if event.event == "message":
+                    await self._event(event.data, rid, end)
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None  # the connection is not reused: `async with` ends
         end.last_id, end.retry_ms = parser.last_id, parser.retry
