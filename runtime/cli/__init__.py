@@ -18,7 +18,7 @@ import sys
 from ..errors import McpError, SessionClosed
 from . import commands
 from .connect import add_connection_options, connect, is_url, split_server
-from .output import Reporter
+from .output import Reporter, shown
 
 __all__ = ["main", "parser"]
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     except McpError as exc:
         reporter.done()
         # Not "the server answered": a timeout, or an answer this client could not read, is ours.
-        print(f"mcpbind: error {exc.code}: {exc.message}", file=sys.stderr)
+        print(f"mcpbind: error {exc.code}: {shown(exc.message)}", file=sys.stderr)
         return 1
     except (SessionClosed, OSError) as exc:
         reporter.done()

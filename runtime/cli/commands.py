@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import wire
 from ..client import Client
-from .output import Reporter, as_json, first_line
+from .output import Reporter, as_json, first_line, shown
 
 __all__ = ["complete", "inspect", "key_values", "read", "call", "prompt"]
 
@@ -33,7 +33,7 @@ def key_values(pairs: list[str], *, parse: bool) -> dict[str, Any]:
 def _show(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"{title} ({len(rows)})")
     for name, detail in rows:
-        print(f"  {name}" + (f"  {detail}" if detail else ""))
+        print(f"  {shown(name)}" + (f"  {shown(detail)}" if detail else ""))
 
 
 async def inspect(client: Client, args: argparse.Namespace) -> int:
@@ -63,7 +63,7 @@ async def inspect(client: Client, args: argparse.Namespace) -> int:
     print(f"server: {json.dumps(client.server_info)}")
     print(f"capabilities: {json.dumps(caps)}")
     if client.instructions:
-        print(f"instructions: {client.instructions}")
+        print(f"instructions: {shown(client.instructions)}")
     if "tools" in caps:
         _show("tools", [(t.name, first_line(t.description or None)) for t in tools])
     if "resources" in caps:

@@ -9,7 +9,19 @@ from typing import Any, TextIO
 
 from .. import wire
 
-__all__ = ["Reporter", "as_json", "first_line"]
+__all__ = ["Reporter", "as_json", "first_line", "shown"]
+
+_CONTROLS: dict[int, str] = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code not in (0x09, 0x0A)
+}
+
+
+def shown(text: str) -> str:
+    """Text of the server's as the terminal is to show it: control characters (ESC, CR, C1 ...)
+    spelled out, so that a server cannot move the cursor, clear the screen, retitle the window or
+    write the clipboard through what the command prints about it (JSON output spells out the C0 ones
+    itself)."""
+    return text.translate(_CONTROLS)
 
 
 def as_json(value: Any) -> str:
@@ -18,7 +30,7 @@ def as_json(value: Any) -> str:
 
 def first_line(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else ""
-    return text.splitlines()[0][:100] if text else ""
+    return shown(text.splitlines()[0][:100]) if text else ""
 
 
 class Reporter:
@@ -31,7 +43,7 @@ class Reporter:
         self._drawn = False
 
     async def progress(self, done: float, total: float | None, message: str | None) -> None:
-        note = f" {message}" if message else ""
+        note = f" {shown(message)}" if message else ""
         if not self.live:
             amount = f"{done:g}/{total:g}" if total else f"{done:g}"
             print(f"progress: {amount}{note}", file=self.stream, flush=True)
@@ -57,4 +69,5 @@ class Reporter:
         data = params.get("data")
         text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
         logger = f" {params['logger']}" if params.get("logger") else ""
-        print(f"[{params.get('level', 'info')}{logger}] {text}", file=self.stream, flush=True)
+        head = shown(f"{params.get('level', 'info')}{logger}")
+        print(f"[{head}] {shown(text)}", file=self.stream, flush=True)

@@ -36,11 +36,27 @@ from .outputs import OutputSchemas
 if TYPE_CHECKING:
     from ..generated import latest as mcp
 
-__all__ = ["Calls", "Progress", "UnexpectedResult"]
+__all__ = ["MAX_LISTED", "Calls", "Progress", "UnexpectedResult", "next_page"]
 
 _MAX_ROUNDS: Final = 16
+MAX_LISTED: Final = 100_000
+"""The most items a listing of every page (`list_tools`, ...) gathers: a server whose pages never end
+(a new cursor each time) must not fill the client's memory. Past it, the listing fails."""
 
 log = logging.getLogger("mcpbind.client")
+
+
+def next_page(method: str, cursor: str, seen: set[int], gathered: int) -> str:
+    """`cursor`, the next page of a listing of every page that has `gathered` items so far and has
+    followed the cursors `seen` (their hashes: a cursor may be large; a collision ends a listing);
+    McpError if the pages loop or the items pass `MAX_LISTED`."""
+    if hash(cursor) in seen:
+        raise McpError(f"{method}: the server's pages loop (a cursor came again)", code=INTERNAL_ERROR)
+    if gathered >= MAX_LISTED:
+        raise McpError(f"{method}: more than {MAX_LISTED} items", code=INTERNAL_ERROR)
+    seen.add(hash(cursor))
+    return cursor
+
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 """A progress callback: progress so far, the total if known, a message."""
@@ -198,6 +214,7 @@ class Calls(Negotiation):
     async def _list(self, method: str, key: str, kind: str) -> list[Any]:
         items: list[Any] = []
         cursor: str | None = None
+        seen: set[int] = set()
         for _ in range(10_000):
             params = {"cursor": cursor} if cursor else {}
             result = await self._cached(method, params, kind)
@@ -205,7 +222,7 @@ class Calls(Negotiation):
             nxt = getattr(result, "next_cursor", UNSET)
             if nxt is UNSET or not nxt:
                 return items
-            cursor = nxt
+            cursor = next_page(method, nxt, seen, len(items))
         raise McpError(f"{method}: too many pages", code=INTERNAL_ERROR)
 
     async def list_tools(self) -> list[mcp.Tool]:

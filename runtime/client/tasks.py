@@ -21,6 +21,7 @@ from .. import wire
 from ..errors import McpError
 from ..protocol import revisions
 from ..protocol import tasks as proto
+from .calls import next_page
 
 __all__ = [
     "TaskClient",
@@ -400,12 +401,14 @@ async def list_tasks(client: TaskClient) -> list[TaskInfo]:
         raise McpError("the tasks extension has no tasks/list (SEP-2663 removed it)", code=-32601)
     found: list[TaskInfo] = []
     cursor: str | None = None
+    seen: set[int] = set()
     for _ in range(10_000):
         page = await client.request(
             "tasks/list", {"cursor": cursor} if cursor else {}, result_type=dict[str, Any]
         )
         found.extend(TaskInfo.of(t) for t in page.get("tasks", ()))
-        cursor = page.get("nextCursor")
-        if not cursor:
+        nxt = page.get("nextCursor")
+        if not nxt:
             break
+        cursor = next_page("tasks/list", str(nxt), seen, len(found))
     return found

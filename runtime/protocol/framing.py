@@ -2,9 +2,10 @@
 
 One parser for both HTTP client transports (Streamable HTTP's answers and GET stream, and the
 2024-11-05 HTTP+SSE stream), following the WHATWG event-stream rules: lines end in CRLF, LF or CR
-(a CRLF may be split across two chunks), `:` starts a comment, a field's value loses one leading
-space, `data` lines join with LF, a blank line dispatches, `id` persists from event to event (one
-with NUL is ignored), `retry` takes ASCII digits only. Nothing here does I/O or imports asyncio.
+(a CRLF may be split across two chunks), one leading byte order mark is ignored, `:` starts a
+comment, a field's value loses one leading space, `data` lines join with LF, a blank line dispatches,
+`id` persists from event to event (one with NUL is ignored), `retry` takes ASCII digits only (more
+than `MAX_RETRY` counts as `MAX_RETRY`). Nothing here does I/O or imports asyncio.
 
     parser = SseParser(max_data=16 * 1024 * 1024)
     for chunk in body:
@@ -20,11 +21,17 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-__all__ = ["SseEvent", "SseParser", "EventTooLarge", "LINE_SLACK"]
+__all__ = ["SseEvent", "SseParser", "EventTooLarge", "LINE_SLACK", "MAX_RETRY"]
 
 LINE_SLACK: Final = 64
 """A line may exceed `max_data` by this much: it holds the data, its field name and a line end."""
 
+MAX_RETRY: Final = 999_999_999
+"""The longest `retry` kept, in milliseconds (11 days: a delay that means "never"). A longer one is
+taken as this: read whole, its digits could exceed what `int()` converts (4300) or what a timer takes
+(a float's range), failing whatever reads the stream."""
+_RETRY_DIGITS: Final = len(str(MAX_RETRY))
+_BOM: Final = b"\xef\xbb\xbf"
 _CR: Final = 13
 _COLON: Final = 58
 
@@ -47,7 +54,18 @@ class SseEvent(NamedTuple):
 class SseParser:
     """The events of one stream; make one per HTTP response."""
 
-    __slots__ = ("_cr", "_data", "_event", "_size", "_tail", "last_id", "max_data", "max_line", "retry")
+    __slots__ = (
+        "_cr",
+        "_data",
+        "_event",
+        "_lead",
+        "_size",
+        "_tail",
+        "last_id",
+        "max_data",
+        "max_line",
+        "retry",
+    )
 
     def __init__(self, max_data: int) -> None:
         self.max_data = max_data
@@ -61,9 +79,17 @@ class SseParser:
         self._data: list[bytes] = []
         self._size = 0  # of the data so far, counting the LF that will join each line to the next
         self._event = ""
+        self._lead: bytes | None = b""  # the stream's first bytes, until a byte order mark is ruled out
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
         """The events that `chunk` completes, in order."""
+        if self._lead is not None:
+            lead = self._lead + chunk
+            if len(lead) < len(_BOM) and _BOM.startswith(lead):
+                self._lead = lead  # (a stream's first chunk of one or two bytes: more may be the mark)
+                return []
+            self._lead = None
+            chunk = lead[len(_BOM) :] if lead.startswith(_BOM) else lead
         if self._cr:
             self._cr = False
             if chunk[:1] == b"\n":
@@ -135,5 +161,6 @@ class SseParser:
                     self.last_id = value.decode("latin-1")
             elif name == b"retry":
                 if value.isdigit():
-                    self.retry = int(value)
+                    digits = value.lstrip(b"0")
+                    self.retry = int(digits or b"0") if len(digits) <= _RETRY_DIGITS else MAX_RETRY
         return events

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the client's, loaded by its start: a server never needs the
 
 __all__ = [
     "DEFAULT_MAX_LINE",
+    "MAX_STDERR",
     "PIPE_SIZE",
     "READ_BUFFER_HIGH",
     "WRITE_BUFFER_HIGH",
@@ -53,6 +54,8 @@ log = logging.getLogger("mcpbind.stdio")
 
 DRAIN_ON_CLOSE: Final = 30.0
 """Seconds a closing server waits for its peer to read the answers still buffered for stdout."""
+MAX_STDERR: Final = 1 << 20
+"""Bytes of a server's stderr a client keeps when it captures it (`stderr="capture"`): the last ones."""
 _STDERR: Final = {
     None: None,
     "inherit": None,
@@ -185,11 +188,11 @@ def _nothing_read() -> Collection[bytes]:
 class StdioClientTransport(PlainTransport):
     """A client's side of stdio: spawns the server and talks to its stdin/stdout.
 
-    `stderr`: None or "inherit" passes the server's stderr through to ours; "capture" keeps it (see
-    `stderr_text`); "devnull" drops it. `max_line`: the longest line read from the server; a longer
-    one is dropped unread, and the request it answers fails with an error that says so. Writes wait
-    while the server does not read, but never longer than `WRITE_WAIT`. Shutdown follows the spec:
-    close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
+    `stderr`: None or "inherit" passes the server's stderr through to ours; "capture" keeps its last
+    `MAX_STDERR` bytes (see `stderr_text`); "devnull" drops it. `max_line`: the longest line read from
+    the server; a longer one is dropped unread, and the request it answers fails with an error that
+    says so. Writes wait while the server does not read, but never longer than `WRITE_WAIT`. Shutdown
+    follows the spec: close the server's stdin, wait, then SIGTERM, wait, then SIGKILL.
     """
 
     write_nowait: Callable[[bytes], bool] = staticmethod(_declined)
@@ -291,12 +294,17 @@ class StdioClientTransport(PlainTransport):
 
     async def _drain_stderr(self) -> None:
         assert self.process is not None and self.process.stderr is not None
+        kept = self._stderr
         while chunk := await self.process.stderr.read(CHUNK):
-            self._stderr += chunk
+            kept += chunk
+            if len(kept) > 2 * MAX_STDERR:  # (trimmed now and then, not on every read: a copy each)
+                del kept[:-MAX_STDERR]
 
     @property
     def stderr_text(self) -> str:
-        return self._stderr.decode("utf-8", "replace")
+        """The end of what the server wrote on stderr: its last `MAX_STDERR` bytes (a server that
+        writes for ever must not fill our memory; how it ended is what a failure is read for)."""
+        return self._stderr[-MAX_STDERR:].decode("utf-8", "replace")
 
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self._deliver = feed

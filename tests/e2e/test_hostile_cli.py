@@ -1,6 +1,7 @@
 """The `mcpbind` command against a server that answers garbage or dies mid-call
 (tests/servers/garbage_peer.py, a real subprocess): one clear line on stderr, exit code 1, no traceback,
-and no waiting out the timeout for an answer that has come but cannot be read."""
+and no waiting out the timeout for an answer that has come but cannot be read; no terminal escape of
+the server's reaches the user's terminal."""
 
 from __future__ import annotations
 
@@ -67,3 +68,23 @@ def test_an_honest_peer_still_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert '"text": "ok"' in done.stdout
+
+
+def test_terminal_escapes_of_the_server_are_spelled_out() -> None:
+    """Log and progress messages and the error's message are printed on stderr, the user's terminal:
+    a server's escape sequences there (clipboard, clear screen, C1 CSI, a carriage return) are shown
+    as text, not obeyed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mcpbind", "call", "t", "--mode", "2025-11-25", "--", *PEER, "call_escapes"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    stderr = done.stderr.decode()  # (not read as text: that would make a lone CR a line end)
+    assert done.returncode == 1, stderr
+    for control in ("\x1b", "\x07", "\x9b", "\r"):
+        assert control not in stderr, stderr
+    lines = stderr.split("\n")
+    assert any(line.startswith("progress: 1/2 ") and "\\x1b]52;c;" in line for line in lines), lines
+    assert any(line.startswith("[error \\x1b]52") and "\\x9b31m" in line for line in lines), lines
+    assert lines[-2].startswith("mcpbind: error -32000: \\x1b]52;c;"), lines

@@ -24,7 +24,7 @@ from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
-from mcpbind.transports.stdio import StdioClientTransport
+from mcpbind.transports.stdio import MAX_STDERR, StdioClientTransport
 
 from ..auth_support import serving
 from ..http_support import free_port, wait_for_port
@@ -289,12 +289,23 @@ def test_a_json_body_that_is_no_json_fails_its_request_at_once() -> None:
         ("sse-comments", 200_000, "ended the answer's stream without the answer"),
         ("sse-long-comment", 32 << 20, "an event exceeds the limit of 16777216 bytes"),
         ("sse-no-data", 0, "could not be resumed"),
+        ("wrong-id", 0, "answers no request of its POST"),
+        ("float-id", 0, "answers no request of its POST"),
+        ("error-wrong-id", 0, "answers no request of its POST"),
+        ("empty-batch", 0, "answers no request of its POST"),
+        ("notification", 0, "answers no request of its POST"),
+        ("accepted", 0, "HTTP 202 with no body, where the answer to ping was due"),
+        ("redirect-ftp", 0, "a redirect to 'ftp://127.0.0.1/mcp'"),
+        ("redirect-port", 0, "Port out of range"),
     ],
 )
-def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(mode: str, size: int, error: str) -> None:
-    """Answers whose head lies about their body, or whose body carries no answer: each fails its
-    request at once with what went wrong (a comment line longer than the limit is not read whole),
-    and the session goes on."""
+def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(
+    mode: str, size: int, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Answers whose head lies about their body, or whose body carries no answer (another id, no
+    answer at all, a 202, a redirect to nowhere): each fails its request at once with what went
+    wrong (a comment line longer than the limit is not read whole), logs no failure of the client's
+    own, and the session goes on."""
 
     async def main() -> None:
         async with hostile_http(mode, size) as url:
@@ -305,10 +316,52 @@ def test_answers_that_lie_or_say_nothing_fail_their_request_at_once(mode: str, s
                 assert time.monotonic() - started < AT_ONCE
                 assert await client.list_tools() == []
 
-    run(main(), 60)
+    with caplog.at_level(logging.ERROR, logger="mcpbind"):
+        run(main(), 60)
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.parametrize(
+    "mode", ["type-case", "sse-type-case", "sse-bom", "sse-retry-digits", "sse-other-events"]
+)
+def test_odd_answers_the_rules_allow_are_read(mode: str, caplog: pytest.LogCaptureFixture) -> None:
+    """`Application/JSON` is `application/json` (RFC 9110, 8.3.1); a stream may open with a byte
+    order mark, a `retry` may have any number of digits, and events of other types than `message`
+    are no messages (WHATWG event streams): the answer is read, and nothing is logged as a failure
+    or a malformed message."""
+
+    async def main() -> None:
+        async with hostile_http(mode) as url:
+            async with Client.http(url, mode=REVISION, request_timeout=PROBE) as client:
+                await client.ping()
+
+    with caplog.at_level(logging.WARNING, logger="mcpbind"):
+        run(main(), 60)
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
 
 
 # -- arguments ---------------------------------------------------------------------------------------
+
+
+def test_captured_stderr_keeps_only_its_end() -> None:
+    """A server that writes without end on stderr cannot fill the memory of a client that captures
+    it: the client keeps the last `MAX_STDERR` bytes, which end with what the server wrote last."""
+    flood = 64 << 20
+
+    async def main() -> None:
+        async with stdio_client("stderr-flood", flood, stderr="capture", request_timeout=PROBE) as client:
+            await client.ping()
+            transport = client.transport
+            assert isinstance(transport, StdioClientTransport)
+            for _ in range(200):  # (stderr is its own pipe: its end may come after the answer)
+                if transport.stderr_text.endswith("the end\n"):
+                    break
+                await asyncio.sleep(0.05)
+            assert transport.stderr_text.endswith("chatter \nthe end\n")
+            assert len(transport.stderr_text) <= MAX_STDERR
+            assert len(transport._stderr) <= 2 * MAX_STDERR  # what it holds, not only what it shows
+
+    run(main(), 120)
 
 
 def test_stdio_stderr_must_be_a_known_choice() -> None:

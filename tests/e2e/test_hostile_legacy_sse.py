@@ -23,9 +23,14 @@ from .test_auth_streams import legacy_app
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def hostile(endpoint: list[str], seen: list[tuple[str, str, str]], post_status: int = 202) -> Asgi:
-    """A 2024-11-05 server whose stream names `endpoint[0]`; it records each request (method, path,
-    Authorization) and answers POSTs with `post_status`."""
+def hostile(
+    endpoint: list[str],
+    seen: list[tuple[str, str, str]],
+    post_status: int = 202,
+    stream_type: bytes = b"text/event-stream",
+) -> Asgi:
+    """A 2024-11-05 server whose stream (of Content-Type `stream_type`) names `endpoint[0]`; it records
+    each request (method, path, Authorization) and answers POSTs with `post_status`."""
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -37,7 +42,7 @@ def hostile(endpoint: list[str], seen: list[tuple[str, str, str]], post_status: 
                 {
                     "type": "http.response.start",
                     "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream")],
+                    "headers": [(b"content-type", stream_type)],
                 }
             )
             event = f"event: endpoint\ndata: {endpoint[0]}\n\n".encode()
@@ -86,11 +91,19 @@ def test_an_endpoint_of_another_origin_is_refused(named: str) -> None:
     assert stolen == [] and [s[0] for s in seen] == ["GET"]
 
 
-@pytest.mark.parametrize("named", ["/messages?s=1", "{origin}/messages?s=1", "HTTP://127.0.0.1:{port}/m"])
-def test_an_endpoint_of_the_same_origin_is_used(named: str) -> None:
+@pytest.mark.parametrize(
+    ("named", "stream_type"),
+    [
+        ("/messages?s=1", b"text/event-stream"),
+        ("{origin}/messages?s=1", b"text/event-stream"),
+        ("HTTP://127.0.0.1:{port}/m", b"text/event-stream"),
+        ("/messages?s=1", b"Text/Event-Stream; charset=utf-8"),  # (media types ignore case)
+    ],
+)
+def test_an_endpoint_of_the_same_origin_is_used(named: str, stream_type: bytes) -> None:
     seen: list[tuple[str, str, str]] = []
     endpoint = [""]
-    with serving(hostile(endpoint, seen)) as origin:
+    with serving(hostile(endpoint, seen, stream_type=stream_type)) as origin:
         endpoint[0] = named.format(origin=origin, port=origin.rsplit(":", 1)[1])
 
         async def main() -> None:

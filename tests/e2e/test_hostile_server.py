@@ -6,6 +6,7 @@ members have the wrong types never reach the user's typed callbacks, and log no 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
+from mcpbind.client.calls import MAX_LISTED
 from mcpbind.errors import McpError, RequestTimeout
 
 from ..http_support import SERVERS
@@ -147,3 +149,60 @@ def test_hostile_notifications_never_reach_typed_callbacks(
     assert progress == [(2, 4, "half")]
     assert updated == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_stateless_call_that_asks_for_input_without_end_is_bounded() -> None:
+    """A 2026-07-28 server whose tool answers every retry with another InputRequiredResult
+    (tests/servers/endless_input.py, over stdio): the client answers a bounded number of rounds, then
+    the call fails with an McpError that says so; the user's callback is not asked for ever, and the
+    connection goes on."""
+    asked: list[dict[str, Any]] = []
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        return {"action": "accept", "content": {"answer": "x"}}
+
+    async def main() -> None:
+        command = [str(SERVERS / "endless_input.py")]
+        async with Client.stdio(
+            sys.executable, command, mode="2026-07-28", elicitation=elicitation, request_timeout=30
+        ) as client:
+            with pytest.raises(McpError, match="still needed input after 16 rounds"):
+                await client.call_tool("nag", {})
+            assert len(asked) == 16
+            assert [tool.name for tool in await client.list_tools()] == ["nag"]
+
+    run(main())
+
+
+def test_pages_without_end_are_bounded(tmp_path: Path) -> None:
+    """A listing of every page ends with an McpError, not with the client's memory full, when the
+    server's cursors loop (the same one again, however large) or never end (a new one each time, each
+    page full of items: past `MAX_LISTED` items); the session goes on."""
+
+    def page(count: int, cursor: str, start: int = 0) -> bytes:
+        tools = [{"name": f"t{start + i}", "inputSchema": {"type": "object"}} for i in range(count)]
+        return result(json.dumps({"tools": tools, "nextCursor": cursor}).encode())
+
+    def tasks_page(cursor: str) -> bytes:
+        stamp = "2025-01-01T00:00:00Z"
+        task = {"taskId": "t", "status": "working", "createdAt": stamp, "lastUpdatedAt": stamp, "ttl": None}
+        return result(json.dumps({"tasks": [task], "nextCursor": cursor}).encode())
+
+    big = "c" * 1_000_000
+    looping = [page(1, big), page(1, "other"), page(1, big), tasks_page("same"), tasks_page("same")]
+    endless = [page(30_000, f"n{i}", 30_000 * i) for i in range(MAX_LISTED // 30_000 + 1)]
+
+    async def main() -> None:
+        async with scripted(tmp_path, [*looping, *endless], request_timeout=30) as client:
+            with pytest.raises(McpError, match="pages loop"):
+                await client.list_tools()
+            await client.ping()
+            with pytest.raises(McpError, match="tasks/list: the server's pages loop"):
+                await client.list_tasks()
+            await client.ping()
+            with pytest.raises(McpError, match=f"more than {MAX_LISTED} items"):
+                await client.list_tools()
+            await client.ping()
+
+    run(main())

@@ -47,8 +47,21 @@ def initialize(rid: Any, params: Any) -> None:
         )
 
 
-def call(rid: Any) -> None:
-    if MODE == "call_die":
+ESCAPES = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\x9b31m"
+"""Escape sequences (write the clipboard, clear the screen, C1 CSI) and a carriage return."""
+
+
+def call(rid: Any, params: Any) -> None:
+    if MODE == "call_escapes":
+        # Terminal escapes in everything the command shows on stderr: a log message (its level,
+        # logger and data), a progress message, the error's message.
+        token = (params.get("_meta") or {}).get("progressToken")
+        note = {"progressToken": token, "progress": 1, "total": 2, "message": ESCAPES}
+        out({"jsonrpc": "2.0", "method": "notifications/progress", "params": note})
+        log = {"level": "error", "logger": ESCAPES, "data": ESCAPES}
+        out({"jsonrpc": "2.0", "method": "notifications/message", "params": log})
+        out({"jsonrpc": "2.0", "id": rid, "error": {"code": -32000, "message": ESCAPES}})
+    elif MODE == "call_die":
         os._exit(1)
     elif MODE == "call_bad_error":
         out({"jsonrpc": "2.0", "id": rid, "error": {"code": -32000}})
@@ -76,6 +89,6 @@ for line in sys.stdin:
     if method == "initialize":
         initialize(rid, message.get("params") or {})
     elif method == "tools/call":
-        call(rid)
+        call(rid, message.get("params") or {})
     else:
         answer(rid, {})

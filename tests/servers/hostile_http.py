@@ -28,6 +28,20 @@ id), notifications (202), `tools/list` (no tools). `ping` is where it misbehaves
 - `sse-comments`: `ping` is answered with an SSE stream of N comment lines, then its end.
 - `sse-long-comment`: `ping` is answered with an SSE stream of one comment line of N bytes.
 - `sse-no-data`: `ping` is answered with an SSE stream of events that carry an id but no data.
+- `wrong-id`: `ping` is answered with a JSON answer (a result) naming another id.
+- `float-id`: `ping` is answered with a JSON answer whose id is the request's as a float (`2.0`).
+- `error-wrong-id`: `ping` is answered with HTTP 200 and a JSON error naming another id.
+- `empty-batch`: `ping` is answered with a JSON body `[]`.
+- `notification`: `ping` is answered with a JSON body that is a notification, not an answer.
+- `accepted`: `ping` is answered with 202 Accepted and no body, as a notification would be.
+- `redirect-ftp`: `ping` is answered with a 307 to an `ftp:` URL.
+- `redirect-port`: `ping` is answered with a 307 to a URL whose port is out of range.
+- `type-case`: `ping` is answered with a JSON answer whose Content-Type is `Application/JSON`.
+- `sse-type-case`: `ping` is answered with an SSE stream whose Content-Type is `Text/Event-Stream`.
+- `sse-bom`: `ping` is answered with an SSE stream that opens with a byte order mark.
+- `sse-retry-digits`: `ping` is answered with an SSE stream whose `retry` has 5000 digits.
+- `sse-other-events`: `ping` is answered with an SSE stream of events of other types (a keep-alive
+  `ping` whose data is no JSON-RPC message, an `endpoint`), then the answer.
 
 Anything else the client POSTs that is a request gets a JSON-RPC error (method not found).
 """
@@ -116,6 +130,37 @@ def ping_answer(mode: str, size: int, rid: Any) -> bytes:
     if mode == "sse-no-data":
         head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
         return head + b"event: message\nid: 1\n\n" * 3
+    if mode == "wrong-id":
+        return _json("200 OK", _answer(rid + 1000 if isinstance(rid, int) else "other", {}))
+    if mode == "float-id":
+        return _json("200 OK", b'{"jsonrpc":"2.0","id":%d.0,"result":{}}' % rid)
+    if mode == "error-wrong-id":
+        error = {"jsonrpc": "2.0", "id": "other", "error": {"code": -32603, "message": "x"}}
+        return _json("200 OK", json.dumps(error).encode())
+    if mode == "empty-batch":
+        return _json("200 OK", b"[]")
+    if mode == "notification":
+        return _json("200 OK", b'{"jsonrpc":"2.0","method":"notifications/message","params":{"data":1}}')
+    if mode == "accepted":
+        return _head("202 Accepted", [], 0)
+    if mode == "redirect-ftp":
+        return _head("307 Temporary Redirect", [("location", "ftp://127.0.0.1/mcp")], 0)
+    if mode == "redirect-port":
+        return _head("307 Temporary Redirect", [("location", "http://127.0.0.1:99999/mcp")], 0)
+    if mode == "type-case":
+        body = _answer(rid, {})
+        return _head("200 OK", [("content-type", "Application/JSON; charset=utf-8")], len(body)) + body
+    if mode == "sse-type-case":
+        head = _head("200 OK", [("content-type", "Text/Event-Stream"), ("connection", "close")], None)
+        return head + b"data: " + _answer(rid, {}) + b"\n\n"
+    if mode == "sse-other-events":
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        others = b"event: ping\ndata: {}\n\nevent: endpoint\ndata: /elsewhere\n\n"
+        return head + others + b"event: message\ndata: " + _answer(rid, {}) + b"\n\n"
+    if mode in ("sse-bom", "sse-retry-digits"):
+        head = _head("200 OK", [("content-type", "text/event-stream"), ("connection", "close")], None)
+        lead = b"\xef\xbb\xbf" if mode == "sse-bom" else b"retry: " + b"9" * 5000 + b"\n"
+        return head + lead + b"data: " + _answer(rid, {}) + b"\n\n"
     return _json("200 OK", _answer(rid, {}))
 
 

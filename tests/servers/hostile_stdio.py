@@ -14,6 +14,7 @@ It answers `initialize` (2025-11-25), ignores notifications and answers `tools/l
   100000 levels deep, then answers `ping` with a result that is no UTF-8 JSON.
 - `deep-answer`: `ping` is answered with a result nested 100000 levels deep, its id last.
 - `truncated`: `ping` is answered with a line cut short (no JSON), its id first.
+- `stderr-flood`: before answering `ping` it writes SIZE bytes to stderr, then a last line `the end`.
 - `null-id-probe`: `server/discover` is refused with a JSON-RPC error whose id is null (as a server
   that takes no request before `initialize` may do).
 """
@@ -64,6 +65,13 @@ def ping(mode: str, size: int, rid: Any) -> None:
         )
     elif mode == "truncated":
         send(b'{"jsonrpc":"2.0","id":' + rid_json + b',"result":{"_meta":')
+    elif mode == "stderr-flood":
+        line = b"chatter " * 127 + b"\n"
+        for _ in range(size // len(line)):
+            sys.stderr.buffer.write(line)
+        sys.stderr.buffer.write(b"the end\n")
+        sys.stderr.buffer.flush()
+        send(answer(rid, {}))
     else:
         send(answer(rid, {}))
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpbind.protocol.framing import LINE_SLACK, EventTooLarge, SseEvent, SseParser
+from mcpbind.protocol.framing import LINE_SLACK, MAX_RETRY, EventTooLarge, SseEvent, SseParser
 
 
 def reference(stream: bytes, max_data: int = 1 << 20) -> tuple[list[SseEvent], str | None, int | None]:
@@ -35,7 +35,7 @@ def reference(stream: bytes, max_data: int = 1 << 20) -> tuple[list[SseEvent], s
         elif name == b"id" and b"\0" not in value:
             last_id = value.decode("latin-1")
         elif name == b"retry" and value.isdigit():
-            retry = int(value)
+            retry = min(int(value), MAX_RETRY)
     return events, last_id, retry
 
 
@@ -82,6 +82,28 @@ def test_fields_ids_and_retry() -> None:
     events, last_id, retry = parse([stream])
     assert events == [SseEvent(b"/post", "endpoint", "7", 250), SseEvent(b"x", "message", "7", 250)]
     assert (last_id, retry) == ("7", 250)
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 100])
+def test_one_leading_byte_order_mark_is_ignored(piece: int) -> None:
+    """WHATWG: "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present"
+    (a second one is part of the first field's name), however the stream is cut."""
+    stream = b"\xef\xbb\xbfdata: a\n\n\xef\xbb\xbfdata: b\n\n"
+    events, _, _ = parse([stream[i : i + piece] for i in range(0, len(stream), piece)])
+    assert events == [SseEvent(b"a")]
+    twice, _, _ = parse([b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n"])
+    assert twice == []
+    assert parse([b"\xef", b"\xbb"]) == ([], None, None)  # a stream that ends in a mark's first bytes
+
+
+def test_a_retry_of_any_length_is_read() -> None:
+    """A `retry` of more digits than `int()` converts (4300), or than a timer's float holds, is the
+    longest delay kept, not an error that ends the stream's reading."""
+    for digits in (b"9" * 10, b"9" * 400, b"9" * 5000, b"1" + b"0" * 9):
+        _, _, retry = parse([b"retry: " + digits + b"\ndata: x\n\n"])
+        assert retry == MAX_RETRY
+    assert parse([b"retry: 999999999\n"])[2] == 999_999_999
+    assert parse([b"retry: " + b"0" * 5000 + b"5\n"])[2] == 5
 
 
 def test_an_id_without_data_dispatches_nothing_but_is_kept() -> None:

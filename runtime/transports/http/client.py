@@ -377,6 +377,14 @@ class StreamableHttpTransport:
         """Take what a POST's response brings (its head noted: `_content_type`): the events of an
         SSE stream, or its body's message."""
         if content_type is None:
+            if rid is not None and peek is not None and peek.method is not None:
+                # 202 is for what needs no answer: a request must have its answer in the response
+                # (JSON or a stream), which can come no other way.
+                self._fail(
+                    rid,
+                    f"HTTP 202 with no body, where the answer to {peek.method} was due",
+                    jsonrpc.INVALID_REQUEST,
+                )
             return
         if content_type == "text/event-stream" and response.status == 200:
             end = await self._read_sse(response, rid)
@@ -400,7 +408,8 @@ class StreamableHttpTransport:
             self.session_lost = True
         if response.status == 202:
             return None
-        return response.headers.get("content-type", "").split(";")[0].strip()
+        # (Media types are case-insensitive: RFC 9110, 8.3.1.)
+        return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def _answer(
         self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None
@@ -443,7 +452,11 @@ class StreamableHttpTransport:
                     return ()
                 return (body,)
             if isinstance(reply, list):
-                return tuple(bytes(item) for item in reply)
+                items = tuple(bytes(item) for item in reply)
+                if rid is not None and peek is not None and peek.method is not None:
+                    if not any(answers(item, rid) for item in items):
+                        self._stray(rid, peek.method, response.status)
+                return items
             if reply.jsonrpc == "2.0" and reply.error is not msgspec.UNSET and rid is not None:
                 if (
                     reply.id is msgspec.UNSET
@@ -455,6 +468,19 @@ class StreamableHttpTransport:
                     message = msgspec.json.decode(body)
                     message["id"] = rid
                     body = msgspec.json.encode(message)
+                    return (body,)
+            if (
+                rid is not None
+                and peek is not None
+                and peek.method is not None
+                and (reply.method is not msgspec.UNSET or type(reply.id) is not type(rid) or reply.id != rid)
+            ):
+                # The one JSON answer a request's POST may have is not its answer (another id, or no
+                # answer at all): the request fails now rather than waiting out its timeout. The
+                # body is still read, as any message of the server's.
+                self._stray(rid, peek.method, response.status)
+                return (body,)
+            if reply.jsonrpc == "2.0" and reply.error is not msgspec.UNSET and rid is not None:
                 return (body,)
             if reply.jsonrpc == "2.0" and reply.result is not msgspec.UNSET and response.status < 300:
                 answered = self.answered
@@ -480,17 +506,30 @@ class StreamableHttpTransport:
             )
         return ()
 
+    def _stray(self, rid: Any, method: str, status: int) -> None:
+        """Fail request `rid`, whose POST's JSON body (HTTP `status`) does not answer it."""
+        self._fail(
+            rid,
+            f"the answer to {method} did not come: its HTTP {status} body, said to be JSON, answers"
+            " no request of its POST",
+            jsonrpc.INVALID_REQUEST,
+        )
+
     async def _read_sse(self, response: Response, rid: Any = None) -> SseEnd:
-        """Queue the data of each event; say how the stream ended: the last event id, the server's
-        `retry` (ms), and whether the answer to `rid` came."""
+        """Queue the data of each `message` event (MCP's messages; an event of another type, a
+        server's keep-alive `ping` say, is not one: skipped, as an EventSource would); say how the
+        stream ended: the last event id, the server's `retry` (ms), and whether the answer to `rid`
+        came."""
         parser = SseParser(self.max_message)
         end = SseEnd()
         try:
             async for chunk in response.chunks():
                 for event in parser.feed(chunk):
-                    await self._event(event.data, rid, end)
+                    if event.event == "message":
+                        await self._event(event.data, rid, end)
             for event in parser.end():
-                await self._event(event.data, rid, end)
+                if event.event == "message":
+                    await self._event(event.data, rid, end)
         except EventTooLarge as exc:
             raise ResponseTooLarge(str(exc)) from None  # the connection is not reused: `async with` ends
         end.last_id, end.retry_ms = parser.last_id, parser.retry

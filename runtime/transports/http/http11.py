@@ -121,7 +121,11 @@ class Exchange:
             client._release(self._key, self._conn, reuse=self._conn.reusable())
             self._conn = None
             target = urllib.parse.urljoin(url, location)
-            if client._target(target)[0] != client._target(url)[0]:
+            try:
+                to = client._target(target)
+            except ValueError as exc:  # not http(s), a port out of range: nowhere to follow
+                raise HttpError(f"a redirect to {target[:200]!r} from {url}: {exc}") from None
+            if to[0] != client._target(url)[0]:
                 # Credentials go to the origin they were given for, not wherever it points.
                 headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
             url = target

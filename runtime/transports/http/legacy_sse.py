@@ -111,7 +111,7 @@ class LegacySseTransport(PlainTransport):
                 async with self._client.request("GET", self.url, headers) as response:
                     if await send_again(self.auth, "GET", self.url, headers, response, attempt):
                         continue
-                    content_type = response.headers.get("content-type", "")
+                    content_type = response.headers.get("content-type", "").lower()  # (RFC 9110, 8.3.1)
                     if response.status != 200 or not content_type.startswith("text/event-stream"):
                         raise ConnectionError(f"{self.url} is no HTTP+SSE endpoint (HTTP {response.status})")
                     await self._events(response, endpoint)

@@ -60,6 +60,29 @@ class _TextOnly(ClientConnection):
             return
         super().process_event(event)
 
+    # -- a server that reads nothing of ours -------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        # The queue of messages read resumes reading when it drains: not while writing is paused.
+        self.recv_messages.resume = self._resume_reading
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        # The server reads nothing of ours: read nothing of its until it does. Each of its pings is
+        # answered with a pong as it is read, written with no flow control, so a ping flood from a
+        # server that does not read would otherwise pile pongs up in our write buffer without bound.
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if not self.recv_messages.paused:  # (else the queue resumes reading once it drains)
+            self.transport.resume_reading()
+
+    def _resume_reading(self) -> None:
+        if not self.paused:  # (else `resume_writing` does, once the server reads again)
+            self.transport.resume_reading()
+
 
 class WebSocketClientTransport:
     """A client's side of a WebSocket connection to an MCP endpoint (ws:// or wss://)."""
