@@ -83,7 +83,9 @@ def _capped(per_client: int, **security: Any) -> tuple[HttpApp, threading.Event]
             await asyncio.sleep(0.02)
         return "released"
 
-    return HttpApp(server, security=HttpSecurity(max_sessions_per_client=per_client, **security)), release
+    # (Its clients are on loopback, which is not bounded per client by default.)
+    bounds = HttpSecurity(max_sessions_per_client=per_client, uncapped_networks=(), **security)
+    return HttpApp(server, security=bounds), release
 
 
 def _from(address: str) -> httpx.AsyncClient:
@@ -181,6 +183,41 @@ def test_a_session_in_use_is_not_ended_and_all_in_use_is_503() -> None:
 
     with serve_in_process(app) as url:
         asyncio.run(asyncio.wait_for(scenario(url), 60))
+
+
+def test_loopback_clients_are_not_capped_by_default_but_a_principal_is() -> None:
+    """By default a client on loopback (a local process, or a reverse proxy on this machine speaking
+    for many) is not bounded by its address: its sessions stay, past the cap. A principal is bounded
+    wherever it comes from. A network list that is no list of networks is refused when set."""
+
+    async def verify(token: str) -> str | None:
+        return "alice" if token == "alice-token" else None
+
+    anonymous = HttpApp(Server("limits", "1.0.0"), security=HttpSecurity(max_sessions_per_client=2))
+    signed = HttpApp(
+        Server("limits", "1.0.0"), security=HttpSecurity(max_sessions_per_client=2, verify_token=verify)
+    )
+    alice = {"authorization": "Bearer alice-token"}
+
+    async def scenario(url: str, who: dict[str, str]) -> list[int]:
+        async with _from("127.0.0.1") as http:
+            sids = []
+            for _ in range(4):
+                opened = await http.post(url, json=initialize(REVISION), headers={"accept": BOTH, **who})
+                assert opened.status_code == 200, opened.text
+                sids.append(opened.headers["mcp-session-id"])
+            statuses = []
+            for sid in sids:
+                headers = {"accept": BOTH, "mcp-session-id": sid, "mcp-protocol-version": REVISION, **who}
+                statuses.append((await http.post(url, json=request(7, "ping"), headers=headers)).status_code)
+            return statuses
+
+    with serve_in_process(anonymous) as url:
+        assert asyncio.run(asyncio.wait_for(scenario(url, {}), 60)) == [200, 200, 200, 200]
+    with serve_in_process(signed) as url:
+        assert asyncio.run(asyncio.wait_for(scenario(url, alice), 60)) == [404, 404, 200, 200]
+    with pytest.raises(ValueError):
+        HttpSecurity(uncapped_networks=("not a network",))
 
 
 def test_the_global_cap_still_refuses_another_client_but_a_capped_one_replaces() -> None:

@@ -107,7 +107,9 @@ if __name__ == "__main__":
         server.sealer = StateSealer(bytes.fromhex(args.secret))
     if args.revisions:
         server.revisions = tuple(args.revisions.split(","))
-    security = None if args.per_client is None else HttpSecurity(max_sessions_per_client=args.per_client)
+    security = None
+    if args.per_client is not None:  # (its clients are on loopback: bounded too)
+        security = HttpSecurity(max_sessions_per_client=args.per_client, uncapped_networks=())
     server.run_http(
         port=args.http, workers=args.workers, redis=args.redis, security=security, log_level="warning"
     )

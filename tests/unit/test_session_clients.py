@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcpbind.transports.http.clients import UNKNOWN, ClientSessions, client_of
+from mcpbind.transports.http.clients import UNKNOWN, ClientSessions, client_of, uncapped
 
 
 def test_a_principal_is_the_client_wherever_it_comes_from() -> None:
@@ -20,6 +20,16 @@ def test_an_anonymous_client_is_its_address_an_ipv6_one_by_its_64() -> None:
     assert client_of("", ("2001:db8:1:3::1", 1)) == "2001:db8:1:3::/64"
     assert client_of("", ("::ffff:192.0.2.7", 1)) == "192.0.2.7"  # IPv4-mapped: the IPv4 it is
     assert client_of("", ("fe80::1%eth0", 1)) == "fe80::/64"
+
+
+def test_loopback_is_uncapped_by_default_and_the_list_is_the_operators() -> None:
+    local = ("127.0.0.0/8", "::1/128")
+    for host in ("127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"):
+        assert uncapped((host, 1), local), host
+    for host in ("10.0.0.1", "::2", "2001:db8::1", "::ffff:10.0.0.1", "localhost", ""):
+        assert not uncapped((host, 1), local), host
+    assert not uncapped(None, local) and not uncapped(("127.0.0.1", 1), ())
+    assert uncapped(("10.1.2.3", 1), ("10.0.0.0/8",))
 
 
 def test_no_address_is_one_client_and_a_name_is_taken_as_it_is() -> None:

@@ -3,12 +3,13 @@ one client cannot hold every place of the session table (`HttpSecurity.max_sessi
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Final, Generic, Protocol, TypeVar
 
-__all__ = ["client_of", "ClientSessions", "Held"]
+__all__ = ["client_of", "uncapped", "ClientSessions", "Held"]
 
 UNKNOWN: Final = "?"
 """The client of a request whose peer address the ASGI server does not give (a Unix socket, say): all
@@ -38,6 +39,26 @@ def client_of(principal: str, peer: Sequence[object] | None) -> str:
             return str(mapped)
         return f"{ipaddress.IPv6Network((address, 64), strict=False).network_address}/64"
     return host
+
+
+def uncapped(peer: Sequence[object] | None, networks: tuple[str, ...]) -> bool:
+    """Whether the anonymous client at `peer` (`scope["client"]`) has an address in `networks`
+    (`HttpSecurity.uncapped_networks`). Read at an `initialize` only."""
+    host = peer[0] if peer else None
+    if not networks or not isinstance(host, str):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # not an IP address (a name some ASGI servers give): a client like any other
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in _networks(networks))
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(networks: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 class Held(Protocol):

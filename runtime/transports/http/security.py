@@ -95,7 +95,14 @@ class HttpSecurity:
 
     With several workers, it bounds each worker's table: the sessions a client opened on a worker or
     used there (taken up from a shared store), idle as that worker saw them; a session it ends is
-    ended on every worker (deleted from the store), so a client holds at most workers x this many."""
+    ended on every worker (deleted from the store), so a client holds at most workers x this many.
+
+    Anonymous clients whose address is in `uncapped_networks` (loopback, by default) are not bounded
+    by it: a process on this machine, a reverse proxy on it included, may speak for many clients."""
+    uncapped_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    """Peer addresses (networks, as `ipaddress.ip_network` reads them) whose anonymous clients
+    `max_sessions_per_client` does not bound; () bounds every client. An authenticated client is
+    bounded by its principal wherever it comes from."""
     session_idle_timeout: float = 3600.0
     max_streams_per_session: int = 64
     """Requests of one session answered at once (each holds a response open: a POST, or a GET
@@ -136,6 +143,11 @@ class HttpSecurity:
     the `allowed_hosts` of now: setting that list forgets them. Bounded (`_HOSTS_SEEN`)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "uncapped_networks":  # a wrong one is said here, not at a client's `initialize`
+            import ipaddress
+
+            for network in value:
+                ipaddress.ip_network(network, strict=False)
         object.__setattr__(self, name, value)
         if name == "allowed_hosts" and "hosts_seen" in self.__dict__:
             self.hosts_seen.clear()  # reached under the list before

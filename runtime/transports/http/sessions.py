@@ -18,7 +18,7 @@ from ...protocol.inbound import INVALID_REQUEST
 from ...protocol.jsonrpc import RequestId
 from .asgi import Receive, Send, error_body, respond
 from .binding import new_connection
-from .clients import ClientSessions, client_of
+from .clients import ClientSessions, client_of, uncapped
 from .security import HttpSecurity, who
 from .sse import MAX_UNSENT, EventStore, MemoryEventStore, Stream, feed
 
@@ -350,6 +350,8 @@ class SessionTable:
         principal = who()
         client = client_of(principal, peer)
         cap = self.security.max_sessions_per_client
+        if cap is not None and not principal and uncapped(peer, self.security.uncapped_networks):
+            cap = None
         replacing = cap is not None and self.clients.count(client) >= cap
         if replacing and self.clients.longest_idle(client) is None:
             await self._refuse_client(client, send)
