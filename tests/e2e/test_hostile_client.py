@@ -375,6 +375,16 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
         )
 
 
+async def sse_started(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """For an ASGI app: the request read and an SSE response begun (200), if `scope` is HTTP's."""
+    if scope["type"] != "http":
+        return False
+    await receive()
+    head = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": head})
+    return True
+
+
 def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than_the_unread_bound() -> None:
     """A server answering a POST with a flood of events while nothing takes them yet (a transport used
     before `deliver_to`, or read with `read()` by a caller busy elsewhere) grew the transport's queue
@@ -385,11 +395,8 @@ def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than
     sent: list[int] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if not await sse_started(scope, receive, send):
             return
-        await receive()
-        head = [(b"content-type", b"text/event-stream")]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
         for i in range(count):
             data = note % (b"%08d" % i + b"x" * size)
             await send({"type": "http.response.body", "body": b"data: " + data + b"\n\n", "more_body": True})
@@ -427,11 +434,8 @@ def test_a_servers_retry_delay_is_capped_when_a_stream_is_resumed() -> None:
     gets: list[str] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if not await sse_started(scope, receive, send):
             return
-        await receive()
-        head = [(b"content-type", b"text/event-stream")]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
         if scope["method"] == "POST":  # an event id and an 11-day retry, then the end: no answer
             await send({"type": "http.response.body", "body": b"id: e1\nretry: 950400000\ndata:\n\n"})
         else:

@@ -72,19 +72,24 @@ async def _flood(writer: asyncio.StreamWriter) -> int:
     return sent
 
 
+async def _handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read the client's upgrade request and accept it (subprotocol `mcp`)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    key = next(
+        line.split(":", 1)[1].strip()
+        for line in head.split("\r\n")
+        if line.lower().startswith("sec-websocket-key")
+    )
+    accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
+    writer.write(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: mcp\r\n\r\n".encode()
+    )
+
+
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, floods: list[int]) -> None:
     with suppress(asyncio.IncompleteReadError, ConnectionError):
-        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        key = next(
-            line.split(":", 1)[1].strip()
-            for line in head.split("\r\n")
-            if line.lower().startswith("sec-websocket-key")
-        )
-        accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-        writer.write(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + f"Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: mcp\r\n\r\n".encode()
-        )
+        await _handshake(reader, writer)
         while True:
             opcode, data = await _read_frame(reader)
             if opcode != 0x1:
@@ -161,17 +166,7 @@ async def _serve_then_refused(
     frame), then finishes no close handshake: reads and drops what comes, keeping the connection
     open, until `release`."""
     with suppress(asyncio.IncompleteReadError, ConnectionError):
-        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        key = next(
-            line.split(":", 1)[1].strip()
-            for line in head.split("\r\n")
-            if line.lower().startswith("sec-websocket-key")
-        )
-        accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-        writer.write(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + f"Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: mcp\r\n\r\n".encode()
-        )
+        await _handshake(reader, writer)
         while True:
             opcode, data = await _read_frame(reader)
             if opcode != 0x1:
