@@ -485,7 +485,9 @@ class Peer(Requester):
                         hold()
         finally:
             release()
-            await self.shutdown("the connection closed")
+            # A transport may say why the connection ended (a WebSocket's close code and reason).
+            why = getattr(self.transport, "end_reason", None)
+            await self.shutdown(f"the connection closed ({why})" if why else "the connection closed")
 
     async def shutdown(self, reason: str) -> None:
         if self.closed.is_set():

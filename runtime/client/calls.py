@@ -36,9 +36,13 @@ from .outputs import OutputSchemas
 if TYPE_CHECKING:
     from ..generated import latest as mcp
 
-__all__ = ["MAX_LISTED", "Calls", "Progress", "UnexpectedResult", "next_page"]
+__all__ = ["MAX_INPUT_REQUESTS", "MAX_LISTED", "Calls", "Progress", "UnexpectedResult", "next_page"]
 
 _MAX_ROUNDS: Final = 16
+MAX_INPUT_REQUESTS: Final = 64
+"""The most input requests (elicitation, sampling, roots) one InputRequiredResult may carry: each is a
+call of the user's callback, and one large result could otherwise hold ~100,000 of them. A result
+asking more fails the call before any callback is called."""
 MAX_LISTED: Final = 100_000
 """The most items a listing of every page (`list_tools`, ...) gathers: a server whose pages never end
 (a new cursor each time) must not fill the client's memory. Past it, the listing fails."""
@@ -140,6 +144,12 @@ class Calls(Negotiation):
                 return _newest(result, method)
             retry = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
             if result.input_requests is not UNSET:
+                if len(result.input_requests) > MAX_INPUT_REQUESTS:
+                    raise McpError(
+                        f"{method}: the server asked for {len(result.input_requests)} inputs at once,"
+                        f" more than the {MAX_INPUT_REQUESTS} a round may ask",
+                        code=INTERNAL_ERROR,
+                    )
                 retry["inputResponses"] = {
                     key: await self._input.fulfil(wire.to_builtins(req))
                     for key, req in result.input_requests.items()

@@ -22,7 +22,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
-from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.client import DEFAULT_MAX_RECONNECT_DELAY, StreamableHttpTransport
 from mcpbind.transports.http.http11 import HttpClient
 from mcpbind.transports.stdio import MAX_STDERR, StdioClientTransport
 
@@ -375,6 +375,16 @@ def test_stdio_stderr_must_be_a_known_choice() -> None:
         )
 
 
+async def sse_started(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """For an ASGI app: the request read and an SSE response begun (200), if `scope` is HTTP's."""
+    if scope["type"] != "http":
+        return False
+    await receive()
+    head = [(b"content-type", b"text/event-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": head})
+    return True
+
+
 def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than_the_unread_bound() -> None:
     """A server answering a POST with a flood of events while nothing takes them yet (a transport used
     before `deliver_to`, or read with `read()` by a caller busy elsewhere) grew the transport's queue
@@ -385,11 +395,8 @@ def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than
     sent: list[int] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if not await sse_started(scope, receive, send):
             return
-        await receive()
-        head = [(b"content-type", b"text/event-stream")]
-        await send({"type": "http.response.start", "status": 200, "headers": head})
         for i in range(count):
             data = note % (b"%08d" % i + b"x" * size)
             await send({"type": "http.response.body", "body": b"data: " + data + b"\n\n", "more_body": True})
@@ -417,3 +424,38 @@ def test_a_server_flooding_a_response_before_the_client_reads_fills_no_more_than
 
         asyncio.run(main())
     assert len(sent) == count
+
+
+def test_a_servers_retry_delay_is_capped_when_a_stream_is_resumed() -> None:
+    """A server's SSE `retry` may say up to 11 days; the client waited that long (its request's
+    timeout, in fact) before resuming a stream that ended without its answer. The delay is capped at
+    `max_reconnect_delay` (30 s by default): here 0.3 s, and the answer comes by the resumed GET."""
+    assert DEFAULT_MAX_RECONNECT_DELAY <= 60
+    gets: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not await sse_started(scope, receive, send):
+            return
+        if scope["method"] == "POST":  # an event id and an 11-day retry, then the end: no answer
+            await send({"type": "http.response.body", "body": b"id: e1\nretry: 950400000\ndata:\n\n"})
+        else:
+            gets.append(dict(scope["headers"]).get(b"last-event-id", b"").decode())
+            answer = b'id: e2\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
+            await send({"type": "http.response.body", "body": answer})
+
+    with serving(app) as origin:
+
+        async def main() -> None:
+            transport = StreamableHttpTransport(origin + "/mcp", get_stream=False, max_reconnect_delay=0.3)
+            await transport.start()
+            try:
+                started = time.monotonic()
+                await transport.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}')
+                answer = await asyncio.wait_for(transport.read(), PROBE)
+                assert answer == b'{"jsonrpc":"2.0","id":1,"result":{}}'
+                assert time.monotonic() - started < AT_ONCE
+                assert gets == ["e1"]
+            finally:
+                await transport.close()
+
+        asyncio.run(main())

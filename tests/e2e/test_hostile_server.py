@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.client.calls import MAX_LISTED
+from mcpbind.client.calls import MAX_INPUT_REQUESTS, MAX_LISTED
 from mcpbind.errors import McpError, RequestTimeout
 
 from ..http_support import SERVERS
@@ -171,6 +171,51 @@ def test_a_stateless_call_that_asks_for_input_without_end_is_bounded() -> None:
                 await client.call_tool("nag", {})
             assert len(asked) == 16
             assert [tool.name for tool in await client.list_tools()] == ["nag"]
+
+    run(main())
+
+
+def test_a_round_asking_for_too_many_inputs_calls_no_callback(tmp_path: Path) -> None:
+    """A 2026-07-28 InputRequiredResult with more than `MAX_INPUT_REQUESTS` input requests fails its
+    call with an McpError that says the server asked too much, before any callback is called (one
+    large result could otherwise call the user's elicitation callback ~100,000 times); a round of
+    exactly `MAX_INPUT_REQUESTS` is answered, and the session goes on."""
+    asked: list[dict[str, Any]] = []
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        return {"action": "accept", "content": {"answer": "x"}}
+
+    def needs(count: int) -> bytes:
+        question = {
+            "method": "elicitation/create",
+            "params": {"message": "?", "requestedSchema": {"type": "object", "properties": {}}},
+        }
+        requests = {f"q{i}": question for i in range(count)}
+        return result(json.dumps({"resultType": "input_required", "inputRequests": requests}).encode())
+
+    discover = result(
+        b'{"capabilities":{"tools":{}},"supportedVersions":["2026-07-28"],"resultType":"complete",'
+        b'"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"0"}}}'
+    )
+    done = result(b'{"content":[],"resultType":"complete"}')
+    lines = [discover, needs(MAX_INPUT_REQUESTS + 1), needs(MAX_INPUT_REQUESTS), done]
+    script = tmp_path / "script"
+    script.write_bytes(b"\n".join(lines) + b"\n")
+
+    async def main() -> None:
+        async with Client.stdio(
+            sys.executable,
+            [SCRIPTED, str(script), "2026-07-28"],
+            mode="2026-07-28",
+            elicitation=elicitation,
+            request_timeout=30,
+        ) as client:
+            with pytest.raises(McpError, match=f"asked for {MAX_INPUT_REQUESTS + 1} inputs at once"):
+                await client.call_tool("t", {})
+            assert asked == []
+            await client.call_tool("t", {})
+            assert len(asked) == MAX_INPUT_REQUESTS
 
     run(main())
 

@@ -120,3 +120,68 @@ def test_connections_sharing_the_buffer_keep_their_own_bytes(loop: str) -> None:
             await http.close()
 
     run(main(), loop)
+
+
+def answers_with_more(after: bytes, idle: bool) -> tuple[Handler, list[int]]:
+    """A handler whose first answer ("ab", framed by its Content-Length) is followed by `after`, in
+    the same write or (`idle`) once the client has had the answer; later requests, and those on any
+    other connection, are answered as they should be ("ok"). Also the connections seen, in order."""
+    seen: list[int] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(len(seen))
+        first = len(seen) == 1
+        while True:
+            await reader.readuntil(b"\r\n\r\n")  # (GET requests: no body)
+            if first:
+                first = False
+                answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nab"
+                if idle:
+                    writer.write(answer)
+                    await writer.drain()
+                    await asyncio.sleep(0.2)
+                    writer.write(after)
+                else:
+                    writer.write(answer + after)
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+
+    return handler, seen
+
+
+@pytest.mark.parametrize("idle", [False, True], ids=["same-read", "idle"])
+@pytest.mark.parametrize(
+    "after",
+    [
+        b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nevil",  # a whole answer nobody asked for
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-evil: 1\r\n\r\n",  # its head: the next body's
+        b"evil",  # no HTTP at all
+    ],
+    ids=["answer", "head", "junk"],
+)
+def test_bytes_after_an_answer_end_the_connection_not_the_answer(after: bytes, idle: bool) -> None:
+    """A response's body is its Content-Length: what the server sends past it (in the same read, or
+    later on the idle kept-alive connection) is neither added to that answer nor read as the next
+    one's. The answer stands as framed; the connection is closed, and the next request goes on a new
+    one and gets its own answer."""
+
+    async def main() -> None:
+        handler, seen = answers_with_more(after, idle)
+        async with serving(handler) as url:
+            http = HttpClient()
+            async with http.request("GET", url, {}) as r:
+                assert await r.read() == b"ab"
+                assert "x-evil" not in r.headers
+            if idle:
+                for _ in range(100):  # until the bytes after the answer are read (bounded)
+                    if all(conn.closed for pool in http._idle.values() for conn in pool):
+                        break
+                    await asyncio.sleep(0.05)
+            async with http.request("GET", url, {}) as r:
+                assert await r.read() == b"ok"
+                assert "x-evil" not in r.headers
+            assert seen == [0, 1], "the connection with bytes after its answer was used again"
+            await http.close()
+
+    run(main())

@@ -49,11 +49,19 @@ from .outgoing import HeaderShapes
 from .replies import SseEnd, answers, discover_version, failure, read_reply, request_peek
 from .unread import DEFAULT_MAX_UNREAD, Unread
 
-__all__ = ["StreamableHttpTransport", "LegacySseTransport", "DEFAULT_MAX_MESSAGE"]
+__all__ = [
+    "StreamableHttpTransport",
+    "LegacySseTransport",
+    "DEFAULT_MAX_MESSAGE",
+    "DEFAULT_MAX_RECONNECT_DELAY",
+]
 
 log = logging.getLogger("mcpbind.http")
 
 _MAX_RESUMES: Final = 20
+DEFAULT_MAX_RECONNECT_DELAY: Final = 30.0
+"""The longest a stream's reconnection waits (seconds) by default, whatever the server's SSE `retry`
+says: see `max_reconnect_delay`."""
 _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
 DEFAULT_CANCEL_GRACE: Final = 5.0
@@ -75,8 +83,14 @@ class StreamableHttpTransport:
         max_headers: int = DEFAULT_MAX_HEADERS,
         cancel_grace: float = DEFAULT_CANCEL_GRACE,
         max_unread: int = DEFAULT_MAX_UNREAD,
+        max_reconnect_delay: float = DEFAULT_MAX_RECONNECT_DELAY,
     ) -> None:
         self.url = url
+        self.max_reconnect_delay = max_reconnect_delay
+        """The longest a reconnection waits (seconds): a stream that ended before its answer is resumed,
+        and the session's GET stream opened again, after the server's SSE `retry` delay or this, if
+        shorter. `retry` may say up to 11 days: a request would wait out its whole timeout, and the
+        GET stream would stay shut that long."""
         self.cancel_grace = cancel_grace
         """In a session, a request cancelled (or timed out) keeps its stream this long (seconds): what
         the server still sends about the call (its own requests withdrawn, say) arrives; then the stream
@@ -545,7 +559,8 @@ class StreamableHttpTransport:
 
     async def _resume(self, end: SseEnd, rid: Any) -> None:
         """A POST's stream closed before its answer: reconnect with GET and `Last-Event-ID`, after the
-        server's `retry` delay, until the answer comes (bounded)."""
+        server's `retry` delay (1 s without one; at most `max_reconnect_delay`), until the answer comes
+        (bounded)."""
         assert self._client is not None
         for _ in range(_MAX_RESUMES):
             if end.answered or self._closed:
@@ -559,13 +574,17 @@ class StreamableHttpTransport:
                     " to resume from)",
                 )
                 return
-            await asyncio.sleep((end.retry_ms if end.retry_ms is not None else 1000) / 1000)
+            await asyncio.sleep(self._reconnect_delay(end.retry_ms if end.retry_ms is not None else 1000))
             more = await self._get(rid, end.last_id)
             if more is None:
                 break
             end = SseEnd(more.last_id or end.last_id, more.retry_ms or end.retry_ms, more.answered)
         if not end.answered:
             self._fail(rid, "the answer's stream ended and could not be resumed")
+
+    def _reconnect_delay(self, retry_ms: int) -> float:
+        """How long to wait (seconds) before reconnecting after a server's SSE `retry` of `retry_ms`."""
+        return min(retry_ms / 1000, self.max_reconnect_delay)
 
     async def _get(self, rid: Any, last_event: str | None, *, endless: bool = False) -> SseEnd | None:
         """One GET stream (resuming after `last_event`; `endless`: no read timeout), read to its end;
@@ -626,7 +645,7 @@ class StreamableHttpTransport:
                     return  # no GET stream here (405), the session ended, or it stays unauthorized
                 last_event = end.last_id or last_event
                 if end.retry_ms is not None:
-                    await asyncio.sleep(end.retry_ms / 1000)
+                    await asyncio.sleep(self._reconnect_delay(end.retry_ms))
                     continue
             except AuthorizationFailed as exc:
                 log.warning("the session's GET stream could not be authorized: %s", exc)

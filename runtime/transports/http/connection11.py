@@ -126,13 +126,19 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.data_received(self.buffer[:nbytes])
 
     def data_received(self, data: bytes | memoryview) -> None:
+        if self.complete:
+            # Bytes after the answer (on an idle connection, with no request outstanding): nothing
+            # asked for them, so what the server says on this connection can no longer be trusted.
+            self.close()
+            return
         self.started = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
             if self.news:  # what was read before the error (a head, say) is the reader's first
                 self._wake()
-            self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit failed it)
+            if not self.complete:  # (else bytes after the answer: `_after_answer` says why)
+                self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit did)
             self.close()
             return
         if self.news:
@@ -170,6 +176,8 @@ class Http11Connection(asyncio.BufferedProtocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            self._after_answer()
         self.header_count += 1
         self.header_bytes += len(name) + len(value)
         if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
@@ -195,6 +203,8 @@ class Http11Connection(asyncio.BufferedProtocol):
         raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
+        if self.complete:
+            self._after_answer()
         status = self.parser.get_status_code()
         if status < 200 and status != 101:
             # An interim response (100 Continue, 103 Early Hints): not the answer, which follows it on
@@ -210,6 +220,16 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.status = status
         self.head_done = True
         self.news = True
+
+    def _after_answer(self) -> None:
+        """A message begins after the answer, in the same read: the answer is taken as its
+        Content-Length framed it, and nothing after it (not added to its body or headers: the parser
+        stops here). The connection cannot be trusted, so it is closed and not reused, as HTTP/1.1
+        clients do. Checked in the callbacks the answer costs anyway (a callback for the start of
+        every message would cost each answer one more call); junk after the answer makes a parser
+        error, which `data_received` lets pass once the answer is complete."""
+        self.keep_alive = False
+        raise HttpError("a message after the answer")  # stops the parser; data_received closes
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)

@@ -18,8 +18,8 @@ from typing import Any, Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Opcode
-from websockets.protocol import Event
+from websockets.frames import Close, Opcode
+from websockets.protocol import CLOSED, OPEN, Event
 from websockets.typing import Subprotocol
 
 from ...errors import McpError
@@ -40,25 +40,60 @@ _NOT_TEXT: Final = "the server sent a binary frame"
 
 class _TextOnly(ClientConnection):
     """A connection that refuses a binary frame as it arrives (closing with 1003), so that every message
-    it delivers is a text frame's, read as bytes (`recv(decode=False)`): the peer parses bytes, and a
-    message made into a str only to be encoded back (a copy of the message each way, 3 of a 1 MB
-    answer's 18M instructions) is not. The frames after a binary one are dropped, as the connection
-    ends there; what came before it is read as usual."""
+    it delivers is a text frame's, read as bytes (`message()`): the peer parses bytes, and a message
+    made into a str only to be encoded back (a copy of the message each way, 3 of a 1 MB answer's 18M
+    instructions) is not. The frames after a binary one are dropped, as the connection ends there;
+    what came before it is read as usual.
 
-    refused = False
+    Once the connection is ending (a frame refused, here or by websockets: too large, not UTF-8, a
+    protocol error; or a close frame received) no message comes after what is already read, so
+    `message()` says so at once: the requests in flight fail then, not after the close handshake,
+    which a server that does not finish it draws out to `close_timeout` (10 s, and as long again to
+    drop the connection)."""
+
+    refused: tuple[int, str] | None = None
+    """The close code and reason of a frame this connection refused (None: none was)."""
     closing: asyncio.Future[None] | None = None
-    """The close that a binary frame started (kept: a task nothing refers to may be collected)."""
+    """The close that a refused frame started (kept: a task nothing refers to may be collected)."""
+
+    def refuse(self, code: int, reason: str, told: str | None = None) -> None:
+        """End the connection over a frame it cannot take (`reason`; `told`: what the close frame
+        says, if not that): reading ends now, the close handshake goes on."""
+        if self.refused is None:
+            self.refused = (code, reason)
+            self.recv_messages.close()  # (what was read before is still taken)
+            self.closing = asyncio.ensure_future(self.close(code, told or reason))
 
     def process_event(self, event: Event) -> None:
         if getattr(event, "opcode", None) is _BINARY or self.refused:  # (the handshake's response: none)
-            if not self.refused:
-                self.refused = True
+            if self.refused is None:
                 log.warning("the server sent a binary frame: closing the connection (MCP messages are text)")
-                self.closing = asyncio.ensure_future(
-                    self.close(UNSUPPORTED_DATA, "binary frames are not supported")
-                )
+                self.refuse(UNSUPPORTED_DATA, _NOT_TEXT, "binary frames are not supported")
             return
         super().process_event(event)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.protocol.state is not OPEN and not self.recv_messages.closed:
+            # A close frame sent (websockets failed the connection: a frame too large, say) or
+            # received: no message follows it.
+            self.recv_messages.close()
+
+    async def message(self) -> bytes | None:
+        """The next message, as bytes; None once the connection is ending (`refused` or
+        `ending_frame` says how); EOFError once it has closed (`recv` then raises how)."""
+        try:
+            return await self.recv_messages.get(False)
+        except EOFError:
+            if self.refused is None and self.protocol.state in (OPEN, CLOSED):
+                raise  # (closed: `recv` raises the connection's ConnectionClosed at once)
+            return None
+
+    def ending_frame(self) -> Close | None:
+        """The close frame of a connection that is ending: the one this side sent if it failed the
+        connection, else the server's."""
+        protocol = self.protocol
+        return protocol.close_sent if protocol.close_sent is not None else protocol.close_rcvd
 
     # -- a server that reads nothing of ours -------------------------------------------------------
 
@@ -132,11 +167,17 @@ class WebSocketClientTransport:
 
     async def read(self) -> bytes | None:
         conn = self.connection
-        assert conn is not None, "start() first"
+        assert isinstance(conn, _TextOnly), "start() first"
         try:
-            message = await conn.recv(decode=False)
-        except ConnectionClosed as closed:
-            self._closed(closed)
+            message = await conn.message()
+        except EOFError:
+            try:
+                await conn.recv(decode=False)  # closed: raises how at once
+            except ConnectionClosed as closed:
+                self._closed(closed)
+            return None
+        if message is None:
+            self._ended(conn.ending_frame())
             return None
         if not message.isascii():  # (ASCII is UTF-8: checked a word at a time, with no copy)
             try:
@@ -147,20 +188,31 @@ class WebSocketClientTransport:
                 log.warning(
                     "the server sent a text frame that is not UTF-8 (%s): closing the connection", reason
                 )
-                await conn.close(INVALID_DATA, reason)
+                conn.refuse(INVALID_DATA, reason)
                 self.close_code, self.close_reason = INVALID_DATA, reason
                 return None
         return message
 
     def _closed(self, closed: ConnectionClosed) -> None:
-        if isinstance(self.connection, _TextOnly) and self.connection.refused:
-            self.close_code, self.close_reason = UNSUPPORTED_DATA, _NOT_TEXT
+        self._ended(closed.rcvd or closed.sent)
+
+    def _ended(self, frame: Close | None) -> None:
+        """Say how the connection ended: a frame it refused, else the close `frame` (None: dropped)."""
+        conn = self.connection
+        if isinstance(conn, _TextOnly) and conn.refused is not None:
+            self.close_code, self.close_reason = conn.refused
             return
-        frame = closed.rcvd or closed.sent
         self.close_code = frame.code if frame is not None else 1006
         self.close_reason = frame.reason if frame is not None else "the connection dropped"
         if self.close_code not in (1000, 1001):
             log.warning("the WebSocket connection closed: %d %s", self.close_code, self.close_reason)
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why the connection ended, when not as it should (for the error of the requests in flight)."""
+        if self.close_code is None or self.close_code in (1000, 1001):
+            return None
+        return f"{self.close_reason or 'no reason given'}: {self.close_code}"
 
     async def write(self, data: bytes) -> None:
         conn = self.connection
