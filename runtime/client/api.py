@@ -144,6 +144,7 @@ class Client(Calls, TypedStubs):
         max_header_bytes: int | None = None,
         max_headers: int | None = None,
         cancel_grace: float | None = None,
+        max_reconnect_delay: float | None = None,
         **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a Streamable HTTP endpoint. `auth` authorizes its requests: a callable returning
@@ -154,7 +155,9 @@ class Client(Calls, TypedStubs):
         (a larger one fails its request); `max_header_bytes` and `max_headers`, the largest response
         head, 64 KiB of header names and values and 256 header lines; `cancel_grace`, how long the
         stream of a session request that was cancelled (or timed out) is still read, for what the server
-        sends about the call, before it is closed (at once when its answer comes), 5 seconds."""
+        sends about the call, before it is closed (at once when its answer comes), 5 seconds;
+        `max_reconnect_delay`, the longest a stream's reconnection waits whatever the server's SSE
+        `retry` says, 30 seconds."""
         from ..transports.http.client import StreamableHttpTransport
 
         # Over HTTP the era shows in the answer's status, not in silence: wait longer before giving up.
@@ -169,6 +172,8 @@ class Client(Calls, TypedStubs):
             transport.max_headers = max_headers
         if cancel_grace is not None:
             transport.cancel_grace = cancel_grace
+        if max_reconnect_delay is not None:
+            transport.max_reconnect_delay = max_reconnect_delay
         return cls(transport, **options)
 
     @classmethod
@@ -187,15 +192,20 @@ class Client(Calls, TypedStubs):
         headers: Mapping[str, str] | None = None,
         auth: Callable[[], Awaitable[str | None]] | None = None,
         max_message: int | None = None,
+        close_timeout: float | None = None,
         **options: Unpack[ClientOptions],
     ) -> Client:
         """A client of a WebSocket endpoint (`ws://host:port/mcp`; SEP-1288, a proposal): `auth`
         returns a bearer token for the upgrade request, or None. `max_message`: the largest message
-        read, 16 MiB by default (None). No reconnection: see `mcpbind.transports.websocket.client`."""
+        read, 16 MiB by default (None). `close_timeout`: how long closing waits for the server's side
+        of the close handshake before the connection is dropped, 10 seconds by default (None); the
+        requests in flight fail as the close starts, not after it. No reconnection: see
+        `mcpbind.transports.websocket.client`."""
         from ..transports.websocket.client import DEFAULT_MAX_MESSAGE, WebSocketClientTransport
 
+        extra = {} if close_timeout is None else {"close_timeout": close_timeout}
         transport = WebSocketClientTransport(
-            url, headers=headers, auth=auth, max_message=max_message or DEFAULT_MAX_MESSAGE
+            url, headers=headers, auth=auth, max_message=max_message or DEFAULT_MAX_MESSAGE, **extra
         )
         return cls(transport, **options)
 

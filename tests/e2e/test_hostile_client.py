@@ -459,3 +459,18 @@ def test_a_servers_retry_delay_is_capped_when_a_stream_is_resumed() -> None:
                 await transport.close()
 
         asyncio.run(main())
+
+
+def test_the_client_sets_the_reconnection_cap_and_the_close_timeout() -> None:
+    """`Client.http(max_reconnect_delay=)` and `Client.websocket(close_timeout=)` reach their transports
+    (the cap and the close handshake's wait are the client's to choose, not only a transport's)."""
+    from mcpbind.client import Client
+
+    http = Client.http("http://127.0.0.1:9/mcp", max_reconnect_delay=0.25).transport
+    assert isinstance(http, StreamableHttpTransport) and http.max_reconnect_delay == 0.25
+    default = Client.http("http://127.0.0.1:9/mcp").transport
+    assert isinstance(default, StreamableHttpTransport)
+    assert default.max_reconnect_delay == DEFAULT_MAX_RECONNECT_DELAY
+    ws = Client.websocket("ws://127.0.0.1:9/mcp", close_timeout=0.5).transport
+    assert getattr(ws, "options", {}).get("close_timeout") == 0.5
+    assert "close_timeout" not in getattr(Client.websocket("ws://127.0.0.1:9/mcp").transport, "options", {})
