@@ -450,7 +450,8 @@ def mapped_read(name: str, definitions: dict[str, Definition], readers: set[str]
     is a dispatched union with a written-out reader (the elicitation form's `properties`), or None.
 
     The member is converted into a copy of it (`<Name>Rest`, and one per Struct on the way) whose map
-    holds its values as decoded; each value is read with the union's reader in one Python loop; the
+    holds its values as decoded, by a function of its own (`_read_<Name>`, called from each arm that
+    converts into the member); each value is read with the union's reader in one Python loop; the
     member is built from those: no decode hook call and no instance check (msgspec's, through
     `DispatchMeta`, a Python call) per value. The map is reached through required members that are
     closed Structs. Anything that does not read takes the member's general conversion, whose value or
@@ -514,7 +515,9 @@ def mapped_read(name: str, definitions: dict[str, Definition], readers: set[str]
     return {
         "classes": classes,
         "rest": rest[d.name],
-        "names": list(rest.values()),
+        "member": d.name,
+        "reader": f"_read_{d.name}",
+        "names": [*rest.values(), f"_read_{d.name}"],
         "map": ".".join(["rest", *(f.py_name for _, f in path)]),
         "union": union,
         "build": build(0, "rest"),

@@ -4134,7 +4134,11 @@ def _define_PrimitiveSchemaDefinition() -> None:
 
 
 def _define_ElicitRequestParams() -> None:
-    global _ElicitRequestFormParamsRest, _ElicitRequestFormParamsRequestedSchemaRest, ElicitRequestParams
+    global \
+        _ElicitRequestFormParamsRest, \
+        _ElicitRequestFormParamsRequestedSchemaRest, \
+        _read_ElicitRequestFormParams, \
+        ElicitRequestParams
 
     class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
@@ -4145,6 +4149,28 @@ def _define_ElicitRequestParams() -> None:
         message: str
         mode: Literal["form"] | UnsetType = UNSET
         requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
+
+    def _read_ElicitRequestFormParams(obj: dict[str, Any]) -> ElicitRequestFormParams | None:
+        """`ElicitRequestFormParams` read from a peer, each value of its map read in one loop
+        by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
+        not read so (the general conversion then gives the value or the error)."""
+        try:
+            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+            values: dict[str, Any] = {}
+            read = PrimitiveSchemaDefinition._from_wire
+            for name, item in rest.requested_schema.properties.items():
+                values[name] = read(item)
+            return ElicitRequestFormParams(
+                message=rest.message,
+                mode=rest.mode,
+                requested_schema=ElicitRequestFormParamsRequestedSchema(
+                    schema=rest.requested_schema.schema,
+                    properties=values,
+                    required=rest.requested_schema.required,
+                ),
+            )
+        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
+            return None
 
     class ElicitRequestParams(UnionDispatch):
         """The parameters for a request to elicit additional information from the user via the client."""
@@ -4186,24 +4212,9 @@ def _define_ElicitRequestParams() -> None:
                     if value == "form":
                         if "message" in obj and "requestedSchema" in obj:
                             if liberal:
-                                # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
-                                try:
-                                    rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
-                                    values: dict[str, Any] = {}
-                                    read = PrimitiveSchemaDefinition._from_wire
-                                    for name, item in rest.requested_schema.properties.items():
-                                        values[name] = read(item)
-                                    return ElicitRequestFormParams(
-                                        message=rest.message,
-                                        mode=rest.mode,
-                                        requested_schema=ElicitRequestFormParamsRequestedSchema(
-                                            schema=rest.requested_schema.schema,
-                                            properties=values,
-                                            required=rest.requested_schema.required,
-                                        ),
-                                    )
-                                except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
-                                    pass
+                                mapped = _read_ElicitRequestFormParams(obj)
+                                if mapped is not None:
+                                    return mapped
                             try:
                                 return msgspec.convert(
                                     obj,
@@ -4222,24 +4233,9 @@ def _define_ElicitRequestParams() -> None:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
                     if liberal:
-                        # Each value of the map read by its union's reader in one loop (`codegen.render.mapped_read`).
-                        try:
-                            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
-                            values: dict[str, Any] = {}
-                            read = PrimitiveSchemaDefinition._from_wire
-                            for name, item in rest.requested_schema.properties.items():
-                                values[name] = read(item)
-                            return ElicitRequestFormParams(
-                                message=rest.message,
-                                mode=rest.mode,
-                                requested_schema=ElicitRequestFormParamsRequestedSchema(
-                                    schema=rest.requested_schema.schema,
-                                    properties=values,
-                                    required=rest.requested_schema.required,
-                                ),
-                            )
-                        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
-                            pass
+                        mapped = _read_ElicitRequestFormParams(obj)
+                        if mapped is not None:
+                            return mapped
                     try:
                         return msgspec.convert(
                             obj,
