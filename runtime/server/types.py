@@ -26,16 +26,30 @@ def is_pydantic(tp: Any) -> bool:
 
 
 def root_object(schema: dict[str, Any]) -> dict[str, Any]:
-    """msgspec references a Struct from the root (`$ref`); MCP needs the object itself at the root."""
+    """msgspec (and pydantic) reference a class from the root (`$ref`); MCP needs the object itself at
+    the root. A recursive class keeps its definition under `$defs` too: its members (or another
+    class's) still say `#/$defs/<it>`, which a client compiling the schema (ajv) must resolve."""
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         defs = dict(schema.get("$defs", {}))
-        root = dict(defs.pop(ref.removeprefix("#/$defs/")))
+        name = ref.removeprefix("#/$defs/")
+        root = dict(defs[name])
         root.pop("title", None)
+        if not _refers_to(defs, ref):
+            del defs[name]
         if defs:
             root["$defs"] = defs
         return root
     return schema
+
+
+def _refers_to(node: Any, ref: str) -> bool:
+    """Some `$ref` within `node` (JSON data) is `ref`."""
+    if isinstance(node, dict):
+        return node.get("$ref") == ref or any(_refers_to(value, ref) for value in node.values())
+    if isinstance(node, list):
+        return any(_refers_to(value, ref) for value in node)
+    return False
 
 
 def schema_of(tp: Any) -> dict[str, Any]:
@@ -43,7 +57,8 @@ def schema_of(tp: Any) -> dict[str, Any]:
     if is_pydantic(tp):
         schema: dict[str, Any] = tp.model_json_schema()
         schema.pop("title", None)
-        return schema
+        # (A recursive model is a `$ref` at the root, as msgspec gives for every Struct.)
+        return root_object(schema)
     return root_object(msgspec.json.schema(tp))
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal, TypedDict
 
 import jsonschema
 import msgspec
+import pydantic
 import pytest
 from jsonschema.validators import validator_for
 
@@ -89,6 +90,42 @@ def count() -> int:
     return 3
 
 
+class Tree(msgspec.Struct):
+    """Recursive: its members refer to the class at the root (`#/$defs/Tree` must stay defined)."""
+
+    name: str
+    children: list[Tree] = []
+    link: Link | None = None
+
+
+class Link(msgspec.Struct):
+    """Refers back to the root class (mutual recursion)."""
+
+    target: Tree | None = None
+
+
+class Node(pydantic.BaseModel):
+    """A recursive pydantic model: pydantic, too, puts a `$ref` at the root."""
+
+    label: str
+    next: Node | None = None
+
+
+@server.tool()
+def tree() -> Tree:
+    return Tree("root", [Tree("a", [Tree("a1")]), Tree("b", link=Link(Tree("c")))])
+
+
+@server.tool()
+def trees() -> list[Tree]:
+    return [Tree("x"), Tree("y", [Tree("z")])]
+
+
+@server.tool()
+def chain() -> Node:
+    return Node(label="1", next=Node(label="2"))
+
+
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("one_item", {}),
     ("items", {}),
@@ -98,6 +135,9 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("pet", {"cat": False}),
     ("by_name", {}),
     ("count", {}),
+    ("tree", {}),
+    ("trees", {}),
+    ("chain", {}),
 ]
 
 
@@ -129,6 +169,12 @@ def test_every_output_schema_compiles_and_holds_its_results(mode: str) -> None:
     assert schemas["items"]["properties"]["result"]["items"] == {"$ref": "#/$defs/Item"}
     assert set(schemas["items"]["$defs"]) == {"Item", "Colour", "Pair"}
     assert "$defs" not in schemas["items"]["properties"]["result"]
+    # A recursive class is the object at the root, and its definition is there for its members' `$ref`.
+    assert schemas["tree"]["properties"]["children"]["items"] == {"$ref": "#/$defs/Tree"}
+    assert set(schemas["tree"]["$defs"]) == {"Tree", "Link"}
+    assert "Item" not in schemas["one_item"]["$defs"]  # (a class nothing refers to is not repeated)
+    assert schemas["chain"]["properties"]["label"]["type"] == "string"
+    assert dict(results)["chain"] == {"label": "1", "next": {"label": "2", "next": None}}
 
 
 def test_a_result_that_breaks_the_schema_is_caught_by_the_check() -> None:
