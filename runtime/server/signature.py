@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .types import converter, is_pydantic, root_object, schema_of
+from .types import converter, is_pydantic, schema_of
 
 __all__ = ["Signature", "inspect_function", "declared", "type_hints"]
 
@@ -84,7 +84,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
             fields.append((param.name, hint, param.default))
     struct_name = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Arguments"
     arguments = msgspec.defstruct(struct_name, fields, kw_only=True, forbid_unknown_fields=False)
-    input_schema = root_object(msgspec.json.schema(arguments))
+    input_schema = schema_of(arguments)
     input_schema.setdefault("type", "object")
     input_schema.setdefault("properties", {})
     for param_name, schema in foreign.items():

@@ -59,7 +59,24 @@ def schema_of(tp: Any) -> dict[str, Any]:
         schema.pop("title", None)
         # (A recursive model is a `$ref` at the root, as msgspec gives for every Struct.)
         return root_object(schema)
-    return root_object(msgspec.json.schema(tp))
+    return root_object(_without_closed_tuples(msgspec.json.schema(tp)))
+
+
+def _without_closed_tuples(node: Any) -> Any:
+    """msgspec closes a tuple with `"items": false` after its `prefixItems` (2020-12). A draft-07
+    validator (the TypeScript 1.x SDK's ajv) knows no `prefixItems` and reads `items: false` as "no
+    items at all", refusing every tuple. Where `maxItems` already bounds the tuple to its positions,
+    `items: false` says nothing more under 2020-12: it is dropped (in place; returns `node`)."""
+    if isinstance(node, dict):
+        prefix = node.get("prefixItems")
+        if node.get("items") is False and isinstance(prefix, list) and node.get("maxItems") == len(prefix):
+            del node["items"]
+        for value in node.values():
+            _without_closed_tuples(value)
+    elif isinstance(node, list):
+        for value in node:
+            _without_closed_tuples(value)
+    return node
 
 
 def _pydantic_builtins(value: Any) -> Any:

@@ -122,6 +122,17 @@ def trees() -> list[Tree]:
 
 
 @server.tool()
+def triple() -> tuple[int, str, bool]:
+    """A tuple: `prefixItems` (2020-12), which a draft-07 validator does not know."""
+    return (1, "two", True)
+
+
+@server.tool()
+def located(where: tuple[float, float]) -> dict[str, tuple[int, str]]:
+    return {"at": (int(where[0]), "x")}
+
+
+@server.tool()
 def chain() -> Node:
     return Node(label="1", next=Node(label="2"))
 
@@ -138,14 +149,20 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("tree", {}),
     ("trees", {}),
     ("chain", {}),
+    ("triple", {}),
+    ("located", {"where": [1.5, 2.5]}),
 ]
 
 
-def tour(mode: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, Any]]]:
+def tour(
+    mode: str, inputs: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, dict[str, Any]], list[tuple[str, Any]]]:
     async def main() -> tuple[dict[str, dict[str, Any]], list[tuple[str, Any]]]:
         async with Client.memory(server, mode=mode) as client:
             listed = (await client.request("tools/list")).tools
             schemas = {t.name: wire.to_builtins(t)["outputSchema"] for t in listed}
+            if inputs is not None:
+                inputs.update({t.name: wire.to_builtins(t)["inputSchema"] for t in listed})
             results = []
             for name, args in CALLS:
                 result = await client.call_tool(name, args)
@@ -175,6 +192,27 @@ def test_every_output_schema_compiles_and_holds_its_results(mode: str) -> None:
     assert "Item" not in schemas["one_item"]["$defs"]  # (a class nothing refers to is not repeated)
     assert schemas["chain"]["properties"]["label"]["type"] == "string"
     assert dict(results)["chain"] == {"label": "1", "next": {"label": "2", "next": None}}
+
+
+def test_tuples_hold_under_draft_07_too() -> None:
+    """A tuple's schema is bounded by `maxItems`, not closed with `items: false`: a draft-07 validator
+    (the TypeScript 1.x SDK's ajv) ignores `prefixItems` and read `items: false` as "no items", so
+    that it refused every tuple result; under 2020-12 the meaning is the same."""
+    inputs: dict[str, dict[str, Any]] = {}
+    schemas, results = tour("2025-11-25", inputs)
+    for name, structured in results:
+        jsonschema.Draft7Validator(schemas[name]).validate(structured)
+    assert schemas["triple"]["properties"]["result"] == {
+        "type": "array",
+        "minItems": 3,
+        "maxItems": 3,
+        "prefixItems": [{"type": "integer"}, {"type": "string"}, {"type": "boolean"}],
+    }
+    jsonschema.Draft7Validator(inputs["located"]).validate({"where": [1.5, 2.5]})
+    with pytest.raises(jsonschema.ValidationError):  # (the bound still holds, under both)
+        jsonschema.Draft7Validator(schemas["triple"]).validate({"result": [1, "two", True, 4]})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schemas["triple"]).validate({"result": [1, 2, True]})
 
 
 def test_a_result_that_breaks_the_schema_is_caught_by_the_check() -> None:
