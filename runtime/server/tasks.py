@@ -297,19 +297,23 @@ class Tasks:
                 error: dict[str, Any] = {"code": exc.code, "message": exc.message}
                 if exc.data is not UNSET:
                     error["data"] = exc.data
-                await self._settle(task_id, "failed", ctx, error=error)
+                # The reason goes in the task's statusMessage too (the spec: "diagnostic information
+                # for failed"): a requestor that stops at the status (the TypeScript SDK's task
+                # stream, which reports "Task <id> failed" alone) still sees it.
+                await self._settle(task_id, "failed", ctx, error=error, status_message=exc.message)
                 return
             except Exception:
                 log.exception("task %s failed", task_id)
-                await self._settle(
-                    task_id, "failed", ctx, error={"code": INTERNAL_ERROR, "message": "Internal error"}
-                )
+                error = {"code": INTERNAL_ERROR, "message": "Internal error"}
+                await self._settle(task_id, "failed", ctx, error=error, status_message="Internal error")
                 return
             result = self._wire_result(value, ctx)
             # 2025-11-25 counts a tool's own error as failed; the extension keeps `failed` for
             # protocol errors and reports a tool error as completed with `isError`.
-            failed = result.get("isError") is True and not ctx.era.stateless
-            await self._settle(task_id, "failed" if failed else "completed", ctx, result=result)
+            if result.get("isError") is True and not ctx.era.stateless:
+                await self._settle(task_id, "failed", ctx, result=result, status_message=_text_of(result))
+            else:
+                await self._settle(task_id, "completed", ctx, result=result)
         finally:
             self._running.pop(task_id, None)
             self._inputs.pop(task_id, None)
@@ -516,3 +520,9 @@ class Tasks:
     def waiting(self) -> int:
         """`tasks/result` calls here waiting on a task that another process runs."""
         return sum(len(waiting) for waiting in self._waiting.values())
+
+
+def _text_of(result: dict[str, Any]) -> str | None:
+    """A tool error result's text blocks, joined (None when it has none): its failed task's reason."""
+    texts = [b["text"] for b in result.get("content", ()) if b.get("type") == "text" and "text" in b]
+    return "\n".join(texts) or None

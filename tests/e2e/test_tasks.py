@@ -117,10 +117,14 @@ def test_tool_errors_fail_the_task_and_protocol_errors_come_back_from_tasks_resu
         client, recorder = stdio_client()
         async with client:
             broken = await client.start_tool_task("broken")
-            assert (await broken.wait()).status == "failed"  # 2025-11-25: isError counts as failed
+            ended = await broken.wait()
+            assert ended.status == "failed"  # 2025-11-25: isError counts as failed
+            # The reason is in the status too, for a requestor that stops there (the TS SDK does).
+            assert ended.status_message == "it broke"
             assert (await broken.result()).is_error is True
             failure = await client.start_tool_task("protocol_failure")
-            assert (await failure.wait()).status == "failed"
+            ended = await failure.wait()
+            assert ended.status == "failed" and ended.status_message == "deliberate protocol error"
             with pytest.raises(McpError) as info:
                 await failure.result()
             assert info.value.code == -32603 and info.value.data == {"why": "test"}
@@ -309,7 +313,8 @@ def test_the_extension_creates_and_inlines_in_2026(url: str) -> None:
             assert (await broken.wait()).status == "completed"
             assert (await broken.result()).is_error is True
             failure = await client.start_tool_task("protocol_failure")
-            assert (await failure.wait()).status == "failed"
+            ended = await failure.wait()
+            assert ended.status == "failed" and ended.status_message == "deliberate protocol error"
             with pytest.raises(McpError) as info:
                 await failure.result()
             assert info.value.code == -32603
