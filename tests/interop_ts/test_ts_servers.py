@@ -5,7 +5,8 @@ modes server-everything (test_mcpbind_client.py) does not use:
   session: SSE answers (the default), JSON answers (`enableJsonResponse`), an event store whose tool
   closes its own SSE stream mid-call (SEP-1699: our client resumes with GET and Last-Event-ID), and
   stateless (no session id). Structured results, progress with total and message, the server's
-  ping and roots/list to us, and a session the server forgot (404: our client initializes again).
+  ping and roots/list to us, a session the server forgot (404: our client initializes again), and
+  our tasks against its experimental ones (tasks/get, tasks/result, input_required, cancel, list).
 - `ts_server_v2.mjs`, the 2.x SDK (@modelcontextprotocol/server) serving one factory over HTTP with
   createMcpHandler and over stdio with serveStdio: 2026-07-28 (input by multi-round trip with
   requestState, subscriptions/listen, SSE keep-alive comments), its 2025-era fallbacks, and our
@@ -209,6 +210,41 @@ def test_v1_server_withdraws_its_question(v1_urls: dict[str, str]) -> None:
             assert text(await client.call_tool("weather", {"city": "Oslo"}))  # the session goes on
         # We never answered the withdrawn question.
         assert not [f for f in recorder.sent if b'"result"' in f and b'"action"' in f]
+
+    run(test)
+
+
+@pytest.mark.parametrize("mode", ["sse", "json"])
+def test_v1_server_tasks(mode: str, v1_urls: dict[str, str]) -> None:
+    """Our tasks against the 1.x SDK's (its experimental API, an InMemoryTaskStore): a task-augmented
+    tools/call, tasks/get polled to the end, tasks/result; a task that ends failed with its tool
+    error; one that asks us (input_required: its elicitation comes with tasks/result); tasks/cancel;
+    tasks/list; and the SDK's refusal of a plain call to a task-only tool."""
+
+    async def test() -> None:
+        async with connect(StreamableHttpTransport(v1_urls[mode] + "/mcp"), "2025-11-25") as (
+            client,
+            seen,
+            _,
+        ):
+            assert client.server_capabilities["tasks"]["requests"] == {"tools": {"call": {}}}
+            done = await client.start_tool_task("delay", {"ms": 200})
+            assert (await done.wait()).status == "completed"
+            assert text(await done.result()) == "waited 200 ms"
+            failed = await client.start_tool_task("delay", {"ms": 50, "fail": True})
+            assert (await failed.wait()).status == "failed"
+            outcome = await failed.result()
+            assert outcome.is_error is True and outcome.content[0].text == "delay failed"
+            asks = await client.start_tool_task("confirm-task", {})
+            assert text(await asks.result()) == f"confirmed=true in {asks.task_id}"
+            assert seen.asked == ["Confirm?"]
+            held = await client.start_tool_task("delay", {"ms": 30_000})
+            assert (await held.cancel()).status == "cancelled"
+            listed = {t.task_id: t.status for t in await client.list_tasks()}
+            want = {done.task_id: "completed", failed.task_id: "failed", asks.task_id: "completed"}
+            assert listed.items() >= {**want, held.task_id: "cancelled"}.items()
+            refused = await client.call_tool("delay", {"ms": 1})
+            assert refused.is_error is True and "requires task augmentation" in refused.content[0].text
 
     run(test)
 

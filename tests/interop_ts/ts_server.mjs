@@ -17,12 +17,22 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ElicitResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+import { InMemoryTaskMessageQueue, InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
 
 const spec = JSON.parse(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Tasks (the 1.x SDK's experimental API, as its simpleStreamableHttp example does): one store for
+// every session, as a task outlives the request that created it.
+const taskStore = new InMemoryTaskStore();
+const taskCapabilities = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
+
 function makeServer() {
-  const server = new McpServer({ name: 'mcpbind-interop-ts-server', version: '1.0.0' }, { capabilities: { logging: {} } });
+  const server = new McpServer(
+    { name: 'mcpbind-interop-ts-server', version: '1.0.0' },
+    { capabilities: { logging: {}, tasks: taskCapabilities }, taskStore, taskMessageQueue: new InMemoryTaskMessageQueue() },
+  );
+  registerTaskTools(server);
 
   server.registerTool(
     'weather',
@@ -107,6 +117,46 @@ function makeServer() {
     },
   );
   return server;
+}
+
+// Task tools: 'delay' answers after `ms` (or ends failed: `fail`); 'confirm-task' asks the client
+// (input_required, its elicitation carried by tasks/result) before it answers.
+function registerTaskTools(server) {
+  const taskHandlers = (start) => ({
+    async createTask(args, { taskStore: store, taskRequestedTtl }) {
+      const task = await store.createTask({ ttl: taskRequestedTtl, pollInterval: 100 });
+      start(args, task).then(
+        (result) => store.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result),
+        (error) => store.storeTaskResult(task.taskId, 'failed', { content: [{ type: 'text', text: String(error) }], isError: true }),
+      );
+      return { task };
+    },
+    getTask: (_args, { taskId, taskStore: store }) => store.getTask(taskId),
+    getTaskResult: (_args, { taskId, taskStore: store }) => store.getTaskResult(taskId),
+  });
+  server.experimental.tasks.registerToolTask(
+    'delay',
+    { description: 'A task that answers after `ms`', inputSchema: { ms: z.number(), fail: z.boolean().optional() }, execution: { taskSupport: 'required' } },
+    taskHandlers(async ({ ms, fail }) => {
+      await sleep(ms);
+      return { content: [{ type: 'text', text: fail ? 'delay failed' : `waited ${ms} ms` }], isError: Boolean(fail) };
+    }),
+  );
+  server.experimental.tasks.registerToolTask(
+    'confirm-task',
+    { description: 'A task that asks the client to confirm', inputSchema: {}, execution: { taskSupport: 'optional' } },
+    taskHandlers(async (_args, task) => {
+      const requestedSchema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+      const stream = server.server.experimental.tasks.elicitInputStream({ mode: 'form', message: 'Confirm?', requestedSchema });
+      for await (const message of stream) {
+        if (message.type === 'error') throw message.error;
+        if (message.type === 'result') {
+          return { content: [{ type: 'text', text: `confirmed=${message.result.content?.ok} in ${task.taskId}` }] };
+        }
+      }
+      throw new Error('no answer');
+    }),
+  );
 }
 
 // 'bad-weather': the McpServer would refuse its own invalid output, so the test of a client's
