@@ -1,6 +1,7 @@
 """examples/everything_server.py, plus what the TypeScript interop drivers exercise beyond the
-conformance set: small pages (so that listing paginates), a URL-mode elicitation, and a slow tool
-whose cancellation the server counts (so that a driver can see a cancel arrive).
+conformance set: small pages (so that listing paginates), a URL-mode elicitation, a slow tool
+whose cancellation the server counts (so that a driver can see a cancel arrive), a tool for each
+shape of structured result, and a tool, resource, template and prompt with titles, icons and _meta.
 
     python tests/interop_ts/server.py --transport stdio
     python tests/interop_ts/server.py --transport http --port 3000
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -137,6 +139,118 @@ async def test_ping_client(ctx: Context) -> str:
     """Pings the client (`Context.ping`, session era) and says so."""
     await ctx.ping(timeout=30)
     return "the client answered ping"
+
+
+# Every shape of result a user writes: each tool's outputSchema must compile with the SDKs' validators
+# (1.x: ajv for draft-07, which knows no `prefixItems`) and every structuredContent hold against it.
+
+
+class Tree(msgspec.Struct):
+    """A recursive Struct: its schema refers to itself (`#/$defs/Tree` from the root)."""
+
+    name: str
+    children: list[Tree] = []
+
+
+class Forecast(msgspec.Struct):
+    days: list[Weather]
+    best: Point | None = None
+    by_city: dict[str, Conditions] = {}
+
+
+@server.tool()
+async def test_shape_none(label: str) -> None:
+    """Returns nothing: no outputSchema, no structuredContent."""
+
+
+@server.tool()
+async def test_shape_dataclass() -> Point:
+    return Point(1, 2)
+
+
+@server.tool()
+async def test_shape_typeddict() -> Wind:
+    return {"speed_kmh": 3.5, "direction": "S"}
+
+
+@server.tool()
+async def test_shape_optional(present: bool) -> Point | None:
+    return Point(0, 0, "origin") if present else None
+
+
+@server.tool()
+async def test_shape_mapping() -> dict[str, int]:
+    return {"a": 1, "b": 2}
+
+
+@server.tool()
+async def test_shape_nested() -> Forecast:
+    weather = Weather("Oslo", -3.0, Conditions.RAINY, {"speed_kmh": 40.0, "direction": "N"}, [], "windy")
+    return Forecast([weather], Point(5, 5), {"Oslo": Conditions.RAINY})
+
+
+@server.tool()
+async def test_shape_tree() -> Tree:
+    return Tree("root", [Tree("a", [Tree("a1")]), Tree("b")])
+
+
+@server.tool()
+async def test_shape_enum() -> Conditions:
+    return Conditions.RAINY
+
+
+@server.tool()
+async def test_shape_tuple() -> tuple[int, str, bool]:
+    return (1, "two", True)
+
+
+@server.tool()
+async def test_shape_literal() -> Literal["yes", "no"]:
+    return "yes"
+
+
+@server.tool()
+async def test_shape_datetime() -> datetime:
+    return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@server.tool(
+    title="Decorated tool",
+    icons=[{"src": "data:image/png;base64,iVBORw0KGgo=", "mimeType": "image/png", "sizes": ["16x16"]}],
+    meta={"example.com/owner": "interop"},
+    annotations={"readOnlyHint": True, "title": "Decorated (annotation)"},
+)
+async def test_shape_decorated() -> Point:
+    return Point(7, 7)
+
+
+ICON = {"src": "data:image/png;base64,iVBORw0KGgo=", "mimeType": "image/png", "sizes": ["16x16"]}
+
+
+@server.resource(
+    "test://decorated",
+    title="Decorated resource",
+    mime_type="text/plain",
+    meta={"example.com/owner": "interop"},
+    icons=[ICON],
+    annotations={"audience": ["user"], "priority": 0.5},
+    size=9,
+)
+def decorated_resource() -> str:
+    return "decorated"
+
+
+@server.resource(
+    "test://decorated/{part}", title="Decorated template", meta={"example.com/owner": "interop"}, icons=[ICON]
+)
+def decorated_template(part: str) -> str:
+    return f"decorated {part}"
+
+
+@server.prompt(title="Decorated prompt", meta={"example.com/owner": "interop"}, icons=[ICON])
+def test_decorated_prompt(topic: str) -> str:
+    """A prompt with a title, icons and _meta."""
+    return f"Tell me about {topic}"
 
 
 if __name__ == "__main__":

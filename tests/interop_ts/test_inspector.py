@@ -95,7 +95,8 @@ def test_resources(transport: str, era: str, request: pytest.FixtureRequest) -> 
     listed = inspect(transport, era, request, "--method", "resources/list")
     assert {"test://static-text", "test://static-binary"} <= {r["uri"] for r in listed["resources"]}
     templates = inspect(transport, era, request, "--method", "resources/templates/list")
-    assert [t["uriTemplate"] for t in templates["resourceTemplates"]] == ["test://template/{id}/data"]
+    uri_templates = {t["uriTemplate"] for t in templates["resourceTemplates"]}
+    assert uri_templates == {"test://template/{id}/data", "test://decorated/{part}"}
     read = inspect(transport, era, request, "--method", "resources/read", "--uri", "test://static-text")
     assert read["contents"][0]["text"] == "This is the content of the static text resource."
     read = inspect(transport, era, request, "--method", "resources/read", "--uri", "test://template/7/data")

@@ -6,6 +6,16 @@ a test named `<client>-<transport>-<revision>-<scenario>`.
 - structured_output: tools whose results are a Struct (enum, nested TypedDict, optional member), a
   list of dataclasses and an int; the SDK compiles each outputSchema with ajv and validates every
   structuredContent (a `$ref` it cannot resolve fails the call);
+- structured_shapes: every shape a user's tool returns (dataclass, TypedDict, optional, mapping, nested
+  and recursive Structs, enum, tuple, Literal, datetime, nothing): each outputSchema compiles with the
+  SDK's own validator (1.x: draft-07 ajv) and holds its structured result;
+- metadata: title, icons, annotations and `_meta` on a tool, a resource, a template and a prompt;
+- error_mapping: unknown tool or prompt, a prompt's missing argument (-32602, rejected), a resource
+  not found (-32002 with its uri; 2026-07-28: -32602; 2.x's ResourceNotFoundError), bad arguments
+  and a tool raising (a result with isError, SEP-1303);
+- tasks (1.x at 2025-11-25: its experimental API; 2.x has none): `callToolStream` through created,
+  tasks/get and tasks/result, a task that elicits (input_required), a failed task whose status says
+  why, tasks/cancel, tasks/list, and -32601 for a task-only tool called plainly;
 - completion_resource_template: completion/complete for a resource template's argument;
 - progress_total_message: progress notifications carry total and message to `onprogress`;
 - log_level_filter: messages below the level asked for (logging/setLevel; 2026-07-28: the request's
@@ -60,6 +70,9 @@ EVERY_ERA = [
     "typed_form",
     "sampling_refused",
     "close_quickly",
+    "structured_shapes",
+    "metadata",
+    "error_mapping",
 ]
 SESSION_ERA = ["server_pings_client", "cancel_during_elicitation"]
 SESSION_HTTP = [
@@ -72,10 +85,15 @@ SESSION_HTTP = [
 ]
 
 
-def scenarios(transport: str, revision: str) -> list[str]:
+#: The 1.x SDK's experimental tasks (2.x has no task API).
+V1_ONLY = ["tasks"]
+
+
+def scenarios(sdk: str, transport: str, revision: str) -> list[str]:
     if revision != LEGACY:
         return EVERY_ERA
-    return EVERY_ERA + SESSION_ERA + (SESSION_HTTP if transport == "http" else [])
+    extra = V1_ONLY if sdk == "v1" else []
+    return EVERY_ERA + SESSION_ERA + extra + (SESSION_HTTP if transport == "http" else [])
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +127,7 @@ def driver_run(sdk: str, transport: str, revision: str, request: pytest.FixtureR
         pytest.param(s, t, r, c, id=f"{s}-{t}-{r}-{c}")
         for s, r in RUNS
         for t in TRANSPORTS
-        for c in scenarios(t, r)
+        for c in scenarios(s, t, r)
     ],
 )
 def test_scenario(
@@ -117,6 +135,6 @@ def test_scenario(
 ) -> None:
     require_toolchain()
     result = driver_run(sdk, transport, revision, request)
-    assert sorted(result["checks"]) == sorted(scenarios(transport, revision)), sorted(result["checks"])
+    assert sorted(result["checks"]) == sorted(scenarios(sdk, transport, revision)), sorted(result["checks"])
     got = result["checks"][scenario]
     assert got["ok"], f"{scenario}: {got['detail']}\n--- driver stderr\n{result['stderr'][-2000:]}"

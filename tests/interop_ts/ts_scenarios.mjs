@@ -18,6 +18,7 @@ async function loadV1() {
   const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
   const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
   const t = await import('@modelcontextprotocol/sdk/types.js');
+  const { AjvJsonSchemaValidator } = await import('@modelcontextprotocol/sdk/validation/ajv');
   const requests = { 'sampling/createMessage': t.CreateMessageRequestSchema, 'elicitation/create': t.ElicitRequestSchema };
   return {
     Client,
@@ -27,12 +28,16 @@ async function loadV1() {
     onNotification: (client, method, fn) =>
       client.setNotificationHandler({ 'notifications/message': t.LoggingMessageNotificationSchema }[method], fn),
     request: (client, request, options) => client.request(request, t.CallToolResultSchema, options),
+    // The validator the SDK compiles each outputSchema with (its default: ajv, draft-07).
+    validator: new AjvJsonSchemaValidator(),
+    types: t,
   };
 }
 
 async function loadV2() {
   const m = await import('@modelcontextprotocol/client');
   const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+  const { AjvJsonSchemaValidator } = await import('@modelcontextprotocol/client/validators/ajv');
   return {
     Client: m.Client,
     StreamableHTTPClientTransport: m.StreamableHTTPClientTransport,
@@ -40,6 +45,7 @@ async function loadV2() {
     onRequest: (client, method, fn) => client.setRequestHandler(method, fn),
     onNotification: (client, method, fn) => client.setNotificationHandler(method, fn),
     request: (client, request, options) => client.request(request, options),
+    validator: new AjvJsonSchemaValidator(),
   };
 }
 
@@ -219,6 +225,184 @@ await check('structured_output', async (opened) => {
   expect(got[2] === '{"result":5}', got[2]);
   return got.join(' ');
 });
+
+// Every shape of result a user's tool returns (a dataclass, a TypedDict, an optional, a mapping, nested
+// Structs, a recursive Struct, an enum, a tuple, a Literal, a datetime, nothing): each outputSchema
+// compiles with the SDK's own validator and holds the structured result. (1.x compiles the validators
+// of the last tools/list page alone, so the check compiles them itself, with the SDK's validator;
+// 2.x compiles every page's, and callTool validates too.)
+await check('structured_shapes', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const tools = (await listAllTools(client)).filter((t) => t.name.startsWith('test_shape_'));
+  expect(tools.length === 12, `shape tools: ${tools.map((t) => t.name)}`);
+  const args = { test_shape_none: { label: 'x' }, test_shape_optional: { present: true } };
+  const got = [];
+  for (const tool of tools) {
+    const result = await call(client, tool.name, args[tool.name] ?? {});
+    expect(!result.isError, `${tool.name}: ${JSON.stringify(result)}`);
+    if (tool.name === 'test_shape_none') {
+      expect(tool.outputSchema === undefined && result.structuredContent === undefined, JSON.stringify({ tool, result }));
+      continue;
+    }
+    let verdict;
+    try {
+      verdict = sdk.validator.getValidator(tool.outputSchema)(result.structuredContent);
+    } catch (error) {
+      throw new Error(`${tool.name}: the SDK cannot compile ${JSON.stringify(tool.outputSchema)}: ${error}`);
+    }
+    expect(verdict.valid, `${tool.name}: ${verdict.errorMessage}\n${JSON.stringify(tool.outputSchema)}\n${JSON.stringify(result.structuredContent)}`);
+    got.push(tool.name.slice('test_shape_'.length));
+  }
+  const tree = await call(client, 'test_shape_tree');
+  expect(tree.structuredContent.children[0].children[0].name === 'a1', JSON.stringify(tree.structuredContent));
+  const tuple = await call(client, 'test_shape_tuple');
+  expect(JSON.stringify(tuple.structuredContent) === '{"result":[1,"two",true]}', JSON.stringify(tuple.structuredContent));
+  return got.join(' ');
+});
+
+// A title, icons, annotations and _meta on a tool, a resource, a resource template and a prompt reach
+// the SDK's user as the server declared them (its zod schemas keep them).
+await check('metadata', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const icon = { src: 'data:image/png;base64,iVBORw0KGgo=', mimeType: 'image/png', sizes: ['16x16'] };
+  const meta = { 'example.com/owner': 'interop' };
+  const same = (a, b, what) => expect(JSON.stringify(a) === JSON.stringify(b), `${what}: ${JSON.stringify(a)}`);
+  const tool = (await listAllTools(client)).find((t) => t.name === 'test_shape_decorated');
+  same([tool.title, tool.icons, tool._meta], ['Decorated tool', [icon], meta], 'tool');
+  same(tool.annotations, { title: 'Decorated (annotation)', readOnlyHint: true }, 'tool annotations');
+  const all = async (list, key) => {
+    const items = [];
+    let cursor;
+    for (let i = 0; i < 50; i++) {
+      const page = await list(cursor === undefined ? {} : { cursor });
+      items.push(...page[key]);
+      cursor = page.nextCursor;
+      if (cursor === undefined) return items;
+    }
+    throw new Error(`more than 50 pages of ${key}`);
+  };
+  const resource = (await all((p) => client.listResources(p), 'resources')).find((r) => r.uri === 'test://decorated');
+  same([resource.title, resource.icons, resource._meta, resource.size], ['Decorated resource', [icon], meta, 9], 'resource');
+  same(resource.annotations, { audience: ['user'], priority: 0.5 }, 'resource annotations');
+  const templates = await all((p) => client.listResourceTemplates(p), 'resourceTemplates');
+  const template = templates.find((r) => r.uriTemplate === 'test://decorated/{part}');
+  same([template.title, template.icons, template._meta], ['Decorated template', [icon], meta], 'template');
+  const prompt = (await all((p) => client.listPrompts(p), 'prompts')).find((p) => p.name === 'test_decorated_prompt');
+  same([prompt.title, prompt.icons, prompt._meta], ['Decorated prompt', [icon], meta], 'prompt');
+  same(prompt.arguments, [{ name: 'topic', required: true }], 'prompt arguments');
+  const read = await client.readResource({ uri: 'test://decorated/x' });
+  same(read.contents.map((c) => c.text), ['decorated x'], 'template read');
+  return 'tool, resource, template, prompt';
+});
+
+// -- what the SDK's user receives for each kind of failure ------------------------------------------
+
+await check('error_mapping', async (opened) => {
+  const { client } = await connect();
+  opened.push(client);
+  const rejection = async (promise) => {
+    try {
+      return { answered: await promise };
+    } catch (error) {
+      return { code: error?.code, name: error?.constructor?.name, message: String(error?.message ?? error) };
+    }
+  };
+  // The error the server sent for the last request, as it was on the wire.
+  const wireError = () => client.wire.filter((w) => !w.out && 'error' in w.message).at(-1)?.message.error;
+  const got = {};
+  // Protocol errors: rejected with the server's code.
+  got.unknownTool = await rejection(call(client, 'no_such_tool'));
+  expect(got.unknownTool.code === -32602 && got.unknownTool.message.includes('no_such_tool'), JSON.stringify(got.unknownTool));
+  got.unknownPrompt = await rejection(client.getPrompt({ name: 'no_such_prompt' }));
+  expect(got.unknownPrompt.code === -32602, JSON.stringify(got.unknownPrompt));
+  got.promptArguments = await rejection(client.getPrompt({ name: 'test_prompt_with_arguments', arguments: {} }));
+  expect(got.promptArguments.code === -32602 && got.promptArguments.message.includes('arg1'), JSON.stringify(got.promptArguments));
+  // Resource not found: -32002 with the uri in data (2025-11-25); -32602 in 2026-07-28. 2.x's user
+  // gets its ResourceNotFoundError either way.
+  got.noResource = await rejection(client.readResource({ uri: 'test://no/such/resource' }));
+  const sent = wireError();
+  expect(sent.code === (MODERN ? -32602 : -32002) && sent.data?.uri === 'test://no/such/resource', JSON.stringify(sent));
+  if (spec.sdk === 'v2') expect(got.noResource.name === 'ResourceNotFoundError', JSON.stringify(got.noResource));
+  else expect(got.noResource.code === -32002, JSON.stringify(got.noResource));
+  // Tool execution errors (bad arguments included, SEP-1303): a result with isError, for the model.
+  for (const [name, args, says] of [
+    ['test_structured_number', { a: 'two', b: 3 }, 'Invalid arguments'],
+    ['test_structured_number', { b: 3 }, 'Invalid arguments'],
+    ['test_error_handling', {}, 'intentionally returns an error'],
+  ]) {
+    const outcome = await rejection(call(client, name, args));
+    const result = outcome.answered;
+    expect(result?.isError === true && result.content[0].text.includes(says), `${name} ${JSON.stringify(args)}: ${JSON.stringify(outcome)}`);
+  }
+  textOf(await call(client, 'test_simple_text')); // the connection goes on
+  return JSON.stringify(got);
+});
+
+// -- tasks (2025-11-25, the 1.x SDK's experimental API: 2.x has none) ---------------------------------
+
+if (spec.sdk === 'v1') {
+  await check('tasks', async (opened) => {
+    const asked = [];
+    const { client } = await connect({
+      'elicitation/create': async (request) => {
+        asked.push(request.params.message);
+        return { action: 'accept', content: { confirm: true } };
+      },
+    });
+    opened.push(client);
+    const t = sdk.types;
+    expect(client.getServerCapabilities().tasks?.requests?.tools?.call !== undefined, JSON.stringify(client.getServerCapabilities()));
+    // callToolStream: created, polled with tasks/get, the result by tasks/result.
+    const stream = async (name, args) => {
+      const seen = [];
+      for await (const m of client.experimental.tasks.callToolStream({ name, arguments: args }, t.CallToolResultSchema, { task: { ttl: 60_000 } })) {
+        seen.push(m);
+      }
+      return seen;
+    };
+    const kinds = (seen) => seen.map((m) => (m.type === 'taskStatus' ? m.task.status : m.type)).join(',');
+    const done = await stream('slow_compute', { seconds: 0.2, label: 'ts' });
+    expect(done[0].type === 'taskCreated' && done.at(-1).type === 'result', kinds(done));
+    expect(done.at(-1).result.content[0].text === 'computed ts after 0.2s', JSON.stringify(done.at(-1)));
+    // input_required: the SDK calls tasks/result, which carries the elicitation, then the answer.
+    const confirmed = await stream('confirm_delete', { filename: 'a.txt' });
+    expect(confirmed.at(-1).result?.content[0].text === 'Deleted a.txt', kinds(confirmed));
+    expect(JSON.stringify(asked) === '["Delete a.txt?"]', JSON.stringify(asked));
+    // A tool error fails the task (2025-11-25); the SDK reports the failure, the status says why.
+    const failed = await stream('failing_job', {});
+    const last = failed.filter((m) => m.type === 'taskStatus').at(-1).task;
+    expect(failed.at(-1).type === 'error' && last.status === 'failed', kinds(failed));
+    expect(last.statusMessage === 'failing_job failed, as it always does', JSON.stringify(last));
+    // tasks/cancel while it works; tasks/get says cancelled; tasks/list has them all.
+    const created = await client.request(
+      { method: 'tools/call', params: { name: 'slow_compute', arguments: { seconds: 30 }, task: { ttl: 60_000 } } },
+      t.CreateTaskResultSchema,
+    );
+    const id = created.task.taskId;
+    expect((await client.experimental.tasks.getTask(id)).status === 'working', 'not working');
+    expect((await client.experimental.tasks.cancelTask(id)).status === 'cancelled', 'not cancelled');
+    expect((await client.experimental.tasks.getTask(id)).status === 'cancelled', 'not cancelled after');
+    const listed = [];
+    let cursor;
+    for (let i = 0; i < 20; i++) {
+      const page = await client.experimental.tasks.listTasks(cursor);
+      listed.push(...page.tasks);
+      cursor = page.nextCursor;
+      if (cursor === undefined) break;
+    }
+    const ids = [done[0].task.taskId, confirmed[0].task.taskId, failed[0].task.taskId, id];
+    expect(ids.every((i) => listed.some((l) => l.taskId === i)), `listed ${JSON.stringify(listed)}`);
+    // A task-only tool called plainly: -32601, as the spec says.
+    const plain = await client.callTool({ name: 'failing_job', arguments: {} }).then(
+      (r) => `answered ${JSON.stringify(r)}`,
+      (e) => e.code,
+    );
+    expect(plain === -32601, String(plain));
+    return `${kinds(done)} / ${kinds(confirmed)} / ${kinds(failed)}`;
+  });
+}
 
 // -- completion of a resource template's argument ---------------------------------------------------
 
