@@ -6,7 +6,7 @@ needs (`Types.classes`, in the order they were first needed). The mapping:
 - `type: object` with `properties`: a Struct (`kw_only`; an absent optional member is `UNSET`, not
   null); `additionalProperties: false` makes it refuse unknown members. An object without
   `properties`: `dict[str, T]` (T from `additionalProperties`, else `Any`).
-- `array`: `list[T]` (`items`), `tuple[A, B]` (closed `prefixItems`).
+- `array`: `list[T]` (`items`), `tuple[A, B]` (`prefixItems` closed by `items: false` or by `maxItems`).
 - `string`, `integer`, `number`, `boolean`, `null`: `str`, `int`, `int | float` (3 stays 3), `bool`,
   `None`.
 - `enum`, `const`: `Literal[...]` of strings and integers (other values: their JSON type).
@@ -207,6 +207,11 @@ class Types:
         kinds = base.kinds - {"null"}
         if "any" in kinds or base.struct is not None or "null" in base.kinds:
             return base
+        if base.text.startswith("tuple["):
+            # A tuple's length is its members' (`minItems`/`maxItems` beside `prefixItems` say the
+            # same), and msgspec refuses a length constraint on a fixed tuple: the whole schema
+            # failed to compile, its results unchecked.
+            return base
         if "uniqueItems" in schema:
             self.widened.append("`uniqueItems` is not checked")
         if kinds == {"int", "float"}:  # a JSON number: each Python type gets the constraints it can take
@@ -351,7 +356,12 @@ class Types:
 
     def _array(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
         prefix = schema.get("prefixItems")
-        if isinstance(prefix, list) and prefix and schema.get("items") is False:
+        # A tuple: closed by `items: false`, or held to its length by `minItems` and `maxItems`
+        # (msgspec's schemas as mcpbind serves them, pydantic's). A `minItems` below its length (a
+        # NamedTuple's trailing default) is no fixed tuple.
+        n = len(prefix) if isinstance(prefix, list) else 0
+        closed = schema.get("items") is False or (schema.get("maxItems") == n and schema.get("minItems") == n)
+        if prefix and closed and schema.get("minItems", n) == n:
             items = [
                 self._annotate(p, root, f"{hint}Item{i + 1}", f"{path}[{i}]").text
                 for i, p in enumerate(prefix)

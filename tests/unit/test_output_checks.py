@@ -65,3 +65,44 @@ def test_results_are_checked_against_the_schema_by_wire_name_and_through_referen
         "mcpbind.stubgen.schema",
         "mcpbind.stubgen.forms",
     }
+
+
+def tuple_schema(**bounds: Any) -> dict[str, Any]:
+    prefix = [{"type": "integer"}, {"type": "string"}]
+    return {
+        "type": "object",
+        "properties": {"t": {"type": "array", "prefixItems": prefix, **bounds}},
+        "required": ["t"],
+    }
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"minItems": 2, "maxItems": 2, "items": False},  # msgspec's schema of a tuple
+        {"minItems": 2, "maxItems": 2},  # as mcpbind serves it, and pydantic's
+    ],
+)
+def test_a_tuple_with_its_length_bounds_is_checked(bounds: dict[str, Any], caplog: Any) -> None:
+    """Its length bounds beside its members compiled to a length constraint on a fixed tuple, which
+    msgspec refuses: the whole schema was dropped (a warning) and every result went unchecked."""
+    listed = [{"name": "t", "inputSchema": {"type": "object"}, "outputSchema": tuple_schema(**bounds)}]
+    checks = OutputSchemas([wire.convert(tool, mcp.Tool) for tool in listed])
+    checks.check("t", result({"t": [1, "a"]}))
+    with pytest.raises(InvalidToolResult, match=r"\$\.t\[1\]"):
+        checks.check("t", result({"t": [1, 2]}))
+    with pytest.raises(InvalidToolResult, match="length"):
+        checks.check("t", result({"t": [1, "a", 3]}))
+    assert "cannot be compiled" not in caplog.text
+
+
+def test_a_tuple_whose_last_members_may_be_missing_takes_the_shorter_form() -> None:
+    """`minItems` below its length (a NamedTuple's trailing default): no fixed tuple."""
+    listed = [
+        {"name": "t", "inputSchema": {"type": "object"}, "outputSchema": tuple_schema(minItems=1, maxItems=2)}
+    ]
+    checks = OutputSchemas([wire.convert(tool, mcp.Tool) for tool in listed])
+    checks.check("t", result({"t": [1]}))
+    checks.check("t", result({"t": [1, "a"]}))
+    with pytest.raises(InvalidToolResult, match="length"):
+        checks.check("t", result({"t": [1, "a", 3]}))
