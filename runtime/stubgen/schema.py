@@ -355,6 +355,10 @@ class Types:
         return Annotation(name, frozenset({"object"}), name)
 
     def _array(self, schema: Mapping[str, Any], root: Any, hint: str, path: str) -> Annotation:
+        if isinstance(schema.get("items"), list):
+            # Draft-07 and before (the TypeScript SDKs' zod schemas): `items` as a list is what
+            # 2020-12 calls `prefixItems`, and `additionalItems` its `items`.
+            schema = {**schema, "prefixItems": schema["items"], "items": schema.get("additionalItems", True)}
         prefix = schema.get("prefixItems")
         # A tuple: closed by `items: false`, or held to its length by `minItems` and `maxItems`
         # (msgspec's schemas as mcpbind serves them, pydantic's). A `minItems` below its length (a

@@ -106,3 +106,22 @@ def test_a_tuple_whose_last_members_may_be_missing_takes_the_shorter_form() -> N
     checks.check("t", result({"t": [1, "a"]}))
     with pytest.raises(InvalidToolResult, match="length"):
         checks.check("t", result({"t": [1, "a", 3]}))
+
+
+def test_a_draft_07_tuple_is_checked() -> None:
+    """`items` as a list with `additionalItems: false` (draft-07, as zod describes a tuple for the
+    TypeScript SDKs) was read as no schema at all: a list of anything."""
+    schema = tuple_schema(minItems=2, maxItems=2)
+    schema["properties"]["t"] = {
+        "type": "array",
+        "items": schema["properties"]["t"]["prefixItems"],
+        "additionalItems": False,
+        "minItems": 2,
+        "maxItems": 2,
+    }
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    listed = [{"name": "t", "inputSchema": {"type": "object"}, "outputSchema": schema}]
+    checks = OutputSchemas([wire.convert(tool, mcp.Tool) for tool in listed])
+    checks.check("t", result({"t": [1, "a"]}))
+    with pytest.raises(InvalidToolResult, match=r"\$\.t\[1\]"):
+        checks.check("t", result({"t": [1, 2]}))
