@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final, TypeGuard
 
 __all__ = [
+    "ANNOTATION_NAMES",
     "RESERVED",
     "class_name",
     "constants",
@@ -28,6 +29,14 @@ __all__ = [
 
 RESERVED: Final = frozenset({"self", "given", "expand"})
 """Names a generated method uses itself (its receiver, the helpers its body calls): never a parameter's."""
+
+ANNOTATION_NAMES: Final = frozenset(
+    {"int", "float", "str", "bool", "bytes", "list", "dict", "tuple", "Any", "Literal", "Annotated"}
+    | {"msgspec", "UNSET", "UnsetType"}
+)
+"""Names the generated annotations use: never a Struct member's. msgspec resolves a Struct's
+annotations in its class body, where a member `list` (or `int`, `tuple`...) is the member's descriptor:
+`list[Item]` then fails, and with it the whole module (a schema with such a property went unchecked)."""
 
 
 def class_name(text: str) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .forms import (
+    ANNOTATION_NAMES,
     RESERVED,
     class_name,
     constants,
@@ -329,7 +330,7 @@ class Types:
             self.widened.append(f"{path}: members beyond `properties` are not kept")
         listed = schema.get("required")
         required = {r for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
-        taken = set(RESERVED)
+        taken = set(RESERVED | ANNOTATION_NAMES)
         for wire, sub in schema.get("properties", {}).items():
             if tag is not None and wire == tag[0]:
                 continue  # the tag itself: msgspec writes and checks it

@@ -125,3 +125,28 @@ def test_a_draft_07_tuple_is_checked() -> None:
     checks.check("t", result({"t": [1, "a"]}))
     with pytest.raises(InvalidToolResult, match=r"\$\.t\[1\]"):
         checks.check("t", result({"t": [1, 2]}))
+
+
+def test_members_named_like_the_types_of_annotations_are_checked(caplog: Any) -> None:
+    """Members `list`, `int`, `tuple`, `str`, `Any`: named as they are, they shadowed the types the
+    Struct's annotations use (msgspec resolves them in the class body), the schema failed to compile
+    and results went unchecked."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "int": {"type": "integer", "minimum": 0},
+            "list": {"type": "array", "items": {"type": "string"}},
+            "tuple": {"type": "array", "prefixItems": [{"type": "integer"}], "items": False},
+            "str": {"type": "string"},
+            "Any": {},
+        },
+        "required": ["int", "list"],
+    }
+    listed = [{"name": "t", "inputSchema": {"type": "object"}, "outputSchema": schema}]
+    checks = OutputSchemas([wire.convert(tool, mcp.Tool) for tool in listed])
+    checks.check("t", result({"int": 1, "list": ["a"], "tuple": [2], "str": "s", "Any": None}))
+    with pytest.raises(InvalidToolResult, match=r"\$\.list\[0\]"):
+        checks.check("t", result({"int": 1, "list": [3]}))
+    with pytest.raises(InvalidToolResult, match="int"):
+        checks.check("t", result({"list": []}))
+    assert "cannot be compiled" not in caplog.text
