@@ -4,9 +4,10 @@ modes server-everything (test_mcpbind_client.py) does not use:
 - `ts_server.mjs`, the 1.x SDK's McpServer behind StreamableHTTPServerTransport, a transport per
   session: SSE answers (the default), JSON answers (`enableJsonResponse`), an event store whose tool
   closes its own SSE stream mid-call (SEP-1699: our client resumes with GET and Last-Event-ID), and
-  stateless (no session id). Structured results, progress with total and message, the server's
-  ping and roots/list to us, a session the server forgot (404: our client initializes again), and
-  our tasks against its experimental ones (tasks/get, tasks/result, input_required, cancel, list).
+  stateless (no session id). Structured results (every zod shape, in the SDK's draft-07 form),
+  progress with total and message, the server's ping and roots/list to us, a session the server
+  forgot (404: our client initializes again), and our tasks against its experimental ones
+  (tasks/get, tasks/result, input_required, cancel, list).
 - `ts_server_v2.mjs`, the 2.x SDK (@modelcontextprotocol/server) serving one factory over HTTP with
   createMcpHandler and over stdio with serveStdio: 2026-07-28 (input by multi-round trip with
   requestState, subscriptions/listen, SSE keep-alive comments), its 2025-era fallbacks, and our
@@ -30,6 +31,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
+from mcpbind.client.outputs import InvalidToolResult
 from mcpbind.errors import McpError
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.stdio import StdioClientTransport
@@ -212,6 +214,28 @@ def test_v1_server_withdraws_its_question(v1_urls: dict[str, str]) -> None:
         assert not [f for f in recorder.sent if b'"result"' in f and b'"action"' in f]
 
     run(test)
+
+
+def test_v1_server_zod_shapes(v1_urls: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    """A structured result of every zod shape (tuple, record, union, discriminated union, nullable,
+    optional, default, literal, bounded int, email, datetime, nested tuples), its outputSchema in
+    the SDK's draft-07 form: our client compiles it (no "results go unchecked"), the result holds,
+    and a wrong tuple member is refused."""
+
+    async def test() -> None:
+        async with connect(StreamableHttpTransport(v1_urls["sse"] + "/mcp"), "2025-11-25") as (client, _, _):
+            await client.list_tools()  # (what our client checks results against)
+            result = await client.call_tool("shapes", {})
+            assert result.is_error is not True, result
+            structured = result.structured_content
+            assert structured["tuple"] == [1, "one"] and structured["tagged"] == {"kind": "b", "b": "bee"}
+            assert structured["nested"] == {"deep": {"deeper": [[True]]}}
+            # The same with the tuple's second member a number: refused, at that member.
+            with pytest.raises(InvalidToolResult, match=r"\$\.tuple\[1\]"):
+                await client.call_tool("shapes", {"broken": True})
+
+    run(test)
+    assert "cannot be compiled" not in caplog.text, caplog.text
 
 
 @pytest.mark.parametrize("mode", ["sse", "json"])

@@ -58,6 +58,45 @@ function makeServer() {
     async () => ({ content: [{ type: 'text', text: 'unused' }], structuredContent: { celsius: 1 } }),
   );
 
+  // A structured result of every zod shape a TypeScript user writes: our client checks each against
+  // the outputSchema the SDK made of it (draft-07: `items` as a list for a tuple, `definitions`...).
+  const Shape = z.object({
+    tuple: z.tuple([z.number(), z.string()]),
+    record: z.record(z.string(), z.number()),
+    union: z.union([z.string(), z.number()]),
+    tagged: z.discriminatedUnion('kind', [z.object({ kind: z.literal('a'), a: z.number() }), z.object({ kind: z.literal('b'), b: z.string() })]),
+    nullable: z.string().nullable(),
+    optional: z.string().optional(),
+    withDefault: z.number().default(3),
+    list: z.array(z.object({ name: z.string(), tags: z.array(z.enum(['x', 'y'])) })),
+    literal: z.literal('fixed'),
+    int: z.number().int().min(0).max(10),
+    email: z.string().email(),
+    when: z.string().datetime(),
+    nested: z.object({ deep: z.object({ deeper: z.array(z.tuple([z.boolean()])) }) }),
+  });
+  server.registerTool(
+    'shapes',
+    { description: 'Structured content of many zod shapes', inputSchema: {}, outputSchema: Shape.shape },
+    async () => {
+      const structuredContent = {
+        tuple: [1, 'one'],
+        record: { a: 1 },
+        union: 2,
+        tagged: { kind: 'b', b: 'bee' },
+        nullable: null,
+        withDefault: 4,
+        list: [{ name: 'n', tags: ['x'] }],
+        literal: 'fixed',
+        int: 7,
+        email: 'a@example.invalid',
+        when: '2026-01-02T03:04:05Z',
+        nested: { deep: { deeper: [[true]] } },
+      };
+      return { content: [{ type: 'text', text: JSON.stringify(structuredContent) }], structuredContent };
+    },
+  );
+
   server.registerTool(
     'progress',
     { description: 'Progress with total and message', inputSchema: { steps: z.number() } },
@@ -159,8 +198,9 @@ function registerTaskTools(server) {
   );
 }
 
-// 'bad-weather': the McpServer would refuse its own invalid output, so the test of a client's
-// validation needs the low-level answer. Replace the tools/call handler's result for that tool.
+// 'bad-weather' (and 'shapes' with `broken`): the McpServer would refuse its own invalid output, so
+// the test of a client's validation needs the low-level answer. Replace the tools/call handler's
+// result for those.
 function breakBadWeather(server) {
   const inner = server.server;
   const handlers = inner._requestHandlers;
@@ -168,6 +208,12 @@ function breakBadWeather(server) {
   handlers.set('tools/call', async (request, extra) => {
     if (request.params?.name === 'bad-weather') {
       return { content: [{ type: 'text', text: '{"celsius":"warm"}' }], structuredContent: { celsius: 'warm' } };
+    }
+    if (request.params?.name === 'shapes' && request.params.arguments?.broken) {
+      // The shapes with a tuple's second member of the wrong type: a client checking must refuse it.
+      const good = await original({ ...request, params: { ...request.params, arguments: {} } }, extra);
+      const structuredContent = { ...good.structuredContent, tuple: [1, 2] };
+      return { content: [{ type: 'text', text: JSON.stringify(structuredContent) }], structuredContent };
     }
     return original(request, extra);
   });
