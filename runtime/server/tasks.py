@@ -142,6 +142,12 @@ PEER_WAIT: Final = 5.0
 waits for word of its end before reading the store again (a bus's pub/sub may lose the word)."""
 
 
+SETTLE_RETRY_FIRST: Final = 0.05
+SETTLE_RETRY_MAX: Final = 2.0
+"""Seconds between tries to store a task's end while the store fails: doubling from the first to the
+most (a store back after an outage takes the end within this)."""
+
+
 class TaskPeers(Protocol):
     """The other processes sharing a task store, as a bus between workers reaches them. Each call tells
     them all; the one running the task (or waiting on it) acts, through `Tasks.stop`, `answer_here` or
@@ -291,25 +297,25 @@ class Tasks:
             except asyncio.CancelledError:
                 if job is not None:
                     job.cancel()
-                await self._settle(task_id, "cancelled", ctx)
+                await self._settle(record, "cancelled", ctx)
                 return
             except McpError as exc:
                 error: dict[str, Any] = {"code": exc.code, "message": exc.message}
                 if exc.data is not UNSET:
                     error["data"] = exc.data
-                await self._settle(task_id, "failed", ctx, error=error)
+                await self._settle(record, "failed", ctx, error=error)
                 return
             except Exception:
                 log.exception("task %s failed", task_id)
                 await self._settle(
-                    task_id, "failed", ctx, error={"code": INTERNAL_ERROR, "message": "Internal error"}
+                    record, "failed", ctx, error={"code": INTERNAL_ERROR, "message": "Internal error"}
                 )
                 return
             result = self._wire_result(value, ctx)
             # 2025-11-25 counts a tool's own error as failed; the extension keeps `failed` for
             # protocol errors and reports a tool error as completed with `isError`.
             failed = result.get("isError") is True and not ctx.era.stateless
-            await self._settle(task_id, "failed" if failed else "completed", ctx, result=result)
+            await self._settle(record, "failed" if failed else "completed", ctx, result=result)
         finally:
             self._running.pop(task_id, None)
             self._inputs.pop(task_id, None)
@@ -348,8 +354,26 @@ class Tasks:
                 return new
         raise RuntimeError(f"task {task_id}: the store kept changing under us")
 
-    async def _settle(self, task_id: str, status: str, ctx: Context, **changes: Any) -> None:
-        new = await self._change(task_id, status, input_requests=None, **changes)
+    async def _settle(self, record: TaskRecord, status: str, ctx: Context, **changes: Any) -> None:
+        """Record the end of task `record`. A store that fails meanwhile (a shared one gone away) is
+        tried again, a little later each time, until it takes the end: the end is what clients poll
+        for, and a record left `working` would be polled, and waited on by `tasks/result`, until its
+        TTL. The tries end with the TTL (the record is gone then: there is nothing left to end)."""
+        task_id = record.task_id
+        delay = SETTLE_RETRY_FIRST
+        while True:
+            try:
+                new = await self._change(task_id, status, input_requests=None, **changes)
+                break
+            except Exception as exc:  # the store's failure (StoreUnavailable: Redis away, say)
+                if record.expired(proto.now_ms()):
+                    log.warning("task %s: its end (%s) not stored before its TTL ran out", task_id, status)
+                    return
+                # Said once per task; each retry after it only at debug level.
+                say = log.warning if delay == SETTLE_RETRY_FIRST else log.debug
+                say("task %s: its end (%s) not stored, tried again: %s", task_id, status, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SETTLE_RETRY_MAX)
         if new is not None:
             await self._notify(new, ctx)
 
