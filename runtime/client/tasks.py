@@ -44,6 +44,9 @@ _SAFETY_POLL_S = 30.0
 """Between polls while notifications come on a listen stream: only a safety net."""
 _LISTEN_ACK_S = 10.0
 """How long a listen stream may take to be acknowledged before the task is polled instead."""
+_QUEUED_STATES: Final = 16
+"""The states of a watched task kept until read: a server may send them faster than they are read
+(while an input callback runs, say), and only the latest counts."""
 _STATUSES: Final = frozenset(proto.TRANSITIONS)
 """The statuses the spec names: a task in any other would never be terminal, and polled for ever."""
 
@@ -182,10 +185,12 @@ class TaskEvents:
         except McpError:
             return  # not a task's state: nothing to tell
         for queue in self._queues.get(info.task_id, ()):
+            if queue.full():  # the oldest state gives way: what is waited for is the latest
+                queue.get_nowait()
             queue.put_nowait(info)
 
     def watch(self, task_id: str) -> asyncio.Queue[TaskInfo]:
-        queue: asyncio.Queue[TaskInfo] = asyncio.Queue()
+        queue: asyncio.Queue[TaskInfo] = asyncio.Queue(_QUEUED_STATES)
         self._queues.setdefault(task_id, set()).add(queue)
         return queue
 

@@ -184,3 +184,26 @@ def test_a_task_asking_more_inputs_than_a_round_may_calls_no_callback(tmp_path: 
             assert asked == []
 
     run(main())
+
+
+def test_a_flood_of_status_notifications_keeps_only_the_latest_states(tmp_path: Path) -> None:
+    """Each `notifications/tasks/status` for a watched task was queued until read, without bound: a
+    server sending them faster than a wait reads them (while an input callback runs, say) filled the
+    client's memory. A few of the latest are kept, the last one sent among them."""
+    flood = 5000
+    note = {"jsonrpc": "2.0", "method": "notifications/tasks/status"}
+    lines = [
+        b"!" + json.dumps({**note, "params": {**task(), "statusMessage": f"step {n}"}}).encode()
+        for n in range(flood)
+    ]
+    lines.append(result({}))  # the answer after the flood
+
+    async def main() -> None:
+        async with client(tmp_path, lines) as session:
+            events = session.task_events.watch("t1")
+            await session.request("tools/call", {"name": "t"}, result_type=dict[str, Any])  # after the flood
+            assert 0 < events.qsize() <= 16
+            states = [events.get_nowait() for _ in range(events.qsize())]
+            assert states[-1].status_message == f"step {flood - 1}"
+
+    run(main())
