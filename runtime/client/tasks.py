@@ -386,6 +386,10 @@ class TaskHandle(Generic[R]):
                     del data["_meta"]
             return _typed(data, self.result_type, "tasks/result")
         await self.wait(timeout=timeout)
+        if self._detail.get("status") != self.info.status:
+            # The end came as a notification (a listen stream open for `statuses()`): the last
+            # `tasks/get` is of an earlier state, without the result. Read the end itself.
+            await self.status()
         detail = self._detail
         if self.info.status == "completed" and "result" in detail:
             return _typed(detail["result"], self.result_type, "tasks/get")

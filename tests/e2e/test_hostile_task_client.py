@@ -207,3 +207,35 @@ def test_a_flood_of_status_notifications_keeps_only_the_latest_states(tmp_path: 
             assert states[-1].status_message == f"step {flood - 1}"
 
     run(main())
+
+
+def test_an_end_told_by_notification_is_read_with_its_result(tmp_path: Path) -> None:
+    """A 2026-07-28 task whose end reached `wait()` as a `notifications/tasks` (a listen stream open
+    for `statuses()`, say) failed `result()` with "ended completed with no result": the result was
+    looked for in the last `tasks/get` answer, of the state before. The end is read with its result."""
+    discover = result(
+        {
+            "capabilities": {"tools": {}},
+            "supportedVersions": [STATELESS],
+            "resultType": "complete",
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s", "version": "0"}},
+        }
+    )
+    done = {"content": [{"type": "text", "text": "done"}], "resultType": "complete"}
+    ended = {**task(status="completed", poll=10), "result": done}
+    note = {"jsonrpc": "2.0", "method": "notifications/tasks", "params": ended}
+    lines = [
+        discover,
+        result({**task(poll=10), "resultType": "task"}),
+        b"!" + json.dumps(note).encode(),  # the end told before the poll's answer
+        result({**task(poll=10), "resultType": "complete"}),
+        result({**ended, "resultType": "complete"}),
+    ]
+
+    async def main() -> None:
+        async with client(tmp_path, lines, STATELESS) as session:
+            handle = await session.start_tool_task("t", {})
+            finished = await handle.result(timeout=10)
+            assert finished.content[0].text == "done"
+
+    run(main())
