@@ -39,6 +39,7 @@ __all__ = [
     "TaskInput",
     "TaskPeers",
     "TaskStore",
+    "TaskStoreUnavailable",
     "Tasks",
     "TooManyTasks",
     "TASK_LIMIT",
@@ -54,12 +55,20 @@ class TooManyTasks(McpError):
     code = TASK_LIMIT
 
 
+class TaskStoreUnavailable(McpError):
+    """A shared task store cannot be reached (Redis away): the request fails with the reason, and may
+    be tried again (a failure of the store, not of the server: no internal error)."""
+
+    code = TASK_LIMIT
+
+
 class TaskStore(Protocol):
     """Where task records live. Every method is async so that a shared store (Redis, say) fits."""
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         """Keep a new record; raises `TooManyTasks` when `record.client` already has `max_per_client`
-        unfinished tasks, or the store holds `max_total` records (after dropping expired ones)."""
+        unfinished tasks, or the store holds `max_total` records (after dropping expired ones). Any
+        method of a store that cannot be reached raises `TaskStoreUnavailable`."""
         ...
 
     async def get(self, task_id: str) -> TaskRecord | None:
