@@ -374,7 +374,7 @@ class Tasks:
             try:
                 new = await self._change(task_id, status, input_requests=None, **changes)
                 break
-            except Exception as exc:  # the store's failure (StoreUnavailable: Redis away, say)
+            except TaskStoreUnavailable as exc:
                 if record.expired(proto.now_ms()):
                     log.warning("task %s: its end (%s) not stored before its TTL ran out", task_id, status)
                     return
