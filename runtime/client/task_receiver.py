@@ -47,7 +47,13 @@ class ClientTasks:
         record = proto.new_record(method, self.policy, ttl_ms=ttl, now=now)
         self._records[record.task_id] = record
         self._done[record.task_id] = asyncio.Event()
-        self._runners[record.task_id] = asyncio.get_running_loop().create_task(self._run(record.task_id, run))
+        loop = asyncio.get_running_loop()
+        runner = self._runners[record.task_id] = loop.create_task(self._run(record.task_id, run))
+        # A callback still running when the TTL ends (a question nobody answers) is stopped and its
+        # record dropped, as a server does: nobody could fetch what it made, and the server's
+        # `tasks/result` waiting on it is answered (not found) instead of waiting for ever.
+        expiry = loop.call_later(record.ttl_ms / 1000, self._forget, record.task_id)
+        runner.add_done_callback(lambda _: expiry.cancel())
         return {"task": proto.core_task(record)}
 
     async def _run(self, task_id: str, run: Callable[[], Awaitable[Any]]) -> None:
@@ -77,7 +83,9 @@ class ClientTasks:
 
     def _forget(self, task_id: str) -> None:
         self._records.pop(task_id, None)
-        self._done.pop(task_id, None)
+        done = self._done.pop(task_id, None)
+        if done is not None:
+            done.set()  # a `tasks/result` waiting on it looks again, and finds no task
         runner = self._runners.pop(task_id, None)
         if runner is not None:
             runner.cancel()

@@ -13,15 +13,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import msgspec
 
 from .. import wire
-from ..errors import McpError
+from ..errors import McpError, quoted
 from ..protocol import revisions
 from ..protocol import tasks as proto
-from .calls import next_page
+from ..protocol.jsonrpc import INTERNAL_ERROR
+from .calls import MAX_INPUT_REQUESTS, next_page
 
 __all__ = [
     "TaskClient",
@@ -43,6 +44,38 @@ _SAFETY_POLL_S = 30.0
 """Between polls while notifications come on a listen stream: only a safety net."""
 _LISTEN_ACK_S = 10.0
 """How long a listen stream may take to be acknowledged before the task is polled instead."""
+_QUEUED_STATES: Final = 16
+"""The states of a watched task kept until read: a server may send them faster than they are read
+(while an input callback runs, say), and only the latest counts."""
+_STATUSES: Final = frozenset(proto.TRANSITIONS)
+"""The statuses the spec names: a task in any other would never be terminal, and polled for ever."""
+
+
+def _no_task(why: str) -> McpError:
+    return McpError(f"the server's answer is no task: {why}", code=INTERNAL_ERROR)
+
+
+def _typed(data: Any, result_type: type[R], method: str) -> R:
+    """A task's result as the request's own type; McpError when the server's is not of it."""
+    try:
+        return wire.convert(data, result_type)
+    except msgspec.ValidationError as exc:
+        raise McpError(f"{method}: the server's result is invalid: {exc}", code=INTERNAL_ERROR) from None
+
+
+def _input_requests(method: str, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The input requests of a server's answer (2026-07-28), at most `MAX_INPUT_REQUESTS`: each is a
+    call of the user's callback, as for any request that asks for input (`calls`)."""
+    requests = answer.get("inputRequests") or {}
+    if not isinstance(requests, Mapping):
+        raise McpError(f"{method}: the server's inputRequests is no object", code=INTERNAL_ERROR)
+    if len(requests) > MAX_INPUT_REQUESTS:
+        raise McpError(
+            f"{method}: the server asked for {len(requests)} inputs at once,"
+            f" more than the {MAX_INPUT_REQUESTS} a round may ask",
+            code=INTERNAL_ERROR,
+        )
+    return requests
 
 
 class TaskOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,17 +100,30 @@ class TaskInfo(msgspec.Struct, frozen=True, kw_only=True):
         return self.status in proto.TERMINAL
 
     @classmethod
-    def of(cls, data: Mapping[str, Any]) -> TaskInfo:
+    def of(cls, data: Any) -> TaskInfo:
+        """A task as the server sent it; McpError when it is none: no object, a `taskId` that is no
+        string, a status the spec does not name. Members that only inform (times, TTL, interval,
+        message) are kept when they have their type, else dropped."""
+        if not isinstance(data, Mapping):
+            raise _no_task(f"{quoted(data)} is no object")
+        task_id, status = data.get("taskId"), data.get("status")
+        if type(task_id) is not str:
+            raise _no_task(f"taskId {quoted(task_id)} is no string")
+        if status not in _STATUSES:
+            raise _no_task(
+                f"task {quoted(task_id)} has status {quoted(status)}, which the spec does not name"
+            )
         ttl = data.get("ttlMs", data.get("ttl"))
         poll = data.get("pollIntervalMs", data.get("pollInterval"))
+        message = data.get("statusMessage")
         return cls(
-            task_id=str(data["taskId"]),
-            status=str(data["status"]),
-            status_message=data.get("statusMessage"),
+            task_id=task_id,
+            status=status,
+            status_message=message if type(message) is str else None,
             created_at=str(data.get("createdAt", "")),
             last_updated_at=str(data.get("lastUpdatedAt", "")),
-            ttl_ms=int(ttl) if isinstance(ttl, int) else None,
-            poll_interval_ms=int(poll) if isinstance(poll, int) else None,
+            ttl_ms=ttl if type(ttl) is int else None,
+            poll_interval_ms=poll if type(poll) is int else None,
         )
 
 
@@ -136,13 +182,15 @@ class TaskEvents:
     def publish(self, params: Mapping[str, Any]) -> None:
         try:
             info = TaskInfo.of(params)
-        except (KeyError, TypeError, ValueError):
+        except McpError:
             return  # not a task's state: nothing to tell
         for queue in self._queues.get(info.task_id, ()):
+            if queue.full():  # the oldest state gives way: what is waited for is the latest
+                queue.get_nowait()
             queue.put_nowait(info)
 
     def watch(self, task_id: str) -> asyncio.Queue[TaskInfo]:
-        queue: asyncio.Queue[TaskInfo] = asyncio.Queue()
+        queue: asyncio.Queue[TaskInfo] = asyncio.Queue(_QUEUED_STATES)
         self._queues.setdefault(task_id, set()).add(queue)
         return queue
 
@@ -204,16 +252,30 @@ class TaskHandle(Generic[R]):
         if self.info is None:
             return TaskInfo(task_id="", status="completed")
         data = await self._task_request("tasks/get")
-        self.info = TaskInfo.of(data)
+        self.info = self._same_task("tasks/get", data)
         self._detail = data
         return self.info
 
+    def _same_task(self, method: str, data: Any) -> TaskInfo:
+        """The state in the server's answer about this task; McpError if it is about another."""
+        assert self.info is not None
+        info = TaskInfo.of(data)
+        if info.task_id != self.info.task_id:
+            raise McpError(
+                f"{method} {quoted(self.info.task_id)}: the server answered with task {quoted(info.task_id)}",
+                code=INTERNAL_ERROR,
+            )
+        return info
+
     def _interval(self, previous: float) -> float:
         """The next wait between polls: doubling from a short first one, never past the server's
-        suggested interval (or a second when it suggests none)."""
+        suggested interval (or a second when it suggests none). Whatever it suggests, polls are at
+        least `_FIRST_POLL_S` apart (a server's 0 or negative interval must not make the client
+        poll without pause) and at most `_SAFETY_POLL_S` (nor a huge one stop the polling)."""
         assert self.info is not None
         suggested = self.info.poll_interval_ms
-        ceiling = suggested / 1000 if suggested else _DEFAULT_POLL_S
+        ceiling = suggested / 1000 if suggested is not None and suggested > 0 else _DEFAULT_POLL_S
+        ceiling = min(max(ceiling, _FIRST_POLL_S), _SAFETY_POLL_S)
         return min(ceiling, max(_FIRST_POLL_S, previous * 2))
 
     async def statuses(self) -> AsyncIterator[TaskInfo]:
@@ -296,7 +358,7 @@ class TaskHandle(Generic[R]):
 
     async def _answer_input(self, answered: set[bytes]) -> bool:
         """Answer the input requests of the last `tasks/get` not answered yet; True if any were."""
-        requests = self._detail.get("inputRequests") or {}
+        requests = _input_requests("tasks/get", self._detail)
         fresh = {}
         for key, request in requests.items():
             seen = msgspec.json.encode([key, request])
@@ -317,14 +379,20 @@ class TaskHandle(Generic[R]):
             return self._immediate
         if not self.client.stateless:
             data = await asyncio.wait_for(self._task_request("tasks/result"), timeout)
-            data.get("_meta", {}).pop(proto.RELATED_TASK, None)
-            if not data.get("_meta"):
-                data.pop("_meta", None)
-            return wire.convert(data, self.result_type)
+            meta = data.get("_meta")
+            if isinstance(meta, dict):
+                meta.pop(proto.RELATED_TASK, None)
+                if not meta:
+                    del data["_meta"]
+            return _typed(data, self.result_type, "tasks/result")
         await self.wait(timeout=timeout)
+        if self._detail.get("status") != self.info.status:
+            # The end came as a notification (a listen stream open for `statuses()`): the last
+            # `tasks/get` is of an earlier state, without the result. Read the end itself.
+            await self.status()
         detail = self._detail
         if self.info.status == "completed" and "result" in detail:
-            return wire.convert(detail["result"], self.result_type)
+            return _typed(detail["result"], self.result_type, "tasks/get")
         error = detail.get("error")
         if isinstance(error, dict):
             raise McpError(
@@ -338,7 +406,7 @@ class TaskHandle(Generic[R]):
             return TaskInfo(task_id="", status="completed")
         answer = await self._task_request("tasks/cancel")
         if "taskId" in answer:
-            self.info = TaskInfo.of(answer)
+            self.info = self._same_task("tasks/cancel", answer)
             return self.info
         return await self.status()  # the extension's ack is empty: read the state back
 
@@ -371,7 +439,7 @@ async def start_tool_task(
         params["task"] = {} if ttl is None else {"ttl": ttl}
         created = await client.request("tools/call", params, timeout=timeout, result_type=dict[str, Any])
         if "task" not in created:  # a server that ignored the request for a task answered at once
-            return TaskHandle(client, None, result_type, immediate=wire.convert(created, result_type))
+            return TaskHandle(client, None, result_type, immediate=_typed(created, result_type, "tools/call"))
         return TaskHandle(client, TaskInfo.of(created["task"]), result_type)
     params["_meta"] = _extension_meta(client)
     for _ in range(_MAX_ROUNDS):
@@ -380,10 +448,10 @@ async def start_tool_task(
         if kind == "task":
             return TaskHandle(client, TaskInfo.of(answer), result_type)
         if kind != "input_required":
-            return TaskHandle(client, None, result_type, immediate=wire.convert(answer, result_type))
+            return TaskHandle(client, None, result_type, immediate=_typed(answer, result_type, "tools/call"))
         # Input the server needs before it starts the task (multi round-trip input, then the task).
         params = {k: v for k, v in params.items() if k not in ("inputResponses", "requestState")}
-        requests = answer.get("inputRequests") or {}
+        requests = _input_requests("tools/call", answer)
         params["inputResponses"] = {key: await client.fulfil(req) for key, req in requests.items()}
         if "requestState" in answer:
             params["requestState"] = answer["requestState"]
@@ -406,7 +474,10 @@ async def list_tasks(client: TaskClient) -> list[TaskInfo]:
         page = await client.request(
             "tasks/list", {"cursor": cursor} if cursor else {}, result_type=dict[str, Any]
         )
-        found.extend(TaskInfo.of(t) for t in page.get("tasks", ()))
+        tasks = page.get("tasks", ())
+        if not isinstance(tasks, list):
+            raise McpError("tasks/list: the server's tasks is no list", code=INTERNAL_ERROR)
+        found.extend(TaskInfo.of(t) for t in tasks)
         nxt = page.get("nextCursor")
         if not nxt:
             break

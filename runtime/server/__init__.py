@@ -14,7 +14,7 @@ from .session import Connection, SessionSnapshot
 if TYPE_CHECKING:
     from ..protocol.tasks import TaskPolicy, TaskRecord
     from .shared import MemoryState, SharedState
-    from .tasks import MemoryTaskStore, TaskStore, TooManyTasks
+    from .tasks import MemoryTaskStore, TaskStore, TaskStoreUnavailable, TooManyTasks
 
 __all__ = [
     "Server",
@@ -32,6 +32,7 @@ __all__ = [
     "TaskPolicy",
     "TaskRecord",
     "TaskStore",
+    "TaskStoreUnavailable",
     "TooManyTasks",
 ]
 
@@ -44,6 +45,7 @@ _LAZY = {
     "TaskRecord": "mcpbind.protocol.tasks",
     "MemoryTaskStore": "mcpbind.server.tasks",
     "TaskStore": "mcpbind.server.tasks",
+    "TaskStoreUnavailable": "mcpbind.server.tasks",
     "TooManyTasks": "mcpbind.server.tasks",
 }
 

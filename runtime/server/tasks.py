@@ -39,6 +39,7 @@ __all__ = [
     "TaskInput",
     "TaskPeers",
     "TaskStore",
+    "TaskStoreUnavailable",
     "Tasks",
     "TooManyTasks",
     "TASK_LIMIT",
@@ -54,12 +55,20 @@ class TooManyTasks(McpError):
     code = TASK_LIMIT
 
 
+class TaskStoreUnavailable(McpError):
+    """A shared task store cannot be reached (Redis away): the request fails with the reason, and may
+    be tried again (a failure of the store, not of the server: no internal error)."""
+
+    code = TASK_LIMIT
+
+
 class TaskStore(Protocol):
     """Where task records live. Every method is async so that a shared store (Redis, say) fits."""
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         """Keep a new record; raises `TooManyTasks` when `record.client` already has `max_per_client`
-        unfinished tasks, or the store holds `max_total` records (after dropping expired ones)."""
+        unfinished tasks, or the store holds `max_total` records (after dropping expired ones). Any
+        method of a store that cannot be reached raises `TaskStoreUnavailable`."""
         ...
 
     async def get(self, task_id: str) -> TaskRecord | None:
@@ -140,6 +149,12 @@ class MemoryTaskStore:
 PEER_WAIT: Final = 5.0
 """The default of `Tasks.peer_wait`: seconds a `tasks/result` waiting on a task run by another process
 waits for word of its end before reading the store again (a bus's pub/sub may lose the word)."""
+
+
+SETTLE_RETRY_FIRST: Final = 0.05
+SETTLE_RETRY_MAX: Final = 2.0
+"""Seconds between tries to store a task's end while the store fails: doubling from the first to the
+most (a store back after an outage takes the end within this)."""
 
 
 class TaskPeers(Protocol):
@@ -291,7 +306,7 @@ class Tasks:
             except asyncio.CancelledError:
                 if job is not None:
                     job.cancel()
-                await self._settle(task_id, "cancelled", ctx)
+                await self._settle(record, "cancelled", ctx)
                 return
             except McpError as exc:
                 error: dict[str, Any] = {"code": exc.code, "message": exc.message}
@@ -300,20 +315,20 @@ class Tasks:
                 # The reason goes in the task's statusMessage too (the spec: "diagnostic information
                 # for failed"): a requestor that stops at the status (the TypeScript SDK's task
                 # stream, which reports "Task <id> failed" alone) still sees it.
-                await self._settle(task_id, "failed", ctx, error=error, status_message=exc.message)
+                await self._settle(record, "failed", ctx, error=error, status_message=exc.message)
                 return
             except Exception:
                 log.exception("task %s failed", task_id)
                 error = {"code": INTERNAL_ERROR, "message": "Internal error"}
-                await self._settle(task_id, "failed", ctx, error=error, status_message="Internal error")
+                await self._settle(record, "failed", ctx, error=error, status_message="Internal error")
                 return
             result = self._wire_result(value, ctx)
             # 2025-11-25 counts a tool's own error as failed; the extension keeps `failed` for
             # protocol errors and reports a tool error as completed with `isError`.
             if result.get("isError") is True and not ctx.era.stateless:
-                await self._settle(task_id, "failed", ctx, result=result, status_message=_text_of(result))
+                await self._settle(record, "failed", ctx, result=result, status_message=_text_of(result))
             else:
-                await self._settle(task_id, "completed", ctx, result=result)
+                await self._settle(record, "completed", ctx, result=result)
         finally:
             self._running.pop(task_id, None)
             self._inputs.pop(task_id, None)
@@ -352,8 +367,26 @@ class Tasks:
                 return new
         raise RuntimeError(f"task {task_id}: the store kept changing under us")
 
-    async def _settle(self, task_id: str, status: str, ctx: Context, **changes: Any) -> None:
-        new = await self._change(task_id, status, input_requests=None, **changes)
+    async def _settle(self, record: TaskRecord, status: str, ctx: Context, **changes: Any) -> None:
+        """Record the end of task `record`. A store that fails meanwhile (a shared one gone away) is
+        tried again, a little later each time, until it takes the end: the end is what clients poll
+        for, and a record left `working` would be polled, and waited on by `tasks/result`, until its
+        TTL. The tries end with the TTL (the record is gone then: there is nothing left to end)."""
+        task_id = record.task_id
+        delay = SETTLE_RETRY_FIRST
+        while True:
+            try:
+                new = await self._change(task_id, status, input_requests=None, **changes)
+                break
+            except TaskStoreUnavailable as exc:
+                if record.expired(proto.now_ms()):
+                    log.warning("task %s: its end (%s) not stored before its TTL ran out", task_id, status)
+                    return
+                # Said once per task; each retry after it only at debug level.
+                say = log.warning if delay == SETTLE_RETRY_FIRST else log.debug
+                say("task %s: its end (%s) not stored, tried again: %s", task_id, status, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, SETTLE_RETRY_MAX)
         if new is not None:
             await self._notify(new, ctx)
 

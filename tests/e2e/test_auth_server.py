@@ -321,6 +321,26 @@ def test_insufficient_scope_is_403_with_the_scopes_to_ask_for(
     run(main())
 
 
+def test_the_scopes_to_ask_for_are_named_whole_however_many_the_caller_has(
+    auth: AuthServer, endpoint: str
+) -> None:
+    """The `scope` of a 403 was cut at 200 characters, as an error description is: a caller holding
+    many scopes was told to ask for a list ending in a scope cut in two (and without the one it
+    needs, when that sorted last), so authorizing again could not succeed. It names each scope
+    whole; a scope that is no scope token (a `"` in it) is left out rather than garbled."""
+
+    async def main() -> None:
+        held = [f"project:{n:02}:documents.read" for n in range(20)]
+        token = auth.mint(endpoint, scope=" ".join([*held, 'odd"scope', "files:read"]))
+        message = modern(1, "tools/call", {"name": "write_file", "arguments": {"name": "a"}})
+        response = await post(endpoint, token, message)
+        assert response.status_code == 403
+        wanted = challenge(response).split('scope="', 1)[1].split('"', 1)[0].split(" ")
+        assert sorted(wanted) == sorted([*held, "files:read", "files:write"])
+
+    run(main())
+
+
 def test_scopes_in_a_session_step_up_keeps_the_session_and_another_principal_is_refused(
     auth: AuthServer, endpoint: str
 ) -> None:

@@ -1,21 +1,28 @@
 """Redis failing under a scaled-out server: unreachable at start (a clear error, no server), lost mid-run
 (requests that need it fail at once with a clear error, nothing hangs, the rest is served), and back
-(service resumes, sessions kept by Redis included)."""
+(service resumes, sessions kept by Redis included; a task that ended meanwhile is recorded as it ended)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from mcpbind.client import Client
+from mcpbind.errors import McpError
+from mcpbind.transports.http.client import StreamableHttpTransport
 
 from ..http_support import call, free_port, messages_of, modern, modern_headers, open_session, serve
 from ..redis_support import RedisServer
 
 SCALED = str(Path(__file__).resolve().parents[1] / "servers" / "scaled.py")
+TASKS = str(Path(__file__).resolve().parents[1] / "servers" / "tasks.py")
 
 
 def test_a_redis_that_cannot_be_reached_at_start_is_a_clear_error() -> None:
@@ -87,3 +94,36 @@ async def _lost_and_back(url: str, store: RedisServer) -> None:
             await asyncio.sleep(0.2)
         assert messages_of(response)[-1]["result"]["content"][0]["text"] == "after"
         assert (await open_session(http, url, "2025-06-18")).id
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+def test_a_task_that_ends_while_redis_is_lost_is_recorded_when_it_is_back(revision: str) -> None:
+    """The end of a task whose code finished while Redis was away was lost: the store's failure ended
+    the runner, and the record stayed `working` until its TTL (an hour), polled in vain, with
+    `tasks/result` waiting as long. The end is stored once Redis is back, and the result is there.
+    Meanwhile a poll fails with the reason, in either era."""
+    store = RedisServer(persist=True)
+    store.start()
+    try:
+        with serve(TASKS, "--redis", store.url) as url:
+
+            async def main() -> None:
+                async with Client(StreamableHttpTransport(url), mode=revision) as client:
+                    handle = await client.start_tool_task("slow", {"seconds": 1.0, "text": "kept"})
+                    store.stop()
+                    await asyncio.sleep(2.0)  # the code ends meanwhile
+                    with pytest.raises(McpError, match=r"Service unavailable: Redis at .* is unavailable"):
+                        await handle.status()  # (2026-07-28 answered "Internal error", and logged it)
+                    store.start()
+                    deadline = time.monotonic() + 20
+                    while True:
+                        with contextlib.suppress(McpError):
+                            if (await handle.status()).status == "completed":
+                                break
+                        assert time.monotonic() < deadline, "the task's end was never stored"
+                        await asyncio.sleep(0.2)
+                    assert (await handle.result(timeout=10)).content[0].text == "kept"
+
+            asyncio.run(asyncio.wait_for(main(), 120))
+    finally:
+        store.close()

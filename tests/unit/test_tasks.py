@@ -176,6 +176,33 @@ def test_expired_records_are_gone_and_purged() -> None:
     asyncio.run(main())
 
 
+def test_a_task_the_client_runs_past_its_ttl_is_stopped_and_its_waiting_result_answered() -> None:
+    """A callback of the server's task that never ended (a question nobody answers) ran on after its
+    TTL, and the server's `tasks/result` waiting on it was never answered: when an expired record was
+    dropped, the event it waited on was dropped with it, unset. At the TTL the callback is cancelled,
+    the record dropped, and the waiting `tasks/result` answered: no such task (-32602)."""
+
+    async def main() -> None:
+        receiver = ClientTasks()
+        stopped = asyncio.Event()
+
+        async def unanswered() -> Any:
+            try:
+                await asyncio.Event().wait()
+            finally:
+                stopped.set()
+
+        task_id = receiver.start("elicitation/create", 200, unanswered)["task"]["taskId"]
+        waiting = asyncio.ensure_future(receiver.answer("tasks/result", {"taskId": task_id}))
+        with pytest.raises(McpError, match="Task not found") as info:
+            await asyncio.wait_for(waiting, 10)
+        assert info.value.code == -32602
+        await asyncio.wait_for(stopped.wait(), 10)
+        assert (await receiver.answer("tasks/list", {}))["tasks"] == []
+
+    asyncio.run(main())
+
+
 def test_the_client_runs_the_servers_tasks() -> None:
     """`ClientTasks`, as `InputCallbacks` uses it for a task-augmented elicitation (2025-11-25)."""
 

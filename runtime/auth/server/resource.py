@@ -184,10 +184,10 @@ class ProtectedResource:
     def step_up(self, principal: Principal, required: frozenset[str]) -> Rejection:
         """403 `insufficient_scope`: the scope to ask for is what is required with what the caller has,
         so that authorizing again loses nothing (the MCP step-up flow)."""
-        wanted = " ".join(sorted(required | principal.scopes))
+        wanted = " ".join(sorted(s for s in required | principal.scopes if _scope_token(s)))
         why = f"Forbidden: this needs the scopes {' '.join(sorted(required))}"
         challenge = (
-            f'Bearer error="insufficient_scope", scope="{_quoted(wanted)}", '
+            f'Bearer error="insufficient_scope", scope="{wanted}", '
             f'resource_metadata="{self.metadata_url}", error_description="{_quoted(why)}"'
         )
         body = error_body(_UNAUTHORIZED, why)
@@ -210,6 +210,13 @@ class ProtectedResource:
         challenge = f'{self._dpop_challenge}, error="{error}", error_description="{_quoted(why)}"'
         headers = ((b"www-authenticate", challenge.encode()), (b"www-authenticate", self._challenge.encode()))
         return Rejection(401, error_body(_UNAUTHORIZED, f"Unauthorized: {why}"), headers)
+
+
+def _scope_token(scope: str) -> bool:
+    """Whether `scope` is a scope token (RFC 6749 3.3: NQCHAR, printable ASCII but `"` and `\\`), so
+    that it may go into `scope="..."` whole. Not cut, unlike a description: a client asks again for
+    exactly the scopes named, and a list cut short would name a scope that does not exist."""
+    return bool(scope) and all("!" <= c <= "~" and c not in '"\\' for c in scope)
 
 
 def _quoted(text: str) -> str:

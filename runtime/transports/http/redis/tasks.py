@@ -13,7 +13,7 @@ Keys, under the connection's prefix:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, cast
 
 import msgspec
@@ -22,7 +22,8 @@ from redis.commands.core import AsyncScript
 
 from ....protocol import tasks as proto
 from ....protocol.tasks import TaskRecord
-from ....server.tasks import TooManyTasks
+from ....server.tasks import TaskStoreUnavailable, TooManyTasks
+from ..sessions import StoreUnavailable
 from .connection import RedisConnection
 
 __all__ = ["RedisTaskStore"]
@@ -93,7 +94,8 @@ return #gone
 
 class RedisTaskStore:
     """A `TaskStore` in Redis (see the module's docstring for its keys). One round trip per call: a poll
-    (`tasks/get`) is one GET; a transition one script. Redis being away raises `StoreUnavailable`."""
+    (`tasks/get`) is one GET; a transition one script. Redis being away raises `TaskStoreUnavailable`
+    (the request that needed it is answered with the reason, not as an internal error)."""
 
     def __init__(self, connection: RedisConnection) -> None:
         self.connection = connection
@@ -112,7 +114,13 @@ class RedisTaskStore:
                 script = self._scripts[source] = client.register_script(source)
             return script(keys, args, client)
 
-        return await self.connection.run(call)
+        return await self._run(call)
+
+    async def _run(self, call: Callable[[Redis], Awaitable[Any]]) -> Any:
+        try:
+            return await self.connection.run(call)
+        except StoreUnavailable as exc:
+            raise TaskStoreUnavailable(f"Service unavailable: {exc}") from exc
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         conn = self.connection
@@ -139,7 +147,7 @@ class RedisTaskStore:
     async def get(self, task_id: str) -> TaskRecord | None:
         key = self.record_prefix + task_id
         # bytes: the client is not told to decode responses.
-        data = cast(bytes | None, await self.connection.run(lambda client: client.get(key)))
+        data = cast(bytes | None, await self._run(lambda client: client.get(key)))
         if data is None:
             return None
         record = _decode(data)
