@@ -20,6 +20,15 @@ that loop does not read, it goes through the hook, as the property rows measure 
 
 Each row is instructions per call less an empty call's (the loop's own cost); the property rows are the
 sums over the payload's three properties. Needs valgrind on PATH.
+
+`--message call_tool_request` or `call_tool_result` splits the one hook those messages pay, their
+`_meta` (`RequestMetaObject`, `ResultMetaObject`), the same way: the whole decode and raw msgspec's; the
+hook as msgspec calls it (the decoder's own, `wire.hook_for`); under it, the conversion any reader of
+the declared members pays (`msgspec.convert` into the members' Struct, `_fields_`, or into each nested
+Struct alone, as the written-out reader converts it), and the open object made (`dict.__new__` and
+its in-place or, the copy that keeps the undeclared members).
+
+    python bench/codec_parts.py --message call_tool_request
 """
 
 from __future__ import annotations
@@ -36,10 +45,17 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 MESSAGE = "input_required_result"
+META_MESSAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "call_tool_request": ("CallToolRequest", ("params", "_meta")),
+    "call_tool_result": ("CallToolResult", ("_meta",)),
+}
+"""The messages whose one hook is their `_meta`'s reader: the type decoded, and where the `_meta` is."""
 
 
-def parts() -> dict[str, Callable[[], Any]]:
+def parts(message: str = MESSAGE) -> dict[str, Callable[[], Any]]:
     """Each measured part as a call with no arguments (its inputs made here, outside the count)."""
+    if message in META_MESSAGES:
+        return meta_parts(message)
     sys.path.insert(0, str(BENCH_DIR))
     import codec
     import msgspec
@@ -72,42 +88,103 @@ def parts() -> dict[str, Callable[[], Any]]:
     }
 
 
-def worker(name: str, number: int) -> None:
-    call = parts()[name]
+def meta_parts(message: str) -> dict[str, Callable[[], Any]]:
+    """The parts of a message whose one hook is its `_meta`'s reader (`META_MESSAGES`)."""
+    sys.path.insert(0, str(BENCH_DIR))
+    import codec
+    import msgspec
+    import raw_msgspec
+
+    from mcpbind import wire
+    from mcpbind.generated import v2026_07_28 as g
+
+    type_name, path = META_MESSAGES[message]
+    tp = getattr(g, type_name)
+    data = codec.build_payloads()[message]
+    meta = json.loads(data)
+    for key in path:
+        meta = meta[key]
+    mine = wire.decoder(tp).decode
+    raw = msgspec.json.Decoder(raw_msgspec.TYPES[message]).decode
+    hook = wire.hook_for(tp)
+    holder = tp if path == ("_meta",) else g.CallToolRequestParams  # the Struct with the `_meta`
+    annotated = next(f.type for f in msgspec.structs.fields(holder) if f.encode_name == "_meta")
+    open_type = next(a for a in (annotated, *getattr(annotated, "__args__", ())) if hasattr(a, "_fields_"))
+    members = open_type._fields_
+    convert, new = msgspec.convert, dict.__new__
+
+    def made() -> Any:
+        inst = new(open_type)
+        inst |= meta
+        return inst
+
+    rows: dict[str, Callable[[], Any]] = {
+        "empty call": lambda: None,
+        f"decode: mcpbind {type_name}": lambda: mine(data),
+        "decode: raw msgspec": lambda: raw(data),
+        f"hook: {open_type.__name__} (the decoder's own)": lambda: hook(open_type, meta),
+        f"  msgspec.convert into its members ({members.__name__})": lambda: convert(meta, members),
+    }
+    for f in msgspec.structs.fields(members):
+        nested = next(
+            (a for a in (f.type, *getattr(f.type, "__args__", ())) if hasattr(a, "__struct_fields__")), None
+        )
+        if nested is not None and f.encode_name in meta:
+            value = meta[f.encode_name]
+            rows[f"  msgspec.convert of `{f.encode_name}` alone ({nested.__name__})"] = (
+                lambda value=value, nested=nested: convert(value, nested)
+            )
+    rows["  the open object made (dict.__new__ and in-place or)"] = made
+    return rows
+
+
+def worker(message: str, name: str, number: int) -> None:
+    call = parts(message)[name]
     for _ in range(50):  # warm caches (decoders, memos) before counting
         call()
     gc.disable()
     sum(map(id, map(lambda _: call(), repeat(None, number))))
 
 
-def count(name: str, number: int) -> int:
+def count(message: str, name: str, number: int) -> int:
     sys.path.insert(0, str(BENCH_DIR))
     from codec_instructions import callgrind_count
 
-    return callgrind_count(__file__, [name, str(number)], number)
+    return callgrind_count(__file__, [message, name, str(number)], number)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--number", type=int, default=2000, help="calls counted per part (default 2000)")
-    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--message",
+        default=MESSAGE,
+        choices=(MESSAGE, *META_MESSAGES),
+        help=f"the message whose decode is split (default {MESSAGE})",
+    )
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.worker[0], int(args.worker[1]))
+        worker(args.worker[0], args.worker[1], int(args.worker[2]))
         return 0
     if shutil.which("valgrind") is None:
         sys.exit("error: valgrind is not on PATH")
-    names = list(parts())
-    empty = count(names[0], args.number)
+    names = list(parts(args.message))
+    empty = count(args.message, names[0], args.number)
     comprehension = 0
     print("| part | instructions per call |")
     print("|---|--:|")
     for name in names[1:]:
-        net = count(name, args.number) - empty
+        net = count(args.message, name, args.number) - empty
         if name.startswith("  a comprehension"):
             comprehension = net
         print(f"| {name} | {net:,} |", flush=True)
-    print(f"\n_rows ending x3 include a 3-item comprehension ({comprehension:,}); an empty call: {empty:,}_")
+    if args.message == MESSAGE:
+        print(
+            f"\n_rows ending x3 include a 3-item comprehension ({comprehension:,}); an empty call: {empty:,}_"
+        )
+    else:
+        print(f"\n_an empty call: {empty:,}_")
     return 0
 
 

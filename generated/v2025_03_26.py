@@ -69,6 +69,10 @@ _new_open: Final = dict.__new__
 where `dict.__new__` is a builtin's plus a type's attribute read per object. They fill it with `|=`,
 an operator (no method looked up, no argument tuple) where `dict.update` is a call."""
 
+_convert: Final = msgspec.convert
+"""`msgspec.convert`, for the written-out readers: one global read per conversion, where the module's
+attribute is a global read and an attribute read."""
+
 Ctx = TypeVar("Ctx", contravariant=True)
 
 
@@ -1832,7 +1836,7 @@ def _define_ToolInputSchema() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+                fields = _convert(obj, _ToolInputSchemaMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -2558,14 +2562,14 @@ def _define_JSONRPCBatchRequestItem() -> None:
                     if value == "2.0":
                         if "id" in obj and "method" in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
                                 )
                             except msgspec.ValidationError:
                                 pass
                         if "method" in obj and "id" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCNotification,
                                     dec_hook=JSONRPCNotificationParams._from_wire.__func__
@@ -2576,14 +2580,12 @@ def _define_JSONRPCBatchRequestItem() -> None:
                                 pass
                 if "jsonrpc" not in obj and "id" in obj and "method" in obj:
                     try:
-                        return msgspec.convert(
-                            obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
-                        )
+                        return _convert(obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook)
                     except msgspec.ValidationError:
                         pass
                 if "jsonrpc" not in obj and "method" in obj and "id" not in obj:
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCNotification,
                             dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
@@ -2642,7 +2644,7 @@ def _define_JSONRPCBatchResponseItem() -> None:
                     if value == "2.0":
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCResponse,
                                     dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -2651,12 +2653,12 @@ def _define_JSONRPCBatchResponseItem() -> None:
                                 pass
                         if "error" in obj and "id" in obj and "result" not in obj:
                             try:
-                                return msgspec.convert(obj, JSONRPCError)
+                                return _convert(obj, JSONRPCError)
                             except msgspec.ValidationError:
                                 pass
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCResponse,
                             dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -2665,7 +2667,7 @@ def _define_JSONRPCBatchResponseItem() -> None:
                         pass
                 if "jsonrpc" not in obj and "error" in obj and "id" in obj and "result" not in obj:
                     try:
-                        return msgspec.convert(obj, JSONRPCError)
+                        return _convert(obj, JSONRPCError)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)

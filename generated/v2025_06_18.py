@@ -69,6 +69,10 @@ _new_open: Final = dict.__new__
 where `dict.__new__` is a builtin's plus a type's attribute read per object. They fill it with `|=`,
 an operator (no method looked up, no argument tuple) where `dict.update` is a call."""
 
+_convert: Final = msgspec.convert
+"""`msgspec.convert`, for the written-out readers: one global read per conversion, where the module's
+attribute is a global read and an attribute read."""
+
 Ctx = TypeVar("Ctx", contravariant=True)
 
 
@@ -2153,7 +2157,7 @@ def _define_ToolInputSchema() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+                fields = _convert(obj, _ToolInputSchemaMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -2244,7 +2248,7 @@ def _define_ToolOutputSchema() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _ToolOutputSchemaMembers)
+                fields = _convert(obj, _ToolOutputSchemaMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -3042,7 +3046,7 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             "format" not in obj or obj["format"] in ("date", "date-time", "email", "uri")
                         ) and "enum" not in obj:
                             try:
-                                return msgspec.convert(obj, StringSchema)
+                                return _convert(obj, StringSchema)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -3052,17 +3056,17 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "minLength" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, EnumSchema)
+                                return _convert(obj, EnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value in ("integer", "number"):
                         try:
-                            return msgspec.convert(obj, NumberSchema)
+                            return _convert(obj, NumberSchema)
                         except msgspec.ValidationError:
                             pass
                     elif value == "boolean":
                         try:
-                            return msgspec.convert(obj, BooleanSchema)
+                            return _convert(obj, BooleanSchema)
                         except msgspec.ValidationError:
                             pass
             return read_union(cls, obj, liberal)
@@ -3133,7 +3137,7 @@ def _define_JSONRPCMessage() -> None:
                     if value == "2.0":
                         if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
                                 )
                             except msgspec.ValidationError:
@@ -3145,7 +3149,7 @@ def _define_JSONRPCMessage() -> None:
                             and ("error" not in obj or "id" not in obj)
                         ):
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCNotification,
                                     dec_hook=JSONRPCNotificationParams._from_wire.__func__
@@ -3156,7 +3160,7 @@ def _define_JSONRPCMessage() -> None:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCResponse,
                                     dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -3165,7 +3169,7 @@ def _define_JSONRPCMessage() -> None:
                                 pass
                         if "error" in obj and "id" in obj and "method" not in obj and "result" not in obj:
                             try:
-                                return msgspec.convert(obj, JSONRPCError)
+                                return _convert(obj, JSONRPCError)
                             except msgspec.ValidationError:
                                 pass
                 if (
@@ -3176,9 +3180,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(
-                            obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
-                        )
+                        return _convert(obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook)
                     except msgspec.ValidationError:
                         pass
                 if (
@@ -3189,7 +3191,7 @@ def _define_JSONRPCMessage() -> None:
                     and ("error" not in obj or "id" not in obj)
                 ):
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCNotification,
                             dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
@@ -3204,7 +3206,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCResponse,
                             dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -3219,7 +3221,7 @@ def _define_JSONRPCMessage() -> None:
                     and "result" not in obj
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCError)
+                        return _convert(obj, JSONRPCError)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)

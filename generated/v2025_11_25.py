@@ -71,6 +71,10 @@ _new_open: Final = dict.__new__
 where `dict.__new__` is a builtin's plus a type's attribute read per object. They fill it with `|=`,
 an operator (no method looked up, no argument tuple) where `dict.update` is a call."""
 
+_convert: Final = msgspec.convert
+"""`msgspec.convert`, for the written-out readers: one global read per conversion, where the module's
+attribute is a global read and an attribute read."""
+
 Ctx = TypeVar("Ctx", contravariant=True)
 
 
@@ -2385,7 +2389,7 @@ def _define_ToolInputSchema() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _ToolInputSchemaMembers)
+                fields = _convert(obj, _ToolInputSchemaMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -2489,7 +2493,7 @@ def _define_ToolOutputSchema() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _ToolOutputSchemaMembers)
+                fields = _convert(obj, _ToolOutputSchemaMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -4152,7 +4156,7 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "oneOf" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, StringSchema)
+                                return _convert(obj, StringSchema)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4164,7 +4168,7 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "enumNames" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4175,23 +4179,23 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "enum" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value in ("integer", "number"):
                         try:
-                            return msgspec.convert(obj, NumberSchema)
+                            return _convert(obj, NumberSchema)
                         except msgspec.ValidationError:
                             pass
                     elif value == "boolean":
                         try:
-                            return msgspec.convert(obj, BooleanSchema)
+                            return _convert(obj, BooleanSchema)
                         except msgspec.ValidationError:
                             pass
                     elif value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4221,7 +4225,7 @@ def _define_ElicitRequestParams() -> None:
         by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
         not read so (the general conversion then gives the value or the error)."""
         try:
-            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+            rest = _convert(obj, _ElicitRequestFormParamsRest)
             values: dict[str, Any] = {}
             read = PrimitiveSchemaDefinition._from_wire
             for name, item in rest.requested_schema.properties.items():
@@ -4281,7 +4285,7 @@ def _define_ElicitRequestParams() -> None:
                     if value == "url":
                         if "elicitationId" in obj and "message" in obj and "url" in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     ElicitRequestURLParams,
                                     dec_hook=RequestMetaObject._from_wire.__func__ if liberal else build_hook,
@@ -4295,7 +4299,7 @@ def _define_ElicitRequestParams() -> None:
                                 if mapped is not None:
                                     return mapped
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     ElicitRequestFormParams,
                                     dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
@@ -4310,7 +4314,7 @@ def _define_ElicitRequestParams() -> None:
                         if mapped is not None:
                             return mapped
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             ElicitRequestFormParams,
                             dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
@@ -4389,18 +4393,18 @@ def _define_EnumSchema() -> None:
                     if value == "string":
                         if "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if "oneOf" in obj and "enum" not in obj:
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4463,7 +4467,7 @@ def _define_JSONRPCMessage() -> None:
                     if value == "2.0":
                         if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(obj, JSONRPCRequest)
+                                return _convert(obj, JSONRPCRequest)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4473,12 +4477,12 @@ def _define_JSONRPCMessage() -> None:
                             and "error" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, JSONRPCNotification)
+                                return _convert(obj, JSONRPCNotification)
                             except msgspec.ValidationError:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCResultResponse,
                                     dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -4492,7 +4496,7 @@ def _define_JSONRPCMessage() -> None:
                             and ("id" not in obj or "result" not in obj)
                         ):
                             try:
-                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                                return _convert(obj, JSONRPCErrorResponse)
                             except msgspec.ValidationError:
                                 pass
                 if (
@@ -4503,7 +4507,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCRequest)
+                        return _convert(obj, JSONRPCRequest)
                     except msgspec.ValidationError:
                         pass
                 if (
@@ -4514,7 +4518,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCNotification)
+                        return _convert(obj, JSONRPCNotification)
                     except msgspec.ValidationError:
                         pass
                 if (
@@ -4525,7 +4529,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCResultResponse,
                             dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -4540,7 +4544,7 @@ def _define_JSONRPCMessage() -> None:
                     and ("id" not in obj or "result" not in obj)
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                        return _convert(obj, JSONRPCErrorResponse)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)
@@ -4589,7 +4593,7 @@ def _define_JSONRPCResponse() -> None:
                     if value == "2.0":
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     JSONRPCResultResponse,
                                     dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -4598,12 +4602,12 @@ def _define_JSONRPCResponse() -> None:
                                 pass
                         if "error" in obj and ("id" not in obj or "result" not in obj):
                             try:
-                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                                return _convert(obj, JSONRPCErrorResponse)
                             except msgspec.ValidationError:
                                 pass
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             JSONRPCResultResponse,
                             dec_hook=Result._from_wire.__func__ if liberal else build_hook,
@@ -4612,7 +4616,7 @@ def _define_JSONRPCResponse() -> None:
                         pass
                 if "jsonrpc" not in obj and "error" in obj and ("id" not in obj or "result" not in obj):
                     try:
-                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                        return _convert(obj, JSONRPCErrorResponse)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)
@@ -4660,7 +4664,7 @@ def _define_MultiSelectEnumSchema() -> None:
                     if value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4859,12 +4863,12 @@ def _define_SingleSelectEnumSchema() -> None:
                     if value == "string":
                         if "enum" in obj and "oneOf" not in obj:
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if "oneOf" in obj and "enum" not in obj:
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)

@@ -84,6 +84,10 @@ _new_open: Final = dict.__new__
 where `dict.__new__` is a builtin's plus a type's attribute read per object. They fill it with `|=`,
 an operator (no method looked up, no argument tuple) where `dict.update` is a call."""
 
+_convert: Final = msgspec.convert
+"""`msgspec.convert`, for the written-out readers: one global read per conversion, where the module's
+attribute is a global read and an attribute read."""
+
 Ctx = TypeVar("Ctx", contravariant=True)
 
 
@@ -315,7 +319,7 @@ def _define_ResultMetaObject() -> None:
             inst |= obj
             try:
                 if "io.modelcontextprotocol/serverInfo" in obj:
-                    inst["io.modelcontextprotocol/serverInfo"] = msgspec.convert(
+                    inst["io.modelcontextprotocol/serverInfo"] = _convert(
                         obj["io.modelcontextprotocol/serverInfo"], Implementation
                     )
             except (KeyError, msgspec.ValidationError):
@@ -507,7 +511,7 @@ def _define_RequestMetaObject() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _RequestMetaObjectMembers)
+                fields = _convert(obj, _RequestMetaObjectMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -3707,7 +3711,7 @@ def _define_SubscriptionsListenResultMetaObject() -> None:
             if type(obj) is not dict:
                 return super()._from_wire(obj, liberal)
             try:
-                fields = msgspec.convert(obj, _SubscriptionsListenResultMetaObjectMembers)
+                fields = _convert(obj, _SubscriptionsListenResultMetaObjectMembers)
             except msgspec.ValidationError:
                 return super()._from_wire(obj, liberal)
             inst = _new_open(cls)
@@ -4088,7 +4092,7 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "oneOf" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, StringSchema)
+                                return _convert(obj, StringSchema)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4100,7 +4104,7 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "enumNames" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4111,23 +4115,23 @@ def _define_PrimitiveSchemaDefinition() -> None:
                             and "enum" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value in ("integer", "number"):
                         try:
-                            return msgspec.convert(obj, NumberSchema)
+                            return _convert(obj, NumberSchema)
                         except msgspec.ValidationError:
                             pass
                     elif value == "boolean":
                         try:
-                            return msgspec.convert(obj, BooleanSchema)
+                            return _convert(obj, BooleanSchema)
                         except msgspec.ValidationError:
                             pass
                     elif value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4155,7 +4159,7 @@ def _define_ElicitRequestParams() -> None:
         by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
         not read so (the general conversion then gives the value or the error)."""
         try:
-            rest = msgspec.convert(obj, _ElicitRequestFormParamsRest)
+            rest = _convert(obj, _ElicitRequestFormParamsRest)
             values: dict[str, Any] = {}
             read = PrimitiveSchemaDefinition._from_wire
             for name, item in rest.requested_schema.properties.items():
@@ -4216,7 +4220,7 @@ def _define_ElicitRequestParams() -> None:
                                 if mapped is not None:
                                     return mapped
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj,
                                     ElicitRequestFormParams,
                                     dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
@@ -4228,7 +4232,7 @@ def _define_ElicitRequestParams() -> None:
                     elif value == "url":
                         if "message" in obj and "url" in obj:
                             try:
-                                return msgspec.convert(obj, ElicitRequestURLParams)
+                                return _convert(obj, ElicitRequestURLParams)
                             except msgspec.ValidationError:
                                 pass
                 if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
@@ -4237,7 +4241,7 @@ def _define_ElicitRequestParams() -> None:
                         if mapped is not None:
                             return mapped
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj,
                             ElicitRequestFormParams,
                             dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
@@ -4387,18 +4391,18 @@ def _define_EnumSchema() -> None:
                     if value == "string":
                         if "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if "oneOf" in obj and "enum" not in obj:
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4497,7 +4501,7 @@ def _define_JSONRPCMessage() -> None:
                     if value == "2.0":
                         if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(obj, JSONRPCRequest)
+                                return _convert(obj, JSONRPCRequest)
                             except msgspec.ValidationError:
                                 pass
                         if (
@@ -4507,12 +4511,12 @@ def _define_JSONRPCMessage() -> None:
                             and "error" not in obj
                         ):
                             try:
-                                return msgspec.convert(obj, JSONRPCNotification)
+                                return _convert(obj, JSONRPCNotification)
                             except msgspec.ValidationError:
                                 pass
                         if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
                                 )
                             except msgspec.ValidationError:
@@ -4524,7 +4528,7 @@ def _define_JSONRPCMessage() -> None:
                             and ("id" not in obj or "result" not in obj)
                         ):
                             try:
-                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                                return _convert(obj, JSONRPCErrorResponse)
                             except msgspec.ValidationError:
                                 pass
                 if (
@@ -4535,7 +4539,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCRequest)
+                        return _convert(obj, JSONRPCRequest)
                     except msgspec.ValidationError:
                         pass
                 if (
@@ -4546,7 +4550,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCNotification)
+                        return _convert(obj, JSONRPCNotification)
                     except msgspec.ValidationError:
                         pass
                 if (
@@ -4557,7 +4561,7 @@ def _define_JSONRPCMessage() -> None:
                     and "error" not in obj
                 ):
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
                         )
                     except msgspec.ValidationError:
@@ -4570,7 +4574,7 @@ def _define_JSONRPCMessage() -> None:
                     and ("id" not in obj or "result" not in obj)
                 ):
                     try:
-                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                        return _convert(obj, JSONRPCErrorResponse)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)
@@ -4619,26 +4623,26 @@ def _define_JSONRPCResponse() -> None:
                     if value == "2.0":
                         if "id" in obj and "result" in obj and "error" not in obj:
                             try:
-                                return msgspec.convert(
+                                return _convert(
                                     obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
                                 )
                             except msgspec.ValidationError:
                                 pass
                         if "error" in obj and ("id" not in obj or "result" not in obj):
                             try:
-                                return msgspec.convert(obj, JSONRPCErrorResponse)
+                                return _convert(obj, JSONRPCErrorResponse)
                             except msgspec.ValidationError:
                                 pass
                 if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
                     try:
-                        return msgspec.convert(
+                        return _convert(
                             obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
                         )
                     except msgspec.ValidationError:
                         pass
                 if "jsonrpc" not in obj and "error" in obj and ("id" not in obj or "result" not in obj):
                     try:
-                        return msgspec.convert(obj, JSONRPCErrorResponse)
+                        return _convert(obj, JSONRPCErrorResponse)
                     except msgspec.ValidationError:
                         pass
             return read_union(cls, obj, liberal)
@@ -4686,7 +4690,7 @@ def _define_MultiSelectEnumSchema() -> None:
                     if value == "array":
                         if "items" in obj:
                             try:
-                                return msgspec.convert(obj, UntitledMultiSelectEnumSchema)
+                                return _convert(obj, UntitledMultiSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
@@ -4957,12 +4961,12 @@ def _define_SingleSelectEnumSchema() -> None:
                     if value == "string":
                         if "enum" in obj and "oneOf" not in obj:
                             try:
-                                return msgspec.convert(obj, UntitledSingleSelectEnumSchema)
+                                return _convert(obj, UntitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                         if "oneOf" in obj and "enum" not in obj:
                             try:
-                                return msgspec.convert(obj, TitledSingleSelectEnumSchema)
+                                return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
             return read_union(cls, obj, liberal)
