@@ -304,16 +304,23 @@ class Tasks:
         """A new record, stored before anyone hears of it (a `tasks/get` right after must find it)."""
         principal = PRINCIPAL.get()
         era = "envelope" if ctx.era.stateless else "session"
-        # Who counts against `max_per_client`, and whose `tasks/list` shows it: the principal; without
-        # authentication, the session (`Connection.client_key`), and on the stateless wire all
+        conn = ctx.connection
+        # Who counts against `max_per_client`: the principal; without authentication, the client as
+        # its transport knows it (`Connection.task_client`: an HTTP session's address, so that opening
+        # more sessions gives no more tasks; else the connection), and on the stateless wire all
         # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
         # client; an address may be a proxy's): a key per request would leave their running tasks
         # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
+        # Whose `tasks/list` shows it is narrower: the principal's, else the session's (`creator`).
+        client, creator = proto.ANONYMOUS, ""
         if principal:
             client = proto.client_of(principal)
-        else:
-            client = ctx.connection.client_key if era == "session" else proto.ANONYMOUS
-        record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
+        elif era == "session":
+            creator = conn.client_key
+            client = conn.task_client or creator
+        record = proto.new_record(
+            method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, creator=creator, era=era
+        )
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
         return record
@@ -578,7 +585,7 @@ class Tasks:
         principal = PRINCIPAL.get()
         records = await self.store.owned_by(principal)
         if not principal:
-            records = [r for r in records if r.client == client]
+            records = [r for r in records if (r.creator or r.client) == client]
         start = 0
         if cursor:
             try:
