@@ -24,8 +24,10 @@ from ..methods import RequestMethod
 from .revisions import Revision
 
 __all__ = [
+    "ADDRESS_PREFIX",
     "ANONYMOUS",
     "PRINCIPAL_PREFIX",
+    "client_at",
     "client_of",
     "EXTENSION",
     "EXTENSION_REQUESTS",
@@ -72,11 +74,22 @@ PRINCIPAL_PREFIX: Final = "principal:"
 """Begins the `client` of an authenticated principal's tasks (`client_of`): no other key does."""
 
 
+ADDRESS_PREFIX: Final = "address:"
+"""Begins the `client` of the tasks of an anonymous client known by its address (`client_at`)."""
+
+
 def client_of(principal: str) -> str:
     """The key a principal's tasks count against `max_per_client` with. In a namespace of its own: a
     principal is whatever `verify_token` names, so one literally named "anonymous" (or like a session's
     key, "anonymous-..." or "session-...") would otherwise share another's allowance."""
     return PRINCIPAL_PREFIX + principal
+
+
+def client_at(address: str) -> str:
+    """The key the tasks of an anonymous client at `address` count against `max_per_client` with,
+    whatever number of sessions it opens (the HTTP transport's `clients.client_of`: an IPv6 address by
+    its /64). In a namespace of its own, as a principal's."""
+    return ADDRESS_PREFIX + address
 
 
 TERMINAL: Final = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
@@ -96,8 +109,10 @@ class TaskPolicy(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval_ms: int = 500
     """The poll interval suggested to clients."""
     max_per_client: int = 100
-    """Unfinished tasks one principal may have; without authentication, one session-era connection,
-    and all anonymous clients of the stateless wire together."""
+    """Unfinished tasks one principal may have; without authentication, one client address over
+    Streamable HTTP sessions (all its sessions together; an address in `HttpSecurity.uncapped_networks`,
+    loopback by default, has an allowance per session), one connection over stdio or WebSocket, and
+    all anonymous clients of the stateless wire together."""
     max_total: int = 10_000
     """Task records the store keeps, finished ones included until their TTL ends (cancelled ones
     are dropped first to make room)."""
@@ -122,8 +137,13 @@ class TaskRecord(msgspec.Struct, frozen=True, kw_only=True):
     owner: str = ""
     """The principal that created it ("": no authentication); only that principal sees the task."""
     client: str = ""
-    """Who counts against `max_per_client`: the principal, else a key for the client's connection."""
+    """Who counts against `max_per_client`: the principal, else a key for the client's address or its
+    connection (`Connection.task_client`)."""
     era: str = "session"
+    creator: str = ""
+    """The anonymous caller that made it (`Connection.client_key`: its session, or its connection),
+    whose `tasks/list` shows it; "" with a principal (`owner`), whose list shows it. Records stored
+    before this member existed have "": `client` was that key then."""
     status_message: str | None = None
     result: dict[str, Any] | None = None
     """The request's result in wire form (terminal `completed`, and `failed` tool results in 2025-11-25)."""
@@ -151,6 +171,11 @@ def over_client_limit(client: str, limit: int) -> str:
             f"Too many tasks: the anonymous clients of this server share one limit of {limit} "
             "unfinished, all in use; wait for one to finish, or authenticate for a limit of your own"
         )
+    if client.startswith(ADDRESS_PREFIX):
+        return (
+            f"Too many tasks: this client's address has its limit of {limit} unfinished, its sessions "
+            "together; wait for one to finish, or cancel one"
+        )
     return (
         f"Too many tasks: this client has its limit of {limit} unfinished; "
         "wait for one to finish, or cancel one"
@@ -168,6 +193,7 @@ def new_record(
     ttl_ms: int | None = None,
     owner: str = "",
     client: str = "",
+    creator: str = "",
     era: str = "session",
     now: int | None = None,
 ) -> TaskRecord:
@@ -184,6 +210,7 @@ def new_record(
         owner=owner,
         client=client or owner,
         era=era,
+        creator=creator,
     )
 
 

@@ -86,6 +86,10 @@ class Connection:
         """`subscriptions/listen` requests being served: their revision, what they want, their route."""
         self._pending_notes: set[asyncio.Task[None]] = set()
         self._client_key: str | None = None
+        self.task_client = ""
+        """Whose allowance of unfinished tasks (`TaskPolicy.max_per_client`) an unauthenticated
+        caller's tasks count against, when the transport knows the client beyond this connection (an
+        HTTP session's: its address, the same for all its sessions); "": `client_key`'s alone."""
 
     @property
     def client_key(self) -> str:

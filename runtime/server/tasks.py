@@ -14,6 +14,7 @@ import asyncio
 import base64
 import contextlib
 import contextvars
+import heapq
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol
@@ -89,48 +90,64 @@ class TaskStore(Protocol):
 
 
 class MemoryTaskStore:
-    """The default store: a dict in this process."""
+    """The default store: a dict in this process. What `create` checks is kept up to date as records
+    come, change and go, so that a create costs the same whatever the store holds (no walk over the
+    records): unfinished records counted per client, every record's expiry in a heap, and the
+    cancelled ones in the order they were cancelled."""
 
     def __init__(self) -> None:
         self._records: dict[str, TaskRecord] = {}
+        self._active: dict[str, int] = {}
+        """Unfinished records per `client` (`max_per_client`); a client with none has no entry."""
+        self._expiry: list[tuple[int, str]] = []
+        """A heap of (expiry, task id): the records in the order their TTL ends. An entry whose record
+        went otherwise (cancelled and dropped, read once expired) is skipped when it comes up; they are
+        dropped all at once when they outnumber the records (amortised, as each went by one removal)."""
+        self._cancelled: dict[str, None] = {}
+        """The ids of cancelled records, oldest cancellation first: dropped first at `max_total`."""
 
     def __len__(self) -> int:
         return len(self._records)
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         records = self._records
+        self._purge(proto.now_ms())  # (its heap's top alone, unless some TTL ended)
         if len(records) >= max_total:
-            await self.purge(proto.now_ms())
-            if len(records) >= max_total:
-                # Cancelled tasks may be dropped at any time (2025-11-25): room for new work first.
-                for task_id in [k for k, r in records.items() if r.status == "cancelled"]:
-                    del records[task_id]
-                    if len(records) < max_total:
-                        break
+            # Cancelled tasks may be dropped at any time (2025-11-25): room for new work first.
+            cancelled = self._cancelled
+            while cancelled and len(records) >= max_total:
+                self._drop(next(iter(cancelled)))
             if len(records) >= max_total:
                 raise TooManyTasks(
                     f"Too many tasks: the server holds its limit of {max_total}; try again later",
                     data={"limit": max_total},
                 )
         client = record.client
-        active = sum(1 for r in records.values() if r.client == client and not r.terminal)
-        if active >= max_per_client:
+        if self._active.get(client, 0) >= max_per_client:
             raise TooManyTasks(
                 proto.over_client_limit(client, max_per_client), data={"limit": max_per_client}
             )
-        records[record.task_id] = record
+        self._hold(record)
+        expiry = self._expiry
+        heapq.heappush(expiry, (record.expires_ms(), record.task_id))
+        if len(expiry) > 2 * len(records) + 64:
+            expiry[:] = [(r.expires_ms(), task_id) for task_id, r in records.items()]
+            heapq.heapify(expiry)
 
     async def get(self, task_id: str) -> TaskRecord | None:
         record = self._records.get(task_id)
         if record is not None and record.expired(proto.now_ms()):
-            del self._records[task_id]
+            self._drop(task_id)
             return None
         return record
 
     async def replace(self, old: TaskRecord, new: TaskRecord) -> bool:
         if self._records.get(old.task_id) != old:
             return False
-        self._records[old.task_id] = new
+        self._let_go(old)
+        self._hold(new)
+        if new.expires_ms() != old.expires_ms():  # (no status change moves it: a store's caller might)
+            heapq.heappush(self._expiry, (new.expires_ms(), new.task_id))
         return True
 
     async def owned_by(self, owner: str) -> list[TaskRecord]:
@@ -140,10 +157,41 @@ class MemoryTaskStore:
         return found
 
     async def purge(self, now: int) -> int:
-        gone = [k for k, r in self._records.items() if r.expired(now)]
-        for key in gone:
-            del self._records[key]
-        return len(gone)
+        return self._purge(now)
+
+    def _purge(self, now: int) -> int:
+        """Drop the records whose TTL has run out, from the heap's top; how many."""
+        expiry, records = self._expiry, self._records
+        gone = 0
+        while expiry and expiry[0][0] <= now:
+            _, task_id = heapq.heappop(expiry)
+            record = records.get(task_id)
+            if record is not None and record.expired(now):  # (else gone already, or its TTL moved)
+                self._drop(task_id)
+                gone += 1
+        return gone
+
+    def _hold(self, record: TaskRecord) -> None:
+        """Keep `record` (new, or in place of the one `_let_go` took off the counts)."""
+        self._records[record.task_id] = record
+        if not record.terminal:
+            self._active[record.client] = self._active.get(record.client, 0) + 1
+        elif record.status == "cancelled":
+            self._cancelled[record.task_id] = None
+
+    def _let_go(self, record: TaskRecord) -> None:
+        """Take `record` off the counts `_hold` put it on (its place in `_records` stays)."""
+        if not record.terminal:
+            left = self._active[record.client] - 1
+            if left:
+                self._active[record.client] = left
+            else:
+                del self._active[record.client]
+        elif record.status == "cancelled":
+            self._cancelled.pop(record.task_id, None)
+
+    def _drop(self, task_id: str) -> None:
+        self._let_go(self._records.pop(task_id))
 
 
 PEER_WAIT: Final = 5.0
@@ -256,16 +304,23 @@ class Tasks:
         """A new record, stored before anyone hears of it (a `tasks/get` right after must find it)."""
         principal = PRINCIPAL.get()
         era = "envelope" if ctx.era.stateless else "session"
-        # Who counts against `max_per_client`, and whose `tasks/list` shows it: the principal; without
-        # authentication, the session (`Connection.client_key`), and on the stateless wire all
+        conn = ctx.connection
+        # Who counts against `max_per_client`: the principal; without authentication, the client as
+        # its transport knows it (`Connection.task_client`: an HTTP session's address, so that opening
+        # more sessions gives no more tasks; else the connection), and on the stateless wire all
         # anonymous clients together. Nothing there tells them apart (a pooled connection serves any
         # client; an address may be a proxy's): a key per request would leave their running tasks
         # bounded only by `max_total`, so one allowance bounds them all. A limit per caller needs auth.
+        # Whose `tasks/list` shows it is narrower: the principal's, else the session's (`creator`).
+        client, creator = proto.ANONYMOUS, ""
         if principal:
             client = proto.client_of(principal)
-        else:
-            client = ctx.connection.client_key if era == "session" else proto.ANONYMOUS
-        record = proto.new_record(method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, era=era)
+        elif era == "session":
+            creator = conn.client_key
+            client = conn.task_client or creator
+        record = proto.new_record(
+            method, self.policy, ttl_ms=ttl_ms, owner=principal, client=client, creator=creator, era=era
+        )
         policy = self.policy
         await self.store.create(record, max_per_client=policy.max_per_client, max_total=policy.max_total)
         return record
@@ -530,7 +585,7 @@ class Tasks:
         principal = PRINCIPAL.get()
         records = await self.store.owned_by(principal)
         if not principal:
-            records = [r for r in records if r.client == client]
+            records = [r for r in records if (r.creator or r.client) == client]
         start = 0
         if cursor:
             try:

@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mcpbind.client import Client
@@ -24,7 +25,7 @@ from mcpbind.server import Context, Server, TooManyTasks
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.redis import RedisConnection, RedisTaskStore
 
-from ..http_support import MODERN, serve
+from ..http_support import BOTH, MODERN, Session, call, initialize, messages_of, request, serve
 from ..redis_support import RedisServer
 from ..schema_check import Recorder
 
@@ -260,6 +261,41 @@ def test_a_task_made_on_one_worker_is_polled_fetched_and_cancelled_on_another(
 
     with two_workers(redis_server.url) as (one, two):
         run(main(one, two))
+
+
+def test_an_addresss_sessions_share_one_allowance_on_every_worker(redis_server: RedisServer) -> None:
+    """An anonymous client's tasks count against its address (loopback bounded here) in Redis, whichever
+    worker serves which of its sessions: a session taken up by another worker from Redis counts there
+    against the same address, not against the session alone."""
+    bounded = ("--redis", redis_server.url, "--max-per-client", "2", "--bound-loopback")
+    with ExitStack() as stack:
+        one, two = (stack.enter_context(serve(SCRIPT, *bounded)) for _ in range(2))
+        local = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(timeout=30, transport=local) as http:
+
+            def opened(url: str) -> Session:
+                answer = http.post(url, json=initialize(SESSION), headers={"accept": BOTH})
+                assert answer.status_code == 200, answer.text
+                session = Session(url, answer.headers["mcp-session-id"], SESSION)
+                note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+                assert http.post(url, json=note, headers=session.headers()).status_code == 202
+                return session
+
+            def start(url: str, session: Session) -> dict[str, Any]:
+                ask = call(2, "only_task", {"seconds": 30}, task={"ttl": 60_000})
+                (answer,) = messages_of(http.post(url, json=ask, headers=session.headers()))
+                return dict(answer.get("result", answer.get("error")))
+
+            first, second, third = opened(one), opened(two), opened(one)
+            held = start(one, first)["task"]["taskId"]
+            assert start(two, second)["task"]["status"] == "working"
+            assert start(one, third)["data"] == {"limit": 2}  # counted with worker two's
+            cancel = request(3, "tasks/cancel", {"taskId": held})
+            assert http.post(two, json=cancel, headers=first.headers()).status_code == 200
+            # `first`, taken up by worker two, takes the place back: the address's, not its own.
+            assert start(two, first)["task"]["status"] == "working"
+            refused = start(one, third)
+            assert refused["data"] == {"limit": 2} and "address" in refused["message"]
 
 
 def test_input_for_a_task_reaches_the_worker_that_runs_it_in_2026(redis_server: RedisServer) -> None:

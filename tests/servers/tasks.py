@@ -23,6 +23,7 @@ parser.add_argument("--trace", action="store_true")
 parser.add_argument("--users", default="")
 parser.add_argument("--redis", default=None)
 parser.add_argument("--peer-wait", type=float, default=None, help="seconds: Tasks.peer_wait")
+parser.add_argument("--bound-loopback", action="store_true", help="no uncapped_networks: loopback bounded")
 args = parser.parse_args()
 
 policy = TaskPolicy(max_per_client=args.max_per_client, max_total=args.max_total, poll_interval_ms=50)
@@ -154,10 +155,10 @@ if __name__ == "__main__":
     if args.trace:
         tracemalloc.start()
     if args.http is not None:
-        security = None
-        if args.users:
-            from mcpbind.transports.http import HttpSecurity
+        from mcpbind.transports.http import HttpSecurity
 
+        security = HttpSecurity(uncapped_networks=()) if args.bound_loopback else None
+        if args.users:
             users = dict(pair.split("=", 1) for pair in args.users.split(","))
 
             async def verify(token: str) -> str | None:

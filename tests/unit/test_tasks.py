@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
+from types import FrameType
 from typing import Any
 
 import msgspec
@@ -24,6 +26,7 @@ from mcpbind.protocol.tasks import (
     TaskRecord,
 )
 from mcpbind.server import MemoryTaskStore, TooManyTasks
+from mcpbind.server import tasks as server_tasks
 
 STATUSES = list(TRANSITIONS)
 # What the 2025-11-25 text allows, written out here apart from the table under test.
@@ -148,6 +151,125 @@ def test_the_memory_store_bounds_per_client_and_in_all() -> None:
     asyncio.run(main())
 
 
+def _lines_run(call: Any) -> int:
+    """The lines of `mcpbind.server.tasks` run by one call of a store method that never waits (the
+    memory store's), driven with no event loop; what it raises is raised."""
+    run = 0
+    filename = server_tasks.__file__
+
+    def count(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal run
+        if event == "line":
+            run += 1
+        return count
+
+    def enter(frame: FrameType, event: str, arg: object) -> Any:
+        return count if frame.f_code.co_filename == filename else None
+
+    sys.settrace(enter)
+    try:
+        call().send(None)
+    except StopIteration:
+        pass
+    finally:
+        sys.settrace(None)
+    return run
+
+
+def test_a_create_does_the_same_work_whatever_the_store_holds() -> None:
+    """Counted in lines run, not timed: a create that walked the records (to count a client's
+    unfinished tasks, or to find expired or cancelled ones at `max_total`) would run lines per record."""
+    policy = TaskPolicy()
+
+    def work(held: int) -> tuple[int, int, int]:
+        store = MemoryTaskStore()
+        for n in range(held):
+            r = tasks.new_record("tools/call", policy, client="busy" if n < 3 else f"c{n}")
+            asyncio.run(store.create(r, max_per_client=3, max_total=held + 2))
+        cancelled = asyncio.run(store.get(next(iter(store._records))))
+        assert cancelled is not None
+        asyncio.run(store.replace(cancelled, tasks.move(cancelled, "cancelled")))
+
+        def create(client: str, max_total: int) -> Any:
+            r = tasks.new_record("tools/call", policy, client=client)
+            return lambda: store.create(r, max_per_client=3, max_total=max_total)
+
+        accepted = _lines_run(create("fresh", held + 2))
+        # At `max_total`: the one cancelled record makes room; then none is left to.
+        making_room = _lines_run(create("other", held + 1))
+        with pytest.raises(TooManyTasks) as info:
+            _lines_run(create("more", held + 1))
+        assert info.value.data == {"limit": held + 1}
+        # "busy" made 3, one of them cancelled since: one more, and it is at its limit.
+        _lines_run(create("busy", held + 9))
+        with pytest.raises(TooManyTasks) as info:
+            _lines_run(create("busy", held + 9))
+        assert info.value.data == {"limit": 3}
+        return accepted, making_room, len(store)
+
+    small, large = work(100), work(10_000)
+    assert small[:2] == large[:2], (small, large)
+    assert (small[2], large[2]) == (102, 10_002)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "create",
+                    "create_expired",
+                    "working",
+                    "input_required",
+                    "completed",
+                    "cancelled",
+                    "get",
+                    "purge",
+                ]
+            ),
+            st.integers(0, 3),
+        ),
+        max_size=60,
+    )
+)
+def test_the_memory_stores_counts_follow_its_records(steps: list[tuple[str, int]]) -> None:
+    """Whatever creates, changes, reads and purges come, the store's counts are those of its records:
+    unfinished ones per client, the cancelled ones, and an expiry entry for each record."""
+    policy = TaskPolicy()
+    store = MemoryTaskStore()
+    made: list[TaskRecord] = []
+
+    async def step(kind: str, n: int) -> None:
+        if kind.startswith("create"):
+            at = tasks.now_ms() - 10 if kind == "create_expired" else None
+            r = tasks.new_record("tools/call", policy, ttl_ms=5, client=f"c{n}", now=at)
+            r = msgspec.structs.replace(r, ttl_ms=5 if at is not None else 60_000)
+            try:
+                await store.create(r, max_per_client=2, max_total=4)
+            except TooManyTasks:
+                return
+            made.append(r)
+        elif kind == "purge":
+            await store.purge(tasks.now_ms())
+        elif made:
+            current = await store.get(made[n % len(made)].task_id)
+            if current is not None and kind != "get" and tasks.can_move(current.status, kind):
+                assert await store.replace(current, tasks.move(current, kind))
+
+    for kind, n in steps:
+        asyncio.run(step(kind, n))
+        held = store._records
+        active: dict[str, int] = {}
+        for r in held.values():
+            if not r.terminal:
+                active[r.client] = active.get(r.client, 0) + 1
+        assert store._active == active
+        assert set(store._cancelled) == {k for k, r in held.items() if r.status == "cancelled"}
+        assert {(r.expires_ms(), k) for k, r in held.items()} <= set(store._expiry)
+        assert len(held) <= 4
+
+
 def test_compare_and_set_refuses_a_stale_writer() -> None:
     async def main() -> None:
         store = MemoryTaskStore()
@@ -166,7 +288,7 @@ def test_expired_records_are_gone_and_purged() -> None:
         store = MemoryTaskStore()
         old = tasks.new_record("tools/call", TaskPolicy(), ttl_ms=1, owner="p", now=tasks.now_ms() - 10)
         fresh = tasks.new_record("tools/call", TaskPolicy(), owner="p")
-        for r in (old, fresh):
+        for r in (fresh, old):  # (a create drops what expired before it: `old` is stored last)
             await store.create(r, max_per_client=10, max_total=10)
         assert [r.task_id for r in await store.owned_by("p")] == [fresh.task_id]
         assert await store.owned_by("q") == []

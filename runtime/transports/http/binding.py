@@ -27,5 +27,6 @@ def new_connection(server: Server, session: Session | None) -> Connection:
         # The same on every worker serving the session (its tasks are its own there too); a digest,
         # so that what the task store keeps does not hold the session's id.
         conn.client_key = "session-" + hashlib.sha256(session.id.encode()).hexdigest()[:32]
+        conn.task_client = session.task_client
     server.attach(conn)
     return conn

@@ -16,6 +16,7 @@ import msgspec
 
 from ...protocol.inbound import INVALID_REQUEST
 from ...protocol.jsonrpc import RequestId
+from ...protocol.tasks import client_at
 from .asgi import Receive, Send, error_body, respond
 from .binding import new_connection
 from .clients import ClientSessions, client_of, uncapped
@@ -60,12 +61,16 @@ class SessionState(msgspec.Struct):
     client: str = ""
     """The address of the client that opened it, when no principal names the client: whose
     `HttpSecurity.max_sessions_per_client` it counts against, on every worker (`clients.client_of`)."""
+    task_client: str = ""
+    """Whose allowance of unfinished tasks its anonymous tasks count against (`Session.task_client`)."""
 
     # The one place a server session (`SessionSnapshot`) and its stored form meet: stores keep this
     # wire form, whatever the server's snapshot becomes.
 
     @classmethod
-    def of(cls, snapshot: SessionSnapshot, principal: str, client: str = "") -> SessionState:
+    def of(
+        cls, snapshot: SessionSnapshot, principal: str, client: str = "", task_client: str = ""
+    ) -> SessionState:
         """The stored form of a session the server negotiated (`Connection.snapshot()`)."""
         return cls(
             snapshot.revision,
@@ -76,6 +81,7 @@ class SessionState(msgspec.Struct):
             list(snapshot.subscriptions),
             principal,
             "" if principal else client,
+            "" if principal else task_client,
         )
 
     def snapshot(self) -> SessionSnapshot:
@@ -137,6 +143,10 @@ class Session:
     """Whose session it is (`SessionState.principal`)."""
     client: str = ""
     """Whose place it takes (`clients.client_of`): its principal, else its client's address."""
+    task_client: str = ""
+    """Whose allowance of unfinished tasks (`TaskPolicy.max_per_client`) its tasks count against
+    without a principal (`Connection.task_client`): its client's address, shared by all its sessions,
+    unless that address is in `HttpSecurity.uncapped_networks` ("": the session's own)."""
     state: SessionState | None = None
     """What the shared store held when this worker last read it (shared stores only)."""
     streams: int = 0
@@ -236,6 +246,7 @@ class SessionTable:
         session.backlog_limit = self.security.max_unsent_bytes
         session.principal = state.principal
         session.client = state.principal or state.client
+        session.task_client = state.task_client
         session.state = state
         session.conn = new_connection(self.server, session)
         try:
@@ -298,7 +309,9 @@ class SessionTable:
 
     @staticmethod
     def state(session: Session) -> SessionState:
-        return SessionState.of(session.conn.snapshot(), session.principal, session.client)
+        return SessionState.of(
+            session.conn.snapshot(), session.principal, session.client, session.task_client
+        )
 
     def sweep(self, now: float) -> None:
         """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
@@ -349,9 +362,10 @@ class SessionTable:
         address (`scope["client"]`), whose sessions are bounded when no principal names the client."""
         principal = who()
         client = client_of(principal, peer)
-        cap = self.security.max_sessions_per_client
-        if cap is not None and not principal and uncapped(peer, self.security.uncapped_networks):
-            cap = None
+        # An anonymous client on an exempt network is bounded neither in sessions nor in tasks by its
+        # address (it may speak for many); any other has one allowance of tasks, its sessions together.
+        exempt = not principal and uncapped(peer, self.security.uncapped_networks)
+        cap = None if exempt else self.security.max_sessions_per_client
         replacing = cap is not None and self.clients.count(client) >= cap
         if replacing and self.clients.longest_idle(client) is None:
             await self._refuse_client(client, send)
@@ -371,6 +385,7 @@ class SessionTable:
         session.backlog_limit = self.security.max_unsent_bytes
         session.principal = principal
         session.client = client
+        session.task_client = "" if principal or exempt else client_at(client)
         session.conn = new_connection(self.server, session)
         stream = Stream(None)
         await feed(session.conn, body, stream)
