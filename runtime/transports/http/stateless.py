@@ -37,6 +37,7 @@ from .stateful import exchange
 if TYPE_CHECKING:
     from ...protocol.revisions import Revision
     from ...server import Connection, Server
+    from ...server.entries import ToolEntry
     from .app import HttpApp
     from .security import HttpSecurity
 
@@ -110,8 +111,18 @@ class StatelessRoute:
                         if decode is None:
                             return None
                         lean = self.lean_calls[version] = (decode, PeekMeta(version))
+                    # A tool called in one step that mirrors no argument in a header (its paths
+                    # found by the first call's check): its arguments read straight into its own
+                    # Struct, which `answer_decided` would convert them into (1.1k instructions less
+                    # than a dict, then converted). Its decoders are kept only for such a tool.
+                    decode = lean[0]
+                    found = tool.call_decoders
+                    if found is not None:
+                        decode = found.get(version) or self._call_decoder(version, tool)
+                    elif tool.one_step and tool.param_paths is not None and not tool.param_paths:
+                        decode = self._call_decoder(version, tool)
                     try:
-                        message = lean[0](body)
+                        message = decode(body)
                     except (msgspec.ValidationError, RecursionError):
                         return None  # the general route reads it again, and says what is wrong with it
                     params = message.params
@@ -159,21 +170,26 @@ class StatelessRoute:
         decode = None
         if spec.params_type is not None:
             params = wire.members_only(spec.params_type) if lean else spec.params_type
-            envelope = msgspec.defstruct(
-                "WholeRequest",
-                [
-                    ("jsonrpc", Literal["2.0"]),
-                    ("id", str | int),  # (as `jsonrpc.valid_id`: a float id is refused on the general route)
-                    ("method", Literal[method]),
-                    ("params", params),
-                ],
-            )
-            # msgspec's strict decoder alone (as `decide_session`'s), with no layer of `wire.decoder`'s
-            # around it: a body it refuses (one an open union's tolerant reading might take) goes
-            # the general route, which reads it again. Its hook is the params' (the envelope's other
-            # members are msgspec's own).
-            decode = msgspec.json.Decoder(envelope, dec_hook=shapes.hook_for(params)).decode
+            decode = _envelope_decoder(method, params, params)
         self.typed[(version, method, lean)] = decode
+        return decode
+
+    def _call_decoder(self, version: str, tool: ToolEntry) -> Callable[[bytes], Any]:
+        """The lean decoder of a call of `tool` in `version` (one the server speaks), its arguments
+        read into the tool's `Signature.arguments`: kept on the tool's registration, which a new
+        registration replaces."""
+        lean = wire.members_only(revisions.revision(version).requests["tools/call"].params_type)
+        params = msgspec.defstruct(
+            lean.__name__,
+            [("arguments", tool.signature.arguments | UnsetType, msgspec.UNSET)],
+            bases=(lean,),
+            kw_only=True,
+            module=lean.__module__,
+        )
+        decode = _envelope_decoder("tools/call", params, lean)
+        if tool.call_decoders is None:
+            tool.call_decoders = {}
+        tool.call_decoders[version] = decode
         return decode
 
     def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
@@ -351,6 +367,24 @@ class StatelessRoute:
     @property
     def revisions(self) -> Collection[str]:
         return self.server.revisions
+
+
+def _envelope_decoder(method: str, params: Any, hooked: Any) -> Callable[[bytes], Any]:
+    """The one-pass decoder of a whole request of `method` whose params are `params` (decode hook:
+    `hooked`'s, the generated type they are read as)."""
+    envelope = msgspec.defstruct(
+        "WholeRequest",
+        [
+            ("jsonrpc", Literal["2.0"]),
+            ("id", str | int),  # (as `jsonrpc.valid_id`: a float id is refused on the general route)
+            ("method", Literal[method]),
+            ("params", params),
+        ],
+    )
+    # msgspec's strict decoder alone (as `decide_session`'s), with no layer of `wire.decoder`'s around
+    # it: a body it refuses (one an open union's tolerant reading might take) goes the general route,
+    # which reads it again. Its hook is the params' (the envelope's other members are msgspec's own).
+    return msgspec.json.Decoder(envelope, dec_hook=shapes.hook_for(hooked)).decode
 
 
 async def _send_answer(send: Send, answer: bytes) -> None:
