@@ -202,3 +202,16 @@ def test_a_plain_tools_arguments_are_read_into_its_struct_from_its_second_call()
     assert seen[0] == seen[1] == seen[3]
     assert seen[0][0] == 200 and seen[0][1]["result"]["content"][0]["text"] == "3"
     assert seen[2][0] == 200 and seen[2][1]["result"]["isError"] is True
+
+
+def test_a_call_of_another_plain_tool_than_its_mcp_name_is_refused() -> None:
+    """`Mcp-Name` naming one plain tool and the body another: a header mismatch, before and after the
+    named tool's first call (which finds that it mirrors no argument)."""
+    with serve_in_process(_server().http_app()) as url, httpx.Client(timeout=30) as http:
+        statuses = []
+        for name in ("add", "echo", "add"):
+            message = modern(1, "tools/call", {"name": name, "arguments": {"a": 1, "b": 2, "text": "t"}})
+            headers = {**modern_headers(message), "mcp-name": "echo"}
+            answer = http.post(url, json=message, headers=headers)
+            statuses.append((answer.status_code, "Header mismatch" in answer.text))
+    assert statuses == [(400, True), (200, False), (400, True)]
