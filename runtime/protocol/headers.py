@@ -114,7 +114,7 @@ def value_at(arguments: Any, path: tuple[str, ...]) -> Any:
     return node
 
 
-class PeekMeta(msgspec.Struct):
+class PeekMeta(msgspec.Struct, frozen=True):
     version: Any = msgspec.field(default=None, name=META_VERSION)
 
 

@@ -500,16 +500,35 @@ def _stateless(
     """A message on the stateless wire: its headers against its body, its revision and method."""
     if peek.method is None:
         return _NO_RESPONSES
-    body_version = peek.params.meta.version if peek.params and peek.params.meta else None
-    if peek.typed is not None and version is not None:
-        # Taken by the one-pass decoder its headers chose (`ServerView.decode_whole`): its method and
-        # `_meta` version are the headers', and a method and revision the server has. Only names are left.
+    if peek.lean and version is not None:
+        # Decoded lean (no `_meta`) for a direct answer by the one-pass decoder its headers chose
+        # (`ServerView.decode_whole`): a call whose method and `_meta` version are the headers', of a
+        # revision the server speaks. Only names are left to check; then the core's rule says whether
+        # it is a direct answer (the stateless wire is the envelope era's). The usual call names the
+        # tool its `Mcp-Name` named, one that mirrors no argument (its paths found by its first call):
+        # nothing to check, and no call to say so.
+        paths = peek.tool.param_paths
+        problem = (
+            name_mismatch(headers, peek, view.param_paths)
+            if paths is None or paths or peek.tool.name != peek.typed.name
+            else None
+        )
+        if problem is None:
+            direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(
+                peek.method, peek.typed, view, peek.tool
+            )
+            if not direct:
+                peek.typed = None  # decoded for the direct answer only: the general route reads the body
+            return Stateless(version, body, peek, request, version, direct)
+    elif peek.typed is not None and version is not None:
+        # Taken by the one-pass decoder its headers chose, likewise: only names are left.
         problem = name_mismatch(headers, peek, view.param_paths)
     else:
         problem = header_mismatch(headers, peek, version, view.param_paths)
     if problem is not None:
         code = revisions.HEADER_MISMATCH
         return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
+    body_version = peek.params.meta.version if peek.params and peek.params.meta else None
     requested = version or str(body_version or "")
     if peek.typed is None:
         if requested not in view.revisions or not revisions.is_modern(requested):
@@ -522,19 +541,10 @@ def _stateless(
         if spec is None:
             why = f"Method not found: {quoted(peek.method or '')}"
             return Rejection(404, error_body(METHOD_NOT_FOUND, why, peek.id))
-    direct = False
-    if peek.lean:
-        # Decoded lean (no `_meta`) for a direct answer: the core's rule says whether it is one. (The
-        # stateless wire is the envelope era's.)
-        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(
-            peek.method, peek.typed, view, peek.tool
-        )
-        if not direct:
-            peek.typed = None  # decoded for the direct answer only: the general route reads the body
     # The revision is known once the body says it too (a request without it is refused by the
     # handler, as on every other route); a one-pass decode has checked that already.
     revision = requested if peek.typed is not None or body_version == requested else None
-    return Stateless(requested, body, peek, request, revision, direct)
+    return Stateless(requested, body, peek, request, revision, False)
 
 
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:

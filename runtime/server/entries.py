@@ -23,6 +23,9 @@ class ToolEntry(msgspec.Struct):
     definition: dict[str, Any]
     param_paths: dict[str, tuple[str, ...]] | None = None
     """The argument paths its `Mcp-Param-*` headers mirror (its `x-mcp-header`s): found on first need."""
+    call_decoders: dict[str, Callable[[bytes], Any]] | None = None
+    """HTTP's one-pass decoders of a whole stateless call of it, its arguments read straight into its
+    `Signature.arguments`, by revision: made on first need (`StatelessRoute.decode_whole`)."""
     task_support: str = "forbidden"
     """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
     defer_task: bool = False

@@ -134,10 +134,13 @@ def answer_decided(
         found = lane(server, revision)
     sig = tool.signature
     arguments = call.arguments
-    try:
-        values = _convert(arguments or {}, sig.arguments)  # (UNSET is falsy)
-    except msgspec.ValidationError:
-        return None  # answered by the general path, with what was wrong
+    if type(arguments) is sig.arguments:
+        values = arguments  # (read straight into its Struct: HTTP's one-pass decode of a stateless call)
+    else:
+        try:
+            values = _convert(arguments or {}, sig.arguments)  # (UNSET is falsy)
+        except msgspec.ValidationError:
+            return None  # answered by the general path, with what was wrong
     context = _copy_context()
     if sig.is_async:
         # By position where the function takes them so (`Signature.positional`): a tuple and a

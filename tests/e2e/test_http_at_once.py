@@ -85,6 +85,9 @@ _CALLS: list[dict[str, Any] | list[Any]] = [
     request(12, "ping"),
     {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 99}},
     [call(13, "echo", {"text": "a"})],  # a batch
+    call(14, "add", {"a": 1.0, "b": 2}),  # an integer written as 1.0 (JSON Schema's integer)
+    call(15, "echo", {"text": "x", "extra": 1}),  # an argument the tool does not take
+    call(16, "add", {"a": None, "b": 2}),
 ]
 
 
@@ -181,3 +184,34 @@ def test_the_general_route_is_the_one_compared() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         refused = http.post(urls[1], json=message, headers=modern_headers(message))
         assert refused.status_code == 401
+
+
+def test_a_plain_tools_arguments_are_read_into_its_struct_from_its_second_call() -> None:
+    """Once a tool's first stateless call has found that it mirrors no argument in a header, the
+    one-pass decode reads its calls' arguments straight into the tool's own Struct: the answers are
+    the same before and after, valid or not."""
+    server = _server()
+    with serve_in_process(server.http_app()) as url, httpx.Client(timeout=30) as http:
+        seen = []
+        for arguments in ({"a": 1, "b": 2}, {"a": 1, "b": 2}, {"a": "1", "b": 2}, {"a": 1.0, "b": 2}):
+            message = modern(1, "tools/call", {"name": "add", "arguments": arguments})
+            answer = http.post(url, json=message, headers=modern_headers(message))
+            seen.append((answer.status_code, answer.json()))
+    tool = server.tool_entry("add")
+    assert tool is not None and tool.call_decoders  # made by the second call
+    assert seen[0] == seen[1] == seen[3]
+    assert seen[0][0] == 200 and seen[0][1]["result"]["content"][0]["text"] == "3"
+    assert seen[2][0] == 200 and seen[2][1]["result"]["isError"] is True
+
+
+def test_a_call_of_another_plain_tool_than_its_mcp_name_is_refused() -> None:
+    """`Mcp-Name` naming one plain tool and the body another: a header mismatch, before and after the
+    named tool's first call (which finds that it mirrors no argument)."""
+    with serve_in_process(_server().http_app()) as url, httpx.Client(timeout=30) as http:
+        statuses = []
+        for name in ("add", "echo", "add"):
+            message = modern(1, "tools/call", {"name": name, "arguments": {"a": 1, "b": 2, "text": "t"}})
+            headers = {**modern_headers(message), "mcp-name": "echo"}
+            answer = http.post(url, json=message, headers=headers)
+            statuses.append((answer.status_code, "Header mismatch" in answer.text))
+    assert statuses == [(400, True), (200, False), (400, True)]
