@@ -1,0 +1,68 @@
+"""Long, messy use in a few seconds: what tests/soak/churn.py and tests/soak/client_churn.py found,
+each against a real server (tests/servers/churn.py under uvicorn, in its own process), whose `/stats`
+route counts what it holds and whose `/stats?expire` ends its sessions as the idle timeout would."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from typing import Any
+
+import httpx
+
+from mcpbind.client import Client
+
+from ..http_support import SERVERS, serve
+
+CHURN = str(SERVERS / "churn.py")
+
+
+def stats(url: str, query: str = "") -> dict[str, Any]:
+    return dict(json.loads(httpx.get(url.replace("/mcp", "/stats") + query, timeout=10).text))
+
+
+def test_calls_refused_together_for_an_ended_session_go_on_in_one_new_session() -> None:
+    """The server ended the session while calls were on their way: each is refused (404, or 400 for
+    one sent with no session while the first started a new one). The first to see the 404 started a
+    new session and sent its call again; the others failed with "Session not found" (7 of 8 here).
+    Now every refused call waits for that one new session and is sent again in it."""
+    with serve(CHURN) as url:
+
+        async def main() -> None:
+            async with Client.http(url, mode="2025-11-25") as client:
+                await client.call_tool("echo", {"text": "first"})
+                for round in range(3):
+                    stats(url, "?expire")
+                    results = await asyncio.gather(
+                        *(client.call_tool("echo", {"text": f"{round}-{i}"}, timeout=10) for i in range(8))
+                    )
+                    assert [r.content[0].text for r in results] == [f"{round}-{i}" for i in range(8)]  # type: ignore[union-attr]
+                    assert stats(url)["sessions"] == 1  # one new session, not one per refused call
+
+        asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_a_call_cancelled_before_its_answer_began_leaves_no_timeout_for_no_one() -> None:
+    """A call cancelled while its POST still waited for the response to begin (a tool that had sent
+    nothing yet) was forgotten, but its future stayed in the timeout queue: at its deadline it was
+    failed with a TimeoutError that no one awaited any more ("Future exception was never
+    retrieved", once per cancelled call)."""
+    with serve(CHURN) as url:
+
+        async def main() -> list[str]:
+            unretrieved: list[str] = []
+            loop = asyncio.get_running_loop()
+            loop.set_exception_handler(lambda _, context: unretrieved.append(context["message"]))
+            async with Client.http(url, mode="2025-11-25") as client:
+                calls = [asyncio.ensure_future(client.call_tool("hang", {}, timeout=0.5)) for _ in range(4)]
+                await asyncio.sleep(0.1)
+                for call in calls:
+                    call.cancel()
+                await asyncio.gather(*calls, return_exceptions=True)
+                await asyncio.sleep(1.0)  # past the cancelled calls' deadlines
+                gc.collect()
+                await asyncio.sleep(0)
+            return unretrieved
+
+        assert asyncio.run(asyncio.wait_for(main(), 60)) == []
