@@ -13,7 +13,7 @@ import httpx
 
 from mcpbind.client import Client
 
-from ..http_support import SERVERS, serve
+from ..http_support import BOTH, SERVERS, initialize, serve
 
 CHURN = str(SERVERS / "churn.py")
 
@@ -66,3 +66,24 @@ def test_a_call_cancelled_before_its_answer_began_leaves_no_timeout_for_no_one()
             return unretrieved
 
         assert asyncio.run(asyncio.wait_for(main(), 60)) == []
+
+
+def test_a_short_idle_timeout_ends_sessions_about_that_long_after_their_last_request() -> None:
+    """Idle sessions were looked for once a minute whatever the idle timeout: with a timeout of a
+    second, abandoned sessions (and what they hold) stayed for up to a minute. Now they are looked for
+    as often as the timeout, if shorter than a minute."""
+    with serve(CHURN, "--idle", "0.5") as url:
+
+        async def main() -> None:
+            async with Client.http(url, mode="2025-11-25") as client:
+                await client.call_tool("echo", {"text": "first"})
+            for _ in range(5):  # never ended by their clients (`Client.close` sends DELETE: not here)
+                opened = httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
+                assert opened.status_code == 200
+            assert stats(url)["sessions"] == 5
+            await asyncio.sleep(1.2)
+            # (Looked for on a POST: this one's own session is new.)
+            httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
+            assert stats(url)["sessions"] == 1
+
+        asyncio.run(asyncio.wait_for(main(), 60))

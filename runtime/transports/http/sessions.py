@@ -217,6 +217,9 @@ class SessionTable:
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()
         """When idle sessions were last looked for."""
+        self.sweep_every = min(60.0, security.session_idle_timeout)
+        """How often they are looked for: a minute, or the idle timeout if shorter (a session is
+        ended at most that long after its timeout, not a minute after a timeout of seconds)."""
 
     async def get(self, session_id: str) -> Session | None:
         """The session, from this worker's memory or rebuilt from the shared store; None when there is
@@ -301,8 +304,8 @@ class SessionTable:
         return SessionState.of(session.conn.snapshot(), session.principal, session.client)
 
     def sweep(self, now: float) -> None:
-        """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
-        session is ended at most a minute after its timeout)."""
+        """End idle sessions (the app calls it on a POST `sweep_every` after the last sweep, so that
+        a session is ended at most that long after its timeout)."""
         self.swept = now
         self.expire()
 
