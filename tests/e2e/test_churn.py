@@ -98,3 +98,31 @@ def test_messy_clients_leave_nothing_behind_on_the_server() -> None:
     than before, and every scenario went as its client expects. (`nox -s soak` runs 10,000.)"""
     report = asyncio.run(asyncio.wait_for(soak([150, 300]), 240))
     assert report.problems() == []
+
+
+def test_calls_cancelled_as_the_session_starts_are_cancelled_at_once() -> None:
+    """The first calls of a session wait (briefly) for its GET stream to open. That wait was
+    `asyncio.wait_for`, which in Python 3.11 loses a cancellation that comes as the wait ends: a call
+    cancelled then went on, and ended only at its own timeout (4 of the first 8 calls here)."""
+    with serve(CHURN) as url:
+
+        async def main() -> list[str]:
+            late: list[str] = []
+            for _ in range(3):
+                async with Client.http(url, mode="2025-11-25") as client:
+
+                    async def cancelled(delay: float) -> None:
+                        call = asyncio.ensure_future(client.call_tool("hang", {}, timeout=20))
+                        await asyncio.sleep(delay)
+                        call.cancel()
+                        try:
+                            await asyncio.wait_for(call, 5)
+                        except asyncio.CancelledError:
+                            return
+                        except Exception as exc:
+                            late.append(repr(exc))
+
+                    await asyncio.gather(*(cancelled(0.01 * (i % 2)) for i in range(8)))
+            return late
+
+        assert asyncio.run(asyncio.wait_for(main(), 60)) == []

@@ -629,8 +629,11 @@ class StreamableHttpTransport:
         GET of a session for the stream it sends on, and a request's answers should not race it."""
         opened = self._get_open
         if opened is not None and not opened.is_set():
+            # (`asyncio.timeout`, not `wait_for`: in 3.11 a cancellation that comes as the wait ends
+            # is lost by `wait_for`, and the cancelled call went on to its own timeout.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(opened.wait(), _GET_HEAD_WAIT)
+                async with asyncio.timeout(_GET_HEAD_WAIT):
+                    await opened.wait()
         self._get_open = None
 
     async def _get_loop(self) -> None:
