@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -126,3 +130,32 @@ def test_calls_cancelled_as_the_session_starts_are_cancelled_at_once() -> None:
             return late
 
         assert asyncio.run(asyncio.wait_for(main(), 60)) == []
+
+
+def test_sigint_ends_a_stdio_server_with_calls_in_flight_quietly() -> None:
+    """SIGINT to `Server.run_stdio` (Ctrl-C, or a host stopping its server so) with calls in flight
+    ended it, but with a KeyboardInterrupt traceback on stderr. Now it ends within a bounded time,
+    its calls cancelled, with status 130 and nothing on stderr."""
+    script = f"import sys; sys.path.insert(0, {str(SERVERS)!r}); from full import server; server.run_stdio()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(json.dumps(initialize("2025-11-25", rid=0)).encode() + b"\n")
+        process.stdin.flush()
+        assert b'"result"' in process.stdout.readline()
+        process.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        for rid in range(3):
+            call = {"jsonrpc": "2.0", "id": rid + 1, "method": "tools/call"}
+            call["params"] = {"name": "slow", "arguments": {"seconds": 60, "tag": str(rid)}}
+            process.stdin.write(json.dumps(call).encode() + b"\n")
+        process.stdin.flush()
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 130
+        assert process.stderr.read() == b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..http_support import BOTH, free_port, initialize, modern, modern_headers
+from ..http_support import BOTH, _die_with_parent, free_port, initialize, modern, modern_headers
 from ..stdio_support import PROBE
 
 SERVER = str(__import__("pathlib").Path(PROBE).with_name("churn.py"))
@@ -414,6 +414,7 @@ async def soak(
         [sys.executable, SERVER, "--http", str(port), "--idle", str(idle)],
         stdout=subprocess.DEVNULL,
         stderr=log if log is not None else subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # (none outlives a run that is killed)
     )
     churn = Churn(port)
     churn.only = only

@@ -28,7 +28,7 @@ from typing import Any
 from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
 
-from ..http_support import free_port
+from ..http_support import _die_with_parent, free_port
 from .churn import SERVER, Wire
 
 WINDOW = 8
@@ -58,7 +58,9 @@ class Server:
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, SERVER, "--http", str(self.port)], stderr=subprocess.DEVNULL
+            [sys.executable, SERVER, "--http", str(self.port)],
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # (none outlives a run that is killed)
         )
         for _ in range(400):
             try:
