@@ -263,31 +263,22 @@ class Churn:
         await wire.body(head)
         wire.writer.close()
 
-    async def stateless_dropped(self, sid: str) -> None:
-        message = modern(self.next_id(), "tools/call", {"name": "slow", "arguments": {"seconds": 0.05}})
+    async def stateless_post(self, method: str, params: dict[str, Any]) -> Wire:
+        """A stateless request POSTed on a wire of its own (its answer not read)."""
+        message = modern(self.next_id(), method, params)
         wire = await Wire.open(self.port)
-        wire.send(
-            "POST",
-            self.port,
-            {**modern_headers(message), "content-type": "application/json"},
-            json.dumps(message).encode(),
-        )
+        headers = {**modern_headers(message), "content-type": "application/json"}
+        wire.send("POST", self.port, headers, json.dumps(message).encode())
+        return wire
+
+    async def stateless_dropped(self, sid: str) -> None:
+        wire = await self.stateless_post("tools/call", {"name": "slow", "arguments": {"seconds": 0.05}})
         await asyncio.sleep(0.01)
         wire.drop()
 
     async def listen_dropped(self, sid: str) -> None:
-        message = modern(
-            self.next_id(),
-            "subscriptions/listen",
-            {"notifications": {"resourceSubscriptions": ["memo://hello"]}},
-        )
-        wire = await Wire.open(self.port)
-        wire.send(
-            "POST",
-            self.port,
-            {**modern_headers(message), "content-type": "application/json"},
-            json.dumps(message).encode(),
-        )
+        notifications = {"resourceSubscriptions": ["memo://hello"]}
+        wire = await self.stateless_post("subscriptions/listen", {"notifications": notifications})
         await wire.head()
         wire.drop()
 

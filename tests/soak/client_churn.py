@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from typing import Any
@@ -55,14 +56,18 @@ class Server:
     def __init__(self) -> None:
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.TemporaryFile()  # (open while the server may run)
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, SERVER, "--http", str(self.port)],
-            stderr=subprocess.DEVNULL,
+            stderr=self.log,  # (a file: the `crash` tool's tracebacks would fill a pipe)
             preexec_fn=_die_with_parent,  # (none outlives a run that is killed)
         )
-        for _ in range(400):
+        for _ in range(1200):  # (30 s: a loaded machine starts a process slowly)
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"the server exited: {self.log.read()[-2000:]!r}")
             try:
                 wire = await Wire.open(self.port)
                 wire.writer.close()
