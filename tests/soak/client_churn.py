@@ -175,6 +175,7 @@ async def run(
         print(mode, "closed: tasks", len(asyncio.all_tasks()), "fds", len(os.listdir("/proc/self/fd")))
     finally:
         server.stop()
+        server.log.close()
     for outcome, count in sorted(outcomes.items()):
         print(f"  {count:6d} {outcome}")
     return rows
