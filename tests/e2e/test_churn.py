@@ -159,3 +159,23 @@ def test_sigint_ends_a_stdio_server_with_calls_in_flight_quietly() -> None:
         if process.poll() is None:
             process.kill()
             process.wait(5)
+
+
+def test_a_session_whose_client_reads_its_get_stream_is_not_idle() -> None:
+    """A client that only listens (its GET stream open, no request for longer than the idle
+    timeout) had its session ended as idle, its stream cut; the sweep now passes over a session with
+    a response open, and a session is idle from when its GET stream ends."""
+    with serve(CHURN, "--idle", "0.5") as url:
+        opened = httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
+        session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert httpx.post(url, json=note, headers={**session, "accept": BOTH}, timeout=10).status_code == 202
+        with httpx.stream("GET", url, headers={**session, "accept": "text/event-stream"}, timeout=10) as get:
+            assert get.status_code == 200
+            time.sleep(1.2)
+            # (Sessions are looked for on a POST: this one opens another session.)
+            httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
+            assert stats(url)["sessions"] == 2
+        time.sleep(1.2)  # the stream closed: idle from then
+        httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
+        assert stats(url)["sessions"] == 1

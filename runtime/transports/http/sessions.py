@@ -310,8 +310,11 @@ class SessionTable:
         self.expire()
 
     def expire(self) -> None:
+        """End the sessions idle longer than the timeout: no request since, and no response of theirs
+        open (a client reading its GET stream, or awaiting a long call, is there; one that left is
+        noticed as its stream is written to, keep-alive comments included)."""
         cutoff = time.monotonic() - self.security.session_idle_timeout
-        for session in [s for s in self.sessions.values() if s.last_seen < cutoff]:
+        for session in [s for s in self.sessions.values() if s.last_seen < cutoff and not s.streams]:
             self._let_go(session)
             self._closing(self._forget(session, "the session expired", not self.shared))
 
