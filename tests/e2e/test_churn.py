@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from mcpbind.client import Client
+from mcpbind.client.options import Mode
 
 from ..http_support import BOTH, SERVERS, initialize, serve
 from ..soak.churn import soak
@@ -42,7 +43,9 @@ def test_calls_refused_together_for_an_ended_session_go_on_in_one_new_session() 
                     results = await asyncio.gather(
                         *(client.call_tool("echo", {"text": f"{round}-{i}"}, timeout=10) for i in range(8))
                     )
-                    assert [r.content[0].text for r in results] == [f"{round}-{i}" for i in range(8)]  # type: ignore[union-attr]
+                    assert [getattr(r.content[0], "text", None) for r in results] == [
+                        f"{round}-{i}" for i in range(8)
+                    ]
                     assert stats(url)["sessions"] == 1  # one new session, not one per refused call
 
         asyncio.run(asyncio.wait_for(main(), 60))
@@ -179,3 +182,26 @@ def test_a_session_whose_client_reads_its_get_stream_is_not_idle() -> None:
         time.sleep(1.2)  # the stream closed: idle from then
         httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
         assert stats(url)["sessions"] == 1
+
+
+def test_a_client_leaving_with_calls_in_flight_ends_them_at_once() -> None:
+    """`Client` exiting its context with calls in flight: on the stateless wire the HTTP client, closed,
+    saw each call's connection close before any answer, took it for a kept-alive connection the
+    server had closed, and sent the call again on a new one: the calls (and the close) ended only at
+    the request timeout. Now a closed HTTP client sends nothing more: each call fails at once with
+    SessionClosed, in either era."""
+    with serve(CHURN) as url:
+
+        async def main(mode: Mode) -> tuple[float, list[str]]:
+            async with Client.http(url, mode=mode, request_timeout=20) as client:
+                calls = [asyncio.ensure_future(client.call_tool("hang", {})) for _ in range(3)]
+                await asyncio.sleep(0.3)
+                started = time.monotonic()
+            ended = await asyncio.gather(*calls, return_exceptions=True)
+            return time.monotonic() - started, [type(e).__name__ for e in ended]
+
+        modes: tuple[Mode, ...] = ("2025-11-25", "2026-07-28")
+        for mode in modes:
+            took, ended = asyncio.run(asyncio.wait_for(main(mode), 60))
+            assert ended == ["SessionClosed"] * 3, (mode, ended)
+            assert took < 5, (mode, took)

@@ -270,6 +270,9 @@ class HttpClient:
         else:
             data = head + b"\r\n"
         for attempt in (0, 1):
+            if self._closed:
+                # (Not sent again on a new connection either: closing ends the requests in flight.)
+                raise HttpError("the HTTP client is closed")
             idle = self._idle.get(key)
             conn = None
             while idle:
