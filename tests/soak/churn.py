@@ -135,7 +135,7 @@ class Churn:
             wire.writer.close()
 
     async def open_session(self, elicits: bool = False) -> str:
-        capabilities = {"elicitation": {}} if elicits else {}
+        capabilities: dict[str, Any] = {"elicitation": {}} if elicits else {}
         init = initialize(STATEFUL, rid=0, capabilities=capabilities)
         status, head, _ = await self.exchange({"accept": BOTH}, init)
         assert status == 200, status
@@ -290,8 +290,11 @@ class Churn:
 
     async def websocket_dropped(self, sid: str) -> None:
         from websockets.asyncio.client import connect
+        from websockets.typing import Subprotocol
 
-        async with connect(f"ws://127.0.0.1:{self.port}/mcp", subprotocols=["mcp"], open_timeout=STEP) as ws:  # type: ignore[list-item]
+        async with connect(
+            f"ws://127.0.0.1:{self.port}/mcp", subprotocols=[Subprotocol("mcp")], open_timeout=STEP
+        ) as ws:
             await ws.send(json.dumps(modern(1, "tools/call", {"name": "hang", "arguments": {}})))
             await ws.send(json.dumps(modern(2, "tools/call", {"name": "echo", "arguments": {"text": "x"}})))
             await asyncio.wait_for(ws.recv(), STEP)

@@ -24,9 +24,10 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from mcpbind.client import Client
+from mcpbind.client.options import Mode
 from mcpbind.errors import McpError, RequestTimeout
 
 from ..http_support import _die_with_parent, free_port
@@ -148,7 +149,7 @@ async def run(
     try:
         async with Client.http(
             f"http://127.0.0.1:{server.port}/mcp", mode=mode, request_timeout=10
-        ) as client:  # type: ignore[arg-type]
+        ) as client:
             await client.call_tool("echo", {"text": "warm"})
             base = figures(client)
             rows.append((0, base))
@@ -215,9 +216,13 @@ def main() -> int:
     args = parser.parse_args()
     warnings.simplefilter("always", ResourceWarning)
     caught: list[str] = []
-    warnings.showwarning = lambda message, *rest: caught.append(str(message))  # type: ignore[assignment]
+
+    def show(message: Warning | str, *rest: Any, **named: Any) -> None:
+        caught.append(str(message))
+
+    warnings.showwarning = show
     found: list[str] = []
-    for mode in args.mode.split(","):
+    for mode in cast(list[Mode], args.mode.split(",")):
         outcomes: dict[str, int] = {}
         rows = asyncio.run(run(mode, [int(c) for c in args.calls.split(",")], outcomes))
         found += [f"{mode}: {problem}" for problem in problems(rows, outcomes)]
