@@ -97,10 +97,15 @@ def interop_ts(session: nox.Session) -> None:
 def soak(session: nox.Session) -> None:
     """Many calls against one server per era (stdio and HTTP, in a session and stateless), sampling the
     server's RSS, fds and asyncio tasks: growth must be flat. CI's short run takes about a minute;
-    `-- --calls N` makes N calls per HTTP era and 2N per stdio era (long: `-- --calls 100000`)."""
+    `-- --calls N` makes N calls per HTTP era and 2N per stdio era (long: `-- --calls 100000`).
+    Then the churn runs (a few minutes more): 10,000 cycles of messy clients against one HTTP server
+    (tests/soak/churn.py), and one long-lived client making 10,000 calls per era through session
+    ends and server restarts (tests/soak/client_churn.py); each must leave nothing behind."""
     session.install("-e", ".[dev]")
     _fetch(session)
     session.run("python", "-m", "tests.soak.driver", *session.posargs)
+    session.run("python", "-m", "tests.soak.churn")
+    session.run("python", "-m", "tests.soak.client_churn")
 
 
 @nox.session(python="3.11")

@@ -142,14 +142,19 @@ class Requester:
             raise RequestTimeout(f"{method} got no answer within {timeout} s") from None
         except asyncio.CancelledError:
             endpoint.forget(rid)
+            # Cancelled while its write waited, the future is still pending: its expiry would fail
+            # it later with an exception no one retrieves (cancelled, it is skipped).
+            future.cancel()
             if on_cancel is not None and not self.closed.is_set():
                 with contextlib.suppress(Exception):
                     await asyncio.shield(on_cancel(rid))
             raise
         except BaseException:
             # An error answer (forgotten already) or a write that failed (a refused POST, a broken
-            # pipe): then nothing will answer, and the endpoint must not wait for it forever.
+            # pipe): then nothing will answer, and the endpoint must not wait for it forever, nor
+            # its expiry fail the future no one awaits any more.
             endpoint.forget(rid)
+            future.cancel()
             raise
 
     async def notify(self, method: str, params: Any) -> None:

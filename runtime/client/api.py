@@ -27,7 +27,7 @@ from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, ResultDecoder
-from ..protocol.jsonrpc import RequestId
+from ..protocol.jsonrpc import INVALID_REQUEST, METHOD_NOT_FOUND, RequestId
 from ..transports.plain import PlainTransport
 from .calls import Calls, Progress
 from .endpoint import ClientEndpoint
@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 log = logging.getLogger("mcpbind.client")
+
+_REFUSED = (INVALID_REQUEST, METHOD_NOT_FOUND)
+"""The codes of a request the HTTP transport saw refused (400, 404) rather than answered."""
 
 
 class Client(Calls, TypedStubs):
@@ -107,6 +110,10 @@ class Client(Calls, TypedStubs):
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._meta_memo = MetaMemo()
         self._acknowledged: asyncio.Event | None = None
+        self._session_epoch = 0
+        """Sessions started again since the first (the server ended the one before: a 404)."""
+        self._renewal: asyncio.Future[None] | None = None
+        """The `initialize` of a new session under way, which calls refused meanwhile wait for."""
         self.task_events = TaskEvents()
         """Status notifications of the tasks this client watches (`TaskHandle.statuses`)."""
 
@@ -406,13 +413,42 @@ class Client(Calls, TypedStubs):
     ) -> Any:
         """A request `sent` on a transport whose session the server may end: if it has, start a new
         one (the spec says the client MUST) and send the request again."""
+        epoch = self._session_epoch
         try:
             return await sent
-        except McpError:
-            if method == "initialize" or not self.transport.take_session_lost():
+        except McpError as exc:
+            if method == "initialize":
                 raise
-        await self._initialize(self.revision)
+            if not self.transport.take_session_lost():
+                # Not this call's 404: it went in a session that another call's 404 found ended (it
+                # was refused for it, 404 or 400 with no session), and is sent again in the new one.
+                renewed = self._renewal is not None or self._session_epoch != epoch
+                if not renewed or exc.code not in _REFUSED:
+                    raise
+        await self._renew(epoch)
         return await self._request(method, body, decode, limit)
+
+    async def _renew(self, epoch: int) -> None:
+        """A new session in place of the one of `epoch`, which the server ended: started once, however
+        many calls found it ended (each waits for the one `initialize`)."""
+        if self._session_epoch != epoch:
+            return  # renewed already
+        if self._renewal is not None:
+            await asyncio.shield(self._renewal)
+            return
+        renewal = self._renewal = asyncio.get_running_loop().create_future()
+        try:
+            await self._initialize(self.revision)
+            self._session_epoch += 1
+            renewal.set_result(None)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):  # (the call that started it was cancelled)
+                exc = McpError("the new session's initialize was cancelled", code=INVALID_REQUEST)
+            renewal.set_exception(exc)
+            renewal.exception()  # (retrieved: the calls waiting on it raise it, if there are any)
+            raise
+        finally:
+            self._renewal = None
 
     async def notify(self, method: str, params: Mapping[str, Any] | None = None) -> None:
         assert self.module is not None

@@ -8,7 +8,8 @@ WebSocket modules (and the HTTP transport, which imports the server, forms no im
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -192,15 +193,25 @@ class Serving:
         `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too."""
         from ..transports.websocket.standalone import serve_forever
 
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
+        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted():
             runner.run(serve_forever(self._server, host, port, **options))
 
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
         default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
         `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused."""
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner:
+        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted():
             runner.run(self.serve_stdio(max_line=max_line))
+
+
+@contextlib.contextmanager
+def _interrupted() -> Iterator[None]:
+    """SIGINT (Ctrl-C, or a host stopping its server so) ends serving as a cancellation does, and the
+    process with status 130, as an interrupted command's: not with a KeyboardInterrupt traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
 
 
 def _loop_factory(uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:

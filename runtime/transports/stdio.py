@@ -374,7 +374,10 @@ class StdioClientTransport(PlainTransport):
         with contextlib.suppress(ConnectionError, TimeoutError):
             # Waits while the pipe is full. Bounded, it gives up a little after the request's own
             # timer has fired; the request then fails with RequestTimeout, and the bytes stay queued.
-            await (stdin.drain() if wait is None else asyncio.wait_for(stdin.drain(), wait + 0.01))
+            # (`asyncio.timeout`, not `wait_for`, which in 3.11 loses a cancellation that comes
+            # as the drain ends.)
+            async with asyncio.timeout(None if wait is None else wait + 0.01):
+                await stdin.drain()
 
     async def close(self) -> None:
         process = self.process

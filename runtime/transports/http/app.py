@@ -210,7 +210,7 @@ class HttpApp:
                     if data is None:
                         return  # the client left, or was answered
                 now = time.monotonic()
-                if now - self.table.swept > 60.0:
+                if now - self.table.swept > self.table.sweep_every:
                     self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, security.max_body)
                 if identity is not None and not isinstance(route, Rejection):

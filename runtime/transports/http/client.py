@@ -312,11 +312,12 @@ class StreamableHttpTransport:
                     ):
                         done = True
                         continue
+                    sent = headers.get("mcp-session-id")
                     if inline is not None and not response.complete:
-                        self._hand_over(exchange, response, peek)
+                        self._hand_over(exchange, response, peek, sent)
                         handed = True
                         return
-                    content_type = self._content_type(response, peek)
+                    content_type = self._content_type(response, peek, sent)
                     if response.complete and content_type not in (None, "text/event-stream"):
                         # A body all there (most answers): taken with no coroutine, unless a
                         # message must go through the peer's reading (`_push`).
@@ -339,19 +340,21 @@ class StreamableHttpTransport:
             if inline is None:
                 self._forget(rid)
 
-    def _hand_over(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+    def _hand_over(self, exchange: Exchange, response: Response, peek: Peek | None, sent: str | None) -> None:
         """The rest of an inline POST's answer (an SSE stream, a body still coming), read by a task of
         its own: registered as `write`'s are, so that cancelling the request or closing ends it."""
-        task = asyncio.get_running_loop().create_task(self._read_on(exchange, response, peek))
+        task = asyncio.get_running_loop().create_task(self._read_on(exchange, response, peek, sent))
         self._tasks.add(task)
         if peek is not None and peek.id is not None:
             self._inflight[peek.id] = task
 
-    async def _read_on(self, exchange: Exchange, response: Response, peek: Peek | None) -> None:
+    async def _read_on(
+        self, exchange: Exchange, response: Response, peek: Peek | None, sent: str | None
+    ) -> None:
         rid = peek.id if peek is not None else None
         done = False
         try:
-            await self._consume(response, rid, peek, self._content_type(response, peek))
+            await self._consume(response, rid, peek, self._content_type(response, peek, sent))
             done = True
         except asyncio.CancelledError:
             raise
@@ -411,12 +414,13 @@ class StreamableHttpTransport:
         for message in self._answer(response, body, content_type, rid, peek):
             await self._push(message)
 
-    def _content_type(self, response: Response, peek: Peek | None) -> str | None:
+    def _content_type(self, response: Response, peek: Peek | None, sent: str | None) -> str | None:
         """What a response's head says, noted (the session it starts, or ends); its content type
-        (None: there is no body to read, 202)."""
+        (None: there is no body to read, 202). `sent`: the session the request named."""
         if peek is not None and peek.method == "initialize":
             self.session_id = response.headers.get("mcp-session-id")
-        elif response.status == 404 and self.session_id is not None and not self.stateless:
+        elif response.status == 404 and sent is not None and sent == self.session_id and not self.stateless:
+            # (A 404 for a session before the current one, ended already, says nothing of this one.)
             # The server ended the session (or forgot it): the client must start a new one.
             self.session_id = None
             self.session_lost = True
@@ -625,8 +629,11 @@ class StreamableHttpTransport:
         GET of a session for the stream it sends on, and a request's answers should not race it."""
         opened = self._get_open
         if opened is not None and not opened.is_set():
+            # (`asyncio.timeout`, not `wait_for`: in 3.11 a cancellation that comes as the wait ends
+            # is lost by `wait_for`, and the cancelled call went on to its own timeout.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(opened.wait(), _GET_HEAD_WAIT)
+                async with asyncio.timeout(_GET_HEAD_WAIT):
+                    await opened.wait()
         self._get_open = None
 
     async def _get_loop(self) -> None:

@@ -229,8 +229,10 @@ class HttpClient:
             self._buffer = read_buffer()
         buffer = self._buffer
         try:
-            _, conn = await asyncio.wait_for(
-                loop.create_connection(
+            # (`asyncio.timeout`, not `wait_for`, which in 3.11 loses a cancellation that comes as
+            # the connection is made: the cancelled request was sent all the same.)
+            async with asyncio.timeout(self.connect_timeout):
+                _, conn = await loop.create_connection(
                     lambda: Http11Connection(
                         self.max_header_bytes, self.max_headers, self._deadlines, buffer
                     ),
@@ -238,9 +240,7 @@ class HttpClient:
                     port,
                     ssl=context,
                     server_hostname=host if context else None,
-                ),
-                self.connect_timeout,
-            )
+                )
         except OSError as exc:
             raise HttpError(f"cannot connect to {host}:{port}: {exc}") from exc
         return conn
@@ -270,6 +270,9 @@ class HttpClient:
         else:
             data = head + b"\r\n"
         for attempt in (0, 1):
+            if self._closed:
+                # (Not sent again on a new connection either: closing ends the requests in flight.)
+                raise HttpError("the HTTP client is closed")
             idle = self._idle.get(key)
             conn = None
             while idle:

@@ -227,6 +227,9 @@ class SessionTable:
         """Tasks left running (sessions being ended), kept until they finish."""
         self.swept = time.monotonic()
         """When idle sessions were last looked for."""
+        self.sweep_every = min(60.0, security.session_idle_timeout)
+        """How often they are looked for: a minute, or the idle timeout if shorter (a session is
+        ended at most that long after its timeout, not a minute after a timeout of seconds)."""
 
     async def get(self, session_id: str) -> Session | None:
         """The session, from this worker's memory or rebuilt from the shared store; None when there is
@@ -314,14 +317,17 @@ class SessionTable:
         )
 
     def sweep(self, now: float) -> None:
-        """End idle sessions (the app calls it on a POST a minute after the last sweep, so that a
-        session is ended at most a minute after its timeout)."""
+        """End idle sessions (the app calls it on a POST `sweep_every` after the last sweep, so that
+        a session is ended at most that long after its timeout)."""
         self.swept = now
         self.expire()
 
     def expire(self) -> None:
+        """End the sessions idle longer than the timeout: no request since, and no response of theirs
+        open (a client reading its GET stream, or awaiting a long call, is there; one that left is
+        noticed as its stream is written to, keep-alive comments included)."""
         cutoff = time.monotonic() - self.security.session_idle_timeout
-        for session in [s for s in self.sessions.values() if s.last_seen < cutoff]:
+        for session in [s for s in self.sessions.values() if s.last_seen < cutoff and not s.streams]:
             self._let_go(session)
             self._closing(self._forget(session, "the session expired", not self.shared))
 

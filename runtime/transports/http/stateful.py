@@ -557,3 +557,4 @@ async def _read_out(
     finally:
         stream.release()
         session.streams -= 1
+        session.last_seen = time.monotonic()  # (its client was there all along: idle from now)
