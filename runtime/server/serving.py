@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -150,7 +152,8 @@ class Serving:
             app = self.http_app(
                 path=path, security=security, json_response=json_response, websocket=websocket
             )
-            uvicorn.run(app, host=host, port=port, **uvicorn_options)
+            with _terminated():
+                uvicorn.run(app, host=host, port=port, **uvicorn_options)
             return
         # Imported on use: a server run without workers or Redis never loads these modules.
         from ..transports.http.scaleout import serve_scaled
@@ -212,6 +215,25 @@ def _interrupted() -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+
+
+@contextlib.contextmanager
+def _terminated() -> Iterator[None]:
+    """SIGTERM (a host or service manager stopping the server) ends serving as SIGINT does, and the
+    process with status 0. uvicorn shuts down gracefully on either, then raises the signal again
+    for the handler that was there before it: SIGTERM's default kills the process (status -15),
+    SIGINT's raises KeyboardInterrupt, which `uvicorn.run` takes as the end of serving. Here SIGTERM
+    raises it too (also before uvicorn has put its own handler in place)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers are the main thread's alone; uvicorn installs none either)
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass  # the signal came before uvicorn served: nothing was started, nothing to stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _loop_factory(uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -239,7 +239,7 @@ class HttpApp:
                         await send({"type": "http.response.start", "status": status, "headers": head})
                         await send({"type": "http.response.body", "body": done})
                     else:
-                        await self.stateless.carry(done, send, receive)
+                        await self.stateless.carry(route.peek.id, done, send, receive)
                     return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)

@@ -23,6 +23,7 @@ __all__ = [
     "serve_document",
     "busy",
     "no_answer",
+    "shutting_down",
     "disconnected",
 ]
 
@@ -123,6 +124,13 @@ async def no_answer(send: Send) -> None:
     (clients refuse any other content type), and the spec sends no answer to a cancelled request."""
     await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
     await send({"type": "http.response.body", "body": b""})
+
+
+def shutting_down(rid: Any) -> bytes:
+    """The answer to a request still in flight when the ASGI server stops serving and cancels what
+    runs (uvicorn: at the end of `timeout_graceful_shutdown`): a JSON-RPC error with its id, so that
+    its client learns the request's fate instead of seeing a bare 500 or a reset connection."""
+    return error_body(-32000, "Server shutting down", rid)
 
 
 async def disconnected(receive: Receive) -> None:

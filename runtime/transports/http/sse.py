@@ -19,7 +19,7 @@ from ...aio.interfaces import ROUTE, Prepared
 from ...aio.peer import Peer
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.inbound import error_status, event_id
-from .asgi import SSE_HEADERS, Receive, Send, disconnected
+from .asgi import SSE_HEADERS, Receive, Send, disconnected, shutting_down
 from .mailbox import Mailbox
 
 if TYPE_CHECKING:
@@ -485,6 +485,21 @@ async def write_stream(
                 pending = [item]
     except OSError:
         left(stream, rid, conn, session)
+    except asyncio.CancelledError:
+        if rid is None or conn is None or stream.closed:
+            raise  # (a GET stream, or a batch's: no request of its own to answer)
+        # The ASGI server stops and cancels the requests still in flight (uvicorn: once
+        # `timeout_graceful_shutdown` is over): the stream's last event is the JSON-RPC error that
+        # says so, and its handler is cancelled. The cancellation ends here, with the response
+        # (`stateful.stopped`, which says why).
+        conn.peer.cancel_incoming(rid)
+        stream.put(shutting_down(rid), final=True)
+        for data, _ in stream.queue.items:
+            if data:
+                chunks.append(stream.event(data))
+        stream.queue.items.clear()
+        stream.queue.taken()
+        stream.closed = True
     finally:
         if stream.closed and session is not None:
             session.open_streams.pop(stream.id, None)

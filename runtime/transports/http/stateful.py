@@ -4,6 +4,7 @@ GET streams and their resumption with `Last-Event-ID`. Stateless requests served
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import time
 from collections.abc import Coroutine
@@ -26,7 +27,19 @@ from ...protocol.inbound import (
     has_batches,
 )
 from ...server.plain import answer_decided
-from .asgi import JSON_TYPE, RETRY, SSE_HEADERS, Message, Receive, Send, busy, error_body, no_answer, respond
+from .asgi import (
+    JSON_TYPE,
+    RETRY,
+    SSE_HEADERS,
+    Message,
+    Receive,
+    Send,
+    busy,
+    error_body,
+    no_answer,
+    respond,
+    shutting_down,
+)
 from .heads import CONTENT_LENGTH
 from .sse import (
     GET_STREAM,
@@ -357,7 +370,16 @@ async def _answer(
     ready = bool(stream.queue.items)  # (`Mailbox.empty`, inlined: every request that is no JSON at once)
     watcher = None if ready else watch(receive, stream)
     try:
-        data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+        if ready:
+            data, final = stream.queue.get_nowait()
+        else:
+            try:
+                data, final = await stream.queue.get()
+            except asyncio.CancelledError:
+                # The ASGI server stops and cancels the requests still in flight (uvicorn: once
+                # `timeout_graceful_shutdown` is over): answered, and their handlers cancelled.
+                await stopped(conn, session, stream, rid, send)
+                return
         if stream.gone:
             # The client left before anything was sent. On the stateless wire that cancels the
             # request; a session's stream keeps what comes for a resumption (Last-Event-ID).
@@ -381,6 +403,17 @@ async def _answer(
     finally:
         if watcher is not None:
             watcher.cancel()
+
+
+async def stopped(conn: Connection, session: Session | None, stream: Stream, rid: Any, send: Send) -> None:
+    """A request whose POST was cancelled before its answer began, as the ASGI server stops: its
+    handler is cancelled (its `finally` runs), and the client gets the JSON-RPC error that says why
+    (`shutting_down`) instead of a bare 500. The cancellation ends here: what cancels a request's
+    response is its server stopping, and the response is complete (re-raised, uvicorn would log
+    "Exception in ASGI application" with a traceback for each request)."""
+    conn.peer.cancel_incoming(rid)
+    ended(stream, session)
+    await respond(send, 200, shutting_down(rid))
 
 
 async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -> None:

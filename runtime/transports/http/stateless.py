@@ -28,7 +28,7 @@ from ...protocol.headers import (
 )
 from ...protocol.inbound import Stateless
 from ...server.plain import answer_decided
-from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer
+from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer, shutting_down
 from .binding import new_connection
 from .heads import CONTENT_LENGTH
 from .sse import stateless_status
@@ -261,12 +261,12 @@ class StatelessRoute:
         peek = route.peek
         return answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
 
-    async def carry(self, paused: Paused, send: Send, receive: Receive) -> None:
+    async def carry(self, rid: Any, paused: Paused, send: Send, receive: Receive) -> None:
         """The call `at_once` ran up to its first wait, carried on by a task to its answer."""
         self.running += 1
         try:
             task = eager.carried(paused.coro, paused.waiting_on, paused.finish, paused.context)
-            answer = await self._waited(task, send, receive)
+            answer = await self._waited(rid, task, send, receive)
             if answer is not None:
                 await _send_answer(send, answer)
         finally:
@@ -301,7 +301,7 @@ class StatelessRoute:
                     else:
                         assert type(done) is Paused
                         task = eager.carried(done.coro, done.waiting_on, done.finish, done.context)
-                        answer = await self._waited(task, send, receive)
+                        answer = await self._waited(peek.id, task, send, receive)
                     if answer is None:
                         return  # the client left, or the call was cancelled (said by `_waited`)
                 await _send_answer(send, answer)
@@ -342,15 +342,21 @@ class StatelessRoute:
         except StopIteration as done:
             answer: bytes = done.value
             return answer
-        return await self._waited(eager.carried(call, waiting_on, _through, context), send, receive)
+        return await self._waited(rid, eager.carried(call, waiting_on, _through, context), send, receive)
 
-    async def _waited(self, task: asyncio.Task[bytes | None], send: Send, receive: Receive) -> bytes | None:
+    async def _waited(
+        self, rid: Any, task: asyncio.Task[bytes | None], send: Send, receive: Receive
+    ) -> bytes | None:
         """The answer of a direct call that waits, run as a task: cancelled if the client leaves, as
         on the general route. None when there is nothing more to send (the client left, or the call
         was cancelled before it answered, which is said here)."""
         left = asyncio.ensure_future(disconnected(receive))
         try:
             done, _ = await asyncio.wait((task, left), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # The ASGI server stops and cancels the requests still in flight: answered with the
+            # error that says so, the call cancelled below (`stateful.stopped` says why it ends here).
+            return shutting_down(rid)
         finally:
             left.cancel()
             if not task.done():
