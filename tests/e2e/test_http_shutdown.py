@@ -1,9 +1,10 @@
 """A Streamable HTTP server stopped with requests in flight (`Server.run_http`, SIGTERM): uvicorn
 stops accepting, lets them finish within its grace period, then cancels what still runs. Each POST
-so cancelled got a bare 500 and the log an "Exception in ASGI application" traceback, and the
-process died of the signal (status -15). Now each gets the JSON-RPC error that says the server is
-shutting down (as its JSON body, or its SSE stream's last event), its handler is cancelled (its
-`finally` runs), and the process exits 0 with no traceback."""
+so cancelled got a bare 500 and the log an "Exception in ASGI application" traceback (a GET stream
+too), and the process died of the signal (status -15). Now each request gets the JSON-RPC error
+that says the server is shutting down (its JSON body, its SSE stream's last event, or in its
+batch's array), its handler is cancelled (its `finally` runs), a GET stream just ends, and the
+process exits 0 with no traceback."""
 
 from __future__ import annotations
 
@@ -86,16 +87,32 @@ def test_sigterm_answers_each_request_still_in_flight_and_exits_0() -> None:
             )
             sent[tag] = (message, modern_headers(message))
 
+        # A batch of a 2025-03-26 session (answered together: an array), and the first session's GET stream.
+        older = httpx.post(url, json=initialize("2025-03-26"), headers={"accept": BOTH}, timeout=10)
+        batched = {
+            "mcp-session-id": older.headers["mcp-session-id"],
+            "mcp-protocol-version": "2025-03-26",
+            "accept": BOTH,
+        }
+        assert httpx.post(url, json=note, headers=batched, timeout=10).status_code == 202
+        batch = [call(rid, "wait", {"seconds": 60, "tag": f"b-{rid}"}) for rid in (30, 31)]
+
         got: dict[str, httpx.Response | BaseException] = {}
 
         def post(tag: str) -> None:
-            message, headers = sent[tag]
             try:
-                got[tag] = httpx.post(url, json=message, headers=headers, timeout=20)
-            except BaseException as exc:  # (said by the assertion below)
+                if tag == "batch":
+                    got[tag] = httpx.post(url, json=batch, headers=batched, timeout=20)
+                elif tag == "get":
+                    listen = {**session, "accept": "text/event-stream"}
+                    got[tag] = httpx.get(url, headers=listen, timeout=20)
+                else:
+                    message, headers = sent[tag]
+                    got[tag] = httpx.post(url, json=message, headers=headers, timeout=20)
+            except BaseException as exc:  # (said by the assertions below)
                 got[tag] = exc
 
-        posting = [threading.Thread(target=post, args=(tag,)) for tag in sent]
+        posting = [threading.Thread(target=post, args=(tag,)) for tag in [*sent, "batch", "get"]]
         for thread in posting:
             thread.start()
         time.sleep(1.0)  # every call is in its tool (the quick one ends 0.5 s after the signal)
@@ -111,6 +128,7 @@ def test_sigterm_answers_each_request_still_in_flight_and_exits_0() -> None:
             process.kill()
             process.wait(5)
 
+    stopping = {"code": -32000, "message": "Server shutting down"}
     stderr = err.decode()
     assert "Traceback" not in stderr and "Exception in ASGI application" not in stderr, stderr
     assert took < GRACE + 6, took
@@ -123,9 +141,15 @@ def test_sigterm_answers_each_request_still_in_flight_and_exits_0() -> None:
         if tag.endswith("quick"):
             assert answers[-1]["result"]["content"][0]["text"] == f"waited {tag}"
         else:
-            assert answers[-1]["error"] == {"code": -32000, "message": "Server shutting down"}, (tag, answers)
+            assert answers[-1]["error"] == stopping, (tag, answers)
         if tag.endswith("sse"):  # (the error as the stream's last event, after what it sent)
             assert response.headers["content-type"].startswith("text/event-stream"), tag
             assert answers[0]["method"] == "notifications/progress", (tag, answers)
+    response = got["batch"]
+    assert isinstance(response, httpx.Response) and response.status_code == 200, response
+    assert response.json() == [{"jsonrpc": "2.0", "id": rid, "error": stopping} for rid in (30, 31)]
+    response = got["get"]  # (ended with the server: no error to say on a stream of no request)
+    assert isinstance(response, httpx.Response) and response.status_code == 200, response
     # Every handler ended through its `finally`, cancelled or done.
-    assert sorted(out.decode().split("\n")[:-1]) == sorted(f"finally {tag}" for tag in sent), out
+    tags = [*sent, "b-30", "b-31"]
+    assert sorted(out.decode().split("\n")[:-1]) == sorted(f"finally {tag}" for tag in tags), out

@@ -486,20 +486,19 @@ async def write_stream(
     except OSError:
         left(stream, rid, conn, session)
     except asyncio.CancelledError:
-        if rid is None or conn is None or stream.closed:
-            raise  # (a GET stream, or a batch's: no request of its own to answer)
-        # The ASGI server stops and cancels the requests still in flight (uvicorn: once
-        # `timeout_graceful_shutdown` is over): the stream's last event is the JSON-RPC error that
-        # says so, and its handler is cancelled. The cancellation ends here, with the response
-        # (`stateful.stopped`, which says why).
-        conn.peer.cancel_incoming(rid)
-        stream.put(shutting_down(rid), final=True)
-        for data, _ in stream.queue.items:
-            if data:
-                chunks.append(stream.event(data))
-        stream.queue.items.clear()
-        stream.queue.taken()
-        stream.closed = True
+        # The ASGI server stops and cancels the responses still open (uvicorn: once
+        # `timeout_graceful_shutdown` is over). A request's stream ends with the JSON-RPC error that
+        # says so as its last event, its handler cancelled; a GET stream (or a batch's) just ends.
+        # The cancellation ends here, with the response (`stateful.stopped`, which says why).
+        if rid is not None and conn is not None and not stream.closed:
+            stream.put(shutting_down(rid), final=True)
+            conn.peer.cancel_incoming(rid)
+            for data, _ in stream.queue.items:
+                if data:
+                    chunks.append(stream.event(data))
+            stream.queue.items.clear()
+            stream.queue.taken()
+            stream.closed = True
     finally:
         if stream.closed and session is not None:
             session.open_streams.pop(stream.id, None)

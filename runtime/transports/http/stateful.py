@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...errors import quoted
-from ...protocol import revisions
+from ...protocol import jsonrpc, revisions
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
 from ...protocol.inbound import (
@@ -452,7 +452,15 @@ async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send,
     ready = not stream.queue.empty()
     watcher = None if ready else watch(receive, stream)
     try:
-        data, final = stream.queue.get_nowait() if ready else await stream.queue.get()
+        if ready:
+            data, final = stream.queue.get_nowait()
+        else:
+            try:
+                data, final = await stream.queue.get()
+            except asyncio.CancelledError:  # the ASGI server stops (`stopped`)
+                stream.closed = True
+                await respond(send, 200, _batch_stopped(session.conn, body))
+                return
         if stream.gone:
             stream.closed = True
             return
@@ -466,6 +474,14 @@ async def _answer_batch(app: HttpApp, session: Session, body: bytes, send: Send,
     finally:
         if watcher is not None:
             watcher.cancel()
+
+
+def _batch_stopped(conn: Connection, body: bytes) -> bytes:
+    """The answer to a batch whose POST was cancelled as the ASGI server stops (`stopped`): the
+    error that says so for each of its requests still running or queued, which are cancelled."""
+    parsed = jsonrpc.parse_batch(body.strip())
+    ids = [m.id for m in parsed if type(m) is jsonrpc.Request] if isinstance(parsed, list) else []
+    return b"[" + b",".join(shutting_down(rid) for rid in ids if conn.peer.cancel_incoming(rid)) + b"]"
 
 
 async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, receive: Receive) -> None:
