@@ -2,7 +2,8 @@
 period (`--grace`, seconds). Each tool prints `finally <tag>` on stdout as it ends, however it
 ends (its `finally`).
 
-`python tests/servers/stopping.py --http PORT [--grace SECONDS]`
+`python tests/servers/stopping.py --http PORT [--grace SECONDS] [--own-uvicorn]` (`--own-uvicorn`: its
+`http_app()` under `uvicorn.run`, as an application that serves it itself does)
 """
 
 from __future__ import annotations
@@ -40,5 +41,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--http", type=int, required=True, metavar="PORT")
     parser.add_argument("--grace", type=float, default=1.0)
+    parser.add_argument("--own-uvicorn", action="store_true")
     args = parser.parse_args()
-    server.run_http(port=args.http, timeout_graceful_shutdown=args.grace)
+    if args.own_uvicorn:
+        import uvicorn
+
+        uvicorn.run(server.http_app(), port=args.http, timeout_graceful_shutdown=args.grace)
+    else:
+        server.run_http(port=args.http, timeout_graceful_shutdown=args.grace)
