@@ -53,7 +53,7 @@ from .bodies import BodyReads
 from .heads import CONTENT_LENGTH
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
-from .sse import EventStore, MemoryEventStore, stateless_status
+from .sse import SHORT_ANSWER, EventStore, MemoryEventStore, stateless_status
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
@@ -237,7 +237,11 @@ class HttpApp:
                 if done is not None:
                     if isinstance(done, bytes):
                         head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
-                        status = stateless_status(done, 200)
+                        # (A short answer with no `"error"` in it is a result: `stateless_status`'s
+                        # first test, with no call for it.)
+                        status = 200
+                        if len(done) > SHORT_ANSWER or done.find(b'"error"') >= 0:
+                            status = stateless_status(done, 200)
                         await send({"type": "http.response.start", "status": status, "headers": head})
                         await send({"type": "http.response.body", "body": done})
                     else:
