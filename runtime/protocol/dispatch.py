@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 import msgspec
+from msgspec import UNSET
 
 from .. import wire
 from ..errors import InvalidParams, McpError, MethodNotFound, quoted
@@ -74,11 +75,11 @@ class Gate(Protocol):
 
     def missing_feature(self, method: str) -> str: ...
 
-    def answers_directly(self, params: Any, tool: Any = None) -> bool:
+    def answers_directly(self, params: Any) -> bool:
         """A `tools/call` with these params can be answered with no connection: its tool takes no
         `Context`, and the request carries nothing to check against earlier ones (input responses,
-        request state). Asked only in an era that answers calls directly (`Era.direct_calls`).
-        `tool`: the tool's registration, when the caller found it (as one that takes no `Context`)."""
+        request state). Asked only in an era that answers calls directly (`Era.direct_calls`), and
+        not when the caller found the tool itself (`answerable_directly`)."""
         ...
 
 
@@ -262,8 +263,15 @@ def answerable_directly(method: str, params: Any, gate: Gate, tool: Any = None) 
     to every request (`Dispatch.direct`); the HTTP classifier applies it, alone, to a stateless call
     it decoded in one pass, before any connection exists to decide the rest (its revision, method and
     params were checked by that decode; a registered tool means the tools feature is offered; `tool`:
-    the registration it found, which is not looked up again)."""
-    return method == "tools/call" and gate.answers_directly(params, tool)
+    the registration it found, as one that takes no `Context`, which is not judged again)."""
+    if tool is None:
+        return method == "tools/call" and gate.answers_directly(params)
+    # Only what the request carries is left to judge, as `Gate.answers_directly` judges it (UNSET is
+    # falsy: only a non-empty state or answers need the multi round-trip path). Inlined, with no call
+    # of the gate's: this is every stateless call the HTTP classifier decoded in one pass.
+    return method == "tools/call" and not (
+        getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET)
+    )
 
 
 def unparsable(exc: Exception) -> McpError:

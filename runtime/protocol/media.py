@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from ..errors import quoted
 
-__all__ = ["accepts", "ACCEPT_CACHE", "json_body_refusal"]
+__all__ = ["accepts", "ACCEPT_CACHE", "BOTH", "json_body_refusal"]
+
+BOTH: Final = (True, True)
+"""`accepts` of an Accept that takes both JSON and SSE, as a POST's must: this very tuple, so that a hot
+path can test a cached verdict with `is`."""
 
 ACCEPT_CACHE: dict[str | bytes, tuple[bool, bool]] = {}
 """`accepts` by Accept value, as worked out (bounded). A hot path may read it first and save the call."""
@@ -37,6 +43,8 @@ def accepts(accept: str | bytes) -> tuple[bool, bool]:
         if 0.0 <= q <= 1.0:
             ranges.append((main, sub, extra, q))
     known = (_quality(ranges, "application", "json") > 0, _quality(ranges, "text", "event-stream") > 0)
+    if known == BOTH:
+        known = BOTH  # (one object for the usual verdict: see `BOTH`)
     if len(ACCEPT_CACHE) >= 256:
         ACCEPT_CACHE.clear()  # bounded: Accept is the client's to choose
     ACCEPT_CACHE[accept] = known

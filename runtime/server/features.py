@@ -407,16 +407,15 @@ class Features:
         tool = self._tools.get(name) if name is not None else None
         return tool if tool is not None and tool.plain and self.middleware_chain is None else None
 
-    def answers_directly(self, params: Any, tool: ToolEntry | None = None) -> bool:
+    def answers_directly(self, params: Any) -> bool:
         """A stateless `tools/call` with these params can be answered without a connection: its tool
         takes no `Context` (so it cannot ask the client anything, report progress or log), and the
-        request carries no input responses or request state to check. `tool`: what `plain_tool` gave
-        for the call's name, when the caller asked it already (it is not looked up again)."""
-        if tool is None:
-            tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
-            # Middleware sees every call: with any, no call bypasses the connection; nor does a task.
-            if tool is None or not tool.plain or self.middleware_chain is not None:
-                return False
+        request carries no input responses or request state to check (`dispatch.answerable_directly`
+        judges those alone when its caller found the tool)."""
+        tool = self._tools.get(params.name)  # (`takes_no_context`, inlined: this is every direct call)
+        # Middleware sees every call: with any, no call bypasses the connection; nor does a task.
+        if tool is None or not tool.plain or self.middleware_chain is not None:
+            return False
         # UNSET is falsy: only a non-empty state or answers need the multi round-trip path.
         return not (getattr(params, "request_state", UNSET) or getattr(params, "input_responses", UNSET))
 

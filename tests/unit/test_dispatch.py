@@ -29,7 +29,7 @@ class _Offers:
     def missing_feature(self, method: str) -> str:
         return dispatch.missing_feature(method, self.caps)
 
-    def answers_directly(self, params: Any, tool: Any = None) -> bool:
+    def answers_directly(self, params: Any) -> bool:
         return False  # (no tools registered: none can be answered without a connection)
 
 

@@ -104,3 +104,17 @@ def test_an_origin_is_checked_after_the_host() -> None:
     assert refuse(security, good) is None
     refusal = refuse(security, bad)
     assert refusal is not None and refusal.status == 403 and b"origin" in refusal.body
+
+
+@pytest.mark.parametrize("max_body", [0, 1, 9, 10, 64, 99, 100, 4 * 1024 * 1024])
+def test_a_content_length_with_fewer_digits_than_short_length_is_within_max_body(max_body: int) -> None:
+    # The app's usual-POST test takes a Content-Length of fewer digits than `short_length` as within
+    # `max_body` with no int(): the largest such length must be, set at construction or later.
+    made = HttpSecurity(max_body=max_body)
+    later = HttpSecurity()
+    later.max_body = max_body
+    for security in (made, later):
+        assert security.short_length == len(str(max_body))
+        assert int("9" * (security.short_length - 1) or "0") <= max_body
+        assert int("1" + "0" * security.short_length) > max_body  # (and it is no looser than it must be)
+    assert HttpSecurity(max_body=-1).short_length == 0  # (no length is within a negative bound)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mcpbind.protocol import inbound, revisions
+from mcpbind.protocol import inbound, media, revisions
 from mcpbind.protocol.headers import Peek
 from mcpbind.protocol.headers import peek as peek_message
 from mcpbind.protocol.inbound import Rejection, Route
@@ -136,7 +136,9 @@ def test_a_post_must_accept_json_and_event_streams(accept: str) -> None:
     "accept", ["*/*", "application/*, text/*", "application/json;q=0.5, text/event-stream"]
 )
 def test_media_ranges_are_accepted(accept: str) -> None:
-    assert inbound.accepts(accept) == (True, True)
+    # The very tuple `media.BOTH`, worked out and then cached: the HTTP app tests a verdict with `is`.
+    assert inbound.accepts(accept) is media.BOTH and inbound.accepts(accept) is media.BOTH
+    assert media.ACCEPT_CACHE[accept] is media.BOTH
 
 
 def test_a_post_must_send_json() -> None:

@@ -81,7 +81,7 @@ class _Gate:
         self.asked += 1
         return self.missing
 
-    def answers_directly(self, params: Any, tool: Any = None) -> bool:
+    def answers_directly(self, params: Any) -> bool:
         return params.name == "plain"
 
 

@@ -31,12 +31,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ...aio.eager import resume
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
-from ...protocol.media import ACCEPT_CACHE
+from ...protocol.media import ACCEPT_CACHE, BOTH
 from ...protocol.request_state import CALLER, PRINCIPAL
 from . import stateful
 from .asgi import (
@@ -53,7 +53,7 @@ from .bodies import BodyReads
 from .heads import CONTENT_LENGTH
 from .security import HttpSecurity, TokenVerifier, authenticate, principal_text, refuse, step_up
 from .sessions import MemorySessionStore, Session, SessionState, SessionStore, SessionTable, StoreUnavailable
-from .sse import EventStore, MemoryEventStore, stateless_status
+from .sse import SHORT_ANSWER, EventStore, MemoryEventStore, stateless_status
 from .stateless import StatelessRoute
 
 if TYPE_CHECKING:
@@ -76,9 +76,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
-
-_BOTH: Final = (True, True)
-"""`inbound.accepts` of an Accept that takes both JSON and SSE, as a POST's must."""
 
 _Admission = tuple[
     "Rejection | None", "Principal | None", "Token[str] | None", "Token[Principal | None] | None"
@@ -179,8 +176,13 @@ class HttpApp:
             if (
                 method == "POST"
                 and headers.get(b"content-type") == b"application/json"
-                and ACCEPT_CACHE.get(headers.get(b"accept") or b"") == _BOTH
-                and (length is None or not length.isdigit() or int(length) <= security.max_body)
+                and ACCEPT_CACHE.get(headers.get(b"accept") or b"") is BOTH
+                and (
+                    length is None
+                    or len(length) < security.short_length  # (fewer digits than `max_body`: within it)
+                    or not length.isdigit()
+                    or int(length) <= security.max_body
+                )
             ):
                 # The usual POST, which `inbound.head` passes on to its body (its Accept worked out
                 # before, to both media types; its length within bounds): no call to say so.
@@ -235,7 +237,11 @@ class HttpApp:
                 if done is not None:
                     if isinstance(done, bytes):
                         head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
-                        status = stateless_status(done, 200)
+                        # (A short answer with no `"error"` in it is a result: `stateless_status`'s
+                        # first test, with no call for it.)
+                        status = 200
+                        if len(done) > SHORT_ANSWER or done.find(b'"error"') >= 0:
+                            status = stateless_status(done, 200)
                         await send({"type": "http.response.start", "status": status, "headers": head})
                         await send({"type": "http.response.body", "body": done})
                     else:

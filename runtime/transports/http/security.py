@@ -138,6 +138,9 @@ class HttpSecurity:
         """Every request must carry a credential (`auth` or `verify_token`)."""
         return self.auth is not None or self.verify_token is not None
 
+    short_length: int = field(default=0, init=False, repr=False, compare=False)
+    """Digits of `max_body` (kept with it): a `Content-Length` of fewer is within it, with no `int()`."""
+
     hosts_seen: dict[bytes | None, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
     """The verdicts on Host values seen, as received (a client sends the same one every time), under
     the `allowed_hosts` of now: setting that list forgets them. Bounded (`_HOSTS_SEEN`)."""
@@ -149,7 +152,9 @@ class HttpSecurity:
             for network in value:
                 ipaddress.ip_network(network, strict=False)
         object.__setattr__(self, name, value)
-        if name == "allowed_hosts" and "hosts_seen" in self.__dict__:
+        if name == "max_body":
+            object.__setattr__(self, "short_length", len(str(value)) if value >= 0 else 0)
+        elif name == "allowed_hosts" and "hosts_seen" in self.__dict__:
             self.hosts_seen.clear()  # reached under the list before
 
     def host_allowed(self, host: str) -> bool:

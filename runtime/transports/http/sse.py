@@ -311,6 +311,8 @@ def answer_status(stream: Stream, session: Session | None, answer: bytes) -> int
 
 _RESULT_HEAD: Final = b'{"jsonrpc":"2.0","id":'
 _PEEK: Final = 512
+SHORT_ANSWER: Final = _PEEK
+"""The longest answer `stateless_status` scans whole for `"error"` (a caller may test it first)."""
 
 
 def stateless_status(answer: bytes, status: int) -> int:
