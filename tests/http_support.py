@@ -118,13 +118,14 @@ def serve_command(port: int, *argv: str, log: Any = None) -> Iterator[None]:
 
 
 @contextmanager
-def serve_in_process(app: Any) -> Iterator[str]:
-    """An ASGI app under uvicorn in a thread of this process (so that a test can look inside it)."""
+def serve_in_process(app: Any, lifespan: str = "on") -> Iterator[str]:
+    """An ASGI app under uvicorn in a thread of this process (so that a test can look inside it);
+    `lifespan="off"`: uvicorn sends it no lifespan events (as some servers never do)."""
     import uvicorn
 
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=3
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=3
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -90,7 +90,7 @@ def test_a_short_idle_timeout_ends_sessions_about_that_long_after_their_last_req
                 assert opened.status_code == 200
             assert stats(url)["sessions"] == 5
             await asyncio.sleep(1.2)
-            # (Looked for on a POST: this one's own session is new.)
+            # (Ended with no request since: this one's own session is new.)
             httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
             assert stats(url)["sessions"] == 1
 
@@ -176,7 +176,7 @@ def test_a_session_whose_client_reads_its_get_stream_is_not_idle() -> None:
         with httpx.stream("GET", url, headers={**session, "accept": "text/event-stream"}, timeout=10) as get:
             assert get.status_code == 200
             time.sleep(1.2)
-            # (Sessions are looked for on a POST: this one opens another session.)
+            # (A session opened meanwhile: the listening one is still there beside it.)
             httpx.post(url, json=initialize("2025-11-25"), headers={"accept": BOTH}, timeout=10)
             assert stats(url)["sessions"] == 2
         time.sleep(1.2)  # the stream closed: idle from then

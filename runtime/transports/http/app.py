@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -211,9 +210,6 @@ class HttpApp:
                     data = await self.reads.read(message, receive, send, security)
                     if data is None:
                         return  # the client left, or was answered
-                now = time.monotonic()
-                if now - self.table.swept > self.table.sweep_every:
-                    self.table.sweep(now)
                 route = inbound.post(headers, data, self.stateless, security.max_body)
                 if identity is not None and not isinstance(route, Rejection):
                     required = self.server.required_scopes

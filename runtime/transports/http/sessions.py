@@ -230,6 +230,13 @@ class SessionTable:
         self.sweep_every = min(60.0, security.session_idle_timeout)
         """How often they are looked for: a minute, or the idle timeout if shorter (a session is
         ended at most that long after its timeout, not a minute after a timeout of seconds)."""
+        self._sweeper: asyncio.TimerHandle | None = None
+        """The loop timer that looks for them, armed while the table holds sessions (`_hold`): they
+        end whether or not requests arrive. A timer, not a task: nothing is left pending when a loop
+        that served the app stops with no lifespan shutdown, and nothing runs while there is nothing
+        to end."""
+        self._sweeping: asyncio.AbstractEventLoop | None = None
+        """The loop `_sweeper` runs on (a table may be served by one loop after another, as tests do)."""
 
     async def get(self, session_id: str) -> Session | None:
         """The session, from this worker's memory or rebuilt from the shared store; None when there is
@@ -262,9 +269,44 @@ class SessionTable:
         return session
 
     def _hold(self, session: Session) -> None:
-        """`session` is this worker's: in the table and counted against its client."""
+        """`session` is this worker's: in the table and counted against its client (and looked for
+        when idle: the sweeper runs on this loop)."""
         self.sessions[session.id] = session
         self.clients.add(session)
+        loop = asyncio.get_running_loop()
+        if self._sweeping is not loop:
+            self._arm(loop)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()  # (another loop's, stopped or not: this one sweeps from now)
+        self._sweeping = loop
+        self._sweeper = loop.call_later(self.sweep_every, self._tick)
+
+    def _tick(self) -> None:
+        """The sweeper's turn: end idle sessions, and come back while any are left."""
+        self._sweeper = None
+        try:
+            self.sweep(time.monotonic())
+        finally:
+            if self.sessions and self._sweeping is not None:
+                # From the last sweep (an `initialize` at the cap may have swept since): at most
+                # `sweep_every` between two.
+                delay = max(0.0, self.swept + self.sweep_every - time.monotonic())
+                self._sweeper = self._sweeping.call_later(delay, self._tick)
+            else:
+                self._sweeping = None  # the next session held arms it again
+
+    @property
+    def sweeping(self) -> bool:
+        """Whether the sweeper is armed."""
+        return self._sweeper is not None
+
+    def stop_sweeping(self) -> None:
+        """Cancel the sweeper (the app's lifespan ends; a session held after arms it again)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self._sweeper = self._sweeping = None
 
     def _let_go(self, session: Session) -> None:
         """`session` is no longer this worker's (ended, or ended elsewhere)."""
@@ -317,8 +359,8 @@ class SessionTable:
         )
 
     def sweep(self, now: float) -> None:
-        """End idle sessions (the app calls it on a POST `sweep_every` after the last sweep, so that
-        a session is ended at most that long after its timeout)."""
+        """End idle sessions (the sweeper calls it every `sweep_every` while the table holds any, so
+        that a session is ended at most that long after its timeout, requests or not)."""
         self.swept = now
         self.expire()
 
@@ -356,7 +398,8 @@ class SessionTable:
         session.open_streams.clear()
 
     async def shutdown(self) -> None:
-        """End every session of this worker (once: a second call finds none)."""
+        """End every session of this worker (once: a second call finds none), and its sweeper."""
+        self.stop_sweeping()
         while self.sessions:
             _, session = self.sessions.popitem()
             self.clients.remove(session)
