@@ -210,6 +210,25 @@ class Stream(msgspec.Struct, eq=False):
         if not self.closed and self.store is not None and self.id:
             self.store.unread(self.id)
 
+    async def take_over(self, within: float) -> bool:
+        """A resumption (`Last-Event-ID`) of a stream another response is still writing out: that
+        response ends at its writer's next turn, as a shed stream's does (`cut`: what it had not
+        written out stays queued), and the resumption becomes the one reader. The client that
+        resumes has left the old connection, though the server may not have seen it go yet (its
+        close and the new request arrive together, or a proxy holds the old one open): refusing
+        (409) until then made a prompt resumption fail. False if the old reader did not let go
+        within `within` seconds (a write of its own blocked on a connection that takes nothing)."""
+        deadline = time.monotonic() + within
+        while self.reading:
+            if time.monotonic() > deadline:
+                return False
+            self.cut = True
+            self.queue.put_nowait((b"", False))  # wakes its writer, which sees `cut`
+            # Looked at again shortly (a writer woken lets go within a turn or two, unless its own
+            # write is blocked): no signal of its own on every stream for this rare wait.
+            await asyncio.sleep(0.01)
+        return True
+
     def poll(self, retry_ms: int) -> None:
         """Close the current connection once what is queued is sent; the client reconnects after
         `retry_ms` with `Last-Event-ID` (2025-11-25 SSE polling). Streams without ids ignore it."""

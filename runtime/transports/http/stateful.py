@@ -58,7 +58,20 @@ if TYPE_CHECKING:
     from .app import HttpApp
     from .sessions import Session
 
-__all__ = ["STATE_CHANGES", "at_once", "carry", "post", "post_batch", "exchange", "get", "unreadable"]
+__all__ = [
+    "STATE_CHANGES",
+    "TAKE_OVER",
+    "at_once",
+    "carry",
+    "post",
+    "post_batch",
+    "exchange",
+    "get",
+    "unreadable",
+]
+
+TAKE_OVER: Final = 5.0
+"""Seconds a resumption waits for the response still writing its stream out to let go (`Stream.take_over`)."""
 
 STATE_CHANGES: Final = frozenset(
     {"notifications/initialized", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -499,19 +512,30 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         await _resume(app, session, named[0], named[1], send, receive)
         return
     get_stream = session.get_stream
+    taken = None
     if get_stream is not None and not get_stream.closed and get_stream.reading:
-        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this session's GET stream is open"))
-        return
-    if session.streams >= app.security.max_streams_per_session:
-        await busy(send, None, "too many requests of this session are being answered")
-        return
-    # While the stream is being opened (the round trips below), a change to deliver is this worker's:
-    # kept in the session's backlog, which the stream takes first (`Session.opening_get`).
-    session.opening_get += 1
+        # A second listener is refused; a resumption (its client lost the stream) takes it over.
+        if named is None or not await get_stream.take_over(TAKE_OVER):
+            why = "Conflict: this session's GET stream is open"
+            await respond(send, 409, error_body(INVALID_REQUEST, why))
+            return
+        taken = get_stream
+        taken.reading = True  # this response's from here (a resumption meanwhile takes it over from it)
     try:
-        stream, replay = await _open_get(app, session, get_stream, named)
+        if session.streams >= app.security.max_streams_per_session:
+            await busy(send, None, "too many requests of this session are being answered")
+            return
+        # While the stream is being opened (the round trips below), a change to deliver is this
+        # worker's: kept in the session's backlog, which the stream takes first (`Session.opening_get`).
+        session.opening_get += 1
+        try:
+            stream, replay = await _open_get(app, session, get_stream, named)
+        finally:
+            session.opening_get -= 1
+        taken = None  # (`_read_out`'s now)
     finally:
-        session.opening_get -= 1
+        if taken is not None:  # refused as busy, or the store failed
+            taken.release()
     await _read_out(app, send, stream, session.take_backlog(), session, receive, replay)
 
 
@@ -560,9 +584,12 @@ async def _resume(
     more to come: what is left of it is sent, and the response ends."""
     stream = session.open_streams.get(name)
     if stream is not None and stream.reading:
-        # Its POST (or another GET) is still reading it: two readers would split its events.
-        await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this stream is being read"))
-        return
+        # Its POST (or another GET) is still writing it out: that response ends, this one goes on
+        # (two readers would split its events). The stream may have ended meanwhile: looked up again.
+        if not await stream.take_over(TAKE_OVER):
+            await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this stream is being read"))
+            return
+        stream = session.open_streams.get(name)
     if stream is not None and session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
         return
@@ -571,7 +598,14 @@ async def _resume(
         # Another worker's stream: it may still be sending, and what it sends reaches us through the store.
         await follow(session, name, after, send, receive)
         return
-    found = await session.store.after(f"{name}-{after}")
+    if stream is not None:
+        stream.reading = True  # this response's from here (a resumption meanwhile takes it over from it)
+    try:
+        found = await session.store.after(f"{name}-{after}")
+    except BaseException:
+        if stream is not None:
+            stream.release()
+        raise
     # Held here, the events after the last one written out are still queued: not replayed twice.
     written = stream.sent if stream is not None else None
     replay = (
