@@ -62,7 +62,7 @@ class _Wire:
         return chunk
 
     def event(self) -> tuple[str | None, dict[str, Any]] | None:
-        """The next SSE event with data; None at the end. (Read through the chunked framing: each
+        """The next SSE event with data; None at the response's end. (Read through the chunked framing: each
         write of the server's is one chunk of whole events, so its size line is a line of no field.)"""
         while True:
             block, found, rest = self.data.partition(b"\r\n\r\n")
@@ -74,6 +74,8 @@ class _Wire:
                 continue
             self.data = rest
             lines = block.split(b"\r\n")
+            if lines[-1] == b"0":  # the chunked body's last chunk: the response ended
+                return None
             data = [line[5:].strip() for line in lines if line.startswith(b"data:")]
             ids = [line[3:].strip().decode() for line in lines if line.startswith(b"id:")]
             if data and any(data):  # (primes, keep-alive comments and chunk sizes carry no message)
@@ -112,3 +114,30 @@ def test_a_stream_dropped_and_resumed_at_once_goes_on_to_its_answer() -> None:
             resume.close()
             assert [m["params"]["progress"] for m in seen[:-1]] == [2, 3, 4], seen
             assert seen[-1]["result"]["content"][0]["text"] == "counted to 4", seen
+
+
+def test_a_resumption_of_the_get_stream_takes_it_over_and_a_listener_is_still_refused() -> None:
+    """The session's GET stream resumed (`Last-Event-ID: get-<n>`) while a response still writes it
+    out: the resumption gets it, the old response ends; a plain second GET is still refused 409."""
+    app = HttpApp(_server(), keepalive=0.05)
+
+    async def main(url: str) -> dict[str, Any]:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, REVISION)
+        return session.headers(accept="text/event-stream")
+
+    with serve_in_process(app) as url:
+        headers = asyncio.run(asyncio.wait_for(main(url), 30))
+        old = _Wire(url, "GET", headers)
+        assert old.status() == 200
+        while b"id: get-" not in old.data:  # its first event, the prime: what the client resumes after
+            old.data += old._recv()
+        new = _Wire(url, "GET", {**headers, "last-event-id": "get-0"})
+        assert new.status() == 200, new.data
+        assert old.event() is None  # (the old response ended: no event, then the end of the stream)
+        second = _Wire(url, "GET", headers)
+        assert second.status() == 409, second.data
+        for wire in (old, new, second):
+            wire.close()
