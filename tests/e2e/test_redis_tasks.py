@@ -29,6 +29,7 @@ from mcpbind.transports.http.redis import RedisConnection, RedisTaskStore
 from ..http_support import BOTH, MODERN, Session, call, initialize, messages_of, request, serve
 from ..redis_support import RedisServer
 from ..schema_check import Recorder
+from ..task_support import hold_anonymous, page_through
 
 SCRIPT = str(Path(__file__).resolve().parents[1] / "servers" / "tasks.py")
 SESSION = "2025-11-25"
@@ -99,23 +100,9 @@ def test_an_anonymous_listing_reads_only_the_callers_records_in_redis(
         conn = connection(redis_server)
         store = RedisTaskStore(conn)
         runner = Tasks(store=store)
-        room = others + 10
-        for n in range(others):
-            other = proto.new_record("tools/call", POLICY, client="addr", creator=f"other-{n % 7}")
-            await store.create(other, max_per_client=room, max_total=room)
-        mine = [proto.new_record("tools/call", POLICY, client="addr", creator="me") for _ in range(5)]
-        for r in mine:
-            await store.create(r, max_per_client=room, max_total=room)
+        mine = await hold_anonymous(store, others)
         await conn.client.config_resetstat()
-        seen: list[str] = []
-        cursor = None
-        for _ in range(3):  # (bounded: 5 records, pages of 2)
-            page, cursor = await runner.listed(cursor, 2, "me")
-            seen += [r.task_id for r in page]
-            if cursor is None:
-                break
-        assert cursor is None
-        assert seen == [r.task_id for r in sorted(mine, key=lambda r: (r.created_ms, r.task_id))]
+        assert await page_through(runner, "me", 2, 3) == [r.task_id for r in mine]
         assert await gets(conn) == 3 * len(mine)  # (each page reads the caller's 5)
         # A principal's list and another session's stay apart from it.
         assert await runner.listed(None, 50, "nobody") == ([], None)
@@ -123,7 +110,7 @@ def test_an_anonymous_listing_reads_only_the_callers_records_in_redis(
         # A dropped record (cancelled, at `max_total`) leaves the list, and its id the index.
         assert await store.replace(mine[0], proto.move(mine[0], "cancelled"))
         fresh = proto.new_record("tools/call", POLICY, client="addr", creator="me")
-        await store.create(fresh, max_per_client=room, max_total=others + 5)
+        await store.create(fresh, max_per_client=others + 10, max_total=others + 5)
         listed = [r.task_id for r in await store.visible_to("", "me")]
         assert sorted(listed) == sorted([r.task_id for r in mine[1:]] + [fresh.task_id])
         assert await conn.client.zcard(conn.key("tasks-created", "me")) == 5

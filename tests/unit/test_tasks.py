@@ -28,6 +28,8 @@ from mcpbind.protocol.tasks import (
 from mcpbind.server import MemoryTaskStore, TooManyTasks
 from mcpbind.server import tasks as server_tasks
 
+from ..task_support import hold_anonymous, page_through
+
 STATUSES = list(TRANSITIONS)
 # What the 2025-11-25 text allows, written out here apart from the table under test.
 ALLOWED = {
@@ -446,25 +448,9 @@ def test_an_anonymous_listing_reads_only_the_callers_records(others: int) -> Non
     async def main() -> None:
         store = MemoryTaskStore()
         runner = server_tasks.Tasks(store=store)
-        policy = TaskPolicy()
-        for n in range(others):
-            other = tasks.new_record("tools/call", policy, client="addr", creator=f"other-{n % 7}")
-            await store.create(other, max_per_client=others + 10, max_total=others + 10)
-        mine = []
-        for _ in range(5):
-            own = tasks.new_record("tools/call", policy, client="addr", creator="me")
-            await store.create(own, max_per_client=others + 10, max_total=others + 10)
-            mine.append(own)
+        mine = await hold_anonymous(store, others)
         counted = store._records = CountedRecords(store._records)
-        seen: list[str] = []
-        cursor = None
-        for _ in range(3):  # (bounded: 5 records, pages of 2)
-            page, cursor = await runner.listed(cursor, 2, "me")
-            seen += [r.task_id for r in page]
-            if cursor is None:
-                break
-        assert cursor is None
-        assert seen == [r.task_id for r in sorted(mine, key=lambda r: (r.created_ms, r.task_id))]
+        assert await page_through(runner, "me", 2, 3) == [r.task_id for r in mine]
         assert counted.reads == 3 * len(mine), counted.reads  # (each page reads the caller's 5)
         theirs = {task_id for task_id, r in dict.items(counted) if r.creator == "other-1"}
         counted.reads = 0

@@ -81,24 +81,14 @@ if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3]) end
 return 1
 """
 
-# KEYS: owned. ARGV: the prefix of record keys. The owner's live records, oldest first; ids whose record
-# expired are dropped from the set on the way.
-_OWNED: Final = """
+# KEYS: listed (a principal's, or an anonymous creator's). ARGV: the prefix of record keys, and for a
+# creator's set (scored by expiry) now, to drop the expired ids first. Its live records (a principal's
+# oldest first); ids whose record is gone (expired, dropped) are taken off the set on the way.
+_LISTED: Final = """
+if ARGV[2] then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) end
 local found = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local record = redis.call('GET', ARGV[1] .. id)
-  if record then found[#found + 1] = record else redis.call('ZREM', KEYS[1], id) end
-end
-return found
-"""
-
-# KEYS: created (the creator's). ARGV: now, the prefix of record keys. The creator's live records (in no
-# order); ids whose record expired, or was dropped, are taken off the set on the way.
-_CREATED: Final = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local found = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local record = redis.call('GET', ARGV[2] .. id)
   if record then found[#found + 1] = record else redis.call('ZREM', KEYS[1], id) end
 end
 return found
@@ -193,7 +183,7 @@ class RedisTaskStore:
         """The live records of `owner`. Anonymous records (owner "") are kept by creator, not under one
         owner: `visible_to("", creator)` finds them (here "" finds only records stored before)."""
         keys = (self.connection.key("tasks-owner", owner),)
-        found = await self._eval(_OWNED, keys, [self.record_prefix])
+        found = await self._eval(_LISTED, keys, [self.record_prefix])
         now = proto.now_ms()
         records = [_decode(data) for data in cast(list[bytes], found)]
         return [r for r in records if not r.expired(now)]
@@ -203,7 +193,7 @@ class RedisTaskStore:
             return await self.owned_by(owner)
         keys = (self.connection.key("tasks-created", creator),)
         now = proto.now_ms()
-        found = await self._eval(_CREATED, keys, [now, self.record_prefix])
+        found = await self._eval(_LISTED, keys, [self.record_prefix, now])
         records = [_decode(data) for data in cast(list[bytes], found)]
         records = [r for r in records if not r.expired(now)]
         records.sort(key=lambda r: (r.created_ms, r.task_id))
