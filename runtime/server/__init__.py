@@ -14,7 +14,7 @@ from .session import Connection, SessionSnapshot
 if TYPE_CHECKING:
     from ..protocol.tasks import TaskPolicy, TaskRecord
     from .shared import MemoryState, SharedState
-    from .tasks import MemoryTaskStore, TaskStore, TaskStoreUnavailable, TooManyTasks
+    from .tasks import MemoryTaskStore, TaskStore, TaskStoreUnavailable, TooManyTasks, VisibleTaskStore
 
 __all__ = [
     "Server",
@@ -34,6 +34,7 @@ __all__ = [
     "TaskStore",
     "TaskStoreUnavailable",
     "TooManyTasks",
+    "VisibleTaskStore",
 ]
 
 # The tasks' names load their modules on first use: a server with no task tool never imports them
@@ -47,6 +48,7 @@ _LAZY = {
     "TaskStore": "mcpbind.server.tasks",
     "TaskStoreUnavailable": "mcpbind.server.tasks",
     "TooManyTasks": "mcpbind.server.tasks",
+    "VisibleTaskStore": "mcpbind.server.tasks",
 }
 
 

@@ -17,7 +17,7 @@ import contextvars
 import heapq
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 import msgspec
 from msgspec import UNSET
@@ -42,6 +42,7 @@ __all__ = [
     "TaskStore",
     "TaskStoreUnavailable",
     "Tasks",
+    "VisibleTaskStore",
     "TooManyTasks",
     "TASK_LIMIT",
 ]
@@ -64,7 +65,12 @@ class TaskStoreUnavailable(McpError):
 
 
 class TaskStore(Protocol):
-    """Where task records live. Every method is async so that a shared store (Redis, say) fits."""
+    """Where task records live. Every method is async so that a shared store (Redis, say) fits.
+
+    A store should also provide `visible_to` (see `VisibleTaskStore`): `tasks/list` then reads only the
+    caller's records. Without it, an unauthenticated `tasks/list` reads `owned_by("")` (every anonymous
+    record the store holds) and keeps the caller's: correct, but its cost grows with other clients'
+    tasks."""
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         """Keep a new record; raises `TooManyTasks` when `record.client` already has `max_per_client`
@@ -89,6 +95,25 @@ class TaskStore(Protocol):
         ...
 
 
+class VisibleTaskStore(TaskStore, Protocol):
+    """A `TaskStore` that answers `tasks/list` from an index by who sees a record (`Tasks.listed` uses
+    `visible_to` when the store has it, else `owned_by` and a filter)."""
+
+    async def visible_to(self, owner: str, creator: str) -> list[TaskRecord]:
+        """The live records whose `tasks/list` is the caller's, oldest first (`created_ms`, then id):
+        with a principal (`owner` not ""), the records of that owner (`creator` is ""); without one,
+        the anonymous records whose `creator` (or `client`, for a record without a creator) is
+        `creator`. It must read only those records (an index kept by that key as records are created,
+        expire and are dropped), so that a listing costs what the caller holds, not what others do."""
+        ...
+
+
+def seen_by(record: TaskRecord) -> tuple[str, str]:
+    """Who lists `record`, as `VisibleTaskStore.visible_to` is asked: (owner, "") for a principal's,
+    ("", creator) for an anonymous caller's."""
+    return (record.owner, "") if record.owner else ("", record.creator or record.client)
+
+
 class MemoryTaskStore:
     """The default store: a dict in this process. What `create` checks is kept up to date as records
     come, change and go, so that a create costs the same whatever the store holds (no walk over the
@@ -105,6 +130,9 @@ class MemoryTaskStore:
         dropped all at once when they outnumber the records (amortised, as each went by one removal)."""
         self._cancelled: dict[str, None] = {}
         """The ids of cancelled records, oldest cancellation first: dropped first at `max_total`."""
+        self._seen: dict[tuple[str, str], dict[str, None]] = {}
+        """The ids of the records each caller lists (`seen_by`), in the order they were stored: a
+        `tasks/list` reads its caller's records only. A key with no record has no entry."""
 
     def __len__(self) -> int:
         return len(self._records)
@@ -128,6 +156,7 @@ class MemoryTaskStore:
                 proto.over_client_limit(client, max_per_client), data={"limit": max_per_client}
             )
         self._hold(record)
+        self._seen.setdefault(seen_by(record), {})[record.task_id] = None
         expiry = self._expiry
         heapq.heappush(expiry, (record.expires_ms(), record.task_id))
         if len(expiry) > 2 * len(records) + 64:
@@ -146,6 +175,9 @@ class MemoryTaskStore:
             return False
         self._let_go(old)
         self._hold(new)
+        if new.owner != old.owner or new.creator != old.creator or new.client != old.client:
+            self._unsee(old)  # (`Tasks` never moves a record to another caller: a store's caller might)
+            self._seen.setdefault(seen_by(new), {})[new.task_id] = None
         if new.expires_ms() != old.expires_ms():  # (no status change moves it: a store's caller might)
             heapq.heappush(self._expiry, (new.expires_ms(), new.task_id))
         return True
@@ -153,6 +185,13 @@ class MemoryTaskStore:
     async def owned_by(self, owner: str) -> list[TaskRecord]:
         now = proto.now_ms()
         found = [r for r in self._records.values() if r.owner == owner and not r.expired(now)]
+        found.sort(key=lambda r: (r.created_ms, r.task_id))
+        return found
+
+    async def visible_to(self, owner: str, creator: str) -> list[TaskRecord]:
+        ids = self._seen.get((owner, creator), ())
+        now, records = proto.now_ms(), self._records
+        found = [r for r in map(records.__getitem__, ids) if not r.expired(now)]
         found.sort(key=lambda r: (r.created_ms, r.task_id))
         return found
 
@@ -191,7 +230,17 @@ class MemoryTaskStore:
             self._cancelled.pop(record.task_id, None)
 
     def _drop(self, task_id: str) -> None:
-        self._let_go(self._records.pop(task_id))
+        record = self._records.pop(task_id)
+        self._let_go(record)
+        self._unsee(record)
+
+    def _unsee(self, record: TaskRecord) -> None:
+        """Take `record` off its caller's listing index."""
+        key = seen_by(record)
+        ids = self._seen[key]
+        del ids[record.task_id]
+        if not ids:
+            del self._seen[key]
 
 
 PEER_WAIT: Final = 5.0
@@ -583,9 +632,14 @@ class Tasks:
         unauthenticated caller (`client`: its `Connection.client_key`) sees only the tasks it made:
         the ids of other anonymous clients' tasks are what keeps their results theirs."""
         principal = PRINCIPAL.get()
-        records = await self.store.owned_by(principal)
-        if not principal:
-            records = [r for r in records if (r.creator or r.client) == client]
+        store = self.store
+        if getattr(store, "visible_to", None) is not None:  # (optional: see `TaskStore`)
+            visible = cast("VisibleTaskStore", store)
+            records = await visible.visible_to(principal, "" if principal else client)
+        else:
+            records = await store.owned_by(principal)
+            if not principal:
+                records = [r for r in records if (r.creator or r.client) == client]
         start = 0
         if cursor:
             try:

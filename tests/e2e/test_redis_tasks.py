@@ -22,12 +22,14 @@ from mcpbind.protocol import revisions
 from mcpbind.protocol import tasks as proto
 from mcpbind.protocol.tasks import TaskPolicy, TaskRecord
 from mcpbind.server import Context, Server, TooManyTasks
+from mcpbind.server.tasks import Tasks
 from mcpbind.transports.http.client import StreamableHttpTransport
 from mcpbind.transports.http.redis import RedisConnection, RedisTaskStore
 
 from ..http_support import BOTH, MODERN, Session, call, initialize, messages_of, request, serve
 from ..redis_support import RedisServer
 from ..schema_check import Recorder
+from ..task_support import hold_anonymous, page_through
 
 SCRIPT = str(Path(__file__).resolve().parents[1] / "servers" / "tasks.py")
 SESSION = "2025-11-25"
@@ -75,6 +77,65 @@ def test_records_are_kept_with_their_ttl_and_changed_only_by_compare_and_set(
         # The result is kept as long as the record, which keeps its TTL through the change.
         assert 90_000 <= await conn.client.pttl(conn.key("task", first.task_id)) <= 100_000
         assert await store.get("no-such-task") is None
+        await conn.close()
+
+    run(main())
+
+
+async def gets(conn: RedisConnection) -> int:
+    """The GETs Redis has run since its statistics were reset (a script's own included)."""
+    stats = await conn.client.info("commandstats")
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
+@pytest.mark.parametrize("others", [10, 10_000])
+def test_an_anonymous_listing_reads_only_the_callers_records_in_redis(
+    redis_server: RedisServer, others: int
+) -> None:
+    """`tasks/list` of an unauthenticated caller reads its own records in Redis (counted: the GETs Redis
+    runs), however many anonymous records other sessions hold, and pages through them all; records
+    dropped or expired leave its list."""
+
+    async def main() -> None:
+        conn = connection(redis_server)
+        store = RedisTaskStore(conn)
+        runner = Tasks(store=store)
+        mine = await hold_anonymous(store, others)
+        await conn.client.config_resetstat()
+        assert await page_through(runner, "me", 2, 3) == [r.task_id for r in mine]
+        assert await gets(conn) == 3 * len(mine)  # (each page reads the caller's 5)
+        # A principal's list and another session's stay apart from it.
+        assert await runner.listed(None, 50, "nobody") == ([], None)
+        assert await store.visible_to("me", "") == []
+        # A dropped record (cancelled, at `max_total`) leaves the list, and its id the index.
+        assert await store.replace(mine[0], proto.move(mine[0], "cancelled"))
+        fresh = proto.new_record("tools/call", POLICY, client="addr", creator="me")
+        await store.create(fresh, max_per_client=others + 10, max_total=others + 5)
+        listed = [r.task_id for r in await store.visible_to("", "me")]
+        assert sorted(listed) == sorted([r.task_id for r in mine[1:]] + [fresh.task_id])
+        assert await conn.client.zcard(conn.key("tasks-created", "me")) == 5
+        assert not await conn.client.exists(conn.key("tasks-owner", ""))  # (no index of every one)
+        await conn.close()
+
+    run(main(), timeout=300)
+
+
+def test_an_anonymous_callers_index_follows_the_ttl(redis_server: RedisServer) -> None:
+    async def main() -> None:
+        conn = connection(redis_server)
+        store = RedisTaskStore(conn)
+        brief = proto.new_record("tools/call", POLICY, ttl_ms=200, client="c", creator="s")
+        kept = proto.new_record("tools/call", POLICY, client="c", creator="s")
+        for r in (brief, kept):
+            await store.create(r, max_per_client=10, max_total=10)
+        assert {r.task_id for r in await store.visible_to("", "s")} == {brief.task_id, kept.task_id}
+
+        async def gone() -> bool:
+            return await store.get(brief.task_id) is None
+
+        await eventually(gone)
+        assert [r.task_id for r in await store.visible_to("", "s")] == [kept.task_id]
+        assert await conn.client.zcard(conn.key("tasks-created", "s")) == 1
         await conn.close()
 
     run(main())

@@ -28,6 +28,8 @@ from mcpbind.protocol.tasks import (
 from mcpbind.server import MemoryTaskStore, TooManyTasks
 from mcpbind.server import tasks as server_tasks
 
+from ..task_support import hold_anonymous, page_through
+
 STATUSES = list(TRANSITIONS)
 # What the 2025-11-25 text allows, written out here apart from the table under test.
 ALLOWED = {
@@ -418,3 +420,70 @@ def test_the_envelope_era_listen_request_carries_task_ids_and_the_session_era_is
     assert modern.requests["tools/call"] is modern.module.REQUESTS["tools/call"]
     session = revisions.revision("2025-11-25")
     assert session.requests is session.module.REQUESTS
+
+
+class CountedRecords(dict[str, TaskRecord]):
+    """A store's records that count how many are read (by key, or by walking them)."""
+
+    reads = 0
+
+    def __getitem__(self, task_id: str) -> TaskRecord:
+        self.reads += 1
+        return super().__getitem__(task_id)
+
+    def get(self, task_id: str, default: Any = None) -> Any:
+        self.reads += 1
+        return super().get(task_id, default)
+
+    def values(self) -> Any:
+        self.reads += len(self)
+        return super().values()
+
+
+@pytest.mark.parametrize("others", [10, 10_000])
+def test_an_anonymous_listing_reads_only_the_callers_records(others: int) -> None:
+    """`tasks/list` of an unauthenticated caller reads its own records, however many anonymous records
+    other sessions hold (it read them all once, and kept the caller's), and pages through them all."""
+
+    async def main() -> None:
+        store = MemoryTaskStore()
+        runner = server_tasks.Tasks(store=store)
+        mine = await hold_anonymous(store, others)
+        counted = store._records = CountedRecords(store._records)
+        assert await page_through(runner, "me", 2, 3) == [r.task_id for r in mine]
+        assert counted.reads == 3 * len(mine), counted.reads  # (each page reads the caller's 5)
+        theirs = {task_id for task_id, r in dict.items(counted) if r.creator == "other-1"}
+        counted.reads = 0
+        page, cursor = await runner.listed(None, others, "other-1")
+        assert {r.task_id for r in page} == theirs and cursor is None
+        assert counted.reads == len(theirs)
+        assert (await runner.listed(None, 50, "nobody")) == ([], None)
+
+    asyncio.run(main())
+
+
+def test_listing_stays_per_caller_as_records_go() -> None:
+    """The listing index follows records dropped (cancelled, at `max_total`) and expired: a caller's
+    list never shows another's record, nor one that is gone; principals and sessions are apart."""
+
+    async def main() -> None:
+        store = MemoryTaskStore()
+        policy = TaskPolicy()
+        by_p = tasks.new_record("tools/call", policy, owner="p", client="p")
+        anon = tasks.new_record("tools/call", policy, client="p", creator="p")  # (a session named "p")
+        old = tasks.new_record("tools/call", policy, ttl_ms=1, creator="s", now=tasks.now_ms() - 10)
+        for r in (by_p, anon, old):
+            await store.create(r, max_per_client=10, max_total=3)
+        assert [r.task_id for r in await store.visible_to("p", "")] == [by_p.task_id]
+        assert [r.task_id for r in await store.visible_to("", "p")] == [anon.task_id]
+        assert await store.visible_to("", "s") == []  # expired: not listed
+        cancelled = tasks.move(anon, "cancelled")
+        assert await store.replace(anon, cancelled)
+        assert [r.status for r in await store.visible_to("", "p")] == ["cancelled"]
+        fresh = tasks.new_record("tools/call", policy, client="q", creator="q")
+        await store.create(fresh, max_per_client=10, max_total=2)  # drops `old` (expired), `cancelled`
+        assert await store.visible_to("", "p") == [] and await store.visible_to("", "s") == []
+        assert [r.task_id for r in await store.visible_to("", "q")] == [fresh.task_id]
+        assert store._seen.keys() == {("p", ""), ("", "q")}
+
+    asyncio.run(main())

@@ -9,6 +9,10 @@ Keys, under the connection's prefix:
     tasks-cancelled           sorted set: the cancelled ones (dropped first when `max_total` is reached)
     tasks-active:<client>     sorted set: a client's unfinished tasks (`max_per_client`)
     tasks-owner:<owner>       sorted set: a principal's tasks scored by creation (`tasks/list`, oldest first)
+    tasks-created:<creator>   sorted set: an anonymous caller's tasks (`seen_by`) scored by when they
+                              expire (its `tasks/list`: a listing reads what its caller holds, not what
+                              every anonymous client does; records stored before this key existed are
+                              under `tasks-owner:`, "" as owner, until they expire)
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from redis.commands.core import AsyncScript
 
 from ....protocol import tasks as proto
 from ....protocol.tasks import TaskRecord
-from ....server.tasks import TaskStoreUnavailable, TooManyTasks
+from ....server.tasks import TaskStoreUnavailable, TooManyTasks, seen_by
 from ..sessions import StoreUnavailable
 from .connection import RedisConnection
 
@@ -31,8 +35,9 @@ __all__ = ["RedisTaskStore"]
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(TaskRecord).decode
 
-# KEYS: record, all, cancelled, active (the client's), owned (the owner's).
-# ARGV: id, record, now, expires, created, max total, max per client, the prefix of record keys.
+# KEYS: record, all, cancelled, active (the client's), listed (the owner's; for an anonymous record the
+# creator's, ARGV[9] = 1). ARGV: id, record, now, expires, created, max total, max per client, the prefix
+# of record keys, anonymous (0/1).
 # Returns 1 (stored), -1 (the store is full), -2 (the client has its limit of unfinished tasks).
 _CREATE: Final = """
 local id, now, expires = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -54,7 +59,12 @@ if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[7]) then return -2 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
 redis.call('ZADD', KEYS[2], expires, id)
 redis.call('ZADD', KEYS[4], expires, id)
-redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), id)
+if ARGV[9] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+  redis.call('ZADD', KEYS[5], expires, id)
+else
+  redis.call('ZADD', KEYS[5], tonumber(ARGV[5]), id)
+end
 for _, key in ipairs({KEYS[4], KEYS[5]}) do
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
@@ -71,9 +81,11 @@ if ARGV[5] == '1' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[3]) end
 return 1
 """
 
-# KEYS: owned. ARGV: the prefix of record keys. The owner's live records, oldest first; ids whose record
-# expired are dropped from the set on the way.
-_OWNED: Final = """
+# KEYS: listed (a principal's, or an anonymous creator's). ARGV: the prefix of record keys, and for a
+# creator's set (scored by expiry) now, to drop the expired ids first. Its live records (a principal's
+# oldest first); ids whose record is gone (expired, dropped) are taken off the set on the way.
+_LISTED: Final = """
+if ARGV[2] then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) end
 local found = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local record = redis.call('GET', ARGV[1] .. id)
@@ -124,15 +136,17 @@ class RedisTaskStore:
 
     async def create(self, record: TaskRecord, *, max_per_client: int, max_total: int) -> None:
         conn = self.connection
+        owner = record.owner
+        listed = conn.key("tasks-owner", owner) if owner else conn.key("tasks-created", seen_by(record)[1])
         keys = (
             self.record_prefix + record.task_id,
             self.all_key,
             self.cancelled_key,
             conn.key("tasks-active", record.client),
-            conn.key("tasks-owner", record.owner),
+            listed,
         )
         args: list[Any] = [record.task_id, _encode(record), proto.now_ms(), record.expires_ms()]
-        args += [record.created_ms, max_total, max_per_client, self.record_prefix]
+        args += [record.created_ms, max_total, max_per_client, self.record_prefix, int(not owner)]
         outcome = await self._eval(_CREATE, keys, args)
         if outcome == -1:
             raise TooManyTasks(
@@ -166,11 +180,24 @@ class RedisTaskStore:
         return bool(await self._eval(_REPLACE, keys, args))
 
     async def owned_by(self, owner: str) -> list[TaskRecord]:
+        """The live records of `owner`. Anonymous records (owner "") are kept by creator, not under one
+        owner: `visible_to("", creator)` finds them (here "" finds only records stored before)."""
         keys = (self.connection.key("tasks-owner", owner),)
-        found = await self._eval(_OWNED, keys, [self.record_prefix])
+        found = await self._eval(_LISTED, keys, [self.record_prefix])
         now = proto.now_ms()
         records = [_decode(data) for data in cast(list[bytes], found)]
         return [r for r in records if not r.expired(now)]
+
+    async def visible_to(self, owner: str, creator: str) -> list[TaskRecord]:
+        if owner:
+            return await self.owned_by(owner)
+        keys = (self.connection.key("tasks-created", creator),)
+        now = proto.now_ms()
+        found = await self._eval(_LISTED, keys, [self.record_prefix, now])
+        records = [_decode(data) for data in cast(list[bytes], found)]
+        records = [r for r in records if not r.expired(now)]
+        records.sort(key=lambda r: (r.created_ms, r.task_id))
+        return records
 
     async def purge(self, now: int) -> int:
         keys = (self.all_key, self.cancelled_key)
