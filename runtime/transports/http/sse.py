@@ -329,9 +329,9 @@ def answer_status(stream: Stream, session: Session | None, answer: bytes) -> int
 
 
 _RESULT_HEAD: Final = b'{"jsonrpc":"2.0","id":'
-_PEEK: Final = 512
-SHORT_ANSWER: Final = _PEEK
-"""The longest answer `stateless_status` scans whole for `"error"` (a caller may test it first)."""
+SHORT_ANSWER: Final = 512
+"""The longest answer `stateless_status` scans whole for `"error"` (a caller may test it first); a
+longer one has its head read, up to this many bytes."""
 
 
 def stateless_status(answer: bytes, status: int) -> int:
@@ -341,13 +341,13 @@ def stateless_status(answer: bytes, status: int) -> int:
     # A result as `encode_result` writes it is told by its head, `{"jsonrpc":"2.0","id":<id>,"result":`
     # (the scalar id holds no `,"result":`, and no `"error"` comes before it): a large result is not
     # scanned whole for `"error"`, which cost more than encoding it.
-    if len(answer) <= _PEEK:
+    if len(answer) <= SHORT_ANSWER:
         # One scan of a short answer costs less than reading its head (and `find` less than `in`,
         # which goes through the buffer protocol).
         if answer.find(b'"error"') < 0:
             return status
     else:
-        end = answer.find(b',"result":', 0, _PEEK)
+        end = answer.find(b',"result":', 0, SHORT_ANSWER)
         if end > 0 and answer.startswith(_RESULT_HEAD) and answer.find(b'"error"', 0, end) < 0:
             return status
         if b'"error"' not in answer:
