@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
-from .types import converter, is_pydantic, schema_of
+from .types import by_pydantic, converter, is_pydantic, schema_of
 
 __all__ = ["Signature", "inspect_function", "declared", "type_hints"]
 
@@ -71,11 +71,12 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
             context_param = param.name
             continue
         names.append(param.name)
-        if is_pydantic(hint):
-            # Kept as JSON data by the Struct, validated by the model itself, its schema its own.
+        if by_pydantic(hint):
+            # Kept as JSON data by the Struct, validated by pydantic, its schema pydantic's: a model,
+            # or a hint over one (`list[Model]`, `Model | None`).
             adapters.append((param.name, converter(hint)))
             foreign[param.name] = schema_of(hint)
-            hint = dict[str, Any]
+            hint = dict[str, Any] if is_pydantic(hint) else Any
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
         if param.default is inspect.Parameter.empty:
@@ -104,7 +105,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):
-        if not is_pydantic(output_type):
+        if not by_pydantic(output_type):
             _check_hint(output_type, f"{name}: return value")
         output_schema = schema_of(output_type)
         if output_schema.get("type") != "object":

@@ -1,20 +1,22 @@
 """Python types as MCP data: JSON Schemas, conversion in and out, and elicitation forms.
 
 msgspec handles what it knows (Structs, dataclasses, TypedDicts, attrs, the standard types); pydantic
-models are taken as they are when pydantic is installed (never imported here: a model can only
-exist if its user imported pydantic already). Elicitation forms are what the spec allows: an object of
-flat primitive members (string, number, integer, boolean, enums, and lists of enum values).
+models, and hints over them (`list[Model]`, `Model | None`), are taken as pydantic reads them when
+pydantic is installed (never imported here unless a model exists, which its user imported pydantic
+for). Elicitation forms are what the spec allows: an object of flat primitive members (string,
+number, integer, boolean, enums, and lists of enum values).
 """
 
 from __future__ import annotations
 
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
 
-__all__ = ["is_pydantic", "schema_of", "to_plain", "converter", "form_schema", "root_object"]
+__all__ = ["is_pydantic", "by_pydantic", "schema_of", "to_plain", "converter", "form_schema", "root_object"]
 
 _PRIMITIVES: Final = frozenset({"string", "number", "integer", "boolean"})
 
@@ -23,6 +25,21 @@ def is_pydantic(tp: Any) -> bool:
     """`tp` is a pydantic model class (False when pydantic was never imported)."""
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
+
+
+def by_pydantic(tp: Any) -> bool:
+    """`tp` is read by pydantic: a model, or a hint over one (`list[Model]`, `Model | None`,
+    `dict[str, Model]`...), which msgspec can neither describe nor convert."""
+    if sys.modules.get("pydantic") is None:
+        return False
+    return is_pydantic(tp) or any(by_pydantic(arg) for arg in typing.get_args(tp))
+
+
+def _adapter(tp: Any) -> Any:
+    """pydantic's `TypeAdapter` of a hint over a model (pydantic is imported: a model exists)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(tp)
 
 
 def root_object(schema: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +76,8 @@ def schema_of(tp: Any) -> dict[str, Any]:
         schema.pop("title", None)
         # (A recursive model is a `$ref` at the root, as msgspec gives for every Struct.)
         return root_object(schema)
+    if by_pydantic(tp):
+        return root_object(_adapter(tp).json_schema())
     return root_object(_without_closed_tuples(msgspec.json.schema(tp)))
 
 
@@ -96,6 +115,9 @@ def converter(tp: Any) -> Callable[[Any], Any]:
     if is_pydantic(tp):
         validate: Callable[[Any], Any] = tp.model_validate
         return validate
+    if by_pydantic(tp):
+        adapted: Callable[[Any], Any] = _adapter(tp).validate_python
+        return adapted
     return lambda data: _convert(data, tp)
 
 

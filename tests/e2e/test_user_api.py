@@ -1,0 +1,50 @@
+"""The high-level API as its users drive it, over a real stdio subprocess, on a 2025-11-25 session and
+on 2026-07-28 (tests/servers/user_api.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from mcpbind import wire
+from mcpbind.client import Client
+
+from ..http_support import SERVERS
+
+SERVER = str(SERVERS / "user_api.py")
+MODES = ["2025-11-25", "2026-07-28"]
+
+
+def with_client(mode: str, body: Callable[[Client], Awaitable[None]], **options: Any) -> None:
+    async def main() -> None:
+        async with Client.stdio(sys.executable, [SERVER], mode=mode, **options) as client:
+            await body(client)
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pydantic_models_inside_other_hints(mode: str) -> None:
+    async def body(client: Client) -> None:
+        tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+        restock = tools["restock"]
+        assert restock["inputSchema"]["properties"]["items"]["items"] == {"$ref": "#/$defs/Item"}
+        assert "Item" in restock["inputSchema"]["$defs"]
+        assert restock["outputSchema"]["properties"]["result"]["type"] == "array"
+        result = await client.call_tool(
+            "restock", {"items": [{"name": "a"}], "extra": {"name": "b", "count": 5}}
+        )
+        assert not result.is_error
+        assert result.structured_content == {"result": [{"name": "a", "count": 2}, {"name": "b", "count": 6}]}
+        bad = await client.call_tool("restock", {"items": [{"name": "a", "count": "many"}]})
+        assert bad.is_error and "count" in bad.content[0].text
+        found = await client.call_tool("find", {"name": "x"})
+        assert found.structured_content == {"result": {"name": "x", "count": 1}}
+        none = await client.call_tool("find", {"name": ""})
+        assert none.structured_content == {"result": None}
+
+    with_client(mode, body)

@@ -1,0 +1,30 @@
+"""A server written as a user of the high-level API writes one: the hints and helpers users bring
+from other Python MCP servers (tests/e2e/test_user_api.py runs it over stdio)."""
+
+from __future__ import annotations
+
+import pydantic
+
+from mcpbind.server import Server
+
+server = Server("user-api", "1.0.0")
+
+
+class Item(pydantic.BaseModel):
+    name: str
+    count: int = 1
+
+
+@server.tool()
+def restock(items: list[Item], extra: Item | None = None) -> list[Item]:
+    """Items in a list, one optional: pydantic models inside other hints."""
+    return [Item(name=i.name, count=i.count + 1) for i in [*items, *([extra] if extra else [])]]
+
+
+@server.tool()
+def find(name: str) -> Item | None:
+    return Item(name=name) if name else None
+
+
+if __name__ == "__main__":
+    server.run()
