@@ -141,6 +141,27 @@ def tool_value(
     return {"content": content_list(value)}
 
 
+def _json_contents(uri: str, item: Any, mime_type: str | None) -> dict[str, Any]:
+    """A resource function's value that is neither text nor bytes nor a contents object: a dict, a
+    number, a Struct, a dataclass, a pydantic model... as its JSON text (`application/json` unless the
+    resource says otherwise), as other Python MCP servers give it; a value JSON has no form for (a
+    `Path`), as its `str`."""
+    try:
+        plain = to_plain(item)
+    except TypeError:
+        said = str(item)
+        if said == object.__repr__(item):
+            # `<X object at 0x...>`: nothing the client can use, and a memory address of the
+            # server's. The handler's error, said as such (-32603).
+            kind = type(item).__name__
+            raise TypeError(f"a resource handler returned a {kind}, which has no text") from None
+        return drop_none({"uri": uri, "mimeType": mime_type, "text": said})
+    if type(plain) is str:  # (a UUID, a datetime...: its text, not a JSON string)
+        return drop_none({"uri": uri, "mimeType": mime_type, "text": plain})
+    data = msgspec.json.encode(plain).decode()
+    return {"uri": uri, "mimeType": mime_type or "application/json", "text": data}
+
+
 TEXT_MARK: Final = "mcpbind:text"
 _TEXT_KEY: Final = object()
 ANSWER_HEAD: Final = b'{"jsonrpc":"2.0","id":'
@@ -467,18 +488,15 @@ class Features:
             raise ctx.era.resource_not_found(uri) from None
         contents: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict):
-                contents.append({"uri": uri, **item})
+            if isinstance(item, dict) and ("text" in item or "blob" in item):
+                contents.append({"uri": uri, **item})  # a contents object as the wire has it
             elif isinstance(item, bytes):
                 blob = base64.b64encode(item).decode()
                 contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "blob": blob}))
+            elif type(item) is str:
+                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "text": item}))
             else:
-                text = item if type(item) is str else str(item)
-                if text is not item and text == object.__repr__(item):
-                    # `<X object at 0x...>`: nothing the client can use, and a memory address of the
-                    # server's. The handler's error, said as such (-32603).
-                    raise TypeError(f"a resource handler returned a {type(item).__name__}, which has no text")
-                contents.append(drop_none({"uri": uri, "mimeType": entry.mime_type, "text": text}))
+                contents.append(_json_contents(uri, item, entry.mime_type))
         return {"contents": contents}, entry
 
     async def get_prompt(self, name: str, arguments: dict[str, Any] | None, ctx: Context) -> dict[str, Any]:

@@ -4,6 +4,7 @@ on 2026-07-28 (tests/servers/user_api.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -46,5 +47,17 @@ def test_pydantic_models_inside_other_hints(mode: str) -> None:
         assert found.structured_content == {"result": {"name": "x", "count": 1}}
         none = await client.call_tool("find", {"name": ""})
         assert none.structured_content == {"result": None}
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_resources_of_json_data(mode: str) -> None:
+    async def body(client: Client) -> None:
+        profile = (await client.read_resource("users://acme/bob/profile")).contents[0]
+        assert profile.mime_type == "application/json"
+        assert json.loads(profile.text) == {"org": "acme", "user": "bob"}
+        item = (await client.read_resource("items://first")).contents[0]
+        assert json.loads(item.text) == {"name": "first", "count": 1}
 
     with_client(mode, body)

@@ -26,5 +26,16 @@ def find(name: str) -> Item | None:
     return Item(name=name) if name else None
 
 
+@server.resource("users://{org}/{user}/profile")
+def profile(org: str, user: str) -> dict[str, str]:
+    """A template of two variables whose value is JSON data."""
+    return {"org": org, "user": user}
+
+
+@server.resource("items://first")
+def first_item() -> Item:
+    return Item(name="first")
+
+
 if __name__ == "__main__":
     server.run()
