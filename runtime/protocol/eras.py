@@ -79,6 +79,10 @@ class Era:
         """The lowest level the client wants logged for this request; None: no log messages."""
         raise NotImplementedError
 
+    def client_info(self, session: dict[str, Any], meta: dict[str, Any]) -> Any:
+        """Who the client says it is (its `Implementation`): the session's, or the request's own."""
+        raise NotImplementedError
+
     def missing_capability(self, message: str, required: dict[str, Any]) -> McpError:
         """The error for a request the client's capabilities do not allow (`required`: what is missing)."""
         raise NotImplementedError
@@ -121,6 +125,9 @@ class SessionEra(Era):
     def log_level(self, session: str | None, meta: dict[str, Any]) -> str | None:
         return session or "debug"  # no logging/setLevel yet: everything is sent
 
+    def client_info(self, session: dict[str, Any], meta: dict[str, Any]) -> Any:
+        return session
+
     def missing_capability(self, message: str, required: dict[str, Any]) -> McpError:
         return McpError(message, code=INTERNAL_ERROR)
 
@@ -143,6 +150,9 @@ class EnvelopeEra(Era):
     def log_level(self, session: str | None, meta: dict[str, Any]) -> str | None:
         level = meta.get(revisions.META_LOG_LEVEL)
         return level if level is None else str(level)  # no level in the request: no log messages
+
+    def client_info(self, session: dict[str, Any], meta: dict[str, Any]) -> Any:
+        return meta.get(revisions.META_CLIENT) or {}
 
     def missing_capability(self, message: str, required: dict[str, Any]) -> McpError:
         code = revisions.MISSING_REQUIRED_CLIENT_CAPABILITY

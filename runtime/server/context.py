@@ -22,6 +22,7 @@ from ..protocol.request_state import CALLER
 
 if TYPE_CHECKING:
     from ..auth.server.principal import Principal
+    from ..generated import latest as mcp
     from .registry import Server
     from .session import Connection
     from .shared import SharedState
@@ -129,6 +130,16 @@ class Context:
         return caps
 
     @property
+    def client_info(self) -> dict[str, Any]:
+        """Who the client says it is (`name`, `version`...), in wire form: from `initialize` in the
+        session era, from the request's `_meta` in 2026-07-28 (empty if it says nothing)."""
+        info = self.era.client_info(self._conn.client_info, self.meta)
+        if type(info) is not dict:
+            info = wire.to_builtins(info)
+        assert isinstance(info, dict)
+        return info
+
+    @property
     def needed(self) -> dict[str, dict[str, Any]]:
         """Input requests made while the handler ran without an answer (envelope era)."""
         if self._needed is None:
@@ -226,6 +237,40 @@ class Context:
         await self._conn.notify(
             "notifications/message", drop_none({"level": level, "data": data, "logger": logger}), self.module
         )
+
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """`progress(...)`, by the name other Python MCP servers give it."""
+        await self.progress(progress, total, message)
+
+    # The levels handlers log at most, by name.
+
+    async def debug(self, data: Any, logger: str | None = None) -> None:
+        """`log("debug", ...)`."""
+        await self.log("debug", data, logger)
+
+    async def info(self, data: Any, logger: str | None = None) -> None:
+        """`log("info", ...)`."""
+        await self.log("info", data, logger)
+
+    async def warning(self, data: Any, logger: str | None = None) -> None:
+        """`log("warning", ...)`."""
+        await self.log("warning", data, logger)
+
+    async def error(self, data: Any, logger: str | None = None) -> None:
+        """`log("error", ...)`."""
+        await self.log("error", data, logger)
+
+    async def read_resource(self, uri: str) -> list[mcp.TextResourceContents | mcp.BlobResourceContents]:
+        """Read one of this server's own resources (or a template's), as a client's `resources/read`
+        would: its contents, as the newest revision's types. The caller's scopes apply; a URI that
+        names nothing raises the revision's not-found error."""
+        from ..generated import latest  # (on use: few handlers read a resource)
+
+        result, _ = await self._conn.server.read_resource(uri, self)
+        read: mcp.ReadResourceResult = wire.convert(result, latest.ReadResourceResult)
+        return list(read.contents)
 
     # Input from the user or the model: the era says how the client is asked (a server->client
     # request, or an InputRequiredResult and a re-run of the handler with the answers).

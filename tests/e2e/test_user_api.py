@@ -13,6 +13,7 @@ import pytest
 
 from mcpbind import wire
 from mcpbind.client import Client
+from mcpbind.errors import McpError
 
 from ..http_support import SERVERS
 
@@ -61,3 +62,32 @@ def test_resources_of_json_data(mode: str) -> None:
         assert json.loads(item.text) == {"name": "first", "count": 1}
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_context_reads_a_resource_logs_by_level_and_knows_the_client(mode: str) -> None:
+    logged: list[tuple[str, str | None, Any]] = []
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_log(params: dict[str, Any]) -> None:
+        logged.append((params["level"], params.get("logger"), params["data"]))
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total, message))
+
+    async def body(client: Client) -> None:
+        result = await client.call_tool("look", {"uri": "users://acme/bob/profile"}, progress=on_progress)
+        assert not result.is_error, result
+        assert result.content[0].text == 'tester/9.9: {"org":"acme","user":"bob"}'
+        with pytest.raises(McpError) as missing:  # (the tool lets the not-found error through)
+            await client.call_tool("look", {"uri": "nothing://here"})
+        assert "nothing://here" in missing.value.message
+
+    with_client(mode, body, on_log=on_log, log_level="debug", name="tester", version="9.9")
+    assert logged[:4] == [
+        ("debug", None, "d"),
+        ("info", "look", "i"),
+        ("warning", None, "w"),
+        ("error", None, "e"),
+    ]
+    assert progress == [(1, 1, "read")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pydantic
 
-from mcpbind.server import Server
+from mcpbind.server import Context, Server
 
 server = Server("user-api", "1.0.0")
 
@@ -35,6 +35,19 @@ def profile(org: str, user: str) -> dict[str, str]:
 @server.resource("items://first")
 def first_item() -> Item:
     return Item(name="first")
+
+
+@server.tool()
+async def look(uri: str, ctx: Context) -> str:
+    """Reads one of the server's resources, logs at each level by name, says who asked."""
+    await ctx.debug("d")
+    await ctx.info("i", logger="look")
+    await ctx.warning("w")
+    await ctx.error("e")
+    await ctx.report_progress(1, 1, "read")
+    contents = await ctx.read_resource(uri)
+    text = getattr(contents[0], "text", "")
+    return f"{ctx.client_info.get('name')}/{ctx.client_info.get('version')}: {text}"
 
 
 if __name__ == "__main__":
