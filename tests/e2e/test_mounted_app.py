@@ -1,5 +1,6 @@
 """An endpoint mounted in another ASGI application ends its sessions when the server stops: the
-application's lifespan (`server.running()`) is the only shutdown such an endpoint hears of."""
+application's lifespan (`server.running()`) is the only shutdown such an endpoint hears of. Mounted
+under a prefix, it is served at its path within the mount."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 
-from mcpbind.server import Server
+from mcpbind.client import Client
+from mcpbind.server import Context, Server
 
 from ..http_support import call, open_session, serve_in_process
 
@@ -63,3 +67,39 @@ def test_the_mounting_apps_shutdown_ends_sessions_before_the_lifespan_closes() -
         assert events == ["tool started"]
     # The application has stopped: its lifespan left server.running().
     assert events == ["tool started", "tool cancelled", "lifespan exit"]
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_an_endpoint_mounted_under_a_prefix_is_served_there(mode: str) -> None:
+    """`Mount("/api", server.http_app())`: the ASGI `path` is the whole path ("/api/mcp") and
+    `root_path` the prefix; the endpoint answers at its path within the mount, with the state of the
+    lifespan the parent application enters, beside the application's own routes."""
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
+        events.append("start")
+        yield {"db": "open"}
+        events.append("stop")
+
+    server = Server("prefixed", lifespan=lifespan)
+
+    @server.tool()
+    def db(ctx: Context) -> str:
+        return str(ctx.lifespan["db"])
+
+    health = Route("/health", lambda request: PlainTextResponse("ok"))
+    app = Starlette(routes=[health, Mount("/api", server.http_app())], lifespan=lambda _: server.running())
+
+    async def use(base: str) -> None:
+        async with Client.http(f"{base}/api/mcp", mode=mode) as client:
+            result = await client.call_tool("db")
+            assert result.content[0].text == "open"
+        async with httpx.AsyncClient(timeout=30) as http:
+            assert (await http.get(f"{base}/health")).text == "ok"
+            assert (await http.post(f"{base}/mcp", json={})).status_code == 404  # not at the root
+
+    with serve_in_process(app) as url:
+        asyncio.run(asyncio.wait_for(use(url.removesuffix("/mcp")), 60))
+        assert events == ["start"]
+    assert events == ["start", "stop"]

@@ -44,6 +44,7 @@ from .asgi import (
     Scope,
     Send,
     error_body,
+    mounted_path,
     request_headers,
     respond,
     serve_document,
@@ -149,8 +150,9 @@ class HttpApp:
             return
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:
-            await self._elsewhere(path, scope["method"], send)
-            return
+            if mounted_path(scope).rstrip("/") != self._path:
+                await self._elsewhere(path, scope["method"], send)
+                return
         raw = scope["headers"]
         headers = dict(raw)  # (read in C, values as received: the classifier reads the few it needs)
         # Every decision that needs no state is the classifier's (`inbound`): the route it names is

@@ -25,6 +25,7 @@ __all__ = [
     "no_answer",
     "shutting_down",
     "disconnected",
+    "mounted_path",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -137,3 +138,14 @@ async def disconnected(receive: Receive) -> None:
     """Return when the client has gone away."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def mounted_path(scope: Scope) -> str:
+    """The request's path within this application: mounted under a prefix (Starlette's `Mount`,
+    FastAPI's `app.mount`), the ASGI `path` is the whole path and `root_path` the prefix, which the
+    application leaves out; servers that strip the prefix themselves give the path as it is here."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
+    return path

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...protocol.inbound import Rejection, screen
 from ...protocol.request_state import CALLER, PRINCIPAL
-from ..http.asgi import Message, Receive, Scope, Send
+from ..http.asgi import Message, Receive, Scope, Send, mounted_path
 from ..http.security import authenticate, principal_text, refuse
 from .core import SUBPROTOCOL, Binary, WebSocketOptions, refuse_subprotocol, serve_socket
 
@@ -72,7 +72,7 @@ async def serve_websocket(app: HttpApp, scope: Scope, receive: Receive, send: Se
     first: Message = await receive()
     if first["type"] != "websocket.connect":
         return
-    if scope["path"].rstrip("/") != app.path.rstrip("/"):
+    if mounted_path(scope).rstrip("/") != app.path.rstrip("/"):
         await _deny(scope, send, Rejection(404, b"Not Found"))
         return
     security = app.security
