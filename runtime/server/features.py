@@ -518,6 +518,8 @@ class Features:
         description = prompt.definition.get("description")
         messages: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, msgspec.Struct) and hasattr(item, "role"):
+                item = wire.to_builtins(item)  # a revision's `PromptMessage`, built by the handler
             if isinstance(item, dict) and "role" in item:
                 block = item.get("content")
                 if not isinstance(block, dict):  # a content helper's block, or text

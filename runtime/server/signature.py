@@ -51,7 +51,11 @@ class Signature(msgspec.Struct, frozen=True):
     Python, and `structuredContent` must match the `outputSchema` the tool advertised."""
 
 
-def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -> Signature:
+def inspect_function(
+    fn: Callable[..., Any], context_type: type, *, name: str, results: bool = True
+) -> Signature:
+    """`results`: the return annotation makes an output schema (a tool's); a prompt's says nothing
+    the wire needs (its messages are built whatever it says), so it is not read."""
     sig = inspect.signature(fn)
     hints = type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
@@ -101,7 +105,7 @@ def inspect_function(fn: Callable[..., Any], context_type: type, *, name: str) -
         and tuple(own.parameters) == (*names, *([context_param] if context_param else []))
         and tuple(names) == arguments.__struct_fields__
     )
-    output_type = hints.get("return", inspect.Signature.empty)
+    output_type = hints.get("return", inspect.Signature.empty) if results else inspect.Signature.empty
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):

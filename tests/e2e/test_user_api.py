@@ -91,3 +91,13 @@ def test_context_reads_a_resource_logs_by_level_and_knows_the_client(mode: str) 
         ("error", None, "e"),
     ]
     assert progress == [(1, 1, "read")]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prompt_messages_of_the_generated_type(mode: str) -> None:
+    async def body(client: Client) -> None:
+        prompt = await client.get_prompt("chat", {"topic": "owls"})
+        said = [(m.role, getattr(m.content, "text", None)) for m in prompt.messages]
+        assert said == [("user", "Tell me about owls"), ("assistant", "Gladly.")]
+
+    with_client(mode, body)

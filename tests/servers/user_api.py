@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pydantic
 
-from mcpbind.server import Context, Server
+from mcpbind.generated import latest as mcp
+from mcpbind.server import Context, Server, content
 
 server = Server("user-api", "1.0.0")
 
@@ -48,6 +49,15 @@ async def look(uri: str, ctx: Context) -> str:
     contents = await ctx.read_resource(uri)
     text = getattr(contents[0], "text", "")
     return f"{ctx.client_info.get('name')}/{ctx.client_info.get('version')}: {text}"
+
+
+@server.prompt()
+def chat(topic: str) -> list[mcp.PromptMessage | dict[str, object]]:
+    """Messages as the generated type, and as a dict holding a content helper's block."""
+    return [
+        mcp.PromptMessage(role="user", content=mcp.TextContent(text=f"Tell me about {topic}")),
+        {"role": "assistant", "content": content.text("Gladly.")},
+    ]
 
 
 if __name__ == "__main__":
