@@ -10,15 +10,16 @@ annotation other than text or content becomes the tool's `outputSchema` and `str
 from __future__ import annotations
 
 import builtins
+import contextlib
 import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 
-from .types import by_pydantic, converter, is_pydantic, schema_of
+from .types import by_pydantic, converter, is_field, is_pydantic, schema_of, to_plain
 
 __all__ = ["Signature", "inspect_function", "declared", "type_hints"]
 
@@ -75,18 +76,32 @@ def inspect_function(
             context_param = param.name
             continue
         names.append(param.name)
+        default = param.default
+        if is_field(default):
+            # `n: int = Field(2, description=...)`: the field annotates the hint; its default is the
+            # parameter's (none: the argument is required).
+            field, hint = default, Annotated[hint, default]
+            if field.is_required():
+                default = inspect.Parameter.empty
+            elif field.default_factory is not None:
+                default = msgspec.field(default_factory=field.default_factory)
+            else:
+                default = field.default
         if by_pydantic(hint):
             # Kept as JSON data by the Struct, validated by pydantic, its schema pydantic's: a model,
             # or a hint over one (`list[Model]`, `Model | None`).
             adapters.append((param.name, converter(hint)))
             foreign[param.name] = schema_of(hint)
+            if default is not inspect.Parameter.empty and "default" not in foreign[param.name]:
+                with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
+                    foreign[param.name]["default"] = to_plain(default)
             hint = dict[str, Any] if is_pydantic(hint) else Any
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
-        if param.default is inspect.Parameter.empty:
+        if default is inspect.Parameter.empty:
             fields.append((param.name, hint))
         else:
-            fields.append((param.name, hint, param.default))
+            fields.append((param.name, hint, default))
     struct_name = "".join(part.capitalize() for part in name.replace("-", "_").split("_")) + "Arguments"
     arguments = msgspec.defstruct(struct_name, fields, kw_only=True, forbid_unknown_fields=False)
     input_schema = schema_of(arguments)

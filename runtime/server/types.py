@@ -16,7 +16,16 @@ from typing import Any, Final
 
 import msgspec
 
-__all__ = ["is_pydantic", "by_pydantic", "schema_of", "to_plain", "converter", "form_schema", "root_object"]
+__all__ = [
+    "is_pydantic",
+    "by_pydantic",
+    "is_field",
+    "schema_of",
+    "to_plain",
+    "converter",
+    "form_schema",
+    "root_object",
+]
 
 _PRIMITIVES: Final = frozenset({"string", "number", "integer", "boolean"})
 
@@ -28,11 +37,19 @@ def is_pydantic(tp: Any) -> bool:
 
 
 def by_pydantic(tp: Any) -> bool:
-    """`tp` is read by pydantic: a model, or a hint over one (`list[Model]`, `Model | None`,
-    `dict[str, Model]`...), which msgspec can neither describe nor convert."""
+    """`tp` is read by pydantic: a model, a hint over one (`list[Model]`, `Model | None`,
+    `dict[str, Model]`...), or a hint annotated with pydantic's `Field` (`Annotated[int,
+    Field(ge=1, description=...)]`), which msgspec can neither describe nor convert (it would drop
+    the field's description and constraints)."""
     if sys.modules.get("pydantic") is None:
         return False
-    return is_pydantic(tp) or any(by_pydantic(arg) for arg in typing.get_args(tp))
+    return is_pydantic(tp) or is_field(tp) or any(by_pydantic(arg) for arg in typing.get_args(tp))
+
+
+def is_field(value: Any) -> bool:
+    """`value` is pydantic's `FieldInfo` (what `pydantic.Field(...)` makes)."""
+    fields = sys.modules.get("pydantic.fields")
+    return fields is not None and isinstance(value, fields.FieldInfo)
 
 
 def _adapter(tp: Any) -> Any:

@@ -101,3 +101,26 @@ def test_prompt_messages_of_the_generated_type(mode: str) -> None:
         assert said == [("user", "Tell me about owls"), ("assistant", "Gladly.")]
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_parameters_described_with_pydantic_fields(mode: str) -> None:
+    async def body(client: Client) -> None:
+        tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+        props = tools["forecast"]["inputSchema"]["properties"]
+        assert props["city"]["description"] == "The city"
+        assert props["days"] == {
+            "description": "How many days",
+            "minimum": 1,
+            "maximum": 7,
+            "type": "integer",
+            "default": 3,
+        }
+        assert props["units"]["description"] == "metric or imperial" and props["units"]["default"] == "metric"
+        assert tools["forecast"]["inputSchema"]["required"] == ["city"]
+        result = await client.call_tool("forecast", {"city": "Oslo"})
+        assert result.content[0].text == "Oslo: 3 days, metric"
+        too_many = await client.call_tool("forecast", {"city": "Oslo", "days": 9})
+        assert too_many.is_error and "less than or equal to 7" in too_many.content[0].text
+
+    with_client(mode, body)

@@ -3,6 +3,8 @@ from other Python MCP servers (tests/e2e/test_user_api.py runs it over stdio).""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pydantic
 
 from mcpbind.generated import latest as mcp
@@ -25,6 +27,16 @@ def restock(items: list[Item], extra: Item | None = None) -> list[Item]:
 @server.tool()
 def find(name: str) -> Item | None:
     return Item(name=name) if name else None
+
+
+@server.tool()
+def forecast(
+    city: Annotated[str, pydantic.Field(description="The city")],
+    days: Annotated[int, pydantic.Field(ge=1, le=7, description="How many days")] = 3,
+    units: str = pydantic.Field("metric", description="metric or imperial"),
+) -> str:
+    """Parameters described the way pydantic users describe them."""
+    return f"{city}: {days} days, {units}"
 
 
 @server.resource("users://{org}/{user}/profile")
