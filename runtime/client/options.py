@@ -40,6 +40,7 @@ class ClientOptions(TypedDict, total=False):
     name: str
     version: str
     sampling: InputCallback | None
+    sampling_tools: bool
     elicitation: InputCallback | None
     roots: RootsCallback | None
     on_log: LogCallback | None
@@ -49,3 +50,4 @@ class ClientOptions(TypedDict, total=False):
     request_timeout: float | None
     probe_timeout: float
     cache: bool
+    run_tasks: bool

@@ -22,7 +22,13 @@ async def progress(done: float, total: float | None, message: str | None) -> Non
 
 async def use() -> list[str]:
     async with Client.stdio(
-        "python", ["server.py"], mode="2025-11-25", sampling=sampling, on_log=on_log
+        "python",
+        ["server.py"],
+        mode="2025-11-25",
+        sampling=sampling,
+        sampling_tools=True,
+        on_log=on_log,
+        run_tasks=False,
     ) as client:
         result: mcp.CallToolResult = await client.call_tool("add", {"a": 1}, progress=progress, timeout=5.0)
         first = result.content[0]
