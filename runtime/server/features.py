@@ -26,7 +26,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_r
 from .context import Context, NeedInput, drop_none
 from .entries import PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .scopes import RequiredScopes
-from .types import to_plain
+from .types import to_json, to_plain
 
 if TYPE_CHECKING:
     from .middleware import MiddlewareChain  # loaded by the first middleware (cold start)
@@ -62,7 +62,7 @@ class ResourceNotFound(Exception):
 
 
 def text(value: Any) -> dict[str, Any]:
-    return {"type": "text", "text": value if isinstance(value, str) else msgspec.json.encode(value).decode()}
+    return {"type": "text", "text": value if isinstance(value, str) else to_json(value).decode()}
 
 
 def content_list(value: Any) -> list[dict[str, Any]]:

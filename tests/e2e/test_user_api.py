@@ -124,3 +124,13 @@ def test_parameters_described_with_pydantic_fields(mode: str) -> None:
         assert too_many.is_error and "less than or equal to 7" in too_many.content[0].text
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_model_from_a_tool_without_a_return_annotation(mode: str) -> None:
+    async def body(client: Client) -> None:
+        result = await client.call_tool("loose", {"name": "x"})
+        assert not result.is_error
+        assert json.loads(result.content[0].text) == {"name": "x", "count": 1}
+
+    with_client(mode, body)

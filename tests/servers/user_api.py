@@ -39,6 +39,12 @@ def forecast(
     return f"{city}: {days} days, {units}"
 
 
+@server.tool()
+def loose(name: str):  # type: ignore[no-untyped-def]  # (no annotation: what the value is decides)
+    """A model returned by a tool with no return annotation: its JSON as text."""
+    return Item(name=name)
+
+
 @server.resource("users://{org}/{user}/profile")
 def profile(org: str, user: str) -> dict[str, str]:
     """A template of two variables whose value is JSON data."""
