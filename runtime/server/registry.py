@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import msgspec
 
@@ -165,6 +165,10 @@ class Server(Features, Registrations, Serving):
         self.middleware_chain = chain(self._middleware)
         return middleware
 
+    @overload
+    def tool(self, name: F, /) -> F: ...
+
+    @overload
     def tool(
         self,
         name: str | None = None,
@@ -179,7 +183,23 @@ class Server(Features, Registrations, Serving):
         task_support: Literal["forbidden", "optional", "required"] = "forbidden",
         defer_task: bool = False,
         **members: Any,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[F], F]: ...
+
+    def tool(
+        self,
+        name: str | F | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        annotations: msgspec.Struct | Mapping[str, Any] | None = None,
+        meta: dict[str, Any] | None = None,
+        icons: Sequence[msgspec.Struct | Mapping[str, Any]] | None = None,
+        input_schema: dict[str, Any] | None = None,
+        scopes: Iterable[str] = (),
+        task_support: Literal["forbidden", "optional", "required"] = "forbidden",
+        defer_task: bool = False,
+        **members: Any,
+    ) -> F | Callable[[F], F]:
         """Register a function as a tool; its parameters' type hints make the input schema, its
         return annotation the output schema (unless it returns text or content). `scopes`: what the
         caller's access token must grant to call it (`mcpbind.auth.server`). `task_support`: whether
@@ -190,7 +210,10 @@ class Server(Features, Registrations, Serving):
         members of the served revisions' `Tool` (`execution=`, `output_schema=`, a new revision's
         member), by Python or wire name. The definition is checked against every served revision at
         registration, and each revision is sent the members it has. A name registered twice is a
-        ValueError (`remove_tool` first to replace a tool)."""
+        ValueError (`remove_tool` first to replace a tool). `@server.tool` with no call registers
+        the function as `@server.tool()` does."""
+        if callable(name):
+            return self.tool()(name)
 
         def register(fn: F) -> F:
             tool_name = name or fn.__name__
@@ -295,6 +318,10 @@ class Server(Features, Registrations, Serving):
 
         return register
 
+    @overload
+    def prompt(self, name: F, /) -> F: ...
+
+    @overload
     def prompt(
         self,
         name: str | None = None,
@@ -303,10 +330,23 @@ class Server(Features, Registrations, Serving):
         title: str | None = None,
         scopes: Iterable[str] = (),
         **members: Any,
-    ) -> Callable[[F], F]:
+    ) -> Callable[[F], F]: ...
+
+    def prompt(
+        self,
+        name: str | F | None = None,
+        *,
+        description: str | None = None,
+        title: str | None = None,
+        scopes: Iterable[str] = (),
+        **members: Any,
+    ) -> F | Callable[[F], F]:
         """Register a function as a prompt; its parameters are the prompt's (string) arguments. `scopes`:
         what the caller's access token must grant to get it. `members`: any other member of the served
-        revisions' `Prompt` (`icons=`, `meta=`...). A name registered twice is a ValueError."""
+        revisions' `Prompt` (`icons=`, `meta=`...). A name registered twice is a ValueError.
+        `@server.prompt` with no call registers the function as `@server.prompt()` does."""
+        if callable(name):
+            return self.prompt()(name)
 
         def register(fn: F) -> F:
             prompt_name = name or fn.__name__

@@ -134,3 +134,14 @@ def test_a_model_from_a_tool_without_a_return_annotation(mode: str) -> None:
         assert json.loads(result.content[0].text) == {"name": "x", "count": 1}
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_decorators_used_without_a_call(mode: str) -> None:
+    async def body(client: Client) -> None:
+        assert "shout" in {t.name for t in await client.list_tools()}
+        assert (await client.call_tool("shout", {"text": "hi"})).content[0].text == "HI"
+        prompt = await client.get_prompt("hello", {"name": "Ann"})
+        assert getattr(prompt.messages[0].content, "text", None) == "Say hello to Ann"
+
+    with_client(mode, body)

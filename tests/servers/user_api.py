@@ -45,6 +45,17 @@ def loose(name: str):  # type: ignore[no-untyped-def]  # (no annotation: what th
     return Item(name=name)
 
 
+@server.tool
+def shout(text: str) -> str:
+    """Registered with the decorator uncalled."""
+    return text.upper()
+
+
+@server.prompt
+def hello(name: str) -> str:
+    return f"Say hello to {name}"
+
+
 @server.resource("users://{org}/{user}/profile")
 def profile(org: str, user: str) -> dict[str, str]:
     """A template of two variables whose value is JSON data."""
