@@ -62,6 +62,16 @@ def drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _sampling_message(message: str | Mapping[str, Any] | msgspec.Struct) -> Any:
+    """One message of a sampling request in its JSON form: a text or a content block is the user's."""
+    if isinstance(message, str):
+        return {"role": "user", "content": {"type": "text", "text": message}}
+    plain = wire.to_builtins(message)
+    if isinstance(plain, dict) and "role" not in plain and "type" in plain:
+        return {"role": "user", "content": plain}
+    return plain
+
+
 class Context:
     """What a handler knows of the request it serves, and what it may do while serving it."""
 
@@ -427,16 +437,19 @@ class Context:
 
     async def sample(
         self,
-        messages: Sequence[dict[str, Any]],
-        max_tokens: int,
+        messages: str | Sequence[str | Mapping[str, Any] | msgspec.Struct],
+        max_tokens: int = 512,
         *,
         key: str | None = None,
         as_task: bool = False,
         **options: Any,
     ) -> Any:
-        """Ask the client's model; returns the revision's CreateMessageResult. `options` are the
-        request's other members by wire name (`systemPrompt`, `tools`, `toolChoice`...); `tools` only
-        to a client that declares `sampling.tools`. `as_task` as for `elicit`."""
+        """Ask the client's model; returns the revision's CreateMessageResult. `messages`: the
+        conversation, each a `SamplingMessage` (its JSON form or the generated type), a content block
+        (`mcpbind.server.content`) or a text, which are the user's; a text alone is one such message.
+        `options` are the request's other members by wire name (`systemPrompt`, `tools`,
+        `toolChoice`...); `tools` only to a client that declares `sampling.tools`. `as_task` as for
+        `elicit`."""
         if "tools" in options or "toolChoice" in options:
             sampling = self.client_capabilities.get("sampling")
             if not isinstance(sampling, dict) or "tools" not in sampling:
@@ -444,7 +457,8 @@ class Context:
                     "the client does not support tools in sampling (no `sampling.tools` capability)",
                     {"sampling": {"tools": {}}},
                 )
-        params = {"messages": list(messages), "maxTokens": max_tokens, **options}
+        said = [messages] if isinstance(messages, str) else messages
+        params = {"messages": [_sampling_message(m) for m in said], "maxTokens": max_tokens, **options}
         return await self._ask(
             "sampling/createMessage", "sampling", params, "CreateMessageResult", key, as_task
         )

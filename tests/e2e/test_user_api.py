@@ -145,3 +145,21 @@ def test_decorators_used_without_a_call(mode: str) -> None:
         assert getattr(prompt.messages[0].content, "text", None) == "Say hello to Ann"
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sampling_with_texts_for_messages(mode: str) -> None:
+    asked: list[dict[str, Any]] = []
+
+    async def sampling(params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(params)
+        said = " ".join(m["content"]["text"] for m in params["messages"])
+        return {"role": "assistant", "content": {"type": "text", "text": f"<{said}>"}, "model": "m"}
+
+    async def body(client: Client) -> None:
+        result = await client.call_tool("summarize", {"text": "owls"})
+        assert result.content[0].text == "<Shorter: <Summarize: owls>>"
+
+    with_client(mode, body, sampling=sampling)
+    assert all(m["role"] == "user" for p in asked for m in p["messages"])
+    assert asked[0]["maxTokens"] == 512 and asked[-1]["maxTokens"] == 10

@@ -56,6 +56,14 @@ def hello(name: str) -> str:
     return f"Say hello to {name}"
 
 
+@server.tool()
+async def summarize(text: str, ctx: Context) -> str:
+    """Asks the client's model with a text alone, and with a list of a text and a content block."""
+    first = await ctx.sample(f"Summarize: {text}")
+    again = await ctx.sample(["Shorter:", content.text(first.content.text)], max_tokens=10)
+    return str(again.content.text)
+
+
 @server.resource("users://{org}/{user}/profile")
 def profile(org: str, user: str) -> dict[str, str]:
     """A template of two variables whose value is JSON data."""
