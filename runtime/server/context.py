@@ -353,7 +353,7 @@ class Context:
     async def elicit(
         self,
         message: str,
-        schema: dict[str, Any],
+        schema: dict[str, Any] | None = None,
         *,
         url: str | None = None,
         key: str | None = None,
@@ -363,22 +363,25 @@ class Context:
     async def elicit(
         self,
         message: str,
-        schema: Any,
+        schema: Any = None,
         *,
         url: str | None = None,
         key: str | None = None,
         as_task: bool = False,
     ) -> ElicitOutcome[Any]:
-        """Ask the user; `schema` is the requested (flat) JSON Schema of an object, or a type (a
-        dataclass, TypedDict, msgspec Struct or pydantic model of flat primitive members) whose form
-        is made from it and whose instance `content` then is. With `url`, ask the user to visit it
+        """Ask the user; `schema` is the requested (flat) JSON Schema of an object (none: a form of
+        no fields, a confirmation), or a type (a dataclass, TypedDict, msgspec Struct or pydantic
+        model of flat primitive members) whose form is made from it and whose instance `content`
+        then is. With `url`, ask the user to visit it
         instead (URL mode). `key` names the input request (stateless revisions). With `as_task`
         (2025-11-25, a client declaring `tasks.requests.elicitation.create`) the client runs it as a
         task, polled until it ends (`mcpbind.server.requestor`); stateless revisions ignore it."""
         from . import types  # (on use: most handlers never elicit)
 
         convert = None
-        if not isinstance(schema, dict):
+        if schema is None:  # a confirmation: accept, decline or cancel, with no field to fill
+            schema = {"type": "object", "properties": {}}
+        elif not isinstance(schema, dict):
             convert = types.converter(schema)
             schema = types.form_schema(schema)
         params: dict[str, Any] = {"message": message, "requestedSchema": schema}

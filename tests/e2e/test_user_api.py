@@ -163,3 +163,18 @@ def test_sampling_with_texts_for_messages(mode: str) -> None:
     with_client(mode, body, sampling=sampling)
     assert all(m["role"] == "user" for p in asked for m in p["messages"])
     assert asked[0]["maxTokens"] == 512 and asked[-1]["maxTokens"] == 10
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
+    forms: list[Any] = []
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        forms.append(params["requestedSchema"])
+        return {"action": "accept", "content": {}}
+
+    async def body(client: Client) -> None:
+        assert (await client.call_tool("confirm")).content[0].text == "accept"
+
+    with_client(mode, body, elicitation=elicitation)
+    assert forms == [{"type": "object", "properties": {}}]

@@ -64,6 +64,13 @@ async def summarize(text: str, ctx: Context) -> str:
     return str(again.content.text)
 
 
+@server.tool()
+async def confirm(ctx: Context) -> str:
+    """Asks the user to confirm, with no form to fill."""
+    answer = await ctx.elicit("Go ahead?")
+    return answer.action
+
+
 @server.resource("users://{org}/{user}/profile")
 def profile(org: str, user: str) -> dict[str, str]:
     """A template of two variables whose value is JSON data."""
