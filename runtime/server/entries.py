@@ -59,6 +59,8 @@ class TemplateEntry(msgspec.Struct):
     ttl_ms: int
     cache_scope: str
     context_param: str | None
+    arguments: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """What makes the variables the function's parameter types (`signature.uri_arguments`)."""
 
 
 class PromptEntry(msgspec.Struct):

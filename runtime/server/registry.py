@@ -37,7 +37,7 @@ from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
-from .signature import declared, inspect_function
+from .signature import declared, inspect_function, uri_arguments
 
 if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
@@ -295,8 +295,9 @@ class Server(Features, Registrations, Serving):
                 definition = self._define(
                     "ResourceTemplate", {**definition, "uriTemplate": uri}, members, owner
                 )
+                hints = _hints(fn)
                 ctx_param = next(
-                    (p for p, h in _hints(fn).items() if isinstance(h, type) and issubclass(h, Context)), None
+                    (p for p, h in hints.items() if isinstance(h, type) and issubclass(h, Context)), None
                 )
                 self._templates.append(
                     TemplateEntry(
@@ -307,6 +308,7 @@ class Server(Features, Registrations, Serving):
                         ttl_ms,
                         cache_scope,
                         ctx_param,
+                        uri_arguments(hints, ctx_param),
                     )
                 )
             else:

@@ -21,7 +21,7 @@ import msgspec
 
 from .types import by_pydantic, converter, is_field, is_pydantic, schema_of, to_plain
 
-__all__ = ["Signature", "inspect_function", "declared", "type_hints"]
+__all__ = ["Signature", "inspect_function", "declared", "type_hints", "uri_arguments"]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
@@ -171,6 +171,32 @@ def declared(sig: Signature, schema: dict[str, Any], name: str) -> Signature:
             numbers.convert(value, shape)  # (`1.0` is an integer, as JSON Schema counts)
 
     return msgspec.structs.replace(sig, output_schema=schema, wraps_output=False, check_output=check)
+
+
+def uri_arguments(
+    hints: dict[str, Any], context_param: str | None
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """What makes a resource template's variables, text read off the URI, the types its function's
+    parameters declare (`item_id: int` gets 42 from `items://42`): a ValueError for text that is no
+    such value. None when every parameter takes text."""
+    typed = {
+        name: hint
+        for name, hint in hints.items()
+        if name not in ("return", context_param) and hint is not str and hint is not Any
+    }
+    if not typed:
+        return None
+    makers = {name: converter(hint) if by_pydantic(hint) else _lax(hint) for name, hint in typed.items()}
+
+    def convert(args: dict[str, Any]) -> dict[str, Any]:
+        return {name: makers[name](value) if name in makers else value for name, value in args.items()}
+
+    return convert
+
+
+def _lax(hint: Any) -> Callable[[Any], Any]:
+    """Text as a `hint` (an int, a float, a bool, an enum...), as msgspec reads it from text."""
+    return lambda value: msgspec.convert(value, hint, strict=False)
 
 
 def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -178,3 +178,15 @@ def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
 
     with_client(mode, body, elicitation=elicitation)
     assert forms == [{"type": "object", "properties": {}}]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_template_variables_of_the_parameter_types(mode: str) -> None:
+    async def body(client: Client) -> None:
+        line = (await client.read_resource("orders://7/lines/2")).contents[0]
+        assert getattr(line, "text", None) == "order 1007, line 20"
+        with pytest.raises(McpError) as missing:
+            await client.read_resource("orders://seven/lines/2")
+        assert "orders://seven/lines/2" in missing.value.message
+
+    with_client(mode, body)

@@ -77,6 +77,12 @@ def profile(org: str, user: str) -> dict[str, str]:
     return {"org": org, "user": user}
 
 
+@server.resource("orders://{order_id}/lines/{line}")
+def order_line(order_id: int, line: int) -> str:
+    """Variables typed as the function's parameters."""
+    return f"order {order_id + 1000}, line {line * 10}"
+
+
 @server.resource("items://first")
 def first_item() -> Item:
     return Item(name="first")
