@@ -138,6 +138,11 @@ def tool_value(
     if type(value) is str:
         result: msgspec.Struct = module.CallToolResult(content=[module.TextContent(text=value)])
         return result
+    if isinstance(value, msgspec.Struct) and type(value).__name__ == "CallToolResult":
+        # The whole result, built by the tool (its `_meta`, `isError`...): as it is, in the
+        # revision's type (converted by the caller).
+        whole: dict[str, Any] = wire.to_builtins(value)
+        return whole
     return {"content": content_list(value)}
 
 

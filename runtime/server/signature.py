@@ -236,14 +236,20 @@ def _check_hint(hint: Any, where: str) -> None:
 
 
 def _is_content(tp: Any) -> bool:
-    """Return types that are content, not structured data: text, nothing, content blocks, or Any."""
-    if tp in _TEXTUAL or tp is Any:
+    """Return types that are content, not structured data: text, nothing, content blocks, a whole
+    result, or Any."""
+    if tp in _TEXTUAL or tp is Any or _is_result(tp):
         return True
     origin = typing.get_origin(tp)
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
         return item is Any or _is_content_block(item)
     return _is_content_block(tp)
+
+
+def _is_result(tp: Any) -> bool:
+    """`tp` is a revision's `CallToolResult`: a tool that builds its whole result."""
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct) and tp.__name__ == "CallToolResult"
 
 
 def _is_content_block(tp: Any) -> bool:

@@ -190,3 +190,17 @@ def test_template_variables_of_the_parameter_types(mode: str) -> None:
         assert "orders://seven/lines/2" in missing.value.message
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_tool_that_builds_its_whole_result(mode: str) -> None:
+    async def body(client: Client) -> None:
+        tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+        assert "outputSchema" not in tools["graded"]
+        failed = await client.call_tool("graded", {"score": 10})
+        assert failed.is_error and failed.content[0].text == "score 10"
+        assert failed.meta["grader"] == "v2"
+        passed = await client.call_tool("graded", {"score": 90})
+        assert not passed.is_error
+
+    with_client(mode, body)

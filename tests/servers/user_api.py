@@ -71,6 +71,14 @@ async def confirm(ctx: Context) -> str:
     return answer.action
 
 
+@server.tool()
+def graded(score: int) -> mcp.CallToolResult:
+    """Builds its whole result: its `_meta`, and `isError` without raising."""
+    return mcp.CallToolResult(
+        content=[mcp.TextContent(text=f"score {score}")], is_error=score < 50, meta={"grader": "v2"}
+    )
+
+
 @server.resource("users://{org}/{user}/profile")
 def profile(org: str, user: str) -> dict[str, str]:
     """A template of two variables whose value is JSON data."""
