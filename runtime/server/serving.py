@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from ..aio.interfaces import MessageTransport
 from .lifespan import Lifespan
@@ -171,17 +171,36 @@ class Serving:
             websocket,
         )
 
-    def run(self, argv: Sequence[str] | None = None) -> None:
+    def run(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        transport: Literal["stdio", "http", "streamable-http"] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        path: str = "/mcp",
+    ) -> None:
         """Serve as the command line says (`argv`, by default the process's): stdio unless
         `--transport http`, then Streamable HTTP on `--host` (127.0.0.1) and `--port` (8000) at
-        `--path` (/mcp)."""
+        `--path` (/mcp). Given `transport` ("streamable-http" is "http"), serve as the keywords say,
+        reading no command line."""
+        if transport is not None:
+            if argv is not None:
+                raise TypeError("run() takes a command line or a transport, not both")
+            if transport == "stdio":
+                self.run_stdio()
+            elif transport in ("http", "streamable-http"):
+                self.run_http(host, port, path=path)
+            else:
+                raise ValueError(f"transport must be 'stdio', 'http' or 'streamable-http', not {transport!r}")
+            return
         import argparse
 
         parser = argparse.ArgumentParser(description=self.instructions or f"The MCP server {self.name}.")
         parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--path", default="/mcp")
+        parser.add_argument("--host", default=host)
+        parser.add_argument("--port", type=int, default=port)
+        parser.add_argument("--path", default=path)
         args = parser.parse_args(argv)
         if args.transport == "http":
             self.run_http(args.host, args.port, path=args.path)

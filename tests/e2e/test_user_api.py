@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,7 +16,7 @@ from mcpbind import wire
 from mcpbind.client import Client
 from mcpbind.errors import McpError
 
-from ..http_support import SERVERS
+from ..http_support import SERVERS, free_port, wait_for_port
 
 SERVER = str(SERVERS / "user_api.py")
 MODES = ["2025-11-25", "2026-07-28"]
@@ -204,3 +205,21 @@ def test_a_tool_that_builds_its_whole_result(mode: str) -> None:
         assert not passed.is_error
 
     with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_run_with_a_transport_keyword_serves_http(mode: str) -> None:
+    """`server.run(transport="streamable-http", port=N)`, as other Python MCP servers are run."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, SERVER, "http-on", str(port)], stderr=subprocess.DEVNULL)
+
+    async def main() -> None:
+        await wait_for_port(port)
+        async with Client.http(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
+            assert (await client.call_tool("shout", {"text": "up"})).content[0].text == "UP"
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 60))
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -119,4 +119,9 @@ def chat(topic: str) -> list[mcp.PromptMessage | dict[str, object]]:
 
 
 if __name__ == "__main__":
-    server.run()
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "http-on":  # served as its keywords say (a test's port)
+        server.run(transport="streamable-http", port=int(sys.argv[2]))
+    else:
+        server.run()
