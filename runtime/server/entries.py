@@ -49,6 +49,8 @@ class ResourceEntry(msgspec.Struct):
     mime_type: str | None
     ttl_ms: int
     cache_scope: str
+    context_param: str | None = None
+    """The parameter the request's `Context` is passed as, if the function takes one."""
 
 
 class TemplateEntry(msgspec.Struct):

@@ -483,14 +483,13 @@ class Features:
             raise ctx.era.resource_not_found(uri)
         if self.required_scopes.active:
             self.required_scopes.check("resources/read", uri)
-        if isinstance(entry, TemplateEntry):
-            if entry.arguments is not None:
-                try:
-                    args = entry.arguments(args)
-                except ValueError:  # (text that is no value of the parameter's type: nothing there)
-                    raise ctx.era.resource_not_found(uri) from None
-            if entry.context_param:
-                args[entry.context_param] = ctx
+        if isinstance(entry, TemplateEntry) and entry.arguments is not None:
+            try:
+                args = entry.arguments(args)
+            except ValueError:  # (text that is no value of the parameter's type: nothing there)
+                raise ctx.era.resource_not_found(uri) from None
+        if entry.context_param:
+            args[entry.context_param] = ctx
         try:
             value = entry.fn(**args)
             if inspect.isawaitable(value):

@@ -288,16 +288,16 @@ class Server(Features, Registrations, Serving):
                 }
             )
             owner = f"resource {uri!r}"
+            hints = _hints(fn)
+            ctx_param = next(
+                (p for p, h in hints.items() if isinstance(h, type) and issubclass(h, Context)), None
+            )
             if "{" in uri:
                 from .uritemplate import UriTemplate
 
                 template = UriTemplate(uri)
                 definition = self._define(
                     "ResourceTemplate", {**definition, "uriTemplate": uri}, members, owner
-                )
-                hints = _hints(fn)
-                ctx_param = next(
-                    (p for p, h in hints.items() if isinstance(h, type) and issubclass(h, Context)), None
                 )
                 self._templates.append(
                     TemplateEntry(
@@ -313,7 +313,9 @@ class Server(Features, Registrations, Serving):
                 )
             else:
                 definition = self._define("Resource", {**definition, "uri": uri}, members, owner)
-                self._resources[uri] = ResourceEntry(uri, fn, definition, mime_type, ttl_ms, cache_scope)
+                self._resources[uri] = ResourceEntry(
+                    uri, fn, definition, mime_type, ttl_ms, cache_scope, ctx_param
+                )
             self.required_scopes.require("resources/read", uri, scopes)
             self._changed("resources", uri, "add")
             return fn

@@ -223,3 +223,12 @@ def test_run_with_a_transport_keyword_serves_http(mode: str) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_plain_resource_takes_the_context(mode: str) -> None:
+    async def body(client: Client) -> None:
+        said = (await client.read_resource("session://client")).contents[0]
+        assert getattr(said, "text", None) == "tester"
+
+    with_client(mode, body, name="tester")

@@ -91,6 +91,12 @@ def order_line(order_id: int, line: int) -> str:
     return f"order {order_id + 1000}, line {line * 10}"
 
 
+@server.resource("session://client")
+def client_name(ctx: Context) -> str:
+    """A resource with no variable that takes the request's Context."""
+    return str(ctx.client_info.get("name"))
+
+
 @server.resource("items://first")
 def first_item() -> Item:
     return Item(name="first")
