@@ -91,6 +91,7 @@ class Client(Calls, TypedStubs):
         self._on_list_changed = on_list_changed
         self._on_resource_updated = on_resource_updated
         self.log_level = log_level
+        self.logs_wanted = "debug" if on_log is not None else None
         self.request_timeout = request_timeout
         self.probe_timeout = probe_timeout
         """Seconds "auto" waits for the answer to its `server/discover` probe before it falls back to

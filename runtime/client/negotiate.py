@@ -57,6 +57,9 @@ class Negotiation:
     mode: str
     info: dict[str, str]
     log_level: str | None
+    logs_wanted: str | None
+    """The level a stateless request asks logs from when `log_level` is None: "debug" for a client
+    with an `on_log` callback (as a session sends it everything until it sets a level), else None."""
     request_timeout: float | None
     probe_timeout: float
     revision: str

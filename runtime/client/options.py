@@ -27,7 +27,8 @@ RootsCallback = Callable[[], Awaitable[Sequence[Mapping[str, Any]]]]
 """The client's roots, each `{"uri": ..., "name": ...}`."""
 
 LogCallback = Callable[[dict[str, Any]], Awaitable[None]]
-"""A log message from the server: the `notifications/message` params (`level`, `logger`, `data`)."""
+"""A log message from the server: the `notifications/message` params (`level`, `logger`, `data`).
+A client with one and no `log_level` gets every level, in either era."""
 
 ChangeCallback = Callable[[str], Awaitable[None]]
 """A change: the kind of list that changed ("tools", "resources", "prompts"), or the updated URI."""

@@ -72,8 +72,9 @@ class TypedStubs(Negotiation):
             meta[revisions.META_VERSION] = self.revision
             meta[revisions.META_CAPABILITIES] = self._input.capabilities(tasks=False)
             meta[revisions.META_CLIENT] = self.info
-            if self.log_level is not None:
-                meta[revisions.META_LOG_LEVEL] = self.log_level
+            level = self.log_level if self.log_level is not None else self.logs_wanted
+            if level is not None:
+                meta[revisions.META_LOG_LEVEL] = level
         return meta
 
     def _filled(self, params: Any) -> Any:

@@ -232,3 +232,23 @@ def test_a_plain_resource_takes_the_context(mode: str) -> None:
         assert getattr(said, "text", None) == "tester"
 
     with_client(mode, body, name="tester")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_client_with_a_log_callback_gets_logs_in_either_era(mode: str) -> None:
+    """No level set: a session sends everything; a stateless request asks for everything too when the
+    client has somewhere to put it (before, 2026-07-28 requests asked for nothing)."""
+    levels: list[str] = []
+
+    async def on_log(params: dict[str, Any]) -> None:
+        levels.append(params["level"])
+
+    async def body(client: Client) -> None:
+        await client.call_tool("look", {"uri": "items://first"})
+        for _ in range(100):
+            if len(levels) >= 4:
+                break
+            await asyncio.sleep(0.01)
+
+    with_client(mode, body, on_log=on_log)
+    assert levels == ["debug", "info", "warning", "error"]
