@@ -210,9 +210,10 @@ class Features:
     @property
     def info(self) -> dict[str, Any]:
         """The server's `Implementation` in JSON form (each revision is sent the members it has)."""
-        return drop_none(
-            {**self.info_members, "name": self.name, "version": self.version, "title": self.title}
-        )
+        info = drop_none({**self.info_members, "name": self.name, "version": self.version})
+        if self.title is not None:  # (else `implementation=`'s own title, if it gives one)
+            info["title"] = self.title
+        return info
 
     # -- results as answers ------------------------------------------------------------------------
 

@@ -252,3 +252,12 @@ def test_a_client_with_a_log_callback_gets_logs_in_either_era(mode: str) -> None
 
     with_client(mode, body, on_log=on_log)
     assert levels == ["debug", "info", "warning", "error"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_servers_title_from_its_implementation(mode: str) -> None:
+    async def body(client: Client) -> None:
+        assert client.server_info["title"] == "User API"
+        assert client.server_info["websiteUrl"] == "https://example.invalid"
+
+    with_client(mode, body)

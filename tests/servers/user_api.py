@@ -10,7 +10,9 @@ import pydantic
 from mcpbind.generated import latest as mcp
 from mcpbind.server import Context, Server, content
 
-server = Server("user-api", "1.0.0")
+server = Server(
+    "user-api", "1.0.0", implementation={"title": "User API", "websiteUrl": "https://example.invalid"}
+)
 
 
 class Item(pydantic.BaseModel):
