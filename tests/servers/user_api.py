@@ -77,7 +77,9 @@ async def confirm(ctx: Context) -> str:
 def graded(score: int) -> mcp.CallToolResult:
     """Builds its whole result: its `_meta`, and `isError` without raising."""
     return mcp.CallToolResult(
-        content=[mcp.TextContent(text=f"score {score}")], is_error=score < 50, meta={"grader": "v2"}
+        content=[mcp.TextContent(text=f"score {score}")],
+        is_error=score < 50,
+        meta=mcp.ResultMetaObject(grader="v2"),
     )
 
 
