@@ -518,9 +518,11 @@ class Features:
             self.required_scopes.check("prompts/get", name)
         try:
             args = msgspec.convert(arguments or {}, prompt.signature.arguments, strict=False)
-        except msgspec.ValidationError as exc:
+            kwargs = _asdict(args)
+            for param, adapt in prompt.signature.adapters:  # (pydantic's: its `Field`s, its models)
+                kwargs[param] = adapt(kwargs[param])
+        except ValueError as exc:  # (msgspec's and pydantic's validation errors are ValueErrors)
             raise InvalidParams(f"Invalid arguments for prompt {name}: {exc}") from None
-        kwargs = _asdict(args)
         if prompt.signature.context_param:
             kwargs[prompt.signature.context_param] = ctx
         value = prompt.fn(**kwargs)

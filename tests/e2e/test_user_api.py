@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from msgspec import UNSET
 
 from mcpbind import wire
 from mcpbind.client import Client
@@ -144,6 +145,13 @@ def test_decorators_used_without_a_call(mode: str) -> None:
         assert (await client.call_tool("shout", {"text": "hi"})).content[0].text == "HI"
         prompt = await client.get_prompt("hello", {"name": "Ann"})
         assert getattr(prompt.messages[0].content, "text", None) == "Say hello to Ann"
+        # A prompt's argument described with pydantic's Field: text read as its type, and checked.
+        louder = await client.get_prompt("hello", {"name": "Ann", "times": "3"})
+        assert getattr(louder.messages[0].content, "text", None) == "Say hello to Ann!!"
+        with pytest.raises(McpError):
+            await client.get_prompt("hello", {"name": "Ann", "times": "0"})
+        described = {p.name: p for p in await client.list_prompts()}["hello"].arguments
+        assert described is not UNSET and described[1].description == "How often"
 
     with_client(mode, body)
 

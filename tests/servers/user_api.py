@@ -54,8 +54,8 @@ def shout(text: str) -> str:
 
 
 @server.prompt
-def hello(name: str) -> str:
-    return f"Say hello to {name}"
+def hello(name: str, times: Annotated[int, pydantic.Field(ge=1, description="How often")] = 1) -> str:
+    return f"Say hello to {name}" + "!" * (times - 1)
 
 
 @server.tool()
