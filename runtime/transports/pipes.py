@@ -123,8 +123,11 @@ class LineProtocol(asyncio.Protocol):
             return ()
         taken: Collection[bytes]
         if not self.oversized:  # (the usual burst: the whole queue, with no copy)
-            taken = lines  # type: ignore[assignment]  # (no error among them: bytes; `cast` is a call)
-            self.lines = deque()
+            if len(lines) == 1:  # (a request at a time: the line alone, the queue kept, not made anew)
+                taken = (lines.popleft(),)  # type: ignore[assignment]  # (bytes: no error among them)
+            else:
+                taken = lines  # type: ignore[assignment]  # (no error among them: bytes; `cast` is a call)
+                self.lines = deque()
             self.buffered = 0
         else:
             taken = []
