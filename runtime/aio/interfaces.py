@@ -83,7 +83,9 @@ class BufferedTransport(MessageTransport, Protocol):
     """A transport that can also read and write without a coroutine when nothing has to wait (stdio):
     with many requests in flight, most messages are already read when the peer asks for the next, and
     most answers go out with room to spare. `Peer` uses these for every message it can, `read` and
-    `write` for the rest."""
+    `write` for the rest. It may also have `wait_buffered()`: a future to await until
+    `read_buffered` has something (None: call `read`), so that waiting for the next message needs no
+    coroutine (stdio's)."""
 
     def read_buffered(self) -> Collection[bytes]:
         """Every message already read and waiting to be taken, oldest first, now the caller's (empty:

@@ -96,11 +96,14 @@ class Peer(Requester):
             holding = cast(WriteHolding, transport)
             self._hold, self._release = holding.hold_writes, holding.release_writes
         self._write_nowait: Callable[[bytes], bool] | None = None
+        # A future to await until `read_buffered` has something (no `read` coroutine around it).
+        self._wait_buffered: Callable[[], Awaitable[None] | None] = _no_wait
         # (`isinstance(transport, BufferedTransport)` as typing checks it, less its first check's
         # cost: 0.1% of a stdio server's cold start; `read`, `write` and `close` it has.)
         if getattr(transport, "read_buffered", None) and getattr(transport, "write_nowait", None):
             buffered = cast(BufferedTransport, transport)
             self._read_buffered = buffered.read_buffered
+            self._wait_buffered = getattr(transport, "wait_buffered", None) or _no_wait
             if type(self).respond is Peer.respond:
                 self._write_nowait = buffered.write_nowait
 
@@ -431,6 +434,7 @@ class Peer(Requester):
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""
         read, read_buffered, start = self.transport.read, self._read_buffered, self._start
+        wait_buffered = self._wait_buffered
         batches = self._allow_batch is not None
         parsing_batches = self.endpoint.batches
         # Admission's usual case (`_startable`), inline with these: every message is read here.
@@ -450,8 +454,20 @@ class Peer(Requester):
         hold()
         try:
             while True:
-                burst: Collection[bytes] = read_buffered()
-                if not burst:
+                # Where the transport says when it has read something (stdio), the wait is its
+                # future, awaited here: no `read` coroutine (a frame made, entered and resumed per
+                # wait, and a line taken apart from the rest), which at one request in flight is
+                # every request; and asked first, it saves asking for a burst when there is none.
+                waiter = wait_buffered()  # (None: something waits, or `read` is to say what)
+                if waiter is not None:
+                    release()
+                    await waiter
+                    hold()
+                    burst: Collection[bytes] = read_buffered()
+                    fresh = len(burst) > 1
+                else:
+                    burst = read_buffered()
+                if not burst:  # (`read` says what that leaves: the end, an oversized line)
                     release()
                     data = await read()
                     if data is None:
@@ -459,10 +475,6 @@ class Peer(Requester):
                     hold()
                     burst = (data,)
                     fresh = True
-                elif fresh:  # (the rest of a read: the first one's answer goes now)
-                    fresh = False
-                    release()
-                    hold()
                 for data in burst:  # (one pass: the envelope read and a request recognised at once)
                     message = None if batches and data[:1] == b"[" else parse_single(data, parsing_batches)
                     if (
@@ -482,6 +494,10 @@ class Peer(Requester):
                             await self.receive_request(message)
                         else:
                             await self._process(self.endpoint.events(message, data))
+                        hold()
+                    if fresh:  # (the first message of a read: its answer goes now, the rest after)
+                        fresh = False
+                        release()
                         hold()
         finally:
             release()
@@ -505,6 +521,10 @@ class Peer(Requester):
 
 def _no_hold() -> None:
     """`Peer`'s `_hold`/`_release` for a transport that writes as it is asked: nothing is held."""
+
+
+def _no_wait() -> None:
+    """`Peer`'s `wait_buffered` for a transport that has none: `read` waits."""
 
 
 def _none() -> Collection[bytes]:

@@ -11,6 +11,7 @@ JSON nested deeper than the decoder's recursion allows (msgspec raises `Recursio
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Final, TypeAlias
 
 import msgspec
@@ -118,6 +119,9 @@ _encode = wire.encode
 
 
 _STRUCTURED: Final = (ord("{"), ord("["))
+_first_byte: Final = struct.Struct("B").unpack_from
+"""`(raw[0],)` of a `msgspec.Raw` (which has no indexing): read through its buffer, with no memoryview
+made and freed (about 1k instructions less, for every request's params)."""
 
 
 def valid_id(value: Any) -> bool:
@@ -136,7 +140,7 @@ def _classify(env: _Envelope) -> Message:
         raw = env.params
         if raw is UNSET:
             return Request(rid, method, None)
-        if memoryview(raw)[0] in _STRUCTURED:
+        if _first_byte(raw)[0] in _STRUCTURED:
             return Request(rid, method, raw)
     if env.jsonrpc != "2.0":
         return _malformed(rid, '`jsonrpc` must be "2.0"')
@@ -144,7 +148,7 @@ def _classify(env: _Envelope) -> Message:
         if not isinstance(env.method, str):
             return _malformed(rid, "`method` must be a string")
         params = None if env.params is UNSET else env.params
-        if params is not None and memoryview(params)[0] not in _STRUCTURED:
+        if params is not None and _first_byte(params)[0] not in _STRUCTURED:
             return _malformed(rid, "`params` must be an object")
         if rid is UNSET:
             return Notification(env.method, params)
@@ -264,7 +268,7 @@ def parse_single(data: bytes | memoryview, batches: bool = False) -> Message | N
             raw = env.params
             if raw is UNSET:
                 return Request(rid, method, None)
-            if memoryview(raw)[0] in _STRUCTURED:
+            if _first_byte(raw)[0] in _STRUCTURED:
                 return Request(rid, method, raw)
         return _classify(env)
     return _checked(env, data)

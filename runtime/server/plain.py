@@ -94,7 +94,7 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
     if event.method != "tools/call" or params is None:
         return None
     server = connection.server
-    if server.middleware_chain is not None or server.tasks is not None:
+    if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
         return None
     revision = connection.session
     if revision is None:
@@ -110,28 +110,35 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
         return None
     if found.era.direct_calls and not server.answers_directly(call):
         return None  # carries input responses or request state: the general path checks them
-    return answer_decided(server, revision, event.id, call)
+    return answer_decided(server, revision, event.id, call, None, found)
 
 
 def answer_decided(
-    server: Server, revision: Revision, rid: RequestId, call: Any, tool: ToolEntry | None = None
+    server: Server,
+    revision: Revision,
+    rid: RequestId,
+    call: Any,
+    tool: ToolEntry | None = None,
+    found: Lane | None = None,
 ) -> bytes | Paused | None:
     """`answer_now` for a `tools/call` whose params (`call`) its transport has read already, as the
     core decided them for `revision` (`dispatch.decide`: an HTTP session's one-pass read; in an era
     of direct calls, `dispatch.answerable_directly`: the stateless route's `direct`): the same
     answer, `Paused` or None (nothing was run), from the tool's lookup on (`tool`: the registration of
-    `call.name`, when the transport looked it up already)."""
-    if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
-        return None
+    `call.name`, when the transport looked it up already; `found`: the revision's lane, given by a
+    caller that found it and checked the server for middleware, tasks and scopes already)."""
+    if found is None:
+        if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
+            return None
+        found = server.lanes.get(revision)
+        if found is None:
+            found = lane(server, revision)
     if tool is None:
         tool = server.tool_entry(call.name)
         if tool is None:
             return None
     if not tool.one_step:
         return None
-    found = server.lanes.get(revision)
-    if found is None:
-        found = lane(server, revision)
     sig = tool.signature
     arguments = call.arguments
     if type(arguments) is sig.arguments:

@@ -123,8 +123,11 @@ class LineProtocol(asyncio.Protocol):
             return ()
         taken: Collection[bytes]
         if not self.oversized:  # (the usual burst: the whole queue, with no copy)
-            taken = cast("deque[bytes]", lines)
-            self.lines = deque()
+            if len(lines) == 1:  # (a request at a time: the line alone, the queue kept, not made anew)
+                taken = (lines.popleft(),)  # type: ignore[assignment]  # (bytes: no error among them)
+            else:
+                taken = lines  # type: ignore[assignment]  # (no error among them: bytes; `cast` is a call)
+                self.lines = deque()
             self.buffered = 0
         else:
             taken = []
@@ -148,9 +151,12 @@ class LineProtocol(asyncio.Protocol):
             else:
                 self.transport.resume_reading()
 
-    def readable(self) -> asyncio.Future[None]:
-        """A future done once a line or the end of input arrives, for a reader to await while no
-        line waits (a plain future, not a coroutine around one: one wait per request at a time)."""
+    def waiting(self) -> asyncio.Future[None] | None:
+        """A future done once a line or the end of input arrives, for a reader to await while no line
+        waits and the input goes on (a plain future, not a coroutine around one: one wait per request
+        at a time); None otherwise: a line waits, or the input ended."""
+        if self.lines or self.eof:
+            return None
         loop = self.loop
         if loop is None:
             loop = self.loop = asyncio.get_running_loop()
@@ -175,8 +181,12 @@ class LineProtocol(asyncio.Protocol):
                 self.oversized += sum([1 for line in lines if type(line) is not bytes])
             if self.buffered > self.max_buffered:
                 self._pause(True)
-        if self.lines:
-            self._wake()
+        if self.lines:  # (`_wake`, inline: at one request in flight, every request's)
+            waiter = self.waiter
+            if waiter is not None:
+                self.waiter = None
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def eof_received(self) -> bool | None:
         self.eof = True
@@ -224,11 +234,9 @@ class LineReader:
 
     async def read_line(self) -> bytes | LineTooLong | None:
         proto = self.protocol
-        while not proto.lines:
-            if proto.eof:
-                return None
-            await proto.readable()
-        return proto.take()
+        while (waiter := proto.waiting()) is not None:
+            await waiter
+        return proto.take() if proto.lines else None
 
 
 class Lines(Protocol):
@@ -373,20 +381,19 @@ class Batched:
         if flow is not None and flow.resumed is not None:
             return False
         pending = self._pending
-        if not pending:
+        if not pending and not self._held:  # (held: `release` sends it, or drops it if closing)
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
-            if not self._held:
-                if not self._at_once:
-                    loop = self._loop
-                    if loop is None:
-                        loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
-                    loop.call_soon(self.flush)
-                elif len(data) < LARGE:
-                    # Sent at once, alone (`flush`'s work, inline: a stdio client's every request
-                    # at one in flight).
-                    self._sink.write(data + b"\n")
-                    return True
+            if not self._at_once:
+                loop = self._loop
+                if loop is None:
+                    loop = self._loop = asyncio.get_running_loop()  # (once: a system call in 3.11)
+                loop.call_soon(self.flush)
+            elif len(data) < LARGE:
+                # Sent at once, alone (`flush`'s work, inline: a stdio client's every request
+                # at one in flight).
+                self._sink.write(data + b"\n")
+                return True
         if self._pipe is not None and len(data) >= LARGE:
             grow_pipe(self._pipe)
             self._pipe = None

@@ -114,6 +114,11 @@ class StdioServerTransport:
         """Every message already read off the pipe (often many, with many requests in flight), oldest
         first: from `start` on, the pipe reader's own `take_messages` (a peer calls it for every
         burst, and binds it once: no call in between)."""
+        self.wait_buffered: Callable[[], asyncio.Future[None] | None] = _no_wait
+        """A future done once `read_buffered` has something to give or the input ended, while it has
+        nothing; None while it has, or when `read` is to be called (what `read_buffered` leaves: an
+        oversized line's error, the end; a file, read in a thread). From `start` on, the pipe
+        reader's own `waiting`."""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -125,6 +130,7 @@ class StdioServerTransport:
             self._reader = LineReader(protocol)
             self._input = protocol
             self.read_buffered = protocol.take_messages
+            self.wait_buffered = protocol.waiting
         else:
             self._reader = FileLines(stdin_fd, self._max_line)
         if pollable(stdout_fd):
@@ -148,10 +154,10 @@ class StdioServerTransport:
                 assert self._reader is not None, "start() first"
                 line = await self._reader.read_line()
             else:  # (`LineReader.read_line`, inline: one coroutine less on every wait for a request)
-                while not proto.lines:
-                    if proto.eof:
-                        return None
-                    await proto.readable()
+                while (waiter := proto.waiting()) is not None:
+                    await waiter
+                if not proto.lines:
+                    return None  # (the end of input)
                 line = proto.take()
             if isinstance(line, LineTooLong):
                 await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
@@ -178,6 +184,10 @@ class StdioServerTransport:
                 # is mostly still buffered) would be lost if the loop stopped before.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
+
+
+def _no_wait() -> None:
+    """`wait_buffered` before `start`, and for a file: `read` waits."""
 
 
 def _nothing_read() -> Collection[bytes]:

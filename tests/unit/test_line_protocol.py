@@ -9,7 +9,7 @@ import asyncio
 import os
 from collections.abc import Callable
 
-from mcpbind.protocol.endpoint import LineTooLong
+from mcpbind.protocol.endpoint import LineBuffer, LineTooLong
 from mcpbind.transports.pipes import READ_SIZE, LineProtocol
 
 from ..stdio_support import filled_pipe
@@ -102,3 +102,50 @@ def test_reads_on_asyncio_stay_under_the_size_glibc_would_map() -> None:
             os.close(write_fd)
 
     asyncio.run(main())
+
+
+def test_a_reader_waits_on_a_future_only_while_nothing_waits() -> None:
+    """`waiting`: a future while no line waits and the input goes on, done when a line, an oversized
+    line's error or the end arrives; None while any of those is there (what `take_messages` leaves,
+    the error and the end, is `take`'s and `read`'s to give)."""
+
+    async def main() -> None:
+        protocol = LineProtocol(max_line=50)
+        write_fd, transport = await _reading(protocol)
+        try:
+            waiter = protocol.waiting()
+            assert waiter is not None and not waiter.done()
+            os.write(write_fd, b"a1\n")
+            await asyncio.wait_for(waiter, 20)
+            assert protocol.waiting() is None and list(protocol.take_messages()) == [b"a1"]
+            waiter = protocol.waiting()
+            assert waiter is not None
+            os.write(write_fd, b"x" * 60 + b"\n")
+            await asyncio.wait_for(waiter, 20)
+            assert not protocol.take_messages() and protocol.waiting() is None
+            assert isinstance(protocol.take(), LineTooLong)
+            waiter = protocol.waiting()
+            assert waiter is not None
+            os.close(write_fd)
+            write_fd = -1
+            await asyncio.wait_for(waiter, 20)
+            assert protocol.eof and protocol.waiting() is None and not protocol.take_messages()
+        finally:
+            transport.close()
+            if write_fd >= 0:
+                os.close(write_fd)
+
+    asyncio.run(main())
+
+
+def test_a_lone_line_is_framed_as_a_burst_is() -> None:
+    """One whole line (a request at a time) is framed without a split, as in a burst: trimmed, a
+    blank one dropped, one over the limit refused."""
+    buffer = LineBuffer(10)
+    assert buffer.feed(b"  ab \r\n") == [b"ab"]
+    assert buffer.feed(b" \t\n") == []
+    assert buffer.feed(b"c\n\nd \n") == [b"c", b"d"]
+    assert buffer.feed(b"0123456789\n") == [b"0123456789"]
+    [too_long] = buffer.feed(b"0123456789a\n")
+    assert isinstance(too_long, LineTooLong)
+    assert buffer.feed(b"e\n") == [b"e"]

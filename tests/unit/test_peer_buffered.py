@@ -172,3 +172,86 @@ def test_a_peer_that_routes_its_answers_gets_every_one() -> None:
         assert routed == [answer(1), answer(2)] and not wire.out
 
     asyncio.run(main())
+
+
+def test_over_stdio_requests_are_waited_for_on_the_reader_and_read_only_for_what_a_wait_leaves() -> None:
+    """Over real pipes, one request at a time: the peer waits on the pipe reader's future
+    (`wait_buffered`) and takes each line with `read_buffered`, calling `read` only for what that
+    leaves: an oversized line's error (answered -32600, in its turn) and the end of input."""
+    import json
+    import os
+
+    from mcpbind.server import Server
+    from mcpbind.transports.stdio import StdioServerTransport
+
+    async def main() -> None:
+        server = Server("waits", "1.0.0")
+
+        @server.tool()
+        async def echo(text: str) -> str:
+            return text
+
+        loop = asyncio.get_running_loop()
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        transport = StdioServerTransport(
+            os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0), max_line=1000
+        )
+        await transport.start()
+        reads = 0
+        plain_read = transport.read
+
+        async def counted() -> bytes | None:
+            nonlocal reads
+            reads += 1
+            return await plain_read()
+
+        transport.read = counted  # type: ignore[method-assign]  # (counts the peer's reads)
+        serving = asyncio.ensure_future(server.serve(transport))
+        got = b""
+
+        async def ask(line: bytes) -> dict[str, object]:
+            nonlocal got
+            os.write(in_w, line + b"\n")
+            while b"\n" not in got:
+                chunk = await asyncio.wait_for(loop.run_in_executor(None, os.read, out_r, 65536), 20)
+                assert chunk, "the server closed its output"
+                got += chunk
+            answer, got = got.split(b"\n", 1)
+            return dict(json.loads(answer))
+
+        def call(rid: int, text: str) -> bytes:
+            params = {"name": "echo", "arguments": {"text": text}}
+            return json.dumps(
+                {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
+            ).encode()
+
+        try:
+            init = {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            }
+            assert (
+                await ask(
+                    json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init}).encode()
+                )
+            )["id"] == 0
+            os.write(in_w, b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+            for rid in (1, 2, 3):
+                assert (await ask(call(rid, f"hello {rid}")))["result"] == {
+                    "content": [{"type": "text", "text": f"hello {rid}"}],
+                }
+            assert reads == 0
+            refused = await ask(call(4, "x" * 2000))
+            error = refused["error"]
+            assert "id" not in refused and isinstance(error, dict) and error["code"] == -32600
+            assert (await ask(call(5, "after")))["id"] == 5
+            assert reads == 1
+        finally:
+            os.close(in_w)
+        await asyncio.wait_for(serving, 20)
+        assert reads == 2  # (the end of input)
+        os.close(out_r)
+
+    asyncio.run(main())
