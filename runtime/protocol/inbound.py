@@ -467,8 +467,25 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         return Initialize(body)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
-    if version is not None and version not in revisions.KNOWN:
+    return _sessionless(peek, version, view)
+
+
+def _sessionless(peek: Peek, version: str | None, view: ServerView) -> Rejection:
+    """A request of neither era: no session, and no stateless revision named. Its version header
+    against its `_meta` first (2026-07-28: they must match, 400 HeaderMismatch), then a version the
+    server does not speak (400 UnsupportedProtocolVersion, naming the ones it does), then what is
+    missing: a session, or, where the server speaks no revision that has sessions, the header."""
+    body_version = (
+        peek.params.meta.version if peek.params is not None and peek.params.meta is not None else None
+    )
+    if version is not None and body_version is not None and body_version != version:
+        problem = f"MCP-Protocol-Version {quoted(version)} but _meta says {quoted(body_version)}"
+        return Rejection(400, error_body(revisions.HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+    if version is not None and version not in view.revisions:
         return _unsupported(version, peek.id, view)
+    if all(revisions.is_modern(served) for served in view.revisions):
+        why = "Header mismatch: MCP-Protocol-Version is required"
+        return Rejection(400, error_body(revisions.HEADER_MISMATCH, why, peek.id))
     return _NO_SESSION
 
 

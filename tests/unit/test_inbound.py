@@ -253,6 +253,30 @@ def test_session_era_routes() -> None:
     )
 
 
+def test_a_request_of_neither_era_is_told_what_the_server_speaks() -> None:
+    """No session and no stateless revision named: a version header the server does not serve is an
+    unsupported version (naming the ones it does), one that disagrees with `_meta` a header mismatch,
+    and a server of the stateless era alone never asks for `initialize`, which it refuses."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    ping = request(7, "ping")
+    error = rejected(post(ping, only_modern, mcp_protocol_version=STATEFUL), 400, -32022)
+    assert error["data"] == {"supported": [MODERN], "requested": STATEFUL}
+    error = rejected(post(ping, only_modern), 400, -32020)
+    assert "MCP-Protocol-Version is required" in error["message"]
+    assert json.loads(post(ping, only_modern).body)["id"] == 7
+    # A stateful-only server, asked in a revision it does not serve (but one mcpbind knows).
+    only_newest = StatelessRoute(_server((revisions.STATEFUL[-1],)), HttpSecurity(), set())
+    error = rejected(post(ping, only_newest, mcp_protocol_version=STATEFUL), 400, -32022)
+    assert error["data"] == {"supported": [revisions.STATEFUL[-1]], "requested": STATEFUL}
+    # The header against the body's `_meta`, whatever era the header names.
+    discover = modern(8, "server/discover")
+    for header in (STATEFUL, "2099-01-01"):
+        error = rejected(
+            post(discover, mcp_protocol_version=header, mcp_method="server/discover"), 400, -32020
+        )
+        assert f"_meta says '{MODERN}'" in error["message"] and header in error["message"]
+
+
 # -- the stateless wire ----------------------------------------------------------------------------------
 
 
