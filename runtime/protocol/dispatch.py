@@ -160,14 +160,16 @@ def handshake(params: msgspec.Raw | None, served: Sequence[str]) -> Handshake:
             f"Method not found: initialize (this server speaks only {', '.join(served)}, "
             "which carry the version in every request)"
         )
-    newest = revisions.revision(stateful[-1])
+    # Protocol versions are dates: the newest is the greatest, in whatever order the server lists them.
+    latest = max(stateful)
+    newest = revisions.revision(latest)
     try:
         decoded = wire.decoder(newest.type("InitializeRequestParams")).decode(params or b"{}")
     except msgspec.ValidationError as exc:
         raise InvalidParams(f"Invalid params: {exc}") from None
     except (msgspec.DecodeError, RecursionError) as exc:
         raise unparsable(exc) from None
-    chosen = decoded.protocol_version if decoded.protocol_version in stateful else stateful[-1]
+    chosen = decoded.protocol_version if decoded.protocol_version in stateful else latest
     revision = revisions.revision(chosen)
     caps = _session_capabilities(revision, wire.to_builtins(decoded.capabilities))
     return Handshake(revision, caps, wire.to_builtins(decoded.client_info))

@@ -225,6 +225,11 @@ def test_initialize_opens_the_clients_revision_or_the_newest_the_server_speaks()
     assert opened("2025-03-26").client_info == info
     with pytest.raises(MethodNotFound, match="initialize"):
         opened("2025-06-18", served=revisions.MODERN)
+    # The newest the server speaks, in whatever order it names them (`revisions_served` keeps its own).
+    assert opened("2025-11-25", served=("2025-06-18", "2025-03-26")).revision is revisions.revision(
+        "2025-06-18"
+    )
+    assert opened("1999-01-01", served=("2025-11-25", MODERN, "2024-11-05")).revision.name == "2025-11-25"
     with pytest.raises(InvalidParams):
         dispatch.handshake(_raw({"protocolVersion": 5}), revisions.ALL)
     with pytest.raises(McpError) as caught:
