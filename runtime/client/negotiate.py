@@ -144,6 +144,14 @@ class Negotiation:
                     return
                 await self._initialize(revisions.STATEFUL[-1])
                 return
+            if unsupported:
+                # Pinned to a revision the server does not speak: say which, and which it does.
+                raise McpError(
+                    f"the server does not speak protocol version {self.mode!r}, which this client is "
+                    f"pinned to (the server speaks {', '.join(map(str, offered)) or 'none it names'})",
+                    code=exc.code,
+                    data=exc.data,
+                ) from exc
             raise
         except TimeoutError:
             if self.mode != "auto":
@@ -184,10 +192,19 @@ class Negotiation:
         decode = wire.decoder(newest.InitializeResult).decode
         result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
         chosen = result.protocol_version
-        if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
+        if chosen not in revisions.STATEFUL:
             raise McpError(
-                f"the server chose protocol version {chosen!r}, which this client does not speak",
+                f"the server chose protocol version {chosen!r}, which this client does not speak "
+                f"(it speaks {', '.join(revisions.STATEFUL)} by initialize)",
                 code=INTERNAL_ERROR,
+                data={"requested": revision, "chosen": chosen, "supported": list(revisions.STATEFUL)},
+            )
+        if self.mode not in ("auto", "legacy") and chosen != self.mode:
+            raise McpError(
+                f"the server chose protocol version {chosen!r}, not {self.mode!r}, which this client "
+                "is pinned to (the server does not speak it)",
+                code=INTERNAL_ERROR,
+                data={"requested": revision, "chosen": chosen, "supported": [self.mode]},
             )
         self._use(chosen)
         final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)

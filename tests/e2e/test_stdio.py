@@ -278,10 +278,20 @@ def test_negotiation() -> None:
         # An older server: the client's initialize names its newest revision, the server answers its own.
         async with connect("auto", "--revisions", "2024-11-05,2025-03-26") as (client, rec):
             assert client.revision == "2025-03-26"
-        with pytest.raises(McpError):
+        # Listed oldest last, the server still answers its newest.
+        async with connect("auto", "--revisions", "2025-06-18,2025-03-26") as (client, rec):
+            assert client.revision == "2025-06-18"
+        # A pinned client and a server with no revision in common: the error names both sides.
+        with pytest.raises(McpError) as caught:
             async with connect("2026-07-28", "--revisions", "2025-11-25"):
                 pass
-        with pytest.raises(McpError):
+        assert "'2026-07-28'" in caught.value.message and "speaks 2025-11-25" in caught.value.message
+        assert caught.value.data == {"supported": ["2025-11-25"], "requested": "2026-07-28"}
+        with pytest.raises(McpError) as caught:
+            async with connect("2025-06-18", "--revisions", "2025-11-25"):
+                pass
+        assert "chose protocol version '2025-11-25', not '2025-06-18'" in caught.value.message
+        with pytest.raises(McpError, match="2026-07-28"):
             async with connect("2025-06-18", "--revisions", "2026-07-28"):
                 pass
 
