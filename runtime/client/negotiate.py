@@ -144,9 +144,20 @@ class Negotiation:
                     return
                 await self._initialize(revisions.STATEFUL[-1])
                 return
+            if not _stateless_only(exc.code) and not _unauthorized(exc):
+                # Pinned to a stateless revision, refused as only a server of the initialize era
+                # refuses it (2026-07-28 "Compatibility Matrix": the client surfaces an actionable
+                # error): say so, with what the server said.
+                raise type(exc)(
+                    f"the server refused server/discover for protocol version {self.mode!r}, which this "
+                    f"client is pinned to ({exc.message}): it looks like a server of the initialize era "
+                    f"({', '.join(revisions.STATEFUL)}); connect with mode 'auto' or one of those",
+                    code=exc.code,
+                    data=exc.data,
+                ) from exc
             if unsupported:
                 # Pinned to a revision the server does not speak: say which, and which it does.
-                raise McpError(
+                raise type(exc)(
                     f"the server does not speak protocol version {self.mode!r}, which this client is "
                     f"pinned to (the server speaks {', '.join(map(str, offered)) or 'none it names'})",
                     code=exc.code,

@@ -298,6 +298,28 @@ def test_negotiation() -> None:
     run(main())
 
 
+def test_a_client_pinned_to_a_stateless_revision_names_the_era_a_legacy_server_refuses_it_in(
+    tmp_path: Path,
+) -> None:
+    """A server of the initialize era answers `server/discover` with an error no stateless server
+    sends: "auto" falls back to `initialize`; a client pinned to 2026-07-28 fails with an error that
+    says what it was pinned to, what the server said, and which revisions to use instead."""
+    script = tmp_path / "script"
+    script.write_bytes(b'{"jsonrpc":"2.0","id":ID,"error":{"code":-32601,"message":"no such method"}}\n' * 2)
+    scripted = [str(Path(__file__).resolve().parent.parent / "servers" / "scripted_stdio.py"), str(script)]
+
+    async def main() -> None:
+        with pytest.raises(MethodNotFound) as caught:
+            async with Client.stdio(sys.executable, [*scripted, "2025-11-25"], mode="2026-07-28"):
+                pass
+        message = caught.value.message
+        assert "'2026-07-28'" in message and "no such method" in message and "2025-11-25" in message
+        async with Client.stdio(sys.executable, [*scripted, "2025-11-25"], mode="auto") as client:
+            assert client.revision == "2025-11-25"
+
+    run(main())
+
+
 def test_mrtr_state_is_sealed() -> None:
     async def main() -> None:
         async with connect("2026-07-28") as (client, _):
