@@ -142,7 +142,20 @@ class Negotiation:
                 if modern:
                     await self._discover(modern[-1])
                     return
-                await self._initialize(revisions.STATEFUL[-1])
+                try:
+                    await self._initialize(revisions.STATEFUL[-1])
+                except McpError as refused:
+                    if any(v in revisions.STATEFUL for v in offered):
+                        raise
+                    # No revision in common: say so, naming both sides' (the server's refusal of
+                    # `initialize` may name none).
+                    raise type(exc)(
+                        f"no protocol version in common: the server speaks "
+                        f"{', '.join(map(str, offered)) or 'none it names'}, this client "
+                        f"{', '.join(revisions.ALL)} (initialize: {refused.message})",
+                        code=exc.code,
+                        data=exc.data,
+                    ) from refused
                 return
             if not _stateless_only(exc.code) and not _unauthorized(exc):
                 # Pinned to a stateless revision, refused as only a server of the initialize era
@@ -164,9 +177,12 @@ class Negotiation:
                     data=exc.data,
                 ) from exc
             raise
-        except TimeoutError:
+        except TimeoutError as exc:
             if self.mode != "auto":
-                raise
+                raise TimeoutError(
+                    f"server/discover got no answer within {self.probe_timeout:g} s (this client is "
+                    f"pinned to {self.mode!r}; a server of the initialize era may never answer it)"
+                ) from exc
             try:
                 await self._initialize(revisions.STATEFUL[-1])
             except McpError as exc:

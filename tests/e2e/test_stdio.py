@@ -320,6 +320,31 @@ def test_a_client_pinned_to_a_stateless_revision_names_the_era_a_legacy_server_r
     run(main())
 
 
+def test_no_revision_in_common_fails_naming_both_sides_and_silence_is_bounded() -> None:
+    """A server of a newer revision alone: "auto" (after `initialize`, refused too) and a pinned client
+    fail at once with errors naming the server's revision and the client's; a server that never
+    answers fails a pinned client's probe within `probe_timeout`, saying what it waited for."""
+    server = str(Path(__file__).resolve().parent.parent / "servers" / "future_only.py")
+
+    async def main() -> None:
+        with pytest.raises(McpError) as caught:
+            async with Client.stdio(sys.executable, [server], mode="auto", request_timeout=10):
+                pass
+        assert "no protocol version in common" in caught.value.message
+        assert "2026-12-15" in caught.value.message and revisions.MODERN[-1] in caught.value.message
+        assert caught.value.data["supported"] == ["2026-12-15"]
+        with pytest.raises(McpError, match="2026-12-15"):
+            async with Client.stdio(sys.executable, [server], mode=revisions.MODERN[-1]):
+                pass
+        with pytest.raises(TimeoutError, match=r"server/discover got no answer within 0\.5 s"):
+            async with Client.stdio(
+                sys.executable, [server, "--silent"], mode="2026-07-28", probe_timeout=0.5
+            ):
+                pass
+
+    run(main())
+
+
 def test_mrtr_state_is_sealed() -> None:
     async def main() -> None:
         async with connect("2026-07-28") as (client, _):
