@@ -280,6 +280,8 @@ _UNSUPPORTED_MEDIA: Final = Rejection(
 )
 _GET_NEEDS_SESSION: Final = Rejection(405, b"", ((b"allow", b"POST"),))
 _METHOD_NOT_ALLOWED: Final = Rejection(405, b"", ((b"allow", b"GET, POST, DELETE"),))
+_ONLY_POST: Final = Rejection(405, b"", ((b"allow", b"POST"),))
+"""Anything but POST, to a server of no session revision."""
 _BAD_EVENT_ID: Final = Rejection(
     400, error_body(INVALID_REQUEST, "Bad Request: Last-Event-ID names no event of this server")
 )
@@ -302,9 +304,15 @@ def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> Rejection | 
     return None
 
 
-def head(method: str, headers: Headers, max_body: int) -> Route | Rejection | None:
+def head(
+    method: str, headers: Headers, max_body: int, served: Collection[str] = revisions.ALL
+) -> Route | Rejection | None:
     """A request by its method and headers: a GET's or DELETE's Route, a Rejection, or None for a
-    POST whose body is to be read next (then `post`)."""
+    POST whose body is to be read next (then `post`). `served`: the revisions the server speaks; with
+    none of the session era, only POST is allowed: GET and DELETE are for sessions (2026-07-28,
+    "Backward Compatibility": respond with 405 Method Not Allowed)."""
+    if method != "POST" and all(revisions.is_modern(r) for r in served):
+        return _ONLY_POST
     if method == "POST":
         accept = headers.get(b"accept") or b""
         if (ACCEPT_CACHE.get(accept) or accepts(accept)) != (True, True):
@@ -591,7 +599,7 @@ def classify(
         return twice
     if len(read) != len(raw):
         read = joined(read, raw)
-    route = head(method, read, max_body)
+    route = head(method, read, max_body, view.revisions)
     if route is not None:
         return route
     return post(read, body if len(body) <= max_body else None, view, max_body)

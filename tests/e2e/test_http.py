@@ -474,6 +474,30 @@ def test_a_session_header_naming_a_revision_the_server_does_not_serve_is_refused
         run(main(url))
 
 
+def test_a_stateless_only_server_allows_post_alone_and_names_its_revision() -> None:
+    """2026-07-28 alone: GET and DELETE are 405 (session id or not); a request of neither era is told
+    the header is missing (not to initialize, which it refuses), or that its version is unsupported."""
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            for response in (
+                await http.get(url, headers={"accept": "text/event-stream", "mcp-session-id": "s"}),
+                await http.delete(url, headers={"mcp-session-id": "s"}),
+            ):
+                assert response.status_code == 405 and response.headers["allow"] == "POST"
+            tools = request(2, "tools/list")
+            response = await http.post(url, json=tools, headers={"accept": BOTH})
+            assert response.status_code == 400 and error_of(response, MODERN)["code"] == -32020
+            response = await http.post(
+                url, json=tools, headers={"accept": BOTH, "mcp-protocol-version": "2025-11-25"}
+            )
+            assert response.status_code == 400
+            assert error_of(response, MODERN)["data"] == {"supported": [MODERN], "requested": "2025-11-25"}
+
+    with serve(FULL, "--revisions", MODERN) as url:
+        run(main(url))
+
+
 def test_request_metadata_headers_must_match_the_body(url: str) -> None:
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10) as http:

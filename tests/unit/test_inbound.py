@@ -196,6 +196,24 @@ def test_delete_and_other_methods() -> None:
         assert isinstance(refused, Rejection) and refused.headers == ((b"allow", b"GET, POST, DELETE"),)
 
 
+def test_a_server_of_no_session_revision_allows_post_alone() -> None:
+    """2026-07-28 alone has no sessions: GET and DELETE (with a session id or not) and any other
+    method are 405, allowing POST; a server that also speaks a session revision routes them."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    for method, values in [
+        ("GET", {"accept": "text/event-stream"}),
+        ("GET", {"accept": "text/event-stream", "mcp_session_id": "s"}),
+        ("DELETE", {"mcp_session_id": "s"}),
+        ("DELETE", {}),
+        ("PUT", {}),
+    ]:
+        refused = inbound.classify(method, headers(**values), b"", only_modern)
+        rejected(refused, 405)
+        assert isinstance(refused, Rejection) and refused.headers == ((b"allow", b"POST"),), method
+    both = StatelessRoute(_server((STATEFUL, MODERN)), HttpSecurity(), set())
+    assert isinstance(inbound.classify("DELETE", headers(mcp_session_id="s"), b"", both), inbound.Delete)
+
+
 # -- the body --------------------------------------------------------------------------------------------
 
 

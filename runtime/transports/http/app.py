@@ -187,7 +187,7 @@ class HttpApp:
                 # before, to both media types; its length within bounds): no call to say so.
                 route = None
             else:
-                route = inbound.head(method, headers, security.max_body)
+                route = inbound.head(method, headers, security.max_body, self.server.revisions)
             if route is None:  # a POST: its body decides
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
