@@ -126,10 +126,12 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
     if requested is None:
         if method == "ping":
             return None
+        # (`initialize` suggested only where the server would accept it.)
+        first = "send `initialize` first, or " if not all(map(revisions.is_modern, served)) else ""
         raise InvalidParams(
             "Invalid params: no session, and no protocol version in "
-            f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
-            f"every request (this server speaks {', '.join(served)})"
+            f"`_meta.{revisions.META_VERSION}`: {first}carry the version in every request (this "
+            f"server speaks {', '.join(served)})"
         )
     if requested not in served or not revisions.is_modern(requested):
         # Every version the server speaks, both eras: a dual-era client falls back to initialize

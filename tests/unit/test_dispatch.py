@@ -180,6 +180,10 @@ def test_a_request_outside_a_session_is_served_in_the_version_it_names() -> None
     assert dispatch.negotiate("ping", None, served) is None  # answered with an empty result
     with pytest.raises(InvalidParams, match="send `initialize` first"):
         dispatch.negotiate("tools/list", None, served)
+    # A server of the stateless era alone refuses `initialize`: it does not ask for it.
+    with pytest.raises(InvalidParams) as caught:
+        dispatch.negotiate("tools/list", None, revisions.MODERN)
+    assert "initialize" not in caught.value.message and "carry the version" in caught.value.message
     for requested, offered in [("1999-01-01", served), (STATEFUL, served), (MODERN, revisions.STATEFUL)]:
         with pytest.raises(McpError) as caught:
             dispatch.negotiate("tools/list", requested, offered)
