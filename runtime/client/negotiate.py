@@ -224,14 +224,14 @@ class Negotiation:
                 f"the server chose protocol version {chosen!r}, which this client does not speak "
                 f"(it speaks {', '.join(revisions.STATEFUL)} by initialize)",
                 code=INTERNAL_ERROR,
-                data={"requested": revision, "chosen": chosen, "supported": list(revisions.STATEFUL)},
+                data={"requested": revision, "chosen": chosen},
             )
         if self.mode not in ("auto", "legacy") and chosen != self.mode:
             raise McpError(
                 f"the server chose protocol version {chosen!r}, not {self.mode!r}, which this client "
                 "is pinned to (the server does not speak it)",
                 code=INTERNAL_ERROR,
-                data={"requested": revision, "chosen": chosen, "supported": [self.mode]},
+                data={"requested": revision, "chosen": chosen},
             )
         self._use(chosen)
         final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)

@@ -291,6 +291,7 @@ def test_negotiation() -> None:
             async with connect("2025-06-18", "--revisions", "2025-11-25"):
                 pass
         assert "chose protocol version '2025-11-25', not '2025-06-18'" in caught.value.message
+        assert caught.value.data == {"requested": "2025-06-18", "chosen": "2025-11-25"}
         with pytest.raises(McpError, match="2026-07-28"):
             async with connect("2025-06-18", "--revisions", "2026-07-28"):
                 pass
