@@ -49,6 +49,15 @@ def _offered(exc: McpError) -> list[Any]:
     return list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
 
 
+def _restated(exc: McpError, message: str) -> McpError:
+    """`exc` (its class, code and data) with a message that says what it means for negotiating."""
+    return type(exc)(message, code=exc.code, data=exc.data)
+
+
+def _listed(versions: list[Any]) -> str:
+    return ", ".join(map(str, versions)) or "none it names"
+
+
 class Negotiation:
     """The negotiating half of `Client`: which era and revision it speaks, and what the server said of
     itself (set once connected)."""
@@ -149,32 +158,28 @@ class Negotiation:
                         raise
                     # No revision in common: say so, naming both sides' (the server's refusal of
                     # `initialize` may name none).
-                    raise type(exc)(
-                        f"no protocol version in common: the server speaks "
-                        f"{', '.join(map(str, offered)) or 'none it names'}, this client "
-                        f"{', '.join(revisions.ALL)} (initialize: {refused.message})",
-                        code=exc.code,
-                        data=exc.data,
+                    raise _restated(
+                        exc,
+                        f"no protocol version in common: the server speaks {_listed(offered)}, this "
+                        f"client {', '.join(revisions.ALL)} (initialize: {refused.message})",
                     ) from refused
                 return
             if not _stateless_only(exc.code) and not _unauthorized(exc):
                 # Pinned to a stateless revision, refused as only a server of the initialize era
                 # refuses it (2026-07-28 "Compatibility Matrix": the client surfaces an actionable
                 # error): say so, with what the server said.
-                raise type(exc)(
+                raise _restated(
+                    exc,
                     f"the server refused server/discover for protocol version {self.mode!r}, which this "
                     f"client is pinned to ({exc.message}): it looks like a server of the initialize era "
                     f"({', '.join(revisions.STATEFUL)}); connect with mode 'auto' or one of those",
-                    code=exc.code,
-                    data=exc.data,
                 ) from exc
             if unsupported:
                 # Pinned to a revision the server does not speak: say which, and which it does.
-                raise type(exc)(
+                raise _restated(
+                    exc,
                     f"the server does not speak protocol version {self.mode!r}, which this client is "
-                    f"pinned to (the server speaks {', '.join(map(str, offered)) or 'none it names'})",
-                    code=exc.code,
-                    data=exc.data,
+                    f"pinned to (the server speaks {_listed(offered)})",
                 ) from exc
             raise
         except TimeoutError as exc:
