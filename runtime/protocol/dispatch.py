@@ -133,6 +133,18 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
             f"`_meta.{revisions.META_VERSION}`: {first}carry the version in every request (this "
             f"server speaks {', '.join(served)})"
         )
+    if requested in served and not revisions.is_modern(requested):
+        # A revision of sessions, named where the stateless ones are: the server does speak it, but
+        # through `initialize`; what a request of this kind can use are the stateless ones alone.
+        raise McpError(
+            f"Unsupported protocol version: {requested} is served through initialize (sessions), "
+            "not in a request's _meta",
+            code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
+            data={
+                "supported": sorted((r for r in served if revisions.is_modern(r)), reverse=True),
+                "requested": requested,
+            },
+        )
     if requested not in served or not revisions.is_modern(requested):
         # Every version the server speaks, both eras: a dual-era client falls back to initialize
         # when none of the stateless ones suits it.

@@ -184,11 +184,24 @@ def test_a_request_outside_a_session_is_served_in_the_version_it_names() -> None
     with pytest.raises(InvalidParams) as caught:
         dispatch.negotiate("tools/list", None, revisions.MODERN)
     assert "initialize" not in caught.value.message and "carry the version" in caught.value.message
-    for requested, offered in [("1999-01-01", served), (STATEFUL, served), (MODERN, revisions.STATEFUL)]:
+    for requested, offered in [("1999-01-01", served), (MODERN, revisions.STATEFUL)]:
         with pytest.raises(McpError) as caught:
             dispatch.negotiate("tools/list", requested, offered)
         assert caught.value.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
         assert caught.value.data == {"supported": sorted(offered, reverse=True), "requested": requested}
+
+
+def test_a_session_revision_named_in_meta_is_said_to_be_served_through_initialize() -> None:
+    """The server speaks it, but not in a request's `_meta`: the refusal says so, and lists under
+    `supported` only the stateless revisions such a request can use (not the one it named)."""
+    with pytest.raises(McpError) as caught:
+        dispatch.negotiate("tools/list", STATEFUL, revisions.ALL)
+    assert caught.value.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
+    assert "served through initialize" in caught.value.message and STATEFUL in caught.value.message
+    assert caught.value.data == {"supported": sorted(revisions.MODERN, reverse=True), "requested": STATEFUL}
+    # The data keeps the shape 2026-07-28 gives an UnsupportedProtocolVersion error.
+    error = {"code": caught.value.code, "message": caught.value.message, "data": caught.value.data}
+    msgspec.convert(error, revisions.module(MODERN).UnsupportedProtocolVersionErrorError)
 
 
 def test_the_requested_version_is_read_off_meta_alone() -> None:
