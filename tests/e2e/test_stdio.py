@@ -268,6 +268,12 @@ def test_negotiation() -> None:
         async with connect("auto") as (client, _):
             assert client.revision == revisions.MODERN[-1] and client.stateless
             assert revisions.MODERN[-1] in client.supported_versions
+        # server/discover lists them newest first, whatever order the server was given them in.
+        async with connect("auto", "--revisions", f"2025-06-18,{revisions.MODERN[-1]},2025-11-25") as (
+            client,
+            _,
+        ):
+            assert client.supported_versions == [revisions.MODERN[-1], "2025-11-25", "2025-06-18"]
         async with connect("legacy") as (client, _):
             assert client.revision == "2025-11-25" and not client.stateless
         # A server that speaks only the stateful revisions: the probe fails, the client falls back.
