@@ -493,6 +493,14 @@ def test_a_stateless_only_server_allows_post_alone_and_names_its_revision() -> N
             )
             assert response.status_code == 400
             assert error_of(response, MODERN)["data"] == {"supported": [MODERN], "requested": "2025-11-25"}
+            # A session id is ignored (there are none here): the same answer, not 404 for a session.
+            response = await http.post(
+                url,
+                json=tools,
+                headers={"accept": BOTH, "mcp-protocol-version": "2025-11-25", "mcp-session-id": "s"},
+            )
+            assert response.status_code == 400 and response.json()["id"] == 2
+            assert error_of(response, MODERN)["data"] == {"supported": [MODERN], "requested": "2025-11-25"}
 
     with serve(FULL, "--revisions", MODERN) as url:
         run(main(url))

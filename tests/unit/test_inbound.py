@@ -295,6 +295,51 @@ def test_a_request_of_neither_era_is_told_what_the_server_speaks() -> None:
         assert f"_meta says '{MODERN}'" in error["message"] and header in error["message"]
 
 
+def test_a_server_of_no_session_revision_ignores_a_session_id() -> None:
+    """2026-07-28 alone: `Mcp-Session-Id` is ignored, and a request of the initialize era is answered
+    as one with no session (the versions the server speaks), never as a session it has none of."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    ping = request(7, "ping")
+    error = rejected(
+        post(ping, only_modern, mcp_session_id="abc", mcp_protocol_version=STATEFUL), 400, -32022
+    )
+    assert error["data"] == {"supported": [MODERN], "requested": STATEFUL}
+    assert json.loads(post(ping, only_modern, mcp_session_id="abc").body)["id"] == 7
+    rejected(post(ping, only_modern, mcp_session_id="abc"), 400, -32020)
+    rejected(post([ping], only_modern, mcp_session_id="abc"), 400, -32600)  # no batch of a session
+    # A server with sessions still takes the header to its session.
+    assert isinstance(post(ping, mcp_session_id="abc", mcp_protocol_version=STATEFUL), inbound.SessionMessage)
+
+
+def test_a_stateless_version_a_server_of_sessions_alone_does_not_speak_is_judged_first() -> None:
+    """Refused naming the revisions served, before any header of that revision is asked for."""
+    only_stateful = StatelessRoute(_server(revisions.STATEFUL), HttpSecurity(), set())
+    for message in (request(7, "ping"), modern(7, "server/discover")):
+        outcome = post(message, only_stateful, mcp_session_id="abc", mcp_protocol_version=MODERN)
+        error = rejected(outcome, 400, -32022)
+        assert error["data"] == {"supported": sorted(revisions.STATEFUL, reverse=True), "requested": MODERN}
+        assert isinstance(outcome, Rejection) and json.loads(outcome.body)["id"] == 7
+
+
+def test_a_repeated_version_header_is_refused_with_the_request_id_as_a_header_mismatch() -> None:
+    """A version header on two lines names no version the server can read: 2026-07-28's refusal of
+    such a header (HeaderMismatch, 400), with the request's id, which a dual-era client matches."""
+    message = modern(9, "server/discover")
+    hdrs = headers(**{k.replace("-", "_"): v for k, v in modern_headers(message).items()})
+    for second in (MODERN, STATEFUL):
+        raw = [*hdrs.items(), (b"mcp-protocol-version", second.encode())]
+        outcome = inbound.classify("POST", hdrs, json.dumps(message).encode(), VIEW, raw=raw)
+        error = rejected(outcome, 400, -32020)
+        assert "sent more than once" in error["message"]
+        assert isinstance(outcome, Rejection) and json.loads(outcome.body)["id"] == 9
+    # Left to the body by HTTP alone (`screen`'s default refuses it at once); other MCP headers are not.
+    raw = [*hdrs.items(), (b"mcp-protocol-version", MODERN.encode())]
+    rejected(inbound.screen(hdrs, raw), 400, -32600)
+    assert inbound.screen(hdrs, raw, inbound.VERSION_HEADER) is None
+    raw = [*hdrs.items(), (b"mcp-method", b"tools/list")]
+    rejected(inbound.screen(hdrs, raw, inbound.VERSION_HEADER), 400, -32600)
+
+
 # -- the stateless wire ----------------------------------------------------------------------------------
 
 

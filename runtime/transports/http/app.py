@@ -158,7 +158,7 @@ class HttpApp:
         security = self.security
         refusal = None
         if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's or Host
-            refusal = inbound.screen(headers, raw)
+            refusal = inbound.screen(headers, raw, inbound.VERSION_HEADER)
             headers = inbound.joined(headers, raw)  # (Accept on two lines: one value)
         if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
             refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
