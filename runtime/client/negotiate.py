@@ -49,6 +49,15 @@ def _offered(exc: McpError) -> list[Any]:
     return list((exc.data or {}).get("supported", [])) if isinstance(exc.data, dict) else []
 
 
+def _restated(exc: McpError, message: str) -> McpError:
+    """`exc` (its class, code and data) with a message that says what it means for negotiating."""
+    return type(exc)(message, code=exc.code, data=exc.data)
+
+
+def _listed(versions: list[Any]) -> str:
+    return ", ".join(map(str, versions)) or "none it names"
+
+
 class Negotiation:
     """The negotiating half of `Client`: which era and revision it speaks, and what the server said of
     itself (set once connected)."""
@@ -145,12 +154,43 @@ class Negotiation:
                 if modern:
                     await self._discover(modern[-1])
                     return
-                await self._initialize(revisions.STATEFUL[-1])
+                try:
+                    await self._initialize(revisions.STATEFUL[-1])
+                except McpError as refused:
+                    if any(v in revisions.STATEFUL for v in offered):
+                        raise
+                    # No revision in common: say so, naming both sides' (the server's refusal of
+                    # `initialize` may name none).
+                    raise _restated(
+                        exc,
+                        f"no protocol version in common: the server speaks {_listed(offered)}, this "
+                        f"client {', '.join(revisions.ALL)} (initialize: {refused.message})",
+                    ) from refused
                 return
+            if not _stateless_only(exc.code) and not _unauthorized(exc):
+                # Pinned to a stateless revision, refused as only a server of the initialize era
+                # refuses it (2026-07-28 "Compatibility Matrix": the client surfaces an actionable
+                # error): say so, with what the server said.
+                raise _restated(
+                    exc,
+                    f"the server refused server/discover for protocol version {self.mode!r}, which this "
+                    f"client is pinned to ({exc.message}): it looks like a server of the initialize era "
+                    f"({', '.join(revisions.STATEFUL)}); connect with mode 'auto' or one of those",
+                ) from exc
+            if unsupported:
+                # Pinned to a revision the server does not speak: say which, and which it does.
+                raise _restated(
+                    exc,
+                    f"the server does not speak protocol version {self.mode!r}, which this client is "
+                    f"pinned to (the server speaks {_listed(offered)})",
+                ) from exc
             raise
-        except TimeoutError:
+        except TimeoutError as exc:
             if self.mode != "auto":
-                raise
+                raise TimeoutError(
+                    f"server/discover got no answer within {self.probe_timeout:g} s (this client is "
+                    f"pinned to {self.mode!r}; a server of the initialize era may never answer it)"
+                ) from exc
             try:
                 await self._initialize(revisions.STATEFUL[-1])
             except McpError as exc:
@@ -187,10 +227,19 @@ class Negotiation:
         decode = wire.decoder(newest.InitializeResult).decode
         result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
         chosen = result.protocol_version
-        if chosen not in revisions.STATEFUL or (self.mode not in ("auto", "legacy") and chosen != self.mode):
+        if chosen not in revisions.STATEFUL:
             raise McpError(
-                f"the server chose protocol version {chosen!r}, which this client does not speak",
+                f"the server chose protocol version {chosen!r}, which this client does not speak "
+                f"(it speaks {', '.join(revisions.STATEFUL)} by initialize)",
                 code=INTERNAL_ERROR,
+                data={"requested": revision, "chosen": chosen},
+            )
+        if self.mode not in ("auto", "legacy") and chosen != self.mode:
+            raise McpError(
+                f"the server chose protocol version {chosen!r}, not {self.mode!r}, which this client "
+                "is pinned to (the server does not speak it)",
+                code=INTERNAL_ERROR,
+                data={"requested": revision, "chosen": chosen},
             )
         self._use(chosen)
         final = wire.convert(wire.to_builtins(result), revisions.module(chosen).InitializeResult)

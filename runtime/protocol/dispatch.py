@@ -126,10 +126,24 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
     if requested is None:
         if method == "ping":
             return None
+        # (`initialize` suggested only where the server would accept it.)
+        first = "send `initialize` first, or " if not all(map(revisions.is_modern, served)) else ""
         raise InvalidParams(
             "Invalid params: no session, and no protocol version in "
-            f"`_meta.{revisions.META_VERSION}`: send `initialize` first, or carry the version in "
-            f"every request (this server speaks {', '.join(served)})"
+            f"`_meta.{revisions.META_VERSION}`: {first}carry the version in every request (this "
+            f"server speaks {', '.join(served)})"
+        )
+    if requested in served and not revisions.is_modern(requested):
+        # A revision of sessions, named where the stateless ones are: the server does speak it, but
+        # through `initialize`; what a request of this kind can use are the stateless ones alone.
+        raise McpError(
+            f"Unsupported protocol version: {requested} is served through initialize (sessions), "
+            "not in a request's _meta",
+            code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
+            data={
+                "supported": sorted((r for r in served if revisions.is_modern(r)), reverse=True),
+                "requested": requested,
+            },
         )
     if requested not in served or not revisions.is_modern(requested):
         # Every version the server speaks, both eras: a dual-era client falls back to initialize
@@ -160,14 +174,16 @@ def handshake(params: msgspec.Raw | None, served: Sequence[str]) -> Handshake:
             f"Method not found: initialize (this server speaks only {', '.join(served)}, "
             "which carry the version in every request)"
         )
-    newest = revisions.revision(stateful[-1])
+    # Protocol versions are dates: the newest is the greatest, in whatever order the server lists them.
+    latest = max(stateful)
+    newest = revisions.revision(latest)
     try:
         decoded = wire.decoder(newest.type("InitializeRequestParams")).decode(params or b"{}")
     except msgspec.ValidationError as exc:
         raise InvalidParams(f"Invalid params: {exc}") from None
     except (msgspec.DecodeError, RecursionError) as exc:
         raise unparsable(exc) from None
-    chosen = decoded.protocol_version if decoded.protocol_version in stateful else stateful[-1]
+    chosen = decoded.protocol_version if decoded.protocol_version in stateful else latest
     revision = revisions.revision(chosen)
     caps = _session_capabilities(revision, wire.to_builtins(decoded.capabilities))
     return Handshake(revision, caps, wire.to_builtins(decoded.client_info))

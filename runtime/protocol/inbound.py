@@ -225,12 +225,16 @@ _LISTS: Final = (b"accept",)
 """List-based fields the classifier reads, which a client may send as several lines (RFC 9110 5.3)."""
 
 
-def duplicated(raw: Sequence[tuple[bytes, bytes]]) -> str | None:
+VERSION_HEADER: Final = b"mcp-protocol-version"
+"""The version header (HTTP): its repeat is refused with the request's id (`joined`)."""
+
+
+def duplicated(raw: Sequence[tuple[bytes, bytes]], later: bytes = b"") -> str | None:
     """An MCP header (or Host, Origin, Content-Type) the request carries more than once (which of two
-    values is meant? refused)."""
+    values is meant? refused); `later`, a header whose repeat is refused later, is not looked for."""
     seen: set[bytes] = set()
     for name, _ in raw:
-        if name in seen and (name in _SINGLE or name.startswith(b"mcp-param-")):
+        if name in seen and name != later and (name in _SINGLE or name.startswith(b"mcp-param-")):
             return name.decode("latin-1")
         seen.add(name)
     return None
@@ -245,6 +249,12 @@ def joined(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> dict[bytes, 
         values = [value for key, value in raw if key == name]
         if len(values) > 1:
             out[name] = b", ".join(values)
+    # MCP-Protocol-Version is no list: its lines joined likewise (the value RFC 9110 5.3 says they
+    # stand for) name no version, and are refused with the body's request id, as any version header
+    # the server cannot read (`screen` leaves them to this, for HTTP).
+    values = [value for key, value in raw if key == VERSION_HEADER]
+    if len(values) > 1:
+        out[VERSION_HEADER] = b", ".join(values)
     return out
 
 
@@ -280,6 +290,8 @@ _UNSUPPORTED_MEDIA: Final = Rejection(
 )
 _GET_NEEDS_SESSION: Final = Rejection(405, b"", ((b"allow", b"POST"),))
 _METHOD_NOT_ALLOWED: Final = Rejection(405, b"", ((b"allow", b"GET, POST, DELETE"),))
+_ONLY_POST: Final = Rejection(405, b"", ((b"allow", b"POST"),))
+"""Anything but POST, to a server of no session revision."""
 _BAD_EVENT_ID: Final = Rejection(
     400, error_body(INVALID_REQUEST, "Bad Request: Last-Event-ID names no event of this server")
 )
@@ -290,21 +302,28 @@ def too_large(max_body: int) -> Rejection:
     return Rejection(413, error_body(INVALID_REQUEST, f"Payload Too Large: over {max_body} bytes"))
 
 
-def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]]) -> Rejection | None:
+def screen(headers: Headers, raw: Sequence[tuple[bytes, bytes]], later: bytes = b"") -> Rejection | None:
     """The first check of every request, before any other (Host, Origin and the token included): an
     MCP header (or Host, Origin, Content-Type) sent twice. `headers` are `raw`, the headers as received, read
-    once into a mapping."""
+    once into a mapping. `later`: a header whose repeat is left to a later check (HTTP: the version
+    header, refused with the body's request id; see `joined`)."""
     if len(headers) != len(raw):  # some header is repeated (rare: only then, a search)
-        twice = duplicated(raw)
+        twice = duplicated(raw, later)
         if twice is not None:
             why = f"Bad Request: the {twice} header is sent more than once"
             return Rejection(400, error_body(INVALID_REQUEST, why))
     return None
 
 
-def head(method: str, headers: Headers, max_body: int) -> Route | Rejection | None:
+def head(
+    method: str, headers: Headers, max_body: int, served: Collection[str] = revisions.ALL
+) -> Route | Rejection | None:
     """A request by its method and headers: a GET's or DELETE's Route, a Rejection, or None for a
-    POST whose body is to be read next (then `post`)."""
+    POST whose body is to be read next (then `post`). `served`: the revisions the server speaks; with
+    none of the session era, only POST is allowed: GET and DELETE are for sessions (2026-07-28,
+    "Backward Compatibility": respond with 405 Method Not Allowed)."""
+    if method != "POST" and all(revisions.is_modern(r) for r in served):
+        return _ONLY_POST
     if method == "POST":
         accept = headers.get(b"accept") or b""
         if (ACCEPT_CACHE.get(accept) or accepts(accept)) != (True, True):
@@ -448,6 +467,10 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
         refusal = Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
         return _unreadable(session_id, body, refusal)
+    if session_id is not None and all(map(revisions.is_modern, view.revisions)):
+        # A server of no session revision ignores the header (2026-07-28, "Backward Compatibility"):
+        # the message is answered as one with no session, never with 404 for a session it has none of.
+        session_id = None
     if isinstance(peek, list):
         return _NO_BATCHES if session_id is None else Batch(session_id, body)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
@@ -467,8 +490,30 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         return Initialize(body)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
-    if version is not None and version not in revisions.KNOWN:
+    return _sessionless(peek, version, view)
+
+
+def _sessionless(peek: Peek, version: str | None, view: ServerView) -> Rejection:
+    """A request of neither era: no session, and no stateless revision named. Its version header
+    against its `_meta` first (2026-07-28: they must match, 400 HeaderMismatch), then a version the
+    server does not speak (400 UnsupportedProtocolVersion, naming the ones it does), then what is
+    missing: a session, or, where the server speaks no revision that has sessions, the header."""
+    body_version = (
+        peek.params.meta.version if peek.params is not None and peek.params.meta is not None else None
+    )
+    if version is not None and "," in version:
+        # Sent on several lines (`joined`), or naming several versions: no version the server can read,
+        # refused as 2026-07-28 refuses a header it cannot read, with the id a dual-era client matches.
+        problem = f"MCP-Protocol-Version is sent more than once or names several versions ({quoted(version)})"
+        return Rejection(400, error_body(revisions.HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+    if version is not None and body_version is not None and body_version != version:
+        problem = f"MCP-Protocol-Version {quoted(version)} but _meta says {quoted(body_version)}"
+        return Rejection(400, error_body(revisions.HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
+    if version is not None and version not in view.revisions:
         return _unsupported(version, peek.id, view)
+    if all(revisions.is_modern(served) for served in view.revisions):
+        why = "Header mismatch: MCP-Protocol-Version is required"
+        return Rejection(400, error_body(revisions.HEADER_MISMATCH, why, peek.id))
     return _NO_SESSION
 
 
@@ -523,6 +568,10 @@ def _stateless(
     elif peek.typed is not None and version is not None:
         # Taken by the one-pass decoder its headers chose, likewise: only names are left.
         problem = name_mismatch(headers, peek, view.param_paths)
+    elif version is not None and version not in view.revisions:
+        # The version is judged first: a server that does not speak it answers with the revisions
+        # it does, not with what the headers of a revision it cannot read would lack.
+        return _unsupported(version, peek.id, view)
     else:
         problem = header_mismatch(headers, peek, version, view.param_paths)
     if problem is not None:
@@ -569,12 +618,12 @@ def classify(
     read = {k: v if isinstance(v, bytes) else v.encode("latin-1") for k, v in headers.items()}
     if raw is None:
         raw = list(read.items())
-    twice = screen(read, raw)
+    twice = screen(read, raw, VERSION_HEADER)
     if twice is not None:
         return twice
     if len(read) != len(raw):
         read = joined(read, raw)
-    route = head(method, read, max_body)
+    route = head(method, read, max_body, view.revisions)
     if route is not None:
         return route
     return post(read, body if len(body) <= max_body else None, view, max_body)

@@ -100,10 +100,11 @@ class Handlers:
 
     async def discover(self, params: Any, ctx: Context) -> Result:
         server = self.server
-        modern = [r for r in server.revisions if revisions.is_modern(r)]
         return drop_none(
             {
-                "supportedVersions": modern + [r for r in server.revisions if r not in modern],
+                # Newest first, as every refusal naming them lists them (protocol versions are
+                # dates: the stateless ones come first), whatever order `revisions_served` has.
+                "supportedVersions": sorted(server.revisions, reverse=True),
                 "capabilities": server.capabilities(),
                 "instructions": server.instructions,
             }

@@ -216,7 +216,6 @@ def test_duplicated_mcp_headers_are_refused(url: str) -> None:
         ("Mcp-Name", "crash"),
         ("Mcp-Name", "echo"),
         ("Mcp-Method", "tools/call"),
-        ("MCP-Protocol-Version", MODERN),
         ("Mcp-Session-Id", "x"),
     ]:
         headers = [*base, (name, value)]
@@ -226,6 +225,14 @@ def test_duplicated_mcp_headers_are_refused(url: str) -> None:
         assert status == 400, (name, answer)
         error = json.loads(answer)["error"]
         assert error["code"] == -32600 and name.lower() in error["message"].lower()
+    # The version header on two lines names no version: refused as 2026-07-28 refuses a version
+    # header it cannot read (HeaderMismatch), with the request's id, which a dual-era client matches.
+    for second in (MODERN, STATEFUL[-1]):
+        status, answer = raw_post(url, body, [*base, ("MCP-Protocol-Version", second)])
+        assert status == 400, answer
+        refusal = json.loads(answer)
+        assert refusal["id"] == 1 and refusal["error"]["code"] == revisions.HEADER_MISMATCH, refusal
+        assert "sent more than once" in refusal["error"]["message"]
     status, answer = raw_post(url, body, [*base, ("Mcp-Param-Region", "a"), ("mcp-param-region", "b")])
     assert status == 400, answer
 

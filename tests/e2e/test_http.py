@@ -32,6 +32,7 @@ from mcpbind.transports.http.sse import Stream
 from ..http_support import (
     BOTH,
     EXTRA,
+    FULL,
     META_VERSION,
     MODERN,
     Session,
@@ -444,6 +445,65 @@ def test_unsupported_protocol_version(url: str) -> None:
             await still_serving(http, url, session)
 
     run(main())
+
+
+def test_a_session_header_naming_a_revision_the_server_does_not_serve_is_refused() -> None:
+    """A server of 2025-11-25 alone: a session's request whose header names 2025-06-18 (a revision
+    mcpbind knows, this server does not serve) is unsupported, 400 (2025-06-18 and later); the
+    session goes on, and a request with its own header is answered. With no session, the same header
+    is an UnsupportedProtocolVersion naming what the server serves."""
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-11-25")
+            tools = request(2, "tools/list")
+            response = await http.post(
+                url, json=tools, headers=session.headers(**{"mcp-protocol-version": "2025-06-18"})
+            )
+            assert response.status_code == 400, response.text
+            assert "2025-06-18" in error_of(response)["message"]
+            response = await http.post(url, json=tools, headers=session.headers())
+            assert response.status_code == 200 and messages_of(response)[0]["result"]["tools"]
+            response = await http.post(
+                url, json=tools, headers={"accept": BOTH, "mcp-protocol-version": "2025-06-18"}
+            )
+            assert response.status_code == 400
+            assert error_of(response)["data"] == {"supported": ["2025-11-25"], "requested": "2025-06-18"}
+
+    with serve(FULL, "--revisions", "2025-11-25") as url:
+        run(main(url))
+
+
+def test_a_stateless_only_server_allows_post_alone_and_names_its_revision() -> None:
+    """2026-07-28 alone: GET and DELETE are 405 (session id or not); a request of neither era is told
+    the header is missing (not to initialize, which it refuses), or that its version is unsupported."""
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            for response in (
+                await http.get(url, headers={"accept": "text/event-stream", "mcp-session-id": "s"}),
+                await http.delete(url, headers={"mcp-session-id": "s"}),
+            ):
+                assert response.status_code == 405 and response.headers["allow"] == "POST"
+            tools = request(2, "tools/list")
+            response = await http.post(url, json=tools, headers={"accept": BOTH})
+            assert response.status_code == 400 and error_of(response, MODERN)["code"] == -32020
+            response = await http.post(
+                url, json=tools, headers={"accept": BOTH, "mcp-protocol-version": "2025-11-25"}
+            )
+            assert response.status_code == 400
+            assert error_of(response, MODERN)["data"] == {"supported": [MODERN], "requested": "2025-11-25"}
+            # A session id is ignored (there are none here): the same answer, not 404 for a session.
+            response = await http.post(
+                url,
+                json=tools,
+                headers={"accept": BOTH, "mcp-protocol-version": "2025-11-25", "mcp-session-id": "s"},
+            )
+            assert response.status_code == 400 and response.json()["id"] == 2
+            assert error_of(response, MODERN)["data"] == {"supported": [MODERN], "requested": "2025-11-25"}
+
+    with serve(FULL, "--revisions", MODERN) as url:
+        run(main(url))
 
 
 def test_request_metadata_headers_must_match_the_body(url: str) -> None:

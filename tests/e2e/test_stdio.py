@@ -268,6 +268,12 @@ def test_negotiation() -> None:
         async with connect("auto") as (client, _):
             assert client.revision == revisions.MODERN[-1] and client.stateless
             assert revisions.MODERN[-1] in client.supported_versions
+        # server/discover lists them newest first, whatever order the server was given them in.
+        async with connect("auto", "--revisions", f"2025-06-18,{revisions.MODERN[-1]},2025-11-25") as (
+            client,
+            _,
+        ):
+            assert client.supported_versions == [revisions.MODERN[-1], "2025-11-25", "2025-06-18"]
         async with connect("legacy") as (client, _):
             assert client.revision == "2025-11-25" and not client.stateless
         # A server that speaks only the stateful revisions: the probe fails, the client falls back.
@@ -278,11 +284,69 @@ def test_negotiation() -> None:
         # An older server: the client's initialize names its newest revision, the server answers its own.
         async with connect("auto", "--revisions", "2024-11-05,2025-03-26") as (client, rec):
             assert client.revision == "2025-03-26"
-        with pytest.raises(McpError):
+        # Listed oldest last, the server still answers its newest.
+        async with connect("auto", "--revisions", "2025-06-18,2025-03-26") as (client, rec):
+            assert client.revision == "2025-06-18"
+        # A pinned client and a server with no revision in common: the error names both sides.
+        with pytest.raises(McpError) as caught:
             async with connect("2026-07-28", "--revisions", "2025-11-25"):
                 pass
-        with pytest.raises(McpError):
+        assert "'2026-07-28'" in caught.value.message and "speaks 2025-11-25" in caught.value.message
+        assert caught.value.data == {"supported": ["2025-11-25"], "requested": "2026-07-28"}
+        with pytest.raises(McpError) as caught:
+            async with connect("2025-06-18", "--revisions", "2025-11-25"):
+                pass
+        assert "chose protocol version '2025-11-25', not '2025-06-18'" in caught.value.message
+        assert caught.value.data == {"requested": "2025-06-18", "chosen": "2025-11-25"}
+        with pytest.raises(McpError, match="2026-07-28"):
             async with connect("2025-06-18", "--revisions", "2026-07-28"):
+                pass
+
+    run(main())
+
+
+def test_a_client_pinned_to_a_stateless_revision_names_the_era_a_legacy_server_refuses_it_in(
+    tmp_path: Path,
+) -> None:
+    """A server of the initialize era answers `server/discover` with an error no stateless server
+    sends: "auto" falls back to `initialize`; a client pinned to 2026-07-28 fails with an error that
+    says what it was pinned to, what the server said, and which revisions to use instead."""
+    script = tmp_path / "script"
+    script.write_bytes(b'{"jsonrpc":"2.0","id":ID,"error":{"code":-32601,"message":"no such method"}}\n' * 2)
+    scripted = [str(Path(__file__).resolve().parent.parent / "servers" / "scripted_stdio.py"), str(script)]
+
+    async def main() -> None:
+        with pytest.raises(MethodNotFound) as caught:
+            async with Client.stdio(sys.executable, [*scripted, "2025-11-25"], mode="2026-07-28"):
+                pass
+        message = caught.value.message
+        assert "'2026-07-28'" in message and "no such method" in message and "2025-11-25" in message
+        async with Client.stdio(sys.executable, [*scripted, "2025-11-25"], mode="auto") as client:
+            assert client.revision == "2025-11-25"
+
+    run(main())
+
+
+def test_no_revision_in_common_fails_naming_both_sides_and_silence_is_bounded() -> None:
+    """A server of a newer revision alone: "auto" (after `initialize`, refused too) and a pinned client
+    fail at once with errors naming the server's revision and the client's; a server that never
+    answers fails a pinned client's probe within `probe_timeout`, saying what it waited for."""
+    server = str(Path(__file__).resolve().parent.parent / "servers" / "future_only.py")
+
+    async def main() -> None:
+        with pytest.raises(McpError) as caught:
+            async with Client.stdio(sys.executable, [server], mode="auto", request_timeout=10):
+                pass
+        assert "no protocol version in common" in caught.value.message
+        assert "2026-12-15" in caught.value.message and revisions.MODERN[-1] in caught.value.message
+        assert caught.value.data["supported"] == ["2026-12-15"]
+        with pytest.raises(McpError, match="2026-12-15"):
+            async with Client.stdio(sys.executable, [server], mode=revisions.MODERN[-1]):
+                pass
+        with pytest.raises(TimeoutError, match=r"server/discover got no answer within 0\.5 s"):
+            async with Client.stdio(
+                sys.executable, [server, "--silent"], mode="2026-07-28", probe_timeout=0.5
+            ):
                 pass
 
     run(main())

@@ -180,11 +180,28 @@ def test_a_request_outside_a_session_is_served_in_the_version_it_names() -> None
     assert dispatch.negotiate("ping", None, served) is None  # answered with an empty result
     with pytest.raises(InvalidParams, match="send `initialize` first"):
         dispatch.negotiate("tools/list", None, served)
-    for requested, offered in [("1999-01-01", served), (STATEFUL, served), (MODERN, revisions.STATEFUL)]:
+    # A server of the stateless era alone refuses `initialize`: it does not ask for it.
+    with pytest.raises(InvalidParams) as caught:
+        dispatch.negotiate("tools/list", None, revisions.MODERN)
+    assert "initialize" not in caught.value.message and "carry the version" in caught.value.message
+    for requested, offered in [("1999-01-01", served), (MODERN, revisions.STATEFUL)]:
         with pytest.raises(McpError) as caught:
             dispatch.negotiate("tools/list", requested, offered)
         assert caught.value.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
         assert caught.value.data == {"supported": sorted(offered, reverse=True), "requested": requested}
+
+
+def test_a_session_revision_named_in_meta_is_said_to_be_served_through_initialize() -> None:
+    """The server speaks it, but not in a request's `_meta`: the refusal says so, and lists under
+    `supported` only the stateless revisions such a request can use (not the one it named)."""
+    with pytest.raises(McpError) as caught:
+        dispatch.negotiate("tools/list", STATEFUL, revisions.ALL)
+    assert caught.value.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
+    assert "served through initialize" in caught.value.message and STATEFUL in caught.value.message
+    assert caught.value.data == {"supported": sorted(revisions.MODERN, reverse=True), "requested": STATEFUL}
+    # The data keeps the shape 2026-07-28 gives an UnsupportedProtocolVersion error.
+    error = {"code": caught.value.code, "message": caught.value.message, "data": caught.value.data}
+    msgspec.convert(error, revisions.module(MODERN).UnsupportedProtocolVersionErrorError)
 
 
 def test_the_requested_version_is_read_off_meta_alone() -> None:
@@ -225,6 +242,11 @@ def test_initialize_opens_the_clients_revision_or_the_newest_the_server_speaks()
     assert opened("2025-03-26").client_info == info
     with pytest.raises(MethodNotFound, match="initialize"):
         opened("2025-06-18", served=revisions.MODERN)
+    # The newest the server speaks, in whatever order it names them (`revisions_served` keeps its own).
+    assert opened("2025-11-25", served=("2025-06-18", "2025-03-26")).revision is revisions.revision(
+        "2025-06-18"
+    )
+    assert opened("1999-01-01", served=("2025-11-25", MODERN, "2024-11-05")).revision.name == "2025-11-25"
     with pytest.raises(InvalidParams):
         dispatch.handshake(_raw({"protocolVersion": 5}), revisions.ALL)
     with pytest.raises(McpError) as caught:

@@ -196,6 +196,24 @@ def test_delete_and_other_methods() -> None:
         assert isinstance(refused, Rejection) and refused.headers == ((b"allow", b"GET, POST, DELETE"),)
 
 
+def test_a_server_of_no_session_revision_allows_post_alone() -> None:
+    """2026-07-28 alone has no sessions: GET and DELETE (with a session id or not) and any other
+    method are 405, allowing POST; a server that also speaks a session revision routes them."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    for method, values in [
+        ("GET", {"accept": "text/event-stream"}),
+        ("GET", {"accept": "text/event-stream", "mcp_session_id": "s"}),
+        ("DELETE", {"mcp_session_id": "s"}),
+        ("DELETE", {}),
+        ("PUT", {}),
+    ]:
+        refused = inbound.classify(method, headers(**values), b"", only_modern)
+        rejected(refused, 405)
+        assert isinstance(refused, Rejection) and refused.headers == ((b"allow", b"POST"),), method
+    both = StatelessRoute(_server((STATEFUL, MODERN)), HttpSecurity(), set())
+    assert isinstance(inbound.classify("DELETE", headers(mcp_session_id="s"), b"", both), inbound.Delete)
+
+
 # -- the body --------------------------------------------------------------------------------------------
 
 
@@ -251,6 +269,75 @@ def test_session_era_routes() -> None:
     assert isinstance(
         post(ping, mcp_session_id="abc", mcp_protocol_version="1999-01-01"), inbound.SessionMessage
     )
+
+
+def test_a_request_of_neither_era_is_told_what_the_server_speaks() -> None:
+    """No session and no stateless revision named: a version header the server does not serve is an
+    unsupported version (naming the ones it does), one that disagrees with `_meta` a header mismatch,
+    and a server of the stateless era alone never asks for `initialize`, which it refuses."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    ping = request(7, "ping")
+    error = rejected(post(ping, only_modern, mcp_protocol_version=STATEFUL), 400, -32022)
+    assert error["data"] == {"supported": [MODERN], "requested": STATEFUL}
+    error = rejected(post(ping, only_modern), 400, -32020)
+    assert "MCP-Protocol-Version is required" in error["message"]
+    assert json.loads(post(ping, only_modern).body)["id"] == 7
+    # A stateful-only server, asked in a revision it does not serve (but one mcpbind knows).
+    only_newest = StatelessRoute(_server((revisions.STATEFUL[-1],)), HttpSecurity(), set())
+    error = rejected(post(ping, only_newest, mcp_protocol_version=STATEFUL), 400, -32022)
+    assert error["data"] == {"supported": [revisions.STATEFUL[-1]], "requested": STATEFUL}
+    # The header against the body's `_meta`, whatever era the header names.
+    discover = modern(8, "server/discover")
+    for header in (STATEFUL, "2099-01-01"):
+        error = rejected(
+            post(discover, mcp_protocol_version=header, mcp_method="server/discover"), 400, -32020
+        )
+        assert f"_meta says '{MODERN}'" in error["message"] and header in error["message"]
+
+
+def test_a_server_of_no_session_revision_ignores_a_session_id() -> None:
+    """2026-07-28 alone: `Mcp-Session-Id` is ignored, and a request of the initialize era is answered
+    as one with no session (the versions the server speaks), never as a session it has none of."""
+    only_modern = StatelessRoute(_server((MODERN,)), HttpSecurity(), set())
+    ping = request(7, "ping")
+    error = rejected(
+        post(ping, only_modern, mcp_session_id="abc", mcp_protocol_version=STATEFUL), 400, -32022
+    )
+    assert error["data"] == {"supported": [MODERN], "requested": STATEFUL}
+    assert json.loads(post(ping, only_modern, mcp_session_id="abc").body)["id"] == 7
+    rejected(post(ping, only_modern, mcp_session_id="abc"), 400, -32020)
+    rejected(post([ping], only_modern, mcp_session_id="abc"), 400, -32600)  # no batch of a session
+    # A server with sessions still takes the header to its session.
+    assert isinstance(post(ping, mcp_session_id="abc", mcp_protocol_version=STATEFUL), inbound.SessionMessage)
+
+
+def test_a_stateless_version_a_server_of_sessions_alone_does_not_speak_is_judged_first() -> None:
+    """Refused naming the revisions served, before any header of that revision is asked for."""
+    only_stateful = StatelessRoute(_server(revisions.STATEFUL), HttpSecurity(), set())
+    for message in (request(7, "ping"), modern(7, "server/discover")):
+        outcome = post(message, only_stateful, mcp_session_id="abc", mcp_protocol_version=MODERN)
+        error = rejected(outcome, 400, -32022)
+        assert error["data"] == {"supported": sorted(revisions.STATEFUL, reverse=True), "requested": MODERN}
+        assert isinstance(outcome, Rejection) and json.loads(outcome.body)["id"] == 7
+
+
+def test_a_repeated_version_header_is_refused_with_the_request_id_as_a_header_mismatch() -> None:
+    """A version header on two lines names no version the server can read: 2026-07-28's refusal of
+    such a header (HeaderMismatch, 400), with the request's id, which a dual-era client matches."""
+    message = modern(9, "server/discover")
+    hdrs = headers(**{k.replace("-", "_"): v for k, v in modern_headers(message).items()})
+    for second in (MODERN, STATEFUL):
+        raw = [*hdrs.items(), (b"mcp-protocol-version", second.encode())]
+        outcome = inbound.classify("POST", hdrs, json.dumps(message).encode(), VIEW, raw=raw)
+        error = rejected(outcome, 400, -32020)
+        assert "sent more than once" in error["message"]
+        assert isinstance(outcome, Rejection) and json.loads(outcome.body)["id"] == 9
+    # Left to the body by HTTP alone (`screen`'s default refuses it at once); other MCP headers are not.
+    raw = [*hdrs.items(), (b"mcp-protocol-version", MODERN.encode())]
+    rejected(inbound.screen(hdrs, raw), 400, -32600)
+    assert inbound.screen(hdrs, raw, inbound.VERSION_HEADER) is None
+    raw = [*hdrs.items(), (b"mcp-method", b"tools/list")]
+    rejected(inbound.screen(hdrs, raw, inbound.VERSION_HEADER), 400, -32600)
 
 
 # -- the stateless wire ----------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ class HttpApp:
         security = self.security
         refusal = None
         if len(headers) != len(raw):  # a header is repeated (rare): the first check, if MCP's or Host
-            refusal = inbound.screen(headers, raw)
+            refusal = inbound.screen(headers, raw, inbound.VERSION_HEADER)
             headers = inbound.joined(headers, raw)  # (Accept on two lines: one value)
         if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
             refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
@@ -189,7 +189,7 @@ class HttpApp:
                 # before, to both media types; its length within bounds): no call to say so.
                 route = None
             else:
-                route = inbound.head(method, headers, security.max_body)
+                route = inbound.head(method, headers, security.max_body, self.server.revisions)
             if route is None:  # a POST: its body decides
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).

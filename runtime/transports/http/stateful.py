@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...errors import quoted
-from ...protocol import jsonrpc, revisions
+from ...protocol import jsonrpc
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
 from ...protocol.inbound import (
@@ -170,8 +170,12 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
     """`post` of any message but a call decided for its session's revision."""
     security = app.security
     version = route.version
-    if version is not None and version not in revisions.KNOWN and session.conn.revision is not None:
-        why = f"Unsupported MCP-Protocol-Version {quoted(version)}"
+    # A version this server does not serve is unsupported however well mcpbind knows it (2025-06-18
+    # and later: invalid or unsupported, 400); one it serves but the session did not negotiate is let
+    # through, as the header only SHOULD be the negotiated one.
+    if version is not None and version not in app.server.revisions and session.conn.revision is not None:
+        speaks = ", ".join(app.server.revisions)
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {speaks})"
         await respond(send, 400, error_body(INVALID_REQUEST, why))
         return
     session.last_seen = time.monotonic()
