@@ -397,6 +397,28 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
                 if peek is not None:
                     # Decoded in one pass: a request of a stateless revision the server speaks. (What
                     # is left reads no more of the body: nothing from here raises a DecodeError.)
+                    if peek.lean:
+                        # Decoded lean (no `_meta`) for a direct answer by the one-pass decoder its
+                        # headers chose: a call whose method and `_meta` version are the headers', of
+                        # a revision the server speaks. Only names are left to check; then the core's
+                        # rule says whether it is a direct answer (the stateless wire is the envelope
+                        # era's). The usual call names the tool its `Mcp-Name` named, one that mirrors
+                        # no argument (its paths found by its first call): nothing to check, and no
+                        # call to say so. (Here, not in `_stateless`: the usual POST, one frame less.)
+                        tool = peek.tool
+                        paths = tool.param_paths
+                        if paths is None or paths or tool.name != peek.typed.name:
+                            problem = name_mismatch(headers, peek, view.param_paths)
+                            if problem is not None:
+                                return _header_mismatch(problem, peek.id)
+                        # (A lean peek is a call's: its method is `tools/call`.)
+                        direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(
+                            "tools/call", peek.typed, view, tool
+                        )
+                        if not direct:
+                            # Decoded for the direct answer only: the general route reads the body.
+                            peek.typed = None
+                        return Stateless(version, body, peek, None, version, direct)
                     return _stateless(headers, body, peek, version, None, view)
             elif session_id is not None:
                 # A session's request, decided in one pass for the revision its header names: the
@@ -545,27 +567,7 @@ def _stateless(
     """A message on the stateless wire: its headers against its body, its revision and method."""
     if peek.method is None:
         return _NO_RESPONSES
-    if peek.lean and version is not None:
-        # Decoded lean (no `_meta`) for a direct answer by the one-pass decoder its headers chose
-        # (`ServerView.decode_whole`): a call whose method and `_meta` version are the headers', of a
-        # revision the server speaks. Only names are left to check; then the core's rule says whether
-        # it is a direct answer (the stateless wire is the envelope era's). The usual call names the
-        # tool its `Mcp-Name` named, one that mirrors no argument (its paths found by its first call):
-        # nothing to check, and no call to say so.
-        paths = peek.tool.param_paths
-        problem = (
-            name_mismatch(headers, peek, view.param_paths)
-            if paths is None or paths or peek.tool.name != peek.typed.name
-            else None
-        )
-        if problem is None:
-            direct = eras.ENVELOPE.direct_calls and dispatch.answerable_directly(
-                peek.method, peek.typed, view, peek.tool
-            )
-            if not direct:
-                peek.typed = None  # decoded for the direct answer only: the general route reads the body
-            return Stateless(version, body, peek, request, version, direct)
-    elif peek.typed is not None and version is not None:
+    if peek.typed is not None and version is not None:
         # Taken by the one-pass decoder its headers chose, likewise: only names are left.
         problem = name_mismatch(headers, peek, view.param_paths)
     elif version is not None and version not in view.revisions:
@@ -575,8 +577,7 @@ def _stateless(
     else:
         problem = header_mismatch(headers, peek, version, view.param_paths)
     if problem is not None:
-        code = revisions.HEADER_MISMATCH
-        return Rejection(400, error_body(code, f"Header mismatch: {problem}", peek.id))
+        return _header_mismatch(problem, peek.id)
     body_version = peek.params.meta.version if peek.params and peek.params.meta else None
     requested = version or str(body_version or "")
     if peek.typed is None:
@@ -594,6 +595,11 @@ def _stateless(
     # handler, as on every other route); a one-pass decode has checked that already.
     revision = requested if peek.typed is not None or body_version == requested else None
     return Stateless(requested, body, peek, request, revision, False)
+
+
+def _header_mismatch(problem: str, rid: Any) -> Rejection:
+    """A stateless request whose `Mcp-*` headers say other than its body."""
+    return Rejection(400, error_body(revisions.HEADER_MISMATCH, f"Header mismatch: {problem}", rid))
 
 
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:

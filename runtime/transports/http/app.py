@@ -37,6 +37,7 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.media import ACCEPT_CACHE, BOTH
 from ...protocol.request_state import CALLER, PRINCIPAL
+from ...server.plain import answer_decided
 from . import stateful
 from .asgi import (
     JSON_TYPE,
@@ -230,8 +231,17 @@ class HttpApp:
                         await stateful.carry(self, route, done, send, receive)
                     return
             elif type(route) is inbound.Stateless:
-                # The usual stateless request, a call answered directly, likewise.
-                done = self.stateless.at_once(route)
+                # The usual stateless request, likewise: a call answered directly (by the core's rule,
+                # `route.direct`) by a plain tool in one step, run as stdio runs it (`server.plain`).
+                # Its answer, sent as JSON; `Paused` (the tool waits: carried on); or None, with
+                # nothing run, for anything else, which `StatelessRoute.post` serves.
+                stateless = self.stateless
+                done = None
+                if route.direct and stateless.running < security.max_stateless_requests:
+                    peek = route.peek
+                    version = route.version
+                    revision = stateless.direct_revisions.get(version) or stateless.direct_revision(version)
+                    done = answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
                 if done is not None:
                     if isinstance(done, bytes):
                         head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
@@ -243,7 +253,7 @@ class HttpApp:
                         await send({"type": "http.response.start", "status": status, "headers": head})
                         await send({"type": "http.response.body", "body": done})
                     else:
-                        await self.stateless.carry(route.peek.id, done, send, receive)
+                        await stateless.carry(route.peek.id, done, send, receive)
                     return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)

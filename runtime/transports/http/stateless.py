@@ -248,21 +248,15 @@ class StatelessRoute:
         self.session_decoders[version] = found
         return found
 
-    def at_once(self, route: Stateless) -> bytes | Paused | None:
-        """The usual stateless request, with no coroutine of its own: a call answered directly (by the
-        core's rule, `route.direct`) by a plain tool in one step, run as stdio runs it (`server.plain`).
-        Its answer, to be sent as JSON (`stateless_status`); or `Paused` (the tool waits: `carry` it
-        on); None, with nothing run, for anything else, which `post` serves."""
-        if not route.direct or self.running >= self.security.max_stateless_requests:
-            return None
-        revision = self.direct_revisions.get(route.version)
+    def direct_revision(self, version: str) -> Revision:
+        """The revision of a version a call is answered directly in (kept in `direct_revisions`)."""
+        revision = self.direct_revisions.get(version)
         if revision is None:
-            revision = self.direct_revisions[route.version] = revisions.revision(route.version)
-        peek = route.peek
-        return answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
+            revision = self.direct_revisions[version] = revisions.revision(version)
+        return revision
 
     async def carry(self, rid: Any, paused: Paused, send: Send, receive: Receive) -> None:
-        """The call `at_once` ran up to its first wait, carried on by a task to its answer."""
+        """The call `HttpApp` ran up to its first wait (`answer_decided`), carried on by a task."""
         self.running += 1
         try:
             task = eager.carried(paused.coro, paused.waiting_on, paused.finish, paused.context)
@@ -284,9 +278,7 @@ class StatelessRoute:
             # Answered with no connection, by the core's rule (`dispatch.answerable_directly`): most
             # calls finish in their first step and are answered at once, with no peer, stream or task.
             assert peek.id is not None
-            revision = self.direct_revisions.get(route.version)
-            if revision is None:
-                revision = self.direct_revisions[route.version] = revisions.revision(route.version)
+            revision = self.direct_revisions.get(route.version) or self.direct_revision(route.version)
             self.running += 1
             try:
                 # A plain tool's call, run as stdio runs it (`server.plain`): its answer, or `Paused`
