@@ -1,0 +1,140 @@
+"""Instructions per request of an ASGI app under uvicorn's own HTTP protocol, in process: no sockets.
+
+`asgi_cost.py` hands the app a `receive` and a `send` of its own; this one puts uvicorn's httptools
+protocol (`HttpToolsProtocol`, the one `run_http` serves with) between the bytes of each request and
+the app, over a transport that only collects what is written: one connection, one request at a time.
+What uvicorn gives an app (its `RequestResponseCycle`'s `receive` and `send`, the headers as it
+parses them) is then what the app gets, with none of a socket's or a timer's instructions, which
+vary with the machine's load. Run it twice under callgrind with a small and a large N and divide:
+
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/u.cg python bench/uvicorn_cost.py LEG N
+    LEG: 2026-json, 2025-json, floor (the bare ASGI app, `apps/floor_asgi.py`)
+
+Without valgrind it prints µs per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
+
+from asgi_cost import LEGACY, MODERN, Driver, encode, lifespan, mcpbind_app
+
+
+class Collecting(asyncio.Transport):
+    """A transport that keeps what is written, for the protocol to answer into."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.wrote = asyncio.Event()
+
+    def write(self, data: Any) -> None:
+        self.written += data
+        self.wrote.set()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def request_bytes(body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+    head = [b"POST /mcp HTTP/1.1", b"host: 127.0.0.1:8000", b"content-type: application/json"]
+    head += [b"accept: application/json, text/event-stream", b"content-length: %d" % len(body)]
+    head += [k + b": " + v for k, v in headers]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+async def answered(transport: Collecting) -> bytes:
+    """The whole answer written for one request (by its Content-Length), taken off the transport."""
+    while True:
+        data = bytes(transport.written)
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])  # (digits)
+            if len(rest) >= length:
+                del transport.written[: len(head) + 4 + length]
+                return head + sep + rest[:length]
+        transport.wrote.clear()
+        await transport.wrote.wait()
+
+
+async def main(leg: str, n: int) -> None:
+    import uvicorn
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from uvicorn.server import ServerState
+
+    if leg == "floor":
+        from floor_asgi import app
+    else:
+        app = mcpbind_app(json_response=True)
+        await lifespan(app)
+    config = uvicorn.Config(app, http="httptools", lifespan="off", access_log=False, proxy_headers=False)
+    config.load()
+    protocol = HttpToolsProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+    transport = Collecting()
+    protocol.connection_made(transport)
+    d = Driver(app)
+    era = LEGACY if leg.startswith("2025") else MODERN
+    headers: list[tuple[bytes, bytes]] = []
+    if leg == "2026-json":
+        headers = [
+            (b"mcp-protocol-version", MODERN.encode()),
+            (b"mcp-method", b"tools/call"),
+            (b"mcp-name", b"echo"),
+        ]
+    elif leg == "2025-json":
+        init = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": LEGACY,
+                "capabilities": {},
+                "clientInfo": {"name": "b", "version": "0"},
+            },
+        }
+        protocol.data_received(request_bytes(encode(init), []))
+        answer = await answered(transport)
+        at = answer.lower().index(b"mcp-session-id: ") + len(b"mcp-session-id: ")
+        sid = answer[at : answer.index(b"\r\n", at)]
+        headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]
+        protocol.data_received(
+            request_bytes(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}), headers)
+        )
+        await answered(transport)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        protocol.data_received(request_bytes(encode(d.call("echo", era)), headers))
+        answer = await answered(transport)
+        if not answer.startswith(b"HTTP/1.1 200") or b"hello from the benchmark driver" not in answer:
+            raise RuntimeError(answer[:300])
+    dt = time.perf_counter() - t0
+    print(f"{leg} n={n} {dt / n * 1e6:.1f} us/request")
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
