@@ -37,6 +37,18 @@ META = {
     "io.modelcontextprotocol/clientCapabilities": {},
 }
 encode = msgspec.json.Encoder().encode
+STATELESS_HEADERS = [
+    (b"mcp-protocol-version", MODERN.encode()),
+    (b"mcp-method", b"tools/call"),
+    (b"mcp-name", b"echo"),
+]
+"""The routing headers of a stateless call of `echo`."""
+INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "b", "version": "0"}},
+}
 
 
 def mcpbind_app(json_response: bool) -> Any:
@@ -173,21 +185,11 @@ async def main(leg: str, n: int) -> None:
     era = MODERN if leg.startswith("2026") else LEGACY
     tool = "echo_progress" if leg.endswith("sse") else "echo"
     if leg == "2026-json":
-        headers = [(b"mcp-protocol-version", MODERN), (b"mcp-method", b"tools/call"), (b"mcp-name", b"echo")]
-        headers = [(k, v if isinstance(v, bytes) else v.encode()) for k, v in headers]
+        headers = STATELESS_HEADERS
     elif leg in ("floor", "null"):
         headers = []
     else:
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "b", "version": "0"},
-            },
-        }
+        init = INITIALIZE
         status, head, body = await d.post(init, [])
         sid = head[b"mcp-session-id"]
         headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]
@@ -219,13 +221,18 @@ async def _initializes(d: Driver, init: dict[str, Any], n: int) -> None:
     print(f"2025-init n={n} {dt / n * 1e6:.1f} us/initialize")
 
 
-if __name__ == "__main__":
+def on_uvloop(run: Any) -> None:
+    """`asyncio.run(run)`, on uvloop where it is installed (as the servers measured run)."""
     try:
         import uvloop
 
         uvloop.install()
     except ImportError:
         pass
+    asyncio.run(run)
+
+
+if __name__ == "__main__":
     if "--gc-off" in sys.argv:  # what the cyclic collector's passes cost, by difference
         gc.disable()
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    on_uvloop(main(sys.argv[1], int(sys.argv[2])))

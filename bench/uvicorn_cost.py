@@ -24,7 +24,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
-from asgi_cost import LEGACY, MODERN, Driver, encode, lifespan, mcpbind_app
+from asgi_cost import (
+    INITIALIZE,
+    LEGACY,
+    MODERN,
+    STATELESS_HEADERS,
+    Driver,
+    encode,
+    lifespan,
+    mcpbind_app,
+    on_uvloop,
+)
 
 
 class Collecting(asyncio.Transport):
@@ -95,23 +105,9 @@ async def main(leg: str, n: int) -> None:
     era = LEGACY if leg.startswith("2025") else MODERN
     headers: list[tuple[bytes, bytes]] = []
     if leg == "2026-json":
-        headers = [
-            (b"mcp-protocol-version", MODERN.encode()),
-            (b"mcp-method", b"tools/call"),
-            (b"mcp-name", b"echo"),
-        ]
+        headers = STATELESS_HEADERS
     elif leg == "2025-json":
-        init = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": LEGACY,
-                "capabilities": {},
-                "clientInfo": {"name": "b", "version": "0"},
-            },
-        }
-        protocol.data_received(request_bytes(encode(init), []))
+        protocol.data_received(request_bytes(encode(INITIALIZE), []))
         answer = await answered(transport)
         at = answer.lower().index(b"mcp-session-id: ") + len(b"mcp-session-id: ")
         sid = answer[at : answer.index(b"\r\n", at)]
@@ -131,10 +127,4 @@ async def main(leg: str, n: int) -> None:
 
 
 if __name__ == "__main__":
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    on_uvloop(main(sys.argv[1], int(sys.argv[2])))
