@@ -248,8 +248,14 @@ def _is_content(tp: Any) -> bool:
 
 
 def _is_result(tp: Any) -> bool:
-    """`tp` is a revision's `CallToolResult`: a tool that builds its whole result."""
-    return isinstance(tp, type) and issubclass(tp, msgspec.Struct) and tp.__name__ == "CallToolResult"
+    """`tp` is a revision's `CallToolResult`: a tool that builds its whole result (a class of the
+    user's own that happens to share the name is data like any other)."""
+    return (
+        isinstance(tp, type)
+        and issubclass(tp, msgspec.Struct)
+        and tp.__name__ == "CallToolResult"
+        and tp.__module__.startswith("mcpbind.generated.")
+    )
 
 
 def _is_content_block(tp: Any) -> bool:
