@@ -178,15 +178,19 @@ def test_sampling_with_texts_for_messages(mode: str) -> None:
 def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
     forms: list[Any] = []
 
+    answers = [{"action": "accept", "content": {}}, {"action": "accept", "content": {"token": "x"}}]
+
     async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
         forms.append(params["requestedSchema"])
-        return {"action": "accept", "content": {}}
+        return answers[len(forms) - 1]
 
     async def body(client: Client) -> None:
         assert (await client.call_tool("confirm")).content[0].text == "accept"
+        # A member the form does not ask for reaches no handler (it was handed on unchecked).
+        assert (await client.call_tool("confirm")).content[0].text == "accept"
 
     with_client(mode, body, elicitation=elicitation)
-    assert forms == [{"type": "object", "properties": {}}]
+    assert forms == [{"type": "object", "properties": {}}] * 2
 
 
 @pytest.mark.parametrize("mode", MODES)

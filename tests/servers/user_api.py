@@ -70,7 +70,7 @@ async def summarize(text: str, ctx: Context) -> str:
 async def confirm(ctx: Context) -> str:
     """Asks the user to confirm, with no form to fill."""
     answer = await ctx.elicit("Go ahead?")
-    return answer.action
+    return f"{answer.action} with {answer.content}" if answer.content else answer.action
 
 
 @server.tool()
