@@ -379,6 +379,10 @@ class Features:
                         kwargs[param] = adapt(kwargs[param])
                 except ValueError as exc:  # (pydantic's ValidationError is one)
                     return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+                except Exception as exc:
+                    # A validator of the tool's own raising what pydantic lets through (a TypeError, a
+                    # KeyError): the tool's failure, as if the tool had raised it (was -32603).
+                    return tool_failure(self, tool, exc)
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")

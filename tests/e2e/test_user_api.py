@@ -55,6 +55,19 @@ def test_pydantic_models_inside_other_hints(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_models_validator_raising_another_exception_is_the_tools_failure(mode: str) -> None:
+    """A pydantic validator of the tool's own raising a TypeError (which pydantic does not turn into a
+    ValidationError): the call's error result, as when the tool raises it (it was -32603)."""
+
+    async def body(client: Client) -> None:
+        failed = await client.call_tool("book", {"ticket": {"seat": 13}})
+        assert failed.is_error and failed.content[0].text == "Tool book failed (internal error)"
+        assert (await client.call_tool("book", {"ticket": {"seat": 12}})).content[0].text == "seat 12"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_resources_of_json_data(mode: str) -> None:
     async def body(client: Client) -> None:
         profile = (await client.read_resource("users://acme/bob/profile")).contents[0]

@@ -26,6 +26,23 @@ def restock(items: list[Item], extra: Item | None = None) -> list[Item]:
     return [Item(name=i.name, count=i.count + 1) for i in [*items, *([extra] if extra else [])]]
 
 
+class Ticket(pydantic.BaseModel):
+    seat: int
+
+    @pydantic.field_validator("seat")
+    @classmethod
+    def _seat(cls, seat: int) -> int:
+        if seat == 13:
+            raise TypeError("there is no seat 13")  # (no ValueError: pydantic lets it through)
+        return seat
+
+
+@server.tool()
+def book(ticket: Ticket) -> str:
+    """A model whose own validator raises what is no validation error."""
+    return f"seat {ticket.seat}"
+
+
 @server.tool()
 def find(name: str) -> Item | None:
     return Item(name=name) if name else None
