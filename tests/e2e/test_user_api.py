@@ -219,6 +219,22 @@ def test_template_variables_of_the_parameter_types(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_long_uri_against_variables_that_span_segments(mode: str) -> None:
+    """200 KB of `a/blob/` against `repos://{+repo}/blob/{+path}/raw`: not found, at once (the
+    template's regex tried every split of it, minutes of the server's loop), and the server goes on."""
+
+    async def body(client: Client) -> None:
+        blob = (await client.read_resource("repos://acme/tools/blob/src/main.py/raw")).contents[0]
+        assert getattr(blob, "text", None) == "acme/tools: src/main.py"
+        with pytest.raises(McpError) as missing:
+            await asyncio.wait_for(client.read_resource("repos://" + "a/blob/" * 30_000), 30)
+        assert "repos://a/blob/" in missing.value.message
+        assert (await client.call_tool("shout", {"text": "on"})).content[0].text == "ON"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_a_tool_that_builds_its_whole_result(mode: str) -> None:
     async def body(client: Client) -> None:
         tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}

@@ -112,6 +112,12 @@ def order_line(order_id: int, line: int) -> str:
     return f"order {order_id + 1000}, line {line * 10}"
 
 
+@server.resource("repos://{+repo}/blob/{+path}/raw")
+def blob(repo: str, path: str) -> str:
+    """Two variables that may span segments."""
+    return f"{repo}: {path}"
+
+
 @server.resource("session://client")
 def client_name(ctx: Context) -> str:
     """A resource with no variable that takes the request's Context."""
