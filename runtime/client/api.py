@@ -511,6 +511,14 @@ class Client(Calls, TypedStubs):
                 await callback(*values)
         elif method == "notifications/message":
             if self._on_log is not None:
+                # (The callback is promised a level of the schema's and the data; before the
+                # handshake is answered, as the newest revision says.)
+                module = self.module or revisions.revision(revisions.LATEST).module
+                try:
+                    msgspec.convert(params, module.LoggingMessageNotificationParams)
+                except msgspec.ValidationError as exc:
+                    log.warning("a log notification from the server is malformed, skipped (%s)", exc)
+                    return
                 await self._on_log(params)
         elif method.endswith("/list_changed"):
             kind = method.split("/")[1]

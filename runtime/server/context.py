@@ -404,6 +404,11 @@ class Context:
             why = mismatch(schema, content or {})  # (an accept with no content: its required fields)
             if why is not None:
                 raise self._unfilled(why)
+            fields = schema.get("properties")
+            if content and isinstance(fields, dict):
+                # Members the form does not ask for are checked by nothing: left out, as a type's
+                # conversion leaves them (a confirmation's content is then empty).
+                content = {name: value for name, value in content.items() if name in fields}
         return ElicitOutcome(answer.action, content)
 
     def _unfilled(self, why: str) -> McpError:

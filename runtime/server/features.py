@@ -12,7 +12,7 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -154,13 +154,14 @@ def _json_contents(uri: str, item: Any, mime_type: str | None) -> dict[str, Any]
     try:
         plain = to_plain(item)
     except TypeError:
-        said = str(item)
-        if said == object.__repr__(item):
-            # `<X object at 0x...>`: nothing the client can use, and a memory address of the
-            # server's. The handler's error, said as such (-32603).
-            kind = type(item).__name__
-            raise TypeError(f"a resource handler returned a {kind}, which has no text") from None
-        return drop_none({"uri": uri, "mimeType": mime_type, "text": said})
+        kind = type(item)
+        own_str = any("__str__" in vars(base) for base in kind.__mro__[:-1])  # (object's aside)
+        if not own_str and not isinstance(kind.__repr__, FunctionType):
+            # No text of its own, its str a builtin repr: `<X object at 0x...>`, a generator's, or a
+            # dict or list holding such an object: nothing the client can use, and memory addresses
+            # of the server's. The handler's error, said as such (-32603).
+            raise TypeError(f"a resource handler returned a {kind.__name__}, which has no text") from None
+        return drop_none({"uri": uri, "mimeType": mime_type, "text": str(item)})
     if type(plain) is str:  # (a UUID, a datetime...: its text, not a JSON string)
         return drop_none({"uri": uri, "mimeType": mime_type, "text": plain})
     data = msgspec.json.encode(plain).decode()
@@ -378,6 +379,10 @@ class Features:
                         kwargs[param] = adapt(kwargs[param])
                 except ValueError as exc:  # (pydantic's ValidationError is one)
                     return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+                except Exception as exc:
+                    # A validator of the tool's own raising what pydantic lets through (a TypeError, a
+                    # KeyError): the tool's failure, as if the tool had raised it (was -32603).
+                    return tool_failure(self, tool, exc)
         if sig.context_param:
             if ctx is None:
                 raise TypeError(f"tool {name} takes a Context and was called without one")

@@ -245,6 +245,27 @@ def test_unreadable_stdio_lines_fail_only_their_own_request(caplog: pytest.LogCa
     assert len(skipped) >= 2  # the two notifications, one line each
 
 
+def test_log_notifications_the_schema_forbids_reach_no_log_callback() -> None:
+    """No level, a level of no name, no data: skipped (the callback was handed them, and one that
+    reads `params["level"]`, as its type says it may, failed); the one that is right is handed on."""
+    logged: list[dict[str, Any]] = []
+
+    async def on_log(params: dict[str, Any]) -> None:
+        logged.append(params)
+
+    async def main() -> None:
+        async with stdio_client("bad-logs", request_timeout=10, on_log=on_log) as client:
+            await client.ping()
+            for _ in range(500):  # (the notifications are handed on by the reading task)
+                if logged:
+                    break
+                await asyncio.sleep(0.01)
+            assert await client.list_tools() == []
+
+    run(main())
+    assert logged == [{"level": "info", "data": "ok"}]
+
+
 def test_unreadable_http_answers_fail_only_their_own_request() -> None:
     async def main() -> None:
         async with hostile_http("bad-events") as url:

@@ -57,13 +57,16 @@ def test_a_result_that_contains_itself_is_an_internal_error(peer: Peer) -> None:
 
 def test_a_resource_with_no_text_is_an_internal_error_that_shows_no_address(peer: Peer) -> None:
     """A resource handler returning an object whose text would be its `repr` (`<X object at 0x...>`):
-    -32603, and no memory address of the server's reaches the client; a value with a text of its
-    own (a number) is sent as that text."""
-    answer = peer.ask(b'"resources/read"', b'{"uri":"odd://opaque"}')
-    assert answer["error"]["code"] == -32603, answer
-    assert "0x" not in json.dumps(answer)
+    -32603, and no memory address of the server's reaches the client, nor one inside a generator's or
+    a container's repr; a value with a text of its own (a number, a path) is sent as that text."""
+    for opaque in ("opaque", "generator", "holding"):  # (the last two: a repr not object's own)
+        answer = peer.ask(b'"resources/read"', f'{{"uri":"odd://{opaque}"}}'.encode())
+        assert answer["error"]["code"] == -32603, answer
+        assert "0x" not in json.dumps(answer)
     answer = peer.ask(b'"resources/read"', b'{"uri":"odd://number"}')
     assert answer["result"]["contents"][0]["text"] == "42", answer
+    answer = peer.ask(b'"resources/read"', b'{"uri":"odd://path"}')
+    assert answer["result"]["contents"][0]["text"] == "/srv/data", answer
     still_serves(peer)
 
 

@@ -55,6 +55,19 @@ def test_pydantic_models_inside_other_hints(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_models_validator_raising_another_exception_is_the_tools_failure(mode: str) -> None:
+    """A pydantic validator of the tool's own raising a TypeError (which pydantic does not turn into a
+    ValidationError): the call's error result, as when the tool raises it (it was -32603)."""
+
+    async def body(client: Client) -> None:
+        failed = await client.call_tool("book", {"ticket": {"seat": 13}})
+        assert failed.is_error and failed.content[0].text == "Tool book failed (internal error)"
+        assert (await client.call_tool("book", {"ticket": {"seat": 12}})).content[0].text == "seat 12"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_resources_of_json_data(mode: str) -> None:
     async def body(client: Client) -> None:
         profile = (await client.read_resource("users://acme/bob/profile")).contents[0]
@@ -178,15 +191,19 @@ def test_sampling_with_texts_for_messages(mode: str) -> None:
 def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
     forms: list[Any] = []
 
+    answers = [{"action": "accept", "content": {}}, {"action": "accept", "content": {"token": "x"}}]
+
     async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
         forms.append(params["requestedSchema"])
-        return {"action": "accept", "content": {}}
+        return answers[len(forms) - 1]
 
     async def body(client: Client) -> None:
         assert (await client.call_tool("confirm")).content[0].text == "accept"
+        # A member the form does not ask for reaches no handler (it was handed on unchecked).
+        assert (await client.call_tool("confirm")).content[0].text == "accept"
 
     with_client(mode, body, elicitation=elicitation)
-    assert forms == [{"type": "object", "properties": {}}]
+    assert forms == [{"type": "object", "properties": {}}] * 2
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -197,6 +214,22 @@ def test_template_variables_of_the_parameter_types(mode: str) -> None:
         with pytest.raises(McpError) as missing:
             await client.read_resource("orders://seven/lines/2")
         assert "orders://seven/lines/2" in missing.value.message
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_long_uri_against_variables_that_span_segments(mode: str) -> None:
+    """200 KB of `a/blob/` against `repos://{+repo}/blob/{+path}/raw`: not found, at once (the
+    template's regex tried every split of it, minutes of the server's loop), and the server goes on."""
+
+    async def body(client: Client) -> None:
+        blob = (await client.read_resource("repos://acme/tools/blob/src/main.py/raw")).contents[0]
+        assert getattr(blob, "text", None) == "acme/tools: src/main.py"
+        with pytest.raises(McpError) as missing:
+            await asyncio.wait_for(client.read_resource("repos://" + "a/blob/" * 30_000), 30)
+        assert "repos://a/blob/" in missing.value.message
+        assert (await client.call_tool("shout", {"text": "on"})).content[0].text == "ON"
 
     with_client(mode, body)
 

@@ -15,6 +15,8 @@ It answers `initialize` (2025-11-25), ignores notifications and answers `tools/l
 - `deep-answer`: `ping` is answered with a result nested 100000 levels deep, its id last.
 - `truncated`: `ping` is answered with a line cut short (no JSON), its id first.
 - `stderr-flood`: before answering `ping` it writes SIZE bytes to stderr, then a last line `the end`.
+- `bad-logs`: before answering `ping` it sends log notifications the schema forbids (no level, a
+  level of no name, no data), then one it allows (`{"level": "info", "data": "ok"}`).
 - `null-id-probe`: `server/discover` is refused with a JSON-RPC error whose id is null (as a server
   that takes no request before `initialize` may do).
 """
@@ -63,6 +65,12 @@ def ping(mode: str, size: int, rid: Any) -> None:
             + rid_json
             + b"}"
         )
+    elif mode == "bad-logs":
+        forbidden = ({"data": "x"}, {"level": "loud", "data": 1}, {"level": 5, "data": 1}, {"level": "info"})
+        for params in forbidden:
+            send(json.dumps({"jsonrpc": "2.0", "method": "notifications/message", "params": params}).encode())
+        send(b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"ok"}}')
+        send(answer(rid, {}))
     elif mode == "truncated":
         send(b'{"jsonrpc":"2.0","id":' + rid_json + b',"result":{"_meta":')
     elif mode == "stderr-flood":

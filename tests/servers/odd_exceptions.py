@@ -5,6 +5,7 @@ tests/e2e/test_hostile_handlers.py. The middleware acts on the called tool's nam
 from __future__ import annotations
 
 import asyncio
+from pathlib import PurePosixPath
 from typing import Any
 
 from mcpbind.server import Server
@@ -75,6 +76,21 @@ class Opaque:
 @server.resource("odd://opaque")
 def opaque() -> Any:
     return Opaque()
+
+
+@server.resource("odd://generator")
+def generator() -> Any:
+    return (n for n in range(3))  # (its str: `<generator object ... at 0x...>`)
+
+
+@server.resource("odd://holding")
+def holding() -> Any:
+    return {"inside": Opaque()}  # (its str: the dict's repr, holding `<Opaque object at 0x...>`)
+
+
+@server.resource("odd://path")
+def path() -> Any:
+    return PurePosixPath("/srv/data")  # (no JSON form, and a text of its own: sent as that text)
 
 
 @server.resource("odd://number")

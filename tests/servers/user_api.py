@@ -26,6 +26,23 @@ def restock(items: list[Item], extra: Item | None = None) -> list[Item]:
     return [Item(name=i.name, count=i.count + 1) for i in [*items, *([extra] if extra else [])]]
 
 
+class Ticket(pydantic.BaseModel):
+    seat: int
+
+    @pydantic.field_validator("seat")
+    @classmethod
+    def _seat(cls, seat: int) -> int:
+        if seat == 13:
+            raise TypeError("there is no seat 13")  # (no ValueError: pydantic lets it through)
+        return seat
+
+
+@server.tool()
+def book(ticket: Ticket) -> str:
+    """A model whose own validator raises what is no validation error."""
+    return f"seat {ticket.seat}"
+
+
 @server.tool()
 def find(name: str) -> Item | None:
     return Item(name=name) if name else None
@@ -70,7 +87,7 @@ async def summarize(text: str, ctx: Context) -> str:
 async def confirm(ctx: Context) -> str:
     """Asks the user to confirm, with no form to fill."""
     answer = await ctx.elicit("Go ahead?")
-    return answer.action
+    return f"{answer.action} with {answer.content}" if answer.content else answer.action
 
 
 @server.tool()
@@ -93,6 +110,12 @@ def profile(org: str, user: str) -> dict[str, str]:
 def order_line(order_id: int, line: int) -> str:
     """Variables typed as the function's parameters."""
     return f"order {order_id + 1000}, line {line * 10}"
+
+
+@server.resource("repos://{+repo}/blob/{+path}/raw")
+def blob(repo: str, path: str) -> str:
+    """Two variables that may span segments."""
+    return f"{repo}: {path}"
 
 
 @server.resource("session://client")
