@@ -87,12 +87,14 @@ def lane(server: Server, revision: Revision) -> Lane:
             text = text_parts(
                 encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
             )
-        # Its `arguments` left as JSON (`msgspec.Raw`): the tool's lookup chooses what reads them.
+        # Its `arguments` left as JSON (`msgspec.Raw`): the tool's lookup chooses what reads them. Its
+        # `_meta` read into its declared members alone (`wire.members_only`: the same checks, no copy of
+        # the rest), which a tool that takes no Context never sees.
         params = spec.params_type
         unread = msgspec.defstruct(
             params.__name__,
             [("arguments", msgspec.Raw | UnsetType, msgspec.UNSET)],
-            bases=(params,),
+            bases=(wire.members_only(params),),
             kw_only=True,
             module=params.__module__,
         )
