@@ -9,9 +9,10 @@ instruction counts repeat. The server is mcpbind (a `Server` with the benchmark'
 by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s loop).
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
-        [--inflight 16] [--asyncio] [--big]
-    IMPL: mcpbind or floor; --big: calls of the 1 MB `big` tool instead of `echo`. Run it with two N
-    and divide the difference of the totals by that of N.
+        [--inflight 16] [--asyncio] [--big] [--stateless]
+    IMPL: mcpbind or floor; --big: calls of the 1 MB `big` tool instead of `echo`; --stateless: mcpbind
+    with no session, each call of 2026-07-28 carrying its `_meta`. Run it with two N and divide the
+    difference of the totals by that of N.
 
 Without valgrind it prints µs per request. It uses only public names (`Server`,
 `mcpbind.transports.stdio.StdioServerTransport`), so it measures an older checkout too.
@@ -44,12 +45,19 @@ INITIALIZE = _line(
 )
 ECHO_CALL = {"name": "echo", "arguments": {"text": "hello from the benchmark driver"}}
 INITIALIZED = encode({"jsonrpc": "2.0", "method": "notifications/initialized"}) + b"\n"
+STATELESS_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "0"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
 
 
-def burst(size: int, big: bool = False) -> bytes:
+def burst(size: int, big: bool = False, stateless: bool = False) -> bytes:
     """`size` echo calls, or calls of `big` (1 MB of text); ids 1..size: each burst is answered in full
-    before the next is sent."""
-    call = {"name": "big", "arguments": {}} if big else ECHO_CALL
+    before the next is sent. Stateless: each with the `_meta` of a call outside a session."""
+    call: dict[str, Any] = {"name": "big", "arguments": {}} if big else ECHO_CALL
+    if stateless:
+        call = {**call, "_meta": STATELESS_META}
     return b"".join(_line(i, "tools/call", call) for i in range(1, size + 1))
 
 
@@ -99,16 +107,17 @@ class Driver:
             await self.done
 
 
-async def main(impl: str, n: int, inflight: int, big: bool) -> None:
+async def main(impl: str, n: int, inflight: int, big: bool, stateless: bool = False) -> None:
     loop = asyncio.get_running_loop()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     stdin, stdout = os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0)
     server = loop.create_task((serve_mcpbind if impl == "mcpbind" else serve_floor)(stdin, stdout))
     driver = Driver(loop, in_w, out_r)
-    await driver.send(INITIALIZE, 1)
-    await driver.send(INITIALIZED, 0)
-    data = burst(inflight, big)
+    if not stateless:
+        await driver.send(INITIALIZE, 1)
+        await driver.send(INITIALIZED, 0)
+    data = burst(inflight, big, stateless)
     for _ in range((20 if big else 200) // inflight):  # warm-up
         await driver.send(data, inflight)
     started = time.perf_counter()
@@ -123,7 +132,7 @@ async def main(impl: str, n: int, inflight: int, big: bool) -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     inflight = int(args[args.index("--inflight") + 1]) if "--inflight" in args else 16
-    run = main(args[0], int(args[1]), inflight, "--big" in args)
+    run = main(args[0], int(args[1]), inflight, "--big" in args, "--stateless" in args)
     if "--asyncio" in args:
         asyncio.run(run)
     else:

@@ -26,6 +26,13 @@ class ToolEntry(msgspec.Struct):
     call_decoders: dict[str, Callable[[bytes], Any]] | None = None
     """HTTP's one-pass decoders of a whole stateless call of it, its arguments read straight into its
     `Signature.arguments`, by revision: made on first need (`StatelessRoute.decode_whole`)."""
+    reads_direct: bool | None = None
+    """Its `Signature.arguments` read straight from a call's JSON are what converting that JSON's
+    arguments object makes, and refused where converting refuses (`plain.reads_direct`): None until
+    first asked."""
+    read_arguments: Callable[[msgspec.Raw], Any] | None = None
+    """stdio's reader of a call's `arguments`, left as JSON, into its `Signature.arguments`: made on
+    first need (`plain.arguments_reader`)."""
     task_support: str = "forbidden"
     """Whether it runs as a task: "forbidden", "optional" or "required" (`execution.taskSupport`)."""
     defer_task: bool = False

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+from msgspec import UnsetType
 
 from .. import shapes, wire
 from ..aio.eager import Paused
@@ -41,13 +42,16 @@ if TYPE_CHECKING:
     from .registry import Server
     from .session import Connection
 
-__all__ = ["Lane", "answer_now", "answer_decided", "lane"]
+__all__ = ["Lane", "answer_decided", "answer_now", "arguments_reader", "lane", "reads_direct"]
 
 _encode: Final = wire.encode
 _convert: Final = msgspec.convert
 _asdict: Final = msgspec.structs.asdict
 _astuple: Final = msgspec.structs.astuple
 _copy_context: Final = contextvars.copy_context
+_Raw: Final = msgspec.Raw
+_object: Final = msgspec.json.Decoder(dict[str, Any]).decode
+"""What a call's `arguments` are read as by its params' type: an object (a `dict`)."""
 _LARGE_TEXT: Final = 64 * 1024
 """Text this long is encoded with its answer in one pass (`encode_result`), not joined to the parts
 around it: the join copies the whole answer once more (a fifth of a 1 MB answer's encoding), and from
@@ -61,7 +65,8 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     spec: RequestMethod[Any, Any]
     read: Any
     """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
-    tolerant second reading: params it refuses take the general path, which reads them again."""
+    tolerant second reading (params it refuses take the general path, which reads them again), their
+    `arguments` left as JSON for the tool's own reader (`arguments_reader`)."""
     era: eras.Era
     text: tuple[bytes, bytes]
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
@@ -82,7 +87,18 @@ def lane(server: Server, revision: Revision) -> Lane:
             text = text_parts(
                 encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
             )
-        read = msgspec.json.Decoder(spec.params_type, dec_hook=shapes.hook_for(spec.params_type)).decode
+        # Its `arguments` left as JSON (`msgspec.Raw`): the tool's lookup chooses what reads them. Its
+        # `_meta` read into its declared members alone (`wire.members_only`: the same checks, no copy of
+        # the rest), which a tool that takes no Context never sees.
+        params = spec.params_type
+        unread = msgspec.defstruct(
+            params.__name__,
+            [("arguments", msgspec.Raw | UnsetType, msgspec.UNSET)],
+            bases=(wire.members_only(params),),
+            kw_only=True,
+            module=params.__module__,
+        )
+        read = msgspec.json.Decoder(unread, dec_hook=shapes.hook_for(params)).decode
         found = server.lanes[revision] = Lane(module, spec, read, era, text)
     return found
 
@@ -143,6 +159,13 @@ def answer_decided(
     arguments = call.arguments
     if type(arguments) is sig.arguments:
         values = arguments  # (read straight into its Struct: HTTP's one-pass decode of a stateless call)
+    elif type(arguments) is _Raw:
+        # Left as JSON by stdio's read (`Lane.read`): read straight into the tool's Struct where that
+        # makes what converting them would (`reads_direct`), with no dict between.
+        try:
+            values = (tool.read_arguments or arguments_reader(tool))(arguments)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return None  # answered by the general path, which reads them again, with what was wrong
     else:
         try:
             values = _convert(arguments or {}, sig.arguments)  # (UNSET is falsy)
@@ -179,6 +202,64 @@ def answer_decided(
     except BaseException as exc:
         return _failed(server, tool, found, rid, exc)
     return Paused(coro, waiting_on, context, _Finish(server, tool, found, rid))
+
+
+def arguments_reader(tool: ToolEntry) -> Callable[[msgspec.Raw], Any]:
+    """`tool`'s reader of a call's `arguments` left as JSON into its `Signature.arguments` (kept in
+    `ToolEntry.read_arguments`): the same Struct, or the same refusal, as converting them decoded."""
+    read = tool.read_arguments
+    if read is None:
+        tp = tool.signature.arguments
+        if reads_direct(tool):
+            read = msgspec.json.Decoder(tp).decode
+        else:
+
+            def read(raw: msgspec.Raw) -> Any:
+                return _convert(_object(raw), tp)
+
+        tool.read_arguments = read
+    return read
+
+
+def reads_direct(tool: ToolEntry) -> bool:
+    """Whether JSON `arguments` read straight into `tool`'s `Signature.arguments` give what converting
+    them, decoded, gives (`msgspec.convert`, the general path's), and are refused where it refuses:
+    not where the Struct holds, at any depth, a dict whose keys are not text (decoding reads a JSON
+    key `"1"` as an `int` key; converting refuses it) or a `Decimal` (decoding reads `1e400` as one;
+    converting refuses the `inf` a plain decode makes of it). Found once per registration."""
+    found = tool.reads_direct
+    if found is None:
+        found = tool.reads_direct = _as_converted(tool.signature.arguments)
+    return found
+
+
+def _as_converted(tp: Any) -> bool:
+    import msgspec.inspect as mi  # (on first use: not imported by a server that never calls a tool)
+
+    todo: list[Any] = [mi.type_info(tp)]
+    seen: set[Any] = set()
+    while todo:
+        info = todo.pop()
+        if isinstance(info, mi.Metadata):
+            todo.append(info.type)
+        elif isinstance(info, (mi.DecimalType, mi.CustomType)):
+            return False
+        elif isinstance(info, mi.DictType):
+            key = info.key_type.type if isinstance(info.key_type, mi.Metadata) else info.key_type
+            if not isinstance(key, (mi.StrType, mi.AnyType)):
+                return False
+            todo.append(info.value_type)
+        elif isinstance(info, (mi.StructType, mi.DataclassType, mi.TypedDictType, mi.NamedTupleType)):
+            if info.cls not in seen:  # (a recursive type is walked once)
+                seen.add(info.cls)
+                todo.extend(field.type for field in info.fields)
+        elif isinstance(info, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
+            todo.append(info.item_type)
+        elif isinstance(info, mi.TupleType):
+            todo.extend(info.item_types)
+        elif isinstance(info, mi.UnionType):
+            todo.extend(info.types)
+    return True
 
 
 def _stateless(server: Server, params: msgspec.Raw) -> Revision | None:

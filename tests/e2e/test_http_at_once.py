@@ -10,6 +10,7 @@ and its peer). Every answer (status and body) must be the same on all three.
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -44,6 +45,16 @@ def _server() -> Server:
     def broken(text: str) -> str:
         """Fail."""
         raise ValueError(f"broken: {text}")
+
+    @server.tool()
+    def keyed(table: dict[int, str]) -> str:
+        """Keys that JSON writes as text: read as ints by a decode, refused by a conversion."""
+        return ",".join(f"{k}={v}" for k, v in sorted(table.items()))
+
+    @server.tool()
+    async def money(amount: decimal.Decimal) -> str:
+        """A Decimal: `1e400` decodes as one, and converts (read as a float first) as none."""
+        return str(amount)
 
     return server
 
@@ -88,7 +99,29 @@ _CALLS: list[dict[str, Any] | list[Any]] = [
     call(14, "add", {"a": 1.0, "b": 2}),  # an integer written as 1.0 (JSON Schema's integer)
     call(15, "echo", {"text": "x", "extra": 1}),  # an argument the tool does not take
     call(16, "add", {"a": None, "b": 2}),
+    # Twice each: a stateless call of a tool is read straight into its Struct from its second call.
+    call(17, "keyed", {"table": {"1": "a"}}),
+    call(18, "keyed", {"table": {"1": "a"}}),
+    call(19, "keyed", {"table": {}}),
+    call(21, "money", {"amount": "1.5"}),
+    call(22, "money", {"amount": "1.5"}),
+    request(23, "tools/call", {"name": "echo", "arguments": None}),
+    call(24, "echo", {"text": "é" * (1024 * 1024)}),  # 1 MB of text
+    call(25, "echo", {"text": "x", "pad": "p" * (1024 * 1024)}),  # 1 MB never read
+    call(26, "echo", {"text": [[["nested"]]]}),  # wrong type, nested
 ]
+
+
+def _raw_calls(meta: Any) -> list[bytes]:
+    """Calls no `json.dumps` writes, each twice (one-pass reads start at a tool's second call)."""
+    made = [
+        b'"name":"money","arguments":{"amount":1e400}',  # a Decimal as decoded, inf as converted
+        b'"name":"echo","arguments":{"text":"first","text":"last"}',  # a repeated key
+        b'"name":"echo","arguments":{"text":' + b"[" * 3000 + b"]" * 3000 + b"}",  # deeper than read
+    ]
+    extra = b"" if meta is None else b',"_meta":' + json.dumps(meta).encode()
+    head = b'{"jsonrpc":"2.0","id":40,"method":"tools/call","params":{'
+    return [head + params + extra + b"}}" for params in made for _ in range(2)]
 
 
 def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, dict[str, str]]]) -> list[tuple[int, Any]]:
@@ -129,6 +162,7 @@ def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_ro
             ]
             sent = [(json.dumps(m).encode(), h) for h in variations for m in _CALLS]
             sent.append((b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"', ok))
+            sent.extend((body, ok) for body in _raw_calls(None))
             seen.append(_answers(http, url, sent))
         _alike(seen)
 
@@ -160,6 +194,9 @@ def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_rou
                     {**ok, "accept": "text/event-stream"},
                 ):
                     sent.append((body, headers))
+            for message in (call(30, "money", {"amount": 0}), call(31, "echo", {"text": "x"})):
+                for body in _raw_calls(modern(30, "tools/call", message["params"])["params"]["_meta"]):
+                    sent.append((body, {**modern_headers(message), **TOKEN}))
             without_meta = json.dumps(call(20, "echo", {"text": "x"})).encode()
             sent.append((without_meta, {**modern_headers(call(20, "echo")), **TOKEN}))
             seen.append(_answers(http, url, sent))

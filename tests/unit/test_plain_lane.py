@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import decimal
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -385,5 +386,95 @@ def test_a_call_decided_by_its_transport_answers_as_the_general_path_does(
         event = _event(3, revision, "echo", {"text": "hi"})
         assert answer_decided(server, rev, 3, decided(event)) is None  # middleware sees every call
         assert ran == []
+
+    asyncio.run(main())
+
+
+def _hostile_server() -> Server:
+    server, _ = _server()
+
+    @server.tool()
+    async def keyed(table: dict[int, str]) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(table.items()))
+
+    @server.tool()
+    async def money(amount: decimal.Decimal) -> str:
+        return str(amount)
+
+    @server.tool()
+    def nested(points: list[Point], label: str = "none") -> str:
+        return f"{label}:{sum(p.x for p in points)}"
+
+    @server.tool()
+    async def loose(data: dict[str, Any]) -> str:
+        return msgspec.json.encode(data).decode()
+
+    return server
+
+
+class Point(msgspec.Struct):
+    x: int
+
+
+_TEXT_MB = "\u00e9" + "m" * (1024 * 1024)
+# (name, the JSON of its arguments, whether the one step answers it (else it leaves it to the general
+# path; None: either))
+HOSTILE: list[tuple[str, bytes, bool | None]] = [
+    ("echo", b'{"text":"hi","extra":[1,{"deep":null}]}', True),  # extra members: ignored, as converted
+    ("echo", b'{"text":"first","text":"last"}', True),  # a repeated key: the last one, as a dict keeps
+    ("echo", b'{"text":5}', False),  # wrong type
+    ("echo", b"{}", False),  # a required argument missing
+    ("echo", b'{"text":null}', False),
+    ("count", b'{"n":"1"}', False),
+    ("count", b'{"n":1.0}', False),  # (an integer as JSON Schema counts: the general path's retry)
+    ("count", b'{"n":1.5}', False),
+    ("count", b'{"n":123456789012345678901234567890}', None),
+    ("echo", b'"text"', False),  # arguments that are no object
+    ("echo", b"[1,2]", False),
+    ("nothing", b"null", False),
+    ("nothing", b"5", False),
+    ("echo", b'{"text":"\\ud800"}', None),  # a lone surrogate escaped: read as a dict reads it
+    ("echo", b'{"text":"' + _TEXT_MB.encode() + b'"}', True),  # 1 MB of text
+    ("echo", b'{"text":"x","pad":"' + b"p" * (1024 * 1024) + b'"}', True),  # 1 MB it never reads
+    ("echo", b'{"text":' + b"[" * 5000 + b"]" * 5000 + b"}", False),  # nested deeper than msgspec reads
+    ("pair", b'{"first":"a","second":3,"third":true}', True),
+    ("pair", b'{"first":"a","third":"yes"}', False),
+    ("keyed", b'{"table":{"1":"a"}}', False),  # keys that are not text: decoding and converting differ
+    ("keyed", b'{"table":{}}', True),  # (read as a dict, then converted)
+    ("money", b'{"amount":"1.5"}', True),  # a Decimal: 1e400 reads as one, converts as inf
+    ("money", b'{"amount":1e400}', False),
+    ("nested", b'{"points":[{"x":1},{"x":2}],"label":"sum"}', True),
+    ("nested", b'{"points":[{"x":1},{"x":"2"}]}', False),
+    ("nested", b'{"points":[{"y":1}]}', False),
+    ("loose", b'{"data":{"a":[1,2.5,"c",null,true],"b":{}}}', True),
+]
+
+
+def _raw_event(rid: Any, revision: str, name: str, arguments: bytes) -> IncomingRequest:
+    head = msgspec.json.encode(_event(rid, revision, name, None).params)  # (its `_meta`, if any)
+    assert head.count(b'"arguments":null') == 1
+    return IncomingRequest(
+        rid, "tools/call", msgspec.Raw(head.replace(b'"arguments":null', b'"arguments":' + arguments))
+    )
+
+
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[0], revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_arguments_read_straight_into_the_tools_struct_answer_as_the_general_path_does(revision: str) -> None:
+    """stdio's params leave a call's `arguments` as JSON, read straight into the tool's Struct where
+    that reads what converting them would: hostile arguments (wrong types, extra or repeated members,
+    missing ones, no object, 1 MB strings, deep nesting, keys and numbers decoding and converting
+    read apart) are answered as the general path answers them, byte for byte, or left to it."""
+    server = _hostile_server()
+
+    async def main() -> None:
+        conn = _connection(server, revision)
+        for rid, (name, arguments, short) in enumerate(HOSTILE, 1):
+            event = _raw_event(rid, revision, name, arguments)
+            now = await _now(conn, event)
+            general = await asyncio.get_running_loop().create_task(conn.on_request(event))
+            assert general is not None
+            if short is not None:
+                assert (now is not None) is short, (name, arguments[:80])
+            assert now is None or now == general, (name, arguments[:80])
 
     asyncio.run(main())

@@ -37,6 +37,11 @@ def _view() -> Any:
         await ctx.progress(1, 1)
         return text
 
+    @server.tool()
+    def keyed(table: dict[int, str]) -> str:
+        """Keys that are text in JSON: read as ints by a decode, refused by a conversion."""
+        return ",".join(table.values())
+
     @server.resource("mem://a")
     def a() -> str:
         """A resource."""
@@ -96,6 +101,18 @@ BODIES: list[bytes] = [
     b'{"jsonrpc":"2.0","method":"notifications/initialized"}',
     b'{"jsonrpc":"2.0","id":32,"method":"tools/call","params":{"name":"echo","task":{"ttl":5}}}',
     b'{"jsonrpc":"2.0","id":33,"method":"resources/subscribe","params":{"uri":"mem://a"}}',
+    # hostile arguments (extra, repeated, missing, no object, 1 MB, keys a conversion refuses)
+    b'{"jsonrpc":"2.0","id":34,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x","more":[1]}}}',
+    b'{"jsonrpc":"2.0","id":35,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a","text":"b"}}}',
+    b'{"jsonrpc":"2.0","id":36,"method":"tools/call","params":{"name":"echo","arguments":{}}}',
+    b'{"jsonrpc":"2.0","id":37,"method":"tools/call","params":{"name":"echo","arguments":null}}',
+    b'{"jsonrpc":"2.0","id":38,"method":"tools/call","params":{"name":"echo","arguments":"text"}}',
+    b'{"jsonrpc":"2.0","id":39,"method":"tools/call","params":{"name":"echo","arguments":{"text":"'
+    + b"m" * (1024 * 1024)
+    + b'"}}}',
+    b'{"jsonrpc":"2.0","id":40,"method":"tools/call","params":{"name":"keyed","arguments":{"table":{"1":"a"}}}}',
+    b'{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"keyed","arguments":{"table":{}}}}',
+    b'{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"told","arguments":{"text":"x","n":1}}}',
 ]
 WELL_FORMED = 12
 

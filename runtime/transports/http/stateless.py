@@ -27,7 +27,7 @@ from ...protocol.headers import (
     decode_value,
 )
 from ...protocol.inbound import Stateless
-from ...server.plain import answer_decided
+from ...server.plain import answer_decided, reads_direct
 from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer, shutting_down
 from .binding import new_connection
 from .heads import CONTENT_LENGTH
@@ -119,7 +119,12 @@ class StatelessRoute:
                     found = tool.call_decoders
                     if found is not None:
                         decode = found.get(version) or self._call_decoder(version, tool)
-                    elif tool.one_step and tool.param_paths is not None and not tool.param_paths:
+                    elif (
+                        tool.one_step
+                        and tool.param_paths is not None
+                        and not tool.param_paths
+                        and reads_direct(tool)  # (its arguments read as converting them reads them)
+                    ):
                         decode = self._call_decoder(version, tool)
                     try:
                         message = decode(body)
