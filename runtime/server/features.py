@@ -26,6 +26,7 @@ from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_r
 from .context import Context, NeedInput, drop_none
 from .entries import PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .scopes import RequiredScopes
+from .signature import is_whole_result
 from .types import to_json, to_plain
 
 if TYPE_CHECKING:
@@ -71,11 +72,19 @@ def content_list(value: Any) -> list[dict[str, Any]]:
         return []
     if isinstance(value, list):
         return [b for item in value for b in content_list(item)]
-    if isinstance(value, msgspec.Struct):
+    if isinstance(value, msgspec.Struct) and _is_block(value):
         return [wire.to_builtins(value)]
     if isinstance(value, dict) and isinstance(value.get("type"), str):
         return [value]
     return [text(value)]
+
+
+def _is_block(value: msgspec.Struct) -> bool:
+    """`value` is a revision's content block (`TextContent`, `ImageContent`...: its `type` says which);
+    a Struct of the user's own is data, sent as its JSON text."""
+    return type(value).__module__.startswith("mcpbind.generated.") and isinstance(
+        getattr(value, "type", None), str
+    )
 
 
 def handler_fault(exc: BaseException) -> bool:
@@ -138,7 +147,7 @@ def tool_value(
     if type(value) is str:
         result: msgspec.Struct = module.CallToolResult(content=[module.TextContent(text=value)])
         return result
-    if isinstance(value, msgspec.Struct) and type(value).__name__ == "CallToolResult":
+    if is_whole_result(type(value)):
         # The whole result, built by the tool (its `_meta`, `isError`...): as it is, in the
         # revision's type (converted by the caller).
         whole: dict[str, Any] = wire.to_builtins(value)

@@ -21,7 +21,7 @@ import msgspec
 
 from .types import by_pydantic, converter, is_field, is_pydantic, schema_of, to_plain
 
-__all__ = ["Signature", "inspect_function", "declared", "type_hints", "uri_arguments"]
+__all__ = ["Signature", "inspect_function", "declared", "is_whole_result", "type_hints", "uri_arguments"]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
@@ -238,7 +238,7 @@ def _check_hint(hint: Any, where: str) -> None:
 def _is_content(tp: Any) -> bool:
     """Return types that are content, not structured data: text, nothing, content blocks, a whole
     result, or Any."""
-    if tp in _TEXTUAL or tp is Any or _is_result(tp):
+    if tp in _TEXTUAL or tp is Any or is_whole_result(tp):
         return True
     origin = typing.get_origin(tp)
     if origin is list:
@@ -247,7 +247,7 @@ def _is_content(tp: Any) -> bool:
     return _is_content_block(tp)
 
 
-def _is_result(tp: Any) -> bool:
+def is_whole_result(tp: Any) -> bool:
     """`tp` is a revision's `CallToolResult`: a tool that builds its whole result (a class of the
     user's own that happens to share the name is data like any other)."""
     return (
