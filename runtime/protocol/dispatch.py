@@ -127,7 +127,7 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
         if method == "ping":
             return None
         # (`initialize` suggested only where the server would accept it.)
-        first = "send `initialize` first, or " if not all(map(revisions.is_modern, served)) else ""
+        first = "send `initialize` first, or " if not revisions.sessionless(served) else ""
         raise InvalidParams(
             "Invalid params: no session, and no protocol version in "
             f"`_meta.{revisions.META_VERSION}`: {first}carry the version in every request (this "

@@ -322,7 +322,7 @@ def head(
     POST whose body is to be read next (then `post`). `served`: the revisions the server speaks; with
     none of the session era, only POST is allowed: GET and DELETE are for sessions (2026-07-28,
     "Backward Compatibility": respond with 405 Method Not Allowed)."""
-    if method != "POST" and all(revisions.is_modern(r) for r in served):
+    if method != "POST" and revisions.sessionless(served):
         return _ONLY_POST
     if method == "POST":
         accept = headers.get(b"accept") or b""
@@ -489,7 +489,7 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         # msgspec's decoders stop at a fixed depth with RecursionError, not DecodeError.
         refusal = Rejection(400, error_body(jsonrpc.PARSE_ERROR, "Parse error: nested too deeply"))
         return _unreadable(session_id, body, refusal)
-    if session_id is not None and all(map(revisions.is_modern, view.revisions)):
+    if session_id is not None and revisions.sessionless(view.revisions):
         # A server of no session revision ignores the header (2026-07-28, "Backward Compatibility"):
         # the message is answered as one with no session, never with 404 for a session it has none of.
         session_id = None
@@ -533,7 +533,7 @@ def _sessionless(peek: Peek, version: str | None, view: ServerView) -> Rejection
         return Rejection(400, error_body(revisions.HEADER_MISMATCH, f"Header mismatch: {problem}", peek.id))
     if version is not None and version not in view.revisions:
         return _unsupported(version, peek.id, view)
-    if all(revisions.is_modern(served) for served in view.revisions):
+    if revisions.sessionless(view.revisions):
         why = "Header mismatch: MCP-Protocol-Version is required"
         return Rejection(400, error_body(revisions.HEADER_MISMATCH, why, peek.id))
     return _NO_SESSION

@@ -8,7 +8,7 @@ revision (flags, method tables, error codes, schema types) is read here, once, a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,6 +28,7 @@ __all__ = [
     "revision",
     "module",
     "is_modern",
+    "sessionless",
     "resolve",
     "META_VERSION",
     "META_CAPABILITIES",
@@ -153,6 +154,12 @@ def module(name: str) -> ModuleType:
 def is_modern(name: str) -> bool:
     """`name` is a stateless protocol version (the draft's included)."""
     return name in _STATELESS_KNOWN
+
+
+def sessionless(served: Iterable[str]) -> bool:
+    """A server speaking `served` has no session revision: no `initialize`, and no GET, DELETE or
+    `Mcp-Session-Id` (2026-07-28, "Backward Compatibility")."""
+    return all(name in _STATELESS_KNOWN for name in served)
 
 
 def resolve(name: str) -> str:

@@ -27,7 +27,7 @@ from .context import Context, NeedInput, drop_none
 from .entries import PromptEntry, ResourceEntry, TemplateEntry, ToolEntry
 from .scopes import RequiredScopes
 from .signature import is_whole_result
-from .types import to_json, to_plain
+from .types import is_generated, to_json, to_plain
 
 if TYPE_CHECKING:
     from .middleware import MiddlewareChain  # loaded by the first middleware (cold start)
@@ -82,9 +82,7 @@ def content_list(value: Any) -> list[dict[str, Any]]:
 def _is_block(value: msgspec.Struct) -> bool:
     """`value` is a revision's content block (`TextContent`, `ImageContent`...: its `type` says which);
     a Struct of the user's own is data, sent as its JSON text."""
-    return type(value).__module__.startswith("mcpbind.generated.") and isinstance(
-        getattr(value, "type", None), str
-    )
+    return is_generated(type(value)) and isinstance(getattr(value, "type", None), str)
 
 
 def handler_fault(exc: BaseException) -> bool:

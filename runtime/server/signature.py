@@ -19,7 +19,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from .types import by_pydantic, converter, is_field, is_pydantic, schema_of, to_plain
+from .types import by_pydantic, converter, is_field, is_generated, is_pydantic, schema_of, to_plain
 
 __all__ = ["Signature", "inspect_function", "declared", "is_whole_result", "type_hints", "uri_arguments"]
 
@@ -254,7 +254,7 @@ def is_whole_result(tp: Any) -> bool:
         isinstance(tp, type)
         and issubclass(tp, msgspec.Struct)
         and tp.__name__ == "CallToolResult"
-        and tp.__module__.startswith("mcpbind.generated.")
+        and is_generated(tp)
     )
 
 

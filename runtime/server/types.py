@@ -20,6 +20,7 @@ __all__ = [
     "is_pydantic",
     "by_pydantic",
     "is_field",
+    "is_generated",
     "schema_of",
     "to_plain",
     "to_json",
@@ -51,6 +52,12 @@ def is_field(value: Any) -> bool:
     """`value` is pydantic's `FieldInfo` (what `pydantic.Field(...)` makes)."""
     fields = sys.modules.get("pydantic.fields")
     return fields is not None and isinstance(value, fields.FieldInfo)
+
+
+def is_generated(tp: type) -> bool:
+    """`tp` is a class of a revision's generated module (a protocol type, not the user's own of the
+    same name)."""
+    return tp.__module__.startswith("mcpbind.generated.")
 
 
 def _adapter(tp: Any) -> Any:
