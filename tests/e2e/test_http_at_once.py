@@ -10,6 +10,7 @@ and its peer). Every answer (status and body) must be the same on all three.
 
 from __future__ import annotations
 
+import asyncio
 import decimal
 import json
 from collections.abc import Iterator
@@ -55,6 +56,23 @@ def _server() -> Server:
     async def money(amount: decimal.Decimal) -> str:
         """A Decimal: `1e400` decodes as one, and converts (read as a float first) as none."""
         return str(amount)
+
+    @server.tool()
+    async def later(text: str) -> str:
+        """Wait once, then say `text` back (carried on by a task)."""
+        await asyncio.sleep(0)
+        return text
+
+    @server.tool(
+        input_schema={
+            "type": "object",
+            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+            "required": ["region"],
+        }
+    )
+    def locate(region: str) -> str:
+        """`region` mirrored in an `Mcp-Param-Region` header on the stateless wire."""
+        return f"at {region}"
 
     return server
 
@@ -201,6 +219,58 @@ def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_rou
             sent.append((without_meta, {**modern_headers(call(20, "echo")), **TOKEN}))
             seen.append(_answers(http, url, sent))
         _alike(seen)
+
+
+def test_stateless_calls_the_short_way_leaves_or_carries_on_are_answered_alike() -> None:
+    """Calls the one-step answer ahead of the classifier leaves to it once decoded (a `_meta` or a
+    body that says other than the headers, request state or input responses to check), or never
+    takes (a tool that mirrors an argument in a header, a name sent encoded), and a tool that waits:
+    each sent twice (a tool's second call is read into its Struct), answered as the general route
+    answers them."""
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = []
+        for url in urls:
+            sent = []
+
+            def named(message: dict[str, Any], name: str | None = None) -> dict[str, str]:
+                """The call's headers, its `Mcp-Name` the body's tool unless `name` is given."""
+                headers = {**modern_headers(message), "content-type": "application/json", **TOKEN}
+                return headers if name is None else {**headers, "mcp-name": name}
+
+            echo = modern(1, "tools/call", {"name": "echo", "arguments": {"text": "hello"}})
+            older = modern(2, "tools/call", {"name": "echo", "arguments": {"text": "x"}}, version=LEGACY)
+            stated = modern(
+                3, "tools/call", {"name": "echo", "arguments": {"text": "x"}, "requestState": "s"}
+            )
+            responses = {"q": {"roots": []}}
+            answered = modern(
+                4, "tools/call", {"name": "echo", "arguments": {"text": "x"}, "inputResponses": responses}
+            )
+            add = modern(5, "tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}})
+            later = modern(6, "tools/call", {"name": "later", "arguments": {"text": "late"}})
+            for message, headers in (
+                (echo, named(echo)),
+                (echo, named(echo, "=?base64?ZWNobw==?=")),  # "echo", encoded
+                (echo, named(echo, "=?base64?bm9wZQ==?=")),  # "nope", encoded
+                (older, named(older)),  # `_meta` names another version than the header
+                (stated, named(stated)),
+                (answered, named(answered)),
+                (add, named(add, "echo")),  # the body names another tool than the header
+                (later, named(later)),
+            ):
+                sent += [(json.dumps(message).encode(), headers)] * 2
+            for region, header in (("north", "north"), ("north", None), ("north", "south"), ("é", "é")):
+                message = modern(7, "tools/call", {"name": "locate", "arguments": {"region": region}})
+                headers = {**modern_headers(message), "content-type": "application/json", **TOKEN}
+                if header is not None:
+                    headers["mcp-param-region"] = header if header.isascii() else "=?base64?w6k=?="
+                sent += [(json.dumps(message).encode(), headers)] * 2
+            seen.append(_answers(http, url, sent))
+        _alike(seen)
+        short = seen[0]
+        assert short[14][0] == short[15][0] == 200 and b'"late"' in short[14][1]  # (the waiting tool)
+        assert short[16][0] == short[17][0] == 200 and b"at north" in short[16][1]  # (its header mirrored)
+        assert short[20][0] == 400 and b"Header mismatch" in short[20][1]
 
 
 def test_the_general_route_is_the_one_compared() -> None:

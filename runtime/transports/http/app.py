@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from ...aio.eager import resume
@@ -37,7 +37,6 @@ from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.media import ACCEPT_CACHE, BOTH
 from ...protocol.request_state import CALLER, PRINCIPAL
-from ...server.plain import answer_decided
 from . import stateful
 from .asgi import (
     JSON_TYPE,
@@ -191,6 +190,8 @@ class HttpApp:
                 route = None
             else:
                 route = inbound.head(method, headers, security.max_body, self.server.revisions)
+            # A stateless call's answer made at once, or the coroutine that carries on its tool.
+            answer: bytes | Coroutine[Any, Any, None] | None = None
             if route is None:  # a POST: its body decides
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
@@ -213,12 +214,17 @@ class HttpApp:
                     data = await self.reads.read(message, receive, send, security)
                     if data is None:
                         return  # the client left, or was answered
-                route = inbound.post(headers, data, self.stateless, security.max_body)
-                if identity is not None and not isinstance(route, Rejection):
-                    required = self.server.required_scopes
-                    if required.active:
-                        assert security.auth is not None  # a caller was admitted by it
-                        route = step_up(security.auth, identity, required, route) or route
+                if b"mcp-method" in headers and data is not None:
+                    # The usual stateless request: a plain tool's call answered in one step, as stdio
+                    # runs it (`server.plain`), ahead of the classifier (`StatelessRoute.at_once`).
+                    answer = self.stateless.at_once(headers, data, send, receive)
+                if answer is None:
+                    route = inbound.post(headers, data, self.stateless, security.max_body)
+                    if identity is not None and not isinstance(route, Rejection):
+                        required = self.server.required_scopes
+                        if required.active:
+                            assert security.auth is not None  # a caller was admitted by it
+                            route = step_up(security.auth, identity, required, route) or route
             if type(route) is inbound.SessionMessage:
                 # The usual session request, answered with no coroutine but this one (`at_once`).
                 done = stateful.at_once(self, route)
@@ -230,36 +236,29 @@ class HttpApp:
                     else:
                         await stateful.carry(self, route, done, send, receive)
                     return
-            elif type(route) is inbound.Stateless:
-                # The usual stateless request, likewise: a call answered directly (by the core's rule,
-                # `route.direct`) by a plain tool in one step, run as stdio runs it (`server.plain`).
-                # Its answer, sent as JSON; `Paused` (the tool waits: carried on); or None, with
-                # nothing run, for anything else, which `StatelessRoute.post` serves.
-                stateless = self.stateless
-                done = None
-                if route.direct and stateless.running < security.max_stateless_requests:
-                    peek = route.peek
-                    version = route.version
-                    revision = stateless.direct_revisions.get(version) or stateless.direct_revision(version)
-                    done = answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
-                if done is not None:
-                    if isinstance(done, bytes):
-                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
-                        # (A short answer with no `"error"` in it is a result: `stateless_status`'s
-                        # first test, with no call for it.)
-                        status = 200
-                        if len(done) > SHORT_ANSWER or done.find(b'"error"') >= 0:
-                            status = stateless_status(done, 200)
-                        await send({"type": "http.response.start", "status": status, "headers": head})
-                        await send({"type": "http.response.body", "body": done})
-                    else:
-                        await stateless.carry(route.peek.id, done, send, receive)
-                    return
+            elif type(route) is inbound.Stateless and route.direct:
+                # A call the classifier says is answered directly that `at_once` did not take (its
+                # tool mirrors arguments in headers, say): likewise, where it can be.
+                answer = self.stateless.direct(route, send, receive)
+            if answer is not None:  # sent as JSON, with the status it carries
+                if isinstance(answer, bytes):
+                    head = [CONTENT_LENGTH[len(answer)], JSON_TYPE]
+                    # (A short answer with no `"error"` in it is a result: `stateless_status`'s first
+                    # test, with no call for it.)
+                    status = 200
+                    if len(answer) > SHORT_ANSWER or answer.find(b'"error"') >= 0:
+                        status = stateless_status(answer, 200)
+                    await send({"type": "http.response.start", "status": status, "headers": head})
+                    await send({"type": "http.response.body", "body": answer})
+                else:
+                    await answer
+                return
             if isinstance(route, Rejection):
                 await respond(send, route.status, route.body, route.headers)
             elif type(route) is inbound.Initialize:  # (its client's address is the scope's)
                 await self.table.initialize(route.body, send, scope.get("client"))
             else:
+                assert route is not None  # (an answer made at once was sent above)
                 await self._act[type(route)](self, route, send, receive)
         except StoreUnavailable as exc:
             await _unavailable(send, exc)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Union
 
 import msgspec
-from msgspec import UnsetType
+from msgspec import UNSET, UnsetType
 
 from ... import shapes, wire
 from ...aio import eager
@@ -104,28 +104,10 @@ class StatelessRoute:
                 # `Server.plain_tool`, inlined (the registry's own `dict.get` and two tests, no frame).
                 if tool is not None and tool.plain and self.server.middleware_chain is None:
                     # A call of a tool answered directly: decoded lean (its `_meta` into its declared
-                    # members alone), by a decoder found with one lookup by the version's text.
-                    lean = self.lean_calls.get(version)
-                    if lean is None:
-                        decode = self._whole_decoder(version, method, True)
-                        if decode is None:
-                            return None
-                        lean = self.lean_calls[version] = (decode, PeekMeta(version))
-                    # A tool called in one step that mirrors no argument in a header (its paths
-                    # found by the first call's check): its arguments read straight into its own
-                    # Struct, which `answer_decided` would convert them into (1.1k instructions less
-                    # than a dict, then converted). Its decoders are kept only for such a tool.
-                    decode = lean[0]
-                    found = tool.call_decoders
-                    if found is not None:
-                        decode = found.get(version) or self._call_decoder(version, tool)
-                    elif (
-                        tool.one_step
-                        and tool.param_paths is not None
-                        and not tool.param_paths
-                        and reads_direct(tool)  # (its arguments read as converting them reads them)
-                    ):
-                        decode = self._call_decoder(version, tool)
+                    # members alone), by the decoder `at_once` uses (`_lean_decoder`).
+                    decode = self._lean_decoder(version, tool)
+                    if decode is None:
+                        return None
                     try:
                         message = decode(body)
                     except (msgspec.ValidationError, RecursionError):
@@ -135,7 +117,8 @@ class StatelessRoute:
                         return None  # the version must be in `_meta` too: the general route says so
                     # Its name required, no uri: by position, with no attribute looked for in vain
                     # (0.8k instructions less than by keyword); its `PeekMeta` the version's, made once.
-                    peeked = PeekParams(params.name, None, _NO_ARGUMENTS, None, None, lean[1])
+                    routed = self.lean_calls[version][1]
+                    peeked = PeekParams(params.name, None, _NO_ARGUMENTS, None, None, routed)
                     return Peek(method, message.id, peeked, params, True, tool)
         decode = self.typed.get((version, method, False), _UNKNOWN)
         if decode is _UNKNOWN:
@@ -165,6 +148,98 @@ class StatelessRoute:
             meta=PeekMeta(version),
         )
         return Peek(method, message.id, peeked, params)
+
+    def at_once(
+        self, headers: Headers, body: bytes, send: Send, receive: Receive
+    ) -> bytes | Coroutine[Any, Any, None] | None:
+        """The usual stateless request answered in one step, ahead of the classifier: a `tools/call` of
+        a tool answered directly (`Server.plain_tool`, in one step: `ToolEntry.one_step`) that mirrors
+        no argument in a header, decoded in one pass as `decode_whole` decodes it, checked as
+        `inbound.post` checks such a call (its `_meta` version and its name the headers', no request
+        state or input responses to check: `dispatch.answerable_directly`), and run as
+        `answer_decided` runs it. Its answer, or, if the tool waits, the coroutine that carries it on
+        (`carry`). None, with nothing run, for anything else: the classifier's way (`inbound.post`)
+        serves it as before, reading the body again (only a call this refuses after decoding it is
+        read twice: one whose body says other than its headers, or that carries state to check)."""
+        raw = headers.get(b"mcp-name")
+        if raw is None or headers.get(b"mcp-method") != b"tools/call" or body[:1] != b"{":
+            return None
+        tool = self.tool_entry(TEXT[raw])  # (a name sent encoded names no tool, or not the body's)
+        server = self.server
+        if (
+            tool is None
+            or not tool.one_step
+            or tool.param_paths is None  # (found by its first call, on the classifier's way)
+            or tool.param_paths
+            or server.middleware_chain is not None
+            or server.tasks is not None
+            or server.required_scopes.active
+            or self.running >= self.security.max_stateless_requests
+        ):
+            return None
+        raw = headers.get(b"mcp-protocol-version")
+        if raw is None:
+            return None
+        version = TEXT[raw]
+        decoders = tool.call_decoders
+        decode = None if decoders is None else decoders.get(version)
+        if decode is None:
+            decode = self._lean_decoder(version, tool)
+            if decode is None:
+                return None  # a version the server does not speak, or no stateless one
+        try:
+            message = decode(body)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return None
+        params = message.params
+        if (
+            getattr(params.meta, "protocol_version", None) != version
+            or params.name != tool.name
+            or getattr(params, "request_state", UNSET)  # (UNSET is falsy)
+            or getattr(params, "input_responses", UNSET)
+        ):
+            return None
+        revision = self.direct_revisions.get(version) or self.direct_revision(version)
+        done = answer_decided(server, revision, message.id, params, tool)
+        if isinstance(done, Paused):
+            return self.carry(message.id, done, send, receive)
+        return done
+
+    def direct(
+        self, route: Stateless, send: Send, receive: Receive
+    ) -> bytes | Coroutine[Any, Any, None] | None:
+        """A call the classifier says is answered directly (`route.direct`), answered in one step as
+        `at_once` answers it: its answer, or the coroutine that carries on its tool; None, with nothing
+        run, when it cannot be (`post` serves it)."""
+        if self.running >= self.security.max_stateless_requests:
+            return None  # (`post` says so: 503)
+        peek = route.peek
+        revision = self.direct_revisions.get(route.version) or self.direct_revision(route.version)
+        done = answer_decided(self.server, revision, peek.id, peek.typed, peek.tool)
+        if isinstance(done, Paused):
+            return self.carry(peek.id, done, send, receive)
+        return done
+
+    def _lean_decoder(self, version: str, tool: ToolEntry) -> Callable[[bytes], Any] | None:
+        """The one-pass decoder of a call of `tool` answered directly: lean (its `_meta` read into its
+        declared members alone), found with one lookup by the version's text; None for a version the
+        server does not speak (or that is not stateless)."""
+        lean = self.lean_calls.get(version)
+        if lean is None:
+            decode = self._whole_decoder(version, "tools/call", True)
+            if decode is None:
+                return None
+            lean = self.lean_calls[version] = (decode, PeekMeta(version))
+        # A tool called in one step that mirrors no argument in a header (its paths found by the first
+        # call's check): its arguments read straight into its own Struct, which `answer_decided` would
+        # convert them into (1.1k instructions less than a dict, then converted). Its decoders are kept
+        # only for such a tool.
+        found = tool.call_decoders
+        if found is not None:
+            return found.get(version) or self._call_decoder(version, tool)
+        if tool.one_step and tool.param_paths is not None and not tool.param_paths and reads_direct(tool):
+            return self._call_decoder(version, tool)  # (its arguments read as converting them reads them)
+        return lean[0]
 
     def _whole_decoder(self, version: str, method: str, lean: bool) -> Callable[[bytes], Any] | None:
         if version not in self.server.revisions or not revisions.is_modern(version):
