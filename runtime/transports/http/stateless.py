@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, Union
 
 import msgspec
-from msgspec import UNSET, UnsetType
+from msgspec import UnsetType
 
 from ... import shapes, wire
 from ...aio import eager
@@ -27,7 +27,7 @@ from ...protocol.headers import (
     decode_value,
 )
 from ...protocol.inbound import Stateless
-from ...server.plain import answer_decided, reads_direct
+from ...server.plain import Lane, answer_decided, lane, reads_direct
 from .asgi import JSON_TYPE, Receive, Send, busy, disconnected, no_answer, shutting_down
 from .binding import new_connection
 from .heads import CONTENT_LENGTH
@@ -83,6 +83,8 @@ class StatelessRoute:
         """Connections left with nothing running, kept for reuse."""
         self.direct_revisions: dict[str, Revision] = {}
         """The revision of each version a call was answered directly in, found once."""
+        self.lanes: dict[str, tuple[Revision, Lane]] = {}
+        """What `at_once` needs of each version it answered a call in (`_lane`), found once."""
 
     def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
         """A stateless request, decoded in one pass into the params type its headers name (the headers
@@ -181,29 +183,53 @@ class StatelessRoute:
         if raw is None:
             return None
         version = TEXT[raw]
+        found = self.lanes.get(version)
+        if found is None:
+            found = self._lane(version)
+            if found is None:
+                return None  # a version the server does not speak, or no stateless one
         decoders = tool.call_decoders
         decode = None if decoders is None else decoders.get(version)
         if decode is None:
             decode = self._lean_decoder(version, tool)
-            if decode is None:
-                return None  # a version the server does not speak, or no stateless one
+            assert decode is not None  # (a version of a lane: one the server speaks, stateless)
         try:
             message = decode(body)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
             return None
         params = message.params
+        # (Its members read as attributes: a lane is made only for params that have them, `_lane`.)
         if (
-            getattr(params.meta, "protocol_version", None) != version
+            params.meta.protocol_version != version
             or params.name != tool.name
-            or getattr(params, "request_state", UNSET)  # (UNSET is falsy)
-            or getattr(params, "input_responses", UNSET)
+            or params.request_state  # (UNSET is falsy)
+            or params.input_responses
         ):
             return None
-        revision = self.direct_revisions.get(version) or self.direct_revision(version)
-        done = answer_decided(server, revision, message.id, params, tool)
+        done = answer_decided(server, found[0], message.id, params, tool, found[1])
         if isinstance(done, Paused):
             return self.carry(message.id, done, send, receive)
         return done
+
+    def _lane(self, version: str) -> tuple[Revision, Lane] | None:
+        """What `at_once` needs of `version` (kept in `lanes`): its revision and the server's `Lane`
+        of it; None for a version the server does not speak, that is not stateless, or whose lean
+        call params lack a member `at_once` reads (`_meta`'s protocol version, request state, input
+        responses: those of 2026-07-28)."""
+        if version not in self.server.revisions or not revisions.is_modern(version):
+            return None
+        revision = revisions.revision(version)
+        read = msgspec.structs.fields(wire.members_only(revision.requests["tools/call"].params_type))
+        members = {f.name: f.type for f in read}
+        meta = members.get("meta")
+        if (
+            not {"name", "request_state", "input_responses"} <= members.keys()
+            or not (isinstance(meta, type) and issubclass(meta, msgspec.Struct))
+            or "protocol_version" not in meta.__struct_fields__
+        ):
+            return None
+        found = self.lanes[version] = (revision, lane(self.server, revision))
+        return found
 
     def direct(
         self, route: Stateless, send: Send, receive: Receive
