@@ -36,21 +36,29 @@ def _where(frame: FrameType) -> Key:
     return frame.f_code.co_filename.rsplit("/", 1)[-1], frame.f_code.co_name
 
 
-def profiler(counts: Counter[Key]) -> Callable[[FrameType, str, Any], None]:
+def profiler(
+    counts: Counter[Key], where: Callable[[FrameType], Key] = _where
+) -> Callable[[FrameType, str, Any], None]:
+    """Counts each Python frame entered or resumed (by `where` it runs) and each C function called."""
+
     def profile(frame: FrameType, event: str, arg: Any) -> None:
         if event == "call":
-            counts[_where(frame)] += 1
+            counts[where(frame)] += 1
         elif event == "c_call":
             counts[("C", getattr(arg, "__qualname__", repr(arg)))] += 1
 
     return profile
 
 
-def tracer(counts: Counter[Key]) -> Callable[[FrameType, str, Any], Any]:
+def tracer(
+    counts: Counter[Key], where: Callable[[FrameType], Key] = _where
+) -> Callable[[FrameType, str, Any], Any]:
+    """Counts each bytecode executed, by `where` it runs."""
+
     def trace(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True
         frame.f_trace_lines = False
-        key = _where(frame)
+        key = where(frame)
 
         def local(frame: FrameType, event: str, arg: Any) -> Any:
             if event == "opcode":

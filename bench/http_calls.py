@@ -18,16 +18,15 @@ import argparse
 import asyncio
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
-from asgi_cost import INITIALIZE, LEGACY, MODERN, STATELESS_HEADERS, Driver, encode, lifespan, mcpbind_app
-from uvicorn_cost import Collecting, answered, request_bytes
+from asgi_cost import encode
+from client_calls import profiler, tracer
+from uvicorn_cost import answered, connected, request_bytes
 
 Key = tuple[str, str]
 
@@ -42,62 +41,8 @@ def _where(frame: FrameType) -> Key:
     return name, code.co_qualname
 
 
-def profiler(counts: Counter[Key]) -> Callable[[FrameType, str, Any], None]:
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
-            counts[_where(frame)] += 1
-        elif event == "c_call":
-            counts[("C", getattr(arg, "__qualname__", repr(arg)))] += 1
-
-    return profile
-
-
-def tracer(counts: Counter[Key]) -> Callable[[FrameType, str, Any], Any]:
-    def trace(frame: FrameType, event: str, arg: Any) -> Any:
-        frame.f_trace_opcodes = True
-        frame.f_trace_lines = False
-        key = _where(frame)
-
-        def local(frame: FrameType, event: str, arg: Any) -> Any:
-            if event == "opcode":
-                counts[key] += 1
-            return local
-
-        return local
-
-    return trace
-
-
 async def run(leg: str, n: int, counts: Counter[Key], bytecodes: bool) -> None:
-    import uvicorn
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-    from uvicorn.server import ServerState
-
-    if leg == "floor":
-        from floor_asgi import app
-    else:
-        app = mcpbind_app(json_response=True)
-        await lifespan(app)
-    config = uvicorn.Config(app, http="httptools", lifespan="off", access_log=False, proxy_headers=False)
-    config.load()
-    protocol = HttpToolsProtocol(config, ServerState(), {}, asyncio.get_running_loop())
-    transport = Collecting()
-    protocol.connection_made(transport)
-    d = Driver(app)
-    era = LEGACY if leg.startswith("2025") else MODERN
-    headers: list[tuple[bytes, bytes]] = []
-    if leg in ("2026-json", "floor"):  # (the floor is sent the same headers, as `uvicorn_cost.py` does)
-        headers = STATELESS_HEADERS
-    elif leg == "2025-json":
-        protocol.data_received(request_bytes(encode(INITIALIZE), []))
-        answer = await answered(transport)
-        at = answer.lower().index(b"mcp-session-id: ") + len(b"mcp-session-id: ")
-        sid = answer[at : answer.index(b"\r\n", at)]
-        headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]
-        protocol.data_received(
-            request_bytes(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}), headers)
-        )
-        await answered(transport)
+    protocol, transport, d, era, headers = await connected(leg)
     requests = [request_bytes(encode(d.call("echo", era)), headers) for _ in range(n + 50)]
 
     async def one(data: bytes) -> None:
@@ -109,9 +54,9 @@ async def run(leg: str, n: int, counts: Counter[Key], bytecodes: bool) -> None:
     for data in requests[:50]:
         await one(data)
     if bytecodes:
-        sys.settrace(tracer(counts))
+        sys.settrace(tracer(counts, _where))
     else:
-        sys.setprofile(profiler(counts))
+        sys.setprofile(profiler(counts, _where))
     try:
         for data in requests[50:]:
             await one(data)

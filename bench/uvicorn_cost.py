@@ -90,7 +90,9 @@ async def answered(transport: Collecting) -> bytes:
         await transport.wrote.wait()
 
 
-async def main(leg: str, n: int) -> None:
+async def connected(leg: str) -> tuple[Any, Collecting, Driver, str, list[tuple[bytes, bytes]]]:
+    """uvicorn's protocol serving `leg`'s app over a transport that collects what it writes (for
+    2025-json, its session opened), with the driver, era and headers of the leg's requests."""
     import uvicorn
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     from uvicorn.server import ServerState
@@ -120,6 +122,11 @@ async def main(leg: str, n: int) -> None:
             request_bytes(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}), headers)
         )
         await answered(transport)
+    return protocol, transport, d, era, headers
+
+
+async def main(leg: str, n: int) -> None:
+    protocol, transport, d, era, headers = await connected(leg)
     t0 = time.perf_counter()
     for _ in range(n):
         protocol.data_received(request_bytes(encode(d.call("echo", era)), headers))

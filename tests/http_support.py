@@ -211,6 +211,15 @@ def modern(
     return request(rid, method, {**params, "_meta": {**params.get("_meta", {}), **meta}})
 
 
+def region_schema() -> dict[str, Any]:
+    """A tool's input schema whose `region` argument is mirrored in an `Mcp-Param-Region` header."""
+    return {
+        "type": "object",
+        "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+        "required": ["region"],
+    }
+
+
 def modern_headers(message: dict[str, Any], **extra: str) -> dict[str, str]:
     """The request metadata headers 2026-07-28 requires, mirrored from `message`."""
     headers = {"accept": BOTH, "mcp-protocol-version": MODERN, "mcp-method": message["method"]}

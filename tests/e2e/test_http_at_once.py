@@ -23,7 +23,16 @@ from mcpbind.server import Server
 from mcpbind.server.middleware import Call, Next
 from mcpbind.transports.http import HttpApp, HttpSecurity
 
-from ..http_support import BOTH, call, initialize, modern, modern_headers, request, serve_in_process
+from ..http_support import (
+    BOTH,
+    call,
+    initialize,
+    modern,
+    modern_headers,
+    region_schema,
+    request,
+    serve_in_process,
+)
 
 LEGACY = "2025-11-25"
 TOKEN = {"authorization": "Bearer t"}
@@ -63,13 +72,7 @@ def _server() -> Server:
         await asyncio.sleep(0)
         return text
 
-    @server.tool(
-        input_schema={
-            "type": "object",
-            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
-            "required": ["region"],
-        }
-    )
+    @server.tool(input_schema=region_schema())
     def locate(region: str) -> str:
         """`region` mirrored in an `Mcp-Param-Region` header on the stateless wire."""
         return f"at {region}"

@@ -20,7 +20,7 @@ from mcpbind.server import Context, Server
 from mcpbind.transports.http import HttpSecurity
 from mcpbind.transports.http.stateless import StatelessRoute
 
-from ..http_support import BOTH, MODERN, modern, modern_headers, request
+from ..http_support import BOTH, MODERN, modern, modern_headers, region_schema, request
 
 STATEFUL = "2025-06-18"
 
@@ -36,13 +36,7 @@ def _server(served: tuple[str, ...] = revisions.ALL) -> Server:
     async def shout(text: str, ctx: Context) -> str:
         return text.upper()
 
-    @server.tool(
-        input_schema={
-            "type": "object",
-            "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
-            "required": ["region"],
-        }
-    )
+    @server.tool(input_schema=region_schema())
     def locate(region: str) -> str:
         return region
 
