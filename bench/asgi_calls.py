@@ -19,44 +19,16 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "apps"))
-from asgi_cost import (  # noqa: E402
-    INITIALIZE,
-    LEGACY,
-    MODERN,
-    STATELESS_HEADERS,
-    Driver,
-    lifespan,
-    mcpbind_app,
-    null_app,
-    on_uvloop,
-)
-from client_calls import Key, profiler, tracer  # noqa: E402
+from asgi_cost import on_uvloop, prepare  # noqa: E402
+from client_calls import Key, profiler, report, tracer  # noqa: E402
 
 
 async def run(args: argparse.Namespace, counts: Counter[Key]) -> None:
-    leg = args.leg
-    if leg == "null":
-        app: Any = null_app
-    elif leg == "floor":
-        from floor_asgi import app
-    else:
-        app = mcpbind_app(json_response=leg.endswith("json"))
-        await lifespan(app)
-    d = Driver(app)
-    era = MODERN if leg.startswith("2026") or leg in ("floor", "null") else LEGACY
-    tool = "echo_progress" if leg.endswith("sse") else "echo"
-    headers: list[tuple[bytes, bytes]] = []
-    if leg == "2026-json":
-        headers = STATELESS_HEADERS
-    elif leg.startswith("2025"):
-        _, head, _ = await d.post(INITIALIZE, [])
-        headers = [(b"mcp-session-id", head[b"mcp-session-id"]), (b"mcp-protocol-version", LEGACY.encode())]
-        await d.post({"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
+    d, tool, era, headers = await prepare(args.leg)
 
     async def load(n: int) -> None:
         for _ in range(n):
@@ -84,18 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     counts: Counter[Key] = Counter()
     on_uvloop(run(args, counts))
-    n = args.n
-    python = sum(v for k, v in counts.items() if k[0] != "C")
-    if args.bytecodes:
-        print(f"{args.leg}: {python / n:.0f} bytecodes per request")
-    else:
-        c_calls = sum(v for k, v in counts.items() if k[0] == "C")
-        frames = f"{python / n:.2f} Python frames entered or resumed"
-        print(f"{args.leg}: {frames} and {c_calls / n:.2f} C calls per request")
-    for (where, name), count in counts.most_common():
-        if count / n < 0.05:
-            break
-        print(f"{count / n:9.2f}  {where}:{name}")
+    report(counts, args.n, args.leg, "request", args.bytecodes)
 
 
 if __name__ == "__main__":
