@@ -173,7 +173,9 @@ async def null_app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": _NULL_ANSWER})
 
 
-async def main(leg: str, n: int) -> None:
+async def prepare(leg: str) -> tuple[Driver, str, str, list[tuple[bytes, bytes]]]:
+    """LEG's app, started and driven: (its driver, the tool it calls, the era of its calls, the headers
+    of each call: a session's, opened and initialized here, for a session leg)."""
     if leg == "null":
         app: Any = null_app
     elif leg == "floor":
@@ -182,22 +184,23 @@ async def main(leg: str, n: int) -> None:
         app = mcpbind_app(json_response=leg.endswith("json"))
         await lifespan(app)
     d = Driver(app)
-    era = MODERN if leg.startswith("2026") else LEGACY
+    era = MODERN if leg.startswith("2026") or leg in ("floor", "null") else LEGACY
     tool = "echo_progress" if leg.endswith("sse") else "echo"
+    headers: list[tuple[bytes, bytes]] = []
     if leg == "2026-json":
         headers = STATELESS_HEADERS
-    elif leg in ("floor", "null"):
-        headers = []
-    else:
-        init = INITIALIZE
-        status, head, body = await d.post(init, [])
+    elif leg not in ("floor", "null"):
+        _, head, _ = await d.post(INITIALIZE, [])
         sid = head[b"mcp-session-id"]
         headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]
         await d.post({"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
-    if leg in ("floor", "null"):
-        era = MODERN
+    return d, tool, era, headers
+
+
+async def main(leg: str, n: int) -> None:
+    d, tool, era, headers = await prepare(leg)
     if leg == "2025-init":
-        await _initializes(d, init, n)
+        await _initializes(d, INITIALIZE, n)
         return
     t0 = time.perf_counter()
     for _ in range(n):

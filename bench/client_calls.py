@@ -132,17 +132,19 @@ def main() -> None:
     args = ap.parse_args()
     counts: Counter[Key] = Counter()
     asyncio.run(run(args, counts))
-    n = args.n
-    python = sum(v for k, v in counts.items() if k[0] != "C")
     impl = "raw" if args.raw else "mcpbind"
-    if args.bytecodes:
-        print(f"{impl} {args.era}, {args.inflight} in flight: {python / n:.0f} bytecodes per call")
+    report(counts, args.n, f"{impl} {args.era}, {args.inflight} in flight", "call", args.bytecodes)
+
+
+def report(counts: Counter[Key], n: int, label: str, unit: str, bytecodes: bool) -> None:
+    """The totals per `unit` (of `n`), then the functions above 0.05 per `unit`."""
+    python = sum(v for k, v in counts.items() if k[0] != "C")
+    if bytecodes:
+        print(f"{label}: {python / n:.0f} bytecodes per {unit}")
     else:
         c_calls = sum(v for k, v in counts.items() if k[0] == "C")
-        print(
-            f"{impl} {args.era}, {args.inflight} in flight: {python / n:.2f} Python frames entered or"
-            f" resumed and {c_calls / n:.2f} C calls per call"
-        )
+        frames = f"{python / n:.2f} Python frames entered or resumed"
+        print(f"{label}: {frames} and {c_calls / n:.2f} C calls per {unit}")
     for (where, name), count in counts.most_common():
         if count / n < 0.05:
             break

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 from msgspec import UnsetType
@@ -49,6 +50,7 @@ _convert: Final = msgspec.convert
 _asdict: Final = msgspec.structs.asdict
 _astuple: Final = msgspec.structs.astuple
 _copy_context: Final = contextvars.copy_context
+_next: Final = next
 _Raw: Final = msgspec.Raw
 _object: Final = msgspec.json.Decoder(dict[str, Any]).decode
 """What a call's `arguments` are read as by its params' type: an object (a `dict`)."""
@@ -187,21 +189,43 @@ def answer_decided(
         if not inspect.isawaitable(value):
             return _answer(server, tool, found, rid, value)
         coro = _awaited(value)
+    # Its first step, through `_through`: `box` is both where its value goes and what `next` gives
+    # back once it is done (nothing the tool awaits can be that list).
+    box: list[Any] = []
+    through = _through(coro, box)
     try:
-        waiting_on = context.run(coro.send, None)
-    except StopIteration as done:
-        value = done.value
-        if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
-            # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
-            text = found.text
-            try:
-                return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
-            except Exception:
-                pass
-        return _answer(server, tool, found, rid, value)
+        waiting_on = context.run(_next, through, box)
     except BaseException as exc:
         return _failed(server, tool, found, rid, exc)
-    return Paused(coro, waiting_on, context, _Finish(server, tool, found, rid))
+    if waiting_on is not box:
+        # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
+        return Paused(
+            cast(Coroutine[Any, Any, None], through),
+            waiting_on,
+            context,
+            _Finish(server, tool, found, rid, box),
+        )
+    value = box[0]
+    if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
+        # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
+        text = found.text
+        try:
+            return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+        except Exception:
+            pass
+    return _answer(server, tool, found, rid, value)
+
+
+def _run_through(coro: Any, box: list[Any]) -> Generator[Any, Any, None]:
+    box.append((yield from coro))
+
+
+_through: Final = cast(Callable[[Any, list[Any]], Generator[Any, Any, None]], types.coroutine(_run_through))
+"""A coroutine run through, its value put in `box`, as `answer_decided` runs a tool's: driven by
+`next(through, box)`, a tool that returns without waiting ends it with no exception at all, where
+`coro.send` ends with a StopIteration made, raised, caught and freed (about 1.4k instructions a call:
+`yield from` takes the coroutine's value with none, and a generator that returns None ends `next` with
+its default and none either). One that waits is carried on through it (`Paused`, `_Finish`)."""
 
 
 def arguments_reader(tool: ToolEntry) -> Callable[[msgspec.Raw], Any]:
@@ -308,14 +332,15 @@ def _failed(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, exc: B
 class _Finish:
     """The rest of a call whose tool waited: awaits the tool's rest, then answers as `answer_now`."""
 
-    __slots__ = ("found", "rid", "server", "tool")
+    __slots__ = ("box", "found", "rid", "server", "tool")
 
-    def __init__(self, server: Server, tool: ToolEntry, found: Lane, rid: RequestId) -> None:
-        self.server, self.tool, self.found, self.rid = server, tool, found, rid
+    def __init__(self, server: Server, tool: ToolEntry, found: Lane, rid: RequestId, box: list[Any]) -> None:
+        self.server, self.tool, self.found, self.rid, self.box = server, tool, found, rid, box
 
     async def __call__(self, rest: Awaitable[Any]) -> bytes | None:
         try:
-            value = await rest
+            await rest  # (the tool's rest, through `_through`: its value goes to `box`)
+            value = self.box[0]
         except BaseException as exc:
             return _failed(self.server, self.tool, self.found, self.rid, exc)
         return _answer(self.server, self.tool, self.found, self.rid, value)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import decimal
 import json
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -77,7 +79,23 @@ def _server() -> Server:
         """`region` mirrored in an `Mcp-Param-Region` header on the stateless wire."""
         return f"at {region}"
 
+    @server.tool()
+    async def hold(name: str) -> str:
+        """Wait until released (at most 30 s)."""
+        HELD.append(name)
+        for _ in range(3000):
+            if name in RELEASED:
+                break
+            await asyncio.sleep(0.01)
+        return f"held {name}"
+
     return server
+
+
+HELD: list[str] = []
+"""The names `hold` was called with, as each call starts."""
+RELEASED: set[str] = set()
+"""The names whose `hold` may end."""
 
 
 def _apps() -> list[HttpApp]:
@@ -325,3 +343,37 @@ def test_a_call_of_another_plain_tool_than_its_mcp_name_is_refused() -> None:
             answer = http.post(url, json=message, headers=headers)
             statuses.append((answer.status_code, "Header mismatch" in answer.text))
     assert statuses == [(400, True), (200, False), (400, True)]
+
+
+def test_a_sessions_call_is_admitted_alike_on_the_short_way_and_the_general_route() -> None:
+    """While a call of a session waits, another reusing its id is refused, whether its peer's admission
+    is asked on the short way (`at_once`) or on the general route; answered, its id is free again."""
+    with _serving() as urls, httpx.Client(timeout=30) as http, ThreadPoolExecutor(1) as pool:
+        seen = []
+        for index, url in enumerate(urls):
+            opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **TOKEN})
+            assert opened.status_code == 200, opened.text
+            ok = {
+                "accept": BOTH,
+                "content-type": "application/json",
+                "mcp-session-id": opened.headers["mcp-session-id"],
+                "mcp-protocol-version": LEGACY,
+                **TOKEN,
+            }
+            notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            assert http.post(url, json=notified, headers=ok).status_code == 202
+            name = f"app{index}"
+            held = pool.submit(http.post, url, json=call(7, "hold", {"name": name}), headers=ok)
+            for _ in range(3000):  # until it runs (at most 30 s)
+                if name in HELD:
+                    break
+                time.sleep(0.01)
+            answers = _answers(http, url, [(json.dumps(call(7, "echo", {"text": "again"})).encode(), ok)])
+            RELEASED.add(name)
+            first = held.result(timeout=30)
+            answers.append((first.status_code, first.content))
+            answers += _answers(http, url, [(json.dumps(call(7, "echo", {"text": "hello"})).encode(), ok)])
+            seen.append([(status, body.replace(name.encode(), b"APP")) for status, body in answers])
+        _alike(seen)
+        assert seen[0][0][0] == 400 and b"already in use" in seen[0][0][1]
+        assert seen[0][1] == (200, seen[0][1][1]) and b"held APP" in seen[0][1][1]

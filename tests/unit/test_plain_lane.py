@@ -64,6 +64,17 @@ def _server(**options: Any) -> tuple[Server, list[str]]:
     async def count(n: int) -> int:
         return n + 1
 
+    # Carried on after their first wait: resumed more than once, their values (None too) taken at the end.
+    @server.tool()
+    async def count_later(n: int) -> int:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return n * 2
+
+    @server.tool()
+    async def nothing_later() -> None:
+        await asyncio.sleep(0)
+
     @server.tool()
     async def listing(n: int) -> list[Any]:
         return [f"item {i}" for i in range(n)]
@@ -170,6 +181,8 @@ CALLS: list[tuple[str, Any]] = [
     ("shout", {"text": "hi"}),
     ("nap", {"text": "abc"}),
     ("count", {"n": 1}),
+    ("count_later", {"n": 21}),
+    ("nothing_later", {}),
     ("listing", {"n": 2}),
     ("nothing", {}),
     ("refuse", {"text": "that"}),
