@@ -75,6 +75,9 @@ class Serving:
                 # resumes this frame and every caller's up the chain to the task (`run_stdio`'s: three).
                 await asyncio.ensure_future(conn.peer.run())
             finally:
+                # (Done by `run` as it ends, and then nothing here; but a task cancelled before its
+                # first step never ran `run` at all.)
+                await conn.peer.shutdown("the connection closed")
                 self.detach(conn)
                 await transport.close()
 
