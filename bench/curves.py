@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import servers
 from servers import (
     ALL,
     DEFAULT_PEER_VENV,
@@ -73,7 +74,7 @@ def _reps(size: int, quick: bool) -> int:
 async def curve_inflight(cmds: Commands, impl: str, cfg: argparse.Namespace) -> dict[str, Any]:
     cmd = cmds.stdio(impl)
     assert cmd is not None
-    drv = StdioDriver(cmd)
+    drv = StdioDriver(cmd, pinned=True)  # (as the table's stdio leg: `servers.stdio_cpus`)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 60)
@@ -238,7 +239,9 @@ def main() -> None:
     ap.add_argument("--peer-python", type=Path)
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
+    ap.add_argument("--no-pin", action="store_true", help="stdio: leave CPU placement to the scheduler")
     cfg = ap.parse_args()
+    servers.PIN_STDIO = not cfg.no_pin
     cfg.rounds = cfg.rounds or (1 if cfg.quick else 3)
     cfg.impls = cfg.impls.split(",")
     cfg.curve_set = tuple(cfg.curves.split(","))

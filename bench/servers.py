@@ -327,6 +327,27 @@ def _pct(values: list[float], q: float) -> float:
 # --------------------------------------------------------------------------------------------------------
 
 
+PIN_STDIO = True
+"""Whether the stdio calls/s legs (the table's and the in-flight curve's) pin the driver and the server
+to CPUs of their own (`stdio_cpus`); ``--no-pin`` leaves them to the scheduler."""
+
+
+def stdio_cpus() -> tuple[set[int], set[int]] | None:
+    """The driver's CPU and the server's, apart, for the stdio calls/s legs (None: fewer than two CPUs,
+    or ``--no-pin``). Left to the scheduler, one leg found both processes on one core and the next
+    one on two (or moved midway), and a call at one in flight costs about twice as much wall clock
+    across two cores as on one (a wake-up of the other core per hand-over): measured on 2 cores at a
+    real-time priority, mcpbind 32-34k calls/s on one core and 16-17k on two, the floor 35-37k and
+    17-19k. Which placement a leg got decided its share of the floor more than the server did (0.47
+    to 0.91 in four unpinned rounds), and the table's row and the curve's point of the same leg,
+    minutes apart, 7 points apart. Pinned, every server runs on a core of its own, as beside a client
+    busy with its own work, and the shares repeat (0.84-0.98 a round, both procedures)."""
+    if not PIN_STDIO:
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return ({cpus[0]}, {cpus[1]}) if len(cpus) >= 2 else None
+
+
 class StdoutLines:
     """The child's stdout (a socket or a pipe: `StdioDriver.stdout_kind`) read straight into one
     buffer and framed into lines there, each handed to ``on_line`` whole (a view valid during the call
@@ -392,8 +413,12 @@ class StdioDriver:
     """Minimal raw client: newline-delimited JSON-RPC on a subprocess's stdin and stdout (stdout framed
     by `StdoutLines`)."""
 
-    def __init__(self, cmd: list[str], stdout: str = "socket") -> None:
+    def __init__(self, cmd: list[str], stdout: str = "socket", pinned: bool = False) -> None:
         self.cmd = cmd
+        self.cpus = stdio_cpus() if pinned else None
+        """(the driver's CPU, the server's) while this server runs (`stdio_cpus`), or None: where the
+        scheduler puts them."""
+        self._driver_cpus: set[int] | None = None
         self.stdout_kind = stdout
         """What the server's stdout is: "socket" (one end of a Unix socket pair, what a client on libuv
         gives its child: Node's ``child_process``, so the TypeScript SDK's client and the apps on Node,
@@ -418,6 +443,13 @@ class StdioDriver:
         else:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             out, into = ours.detach(), theirs.detach()
+        pin: dict[str, Any] = {}
+        if self.cpus is not None:
+            driver_cpu, server_cpu = self.cpus
+            self._driver_cpus = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, driver_cpu)
+            # Before the exec, so that every thread of the server (Node's, the SDK's) inherits it.
+            pin["preexec_fn"] = lambda: os.sched_setaffinity(0, server_cpu)
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: asyncio.subprocess.SubprocessStreamProtocol(limit=1 << 16, loop=loop),
@@ -427,9 +459,11 @@ class StdioDriver:
                 stderr=asyncio.subprocess.PIPE,
                 env=_clean_env(),
                 cwd=REPO_ROOT,
+                **pin,
             )
         except BaseException:
             os.close(out)
+            self._unpin()
             raise
         finally:
             os.close(into)
@@ -510,7 +544,13 @@ class StdioDriver:
     def peak_rss_kib(self) -> int | None:
         return _vm_hwm_kib(self.proc.pid) if self.proc else None
 
+    def _unpin(self) -> None:
+        if self._driver_cpus is not None:
+            os.sched_setaffinity(0, self._driver_cpus)
+            self._driver_cpus = None
+
     async def close(self) -> None:
+        self._unpin()
         if self.proc is None:
             return
         with contextlib.suppress(Exception):
@@ -776,13 +816,14 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 
 
 async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
-    drv = StdioDriver(cmd)
+    drv = StdioDriver(cmd, pinned=True)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 30)
         await load(drv.echo, cfg.warmup, 16)
         out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
         out["peak_rss_kib"] = drv.peak_rss_kib()
+        out["cpus"] = [sorted(c) for c in drv.cpus] if drv.cpus else None
         return out
     finally:
         await drv.close()
@@ -1132,7 +1173,10 @@ NOTES = """\
   its default would also send the text as `structuredContent`); the 1 MB rows check that every server sent
   the same bytes (their sizes are the "answer bytes" rows).
 - stdio: mcpbind and the floor run on uvloop (mcpbind's default); "stdio on asyncio" runs both on the
-  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop.
+  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop. In the stdio calls/s
+  rows and the in-flight curve, the driver and every server run pinned to a CPU each (`--no-pin`: the
+  scheduler's choice): at one in flight a hand-over within one core costs about half one across two,
+  and where the scheduler put the two processes decided a leg's share of the floor.
 - Cold start (spawn to the first `tools/call` result): the same work for mcpbind and the floor
   beyond the server itself. Both import uvloop and run on a uvloop loop made by `asyncio.Runner` (the
   floor's `uvloop.run`, mcpbind's `run_stdio`), both import the shared `_toolgen`, and both compile
@@ -1401,7 +1445,10 @@ def main() -> None:
     )
     ap.add_argument("--charts", type=Path, default=BENCH_DIR / "charts")
     ap.add_argument("--curve-rounds", type=int, default=3)
+    ap.add_argument("--no-pin", action="store_true", help="stdio legs: leave CPU placement to the scheduler")
     cfg = ap.parse_args()
+    global PIN_STDIO
+    PIN_STDIO = not cfg.no_pin
     q = cfg.quick
     cfg.rounds = cfg.rounds or (1 if q else 5)
     cfg.impls = cfg.impls.split(",")

@@ -112,6 +112,9 @@ class Server(Features, Registrations, Serving):
         self._meta_cache: dict[Any, Any] = {}
         self.lanes: dict[Any, Any] = {}
         """What a plain call of each revision needs, this server's (`plain.Lane`, by `Revision`)."""
+        self.stateless_lane: Any = None
+        """The `plain.Lane` of the revision the last plain call outside a session named (None: none
+        yet): the next one's params are read by it first, and their `_meta` says whether it was right."""
         self._caps: dict[str, Any] | None = None
         self.missing_features: dict[str, str] = {}
         """`missing_feature`'s answers, by method (`dispatch.Gate`): emptied whenever `_caps` is."""

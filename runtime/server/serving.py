@@ -70,8 +70,14 @@ class Serving:
             conn = Connection(self._server, transport)
             self.attach(conn)
             try:
-                await conn.peer.run()
+                # A task of its own: the read loop waits for every request (at one in flight, once per
+                # request), and a task wakes only its own coroutine, where awaited here the wake-up
+                # resumes this frame and every caller's up the chain to the task (`run_stdio`'s: three).
+                await asyncio.ensure_future(conn.peer.run())
             finally:
+                # (Done by `run` as it ends, and then nothing here; but a task cancelled before its
+                # first step never ran `run` at all.)
+                await conn.peer.shutdown("the connection closed")
                 self.detach(conn)
                 await transport.close()
 

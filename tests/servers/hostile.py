@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 from mcpbind.server import Context, Server
 
@@ -22,7 +25,24 @@ parser.add_argument(
 )
 args = parser.parse_args()
 
-server = Server("hostile", "1.0.0", max_concurrency=args.max_concurrency, max_queued=args.max_queued)
+SERVING: list[asyncio.Task[Any] | None] = []
+"""The task serving the connection (`Server.serve`'s, which awaits its read loop's own task): not one
+a request left behind."""
+
+
+@contextlib.asynccontextmanager
+async def serving(server: Server) -> AsyncIterator[None]:
+    SERVING.append(asyncio.current_task())  # (the lifespan is entered by `serve`, in its task)
+    yield None
+
+
+server = Server(
+    "hostile",
+    "1.0.0",
+    max_concurrency=args.max_concurrency,
+    max_queued=args.max_queued,
+    lifespan=serving,
+)
 
 
 @server.tool()
@@ -47,7 +67,7 @@ async def think(ctx: Context) -> str:
 async def census() -> str:
     (conn,) = server.connections
     peer = conn.peer
-    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t not in SERVING]
     return json.dumps(
         {
             "tasks": len(others),

@@ -345,6 +345,37 @@ def test_a_call_that_needs_more_is_not_run(revision: str) -> None:
     assert ran == []
 
 
+def test_a_stateless_call_is_read_by_the_lane_its_meta_names() -> None:
+    """Outside a session, params are read once, by the lane of the revision the last call named; a
+    call whose `_meta` names another version (complete, so that lane reads it) is not run there."""
+    server, ran = _server()
+    revision = revisions.MODERN[-1]
+    assert server.stateless_lane is None
+    conn = Connection(server, _Silent())
+    first = asyncio.run(_now(conn, _event(1, revision, "echo", {"text": "one"})))
+    assert first is not None and b'"one"' in first
+    assert server.stateless_lane is not None and server.stateless_lane.revision.name == revision
+    for version in (revisions.STATEFUL[-1], "1999-01-01", 7):
+        raw = msgspec.json.encode(
+            {
+                "name": "echo",
+                "arguments": {"text": "x"},
+                "_meta": {
+                    revisions.META_VERSION: version,
+                    revisions.META_CAPABILITIES: {},
+                    revisions.META_CLIENT: {"name": "test", "version": "0"},
+                },
+            }
+        )
+        assert answer_now(conn, IncomingRequest(2, "tools/call", msgspec.Raw(raw))) is None
+    assert ran == ["echo"]
+    # The lane kept answers the next call as the general path does.
+    event = _event(3, revision, "echo", {"text": "two"})
+    now = asyncio.run(_now(conn, event))
+    assert now is not None and now == asyncio.run(conn.on_request(event))
+    assert ran == ["echo", "echo", "echo"]
+
+
 def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
     server, ran = _server()
     revision = revisions.MODERN[-1]

@@ -246,3 +246,44 @@ def test_content_helpers_refuse_what_they_cannot_know(tmp_path: Path) -> None:
     odd.write_bytes(b"x")
     with pytest.raises(ValueError, match="cannot be guessed"):
         content.audio(odd)
+
+
+class _Idle:
+    """A transport that never has a message: its reader waits until cancelled."""
+
+    closed = False
+
+    async def read(self) -> bytes | None:
+        await asyncio.Event().wait()
+        return None
+
+    async def write(self, data: bytes) -> None:
+        pass
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("turns", [0, 1, 5])
+def test_serve_cancelled_at_once_or_later_closes_its_connection(turns: int) -> None:
+    """`serve` runs the read loop as a task of its own: cancelled before that task's first step (or
+    after), the connection still ends as the read loop's end ends it, and the transport is closed."""
+    server = Server("cancelled")
+
+    async def main() -> None:
+        transport = _Idle()
+        serving = asyncio.ensure_future(server.serve(transport))
+        for _ in range(100):
+            if server.connections:
+                break
+            await asyncio.sleep(0)
+        (conn,) = server.connections
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        serving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+        assert conn.peer.closed.is_set()
+        assert transport.closed and not server.connections
+
+    run(main())
