@@ -193,9 +193,18 @@ def decoder(tp: type[T]) -> Decoder[T]:
     return dec
 
 
+_decode_of: Final[dict[Any, Any]] = {}
+"""Each type's decoding function (`decoder(tp).decode`), for `decode`: one subscript per message, with
+no `decoder` frame, `.get` call or attribute read on the way (about 600 instructions less a call)."""
+
+
 def decode(data: Data, tp: type[T]) -> T:
     """Decode JSON into a generated type, validating it; raises `ValidationError` naming the path."""
-    return decoder(tp).decode(data)
+    try:
+        read: Callable[[Data], T] = _decode_of[tp]
+    except KeyError:
+        read = _decode_of[tp] = decoder(tp).decode
+    return read(data)
 
 
 def convert(obj: Any, tp: type[T]) -> T:
