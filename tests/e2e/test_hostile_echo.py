@@ -6,6 +6,7 @@ a value as large as the body that brought it. (The 64 characters are `errors.QUO
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,26 @@ def test_stdio_errors_quote_client_values(revision: str) -> None:
         for method, params in asks(name):
             answer = server.request(server.message(method, params))
             assert_quoted(answer["error"]["message"], name)
+        server.ping()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+def test_a_missing_resources_uri_comes_back_clipped_in_its_data(revision: str) -> None:
+    """A resource-not-found error's `data.uri` (-32002 in a session, -32602 in 2026-07-28) carries a
+    URI of a usual size whole, and a megabyte one cut at 1024 characters with its length: the answer
+    is no larger than the URI's first kilobyte (it was the whole megabyte, twice)."""
+    server = StdioServer(revision)
+    try:
+        usual = "file:///nowhere/" + "a" * 900
+        answer = server.request(server.message("resources/read", {"uri": usual}))
+        assert answer["error"]["data"] == {"uri": usual}
+        huge = "file:///" + long_value(1_000_000)
+        answer = server.request(server.message("resources/read", {"uri": huge}))
+        assert answer["error"]["code"] == (-32602 if revision == "2026-07-28" else -32002)
+        assert answer["error"]["data"] == {"uri": f"{huge[:1024]}... ({len(huge)} characters)"}
+        assert len(json.dumps(answer)) < 1500
         server.ping()
     finally:
         server.stop()
