@@ -508,7 +508,9 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
     )
     if modern:
         return _stateless(headers, body, peek, version, request, view)
-    if peek.method == "initialize" and peek.id is not None:
+    if peek.method == "initialize" and peek.id is not None and session_id is None:
+        # (With a session's id, it is that session's message: its session refuses it, as it is
+        # initialized already; or it is not found, 404.)
         return Initialize(body)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)

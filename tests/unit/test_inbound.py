@@ -253,6 +253,9 @@ def test_session_era_routes() -> None:
     init = request(1, "initialize", {"protocolVersion": STATEFUL, "capabilities": {}, "clientInfo": {}})
     route = post(init)
     assert isinstance(route, inbound.Initialize) and json.loads(route.body) == init
+    # With a session's id it is that session's (which refuses it: initialized once), never a new one.
+    route = post(init, mcp_session_id="abc")
+    assert isinstance(route, inbound.SessionMessage) and route.peek.method == "initialize"
     ping = request(7, "ping")
     route = post(ping, mcp_session_id="abc", mcp_protocol_version=STATEFUL)
     assert isinstance(route, inbound.SessionMessage)
