@@ -170,13 +170,9 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
     """`post` of any message but a call decided for its session's revision."""
     security = app.security
     version = route.version
-    # A version this server does not serve is unsupported however well mcpbind knows it (2025-06-18
-    # and later: invalid or unsupported, 400); one it serves but the session did not negotiate is let
-    # through, as the header only SHOULD be the negotiated one.
-    if version is not None and version not in app.server.revisions and session.conn.revision is not None:
-        speaks = ", ".join(app.server.revisions)
-        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {speaks})"
-        await respond(send, 400, error_body(INVALID_REQUEST, why))
+    negotiated = session.conn.revision
+    if version is not None and negotiated is not None and version != negotiated:
+        await respond(send, 400, _other_version(app, route, version, negotiated))
         return
     session.last_seen = time.monotonic()
     peek = route.peek
@@ -209,6 +205,23 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
         await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
     if changes:
         await _save_changed(app, session)  # (changed after its answer went out)
+
+
+def _other_version(app: HttpApp, route: SessionMessage, version: str, negotiated: str) -> bytes:
+    """The refusal (400) of a session's message whose `MCP-Protocol-Version` is not the revision the
+    session negotiated (2025-06-18 on: a version that is invalid or unsupported is 400): one the
+    server does not serve, several (the header sent twice: `inbound.joined`), or another it serves,
+    which would have the message read for one revision and answered for another. With the request's
+    id, as the stateless route refuses a version header."""
+    if "," in version:
+        why = f"MCP-Protocol-Version is sent more than once or names several versions ({quoted(version)})"
+    elif version not in app.server.revisions:
+        speaks = ", ".join(app.server.revisions)
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {speaks})"
+    else:
+        why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
+    peek = route.peek
+    return error_body(INVALID_REQUEST, f"Bad Request: {why}", peek.id if peek.method is not None else None)
 
 
 async def unreadable(app: HttpApp, route: UnreadableAnswer, send: Send, receive: Receive) -> None:
