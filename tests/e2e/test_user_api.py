@@ -115,6 +115,22 @@ def test_a_validators_message_holding_the_whole_value_is_clipped(mode: str) -> N
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_template_variables_annotated_constraints_hold(mode: str) -> None:
+    """`row: Annotated[int, Field(ge=1, le=100)]`: a URI whose variable breaks the constraint names no
+    resource (its Annotated part was dropped: `rows://0` was served, the constraint never checked)."""
+
+    async def body(client: Client) -> None:
+        assert getattr((await client.read_resource("rows://7")).contents[0], "text", None) == "row 7"
+        for uri in ("rows://0", "rows://101", "rows://x"):
+            with pytest.raises(McpError) as missing:
+                await client.read_resource(uri)
+            assert missing.value.code == (-32602 if mode == "2026-07-28" else -32002), uri
+            assert "Resource not found" in missing.value.message
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_resources_of_json_data(mode: str) -> None:
     async def body(client: Client) -> None:
         profile = (await client.read_resource("users://acme/bob/profile")).contents[0]

@@ -89,6 +89,12 @@ def tagged(word: OneWord) -> str:
     return f"Posts tagged #{word}"
 
 
+@server.resource("rows://{row}")
+def row(row: Annotated[int, pydantic.Field(ge=1, le=100)]) -> str:
+    """A template variable constrained with pydantic's Field."""
+    return f"row {row}"
+
+
 @server.tool()
 def find(name: str) -> Item | None:
     return Item(name=name) if name else None
