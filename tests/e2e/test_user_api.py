@@ -115,6 +115,29 @@ def test_a_validators_message_holding_the_whole_value_is_clipped(mode: str) -> N
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_pydantic_constraints_and_validators_in_annotated_hold_without_a_field(mode: str) -> None:
+    """`n: PositiveInt` (`Annotated[int, Gt(0)]`) and `Annotated[str, AfterValidator(fn)]`: checked as
+    pydantic checks them, and described (were read by msgspec, which skips both: -1 and "a b" went
+    through to the function, and the schema said nothing of them)."""
+
+    async def body(client: Client) -> None:
+        tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+        assert tools["step"]["inputSchema"]["properties"]["n"]["exclusiveMinimum"] == 0
+        assert (await client.call_tool("step", {"n": 2, "word": "hop"})).content[0].text == "hop 2"
+        negative = await client.call_tool("step", {"n": -1})
+        assert negative.is_error and "greater than 0" in negative.content[0].text, negative
+        spaced = await client.call_tool("step", {"n": 1, "word": "a b"})
+        assert spaced.is_error and "not one word" in spaced.content[0].text, spaced
+        with pytest.raises(McpError) as refused:
+            await client.get_prompt("steps", {"n": "-3"})
+        assert refused.value.code == -32602 and "greater than 0" in refused.value.message
+        prompt = await client.get_prompt("steps", {"n": "3"})
+        assert getattr(prompt.messages[0].content, "text", None) == "Take 3 steps"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_a_template_variables_annotated_constraints_hold(mode: str) -> None:
     """`row: Annotated[int, Field(ge=1, le=100)]`: a URI whose variable breaks the constraint names no
     resource (its Annotated part was dropped: `rows://0` was served, the constraint never checked)."""

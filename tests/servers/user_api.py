@@ -89,6 +89,17 @@ def tagged(word: OneWord) -> str:
     return f"Posts tagged #{word}"
 
 
+@server.tool()
+def step(n: pydantic.PositiveInt, word: Annotated[str, pydantic.AfterValidator(_one_word)] = "go") -> str:
+    """pydantic's constrained types and a validator in Annotated, with no Field beside them."""
+    return f"{word} {n}"
+
+
+@server.prompt()
+def steps(n: pydantic.PositiveInt) -> str:
+    return f"Take {n} steps"
+
+
 @server.resource("rows://{row}")
 def row(row: Annotated[int, pydantic.Field(ge=1, le=100)]) -> str:
     """A template variable constrained with pydantic's Field."""
