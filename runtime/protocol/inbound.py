@@ -102,6 +102,9 @@ class Listen(Route):
     """GET: the session's stream for messages that belong to no request."""
 
     session_id: str
+    version: str | None = None
+    """Its `MCP-Protocol-Version` (as for every route of a session: checked against the session's
+    revision once the session is found, `version_refusal`)."""
 
 
 class Resume(Route):
@@ -110,6 +113,7 @@ class Resume(Route):
     session_id: str
     stream: str
     after: int
+    version: str | None = None
 
 
 class UnknownEvent(Route):
@@ -119,12 +123,14 @@ class UnknownEvent(Route):
 
     session_id: str
     refusal: Rejection
+    version: str | None = None
 
 
 class Delete(Route):
     """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
 
     session_id: str | None
+    version: str | None = None
 
 
 class Initialize(Route):
@@ -348,15 +354,16 @@ def head(
         session_id = text_of(headers, b"mcp-session-id")
         if session_id is None:
             return _GET_NEEDS_SESSION
+        version = text_of(headers, VERSION_HEADER)
         last = text_of(headers, b"last-event-id")
         if last is None:
-            return Listen(session_id)
+            return Listen(session_id, version)
         named = event_id(last)
         if named is None:
-            return UnknownEvent(session_id, _BAD_EVENT_ID)
-        return Resume(session_id, named[0], named[1])
+            return UnknownEvent(session_id, _BAD_EVENT_ID, version)
+        return Resume(session_id, named[0], named[1], version)
     if method == "DELETE":
-        return Delete(text_of(headers, b"mcp-session-id"))
+        return Delete(text_of(headers, b"mcp-session-id"), text_of(headers, VERSION_HEADER))
     return _METHOD_NOT_ALLOWED
 
 
@@ -539,6 +546,21 @@ def _sessionless(peek: Peek, version: str | None, view: ServerView) -> Rejection
         why = "Header mismatch: MCP-Protocol-Version is required"
         return Rejection(400, error_body(revisions.HEADER_MISMATCH, why, peek.id))
     return _NO_SESSION
+
+
+def version_refusal(version: str, negotiated: str, served: Collection[str], rid: Any = None) -> bytes:
+    """The refusal (400) of a session's request whose `MCP-Protocol-Version` is not the revision the
+    session negotiated (2025-06-18 on: a version that is invalid or unsupported is 400): one the
+    server does not serve, several (the header sent twice: `joined`), or another it serves, which
+    would have the request read for one revision and answered for another. `rid`: the request's id,
+    when its body was read (as the stateless route refuses a version header)."""
+    if "," in version:
+        why = f"MCP-Protocol-Version is sent more than once or names several versions ({quoted(version)})"
+    elif version not in served:
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {', '.join(served)})"
+    else:
+        why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
+    return error_body(INVALID_REQUEST, f"Bad Request: {why}", rid)
 
 
 def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Route | Rejection:

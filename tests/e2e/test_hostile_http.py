@@ -243,7 +243,7 @@ def test_a_sessions_version_header_names_the_revision_it_negotiated(url: str) ->
     """A session's `MCP-Protocol-Version` that is not the revision it negotiated is 400, with the
     request's id: another revision the server serves (it was let through, the message read for one
     revision and answered for another), one it does not serve, and the header on two lines (both
-    were refused with no id)."""
+    were refused with no id). Its GET and DELETE likewise (any version was taken there)."""
     host = url.split("//")[1].split("/")[0]
 
     async def main() -> None:
@@ -277,9 +277,19 @@ def test_a_sessions_version_header_names_the_revision_it_negotiated(url: str) ->
             odd = session.headers(**{"mcp-protocol-version": "2025-03-26"})
             refused = await http.post(url, json=note, headers=odd)
             assert refused.status_code == 400 and "id" not in refused.json(), refused.text
+            for version in ("2025-03-26", "1999-01-01"):
+                odd = session.headers(accept="text/event-stream", **{"mcp-protocol-version": version})
+                listen = await http.get(url, headers=odd)
+                assert listen.status_code == 400 and version in error_of(listen)["message"], listen.text
+                resume = await http.get(url, headers={**odd, "last-event-id": "s-1"})
+                assert resume.status_code == 400 and version in error_of(resume)["message"], resume.text
+                ending = await http.delete(url, headers=odd)
+                assert ending.status_code == 400 and version in error_of(ending)["message"], ending.text
             # Its own revision is served as ever.
             fine = await http.post(url, json=request(30, "ping"), headers=session.headers())
             assert messages_of(fine) == [{"jsonrpc": "2.0", "id": 30, "result": {}}]
+            ended = await http.delete(url, headers=session.headers())
+            assert ended.status_code == 200, ended.text
 
     run(main())
 

@@ -357,7 +357,7 @@ class HttpApp:
 
     @staticmethod
     async def _delete(app: HttpApp, route: inbound.Delete, send: Send, receive: Receive) -> None:
-        await app.table.delete(route.session_id, send)
+        await app.table.delete(route.session_id, send, route.version)
 
 
 async def _unavailable(send: Send, exc: StoreUnavailable) -> None:

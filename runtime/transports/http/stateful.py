@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
-from ...errors import quoted
 from ...protocol import jsonrpc
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
@@ -25,6 +24,7 @@ from ...protocol.inbound import (
     UnknownEvent,
     UnreadableAnswer,
     has_batches,
+    version_refusal,
 )
 from ...server.plain import answer_decided
 from .asgi import (
@@ -172,7 +172,9 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
     version = route.version
     negotiated = session.conn.revision
     if version is not None and negotiated is not None and version != negotiated:
-        await respond(send, 400, _other_version(app, route, version, negotiated))
+        peek = route.peek
+        rid = peek.id if peek.method is not None else None
+        await respond(send, 400, version_refusal(version, negotiated, app.server.revisions, rid))
         return
     session.last_seen = time.monotonic()
     peek = route.peek
@@ -205,23 +207,6 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
         await exchange(app, conn, session, route.body, peek, send, receive, event, prepared)
     if changes:
         await _save_changed(app, session)  # (changed after its answer went out)
-
-
-def _other_version(app: HttpApp, route: SessionMessage, version: str, negotiated: str) -> bytes:
-    """The refusal (400) of a session's message whose `MCP-Protocol-Version` is not the revision the
-    session negotiated (2025-06-18 on: a version that is invalid or unsupported is 400): one the
-    server does not serve, several (the header sent twice: `inbound.joined`), or another it serves,
-    which would have the message read for one revision and answered for another. With the request's
-    id, as the stateless route refuses a version header."""
-    if "," in version:
-        why = f"MCP-Protocol-Version is sent more than once or names several versions ({quoted(version)})"
-    elif version not in app.server.revisions:
-        speaks = ", ".join(app.server.revisions)
-        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {speaks})"
-    else:
-        why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
-    peek = route.peek
-    return error_body(INVALID_REQUEST, f"Bad Request: {why}", peek.id if peek.method is not None else None)
 
 
 async def unreadable(app: HttpApp, route: UnreadableAnswer, send: Send, receive: Receive) -> None:
@@ -520,6 +505,10 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     session = await app.table.get(route.session_id)
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        return
+    version, negotiated = route.version, session.conn.revision
+    if version is not None and negotiated is not None and version != negotiated:
+        await respond(send, 400, version_refusal(version, negotiated, app.server.revisions))
         return
     if isinstance(route, UnknownEvent):
         await respond(send, route.refusal.status, route.refusal.body)
