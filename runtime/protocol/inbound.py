@@ -169,6 +169,7 @@ class Batch(Route):
 
     session_id: str
     body: bytes
+    version: str | None = None
 
 
 class Stateless(Route):
@@ -501,7 +502,7 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         # the message is answered as one with no session, never with 404 for a session it has none of.
         session_id = None
     if isinstance(peek, list):
-        return _NO_BATCHES if session_id is None else Batch(session_id, body)
+        return _NO_BATCHES if session_id is None else Batch(session_id, body, version)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
     modern = (
         peek.typed is not None

@@ -243,7 +243,7 @@ def test_a_sessions_version_header_names_the_revision_it_negotiated(url: str) ->
     """A session's `MCP-Protocol-Version` that is not the revision it negotiated is 400, with the
     request's id: another revision the server serves (it was let through, the message read for one
     revision and answered for another), one it does not serve, and the header on two lines (both
-    were refused with no id). Its GET and DELETE likewise (any version was taken there)."""
+    were refused with no id). Its GET, DELETE and batches likewise (any version was taken there)."""
     host = url.split("//")[1].split("/")[0]
 
     async def main() -> None:
@@ -290,6 +290,14 @@ def test_a_sessions_version_header_names_the_revision_it_negotiated(url: str) ->
             assert messages_of(fine) == [{"jsonrpc": "2.0", "id": 30, "result": {}}]
             ended = await http.delete(url, headers=session.headers())
             assert ended.status_code == 200, ended.text
+            batching = await open_session(http, url, "2025-03-26")  # (no version header in 2025-03-26)
+            batch = [request(40, "ping")]
+            odd = batching.headers(**{"mcp-protocol-version": "2025-06-18"})
+            refused = await http.post(url, json=batch, headers=odd)
+            assert refused.status_code == 400 and "it negotiated 2025-03-26" in error_of(refused)["message"]
+            for headers in (batching.headers(), batching.headers(**{"mcp-protocol-version": "2025-03-26"})):
+                answered = await http.post(url, json=batch, headers=headers)
+                assert messages_of(answered) == [{"jsonrpc": "2.0", "id": 40, "result": {}}], answered.text
 
     run(main())
 

@@ -441,9 +441,13 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
         return
-    if session.conn.revision is None or not has_batches(session.conn.revision):
+    negotiated = session.conn.revision
+    if negotiated is None or not has_batches(negotiated):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
         await respond(send, 400, error_body(INVALID_REQUEST, why))
+        return
+    if route.version is not None and route.version != negotiated:
+        await respond(send, 400, version_refusal(route.version, negotiated, app.server.revisions))
         return
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
