@@ -23,7 +23,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import quoted
+from ..errors import clipped, quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .fields import TEXT, Headers, text_of
 from .headers import Peek, PeekParams
@@ -629,7 +629,7 @@ def _header_mismatch(problem: str, rid: Any) -> Rejection:
 
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
     """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
-    data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
+    data = {"supported": sorted(view.revisions, reverse=True), "requested": clipped(requested)}
     code = revisions.UNSUPPORTED_PROTOCOL_VERSION
     return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
 
