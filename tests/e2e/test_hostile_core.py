@@ -41,6 +41,11 @@ def call(rid: Any, tool: str, **arguments: Any) -> Message:
     }
 
 
+def initialize(rid: Any, revision: str) -> Message:
+    params = {"protocolVersion": revision, "capabilities": {}, "clientInfo": {"name": "x", "version": "0"}}
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
+
+
 def ping(rid: Any) -> Message:
     return {"jsonrpc": "2.0", "id": rid, "method": "ping"}
 
@@ -428,16 +433,7 @@ def test_initialize_in_a_batch_is_refused() -> None:
 
     async def main() -> None:
         async with raw_server(revision="2025-03-26") as client:
-            again = {
-                "jsonrpc": "2.0",
-                "id": "again",
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2024-11-05",
-                    "capabilities": {},
-                    "clientInfo": {"name": "x", "version": "0"},
-                },
-            }
+            again = initialize("again", "2024-11-05")
             client.write([again, ping("beside")])
             answer = await client.expect(lambda m: isinstance(m, list))
             by_id = {m["id"]: m for m in answer}
@@ -459,16 +455,7 @@ def test_a_second_initialize_is_refused_and_the_session_kept() -> None:
 
     async def main() -> None:
         async with raw_server(revision="2025-03-26") as client:
-            again = {
-                "jsonrpc": "2.0",
-                "id": "again",
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2024-11-05",
-                    "capabilities": {},
-                    "clientInfo": {"name": "x", "version": "0"},
-                },
-            }
+            again = initialize("again", "2024-11-05")
             client.write(again)
             refused = await client.answer_to("again")
             assert refused["error"]["code"] == -32600, refused

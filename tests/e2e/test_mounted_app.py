@@ -17,7 +17,46 @@ from starlette.routing import Mount, Route
 from mcpbind.client import Client
 from mcpbind.server import Context, Server
 
-from ..http_support import MODERN, call, error_of, modern, modern_headers, open_session, serve_in_process
+from ..http_support import (
+    MODERN,
+    call,
+    error_of,
+    modern,
+    modern_headers,
+    open_session,
+    recording_lifespan,
+    serve_in_process,
+)
+
+
+def waiting_tool(server: Server, events: list[str]) -> None:
+    """Registers `wait`, a tool that runs until it is cancelled, noting in `events` when it started and
+    when it was cancelled."""
+
+    @server.tool()
+    async def wait() -> str:
+        events.append("tool started")
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            events.append("tool cancelled")
+            raise
+        return "never"
+
+
+async def leave_a_call_running(url: str, events: list[str]) -> None:
+    """A session's call of `wait`, left running once it started: its client leaves (a session's
+    request outlives its connection)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        session = await open_session(http, url, "2025-11-25")
+        calling = asyncio.ensure_future(http.post(url, json=call(2, "wait"), headers=session.headers()))
+        for _ in range(1000):
+            if "tool started" in events:
+                break
+            await asyncio.sleep(0.01)
+        calling.cancel()
+        with contextlib.suppress(BaseException):
+            await calling
 
 
 def test_the_mounting_apps_shutdown_ends_sessions_before_the_lifespan_closes() -> None:
@@ -33,15 +72,7 @@ def test_the_mounting_apps_shutdown_ends_sessions_before_the_lifespan_closes() -
 
     server = Server("mounted", lifespan=lifespan)
 
-    @server.tool()
-    async def wait() -> str:
-        events.append("tool started")
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            events.append("tool cancelled")
-            raise
-        return "never"
+    waiting_tool(server, events)
 
     @contextlib.asynccontextmanager
     async def app_lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,16 +82,7 @@ def test_the_mounting_apps_shutdown_ends_sessions_before_the_lifespan_closes() -
     app = Starlette(routes=[Mount("/", server.http_app())], lifespan=app_lifespan)
 
     async def start_a_call(url: str) -> None:
-        async with httpx.AsyncClient(timeout=30) as http:
-            session = await open_session(http, url, "2025-11-25")
-            calling = asyncio.ensure_future(http.post(url, json=call(2, "wait"), headers=session.headers()))
-            for _ in range(1000):
-                if "tool started" in events:
-                    break
-                await asyncio.sleep(0.01)
-            calling.cancel()  # the client leaves; a session's request outlives its connection
-            with contextlib.suppress(BaseException):
-                await calling
+        await leave_a_call_running(url, events)
 
     with serve_in_process(app) as url:
         asyncio.run(asyncio.wait_for(start_a_call(url), 60))
@@ -114,28 +136,14 @@ def test_a_mounted_endpoint_whose_application_never_enters_the_lifespan_starts_i
     cancelled before the lifespan exits, as under the ASGI lifespan."""
     events: list[str] = []
 
-    @contextlib.asynccontextmanager
-    async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
-        events.append("lifespan enter")
-        await asyncio.sleep(0.2)  # (the first requests all wait for the one start)
-        yield {"db": "open"}
-        events.append("lifespan exit")
-
-    server = Server("unwired", lifespan=lifespan)
+    # (Its start takes a while: the first requests all wait for the one start.)
+    server = Server("unwired", lifespan=recording_lifespan(events, {"db": "open"}, pause=0.2))
 
     @server.tool()
     def db(ctx: Context) -> str:
         return str(ctx.lifespan["db"])
 
-    @server.tool()
-    async def wait() -> str:
-        events.append("tool started")
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            events.append("tool cancelled")
-            raise
-        return "never"
+    waiting_tool(server, events)
 
     app = Starlette(routes=[Mount("/", server.http_app())])  # no lifespan: nothing enters server.running()
 
@@ -145,16 +153,7 @@ def test_a_mounted_endpoint_whose_application_never_enters_the_lifespan_starts_i
             opened = await asyncio.gather(*(stack.enter_async_context(c) for c in clients))
             results = await asyncio.gather(*(c.call_tool("db") for c in opened))
             assert [r.content[0].text for r in results] == ["open"] * 4
-        async with httpx.AsyncClient(timeout=30) as http:
-            session = await open_session(http, url, "2025-11-25")
-            calling = asyncio.ensure_future(http.post(url, json=call(2, "wait"), headers=session.headers()))
-            for _ in range(1000):
-                if "tool started" in events:
-                    break
-                await asyncio.sleep(0.01)
-            calling.cancel()  # the client leaves; a session's request outlives its connection
-            with contextlib.suppress(BaseException):
-                await calling
+        await leave_a_call_running(url, events)
 
     with serve_in_process(app) as url:
         asyncio.run(asyncio.wait_for(use(url), 60))

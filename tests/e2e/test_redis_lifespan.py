@@ -18,7 +18,7 @@ from mcpbind.client import Client
 from mcpbind.server import Context, Server
 from mcpbind.transports.http.redis import RedisConnection, redis_app
 
-from ..http_support import serve_in_process
+from ..http_support import recording_lifespan, serve_in_process
 from ..redis_support import RedisServer
 
 
@@ -35,14 +35,7 @@ def test_the_servers_lifespan_runs_from_startup_to_shutdown(redis_server: RedisS
     since an endpoint with no lifespan event starts it on use, it began with the first request and a
     startup failure went unseen until then)."""
     events: list[str] = []
-
-    @contextlib.asynccontextmanager
-    async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
-        events.append("enter")
-        yield {"db": "open"}
-        events.append("exit")
-
-    server = Server("redis-lifespan", lifespan=lifespan)
+    server = Server("redis-lifespan", lifespan=recording_lifespan(events, {"db": "open"}))
 
     @server.tool()
     def db(ctx: Context) -> str:
@@ -55,9 +48,9 @@ def test_the_servers_lifespan_runs_from_startup_to_shutdown(redis_server: RedisS
             assert (await client.call_tool("db")).content[0].text == "open"
 
     with serve_in_process(app) as url:
-        assert events == ["enter"]  # at startup, before any request
+        assert events == ["lifespan enter"]  # at startup, before any request
         asyncio.run(asyncio.wait_for(use(url), 60))
-    assert events == ["enter", "exit"]
+    assert events == ["lifespan enter", "lifespan exit"]
 
 
 def test_a_lifespan_that_fails_stops_the_startup(redis_server: RedisServer) -> None:
