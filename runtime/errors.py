@@ -19,6 +19,7 @@ __all__ = [
     "RESOURCE_NOT_FOUND",
     "SERVER_BUSY",
     "quoted",
+    "clipped",
 ]
 
 RESOURCE_NOT_FOUND = -32002
@@ -26,6 +27,10 @@ RESOURCE_NOT_FOUND = -32002
 
 QUOTED_LIMIT: Final = 64
 """How many characters of a client's value an error message quotes (`quoted`)."""
+
+CLIPPED_LIMIT: Final = 1024
+"""How many characters of a text an error carries whole (`clipped`): a value of a usual size (a
+resource's URI, a validator's message) is echoed as it is, one as large as a body is not."""
 
 SERVER_BUSY = -32000
 """The server refused a request at once: as many requests as it runs and queues are already in hand
@@ -104,3 +109,11 @@ def quoted(value: object, limit: int = QUOTED_LIMIT) -> str:
     if len(value) <= limit:
         return repr(value)
     return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def clipped(text: str, limit: int = CLIPPED_LIMIT) -> str:
+    """`text` as an error carries it: whole up to `limit` characters, else cut there with its length
+    said (no quotes, unlike `quoted`: for a text that is the error's member, or its message's end)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"

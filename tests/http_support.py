@@ -143,6 +143,20 @@ def serve_in_process(app: Any, lifespan: str = "on") -> Iterator[str]:
         assert not thread.is_alive(), "the in-process server did not stop"
 
 
+def recording_lifespan(events: list[str], state: Any = None, pause: float = 0.0) -> Any:
+    """A server's lifespan (`Server(lifespan=...)`) that notes "lifespan enter" and "lifespan exit" in
+    `events` and yields `state`, `pause` seconds after it entered."""
+
+    @asynccontextmanager
+    async def lifespan(server: Any) -> AsyncIterator[Any]:
+        events.append("lifespan enter")
+        await asyncio.sleep(pause)
+        yield state
+        events.append("lifespan exit")
+
+    return lifespan
+
+
 def load_script(path: str, name: str) -> Any:
     """Import a server script as a module, once (its `if __name__ == "__main__"` part does not run)."""
     if name in sys.modules:

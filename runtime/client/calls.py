@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import McpError, SessionClosed
+from ..errors import McpError, SessionClosed, quoted
 from ..protocol import revisions
 from ..protocol.headers import InvalidHeaderAnnotation, param_headers
 from ..protocol.jsonrpc import INTERNAL_ERROR
@@ -72,7 +72,8 @@ class UnexpectedResult(McpError):
 
     def __init__(self, method: str, result: wire.Unknown) -> None:
         kind = result.get("resultType")
-        super().__init__(f"{method}: the server answered with a {kind!r} result", code=INTERNAL_ERROR)
+        # (The server's value quoted and clipped: a megabyte of it is not carried in the message.)
+        super().__init__(f"{method}: the server answered with a {quoted(kind)} result", code=INTERNAL_ERROR)
         self.result = result
 
 

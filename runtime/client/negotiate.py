@@ -18,7 +18,7 @@ from typing import Any
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import McpError
+from ..errors import McpError, clipped, quoted
 from ..protocol import revisions
 from ..protocol.endpoint import ResultDecoder
 from ..protocol.jsonrpc import INTERNAL_ERROR
@@ -228,11 +228,12 @@ class Negotiation:
         result = await self._request("initialize", params, decode, self.request_timeout, cancel=False)
         chosen = result.protocol_version
         if chosen not in revisions.STATEFUL:
+            # (The server's value quoted and clipped: a megabyte of it is not carried in the error.)
             raise McpError(
-                f"the server chose protocol version {chosen!r}, which this client does not speak "
+                f"the server chose protocol version {quoted(chosen)}, which this client does not speak "
                 f"(it speaks {', '.join(revisions.STATEFUL)} by initialize)",
                 code=INTERNAL_ERROR,
-                data={"requested": revision, "chosen": chosen},
+                data={"requested": revision, "chosen": clipped(chosen)},
             )
         if self.mode not in ("auto", "legacy") and chosen != self.mode:
             raise McpError(

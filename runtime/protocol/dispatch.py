@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import InvalidParams, McpError, MethodNotFound, quoted
+from ..errors import InvalidParams, McpError, MethodNotFound, clipped, quoted
 from ..lazy import resolve_annotations
 from ..methods import RequestMethod
 from . import eras, revisions
@@ -142,7 +142,7 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
             code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
             data={
                 "supported": sorted((r for r in served if revisions.is_modern(r)), reverse=True),
-                "requested": requested,
+                "requested": requested,  # (one the server serves: no longer than its name)
             },
         )
     if requested not in served or not revisions.is_modern(requested):
@@ -151,7 +151,8 @@ def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revi
         raise McpError(
             "Unsupported protocol version",
             code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
-            data={"supported": sorted(served, reverse=True), "requested": requested},
+            # (The version the client sent, clipped: a megabyte long, it is not sent back whole.)
+            data={"supported": sorted(served, reverse=True), "requested": clipped(requested)},
         )
     return revisions.revision(requested)
 

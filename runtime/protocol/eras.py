@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol
 
 from msgspec import UNSET
 
-from ..errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, quoted
+from ..errors import RESOURCE_NOT_FOUND, InvalidParams, McpError, clipped, quoted
 from . import revisions
 from .jsonrpc import INTERNAL_ERROR
 from .revisions import Revision
@@ -132,7 +132,7 @@ class SessionEra(Era):
         return McpError(message, code=INTERNAL_ERROR)
 
     def resource_not_found(self, uri: str) -> McpError:
-        return McpError(f"Resource not found: {quoted(uri)}", code=RESOURCE_NOT_FOUND, data={"uri": uri})
+        return McpError(f"Resource not found: {quoted(uri)}", code=RESOURCE_NOT_FOUND, data=_uri_data(uri))
 
 
 class EnvelopeEra(Era):
@@ -159,7 +159,7 @@ class EnvelopeEra(Era):
         return McpError(message, code=code, data={"requiredCapabilities": required})
 
     def resource_not_found(self, uri: str) -> McpError:
-        return InvalidParams(f"Resource not found: {quoted(uri)}", data={"uri": uri})
+        return InvalidParams(f"Resource not found: {quoted(uri)}", data=_uri_data(uri))
 
     def shape(
         self, method: str, result: dict[str, Any], result_type: Any, server: ResultStamp
@@ -194,3 +194,9 @@ ENVELOPE: Final = EnvelopeEra()
 def of(revision: Revision) -> Era:
     """The era `revision` belongs to."""
     return ENVELOPE if revision.stateless else SESSION
+
+
+def _uri_data(uri: str) -> dict[str, str]:
+    """A resource-not-found error's `data`: the URI asked for, clipped as the message quotes it (a
+    URI of a usual size whole; one a megabyte long is not sent back)."""
+    return {"uri": clipped(uri)}

@@ -23,7 +23,7 @@ import msgspec
 from msgspec import UNSET
 
 from .. import wire
-from ..errors import quoted
+from ..errors import clipped, quoted
 from . import dispatch, eras, jsonrpc, revisions, tasks
 from .fields import TEXT, Headers, text_of
 from .headers import Peek, PeekParams
@@ -102,6 +102,9 @@ class Listen(Route):
     """GET: the session's stream for messages that belong to no request."""
 
     session_id: str
+    version: str | None = None
+    """Its `MCP-Protocol-Version` (as for every route of a session: checked against the session's
+    revision once the session is found, `version_refusal`)."""
 
 
 class Resume(Route):
@@ -110,6 +113,7 @@ class Resume(Route):
     session_id: str
     stream: str
     after: int
+    version: str | None = None
 
 
 class UnknownEvent(Route):
@@ -119,12 +123,14 @@ class UnknownEvent(Route):
 
     session_id: str
     refusal: Rejection
+    version: str | None = None
 
 
 class Delete(Route):
     """DELETE: end the session named (None: no `Mcp-Session-Id` was sent)."""
 
     session_id: str | None
+    version: str | None = None
 
 
 class Initialize(Route):
@@ -163,6 +169,7 @@ class Batch(Route):
 
     session_id: str
     body: bytes
+    version: str | None = None
 
 
 class Stateless(Route):
@@ -348,15 +355,16 @@ def head(
         session_id = text_of(headers, b"mcp-session-id")
         if session_id is None:
             return _GET_NEEDS_SESSION
+        version = text_of(headers, VERSION_HEADER)
         last = text_of(headers, b"last-event-id")
         if last is None:
-            return Listen(session_id)
+            return Listen(session_id, version)
         named = event_id(last)
         if named is None:
-            return UnknownEvent(session_id, _BAD_EVENT_ID)
-        return Resume(session_id, named[0], named[1])
+            return UnknownEvent(session_id, _BAD_EVENT_ID, version)
+        return Resume(session_id, named[0], named[1], version)
     if method == "DELETE":
-        return Delete(text_of(headers, b"mcp-session-id"))
+        return Delete(text_of(headers, b"mcp-session-id"), text_of(headers, VERSION_HEADER))
     return _METHOD_NOT_ALLOWED
 
 
@@ -494,7 +502,7 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
         # the message is answered as one with no session, never with 404 for a session it has none of.
         session_id = None
     if isinstance(peek, list):
-        return _NO_BATCHES if session_id is None else Batch(session_id, body)
+        return _NO_BATCHES if session_id is None else Batch(session_id, body, version)
     # A body decoded in one pass (`ServerView.decode_whole`) is of a stateless revision the server speaks.
     modern = (
         peek.typed is not None
@@ -508,7 +516,9 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
     )
     if modern:
         return _stateless(headers, body, peek, version, request, view)
-    if peek.method == "initialize" and peek.id is not None:
+    if peek.method == "initialize" and peek.id is not None and session_id is None:
+        # (With a session's id, it is that session's message: its session refuses it, as it is
+        # initialized already; or it is not found, 404.)
         return Initialize(body)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
@@ -537,6 +547,21 @@ def _sessionless(peek: Peek, version: str | None, view: ServerView) -> Rejection
         why = "Header mismatch: MCP-Protocol-Version is required"
         return Rejection(400, error_body(revisions.HEADER_MISMATCH, why, peek.id))
     return _NO_SESSION
+
+
+def version_refusal(version: str, negotiated: str, served: Collection[str], rid: Any = None) -> bytes:
+    """The refusal (400) of a session's request whose `MCP-Protocol-Version` is not the revision the
+    session negotiated (2025-06-18 on: a version that is invalid or unsupported is 400): one the
+    server does not serve, several (the header sent twice: `joined`), or another it serves, which
+    would have the request read for one revision and answered for another. `rid`: the request's id,
+    when its body was read (as the stateless route refuses a version header)."""
+    if "," in version:
+        why = f"MCP-Protocol-Version is sent more than once or names several versions ({quoted(version)})"
+    elif version not in served:
+        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {', '.join(served)})"
+    else:
+        why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
+    return error_body(INVALID_REQUEST, f"Bad Request: {why}", rid)
 
 
 def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Route | Rejection:
@@ -604,7 +629,7 @@ def _header_mismatch(problem: str, rid: Any) -> Rejection:
 
 def _unsupported(requested: str, rid: Any, view: ServerView) -> Rejection:
     """A protocol version the server does not speak (or, on the stateless wire, no stateless one)."""
-    data = {"supported": sorted(view.revisions, reverse=True), "requested": requested}
+    data = {"supported": sorted(view.revisions, reverse=True), "requested": clipped(requested)}
     code = revisions.UNSUPPORTED_PROTOCOL_VERSION
     return Rejection(400, error_body(code, "Unsupported protocol version", rid, data))
 

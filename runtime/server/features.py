@@ -19,7 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .. import wire
-from ..errors import InvalidParams, McpError, quoted
+from ..errors import InvalidParams, McpError, clipped, quoted
 from ..methods import RequestMethod
 from ..protocol import eras, revisions
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
@@ -121,6 +121,16 @@ def tool_failure(server: Features, tool: ToolEntry, exc: BaseException) -> dict[
     # What an unexpected exception says may be private (paths, queries, secrets): sent only if asked.
     said = f"{type(exc).__name__}: {exc}" if server.expose_errors else f"Tool {name} failed (internal error)"
     return {"content": [text(said)], "isError": True}
+
+
+def _refused(server: Features, what: str, exc: Exception) -> InvalidParams:
+    """The error for arguments (a prompt's, a template's variables) that a validator of the
+    handler's own refused by raising what is no validation error (a TypeError, a KeyError: pydantic
+    lets them through): -32602, as for a bad argument (it was -32603). What the exception says may be
+    private (as a tool's): sent, clipped, only if the server exposes errors; logged."""
+    log.error("a validator of %s raised %s", what, type(exc).__name__, exc_info=exc)
+    said = f"{type(exc).__name__}: {clipped(str(exc))}" if server.expose_errors else type(exc).__name__
+    return InvalidParams(f"Invalid arguments for {what}: its validator raised {said}")
 
 
 def tool_value(
@@ -376,7 +386,8 @@ class Features:
             try:  # (`1.0` for an int: an integer, as JSON Schema counts)
                 args = numbers.convert(arguments or {}, sig.arguments)
             except msgspec.ValidationError:
-                return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+                why = clipped(str(exc))
+                return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
         kwargs: dict[str, Any] = {}
         if not sig.positional:
             kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
@@ -385,7 +396,8 @@ class Features:
                     for param, adapt in sig.adapters:
                         kwargs[param] = adapt(kwargs[param])
                 except ValueError as exc:  # (pydantic's ValidationError is one)
-                    return {"content": [text(f"Invalid arguments for tool {name}: {exc}")], "isError": True}
+                    why = clipped(str(exc))  # (a validator's own message may hold the whole value)
+                    return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
                 except Exception as exc:
                     # A validator of the tool's own raising what pydantic lets through (a TypeError, a
                     # KeyError): the tool's failure, as if the tool had raised it (was -32603).
@@ -501,6 +513,8 @@ class Features:
                 args = entry.arguments(args)
             except ValueError:  # (text that is no value of the parameter's type: nothing there)
                 raise ctx.era.resource_not_found(uri) from None
+            except Exception as exc:
+                raise _refused(self, f"resource template {entry.template.template}", exc) from None
         if entry.context_param:
             args[entry.context_param] = ctx
         try:
@@ -534,7 +548,9 @@ class Features:
             for param, adapt in prompt.signature.adapters:  # (pydantic's: its `Field`s, its models)
                 kwargs[param] = adapt(kwargs[param])
         except ValueError as exc:  # (msgspec's and pydantic's validation errors are ValueErrors)
-            raise InvalidParams(f"Invalid arguments for prompt {name}: {exc}") from None
+            raise InvalidParams(f"Invalid arguments for prompt {name}: {clipped(str(exc))}") from None
+        except Exception as exc:
+            raise _refused(self, f"prompt {name}", exc) from None
         if prompt.signature.context_param:
             kwargs[prompt.signature.context_param] = ctx
         value = prompt.fn(**kwargs)

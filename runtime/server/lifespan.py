@@ -14,8 +14,9 @@ and the state handlers reach while it runs.
 Every way of serving enters it: `run_stdio`/`serve_stdio`/`serve`, the ASGI lifespan of
 `http_app()` (so `run_http` and uvicorn), `Client.memory`; an application that mounts `http_app()`
 inside another (Starlette does not pass lifespan events to mounted apps) enters `server.running()` in
-its own lifespan. Entries are counted: the lifespan starts on the first and stops after the last, so
-several transports of one process share one state.
+its own lifespan (without that, the endpoint's first request starts it: `hold`). Entries are
+counted: the lifespan starts on the first and stops after the last, so several transports of one
+process share one state.
 """
 
 from __future__ import annotations
@@ -64,6 +65,19 @@ class Lifespan:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_stop: list[weakref.WeakMethod[Callable[[], Awaitable[None]]]] = []
+        self._started_by_use: asyncio.Future[None] | None = None
+        """`hold`'s start, while it holds the lifespan (or is starting it)."""
+        self._holder: asyncio.Task[None] | None = None
+
+    @property
+    def declared(self) -> bool:
+        """The server has a lifespan of its own (`Server(lifespan=...)`)."""
+        return self._factory is not None
+
+    @property
+    def entered(self) -> bool:
+        """Something serving the server has entered the lifespan and not left it."""
+        return self._entries > 0
 
     def _locked(self) -> asyncio.Lock:
         """The lock of the running event loop (a server may be served by one loop after another, as
@@ -138,6 +152,40 @@ class Lifespan:
                 type(exc) if exc is not None else None, exc, exc.__traceback__ if exc else None
             )
 
+    async def hold(self) -> None:
+        """Enter the lifespan until the running event loop's end, for what serves the server with no
+        lifespan event to enter it at (an endpoint mounted in an application that does not enter
+        `running()`: Starlette passes a mounted application no lifespan events; an ASGI server with
+        lifespan events off): its first request starts it, and requests meanwhile wait for that
+        start. A task of its own holds the entry; `asyncio.run` (under every ASGI server that runs
+        on asyncio's own runner: uvicorn, hypercorn) cancels it at the loop's end, and that leaves
+        the lifespan, what serves on it first (`close_on_stop`). `LifespanError` when the lifespan
+        fails to start (the next request tries again)."""
+        loop = asyncio.get_running_loop()
+        started = self._started_by_use
+        if started is None or started.get_loop() is not loop:
+            started = self._started_by_use = loop.create_future()
+            self._holder = loop.create_task(self._hold(started))
+        # (Shielded: a request cancelled while it waits does not cancel the start other requests wait on.)
+        await asyncio.shield(started)
+
+    async def _hold(self, started: asyncio.Future[None]) -> None:
+        try:
+            await self.enter()
+        except BaseException as exc:
+            self._started_by_use = self._holder = None
+            if isinstance(exc, Exception):
+                started.set_exception(exc)
+                return
+            started.cancel()
+            raise
+        started.set_result(None)
+        try:
+            await _forever()
+        finally:
+            self._started_by_use = self._holder = None
+            await asyncio.shield(self.exit())
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Any]:
         state = await self.enter()
@@ -148,3 +196,8 @@ class Lifespan:
             await asyncio.shield(self.exit(exc))
             raise
         await self.exit()
+
+
+async def _forever() -> None:
+    """Wait until cancelled (at the event loop's end, by `asyncio.run`)."""
+    await asyncio.get_running_loop().create_future()

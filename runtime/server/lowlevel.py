@@ -29,7 +29,7 @@ from msgspec import UNSET
 from .. import wire
 from ..aio.interfaces import MessageTransport
 from ..aio.peer import Peer
-from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, quoted
+from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, clipped, quoted
 from ..protocol import revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
@@ -109,7 +109,7 @@ class _HandlerConnection:
             raise McpError(
                 "Unsupported protocol version",
                 code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
-                data={"supported": [self.server.revision], "requested": requested},
+                data={"supported": [self.server.revision], "requested": _echoed(requested)},
             )
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
@@ -162,3 +162,13 @@ class _HandlerConnection:
             log.warning("ignoring %s with invalid params", event.method)
             return
         await fn(params, HandlerContext(None, self.stub))
+
+
+def _echoed(value: Any) -> Any:
+    """A client's value as an error's data carries it back: a text clipped (`clipped`), anything
+    else that is no scalar as its clipped repr (a megabyte of either is not sent back whole)."""
+    if type(value) is str:
+        return clipped(value)
+    if value is None or type(value) in (int, float, bool):
+        return value
+    return clipped(repr(value))

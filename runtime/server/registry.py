@@ -504,6 +504,8 @@ class Server(Features, Registrations, Serving):
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(fn)
+        # With their `Annotated` parts: a template variable's constraints (pydantic's `Field`,
+        # msgspec's `Meta`) are checked when its text is made the parameter's type.
+        return typing.get_type_hints(fn, include_extras=True)
     except Exception:  # hints that do not resolve: no context parameter to find
         return {}

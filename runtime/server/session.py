@@ -20,7 +20,7 @@ import msgspec
 from .. import wire
 from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
 from ..aio.peer import Peer
-from ..errors import MethodNotFound, quoted
+from ..errors import InvalidRequest, MethodNotFound, quoted
 from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
@@ -381,6 +381,11 @@ class Connection:
 
     def _initialize(self, event: IncomingRequest) -> Any:
         """Open the session `initialize` asks for (as `dispatch.handshake` decides), and answer it."""
+        if self.session is not None:
+            # A session is initialized once: another `initialize` would replace what the client
+            # negotiated (its revision, its capabilities) under the requests it has running.
+            why = f"Invalid request: the session is initialized already (revision {self.session.name})"
+            raise InvalidRequest(why)
         opened = dispatch.handshake(event.params, self.server.revisions)
         rev = self.session = opened.revision
         self.client_caps = opened.client_capabilities

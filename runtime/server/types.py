@@ -41,11 +41,21 @@ def is_pydantic(tp: Any) -> bool:
 def by_pydantic(tp: Any) -> bool:
     """`tp` is read by pydantic: a model, a hint over one (`list[Model]`, `Model | None`,
     `dict[str, Model]`...), or a hint annotated with pydantic's `Field` (`Annotated[int,
-    Field(ge=1, description=...)]`), which msgspec can neither describe nor convert (it would drop
-    the field's description and constraints)."""
+    Field(ge=1, description=...)]`) or with what else pydantic reads in `Annotated`: its validators
+    (`AfterValidator(fn)`), its constrained types' constraints (`PositiveInt` is `Annotated[int,
+    Gt(0)]`, of `annotated_types`). msgspec can neither describe nor check these: it would skip them."""
     if sys.modules.get("pydantic") is None:
         return False
-    return is_pydantic(tp) or is_field(tp) or any(by_pydantic(arg) for arg in typing.get_args(tp))
+    return (
+        is_pydantic(tp)
+        or is_field(tp)
+        or type(tp).__module__.partition(".")[0] in _PYDANTIC_METADATA
+        or any(by_pydantic(arg) for arg in typing.get_args(tp))
+    )
+
+
+_PYDANTIC_METADATA: Final = frozenset({"pydantic", "annotated_types"})
+"""The packages whose objects in `Annotated` pydantic reads (and msgspec skips)."""
 
 
 def is_field(value: Any) -> bool:

@@ -41,6 +41,11 @@ def call(rid: Any, tool: str, **arguments: Any) -> Message:
     }
 
 
+def initialize(rid: Any, revision: str) -> Message:
+    params = {"protocolVersion": revision, "capabilities": {}, "clientInfo": {"name": "x", "version": "0"}}
+    return {"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}
+
+
 def ping(rid: Any) -> Message:
     return {"jsonrpc": "2.0", "id": rid, "method": "ping"}
 
@@ -428,16 +433,7 @@ def test_initialize_in_a_batch_is_refused() -> None:
 
     async def main() -> None:
         async with raw_server(revision="2025-03-26") as client:
-            again = {
-                "jsonrpc": "2.0",
-                "id": "again",
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2024-11-05",
-                    "capabilities": {},
-                    "clientInfo": {"name": "x", "version": "0"},
-                },
-            }
+            again = initialize("again", "2024-11-05")
             client.write([again, ping("beside")])
             answer = await client.expect(lambda m: isinstance(m, list))
             by_id = {m["id"]: m for m in answer}
@@ -447,6 +443,30 @@ def test_initialize_in_a_batch_is_refused() -> None:
             assert (await client.expect(lambda m: isinstance(m, list))) == [
                 {"jsonrpc": "2.0", "id": "still", "result": {}}
             ]
+
+    run(main())
+
+
+def test_a_second_initialize_is_refused_and_the_session_kept() -> None:
+    """A session is initialized once. A second `initialize` (alone, not in a batch) was answered: the
+    session negotiated anew, its revision (here 2025-03-26 to 2024-11-05, which has no batches) and
+    its client's capabilities (sampling, here dropped) replaced under it. Now it is -32600 with its
+    id, and the session is as it was."""
+
+    async def main() -> None:
+        async with raw_server(revision="2025-03-26") as client:
+            again = initialize("again", "2024-11-05")
+            client.write(again)
+            refused = await client.answer_to("again")
+            assert refused["error"]["code"] == -32600, refused
+            assert "initialized already (revision 2025-03-26)" in refused["error"]["message"]
+            client.write([ping("still")])  # still 2025-03-26: batches are still taken
+            assert (await client.expect(lambda m: isinstance(m, list))) == [
+                {"jsonrpc": "2.0", "id": "still", "result": {}}
+            ]
+            client.write(call("sample", "think"))  # the client's sampling capability is still its own
+            answer = await client.answer_to("sample", timeout=10)
+            assert "isError" not in answer["result"] and client.sampled == 1, answer
 
     run(main())
 

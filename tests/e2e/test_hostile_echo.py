@@ -6,6 +6,7 @@ a value as large as the body that brought it. (The 64 characters are `errors.QUO
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mcpbind.transports.stdio import StdioClientTransport
 
 from ..http_support import (
     MODERN,
+    SERVERS,
     call,
     error_of,
     messages_of,
@@ -28,7 +30,7 @@ from ..http_support import (
     request,
     serve,
 )
-from ..stdio_support import StdioServer
+from ..stdio_support import LineProcess, StdioServer
 
 TASKS = str(Path(__file__).resolve().parents[1] / "servers" / "tasks.py")
 
@@ -66,6 +68,63 @@ def test_stdio_errors_quote_client_values(revision: str) -> None:
         server.ping()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+def test_a_missing_resources_uri_comes_back_clipped_in_its_data(revision: str) -> None:
+    """A resource-not-found error's `data.uri` (-32002 in a session, -32602 in 2026-07-28) carries a
+    URI of a usual size whole, and a megabyte one cut at 1024 characters with its length: the answer
+    is no larger than the URI's first kilobyte (it was the whole megabyte, twice)."""
+    server = StdioServer(revision)
+    try:
+        usual = "file:///nowhere/" + "a" * 900
+        answer = server.request(server.message("resources/read", {"uri": usual}))
+        assert answer["error"]["data"] == {"uri": usual}
+        huge = "file:///" + long_value(1_000_000)
+        answer = server.request(server.message("resources/read", {"uri": huge}))
+        assert answer["error"]["code"] == (-32602 if revision == "2026-07-28" else -32002)
+        assert answer["error"]["data"] == {"uri": f"{huge[:1024]}... ({len(huge)} characters)"}
+        assert len(json.dumps(answer)) < 1500
+        server.ping()
+    finally:
+        server.stop()
+
+
+def test_an_unsupported_versions_data_carries_it_clipped() -> None:
+    """The -32022 error's `data.requested` (2026-07-28: the version a request named) carries the
+    client's version clipped at 1024 characters with its length, over stdio, over HTTP (its header),
+    and from the schema-exact server (it was the whole value, 100 kB as sent)."""
+    version = long_value(100_000)
+    clipped = f"{version[:1024]}... ({len(version)} characters)"
+    server = StdioServer(MODERN)
+    try:
+        answer = server.request(modern("v1", "tools/list", version=version))
+        assert answer["error"]["data"]["requested"] == clipped and len(json.dumps(answer)) < 1500
+        server.ping()
+    finally:
+        server.stop()
+    lowlevel = LineProcess([sys.executable, str(SERVERS / "lowlevel.py"), MODERN])
+    try:
+        lowlevel.write_lines(
+            [json.dumps(modern("v2", "tools/call", {"name": "named"}, version=version)).encode()]
+        )
+        (answer,) = lowlevel.lines(1)
+        assert answer["error"]["data"]["requested"] == clipped and len(json.dumps(answer)) < 1500
+    finally:
+        lowlevel.close()
+    header = long_value(10_000)
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            message = request(1, "tools/list")  # (no version in its body: the header's is judged)
+            odd = await http.post(
+                url, json=message, headers=modern_headers(message, **{"mcp-protocol-version": header})
+            )
+            assert odd.status_code == 400
+            assert error_of(odd, MODERN)["data"]["requested"] == f"{header[:1024]}... (10000 characters)"
+
+    with serve() as url:
+        asyncio.run(asyncio.wait_for(main(url), 60))
 
 
 def test_http_session_errors_quote_client_values() -> None:

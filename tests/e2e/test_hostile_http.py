@@ -29,11 +29,13 @@ from ..http_support import (
     by_hand,
     call,
     error_of,
+    initialize,
     load_script,
     messages_of,
     modern,
     modern_headers,
     open_session,
+    request,
     serve,
     serve_in_process,
 )
@@ -235,6 +237,91 @@ def test_duplicated_mcp_headers_are_refused(url: str) -> None:
         assert "sent more than once" in refusal["error"]["message"]
     status, answer = raw_post(url, body, [*base, ("Mcp-Param-Region", "a"), ("mcp-param-region", "b")])
     assert status == 400, answer
+
+
+def test_a_sessions_version_header_names_the_revision_it_negotiated(url: str) -> None:
+    """A session's `MCP-Protocol-Version` that is not the revision it negotiated is 400, with the
+    request's id: another revision the server serves (it was let through, the message read for one
+    revision and answered for another), one it does not serve, and the header on two lines (both
+    were refused with no id). Its GET, DELETE and batches likewise (any version was taken there)."""
+    host = url.split("//")[1].split("/")[0]
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-06-18")
+            for rid, version in enumerate(("2025-03-26", "2025-11-25", "1999-01-01"), 10):
+                odd = session.headers(**{"mcp-protocol-version": version})
+                refused = await http.post(url, json=request(rid, "tools/list"), headers=odd)
+                assert refused.status_code == 400, refused.text
+                assert refused.json()["id"] == rid, refused.text
+                error = error_of(refused)
+                assert error["code"] == -32600 and version in error["message"], error
+                if version != "1999-01-01":
+                    assert "it negotiated 2025-06-18" in error["message"], error
+            body = json.dumps(request(20, "tools/list")).encode()
+            fields = [
+                ("Host", host),
+                ("Accept", BOTH),
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("Mcp-Session-Id", session.id),
+            ]
+            for second in ("2025-06-18", "2025-03-26"):
+                twice = [*fields, ("MCP-Protocol-Version", "2025-06-18"), ("MCP-Protocol-Version", second)]
+                status, answer = by_hand(url, twice, body)
+                assert status == 400, answer
+                refusal = json.loads(answer)
+                assert refusal["id"] == 20 and refusal["error"]["code"] == -32600, refusal
+                assert "sent more than once" in refusal["error"]["message"], refusal
+            note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            odd = session.headers(**{"mcp-protocol-version": "2025-03-26"})
+            refused = await http.post(url, json=note, headers=odd)
+            assert refused.status_code == 400 and "id" not in refused.json(), refused.text
+            for version in ("2025-03-26", "1999-01-01"):
+                odd = session.headers(accept="text/event-stream", **{"mcp-protocol-version": version})
+                listen = await http.get(url, headers=odd)
+                assert listen.status_code == 400 and version in error_of(listen)["message"], listen.text
+                resume = await http.get(url, headers={**odd, "last-event-id": "s-1"})
+                assert resume.status_code == 400 and version in error_of(resume)["message"], resume.text
+                ending = await http.delete(url, headers=odd)
+                assert ending.status_code == 400 and version in error_of(ending)["message"], ending.text
+            # Its own revision is served as ever.
+            fine = await http.post(url, json=request(30, "ping"), headers=session.headers())
+            assert messages_of(fine) == [{"jsonrpc": "2.0", "id": 30, "result": {}}]
+            ended = await http.delete(url, headers=session.headers())
+            assert ended.status_code == 200, ended.text
+            batching = await open_session(http, url, "2025-03-26")  # (no version header in 2025-03-26)
+            batch = [request(40, "ping")]
+            odd = batching.headers(**{"mcp-protocol-version": "2025-06-18"})
+            refused = await http.post(url, json=batch, headers=odd)
+            assert refused.status_code == 400 and "it negotiated 2025-03-26" in error_of(refused)["message"]
+            for headers in (batching.headers(), batching.headers(**{"mcp-protocol-version": "2025-03-26"})):
+                answered = await http.post(url, json=batch, headers=headers)
+                assert messages_of(answered) == [{"jsonrpc": "2.0", "id": 40, "result": {}}], answered.text
+
+    run(main())
+
+
+def test_an_initialize_with_a_session_id_is_that_sessions_message(url: str) -> None:
+    """`initialize` carrying a session's id opened a new session beside it (and one with an id no
+    server knows, too). Now it is that session's message: refused as a second initialize (-32600 with
+    its id), no session opened and the session kept (its revision's header still taken); and with a
+    session not found, 404, as any of a session's messages, so that the client starts anew with none."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, "2025-06-18")
+            again = await http.post(url, json=initialize("2025-03-26", rid=9), headers=session.headers())
+            assert "mcp-session-id" not in again.headers, again.headers
+            (answer,) = messages_of(again)
+            assert answer["id"] == 9 and answer["error"]["code"] == -32600, answer
+            still = await http.post(url, json=request(10, "ping"), headers=session.headers())
+            assert messages_of(still) == [{"jsonrpc": "2.0", "id": 10, "result": {}}]
+            unknown = {"accept": BOTH, "mcp-session-id": "no-such-session"}
+            lost = await http.post(url, json=initialize("2025-06-18", rid=11), headers=unknown)
+            assert lost.status_code == 404 and "mcp-session-id" not in lost.headers, lost.text
+
+    run(main())
 
 
 def test_host_and_origin_ignore_case(url: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.client.calls import MAX_INPUT_REQUESTS, MAX_LISTED
+from mcpbind.client.calls import MAX_INPUT_REQUESTS, MAX_LISTED, UnexpectedResult
 from mcpbind.errors import McpError, RequestTimeout
 
 from ..http_support import SERVERS
@@ -249,5 +249,48 @@ def test_pages_without_end_are_bounded(tmp_path: Path) -> None:
             with pytest.raises(McpError, match=f"more than {MAX_LISTED} items"):
                 await client.list_tools()
             await client.ping()
+
+    run(main())
+
+
+@pytest.mark.parametrize("mode", ["auto", REVISION])
+def test_a_server_choosing_a_version_of_its_own_is_quoted_clipped(tmp_path: Path, mode: str) -> None:
+    """A server whose `initialize` answer names a version no revision has, 100 kB long: the client
+    refuses it (it speaks none such) with its error quoting that version cut short with its length,
+    and its `data.chosen` clipped (both carried the whole value: the message, its repr)."""
+    chosen = "v" * 100_000
+    script = tmp_path / "script"
+    script.write_bytes(b"\n")
+
+    async def main() -> None:
+        client = Client.stdio(sys.executable, [SCRIPTED, str(script), chosen], mode=mode)
+        with pytest.raises(McpError) as refused:
+            async with client:
+                pass
+        assert "(100000 characters)" in refused.value.message and len(refused.value.message) < 400
+        assert refused.value.data["chosen"] == f"{chosen[:1024]}... (100000 characters)"
+
+    run(main())
+
+
+def test_a_result_of_a_kind_of_its_own_is_quoted_clipped(tmp_path: Path) -> None:
+    """A 2026-07-28 result whose `resultType` is a kind of the server's own, 100 kB long: the call fails
+    with an error quoting it cut short with its length (it carried the whole value), the result kept."""
+    kind = "k" * 100_000
+    discover = result(
+        b'{"capabilities":{"tools":{}},"supportedVersions":["2026-07-28"],"resultType":"complete",'
+        b'"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"0"}}}'
+    )
+    odd = result(json.dumps({"content": [], "resultType": kind}).encode())
+    script = tmp_path / "script"
+    script.write_bytes(b"\n".join([discover, odd]) + b"\n")
+
+    async def main() -> None:
+        command = [SCRIPTED, str(script), "2026-07-28"]
+        async with Client.stdio(sys.executable, command, mode="2026-07-28", request_timeout=30) as client:
+            with pytest.raises(UnexpectedResult) as unexpected:
+                await client.call_tool("t", {})
+            assert "(100000 characters)" in unexpected.value.message
+            assert len(unexpected.value.message) < 400 and unexpected.value.result["resultType"] == kind
 
     run(main())

@@ -68,6 +68,92 @@ def test_a_models_validator_raising_another_exception_is_the_tools_failure(mode:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_a_validator_raising_another_exception_refuses_a_prompts_or_templates_arguments(mode: str) -> None:
+    """A pydantic validator of a prompt's argument, or of a template variable's type, raising a
+    TypeError: -32602 (invalid params), as a bad argument is (it was -32603, an internal error);
+    what the exception says is the server's own (sent only with `expose_errors`)."""
+
+    async def body(client: Client) -> None:
+        with pytest.raises(McpError) as refused:
+            await client.get_prompt("seat_prompt", {"seat": "13"})
+        assert refused.value.code == -32602
+        said = "Invalid arguments for prompt seat_prompt: its validator raised TypeError"
+        assert refused.value.message == said
+        with pytest.raises(McpError) as refused:
+            await client.read_resource("seats://13")
+        assert refused.value.code == -32602
+        assert "resource template seats://{seat}: its validator raised TypeError" in refused.value.message
+        # A validation error of the validator's own kind is as it was, and a good value is served.
+        with pytest.raises(McpError) as invalid:
+            await client.get_prompt("seat_prompt", {"seat": "0"})
+        assert invalid.value.code == -32602 and "greater than or equal to 1" in invalid.value.message
+        prompt = await client.get_prompt("seat_prompt", {"seat": "12"})
+        assert getattr(prompt.messages[0].content, "text", None) == "Show me seat 12"
+        assert getattr((await client.read_resource("seats://12")).contents[0], "text", None) == "seat 12"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_validators_message_holding_the_whole_value_is_clipped(mode: str) -> None:
+    """A validator that says the whole value it refused (100 kB here): the tool's error result and the
+    prompt's -32602 carry its first kilobyte and its length, not the whole value back."""
+    word = "a " * 50_000
+
+    async def body(client: Client) -> None:
+        failed = await client.call_tool("tag", {"word": word})
+        said = failed.content[0].text
+        assert failed.is_error and "not one word" in said and len(said) < 2_000, said[:200]
+        assert "characters)" in said
+        with pytest.raises(McpError) as refused:
+            await client.get_prompt("tagged", {"word": word})
+        assert refused.value.code == -32602 and "not one word" in refused.value.message
+        assert len(refused.value.message) < 2_000 and "characters)" in refused.value.message
+        assert (await client.call_tool("tag", {"word": "owls"})).content[0].text == "#owls"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pydantic_constraints_and_validators_in_annotated_hold_without_a_field(mode: str) -> None:
+    """`n: PositiveInt` (`Annotated[int, Gt(0)]`) and `Annotated[str, AfterValidator(fn)]`: checked as
+    pydantic checks them, and described (were read by msgspec, which skips both: -1 and "a b" went
+    through to the function, and the schema said nothing of them)."""
+
+    async def body(client: Client) -> None:
+        tools = {t.name: wire.to_builtins(t) for t in await client.list_tools()}
+        assert tools["step"]["inputSchema"]["properties"]["n"]["exclusiveMinimum"] == 0
+        assert (await client.call_tool("step", {"n": 2, "word": "hop"})).content[0].text == "hop 2"
+        negative = await client.call_tool("step", {"n": -1})
+        assert negative.is_error and "greater than 0" in negative.content[0].text, negative
+        spaced = await client.call_tool("step", {"n": 1, "word": "a b"})
+        assert spaced.is_error and "not one word" in spaced.content[0].text, spaced
+        with pytest.raises(McpError) as refused:
+            await client.get_prompt("steps", {"n": "-3"})
+        assert refused.value.code == -32602 and "greater than 0" in refused.value.message
+        prompt = await client.get_prompt("steps", {"n": "3"})
+        assert getattr(prompt.messages[0].content, "text", None) == "Take 3 steps"
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_template_variables_annotated_constraints_hold(mode: str) -> None:
+    """`row: Annotated[int, Field(ge=1, le=100)]`: a URI whose variable breaks the constraint names no
+    resource (its Annotated part was dropped: `rows://0` was served, the constraint never checked)."""
+
+    async def body(client: Client) -> None:
+        assert getattr((await client.read_resource("rows://7")).contents[0], "text", None) == "row 7"
+        for uri in ("rows://0", "rows://101", "rows://x"):
+            with pytest.raises(McpError) as missing:
+                await client.read_resource(uri)
+            assert missing.value.code == (-32602 if mode == "2026-07-28" else -32002), uri
+            assert "Resource not found" in missing.value.message
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_resources_of_json_data(mode: str) -> None:
     async def body(client: Client) -> None:
         profile = (await client.read_resource("users://acme/bob/profile")).contents[0]

@@ -43,6 +43,69 @@ def book(ticket: Ticket) -> str:
     return f"seat {ticket.seat}"
 
 
+def _no_seat_13(seat: int) -> int:
+    if seat == 13:
+        raise TypeError("there is no seat 13")  # (no ValueError: pydantic lets it through)
+    return seat
+
+
+@server.prompt()
+def seat_prompt(seat: Annotated[int, pydantic.Field(ge=1), pydantic.AfterValidator(_no_seat_13)]) -> str:
+    """A prompt whose argument's own validator raises what is no validation error."""
+    return f"Show me seat {seat}"
+
+
+class SeatNumber(pydantic.RootModel[int]):
+    @pydantic.field_validator("root")
+    @classmethod
+    def _seat(cls, seat: int) -> int:
+        return _no_seat_13(seat)
+
+
+@server.resource("seats://{seat}")
+def seat_plan(seat: SeatNumber) -> str:
+    """A template variable whose type's own validator raises what is no validation error."""
+    return f"seat {seat.root}"
+
+
+def _one_word(text: str) -> str:
+    if " " in text:
+        raise ValueError(f"not one word: {text}")  # (the whole value, as validators often say it)
+    return text
+
+
+OneWord = Annotated[str, pydantic.Field(min_length=1), pydantic.AfterValidator(_one_word)]
+
+
+@server.tool()
+def tag(word: OneWord) -> str:
+    """A validator whose message holds the whole value it refused."""
+    return f"#{word}"
+
+
+@server.prompt()
+def tagged(word: OneWord) -> str:
+    """The same validator on a prompt's argument."""
+    return f"Posts tagged #{word}"
+
+
+@server.tool()
+def step(n: pydantic.PositiveInt, word: Annotated[str, pydantic.AfterValidator(_one_word)] = "go") -> str:
+    """pydantic's constrained types and a validator in Annotated, with no Field beside them."""
+    return f"{word} {n}"
+
+
+@server.prompt()
+def steps(n: pydantic.PositiveInt) -> str:
+    return f"Take {n} steps"
+
+
+@server.resource("rows://{row}")
+def row(row: Annotated[int, pydantic.Field(ge=1, le=100)]) -> str:
+    """A template variable constrained with pydantic's Field."""
+    return f"row {row}"
+
+
 @server.tool()
 def find(name: str) -> Item | None:
     return Item(name=name) if name else None

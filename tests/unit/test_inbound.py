@@ -247,6 +247,9 @@ def test_session_era_routes() -> None:
     init = request(1, "initialize", {"protocolVersion": STATEFUL, "capabilities": {}, "clientInfo": {}})
     route = post(init)
     assert isinstance(route, inbound.Initialize) and json.loads(route.body) == init
+    # With a session's id it is that session's (which refuses it: initialized once), never a new one.
+    route = post(init, mcp_session_id="abc")
+    assert isinstance(route, inbound.SessionMessage) and route.peek.method == "initialize"
     ping = request(7, "ping")
     route = post(ping, mcp_session_id="abc", mcp_protocol_version=STATEFUL)
     assert isinstance(route, inbound.SessionMessage)
@@ -263,6 +266,24 @@ def test_session_era_routes() -> None:
     assert isinstance(
         post(ping, mcp_session_id="abc", mcp_protocol_version="1999-01-01"), inbound.SessionMessage
     )
+    # GET and DELETE carry theirs to the session too.
+    version = {b"mcp-protocol-version": b"1999-01-01", b"mcp-session-id": b"abc"}
+    assert inbound.head("GET", {**version, b"accept": b"text/event-stream"}, 1000) == inbound.Listen(
+        "abc", "1999-01-01"
+    )
+    assert inbound.head("DELETE", version, 1000) == inbound.Delete("abc", "1999-01-01")
+
+
+def test_a_sessions_version_header_is_refused_naming_what_is_wrong() -> None:
+    served = ("2025-06-18", "2025-11-25")
+    other = json.loads(inbound.version_refusal("2025-11-25", "2025-06-18", served, 7))
+    assert other["id"] == 7 and other["error"]["code"] == -32600
+    assert "2025-11-25 is not this session's: it negotiated 2025-06-18" in other["error"]["message"]
+    unknown = json.loads(inbound.version_refusal("x" * 1000, "2025-06-18", served))
+    assert "id" not in unknown and "(1000 characters)" in unknown["error"]["message"]
+    assert "this server speaks 2025-06-18, 2025-11-25" in unknown["error"]["message"]
+    twice = json.loads(inbound.version_refusal("2025-06-18, 2025-06-18", "2025-06-18", served, "a"))
+    assert twice["id"] == "a" and "sent more than once" in twice["error"]["message"]
 
 
 def test_a_request_of_neither_era_is_told_what_the_server_speaks() -> None:

@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING, Any
 from ...aio.eager import resume
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
+from ...protocol.jsonrpc import INTERNAL_ERROR
 from ...protocol.media import ACCEPT_CACHE, BOTH
 from ...protocol.request_state import CALLER, PRINCIPAL
+from ...server.lifespan import LifespanError
 from . import stateful
 from .asgi import (
     JSON_TYPE,
@@ -112,6 +114,9 @@ class HttpApp:
         # Sessions and their open streams end when the server stops, however it is run: a mounting
         # application's lifespan (`server.running()`) sends this app no shutdown event of its own.
         server.lifespan.close_on_stop(self.table.shutdown)
+        self._on_use = server.lifespan.declared
+        """The server's lifespan is started by a request (`Lifespan.hold`) when nothing else has: no
+        ASGI lifespan event came, and an application that mounts this one did not enter it."""
         self.stateless = StatelessRoute(server, self.security, self.closing)
         self.reads = BodyReads()
         """The POST bodies being read, each within `security.body_timeout`."""
@@ -147,6 +152,8 @@ class HttpApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._not_http(scope, receive, send)
+            return
+        if self._on_use and not self.server.lifespan.entered and not await self._start_on_use(scope, send):
             return
         path = scope["path"]
         if path != self._path and path.rstrip("/") != self._path:
@@ -272,6 +279,9 @@ class HttpApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "websocket":
+            if self._on_use and not self.server.lifespan.entered:
+                if not await self._start_on_use(scope, send):
+                    return
             # Imported on the first upgrade: a server that only answers POSTs never loads it.
             from ..websocket.asgi import serve_websocket
 
@@ -305,6 +315,7 @@ class HttpApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._on_use = False  # (entered here, and left at the shutdown event)
                 try:
                     await self.server.lifespan.enter()
                 except Exception as exc:  # the server's lifespan failed: the ASGI server says why and stops
@@ -320,11 +331,32 @@ class HttpApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def _start_on_use(self, scope: Scope, send: Send) -> bool:
+        """The server's lifespan, started by this request as nothing started it (`Lifespan.hold`):
+        True to serve the request; False when it failed to start (answered 500, the log says why)."""
+        try:
+            await self.server.lifespan.hold()
+        except LifespanError as exc:
+            log.error("%s", exc, exc_info=exc.__cause__)
+            if scope["type"] == "http":
+                why = "Internal error: the server's lifespan failed to start (its log says why)"
+                await respond(send, 500, error_body(INTERNAL_ERROR, why))
+            else:
+                await send({"type": "websocket.close", "code": 1011})  # (refused before its upgrade)
+            return False
+        log.info(
+            "the lifespan of server %r started with its first request: no ASGI lifespan event reached "
+            "its endpoint (a mounting application may enter `server.running()` in its own lifespan); "
+            "it stops when the event loop ends",
+            self.server.name,
+        )
+        return True
+
     # -- acting on a route --------------------------------------------------------------------------
 
     @staticmethod
     async def _delete(app: HttpApp, route: inbound.Delete, send: Send, receive: Receive) -> None:
-        await app.table.delete(route.session_id, send)
+        await app.table.delete(route.session_id, send, route.version)
 
 
 async def _unavailable(send: Send, exc: StoreUnavailable) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
-from ...protocol.inbound import INVALID_REQUEST
+from ...protocol.inbound import INVALID_REQUEST, version_refusal
 from ...protocol.jsonrpc import RequestId
 from ...protocol.tasks import client_at
 from .asgi import Receive, Send, error_body, respond
@@ -493,9 +493,13 @@ class SessionTable:
         busy = error_body(INVALID_REQUEST, "Too many sessions of this client, all of them in use")
         await respond(send, 503, busy, _RETRY)
 
-    async def delete(self, session_id: str | None, send: Send) -> None:
-        """DELETE: end the session the client names."""
+    async def delete(self, session_id: str | None, send: Send, version: str | None = None) -> None:
+        """DELETE: end the session the client names (`version`: its `MCP-Protocol-Version`)."""
         session = await self.get(session_id) if session_id else None
+        negotiated = None if session is None else session.conn.revision
+        if version is not None and negotiated is not None and version != negotiated:
+            await respond(send, 400, version_refusal(version, negotiated, self.server.revisions))
+            return
         if session is not None:
             self._let_go(session)
             await self.store.delete(session.id)

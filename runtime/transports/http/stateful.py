@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
-from ...errors import quoted
 from ...protocol import jsonrpc
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.headers import Peek
@@ -25,6 +24,7 @@ from ...protocol.inbound import (
     UnknownEvent,
     UnreadableAnswer,
     has_batches,
+    version_refusal,
 )
 from ...server.plain import answer_decided
 from .asgi import (
@@ -178,13 +178,11 @@ async def _post(app: HttpApp, route: SessionMessage, session: Session, send: Sen
     """`post` of any message but a call decided for its session's revision."""
     security = app.security
     version = route.version
-    # A version this server does not serve is unsupported however well mcpbind knows it (2025-06-18
-    # and later: invalid or unsupported, 400); one it serves but the session did not negotiate is let
-    # through, as the header only SHOULD be the negotiated one.
-    if version is not None and version not in app.server.revisions and session.conn.revision is not None:
-        speaks = ", ".join(app.server.revisions)
-        why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {speaks})"
-        await respond(send, 400, error_body(INVALID_REQUEST, why))
+    negotiated = session.conn.revision
+    if version is not None and negotiated is not None and version != negotiated:
+        peek = route.peek
+        rid = peek.id if peek.method is not None else None
+        await respond(send, 400, version_refusal(version, negotiated, app.server.revisions, rid))
         return
     session.last_seen = time.monotonic()
     peek = route.peek
@@ -451,9 +449,13 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
         return
-    if session.conn.revision is None or not has_batches(session.conn.revision):
+    negotiated = session.conn.revision
+    if negotiated is None or not has_batches(negotiated):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
         await respond(send, 400, error_body(INVALID_REQUEST, why))
+        return
+    if route.version is not None and route.version != negotiated:
+        await respond(send, 400, version_refusal(route.version, negotiated, app.server.revisions))
         return
     if session.streams >= app.security.max_streams_per_session:
         await busy(send, None, "too many requests of this session are being answered")
@@ -515,6 +517,10 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     session = await app.table.get(route.session_id)
     if session is None:
         await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        return
+    version, negotiated = route.version, session.conn.revision
+    if version is not None and negotiated is not None and version != negotiated:
+        await respond(send, 400, version_refusal(version, negotiated, app.server.revisions))
         return
     if isinstance(route, UnknownEvent):
         await respond(send, route.refusal.status, route.refusal.body)

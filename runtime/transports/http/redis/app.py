@@ -1,9 +1,10 @@
 """`RedisApp`: an `HttpApp` whose stores live in Redis, with the lifespan that checks Redis at startup,
-runs the notification bus, and closes the connection at shutdown."""
+runs the notification bus and the server's own lifespan, and closes the connection at shutdown."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from ..app import HttpApp
 from ..asgi import Receive, Scope, Send
@@ -12,6 +13,8 @@ from .bus import RedisBus
 from .connection import RedisConnection
 
 __all__ = ["RedisApp"]
+
+log = logging.getLogger("mcpbind.http")
 
 
 class RedisApp:
@@ -44,6 +47,15 @@ class RedisApp:
                 except StoreUnavailable as exc:  # a clear reason, and the server does not start
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                try:
+                    # The server's own lifespan, as `HttpApp`'s ASGI lifespan enters it (this app
+                    # hands that one no lifespan events): what it opens is there for the first request.
+                    await self.app.server.lifespan.enter()
+                except Exception as exc:  # the server's lifespan failed: the ASGI server says why and stops
+                    log.error("%s", exc, exc_info=exc.__cause__)
+                    await self.connection.close()
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 self.start()
                 # Subscribed before the first request: a change made by the first one reaches every worker.
                 try:
@@ -53,7 +65,11 @@ class RedisApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.bus.stop()
-                await self.app.table.shutdown()
+                try:
+                    await self.app.table.shutdown()
+                finally:
+                    # (Its sessions ended first, so that nothing it opened is closed under a handler.)
+                    await self.app.server.lifespan.exit()
                 await self.connection.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
