@@ -271,7 +271,7 @@ def _stateless(server: Server, params: msgspec.Raw) -> Revision | None:
         requested = dispatch.requested_version(params)
     except McpError:
         return None
-    if requested is None or requested not in server.revisions or not revisions.is_modern(requested):
+    if type(requested) is not str or requested not in server.revisions or not revisions.is_modern(requested):
         return None
     return revisions.revision(requested)
 
