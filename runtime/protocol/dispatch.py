@@ -95,7 +95,9 @@ def missing_feature(method: str, offered: Mapping[str, Any]) -> str:
 
 
 class _PeekMeta(msgspec.Struct):
-    version: str | None = msgspec.field(default=None, name=revisions.META_VERSION)
+    # Any JSON value: a version that is not text (a number, an object) is refused as what it is, by
+    # `negotiate`, not taken for a request that names none.
+    version: object = msgspec.field(default=None, name=revisions.META_VERSION)
 
 
 class _PeekParams(msgspec.Struct):
@@ -107,8 +109,9 @@ resolve_annotations(_PeekMeta)
 _peek = msgspec.json.Decoder(resolve_annotations(_PeekParams))
 
 
-def requested_version(params: msgspec.Raw | None) -> str | None:
-    """The protocol version a request's `_meta` names, without decoding the rest of its params."""
+def requested_version(params: msgspec.Raw | None) -> object:
+    """The protocol version a request's `_meta` names (None: none; any JSON value else, text or not),
+    without decoding the rest of its params."""
     if params is None:
         return None
     try:
@@ -120,9 +123,20 @@ def requested_version(params: msgspec.Raw | None) -> str | None:
     return peek.meta.version if peek.meta is not None else None
 
 
-def negotiate(method: str, requested: str | None, served: Sequence[str]) -> Revision | None:
+def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision | None:
     """The revision a request with no session is served in; None for a `ping` that names none (it is
     answered with an empty result)."""
+    if requested is not None and type(requested) is not str:
+        # A version is text: a number or an object names none the server could speak. It is
+        # quoted back as its JSON text (clipped), as `requested` is text in the error's data.
+        raise McpError(
+            "Unsupported protocol version: not text",
+            code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
+            data={
+                "supported": sorted(served, reverse=True),
+                "requested": clipped(msgspec.json.encode(requested).decode()),
+            },
+        )
     if requested is None:
         if method == "ping":
             return None

@@ -87,6 +87,8 @@ class _HandlerConnection:
             serial=frozenset({"initialize"}),
         )
         self.stub = self.rev.type("ServerStub")(_Sender(self.peer))
+        self.initialized = False
+        """An `initialize` was answered with a result: the next one is refused (-32600)."""
 
     def _decode_params(self, spec: Any, raw: msgspec.Raw | None) -> Any:
         if spec.params_type is None or raw is None:
@@ -117,6 +119,11 @@ class _HandlerConnection:
             spec = self.rev.requests.get(event.method)
             if spec is None or "client_to_server" not in spec.directions:
                 raise MethodNotFound(f"Method not found: {quoted(event.method)}")
+            if event.method == "initialize" and self.initialized:
+                # A session is initialized once (as the high-level server rules): another
+                # `initialize` must not reach the handler and renegotiate under running requests.
+                # `initialize` is serial on the peer, so two cannot pass this check together.
+                raise InvalidRequest("Invalid request: the session is initialized already")
             fn = getattr(self.server.handler, spec.handler, None)
             if fn is None:
                 if event.method == "ping":
@@ -137,6 +144,8 @@ class _HandlerConnection:
                 names = ", ".join(t.__name__ for t in spec.result_types)
                 log.error("%s handler returned %s, not %s", event.method, type(result).__name__, names)
                 raise McpError("Internal error", code=INTERNAL_ERROR)
+            if event.method == "initialize":
+                self.initialized = True
             return b'{"jsonrpc":"2.0","id":' + wire.encode(event.id) + b',"result":' + data + b"}"
         except McpError as exc:
             return encode_error(event.id, exc.code, exc.message, exc.data)

@@ -313,7 +313,7 @@ def _stateless(server: Server, params: msgspec.Raw) -> tuple[Lane | None, Any]:
         requested = dispatch.requested_version(params)
     except McpError:
         return None, None
-    if requested is None or requested not in server.revisions or not revisions.is_modern(requested):
+    if type(requested) is not str or requested not in server.revisions or not revisions.is_modern(requested):
         return None, None
     found = server.lanes.get(revision := revisions.revision(requested))
     if found is None:

@@ -294,7 +294,7 @@ class Connection:
             prepared = None if channel is None else channel.prepared
             if rev is None:
                 if prepared is not None:
-                    requested: str | None = prepared.revision
+                    requested: object = prepared.revision
                 else:
                     requested = dispatch.requested_version(event.params)
                 chosen = dispatch.negotiate(method, requested, server.revisions)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
-from mcpbind.errors import InternalError, MethodNotFound
+from mcpbind.errors import InternalError, InvalidRequest, MethodNotFound
 from mcpbind.transports.stdio import StdioClientTransport
 
 from ..schema_check import Recorder
@@ -62,6 +62,25 @@ def test_notification_handler_that_asks_the_client() -> None:
                     break
                 await asyncio.sleep(0.02)
             assert seen == "file:///a file:///b"
+            assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
+
+    run(main())
+
+
+def test_a_second_initialize_is_refused_and_the_handler_not_called() -> None:
+    """A session is initialized once, as the high-level server rules: a second `initialize` is -32600
+    and never reaches the handler (which would answer it and renegotiate); the session serves on."""
+
+    async def main() -> None:
+        transport = StdioClientTransport(sys.executable, [SERVER, "2025-06-18"], stderr="capture")
+        async with Client(transport, mode="2025-06-18") as client:
+            again = {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "again", "version": "1"},
+            }
+            with pytest.raises(InvalidRequest, match="initialized already"):
+                await client.request("initialize", again, timeout=20)
             assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
 
     run(main())

@@ -26,33 +26,57 @@ def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 60))
 
 
-def connected_clients(port: int) -> int:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"INFO clients\r\n")
-        data = b""
-        while b"connected_clients:" not in data or not data.endswith(b"\r\n"):
-            data += sock.recv(65536)
-    line = next(x for x in data.decode().splitlines() if x.startswith("connected_clients:"))
-    return int(line.partition(":")[2]) - 1  # not this one
+class ClientCount:
+    """Counts the clients of a redis-server other than itself, on one connection held open from the
+    first reading to the last: a probe connecting anew each time could be counted while its previous
+    connection was still closing on the server."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.data = b""
+
+    def __call__(self) -> int:
+        self.sock.sendall(b"CLIENT LIST\r\n")
+        while b"\r\n" not in self.data:
+            self.data += self.sock.recv(65536)
+        header, _, self.data = self.data.partition(b"\r\n")
+        assert header.startswith(b"$"), header
+        size = int(header[1:]) + 2  # the listing and its CRLF
+        while len(self.data) < size:
+            self.data += self.sock.recv(65536)
+        listing, self.data = self.data[: size - 2], self.data[size:]
+        return len(listing.decode().splitlines()) - 1  # not this one
+
+    def close(self) -> None:
+        self.sock.close()
 
 
-def test_concurrent_commands_on_one_connection_each_get_their_own_reply(redis_server: RedisServer) -> None:
-    async def main() -> None:
-        prefix = f"t{secrets.token_hex(4)}:"
-        connection = RedisConnection(redis_server.url, prefix=prefix)
-        before = connected_clients(redis_server.port)
-        await asyncio.gather(
-            *(connection.command("SET", f"{prefix}{i}", f"v{i}", "EX", 60) for i in range(300))
-        )
-        values = await asyncio.gather(
-            *(connection.command("GETEX", f"{prefix}{i}", "EX", 60) for i in range(300))
-        )
-        assert values == [f"v{i}".encode() for i in range(300)]
-        assert await connection.command("GETEX", f"{prefix}missing", "EX", 60) is None
-        assert connected_clients(redis_server.port) == before + 1  # 600 commands, one connection
-        await connection.close()
+def test_concurrent_commands_on_one_connection_each_get_their_own_reply() -> None:
+    # A redis-server of its own: the shared one's count moves with the other tests' connections.
+    store = RedisServer()
+    store.start()
+    count = ClientCount(store.port)
+    try:
 
-    run(main())
+        async def main() -> None:
+            prefix = f"t{secrets.token_hex(4)}:"
+            connection = RedisConnection(store.url, prefix=prefix)
+            assert count() == 0
+            await asyncio.gather(
+                *(connection.command("SET", f"{prefix}{i}", f"v{i}", "EX", 60) for i in range(300))
+            )
+            values = await asyncio.gather(
+                *(connection.command("GETEX", f"{prefix}{i}", "EX", 60) for i in range(300))
+            )
+            assert values == [f"v{i}".encode() for i in range(300)]
+            assert await connection.command("GETEX", f"{prefix}missing", "EX", 60) is None
+            assert count() == 1  # 600 commands, one connection
+            await connection.close()
+
+        run(main())
+    finally:
+        count.close()
+        store.close()
 
 
 def test_an_error_reply_fails_its_caller_alone_and_the_order_is_kept(redis_server: RedisServer) -> None:
@@ -159,7 +183,11 @@ def test_a_connection_redis_dropped_unnoticed_is_replaced_and_the_command_sent_a
             store.start()
             await connection.command("SET", "k", "again")
             assert await connection.command("GETEX", "k", "EX", 60) == b"again"
-            assert connected_clients(store.port) == 1
+            count = ClientCount(store.port)
+            try:
+                assert count() == 1  # the new connection alone: the dead one is gone
+            finally:
+                count.close()
             await connection.close()
 
         run(main())

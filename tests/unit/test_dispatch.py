@@ -216,6 +216,33 @@ def test_the_requested_version_is_read_off_meta_alone() -> None:
     assert caught.value.code == PARSE_ERROR
 
 
+def test_a_version_that_is_not_text_is_refused_as_such() -> None:
+    """A number or an object where `_meta` names the version was taken for no version at all (-32602,
+    "no protocol version"); it is a version the server cannot speak: -32022, quoted as JSON text."""
+    for value, quoted_back in [
+        (20260728, "20260728"),
+        ({"v": 1}, '{"v":1}'),
+        (True, "true"),
+    ]:
+        requested = dispatch.requested_version(_raw({"_meta": {revisions.META_VERSION: value}}))
+        assert requested == value
+        with pytest.raises(McpError) as caught:
+            dispatch.negotiate("tools/list", requested, revisions.ALL)
+        assert caught.value.code == revisions.UNSUPPORTED_PROTOCOL_VERSION
+        assert "not text" in caught.value.message
+        assert caught.value.data == {
+            "supported": sorted(revisions.ALL, reverse=True),
+            "requested": quoted_back,
+        }
+        error = {"code": caught.value.code, "message": caught.value.message, "data": caught.value.data}
+        msgspec.convert(error, revisions.module(MODERN).UnsupportedProtocolVersionErrorError)
+    # A ping that names a version that is not text is refused too (one that names none is answered).
+    with pytest.raises(McpError):
+        dispatch.negotiate("ping", 5, revisions.ALL)
+    # A null version is none: the general refusal (or, for a ping, the empty result).
+    assert dispatch.requested_version(_raw({"_meta": {revisions.META_VERSION: None}})) is None
+
+
 def test_the_decision_needs_no_event_loop() -> None:
     """The protocol core's decision modules never import asyncio (checked in a fresh interpreter)."""
     code = (
