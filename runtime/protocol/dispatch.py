@@ -34,6 +34,7 @@ __all__ = [
     "decide",
     "handshake",
     "negotiate",
+    "requested_text",
     "requested_version",
     "missing_feature",
     "unparsable",
@@ -123,6 +124,15 @@ def requested_version(params: msgspec.Raw | None) -> object:
     return peek.meta.version if peek.meta is not None else None
 
 
+def requested_text(requested: object) -> str:
+    """A version a client named (any JSON value) as -32022's `data.requested` carries it, a string
+    in the schema: text clipped, anything else its JSON text, clipped (a megabyte of either is not
+    sent back whole). Both servers, this one and the schema-exact one, answer with it."""
+    if type(requested) is str:
+        return clipped(requested)
+    return clipped(msgspec.json.encode(requested).decode())
+
+
 def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision | None:
     """The revision a request with no session is served in; None for a `ping` that names none (it is
     answered with an empty result)."""
@@ -134,7 +144,7 @@ def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision
             code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
             data={
                 "supported": sorted(served, reverse=True),
-                "requested": clipped(msgspec.json.encode(requested).decode()),
+                "requested": requested_text(requested),
             },
         )
     if requested is None:
@@ -166,7 +176,7 @@ def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision
             "Unsupported protocol version",
             code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
             # (The version the client sent, clipped: a megabyte long, it is not sent back whole.)
-            data={"supported": sorted(served, reverse=True), "requested": clipped(requested)},
+            data={"supported": sorted(served, reverse=True), "requested": requested_text(requested)},
         )
     return revisions.revision(requested)
 

@@ -24,13 +24,13 @@ from types import ModuleType
 from typing import Any
 
 import msgspec
-from msgspec import UNSET
 
 from .. import wire
 from ..aio.interfaces import MessageTransport
 from ..aio.peer import Peer
-from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, clipped, quoted
+from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, quoted
 from ..protocol import revisions
+from ..protocol.dispatch import requested_text, requested_version
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, RequestId, encode_error, encode_result
 
@@ -100,18 +100,20 @@ class _HandlerConnection:
         except msgspec.ValidationError as exc:
             raise InvalidParams(f"Invalid params: {exc}") from None
 
-    def _check_version(self, params: Any) -> None:
+    def _check_version(self, raw: msgspec.Raw | None) -> None:
+        """A stateless revision's request names its version in `_meta`, judged before its params are
+        decoded (as the high-level server judges it): a version that is no text is -32022 with its
+        JSON text, as a version the server does not speak, not the decoder's -32602 on a string."""
         if not self.rev.stateless:
             return
-        meta = getattr(params, "meta", UNSET)
-        requested = meta.get(revisions.META_VERSION) if isinstance(meta, dict) else None
+        requested = requested_version(raw)
         if requested != self.server.revision:
             if requested is None:
                 raise InvalidRequest(f"requests must carry `_meta.{revisions.META_VERSION}`")
             raise McpError(
                 "Unsupported protocol version",
                 code=revisions.UNSUPPORTED_PROTOCOL_VERSION,
-                data={"supported": [self.server.revision], "requested": _echoed(requested)},
+                data={"supported": [self.server.revision], "requested": requested_text(requested)},
             )
 
     async def on_request(self, event: IncomingRequest) -> bytes | None:
@@ -129,8 +131,8 @@ class _HandlerConnection:
                 if event.method == "ping":
                     return encode_result(event.id, {})
                 raise MethodNotFound(f"Method not found: {quoted(event.method)}")
+            self._check_version(event.params)
             params = self._decode_params(spec, event.params)
-            self._check_version(params)
             result = await fn(params, HandlerContext(event.id, self.stub))
             data = wire.encode(result)
             try:
@@ -171,13 +173,3 @@ class _HandlerConnection:
             log.warning("ignoring %s with invalid params", event.method)
             return
         await fn(params, HandlerContext(None, self.stub))
-
-
-def _echoed(value: Any) -> Any:
-    """A client's value as an error's data carries it back: a text clipped (`clipped`), anything
-    else that is no scalar as its clipped repr (a megabyte of either is not sent back whole)."""
-    if type(value) is str:
-        return clipped(value)
-    if value is None or type(value) in (int, float, bool):
-        return value
-    return clipped(repr(value))

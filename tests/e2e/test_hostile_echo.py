@@ -184,3 +184,26 @@ def test_unknown_task_ids_are_quoted() -> None:
             assert_quoted(missing.value.message, task_id)
 
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+@pytest.mark.parametrize("version", [20260728, 2026.5, True, ["2026-07-28"]])
+def test_a_version_that_is_no_text_comes_back_as_its_json_text_from_either_server(version: Any) -> None:
+    """`data.requested` is a string in the schema: a version that is a number, a boolean or a list
+    comes back as its JSON text, from the high-level server and the schema-exact one alike (the
+    schema-exact server sent a number or a boolean back as it came)."""
+    message = modern("v1", "tools/call", {"name": "named"})
+    message["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = version
+    expected = json.dumps(version, separators=(",", ":"))
+    server = StdioServer(MODERN)
+    try:
+        answer = server.request(message)
+        assert answer["error"]["code"] == -32022 and answer["error"]["data"]["requested"] == expected
+    finally:
+        server.stop()
+    lowlevel = LineProcess([sys.executable, str(SERVERS / "lowlevel.py"), MODERN])
+    try:
+        lowlevel.write_lines([json.dumps(message).encode()])
+        (answer,) = lowlevel.lines(1)
+        assert answer["error"]["code"] == -32022 and answer["error"]["data"]["requested"] == expected
+    finally:
+        lowlevel.close()
