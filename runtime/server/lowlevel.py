@@ -109,7 +109,9 @@ class _HandlerConnection:
         requested = requested_version(raw)
         if requested != self.server.revision:
             if requested is None:
-                raise InvalidRequest(f"requests must carry `_meta.{revisions.META_VERSION}`")
+                # The 2026-07-28 spec: a request missing a required `_meta` field is malformed and
+                # MUST be rejected with -32602 (Invalid params).
+                raise InvalidParams(f"Invalid params: requests must carry `_meta.{revisions.META_VERSION}`")
             raise McpError(
                 "Unsupported protocol version",
                 code=revisions.UNSUPPORTED_PROTOCOL_VERSION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from mcpbind.client import Client
 from mcpbind.errors import InternalError, InvalidRequest, MethodNotFound
 from mcpbind.transports.stdio import StdioClientTransport
 
+from ..http_support import MODERN
 from ..schema_check import Recorder
+from ..stdio_support import LineProcess, StdioServer
 
 SERVER = str(Path(__file__).resolve().parents[1] / "servers" / "lowlevel.py")
 
@@ -84,3 +87,24 @@ def test_a_second_initialize_is_refused_and_the_handler_not_called() -> None:
             assert (await client.call_tool("echo", {"text": "after"})).content[0].text == "after"
 
     run(main())
+
+
+def test_a_stateless_request_with_no_version_is_invalid_params_as_from_the_high_level_server() -> None:
+    """The 2026-07-28 spec: a request missing a required `_meta` field (its protocol version) is
+    malformed and MUST be rejected with -32602. The schema-exact server said -32600 for one with no
+    params at all (`server/discover`), where the high-level server says -32602."""
+    bare = {"jsonrpc": "2.0", "id": 1, "method": "server/discover"}
+    no_version = {**bare, "id": 2, "params": {"_meta": {"io.modelcontextprotocol/clientCapabilities": {}}}}
+    lowlevel = LineProcess([sys.executable, SERVER, MODERN])
+    try:
+        lowlevel.write_lines([json.dumps(bare).encode(), json.dumps(no_version).encode()])
+        answers = lowlevel.lines(2)
+    finally:
+        lowlevel.close()
+    high = StdioServer(MODERN)
+    try:
+        answers += [high.request(bare), high.request(no_version)]
+    finally:
+        high.stop()
+    assert [a["error"]["code"] for a in answers] == [-32602] * 4, answers
+    assert all("protocolVersion" in a["error"]["message"] for a in answers), answers
