@@ -9,6 +9,7 @@ number, integer, boolean, enums, and lists of enum values).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import typing
 from collections.abc import Callable
@@ -158,7 +159,37 @@ def converter(tp: Any) -> Callable[[Any], Any]:
     if by_pydantic(tp):
         adapted: Callable[[Any], Any] = _adapter(tp).validate_python
         return adapted
+    members = _pydantic_members(tp)
+    if members:
+        # A dataclass, TypedDict or Struct some of whose members pydantic reads (`Annotated[int,
+        # Field(ge=1)]`): msgspec would skip their constraints, so each is validated by pydantic
+        # first (its own hint: pydantic adapts no `typing.TypedDict` before Python 3.12, nor a
+        # Struct), then the whole converted by msgspec, which checks the rest (its `Meta` too).
+        checks = {name: _adapter(hint).validate_python for name, hint in members.items()}
+        return lambda data: _convert(_checked(data, checks), tp)
     return lambda data: _convert(data, tp)
+
+
+def _pydantic_members(tp: Any) -> dict[str, Any]:
+    """The members of a class of members (a dataclass, TypedDict or msgspec Struct) whose hints
+    pydantic reads, by the name each has in JSON data; none for any other type."""
+    if sys.modules.get("pydantic") is None or not isinstance(tp, type):
+        return {}
+    if issubclass(tp, msgspec.Struct):
+        hints = [(f.encode_name, f.type) for f in msgspec.structs.fields(tp)]
+    elif dataclasses.is_dataclass(tp) or typing.is_typeddict(tp):
+        hints = list(typing.get_type_hints(tp, include_extras=True).items())
+    else:
+        return {}
+    return {name: hint for name, hint in hints if by_pydantic(hint)}
+
+
+def _checked(data: Any, checks: dict[str, Callable[[Any], Any]]) -> Any:
+    """`data` (JSON data) with each member `checks` names validated, and taken as validated (a
+    validator may change a value)."""
+    if not isinstance(data, dict):
+        return data  # (msgspec refuses what is no object)
+    return {name: checks[name](value) if name in checks else value for name, value in data.items()}
 
 
 def _convert(data: Any, tp: Any) -> Any:
@@ -178,7 +209,11 @@ def form_schema(tp: Any) -> dict[str, Any]:
         raise TypeError(f"an elicitation form is an object: {tp!r} is not one")
     properties: dict[str, Any] = {}
     required = set(schema.get("required", ()))
+    members = _pydantic_members(tp)
     for name, prop in schema.get("properties", {}).items():
+        if name in members:
+            # (msgspec's schema of a member pydantic reads lacks its constraints: pydantic's has them.)
+            prop = {**prop, **schema_of(members[name])}
         flat = _flat(prop, defs)
         if flat is None:
             raise TypeError(

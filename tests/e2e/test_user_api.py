@@ -293,6 +293,44 @@ def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_an_elicitation_forms_member_constraints_hold(mode: str) -> None:
+    """A form type's members annotated with pydantic's `Field` (a dataclass's, a TypedDict's) are
+    held to its constraints, as msgspec's `Meta` holds: an answer outside them reaches no handler
+    (msgspec converted the form and skipped pydantic's constraints); the form shows them."""
+    forms: list[Any] = []
+    answers = [
+        {"seats": 3, "nights": 2},
+        {"name": "Ada"},
+        {"seats": 0},  # pydantic's ge=1
+        {"seats": 2, "nights": 0},  # msgspec's ge=1
+        {"seats": 2},
+        {"name": "A"},  # pydantic's min_length=2
+    ]
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        forms.append(params["requestedSchema"])
+        return {"action": "accept", "content": answers[len(forms) - 1]}
+
+    async def body(client: Client) -> None:
+        assert (await client.call_tool("reserve")).content[0].text == "3 seats, 2 nights, for Ada"
+        for _ in range(3):
+            try:
+                result = await client.call_tool("reserve")
+            except McpError as exc:
+                assert "does not fill the form" in exc.message, exc.message
+            else:
+                assert result.is_error and "does not fill the form" in result.content[0].text
+                assert "seats," not in result.content[0].text
+
+    with_client(mode, body, elicitation=elicitation)
+    assert len(forms) == 6
+    seats = forms[0]["properties"]["seats"]
+    assert (seats["minimum"], seats["maximum"], seats["description"]) == (1, 8, "How many seats")
+    assert forms[0]["properties"]["nights"]["minimum"] == 1
+    assert forms[1]["properties"]["name"]["minLength"] == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_template_variables_of_the_parameter_types(mode: str) -> None:
     async def body(client: Client) -> None:
         line = (await client.read_resource("orders://7/lines/2")).contents[0]

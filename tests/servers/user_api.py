@@ -3,8 +3,10 @@ from other Python MCP servers (tests/e2e/test_user_api.py runs it over stdio).""
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, TypedDict
 
+import msgspec
 import pydantic
 
 from mcpbind.generated import latest as mcp
@@ -151,6 +153,27 @@ async def confirm(ctx: Context) -> str:
     """Asks the user to confirm, with no form to fill."""
     answer = await ctx.elicit("Go ahead?")
     return f"{answer.action} with {answer.content}" if answer.content else answer.action
+
+
+@dataclasses.dataclass
+class Booking:
+    """An elicitation form whose members carry pydantic's constraints and msgspec's."""
+
+    seats: Annotated[int, pydantic.Field(ge=1, le=8, description="How many seats")]
+    nights: Annotated[int, msgspec.Meta(ge=1)] = 1
+
+
+class Guest(TypedDict):
+    name: Annotated[str, pydantic.Field(min_length=2)]
+
+
+@server.tool()
+async def reserve(ctx: Context) -> str:
+    """Asks for a booking, then a guest's name: what comes back holds to the forms' constraints."""
+    booking = await ctx.elicit("How many?", Booking)
+    guest = await ctx.elicit("Who?", Guest)
+    assert booking.content is not None and guest.content is not None
+    return f"{booking.content.seats} seats, {booking.content.nights} nights, for {guest.content['name']}"
 
 
 @server.tool()
