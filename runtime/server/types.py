@@ -9,7 +9,6 @@ number, integer, boolean, enums, and lists of enum values).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import typing
 from collections.abc import Callable
@@ -175,6 +174,8 @@ def _pydantic_members(tp: Any) -> dict[str, Any]:
     pydantic reads, by the name each has in JSON data; none for any other type."""
     if sys.modules.get("pydantic") is None or not isinstance(tp, type):
         return {}
+    import dataclasses  # (on use, pydantic imported: a server that never needs it does not load it)
+
     if issubclass(tp, msgspec.Struct):
         hints = [(f.encode_name, f.type) for f in msgspec.structs.fields(tp)]
     elif dataclasses.is_dataclass(tp) or typing.is_typeddict(tp):
