@@ -359,7 +359,7 @@ class Server(Features, Registrations, Serving):
             prompt_name = name or fn.__name__
             if prompt_name in self._prompts:
                 raise ValueError(f"a prompt named {prompt_name!r} is registered already")
-            sig = inspect_function(fn, Context, name=prompt_name, results=False)
+            sig = inspect_function(fn, Context, name=prompt_name, results=False, texts=True)
             required = set(sig.input_schema.get("required", []))
             arguments = [
                 drop_none(

@@ -21,7 +21,15 @@ import msgspec
 
 from .types import by_pydantic, converter, is_field, is_generated, is_pydantic, schema_of, to_plain
 
-__all__ = ["Signature", "inspect_function", "declared", "is_whole_result", "type_hints", "uri_arguments"]
+__all__ = [
+    "Signature",
+    "inspect_function",
+    "declared",
+    "from_text",
+    "is_whole_result",
+    "type_hints",
+    "uri_arguments",
+]
 
 _TEXTUAL = (str, type(None), inspect.Signature.empty)
 
@@ -53,10 +61,11 @@ class Signature(msgspec.Struct, frozen=True):
 
 
 def inspect_function(
-    fn: Callable[..., Any], context_type: type, *, name: str, results: bool = True
+    fn: Callable[..., Any], context_type: type, *, name: str, results: bool = True, texts: bool = False
 ) -> Signature:
     """`results`: the return annotation makes an output schema (a tool's); a prompt's says nothing
-    the wire needs (its messages are built whatever it says), so it is not read."""
+    the wire needs (its messages are built whatever it says), so it is not read. `texts`: every
+    argument arrives as text (a prompt's): one pydantic reads is taken from it (`from_text`)."""
     sig = inspect.signature(fn)
     hints = type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
@@ -90,12 +99,12 @@ def inspect_function(
         if by_pydantic(hint):
             # Kept as JSON data by the Struct, validated by pydantic, its schema pydantic's: a model,
             # or a hint over one (`list[Model]`, `Model | None`).
-            adapters.append((param.name, converter(hint)))
+            adapters.append((param.name, from_text(converter(hint)) if texts else converter(hint)))
             foreign[param.name] = schema_of(hint)
             if default is not inspect.Parameter.empty and "default" not in foreign[param.name]:
                 with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
                     foreign[param.name]["default"] = to_plain(default)
-            hint = dict[str, Any] if is_pydantic(hint) else Any
+            hint = dict[str, Any] if is_pydantic(hint) and not texts else Any
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
         if default is inspect.Parameter.empty:
@@ -151,6 +160,35 @@ def inspect_function(
         positional=positional,
         check_output=None if output_schema is None else converter(output_type),
     )
+
+
+def from_text(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert` (JSON data to a type pydantic reads) for an argument that arrives as text (a
+    prompt's: the spec's arguments are strings). The text itself is validated first (a `RootModel[str]`,
+    a constrained string, a number pydantic reads from text), then, when that fails, the JSON it
+    holds (a model from `{"name": "x"}`, a list from `[1, 2]`), as FastMCP reads a prompt's arguments
+    too; but in the other order, so that a string type keeps a text that happens to be JSON (`"x"`
+    with its quotes) as it came. Both failing, the error said is the JSON's where the text holds an
+    object or an array (what a model was meant to get), else the text's."""
+
+    def read(value: Any) -> Any:
+        if type(value) is not str:
+            return convert(value)
+        try:
+            return convert(value)
+        except ValueError as exc:  # (msgspec's and pydantic's validation errors are ValueErrors)
+            try:
+                data = msgspec.json.decode(value)
+            except msgspec.DecodeError:
+                raise exc from None
+            if not isinstance(data, dict | list):
+                try:
+                    return convert(data)
+                except ValueError:
+                    raise exc from None
+            return convert(data)
+
+    return read
 
 
 def declared(sig: Signature, schema: dict[str, Any], name: str) -> Signature:

@@ -293,6 +293,34 @@ def test_elicitation_with_no_form_is_a_confirmation(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_prompt_arguments_of_a_string_rooted_model_and_of_a_model_as_json_text(mode: str) -> None:
+    """Prompt arguments are text: a `RootModel` of a constrained string validates the text itself,
+    and a model is read from the JSON text it is given (both were refused for every value, read as
+    objects); a text outside the constraint, or JSON that is no such model, is -32602."""
+
+    def text(result: Any) -> Any:
+        return getattr(result.messages[0].content, "text", None)
+
+    async def body(client: Client) -> None:
+        assert text(await client.get_prompt("trip", {"origin": "LHR"})) == "From LHR"
+        luggage = json.dumps({"name": "bags", "count": 2})
+        got = await client.get_prompt("trip", {"origin": "CDG", "luggage": luggage})
+        assert text(got) == "From CDG with 2 bags"
+        # (A text the type refuses is read as JSON too: a JSON string is its text.)
+        assert text(await client.get_prompt("trip", {"origin": '"ORY"'})) == "From ORY"
+        for arguments, said in [
+            ({"origin": "lhr"}, "should match pattern"),
+            ({"origin": "LHR", "luggage": '{"count": 2}'}, "name"),
+            ({"origin": "LHR", "luggage": "bags"}, "valid dictionary"),
+        ]:
+            with pytest.raises(McpError) as refused:
+                await client.get_prompt("trip", arguments)
+            assert refused.value.code == -32602 and said in refused.value.message, refused.value.message
+
+    with_client(mode, body)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_an_elicitation_forms_member_constraints_hold(mode: str) -> None:
     """A form type's members annotated with pydantic's `Field` (a dataclass's, a TypedDict's) are
     held to its constraints, as msgspec's `Meta` holds: an answer outside them reaches no handler

@@ -102,6 +102,16 @@ def steps(n: pydantic.PositiveInt) -> str:
     return f"Take {n} steps"
 
 
+class Airport(pydantic.RootModel[Annotated[str, pydantic.StringConstraints(pattern=r"^[A-Z]{3}$")]]):
+    """A string-rooted model, constrained."""
+
+
+@server.prompt()
+def trip(origin: Airport, luggage: Item | None = None) -> str:
+    """Prompt arguments (text) of a string-rooted model, and of a model given as its JSON text."""
+    return f"From {origin.root}" + (f" with {luggage.count} {luggage.name}" if luggage else "")
+
+
 @server.resource("rows://{row}")
 def row(row: Annotated[int, pydantic.Field(ge=1, le=100)]) -> str:
     """A template variable constrained with pydantic's Field."""
