@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 
 import httpx
@@ -196,3 +197,56 @@ def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> Non
     with serve_in_process(app) as url:
         asyncio.run(asyncio.wait_for(use(url), 60))
     assert attempts == [0, 1]
+
+
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+def test_a_request_that_comes_while_the_lifespan_starts_on_use_waits_for_it(kind: str) -> None:
+    """A mounted endpoint's first request starts the lifespan (`Lifespan.hold`); a second request that
+    comes while that start still runs waits for it too. It was served at once, before the lifespan's
+    state existed (the lifespan counted as entered from the start of its entry, not its end): its
+    handler failed with `LifespanNotRunning`, answered as an internal error."""
+    starting = threading.Event()
+    release = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[str]:
+        starting.set()
+        for _ in range(3000):  # until the test releases it (at most 30 s)
+            if release.is_set():
+                break
+            await asyncio.sleep(0.01)
+        yield "open"
+
+    server = Server("slow-start", lifespan=lifespan)
+
+    @server.tool()
+    def db(ctx: Context) -> str:
+        return str(ctx.lifespan)
+
+    app = Starlette(routes=[Mount("/", server.http_app())])
+    message = modern(1, "tools/call", {"name": "db", "arguments": {}})
+
+    async def second(url: str) -> str:
+        if kind == "http":
+            async with httpx.AsyncClient(timeout=30) as http:
+                answer = await http.post(url, json=message, headers=modern_headers(message))
+                assert answer.status_code == 200, answer.text
+                return str(answer.json()["result"]["content"][0]["text"])
+        async with Client.websocket(url.replace("http://", "ws://"), mode=MODERN) as client:
+            result = await client.call_tool("db")
+            return str(result.content[0].text)
+
+    async def use(url: str) -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            first = asyncio.ensure_future(http.post(url, json=message, headers=modern_headers(message)))
+            assert await asyncio.to_thread(starting.wait, 30)  # the first request's start runs
+            later = asyncio.ensure_future(second(url))
+            await asyncio.sleep(0.5)  # (the second request in flight while the start still runs)
+            release.set()
+            answered = await first
+            assert answered.status_code == 200, answered.text
+            assert answered.json()["result"]["content"][0]["text"] == "open"
+            assert await later == "open"
+
+    with serve_in_process(app) as url:
+        asyncio.run(asyncio.wait_for(use(url), 60))
