@@ -11,6 +11,7 @@ and its peer). Every answer (status and body) must be the same on all three.
 from __future__ import annotations
 
 import asyncio
+import base64
 import decimal
 import json
 import time
@@ -377,3 +378,31 @@ def test_a_sessions_call_is_admitted_alike_on_the_short_way_and_the_general_rout
         _alike(seen)
         assert seen[0][0][0] == 400 and b"already in use" in seen[0][0][1]
         assert seen[0][1] == (200, seen[0][1][1]) and b"held APP" in seen[0][1][1]
+
+
+def test_a_tool_named_as_an_encoded_header_value_is_called_by_its_name_encoded() -> None:
+    """A tool whose name is itself of the form `=?base64?...?=`: an `Mcp-Name` sent as that text is
+    decoded (to "echo" here), and does not match the body. The short way looked the header's text up as
+    it came, found the tool (from its second call, once its headers were checked) and answered it,
+    where the general route refuses the mismatch; the name sent encoded is answered on both."""
+    tricky = "=?base64?ZWNobw==?="  # ("echo", encoded)
+    apps = _apps()
+    for app in apps:
+
+        @app.server.tool(name=tricky)
+        def named(text: str) -> str:
+            return f"tricky {text}"
+
+    message = modern(1, "tools/call", {"name": tricky, "arguments": {"text": "x"}})
+    literal = {**modern_headers(message), "content-type": "application/json", **TOKEN}
+    encoded = {**literal, "mcp-name": "=?base64?" + base64.b64encode(tricky.encode()).decode() + "?="}
+    sent = [(json.dumps(message).encode(), headers) for headers in (literal, encoded, literal, literal)]
+    with ExitStack() as stack, httpx.Client(timeout=30) as http:
+        urls = [stack.enter_context(serve_in_process(app)) for app in apps]
+        seen = [_answers(http, url, sent) for url in urls]
+    short = seen[0]
+    for index, (a, b, c) in enumerate(zip(*seen, strict=True)):
+        assert a == b == c, (index, a, b, c)
+    assert short[1][0] == 200 and b"tricky x" in short[1][1]
+    assert [status for status, _ in short] == [400, 200, 400, 400]
+    assert b"Header mismatch" in short[3][1]
