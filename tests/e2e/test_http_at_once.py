@@ -406,3 +406,24 @@ def test_a_tool_named_as_an_encoded_header_value_is_called_by_its_name_encoded()
     assert short[1][0] == 200 and b"tricky x" in short[1][1]
     assert [status for status, _ in short] == [400, 200, 400, 400]
     assert b"Header mismatch" in short[3][1]
+
+
+def test_versions_a_client_makes_up_are_not_kept() -> None:
+    """A session's request is decided in one pass by the decoder of the revision its header names,
+    found once per version (`StatelessRoute.decide_session`). Every version a client named was kept,
+    those the server does not speak too (as "none"): one entry per value made up, without bound.
+    Only the versions the server speaks are kept now; the answers are what they were."""
+    app = _server().http_app()
+    with serve_in_process(app) as url, httpx.Client(timeout=30) as http:
+        opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH})
+        sid = opened.headers["mcp-session-id"]
+        base = {"accept": BOTH, "content-type": "application/json", "mcp-session-id": sid}
+        body = json.dumps(call(1, "echo", {"text": "x"})).encode()
+        answers = []
+        for index in range(300):
+            answer = http.post(url, content=body, headers={**base, "mcp-protocol-version": f"1999-{index}"})
+            answers.append((answer.status_code, b"Unsupported MCP-Protocol-Version" in answer.content))
+        kept = http.post(url, content=body, headers={**base, "mcp-protocol-version": LEGACY})
+    assert answers == [(400, True)] * 300
+    assert kept.status_code == 200 and b'"x"' in kept.content
+    assert set(app.stateless.session_decoders) <= {LEGACY}

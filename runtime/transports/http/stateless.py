@@ -80,7 +80,8 @@ class StatelessRoute:
         """The registration of a tool by name (the registry's own `dict.get`)."""
         self.session_decoders: dict[str, tuple[Callable[[bytes], Any], Revision] | None] = {}
         """One-pass decoders of a session revision's requests, with that revision (`decide_session`);
-        None for other versions."""
+        None for the stateless versions the server speaks (those alone: a version the client made up is
+        not kept)."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
         self.direct_revisions: dict[str, Revision] = {}
@@ -357,7 +358,8 @@ class StatelessRoute:
                 # msgspec's strict decoder alone, not `wire.decoder`: where it fails (an open union's
                 # unknown member, say) the general route reads the params, liberally where they allow.
                 found = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode, rev
-        self.session_decoders[version] = found
+        if version in self.server.revisions:  # (not a value the client made up: those are not kept)
+            self.session_decoders[version] = found
         return found
 
     def direct_revision(self, version: str) -> Revision:
