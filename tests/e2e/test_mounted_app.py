@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -163,6 +164,18 @@ def test_a_mounted_endpoint_whose_application_never_enters_the_lifespan_starts_i
     assert events == ["lifespan enter", "tool started", "tool cancelled", "lifespan exit"]
 
 
+def _lifespan_reader(name: str, lifespan: Any) -> Starlette:
+    """A server of `lifespan` whose tool `db` says its state, mounted in an application that never
+    enters the lifespan (its endpoint's first request starts it)."""
+    server = Server(name, lifespan=lifespan)
+
+    @server.tool()
+    def db(ctx: Context) -> str:
+        return str(ctx.lifespan)
+
+    return Starlette(routes=[Mount("/", server.http_app())])
+
+
 def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> None:
     """The lifespan a mounted endpoint's first request starts fails: that request gets 500 with a
     JSON-RPC error (the log says why), and the next request starts it."""
@@ -175,13 +188,7 @@ def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> Non
             raise ConnectionError("the database is not up yet")
         yield "up"
 
-    server = Server("flaky", lifespan=lifespan)
-
-    @server.tool()
-    def db(ctx: Context) -> str:
-        return str(ctx.lifespan)
-
-    app = Starlette(routes=[Mount("/", server.http_app())])
+    app = _lifespan_reader("flaky", lifespan)
 
     async def use(url: str) -> None:
         async with httpx.AsyncClient(timeout=30) as http:
@@ -217,13 +224,7 @@ def test_a_request_that_comes_while_the_lifespan_starts_on_use_waits_for_it(kind
             await asyncio.sleep(0.01)
         yield "open"
 
-    server = Server("slow-start", lifespan=lifespan)
-
-    @server.tool()
-    def db(ctx: Context) -> str:
-        return str(ctx.lifespan)
-
-    app = Starlette(routes=[Mount("/", server.http_app())])
+    app = _lifespan_reader("slow-start", lifespan)
     message = modern(1, "tools/call", {"name": "db", "arguments": {}})
 
     async def second(url: str) -> str:
