@@ -28,6 +28,7 @@ from mcpbind.transports.http import HttpApp, HttpSecurity
 
 from ..http_support import (
     BOTH,
+    MODERN,
     call,
     initialize,
     modern,
@@ -427,3 +428,43 @@ def test_versions_a_client_makes_up_are_not_kept() -> None:
     assert answers == [(400, True)] * 300
     assert kept.status_code == 200 and b'"x"' in kept.content
     assert set(app.stateless.session_decoders) <= {LEGACY}
+
+
+def test_hostile_stateless_bodies_are_answered_alike() -> None:
+    """Bodies no client library writes, for a call the short way would take (its tool answered in one
+    step): repeated keys, trailing bytes, a batch, ids of every JSON type, `_meta` missing, not an
+    object or naming another version, request state or input responses present but empty. Each sent
+    twice (a tool's second call is read into its Struct), answered alike on the three apps."""
+    meta = json.dumps(modern(0, "tools/call")["params"]["_meta"])
+    params = '"name":"echo","arguments":{"text":"hello"},"_meta":' + meta
+
+    def body(inner: str, rid: str = "1") -> bytes:
+        return ('{"jsonrpc":"2.0","id":' + rid + ',"method":"tools/call","params":{' + inner + "}}").encode()
+
+    other = '{"name":"add","arguments":{"a":1,"b":2},"_meta":' + meta + "}"
+    bodies = [
+        body(params),
+        body(params) + b" x",  # trailing bytes
+        body(params) + b" \n",  # trailing whitespace
+        b"[" + body(params) + b"]",
+        body('"name":"add",' + params),  # the name twice: the body's is the last
+        body(params + ',"name":"add"'),
+        body(params)[:-1] + b',"params":' + other.encode() + b"}",  # params twice
+        body(params)[:-1] + b',"method":"tools/list"}',
+        body(params)[:-1] + b',"id":2}',
+        body(params + ',"_meta":{}'),
+        body('"name":"echo","arguments":{"text":"hello"}'),  # no `_meta`
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":5'),
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":null'),
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":' + meta.replace(MODERN, LEGACY)),
+        body(params + ',"requestState":""'),
+        body(params + ',"inputResponses":{}'),
+        body(params + ',"requestState":null'),
+        body(params.replace('"echo"', '"ech\\u006f"')),  # the name escaped
+        *(body(params, rid) for rid in ("null", "1.5", "1.0", "true", "1e3", "{}", str(2**64), '"\\ud800"')),
+        body(params, '"' + "i" * (1024 * 1024) + '"'),  # a 1 MB id
+    ]
+    headers = {**modern_headers(call(1, "echo")), "content-type": "application/json", **TOKEN}
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = [_answers(http, url, [(sent, headers) for sent in bodies for _ in range(2)]) for url in urls]
+    _alike(seen)
