@@ -76,8 +76,10 @@ class Lifespan:
 
     @property
     def entered(self) -> bool:
-        """Something serving the server has entered the lifespan and not left it."""
-        return self._entries > 0
+        """Something serving the server has entered the lifespan and not left it: its start has ended
+        (counted from the start's end, not its beginning: a request that comes while the start runs
+        is not served yet, it waits for the start, `hold`)."""
+        return self._entries > 0 and (self._started or self._factory is None)
 
     def _locked(self) -> asyncio.Lock:
         """The lock of the running event loop (a server may be served by one loop after another, as

@@ -11,6 +11,7 @@ and its peer). Every answer (status and body) must be the same on all three.
 from __future__ import annotations
 
 import asyncio
+import base64
 import decimal
 import json
 import time
@@ -27,6 +28,7 @@ from mcpbind.transports.http import HttpApp, HttpSecurity
 
 from ..http_support import (
     BOTH,
+    MODERN,
     call,
     initialize,
     modern,
@@ -377,3 +379,92 @@ def test_a_sessions_call_is_admitted_alike_on_the_short_way_and_the_general_rout
         _alike(seen)
         assert seen[0][0][0] == 400 and b"already in use" in seen[0][0][1]
         assert seen[0][1] == (200, seen[0][1][1]) and b"held APP" in seen[0][1][1]
+
+
+def test_a_tool_named_as_an_encoded_header_value_is_called_by_its_name_encoded() -> None:
+    """A tool whose name is itself of the form `=?base64?...?=`: an `Mcp-Name` sent as that text is
+    decoded (to "echo" here), and does not match the body. The short way looked the header's text up as
+    it came, found the tool (from its second call, once its headers were checked) and answered it,
+    where the general route refuses the mismatch; the name sent encoded is answered on both."""
+    tricky = "=?base64?ZWNobw==?="  # ("echo", encoded)
+    apps = _apps()
+    for app in apps:
+
+        @app.server.tool(name=tricky)
+        def named(text: str) -> str:
+            return f"tricky {text}"
+
+    message = modern(1, "tools/call", {"name": tricky, "arguments": {"text": "x"}})
+    literal = {**modern_headers(message), "content-type": "application/json", **TOKEN}
+    encoded = {**literal, "mcp-name": "=?base64?" + base64.b64encode(tricky.encode()).decode() + "?="}
+    sent = [(json.dumps(message).encode(), headers) for headers in (literal, encoded, literal, literal)]
+    with ExitStack() as stack, httpx.Client(timeout=30) as http:
+        urls = [stack.enter_context(serve_in_process(app)) for app in apps]
+        seen = [_answers(http, url, sent) for url in urls]
+    short = seen[0]
+    for index, (a, b, c) in enumerate(zip(*seen, strict=True)):
+        assert a == b == c, (index, a, b, c)
+    assert short[1][0] == 200 and b"tricky x" in short[1][1]
+    assert [status for status, _ in short] == [400, 200, 400, 400]
+    assert b"Header mismatch" in short[3][1]
+
+
+def test_versions_a_client_makes_up_are_not_kept() -> None:
+    """A session's request is decided in one pass by the decoder of the revision its header names,
+    found once per version (`StatelessRoute.decide_session`). Every version a client named was kept,
+    those the server does not speak too (as "none"): one entry per value made up, without bound.
+    Only the versions the server speaks are kept now; the answers are what they were."""
+    app = _server().http_app()
+    with serve_in_process(app) as url, httpx.Client(timeout=30) as http:
+        opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH})
+        sid = opened.headers["mcp-session-id"]
+        base = {"accept": BOTH, "content-type": "application/json", "mcp-session-id": sid}
+        body = json.dumps(call(1, "echo", {"text": "x"})).encode()
+        answers = []
+        for index in range(300):
+            answer = http.post(url, content=body, headers={**base, "mcp-protocol-version": f"1999-{index}"})
+            answers.append((answer.status_code, b"Unsupported MCP-Protocol-Version" in answer.content))
+        kept = http.post(url, content=body, headers={**base, "mcp-protocol-version": LEGACY})
+    assert answers == [(400, True)] * 300
+    assert kept.status_code == 200 and b'"x"' in kept.content
+    assert set(app.stateless.session_decoders) <= {LEGACY}
+
+
+def test_hostile_stateless_bodies_are_answered_alike() -> None:
+    """Bodies no client library writes, for a call the short way would take (its tool answered in one
+    step): repeated keys, trailing bytes, a batch, ids of every JSON type, `_meta` missing, not an
+    object or naming another version, request state or input responses present but empty. Each sent
+    twice (a tool's second call is read into its Struct), answered alike on the three apps."""
+    meta = json.dumps(modern(0, "tools/call")["params"]["_meta"])
+    params = '"name":"echo","arguments":{"text":"hello"},"_meta":' + meta
+
+    def body(inner: str, rid: str = "1") -> bytes:
+        return ('{"jsonrpc":"2.0","id":' + rid + ',"method":"tools/call","params":{' + inner + "}}").encode()
+
+    other = '{"name":"add","arguments":{"a":1,"b":2},"_meta":' + meta + "}"
+    bodies = [
+        body(params),
+        body(params) + b" x",  # trailing bytes
+        body(params) + b" \n",  # trailing whitespace
+        b"[" + body(params) + b"]",
+        body('"name":"add",' + params),  # the name twice: the body's is the last
+        body(params + ',"name":"add"'),
+        body(params)[:-1] + b',"params":' + other.encode() + b"}",  # params twice
+        body(params)[:-1] + b',"method":"tools/list"}',
+        body(params)[:-1] + b',"id":2}',
+        body(params + ',"_meta":{}'),
+        body('"name":"echo","arguments":{"text":"hello"}'),  # no `_meta`
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":5'),
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":null'),
+        body('"name":"echo","arguments":{"text":"hello"},"_meta":' + meta.replace(MODERN, LEGACY)),
+        body(params + ',"requestState":""'),
+        body(params + ',"inputResponses":{}'),
+        body(params + ',"requestState":null'),
+        body(params.replace('"echo"', '"ech\\u006f"')),  # the name escaped
+        *(body(params, rid) for rid in ("null", "1.5", "1.0", "true", "1e3", "{}", str(2**64), '"\\ud800"')),
+        body(params, '"' + "i" * (1024 * 1024) + '"'),  # a 1 MB id
+    ]
+    headers = {**modern_headers(call(1, "echo")), "content-type": "application/json", **TOKEN}
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = [_answers(http, url, [(sent, headers) for sent in bodies for _ in range(2)]) for url in urls]
+    _alike(seen)

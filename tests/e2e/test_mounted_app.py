@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -162,6 +164,18 @@ def test_a_mounted_endpoint_whose_application_never_enters_the_lifespan_starts_i
     assert events == ["lifespan enter", "tool started", "tool cancelled", "lifespan exit"]
 
 
+def _lifespan_reader(name: str, lifespan: Any) -> Starlette:
+    """A server of `lifespan` whose tool `db` says its state, mounted in an application that never
+    enters the lifespan (its endpoint's first request starts it)."""
+    server = Server(name, lifespan=lifespan)
+
+    @server.tool()
+    def db(ctx: Context) -> str:
+        return str(ctx.lifespan)
+
+    return Starlette(routes=[Mount("/", server.http_app())])
+
+
 def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> None:
     """The lifespan a mounted endpoint's first request starts fails: that request gets 500 with a
     JSON-RPC error (the log says why), and the next request starts it."""
@@ -174,13 +188,7 @@ def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> Non
             raise ConnectionError("the database is not up yet")
         yield "up"
 
-    server = Server("flaky", lifespan=lifespan)
-
-    @server.tool()
-    def db(ctx: Context) -> str:
-        return str(ctx.lifespan)
-
-    app = Starlette(routes=[Mount("/", server.http_app())])
+    app = _lifespan_reader("flaky", lifespan)
 
     async def use(url: str) -> None:
         async with httpx.AsyncClient(timeout=30) as http:
@@ -196,3 +204,50 @@ def test_a_lifespan_that_fails_to_start_on_use_is_a_500_and_tried_again() -> Non
     with serve_in_process(app) as url:
         asyncio.run(asyncio.wait_for(use(url), 60))
     assert attempts == [0, 1]
+
+
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+def test_a_request_that_comes_while_the_lifespan_starts_on_use_waits_for_it(kind: str) -> None:
+    """A mounted endpoint's first request starts the lifespan (`Lifespan.hold`); a second request that
+    comes while that start still runs waits for it too. It was served at once, before the lifespan's
+    state existed (the lifespan counted as entered from the start of its entry, not its end): its
+    handler failed with `LifespanNotRunning`, answered as an internal error."""
+    starting = threading.Event()
+    release = threading.Event()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server: Server) -> AsyncIterator[str]:
+        starting.set()
+        for _ in range(3000):  # until the test releases it (at most 30 s)
+            if release.is_set():
+                break
+            await asyncio.sleep(0.01)
+        yield "open"
+
+    app = _lifespan_reader("slow-start", lifespan)
+    message = modern(1, "tools/call", {"name": "db", "arguments": {}})
+
+    async def second(url: str) -> str:
+        if kind == "http":
+            async with httpx.AsyncClient(timeout=30) as http:
+                answer = await http.post(url, json=message, headers=modern_headers(message))
+                assert answer.status_code == 200, answer.text
+                return str(answer.json()["result"]["content"][0]["text"])
+        async with Client.websocket(url.replace("http://", "ws://"), mode=MODERN) as client:
+            result = await client.call_tool("db")
+            return str(result.content[0].text)
+
+    async def use(url: str) -> None:
+        async with httpx.AsyncClient(timeout=30) as http:
+            first = asyncio.ensure_future(http.post(url, json=message, headers=modern_headers(message)))
+            assert await asyncio.to_thread(starting.wait, 30)  # the first request's start runs
+            later = asyncio.ensure_future(second(url))
+            await asyncio.sleep(0.5)  # (the second request in flight while the start still runs)
+            release.set()
+            answered = await first
+            assert answered.status_code == 200, answered.text
+            assert answered.json()["result"]["content"][0]["text"] == "open"
+            assert await later == "open"
+
+    with serve_in_process(app) as url:
+        asyncio.run(asyncio.wait_for(use(url), 60))
