@@ -32,7 +32,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from ...aio.eager import Paused, resume
+from ...aio.eager import Paused, boxed, resume, through
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.jsonrpc import INTERNAL_ERROR
@@ -205,12 +205,12 @@ class HttpApp:
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
                 message: Any = receive()
-                step = getattr(message, "send", None)
-                if step is not None:
-                    try:
-                        message = resume(message, step(None))
-                    except StopIteration as got:
-                        message = got.value
+                if getattr(message, "send", None) is not None:
+                    # (Run `through`: a body there ends it with no StopIteration, as `coro.send` would.)
+                    box: list[Any] = []
+                    stepped: Any = through(message, box)  # (a generator-based coroutine: `resume` takes it)
+                    waiting_on = next(stepped, box)
+                    message = box[0] if waiting_on is box else boxed(resume(stepped, waiting_on), box)
                 if (
                     type(message) is dict
                     and message["type"] == "http.request"
