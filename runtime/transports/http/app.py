@@ -206,7 +206,8 @@ class HttpApp:
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
                 message: Any = receive()
                 if getattr(message, "send", None) is not None:
-                    # (Run `through`: a body there ends it with no StopIteration, as `coro.send` would.)
+                    # (Run `through`: a body already there ends the step with none of the
+                    # StopIteration that `coro.send` raises; `boxed` gives the value of one that waits.)
                     box: list[Any] = []
                     stepped: Any = through(message, box)  # (a generator-based coroutine: `resume` takes it)
                     waiting_on = next(stepped, box)
@@ -228,8 +229,8 @@ class HttpApp:
                     # runs it (`server.plain`), ahead of the classifier (`StatelessRoute.at_once`).
                     answer = self.stateless.at_once(headers, data, send, receive)
                 elif b"mcp-session-id" in headers and data is not None:
-                    # The usual session request likewise (`stateful.early`), as `at_once` below
-                    # answers it from the classifier's route.
+                    # The usual session request likewise: a one-step tool's call answered ahead of
+                    # the classifier (`stateful.early`), as `at_once` below answers it from its route.
                     done = stateful.early(self, headers, data, send, receive)
                 if answer is None and done is None:
                     route = inbound.post(headers, data, self.stateless, security.max_body)
