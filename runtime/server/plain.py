@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-import types
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -29,6 +28,7 @@ from msgspec import UnsetType
 
 from .. import shapes, wire
 from ..aio.eager import Paused
+from ..aio.eager import through as _through
 from ..aio.interfaces import ROUTE
 from ..errors import McpError
 from ..methods import RequestMethod
@@ -217,18 +217,6 @@ def answer_decided(
         except Exception:
             pass
     return _answer(server, tool, found, rid, value)
-
-
-def _run_through(coro: Any, box: list[Any]) -> Generator[Any, Any, None]:
-    box.append((yield from coro))
-
-
-_through: Final = cast(Callable[[Any, list[Any]], Generator[Any, Any, None]], types.coroutine(_run_through))
-"""A coroutine run through, its value put in `box`, as `answer_decided` runs a tool's: driven by
-`next(through, box)`, a tool that returns without waiting ends it with no exception at all, where
-`coro.send` ends with a StopIteration made, raised, caught and freed (about 1.4k instructions a call:
-`yield from` takes the coroutine's value with none, and a generator that returns None ends `next` with
-its default and none either). One that waits is carried on through it (`Paused`, `_Finish`)."""
 
 
 def arguments_reader(tool: ToolEntry) -> Callable[[msgspec.Raw], Any]:

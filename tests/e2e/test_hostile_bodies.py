@@ -158,3 +158,21 @@ def test_the_defaults() -> None:
     """A body has 30 s by default, and a thousand may be read at once."""
     security = HttpSecurity()
     assert security.body_timeout == 30.0 and security.max_body_reads == 1024
+
+
+def test_a_body_that_comes_after_its_head_within_the_deadline_is_answered(
+    served: tuple[HttpApp, str],
+) -> None:
+    """The head first, the body a moment later (the first `receive()` has to wait): answered, with
+    the body read as a whole, and no read left held."""
+    app, url = served
+    body, headers = _call()
+    with _open(url, body, {**headers, "Connection": "close"}) as sock:
+        time.sleep(TIMEOUT / 4)
+        sock.sendall(body[:10])
+        time.sleep(TIMEOUT / 10)
+        sock.sendall(body[10:])
+        status, answer = _answer(sock)
+    assert status == 200, answer
+    assert json.loads(answer)["result"]["content"][0]["text"] == "hi"
+    assert app.reads.reading == 0

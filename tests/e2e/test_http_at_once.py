@@ -24,7 +24,7 @@ import httpx
 
 from mcpbind.server import Server
 from mcpbind.server.middleware import Call, Next
-from mcpbind.transports.http import HttpApp, HttpSecurity
+from mcpbind.transports.http import HttpApp, HttpSecurity, stateful
 
 from ..http_support import (
     BOTH,
@@ -165,7 +165,7 @@ def _raw_calls(meta: Any) -> list[bytes]:
     return [head + params + extra + b"}}" for params in made for _ in range(2)]
 
 
-def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, dict[str, str]]]) -> list[tuple[int, Any]]:
+def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, Any]]) -> list[tuple[int, Any]]:
     answers = []
     for body, headers in sent:
         answer = http.post(url, content=body, headers=headers)
@@ -201,11 +201,30 @@ def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_ro
                 {**ok, "accept": "application/json"},
                 {**ok, "content-type": "text/plain"},
             ]
-            sent = [(json.dumps(m).encode(), h) for h in variations for m in _CALLS]
+            sent: list[tuple[bytes, Any]] = [(json.dumps(m).encode(), h) for h in variations for m in _CALLS]
             sent.append((b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"', ok))
             sent.extend((body, ok) for body in _raw_calls(None))
-            seen.append(_answers(http, url, sent))
+            # Headers sent twice (the same value, or another), and a tool that waits (carried on).
+            for name, value in (("mcp-session-id", sid), ("mcp-protocol-version", LEGACY)):
+                for second in (value, "other"):
+                    doubled = [*ok.items(), (name, second)]
+                    sent.append((json.dumps(call(30, "echo", {"text": "hello"})).encode(), doubled))
+            sent.append((json.dumps(call(31, "later", {"text": "late"})).encode(), ok))
+            sent.append(
+                (
+                    json.dumps(call(32, "echo", {"text": "hello"})).encode(),
+                    {**ok, "mcp-session-id": sid.upper()},
+                )
+            )
+            answers = _answers(http, url, sent)
+            # The session ended: its calls are not found.
+            assert http.delete(url, headers=ok).status_code in (200, 204)
+            answers += _answers(http, url, [(json.dumps(call(33, "echo", {"text": "x"})).encode(), ok)])
+            seen.append([(status, body.replace(sid.encode(), b"SID")) for status, body in answers])
         _alike(seen)
+        short = seen[0]
+        assert short[-3][0] == 200 and b'"late"' in short[-3][1]  # (the waiting tool, carried on)
+        assert short[-2][0] == short[-1][0] == 404  # (an id not known, a session ended)
 
 
 def test_stateless_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
@@ -468,3 +487,47 @@ def test_hostile_stateless_bodies_are_answered_alike() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = [_answers(http, url, [(sent, headers) for sent in bodies for _ in range(2)]) for url in urls]
     _alike(seen)
+
+
+def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
+    """`stateful.early` answers the usual call of a session of this worker's itself, and leaves anything
+    else (another revision, an unknown session, another method, a tool that is not one step, a body
+    that is not the call it says) to the classifier's way, with nothing run."""
+    app = _server().http_app()
+    with serve_in_process(app) as url, httpx.Client(timeout=30) as http:
+        opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH})
+        assert opened.status_code == 200, opened.text
+        sid = opened.headers["mcp-session-id"]
+        ok = {
+            "accept": BOTH,
+            "content-type": "application/json",
+            "mcp-session-id": sid,
+            "mcp-protocol-version": LEGACY,
+        }
+        notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert http.post(url, json=notified, headers=ok).status_code == 202
+        assert http.post(url, json=call(1, "echo", {"text": "first"}), headers=ok).status_code == 200
+        heads = {k.encode(): v.encode() for k, v in ok.items()}
+
+        async def never(*_: Any) -> Any:
+            raise AssertionError("nothing is sent or received for an answer made at once")
+
+        def early(body: Any, **changed: bytes) -> Any:
+            return stateful.early(
+                app,
+                {**heads, **{k.encode(): v for k, v in changed.items()}},
+                json.dumps(body).encode(),
+                never,
+                never,
+            )
+
+        answer = early(call(2, "echo", {"text": "hello"}))
+        assert isinstance(answer, bytes) and json.loads(answer)["result"]["content"][0]["text"] == "hello"
+        assert early(call(3, "echo", {"text": "x"}), **{"mcp-protocol-version": b"2025-06-18"}) is None
+        assert early(call(4, "echo", {"text": "x"}), **{"mcp-session-id": b"no-such-session"}) is None
+        assert early(request(5, "tools/list")) is None
+        assert (
+            early(request(6, "tools/call", {"name": "echo", "arguments": {"text": 1}})) is None
+        )  # (said wrong there)
+        assert early({"jsonrpc": "2.0", "id": 7, "method": "tools/call"}) is None  # (no params)
+        assert early(call(8, "nope", {})) is None

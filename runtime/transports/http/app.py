@@ -32,7 +32,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from ...aio.eager import resume
+from ...aio.eager import Paused, boxed, resume, through
 from ...protocol import inbound
 from ...protocol.inbound import Rejection, Route
 from ...protocol.jsonrpc import INTERNAL_ERROR
@@ -199,16 +199,19 @@ class HttpApp:
                 route = inbound.head(method, headers, security.max_body, self.server.revisions)
             # A stateless call's answer made at once, or the coroutine that carries on its tool.
             answer: bytes | Coroutine[Any, Any, None] | None = None
+            # A session's call answered at once (sent with 200), or the coroutine that carries it on.
+            done: bytes | Coroutine[Any, Any, None] | None = None
             if route is None:  # a POST: its body decides
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
                 message: Any = receive()
-                step = getattr(message, "send", None)
-                if step is not None:
-                    try:
-                        message = resume(message, step(None))
-                    except StopIteration as got:
-                        message = got.value
+                if getattr(message, "send", None) is not None:
+                    # (Run `through`: a body already there ends the step with none of the
+                    # StopIteration that `coro.send` raises; `boxed` gives the value of one that waits.)
+                    box: list[Any] = []
+                    stepped: Any = through(message, box)  # (a generator-based coroutine: `resume` takes it)
+                    waiting_on = next(stepped, box)
+                    message = box[0] if waiting_on is box else boxed(resume(stepped, waiting_on), box)
                 if (
                     type(message) is dict
                     and message["type"] == "http.request"
@@ -225,7 +228,11 @@ class HttpApp:
                     # The usual stateless request: a plain tool's call answered in one step, as stdio
                     # runs it (`server.plain`), ahead of the classifier (`StatelessRoute.at_once`).
                     answer = self.stateless.at_once(headers, data, send, receive)
-                if answer is None:
+                elif b"mcp-session-id" in headers and data is not None:
+                    # The usual session request likewise: a one-step tool's call answered ahead of
+                    # the classifier (`stateful.early`), as `at_once` below answers it from its route.
+                    done = stateful.early(self, headers, data, send, receive)
+                if answer is None and done is None:
                     route = inbound.post(headers, data, self.stateless, security.max_body)
                     if identity is not None and not isinstance(route, Rejection):
                         required = self.server.required_scopes
@@ -234,19 +241,24 @@ class HttpApp:
                             route = step_up(security.auth, identity, required, route) or route
             if type(route) is inbound.SessionMessage:
                 # The usual session request, answered with no coroutine but this one (`at_once`).
-                done = stateful.at_once(self, route)
-                if done is not None:
-                    if isinstance(done, bytes):
-                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
-                        await send({"type": "http.response.start", "status": 200, "headers": head})
-                        await send({"type": "http.response.body", "body": done})
-                    else:
-                        await stateful.carry(self, route, done, send, receive)
-                    return
+                paused = stateful.at_once(self, route)
+                done = (
+                    stateful.carry(self, route, paused, send, receive)
+                    if isinstance(paused, Paused)
+                    else paused
+                )
             elif type(route) is inbound.Stateless and route.direct:
                 # A call the classifier says is answered directly that `at_once` did not take (its
                 # tool mirrors arguments in headers, say): likewise, where it can be.
                 answer = self.stateless.direct(route, send, receive)
+            if done is not None:
+                if isinstance(done, bytes):
+                    head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                    await send({"type": "http.response.start", "status": 200, "headers": head})
+                    await send({"type": "http.response.body", "body": done})
+                else:
+                    await done
+                return
             if answer is not None:  # sent as JSON, with the status it carries
                 if isinstance(answer, bytes):
                     head = [CONTENT_LENGTH[len(answer)], JSON_TYPE]

@@ -10,10 +10,13 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
+
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import jsonrpc
 from ...protocol.endpoint import IncomingRequest
+from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import Peek
 from ...protocol.inbound import (
     INVALID_REQUEST,
@@ -54,7 +57,10 @@ from .sse import (
 )
 
 if TYPE_CHECKING:
-    from ...server import Connection
+    from ...protocol.jsonrpc import RequestId
+    from ...protocol.revisions import Revision
+    from ...server import Connection, Server
+    from ...server.entries import ToolEntry
     from .app import HttpApp
     from .sessions import Session
 
@@ -63,6 +69,7 @@ __all__ = [
     "TAKE_OVER",
     "at_once",
     "carry",
+    "early",
     "post",
     "post_batch",
     "exchange",
@@ -108,30 +115,84 @@ def at_once(app: HttpApp, route: SessionMessage, session: Session | None = None)
         or session.streams >= security.max_streams_per_session
     ):
         return None
+    return _answered(server, session, decided.revision, event.id, decided.params, tool)
+
+
+def _answered(
+    server: Server, session: Session, revision: Revision, rid: RequestId, params: Any, tool: ToolEntry
+) -> bytes | Paused | None:
+    """A session's call that `at_once` or `early` read and checked, answered by its one-step tool
+    (`answer_decided`) where the session's peer admits it; None, with nothing run, where it does not."""
     # `conn.peer.admits(event)`, inlined (`Peer._startable`, for a `tools/call`, which is never one of
     # the methods answered in order): a frame less on every call answered at once.
-    peer = conn.peer
+    peer = session.conn.peer
     running = peer._running
-    rid = event.id
     if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
         return None
-    done = answer_decided(server, decided.revision, rid, decided.params, tool)
+    done = answer_decided(server, revision, rid, params, tool)
     if done is not None:
         session.last_seen = _monotonic()
+    return done
+
+
+def early(
+    app: HttpApp, headers: Headers, body: bytes, send: Send, receive: Receive
+) -> bytes | Coroutine[Any, Any, None] | None:
+    """The usual request of a session answered ahead of the classifier, as `at_once` answers it from
+    the route `inbound.post` makes of it (`StatelessRoute.at_once` is the stateless wire's): a
+    `tools/call` of a one-step tool on a session of this worker's whose version header names the
+    session's revision, read in one pass by `decide_session`'s decoder, with no route, peek or
+    decision made for it. Its answer (sent with 200), or the coroutine that carries on its tool; None,
+    with nothing run, for anything else: the classifier's way serves it as before, reading the body
+    again (a session's request of another method is not decoded here: its body names no call)."""
+    raw = headers.get(b"mcp-session-id")
+    version = headers.get(b"mcp-protocol-version")
+    if raw is None or version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
+        return None
+    table = app.table
+    security = table.security
+    session = table.sessions.get(TEXT[raw])
+    if session is None or table.shared or security.auth is not None or security.verify_token is not None:
+        return None  # (`post` finds it, says it is not found, or admits its caller)
+    view = app.stateless
+    found = view.session_decoders.get(TEXT[version])  # (made by the classifier's first read of it)
+    conn = session.conn
+    if (
+        found is None
+        or found[1] is not conn.session  # (another revision than the session's: refused by `post`)
+        or session.streams >= security.max_streams_per_session
+        or view.missing_features.get("tools/call") != ""  # (`dispatch.decide`'s check, known)
+    ):
+        return None
+    try:
+        message = found[0](body)
+    except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
+        return None  # (DecodeError includes ValidationError)
+    if message.__struct_config__.tag != "tools/call":
+        return None
+    params = message.params
+    server = app.server
+    tool = server.tool_entry(params.name)
+    if tool is None or not tool.one_step:
+        return None
+    rid = message.id
+    done = _answered(server, session, found[1], rid, params, tool)
+    if isinstance(done, Paused):
+        return _carry(app, session, jsonrpc.Request(rid, "tools/call", None), done, send, receive)
     return done
 
 
 async def carry(app: HttpApp, route: SessionMessage, paused: Paused, send: Send, receive: Receive) -> None:
     """The call `at_once` ran up to its first wait (on a session of this worker's), carried on."""
     session = app.table.sessions[route.session_id]  # (where `at_once` found it, with no wait since)
-    await _carry(app, session, route, paused, send, receive)
+    event = route.request
+    assert event is not None  # (a call `at_once` ran is a request)
+    await _carry(app, session, event, paused, send, receive)
 
 
 async def _carry(
-    app: HttpApp, session: Session, route: SessionMessage, paused: Paused, send: Send, receive: Receive
+    app: HttpApp, session: Session, event: IncomingRequest, paused: Paused, send: Send, receive: Receive
 ) -> None:
-    event = route.request
-    assert event is not None  # (a call `at_once` ran is a request)
     session.streams += 1
     try:
         await _plain(app, session.conn, session, event, paused, send, receive)
@@ -165,7 +226,9 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         return
     if done is not None:
         assert type(done) is Paused
-        await _carry(app, session, route, done, send, receive)
+        event = route.request
+        assert event is not None  # (a call `at_once` ran is a request)
+        await _carry(app, session, event, done, send, receive)
         return
     session.last_seen = time.monotonic()
     event = route.request
