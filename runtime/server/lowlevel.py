@@ -101,9 +101,11 @@ class _HandlerConnection:
             raise InvalidParams(f"Invalid params: {exc}") from None
 
     def _check_version(self, raw: msgspec.Raw | None) -> None:
-        """A stateless revision's request names its version in `_meta`, judged before its params are
-        decoded (as the high-level server judges it): a version that is no text is -32022 with its
-        JSON text, as a version the server does not speak, not the decoder's -32602 on a string."""
+        """A stateless revision's request names its version in `_meta`, judged as the high-level
+        server judges it, ahead of anything else wrong with its params: a version that is no text is
+        -32022 with its JSON text, as a version the server does not speak, not the decoder's -32602 on
+        a string. Asked only where the decoded params do not name the server's version (`on_request`):
+        the usual request's version is read by its params' decode, with no peek of its own."""
         if not self.rev.stateless:
             return
         requested = requested_version(raw)
@@ -133,8 +135,13 @@ class _HandlerConnection:
                 if event.method == "ping":
                     return encode_result(event.id, {})
                 raise MethodNotFound(f"Method not found: {quoted(event.method)}")
-            self._check_version(event.params)
-            params = self._decode_params(spec, event.params)
+            try:
+                params = self._decode_params(spec, event.params)
+            except InvalidParams:
+                self._check_version(event.params)  # (a version refused first, whatever else is wrong)
+                raise
+            if self.rev.stateless and _named_version(params) != self.server.revision:
+                self._check_version(event.params)  # (the version read from the params as sent: refused)
             result = await fn(params, HandlerContext(event.id, self.stub))
             data = wire.encode(result)
             try:
@@ -175,3 +182,9 @@ class _HandlerConnection:
             log.warning("ignoring %s with invalid params", event.method)
             return
         await fn(params, HandlerContext(None, self.stub))
+
+
+def _named_version(params: Any) -> Any:
+    """The protocol version decoded params name in their `_meta` (None where they name none)."""
+    meta = getattr(params, "meta", None)
+    return meta.get(revisions.META_VERSION) if isinstance(meta, dict) else None
