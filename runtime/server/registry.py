@@ -18,8 +18,6 @@ that revision's schema allows (members a revision lacks are not sent).
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -37,7 +35,7 @@ from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
-from .signature import declared, inspect_function, uri_arguments
+from .signature import callable_doc, callable_name, declared, inspect_function, type_hints, uri_arguments
 
 if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
@@ -219,7 +217,7 @@ class Server(Features, Registrations, Serving):
             return self.tool()(name)
 
         def register(fn: F) -> F:
-            tool_name = name or fn.__name__
+            tool_name = name or callable_name(fn)
             if tool_name in self._tools:
                 raise ValueError(f"a tool named {tool_name!r} is registered already")
             sig = inspect_function(fn, Context, name=tool_name)
@@ -227,7 +225,7 @@ class Server(Features, Registrations, Serving):
                 {
                     "name": tool_name,
                     "title": title,
-                    "description": description or inspect.getdoc(fn),
+                    "description": description or callable_doc(fn),
                     "inputSchema": input_schema or sig.input_schema,
                     "outputSchema": sig.output_schema,
                     "annotations": wire.to_builtins(annotations),
@@ -283,9 +281,9 @@ class Server(Features, Registrations, Serving):
                 raise ValueError(f"a resource at {uri!r} is registered already")
             definition = drop_none(
                 {
-                    "name": name or fn.__name__,
+                    "name": name or callable_name(fn),
                     "title": title,
-                    "description": description or inspect.getdoc(fn),
+                    "description": description or callable_doc(fn),
                     "mimeType": mime_type,
                     "_meta": meta,
                 }
@@ -356,7 +354,7 @@ class Server(Features, Registrations, Serving):
             return self.prompt()(name)
 
         def register(fn: F) -> F:
-            prompt_name = name or fn.__name__
+            prompt_name = name or callable_name(fn)
             if prompt_name in self._prompts:
                 raise ValueError(f"a prompt named {prompt_name!r} is registered already")
             sig = inspect_function(fn, Context, name=prompt_name, results=False, texts=True)
@@ -375,7 +373,7 @@ class Server(Features, Registrations, Serving):
                 {
                     "name": prompt_name,
                     "title": title,
-                    "description": description or inspect.getdoc(fn),
+                    "description": description or callable_doc(fn),
                     "arguments": arguments,
                 }
             )
@@ -506,6 +504,6 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     try:
         # With their `Annotated` parts: a template variable's constraints (pydantic's `Field`,
         # msgspec's `Meta`) are checked when its text is made the parameter's type.
-        return typing.get_type_hints(fn, include_extras=True)
+        return type_hints(fn)  # (a partial's function's, a callable object's `__call__`'s)
     except Exception:  # hints that do not resolve: no context parameter to find
         return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import inspect
 import types
 import typing
@@ -23,6 +24,8 @@ from .types import by_pydantic, converter, is_field, is_generated, is_pydantic, 
 
 __all__ = [
     "Signature",
+    "callable_doc",
+    "callable_name",
     "inspect_function",
     "declared",
     "from_text",
@@ -66,7 +69,8 @@ def inspect_function(
     """`results`: the return annotation makes an output schema (a tool's); a prompt's says nothing
     the wire needs (its messages are built whatever it says), so it is not read. `texts`: every
     argument arrives as text (a prompt's): one pydantic reads is taken from it (`from_text`)."""
-    sig = inspect.signature(fn)
+    fn = _callable(fn, name)
+    sig = _parameters(fn)
     hints = type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     context_param: str | None = None
@@ -155,11 +159,76 @@ def inspect_function(
         output_type=output_type,
         output_schema=output_schema,
         wraps_output=wraps,
-        is_async=inspect.iscoroutinefunction(fn),
+        is_async=inspect.iscoroutinefunction(_annotated(fn)),
         adapters=tuple(adapters),
         positional=positional,
         check_output=None if output_schema is None else converter(output_type),
     )
+
+
+def callable_name(fn: Callable[..., Any]) -> str:
+    """The name a callable is registered by when none is given: a function's or method's own; a
+    `functools.partial`'s function's; a callable object's class's."""
+    fn = _unwrapped(fn)
+    name = getattr(fn, "__name__", None)
+    return name if isinstance(name, str) else type(fn).__name__
+
+
+def callable_doc(fn: Callable[..., Any]) -> str | None:
+    """The description a callable gives when none is given: its docstring; a `functools.partial`'s
+    function's (not `partial`'s own), a callable object's class's, else its `__call__`'s."""
+    fn = _unwrapped(fn)
+    doc = inspect.getdoc(fn)
+    if doc is None and not inspect.isroutine(fn) and callable(fn):
+        doc = inspect.getdoc(_annotated(fn))
+    return doc
+
+
+def _unwrapped(fn: Any) -> Any:
+    """`fn` out of `functools.partial`, `staticmethod` and `classmethod`."""
+    while isinstance(fn, functools.partial | staticmethod | classmethod):
+        fn = fn.func if isinstance(fn, functools.partial) else fn.__func__
+    return fn
+
+
+def _callable(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """`fn` as it is called: a `staticmethod` object (a decorator applied inside a class body, over
+    `@staticmethod`) is its function. A `classmethod` object cannot be called without its class, nor
+    can anything that is not callable: a TypeError naming it."""
+    if isinstance(fn, staticmethod):
+        return _callable(fn.__func__, name)
+    if isinstance(fn, classmethod):
+        raise TypeError(
+            f"{name}: a classmethod object ({fn.__func__.__qualname__}) is not callable before its class "
+            "exists: register `Class.method` once the class is made"
+        )
+    if not callable(fn):
+        raise TypeError(f"{name}: {fn!r} is not callable")
+    return fn
+
+
+def _annotated(fn: Any) -> Any:
+    """What carries `fn`'s annotations: a `functools.partial`'s function, a callable object's bound
+    `__call__`, `fn` itself for a function or method."""
+    while True:
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        elif isinstance(fn, staticmethod | classmethod):
+            fn = fn.__func__
+        elif inspect.isroutine(fn) or isinstance(fn, type) or not callable(fn):
+            return fn
+        else:
+            fn = fn.__call__  # (a callable object: a bound method, annotated)
+
+
+def _parameters(fn: Callable[..., Any]) -> inspect.Signature:
+    """The parameters a call of `fn` passes: a `functools.partial`'s bound arguments are not among
+    them (its keywords `inspect` keeps, as keyword-only parameters with a default)."""
+    sig = inspect.signature(fn)
+    if isinstance(fn, functools.partial) and fn.keywords:
+        bound = fn.keywords
+        sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name not in bound])
+    return sig
 
 
 def from_text(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -243,7 +312,10 @@ def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     Under postponed annotations every hint is a text, which `typing` compiles anew for each one
     (`ForwardRef`): a tool's `text: str` cost more to read than the rest of its registration. A text
     that names a class (`str`, `Context`, a Struct) is that class, looked up as `typing` would (the
-    function's globals, then builtins); anything else is left to `typing`, for the whole function."""
+    function's globals, then builtins); anything else is left to `typing`, for the whole function.
+    A `functools.partial`'s hints are its function's, a callable object's its `__call__`'s."""
+    if type(fn) is not types.FunctionType:
+        fn = _annotated(fn)
     if type(fn) is not types.FunctionType or hasattr(fn, "__wrapped__"):
         return typing.get_type_hints(fn, include_extras=True)
     notes = fn.__annotations__
