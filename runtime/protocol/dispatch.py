@@ -135,7 +135,9 @@ def requested_text(requested: object) -> str:
 
 def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision | None:
     """The revision a request with no session is served in; None for a `ping` that names none (it is
-    answered with an empty result)."""
+    answered with an empty result) where the server speaks a revision of sessions, which has `ping`
+    before `initialize` too. 2026-07-28 has none (its changelog: removed): a server of the stateless
+    revisions alone finds no such method, as the schema-exact server says (-32601)."""
     if requested is not None and type(requested) is not str:
         # A version is text: a number or an object names none the server could speak. It is
         # quoted back as its JSON text (clipped), as `requested` is text in the error's data.
@@ -149,6 +151,8 @@ def negotiate(method: str, requested: object, served: Sequence[str]) -> Revision
         )
     if requested is None:
         if method == "ping":
+            if revisions.sessionless(served):
+                raise MethodNotFound(f"Method not found: {quoted(method)}")
             return None
         # (`initialize` suggested only where the server would accept it.)
         first = "send `initialize` first, or " if not revisions.sessionless(served) else ""

@@ -108,3 +108,38 @@ def test_a_stateless_request_with_no_version_is_invalid_params_as_from_the_high_
         high.stop()
     assert [a["error"]["code"] for a in answers] == [-32602] * 4, answers
     assert all("protocolVersion" in a["error"]["message"] for a in answers), answers
+
+
+def test_a_2026_07_28_ping_is_no_method_on_either_server() -> None:
+    """2026-07-28 removed `ping` (its changelog): the schema-exact server finds no such method, with a
+    version or without one, and so does a high-level server of that revision alone (it answered a
+    ping naming no version with an empty result). A server that also speaks a revision of sessions
+    answers one that names none, as a ping before `initialize`; one naming 2026-07-28 is no method."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "x", "version": "1"},
+    }
+    pings = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {}},
+        {"jsonrpc": "2.0", "id": 3, "method": "ping", "params": {"_meta": meta}},
+    ]
+    lowlevel = LineProcess([sys.executable, SERVER, MODERN])
+    try:
+        lowlevel.write_lines([json.dumps(ping).encode() for ping in pings])
+        answers = lowlevel.lines(3)
+    finally:
+        lowlevel.close()
+    high = StdioServer(MODERN, "--revisions", MODERN)
+    try:
+        answers += [high.request(ping) for ping in pings]
+    finally:
+        high.stop()
+    assert [a["error"]["code"] for a in answers] == [-32601] * 6, answers
+    both = StdioServer(MODERN)
+    try:
+        assert both.request(pings[0]) == {"jsonrpc": "2.0", "id": 1, "result": {}}
+        assert both.request(pings[2])["error"]["code"] == -32601
+    finally:
+        both.stop()

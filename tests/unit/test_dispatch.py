@@ -178,6 +178,9 @@ def test_a_request_outside_a_session_is_served_in_the_version_it_names() -> None
     served = revisions.ALL
     assert dispatch.negotiate("tools/list", MODERN, served) is revisions.revision(MODERN)
     assert dispatch.negotiate("ping", None, served) is None  # answered with an empty result
+    # 2026-07-28 has no `ping`: a server of it alone finds no such method.
+    with pytest.raises(MethodNotFound, match="Method not found: 'ping'"):
+        dispatch.negotiate("ping", None, revisions.MODERN)
     with pytest.raises(InvalidParams, match="send `initialize` first"):
         dispatch.negotiate("tools/list", None, served)
     # A server of the stateless era alone refuses `initialize`: it does not ask for it.
