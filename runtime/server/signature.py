@@ -20,7 +20,17 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from .types import by_pydantic, converter, is_field, is_generated, is_pydantic, schema_of, to_plain
+from .types import (
+    by_pydantic,
+    converter,
+    has_pydantic_members,
+    is_field,
+    is_generated,
+    is_pydantic,
+    member_constrained_schema,
+    schema_of,
+    to_plain,
+)
 
 __all__ = [
     "Signature",
@@ -109,6 +119,16 @@ def inspect_function(
                 with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
                     foreign[param.name]["default"] = to_plain(default)
             hint = dict[str, Any] if is_pydantic(hint) and not texts else Any
+        elif has_pydantic_members(hint):
+            # A dataclass, TypedDict or Struct with members pydantic reads (`Annotated[int,
+            # Field(ge=1)]`): kept as JSON data, each such member checked by pydantic, the whole
+            # converted by msgspec (`converter`); its schema carries those members' constraints.
+            adapters.append((param.name, from_text(converter(hint)) if texts else converter(hint)))
+            foreign[param.name] = member_constrained_schema(hint)
+            if default is not inspect.Parameter.empty and "default" not in foreign[param.name]:
+                with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
+                    foreign[param.name]["default"] = to_plain(default)
+            hint = Any if texts else dict[str, Any]
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
         if default is inspect.Parameter.empty:

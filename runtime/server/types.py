@@ -26,6 +26,8 @@ __all__ = [
     "to_json",
     "converter",
     "form_schema",
+    "has_pydantic_members",
+    "member_constrained_schema",
     "root_object",
 ]
 
@@ -185,12 +187,40 @@ def _pydantic_members(tp: Any) -> dict[str, Any]:
     return {name: hint for name, hint in hints if by_pydantic(hint)}
 
 
+def has_pydantic_members(tp: Any) -> bool:
+    """`tp` is a dataclass, TypedDict or Struct some of whose members pydantic reads (`Annotated[int,
+    Field(ge=1)]`): msgspec alone would skip their constraints, in its schema and in its checks."""
+    return bool(_pydantic_members(tp))
+
+
+def member_constrained_schema(tp: Any) -> dict[str, Any]:
+    """`schema_of(tp)` for a class of members, each member pydantic reads described by pydantic
+    (msgspec's schema of it lacks its constraints)."""
+    schema = schema_of(tp)
+    properties = schema.get("properties", {})
+    for name, hint in _pydantic_members(tp).items():
+        if name in properties:
+            own = schema_of(hint)
+            defs = own.pop("$defs", None)
+            if defs:
+                schema.setdefault("$defs", {}).update(defs)
+            properties[name] = {**properties[name], **own}
+    return schema
+
+
 def _checked(data: Any, checks: dict[str, Callable[[Any], Any]]) -> Any:
     """`data` (JSON data) with each member `checks` names validated, and taken as validated (a
     validator may change a value)."""
     if not isinstance(data, dict):
         return data  # (msgspec refuses what is no object)
-    return {name: checks[name](value) if name in checks else value for name, value in data.items()}
+    checked = dict(data)
+    for name, check in checks.items():
+        if name in checked:
+            try:
+                checked[name] = check(checked[name])
+            except ValueError as exc:  # (pydantic's says `constrained-int`: the member is named)
+                raise ValueError(f"`{name}`: {exc}") from None
+    return checked
 
 
 def _convert(data: Any, tp: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 import pydantic
@@ -301,3 +301,53 @@ def test_sampling_with_tools(mode: str) -> None:
 
     run(main())
     assert got and got[0]["tools"][0]["name"] == "weather"
+
+
+@dataclasses.dataclass
+class Order:
+    qty: Annotated[int, pydantic.Field(ge=1, le=10, description="how many")]
+    sku: Annotated[str, pydantic.Field(pattern="^[A-Z]+$")] = "A"
+
+
+class Address(TypedDict):
+    zip: Annotated[str, pydantic.Field(min_length=5, max_length=5)]
+
+
+class Count(msgspec.Struct):
+    n: Annotated[int, pydantic.Field(gt=0)]
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_parameters_of_classes_whose_members_carry_pydantic_constraints(mode: str) -> None:
+    """A dataclass, TypedDict or Struct parameter whose members are annotated with pydantic's `Field`:
+    msgspec read them and skipped the constraints (a quantity of 0 reached the tool, and the
+    inputSchema said nothing of them). They hold, and the schema carries them."""
+    server = Server("members")
+
+    @server.tool()
+    def order(o: Order, a: Address, c: Count) -> str:
+        return f"{o.qty} {o.sku} {a['zip']} {c.n}"
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:
+            (tool,) = await client.list_tools()
+            properties = wire.to_builtins(tool.input_schema)["properties"]
+            assert properties["o"]["properties"]["qty"] == {
+                "type": "integer",
+                "description": "how many",
+                "minimum": 1,
+                "maximum": 10,
+            }
+            assert properties["o"]["properties"]["sku"]["pattern"] == "^[A-Z]+$"
+            assert properties["a"]["properties"]["zip"]["minLength"] == 5
+            assert properties["c"]["properties"]["n"]["exclusiveMinimum"] == 0
+            good = {"o": {"qty": 2}, "a": {"zip": "12345"}, "c": {"n": 1}}
+            result = await client.call_tool("order", good)
+            assert getattr(result.content[0], "text", None) == "2 A 12345 1"
+            for member, bad in [("qty", {"o": {"qty": 0}}), ("sku", {"o": {"qty": 1, "sku": "a"}}),
+                                ("zip", {"a": {"zip": "1"}}), ("n", {"c": {"n": 0}})]:  # fmt: skip
+                result = await client.call_tool("order", {**good, **bad})
+                said = getattr(result.content[0], "text", "")
+                assert result.is_error and f"`{member}`" in said, said
+
+    run(main())
