@@ -35,7 +35,15 @@ from .registrations import Registrations, Withdrawn
 from .scopes import RequiredScopes
 from .serving import UVICORN_DEFAULTS, Serving
 from .session import Connection
-from .signature import callable_doc, callable_name, declared, inspect_function, type_hints, uri_arguments
+from .signature import (
+    callable_doc,
+    callable_name,
+    declared,
+    given_as_json,
+    inspect_function,
+    type_hints,
+    uri_arguments,
+)
 
 if TYPE_CHECKING:
     # Tasks, resource templates and custom methods load with their first use: a server without them
@@ -364,7 +372,7 @@ class Server(Features, Registrations, Serving):
                     {
                         "name": arg,
                         "required": arg in required,
-                        "description": sig.input_schema["properties"].get(arg, {}).get("description"),
+                        "description": _argument_description(sig.input_schema["properties"].get(arg, {})),
                     }
                 )
                 for arg in sig.names
@@ -498,6 +506,16 @@ class Server(Features, Registrations, Serving):
         return missing
 
     # -- serving -----------------------------------------------------------------------------------
+
+
+def _argument_description(schema: dict[str, Any]) -> str | None:
+    """A prompt argument's description: its own, and, where its type is an object or an array (a
+    model, a dataclass, a list), that it expects the JSON text of one."""
+    description = schema.get("description")
+    own = description if isinstance(description, str) and description else None
+    if not given_as_json(schema):
+        return own
+    return f"{own} (JSON text)" if own else "JSON text"
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ __all__ = [
     "declared",
     "from_text",
     "is_whole_result",
+    "given_as_json",
     "type_hints",
     "uri_arguments",
 ]
@@ -131,6 +132,12 @@ def inspect_function(
             hint = Any if texts else dict[str, Any]
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
+            if texts and _json_shaped(schema := schema_of(hint)):
+                # A prompt's argument of a Struct, a dataclass, a list...: text never is one, so it
+                # is read from the JSON text it holds (`from_text`), as a pydantic model is.
+                adapters.append((param.name, from_text(converter(hint))))
+                foreign[param.name] = schema
+                hint = Any
         if default is inspect.Parameter.empty:
             fields.append((param.name, hint))
         else:
@@ -249,6 +256,26 @@ def _parameters(fn: Callable[..., Any]) -> inspect.Signature:
         bound = fn.keywords
         sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name not in bound])
     return sig
+
+
+_JSON_SHAPES: Final = frozenset({"object", "array"})
+
+
+def _json_shaped(schema: dict[str, Any]) -> bool:
+    """`schema` admits an object or an array (`X | None` included): a value of it is no text."""
+    kind = schema.get("type")
+    if kind in _JSON_SHAPES or (isinstance(kind, list) and _JSON_SHAPES.intersection(kind)):
+        return True
+    if "$ref" in schema or "properties" in schema:
+        return True
+    options = schema.get("anyOf") or schema.get("oneOf") or ()
+    return any(isinstance(o, dict) and _json_shaped(o) for o in options)
+
+
+def given_as_json(schema: dict[str, Any]) -> bool:
+    """A prompt argument of `schema` (an object's or an array's) is given as the JSON text of its
+    value: every prompt argument is text."""
+    return _json_shaped(schema)
 
 
 def from_text(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

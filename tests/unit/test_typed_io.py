@@ -351,3 +351,53 @@ def test_parameters_of_classes_whose_members_carry_pydantic_constraints(mode: st
                 assert result.is_error and f"`{member}`" in said, said
 
     run(main())
+
+
+@dataclasses.dataclass
+class Trip:
+    origin: str
+    legs: int = 1
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_prompt_arguments_of_structs_dataclasses_and_lists_are_read_from_json_text(mode: str) -> None:
+    """Prompt arguments are text: one typed as a dataclass, a Struct or a list was refused for every
+    value (read as an object, or an array, it arrives as text). Each is read from the JSON text it is
+    given, as a pydantic model's is, and its description says it expects JSON text."""
+    server = Server("prompts")
+
+    @server.prompt()
+    def plan(trip: Trip, ids: list[int], tag: Tag | None = None, word: str = "-", n: int = 0) -> str:
+        """Plan a trip."""
+        return f"{trip.origin}/{trip.legs} {ids} {tag.name if tag else None} {word} {n}"
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:
+            (prompt,) = await client.list_prompts()
+            described = {a.name: a.description or None for a in prompt.arguments or ()}
+            assert described == {
+                "trip": "JSON text",
+                "ids": "JSON text",
+                "tag": "JSON text",
+                "word": None,
+                "n": None,
+            }
+
+            async def said(arguments: dict[str, str]) -> Any:
+                got = await client.get_prompt("plan", arguments)
+                return getattr(got.messages[0].content, "text", None)
+
+            arguments = {
+                "trip": '{"origin": "LHR", "legs": 2}',
+                "ids": "[1, 2]",
+                "tag": '{"name": "t"}',
+                "n": "3",
+            }
+            assert await said(arguments) == "LHR/2 [1, 2] t - 3"
+            assert await said({"trip": '{"origin": "CDG"}', "ids": "[]"}) == "CDG/1 [] None - 0"
+            for bad in [{"trip": '{"origin": 1}'}, {"ids": "1"}, {"trip": "LHR"}, {"tag": "[]"}]:
+                with pytest.raises(McpError) as refused:
+                    await client.get_prompt("plan", {**arguments, **bad})
+                assert refused.value.code == -32602, refused.value
+
+    run(main())
