@@ -111,33 +111,31 @@ def inspect_function(
                 default = msgspec.field(default_factory=field.default_factory)
             else:
                 default = field.default
+        # A hint msgspec cannot read alone is kept as JSON data by the Struct (`held`), made its type
+        # by an adapter, and described by a schema of its own:
+        held: Any = None
         if by_pydantic(hint):
-            # Kept as JSON data by the Struct, validated by pydantic, its schema pydantic's: a model,
-            # or a hint over one (`list[Model]`, `Model | None`).
-            adapters.append((param.name, from_text(converter(hint)) if texts else converter(hint)))
-            foreign[param.name] = schema_of(hint)
-            if default is not inspect.Parameter.empty and "default" not in foreign[param.name]:
-                with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
-                    foreign[param.name]["default"] = to_plain(default)
-            hint = dict[str, Any] if is_pydantic(hint) and not texts else Any
+            # validated by pydantic, its schema pydantic's: a model, or a hint over one
+            # (`list[Model]`, `Model | None`);
+            schema, held = schema_of(hint), dict[str, Any] if is_pydantic(hint) else Any
         elif has_pydantic_members(hint):
-            # A dataclass, TypedDict or Struct with members pydantic reads (`Annotated[int,
-            # Field(ge=1)]`): kept as JSON data, each such member checked by pydantic, the whole
-            # converted by msgspec (`converter`); its schema carries those members' constraints.
-            adapters.append((param.name, from_text(converter(hint)) if texts else converter(hint)))
-            foreign[param.name] = member_constrained_schema(hint)
-            if default is not inspect.Parameter.empty and "default" not in foreign[param.name]:
-                with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
-                    foreign[param.name]["default"] = to_plain(default)
-            hint = Any if texts else dict[str, Any]
+            # a dataclass, TypedDict or Struct with members pydantic reads (`Annotated[int,
+            # Field(ge=1)]`): each checked by pydantic, the whole converted by msgspec (`converter`),
+            # its schema carrying their constraints;
+            schema, held = member_constrained_schema(hint), dict[str, Any]
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
             if texts and _json_shaped(schema := schema_of(hint)):
-                # A prompt's argument of a Struct, a dataclass, a list...: text never is one, so it
+                # a prompt's argument of a Struct, a dataclass, a list...: text never is one, so it
                 # is read from the JSON text it holds (`from_text`), as a pydantic model is.
-                adapters.append((param.name, from_text(converter(hint))))
-                foreign[param.name] = schema
-                hint = Any
+                held = Any
+        if held is not None:
+            adapters.append((param.name, from_text(converter(hint)) if texts else converter(hint)))
+            foreign[param.name] = schema
+            if default is not inspect.Parameter.empty and "default" not in schema:
+                with contextlib.suppress(TypeError):  # (a default that is no JSON is not shown)
+                    schema["default"] = to_plain(default)
+            hint = Any if texts else held
         if default is inspect.Parameter.empty:
             fields.append((param.name, hint))
         else:
