@@ -14,8 +14,9 @@ import sys
 from typing import Any
 
 import httpx
+from websockets.sync.client import connect
 
-from ..http_support import BOTH, MODERN, initialize, modern, modern_headers
+from ..http_support import BOTH, MODERN, SERVERS, initialize, modern, modern_headers, serve
 from .test_http_at_once import LEGACY, TOKEN, _answers, _serving
 
 _IDS = [b"true", b"false", b"1.5", b"1.0", b"-0", b"{}", b"[]", b"null", b"1" + b"0" * 30, b"1e400", b'""']
@@ -164,11 +165,22 @@ server.run()
 """
 
 
-def _stdio_answers(kind: str, lines: list[bytes], init: bytes | None) -> list[Any]:
+def _after(n: int, init: bytes | None) -> bytes:
+    """What follows line `n` so that its answers are known to be all there: a ping, or on 2026-07-28
+    (which has none) a tools/list naming its version."""
+    if init is None:
+        return json.dumps(modern(f"p{n}", "tools/list")).encode()
+    return b'{"jsonrpc":"2.0","id":"p%d","method":"ping"}' % n
+
+
+def _stdio_answers(
+    kind: str, lines: list[bytes], init: bytes | None, command: list[str] | None = None
+) -> list[Any]:
     """Each line's answers from a stdio server (`kind`: its plain lane, or the general route behind a
-    middleware), read line by line, a ping after each (so that every line's answers are known)."""
+    middleware; or `command`), read line by line, a ping after each (so that every line's answers
+    are known)."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _STDIO_SERVER, kind],
+        command or [sys.executable, "-c", _STDIO_SERVER, kind],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -181,11 +193,7 @@ def _stdio_answers(kind: str, lines: list[bytes], init: bytes | None) -> list[An
             process.stdin.flush()
             process.stdout.readline()
         for n, line in enumerate(lines):
-            ping = b'{"jsonrpc":"2.0","id":"p%d","method":"ping"}' % n
-            if init is None:  # (2026-07-28 has no ping: a tools/list naming its version instead)
-                listing = modern(f"p{n}", "tools/list")
-                ping = json.dumps(listing).encode()
-            process.stdin.write(line + b"\n" + ping + b"\n")
+            process.stdin.write(line + b"\n" + _after(n, init) + b"\n")
             process.stdin.flush()
             got = []
             while True:
@@ -214,3 +222,51 @@ def test_hostile_stdio_calls_are_answered_as_the_general_route_answers_them() ->
         for index, (a, b) in enumerate(zip(lane, general, strict=True)):
             assert a == b, (index, lines[index][:200], a, b)
     assert MODERN  # (the stateless lines name the newest revision)
+
+
+def _ws_answers(url: str, lines: list[bytes], init: bytes | None) -> list[Any]:
+    """As `_stdio_answers`, over a WebSocket (each line a text frame)."""
+    seen: list[Any] = []
+    with connect(url, open_timeout=10, close_timeout=5, compression=None, subprotocols=["mcp"]) as conn:
+        if init is not None:
+            conn.send(init.decode())
+            conn.recv(timeout=30)
+            conn.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        for n, line in enumerate(lines):
+            conn.send(line.decode())
+            conn.send(_after(n, init).decode())
+            got = []
+            while True:
+                message = json.loads(conn.recv(timeout=30))
+                if isinstance(message, dict) and message.get("id") == f"p{n}":
+                    break
+                got.append(message)
+            seen.append(got)
+    return seen
+
+
+def test_hostile_websocket_messages_are_answered_as_over_stdio() -> None:
+    """The same server (full.py) over a WebSocket (mcpbind's own connection under uvicorn) and over
+    stdio: every hostile message that is text (a frame that is no UTF-8 is the WebSocket's to refuse)
+    gets the same answers, and the connection goes on."""
+    hello = modern(9, "tools/call", {"name": "echo", "arguments": {"text": "hello"}})
+    meta = json.dumps(hello["params"]["_meta"]).encode()
+    init = json.dumps(initialize(LEGACY)).encode()
+    command = [sys.executable, str(SERVERS / "full.py")]
+    with serve(str(SERVERS / "websocket.py")) as http_url:
+        url = "ws" + http_url.removeprefix("http")
+        for start, hostile in ((None, _hostile(meta)), (init, _hostile(None))):
+            lines = [line for line in hostile if _is_text(line) for _ in range(2)]
+            over_ws = _ws_answers(url, lines, start)
+            over_stdio = _stdio_answers("", lines, start, command)
+            assert sum(1 for got in over_ws if got) > len(lines) // 2, over_ws  # (each answered)
+            for index, (a, b) in enumerate(zip(over_ws, over_stdio, strict=True)):
+                assert a == b, (index, lines[index][:200], a, b)
+
+
+def _is_text(line: bytes) -> bool:
+    try:
+        line.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
