@@ -66,6 +66,14 @@ def _hostile(meta: bytes | None) -> list[bytes]:
         (head % b"1")[:-1] + b'["echo",{"text":"x"}]}',  # params as an array
         (head % b"1")[:-1] + b'"echo"}',
         (head % b"1")[:-1] + b"null}",
+        body(echo) + b" x",  # trailing bytes, another message after it, a byte-order mark before it
+        body(echo) + body(echo, b"2"),
+        b"\xef\xbb\xbf" + body(echo),
+        body(b'"name":"echo","arguments":{"text":"a\x01b"}'),  # a raw control character
+        body(b'"name":"echo","arguments":{"text":"a\\u0000b"}'),  # an escaped NUL: text
+        body(b'"name":"echo","arguments":{"text":"\xf4\x90\x80\x80"}'),  # past U+10FFFF
+        body(b'"name":"","arguments":{}'),
+        body(b'"name":"echo","arguments":{"text":"x"},"task":{"ttl":-1}'),
     ]
     if meta is not None:  # (the stateless `_meta` with members of wrong types)
         made += [
