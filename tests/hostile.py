@@ -245,7 +245,8 @@ def parse_error_expected(data: bytes) -> bool:
 
 def check_response(message: Any) -> dict[str, Any]:
     """`message` is a JSON-RPC 2.0 response: a result or an error with an integer code and a string
-    message, and an id (or no id, for an error about input whose id is unknown)."""
+    message, and an id (or, for an error about input whose id is unknown, none: left out, or null on
+    a session of 2025-06-18 or earlier, whose schema requires the member)."""
     assert isinstance(message, dict), message
     assert message.get("jsonrpc") == "2.0", message
     assert ("result" in message) != ("error" in message), message
@@ -255,8 +256,10 @@ def check_response(message: Any) -> dict[str, Any]:
         assert isinstance(error.get("message"), str), message
     else:
         assert "id" in message and message["id"] is not None, message
-    if "id" in message:
+    if message.get("id") is not None:
         assert isinstance(message["id"], (str, int, float)) and not isinstance(message["id"], bool), message
+    elif "id" in message:
+        assert "error" in message, message
     return message
 
 

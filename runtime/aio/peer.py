@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
-from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, parse_single, refuse_batch
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
 from . import eager
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
@@ -60,6 +60,7 @@ class Peer(Requester):
         max_concurrency: int = 64,
         max_queued: int = 1024,
         allow_batch: Callable[[], bool] | None = None,
+        null_ids: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
         answer_now: AnswerNow | None = None,
     ) -> None:
@@ -69,6 +70,8 @@ class Peer(Requester):
         # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
         super().__init__(transport, Endpoint(batches=allow_batch is not None))
         self._allow_batch = allow_batch
+        # Whether a refusal naming no request says `"id": null` (the session's revision decides).
+        self._null_ids = null_ids
         # Methods answered before the next message is read (initialize: what follows depends on it).
         self._serial = serial
         self._on_request = on_request
@@ -111,7 +114,11 @@ class Peer(Requester):
 
     async def refuse(self, reply: bytes) -> None:
         """Send the peer's own error answer to input it cannot take (malformed, a reused id...)."""
-        await self.send(reply)
+        await self.send(self._revised(reply))
+
+    def _revised(self, reply: bytes) -> bytes:
+        """`reply` in the form the revision in force asks for where it names no request (`null_id`)."""
+        return null_id(reply) if self._null_ids is not None and self._null_ids() else reply
 
     async def respond_batch(self, reply: bytes | None) -> None:
         """Send the array answering a batch (None: the batch held only notifications)."""
@@ -416,7 +423,7 @@ class Peer(Requester):
             elif isinstance(event, IncomingNotification):
                 await self._notes.run(self._on_notification, event)
             elif isinstance(event, Reply):
-                batch.replies.append(event.data)
+                batch.replies.append(self._revised(event.data))
             else:
                 self.settle(event)
         batch.add(None)  # every item is read

@@ -53,6 +53,7 @@ __all__ = [
     "joined",
     "event_id",
     "error_body",
+    "revised",
     "too_large",
     "has_batches",
     "error_status",
@@ -81,6 +82,19 @@ def error_status() -> Mapping[int, int]:
 def error_body(code: int, message: str, rid: Any = None, data: Any = msgspec.UNSET) -> bytes:
     """An error answer; `rid` as read off the body, echoed only if it is a valid request id."""
     return jsonrpc.encode_error(rid if jsonrpc.valid_id(rid) else None, code, message, data)
+
+
+def revised(body: bytes, headers: Headers) -> bytes:
+    """A refusal's `body` in the form the revision the request is of asks for where it names no
+    request: `"id": null` up to 2025-06-18 (`jsonrpc.null_id`), the member left out otherwise and
+    where no revision is known. A session's request that names none is of 2025-03-26, as the
+    transport's prose has a server assume."""
+    raw = headers.get(b"mcp-protocol-version")
+    if raw is None:
+        version = "2025-03-26" if b"mcp-session-id" in headers else None
+    else:
+        version = raw.decode("latin-1")
+    return jsonrpc.null_id(body) if _null_ids(version) else body
 
 
 class Rejection(msgspec.Struct):
@@ -561,7 +575,14 @@ def version_refusal(version: str, negotiated: str, served: Collection[str], rid:
         why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {', '.join(served)})"
     else:
         why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
-    return error_body(INVALID_REQUEST, f"Bad Request: {why}", rid)
+    body = error_body(INVALID_REQUEST, f"Bad Request: {why}", rid)
+    # (The session's revision is in force, whatever the header says: its form of an unknown id.)
+    return jsonrpc.null_id(body) if _null_ids(negotiated) else body
+
+
+def _null_ids(version: str | None) -> bool:
+    """`version` is a revision whose error answers name an unknown id as null (`jsonrpc.null_id`)."""
+    return version is not None and version in revisions.KNOWN and revisions.revision(version).null_ids
 
 
 def _unreadable(session_id: str | None, body: bytes, refusal: Rejection) -> Route | Rejection:

@@ -362,8 +362,25 @@ def encode_result(rid: RequestId, result: Any) -> bytes:
 
 def encode_error(rid: RequestId | None, code: int, message: str, data: Any = UNSET) -> bytes:
     """An error response; without a known request id (a parse error) the `id` member is left out, as the
-    2025-11-25 and later schemas allow (they admit no `null` id)."""
+    2025-11-25 and later schemas allow (they admit no `null` id). Where a session of an earlier revision
+    is in force, `null_id` gives the form its schema asks for."""
     error = _encode(ErrorObject(code, message, data))
     if rid is None:
-        return b'{"jsonrpc":"2.0","error":' + error + b"}"
+        return _NO_ID + error + b"}"
     return b'{"jsonrpc":"2.0","id":' + _encode(rid) + b',"error":' + error + b"}"
+
+
+_NO_ID: Final = b'{"jsonrpc":"2.0","error":'
+
+
+def null_id(reply: bytes) -> bytes:
+    """`reply`, an error answer of `encode_error`'s, with `"id": null` where it names no request.
+
+    The schemas up to 2025-06-18 require `id` on an error response; JSON-RPC 2.0 says it is null when
+    the request's could not be read. From 2025-11-25 `id` is optional and no schema admits null (nor
+    does the TypeScript SDK's client, whose error response is `id: RequestId.optional()`): no form
+    suits every revision, so the member is left out unless an earlier revision is known to be in force
+    (`revisions.Revision.null_ids`), where this is what the peer is sent."""
+    if reply.startswith(_NO_ID):
+        return b'{"jsonrpc":"2.0","id":null,"error":' + reply[len(_NO_ID) :]
+    return reply

@@ -87,6 +87,7 @@ class Revision:
         "module",
         "name",
         "notifications",
+        "null_ids",
         "primes_streams",
         "requests",
         "served",
@@ -101,6 +102,9 @@ class Revision:
         """No initialize handshake: every request carries its version and capabilities in `_meta`."""
         self.batches: Final[bool] = bool(mod.BATCHES)
         """JSON-RPC batches are part of the revision (2025-03-26 only)."""
+        self.null_ids: Final[bool] = name <= "2025-06-18"
+        """An error response names an unreadable request's id as `null` (`jsonrpc.null_id`): the
+        schemas up to 2025-06-18 require the member; later ones leave it out and admit no null."""
         self.url_elicitation: Final[bool] = bool(mod.URL_ELICITATION)
         """URL-mode elicitation exists (2025-11-25 on)."""
         self.primes_streams: Final[bool] = name >= "2025-11-25"

@@ -72,6 +72,7 @@ class Connection:
             max_concurrency=server.max_concurrency,
             max_queued=server.max_queued,
             allow_batch=self._batches_allowed,
+            null_ids=self._null_ids,
             # Answered as they are read, limits or not: a ping must get through a full queue.
             serial=frozenset({"initialize", "ping"}),
             # A call of a plain tool, the usual request, in one step (`plain`): no coroutine of ours.
@@ -150,6 +151,9 @@ class Connection:
 
     def _batches_allowed(self) -> bool:
         return self.session is not None and self.session.batches
+
+    def _null_ids(self) -> bool:
+        return self.session is not None and self.session.null_ids
 
     # -- outgoing ----------------------------------------------------------------------------------
 

@@ -118,7 +118,9 @@ class RawClient:
         return message
 
     async def no_id_error(self, timeout: float = 5) -> Message:
-        message: Message = await self.expect(lambda m: isinstance(m, dict) and "id" not in m, timeout)
+        """An error answer naming no request: its id null, as the schemas of 2025-06-18 and earlier
+        (the sessions here) ask; left out from 2025-11-25 on."""
+        message: Message = await self.expect(lambda m: isinstance(m, dict) and m.get("id") is None, timeout)
         return message
 
     async def still_serving(self, rid: Any) -> None:
@@ -197,8 +199,8 @@ def test_deep_nesting_is_a_parse_error_and_serving_goes_on() -> None:
                     b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":' + deep(depth) + b"}"
                 )
                 client.write(b'{"jsonrpc":"2.0","id":1,"result":' + deep(depth) + b"}")
-                await client.expect(lambda m: "id" not in m)  # (the notification is bad JSON too)
-                await client.expect(lambda m: "id" not in m)
+                await client.no_id_error()  # (the notification is bad JSON too)
+                await client.no_id_error()
                 await client.still_serving(f"after notification {n}")
 
     run(main())
@@ -217,13 +219,13 @@ def test_nesting_that_passes_the_envelope_but_not_the_params_decode() -> None:
             outcomes: dict[int, str] = {}
             for depth in range(900, 1000):
                 client.write(head % depth + deep(depth) + b"}}}")
-                answer = await client.expect(lambda m, rid=depth: m.get("id") == rid or "id" not in m)
+                answer = await client.expect(lambda m, rid=depth: m.get("id") in (rid, None))
                 if "result" in answer:
                     assert answer["result"]["isError"], answer  # decoded: a list is no `text`
                     outcomes[depth] = "decoded"
                 else:
                     assert answer["error"]["code"] == -32700, answer
-                    outcomes[depth] = "params" if "id" in answer else "envelope"
+                    outcomes[depth] = "params" if answer.get("id") is not None else "envelope"
                 await client.still_serving(f"after {depth}")
             assert set(outcomes.values()) == {"decoded", "params", "envelope"}, outcomes
 

@@ -280,7 +280,10 @@ def test_a_sessions_version_header_is_refused_naming_what_is_wrong() -> None:
     assert other["id"] == 7 and other["error"]["code"] == -32600
     assert "2025-11-25 is not this session's: it negotiated 2025-06-18" in other["error"]["message"]
     unknown = json.loads(inbound.version_refusal("x" * 1000, "2025-06-18", served))
-    assert "id" not in unknown and "(1000 characters)" in unknown["error"]["message"]
+    # (The session's revision, 2025-06-18, names an id it cannot know as null; 2025-11-25 leaves it out.)
+    assert unknown["id"] is None and "(1000 characters)" in unknown["error"]["message"]
+    later = json.loads(inbound.version_refusal("x", "2025-11-25", served))
+    assert "id" not in later
     assert "this server speaks 2025-06-18, 2025-11-25" in unknown["error"]["message"]
     twice = json.loads(inbound.version_refusal("2025-06-18, 2025-06-18", "2025-06-18", served, "a"))
     assert twice["id"] == "a" and "sent more than once" in twice["error"]["message"]

@@ -273,7 +273,7 @@ class HttpApp:
                     await answer
                 return
             if isinstance(route, Rejection):
-                await respond(send, route.status, route.body, route.headers)
+                await respond(send, route.status, inbound.revised(route.body, headers), route.headers)
             elif type(route) is inbound.Initialize:  # (its client's address is the scope's)
                 await self.table.initialize(route.body, send, scope.get("client"))
             else:

@@ -395,6 +395,7 @@ class RoutedTransport:
 
 class HttpPeer(Peer):
     async def refuse(self, reply: bytes) -> None:
+        reply = self._revised(reply)
         route = ROUTE.get()
         if isinstance(route, Stream):
             # The message itself was refused: an HTTP error, answered at once. -32000 is the peer's

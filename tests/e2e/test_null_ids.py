@@ -1,0 +1,97 @@
+"""The id of an error answer to a message whose own id could not be read. JSON-RPC 2.0 says `null`,
+and the schemas up to 2025-06-18 require the member; from 2025-11-25 it is optional and no schema
+admits null (nor does the TypeScript SDK's client): `"id": null` on a session of 2025-06-18 or
+earlier, left out on a later one and where no revision is known yet. Over stdio (a real subprocess)
+and HTTP (real uvicorn), single messages and a 2025-03-26 batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from ..http_support import BOTH, open_session, serve
+from .test_hostile_core import raw_server
+from .test_stdio import _raw_session
+
+EARLY = ["2024-11-05", "2025-03-26", "2025-06-18"]
+LATE = ["2025-11-25"]
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def has_null_id(revision: str) -> bool:
+    return revision in EARLY
+
+
+@pytest.mark.parametrize("revision", EARLY + LATE)
+def test_stdio_refusals_naming_no_request(revision: str) -> None:
+    async def main() -> None:
+        async with raw_server(revision=revision) as client:
+            for line, code in [
+                (b"{not json", -32700),
+                (b'{"jsonrpc":"2.0","id":null,"method":"ping"}', -32600),
+            ]:
+                client.write(line)
+                answer = await client.expect(lambda m: isinstance(m, dict) and m.get("id") is None)
+                assert answer["error"]["code"] == code, answer
+                if has_null_id(revision):
+                    assert "id" in answer and answer["id"] is None, answer
+                else:
+                    assert "id" not in answer, answer
+            if revision == "2025-03-26":
+                client.write(
+                    b'[{"jsonrpc":"2.0","id":true,"method":"ping"},{"jsonrpc":"2.0","id":7,"method":"ping"}]'
+                )
+                answers = await client.expect(lambda m: isinstance(m, list))
+                assert {"jsonrpc": "2.0", "id": 7, "result": {}} in answers, answers
+                refused = [a for a in answers if a.get("id") is None]
+                assert len(refused) == 1 and "id" in refused[0] and refused[0]["error"]["code"] == -32600
+            await client.still_serving("after")
+
+    run(main())
+
+
+def test_stdio_before_initialize_leaves_the_id_out() -> None:
+    """No revision is in force before `initialize`: the member is left out (what 2025-11-25 on, and
+    the TypeScript SDK's client, accept)."""
+
+    (answer,) = run(_raw_session([b"{not json\n"], read=1))
+    assert answer["error"]["code"] == -32700 and "id" not in answer, answer
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-06-18", "2025-11-25"])
+def test_http_refusals_naming_no_request(revision: str) -> None:
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, revision)
+            for body, code in [
+                (b"{not json", -32700),
+                (b'{"jsonrpc":"2.0","id":null,"method":"ping"}', -32600),
+            ]:
+                refused = await http.post(
+                    url, content=body, headers={**session.headers(), "content-type": "application/json"}
+                )
+                assert refused.status_code == 400, refused.text
+                answer = refused.json()
+                assert answer["error"]["code"] == code, answer
+                if has_null_id(revision):
+                    assert "id" in answer and answer["id"] is None, answer
+                else:
+                    assert "id" not in answer, answer
+            # No session, no version header: no revision is known.
+            refused = await http.post(
+                url, content=b"{not json", headers={"accept": BOTH, "content-type": "application/json"}
+            )
+            assert refused.status_code == 400 and "id" not in refused.json(), refused.text
+            ping = await http.post(
+                url, json={"jsonrpc": "2.0", "id": 3, "method": "ping"}, headers=session.headers()
+            )
+            assert ping.status_code == 200, ping.text
+
+    with serve() as url:
+        run(main(url))
