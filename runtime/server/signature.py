@@ -164,7 +164,9 @@ def inspect_function(
     if not _is_content(output_type):
         if not by_pydantic(output_type):
             _check_hint(output_type, f"{name}: return value")
-        output_schema = schema_of(output_type)
+        output_schema = member_constrained_schema(
+            output_type
+        )  # (`schema_of`, with such members' constraints)
         if output_schema.get("type") != "object":
             wraps = True
             # The definitions stay at the root: the `$ref`s inside say `#/$defs/...`, from the root.

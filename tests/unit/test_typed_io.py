@@ -328,10 +328,17 @@ def test_parameters_of_classes_whose_members_carry_pydantic_constraints(mode: st
     def order(o: Order, a: Address, c: Count) -> str:
         return f"{o.qty} {o.sku} {a['zip']} {c.n}"
 
+    @server.tool()
+    def reorder(o: Order) -> Order:
+        return o
+
     async def main() -> None:
         async with Client.memory(server, mode=mode) as client:
-            (tool,) = await client.list_tools()
+            tool, again = await client.list_tools()
             properties = wire.to_builtins(tool.input_schema)["properties"]
+            # (A result of such a class: its output schema carries the constraints too.)
+            output = wire.to_builtins(again.output_schema)["properties"]
+            assert output["qty"]["minimum"] == 1 and output["sku"]["pattern"] == "^[A-Z]+$", output
             assert properties["o"]["properties"]["qty"] == {
                 "type": "integer",
                 "description": "how many",
