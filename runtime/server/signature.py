@@ -164,9 +164,8 @@ def inspect_function(
     if not _is_content(output_type):
         if not by_pydantic(output_type):
             _check_hint(output_type, f"{name}: return value")
-        output_schema = member_constrained_schema(
-            output_type
-        )  # (`schema_of`, with such members' constraints)
+        # (`schema_of`, with the constraints of members pydantic reads: msgspec's schema lacks them)
+        output_schema = member_constrained_schema(output_type)
         if output_schema.get("type") != "object":
             wraps = True
             # The definitions stay at the root: the `$ref`s inside say `#/$defs/...`, from the root.
