@@ -75,7 +75,14 @@ def _hostile(meta: bytes | None) -> list[bytes]:
         body(b'"name":"","arguments":{}'),
         body(b'"name":"echo","arguments":{"text":"x"},"task":{"ttl":-1}'),
     ]
-    if meta is not None:  # (the stateless `_meta` with members of wrong types)
+    if meta is not None:  # (the stateless `_meta` with members repeated, and of wrong types)
+        version = b'"io.modelcontextprotocol/protocolVersion":'
+        for repeated in (version + b'"2025-11-25"', version + b'"2099-01-01"', version + b"5"):
+            made.append((head % b"1") + echo + b',"_meta":' + meta[:-1] + b"," + repeated + b"}}}")
+            made.append((head % b"1") + echo + b',"_meta":{' + repeated + b"," + meta[1:] + b"}}")
+        capabilities = b'"io.modelcontextprotocol/clientCapabilities":'
+        for repeated in (capabilities + b"5", capabilities + b'{"sampling":{}}'):
+            made.append((head % b"1") + echo + b',"_meta":' + meta[:-1] + b"," + repeated + b"}}}")
         made += [
             body(echo + b',"_meta":{"io.modelcontextprotocol/protocolVersion":5}'),
             body(echo + b',"_meta":{"io.modelcontextprotocol/clientCapabilities":[]}'),
