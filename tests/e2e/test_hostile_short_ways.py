@@ -81,7 +81,12 @@ def _hostile(meta: bytes | None) -> list[bytes]:
             made.append((head % b"1") + echo + b',"_meta":' + meta[:-1] + b"," + repeated + b"}}}")
             made.append((head % b"1") + echo + b',"_meta":{' + repeated + b"," + meta[1:] + b"}}")
         capabilities = b'"io.modelcontextprotocol/clientCapabilities":'
-        for repeated in (capabilities + b"5", capabilities + b'{"sampling":{}}'):
+        token = b'"progressToken":'
+        for repeated in (
+            capabilities + b"5",
+            capabilities + b'{"sampling":{}}',
+            *(token + value for value in (b"{}", b"true", b"1.5", b"null", b"1" + b"0" * 40)),
+        ):
             made.append((head % b"1") + echo + b',"_meta":' + meta[:-1] + b"," + repeated + b"}}}")
         made += [
             body(echo + b',"_meta":{"io.modelcontextprotocol/protocolVersion":5}'),
