@@ -372,7 +372,7 @@ class Server(Features, Registrations, Serving):
                     {
                         "name": arg,
                         "required": arg in required,
-                        "description": _argument_description(sig.input_schema["properties"].get(arg, {})),
+                        "description": _argument_description(sig.input_schema, arg),
                     }
                 )
                 for arg in sig.names
@@ -508,12 +508,13 @@ class Server(Features, Registrations, Serving):
     # -- serving -----------------------------------------------------------------------------------
 
 
-def _argument_description(schema: dict[str, Any]) -> str | None:
-    """A prompt argument's description: its own, and, where its type is an object or an array (a
-    model, a dataclass, a list), that it expects the JSON text of one."""
+def _argument_description(arguments: dict[str, Any], name: str) -> str | None:
+    """A prompt argument's description (`arguments`: the schema of them all): its own, and, where its
+    type is an object or an array (a model, a dataclass, a list), that it expects the JSON text of one."""
+    schema = arguments["properties"].get(name, {})
     description = schema.get("description")
     own = description if isinstance(description, str) and description else None
-    if not given_as_json(schema):
+    if not given_as_json(schema, arguments.get("$defs") or {}):
         return own
     return f"{own} (JSON text)" if own else "JSON text"
 

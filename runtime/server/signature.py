@@ -260,21 +260,28 @@ def _parameters(fn: Callable[..., Any]) -> inspect.Signature:
 _JSON_SHAPES: Final = frozenset({"object", "array"})
 
 
-def _json_shaped(schema: dict[str, Any]) -> bool:
-    """`schema` admits an object or an array (`X | None` included): a value of it is no text."""
+def _json_shaped(schema: dict[str, Any], defs: dict[str, Any] | None = None) -> bool:
+    """`schema` admits an object or an array (`X | None` included): a value of it is no text. `defs`:
+    the definitions its `$ref`s name (the root's `$defs`)."""
+    if defs is None:
+        defs = schema.get("$defs") or {}
     kind = schema.get("type")
     if kind in _JSON_SHAPES or (isinstance(kind, list) and _JSON_SHAPES.intersection(kind)):
         return True
-    if "$ref" in schema or "properties" in schema:
+    if "properties" in schema:
         return True
+    ref = schema.get("$ref")
+    if isinstance(ref, str):  # (an enum's definition is text or numbers; a class's an object)
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        return not isinstance(target, dict) or _json_shaped(target, defs)
     options = schema.get("anyOf") or schema.get("oneOf") or ()
-    return any(isinstance(o, dict) and _json_shaped(o) for o in options)
+    return any(isinstance(o, dict) and _json_shaped(o, defs) for o in options)
 
 
-def given_as_json(schema: dict[str, Any]) -> bool:
-    """A prompt argument of `schema` (an object's or an array's) is given as the JSON text of its
-    value: every prompt argument is text."""
-    return _json_shaped(schema)
+def given_as_json(schema: dict[str, Any], defs: dict[str, Any]) -> bool:
+    """A prompt argument of `schema` (an object's or an array's; `defs`: the definitions its `$ref`s
+    name) is given as the JSON text of its value: every prompt argument is text."""
+    return _json_shaped(schema, defs)
 
 
 def from_text(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

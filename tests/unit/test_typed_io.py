@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import enum
 from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
@@ -360,6 +361,10 @@ def test_parameters_of_classes_whose_members_carry_pydantic_constraints(mode: st
     run(main())
 
 
+class Hue(enum.Enum):
+    RED = "red"
+
+
 @dataclasses.dataclass
 class Trip:
     origin: str
@@ -374,7 +379,14 @@ def test_prompt_arguments_of_structs_dataclasses_and_lists_are_read_from_json_te
     server = Server("prompts")
 
     @server.prompt()
-    def plan(trip: Trip, ids: list[int], tag: Tag | None = None, word: str = "-", n: int = 0) -> str:
+    def plan(
+        trip: Trip,
+        ids: list[int],
+        tag: Tag | None = None,
+        word: str = "-",
+        n: int = 0,
+        hue: Hue | None = None,
+    ) -> str:
         """Plan a trip."""
         return f"{trip.origin}/{trip.legs} {ids} {tag.name if tag else None} {word} {n}"
 
@@ -382,12 +394,14 @@ def test_prompt_arguments_of_structs_dataclasses_and_lists_are_read_from_json_te
         async with Client.memory(server, mode=mode) as client:
             (prompt,) = await client.list_prompts()
             described = {a.name: a.description or None for a in prompt.arguments or ()}
+            # (An enum, a `$ref` to a definition of text, is no JSON: it is read from the text itself.)
             assert described == {
                 "trip": "JSON text",
                 "ids": "JSON text",
                 "tag": "JSON text",
                 "word": None,
                 "n": None,
+                "hue": None,
             }
 
             async def said(arguments: dict[str, str]) -> Any:
@@ -399,6 +413,7 @@ def test_prompt_arguments_of_structs_dataclasses_and_lists_are_read_from_json_te
                 "ids": "[1, 2]",
                 "tag": '{"name": "t"}',
                 "n": "3",
+                "hue": "red",
             }
             assert await said(arguments) == "LHR/2 [1, 2] t - 3"
             assert await said({"trip": '{"origin": "CDG"}', "ids": "[]"}) == "CDG/1 [] None - 0"
