@@ -289,7 +289,7 @@ class Server(Features, Registrations, Serving):
                 raise ValueError(f"a resource at {uri!r} is registered already")
             definition = drop_none(
                 {
-                    "name": name or callable_name(fn),
+                    "name": name or callable_name(fn, anonymous=uri),
                     "title": title,
                     "description": description or callable_doc(fn),
                     "mimeType": mime_type,

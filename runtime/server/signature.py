@@ -81,7 +81,7 @@ def inspect_function(
     the wire needs (its messages are built whatever it says), so it is not read. `texts`: every
     argument arrives as text (a prompt's): one pydantic reads is taken from it (`from_text`)."""
     fn = _callable(fn, name)
-    sig = _parameters(fn)
+    sig = _parameters(fn, name)
     hints = type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     context_param: str | None = None
@@ -192,11 +192,16 @@ def inspect_function(
     )
 
 
-def callable_name(fn: Callable[..., Any]) -> str:
+def callable_name(fn: Callable[..., Any], anonymous: str | None = None) -> str:
     """The name a callable is registered by when none is given: a function's or method's own; a
-    `functools.partial`'s function's; a callable object's class's."""
+    `functools.partial`'s function's; a callable object's class's. A lambda has none: `anonymous`,
+    else a TypeError asking for one (a tool or prompt is called by its name)."""
     fn = _unwrapped(fn)
     name = getattr(fn, "__name__", None)
+    if name == "<lambda>":
+        if anonymous is None:
+            raise TypeError(f"{fn!r} has no name of its own: register it with name=")
+        return anonymous
     return name if isinstance(name, str) else type(fn).__name__
 
 
@@ -247,10 +252,13 @@ def _annotated(fn: Any) -> Any:
             fn = fn.__call__  # (a callable object: a bound method, annotated)
 
 
-def _parameters(fn: Callable[..., Any]) -> inspect.Signature:
+def _parameters(fn: Callable[..., Any], name: str) -> inspect.Signature:
     """The parameters a call of `fn` passes: a `functools.partial`'s bound arguments are not among
     them (its keywords `inspect` keeps, as keyword-only parameters with a default)."""
-    sig = inspect.signature(fn)
+    try:
+        sig = inspect.signature(fn)
+    except ValueError as exc:  # (a builtin that declares none: `max`, `operator.itemgetter(1)`)
+        raise TypeError(f"{name}: the parameters of {fn!r} cannot be read ({exc})") from None
     if isinstance(fn, functools.partial) and fn.keywords:
         bound = fn.keywords
         sig = sig.replace(parameters=[p for p in sig.parameters.values() if p.name not in bound])

@@ -145,3 +145,24 @@ def test_a_classmethod_object_and_what_is_not_callable_are_refused_by_name() -> 
 
     with pytest.raises(TypeError, match="is not callable"):
         server.tool(name="nothing")(42)  # type: ignore[type-var]  # (what a typed caller cannot pass)
+
+
+def test_what_has_no_name_or_no_parameters_to_read_is_refused_by_name() -> None:
+    """A lambda has no name to be called by (a resource's is its URI); a builtin that declares no
+    signature has no parameters to read: each a TypeError naming it (was `<lambda>`, and inspect's
+    ValueError)."""
+    server = Server("refused")
+    with pytest.raises(TypeError, match="register it with name="):
+        server.tool()(lambda x: x)
+    with pytest.raises(TypeError, match="register it with name="):
+        server.prompt()(lambda: "p")
+    server.resource("notes://today")(lambda: "today")
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2025-11-25") as client:
+            (resource,) = await client.list_resources()
+            assert resource.name == "notes://today"
+
+    run(main())
+    with pytest.raises(TypeError, match=r"biggest: the parameters of <built-in function max> cannot be read"):
+        server.tool(name="biggest")(max)
