@@ -166,15 +166,21 @@ def converter(tp: Any) -> Callable[[Any], Any]:
         # Field(ge=1)]`): msgspec would skip their constraints, so each is validated by pydantic
         # first (its own hint: pydantic adapts no `typing.TypedDict` before Python 3.12, nor a
         # Struct), then the whole converted by msgspec, which checks the rest (its `Meta` too).
-        checks = {name: _adapter(hint).validate_python for name, hint in members.items()}
+        checks = {
+            # (a member of such a class itself: converted by its own checks, an instance msgspec takes)
+            name: converter(hint) if _pydantic_members(hint) else _adapter(hint).validate_python
+            for name, hint in members.items()
+        }
         return lambda data: _convert(_checked(data, checks), tp)
     return lambda data: _convert(data, tp)
 
 
-def _pydantic_members(tp: Any) -> dict[str, Any]:
+def _pydantic_members(tp: Any, _within: frozenset[type] = frozenset()) -> dict[str, Any]:
     """The members of a class of members (a dataclass, TypedDict or msgspec Struct) whose hints
-    pydantic reads, by the name each has in JSON data; none for any other type."""
-    if sys.modules.get("pydantic") is None or not isinstance(tp, type):
+    pydantic reads, or that are such a class themselves with such members (nested: `Order.address`,
+    an `Address` whose `zip` has a `Field`), by the name each has in JSON data; none for any other
+    type. (`_within`: the classes being looked into, one that refers to itself looked into once.)"""
+    if sys.modules.get("pydantic") is None or not isinstance(tp, type) or tp in _within:
         return {}
     import dataclasses  # (on use, pydantic imported: a server that never needs it does not load it)
 
@@ -184,7 +190,8 @@ def _pydantic_members(tp: Any) -> dict[str, Any]:
         hints = list(typing.get_type_hints(tp, include_extras=True).items())
     else:
         return {}
-    return {name: hint for name, hint in hints if by_pydantic(hint)}
+    within = _within | {tp}
+    return {name: hint for name, hint in hints if by_pydantic(hint) or _pydantic_members(hint, within)}
 
 
 def has_pydantic_members(tp: Any) -> bool:
@@ -200,11 +207,21 @@ def member_constrained_schema(tp: Any) -> dict[str, Any]:
     properties = schema.get("properties", {})
     for name, hint in _pydantic_members(tp).items():
         if name in properties:
-            own = schema_of(hint)
+            nested = bool(_pydantic_members(hint))
+            own = member_constrained_schema(hint) if nested else schema_of(hint)
             defs = own.pop("$defs", None)
             if defs:
                 schema.setdefault("$defs", {}).update(defs)
-            properties[name] = {**properties[name], **own}
+            # (A nested class's `$ref` gives way to its own schema, with its members' constraints.)
+            kept = {k: v for k, v in properties[name].items() if not (nested and k == "$ref")}
+            properties[name] = {**kept, **own}
+    defs = schema.get("$defs")
+    if defs:  # (a definition only such a `$ref` named is gone with it)
+        rest = {k: v for k, v in schema.items() if k != "$defs"}
+        for name in [n for n in defs if not _refers_to([rest, defs], f"#/$defs/{n}")]:
+            del defs[name]
+        if not defs:
+            del schema["$defs"]
     return schema
 
 

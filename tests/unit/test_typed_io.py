@@ -423,3 +423,33 @@ def test_prompt_arguments_of_structs_dataclasses_and_lists_are_read_from_json_te
                 assert refused.value.code == -32602, refused.value
 
     run(main())
+
+
+@dataclasses.dataclass
+class Shipment:
+    count: int
+    to: Address
+
+
+def test_a_nested_class_whose_members_carry_pydantic_constraints_is_held_to_them() -> None:
+    """A member that is itself such a class (`Shipment.to`, an `Address` whose `zip` has a `Field`):
+    its constraints were skipped, in the checks and in the schema, one level down."""
+    server = Server("nested")
+
+    @server.tool()
+    def ship(s: Shipment) -> str:
+        return f"{s.count} to {s.to['zip']}"
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2025-11-25") as client:
+            (tool,) = await client.list_tools()
+            schema = wire.to_builtins(tool.input_schema)
+            assert schema["properties"]["s"]["properties"]["to"]["properties"]["zip"]["minLength"] == 5
+            assert "$defs" not in schema, schema  # (no definition left that nothing names)
+            good = await client.call_tool("ship", {"s": {"count": 1, "to": {"zip": "12345"}}})
+            assert getattr(good.content[0], "text", None) == "1 to 12345"
+            bad = await client.call_tool("ship", {"s": {"count": 1, "to": {"zip": "1"}}})
+            said = getattr(bad.content[0], "text", "")
+            assert bad.is_error and "`to`: `zip`" in said, said
+
+    run(main())
