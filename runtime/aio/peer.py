@@ -70,8 +70,11 @@ class Peer(Requester):
         # The endpoint parses arrays; whether a batch is answered or refused is decided per message.
         super().__init__(transport, Endpoint(batches=allow_batch is not None))
         self._allow_batch = allow_batch
-        # Whether a refusal naming no request says `"id": null` (the session's revision decides).
+        # Whether a refusal naming no request says `"id": null` (the session's revision decides),
+        # the transport's own refusals too (an oversized line's, on stdio).
         self._null_ids = null_ids
+        if null_ids is not None and hasattr(transport, "refusal_form"):
+            cast(Any, transport).refusal_form = self._revised
         # Methods answered before the next message is read (initialize: what follows depends on it).
         self._serial = serial
         self._on_request = on_request

@@ -114,6 +114,9 @@ class StdioServerTransport:
         """Every message already read off the pipe (often many, with many requests in flight), oldest
         first: from `start` on, the pipe reader's own `take_messages` (a peer calls it for every
         burst, and binds it once: no call in between)."""
+        self.refusal_form: Callable[[bytes], bytes] = _as_is
+        """How an error answer naming no request (an oversized line's) is put: the revision of the
+        connection's session may want `"id": null` there (its `Peer` sets this, `jsonrpc.null_id`)."""
         self.wait_buffered: Callable[[], asyncio.Future[None] | None] = _no_wait
         """A future done once `read_buffered` has something to give or the input ended, while it has
         nothing; None while it has, or when `read` is to be called (what `read_buffered` leaves: an
@@ -160,7 +163,9 @@ class StdioServerTransport:
                     return None  # (the end of input)
                 line = proto.take()
             if isinstance(line, LineTooLong):
-                await self.write(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
+                await self.write(
+                    self.refusal_form(encode_error(None, INVALID_REQUEST, f"Invalid request: {line}"))
+                )
                 continue
             return line
 
@@ -184,6 +189,11 @@ class StdioServerTransport:
                 # is mostly still buffered) would be lost if the loop stopped before.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._written, DRAIN_ON_CLOSE)
+
+
+def _as_is(reply: bytes) -> bytes:
+    """`refusal_form` until a connection says otherwise."""
+    return reply
 
 
 def _no_wait() -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ..http_support import BOTH, open_session, serve
-from .test_hostile_core import raw_server
+from .test_hostile_core import FULL, raw_server
 from .test_stdio import _raw_session
 
 EARLY = ["2024-11-05", "2025-03-26", "2025-06-18"]
@@ -51,6 +51,21 @@ def test_stdio_refusals_naming_no_request(revision: str) -> None:
                 assert {"jsonrpc": "2.0", "id": 7, "result": {}} in answers, answers
                 refused = [a for a in answers if a.get("id") is None]
                 assert len(refused) == 1 and "id" in refused[0] and refused[0]["error"]["code"] == -32600
+            await client.still_serving("after")
+
+    run(main())
+
+
+@pytest.mark.parametrize("revision", ["2025-06-18", "2025-11-25"])
+def test_stdio_an_oversized_lines_refusal(revision: str) -> None:
+    """The transport's own refusal (a line over the limit, skipped) in the session's form too."""
+
+    async def main() -> None:
+        async with raw_server("--max-line", "1000", revision=revision, server=FULL) as client:
+            client.write(b'{"jsonrpc":"2.0","id":5,"method":"ping","params":{"p":"' + b"x" * 5000 + b'"}}')
+            answer = await client.expect(lambda m: isinstance(m, dict) and m.get("id") is None)
+            assert answer["error"]["code"] == -32600 and "exceeds the limit" in answer["error"]["message"]
+            assert ("id" in answer) is has_null_id(revision), answer
             await client.still_serving("after")
 
     run(main())
