@@ -447,6 +447,7 @@ def test_versions_a_client_makes_up_are_not_kept() -> None:
     assert answers == [(400, True)] * 300
     assert kept.status_code == 200 and b'"x"' in kept.content
     assert set(app.stateless.session_decoders) <= {LEGACY}
+    assert set(app.stateless.session_calls) <= {LEGACY}
 
 
 def test_hostile_stateless_bodies_are_answered_alike() -> None:
@@ -504,25 +505,33 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
             "mcp-session-id": sid,
             "mcp-protocol-version": LEGACY,
         }
-        notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert http.post(url, json=notified, headers=ok).status_code == 202
-        assert http.post(url, json=call(1, "echo", {"text": "first"}), headers=ok).status_code == 200
         heads = {k.encode(): v.encode() for k, v in ok.items()}
 
         async def never(*_: Any) -> Any:
             raise AssertionError("nothing is sent or received for an answer made at once")
 
         def early(body: Any, **changed: bytes) -> Any:
+            headers = {**heads, **{k.encode(): v for k, v in changed.items()}}
             return stateful.early(
-                app,
-                {**heads, **{k.encode(): v for k, v in changed.items()}},
-                json.dumps(body).encode(),
-                never,
-                never,
+                app, headers[b"mcp-session-id"], headers, json.dumps(body).encode(), never, never
             )
 
+        # The first message of the session's revision: nothing the classifier reads or makes is
+        # needed before it.
+        assert app.stateless.session_decoders == app.stateless.session_calls == {}
+        first = early(call(1, "echo", {"text": "first"}))
+        assert isinstance(first, bytes) and json.loads(first)["result"]["content"][0]["text"] == "first"
+        notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert http.post(url, json=notified, headers=ok).status_code == 202
         answer = early(call(2, "echo", {"text": "hello"}))
         assert isinstance(answer, bytes) and json.loads(answer)["result"]["content"][0]["text"] == "hello"
+        # Arguments that are no object, or null, are the general route's to refuse, and so are keys
+        # that a conversion refuses (read as the tool's Struct, they would be ints).
+        for arguments in (["x"], None, 5):
+            assert early(request(9, "tools/call", {"name": "echo", "arguments": arguments})) is None
+        assert early(call(10, "keyed", {"table": {"1": "a"}})) is None
+        keyed = early(call(11, "keyed", {"table": {}}))
+        assert isinstance(keyed, bytes) and json.loads(keyed)["result"]["content"][0]["text"] == ""
         assert early(call(3, "echo", {"text": "x"}), **{"mcp-protocol-version": b"2025-06-18"}) is None
         assert early(call(4, "echo", {"text": "x"}), **{"mcp-session-id": b"no-such-session"}) is None
         assert early(request(5, "tools/list")) is None
