@@ -29,7 +29,7 @@ from ...protocol.inbound import (
     has_batches,
     version_refusal,
 )
-from ...server.plain import Lane, answer_decided
+from ...server.plain import answer_decided
 from .asgi import (
     JSON_TYPE,
     RETRY,
@@ -119,25 +119,18 @@ def at_once(app: HttpApp, route: SessionMessage, session: Session | None = None)
 
 
 def _answered(
-    server: Server,
-    session: Session,
-    revision: Revision,
-    rid: RequestId,
-    params: Any,
-    tool: ToolEntry,
-    found: Lane | None = None,
+    server: Server, session: Session, revision: Revision, rid: RequestId, params: Any, tool: ToolEntry
 ) -> bytes | Paused | None:
-    """A session's call that `at_once` or `early` read and checked, answered by its one-step tool
-    (`answer_decided`; `found`: the revision's lane, given by `early`, which checked the server for
-    middleware, tasks and scopes) where the session's peer admits it; None, with nothing run, where
-    it does not."""
+    """A session's call that `at_once` read and checked, answered by its one-step tool
+    (`answer_decided`) where the session's peer admits it; None, with nothing run, where it does not
+    (`early` does the same inline)."""
     # `conn.peer.admits(event)`, inlined (`Peer._startable`, for a `tools/call`, which is never one of
     # the methods answered in order): a frame less on every call answered at once.
     peer = session.conn.peer
     running = peer._running
     if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
         return None
-    done = answer_decided(server, revision, rid, params, tool, found)
+    done = answer_decided(server, revision, rid, params, tool)
     if done is not None:
         session.last_seen = _monotonic()
     return done
@@ -165,19 +158,22 @@ def early(
         return None  # (`post` finds it, says it is not found, or admits its caller)
     view = app.stateless
     found = view.session_calls.get(TEXT[version]) or view.session_call(TEXT[version])
+    if found is None:
+        return None
+    decode, call = found
     server = app.server
+    conn = session.conn
     if (
-        found is None
-        or found[1].revision is not session.conn.session  # (another revision: refused by `post`)
+        call.revision is not conn.session  # (another revision than the session's: refused by `post`)
         or session.streams >= security.max_streams_per_session
         or view.missing_features.get("tools/call") != ""  # (`dispatch.decide`'s check, known)
-        or server.middleware_chain is not None  # (`answer_decided`'s checks, made here: `found`)
+        or server.middleware_chain is not None  # (`answer_decided`'s checks, made here: `call`)
         or server.tasks is not None
         or server.required_scopes.active
     ):
         return None
     try:
-        message = found[0](body)
+        message = decode(body)
     except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
         return None  # (DecodeError includes ValidationError)
     params = message.params
@@ -185,7 +181,15 @@ def early(
     if tool is None or not tool.one_step:
         return None
     rid = message.id
-    done = _answered(server, session, found[1].revision, rid, params, tool, found[1])
+    # `_answered`, inlined: a frame less on every call answered at once.
+    peer = conn.peer
+    running = peer._running
+    if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
+        return None
+    done = answer_decided(server, call.revision, rid, params, tool, call)
+    if done is None:
+        return None
+    session.last_seen = _monotonic()
     if isinstance(done, Paused):
         return _carry(app, session, jsonrpc.Request(rid, "tools/call", None), done, send, receive)
     return done
