@@ -540,3 +540,51 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         )  # (said wrong there)
         assert early({"jsonrpc": "2.0", "id": 7, "method": "tools/call"}) is None  # (no params)
         assert early(call(8, "nope", {})) is None
+
+
+def test_hostile_session_bodies_are_answered_alike() -> None:
+    """Bodies no client library writes, for a session's call the short way would take (`stateful.early`,
+    which reads it by a decoder of whole `tools/call` requests): the method, params or id twice, the
+    method after the params, trailing bytes, a batch, ids of every JSON type, `_meta` not an object,
+    arguments that are no object. Answered alike on the three apps, from each session's first call."""
+
+    def body(inner: str, rid: str = "1", method: str = '"method":"tools/call",') -> bytes:
+        return ('{"jsonrpc":"2.0","id":' + rid + "," + method + '"params":{' + inner + "}}").encode()
+
+    params = '"name":"echo","arguments":{"text":"hello"}'
+    bodies = [
+        body(params),
+        body(params, method=""),  # no method
+        body(params, method='"method":"tools/list",')[:-1] + b',"method":"tools/call"}',
+        body(params)[:-1] + b',"method":"tools/list"}',
+        body(params)[:-1] + b',"method":"tools/call"}',
+        body(params, method="")[:-1] + b',"method":"tools/call"}',  # the method after the params
+        body(params)[:-1] + b',"params":{"name":"add","arguments":{"a":1,"b":2}}}',  # params twice
+        body(params)[:-1] + b',"id":2}',
+        body(params) + b" x",
+        body(params) + b" \n",
+        b"[" + body(params) + b"]",
+        body(params + ',"_meta":5'),
+        body(params + ',"_meta":null'),
+        body(params + ',"_meta":{"progressToken":1.5}'),
+        body('"name":"echo","arguments":"hello"'),
+        body('"name":"echo","arguments":{"text":"hello"},"name":"add"'),
+        body(params.replace('"echo"', '"ech\\u006f"')),
+        body(params, method='"method":"tools\\/call",'),  # the method escaped
+        *(body(params, rid) for rid in ("null", "1.5", "1.0", "true", "1e3", "{}", str(2**64), '"\\ud800"')),
+    ]
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = []
+        for url in urls:
+            opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **TOKEN})
+            assert opened.status_code == 200, opened.text
+            sid = opened.headers["mcp-session-id"]
+            ok = {
+                "accept": BOTH,
+                "content-type": "application/json",
+                "mcp-session-id": sid,
+                "mcp-protocol-version": LEGACY,
+                **TOKEN,
+            }
+            seen.append(_answers(http, url, [(sent, ok) for sent in bodies]))
+    _alike(seen)
