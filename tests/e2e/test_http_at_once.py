@@ -181,6 +181,19 @@ def _alike(seen: list[list[tuple[int, Any]]]) -> None:
         assert a == b == c, (index, a, b, c)
 
 
+def _opened(http: httpx.Client, url: str, extra: dict[str, str]) -> dict[str, str]:
+    """The headers of a call of a session opened here (`extra`: sent with each, initialize too)."""
+    opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **extra})
+    assert opened.status_code == 200, opened.text
+    return {
+        "accept": BOTH,
+        "content-type": "application/json",
+        "mcp-session-id": opened.headers["mcp-session-id"],
+        "mcp-protocol-version": LEGACY,
+        **extra,
+    }
+
+
 def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = []
@@ -496,15 +509,7 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
     that is not the call it says) to the classifier's way, with nothing run."""
     app = _server().http_app()
     with serve_in_process(app) as url, httpx.Client(timeout=30) as http:
-        opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH})
-        assert opened.status_code == 200, opened.text
-        sid = opened.headers["mcp-session-id"]
-        ok = {
-            "accept": BOTH,
-            "content-type": "application/json",
-            "mcp-session-id": sid,
-            "mcp-protocol-version": LEGACY,
-        }
+        ok = _opened(http, url, {})
         heads = {k.encode(): v.encode() for k, v in ok.items()}
 
         async def never(*_: Any) -> Any:
@@ -576,15 +581,6 @@ def test_hostile_session_bodies_are_answered_alike() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = []
         for url in urls:
-            opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **TOKEN})
-            assert opened.status_code == 200, opened.text
-            sid = opened.headers["mcp-session-id"]
-            ok = {
-                "accept": BOTH,
-                "content-type": "application/json",
-                "mcp-session-id": sid,
-                "mcp-protocol-version": LEGACY,
-                **TOKEN,
-            }
+            ok = _opened(http, url, TOKEN)
             seen.append(_answers(http, url, [(sent, ok) for sent in bodies]))
     _alike(seen)
