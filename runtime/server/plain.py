@@ -70,6 +70,9 @@ class Lane(msgspec.Struct, frozen=True, gc=False):
     """msgspec's decoder of `tools/call` params, made as `wire.decoder` makes it but without its
     tolerant second reading (params it refuses take the general path, which reads them again), their
     `arguments` left as JSON for the tool's own reader (`arguments_reader`)."""
+    unread: Any
+    """The params type `read` decodes (what a transport that reads a whole request in one pass reads
+    its params as: an HTTP session's call, `StatelessRoute.session_call`)."""
     era: eras.Era
     text: tuple[bytes, bytes]
     """A text result's answer around the id and the encoded text: (what follows the id up to the text,
@@ -102,7 +105,7 @@ def lane(server: Server, revision: Revision) -> Lane:
             module=params.__module__,
         )
         read = msgspec.json.Decoder(unread, dec_hook=shapes.hook_for(params)).decode
-        found = server.lanes[revision] = Lane(revision, module, spec, read, era, text)
+        found = server.lanes[revision] = Lane(revision, module, spec, read, unread, era, text)
     return found
 
 

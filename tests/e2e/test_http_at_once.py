@@ -181,6 +181,19 @@ def _alike(seen: list[list[tuple[int, Any]]]) -> None:
         assert a == b == c, (index, a, b, c)
 
 
+def _opened(http: httpx.Client, url: str, extra: dict[str, str]) -> dict[str, str]:
+    """The headers of a call of a session opened here (`extra`: sent with each, initialize too)."""
+    opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH, **extra})
+    assert opened.status_code == 200, opened.text
+    return {
+        "accept": BOTH,
+        "content-type": "application/json",
+        "mcp-session-id": opened.headers["mcp-session-id"],
+        "mcp-protocol-version": LEGACY,
+        **extra,
+    }
+
+
 def test_a_sessions_calls_are_answered_alike_on_the_short_way_and_the_general_route() -> None:
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = []
@@ -447,6 +460,7 @@ def test_versions_a_client_makes_up_are_not_kept() -> None:
     assert answers == [(400, True)] * 300
     assert kept.status_code == 200 and b'"x"' in kept.content
     assert set(app.stateless.session_decoders) <= {LEGACY}
+    assert set(app.stateless.session_calls) <= {LEGACY}
 
 
 def test_hostile_stateless_bodies_are_answered_alike() -> None:
@@ -495,34 +509,34 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
     that is not the call it says) to the classifier's way, with nothing run."""
     app = _server().http_app()
     with serve_in_process(app) as url, httpx.Client(timeout=30) as http:
-        opened = http.post(url, json=initialize(LEGACY), headers={"accept": BOTH})
-        assert opened.status_code == 200, opened.text
-        sid = opened.headers["mcp-session-id"]
-        ok = {
-            "accept": BOTH,
-            "content-type": "application/json",
-            "mcp-session-id": sid,
-            "mcp-protocol-version": LEGACY,
-        }
-        notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-        assert http.post(url, json=notified, headers=ok).status_code == 202
-        assert http.post(url, json=call(1, "echo", {"text": "first"}), headers=ok).status_code == 200
+        ok = _opened(http, url, {})
         heads = {k.encode(): v.encode() for k, v in ok.items()}
 
         async def never(*_: Any) -> Any:
             raise AssertionError("nothing is sent or received for an answer made at once")
 
         def early(body: Any, **changed: bytes) -> Any:
+            headers = {**heads, **{k.encode(): v for k, v in changed.items()}}
             return stateful.early(
-                app,
-                {**heads, **{k.encode(): v for k, v in changed.items()}},
-                json.dumps(body).encode(),
-                never,
-                never,
+                app, headers[b"mcp-session-id"], headers, json.dumps(body).encode(), never, never
             )
 
+        # The first message of the session's revision: nothing the classifier reads or makes is
+        # needed before it.
+        assert app.stateless.session_decoders == app.stateless.session_calls == {}
+        first = early(call(1, "echo", {"text": "first"}))
+        assert isinstance(first, bytes) and json.loads(first)["result"]["content"][0]["text"] == "first"
+        notified = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        assert http.post(url, json=notified, headers=ok).status_code == 202
         answer = early(call(2, "echo", {"text": "hello"}))
         assert isinstance(answer, bytes) and json.loads(answer)["result"]["content"][0]["text"] == "hello"
+        # Arguments that are no object, or null, are the general route's to refuse, and so are keys
+        # that a conversion refuses (read as the tool's Struct, they would be ints).
+        for arguments in (["x"], None, 5):
+            assert early(request(9, "tools/call", {"name": "echo", "arguments": arguments})) is None
+        assert early(call(10, "keyed", {"table": {"1": "a"}})) is None
+        keyed = early(call(11, "keyed", {"table": {}}))
+        assert isinstance(keyed, bytes) and json.loads(keyed)["result"]["content"][0]["text"] == ""
         assert early(call(3, "echo", {"text": "x"}), **{"mcp-protocol-version": b"2025-06-18"}) is None
         assert early(call(4, "echo", {"text": "x"}), **{"mcp-session-id": b"no-such-session"}) is None
         assert early(request(5, "tools/list")) is None
@@ -531,3 +545,42 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         )  # (said wrong there)
         assert early({"jsonrpc": "2.0", "id": 7, "method": "tools/call"}) is None  # (no params)
         assert early(call(8, "nope", {})) is None
+
+
+def test_hostile_session_bodies_are_answered_alike() -> None:
+    """Bodies no client library writes, for a session's call the short way would take (`stateful.early`,
+    which reads it by a decoder of whole `tools/call` requests): the method, params or id twice, the
+    method after the params, trailing bytes, a batch, ids of every JSON type, `_meta` not an object,
+    arguments that are no object. Answered alike on the three apps, from each session's first call."""
+
+    def body(inner: str, rid: str = "1", method: str = '"method":"tools/call",') -> bytes:
+        return ('{"jsonrpc":"2.0","id":' + rid + "," + method + '"params":{' + inner + "}}").encode()
+
+    params = '"name":"echo","arguments":{"text":"hello"}'
+    bodies = [
+        body(params),
+        body(params, method=""),  # no method
+        body(params, method='"method":"tools/list",')[:-1] + b',"method":"tools/call"}',
+        body(params)[:-1] + b',"method":"tools/list"}',
+        body(params)[:-1] + b',"method":"tools/call"}',
+        body(params, method="")[:-1] + b',"method":"tools/call"}',  # the method after the params
+        body(params)[:-1] + b',"params":{"name":"add","arguments":{"a":1,"b":2}}}',  # params twice
+        body(params)[:-1] + b',"id":2}',
+        body(params) + b" x",
+        body(params) + b" \n",
+        b"[" + body(params) + b"]",
+        body(params + ',"_meta":5'),
+        body(params + ',"_meta":null'),
+        body(params + ',"_meta":{"progressToken":1.5}'),
+        body('"name":"echo","arguments":"hello"'),
+        body('"name":"echo","arguments":{"text":"hello"},"name":"add"'),
+        body(params.replace('"echo"', '"ech\\u006f"')),
+        body(params, method='"method":"tools\\/call",'),  # the method escaped
+        *(body(params, rid) for rid in ("null", "1.5", "1.0", "true", "1e3", "{}", str(2**64), '"\\ud800"')),
+    ]
+    with _serving() as urls, httpx.Client(timeout=30) as http:
+        seen = []
+        for url in urls:
+            ok = _opened(http, url, TOKEN)
+            seen.append(_answers(http, url, [(sent, ok) for sent in bodies]))
+    _alike(seen)

@@ -228,10 +228,10 @@ class HttpApp:
                     # The usual stateless request: a plain tool's call answered in one step, as stdio
                     # runs it (`server.plain`), ahead of the classifier (`StatelessRoute.at_once`).
                     answer = self.stateless.at_once(headers, data, send, receive)
-                elif b"mcp-session-id" in headers and data is not None:
+                elif data is not None and (session_id := headers.get(b"mcp-session-id")) is not None:
                     # The usual session request likewise: a one-step tool's call answered ahead of
                     # the classifier (`stateful.early`), as `at_once` below answers it from its route.
-                    done = stateful.early(self, headers, data, send, receive)
+                    done = stateful.early(self, session_id, headers, data, send, receive)
                 if answer is None and done is None:
                     route = inbound.post(headers, data, self.stateless, security.max_body)
                     if identity is not None and not isinstance(route, Rejection):
@@ -239,18 +239,19 @@ class HttpApp:
                         if required.active:
                             assert security.auth is not None  # a caller was admitted by it
                             route = step_up(security.auth, identity, required, route) or route
-            if type(route) is inbound.SessionMessage:
-                # The usual session request, answered with no coroutine but this one (`at_once`).
-                paused = stateful.at_once(self, route)
-                done = (
-                    stateful.carry(self, route, paused, send, receive)
-                    if isinstance(paused, Paused)
-                    else paused
-                )
-            elif type(route) is inbound.Stateless and route.direct:
-                # A call the classifier says is answered directly that `at_once` did not take (its
-                # tool mirrors arguments in headers, say): likewise, where it can be.
-                answer = self.stateless.direct(route, send, receive)
+                    # (The routes below come of a body: looked for only where the classifier read one.)
+                    if type(route) is inbound.SessionMessage:
+                        # The usual session request, answered with no coroutine but this one (`at_once`).
+                        paused = stateful.at_once(self, route)
+                        done = (
+                            stateful.carry(self, route, paused, send, receive)
+                            if isinstance(paused, Paused)
+                            else paused
+                        )
+                    elif type(route) is inbound.Stateless and route.direct:
+                        # A call the classifier says is answered directly that `at_once` did not take
+                        # (its tool mirrors arguments in headers, say): likewise, where it can be.
+                        answer = self.stateless.direct(route, send, receive)
             if done is not None:
                 if isinstance(done, bytes):
                     head = [CONTENT_LENGTH[len(done)], JSON_TYPE]

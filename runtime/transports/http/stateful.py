@@ -121,8 +121,9 @@ def at_once(app: HttpApp, route: SessionMessage, session: Session | None = None)
 def _answered(
     server: Server, session: Session, revision: Revision, rid: RequestId, params: Any, tool: ToolEntry
 ) -> bytes | Paused | None:
-    """A session's call that `at_once` or `early` read and checked, answered by its one-step tool
-    (`answer_decided`) where the session's peer admits it; None, with nothing run, where it does not."""
+    """A session's call that `at_once` read and checked, answered by its one-step tool
+    (`answer_decided`) where the session's peer admits it; None, with nothing run, where it does not
+    (`early` does the same inline)."""
     # `conn.peer.admits(event)`, inlined (`Peer._startable`, for a `tools/call`, which is never one of
     # the methods answered in order): a frame less on every call answered at once.
     peer = session.conn.peer
@@ -136,47 +137,59 @@ def _answered(
 
 
 def early(
-    app: HttpApp, headers: Headers, body: bytes, send: Send, receive: Receive
+    app: HttpApp, session_id: bytes, headers: Headers, body: bytes, send: Send, receive: Receive
 ) -> bytes | Coroutine[Any, Any, None] | None:
     """The usual request of a session answered ahead of the classifier, as `at_once` answers it from
     the route `inbound.post` makes of it (`StatelessRoute.at_once` is the stateless wire's): a
     `tools/call` of a one-step tool on a session of this worker's whose version header names the
-    session's revision, read in one pass by `decide_session`'s decoder, with no route, peek or
-    decision made for it. Its answer (sent with 200), or the coroutine that carries on its tool; None,
-    with nothing run, for anything else: the classifier's way serves it as before, reading the body
-    again (a session's request of another method is not decoded here: its body names no call)."""
-    raw = headers.get(b"mcp-session-id")
+    session's revision, read in one pass (`StatelessRoute.session_call`: its arguments left as JSON
+    for the tool's own reader, as stdio reads them), with no route, peek or decision made for it, from
+    the session's first call on. Its answer (sent with 200), or the coroutine that carries on its
+    tool; None, with nothing run, for anything else: the classifier's way serves it as before,
+    reading the body again (a session's request of another method is not decoded here: its body
+    names no call). `session_id`: its `Mcp-Session-Id` header, as received."""
     version = headers.get(b"mcp-protocol-version")
-    if raw is None or version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
+    if version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
         return None
     table = app.table
     security = table.security
-    session = table.sessions.get(TEXT[raw])
+    session = table.sessions.get(TEXT[session_id])
     if session is None or table.shared or security.auth is not None or security.verify_token is not None:
         return None  # (`post` finds it, says it is not found, or admits its caller)
     view = app.stateless
-    found = view.session_decoders.get(TEXT[version])  # (made by the classifier's first read of it)
+    found = view.session_calls.get(TEXT[version]) or view.session_call(TEXT[version])
+    if found is None:
+        return None
+    decode, call = found
+    server = app.server
     conn = session.conn
     if (
-        found is None
-        or found[1] is not conn.session  # (another revision than the session's: refused by `post`)
+        call.revision is not conn.session  # (another revision than the session's: refused by `post`)
         or session.streams >= security.max_streams_per_session
         or view.missing_features.get("tools/call") != ""  # (`dispatch.decide`'s check, known)
+        or server.middleware_chain is not None  # (`answer_decided`'s checks, made here: `call`)
+        or server.tasks is not None
+        or server.required_scopes.active
     ):
         return None
     try:
-        message = found[0](body)
+        message = decode(body)
     except (msgspec.DecodeError, RecursionError, ValueError, TypeError):
         return None  # (DecodeError includes ValidationError)
-    if message.__struct_config__.tag != "tools/call":
-        return None
     params = message.params
-    server = app.server
     tool = server.tool_entry(params.name)
     if tool is None or not tool.one_step:
         return None
     rid = message.id
-    done = _answered(server, session, found[1], rid, params, tool)
+    # `_answered`, inlined: a frame less on every call answered at once.
+    peer = conn.peer
+    running = peer._running
+    if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
+        return None
+    done = answer_decided(server, call.revision, rid, params, tool, call)
+    if done is None:
+        return None
+    session.last_seen = _monotonic()
     if isinstance(done, Paused):
         return _carry(app, session, jsonrpc.Request(rid, "tools/call", None), done, send, receive)
     return done

@@ -82,6 +82,11 @@ class StatelessRoute:
         """One-pass decoders of a session revision's requests, with that revision (`decide_session`);
         None for the stateless versions the server speaks (those alone: a version the client made up is
         not kept)."""
+        self.session_calls: dict[str, tuple[Callable[[bytes], Any], Lane] | None] = {}
+        """The one-pass decoder of a session revision's `tools/call` (its params read as its `Lane`
+        reads them: arguments left as JSON for the tool's own reader), with that lane, by version
+        (`session_call`); None for the stateless versions the server speaks (those alone, as in
+        `session_decoders`)."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
         self.direct_revisions: dict[str, Revision] = {}
@@ -360,6 +365,21 @@ class StatelessRoute:
                 found = msgspec.json.Decoder(whole, dec_hook=shapes.dec_hook).decode, rev
         if version in self.server.revisions:  # (not a value the client made up: those are not kept)
             self.session_decoders[version] = found
+        return found
+
+    def session_call(self, version: str) -> tuple[Callable[[bytes], Any], Lane] | None:
+        """The decoder of a whole `tools/call` of the session revision `version` names and that
+        revision's `Lane` (kept in `session_calls`, made by a session's first call: `stateful.early`);
+        None for a version the server does not speak, or a stateless one."""
+        found = None
+        if version in self.server.revisions:  # (not a value the client made up: those are not kept)
+            if not revisions.is_modern(version):
+                call = lane(self.server, revisions.revision(version))
+                found = _envelope_decoder("tools/call", call.unread, call.spec.params_type), call
+                # Whether the server offers tools, known from here (`early` reads it, kept until the
+                # registrations change: then a call of the general route's finds it again).
+                self.missing_feature("tools/call")
+            self.session_calls[version] = found
         return found
 
     def direct_revision(self, version: str) -> Revision:
