@@ -74,8 +74,7 @@ def _reps(size: int, quick: bool) -> int:
 async def curve_inflight(cmds: Commands, impl: str, cfg: argparse.Namespace) -> dict[str, Any]:
     cmd = cmds.stdio(impl)
     assert cmd is not None
-    cfg.stdio_levels = cfg.inflight
-    return inflight_points(await leg_stdio(cmd, cfg))
+    return inflight_points(await leg_stdio(cmd, cfg, cfg.inflight))
 
 
 def inflight_points(run: dict[str, Any]) -> dict[str, Any]:

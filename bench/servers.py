@@ -86,7 +86,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -908,12 +908,14 @@ async def measure_rates(
     return out
 
 
-async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
+async def leg_stdio(
+    cmd: list[str], cfg: argparse.Namespace, levels: tuple[int, ...] = LEVELS
+) -> dict[str, Any]:
     drv = StdioDriver(cmd, pinned=True)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 30)
-        out = await measure_rates(drv.echo, cfg, getattr(cfg, "stdio_levels", LEVELS))
+        out = await measure_rates(drv.echo, cfg, levels)
         out["peak_rss_kib"] = drv.peak_rss_kib()
         out["cpus"] = drv.cpus()
         return out
@@ -921,20 +923,15 @@ async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
         await drv.close()
 
 
-async def leg_http(
-    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo", token: str | None = None
-) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def _served(cmd: list[str], port: int) -> AsyncIterator[tuple[asyncio.subprocess.Process, Pin]]:
+    """A network server on its CPU (the driver on the other: `Pin`), listening on ``port``, stopped
+    after; an error on the way comes with the server's stderr."""
     with Pin() as pin:
         proc = await _spawn(cmd, pin)
         try:
             await _wait_port(port, proc)
-            async with HttpDriver(port, era, tool, token) as drv:
-                await drv.initialize()
-                out = await measure_rates(drv.echo, cfg)
-                out["sse_answers"] = drv.sse_answers  # of every call above, the warm-up's included
-                out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
-                out["cpus"] = pin.record(proc.pid)
-                return out
+            yield proc, pin
         except Exception as e:
             err = b""
             if proc.stderr is not None:
@@ -945,28 +942,31 @@ async def leg_http(
             await _stop(proc)
 
 
+async def leg_http(
+    cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo", token: str | None = None
+) -> dict[str, Any]:
+    async with _served(cmd, port) as (proc, pin), HttpDriver(port, era, tool, token) as drv:
+        await drv.initialize()
+        out = await measure_rates(drv.echo, cfg)
+        out["sse_answers"] = drv.sse_answers  # of every call above, the warm-up's included
+        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+        out["cpus"] = pin.record(proc.pid)
+        return out
+
+
 async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
     """One WebSocket connection, a 2025-11-25 session: calls at 1 and 16 in flight, as over stdio."""
-    with Pin() as pin:
-        proc = await _spawn(cmd, pin)
+    async with _served(cmd, port) as (proc, pin):
         drv = WsDriver(port)
         try:
-            await _wait_port(port, proc)
             await drv.start()
             await asyncio.wait_for(drv.initialize(), 30)
             out = await measure_rates(drv.echo, cfg)
             out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
             out["cpus"] = pin.record(proc.pid)
             return out
-        except Exception as e:
-            err = b""
-            if proc.stderr is not None:
-                await _stop(proc)
-                err = await proc.stderr.read()
-            raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
         finally:
             await drv.close()
-            await _stop(proc)
 
 
 async def leg_big(
@@ -1129,7 +1129,8 @@ class Leg:
 def _stdio_leg(loop: str) -> LegFactory:
     def make(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
         cmd = cmds.stdio(impl, loop=loop)
-        return leg_stdio(cmd, cfg) if cmd else None
+        # The uvloop leg is also the in-flight curve (`CURVE_LEVELS` with --curves).
+        return leg_stdio(cmd, cfg, cfg.stdio_levels if loop == "uvloop" else LEVELS) if cmd else None
 
     return make
 
