@@ -31,7 +31,8 @@ client, on its own HTTP/1.1 client, is measured against it). The implementations
 rotates every round); each phase calls for ``--seconds`` (1 s, after a warm-up half as long), by time
 rather than by count. The client under test runs pinned to one CPU and the floor server to the other
 (``--no-pin``: the scheduler's choice; the result records both): left to the scheduler, the share of the
-raw driver at 16 in flight went 56-96% between two runs. Reported: the medians over rounds of calls/s,
+raw driver at 16 in flight went 56-96% between two runs. Each leg records the machine's state
+(`servers.MachineProbe`, the HTTP server's CPU counted as ours). Reported: the medians over rounds of calls/s,
 p50/p99 of the latencies pooled over rounds, and for the ratio columns the median of per-round ratios
 (mcpbind over the peer in the same round) with the lowest and highest round in brackets.
 Target: >= 4x the official client's calls/s.
@@ -61,6 +62,7 @@ from servers import (
     DEFAULT_PEER_VENV,
     LEGACY,
     MODERN,
+    MachineProbe,
     Pin,
     _clean_env,
     _fmt,
@@ -72,6 +74,7 @@ from servers import (
     _stop,
     _wait_port,
     leg_cpus,
+    machine_state,
     peer_python,
 )
 
@@ -222,7 +225,10 @@ async def run(cfg: argparse.Namespace, pythons: dict[str, str]) -> dict[str, Any
                         url = await server.ensure() if http else None
                         pinned = leg_cpus()
                         cpus = server.cpus() if http else sorted(pinned[1]) if pinned else None
-                        result = await run_driver(pythons[impl], impl, leg, url, cfg, cpus)
+                        server_pids = (server.proc.pid,) if http and server.proc else ()
+                        with MachineProbe(server_pids) as probe:
+                            result = await run_driver(pythons[impl], impl, leg, url, cfg, cpus)
+                        result["machine"] = probe.record()
                     except Exception as e:
                         errors.append(f"{leg}/{impl}: {type(e).__name__}: {str(e)[:1500]}")
                         print(f"# error {leg}/{impl}: {str(e)[:1500]}", file=sys.stderr)
@@ -357,6 +363,7 @@ def main() -> None:
     result = asyncio.run(run(cfg, pythons))
     rows, ratios = summarize(result["raw"], result["pooled"]), round_ratios(result["raw"])
     print(table(rows, ratios))
+    print(f"\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: {e}")
     how = f"{cfg.rounds} rounds, {'uvloop' if cfg.uvloop else 'asyncio'} loop"
