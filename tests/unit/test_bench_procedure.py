@@ -20,7 +20,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 PRELUDE = """
 import asyncio, json, os, subprocess, sys
 sys.path.insert(0, sys.argv[1])
-import curves, servers
+import clients, curves, servers
 """
 
 
@@ -67,6 +67,28 @@ print(json.dumps({"ratios": ratios, "table": servers.table(rows, ratios)}))
     assert "| 100% (80-100) |" in row  # the median of the rounds' shares, then their range
     assert "| 10.00x |" in row  # one round: no range
     assert "✓" in row  # judged on the medians of per-round ratios: 10x SDK, 100% of the floor
+
+
+def test_the_client_table_takes_its_ratios_within_a_round_too() -> None:
+    got = probe(
+        RECORD
+        + """
+raw = {"stdio-2025": {
+    "mcpbind": [record(0, 900, 4000), record(1, 800, 4000), record(2, 1000, 4000)],
+    "raw": [record(0, 1000, 5000), record(1, 1000, 5000), record(2, 1000, 5000)],
+    "sdk": [record(0, 400, 1000), record(1, 100, 1000)],
+}}
+ratios = clients.round_ratios(raw)
+pooled = {}
+print(json.dumps({"ratios": ratios, "table": clients.table(clients.summarize(raw, pooled), ratios)}))
+"""
+    )
+    assert got["ratios"]["stdio 2025-11-25 calls/s, 1 in flight"] == {
+        "sdk": [2.25, 8.0],
+        "raw": [0.9, 0.8, 1.0],
+    }
+    row = next(line for line in got["table"].splitlines() if "calls/s, 1 in flight" in line)
+    assert "| 5.12x (2.25-8.00) | 90% (80-100) | ✓ >= 4x SDK |" in row
 
 
 def test_the_curve_points_at_1_and_16_are_the_table_rows() -> None:
