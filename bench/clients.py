@@ -28,8 +28,13 @@ The SDK lists the tools before its first call (to validate results against their
 happens during the warm-up. Beside them, over HTTP, ``bench/apps/client_aiohttp.py`` makes the same
 POSTs through aiohttp with no MCP library: what a general-purpose HTTP client costs on its own (mcpbind's
 client, on its own HTTP/1.1 client, is measured against it). The implementations alternate (the order
-rotates every round); reported: the medians over rounds of calls/s, and p50/p99 of the latencies pooled
-over rounds.
+rotates every round); each phase calls for ``--seconds`` (1 s, after a warm-up half as long), by time
+rather than by count. The client under test runs pinned to one CPU and the floor server to the other
+(``--no-pin``: the scheduler's choice; the result records both): left to the scheduler, the share of the
+raw driver at 16 in flight went 56-96% between two runs. Each leg records the machine's state
+(`servers.MachineProbe`, the HTTP server's CPU counted as ours). Reported: the medians over rounds of calls/s,
+p50/p99 of the latencies pooled over rounds, and for the ratio columns the median of per-round ratios
+(mcpbind over the peer in the same round) with the lowest and highest round in brackets.
 Target: >= 4x the official client's calls/s.
 """
 
@@ -52,18 +57,24 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import servers
 from servers import (
     DEFAULT_PEER_VENV,
     LEGACY,
     MODERN,
+    MachineProbe,
+    Pin,
     _clean_env,
     _fmt,
     _free_port,
     _pct,
     _rotate,
     _spawn,
+    _spread,
     _stop,
     _wait_port,
+    leg_cpus,
+    machine_state,
     peer_python,
 )
 
@@ -89,11 +100,12 @@ TARGET_RATIO = 4.0
 PHASES = ("c1", "c16")  # the driver's result keys: 1 and 16 calls in flight
 SIZES = {  # --quick, full run (--rounds overrides rounds)
     "rounds": (1, 5),
-    "warmup": (50, 300),
-    "n_stdio_1": (200, 3000),
-    "n_stdio_16": (400, 10000),
-    "n_http_1": (100, 1000),
-    "n_http_16": (200, 3000),
+    "warmup": (50, 100),
+    "seconds": (0.1, 1.0),  # each phase samples by time (the warm-up half as long) ...
+    "n_stdio_1": (100, 200),  # ... and makes at least these calls
+    "n_stdio_16": (200, 400),
+    "n_http_1": (50, 200),
+    "n_http_16": (100, 400),
     "leg_timeout": (45, 180),
 }
 
@@ -104,17 +116,18 @@ SIZES = {  # --quick, full run (--rounds overrides rounds)
 
 
 async def run_driver(
-    python: str, impl: str, leg: str, url: str | None, cfg: argparse.Namespace
+    python: str, impl: str, leg: str, url: str | None, cfg: argparse.Namespace, server_cpus: list[int] | None
 ) -> dict[str, Any]:
     transport, era, _ = LEGS[leg]
     n1, n16 = (cfg.n_stdio_1, cfg.n_stdio_16) if transport == "stdio" else (cfg.n_http_1, cfg.n_http_16)
     cmd = [python, str(APPS / DRIVERS[impl]), "--transport", transport, "--era", era]
-    if transport == "stdio":
-        cmd += ["--server-cmd", shlex.join([sys.executable, str(APPS / "floor_stdio.py")])]
+    pin = Pin()  # the client under test on one CPU, the floor server on the other
+    if transport == "stdio":  # (the client spawns it: pinned by the command line it is given)
+        cmd += ["--server-cmd", shlex.join(pin.command([sys.executable, str(APPS / "floor_stdio.py")]))]
     else:
         assert url is not None
         cmd += ["--url", url]
-    cmd += ["--n1", str(n1), "--n16", str(n16), "--warmup", str(cfg.warmup)]
+    cmd += ["--n1", str(n1), "--n16", str(n16), "--warmup", str(cfg.warmup), "--seconds", str(cfg.seconds)]
     cmd += ["--timeout", str(max(10, cfg.leg_timeout - 10)), "--call-timeout", "30"]
     if cfg.uvloop:
         cmd.append("--uvloop")
@@ -126,6 +139,7 @@ async def run_driver(
         env=_clean_env(),
         cwd=REPO_ROOT,
         start_new_session=True,  # its own process group: a stuck driver goes with its stdio server
+        **pin.spawn_options(side=0),
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), cfg.leg_timeout)
@@ -143,6 +157,8 @@ async def run_driver(
             f"{impl} {leg}: exit {proc.returncode}; stderr: {err.decode(errors='replace')[-1500:]}"
         )
     result: dict[str, Any] = json.loads(lines[-1])
+    # Where each side ran: the client says where it was, the server is where it was put.
+    result["cpus"] = {"client": result.pop("cpus", None), "server": server_cpus}
     if result.get("revision") != era:
         raise RuntimeError(f"{impl} {leg}: spoke {result.get('revision')}, not {era}")
     return result
@@ -154,7 +170,8 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 
 
 class HttpServer:
-    """The near-free ASGI server under uvicorn, one subprocess for the whole run (restarted if it died)."""
+    """The near-free ASGI server under uvicorn, one subprocess for the whole run (restarted if it died),
+    on the server's CPU (`servers.Pin`; the clients run on the other)."""
 
     def __init__(self) -> None:
         self.proc: asyncio.subprocess.Process | None = None
@@ -164,10 +181,19 @@ class HttpServer:
         if self.proc is not None and self.proc.returncode is None:
             return self.url
         port = _free_port()
-        self.proc = await _spawn([sys.executable, str(APPS / "floor_asgi.py"), "--http", str(port)])
+        floor = [sys.executable, str(APPS / "floor_asgi.py"), "--http", str(port)]
+        self.proc = await _spawn(floor, Pin())
         await _wait_port(port, self.proc)
         self.url = f"http://127.0.0.1:{port}/mcp"
         return self.url
+
+    def cpus(self) -> list[int] | None:
+        if self.proc is None:
+            return None
+        try:
+            return sorted(os.sched_getaffinity(self.proc.pid))
+        except OSError:
+            return None
 
     async def stop(self) -> None:
         if self.proc is not None:
@@ -195,14 +221,21 @@ async def run(cfg: argparse.Namespace, pythons: dict[str, str]) -> dict[str, Any
                         continue
                     print(f"# round {r + 1}/{cfg.rounds}: {leg} {impl}", file=sys.stderr)
                     try:
-                        url = await server.ensure() if LEGS[leg][0] == "http" else None
-                        result = await run_driver(pythons[impl], impl, leg, url, cfg)
+                        http = LEGS[leg][0] == "http"
+                        url = await server.ensure() if http else None
+                        pinned = leg_cpus()
+                        cpus = server.cpus() if http else sorted(pinned[1]) if pinned else None
+                        server_pids = (server.proc.pid,) if http and server.proc else ()
+                        with MachineProbe(server_pids) as probe:
+                            result = await run_driver(pythons[impl], impl, leg, url, cfg, cpus)
+                        result["machine"] = probe.record()
                     except Exception as e:
                         errors.append(f"{leg}/{impl}: {type(e).__name__}: {str(e)[:1500]}")
                         print(f"# error {leg}/{impl}: {str(e)[:1500]}", file=sys.stderr)
                         continue
                     for c in PHASES:
                         pooled.setdefault((leg, impl, c), []).extend(result[c].pop("latencies_ms"))
+                    result["round"] = r
                     raw.setdefault(leg, {}).setdefault(impl, []).append(result)
     finally:
         await server.stop()
@@ -233,33 +266,61 @@ def summarize(
     return rows
 
 
-def _target(measure: str, v: dict[str, float]) -> str:
+def round_ratios(raw: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """measure -> peer (sdk, raw) -> mcpbind's calls/s over the peer's, one per round both ran: their
+    median is the table's ratio (steadier than the ratio of medians), their range its noise."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for leg, (_, _, label) in LEGS.items():
+        runs_of = raw.get(leg, {})
+        for peer in ("sdk", "raw"):
+            theirs = {x["round"]: x for x in runs_of.get(peer, [])}
+            for c in PHASES:
+                ratios = [
+                    x[c]["calls_per_s"] / theirs[x["round"]][c]["calls_per_s"]
+                    for x in runs_of.get("mcpbind", [])
+                    if x["round"] in theirs
+                ]
+                if ratios:
+                    out.setdefault(f"{label} calls/s, {c[1:]} in flight", {})[peer] = ratios
+    return out
+
+
+def _target(measure: str, v: dict[str, float], ratios: dict[str, list[float]] | None = None) -> str:
     m, s, r = v.get("mcpbind"), v.get("sdk"), v.get("raw")
     if "calls/s" not in measure or m is None:
         return ""
-    ok = None if not s else m / s >= TARGET_RATIO
+    of_sdk = statistics.median(ratios["sdk"]) if ratios and "sdk" in ratios else m / s if s else None
+    ok = None if of_sdk is None else of_sdk >= TARGET_RATIO
     mark = f"{'✓' if ok else '✗' if ok is not None else '?'} >= {TARGET_RATIO:g}x SDK"
     if ok is False and s and r and r / s < TARGET_RATIO:
         mark += f"; out of reach: no library at all is {r / s:.2f}x SDK"
     return mark
 
 
-def table(rows: dict[str, dict[str, float]]) -> str:
+def table(rows: dict[str, dict[str, float]], ratios: dict[str, dict[str, list[float]]] | None = None) -> str:
+    """The figures, mcpbind's ratio to the SDK and share of the raw driver: for calls/s, the median of
+    the per-round ratios (`round_ratios`) with the lowest and highest round in brackets."""
+    ratios = ratios or {}
     out = [
         "| measure | mcpbind | SDK | raw (no library) | aiohttp alone | mcpbind/SDK | % of raw | target |",
         "|---|--:|--:|--:|--:|--:|--:|---|",
     ]
     for measure, v in rows.items():
         m, s, r, a = v.get("mcpbind"), v.get("sdk"), v.get("raw"), v.get("aiohttp")
+        per_round = ratios.get(measure, {})
         ratio = f"{m / s:.2f}x" if m and s else "—"
+        if "sdk" in per_round:
+            ratio = _spread(per_round["sdk"], lambda x: f"{x:.2f}", "x")
         of_raw = "—"
-        if m and r and "calls/s" in measure:
+        if "raw" in per_round:
+            of_raw = _spread(per_round["raw"], lambda x: f"{100 * x:.0f}", "%")
+        elif m and r and "calls/s" in measure:
             of_raw = f"{100 * m / r:.0f}%"
         elif m and r and "CPU" in measure:
             of_raw = f"{100 * r / m:.0f}%"  # as a share of calls/s would be, were the client the limit
         out.append(
             f"| {measure} | {_fmt(m)} | {_fmt(s)} | {_fmt(r)} | {_fmt(a)} | {ratio} | {of_raw} "
-            f"| {_target(measure, v)} |"
+            f"| {_target(measure, v, per_round)} |"
         )
     return "\n".join(out)
 
@@ -287,7 +348,10 @@ def main() -> None:
     ap.add_argument("--peer-python", type=Path, help="interpreter that has mcp==2.3.0")
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
+    ap.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
+    ap.add_argument("--seconds", type=float, default=None, help="each phase's time (default 1)")
     cfg = ap.parse_args()
+    servers.PIN = not cfg.no_pin
     for key, (quick, full) in SIZES.items():
         if getattr(cfg, key, None) is None:
             setattr(cfg, key, quick if cfg.quick else full)
@@ -297,16 +361,17 @@ def main() -> None:
     if sdk is not None:
         pythons["sdk"] = sdk
     result = asyncio.run(run(cfg, pythons))
-    rows = summarize(result["raw"], result["pooled"])
-    print(table(rows))
+    rows, ratios = summarize(result["raw"], result["pooled"]), round_ratios(result["raw"])
+    print(table(rows, ratios))
+    print(f"\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: {e}")
     how = f"{cfg.rounds} rounds, {'uvloop' if cfg.uvloop else 'asyncio'} loop"
-    print(f"\n({result['elapsed_s']:.0f} s; {how}; medians over rounds, latencies pooled)")
+    print(f"\n({result['elapsed_s']:.0f} s; {how}; medians, ratios per round; latencies pooled)")
     # Each driver's result says which Python and loop it ran on; the latencies are in the summary only.
     env = {"date": datetime.now(UTC).isoformat(), "platform": platform.platform(), "cpus": os.cpu_count()}
     meta = {**env, "pythons": pythons, "config": vars(cfg)}
-    out = {"meta": meta, "summary": rows, "raw": result["raw"], "errors": result["errors"]}
+    out = {"meta": meta, "summary": rows, "ratios": ratios, "raw": result["raw"], "errors": result["errors"]}
     cfg.json_out.parent.mkdir(parents=True, exist_ok=True)
     cfg.json_out.write_text(json.dumps(out, indent=1, default=str))
     print(f"# wrote {cfg.json_out}", file=sys.stderr)

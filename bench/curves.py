@@ -3,7 +3,10 @@
 on Node and the floor, measured with the drivers of ``servers.py``.
 
 1. ``inflight``: stdio calls/s and p50/p99 against requests in flight (1, 4, 16, 64, 256), one server per
-   implementation and round, ``echo``. mcpbind and the floor on uvloop.
+   implementation and round, ``echo``. mcpbind and the floor on uvloop. It is ``servers.py``'s stdio
+   leg (`servers.leg_stdio`) measuring every level: run by ``servers.py --curves``, the curve's points
+   are the very runs of the table's stdio rows (its 5 rounds), so the row and the point at 1 and 16
+   in flight are one figure; run here, the same procedure.
 2. ``payload``: ms per call (one at a time) and MB/s against the size of a text result (1 KB .. 10 MB,
    the ``blob`` tool), over stdio and HTTP stateless JSON (Node: 2025-11-25 without a session). The
    floor sends the same bytes.
@@ -39,6 +42,7 @@ from servers import (
     Commands,
     HttpDriver,
     MachineProbe,
+    Pin,
     StdioDriver,
     _driver_loop_run,
     _free_port,
@@ -48,23 +52,19 @@ from servers import (
     _stop,
     _wait_port,
     leg_list,
-    load,
+    leg_stdio,
     machine_state,
     node_binary,
     peer_python,
+    sampling,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_JSON_OUT = BENCH_DIR / "results" / "curves.json"
-INFLIGHT = (1, 4, 16, 64, 256)
+INFLIGHT = servers.CURVE_LEVELS
 SIZES = (1 << 10, 10 << 10, 100 << 10, 1 << 20, 10 << 20)
 TOOL_COUNTS = (10, 100, 1000, 10000)
 CURVES = ("inflight", "payload", "tools")
-
-
-def _calls(inflight: int, quick: bool) -> int:
-    """Calls per point: enough for a p99 at every level, bounded so the slowest server takes seconds."""
-    return min(max(40 * inflight, 300 if quick else 1000), 1500 if quick else 6000)
 
 
 def _reps(size: int, quick: bool) -> int:
@@ -74,36 +74,50 @@ def _reps(size: int, quick: bool) -> int:
 async def curve_inflight(cmds: Commands, impl: str, cfg: argparse.Namespace) -> dict[str, Any]:
     cmd = cmds.stdio(impl)
     assert cmd is not None
-    drv = StdioDriver(cmd, pinned=True)  # (as the table's stdio leg: `servers.stdio_cpus`)
-    await drv.start()
-    try:
-        await asyncio.wait_for(drv.initialize(), 60)
-        await load(drv.echo, 200, 16)
-        points = {}
-        for c in cfg.inflight:
-            got = await load(drv.echo, _calls(c, cfg.quick), c)
-            lat = got.pop("latencies_ms")
-            points[str(c)] = {**got, "p50_ms": _pct(lat, 0.5), "p99_ms": _pct(lat, 0.99)}
-        return points
-    finally:
-        await drv.close()
+    return inflight_points(await leg_stdio(cmd, cfg, cfg.inflight))
+
+
+def inflight_points(run: dict[str, Any]) -> dict[str, Any]:
+    """The in-flight curve's points of one run of `servers.leg_stdio`: calls/s and p50/p99 per level."""
+    points = {}
+    for key, got in run.items():
+        if key.startswith("c") and isinstance(got, dict) and "latencies_ms" in got:
+            lat = got["latencies_ms"]
+            stats = {k: v for k, v in got.items() if k != "latencies_ms"}
+            points[key[1:]] = {**stats, "p50_ms": _pct(lat, 0.5), "p99_ms": _pct(lat, 0.99)}
+    return points
+
+
+def from_table(stdio: dict[str, list[dict[str, Any]]]) -> dict[str, list[Any]]:
+    """The in-flight curve's runs by implementation, from the runs of the table's stdio leg."""
+    return {
+        impl: [{"points": inflight_points(x), "machine": x.get("machine")} for x in runs]
+        for impl, runs in stdio.items()
+    }
 
 
 async def curve_payload(cmds: Commands, impl: str, cfg: argparse.Namespace, http: bool) -> dict[str, Any]:
+    with Pin(pinned=http) as pin:  # (a StdioDriver pins itself)
+        return await _payload_points(cmds, impl, cfg, http, pin)
+
+
+async def _payload_points(
+    cmds: Commands, impl: str, cfg: argparse.Namespace, http: bool, pin: Pin
+) -> dict[str, Any]:
     proc = None
     drv: StdioDriver | HttpDriver
     if http:
         port = _free_port()
         cmd = cmds.http(impl, port, True, stateless=True)
         assert cmd is not None
-        proc = await _spawn(cmd)
+        proc = await _spawn(cmd, pin)
         await _wait_port(port, proc)
         drv = HttpDriver(port, LEGACY if impl == "node" else MODERN)
         await drv.initialize()
     else:
         cmd = cmds.stdio(impl)
         assert cmd is not None
-        drv = StdioDriver(cmd)
+        drv = StdioDriver(cmd, pinned=True)
         await drv.start()
         await asyncio.wait_for(drv.initialize(), 60)
     try:
@@ -138,10 +152,16 @@ async def curve_tools(cmds: Commands, impl: str, cfg: argparse.Namespace) -> dic
     return points
 
 
-async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
+async def run(
+    cfg: argparse.Namespace, cmds: Commands, inflight: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """The curves, each implementation in turn within a round. ``inflight``: the runs of the table's
+    stdio leg by implementation (``servers.py --curves``), which are then the in-flight curve."""
     impls = [i for i in ALL if i in cfg.impls and cmds.available(i)]
     raw: dict[str, dict[str, list[Any]]] = {}
     errors: list[str] = []
+    if inflight is not None and "inflight" in cfg.curve_set:
+        raw["inflight_stdio"] = from_table(inflight)
 
     async def guarded(key: str, impl: str, coro: Coroutine[Any, Any, dict[str, Any]]) -> None:
         try:
@@ -156,7 +176,7 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
     for r in range(cfg.rounds):
         for impl in _rotate(tuple(impls), r):
             print(f"# curves round {r + 1}/{cfg.rounds}: {impl}", file=sys.stderr)
-            if "inflight" in cfg.curve_set:
+            if "inflight" in cfg.curve_set and inflight is None:
                 await guarded("inflight_stdio", impl, curve_inflight(cmds, impl, cfg))
             if "payload" in cfg.curve_set:
                 await guarded("payload_stdio", impl, curve_payload(cmds, impl, cfg, http=False))
@@ -220,6 +240,7 @@ def configure(cfg: argparse.Namespace) -> None:
     cfg.tool_counts = TOOL_COUNTS if not cfg.quick else TOOL_COUNTS[:3]
     cfg.curve_set = getattr(cfg, "curve_set", None) or CURVES
     cfg.leg_timeout = max(getattr(cfg, "leg_timeout", 0), 600)
+    sampling(cfg)
 
 
 def write(result: dict[str, Any], path: Path) -> None:
@@ -239,9 +260,9 @@ def main() -> None:
     ap.add_argument("--peer-python", type=Path)
     ap.add_argument("--peer-venv", type=Path, default=DEFAULT_PEER_VENV)
     ap.add_argument("--no-peer-setup", action="store_true")
-    ap.add_argument("--no-pin", action="store_true", help="stdio: leave CPU placement to the scheduler")
+    ap.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     cfg = ap.parse_args()
-    servers.PIN_STDIO = not cfg.no_pin
+    servers.PIN = not cfg.no_pin
     cfg.rounds = cfg.rounds or (1 if cfg.quick else 3)
     cfg.impls = cfg.impls.split(",")
     cfg.curve_set = tuple(cfg.curves.split(","))

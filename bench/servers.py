@@ -20,7 +20,10 @@ Equal work: every server answers the same bytes. The SDK's ``-> str`` tools run 
 the 1 MB legs record each answer's size on the wire and the run reports an error when they differ by more
 than ``EQUAL_BYTES``. Within every round the implementations of a measure run one after another (the order
 rotates), and each leg records the machine's state (``MachineProbe``: load average, the cores other
-processes kept busy): absolute figures drift with a busy machine, ratios within a round much less.
+processes kept busy): absolute figures drift with a busy machine, ratios within a round much less, so the
+ratios are taken per round (`round_ratios`) and reported as their median and range. Every leg of a
+driver and a server pins them to a CPU each (`Pin`) and records where they ran; the calls/s legs
+sample by time (`measure_rates`), the same procedure for the table's rows and the in-flight curve.
 
 The measures (``LEGS``, one ``Leg`` per row group; add a row group by adding a Leg), with one trivial
 tool ``echo(text: str) -> str`` unless said otherwise:
@@ -83,7 +86,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -317,6 +320,28 @@ async def load(call: Callable[[], Awaitable[float]], n: int, inflight: int) -> d
     return {"n": n, "inflight": inflight, "wall_s": wall, "calls_per_s": n / wall, "latencies_ms": latencies}
 
 
+async def load_for(
+    call: Callable[[], Awaitable[float]], seconds: float, inflight: int, least: int = 0
+) -> dict[str, Any]:
+    """Calls with ``inflight`` outstanding for ``seconds`` (and at least ``least`` calls); calls/s and
+    latencies (ms), as `load`. Sampled by time, not by count: a fixed count was a tenth of a second for
+    a fast server at 1 in flight (2,000 calls at 15k/s) and seconds for a slow one, so a timer tick or
+    a page fault more or less moved the fast server's figure by points between two runs."""
+    latencies: list[float] = []
+    clock = time.perf_counter
+    t0 = clock()
+    deadline = t0 + seconds
+
+    async def worker() -> None:
+        while clock() < deadline or len(latencies) < least:
+            latencies.append(await call())
+
+    await asyncio.gather(*(worker() for _ in range(inflight)))
+    wall = clock() - t0
+    n = len(latencies)
+    return {"n": n, "inflight": inflight, "wall_s": wall, "calls_per_s": n / wall, "latencies_ms": latencies}
+
+
 def _pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
@@ -327,25 +352,79 @@ def _pct(values: list[float], q: float) -> float:
 # --------------------------------------------------------------------------------------------------------
 
 
-PIN_STDIO = True
-"""Whether the stdio calls/s legs (the table's and the in-flight curve's) pin the driver and the server
-to CPUs of their own (`stdio_cpus`); ``--no-pin`` leaves them to the scheduler."""
+PIN = True
+"""Whether the legs of one driver and one server (calls/s over stdio, HTTP and WebSocket, the table's
+and the in-flight curve's; the 1 MB and tools/list legs) pin the driver and the server to CPUs of their
+own (`Pin`); ``--no-pin`` leaves them to the scheduler. Cold starts are not pinned (Node starts threads
+of its own)."""
 
 
-def stdio_cpus() -> tuple[set[int], set[int]] | None:
-    """The driver's CPU and the server's, apart, for the stdio calls/s legs (None: fewer than two CPUs,
-    or ``--no-pin``). Left to the scheduler, one leg found both processes on one core and the next
-    one on two (or moved midway), and a call at one in flight costs about twice as much wall clock
-    across two cores as on one (a wake-up of the other core per hand-over): measured on 2 cores at a
-    real-time priority, mcpbind 32-34k calls/s on one core and 16-17k on two, the floor 35-37k and
-    17-19k. Which placement a leg got decided its share of the floor more than the server did (0.47
-    to 0.91 in four unpinned rounds), and the table's row and the curve's point of the same leg,
-    minutes apart, 7 points apart. Pinned, every server runs on a core of its own, as beside a client
-    busy with its own work, and the shares repeat (0.84-0.98 a round, both procedures)."""
-    if not PIN_STDIO:
+def leg_cpus() -> tuple[set[int], set[int]] | None:
+    """The driver's CPU and the server's, apart (None: fewer than two CPUs, or ``--no-pin``). Left to
+    the scheduler, one leg found both processes on one core and the next one on two (or moved midway),
+    and a call at one in flight costs about twice as much wall clock across two cores as on one (a
+    wake-up of the other core per hand-over): measured on 2 cores at a real-time priority, mcpbind
+    32-34k calls/s on one core and 16-17k on two, the floor 35-37k and 17-19k. Which placement a leg
+    got decided its share of the floor more than the server did (0.47 to 0.91 in four unpinned stdio
+    rounds; WebSocket 75-101% between two runs, bimodal), and the table's row and the curve's point of
+    the same leg, minutes apart, 7 points apart. Pinned, every server runs on a core of its own, as
+    beside a client busy with its own work, and the shares repeat (0.84-0.98 a round, both
+    procedures)."""
+    if not PIN:
         return None
     cpus = sorted(os.sched_getaffinity(0))
     return ({cpus[0]}, {cpus[1]}) if len(cpus) >= 2 else None
+
+
+class Pin:
+    """One leg's placement (`leg_cpus`): this driver on the first CPU while the leg runs (a context),
+    the server started on the second. The server is pinned before its exec (``spawn_options``), so that
+    every thread of it (Node's, uvicorn's, the SDK's) inherits the CPU. Without two CPUs, or with
+    ``--no-pin``, it does nothing and records None."""
+
+    def __init__(self, pinned: bool = True) -> None:
+        self.cpus = leg_cpus() if pinned else None
+        self._saved: set[int] | None = None
+
+    def __enter__(self) -> Pin:
+        if self.cpus is not None and self._saved is None:
+            self._saved = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, self.cpus[0])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            os.sched_setaffinity(0, self._saved)
+            self._saved = None
+
+    def spawn_options(self, side: int = 1) -> dict[str, Any]:
+        """The keyword arguments of a subprocess call that start the server (``side`` 1) on its CPU, or
+        (0) a driver that runs in a process of its own (`clients.py`'s client under test)."""
+        if self.cpus is None:
+            return {}
+        cpu = self.cpus[side]
+        return {"preexec_fn": lambda: os.sched_setaffinity(0, cpu)}
+
+    def command(self, cmd: list[str]) -> list[str]:
+        """``cmd`` started on the server's CPU by a process that does not start it with ``spawn_options``
+        (a client library spawning its stdio server): set the CPU, then exec it."""
+        if self.cpus is None:
+            return cmd
+        cpu = ",".join(str(c) for c in sorted(self.cpus[1]))
+        code = "import os, sys; os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(',')}); "
+        code += "os.execv(sys.argv[2], sys.argv[2:])"
+        return [sys.executable, "-c", code, cpu, *cmd]
+
+    def record(self, server_pid: int | None) -> dict[str, list[int]] | None:
+        """The CPUs the driver and the server were allowed, read back from the kernel (None: not
+        pinned), so that a leg's record shows where it ran, not where it was meant to."""
+        if self.cpus is None:
+            return None
+        out = {"driver": sorted(os.sched_getaffinity(0))}
+        with contextlib.suppress(OSError):
+            if server_pid is not None:
+                out["server"] = sorted(os.sched_getaffinity(server_pid))
+        return out
 
 
 class StdoutLines:
@@ -415,10 +494,9 @@ class StdioDriver:
 
     def __init__(self, cmd: list[str], stdout: str = "socket", pinned: bool = False) -> None:
         self.cmd = cmd
-        self.cpus = stdio_cpus() if pinned else None
-        """(the driver's CPU, the server's) while this server runs (`stdio_cpus`), or None: where the
-        scheduler puts them."""
-        self._driver_cpus: set[int] | None = None
+        self.pin = Pin(pinned)
+        """The driver on one CPU and the server on the other while this server runs (`Pin`), or, not
+        pinned, where the scheduler puts them."""
         self.stdout_kind = stdout
         """What the server's stdout is: "socket" (one end of a Unix socket pair, what a client on libuv
         gives its child: Node's ``child_process``, so the TypeScript SDK's client and the apps on Node,
@@ -443,13 +521,7 @@ class StdioDriver:
         else:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             out, into = ours.detach(), theirs.detach()
-        pin: dict[str, Any] = {}
-        if self.cpus is not None:
-            driver_cpu, server_cpu = self.cpus
-            self._driver_cpus = os.sched_getaffinity(0)
-            os.sched_setaffinity(0, driver_cpu)
-            # Before the exec, so that every thread of the server (Node's, the SDK's) inherits it.
-            pin["preexec_fn"] = lambda: os.sched_setaffinity(0, server_cpu)
+        self.pin.__enter__()
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: asyncio.subprocess.SubprocessStreamProtocol(limit=1 << 16, loop=loop),
@@ -459,11 +531,11 @@ class StdioDriver:
                 stderr=asyncio.subprocess.PIPE,
                 env=_clean_env(),
                 cwd=REPO_ROOT,
-                **pin,
+                **self.pin.spawn_options(),
             )
         except BaseException:
             os.close(out)
-            self._unpin()
+            self.pin.__exit__()
             raise
         finally:
             os.close(into)
@@ -544,13 +616,12 @@ class StdioDriver:
     def peak_rss_kib(self) -> int | None:
         return _vm_hwm_kib(self.proc.pid) if self.proc else None
 
-    def _unpin(self) -> None:
-        if self._driver_cpus is not None:
-            os.sched_setaffinity(0, self._driver_cpus)
-            self._driver_cpus = None
+    def cpus(self) -> dict[str, list[int]] | None:
+        """Where the driver and the server run (`Pin.record`)."""
+        return self.pin.record(self.proc.pid if self.proc else None)
 
     async def close(self) -> None:
-        self._unpin()
+        self.pin.__exit__()
         if self.proc is None:
             return
         with contextlib.suppress(Exception):
@@ -789,7 +860,8 @@ class WsDriver(StdioDriver):
                 await self.conn.close()
 
 
-async def _spawn(cmd: list[str]) -> asyncio.subprocess.Process:
+async def _spawn(cmd: list[str], pin: Pin | None = None) -> asyncio.subprocess.Process:
+    """A server on its CPU (``pin``, `Pin`) or where the scheduler puts it."""
     return await asyncio.create_subprocess_exec(
         *cmd,
         stdin=asyncio.subprocess.DEVNULL,
@@ -797,6 +869,7 @@ async def _spawn(cmd: list[str]) -> asyncio.subprocess.Process:
         stderr=asyncio.subprocess.PIPE,
         env=_clean_env(),
         cwd=REPO_ROOT,
+        **(pin.spawn_options() if pin is not None else {}),
     )
 
 
@@ -815,68 +888,85 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
-async def leg_stdio(cmd: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
+LEVELS = (1, 16)
+"""Requests in flight of the table's calls/s rows."""
+CURVE_LEVELS = (1, 4, 16, 64, 256)
+"""Those of the in-flight curve (`curves.py`): with ``--curves``, the table's stdio leg measures them all,
+and the curve's points are that leg's, the table's rows at 1 and 16 the curve's points there."""
+
+
+async def measure_rates(
+    call: Callable[[], Awaitable[float]], cfg: argparse.Namespace, levels: tuple[int, ...] = LEVELS
+) -> dict[str, Any]:
+    """The one procedure of every calls/s leg, the table's rows and the in-flight curve's points alike:
+    a warm-up at 16 in flight for ``cfg.warmup_s``, then each level of ``levels`` in turn for
+    ``cfg.seconds`` (at least ``cfg.least`` calls), one result per level under "c<level>"."""
+    warm = await load_for(call, cfg.warmup_s, 16)
+    out: dict[str, Any] = {"warmup_n": warm["n"]}
+    for c in levels:
+        out[f"c{c}"] = await load_for(call, cfg.seconds, c, cfg.least)
+    return out
+
+
+async def leg_stdio(
+    cmd: list[str], cfg: argparse.Namespace, levels: tuple[int, ...] = LEVELS
+) -> dict[str, Any]:
     drv = StdioDriver(cmd, pinned=True)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 30)
-        await load(drv.echo, cfg.warmup, 16)
-        out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
+        out = await measure_rates(drv.echo, cfg, levels)
         out["peak_rss_kib"] = drv.peak_rss_kib()
-        out["cpus"] = [sorted(c) for c in drv.cpus] if drv.cpus else None
+        out["cpus"] = drv.cpus()
         return out
     finally:
         await drv.close()
+
+
+@contextlib.asynccontextmanager
+async def _served(cmd: list[str], port: int) -> AsyncIterator[tuple[asyncio.subprocess.Process, Pin]]:
+    """A network server on its CPU (the driver on the other: `Pin`), listening on ``port``, stopped
+    after; an error on the way comes with the server's stderr."""
+    with Pin() as pin:
+        proc = await _spawn(cmd, pin)
+        try:
+            await _wait_port(port, proc)
+            yield proc, pin
+        except Exception as e:
+            err = b""
+            if proc.stderr is not None:
+                await _stop(proc)
+                err = await proc.stderr.read()
+            raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
+        finally:
+            await _stop(proc)
 
 
 async def leg_http(
     cmd: list[str], port: int, era: str, cfg: argparse.Namespace, tool: str = "echo", token: str | None = None
 ) -> dict[str, Any]:
-    proc = await _spawn(cmd)
-    try:
-        await _wait_port(port, proc)
-        async with HttpDriver(port, era, tool, token) as drv:
-            await drv.initialize()
-            await load(drv.echo, cfg.warmup_http, 16)
-            drv.sse_answers = 0
-            out: dict[str, Any] = {
-                "c1": await load(drv.echo, cfg.n_http_1, 1),
-                "c16": await load(drv.echo, cfg.n_http_16, 16),
-            }
-            out["sse_answers"] = drv.sse_answers
-            out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
-            return out
-    except Exception as e:
-        err = b""
-        if proc.stderr is not None:
-            await _stop(proc)
-            err = await proc.stderr.read()
-        raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
-    finally:
-        await _stop(proc)
+    async with _served(cmd, port) as (proc, pin), HttpDriver(port, era, tool, token) as drv:
+        await drv.initialize()
+        out = await measure_rates(drv.echo, cfg)
+        out["sse_answers"] = drv.sse_answers  # of every call above, the warm-up's included
+        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+        out["cpus"] = pin.record(proc.pid)
+        return out
 
 
 async def leg_ws(cmd: list[str], port: int, cfg: argparse.Namespace) -> dict[str, Any]:
     """One WebSocket connection, a 2025-11-25 session: calls at 1 and 16 in flight, as over stdio."""
-    proc = await _spawn(cmd)
-    drv = WsDriver(port)
-    try:
-        await _wait_port(port, proc)
-        await drv.start()
-        await asyncio.wait_for(drv.initialize(), 30)
-        await load(drv.echo, cfg.warmup, 16)
-        out = {"c1": await load(drv.echo, cfg.n_stdio_1, 1), "c16": await load(drv.echo, cfg.n_stdio_16, 16)}
-        out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
-        return out
-    except Exception as e:
-        err = b""
-        if proc.stderr is not None:
-            await _stop(proc)
-            err = await proc.stderr.read()
-        raise RuntimeError(f"{e}; server stderr: {err[-1500:]!r}") from e
-    finally:
-        await drv.close()
-        await _stop(proc)
+    async with _served(cmd, port) as (proc, pin):
+        drv = WsDriver(port)
+        try:
+            await drv.start()
+            await asyncio.wait_for(drv.initialize(), 30)
+            out = await measure_rates(drv.echo, cfg)
+            out["peak_rss_kib"] = _vm_hwm_kib(proc.pid)
+            out["cpus"] = pin.record(proc.pid)
+            return out
+        finally:
+            await drv.close()
 
 
 async def leg_big(
@@ -884,22 +974,32 @@ async def leg_big(
 ) -> dict[str, Any]:
     """A tool returning 1 MB of text, one call at a time: stdio (port None) or HTTP JSON in ``era``.
     Records the answer's size on the wire: the rows compare servers sending the same bytes."""
+    with Pin(pinned=port is not None) as pin:  # (a StdioDriver pins itself)
+        return await _big_calls(cmd, port, cfg, era, pin)
+
+
+async def _big_calls(
+    cmd: list[str], port: int | None, cfg: argparse.Namespace, era: str, pin: Pin
+) -> dict[str, Any]:
     drv: StdioDriver | HttpDriver
     proc = None
     if port is None:
-        drv = StdioDriver(cmd)
+        drv = StdioDriver(cmd, pinned=True)
         await drv.start()
-        await asyncio.wait_for(drv.initialize(), 30)
     else:
-        proc = await _spawn(cmd)
-        await _wait_port(port, proc)
+        proc = await _spawn(cmd, pin)
         drv = HttpDriver(port, era)
-        await drv.initialize()
     try:
+        if proc is None:
+            await asyncio.wait_for(drv.initialize(), 30)
+        else:
+            await _wait_port(port or 0, proc)
+            await drv.initialize()
         for _ in range(3):
             await drv.big()
         times = [await drv.big() for _ in range(cfg.big_reps)]
-        return {"ms": statistics.median(times), "samples_ms": times, "bytes": drv.last_bytes}
+        cpus = drv.cpus() if isinstance(drv, StdioDriver) else pin.record(proc.pid if proc else None)
+        return {"ms": statistics.median(times), "samples_ms": times, "bytes": drv.last_bytes, "cpus": cpus}
     finally:
         if isinstance(drv, StdioDriver):
             await drv.close()
@@ -923,7 +1023,7 @@ async def leg_cold(cmd: list[str]) -> dict[str, Any]:
 
 
 async def leg_list(cmd: list[str], reps: int) -> dict[str, Any]:
-    drv = StdioDriver(cmd)
+    drv = StdioDriver(cmd, pinned=True)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 60)
@@ -951,6 +1051,7 @@ async def leg_list(cmd: list[str], reps: int) -> dict[str, Any]:
             "tools": tools,
             "pages": pages,
             "peak_rss_kib": drv.peak_rss_kib(),
+            "cpus": drv.cpus(),
         }
     finally:
         await drv.close()
@@ -973,14 +1074,22 @@ class MachineProbe:
 
     BUSY_CORES = 0.2
 
+    def __init__(self, pids: tuple[int, ...] = ()) -> None:
+        self.pids = pids
+        """Processes of ours that outlive the leg (not waited for within it, so not in our children's
+        CPU time): `clients.py`'s HTTP server, one for the whole run."""
+
+    def _ours(self) -> float:
+        return _our_cpu_s() + sum(_process_cpu_s(pid) for pid in self.pids)
+
     def __enter__(self) -> MachineProbe:
         self.load_before = os.getloadavg()[0]
-        self.t0, self.cpu0, self.ours0 = time.perf_counter(), _machine_cpu_s(), _our_cpu_s()
+        self.t0, self.cpu0, self.ours0 = time.perf_counter(), _machine_cpu_s(), self._ours()
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall = time.perf_counter() - self.t0
-        machine, ours = _machine_cpu_s() - self.cpu0, _our_cpu_s() - self.ours0
+        machine, ours = _machine_cpu_s() - self.cpu0, self._ours() - self.ours0
         self.others_cores = max(0.0, machine - ours) / wall if wall > 0 and machine >= 0 else None
         self.load_after = os.getloadavg()[0]
 
@@ -1002,6 +1111,15 @@ def _machine_cpu_s() -> float:
         return -1.0
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a running process (/proc/<pid>/stat; 0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _our_cpu_s() -> float:
@@ -1028,7 +1146,8 @@ class Leg:
 def _stdio_leg(loop: str) -> LegFactory:
     def make(cmds: Commands, impl: str, cfg: argparse.Namespace) -> Any:
         cmd = cmds.stdio(impl, loop=loop)
-        return leg_stdio(cmd, cfg) if cmd else None
+        # The uvloop leg is also the in-flight curve (`CURVE_LEVELS` with --curves).
+        return leg_stdio(cmd, cfg, cfg.stdio_levels if loop == "uvloop" else LEVELS) if cmd else None
 
     return make
 
@@ -1103,13 +1222,16 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
     def add(key: str, impl: str, value: Any) -> None:
         raw.setdefault(key, {}).setdefault(impl, []).append(value)
 
-    async def guarded(key: str, impl: str, coro: Coroutine[Any, Any, Any] | None, timeout: float) -> None:
+    async def guarded(
+        key: str, impl: str, coro: Coroutine[Any, Any, Any] | None, timeout: float, r: int = -1
+    ) -> None:
         if coro is None:
             return
         try:
             with MachineProbe() as probe:
                 value = await asyncio.wait_for(coro, timeout)
             value["machine"] = probe.record()
+            value["round"] = r  # (ratios are taken between implementations of one round)
             add(key, impl, value)
         except Exception as e:
             errors.append(f"{key}/{impl}: {type(e).__name__}: {str(e)[:600]}")
@@ -1123,7 +1245,8 @@ async def run(cfg: argparse.Namespace, cmds: Commands) -> dict[str, Any]:
             # Alternate the implementations within the round, next to each other in time.
             for impl in _rotate(tuple(i for i in leg.impls if i in impls), r):
                 print(f"# round {r + 1}/{cfg.rounds}: {leg.key} {impl}", file=sys.stderr)
-                await guarded(leg.key, impl, leg.make(cmds, impl, cfg), leg.timeout or cfg.leg_timeout)
+                coro = leg.make(cmds, impl, cfg)
+                await guarded(leg.key, impl, coro, leg.timeout or cfg.leg_timeout, r)
     servers = [i for i in impls if i != "floor"]
     if "cold" in cfg.measures:
         for impl in impls:  # untimed: writes any bytecode not yet cached, as an install would have
@@ -1173,10 +1296,22 @@ NOTES = """\
   its default would also send the text as `structuredContent`); the 1 MB rows check that every server sent
   the same bytes (their sizes are the "answer bytes" rows).
 - stdio: mcpbind and the floor run on uvloop (mcpbind's default); "stdio on asyncio" runs both on the
-  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop. In the stdio calls/s
-  rows and the in-flight curve, the driver and every server run pinned to a CPU each (`--no-pin`: the
-  scheduler's choice): at one in flight a hand-over within one core costs about half one across two,
-  and where the scheduler put the two processes decided a leg's share of the floor.
+  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop.
+- Placement: in every leg but the cold start (stdio, HTTP, WebSocket, 1 MB, tools/list, the curves),
+  the driver runs pinned to one CPU and the server (every thread of it) to the other (`--no-pin`: the
+  scheduler's choice; each leg records the CPUs read back from the kernel): at one in flight a
+  hand-over within one core costs about half one across two, and where the scheduler put the two
+  processes decided a leg's share of the floor (WebSocket was bimodal by it).
+- Sampling: every calls/s leg warms up for 0.5 s at 16 in flight, then calls for 1 s at each level
+  (by time, not by count: a fixed count was a tenth of a second for a fast server at 1 in flight).
+  The absolute figures are medians over rounds; the ratio columns of the calls/s rows (mcpbind/SDK,
+  mcpbind/Node, % of floor) are the median of per-round ratios, mcpbind over the peer measured in the
+  same round, with the lowest and the highest round in brackets: that range is the noise of the
+  row, and the targets are judged on the median. A round slow for both cancels out of its ratio, so
+  a ratio may differ from the ratio of the two medians beside it.
+- The in-flight curve is this table's stdio leg measured at every level (1, 4, 16, 64, 256) in the
+  same runs: its calls/s at 1 and 16 in flight are the stdio rows' (its p50/p99 are medians of the
+  rounds' percentiles, the table's are of the latencies pooled over the rounds).
 - Cold start (spawn to the first `tools/call` result): the same work for mcpbind and the floor
   beyond the server itself. Both import uvloop and run on a uvloop loop made by `asyncio.Runner` (the
   floor's `uvloop.run`, mcpbind's `run_stdio`), both import the shared `_toolgen`, and both compile
@@ -1250,7 +1385,7 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
                 put(f"{label} p50 ms, {n} in flight", impl, _pct(lat, 0.5))
                 put(f"{label} p99 ms, {n} in flight", impl, _pct(lat, 0.99))
             if key.startswith("http"):
-                sse = [x["sse_answers"] / (x["c1"]["n"] + x["c16"]["n"]) for x in runs]
+                sse = [x["sse_answers"] / (x["warmup_n"] + x["c1"]["n"] + x["c16"]["n"]) for x in runs]
                 put(f"{label}: answers as SSE, %", impl, 100 * statistics.median(sse))
             if key == "stdio":
                 rss = [x["peak_rss_kib"] for x in runs if x.get("peak_rss_kib")]
@@ -1273,6 +1408,31 @@ def summarize(raw: dict[str, Any]) -> dict[str, dict[str, float]]:
             statistics.median(x["ms"] for x in runs),
         )
     return rows
+
+
+PEERS = ("sdk", "node", "floor")
+
+
+def round_ratios(raw: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    """measure -> peer -> mcpbind's calls/s over the peer's, one ratio per round in which both ran (the
+    two legs minutes apart at most, on the same machine state), for the table's ratio columns and the
+    targets: their median is steadier than the ratio of the two medians over rounds (a round that was
+    slow for both cancels out), and their range shows the noise."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for key, label in RATE_LEGS:
+        runs_of = raw.get(key, {}) if key != "ws_asgi" else {**raw.get(key, {}), **_floor(raw, "ws")}
+        ours = runs_of.get("mcpbind", [])
+        for peer in PEERS:
+            theirs = {x["round"]: x for x in runs_of.get(peer, [])}
+            for c in ("c1", "c16"):
+                ratios = [
+                    x[c]["calls_per_s"] / theirs[x["round"]][c]["calls_per_s"]
+                    for x in ours
+                    if x["round"] in theirs
+                ]
+                if ratios:
+                    out.setdefault(f"{label} calls/s, {c[1:]} in flight", {})[peer] = ratios
+    return out
 
 
 def _floor(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -1311,8 +1471,14 @@ def machine_state(raw: dict[str, Any]) -> str:
     return text + f"; 1-min load average {min(loads):.2f}..{max(loads):.2f} ({os.cpu_count()} CPUs)"
 
 
-def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]) -> str:
+def _target(
+    measure: str,
+    v: dict[str, float],
+    rows: dict[str, dict[str, float]],
+    ratios: dict[str, list[float]] | None = None,
+) -> str:
     m, s, f = v.get("mcpbind"), v.get("sdk"), v.get("floor")
+    per_round = {peer: statistics.median(r) for peer, r in (ratios or {}).items()}
 
     def mark(ok: bool | None, text: str) -> str:
         return f"{'✓' if ok else '✗' if ok is not None else '?'} {text}"
@@ -1323,8 +1489,8 @@ def _target(measure: str, v: dict[str, float], rows: dict[str, dict[str, float]]
 
     if m is None:
         return ""
-    ratio = m / s if s else None
-    pfloor = m / f if f else None
+    ratio = per_round.get("sdk", m / s if s else None)
+    pfloor = per_round.get("floor", m / f if f else None)
 
     def reach(text: str, floor: float | None, what: str) -> str:
         """Say so where the floor itself is under 5x the SDK: no server on it can reach the target."""
@@ -1374,13 +1540,23 @@ def _fmt(x: float | None) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.2f}" if x < 10 else f"{x:.1f}"
 
 
-def _ratio(a: float | None, b: float | None, measure: str) -> str:
+def _ratio(a: float | None, b: float | None, measure: str, rounds: list[float] | None = None) -> str:
+    """a/b; with ``rounds`` (per-round ratios), their median and, past one round, their range."""
+    if rounds:
+        return _spread(rounds, lambda x: f"{x:.2f}", "x")
     return f"{a / b:.2f}x" if a and b and not measure.endswith("%") and "bytes" not in measure else "—"
 
 
-def table(rows: dict[str, dict[str, float]]) -> str:
+def _spread(values: list[float], fmt: Callable[[float], str], unit: str) -> str:
+    middle = f"{fmt(statistics.median(values))}{unit}"
+    return middle if len(values) < 2 else f"{middle} ({fmt(min(values))}-{fmt(max(values))})"
+
+
+def table(rows: dict[str, dict[str, float]], ratios: dict[str, dict[str, list[float]]] | None = None) -> str:
     """Figures per implementation, mcpbind's ratios to the SDK and Node (calls/s: higher is better;
-    ms: lower is better) and its share of the floor."""
+    ms: lower is better) and its share of the floor. Where ``ratios`` has a measure's per-round ratios
+    (`round_ratios`), the ratio cells are their median, with the lowest and the highest in brackets."""
+    ratios = ratios or {}
     out = [
         "| measure | mcpbind | SDK | Node (TS SDK) | floor "
         "| mcpbind/SDK | mcpbind/Node | % of floor | target |",
@@ -1388,15 +1564,34 @@ def table(rows: dict[str, dict[str, float]]) -> str:
     ]
     for measure, v in rows.items():
         m, s, n, f = v.get("mcpbind"), v.get("sdk"), v.get("node"), v.get("floor")
-        if "calls/s" in measure:
+        per_round = ratios.get(measure, {})
+        if "floor" in per_round:
+            pf = _spread(per_round["floor"], lambda x: f"{100 * x:.0f}", "%")
+        elif "calls/s" in measure:
             pf = f"{100 * m / f:.0f}%" if m and f else "—"
         elif measure.startswith("1 MB tool result") or measure.startswith("cold start"):
             pf = f"{f / m * 100:.0f}%" if m and f else "—"  # time: the floor's time over ours
         else:
             pf = "—"
-        cells = [_fmt(m), _fmt(s), _fmt(n), _fmt(f), _ratio(m, s, measure), _ratio(m, n, measure), pf]
-        out.append(f"| {measure} | {' | '.join(cells)} | {_target(measure, v, rows)} |")
+        cells = [
+            *(_fmt(x) for x in (m, s, n, f)),
+            _ratio(m, s, measure, per_round.get("sdk")),
+            _ratio(m, n, measure, per_round.get("node")),
+            pf,
+        ]
+        out.append(f"| {measure} | {' | '.join(cells)} | {_target(measure, v, rows, per_round)} |")
     return "\n".join(out)
+
+
+def sampling(cfg: argparse.Namespace) -> None:
+    """How long the calls/s legs sample (`measure_rates`), on a namespace of this module or of
+    `curves.py`: by time, so that a fast server's figure rests on as many seconds as a slow one's. One
+    second per level, after half a second of warm-up, in 5 rounds: a 1-in-flight leg makes 2k-15k calls
+    a round, and the whole run stays within its budget."""
+    q = cfg.quick
+    cfg.seconds = getattr(cfg, "seconds", None) or (0.1 if q else 1.0)
+    cfg.warmup_s = 0.05 if q else 0.5
+    cfg.least = 20 if q else 200
 
 
 def _driver_loop_run(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
@@ -1445,17 +1640,17 @@ def main() -> None:
     )
     ap.add_argument("--charts", type=Path, default=BENCH_DIR / "charts")
     ap.add_argument("--curve-rounds", type=int, default=3)
-    ap.add_argument("--no-pin", action="store_true", help="stdio legs: leave CPU placement to the scheduler")
+    ap.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
+    ap.add_argument("--seconds", type=float, default=None, help="each calls/s level's time (default 1)")
     cfg = ap.parse_args()
-    global PIN_STDIO
-    PIN_STDIO = not cfg.no_pin
+    global PIN
+    PIN = not cfg.no_pin
     q = cfg.quick
     cfg.rounds = cfg.rounds or (1 if q else 5)
     cfg.impls = cfg.impls.split(",")
     cfg.measures = cfg.measures.split(",")
-    cfg.warmup, cfg.warmup_http = (50, 30) if q else (500, 300)
-    cfg.n_stdio_1, cfg.n_stdio_16 = (100, 300) if q else (2000, 5000)
-    cfg.n_http_1, cfg.n_http_16 = (50, 150) if q else (1000, 3000)
+    sampling(cfg)
+    cfg.stdio_levels = CURVE_LEVELS if cfg.curves and not q else LEVELS
     cfg.cold_reps = 2 if q else 7
     cfg.list_rounds, cfg.list_reps = (1, 3) if q else (3, 10)
     cfg.big_reps = 5 if q else 20
@@ -1474,13 +1669,14 @@ def main() -> None:
     sdk = peer_python(cfg) if "sdk" in cfg.impls else None
     node = node_binary() if "node" in cfg.impls else None
     result = _driver_loop_run(run(cfg, Commands(sdk, node)))
-    rows = summarize(result["raw"])
+    rows, ratios = summarize(result["raw"]), round_ratios(result["raw"])
     result["errors"] += unequal_work(rows)
-    print(table(rows))
+    print(table(rows, ratios))
     print(f"\n{NOTES}\n- {machine_state(result['raw'])}")
     for e in result["errors"]:
         print(f"\nerror: {e}")
-    print(f"\n({result['elapsed_s']:.0f} s; {cfg.rounds} rounds; medians over rounds, latencies pooled)")
+    how = f"{cfg.rounds} rounds of {cfg.seconds:g} s a level"
+    print(f"\n({result['elapsed_s']:.0f} s; {how}; medians, ratios per round; latencies pooled)")
     cfg.json_out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "date": datetime.now(UTC).isoformat(),
@@ -1495,23 +1691,24 @@ def main() -> None:
     for key, _ in RATE_LEGS:
         for runs in slim.get(key, {}).values():
             for x in runs:
-                for c in ("c1", "c16"):
-                    x[c].pop("latencies_ms", None)
-    cfg.json_out.write_text(
-        json.dumps({"meta": meta, "summary": rows, "raw": slim, "errors": result["errors"]}, indent=1)
-    )
+                for level in x.values():
+                    if isinstance(level, dict):
+                        level.pop("latencies_ms", None)
+    summary = {"meta": meta, "summary": rows, "ratios": ratios, "raw": slim, "errors": result["errors"]}
+    cfg.json_out.write_text(json.dumps(summary, indent=1))
     print(f"# wrote {cfg.json_out}", file=sys.stderr)
     if cfg.curves and not q:
-        _curves(cfg, Commands(sdk, node))
+        _curves(cfg, Commands(sdk, node), result["raw"].get("stdio", {}))
 
 
-def _curves(cfg: argparse.Namespace, cmds: Commands) -> None:
-    """The curves after the table, their tables on stdout and their charts in ``cfg.charts``."""
+def _curves(cfg: argparse.Namespace, cmds: Commands, stdio: dict[str, list[dict[str, Any]]]) -> None:
+    """The curves after the table, their tables on stdout and their charts in ``cfg.charts``; the
+    in-flight curve is the table's stdio leg (``stdio``: its runs by implementation)."""
     import curves
 
     cfg.rounds = cfg.curve_rounds
     curves.configure(cfg)
-    result = _driver_loop_run(curves.run(cfg, cmds))
+    result = _driver_loop_run(curves.run(cfg, cmds, inflight=stdio))
     print("\n### Curves\n")
     print(curves.table(result["summary"]))
     print(f"\n- {machine_state(result['raw'])}")

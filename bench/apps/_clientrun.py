@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -27,13 +29,17 @@ Echo = Callable[[str], Awaitable[str]]
 Measure = Callable[[Echo, str | None], Awaitable[dict[str, Any]]]
 
 
-async def load(echo: Echo, n: int, inflight: int) -> dict[str, Any]:
-    """``n`` checked calls with ``inflight`` outstanding (``inflight`` workers under ``asyncio.gather``)."""
+async def load(echo: Echo, n: int, inflight: int, seconds: float = 0.0) -> dict[str, Any]:
+    """``n`` checked calls with ``inflight`` outstanding (``inflight`` workers under ``asyncio.gather``);
+    with ``seconds``, calls for that long, and at least ``n``."""
     latencies: list[float] = []
-    counter = iter(range(n))
+    counter = itertools.count() if seconds else iter(range(n))
+    deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         for i in counter:
+            if seconds and time.perf_counter() >= deadline and i >= n:
+                return
             text = f"{ECHO_TEXT} {i}"
             t0 = time.perf_counter()
             got = await echo(text)
@@ -44,6 +50,7 @@ async def load(echo: Echo, n: int, inflight: int) -> dict[str, Any]:
     t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(inflight)))
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    n = len(latencies)
     return {
         "n": n,
         "inflight": inflight,
@@ -66,6 +73,9 @@ def main(run: Callable[[argparse.Namespace, Measure], Awaitable[dict[str, Any]]]
     ap.add_argument("--n1", type=int, default=1000)
     ap.add_argument("--n16", type=int, default=2000)
     ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument(
+        "--seconds", type=float, default=0.0, help="each phase's time (then --n1/--n16: the least)"
+    )
     ap.add_argument("--call-timeout", type=float, default=30.0)
     ap.add_argument("--timeout", type=float, default=120.0, help="the whole run")
     ap.add_argument("--uvloop", action="store_true", help="run on uvloop instead of the default asyncio loop")
@@ -76,8 +86,9 @@ def main(run: Callable[[argparse.Namespace, Measure], Awaitable[dict[str, Any]]]
     async def measure(echo: Echo, revision: str | None) -> dict[str, Any]:
         if revision != args.era:
             raise RuntimeError(f"connected at {revision}, not {args.era}")
-        await load(echo, args.warmup, 16)
-        return {"c1": await load(echo, args.n1, 1), "c16": await load(echo, args.n16, 16)}
+        s = args.seconds
+        await load(echo, args.warmup, 16, s / 2)
+        return {"c1": await load(echo, args.n1, 1, s), "c16": await load(echo, args.n16, 16, s)}
 
     async def bounded() -> dict[str, Any]:
         return await asyncio.wait_for(run(args, measure), args.timeout)
@@ -90,5 +101,6 @@ def main(run: Callable[[argparse.Namespace, Measure], Awaitable[dict[str, Any]]]
         out = asyncio.run(bounded())
     out["loop"] = "uvloop" if args.uvloop else "asyncio"
     out["python"] = sys.version.split()[0]
+    out["cpus"] = sorted(os.sched_getaffinity(0))  # where the client ran (clients.py pins it)
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()
