@@ -22,11 +22,13 @@ Each row is instructions per call less an empty call's (the loop's own cost); th
 sums over the payload's three properties. Needs valgrind on PATH.
 
 `--message call_tool_request` or `call_tool_result` splits the one hook those messages pay, their
-`_meta` (`RequestMetaObject`, `ResultMetaObject`), the same way: the whole decode and raw msgspec's; the
-hook as msgspec calls it (the decoder's own, `wire.hook_for`); under it, the conversion any reader of
-the declared members pays (`msgspec.convert` into the members' Struct, `_fields_`, or into each nested
-Struct alone, as the written-out reader converts it), and the open object made (`dict.__new__` and
-its in-place or, the copy that keeps the undeclared members).
+`_meta` (`RequestMetaObject`, `ResultMetaObject`), the same way: the whole decode and raw msgspec's,
+and the decode with the `_meta` read natively into its declared members alone (`wire.members_only`:
+no hook, no undeclared member kept, so what a native `_meta` would cost); the hook as msgspec calls
+it (the decoder's own, `wire.hook_for`); under it, the conversion any reader of the declared members
+pays (`msgspec.convert` into the members' Struct, `_fields_`, or into each nested Struct alone, as
+the written-out reader converts it), and the open object made (`dict.__new__` and its in-place or,
+the copy that keeps the undeclared members).
 
     python bench/codec_parts.py --message call_tool_request
 """
@@ -118,10 +120,16 @@ def meta_parts(message: str) -> dict[str, Callable[[], Any]]:
         inst |= meta
         return inst
 
+    # The message with its `_meta` decoded natively into the declared members alone (no hook, no
+    # undeclared member kept): what the decode would cost if msgspec could keep the rest itself.
+    lean = msgspec.json.Decoder(lean_type(tp, path)).decode
     rows: dict[str, Callable[[], Any]] = {
         "empty call": lambda: None,
         f"decode: mcpbind {type_name}": lambda: mine(data),
         "decode: raw msgspec": lambda: raw(data),
+        f"decode: `_meta` as its declared members, natively (wire.members_only({type_name}))": lambda: lean(
+            data
+        ),
         f"hook: {open_type.__name__} (the decoder's own)": lambda: hook(open_type, meta),
         f"  msgspec.convert into its members ({members.__name__})": lambda: convert(meta, members),
     }
@@ -136,6 +144,31 @@ def meta_parts(message: str) -> dict[str, Callable[[], Any]]:
             )
     rows["  the open object made (dict.__new__ and in-place or)"] = made
     return rows
+
+
+def lean_type(tp: Any, path: tuple[str, ...]) -> Any:
+    """`tp` with the Struct that holds the `_meta` at `path` as `wire.members_only` makes it: the
+    open object decoded natively into its declared members. The Structs on the way are made again
+    with the same members and tag (`members_only` keeps no tag: a request's `method`)."""
+    import msgspec
+
+    from mcpbind import wire
+
+    if len(path) == 1:
+        return wire.members_only(tp)
+    config = tp.__struct_config__
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    for f in msgspec.structs.fields(tp):
+        kind = lean_type(f.type, path[1:]) if f.encode_name == path[0] else f.type
+        fields.append((f.name, kind) if f.required else (f.name, kind, f.default))
+    return msgspec.defstruct(
+        tp.__name__,
+        fields,
+        kw_only=True,
+        rename={f.name: f.encode_name for f in msgspec.structs.fields(tp)},
+        tag_field=config.tag_field,
+        tag=config.tag,
+    )
 
 
 def worker(message: str, name: str, number: int) -> None:
