@@ -129,7 +129,11 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
             call = found.read(params)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
             return None
-    if found.era.direct_calls and not server.answers_directly(call):
+    # (`Server.answers_directly`'s own part: the tool's and the middleware's, `answer_decided` and the
+    # check above make; UNSET is falsy)
+    if found.era.direct_calls and (
+        getattr(call, "request_state", None) or getattr(call, "input_responses", None)
+    ):
         return None  # carries input responses or request state: the general path checks them
     return answer_decided(server, revision, event.id, call, None, found)
 
