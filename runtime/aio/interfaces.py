@@ -11,10 +11,10 @@ the request being served. stdio has none (None).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Awaitable, Callable, Collection, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..protocol.endpoint import IncomingNotification, IncomingRequest
+from ..protocol.endpoint import IncomingNotification, IncomingRequest, LineTooLong
 
 if TYPE_CHECKING:
     from .eager import Paused
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AnswerNow",
     "BufferedTransport",
+    "InlineServe",
+    "InlineServing",
     "MessageTransport",
     "NotificationHandler",
     "NowaitWriter",
@@ -111,6 +113,24 @@ class WriteHolding(Protocol):
 
     def release_writes(self) -> None:
         """Send what waited since `hold_writes`; writes are sent as usual again."""
+        ...
+
+
+InlineServe = Callable[[Sequence[bytes | LineTooLong]], Sequence[bytes | LineTooLong]]
+"""A reader's own service of a burst of lines read while it waits (`InlineServing`): it serves what it
+can at once, oldest first, and gives back the rest (from the first line it cannot serve there), for the
+transport to queue for its reader as usual."""
+
+
+class InlineServing(Protocol):
+    """A transport that can hand each burst it reads, while its reader waits with nothing queued, to
+    the reader's own service of it as it is read (stdio: in the pipe's read callback), rather than
+    wake the reader's task for it: at one request in flight, every request is a future set, a loop
+    turn and a task's step saved. Only a transport whose class has the method is taken for one."""
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        """From now on, every burst read while the reader waits goes to `serve` first (None: no more;
+        every line is queued for the reader)."""
         ...
 
 

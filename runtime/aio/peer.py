@@ -21,10 +21,10 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine, KeysView, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from ..errors import SERVER_BUSY, McpError
-from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, Reply
+from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, LineTooLong, Reply
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
 from . import eager
 from .inflight import BatchReplies, Load, Notified
@@ -32,6 +32,7 @@ from .interfaces import (
     ROUTE,
     AnswerNow,
     BufferedTransport,
+    InlineServing,
     MessageTransport,
     NotificationHandler,
     RequestHandler,
@@ -43,6 +44,12 @@ from .outgoing import Requester
 __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
+
+_Switch = Callable[[asyncio.AbstractEventLoop, "asyncio.Task[Any]"], None]
+# What a task's step does around it so that `asyncio.current_task()` names it: asyncio's own (3.7 on),
+# for `_serve_inline`; a Python without them serves nothing inline.
+_enter_task: Final[_Switch | None] = getattr(asyncio.tasks, "_enter_task", None)
+_leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
 
 _Queued = tuple[IncomingRequest, contextvars.Context]
 """A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
@@ -102,6 +109,10 @@ class Peer(Requester):
             holding = cast(WriteHolding, transport)
             self._hold, self._release = holding.hold_writes, holding.release_writes
         self._write_nowait: Callable[[bytes], bool] | None = None
+        # `run`'s task, loop and context while it waits, for a transport that serves inline (stdio).
+        self._reader: asyncio.Task[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._parked = contextvars.Context()
         # A future to await until `read_buffered` has something (no `read` coroutine around it).
         self._wait_buffered: Callable[[], Awaitable[None] | None] = _no_wait
         # (`isinstance(transport, BufferedTransport)` as typing checks it, less its first check's
@@ -441,9 +452,63 @@ class Peer(Requester):
         await batch.done
         await self.respond_batch(batch.array())
 
+    def _serve_inline(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
+        """`run`'s service of a burst, given by its transport as it reads it while `run` waits with
+        nothing queued (`InlineServing`): each request `run` would start at once is started here, as
+        in `run`'s own step (in its context, its task the current one, its writes held until the end
+        of the burst); the rest, from the first message that is anything else, goes back to the
+        transport, which queues it and wakes `run` (that message is read again there)."""
+        loop, task = self._loop, self._reader
+        assert loop is not None and task is not None and _enter_task is not None and _leave_task is not None
+        try:
+            _enter_task(loop, task)  # (`asyncio.current_task()` in a handler is `run`'s, as in its step)
+        except RuntimeError:  # (fed from a running task: `run` takes them on its next step)
+            return lines
+        try:
+            self._hold()
+            return self._parked.run(self._started, lines)
+        finally:
+            self._release()
+            _leave_task(loop, task)
+
+    def _started(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
+        """`_serve_inline`'s requests, started: the lines it leaves to `run`, from the first that is no
+        request `run` would start at once (nothing when it started them all)."""
+        batches = self._allow_batch is not None
+        parsing_batches = self.endpoint.batches
+        running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
+        fresh = len(lines) > 1
+        for at, data in enumerate(lines):
+            if type(data) is not bytes or (batches and data[:1] == b"["):
+                return lines[at:]
+            message = parse_single(data, parsing_batches)
+            if (
+                type(message) is IncomingRequest
+                and len(running) < self._max_waiting
+                and not queue
+                and message.id not in running
+                and message.id not in queued
+                and message.method not in serial
+            ):
+                self._start(message)
+            else:
+                return lines[at:]
+            if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
+                fresh = False
+                self._release()
+                self._hold()
+        return ()
+
     async def run(self) -> None:
         """Read until the transport ends, then fail what is pending and cancel running handlers."""
         read, read_buffered, start = self.transport.read, self._read_buffered, self._start
+        # A transport that can serve what it reads inline while this waits (stdio) does (`_serve_inline`).
+        inline = None
+        self._reader = asyncio.current_task()
+        if defines(self.transport, "serve_inline") and self._reader is not None and _enter_task is not None:
+            inline = cast(InlineServing, self.transport)
+            self._loop = asyncio.get_running_loop()
+        serve_inline = self._serve_inline
         wait_buffered = self._wait_buffered
         batches = self._allow_batch is not None
         parsing_batches = self.endpoint.batches
@@ -471,7 +536,16 @@ class Peer(Requester):
                 waiter = wait_buffered()  # (None: something waits, or `read` is to say what)
                 if waiter is not None:
                     release()
-                    await waiter
+                    if inline is not None:
+                        # While this waits here, and only here, the transport serves what it reads
+                        # inline (`_serve_inline`): in this task's context as it is now (only a
+                        # request served in it, `initialize`, changes it), which this wait keeps.
+                        self._parked = contextvars.copy_context()
+                        inline.serve_inline(serve_inline)
+                        await waiter
+                        inline.serve_inline(None)
+                    else:
+                        await waiter
                     hold()
                     burst: Collection[bytes] = read_buffered()
                     fresh = len(burst) > 1
@@ -510,6 +584,8 @@ class Peer(Requester):
                         release()
                         hold()
         finally:
+            if inline is not None:
+                inline.serve_inline(None)
             release()
             # A transport may say why the connection ended (a WebSocket's close code and reason).
             why = getattr(self.transport, "end_reason", None)

@@ -132,7 +132,11 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
             call = found.read(params)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
             return None
-    if found.era.direct_calls and not server.answers_directly(call):
+    # (`Server.answers_directly`'s own part: the tool's and the middleware's, `answer_decided` and the
+    # check above make; UNSET is falsy)
+    if found.era.direct_calls and (
+        getattr(call, "request_state", None) or getattr(call, "input_responses", None)
+    ):
         return None  # carries input responses or request state: the general path checks them
     return answer_decided(server, revision, event.id, call, None, found)
 
@@ -180,6 +184,7 @@ def answer_decided(
         except msgspec.ValidationError:
             return None  # answered by the general path, with what was wrong
     context = _copy_context()
+    coro: Coroutine[Any, Any, Any] | None
     if sig.is_async:
         # By position where the function takes them so (`Signature.positional`): a tuple and a
         # positional call cost about 1.3k instructions less than a dict of keywords.
@@ -192,26 +197,27 @@ def answer_decided(
                 value = context.run(tool.fn, **_asdict(values))
         except BaseException as exc:
             return _failed(server, tool, found, rid, exc)
-        if not inspect.isawaitable(value):
-            return _answer(server, tool, found, rid, value)
-        coro = _awaited(value)
-    # Its first step, through `_through`: `box` is both where its value goes and what `next` gives
-    # back once it is done (nothing the tool awaits can be that list).
-    box: list[Any] = []
-    through = _through(coro, box)
-    try:
-        waiting_on = context.run(_next, through, box)
-    except BaseException as exc:
-        return _failed(server, tool, found, rid, exc)
-    if waiting_on is not box:
-        # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
-        return Paused(
-            cast(Coroutine[Any, Any, None], through),
-            waiting_on,
-            context,
-            _Finish(server, tool, found, rid, box),
-        )
-    value = box[0]
+        # (text first: `isawaitable`'s check of the `Awaitable` ABC was 2.6k instructions of a stdio
+        # call of a sync tool returning text, which then went through `_answer`'s frame as well)
+        coro = None if type(value) is str or not inspect.isawaitable(value) else _awaited(value)
+    if coro is not None:
+        # Its first step, through `_through`: `box` is both where its value goes and what `next`
+        # gives back once it is done (nothing the tool awaits can be that list).
+        box: list[Any] = []
+        through = _through(coro, box)
+        try:
+            waiting_on = context.run(_next, through, box)
+        except BaseException as exc:
+            return _failed(server, tool, found, rid, exc)
+        if waiting_on is not box:
+            # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
+            return Paused(
+                cast(Coroutine[Any, Any, None], through),
+                waiting_on,
+                context,
+                _Finish(server, tool, found, rid, box),
+            )
+        value = box[0]
     if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
         # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
         text = found.text

@@ -15,9 +15,10 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Protocol, cast
 
+from ..aio.interfaces import InlineServe
 from ..protocol.endpoint import LineBuffer, LineTooLong
 
 log = logging.getLogger("mcpbind.stdio")
@@ -95,6 +96,8 @@ class LineProtocol(asyncio.Protocol):
         self.held = False
         self.paused = False
         self.transport: asyncio.ReadTransport | None = None
+        self.serve: InlineServe | None = None
+        """The reader's own service of a burst read while it waits (`InlineServing`; its peer's)."""
         self.loop: asyncio.AbstractEventLoop | None = None
         """The loop reading the pipe, found once: Python 3.11's `get_running_loop` is a system call
         (`getpid`) each time, and a server waits for a request this way once per request."""
@@ -171,7 +174,11 @@ class LineProtocol(asyncio.Protocol):
                 waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        lines = self.buffer.feed(data)
+        lines: Sequence[bytes | LineTooLong] = self.buffer.feed(data)
+        if lines and self.serve is not None and self.waiter is not None and not self.waiter.done():
+            # The reader waits, nothing queued (else no waiter): it serves what it can right here,
+            # with no future set and no task woken for it; only the rest is queued and wakes it.
+            lines = self.serve(lines)
         if lines:
             self.lines.extend(lines)
             try:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Final
 
-from ..aio.interfaces import WRITE_WAIT
+from ..aio.interfaces import WRITE_WAIT, InlineServe
 from ..protocol.endpoint import DEFAULT_MAX_LINE, LineTooLong, Oversized
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_REQUEST, encode_error
 from .pipes import (
@@ -148,6 +148,12 @@ class StdioServerTransport:
         self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None, self._flow)
         self.write_nowait = self._frames.offer
         self.hold_writes, self.release_writes = self._frames.hold, self._frames.release
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        """Hand every burst read off the pipe while the reader waits to `serve` first, in the pipe's
+        read callback (`InlineServing`); a file, read in a thread, queues every line as before."""
+        if self._input is not None:
+            self._input.serve = serve
 
     async def read(self) -> bytes | None:
         """The next message (None at the end of input); an oversized line is answered and skipped."""

@@ -108,6 +108,19 @@ def _server(**options: Any) -> tuple[Server, list[str]]:
     def sync_boom() -> str:
         raise ValueError("sync")
 
+    # A sync tool's value that is no text: checked for an awaitable, then answered as it is or awaited.
+    @server.tool()
+    def sync_count(n: int) -> int:
+        return n + 1
+
+    @server.tool()
+    def sync_deferred(text: str):  # type: ignore[no-untyped-def]  # (returns a coroutine: no annotation says what it gives)
+        async def later() -> str:
+            await asyncio.sleep(0)
+            return text * 2
+
+        return later()
+
     @server.tool()
     async def big_lone(n: int) -> str:
         return "x" * n + "\ud800"  # large and cannot be encoded
@@ -191,6 +204,8 @@ CALLS: list[tuple[str, Any]] = [
     ("denied", {}),
     ("lone", {}),
     ("sync_boom", {}),
+    ("sync_count", {"n": 41}),
+    ("sync_deferred", {"text": "ab"}),
     # Large texts, encoded with their answer in one pass rather than joined to its parts:
     ("echo", {"text": "x" * (64 * 1024 - 1)}),
     ("echo", {"text": "y" * (64 * 1024)}),
