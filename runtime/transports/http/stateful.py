@@ -54,6 +54,7 @@ from .sse import (
     framed,
     stateless_status,
     watch,
+    whole,
     write_stream,
 )
 
@@ -404,6 +405,14 @@ async def exchange(
                     head = [CONTENT_LENGTH[len(reply)], JSON_TYPE]
                     await send({"type": "http.response.start", "status": status, "headers": head})
                     await send({"type": "http.response.body", "body": reply})
+                    return
+                if not app.json_response and stream.status == 200:
+                    # Answered at once after sending something (progress, say): the whole stream is
+                    # there, sent in one body (`whole`), with no writer or watcher for it.
+                    body = whole(stream, reply, session)
+                    head = [CONTENT_LENGTH[len(body)], *SSE_HEADERS]
+                    await send({"type": "http.response.start", "status": 200, "headers": head})
+                    await send({"type": "http.response.body", "body": body})
                     return
                 stream.put(reply, final=True)
             if session is not None:
