@@ -283,7 +283,7 @@ def whole(stream: Stream, reply: bytes, session: Session | None) -> bytes:
                 break
         stream.seq = stream.sent = seq
     items.clear()
-    stream.queue.taken()
+    stream.queue.size = 0  # (`taken`, with no writer to wake: the handler that wrote them is done)
     stream.closed = stream.finished = True
     return b"".join(chunks)
 
@@ -421,9 +421,17 @@ class RoutedTransport:
     async def write(self, data: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, Stream):
-            if route.queue.size + len(data) > route.limit:
+            queue = route.queue
+            if queue.size + len(data) > route.limit:
                 await route.drained(len(data))
-            route.put(data)
+                route.put(data)
+            elif route.id or route.closed or queue.waiter is not None:
+                route.put(data)
+            else:
+                # (`put`, inlined for a stream not named yet, with no writer waiting on its queue: the
+                # usual progress of a request still being handed over, kept and numbered once named)
+                queue.items.append((data, False))
+                queue.size += len(data)
         else:
             session = self.session
             if session is not None:

@@ -193,24 +193,11 @@ def early(
         decided = dispatch.decide("tools/call", None, params, found[1], view)
     except McpError:
         return None  # (the general route says why)
-    peek = Peek("tools/call", rid, PeekParams(params.name))
-    return _exchanged(app, session, body, peek, decided, send, receive)
-
-
-async def _exchanged(
-    app: HttpApp,
-    session: Session,
-    body: bytes,
-    peek: Peek,
-    decided: dispatch.Dispatch,
-    send: Send,
-    receive: Receive,
-) -> None:
-    """A session's call that `early` read and decided and did not answer at once: `post`'s exchange."""
     session.last_seen = _monotonic()
-    event = jsonrpc.Request(peek.id, "tools/call", None)  # (its params: the decision's)
-    prepared = Prepared(decided.revision.name, decided.params, decided)
-    await exchange(app, session.conn, session, body, peek, send, receive, event, prepared)
+    peek = Peek("tools/call", rid, PeekParams(params.name))
+    event = jsonrpc.Request(rid, "tools/call", None)  # (its params: the decision's)
+    prepared = Prepared(decided.revision.name, params, decided)
+    return exchange(app, conn, session, body, peek, send, receive, event, prepared)
 
 
 async def carry(app: HttpApp, route: SessionMessage, paused: Paused, send: Send, receive: Receive) -> None:
@@ -380,11 +367,13 @@ async def exchange(
             await busy(send, rid, "too many requests of this session are being answered")
             return
         session.streams += 1
-    stream = Stream(session.store if session is not None else None)
-    stream.reading = True
-    stream.prepared = prepared
-    stream.limit = security.max_unsent_bytes
-    stream.stall = security.stalled_stream_timeout
+    stream = Stream(
+        session.store if session is not None else None,
+        reading=True,
+        prepared=prepared,
+        limit=security.max_unsent_bytes,
+        stall=security.stalled_stream_timeout,
+    )
     try:
         if event is None:
             if session is not None:
