@@ -157,3 +157,40 @@ def test_progress_of_a_handler_that_goes_on_reaches_the_client_before_its_answer
     RELEASED.clear()
     with serve_in_process(HttpApp(_server())) as url:
         asyncio.run(asyncio.wait_for(main(url), 30))
+
+
+def test_a_middleware_adding_to_an_sse_head_adds_to_that_response_alone() -> None:
+    """ASGI middleware may add to the list of headers it is given, in place (Starlette's
+    `MutableHeaders` does): each SSE response has a list of its own, so a header added to one is not
+    found again on the next (one list shared by every stream gained a header per response)."""
+    server = _server()
+
+    @server.tool()
+    async def later(ctx: Context) -> str:
+        """Report progress, wait a moment, answer: a stream written out as it comes."""
+        await ctx.progress(1, 1)
+        await asyncio.sleep(0.01)
+        return "later"
+
+    app = HttpApp(server)
+
+    async def tagging(scope: Any, receive: Any, send: Any) -> None:
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"].append((b"x-tag", b"1"))  # in place, as `MutableHeaders` adds
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=tagging)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=10) as http:
+            for rid, tool in enumerate(["later", "steps", "later", "steps"]):
+                message = modern(rid, "tools/call", {"name": tool, "arguments": {"text": "x"}})
+                message["params"]["_meta"]["progressToken"] = rid
+                response = await http.post("/mcp", json=message, headers=modern_headers(message))
+                assert response.status_code == 200, response.text
+                assert response.headers["content-type"] == "text/event-stream"
+                assert response.headers.get_list("x-tag") == ["1"], (tool, response.headers)
+
+    asyncio.run(asyncio.wait_for(main(), 30))

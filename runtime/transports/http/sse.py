@@ -501,7 +501,7 @@ async def write_stream(
     """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
     started when the stream first has to wait), or until the server asks the client to poll.
     Whatever is queued goes out in one write; `replay`, events already framed (resumption), first."""
-    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
     stream.gone = False
     chunks: list[bytes] = replay or []
     if stream.store is not None and session is not None:

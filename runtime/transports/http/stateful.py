@@ -723,7 +723,7 @@ async def _resume(
         else []
     )
     if stream is None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
         await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
         return
     await _read_out(app, send, stream, [], session, receive, replay)
