@@ -9,6 +9,7 @@ what is left is the app's cost per request (startup, imports and the session's h
     valgrind --tool=callgrind --callgrind-out-file=/tmp/a.cg python bench/asgi_cost.py LEG N [--gc-off]
     LEG: 2026-json (stateless tools/call), 2025-json (a session's tools/call, JSON answers),
          2025-sse (a session's echo_progress: one progress notification, an SSE answer),
+         2026-sse (a stateless call of echo_progress: the same, on the stateless wire),
          floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost),
          2025-init (an `initialize` each, from one client: past its cap of sessions, each ends its
          longest-idle one)
@@ -43,6 +44,8 @@ STATELESS_HEADERS = [
     (b"mcp-name", b"echo"),
 ]
 """The routing headers of a stateless call of `echo`."""
+STATELESS_SSE_HEADERS = [*STATELESS_HEADERS[:2], (b"mcp-name", b"echo_progress")]
+"""The routing headers of a stateless call of `echo_progress`."""
 INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": 0,
@@ -189,6 +192,8 @@ async def prepare(leg: str) -> tuple[Driver, str, str, list[tuple[bytes, bytes]]
     headers: list[tuple[bytes, bytes]] = []
     if leg == "2026-json":
         headers = STATELESS_HEADERS
+    elif leg == "2026-sse":
+        headers = STATELESS_SSE_HEADERS
     elif leg not in ("floor", "null"):
         _, head, _ = await d.post(INITIALIZE, [])
         sid = head[b"mcp-session-id"]

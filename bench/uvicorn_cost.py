@@ -8,13 +8,15 @@ parses them) is then what the app gets, with none of a socket's or a timer's ins
 vary with the machine's load. Run it twice under callgrind with a small and a large N and divide:
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/u.cg python bench/uvicorn_cost.py LEG N
-    LEG: 2026-json, 2025-json, floor (the bare ASGI app, `apps/floor_asgi.py`)
+    LEG: 2026-json, 2025-json, floor (the bare ASGI app, `apps/floor_asgi.py`), 2025-sse and 2026-sse
+         (`echo_progress`: one progress notification, then the answer, as SSE)
 
 The floor is sent what `2026-json` is, its routing headers included (`MCP-Protocol-Version`, `Mcp-Method`,
 `Mcp-Name`), as the server benchmark's driver sends them to it (`servers.HttpDriver`): uvicorn parses
 each header with a Python call (about 4k instructions each), which is equal work, not the app's.
 
-Without valgrind it prints µs per request.
+Without valgrind it prints µs per request, and the writes to the transport per request (each a
+`send` system call on a real socket).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from asgi_cost import (
     LEGACY,
     MODERN,
     STATELESS_HEADERS,
+    STATELESS_SSE_HEADERS,
     Driver,
     encode,
     lifespan,
@@ -48,9 +51,11 @@ class Collecting(asyncio.Transport):
         super().__init__()
         self.written = bytearray()
         self.wrote = asyncio.Event()
+        self.writes = 0
 
     def write(self, data: Any) -> None:
         self.written += data
+        self.writes += 1
         self.wrote.set()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -77,13 +82,18 @@ def request_bytes(body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
 
 
 async def answered(transport: Collecting) -> bytes:
-    """The whole answer written for one request (by its Content-Length), taken off the transport."""
+    """The whole answer written for one request (by its Content-Length, or to its last chunk), taken
+    off the transport."""
     while True:
         data = bytes(transport.written)
         head, sep, rest = data.partition(b"\r\n\r\n")
         if sep:
-            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])  # (digits)
-            if len(rest) >= length:
+            if b"content-length: " not in head.lower():  # chunked: up to the last, empty chunk
+                end = rest.find(b"\r\n0\r\n\r\n")
+                length = -1 if end < 0 else end + 7
+            else:
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])  # (digits)
+            if 0 <= length <= len(rest):
                 del transport.written[: len(head) + 4 + length]
                 return head + sep + rest[:length]
         transport.wrote.clear()
@@ -100,7 +110,7 @@ async def connected(leg: str) -> tuple[Any, Collecting, Driver, str, list[tuple[
     if leg == "floor":
         from floor_asgi import app
     else:
-        app = mcpbind_app(json_response=True)
+        app = mcpbind_app(json_response=not leg.endswith("sse"))
         await lifespan(app)
     config = uvicorn.Config(app, http="httptools", lifespan="off", access_log=False, proxy_headers=False)
     config.load()
@@ -112,7 +122,9 @@ async def connected(leg: str) -> tuple[Any, Collecting, Driver, str, list[tuple[
     headers: list[tuple[bytes, bytes]] = []
     if leg in ("2026-json", "floor"):
         headers = STATELESS_HEADERS
-    elif leg == "2025-json":
+    elif leg == "2026-sse":
+        headers = STATELESS_SSE_HEADERS
+    elif leg.startswith("2025"):
         protocol.data_received(request_bytes(encode(INITIALIZE), []))
         answer = await answered(transport)
         at = answer.lower().index(b"mcp-session-id: ") + len(b"mcp-session-id: ")
@@ -127,14 +139,17 @@ async def connected(leg: str) -> tuple[Any, Collecting, Driver, str, list[tuple[
 
 async def main(leg: str, n: int) -> None:
     protocol, transport, d, era, headers = await connected(leg)
+    tool = "echo_progress" if leg.endswith("sse") else "echo"
     t0 = time.perf_counter()
+    writes = transport.writes
     for _ in range(n):
-        protocol.data_received(request_bytes(encode(d.call("echo", era)), headers))
+        protocol.data_received(request_bytes(encode(d.call(tool, era)), headers))
         answer = await answered(transport)
         if not answer.startswith(b"HTTP/1.1 200") or b"hello from the benchmark driver" not in answer:
             raise RuntimeError(answer[:300])
     dt = time.perf_counter() - t0
-    print(f"{leg} n={n} {dt / n * 1e6:.1f} us/request")
+    writes = (transport.writes - writes) / n
+    print(f"{leg} n={n} {dt / n * 1e6:.1f} us/request, {writes:.2f} transport writes/request")
 
 
 if __name__ == "__main__":

@@ -319,9 +319,12 @@ class Connection:
                 # envelope era's rule was applied by `decide`; a session's params carry no input
                 # responses or request state, so the tool's registration decides alone.)
                 if decided.direct or not era.direct_calls:
-                    answer = await server.call_plain(rid, decided.params, rev.module, spec, era)
-                    if answer is not None:
-                        return answer
+                    # (the tool looked up first: one that takes a Context makes no coroutine for nothing)
+                    tool = server.tool_entry(decided.params.name)
+                    if tool is not None and tool.plain:
+                        answer = await server.call_plain(rid, decided.params, rev.module, spec, era)
+                        if answer is not None:
+                            return answer
             # Run the handler the request's method table names (inline, not another coroutine: this
             # is every request), and answer with its result.
             route = ROUTES.get(spec.handler) or server.method_route(method)

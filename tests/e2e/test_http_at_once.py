@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import decimal
+import inspect
 import json
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from mcpbind.server import Server
+from mcpbind.server import Context, Server
 from mcpbind.server.middleware import Call, Next
 from mcpbind.transports.http import HttpApp, HttpSecurity, stateful
 
@@ -69,6 +70,12 @@ def _server() -> Server:
     async def money(amount: decimal.Decimal) -> str:
         """A Decimal: `1e400` decodes as one, and converts (read as a float first) as none."""
         return str(amount)
+
+    @server.tool()
+    async def noted(text: str, ctx: Context) -> str:
+        """Report progress, then say `text` back: not one step (it takes a Context)."""
+        await ctx.progress(1, 1)
+        return text
 
     @server.tool()
     async def later(text: str) -> str:
@@ -545,6 +552,10 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         )  # (said wrong there)
         assert early({"jsonrpc": "2.0", "id": 7, "method": "tools/call"}) is None  # (no params)
         assert early(call(8, "nope", {})) is None
+        # A tool that is not one step: decided there, and its exchange's coroutine given (nothing ran).
+        exchanged = early(call(9, "noted", {"text": "x"}))
+        assert inspect.getcoroutinestate(exchanged) == inspect.CORO_CREATED
+        exchanged.close()
 
 
 def test_hostile_session_bodies_are_answered_alike() -> None:

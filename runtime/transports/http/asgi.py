@@ -33,11 +33,14 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-SSE_HEADERS: Final = [
+SSE_HEADERS: Final = (
     (b"content-type", b"text/event-stream"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
-]
+)
+"""The head of an SSE response: a tuple, copied into a list of its own for each response, since ASGI
+middleware may add to the list it is given (Starlette's `MutableHeaders` appends in place): one list
+shared by every stream would grow by a header on each."""
 RETRY: Final = ((b"retry-after", b"1"),)
 JSON_TYPE: Final = (b"content-type", b"application/json")
 
@@ -123,7 +126,7 @@ async def no_answer(send: Send) -> None:
     """The response to a POSTed request that was cancelled before it answered: an SSE stream that ends
     with no event. A request's POST is answered with JSON or an event stream, whatever becomes of it
     (clients refuse any other content type), and the spec sends no answer to a cancelled request."""
-    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "EventStore",
     "MemoryEventStore",
     "framed",
+    "whole",
     "ended",
     "answer_status",
     "stateless_status",
@@ -248,6 +249,45 @@ class Stream(msgspec.Struct, eq=False):
         return f"id: {self.id}-{self.sent}\r\ndata:\r\n\r\n".encode()
 
 
+def whole(stream: Stream, reply: bytes, session: Session | None) -> bytes:
+    """The body of a POST's stream whose request was answered (`reply`) as soon as it was handed over,
+    after sending something first (the usual progress, then the answer): every event of it is there
+    already, framed in one go, with no writer, queue or entry among the session's open streams. On a
+    session the events are numbered and kept as `keep` keeps them (a client that loses the response
+    resumes from the store with `Last-Event-ID`), after the priming event where the revision asks
+    for one; on the stateless wire they have no ids, as `event` frames them."""
+    items = stream.queue.items
+    store = stream.store
+    chunks: list[bytes] = []
+    if store is None or session is None:
+        for data, final in items:
+            if data:
+                chunks.append(b"event: message\r\ndata: " + data + b"\r\n\r\n")
+            if final:
+                break
+        else:
+            chunks.append(b"event: message\r\ndata: " + reply + b"\r\n\r\n")
+    else:
+        name = stream.id = f"s{stream._origin}.{next(stream._ids)}"
+        head = b"id: " + name.encode() + b"-"
+        rev = session.conn.session  # (not `Connection.revision`, a property: this is every stream)
+        if rev is not None and rev.primes_streams:
+            chunks.append(head + b"0\r\ndata:\r\n\r\n")
+        seq = 0
+        for data, final in (*items, (reply, True)):
+            if data:
+                seq += 1
+                store.append(name, seq, data)
+                chunks.append(b"%s%d\r\nevent: message\r\ndata: %s\r\n\r\n" % (head, seq, data))
+            if final:
+                break
+        stream.seq = stream.sent = seq
+    items.clear()
+    stream.queue.size = 0  # (`taken`, with no writer to wake: the handler that wrote them is done)
+    stream.closed = stream.finished = True
+    return b"".join(chunks)
+
+
 def _reseed() -> None:
     Stream._origin = secrets.token_hex(3)
 
@@ -381,9 +421,17 @@ class RoutedTransport:
     async def write(self, data: bytes) -> None:
         route = ROUTE.get()
         if isinstance(route, Stream):
-            if route.queue.size + len(data) > route.limit:
+            queue = route.queue
+            if queue.size + len(data) > route.limit:
                 await route.drained(len(data))
-            route.put(data)
+                route.put(data)
+            elif route.id or route.closed or queue.waiter is not None:
+                route.put(data)
+            else:
+                # (`put`, inlined for a stream not named yet, with no writer waiting on its queue: the
+                # usual progress of a request still being handed over, kept and numbered once named)
+                queue.items.append((data, False))
+                queue.size += len(data)
         else:
             session = self.session
             if session is not None:
@@ -454,7 +502,7 @@ async def write_stream(
     """Write `stream` out as SSE until its final message, until the client leaves (`watcher`,
     started when the stream first has to wait), or until the server asks the client to poll.
     Whatever is queued goes out in one write; `replay`, events already framed (resumption), first."""
-    await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
     stream.gone = False
     chunks: list[bytes] = replay or []
     if stream.store is not None and session is not None:

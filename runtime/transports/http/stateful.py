@@ -17,7 +17,7 @@ from ...aio.interfaces import ROUTE, Prepared
 from ...protocol import jsonrpc
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.fields import TEXT, Headers
-from ...protocol.headers import Peek
+from ...protocol.headers import Peek, PeekParams
 from ...protocol.inbound import (
     INVALID_REQUEST,
     Batch,
@@ -53,6 +53,7 @@ from .sse import (
     framed,
     stateless_status,
     watch,
+    whole,
     write_stream,
 )
 
@@ -147,7 +148,8 @@ def early(
     the session's first call on. Its answer (sent with 200), or the coroutine that carries on its
     tool; None, with nothing run, for anything else: the classifier's way serves it as before,
     reading the body again (a session's request of another method is not decoded here: its body
-    names no call). `session_id`: its `Mcp-Session-Id` header, as received."""
+    names no call). The call of a registered tool that is not one step (it takes a Context, say)
+    is decided here too (`_exchanged`). `session_id`: its `Mcp-Session-Id` header, as received."""
     version = headers.get(b"mcp-protocol-version")
     if version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
         return None
@@ -178,9 +180,11 @@ def early(
         return None  # (DecodeError includes ValidationError)
     params = message.params
     tool = server.tool_entry(params.name)
-    if tool is None or not tool.one_step:
+    if tool is None:
         return None
     rid = message.id
+    if not tool.one_step:
+        return _exchanged(app, session, version, body, rid, send, receive)
     # `_answered`, inlined: a frame less on every call answered at once.
     peer = conn.peer
     running = peer._running
@@ -193,6 +197,27 @@ def early(
     if isinstance(done, Paused):
         return _carry(app, session, jsonrpc.Request(rid, "tools/call", None), done, send, receive)
     return done
+
+
+def _exchanged(
+    app: HttpApp, session: Session, version: bytes, body: bytes, rid: RequestId, send: Send, receive: Receive
+) -> Coroutine[Any, Any, None] | None:
+    """`early`'s call of a registered tool that is not one step (it takes a Context, say: the usual
+    call answered as SSE): read and decided by `decide_session`, as the classifier would, and given
+    to the general exchange as `post` takes it from the route the classifier makes (the classifier's
+    way, a route and a peek more, cost such a call ~24k instructions more, `bench/asgi_cost.py
+    2025-sse`). None where that refuses it: the general route says why."""
+    conn = session.conn
+    found = app.stateless.decide_session(body, TEXT[version])  # (its decoder made by the first)
+    if found is None or found[1] != "tools/call" or found[0] != rid:
+        return None  # (the general route says why)
+    decided = found[2]
+    params = decided.params
+    session.last_seen = _monotonic()
+    peek = Peek("tools/call", rid, PeekParams(params.name))
+    event = jsonrpc.Request(rid, "tools/call", None)  # (its params: the decision's)
+    prepared = Prepared(decided.revision.name, params, decided)
+    return exchange(app, conn, session, body, peek, send, receive, event, prepared)
 
 
 async def carry(app: HttpApp, route: SessionMessage, paused: Paused, send: Send, receive: Receive) -> None:
@@ -362,11 +387,13 @@ async def exchange(
             await busy(send, rid, "too many requests of this session are being answered")
             return
         session.streams += 1
-    stream = Stream(session.store if session is not None else None)
-    stream.reading = True
-    stream.prepared = prepared
-    stream.limit = security.max_unsent_bytes
-    stream.stall = security.stalled_stream_timeout
+    stream = Stream(
+        session.store if session is not None else None,
+        reading=True,
+        prepared=prepared,
+        limit=security.max_unsent_bytes,
+        stall=security.stalled_stream_timeout,
+    )
     try:
         if event is None:
             if session is not None:
@@ -387,6 +414,14 @@ async def exchange(
                     head = [CONTENT_LENGTH[len(reply)], JSON_TYPE]
                     await send({"type": "http.response.start", "status": status, "headers": head})
                     await send({"type": "http.response.body", "body": reply})
+                    return
+                if not app.json_response and stream.status == 200:
+                    # Answered at once after sending something (progress, say): the whole stream is
+                    # there, sent in one body (`whole`), with no writer or watcher for it.
+                    body = whole(stream, reply, session)
+                    head = [CONTENT_LENGTH[len(body)], *SSE_HEADERS]
+                    await send({"type": "http.response.start", "status": 200, "headers": head})
+                    await send({"type": "http.response.body", "body": body})
                     return
                 stream.put(reply, final=True)
             if session is not None:
@@ -708,7 +743,7 @@ async def _resume(
         else []
     )
     if stream is None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
         await send({"type": "http.response.body", "body": b"".join(replay), "more_body": False})
         return
     await _read_out(app, send, stream, [], session, receive, replay)

@@ -59,7 +59,7 @@ class Followers:
         gone.add_done_callback(lambda _: woken.set())
         session.streams += 1
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
             asked = False
             while True:
                 woken.clear()  # before reading: word of events sent meanwhile wakes the next wait
