@@ -308,7 +308,7 @@ class StreamableHttpTransport:
                 exchange = (
                     self._client.request("POST", self.url, headers, data)
                     if inline is None
-                    else self._client.request("POST", self.url, headers, data, read_timeout=inline)
+                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
                 )
                 response = await exchange.__aenter__()
                 done = handed = False  # done: ended as it should (the connection may be reused)
