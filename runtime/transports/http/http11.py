@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Exchange",
+    "FixedHeaders",
     "HttpClient",
     "HttpError",
     "ResponseTooLarge",
@@ -81,6 +82,14 @@ class Observed(NamedTuple):
     body: bytes
     status: int
     response_headers: dict[str, str]
+
+
+class FixedHeaders(dict[str, str]):
+    """Request headers that their maker never changes once made (`outgoing.HeaderShapes`' own, one per
+    shape): the client finds the head it rendered for them by the dict itself, kept with the head (so
+    that its id cannot name another dict), without comparing their contents on every request."""
+
+    __slots__ = ()
 
 
 class Exchange:
@@ -277,17 +286,18 @@ class HttpClient:
         # The head is the same for every request with the same headers (a client's calls of one
         # method, say): rendered once, found again by the headers dict a caller sends again (the
         # MCP transports keep one per shape), kept with a copy of its contents that must still match
-        # (a dict changed in place, or a new one where a freed one was, is rendered again).
+        # (a dict changed in place, or a new one where a freed one was, is rendered again); or, for
+        # `FixedHeaders`, with the dict itself (the same object: the same contents).
         sized = bool(body) or method not in _NO_BODY_METHODS
         lead = (method, url, sized, id(headers))
         kept = self._heads.get(lead)
-        if kept is not None and kept[0] == headers:
+        if kept is not None and (kept[0] is headers or kept[0] == headers):
             head = kept[1]
         else:
             head = self._head(method, authority, target, headers, sized)
             if len(self._heads) >= _MAX_HEADS:
                 self._heads.clear()
-            self._heads[lead] = (dict(headers), head)
+            self._heads[lead] = (headers if type(headers) is FixedHeaders else dict(headers), head)
         if sized:
             data = b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
         else:
