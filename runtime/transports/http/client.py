@@ -64,6 +64,11 @@ DEFAULT_MAX_RECONNECT_DELAY: Final = 30.0
 says: see `max_reconnect_delay`."""
 _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
+_MEDIA_TYPES: dict[str, str] = {}
+"""`Content-Type` values as received, and the media type each names (in lower case)."""
+_MAX_MEDIA_TYPES: Final = 64
+"""Values remembered at most (then forgotten all at once: a server that makes them up costs a look-up
+per response more, and no more memory than this)."""
 DEFAULT_CANCEL_GRACE: Final = 5.0
 """How long a cancelled session request's stream is read on (seconds): see `cancel_grace`."""
 
@@ -435,7 +440,14 @@ class StreamableHttpTransport:
         if response.status == 202:
             return None
         # (Media types are case-insensitive: RFC 9110, 8.3.1.)
-        return response.headers.get("content-type", "").split(";")[0].strip().lower()
+        given = response.headers.get("content-type", "")
+        media = _MEDIA_TYPES.get(given)  # (every answer names one of a few: each read once)
+        if media is None:
+            media = given.split(";")[0].strip().lower()
+            if len(_MEDIA_TYPES) >= _MAX_MEDIA_TYPES:
+                _MEDIA_TYPES.clear()
+            _MEDIA_TYPES[given] = media
+        return media
 
     def _answer(
         self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None

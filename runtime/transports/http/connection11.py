@@ -280,14 +280,7 @@ class Http11Connection(asyncio.BufferedProtocol):
             expiry = self.expiry
             if expiry is None or expiry.timeout != timeout:
                 expiry = self.expiry = self.deadlines.expiry(timeout, waiter.get_loop())
-            # (`expiry.add`, inline: every wait)
-            futures = expiry.futures
-            futures.append(waiter)
-            expiry.deadlines.append(expiry.clock() + timeout)
-            if len(futures) >= expiry.compact_at:
-                expiry.compact()
-            if expiry.timer is None:
-                expiry.arm()
+            expiry.add(waiter)
         return waiter
 
     async def wait(self, timeout: float | None) -> None:

@@ -164,7 +164,9 @@ class Exchange:
         conn, key = self._conn, self._key
         if conn is None or key is None:
             return
-        self._client._release(key, conn, reuse=done and conn.reusable())
+        # (`conn.reusable()`, inline: every request)
+        reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
+        self._client._release(key, conn, reuse=reuse)
 
 
 class HttpClient:
