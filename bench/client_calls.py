@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Python function calls (or bytecodes) per call of the stdio client, by function: where its frames go.
+"""Python function calls (or bytecodes) per call of the client, by function: where its frames go.
 
 Wall clock tracks the Python frames a call makes more than its instructions (``client_cost.py``). This
 runs mcpbind's ``Client`` (or, ``--raw``, the raw driver, ``servers.StdioDriver``) in this process
-against the stdio floor, warms up, then makes ``--n`` ``echo`` calls ``--inflight`` at a time under
+against the stdio floor (``--transport http``: ``Client.http`` or the raw ``HttpDriver`` against the
+ASGI floor under uvicorn, a process of its own, not counted), warms up, then makes ``--n`` ``echo``
+calls ``--inflight`` at a time under
 ``sys.setprofile`` (each Python frame entered or resumed, and each C function called, counted) or, with
 ``--bytecodes``, ``sys.settrace`` (each bytecode executed, by function); prints the totals per call and
 the functions above 0.05 per call. The counts do not depend on the machine's load, except the loop's
 own (how many answers one read finds).
 
     python bench/client_calls.py [--era 2025-11-25] [--inflight 16] [--n 1600] [--raw] [--bytecodes]
+                                 [--transport stdio|http]
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from servers import MODERN, MODERN_META, StdioDriver  # noqa: E402
+from client_cost import http_floor  # noqa: E402
+from servers import MODERN, MODERN_META, HttpDriver, StdioDriver  # noqa: E402
 
 SERVER = [sys.executable, str(BENCH / "apps" / "floor_stdio.py")]
 
@@ -71,8 +75,29 @@ def tracer(
 
 
 async def run(args: argparse.Namespace, counts: Counter[Key]) -> None:
+    if args.transport == "http":
+        with http_floor() as url:
+            await measured(args, counts, url)
+    else:
+        await measured(args, counts, None)
+
+
+async def measured(args: argparse.Namespace, counts: Counter[Key], url: str | None) -> None:
     echo: Callable[[str], Awaitable[str]]
-    if args.raw:
+    close: Callable[[], Awaitable[None]]
+    if args.raw and url is not None:
+        http = HttpDriver(int(url.rsplit(":", 1)[1].split("/")[0]), args.era)
+        await http.initialize()
+
+        async def raw_http_echo(text: str) -> str:
+            _, msg = await http.post(http._call("echo", {"text": text}), "echo")
+            return str(msg["result"]["content"][0]["text"])
+
+        async def raw_http_close() -> None:
+            await http.__aexit__(None, None, None)
+
+        echo, close = raw_http_echo, raw_http_close
+    elif args.raw:
         driver = StdioDriver(SERVER)
         await driver.start()
         if args.era != MODERN:
@@ -88,7 +113,11 @@ async def run(args: argparse.Namespace, counts: Counter[Key]) -> None:
     else:
         from mcpbind.client import Client
 
-        client = Client.stdio(SERVER[0], SERVER[1:], mode=args.era)
+        client = (
+            Client.stdio(SERVER[0], SERVER[1:], mode=args.era)
+            if url is None
+            else Client.http(url, mode=args.era)
+        )
         await client.__aenter__()
 
         async def client_echo(text: str) -> str:
@@ -129,11 +158,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1600)
     ap.add_argument("--raw", action="store_true", help="the raw driver instead of mcpbind's Client")
     ap.add_argument("--bytecodes", action="store_true", help="bytecodes by function instead of calls")
+    ap.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     args = ap.parse_args()
     counts: Counter[Key] = Counter()
     asyncio.run(run(args, counts))
     impl = "raw" if args.raw else "mcpbind"
-    report(counts, args.n, f"{impl} {args.era}, {args.inflight} in flight", "call", args.bytecodes)
+    label = f"{impl} {args.transport} {args.era}, {args.inflight} in flight"
+    report(counts, args.n, label, "call", args.bytecodes)
 
 
 def report(counts: Counter[Key], n: int, label: str, unit: str, bytecodes: bool) -> None:

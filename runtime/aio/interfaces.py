@@ -140,11 +140,13 @@ class RequestTransport(MessageTransport, Protocol):
     method and params, and its answer comes back on the request's own exchange), so that it need not
     read the bytes again. `Peer.request` sends through it; everything else goes through `write`."""
 
-    async def write_request(
+    def write_request(
         self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
-    ) -> None:
-        """Send request `rid` (`data`, the encoding of `method` with `params`). It may return only
-        once the answer has been delivered, but not later than about `timeout` (the request's own)."""
+    ) -> Awaitable[None]:
+        """Send request `rid` (`data`, the encoding of `method` with `params`), once awaited (a
+        coroutine function will do; a method may hand back a coroutine of its own: no frame). It
+        may end only once the answer has been delivered, but not later than about `timeout` (the
+        request's own)."""
         ...
 
 

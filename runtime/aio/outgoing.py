@@ -26,7 +26,7 @@ from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTrans
 if TYPE_CHECKING:
     from .deadlines import Deadlines, Expiry
 
-__all__ = ["Requester"]
+__all__ = ["Requester", "future_maker"]
 
 _encode = wire.encode
 
@@ -44,7 +44,7 @@ class Requester:
         self._expiry: Expiry | None = None
         """The deadlines of the last timeout a request had (`Deadlines.expiry`, kept: one lookup less)."""
         self._new_future: Callable[[], asyncio.Future[Any]] | None = None
-        """`create_future` of the loop of our requests (`_future_maker`), the loop looked up once: on
+        """`create_future` of the loop of our requests (`future_maker`), the loop looked up once: on
         Python 3.11 each lookup is a system call (`getpid`), and a client makes one per call.
         Forgotten when the connection closes."""
         self.closed = asyncio.Event()
@@ -98,7 +98,7 @@ class Requester:
             data = encode_request(rid, method, None)
         new_future = self._new_future
         if new_future is None:
-            new_future = self._new_future = _future_maker(asyncio.get_running_loop())
+            new_future = self._new_future = future_maker(asyncio.get_running_loop())
         future = new_future()
         endpoint.table[rid] = Pending(method, decode, future)
         # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
@@ -206,7 +206,7 @@ class Requester:
                     future.set_exception(event.error)
 
 
-def _future_maker(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
+def future_maker(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:
     """`loop.create_future`; for asyncio's own loop, what it does (the future's class called with the
     loop, from C): one Python frame less per request."""
     if type(loop).create_future is asyncio.BaseEventLoop.create_future:

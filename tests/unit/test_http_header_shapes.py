@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from mcpbind.protocol.headers import Peek, PeekParams
+from mcpbind.transports.http.http11 import FixedHeaders
 from mcpbind.transports.http.outgoing import HeaderShapes
 
 
@@ -37,6 +38,17 @@ def test_same_shape_same_headers_and_each_name_its_own() -> None:
     listed = shapes.shaped(state, Peek("tools/list", 2, None), None)
     assert listed["mcp-method"] == "tools/list"
     assert "mcp-name" not in listed
+
+
+def test_only_the_headers_kept_per_shape_are_fixed() -> None:
+    """A shape's headers, kept and shared, say so (`FixedHeaders`: the HTTP client finds their head by
+    the dict alone); those made for one request (an auth hook's) are a plain dict of their own."""
+    shapes, state = HeaderShapes(), State()
+    assert type(shapes.shaped(state, call("echo"), None)) is FixedHeaders
+    authorized = shapes.shaped(state, call("echo"), {"authorization": "Bearer t"})
+    assert type(authorized) is dict
+    assert authorized["authorization"] == "Bearer t"
+    assert shapes.shaped(state, call("echo"), {"authorization": "Bearer t"}) is not authorized
 
 
 @pytest.mark.parametrize("change", ["session", "version", "header added", "header changed in place"])

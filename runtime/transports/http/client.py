@@ -46,7 +46,7 @@ from .http11 import (
 )
 from .legacy_sse import LegacySseTransport
 from .outgoing import HeaderShapes
-from .replies import SseEnd, answers, discover_version, failure, read_reply, request_peek
+from .replies import Reply, SseEnd, answers, discover_version, failure, read_reply, request_peek
 from .unread import DEFAULT_MAX_UNREAD, Unread
 
 __all__ = [
@@ -64,6 +64,11 @@ DEFAULT_MAX_RECONNECT_DELAY: Final = 30.0
 says: see `max_reconnect_delay`."""
 _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
+_MEDIA_TYPES: dict[str, str] = {}
+"""`Content-Type` values as received, and the media type each names (in lower case)."""
+_MAX_MEDIA_TYPES: Final = 64
+"""Values remembered at most (then forgotten all at once: a server that makes them up costs a look-up
+per response more, and no more memory than this)."""
 DEFAULT_CANCEL_GRACE: Final = 5.0
 """How long a cancelled session request's stream is read on (seconds): see `cancel_grace`."""
 
@@ -268,23 +273,30 @@ class StreamableHttpTransport:
             # (Cancelled before it ran, its POST never reaches the `finally` that forgets it.)
             task.add_done_callback(self._tasks.discard)
 
-    async def write_request(
+    def write_request(
         self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
-    ) -> None:
+    ) -> Awaitable[None]:
         """`write` for a request of ours whose method and params the caller gives (not read again from
         `data`), POSTed in the caller's task: an answer that is one JSON body, all there with its
-        head, is delivered before this returns, with no task. Anything longer (an SSE stream, a body
+        head, is delivered before the POST ends, with no task. Anything longer (an SSE stream, a body
         still coming) is read on by a task of its own, as `write` does. The head is awaited at most
-        `timeout`, the request's own: meanwhile the caller is not awaiting its answer's deadline."""
+        `timeout`, the request's own: meanwhile the caller is not awaiting its answer's deadline.
+        The caller awaits what this returns (the POST's own coroutine, usually: no frame of its own
+        around every request), at once."""
         if not isinstance(params, msgspec.Struct | None):
-            await self.write(data)  # params in JSON form (or anything else): read from the bytes
-            return
-        if method == "server/discover" and self.protocol_version is None:
+            return self.write(data)  # params in JSON form (or anything else): read from the bytes
+        if method == "server/discover" and self._protocol_version is None:
             self.protocol_version = discover_version(data)
-        if self._get_open is not None:
-            await self._await_get_stream()
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        await self._post(data, request_peek(rid, method, params, self.stateless), limit)
+        peek = request_peek(rid, method, params, self.stateless)
+        if self._get_open is not None:
+            return self._post_after_get(data, peek, limit)
+        return self._post(data, peek, limit)
+
+    async def _post_after_get(self, data: bytes, peek: Peek, limit: float) -> None:
+        """`_post`, once the session's GET stream is open (the session's first request)."""
+        await self._await_get_stream()
+        await self._post(data, peek, limit)
 
     async def _post(self, data: bytes, peek: Peek | None, inline: float | None = None) -> None:
         """POST one message and take what comes back. In a task of its own (`write`); or, given
@@ -301,7 +313,7 @@ class StreamableHttpTransport:
                 exchange = (
                     self._client.request("POST", self.url, headers, data)
                     if inline is None
-                    else self._client.request("POST", self.url, headers, data, read_timeout=inline)
+                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
                 )
                 response = await exchange.__aenter__()
                 done = handed = False  # done: ended as it should (the connection may be reused)
@@ -313,12 +325,13 @@ class StreamableHttpTransport:
                         done = True
                         continue
                     sent = headers.get("mcp-session-id")
-                    if inline is not None and not response.complete:
+                    complete = response.complete  # (read once: nothing arrives before the next wait)
+                    if inline is not None and not complete:
                         self._hand_over(exchange, response, peek, sent)
                         handed = True
                         return
                     content_type = self._content_type(response, peek, sent)
-                    if response.complete and content_type not in (None, "text/event-stream"):
+                    if complete and content_type not in (None, "text/event-stream"):
                         # A body all there (most answers): taken with no coroutine, unless a
                         # message must go through the peer's reading (`_push`).
                         body = response.read_nowait()
@@ -427,7 +440,14 @@ class StreamableHttpTransport:
         if response.status == 202:
             return None
         # (Media types are case-insensitive: RFC 9110, 8.3.1.)
-        return response.headers.get("content-type", "").split(";")[0].strip().lower()
+        given = response.headers.get("content-type", "")
+        media = _MEDIA_TYPES.get(given)  # (every answer names one of a few: each read once)
+        if media is None:
+            media = given.split(";")[0].strip().lower()
+            if len(_MEDIA_TYPES) >= _MAX_MEDIA_TYPES:
+                _MEDIA_TYPES.clear()
+            _MEDIA_TYPES[given] = media
+        return media
 
     def _answer(
         self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None
@@ -469,6 +489,25 @@ class StreamableHttpTransport:
                     )
                     return ()
                 return (body,)
+            answered = self.answered
+            if (
+                answered is not None
+                and type(reply) is Reply
+                and type(reply.id) is int
+                and type(rid) is int
+                and reply.id == rid
+                and reply.result is not msgspec.UNSET
+                and reply.error is msgspec.UNSET
+                and reply.method is msgspec.UNSET
+                and reply.jsonrpc == "2.0"
+                and response.status < 300
+                and body.isascii()
+            ):
+                # Nearly every answer, taken first: a plain result to this POST's request, its
+                # envelope read here, not read again by the peer (what `ClientPeer.feed` does with
+                # such a message; ASCII: valid UTF-8). The same as the way below takes it.
+                answered(reply.id, reply.result)
+                return ()
             if isinstance(reply, list):
                 items = tuple(bytes(item) for item in reply)
                 if rid is not None and peek is not None and peek.method is not None:

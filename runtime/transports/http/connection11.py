@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final, cast
 
 import httptools
 
 from ...aio.deadlines import Deadlines, Expiry
+from ...aio.outgoing import future_maker
 
 __all__ = [
     "HIGH_WATER",
@@ -87,6 +88,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         # Read timeouts from timers shared with the client's other connections (one per request costs).
         self.deadlines = deadlines if deadlines is not None else Deadlines()
         self.expiry: Expiry | None = None  # the queue of the last timeout waited with
+        self.new_future: Callable[[], asyncio.Future[None]] | None = None  # the loop's, once waited
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -268,7 +270,10 @@ class Http11Connection(asyncio.BufferedProtocol):
         done it stays `waiter` until the next wait (`_wake` and `_fail` pass over a done one)."""
         if self.error is not None:
             raise self.error
-        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        new_future = self.new_future
+        if new_future is None:  # (the loop looked up once per connection: a system call on 3.11)
+            new_future = self.new_future = future_maker(asyncio.get_running_loop())
+        waiter = self.waiter = new_future()
         if timeout is not None:
             # Fails it with TimeoutError unless woken first. (The queue of the timeout, kept: nearly
             # every wait of a connection has the same.)

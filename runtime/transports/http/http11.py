@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ...aio.deadlines import Deadlines
 from .connection11 import Http11Connection, HttpError, Response, ResponseTooLarge, read_buffer
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Exchange",
+    "FixedHeaders",
     "HttpClient",
     "HttpError",
     "ResponseTooLarge",
@@ -83,6 +84,14 @@ class Observed(NamedTuple):
     response_headers: dict[str, str]
 
 
+class FixedHeaders(dict[str, str]):
+    """Request headers that their maker never changes once made (`outgoing.HeaderShapes`' own, one per
+    shape): the client finds the head it rendered for them by the dict itself, kept with the head (so
+    that its id cannot name another dict), without comparing their contents on every request."""
+
+    __slots__ = ()
+
+
 class Exchange:
     """`async with client.request(...) as response`: the connection goes back to the pool when the
     response was read to its end, and is closed otherwise."""
@@ -101,35 +110,48 @@ class Exchange:
         self._conn: Http11Connection | None = None
         self._key: tuple[str, str, int] | None = None
 
-    async def __aenter__(self) -> Response:
+    def __aenter__(self) -> Coroutine[Any, Any, Response]:
+        """The request sent and its response's head read (the client's coroutine itself: no frame of
+        the exchange's own around every request); redirects followed (`_follow`)."""
         method, url, headers, body, read_timeout = self._args
+        return self._client._send(self, method, url, headers, body, read_timeout, 0)
+
+    async def _follow(
+        self,
+        response: Response,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        read_timeout: float | None,
+        hops: int,
+    ) -> Response:
+        """A response with a `Location` (sent by `_send` as `hops`th redirect): the response itself,
+        or the request sent again where it points."""
+        # 307/308 repeat the request as it was (a server mounted at /mcp/ redirects /mcp so); the
+        # older codes only for a GET, which they leave a GET.
+        if not (response.status in (307, 308) or (response.status in (301, 302, 303) and method == "GET")):
+            return response
         client = self._client
-        for _ in range(_MAX_REDIRECTS + 1):
-            self._key, self._conn, response = await client._send(method, url, headers, body, read_timeout)
-            location = response.headers.get("location")
-            # 307/308 repeat the request as it was (a server mounted at /mcp/ redirects /mcp so);
-            # the older codes only for a GET, which they leave a GET.
-            if location is None or not (
-                response.status in (307, 308) or (response.status in (301, 302, 303) and method == "GET")
-            ):
-                return response
-            try:
-                await response.read()  # so that the connection can carry the next request
-            except BaseException:
-                client._release(self._key, self._conn, reuse=False)
-                raise
-            client._release(self._key, self._conn, reuse=self._conn.reusable())
-            self._conn = None
-            target = urllib.parse.urljoin(url, location)
-            try:
-                to = client._target(target)
-            except ValueError as exc:  # not http(s), a port out of range: nowhere to follow
-                raise HttpError(f"a redirect to {target[:200]!r} from {url}: {exc}") from None
-            if to[0] != client._target(url)[0]:
-                # Credentials go to the origin they were given for, not wherever it points.
-                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
-            url = target
-        raise HttpError(f"more than {_MAX_REDIRECTS} redirects from {self._args[1]}")
+        assert self._key is not None and self._conn is not None
+        try:
+            await response.read()  # so that the connection can carry the next request
+        except BaseException:
+            client._release(self._key, self._conn, reuse=False)
+            raise
+        client._release(self._key, self._conn, reuse=self._conn.reusable())
+        self._conn = None
+        if hops >= _MAX_REDIRECTS:
+            raise HttpError(f"more than {_MAX_REDIRECTS} redirects from {self._args[1]}")
+        target = urllib.parse.urljoin(url, response.headers["location"])
+        try:
+            to = client._target(target)
+        except ValueError as exc:  # not http(s), a port out of range: nowhere to follow
+            raise HttpError(f"a redirect to {target[:200]!r} from {url}: {exc}") from None
+        if to[0] != client._target(url)[0]:
+            # Credentials go to the origin they were given for, not wherever it points.
+            headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+        return await client._send(self, method, target, headers, body, read_timeout, hops + 1)
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -142,7 +164,9 @@ class Exchange:
         conn, key = self._conn, self._key
         if conn is None or key is None:
             return
-        self._client._release(key, conn, reuse=done and conn.reusable())
+        # (`conn.reusable()`, inline: every request)
+        reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
+        self._client._release(key, conn, reuse=reuse)
 
 
 class HttpClient:
@@ -246,25 +270,36 @@ class HttpClient:
         return conn
 
     async def _send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, read_timeout: float | None
-    ) -> tuple[tuple[str, str, int], Http11Connection, Response]:
+        self,
+        exchange: Exchange,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        read_timeout: float | None,
+        hops: int,
+    ) -> Response:
+        """`exchange`'s request (or its `hops`th redirect) sent, on a connection that becomes the
+        exchange's, and its response's head read."""
         if self._closed:
             raise HttpError("the HTTP client is closed")
-        key, authority, target = self._target(url)
+        found = self._targets.get(url)  # (`_target`'s hit, inline: every request)
+        key, authority, target = found if found is not None else self._target(url)
         # The head is the same for every request with the same headers (a client's calls of one
         # method, say): rendered once, found again by the headers dict a caller sends again (the
         # MCP transports keep one per shape), kept with a copy of its contents that must still match
-        # (a dict changed in place, or a new one where a freed one was, is rendered again).
+        # (a dict changed in place, or a new one where a freed one was, is rendered again); or, for
+        # `FixedHeaders`, with the dict itself (the same object: the same contents).
         sized = bool(body) or method not in _NO_BODY_METHODS
         lead = (method, url, sized, id(headers))
         kept = self._heads.get(lead)
-        if kept is not None and kept[0] == headers:
+        if kept is not None and (kept[0] is headers or kept[0] == headers):
             head = kept[1]
         else:
             head = self._head(method, authority, target, headers, sized)
             if len(self._heads) >= _MAX_HEADS:
                 self._heads.clear()
-            self._heads[lead] = (dict(headers), head)
+            self._heads[lead] = (headers if type(headers) is FixedHeaders else dict(headers), head)
         if sized:
             data = b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body)
         else:
@@ -305,7 +340,11 @@ class HttpClient:
                 if sized:
                     sent["content-length"] = str(len(body))
                 self.observe(Observed(method, url, sent, body, conn.status, dict(conn.headers)))
-            return key, conn, Response(conn, read_timeout, self.max_body, self.max_line)
+            exchange._key, exchange._conn = key, conn
+            response = Response(conn, read_timeout, self.max_body, self.max_line)
+            if "location" in conn.headers:
+                return await exchange._follow(response, method, url, headers, body, read_timeout, hops)
+            return response
         raise AssertionError("unreachable")
 
     @staticmethod

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
 from ...protocol.headers import Peek, encode_value, render, value_at
+from .http11 import FixedHeaders
 
 __all__ = ["HeaderShapes", "Shaped"]
 
@@ -108,6 +109,7 @@ class HeaderShapes:
                     if value is not None:
                         headers[f"mcp-param-{name.lower()}"] = encode_value(value)
         if key is not None:
+            headers = FixedHeaders(headers)  # kept, shared and never changed: see `HttpClient`
             if len(self._made) >= _MAX_SHAPES:
                 self._made.clear()
             self._made[key] = headers

@@ -74,6 +74,8 @@ def request_peek(rid: Any, method: str, params: msgspec.Struct | None, stateless
     headers mirror are read from `typed`)."""
     if params is None or not stateless:
         return Peek(method, rid, None, typed=params)
+    if method == "tools/call":  # (first: nearly every request; its `name` is required)
+        return Peek(method, rid, PeekParams(name=getattr(params, "name", None)), typed=params)
     if method == "resources/read":
         routed = PeekParams(uri=_member(params, "uri"))
     elif method.startswith("tasks/"):
