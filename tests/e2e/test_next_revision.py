@@ -88,7 +88,7 @@ DRAFT_SCRIPT = textwrap.dedent(
     default = Server("released", "1.0.0")
     trying = Server("draft", "1.0.0", revisions_served=[*revisions.ALL, "draft"])
     for server in (default, trying):
-        server.tool()(lambda: [{"type": "video", "data": "AAAA", "mimeType": "video/mp4"}])
+        server.tool(name="video")(lambda: [{"type": "video", "data": "AAAA", "mimeType": "video/mp4"}])
 
 
     async def main() -> None:
@@ -99,7 +99,7 @@ DRAFT_SCRIPT = textwrap.dedent(
         async with Client.stdio(sys.executable, [*me, "trying"], mode="draft") as client:
             assert client.revision == DRAFT_VERSION, client.revision
             # The conveniences return the newest release's types; the draft's own come from `request`.
-            result = await client.request("tools/call", {"name": "<lambda>", "arguments": {}})
+            result = await client.request("tools/call", {"name": "video", "arguments": {}})
             assert type(result.content[0]).__name__ == "VideoContent", result
         try:
             async with Client.stdio(sys.executable, [*me, "default"], mode="draft") as client:

@@ -49,6 +49,8 @@ class Wire:
         self.writer = writer
         self.sse = b""
         self.events: list[dict[str, Any]] = []
+        self.left: int | None = None
+        """What is left of a body of a known length (a stream sent whole); None: a chunked one."""
 
     @classmethod
     async def open(cls, port: int) -> Wire:
@@ -70,6 +72,8 @@ class Wire:
             if ":" in line:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
+        length = headers.get("content-length")
+        self.left = None if length is None else int(length)
         return int(first.split()[1]), headers
 
     async def body(self, headers: dict[str, str]) -> bytes:
@@ -84,13 +88,20 @@ class Wire:
             out += chunk[:-2]
 
     async def event(self) -> dict[str, Any]:
-        """The next SSE event with data of a chunked stream, as {"id": ..., "data": ...} (comments and
-        events with no data skipped)."""
+        """The next SSE event with data of a stream, as {"id": ..., "data": ...} (comments and events
+        with no data skipped): chunked, or sent whole with its length (a stream complete when its
+        answer began)."""
         while not self.events:
-            size = int((await asyncio.wait_for(self.reader.readuntil(b"\r\n"), STEP)).strip(), 16)
-            if size == 0:
-                raise EOFError("the stream ended")
-            self.sse += (await asyncio.wait_for(self.reader.readexactly(size + 2), STEP))[:-2]
+            if self.left is not None:
+                if self.left == 0:
+                    raise EOFError("the stream ended")
+                self.sse += await asyncio.wait_for(self.reader.readexactly(self.left), STEP)
+                self.left = 0
+            else:
+                size = int((await asyncio.wait_for(self.reader.readuntil(b"\r\n"), STEP)).strip(), 16)
+                if size == 0:
+                    raise EOFError("the stream ended")
+                self.sse += (await asyncio.wait_for(self.reader.readexactly(size + 2), STEP))[:-2]
             *whole, self.sse = self.sse.split(b"\r\n\r\n")
             for block in whole:
                 event: dict[str, Any] = {}
