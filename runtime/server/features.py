@@ -416,7 +416,9 @@ class Features:
             else:
                 value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
-                value = await own.run(value)  # (user code: a task of its own, see `aio.own`)
+                # User code: a task of its own (`aio.own`), but for a coroutine that cannot wait,
+                # whose whole run is its first step, as a sync function's is (`Signature.suspends`).
+                value = await (own.run(value) if sig.suspends else value)
         except BaseException as exc:
             if ctx is not None and isinstance(exc, McpError):
                 said = ctx.failed_ask(exc)  # the client's error to the tool's own request: the tool's

@@ -189,9 +189,12 @@ def answer_decided(
     if sig.is_async:
         # By position where the function takes them so (`Signature.positional`): a tuple and a
         # positional call cost about 1.3k instructions less than a dict of keywords. The tool runs
-        # as a task of its own (`aio.own`), which what follows awaits (a task done already: no wait).
+        # as a task of its own (`aio.own`), which what follows awaits (a task done already: no wait),
+        # unless it cannot wait (`Signature.suspends`): its whole run is then its first step, run
+        # here as a sync tool's is (the task cost 27k instructions a call, stdio in process).
         coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
-        coro = own.run(coro)
+        if sig.suspends:
+            coro = own.run(coro)
     else:
         try:
             if sig.positional:
