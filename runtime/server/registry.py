@@ -225,7 +225,8 @@ class Server(Features, Registrations, Serving):
         An `async def` tool (resource, prompt, completion, middleware alike) runs from its first step
         to its end in one task of its own: `asyncio.current_task()` is that request's, anyio cancel
         scopes (httpx's) and `asyncio.timeout` work as anywhere, and cancelling the request cancels
-        that task alone. A plain `def` runs inline, in the task that read the request."""
+        that task alone. A plain `def`, and an `async def` with no `await` (nor `async with`, `async
+        for`) in its code, runs inline in one step, in the task that read the request."""
         if callable(name):
             return self.tool()(name)
 
