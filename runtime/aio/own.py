@@ -28,6 +28,7 @@ import asyncio
 import contextvars
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from types import CoroutineType as _Coroutine
 from typing import Any, Final, TypeVar
 
 __all__ = ["EAGER", "run"]
@@ -46,7 +47,7 @@ _leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
 def run(aw: Awaitable[T]) -> Awaitable[T]:
     """What to await for `aw`'s value, run as a task of its own, started at once: a task done in its
     first step is awaited with no wait at all."""
-    coro: Coroutine[Any, Any, T] = aw if asyncio.iscoroutine(aw) else _awaited(aw)
+    coro: Coroutine[Any, Any, T] = aw if type(aw) is _Coroutine or asyncio.iscoroutine(aw) else _awaited(aw)
     loop = asyncio.get_running_loop()
     if EAGER:
         started: asyncio.Task[T] = asyncio.Task(_Stepped(coro), loop=loop, eager_start=True)  # type: ignore[call-arg,unused-ignore]  # (3.12+; 3.11's stubs lack it)
@@ -66,7 +67,9 @@ def _started(
     once in its own task, in that task's context."""
     context = contextvars.copy_context()
     stepped: _Stepped[T] = _Stepped(coro)
-    started = loop.create_task(stepped, context=context)
+    # `asyncio.Task` itself, as 3.12's eager start takes it: `loop.create_task`'s frames (and a task
+    # factory's, which would not run the first step here) cost this every call.
+    started = asyncio.Task(stepped, loop=loop, context=context)
     caller = asyncio.current_task(loop)
     if caller is not None:
         leave(loop, caller)
