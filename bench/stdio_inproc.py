@@ -9,9 +9,11 @@ instruction counts repeat. The server is mcpbind (a `Server` with the benchmark'
 by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s loop).
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
-        [--inflight 16] [--asyncio] [--big] [--stateless]
+        [--inflight 16] [--asyncio] [--big] [--stateless] [--echo may-wait | waits]
     IMPL: mcpbind or floor; --big: calls of the 1 MB `big` tool instead of `echo`; --stateless: mcpbind
-    with no session, each call of 2026-07-28 carrying its `_meta`. Run it with two N and divide the
+    with no session, each call of 2026-07-28 carrying its `_meta`. `--echo may-wait`: the `echo` tool
+    has an `await` it never reaches (it runs as a task of its own, done in its first step); `waits`:
+    it awaits `asyncio.sleep(0)` (a task that waits one loop turn). Run it with two N and divide the
     difference of the totals by that of N.
 
 Without valgrind it prints µs per request. It uses only public names (`Server`,
@@ -61,14 +63,30 @@ def burst(size: int, big: bool = False, stateless: bool = False) -> bytes:
     return b"".join(_line(i, "tools/call", call) for i in range(1, size + 1))
 
 
-async def serve_mcpbind(stdin: Any, stdout: Any) -> None:
+async def _may_wait(text: str) -> str:
+    """Say `text` back (waiting first only for no text)."""
+    if not text:
+        await asyncio.sleep(0)
+    return text
+
+
+async def _waits(text: str) -> str:
+    """Say `text` back, one loop turn later."""
+    await asyncio.sleep(0)
+    return text
+
+
+ECHOES = {"may-wait": _may_wait, "waits": _waits}
+
+
+async def serve_mcpbind(stdin: Any, stdout: Any, echo_kind: str | None = None) -> None:
     from _toolgen import big, echo
 
     from mcpbind.server import Server
     from mcpbind.transports.stdio import StdioServerTransport
 
     server = Server("bench-mcpbind", "1.0.0")
-    server.tool()(echo)
+    server.tool(name="echo")(echo if echo_kind is None else ECHOES[echo_kind])
     server.tool()(big)
     transport = StdioServerTransport(stdin, stdout)
     await transport.start()
@@ -107,12 +125,15 @@ class Driver:
             await self.done
 
 
-async def main(impl: str, n: int, inflight: int, big: bool, stateless: bool = False) -> None:
+async def main(
+    impl: str, n: int, inflight: int, big: bool, stateless: bool = False, echo_kind: str | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     stdin, stdout = os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0)
-    server = loop.create_task((serve_mcpbind if impl == "mcpbind" else serve_floor)(stdin, stdout))
+    serving = serve_mcpbind(stdin, stdout, echo_kind) if impl == "mcpbind" else serve_floor(stdin, stdout)
+    server = loop.create_task(serving)
     driver = Driver(loop, in_w, out_r)
     if not stateless:
         await driver.send(INITIALIZE, 1)
@@ -132,7 +153,8 @@ async def main(impl: str, n: int, inflight: int, big: bool, stateless: bool = Fa
 if __name__ == "__main__":
     args = sys.argv[1:]
     inflight = int(args[args.index("--inflight") + 1]) if "--inflight" in args else 16
-    run = main(args[0], int(args[1]), inflight, "--big" in args, "--stateless" in args)
+    echo_kind = args[args.index("--echo") + 1] if "--echo" in args else None
+    run = main(args[0], int(args[1]), inflight, "--big" in args, "--stateless" in args, echo_kind)
     if "--asyncio" in args:
         asyncio.run(run)
     else:

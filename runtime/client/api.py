@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import msgspec
 
 from .. import __version__, wire
+from ..aio import own
 from ..aio.interfaces import WRITE_WAIT, defines
 from ..errors import McpError, MethodNotFound
 from ..methods import NotificationMethod, RequestMethod
@@ -508,7 +509,7 @@ class Client(Calls, TypedStubs):
                         "a progress notification from the server is malformed, skipped: %.200r", params
                     )
                     return
-                await callback(*values)
+                await own.run(callback(*values))
         elif method == "notifications/message":
             if self._on_log is not None:
                 # (The callback is promised a level of the schema's and the data; before the
@@ -519,13 +520,13 @@ class Client(Calls, TypedStubs):
                 except msgspec.ValidationError as exc:
                     log.warning("a log notification from the server is malformed, skipped (%s)", exc)
                     return
-                await self._on_log(params)
+                await own.run(self._on_log(params))
         elif method.endswith("/list_changed"):
             kind = method.split("/")[1]
             if self._cache is not None:
                 self._cache = {k: v for k, v in self._cache.items() if not k[0].startswith(kind)}
             if self._on_list_changed is not None:
-                await self._on_list_changed(kind)
+                await own.run(self._on_list_changed(kind))
         elif method == "notifications/subscriptions/acknowledged":
             if self._acknowledged is not None:
                 self._acknowledged.set()
@@ -535,7 +536,7 @@ class Client(Calls, TypedStubs):
         elif method == "notifications/resources/updated":
             uri = params.get("uri")
             if self._on_resource_updated is not None and type(uri) is str:
-                await self._on_resource_updated(uri)
+                await own.run(self._on_resource_updated(uri))
         elif method == "notifications/cancelled":
             # The server withdrew a request of its own (the call it asked for was cancelled): the
             # callback answering it is cancelled, and no answer is sent.

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from .. import wire
+from ..aio import own
 from ..errors import McpError, MethodNotFound, SessionClosed, quoted
 from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, encode_error, encode_result
@@ -80,11 +81,11 @@ class InputCallbacks:
 
     async def answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "sampling/createMessage" and self.sampling is not None:
-            return await self.sampling(params)
+            return await own.run(self.sampling(params))
         if method == "elicitation/create" and self.elicitation is not None:
-            return await self.elicitation(params)
+            return await own.run(self.elicitation(params))
         if method == "roots/list" and self.roots is not None:
-            return {"roots": [dict(root) for root in await self.roots()]}
+            return {"roots": [dict(root) for root in await own.run(self.roots())]}
         if method == "ping":
             return {}
         raise MethodNotFound(f"this client does not handle {quoted(method)}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import wire
+from ..aio import own
 from ..errors import InvalidParams
 from ..protocol import revisions
 from .context import Context, drop_none
@@ -62,7 +63,7 @@ def method_route(
         async def run(c: Context) -> Result:
             value = fn(argument, c)
             if inspect.isawaitable(value):
-                value = await value
+                value = await own.run(value)
             plain = {} if value is None else to_plain(value)
             if not isinstance(plain, dict):
                 raise TypeError(f"the handler of {name} returned {type(value).__name__}, not an object")

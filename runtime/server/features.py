@@ -19,6 +19,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .. import wire
+from ..aio import own
 from ..errors import InvalidParams, McpError, clipped, quoted
 from ..methods import RequestMethod
 from ..protocol import eras, revisions
@@ -415,7 +416,9 @@ class Features:
             else:
                 value = tool.fn(**kwargs)
             if sig.is_async or inspect.isawaitable(value):
-                value = await value
+                # User code: a task of its own (`aio.own`), but for a coroutine that cannot wait,
+                # whose whole run is its first step, as a sync function's is (`Signature.suspends`).
+                value = await (own.run(value) if sig.suspends else value)
         except BaseException as exc:
             if ctx is not None and isinstance(exc, McpError):
                 said = ctx.failed_ask(exc)  # the client's error to the tool's own request: the tool's
@@ -520,7 +523,7 @@ class Features:
         try:
             value = entry.fn(**args)
             if inspect.isawaitable(value):
-                value = await value
+                value = await own.run(value)
         except ResourceNotFound:
             raise ctx.era.resource_not_found(uri) from None
         contents: list[dict[str, Any]] = []
@@ -555,7 +558,7 @@ class Features:
             kwargs[prompt.signature.context_param] = ctx
         value = prompt.fn(**kwargs)
         if inspect.isawaitable(value):
-            value = await value
+            value = await own.run(value)
         description = prompt.definition.get("description")
         messages: list[dict[str, Any]] = []
         for item in value if isinstance(value, list) else [value]:
@@ -587,7 +590,7 @@ class Features:
         if fn is not None:
             out = fn(argument.get("name"), argument.get("value", ""), (context or {}).get("arguments", {}))
             if inspect.isawaitable(out):
-                out = await out
+                out = await own.run(out)
             # One suggestion given as a bare string is that suggestion, not its characters; what is
             # no string would put a value on the wire that the schema forbids: the handler's bug.
             values = [out] if isinstance(out, str) else list(out)

@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from .. import wire
+from ..aio import own
 from ..aio.interfaces import MessageTransport
 from ..aio.peer import Peer
 from ..errors import InvalidParams, InvalidRequest, McpError, MethodNotFound, quoted
@@ -142,7 +143,7 @@ class _HandlerConnection:
                 raise
             if self.rev.stateless and _named_version(params) != self.server.revision:
                 self._check_version(event.params)  # (the version read from the params as sent: refused)
-            result = await fn(params, HandlerContext(event.id, self.stub))
+            result = await own.run(fn(params, HandlerContext(event.id, self.stub)))
             data = wire.encode(result)
             try:
                 wire.decoder(spec.result_type).decode(data)
@@ -181,7 +182,7 @@ class _HandlerConnection:
         except McpError:
             log.warning("ignoring %s with invalid params", event.method)
             return
-        await fn(params, HandlerContext(None, self.stub))
+        await own.run(fn(params, HandlerContext(None, self.stub)))
 
 
 def _named_version(params: Any) -> Any:

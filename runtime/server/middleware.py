@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..aio import own
 from ..protocol.jsonrpc import RequestId
 from ..protocol.request_state import PRINCIPAL
 
@@ -100,7 +101,7 @@ def chain(middleware: Sequence[Middleware]) -> MiddlewareChain:
             async def call_next(c: Call) -> Any:
                 return await inner(c, handler)
 
-            return await mw(call, call_next)
+            return await own.run(mw(call, call_next))  # (user code: a task of its own, see `aio.own`)
 
         return run
 

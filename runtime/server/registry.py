@@ -220,7 +220,13 @@ class Server(Features, Registrations, Serving):
         member), by Python or wire name. The definition is checked against every served revision at
         registration, and each revision is sent the members it has. A name registered twice is a
         ValueError (`remove_tool` first to replace a tool). `@server.tool` with no call registers
-        the function as `@server.tool()` does."""
+        the function as `@server.tool()` does.
+
+        An `async def` tool (resource, prompt, completion, middleware alike) runs from its first step
+        to its end in one task of its own: `asyncio.current_task()` is that request's, anyio cancel
+        scopes (httpx's) and `asyncio.timeout` work as anywhere, and cancelling the request cancels
+        that task alone. A plain `def`, and an `async def` with no `await` (nor `async with`, `async
+        for`) in its code, runs inline in one step, in the task that read the request."""
         if callable(name):
             return self.tool()(name)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .. import wire
+from ..aio import own
 from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
 from ..aio.peer import Peer
 from ..errors import InvalidRequest, MethodNotFound, quoted
@@ -264,7 +265,7 @@ class Connection:
             self.initialized = True
         elif method == "notifications/roots/list_changed":
             if self.server.on_roots_changed is not None:
-                await self.server.on_roots_changed()
+                await own.run(self.server.on_roots_changed())
         elif method == "notifications/cancelled":
             try:
                 params = msgspec.json.decode(event.params or b"{}")

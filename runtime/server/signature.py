@@ -61,6 +61,10 @@ class Signature(msgspec.Struct, frozen=True):
     wraps_output: bool
     """A non-object return value is structured as {"result": value} (structuredContent must be an object)."""
     is_async: bool
+    suspends: bool
+    """A call may wait: all but an `async def` whose own code never awaits (no `await`, `async with`
+    or `async for`: `never_suspends`), whose whole run is its first step, as a sync function's is, so
+    it runs inline as one does rather than in a task of its own (`aio.own`)."""
     adapters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     """Arguments the Struct keeps as JSON data, and what makes them their type (pydantic models)."""
     positional: bool = False
@@ -186,10 +190,23 @@ def inspect_function(
         output_schema=output_schema,
         wraps_output=wraps,
         is_async=inspect.iscoroutinefunction(_annotated(fn)),
+        suspends=not never_suspends(fn),
         adapters=tuple(adapters),
         positional=positional,
         check_output=None if output_schema is None else converter(output_type),
     )
+
+
+def never_suspends(fn: Callable[..., Any]) -> bool:
+    """`fn` is an `async def` (a function or bound method, called as it is) whose own code has no
+    point where its coroutine yields (`YIELD_VALUE`: every `await`, `async with` and `async for`
+    compiles to one): its coroutine always finishes in its first step. Anything else may wait."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, types.CodeType) or not code.co_flags & inspect.CO_COROUTINE:
+        return False
+    import dis  # (on registration of an async function only)
+
+    return not any(instruction.opname == "YIELD_VALUE" for instruction in dis.get_instructions(code))
 
 
 def callable_name(fn: Callable[..., Any], anonymous: str | None = None) -> str:

@@ -1,0 +1,195 @@
+"""`aio.own.run`: a coroutine in a task of its own from its first step to its end, started at once;
+and `signature.never_suspends`, which says which `async def` needs none (its whole run is one step)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+import anyio
+import pytest
+
+from mcpbind.aio import own
+from mcpbind.server.signature import never_suspends
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 10))
+
+
+def test_first_step_runs_at_once_in_a_task_of_its_own() -> None:
+    seen: list[Any] = []
+
+    async def user() -> str:
+        seen.append(asyncio.current_task())
+        return "done"
+
+    async def main() -> None:
+        caller = asyncio.current_task()
+        awaitable = own.run(user())
+        assert len(seen) == 1 and seen[0] is not caller and seen[0] is not None  # (already run)
+        assert await awaitable == "done"
+        assert asyncio.current_task() is caller  # (given back to the caller)
+
+    _run(main())
+
+
+def test_same_task_across_waits_and_anyio_scopes() -> None:
+    async def user() -> bool:
+        task = asyncio.current_task()
+        with anyio.fail_after(5):
+            await asyncio.sleep(0)
+        async with anyio.create_task_group() as group:
+            group.start_soon(asyncio.sleep, 0)
+        return asyncio.current_task() is task
+
+    async def main() -> None:
+        results = await asyncio.gather(*(own.run(user()) for _ in range(5)))
+        assert results == [True] * 5
+
+    _run(main())
+
+
+def test_timeout_expiring_touches_the_user_task_alone() -> None:
+    async def user() -> str:
+        try:
+            async with asyncio.timeout(0.01):
+                await asyncio.sleep(5)
+        except TimeoutError:
+            return "timed out"
+        return "no"
+
+    async def main() -> None:
+        assert await own.run(user()) == "timed out"
+        assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+        await asyncio.sleep(0)  # (the caller is not cancelled)
+
+    _run(main())
+
+
+def test_errors_of_the_first_step_and_after_reach_the_caller() -> None:
+    async def early() -> None:
+        raise ValueError("early")
+
+    async def late() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("late")
+
+    async def main() -> None:
+        for fn in (early, late):
+            with pytest.raises(ValueError, match=fn.__name__):
+                await own.run(fn())
+
+    gc.collect()
+    _run(main())
+
+
+def test_cancelling_the_caller_cancels_the_task() -> None:
+    state: list[str] = []
+
+    async def user() -> None:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            state.append("cancelled")
+            raise
+
+    async def caller() -> None:
+        await own.run(user())
+
+    async def main() -> None:
+        # Cancelled while it waits, and before its first step (the user's first step ran already).
+        waiting = asyncio.ensure_future(caller())
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        early = asyncio.get_running_loop().create_task(caller())
+        await asyncio.sleep(0)
+        early.cancel()
+        await asyncio.gather(waiting, early, return_exceptions=True)
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert state == ["cancelled", "cancelled"]
+
+    _run(main())
+
+
+def test_a_cancelled_error_the_user_raises_is_raised_again() -> None:
+    async def user() -> None:
+        raise asyncio.CancelledError
+
+    async def main() -> None:
+        with pytest.raises(asyncio.CancelledError):
+            await own.run(user())
+        assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    _run(main())
+
+
+def test_awaitables_that_are_no_coroutines() -> None:
+    async def main() -> None:
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(3)
+        assert await own.run(future) == 3
+
+    _run(main())
+
+
+async def _awaits() -> None:
+    await asyncio.sleep(0)
+
+
+async def _no_await(x: int) -> int:
+    return x + 1
+
+
+async def _async_with() -> None:
+    async with asyncio.timeout(1):
+        pass
+
+
+async def _async_for(items: AsyncIterator[int]) -> None:
+    async for _ in items:
+        pass
+
+
+def _sync_returning_coroutine() -> Coroutine[Any, Any, int]:
+    return _no_await(1)
+
+
+class _Tools:
+    async def method(self) -> int:
+        return 1
+
+
+def test_never_suspends() -> None:
+    assert never_suspends(_no_await)
+    assert never_suspends(_Tools().method)
+    for fn in (_awaits, _async_with, _async_for, _sync_returning_coroutine, functools.partial(_no_await, 1)):
+        assert not never_suspends(fn), fn
+
+
+def test_a_generator_exit_the_user_raises_is_raised_again_not_thrown() -> None:
+    """A task's outcome is thrown into the task awaiting it, and GeneratorExit thrown in closes what
+    that awaits: the caller must see it raised, as any exception, through tasks nested (middleware)."""
+
+    async def user(wait: bool) -> None:
+        if wait:
+            await asyncio.sleep(0)
+        raise GeneratorExit
+
+    async def middleware(wait: bool) -> None:
+        await own.run(user(wait))
+
+    async def main() -> None:
+        for wait in (False, True):
+            try:
+                await own.run(middleware(wait))
+            except GeneratorExit:
+                pass
+            else:
+                raise AssertionError("not raised")
+
+    _run(main())
