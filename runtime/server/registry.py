@@ -41,6 +41,7 @@ from .signature import (
     declared,
     given_as_json,
     inspect_function,
+    refuse_async_generator,
     type_hints,
     uri_arguments,
 )
@@ -303,6 +304,7 @@ class Server(Features, Registrations, Serving):
                 }
             )
             owner = f"resource {uri!r}"
+            refuse_async_generator(fn, owner)
             hints = _hints(fn)
             ctx_param = next(
                 (p for p, h in hints.items() if isinstance(h, type) and issubclass(h, Context)), None

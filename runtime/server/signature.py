@@ -37,6 +37,7 @@ __all__ = [
     "callable_doc",
     "callable_name",
     "inspect_function",
+    "refuse_async_generator",
     "declared",
     "from_text",
     "is_whole_result",
@@ -252,7 +253,19 @@ def _callable(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         )
     if not callable(fn):
         raise TypeError(f"{name}: {fn!r} is not callable")
+    refuse_async_generator(fn, name)
     return fn
+
+
+def refuse_async_generator(fn: Callable[..., Any], name: str) -> None:
+    """A TypeError for an `async def` that yields: its call gives an async generator, which is no
+    coroutine to await (`aio.own`) and no value to send, so every call would fail as an internal
+    error. Refused where it is registered instead."""
+    if inspect.isasyncgenfunction(_annotated(fn)):
+        raise TypeError(
+            f"{name}: {getattr(fn, '__qualname__', fn)!r} is an async generator function (an `async def` "
+            "that yields): register an `async def` that returns its value (a list of what it yields)"
+        )
 
 
 def _annotated(fn: Any) -> Any:

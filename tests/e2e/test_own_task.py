@@ -211,3 +211,35 @@ async def _ending(era: str) -> None:
                 break
             await asyncio.sleep(0.02)
         assert own_task.CANCELLED == ["ending"]
+
+
+def test_async_generator_functions_are_refused_at_registration() -> None:
+    """An `async def` that yields gives an async generator, no coroutine and no value: each call would
+    fail as an internal error, so registering one as a tool, prompt or resource is refused."""
+    from mcpbind.server import Server
+
+    server = Server("generators", "1.0.0")
+
+    async def stream() -> AsyncIterator[str]:
+        yield "a"
+
+    with pytest.raises(TypeError, match="async generator"):
+        server.tool()(stream)
+    with pytest.raises(TypeError, match="async generator"):
+        server.prompt()(stream)
+    with pytest.raises(TypeError, match="async generator"):
+        server.resource("gen://static")(stream)
+    with pytest.raises(TypeError, match="async generator"):
+        server.resource("gen://{name}")(stream)
+    # Nothing was registered by the refusals; a coroutine function still is.
+
+    async def value() -> str:
+        return "a"
+
+    server.tool()(value)
+    assert [tool.name for tool in asyncio.run(_listed(server))] == ["value"]
+
+
+async def _listed(server: Any) -> Any:
+    async with Client.memory(server) as client:
+        return await client.list_tools()
