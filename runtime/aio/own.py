@@ -142,9 +142,15 @@ class _Stepped(Coroutine[Any, Any, T]):
             raise _Raised(exc) from None
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        if self.first is _FINISHED:
+        first = self.first
+        if first is _FINISHED:
             raise StopIteration
         self.first = _NOTHING
+        if first is not _NOTHING and isinstance(typ, asyncio.CancelledError) and _cancelled(first):
+            # Cancelled before the task took over the first step's wait: what that step awaits is
+            # cancelled, as asyncio cancels the future a task waits on (a child task awaited ends
+            # too), and the task waits on it, its outcome given to the coroutine as the task's wait's.
+            return first
         try:
             if val is None and tb is None:
                 return self._coro.throw(typ)
@@ -170,6 +176,13 @@ class _Stepped(Coroutine[Any, Any, T]):
 
     def __await__(self) -> Generator[Any, Any, T]:
         raise TypeError("a started coroutine is carried on by its task, not awaited")
+
+
+def _cancelled(waited: Any) -> bool:
+    """Cancel what a first step yielded to its task (a future, or None for a bare yield): whether
+    it was cancelled (not done already)."""
+    cancel = getattr(waited, "cancel", None)
+    return cancel is not None and bool(cancel())
 
 
 async def _awaiting(started: asyncio.Task[T]) -> T:

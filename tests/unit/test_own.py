@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -112,6 +112,73 @@ def test_cancelling_the_caller_cancels_the_task() -> None:
         for _ in range(10):
             await asyncio.sleep(0)
         assert state == ["cancelled", "cancelled"]
+
+    _run(main())
+
+
+def test_cancelled_before_its_task_steps_cancels_what_the_first_step_awaits() -> None:
+    """Cancelled before its task took its first step over (3.11 runs that step in `run`): what the step
+    awaits is cancelled, as asyncio cancels the future a task waits on, so a child task it awaits ends
+    too; and the user's coroutine goes on once that ended, with what it ended with."""
+    children: list[asyncio.Task[str]] = []
+    futures: list[asyncio.Future[str]] = []
+    state: list[str] = []
+
+    async def child() -> str:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            state.append("child cancelled")
+            await asyncio.sleep(0.01)  # (some cleanup: its parent waits for it)
+            raise
+        return "not cancelled"
+
+    async def awaits_child() -> str:
+        try:
+            return await children[-1]
+        except asyncio.CancelledError:
+            state.append(f"user cancelled, child done: {children[-1].done()}")
+            raise
+
+    async def awaits_future() -> str:
+        futures.append(asyncio.get_running_loop().create_future())
+        return await futures[-1]
+
+    async def quiet() -> str:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            return "child's value"
+        return "slept"
+
+    async def swallows() -> str:
+        return await children[-1]
+
+    async def caller(user: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        return await own.run(user())
+
+    async def main() -> None:
+        before = asyncio.all_tasks()
+        children.append(asyncio.ensure_future(child()))  # (started: it sees its cancellation)
+        await asyncio.sleep(0)
+        for user in (awaits_child, awaits_future):
+            task = asyncio.get_running_loop().create_task(caller(user))
+            await asyncio.sleep(0)  # its first step (and the user's) ran, not the user task's own
+            task.cancel()
+            assert (await asyncio.gather(task, return_exceptions=True))[0].__class__ is asyncio.CancelledError
+        assert futures[0].cancelled()
+        assert children[0].cancelled()
+        assert state == ["child cancelled", "user cancelled, child done: True"]
+        # A child that answers its cancellation with a value: the user's coroutine gets it.
+        children.append(asyncio.ensure_future(quiet()))
+        await asyncio.sleep(0)
+        task = asyncio.get_running_loop().create_task(caller(swallows))
+        await asyncio.sleep(0)
+        task.cancel()
+        assert await task == "child's value"
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert asyncio.all_tasks() == before
 
     _run(main())
 
