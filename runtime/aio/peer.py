@@ -88,6 +88,9 @@ class Peer(Requester):
         self._on_notification = on_notification
         self._answer_now = answer_now
         self._running: dict[RequestId, asyncio.Task[None]] = {}
+        self._cancelled: set[RequestId] = set()
+        """Running requests the peer cancelled: a handler that catches its cancellation and returns
+        is not answered either."""
         # At most this many handlers wait at once (handlers that answer without waiting never count,
         # see `eager`); more requests queue, up to `max_queued`, and past that are refused.
         self._max_waiting = max_concurrency
@@ -183,6 +186,7 @@ class Peer(Requester):
         task = self._running.get(rid)
         if task is not None:
             task.cancel()
+            self._cancelled.add(rid)
             return True
         entry = self._queued.pop(rid, None)
         if entry is None:
@@ -196,6 +200,8 @@ class Peer(Requester):
         # `pending`: the handler already started (see `answer`), to be carried on here.
         try:
             reply = await (self._on_request(event) if pending is None else pending)
+            if self._cancelled and event.id in self._cancelled:
+                raise asyncio.CancelledError  # (its handler answered its cancellation with a value)
             batch = self._batches.pop(event.id, None) if self._batches else None
             if batch is not None:
                 batch.add(reply)
@@ -212,6 +218,8 @@ class Peer(Requester):
                 batch.add(None)  # the rest of its batch is still answered
         finally:
             self._running.pop(event.id, None)
+            if self._cancelled:
+                self._cancelled.discard(event.id)
             if self._queue:
                 self._drain()
 

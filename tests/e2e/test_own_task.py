@@ -31,6 +31,7 @@ SCRIPT = str(SERVERS / "own_task.py")
 ERAS = ["2025-11-25", "2026-07-28"]
 TRANSPORTS = ["memory", "stdio", "http", "websocket"]
 TIMEOUT = 30
+PREFIX = "io.modelcontextprotocol/"
 
 own_task: Any = load_script(SCRIPT, "own_task_server")
 
@@ -243,3 +244,62 @@ def test_async_generator_functions_are_refused_at_registration() -> None:
 async def _listed(server: Any) -> Any:
     async with Client.memory(server) as client:
         return await client.list_tools()
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_cancelled_call_gets_no_answer_though_its_tool_returns(era: str) -> None:
+    """A tool that catches its cancellation and returns still sees its request cancelled: the peer
+    asked for no answer, and gets none (over stdio, where every answer would show)."""
+    import json
+    import subprocess
+
+    meta = {
+        f"{PREFIX}protocolVersion": era,
+        f"{PREFIX}clientInfo": {"name": "raw", "version": "1"},
+        f"{PREFIX}clientCapabilities": {},
+    }
+
+    def line(message: dict[str, Any]) -> bytes:
+        return (json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode()
+
+    def call(rid: int, name: str, arguments: dict[str, Any]) -> bytes:
+        params: dict[str, Any] = {"name": name, "arguments": arguments}
+        if era == "2026-07-28":
+            params["_meta"] = meta
+        return line({"id": rid, "method": "tools/call", "params": params})
+
+    server = subprocess.Popen(
+        [sys.executable, SCRIPT, "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        if era != "2026-07-28":
+            hello = {"protocolVersion": era, "capabilities": {}, "clientInfo": meta[f"{PREFIX}clientInfo"]}
+            server.stdin.write(line({"id": 1, "method": "initialize", "params": hello}))
+            server.stdin.write(line({"method": "notifications/initialized"}))
+        # Read in order, and a call answered in between: the tool waits in its task when the
+        # cancellation is read.
+        server.stdin.write(call(2, "swallow", {"name": "swallowed"}))
+        server.stdin.write(call(4, "cancelled", {}))
+        server.stdin.flush()
+        answers: dict[Any, Any] = {}
+        while 4 not in answers:
+            answer = json.loads(server.stdout.readline())
+            answers[answer.get("id")] = answer
+        server.stdin.write(line({"method": "notifications/cancelled", "params": {"requestId": 2}}))
+        server.stdin.flush()
+        while "swallowed" not in str(answers.get(3)):
+            server.stdin.write(call(3, "cancelled", {}))
+            server.stdin.flush()
+            while 3 not in answers:
+                answer = json.loads(server.stdout.readline())
+                answers[answer.get("id")] = answer
+            if "swallowed" not in str(answers[3]):
+                del answers[3]
+        rest = server.communicate(timeout=TIMEOUT)[0]  # (its end of input: the server ends)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    ids = [*answers, *(json.loads(text).get("id") for text in rest.splitlines() if text.strip())]
+    assert 2 not in ids, ids

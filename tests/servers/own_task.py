@@ -93,6 +93,16 @@ def build(middleware: bool = False) -> Server:
         return "not cancelled"
 
     @server.tool()
+    async def swallow(name: str) -> str:
+        """Waits until cancelled, and answers its cancellation with a value (recorded in CANCELLED)."""
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            CANCELLED.append(name)
+            return "cancelled, answered anyway"
+        return "not cancelled"
+
+    @server.tool()
     def cancelled() -> list[str]:
         """The `hold` calls cancelled so far."""
         return list(CANCELLED)
