@@ -124,9 +124,10 @@ def inspect_function(
             schema, held = schema_of(hint), dict[str, Any] if is_pydantic(hint) else Any
         elif has_pydantic_members(hint):
             # a dataclass, TypedDict or Struct with members pydantic reads (`Annotated[int,
-            # Field(ge=1)]`): each checked by pydantic, the whole converted by msgspec (`converter`),
-            # its schema carrying their constraints;
-            schema, held = member_constrained_schema(hint), dict[str, Any]
+            # Field(ge=1)]`), or a hint holding one (`list[Order]`, `Order | None`): each such
+            # member checked by pydantic, the whole converted by msgspec (`converter`), its schema
+            # carrying their constraints;
+            schema, held = member_constrained_schema(hint), Any
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
             if texts and _json_shaped(schema := schema_of(hint)):
