@@ -580,6 +580,21 @@ def version_refusal(version: str, negotiated: str, served: Collection[str], rid:
     return jsonrpc.null_id(body) if _null_ids(negotiated) else body
 
 
+def session_refusal(message: str, in_force: str | None, rid: Any = None) -> bytes:
+    """The refusal (404, 409, 400) of a request naming a session: `rid`, the request's id when its
+    body was read and it is a valid one, else the form of an unknown id of the revision `in_force`
+    (the session's; for a session not found, the one the request's header names, 2025-03-26 where it
+    names none, as `revised` takes it)."""
+    body = error_body(INVALID_REQUEST, message, rid)
+    return jsonrpc.null_id(body) if _null_ids(in_force) else body
+
+
+def sent_revision(version: str | None) -> str:
+    """The revision a request naming a session is of: its `MCP-Protocol-Version`, else 2025-03-26
+    (the transport's prose has a server assume it where the header is missing)."""
+    return "2025-03-26" if version is None else version
+
+
 def _null_ids(version: str | None) -> bool:
     """`version` is a revision whose error answers name an unknown id as null (`jsonrpc.null_id`)."""
     return version is not None and version in revisions.KNOWN and revisions.revision(version).null_ids

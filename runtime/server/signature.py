@@ -87,7 +87,8 @@ def inspect_function(
     argument arrives as text (a prompt's): one pydantic reads is taken from it (`from_text`)."""
     fn = _callable(fn, name)
     sig = _parameters(fn, name)
-    hints = type_hints(fn)
+    annotated = _annotated(fn)
+    hints = _class_hints(annotated) if isinstance(annotated, type) else type_hints(fn)
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     context_param: str | None = None
     names: list[str] = []
@@ -125,9 +126,10 @@ def inspect_function(
             schema, held = schema_of(hint), dict[str, Any] if is_pydantic(hint) else Any
         elif has_pydantic_members(hint):
             # a dataclass, TypedDict or Struct with members pydantic reads (`Annotated[int,
-            # Field(ge=1)]`): each checked by pydantic, the whole converted by msgspec (`converter`),
-            # its schema carrying their constraints;
-            schema, held = member_constrained_schema(hint), dict[str, Any]
+            # Field(ge=1)]`), or a hint holding one (`list[Order]`, `Order | None`): each such
+            # member checked by pydantic, the whole converted by msgspec (`converter`), its schema
+            # carrying their constraints;
+            schema, held = member_constrained_schema(hint), Any
         else:
             _check_hint(hint, f"{name}: parameter {param.name!r}")
             if texts and _json_shaped(schema := schema_of(hint)):
@@ -419,6 +421,24 @@ def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         if not isinstance(value, type):
             return typing.get_type_hints(fn, include_extras=True)
         hints[param] = value
+    return hints
+
+
+def _class_hints(cls: type) -> dict[str, Any]:
+    """The hints of a class called as a function (registered as a tool): its parameters are its
+    `__init__`'s (what `inspect.signature` gives), so are their hints, not those its body declares
+    (`n: str` with `def __init__(self, n: int)` takes an int); a class whose parameters are made from
+    its fields (a msgspec Struct, a pydantic model: no `__init__` of its own that names them) has
+    its body's. What a call returns is an instance: the result is checked to be encodable, an output
+    schema of it made, as for a function annotated `-> cls` (a class msgspec cannot encode is
+    refused at registration, named)."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    init = cls.__dict__.get("__init__") or getattr(cls, "__init__", None)
+    if type(init) is types.FunctionType:
+        own = type_hints(init)
+        own.pop("return", None)
+        hints.update(own)
+    hints["return"] = cls
     return hints
 
 

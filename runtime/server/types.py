@@ -10,7 +10,9 @@ number, integer, boolean, enums, and lists of enum values).
 from __future__ import annotations
 
 import sys
+import types
 import typing
+from collections import abc
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -160,26 +162,107 @@ def converter(tp: Any) -> Callable[[Any], Any]:
     if by_pydantic(tp):
         adapted: Callable[[Any], Any] = _adapter(tp).validate_python
         return adapted
-    members = _pydantic_members(tp)
-    if members:
-        # A dataclass, TypedDict or Struct some of whose members pydantic reads (`Annotated[int,
-        # Field(ge=1)]`): msgspec would skip their constraints, so each is validated by pydantic
-        # first (its own hint: pydantic adapts no `typing.TypedDict` before Python 3.12, nor a
-        # Struct), then the whole converted by msgspec, which checks the rest (its `Meta` too).
-        checks = {
-            # (a member of such a class itself: converted by its own checks, an instance msgspec takes)
-            name: converter(hint) if _pydantic_members(hint) else _adapter(hint).validate_python
-            for name, hint in members.items()
-        }
-        return lambda data: _convert(_checked(data, checks), tp)
-    return lambda data: _convert(data, tp)
+    check = _check_of(tp, {})
+    if check is None:
+        return lambda data: _convert(data, tp)
+    # Somewhere within `tp` is a dataclass, TypedDict or Struct some of whose members pydantic reads
+    # (`Annotated[int, Field(ge=1)]`), itself or as `list[Order]`, `Order | None`, `dict[str, Order]`:
+    # msgspec would skip their constraints, so each such class is validated first (`_check_of`),
+    # then the whole converted by msgspec, which takes the instances made and checks the rest.
+    return lambda data: _convert(check(data), tp)
 
 
-def _pydantic_members(tp: Any, _within: frozenset[type] = frozenset()) -> dict[str, Any]:
+_Check = Callable[[Any], Any]
+
+
+def _check_of(tp: Any, building: dict[Any, list[_Check]]) -> _Check | None:
+    """What validates JSON data of `tp` where msgspec alone would skip a constraint pydantic reads,
+    giving the data with each such class made (an instance msgspec takes as it is); None where
+    nothing within `tp` needs it. `building`: the classes whose check is being made (a class that
+    refers to itself, `Node | None` in `Node`, uses its own check, found when called)."""
+    if by_pydantic(tp):
+        adapted: _Check = _adapter(tp).validate_python
+        return adapted
+    if tp in building:
+        cell = building[tp]
+        return lambda data: cell[0](data)
+    if _pydantic_members(tp):
+        cell = building[tp] = []
+        # (its own hint each: pydantic adapts no `typing.TypedDict` before Python 3.12, nor a Struct)
+        members = {name: _check_of(hint, building) for name, hint in _pydantic_members(tp).items()}
+        del building[tp]
+        checks = {name: check for name, check in members.items() if check is not None}
+        cell.append(lambda data: _convert(_checked(data, checks), tp))
+        return cell[0]
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _check_of(args[0], building)
+    if origin in (typing.Union, types.UnionType):
+        options = [(_shape(a), c) for a in args if (c := _check_of(a, building)) is not None]
+        if not options:
+            return None
+
+        def option(data: Any) -> Any:  # (msgspec's unions hold one object type and one array type)
+            shape = "object" if isinstance(data, dict) else "array" if isinstance(data, list) else None
+            for kind, check in options:
+                if kind == shape:
+                    return check(data)
+            return data
+
+        return option
+    if origin in _ARRAYS and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            positions = [_check_of(a, building) for a in args]
+            if all(c is None for c in positions):
+                return None
+            return lambda data: (
+                [c(v) if c else v for c, v in zip(positions, data, strict=False)] + data[len(positions) :]
+                if isinstance(data, list)
+                else data
+            )
+        item = _check_of(args[0], building)
+        if item is None:
+            return None
+        return lambda data: [item(v) for v in data] if isinstance(data, list) else data
+    if origin in _OBJECTS and len(args) == 2:
+        value = _check_of(args[1], building)
+        if value is None:
+            return None
+        return lambda data: {k: value(v) for k, v in data.items()} if isinstance(data, dict) else data
+    return None
+
+
+_ARRAYS: Final = frozenset({list, tuple, set, frozenset, abc.Sequence, abc.MutableSequence, abc.Set})
+_OBJECTS: Final = frozenset({dict, abc.Mapping, abc.MutableMapping})
+
+
+def _shape(tp: Any) -> str:
+    """The JSON shape of a class of members or a container hint: "array" or "object"."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _shape(typing.get_args(tp)[0])
+    return "array" if origin in _ARRAYS else "object"
+
+
+def _constrained(tp: Any, within: frozenset[Any], known: frozenset[Any]) -> bool:
+    """Somewhere within the hint `tp` (`list[Order]`, `Order | None`...) is what pydantic reads, or
+    a class of members some of which it reads (`within`, `known`: as `_pydantic_members` says)."""
+    if tp in known:
+        return True
+    if by_pydantic(tp) or _pydantic_members(tp, within, known):
+        return True
+    return any(_constrained(arg, within, known) for arg in typing.get_args(tp))
+
+
+def _pydantic_members(
+    tp: Any, _within: frozenset[Any] = frozenset(), _known: frozenset[Any] = frozenset()
+) -> dict[str, Any]:
     """The members of a class of members (a dataclass, TypedDict or msgspec Struct) whose hints
-    pydantic reads, or that are such a class themselves with such members (nested: `Order.address`,
-    an `Address` whose `zip` has a `Field`), by the name each has in JSON data; none for any other
-    type. (`_within`: the classes being looked into, one that refers to itself looked into once.)"""
+    pydantic reads, or hold such a class with such members (nested: `Order.address`, an `Address`
+    whose `zip` has a `Field`; `Order.lines: list[Line]`), by the name each has in JSON data; none
+    for any other type. (`_within`: the classes being looked into; `_known`: those found to have
+    such members. A class that refers to itself, `Node.next: Node | None`, is looked into once, then
+    again knowing whether it has such members, which makes the member referring to it one too.)"""
     if sys.modules.get("pydantic") is None or not isinstance(tp, type) or tp in _within:
         return {}
     import dataclasses  # (on use, pydantic imported: a server that never needs it does not load it)
@@ -191,13 +274,17 @@ def _pydantic_members(tp: Any, _within: frozenset[type] = frozenset()) -> dict[s
     else:
         return {}
     within = _within | {tp}
-    return {name: hint for name, hint in hints if by_pydantic(hint) or _pydantic_members(hint, within)}
+    if not any(_constrained(hint, within, _known) for _, hint in hints):
+        return {}
+    known = _known | {tp}
+    return {name: hint for name, hint in hints if _constrained(hint, within, known)}
 
 
 def has_pydantic_members(tp: Any) -> bool:
     """`tp` is a dataclass, TypedDict or Struct some of whose members pydantic reads (`Annotated[int,
-    Field(ge=1)]`): msgspec alone would skip their constraints, in its schema and in its checks."""
-    return bool(_pydantic_members(tp))
+    Field(ge=1)]`), or holds one (`list[Order]`, `Order | None`, `dict[str, Order]`): msgspec alone
+    would skip their constraints, in its schema and in its checks."""
+    return sys.modules.get("pydantic") is not None and _constrained(tp, frozenset(), frozenset())
 
 
 def member_constrained_schema(tp: Any) -> dict[str, Any]:
@@ -222,7 +309,38 @@ def member_constrained_schema(tp: Any) -> dict[str, Any]:
             del defs[name]
         if not defs:
             del schema["$defs"]
+    _constrain_definitions(schema, tp)
     return schema
+
+
+def _constrain_definitions(schema: dict[str, Any], tp: Any) -> None:
+    """The definitions (msgspec's, under `$defs`) of the classes of members held within `tp`
+    (`list[Order]`, `Node.next: Node | None`) given the constraints of their members pydantic reads."""
+    defs = schema.get("$defs")
+    if not defs:
+        return
+    for cls in _classes_within(tp, set()):
+        definition = defs.get(cls.__name__)
+        properties = definition.get("properties") if isinstance(definition, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        for name, hint in _pydantic_members(cls).items():
+            if name in properties and by_pydantic(hint):
+                own = schema_of(hint)
+                defs.update(own.pop("$defs", {}))
+                properties[name] = {**properties[name], **own}
+
+
+def _classes_within(tp: Any, seen: set[Any]) -> list[type]:
+    """The classes of members some of which pydantic reads held within the hint `tp`, `tp` too."""
+    if tp in seen or by_pydantic(tp):
+        return []
+    seen.add(tp)
+    members = _pydantic_members(tp)
+    found: list[type] = [tp] if members else []
+    for hint in members.values() if members else typing.get_args(tp):
+        found += _classes_within(hint, seen)
+    return found
 
 
 def _checked(data: Any, checks: dict[str, Callable[[Any], Any]]) -> Any:

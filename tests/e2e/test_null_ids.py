@@ -110,3 +110,40 @@ def test_http_refusals_naming_no_request(revision: str) -> None:
 
     with serve() as url:
         run(main(url))
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-06-18", "2025-11-25"])
+def test_http_refusals_of_a_sessions_requests(revision: str) -> None:
+    """404 (a session not found, for POST, GET and DELETE) and 409 (a second GET stream): the id is
+    the request's where its body named one, else the form of the revision in force (the session's,
+    or the one the request's header names): `"id": null` up to 2025-06-18, left out after."""
+
+    def unnamed(answer: dict[str, Any]) -> None:
+        if has_null_id(revision):
+            assert "id" in answer and answer["id"] is None, answer
+        else:
+            assert "id" not in answer, answer
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, revision)
+            gone = {**session.headers(), "mcp-session-id": "no-such-session"}
+            ping = {"jsonrpc": "2.0", "id": 7, "method": "ping"}
+            refused = await http.post(url, json=ping, headers=gone)
+            assert refused.status_code == 404 and refused.json()["id"] == 7, refused.text
+            note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+            refused = await http.post(url, json=note, headers=gone)
+            assert refused.status_code == 404, refused.text
+            unnamed(refused.json())
+            for method in ("GET", "DELETE"):
+                refused = await http.request(method, url, headers=gone)
+                assert refused.status_code == 404, (method, refused.text)
+                unnamed(refused.json())
+            async with http.stream("GET", url, headers=session.headers()) as listening:
+                assert listening.status_code == 200
+                refused = await http.get(url, headers=session.headers())
+                assert refused.status_code == 409, refused.text
+                unnamed(refused.json())
+
+    with serve() as url:
+        run(main(url))

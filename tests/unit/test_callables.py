@@ -5,9 +5,11 @@ classmethod; a `classmethod` object, which cannot be called before its class exi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from typing import Any
 
+import msgspec
 import pytest
 
 from mcpbind import wire
@@ -166,3 +168,48 @@ def test_what_has_no_name_or_no_parameters_to_read_is_refused_by_name() -> None:
     run(main())
     with pytest.raises(TypeError, match=r"biggest: the parameters of <built-in function max> cannot be read"):
         server.tool(name="biggest")(max)
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int = 0
+
+
+class Doubled:
+    n: str  # (what the body says of the attribute, not what the call takes)
+
+    def __init__(self, n: int) -> None:
+        self.n = str(n * 2)
+
+
+class Pair(msgspec.Struct):
+    left: int
+    right: str = "r"
+
+
+def test_a_class_registered_as_a_tool_takes_its_init_parameters_and_gives_an_instance() -> None:
+    """A class called as a tool: its parameters are its `__init__`'s, their hints too (the body's
+    were read: `Doubled` advertised `n` a string where its `__init__` takes an int), a Struct's made
+    from its fields; the result is the instance, structured by the class's schema. A class whose
+    instances cannot be encoded is refused at registration, named."""
+    server = Server("classes")
+    server.tool()(Point)
+    server.tool()(Pair)
+    with pytest.raises(TypeError, match=r"Doubled: return value: unsupported type hint .*Doubled"):
+        server.tool()(Doubled)
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2025-11-25") as client:
+            point, pair = await client.list_tools()
+            assert wire.to_builtins(point.input_schema)["properties"]["x"] == {"type": "integer"}
+            assert wire.to_builtins(point.output_schema)["required"] == ["x"]
+            assert set(wire.to_builtins(pair.input_schema)["properties"]) == {"left", "right"}
+            made = await client.call_tool("Point", {"x": 1})
+            assert made.structured_content == {"x": 1, "y": 0}, made
+            made = await client.call_tool("Pair", {"left": 2})
+            assert made.structured_content == {"left": 2, "right": "r"}, made
+            refused = await client.call_tool("Point", {"x": "one"})
+            assert refused.is_error, refused
+
+    run(main())

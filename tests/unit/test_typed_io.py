@@ -453,3 +453,67 @@ def test_a_nested_class_whose_members_carry_pydantic_constraints_is_held_to_them
             assert bad.is_error and "`to`: `zip`" in said, said
 
     run(main())
+
+
+@dataclasses.dataclass
+class Node:
+    value: Annotated[int, pydantic.Field(ge=1)]
+    next: Node | None = None
+
+
+@dataclasses.dataclass
+class Basket:
+    lines: list[Count]
+
+
+@pytest.mark.parametrize("mode", ["2025-11-25", "2026-07-28"])
+def test_classes_whose_members_carry_pydantic_constraints_hold_inside_containers(mode: str) -> None:
+    """Such a class held by a container or a union (`list[Order]`, `Order | None`, `dict[str,
+    Count]`, a member `list[Count]`, a `Node` whose `next` is a `Node | None`) was read by msgspec
+    alone: the constraints were skipped in the checks and in the schema."""
+    server = Server("held")
+
+    @server.tool()
+    def take(
+        orders: list[Order],
+        one: Order | None = None,
+        by: dict[str, Count] | None = None,
+        basket: Basket | None = None,
+        node: Node | None = None,
+    ) -> str:
+        depth, at = 0, node
+        while at is not None:
+            depth, at = depth + 1, at.next
+        total = sum(o.qty for o in orders) + (one.qty if one else 0) + sum(c.n for c in (by or {}).values())
+        return f"{total} {len(basket.lines) if basket else 0} {depth}"
+
+    async def main() -> None:
+        async with Client.memory(server, mode=mode) as client:
+            (tool,) = await client.list_tools()
+            schema = wire.to_builtins(tool.input_schema)
+            assert schema["$defs"]["Order"]["properties"]["qty"]["minimum"] == 1, schema
+            assert schema["$defs"]["Count"]["properties"]["n"]["exclusiveMinimum"] == 0, schema
+            assert schema["$defs"]["Node"]["properties"]["value"]["minimum"] == 1, schema
+            good = {
+                "orders": [{"qty": 2}],
+                "one": {"qty": 3},
+                "by": {"a": {"n": 4}},
+                "basket": {"lines": [{"n": 1}]},
+                "node": {"value": 1, "next": {"value": 2}},
+            }
+            result = await client.call_tool("take", good)
+            assert getattr(result.content[0], "text", None) == "9 1 2", result
+            empty = await client.call_tool("take", {"orders": []})
+            assert getattr(empty.content[0], "text", None) == "0 0 0"
+            for name, value, said in [
+                ("orders", [{"qty": 2}, {"qty": 0}], "`qty`"),
+                ("one", {"qty": 11}, "`qty`"),
+                ("by", {"a": {"n": 0}}, "`n`"),
+                ("basket", {"lines": [{"n": 0}]}, "`lines`"),
+                ("node", {"value": 1, "next": {"value": 0}}, "`next`: `value`"),
+            ]:
+                bad = await client.call_tool("take", {"orders": [], name: value})
+                text = getattr(bad.content[0], "text", "")
+                assert bad.is_error and said in text, (name, text)
+
+    run(main())

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 
-from ...protocol.inbound import INVALID_REQUEST, version_refusal
+from ...protocol.inbound import INVALID_REQUEST, sent_revision, session_refusal, version_refusal
 from ...protocol.jsonrpc import RequestId
 from ...protocol.tasks import client_at
 from .asgi import Receive, Send, error_body, respond
@@ -504,7 +504,8 @@ class SessionTable:
             self._let_go(session)
             await self.store.delete(session.id)
         if session is None:
-            await respond(send, 404 if session_id else 400, error_body(INVALID_REQUEST, "Session not found"))
+            in_force = sent_revision(version) if session_id else version
+            await respond(send, 404 if session_id else 400, session_refusal("Session not found", in_force))
             return
         await self.end(session, "the client ended the session")
         await respond(send, 200, b"")

@@ -19,7 +19,6 @@ from ...protocol.endpoint import IncomingRequest
 from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import Peek, PeekParams
 from ...protocol.inbound import (
-    INVALID_REQUEST,
     Batch,
     Listen,
     Resume,
@@ -27,6 +26,8 @@ from ...protocol.inbound import (
     UnknownEvent,
     UnreadableAnswer,
     has_batches,
+    sent_revision,
+    session_refusal,
     version_refusal,
 )
 from ...server.plain import answer_decided
@@ -38,7 +39,6 @@ from .asgi import (
     Receive,
     Send,
     busy,
-    error_body,
     no_answer,
     respond,
     shutting_down,
@@ -249,7 +249,8 @@ async def post(app: HttpApp, route: SessionMessage, send: Send, receive: Receive
         session = await table.find(route.session_id)
         if session is None:
             why = "Session not found: it ended, or never existed"
-            await respond(send, 404, error_body(INVALID_REQUEST, why))
+            rid = route.peek.id if route.peek.method is not None else None
+            await respond(send, 404, session_refusal(why, sent_revision(route.version), rid))
             return
     assert session is not None
     conn = session.conn
@@ -558,12 +559,13 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
     # Another principal's session is not found, as on any other route.
     session = await app.table.find(route.session_id)
     if session is None:
-        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found: it ended, or never existed"))
+        why = "Session not found: it ended, or never existed"
+        await respond(send, 404, session_refusal(why, sent_revision(route.version)))
         return
     negotiated = session.conn.revision
     if negotiated is None or not has_batches(negotiated):
         why = "Invalid request: this protocol revision has no JSON-RPC batches"
-        await respond(send, 400, error_body(INVALID_REQUEST, why))
+        await respond(send, 400, session_refusal(why, negotiated))
         return
     if route.version is not None and route.version != negotiated:
         await respond(send, 400, version_refusal(route.version, negotiated, app.server.revisions))
@@ -627,7 +629,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     `Last-Event-ID` of a POST's stream) the rest of that stream."""
     session = await app.table.get(route.session_id)
     if session is None:
-        await respond(send, 404, error_body(INVALID_REQUEST, "Session not found"))
+        await respond(send, 404, session_refusal("Session not found", sent_revision(route.version)))
         return
     version, negotiated = route.version, session.conn.revision
     if version is not None and negotiated is not None and version != negotiated:
@@ -646,7 +648,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         # A second listener is refused; a resumption (its client lost the stream) takes it over.
         if named is None or not await get_stream.take_over(TAKE_OVER):
             why = "Conflict: this session's GET stream is open"
-            await respond(send, 409, error_body(INVALID_REQUEST, why))
+            await respond(send, 409, session_refusal(why, negotiated))
             return
         taken = get_stream
         taken.reading = True  # this response's from here (a resumption meanwhile takes it over from it)
@@ -716,7 +718,8 @@ async def _resume(
         # Its POST (or another GET) is still writing it out: that response ends, this one goes on
         # (two readers would split its events). The stream may have ended meanwhile: looked up again.
         if not await stream.take_over(TAKE_OVER):
-            await respond(send, 409, error_body(INVALID_REQUEST, "Conflict: this stream is being read"))
+            why = "Conflict: this stream is being read"
+            await respond(send, 409, session_refusal(why, session.conn.revision))
             return
         stream = session.open_streams.get(name)
     if stream is not None and session.streams >= app.security.max_streams_per_session:
