@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import CoroutineType as _Coroutine
 from typing import Any, Final, TypeVar
 
-__all__ = ["EAGER", "run"]
+__all__ = ["EAGER", "enter_task", "leave_task", "run"]
 
 T = TypeVar("T")
 
@@ -40,8 +40,10 @@ EAGER: Final = sys.version_info >= (3, 12)
 
 
 _Switch = Callable[[asyncio.AbstractEventLoop, "asyncio.Task[Any]"], None]
-_enter_task: Final[_Switch | None] = getattr(asyncio.tasks, "_enter_task", None)
-_leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
+# What a task's step does around it so that `asyncio.current_task()` names it: asyncio's own (3.7 on;
+# private), used here and by the stdio peer's inline serving (`Peer._serve_inline`); None without them.
+enter_task: Final[_Switch | None] = getattr(asyncio.tasks, "_enter_task", None)
+leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
 
 
 def run(aw: Awaitable[T]) -> Awaitable[T]:
@@ -55,9 +57,9 @@ def run(aw: Awaitable[T]) -> Awaitable[T]:
             return _awaiting(started)
         raised = None if started.cancelled() else started.exception()
         return _settled(loop, None, raised.raised) if type(raised) is _Raised else started
-    if _enter_task is None or _leave_task is None:
+    if enter_task is None or leave_task is None:
         return _awaiting(loop.create_task(_Stepped(coro)))
-    return _started(coro, loop, _enter_task, _leave_task)
+    return _started(coro, loop, enter_task, leave_task)
 
 
 def _started(

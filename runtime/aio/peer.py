@@ -21,12 +21,12 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine, KeysView, Sequence
-from typing import Any, Final, cast
+from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, LineTooLong, Reply
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
-from . import eager
+from . import eager, own
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
     ROUTE,
@@ -45,11 +45,8 @@ __all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHa
 
 log = logging.getLogger("mcpbind")
 
-_Switch = Callable[[asyncio.AbstractEventLoop, "asyncio.Task[Any]"], None]
-# What a task's step does around it so that `asyncio.current_task()` names it: asyncio's own (3.7 on),
-# for `_serve_inline`; a Python without them serves nothing inline.
-_enter_task: Final[_Switch | None] = getattr(asyncio.tasks, "_enter_task", None)
-_leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
+# (`own.enter_task` / `leave_task`: asyncio's own; a Python without them serves nothing inline.)
+_enter_task, _leave_task = own.enter_task, own.leave_task
 
 _Queued = tuple[IncomingRequest, contextvars.Context]
 """A request waiting for a slot, with the context it arrived in (HTTP: the route of its POST)."""
