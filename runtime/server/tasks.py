@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MemoryTaskStore",
     "PEER_WAIT",
+    "STOP_GRACE",
     "TaskGate",
     "TaskInput",
     "TaskPeers",
@@ -246,6 +247,9 @@ class MemoryTaskStore:
 PEER_WAIT: Final = 5.0
 """The default of `Tasks.peer_wait`: seconds a `tasks/result` waiting on a task run by another process
 waits for word of its end before reading the store again (a bus's pub/sub may lose the word)."""
+STOP_GRACE: Final = 5.0
+"""The default of `Tasks.stop_grace`: seconds `tasks/cancel` gives cancelled code running here to run
+its cleanup and settle before it answers anyway (code that swallows the cancellation)."""
 
 
 SETTLE_RETRY_FIRST: Final = 0.05
@@ -346,6 +350,7 @@ class Tasks:
         self.peers: TaskPeers | None = None
         """The other processes sharing `store` (set by a bus between workers), None when alone."""
         self.peer_wait = PEER_WAIT
+        self.stop_grace = STOP_GRACE
 
     # -- starting and running --------------------------------------------------------------------
 
@@ -573,9 +578,15 @@ class Tasks:
         new = await self._change(
             task_id, "cancelled", status_message="The task was cancelled by request.", input_requests=None
         )
-        if not self.stop(task_id) and new is not None and self.peers is not None:
+        task_input = self._inputs.get(task_id)  # read before the code ends and lets go of it
+        runner = self._running.get(task_id)
+        if runner is not None:
+            runner.cancel()
+            # The answer says the code is stopped: let it run its cleanup (`finally`, `except
+            # CancelledError`) and settle first. Bounded, for code that swallows the cancellation.
+            await asyncio.wait((runner,), timeout=self.stop_grace)
+        elif new is not None and self.peers is not None:
             await self._tell_peers(task_id, self.peers.cancelled(task_id))
-        task_input = self._inputs.get(task_id)
         if new is not None and task_input is not None:
             await self._notify(new, task_input.ctx)
         if new is None:  # it reached a terminal status meanwhile

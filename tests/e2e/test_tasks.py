@@ -156,6 +156,27 @@ def test_cancel_reaches_the_running_code_and_a_terminal_task_refuses_it() -> Non
     run(main())
 
 
+def test_cancel_answers_once_the_code_has_run_its_cleanup() -> None:
+    """`tasks/cancel` answers `cancelled` after the cancelled code's own cleanup (which waits) ran."""
+
+    async def main() -> None:
+        client, recorder = stdio_client()
+        async with client:
+            handle = await client.start_tool_task("hold_tidy", {"key": "a"})
+            await eventually(lambda: _working(handle))
+            assert (await handle.cancel()).status == "cancelled"
+            assert (await client.call_tool("tidied")).structured_content == {"result": ["a"]}
+            stats = await client.call_tool("stats")
+            assert stats.structured_content["running"] == 0
+        recorder.validate(SESSION)
+
+    run(main())
+
+
+async def _working(handle: Any) -> bool:
+    return bool((await handle.status()).status == "working")
+
+
 @pytest.mark.parametrize("transport", ["stdio", "http"])
 def test_elicitation_inside_a_task_carries_the_related_task(transport: str, url: str) -> None:
     """Over HTTP the request reaches the client on the session's own stream: the call that started

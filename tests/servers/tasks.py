@@ -113,6 +113,25 @@ async def hold_marked(path: str) -> str:
     return "never"
 
 
+cleaned: list[str] = []
+
+
+@server.tool(task_support="optional")
+async def hold_tidy(key: str) -> str:
+    """Held until cancelled; its cleanup takes a while (it waits) before it notes `key` as cleaned."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.sleep(0.3)
+        cleaned.append(key)
+    return "never"
+
+
+@server.tool()
+async def tidied() -> list[str]:
+    return cleaned
+
+
 @server.tool()
 async def pid() -> int:
     return os.getpid()
