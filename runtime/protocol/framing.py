@@ -157,7 +157,7 @@ class SseParser:
             elif name == b"event":
                 self._event = value.decode("utf-8", "replace")
             elif name == b"id":
-                if b"\0" not in value:
+                if value.find(b"\0") < 0:  # (`in` on 3.11 first tries the bytes as an int: a TypeError made)
                     self.last_id = value.decode("latin-1")
             elif name == b"retry":
                 if value.isdigit():
