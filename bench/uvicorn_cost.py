@@ -145,7 +145,7 @@ async def main(leg: str, n: int) -> None:
     for _ in range(n):
         protocol.data_received(request_bytes(encode(d.call(tool, era)), headers))
         answer = await answered(transport)
-        if not answer.startswith(b"HTTP/1.1 200") or b"hello from the benchmark driver" not in answer:
+        if not answer.startswith(b"HTTP/1.1 200") or answer.find(b"hello from the benchmark driver") < 0:
             raise RuntimeError(answer[:300])
     dt = time.perf_counter() - t0
     writes = (transport.writes - writes) / n
