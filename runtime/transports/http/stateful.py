@@ -527,7 +527,7 @@ async def _answer(
         if final:
             ended(stream, session)
             if not data:  # cancelled before it said anything: no answer will come
-                await no_answer(send)
+                await no_answer(send, app.json_response)
                 return
             if app.json_response or not stream.queue.items or stream.status != 200:
                 status = answer_status(stream, session, data)
