@@ -12,7 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ..http_support import BOTH, open_session, serve
+from mcpbind.server import Context, Server
+from mcpbind.transports.http import HttpApp, HttpSecurity
+
+from ..http_support import BOTH, call, initialize, open_session, serve, serve_in_process
 from .test_hostile_core import FULL, raw_server
 from .test_stdio import _raw_session
 
@@ -146,4 +149,107 @@ def test_http_refusals_of_a_sessions_requests(revision: str) -> None:
                 unnamed(refused.json())
 
     with serve() as url:
+        run(main(url))
+
+
+NAPPING: list[float] = []
+"""A nap runs (the server runs in a thread of this process)."""
+
+
+def _busy_server() -> Server:
+    server = Server("busy")
+
+    @server.tool()
+    async def nap(seconds: float, ctx: Context) -> str:  # (a Context: the general lane, counted)
+        NAPPING.append(seconds)
+        await asyncio.sleep(seconds)
+        return "rested"
+
+    @server.tool()
+    async def drip(seconds: float, ctx: Context) -> str:
+        await ctx.progress(1, 2, "started")
+        await asyncio.sleep(seconds)
+        return "dripped"
+
+    return server
+
+
+async def _first_event_id(response: httpx.Response) -> str:
+    """The id of an SSE response's first event that carries data."""
+    event_id = None
+    async for line in response.aiter_lines():
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:") and line[5:].strip() and event_id is not None:
+            return event_id
+    raise AssertionError("no event with an id and data")
+
+
+@pytest.mark.parametrize("revision", ["2025-03-26", "2025-06-18", "2025-11-25"])
+def test_http_a_busy_sessions_refusals(revision: str) -> None:
+    """503 for a session's GET, resumption (`Last-Event-ID`) and batch while its requests fill its
+    bound (`max_streams_per_session`): no request is named, so the id takes the form of the session's
+    revision; an `initialize` refused for too many sessions names its own id."""
+
+    def unnamed(refused: httpx.Response) -> None:
+        assert refused.status_code == 503 and refused.headers.get("retry-after"), refused.text
+        answer = refused.json()
+        assert answer["error"]["code"] == -32000, answer
+        if has_null_id(revision):
+            assert "id" in answer and answer["id"] is None, answer
+        else:
+            assert "id" not in answer, answer
+
+    security = HttpSecurity(max_streams_per_session=2, max_sessions=1)
+    app = HttpApp(_busy_server(), security=security, keepalive=0.05)
+
+    async def napping(count: int) -> None:
+        for _ in range(400):  # until `count` naps hold their places (bounded)
+            if len(NAPPING) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the naps never started")
+
+    async def main(url: str) -> None:
+        NAPPING.clear()
+        async with httpx.AsyncClient(timeout=20) as http:
+            session = await open_session(http, url, revision)
+            listen = session.headers(accept="text/event-stream")
+            drip = call(2, "drip", {"seconds": 30}, _meta={"progressToken": "d"})
+            async with http.stream("POST", url, json=drip, headers=session.headers()) as response:
+                event_id = await _first_event_id(response)  # then left: the stream is kept
+            naps = []
+            # Its places taken by the GET stream and a nap: a resumption of the drip's stream is refused.
+            async with http.stream("GET", url, headers=listen) as listening:
+                assert listening.status_code == 200
+                naps.append(
+                    asyncio.ensure_future(
+                        http.post(url, json=call(3, "nap", {"seconds": 30}), headers=session.headers())
+                    )
+                )
+                await napping(1)
+                unnamed(await http.get(url, headers={**listen, "last-event-id": event_id}))
+            # Taken by two naps: the GET stream is refused, and a batch.
+            naps.append(
+                asyncio.ensure_future(
+                    http.post(url, json=call(4, "nap", {"seconds": 30}), headers=session.headers())
+                )
+            )
+            await napping(2)
+            for _ in range(200):  # until the GET stream's end is seen (bounded)
+                async with http.stream("GET", url, headers=listen) as refused:
+                    if refused.status_code == 503:
+                        await refused.aread()
+                        break
+                await asyncio.sleep(0.05)
+            unnamed(refused)
+            if revision == "2025-03-26":
+                batch = [call(5, "nap", {"seconds": 0})]
+                unnamed(await http.post(url, json=batch, headers=session.headers()))
+            refused = await http.post(url, json=initialize(revision, 9), headers={"accept": BOTH})
+            assert refused.status_code == 503 and refused.json()["id"] == 9, refused.text
+            for nap in naps:
+                nap.cancel()
+
+    with serve_in_process(app) as url:
         run(main(url))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
 from ...protocol.fields import TEXT
-from ...protocol.inbound import error_body
+from ...protocol.inbound import error_body, naming_none
 
 __all__ = [
     "Scope",
@@ -117,9 +117,12 @@ async def serve_document(send: Send, method: str, document: bytes) -> None:
         await respond(send, 405, b"Method Not Allowed", ((b"allow", _DOCUMENT_METHODS),), b"text/plain")
 
 
-async def busy(send: Send, rid: Any, why: str) -> None:
-    """Refuse a request at once, without queueing it: the client may try again shortly."""
-    await respond(send, 503, error_body(-32000, f"Server busy: {why}", rid), RETRY)
+async def busy(send: Send, rid: Any, why: str, in_force: str | None = None) -> None:
+    """Refuse a request at once, without queueing it: the client may try again shortly. `rid`: the
+    request's id; where there is none (a GET, a batch), the answer names no request in the form of
+    the revision `in_force` (a session's: `inbound.naming_none`)."""
+    body = error_body(-32000, f"Server busy: {why}", rid)
+    await respond(send, 503, body if rid is not None else naming_none(body, in_force), RETRY)
 
 
 async def no_answer(send: Send, json_only: bool = False) -> None:

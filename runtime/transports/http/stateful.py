@@ -571,7 +571,7 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
         await respond(send, 400, version_refusal(route.version, negotiated, app.server.revisions))
         return
     if session.streams >= app.security.max_streams_per_session:
-        await busy(send, None, "too many requests of this session are being answered")
+        await busy(send, None, "too many requests of this session are being answered", negotiated)
         return
     session.last_seen = time.monotonic()
     # A batch is one request in flight for the session's bound, from its first byte to its answer.
@@ -654,7 +654,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         taken.reading = True  # this response's from here (a resumption meanwhile takes it over from it)
     try:
         if session.streams >= app.security.max_streams_per_session:
-            await busy(send, None, "too many requests of this session are being answered")
+            await busy(send, None, "too many requests of this session are being answered", negotiated)
             return
         # While the stream is being opened (the round trips below), a change to deliver is this
         # worker's: kept in the session's backlog, which the stream takes first (`Session.opening_get`).
@@ -723,7 +723,8 @@ async def _resume(
             return
         stream = session.open_streams.get(name)
     if stream is not None and session.streams >= app.security.max_streams_per_session:
-        await busy(send, None, "too many requests of this session are being answered")
+        why = "too many requests of this session are being answered"
+        await busy(send, None, why, session.conn.revision)
         return
     follow = app.table.follow
     if stream is None and follow is not None and not Stream.mine(name):
