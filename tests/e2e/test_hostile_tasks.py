@@ -70,6 +70,20 @@ def test_base_exceptions_a_coroutine_raises_are_its_calls_failure(transport: str
     asyncio.run(run())
 
 
+@pytest.mark.parametrize("era", ERAS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_base_exceptions_of_functions_run_inline_are_their_calls_failure(transport: str, era: str) -> None:
+    """A sync tool, and an `async def` with no await (run inline, in no task of their own)."""
+
+    async def run() -> None:
+        async with asyncio.timeout(TIMEOUT), _client(transport, era) as client:
+            for kind in KINDS:
+                await _failed(client, "raise_sync", {"kind": kind})
+                await _failed(client, "raise_at_once", {"kind": kind})
+
+    asyncio.run(run())
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_base_exceptions_through_a_middleware(transport: str) -> None:
     async def run() -> None:
