@@ -93,3 +93,90 @@ def test_base_exceptions_through_a_middleware(transport: str) -> None:
                     await _failed(client, "raise_base", {"kind": kind, "wait": wait})
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("era", ERAS)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_odd_coroutines_are_answered(transport: str, era: str) -> None:
+    """A tool that cancels its own task (the tool's failure: nothing cancelled the request), one that
+    blocks the loop (a call sent meanwhile is answered after it), awaitables that are no coroutines,
+    and background tasks a tool leaves behind (they run on; nothing of the call's stays)."""
+
+    async def run() -> None:
+        async with asyncio.timeout(TIMEOUT), _client(transport, era) as client:
+            base = await _stats(client)
+            for wait in (False, True):
+                await _failed(client, "cancel_self", {"wait": wait})
+            blocked = asyncio.ensure_future(client.call_tool("block", {"seconds": 1.0}))
+            await asyncio.sleep(0.2)
+            assert _text(await client.call_tool("later", {"value": "meanwhile"})) == "meanwhile"
+            assert _text(await blocked) == "blocked"
+            assert _text(await client.call_tool("later_async", {"value": "a"})) == "a"
+            assert _text(await client.call_tool("future_tool", {"value": "f"})) == "f"
+            assert _text(await client.call_tool("spawn", {"count": 5, "seconds": 0.2})) == "spawned 5"
+            for _ in range(200):  # until the background tasks are done (bounded)
+                stats = await _stats(client)
+                if stats["background"] == 5 and stats["tasks"] <= base["tasks"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert stats["background"] == 5 and stats["tasks"] <= base["tasks"], (base, stats)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_context_variable_a_middleware_sets_is_the_tools(transport: str) -> None:
+    async def run() -> None:
+        for era in ERAS:
+            async with asyncio.timeout(TIMEOUT), _client(transport, era, "--middleware") as client:
+                for wait in (False, True):
+                    assert _text(await client.call_tool("seen", {"wait": wait})) == "set set"
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_many_waiting_calls_then_the_client_leaves(era: str) -> None:
+    """1,000 calls waiting at once (a session admits 63 and its GET stream: the rest are refused, busy,
+    with an answer each), then the client closes: no call runs on, and the server's loop holds what it
+    held before."""
+    count = 1000
+
+    async def run() -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/mcp"
+        with serve_command(port, SCRIPT, "--http", str(port)):
+            async with asyncio.timeout(TIMEOUT * 2), Client.http(url, mode=era) as probe:
+                base = await _stats(probe)
+                client = Client.http(url, mode=era, request_timeout=TIMEOUT)
+                await client.__aenter__()
+                try:
+                    calls = [
+                        asyncio.ensure_future(client.call_tool("wait", {"seconds": 120}))
+                        for _ in range(count)
+                    ]
+                    for _ in range(600):  # until each call waits in its tool or is refused (bounded)
+                        refused = [call for call in calls if call.done()]
+                        if (await _stats(probe))["waiting"] + len(refused) == count:
+                            break
+                        await asyncio.sleep(0.05)
+                    # Stateless, every call is admitted; a session's are bounded (64 requests, its
+                    # client's GET stream one of them), the rest refused with an answer each.
+                    waiting = (await _stats(probe))["waiting"]
+                    assert waiting == (count if era == "2026-07-28" else 63), waiting
+                    refused = [call for call in calls if call.done()]
+                    assert waiting + len(refused) == count
+                    for call in refused:
+                        assert "busy" in str(call.exception()), call.exception()
+                finally:
+                    await client.__aexit__(None, None, None)
+                outcomes = await asyncio.gather(*calls, return_exceptions=True)
+                assert all(isinstance(outcome, Exception) for outcome in outcomes)
+                for _ in range(200):  # until nothing of the calls is left (bounded)
+                    stats = await _stats(probe)
+                    if stats["waiting"] == 0 and stats["tasks"] <= base["tasks"]:
+                        break
+                    await asyncio.sleep(0.05)
+                assert stats["waiting"] == 0 and stats["tasks"] <= base["tasks"], (base, stats)
+
+    asyncio.run(run())
