@@ -180,3 +180,61 @@ def test_many_waiting_calls_then_the_client_leaves(era: str) -> None:
                 assert stats["waiting"] == 0 and stats["tasks"] <= base["tasks"], (base, stats)
 
     asyncio.run(run())
+
+
+class _Custom(BaseException):
+    """A BaseException of a client callback's own."""
+
+
+_CALLBACK_RAISES: dict[str, type[BaseException]] = {
+    "custom": _Custom,
+    "generator": GeneratorExit,
+    "cancel": asyncio.CancelledError,
+    "exit": SystemExit,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_CALLBACK_RAISES))
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_client_callbacks_base_exception_is_the_servers_error_answer(transport: str, kind: str) -> None:
+    """A sampling callback that raises a BaseException (its own, GeneratorExit, a CancelledError while
+    nothing cancels it, SystemExit), in its first step or after a wait: the server's request gets an
+    error answer (the tool that asked fails), and the client's connection goes on (it ended, or the
+    server's request waited out its timeout)."""
+    script = str(SERVERS / "own_task.py")
+
+    async def elicitation(params: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "accept", "content": {"name": "Ada"}}
+
+    async def run() -> None:
+        for wait in (False, True):
+
+            async def sampling(params: dict[str, Any], wait: bool = wait) -> dict[str, Any]:
+                if wait:
+                    await asyncio.sleep(0.01)
+                raise _CALLBACK_RAISES[kind]("from the callback")
+
+            options: dict[str, Any] = {
+                "mode": "2025-11-25",
+                "sampling": sampling,
+                "elicitation": elicitation,
+                "request_timeout": TIMEOUT,
+            }
+            async with asyncio.timeout(TIMEOUT):
+                if transport == "stdio":
+                    client = Client.stdio(sys.executable, [script, "--stdio"], **options)
+                    async with client:
+                        await _asked(client)
+                else:
+                    port = free_port()
+                    with serve_command(port, script, "--http", str(port)):
+                        async with Client.http(f"http://127.0.0.1:{port}/mcp", **options) as client:
+                            await _asked(client)
+
+    asyncio.run(run())
+
+
+async def _asked(client: Client) -> None:
+    result = await client.call_tool("ask", {})
+    assert result.is_error and "sampling/createMessage was an error" in _text(result), result
+    assert _text(await client.call_tool("same", {})) == "same"

@@ -50,6 +50,14 @@ class Later:
         return self.value
 
 
+class BadYield:
+    """An awaitable whose `__await__` yields what no task can wait on (asyncio: "bad yield")."""
+
+    def __await__(self) -> Generator[Any, None, str]:
+        yield 42
+        return "not reached"
+
+
 def build(middleware: bool = False) -> Server:
     server = Server("hostile-tasks", "1.0.0")
 
@@ -96,6 +104,18 @@ def build(middleware: bool = False) -> Server:
     async def later_async(value: str) -> str:
         """Awaits an awaitable that is no coroutine."""
         return await Later(value)
+
+    @server.tool()
+    async def bad_yield(wait: bool) -> str:
+        """Awaits what yields a value no task can wait on, after a wait or in the first step."""
+        if wait:
+            await asyncio.sleep(0.01)
+        return await BadYield()
+
+    @server.tool()
+    def bad_yield_sync() -> Any:
+        """A sync function returning an awaitable that yields a value no task can wait on."""
+        return BadYield()
 
     @server.tool()
     def future_tool(value: str) -> Any:
