@@ -99,14 +99,17 @@ def test_base_exceptions_through_a_middleware(transport: str) -> None:
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_odd_coroutines_are_answered(transport: str, era: str) -> None:
     """A tool that cancels its own task (the tool's failure: nothing cancelled the request), one that
-    blocks the loop (a call sent meanwhile is answered after it), awaitables that are no coroutines,
-    and background tasks a tool leaves behind (they run on; nothing of the call's stays)."""
+    awaits what yields a value no task can wait on (its failure), one that blocks the loop (a call
+    sent meanwhile is answered after it), awaitables that are no coroutines, and background tasks a
+    tool leaves behind (they run on; nothing of the call's stays)."""
 
     async def run() -> None:
         async with asyncio.timeout(TIMEOUT), _client(transport, era) as client:
             base = await _stats(client)
             for wait in (False, True):
                 await _failed(client, "cancel_self", {"wait": wait})
+                await _failed(client, "bad_yield", {"wait": wait})  # (asyncio: "bad yield")
+            await _failed(client, "bad_yield_sync", {})
             blocked = asyncio.ensure_future(client.call_tool("block", {"seconds": 1.0}))
             await asyncio.sleep(0.2)
             assert _text(await client.call_tool("later", {"value": "meanwhile"})) == "meanwhile"
