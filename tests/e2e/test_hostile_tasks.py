@@ -241,3 +241,77 @@ async def _asked(client: Client) -> None:
     result = await client.call_tool("ask", {})
     assert result.is_error and "sampling/createMessage was an error" in _text(result), result
     assert _text(await client.call_tool("same", {})) == "same"
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_a_tool_raising_on_its_cancellation_gets_no_answer(era: str) -> None:
+    """A tool that answers its cancellation (`notifications/cancelled`) by raising a BaseException:
+    the cancelled request gets no answer, whatever it raised, and the server serves the next one (over
+    stdio, where every answer would show)."""
+    import json
+    import select
+    import subprocess
+
+    prefix = "io.modelcontextprotocol/"
+    meta = {
+        f"{prefix}protocolVersion": era,
+        f"{prefix}clientInfo": {"name": "raw", "version": "1"},
+        f"{prefix}clientCapabilities": {},
+    }
+    server = subprocess.Popen(
+        [sys.executable, SCRIPT, "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    stdin, stdout = server.stdin, server.stdout
+
+    def send(message: dict[str, Any]) -> None:
+        stdin.write((json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode())
+        stdin.flush()
+
+    def call(rid: int, name: str, arguments: dict[str, Any]) -> None:
+        params: dict[str, Any] = {"name": name, "arguments": arguments}
+        if era == "2026-07-28":
+            params["_meta"] = meta
+        send({"id": rid, "method": "tools/call", "params": params})
+
+    def answer() -> dict[str, Any]:
+        ready, _, _ = select.select([stdout], [], [], TIMEOUT)
+        assert ready, "no answer"
+        return dict(json.loads(stdout.readline()))
+
+    def waiting() -> int:
+        call(100, "stats", {})
+        stats = answer()
+        assert stats["id"] == 100, stats  # (the only answer: the cancelled call's never comes)
+        return int(stats["result"]["structuredContent"]["waiting"])
+
+    try:
+        if era != "2026-07-28":
+            hello = {
+                "protocolVersion": era,
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "1"},
+            }
+            send({"id": 0, "method": "initialize", "params": hello})
+            assert answer()["id"] == 0
+            send({"method": "notifications/initialized"})
+        for rid, kind in enumerate(KINDS, 1):
+            call(rid, "raise_when_cancelled", {"kind": kind})
+            for _ in range(200):  # until it waits (bounded)
+                if waiting() == 1:
+                    break
+            send({"method": "notifications/cancelled", "params": {"requestId": rid}})
+            for _ in range(200):  # until its cancellation has run (bounded)
+                if waiting() == 0:
+                    break
+            assert waiting() == 0
+        stdin.close()
+        assert stdout.read() == b""  # nothing more: no answer to any cancelled call
+        assert server.wait(TIMEOUT) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

@@ -90,6 +90,18 @@ def build(middleware: bool = False) -> Server:
         return "not cancelled"
 
     @server.tool()
+    async def raise_when_cancelled(kind: str) -> str:
+        """Wait; when cancelled, raise `kind` instead of the cancellation."""
+        WAITING[0] += 1
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise _RAISED[kind]("raised on cancellation") from None
+        finally:
+            WAITING[0] -= 1
+        return "not cancelled"
+
+    @server.tool()
     async def block(seconds: float) -> str:
         """Block the loop for `seconds`, never yielding (time.sleep in an async def)."""
         time.sleep(seconds)
