@@ -129,11 +129,25 @@ def test_odd_coroutines_are_answered(transport: str, era: str) -> None:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_context_variable_a_middleware_sets_is_the_tools(transport: str) -> None:
+    """A context variable a middleware sets is seen by the tool, before and after a wait; one a tool
+    sets (sync, inline or in its own task) is its call's alone: the next call does not see it."""
+
     async def run() -> None:
         for era in ERAS:
-            async with asyncio.timeout(TIMEOUT), _client(transport, era, "--middleware") as client:
-                for wait in (False, True):
-                    assert _text(await client.call_tool("seen", {"wait": wait})) == "set set"
+            for flags, seen in ((("--middleware",), "set"), ((), "unset")):
+                async with asyncio.timeout(TIMEOUT), _client(transport, era, *flags) as client:
+                    for wait in (False, True):
+                        assert _text(await client.call_tool("seen", {"wait": wait})) == f"{seen} {seen}"
+                    setters = [("set_sync", {}), ("set_at_once", {})]
+                    setters += [("set_async", {"wait": wait}) for wait in (False, True)]
+                    for setter, arguments in setters:
+                        assert (
+                            _text(await client.call_tool(setter, {"value": "leaked", **arguments}))
+                            == "leaked"
+                        )
+                        assert _text(await client.call_tool("get_sync", {})) == seen
+                        for wait in (False, True):
+                            assert _text(await client.call_tool("get_async", {"wait": wait})) == seen
 
     asyncio.run(run())
 

@@ -102,6 +102,36 @@ def build(middleware: bool = False) -> Server:
         return "not cancelled"
 
     @server.tool()
+    def set_sync(value: str) -> str:
+        """Set the context variable from a sync tool (run inline), and leave it set."""
+        SEEN.set(value)
+        return SEEN.get()
+
+    @server.tool()
+    async def set_async(value: str, wait: bool) -> str:
+        """Set the context variable from a coroutine, and leave it set."""
+        SEEN.set(value)
+        if wait:
+            await asyncio.sleep(0.01)
+        return SEEN.get()
+
+    @server.tool()
+    async def set_at_once(value: str) -> str:
+        """Set the context variable from an `async def` with no await (run inline), and leave it set."""
+        SEEN.set(value)
+        return SEEN.get()
+
+    @server.tool()
+    def get_sync() -> str:
+        return SEEN.get()
+
+    @server.tool()
+    async def get_async(wait: bool) -> str:
+        if wait:
+            await asyncio.sleep(0.01)
+        return SEEN.get()
+
+    @server.tool()
     async def block(seconds: float) -> str:
         """Block the loop for `seconds`, never yielding (time.sleep in an async def)."""
         time.sleep(seconds)
