@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from mcpbind.client import Client
+from mcpbind.errors import McpError
 
 from ..http_support import SERVERS, free_port, serve_command
 
@@ -110,6 +111,11 @@ def test_odd_coroutines_are_answered(transport: str, era: str) -> None:
                 await _failed(client, "cancel_self", {"wait": wait})
                 await _failed(client, "bad_yield", {"wait": wait})  # (asyncio: "bad yield")
             await _failed(client, "bad_yield_sync", {})
+            await _failed(client, "returns_spent", {})  # (a coroutine closed already)
+            await _failed(client, "returns_bad_awaitable", {})  # (its `__await__` gives no iterator)
+            with pytest.raises(McpError) as refused:  # a value that is no JSON, as any other
+                await client.call_tool("returns_coroutine", {})
+            assert refused.value.code == -32603
             blocked = asyncio.ensure_future(client.call_tool("block", {"seconds": 1.0}))
             await asyncio.sleep(0.2)
             assert _text(await client.call_tool("later", {"value": "meanwhile"})) == "meanwhile"

@@ -132,6 +132,28 @@ def build(middleware: bool = False) -> Server:
         return SEEN.get()
 
     @server.tool()
+    async def returns_coroutine() -> Any:
+        """Returns a coroutine it never awaited, as its value."""
+        return asyncio.sleep(0, "slept")
+
+    @server.tool()
+    def returns_spent() -> Any:
+        """A sync function returning a coroutine already closed."""
+        coro = asyncio.sleep(0, "x")
+        coro.close()
+        return coro
+
+    @server.tool()
+    def returns_bad_awaitable() -> Any:
+        """A sync function returning an object whose `__await__` gives no iterator."""
+
+        class Broken:
+            def __await__(self) -> Any:
+                return 42
+
+        return Broken()
+
+    @server.tool()
     async def block(seconds: float) -> str:
         """Block the loop for `seconds`, never yielding (time.sleep in an async def)."""
         time.sleep(seconds)
