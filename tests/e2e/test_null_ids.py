@@ -117,9 +117,10 @@ def test_http_refusals_naming_no_request(revision: str) -> None:
 
 @pytest.mark.parametrize("revision", ["2025-03-26", "2025-06-18", "2025-11-25"])
 def test_http_refusals_of_a_sessions_requests(revision: str) -> None:
-    """404 (a session not found, for POST, GET and DELETE) and 409 (a second GET stream): the id is
-    the request's where its body named one, else the form of the revision in force (the session's,
-    or the one the request's header names): `"id": null` up to 2025-06-18, left out after."""
+    """404 (a session not found, for POST, GET and DELETE), 409 (a second GET stream) and 400 (a
+    Last-Event-ID naming no event): the id is the request's where its body named one, else the form
+    of the revision in force (the session's, or the one the request's header names): `"id": null` up
+    to 2025-06-18, left out after."""
 
     def unnamed(answer: dict[str, Any]) -> None:
         if has_null_id(revision):
@@ -147,6 +148,10 @@ def test_http_refusals_of_a_sessions_requests(revision: str) -> None:
                 refused = await http.get(url, headers=session.headers())
                 assert refused.status_code == 409, refused.text
                 unnamed(refused.json())
+            # (400: a Last-Event-ID that names no event of this server)
+            refused = await http.get(url, headers=session.headers(**{"last-event-id": "no-such-event"}))
+            assert refused.status_code == 400, refused.text
+            unnamed(refused.json())
 
     with serve() as url:
         run(main(url))

@@ -26,6 +26,7 @@ from ...protocol.inbound import (
     UnknownEvent,
     UnreadableAnswer,
     has_batches,
+    naming_none,
     sent_revision,
     session_refusal,
     version_refusal,
@@ -635,8 +636,8 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     if version is not None and negotiated is not None and version != negotiated:
         await respond(send, 400, version_refusal(version, negotiated, app.server.revisions))
         return
-    if isinstance(route, UnknownEvent):
-        await respond(send, route.refusal.status, route.refusal.body)
+    if isinstance(route, UnknownEvent):  # (naming no request, in the form of the session's revision)
+        await respond(send, route.refusal.status, naming_none(route.refusal.body, negotiated))
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != GET_STREAM:
