@@ -157,24 +157,21 @@ def test_http_refusals_of_a_sessions_requests(revision: str) -> None:
         run(main(url))
 
 
-NAPPING: list[float] = []
-"""A nap runs (the server runs in a thread of this process)."""
+HELD: list[float] = []
+"""A `held` call runs (the server runs in a thread of this process)."""
 
 
 def _busy_server() -> Server:
-    server = Server("busy")
+    """test_hostile_http's server (`drip` streams its progress), with a call that says it runs."""
+    from .test_hostile_http import _server
+
+    server = _server()
 
     @server.tool()
-    async def nap(seconds: float, ctx: Context) -> str:  # (a Context: the general lane, counted)
-        NAPPING.append(seconds)
+    async def held(seconds: float, ctx: Context) -> str:  # (a Context: the general lane, counted)
+        HELD.append(seconds)
         await asyncio.sleep(seconds)
-        return "rested"
-
-    @server.tool()
-    async def drip(seconds: float, ctx: Context) -> str:
-        await ctx.progress(1, 2, "started")
-        await asyncio.sleep(seconds)
-        return "dripped"
+        return "held"
 
     return server
 
@@ -208,39 +205,39 @@ def test_http_a_busy_sessions_refusals(revision: str) -> None:
     security = HttpSecurity(max_streams_per_session=2, max_sessions=1)
     app = HttpApp(_busy_server(), security=security, keepalive=0.05)
 
-    async def napping(count: int) -> None:
-        for _ in range(400):  # until `count` naps hold their places (bounded)
-            if len(NAPPING) >= count:
+    async def holding(count: int) -> None:
+        for _ in range(400):  # until `count` calls hold their places (bounded)
+            if len(HELD) >= count:
                 return
             await asyncio.sleep(0.05)
-        raise AssertionError("the naps never started")
+        raise AssertionError("the calls never started")
 
     async def main(url: str) -> None:
-        NAPPING.clear()
+        HELD.clear()
         async with httpx.AsyncClient(timeout=20) as http:
             session = await open_session(http, url, revision)
             listen = session.headers(accept="text/event-stream")
             drip = call(2, "drip", {"seconds": 30}, _meta={"progressToken": "d"})
             async with http.stream("POST", url, json=drip, headers=session.headers()) as response:
                 event_id = await _first_event_id(response)  # then left: the stream is kept
-            naps = []
-            # Its places taken by the GET stream and a nap: a resumption of the drip's stream is refused.
+            held = []
+            # Its places taken by the GET stream and a held call: the drip's stream cannot be resumed.
             async with http.stream("GET", url, headers=listen) as listening:
                 assert listening.status_code == 200
-                naps.append(
+                held.append(
                     asyncio.ensure_future(
-                        http.post(url, json=call(3, "nap", {"seconds": 30}), headers=session.headers())
+                        http.post(url, json=call(3, "held", {"seconds": 30}), headers=session.headers())
                     )
                 )
-                await napping(1)
+                await holding(1)
                 unnamed(await http.get(url, headers={**listen, "last-event-id": event_id}))
-            # Taken by two naps: the GET stream is refused, and a batch.
-            naps.append(
+            # Taken by two held calls: the GET stream is refused, and a batch.
+            held.append(
                 asyncio.ensure_future(
-                    http.post(url, json=call(4, "nap", {"seconds": 30}), headers=session.headers())
+                    http.post(url, json=call(4, "held", {"seconds": 30}), headers=session.headers())
                 )
             )
-            await napping(2)
+            await holding(2)
             for _ in range(200):  # until the GET stream's end is seen (bounded)
                 async with http.stream("GET", url, headers=listen) as refused:
                     if refused.status_code == 503:
@@ -253,8 +250,8 @@ def test_http_a_busy_sessions_refusals(revision: str) -> None:
                 unnamed(await http.post(url, json=batch, headers=session.headers()))
             refused = await http.post(url, json=initialize(revision, 9), headers={"accept": BOTH})
             assert refused.status_code == 503 and refused.json()["id"] == 9, refused.text
-            for nap in naps:
-                nap.cancel()
+            for call_ in held:
+                call_.cancel()
 
     with serve_in_process(app) as url:
         run(main(url))
