@@ -220,24 +220,31 @@ def test_http_a_busy_sessions_refusals(revision: str) -> None:
             drip = call(2, "drip", {"seconds": 30}, _meta={"progressToken": "d"})
             async with http.stream("POST", url, json=drip, headers=session.headers()) as response:
                 event_id = await _first_event_id(response)  # then left: the stream is kept
-            held = []
+            held: list[asyncio.Future[httpx.Response]] = []
+
+            async def hold(rid: int) -> None:
+                """A `held` call that runs (one refused, busy, is sent again: the place of a POST
+                its client left is counted until the server sees it go)."""
+                for _ in range(400):  # (bounded)
+                    started = len(HELD)
+                    post = asyncio.ensure_future(
+                        http.post(url, json=call(rid, "held", {"seconds": 30}), headers=session.headers())
+                    )
+                    while not post.done() and len(HELD) == started:
+                        await asyncio.sleep(0.02)
+                    if len(HELD) > started:
+                        held.append(post)
+                        return
+                    await asyncio.sleep(0.05)
+                raise AssertionError("the call was never admitted")
+
             # Its places taken by the GET stream and a held call: the drip's stream cannot be resumed.
             async with http.stream("GET", url, headers=listen) as listening:
                 assert listening.status_code == 200
-                held.append(
-                    asyncio.ensure_future(
-                        http.post(url, json=call(3, "held", {"seconds": 30}), headers=session.headers())
-                    )
-                )
-                await holding(1)
+                await hold(3)
                 unnamed(await http.get(url, headers={**listen, "last-event-id": event_id}))
             # Taken by two held calls: the GET stream is refused, and a batch.
-            held.append(
-                asyncio.ensure_future(
-                    http.post(url, json=call(4, "held", {"seconds": 30}), headers=session.headers())
-                )
-            )
-            await holding(2)
+            await hold(4)
             for _ in range(200):  # until the GET stream's end is seen (bounded)
                 async with http.stream("GET", url, headers=listen) as refused:
                     if refused.status_code == 503:
