@@ -153,6 +153,56 @@ def typecheck(session: nox.Session) -> None:
     session.run("python", "tools/typecheck.py", *sorted(glob.glob("docs/snippets/*.py")))
 
 
+BENCH_OPTIONS: dict[str, dict[str, bool]] = {
+    "codec": {"--quick": False, "--rounds": True},
+    "servers": {
+        "--quick": False,
+        "--rounds": True,
+        "--seconds": True,
+        "--no-pin": False,
+        "--impls": True,
+        "--measures": True,
+        "--curve-rounds": True,
+    },
+    "clients": {
+        "--quick": False,
+        "--rounds": True,
+        "--seconds": True,
+        "--no-pin": False,
+        "--impls": True,
+        "--legs": True,
+        "--uvloop": False,
+    },
+}
+"""The options `nox -s bench -- ...` passes on, and to which of its scripts (bench/<script>.py): each
+script is given those it takes (option -> whether a value follows it), so that one script's option
+is not another's error. The session chooses the rest (`--peer-python`, `--curves`, where results go)."""
+
+
+def bench_options(script: str, posargs: list[str]) -> list[str]:
+    """The part of `posargs` that bench/`script`.py takes (`BENCH_OPTIONS`). ValueError for an
+    option no script of the session takes, or one that lacks its value."""
+    known: dict[str, bool] = {}
+    for options in BENCH_OPTIONS.values():
+        known.update(options)
+    mine = BENCH_OPTIONS[script]
+    taken: list[str] = []
+    args = iter(posargs)
+    for arg in args:
+        name, eq, _ = arg.partition("=")
+        if name not in known:
+            raise ValueError(f"nox -s bench: {arg!r} is no option of the bench ({', '.join(sorted(known))})")
+        given = [arg]
+        if known[name] and not eq:
+            following = next(args, None)
+            if following is None:
+                raise ValueError(f"nox -s bench: {name} needs a value")
+            given.append(following)
+        if name in mine:
+            taken += given
+    return taken
+
+
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Codec, server and client benchmarks beside the official SDKs (Python, and TypeScript on Node), each
@@ -174,15 +224,19 @@ def bench(session: nox.Session) -> None:
         if not os.path.exists(python[key]):
             session.run("python", "-m", "venv", venv)
         session.run(python[key], "-m", "pip", "install", "-q", *requirements, external=True)
+    try:
+        taken = {script: bench_options(script, session.posargs) for script in BENCH_OPTIONS}
+    except ValueError as exc:
+        session.error(str(exc))
     codec = session.run(
-        "python", "bench/codec.py", "--peer-python", python["types"], *session.posargs, silent=True
+        "python", "bench/codec.py", "--peer-python", python["types"], *taken["codec"], silent=True
     )
     curves = [] if quick else ["--curves"]
     servers = session.run(
-        "python", "bench/servers.py", "--peer-python", python["mcp"], *curves, *session.posargs, silent=True
+        "python", "bench/servers.py", "--peer-python", python["mcp"], *curves, *taken["servers"], silent=True
     )
     clients = session.run(
-        "python", "bench/clients.py", "--peer-python", python["mcp"], *session.posargs, silent=True
+        "python", "bench/clients.py", "--peer-python", python["mcp"], *taken["clients"], silent=True
     )
     scaleout = _scaleout(session, quick)
     print(codec, servers, clients, scaleout, sep="\n")

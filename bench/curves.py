@@ -105,22 +105,22 @@ async def _payload_points(
     cmds: Commands, impl: str, cfg: argparse.Namespace, http: bool, pin: Pin
 ) -> dict[str, Any]:
     proc = None
-    drv: StdioDriver | HttpDriver
-    if http:
-        port = _free_port()
-        cmd = cmds.http(impl, port, True, stateless=True)
-        assert cmd is not None
-        proc = await _spawn(cmd, pin)
-        await _wait_port(port, proc)
-        drv = HttpDriver(port, LEGACY if impl == "node" else MODERN)
-        await drv.initialize()
-    else:
-        cmd = cmds.stdio(impl)
-        assert cmd is not None
-        drv = StdioDriver(cmd, pinned=True)
-        await drv.start()
-        await asyncio.wait_for(drv.initialize(), 60)
-    try:
+    drv: StdioDriver | HttpDriver | None = None
+    try:  # (from the spawn: a server whose port never opens, or that fails to start, is stopped too)
+        if http:
+            port = _free_port()
+            cmd = cmds.http(impl, port, True, stateless=True)
+            assert cmd is not None
+            proc = await _spawn(cmd, pin)
+            await _wait_port(port, proc)
+            drv = HttpDriver(port, LEGACY if impl == "node" else MODERN)
+            await drv.initialize()
+        else:
+            cmd = cmds.stdio(impl)
+            assert cmd is not None
+            drv = StdioDriver(cmd, pinned=True)
+            await drv.start()
+            await asyncio.wait_for(drv.initialize(), 60)
         points = {}
         for size in cfg.sizes:
             await drv.text_call("blob", {"size": size}, size)
@@ -136,7 +136,7 @@ async def _payload_points(
     finally:
         if isinstance(drv, StdioDriver):
             await drv.close()
-        else:
+        elif drv is not None:
             await drv.__aexit__()
         if proc is not None:
             await _stop(proc)

@@ -239,12 +239,21 @@ def members_only(tp: type[msgspec.Struct]) -> type[msgspec.Struct]:
                 default = msgspec.field(default_factory=f.default_factory)
             declared = _declared(f.type)
             fields.append((f.name, declared) if default is msgspec.NODEFAULT else (f.name, declared, default))
+        config = tp.__struct_config__
+        # What decides how it reads and writes is kept: its tag (a tagged union's member stays one,
+        # its tag checked on decoding and written on encoding), unknown members refused or not.
         lean = _lean[tp] = msgspec.defstruct(
             tp.__name__,
             fields,
             kw_only=True,
             rename={f.name: f.encode_name for f in members},
             module=tp.__module__,
+            tag=config.tag,
+            tag_field=config.tag_field,
+            forbid_unknown_fields=config.forbid_unknown_fields,
+            omit_defaults=config.omit_defaults,
+            array_like=config.array_like,
+            repr_omit_defaults=config.repr_omit_defaults,
         )
     return lean
 

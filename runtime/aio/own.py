@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import CoroutineType as _Coroutine
 from typing import Any, Final, TypeVar
 
-__all__ = ["EAGER", "enter_task", "leave_task", "run"]
+__all__ = ["EAGER", "Exited", "enter_task", "leave_task", "run"]
 
 T = TypeVar("T")
 
@@ -81,10 +81,11 @@ def _started(
     except StopIteration as done:
         stepped.first = _FINISHED
         return _settled(loop, done.value, None)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        stepped.first = _FINISHED
+        return _settled(loop, None, Exited(exc))
     except BaseException as exc:  # (the coroutine's own failure, its request's to answer)
         stepped.first = _FINISHED
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
         return _settled(loop, None, exc)
     finally:
         leave(loop, started)
@@ -109,6 +110,18 @@ _NOTHING: Any = object()
 _FINISHED: Any = object()
 
 
+class Exited(Exception):
+    """A KeyboardInterrupt or SystemExit a user coroutine raised itself (`sys.exit()` in a tool, an
+    argument parser giving up, a library's own `raise KeyboardInterrupt`): its request's failure,
+    raised to the caller in its place. Left as it is, asyncio raises either out of the event loop
+    from the task that raised it, and one request would end the whole process. (Ctrl-C does not come
+    this way: asyncio's runner and uvicorn take SIGINT themselves, and end serving with it.)"""
+
+    def __init__(self, raised: KeyboardInterrupt | SystemExit) -> None:
+        super().__init__(f"the handler raised {raised!r}")
+        self.raised = raised
+
+
 class _Raised(Exception):
     """A GeneratorExit a user coroutine raised itself, as its task's outcome: a task waiting on one
     has its outcome thrown into its coroutine, and GeneratorExit thrown into a coroutine closes what
@@ -121,7 +134,8 @@ class _Raised(Exception):
 
 
 class _Stepped(Coroutine[Any, Any, T]):
-    """What a user coroutine's task runs: the coroutine, a GeneratorExit it raises made a `_Raised`.
+    """What a user coroutine's task runs: the coroutine, a GeneratorExit it raises made a `_Raised`,
+    a KeyboardInterrupt or SystemExit an `Exited`.
     On 3.11, where `_started` ran its first step, that step's wait (`first`) is given to the task's own
     first step; a first step that finished leaves the task nothing to do (its outcome went to the
     caller, not to the task, which nobody awaits)."""
@@ -142,6 +156,8 @@ class _Stepped(Coroutine[Any, Any, T]):
             return self._coro.send(value)
         except GeneratorExit as exc:
             raise _Raised(exc) from None
+        except (KeyboardInterrupt, SystemExit) as exc:
+            raise Exited(exc) from exc
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         first = self.first
@@ -159,6 +175,8 @@ class _Stepped(Coroutine[Any, Any, T]):
             return self._coro.throw(typ, val, tb)  # (asyncio's tasks throw one exception object)
         except GeneratorExit as exc:
             raise _Raised(exc) from None
+        except (KeyboardInterrupt, SystemExit) as exc:
+            raise Exited(exc) from exc
 
     def close(self) -> None:
         self._coro.close()

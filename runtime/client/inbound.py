@@ -130,8 +130,17 @@ class InputCallbacks:
             return encode_error(event.id, exc.code, exc.message, exc.data)
         except msgspec.DecodeError as exc:  # params of the wrong shape, or no UTF-8 JSON at all
             return encode_error(event.id, INVALID_PARAMS, f"Invalid params: {exc}")
-        except (SessionClosed, asyncio.CancelledError):
+        except SessionClosed:
             raise
-        except Exception as exc:
-            log.exception("answering %s failed", event.method)
+        except BaseException as exc:
+            # Whatever a callback raised is the error answer to the server's request, as a server's
+            # handler's is (a BaseException of a library's own, GeneratorExit, a CancelledError of its
+            # own while nothing cancels it): raised on, it left the server's request unanswered, or
+            # (raised in the read loop's turn, a callback's first step) ended the connection.
+            # A real cancellation (the server's notifications/cancelled, the client closing) goes on.
+            if isinstance(exc, asyncio.CancelledError):
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+            log.error("answering %s failed", event.method, exc_info=exc)
             return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")

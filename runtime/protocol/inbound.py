@@ -94,7 +94,7 @@ def revised(body: bytes, headers: Headers) -> bytes:
         version = "2025-03-26" if b"mcp-session-id" in headers else None
     else:
         version = raw.decode("latin-1")
-    return jsonrpc.null_id(body) if _null_ids(version) else body
+    return naming_none(body, version)
 
 
 class Rejection(msgspec.Struct):
@@ -148,9 +148,11 @@ class Delete(Route):
 
 
 class Initialize(Route):
-    """POST of `initialize` on a session revision: a session is opened."""
+    """POST of `initialize` on a session revision: a session is opened. `id`: the request's (what a
+    refusal to open one names)."""
 
     body: bytes
+    id: Any = None
 
 
 class SessionMessage(Route):
@@ -533,7 +535,7 @@ def post(headers: Headers, body: bytes | None, view: ServerView, max_body: int) 
     if peek.method == "initialize" and peek.id is not None and session_id is None:
         # (With a session's id, it is that session's message: its session refuses it, as it is
         # initialized already; or it is not found, 404.)
-        return Initialize(body)
+        return Initialize(body, peek.id)
     if session_id is not None:
         return SessionMessage(session_id, version, body, peek, request)
     return _sessionless(peek, version, view)
@@ -575,9 +577,8 @@ def version_refusal(version: str, negotiated: str, served: Collection[str], rid:
         why = f"Unsupported MCP-Protocol-Version {quoted(version)} (this server speaks {', '.join(served)})"
     else:
         why = f"MCP-Protocol-Version {version} is not this session's: it negotiated {negotiated}"
-    body = error_body(INVALID_REQUEST, f"Bad Request: {why}", rid)
     # (The session's revision is in force, whatever the header says: its form of an unknown id.)
-    return jsonrpc.null_id(body) if _null_ids(negotiated) else body
+    return naming_none(error_body(INVALID_REQUEST, f"Bad Request: {why}", rid), negotiated)
 
 
 def session_refusal(message: str, in_force: str | None, rid: Any = None) -> bytes:
@@ -585,7 +586,13 @@ def session_refusal(message: str, in_force: str | None, rid: Any = None) -> byte
     body was read and it is a valid one, else the form of an unknown id of the revision `in_force`
     (the session's; for a session not found, the one the request's header names, 2025-03-26 where it
     names none, as `revised` takes it)."""
-    body = error_body(INVALID_REQUEST, message, rid)
+    return naming_none(error_body(INVALID_REQUEST, message, rid), in_force)
+
+
+def naming_none(body: bytes, in_force: str | None) -> bytes:
+    """An error answer `body` (`error_body`'s) in the form the revision `in_force` gives an answer
+    that names no request: `"id": null` up to 2025-06-18 (`jsonrpc.null_id`), the member left out
+    otherwise and where no revision is known. A body that names its request is left as it is."""
     return jsonrpc.null_id(body) if _null_ids(in_force) else body
 
 

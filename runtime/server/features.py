@@ -88,12 +88,11 @@ def _is_block(value: msgspec.Struct) -> bool:
 
 def handler_fault(exc: BaseException) -> bool:
     """`exc`, out of a handler, is that request's error to answer rather than the server's end: all but
-    KeyboardInterrupt and SystemExit (the process's end) and a real cancellation (of the request, or of
-    the server). A CancelledError a handler raises itself while nothing cancels it, or another
-    BaseException (GeneratorExit, a library's own), would otherwise leave the request unanswered or end
-    the whole process."""
-    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-        return False
+    a real cancellation (of the request, or of the server). A CancelledError a handler raises itself
+    while nothing cancels it, or another BaseException (GeneratorExit, a library's own; SystemExit
+    from `sys.exit()` in a sync tool, a KeyboardInterrupt of its own, as a coroutine's are: `aio.own`),
+    would otherwise leave the request unanswered or end the whole process. The process's end does not
+    come this way: asyncio's runner and uvicorn take SIGINT and SIGTERM and end serving with them."""
     if isinstance(exc, asyncio.CancelledError):
         task = asyncio.current_task()
         return task is not None and not task.cancelling()

@@ -1,7 +1,7 @@
 """Handlers and middleware that raise what they should not, or return garbage (tests/servers/
 odd_exceptions.py, a real stdio subprocess): each such request gets its answer (a tool's `isError`
-result, or -32603) and the server serves the next one. Only KeyboardInterrupt, SystemExit and a real
-cancellation are not the request's to answer."""
+result, or -32603) and the server serves the next one. Only a real cancellation is not the request's
+to answer (KeyboardInterrupt and SystemExit a handler raises are its failure: test_hostile_tasks.py)."""
 
 from __future__ import annotations
 

@@ -462,6 +462,34 @@ def test_members_only_accepts_exactly_what_the_full_type_accepts(revision: str, 
     assert wire.members_only(params_type) is wire.members_only(params_type)  # built once
 
 
+def test_members_only_keeps_a_tagged_structs_tag() -> None:
+    """A tagged Struct's lean form is tagged alike: it reads and writes its tag, refuses another, and
+    stays a member of a tagged union; unknown members are refused where the full type refuses them."""
+    meta_type = module("2025-11-25").RequestMetaObject
+    assert issubclass(meta_type, wire.OpenObject)
+    call = msgspec.defstruct(
+        "Call",
+        [("name", str), ("meta", meta_type | None, None)],
+        tag_field="kind",
+        tag="call",
+        forbid_unknown_fields=True,
+        rename={"meta": "_meta"},
+    )
+    other = msgspec.defstruct("Other", [("name", str)], tag_field="kind", tag="other")
+    lean = wire.members_only(call)
+    assert (lean.__struct_config__.tag_field, lean.__struct_config__.tag) == ("kind", "call")
+    good = b'{"kind":"call","name":"x","_meta":{"progressToken":1,"extra":2}}'
+    assert wire.decode(good, lean).name == "x"
+    assert msgspec.json.decode(msgspec.json.encode(wire.decode(good, lean)))["kind"] == "call"
+    for bad in (b'{"kind":"other","name":"x"}', b'{"kind":"call","name":"x","more":1}'):
+        for tp in (call, lean):
+            with pytest.raises(msgspec.ValidationError):
+                wire.decode(bad, tp)
+    either = msgspec.json.Decoder(lean | other)
+    assert type(either.decode(b'{"kind":"call","name":"a"}')) is lean
+    assert type(either.decode(b'{"kind":"other","name":"b"}')) is other
+
+
 def test_a_results_meta_reader_as_its_decoders_hook_hands_other_types_on() -> None:
     # A result whose `_meta` reader is its decoder's hook (one Python call less per message) still
     # reads every other value the hook meets as its own type: here an embedded resource's contents,

@@ -260,3 +260,27 @@ def test_a_generator_exit_the_user_raises_is_raised_again_not_thrown() -> None:
                 raise AssertionError("not raised")
 
     _run(main())
+
+
+@pytest.mark.parametrize("raised", [SystemExit, KeyboardInterrupt])
+def test_the_process_ending_exceptions_a_user_raises_are_its_failure(raised: type[BaseException]) -> None:
+    """`sys.exit()` (or a KeyboardInterrupt of its own) in a user coroutine fails its caller with
+    `own.Exited`, an ordinary exception, in its first step or later: asyncio would raise it out of the
+    event loop from the task, ending every other request with it."""
+
+    async def user(wait: bool) -> None:
+        if wait:
+            await asyncio.sleep(0)
+        raise raised(2)
+
+    async def middleware(wait: bool) -> None:
+        await own.run(user(wait))
+
+    async def main() -> None:
+        for wait in (False, True):
+            with pytest.raises(own.Exited) as failed:
+                await own.run(middleware(wait))
+            assert type(failed.value.raised) is raised
+        await asyncio.sleep(0.01)  # the loop goes on
+
+    _run(main())

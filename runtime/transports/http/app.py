@@ -276,7 +276,7 @@ class HttpApp:
             if isinstance(route, Rejection):
                 await respond(send, route.status, inbound.revised(route.body, headers), route.headers)
             elif type(route) is inbound.Initialize:  # (its client's address is the scope's)
-                await self.table.initialize(route.body, send, scope.get("client"))
+                await self.table.initialize(route.body, send, scope.get("client"), route.id)
             else:
                 assert route is not None  # (an answer made at once was sent above)
                 await self._act[type(route)](self, route, send, receive)

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
 from ...protocol.fields import TEXT
-from ...protocol.inbound import error_body
+from ...protocol.inbound import error_body, naming_none
 
 __all__ = [
     "Scope",
@@ -117,16 +117,24 @@ async def serve_document(send: Send, method: str, document: bytes) -> None:
         await respond(send, 405, b"Method Not Allowed", ((b"allow", _DOCUMENT_METHODS),), b"text/plain")
 
 
-async def busy(send: Send, rid: Any, why: str) -> None:
-    """Refuse a request at once, without queueing it: the client may try again shortly."""
-    await respond(send, 503, error_body(-32000, f"Server busy: {why}", rid), RETRY)
+async def busy(send: Send, rid: Any, why: str, in_force: str | None = None) -> None:
+    """Refuse a request at once, without queueing it: the client may try again shortly. `rid`: the
+    request's id; where there is none (a GET, a batch), the answer names no request in the form of
+    the revision `in_force` (a session's: `inbound.naming_none`)."""
+    body = error_body(-32000, f"Server busy: {why}", rid)
+    await respond(send, 503, body if rid is not None else naming_none(body, in_force), RETRY)
 
 
-async def no_answer(send: Send) -> None:
-    """The response to a POSTed request that was cancelled before it answered: an SSE stream that ends
-    with no event. A request's POST is answered with JSON or an event stream, whatever becomes of it
-    (clients refuse any other content type), and the spec sends no answer to a cancelled request."""
-    await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
+async def no_answer(send: Send, json_only: bool = False) -> None:
+    """The response to a POSTed request that was cancelled before it answered (the spec sends no
+    answer to a cancelled request): an SSE stream that ends with no event, or, from a server that
+    answers with JSON only (`json_only`), 202 Accepted with no body, the spec's response that carries
+    no message. Either is read cleanly by clients (the TypeScript SDK's returns on a 202 before it
+    reads a body; an SSE stream may end with no event), where a 200 with an empty JSON body is not."""
+    if json_only:
+        await send({"type": "http.response.start", "status": 202, "headers": [(b"content-length", b"0")]})
+    else:
+        await send({"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS]})
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -406,9 +406,12 @@ class SessionTable:
             await self.end(session, "the server is shutting down")
         self.clients.clear()
 
-    async def initialize(self, body: bytes, send: Send, peer: Sequence[object] | None = None) -> None:
-        """Open a session with the `initialize` request `body`, and answer it. `peer`: the client's
-        address (`scope["client"]`), whose sessions are bounded when no principal names the client."""
+    async def initialize(
+        self, body: bytes, send: Send, peer: Sequence[object] | None = None, rid: Any = None
+    ) -> None:
+        """Open a session with the `initialize` request `body` (`rid`: its id, which a refusal names),
+        and answer it. `peer`: the client's address (`scope["client"]`), whose sessions are bounded
+        when no principal names the client."""
         principal = who()
         client = client_of(principal, peer)
         # An anonymous client on an exempt network is bounded neither in sessions nor in tasks by its
@@ -417,7 +420,7 @@ class SessionTable:
         cap = None if exempt else self.security.max_sessions_per_client
         replacing = cap is not None and self.clients.count(client) >= cap
         if replacing and self.clients.longest_idle(client) is None:
-            await self._refuse_client(client, send)
+            await self._refuse_client(client, send, rid)
             return
         # A client at its cap replaces one of its own sessions: the table does not grow.
         if not replacing and len(self.sessions) >= self.security.max_sessions:
@@ -427,7 +430,7 @@ class SessionTable:
             if now - self.swept >= 1.0:
                 self.sweep(now)
         if not replacing and len(self.sessions) >= self.security.max_sessions:
-            await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions"), _RETRY)
+            await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions", rid), _RETRY)
             return
         sid = secrets.token_urlsafe(24)
         session = Session(sid, None, self.event_store(sid))  # type: ignore[arg-type]
@@ -450,14 +453,14 @@ class SessionTable:
             if cap is not None and not self._make_room(client, cap):
                 self.server.detach(session.conn)
                 await self.store.delete(session.id)
-                await self._refuse_client(client, send)
+                await self._refuse_client(client, send, rid)
                 return
             if len(self.sessions) >= self.security.max_sessions:
                 # Filled by initializes answered meanwhile (the handshake and the save wait): the cap
                 # is checked again here, with no wait before the session is held.
                 self.server.detach(session.conn)
                 await self.store.delete(session.id)
-                await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions"), _RETRY)
+                await respond(send, 503, error_body(INVALID_REQUEST, "Too many sessions", rid), _RETRY)
                 return
             self._hold(session)
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
@@ -483,14 +486,14 @@ class SessionTable:
             self._closing(self._forget(oldest, "its client opened more sessions than its cap", True))
         return True
 
-    async def _refuse_client(self, client: str, send: Send) -> None:
+    async def _refuse_client(self, client: str, send: Send, rid: Any) -> None:
         """503: the client is at its cap and every one of its sessions is in use (logged as a warning
         at most once a minute: a client looping `initialize` must not flood the log)."""
         now = time.monotonic()
         if now - self.refused >= 60.0:
             self.refused = now
             log.warning("client %s: initialize refused: at its cap, all its sessions in use", client[:24])
-        busy = error_body(INVALID_REQUEST, "Too many sessions of this client, all of them in use")
+        busy = error_body(INVALID_REQUEST, "Too many sessions of this client, all of them in use", rid)
         await respond(send, 503, busy, _RETRY)
 
     async def delete(self, session_id: str | None, send: Send, version: str | None = None) -> None:

@@ -26,6 +26,7 @@ from ...protocol.inbound import (
     UnknownEvent,
     UnreadableAnswer,
     has_batches,
+    naming_none,
     sent_revision,
     session_refusal,
     version_refusal,
@@ -527,7 +528,7 @@ async def _answer(
         if final:
             ended(stream, session)
             if not data:  # cancelled before it said anything: no answer will come
-                await no_answer(send)
+                await no_answer(send, app.json_response)
                 return
             if app.json_response or not stream.queue.items or stream.status != 200:
                 status = answer_status(stream, session, data)
@@ -571,7 +572,7 @@ async def post_batch(app: HttpApp, route: Batch, send: Send, receive: Receive) -
         await respond(send, 400, version_refusal(route.version, negotiated, app.server.revisions))
         return
     if session.streams >= app.security.max_streams_per_session:
-        await busy(send, None, "too many requests of this session are being answered")
+        await busy(send, None, "too many requests of this session are being answered", negotiated)
         return
     session.last_seen = time.monotonic()
     # A batch is one request in flight for the session's bound, from its first byte to its answer.
@@ -635,8 +636,8 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
     if version is not None and negotiated is not None and version != negotiated:
         await respond(send, 400, version_refusal(version, negotiated, app.server.revisions))
         return
-    if isinstance(route, UnknownEvent):
-        await respond(send, route.refusal.status, route.refusal.body)
+    if isinstance(route, UnknownEvent):  # (naming no request, in the form of the session's revision)
+        await respond(send, route.refusal.status, naming_none(route.refusal.body, negotiated))
         return
     named = (route.stream, route.after) if isinstance(route, Resume) else None
     if named is not None and named[0] != GET_STREAM:
@@ -654,7 +655,7 @@ async def get(app: HttpApp, route: Listen | Resume | UnknownEvent, send: Send, r
         taken.reading = True  # this response's from here (a resumption meanwhile takes it over from it)
     try:
         if session.streams >= app.security.max_streams_per_session:
-            await busy(send, None, "too many requests of this session are being answered")
+            await busy(send, None, "too many requests of this session are being answered", negotiated)
             return
         # While the stream is being opened (the round trips below), a change to deliver is this
         # worker's: kept in the session's backlog, which the stream takes first (`Session.opening_get`).
@@ -723,7 +724,8 @@ async def _resume(
             return
         stream = session.open_streams.get(name)
     if stream is not None and session.streams >= app.security.max_streams_per_session:
-        await busy(send, None, "too many requests of this session are being answered")
+        why = "too many requests of this session are being answered"
+        await busy(send, None, why, session.conn.revision)
         return
     follow = app.table.follow
     if stream is None and follow is not None and not Stream.mine(name):
