@@ -341,13 +341,14 @@ class Features:
     async def call_tool(
         self,
         name: str,
-        arguments: dict[str, Any] | None,
+        arguments: dict[str, Any] | msgspec.Struct | None,
         ctx: Context | None,
         module: ModuleType | None = None,
     ) -> dict[str, Any] | msgspec.Struct:
         """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
         the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
-        is None only for a tool that takes none (`answers_directly`); `module` then names the revision."""
+        is None only for a tool that takes none (`answers_directly`); `module` then names the revision.
+        `arguments`: as the request has them, or read already into the tool's `Signature.arguments`."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {quoted(name)}")
@@ -370,7 +371,7 @@ class Features:
     async def _run_tool(
         self,
         tool: ToolEntry,
-        arguments: dict[str, Any] | None,
+        arguments: dict[str, Any] | msgspec.Struct | None,
         ctx: Context | None,
         module: ModuleType | None,
     ) -> dict[str, Any] | msgspec.Struct:
@@ -379,16 +380,21 @@ class Features:
         if self.required_scopes.active:
             self.required_scopes.check("tools/call", name)
         sig = tool.signature
-        try:
-            args = _convert(arguments or {}, sig.arguments)
-        except msgspec.ValidationError as exc:
-            from ..protocol import numbers  # (on use: the rare path)
+        args: Any = arguments  # (read already where the transport read them with the request)
+        if type(args) is not sig.arguments:
+            if type(type(arguments)) is _STRUCT:
+                # Read by a registration of the tool that another replaced while the call was queued.
+                arguments = wire.to_builtins(arguments)
+            try:
+                args = _convert(arguments or {}, sig.arguments)
+            except msgspec.ValidationError as exc:
+                from ..protocol import numbers  # (on use: the rare path)
 
-            try:  # (`1.0` for an int: an integer, as JSON Schema counts)
-                args = numbers.convert(arguments or {}, sig.arguments)
-            except msgspec.ValidationError:
-                why = clipped(str(exc))
-                return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
+                try:  # (`1.0` for an int: an integer, as JSON Schema counts)
+                    args = numbers.convert(arguments or {}, sig.arguments)
+                except msgspec.ValidationError:
+                    why = clipped(str(exc))
+                    return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
         kwargs: dict[str, Any] = {}
         if not sig.positional:
             kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order
