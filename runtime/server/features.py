@@ -11,7 +11,7 @@ import base64
 import inspect
 import logging
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -349,10 +349,21 @@ class Features:
         the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
         is None only for a tool that takes none (`answers_directly`); `module` then names the revision.
         `arguments`: as the request has them, or read already into the tool's `Signature.arguments`."""
+        return await self.tool_run(name, arguments, ctx, module)
+
+    def tool_run(
+        self,
+        name: str,
+        arguments: dict[str, Any] | msgspec.Struct | None,
+        ctx: Context | None,
+        module: ModuleType | None = None,
+    ) -> Awaitable[dict[str, Any] | msgspec.Struct]:
+        """`call_tool`'s awaitable, with no coroutine of its own (the `tools/call` handler's, every
+        call): the tool's run. Raises InvalidParams at once for a tool that is not registered."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {quoted(name)}")
-        return await self._run_tool(tool, arguments, ctx, module)
+        return self._run_tool(tool, arguments, ctx, module)
 
     async def call_plain(
         self, rid: RequestId, params: Any, module: ModuleType, spec: RequestMethod[Any, Any], era: eras.Era
