@@ -216,7 +216,7 @@ def _exchanged(
     `_meta` whole: the Context's) and given to the general exchange as `post` takes it from the route
     the classifier makes: the body read once (the classifier's way, a route and a peek more, cost
     such a call ~24k instructions more, `bench/asgi_cost.py 2025-sse`; reading it again, with a
-    union of the revision's requests, 7k more). Its `arguments`, left as JSON, are read here by the
+    union of the revision's requests, 10k more). Its `arguments`, left as JSON, are read here by the
     tool's own reader, into what the handler would convert them into; None, with nothing run, where
     they do not read so (the general route reads the body again, and answers as it does)."""
     arguments = params.arguments
