@@ -160,6 +160,12 @@ class Requester:
     async def notify(self, method: str, params: Any) -> None:
         await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
 
+    def offer(self, data: bytes) -> bool:
+        """Send `data` (a framed message) if that needs no wait, with no coroutine (the transport's
+        `write_nowait`), and say so; False: nothing was sent (`send` sends it)."""
+        send = self._send_nowait
+        return send is not None and send(data)
+
     def answered(self, rid: RequestId, result: Raw) -> None:
         """A result answering our request `rid`, its envelope read by the caller (a client that reads
         answers by a shorter path than `feed`): decode it and resolve the request's future."""

@@ -153,8 +153,7 @@ class Peer(Requester):
         return (
             not self._running
             and not self._queued
-            and not self.awaited
-            and not self.endpoint.pending
+            and not self.endpoint.pending  # (`awaited`: our requests awaiting their answers)
             and not self._tasks
             and not self._notes.tasks
             and not self.closed.is_set()
@@ -382,11 +381,19 @@ class Peer(Requester):
         if not self._startable(event):
             await self.receive_request(event)  # refused, queued, or answered in order: sent as usual
             return None
-        reply, task = eager.begin(self._on_request(event), lambda rest: self._serve(event, rest))
-        self._track(event, task)
-        if task is None and reply is None:
-            self.abandoned(event)
-        return reply
+        # `eager.begin`, inline (every request of an HTTP exchange): what carries on a handler that
+        # waits is made only for one that does.
+        coro = self._on_request(event)
+        context = contextvars.copy_context()
+        try:
+            waiting_on = context.run(coro.send, None)
+        except StopIteration as stopped:
+            reply: bytes | None = stopped.value
+            if reply is None:
+                self.abandoned(event)
+            return reply
+        self._track(event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context))
+        return None
 
     def carry_paused(self, event: IncomingRequest, paused: eager.Paused) -> None:
         """Carry a handler paused (by `answer_now`, or a transport after `admits`) as a task, apart

@@ -17,7 +17,7 @@ from .. import wire
 from ..aio.interfaces import ROUTE
 from ..errors import InvalidParams, McpError, quoted
 from ..protocol import eras, revisions
-from ..protocol.jsonrpc import RequestId
+from ..protocol.jsonrpc import RequestId, encode_notification
 from ..protocol.request_state import CALLER
 
 if TYPE_CHECKING:
@@ -232,7 +232,12 @@ class Context:
                 body.total = total
             if message is not None:
                 body.message = message
-            await self._conn.peer.notify("notifications/progress", body)
+            # Sent with no coroutine where that needs no wait (`Requester.offer`: an HTTP request's
+            # stream with room), as `notify` sends it otherwise.
+            peer = self._conn.peer
+            data = encode_notification("notifications/progress", body)
+            if not peer.offer(data):
+                await peer.send(data)
             return
         params = drop_none({"progressToken": token, "progress": progress, "total": total, "message": message})
         await self._conn.notify("notifications/progress", params, self.module)

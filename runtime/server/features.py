@@ -11,7 +11,7 @@ import base64
 import inspect
 import logging
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -340,17 +340,29 @@ class Features:
     async def call_tool(
         self,
         name: str,
-        arguments: dict[str, Any] | None,
+        arguments: dict[str, Any] | msgspec.Struct | None,
         ctx: Context | None,
         module: ModuleType | None = None,
     ) -> dict[str, Any] | msgspec.Struct:
         """The result of a tools/call: a dict in wire form, converted (validated) by the caller, or, for
         the common text answer, the result type itself, built from values that cannot be wrong. `ctx`
-        is None only for a tool that takes none (`answers_directly`); `module` then names the revision."""
+        is None only for a tool that takes none (`answers_directly`); `module` then names the revision.
+        `arguments`: as the request has them, or read already into the tool's `Signature.arguments`."""
+        return await self.tool_run(name, arguments, ctx, module)
+
+    def tool_run(
+        self,
+        name: str,
+        arguments: dict[str, Any] | msgspec.Struct | None,
+        ctx: Context | None,
+        module: ModuleType | None = None,
+    ) -> Awaitable[dict[str, Any] | msgspec.Struct]:
+        """`call_tool`'s awaitable, with no coroutine of its own (the `tools/call` handler's, every
+        call): the tool's run. Raises InvalidParams at once for a tool that is not registered."""
         tool = self._tools.get(name)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {quoted(name)}")
-        return await self._run_tool(tool, arguments, ctx, module)
+        return self._run_tool(tool, arguments, ctx, module)
 
     async def call_plain(
         self, rid: RequestId, params: Any, module: ModuleType, spec: RequestMethod[Any, Any], era: eras.Era
@@ -369,7 +381,7 @@ class Features:
     async def _run_tool(
         self,
         tool: ToolEntry,
-        arguments: dict[str, Any] | None,
+        arguments: dict[str, Any] | msgspec.Struct | None,
         ctx: Context | None,
         module: ModuleType | None,
     ) -> dict[str, Any] | msgspec.Struct:
@@ -378,16 +390,21 @@ class Features:
         if self.required_scopes.active:
             self.required_scopes.check("tools/call", name)
         sig = tool.signature
-        try:
-            args = _convert(arguments or {}, sig.arguments)
-        except msgspec.ValidationError as exc:
-            from ..protocol import numbers  # (on use: the rare path)
+        args: Any = arguments  # (read already where the transport read them with the request)
+        if type(args) is not sig.arguments:
+            if type(type(arguments)) is _STRUCT:
+                # Read by a registration of the tool that another replaced while the call was queued.
+                arguments = wire.to_builtins(arguments)
+            try:
+                args = _convert(arguments or {}, sig.arguments)
+            except msgspec.ValidationError as exc:
+                from ..protocol import numbers  # (on use: the rare path)
 
-            try:  # (`1.0` for an int: an integer, as JSON Schema counts)
-                args = numbers.convert(arguments or {}, sig.arguments)
-            except msgspec.ValidationError:
-                why = clipped(str(exc))
-                return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
+                try:  # (`1.0` for an int: an integer, as JSON Schema counts)
+                    args = numbers.convert(arguments or {}, sig.arguments)
+                except msgspec.ValidationError:
+                    why = clipped(str(exc))
+                    return {"content": [text(f"Invalid arguments for tool {name}: {why}")], "isError": True}
         kwargs: dict[str, Any] = {}
         if not sig.positional:
             kwargs = _asdict(args)  # the Struct's fields are the function's parameters, in order

@@ -56,7 +56,7 @@ class Handlers:
     def call_tool(self, params: Any, ctx: Context) -> Awaitable[Result]:
         # Not a coroutine of its own: the awaitable it gives is the tool's run (every call).
         server = self.server
-        run: Callable[..., Awaitable[Result]] = server.call_tool
+        run: Callable[..., Awaitable[Result]] = server.tool_run
         if server.tasks is not None:  # (None unless a tool runs as a task: no cost otherwise)
             from . import task_requests  # the tasks' modules load with the first task tool (cold start)
 

@@ -15,6 +15,7 @@ import base64
 import decimal
 import inspect
 import json
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,13 @@ def _server() -> Server:
         """Report progress, then say `text` back: not one step (it takes a Context)."""
         await ctx.progress(1, 1)
         return text
+
+    @server.tool()
+    async def seen(count: int, ctx: Context, table: dict[int, str] | None = None) -> str:
+        """What a tool that takes a Context sees of its call: its arguments read, and the request's
+        `_meta` whole (keys no schema declares too)."""
+        await ctx.progress(1, 1)
+        return json.dumps([count, sorted((table or {}).items()), sorted(ctx.meta.items())])
 
     @server.tool()
     async def later(text: str) -> str:
@@ -176,7 +184,8 @@ def _answers(http: httpx.Client, url: str, sent: list[tuple[bytes, Any]]) -> lis
     answers = []
     for body, headers in sent:
         answer = http.post(url, content=body, headers=headers)
-        answers.append((answer.status_code, answer.content))
+        # (an SSE answer's event ids name its stream, numbered by each process: compared without it)
+        answers.append((answer.status_code, re.sub(rb"(?m)^id: [^\r\n]*-", b"id: -", answer.content)))
     return answers
 
 
@@ -588,6 +597,26 @@ def test_hostile_session_bodies_are_answered_alike() -> None:
         body(params.replace('"echo"', '"ech\\u006f"')),
         body(params, method='"method":"tools\\/call",'),  # the method escaped
         *(body(params, rid) for rid in ("null", "1.5", "1.0", "true", "1e3", "{}", str(2**64), '"\\ud800"')),
+        # a tool that takes a Context (the general exchange, its arguments read once `early` decided it)
+        *(
+            body('"name":"seen","arguments":' + arguments + meta)
+            for arguments in (
+                '{"count":1}',
+                '{"count":1.0}',  # an integer, as JSON Schema counts: read by the conversion's rule
+                '{"count":"1"}',
+                "{}",
+                '{"count":1,"table":{"2":"b","1":"a"}}',  # keys a decode reads as ints, conversion refuses
+                '{"count":1,"count":2}',
+                '{"count":1,"more":"\xff"}',
+                "[1]",
+                "null",
+            )
+            for meta in (
+                "",
+                ',"_meta":{"progressToken":"p","vendor/key":{"a":[1]}}',
+                ',"_meta":{"progressToken":[]}',
+            )
+        ),
     ]
     with _serving() as urls, httpx.Client(timeout=30) as http:
         seen = []

@@ -43,6 +43,13 @@ def _server() -> Server:
         return text
 
     @server.tool()
+    async def many(count: int, ctx: Context) -> str:
+        """Report progress `count` times, then answer: answered as soon as it runs."""
+        for n in range(count):
+            await ctx.progress(n + 1, count)
+        return f"{count} sent"
+
+    @server.tool()
     async def held(ctx: Context) -> str:
         """Report progress, then answer once the test has seen it (10 s at most)."""
         await ctx.progress(1, 1)
@@ -100,6 +107,32 @@ def test_a_session_stream_answered_at_once_is_one_body_numbered_and_resumable(re
                     assert resumed.status_code == 200, resumed.text
                     assert sse_messages(resumed.text) == expected
                     assert [i for i, _ in _events(resumed.text)] == ids[after:]
+
+    with serve_in_process(HttpApp(_server())) as url:
+        asyncio.run(asyncio.wait_for(main(url), 30))
+
+
+def test_a_long_stream_answered_at_once_is_numbered_in_order_past_the_usual_numbers() -> None:
+    """More events than `whole` has numbers made for: every one numbered in order, and resumable."""
+
+    async def main(url: str) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            session = await open_session(http, url, "2025-06-18")
+            message = call(1, "many", {"count": 99}, _meta={"progressToken": "t"})
+            response = await http.post(url, json=message, headers=session.headers())
+            assert response.status_code == 200, response.text
+            assert int(response.headers["content-length"]) == len(response.content)
+            events = _events(response.text)
+            name = str(events[0][0]).rsplit("-", 1)[0]
+            assert [i for i, _ in events] == [f"{name}-{n}" for n in range(1, 101)]
+            messages = sse_messages(response.text)
+            assert [m["params"]["progress"] for m in messages[:99]] == list(range(1, 100))
+            assert messages[99]["result"]["content"][0]["text"] == "99 sent"
+            resume = {"accept": "text/event-stream", "last-event-id": f"{name}-63"}
+            resumed = await http.get(url, headers=session.headers(**resume))
+            assert resumed.status_code == 200, resumed.text
+            assert [i for i, _ in _events(resumed.text)] == [f"{name}-{n}" for n in range(64, 101)]
+            assert sse_messages(resumed.text) == messages[63:]
 
     with serve_in_process(HttpApp(_server())) as url:
         asyncio.run(asyncio.wait_for(main(url), 30))

@@ -419,23 +419,35 @@ class RoutedTransport:
         return None
 
     async def write(self, data: bytes) -> None:
+        if self.write_nowait(data):
+            return
         route = ROUTE.get()
         if isinstance(route, Stream):
-            queue = route.queue
-            if queue.size + len(data) > route.limit:
-                await route.drained(len(data))
-                route.put(data)
-            elif route.id or route.closed or queue.waiter is not None:
-                route.put(data)
-            else:
-                # (`put`, inlined for a stream not named yet, with no writer waiting on its queue: the
-                # usual progress of a request still being handed over, kept and numbered once named)
-                queue.items.append((data, False))
-                queue.size += len(data)
+            await route.drained(len(data))
+            route.put(data)
         else:
             session = self.session
             if session is not None:
                 session.unrouted(data)
+
+    def write_nowait(self, data: bytes) -> bool:
+        """Queue `data` on the stream of the request being served if it has room for it (the usual
+        progress, with no coroutine: `Requester.offer`), and say so; False, with nothing queued: `write`
+        waits for room, or sends it where a message of no request goes."""
+        route = ROUTE.get()
+        if not isinstance(route, Stream):
+            return False
+        queue = route.queue
+        if queue.size + len(data) > route.limit:
+            return False
+        if route.id or route.closed or queue.waiter is not None:
+            route.put(data)
+        else:
+            # (`put`, inlined for a stream not named yet, with no writer waiting on its queue: the
+            # usual progress of a request still being handed over, kept and numbered once named)
+            queue.items.append((data, False))
+            queue.size += len(data)
+        return True
 
     async def close(self) -> None:
         return None

@@ -14,7 +14,8 @@ import msgspec
 
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
-from ...protocol import jsonrpc
+from ...errors import McpError
+from ...protocol import dispatch, jsonrpc
 from ...protocol.endpoint import IncomingRequest
 from ...protocol.fields import TEXT, Headers
 from ...protocol.headers import Peek, PeekParams
@@ -31,7 +32,7 @@ from ...protocol.inbound import (
     session_refusal,
     version_refusal,
 )
-from ...server.plain import answer_decided
+from ...server.plain import answer_decided, arguments_reader
 from .asgi import (
     JSON_TYPE,
     RETRY,
@@ -185,7 +186,7 @@ def early(
         return None
     rid = message.id
     if not tool.one_step:
-        return _exchanged(app, session, version, body, rid, send, receive)
+        return _exchanged(app, session, call.revision, body, rid, params, tool, send, receive)
     # `_answered`, inlined: a frame less on every call answered at once.
     peer = conn.peer
     running = peer._running
@@ -201,24 +202,41 @@ def early(
 
 
 def _exchanged(
-    app: HttpApp, session: Session, version: bytes, body: bytes, rid: RequestId, send: Send, receive: Receive
+    app: HttpApp,
+    session: Session,
+    revision: Revision,
+    body: bytes,
+    rid: RequestId,
+    params: Any,
+    tool: ToolEntry,
+    send: Send,
+    receive: Receive,
 ) -> Coroutine[Any, Any, None] | None:
     """`early`'s call of a registered tool that is not one step (it takes a Context, say: the usual
-    call answered as SSE): read and decided by `decide_session`, as the classifier would, and given
-    to the general exchange as `post` takes it from the route the classifier makes (the classifier's
-    way, a route and a peek more, cost such a call ~24k instructions more, `bench/asgi_cost.py
-    2025-sse`). None where that refuses it: the general route says why."""
-    conn = session.conn
-    found = app.stateless.decide_session(body, TEXT[version])  # (its decoder made by the first)
-    if found is None or found[1] != "tools/call" or found[0] != rid:
+    call answered as SSE), decided by the core (`dispatch.decide`) from the params `early` read (its
+    `_meta` whole: the Context's) and given to the general exchange as `post` takes it from the route
+    the classifier makes: the body read once (the classifier's way, a route and a peek more, cost
+    such a call ~24k instructions more, `bench/asgi_cost.py 2025-sse`; reading it again, with a
+    union of the revision's requests, 10k more). Its `arguments`, left as JSON, are read here by the
+    tool's own reader, into what the handler would convert them into; None, with nothing run, where
+    they do not read so (the general route reads the body again, and answers as it does)."""
+    arguments = params.arguments
+    if arguments is not msgspec.UNSET:
+        try:
+            # The field is declared as JSON (`msgspec.Raw`); from here it holds the tool's arguments
+            # read (`Signature.arguments`), which `Server._run_tool` takes as they are.
+            params.arguments = (tool.read_arguments or arguments_reader(tool))(arguments)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return None
+    try:
+        decided = dispatch.decide("tools/call", None, params, revision, app.stateless)
+    except McpError:
         return None  # (the general route says why)
-    decided = found[2]
-    params = decided.params
     session.last_seen = _monotonic()
     peek = Peek("tools/call", rid, PeekParams(params.name))
     event = jsonrpc.Request(rid, "tools/call", None)  # (its params: the decision's)
-    prepared = Prepared(decided.revision.name, params, decided)
-    return exchange(app, conn, session, body, peek, send, receive, event, prepared)
+    prepared = Prepared(revision.name, params, decided)
+    return exchange(app, session.conn, session, body, peek, send, receive, event, prepared)
 
 
 async def carry(app: HttpApp, route: SessionMessage, paused: Paused, send: Send, receive: Receive) -> None:

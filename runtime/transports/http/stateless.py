@@ -370,12 +370,23 @@ class StatelessRoute:
     def session_call(self, version: str) -> tuple[Callable[[bytes], Any], Lane] | None:
         """The decoder of a whole `tools/call` of the session revision `version` names and that
         revision's `Lane` (kept in `session_calls`, made by a session's first call: `stateful.early`);
-        None for a version the server does not speak, or a stateless one."""
+        None for a version the server does not speak, or a stateless one. Its params are the
+        revision's own type, `_meta` and all (a call of a tool that takes a Context goes on with
+        them, decoded once: `stateful._exchanged`), but for `arguments`, left as JSON (`Lane.unread`'s),
+        which the tool's own reader reads (`plain.arguments_reader`)."""
         found = None
         if version in self.server.revisions:  # (not a value the client made up: those are not kept)
             if not revisions.is_modern(version):
                 call = lane(self.server, revisions.revision(version))
-                found = _envelope_decoder("tools/call", call.unread, call.spec.params_type), call
+                params = call.spec.params_type
+                unread = msgspec.defstruct(
+                    params.__name__,
+                    [("arguments", msgspec.Raw | UnsetType, msgspec.UNSET)],
+                    bases=(params,),
+                    kw_only=True,
+                    module=params.__module__,
+                )
+                found = _envelope_decoder("tools/call", unread, params), call
                 # Whether the server offers tools, known from here (`early` reads it, kept until the
                 # registrations change: then a call of the general route's finds it again).
                 self.missing_feature("tools/call")
