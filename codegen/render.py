@@ -493,7 +493,9 @@ def mapped_read(name: str, definitions: dict[str, Definition], readers: set[str]
         for f in s.fields:
             if f is via:
                 next_struct = definitions[f.type.name] if isinstance(f.type, Ref) else None
-                annotation = rest[next_struct.name] if next_struct is not None else "dict[str, Any]"
+                # The map itself as decoded (`Any`: msgspec hands the dict over as it is, with no
+                # copy of it checked key by key); the reader checks it is an object.
+                annotation = rest[next_struct.name] if next_struct is not None else "Any"
             else:
                 annotation = field_type(f)
             default = field_default(f)

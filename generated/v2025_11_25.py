@@ -4210,7 +4210,7 @@ def _define_ElicitRequestParams() -> None:
 
     class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
         schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        properties: dict[str, Any]
+        properties: Any
         required: list[str] | UnsetType = UNSET
 
     class _ElicitRequestFormParamsRest(Struct, kw_only=True):
@@ -4226,9 +4226,12 @@ def _define_ElicitRequestParams() -> None:
         not read so (the general conversion then gives the value or the error)."""
         try:
             rest = _convert(obj, _ElicitRequestFormParamsRest)
+            items = rest.requested_schema.properties
+            if type(items) is not dict:  # (its keys are text: read from JSON)
+                return None
             values: dict[str, Any] = {}
             read = PrimitiveSchemaDefinition._from_wire
-            for name, item in rest.requested_schema.properties.items():
+            for name, item in items.items():
                 values[name] = read(item)
             return ElicitRequestFormParams(
                 meta=rest.meta,
