@@ -396,7 +396,7 @@ class Peer(Requester):
         from `_start` (a closure there would cost every request its cells): `finish(rest)` answers."""
         finish = paused.finish
         carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
-        self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
+        self._track(event, eager.carry(paused, carry))
 
     admits = _startable
     """Whether a request would start at once (`_startable`, itself: no call in between): a transport

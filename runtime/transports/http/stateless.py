@@ -393,7 +393,7 @@ class StatelessRoute:
         """The call `HttpApp` ran up to its first wait (`answer_decided`), carried on by a task."""
         self.running += 1
         try:
-            task = eager.carried(paused.coro, paused.waiting_on, paused.finish, paused.context)
+            task = eager.carry(paused, paused.finish)
             answer = await self._waited(rid, task, send, receive)
             if answer is not None:
                 await _send_answer(send, answer)
@@ -426,7 +426,7 @@ class StatelessRoute:
                         answer = await self._direct(peek.id, peek.typed, route.version, send, receive)
                     else:
                         assert type(done) is Paused
-                        task = eager.carried(done.coro, done.waiting_on, done.finish, done.context)
+                        task = eager.carry(done, done.finish)
                         answer = await self._waited(peek.id, task, send, receive)
                     if answer is None:
                         return  # the client left, or the call was cancelled (said by `_waited`)
