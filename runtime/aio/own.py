@@ -66,7 +66,7 @@ def run(aw: Awaitable[T]) -> Awaitable[T]:
     if _enter_task is None or _leave_task is None:
         return _awaiting(loop.create_task(_Stepped(coro)))
     try:
-        value, task = _started(coro, loop, _enter_task, _leave_task, contextvars.copy_context())
+        value, task = _started(coro, contextvars.copy_context())
     except BaseException as exc:  # (the coroutine's own failure, its request's to answer)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -74,11 +74,8 @@ def run(aw: Awaitable[T]) -> Awaitable[T]:
     return _settled(loop, value, None) if task is None else _awaiting(task)
 
 
-def step(aw: Awaitable[T], context: contextvars.Context) -> tuple[T | None, asyncio.Task[Any] | None]:
-    """`aw` run as `run` runs it, in `context` (a copy of the caller's, which the task keeps), for a
-    caller that carries the rest of its request in that same task (`then`) rather than awaiting it
-    from another: (its value, None) when its first step finished it (its exception raised, as
-    awaiting `run`'s would), else (None, its task, still running)."""
+def _step(aw: Awaitable[T], context: contextvars.Context) -> tuple[T | None, asyncio.Task[Any] | None]:
+    """`step` but on 3.11 with asyncio's `_enter_task` (`_started`)."""
     coro: Coroutine[Any, Any, T] = aw if type(aw) is _Coroutine or asyncio.iscoroutine(aw) else _awaited(aw)
     loop = asyncio.get_running_loop()
     if EAGER:
@@ -89,9 +86,7 @@ def step(aw: Awaitable[T], context: contextvars.Context) -> tuple[T | None, asyn
             return started.result(), None
         except _Raised as raised:
             raise raised.raised from None
-    if _enter_task is None or _leave_task is None:
-        return None, asyncio.Task(_Stepped(coro), loop=loop, context=context)
-    return _started(coro, loop, _enter_task, _leave_task, context)
+    return None, asyncio.Task(_Stepped(coro), loop=loop, context=context)
 
 
 def then(task: asyncio.Task[Any], carry: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]]) -> None:
@@ -105,15 +100,13 @@ def then(task: asyncio.Task[Any], carry: Callable[[Awaitable[Any]], Coroutine[An
     stepped.then = carry
 
 
-def _started(
-    coro: Coroutine[Any, Any, T],
-    loop: asyncio.AbstractEventLoop,
-    enter: _Switch,
-    leave: _Switch,
-    context: contextvars.Context,
-) -> tuple[T | None, asyncio.Task[Any] | None]:
-    """3.11's eager start (see the module's doc) of `coro` in its own task, in `context`: (its value,
+def _started(aw: Awaitable[T], context: contextvars.Context) -> tuple[T | None, asyncio.Task[Any] | None]:
+    """3.11's eager start (see the module's doc) of `aw` in its own task, in `context`: (its value,
     None) when its first step finished it (its exception raised), else (None, the task)."""
+    coro: Coroutine[Any, Any, T] = aw if type(aw) is _Coroutine or asyncio.iscoroutine(aw) else _awaited(aw)
+    loop = asyncio.get_running_loop()
+    enter, leave = _enter_task, _leave_task
+    assert enter is not None and leave is not None  # (`step` and `run` use this only then)
     stepped: _Stepped[T] = _Stepped(coro)
     # `asyncio.Task` itself, as 3.12's eager start takes it: `loop.create_task`'s frames (and a task
     # factory's, which would not run the first step here) cost this every call.
@@ -136,6 +129,14 @@ def _started(
         if caller is not None:
             enter(loop, caller)
     return None, started
+
+
+step: Final = _step if EAGER or _enter_task is None or _leave_task is None else _started
+"""`step(aw, context)`: `aw` run as `run` runs it, in `context` (a copy of the caller's, which the task
+keeps), for a caller that carries the rest of its request in that same task (`then`) rather than
+awaiting it from another: (its value, None) when its first step finished it (its exception raised, as
+awaiting `run`'s would), else (None, its task, still running). (On 3.11, `_started` itself: no frame
+between.)"""
 
 
 def _settled(loop: asyncio.AbstractEventLoop, value: Any, exc: BaseException | None) -> asyncio.Future[Any]:

@@ -358,7 +358,8 @@ class Peer(Requester):
             elif type(done) is bytes:
                 reply = done
             else:
-                self.carry_paused(event, cast(eager.Paused, done))
+                assert type(done) is eager.Paused  # (no `cast`: a Python function's frame on 3.11)
+                self.carry_paused(event, done)
                 return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
