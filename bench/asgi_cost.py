@@ -6,13 +6,16 @@ with no sockets and no HTTP parser: the scope, ``receive`` and ``send`` uvicorn 
 twice under callgrind with a small and a large N and divide the difference by the difference of N:
 what is left is the app's cost per request (startup, imports and the session's handshake cancel out).
 
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/a.cg python bench/asgi_cost.py LEG N [--gc-off]
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/a.cg python bench/asgi_cost.py LEG N [--gc-off] \
+        [--echo-waits]
     LEG: 2026-json (stateless tools/call), 2025-json (a session's tools/call, JSON answers),
          2025-sse (a session's echo_progress: one progress notification, an SSE answer),
          2026-sse (a stateless call of echo_progress: the same, on the stateless wire),
          floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost),
          2025-init (an `initialize` each, from one client: past its cap of sessions, each ends its
          longest-idle one)
+    --echo-waits: the `echo` tool awaits `asyncio.sleep(0)` first (a tool that waits one loop turn: its
+    call carried on by a task)
 
 It only imports ``mcpbind.server`` and ``mcpbind.transports``' public entry (`Server.http_app`), so the
 same script measures an older checkout of mcpbind too. Without valgrind it prints µs per request.
@@ -54,14 +57,20 @@ INITIALIZE: dict[str, Any] = {
 }
 
 
-def mcpbind_app(json_response: bool) -> Any:
+async def _waits(text: str) -> str:
+    """Say `text` back, one loop turn later."""
+    await asyncio.sleep(0)
+    return text
+
+
+def mcpbind_app(json_response: bool, waits: bool = False) -> Any:
     from _toolgen import echo
 
     from mcpbind.server import Context, Server
 
     globals()["Context"] = Context  # the tool's annotation is read from this module's globals
     server = Server("bench-mcpbind", "1.0.0")
-    server.tool()(echo)
+    server.tool(name="echo")(_waits if waits else echo)
 
     @server.tool()
     async def echo_progress(text: str, ctx: Context) -> str:
@@ -184,7 +193,7 @@ async def prepare(leg: str) -> tuple[Driver, str, str, list[tuple[bytes, bytes]]
     elif leg == "floor":
         from floor_asgi import app
     else:
-        app = mcpbind_app(json_response=leg.endswith("json"))
+        app = mcpbind_app(json_response=leg.endswith("json"), waits="--echo-waits" in sys.argv)
         await lifespan(app)
     d = Driver(app)
     era = MODERN if leg.startswith("2026") or leg in ("floor", "null") else LEGACY

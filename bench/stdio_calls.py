@@ -8,6 +8,7 @@ warm-up. The driver's own frames are counted too, the same for every server: com
 checkouts with each other (``floor`` is the no-framework loop), not with zero.
 
     python bench/stdio_calls.py [mcpbind|floor] [--n 2000] [--inflight 1] [--stateless] [--bytecodes]
+        [--echo may-wait | waits]
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ async def run(args: argparse.Namespace, counts: Counter[Key]) -> None:
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     stdin, stdout = os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0)
-    serve = serve_mcpbind if args.impl == "mcpbind" else serve_floor
-    server = loop.create_task(serve(stdin, stdout))
+    mcpbind = args.impl == "mcpbind"
+    server = loop.create_task(
+        serve_mcpbind(stdin, stdout, args.echo) if mcpbind else serve_floor(stdin, stdout)
+    )
     driver = Driver(loop, in_w, out_r)
     if not args.stateless:
         await driver.send(INITIALIZE, 1)
@@ -60,6 +63,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--inflight", type=int, default=1)
     ap.add_argument("--stateless", action="store_true", help="2026-07-28 calls carrying their _meta")
+    ap.add_argument(
+        "--echo", choices=("may-wait", "waits"), help="stdio_inproc.py's echo that can wait, or waits"
+    )
     ap.add_argument("--asyncio", action="store_true", help="asyncio's loop instead of uvloop")
     ap.add_argument("--bytecodes", action="store_true", help="bytecodes by function instead of calls")
     args = ap.parse_args()

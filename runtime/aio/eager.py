@@ -17,7 +17,9 @@ import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, Final, Generic, TypeVar, cast
 
-__all__ = ["Paused", "begin", "boxed", "carried", "resume", "run", "start", "through"]
+from . import own
+
+__all__ = ["Paused", "begin", "boxed", "carried", "carry", "resume", "run", "start", "through"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,24 +27,42 @@ R = TypeVar("R")
 
 class Paused:
     """A coroutine run in `context` up to its first wait (`waiting_on`), with what makes the caller's
-    result of its own: `finish(rest)` awaits the rest of it (for `carried`). A plain class, not a
-    NamedTuple: creating one of those costs ~0.4% of a stdio server's cold start."""
+    result of its own: `finish(rest)` awaits the rest of it (for `carry`). Or, `owned`: a user
+    coroutine still running in its own task (`aio.own.step`, in `context`), which carries `finish`
+    on itself once that coroutine ends (`rest` gives its value), with no task besides (no `coro`).
+    A plain class, not a NamedTuple: creating one of those costs ~0.4% of a stdio server's cold
+    start."""
 
-    __slots__ = ("context", "coro", "finish", "waiting_on")
+    __slots__ = ("context", "coro", "finish", "owned", "waiting_on")
 
-    coro: Coroutine[Any, Any, Any]
+    coro: Coroutine[Any, Any, Any] | None
     waiting_on: Any
     context: contextvars.Context
     finish: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]]
+    owned: asyncio.Task[Any] | None
 
     def __init__(
         self,
-        coro: Coroutine[Any, Any, Any],
+        coro: Coroutine[Any, Any, Any] | None,
         waiting_on: Any,
         context: contextvars.Context,
         finish: Callable[[Awaitable[Any]], Coroutine[Any, Any, Any]],
+        owned: asyncio.Task[Any] | None = None,
     ) -> None:
         self.coro, self.waiting_on, self.context, self.finish = coro, waiting_on, context, finish
+        self.owned = owned
+
+
+def carry(paused: Paused, carry: Callable[[Awaitable[Any]], Coroutine[Any, Any, R]]) -> asyncio.Task[R]:
+    """The task carrying `paused` on inside `carry` (`carry(rest)`, where `rest` gives the paused
+    coroutine's value): the user's own task where it is one (`Paused.owned`, `aio.own.then`), else
+    a task of its own (`carried`)."""
+    owned = paused.owned
+    if owned is not None:
+        own.then(owned, carry)
+        return owned
+    assert paused.coro is not None  # (a Paused owns a task or has a coroutine)
+    return carried(paused.coro, paused.waiting_on, carry, paused.context)
 
 
 def start(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:

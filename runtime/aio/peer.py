@@ -181,7 +181,7 @@ class Peer(Requester):
         queued leaves the queue, and is never answered."""
         task = self._running.get(rid)
         if task is not None:
-            task.cancel()
+            own.cancel(task)
             self._cancelled.add(rid)
             return True
         entry = self._queued.pop(rid, None)
@@ -354,7 +354,8 @@ class Peer(Requester):
             elif type(done) is bytes:
                 reply = done
             else:
-                self.carry_paused(event, cast(eager.Paused, done))
+                assert type(done) is eager.Paused  # (no `cast`: a Python function's frame on 3.11)
+                self.carry_paused(event, done)
                 return
         except asyncio.CancelledError:
             self._unanswered(event)  # (as in `_serve`, which this is inline)
@@ -400,7 +401,7 @@ class Peer(Requester):
         from `_start` (a closure there would cost every request its cells): `finish(rest)` answers."""
         finish = paused.finish
         carry = lambda rest: self._serve(event, finish(rest))  # noqa: E731
-        self._track(event, eager.carried(paused.coro, paused.waiting_on, carry, paused.context))
+        self._track(event, eager.carry(paused, carry))
 
     admits = _startable
     """Whether a request would start at once (`_startable`, itself: no call in between): a transport
@@ -611,7 +612,7 @@ class Peer(Requester):
         self._queued.clear()
         self.fail_awaited(reason)
         for task in list(self._running.values()):
-            task.cancel()
+            own.cancel(task)
         noted = self._notes.cancel()
         if self._tasks or noted:
             await asyncio.gather(*self._tasks, *noted, return_exceptions=True)

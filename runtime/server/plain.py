@@ -185,16 +185,18 @@ def answer_decided(
         except msgspec.ValidationError:
             return None  # answered by the general path, with what was wrong
     context = _copy_context()
-    coro: Awaitable[Any] | None
+    coro: Awaitable[Any] | None = None
+    owned: Awaitable[Any] | None = None
     if sig.is_async:
         # By position where the function takes them so (`Signature.positional`): a tuple and a
         # positional call cost about 1.3k instructions less than a dict of keywords. The tool runs
-        # as a task of its own (`aio.own`), which what follows awaits (a task done already: no wait),
+        # as a task of its own (`aio.own`), which carries the rest of the call on itself if it waits,
         # unless it cannot wait (`Signature.suspends`): its whole run is then its first step, run
         # here as a sync tool's is (the task cost 27k instructions a call, stdio in process).
-        coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
         if sig.suspends:
-            coro = own.run(coro)
+            owned = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
+        else:
+            coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
     else:
         try:
             if sig.positional:
@@ -205,8 +207,18 @@ def answer_decided(
             return _failed(server, tool, found, rid, exc)
         # (text first: `isawaitable`'s check of the `Awaitable` ABC was 2.6k instructions of a stdio
         # call of a sync tool returning text, which then went through `_answer`'s frame as well)
-        coro = None if type(value) is str or not inspect.isawaitable(value) else own.run(value)
-    if coro is not None:
+        if type(value) is not str and inspect.isawaitable(value):
+            owned = value
+    if owned is not None:
+        # Its first step, in its own task (in `context`, which that task keeps); one that waits
+        # answers from that task (`eager.carry`: `_Finish`, there), with no second task awaiting it.
+        try:
+            value, task = own.step(owned, context)
+        except BaseException as exc:
+            return _failed(server, tool, found, rid, exc)
+        if task is not None:
+            return Paused(None, task, context, _Finish(server, tool, found, rid, None), task)
+    elif coro is not None:
         # Its first step, through `_through`: `box` is both where its value goes and what `next`
         # gives back once it is done (nothing the tool awaits can be that list).
         box: list[Any] = []
@@ -363,13 +375,17 @@ class _Finish:
 
     __slots__ = ("box", "found", "rid", "server", "tool")
 
-    def __init__(self, server: Server, tool: ToolEntry, found: Lane, rid: RequestId, box: list[Any]) -> None:
+    def __init__(
+        self, server: Server, tool: ToolEntry, found: Lane, rid: RequestId, box: list[Any] | None
+    ) -> None:
         self.server, self.tool, self.found, self.rid, self.box = server, tool, found, rid, box
 
     async def __call__(self, rest: Awaitable[Any]) -> bytes | None:
         try:
-            await rest  # (the tool's rest, through `_through`: its value goes to `box`)
-            value = self.box[0]
+            value = await rest  # (the tool's value; through `_through` (`box`), its value goes there)
+            box = self.box
+            if box is not None:
+                value = box[0]
         except BaseException as exc:
             return _failed(self.server, self.tool, self.found, self.rid, exc)
         return _answer(self.server, self.tool, self.found, self.rid, value)

@@ -4,6 +4,7 @@ and `signature.never_suspends`, which says which `async def` needs none (its who
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import gc
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -282,5 +283,131 @@ def test_the_process_ending_exceptions_a_user_raises_are_its_failure(raised: typ
                 await own.run(middleware(wait))
             assert type(failed.value.raised) is raised
         await asyncio.sleep(0.01)  # the loop goes on
+
+    _run(main())
+
+
+async def _rest(rest: Any, trail: list[Any]) -> str:
+    """`then`'s coroutine: records the task it runs in and what `rest` gave, waits, answers."""
+    trail.append(asyncio.current_task())
+    try:
+        trail.append(await rest)
+    except BaseException as exc:  # (the user's exception, given here)
+        trail.append(type(exc))
+    await asyncio.sleep(0)  # (it may wait too: still the same task)
+    trail.append(asyncio.current_task())
+    return "answered"
+
+
+def test_then_carries_the_request_on_in_the_user_task() -> None:
+    """`step` + `then`: the rest of a request runs in the user's own task, once the user's coroutine
+    ends, with its value; the task's outcome is the rest's, and there is no second task."""
+    seen: list[Any] = []
+    trail: list[Any] = []
+
+    async def user() -> str:
+        seen.append(asyncio.current_task())
+        await asyncio.sleep(0)
+        seen.append(asyncio.current_task())
+        return "value"
+
+    async def main() -> None:
+        caller = asyncio.current_task()
+        before = len(asyncio.all_tasks())
+        value, task = own.step(user(), contextvars.copy_context())
+        assert value is None and task is not None and seen == [task] and task is not caller
+        assert asyncio.current_task() is caller
+        own.then(task, functools.partial(_rest, trail=trail))
+        assert len(asyncio.all_tasks()) == before + 1  # (the user's task alone)
+        assert await task == "answered"
+        assert seen == [task, task] and trail == [task, "value", task]
+
+    _run(main())
+
+
+def test_step_finished_in_its_first_step_gives_its_value_or_raises() -> None:
+    async def done() -> str:
+        return "at once"
+
+    async def fails() -> str:
+        raise ValueError("first step")
+
+    async def main() -> None:
+        assert own.step(done(), contextvars.copy_context()) == ("at once", None)
+        with pytest.raises(ValueError, match="first step"):
+            own.step(fails(), contextvars.copy_context())
+
+    _run(main())
+
+
+def test_then_is_given_the_user_failure_and_cancellation() -> None:
+    """The user's exception, or its cancellation, reaches `rest`; a cancelled user task runs the rest
+    only once the user's coroutine has ended (its cleanup included), in that same task."""
+    trails: list[list[Any]] = [[], []]
+    cleaned: list[str] = []
+
+    async def fails() -> str:
+        await asyncio.sleep(0)
+        raise ValueError("after a wait")
+
+    async def held() -> str:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            await asyncio.sleep(0.01)  # (slow cleanup: the rest waits for it)
+            cleaned.append("cleaned")
+        return "not cancelled"
+
+    async def main() -> None:
+        tasks = []
+        for user, trail in zip((fails, held), trails, strict=True):
+            _, task = own.step(user(), contextvars.copy_context())
+            assert task is not None
+            own.then(task, functools.partial(_rest, trail=trail))
+            tasks.append(task)
+        await asyncio.sleep(0.01)
+        tasks[1].cancel()
+        assert await asyncio.gather(*tasks) == ["answered", "answered"]
+        assert trails[0] == [tasks[0], ValueError, tasks[0]]
+        assert trails[1] == [tasks[1], asyncio.CancelledError, tasks[1]] and cleaned == ["cleaned"]
+
+    _run(main())
+
+
+def test_a_cancel_of_the_users_own_making_is_over_for_the_rest_a_cancel_of_the_request_is_not() -> None:
+    """With `then`, the user's task carries the rest of its request: a cancellation the user's code
+    made itself (`current_task().cancel()`) leaves the rest uncancelled (it answers the failure),
+    one made by `own.cancel` (the request's: its peer's, the client gone) stays for the rest to see."""
+    seen: list[tuple[str, int]] = []
+
+    async def rest(outcome: Any) -> str:
+        try:
+            await outcome
+        except asyncio.CancelledError:
+            seen.append(("cancelled", asyncio.current_task().cancelling()))  # type: ignore[union-attr]
+        return "rest ran"
+
+    async def cancels_itself() -> str:
+        await asyncio.sleep(0)
+        asyncio.current_task().cancel()  # type: ignore[union-attr]
+        await asyncio.sleep(0)
+        return "not reached"
+
+    async def held() -> str:
+        await asyncio.sleep(5)
+        return "not reached"
+
+    async def main() -> None:
+        _, mine = own.step(cancels_itself(), contextvars.copy_context())
+        assert mine is not None
+        own.then(mine, rest)
+        assert await mine == "rest ran"
+        _, request = own.step(held(), contextvars.copy_context())
+        assert request is not None
+        own.then(request, rest)
+        await asyncio.sleep(0.01)
+        own.cancel(request)
+        assert await request == "rest ran"
+        assert seen[0] == ("cancelled", 0) and seen[1][0] == "cancelled" and seen[1][1] >= 1
 
     _run(main())

@@ -180,7 +180,7 @@ async def _now(conn: Connection, event: IncomingRequest) -> bytes | None:
 
 async def _finished(got: bytes | eager.Paused | None) -> bytes | None:
     if type(got) is eager.Paused:  # carried on as the peer carries it, in the context it started in
-        task = eager.carried(got.coro, got.waiting_on, got.finish, got.context)
+        task = eager.carry(got, got.finish)
         answer: bytes | None = await task
         return answer
     assert got is None or type(got) is bytes

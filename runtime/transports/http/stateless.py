@@ -12,7 +12,7 @@ import msgspec
 from msgspec import UnsetType
 
 from ... import shapes, wire
-from ...aio import eager
+from ...aio import eager, own
 from ...aio.eager import Paused
 from ...aio.interfaces import Prepared
 from ...errors import McpError
@@ -404,7 +404,7 @@ class StatelessRoute:
         """The call `HttpApp` ran up to its first wait (`answer_decided`), carried on by a task."""
         self.running += 1
         try:
-            task = eager.carried(paused.coro, paused.waiting_on, paused.finish, paused.context)
+            task = eager.carry(paused, paused.finish)
             answer = await self._waited(rid, task, send, receive)
             if answer is not None:
                 await _send_answer(send, answer)
@@ -437,7 +437,7 @@ class StatelessRoute:
                         answer = await self._direct(peek.id, peek.typed, route.version, send, receive)
                     else:
                         assert type(done) is Paused
-                        task = eager.carried(done.coro, done.waiting_on, done.finish, done.context)
+                        task = eager.carry(done, done.finish)
                         answer = await self._waited(peek.id, task, send, receive)
                     if answer is None:
                         return  # the client left, or the call was cancelled (said by `_waited`)
@@ -497,7 +497,7 @@ class StatelessRoute:
         finally:
             left.cancel()
             if not task.done():
-                task.cancel()  # the client left, or this POST was cancelled: so is the request
+                own.cancel(task)  # the client left, or this POST was cancelled: so is the request
                 self.closing.add(task)  # kept until its cancellation has run
                 task.add_done_callback(self.closing.discard)
         if task not in done:
