@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import CoroutineType as _Coroutine
 from typing import Any, Final, TypeVar
 
-__all__ = ["EAGER", "Exited", "cancel", "enter_task", "leave_task", "run", "step", "then"]
+__all__ = ["EAGER", "Exited", "cancel", "enter_task", "handler_fault", "leave_task", "run", "step", "then"]
 
 T = TypeVar("T")
 
@@ -52,6 +52,19 @@ leave_task: Final[_Switch | None] = getattr(asyncio.tasks, "_leave_task", None)
 _current: Final[dict[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None] = getattr(
     asyncio.tasks, "_current_tasks", None
 )
+
+
+def handler_fault(exc: BaseException) -> bool:
+    """`exc`, out of a handler, is that request's error to answer rather than the server's end: all but
+    a real cancellation (of the request, or of the server). A CancelledError a handler raises itself
+    while nothing cancels it, or another BaseException (GeneratorExit, a library's own; SystemExit
+    from `sys.exit()` in a sync tool, a KeyboardInterrupt of its own, as a coroutine's are: `Exited`),
+    would otherwise leave the request unanswered or end the whole process. The process's end does not
+    come this way: asyncio's runner and uvicorn take SIGINT and SIGTERM and end serving with them."""
+    if isinstance(exc, asyncio.CancelledError):
+        task = asyncio.current_task()
+        return task is not None and not task.cancelling()
+    return True
 
 
 def run(aw: Awaitable[T]) -> Awaitable[T]:
@@ -75,7 +88,8 @@ def run(aw: Awaitable[T]) -> Awaitable[T]:
 
 
 def _step(aw: Awaitable[T], context: contextvars.Context) -> tuple[T | None, asyncio.Task[Any] | None]:
-    """`step` but on 3.11 with asyncio's `_enter_task` (`_started`)."""
+    """`step` where it is not `_started` (3.12+: the eager start; a Python without asyncio's task
+    switches: a task started as usual, its first step a loop turn later)."""
     coro: Coroutine[Any, Any, T] = aw if type(aw) is _Coroutine or asyncio.iscoroutine(aw) else _awaited(aw)
     loop = asyncio.get_running_loop()
     if EAGER:

@@ -7,7 +7,6 @@ and the client retries with the answers).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import ModuleType
@@ -138,9 +137,7 @@ class InputCallbacks:
             # own while nothing cancels it): raised on, it left the server's request unanswered, or
             # (raised in the read loop's turn, a callback's first step) ended the connection.
             # A real cancellation (the server's notifications/cancelled, the client closing) goes on.
-            if isinstance(exc, asyncio.CancelledError):
-                task = asyncio.current_task()
-                if task is None or task.cancelling():
-                    raise
+            if not own.handler_fault(exc):
+                raise
             log.error("answering %s failed", event.method, exc_info=exc)
             return encode_error(event.id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}")

@@ -6,7 +6,6 @@ revision-neutral JSON data in, JSON data (or, on the commonest path, the revisio
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import inspect
 import logging
@@ -20,6 +19,7 @@ from msgspec import UNSET, UnsetType
 
 from .. import wire
 from ..aio import own
+from ..aio.own import handler_fault
 from ..errors import InvalidParams, McpError, clipped, quoted
 from ..methods import RequestMethod
 from ..protocol import eras, revisions
@@ -84,19 +84,6 @@ def _is_block(value: msgspec.Struct) -> bool:
     """`value` is a revision's content block (`TextContent`, `ImageContent`...: its `type` says which);
     a Struct of the user's own is data, sent as its JSON text."""
     return is_generated(type(value)) and isinstance(getattr(value, "type", None), str)
-
-
-def handler_fault(exc: BaseException) -> bool:
-    """`exc`, out of a handler, is that request's error to answer rather than the server's end: all but
-    a real cancellation (of the request, or of the server). A CancelledError a handler raises itself
-    while nothing cancels it, or another BaseException (GeneratorExit, a library's own; SystemExit
-    from `sys.exit()` in a sync tool, a KeyboardInterrupt of its own, as a coroutine's are: `aio.own`),
-    would otherwise leave the request unanswered or end the whole process. The process's end does not
-    come this way: asyncio's runner and uvicorn take SIGINT and SIGTERM and end serving with them."""
-    if isinstance(exc, asyncio.CancelledError):
-        task = asyncio.current_task()
-        return task is not None and not task.cancelling()
-    return True
 
 
 def failure(rid: RequestId, method: str, exc: BaseException) -> bytes:

@@ -31,6 +31,7 @@ from ..aio import own
 from ..aio.eager import Paused
 from ..aio.eager import through as _through
 from ..aio.interfaces import ROUTE
+from ..aio.own import handler_fault
 from ..errors import McpError
 from ..methods import RequestMethod
 from ..protocol import dispatch, eras, revisions
@@ -38,7 +39,7 @@ from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.revisions import Revision
 from .features import ANSWER_HEAD as _HEAD
-from .features import TEXT_MARK, ToolEntry, failure, handler_fault, text_parts, tool_failure, tool_value
+from .features import TEXT_MARK, ToolEntry, failure, text_parts, tool_failure, tool_value
 
 if TYPE_CHECKING:
     from .registry import Server

@@ -20,6 +20,7 @@ import msgspec
 from .. import wire
 from ..aio import own
 from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
+from ..aio.own import handler_fault
 from ..aio.peer import Peer
 from ..errors import InvalidRequest, MethodNotFound, quoted
 from ..protocol import dispatch, eras, revisions
@@ -28,7 +29,7 @@ from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
 from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, drop_none
-from .features import failure, handler_fault
+from .features import failure
 from .handlers import ROUTES
 from .plain import answer_now
 

@@ -579,9 +579,8 @@ class Tasks:
             task_id, "cancelled", status_message="The task was cancelled by request.", input_requests=None
         )
         task_input = self._inputs.get(task_id)  # read before the code ends and lets go of it
-        runner = self._running.get(task_id)
+        runner = self.stop(task_id)
         if runner is not None:
-            runner.cancel()
             # The answer says the code is stopped: let it run its cleanup (`finally`, `except
             # CancelledError`) and settle first. Bounded, for code that swallows the cancellation.
             await asyncio.wait((runner,), timeout=self.stop_grace)
@@ -622,12 +621,12 @@ class Tasks:
             await self.park(task_input)
         return True
 
-    def stop(self, task_id: str) -> bool:
-        """Stop the code of `task_id` if it runs here; whether it did."""
+    def stop(self, task_id: str) -> asyncio.Task[None] | None:
+        """Stop the code of `task_id` if it runs here: the task that runs it (cancelled), else None."""
         runner = self._running.get(task_id)
         if runner is not None:
             runner.cancel()
-        return runner is not None
+        return runner
 
     @staticmethod
     async def _tell_peers(task_id: str, telling: Awaitable[None]) -> None:
