@@ -84,7 +84,9 @@ class ChurnApp(HttpApp):
         }
         if query == "expire":  # every session idle for ever: ended as the idle timeout would
             for session in self.sessions.values():
-                session.last_seen = 0.0
+                # Idle since ever: 0.0 would be only as long ago as the machine's uptime (the
+                # monotonic clock's start), less than the idle timeout on a machine up an hour.
+                session.last_seen = float("-inf")
             self.table.expire()
         elif query.startswith("trace"):
             tracemalloc.start(12)

@@ -208,9 +208,10 @@ class SessionTable:
         self.sessions: dict[str, Session] = {}
         self.clients: ClientSessions[Session] = ClientSessions()
         """The same sessions by client (`HttpSecurity.max_sessions_per_client`)."""
-        self.refused = 0.0
+        self.refused = float("-inf")
         """When an `initialize` was last refused for its client's sessions all being in use (logged
-        as a warning at most once a minute)."""
+        as a warning at most once a minute). Never, at first: the monotonic clock counts from the
+        machine's boot, so 0.0 would be "just now" on a machine up for less than a minute."""
         self.shared: bool = getattr(self.store, "shared", False)
         """Other processes share the store: read it on every request (`get`)."""
         self.forward: Callable[[str, RequestId | None, bytes], Awaitable[None]] | None = None
