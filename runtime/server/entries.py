@@ -43,6 +43,10 @@ class ToolEntry(msgspec.Struct):
     one_step: bool = False
     """`plain`, and its arguments need no adapter (`Signature.adapters`): a call of it can be answered
     in one step (`server.plain`)."""
+    at_once: bool = False
+    """`one_step`, with no argument mirrored in an `Mcp-Param-*` header and a name no header value sent
+    encoded begins with: a stateless call of it may be answered ahead of the classifier
+    (`StatelessRoute.at_once`). Set with `param_paths`, when they are found (by its first call)."""
 
     def __post_init__(self) -> None:
         self.plain = not self.signature.context_param and self.task_support == "forbidden"

@@ -445,13 +445,16 @@ class Features:
             return _NO_PATHS
         paths = tool.param_paths
         if paths is None:
-            from ..protocol.headers import InvalidHeaderAnnotation, param_headers  # HTTP's, on first need
+            from ..protocol.headers import BASE64_OPEN, InvalidHeaderAnnotation, param_headers  # (HTTP's)
 
             try:
                 paths = param_headers(tool.definition.get("inputSchema"))
             except InvalidHeaderAnnotation:
                 paths = {}
             tool.param_paths = paths
+            # (A header naming it sent encoded is decoded first, on the classifier's way: a tool may be
+            # named `=?base64?...?=`, which the header's text alone would find.)
+            tool.at_once = tool.one_step and not paths and not tool.name.startswith(BASE64_OPEN)
         return paths
 
     def takes_no_context(self, name: str | None) -> bool:

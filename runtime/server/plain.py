@@ -118,7 +118,7 @@ def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused
     if event.method != "tools/call" or params is None:
         return None
     server = connection.server
-    if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
+    if not server.plain_calls:  # (middleware, a task runner or required scopes)
         return None
     revision = connection.session
     if revision is None:
@@ -158,7 +158,7 @@ def answer_decided(
     `call.name`, when the transport looked it up already; `found`: the revision's lane, given by a
     caller that found it and checked the server for middleware, tasks and scopes already)."""
     if found is None:
-        if server.middleware_chain is not None or server.tasks is not None or server.required_scopes.active:
+        if not server.plain_calls:  # (middleware, a task runner or required scopes)
             return None
         found = server.lanes.get(revision)
         if found is None:

@@ -145,6 +145,11 @@ class Server(Features, Registrations, Serving):
         self._middleware: list[Middleware] = []
         self.middleware_chain: MiddlewareChain | None = None
         """The registered middleware as one function (None when there is none: the hot path)."""
+        self.plain_calls = True
+        """No middleware, task runner or required scopes: a call of a tool that needs nothing of a
+        connection may be answered in one step (`server.plain`). One test per call, kept by
+        `_recheck` whenever what it reads changes (a middleware added, a registration made or
+        withdrawn)."""
         for mw in middleware:
             self.add_middleware(mw)
         self.lifespan = Lifespan(lifespan, self, name)
@@ -173,7 +178,14 @@ class Server(Features, Registrations, Serving):
 
         self._middleware.append(middleware)
         self.middleware_chain = chain(self._middleware)
+        self._recheck()
         return middleware
+
+    def _recheck(self) -> None:
+        """`plain_calls` again, after what it reads may have changed."""
+        self.plain_calls = (
+            self.middleware_chain is None and self.tasks is None and not self.required_scopes.active
+        )
 
     @overload
     def tool(self, name: F, /) -> F: ...
@@ -459,6 +471,7 @@ class Server(Features, Registrations, Serving):
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] not in kinds}
         self._caps = None
         self.missing_features.clear()
+        self._recheck()  # (a registration's task runner or scopes)
         if not notify:
             return
         if self.relay is not None:

@@ -320,6 +320,63 @@ def test_a_plain_call_answers_as_the_general_path_does(revision: str, expose: bo
 
 
 @pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_what_a_server_needs_of_every_call_is_kept_as_its_registrations_change(revision: str) -> None:
+    """`Server.plain_calls` follows scopes, task runners and middleware as they come and go; a call in
+    one step is made only while it holds."""
+    server, ran = _server()
+    conn = _connection(server, revision)
+    assert server.plain_calls
+
+    @server.tool(scopes=["admin"])
+    def guarded() -> str:
+        return "no"
+
+    assert not server.plain_calls  # (a required scope: every call is checked first)
+    assert answer_now(conn, _event(0, revision, "echo", {"text": "hi"})) is None
+    assert ran == []
+    server.remove_tool("guarded")
+    assert server.plain_calls
+    assert answer_now(conn, _event(1, revision, "echo", {"text": "hi"})) is not None
+
+    @server.tool(task_support="optional")
+    async def long() -> str:
+        return "later"
+
+    assert not server.plain_calls  # (a task runner, kept once made)
+    server.remove_tool("long")
+    assert not server.plain_calls and server.tasks is not None
+    assert answer_now(conn, _event(2, revision, "echo", {"text": "hi"})) is None
+
+    other, _ = _server()
+
+    @other.add_middleware
+    async def seen(call: Any, call_next: Any) -> Any:
+        return await call_next(call)
+
+    assert not other.plain_calls
+
+
+def test_a_tools_call_ahead_of_the_classifier_is_known_once_its_header_paths_are() -> None:
+    """`ToolEntry.at_once`: set with its `param_paths`, for a tool in one step that mirrors no argument
+    and whose name no encoded header value could begin with."""
+    server, _ = _server()
+
+    @server.tool(name="=?base64?ZWNobw==?=")
+    def odd(text: str) -> str:
+        return text
+
+    @server.tool()
+    def aware(text: str, ctx: Context) -> str:
+        return text
+
+    tools = {name: server.tool_entry(name) for name in ("echo", "=?base64?ZWNobw==?=", "aware")}
+    assert not any(tool is not None and tool.at_once for tool in tools.values())
+    for name in tools:
+        server.param_paths(name)
+    assert [name for name, tool in tools.items() if tool is not None and tool.at_once] == ["echo"]
+
+
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
 def test_a_call_that_needs_more_is_not_run(revision: str) -> None:
     server, ran = _server()
 

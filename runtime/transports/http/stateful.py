@@ -171,9 +171,7 @@ def early(
         call.revision is not conn.session  # (another revision than the session's: refused by `post`)
         or session.streams >= security.max_streams_per_session
         or view.missing_features.get("tools/call") != ""  # (`dispatch.decide`'s check, known)
-        or server.middleware_chain is not None  # (`answer_decided`'s checks, made here: `call`)
-        or server.tasks is not None
-        or server.required_scopes.active
+        or not server.plain_calls  # (`answer_decided`'s check, made here: `call`)
     ):
         return None
     try:

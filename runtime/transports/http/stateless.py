@@ -46,8 +46,6 @@ __all__ = ["MAX_IDLE", "StatelessRoute"]
 MAX_IDLE: Final = 64
 """Stateless connections kept for reuse."""
 _UNKNOWN: Final[Any] = object()
-_ENCODED: Final = BASE64_OPEN.encode()
-"""How a header value sent in Base64 begins, as received."""
 _NO_ARGUMENTS: Final = PeekParams().arguments
 """`PeekParams.arguments`' default (arguments left unread), passed by position."""
 
@@ -176,18 +174,13 @@ class StatelessRoute:
             return None
         tool = self.tool_entry(TEXT[raw])
         server = self.server
+        # (`ToolEntry.at_once` is `one_step`, no `Mcp-Param-*` paths, found by its first call on the
+        # classifier's way, and a name no encoded header value begins with; `Server.plain_calls`: no
+        # middleware, task runner or required scopes. One test each, kept as they change.)
         if (
             tool is None
-            # A header sent encoded is decoded first, even where its text is a tool's own name (a
-            # tool may be named `=?base64?...?=`): the general route decodes it, and says if it does
-            # not match the body. (0.6k instructions of a call's 88k.)
-            or raw.startswith(_ENCODED)
-            or not tool.one_step
-            or tool.param_paths is None  # (found by its first call, on the classifier's way)
-            or tool.param_paths
-            or server.middleware_chain is not None
-            or server.tasks is not None
-            or server.required_scopes.active
+            or not tool.at_once
+            or not server.plain_calls
             or self.running >= self.security.max_stateless_requests
         ):
             return None
