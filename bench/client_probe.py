@@ -16,6 +16,11 @@ process in turn (alternating, ``--rounds`` times) against the stdio floor server
   wrapped: their own cost shows in CPU, so CPU figures are taken from runs without ``--count``).
 
     python bench/client_probe.py [--era 2025-11-25] [--n 20000] [--rounds 3] [--count] [--uvloop]
+        [--pin]                 # this process on one CPU, the server on the other, as clients.py runs
+
+Pinned as the client benchmark is (``servers.Pin``), the two processes run side by side, each on a
+core of its own, rather than wherever the scheduler puts them: how many answers each read finds, and
+so the CPU per call, is then the benchmark's.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "apps"))
-from servers import MODERN, MODERN_META, StdioDriver  # noqa: E402
+from servers import MODERN, MODERN_META, Pin, StdioDriver  # noqa: E402
 
 from mcpbind.client import Client  # noqa: E402
 
@@ -107,7 +112,8 @@ async def measured(
 
 
 async def run_mcpbind(args: argparse.Namespace, counts: Counts | None) -> dict[str, float]:
-    client = Client.stdio(SERVER[0], SERVER[1:], mode=args.era)
+    server = Pin().command(SERVER) if args.pin else SERVER  # (Pin: the server's CPU, then its exec)
+    client = Client.stdio(server[0], server[1:], mode=args.era)
     async with client:
         echo_tool = client.call_tool
 
@@ -120,7 +126,7 @@ async def run_mcpbind(args: argparse.Namespace, counts: Counts | None) -> dict[s
 
 
 async def run_raw(args: argparse.Namespace, counts: Counts | None) -> dict[str, float]:
-    stdio = StdioDriver(SERVER)
+    stdio = StdioDriver(SERVER, pinned=args.pin)
     await stdio.start()
     modern = args.era == MODERN
     try:
@@ -148,6 +154,7 @@ def main() -> None:
     ap.add_argument("--impls", default="raw,mcpbind")
     ap.add_argument("--count", action="store_true", help="count loop turns and call_soon (costs CPU)")
     ap.add_argument("--uvloop", action="store_true")
+    ap.add_argument("--pin", action="store_true", help="this process on one CPU, the server on the other")
     args = ap.parse_args()
     if args.count and args.uvloop:
         ap.error("--count wraps asyncio's own loop's methods: not with --uvloop")
@@ -161,14 +168,15 @@ def main() -> None:
             counts.install(asyncio.get_running_loop())
         return await runners[impl](args, counts)
 
-    for _ in range(args.rounds):
-        for impl in results:
-            if args.uvloop:
-                import uvloop
+    with Pin(args.pin):  # (this process's CPU; each server is started on the other)
+        for _ in range(args.rounds):
+            for impl in results:
+                if args.uvloop:
+                    import uvloop
 
-                results[impl].append(uvloop.run(one(impl)))
-            else:
-                results[impl].append(asyncio.run(one(impl)))
+                    results[impl].append(uvloop.run(one(impl)))
+                else:
+                    results[impl].append(asyncio.run(one(impl)))
     keys = list(next(iter(results.values()))[0])
     print(f"{args.era}, {args.n} calls {args.inflight} in flight, medians of {args.rounds} rounds, per call:")
     print(f"{'':18}" + "".join(f"{impl:>10}" for impl in results))
