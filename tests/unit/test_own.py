@@ -239,6 +239,17 @@ def test_never_suspends() -> None:
         assert not never_suspends(fn), fn
 
 
+def test_never_suspends_reads_opcodes_not_their_arguments() -> None:
+    """An argument byte equal to `YIELD_VALUE`'s opcode (86 on 3.11; the 151 locals and
+    constants here give arguments 0 to 150) is no yield; an `await` after them still is one."""
+    body = "".join(f"    x{i} = {i}\n" for i in range(151))
+    namespace: dict[str, Any] = {}
+    exec(f"async def no_wait():\n{body}    return x150\n", namespace)
+    exec(f"async def waits(f):\n{body}    return await f\n", namespace)
+    assert never_suspends(namespace["no_wait"])
+    assert not never_suspends(namespace["waits"])
+
+
 def test_a_generator_exit_the_user_raises_is_raised_again_not_thrown() -> None:
     """A task's outcome is thrown into the task awaiting it, and GeneratorExit thrown in closes what
     that awaits: the caller must see it raised, as any exception, through tasks nested (middleware)."""
