@@ -31,6 +31,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
+from ...aio.interfaces import InlineServe
 from ...protocol.inbound import Rejection, screen
 from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.security import HttpSecurity, authenticate, principal_text, refuse
@@ -119,6 +120,9 @@ class Connection(asyncio.Protocol):
         self.reading_paused = False
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None  # the open, ping, pong or close deadline
+        self.held = False  # frames sent wait for `release_writes` (the reader's step)
+        self.serve: InlineServe | None = None
+        """The reader's own service of a message read while it waits (`serve_inline`)."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -204,6 +208,14 @@ class Connection(asyncio.Protocol):
                 except UnicodeDecodeError as exc:
                     self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
                     return
+            serve = self.serve
+            if serve is not None and not self.messages:
+                waiter = self.waiter
+                if waiter is not None and not waiter.done() and self.ws.state is State.OPEN:
+                    # The reader waits with nothing queued: it serves the message right here, with
+                    # no future set and no task woken for it, unless it cannot (then it is queued).
+                    if not serve((data,)):
+                        return
             self.messages.append(data)
         self._wake()
 
@@ -213,8 +225,10 @@ class Connection(asyncio.Protocol):
 
     def _wake(self) -> None:
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     # -- bytes out ----------------------------------------------------------------------------------
 
@@ -335,11 +349,42 @@ class Connection(asyncio.Protocol):
                 await self.waiter
             finally:
                 self.waiter = None
-        if self.reading_paused and len(messages) <= _QUEUE_LOW and self.transport is not None:
+        if self.reading_paused and len(messages) <= _QUEUE_LOW:
+            self._resume()
+        return messages.popleft()
+
+    def _resume(self) -> None:
+        if self.transport is not None:
             self.reading_paused = False
             if self.writable is None:  # (else `resume_writing` resumes it)
                 self.transport.resume_reading()
+
+    def take_message(self) -> bytes | None:
+        messages = self.messages
+        if not messages or type(messages[0]) is not bytes:
+            return None  # (none, or a binary message: `receive` hands it over)
+        if self.reading_paused and len(messages) <= _QUEUE_LOW:
+            self._resume()
         return messages.popleft()
+
+    def waiting(self) -> asyncio.Future[None] | None:
+        if self.messages or self.ws.state is not State.OPEN or self.lost.done():
+            return None
+        if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
+            self._flush()
+        waiter = self.waiter = self.loop.create_future()
+        return waiter
+
+    def hold_writes(self) -> None:
+        self.held = True
+
+    def release_writes(self) -> None:
+        self.held = False
+        if self.unflushed:
+            self._flush()
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        self.serve = serve
 
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
@@ -359,7 +404,7 @@ class Connection(asyncio.Protocol):
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
-        elif self.flush_soon is None:  # every frame of this turn of the loop in one write
+        elif self.flush_soon is None and not self.held:  # every frame of this turn in one write
             self.flush_soon = self.loop.call_soon(self._flush_due)
 
     async def close(self, code: int, reason: str) -> None:
