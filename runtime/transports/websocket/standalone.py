@@ -21,6 +21,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Sequence
+from struct import pack as _pack
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from websockets.datastructures import Headers
@@ -121,6 +122,11 @@ class Connection(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None  # the open, ping, pong or close deadline
         self.held = False  # frames sent wait for `release_writes` (the reader's step)
+        self.plain = False
+        """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
+        compression) and no frame logged (the library's debug log)."""
+        self.frames: list[bytes] = []
+        """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
         self.serve: InlineServe | None = None
         """The reader's own service of a message read while it waits (`serve_inline`)."""
 
@@ -245,7 +251,16 @@ class Connection(asyncio.Protocol):
         if transport is None:
             return
         writes = self.ws.data_to_send()
-        if not writes:
+        frames = self.frames
+        if frames:
+            # Ours go first: each was made while the connection was open, so before any close frame
+            # or end of stream the library has since queued (a pong may go after a text frame made
+            # later than it: control frames may come between any two messages).
+            self.frames = []
+            if writes:
+                frames += writes
+            writes = frames
+        elif not writes:
             return
         if writes[-1]:
             transport.write(b"".join(writes) if len(writes) > 1 else writes[0])
@@ -268,6 +283,7 @@ class Connection(asyncio.Protocol):
         self._flush()
         if response.status_code != 101:
             return
+        self.plain = not self.ws.extensions and not self.ws.debug
         self._keepalive()
         token = caller = None
         if principal is not None:
@@ -400,7 +416,22 @@ class Connection(asyncio.Protocol):
         return True
 
     def _frame_out(self, data: bytes) -> None:
-        self.ws.send_text(data)
+        if self.plain:
+            # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
+            # made here: its frame object, serializer and checks were a sixth of a call's work.
+            n = len(data)
+            self.frames.append(
+                (
+                    bytes((0x81, n))
+                    if n < 126
+                    else _pack("!BBH", 0x81, 126, n)
+                    if n < 65536
+                    else _pack("!BBQ", 0x81, 127, n)
+                )
+                + data
+            )
+        else:
+            self.ws.send_text(data)
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
