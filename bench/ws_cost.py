@@ -8,10 +8,12 @@ reads come), one call at a time, as the server benchmark's
 WebSocket rows drive it (one connection, a 2025-11-25 session, `echo`). No socket, no timer: the count
 repeats. Run it twice under callgrind with a small and a large N and divide:
 
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/w.cg python bench/ws_cost.py N [--modern]
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/w.cg python bench/ws_cost.py N [--modern] [--burst K]
 
-`--modern`: no session, each call of 2026-07-28 carrying its `_meta`. Without valgrind it prints µs
-per call and the writes to the transport per call (each a `send` system call on a real socket).
+`--modern`: no session, each call of 2026-07-28 carrying its `_meta`. `--burst K`: the calls come K
+at a time, in one read (as with K in flight, each answered before the next K are sent). Without
+valgrind it prints µs per call and the writes to the transport per call (each a `send` system call
+on a real socket).
 """
 
 from __future__ import annotations
@@ -94,18 +96,21 @@ async def connected(modern: bool) -> tuple[Any, Collecting]:
     return protocol, transport
 
 
-async def main(n: int, modern: bool) -> None:
+async def main(n: int, modern: bool, burst: int) -> None:
     protocol, transport = await connected(modern)
     d = Driver(None)
     era = MODERN if modern else LEGACY
     t0 = time.perf_counter()
     writes = transport.writes
     loop = asyncio.get_running_loop()
-    for _ in range(n):
-        loop.call_soon(protocol.data_received, frame(encode(d.call("echo", era))))
-        answer = await answered(transport)
-        if answer.find(b"hello from the benchmark driver") < 0:
-            raise RuntimeError(answer[:300])
+    for _ in range(n // burst):
+        loop.call_soon(
+            protocol.data_received, b"".join(frame(encode(d.call("echo", era))) for _ in range(burst))
+        )
+        for _ in range(burst):
+            answer = await answered(transport)
+            if answer.find(b"hello from the benchmark driver") < 0:
+                raise RuntimeError(answer[:300])
     dt = time.perf_counter() - t0
     writes = (transport.writes - writes) / n
     print(f"ws {era} n={n} {dt / n * 1e6:.1f} us/call, {writes:.2f} transport writes/call")
@@ -115,4 +120,5 @@ async def main(n: int, modern: bool) -> None:
 
 
 if __name__ == "__main__":
-    on_uvloop(main(int(sys.argv[1]), "--modern" in sys.argv[2:]))
+    burst = int(sys.argv[sys.argv.index("--burst") + 1]) if "--burst" in sys.argv else 1
+    on_uvloop(main(int(sys.argv[1]), "--modern" in sys.argv[2:], burst))

@@ -122,6 +122,7 @@ class Connection(asyncio.Protocol):
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None  # the open, ping, pong or close deadline
         self.held = False  # frames sent wait for `release_writes` (the reader's step)
+        self.reading = False  # frames sent wait for the end of `_events` (served inline)
         self.plain = False
         """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
         compression) and no frame logged (the library's debug log)."""
@@ -174,14 +175,19 @@ class Connection(asyncio.Protocol):
     # -- frames in ----------------------------------------------------------------------------------
 
     def _events(self) -> None:
-        for event in self.ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
-            elif isinstance(event, Request):
-                if self.timer is not None:
-                    self.timer.cancel()
-                self.started(self.loop.create_task(self._serve(event)))
-        self._flush()  # pongs, the answer to a close, an error's close
+        # The answers of the messages served inline go out with the rest, in one write at the end.
+        self.reading = True
+        try:
+            for event in self.ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
+                elif isinstance(event, Request):
+                    if self.timer is not None:
+                        self.timer.cancel()
+                    self.started(self.loop.create_task(self._serve(event)))
+        finally:
+            self.reading = False
+        self._flush()  # answers served inline, pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
@@ -396,7 +402,7 @@ class Connection(asyncio.Protocol):
 
     def release_writes(self) -> None:
         self.held = False
-        if self.unflushed:
+        if self.unflushed and not self.reading:
             self._flush()
 
     def serve_inline(self, serve: InlineServe | None) -> None:
@@ -435,7 +441,7 @@ class Connection(asyncio.Protocol):
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
-        elif self.flush_soon is None and not self.held:  # every frame of this turn in one write
+        elif self.flush_soon is None and not self.held and not self.reading:  # this turn's: one write
             self.flush_soon = self.loop.call_soon(self._flush_due)
 
     async def close(self, code: int, reason: str) -> None:
