@@ -7,7 +7,10 @@ difference of the totals over the difference of N is one call (startup, imports,
 warm-up cancel out). All runs go at once, one process each.
 
     python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [LEG ...]
-    LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default.
+    LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default. The WebSocket legs,
+         one connection with a 2025-11-25 session driven by `rawws` (`servers.WsDriver`), as the
+         server benchmark's WebSocket rows: ws (`run_websocket`), ws-uvicorn (`run_http` taking the
+         upgrade), ws-floor (`apps/floor_ws.py`).
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
 
 With several calls in flight, how many requests the server reads per loop turn follows the timing, so
@@ -24,13 +27,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import LEGACY, MODERN, HttpDriver, _clean_env, _free_port, _wait_port, load
+from servers import LEGACY, MODERN, HttpDriver, WsDriver, _clean_env, _free_port, _wait_port, load
 
 APPS = Path(__file__).resolve().parent / "apps"
 LEGS = {
     "floor": (["floor_asgi.py"], MODERN),
     "2026-json": (["mcpbind_server.py", "--json"], MODERN),
     "2025-json": (["mcpbind_server.py", "--json"], LEGACY),
+    "ws": (["mcpbind_server.py", "--websocket"], LEGACY),
+    "ws-uvicorn": (["mcpbind_server.py", "--http"], LEGACY),
+    "ws-floor": (["floor_ws.py"], LEGACY),
 }
 WARM_UP = 100
 
@@ -45,17 +51,29 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
         env["PYTHONPATH"] = old
     port = _free_port()
     valgrind = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out}"]
-    server = [sys.executable, str(APPS / script[0]), *script[1:], "--http", str(port)]
+    websocket = leg.removeprefix("old:").startswith("ws")
+    flag = [] if websocket else ["--http"]
+    server = [sys.executable, str(APPS / script[0]), *script[1:], *flag, str(port)]
     quiet = asyncio.subprocess.DEVNULL
     proc = await asyncio.create_subprocess_exec(
         *valgrind, *server, stdin=quiet, stdout=quiet, stderr=quiet, env=env, cwd=APPS.parent.parent
     )
     try:
         await _wait_port(port, proc, timeout=600)  # (a Python under callgrind starts slowly)
-        async with HttpDriver(port, era, "echo") as driver:
-            await driver.initialize()
-            await load(driver.echo, WARM_UP, inflight)
-            await load(driver.echo, n, inflight)
+        if websocket:
+            ws = WsDriver(port)
+            try:
+                await ws.start()
+                await ws.initialize()
+                await load(ws.echo, WARM_UP, inflight)
+                await load(ws.echo, n, inflight)
+            finally:
+                await ws.close()
+        else:
+            async with HttpDriver(port, era, "echo") as driver:
+                await driver.initialize()
+                await load(driver.echo, WARM_UP, inflight)
+                await load(driver.echo, n, inflight)
     finally:
         if proc.returncode is None:
             proc.send_signal(2)  # (uvicorn stops on SIGINT; callgrind writes its counts as it exits)
@@ -68,7 +86,7 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("legs", nargs="*", default=list(LEGS))
+    ap.add_argument("legs", nargs="*", default=["floor", "2026-json", "2025-json"])
     ap.add_argument("--n", type=int, nargs=2, default=[200, 1000])
     ap.add_argument("--inflight", type=int, default=16)
     ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")
@@ -78,14 +96,17 @@ async def main() -> None:
     args = ap.parse_args()
     names = list(args.legs)
     if args.old:
-        names += [f"old:{name}" for name in args.legs if name != "floor"]
+        names += [f"old:{name}" for name in args.legs if "floor" not in name]
     # Bytecode compiled first, once per checkout: otherwise the first of two runs to import a changed
     # module compiles it, and the difference of the two counts holds a compilation.
     for path in {None, args.old} if args.old else {None}:
         env = _clean_env()
         if path is not None:
             env["PYTHONPATH"] = path
-        warm = "import mcpbind.server, mcpbind.transports.http.app, mcpbind.transports.http.stateless"
+        warm = (
+            "import mcpbind.server, mcpbind.transports.http.app, mcpbind.transports.http.stateless,"
+            " mcpbind.transports.websocket.standalone, mcpbind.transports.websocket.uvicorn_protocol"
+        )
         subprocess.run([sys.executable, "-c", warm], env=env, check=True, cwd=APPS)
     out = args.out or Path(tempfile.mkdtemp(prefix="http-callgrind-"))
     out.mkdir(parents=True, exist_ok=True)

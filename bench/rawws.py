@@ -4,8 +4,8 @@ cost about as much per message as its server does.
 
 One ``Connection`` is one socket: the upgrade (subprotocol ``mcp``), then text frames out (masked with
 an all-zero key, which leaves the payload as it is: a benchmark driver needs no unpredictability) and
-unfragmented, unmasked frames in, each handed to a callback. Nothing else of RFC 6455 is implemented:
-no ping answers, no fragments, no close handshake.
+unfragmented, unmasked frames in, each handed to a callback; a ping is answered with its pong. Nothing
+else of RFC 6455 is implemented: no fragments, no close handshake.
 """
 
 from __future__ import annotations
@@ -67,8 +67,14 @@ class _Protocol(asyncio.BufferedProtocol):
                 length, at = struct.unpack_from("!Q", buf, start + 2)[0], start + 10
             if size < at + length:
                 break
-            if buf[start] & 0x0F == 0x1:  # text; pings and the rest are ignored
+            opcode = buf[start] & 0x0F
+            if opcode == 0x1:  # text
                 self.on_message(bytes(buf[at : at + length]))
+            elif opcode == 0x9 and self.transport is not None and length < 126:  # a ping: its pong
+                # (a server drops a connection whose pongs do not come: a long run under callgrind)
+                self.transport.write(
+                    bytes((0x8A, 0x80 | length)) + b"\x00\x00\x00\x00" + buf[at : at + length]
+                )
             start = at + length
         del buf[:start]
 

@@ -337,6 +337,24 @@ def test_other_paths_refused(url: str) -> None:
     assert refused(url.replace("/mcp", "/other")).response.status_code == 404
 
 
+def test_frames_of_every_length(url: str) -> None:
+    """A frame says its length in 7 bits, in 16 or in 64 (from 126 bytes, from 64 KiB): messages of
+    each length arrive whole (an answer, or a progress notification as large), and the connection
+    goes on."""
+    with raw(url) as conn:
+        initialize(conn)
+        for rid, size in enumerate((0, 1, 40, 60, 125, 126, 1000, 65_400, 65_535, 65_536, 70_000), 1):
+            text = "x" * size
+            if size < 1000:
+                assert rpc(conn, _call(rid, "echo", {"text": text}))["result"]["content"][0]["text"] == text
+                continue
+            conn.send(json.dumps(_call(rid, "flood", {"count": 1, "size": size}, progressToken=rid)))
+            note = json.loads(conn.recv(timeout=TIMEOUT))
+            assert note["method"] == "notifications/progress" and note["params"]["message"] == text
+            assert json.loads(conn.recv(timeout=TIMEOUT))["id"] == rid
+        assert rpc(conn, {"jsonrpc": "2.0", "id": 99, "method": "ping"})["result"] == {}
+
+
 # -- hostile input --------------------------------------------------------------------------------------
 
 

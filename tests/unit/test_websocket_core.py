@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Any
 
 import pytest
 
+from mcpbind.aio.interfaces import BufferedTransport
 from mcpbind.transports.websocket.core import (
     MESSAGE_TOO_BIG,
     NORMAL,
@@ -151,3 +153,81 @@ def test_subprotocol() -> None:
     assert refuse_subprotocol(["other", "mcp"]) is None
     refusal = refuse_subprotocol(["graphql-ws"])
     assert refusal is not None and refusal.status == 400 and b"mcp" in refusal.body
+
+
+class Reading(Recording):
+    """A `ReadingSocket`: what it read is taken with no coroutine, one text message at a time, and
+    what it reads while its reader waits goes to the reader's inline service first."""
+
+    def __init__(self, *incoming: str | bytes | None) -> None:
+        super().__init__(*incoming)
+        self.held = False
+        self.serve: Any = None
+
+    def take_message(self) -> bytes | None:
+        if self.incoming and type(self.incoming[0]) is bytes:
+            return self.incoming.popleft()
+        return None
+
+    def waiting(self) -> asyncio.Future[None] | None:
+        return None if self.incoming else asyncio.get_running_loop().create_future()
+
+    def hold_writes(self) -> None:
+        self.held = True
+
+    def release_writes(self) -> None:
+        self.held = False
+
+    def serve_inline(self, serve: Any) -> None:
+        self.serve = serve
+
+
+def test_a_reading_socket_is_read_and_written_with_no_coroutine() -> None:
+    async def run() -> None:
+        socket = Reading("a", "b", b"binary", "after")
+        transport = WebSocketServerTransport(socket, WebSocketOptions())
+        assert isinstance(transport, BufferedTransport)
+        assert transport.wait_buffered() is None  # messages wait
+        assert transport.read_buffered() == (b"a",)  # one at a time
+        assert transport.read_buffered() == (b"b",)
+        assert transport.read_buffered() == ()  # a binary message: `read` says what it is
+        assert await transport.read() is None
+        assert socket.closed[0][0] == UNSUPPORTED_DATA
+        assert transport.read_buffered() == ()  # nothing after the close is taken
+        assert transport.wait_buffered() is None
+        assert transport.write_nowait(b"late") is True and socket.sent == []  # dropped, as `write` drops it
+
+    asyncio.run(run())
+
+
+def test_nothing_is_served_inline_once_serving_stopped() -> None:
+    async def run() -> None:
+        socket = Reading()
+        transport = WebSocketServerTransport(socket, WebSocketOptions())
+        transport.on_overflow = asyncio.current_task()  # the reader stops itself: read on to None
+        served: list[Any] = []
+
+        def serve(lines: Any) -> Any:
+            served.extend(lines)
+            return ()
+
+        transport.serve_inline(serve)
+        assert socket.serve((b"1",)) == ()
+        transport.hold_writes()
+        assert socket.held
+        transport.release_writes()
+        assert transport.write_nowait(b"answer") is True and socket.sent == [b"answer"]
+        transport.stop(POLICY_VIOLATION, "stopped")
+        assert socket.serve((b"2",)) == (b"2",)  # given back: queued, and never taken
+        assert served == [b"1"]
+        assert transport.read_buffered() == () and await transport.read() is None
+        transport.serve_inline(None)
+        assert socket.serve is None
+
+    asyncio.run(run())
+
+
+def test_a_plain_socket_is_read_with_read() -> None:
+    transport = WebSocketServerTransport(Recording("a"), WebSocketOptions())
+    assert not hasattr(transport, "read_buffered") and not hasattr(transport, "write_nowait")
+    transport.serve_inline(lambda lines: ())  # (nothing to serve inline: ignored)

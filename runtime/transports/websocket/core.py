@@ -22,10 +22,13 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from ...aio import eager
+from ...aio.interfaces import InlineServe
+from ...protocol.endpoint import LineTooLong
 from ...protocol.inbound import INVALID_REQUEST, Rejection, error_body
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ __all__ = [
     "INTERNAL_ERROR",
     "WebSocketOptions",
     "Binary",
+    "ReadingSocket",
     "Socket",
     "WebSocketServerTransport",
     "serve_socket",
@@ -107,6 +111,42 @@ class Socket(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
 
+class ReadingSocket(Socket, Protocol):
+    """A `Socket` that reads on its own, in the loop's callbacks (the standalone server's connection,
+    and so `run_http`'s): what it read can be taken with no coroutine, what is sent held for one write
+    at the end of a step, and what it reads while its reader waits served right there. Its
+    `WebSocketServerTransport` is then a `BufferedTransport`, `WriteHolding` and `InlineServing` as
+    stdio's is, and a `Peer` serves it as it serves stdio: at one request in flight, no task is woken
+    and no coroutine made for a call of a plain tool."""
+
+    def take_message(self) -> bytes | None:
+        """The oldest message read, if it is text (None: none waits, or it is anything else, which
+        `receive` hands over)."""
+        ...
+
+    def waiting(self) -> asyncio.Future[None] | None:
+        """A future done once a message is read or the connection ends, while none waits and it is
+        open; None otherwise (`take_message`, then `receive`, says what there is)."""
+        ...
+
+    def hold_writes(self) -> None:
+        """Until `release_writes`, frames sent wait for that call, with no write scheduled."""
+        ...
+
+    def release_writes(self) -> None:
+        """Write the frames sent since `hold_writes`, and write as usual again."""
+        ...
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        """Hand each text message read while the reader waits (`waiting`), with nothing queued, to
+        `serve` first, as it is read (None: no more)."""
+        ...
+
+
+def _nothing() -> None:
+    """`hold_writes` and `release_writes` of a transport over a socket that cannot hold its writes."""
+
+
 def refuse_subprotocol(offered: list[str]) -> Rejection | None:
     """A client that offers subprotocols must offer `mcp` (one that offers none is taken as MCP)."""
     if not offered or SUBPROTOCOL in offered:
@@ -120,7 +160,16 @@ class WebSocketServerTransport:
 
     A write never waits for the client: while a frame waits for the socket (full), later ones
     queue here, bounded by `max_send_queue` bytes; past that the client is taken not to read, and
-    the connection ends with 1008 (its reader is stopped through `on_overflow`)."""
+    the connection ends with 1008 (its reader is stopped through `on_overflow`).
+
+    Over a `ReadingSocket`, it is also a `BufferedTransport`, `WriteHolding` and `InlineServing`
+    (`read_buffered`, `wait_buffered`, `write_nowait`; `hold_writes`, `release_writes`; `serve_inline`),
+    one message at a time: each is taken only while nothing ended serving (`stop` from a handler run
+    by the reader, a fault's close), so that nothing read after that is served."""
+
+    hold_writes: Callable[[], None] = staticmethod(_nothing)
+    """Frames sent wait for `release_writes` (the reader's, over a `ReadingSocket`; else nothing)."""
+    release_writes: Callable[[], None] = staticmethod(_nothing)
 
     def __init__(self, socket: Socket, options: WebSocketOptions) -> None:
         self.socket = socket
@@ -138,6 +187,45 @@ class WebSocketServerTransport:
         """The task reading this connection, cancelled when the send queue overflows (or `stop`)."""
         self.stopped = False
         """Serving was stopped by this side (`stop`): the reader's cancellation is ours."""
+        self._serve: InlineServe | None = None
+        if hasattr(type(socket), "take_message"):  # (a `ReadingSocket`)
+            reading = cast(ReadingSocket, socket)
+            self._take, self._waiting = reading.take_message, reading.waiting
+            self.hold_writes, self.release_writes = reading.hold_writes, reading.release_writes
+            # (instance members: a `Peer` takes a transport that has them for a `BufferedTransport`)
+            self.read_buffered: Callable[[], Collection[bytes]] = self._read_buffered
+            self.wait_buffered: Callable[[], asyncio.Future[None] | None] = self._wait_buffered
+            self.write_nowait: Callable[[bytes], bool] = self._write_nowait
+
+    def _read_buffered(self) -> Collection[bytes]:
+        """The next text message read, if serving goes on (empty: none, or `read` says what)."""
+        if self._closed:
+            return ()
+        message = self._take()
+        return () if message is None else (message,)
+
+    def _wait_buffered(self) -> asyncio.Future[None] | None:
+        return None if self._closed else self._waiting()
+
+    def _write_nowait(self, data: bytes) -> bool:
+        """`write`, which never waits: sent, queued behind a send that waits, or dropped once closed."""
+        if not self._closed:
+            if self._sender is not None:
+                self._queue(data)
+            elif not self.socket.send_now(data):
+                self._sender = eager.start(self._send(data))
+        return True
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        """`InlineServing` over a `ReadingSocket` (else nothing is served inline): each message goes
+        to `serve` only while serving goes on (see the class)."""
+        if hasattr(type(self.socket), "serve_inline"):
+            self._serve = serve
+            cast(ReadingSocket, self.socket).serve_inline(None if serve is None else self._serve_one)
+
+    def _serve_one(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
+        serve = self._serve
+        return lines if self._closed or serve is None else serve(lines)
 
     async def read(self) -> bytes | None:
         if self._closed:

@@ -21,6 +21,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Sequence
+from struct import pack as _pack
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from websockets.datastructures import Headers
@@ -31,6 +32,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
+from ...aio.interfaces import InlineServe
 from ...protocol.inbound import Rejection, screen
 from ...protocol.request_state import CALLER, PRINCIPAL
 from ..http.security import HttpSecurity, authenticate, principal_text, refuse
@@ -119,6 +121,15 @@ class Connection(asyncio.Protocol):
         self.reading_paused = False
         self.task: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None  # the open, ping, pong or close deadline
+        self.held = False  # frames sent wait for `release_writes` (the reader's step)
+        self.reading = False  # frames sent wait for the end of `_events` (served inline)
+        self.plain = False
+        """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
+        compression) and no frame logged (the library's debug log)."""
+        self.frames: list[bytes] = []
+        """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
+        self.serve: InlineServe | None = None
+        """The reader's own service of a message read while it waits (`serve_inline`)."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -164,14 +175,19 @@ class Connection(asyncio.Protocol):
     # -- frames in ----------------------------------------------------------------------------------
 
     def _events(self) -> None:
-        for event in self.ws.events_received():
-            if isinstance(event, Frame):
-                self._frame(event)
-            elif isinstance(event, Request):
-                if self.timer is not None:
-                    self.timer.cancel()
-                self.started(self.loop.create_task(self._serve(event)))
-        self._flush()  # pongs, the answer to a close, an error's close
+        # The answers of the messages served inline go out with the rest, in one write at the end.
+        self.reading = True
+        try:
+            for event in self.ws.events_received():
+                if isinstance(event, Frame):
+                    self._frame(event)
+                elif isinstance(event, Request):
+                    if self.timer is not None:
+                        self.timer.cancel()
+                    self.started(self.loop.create_task(self._serve(event)))
+        finally:
+            self.reading = False
+        self._flush()  # answers served inline, pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
@@ -204,6 +220,14 @@ class Connection(asyncio.Protocol):
                 except UnicodeDecodeError as exc:
                     self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
                     return
+            serve = self.serve
+            if serve is not None and not self.messages:
+                waiter = self.waiter
+                if waiter is not None and not waiter.done() and self.ws.state is State.OPEN:
+                    # The reader waits with nothing queued: it serves the message right here, with
+                    # no future set and no task woken for it, unless it cannot (then it is queued).
+                    if not serve((data,)):
+                        return
             self.messages.append(data)
         self._wake()
 
@@ -213,8 +237,10 @@ class Connection(asyncio.Protocol):
 
     def _wake(self) -> None:
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
 
     # -- bytes out ----------------------------------------------------------------------------------
 
@@ -231,7 +257,16 @@ class Connection(asyncio.Protocol):
         if transport is None:
             return
         writes = self.ws.data_to_send()
-        if not writes:
+        frames = self.frames
+        if frames:
+            # Ours go first: each was made while the connection was open, so before any close frame
+            # or end of stream the library has since queued (a pong may go after a text frame made
+            # later than it: control frames may come between any two messages).
+            self.frames = []
+            if writes:
+                frames += writes
+            writes = frames
+        elif not writes:
             return
         if writes[-1]:
             transport.write(b"".join(writes) if len(writes) > 1 else writes[0])
@@ -254,6 +289,7 @@ class Connection(asyncio.Protocol):
         self._flush()
         if response.status_code != 101:
             return
+        self.plain = not self.ws.extensions and not self.ws.debug
         self._keepalive()
         token = caller = None
         if principal is not None:
@@ -335,11 +371,42 @@ class Connection(asyncio.Protocol):
                 await self.waiter
             finally:
                 self.waiter = None
-        if self.reading_paused and len(messages) <= _QUEUE_LOW and self.transport is not None:
+        if self.reading_paused and len(messages) <= _QUEUE_LOW:
+            self._resume()
+        return messages.popleft()
+
+    def _resume(self) -> None:
+        if self.transport is not None:
             self.reading_paused = False
             if self.writable is None:  # (else `resume_writing` resumes it)
                 self.transport.resume_reading()
+
+    def take_message(self) -> bytes | None:
+        messages = self.messages
+        if not messages or type(messages[0]) is not bytes:
+            return None  # (none, or a binary message: `receive` hands it over)
+        if self.reading_paused and len(messages) <= _QUEUE_LOW:
+            self._resume()
         return messages.popleft()
+
+    def waiting(self) -> asyncio.Future[None] | None:
+        if self.messages or self.ws.state is not State.OPEN or self.lost.done():
+            return None
+        if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
+            self._flush()
+        waiter = self.waiter = self.loop.create_future()
+        return waiter
+
+    def hold_writes(self) -> None:
+        self.held = True
+
+    def release_writes(self) -> None:
+        self.held = False
+        if self.unflushed and not self.reading:
+            self._flush()
+
+    def serve_inline(self, serve: InlineServe | None) -> None:
+        self.serve = serve
 
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
@@ -355,11 +422,26 @@ class Connection(asyncio.Protocol):
         return True
 
     def _frame_out(self, data: bytes) -> None:
-        self.ws.send_text(data)
+        if self.plain:
+            # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
+            # made here: its frame object, serializer and checks were a sixth of a call's work.
+            n = len(data)
+            self.frames.append(
+                (
+                    bytes((0x81, n))
+                    if n < 126
+                    else _pack("!BBH", 0x81, 126, n)
+                    if n < 65536
+                    else _pack("!BBQ", 0x81, 127, n)
+                )
+                + data
+            )
+        else:
+            self.ws.send_text(data)
         self.unflushed += len(data)
         if self.unflushed > _FLUSH_AT:  # a handler that writes much before it yields: write it now
             self._flush()
-        elif self.flush_soon is None:  # every frame of this turn of the loop in one write
+        elif self.flush_soon is None and not self.held and not self.reading:  # this turn's: one write
             self.flush_soon = self.loop.call_soon(self._flush_due)
 
     async def close(self, code: int, reason: str) -> None:
