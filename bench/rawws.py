@@ -21,6 +21,18 @@ _READ = memoryview(bytearray(256 * 1024))
 read."""
 
 
+def client_frame(data: bytes) -> bytes:
+    """One text frame from a client, masked with the zero key (its payload as it is)."""
+    n = len(data)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
+    return head + b"\x00\x00\x00\x00" + data
+
+
 class _Protocol(asyncio.BufferedProtocol):
     def __init__(self, on_message: Callable[[bytes], None]) -> None:
         self.on_message = on_message
@@ -103,14 +115,7 @@ class Connection:
 
     def send(self, data: bytes) -> None:
         """One text frame, masked with the zero key (the payload unchanged)."""
-        n = len(data)
-        if n < 126:
-            head = bytes((0x81, 0x80 | n))
-        elif n < 65536:
-            head = struct.pack("!BBH", 0x81, 0x80 | 126, n)
-        else:
-            head = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
-        self._transport.write(head + b"\x00\x00\x00\x00" + data)
+        self._transport.write(client_frame(data))
 
     async def close(self) -> None:
         self._transport.write(b"\x88\x82\x00\x00\x00\x00\x03\xe8")  # close 1000

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
 from asgi_cost import INITIALIZE, LEGACY, MODERN, Driver, encode, on_uvloop
+from rawws import client_frame as frame
 from uvicorn_cost import Collecting
 
 UPGRADE = (
@@ -37,18 +38,6 @@ UPGRADE = (
     b"Sec-WebSocket-Key: " + base64.b64encode(b"0123456789abcdef") + b"\r\n"
     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n\r\n"
 )
-
-
-def frame(data: bytes) -> bytes:
-    """One text frame from the client, masked with the zero key (its payload as it is)."""
-    n = len(data)
-    if n < 126:
-        head = bytes((0x81, 0x80 | n))
-    elif n < 65536:
-        head = struct.pack("!BBH", 0x81, 0x80 | 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x81, 0x80 | 127, n)
-    return head + b"\x00\x00\x00\x00" + data
 
 
 async def answered(transport: Collecting) -> bytes:
