@@ -208,10 +208,13 @@ class WebSocketServerTransport:
         return None if self._closed else self._waiting()
 
     def _write_nowait(self, data: bytes) -> bool:
-        """`write`, which never waits: sent, queued behind a send that waits, or dropped once closed."""
+        """What `write` does, which never waits: sent, queued behind a send that waits, or dropped
+        once closed."""
         if not self._closed:
-            if self._sender is not None:
+            if self._sender is not None:  # a frame waits for the socket: this one waits behind it
                 self._queue(data)
+            # The usual case: sent at once. Should the socket be full, the send goes on in a task and
+            # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
             elif not self.socket.send_now(data):
                 self._sender = eager.start(self._send(data))
         return True
@@ -245,15 +248,7 @@ class WebSocketServerTransport:
         return None
 
     async def write(self, data: bytes) -> None:
-        if self._closed:
-            return
-        if self._sender is not None:  # a frame waits for the socket: this one waits behind it
-            self._queue(data)
-            return
-        # The usual case: sent at once. Should the socket be full, the send goes on in a task and
-        # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
-        if not self.socket.send_now(data):
-            self._sender = eager.start(self._send(data))
+        self._write_nowait(data)
 
     def _queue(self, data: bytes) -> None:
         size = self._pending_bytes + len(data)
