@@ -13,6 +13,7 @@ figure the client benchmark's "% of the raw driver" stands for when CPU is what 
     python bench/client_cost.py [--n 600] [--small 100] [--legs stdio-2025,stdio-2026,http-2026]
         [--inflight 16]         # or 1: one call at a time, every step its own loop turn
         [--mcpbind-from DIR]    # a tree whose runtime/ and generated/ to measure instead (a baseline)
+        [--json-out PATH]       # also write {"inflight": K, "legs": {leg: {impl: instructions per call}}}
 
 Needs valgrind. A run takes a minute or two per leg (callgrind slows the client some 50 times).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -107,9 +109,11 @@ def main() -> None:
     ap.add_argument(
         "--mcpbind-from", type=Path, help="measure this tree's mcpbind instead of the installed one"
     )
+    ap.add_argument("--json-out", type=Path, help="also write the instructions per call as JSON")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
+    results: dict[str, dict[str, float]] = {}
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as tmp:
         if args.mcpbind_from is not None:
@@ -118,7 +122,7 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             url = stack.enter_context(http_floor()) if any(leg.startswith("http") for leg in legs) else None
             for leg in legs:
-                per_call = {}
+                per_call = results.setdefault(leg, {})
                 for impl in args.impls.split(","):
                     driver = f"client_{impl}.py"
                     small = instructions(driver, leg, args.small, env, url, args.inflight)
@@ -127,6 +131,8 @@ def main() -> None:
                     print(f"{leg} {impl:8} {per_call[impl]:10.0f} instructions per call", flush=True)
                 if len(per_call) == 2:
                     print(f"{leg} raw / mcpbind: {per_call['raw'] / per_call['mcpbind']:.1%}", flush=True)
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps({"inflight": args.inflight, "legs": results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ Needs valgrind on PATH. Prints one row per message and operation: instructions p
 implementation and their ratio.
 
     python bench/codec_instructions.py --cache-sim          # also cache misses and mispredicted branches
+    python bench/codec_instructions.py --json-out PATH      # also the rows as JSON
+
+`--json-out` writes a list of rows, each `{"message", "title", "op", "mcpbind": {...}, "msgspec": {...}}`
+with the counts per message (`instructions` and, with `--cache-sim`, the cache events).
 
 Instructions are not the whole of wall-clock time: `--cache-sim` runs callgrind's cache and branch
 simulation as well (a simulated 32 KiB L1 per kind, several times slower) and adds, per message, the
@@ -26,6 +30,7 @@ which is why its wall-clock ratio to raw msgspec comes out above its instruction
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cache-sim", action="store_true", help="also simulate the caches and branch prediction (slower)"
     )
+    ap.add_argument("--json-out", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -138,11 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ("instructions", *(CACHE_EVENTS if args.cache_sim else ()))
     print("| message | op | " + " | ".join(f"{k}: mcpbind | msgspec | ratio" for k in kinds) + " |")
     print("|---|---|" + "--:|--:|--:|" * len(kinds))
+    rows = []
     for message in messages:
         for op in ops:
             mine, raw = (count(impl, message, op, args.number, args.cache_sim) for impl in IMPLS)
             cells = [f"{mine[k]:,} | {raw[k]:,} | {mine[k] / max(raw[k], 1):.2f}x" for k in kinds]
             print(f"| {codec.MESSAGES[message]} | {op} | " + " | ".join(cells) + " |", flush=True)
+            rows.append(
+                {
+                    "message": message,
+                    "title": codec.MESSAGES[message],
+                    "op": op,
+                    "mcpbind": mine,
+                    "msgspec": raw,
+                }
+            )
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(rows, indent=1) + "\n")
     return 0
 
 

@@ -8,7 +8,9 @@ alone, with the 2026-07-28 ``_meta``), and asks callgrind for a dump (``callgrin
 moment the call's result arrives: the dump holds the instructions up to the result, not the exit's
 (finalising the interpreter, which no client waits for). Repeat runs agree within a few 0.1%.
 
-    python bench/cold_cost.py [--impls floor,mcpbind] [--eras session,envelope] [--runs 1]
+    python bench/cold_cost.py [--impls floor,mcpbind] [--eras session,envelope] [--runs 1] [--json-out PATH]
+
+``--json-out PATH`` also writes the counts as JSON: ``{era: {impl: instructions}}``.
 
 Needs valgrind. mcpbind and the floor run on uvloop, as in ``servers.py``. Bytecode is cached first
 (an untimed plain run), as an installed package has it.
@@ -97,10 +99,12 @@ def main() -> None:
     ap.add_argument("--impls", default="floor,mcpbind")
     ap.add_argument("--eras", default="session,envelope")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--json-out", type=Path, default=None, help="also write {era: {impl: instructions}}")
     args = ap.parse_args()
     cmds = Commands(None)
+    counts: dict[str, dict[str, int]] = {}
     for era in args.eras.split(","):
-        got: dict[str, int] = {}
+        got: dict[str, int] = counts.setdefault(era, {})
         for impl in args.impls.split(","):
             cmd = cmds.stdio(impl)
             assert cmd is not None, impl
@@ -111,6 +115,8 @@ def main() -> None:
             for impl, count in got.items():
                 if impl != "floor":
                     print(f"{era:8} {impl} / floor: {count / got['floor']:.3f}", flush=True)
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(counts, indent=1) + "\n")
 
 
 if __name__ == "__main__":
