@@ -173,6 +173,9 @@ BENCH_OPTIONS: dict[str, dict[str, bool]] = {
         "--legs": True,
         "--uvloop": False,
     },
+    "steady": {
+        "--quick": False,
+    },
 }
 """The options `nox -s bench -- ...` passes on, and to which of its scripts (bench/<script>.py): each
 script is given those it takes (option -> whether a value follows it), so that one script's option
@@ -239,9 +242,11 @@ def bench(session: nox.Session) -> None:
         "python", "bench/clients.py", "--peer-python", python["mcp"], *taken["clients"], silent=True
     )
     scaleout = _scaleout(session, quick)
-    print(codec, servers, clients, scaleout, sep="\n")
+    # Instruction counts (callgrind), which the load does not move; skipped, with a reason, without valgrind.
+    steady = session.run("python", "bench/steady.py", *taken["steady"], silent=True)
+    print(codec, servers, clients, scaleout, steady, sep="\n")
     if not quick:
-        _write_benchmarks(str(codec), str(servers), str(clients), session.posargs, scaleout)
+        _write_benchmarks(str(codec), str(servers), str(clients), session.posargs, scaleout, str(steady))
 
 
 def _scaleout(session: nox.Session, quick: bool) -> str:
@@ -257,8 +262,11 @@ def _scaleout(session: nox.Session, quick: bool) -> str:
     return str(session.run("python", "bench/scaleout.py", *(["--quick"] if quick else []), silent=True))
 
 
-def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str], scaleout: str) -> None:
-    """BENCHMARKS.md: the machine, the date, the command and the four tables of one run."""
+def _write_benchmarks(
+    codec: str, servers: str, clients: str, posargs: list[str], scaleout: str, steady: str = ""
+) -> None:
+    """BENCHMARKS.md: the machine, the date, the command and the four tables of one run, then the
+    steady figures (bench/steady.py's section, its own heading)."""
     import datetime
     import platform
 
@@ -286,9 +294,23 @@ def _write_benchmarks(codec: str, servers: str, clients: str, posargs: list[str]
         + "\n\n## Scale-out (1 and 2 workers, Redis; bench/scaleout.py)\n\n"
         + keep(scaleout)
         + "\n"
+        + steady_section(steady)
     )
     with open("BENCHMARKS.md", "w") as fh:
         fh.write(body)
+
+
+STEADY_HEADING = "## Steady figures (instructions under callgrind)"
+
+
+def steady_section(output: str) -> str:
+    """bench/steady.py's section out of its output (what nox captured: stderr too), from its heading on;
+    empty when there is none."""
+    start = output.find(STEADY_HEADING)
+    if start < 0:
+        return ""
+    section = "\n".join(line for line in output[start:].splitlines() if not line.startswith("nox >"))
+    return "\n" + section.strip() + "\n"
 
 
 def _charts() -> str:

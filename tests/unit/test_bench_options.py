@@ -1,5 +1,6 @@
 """`nox -s bench -- ...`: each bench script is given the options it takes (the noxfile's
-`BENCH_OPTIONS`, checked against each script's own parser), and bench/curves.py's payload curve stops
+`BENCH_OPTIONS`, checked against each script's own parser), BENCHMARKS.md gets bench/steady.py's
+section out of what the session captured, and bench/curves.py's payload curve stops
 the HTTP server it started when its port never opens."""
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ def _noxfile() -> Any:
     return module
 
 
-@pytest.mark.parametrize("script", ["codec", "servers", "clients"])
+@pytest.mark.parametrize("script", ["codec", "servers", "clients", "steady"])
 def test_each_script_takes_the_options_it_is_given(script: str) -> None:
     noxfile = _noxfile()
-    assert set(noxfile.BENCH_OPTIONS) == {"codec", "servers", "clients"}
+    assert set(noxfile.BENCH_OPTIONS) == {"codec", "servers", "clients", "steady"}
     shown = subprocess.run(
         [sys.executable, str(BENCH / f"{script}.py"), "--help"],
         capture_output=True,
@@ -43,6 +44,15 @@ def test_each_script_takes_the_options_it_is_given(script: str) -> None:
     ).stdout
     for option in noxfile.BENCH_OPTIONS[script]:
         assert option in shown, (script, option)
+
+
+def test_the_steady_section_is_taken_from_the_captured_output() -> None:
+    noxfile = _noxfile()
+    captured = (
+        "steady figures skipped: no valgrind\n## Steady figures (instructions under callgrind)\n\nrow\n"
+    )
+    assert noxfile.steady_section(captured) == "\n## Steady figures (instructions under callgrind)\n\nrow\n"
+    assert noxfile.steady_section("nothing here\n") == ""
 
 
 def test_the_options_are_split_by_script() -> None:

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Steady figures: every target of the performance work judged on instructions counted by callgrind.
+
+The wall-clock tables swing with the machine (a virtual machine's CPU speed moves 20-30% within a
+second, other processes share the cores), so their ratios come with wide ranges. Instruction counts
+under ``valgrind --tool=callgrind`` repeat within about 0.1% whatever the load. This runs the bench's
+counting scripts and renders one markdown section, one row per measure: mcpbind's count, the floor's
+(or the raw driver's, or raw msgspec's), the ratio the target speaks of and whether it is met.
+
+- codec: ``codec_instructions.py`` (decode+encode per message, vs raw msgspec), target <= 1.5x;
+- cold start: ``cold_cost.py`` (spawn to the first ``tools/call`` result, both eras), <= 1.2x the floor;
+- 1 MB result: ``big_cost.py --valgrind`` (server instructions per 1 MB call), <= 1.2x the floor;
+- clients: ``client_cost.py`` (per call at 16 in flight, every leg), raw driver / mcpbind >= 80%;
+- servers, in process (no socket, no timer): ``stdio_inproc.py`` at 1 and 16 in flight (2025-11-25
+  session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
+  at a time); floor / mcpbind >= 85%. ``ws_cost.py`` (WebSocket) has no floor in process: its count
+  is shown without a target.
+
+The in-process scripts are run here under callgrind twice, with a small and a large N; the difference
+of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
+time (the counts do not depend on it). Bytecode is compiled first, as an installed package has it.
+
+    python bench/steady.py [--quick] [--jobs 2] [--json-out bench/results/steady.json]
+
+Prints the section on stdout (``nox -s bench`` puts it into BENCHMARKS.md). ``--quick`` is a smoke
+run (one codec message, the stdio rows at small N): it proves the plumbing, its figures are rough.
+Without valgrind it prints why and a section that says so, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+TITLE = "Steady figures (instructions under callgrind)"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target of the performance work, as a ratio of two instruction counts."""
+
+    ratio: str  # how the ratio is formed, for the table
+    bound: float
+    at_least: bool  # the ratio must be >= bound (else <=)
+    percent: bool  # shown as a percentage (else as a multiple)
+
+    def of(self, mine: float, base: float) -> float:
+        """The ratio for mcpbind's count `mine` against the floor's/raw count `base`."""
+        return base / mine if self.at_least else mine / base
+
+    def met(self, ratio: float) -> bool:
+        return ratio >= self.bound if self.at_least else ratio <= self.bound
+
+    def show(self, ratio: float) -> str:
+        return f"{ratio:.0%}" if self.percent else f"{ratio:.2f}x"
+
+    def wanted(self) -> str:
+        sign = ">=" if self.at_least else "<="
+        bound = f"{self.bound:.0%}" if self.percent else f"{self.bound:g}x"
+        return f"{self.ratio} {sign} {bound}"
+
+
+TARGETS: dict[str, Target] = {
+    "server": Target("floor / mcpbind", 0.85, at_least=True, percent=True),
+    "client": Target("raw / mcpbind", 0.80, at_least=True, percent=True),
+    "codec": Target("mcpbind / raw", 1.5, at_least=False, percent=False),
+    "cold": Target("mcpbind / floor", 1.2, at_least=False, percent=False),
+    "big": Target("mcpbind / floor", 1.2, at_least=False, percent=False),
+}
+"""The targets, by kind of measure: server paths >= 85% of their floor, clients >= 80% of the raw
+driver, the codec <= 1.5x raw msgspec, a cold start and a 1 MB result <= 1.2x their floor."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measure: mcpbind's instructions and its floor's (None: no floor), per `unit`."""
+
+    kind: str  # a key of TARGETS, or "info" (no target)
+    measure: str
+    unit: str
+    mcpbind: float
+    base: float | None
+    base_name: str = "floor"
+
+
+def per_unit(small: int, large: int, n_small: int, n_large: int) -> float:
+    """Instructions per unit of work from the totals of two runs with `n_small` and `n_large` units."""
+    if n_large <= n_small:
+        raise ValueError("the large run must do more than the small one")
+    return (large - small) / (n_large - n_small)
+
+
+def callgrind_total(text: str) -> int:
+    """The total instructions of a callgrind output file (its `summary:` or `totals:` line)."""
+    found = re.search(r"^summary: (\d+)", text, re.M) or re.search(r"^totals: (\d+)", text, re.M)
+    if found is None:
+        raise ValueError("no summary in callgrind's output")
+    return int(found.group(1))
+
+
+def count_text(value: float) -> str:
+    """An instruction count, short: 1.23M, 45.6k, 789."""
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.0f}"
+
+
+def render(rows: list[Row], meta: dict[str, str]) -> str:
+    """The markdown section: a table of `rows` and what the counts do and do not capture."""
+    lines = [
+        f"## {TITLE}",
+        "",
+        f"`python bench/steady.py{meta.get('options', '')}` at commit {meta.get('commit', '?')}, "
+        f"{meta.get('callgrind', 'callgrind ?')}, {meta.get('duration', '?')}. Instructions of the "
+        "mcpbind side and of its floor (the raw driver for clients, raw msgspec for the codec) per unit; "
+        "the ratio is the one the target speaks of.",
+        "",
+        "| measure | per | mcpbind | floor / raw | ratio | target | met |",
+        "|---|---|--:|--:|--:|---|:-:|",
+    ]
+    for row in rows:
+        target = TARGETS.get(row.kind)
+        base = "—" if row.base is None else f"{count_text(row.base)} ({row.base_name})"
+        if target is None or row.base is None:
+            ratio, wanted, met = "—", "—", ""
+        else:
+            value = target.of(row.mcpbind, row.base)
+            ratio, wanted, met = target.show(value), target.wanted(), "✓" if target.met(value) else "✗"
+        mine = count_text(row.mcpbind)
+        lines.append(f"| {row.measure} | {row.unit} | {mine} | {base} | {ratio} | {wanted} | {met} |")
+    lines += [
+        "",
+        "Instructions are what one process executes in user space, counted by a simulated CPU: they do not "
+        "move with the load, which is why the targets are judged here. They are not time. They leave out "
+        "cache misses and mispredicted branches (a path through more distinct code runs slower per "
+        "instruction: `codec_instructions.py --cache-sim`, `uvicorn_misses.py`), system calls and the "
+        "kernel's work (pipe and socket copies, wake-ups, context switches: a server that writes a 1 MB "
+        "answer in one write and one that writes it in sixteen count alike here), time spent waiting, and "
+        "every other process (the peer at the other end of the pipe or socket is not counted; the "
+        "in-process server rows count the harness's driver on both sides, the same work). The server rows "
+        "are in process, one request at a time or in fixed bursts, which the wall-clock rows are not; "
+        "HTTP at 16 in flight has no in-process count (`http_callgrind.py` counts the real servers, "
+        "timing-dependent).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def unavailable(reason: str) -> str:
+    """The section when nothing could be counted."""
+    return f"## {TITLE}\n\nNot measured: {reason}.\n"
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every run: bytecode may be written (as an installed package has it)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_script(script: str, args: list[str]) -> Any:
+    """bench/`script` with `args` and `--json-out`: what it wrote."""
+    with tempfile.TemporaryDirectory(prefix="steady-") as tmp:
+        out = Path(tmp) / "out.json"
+        cmd = [sys.executable, str(BENCH / script), *args, "--json-out", str(out)]
+        done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[1:])} failed:\n{done.stderr[-2000:]}")
+        return json.loads(out.read_text())
+
+
+def inproc_total(script: str, args: list[str]) -> int:
+    """Total instructions of bench/`script` `args` run under callgrind."""
+    with tempfile.TemporaryDirectory(prefix="steady-") as tmp:
+        out = Path(tmp) / "cg"
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
+        cmd += [str(BENCH / script), *args]
+        done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[4:])} failed:\n{done.stderr[-2000:]}")
+        return callgrind_total(out.read_text(errors="replace"))
+
+
+def inproc(script: str, before: list[str], after: list[str], sizes: tuple[int, int]) -> float:
+    """Instructions per request of bench/`script` `before` N `after`, from two runs (N in `sizes`)."""
+    plain = [sys.executable, str(BENCH / script), *before, str(sizes[0]), *after]
+    subprocess.run(plain, cwd=ROOT, env=child_env(), capture_output=True, check=True)  # bytecode
+    small, large = (inproc_total(script, [*before, str(n), *after]) for n in sizes)
+    return per_unit(small, large, *sizes)
+
+
+Job = Callable[[], list[Row]]
+
+
+def codec_job(message: str, number: int) -> Job:
+    def job() -> list[Row]:
+        rows = run_script("codec_instructions.py", ["--messages", message, "--number", str(number)])
+        return [
+            Row(
+                "codec",
+                f"codec: {r['title']}",
+                "message",
+                r["mcpbind"]["instructions"],
+                r["msgspec"]["instructions"],
+                "raw msgspec",
+            )
+            for r in rows
+        ]
+
+    return job
+
+
+def cold_job(era: str) -> Job:
+    def job() -> list[Row]:
+        got = run_script("cold_cost.py", ["--eras", era])[era]
+        name = {"session": "2025-11-25, initialize + call", "envelope": "2026-07-28, the call alone"}[era]
+        return [Row("cold", f"cold start stdio ({name})", "start", got["mcpbind"], got["floor"])]
+
+    return job
+
+
+def client_job(leg: str, n: int, small: int) -> Job:
+    def job() -> list[Row]:
+        got = run_script("client_cost.py", ["--legs", leg, "--n", str(n), "--small", str(small)])["legs"][leg]
+        return [
+            Row("client", f"client {leg}, 16 in flight", "call", got["mcpbind"], got["raw"], "raw driver")
+        ]
+
+    return job
+
+
+def big_job(n: int) -> Job:
+    def job() -> list[Row]:
+        with tempfile.TemporaryDirectory(prefix="steady-big-") as tmp:
+            got = run_script("big_cost.py", ["--valgrind", tmp, "--impls", "floor,mcpbind", "--n", str(n)])
+        return [Row("big", "1 MB result, stdio server", "call", got["mcpbind"], got["floor"])]
+
+    return job
+
+
+def stdio_job(inflight: int, stateless: bool, sizes: tuple[int, int]) -> Job:
+    def job() -> list[Row]:
+        extra = ["--inflight", str(inflight), *(["--stateless"] if stateless else [])]
+        mine = inproc("stdio_inproc.py", ["mcpbind"], extra, sizes)
+        floor = inproc("stdio_inproc.py", ["floor"], extra, sizes)
+        era = "2026-07-28 stateless" if stateless else "2025-11-25 session"
+        return [Row("server", f"stdio server {era}, {inflight} in flight", "request", mine, floor)]
+
+    return job
+
+
+def http_job(legs: list[str], sizes: tuple[int, int]) -> Job:
+    def job() -> list[Row]:
+        floor = inproc("uvicorn_cost.py", ["floor"], [], sizes)
+        rows = []
+        for leg in legs:
+            mine = inproc("uvicorn_cost.py", [leg], [], sizes)
+            rows.append(
+                Row("server", f"HTTP server {leg} (uvicorn, in process), 1 in flight", "request", mine, floor)
+            )
+        return rows
+
+    return job
+
+
+def ws_job(sizes: tuple[int, int]) -> Job:
+    def job() -> list[Row]:
+        rows = []
+        for burst in (1, 16):
+            mine = inproc("ws_cost.py", [], ["--burst", str(burst)], sizes)
+            rows.append(
+                Row(
+                    "info",
+                    f"WebSocket server 2025-11-25, {burst} in flight (no floor in process)",
+                    "call",
+                    mine,
+                    None,
+                )
+            )
+        return rows
+
+    return job
+
+
+def plan(quick: bool) -> list[Job]:
+    """The jobs of a run, longest first (they are handed out in this order)."""
+    if quick:
+        return [codec_job("call_tool_result", 100), stdio_job(1, False, (20, 60))]
+    sizes = (100, 500)
+    return [
+        *(client_job(leg, 400, 100) for leg in ("stdio-2025", "stdio-2026", "http-2025", "http-2026")),
+        big_job(16),
+        http_job(["2026-json", "2025-json"], sizes),
+        *(stdio_job(k, s, sizes) for s in (False, True) for k in (1, 16)),
+        cold_job("session"),
+        cold_job("envelope"),
+        ws_job(sizes),
+        *(
+            codec_job(m, 1000)
+            for m in ("call_tool_request", "call_tool_result", "list_tools_result", "input_required_result")
+        ),
+    ]
+
+
+ORDER = ("server", "info", "client", "codec", "cold", "big")
+
+
+def run(jobs: list[Job], workers: int) -> list[Row]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(lambda job: job(), jobs))
+    rows = [row for got in done for row in got]
+    return sorted(rows, key=lambda row: ORDER.index(row.kind))  # stable: plan order within a kind
+
+
+def describe() -> dict[str, str]:
+    """The commit (with `+dirty` when the tree differs from it) and callgrind's version."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    commit = git("rev-parse", "--short=12", "HEAD") or "?"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+dirty"
+    version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"commit": f"`{commit}`", "callgrind": f"callgrind of {version}"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a smoke run: rough figures, about a minute")
+    ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
+    ap.add_argument("--json-out", type=Path, default=BENCH / "results" / "steady.json")
+    args = ap.parse_args(argv)
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("steady figures skipped: valgrind (callgrind) is not installed", file=sys.stderr)
+        print(unavailable("valgrind is not installed"))
+        return 0
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "runtime", "generated", "codegen", "bench"],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        check=False,
+    )
+    rows = run(plan(args.quick), args.jobs)
+    minutes, seconds = divmod(round(time.monotonic() - started), 60)
+    meta = {
+        **describe(),
+        "duration": f"{minutes} min {seconds:02d} s with {args.jobs} runs at a time",
+        "options": " --quick" if args.quick else "",
+    }
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1) + "\n")
+    print(render(rows, meta))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""bench/steady.py's pure parts: instructions per unit from two runs, a callgrind total read, each
+target judged on its ratio, the section rendered (a row without a floor has no target) and the section
+without valgrind."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
+
+
+@functools.cache
+def _load(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def steady() -> Any:
+    return _load("mcpbind_bench_steady", BENCH / "steady.py")
+
+
+def test_per_unit_is_the_difference_over_the_difference_of_n() -> None:
+    assert steady().per_unit(1_000_000, 1_600_000, 100, 400) == 2000
+    with pytest.raises(ValueError):
+        steady().per_unit(1, 2, 100, 100)
+
+
+def test_the_total_is_read_from_the_summary_or_totals_line() -> None:
+    s = steady()
+    assert s.callgrind_total("version: 1\nevents: Ir\nsummary: 12345\n") == 12345
+    assert s.callgrind_total("events: Ir\nfn=x\n1 2\ntotals: 678\n") == 678
+    with pytest.raises(ValueError):
+        s.callgrind_total("events: Ir\n")
+
+
+@pytest.mark.parametrize(
+    ("kind", "mine", "base", "met"),
+    [
+        ("server", 100, 85, True),  # floor / mcpbind = 85%: met at the bound
+        ("server", 100, 84, False),
+        ("client", 100, 80, True),
+        ("client", 100, 79, False),
+        ("codec", 150, 100, True),  # mcpbind / raw = 1.5x
+        ("codec", 151, 100, False),
+        ("cold", 120, 100, True),
+        ("cold", 121, 100, False),
+        ("big", 90, 100, True),  # below the floor
+        ("big", 130, 100, False),
+    ],
+)
+def test_each_target_is_judged_on_its_ratio(kind: str, mine: int, base: int, met: bool) -> None:
+    target = steady().TARGETS[kind]
+    assert target.met(target.of(mine, base)) is met
+
+
+def test_the_section_has_a_row_per_measure_with_its_ratio_and_verdict() -> None:
+    s = steady()
+    rows = [
+        s.Row("server", "stdio server, 1 in flight", "request", 66_300, 54_600),
+        s.Row("codec", "codec: result", "message", 22_400, 16_300, "raw msgspec"),
+        s.Row("cold", "cold start", "start", 240_000_000, 190_000_000),
+        s.Row("info", "WebSocket server", "call", 80_000, None),
+    ]
+    meta = {"commit": "`abc`", "callgrind": "callgrind of valgrind-3.19.0", "duration": "9 min 58 s"}
+    text = s.render(rows, meta)
+    lines = text.splitlines()
+    assert lines[0] == "## Steady figures (instructions under callgrind)"
+    assert "`abc`" in text and "valgrind-3.19.0" in text and "9 min 58 s" in text
+    table = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert table == [
+        "| stdio server, 1 in flight | request | 66.3k | 54.6k (floor) | 82% | floor / mcpbind >= 85% | ✗ |",
+        "| codec: result | message | 22.4k | 16.3k (raw msgspec) | 1.37x | mcpbind / raw <= 1.5x | ✓ |",
+        "| cold start | start | 240.00M | 190.00M (floor) | 1.26x | mcpbind / floor <= 1.2x | ✗ |",
+        "| WebSocket server | call | 80.0k | — | — | — |  |",
+    ]
+    for words in ("cache misses", "system calls", "kernel", "other process"):
+        assert words in text
+
+
+def test_without_valgrind_the_section_says_why() -> None:
+    env = {**os.environ, "PATH": "/nonexistent"}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "steady.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert done.stdout.startswith("## Steady figures (instructions under callgrind)\n\nNot measured:")
+    assert "valgrind" in done.stderr
