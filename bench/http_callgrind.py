@@ -6,7 +6,8 @@ this runs each server under ``valgrind --tool=callgrind`` instead, makes warm-up
 difference of the totals over the difference of N is one call (startup, imports, the handshake and the
 warm-up cancel out). All runs go at once, one process each.
 
-    python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [LEG ...]
+    python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [--json-out PATH]
+        [LEG ...]
     LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default. The WebSocket legs,
          one connection with a 2025-11-25 session driven by `rawws` (`servers.WsDriver`), as the
          server benchmark's WebSocket rows: ws (`run_websocket`), ws-uvicorn (`run_http` taking the
@@ -15,12 +16,14 @@ warm-up cancel out). All runs go at once, one process each.
 
 With several calls in flight, how many requests the server reads per loop turn follows the timing, so
 the figure repeats less closely than the in-process one (`asgi_cost.py`): compare legs of one run.
+``--json-out PATH`` also writes ``{"inflight": K, "legs": {leg: instructions per call}}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import subprocess
 import sys
 import tempfile
@@ -93,6 +96,9 @@ async def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=None, help="where the callgrind files go (default: a temporary folder)"
     )
+    ap.add_argument(
+        "--json-out", type=Path, default=None, help="also write the instructions per call as JSON"
+    )
     args = ap.parse_args()
     names = list(args.legs)
     if args.old:
@@ -116,9 +122,12 @@ async def main() -> None:
         *(run(name, n, args.inflight, out / f"{name.replace(':', '-')}.{n}.cg", args.old) for name, n in runs)
     )
     counted = dict(zip(runs, totals, strict=True))
+    per_leg: dict[str, float] = {}
     for name in names:
-        per_call = (counted[name, large] - counted[name, small]) / (large - small)
+        per_call = per_leg[name] = (counted[name, large] - counted[name, small]) / (large - small)
         print(f"{name:14s} {args.inflight:2d} in flight: {per_call / 1000:7.1f}k instructions/call")
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps({"inflight": args.inflight, "legs": per_leg}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

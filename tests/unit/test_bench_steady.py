@@ -66,10 +66,19 @@ def test_each_target_is_judged_on_its_ratio(kind: str, mine: int, base: int, met
     assert target.met(target.of(mine, base)) is met
 
 
+def test_a_ratio_just_past_its_bound_does_not_read_as_the_bound() -> None:
+    cold = steady().TARGETS["cold"]
+    value = cold.of(341_530_000, 284_080_000)
+    assert (cold.show(value), cold.met(value)) == ("1.202x", False)
+    client = steady().TARGETS["client"]
+    value = client.of(72_500, 57_950)
+    assert (client.show(value), client.met(value)) == ("79.9%", False)
+
+
 def test_the_section_has_a_row_per_measure_with_its_ratio_and_verdict() -> None:
     s = steady()
     rows = [
-        s.Row("server", "stdio server, 1 in flight", "request", 66_300, 54_600),
+        s.Row("server", "stdio, 1 in flight", "request", 66_300, 54_600),
         s.Row("codec", "codec: result", "message", 22_400, 16_300, "raw msgspec"),
         s.Row("cold", "cold start", "start", 240_000_000, 190_000_000),
         s.Row("info", "WebSocket server", "call", 80_000, None),
@@ -81,13 +90,28 @@ def test_the_section_has_a_row_per_measure_with_its_ratio_and_verdict() -> None:
     assert "`abc`" in text and "valgrind-3.19.0" in text and "9 min 58 s" in text
     table = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
     assert table == [
-        "| stdio server, 1 in flight | request | 66.3k | 54.6k (floor) | 82% | floor / mcpbind >= 85% | ✗ |",
-        "| codec: result | message | 22.4k | 16.3k (raw msgspec) | 1.37x | mcpbind / raw <= 1.5x | ✓ |",
-        "| cold start | start | 240.00M | 190.00M (floor) | 1.26x | mcpbind / floor <= 1.2x | ✗ |",
+        "| stdio, 1 in flight | request | 66.3k | 54.6k (floor) | 82.4% | floor / mcpbind >= 85% | ✗ |",
+        "| codec: result | message | 22.4k | 16.3k (raw msgspec) | 1.374x | mcpbind / raw <= 1.5x | ✓ |",
+        "| cold start | start | 240.00M | 190.00M (floor) | 1.263x | mcpbind / floor <= 1.2x | ✗ |",
         "| WebSocket server | call | 80.0k | — | — | — |  |",
     ]
     for words in ("cache misses", "system calls", "kernel", "other process"):
         assert words in text
+
+
+def test_a_failed_measure_is_named_in_the_section_and_the_others_stand() -> None:
+    s = steady()
+
+    def fails() -> list[Any]:
+        raise RuntimeError("bench/x.py failed:\nTimeoutError: the upgrade took too long")
+
+    rows, failed = s.run(
+        [("ok", lambda: [s.Row("codec", "codec: result", "message", 2, 1)]), ("x", fails)], 2
+    )
+    assert [row.measure for row in rows] == ["codec: result"]
+    assert failed == ["x: TimeoutError: the upgrade took too long"]
+    text = s.render(rows, {}, failed)
+    assert "Not measured (the run failed):\n\n- x: TimeoutError: the upgrade took too long\n" in text
 
 
 def test_without_valgrind_the_section_says_why() -> None:
