@@ -39,7 +39,7 @@ from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.revisions import Revision
 from .features import ANSWER_HEAD as _HEAD
-from .features import TEXT_MARK, ToolEntry, failure, text_parts, tool_failure, tool_value
+from .features import ToolEntry, failure, text_answer, tool_failure, tool_value
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -90,11 +90,9 @@ def lane(server: Server, revision: Revision) -> Lane:
         spec = revision.requests["tools/call"]
         era = eras.of(revision)
         if era.stamps_results:  # this server's stamp, made once
-            text = server.stamped_text(module, spec, era)
+            text = server.stamped_text(module)
         else:
-            text = text_parts(
-                encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
-            )
+            text = text_answer()
         # Its `arguments` left as JSON (`msgspec.Raw`): the tool's lookup chooses what reads them. Its
         # `_meta` read into its declared members alone (`wire.members_only`: the same checks, no copy of
         # the rest), which a tool that takes no Context never sees.

@@ -594,3 +594,23 @@ def test_arguments_read_straight_into_the_tools_struct_answer_as_the_general_pat
             assert now is None or now == general, (name, arguments[:80])
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_text_answer_is_what_the_result_type_encodes(version: str) -> None:
+    """A lane's text parts, written without making `CallToolResult`, are its answer's bytes: the
+    type's own encoding, stamped as `Server.answer` stamps it, around any id and any text."""
+    from mcpbind.protocol import eras
+    from mcpbind.server.features import ANSWER_HEAD
+    from mcpbind.server.plain import lane
+
+    server = Server("plain", "1.0.0", title="Plain", implementation={"websiteUrl": "https://example.com/x"})
+    revision = revisions.revision(version)
+    module = revision.module
+    spec = revision.requests["tools/call"]
+    era = eras.of(revision)
+    before, after = lane(server, revision).text
+    for rid, text in ((0, "mcpbind:text"), ("x\u00e9", 'a"\\\n\u2028b'), (7, "")):
+        result = module.CallToolResult(content=[module.TextContent(text=text)])
+        expected = server.answer(rid, "tools/call", result, spec, era)
+        assert ANSWER_HEAD + msgspec.json.encode(rid) + before + msgspec.json.encode(text) + after == expected
