@@ -9,6 +9,9 @@ import asyncio
 import contextvars
 import decimal
 import functools
+import subprocess
+import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -454,6 +457,71 @@ def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
     conn = _connection(server, revision)
     assert answer_now(conn, _event(1, revision, "echo", {"text": "x"}, requestState="abc")) is None
     assert ran == []
+
+
+@pytest.mark.parametrize(
+    "responses",
+    [
+        {},
+        {"ask": {"action": "cancel"}},
+        {"ask": {"roots": [{"uri": "file:///tmp"}]}},
+        {"ask": {"action": "dance"}},
+        [],
+        None,
+    ],
+)
+def test_a_stateless_call_with_input_responses_takes_the_general_path(responses: Any) -> None:
+    """The lane reads a call's input responses as JSON (their types reach a score of classes it
+    never needs), so it declines any call that carries them, valid or not: the general path reads
+    them as their type and answers."""
+    server, ran = _server()
+    revision = revisions.MODERN[-1]
+    conn = _connection(server, revision)
+    event = _event(1, revision, "echo", {"text": "x"}, inputResponses=responses)
+    assert answer_now(conn, event) is None
+    assert ran == []
+    answer = msgspec.json.decode(asyncio.run(conn.on_request(event)))
+    if responses in ({}, {"ask": {"action": "cancel"}}, {"ask": {"roots": [{"uri": "file:///tmp"}]}}):
+        assert answer["result"]["content"] == [{"type": "text", "text": "x"}] and ran == ["echo"]
+    else:
+        assert answer["error"]["code"] == -32602 and ran == []
+
+
+def test_a_variant_of_a_definition_leaves_the_module_alone() -> None:
+    """`Definitions.variant`: the definition made anew with a name read as given; the module's own
+    type is neither made nor replaced, and what the variant does not reach is not created (in a
+    process of its own: the module's types are made once per process)."""
+    probe = textwrap.dedent(
+        """
+        import msgspec
+        from mcpbind.generated import v2026_07_28 as module
+        definitions = module._definitions
+        variant = definitions.variant("CallToolRequestParams", {"InputResponses": msgspec.Raw})
+        assert variant.__name__ == "CallToolRequestParams" and variant.__module__ == module.__name__
+        made = definitions.made()
+        assert "CallToolRequestParams" not in made and "InputResponses" not in made, made
+        assert "RequestMetaObject" in made and "TextContent" not in made, made
+        from mcpbind import shapes
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"},
+        }
+        raw = msgspec.json.encode(
+            {"name": "t", "_meta": meta, "inputResponses": {"a": {"action": "dance"}}}
+        )
+        read = msgspec.json.Decoder(variant, dec_hook=shapes.hook_for(variant)).decode(raw)
+        assert read.input_responses == msgspec.Raw(b'{"a":{"action":"dance"}}')
+        assert module.CallToolRequestParams is not variant  # the module's own, made now, as before
+        own = module.CallToolRequestParams
+        try:
+            msgspec.json.Decoder(own, dec_hook=shapes.hook_for(own)).decode(raw)
+        except msgspec.ValidationError:
+            print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 @pytest.mark.parametrize("expose", [False, True])
