@@ -33,8 +33,8 @@ def test_client_error_code_is_still_exported() -> None:
 
 
 def test_a_stdio_server_loads_no_client() -> None:
-    """The stdio module holds the client's transport too; what it shares with the other client
-    transports (`transports.plain`) must not bring `mcpbind.client` into a server's cold start."""
+    """The stdio module names the client's transport too (`stdio_client`, loaded on first read);
+    it must not bring `mcpbind.client` into a server's cold start."""
     probe = (
         "import sys, mcpbind.server, mcpbind.transports.stdio\n"
         "print(sorted(m for m in sys.modules if m.startswith('mcpbind.client')))"
@@ -53,6 +53,23 @@ def test_import_loads_no_websocket_library(package: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_stdio_client_transport_is_read_from_the_stdio_module() -> None:
+    """`mcpbind.transports.stdio.StdioClientTransport` is the client's transport, loaded on first
+    read, and listed by `dir` (a stdio server imports neither it nor `plain`: `LAZY`)."""
+    probe = (
+        "import sys, mcpbind.transports.stdio as stdio\n"
+        "before = sorted(m for m in sys.modules if m.startswith('mcpbind.transports.'))\n"
+        "listed = 'StdioClientTransport' in dir(stdio)\n"
+        "from mcpbind.transports.stdio import StdioClientTransport\n"
+        "from mcpbind.transports.stdio_client import StdioClientTransport as own\n"
+        "print(before, listed, StdioClientTransport is own)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "['mcpbind.transports.pipes', 'mcpbind.transports.stdio'] True True"
 
 
 def test_plain_transports_meet_the_client_contract() -> None:
@@ -91,6 +108,8 @@ LAZY = (
     "mcpbind.server.shared",  # `ctx.shared`'s first use
     "mcpbind.aio.deadlines",  # the first request of ours with a timeout
     "mcpbind.transports.server_output",  # the stdio client's (its start loads it)
+    "mcpbind.transports.stdio_client",  # the stdio client's transport, and what it stands on
+    "mcpbind.transports.plain",
     "dataclasses",
     # The first anonymous `client_key` (a task's owner) loads `secrets`, and with it these.
     "secrets",
