@@ -117,6 +117,9 @@ LAZY = (
     "hmac",
     "random",
 )
+# Loaded by the envelope era's revision (the tasks extension's listen request): a session-era server
+# never loads it.
+SESSION_LAZY = ("mcpbind.protocol.task_subscriptions",)
 COLD = str(Path(__file__).resolve().parents[1] / "servers" / "cold.py")
 
 
@@ -147,6 +150,7 @@ def test_stdio_first_call_leaves_the_lazy_modules_unloaded(era: str) -> None:
     modules = json.loads(result["content"][0]["text"])
     assert "mcpbind.server.registry" in modules  # the probe sees the server's own process
     assert [m for m in modules if m in LAZY or m.startswith(tuple(f"{n}." for n in LAZY))] == []
+    assert [m for m in modules if m in SESSION_LAZY] == ([] if era == "session" else list(SESSION_LAZY))
 
 
 def test_importing_a_revision_creates_no_schema_type() -> None:
