@@ -123,10 +123,11 @@ class Definitions:
         to the module's, created as need be: a reader's own version of a type, reading a member as
         something else (`msgspec.Raw`, say) without creating what that member's type would reach."""
         function, refs = self._table[name]
-        for ref in refs:
-            if ref not in given:
-                self.get(ref)
-        namespace = {**self._namespace, **given}
+        with _LOCK:  # (no group half made in the module while it is copied)
+            for ref in refs:
+                if ref not in given:
+                    self.get(ref)
+            namespace = {**self._namespace, **given}
         FunctionType(function.__code__, namespace)()  # (its `global` sets `name` in `namespace`)
         return resolve_annotations(namespace[name], namespace, {})  # (the texts' values here are its own)
 
