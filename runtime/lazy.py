@@ -26,7 +26,7 @@ import builtins
 import sys
 from _thread import RLock
 from collections.abc import Callable, Mapping
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any, TypeVar
 
 __all__ = ["Definitions", "resolve_annotations"]
@@ -112,6 +112,24 @@ class Definitions:
                     reached.add(ref)
                     pending.append(ref)
         return reached
+
+    def refers_to(self, name: str) -> tuple[str, ...]:
+        """The names definition `name` refers to itself (not what those reach)."""
+        return self._table[name][1]
+
+    def variant(self, name: str, given: Mapping[str, Any]) -> Any:
+        """Definition `name` made anew, apart from the module (whose own `name` is neither made nor
+        replaced), with each name of `given` read as the value given and every other name it refers
+        to the module's, created as need be: a reader's own version of a type, reading a member as
+        something else (`msgspec.Raw`, say) without creating what that member's type would reach."""
+        function, refs = self._table[name]
+        with _LOCK:  # (no group half made in the module while it is copied)
+            for ref in refs:
+                if ref not in given:
+                    self.get(ref)
+            namespace = {**self._namespace, **given}
+        FunctionType(function.__code__, namespace)()  # (its `global` sets `name` in `namespace`)
+        return resolve_annotations(namespace[name], namespace, {})  # (the texts' values here are its own)
 
     def names(self) -> list[str]:
         """The module's `__dir__`: what it has now and what it creates on use."""

@@ -135,7 +135,8 @@ class Client(Calls, TypedStubs):
         is ours), "capture" (kept: see `StdioClientTransport.stderr_text`) or "devnull" (dropped).
         `max_line`: the longest line read from the server, 16 MiB by default (None); a longer one
         fails the request it answers."""
-        from ..transports.stdio import DEFAULT_MAX_LINE, StdioClientTransport
+        from ..transports.stdio import DEFAULT_MAX_LINE
+        from ..transports.stdio_client import StdioClientTransport
 
         transport = StdioClientTransport(
             command, args, env=env, cwd=cwd, stderr=stderr, max_line=max_line or DEFAULT_MAX_LINE

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final
 from ..generated import DRAFT as _DRAFT_VERSION
 from ..generated import LATEST, REVISIONS, STATELESS
 from ..methods import NotificationMethod, RequestMethod
-from .task_subscriptions import with_task_subscriptions
 
 __all__ = [
     "ALL",
@@ -111,7 +110,12 @@ class Revision:
         """An SSE stream that may be resumed opens with an event of an id and no data (priming), which the
         transport's prose added in 2025-11-25: the schema has no trace of it, hence the date (revisions'
         names sort by date)."""
-        self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = with_task_subscriptions(mod)
+        requests: Mapping[str, RequestMethod[Any, Any]] = mod.REQUESTS
+        if mod.STATELESS:  # (the extension's module loaded by the revisions it extends alone)
+            from .task_subscriptions import with_task_subscriptions
+
+            requests = with_task_subscriptions(mod)
+        self.requests: Final[Mapping[str, RequestMethod[Any, Any]]] = requests
         """The revision's requests, the tasks extension's `subscriptions/listen` member included."""
         self.served: Final[Mapping[str, RequestMethod[Any, Any]]] = {
             method: spec for method, spec in self.requests.items() if "client_to_server" in spec.directions

@@ -3,8 +3,9 @@ asks for `notifications/tasks` about those tasks. The core schema's `Subscriptio
 member (the extension extends it), so a revision of the envelope era decodes and encodes the listen
 request with these types, the core's own with the extension's member added.
 
-Imported by `revisions` (and importing nothing of the protocol's), so that the extension's listen
-request is the revision's own wherever requests are looked up.
+Imported by `revisions` for the revisions it extends, of the envelope era (and importing nothing of
+the protocol's), so that the extension's listen request is the revision's own wherever requests are
+looked up; a session-era server never loads it.
 """
 
 from __future__ import annotations

@@ -175,6 +175,21 @@ def _json_contents(uri: str, item: Any, mime_type: str | None) -> dict[str, Any]
 TEXT_MARK: Final = "mcpbind:text"
 _TEXT_KEY: Final = object()
 ANSWER_HEAD: Final = b'{"jsonrpc":"2.0","id":'
+_TEXT_CONTENT: Final = ({"type": "text", "text": TEXT_MARK},)
+
+
+def text_answer(meta: Any = UNSET) -> tuple[bytes, bytes]:
+    """`text_parts` of a `tools/call` result of one text block, written as the JSON its type encodes
+    to (members in the type's order; `isError` and `structuredContent`, unset, left out) without
+    making the type: `CallToolResult` reaches every content block's class, a dozen classes made at a
+    server's first call for nothing but these bytes. With `meta` (the envelope era's stamp, converted
+    as `Features.server_meta` converts it), that era's form: `_meta` first, `resultType` last. The
+    tests compare it with the type's own encoding in every revision."""
+    if meta is UNSET:
+        result: dict[str, Any] = {"content": _TEXT_CONTENT}
+    else:
+        result = {"_meta": meta, "content": _TEXT_CONTENT, "resultType": "complete"}
+    return text_parts(encode_result(0, result))
 
 
 def text_parts(sample: bytes) -> tuple[bytes, bytes]:
@@ -243,16 +258,15 @@ class Features:
             self._meta_cache[result_type] = cached
         return cached
 
-    def stamped_text(
-        self, module: ModuleType, spec: RequestMethod[Any, Any], era: eras.Era
-    ) -> tuple[bytes, bytes]:
+    def stamped_text(self, module: ModuleType) -> tuple[bytes, bytes]:
         """A text result's answer in `module`'s revision, stamped as `answer` stamps it (the envelope
-        era's server `_meta`, made once, as `server_meta` makes it): `text_parts` of it, once per revision."""
+        era's server `_meta`, made once, as `server_meta` makes it for `CallToolResult`, whose `_meta`
+        is a `ResultMetaObject`): `text_answer` of it, once per revision."""
         key = (_TEXT_KEY, module)
         parts: tuple[bytes, bytes] | None = self._meta_cache.get(key)
         if parts is None:
-            sample = module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)])
-            parts = self._meta_cache[key] = text_parts(self.answer(0, "tools/call", sample, spec, era))
+            meta = wire.convert({revisions.META_SERVER: self.info}, module.ResultMetaObject)
+            parts = self._meta_cache[key] = text_answer(meta)
         return parts
 
     def answer(

@@ -20,7 +20,6 @@ from ..aio.interfaces import ROUTE
 from ..errors import InvalidParams, McpError
 from ..protocol import revisions
 from ..protocol.request_state import PRINCIPAL, params_digest
-from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, NeedInput, drop_none
 from .features import opt
 
@@ -170,6 +169,8 @@ class Handlers:
         )
 
     async def subscriptions_listen(self, params: Any, ctx: Context) -> Result:
+        from ..protocol.task_subscriptions import TASK_IDS  # (loaded by the revisions that listen)
+
         conn = ctx.connection
         rid = ctx.request_id
         wanted = wire.to_builtins(params.notifications)

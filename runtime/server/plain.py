@@ -39,7 +39,7 @@ from ..protocol.endpoint import IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
 from ..protocol.revisions import Revision
 from .features import ANSWER_HEAD as _HEAD
-from .features import TEXT_MARK, ToolEntry, failure, text_parts, tool_failure, tool_value
+from .features import ToolEntry, failure, text_answer, tool_failure, tool_value
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -90,15 +90,13 @@ def lane(server: Server, revision: Revision) -> Lane:
         spec = revision.requests["tools/call"]
         era = eras.of(revision)
         if era.stamps_results:  # this server's stamp, made once
-            text = server.stamped_text(module, spec, era)
+            text = server.stamped_text(module)
         else:
-            text = text_parts(
-                encode_result(0, module.CallToolResult(content=[module.TextContent(text=TEXT_MARK)]))
-            )
+            text = text_answer()
         # Its `arguments` left as JSON (`msgspec.Raw`): the tool's lookup chooses what reads them. Its
         # `_meta` read into its declared members alone (`wire.members_only`: the same checks, no copy of
         # the rest), which a tool that takes no Context never sees.
-        params = spec.params_type
+        params = _params_read(module, spec)
         unread = msgspec.defstruct(
             params.__name__,
             [("arguments", msgspec.Raw | UnsetType, msgspec.UNSET)],
@@ -109,6 +107,23 @@ def lane(server: Server, revision: Revision) -> Lane:
         read = msgspec.json.Decoder(unread, dec_hook=shapes.hook_for(params)).decode
         found = server.lanes[revision] = Lane(revision, module, spec, read, unread, era, text)
     return found
+
+
+def _params_read(module: ModuleType, spec: RequestMethod[Any, Any]) -> Any:
+    """The type a lane reads `tools/call` params of `module`'s revision as: its params type, but
+    where those carry the input responses of a retried call (2026-07-28) a variant of it that reads
+    them as JSON (`msgspec.Raw`), made apart from the module (`Definitions.variant`). The responses'
+    types reach the sampling, elicitation and roots results and every content block, some 20
+    classes made at a server's first call, which a plain call never reads: one that carries any is
+    declined (`answer_now`), and the general path reads them as their type."""
+    definitions = getattr(module, "_definitions", None)
+    name = "CallToolRequestParams"
+    if definitions is not None and _INPUT_RESPONSES in definitions.refers_to(name):
+        return definitions.variant(name, {_INPUT_RESPONSES: msgspec.Raw})
+    return spec.params_type
+
+
+_INPUT_RESPONSES: Final = "InputResponses"
 
 
 def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused | None:

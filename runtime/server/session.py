@@ -26,8 +26,6 @@ from ..errors import InvalidRequest, MethodNotFound, quoted
 from ..protocol import dispatch, eras, revisions
 from ..protocol.endpoint import IncomingNotification, IncomingRequest
 from ..protocol.jsonrpc import RequestId, encode_result
-from ..protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
-from ..protocol.task_subscriptions import TASK_IDS
 from .context import Context, drop_none
 from .features import failure
 from .handlers import ROUTES
@@ -235,6 +233,13 @@ class Connection:
     def task_changed(self, task_id: str, task: dict[str, Any]) -> None:
         """A task changed: `notifications/tasks` (the tasks extension) with the whole `task`, to every
         listener that follows it (`taskIds`)."""
+        if not self.listeners:
+            return
+        # (loaded by an envelope-era revision, the only one with listeners: a session-era server's
+        # start never loads it)
+        from ..protocol.task_subscriptions import NOTIFICATION as TASK_NOTIFICATION
+        from ..protocol.task_subscriptions import TASK_IDS
+
         for rid, (_, wanted, route) in list(self.listeners.items()):
             if task_id in (wanted.get(TASK_IDS) or ()):
                 params = {**task, "_meta": {revisions.META_SUBSCRIPTION: rid}}

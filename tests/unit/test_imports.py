@@ -33,8 +33,8 @@ def test_client_error_code_is_still_exported() -> None:
 
 
 def test_a_stdio_server_loads_no_client() -> None:
-    """The stdio module holds the client's transport too; what it shares with the other client
-    transports (`transports.plain`) must not bring `mcpbind.client` into a server's cold start."""
+    """The stdio module names the client's transport too (`stdio_client`, loaded on first read);
+    it must not bring `mcpbind.client` into a server's cold start."""
     probe = (
         "import sys, mcpbind.server, mcpbind.transports.stdio\n"
         "print(sorted(m for m in sys.modules if m.startswith('mcpbind.client')))"
@@ -53,6 +53,23 @@ def test_import_loads_no_websocket_library(package: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_stdio_client_transport_is_read_from_the_stdio_module() -> None:
+    """`mcpbind.transports.stdio.StdioClientTransport` is the client's transport, loaded on first
+    read, and listed by `dir` (a stdio server imports neither it nor `plain`: `LAZY`)."""
+    probe = (
+        "import sys, mcpbind.transports.stdio as stdio\n"
+        "before = sorted(m for m in sys.modules if m.startswith('mcpbind.transports.'))\n"
+        "listed = 'StdioClientTransport' in dir(stdio)\n"
+        "from mcpbind.transports.stdio import StdioClientTransport\n"
+        "from mcpbind.transports.stdio_client import StdioClientTransport as own\n"
+        "print(before, listed, StdioClientTransport is own)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "['mcpbind.transports.pipes', 'mcpbind.transports.stdio'] True True"
 
 
 def test_plain_transports_meet_the_client_contract() -> None:
@@ -91,6 +108,8 @@ LAZY = (
     "mcpbind.server.shared",  # `ctx.shared`'s first use
     "mcpbind.aio.deadlines",  # the first request of ours with a timeout
     "mcpbind.transports.server_output",  # the stdio client's (its start loads it)
+    "mcpbind.transports.stdio_client",  # the stdio client's transport, and what it stands on
+    "mcpbind.transports.plain",
     "dataclasses",
     # The first anonymous `client_key` (a task's owner) loads `secrets`, and with it these.
     "secrets",
@@ -98,6 +117,9 @@ LAZY = (
     "hmac",
     "random",
 )
+# Loaded by the envelope era's revision (the tasks extension's listen request): a session-era server
+# never loads it.
+SESSION_LAZY = ("mcpbind.protocol.task_subscriptions",)
 COLD = str(Path(__file__).resolve().parents[1] / "servers" / "cold.py")
 
 
@@ -128,6 +150,7 @@ def test_stdio_first_call_leaves_the_lazy_modules_unloaded(era: str) -> None:
     modules = json.loads(result["content"][0]["text"])
     assert "mcpbind.server.registry" in modules  # the probe sees the server's own process
     assert [m for m in modules if m in LAZY or m.startswith(tuple(f"{n}." for n in LAZY))] == []
+    assert [m for m in modules if m in SESSION_LAZY] == ([] if era == "session" else list(SESSION_LAZY))
 
 
 def test_importing_a_revision_creates_no_schema_type() -> None:
@@ -144,11 +167,14 @@ def test_importing_a_revision_creates_no_schema_type() -> None:
 
 
 # What a stdio server's first tools/call of a text tool may create of its revision's ~180 definitions
-# (33 classes in the session era: the initialize and tools/call types and what they reach; 27 in the
-# envelope era: no initialize, but the params reach the input responses of a retried call). Neither
-# the result union (`InputRequiredResult`, reaching elicitation and sampling: a typed text result needs
-# no validation) nor the tasks extension's listen request (extended on first use) is made.
-MADE_AT_MOST = {"session": 36, "envelope": 30}
+# (23 classes in the session era: the initialize and tools/call params and what they reach; 11 in the
+# envelope era: no initialize; the params' `_meta` and the server's stamp, its `ResultMetaObject`, but
+# not the input responses a retried call carries, which reach every content block). Neither the result
+# (`CallToolResult` reaches every content block: a text answer is written as it encodes,
+# `features.text_answer`), nor the result union (`InputRequiredResult`, reaching elicitation and
+# sampling: a typed text result needs no validation), nor the tasks extension's listen request
+# (extended on first use) is made.
+MADE_AT_MOST = {"session": 25, "envelope": 13}
 
 
 @pytest.mark.parametrize("era", ["session", "envelope"])
@@ -175,7 +201,12 @@ def test_stdio_first_call_creates_only_the_types_it_reaches(era: str) -> None:
     made = json.loads(answer["result"]["content"][0]["text"])  # type: ignore[index]
     module = "mcpbind.generated." + ("v2025_11_25" if era == "session" else "v2026_07_28")
     assert {name.rpartition(".")[0] for name in made} == {module}
-    assert f"{module}.CallToolResult" in made and f"{module}.TextContent" in made
+    # The session era's params are its own type; the envelope era's lane reads a variant of it
+    # (`plain._params_read`: input responses left as JSON, their types never made).
+    assert (f"{module}.CallToolRequestParams" in made) == (era == "session")
+    assert f"{module}.InputResponses" not in made
+    # A text answer is written as its result type encodes it, without the type (`features.text_answer`).
+    assert f"{module}.CallToolResult" not in made
     # Types of methods never asked are never created.
     never = {
         "ListResourcesResult",
@@ -185,4 +216,4 @@ def test_stdio_first_call_creates_only_the_types_it_reaches(era: str) -> None:
         "SubscriptionFilter",
     }
     assert not {f"{module}.{name}" for name in never} & set(made)
-    assert 10 < len(made) <= MADE_AT_MOST[era], len(made)
+    assert 8 < len(made) <= MADE_AT_MOST[era], len(made)

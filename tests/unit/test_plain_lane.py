@@ -9,6 +9,9 @@ import asyncio
 import contextvars
 import decimal
 import functools
+import subprocess
+import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -456,6 +459,71 @@ def test_a_stateless_call_with_request_state_takes_the_general_path() -> None:
     assert ran == []
 
 
+@pytest.mark.parametrize(
+    "responses",
+    [
+        {},
+        {"ask": {"action": "cancel"}},
+        {"ask": {"roots": [{"uri": "file:///tmp"}]}},
+        {"ask": {"action": "dance"}},
+        [],
+        None,
+    ],
+)
+def test_a_stateless_call_with_input_responses_takes_the_general_path(responses: Any) -> None:
+    """The lane reads a call's input responses as JSON (their types reach a score of classes it
+    never needs), so it declines any call that carries them, valid or not: the general path reads
+    them as their type and answers."""
+    server, ran = _server()
+    revision = revisions.MODERN[-1]
+    conn = _connection(server, revision)
+    event = _event(1, revision, "echo", {"text": "x"}, inputResponses=responses)
+    assert answer_now(conn, event) is None
+    assert ran == []
+    answer = msgspec.json.decode(asyncio.run(conn.on_request(event)))
+    if responses in ({}, {"ask": {"action": "cancel"}}, {"ask": {"roots": [{"uri": "file:///tmp"}]}}):
+        assert answer["result"]["content"] == [{"type": "text", "text": "x"}] and ran == ["echo"]
+    else:
+        assert answer["error"]["code"] == -32602 and ran == []
+
+
+def test_a_variant_of_a_definition_leaves_the_module_alone() -> None:
+    """`Definitions.variant`: the definition made anew with a name read as given; the module's own
+    type is neither made nor replaced, and what the variant does not reach is not created (in a
+    process of its own: the module's types are made once per process)."""
+    probe = textwrap.dedent(
+        """
+        import msgspec
+        from mcpbind.generated import v2026_07_28 as module
+        definitions = module._definitions
+        variant = definitions.variant("CallToolRequestParams", {"InputResponses": msgspec.Raw})
+        assert variant.__name__ == "CallToolRequestParams" and variant.__module__ == module.__name__
+        made = definitions.made()
+        assert "CallToolRequestParams" not in made and "InputResponses" not in made, made
+        assert "RequestMetaObject" in made and "TextContent" not in made, made
+        from mcpbind import shapes
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"},
+        }
+        raw = msgspec.json.encode(
+            {"name": "t", "_meta": meta, "inputResponses": {"a": {"action": "dance"}}}
+        )
+        read = msgspec.json.Decoder(variant, dec_hook=shapes.hook_for(variant)).decode(raw)
+        assert read.input_responses == msgspec.Raw(b'{"a":{"action":"dance"}}')
+        assert module.CallToolRequestParams is not variant  # the module's own, made now, as before
+        own = module.CallToolRequestParams
+        try:
+            msgspec.json.Decoder(own, dec_hook=shapes.hook_for(own)).decode(raw)
+        except msgspec.ValidationError:
+            print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 @pytest.mark.parametrize("expose", [False, True])
 @pytest.mark.parametrize("revision", ALL)
 def test_a_call_decided_by_its_transport_answers_as_the_general_path_does(
@@ -594,3 +662,23 @@ def test_arguments_read_straight_into_the_tools_struct_answer_as_the_general_pat
             assert now is None or now == general, (name, arguments[:80])
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("version", ALL)
+def test_text_answer_is_what_the_result_type_encodes(version: str) -> None:
+    """A lane's text parts, written without making `CallToolResult`, are its answer's bytes: the
+    type's own encoding, stamped as `Server.answer` stamps it, around any id and any text."""
+    from mcpbind.protocol import eras
+    from mcpbind.server.features import ANSWER_HEAD
+    from mcpbind.server.plain import lane
+
+    server = Server("plain", "1.0.0", title="Plain", implementation={"websiteUrl": "https://example.com/x"})
+    revision = revisions.revision(version)
+    module = revision.module
+    spec = revision.requests["tools/call"]
+    era = eras.of(revision)
+    before, after = lane(server, revision).text
+    for rid, text in ((0, "mcpbind:text"), ("x\u00e9", 'a"\\\n\u2028b'), (7, "")):
+        result = module.CallToolResult(content=[module.TextContent(text=text)])
+        expected = server.answer(rid, "tools/call", result, spec, era)
+        assert ANSWER_HEAD + msgspec.json.encode(rid) + before + msgspec.json.encode(text) + after == expected
