@@ -37,7 +37,7 @@ from ..shapes import DispatchMeta, hook_for
 if TYPE_CHECKING:
     from .projection import Check
 
-__all__ = ["PREPARED", "MetaMemo", "Prepared", "prepare"]
+__all__ = ["PREPARED", "MetaMemo", "Prepared", "loosen", "prepare"]
 
 _MAX_CACHED: Final = 1024
 """Prepared requests kept (result types are the caller's choice: the cache is bounded)."""
@@ -57,6 +57,11 @@ class Prepared(NamedTuple):
     params_struct: Any
     """The params type when it is a Struct msgspec converts into without the decode hook, else
     None: a caller may try `msgspec.convert` into it first, then `convert` (as `convert` does)."""
+    loose: Any = None
+    """Once the method has been sent a few times (`loosen`): the params type with its `_meta`
+    optional and taken as bytes, for params given with no `_meta`: converted as they are, with no
+    copy of them to add the `_meta` to, which is set afterwards as `MetaMemo`'s JSON. A subclass:
+    the same members in the same order, so the same JSON, and an instance of the params type."""
 
 
 _ANALYSED_AFTER: Final = 8
@@ -108,6 +113,34 @@ def _prepare(
     is_struct = isinstance(params_type, type) and issubclass(params_type, msgspec.Struct)
     struct = params_type if is_struct else None
     return Prepared(spec, decode, _converter(params_type), meta_type, meta_attr, stateless, struct)
+
+
+_LOOSENED_AFTER: Final = 8
+"""Requests of one method sent the general way before its params type is `loosen`ed: making a Struct
+type costs some 0.1 ms, which a client that makes a few calls never pays."""
+
+_sent: dict[_Key, int] = {}
+
+
+def loosen(key: _Key) -> None:
+    """One more request of the prepared `key` (a stateless revision's, whose params carry `_meta`) sent
+    the general way: at the `_LOOSENED_AFTER`th, its `Prepared.loose` is made."""
+    try:
+        sent = _sent[key] = _sent.get(key, 0) + 1
+    except TypeError:  # (a result type that cannot be a key: not prepared once, not loosened)
+        return
+    if len(_sent) >= _MAX_CACHED:
+        _sent.clear()
+    found = PREPARED.get(key)
+    if sent < _LOOSENED_AFTER or found is None or found.params_struct is None or found.meta_attr != "meta":
+        return  # (the generated params name their `_meta` member `meta`, which a caller may set)
+    del _sent[key]
+    meta = msgspec.field(default=msgspec.UNSET, name="_meta")
+    struct = found.params_struct
+    loose = msgspec.defstruct(
+        struct.__name__, [(found.meta_attr, msgspec.Raw | msgspec.UnsetType, meta)], bases=(struct,)
+    )
+    PREPARED[key] = found._replace(loose=loose)
 
 
 def _converter(tp: Any) -> Callable[[Any], Any]:
