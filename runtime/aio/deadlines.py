@@ -16,10 +16,10 @@ import itertools
 import operator
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
-__all__ = ["Deadlines", "Expiry", "Expiring"]
+__all__ = ["Awaited", "Deadlines", "Expiry", "Expiring"]
 
 _COMPACT_AT: Final = 256
 """Entries a queue may hold before answered ones behind a waiting front are swept out."""
@@ -48,12 +48,17 @@ class Deadlines:
     def add(self, future: asyncio.Future[Any], timeout: float) -> None:
         self.expiry(timeout, future.get_loop()).add(future)
 
-    def expiry(self, timeout: float, loop: asyncio.AbstractEventLoop) -> Expiry:
+    def expiry(
+        self, timeout: float, loop: asyncio.AbstractEventLoop, awaited: Mapping[Any, Any] | None = None
+    ) -> Expiry:
         """The queue of the requests sent on `loop` with `timeout`, for a caller that adds many to it
-        (keeping it saves looking it up per request; it lasts until `close`)."""
+        (keeping it saves looking it up per request; it lasts until `close`). With `awaited`, an
+        `Awaited` queue of request ids, whose futures are those of that table (one `Deadlines` is
+        for one kind of queue: made with `awaited` or without it, always)."""
         queue = self._queues.get(timeout)
         if queue is None or queue.loop is not loop:
-            queue = self._queues[timeout] = Expiry(loop, timeout)
+            made = Expiry(loop, timeout) if awaited is None else Awaited(loop, timeout, awaited)
+            queue = self._queues[timeout] = made
         return queue
 
     def close(self) -> None:
@@ -91,7 +96,8 @@ class Expiry:
             time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         )
         self.timeout = timeout
-        self.futures: deque[Expiring] = deque()
+        self.futures: deque[Any] = deque()
+        """What expires, in the order added: `Expiring`s (an `Awaited` queue: request ids)."""
         self.deadlines: deque[float] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.compact_at = _COMPACT_AT
@@ -127,3 +133,38 @@ class Expiry:
             if not future.done():
                 future.set_exception(TimeoutError())
         self.timer = self.loop.call_at(deadlines[0], self.fire) if futures else None
+
+
+class Awaited(Expiry):
+    """An `Expiry` of requests kept by id rather than by future: `futures` holds the ids, and `table`
+    (a peer's requests awaiting their answers, by id: `Endpoint.table`) their futures, as the
+    `waiter` of each entry. An answered request has left the table, and its id is all the queue still
+    holds of it: its future, and the result that future carries, are freed as soon as the caller is
+    done with them, not kept until the timer fires or the queue is swept (up to `compact_at` results
+    of a busy client alive for nothing, and the collections of the garbage collector that keeps
+    looking at them)."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, table: Mapping[Any, Any]) -> None:
+        super().__init__(loop, timeout)
+        self.table = table
+
+    def compact(self) -> None:
+        waiting = list(map(self.table.__contains__, self.futures))
+        self.futures = deque(itertools.compress(self.futures, waiting))
+        self.deadlines = deque(itertools.compress(self.deadlines, waiting))
+        self.compact_at = max(_COMPACT_AT, 2 * len(self.futures))
+
+    def fire(self) -> None:
+        now = self.loop.time() + _RESOLUTION
+        ids, deadlines, table = self.futures, self.deadlines, self.table
+        while ids and (deadlines[0] <= now or ids[0] not in table):
+            rid = ids.popleft()
+            deadlines.popleft()
+            pending = table.get(rid)
+            if pending is not None:  # still awaited, and its time is up
+                future: Expiring | None = pending.waiter
+                if future is not None and not future.done():
+                    future.set_exception(TimeoutError())
+        self.timer = self.loop.call_at(deadlines[0], self.fire) if ids else None

@@ -111,10 +111,10 @@ class Requester:
                     from .deadlines import Deadlines
 
                     deadlines = self._deadlines = Deadlines()
-                expiry = self._expiry = deadlines.expiry(timeout, future.get_loop())
-            # (`expiry.add`, inline: this is every request)
+                expiry = self._expiry = deadlines.expiry(timeout, future.get_loop(), endpoint.table)
+            # (`expiry.add`, inline: this is every request; by id, see `Awaited`)
             futures = expiry.futures
-            futures.append(future)
+            futures.append(rid)
             expiry.deadlines.append(expiry.clock() + timeout)
             if len(futures) >= expiry.compact_at:
                 expiry.compact()

@@ -35,7 +35,7 @@ from .endpoint import ClientEndpoint
 from .inbound import InputCallbacks
 from .options import ChangeCallback, ClientOptions, InputCallback, LogCallback, Mode, RootsCallback
 from .peer import ClientPeer
-from .prepared import PREPARED, MetaMemo, prepare
+from .prepared import PREPARED, MetaMemo, Prepared, loosen, prepare
 from .stubs import TypedStubs
 from .task_receiver import ClientTasks
 from .tasks import TaskEvents, TaskHandle, TaskInfo, TaskOptions, list_tasks, start_tool_task
@@ -365,29 +365,30 @@ class Client(Calls, TypedStubs):
         spec = prepared.spec
         body: Any = None
         stateless = prepared.stateless
-        if stateless and not meta and prepared.meta_type is not None:
-            # The usual stateless request: its `_meta` is what every request carries, converted
-            # once while it stays the same (or the caller's own, with that added).
-            data: Any = dict(params) if params else {}
-            given = data.get("_meta")
-            if given:
-                data["_meta"] = {**self._meta(), **given}
-                body = prepared.convert(data)
+        if (
+            stateless
+            and (loose := prepared.loose) is not None
+            and not meta
+            and type(params) is dict
+            and "_meta" not in params
+        ):
+            # The usual stateless request of a method sent before: the params as given, with no
+            # copy, into the type whose `_meta` is set afterwards to the bytes every request
+            # carries (as `_stateless_params` does). What that type refuses takes the general way.
+            key = (self.revision, self.log_level, self._input.changes, self.info)
+            meta_type: type = prepared.meta_type  # type: ignore[assignment]  # (`loose`: one is there)
+            hit = self._meta_memo.entries.get(meta_type)
+            if hit is not None and hit[0] == key:
+                encoded = hit[2]
             else:
-                # Made again only when what it is made of changed (the client's info may change in
-                # place: the memo compares it with a copy of what it was).
-                key = (self.revision, self.log_level, self._input.changes, self.info)
-                hit = self._meta_memo.entries.get(prepared.meta_type)  # (`encoded`'s hit, inline)
-                if hit is not None and hit[0] == key:
-                    data["_meta"], encoded = hit[1], hit[2]
-                else:
-                    data["_meta"], encoded = self._meta_memo.encoded(key, prepared.meta_type, self._meta)
-                try:  # (`prepared.convert`, its first step inline)
-                    body = msgspec.convert(data, prepared.params_struct)
-                except msgspec.ValidationError:
-                    body = prepared.convert(data)
-                # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
-                setattr(body, prepared.meta_attr, encoded)
+                encoded = self._meta_memo.encoded(key, meta_type, self._meta)[1]
+            try:
+                body = msgspec.convert(params, loose)
+                body.meta = encoded  # (`loosen` makes it so: the `_meta` member is `meta`)
+            except msgspec.ValidationError:
+                body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
+        elif stateless and not meta and prepared.meta_type is not None:
+            body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
         elif spec.params_type is not None:
             # (a stateful revision's request carries no `_meta` but the caller's)
             full_meta = self._meta(meta) if meta or stateless else None
@@ -410,6 +411,36 @@ class Client(Calls, TypedStubs):
         if stateless or self._sessionless:
             return sent
         return self._in_session(method, sent, body, prepared.decode, limit)
+
+    def _stateless_params(
+        self, prepared: Prepared, params: Mapping[str, Any] | None, key: tuple[Any, ...]
+    ) -> Any:
+        """The params of a stateless request (`prepared`, of the cache's `key`) that carries no `_meta`
+        of the caller's but perhaps one in `params`: with the `_meta` every request carries,
+        converted once while it stays the same (and the one in `params` added)."""
+        data: Any = dict(params) if params else {}
+        given = data.get("_meta")
+        if given:
+            data["_meta"] = {**self._meta(), **given}
+            return prepared.convert(data)
+        # Made again only when what it is made of changed (the client's info may change in place:
+        # the memo compares it with a copy of what it was).
+        made = (self.revision, self.log_level, self._input.changes, self.info)
+        assert prepared.meta_type is not None
+        hit = self._meta_memo.entries.get(prepared.meta_type)  # (`encoded`'s hit, inline)
+        if hit is not None and hit[0] == made:
+            data["_meta"], encoded = hit[1], hit[2]
+        else:
+            data["_meta"], encoded = self._meta_memo.encoded(made, prepared.meta_type, self._meta)
+        try:  # (`prepared.convert`, its first step inline)
+            body = msgspec.convert(data, prepared.params_struct)
+        except msgspec.ValidationError:
+            body = prepared.convert(data)
+        # Checked as converted, sent as the bytes encoded with it: not encoded again per call.
+        setattr(body, prepared.meta_attr, encoded)
+        if prepared.loose is None:
+            loosen(key)  # (sent a few times, the method's requests take the way above)
+        return body
 
     async def _in_session(
         self, method: str, sent: Awaitable[Any], body: Any, decode: ResultDecoder, limit: float | None

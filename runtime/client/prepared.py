@@ -23,7 +23,7 @@ import functools
 import operator
 from collections.abc import Callable
 from types import UnionType
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, Union, get_args, get_origin
 
 import msgspec
 
@@ -37,7 +37,7 @@ from ..shapes import DispatchMeta, hook_for
 if TYPE_CHECKING:
     from .projection import Check
 
-__all__ = ["PREPARED", "MetaMemo", "Prepared", "prepare"]
+__all__ = ["ONE_PASS", "PREPARED", "MetaMemo", "Prepared", "answer_reader", "loosen", "prepare"]
 
 _MAX_CACHED: Final = 1024
 """Prepared requests kept (result types are the caller's choice: the cache is bounded)."""
@@ -57,11 +57,23 @@ class Prepared(NamedTuple):
     params_struct: Any
     """The params type when it is a Struct msgspec converts into without the decode hook, else
     None: a caller may try `msgspec.convert` into it first, then `convert` (as `convert` does)."""
+    loose: Any = None
+    """Once the method has been sent a few times (`loosen`): the params type with its `_meta`
+    optional and taken as bytes, for params given with no `_meta`: converted as they are, with no
+    copy of them to add the `_meta` to, which is set afterwards as `MetaMemo`'s JSON. A subclass:
+    the same members in the same order, so the same JSON, and an instance of the params type."""
 
 
 _ANALYSED_AFTER: Final = 8
 """Results of one kind read the general way before `projection` is asked whether they can be read
 straight: that takes milliseconds, which a client that makes a few calls never pays."""
+
+ONE_PASS: dict[ResultDecoder, tuple[Any, Callable[[Any], bool]]] = {}
+"""Decoders whose usual result is read as one type: that type, and what must hold of a result read
+as it for it to be the decoder's value (else the decoder reads the result its own way). A reader of
+whole answers may read the answer and its result in one pass (`answer_reader`)."""
+
+_READERS: dict[ResultDecoder, Callable[[bytes], Any]] = {}
 
 _Key = tuple[str, str, Any, str | None]
 PREPARED: dict[_Key, Prepared | None] = {}
@@ -84,6 +96,8 @@ def prepare(
     found = _prepare(revision, method, result_type, latest, key)
     if len(PREPARED) >= _MAX_CACHED:
         PREPARED.clear()
+        ONE_PASS.clear()
+        _READERS.clear()
     PREPARED[key] = found
     return found
 
@@ -108,6 +122,34 @@ def _prepare(
     is_struct = isinstance(params_type, type) and issubclass(params_type, msgspec.Struct)
     struct = params_type if is_struct else None
     return Prepared(spec, decode, _converter(params_type), meta_type, meta_attr, stateless, struct)
+
+
+_LOOSENED_AFTER: Final = 8
+"""Requests of one method sent the general way before its params type is `loosen`ed: making a Struct
+type costs some 0.1 ms, which a client that makes a few calls never pays."""
+
+_sent: dict[_Key, int] = {}
+
+
+def loosen(key: _Key) -> None:
+    """One more request of the prepared `key` (a stateless revision's, whose params carry `_meta`) sent
+    the general way: at the `_LOOSENED_AFTER`th, its `Prepared.loose` is made."""
+    try:
+        sent = _sent[key] = _sent.get(key, 0) + 1
+    except TypeError:  # (a result type that cannot be a key: not prepared once, not loosened)
+        return
+    if len(_sent) >= _MAX_CACHED:
+        _sent.clear()
+    found = PREPARED.get(key)
+    if sent < _LOOSENED_AFTER or found is None or found.params_struct is None or found.meta_attr != "meta":
+        return  # (the generated params name their `_meta` member `meta`, which a caller may set)
+    del _sent[key]
+    meta = msgspec.field(default=msgspec.UNSET, name="_meta")
+    struct = found.params_struct
+    loose = msgspec.defstruct(
+        struct.__name__, [(found.meta_attr, msgspec.Raw | msgspec.UnsetType, meta)], bases=(struct,)
+    )
+    PREPARED[key] = found._replace(loose=loose)
 
 
 def _converter(tp: Any) -> Callable[[Any], Any]:
@@ -170,6 +212,9 @@ def _decoder(tp: Any) -> ResultDecoder:
         # (an `Unknown` result of an extension's kind) or its error.
         return full(raw)
 
+    if first is not None and attr is not None:
+        member_tag = attr
+        _reads_as(decode, first, lambda result: getattr(result, member_tag) == absent)
     return decode
 
 
@@ -229,7 +274,46 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
                 return general(raw)
         return result
 
+    def holds(result: Any) -> bool:
+        if read is not None and read(result) != expected:
+            return False
+        for name in objects:
+            value = getattr(result, name)
+            if value is not msgspec.UNSET and type(value) is not dict:
+                return False
+        return True
+
+    _reads_as(decode, tp, holds)
     return decode
+
+
+def _reads_as(decode: ResultDecoder, tp: Any, holds: Callable[[Any], bool]) -> None:
+    """Put `decode` in `ONE_PASS` (which stays bounded, as the cache of prepared requests)."""
+    if len(ONE_PASS) >= _MAX_CACHED:
+        ONE_PASS.clear()
+        _READERS.clear()
+    ONE_PASS[decode] = (tp, holds)
+
+
+def answer_reader(decode: ResultDecoder) -> tuple[Callable[[bytes], Any], Callable[[Any], bool]] | None:
+    """For a decoder of `ONE_PASS`: a reader of a whole plain answer (as `peer._Answer` reads it:
+    `jsonrpc` "2.0", an integer `id`, a `result`, nothing else) whose `result` is read as the
+    decoder's type at once, and the check that result must pass; None for another decoder. A
+    result that passes is the decoder's value for the same bytes; an answer the reader refuses, or
+    a result that fails the check, is for the decoder to read (its value, or its error)."""
+    found = ONE_PASS.get(decode)
+    if found is None:
+        return None
+    reader = _READERS.get(decode)
+    if reader is None:
+        tp, _ = found
+        envelope = msgspec.defstruct(
+            "Answer",
+            [("jsonrpc", Literal["2.0"]), ("id", int), ("result", tp)],
+            forbid_unknown_fields=True,
+        )
+        reader = _READERS[decode] = msgspec.json.Decoder(envelope, dec_hook=hook_for(tp)).decode
+    return reader, found[1]
 
 
 def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:

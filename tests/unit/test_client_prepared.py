@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from mcpbind import wire
-from mcpbind.client.prepared import MetaMemo, prepare
+from mcpbind.client import prepared as prepared_module
+from mcpbind.client.prepared import PREPARED, MetaMemo, prepare
 from mcpbind.generated import v2025_11_25, v2026_07_28
 from mcpbind.protocol import revisions
 
@@ -168,3 +169,60 @@ def test_the_stateless_meta_is_encoded_with_its_conversion_and_sent_as_those_byt
         ("k2",), prepared.meta_type, lambda: {**meta, revisions.META_CLIENT: {"name": "c", "version": "2"}}
     )
     assert b'"version":"2"' in bytes(again)
+
+
+def test_a_method_sent_a_few_times_sends_the_same_bytes_the_shorter_way() -> None:
+    """Stateless params given with no `_meta`, once their method was sent a few times (`loosen`), are
+    converted as given and take the `_meta` bytes afterwards: the request's bytes stay those of the
+    general way, what the shorter type refuses goes the general way (the same error), and a `_meta`
+    in the params or of the caller's is added as before."""
+    import asyncio
+
+    from mcpbind.client import Client
+    from mcpbind.server import Server
+
+    server = Server("loose")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2026-07-28") as client:
+            sent: list[bytes] = []
+            request = client.peer.request
+
+            def record(method: str, params: Any, *args: Any, **kwargs: Any) -> Any:
+                sent.append(wire.encode(params))
+                return request(method, params, *args, **kwargs)
+
+            client.peer.request = record  # type: ignore[method-assign]
+            key = ("2026-07-28", "tools/call", None, "CallToolResult")
+            PREPARED.pop(key, None)  # (made afresh: counted from the first request on)
+            prepared_module._sent.pop(key, None)
+            for i in range(12):
+                assert (await client.call_tool("echo", {"text": "hi"})).content[0].text == "hi"
+                loose = PREPARED[key]
+                assert loose is not None and (loose.loose is not None) == (i >= 7)
+            assert len(set(sent)) == 1  # the general way's bytes (the first 8) and the shorter way's
+            assert loose.loose is not None and isinstance(sent, list)
+            # A body of the shorter type is one of the params type.
+            body = msgspec.convert({"name": "echo"}, loose.loose)
+            assert isinstance(body, v2026_07_28.CallToolRequestParams)
+            # Refused by both ways alike: a name that is no string.
+            refusals = []
+            for prepared_loose in (loose.loose, None):
+                PREPARED[key] = loose._replace(loose=prepared_loose)
+                with pytest.raises(msgspec.ValidationError) as refused:
+                    await client.call_tool(123, {"text": "hi"})  # type: ignore[arg-type]
+                refusals.append(str(refused.value))
+            assert refusals[0] == refusals[1]
+            # A `_meta` in the params, or the caller's own, is added to the one every request has.
+            del sent[:]
+            await client.request(
+                "tools/call", {"name": "echo", "arguments": {"text": "a"}, "_meta": {"k": 1}}
+            )
+            await client.request("tools/call", {"name": "echo", "arguments": {"text": "a"}}, meta={"k": 1})
+            assert all(b'"k":1' in body and b"protocolVersion" in body for body in sent)
+
+    asyncio.run(main())

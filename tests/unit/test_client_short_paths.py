@@ -117,3 +117,80 @@ def test_take_resolves_answers_and_leaves_everything_else() -> None:
         assert peer.take(b'{"jsonrpc":"2.0","id":99,"result":{}}')  # (an answer to nothing: dropped)
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+@pytest.mark.parametrize(
+    ("revision", "latest"), [("2026-07-28", "CallToolResult"), ("2025-11-25", "CallToolResult")]
+)
+def test_answers_in_a_run_read_in_one_pass_give_what_two_passes_give(revision: str, latest: str) -> None:
+    """Two answers in a row for one decoder, and the next are read in one pass (`answer_reader`); an
+    answer the one pass does not fit (another method's, a result its check refuses, an invalid one,
+    a message that is no answer) is read in two, which decides, and the run starts again."""
+    from mcpbind.client.prepared import PREPARED
+    from mcpbind.errors import McpError
+
+    async def main() -> None:
+        async def on_request(event: Any) -> bytes | None:
+            return None
+
+        async def on_notification(event: Any) -> None:
+            return None
+
+        peer = ClientPeer(_Silent(), on_request=on_request, on_notification=on_notification)
+        key = (revision, "tools/call", None, latest)
+        PREPARED.pop(key, None)
+        prepared = prepare(*key)
+        assert prepared is not None
+        if revision != "2026-07-28":  # (its decoder that reads straight into the newest type)
+            for _ in range(8):
+                prepared.decode(msgspec.Raw(b'{"content":[]}'))
+            prepared = PREPARED[key]
+            assert prepared is not None
+        decode = prepared.decode
+        other = prepare(revision, "tools/list")
+        assert other is not None
+        text = b'{"content":[{"type":"text","text":"%d"}],"isError":false}'
+        rid = 0
+
+        async def answered(result: bytes, decoder: Any = decode) -> Any:
+            nonlocal rid
+            rid += 1
+            call = asyncio.ensure_future(peer.request("tools/call", None, decoder))
+            await asyncio.sleep(0)
+            line = b'{"jsonrpc":"2.0","id":%d,"result":%s}' % (rid, result)
+            assert peer.take(line)
+            try:
+                expected = decoder(msgspec.Raw(result))  # (what two passes give)
+            except msgspec.DecodeError:
+                with pytest.raises(McpError, match=r"invalid result|could not be read"):
+                    await call
+                return "failed"
+            value = await call
+            assert value == expected and type(value) is type(expected)
+            return value
+
+        assert (await answered(text % 1)).content[0].text == "1"
+        assert peer._one_pass is None
+        await answered(text % 2)
+        assert peer._one_pass is not None and peer._one_pass[1] is decode
+        for i in range(3, 6):  # (read in one pass)
+            assert (await answered(text % i)).content[0].text == str(i)
+        assert peer._one_pass is not None
+        # Another method's answer: read in two passes; the run starts again.
+        await answered(b'{"tools":[]}', other.decode)
+        assert peer._one_pass is None
+        await answered(text % 7)
+        await answered(text % 8)
+        assert peer._one_pass is not None
+        # A result the check refuses, or the type: the decoder's own way decides.
+        if revision == "2026-07-28":
+            value = await answered(b'{"resultType":"input_required","inputRequests":{}}')
+            assert type(value).__name__ == "InputRequiredResult"
+        else:
+            assert await answered(b'{"content":[],"structuredContent":[1]}') == "failed"
+        await answered(text % 9)
+        await answered(text % 10)
+        assert await answered(b'{"content":"no list"}') == "failed"
+        assert peer._one_pass is None
+
+    asyncio.run(asyncio.wait_for(main(), 30))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from mcpbind.aio.deadlines import Deadlines
+from mcpbind.aio.deadlines import Awaited, Deadlines
 
 
 def _run(coro: Any) -> Any:
@@ -107,5 +108,41 @@ def test_a_queue_kept_across_close_still_expires_what_is_added_to_it() -> None:
         await asyncio.wait([later], timeout=5)
         assert later.done() and isinstance(later.exception(), TimeoutError)
         assert not first.done()  # (closing fails nothing: the peer has failed what waited)
+
+    _run(main())
+
+
+def test_a_queue_of_ids_fails_what_its_table_still_awaits_and_sweeps_by_the_table() -> None:
+    # `Awaited`: the queue holds request ids; what is still in the table at its deadline fails (its
+    # waiter), what has left the table (answered, forgotten) is dropped, and is swept by the table.
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        table: dict[int, Any] = {}
+        deadlines = Deadlines()
+        expiry = deadlines.expiry(0.05, loop, table)
+        assert isinstance(expiry, Awaited)
+        assert deadlines.expiry(0.05, loop, table) is expiry
+        waiters: dict[int, asyncio.Future[None]] = {}
+        for rid in (1, 2, 3):
+            waiters[rid] = loop.create_future()
+            table[rid] = SimpleNamespace(waiter=waiters[rid])
+            expiry.add(rid)
+        del table[2]  # answered: its future is no one's business here
+        waiters[2].set_result(None)
+        table[3].waiter = None  # (an entry nothing waits on)
+        await asyncio.wait([waiters[1]], timeout=5)
+        assert isinstance(waiters[1].exception(), TimeoutError)
+        assert waiters[2].result() is None and not waiters[3].done()
+        await asyncio.sleep(0.01)
+        assert len(deadlines) == 0
+        # Swept once it has grown: what left the table goes, what is in it stays.
+        slow = deadlines.expiry(60.0, loop, table)
+        table.clear()
+        table[0] = SimpleNamespace(waiter=None)
+        slow.add(0)
+        for rid in range(1, 10_000):
+            slow.add(rid)
+        assert len(slow.futures) <= 512 and slow.futures[0] == 0
+        deadlines.close()
 
     _run(main())

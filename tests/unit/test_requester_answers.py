@@ -5,6 +5,8 @@ alternating, each expire at their own deadline (the queue of the last timeout is
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import msgspec
@@ -144,5 +146,33 @@ def test_one_table_holds_each_request_and_its_future() -> None:
         with pytest.raises(SessionClosed, match="before points/get was answered"):
             await calls[2]
         assert requester.awaited == 0
+
+    asyncio.run(main())
+
+
+def test_an_answered_request_leaves_nothing_of_its_answer_behind() -> None:
+    """Its timeout's queue holds its id, not its future: the result is freed as soon as the caller
+    drops it, not when the queue is swept; a request still awaited expires all the same."""
+
+    class Held(msgspec.Struct, weakref=True):
+        x: int
+
+    decode = msgspec.json.Decoder(Held).decode
+
+    async def main() -> None:
+        requester = Requester(_Sent(), Endpoint())
+        call = asyncio.ensure_future(requester.request("points/get", None, decode, timeout=30.0))
+        waiting = asyncio.ensure_future(requester.request("points/get", None, decode, timeout=0.05))
+        await asyncio.sleep(0)
+        requester.answered(1, msgspec.Raw(b'{"x":1}'))
+        point = weakref.ref(await call)
+        del call
+        await asyncio.sleep(0)  # (the loop lets go of the task that made the call)
+        gc.collect()
+        assert point() is None
+        with pytest.raises(RequestTimeout):
+            await waiting
+        assert requester.awaited == 0
+        requester.fail_awaited("done")
 
     asyncio.run(main())
