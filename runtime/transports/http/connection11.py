@@ -117,6 +117,12 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.new_future: Callable[[], asyncio.Future[None]] | None = None  # the loop's, once waited
         self.parser = httptools.HttpResponseParser(self)
         self.reading: bytes | memoryview = b""  # the read being parsed
+        self.head_at = 0  # where in it the head being read begins (past an interim one)
+        # The head's last line so far, not yet whole (from earlier reads), and whether its status line
+        # (its first) is still to be passed: so again once a head is read (`reset` need not: a
+        # connection is used again only once its answer is complete).
+        self.pending = b""
+        self.in_status = True
         self.closed = False
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
@@ -129,9 +135,6 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.head_bytes = 0  # bytes received before the head was complete
         self.header_bytes = 0
         self.header_count = 0
-        self.head_at = 0  # where in the read being parsed the head being read begins (past an interim one)
-        self.pending = b""  # the head's last line so far, not yet whole (from earlier reads)
-        self.in_status = True  # the head's status line not yet passed (the head's first line)
         self.body: deque[bytes] = deque()
         self.buffered = 0
         self.started = False  # a byte of this response came
@@ -155,9 +158,7 @@ class Http11Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         # httptools hands every callback a copy (bytes): the buffer is free again once this returns.
-        self.data_received(self.buffer[:nbytes])
-
-    def data_received(self, data: bytes | memoryview) -> None:
+        data = self.buffer[:nbytes]
         if self.complete:
             # Bytes after the answer (on an idle connection, with no request outstanding): nothing
             # asked for them, so what the server says on this connection can no longer be trusted.
@@ -317,7 +318,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
         self._fail(error)
-        raise error  # stops the parser; data_received closes the connection
+        raise error  # stops the parser; buffer_updated closes the connection
 
     def on_headers_complete(self) -> None:
         if self.complete:
@@ -359,9 +360,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         stops here). The connection cannot be trusted, so it is closed and not reused, as HTTP/1.1
         clients do. Checked in the callbacks the answer costs anyway (a callback for the start of
         every message would cost each answer one more call); junk after the answer makes a parser
-        error, which `data_received` lets pass once the answer is complete."""
+        error, which `buffer_updated` lets pass once the answer is complete."""
         self.keep_alive = False
-        raise HttpError("a message after the answer")  # stops the parser; data_received closes
+        raise HttpError("a message after the answer")  # stops the parser; buffer_updated closes
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
