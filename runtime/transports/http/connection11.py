@@ -337,7 +337,17 @@ class Http11Connection(asyncio.BufferedProtocol):
                 self.head_at = at + end + 4
                 start = head.find(b"\r\n") + 2  # (past the status line; beyond `end`: no header)
                 if start < end:
-                    self._block(head[start:end])
+                    block = head[start:end]
+                    known = _HEADS.get(block)  # (`_block`'s first step, inline: nearly every answer)
+                    if known is not None:
+                        count, size = self.header_count + known[1], self.header_bytes + known[2]
+                        if count <= self.max_headers and size <= self.max_header_bytes:
+                            self.headers = known[0].copy()
+                            self.header_count, self.header_bytes = count, size
+                        else:
+                            self._block(block)
+                    else:
+                        self._block(block)
         status = self.parser.get_status_code()
         if status < 200 and status != 101:
             # An interim response (100 Continue, 103 Early Hints): not the answer, which follows it on
