@@ -14,6 +14,7 @@ figure the client benchmark's "% of the raw driver" stands for when CPU is what 
         [--inflight 16]         # or 1: one call at a time, every step its own loop turn
         [--mcpbind-from DIR]    # a tree whose runtime/ and generated/ to measure instead (a baseline)
         [--json-out PATH]       # also write {"inflight": K, "legs": {leg: {impl: instructions per call}}}
+        [--keep DIR]            # keep each callgrind output there (LEG-IMPL-N.cg): callgrind_annotate
 
 Needs valgrind. A run takes a minute or two per leg (callgrind slows the client some 50 times).
 """
@@ -43,11 +44,17 @@ ERAS = {"2025": "2025-11-25", "2026": "2026-07-28"}
 
 
 def instructions(
-    driver: str, leg: str, n: int, env: dict[str, str], url: str | None, inflight: int = 16
+    driver: str,
+    leg: str,
+    n: int,
+    env: dict[str, str],
+    url: str | None,
+    inflight: int = 16,
+    keep: Path | None = None,
 ) -> int:
     transport, era = leg.split("-")
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "cg"
+        out = Path(tmp) / "cg" if keep is None else keep / f"{leg}-{driver[7:-3]}-{n}.cg"
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
         cmd += [str(APPS / driver), "--transport", transport, "--era", ERAS[era]]
         if transport == "http":
@@ -110,7 +117,10 @@ def main() -> None:
         "--mcpbind-from", type=Path, help="measure this tree's mcpbind instead of the installed one"
     )
     ap.add_argument("--json-out", type=Path, help="also write the instructions per call as JSON")
+    ap.add_argument("--keep", type=Path, help="keep the callgrind outputs in this directory")
     args = ap.parse_args()
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed")
     results: dict[str, dict[str, float]] = {}
@@ -125,8 +135,8 @@ def main() -> None:
                 per_call = results.setdefault(leg, {})
                 for impl in args.impls.split(","):
                     driver = f"client_{impl}.py"
-                    small = instructions(driver, leg, args.small, env, url, args.inflight)
-                    large = instructions(driver, leg, args.n, env, url, args.inflight)
+                    small = instructions(driver, leg, args.small, env, url, args.inflight, args.keep)
+                    large = instructions(driver, leg, args.n, env, url, args.inflight, args.keep)
                     per_call[impl] = (large - small) / (args.n - args.small)
                     print(f"{leg} {impl:8} {per_call[impl]:10.0f} instructions per call", flush=True)
                 if len(per_call) == 2:

@@ -124,3 +124,75 @@ def test_interim_responses_without_end_are_bounded_by_the_head_limit() -> None:
             break
         feed(conn, b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
     assert conn.error is not None and "exceeds the limit" in str(conn.error)
+
+
+HEAD_CASES = [
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Odd:   a: b \t\r\nX-Empty:\r\n"
+    b"Mcp-Session-Id: s1\r\nvary: a\r\nVary: b\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nX-A:\tb\r\ncontent-length: 2\r\n\r\n{}",
+]
+HEAD_EXPECTED = [
+    {
+        "content-type": "application/json",
+        "x-odd": "a: b \t",  # (leading white space is no part of a value; llhttp keeps the trailing)
+        "x-empty": "",
+        "mcp-session-id": "s1",
+        "vary": "a, b",
+        "content-length": "2",
+    },
+    {"content-length": "2"},
+    {"x-a": "b", "content-length": "2"},
+]
+
+
+@pytest.mark.parametrize(("whole", "expected"), list(zip(HEAD_CASES, HEAD_EXPECTED, strict=True)))
+def test_a_head_reads_the_same_however_its_reads_split_it(whole: bytes, expected: dict[str, str]) -> None:
+    """The header lines are read off the bytes llhttp accepted: a head in one read, in two split at
+    any byte, or a byte a read, gives the same headers."""
+    splits: list[list[bytes]] = [[whole], [whole[i : i + 1] for i in range(len(whole))]]
+    splits += [[whole[:i], whole[i:]] for i in range(1, len(whole))]
+    for reads in splits:
+        conn = Http11Connection(1 << 20, 256)
+        for data in reads:
+            feed(conn, data)
+        assert conn.error is None, reads
+        assert conn.status == 200 and conn.complete and conn.keep_alive, reads
+        assert conn.headers == expected, reads
+        assert conn.take() == b"{}"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_the_limits_count_headers_in_the_order_sent(split: bool) -> None:
+    """Whichever limit a head passes first names the error, in one read or a line a read."""
+    for lines, pad, over in ((20, b"y", "16 headers"), (20, b"y" * 100, "1000 bytes")):
+        conn = Http11Connection(1000, 16)
+        conn.reset()
+        head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-%d: %s\r\n" % (n, pad) for n in range(lines))
+        reads = [head] if not split else [line + b"\r\n" for line in head.split(b"\r\n")[:-1]]
+        for data in reads:
+            if conn.closed:
+                break
+            feed(conn, data)
+        assert conn.error is not None and over in str(conn.error)
+        assert conn.closed
+
+
+def test_a_head_read_again_is_its_own_and_still_within_the_limits() -> None:
+    """A head whose header lines were read before gives the same headers, in a dict of its own, and
+    counts against each connection's limits as a head read line by line does."""
+    whole = answer([("X-Seen", "once"), ("Content-Type", "application/json")])
+    first = Http11Connection(1 << 20, 256)
+    feed(first, whole)
+    first.headers["x-seen"] = "changed by its reader"
+    again = Http11Connection(1 << 20, 256)
+    feed(again, whole)
+    assert again.headers == {"x-seen": "once", "content-type": "application/json", "content-length": "2"}
+    for limits, over in (((1 << 20, 2), "2 headers"), ((20, 256), "20 bytes")):
+        strict = Http11Connection(*limits)
+        feed(strict, whole)
+        assert strict.error is not None and over in str(strict.error) and strict.closed
+    after_interim = Http11Connection(1 << 20, 3)  # the interim head's header counts too
+    feed(after_interim, b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + whole)
+    assert after_interim.error is not None and "3 headers" in str(after_interim.error)

@@ -46,7 +46,16 @@ from .http11 import (
 )
 from .legacy_sse import LegacySseTransport
 from .outgoing import HeaderShapes
-from .replies import Reply, SseEnd, answers, discover_version, failure, read_reply, request_peek
+from .replies import (
+    Reply,
+    SseEnd,
+    answers,
+    discover_version,
+    failure,
+    read_plain,
+    read_reply,
+    request_peek,
+)
 from .unread import DEFAULT_MAX_UNREAD, Unread
 
 __all__ = [
@@ -310,12 +319,11 @@ class StreamableHttpTransport:
                 headers = (
                     self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
                 )
-                exchange = (
-                    self._client.request("POST", self.url, headers, data)
-                    if inline is None
-                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
-                )
-                response = await exchange.__aenter__()
+                # (`client.request(...).__aenter__()`, inline: every request)
+                client = self._client
+                timeout = client.read_timeout if inline is None else inline
+                exchange = Exchange(client, "POST", self.url, headers, data, timeout)
+                response = await client._send(exchange, "POST", self.url, headers, data, timeout, 0)
                 done = handed = False  # done: ended as it should (the connection may be reused)
                 try:
                     # (No coroutine per message when there is no hook: this is the request path.)
@@ -466,6 +474,20 @@ class StreamableHttpTransport:
             )
             return ()
         if content_type == "application/json" and body:
+            answered = self.answered
+            if answered is not None and type(rid) is int and response.status < 300:
+                # Nearly every answer, taken first: a plain result to this POST's request, its
+                # envelope read here in one step (no other member), not read again by the peer
+                # (what `ClientPeer.feed` does with such a message; ASCII: valid UTF-8). Anything
+                # else is read below, as the way below would take this.
+                try:
+                    plain = read_plain(body)
+                except (msgspec.DecodeError, RecursionError):
+                    pass
+                else:
+                    if plain.id == rid and body.isascii():
+                        answered(rid, plain.result)
+                        return ()
             try:
                 # Only the envelope is read here: the peer decodes the result into its type.
                 reply = read_reply(body)
@@ -489,7 +511,6 @@ class StreamableHttpTransport:
                     )
                     return ()
                 return (body,)
-            answered = self.answered
             if (
                 answered is not None
                 and type(reply) is Reply
@@ -503,9 +524,7 @@ class StreamableHttpTransport:
                 and response.status < 300
                 and body.isascii()
             ):
-                # Nearly every answer, taken first: a plain result to this POST's request, its
-                # envelope read here, not read again by the peer (what `ClientPeer.feed` does with
-                # such a message; ASCII: valid UTF-8). The same as the way below takes it.
+                # A plain result with members besides (unknown ones, ignored), taken as above.
                 answered(reply.id, reply.result)
                 return ()
             if isinstance(reply, list):

@@ -164,9 +164,15 @@ class Exchange:
         conn, key = self._conn, self._key
         if conn is None or key is None:
             return
-        # (`conn.reusable()`, inline: every request)
+        # (`conn.reusable()` and `_release`'s keeping, inline: every request)
         reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
-        self._client._release(key, conn, reuse=reuse)
+        client = self._client
+        if reuse and not client._closed:
+            idle = client._idle.get(key)
+            if idle is not None and len(idle) < _MAX_IDLE:
+                idle.append(conn)
+                return
+        client._release(key, conn, reuse=reuse)
 
 
 class HttpClient:
@@ -200,7 +206,9 @@ class HttpClient:
         self._ssl = ssl_context
         self._idle: dict[tuple[str, str, int], list[Http11Connection]] = {}
         self._targets: dict[str, tuple[tuple[str, str, int], str, str]] = {}
-        self._busy: set[Http11Connection] = set()
+        # Every connection made and not closed by the client (idle or in use), for `close`: one set
+        # changed as connections come and go, not as each request takes one and gives it back.
+        self._open: set[Http11Connection] = set()
         self._closed = False
         self._deadlines = Deadlines()
         self._buffer: memoryview | None = None  # what every connection reads into, made with the first
@@ -267,6 +275,7 @@ class HttpClient:
                 )
         except OSError as exc:
             raise HttpError(f"cannot connect to {host}:{port}: {exc}") from exc
+        self._open.add(conn)
         return conn
 
     async def _send(
@@ -315,11 +324,11 @@ class HttpClient:
                 if not candidate.closed:
                     conn = candidate
                     break
+                self._open.discard(candidate)  # (the server closed it while it was idle)
             reused = conn is not None
             if conn is None:
                 conn = await self._connect(key)
             conn.reset()
-            self._busy.add(conn)
             try:
                 assert conn.transport is not None
                 conn.transport.write(data)
@@ -362,21 +371,18 @@ class HttpClient:
 
     def _release(self, key: tuple[str, str, int], conn: Http11Connection, *, reuse: bool) -> None:
         """A connection whose exchange is over: kept for the next request, or closed."""
-        self._busy.discard(conn)
         idle = self._idle.setdefault(key, [])
         if reuse and not self._closed and len(idle) < _MAX_IDLE:
             idle.append(conn)
         else:
+            self._open.discard(conn)
             conn.close()
 
     async def close(self) -> None:
         """Close every connection, idle or in use."""
         self._closed = True
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.close()
         self._idle.clear()
-        for conn in list(self._busy):
+        for conn in list(self._open):
             conn.close()
-        self._busy.clear()
+        self._open.clear()
         self._deadlines.close()

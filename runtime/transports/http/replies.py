@@ -9,7 +9,7 @@ its exchange failed (`failure`). Pure: the transport (`client.py`) does the I/O.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -18,7 +18,17 @@ from ...protocol.headers import Peek, PeekParams
 from .auth import AUTHORIZATION_FAILED, AuthorizationFailed
 from .http11 import HttpError, ResponseTooLarge
 
-__all__ = ["Reply", "SseEnd", "answers", "discover_version", "failure", "read_reply", "request_peek"]
+__all__ = [
+    "PlainResult",
+    "Reply",
+    "SseEnd",
+    "answers",
+    "discover_version",
+    "failure",
+    "read_plain",
+    "read_reply",
+    "request_peek",
+]
 
 
 class SseEnd(msgspec.Struct):
@@ -50,6 +60,20 @@ class Reply(msgspec.Struct):
 
 read_reply = msgspec.json.Decoder(Reply | list[msgspec.Raw]).decode
 """A JSON body's envelope (a batch: its items, raw); raises msgspec.DecodeError for what is not one."""
+
+
+class PlainResult(msgspec.Struct, forbid_unknown_fields=True):
+    """A plain result's envelope, and nothing else: `jsonrpc` "2.0", an integer id and the result
+    (raw); any other member (`error`, `method`) is no plain result."""
+
+    jsonrpc: Literal["2.0"]
+    id: int
+    result: msgspec.Raw
+
+
+read_plain = msgspec.json.Decoder(PlainResult).decode
+"""A JSON body that is a plain result (nearly every answer), its envelope read in one step with no
+member left to check; msgspec.DecodeError for anything else (then `read_reply`)."""
 
 
 def answers(payload: bytes, rid: Any) -> bool:
