@@ -177,22 +177,3 @@ def test_the_limits_count_headers_in_the_order_sent(split: bool) -> None:
             feed(conn, data)
         assert conn.error is not None and over in str(conn.error)
         assert conn.closed
-
-
-def test_a_head_read_again_is_its_own_and_still_within_the_limits() -> None:
-    """A head whose header lines were read before gives the same headers, in a dict of its own, and
-    counts against each connection's limits as a head read line by line does."""
-    whole = answer([("X-Seen", "once"), ("Content-Type", "application/json")])
-    first = Http11Connection(1 << 20, 256)
-    feed(first, whole)
-    first.headers["x-seen"] = "changed by its reader"
-    again = Http11Connection(1 << 20, 256)
-    feed(again, whole)
-    assert again.headers == {"x-seen": "once", "content-type": "application/json", "content-length": "2"}
-    for limits, over in (((1 << 20, 2), "2 headers"), ((20, 256), "20 bytes")):
-        strict = Http11Connection(*limits)
-        feed(strict, whole)
-        assert strict.error is not None and over in str(strict.error) and strict.closed
-    after_interim = Http11Connection(1 << 20, 3)  # the interim head's header counts too
-    feed(after_interim, b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + whole)
-    assert after_interim.error is not None and "3 headers" in str(after_interim.error)

@@ -319,11 +319,12 @@ class StreamableHttpTransport:
                 headers = (
                     self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
                 )
-                # (`client.request(...).__aenter__()`, inline: every request)
-                client = self._client
-                timeout = client.read_timeout if inline is None else inline
-                exchange = Exchange(client, "POST", self.url, headers, data, timeout)
-                response = await client._send(exchange, "POST", self.url, headers, data, timeout, 0)
+                exchange = (
+                    self._client.request("POST", self.url, headers, data)
+                    if inline is None
+                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                )
+                response = await exchange.__aenter__()
                 done = handed = False  # done: ended as it should (the connection may be reused)
                 try:
                     # (No coroutine per message when there is no hook: this is the request path.)

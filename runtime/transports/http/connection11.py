@@ -41,32 +41,6 @@ _MAX_NAME: Final = 64
 """The longest name remembered."""
 
 
-_LINES: dict[bytes, tuple[str, str, int]] = {}
-"""Header lines as read off the wire, and what each says: its name (as `_NAMES` holds it), its value
-(decoded) and its size as the limits count it (name and value). Answers repeat the same few lines."""
-_MAX_LINES: Final = 256
-_MAX_LINE: Final = 128
-"""The longest line remembered."""
-_HEADS: dict[bytes, tuple[dict[str, str], int, int]] = {}
-"""The header lines of heads read whole in one read (no header repeated), and what they say: the
-headers, their number and their size. A server's answers repeat a few (until its `date` changes)."""
-_MAX_HEADS: Final = 64
-_MAX_HEAD: Final = 1024
-"""The longest header lines remembered (together)."""
-
-
-def _line(line: bytes) -> tuple[str, str, int]:
-    """What a header line (`name ":" OWS value`, as llhttp accepts it) says, the first time it is read."""
-    name, _, value = line.partition(b":")
-    value = value.lstrip(b" \t")
-    read = (_NAMES.get(name) or _lowered(name), value.decode("latin-1"), len(name) + len(value))
-    if len(line) <= _MAX_LINE:
-        if len(_LINES) >= _MAX_LINES:
-            _LINES.clear()
-        _LINES[line] = read
-    return read
-
-
 def _lowered(name: bytes) -> str:
     """A header name the first time it is read (then found in `_NAMES`)."""
     key = name.decode("latin-1").lower()
@@ -116,13 +90,6 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.expiry: Expiry | None = None  # the queue of the last timeout waited with
         self.new_future: Callable[[], asyncio.Future[None]] | None = None  # the loop's, once waited
         self.parser = httptools.HttpResponseParser(self)
-        self.reading: bytes | memoryview = b""  # the read being parsed
-        self.head_at = 0  # where in it the head being read begins (past an interim one)
-        # The head's last line so far, not yet whole (from earlier reads), and whether its status line
-        # (its first) is still to be passed: so again once a head is read (`reset` need not: a
-        # connection is used again only once its answer is complete).
-        self.pending = b""
-        self.in_status = True
         self.closed = False
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
@@ -158,15 +125,15 @@ class Http11Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         # httptools hands every callback a copy (bytes): the buffer is free again once this returns.
-        data = self.buffer[:nbytes]
+        self.data_received(self.buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         if self.complete:
             # Bytes after the answer (on an idle connection, with no request outstanding): nothing
             # asked for them, so what the server says on this connection can no longer be trusted.
             self.close()
             return
         self.started = True
-        self.reading = data
-        self.head_at = 0
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -184,14 +151,7 @@ class Http11Connection(asyncio.BufferedProtocol):
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
         if not self.head_done:
-            # A head not all there: its whole lines read now (so that one over the limits fails at
-            # once), the rest kept for the next read.
-            try:
-                self._head_part(data)
-            except ResponseTooLarge:
-                self.close()
-                return
-            # Counted here too: a header line that never ends is read by no call. A head within the
+            # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
             self.head_bytes += len(data)
             if self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
@@ -217,98 +177,22 @@ class Http11Connection(asyncio.BufferedProtocol):
 
     # -- httptools callbacks ---------------------------------------------------------------------
 
-    # The head's header lines are read from the bytes llhttp has accepted (strictly: CRLF line ends,
-    # no folded lines, no white space before a colon or at a line's start; a value's leading white
-    # space no part of it), not by a callback per header: no `on_header` is defined, so httptools
-    # calls none. A line is `name ":" OWS value`. A head in one read whose header lines are those of
-    # a head read before (most answers: a `date` line changes once a second) is not read again.
-
-    def _head_part(self, data: bytes | memoryview) -> None:
-        """The whole lines of a head that is not all there yet (llhttp accepted them), read; the
-        last, partial, line kept (`pending`)."""
-        tail = bytes(data[self.head_at :])
-        buf = self.pending + tail if self.pending else tail
-        cut = buf.rfind(b"\r\n")
-        if cut < 0:
-            self.pending = buf
-            return
-        self.pending = buf[cut + 2 :]
-        self._lines(buf[:cut].split(b"\r\n"))
-
-    def _lines(self, lines: list[bytes]) -> None:
-        """Header lines (the head's status line first, if not passed yet) into `headers`, counted
-        against the limits in the order sent."""
-        if self.in_status:
-            self.in_status = False
-            del lines[0]
-        count = self.header_count + len(lines)
-        if count > self.max_headers:
-            self._over(lines)
-        size = self.header_bytes
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            self._after_answer()
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+            self._head_too_large()
+        key = _NAMES.get(name) or _lowered(name)
+        text = value.decode("latin-1")
         headers = self.headers
-        for line in lines:
-            read = _LINES.get(line) or _line(line)
-            size += read[2]
-            key = read[0]
-            if key in headers:
-                if self.repeated is None:
-                    self.repeated = {}
-                self.repeated.setdefault(key, [headers[key]]).append(read[1])
-            else:
-                headers[key] = read[1]
-        if size > self.max_header_bytes:
-            self._over(lines)
-        self.header_count, self.header_bytes = count, size
-
-    def _over(self, lines: list[bytes]) -> None:
-        """Lines that take the head over a limit: the first limit passed, in the order sent, fails it."""
-        for line in lines:
-            self.header_count += 1
-            self.header_bytes += _line(line)[2]
-            if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
-                self._head_too_large()
-        raise AssertionError("a limit was passed")
-
-    def _head_end(self) -> None:
-        """The head llhttp has just found complete, in the read being parsed, read (any head: in
-        more than one read, say); where the next head in this read would begin noted."""
-        data, at, pending = self.reading, self.head_at, self.pending
-        # (The CRLF the lines read before ended with, or one before the status line: the head ends
-        # at the first CRLF CRLF, which no line of a head llhttp accepts holds.)
-        lead = b"\r\n" + pending
-        size = 4096
-        while True:
-            buf = lead + bytes(data[at : at + size])
-            end = buf.find(b"\r\n\r\n")
-            if end >= 0 or at + size >= len(data):
-                break
-            size = len(data)
-        if end < 0:  # (llhttp found it complete: not to be)
-            raise HttpError("the response head could not be found")
-        self.head_at = at + end + 4 - len(lead)
-        self.pending = b""
-        if end:  # (0: the blank line only, after lines read before)
-            self._lines(buf[2:end].split(b"\r\n"))
-        self.in_status = True  # (the next head's: an answer after an interim response)
-
-    def _block(self, block: bytes) -> None:
-        """The header lines of a head that came in one read, read: found among those read before if
-        they are the same bytes (the same headers, counted again against the limits)."""
-        known = _HEADS.get(block)
-        if known is not None:
-            count, size = self.header_count + known[1], self.header_bytes + known[2]
-            if count <= self.max_headers and size <= self.max_header_bytes:
-                self.headers = known[0].copy()
-                self.header_count, self.header_bytes = count, size
-                return
-        fresh = self.header_count == 0 and not self.headers
-        self.in_status = False
-        self._lines(block.split(b"\r\n"))
-        self.in_status = True  # (the next head's: an answer after an interim one)
-        if fresh and self.repeated is None and len(block) <= _MAX_HEAD:
-            if len(_HEADS) >= _MAX_HEADS:
-                _HEADS.clear()
-            _HEADS[block] = (self.headers.copy(), self.header_count, self.header_bytes)
+        if key in headers:
+            if self.repeated is None:
+                self.repeated = {}
+            self.repeated.setdefault(key, [headers[key]]).append(text)
+        else:
+            headers[key] = text
 
     def _head_too_large(self) -> None:
         over = (
@@ -318,36 +202,11 @@ class Http11Connection(asyncio.BufferedProtocol):
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
         self._fail(error)
-        raise error  # stops the parser; buffer_updated closes the connection
+        raise error  # stops the parser; data_received closes the connection
 
     def on_headers_complete(self) -> None:
         if self.complete:
             self._after_answer()
-        # The head, read into `headers`.
-        if self.pending or not self.in_status:
-            self._head_end()  # (a head that came in more than one read)
-        else:
-            # A head that began in this read (nearly every answer's, in one read with its body).
-            at = self.head_at
-            head = bytes(self.reading[at : at + 4096])
-            end = head.find(b"\r\n\r\n")
-            if end < 0:
-                self._head_end()
-            else:
-                self.head_at = at + end + 4
-                start = head.find(b"\r\n") + 2  # (past the status line; beyond `end`: no header)
-                if start < end:
-                    block = head[start:end]
-                    known = _HEADS.get(block)  # (`_block`'s first step, inline: nearly every answer)
-                    if known is not None:
-                        count, size = self.header_count + known[1], self.header_bytes + known[2]
-                        if count <= self.max_headers and size <= self.max_header_bytes:
-                            self.headers = known[0].copy()
-                            self.header_count, self.header_bytes = count, size
-                        else:
-                            self._block(block)
-                    else:
-                        self._block(block)
         status = self.parser.get_status_code()
         if status < 200 and status != 101:
             # An interim response (100 Continue, 103 Early Hints): not the answer, which follows it on
@@ -370,9 +229,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         stops here). The connection cannot be trusted, so it is closed and not reused, as HTTP/1.1
         clients do. Checked in the callbacks the answer costs anyway (a callback for the start of
         every message would cost each answer one more call); junk after the answer makes a parser
-        error, which `buffer_updated` lets pass once the answer is complete."""
+        error, which `data_received` lets pass once the answer is complete."""
         self.keep_alive = False
-        raise HttpError("a message after the answer")  # stops the parser; buffer_updated closes
+        raise HttpError("a message after the answer")  # stops the parser; data_received closes
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
