@@ -27,7 +27,7 @@ time (the counts do not depend on it). Bytecode is compiled first, as an install
     python bench/steady.py [--quick] [--jobs 2] [--json-out bench/results/steady.json]
 
 Prints the section on stdout (``nox -s bench`` puts it into BENCHMARKS.md). ``--quick`` is a smoke
-run (one codec message, the stdio row at 1 in flight, small N): it proves the plumbing.
+run (the stdio row at 1 in flight, small N, its four runs at once): it proves the plumbing.
 Without valgrind it prints why and a section that says so, and exits 0.
 """
 
@@ -334,10 +334,7 @@ def ws_job(sizes: tuple[int, int]) -> Job:
 def plan(quick: bool) -> list[tuple[str, Job]]:
     """The jobs of a run, longest first (they are handed out in this order)."""
     if quick:
-        return [
-            ("codec", codec_job("call_tool_result", 100)),
-            ("stdio", stdio_job(1, False, (16, 64), together=True)),
-        ]
+        return [("stdio", stdio_job(1, False, (16, 64), together=True))]
     sizes = (64, 320)  # multiples of 16: whole bursts
     real = (100, 400)
     http16 = {
