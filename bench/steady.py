@@ -195,7 +195,7 @@ def run_script(script: str, args: list[str]) -> Any:
         cmd = [sys.executable, str(BENCH / script), *args, "--json-out", str(out)]
         done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[1:])} failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{' '.join(cmd[1:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
         return json.loads(out.read_text())
 
 
@@ -207,7 +207,7 @@ def inproc_total(script: str, args: list[str]) -> int:
         cmd += [str(BENCH / script), *args]
         done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[4:])} failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{' '.join(cmd[4:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
         return callgrind_total(out.read_text(errors="replace"))
 
 
@@ -422,10 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         capture_output=True,
         check=False,
     )
+    described = describe()  # the commit measured: the one checked out when the run starts
     rows, failed = run(plan(args.quick), args.jobs)
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
     meta = {
-        **describe(),
+        **described,
         "duration": f"{minutes} min {seconds:02d} s with {args.jobs} runs at a time",
         "options": " --quick" if args.quick else "",
     }
