@@ -15,9 +15,10 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
   session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
   at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
-  it), HTTP at 16 in flight and WebSocket at 1 and 16 against their floors, floor / mcpbind >= 85%.
-  With calls in flight, how many requests a read finds follows the timing, so these rows repeat less
-  closely than the in-process ones (a few %).
+  it), HTTP at 16 in flight against the ASGI floor, floor / mcpbind >= 85%. How many requests a read
+  finds follows the timing, so these rows repeat less closely than the in-process ones;
+- WebSocket: ``ws_cost.py`` in process, 1 and 16 per read, mcpbind's count alone (its floor has no
+  in-process harness; ``http_callgrind.py``'s ws legs stalled here under load), no target.
 
 The in-process scripts are run here under callgrind twice, with a small and a large N; the difference
 of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
@@ -26,7 +27,7 @@ time (the counts do not depend on it). Bytecode is compiled first, as an install
     python bench/steady.py [--quick] [--jobs 2] [--json-out bench/results/steady.json]
 
 Prints the section on stdout (``nox -s bench`` puts it into BENCHMARKS.md). ``--quick`` is a smoke
-run (one codec message, the stdio row at 1 in flight, small N): it proves the plumbing.
+run (the stdio row at 1 in flight, small N, its four runs at once): it proves the plumbing.
 Without valgrind it prints why and a section that says so, and exits 0.
 """
 
@@ -163,7 +164,7 @@ def render(rows: list[Row], meta: dict[str, str], failed: Sequence[str] = ()) ->
         "in-process server rows count the harness's driver on both sides, the same work). The server rows "
         "marked in process run in one process, one request at a time or in fixed bursts, and repeat to a "
         "few instructions (the hash seed is fixed); the real-process rows count the server alone, and with "
-        "16 in flight how many requests each read finds follows the timing: they repeat within a few %.",
+        "16 in flight how many requests each read finds follows the timing: they repeat less closely.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -194,7 +195,7 @@ def run_script(script: str, args: list[str]) -> Any:
         cmd = [sys.executable, str(BENCH / script), *args, "--json-out", str(out)]
         done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[1:])} failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{' '.join(cmd[1:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
         return json.loads(out.read_text())
 
 
@@ -206,19 +207,24 @@ def inproc_total(script: str, args: list[str]) -> int:
         cmd += [str(BENCH / script), *args]
         done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[4:])} failed:\n{done.stderr[-2000:]}")
+            raise RuntimeError(f"{' '.join(cmd[4:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
         return callgrind_total(out.read_text(errors="replace"))
 
 
-def inproc(script: str, before: list[str], after: list[str], sizes: tuple[int, int]) -> float:
-    """Instructions per request of bench/`script` `before` N `after`, from two runs (N in `sizes`)."""
+def inproc(
+    script: str, before: list[str], after: list[str], sizes: tuple[int, int], together: bool = False
+) -> float:
+    """Instructions per request of bench/`script` `before` N `after`, from two runs (N in `sizes`), one
+    after the other or, `together`, at once."""
     plain = [sys.executable, str(BENCH / script), *before, str(sizes[0]), *after]
     subprocess.run(plain, cwd=ROOT, env=child_env(), capture_output=True, check=True)  # bytecode
-    small, large = (inproc_total(script, [*before, str(n), *after]) for n in sizes)
+    with ThreadPoolExecutor(max_workers=2 if together else 1) as pool:
+        small, large = pool.map(lambda n: inproc_total(script, [*before, str(n), *after]), sizes)
     return per_unit(small, large, *sizes)
 
 
 Job = Callable[[], list[Row]]
+IMPLS = ("mcpbind", "floor")
 
 
 def codec_job(message: str, number: int) -> Job:
@@ -267,11 +273,15 @@ def big_job(n: int) -> Job:
     return job
 
 
-def stdio_job(inflight: int, stateless: bool, sizes: tuple[int, int]) -> Job:
+def stdio_job(inflight: int, stateless: bool, sizes: tuple[int, int], together: bool = False) -> Job:
+    """The stdio row; `together`: the four runs at once (the quick run's, to be done sooner)."""
+
     def job() -> list[Row]:
         extra = ["--inflight", str(inflight), *(["--stateless"] if stateless else [])]
-        mine = inproc("stdio_inproc.py", ["mcpbind"], extra, sizes)
-        floor = inproc("stdio_inproc.py", ["floor"], extra, sizes)
+        with ThreadPoolExecutor(max_workers=2 if together else 1) as pool:
+            mine, floor = pool.map(
+                lambda impl: inproc("stdio_inproc.py", [impl], extra, sizes, together), IMPLS
+            )
         era = "2026-07-28 stateless" if stateless else "2025-11-25 session"
         return [
             Row("server", f"stdio server {era} (in process), {inflight} in flight", "request", mine, floor)
@@ -306,22 +316,29 @@ def real_job(legs: list[str], inflight: int, sizes: tuple[int, int], names: dict
     return job
 
 
-def in_flight(names: dict[str, str], k: int) -> dict[str, str]:
-    return {leg: f"{name}, {k} in flight" for leg, name in names.items()}
+def ws_job(sizes: tuple[int, int]) -> Job:
+    """`ws_cost.py`: mcpbind's WebSocket connection in process, calls one at a time or 16 per read. Its
+    floor (`apps/floor_ws.py`) has no in-process harness: no ratio, no target."""
+
+    def job() -> list[Row]:
+        rows = []
+        for burst in (1, 16):
+            mine = inproc("ws_cost.py", [], ["--burst", str(burst)], sizes)
+            measure = f"WebSocket server 2025-11-25 (in process, no floor), {burst} in flight"
+            rows.append(Row("info", measure, "call", mine, None))
+        return rows
+
+    return job
 
 
 def plan(quick: bool) -> list[tuple[str, Job]]:
     """The jobs of a run, longest first (they are handed out in this order)."""
     if quick:
-        return [("codec", codec_job("call_tool_result", 100)), ("stdio", stdio_job(1, False, (16, 64)))]
+        return [("stdio", stdio_job(1, False, (16, 64), together=True))]
     sizes = (64, 320)  # multiples of 16: whole bursts
     real = (100, 400)
     http16 = {
         leg: f"HTTP server {leg} (uvicorn, real process), 16 in flight" for leg in ("2026-json", "2025-json")
-    }
-    ws = {
-        "ws": "WebSocket server (run_websocket, real process)",
-        "ws-uvicorn": "WebSocket server (run_http upgrade, real process)",
     }
     return [
         *(
@@ -330,12 +347,11 @@ def plan(quick: bool) -> list[tuple[str, Job]]:
         ),
         ("HTTP, 16 in flight", real_job(["floor", "2026-json", "2025-json"], 16, real, http16)),
         ("1 MB result", big_job(16)),
-        ("WebSocket, 1 in flight", real_job(["ws-floor", "ws", "ws-uvicorn"], 1, real, in_flight(ws, 1))),
-        ("WebSocket, 16 in flight", real_job(["ws-floor", "ws"], 16, real, in_flight(ws, 16))),
         ("HTTP, in process", http_job(["2026-json", "2025-json"], sizes)),
         *((f"stdio {k}{' stateless' * s}", stdio_job(k, s, sizes)) for s in (False, True) for k in (1, 16)),
         ("cold start, session", cold_job("session")),
         ("cold start, envelope", cold_job("envelope")),
+        ("WebSocket, in process", ws_job(sizes)),
         *(
             (f"codec {m}", codec_job(m, 1000))
             for m in ("call_tool_request", "call_tool_result", "list_tools_result", "input_required_result")
@@ -406,10 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         capture_output=True,
         check=False,
     )
+    described = describe()  # the commit measured: the one checked out when the run starts
     rows, failed = run(plan(args.quick), args.jobs)
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
     meta = {
-        **describe(),
+        **described,
         "duration": f"{minutes} min {seconds:02d} s with {args.jobs} runs at a time",
         "options": " --quick" if args.quick else "",
     }
