@@ -427,11 +427,7 @@ class Client(Calls, TypedStubs):
         # the memo compares it with a copy of what it was).
         made = (self.revision, self.log_level, self._input.changes, self.info)
         assert prepared.meta_type is not None
-        hit = self._meta_memo.entries.get(prepared.meta_type)  # (`encoded`'s hit, inline)
-        if hit is not None and hit[0] == made:
-            data["_meta"], encoded = hit[1], hit[2]
-        else:
-            data["_meta"], encoded = self._meta_memo.encoded(made, prepared.meta_type, self._meta)
+        data["_meta"], encoded = self._meta_memo.encoded(made, prepared.meta_type, self._meta)
         try:  # (`prepared.convert`, its first step inline)
             body = msgspec.convert(data, prepared.params_struct)
         except msgspec.ValidationError:
