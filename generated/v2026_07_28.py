@@ -4154,19 +4154,82 @@ def _define_ElicitRequestParams() -> None:
         mode: Literal["form"] | UnsetType = UNSET
         requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
 
-    def _read_ElicitRequestFormParams(obj: dict[str, Any]) -> ElicitRequestFormParams | None:
+    def _read_ElicitRequestFormParams(message: dict[str, Any]) -> ElicitRequestFormParams | None:
         """`ElicitRequestFormParams` read from a peer, each value of its map read in one loop
         by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
         not read so (the general conversion then gives the value or the error)."""
         try:
-            rest = _convert(obj, _ElicitRequestFormParamsRest)
+            rest = _convert(message, _ElicitRequestFormParamsRest)
             items = rest.requested_schema.properties
             if type(items) is not dict:  # (its keys are text: read from JSON)
                 return None
             values: dict[str, Any] = {}
             read = PrimitiveSchemaDefinition._from_wire
-            for name, item in items.items():
-                values[name] = read(item)
+            for name, obj in items.items():
+                # The reader's written-out path, in the loop (no call per value): the member it would
+                # read at once, converted here; anything else, or what does not convert, is the reader's.
+                if type(obj) is dict:
+                    if "type" in obj:
+                        value = obj["type"]
+                        if value == "string":
+                            if (
+                                (
+                                    "format" not in obj
+                                    or obj["format"] in ("date", "date-time", "email", "uri")
+                                )
+                                and "enum" not in obj
+                                and "oneOf" not in obj
+                            ):
+                                try:
+                                    values[name] = _convert(obj, StringSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                            if (
+                                "enum" in obj
+                                and "format" not in obj
+                                and "maxLength" not in obj
+                                and "minLength" not in obj
+                                and "oneOf" not in obj
+                                and "enumNames" not in obj
+                            ):
+                                try:
+                                    values[name] = _convert(obj, UntitledSingleSelectEnumSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                            if (
+                                "oneOf" in obj
+                                and "format" not in obj
+                                and "maxLength" not in obj
+                                and "minLength" not in obj
+                                and "enum" not in obj
+                            ):
+                                try:
+                                    values[name] = _convert(obj, TitledSingleSelectEnumSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                        elif value in ("integer", "number"):
+                            try:
+                                values[name] = _convert(obj, NumberSchema)
+                                continue
+                            except msgspec.ValidationError:
+                                pass
+                        elif value == "boolean":
+                            try:
+                                values[name] = _convert(obj, BooleanSchema)
+                                continue
+                            except msgspec.ValidationError:
+                                pass
+                        elif value == "array":
+                            if "items" in obj:
+                                try:
+                                    values[name] = _convert(obj, UntitledMultiSelectEnumSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                values[name] = read(obj)
             return ElicitRequestFormParams(
                 message=rest.message,
                 mode=rest.mode,

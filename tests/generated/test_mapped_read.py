@@ -140,3 +140,52 @@ def test_a_form_read_from_a_peer_checks_no_property_through_the_union_class(
     checked.clear()
     wire.convert(body["inputRequests"]["e"]["params"], mod.ElicitRequestParams)
     assert mod.PrimitiveSchemaDefinition in checked
+
+
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+def test_a_property_the_reader_would_read_at_once_is_read_in_the_loop(
+    revision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The inner union's written-out choice is made in the loop itself (no call of its reader per
+    # property); anything that choice does not settle, or that does not convert, is the reader's.
+    mod = module(revision)
+    union = mod.PrimitiveSchemaDefinition
+    reader = union._from_wire
+    called: list[Any] = []
+
+    def counting(cls: Any, obj: Any, liberal: bool = True) -> Any:
+        called.append(obj)
+        return reader(obj, liberal)
+
+    monkeypatch.setattr(union, "_from_wire", classmethod(counting))
+    settled = [
+        {"type": "string", "title": "T", "maxLength": 3},
+        {"type": "string", "format": "email"},
+        {"type": "integer", "minimum": 0},
+        {"type": "boolean", "default": False},
+        {"type": "string", "enum": ["a", "b"], "default": "a"},
+        {"type": "string", "oneOf": [{"const": "a", "title": "A"}]},
+        {"type": "array", "items": {"type": "string", "enum": ["a"]}},
+    ]
+    unsettled = [
+        {"type": "string", "format": "nope"},  # no member: the reader says what is wrong
+        {"type": "string", "enum": ["a"], "enumNames": ["A"]},  # the ranking decides
+        {"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}},  # does not convert at once
+        {"type": "integer", "minimum": "x"},
+    ]
+    for prop in settled + unsettled:
+        params = {
+            "mode": "form",
+            "message": "m",
+            "requestedSchema": {"type": "object", "properties": {"p": prop}},
+        }
+        called.clear()
+        mine = _outcome(lambda: mod.ElicitRequestParams._from_wire(params))  # noqa: B023
+        form = mod.ElicitRequestFormParams
+        general = _outcome(lambda: msgspec.convert(copy.deepcopy(params), form, dec_hook=dec_hook))  # noqa: B023
+        if general[0] == "value":
+            assert mine == general, prop
+            got = mine[2].requested_schema.properties["p"]
+            assert type(got) is type(reader(copy.deepcopy(prop))), prop
+        # (One that does not read is read again by the general conversion, through the hook.)
+        assert called[:1] == ([] if prop in settled else [prop]), prop
