@@ -274,6 +274,24 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
                 return general(raw)
         return result
 
+    reader: ResultDecoder = decode
+    if read is not None and len(names) == 1 and len(objects) == 1:
+        # The usual checks (a member that must hold its default, one that must be an object): the
+        # same, with no loop.
+        usual_read, one, unset = read, objects[0], msgspec.UNSET
+
+        def usual(raw: msgspec.Raw) -> Any:
+            try:
+                result = fast(raw)
+            except (msgspec.DecodeError, RecursionError):
+                return general(raw)
+            value = getattr(result, one)
+            if usual_read(result) != expected or (value is not unset and type(value) is not dict):
+                return general(raw)
+            return result
+
+        reader = usual
+
     def holds(result: Any) -> bool:
         if read is not None and read(result) != expected:
             return False
@@ -283,8 +301,8 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
                 return False
         return True
 
-    _reads_as(decode, tp, holds)
-    return decode
+    _reads_as(reader, tp, holds)
+    return reader
 
 
 def _reads_as(decode: ResultDecoder, tp: Any, holds: Callable[[Any], bool]) -> None:
