@@ -112,6 +112,24 @@ class Expiry:
         if self.timer is None:
             self.arm()
 
+    def insert(self, item: Any, deadline: float) -> None:
+        """Fail `item` at `deadline` (this queue's clock), which may be earlier than that of entries
+        added before it (a request whose deadline counts from before a wait that ended later than
+        theirs): put in its place by deadline, not at the end. Entries added in order cost as `add`."""
+        futures, deadlines = self.futures, self.deadlines
+        at = len(deadlines)
+        while at and deadlines[at - 1] > deadline:
+            at -= 1
+        futures.insert(at, item)
+        deadlines.insert(at, deadline)
+        if len(futures) >= self.compact_at:
+            self.compact()  # (`item` stays, at the front if it was: it is waiting)
+        if self.timer is None:
+            self.arm()
+        elif not at:  # the timer runs for a later deadline than this one's
+            self.timer.cancel()
+            self.arm()
+
     def arm(self) -> None:
         """Start the timer, for the oldest deadline (when none is running)."""
         self.timer = self.loop.call_at(self.deadlines[0], self.fire)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,6 +44,8 @@ class Requester:
         self._deadlines: Deadlines | None = None  # made by the first request with a timeout (cold start)
         self._expiry: Expiry | None = None
         """The deadlines of the last timeout a request had (`Deadlines.expiry`, kept: one lookup less)."""
+        self._clock: Callable[[], float] = time.monotonic
+        """The time of that loop (`Expiry.clock`), set with `_new_future`."""
         self._new_future: Callable[[], asyncio.Future[Any]] | None = None
         """`create_future` of the loop of our requests (`future_maker`), the loop looked up once: on
         Python 3.11 each lookup is a system call (`getpid`), and a client makes one per call.
@@ -98,32 +101,29 @@ class Requester:
             data = encode_request(rid, method, None)
         new_future = self._new_future
         if new_future is None:
-            new_future = self._new_future = future_maker(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
+            new_future = self._new_future = future_maker(loop)
+            self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
         future = new_future()
         endpoint.table[rid] = Pending(method, decode, future)
-        # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per request),
-        # from a timer shared by the requests with the same timeout (one each costs more still).
-        if timeout is not None:
-            expiry = self._expiry  # (the queue of the last timeout: nearly every request has the same)
-            if expiry is None or expiry.timeout != timeout:
-                deadlines = self._deadlines
-                if deadlines is None:
-                    from .deadlines import Deadlines
-
-                    deadlines = self._deadlines = Deadlines()
-                expiry = self._expiry = deadlines.expiry(timeout, future.get_loop(), endpoint.table)
-            # (`expiry.add`, inline: this is every request; by id, see `Awaited`)
-            futures = expiry.futures
-            futures.append(rid)
-            expiry.deadlines.append(expiry.clock() + timeout)
-            if len(futures) >= expiry.compact_at:
-                expiry.compact()
-            if expiry.timer is None:
-                expiry.arm()
         try:
-            if self._write_request is not None:
-                await self._write_request(data, rid, method, params, timeout)
-            else:
+            write_request = self._write_request
+            if write_request is None:
+                # Expiry on the future itself (asyncio.wait_for costs a waiter and callbacks per
+                # request), from a timer shared by the requests with the same timeout (one each
+                # costs more still).
+                if timeout is not None:
+                    expiry = self._expiry  # (the last timeout's queue: nearly every request has the same)
+                    if expiry is None or expiry.timeout != timeout:
+                        expiry = self._expiry_of(timeout, future)
+                    # (`expiry.add`, inline: this is every request; by id, see `Awaited`)
+                    futures = expiry.futures
+                    futures.append(rid)
+                    expiry.deadlines.append(expiry.clock() + timeout)
+                    if len(futures) >= expiry.compact_at:
+                        expiry.compact()
+                    if expiry.timer is None:
+                        expiry.arm()
                 send = self._send_nowait
                 if send is None or not send(data):
                     # The write may wait (stdio: for the other side to read), but not past the
@@ -133,6 +133,22 @@ class Requester:
                         await self.transport.write(data)  # as `send` does
                     finally:
                         WRITE_WAIT.reset(token)
+            elif timeout is not None:
+                # The transport waits for the answer's head no longer than the timeout (the POST's
+                # own deadline) and delivers nearly every answer before it returns: the request's
+                # deadline, which counts from now, is queued only for an answer still to come.
+                clock = self._clock
+                sent_at = clock()
+                await write_request(data, rid, method, params, timeout)
+                if clock() - sent_at >= timeout:
+                    # Its time ran out while the POST waited (for the session's GET stream, an
+                    # authorization flow): it timed out then, as its timer would have had it.
+                    _drop(future)
+                    raise TimeoutError
+                if not future.done():
+                    self._expiry_of(timeout, future).insert(rid, sent_at + timeout)
+            else:
+                await write_request(data, rid, method, params, None)
             return await future
         except TimeoutError:
             endpoint.forget(rid)
@@ -156,6 +172,18 @@ class Requester:
             endpoint.forget(rid)
             future.cancel()
             raise
+
+    def _expiry_of(self, timeout: float, future: asyncio.Future[Any]) -> Expiry:
+        """The queue of the requests with `timeout` (kept: the next request likely has the same)."""
+        expiry = self._expiry
+        if expiry is None or expiry.timeout != timeout:
+            deadlines = self._deadlines
+            if deadlines is None:
+                from .deadlines import Deadlines
+
+                deadlines = self._deadlines = Deadlines()
+            expiry = self._expiry = deadlines.expiry(timeout, future.get_loop(), self.endpoint.table)
+        return expiry
 
     async def notify(self, method: str, params: Any) -> None:
         await self.transport.write(self.endpoint.notify(method, params))  # as `send` does
@@ -210,6 +238,13 @@ class Requester:
                 future: asyncio.Future[Any] | None = event.waiter
                 if future is not None and not future.done():
                     future.set_exception(event.error)
+
+
+def _drop(future: asyncio.Future[Any]) -> None:
+    """`future`, which no one will await, ended: cancelled, or its exception marked as retrieved (no
+    warning when it is collected)."""
+    if not future.cancel() and not future.cancelled():
+        future.exception()
 
 
 def future_maker(loop: asyncio.AbstractEventLoop) -> Callable[[], asyncio.Future[Any]]:

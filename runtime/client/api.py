@@ -389,6 +389,18 @@ class Client(Calls, TypedStubs):
                 body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
         elif stateless and not meta and prepared.meta_type is not None:
             body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
+        elif (
+            not stateless
+            and not meta
+            and type(params) is dict
+            and params
+            and prepared.params_struct is not None
+        ):
+            # The usual request of a stateful revision: its params as given, with no copy.
+            try:  # (`prepared.convert`, its first step inline: msgspec's, with no hook)
+                body = msgspec.convert(params, prepared.params_struct)
+            except msgspec.ValidationError:
+                body = prepared.convert(params)  # what needs the hook, or the error
         elif spec.params_type is not None:
             # (a stateful revision's request carries no `_meta` but the caller's)
             full_meta = self._meta(meta) if meta or stateless else None

@@ -187,20 +187,8 @@ def _decoder(tp: Any) -> ResultDecoder:
     # unknown content block tolerantly (`wire.decoder`), at its own cost, not twice.
     first = tp._by_tag_[absent].type if absent in tp._by_tag_ else None
     attr = _attribute(first, tag) if first is not None else None
-    likely = (
-        (msgspec.json.Decoder(first, dec_hook=hook_for(first)).decode, attr) if attr is not None else None
-    )
 
-    def decode(raw: msgspec.Raw) -> Any:
-        if likely is not None:
-            read, member_tag = likely
-            try:
-                result = read(raw)
-            except (msgspec.DecodeError, RecursionError):
-                pass  # another member, or no valid one: as below
-            else:
-                if getattr(result, member_tag) == absent:
-                    return result
+    def by_tag(raw: msgspec.Raw) -> Any:
         try:
             value = getattr(peek(raw), tag)
             member = members.get(absent if value is msgspec.UNSET else value)
@@ -212,9 +200,22 @@ def _decoder(tp: Any) -> ResultDecoder:
         # (an `Unknown` result of an extension's kind) or its error.
         return full(raw)
 
-    if first is not None and attr is not None:
-        member_tag = attr
-        _reads_as(decode, first, lambda result: getattr(result, member_tag) == absent)
+    if first is None or attr is None:
+        return by_tag
+    read = msgspec.json.Decoder(first, dec_hook=hook_for(first)).decode
+    member_tag = attr
+
+    def decode(raw: msgspec.Raw) -> Any:
+        try:
+            result = read(raw)
+        except (msgspec.DecodeError, RecursionError):
+            pass  # another member, or no valid one: by its tag
+        else:
+            if getattr(result, member_tag) == absent:
+                return result
+        return by_tag(raw)
+
+    _reads_as(decode, first, lambda result: getattr(result, member_tag) == absent)
     return decode
 
 
@@ -274,6 +275,24 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
                 return general(raw)
         return result
 
+    reader: ResultDecoder = decode
+    if read is not None and len(names) == 1 and len(objects) == 1:
+        # The usual checks (a member that must hold its default, one that must be an object): the
+        # same, with no loop.
+        usual_read, one, unset = read, objects[0], msgspec.UNSET
+
+        def usual(raw: msgspec.Raw) -> Any:
+            try:
+                result = fast(raw)
+            except (msgspec.DecodeError, RecursionError):
+                return general(raw)
+            value = getattr(result, one)
+            if usual_read(result) != expected or (value is not unset and type(value) is not dict):
+                return general(raw)
+            return result
+
+        reader = usual
+
     def holds(result: Any) -> bool:
         if read is not None and read(result) != expected:
             return False
@@ -283,8 +302,8 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
                 return False
         return True
 
-    _reads_as(decode, tp, holds)
-    return decode
+    _reads_as(reader, tp, holds)
+    return reader
 
 
 def _reads_as(decode: ResultDecoder, tp: Any, holds: Callable[[Any], bool]) -> None:

@@ -226,3 +226,51 @@ def test_a_method_sent_a_few_times_sends_the_same_bytes_the_shorter_way() -> Non
             assert all(b'"k":1' in body and b"protocolVersion" in body for body in sent)
 
     asyncio.run(main())
+
+
+def test_a_stateful_request_sends_what_the_general_way_sends_and_refuses_alike() -> None:
+    """A stateful revision's request given params as a dict and no `meta` is converted as given (no
+    copy): the same body as the general way, a `_meta` in them (which needs the hook) read alike,
+    and params the type refuses refused with the same error."""
+    import asyncio
+
+    from mcpbind.client import Client
+    from mcpbind.server import Server
+
+    server = Server("stateful")
+
+    @server.tool()
+    def echo(text: str) -> str:
+        return text
+
+    async def main() -> None:
+        async with Client.memory(server, mode="2025-11-25") as client:
+            sent: list[Any] = []
+            request = client.peer.request
+
+            def record(method: str, params: Any, *args: Any, **kwargs: Any) -> Any:
+                sent.append(params)
+                return request(method, params, *args, **kwargs)
+
+            client.peer.request = record  # type: ignore[method-assign]
+            prepared = prepare("2025-11-25", "tools/call")
+            assert prepared is not None
+            given: list[dict[str, Any]] = [
+                {"name": "echo", "arguments": {"text": "hi"}},
+                {"name": "echo", "arguments": {"text": "hi"}, "_meta": {"progressToken": "p", "k": [1]}},
+            ]
+            for params in given:
+                before = dict(params)
+                assert (await client.request("tools/call", params)).content[0].text == "hi"
+                assert params == before  # (the caller's dict as it was)
+                body = sent.pop()
+                assert type(body) is prepared.spec.params_type
+                assert wire.encode(body) == wire.encode(wire.convert(params, prepared.spec.params_type))
+            bad = {"name": 123, "arguments": {"text": "hi"}}
+            with pytest.raises(msgspec.ValidationError) as refused:
+                await client.request("tools/call", bad)
+            with pytest.raises(msgspec.ValidationError) as general:
+                wire.convert(bad, prepared.spec.params_type)
+            assert str(refused.value) == str(general.value)
+
+    asyncio.run(main())

@@ -146,3 +146,33 @@ def test_a_queue_of_ids_fails_what_its_table_still_awaits_and_sweeps_by_the_tabl
         deadlines.close()
 
     _run(main())
+
+
+def test_an_entry_inserted_with_an_earlier_deadline_expires_first_and_on_time() -> None:
+    # `Expiry.insert`: a deadline earlier than those queued goes in its place, and the timer, armed
+    # for a later one, is armed again for it; one later than them all goes at the end.
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        expiry = Deadlines().expiry(10.0, loop)
+        late: asyncio.Future[None] = loop.create_future()
+        expiry.add(late)  # (at now + 10)
+        early: asyncio.Future[None] = loop.create_future()
+        middle: asyncio.Future[None] = loop.create_future()
+        last: asyncio.Future[None] = loop.create_future()
+        now = expiry.clock()
+        expiry.insert(middle, now + 0.2)
+        expiry.insert(early, now + 0.05)
+        expiry.insert(last, now + 20.0)
+        assert list(expiry.deadlines) == sorted(expiry.deadlines)
+        await asyncio.wait([early], timeout=5)
+        assert isinstance(early.exception(), TimeoutError) and not middle.done()
+        assert expiry.clock() >= now + 0.05 - 0.01
+        await asyncio.wait([middle], timeout=5)
+        assert isinstance(middle.exception(), TimeoutError)
+        assert expiry.clock() >= now + 0.2 - 0.01
+        assert not late.done() and not last.done()
+        assert list(expiry.futures) == [late, last]
+        assert expiry.timer is not None
+        expiry.timer.cancel()
+
+    _run(main())

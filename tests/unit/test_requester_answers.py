@@ -176,3 +176,124 @@ def test_an_answered_request_leaves_nothing_of_its_answer_behind() -> None:
         requester.fail_awaited("done")
 
     asyncio.run(main())
+
+
+class _Posts:
+    """A transport that takes requests with their method and params (`write_request`), as HTTP does:
+    each POST waits `wait` seconds, then delivers its answer (`answer`: before it returns, as an inline
+    JSON body is) or leaves it to come later (as an SSE stream's)."""
+
+    def __init__(self, wait: float = 0.0, answer: bool = True) -> None:
+        self.wait = wait
+        self.answer = answer
+        self.requester: Requester | None = None
+        self.timeouts: list[float | None] = []
+
+    async def read(self) -> bytes | None:
+        return None
+
+    async def write(self, data: bytes) -> None:
+        raise AssertionError("requests go through write_request")
+
+    async def write_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> None:
+        self.timeouts.append(timeout)
+        if self.wait:
+            await asyncio.sleep(self.wait)
+        if self.answer:
+            assert self.requester is not None
+            self.requester.answered(rid, msgspec.Raw(b'{"x":%d}' % rid))
+
+    async def close(self) -> None:
+        return None
+
+
+def _posting(transport: _Posts) -> Requester:
+    requester = Requester(transport, Endpoint())
+    transport.requester = requester
+    return requester
+
+
+def test_an_answer_delivered_with_its_post_queues_no_deadline() -> None:
+    """The transport bounds its POST by the request's timeout (it is given it) and delivers the answer
+    before it returns: nothing is left in the timeout's queue for it."""
+
+    async def main() -> None:
+        transport = _Posts()
+        requester = _posting(transport)
+        for _ in range(3):
+            assert (await requester.request("points/get", None, _decode_point, timeout=30.0)).x >= 1
+        assert transport.timeouts == [30.0] * 3
+        assert requester._deadlines is None or len(requester._deadlines) == 0
+        assert requester.awaited == 0
+        requester.fail_awaited("done")
+
+    asyncio.run(main())
+
+
+def test_an_answer_still_to_come_expires_at_the_deadline_counted_from_its_sending() -> None:
+    """An answer that does not come with its POST (a stream's) is awaited to the request's own
+    deadline, counted from when the request was sent, not from when its POST returned."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        requester = _posting(_Posts(wait=0.15, answer=False))
+        start = loop.time()
+        with pytest.raises(RequestTimeout):
+            await requester.request("points/get", None, _decode_point, timeout=0.3)
+        took = loop.time() - start
+        assert 0.3 - 0.01 <= took < 0.3 + 0.15 - 0.02
+        assert requester.awaited == 0
+        requester.fail_awaited("done")
+
+    asyncio.run(main())
+
+
+def test_a_post_that_outlasts_the_timeout_times_the_request_out_even_if_answered() -> None:
+    """A POST that waited past the request's timeout (for the session's stream, an authorization
+    flow): the request timed out, whatever came meanwhile, as its timer would have had it."""
+
+    async def main() -> None:
+        cancelled: list[Any] = []
+
+        async def on_cancel(rid: Any) -> None:
+            cancelled.append(rid)
+
+        requester = _posting(_Posts(wait=0.1))
+        with pytest.raises(RequestTimeout):
+            await requester.request("points/get", None, _decode_point, timeout=0.05, on_cancel=on_cancel)
+        assert cancelled == [1]
+        assert requester.awaited == 0
+        requester.fail_awaited("done")
+
+    asyncio.run(main())
+
+
+def test_answers_to_come_expire_in_deadline_order_whatever_order_their_posts_returned() -> None:
+    """Requests whose POSTs return out of order (a slow head first, a quick one after) still expire
+    each at its own deadline: the later-queued, earlier deadline goes first."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        slow, quick = _Posts(wait=0.15, answer=False), _Posts(answer=False)
+        requester = _posting(slow)
+        start = loop.time()
+        ended: dict[str, float] = {}
+
+        async def one(name: str) -> None:
+            try:
+                await requester.request("points/get", None, _decode_point, timeout=0.4)
+            except RequestTimeout:
+                ended[name] = loop.time() - start
+
+        first = asyncio.ensure_future(one("first"))  # its POST returns at 0.15
+        await asyncio.sleep(0.05)
+        requester._write_request = quick.write_request  # (the second's returns at once, at 0.05)
+        second = asyncio.ensure_future(one("second"))
+        await asyncio.wait([first, second], timeout=5)
+        assert ended["first"] >= 0.4 - 0.01 and ended["second"] >= 0.45 - 0.01
+        assert ended["first"] < ended["second"] < 0.45 + 0.1
+        requester.fail_awaited("done")
+
+    asyncio.run(main())
