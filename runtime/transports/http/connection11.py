@@ -6,6 +6,7 @@ httptools callbacks fill in the response as it arrives, flow control for bodies 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Final, cast
@@ -89,6 +90,12 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.deadlines = deadlines if deadlines is not None else Deadlines()
         self.expiry: Expiry | None = None  # the queue of the last timeout waited with
         self.new_future: Callable[[], asyncio.Future[None]] | None = None  # the loop's, once waited
+        # Every message the parser begins takes the next tick (a C call, no Python frame): the tick
+        # after the answer's end (`ended`) tells whether another message began in the same read, even
+        # one whose status line is all that came (no other callback sees that).
+        self.tick: Callable[[], int] = itertools.count().__next__
+        self.on_message_begin = self.tick  # (read by the parser when it is made: set first)
+        self.ended = -1
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -143,6 +150,10 @@ class Http11Connection(asyncio.BufferedProtocol):
                 self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit did)
             self.close()
             return
+        if self.complete and self.tick() != self.ended + 1:
+            # A message began after the answer, in the same read (`_after_answer`), with none of its
+            # headers yet: the answer stands; the connection is not used again.
+            self.keep_alive = False
         if self.news:
             # Once per read, not per callback: a whole answer in one read wakes its reader once.
             # (`_wake`, inline: every read.)
@@ -247,6 +258,7 @@ class Http11Connection(asyncio.BufferedProtocol):
             return
         # Asked here: once the callback returns, the parser has moved on to the next message.
         self.keep_alive = self.parser.should_keep_alive()
+        self.ended = self.tick()
         self.complete = True
         self.news = True
 
