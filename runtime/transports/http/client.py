@@ -34,6 +34,7 @@ from .auth import (
     as_http_auth,
     send_again,
 )
+from .connection11 import Http11Connection
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -311,7 +312,8 @@ class StreamableHttpTransport:
         """POST one message and take what comes back. In a task of its own (`write`); or, given
         `inline` (the read timeout), in the caller's, which is left once the answer is delivered or
         once its head shows that more is to come (then read on by a task: `_hand_over`)."""
-        assert self._client is not None, "start() first"
+        client = self._client
+        assert client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
@@ -319,12 +321,63 @@ class StreamableHttpTransport:
                 headers = (
                     self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
                 )
-                exchange = (
-                    self._client.request("POST", self.url, headers, data)
-                    if inline is None
-                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                # Nearly every request: written at once on an idle connection, and its answer, whole
+                # in the read that brought its head, taken here (`_post_idle`), with no exchange.
+                conn = (
+                    client.post_idle(self.url, headers, data)
+                    if inline is not None and self.auth is None
+                    else None
                 )
-                response = await exchange.__aenter__()
+                resent = False
+                if conn is not None:
+                    try:
+                        while not conn.head_done:
+                            await conn.waiting(inline)
+                    except HttpError:
+                        client.done_with(conn, False)
+                        if conn.started:
+                            raise
+                        # The server closed the kept-alive connection as the request went out (no
+                        # byte of answer came, so nothing was answered): sent again, as `request`
+                        # would, on another connection.
+                        conn = None
+                        resent = True
+                    except BaseException:
+                        client.done_with(conn, False)
+                        raise
+                    if conn is not None and conn.complete and "location" not in conn.headers:
+                        # The whole answer came: what `Response.read_nowait` and the way below do
+                        # with it, without the exchange and response that way makes.
+                        done = False
+                        try:
+                            content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
+                            if content_type not in (None, "text/event-stream"):
+                                assert content_type is not None
+                                body = conn.take() if conn.body else b""
+                                if len(body) > client.max_body:
+                                    conn.close()
+                                    raise ResponseTooLarge(
+                                        f"the response body exceeds the limit of {client.max_body} bytes"
+                                    )
+                                for message in self._answer(conn, body, content_type, rid, peek):
+                                    await self._push(message)
+                            else:
+                                response = Response(conn, inline, client.max_body, client.max_line)
+                                await self._consume(response, rid, peek, content_type)
+                            done = True
+                        finally:
+                            client.done_with(conn, done)
+                        return
+                if conn is None:
+                    exchange = (
+                        client.request("POST", self.url, headers, data)
+                        if inline is None
+                        else Exchange(client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                    )
+                    exchange.resent = resent
+                    response = await exchange.__aenter__()
+                else:
+                    exchange, response = await client.adopt(conn, self.url, headers, data, inline)
                 done = handed = False  # done: ended as it should (the connection may be reused)
                 try:
                     # (No coroutine per message when there is no hook: this is the request path.)
@@ -343,9 +396,9 @@ class StreamableHttpTransport:
                     if complete and content_type not in (None, "text/event-stream"):
                         # A body all there (most answers): taken with no coroutine, unless a
                         # message must go through the peer's reading (`_push`).
-                        body = response.read_nowait()
-                        assert body is not None and content_type is not None
-                        for message in self._answer(response, body, content_type, rid, peek):
+                        whole = response.read_nowait()
+                        assert whole is not None and content_type is not None
+                        for message in self._answer(response, whole, content_type, rid, peek):
                             await self._push(message)
                     else:
                         await self._consume(response, rid, peek, content_type)
@@ -436,7 +489,9 @@ class StreamableHttpTransport:
         for message in self._answer(response, body, content_type, rid, peek):
             await self._push(message)
 
-    def _content_type(self, response: Response, peek: Peek | None, sent: str | None) -> str | None:
+    def _content_type(
+        self, response: Response | Http11Connection, peek: Peek | None, sent: str | None
+    ) -> str | None:
         """What a response's head says, noted (the session it starts, or ends); its content type
         (None: there is no body to read, 202). `sent`: the session the request named."""
         if peek is not None and peek.method == "initialize":
@@ -459,7 +514,12 @@ class StreamableHttpTransport:
         return media
 
     def _answer(
-        self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None
+        self,
+        response: Response | Http11Connection,
+        body: bytes,
+        content_type: str,
+        rid: Any,
+        peek: Peek | None,
     ) -> tuple[bytes, ...]:
         """A response's whole body (no SSE stream): its answer delivered (`answered`) or its request
         failed, typed, here; the messages left for the peer to read (`_push`) returned."""
