@@ -127,7 +127,8 @@ class StreamableHttpTransport:
         self._client = client
         self._own_client = client is None
         self.session_id: str | None = None
-        self._protocol_version: str | None = None
+        self.revision: str | None = None
+        """`protocol_version`, a plain attribute (read for every request's headers)."""
         self.stateless = False
         """`protocol_version` is a stateless revision (kept with it: read for every request)."""
         self.session_lost = False
@@ -167,11 +168,11 @@ class StreamableHttpTransport:
     @property
     def protocol_version(self) -> str | None:
         """Set by the client once negotiated; shapes the headers of every request after that."""
-        return self._protocol_version
+        return self.revision
 
     @protocol_version.setter
     def protocol_version(self, version: str | None) -> None:
-        self._protocol_version = version
+        self.revision = version
         self.stateless = version is not None and revisions.is_modern(version)
 
     # -- what the client asks of any transport (mcpbind.client.transport.ClientTransport) ----------
@@ -295,7 +296,7 @@ class StreamableHttpTransport:
         around every request), at once."""
         if not isinstance(params, msgspec.Struct | None):
             return self.write(data)  # params in JSON form (or anything else): read from the bytes
-        if method == "server/discover" and self._protocol_version is None:
+        if method == "server/discover" and self.revision is None:
             self.protocol_version = discover_version(data)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         peek = request_peek(rid, method, params, self.stateless)
@@ -324,13 +325,16 @@ class StreamableHttpTransport:
                 # Nearly every request: written at once on an idle connection, and its answer, whole
                 # in the read that brought its head, taken here (`_post_idle`), with no exchange.
                 conn = (
-                    client.post_idle(self.url, headers, data)
+                    client.post_idle(self.url, headers, data, inline)
                     if inline is not None and self.auth is None
                     else None
                 )
                 resent = False
                 if conn is not None:
                     try:
+                        armed = conn.waiter  # (by `post_idle`)
+                        assert armed is not None
+                        await armed
                         while not conn.head_done:
                             await conn.waiting(inline)
                     except HttpError:
@@ -353,7 +357,13 @@ class StreamableHttpTransport:
                             content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
                             if content_type not in (None, "text/event-stream"):
                                 assert content_type is not None
-                                body = conn.take() if conn.body else b""
+                                pieces = conn.body
+                                if len(pieces) == 1 and not conn.paused:  # (`take`, inline: most)
+                                    body = pieces[0]
+                                    pieces.clear()
+                                    conn.buffered = 0
+                                else:
+                                    body = conn.take() if pieces else b""
                                 if len(body) > client.max_body:
                                     conn.close()
                                     raise ResponseTooLarge(

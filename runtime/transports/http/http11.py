@@ -366,12 +366,15 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")
 
-    def post_idle(self, url: str, headers: dict[str, str], body: bytes) -> Http11Connection | None:
+    def post_idle(
+        self, url: str, headers: dict[str, str], body: bytes, read_timeout: float | None
+    ) -> Http11Connection | None:
         """A POST written at once on an idle kept-alive connection, with no coroutine: the connection
-        it went on, whose response the caller awaits (`Http11Connection.waiting`) and hands back with
-        `done_with` (or `adopt`). None, with nothing sent, where `request` is needed instead: no idle
-        connection to the URL's origin, headers that are not `FixedHeaders`, `observe`, a closed
-        client. The bytes are those `request` would send."""
+        it went on, whose response the caller awaits (its `waiter`, armed here as `waiting` arms it;
+        then `waiting` until the head has come) and hands back with `done_with` (or `adopt`). None,
+        with nothing sent, where `request` is needed instead: no idle connection to the URL's origin,
+        headers that are not `FixedHeaders`, `observe`, a closed client. The bytes are those
+        `request` would send."""
         if type(headers) is not FixedHeaders or self.observe is not None or self._closed:
             return None
         found = self._targets.get(url)
@@ -402,6 +405,14 @@ class HttpClient:
         conn.reset()
         assert conn.transport is not None
         conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
+        # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
+        # the connection's last wait kept: nearly always)
+        new_future, expiry = conn.new_future, conn.expiry
+        if new_future is None or read_timeout is None or expiry is None or expiry.timeout != read_timeout:
+            conn.waiting(read_timeout)
+        else:
+            waiter = conn.waiter = new_future()
+            expiry.add(waiter)
         return conn
 
     def done_with(self, conn: Http11Connection, done: bool) -> None:
