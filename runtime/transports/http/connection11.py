@@ -263,7 +263,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
         self._fail(error)
-        raise error  # stops the parser; data_received closes the connection
+        raise error  # stops the parser; buffer_updated closes the connection
 
     def on_headers_complete(self) -> None:
         if self.complete:
@@ -288,11 +288,12 @@ class Http11Connection(asyncio.BufferedProtocol):
         """A message begins after the answer, in the same read: the answer is taken as its
         Content-Length framed it, and nothing after it (not added to its body or headers: the parser
         stops here). The connection cannot be trusted, so it is closed and not reused, as HTTP/1.1
-        clients do. Checked in the callbacks the answer costs anyway (a callback for the start of
-        every message would cost each answer one more call); junk after the answer makes a parser
-        error, which `data_received` lets pass once the answer is complete."""
+        clients do. Checked in the callbacks the answer costs anyway (a Python callback for the
+        start of every message would cost each answer one more call; a message with no header yet
+        is found by `tick`, which only counts, in C); junk after the answer makes a parser error,
+        which `buffer_updated` lets pass once the answer is complete."""
         self.keep_alive = False
-        raise HttpError("a message after the answer")  # stops the parser; data_received closes
+        raise HttpError("a message after the answer")  # stops the parser; buffer_updated closes
 
     def _bodied(self, pieces: int) -> None:
         """The parser added to `body` after its first `pieces` pieces, in the read just parsed: more
