@@ -157,8 +157,10 @@ def answers_with_more(after: bytes, idle: bool) -> tuple[Handler, list[int]]:
         b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nevil",  # a whole answer nobody asked for
         b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-evil: 1\r\n\r\n",  # its head: the next body's
         b"evil",  # no HTTP at all
+        b"HTTP/1.1 200 OK\r\n",  # a status line only: no header for a callback to see
+        b"HTTP/1.1 2",  # the start of one
     ],
-    ids=["answer", "head", "junk"],
+    ids=["answer", "head", "junk", "status", "partial"],
 )
 def test_bytes_after_an_answer_end_the_connection_not_the_answer(after: bytes, idle: bool) -> None:
     """A response's body is its Content-Length: what the server sends past it (in the same read, or

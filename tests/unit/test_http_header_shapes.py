@@ -16,7 +16,7 @@ from mcpbind.transports.http.outgoing import HeaderShapes
 class State:
     headers: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
-    protocol_version: str | None = "2026-07-28"
+    revision: str | None = "2026-07-28"
     param_headers: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     stateless: bool = True
 
@@ -60,7 +60,7 @@ def test_a_change_of_state_makes_the_headers_again(change: str) -> None:
     if change == "session":
         state.session_id = "s2"
     elif change == "version":
-        state.protocol_version = "2025-11-25"
+        state.revision = "2025-11-25"
         state.stateless = False
     elif change == "header added":
         state.headers["x-more"] = "b"

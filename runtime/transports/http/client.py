@@ -34,6 +34,7 @@ from .auth import (
     as_http_auth,
     send_again,
 )
+from .connection11 import Http11Connection
 from .http11 import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
@@ -126,7 +127,8 @@ class StreamableHttpTransport:
         self._client = client
         self._own_client = client is None
         self.session_id: str | None = None
-        self._protocol_version: str | None = None
+        self.revision: str | None = None
+        """`protocol_version`, a plain attribute (read for every request's headers)."""
         self.stateless = False
         """`protocol_version` is a stateless revision (kept with it: read for every request)."""
         self.session_lost = False
@@ -166,11 +168,11 @@ class StreamableHttpTransport:
     @property
     def protocol_version(self) -> str | None:
         """Set by the client once negotiated; shapes the headers of every request after that."""
-        return self._protocol_version
+        return self.revision
 
     @protocol_version.setter
     def protocol_version(self, version: str | None) -> None:
-        self._protocol_version = version
+        self.revision = version
         self.stateless = version is not None and revisions.is_modern(version)
 
     # -- what the client asks of any transport (mcpbind.client.transport.ClientTransport) ----------
@@ -294,7 +296,7 @@ class StreamableHttpTransport:
         around every request), at once."""
         if not isinstance(params, msgspec.Struct | None):
             return self.write(data)  # params in JSON form (or anything else): read from the bytes
-        if method == "server/discover" and self._protocol_version is None:
+        if method == "server/discover" and self.revision is None:
             self.protocol_version = discover_version(data)
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         peek = request_peek(rid, method, params, self.stateless)
@@ -311,7 +313,8 @@ class StreamableHttpTransport:
         """POST one message and take what comes back. In a task of its own (`write`); or, given
         `inline` (the read timeout), in the caller's, which is left once the answer is delivered or
         once its head shows that more is to come (then read on by a task: `_hand_over`)."""
-        assert self._client is not None, "start() first"
+        client = self._client
+        assert client is not None, "start() first"
         rid = peek.id if peek is not None else None
         try:
             for attempt in range(MAX_AUTH_ROUNDS + 1):
@@ -319,12 +322,72 @@ class StreamableHttpTransport:
                 headers = (
                     self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
                 )
-                exchange = (
-                    self._client.request("POST", self.url, headers, data)
-                    if inline is None
-                    else Exchange(self._client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                # Nearly every request: written at once on an idle connection, and its answer, whole
+                # in the read that brought its head, taken here (`_post_idle`), with no exchange.
+                conn = (
+                    client.post_idle(self.url, headers, data, inline)
+                    if inline is not None and self.auth is None
+                    else None
                 )
-                response = await exchange.__aenter__()
+                resent = False
+                if conn is not None:
+                    try:
+                        armed = conn.waiter  # (by `post_idle`)
+                        assert armed is not None
+                        await armed
+                        while not conn.head_done:
+                            await conn.waiting(inline)
+                    except HttpError:
+                        client.done_with(conn, False)
+                        if conn.started:
+                            raise
+                        # The server closed the kept-alive connection as the request went out (no
+                        # byte of answer came, so nothing was answered): sent again, as `request`
+                        # would, on another connection.
+                        conn = None
+                        resent = True
+                    except BaseException:
+                        client.done_with(conn, False)
+                        raise
+                    if conn is not None and conn.complete and "location" not in conn.headers:
+                        # The whole answer came: what `Response.read_nowait` and the way below do
+                        # with it, without the exchange and response that way makes.
+                        done = False
+                        try:
+                            content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
+                            if content_type not in (None, "text/event-stream"):
+                                assert content_type is not None
+                                pieces = conn.body
+                                if len(pieces) == 1 and not conn.paused:  # (`take`, inline: most)
+                                    body = pieces[0]
+                                    pieces.clear()
+                                    conn.buffered = 0
+                                else:
+                                    body = conn.take() if pieces else b""
+                                if len(body) > client.max_body:
+                                    conn.close()
+                                    raise ResponseTooLarge(
+                                        f"the response body exceeds the limit of {client.max_body} bytes"
+                                    )
+                                for message in self._answer(conn, body, content_type, rid, peek):
+                                    await self._push(message)
+                            else:
+                                response = Response(conn, inline, client.max_body, client.max_line)
+                                await self._consume(response, rid, peek, content_type)
+                            done = True
+                        finally:
+                            client.done_with(conn, done)
+                        return
+                if conn is None:
+                    exchange = (
+                        client.request("POST", self.url, headers, data)
+                        if inline is None
+                        else Exchange(client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                    )
+                    exchange.resent = resent
+                    response = await exchange.__aenter__()
+                else:
+                    exchange, response = await client.adopt(conn, self.url, headers, data, inline)
                 done = handed = False  # done: ended as it should (the connection may be reused)
                 try:
                     # (No coroutine per message when there is no hook: this is the request path.)
@@ -343,9 +406,9 @@ class StreamableHttpTransport:
                     if complete and content_type not in (None, "text/event-stream"):
                         # A body all there (most answers): taken with no coroutine, unless a
                         # message must go through the peer's reading (`_push`).
-                        body = response.read_nowait()
-                        assert body is not None and content_type is not None
-                        for message in self._answer(response, body, content_type, rid, peek):
+                        whole = response.read_nowait()
+                        assert whole is not None and content_type is not None
+                        for message in self._answer(response, whole, content_type, rid, peek):
                             await self._push(message)
                     else:
                         await self._consume(response, rid, peek, content_type)
@@ -436,7 +499,9 @@ class StreamableHttpTransport:
         for message in self._answer(response, body, content_type, rid, peek):
             await self._push(message)
 
-    def _content_type(self, response: Response, peek: Peek | None, sent: str | None) -> str | None:
+    def _content_type(
+        self, response: Response | Http11Connection, peek: Peek | None, sent: str | None
+    ) -> str | None:
         """What a response's head says, noted (the session it starts, or ends); its content type
         (None: there is no body to read, 202). `sent`: the session the request named."""
         if peek is not None and peek.method == "initialize":
@@ -459,7 +524,12 @@ class StreamableHttpTransport:
         return media
 
     def _answer(
-        self, response: Response, body: bytes, content_type: str, rid: Any, peek: Peek | None
+        self,
+        response: Response | Http11Connection,
+        body: bytes,
+        content_type: str,
+        rid: Any,
+        peek: Peek | None,
     ) -> tuple[bytes, ...]:
         """A response's whole body (no SSE stream): its answer delivered (`answered`) or its request
         failed, typed, here; the messages left for the peer to read (`_push`) returned."""

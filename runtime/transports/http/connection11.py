@@ -6,7 +6,7 @@ httptools callbacks fill in the response as it arrives, flow control for bodies 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Final, cast
 
@@ -74,7 +74,44 @@ class Http11Connection(asyncio.BufferedProtocol):
     glibc serves by mmap, mremap and munmap (two page faults: ~20 us of system time per answer) unless
     the process happened to free a larger block before (its mmap threshold then rises): a cost that
     came and went with the size of the modules imported at start-up, invisible to instruction counts.
+
+    Slots: the attributes are read and set several times per answer, and are more than an instance's
+    dict keeps its fast layout for (30).
     """
+
+    __slots__ = (
+        "body",
+        "buffer",
+        "buffered",
+        "closed",
+        "complete",
+        "deadlines",
+        "ended",
+        "error",
+        "expiry",
+        "head_bytes",
+        "head_done",
+        "header_bytes",
+        "header_count",
+        "headers",
+        "interim",
+        "keep_alive",
+        "key",
+        "max_header_bytes",
+        "max_headers",
+        "new_future",
+        "news",
+        "on_body",
+        "on_message_begin",
+        "parser",
+        "paused",
+        "repeated",
+        "started",
+        "status",
+        "tick",
+        "transport",
+        "waiter",
+    )
 
     def __init__(
         self,
@@ -84,11 +121,22 @@ class Http11Connection(asyncio.BufferedProtocol):
         buffer: memoryview | None = None,
     ) -> None:
         self.transport: asyncio.Transport | None = None
+        self.key: tuple[str, str, int] = ("", "", 0)  # the pool's: (scheme, host, port)
         self.buffer = buffer if buffer is not None else read_buffer()
         # Read timeouts from timers shared with the client's other connections (one per request costs).
         self.deadlines = deadlines if deadlines is not None else Deadlines()
         self.expiry: Expiry | None = None  # the queue of the last timeout waited with
         self.new_future: Callable[[], asyncio.Future[None]] | None = None  # the loop's, once waited
+        # Every message the parser begins takes the next tick (a C call, no Python frame): the tick
+        # after the answer's end (`ended`) tells whether another message began in the same read, even
+        # one whose status line is all that came (no other callback sees that).
+        self.tick: Callable[[], int] = itertools.count().__next__
+        self.on_message_begin = self.tick  # (read by the parser when it is made: set first)
+        self.ended = -1
+        # The body's pieces, appended by the parser itself (a C call per piece, no Python frame): the
+        # same list for the connection's life, as the parser keeps its `append` from when it is made.
+        self.body: list[bytes] = []
+        self.on_body = self.body.append
         self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.max_header_bytes = max_header_bytes
@@ -102,8 +150,8 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.head_bytes = 0  # bytes received before the head was complete
         self.header_bytes = 0
         self.header_count = 0
-        self.body: deque[bytes] = deque()
-        self.buffered = 0
+        self.body.clear()
+        self.buffered = 0  # bytes of `body` (counted as each read is parsed)
         self.started = False  # a byte of this response came
         self.head_done = False
         self.interim = False  # the message being parsed is an interim (1xx) response, not the answer
@@ -125,24 +173,37 @@ class Http11Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         # httptools hands every callback a copy (bytes): the buffer is free again once this returns.
-        self.data_received(self.buffer[:nbytes])
-
-    def data_received(self, data: bytes | memoryview) -> None:
         if self.complete:
             # Bytes after the answer (on an idle connection, with no request outstanding): nothing
             # asked for them, so what the server says on this connection can no longer be trusted.
             self.close()
             return
         self.started = True
+        body = self.body
+        pieces = len(body)
         try:
-            self.parser.feed_data(data)
+            self.parser.feed_data(self.buffer[:nbytes])
         except httptools.HttpParserError as exc:
+            if len(body) != pieces:
+                self._bodied(pieces)
             if self.news:  # what was read before the error (a head, say) is the reader's first
                 self._wake()
             if not self.complete:  # (else bytes after the answer: `_after_answer` says why)
                 self._fail(HttpError(f"malformed HTTP response: {exc}"))  # (unless a limit did)
             self.close()
             return
+        grown = len(body) - pieces
+        if grown:
+            # (`_bodied`, inline: nearly every answer; one piece, nearly always)
+            self.buffered += len(body[-1]) if grown == 1 else sum(map(len, body[pieces:]))
+            self.news = True
+            if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+                self.paused = True
+                self.transport.pause_reading()
+        if self.complete and self.tick() != self.ended + 1:
+            # A message began after the answer, in the same read (`_after_answer`), with none of its
+            # headers yet: the answer stands; the connection is not used again.
+            self.keep_alive = False
         if self.news:
             # Once per read, not per callback: a whole answer in one read wakes its reader once.
             # (`_wake`, inline: every read.)
@@ -153,7 +214,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
-            self.head_bytes += len(data)
+            self.head_bytes += nbytes
             if self.head_bytes > self.max_header_bytes + 4 * self.max_headers + 8192:
                 over = f"{self.max_header_bytes} bytes of headers"
                 self._fail(ResponseTooLarge(f"the response head exceeds the limit of {over}"))
@@ -202,7 +263,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")
         self._fail(error)
-        raise error  # stops the parser; data_received closes the connection
+        raise error  # stops the parser; buffer_updated closes the connection
 
     def on_headers_complete(self) -> None:
         if self.complete:
@@ -227,19 +288,21 @@ class Http11Connection(asyncio.BufferedProtocol):
         """A message begins after the answer, in the same read: the answer is taken as its
         Content-Length framed it, and nothing after it (not added to its body or headers: the parser
         stops here). The connection cannot be trusted, so it is closed and not reused, as HTTP/1.1
-        clients do. Checked in the callbacks the answer costs anyway (a callback for the start of
-        every message would cost each answer one more call); junk after the answer makes a parser
-        error, which `data_received` lets pass once the answer is complete."""
+        clients do. Checked in the callbacks the answer costs anyway (a Python callback for the
+        start of every message would cost each answer one more call; a message with no header yet
+        is found by `tick`, which only counts, in C); junk after the answer makes a parser error,
+        which `buffer_updated` lets pass once the answer is complete."""
         self.keep_alive = False
-        raise HttpError("a message after the answer")  # stops the parser; data_received closes
+        raise HttpError("a message after the answer")  # stops the parser; buffer_updated closes
 
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
-        self.buffered += len(body)
+    def _bodied(self, pieces: int) -> None:
+        """The parser added to `body` after its first `pieces` pieces, in the read just parsed: more
+        for the reader; reading pauses while more than `HIGH_WATER` bytes of it wait unread."""
+        self.buffered += sum(map(len, self.body[pieces:]))
+        self.news = True
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
-        self.news = True
 
     def on_message_complete(self) -> None:
         if self.interim:  # (an interim response ends with its head: the answer is the next message)
@@ -247,6 +310,7 @@ class Http11Connection(asyncio.BufferedProtocol):
             return
         # Asked here: once the callback returns, the parser has moved on to the next message.
         self.keep_alive = self.parser.should_keep_alive()
+        self.ended = self.tick()
         self.complete = True
         self.news = True
 

@@ -89,7 +89,13 @@ class FixedHeaders(dict[str, str]):
     shape): the client finds the head it rendered for them by the dict itself, kept with the head (so
     that its id cannot name another dict), without comparing their contents on every request."""
 
-    __slots__ = ()
+    __slots__ = ("posted",)
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(headers)
+        self.posted: tuple[str, bytes] | None = None
+        """(URL, head) of the last POST sent with these headers by `HttpClient.post_idle`: its head
+        up to its Content-Length line, found again with no look-up while the URL is the same."""
 
 
 class Exchange:
@@ -109,6 +115,9 @@ class Exchange:
         self._client = client
         self._conn: Http11Connection | None = None
         self._key: tuple[str, str, int] | None = None
+        self.resent = False
+        """The request was sent once already, on a kept-alive connection that the server closed before
+        any byte of answer came (`HttpClient.post_idle`): it is not sent again if that happens twice."""
 
     def __aenter__(self) -> Coroutine[Any, Any, Response]:
         """The request sent and its response's head read (the client's coroutine itself: no frame of
@@ -275,6 +284,7 @@ class HttpClient:
                 )
         except OSError as exc:
             raise HttpError(f"cannot connect to {host}:{port}: {exc}") from exc
+        conn.key = key
         self._open.add(conn)
         return conn
 
@@ -338,7 +348,7 @@ class HttpClient:
                 self._release(key, conn, reuse=False)
                 # A kept-alive connection the server closed as this request went out: send it again on
                 # a new one (no byte of an answer came, so nothing was answered).
-                if reused and not conn.started and attempt == 0:
+                if reused and not conn.started and attempt == 0 and not exchange.resent:
                     continue
                 raise
             except BaseException:
@@ -355,6 +365,82 @@ class HttpClient:
                 return await exchange._follow(response, method, url, headers, body, read_timeout, hops)
             return response
         raise AssertionError("unreachable")
+
+    def post_idle(
+        self, url: str, headers: dict[str, str], body: bytes, read_timeout: float | None
+    ) -> Http11Connection | None:
+        """A POST written at once on an idle kept-alive connection, with no coroutine: the connection
+        it went on, whose response the caller awaits (its `waiter`, armed here as `waiting` arms it;
+        then `waiting` until the head has come) and hands back with `done_with` (or `adopt`). None,
+        with nothing sent, where `request` is needed instead: no idle connection to the URL's origin,
+        headers that are not `FixedHeaders`, `observe`, a closed client. The bytes are those
+        `request` would send."""
+        if type(headers) is not FixedHeaders or self.observe is not None or self._closed:
+            return None
+        found = self._targets.get(url)
+        if found is None:
+            return None
+        idle = self._idle.get(found[0])
+        if not idle:
+            return None
+        conn = None
+        while idle:
+            candidate = idle.pop()
+            if not candidate.closed:
+                conn = candidate
+                break
+            self._open.discard(candidate)  # (the server closed it while it was idle)
+        if conn is None:
+            return None
+        posted = headers.posted
+        if posted is not None and posted[0] == url:
+            head = posted[1]
+        else:
+            try:
+                head = self._head("POST", found[1], found[2], headers, True)
+            except ValueError:
+                idle.append(conn)  # (`request` raises it, where the caller's errors are handled)
+                return None
+            headers.posted = (url, head)
+        conn.reset()
+        assert conn.transport is not None
+        conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
+        # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
+        # the connection's last wait kept: nearly always)
+        new_future, expiry = conn.new_future, conn.expiry
+        if new_future is None or read_timeout is None or expiry is None or expiry.timeout != read_timeout:
+            conn.waiting(read_timeout)
+        else:
+            waiter = conn.waiter = new_future()
+            expiry.add(waiter)
+        return conn
+
+    def done_with(self, conn: Http11Connection, done: bool) -> None:
+        """`Exchange.release` for a connection of `post_idle`'s whose response was taken by hand."""
+        reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
+        if reuse and not self._closed:
+            idle = self._idle.get(conn.key)
+            if idle is not None and len(idle) < _MAX_IDLE:
+                idle.append(conn)
+                return
+        self._release(conn.key, conn, reuse=reuse)
+
+    async def adopt(
+        self,
+        conn: Http11Connection,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        read_timeout: float | None,
+    ) -> tuple[Exchange, Response]:
+        """A POST of `post_idle`'s to `url` whose head has come, as `request` would have it once
+        entered: its exchange and response (a redirect followed)."""
+        exchange = Exchange(self, "POST", url, headers, body, read_timeout)
+        exchange._key, exchange._conn = conn.key, conn
+        response = Response(conn, read_timeout, self.max_body, self.max_line)
+        if "location" in conn.headers:
+            response = await exchange._follow(response, "POST", url, headers, body, read_timeout, 0)
+        return exchange, response
 
     @staticmethod
     def _head(method: str, authority: str, target: str, headers: dict[str, str], sized: bool) -> bytes:

@@ -25,7 +25,8 @@ class Shaped(Protocol):
 
     headers: dict[str, str]
     session_id: str | None
-    protocol_version: str | None
+    revision: str | None
+    """The revision its requests name in `MCP-Protocol-Version` (None: none yet)."""
     param_headers: dict[str, dict[str, tuple[str, ...]]]
     stateless: bool
 
@@ -67,21 +68,17 @@ class HeaderShapes:
         mirrored = of.param_headers.get(tool) if of.param_headers and isinstance(tool, str) else None
         key = None
         if authorization is None and not mirrored and (source is None or isinstance(source, str)):
-            if (
-                of.session_id == self._session
-                and of.protocol_version == self._version
-                and of.headers == self._base
-            ):
+            if of.session_id == self._session and of.revision == self._version and of.headers == self._base:
                 found = self._routes.get((method, source))
                 if found is not None:
                     return found
             else:
                 self._routes.clear()
-                self._session, self._version = of.session_id, of.protocol_version
+                self._session, self._version = of.session_id, of.revision
                 self._base = dict(of.headers)  # a copy: headers changed in place are a change
             key = (
                 of.session_id,
-                of.protocol_version,
+                of.revision,
                 method,
                 source,
                 *of.headers.items(),
@@ -95,8 +92,8 @@ class HeaderShapes:
             headers.update(authorization)
         if of.session_id is not None:
             headers["mcp-session-id"] = of.session_id
-        if of.protocol_version is not None:
-            headers["mcp-protocol-version"] = of.protocol_version
+        if of.revision is not None:
+            headers["mcp-protocol-version"] = of.revision
         if method is not None:
             headers["mcp-method"] = method
             if isinstance(source, str):
