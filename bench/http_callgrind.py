@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import callgrind
 from servers import LEGACY, MODERN, HttpDriver, WsDriver, _clean_env, _free_port, _wait_port, load
 
 APPS = Path(__file__).resolve().parent / "apps"
@@ -53,7 +54,7 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
         assert old is not None
         env["PYTHONPATH"] = old
     port = _free_port()
-    valgrind = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out}"]
+    valgrind = callgrind.command(out, "--dump-instr=no")
     websocket = leg.removeprefix("old:").startswith("ws")
     flag = [] if websocket else ["--http"]
     server = [sys.executable, str(APPS / script[0]), *script[1:], *flag, str(port)]
@@ -81,10 +82,7 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
         if proc.returncode is None:
             proc.send_signal(2)  # (uvicorn stops on SIGINT; callgrind writes its counts as it exits)
         await proc.wait()
-    for line in out.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{out}: no summary")
+    return callgrind.file_total(out)
 
 
 async def main() -> None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +49,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+import callgrind  # noqa: E402
+
 TITLE = "Steady figures (instructions under callgrind)"
 
 
@@ -107,14 +109,6 @@ def per_unit(small: int, large: int, n_small: int, n_large: int) -> float:
     if n_large <= n_small:
         raise ValueError("the large run must do more than the small one")
     return (large - small) / (n_large - n_small)
-
-
-def callgrind_total(text: str) -> int:
-    """The total instructions of a callgrind output file (its `summary:` or `totals:` line)."""
-    found = re.search(r"^summary: (\d+)", text, re.M) or re.search(r"^totals: (\d+)", text, re.M)
-    if found is None:
-        raise ValueError("no summary in callgrind's output")
-    return int(found.group(1))
 
 
 def count_text(value: float) -> str:
@@ -203,12 +197,17 @@ def inproc_total(script: str, args: list[str]) -> int:
     """Total instructions of bench/`script` `args` run under callgrind."""
     with tempfile.TemporaryDirectory(prefix="steady-") as tmp:
         out = Path(tmp) / "cg"
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
-        cmd += [str(BENCH / script), *args]
-        done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
+        program = [str(BENCH / script), *args]
+        done = subprocess.run(
+            [*callgrind.command(out), sys.executable, *program],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[4:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
-        return callgrind_total(out.read_text(errors="replace"))
+            raise RuntimeError(f"{' '.join(program)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+        return callgrind.file_total(out)
 
 
 def inproc(

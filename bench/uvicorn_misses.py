@@ -31,6 +31,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+import callgrind  # noqa: E402
+
 LEGS = ("floor", "2025-json", "2026-json", "2025-sse", "2026-sse")
 IPC = 2.0
 """Instructions per cycle of the estimate when nothing is missed."""
@@ -44,23 +47,10 @@ def counted(leg: str, n: int, out: Path, old: str | None) -> dict[str, int]:
     env.pop("PYTHONPATH", None)
     if old is not None:
         env["PYTHONPATH"] = old
-    valgrind = [
-        "valgrind",
-        "--tool=callgrind",
-        "--cache-sim=yes",
-        "--branch-sim=yes",
-        "--dump-instr=no",
-        f"--callgrind-out-file={out}",
-    ]
+    valgrind = callgrind.command(out, "--cache-sim=yes", "--branch-sim=yes", "--dump-instr=no")
     command = [*valgrind, sys.executable, str(BENCH / "uvicorn_cost.py"), leg, str(n)]
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-    events: list[str] = []
-    for line in out.read_text().splitlines():
-        if line.startswith("events:"):
-            events = line.split()[1:]
-        elif line.startswith("summary:"):
-            return dict(zip(events, map(int, line.split()[1:]), strict=True))
-    raise RuntimeError(f"{out}: no summary")
+    return callgrind.file_totals(out)
 
 
 def per_request(small: dict[str, int], large: dict[str, int], requests: int) -> dict[str, float]:

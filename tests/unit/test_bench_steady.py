@@ -1,6 +1,5 @@
-"""bench/steady.py's pure parts: instructions per unit from two runs, a callgrind total read, each
-target judged on its ratio, the section rendered (a row without a floor has no target) and the section
-without valgrind."""
+"""bench/steady.py's pure parts: instructions per unit from two runs, each target judged on its ratio,
+the section rendered (a row without a floor has no target) and the section without valgrind."""
 
 from __future__ import annotations
 
@@ -36,14 +35,6 @@ def test_per_unit_is_the_difference_over_the_difference_of_n() -> None:
     assert steady().per_unit(1_000_000, 1_600_000, 100, 400) == 2000
     with pytest.raises(ValueError):
         steady().per_unit(1, 2, 100, 100)
-
-
-def test_the_total_is_read_from_the_summary_or_totals_line() -> None:
-    s = steady()
-    assert s.callgrind_total("version: 1\nevents: Ir\nsummary: 12345\n") == 12345
-    assert s.callgrind_total("events: Ir\nfn=x\n1 2\ntotals: 678\n") == 678
-    with pytest.raises(ValueError):
-        s.callgrind_total("events: Ir\n")
 
 
 @pytest.mark.parametrize(
