@@ -393,12 +393,37 @@ def run(jobs: list[tuple[str, Job]], workers: int) -> tuple[list[Row], list[str]
     return sorted(rows, key=row_order), failed  # stable: plan order within a place
 
 
+OUTPUTS = ("BENCHMARKS.md", "bench/charts/")
+"""What `nox -s bench` itself writes into the tree, a file or (ending in ``/``) a folder: its wall-clock
+legs have drawn the charts by the time this script runs, and BENCHMARKS.md may differ from a run before.
+A difference there is none in the code measured."""
+
+
+def commit_name(sha: str, changed: Sequence[str]) -> str:
+    """The commit measured: `sha`, with ``+dirty`` when a tracked file other than the benchmark's own
+    outputs (`OUTPUTS`) differs from it (`changed`: the paths that do, from the repository's root)."""
+    return sha if all(is_output(path) for path in changed) else f"{sha}+dirty"
+
+
+def is_output(path: str) -> bool:
+    """Whether `path` (from the repository's root) is one of the benchmark's `OUTPUTS`."""
+    return any(path == out or (out.endswith("/") and path.startswith(out)) for out in OUTPUTS)
+
+
+def changed_files() -> list[str]:
+    """The tracked files that differ from HEAD, staged or not (untracked ones do not count)."""
+    done = subprocess.run(
+        ["git", "diff", "HEAD", "--name-only", "--no-renames", "-z"], cwd=ROOT, capture_output=True, text=True
+    )
+    return [path for path in done.stdout.split("\0") if path]
+
+
 def describe() -> dict[str, str]:
-    """The commit (with `+dirty` when the tree differs from it) and callgrind's version."""
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    commit = git("rev-parse", "--short=12", "HEAD") or "?"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += "+dirty"
+    """The commit (`commit_name`: ``+dirty`` when code differs from it) and callgrind's version."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    commit = commit_name(head.stdout.strip(), changed_files()) if head.stdout.strip() else "?"
     version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
     return {"commit": f"`{commit}`", "callgrind": f"callgrind of {version}"}
 

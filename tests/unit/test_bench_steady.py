@@ -118,3 +118,48 @@ def test_without_valgrind_the_section_says_why() -> None:
     )
     assert done.stdout.startswith("## Steady figures (instructions under callgrind)\n\nNot measured:")
     assert "valgrind" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("changed", "name"),
+    [
+        ([], "abc"),
+        (["BENCHMARKS.md"], "abc"),  # what nox -s bench wrote before the steady run: not the code
+        (["bench/charts/stdio_inflight.svg", "BENCHMARKS.md"], "abc"),
+        (["bench/steady.py"], "abc+dirty"),
+        (["BENCHMARKS.md", "runtime/server/app.py"], "abc+dirty"),
+        (["bench/charts.py"], "abc+dirty"),  # a script beside the folder is code
+        (["docs/BENCHMARKS.md"], "abc+dirty"),
+    ],
+)
+def test_the_commit_is_dirty_only_for_changes_beside_the_benchmarks_own_outputs(
+    changed: list[str], name: str
+) -> None:
+    assert steady().commit_name("abc", changed) == name
+
+
+def test_the_changed_files_are_the_tracked_ones_staged_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "bench@example.invalid")
+    git("config", "user.name", "bench")
+    (tmp_path / "bench" / "charts").mkdir(parents=True)
+    for name in ("BENCHMARKS.md", "bench/charts/a.svg", "code.py", "old.py"):
+        (tmp_path / name).write_text("1\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    s = steady()
+    monkeypatch.setattr(s, "ROOT", tmp_path)
+    assert s.changed_files() == []
+    (tmp_path / "BENCHMARKS.md").write_text("2\n")
+    (tmp_path / "bench/charts/a.svg").write_text("2\n")
+    (tmp_path / "untracked.py").write_text("1\n")
+    assert sorted(s.changed_files()) == ["BENCHMARKS.md", "bench/charts/a.svg"]
+    assert s.commit_name("abc", s.changed_files()) == "abc"
+    git("mv", "old.py", "new.py")  # staged, a rename: both names
+    assert sorted(s.changed_files()) == ["BENCHMARKS.md", "bench/charts/a.svg", "new.py", "old.py"]
+    assert s.commit_name("abc", s.changed_files()) == "abc+dirty"
