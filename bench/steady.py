@@ -290,10 +290,15 @@ def stdio_job(inflight: int, stateless: bool, sizes: tuple[int, int], together: 
 
 
 def http_job(legs: list[str], sizes: tuple[int, int]) -> Job:
+    """`uvicorn_cost.py`'s legs, each against the floor sent the same requests (its era's: `floor` the
+    2026-07-28 one's, `floor-2025` the 2025-11-25 one's)."""
+
     def job() -> list[Row]:
-        floor = inproc("uvicorn_cost.py", ["floor"], [], sizes)
         rows = []
         for leg in legs:
+            floor = inproc(
+                "uvicorn_cost.py", ["floor-2025" if leg.startswith("2025") else "floor"], [], sizes
+            )
             mine = inproc("uvicorn_cost.py", [leg], [], sizes)
             rows.append(
                 Row("server", f"HTTP server {leg} (uvicorn, in process), 1 in flight", "request", mine, floor)

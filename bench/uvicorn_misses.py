@@ -10,7 +10,8 @@ count cycles (a virtual machine without a PMU: "<not supported>"), callgrind can
 difference divided by the difference of N is one request, and the legs run one at a time.
 
     python bench/uvicorn_misses.py [--n 100 600] [--old PATH] [LEG ...]
-    LEG: floor, 2025-json, 2026-json (all three by default), 2025-sse, 2026-sse
+    LEG: floor, floor-2025, 2025-json, 2026-json (all four by default), 2025-sse, 2026-sse; each leg's
+         share is of the floor sent the same requests (`uvicorn_cost.py`): floor-2025 for a 2025 leg
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
 
 Printed per request: instructions (Ir), L1 instruction misses (I1mr), L1 data misses (D1mr + D1mw),
@@ -34,7 +35,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 import callgrind  # noqa: E402
 
-LEGS = ("floor", "2025-json", "2026-json", "2025-sse", "2026-sse")
+LEGS = ("floor", "floor-2025", "2025-json", "2026-json", "2025-sse", "2026-sse")
 IPC = 2.0
 """Instructions per cycle of the estimate when nothing is missed."""
 PENALTY = {"I1mr": 10, "D1": 10, "B": 15}
@@ -67,13 +68,13 @@ def per_request(small: dict[str, int], large: dict[str, int], requests: int) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("legs", nargs="*", default=list(LEGS[:3]))
+    ap.add_argument("legs", nargs="*", default=list(LEGS[:4]))
     ap.add_argument("--n", type=int, nargs=2, default=[100, 600])
     ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")
     args = ap.parse_args()
     names = list(args.legs)
     if args.old:
-        names += [f"old:{name}" for name in args.legs if name != "floor"]
+        names += [f"old:{name}" for name in args.legs if not name.startswith("floor")]
     small, large = args.n
     folder = Path(tempfile.mkdtemp(prefix="uvicorn-misses-"))
     results: dict[str, dict[str, float]] = {}
@@ -85,10 +86,11 @@ def main() -> None:
         counted(leg, 1, folder / "warm.cg", old)
         runs = [counted(leg, n, folder / f"{name.replace(':', '-')}.{n}.cg", old) for n in (small, large)]
         results[name] = per_request(*runs, large - small)
-    floor = results.get("floor")
     columns = ("Ir", "I1mr", "D1", "B", "cycles")
     print(f"{'leg':14s}" + "".join(f"{c:>9s}" for c in columns) + "  of the floor (Ir, cycles)")
     for name, r in results.items():
+        # The floor sent the same requests, when measured (floor-2025 for a 2025 leg), else `floor`.
+        floor = results.get("floor-2025" if "2025" in name else "floor") or results.get("floor")
         share = f"  {floor['Ir'] / r['Ir']:4.0%} {floor['cycles'] / r['cycles']:4.0%}" if floor else ""
         print(f"{name:14s}" + "".join(f"{r[c]:9.0f}" for c in columns) + share)
 
