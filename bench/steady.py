@@ -15,10 +15,10 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
   session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
   at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
-  it), HTTP at 16 in flight against the ASGI floor, floor / mcpbind >= 85%. How many requests a read
-  finds follows the timing, so these rows repeat less closely than the in-process ones;
-- WebSocket: ``ws_cost.py`` in process, 1 and 16 per read, mcpbind's count alone (its floor has no
-  in-process harness; ``http_callgrind.py``'s ws legs stalled here under load), no target.
+  it), HTTP at 16 in flight against the ASGI floor, and WebSocket (``run_websocket``, and ``run_http``
+  taking the upgrade) at 1 and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: the
+  ``websockets`` server and msgspec), floor / mcpbind >= 85%. How many requests a read finds follows the
+  timing, so these rows repeat less closely than the in-process ones.
 
 The in-process scripts are run here under callgrind twice, with a small and a large N; the difference
 of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
@@ -320,21 +320,6 @@ def real_job(legs: list[str], inflight: int, sizes: tuple[int, int], names: dict
     return job
 
 
-def ws_job(sizes: tuple[int, int]) -> Job:
-    """`ws_cost.py`: mcpbind's WebSocket connection in process, calls one at a time or 16 per read. Its
-    floor (`apps/floor_ws.py`) has no in-process harness: no ratio, no target."""
-
-    def job() -> list[Row]:
-        rows = []
-        for burst in (1, 16):
-            mine = inproc("ws_cost.py", [], ["--burst", str(burst)], sizes)
-            measure = f"WebSocket server 2025-11-25 (in process, no floor), {burst} in flight"
-            rows.append(Row("info", measure, "call", mine, None))
-        return rows
-
-    return job
-
-
 def plan(quick: bool) -> list[tuple[str, Job]]:
     """The jobs of a run, longest first (they are handed out in this order)."""
     if quick:
@@ -344,6 +329,15 @@ def plan(quick: bool) -> list[tuple[str, Job]]:
     http16 = {
         leg: f"HTTP server {leg} (uvicorn, real process), 16 in flight" for leg in ("2026-json", "2025-json")
     }
+    ws = {"ws": "run_websocket", "ws-uvicorn": "run_http upgrade"}
+
+    def websocket(k: int) -> tuple[str, Job]:
+        names = {
+            leg: f"WebSocket server 2025-11-25 ({how}, real process), {k} in flight"
+            for leg, how in ws.items()
+        }
+        return f"WebSocket, {k} in flight", real_job(["ws-floor", *ws], k, real, names)
+
     return [
         *(
             (f"client {leg}", client_job(leg, 300, 100))
@@ -351,11 +345,12 @@ def plan(quick: bool) -> list[tuple[str, Job]]:
         ),
         ("HTTP, 16 in flight", real_job(["floor", "2026-json", "2025-json"], 16, real, http16)),
         ("1 MB result", big_job(16)),
+        websocket(1),
         ("HTTP, in process", http_job(["2026-json", "2025-json"], sizes)),
+        websocket(16),  # (not beside the other: six servers under callgrind at a time are enough)
         *((f"stdio {k}{' stateless' * s}", stdio_job(k, s, sizes)) for s in (False, True) for k in (1, 16)),
         ("cold start, session", cold_job("session")),
         ("cold start, envelope", cold_job("envelope")),
-        ("WebSocket, in process", ws_job(sizes)),
         *(
             (f"codec {m}", codec_job(m, 1000))
             for m in ("call_tool_request", "call_tool_result", "list_tools_result", "input_required_result")

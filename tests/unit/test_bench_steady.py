@@ -163,3 +163,25 @@ def test_the_changed_files_are_the_tracked_ones_staged_or_not(
     git("mv", "old.py", "new.py")  # staged, a rename: both names
     assert sorted(s.changed_files()) == ["BENCHMARKS.md", "bench/charts/a.svg", "new.py", "old.py"]
     assert s.commit_name("abc", s.changed_files()) == "abc+dirty"
+
+
+@pytest.mark.parametrize("inflight", [1, 16])
+def test_the_websocket_rows_are_real_servers_against_the_websocket_floor(
+    inflight: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = steady()
+    asked: list[tuple[str, list[str]]] = []
+
+    def run_script(script: str, args: list[str]) -> Any:
+        asked.append((script, args))
+        return {"inflight": inflight, "legs": {"ws-floor": 100.0, "ws": 80.0, "ws-uvicorn": 125.0}}
+
+    monkeypatch.setattr(s, "run_script", run_script)
+    rows = dict(s.plan(False))[f"WebSocket, {inflight} in flight"]()
+    script, args = asked[0]
+    assert script == "http_callgrind.py" and args[:2] == ["--inflight", str(inflight)]
+    assert args[-3:] == ["ws-floor", "ws", "ws-uvicorn"]
+    assert [(r.kind, r.mcpbind, r.base) for r in rows] == [("server", 80.0, 100.0), ("server", 125.0, 100.0)]
+    assert all(r.measure.endswith(f"real process), {inflight} in flight") for r in rows)
+    assert "run_websocket" in rows[0].measure and "run_http" in rows[1].measure
+    assert not [name for name, _ in s.plan(False) if "in process" in name and "WebSocket" in name]
