@@ -54,10 +54,11 @@ LEGS = {
 }
 WARM_UP = 100
 START = 600.0
-"""Seconds a server under callgrind may take to listen."""
+"""Seconds a server under callgrind may take to listen: six servers at once took 55-115 s with a core kept
+busy beside other work (load 9-11)."""
 STEP = 300.0
-"""Seconds any later step may take (the upgrade, `initialize`, the warm-up, the calls, the exit): some
-ten times what the slowest took with a core kept busy beside other work (load 9-11)."""
+"""Seconds any later step may take (the upgrade, `initialize`, the warm-up, the calls, the exit): the
+slowest took about 10 s there."""
 T = TypeVar("T")
 
 
