@@ -8,11 +8,19 @@ warm-up cancel out). All runs go at once, one process each.
 
     python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [--json-out PATH]
         [LEG ...]
-    LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default. The WebSocket legs,
+    LEG: floor, floor-2025, 2026-json, 2025-json; all four by default. The WebSocket legs,
          one connection with a 2025-11-25 session driven by `rawws` (`servers.WsDriver`), as the
          server benchmark's WebSocket rows: ws (`run_websocket`), ws-uvicorn (`run_http` taking the
          upgrade), ws-floor (`apps/floor_ws.py`).
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
+
+Each HTTP floor (`apps/floor_asgi.py`) is driven as the mcpbind leg of its era, by the same driver, so
+that uvicorn parses the same header lines and the app decodes the same body for both: `floor` gets what
+`2026-json` gets (each call with the `_meta` of 2026-07-28, naming the protocol version, client and
+capabilities, and the three routing headers `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`),
+`floor-2025` what `2025-json` gets (`initialize` and its notification, then each call without `_meta`,
+with that era's two headers, `Mcp-Session-Id` and `MCP-Protocol-Version`: the floor answers with a
+session id of its own and checks none). Judge `2025-json` against `floor-2025`.
 
 With several calls in flight, how many requests the server reads per loop turn follows the timing, so
 the figure repeats less closely than the in-process one (`asgi_cost.py`): compare legs of one run.
@@ -45,7 +53,8 @@ from servers import LEGACY, MODERN, HttpDriver, WsDriver, _clean_env, _free_port
 
 APPS = Path(__file__).resolve().parent / "apps"
 LEGS = {
-    "floor": (["floor_asgi.py"], MODERN),
+    "floor": (["floor_asgi.py"], MODERN),  # (sent what 2026-json is)
+    "floor-2025": (["floor_asgi.py"], LEGACY),  # (sent what 2025-json is)
     "2026-json": (["mcpbind_server.py", "--json"], MODERN),
     "2025-json": (["mcpbind_server.py", "--json"], LEGACY),
     "ws": (["mcpbind_server.py", "--websocket"], LEGACY),
@@ -131,7 +140,7 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("legs", nargs="*", default=["floor", "2026-json", "2025-json"])
+    ap.add_argument("legs", nargs="*", default=["floor", "floor-2025", "2026-json", "2025-json"])
     ap.add_argument("--n", type=int, nargs=2, default=[200, 1000])
     ap.add_argument("--inflight", type=int, default=16)
     ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")

@@ -15,10 +15,14 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
   session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
   at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
-  it), HTTP at 16 in flight against the ASGI floor, and WebSocket (``run_websocket``, and ``run_http``
-  taking the upgrade) at 1 and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: the
-  ``websockets`` server and msgspec), floor / mcpbind >= 85%. How many requests a read finds follows the
-  timing, so these rows repeat less closely than the in-process ones.
+  it), HTTP at 16 in flight, and WebSocket (``run_websocket``, and ``run_http`` taking the upgrade) at 1
+  and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: the ``websockets`` server and
+  msgspec), floor / mcpbind >= 85%. How many requests a read finds follows the timing, so these rows
+  repeat less closely than the in-process ones.
+
+Each HTTP row, in process or not, is judged against the ASGI floor (``apps/floor_asgi.py``) sent the
+same requests as its leg: ``floor`` the 2026-07-28 leg's (the call's ``_meta``, three routing headers),
+``floor-2025`` the 2025-11-25 leg's (a session; the call without ``_meta``, that era's two headers).
 
 The in-process scripts are run here under callgrind twice, with a small and a large N; the difference
 of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
@@ -308,14 +312,15 @@ def http_job(legs: list[str], sizes: tuple[int, int]) -> Job:
     return job
 
 
-def real_job(legs: list[str], inflight: int, sizes: tuple[int, int], names: dict[str, str]) -> Job:
-    """`http_callgrind.py`'s real servers (sockets, uvicorn or websockets): the first leg is the floor."""
+def real_job(floors: dict[str, str], inflight: int, sizes: tuple[int, int], names: dict[str, str]) -> Job:
+    """`http_callgrind.py`'s real servers (sockets, uvicorn or websockets), all in one run: each leg of
+    `floors` against its floor there (the one sent the same requests), the floors first."""
 
     def job() -> list[Row]:
+        legs = [*dict.fromkeys(floors.values()), *floors]
         args = ["--inflight", str(inflight), "--n", *map(str, sizes), *legs]
         got = run_script("http_callgrind.py", args)["legs"]
-        floor = got[legs[0]]
-        return [Row("server", names[leg], "call", got[leg], floor) for leg in legs[1:]]
+        return [Row("server", names[leg], "call", got[leg], got[floor]) for leg, floor in floors.items()]
 
     return job
 
@@ -336,18 +341,18 @@ def plan(quick: bool) -> list[tuple[str, Job]]:
             leg: f"WebSocket server 2025-11-25 ({how}, real process), {k} in flight"
             for leg, how in ws.items()
         }
-        return f"WebSocket, {k} in flight", real_job(["ws-floor", *ws], k, real, names)
+        return f"WebSocket, {k} in flight", real_job(dict.fromkeys(ws, "ws-floor"), k, real, names)
 
     return [
         *(
             (f"client {leg}", client_job(leg, 300, 100))
             for leg in ("stdio-2025", "stdio-2026", "http-2025", "http-2026")
         ),
-        ("HTTP, 16 in flight", real_job(["floor", "2026-json", "2025-json"], 16, real, http16)),
+        ("HTTP, 16 in flight", real_job({"2026-json": "floor", "2025-json": "floor-2025"}, 16, real, http16)),
         ("1 MB result", big_job(16)),
         websocket(1),
         ("HTTP, in process", http_job(["2026-json", "2025-json"], sizes)),
-        websocket(16),  # (not beside the other: six servers under callgrind at a time are enough)
+        websocket(16),  # (not beside the other: six or eight servers under callgrind at a time are enough)
         *((f"stdio {k}{' stateless' * s}", stdio_job(k, s, sizes)) for s in (False, True) for k in (1, 16)),
         ("cold start, session", cold_job("session")),
         ("cold start, envelope", cold_job("envelope")),

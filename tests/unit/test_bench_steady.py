@@ -185,3 +185,32 @@ def test_the_websocket_rows_are_real_servers_against_the_websocket_floor(
     assert all(r.measure.endswith(f"real process), {inflight} in flight") for r in rows)
     assert "run_websocket" in rows[0].measure and "run_http" in rows[1].measure
     assert not [name for name, _ in s.plan(False) if "in process" in name and "WebSocket" in name]
+
+
+def test_each_http_row_is_judged_against_the_floor_sent_its_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = steady()
+    asked: list[tuple[str, list[str]]] = []
+
+    def run_script(script: str, args: list[str]) -> Any:
+        asked.append((script, args))
+        legs = {"floor": 100.0, "floor-2025": 90.0, "2026-json": 110.0, "2025-json": 105.0}
+        return {"inflight": 16, "legs": legs}
+
+    monkeypatch.setattr(s, "run_script", run_script)
+    rows = dict(s.plan(False))["HTTP, 16 in flight"]()
+    script, args = asked[0]
+    assert script == "http_callgrind.py" and args[:2] == ["--inflight", "16"]
+    assert args[-4:] == ["floor", "floor-2025", "2026-json", "2025-json"]  # one run, the floors first
+    assert [(r.mcpbind, r.base) for r in rows] == [(110.0, 100.0), (105.0, 90.0)]
+    assert "2026-json" in rows[0].measure and "2025-json" in rows[1].measure
+
+    measured: list[str] = []
+
+    def inproc(script: str, before: list[str], after: list[str], sizes: tuple[int, int]) -> float:
+        measured.append(before[0])
+        return {"floor": 100.0, "floor-2025": 90.0, "2026-json": 110.0, "2025-json": 105.0}[before[0]]
+
+    monkeypatch.setattr(s, "inproc", inproc)
+    rows = dict(s.plan(False))["HTTP, in process"]()
+    assert measured == ["floor", "2026-json", "floor-2025", "2025-json"]
+    assert [(r.mcpbind, r.base) for r in rows] == [(110.0, 100.0), (105.0, 90.0)]
