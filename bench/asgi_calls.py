@@ -10,7 +10,7 @@ request and the functions above 0.05 per request. The harness's own frames (its 
 and ``post``) are counted too: compare legs, or checkouts, with each other.
 
     python bench/asgi_calls.py [LEG] [--n 400] [--bytecodes]
-    LEG: 2025-json (default), 2026-json, 2025-sse, 2026-sse, floor, null
+    LEG: 2025-json (default), 2026-json, 2025-sse, 2026-sse, floor, floor-2025 (`asgi_cost.py`), null
 """
 
 from __future__ import annotations

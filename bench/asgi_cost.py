@@ -11,11 +11,19 @@ what is left is the app's cost per request (startup, imports and the session's h
     LEG: 2026-json (stateless tools/call), 2025-json (a session's tools/call, JSON answers),
          2025-sse (a session's echo_progress: one progress notification, an SSE answer),
          2026-sse (a stateless call of echo_progress: the same, on the stateless wire),
-         floor (the bare ASGI app: one decode, one encode), null (no work: the harness's own cost),
-         2025-init (an `initialize` each, from one client: past its cap of sessions, each ends its
-         longest-idle one)
+         floor and floor-2025 (the bare ASGI app: one decode, one encode), null (no work: the
+         harness's own cost), 2025-init (an `initialize` each, from one client: past its cap of
+         sessions, each ends its longest-idle one)
     --echo-waits: the `echo` tool awaits `asyncio.sleep(0)` first (a tool that waits one loop turn: its
     call carried on by a task)
+
+Each floor leg is sent the requests of the JSON leg of its era, so that a floor and a leg do equal work
+(the app decodes the body; the harness builds the scope's headers): `floor` gets what `2026-json` gets,
+the 2026-07-28 call whose `_meta` names the protocol version, client and capabilities, with the three
+routing headers (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`); `floor-2025` gets what `2025-json`
+gets, a session opened by `initialize` (the floor answers it with a session id of its own, which it
+does not check afterwards), then the 2025-11-25 call without `_meta`, with that era's two headers
+(`Mcp-Session-Id`, `MCP-Protocol-Version`). The floor reads none of the headers: that is the floor.
 
 It only imports ``mcpbind.server`` and ``mcpbind.transports``' public entry (`Server.http_app`), so the
 same script measures an older checkout of mcpbind too. Without valgrind it prints µs per request.
@@ -190,7 +198,7 @@ async def prepare(leg: str) -> tuple[Driver, str, str, list[tuple[bytes, bytes]]
     of each call: a session's, opened and initialized here, for a session leg)."""
     if leg == "null":
         app: Any = null_app
-    elif leg == "floor":
+    elif leg.startswith("floor"):
         from floor_asgi import app
     else:
         app = mcpbind_app(json_response=leg.endswith("json"), waits="--echo-waits" in sys.argv)
@@ -199,11 +207,11 @@ async def prepare(leg: str) -> tuple[Driver, str, str, list[tuple[bytes, bytes]]
     era = MODERN if leg.startswith("2026") or leg in ("floor", "null") else LEGACY
     tool = "echo_progress" if leg.endswith("sse") else "echo"
     headers: list[tuple[bytes, bytes]] = []
-    if leg == "2026-json":
+    if leg in ("2026-json", "floor"):  # (the floor sent what the 2026 leg is)
         headers = STATELESS_HEADERS
     elif leg == "2026-sse":
         headers = STATELESS_SSE_HEADERS
-    elif leg not in ("floor", "null"):
+    elif leg != "null":  # a session, the floor-2025 leg's too (the 2025 leg's requests)
         _, head, _ = await d.post(INITIALIZE, [])
         sid = head[b"mcp-session-id"]
         headers = [(b"mcp-session-id", sid), (b"mcp-protocol-version", LEGACY.encode())]

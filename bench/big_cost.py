@@ -26,14 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import callgrind
 from servers import Commands, StdioDriver, _driver_loop_run
 from stdio_cost import cpu_seconds
 
@@ -60,7 +59,7 @@ async def one(cmd: list[str], n: int, stdout: str) -> dict[str, float]:
 
 async def instructions(cmd: list[str], n: int, out: Path, stdout: str) -> int:
     """Instructions of one callgrind run of the server: initialize, 5 calls of warm-up, `n` calls."""
-    drv = StdioDriver(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd], stdout)
+    drv = StdioDriver([*callgrind.command(out), *cmd], stdout)
     await drv.start()
     try:
         await asyncio.wait_for(drv.initialize(), 600)
@@ -71,10 +70,7 @@ async def instructions(cmd: list[str], n: int, out: Path, stdout: str) -> int:
         drv.proc.stdin.close()  # a server under callgrind takes its time to exit (and then writes out)
         await asyncio.wait_for(drv.proc.wait(), 600)
         await drv.close()
-    text = subprocess.run(["callgrind_annotate", str(out)], capture_output=True, text=True).stdout
-    found = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text)
-    assert found, text[:2000]
-    return int(found.group(1).replace(",", ""))
+    return callgrind.file_total(out)
 
 
 async def per_call(args: argparse.Namespace) -> dict[str, float]:

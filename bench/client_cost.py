@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -38,7 +37,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 APPS = BENCH / "apps"
-
+sys.path.insert(0, str(BENCH))
+import callgrind  # noqa: E402
 
 ERAS = {"2025": "2025-11-25", "2026": "2026-07-28"}
 
@@ -55,7 +55,7 @@ def instructions(
     transport, era = leg.split("-")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg" if keep is None else keep / f"{leg}-{driver[7:-3]}-{n}.cg"
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
+        cmd = [*callgrind.command(out), sys.executable]
         cmd += [str(APPS / driver), "--transport", transport, "--era", ERAS[era]]
         if transport == "http":
             assert url is not None
@@ -65,9 +65,7 @@ def instructions(
         calls = ["--n1", "1", "--n16", str(n)] if inflight == 16 else ["--n1", str(n), "--n16", "1"]
         cmd += [*calls, "--warmup", "100", "--call-timeout", "600", "--timeout", "3600"]
         subprocess.run(cmd, env=env, check=True, capture_output=True)
-        found = re.search(rb"^summary: (\d+)", out.read_bytes(), re.M)
-        assert found is not None, "no summary in callgrind's output"
-        return int(found.group(1))
+        return callgrind.file_total(out)
 
 
 @contextmanager

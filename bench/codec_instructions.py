@@ -19,6 +19,10 @@ implementation and their ratio.
 `--json-out` writes a list of rows, each `{"message", "title", "op", "mcpbind": {...}, "msgspec": {...}}`
 with the counts per message (`instructions` and, with `--cache-sim`, the cache events).
 
+The counted child runs with one hash seed (``PYTHONHASHSEED=0``, as `steady.py` gives every run): with
+a random one, dicts and sets of names lay out differently each run and a count per message moved by
+0.05-0.3% between two runs.
+
 Instructions are not the whole of wall-clock time: `--cache-sim` runs callgrind's cache and branch
 simulation as well (a simulated 32 KiB L1 per kind, several times slower) and adds, per message, the
 L1 instruction-cache misses, L1 data-cache misses and mispredicted branches of each implementation.
@@ -32,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +44,9 @@ from itertools import repeat
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+import callgrind  # noqa: E402
+
 OPS = ("both", "decode", "encode")
 IMPLS = ("mcpbind", "msgspec")
 
@@ -76,6 +82,11 @@ def count(impl: str, message: str, op: str, number: int, cache_sim: bool = False
     return callgrind_events(__file__, [impl, message, op, str(number)], number, cache_sim)
 
 
+def child_env() -> dict[str, str]:
+    """The counted child's environment: this one, with the hash seed fixed (``PYTHONHASHSEED=0``)."""
+    return {**os.environ, "PYTHONHASHSEED": "0"}
+
+
 def callgrind_count(script: str, worker_args: list[str], number: int) -> int:
     """Instructions per operation: `script --worker *worker_args` run under callgrind, counting only
     what runs inside `sum` (the worker's `number` operations), divided by `number`."""
@@ -88,34 +99,23 @@ def callgrind_events(
     """`callgrind_count`'s instructions per operation and, with `cache_sim`, its `CACHE_EVENTS`."""
     sim = ["--cache-sim=yes", "--branch-sim=yes"] if cache_sim else []
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run(
-            [
-                "valgrind",
-                "--tool=callgrind",
-                "--collect-atstart=no",
-                "--toggle-collect=builtin_sum*",
-                *sim,
-                f"--callgrind-out-file={os.path.join(tmp, 'cg.out')}",
-                sys.executable,
-                script,
-                "--worker",
-                *worker_args,
-            ],
+        out = Path(tmp) / "cg.out"
+        valgrind = callgrind.command(out, "--collect-atstart=no", "--toggle-collect=builtin_sum*", *sim)
+        done = subprocess.run(
+            [*valgrind, sys.executable, script, "--worker", *worker_args],
             capture_output=True,
             text=True,
-            check=True,
+            env=child_env(),
         )
-    found = re.search(r"Collected : ([\d ]+)", out.stderr)
-    if found is None:
-        sys.exit(f"error: no instruction count from callgrind:\n{out.stderr[-2000:]}")
-    counts = [int(c) // number for c in found.group(1).split()]
-    events = {"instructions": counts[0]}
+        if done.returncode != 0:
+            sys.exit(f"error: the counted run exited {done.returncode}:\n{done.stderr[-2000:]}")
+        totals = callgrind.file_totals(out)
+    counts = {event: total // number for event, total in totals.items()}
+    events = {"instructions": counts["Ir"]}
     if cache_sim:
-        # Callgrind's event order with both simulations: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw
-        # Bc Bcm Bi Bim.
-        events["I1 misses"] = counts[3]
-        events["D1 misses"] = counts[4] + counts[5]
-        events["mispredicts"] = counts[10] + counts[12]
+        events["I1 misses"] = counts["I1mr"]
+        events["D1 misses"] = counts["D1mr"] + counts["D1mw"]
+        events["mispredicts"] = counts["Bcm"] + counts["Bim"]
     return events
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import callgrind
 from servers import LEGACY, MODERN_META, REPO_ROOT, Commands, _clean_env
 
 INITIALIZE = {
@@ -85,13 +85,10 @@ def first_result(cmd: list[str], era: str) -> None:
 def instructions(cmd: list[str], era: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg"
-        first_result(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd], era)
+        first_result([*callgrind.command(out), *cmd], era)
         dumps = sorted(Path(tmp).glob("cg.*"))  # the dump asked for (`cg.1`); `cg` is the rest, the exit
         assert dumps, "callgrind wrote no dump"
-        text = dumps[0].read_text(errors="replace")
-        found = re.search(r"^summary: (\d+)", text, re.M) or re.search(r"^totals: (\d+)", text, re.M)
-        assert found is not None, "no summary in callgrind's dump"
-        return int(found.group(1))
+        return callgrind.file_total(dumps[0])
 
 
 def main() -> None:

@@ -8,15 +8,30 @@ warm-up cancel out). All runs go at once, one process each.
 
     python bench/http_callgrind.py [--n 200 1000] [--inflight 16] [--old PATH] [--out DIR] [--json-out PATH]
         [LEG ...]
-    LEG: floor, 2026-json, 2025-json (as `http_cpu.py`); all three by default. The WebSocket legs,
+    LEG: floor, floor-2025, 2026-json, 2025-json; all four by default. The WebSocket legs,
          one connection with a 2025-11-25 session driven by `rawws` (`servers.WsDriver`), as the
          server benchmark's WebSocket rows: ws (`run_websocket`), ws-uvicorn (`run_http` taking the
          upgrade), ws-floor (`apps/floor_ws.py`).
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
 
+Each HTTP floor (`apps/floor_asgi.py`) is driven as the mcpbind leg of its era, by the same driver, so
+that uvicorn parses the same header lines and the app decodes the same body for both: `floor` gets what
+`2026-json` gets (each call with the `_meta` of 2026-07-28, naming the protocol version, client and
+capabilities, and the three routing headers `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`),
+`floor-2025` what `2025-json` gets (`initialize` and its notification, then each call without `_meta`,
+with that era's two headers, `Mcp-Session-Id` and `MCP-Protocol-Version`: the floor answers with a
+session id of its own and checks none). Judge `2025-json` against `floor-2025`.
+
 With several calls in flight, how many requests the server reads per loop turn follows the timing, so
 the figure repeats less closely than the in-process one (`asgi_cost.py`): compare legs of one run.
 ``--json-out PATH`` also writes ``{"inflight": K, "legs": {leg: instructions per call}}``.
+
+Every wait is bounded, so that a loaded machine makes a run slow or failed, never stalled: the server's
+start (`START` s: a Python under callgrind starts slowly), then each step (`STEP` s: the WebSocket
+upgrade, `initialize`, the warm-up, the N calls, the exit after SIGINT). A connection the server ends
+fails the calls waiting on it at once (`servers.WsDriver`). One run failing stops the others (their
+servers stopped, or killed past the bound) and the script exits with the first failure: the leg, N and
+the step.
 """
 
 from __future__ import annotations
@@ -24,17 +39,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import callgrind
 from servers import LEGACY, MODERN, HttpDriver, WsDriver, _clean_env, _free_port, _wait_port, load
 
 APPS = Path(__file__).resolve().parent / "apps"
 LEGS = {
-    "floor": (["floor_asgi.py"], MODERN),
+    "floor": (["floor_asgi.py"], MODERN),  # (sent what 2026-json is)
+    "floor-2025": (["floor_asgi.py"], LEGACY),  # (sent what 2025-json is)
     "2026-json": (["mcpbind_server.py", "--json"], MODERN),
     "2025-json": (["mcpbind_server.py", "--json"], LEGACY),
     "ws": (["mcpbind_server.py", "--websocket"], LEGACY),
@@ -42,6 +62,40 @@ LEGS = {
     "ws-floor": (["floor_ws.py"], LEGACY),
 }
 WARM_UP = 100
+START = 600.0
+"""Seconds a server under callgrind may take to listen: six servers at once took 55-115 s with a core kept
+busy beside other work (load 9-11)."""
+STEP = 300.0
+"""Seconds any later step may take (the upgrade, `initialize`, the warm-up, the calls, the exit): the
+slowest took about 10 s there."""
+T = TypeVar("T")
+
+
+async def step(what: str, leg: str, n: int, work: Awaitable[T], bound: float | None = STEP) -> T:
+    """`work` within `bound` seconds (None: it bounds itself); past it, or failed, a RuntimeError that
+    names the run and the step."""
+    try:
+        return await asyncio.wait_for(work, bound)
+    except TimeoutError as exc:
+        why = f" took over {bound:g} s" if bound is not None else f": {exc or 'timed out'}"
+        raise RuntimeError(f"{leg} (N={n}): {what}{why}") from None
+    except Exception as exc:
+        raise RuntimeError(f"{leg} (N={n}): {what}: {type(exc).__name__}: {exc}") from exc
+
+
+async def stop(proc: asyncio.subprocess.Process, leg: str, n: int, failed: bool = False) -> None:
+    """SIGINT (uvicorn stops on it; callgrind writes its counts as the process exits), then the exit
+    awaited `STEP` seconds; past that, or when cancelled meanwhile, the server is killed. Its exit too
+    slow is an error unless the run has `failed` already (then the run's own error is the one told)."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        await step("the exit after SIGINT", leg, n, proc.wait())
+    except BaseException as exc:
+        if proc.returncode is None:
+            proc.kill()
+        if not (failed and isinstance(exc, RuntimeError)):
+            raise
 
 
 async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> int:
@@ -53,7 +107,7 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
         assert old is not None
         env["PYTHONPATH"] = old
     port = _free_port()
-    valgrind = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out}"]
+    valgrind = callgrind.command(out, "--dump-instr=no")
     websocket = leg.removeprefix("old:").startswith("ws")
     flag = [] if websocket else ["--http"]
     server = [sys.executable, str(APPS / script[0]), *script[1:], *flag, str(port)]
@@ -62,34 +116,31 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
         *valgrind, *server, stdin=quiet, stdout=quiet, stderr=quiet, env=env, cwd=APPS.parent.parent
     )
     try:
-        await _wait_port(port, proc, timeout=600)  # (a Python under callgrind starts slowly)
+        await step("the start", leg, n, _wait_port(port, proc, timeout=START), None)
         if websocket:
-            ws = WsDriver(port)
+            ws = WsDriver(port, upgrade_timeout=STEP)
             try:
-                await ws.start()
-                await ws.initialize()
-                await load(ws.echo, WARM_UP, inflight)
-                await load(ws.echo, n, inflight)
+                await step("the upgrade", leg, n, ws.start(), None)
+                await step("initialize", leg, n, ws.initialize())
+                await step("the warm-up", leg, n, load(ws.echo, WARM_UP, inflight))
+                await step("the calls", leg, n, load(ws.echo, n, inflight))
             finally:
                 await ws.close()
         else:
             async with HttpDriver(port, era, "echo") as driver:
-                await driver.initialize()
-                await load(driver.echo, WARM_UP, inflight)
-                await load(driver.echo, n, inflight)
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(2)  # (uvicorn stops on SIGINT; callgrind writes its counts as it exits)
-        await proc.wait()
-    for line in out.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{out}: no summary")
+                await step("initialize", leg, n, driver.initialize())
+                await step("the warm-up", leg, n, load(driver.echo, WARM_UP, inflight))
+                await step("the calls", leg, n, load(driver.echo, n, inflight))
+    except BaseException:  # (cancelled too: another run failed)
+        await stop(proc, leg, n, failed=True)
+        raise
+    await stop(proc, leg, n)
+    return callgrind.file_total(out)
 
 
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("legs", nargs="*", default=["floor", "2026-json", "2025-json"])
+    ap.add_argument("legs", nargs="*", default=["floor", "floor-2025", "2026-json", "2025-json"])
     ap.add_argument("--n", type=int, nargs=2, default=[200, 1000])
     ap.add_argument("--inflight", type=int, default=16)
     ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")
@@ -118,10 +169,19 @@ async def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     small, large = args.n
     runs = [(name, n) for name in names for n in (small, large)]
-    totals = await asyncio.gather(
-        *(run(name, n, args.inflight, out / f"{name.replace(':', '-')}.{n}.cg", args.old) for name, n in runs)
-    )
-    counted = dict(zip(runs, totals, strict=True))
+    try:
+        async with asyncio.TaskGroup() as group:  # (one failing cancels the others)
+            tasks = [
+                group.create_task(
+                    run(name, n, args.inflight, out / f"{name.replace(':', '-')}.{n}.cg", args.old)
+                )
+                for name, n in runs
+            ]
+    except BaseExceptionGroup as failed:
+        for exc in failed.exceptions:
+            print(f"http_callgrind: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    counted = {run_: task.result() for run_, task in zip(runs, tasks, strict=True)}
     per_leg: dict[str, float] = {}
     for name in names:
         per_call = per_leg[name] = (counted[name, large] - counted[name, small]) / (large - small)

@@ -567,8 +567,8 @@ class StdioDriver:
             if not fut.done():
                 fut.set_exception(RuntimeError(f"server closed stdout; stderr: {self.stderr[-1500:]!r}"))
 
-    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        assert self.proc and self.proc.stdin
+    def _request(self, method: str, params: dict[str, Any] | None) -> tuple[bytes, asyncio.Future[Any]]:
+        """A request with the next id, encoded, and the future its answer resolves (`_received`)."""
         self.next_id += 1
         rid = self.next_id
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -576,12 +576,20 @@ class StdioDriver:
         frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
         if params is not None:
             frame["params"] = params
-        self.proc.stdin.write(encode(frame) + b"\n")
-        await self.proc.stdin.drain()
-        msg = await fut
+        return encode(frame), fut
+
+    @staticmethod
+    def _result(method: str, msg: Any) -> Any:
         if "error" in msg:
             raise RuntimeError(f"{method}: {msg['error']}")
         return msg["result"]
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        assert self.proc and self.proc.stdin
+        data, answer = self._request(method, params)
+        self.proc.stdin.write(data + b"\n")
+        await self.proc.stdin.drain()
+        return self._result(method, await answer)
 
     async def notify(self, method: str) -> None:
         assert self.proc and self.proc.stdin
@@ -816,15 +824,30 @@ class HttpDriver:
 
 class WsDriver(StdioDriver):
     """Minimal raw WebSocket client (``rawws``): one connection, JSON-RPC per text frame, answers matched
-    by id; the requests and checks of `StdioDriver`."""
+    by id; the requests and checks of `StdioDriver`. When the connection ends (the server closed it,
+    or the socket was lost), every request waiting fails at once, and so does every later one: no
+    answer is waited for that cannot come."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, upgrade_timeout: float = 10) -> None:
         super().__init__([])
         self.port = port
+        self.upgrade_timeout = upgrade_timeout
+        """Seconds the upgrade may take (a server under callgrind on a loaded machine takes longer)."""
         self.conn: rawws.Connection | None = None
+        self.ended: str | None = None
+        """Why the connection ended, or None while it is open."""
 
     async def start(self) -> None:
-        self.conn = await rawws.Connection.open("127.0.0.1", self.port, "/mcp", self._received)
+        self.conn = await rawws.Connection.open(
+            "127.0.0.1", self.port, "/mcp", self._received, self._ended, self.upgrade_timeout
+        )
+
+    def _ended(self, why: str) -> None:
+        self.ended = why
+        pending, self.pending = self.pending, {}
+        for fut in pending.values():
+            if not fut.done():
+                fut.set_exception(ConnectionError(why))
 
     def _received(self, data: bytes) -> None:
         msg = decode(data)
@@ -834,18 +857,11 @@ class WsDriver(StdioDriver):
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
         assert self.conn is not None
-        self.next_id += 1
-        rid = self.next_id
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.pending[rid] = fut
-        frame: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
-        if params is not None:
-            frame["params"] = params
-        self.conn.send(encode(frame))
-        msg = await fut
-        if "error" in msg:
-            raise RuntimeError(f"{method}: {msg['error']}")
-        return msg["result"]
+        if self.ended is not None:
+            raise ConnectionError(self.ended)
+        data, answer = self._request(method, params)
+        self.conn.send(data)
+        return self._result(method, await answer)
 
     async def notify(self, method: str) -> None:
         assert self.conn is not None

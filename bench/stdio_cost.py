@@ -29,13 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import callgrind
 from servers import APPS, StdioDriver, load
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -86,7 +85,7 @@ def command(impl: str, loop: str, valgrind: str | None = None) -> list[str]:
     if impl == "mcpbind" and loop == "asyncio":
         cmd.append("--asyncio")
     if valgrind is not None:
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={valgrind}", *cmd]
+        cmd = [*callgrind.command(valgrind), *cmd]
     if MCPBIND_FROM is not None:  # (the driver's environment drops PYTHONPATH: set it on the command)
         cmd = ["env", f"PYTHONPATH={MCPBIND_FROM}", *cmd]
     return cmd
@@ -124,10 +123,7 @@ async def instructions(impl: str, loop: str, n: int, inflight: int, out: Path) -
         drv.proc.stdin.close()  # type: ignore[union-attr]
         await asyncio.wait_for(drv.proc.wait(), 600)  # type: ignore[union-attr]
         await drv.close()
-    text = subprocess.run(["callgrind_annotate", str(out)], capture_output=True, text=True).stdout
-    found = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", text)
-    assert found, text[:2000]
-    return int(found.group(1).replace(",", ""))
+    return callgrind.file_total(out)
 
 
 async def per_call(impl: str, loop: str, n: int, inflight: int, out_dir: Path) -> float:

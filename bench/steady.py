@@ -15,10 +15,14 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
   session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
   at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
-  it), HTTP at 16 in flight against the ASGI floor, floor / mcpbind >= 85%. How many requests a read
-  finds follows the timing, so these rows repeat less closely than the in-process ones;
-- WebSocket: ``ws_cost.py`` in process, 1 and 16 per read, mcpbind's count alone (its floor has no
-  in-process harness; ``http_callgrind.py``'s ws legs stalled here under load), no target.
+  it), HTTP at 16 in flight, and WebSocket (``run_websocket``, and ``run_http`` taking the upgrade) at 1
+  and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: the ``websockets`` server and
+  msgspec), floor / mcpbind >= 85%. How many requests a read finds follows the timing, so these rows
+  repeat less closely than the in-process ones.
+
+Each HTTP row, in process or not, is judged against the ASGI floor (``apps/floor_asgi.py``) sent the
+same requests as its leg: ``floor`` the 2026-07-28 leg's (the call's ``_meta``, three routing headers),
+``floor-2025`` the 2025-11-25 leg's (a session; the call without ``_meta``, that era's two headers).
 
 The in-process scripts are run here under callgrind twice, with a small and a large N; the difference
 of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
@@ -36,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +53,9 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+import callgrind  # noqa: E402
+
 TITLE = "Steady figures (instructions under callgrind)"
 
 
@@ -107,14 +113,6 @@ def per_unit(small: int, large: int, n_small: int, n_large: int) -> float:
     if n_large <= n_small:
         raise ValueError("the large run must do more than the small one")
     return (large - small) / (n_large - n_small)
-
-
-def callgrind_total(text: str) -> int:
-    """The total instructions of a callgrind output file (its `summary:` or `totals:` line)."""
-    found = re.search(r"^summary: (\d+)", text, re.M) or re.search(r"^totals: (\d+)", text, re.M)
-    if found is None:
-        raise ValueError("no summary in callgrind's output")
-    return int(found.group(1))
 
 
 def count_text(value: float) -> str:
@@ -203,12 +201,17 @@ def inproc_total(script: str, args: list[str]) -> int:
     """Total instructions of bench/`script` `args` run under callgrind."""
     with tempfile.TemporaryDirectory(prefix="steady-") as tmp:
         out = Path(tmp) / "cg"
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
-        cmd += [str(BENCH / script), *args]
-        done = subprocess.run(cmd, cwd=ROOT, env=child_env(), capture_output=True, text=True)
+        program = [str(BENCH / script), *args]
+        done = subprocess.run(
+            [*callgrind.command(out), sys.executable, *program],
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd[4:])} exited {done.returncode}:\n{done.stderr[-2000:]}")
-        return callgrind_total(out.read_text(errors="replace"))
+            raise RuntimeError(f"{' '.join(program)} exited {done.returncode}:\n{done.stderr[-2000:]}")
+        return callgrind.file_total(out)
 
 
 def inproc(
@@ -291,10 +294,15 @@ def stdio_job(inflight: int, stateless: bool, sizes: tuple[int, int], together: 
 
 
 def http_job(legs: list[str], sizes: tuple[int, int]) -> Job:
+    """`uvicorn_cost.py`'s legs, each against the floor sent the same requests (its era's: `floor` the
+    2026-07-28 one's, `floor-2025` the 2025-11-25 one's)."""
+
     def job() -> list[Row]:
-        floor = inproc("uvicorn_cost.py", ["floor"], [], sizes)
         rows = []
         for leg in legs:
+            floor = inproc(
+                "uvicorn_cost.py", ["floor-2025" if leg.startswith("2025") else "floor"], [], sizes
+            )
             mine = inproc("uvicorn_cost.py", [leg], [], sizes)
             rows.append(
                 Row("server", f"HTTP server {leg} (uvicorn, in process), 1 in flight", "request", mine, floor)
@@ -304,29 +312,15 @@ def http_job(legs: list[str], sizes: tuple[int, int]) -> Job:
     return job
 
 
-def real_job(legs: list[str], inflight: int, sizes: tuple[int, int], names: dict[str, str]) -> Job:
-    """`http_callgrind.py`'s real servers (sockets, uvicorn or websockets): the first leg is the floor."""
+def real_job(floors: dict[str, str], inflight: int, sizes: tuple[int, int], names: dict[str, str]) -> Job:
+    """`http_callgrind.py`'s real servers (sockets, uvicorn or websockets), all in one run: each leg of
+    `floors` against its floor there (the one sent the same requests), the floors first."""
 
     def job() -> list[Row]:
+        legs = [*dict.fromkeys(floors.values()), *floors]
         args = ["--inflight", str(inflight), "--n", *map(str, sizes), *legs]
         got = run_script("http_callgrind.py", args)["legs"]
-        floor = got[legs[0]]
-        return [Row("server", names[leg], "call", got[leg], floor) for leg in legs[1:]]
-
-    return job
-
-
-def ws_job(sizes: tuple[int, int]) -> Job:
-    """`ws_cost.py`: mcpbind's WebSocket connection in process, calls one at a time or 16 per read. Its
-    floor (`apps/floor_ws.py`) has no in-process harness: no ratio, no target."""
-
-    def job() -> list[Row]:
-        rows = []
-        for burst in (1, 16):
-            mine = inproc("ws_cost.py", [], ["--burst", str(burst)], sizes)
-            measure = f"WebSocket server 2025-11-25 (in process, no floor), {burst} in flight"
-            rows.append(Row("info", measure, "call", mine, None))
-        return rows
+        return [Row("server", names[leg], "call", got[leg], got[floor]) for leg, floor in floors.items()]
 
     return job
 
@@ -340,18 +334,28 @@ def plan(quick: bool) -> list[tuple[str, Job]]:
     http16 = {
         leg: f"HTTP server {leg} (uvicorn, real process), 16 in flight" for leg in ("2026-json", "2025-json")
     }
+    ws = {"ws": "run_websocket", "ws-uvicorn": "run_http upgrade"}
+
+    def websocket(k: int) -> tuple[str, Job]:
+        names = {
+            leg: f"WebSocket server 2025-11-25 ({how}, real process), {k} in flight"
+            for leg, how in ws.items()
+        }
+        return f"WebSocket, {k} in flight", real_job(dict.fromkeys(ws, "ws-floor"), k, real, names)
+
     return [
         *(
             (f"client {leg}", client_job(leg, 300, 100))
             for leg in ("stdio-2025", "stdio-2026", "http-2025", "http-2026")
         ),
-        ("HTTP, 16 in flight", real_job(["floor", "2026-json", "2025-json"], 16, real, http16)),
+        ("HTTP, 16 in flight", real_job({"2026-json": "floor", "2025-json": "floor-2025"}, 16, real, http16)),
         ("1 MB result", big_job(16)),
+        websocket(1),
         ("HTTP, in process", http_job(["2026-json", "2025-json"], sizes)),
+        websocket(16),  # (not beside the other: six or eight servers under callgrind at a time are enough)
         *((f"stdio {k}{' stateless' * s}", stdio_job(k, s, sizes)) for s in (False, True) for k in (1, 16)),
         ("cold start, session", cold_job("session")),
         ("cold start, envelope", cold_job("envelope")),
-        ("WebSocket, in process", ws_job(sizes)),
         *(
             (f"codec {m}", codec_job(m, 1000))
             for m in ("call_tool_request", "call_tool_result", "list_tools_result", "input_required_result")
@@ -394,12 +398,37 @@ def run(jobs: list[tuple[str, Job]], workers: int) -> tuple[list[Row], list[str]
     return sorted(rows, key=row_order), failed  # stable: plan order within a place
 
 
+OUTPUTS = ("BENCHMARKS.md", "bench/charts/")
+"""What `nox -s bench` itself writes into the tree, a file or (ending in ``/``) a folder: its wall-clock
+legs have drawn the charts by the time this script runs, and BENCHMARKS.md may differ from a run before.
+A difference there is none in the code measured."""
+
+
+def commit_name(sha: str, changed: Sequence[str]) -> str:
+    """The commit measured: `sha`, with ``+dirty`` when a tracked file other than the benchmark's own
+    outputs (`OUTPUTS`) differs from it (`changed`: the paths that do, from the repository's root)."""
+    return sha if all(is_output(path) for path in changed) else f"{sha}+dirty"
+
+
+def is_output(path: str) -> bool:
+    """Whether `path` (from the repository's root) is one of the benchmark's `OUTPUTS`."""
+    return any(path == out or (out.endswith("/") and path.startswith(out)) for out in OUTPUTS)
+
+
+def changed_files() -> list[str]:
+    """The tracked files that differ from HEAD, staged or not (untracked ones do not count)."""
+    done = subprocess.run(
+        ["git", "diff", "HEAD", "--name-only", "--no-renames", "-z"], cwd=ROOT, capture_output=True, text=True
+    )
+    return [path for path in done.stdout.split("\0") if path]
+
+
 def describe() -> dict[str, str]:
-    """The commit (with `+dirty` when the tree differs from it) and callgrind's version."""
-    git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    commit = git("rev-parse", "--short=12", "HEAD") or "?"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += "+dirty"
+    """The commit (`commit_name`: ``+dirty`` when code differs from it) and callgrind's version."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    commit = commit_name(head.stdout.strip(), changed_files()) if head.stdout.strip() else "?"
     version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
     return {"commit": f"`{commit}`", "callgrind": f"callgrind of {version}"}
 

@@ -10,7 +10,8 @@ count cycles (a virtual machine without a PMU: "<not supported>"), callgrind can
 difference divided by the difference of N is one request, and the legs run one at a time.
 
     python bench/uvicorn_misses.py [--n 100 600] [--old PATH] [LEG ...]
-    LEG: floor, 2025-json, 2026-json (all three by default), 2025-sse, 2026-sse
+    LEG: floor, floor-2025, 2025-json, 2026-json (all four by default), 2025-sse, 2026-sse; each leg's
+         share is of the floor sent the same requests (`uvicorn_cost.py`): floor-2025 for a 2025 leg
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
 
 Printed per request: instructions (Ir), L1 instruction misses (I1mr), L1 data misses (D1mr + D1mw),
@@ -31,7 +32,10 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-LEGS = ("floor", "2025-json", "2026-json", "2025-sse", "2026-sse")
+sys.path.insert(0, str(BENCH))
+import callgrind  # noqa: E402
+
+LEGS = ("floor", "floor-2025", "2025-json", "2026-json", "2025-sse", "2026-sse")
 IPC = 2.0
 """Instructions per cycle of the estimate when nothing is missed."""
 PENALTY = {"I1mr": 10, "D1": 10, "B": 15}
@@ -44,23 +48,10 @@ def counted(leg: str, n: int, out: Path, old: str | None) -> dict[str, int]:
     env.pop("PYTHONPATH", None)
     if old is not None:
         env["PYTHONPATH"] = old
-    valgrind = [
-        "valgrind",
-        "--tool=callgrind",
-        "--cache-sim=yes",
-        "--branch-sim=yes",
-        "--dump-instr=no",
-        f"--callgrind-out-file={out}",
-    ]
+    valgrind = callgrind.command(out, "--cache-sim=yes", "--branch-sim=yes", "--dump-instr=no")
     command = [*valgrind, sys.executable, str(BENCH / "uvicorn_cost.py"), leg, str(n)]
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-    events: list[str] = []
-    for line in out.read_text().splitlines():
-        if line.startswith("events:"):
-            events = line.split()[1:]
-        elif line.startswith("summary:"):
-            return dict(zip(events, map(int, line.split()[1:]), strict=True))
-    raise RuntimeError(f"{out}: no summary")
+    return callgrind.file_totals(out)
 
 
 def per_request(small: dict[str, int], large: dict[str, int], requests: int) -> dict[str, float]:
@@ -77,13 +68,13 @@ def per_request(small: dict[str, int], large: dict[str, int], requests: int) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("legs", nargs="*", default=list(LEGS[:3]))
+    ap.add_argument("legs", nargs="*", default=list(LEGS[:4]))
     ap.add_argument("--n", type=int, nargs=2, default=[100, 600])
     ap.add_argument("--old", help="PYTHONPATH of an older mcpbind, run as old:LEG beside each leg")
     args = ap.parse_args()
     names = list(args.legs)
     if args.old:
-        names += [f"old:{name}" for name in args.legs if name != "floor"]
+        names += [f"old:{name}" for name in args.legs if not name.startswith("floor")]
     small, large = args.n
     folder = Path(tempfile.mkdtemp(prefix="uvicorn-misses-"))
     results: dict[str, dict[str, float]] = {}
@@ -95,10 +86,11 @@ def main() -> None:
         counted(leg, 1, folder / "warm.cg", old)
         runs = [counted(leg, n, folder / f"{name.replace(':', '-')}.{n}.cg", old) for n in (small, large)]
         results[name] = per_request(*runs, large - small)
-    floor = results.get("floor")
     columns = ("Ir", "I1mr", "D1", "B", "cycles")
     print(f"{'leg':14s}" + "".join(f"{c:>9s}" for c in columns) + "  of the floor (Ir, cycles)")
     for name, r in results.items():
+        # The floor sent the same requests, when measured (floor-2025 for a 2025 leg), else `floor`.
+        floor = results.get("floor-2025" if "2025" in name else "floor") or results.get("floor")
         share = f"  {floor['Ir'] / r['Ir']:4.0%} {floor['cycles'] / r['cycles']:4.0%}" if floor else ""
         print(f"{name:14s}" + "".join(f"{r[c]:9.0f}" for c in columns) + share)
 

@@ -1,6 +1,5 @@
-"""bench/steady.py's pure parts: instructions per unit from two runs, a callgrind total read, each
-target judged on its ratio, the section rendered (a row without a floor has no target) and the section
-without valgrind."""
+"""bench/steady.py's pure parts: instructions per unit from two runs, each target judged on its ratio,
+the section rendered (a row without a floor has no target) and the section without valgrind."""
 
 from __future__ import annotations
 
@@ -36,14 +35,6 @@ def test_per_unit_is_the_difference_over_the_difference_of_n() -> None:
     assert steady().per_unit(1_000_000, 1_600_000, 100, 400) == 2000
     with pytest.raises(ValueError):
         steady().per_unit(1, 2, 100, 100)
-
-
-def test_the_total_is_read_from_the_summary_or_totals_line() -> None:
-    s = steady()
-    assert s.callgrind_total("version: 1\nevents: Ir\nsummary: 12345\n") == 12345
-    assert s.callgrind_total("events: Ir\nfn=x\n1 2\ntotals: 678\n") == 678
-    with pytest.raises(ValueError):
-        s.callgrind_total("events: Ir\n")
 
 
 @pytest.mark.parametrize(
@@ -127,3 +118,99 @@ def test_without_valgrind_the_section_says_why() -> None:
     )
     assert done.stdout.startswith("## Steady figures (instructions under callgrind)\n\nNot measured:")
     assert "valgrind" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("changed", "name"),
+    [
+        ([], "abc"),
+        (["BENCHMARKS.md"], "abc"),  # what nox -s bench wrote before the steady run: not the code
+        (["bench/charts/stdio_inflight.svg", "BENCHMARKS.md"], "abc"),
+        (["bench/steady.py"], "abc+dirty"),
+        (["BENCHMARKS.md", "runtime/server/app.py"], "abc+dirty"),
+        (["bench/charts.py"], "abc+dirty"),  # a script beside the folder is code
+        (["docs/BENCHMARKS.md"], "abc+dirty"),
+    ],
+)
+def test_the_commit_is_dirty_only_for_changes_beside_the_benchmarks_own_outputs(
+    changed: list[str], name: str
+) -> None:
+    assert steady().commit_name("abc", changed) == name
+
+
+def test_the_changed_files_are_the_tracked_ones_staged_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "bench@example.invalid")
+    git("config", "user.name", "bench")
+    (tmp_path / "bench" / "charts").mkdir(parents=True)
+    for name in ("BENCHMARKS.md", "bench/charts/a.svg", "code.py", "old.py"):
+        (tmp_path / name).write_text("1\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "start")
+    s = steady()
+    monkeypatch.setattr(s, "ROOT", tmp_path)
+    assert s.changed_files() == []
+    (tmp_path / "BENCHMARKS.md").write_text("2\n")
+    (tmp_path / "bench/charts/a.svg").write_text("2\n")
+    (tmp_path / "untracked.py").write_text("1\n")
+    assert sorted(s.changed_files()) == ["BENCHMARKS.md", "bench/charts/a.svg"]
+    assert s.commit_name("abc", s.changed_files()) == "abc"
+    git("mv", "old.py", "new.py")  # staged, a rename: both names
+    assert sorted(s.changed_files()) == ["BENCHMARKS.md", "bench/charts/a.svg", "new.py", "old.py"]
+    assert s.commit_name("abc", s.changed_files()) == "abc+dirty"
+
+
+@pytest.mark.parametrize("inflight", [1, 16])
+def test_the_websocket_rows_are_real_servers_against_the_websocket_floor(
+    inflight: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = steady()
+    asked: list[tuple[str, list[str]]] = []
+
+    def run_script(script: str, args: list[str]) -> Any:
+        asked.append((script, args))
+        return {"inflight": inflight, "legs": {"ws-floor": 100.0, "ws": 80.0, "ws-uvicorn": 125.0}}
+
+    monkeypatch.setattr(s, "run_script", run_script)
+    rows = dict(s.plan(False))[f"WebSocket, {inflight} in flight"]()
+    script, args = asked[0]
+    assert script == "http_callgrind.py" and args[:2] == ["--inflight", str(inflight)]
+    assert args[-3:] == ["ws-floor", "ws", "ws-uvicorn"]
+    assert [(r.kind, r.mcpbind, r.base) for r in rows] == [("server", 80.0, 100.0), ("server", 125.0, 100.0)]
+    assert all(r.measure.endswith(f"real process), {inflight} in flight") for r in rows)
+    assert "run_websocket" in rows[0].measure and "run_http" in rows[1].measure
+    assert not [name for name, _ in s.plan(False) if "in process" in name and "WebSocket" in name]
+
+
+def test_each_http_row_is_judged_against_the_floor_sent_its_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = steady()
+    asked: list[tuple[str, list[str]]] = []
+
+    def run_script(script: str, args: list[str]) -> Any:
+        asked.append((script, args))
+        legs = {"floor": 100.0, "floor-2025": 90.0, "2026-json": 110.0, "2025-json": 105.0}
+        return {"inflight": 16, "legs": legs}
+
+    monkeypatch.setattr(s, "run_script", run_script)
+    rows = dict(s.plan(False))["HTTP, 16 in flight"]()
+    script, args = asked[0]
+    assert script == "http_callgrind.py" and args[:2] == ["--inflight", "16"]
+    assert args[-4:] == ["floor", "floor-2025", "2026-json", "2025-json"]  # one run, the floors first
+    assert [(r.mcpbind, r.base) for r in rows] == [(110.0, 100.0), (105.0, 90.0)]
+    assert "2026-json" in rows[0].measure and "2025-json" in rows[1].measure
+
+    measured: list[str] = []
+
+    def inproc(script: str, before: list[str], after: list[str], sizes: tuple[int, int]) -> float:
+        measured.append(before[0])
+        return {"floor": 100.0, "floor-2025": 90.0, "2026-json": 110.0, "2025-json": 105.0}[before[0]]
+
+    monkeypatch.setattr(s, "inproc", inproc)
+    rows = dict(s.plan(False))["HTTP, in process"]()
+    assert measured == ["floor", "2026-json", "floor-2025", "2025-json"]
+    assert [(r.mcpbind, r.base) for r in rows] == [(110.0, 100.0), (105.0, 90.0)]
