@@ -328,13 +328,7 @@ class HttpClient:
                 # (Not sent again on a new connection either: closing ends the requests in flight.)
                 raise HttpError("the HTTP client is closed")
             idle = self._idle.get(key)
-            conn = None
-            while idle:
-                candidate = idle.pop()
-                if not candidate.closed:
-                    conn = candidate
-                    break
-                self._open.discard(candidate)  # (the server closed it while it was idle)
+            conn = self._pop_idle(idle) if idle else None
             reused = conn is not None
             if conn is None:
                 conn = await self._connect(key)
@@ -366,6 +360,16 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")
 
+    def _pop_idle(self, idle: list[Http11Connection]) -> Http11Connection | None:
+        """The last idle connection of `idle` still open, taken out of it (None: none is); those the
+        server closed while they were idle are forgotten on the way."""
+        while idle:
+            conn = idle.pop()
+            if not conn.closed:
+                return conn
+            self._open.discard(conn)
+        return None
+
     def post_idle(
         self, url: str, headers: dict[str, str], body: bytes, read_timeout: float | None
     ) -> Http11Connection | None:
@@ -383,13 +387,7 @@ class HttpClient:
         idle = self._idle.get(found[0])
         if not idle:
             return None
-        conn = None
-        while idle:
-            candidate = idle.pop()
-            if not candidate.closed:
-                conn = candidate
-                break
-            self._open.discard(candidate)  # (the server closed it while it was idle)
+        conn = self._pop_idle(idle)
         if conn is None:
             return None
         posted = headers.posted
