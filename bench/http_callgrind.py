@@ -11,7 +11,7 @@ warm-up cancel out). All runs go at once, one process each.
     LEG: floor, floor-2025, 2026-json, 2025-json; all four by default. The WebSocket legs,
          one connection with a 2025-11-25 session driven by `rawws` (`servers.WsDriver`), as the
          server benchmark's WebSocket rows: ws (`run_websocket`), ws-uvicorn (`run_http` taking the
-         upgrade), ws-floor (`apps/floor_ws.py`).
+         upgrade), ws-floor (`apps/floor_ws.py`, RFC 6455 by hand on an `asyncio.Protocol`).
     --old PATH: also each mcpbind leg with PATH first on PYTHONPATH (as `http_cpu.py --old`).
 
 Each HTTP floor (`apps/floor_asgi.py`) is driven as the mcpbind leg of its era, by the same driver, so
@@ -83,6 +83,16 @@ async def step(what: str, leg: str, n: int, work: Awaitable[T], bound: float | N
         raise RuntimeError(f"{leg} (N={n}): {what}: {type(exc).__name__}: {exc}") from exc
 
 
+def sigint_default() -> None:
+    """SIGINT at its default in a server about to start: a script run in the background (``cmd &``,
+    as a benchmark run often is) starts with SIGINT ignored, its children inherit that, and a Python
+    started with SIGINT ignored keeps ignoring it (`asyncio.Runner` puts no handler in place then). The
+    WebSocket servers, `run_websocket` and the `websockets` floor of old, then never saw the SIGINT
+    that `stop` sends and ran on until killed (uvicorn puts its own handler in place: the HTTP legs
+    stopped)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def stop(proc: asyncio.subprocess.Process, leg: str, n: int, failed: bool = False) -> None:
     """SIGINT (uvicorn stops on it; callgrind writes its counts as the process exits), then the exit
     awaited `STEP` seconds; past that, or when cancelled meanwhile, the server is killed. Its exit too
@@ -113,7 +123,14 @@ async def run(leg: str, n: int, inflight: int, out: Path, old: str | None) -> in
     server = [sys.executable, str(APPS / script[0]), *script[1:], *flag, str(port)]
     quiet = asyncio.subprocess.DEVNULL
     proc = await asyncio.create_subprocess_exec(
-        *valgrind, *server, stdin=quiet, stdout=quiet, stderr=quiet, env=env, cwd=APPS.parent.parent
+        *valgrind,
+        *server,
+        stdin=quiet,
+        stdout=quiet,
+        stderr=quiet,
+        env=env,
+        cwd=APPS.parent.parent,
+        preexec_fn=sigint_default,
     )
     try:
         await step("the start", leg, n, _wait_port(port, proc, timeout=START), None)

@@ -63,7 +63,7 @@ tool ``echo(text: str) -> str`` unless said otherwise:
    ``websockets`` client cost as much per message as a server): mcpbind's ``run_websocket`` (its own
    asyncio server, uvloop) and mcpbind's ``run_http`` taking the upgrade (uvicorn, serving it on
    mcpbind's own connection: ``websocket.uvicorn_protocol``), against the floor:
-   the ``websockets`` server answering each frame with msgspec and nothing else (``floor_ws.py``), the
+   RFC 6455 by hand on an ``asyncio.Protocol`` answering each frame with msgspec (``floor_ws.py``), the
    floor of both rows. The SDKs have no WebSocket server. Target: at 1 in flight at least mcpbind's own
    HTTP stateless JSON (2026-07-28), and at least 70% of the floor.
 
@@ -1347,7 +1347,8 @@ NOTES = """\
   verifier checks its signature on every request.
 - WebSocket: one connection, a 2025-11-25 session; mcpbind's run_websocket, and run_http taking the
   upgrade ("under uvicorn": uvicorn's HTTP, then mcpbind's own connection, not uvicorn's ASGI
-  WebSocket layer), both against the `websockets` floor (floor_ws.py). The SDKs have none.
+  WebSocket layer), both against the floor (floor_ws.py: RFC 6455 by hand on an asyncio Protocol).
+  The SDKs have none.
 - The stdio driver (one for every server) gives the server one end of a Unix socket pair for its
   stdout, as a client on libuv does (Node's `child_process`, so the TypeScript SDK's client; uvloop),
   and reads it as a client reading large messages does: when the socket has data, one read takes all

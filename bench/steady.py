@@ -16,9 +16,9 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
   at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
   it), HTTP at 16 in flight, and WebSocket (``run_websocket``, and ``run_http`` taking the upgrade) at 1
-  and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: the ``websockets`` server and
-  msgspec), floor / mcpbind >= 85%. How many requests a read finds follows the timing, so these rows
-  repeat less closely than the in-process ones.
+  and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: RFC 6455 by hand on an
+  ``asyncio.Protocol``, and msgspec), floor / mcpbind >= 85%. How many requests a read finds follows
+  the timing, so these rows repeat less closely than the in-process ones.
 
 Each HTTP row, in process or not, is judged against the ASGI floor (``apps/floor_asgi.py``) sent the
 same requests as its leg: ``floor`` the 2026-07-28 leg's (the call's ``_meta``, three routing headers),
