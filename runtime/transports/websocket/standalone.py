@@ -22,6 +22,7 @@ import os
 from collections import deque
 from collections.abc import Sequence
 from struct import pack as _pack
+from struct import unpack_from as _unpack_from
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from websockets.datastructures import Headers
@@ -30,7 +31,13 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from websockets.streams import StreamReader
 from websockets.typing import Subprotocol
+
+try:
+    from websockets.speedups import apply_mask as _apply_mask
+except ImportError:  # (a build without its C helper: the library's own fallback)
+    from websockets.utils import apply_mask as _apply_mask
 
 from ...aio.interfaces import InlineServe
 from ...protocol.inbound import Rejection, screen
@@ -60,6 +67,8 @@ _QUEUE_HIGH, _QUEUE_LOW = 64, 16
 """Messages read ahead of the server: reading stops above the first, resumes below the second."""
 _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
+_AT_EOF: Final = StreamReader.at_eof.__code__
+"""Where the library's frame parser waits between two frames (`_between_frames`)."""
 
 
 class Endpoint:
@@ -80,6 +89,16 @@ class Endpoint:
         self.extensions = list(extensions)
         """What the library may negotiate (none: no per-message compression)."""
         self.connections: set[Connection] = set()
+
+
+def _between_frames(ws: ServerProtocol) -> bool:
+    """Whether the library's parser waits for the first byte of a frame, all it was given read: the
+    next frame may be read without it (`Connection._texts`). Not in a fragmented message."""
+    if ws.reader.buffer or ws.current_size is not None:
+        return False
+    inner: Any = ws.parser
+    inner = getattr(inner.gi_yieldfrom, "gi_yieldfrom", None)  # (the server's parse, then the frames')
+    return getattr(inner, "gi_code", None) is _AT_EOF
 
 
 def _select(protocol: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
@@ -139,8 +158,43 @@ class Connection(asyncio.Protocol):
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        self.ws.receive_data(data)
+        if self.plain and self.ws.state is State.OPEN and _between_frames(self.ws):
+            # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
+            # comes, from its first frame on, goes to the library's parser.
+            self.reading = True
+            try:
+                data = self._texts(data)
+            finally:
+                self.reading = False
+            if data:
+                self.ws.receive_data(data)
+        else:
+            self.ws.receive_data(data)
         self._events()
+
+    def _texts(self, data: bytes) -> bytes:
+        """Each text message of `data` from its start, as the library's parser would hand it over
+        (frame by frame: final, masked, no reserved bit, within the size limit), up to the first frame
+        that is anything else or not all read yet (or the connection no longer open): what is left."""
+        start, size = 0, len(data)
+        limit = self.ws.max_message_size
+        while size - start >= 6 and self.ws.state is State.OPEN:
+            first, second = data[start], data[start + 1]
+            if first != 0x81 or not second & 0x80:
+                break  # (not a final text frame with no reserved bit, or not masked)
+            length, at = second & 0x7F, start + 2
+            if length == 126:
+                length, at = _unpack_from("!H", data, at)[0], at + 2
+            elif length == 127:
+                if size - start < 14:
+                    break
+                length, at = _unpack_from("!Q", data, at)[0], at + 8
+            end = at + 4 + length
+            if end > size or (limit is not None and length > limit):
+                break
+            self._message(True, _apply_mask(data[at + 4 : end], data[at : at + 4]))
+            start = end
+        return data[start:] if start else data
 
     def eof_received(self) -> bool | None:
         self.ws.receive_eof()
