@@ -145,6 +145,9 @@ class Connection(asyncio.Protocol):
         self.plain = False
         """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
         compression) and no frame logged (the library's debug log)."""
+        self.cut = False
+        """Text frames are read here while the library's parser waits between frames (`_texts`): plain,
+        and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
         self.serve: InlineServe | None = None
@@ -158,7 +161,7 @@ class Connection(asyncio.Protocol):
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        if self.plain and self.ws.state is State.OPEN and _between_frames(self.ws):
+        if self.cut and self.ws.state is State.OPEN and _between_frames(self.ws):
             # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
             # comes, from its first frame on, goes to the library's parser.
             self.reading = True
@@ -344,6 +347,7 @@ class Connection(asyncio.Protocol):
         if response.status_code != 101:
             return
         self.plain = not self.ws.extensions and not self.ws.debug
+        self.cut = self.plain and all(hasattr(self.ws, n) for n in ("current_size", "max_message_size"))
         self._keepalive()
         token = caller = None
         if principal is not None:
