@@ -169,10 +169,10 @@ class Connection(asyncio.Protocol):
                 data = self._texts(data)
             finally:
                 self.reading = False
-            if data:
-                self.ws.receive_data(data)
-        else:
-            self.ws.receive_data(data)
+            if not data:
+                self._read()  # (nothing for the library: no events to take from it)
+                return
+        self.ws.receive_data(data)
         self._events()
 
     def _texts(self, data: bytes) -> bytes:
@@ -244,6 +244,10 @@ class Connection(asyncio.Protocol):
                     self.started(self.loop.create_task(self._serve(event)))
         finally:
             self.reading = False
+        self._read()
+
+    def _read(self) -> None:
+        """The end of a read: what it made written, reading paused if the server is behind."""
         self._flush()  # answers served inline, pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
