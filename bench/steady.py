@@ -28,10 +28,12 @@ The in-process scripts are run here under callgrind twice, with a small and a la
 of the totals over the difference of N is one request, start-up cancelled out. Jobs run ``--jobs`` at a
 time (the counts do not depend on it). Bytecode is compiled first, as an installed package has it.
 
-    python bench/steady.py [--quick] [--jobs 2] [--json-out bench/results/steady.json]
+    python bench/steady.py [--quick] [--jobs 2] [--only TEXT ...] [--json-out bench/results/steady.json]
 
 Prints the section on stdout (``nox -s bench`` puts it into BENCHMARKS.md). ``--quick`` is a smoke
 run (the stdio row at 1 in flight, small N, its four runs at once): it proves the plumbing.
+``--only TEXT``: only the jobs whose name holds one of the texts (``--only WebSocket``: the two
+WebSocket jobs, 1 and 16 in flight; the names are `plan`'s).
 Without valgrind it prints why and a section that says so, and exits 0.
 """
 
@@ -325,6 +327,11 @@ def real_job(floors: dict[str, str], inflight: int, sizes: tuple[int, int], name
     return job
 
 
+def chosen(jobs: list[tuple[str, Job]], only: Sequence[str]) -> list[tuple[str, Job]]:
+    """The jobs whose name holds one of `only` (all of them when it is empty)."""
+    return [(name, job) for name, job in jobs if not only or any(text in name for text in only)]
+
+
 def plan(quick: bool) -> list[tuple[str, Job]]:
     """The jobs of a run, longest first (they are handed out in this order)."""
     if quick:
@@ -438,7 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a smoke run: rough figures, about a minute")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     ap.add_argument("--json-out", type=Path, default=BENCH / "results" / "steady.json")
+    ap.add_argument(
+        "--only", nargs="+", default=[], metavar="TEXT", help="only the jobs whose name holds one of these"
+    )
     args = ap.parse_args(argv)
+    jobs = chosen(plan(args.quick), args.only)
+    if not jobs:
+        ap.error(f"no job's name holds any of {args.only}: {[name for name, _ in plan(args.quick)]}")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("steady figures skipped: valgrind (callgrind) is not installed", file=sys.stderr)
         print(unavailable("valgrind is not installed"))
@@ -452,12 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         check=False,
     )
     described = describe()  # the commit measured: the one checked out when the run starts
-    rows, failed = run(plan(args.quick), args.jobs)
+    rows, failed = run(jobs, args.jobs)
     minutes, seconds = divmod(round(time.monotonic() - started), 60)
     meta = {
         **described,
         "duration": f"{minutes} min {seconds:02d} s with {args.jobs} runs at a time",
-        "options": " --quick" if args.quick else "",
+        "options": (" --quick" if args.quick else "") + "".join(f" --only {text!r}" for text in args.only),
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     record = {"meta": meta, "rows": [asdict(r) for r in rows], "failed": failed}

@@ -214,3 +214,13 @@ def test_each_http_row_is_judged_against_the_floor_sent_its_requests(monkeypatch
     rows = dict(s.plan(False))["HTTP, in process"]()
     assert measured == ["floor", "2026-json", "floor-2025", "2025-json"]
     assert [(r.mcpbind, r.base) for r in rows] == [(110.0, 100.0), (105.0, 90.0)]
+
+
+def test_only_keeps_the_jobs_whose_name_holds_a_text() -> None:
+    s = steady()
+    jobs = s.plan(False)
+    assert [name for name, _ in s.chosen(jobs, ["WebSocket"])] == [
+        "WebSocket, 1 in flight",
+        "WebSocket, 16 in flight",
+    ]
+    assert s.chosen(jobs, []) == jobs
