@@ -234,7 +234,7 @@ class Client(Calls, TypedStubs):
             self.transport.take_with(self.peer.take)
         # (Of the transport's own class: a wrapper that hands on what it lacks would be passed by.)
         if isinstance(self.transport, AnswerTransport) and defines(self.transport, "answer_to"):
-            self.transport.answer_to(self.peer.answered)
+            self.transport.answer_to(self.peer)
         self._reader = asyncio.ensure_future(self.peer.run())
 
     def _replace_transport(self, transport: ClientTransport) -> None:

@@ -100,6 +100,42 @@ class ClientPeer(Peer):
             return True
         return False
 
+    _whole: tuple[Any, Callable[[bytes], Any] | None, Callable[[Any], bool] | None] = (None, None, None)
+    """The decoder `answered_whole` last read for, its reader of whole answers and its check
+    (`answer_reader`; None, None: it has none)."""
+
+    def answered_whole(self, rid: Any, body: bytes) -> bool:
+        """The whole body that came back for our request `rid` (its transport knows which request it
+        answers: HTTP, a POST's), read with its result in one pass where the request's decoder has
+        a reader of whole answers (`answer_reader`), and its request resolved: True. False: nothing
+        was done (no such reader, `rid` not awaited, not ASCII, not a plain result to `rid`, or a
+        result that fails the decoder's check): the transport reads the body as usual, which
+        decides. So a True is only ever the value the two passes would have given."""
+        table = self.endpoint.table
+        pending = table.get(rid)
+        if pending is None:
+            return False
+        decode = pending.decode
+        last, read_all, holds = self._whole
+        if decode is not last:
+            found = answer_reader(decode)
+            read_all, holds = found if found is not None else (None, None)
+            self._whole = (decode, read_all, holds)
+        if read_all is None or holds is None or not body.isascii():
+            return False
+        try:
+            whole = read_all(body)
+        except (msgspec.DecodeError, RecursionError):
+            return False
+        result = whole.result
+        if whole.id != rid or not holds(result):
+            return False
+        del table[rid]
+        future: asyncio.Future[Any] | None = pending.waiter
+        if future is not None and not future.done():
+            future.set_result(result)
+        return True
+
     async def feed(self, data: bytes) -> None:
         if not self.take(data):
             await super().feed(data)
