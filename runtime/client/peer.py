@@ -111,26 +111,24 @@ class ClientPeer(Peer):
         was done (no such reader, `rid` not awaited, not ASCII, not a plain result to `rid`, or a
         result that fails the decoder's check): the transport reads the body as usual, which
         decides. So a True is only ever the value the two passes would have given."""
-        table = self.endpoint.table
-        pending = table.get(rid)
+        pending = self.endpoint.table.get(rid)
         if pending is None:
             return False
-        decode = pending.decode
-        last, read_all, holds = self._whole
-        if decode is not last:
-            found = answer_reader(decode)
-            read_all, holds = found if found is not None else (None, None)
-            self._whole = (decode, read_all, holds)
-        if read_all is None or holds is None or not body.isascii():
+        whole = self._whole
+        if pending.decode is not whole[0]:
+            found = answer_reader(pending.decode) or (None, None)
+            whole = self._whole = (pending.decode, *found)
+        read_all = whole[1]
+        if read_all is None or not body.isascii():
             return False
         try:
-            whole = read_all(body)
+            answer = read_all(body)
         except (msgspec.DecodeError, RecursionError):
             return False
-        result = whole.result
-        if whole.id != rid or not holds(result):
+        result = answer.result
+        if answer.id != rid or not whole[2](result):  # type: ignore[misc]  # (set with `read_all`)
             return False
-        del table[rid]
+        del self.endpoint.table[rid]
         future: asyncio.Future[Any] | None = pending.waiter
         if future is not None and not future.done():
             future.set_result(result)
