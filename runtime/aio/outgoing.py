@@ -145,8 +145,9 @@ class Requester:
                     # authorization flow): it timed out then, as its timer would have had it.
                     _drop(future)
                     raise TimeoutError
-                if not future.done():
-                    self._expiry_of(timeout, future).insert(rid, sent_at + timeout)
+                if future.done():  # (nearly every answer: delivered as the POST ended)
+                    return future.result()  # (as `await` gives it, with no iterator made)
+                self._expiry_of(timeout, future).insert(rid, sent_at + timeout)
             else:
                 await write_request(data, rid, method, params, None)
             return await future

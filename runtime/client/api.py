@@ -234,7 +234,7 @@ class Client(Calls, TypedStubs):
             self.transport.take_with(self.peer.take)
         # (Of the transport's own class: a wrapper that hands on what it lacks would be passed by.)
         if isinstance(self.transport, AnswerTransport) and defines(self.transport, "answer_to"):
-            self.transport.answer_to(self.peer.answered)
+            self.transport.answer_to(self.peer)
         self._reader = asyncio.ensure_future(self.peer.run())
 
     def _replace_transport(self, transport: ClientTransport) -> None:
@@ -351,17 +351,23 @@ class Client(Calls, TypedStubs):
         timeout: float | None,
         result_type: Any = None,
         latest: str | None = None,
+        renew: bool = True,
+        revision: str | None = None,
     ) -> Awaitable[Any]:
         """`request`, to be awaited; with `latest`, the result (unless of a kind the revision lacks) is
         the newest revision's type of that name (see `prepared`). Where no session can be lost, the
-        awaitable is the peer's request itself: no coroutine of the client's own around each call."""
+        awaitable is the peer's request itself: no coroutine of the client's own around each call;
+        nor where one can be but the caller hands an McpError the request raises to `_sent_again`
+        itself (`renew=False`). `revision`: made for that revision (default: the one in force)."""
         assert self.module is not None, "not connected"
+        if revision is None:
+            revision = self.revision
         try:  # (`prepare`, its cache looked up inline: every request)
-            prepared = PREPARED[(self.revision, method, result_type, latest)]
+            prepared = PREPARED[(revision, method, result_type, latest)]
         except (KeyError, TypeError):  # (not made yet, or a result type that cannot be a key)
-            prepared = prepare(self.revision, method, result_type, latest)
+            prepared = prepare(revision, method, result_type, latest)
         if prepared is None:
-            raise MethodNotFound(f"{method} does not exist in MCP {self.revision}")
+            raise MethodNotFound(f"{method} does not exist in MCP {revision}")
         spec = prepared.spec
         body: Any = None
         stateless = prepared.stateless
@@ -375,7 +381,7 @@ class Client(Calls, TypedStubs):
             # The usual stateless request of a method sent before: the params as given, with no
             # copy, into the type whose `_meta` is set afterwards to the bytes every request
             # carries (as `_stateless_params` does). What that type refuses takes the general way.
-            key = (self.revision, self.log_level, self._input.changes, self.info)
+            key = (revision, self.log_level, self._input.changes, self.info)
             meta_type: type = prepared.meta_type  # type: ignore[assignment]  # (`loose`: one is there)
             hit = self._meta_memo.entries.get(meta_type)
             if hit is not None and hit[0] == key:
@@ -386,9 +392,9 @@ class Client(Calls, TypedStubs):
                 body = msgspec.convert(params, loose)
                 body.meta = encoded  # (`loosen` makes it so: the `_meta` member is `meta`)
             except msgspec.ValidationError:
-                body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
+                body = self._stateless_params(prepared, params, (revision, method, result_type, latest))
         elif stateless and not meta and prepared.meta_type is not None:
-            body = self._stateless_params(prepared, params, (self.revision, method, result_type, latest))
+            body = self._stateless_params(prepared, params, (revision, method, result_type, latest))
         elif (
             not stateless
             and not meta
@@ -420,7 +426,7 @@ class Client(Calls, TypedStubs):
                         body = prepared.convert(data)  # what needs the hook, or the error
         limit = timeout or self.request_timeout
         sent = self.peer.request(method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel)
-        if stateless or self._sessionless:
+        if stateless or self._sessionless or not renew:
             return sent
         return self._in_session(method, sent, body, prepared.decode, limit)
 
@@ -459,16 +465,47 @@ class Client(Calls, TypedStubs):
         try:
             return await sent
         except McpError as exc:
-            if method == "initialize":
+            if method == "initialize" or not self._session_ended(exc, epoch):
                 raise
-            if not self.transport.take_session_lost():
-                # Not this call's 404: it went in a session that another call's 404 found ended (it
-                # was refused for it, 404 or 400 with no session), and is sent again in the new one.
-                renewed = self._renewal is not None or self._session_epoch != epoch
-                if not renewed or exc.code not in _REFUSED:
-                    raise
         await self._renew(epoch)
         return await self._request(method, body, decode, limit)
+
+    def _session_ended(self, exc: McpError, epoch: int) -> bool:
+        """Whether `exc`, failing a request sent in the session of `epoch`, says that the session
+        ended: then a new one is started and the request sent again in it."""
+        if self.transport.take_session_lost():
+            return True
+        # Not this call's 404: it went in a session that another call's 404 found ended (it was
+        # refused for it, 404 or 400 with no session), and is sent again in the new one.
+        renewed = self._renewal is not None or self._session_epoch != epoch
+        return renewed and exc.code in _REFUSED
+
+    async def _sent_again(
+        self,
+        exc: McpError,
+        epoch: int,
+        revision: str,
+        method: str,
+        params: Mapping[str, Any] | None,
+        meta: Mapping[str, Any] | None,
+        timeout: float | None,
+        latest: str | None,
+    ) -> Any:
+        """`exc` failed a request that `_call(..., renew=False)` sent in the session of `epoch` (of
+        `revision`): what `_call`'s own renewal (`_in_session`) makes of it. `exc` stands, unless
+        the request went in a session the server may end and did: then a new one is started and
+        the same request (the same params for the same revision) sent again in it, once."""
+        found = prepare(revision, method, None, latest)
+        if (
+            found is None
+            or found.stateless
+            or self._sessionless
+            or method == "initialize"
+            or not self._session_ended(exc, epoch)
+        ):
+            raise exc
+        await self._renew(epoch)
+        return await self._call(method, params, meta, timeout, None, latest, False, revision)
 
     async def _renew(self, epoch: int) -> None:
         """A new session in place of the one of `epoch`, which the server ended: started once, however

@@ -111,7 +111,24 @@ class Calls(Negotiation):
         timeout: float | None,
         result_type: Any = None,
         latest: str | None = None,
+        renew: bool = True,
+        revision: str | None = None,
     ) -> Awaitable[Any]: ...
+
+    _session_epoch: int
+
+    @abstractmethod
+    async def _sent_again(
+        self,
+        exc: McpError,
+        epoch: int,
+        revision: str,
+        method: str,
+        params: Mapping[str, Any] | None,
+        meta: Mapping[str, Any] | None,
+        timeout: float | None,
+        latest: str | None,
+    ) -> Any: ...
 
     async def _with_input(
         self,
@@ -187,8 +204,16 @@ class Calls(Negotiation):
             meta = {"progressToken": token}
         try:
             try:
-                # `_with_input`, inline: most calls are answered at once.
-                result = await self._call("tools/call", params, meta, timeout, None, "CallToolResult")
+                # `_with_input`, inline: most calls are answered at once. Sent with no coroutine of
+                # the client's around it (`renew=False`): an error may say that the server ended the
+                # session it went in, which `_sent_again` decides as `_call`'s own renewal would.
+                epoch, revision, latest_call = self._session_epoch, self.revision, "CallToolResult"
+                try:
+                    result = await self._call("tools/call", params, meta, timeout, None, latest_call, False)
+                except McpError as exc:
+                    result = await self._sent_again(
+                        exc, epoch, revision, "tools/call", params, meta, timeout, latest_call
+                    )
                 kind = type(result)  # (`_final`, inline)
                 if kind is wire.Unknown or kind.__name__ == "InputRequiredResult":
                     result = await self._rounds("tools/call", params, "CallToolResult", result, meta, timeout)

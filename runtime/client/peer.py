@@ -100,6 +100,40 @@ class ClientPeer(Peer):
             return True
         return False
 
+    _whole: tuple[Any, Callable[[bytes], Any] | None, Callable[[Any], bool] | None] = (None, None, None)
+    """The decoder `answered_whole` last read for, its reader of whole answers and its check
+    (`answer_reader`; None, None: it has none)."""
+
+    def answered_whole(self, rid: Any, body: bytes) -> bool:
+        """The whole body that came back for our request `rid` (its transport knows which request it
+        answers: HTTP, a POST's), read with its result in one pass where the request's decoder has
+        a reader of whole answers (`answer_reader`), and its request resolved: True. False: nothing
+        was done (no such reader, `rid` not awaited, not ASCII, not a plain result to `rid`, or a
+        result that fails the decoder's check): the transport reads the body as usual, which
+        decides. So a True is only ever the value the two passes would have given."""
+        pending = self.endpoint.table.get(rid)
+        if pending is None:
+            return False
+        whole = self._whole
+        if pending.decode is not whole[0]:
+            found = answer_reader(pending.decode) or (None, None)
+            whole = self._whole = (pending.decode, *found)
+        read_all = whole[1]
+        if read_all is None or not body.isascii():
+            return False
+        try:
+            answer = read_all(body)
+        except (msgspec.DecodeError, RecursionError):
+            return False
+        result = answer.result
+        if answer.id != rid or not whole[2](result):  # type: ignore[misc]  # (set with `read_all`)
+            return False
+        del self.endpoint.table[rid]
+        future: asyncio.Future[Any] | None = pending.waiter
+        if future is not None and not future.done():
+            future.set_result(result)
+        return True
+
     async def feed(self, data: bytes) -> None:
         if not self.take(data):
             await super().feed(data)

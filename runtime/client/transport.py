@@ -16,7 +16,7 @@ from msgspec import Raw
 
 from ..errors import McpError
 
-__all__ = ["AnswerTransport", "ClientTransport", "ParamHeaders", "TakesAnswers"]
+__all__ = ["AnswerTransport", "Answers", "ClientTransport", "ParamHeaders", "TakesAnswers"]
 
 ParamHeaders = dict[str, dict[str, tuple[str, ...]]]
 """Per tool, the `Mcp-Param-*` headers its `x-mcp-header` annotations ask for: header name -> path."""
@@ -84,13 +84,35 @@ class TakesAnswers(Protocol):
         ...
 
 
+class Answers(Protocol):
+    """What takes the answers to our requests that a transport reads itself (the client's peer),
+    for a transport that reads each answer's envelope anyway (`AnswerTransport`)."""
+
+    def answered(self, rid: Any, result: Raw) -> None:
+        """A plain result to request `rid` (`jsonrpc` "2.0", an integer id, a `result` and neither
+        `method` nor `error`, in ASCII, so valid UTF-8), its envelope read by the transport: the
+        result decoded into the request's type and its request resolved (or failed, if it does not
+        decode); dropped if `rid` is awaited no more."""
+        ...
+
+    def answered_whole(self, rid: Any, body: bytes) -> bool:
+        """The whole JSON body that came back for request `rid` (HTTP: its POST's 2xx answer),
+        before the transport reads any of it: True if it was taken, a plain result to `rid` read
+        with its result in one pass (its request resolved with the value `answered` would give);
+        False: nothing was done, and the transport reads the body as usual (its envelope, then
+        `answered`, or its error, stray id or anything else). Only ever True where reading the
+        envelope, then the result, would have resolved the request with the same value."""
+        ...
+
+
 @runtime_checkable
 class AnswerTransport(Protocol):
     """A transport that reads the envelope of what it receives anyway (HTTP: to tell an answer from
-    an error page): it hands a plain result to the client as read, so that it is not read twice."""
+    an error page): it hands a plain result to the client as read, so that it is not read twice,
+    and a whole body that answers a request of its own (HTTP: a POST's) to be read in one pass."""
 
-    def answer_to(self, answered: Callable[[Any, Raw], None]) -> None:
-        """Give `answered` (the request id, the result unread) each message that is a plain result:
-        `jsonrpc` "2.0", an integer id, a `result` and neither `method` nor `error`, in ASCII (so
-        valid UTF-8). Every other message still goes to `deliver_to`'s feed, or `read`."""
+    def answer_to(self, answers: Answers) -> None:
+        """Offer `answers` each whole body answering one of our requests first
+        (`Answers.answered_whole`), then give it each message that is a plain result
+        (`Answers.answered`). Every other message still goes to `deliver_to`'s feed, or `read`."""
         ...

@@ -212,3 +212,80 @@ def test_a_kept_alive_connection_closed_as_the_request_went_out_is_replaced_once
                 await transport.close()
 
     run(main())
+
+
+CALL_CASES: dict[str, bytes] = {
+    "plain": b'{"jsonrpc":"2.0","id":#,"result":{"content":[{"type":"text","text":"x"}]}}',
+    "typed-read-fails": b'{"jsonrpc":"2.0","id":#,"result":{"content":"no list"}}',
+    "check-refuses": b'{"jsonrpc":"2.0","id":#,"result":{"content":[],"structuredContent":[1]}}',
+    "other-member": b'{"jsonrpc":"2.0","id":#,"result":{"content":[]},"extra":1}',
+    "error": b'{"jsonrpc":"2.0","id":#,"error":{"code":-32601,"message":"no"}}',
+    "stray": b'{"jsonrpc":"2.0","id":999,"result":{"content":[]}}',
+    "non-ascii": '{"jsonrpc":"2.0","id":#,"result":{"content":[{"type":"text","text":"é"}]}}'.encode(),
+    "not-json": b'{"jsonrpc":"2.0","id":#,"result":{"content":[',
+}
+
+
+@pytest.mark.parametrize("case", sorted(CALL_CASES))
+def test_a_call_answered_through_the_clients_one_pass_ends_as_through_two(case: str) -> None:
+    """A POST's JSON body offered to the client's peer whole (`answer_to`: `answered_whole`, one
+    pass) ends the call as the envelope's reading and then the result's do (the peer's one pass
+    turned off): the same value, or the same error, on a new connection and on a kept-alive one."""
+    from mcpbind.client.peer import ClientPeer
+    from mcpbind.client.prepared import PREPARED, prepare
+
+    key = ("2025-11-25", "tools/call", None, "CallToolResult")
+    PREPARED.pop(key, None)
+    prepared = prepare(*key)
+    assert prepared is not None
+    for _ in range(8):  # (its decoder that reads straight into the newest type: one with a one pass)
+        prepared.decode(msgspec.Raw(b'{"content":[]}'))
+    prepared = PREPARED[key]
+    assert prepared is not None
+    params = prepared.convert({"name": "echo"})
+
+    async def call(one_pass: bool, idle: bool) -> Any:
+        async def on_request(event: Any) -> bytes | None:
+            return None
+
+        async def on_notification(event: Any) -> None:
+            return None
+
+        async with scripted() as (url, script):
+            transport = StreamableHttpTransport(url, get_stream=False)
+            await transport.start()
+            transport.protocol_version = "2025-11-25"
+            peer = ClientPeer(transport, on_request=on_request, on_notification=on_notification)
+            taken: list[bool] = []
+            whole = peer.answered_whole
+
+            def answered_whole(rid: Any, body: bytes) -> bool:
+                taken.append(one_pass and whole(rid, body))
+                return taken[-1]
+
+            peer.answered_whole = answered_whole  # type: ignore[method-assign]
+            transport.deliver_to(peer.feed)
+            transport.answer_to(peer)
+            reading = asyncio.ensure_future(peer.run())
+            try:
+                if idle:
+                    script.answers.append([json_answer(CALL_CASES["plain"])])
+                    await peer.request("tools/call", params, prepared.decode, timeout=5.0)
+                script.answers.append([json_answer(CALL_CASES[case])])
+                try:
+                    value: Any = await peer.request("tools/call", params, prepared.decode, timeout=5.0)
+                except Exception as exc:
+                    value = (type(exc), str(exc), getattr(exc, "code", None))
+            finally:
+                await transport.close()
+                reading.cancel()
+            if one_pass:
+                assert taken and taken[-1] is (case == "plain")
+            return value
+
+    async def main() -> None:
+        for idle in (False, True):
+            one, two = await call(True, idle), await call(False, idle)
+            assert one == two and type(one) is type(two)
+
+    run(main())

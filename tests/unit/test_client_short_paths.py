@@ -194,3 +194,78 @@ def test_answers_in_a_run_read_in_one_pass_give_what_two_passes_give(revision: s
         assert peer._one_pass is None
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+WHOLE_CASES = {
+    "plain": b'{"jsonrpc":"2.0","id":#,"result":{"content":[{"type":"text","text":"x"}],"isError":false}}',
+    "typed-read-fails": b'{"jsonrpc":"2.0","id":#,"result":{"content":"no list"}}',
+    "check-refuses": b'{"jsonrpc":"2.0","id":#,"result":{"content":[],"structuredContent":[1]}}',
+    "input-required": b'{"jsonrpc":"2.0","id":#,"result":{"resultType":"input_required","inputRequests":{}}}',
+    "error": b'{"jsonrpc":"2.0","id":#,"error":{"code":-32601,"message":"no"}}',
+    "unknown-id": b'{"jsonrpc":"2.0","id":99,"result":{"content":[]}}',
+    "other-member": b'{"jsonrpc":"2.0","id":#,"result":{"content":[]},"extra":1}',
+    "non-ascii": '{"jsonrpc":"2.0","id":#,"result":{"content":[{"type":"text","text":"é"}]}}'.encode(),
+    "not-json": b'{"jsonrpc":"2.0","id":#,"result":{"content":[',
+    "too-deep": b'{"jsonrpc":"2.0","id":#,"result":{"content":[],"_meta":{"a":%s}}}'
+    % (b"[" * 3000 + b"]" * 3000),
+    "batch": b'[{"jsonrpc":"2.0","id":#,"result":{"content":[]}}]',
+}
+
+
+@pytest.mark.parametrize("case", sorted(WHOLE_CASES))
+@pytest.mark.parametrize("revision", ["2026-07-28", "2025-11-25"])
+def test_a_whole_answer_read_in_one_pass_ends_as_the_two_passes_end(revision: str, case: str) -> None:
+    """`ClientPeer.answered_whole` (a body that came back for a known request: HTTP) takes a plain
+    result to that request in one pass, with the value the envelope's reading and then the result's
+    would give; anything else it leaves as it found it (False), for the usual reading, which decides:
+    an error, a result the type refuses, another id, a body that is no plain result."""
+    from mcpbind.client.prepared import PREPARED
+
+    key = (revision, "tools/call", None, "CallToolResult")
+    PREPARED.pop(key, None)
+    prepared = prepare(*key)
+    assert prepared is not None
+    if revision != "2026-07-28":  # (its decoder that reads straight into the newest type)
+        for _ in range(8):
+            prepared.decode(msgspec.Raw(b'{"content":[]}'))
+        prepared = PREPARED[key]
+        assert prepared is not None
+    decode = prepared.decode
+
+    async def outcome(one_pass: bool) -> tuple[bool, Any]:
+        async def on_request(event: Any) -> bytes | None:
+            return None
+
+        async def on_notification(event: Any) -> None:
+            return None
+
+        peer = ClientPeer(_Silent(), on_request=on_request, on_notification=on_notification)
+        call = asyncio.ensure_future(peer.request("tools/call", None, decode, timeout=5.0))
+        await asyncio.sleep(0)  # (sent: its id is 1)
+        body = WHOLE_CASES[case].replace(b"#", b"1")
+        took = False
+        if one_pass:
+            awaited = dict(peer.endpoint.table)
+            took = peer.answered_whole(1, body)
+            if not took:  # (left as it was found)
+                assert peer.endpoint.table == awaited and not call.done()
+        if not took:
+            await peer.feed(body)  # (the usual reading: the envelope, then the result)
+        try:
+            value: Any = await asyncio.wait_for(call, 0.2)
+        except TimeoutError:
+            value = "unanswered"
+        except Exception as exc:
+            value = (type(exc), str(exc), getattr(exc, "code", None))
+        return took, value
+
+    async def main() -> None:
+        took, one = await outcome(True)
+        _, two = await outcome(False)
+        assert one == two and type(one) is type(two)
+        if case == "plain":
+            assert took
+        elif case != "check-refuses" or revision == "2025-11-25":  # (2026-07-28's type takes it)
+            assert not took
+
+    asyncio.run(asyncio.wait_for(main(), 30))

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -59,6 +59,9 @@ from .replies import (
 )
 from .unread import DEFAULT_MAX_UNREAD, Unread
 
+if TYPE_CHECKING:
+    from ...client.transport import Answers
+
 __all__ = [
     "StreamableHttpTransport",
     "LegacySseTransport",
@@ -79,6 +82,8 @@ _MEDIA_TYPES: dict[str, str] = {}
 _MAX_MEDIA_TYPES: Final = 64
 """Values remembered at most (then forgotten all at once: a server that makes them up costs a look-up
 per response more, and no more memory than this)."""
+_STRUCT_OR_NONE: Final = (msgspec.Struct, type(None))
+"""What `write_request` takes params as (made once: a union written in place is made per call)."""
 DEFAULT_CANCEL_GRACE: Final = 5.0
 """How long a cancelled session request's stream is read on (seconds): see `cancel_grace`."""
 
@@ -146,6 +151,8 @@ class StreamableHttpTransport:
         self.answered: Callable[[Any, msgspec.Raw], None] | None = None
         """Set by the client to take a plain result (an integer id, a result, nothing else; ASCII)
         with its envelope already read: see `mcpbind.client.transport.AnswerTransport`."""
+        self.answered_whole: Callable[[Any, bytes], bool] | None = None
+        """Set with `answered`: offered a POST's whole JSON body first, to read in one pass."""
         self._inflight: dict[Any, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._get_task: asyncio.Task[None] | None = None
@@ -180,8 +187,9 @@ class StreamableHttpTransport:
     def deliver_to(self, feed: Callable[[bytes], Awaitable[None]]) -> None:
         self.deliver = feed
 
-    def answer_to(self, answered: Callable[[Any, msgspec.Raw], None]) -> None:
-        self.answered = answered
+    def answer_to(self, answers: Answers) -> None:
+        self.answered = answers.answered
+        self.answered_whole = answers.answered_whole
 
     def use_revision(self, revision: str | None) -> None:
         self.protocol_version = revision
@@ -294,7 +302,7 @@ class StreamableHttpTransport:
         `timeout`, the request's own: meanwhile the caller is not awaiting its answer's deadline.
         The caller awaits what this returns (the POST's own coroutine, usually: no frame of its own
         around every request), at once."""
-        if not isinstance(params, msgspec.Struct | None):
+        if not isinstance(params, _STRUCT_OR_NONE):
             return self.write(data)  # params in JSON form (or anything else): read from the bytes
         if method == "server/discover" and self.revision is None:
             self.protocol_version = discover_version(data)
@@ -354,7 +362,16 @@ class StreamableHttpTransport:
                         # with it, without the exchange and response that way makes.
                         done = False
                         try:
-                            content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
+                            status = conn.status
+                            # (`_content_type`, inline for the usual answer: a 200 to anything but
+                            # `initialize`, of a media type seen before, notes nothing.)
+                            content_type = (
+                                _MEDIA_TYPES.get(conn.headers.get("content-type", ""))
+                                if status == 200 and peek is not None and peek.method != "initialize"
+                                else None
+                            )
+                            if content_type is None:
+                                content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
                             if content_type not in (None, "text/event-stream"):
                                 assert content_type is not None
                                 pieces = conn.body
@@ -369,8 +386,18 @@ class StreamableHttpTransport:
                                     raise ResponseTooLarge(
                                         f"the response body exceeds the limit of {client.max_body} bytes"
                                     )
-                                for message in self._answer(conn, body, content_type, rid, peek):
-                                    await self._push(message)
+                                # (`_answer`'s first step, inline: nearly every answer is a
+                                # plain result its request's reader takes whole.)
+                                if (
+                                    status != 200
+                                    or content_type != "application/json"
+                                    or type(rid) is not int
+                                    or not body
+                                    or (take_whole := self.answered_whole) is None
+                                    or not take_whole(rid, body)
+                                ):
+                                    for message in self._answer(conn, body, content_type, rid, peek):
+                                        await self._push(message)
                             else:
                                 response = Response(conn, inline, client.max_body, client.max_line)
                                 await self._consume(response, rid, peek, content_type)
@@ -547,10 +574,14 @@ class StreamableHttpTransport:
         if content_type == "application/json" and body:
             answered = self.answered
             if answered is not None and type(rid) is int and response.status < 300:
-                # Nearly every answer, taken first: a plain result to this POST's request, its
-                # envelope read here in one step (no other member), not read again by the peer
-                # (what `ClientPeer.feed` does with such a message; ASCII: valid UTF-8). Anything
+                # Nearly every answer, taken first: a plain result to this POST's request, read
+                # with its result in one pass by the client (`answered_whole`), or its envelope
+                # read here in one step (no other member), not read again by the peer (what
+                # `ClientPeer.feed` does with such a message; ASCII: valid UTF-8). Anything
                 # else is read below, as the way below would take this.
+                whole = self.answered_whole
+                if whole is not None and whole(rid, body):
+                    return ()
                 try:
                     plain = read_plain(body)
                 except (msgspec.DecodeError, RecursionError):

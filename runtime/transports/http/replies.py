@@ -96,10 +96,11 @@ def request_peek(rid: Any, method: str, params: msgspec.Struct | None, stateless
     """What routing a request of ours needs (`Peek`, as if read off its bytes), from the request
     itself: on the stateless wire, the member its `Mcp-Name` mirrors (the arguments that tools'
     headers mirror are read from `typed`)."""
+    # (Members by position, the first of each Struct's: made for every request.)
     if params is None or not stateless:
-        return Peek(method, rid, None, typed=params)
+        return Peek(method, rid, None, params)
     if method == "tools/call":  # (first: nearly every request; its `name` is required)
-        return Peek(method, rid, PeekParams(name=getattr(params, "name", None)), typed=params)
+        return Peek(method, rid, PeekParams(getattr(params, "name", None)), params)
     if method == "resources/read":
         routed = PeekParams(uri=_member(params, "uri"))
     elif method.startswith("tasks/"):
