@@ -245,7 +245,10 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.header_bytes += len(name) + len(value)
         if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
             self._head_too_large()
-        key = _NAMES.get(name) or _lowered(name)
+        try:  # (a subscript, not `get`: no method call per header; a name read before, nearly always)
+            key = _NAMES[name]
+        except KeyError:
+            key = _lowered(name)
         text = value.decode("latin-1")
         headers = self.headers
         if key in headers:
