@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from mcpbind.transports.http.connection11 import Http11Connection, HttpError, Response
+from mcpbind.transports.http.connection11 import Http11Connection, HttpError, Response, ResponseTooLarge
 
 
 def feed(conn: Http11Connection, data: bytes) -> None:
@@ -177,3 +177,123 @@ def test_the_limits_count_headers_in_the_order_sent(split: bool) -> None:
             feed(conn, data)
         assert conn.error is not None and over in str(conn.error)
         assert conn.closed
+
+
+def reads_of(whole: bytes) -> list[list[bytes]]:
+    """`whole` in one read, a byte a read, and in two reads split at every byte."""
+    splits: list[list[bytes]] = [[whole], [whole[i : i + 1] for i in range(len(whole))]]
+    return splits + [[whole[:i], whole[i:]] for i in range(1, len(whole))]
+
+
+def outcome(
+    reads: list[bytes], max_header_bytes: int = 1 << 20, max_headers: int = 256
+) -> tuple[object, ...]:
+    """What a connection makes of `reads`: everything a reader or the pool can see of it."""
+    conn = Http11Connection(max_header_bytes, max_headers)
+    for data in reads:
+        if conn.closed:
+            break
+        feed(conn, data)
+    body = conn.take() if conn.body else b""
+    error = None if conn.error is None else (type(conn.error), str(conn.error))
+    state = (conn.head_done, conn.complete, conn.keep_alive, conn.closed, conn.reusable())
+    return (conn.status, conn.headers, body, error, *state)
+
+
+UVICORN_ANSWER = (
+    b"HTTP/1.1 200 OK\r\ndate: Mon, 07 Dec 2026 12:00:00 GMT\r\nserver: uvicorn\r\n"
+    b"content-type: application/json\r\nmcp-session-id: 0f3c2a\r\ncontent-length: 36\r\n\r\n"
+    b'{"jsonrpc":"2.0","id":1,"result":{}}'
+)
+
+ANSWERS = [
+    UVICORN_ANSWER,
+    b"HTTP/1.1 200 OK\r\n\r\n{}",  # no header: the body ends with the connection
+    b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="x", error="invalid_token"\r\n'
+    b"content-length: 0\r\n\r\n",
+    b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /mcp/\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\nContent-Type: text/plain;charset=ISO-8859-1\r\nX-L: \xe9\xff\r\n"
+    b"Content-Length: 2\r\nConnection: keep-alive\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nA:\r\nB: \t \r\nC:x  \r\nD: a\tb\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: t\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nVary: a\r\nvary: b\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+    b"\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+]
+"""Answers read the same in one read as over several (a chunked one with a trailer, which its
+headers take; a repeated header, joined; an interim response, skipped)."""
+
+NOT_ALONE = [
+    # an answer and, in the same read, another message whole or begun: the answer stands, alone
+    UVICORN_ANSWER + b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+    UVICORN_ANSWER + b"HTTP/1.1 200 OK\r\nX-A: b\r\n",
+    UVICORN_ANSWER + b"HTTP/1.1 2",
+    UVICORN_ANSWER + b"junk",
+]
+
+REFUSED = [
+    b"HTTP/1.1 200 OK\r\nA : x\r\ncontent-length: 0\r\n\r\n",  # space before the colon
+    b"HTTP/1.1 200 OK\r\n A: x\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA: x\r\n  folded\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA: x\r\n\tfolded: y\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA: x\ncontent-length: 0\r\n\r\n",  # a bare LF
+    b"HTTP/1.1 200 OK\r\nA: x\ry\r\ncontent-length: 0\r\n\r\n",  # a bare CR
+    b"HTTP/1.1 200 OK\nA: x\ncontent-length: 0\n\n",
+    b"HTTP/1.1 200 OK\r\nA: a\x01b\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nA\x00: b\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n: b\r\ncontent-length: 0\r\n\r\n",  # no name
+    b"HTTP/1.1 200 OK\r\nNo-Colon\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 2000 OK\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/9 200 OK\r\ncontent-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n{}",
+    b"GET / HTTP/1.1\r\ncontent-length: 0\r\n\r\n",
+    # over a limit (5 headers, 100 bytes), and malformed after it
+    b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-%d: y\r\n" % n for n in range(6)) + b"A : x\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nx: " + b"y" * 120 + b"\r\nA : x\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-%d: y\r\n" % n for n in range(6)) + b"\r\n",
+    b"HTTP/1.1 200 OK\r\nx: " + b"y" * 120 + b"\r\n\r\n",
+]
+"""Heads llhttp refuses, or over the limits `outcome` is given (5 headers, 100 bytes)."""
+
+
+@pytest.mark.parametrize("whole", ANSWERS)
+def test_an_answer_reads_the_same_in_one_read_as_over_several(whole: bytes) -> None:
+    """Status, headers, body, end and reuse, whatever the split (a byte a read, two reads anywhere)."""
+    expected = outcome([whole])
+    assert expected[3] is None and expected[0] in (101, 200, 202, 307, 401, 404), expected
+    for reads in reads_of(whole)[1:]:
+        assert outcome(reads) == expected, reads
+
+
+@pytest.mark.parametrize("whole", NOT_ALONE)
+def test_an_answer_with_more_after_it_stands_alone_at_every_split(whole: bytes) -> None:
+    """Whatever follows the answer, in its read or a later one: the answer as its length framed it,
+    and a connection that is not used again."""
+    expected = outcome([UVICORN_ANSWER])
+    for reads in reads_of(whole):
+        got = outcome(reads)
+        assert got[:3] == expected[:3] and got[5] and not got[8], reads
+
+
+@pytest.mark.parametrize("whole", REFUSED)
+def test_a_refused_head_fails_and_closes_its_connection_at_every_split(whole: bytes) -> None:
+    for reads in reads_of(whole):
+        got = outcome(reads, 100, 5)
+        assert got[3] is not None and not got[4] and got[7] and not got[8], reads
+
+
+def test_a_head_at_the_limits_is_read_and_one_past_them_refused() -> None:
+    """Exactly as many headers and header bytes (names and values) as allowed: no error."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"x-%d: %s\r\n" % (n, b"v" * 10) for n in range(4))
+    whole = head + b"content-length: 0\r\n\r\n"
+    size = sum(len(f"x-{n}") + 10 for n in range(4)) + len("content-length") + 1
+    got = outcome([whole], size, 5)
+    assert got[3] is None and got[5] and got[8], got
+    bytes_over = f"the response head exceeds the limit of {size - 1} bytes of headers"
+    assert outcome([whole], size - 1, 5)[3] == (ResponseTooLarge, bytes_over)
+    count_over = "the response head exceeds the limit of 4 headers"
+    assert outcome([whole], size, 4)[3] == (ResponseTooLarge, count_over)

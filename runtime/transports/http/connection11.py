@@ -241,19 +241,21 @@ class Http11Connection(asyncio.BufferedProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.complete:
             self._after_answer()
-        self.header_count += 1
-        self.header_bytes += len(name) + len(value)
-        if self.header_count > self.max_headers or self.header_bytes > self.max_header_bytes:
+        count = self.header_count = self.header_count + 1
+        size = self.header_bytes = self.header_bytes + len(name) + len(value)
+        if count > self.max_headers or size > self.max_header_bytes:
             self._head_too_large()
-        key = _NAMES.get(name) or _lowered(name)
-        text = value.decode("latin-1")
+        try:  # (a subscript, not `get`: no method call per header; a name read before, nearly always)
+            key = _NAMES[name]
+        except KeyError:
+            key = _lowered(name)
         headers = self.headers
-        if key in headers:
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+        else:
             if self.repeated is None:
                 self.repeated = {}
-            self.repeated.setdefault(key, [headers[key]]).append(text)
-        else:
-            headers[key] = text
+            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
 
     def _head_too_large(self) -> None:
         over = (
