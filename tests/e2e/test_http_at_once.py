@@ -498,6 +498,7 @@ def test_versions_a_client_makes_up_are_not_kept() -> None:
     assert kept.status_code == 200 and b'"x"' in kept.content
     assert set(app.stateless.session_decoders) <= {LEGACY}
     assert set(app.stateless.session_calls) <= {LEGACY}
+    assert set(app.stateless.sent_session_calls) <= {LEGACY.encode()}
 
 
 def test_hostile_stateless_bodies_are_answered_alike() -> None:
@@ -588,6 +589,13 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         failed = early(call(13, "shout", {"text": "fail"}))
         assert isinstance(failed, bytes) and json.loads(failed)["result"]["isError"] is True
         assert early(call(14, "shout", {"text": 5})) is None  # (its arguments refused: said there)
+        # The version header's bytes find its decoder; sent with spaces around, it is read as the
+        # same version (and its bytes are not kept: one entry per revision).
+        for version in (b" " + LEGACY.encode(), LEGACY.encode() + b"\t", LEGACY.encode()):
+            padded = early(call(15, "echo", {"text": "padded"}), **{"mcp-protocol-version": version})
+            assert isinstance(padded, bytes) and b'"padded"' in padded
+        sent = set(app.stateless.sent_session_calls)
+        assert LEGACY.encode() in sent and sent <= {version.encode() for version in app.server.revisions}
         # A tool that is not one step: decided there, and its exchange's coroutine given (nothing ran).
         exchanged = early(call(9, "noted", {"text": "x"}))
         assert inspect.getcoroutinestate(exchanged) == inspect.CORO_CREATED

@@ -178,9 +178,14 @@ def early(
     if session is None or table.shared or security.auth is not None or security.verify_token is not None:
         return None  # (`post` finds it, says it is not found, or admits its caller)
     view = app.stateless
-    found = view.session_calls.get(TEXT[version]) or view.session_call(TEXT[version])
+    found = view.sent_session_calls.get(version)
     if found is None:
-        return None
+        named = TEXT[version]
+        found = view.session_calls.get(named) or view.session_call(named)
+        if found is None:
+            return None
+        if version == named.encode():  # (the version as sent: kept by its bytes)
+            view.sent_session_calls[version] = found
     decode, call = found
     server = app.server
     conn = session.conn
