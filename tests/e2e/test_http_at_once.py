@@ -594,6 +594,10 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         for version in (b" " + LEGACY.encode(), LEGACY.encode() + b"\t", LEGACY.encode()):
             padded = early(call(15, "echo", {"text": "padded"}), **{"mcp-protocol-version": version})
             assert isinstance(padded, bytes) and b'"padded"' in padded
+        # A body that is no object, or not only one, or none at all: the classifier's.
+        whole = json.dumps(call(16, "echo", {"text": "x"})).encode()
+        for raw in (b"", b" " + whole, b"[" + whole + b"]", b'"tools/call"'):
+            assert stateful.early(app, heads[b"mcp-session-id"], heads, raw, never, never) is None
         sent = set(app.stateless.sent_session_calls)
         assert LEGACY.encode() in sent and sent <= {version.encode() for version in app.server.revisions}
         # A tool that is not one step: decided there, and its exchange's coroutine given (nothing ran).

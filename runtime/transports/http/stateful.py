@@ -98,6 +98,7 @@ _encode: Final = wire.encode
 _astuple: Final = msgspec.structs.astuple
 _asdict: Final = msgspec.structs.asdict
 _Raw: Final = msgspec.Raw
+_OPEN: Final = ord("{")
 
 TAKE_OVER: Final = 5.0
 """Seconds a resumption waits for the response still writing its stream out to let go (`Stream.take_over`)."""
@@ -170,7 +171,9 @@ def early(
     names no call). The call of a registered tool that is not one step (it takes a Context, say)
     is decided here too (`_exchanged`). `session_id`: its `Mcp-Session-Id` header, as received."""
     version = headers.get(b"mcp-protocol-version")
-    if version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
+    # (An object's `{` first: tested once the body is known not to be empty, by its byte's value, with
+    # no slice made.)
+    if version is None or body.find(b'"tools/call"') < 0 or body[0] != _OPEN:
         return None
     table = app.table
     security = table.security
