@@ -56,7 +56,7 @@ _next: Final = next
 _Raw: Final = msgspec.Raw
 _object: Final = msgspec.json.Decoder(dict[str, Any]).decode
 """What a call's `arguments` are read as by its params' type: an object (a `dict`)."""
-_LARGE_TEXT: Final = 64 * 1024
+LARGE_TEXT: Final = 64 * 1024
 """Text this long is encoded with its answer in one pass (`encode_result`), not joined to the parts
 around it: the join copies the whole answer once more (a fifth of a 1 MB answer's encoding), and from
 this size on that costs more than making the result's structs."""
@@ -220,20 +220,20 @@ def answer_decided(
             else:
                 value = context.run(tool.fn, **_asdict(values))
         except BaseException as exc:
-            return _failed(server, tool, found, rid, exc)
+            return failed_answer(server, tool, found, rid, exc)
         # (text first: `isawaitable`'s check of the `Awaitable` ABC was 2.6k instructions of a stdio
-        # call of a sync tool returning text, which then went through `_answer`'s frame as well)
+        # call of a sync tool returning text, which then went through `value_answer`'s frame as well)
         if type(value) is not str and inspect.isawaitable(value):
             owned = value
     if owned is not None:
         # Its first step, in its own task (in `context`, which that task keeps); one that waits
-        # answers from that task (`eager.carry`: `_Finish`, there), with no second task awaiting it.
+        # answers from that task (`eager.carry`: `Finish`, there), with no second task awaiting it.
         try:
             value, task = own.step(owned, context)
         except BaseException as exc:
-            return _failed(server, tool, found, rid, exc)
+            return failed_answer(server, tool, found, rid, exc)
         if task is not None:
-            return Paused(None, task, context, _Finish(server, tool, found, rid, None), task)
+            return Paused(None, task, context, Finish(server, tool, found, rid, None), task)
     elif coro is not None:
         # Its first step, through `_through`: `box` is both where its value goes and what `next`
         # gives back once it is done (nothing the tool awaits can be that list).
@@ -242,24 +242,24 @@ def answer_decided(
         try:
             waiting_on = context.run(_next, through, box)
         except BaseException as exc:
-            return _failed(server, tool, found, rid, exc)
+            return failed_answer(server, tool, found, rid, exc)
         if waiting_on is not box:
             # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
             return Paused(
                 cast(Coroutine[Any, Any, None], through),
                 waiting_on,
                 context,
-                _Finish(server, tool, found, rid, box),
+                Finish(server, tool, found, rid, box),
             )
         value = box[0]
-    if type(value) is str and sig.output_schema is None and len(value) < _LARGE_TEXT:
-        # (`_answer`'s usual case, inline; text it cannot encode is its to answer)
+    if type(value) is str and sig.output_schema is None and len(value) < LARGE_TEXT:
+        # (`value_answer`'s usual case, inline; text it cannot encode is its to answer)
         text = found.text
         try:
             return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
         except Exception:
             pass
-    return _answer(server, tool, found, rid, value)
+    return value_answer(server, tool, found, rid, value)
 
 
 def arguments_reader(tool: ToolEntry) -> Callable[[msgspec.Raw], Any]:
@@ -357,12 +357,12 @@ def _stateless(server: Server, params: msgspec.Raw) -> tuple[Lane | None, Any]:
     return found, call
 
 
-def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value: Any) -> bytes:
+def value_answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value: Any) -> bytes:
     """The answer to a call whose tool returned `value` (an error answer if it cannot be made)."""
     try:
         if type(value) is str and tool.signature.output_schema is None:
             text = found.text
-            if len(value) < _LARGE_TEXT:
+            if len(value) < LARGE_TEXT:
                 return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
             if not found.era.stamps_results:  # (the answer `text` was cut from, encoded in one pass)
                 module = found.module
@@ -375,7 +375,7 @@ def _answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, value:
         return failure(rid, "tools/call", exc)
 
 
-def _failed(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, exc: BaseException) -> bytes:
+def failed_answer(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, exc: BaseException) -> bytes:
     """The answer to a call whose tool raised `exc`."""
     try:
         result = tool_failure(server, tool, exc)
@@ -386,7 +386,7 @@ def _failed(server: Server, tool: ToolEntry, found: Lane, rid: RequestId, exc: B
         return failure(rid, "tools/call", raised)
 
 
-class _Finish:
+class Finish:
     """The rest of a call whose tool waited: awaits the tool's rest, then answers as `answer_now`."""
 
     __slots__ = ("box", "found", "rid", "server", "tool")
@@ -403,5 +403,5 @@ class _Finish:
             if box is not None:
                 value = box[0]
         except BaseException as exc:
-            return _failed(self.server, self.tool, self.found, self.rid, exc)
-        return _answer(self.server, self.tool, self.found, self.rid, value)
+            return failed_answer(self.server, self.tool, self.found, self.rid, exc)
+        return value_answer(self.server, self.tool, self.found, self.rid, value)

@@ -73,6 +73,18 @@ def _server() -> Server:
         return str(amount)
 
     @server.tool()
+    async def shout(text: str) -> Any:
+        """A coroutine function that cannot wait (run to its end in its first step): says `text` back,
+        or fails, or returns text no encoder writes (a lone surrogate), or a number, as `text` says."""
+        if text == "fail":
+            raise ValueError("shout: fail")
+        if text == "lone":
+            return "\ud800"
+        if text == "number":
+            return 7
+        return text
+
+    @server.tool()
     async def noted(text: str, ctx: Context) -> str:
         """Report progress, then say `text` back: not one step (it takes a Context)."""
         await ctx.progress(1, 1)
@@ -165,6 +177,15 @@ _CALLS: list[dict[str, Any] | list[Any]] = [
     call(24, "echo", {"text": "é" * (1024 * 1024)}),  # 1 MB of text
     call(25, "echo", {"text": "x", "pad": "p" * (1024 * 1024)}),  # 1 MB never read
     call(26, "echo", {"text": [[["nested"]]]}),  # wrong type, nested
+    # A coroutine function that cannot wait: its text, its failure, text it cannot encode, another value,
+    # text past the length joined to the parts around it (`plain.LARGE_TEXT`), arguments it refuses.
+    call(27, "shout", {"text": "hello"}),
+    call(28, "shout", {"text": "fail"}),
+    call(29, "shout", {"text": "lone"}),
+    call(34, "shout", {"text": "number"}),
+    call(35, "shout", {"text": "ü" * (70 * 1024)}),
+    call(36, "shout", {"text": 5}),
+    call(37, "shout", {}),
 ]
 
 
@@ -477,6 +498,7 @@ def test_versions_a_client_makes_up_are_not_kept() -> None:
     assert kept.status_code == 200 and b'"x"' in kept.content
     assert set(app.stateless.session_decoders) <= {LEGACY}
     assert set(app.stateless.session_calls) <= {LEGACY}
+    assert set(app.stateless.sent_session_calls) <= {LEGACY.encode()}
 
 
 def test_hostile_stateless_bodies_are_answered_alike() -> None:
@@ -561,6 +583,23 @@ def test_a_sessions_usual_call_is_answered_ahead_of_the_classifier() -> None:
         )  # (said wrong there)
         assert early({"jsonrpc": "2.0", "id": 7, "method": "tools/call"}) is None  # (no params)
         assert early(call(8, "nope", {})) is None
+        # A coroutine function that cannot wait is run to its end right there: its value, its failure.
+        shouted = early(call(12, "shout", {"text": "hi"}))
+        assert isinstance(shouted, bytes) and json.loads(shouted)["result"]["content"][0]["text"] == "hi"
+        failed = early(call(13, "shout", {"text": "fail"}))
+        assert isinstance(failed, bytes) and json.loads(failed)["result"]["isError"] is True
+        assert early(call(14, "shout", {"text": 5})) is None  # (its arguments refused: said there)
+        # The version header's bytes find its decoder; sent with spaces around, it is read as the
+        # same version (and its bytes are not kept: one entry per revision).
+        for version in (b" " + LEGACY.encode(), LEGACY.encode() + b"\t", LEGACY.encode()):
+            padded = early(call(15, "echo", {"text": "padded"}), **{"mcp-protocol-version": version})
+            assert isinstance(padded, bytes) and b'"padded"' in padded
+        # A body that is no object, or not only one, or none at all: the classifier's.
+        whole = json.dumps(call(16, "echo", {"text": "x"})).encode()
+        for raw in (b"", b" " + whole, b"[" + whole + b"]", b'"tools/call"'):
+            assert stateful.early(app, heads[b"mcp-session-id"], heads, raw, never, never) is None
+        sent = set(app.stateless.sent_session_calls)
+        assert LEGACY.encode() in sent and sent <= {version.encode() for version in app.server.revisions}
         # A tool that is not one step: decided there, and its exchange's coroutine given (nothing ran).
         exchanged = early(call(9, "noted", {"text": "x"}))
         assert inspect.getcoroutinestate(exchanged) == inspect.CORO_CREATED

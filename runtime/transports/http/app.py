@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ...aio.eager import Paused, boxed, resume, through
 from ...protocol import inbound
@@ -78,6 +79,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("mcpbind.http")
+
+_Coroutine: Final = types.CoroutineType
+"""What an `async def` `receive` gives (uvicorn's): tested for first, a type test, not an attribute's."""
 
 _Admission = tuple[
     "Rejection | None", "Principal | None", "Token[str] | None", "Token[Principal | None] | None"
@@ -205,7 +209,7 @@ class HttpApp:
                 # Its first message: `receive()` run up to its first wait, which a body there with
                 # its head never reaches; one that has to wait is read under a deadline (`bodies`).
                 message: Any = receive()
-                if getattr(message, "send", None) is not None:
+                if type(message) is _Coroutine or getattr(message, "send", None) is not None:
                     # (Run `through`: a body already there ends the step with none of the
                     # StopIteration that `coro.send` raises; `boxed` gives the value of one that waits.)
                     box: list[Any] = []
@@ -230,8 +234,14 @@ class HttpApp:
                     answer = self.stateless.at_once(headers, data, send, receive)
                 elif data is not None and (session_id := headers.get(b"mcp-session-id")) is not None:
                     # The usual session request likewise: a one-step tool's call answered ahead of
-                    # the classifier (`stateful.early`), as `at_once` below answers it from its route.
+                    # the classifier (`stateful.early`), as `at_once` below answers it from its route;
+                    # its answer sent here, with none of the tests below.
                     done = stateful.early(self, session_id, headers, data, send, receive)
+                    if type(done) is bytes:
+                        head = [CONTENT_LENGTH[len(done)], JSON_TYPE]
+                        await send({"type": "http.response.start", "status": 200, "headers": head})
+                        await send({"type": "http.response.body", "body": done})
+                        return
                 if answer is None and done is None:
                     route = inbound.post(headers, data, self.stateless, security.max_body)
                     if identity is not None and not isinstance(route, Rejection):

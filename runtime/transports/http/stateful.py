@@ -8,10 +8,12 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import msgspec
 
+from ... import wire
+from ...aio import eager
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...errors import McpError
@@ -32,7 +34,15 @@ from ...protocol.inbound import (
     session_refusal,
     version_refusal,
 )
-from ...server.plain import answer_decided, arguments_reader
+from ...server.features import ANSWER_HEAD
+from ...server.plain import (
+    LARGE_TEXT,
+    Finish,
+    answer_decided,
+    arguments_reader,
+    failed_answer,
+    value_answer,
+)
 from .asgi import (
     JSON_TYPE,
     RETRY,
@@ -81,6 +91,14 @@ __all__ = [
 ]
 
 _monotonic: Final = time.monotonic
+_copy_context: Final = contextvars.copy_context
+_next: Final = next
+_through: Final = eager.through
+_encode: Final = wire.encode
+_astuple: Final = msgspec.structs.astuple
+_asdict: Final = msgspec.structs.asdict
+_Raw: Final = msgspec.Raw
+_OPEN: Final = ord("{")
 
 TAKE_OVER: Final = 5.0
 """Seconds a resumption waits for the response still writing its stream out to let go (`Stream.take_over`)."""
@@ -153,7 +171,9 @@ def early(
     names no call). The call of a registered tool that is not one step (it takes a Context, say)
     is decided here too (`_exchanged`). `session_id`: its `Mcp-Session-Id` header, as received."""
     version = headers.get(b"mcp-protocol-version")
-    if version is None or body[:1] != b"{" or body.find(b'"tools/call"') < 0:
+    # (An object's `{` first: tested once the body is known not to be empty, by its byte's value, with
+    # no slice made.)
+    if version is None or body.find(b'"tools/call"') < 0 or body[0] != _OPEN:
         return None
     table = app.table
     security = table.security
@@ -161,9 +181,14 @@ def early(
     if session is None or table.shared or security.auth is not None or security.verify_token is not None:
         return None  # (`post` finds it, says it is not found, or admits its caller)
     view = app.stateless
-    found = view.session_calls.get(TEXT[version]) or view.session_call(TEXT[version])
+    found = view.sent_session_calls.get(version)
     if found is None:
-        return None
+        named = TEXT[version]
+        found = view.session_calls.get(named) or view.session_call(named)
+        if found is None:
+            return None
+        if version == named.encode():  # (the version as sent: kept by its bytes)
+            view.sent_session_calls[version] = found
     decode, call = found
     server = app.server
     conn = session.conn
@@ -190,7 +215,47 @@ def early(
     running = peer._running
     if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
         return None
-    done = answer_decided(server, call.revision, rid, params, tool, call)
+    # `answer_decided`, inlined where it costs most (a frame, and checks made above, less on every
+    # call: 1.1k instructions, `bench/asgi_cost.py 2025-json`): the arguments `decode` left as JSON read
+    # by the tool's own reader; a coroutine function whose code cannot wait (`Signature.suspends`) run
+    # here to its end as `answer_decided` runs it; any other tool given to it with its arguments read.
+    arguments = params.arguments
+    done: bytes | Paused | None
+    if type(arguments) is _Raw:
+        try:
+            values = (tool.read_arguments or arguments_reader(tool))(arguments)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return None  # (the general route reads them again, and says what was wrong)
+        sig = tool.signature
+        if sig.is_async and not sig.suspends:
+            context = _copy_context()
+            coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
+            box: list[Any] = []
+            through = _through(coro, box)
+            try:
+                waiting_on = context.run(_next, through, box)
+            except BaseException as exc:
+                done = failed_answer(server, tool, call, rid, exc)
+            else:
+                if waiting_on is not box:  # (`answer_decided`'s `Paused`, made alike)
+                    finish = Finish(server, tool, call, rid, box)
+                    done = Paused(cast(Coroutine[Any, Any, None], through), waiting_on, context, finish)
+                else:
+                    value = box[0]
+                    done = None
+                    if type(value) is str and sig.output_schema is None and len(value) < LARGE_TEXT:
+                        text = call.text
+                        try:
+                            done = b"".join((ANSWER_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+                        except Exception:
+                            pass  # (text it cannot encode is `value_answer`'s to answer)
+                    if done is None:
+                        done = value_answer(server, tool, call, rid, value)
+        else:
+            params.arguments = values  # (read: `answer_decided` takes them as they are)
+            done = answer_decided(server, call.revision, rid, params, tool, call)
+    else:
+        done = answer_decided(server, call.revision, rid, params, tool, call)
     if done is None:
         return None
     session.last_seen = _monotonic()

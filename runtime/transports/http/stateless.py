@@ -85,6 +85,10 @@ class StatelessRoute:
         reads them: arguments left as JSON for the tool's own reader), with that lane, by version
         (`session_call`); None for the stateless versions the server speaks (those alone, as in
         `session_decoders`)."""
+        self.sent_session_calls: dict[bytes, tuple[Callable[[bytes], Any], Lane]] = {}
+        """`session_calls`' decoders by the `MCP-Protocol-Version` header's bytes as sent, where those
+        are the version itself (so one entry at most per revision the server speaks): `stateful.early`'s
+        look-up, with no decoding of the header's value."""
         self.idle: list[Connection] = []
         """Connections left with nothing running, kept for reuse."""
         self.direct_revisions: dict[str, Revision] = {}
