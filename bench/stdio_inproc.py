@@ -6,15 +6,17 @@ than any change being measured. Here the driver and the server share one event l
 pipes, and the driver writes its requests in bursts of exactly ``--inflight`` lines (one write), then
 reads until every answer of the burst is back: each server takes the same bursts every run, and the
 instruction counts repeat. The server is mcpbind (a `Server` with the benchmark's ``echo`` tool, served
-by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s loop).
+by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s ``main``: an
+`asyncio.Protocol` answering each read in its callback, the answers in one write; ``floor-streams``:
+its earlier asyncio streams loop, ``main_streams``, a ``readline`` and a write and drain per request).
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
         [--inflight 16] [--asyncio] [--big] [--stateless] [--echo may-wait | waits]
-    IMPL: mcpbind or floor; --big: calls of the 1 MB `big` tool instead of `echo`; --stateless: mcpbind
-    with no session, each call of 2026-07-28 carrying its `_meta`. `--echo may-wait`: the `echo` tool
-    has an `await` it never reaches (it runs as a task of its own, done in its first step); `waits`:
-    it awaits `asyncio.sleep(0)` (a task that waits one loop turn). Run it with two N and divide the
-    difference of the totals by that of N.
+    IMPL: mcpbind, floor or floor-streams; --big: calls of the 1 MB `big` tool instead of `echo`;
+    --stateless: mcpbind with no session, each call of 2026-07-28 carrying its `_meta`. `--echo
+    may-wait`: the `echo` tool has an `await` it never reaches (it runs as a task of its own, done in
+    its first step); `waits`: it awaits `asyncio.sleep(0)` (a task that waits one loop turn). Run it
+    with two N and divide the difference of the totals by that of N.
 
 Without valgrind it prints µs per request. It uses only public names (`Server`,
 `mcpbind.transports.stdio.StdioServerTransport`), so it measures an older checkout too.
@@ -93,11 +95,11 @@ async def serve_mcpbind(stdin: Any, stdout: Any, echo_kind: str | None = None) -
     await server.serve(transport)
 
 
-async def serve_floor(stdin: Any, stdout: Any) -> None:
+async def serve_floor(stdin: Any, stdout: Any, streams: bool = False) -> None:
     import floor_stdio
 
     sys.stdin, sys.stdout = stdin, stdout  # the floor serves sys.stdin/out, as a process
-    await floor_stdio.main()
+    await (floor_stdio.main_streams() if streams else floor_stdio.main())
 
 
 class Driver:
@@ -132,7 +134,13 @@ async def main(
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     stdin, stdout = os.fdopen(in_r, "rb", buffering=0), os.fdopen(out_w, "wb", buffering=0)
-    serving = serve_mcpbind(stdin, stdout, echo_kind) if impl == "mcpbind" else serve_floor(stdin, stdout)
+    if impl not in ("mcpbind", "floor", "floor-streams"):
+        raise SystemExit(f"IMPL: mcpbind, floor or floor-streams, not {impl!r}")
+    serving = (
+        serve_mcpbind(stdin, stdout, echo_kind)
+        if impl == "mcpbind"
+        else serve_floor(stdin, stdout, streams=impl == "floor-streams")
+    )
     server = loop.create_task(serving)
     driver = Driver(loop, in_w, out_r)
     if not stateless:
