@@ -8,7 +8,7 @@ reads until every answer of the burst is back: each server takes the same bursts
 instruction counts repeat. The server is mcpbind (a `Server` with the benchmark's ``echo`` tool, served
 by `StdioServerTransport` as ``run_stdio`` does) or the floor (``apps/floor_stdio.py``'s ``main``: an
 `asyncio.Protocol` answering each read in its callback, the answers in one write; ``floor-streams``:
-its earlier asyncio streams loop, ``main_streams``, a ``readline`` and a write and drain per request).
+its earlier asyncio streams loop, ``floor_streams.py``, a ``readline`` and a write and drain per request).
 
     valgrind --tool=callgrind --callgrind-out-file=/tmp/s.cg python bench/stdio_inproc.py IMPL N \\
         [--inflight 16] [--asyncio] [--big] [--stateless] [--echo may-wait | waits]
@@ -97,9 +97,10 @@ async def serve_mcpbind(stdin: Any, stdout: Any, echo_kind: str | None = None) -
 
 async def serve_floor(stdin: Any, stdout: Any, streams: bool = False) -> None:
     import floor_stdio
+    import floor_streams
 
     sys.stdin, sys.stdout = stdin, stdout  # the floor serves sys.stdin/out, as a process
-    await (floor_stdio.main_streams() if streams else floor_stdio.main())
+    await (floor_streams.main_streams() if streams else floor_stdio.main())
 
 
 class Driver:

@@ -12,8 +12,9 @@ counting scripts and renders one markdown section, one row per measure: mcpbind'
 - 1 MB result: ``big_cost.py --valgrind`` (server instructions per 1 MB call), <= 1.2x the floor;
 - clients: ``client_cost.py`` (per call at 16 in flight, every leg), raw driver / mcpbind >= 80%;
 - servers, in process (no socket, no timer): ``stdio_inproc.py`` at 1 and 16 in flight (2025-11-25
-  session, 2026-07-28 stateless), ``uvicorn_cost.py`` (HTTP through uvicorn's protocol, one request
-  at a time); floor / mcpbind >= 85%;
+  session, 2026-07-28 stateless) against the stdio floor (``apps/floor_stdio.py``: an ``asyncio.Protocol``
+  answering each read's requests in its callback, their answers in one write), ``uvicorn_cost.py``
+  (HTTP through uvicorn's protocol, one request at a time); floor / mcpbind >= 85%;
 - servers, real processes: ``http_callgrind.py`` (each server under callgrind, the raw driver outside
   it), HTTP at 16 in flight, and WebSocket (``run_websocket``, and ``run_http`` taking the upgrade) at 1
   and 16 in flight against the WebSocket floor (``apps/floor_ws.py``: RFC 6455 by hand on an
@@ -165,8 +166,23 @@ def render(rows: list[Row], meta: dict[str, str], failed: Sequence[str] = ()) ->
         "marked in process run in one process, one request at a time or in fixed bursts, and repeat to a "
         "few instructions (the hash seed is fixed); the real-process rows count the server alone, and with "
         "16 in flight how many requests each read finds follows the timing: they repeat less closely.",
+        "",
+        FLOORS,
     ]
     return "\n".join(lines) + "\n"
+
+
+FLOORS = (
+    "Each server row's floor is the cheapest honest way to do its work with no library, on mcpbind's loop "
+    "(uvloop): stdio, `apps/floor_stdio.py`, an `asyncio.Protocol` on `connect_read_pipe` that splits each "
+    "read into lines and answers its requests in the read callback with msgspec (one decode, one encode), "
+    "their answers in one write, as mcpbind reads and batches; HTTP, `apps/floor_asgi.py`, a bare ASGI app "
+    "answering each POST so, on the same uvicorn; WebSocket, `apps/floor_ws.py`, RFC 6455 by hand on an "
+    "`asyncio.Protocol`, the answers of one read in one write. The stdio floor read with asyncio streams "
+    "(a `readline` and a write and drain per request) until 2026-12-07: its rows of earlier runs are "
+    "shares of that dearer floor."
+)
+"""What each server row's floor is, said under the table."""
 
 
 def unavailable(reason: str) -> str:

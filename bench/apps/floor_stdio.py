@@ -26,7 +26,7 @@ newline); blank lines are skipped. Errors end the floor with the error, as its e
 (it answers nothing it cannot read): a longer line with ``ValueError``, a line that is no JSON with
 msgspec's ``DecodeError``; the end of stdin ends it once what it wrote has gone.
 
-``--streams`` serves with that earlier loop instead (``main_streams``: asyncio streams, one
+``--streams`` serves with that earlier loop instead (``floor_streams.py``: asyncio streams, one
 ``StreamReader.readline`` and one write and drain per request), kept to measure what it cost.
 
     python bench/apps/floor_stdio.py [--uvloop] [--streams]
@@ -236,25 +236,10 @@ async def main() -> None:
         await closed
 
 
-async def main_streams() -> None:
-    """The earlier loop (``--streams``): asyncio streams, a ``readline`` and a write and drain per request."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout)
-    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-    while line := await reader.readline():
-        if not line.strip():
-            continue
-        msg = decode(line)
-        if msg.id is None or msg.method is None:
-            continue  # a notification (or a response): nothing to answer
-        writer.write(answer(msg) + b"\n")
-        await writer.drain()
-
-
 if __name__ == "__main__":
-    serve = main_streams if "--streams" in sys.argv[1:] else main
+    serve = main
+    if "--streams" in sys.argv[1:]:  # (its own module: this script, compiled at each start, stays short)
+        from floor_streams import main_streams as serve
     if "--uvloop" in sys.argv[1:]:  # the same floor on the loop mcpbind's run_stdio uses
         import uvloop
 
