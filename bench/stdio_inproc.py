@@ -96,11 +96,15 @@ async def serve_mcpbind(stdin: Any, stdout: Any, echo_kind: str | None = None) -
 
 
 async def serve_floor(stdin: Any, stdout: Any, streams: bool = False) -> None:
-    import floor_stdio
-    import floor_streams
-
     sys.stdin, sys.stdout = stdin, stdout  # the floor serves sys.stdin/out, as a process
-    await (floor_streams.main_streams() if streams else floor_stdio.main())
+    if streams:
+        from floor_streams import main_streams
+
+        await main_streams()
+    else:
+        import floor_stdio
+
+        await floor_stdio.main()
 
 
 class Driver:

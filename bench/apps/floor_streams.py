@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor_stdio import LIMIT, answer, decode
+from floor_lines import LIMIT
+from floor_stdio import answer, decode
 
 
 async def main_streams() -> None:

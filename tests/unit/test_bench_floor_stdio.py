@@ -1,7 +1,8 @@
-"""The stdio floor (`bench/apps/floor_stdio.py`) reads stdin with an `asyncio.Protocol`: a real process,
-on asyncio's loop and on uvloop, answers a line split across reads, several lines in one read (in one
-write), a blank line skipped, a last line with no newline at the end of stdin, and ends with an error on
-a line over its limit (the lines before it answered), as its earlier streams loop did."""
+"""The stdio floor (`bench/apps/floor_stdio.py`) reads stdin with an `asyncio.Protocol`
+(`floor_lines.py`): a real process, on asyncio's loop and on uvloop, answers a line split across reads,
+several lines in one read (in one write), a blank line skipped, a last line with no newline at the end
+of stdin, and ends with an error on a line over its limit (the lines before it answered), as its earlier
+streams loop did."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def _floor() -> Any:
     finally:
         sys.path.remove(str(APPS))
     return module
+
+
+def _lines() -> Any:
+    """``floor_lines``, the floor's pipes (imported by ``floor_stdio``)."""
+    _floor()
+    return sys.modules["floor_lines"]
 
 
 def _ping(rid: int | str) -> bytes:
@@ -114,7 +121,7 @@ def test_lines_split_across_reads_and_together_in_one_read_are_each_answered(loo
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize("newline", [True, False], ids=["ended", "unended"])
 def test_a_line_over_the_limit_ends_the_floor_after_the_lines_before_it(loop: str, newline: bool) -> None:
-    limit = _floor().LIMIT
+    limit = _lines().LIMIT
     over = b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":"' + b"x" * limit + b'"}}'
     data = _ping(1) + over + (b"\n" + _ping(2) if newline else b"")
     proc = _spawn(loop)
@@ -131,7 +138,7 @@ def test_a_line_over_the_limit_ends_the_floor_after_the_lines_before_it(loop: st
 
 @pytest.mark.parametrize("loop", LOOPS)
 def test_a_line_at_the_limit_is_read(loop: str) -> None:
-    limit = _floor().LIMIT
+    limit = _lines().LIMIT
     head, tail = b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":"', b'"}}'
     line = head + b"x" * (limit - len(head) - len(tail)) + tail
     assert len(line) == limit
@@ -159,7 +166,7 @@ def test_the_answers_of_one_read_go_in_one_write() -> None:
     async def main() -> tuple[list[bytes], bool]:
         out = Out()
         ended = asyncio.get_running_loop().create_future()
-        lines = floor.Lines(out, ended)
+        lines = _lines().Lines(out, ended, floor.decode, floor.answer)
         lines.data_received(_ping(1) + _call(2, "two") + _ping(3)[:5])
         lines.data_received(_ping(3)[5:])
         return out.writes, ended.done()
