@@ -1312,7 +1312,10 @@ NOTES = """\
   its default would also send the text as `structuredContent`); the 1 MB rows check that every server sent
   the same bytes (their sizes are the "answer bytes" rows).
 - stdio: mcpbind and the floor run on uvloop (mcpbind's default); "stdio on asyncio" runs both on the
-  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop.
+  default asyncio loop. The SDK runs on asyncio (anyio), Node on its own loop. The floor reads stdin
+  with an `asyncio.Protocol` (`apps/floor_lines.py`), answers each read's requests in its callback and
+  writes their answers in one write, as mcpbind's stdio server reads and batches (until 2026-12-07 it
+  read with asyncio streams, a `readline` and a write and drain per request: a dearer floor).
 - Placement: in every leg but the cold start (stdio, HTTP, WebSocket, 1 MB, tools/list, the curves),
   the driver runs pinned to one CPU and the server (every thread of it) to the other (`--no-pin`: the
   scheduler's choice; each leg records the CPUs read back from the kernel): at one in flight a

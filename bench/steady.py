@@ -173,14 +173,14 @@ def render(rows: list[Row], meta: dict[str, str], failed: Sequence[str] = ()) ->
 
 
 FLOORS = (
-    "Each server row's floor is the cheapest honest way to do its work with no library, on mcpbind's loop "
-    "(uvloop): stdio, `apps/floor_stdio.py`, an `asyncio.Protocol` on `connect_read_pipe` that splits each "
-    "read into lines and answers its requests in the read callback with msgspec (one decode, one encode), "
-    "their answers in one write, as mcpbind reads and batches; HTTP, `apps/floor_asgi.py`, a bare ASGI app "
-    "answering each POST so, on the same uvicorn; WebSocket, `apps/floor_ws.py`, RFC 6455 by hand on an "
-    "`asyncio.Protocol`, the answers of one read in one write. The stdio floor read with asyncio streams "
-    "(a `readline` and a write and drain per request) until 2026-12-07: its rows of earlier runs are "
-    "shares of that dearer floor."
+    "Each server row's floor is the cheapest honest way to do its work with no library, on mcpbind's "
+    "loop (uvloop): stdio, `apps/floor_stdio.py` (`floor_lines.py`), an `asyncio.Protocol` on "
+    "`connect_read_pipe` that splits each read into lines and answers its requests in the read callback "
+    "with msgspec (one decode, one encode), their answers in one write, as mcpbind reads and batches; "
+    "HTTP, `apps/floor_asgi.py`, a bare ASGI app answering each POST so, on the same uvicorn; WebSocket, "
+    "`apps/floor_ws.py`, RFC 6455 by hand on an `asyncio.Protocol`, the answers of one read in one write. "
+    "The stdio floor read with asyncio streams (a `readline` and a write and drain per request) until "
+    "2026-12-07: its rows of earlier runs are shares of that dearer floor."
 )
 """What each server row's floor is, said under the table."""
 
