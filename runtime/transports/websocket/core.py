@@ -188,6 +188,8 @@ class WebSocketServerTransport:
         self.stopped = False
         """Serving was stopped by this side (`stop`): the reader's cancellation is ours."""
         self._serve: InlineServe | None = None
+        self._batch: list[bytes | LineTooLong] | None = None
+        """The messages `_serve_one` serves in one call, while it does."""
         if hasattr(type(socket), "take_message"):  # (a `ReadingSocket`)
             reading = cast(ReadingSocket, socket)
             self._take, self._waiting = reading.take_message, reading.waiting
@@ -228,7 +230,17 @@ class WebSocketServerTransport:
 
     def _serve_one(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
         serve = self._serve
-        return lines if self._closed or serve is None else serve(lines)
+        if self._closed or serve is None:
+            return lines
+        if len(lines) == 1:
+            return serve(lines)
+        # Several read at once, served in one call: `stop` empties the list being served, so that
+        # nothing after a message whose handler stopped serving is served (nor taken later).
+        batch = self._batch = list(lines)
+        try:
+            return serve(batch)
+        finally:
+            self._batch = None
 
     async def read(self) -> bytes | None:
         if self._closed:
@@ -285,6 +297,8 @@ class WebSocketServerTransport:
             self.close_code, self.close_reason = code, reason
         self._pending.clear()
         self._pending_bytes = 0
+        if self._batch is not None:
+            self._batch.clear()
         if self._sender is not None:
             self._sender.cancel()
         if self.on_overflow is not None and self.on_overflow is not asyncio.current_task():

@@ -177,11 +177,14 @@ class Connection(asyncio.Protocol):
 
     def _texts(self, data: bytes) -> bytes:
         """Each text message of `data` from its start, as the library's parser would hand it over
-        (frame by frame: final, masked, no reserved bit, within the size limit), up to the first frame
-        that is anything else or not all read yet (or the connection no longer open): what is left."""
+        (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), up to the
+        first frame that is anything else or not all read yet: what is left. The connection is open
+        (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
+        cut are handed on together (`_cut`), before anything the library reads after them."""
         start, size = 0, len(data)
         limit = self.ws.max_message_size
-        while size - start >= 6 and self.ws.state is State.OPEN:
+        texts: list[bytes] = []
+        while size - start >= 6:
             first, second = data[start], data[start + 1]
             if first != 0x81 or not second & 0x80:
                 break  # (not a final text frame with no reserved bit, or not masked)
@@ -195,9 +198,38 @@ class Connection(asyncio.Protocol):
             end = at + 4 + length
             if end > size or (limit is not None and length > limit):
                 break
-            self._message(True, _apply_mask(data[at + 4 : end], data[at : at + 4]))
+            text = _apply_mask(data[at + 4 : end], data[at : at + 4])
+            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+            if not text.isascii():
+                try:
+                    text.decode()
+                except UnicodeDecodeError as exc:
+                    if texts:
+                        self._cut(texts)  # (those before it are served, as they were read first)
+                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    return data[end:]
+            texts.append(text)
             start = end
+        if texts:
+            self._cut(texts)
         return data[start:] if start else data
+
+    def _cut(self, texts: list[bytes]) -> None:
+        """The text messages `_texts` read, as `_message` takes each: served at once while the reader
+        waits with nothing queued (all of them in one call, from the first; `serve` gives back what
+        it leaves, from the first it cannot serve there), else queued."""
+        serve, messages = self.serve, self.messages
+        if serve is not None and not messages:
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                left = serve(texts)
+                if not left:
+                    return
+                messages.extend(cast("Sequence[bytes]", left))
+                self._wake()
+                return
+        messages.extend(texts)
+        self._wake()
 
     def eof_received(self) -> bool | None:
         self.ws.receive_eof()
