@@ -148,6 +148,9 @@ class Connection(asyncio.Protocol):
         self.cut = False
         """Text frames are read here while the library's parser waits between frames (`_texts`): plain,
         and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
+        self.between = False
+        """The library's parser waits between frames (`_between_frames`), as it did when last given data:
+        a read all cut here leaves it so, and the next one need not ask it again."""
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
         self.serve: InlineServe | None = None
@@ -161,9 +164,10 @@ class Connection(asyncio.Protocol):
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        if self.cut and self.ws.state is State.OPEN and _between_frames(self.ws):
+        if self.cut and self.ws.state is State.OPEN and (self.between or _between_frames(self.ws)):
             # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
             # comes, from its first frame on, goes to the library's parser.
+            self.between = True
             self.reading = True
             try:
                 data = self._texts(data)
@@ -172,6 +176,7 @@ class Connection(asyncio.Protocol):
             if not data:
                 self._read()  # (nothing for the library: no events to take from it)
                 return
+        self.between = False
         self.ws.receive_data(data)
         self._events()
 
@@ -232,6 +237,7 @@ class Connection(asyncio.Protocol):
         self._wake()
 
     def eof_received(self) -> bool | None:
+        self.between = False
         self.ws.receive_eof()
         self._events()
         return None
