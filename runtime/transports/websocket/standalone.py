@@ -518,7 +518,26 @@ class Connection(asyncio.Protocol):
     def send_now(self, data: bytes) -> bool:
         if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
             return False  # (`send` waits, or says the connection is closed)
-        self._frame_out(data)
+        if not self.plain:
+            self._frame_out(data)
+            return True
+        # `_frame_out`'s usual case, inline (every answer written with no wait)
+        n = len(data)
+        self.frames.append(
+            (
+                bytes((0x81, n))
+                if n < 126
+                else _pack("!BBH", 0x81, 126, n)
+                if n < 65536
+                else _pack("!BBQ", 0x81, 127, n)
+            )
+            + data
+        )
+        unflushed = self.unflushed = self.unflushed + n
+        if unflushed > _FLUSH_AT:
+            self._flush()
+        elif self.flush_soon is None and not self.held and not self.reading:
+            self.flush_soon = self.loop.call_soon(self._flush_due)
         return True
 
     def _frame_out(self, data: bytes) -> None:
