@@ -212,16 +212,17 @@ def test_nothing_is_served_inline_once_serving_stopped() -> None:
             return ()
 
         transport.serve_inline(serve)
+        assert socket.serve is serve  # (handed the reader's service itself)
         assert socket.serve((b"1",)) == ()
         transport.hold_writes()
         assert socket.held
         transport.release_writes()
         assert transport.write_nowait(b"answer") is True and socket.sent == [b"answer"]
         transport.stop(POLICY_VIOLATION, "stopped")
-        assert socket.serve((b"2",)) == (b"2",)  # given back: queued, and never taken
+        assert socket.serve is None  # nothing more is served inline (what it reads is queued)
         assert served == [b"1"]
         assert transport.read_buffered() == () and await transport.read() is None
-        transport.serve_inline(None)
+        transport.serve_inline(serve)  # (the reader's next wait: still none)
         assert socket.serve is None
 
     asyncio.run(run())
@@ -231,30 +232,3 @@ def test_a_plain_socket_is_read_with_read() -> None:
     transport = WebSocketServerTransport(Recording("a"), WebSocketOptions())
     assert not hasattr(transport, "read_buffered") and not hasattr(transport, "write_nowait")
     transport.serve_inline(lambda lines: ())  # (nothing to serve inline: ignored)
-
-
-def test_a_burst_is_served_in_one_call_and_nothing_after_a_stop() -> None:
-    async def run() -> None:
-        socket = Reading()
-        transport = WebSocketServerTransport(socket, WebSocketOptions())
-        transport.on_overflow = asyncio.current_task()
-        served: list[Any] = []
-        calls: list[int] = []
-
-        def serve(lines: Any) -> Any:  # (as the peer's inline service: one by one, oldest first)
-            calls.append(len(lines))
-            for line in lines:
-                served.append(line)
-                if line == b"2":  # its handler stops serving the connection
-                    transport.stop(POLICY_VIOLATION, "stopped")
-            return ()
-
-        transport.serve_inline(serve)
-        assert socket.serve((b"0", b"1")) == ()
-        assert calls == [2] and served == [b"0", b"1"]
-        assert socket.serve((b"2", b"3", b"4")) == ()  # 3 and 4 read after the stop: never served
-        assert served == [b"0", b"1", b"2"]
-        assert socket.serve((b"5", b"6")) == (b"5", b"6")  # stopped: given back, never taken
-        assert transport.read_buffered() == () and await transport.read() is None
-
-    asyncio.run(run())

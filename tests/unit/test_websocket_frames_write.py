@@ -7,6 +7,7 @@ frame made once it is not open)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from websockets.protocol import State
@@ -84,6 +85,36 @@ def test_control_frames_keep_their_order_and_the_library_its_state() -> None:
         assert ws.state is State.CLOSING and ws.data_to_send() == []
         if protocol.timer is not None:
             protocol.timer.cancel()
+        await closed(protocol)
+
+    asyncio.run(run())
+
+
+def test_a_burst_is_served_in_one_call_and_nothing_after_serving_ends() -> None:
+    """The text messages of one read go to the reader's service together; if a handler ends serving
+    (the adapter's `stop`: `serve_inline(None)`), nothing after its message is served."""
+
+    async def run() -> None:
+        protocol, _ = await opened()
+        assert protocol.waiter is not None and not protocol.waiter.done()  # (the reader waits)
+        served: list[bytes] = []
+        calls: list[int] = []
+
+        def serve(lines: Any) -> Any:  # (as the reader's inline service: one by one, oldest first)
+            calls.append(len(lines))
+            for line in lines:
+                served.append(line)
+                if line == b"2":
+                    protocol.serve_inline(None)  # its handler ended serving
+            return ()
+
+        protocol.serve_inline(serve)
+        protocol._cut([b"0", b"1"])
+        assert calls == [2] and served == [b"0", b"1"]
+        protocol._cut([b"2", b"3", b"4"])
+        assert served == [b"0", b"1", b"2"] and protocol.serving is None
+        protocol._cut([b"5"])  # (no service: queued for the reader)
+        assert served == [b"0", b"1", b"2"] and list(protocol.messages) == [b"5"]
         await closed(protocol)
 
     asyncio.run(run())

@@ -154,6 +154,8 @@ class Connection(asyncio.Protocol):
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
         self.serve: InlineServe | None = None
+        self.serving: list[bytes] | None = None
+        """The messages of a read `serve` is serving (`_cut`), emptied if serving ends meanwhile."""
         """The reader's own service of a message read while it waits (`serve_inline`)."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
@@ -227,7 +229,11 @@ class Connection(asyncio.Protocol):
         if serve is not None and not messages:
             waiter = self.waiter
             if waiter is not None and not waiter.done():
-                left = serve(texts)
+                self.serving = texts
+                try:
+                    left = serve(texts)
+                finally:
+                    self.serving = None
                 if not left:
                     return
                 messages.extend(cast("Sequence[bytes]", left))
@@ -507,6 +513,8 @@ class Connection(asyncio.Protocol):
 
     def serve_inline(self, serve: InlineServe | None) -> None:
         self.serve = serve
+        if serve is None and self.serving is not None:
+            self.serving.clear()  # (the service of a read under way ends: nothing more of it is served)
 
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
