@@ -67,6 +67,8 @@ _QUEUE_HIGH, _QUEUE_LOW = 64, 16
 """Messages read ahead of the server: reading stops above the first, resumes below the second."""
 _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
+_NONE: Final[list[bytes]] = []
+"""What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
 """Where the library's frame parser waits between two frames (`_between_frames`)."""
 
@@ -361,7 +363,8 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
-        writes = self.ws.data_to_send()
+        # (the library's own list of what it made, read first: `data_to_send` is not called for nothing)
+        writes = self.ws.data_to_send() if self.ws.writes else _NONE
         frames = self.frames
         if frames:
             # Ours go first: each was made while the connection was open, so before any close frame
