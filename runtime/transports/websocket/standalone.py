@@ -67,6 +67,8 @@ _QUEUE_HIGH, _QUEUE_LOW = 64, 16
 """Messages read ahead of the server: reading stops above the first, resumes below the second."""
 _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
+_SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
+"""The head of a text frame (final, unmasked) of each length under 126 bytes."""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -194,12 +196,12 @@ class Connection(asyncio.Protocol):
         limit = self.ws.max_message_size
         texts: list[bytes] = []
         while size - start >= 6:
-            first, second = data[start], data[start + 1]
-            if first != 0x81 or not second & 0x80:
+            second = data[start + 1]
+            if data[start] != 0x81 or second < 0x80:
                 break  # (not a final text frame with no reserved bit, or not masked)
-            length, at = second & 0x7F, start + 2
-            if length == 126:
-                length, at = _unpack_from("!H", data, at)[0], at + 2
+            length, at = second - 0x80, start + 2
+            if length == 126:  # (its two bytes are there: at least six are)
+                length, at = data[at] << 8 | data[at + 1], at + 2
             elif length == 127:
                 if size - start < 14:
                     break
@@ -536,7 +538,7 @@ class Connection(asyncio.Protocol):
         n = len(data)
         self.frames.append(
             (
-                bytes((0x81, n))
+                _SHORT[n]
                 if n < 126
                 else _pack("!BBH", 0x81, 126, n)
                 if n < 65536
