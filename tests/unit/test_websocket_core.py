@@ -212,16 +212,17 @@ def test_nothing_is_served_inline_once_serving_stopped() -> None:
             return ()
 
         transport.serve_inline(serve)
+        assert socket.serve is serve  # (handed the reader's service itself)
         assert socket.serve((b"1",)) == ()
         transport.hold_writes()
         assert socket.held
         transport.release_writes()
         assert transport.write_nowait(b"answer") is True and socket.sent == [b"answer"]
         transport.stop(POLICY_VIOLATION, "stopped")
-        assert socket.serve((b"2",)) == (b"2",)  # given back: queued, and never taken
+        assert socket.serve is None  # nothing more is served inline (what it reads is queued)
         assert served == [b"1"]
         assert transport.read_buffered() == () and await transport.read() is None
-        transport.serve_inline(None)
+        transport.serve_inline(serve)  # (the reader's next wait: still none)
         assert socket.serve is None
 
     asyncio.run(run())

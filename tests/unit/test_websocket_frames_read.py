@@ -87,12 +87,13 @@ def stream() -> bytes:
     )
 
 
-async def serve(reads: list[bytes]) -> list[tuple[int, Any]]:
+async def serve(reads: list[bytes], waits: bool = True) -> list[tuple[int, Any]]:
     server = Server("t", "0")
 
     @server.tool()
     async def echo(text: str) -> str:
-        await asyncio.sleep(0)  # (answered from the reader's task, or later)
+        if waits:
+            await asyncio.sleep(0)  # (answered from the reader's task, or later)
         return text
 
     protocol = Connection(Endpoint(server, "/mcp", HttpSecurity(), WebSocketOptions(ping_interval=None)))
@@ -103,8 +104,11 @@ async def serve(reads: list[bytes]) -> list[tuple[int, Any]]:
         await asyncio.sleep(0)
     assert transport.writes[0].startswith(b"HTTP/1.1 101")
     for data in reads:
-        protocol.data_received(data)
-        for _ in range(5):
+        if waits:
+            protocol.data_received(data)
+        else:  # (in a callback of the loop, as a socket's reads come: served there, as read)
+            asyncio.get_running_loop().call_soon(protocol.data_received, data)
+        for _ in range(5 if waits else 50):
             await asyncio.sleep(0)
     for _ in range(50):
         await asyncio.sleep(0)
@@ -175,3 +179,22 @@ def test_the_random_masks_of_a_real_client() -> None:
     reads = [text(INIT), masked(0x1, message, mask=os.urandom(4))]
     got = asyncio.run(serve(reads))
     assert [m["result"]["content"][0]["text"] for op, m in got if op == 0x1 and m["id"] == 9] == ["masked"]
+
+
+def test_a_text_that_is_not_utf8_ends_a_burst() -> None:
+    """Those read before it are answered, then the close (1007); nothing after it is served."""
+    opening = text(INIT) + text({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    burst = b"".join(
+        (
+            text(call(1, "before")),
+            text(call(2, "before too")),
+            masked(0x1, b'{"jsonrpc": "2.0", "id": 3, "method": "ping", "x": "\xff"}'),
+        )
+    )
+    after = text(call(4, "after"))
+    for reads in ([opening, burst + after], [opening, burst, after]):
+        got = asyncio.run(serve(reads, waits=False))  # (answered as read, before the close)
+        assert [m["id"] for op, m in got if op == 0x1 and m["id"] != 0] == [1, 2]
+        closes = [payload for op, payload in got if op == 0x8]
+        assert len(closes) == 1 and struct.unpack("!H", closes[0][:2])[0] == 1007
+        assert got[-1][0] == 0x8  # (the answers went first)

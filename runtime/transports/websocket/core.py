@@ -22,13 +22,12 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from ...aio import eager
 from ...aio.interfaces import InlineServe
-from ...protocol.endpoint import LineTooLong
 from ...protocol.inbound import INVALID_REQUEST, Rejection, error_body
 
 if TYPE_CHECKING:
@@ -139,7 +138,8 @@ class ReadingSocket(Socket, Protocol):
 
     def serve_inline(self, serve: InlineServe | None) -> None:
         """Hand each text message read while the reader waits (`waiting`), with nothing queued, to
-        `serve` first, as it is read (None: no more)."""
+        `serve` first, as it is read (None: no more, not even the rest of a read `serve` is given:
+        nothing read after the message whose handler ended serving is served)."""
         ...
 
 
@@ -187,7 +187,8 @@ class WebSocketServerTransport:
         """The task reading this connection, cancelled when the send queue overflows (or `stop`)."""
         self.stopped = False
         """Serving was stopped by this side (`stop`): the reader's cancellation is ours."""
-        self._serve: InlineServe | None = None
+        self._inline = False
+        """Messages are served inline (`serve_inline`): the socket is told when serving ends."""
         if hasattr(type(socket), "take_message"):  # (a `ReadingSocket`)
             reading = cast(ReadingSocket, socket)
             self._take, self._waiting = reading.take_message, reading.waiting
@@ -221,21 +222,25 @@ class WebSocketServerTransport:
 
     def serve_inline(self, serve: InlineServe | None) -> None:
         """`InlineServing` over a `ReadingSocket` (else nothing is served inline): each message goes
-        to `serve` only while serving goes on (see the class)."""
+        to `serve` only while serving goes on (see the class): the socket is handed `serve` itself,
+        and None as serving ends (`_end`), which also ends the service of a read under way."""
         if hasattr(type(self.socket), "serve_inline"):
-            self._serve = serve
-            cast(ReadingSocket, self.socket).serve_inline(None if serve is None else self._serve_one)
+            self._inline = serve is not None
+            cast(ReadingSocket, self.socket).serve_inline(None if self._closed else serve)
 
-    def _serve_one(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
-        serve = self._serve
-        return lines if self._closed or serve is None else serve(lines)
+    def _end(self) -> None:
+        """Serving ends: nothing more is taken, and nothing read is served inline any more."""
+        self._closed = True
+        if self._inline:
+            self._inline = False
+            cast(ReadingSocket, self.socket).serve_inline(None)
 
     async def read(self) -> bytes | None:
         if self._closed:
             return None
         message = await self.socket.receive()
         if message is None:
-            self._closed = True
+            self._end()
         elif isinstance(message, Binary):
             await self.close_with(UNSUPPORTED_DATA, "binary frames are not supported: send JSON-RPC as text")
         elif len(message) <= self.options.max_message:
@@ -267,7 +272,7 @@ class WebSocketServerTransport:
                 self._pending_bytes -= len(data)
                 await self.socket.send(data)
         except Exception:  # the client left: what is still to send has no one to go to
-            self._closed = True
+            self._end()
         finally:
             self._sender = None
 
@@ -279,7 +284,7 @@ class WebSocketServerTransport:
     def stop(self, code: int, reason: str) -> None:
         """Stop serving the connection at once: drop what waits to be sent and cancel its reader (with
         the handlers it runs); the close with `code` follows (`serve_socket`)."""
-        self._closed = True
+        self._end()
         self.stopped = True
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
@@ -294,7 +299,7 @@ class WebSocketServerTransport:
         """Close the connection with `code` (once; bounded by `close_timeout`)."""
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-        self._closed = True
+        self._end()
         await self._send_close(code, reason)
 
     async def _send_close(self, code: int, reason: str) -> None:
@@ -313,7 +318,7 @@ class WebSocketServerTransport:
                 await asyncio.wait_for(asyncio.shield(self._sender), self.options.close_timeout)
         if self.close_code is None:
             self.close_code = NORMAL
-        self._closed = True
+        self._end()
         await self._send_close(self.close_code, self.close_reason)
 
 

@@ -67,6 +67,10 @@ _QUEUE_HIGH, _QUEUE_LOW = 64, 16
 """Messages read ahead of the server: reading stops above the first, resumes below the second."""
 _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
+_SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
+"""The head of a text frame (final, unmasked) of each length under 126 bytes."""
+_NONE: Final[list[bytes]] = []
+"""What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
 """Where the library's frame parser waits between two frames (`_between_frames`)."""
 
@@ -148,9 +152,14 @@ class Connection(asyncio.Protocol):
         self.cut = False
         """Text frames are read here while the library's parser waits between frames (`_texts`): plain,
         and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
+        self.between = False
+        """The library's parser waits between frames (`_between_frames`), as it did when last given data:
+        a read all cut here leaves it so, and the next one need not ask it again."""
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
         self.serve: InlineServe | None = None
+        self.serving: list[bytes] | None = None
+        """The messages of a read `serve` is serving (`_cut`), emptied if serving ends meanwhile."""
         """The reader's own service of a message read while it waits (`serve_inline`)."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
@@ -161,9 +170,10 @@ class Connection(asyncio.Protocol):
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
     def data_received(self, data: bytes) -> None:
-        if self.cut and self.ws.state is State.OPEN and _between_frames(self.ws):
+        if self.cut and self.ws.state is State.OPEN and (self.between or _between_frames(self.ws)):
             # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
             # comes, from its first frame on, goes to the library's parser.
+            self.between = True
             self.reading = True
             try:
                 data = self._texts(data)
@@ -172,22 +182,26 @@ class Connection(asyncio.Protocol):
             if not data:
                 self._read()  # (nothing for the library: no events to take from it)
                 return
+        self.between = False
         self.ws.receive_data(data)
         self._events()
 
     def _texts(self, data: bytes) -> bytes:
         """Each text message of `data` from its start, as the library's parser would hand it over
-        (frame by frame: final, masked, no reserved bit, within the size limit), up to the first frame
-        that is anything else or not all read yet (or the connection no longer open): what is left."""
+        (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), up to the
+        first frame that is anything else or not all read yet: what is left. The connection is open
+        (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
+        cut are handed on together (`_cut`), before anything the library reads after them."""
         start, size = 0, len(data)
         limit = self.ws.max_message_size
-        while size - start >= 6 and self.ws.state is State.OPEN:
-            first, second = data[start], data[start + 1]
-            if first != 0x81 or not second & 0x80:
+        texts: list[bytes] = []
+        while size - start >= 6:
+            second = data[start + 1]
+            if data[start] != 0x81 or second < 0x80:
                 break  # (not a final text frame with no reserved bit, or not masked)
-            length, at = second & 0x7F, start + 2
-            if length == 126:
-                length, at = _unpack_from("!H", data, at)[0], at + 2
+            length, at = second - 0x80, start + 2
+            if length == 126:  # (its two bytes are there: at least six are)
+                length, at = data[at] << 8 | data[at + 1], at + 2
             elif length == 127:
                 if size - start < 14:
                     break
@@ -195,11 +209,45 @@ class Connection(asyncio.Protocol):
             end = at + 4 + length
             if end > size or (limit is not None and length > limit):
                 break
-            self._message(True, _apply_mask(data[at + 4 : end], data[at : at + 4]))
+            text = _apply_mask(data[at + 4 : end], data[at : at + 4])
+            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+            if not text.isascii():
+                try:
+                    text.decode()
+                except UnicodeDecodeError as exc:
+                    if texts:
+                        self._cut(texts)  # (those before it are served, as they were read first)
+                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    return data[end:]
+            texts.append(text)
             start = end
+        if texts:
+            self._cut(texts)
         return data[start:] if start else data
 
+    def _cut(self, texts: list[bytes]) -> None:
+        """The text messages `_texts` read, as `_message` takes each: served at once while the reader
+        waits with nothing queued (all of them in one call, from the first; `serve` gives back what
+        it leaves, from the first it cannot serve there), else queued."""
+        serve, messages = self.serve, self.messages
+        if serve is not None and not messages:
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                self.serving = texts
+                try:
+                    left = serve(texts)
+                finally:
+                    self.serving = None
+                if not left:
+                    return
+                messages.extend(cast("Sequence[bytes]", left))
+                self._wake()
+                return
+        messages.extend(texts)
+        self._wake()
+
     def eof_received(self) -> bool | None:
+        self.between = False
         self.ws.receive_eof()
         self._events()
         return None
@@ -317,7 +365,8 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
-        writes = self.ws.data_to_send()
+        # (the library's own list of what it made, read first: `data_to_send` is not called for nothing)
+        writes = self.ws.data_to_send() if self.ws.writes else _NONE
         frames = self.frames
         if frames:
             # Ours go first: each was made while the connection was open, so before any close frame
@@ -469,6 +518,8 @@ class Connection(asyncio.Protocol):
 
     def serve_inline(self, serve: InlineServe | None) -> None:
         self.serve = serve
+        if serve is None and self.serving is not None:
+            self.serving.clear()  # (the service of a read under way ends: nothing more of it is served)
 
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
@@ -480,7 +531,26 @@ class Connection(asyncio.Protocol):
     def send_now(self, data: bytes) -> bool:
         if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
             return False  # (`send` waits, or says the connection is closed)
-        self._frame_out(data)
+        if not self.plain:
+            self._frame_out(data)
+            return True
+        # `_frame_out`'s usual case, inline (every answer written with no wait)
+        n = len(data)
+        self.frames.append(
+            (
+                _SHORT[n]
+                if n < 126
+                else _pack("!BBH", 0x81, 126, n)
+                if n < 65536
+                else _pack("!BBQ", 0x81, 127, n)
+            )
+            + data
+        )
+        unflushed = self.unflushed = self.unflushed + n
+        if unflushed > _FLUSH_AT:
+            self._flush()
+        elif self.flush_soon is None and not self.held and not self.reading:
+            self.flush_soon = self.loop.call_soon(self._flush_due)
         return True
 
     def _frame_out(self, data: bytes) -> None:
