@@ -123,6 +123,9 @@ def main() -> None:
         sys.exit("valgrind is not installed")
     results: dict[str, dict[str, float]] = {}
     env = dict(os.environ)
+    # One hash seed for every driver run, as `steady.py` fixes it: with a random one, dicts and sets
+    # lay out differently per run and the same code differed by 1-5k instructions per call.
+    env["PYTHONHASHSEED"] = "0"
     with tempfile.TemporaryDirectory() as tmp:
         if args.mcpbind_from is not None:
             env["PYTHONPATH"] = str(package_from(args.mcpbind_from.resolve(), Path(tmp)))

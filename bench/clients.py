@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -51,6 +52,7 @@ import signal
 import statistics
 import sys
 import time
+from array import array
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +166,12 @@ async def run_driver(
     return result
 
 
+def driver_latencies(phase: dict[str, Any]) -> list[float]:
+    """A driver's latencies (ms) of one phase, taken out of its result: ``apps/_clientrun.py`` prints
+    them as the base64 of their doubles (``latencies_f64``)."""
+    return array("d", base64.b64decode(phase.pop("latencies_f64"))).tolist()
+
+
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -234,7 +242,7 @@ async def run(cfg: argparse.Namespace, pythons: dict[str, str]) -> dict[str, Any
                         print(f"# error {leg}/{impl}: {str(e)[:1500]}", file=sys.stderr)
                         continue
                     for c in PHASES:
-                        pooled.setdefault((leg, impl, c), []).extend(result[c].pop("latencies_ms"))
+                        pooled.setdefault((leg, impl, c), []).extend(driver_latencies(result[c]))
                     result["round"] = r
                     raw.setdefault(leg, {}).setdefault(impl, []).append(result)
     finally:

@@ -32,6 +32,7 @@ __all__ = [
     "RequestHandler",
     "RequestTransport",
     "ROUTE",
+    "StartingTransport",
     "WRITE_WAIT",
     "WriteHolding",
     "defines",
@@ -147,6 +148,25 @@ class RequestTransport(MessageTransport, Protocol):
         coroutine function will do; a method may hand back a coroutine of its own: no frame). It
         may end only once the answer has been delivered, but not later than about `timeout` (the
         request's own)."""
+        ...
+
+
+class StartingTransport(RequestTransport, Protocol):
+    """A `RequestTransport` that can send the usual request with no coroutine of its own (HTTP: on an
+    idle kept-alive connection), so that the caller's coroutine awaits a future directly."""
+
+    def start_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> tuple[Any, ...] | None:
+        """Send request `rid` (as `write_request`) with no wait: what to await, a future, first of
+        what this returns, the whole of which the caller hands to `finish_request` once that wait
+        ended. None: nothing was sent (`write_request` sends it)."""
+        ...
+
+    def finish_request(self, started: tuple[Any, ...], error: BaseException | None) -> Awaitable[None] | None:
+        """What `start_request` began, taken on once its future's wait ended (`error`: how it
+        failed; a cancellation is raised again): None, or what remains, for the caller to await at
+        once; together, what awaiting `write_request` would have done."""
         ...
 
 

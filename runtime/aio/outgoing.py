@@ -22,7 +22,14 @@ from .. import wire
 from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, Pending, ResultDecoder
 from ..protocol.jsonrpc import RequestFrame, RequestId, encode_request
-from .interfaces import WRITE_WAIT, MessageTransport, NowaitWriter, RequestTransport, defines
+from .interfaces import (
+    WRITE_WAIT,
+    MessageTransport,
+    NowaitWriter,
+    RequestTransport,
+    StartingTransport,
+    defines,
+)
 
 if TYPE_CHECKING:
     from .deadlines import Deadlines, Expiry
@@ -33,6 +40,10 @@ _encode = wire.encode
 
 _WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[None]]
 """`RequestTransport.write_request`: a request's bytes, with its id, method, params and timeout."""
+_StartRequest = Callable[[bytes, RequestId, str, Any, float | None], "tuple[Any, ...] | None"]
+"""`StartingTransport.start_request`."""
+_FinishRequest = Callable[["tuple[Any, ...]", BaseException | None], "Awaitable[None] | None"]
+"""`StartingTransport.finish_request`."""
 
 
 class Requester:
@@ -53,6 +64,8 @@ class Requester:
         self.closed = asyncio.Event()
         self._send_nowait: Callable[[bytes], bool] | None = None
         self._write_request: _WriteRequest | None = None
+        self._start_request: _StartRequest | None = None
+        self._finish_request: _FinishRequest | None = None
         self.started()
 
     def started(self) -> None:
@@ -70,6 +83,11 @@ class Requester:
         # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
         if defines(transport, "write_request"):
             self._write_request = cast(RequestTransport, transport).write_request
+            # And, where it can, the request sent with no coroutine of the transport's: the caller's
+            # awaits the transport's future itself (one coroutine level less per request).
+            if defines(transport, "start_request"):
+                starting = cast(StartingTransport, transport)
+                self._start_request, self._finish_request = starting.start_request, starting.finish_request
 
     @property
     def awaited(self) -> int:
@@ -139,7 +157,23 @@ class Requester:
                 # deadline, which counts from now, is queued only for an answer still to come.
                 clock = self._clock
                 sent_at = clock()
-                await write_request(data, rid, method, params, timeout)
+                start = self._start_request
+                started = start(data, rid, method, params, timeout) if start is not None else None
+                if started is None:
+                    await write_request(data, rid, method, params, timeout)
+                else:
+                    # (`write_request`, awaited, in two steps around the wait for its answer: no
+                    # coroutine of the transport's between this one and that future)
+                    finish = self._finish_request
+                    assert finish is not None
+                    try:
+                        await started[0]
+                    except BaseException as exc:
+                        rest = finish(started, exc)
+                    else:
+                        rest = finish(started, None)
+                    if rest is not None:
+                        await rest
                 if clock() - sent_at >= timeout:
                     # Its time ran out while the POST waited (for the session's GET stream, an
                     # authorization flow): it timed out then, as its timer would have had it.

@@ -312,15 +312,241 @@ class StreamableHttpTransport:
             return self._post_after_get(data, peek, limit)
         return self._post(data, peek, limit)
 
+    def start_request(
+        self, data: bytes, rid: Any, method: str, params: Any, timeout: float | None
+    ) -> tuple[Any, ...] | None:
+        """`write_request` with no coroutine, for the usual request (no auth hook, the session's GET
+        stream open or none, an idle kept-alive connection): its POST written at once, and what the
+        caller awaits, first of what this returns (a future: done once a read brought some of the
+        answer, or failed), then hands back to `finish_request` with how that wait ended. None:
+        nothing was sent (`write_request` sends it)."""
+        client = self._client
+        if (
+            client is None
+            or self.auth is not None
+            or self._get_open is not None
+            or not isinstance(params, _STRUCT_OR_NONE)
+            or (method == "server/discover" and self.revision is None)
+        ):
+            return None
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        peek = request_peek(rid, method, params, self.stateless)
+        headers = self._shapes.shaped(self, peek, None)
+        conn = client.post_idle(self.url, headers, data, limit)
+        if conn is None:
+            return None
+        return (conn.waiter, conn, peek, headers, data, limit)
+
+    def finish_request(self, started: tuple[Any, ...], error: BaseException | None) -> Awaitable[None] | None:
+        """The rest of a request `start_request` sent, once its future's wait ended (`error`: how it
+        failed): as `write_request` would have taken it. None: its answer was delivered (or its
+        request failed, typed) with no coroutine; else what remains, for the caller to await at once.
+        A cancelled wait is raised again, the connection given up."""
+        _, conn, peek, headers, data, inline = started
+        client = self._client
+        assert client is not None
+        if error is None:
+            if conn.complete and "location" not in conn.headers:
+                # (`_took`'s way, inline for the usual answer: a 200 of JSON (a media type seen
+                # before) to anything but `initialize`, its body in one piece, a plain result its
+                # request's reader takes whole.)
+                pieces = conn.body
+                if (
+                    conn.status == 200
+                    and len(pieces) == 1
+                    and not conn.paused
+                    and peek is not None
+                    and peek.method != "initialize"
+                    and _MEDIA_TYPES.get(conn.headers.get("content-type", "")) == "application/json"
+                ):
+                    body = pieces[0]
+                    pieces.clear()
+                    conn.buffered = 0
+                    try:
+                        if len(body) > client.max_body:
+                            conn.close()
+                            raise ResponseTooLarge(
+                                f"the response body exceeds the limit of {client.max_body} bytes"
+                            )
+                        rid = peek.id
+                        if (
+                            type(rid) is not int
+                            or not body
+                            or (take_whole := self.answered_whole) is None
+                            or not take_whole(rid, body)
+                        ):
+                            messages = self._answer(conn, body, "application/json", rid, peek)
+                            if messages:
+                                return self._took_on(conn, peek, self._push_all(messages))
+                    except Exception as exc:
+                        client.done_with(conn, False)
+                        self._failed(exc, peek)
+                        return None
+                    client.done_with(conn, True)
+                    return None
+                try:
+                    return self._took(conn, peek, headers, inline)
+                except Exception as exc:
+                    client.done_with(conn, False)
+                    self._failed(exc, peek)
+                    return None
+        elif not isinstance(error, HttpError) or conn.started:
+            # (The wait's timeout, a connection that failed with its answer begun, a cancellation.)
+            client.done_with(conn, False)
+            if not isinstance(error, Exception):
+                raise error
+            self._failed(error, peek)
+            return None
+        return self._idle_rest(conn, peek, headers, data, inline, error)
+
+    async def _idle_rest(
+        self,
+        conn: Http11Connection,
+        peek: Peek | None,
+        headers: dict[str, str],
+        data: bytes,
+        inline: float,
+        error: BaseException | None,
+    ) -> None:
+        """`finish_request`'s rest: the head still to come, a redirect, a body still coming, or the POST
+        to send again (`error`: the kept-alive connection closed as it went out, nothing answered)."""
+        client = self._client
+        assert client is not None
+        try:
+            if error is None:
+                try:
+                    while not conn.head_done:
+                        await conn.waiting(inline)
+                except HttpError as exc:
+                    error = exc
+                except BaseException:
+                    client.done_with(conn, False)
+                    raise
+            if error is not None:
+                client.done_with(conn, False)
+                if conn.started:
+                    raise error
+                # The server closed the kept-alive connection as the request went out (no byte of
+                # answer came, so nothing was answered): sent again, as `request` would, on another
+                # connection.
+                await self._post(data, peek, inline, resent=True)
+                return
+            if conn.complete and "location" not in conn.headers:
+                try:
+                    rest = self._took(conn, peek, headers, inline)
+                except BaseException:
+                    client.done_with(conn, False)
+                    raise
+                if rest is not None:
+                    await rest
+                return
+            exchange, response = await client.adopt(conn, self.url, headers, data, inline)
+            done = handed = False
+            try:
+                sent = headers.get("mcp-session-id")
+                complete = response.complete
+                if not complete:
+                    self._hand_over(exchange, response, peek, sent)
+                    handed = True
+                    return
+                content_type = self._content_type(response, peek, sent)
+                if content_type not in (None, "text/event-stream"):
+                    whole = response.read_nowait()
+                    assert whole is not None and content_type is not None
+                    rid = peek.id if peek is not None else None
+                    for message in self._answer(response, whole, content_type, rid, peek):
+                        await self._push(message)
+                else:
+                    await self._consume(response, peek.id if peek is not None else None, peek, content_type)
+                done = True
+            finally:
+                if not handed:
+                    exchange.release(done)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, peek)
+
+    def _took(
+        self, conn: Http11Connection, peek: Peek | None, headers: dict[str, str], inline: float
+    ) -> Awaitable[None] | None:
+        """The whole answer to a POST of `post_idle`'s taken, the connection handed back: None; or
+        what remains (messages for the peer's reading, an SSE stream all there, a 202), a coroutine
+        that hands it back. Raises what fails it (the connection still to be handed back)."""
+        client = self._client
+        assert client is not None
+        rid = peek.id if peek is not None else None
+        status = conn.status
+        # (`_content_type`, inline for the usual answer: a 200 to anything but `initialize`, of a
+        # media type seen before, notes nothing.)
+        content_type = (
+            _MEDIA_TYPES.get(conn.headers.get("content-type", ""))
+            if status == 200 and peek is not None and peek.method != "initialize"
+            else None
+        )
+        if content_type is None:
+            content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
+        if content_type in (None, "text/event-stream"):
+            response = Response(conn, inline, client.max_body, client.max_line)
+            return self._took_on(conn, peek, self._consume(response, rid, peek, content_type))
+        pieces = conn.body
+        if len(pieces) == 1 and not conn.paused:  # (`take`, inline: most)
+            body = pieces[0]
+            pieces.clear()
+            conn.buffered = 0
+        else:
+            body = conn.take() if pieces else b""
+        if len(body) > client.max_body:
+            conn.close()
+            raise ResponseTooLarge(f"the response body exceeds the limit of {client.max_body} bytes")
+        # (`_answer`'s first step, inline: nearly every answer is a plain result its request's
+        # reader takes whole.)
+        if (
+            status != 200
+            or content_type != "application/json"
+            or type(rid) is not int
+            or not body
+            or (take_whole := self.answered_whole) is None
+            or not take_whole(rid, body)
+        ):
+            assert content_type is not None
+            messages = self._answer(conn, body, content_type, rid, peek)
+            if messages:
+                return self._took_on(conn, peek, self._push_all(messages))
+        client.done_with(conn, True)
+        return None
+
+    async def _took_on(self, conn: Http11Connection, peek: Peek | None, rest: Awaitable[None]) -> None:
+        """`_took`'s rest (`rest`), then the connection handed back; a failure fails the request."""
+        client = self._client
+        assert client is not None
+        done = False
+        try:
+            await rest
+            done = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, peek)
+        finally:
+            client.done_with(conn, done)
+
+    async def _push_all(self, messages: tuple[bytes, ...]) -> None:
+        for message in messages:
+            await self._push(message)
+
     async def _post_after_get(self, data: bytes, peek: Peek, limit: float) -> None:
         """`_post`, once the session's GET stream is open (the session's first request)."""
         await self._await_get_stream()
         await self._post(data, peek, limit)
 
-    async def _post(self, data: bytes, peek: Peek | None, inline: float | None = None) -> None:
+    async def _post(
+        self, data: bytes, peek: Peek | None, inline: float | None = None, resent: bool = False
+    ) -> None:
         """POST one message and take what comes back. In a task of its own (`write`); or, given
         `inline` (the read timeout), in the caller's, which is left once the answer is delivered or
-        once its head shows that more is to come (then read on by a task: `_hand_over`)."""
+        once its head shows that more is to come (then read on by a task: `_hand_over`). `resent`:
+        sent again, on a new connection, after a kept-alive one closed as it went out."""
         client = self._client
         assert client is not None, "start() first"
         rid = peek.id if peek is not None else None
@@ -331,90 +557,32 @@ class StreamableHttpTransport:
                     self._shapes.shaped(self, peek, None) if self.auth is None else await self._headers(peek)
                 )
                 # Nearly every request: written at once on an idle connection, and its answer, whole
-                # in the read that brought its head, taken here (`_post_idle`), with no exchange.
+                # in the read that brought its head, taken with no exchange (`finish_request`).
                 conn = (
                     client.post_idle(self.url, headers, data, inline)
-                    if inline is not None and self.auth is None
+                    if inline is not None and self.auth is None and not resent
                     else None
                 )
-                resent = False
                 if conn is not None:
+                    assert inline is not None
+                    error: BaseException | None = None
                     try:
                         armed = conn.waiter  # (by `post_idle`)
                         assert armed is not None
                         await armed
-                        while not conn.head_done:
-                            await conn.waiting(inline)
-                    except HttpError:
-                        client.done_with(conn, False)
-                        if conn.started:
-                            raise
-                        # The server closed the kept-alive connection as the request went out (no
-                        # byte of answer came, so nothing was answered): sent again, as `request`
-                        # would, on another connection.
-                        conn = None
-                        resent = True
-                    except BaseException:
-                        client.done_with(conn, False)
-                        raise
-                    if conn is not None and conn.complete and "location" not in conn.headers:
-                        # The whole answer came: what `Response.read_nowait` and the way below do
-                        # with it, without the exchange and response that way makes.
-                        done = False
-                        try:
-                            status = conn.status
-                            # (`_content_type`, inline for the usual answer: a 200 to anything but
-                            # `initialize`, of a media type seen before, notes nothing.)
-                            content_type = (
-                                _MEDIA_TYPES.get(conn.headers.get("content-type", ""))
-                                if status == 200 and peek is not None and peek.method != "initialize"
-                                else None
-                            )
-                            if content_type is None:
-                                content_type = self._content_type(conn, peek, headers.get("mcp-session-id"))
-                            if content_type not in (None, "text/event-stream"):
-                                assert content_type is not None
-                                pieces = conn.body
-                                if len(pieces) == 1 and not conn.paused:  # (`take`, inline: most)
-                                    body = pieces[0]
-                                    pieces.clear()
-                                    conn.buffered = 0
-                                else:
-                                    body = conn.take() if pieces else b""
-                                if len(body) > client.max_body:
-                                    conn.close()
-                                    raise ResponseTooLarge(
-                                        f"the response body exceeds the limit of {client.max_body} bytes"
-                                    )
-                                # (`_answer`'s first step, inline: nearly every answer is a
-                                # plain result its request's reader takes whole.)
-                                if (
-                                    status != 200
-                                    or content_type != "application/json"
-                                    or type(rid) is not int
-                                    or not body
-                                    or (take_whole := self.answered_whole) is None
-                                    or not take_whole(rid, body)
-                                ):
-                                    for message in self._answer(conn, body, content_type, rid, peek):
-                                        await self._push(message)
-                            else:
-                                response = Response(conn, inline, client.max_body, client.max_line)
-                                await self._consume(response, rid, peek, content_type)
-                            done = True
-                        finally:
-                            client.done_with(conn, done)
-                        return
-                if conn is None:
-                    exchange = (
-                        client.request("POST", self.url, headers, data)
-                        if inline is None
-                        else Exchange(client, "POST", self.url, headers, data, inline)  # (`request`'s)
-                    )
-                    exchange.resent = resent
-                    response = await exchange.__aenter__()
-                else:
-                    exchange, response = await client.adopt(conn, self.url, headers, data, inline)
+                    except BaseException as exc:
+                        error = exc
+                    rest = self.finish_request((armed, conn, peek, headers, data, inline), error)
+                    if rest is not None:
+                        await rest
+                    return
+                exchange = (
+                    client.request("POST", self.url, headers, data)
+                    if inline is None
+                    else Exchange(client, "POST", self.url, headers, data, inline)  # (`request`'s)
+                )
+                exchange.resent = resent
+                response = await exchange.__aenter__()
                 done = handed = False  # done: ended as it should (the connection may be reused)
                 try:
                     # (No coroutine per message when there is no hook: this is the request path.)

@@ -91,9 +91,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         "expiry",
         "head_bytes",
         "head_done",
-        "header_bytes",
-        "header_count",
+        "header_bytes_left",
         "headers",
+        "headers_left",
         "interim",
         "keep_alive",
         "key",
@@ -148,8 +148,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.headers: dict[str, str] = {}
         self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
         self.head_bytes = 0  # bytes received before the head was complete
-        self.header_bytes = 0
-        self.header_count = 0
+        # What the head may still take (counted down per header: one comparison each with 0)
+        self.headers_left = self.max_headers
+        self.header_bytes_left = self.max_header_bytes
         self.body.clear()
         self.buffered = 0  # bytes of `body` (counted as each read is parsed)
         self.started = False  # a byte of this response came
@@ -161,6 +162,22 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
+
+    def renew(self) -> None:
+        """`reset`, for a connection taken from the idle ones to send a request on at once
+        (`HttpClient.post_idle`, which sets `waiter` next): its last response was complete and
+        taken, with no error (`HttpClient.done_with`), so what that leaves at its default (`error`,
+        `interim`, `news`) is not set again."""
+        self.status = 0
+        self.headers = {}
+        if self.repeated is not None:
+            self.repeated = None
+        self.head_bytes = self.buffered = 0
+        self.headers_left = self.max_headers
+        self.header_bytes_left = self.max_header_bytes
+        if self.body:
+            self.body.clear()
+        self.started = self.head_done = self.complete = self.keep_alive = self.paused = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
@@ -241,9 +258,9 @@ class Http11Connection(asyncio.BufferedProtocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.complete:
             self._after_answer()
-        count = self.header_count = self.header_count + 1
-        size = self.header_bytes = self.header_bytes + len(name) + len(value)
-        if count > self.max_headers or size > self.max_header_bytes:
+        count = self.headers_left = self.headers_left - 1
+        size = self.header_bytes_left = self.header_bytes_left - len(name) - len(value)
+        if (count | size) < 0:  # (either below 0: so is the bitwise or of the two)
             self._head_too_large()
         try:  # (a subscript, not `get`: no method call per header; a name read before, nearly always)
             key = _NAMES[name]
@@ -260,7 +277,7 @@ class Http11Connection(asyncio.BufferedProtocol):
     def _head_too_large(self) -> None:
         over = (
             f"{self.max_headers} headers"
-            if self.header_count > self.max_headers
+            if self.headers_left < 0
             else f"{self.max_header_bytes} bytes of headers"
         )
         error = ResponseTooLarge(f"the response head exceeds the limit of {over}")

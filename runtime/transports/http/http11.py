@@ -387,9 +387,13 @@ class HttpClient:
         idle = self._idle.get(found[0])
         if not idle:
             return None
-        conn = self._pop_idle(idle)
-        if conn is None:
-            return None
+        conn = idle.pop()  # (`_pop_idle`, inline for the usual connection: still open)
+        if conn.closed:
+            self._open.discard(conn)
+            found_open = self._pop_idle(idle)
+            if found_open is None:
+                return None
+            conn = found_open
         posted = headers.posted
         if posted is not None and posted[0] == url:
             head = posted[1]
@@ -400,7 +404,7 @@ class HttpClient:
                 idle.append(conn)  # (`request` raises it, where the caller's errors are handled)
                 return None
             headers.posted = (url, head)
-        conn.reset()
+        conn.renew()
         assert conn.transport is not None
         conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
         # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
@@ -410,7 +414,14 @@ class HttpClient:
             conn.waiting(read_timeout)
         else:
             waiter = conn.waiter = new_future()
-            expiry.add(waiter)
+            # (`expiry.add`, inline: every request)
+            futures = expiry.futures
+            futures.append(waiter)
+            expiry.deadlines.append(expiry.clock() + read_timeout)
+            if len(futures) >= expiry.compact_at:
+                expiry.compact()
+            if expiry.timer is None:
+                expiry.arm()
         return conn
 
     def done_with(self, conn: Http11Connection, done: bool) -> None:
