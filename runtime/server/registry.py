@@ -59,6 +59,10 @@ __all__ = ["Server", "UVICORN_DEFAULTS"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_PLAIN_READS: frozenset[str] = frozenset({"tasks", "middleware_chain", "required_scopes"})
+"""The attributes `Server.plain_calls` is made of."""
+
+
 class Server(Features, Registrations, Serving):
     def __init__(
         self,
@@ -149,7 +153,7 @@ class Server(Features, Registrations, Serving):
         """No middleware, task runner or required scopes: a call of a tool that needs nothing of a
         connection may be answered in one step (`server.plain`). One test per call, kept by
         `_recheck` whenever what it reads changes (a middleware added, a registration made or
-        withdrawn)."""
+        withdrawn, or `tasks`, `middleware_chain` or `required_scopes` assigned: `__setattr__`)."""
         for mw in middleware:
             self.add_middleware(mw)
         self.lifespan = Lifespan(lifespan, self, name)
@@ -180,6 +184,17 @@ class Server(Features, Registrations, Serving):
         self.middleware_chain = chain(self._middleware)
         self._recheck()
         return middleware
+
+    if not TYPE_CHECKING:  # (to a type checker, a Server's attributes are the ones it declares)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            # `plain_calls` kept right when what it reads is assigned directly rather than through
+            # the API (`server.tasks = ...`). Here rather than in properties: those three are read on
+            # every general-path call, and a property's read costs a call; a Server's attributes are
+            # assigned at its making and on changes, not per call.
+            super().__setattr__(name, value)
+            if name in _PLAIN_READS and "plain_calls" in self.__dict__:
+                self._recheck()
 
     def _recheck(self) -> None:
         """`plain_calls` again, after what it reads may have changed."""
