@@ -19,7 +19,7 @@ that revision's schema allows (members a revision lacks are not sent).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 
 import msgspec
 
@@ -61,6 +61,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _PLAIN_READS: frozenset[str] = frozenset({"tasks", "middleware_chain", "required_scopes"})
 """The attributes `Server.plain_calls` is made of."""
+_set: Final = object.__setattr__
 
 
 class Server(Features, Registrations, Serving):
@@ -191,8 +192,9 @@ class Server(Features, Registrations, Serving):
             # `plain_calls` kept right when what it reads is assigned directly rather than through
             # the API (`server.tasks = ...`). Here rather than in properties: those three are read on
             # every general-path call, and a property's read costs a call; a Server's attributes are
-            # assigned at its making and on changes, not per call.
-            super().__setattr__(name, value)
+            # assigned at its making and on changes, not per call (its making: 80k instructions more,
+            # callgrind; 122k through `super()`).
+            _set(self, name, value)
             if name in _PLAIN_READS and "plain_calls" in self.__dict__:
                 self._recheck()
 
