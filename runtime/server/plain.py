@@ -200,19 +200,16 @@ def answer_decided(
             values = _convert(arguments or {}, sig.arguments)  # (UNSET is falsy)
         except msgspec.ValidationError:
             return None  # answered by the general path, with what was wrong
+    if sig.is_async and not sig.suspends:
+        return coroutine_answer(server, tool, found, rid, values)
     context = _copy_context()
-    coro: Awaitable[Any] | None = None
     owned: Awaitable[Any] | None = None
     if sig.is_async:
         # By position where the function takes them so (`Signature.positional`): a tuple and a
         # positional call cost about 1.3k instructions less than a dict of keywords. The tool runs
-        # as a task of its own (`aio.own`), which carries the rest of the call on itself if it waits,
-        # unless it cannot wait (`Signature.suspends`): its whole run is then its first step, run
-        # here as a sync tool's is (the task cost 27k instructions a call, stdio in process).
-        if sig.suspends:
-            owned = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
-        else:
-            coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
+        # as a task of its own (`aio.own`), which carries the rest of the call on itself if it waits
+        # (one that cannot wait, `Signature.suspends`, was run above: `coroutine_answer`).
+        owned = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
     else:
         try:
             if sig.positional:
@@ -234,27 +231,42 @@ def answer_decided(
             return failed_answer(server, tool, found, rid, exc)
         if task is not None:
             return Paused(None, task, context, Finish(server, tool, found, rid, None), task)
-    elif coro is not None:
-        # Its first step, through `_through`: `box` is both where its value goes and what `next`
-        # gives back once it is done (nothing the tool awaits can be that list).
-        box: list[Any] = []
-        through = _through(coro, box)
-        try:
-            waiting_on = context.run(_next, through, box)
-        except BaseException as exc:
-            return failed_answer(server, tool, found, rid, exc)
-        if waiting_on is not box:
-            # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
-            return Paused(
-                cast(Coroutine[Any, Any, None], through),
-                waiting_on,
-                context,
-                Finish(server, tool, found, rid, box),
-            )
-        value = box[0]
     if type(value) is str and sig.output_schema is None and len(value) < LARGE_TEXT:
         # (`value_answer`'s usual case, inline; text it cannot encode is its to answer)
         text = found.text
+        try:
+            return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+        except Exception:
+            pass
+    return value_answer(server, tool, found, rid, value)
+
+
+def coroutine_answer(
+    server: Server, tool: ToolEntry, found: Lane, rid: RequestId, values: Any
+) -> bytes | Paused:
+    """The answer to a call of `tool`, a coroutine function that cannot wait (not `Signature.suspends`),
+    with its arguments read (`values`): its whole run is its first step, run here in a copy of the
+    context as a sync tool's is, with no task (a task cost 27k instructions a call, stdio in process).
+    `Paused` if it waits all the same (a generator-based coroutine's wait). `answer_decided`'s, and
+    an HTTP session's call ahead of the classifier (`stateful.early`)."""
+    sig = tool.signature
+    coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
+    context = _copy_context()
+    # Through `_through`: `box` is both where its value goes and what `next` gives back once it is
+    # done (nothing the tool awaits can be that list).
+    box: list[Any] = []
+    through = _through(coro, box)
+    try:
+        waiting_on = context.run(_next, through, box)
+    except BaseException as exc:
+        return failed_answer(server, tool, found, rid, exc)
+    if waiting_on is not box:
+        # (a generator-based coroutine: it is sent to and thrown into as the tool's own would be)
+        finish = Finish(server, tool, found, rid, box)
+        return Paused(cast(Coroutine[Any, Any, None], through), waiting_on, context, finish)
+    value = box[0]
+    if type(value) is str and sig.output_schema is None and len(value) < LARGE_TEXT:
+        text = found.text  # (`value_answer`'s usual case, inline; text it cannot encode is its to answer)
         try:
             return b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
         except Exception:

@@ -19,7 +19,7 @@ that revision's schema allows (members a revision lacks are not sent).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, overload
 
 import msgspec
 
@@ -57,6 +57,11 @@ if TYPE_CHECKING:
 __all__ = ["Server", "UVICORN_DEFAULTS"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+_PLAIN_READS: frozenset[str] = frozenset({"tasks", "middleware_chain", "required_scopes"})
+"""The attributes `Server.plain_calls` is made of."""
+_set: Final = object.__setattr__
 
 
 class Server(Features, Registrations, Serving):
@@ -149,7 +154,7 @@ class Server(Features, Registrations, Serving):
         """No middleware, task runner or required scopes: a call of a tool that needs nothing of a
         connection may be answered in one step (`server.plain`). One test per call, kept by
         `_recheck` whenever what it reads changes (a middleware added, a registration made or
-        withdrawn)."""
+        withdrawn, or `tasks`, `middleware_chain` or `required_scopes` assigned: `__setattr__`)."""
         for mw in middleware:
             self.add_middleware(mw)
         self.lifespan = Lifespan(lifespan, self, name)
@@ -180,6 +185,18 @@ class Server(Features, Registrations, Serving):
         self.middleware_chain = chain(self._middleware)
         self._recheck()
         return middleware
+
+    if not TYPE_CHECKING:  # (to a type checker, a Server's attributes are the ones it declares)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            # `plain_calls` kept right when what it reads is assigned directly rather than through
+            # the API (`server.tasks = ...`). Here rather than in properties: those three are read on
+            # every general-path call, and a property's read costs a call; a Server's attributes are
+            # assigned at its making and on changes, not per call (its making: 80k instructions more,
+            # callgrind; 122k through `super()`).
+            _set(self, name, value)
+            if name in _PLAIN_READS and "plain_calls" in self.__dict__:
+                self._recheck()
 
     def _recheck(self) -> None:
         """`plain_calls` again, after what it reads may have changed."""

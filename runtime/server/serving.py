@@ -218,28 +218,70 @@ class Serving:
     ) -> None:
         """Serve `ws://host:port/mcp` alone, with no ASGI server (`mcpbind[ws]`; SEP-1288, a
         proposal). `options` go to `mcpbind.transports.websocket.standalone.start` (`path`,
-        `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too."""
+        `security`, `options`: a `WebSocketOptions`). `run_http` serves WebSockets on its path too.
+        SIGINT or SIGTERM stops it (status 130 or 0), also when SIGINT was ignored at start."""
         from ..transports.websocket.standalone import serve_forever
 
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted():
+        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted(runner):
             runner.run(serve_forever(self._server, host, port, **options))
 
     def run_stdio(self, *, uvloop: bool | None = None, max_line: int | None = None) -> None:
         """Serve stdin/stdout until stdin closes, on uvloop when it is installed (`uvloop=False`: the
         default asyncio loop; `True`: uvloop or ImportError). uvloop halves the cost of the pipes.
-        `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused."""
-        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted():
+        `max_line`: the largest message read, in bytes (default 16 MiB); a longer one is refused.
+        Stdin's end stops it (status 0), and so do SIGINT (130) and SIGTERM (0), also when SIGINT
+        was ignored at start (a shell's background job)."""
+        with asyncio.Runner(loop_factory=_loop_factory(uvloop)) as runner, _interrupted(runner):
             runner.run(self.serve_stdio(max_line=max_line))
 
 
 @contextlib.contextmanager
-def _interrupted() -> Iterator[None]:
-    """SIGINT (Ctrl-C, or a host stopping its server so) ends serving as a cancellation does, and the
-    process with status 130, as an interrupted command's: not with a KeyboardInterrupt traceback."""
+def _interrupted(runner: asyncio.Runner) -> Iterator[None]:
+    """SIGINT (Ctrl-C, or a host stopping its server so) and SIGTERM (a host or service manager
+    stopping it) end what `runner` serves as a cancellation does: its main task is cancelled (SIGINT
+    is asyncio's runner's: `asyncio.Runner.run`), the connections and the lifespan end, then the
+    process, with status 130 after SIGINT, as an interrupted command's (not with a KeyboardInterrupt
+    traceback), and 0 after SIGTERM, as `run_http`'s. A second signal interrupts that ending.
+
+    Whatever the process inherited: one started with SIGINT ignored (a Unix shell's background job's
+    children are) stops on it all the same, as `run_http` (uvicorn) does, and SIGTERM no longer kills
+    it with nothing ended. A handler of the program's own is left in place; those replaced are put
+    back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        with _interrupt_status(None):  # (signal handlers are the main thread's alone)
+            yield
+        return
+    received: list[int] = []
+
+    def terminated(signum: int, frame: Any) -> None:
+        received.append(signum)
+        on_sigint = signal.getsignal(signal.SIGINT)
+        if getattr(getattr(on_sigint, "func", None), "__self__", None) is not runner:
+            raise KeyboardInterrupt  # (not serving yet, or no more)
+        cast(Callable[[int, Any], None], on_sigint)(signal.SIGINT, frame)  # the runner's: a cancellation
+
+    replaced: dict[int, Any] = {}
+    # SIGINT ignored: its default instead, which `asyncio.Runner.run` replaces with its own.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        replaced[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.SIG_IGN):
+        replaced[signal.SIGTERM] = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with _interrupt_status(received):
+            yield
+    finally:
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _interrupt_status(received: list[int] | None) -> Iterator[None]:
+    """A KeyboardInterrupt (`_interrupted`) ends the process: status 0 after SIGTERM (`received`
+    holds it), else 130."""
     try:
         yield
     except KeyboardInterrupt:
-        raise SystemExit(130) from None
+        raise SystemExit(0 if received else 130) from None
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ annotation other than text or content becomes the tool's `outputSchema` and `str
 from __future__ import annotations
 
 import builtins
+import collections.abc
 import contextlib
 import functools
 import inspect
@@ -167,6 +168,9 @@ def inspect_function(
         and tuple(names) == arguments.__struct_fields__
     )
     output_type = hints.get("return", inspect.Signature.empty) if results else inspect.Signature.empty
+    is_async = inspect.iscoroutinefunction(_annotated(fn))
+    if not is_async:
+        output_type = _awaited(output_type)
     output_schema: dict[str, Any] | None = None
     wraps = False
     if not _is_content(output_type):
@@ -193,12 +197,22 @@ def inspect_function(
         output_type=output_type,
         output_schema=output_schema,
         wraps_output=wraps,
-        is_async=inspect.iscoroutinefunction(_annotated(fn)),
+        is_async=is_async,
         suspends=not never_suspends(fn),
         adapters=tuple(adapters),
         positional=positional,
         check_output=None if output_schema is None else converter(output_type),
     )
+
+
+def _awaited(hint: Any) -> Any:
+    """The return annotation of a plain `def` that returns an awaitable (`Awaitable[T]`,
+    `Coroutine[Any, Any, T]`: a sync wrapper of a coroutine function), as what a call gives, which
+    awaits it: T (none when it says no T). Any other `hint` as it is."""
+    if (typing.get_origin(hint) or hint) in (collections.abc.Awaitable, collections.abc.Coroutine):
+        args = typing.get_args(hint)
+        return args[-1] if args else inspect.Signature.empty
+    return hint
 
 
 _YIELD_VALUE: Final = opcode.opmap["YIELD_VALUE"]

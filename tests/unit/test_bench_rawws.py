@@ -22,14 +22,22 @@ import asyncio, base64, hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 import rawws, servers
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, 1.3
+
+
+def accept_of(key):
+    return base64.b64encode(hashlib.sha1(key + GUID).digest())
+
+
+# (RFC 6455's own example of a key and its answer: the scripted server answers as a real one does)
+assert accept_of(b"dGhlIHNhbXBsZSBub25jZQ==") == b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
 async def upgrade(reader, writer):
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     key = [l.split(b":", 1)[1].strip() for l in lines if l.lower().startswith(b"sec-websocket-key")][0]
-    accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    accept = accept_of(key)
     writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Accept: " + accept + b"\r\nSec-WebSocket-Protocol: mcp\r\n\r\n")
 

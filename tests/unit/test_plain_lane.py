@@ -359,6 +359,50 @@ def test_what_a_server_needs_of_every_call_is_kept_as_its_registrations_change(r
     assert not other.plain_calls
 
 
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_what_a_server_needs_of_every_call_is_kept_when_assigned_directly(revision: str) -> None:
+    """`Server.plain_calls` follows a task runner, a middleware chain or required scopes assigned to
+    the server directly, not through its API: a call then takes the general path (the middleware sees
+    it), and one step again once they are taken away."""
+    from mcpbind.server.middleware import chain
+    from mcpbind.server.scopes import RequiredScopes
+    from mcpbind.server.tasks import Tasks
+
+    server, ran = _server()
+    conn = _connection(server, revision)
+    seen: list[str] = []
+
+    async def watch(call: Any, call_next: Any) -> Any:
+        seen.append(call.method)
+        return await call_next(call)
+
+    server.middleware_chain = chain([watch])
+    assert not server.plain_calls
+    assert answer_now(conn, _event(0, revision, "echo", {"text": "hi"})) is None and ran == []
+
+    async def general() -> bytes | None:
+        return await asyncio.get_running_loop().create_task(
+            conn.on_request(_event(1, revision, "echo", {"text": "hi"}))
+        )
+
+    got = asyncio.run(general())
+    assert got is not None
+    assert b'"hi"' in got and seen == ["tools/call"] and ran == ["echo"]
+    server.middleware_chain = None
+    assert server.plain_calls
+    server.tasks = Tasks()
+    assert not server.plain_calls
+    server.tasks = None
+    assert server.plain_calls
+    scopes = RequiredScopes()
+    scopes.require("tools/call", "echo", ["admin"])
+    server.required_scopes = scopes
+    assert not server.plain_calls
+    server.required_scopes = RequiredScopes()
+    assert server.plain_calls
+    assert answer_now(conn, _event(2, revision, "echo", {"text": "hi"})) is not None
+
+
 def test_a_tools_call_ahead_of_the_classifier_is_known_once_its_header_paths_are() -> None:
     """`ToolEntry.at_once`: set with its `param_paths`, for a tool in one step that mirrors no argument
     and whose name no encoded header value could begin with."""

@@ -8,12 +8,10 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from ... import wire
-from ...aio import eager
 from ...aio.eager import Paused
 from ...aio.interfaces import ROUTE, Prepared
 from ...errors import McpError
@@ -34,15 +32,7 @@ from ...protocol.inbound import (
     session_refusal,
     version_refusal,
 )
-from ...server.features import ANSWER_HEAD
-from ...server.plain import (
-    LARGE_TEXT,
-    Finish,
-    answer_decided,
-    arguments_reader,
-    failed_answer,
-    value_answer,
-)
+from ...server.plain import answer_decided, arguments_reader, coroutine_answer
 from .asgi import (
     JSON_TYPE,
     RETRY,
@@ -91,12 +81,6 @@ __all__ = [
 ]
 
 _monotonic: Final = time.monotonic
-_copy_context: Final = contextvars.copy_context
-_next: Final = next
-_through: Final = eager.through
-_encode: Final = wire.encode
-_astuple: Final = msgspec.structs.astuple
-_asdict: Final = msgspec.structs.asdict
 _Raw: Final = msgspec.Raw
 _OPEN: Final = ord("{")
 
@@ -215,10 +199,11 @@ def early(
     running = peer._running
     if len(running) >= peer._max_waiting or peer._queue or rid in running or rid in peer._queued:
         return None
-    # `answer_decided`, inlined where it costs most (a frame, and checks made above, less on every
-    # call: 1.1k instructions, `bench/asgi_cost.py 2025-json`): the arguments `decode` left as JSON read
-    # by the tool's own reader; a coroutine function whose code cannot wait (`Signature.suspends`) run
-    # here to its end as `answer_decided` runs it; any other tool given to it with its arguments read.
+    # `answer_decided`'s steps from the tool's lookup on, taken here (a frame, and checks made above,
+    # less on every call: `bench/asgi_cost.py 2025-json`): the arguments `decode` left as JSON read by
+    # the tool's own reader; a coroutine function that cannot wait (`Signature.suspends`) run to its
+    # end as `answer_decided` runs it (`coroutine_answer`); any other tool given to it with its
+    # arguments read.
     arguments = params.arguments
     done: bytes | Paused | None
     if type(arguments) is _Raw:
@@ -228,29 +213,7 @@ def early(
             return None  # (the general route reads them again, and says what was wrong)
         sig = tool.signature
         if sig.is_async and not sig.suspends:
-            context = _copy_context()
-            coro = tool.fn(*_astuple(values)) if sig.positional else tool.fn(**_asdict(values))
-            box: list[Any] = []
-            through = _through(coro, box)
-            try:
-                waiting_on = context.run(_next, through, box)
-            except BaseException as exc:
-                done = failed_answer(server, tool, call, rid, exc)
-            else:
-                if waiting_on is not box:  # (`answer_decided`'s `Paused`, made alike)
-                    finish = Finish(server, tool, call, rid, box)
-                    done = Paused(cast(Coroutine[Any, Any, None], through), waiting_on, context, finish)
-                else:
-                    value = box[0]
-                    done = None
-                    if type(value) is str and sig.output_schema is None and len(value) < LARGE_TEXT:
-                        text = call.text
-                        try:
-                            done = b"".join((ANSWER_HEAD, _encode(rid), text[0], _encode(value), text[1]))
-                        except Exception:
-                            pass  # (text it cannot encode is `value_answer`'s to answer)
-                    if done is None:
-                        done = value_answer(server, tool, call, rid, value)
+            done = coroutine_answer(server, tool, call, rid, values)
         else:
             params.arguments = values  # (read: `answer_decided` takes them as they are)
             done = answer_decided(server, call.revision, rid, params, tool, call)
