@@ -490,6 +490,7 @@ class Peer(Requester):
         batches = self._allow_batch is not None
         parsing_batches = self.endpoint.batches
         running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
+        limit, start = self._max_waiting, self._start
         fresh = len(lines) > 1
         for at, data in enumerate(lines):
             if type(data) is not bytes or (batches and data[:1] == b"["):
@@ -497,13 +498,13 @@ class Peer(Requester):
             message = parse_single(data, parsing_batches)
             if (
                 type(message) is IncomingRequest
-                and len(running) < self._max_waiting
+                and len(running) < limit
                 and not queue
                 and message.id not in running
                 and message.id not in queued
                 and message.method not in serial
             ):
-                self._start(message)
+                start(message)
             else:
                 return lines[at:]
             if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
