@@ -66,7 +66,8 @@ class ErrorObject(msgspec.Struct, omit_defaults=True):
     data: Any = UNSET
 
 
-class _Envelope(msgspec.Struct):
+class _Envelope(msgspec.Struct, gc=False):
+    # (Not tracked by the collector: read from JSON, nothing it holds can refer back to it.)
     # Every member optional: classification below decides what the combination means.
     jsonrpc: Any = UNSET
     id: Any = UNSET
@@ -76,7 +77,8 @@ class _Envelope(msgspec.Struct):
     error: Any = UNSET
 
 
-class Request(msgspec.Struct, frozen=True):
+class Request(msgspec.Struct, frozen=True, gc=False):
+    # (Not tracked by the collector: frozen, of text, numbers and raw JSON alone: in no cycle.)
     id: RequestId
     method: str
     params: msgspec.Raw | None
