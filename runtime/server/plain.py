@@ -103,6 +103,7 @@ def lane(server: Server, revision: Revision) -> Lane:
             bases=(wire.members_only(params),),
             kw_only=True,
             module=params.__module__,
+            gc=False,  # (read from JSON and only read: in no cycle, so not tracked by the collector)
         )
         read = msgspec.json.Decoder(unread, dec_hook=shapes.hook_for(params)).decode
         found = server.lanes[revision] = Lane(revision, module, spec, read, unread, era, text)
