@@ -441,27 +441,7 @@ class StreamableHttpTransport:
                     await rest
                 return
             exchange, response = await client.adopt(conn, self.url, headers, data, inline)
-            done = handed = False
-            try:
-                sent = headers.get("mcp-session-id")
-                complete = response.complete
-                if not complete:
-                    self._hand_over(exchange, response, peek, sent)
-                    handed = True
-                    return
-                content_type = self._content_type(response, peek, sent)
-                if content_type not in (None, "text/event-stream"):
-                    whole = response.read_nowait()
-                    assert whole is not None and content_type is not None
-                    rid = peek.id if peek is not None else None
-                    for message in self._answer(response, whole, content_type, rid, peek):
-                        await self._push(message)
-                else:
-                    await self._consume(response, peek.id if peek is not None else None, peek, content_type)
-                done = True
-            finally:
-                if not handed:
-                    exchange.release(done)
+            await self._answered(exchange, response, peek, headers, True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -583,35 +563,17 @@ class StreamableHttpTransport:
                 )
                 exchange.resent = resent
                 response = await exchange.__aenter__()
-                done = handed = False  # done: ended as it should (the connection may be reused)
-                try:
-                    # (No coroutine per message when there is no hook: this is the request path.)
-                    if self.auth is not None and await send_again(
-                        self.auth, "POST", self.url, headers, response, attempt
-                    ):
-                        done = True
+                if self.auth is not None:
+                    try:
+                        again = await send_again(self.auth, "POST", self.url, headers, response, attempt)
+                    except BaseException:
+                        exchange.release(False)
+                        raise
+                    if again:
+                        exchange.release(True)
                         continue
-                    sent = headers.get("mcp-session-id")
-                    complete = response.complete  # (read once: nothing arrives before the next wait)
-                    if inline is not None and not complete:
-                        self._hand_over(exchange, response, peek, sent)
-                        handed = True
-                        return
-                    content_type = self._content_type(response, peek, sent)
-                    if complete and content_type not in (None, "text/event-stream"):
-                        # A body all there (most answers): taken with no coroutine, unless a
-                        # message must go through the peer's reading (`_push`).
-                        whole = response.read_nowait()
-                        assert whole is not None and content_type is not None
-                        for message in self._answer(response, whole, content_type, rid, peek):
-                            await self._push(message)
-                    else:
-                        await self._consume(response, rid, peek, content_type)
-                    done = True
-                    break
-                finally:
-                    if not handed:
-                        exchange.release(done)
+                await self._answered(exchange, response, peek, headers, inline is not None)
+                break
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -619,6 +581,37 @@ class StreamableHttpTransport:
         finally:
             if inline is None:
                 self._forget(rid)
+
+    async def _answered(
+        self, exchange: Exchange, response: Response, peek: Peek | None, headers: dict[str, str], inline: bool
+    ) -> None:
+        """What came back on `exchange` for a POST sent with `headers` (`_post`'s and `_idle_rest`'s):
+        a body all there taken at once, anything else read to its end; `inline` (in the caller's
+        coroutine), a body still coming is read on by a task of its own (`_hand_over`). The exchange
+        released (or handed over) however it ends."""
+        done = handed = False  # done: ended as it should (the connection may be reused)
+        try:
+            sent = headers.get("mcp-session-id")
+            complete = response.complete  # (read once: nothing arrives before the next wait)
+            if inline and not complete:
+                self._hand_over(exchange, response, peek, sent)
+                handed = True
+                return
+            rid = peek.id if peek is not None else None
+            content_type = self._content_type(response, peek, sent)
+            if complete and content_type not in (None, "text/event-stream"):
+                # A body all there (most answers): taken with no coroutine, unless a message must go
+                # through the peer's reading (`_push`).
+                whole = response.read_nowait()
+                assert whole is not None and content_type is not None
+                for message in self._answer(response, whole, content_type, rid, peek):
+                    await self._push(message)
+            else:
+                await self._consume(response, rid, peek, content_type)
+            done = True
+        finally:
+            if not handed:
+                exchange.release(done)
 
     def _hand_over(self, exchange: Exchange, response: Response, peek: Peek | None, sent: str | None) -> None:
         """The rest of an inline POST's answer (an SSE stream, a body still coming), read by a task of
