@@ -22,7 +22,7 @@ from ... import wire
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
-from ...protocol.headers import Peek
+from ...protocol.headers import Peek, PeekParams
 from ...protocol.headers import peek as peek_message
 from ...protocol.salvage import is_answer_to
 from .auth import (
@@ -330,7 +330,13 @@ class StreamableHttpTransport:
         ):
             return None
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        peek = request_peek(rid, method, params, self.stateless)
+        # (`request_peek`, inline for the usual request: a stateful one, or a stateless `tools/call`)
+        if params is None or not self.stateless:
+            peek = Peek(method, rid, None, params)
+        elif method == "tools/call":
+            peek = Peek(method, rid, PeekParams(getattr(params, "name", None)), params)
+        else:
+            peek = request_peek(rid, method, params, True)
         headers = self._shapes.shaped(self, peek, None)
         conn = client.post_idle(self.url, headers, data, limit)
         if conn is None:

@@ -163,22 +163,6 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
 
-    def renew(self) -> None:
-        """`reset`, for a connection taken from the idle ones to send a request on at once
-        (`HttpClient.post_idle`, which sets `waiter` next): its last response was complete and
-        taken, with no error (`HttpClient.done_with`), so what that leaves at its default (`error`,
-        `interim`, `news`) is not set again."""
-        self.status = 0
-        self.headers = {}
-        if self.repeated is not None:
-            self.repeated = None
-        self.head_bytes = self.buffered = 0
-        self.headers_left = self.max_headers
-        self.header_bytes_left = self.max_header_bytes
-        if self.body:
-            self.body.clear()
-        self.started = self.head_done = self.complete = self.keep_alive = self.paused = False
-
     # -- asyncio.Protocol ------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

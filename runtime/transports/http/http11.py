@@ -404,7 +404,18 @@ class HttpClient:
                 idle.append(conn)  # (`request` raises it, where the caller's errors are handled)
                 return None
             headers.posted = (url, head)
-        conn.renew()
+        # `conn.reset()`, for a connection whose last response was complete and taken with no error
+        # (`done_with`): what that leaves at its default (`error`, `interim`, `news`) is not set
+        # again, and `waiter` is set below. (Inline: every request.)
+        conn.status = conn.head_bytes = conn.buffered = 0
+        conn.headers = {}
+        if conn.repeated is not None:
+            conn.repeated = None
+        conn.headers_left = conn.max_headers
+        conn.header_bytes_left = conn.max_header_bytes
+        if conn.body:
+            conn.body.clear()
+        conn.started = conn.head_done = conn.complete = conn.keep_alive = conn.paused = False
         assert conn.transport is not None
         conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
         # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
