@@ -36,6 +36,7 @@ from .auth import (
 )
 from .connection11 import Http11Connection
 from .http11 import (
+    _MAX_IDLE,
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_MESSAGE,
@@ -330,14 +331,28 @@ class StreamableHttpTransport:
         ):
             return None
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        # (`request_peek`, inline for the usual request: a stateful one, or a stateless `tools/call`)
+        # (`request_peek`, and `HeaderShapes.shaped`'s look-up while the state it was made in holds,
+        # inline for the usual request: a stateful one, or a stateless `tools/call` of a tool that
+        # mirrors no argument into a header)
+        shapes = self._shapes
+        found: dict[str, str] | None = None
+        holds = (
+            self.session_id == shapes._session
+            and self.revision == shapes._version
+            and self.headers == shapes._base
+        )
         if params is None or not self.stateless:
             peek = Peek(method, rid, None, params)
+            if holds:
+                found = shapes._routes.get((None, None))
         elif method == "tools/call":
-            peek = Peek(method, rid, PeekParams(getattr(params, "name", None)), params)
+            name = getattr(params, "name", None)
+            peek = Peek(method, rid, PeekParams(name), params)
+            if holds and type(name) is str and not self.param_headers:
+                found = shapes._routes.get((method, name))
         else:
             peek = request_peek(rid, method, params, True)
-        headers = self._shapes.shaped(self, peek, None)
+        headers = found if found is not None else shapes.shaped(self, peek, None)
         conn = client.post_idle(self.url, headers, data, limit)
         if conn is None:
             return None
@@ -388,6 +403,13 @@ class StreamableHttpTransport:
                         client.done_with(conn, False)
                         self._failed(exc, peek)
                         return None
+                    # (`client.done_with(conn, True)`, inline for the usual connection: kept alive,
+                    # complete and open, its answer taken whole, back to the idle ones)
+                    if conn.keep_alive and not conn.closed and conn.error is None and not client._closed:
+                        idle = client._idle.get(conn.key)
+                        if idle is not None and len(idle) < _MAX_IDLE:
+                            idle.append(conn)
+                            return None
                     client.done_with(conn, True)
                     return None
                 try:
