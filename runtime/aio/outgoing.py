@@ -103,11 +103,11 @@ class Requester:
         method: str,
         params: Any,
         decode: ResultDecoder,
-        *,
         timeout: float | None = None,
         on_cancel: Callable[[RequestId], Awaitable[None]] | None = None,
     ) -> Any:
-        """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed."""
+        """Send a request and await its decoded result; raises McpError, RequestTimeout or SessionClosed.
+        (`timeout` and `on_cancel` may be passed by position: a client's every request does.)"""
         # (`endpoint.request`, inline, the future kept in its table: this is every request)
         endpoint = self.endpoint
         if endpoint.closed:

@@ -111,6 +111,8 @@ class Client(Calls, TypedStubs):
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._meta_memo = MetaMemo()
+        # (`_send_cancel` bound once: handed to every request)
+        self._on_cancel: Callable[[RequestId], Awaitable[None]] = self._send_cancel
         self._acknowledged: asyncio.Event | None = None
         self._session_epoch = 0
         """Sessions started again since the first (the server ended the one before: a 404)."""
@@ -425,7 +427,7 @@ class Client(Calls, TypedStubs):
                     except msgspec.ValidationError:
                         body = prepared.convert(data)  # what needs the hook, or the error
         limit = timeout or self.request_timeout
-        sent = self.peer.request(method, body, prepared.decode, timeout=limit, on_cancel=self._send_cancel)
+        sent = self.peer.request(method, body, prepared.decode, limit, self._on_cancel)
         if stateless or self._sessionless or not renew:
             return sent
         return self._in_session(method, sent, body, prepared.decode, limit)
