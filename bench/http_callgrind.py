@@ -177,9 +177,12 @@ async def main() -> None:
         env = _clean_env()
         if path is not None:
             env["PYTHONPATH"] = path
+        # The apps' own modules too (`cwd=APPS`), the floors' as mcpbind's: a run that finds one not
+        # compiled yet compiles it, or not, as the other runs starting with it wrote it first or not.
         warm = (
             "import mcpbind.server, mcpbind.transports.http.app, mcpbind.transports.http.stateless,"
-            " mcpbind.transports.websocket.standalone, mcpbind.transports.websocket.uvicorn_protocol"
+            " mcpbind.transports.websocket.standalone, mcpbind.transports.websocket.uvicorn_protocol,"
+            " uvicorn, _toolgen, _uvicorn, floor_lines, floor_stdio"
         )
         subprocess.run([sys.executable, "-c", warm], env=env, check=True, cwd=APPS)
     out = args.out or Path(tempfile.mkdtemp(prefix="http-callgrind-"))

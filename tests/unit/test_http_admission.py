@@ -118,3 +118,33 @@ def test_a_content_length_with_fewer_digits_than_short_length_is_within_max_body
         assert int("9" * (security.short_length - 1) or "0") <= max_body
         assert int("1" + "0" * security.short_length) > max_body  # (and it is no looser than it must be)
     assert HttpSecurity(max_body=-1).short_length == 0  # (no length is within a negative bound)
+
+
+def _verify(token: str) -> str:
+    return token
+
+
+def test_anonymous_follows_auth_and_verify_token_however_they_are_set() -> None:
+    # Each request's way reads `anonymous` where it would test both hooks: it must say what they say,
+    # set at construction, later, by `dataclasses.replace`, or cleared again.
+    import dataclasses
+
+    assert HttpSecurity().anonymous
+    made = HttpSecurity(verify_token=_verify)
+    assert not made.anonymous and made.authenticates
+    made.verify_token = None
+    assert made.anonymous and not made.authenticates
+    later = HttpSecurity()
+    later.verify_token = _verify
+    assert not later.anonymous
+    assert dataclasses.replace(later, verify_token=None).anonymous
+    assert not dataclasses.replace(HttpSecurity(), verify_token=_verify).anonymous
+    assert "anonymous" not in repr(later)
+
+
+def test_changing_the_allowed_hosts_forgets_the_verdicts_kept_from_the_first_request_on() -> None:
+    # (`allowed_hosts` is set by `__init__` before `hosts_seen` exists: the test of it reads no `__dict__`.)
+    security = HttpSecurity()
+    assert refuse(security, {b"host": b"localhost:8000"}) is None and security.hosts_seen
+    security.allowed_hosts = ("mcp.example",)
+    assert security.hosts_seen == {}

@@ -176,7 +176,7 @@ class HttpApp:
         if security.hosts_seen.get(headers.get(b"host")) is not True or b"origin" in headers:
             refusal = refusal or refuse(security, headers)  # (a Host not allowed before, or an Origin)
         principal = caller = identity = None
-        if refusal is None and (security.auth is not None or security.verify_token is not None):
+        if refusal is None and not security.anonymous:
             refusal, identity, principal, caller = await self._admit(scope)
         if refusal is not None:
             await respond(send, refusal.status, refusal.body, refusal.headers)

@@ -138,6 +138,10 @@ class HttpSecurity:
         """Every request must carry a credential (`auth` or `verify_token`)."""
         return self.auth is not None or self.verify_token is not None
 
+    anonymous: bool = field(default=True, init=False, repr=False, compare=False)
+    """Neither `auth` nor `verify_token` is set (kept with them): what each request's way tests first,
+    one attribute where `authenticates` is a call and two tests."""
+
     short_length: int = field(default=0, init=False, repr=False, compare=False)
     """Digits of `max_body` (kept with it): a `Content-Length` of fewer is within it, with no `int()`."""
 
@@ -152,9 +156,13 @@ class HttpSecurity:
             for network in value:
                 ipaddress.ip_network(network, strict=False)
         object.__setattr__(self, name, value)
-        if name == "max_body":
+        if name == "auth" or name == "verify_token":
+            object.__setattr__(self, "anonymous", self.auth is None and self.verify_token is None)
+        elif name == "max_body":
             object.__setattr__(self, "short_length", len(str(value)) if value >= 0 else 0)
-        elif name == "allowed_hosts" and "hosts_seen" in self.__dict__:
+        # (Not `self.__dict__`: read once, it would make every attribute of this object, which each
+        # request reads, a dictionary's lookup.)
+        elif name == "allowed_hosts" and getattr(self, "hosts_seen", None) is not None:
             self.hosts_seen.clear()  # reached under the list before
 
     def host_allowed(self, host: str) -> bool:

@@ -110,7 +110,7 @@ def at_once(app: HttpApp, route: SessionMessage, session: Session | None = None)
     security = table.security
     if session is None:
         session = table.sessions.get(route.session_id)  # the usual case: a session this worker serves
-        if session is None or table.shared or security.auth is not None or security.verify_token is not None:
+        if session is None or table.shared or not security.anonymous:
             return None  # (`post` finds it, or says it is not found)
     conn = session.conn
     event = route.request
@@ -162,7 +162,7 @@ def early(
     table = app.table
     security = table.security
     session = table.sessions.get(TEXT[session_id])
-    if session is None or table.shared or security.auth is not None or security.verify_token is not None:
+    if session is None or table.shared or not security.anonymous:
         return None  # (`post` finds it, says it is not found, or admits its caller)
     view = app.stateless
     found = view.sent_session_calls.get(version)
