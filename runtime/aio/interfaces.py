@@ -11,15 +11,17 @@ the request being served. stdio has none (None).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Container, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, LineTooLong
+from ..protocol.jsonrpc import RequestId
 
 if TYPE_CHECKING:
     from .eager import Paused
 
 __all__ = [
+    "AnswerLine",
     "AnswerNow",
     "BufferedTransport",
     "InlineServe",
@@ -44,6 +46,12 @@ NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
 AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
+AnswerLine = Callable[
+    [bytes, Container[RequestId], Container[RequestId]], "tuple[RequestId, bytes | Paused] | None"
+]
+"""`AnswerNow` for a whole framed line, read in one pass, its id in neither container given (the
+requests running, those queued): (its id, its answer or `Paused`); None: nothing was run, and the
+line is read the general way."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport

@@ -30,6 +30,7 @@ from . import eager, own
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
     ROUTE,
+    AnswerLine,
     AnswerNow,
     BufferedTransport,
     InlineServing,
@@ -67,6 +68,7 @@ class Peer(Requester):
         null_ids: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
         answer_now: AnswerNow | None = None,
+        answer_line: AnswerLine | None = None,
     ) -> None:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
@@ -84,6 +86,7 @@ class Peer(Requester):
         self._on_request = on_request
         self._on_notification = on_notification
         self._answer_now = answer_now
+        self._answer_line = answer_line
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         self._cancelled: set[RequestId] = set()
         """Running requests the peer cancelled: a handler that catches its cancellation and returns
@@ -123,6 +126,8 @@ class Peer(Requester):
             self._wait_buffered = getattr(transport, "wait_buffered", None) or _no_wait
             if type(self).respond is Peer.respond:
                 self._write_nowait = buffered.write_nowait
+        if self._write_nowait is None or type(self).abandoned is not Peer.abandoned:
+            self._answer_line = None  # (the lane writes its answers straight to the transport)
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -491,10 +496,37 @@ class Peer(Requester):
         parsing_batches = self.endpoint.batches
         running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
         limit, start = self._max_waiting, self._start
+        line, write = self._answer_line, self._write_nowait
         fresh = len(lines) > 1
         for at, data in enumerate(lines):
             if type(data) is not bytes or (batches and data[:1] == b"["):
                 return lines[at:]
+            if line is not None and len(running) < limit and not queue and not self._batches:
+                # The usual call, its whole line read in one pass and answered (`AnswerLine`): no
+                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same.
+                try:
+                    done = line(data, running, queued)
+                except asyncio.CancelledError:
+                    done = _ENDED  # (as `_start`'s: no answer)
+                except Exception:
+                    log.exception("could not answer a request")
+                    done = _ENDED
+                if done is not None:
+                    if done is not _ENDED:
+                        rid, reply = done
+                        if type(reply) is bytes:
+                            if not write(reply):  # type: ignore[misc]  # (not None where `line` is)
+                                # (as `_start`'s: the answer waits, as a task that holds its slot)
+                                event = IncomingRequest(rid, "tools/call", None)
+                                self._track(event, eager.start(self._serve(event, _done(reply))))
+                        else:
+                            assert type(reply) is eager.Paused  # (no `cast`: a function's frame)
+                            self.carry_paused(IncomingRequest(rid, "tools/call", None), reply)
+                    if fresh:
+                        fresh = False
+                        self._release()
+                        self._hold()
+                    continue
             message = parse_single(data, parsing_batches)
             if (
                 type(message) is IncomingRequest
@@ -617,6 +649,10 @@ class Peer(Requester):
         noted = self._notes.cancel()
         if self._tasks or noted:
             await asyncio.gather(*self._tasks, *noted, return_exceptions=True)
+
+
+_ENDED: Any = ((), None)
+"""`_started`'s mark of a line its lane ended with no answer (cancelled, or a transport that broke)."""
 
 
 def _no_hold() -> None:
