@@ -47,11 +47,11 @@ AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 AnswerLine = Callable[
-    [bytes, Container[RequestId], Container[RequestId]], "tuple[RequestId, bytes | Paused] | None"
+    [bytes, Container[RequestId], Container[RequestId]], "bytes | tuple[RequestId, Paused] | None"
 ]
 """`AnswerNow` for a whole framed line, read in one pass, its id in neither container given (the
-requests running, those queued): (its id, its answer or `Paused`); None: nothing was run, and the
-line is read the general way."""
+requests running, those queued): its answer, or (its id, the handler `Paused`); None: nothing was
+run, and the line is read the general way."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, LineTooLong, Reply
-from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, answer_id, null_id, parse_single, refuse_batch
 from . import eager, own
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
@@ -401,6 +401,12 @@ class Peer(Requester):
         self._track(event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context))
         return None
 
+    def _answer_later(self, reply: bytes) -> None:
+        """An answer made in one pass (`AnswerLine`) that the transport would not take (the client is
+        not reading our output): it waits with the others, as `_start`'s does, holding its slot."""
+        event = IncomingRequest(answer_id(reply), "tools/call", None)
+        self._track(event, eager.start(self._serve(event, _done(reply))))
+
     def carry_paused(self, event: IncomingRequest, paused: eager.Paused) -> None:
         """Carry a handler paused (by `answer_now`, or a transport after `admits`) as a task, apart
         from `_start` (a closure there would cost every request its cells): `finish(rest)` answers."""
@@ -492,51 +498,59 @@ class Peer(Requester):
     def _started(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
         """`_serve_inline`'s requests, started: the lines it leaves to `run`, from the first that is no
         request `run` would start at once (nothing when it started them all)."""
-        batches = self._allow_batch is not None
-        parsing_batches = self.endpoint.batches
-        running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
-        limit, start = self._max_waiting, self._start
+        running, queue, queued, limit = self._running, self._queue, self._queued, self._max_waiting
         line, write = self._answer_line, self._write_nowait
+        # Whether a line may be answered in one pass: admission's usual case as it stands (found
+        # again whenever something is started or kept otherwise; an answer written leaves it so).
+        # What only the general way reads is read there (a lone request's burst is most bursts).
+        lane = line is not None and len(running) < limit and not queue and not self._batches
         fresh = len(lines) > 1
         for at, data in enumerate(lines):
-            if type(data) is not bytes or (batches and data[:1] == b"["):
+            if type(data) is not bytes:
                 return lines[at:]
-            if line is not None and len(running) < limit and not queue and not self._batches:
+            if lane:
                 # The usual call, its whole line read in one pass and answered (`AnswerLine`): no
-                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same.
+                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same. (A
+                # batch is no object: the frame refuses it, and it is left below.)
                 try:
-                    done = line(data, running, queued)
+                    done = line(data, running, queued)  # type: ignore[misc]  # (not None: `lane`)
                 except asyncio.CancelledError:
                     done = _ENDED  # (as `_start`'s: no answer)
                 except Exception:
                     log.exception("could not answer a request")
                     done = _ENDED
-                if done is not None:
-                    if done is not _ENDED:
-                        rid, reply = done
-                        if type(reply) is bytes:
-                            if not write(reply):  # type: ignore[misc]  # (not None where `line` is)
-                                # (as `_start`'s: the answer waits, as a task that holds its slot)
-                                event = IncomingRequest(rid, "tools/call", None)
-                                self._track(event, eager.start(self._serve(event, _done(reply))))
-                        else:
-                            assert type(reply) is eager.Paused  # (no `cast`: a function's frame)
-                            self.carry_paused(IncomingRequest(rid, "tools/call", None), reply)
+                if type(done) is bytes:
+                    if not write(done):  # type: ignore[misc]  # (not None where `line` is)
+                        self._answer_later(done)
+                        lane = len(running) < limit
                     if fresh:
                         fresh = False
                         self._release()
                         self._hold()
                     continue
-            message = parse_single(data, parsing_batches)
+                if done is not None:
+                    if done is not _ENDED:
+                        rid, paused = cast(tuple[RequestId, eager.Paused], done)
+                        self.carry_paused(IncomingRequest(rid, "tools/call", None), paused)
+                        lane = len(running) < limit
+                    if fresh:
+                        fresh = False
+                        self._release()
+                        self._hold()
+                    continue
+            if self._allow_batch is not None and data[:1] == b"[":
+                return lines[at:]
+            message = parse_single(data, self.endpoint.batches)
             if (
                 type(message) is IncomingRequest
                 and len(running) < limit
                 and not queue
                 and message.id not in running
                 and message.id not in queued
-                and message.method not in serial
+                and message.method not in self._serial
             ):
-                start(message)
+                self._start(message)
+                lane = line is not None and len(running) < limit and not queue and not self._batches
             else:
                 return lines[at:]
             if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
@@ -651,7 +665,7 @@ class Peer(Requester):
             await asyncio.gather(*self._tasks, *noted, return_exceptions=True)
 
 
-_ENDED: Any = ((), None)
+_ENDED: Any = ()
 """`_started`'s mark of a line its lane ended with no answer (cancelled, or a transport that broke)."""
 
 

@@ -144,13 +144,13 @@ _TOOLS_CALL: Final = b'"tools/call"'
 
 def answer_line(
     connection: Connection, data: bytes, running: Container[RequestId], queued: Container[RequestId]
-) -> tuple[RequestId, bytes | Paused] | None:
+) -> bytes | tuple[RequestId, Paused] | None:
     """The answer to the line `data` if it is a plain call of a tool whose arguments read directly
     (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
-    tool's arguments at once), its id in neither `running` nor `queued`: (its id, its bytes or
-    `Paused`). None: anything else, or anything the frame refuses (not ASCII, another method, an
-    unknown tool, arguments of the wrong type, an id in use...): nothing was run, and the line is read
-    again the general way, which gives every error answer it gives."""
+    tool's arguments at once), its id in neither `running` nor `queued`: its bytes, or (its id,
+    `Paused`: the tool waits). None: anything else, or anything the frame refuses (not ASCII,
+    another method, an unknown tool, arguments of the wrong type, an id in use...): nothing was run,
+    and the line is read again the general way, which gives every error answer it gives."""
     if _TOOLS_CALL not in data or not data.isascii():  # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
         return None
     server = connection.server
@@ -195,28 +195,27 @@ def answer_line(
     tool: ToolEntry = call.entry
     if not call.at_once:
         done = answer_decided(server, revision, rid, call, tool, found)
-        return None if done is None else (rid, done)
+        return (rid, done) if isinstance(done, Paused) else done
     # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python call less.
     values = call.arguments
-    coro = tool.fn(*_astuple(values)) if tool.signature.positional else tool.fn(**_asdict(values))
+    coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
     context = _copy_context()
     box: list[Any] = []
     through = _through(coro, box)
     try:
         waiting_on = context.run(_next, through, box)
     except BaseException as exc:
-        return rid, failed_answer(server, tool, found, rid, exc)
+        return failed_answer(server, tool, found, rid, exc)
     if waiting_on is not box:
         finish = Finish(server, tool, found, rid, box)
         return rid, Paused(cast(Coroutine[Any, Any, None], through), waiting_on, context, finish)
     value = box[0]
     if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
-        text = found.text
         try:
-            return rid, b"".join((_HEAD, _encode(rid), text[0], _encode(value), text[1]))
+            return b"".join((_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail))
         except Exception:
             pass
-    return rid, value_answer(server, tool, found, rid, value)
+    return value_answer(server, tool, found, rid, value)
 
 
 def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | None]:
@@ -224,10 +223,11 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
     its tools answered in one step whose arguments read directly (`reads_direct`): `{jsonrpc: "2.0",
     id: int | str, method: str, params: <one params type per such tool, told apart by their "name">}`,
     each params type the lane's (its declared members, `_meta` read into its declared members alone)
-    with `arguments` read as the tool's `Signature.arguments` and the tool's entry on its class
-    (`entry`; `at_once`: a coroutine function that cannot wait; `text_only`: no output schema), with
-    `found`. None: no such tool, or more tools than `MAX_FRAMED_TOOLS`. Kept in `Server.frames`
-    until the tools change (`Server._changed`)."""
+    with `arguments` read as the tool's `Signature.arguments`, and the tool's entry on its class
+    (`entry`) with what a call of it reads (`fn`, `positional`; `at_once`: a coroutine function that
+    cannot wait; `text_only`: no output schema; `text_head`, `text_tail`: `Lane.text`); with `found`.
+    None: no such tool, or more tools than `MAX_FRAMED_TOOLS`. Kept in `Server.frames` until the
+    tools change (`Server._changed`)."""
     tools = [t for t in server.tool_entries() if t.one_step and reads_direct(t)]
     decode = None
     if tools and len(server.tool_entries()) <= MAX_FRAMED_TOOLS:
@@ -236,6 +236,7 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
         members = [f for f in msgspec.structs.fields(base) if f.name not in ("name", "arguments")]
         kinds: list[Any] = []
         for tool in tools:
+            sig = tool.signature
             fields: list[Any] = [
                 (f.name, f.type)
                 if f.default is msgspec.NODEFAULT and f.default_factory is msgspec.NODEFAULT
@@ -258,8 +259,12 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
                     module=base.__module__,
                     namespace={
                         "entry": tool,
-                        "at_once": tool.signature.is_async and not tool.signature.suspends,
-                        "text_only": tool.signature.output_schema is None,
+                        "fn": staticmethod(tool.fn),  # (not bound to the params read)
+                        "positional": sig.positional,
+                        "at_once": sig.is_async and not sig.suspends,
+                        "text_only": sig.output_schema is None,
+                        "text_head": found.text[0],
+                        "text_tail": found.text[1],
                     },
                     tag_field="name",
                     tag=tool.name,

@@ -36,8 +36,9 @@ def _prime(conn: Connection, revision: str) -> None:
 
 async def _lined(conn: Connection, data: bytes, running: Any = (), queued: Any = ()) -> bytes | None:
     got = answer_line(conn, data, running, queued)
-    if got is None:
-        return None
+    if got is None or type(got) is bytes:
+        return got
+    assert type(got) is tuple and type(got[0]) in (int, str)
     return await _finished(got[1])
 
 
