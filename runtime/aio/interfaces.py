@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .eager import Paused
 
 __all__ = [
-    "AnswerLine",
+    "AnswerLines",
     "AnswerNow",
     "BufferedTransport",
     "InlineServe",
@@ -46,12 +46,15 @@ NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
 AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
-AnswerLine = Callable[
-    [bytes, Container[RequestId], Container[RequestId]], "bytes | tuple[RequestId, Paused] | None"
+AnswerLines = Callable[
+    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], bool]],
+    "int | tuple[int, RequestId, bytes | Paused | None]",
 ]
-"""`AnswerNow` for a whole framed line, read in one pass, its id in neither container given (the
-requests running, those queued): its answer, or (its id, the handler `Paused`); None: nothing was
-run, and the line is read the general way."""
+"""`AnswerNow` for whole framed lines (`lines`, from `at` to `end`), each read in one pass, its id in
+neither container given (the requests running, those queued), its answer written (`write`): the index
+of the first line left (nothing run: it is read the general way), or (the index after a line whose
+call did not end in a written answer, its id, and the answer `write` refused, the handler `Paused`,
+or None: no answer)."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport

@@ -25,12 +25,12 @@ from typing import Any, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, LineTooLong, Reply
-from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, answer_id, null_id, parse_single, refuse_batch
+from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
 from . import eager, own
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
     ROUTE,
-    AnswerLine,
+    AnswerLines,
     AnswerNow,
     BufferedTransport,
     InlineServing,
@@ -68,7 +68,7 @@ class Peer(Requester):
         null_ids: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
         answer_now: AnswerNow | None = None,
-        answer_line: AnswerLine | None = None,
+        answer_lines: AnswerLines | None = None,
     ) -> None:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
@@ -86,7 +86,7 @@ class Peer(Requester):
         self._on_request = on_request
         self._on_notification = on_notification
         self._answer_now = answer_now
-        self._answer_line = answer_line
+        self._answer_lines = answer_lines
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         self._cancelled: set[RequestId] = set()
         """Running requests the peer cancelled: a handler that catches its cancellation and returns
@@ -127,7 +127,7 @@ class Peer(Requester):
             if type(self).respond is Peer.respond:
                 self._write_nowait = buffered.write_nowait
         if self._write_nowait is None or type(self).abandoned is not Peer.abandoned:
-            self._answer_line = None  # (the lane writes its answers straight to the transport)
+            self._answer_lines = None  # (the lane writes its answers straight to the transport)
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -401,10 +401,10 @@ class Peer(Requester):
         self._track(event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context))
         return None
 
-    def _answer_later(self, reply: bytes) -> None:
-        """An answer made in one pass (`AnswerLine`) that the transport would not take (the client is
-        not reading our output): it waits with the others, as `_start`'s does, holding its slot."""
-        event = IncomingRequest(answer_id(reply), "tools/call", None)
+    def _answer_later(self, rid: RequestId, reply: bytes) -> None:
+        """An answer made in one pass (`AnswerLines`) that the transport would not take (the client
+        is not reading our output): it waits with the others, as `_start`'s does, holding its slot."""
+        event = IncomingRequest(rid, "tools/call", None)
         self._track(event, eager.start(self._serve(event, _done(reply))))
 
     def carry_paused(self, event: IncomingRequest, paused: eager.Paused) -> None:
@@ -499,45 +499,43 @@ class Peer(Requester):
         """`_serve_inline`'s requests, started: the lines it leaves to `run`, from the first that is no
         request `run` would start at once (nothing when it started them all)."""
         running, queue, queued, limit = self._running, self._queue, self._queued, self._max_waiting
-        line, write = self._answer_line, self._write_nowait
-        # Whether a line may be answered in one pass: admission's usual case as it stands (found
+        lined, write = self._answer_lines, self._write_nowait
+        # Whether lines may be answered in one pass: admission's usual case as it stands (found
         # again whenever something is started or kept otherwise; an answer written leaves it so).
         # What only the general way reads is read there (a lone request's burst is most bursts).
-        lane = line is not None and len(running) < limit and not queue and not self._batches
-        fresh = len(lines) > 1
-        for at, data in enumerate(lines):
+        lane = lined is not None and len(running) < limit and not queue and not self._batches
+        count = len(lines)
+        fresh = count > 1
+        at = 0
+        while at < count:
+            if lane:
+                # The usual calls, each line read in one pass and answered (`AnswerLines`): no
+                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same. (A
+                # batch is no object: the frame refuses it, and it is left below.) The first of a
+                # read alone: its answer goes now, the rest after (see `run`).
+                end = at + 1 if fresh else count
+                got = lined(lines, at, end, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+                if type(got) is int:
+                    taken = got != at
+                    at = got
+                else:
+                    at, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
+                    taken = True
+                    if type(outcome) is bytes:
+                        self._answer_later(rid, outcome)
+                    elif outcome is not None:
+                        assert type(outcome) is eager.Paused  # (no `cast`: a function's frame)
+                        self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+                    lane = len(running) < limit
+                if taken:
+                    if fresh:
+                        fresh = False
+                        self._release()
+                        self._hold()
+                    continue
+            data = lines[at]
             if type(data) is not bytes:
                 return lines[at:]
-            if lane:
-                # The usual call, its whole line read in one pass and answered (`AnswerLine`): no
-                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same. (A
-                # batch is no object: the frame refuses it, and it is left below.)
-                try:
-                    done = line(data, running, queued)  # type: ignore[misc]  # (not None: `lane`)
-                except asyncio.CancelledError:
-                    done = _ENDED  # (as `_start`'s: no answer)
-                except Exception:
-                    log.exception("could not answer a request")
-                    done = _ENDED
-                if type(done) is bytes:
-                    if not write(done):  # type: ignore[misc]  # (not None where `line` is)
-                        self._answer_later(done)
-                        lane = len(running) < limit
-                    if fresh:
-                        fresh = False
-                        self._release()
-                        self._hold()
-                    continue
-                if done is not None:
-                    if done is not _ENDED:
-                        rid, paused = cast(tuple[RequestId, eager.Paused], done)
-                        self.carry_paused(IncomingRequest(rid, "tools/call", None), paused)
-                        lane = len(running) < limit
-                    if fresh:
-                        fresh = False
-                        self._release()
-                        self._hold()
-                    continue
             if self._allow_batch is not None and data[:1] == b"[":
                 return lines[at:]
             message = parse_single(data, self.endpoint.batches)
@@ -550,9 +548,10 @@ class Peer(Requester):
                 and message.method not in self._serial
             ):
                 self._start(message)
-                lane = line is not None and len(running) < limit and not queue and not self._batches
+                lane = lined is not None and len(running) < limit and not queue and not self._batches
             else:
                 return lines[at:]
+            at += 1
             if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
                 fresh = False
                 self._release()
@@ -663,10 +662,6 @@ class Peer(Requester):
         noted = self._notes.cancel()
         if self._tasks or noted:
             await asyncio.gather(*self._tasks, *noted, return_exceptions=True)
-
-
-_ENDED: Any = ()
-"""`_started`'s mark of a line its lane ended with no answer (cancelled, or a transport that broke)."""
 
 
 def _no_hold() -> None:

@@ -276,18 +276,6 @@ def parse_single(data: bytes | memoryview, batches: bool = False) -> Message | N
     return _checked(env, data)
 
 
-class _Answered(msgspec.Struct):
-    id: RequestId
-
-
-_answered: Final = msgspec.json.Decoder(_Answered).decode
-
-
-def answer_id(reply: bytes) -> RequestId:
-    """The id of an answer we made (`encode_result`'s, or an error answer naming its request)."""
-    return _answered(reply).id
-
-
 def parse(data: bytes | memoryview, *, batches: bool = False) -> list[Message]:
     """Classify one framed JSON text; a batch (where `batches` allows it) gives one message per item."""
     message = parse_single(data, batches)

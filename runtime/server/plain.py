@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable, Container, Coroutine
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, Literal, Union, cast
 
@@ -49,7 +51,7 @@ __all__ = [
     "Lane",
     "MAX_FRAMED_TOOLS",
     "answer_decided",
-    "answer_line",
+    "answer_lines",
     "answer_now",
     "arguments_reader",
     "lane",
@@ -140,29 +142,37 @@ MAX_FRAMED_TOOLS: Final = 256
 more has none (each call of it read as before), so that neither the frame's making (a params type per
 tool) nor its size grows with thousands of tools."""
 _TOOLS_CALL: Final = b'"tools/call"'
+_log: Final = logging.getLogger("mcpbind")
 
 
-def answer_line(
-    connection: Connection, data: bytes, running: Container[RequestId], queued: Container[RequestId]
-) -> bytes | tuple[RequestId, Paused] | None:
-    """The answer to the line `data` if it is a plain call of a tool whose arguments read directly
+def answer_lines(
+    connection: Connection,
+    lines: Sequence[object],
+    at: int,
+    end: int,
+    running: Container[RequestId],
+    queued: Container[RequestId],
+    write: Callable[[bytes], bool],
+) -> int | tuple[int, RequestId, bytes | Paused | None]:
+    """Answer `lines[at:end]` in order, each a plain call of a tool whose arguments read directly
     (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
-    tool's arguments at once), its id in neither `running` nor `queued`: its bytes, or (its id,
-    `Paused`: the tool waits). None: anything else, or anything the frame refuses (not ASCII,
-    another method, an unknown tool, arguments of the wrong type, an id in use...): nothing was run,
-    and the line is read again the general way, which gives every error answer it gives."""
-    if _TOOLS_CALL not in data or not data.isascii():  # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
-        return None
+    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write`.
+    Gives the index of the first line it did not take (`end`: it took all), at which nothing was run
+    and which is read again the general way, with every error answer that gives: anything the frame
+    refuses (a line not bytes or not ASCII, another method, an unknown tool, arguments of the wrong
+    type, an id in use...). Or, where a call it ran did not end in an answer `write` took, (the index
+    after it, its id, and the answer `write` refused, the tool `Paused`, or None: no answer, as a
+    handler's CancelledError or failure to answer gives none), for the caller to carry on."""
     server = connection.server
     if not server.plain_calls:  # (middleware, a task runner or required scopes)
-        return None
+        return at
     revision = connection.session
     if revision is None:
         if ROUTE.get() is not None:
-            return None  # (a transport that routes answers: the general path's)
+            return at  # (a transport that routes answers: the general path's)
         found = server.stateless_lane  # (the revision the last call outside a session named)
         if found is None:
-            return None
+            return at
         revision = found.revision
         lined = server.frames.get(revision)
         if lined is None:
@@ -173,49 +183,74 @@ def answer_line(
             lined = frame(server, server.lanes.get(revision) or lane(server, revision))
     found, decode = lined
     if decode is None:
-        return None
-    try:
-        message = decode(data)
-    except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
-        return None
-    if message.method != "tools/call":  # (prompts/get's params have the same shape)
-        return None
-    rid = message.id
-    if rid in running or rid in queued:
-        return None  # (the general path refuses it)
-    call = message.params
-    if found.era.direct_calls:
-        # `_stateless`'s check of the version its `_meta` names, and `answer_now`'s of input
-        # responses and request state (the general path checks them; UNSET is falsy)
-        if call.meta.protocol_version != revision.name:
-            return None
-        if getattr(call, "request_state", None) or getattr(call, "input_responses", None):
-            return None
-    # (the frame holds the tools registered when it was made: `Server._changed` drops it)
-    tool: ToolEntry = call.entry
-    if not call.at_once:
-        done = answer_decided(server, revision, rid, call, tool, found)
-        return (rid, done) if isinstance(done, Paused) else done
-    # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python call less.
-    values = call.arguments
-    coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
-    context = _copy_context()
-    box: list[Any] = []
-    through = _through(coro, box)
-    try:
-        waiting_on = context.run(_next, through, box)
-    except BaseException as exc:
-        return failed_answer(server, tool, found, rid, exc)
-    if waiting_on is not box:
-        finish = Finish(server, tool, found, rid, box)
-        return rid, Paused(cast(Coroutine[Any, Any, None], through), waiting_on, context, finish)
-    value = box[0]
-    if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
+        return at
+    direct = found.era.direct_calls
+    while at < end:
+        data = lines[at]
+        # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
+        if type(data) is not bytes or _TOOLS_CALL not in data or not data.isascii():
+            return at
         try:
-            return b"".join((_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail))
+            message = decode(data)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return at
+        if message.method != "tools/call":  # (prompts/get's params have the same shape)
+            return at
+        rid = message.id
+        if rid in running or rid in queued:
+            return at  # (the general path refuses it)
+        call = message.params
+        if direct:
+            # `_stateless`'s check of the version its `_meta` names, and `answer_now`'s of input
+            # responses and request state (the general path checks them; UNSET is falsy)
+            if call.meta.protocol_version != revision.name:
+                return at
+            if getattr(call, "request_state", None) or getattr(call, "input_responses", None):
+                return at
+        # (the frame holds the tools registered when it was made: `Server._changed` drops it)
+        tool: ToolEntry = call.entry
+        reply: bytes | Paused | None
+        try:
+            if not call.at_once:
+                reply = answer_decided(server, revision, rid, call, tool, found)
+                if reply is None:
+                    return at  # (nothing was run)
+            else:
+                # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python
+                # call less.
+                values = call.arguments
+                coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
+                context = _copy_context()
+                box: list[Any] = []
+                through = _through(coro, box)
+                try:
+                    waiting_on = context.run(_next, through, box)
+                except BaseException as exc:
+                    reply = failed_answer(server, tool, found, rid, exc)
+                else:
+                    if waiting_on is not box:
+                        finish = Finish(server, tool, found, rid, box)
+                        coro = cast(Coroutine[Any, Any, None], through)
+                        return at + 1, rid, Paused(coro, waiting_on, context, finish)
+                    value = box[0]
+                    reply = None
+                    if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
+                        try:
+                            encoded = (_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail)
+                            reply = b"".join(encoded)
+                        except Exception:
+                            pass
+                    if reply is None:
+                        reply = value_answer(server, tool, found, rid, value)
+        except CancelledError:
+            return at + 1, rid, None  # (as the peer's `_start`: no answer)
         except Exception:
-            pass
-    return value_answer(server, tool, found, rid, value)
+            _log.exception("could not answer request %r", rid)  # (as the peer's `_start`)
+            return at + 1, rid, None
+        at += 1
+        if type(reply) is not bytes or not write(reply):
+            return at, rid, reply
+    return at
 
 
 def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | None]:

@@ -15,7 +15,7 @@ import pytest
 from mcpbind.protocol import revisions
 from mcpbind.protocol.endpoint import IncomingRequest
 from mcpbind.server import Connection, Server
-from mcpbind.server.plain import MAX_FRAMED_TOOLS, answer_line, answer_now
+from mcpbind.server.plain import MAX_FRAMED_TOOLS, answer_lines, answer_now
 
 from .test_plain_lane import CALLS, _connection, _event, _finished, _server
 
@@ -34,12 +34,41 @@ def _prime(conn: Connection, revision: str) -> None:
     assert asyncio.run(_finished(answer_now(conn, _event(0, revision, "count", {"n": 1})))) is not None
 
 
+def answer_line(conn: Connection, data: bytes, running: Any, queued: Any) -> Any:
+    """`answer_lines` of one line: None (left, nothing run), its answer written, or what is left to
+    carry on (the tool `Paused`)."""
+    written: list[bytes] = []
+    got = answer_lines(conn, [data], 0, 1, running, queued, lambda reply: written.append(reply) is None)
+    if got == 0:
+        assert written == []
+        return None
+    if type(got) is int:
+        assert got == 1 and len(written) == 1
+        return written[0]
+    assert type(got) is tuple and got[0] == 1 and type(got[1]) in (int, str) and written == []
+    return got[2]
+
+
 async def _lined(conn: Connection, data: bytes, running: Any = (), queued: Any = ()) -> bytes | None:
-    got = answer_line(conn, data, running, queued)
-    if got is None or type(got) is bytes:
-        return got
-    assert type(got) is tuple and type(got[0]) in (int, str)
-    return await _finished(got[1])
+    return await _finished(answer_line(conn, data, running, queued))
+
+
+def test_lines_of_a_burst_are_answered_in_order_up_to_the_first_left() -> None:
+    server, ran = _server()
+    revision = revisions.STATEFUL[-1]
+    conn = _connection(server, revision)
+    lines = [
+        _line(_event(1, revision, "shout", {"text": "a"})),
+        _line(_event(2, revision, "shout", {"text": "b"})),
+        _line(_event(3, revision, "missing", {})),
+        _line(_event(4, revision, "shout", {"text": "c"})),
+    ]
+    written: list[bytes] = []
+    assert answer_lines(conn, lines, 0, 4, (), (), lambda reply: written.append(reply) is None) == 2
+    assert ran == ["shout", "shout"] and [b'"A"' in written[0], b'"B"' in written[1]] == [True, True]
+    # A call whose answer the transport would not take is handed back, with its id.
+    refused = answer_lines(conn, lines, 3, 4, (), (), lambda reply: False)
+    assert type(refused) is tuple and refused[:2] == (4, 4) and b'"C"' in refused[2]
 
 
 @pytest.mark.parametrize("revision", ALL)
