@@ -233,14 +233,13 @@ def answer_lines(
                         coro = cast(Coroutine[Any, Any, None], through)
                         return at + 1, rid, Paused(coro, waiting_on, context, finish)
                     value = box[0]
-                    reply = None
                     if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
                         try:
                             encoded = (_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail)
                             reply = b"".join(encoded)
-                        except Exception:
-                            pass
-                    if reply is None:
+                        except Exception:  # (text it cannot encode is `value_answer`'s to answer)
+                            reply = value_answer(server, tool, found, rid, value)
+                    else:
                         reply = value_answer(server, tool, found, rid, value)
         except CancelledError:
             return at + 1, rid, None  # (as the peer's `_start`: no answer)
