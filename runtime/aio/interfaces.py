@@ -11,15 +11,17 @@ the request being served. stdio has none (None).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Container, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, LineTooLong
+from ..protocol.jsonrpc import RequestId
 
 if TYPE_CHECKING:
     from .eager import Paused
 
 __all__ = [
+    "AnswerLines",
     "AnswerNow",
     "BufferedTransport",
     "InlineServe",
@@ -44,6 +46,15 @@ NotificationHandler = Callable[[IncomingNotification], Awaitable[None]]
 AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
+AnswerLines = Callable[
+    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], bool]],
+    "int | tuple[int, RequestId, bytes | Paused | None]",
+]
+"""`AnswerNow` for whole framed lines (`lines`, from `at` to `end`), each read in one pass, its id in
+neither container given (the requests running, those queued), its answer written (`write`): the index
+of the first line left (nothing run: it is read the general way), or (the index after a line whose
+call did not end in a written answer, its id, and the answer `write` refused, the handler `Paused`,
+or None: no answer)."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport

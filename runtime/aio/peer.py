@@ -30,6 +30,7 @@ from . import eager, own
 from .inflight import BatchReplies, Load, Notified
 from .interfaces import (
     ROUTE,
+    AnswerLines,
     AnswerNow,
     BufferedTransport,
     InlineServing,
@@ -67,6 +68,7 @@ class Peer(Requester):
         null_ids: Callable[[], bool] | None = None,
         serial: frozenset[str] = frozenset(),
         answer_now: AnswerNow | None = None,
+        answer_lines: AnswerLines | None = None,
     ) -> None:
         if max_concurrency < 1 or max_queued < 0:
             limits = f"max_concurrency={max_concurrency}, max_queued={max_queued}"
@@ -84,6 +86,7 @@ class Peer(Requester):
         self._on_request = on_request
         self._on_notification = on_notification
         self._answer_now = answer_now
+        self._answer_lines = answer_lines
         self._running: dict[RequestId, asyncio.Task[None]] = {}
         self._cancelled: set[RequestId] = set()
         """Running requests the peer cancelled: a handler that catches its cancellation and returns
@@ -123,6 +126,8 @@ class Peer(Requester):
             self._wait_buffered = getattr(transport, "wait_buffered", None) or _no_wait
             if type(self).respond is Peer.respond:
                 self._write_nowait = buffered.write_nowait
+        if self._write_nowait is None or type(self).abandoned is not Peer.abandoned:
+            self._answer_lines = None  # (the lane writes its answers straight to the transport)
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -396,6 +401,12 @@ class Peer(Requester):
         self._track(event, eager.carried(coro, waiting_on, functools.partial(self._serve, event), context))
         return None
 
+    def _answer_later(self, rid: RequestId, reply: bytes) -> None:
+        """An answer made in one pass (`AnswerLines`) that the transport would not take (the client
+        is not reading our output): it waits with the others, as `_start`'s does, holding its slot."""
+        event = IncomingRequest(rid, "tools/call", None)
+        self._track(event, eager.start(self._serve(event, _done(reply))))
+
     def carry_paused(self, event: IncomingRequest, paused: eager.Paused) -> None:
         """Carry a handler paused (by `answer_now`, or a transport after `admits`) as a task, apart
         from `_start` (a closure there would cost every request its cells): `finish(rest)` answers."""
@@ -487,26 +498,60 @@ class Peer(Requester):
     def _started(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
         """`_serve_inline`'s requests, started: the lines it leaves to `run`, from the first that is no
         request `run` would start at once (nothing when it started them all)."""
-        batches = self._allow_batch is not None
-        parsing_batches = self.endpoint.batches
-        running, queue, queued, serial = self._running, self._queue, self._queued, self._serial
-        limit, start = self._max_waiting, self._start
-        fresh = len(lines) > 1
-        for at, data in enumerate(lines):
-            if type(data) is not bytes or (batches and data[:1] == b"["):
+        running, queue, queued, limit = self._running, self._queue, self._queued, self._max_waiting
+        lined, write = self._answer_lines, self._write_nowait
+        # Whether lines may be answered in one pass: admission's usual case as it stands (found
+        # again whenever something is started or kept otherwise; an answer written leaves it so).
+        # What only the general way reads is read there (a lone request's burst is most bursts).
+        lane = lined is not None and len(running) < limit and not queue and not self._batches
+        count = len(lines)
+        fresh = count > 1
+        at = 0
+        while at < count:
+            if lane:
+                # The usual calls, each line read in one pass and answered (`AnswerLines`): no
+                # `IncomingRequest`, no `_start`; the id's and the limit's checks are the same. (A
+                # batch is no object: the frame refuses it, and it is left below.) The first of a
+                # read alone: its answer goes now, the rest after (see `run`).
+                end = at + 1 if fresh else count
+                got = lined(lines, at, end, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+                if type(got) is int:
+                    taken = got != at
+                    at = got
+                else:
+                    at, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
+                    taken = True
+                    if type(outcome) is bytes:
+                        self._answer_later(rid, outcome)
+                    elif outcome is not None:
+                        assert type(outcome) is eager.Paused  # (no `cast`: a function's frame)
+                        self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+                    lane = len(running) < limit
+                if taken:
+                    if fresh:
+                        fresh = False
+                        self._release()
+                        self._hold()
+                    continue
+            data = lines[at]
+            if type(data) is not bytes:
                 return lines[at:]
-            message = parse_single(data, parsing_batches)
+            if self._allow_batch is not None and data[:1] == b"[":
+                return lines[at:]
+            message = parse_single(data, self.endpoint.batches)
             if (
                 type(message) is IncomingRequest
                 and len(running) < limit
                 and not queue
                 and message.id not in running
                 and message.id not in queued
-                and message.method not in serial
+                and message.method not in self._serial
             ):
-                start(message)
+                self._start(message)
+                lane = lined is not None and len(running) < limit and not queue and not self._batches
             else:
                 return lines[at:]
+            at += 1
             if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
                 fresh = False
                 self._release()

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, Union, cast
 
 import msgspec
 from msgspec import UnsetType
@@ -45,7 +47,16 @@ if TYPE_CHECKING:
     from .registry import Server
     from .session import Connection
 
-__all__ = ["Lane", "answer_decided", "answer_now", "arguments_reader", "lane", "reads_direct"]
+__all__ = [
+    "Lane",
+    "MAX_FRAMED_TOOLS",
+    "answer_decided",
+    "answer_lines",
+    "answer_now",
+    "arguments_reader",
+    "lane",
+    "reads_direct",
+]
 
 _encode: Final = wire.encode
 _convert: Final = msgspec.convert
@@ -125,6 +136,186 @@ def _params_read(module: ModuleType, spec: RequestMethod[Any, Any]) -> Any:
 
 
 _INPUT_RESPONSES: Final = "InputResponses"
+
+MAX_FRAMED_TOOLS: Final = 256
+"""At most this many tools are read by a revision's whole-line frame (`answer_line`): a server with
+more has none (each call of it read as before), so that neither the frame's making (a params type per
+tool) nor its size grows with thousands of tools."""
+_TOOLS_CALL: Final = b'"tools/call"'
+_log: Final = logging.getLogger("mcpbind")
+
+
+def answer_lines(
+    connection: Connection,
+    lines: Sequence[object],
+    at: int,
+    end: int,
+    running: Container[RequestId],
+    queued: Container[RequestId],
+    write: Callable[[bytes], bool],
+) -> int | tuple[int, RequestId, bytes | Paused | None]:
+    """Answer `lines[at:end]` in order, each a plain call of a tool whose arguments read directly
+    (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
+    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write`.
+    Gives the index of the first line it did not take (`end`: it took all), at which nothing was run
+    and which is read again the general way, with every error answer that gives: anything the frame
+    refuses (a line not bytes or not ASCII, another method, an unknown tool, arguments of the wrong
+    type, an id in use...). Or, where a call it ran did not end in an answer `write` took, (the index
+    after it, its id, and the answer `write` refused, the tool `Paused`, or None: no answer, as a
+    handler's CancelledError or failure to answer gives none), for the caller to carry on."""
+    server = connection.server
+    if not server.plain_calls:  # (middleware, a task runner or required scopes)
+        return at
+    revision = connection.session
+    if revision is None:
+        if ROUTE.get() is not None:
+            return at  # (a transport that routes answers: the general path's)
+        found = server.stateless_lane  # (the revision the last call outside a session named)
+        if found is None:
+            return at
+        revision = found.revision
+        lined = server.frames.get(revision)
+        if lined is None:
+            lined = frame(server, found)
+    else:
+        lined = server.frames.get(revision)
+        if lined is None:
+            lined = frame(server, server.lanes.get(revision) or lane(server, revision))
+    found, decode = lined
+    if decode is None:
+        return at
+    direct = found.era.direct_calls
+    while at < end:
+        data = lines[at]
+        # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
+        if type(data) is not bytes or _TOOLS_CALL not in data or not data.isascii():
+            return at
+        try:
+            message = decode(data)
+        except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
+            return at
+        if message.method != "tools/call":  # (prompts/get's params have the same shape)
+            return at
+        rid = message.id
+        if rid in running or rid in queued:
+            return at  # (the general path refuses it)
+        call = message.params
+        if direct:
+            # `_stateless`'s check of the version its `_meta` names, and `answer_now`'s of input
+            # responses and request state (the general path checks them; UNSET is falsy)
+            if call.meta.protocol_version != revision.name:
+                return at
+            if getattr(call, "request_state", None) or getattr(call, "input_responses", None):
+                return at
+        # (the frame holds the tools registered when it was made: `Server._changed` drops it)
+        tool: ToolEntry = call.entry
+        reply: bytes | Paused | None
+        try:
+            if not call.at_once:
+                reply = answer_decided(server, revision, rid, call, tool, found)
+                if reply is None:
+                    return at  # (nothing was run)
+            else:
+                # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python
+                # call less.
+                values = call.arguments
+                coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
+                context = _copy_context()
+                box: list[Any] = []
+                through = _through(coro, box)
+                try:
+                    waiting_on = context.run(_next, through, box)
+                except BaseException as exc:
+                    reply = failed_answer(server, tool, found, rid, exc)
+                else:
+                    if waiting_on is not box:
+                        finish = Finish(server, tool, found, rid, box)
+                        coro = cast(Coroutine[Any, Any, None], through)
+                        return at + 1, rid, Paused(coro, waiting_on, context, finish)
+                    value = box[0]
+                    if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
+                        try:
+                            encoded = (_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail)
+                            reply = b"".join(encoded)
+                        except Exception:  # (text it cannot encode is `value_answer`'s to answer)
+                            reply = value_answer(server, tool, found, rid, value)
+                    else:
+                        reply = value_answer(server, tool, found, rid, value)
+        except CancelledError:
+            return at + 1, rid, None  # (as the peer's `_start`: no answer)
+        except Exception:
+            _log.exception("could not answer request %r", rid)  # (as the peer's `_start`)
+            return at + 1, rid, None
+        at += 1
+        if type(reply) is not bytes or not write(reply):
+            return at, rid, reply
+    return at
+
+
+def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | None]:
+    """`server`'s decoder of a whole line of `found`'s revision as a `tools/call` request of one of
+    its tools answered in one step whose arguments read directly (`reads_direct`): `{jsonrpc: "2.0",
+    id: int | str, method: str, params: <one params type per such tool, told apart by their "name">}`,
+    each params type the lane's (its declared members, `_meta` read into its declared members alone)
+    with `arguments` read as the tool's `Signature.arguments`, and the tool's entry on its class
+    (`entry`) with what a call of it reads (`fn`, `positional`; `at_once`: a coroutine function that
+    cannot wait; `text_only`: no output schema; `text_head`, `text_tail`: `Lane.text`); with `found`.
+    None: no such tool, or more tools than `MAX_FRAMED_TOOLS`. Kept in `Server.frames` until the
+    tools change (`Server._changed`)."""
+    tools = [t for t in server.tool_entries() if t.one_step and reads_direct(t)]
+    decode = None
+    if tools and len(server.tool_entries()) <= MAX_FRAMED_TOOLS:
+        base = found.unread
+        config = base.__struct_config__
+        members = [f for f in msgspec.structs.fields(base) if f.name not in ("name", "arguments")]
+        kinds: list[Any] = []
+        for tool in tools:
+            sig = tool.signature
+            fields: list[Any] = [
+                (f.name, f.type)
+                if f.default is msgspec.NODEFAULT and f.default_factory is msgspec.NODEFAULT
+                else (
+                    f.name,
+                    f.type,
+                    f.default
+                    if f.default_factory is msgspec.NODEFAULT
+                    else msgspec.field(default_factory=f.default_factory),
+                )
+                for f in members
+            ]
+            fields.append(("arguments", tool.signature.arguments))
+            kinds.append(
+                msgspec.defstruct(
+                    base.__name__,
+                    fields,
+                    kw_only=True,
+                    rename={f.name: f.encode_name for f in members},
+                    module=base.__module__,
+                    namespace={
+                        "entry": tool,
+                        "fn": staticmethod(tool.fn),  # (not bound to the params read)
+                        "positional": sig.positional,
+                        "at_once": sig.is_async and not sig.suspends,
+                        "text_only": sig.output_schema is None,
+                        "text_head": found.text[0],
+                        "text_tail": found.text[1],
+                    },
+                    tag_field="name",
+                    tag=tool.name,
+                    forbid_unknown_fields=config.forbid_unknown_fields,
+                    gc=False,  # (read from JSON and only read: in no cycle)
+                )
+            )
+        params: Any = Union[tuple(kinds)]  # noqa: UP007  # (of the types made here)
+        line = msgspec.defstruct(
+            "CallToolLine",
+            [("jsonrpc", Literal["2.0"]), ("id", int | str), ("method", str), ("params", params)],
+            gc=False,
+        )
+        hook = shapes.hook_for(_params_read(found.module, found.spec))
+        decode = msgspec.json.Decoder(line, dec_hook=hook).decode
+    lined = server.frames[found.revision] = (found, decode)
+    return lined
 
 
 def answer_now(connection: Connection, event: IncomingRequest) -> bytes | Paused | None:

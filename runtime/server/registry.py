@@ -125,6 +125,10 @@ class Server(Features, Registrations, Serving):
         self.lanes: dict[Any, Any] = {}
         """What a plain call of each revision needs, this server's (`plain.Lane`, by `Revision`)."""
         self.stateless_lane: Any = None
+        self.frames: dict[Any, Any] = {}
+        """Per revision, its `plain.Lane` and the decoder of a whole line as a plain call of one of its
+        tools (`plain.frame`; None: no such tool, or too many tools): made on first need, dropped
+        whenever the tools change (`_changed`)."""
         """The `plain.Lane` of the revision the last plain call outside a session named (None: none
         yet): the next one's params are read by it first, and their `_meta` says whether it was right."""
         self._caps: dict[str, Any] | None = None
@@ -482,12 +486,18 @@ class Server(Features, Registrations, Serving):
         definition = {**base, **metadata.members(type_name, self.revisions, given, owner)}
         return metadata.checked(definition, type_name, self.revisions, owner)
 
+    def tool_entries(self) -> list[ToolEntry]:
+        """Every tool registered, in the order of registration."""
+        return list(self._tools.values())
+
     def _changed(self, kind: str, name: str = "", change: str = "", notify: bool = True) -> None:
         # Resources list as two kinds: resources and (resource) templates.
         kinds = ("resources", "templates") if kind == "resources" else (kind,)
         self._list_cache = {k: v for k, v in self._list_cache.items() if k[1] not in kinds}
         self._caps = None
         self.missing_features.clear()
+        if kind == "tools":
+            self.frames.clear()  # (`plain.frame`: a tool added, withdrawn or replaced)
         self._recheck()  # (a registration's task runner or scopes)
         if not notify:
             return

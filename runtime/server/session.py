@@ -29,7 +29,7 @@ from ..protocol.jsonrpc import RequestId, encode_result
 from .context import Context, drop_none
 from .features import failure
 from .handlers import ROUTES
-from .plain import answer_now
+from .plain import answer_lines, answer_now
 
 if TYPE_CHECKING:
     from .registry import Server
@@ -62,6 +62,8 @@ class Connection:
 
     answer_now = answer_now
     """`plain.answer_now` for this connection: a plain call's answer, `Paused`, or None."""
+    answer_lines = answer_lines
+    """`plain.answer_lines` for this connection: plain calls' lines read in one pass, answered."""
 
     def __init__(self, server: Server, transport: MessageTransport, peer: type[Peer] = Peer) -> None:
         self.server = server
@@ -79,6 +81,7 @@ class Connection:
             # (A bound method, not `functools.partial`: the interpreter calls a bound method's function
             # in its own loop, where a partial re-enters it from C, ~300 instructions a request.)
             answer_now=self.answer_now,
+            answer_lines=self.answer_lines,
         )
         self.session: revisions.Revision | None = None
         """The stateful revision negotiated by `initialize`; None while there is no session."""

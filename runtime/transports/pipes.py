@@ -388,7 +388,13 @@ class Batched:
         if flow is not None and flow.resumed is not None:
             return False
         pending = self._pending
-        if not pending and not self._held:  # (held: `release` sends it, or drops it if closing)
+        if self._held:  # (`release` sends it, or drops it if closing: a stdio server's every answer)
+            if len(data) >= LARGE and self._pipe is not None:
+                grow_pipe(self._pipe)
+                self._pipe = None
+            pending.append(data)
+            return True
+        if not pending:
             if self._sink.is_closing():
                 return True  # (dropped, as `write` drops it)
             if not self._at_once:
@@ -405,7 +411,7 @@ class Batched:
             grow_pipe(self._pipe)
             self._pipe = None
         pending.append(data)
-        if self._at_once and not self._held:
+        if self._at_once:
             self.flush()  # (a large message: see `flush`)
         return True
 
