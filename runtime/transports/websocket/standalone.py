@@ -20,7 +20,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from struct import pack as _pack
 from struct import unpack_from as _unpack_from
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -95,6 +95,15 @@ class Endpoint:
         self.connections: set[Connection] = set()
 
 
+def _unconnected(data: bytes) -> None:
+    """`Connection.write` before the connection is made: nothing is written yet (none is made)."""
+
+
+def _head(n: int) -> bytes:
+    """The head of a text frame (final, unmasked) of `n` bytes, 126 or more."""
+    return _pack("!BBH", 0x81, 126, n) if n < 65536 else _pack("!BBQ", 0x81, 127, n)
+
+
 def _between_frames(ws: ServerProtocol) -> bool:
     """Whether the library's parser waits for the first byte of a frame, all it was given read: the
     next frame may be read without it (`Connection._texts`). Not in a fragmented message."""
@@ -133,6 +142,8 @@ class Connection(asyncio.Protocol):
         )
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
+        self.write: Callable[[bytes], object] = _unconnected
+        """The transport's `write` (`_flush`), once connected."""
         self.messages: deque[bytes] = deque()
         self.fragments: list[bytes] = []
         self.fragmented_text = False
@@ -157,6 +168,14 @@ class Connection(asyncio.Protocol):
         a read all cut here leaves it so, and the next one need not ask it again."""
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
+        self.live = False
+        """The library's state is OPEN and the connection not lost, as they were after the last call
+        into the library that can change its state (`_sync`: it changes in no other way)."""
+        self.sendable = False
+        """A text frame is made here and sent with no wait (`send_now`): live, plain, and the transport
+        takes writes (not paused)."""
+        self.limit = 0
+        """The library's size limit, for `_texts` (no limit: one no frame's length is over)."""
         self.serve: InlineServe | None = None
         self.serving: list[bytes] | None = None
         """The messages of a read `serve` is serving (`_cut`), emptied if serving ends meanwhile."""
@@ -166,11 +185,17 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # (uvloop's is one, not by inheritance)
+        self.write = self.transport.write
         self.endpoint.connections.add(self)
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
+    def _sync(self) -> None:
+        """What the library's state is now, after a call into it that may have changed it."""
+        self.live = live = self.ws.state is State.OPEN and not self.lost.done()
+        self.sendable = live and self.plain and self.writable is None
+
     def data_received(self, data: bytes) -> None:
-        if self.cut and self.ws.state is State.OPEN and (self.between or _between_frames(self.ws)):
+        if self.cut and self.live and (self.between or _between_frames(self.ws)):
             # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
             # comes, from its first frame on, goes to the library's parser.
             self.between = True
@@ -184,6 +209,7 @@ class Connection(asyncio.Protocol):
                 return
         self.between = False
         self.ws.receive_data(data)
+        self._sync()
         self._events()
 
     def _texts(self, data: bytes) -> bytes:
@@ -192,22 +218,24 @@ class Connection(asyncio.Protocol):
         first frame that is anything else or not all read yet: what is left. The connection is open
         (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
         cut are handed on together (`_cut`), before anything the library reads after them."""
-        start, size = 0, len(data)
-        limit = self.ws.max_message_size
+        start, size, limit = 0, len(data), self.limit
         texts: list[bytes] = []
         while size - start >= 6:
-            second = data[start + 1]
-            if data[start] != 0x81 or second < 0x80:
-                break  # (not a final text frame with no reserved bit, or not masked)
-            length, at = second - 0x80, start + 2
-            if length == 126:  # (its two bytes are there: at least six are)
-                length, at = data[at] << 8 | data[at + 1], at + 2
-            elif length == 127:
-                if size - start < 14:
-                    break
-                length, at = _unpack_from("!Q", data, at)[0], at + 8
+            if data[start] != 0x81:
+                break  # (not a final text frame with no reserved bit)
+            length = data[start + 1] - 0x80
+            if length < 126:
+                if length < 0:
+                    break  # (not masked)
+                at = start + 2
+            elif length == 126:  # (its two bytes are there: at least six are)
+                length, at = data[start + 2] << 8 | data[start + 3], start + 4
+            elif size - start < 14:
+                break
+            else:
+                length, at = _unpack_from("!Q", data, start + 2)[0], start + 10
             end = at + 4 + length
-            if end > size or (limit is not None and length > limit):
+            if end > size or length > limit:
                 break
             text = _apply_mask(data[at + 4 : end], data[at : at + 4])
             # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
@@ -218,6 +246,7 @@ class Connection(asyncio.Protocol):
                     if texts:
                         self._cut(texts)  # (those before it are served, as they were read first)
                     self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    self._sync()
                     return data[end:]
             texts.append(text)
             start = end
@@ -249,6 +278,7 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         self.between = False
         self.ws.receive_eof()
+        self._sync()
         self._events()
         return None
 
@@ -258,12 +288,14 @@ class Connection(asyncio.Protocol):
             self.timer.cancel()
         if not self.lost.done():
             self.lost.set_result(None)
+        self.live = self.sendable = False
         self._wake()
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
 
     def pause_writing(self) -> None:
         self.writable = self.loop.create_future()
+        self.sendable = False
         # The client reads nothing of ours: read nothing of its until it does. Each of its pings
         # is answered with a pong at once, so a ping flood from a client that does not read would
         # otherwise pile pongs up in the transport without bound.
@@ -274,6 +306,7 @@ class Connection(asyncio.Protocol):
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
         self.writable = None
+        self._sync()
         if not self.reading_paused and self.transport is not None:  # (else `receive` resumes it)
             self.transport.resume_reading()
 
@@ -300,7 +333,7 @@ class Connection(asyncio.Protocol):
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
-        if self.ws.state is not State.OPEN:
+        if not self.live:
             self._wake()
 
     def _frame(self, frame: Frame) -> None:
@@ -328,6 +361,7 @@ class Connection(asyncio.Protocol):
                     data.decode()
                 except UnicodeDecodeError as exc:
                     self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    self._sync()
                     return
             serve = self.serve
             if serve is not None and not self.messages:
@@ -362,12 +396,16 @@ class Connection(asyncio.Protocol):
             self.flush_soon.cancel()
             self.flush_soon = None
         self.unflushed = 0
+        frames = self.frames
+        if frames and not self.ws.writes:  # (the usual: text frames made here, and nothing else)
+            self.frames = []
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+            return
         transport = self.transport
         if transport is None:
             return
         # (the library's own list of what it made, read first: `data_to_send` is not called for nothing)
         writes = self.ws.data_to_send() if self.ws.writes else _NONE
-        frames = self.frames
         if frames:
             # Ours go first: each was made while the connection was open, so before any close frame
             # or end of stream the library has since queued (a pong may go after a text frame made
@@ -401,6 +439,10 @@ class Connection(asyncio.Protocol):
             return
         self.plain = not self.ws.extensions and not self.ws.debug
         self.cut = self.plain and all(hasattr(self.ws, n) for n in ("current_size", "max_message_size"))
+        if self.cut:
+            limit = self.ws.max_message_size
+            self.limit = 1 << 64 if limit is None else limit
+        self._sync()
         self._keepalive()
         token = caller = None
         if principal is not None:
@@ -455,6 +497,7 @@ class Connection(asyncio.Protocol):
     def _pong_late(self) -> None:
         if self.ws.state is State.OPEN:
             self.ws.fail(INTERNAL_ERROR, "keepalive ping timeout")
+            self._sync()
             self._flush()
         if self.transport is not None:
             self.transport.abort()
@@ -463,6 +506,7 @@ class Connection(asyncio.Protocol):
         """Close the connection now, for a server that stops: the reader reads None next."""
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason)
+            self._sync()
             self._flush()
         elif self.ws.state is State.CONNECTING and self.transport is not None:
             self.transport.close()  # (an upgrade not answered yet: no WebSocket to close)
@@ -475,7 +519,7 @@ class Connection(asyncio.Protocol):
         while not messages:
             if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
                 self._flush()
-            if self.ws.state is not State.OPEN or self.lost.done():
+            if not self.live:
                 return None
             self.waiter = self.loop.create_future()
             try:
@@ -501,7 +545,7 @@ class Connection(asyncio.Protocol):
         return messages.popleft()
 
     def waiting(self) -> asyncio.Future[None] | None:
-        if self.messages or self.ws.state is not State.OPEN or self.lost.done():
+        if self.messages or not self.live:
             return None
         if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
             self._flush()
@@ -524,32 +568,23 @@ class Connection(asyncio.Protocol):
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
             await self.writable  # the client does not read: the adapter queues behind this
-        if self.ws.state is not State.OPEN or self.lost.done():
+        if not self.live:
             raise ConnectionError("the WebSocket connection is closed")
         self._frame_out(data)
 
     def send_now(self, data: bytes) -> bool:
-        if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
-            return False  # (`send` waits, or says the connection is closed)
-        if not self.plain:
+        if not self.sendable:  # (not plain, or `send` waits, or says the connection is closed)
+            if self.writable is not None or not self.live:
+                return False
             self._frame_out(data)
             return True
         # `_frame_out`'s usual case, inline (every answer written with no wait)
         n = len(data)
-        self.frames.append(
-            (
-                _SHORT[n]
-                if n < 126
-                else _pack("!BBH", 0x81, 126, n)
-                if n < 65536
-                else _pack("!BBQ", 0x81, 127, n)
-            )
-            + data
-        )
+        self.frames.append((_SHORT[n] if n < 126 else _head(n)) + data)
         unflushed = self.unflushed = self.unflushed + n
         if unflushed > _FLUSH_AT:
             self._flush()
-        elif self.flush_soon is None and not self.held and not self.reading:
+        elif not (self.reading or self.held or self.flush_soon is not None):
             self.flush_soon = self.loop.call_soon(self._flush_due)
         return True
 
@@ -558,16 +593,7 @@ class Connection(asyncio.Protocol):
             # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
             # made here: its frame object, serializer and checks were a sixth of a call's work.
             n = len(data)
-            self.frames.append(
-                (
-                    bytes((0x81, n))
-                    if n < 126
-                    else _pack("!BBH", 0x81, 126, n)
-                    if n < 65536
-                    else _pack("!BBQ", 0x81, 127, n)
-                )
-                + data
-            )
+            self.frames.append((_SHORT[n] if n < 126 else _head(n)) + data)
         else:
             self.ws.send_text(data)
         self.unflushed += len(data)
@@ -579,6 +605,7 @@ class Connection(asyncio.Protocol):
     async def close(self, code: int, reason: str) -> None:
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason)
+            self._sync()
             self._flush()
         try:
             await asyncio.wait_for(asyncio.shield(self.lost), self.options.close_timeout)
