@@ -21,6 +21,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
+from struct import Struct
 from struct import pack as _pack
 from struct import unpack_from as _unpack_from
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -69,6 +70,8 @@ _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
 _SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
 """The head of a text frame (final, unmasked) of each length under 126 bytes."""
+_HEAD16: Final = Struct("!BBH").pack
+"""The head of a text frame of 126 to 65535 bytes: `_HEAD16(0x81, 126, n)` (over: `_head`)."""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -100,8 +103,8 @@ def _unconnected(data: bytes) -> None:
 
 
 def _head(n: int) -> bytes:
-    """The head of a text frame (final, unmasked) of `n` bytes, 126 or more."""
-    return _pack("!BBH", 0x81, 126, n) if n < 65536 else _pack("!BBQ", 0x81, 127, n)
+    """The head of a text frame (final, unmasked) of `n` bytes, 65536 or more."""
+    return _pack("!BBQ", 0x81, 127, n)
 
 
 def _between_frames(ws: ServerProtocol) -> bool:
@@ -175,11 +178,11 @@ class Connection(asyncio.Protocol):
         """A text frame is made here and sent with no wait (`send_now`): live, plain, and the transport
         takes writes (not paused)."""
         self.limit = 0
-        """The library's size limit, for `_texts` (no limit: one no frame's length is over)."""
+        """The library's size limit, for `_texts` (none: one that no frame's length is over)."""
         self.serve: InlineServe | None = None
-        self.serving: list[bytes] | None = None
-        """The messages of a read `serve` is serving (`_cut`), emptied if serving ends meanwhile."""
         """The reader's own service of a message read while it waits (`serve_inline`)."""
+        self.serving: list[bytes] | None = None
+        """The messages of a read `serve` is serving (`_texts`), emptied if serving ends meanwhile."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -198,8 +201,7 @@ class Connection(asyncio.Protocol):
         if self.cut and self.live and (self.between or _between_frames(self.ws)):
             # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
             # comes, from its first frame on, goes to the library's parser.
-            self.between = True
-            self.reading = True
+            self.between = self.reading = True
             try:
                 data = self._texts(data)
             finally:
@@ -217,9 +219,10 @@ class Connection(asyncio.Protocol):
         (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), up to the
         first frame that is anything else or not all read yet: what is left. The connection is open
         (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
-        cut are handed on together (`_cut`), before anything the library reads after them."""
+        cut are handed on together, before anything the library reads after them."""
         start, size, limit = 0, len(data), self.limit
         texts: list[bytes] = []
+        bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
         while size - start >= 6:
             if data[start] != 0x81:
                 break  # (not a final text frame with no reserved bit)
@@ -239,41 +242,40 @@ class Connection(asyncio.Protocol):
                 break
             text = _apply_mask(data[at + 4 : end], data[at : at + 4])
             # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+            start = end
             if not text.isascii():
                 try:
                     text.decode()
                 except UnicodeDecodeError as exc:
-                    if texts:
-                        self._cut(texts)  # (those before it are served, as they were read first)
-                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
-                    self._sync()
-                    return data[end:]
+                    bad = exc
+                    break
             texts.append(text)
-            start = end
         if texts:
-            self._cut(texts)
-        return data[start:] if start else data
-
-    def _cut(self, texts: list[bytes]) -> None:
-        """The text messages `_texts` read, as `_message` takes each: served at once while the reader
-        waits with nothing queued (all of them in one call, from the first; `serve` gives back what
-        it leaves, from the first it cannot serve there), else queued."""
-        serve, messages = self.serve, self.messages
-        if serve is not None and not messages:
-            waiter = self.waiter
-            if waiter is not None and not waiter.done():
+            # Handed on as `_message` hands each: served at once while the reader waits with nothing
+            # queued (all of them in one call, from the first; `serve` gives back what it leaves,
+            # from the first it cannot serve there), else queued.
+            serve, messages = self.serve, self.messages
+            if (
+                serve is not None
+                and not messages
+                and (waiter := self.waiter) is not None
+                and not waiter.done()
+            ):
                 self.serving = texts
                 try:
                     left = serve(texts)
                 finally:
                     self.serving = None
-                if not left:
-                    return
-                messages.extend(cast("Sequence[bytes]", left))
+                if left:
+                    messages.extend(cast("Sequence[bytes]", left))
+                    self._wake()
+            else:
+                messages.extend(texts)
                 self._wake()
-                return
-        messages.extend(texts)
-        self._wake()
+        if bad is not None:  # (those before it were served, as they were read first)
+            self.ws.fail(INVALID_DATA, f"{bad.reason} at position {bad.start}")
+            self._sync()
+        return data[start:] if start else data
 
     def eof_received(self) -> bool | None:
         self.between = False
@@ -329,7 +331,13 @@ class Connection(asyncio.Protocol):
 
     def _read(self) -> None:
         """The end of a read: what it made written, reading paused if the server is behind."""
-        self._flush()  # answers served inline, pongs, the answer to a close, an error's close
+        frames = self.frames
+        if frames and not self.ws.writes and self.flush_soon is None:  # (`_flush`'s usual case)
+            self.frames = []
+            self.unflushed = 0
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        else:
+            self._flush()  # answers served inline, pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
@@ -580,7 +588,9 @@ class Connection(asyncio.Protocol):
             return True
         # `_frame_out`'s usual case, inline (every answer written with no wait)
         n = len(data)
-        self.frames.append((_SHORT[n] if n < 126 else _head(n)) + data)
+        self.frames.append(
+            (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
+        )
         unflushed = self.unflushed = self.unflushed + n
         if unflushed > _FLUSH_AT:
             self._flush()
@@ -593,7 +603,9 @@ class Connection(asyncio.Protocol):
             # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
             # made here: its frame object, serializer and checks were a sixth of a call's work.
             n = len(data)
-            self.frames.append((_SHORT[n] if n < 126 else _head(n)) + data)
+            self.frames.append(
+                (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
+            )
         else:
             self.ws.send_text(data)
         self.unflushed += len(data)
