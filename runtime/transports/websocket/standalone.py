@@ -109,7 +109,7 @@ def _head(n: int) -> bytes:
 
 def _between_frames(ws: ServerProtocol) -> bool:
     """Whether the library's parser waits for the first byte of a frame, all it was given read: the
-    next frame may be read without it (`Connection._texts`). Not in a fragmented message."""
+    next frame may be read without it (`Connection.data_received`). Not in a fragmented message."""
     if ws.reader.buffer or ws.current_size is not None:
         return False
     inner: Any = ws.parser
@@ -161,11 +161,11 @@ class Connection(asyncio.Protocol):
         self.held = False  # frames sent wait for `release_writes` (the reader's step)
         self.reading = False  # frames sent wait for the end of `_events` (served inline)
         self.plain = False
-        """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
-        compression) and no frame logged (the library's debug log)."""
+        """Text frames are made here (`send_now`, `_frame_out`): open, with no extension negotiated
+        (per-message compression) and no frame logged (the library's debug log)."""
         self.cut = False
-        """Text frames are read here while the library's parser waits between frames (`_texts`): plain,
-        and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
+        """Text frames are read here while the library's parser waits between frames (`data_received`):
+        plain, and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
         self.between = False
         """The library's parser waits between frames (`_between_frames`), as it did when last given data:
         a read all cut here leaves it so, and the next one need not ask it again."""
@@ -178,11 +178,11 @@ class Connection(asyncio.Protocol):
         """A text frame is made here and sent with no wait (`send_now`): live, plain, and the transport
         takes writes (not paused)."""
         self.limit = 0
-        """The library's size limit, for `_texts` (none: one that no frame's length is over)."""
+        """The library's size limit, for `data_received` (none: one that no frame's length is over)."""
         self.serve: InlineServe | None = None
         """The reader's own service of a message read while it waits (`serve_inline`)."""
         self.serving: list[bytes] | None = None
-        """The messages of a read `serve` is serving (`_texts`), emptied if serving ends meanwhile."""
+        """The messages of a read `serve` is serving (`data_received`), emptied if serving ends meanwhile."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -198,84 +198,85 @@ class Connection(asyncio.Protocol):
         self.sendable = live and self.plain and self.writable is None
 
     def data_received(self, data: bytes) -> None:
-        if self.cut and self.live and (self.between or _between_frames(self.ws)):
-            # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
-            # comes, from its first frame on, goes to the library's parser.
-            self.between = self.reading = True
-            try:
-                data = self._texts(data)
-            finally:
-                self.reading = False
-            if not data:
-                self._read()  # (nothing for the library: no events to take from it)
-                return
-        self.between = False
-        self.ws.receive_data(data)
-        self._sync()
-        self._events()
-
-    def _texts(self, data: bytes) -> bytes:
-        """Each text message of `data` from its start, as the library's parser would hand it over
-        (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), up to the
-        first frame that is anything else or not all read yet: what is left. The connection is open
-        (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
-        cut are handed on together, before anything the library reads after them."""
-        start, size, limit = 0, len(data), self.limit
-        texts: list[bytes] = []
-        bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
-        while size - start >= 6:
-            if data[start] != 0x81:
-                break  # (not a final text frame with no reserved bit)
-            length = data[start + 1] - 0x80
-            if length < 126:
-                if length < 0:
-                    break  # (not masked)
-                at = start + 2
-            elif length == 126:  # (its two bytes are there: at least six are)
-                length, at = data[start + 2] << 8 | data[start + 3], start + 4
-            elif size - start < 14:
-                break
-            else:
-                length, at = _unpack_from("!Q", data, start + 2)[0], start + 10
-            end = at + 4 + length
-            if end > size or length > limit:
-                break
-            text = _apply_mask(data[at + 4 : end], data[at : at + 4])
-            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
-            start = end
-            if not text.isascii():
-                try:
-                    text.decode()
-                except UnicodeDecodeError as exc:
-                    bad = exc
-                    break
-            texts.append(text)
-        if texts:
-            # Handed on as `_message` hands each: served at once while the reader waits with nothing
-            # queued (all of them in one call, from the first; `serve` gives back what it leaves,
-            # from the first it cannot serve there), else queued.
-            serve, messages = self.serve, self.messages
-            if (
-                serve is not None
-                and not messages
-                and (waiter := self.waiter) is not None
-                and not waiter.done()
-            ):
-                self.serving = texts
-                try:
-                    left = serve(texts)
-                finally:
-                    self.serving = None
-                if left:
-                    messages.extend(cast("Sequence[bytes]", left))
-                    self._wake()
-            else:
-                messages.extend(texts)
-                self._wake()
-        if bad is not None:  # (those before it were served, as they were read first)
-            self.ws.fail(INVALID_DATA, f"{bad.reason} at position {bad.start}")
+        """Each text message of `data` from its start is cut here, as the library's parser would hand
+        it over (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), while
+        the library's parser waits between frames, the connection open and plain, up to the first
+        frame that is anything else or not all read yet: that frame and the rest go to the library's
+        parser. Nothing here but a text that is not UTF-8 changes the connection's state; the messages
+        cut are handed on together (served inline, or queued), before anything the library reads
+        after them, and what they made is written at the end of the read (`_read`)."""
+        if not (self.cut and self.live and (self.between or _between_frames(self.ws))):
+            self.between = False
+            self.ws.receive_data(data)
             self._sync()
-        return data[start:] if start else data
+            self._events()
+            return
+        self.between = self.reading = True
+        start, size, limit = 0, len(data), self.limit
+        try:
+            texts: list[bytes] = []
+            bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
+            while size - start >= 6:
+                if data[start] != 0x81:
+                    break  # (not a final text frame with no reserved bit)
+                length = data[start + 1] - 0x80
+                if length < 126:
+                    if length < 0:
+                        break  # (not masked)
+                    at = start + 2
+                elif length == 126:  # (its two bytes are there: at least six are)
+                    length, at = data[start + 2] << 8 | data[start + 3], start + 4
+                elif size - start < 14:
+                    break
+                else:
+                    length, at = _unpack_from("!Q", data, start + 2)[0], start + 10
+                end = at + 4 + length
+                if end > size or length > limit:
+                    break
+                text = _apply_mask(data[at + 4 : end], data[at : at + 4])
+                start = end
+                # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+                if not text.isascii():
+                    try:
+                        text.decode()
+                    except UnicodeDecodeError as exc:
+                        bad = exc
+                        break
+                texts.append(text)
+            if texts:
+                # Handed on as `_message` hands each: served at once while the reader waits with
+                # nothing queued (all of them in one call, from the first; `serve` gives back what
+                # it leaves, from the first it cannot serve there), else queued.
+                serve, messages = self.serve, self.messages
+                if (
+                    serve is not None
+                    and not messages
+                    and (waiter := self.waiter) is not None
+                    and not waiter.done()
+                ):
+                    self.serving = texts
+                    try:
+                        left = serve(texts)
+                    finally:
+                        self.serving = None
+                    if left:
+                        messages.extend(cast("Sequence[bytes]", left))
+                        self._wake()
+                else:
+                    messages.extend(texts)
+                    self._wake()
+            if bad is not None:  # (those before it were served, as they were read first)
+                self.ws.fail(INVALID_DATA, f"{bad.reason} at position {bad.start}")
+                self._sync()
+        finally:
+            self.reading = False
+        if start < size:  # (a frame the library reads, from its first byte)
+            self.between = False
+            self.ws.receive_data(data[start:] if start else data)
+            self._sync()
+            self._events()
+        else:
+            self._read()  # (nothing for the library: no events to take from it)
 
     def eof_received(self) -> bool | None:
         self.between = False
