@@ -275,6 +275,16 @@ class Connection(asyncio.Protocol):
             self.ws.receive_data(data[start:] if start else data)
             self._sync()
             self._events()
+        elif (
+            (frames := self.frames)
+            and not self.ws.writes
+            and self.flush_soon is None
+            and not self.messages
+            and self.live
+        ):  # (`_read`'s usual case, inline: the answers served inline written, and nothing else to do)
+            self.frames = []
+            self.unflushed = 0
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
         else:
             self._read()  # (nothing for the library: no events to take from it)
 
