@@ -14,6 +14,11 @@ repeats. Run it twice under callgrind with a small and a large N and divide:
 at a time, in one read (as with K in flight, each answered before the next K are sent). Without
 valgrind it prints µs per call and the writes to the transport per call (each a `send` system call
 on a real socket).
+
+`--bytecodes` (or `--calls`): after 200 calls to warm up, the N calls under `sys.settrace` (each
+bytecode executed) or `sys.setprofile` (each Python frame entered or resumed, each C function
+called), counted by function (`client_calls.report`), the driver's own frames (its framing and its
+wait for the answer) with them: compare checkouts with each other.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import base64
 import struct
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "apps"))
 
 from asgi_cost import INITIALIZE, LEGACY, MODERN, Driver, encode, on_uvloop
+from client_calls import Key, profiler, report, tracer
 from rawws import client_frame as frame
 from uvicorn_cost import Collecting
 
@@ -85,21 +92,32 @@ async def connected(modern: bool) -> tuple[Any, Collecting]:
     return protocol, transport
 
 
-async def main(n: int, modern: bool, burst: int) -> None:
+async def main(n: int, modern: bool, burst: int, counts: Counter[Key] | None, bytecodes: bool) -> None:
     protocol, transport = await connected(modern)
     d = Driver(None)
     era = MODERN if modern else LEGACY
+    loop = asyncio.get_running_loop()
+
+    async def load(n: int) -> None:
+        for _ in range(n // burst):
+            loop.call_soon(
+                protocol.data_received, b"".join(frame(encode(d.call("echo", era))) for _ in range(burst))
+            )
+            for _ in range(burst):
+                answer = await answered(transport)
+                if answer.find(b"hello from the benchmark driver") < 0:
+                    raise RuntimeError(answer[:300])
+
+    if counts is not None:
+        await load(200)
+        sys.settrace(tracer(counts)) if bytecodes else sys.setprofile(profiler(counts))
     t0 = time.perf_counter()
     writes = transport.writes
-    loop = asyncio.get_running_loop()
-    for _ in range(n // burst):
-        loop.call_soon(
-            protocol.data_received, b"".join(frame(encode(d.call("echo", era))) for _ in range(burst))
-        )
-        for _ in range(burst):
-            answer = await answered(transport)
-            if answer.find(b"hello from the benchmark driver") < 0:
-                raise RuntimeError(answer[:300])
+    try:
+        await load(n)
+    finally:
+        sys.settrace(None)
+        sys.setprofile(None)
     dt = time.perf_counter() - t0
     writes = (transport.writes - writes) / n
     print(f"ws {era} n={n} {dt / n * 1e6:.1f} us/call, {writes:.2f} transport writes/call")
@@ -110,4 +128,9 @@ async def main(n: int, modern: bool, burst: int) -> None:
 
 if __name__ == "__main__":
     burst = int(sys.argv[sys.argv.index("--burst") + 1]) if "--burst" in sys.argv else 1
-    on_uvloop(main(int(sys.argv[1]), "--modern" in sys.argv[2:], burst))
+    bytecodes = "--bytecodes" in sys.argv
+    counts: Counter[Key] | None = Counter() if bytecodes or "--calls" in sys.argv else None
+    n, modern = int(sys.argv[1]), "--modern" in sys.argv[2:]
+    on_uvloop(main(n, modern, burst, counts, bytecodes))
+    if counts is not None:
+        report(counts, n, f"ws {MODERN if modern else LEGACY}, {burst} per read", "call", bytecodes)

@@ -18,7 +18,7 @@ from mcpbind.transports.http import HttpSecurity
 from mcpbind.transports.websocket.core import WebSocketOptions
 from mcpbind.transports.websocket.standalone import Connection, Endpoint
 
-from .test_websocket_frames_read import frames
+from .test_websocket_frames_read import frames, masked
 from .test_websocket_inline import UPGRADE, Collecting
 
 SIZES = [0, 5, 125, 126, 300, 65535, 65536, 70_000]
@@ -108,12 +108,15 @@ def test_a_burst_is_served_in_one_call_and_nothing_after_serving_ends() -> None:
                     protocol.serve_inline(None)  # its handler ended serving
             return ()
 
+        def read(*texts: bytes) -> None:
+            protocol.data_received(b"".join(masked(0x1, text) for text in texts))
+
         protocol.serve_inline(serve)
-        protocol._cut([b"0", b"1"])
+        read(b"0", b"1")
         assert calls == [2] and served == [b"0", b"1"]
-        protocol._cut([b"2", b"3", b"4"])
+        read(b"2", b"3", b"4")
         assert served == [b"0", b"1", b"2"] and protocol.serving is None
-        protocol._cut([b"5"])  # (no service: queued for the reader)
+        read(b"5")  # (no service: queued for the reader)
         assert served == [b"0", b"1", b"2"] and list(protocol.messages) == [b"5"]
         await closed(protocol)
 

@@ -173,6 +173,7 @@ class WebSocketServerTransport:
 
     def __init__(self, socket: Socket, options: WebSocketOptions) -> None:
         self.socket = socket
+        self._send_now = socket.send_now
         self.options = options
         self.close_code: int | None = None
         """The code this side closed the connection with (None: it did not)."""
@@ -216,7 +217,7 @@ class WebSocketServerTransport:
                 self._queue(data)
             # The usual case: sent at once. Should the socket be full, the send goes on in a task and
             # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
-            elif not self.socket.send_now(data):
+            elif not self._send_now(data):
                 self._sender = eager.start(self._send(data))
         return True
 

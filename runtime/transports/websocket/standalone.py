@@ -20,7 +20,8 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from struct import Struct
 from struct import pack as _pack
 from struct import unpack_from as _unpack_from
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -69,6 +70,8 @@ _FLUSH_AT: Final = 64 * 1024
 """Bytes of frames written at once at most (more in one turn of the loop go out as they come)."""
 _SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
 """The head of a text frame (final, unmasked) of each length under 126 bytes."""
+_HEAD16: Final = Struct("!BBH").pack
+"""The head of a text frame of 126 to 65535 bytes: `_HEAD16(0x81, 126, n)` (over: `_head`)."""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -95,9 +98,18 @@ class Endpoint:
         self.connections: set[Connection] = set()
 
 
+def _unconnected(data: bytes) -> None:
+    """`Connection.write` before the connection is made: nothing is written yet (none is made)."""
+
+
+def _head(n: int) -> bytes:
+    """The head of a text frame (final, unmasked) of `n` bytes, 65536 or more."""
+    return _pack("!BBQ", 0x81, 127, n)
+
+
 def _between_frames(ws: ServerProtocol) -> bool:
     """Whether the library's parser waits for the first byte of a frame, all it was given read: the
-    next frame may be read without it (`Connection._texts`). Not in a fragmented message."""
+    next frame may be read without it (`Connection.data_received`). Not in a fragmented message."""
     if ws.reader.buffer or ws.current_size is not None:
         return False
     inner: Any = ws.parser
@@ -133,6 +145,8 @@ class Connection(asyncio.Protocol):
         )
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
+        self.write: Callable[[bytes], object] = _unconnected
+        """The transport's `write` (`_flush`), once connected."""
         self.messages: deque[bytes] = deque()
         self.fragments: list[bytes] = []
         self.fragmented_text = False
@@ -147,108 +161,137 @@ class Connection(asyncio.Protocol):
         self.held = False  # frames sent wait for `release_writes` (the reader's step)
         self.reading = False  # frames sent wait for the end of `_events` (served inline)
         self.plain = False
-        """Text frames are made here (`_text_frame`): open, with no extension negotiated (per-message
-        compression) and no frame logged (the library's debug log)."""
+        """Text frames are made here (`send_now`, `_frame_out`): open, with no extension negotiated
+        (per-message compression) and no frame logged (the library's debug log)."""
         self.cut = False
-        """Text frames are read here while the library's parser waits between frames (`_texts`): plain,
-        and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
+        """Text frames are read here while the library's parser waits between frames (`data_received`):
+        plain, and a library that keeps the state read (its version's `current_size`, `max_message_size`)."""
         self.between = False
         """The library's parser waits between frames (`_between_frames`), as it did when last given data:
         a read all cut here leaves it so, and the next one need not ask it again."""
         self.frames: list[bytes] = []
         """Text frames made here and not yet written (ahead of the library's own: `_flush`)."""
+        self.live = False
+        """The library's state is OPEN and the connection not lost, as they were after the last call
+        into the library that can change its state (`_sync`: it changes in no other way)."""
+        self.sendable = False
+        """A text frame is made here and sent with no wait (`send_now`): live, plain, and the transport
+        takes writes (not paused)."""
+        self.limit = 0
+        """The library's size limit, for `data_received` (none: one that no frame's length is over)."""
         self.serve: InlineServe | None = None
-        self.serving: list[bytes] | None = None
-        """The messages of a read `serve` is serving (`_cut`), emptied if serving ends meanwhile."""
         """The reader's own service of a message read while it waits (`serve_inline`)."""
+        self.serving: list[bytes] | None = None
+        """The messages of a read `serve` is serving (`data_received`), emptied if serving ends meanwhile."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # (uvloop's is one, not by inheritance)
+        self.write = self.transport.write
         self.endpoint.connections.add(self)
         self.timer = self.loop.call_later(_OPEN_TIMEOUT, self.transport.abort)
 
+    def _sync(self) -> None:
+        """What the library's state is now, after a call into it that may have changed it."""
+        self.live = live = self.ws.state is State.OPEN and not self.lost.done()
+        self.sendable = live and self.plain and self.writable is None
+
     def data_received(self, data: bytes) -> None:
-        if self.cut and self.ws.state is State.OPEN and (self.between or _between_frames(self.ws)):
-            # The usual read: whole, final, masked text frames, cut here (`_texts`); whatever else
-            # comes, from its first frame on, goes to the library's parser.
-            self.between = True
-            self.reading = True
-            try:
-                data = self._texts(data)
-            finally:
-                self.reading = False
-            if not data:
-                self._read()  # (nothing for the library: no events to take from it)
-                return
-        self.between = False
-        self.ws.receive_data(data)
-        self._events()
-
-    def _texts(self, data: bytes) -> bytes:
-        """Each text message of `data` from its start, as the library's parser would hand it over
-        (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), up to the
-        first frame that is anything else or not all read yet: what is left. The connection is open
-        (`data_received`), and nothing here but a text that is not UTF-8 changes that; the messages
-        cut are handed on together (`_cut`), before anything the library reads after them."""
-        start, size = 0, len(data)
-        limit = self.ws.max_message_size
-        texts: list[bytes] = []
-        while size - start >= 6:
-            second = data[start + 1]
-            if data[start] != 0x81 or second < 0x80:
-                break  # (not a final text frame with no reserved bit, or not masked)
-            length, at = second - 0x80, start + 2
-            if length == 126:  # (its two bytes are there: at least six are)
-                length, at = data[at] << 8 | data[at + 1], at + 2
-            elif length == 127:
-                if size - start < 14:
+        """Each text message of `data` from its start is cut here, as the library's parser would hand
+        it over (frame by frame: final, masked, no reserved bit, within the size limit, UTF-8), while
+        the library's parser waits between frames, the connection open and plain, up to the first
+        frame that is anything else or not all read yet: that frame and the rest go to the library's
+        parser. Nothing here but a text that is not UTF-8 changes the connection's state; the messages
+        cut are handed on together (served inline, or queued), before anything the library reads
+        after them, and what they made is written at the end of the read (`_read`)."""
+        if not (self.cut and self.live and (self.between or _between_frames(self.ws))):
+            self.between = False
+            self.ws.receive_data(data)
+            self._sync()
+            self._events()
+            return
+        self.between = self.reading = True
+        start, size, limit = 0, len(data), self.limit
+        try:
+            texts: list[bytes] = []
+            bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
+            while size - start >= 6:
+                if data[start] != 0x81:
+                    break  # (not a final text frame with no reserved bit)
+                length = data[start + 1] - 0x80
+                if length < 126:
+                    if length < 0:
+                        break  # (not masked)
+                    at = start + 2
+                elif length == 126:  # (its two bytes are there: at least six are)
+                    length, at = data[start + 2] << 8 | data[start + 3], start + 4
+                elif size - start < 14:
                     break
-                length, at = _unpack_from("!Q", data, at)[0], at + 8
-            end = at + 4 + length
-            if end > size or (limit is not None and length > limit):
-                break
-            text = _apply_mask(data[at + 4 : end], data[at : at + 4])
-            # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
-            if not text.isascii():
-                try:
-                    text.decode()
-                except UnicodeDecodeError as exc:
-                    if texts:
-                        self._cut(texts)  # (those before it are served, as they were read first)
-                    self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
-                    return data[end:]
-            texts.append(text)
-            start = end
-        if texts:
-            self._cut(texts)
-        return data[start:] if start else data
-
-    def _cut(self, texts: list[bytes]) -> None:
-        """The text messages `_texts` read, as `_message` takes each: served at once while the reader
-        waits with nothing queued (all of them in one call, from the first; `serve` gives back what
-        it leaves, from the first it cannot serve there), else queued."""
-        serve, messages = self.serve, self.messages
-        if serve is not None and not messages:
-            waiter = self.waiter
-            if waiter is not None and not waiter.done():
-                self.serving = texts
-                try:
-                    left = serve(texts)
-                finally:
-                    self.serving = None
-                if not left:
-                    return
-                messages.extend(cast("Sequence[bytes]", left))
-                self._wake()
-                return
-        messages.extend(texts)
-        self._wake()
+                else:
+                    length, at = _unpack_from("!Q", data, start + 2)[0], start + 10
+                end = at + 4 + length
+                if end > size or length > limit:
+                    break
+                text = _apply_mask(data[at + 4 : end], data[at : at + 4])
+                start = end
+                # Text goes on as the bytes it came in, once known to be UTF-8 (ASCII is: no decoding).
+                if not text.isascii():
+                    try:
+                        text.decode()
+                    except UnicodeDecodeError as exc:
+                        bad = exc
+                        break
+                texts.append(text)
+            if texts:
+                # Handed on as `_message` hands each: served at once while the reader waits with
+                # nothing queued (all of them in one call, from the first; `serve` gives back what
+                # it leaves, from the first it cannot serve there), else queued.
+                serve, messages = self.serve, self.messages
+                if (
+                    serve is not None
+                    and not messages
+                    and (waiter := self.waiter) is not None
+                    and not waiter.done()
+                ):
+                    self.serving = texts
+                    try:
+                        left = serve(texts)
+                    finally:
+                        self.serving = None
+                    if left:
+                        messages.extend(cast("Sequence[bytes]", left))
+                        self._wake()
+                else:
+                    messages.extend(texts)
+                    self._wake()
+            if bad is not None:  # (those before it were served, as they were read first)
+                self.ws.fail(INVALID_DATA, f"{bad.reason} at position {bad.start}")
+                self._sync()
+        finally:
+            self.reading = False
+        if start < size:  # (a frame the library reads, from its first byte)
+            self.between = False
+            self.ws.receive_data(data[start:] if start else data)
+            self._sync()
+            self._events()
+        elif (
+            (frames := self.frames)
+            and not self.ws.writes
+            and self.flush_soon is None
+            and not self.messages
+            and self.live
+        ):  # (`_read`'s usual case, inline: the answers served inline written, and nothing else to do)
+            self.frames = []
+            self.unflushed = 0
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        else:
+            self._read()  # (nothing for the library: no events to take from it)
 
     def eof_received(self) -> bool | None:
         self.between = False
         self.ws.receive_eof()
+        self._sync()
         self._events()
         return None
 
@@ -258,12 +301,14 @@ class Connection(asyncio.Protocol):
             self.timer.cancel()
         if not self.lost.done():
             self.lost.set_result(None)
+        self.live = self.sendable = False
         self._wake()
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
 
     def pause_writing(self) -> None:
         self.writable = self.loop.create_future()
+        self.sendable = False
         # The client reads nothing of ours: read nothing of its until it does. Each of its pings
         # is answered with a pong at once, so a ping flood from a client that does not read would
         # otherwise pile pongs up in the transport without bound.
@@ -274,6 +319,7 @@ class Connection(asyncio.Protocol):
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
         self.writable = None
+        self._sync()
         if not self.reading_paused and self.transport is not None:  # (else `receive` resumes it)
             self.transport.resume_reading()
 
@@ -296,11 +342,17 @@ class Connection(asyncio.Protocol):
 
     def _read(self) -> None:
         """The end of a read: what it made written, reading paused if the server is behind."""
-        self._flush()  # answers served inline, pongs, the answer to a close, an error's close
+        frames = self.frames
+        if frames and not self.ws.writes and self.flush_soon is None:  # (`_flush`'s usual case)
+            self.frames = []
+            self.unflushed = 0
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        else:
+            self._flush()  # answers served inline, pongs, the answer to a close, an error's close
         if len(self.messages) >= _QUEUE_HIGH and not self.reading_paused and self.transport is not None:
             self.reading_paused = True
             self.transport.pause_reading()
-        if self.ws.state is not State.OPEN:
+        if not self.live:
             self._wake()
 
     def _frame(self, frame: Frame) -> None:
@@ -328,6 +380,7 @@ class Connection(asyncio.Protocol):
                     data.decode()
                 except UnicodeDecodeError as exc:
                     self.ws.fail(INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                    self._sync()
                     return
             serve = self.serve
             if serve is not None and not self.messages:
@@ -362,12 +415,16 @@ class Connection(asyncio.Protocol):
             self.flush_soon.cancel()
             self.flush_soon = None
         self.unflushed = 0
+        frames = self.frames
+        if frames and not self.ws.writes:  # (the usual: text frames made here, and nothing else)
+            self.frames = []
+            self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+            return
         transport = self.transport
         if transport is None:
             return
         # (the library's own list of what it made, read first: `data_to_send` is not called for nothing)
         writes = self.ws.data_to_send() if self.ws.writes else _NONE
-        frames = self.frames
         if frames:
             # Ours go first: each was made while the connection was open, so before any close frame
             # or end of stream the library has since queued (a pong may go after a text frame made
@@ -401,6 +458,10 @@ class Connection(asyncio.Protocol):
             return
         self.plain = not self.ws.extensions and not self.ws.debug
         self.cut = self.plain and all(hasattr(self.ws, n) for n in ("current_size", "max_message_size"))
+        if self.cut:
+            limit = self.ws.max_message_size
+            self.limit = 1 << 64 if limit is None else limit
+        self._sync()
         self._keepalive()
         token = caller = None
         if principal is not None:
@@ -455,6 +516,7 @@ class Connection(asyncio.Protocol):
     def _pong_late(self) -> None:
         if self.ws.state is State.OPEN:
             self.ws.fail(INTERNAL_ERROR, "keepalive ping timeout")
+            self._sync()
             self._flush()
         if self.transport is not None:
             self.transport.abort()
@@ -463,6 +525,7 @@ class Connection(asyncio.Protocol):
         """Close the connection now, for a server that stops: the reader reads None next."""
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason)
+            self._sync()
             self._flush()
         elif self.ws.state is State.CONNECTING and self.transport is not None:
             self.transport.close()  # (an upgrade not answered yet: no WebSocket to close)
@@ -475,7 +538,7 @@ class Connection(asyncio.Protocol):
         while not messages:
             if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
                 self._flush()
-            if self.ws.state is not State.OPEN or self.lost.done():
+            if not self.live:
                 return None
             self.waiter = self.loop.create_future()
             try:
@@ -501,7 +564,7 @@ class Connection(asyncio.Protocol):
         return messages.popleft()
 
     def waiting(self) -> asyncio.Future[None] | None:
-        if self.messages or self.ws.state is not State.OPEN or self.lost.done():
+        if self.messages or not self.live:
             return None
         if self.flush_soon is not None:  # the answers to all that was read go now, before waiting
             self._flush()
@@ -524,32 +587,25 @@ class Connection(asyncio.Protocol):
     async def send(self, data: bytes) -> None:
         if self.writable is not None:
             await self.writable  # the client does not read: the adapter queues behind this
-        if self.ws.state is not State.OPEN or self.lost.done():
+        if not self.live:
             raise ConnectionError("the WebSocket connection is closed")
         self._frame_out(data)
 
     def send_now(self, data: bytes) -> bool:
-        if self.writable is not None or self.ws.state is not State.OPEN or self.lost.done():
-            return False  # (`send` waits, or says the connection is closed)
-        if not self.plain:
+        if not self.sendable:  # (not plain, or `send` waits, or says the connection is closed)
+            if self.writable is not None or not self.live:
+                return False
             self._frame_out(data)
             return True
         # `_frame_out`'s usual case, inline (every answer written with no wait)
         n = len(data)
         self.frames.append(
-            (
-                _SHORT[n]
-                if n < 126
-                else _pack("!BBH", 0x81, 126, n)
-                if n < 65536
-                else _pack("!BBQ", 0x81, 127, n)
-            )
-            + data
+            (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
         )
         unflushed = self.unflushed = self.unflushed + n
         if unflushed > _FLUSH_AT:
             self._flush()
-        elif self.flush_soon is None and not self.held and not self.reading:
+        elif not (self.reading or self.held or self.flush_soon is not None):
             self.flush_soon = self.loop.call_soon(self._flush_due)
         return True
 
@@ -559,14 +615,7 @@ class Connection(asyncio.Protocol):
             # made here: its frame object, serializer and checks were a sixth of a call's work.
             n = len(data)
             self.frames.append(
-                (
-                    bytes((0x81, n))
-                    if n < 126
-                    else _pack("!BBH", 0x81, 126, n)
-                    if n < 65536
-                    else _pack("!BBQ", 0x81, 127, n)
-                )
-                + data
+                (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
             )
         else:
             self.ws.send_text(data)
@@ -579,6 +628,7 @@ class Connection(asyncio.Protocol):
     async def close(self, code: int, reason: str) -> None:
         if self.ws.state is State.OPEN:
             self.ws.send_close(code, reason)
+            self._sync()
             self._flush()
         try:
             await asyncio.wait_for(asyncio.shield(self.lost), self.options.close_timeout)

@@ -1,0 +1,169 @@
+"""The standalone WebSocket connection keeps what the library's state was after each call into it that
+can change it (`live`, `sendable`), instead of asking the library on every read and write: these follow
+it through the connection's life (open, writes paused and resumed, a close from the client, a text that
+is not UTF-8, the end of the stream, a close from this side, the connection lost), and frames read here
+honour the library's size limit at each length encoding (1009)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+
+import pytest
+from websockets.protocol import State
+
+from mcpbind.server import Server
+from mcpbind.transports.http import HttpSecurity
+from mcpbind.transports.websocket.core import WebSocketOptions
+from mcpbind.transports.websocket.standalone import Connection, Endpoint
+
+from .test_websocket_frames_read import INIT, frames, masked, text
+from .test_websocket_inline import UPGRADE, Collecting
+
+
+class Pausing(Collecting):
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def agrees(protocol: Connection) -> None:
+    live = protocol.ws.state is State.OPEN and not protocol.lost.done()
+    assert protocol.live is live
+    assert protocol.sendable is (live and protocol.plain and protocol.writable is None)
+
+
+async def opened(
+    options: WebSocketOptions | None = None, initialize: bool = True
+) -> tuple[Connection, Pausing]:
+    server = Server("t", "0")
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        return text
+
+    endpoint = Endpoint(server, "/mcp", HttpSecurity(), options or WebSocketOptions(ping_interval=None))
+    protocol = Connection(endpoint)
+    transport = Pausing()
+    protocol.connection_made(transport)
+    agrees(protocol)
+    protocol.data_received(UPGRADE)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert transport.writes[0].startswith(b"HTTP/1.1 101")
+    agrees(protocol)
+    assert protocol.live and protocol.sendable
+    if not initialize:
+        return protocol, transport
+    protocol.data_received(text(INIT) + text({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    agrees(protocol)
+    return protocol, transport
+
+
+async def ended(protocol: Connection) -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+    agrees(protocol)
+    protocol.connection_lost(None)
+    agrees(protocol)
+    assert not protocol.live and not protocol.sendable
+    assert protocol.task is not None
+    await asyncio.wait_for(protocol.task, 10)
+
+
+def closes(transport: Collecting) -> list[int]:
+    written = b"".join(transport.writes[1:])
+    return [struct.unpack("!H", payload[:2])[0] for op, payload in frames(written) if op == 0x8]
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        masked(0x8, struct.pack("!H", 1000)),  # a close from the client
+        masked(0x1, b'"\xff"'),  # a text that is not UTF-8 (read here: 1007)
+        masked(0x1, b'"\xff"', fin=False) + masked(0x0, b'"'),  # (read by the library: 1007)
+        masked(0x2, b"x"),  # binary: the adapter closes (1003)
+        b"",  # the end of the stream
+    ],
+)
+def test_the_state_kept_follows_the_library(end: bytes) -> None:
+    async def run() -> None:
+        protocol, _ = await opened()
+        protocol.pause_writing()
+        agrees(protocol)
+        assert protocol.live and not protocol.sendable
+        protocol.resume_writing()
+        agrees(protocol)
+        assert protocol.sendable
+        if end:
+            protocol.data_received(end)
+        else:
+            protocol.eof_received()
+        agrees(protocol)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        agrees(protocol)
+        assert not protocol.live
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def test_a_close_from_this_side() -> None:
+    async def run() -> None:
+        protocol, transport = await opened()
+        protocol.going_away(1001, "going away")
+        agrees(protocol)
+        assert not protocol.live and closes(transport) == [1001]
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def ping(rid: int, size: int = 0) -> bytes:
+    """A ping request of `size` bytes (padded in its `_meta`), or as short as it goes."""
+    if not size:
+        return json.dumps({"jsonrpc": "2.0", "id": rid, "method": "ping"}).encode()
+    base = json.dumps({"jsonrpc": "2.0", "id": rid, "method": "ping", "params": {"_meta": {"pad": ""}}})
+    message = {
+        "jsonrpc": "2.0",
+        "id": rid,
+        "method": "ping",
+        "params": {"_meta": {"pad": "x" * (size - len(base))}},
+    }
+    return json.dumps(message).encode()
+
+
+@pytest.mark.parametrize("size", [100, 125, 126, 300, 65535, 65536])
+def test_the_size_limit_of_frames_read_here(size: int) -> None:
+    """A message of exactly `max_message` bytes is served; one byte more ends the connection (1009),
+    in a frame of each length encoding."""
+
+    async def run(over: bool) -> None:
+        options = WebSocketOptions(ping_interval=None, max_message=size)
+        protocol, transport = await opened(options, initialize=False)
+        message = ping(1, size + over)
+        assert len(message) == size + over
+        # (in a callback of the loop, as a socket's reads come: served there, as read)
+        asyncio.get_running_loop().call_soon(
+            protocol.data_received, masked(0x1, ping(2)) + masked(0x1, message)
+        )
+        for _ in range(20):
+            await asyncio.sleep(0)
+        agrees(protocol)
+        written = b"".join(transport.writes[1:])
+        ids = [json.loads(payload)["id"] for op, payload in frames(written) if op == 0x1]
+        # (before `initialize`, the ping read with the one over the limit is not served inline: its
+        # answer comes after the close, and is not sent)
+        assert ids == ([] if over else [2, 1])
+        assert closes(transport) == ([1009] if over else [])
+        assert protocol.live is not over
+        await ended(protocol)
+
+    asyncio.run(run(False))
+    asyncio.run(run(True))
