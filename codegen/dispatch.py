@@ -12,7 +12,8 @@ also try first: every key it requires is present, every constant it fixes holds,
 that allows the same value either lacks a key it requires (it is no candidate), or has none of the
 keys this member does not declare or fix as well (it matches no more constants and has no more declared
 keys present) and either comes later in the schema's order (a tie goes to this member) or does not
-declare a key this member requires (fewer declared keys present). The enum-schema family's
+declare a key this member requires, or one it declares that the tests require present (fewer declared
+keys present: the legacy enum schema, with its `enumNames`). The enum-schema family's
 `{"type": "string", "enum": [...]}`, which three members accept, is such a case. So a conversion that
 succeeds gives the same value as the general path would.
 """
@@ -146,11 +147,16 @@ def _arm(
             tests.append(("out", lacking[0]) if len(lacking) == 1 else ("any_out", tuple(lacking)))
             continue
         if not later and not own - set(rival.declared) - {key}:
-            return None  # a candidate as well, and first on a tie: only the ranking can tell
+            # A candidate as well, and first on a tie: `rule` is first only with more declared keys
+            # present, one it declares and the rival does not (the legacy enum schema's `enumNames`).
+            beyond = sorted(set(rule.declared) - set(rival.declared) - {key})
+            if not beyond:
+                return None  # only the ranking can tell
+            tests.append(("in", beyond[0]) if len(beyond) == 1 else ("any_in", tuple(beyond)))
         # A candidate as well, ranked below `rule` while it has no key `rule` lacks: no more declared
         # keys present, no constant matched that `rule` does not match too. A tie goes to `rule` if it
         # comes first; a rival that comes first has fewer declared keys present (one `rule` requires
-        # is not the rival's).
+        # is not the rival's, or one it declares is present as tested above).
         mine = {k for k, _, _ in rule.consts}
         extra = (set(rival.declared) - set(rule.declared)) | ({k for k, _, _ in rival.consts} - mine)
         tests += [("out", k) for k in sorted(extra - {key})]

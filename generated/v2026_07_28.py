@@ -4121,6 +4121,18 @@ def _define_PrimitiveSchemaDefinition() -> None:
                                 return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
+                        if (
+                            "enum" in obj
+                            and "format" not in obj
+                            and "maxLength" not in obj
+                            and "minLength" not in obj
+                            and "enumNames" in obj
+                            and "oneOf" not in obj
+                        ):
+                            try:
+                                return _convert(obj, LegacyTitledEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
                     elif value in ("integer", "number"):
                         try:
                             return _convert(obj, NumberSchema)
@@ -4210,6 +4222,19 @@ def _define_ElicitRequestParams() -> None:
                             ):
                                 try:
                                     values[name] = _convert(obj, TitledSingleSelectEnumSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                            if (
+                                "enum" in obj
+                                and "format" not in obj
+                                and "maxLength" not in obj
+                                and "minLength" not in obj
+                                and "enumNames" in obj
+                                and "oneOf" not in obj
+                            ):
+                                try:
+                                    values[name] = _convert(obj, LegacyTitledEnumSchema)
                                     continue
                                 except msgspec.ValidationError:
                                     pass
@@ -4466,6 +4491,11 @@ def _define_EnumSchema() -> None:
                         if "oneOf" in obj and "enum" not in obj:
                             try:
                                 return _convert(obj, TitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if "enum" in obj and "enumNames" in obj and "oneOf" not in obj:
+                            try:
+                                return _convert(obj, LegacyTitledEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value == "array":
@@ -6371,6 +6401,21 @@ def _twin_InputRequiredResult(general: Callable[[Any], Any]) -> Callable[[Any], 
                                             default=value13.default,
                                             description=value13.description,
                                             one_of=value13.one_of,
+                                            title=value13.title,
+                                        )
+                                    elif (
+                                        value13.enum is not UNSET
+                                        and value13.format is UNSET
+                                        and value13.max_length is UNSET
+                                        and value13.min_length is UNSET
+                                        and value13.enum_names is not UNSET
+                                        and value13.one_of is UNSET
+                                    ):
+                                        made14 = LegacyTitledEnumSchema(
+                                            default=value13.default,
+                                            description=value13.description,
+                                            enum=value13.enum,
+                                            enum_names=value13.enum_names,
                                             title=value13.title,
                                         )
                                     else:
