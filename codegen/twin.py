@@ -83,7 +83,6 @@ class Twin:
         self.annots: dict[str, str | None] = {}
         self.flats: dict[str, list[_Flat]] = {}
         self.used: set[str] = set()
-        self.reaching: dict[str, bool] = {}
 
     # -- which types differ -------------------------------------------------------------------------
     def _reaches(self, expr: TypeExpr, seen: frozenset[str] = frozenset()) -> bool:

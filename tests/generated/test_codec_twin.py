@@ -93,3 +93,20 @@ def test_official_examples_round_trip_through_the_twin() -> None:
         if path.parent.name == "InputRequiredResult":
             value = dec.decode(path.read_bytes())
             assert msgspec.json.decode(wire.encode(value)) == {"resultType": "input_required", **doc}
+
+
+def test_the_generator_refuses_what_it_does_not_cover() -> None:
+    """A `[twin]` entry naming a message or a union the one-pass decode cannot read is an error at
+    generation, not a decode that differs."""
+    from mcpbind.codegen.cli import build_all
+    from mcpbind.codegen.render import dispatch_plans
+    from mcpbind.codegen.twin import TwinError, render_twins
+
+    module = next(m for m in build_all() if m.revision == "2026-07-28")
+    plans = dispatch_plans(module.definitions)
+    with pytest.raises(TwinError):
+        render_twins(["ResultMetaObject"], [], module.definitions, plans)  # an open object
+    with pytest.raises(TwinError):
+        del plans["PrimitiveSchemaDefinition"]  # no written-out path to follow
+        unions = ["ElicitRequestParams", "PrimitiveSchemaDefinition"]
+        render_twins(["InputRequiredResult"], unions, module.definitions, plans)
