@@ -18,6 +18,10 @@ that loop does not read, it goes through the hook, as the property rows measure 
   of the same types has to do, and the check msgspec makes of each result (`isinstance`, through
   `DispatchMeta.__instancecheck__`).
 
+The codec now decodes this message in one pass (`codegen.twin`: the overrides' `[twin]`), with no hook
+for either: the `decode` row is that; the hook and conversion rows are what the general decoder pays,
+which the one-pass decode falls back to for what it does not read (`wire.decoder(...).general`).
+
 Each row is instructions per call less an empty call's (the loop's own cost); the property rows are the
 sums over the payload's three properties. Needs valgrind on PATH.
 

@@ -2,6 +2,11 @@
 """A measured prototype, not a codec: the InputRequiredResult (elicitation) decoded through a native
 twin, in CPU instructions (callgrind) against `wire.decoder(InputRequiredResult)` and raw msgspec.
 
+The codec now decodes this message in one pass itself, by code the generator writes from the schema
+(`codegen.twin`, named in the overrides' `[twin]`): the `mcpbind` column is that decode, the `twin`
+column this hand-written prototype it was measured against; `--check`'s inputs are the corpus
+`tests/generated/test_codec_twin.py` checks the generated decode on.
+
 Why it is slow today: the elicitation's `params` (`ElicitRequestParams`: the form arm's `mode` is
 optional) and each form property (`PrimitiveSchemaDefinition`: four members share `"type": "string"`)
 are unions msgspec cannot tag, so msgspec decodes the params into plain JSON values, hands them to the
@@ -52,9 +57,10 @@ from msgspec import UNSET, UnsetType, field
 
 BENCH_DIR = Path(__file__).resolve().parent
 MESSAGE = "input_required_result"
-VARIANTS = ("bench", "no-mode", "meta-extra", "five-kinds")
+VARIANTS = ("bench", "no-mode", "meta-extra", "five-kinds", "legacy-enum")
 """The benchmark's payload; without `mode`; with an undeclared `_meta` member; with an integer and a
-multi-select property added (five properties, four members)."""
+multi-select property added (five properties, four members); with a legacy enum property added
+(`enumNames`)."""
 IMPLS = ("mcpbind", "twin", "msgspec")
 
 
@@ -75,6 +81,9 @@ def payload(variant: str) -> bytes:
         properties = params["requestedSchema"]["properties"]
         properties["count"] = {"type": "integer", "title": "Count", "minimum": 1, "maximum": 10}
         properties["tags"] = {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+    elif variant == "legacy-enum":
+        properties = params["requestedSchema"]["properties"]
+        properties["size"] = {"type": "string", "enum": ["s", "m"], "enumNames": ["Small", "Medium"]}
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 

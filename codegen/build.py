@@ -597,4 +597,6 @@ def build(source: Source) -> Module:
         batches="JSONRPCBatchRequest" in source.defs,
         url_elicitation="ElicitRequestURLParams" in source.defs,
         meta_keys=keys,
+        twin_messages=list(ov.get("twin", {}).get("messages", [])),
+        twin_unions=list(ov.get("twin", {}).get("unions", [])),
     )

@@ -12,7 +12,8 @@ also try first: every key it requires is present, every constant it fixes holds,
 that allows the same value either lacks a key it requires (it is no candidate), or has none of the
 keys this member does not declare or fix as well (it matches no more constants and has no more declared
 keys present) and either comes later in the schema's order (a tie goes to this member) or does not
-declare a key this member requires (fewer declared keys present). The enum-schema family's
+declare a key this member requires, or one it declares that the tests require present (fewer declared
+keys present: the legacy enum schema, with its `enumNames`). The enum-schema family's
 `{"type": "string", "enum": [...]}`, which three members accept, is such a case. So a conversion that
 succeeds gives the same value as the general path would.
 """
@@ -40,6 +41,8 @@ class Arm:
     """Whether converting into it reaches open objects or dispatched unions (needs the hook)."""
     tests: tuple[str, ...]
     """Python conditions over `obj` (beyond the deciding key) that make it the only candidate."""
+    conds: tuple[Cond, ...] = ()
+    """The same conditions as data (`Cond`), for a reader that tests something other than a dict."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,26 @@ class Plan:
 
 _ABSENT = object()
 
+Cond = tuple[Any, ...]
+"""One condition of an arm: ("in", key), ("out", key), ("any_in", keys) (one of them present),
+("any_out", keys) (one of them absent), or
+("const", key, allowed, required) (present and allowed, or with `required` False absent or allowed)."""
+
+
+def cond_text(cond: Cond, lit: Callable[[Any], str]) -> str:
+    """A condition over the dict `obj`, as Python source."""
+    kind = cond[0]
+    if kind == "in":
+        return f"{lit(cond[1])} in obj"
+    if kind == "out":
+        return f"{lit(cond[1])} not in obj"
+    if kind == "any_in":
+        return "(" + " or ".join(f"{lit(k)} in obj" for k in cond[1]) + ")"
+    if kind == "any_out":
+        either = " or ".join(f"{lit(k)} not in obj" for k in cond[1])
+        return either if len(cond[1]) == 1 else f"({either})"
+    return _const_test(cond[1], cond[2], cond[3], lit)
+
 
 def _takes(rule: MemberRule, key: str, value: Any) -> bool:
     for k, allowed, required in rule.consts:
@@ -109,30 +132,34 @@ def _arm(
     key: str,
     value: Any,
     lit: Callable[[Any], str],
-) -> list[str] | None:
+) -> list[Cond] | None:
     """The tests that make `rule` the first candidate the ranking tries when `key` holds `value`, or
     None if the keys present cannot settle it (the general path's ranking decides those). `rivals`:
     the other members that allow `value`, each with whether it comes after `rule` in the schema."""
-    tests = [f"{lit(k)} in obj" for k in sorted(rule.required) if k != key]
+    tests: list[Cond] = [("in", k) for k in sorted(rule.required) if k != key]
     for k, allowed, required in rule.consts:
         if k != key:
-            tests.append(_const_test(k, allowed, required, lit))
+            tests.append(("const", k, allowed, required))
     own = set(rule.required)
     for rival, later in rivals:
         lacking = sorted(set(rival.required) - own - {key})
         if lacking:  # the rival is no candidate while one of these is absent
-            either = " or ".join(f"{lit(k)} not in obj" for k in lacking)
-            tests.append(either if len(lacking) == 1 else f"({either})")
+            tests.append(("out", lacking[0]) if len(lacking) == 1 else ("any_out", tuple(lacking)))
             continue
         if not later and not own - set(rival.declared) - {key}:
-            return None  # a candidate as well, and first on a tie: only the ranking can tell
+            # A candidate as well, and first on a tie: `rule` is first only with more declared keys
+            # present, one it declares and the rival does not (the legacy enum schema's `enumNames`).
+            beyond = sorted(set(rule.declared) - set(rival.declared) - {key})
+            if not beyond:
+                return None  # only the ranking can tell
+            tests.append(("in", beyond[0]) if len(beyond) == 1 else ("any_in", tuple(beyond)))
         # A candidate as well, ranked below `rule` while it has no key `rule` lacks: no more declared
         # keys present, no constant matched that `rule` does not match too. A tie goes to `rule` if it
         # comes first; a rival that comes first has fewer declared keys present (one `rule` requires
-        # is not the rival's).
+        # is not the rival's, or one it declares is present as tested above).
         mine = {k for k, _, _ in rule.consts}
         extra = (set(rival.declared) - set(rule.declared)) | ({k for k, _, _ in rival.consts} - mine)
-        tests += [f"{lit(k)} not in obj" for k in sorted(extra - {key})]
+        tests += [("out", k) for k in sorted(extra - {key})]
     return list(dict.fromkeys(tests))  # rivals lacking the same key: one test
 
 
@@ -163,15 +190,16 @@ def plan(
             takers = [m for m in members if _takes(m, key, value)]
             for at, rule in enumerate(takers):
                 rivals = [(r, i > at) for i, r in enumerate(takers) if r is not rule]
-                tests = _arm(rule, rivals, key, value, lit)
-                if tests is not None:
+                conds = _arm(rule, rivals, key, value, lit)
+                if conds is not None:
                     arms.append(
                         Arm(
                             () if value is _ABSENT else (value,),
                             value is _ABSENT,
                             type_name(rule),
                             hooked(rule),
-                            tuple(tests),
+                            tuple(dict.fromkeys(cond_text(c, lit) for c in conds)),
+                            tuple(conds),
                         )
                     )
         merged = _merge(arms)
@@ -186,7 +214,7 @@ def _merge(arms: list[Arm]) -> list[Arm]:
     for arm in arms:
         for i, seen in enumerate(out):
             if (seen.type, seen.tests, seen.absent) == (arm.type, arm.tests, arm.absent) and not arm.absent:
-                out[i] = Arm(seen.values + arm.values, False, seen.type, seen.hooked, seen.tests)
+                out[i] = Arm(seen.values + arm.values, False, seen.type, seen.hooked, seen.tests, seen.conds)
                 break
         else:
             out.append(arm)

@@ -153,6 +153,10 @@ class Module:
     """A JSON-RPC batch (an array of messages) is a message of this revision (`JSONRPCBatchRequest`)."""
     url_elicitation: bool = False
     """Elicitation has a URL mode (`ElicitRequestURLParams`)."""
+    twin_messages: list[str] = field(default_factory=list)
+    """The messages decoded in one pass (`codegen.twin`), from the overrides' `[twin]`."""
+    twin_unions: list[str] = field(default_factory=list)
+    """The dispatched unions those read natively."""
     meta_keys: list[tuple[str, str]] = field(default_factory=list)
     """The reserved `_meta` keys the schema declares, as (constant, key), e.g.
     (`META_PROTOCOL_VERSION`, `io.modelcontextprotocol/protocolVersion`)."""

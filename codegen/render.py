@@ -30,6 +30,7 @@ from .model import (
     TypeExpr,
     Union,
 )
+from .twin import render_twins
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -557,7 +558,14 @@ def render_module(module: Module, stub: bool = False) -> str:
     by_name = {d.name: d for d in module.definitions}
     plans = dispatch_plans(module.definitions)
     readers = written_out_readers(module.definitions, plans)
+    twins = (
+        render_twins(module.twin_messages, module.twin_unions, module.definitions, plans)
+        if module.twin_messages and not stub
+        else ""
+    )
     text = template.render(
+        twins=twins,
+        twin_messages=module.twin_messages,
         hook_reader=lambda d: hook_reader(d, by_name, readers),
         arm_hook=lambda name: _arm_hook(name, by_name, readers),
         mapped=lambda name: mapped_read(name, by_name, readers),

@@ -4182,6 +4182,18 @@ def _define_PrimitiveSchemaDefinition() -> None:
                                 return _convert(obj, TitledSingleSelectEnumSchema)
                             except msgspec.ValidationError:
                                 pass
+                        if (
+                            "enum" in obj
+                            and "format" not in obj
+                            and "maxLength" not in obj
+                            and "minLength" not in obj
+                            and "enumNames" in obj
+                            and "oneOf" not in obj
+                        ):
+                            try:
+                                return _convert(obj, LegacyTitledEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
                     elif value in ("integer", "number"):
                         try:
                             return _convert(obj, NumberSchema)
@@ -4273,6 +4285,19 @@ def _define_ElicitRequestParams() -> None:
                             ):
                                 try:
                                     values[name] = _convert(obj, TitledSingleSelectEnumSchema)
+                                    continue
+                                except msgspec.ValidationError:
+                                    pass
+                            if (
+                                "enum" in obj
+                                and "format" not in obj
+                                and "maxLength" not in obj
+                                and "minLength" not in obj
+                                and "enumNames" in obj
+                                and "oneOf" not in obj
+                            ):
+                                try:
+                                    values[name] = _convert(obj, LegacyTitledEnumSchema)
                                     continue
                                 except msgspec.ValidationError:
                                     pass
@@ -4465,6 +4490,11 @@ def _define_EnumSchema() -> None:
                         if "oneOf" in obj and "enum" not in obj:
                             try:
                                 return _convert(obj, TitledSingleSelectEnumSchema)
+                            except msgspec.ValidationError:
+                                pass
+                        if "enum" in obj and "enumNames" in obj and "oneOf" not in obj:
+                            try:
+                                return _convert(obj, LegacyTitledEnumSchema)
                             except msgspec.ValidationError:
                                 pass
                     elif value == "array":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import sys
 from collections.abc import Callable
 from typing import (
     Any,
@@ -115,9 +116,11 @@ class _Decoder(Generic[T]):
     is made: that walk evaluates every annotation the type reaches a second time (msgspec has
     evaluated them for the decoder), a cost a server's first request would pay for every type."""
 
-    __slots__ = ("decode",)
+    __slots__ = ("decode", "general")
 
     decode: Callable[[Data], T]
+    general: Callable[[Data], T]
+    """The decode above; `decode` itself where the generator wrote a one-pass decode (`_twin_`)."""
 
     def __init__(self, tp: type[T]) -> None:
         # (The hook the generator chose for `tp`, if any: see `hook_for`.)
@@ -139,7 +142,11 @@ class _Decoder(Generic[T]):
             except RecursionError:
                 raise msgspec.DecodeError(TOO_DEEP) from None
 
-        self.decode = decode
+        self.decode = self.general = decode
+        # A message the generator decodes in one pass (`_twin_`: `codegen.twin`), falling back to this.
+        name = tp.__dict__.get("_twin_") if isinstance(tp, type) else None
+        if name is not None:
+            self.decode = getattr(sys.modules[tp.__module__], name)(decode)
 
 
 TOO_DEEP: Final = "JSON nested too deeply"

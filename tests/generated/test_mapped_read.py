@@ -166,10 +166,11 @@ def test_a_property_the_reader_would_read_at_once_is_read_in_the_loop(
         {"type": "string", "enum": ["a", "b"], "default": "a"},
         {"type": "string", "oneOf": [{"const": "a", "title": "A"}]},
         {"type": "array", "items": {"type": "string", "enum": ["a"]}},
+        {"type": "string", "enum": ["a"], "enumNames": ["A"]},  # the legacy member: more keys present
     ]
     unsettled = [
         {"type": "string", "format": "nope"},  # no member: the reader says what is wrong
-        {"type": "string", "enum": ["a"], "enumNames": ["A"]},  # the ranking decides
+        {"type": "string", "enum": ["a"], "enumNames": ["A"], "format": "date"},  # the ranking decides
         {"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}},  # does not convert at once
         {"type": "integer", "minimum": "x"},
     ]
