@@ -125,12 +125,12 @@ class Server(Features, Registrations, Serving):
         self.lanes: dict[Any, Any] = {}
         """What a plain call of each revision needs, this server's (`plain.Lane`, by `Revision`)."""
         self.stateless_lane: Any = None
+        """The `plain.Lane` of the revision the last plain call outside a session named (None: none
+        yet): the next one's params are read by it first, and their `_meta` says whether it was right."""
         self.frames: dict[Any, Any] = {}
         """Per revision, its `plain.Lane` and the decoder of a whole line as a plain call of one of its
         tools (`plain.frame`; None: no such tool, or too many tools): made on first need, dropped
         whenever the tools change (`_changed`)."""
-        """The `plain.Lane` of the revision the last plain call outside a session named (None: none
-        yet): the next one's params are read by it first, and their `_meta` says whether it was right."""
         self._caps: dict[str, Any] | None = None
         self.missing_features: dict[str, str] = {}
         """`missing_feature`'s answers, by method (`dispatch.Gate`): emptied whenever `_caps` is."""
