@@ -177,7 +177,7 @@ def test_bytes_after_an_answer_end_the_connection_not_the_answer(after: bytes, i
                 assert "x-evil" not in r.headers
             if idle:
                 for _ in range(100):  # until the bytes after the answer are read (bounded)
-                    if all(conn.closed for pool in http._idle.values() for conn in pool):
+                    if all(conn.closed for pool in http.idle.values() for conn in pool):
                         break
                     await asyncio.sleep(0.05)
             async with http.request("GET", url, {}) as r:

@@ -36,10 +36,10 @@ from .auth import (
 )
 from .connection11 import Http11Connection
 from .http11 import (
-    _MAX_IDLE,
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_MESSAGE,
+    MAX_IDLE,
     Exchange,
     HttpClient,
     HttpError,
@@ -337,19 +337,19 @@ class StreamableHttpTransport:
         shapes = self._shapes
         found: dict[str, str] | None = None
         holds = (
-            self.session_id == shapes._session
-            and self.revision == shapes._version
-            and self.headers == shapes._base
+            self.session_id == shapes.session
+            and self.revision == shapes.version
+            and self.headers == shapes.base
         )
         if params is None or not self.stateless:
             peek = Peek(method, rid, None, params)
             if holds:
-                found = shapes._routes.get((None, None))
+                found = shapes.routes.get((None, None))
         elif method == "tools/call":
             name = getattr(params, "name", None)
             peek = Peek(method, rid, PeekParams(name), params)
             if holds and type(name) is str and not self.param_headers:
-                found = shapes._routes.get((method, name))
+                found = shapes.routes.get((method, name))
         else:
             peek = request_peek(rid, method, params, True)
         headers = found if found is not None else shapes.shaped(self, peek, None)
@@ -405,9 +405,9 @@ class StreamableHttpTransport:
                         return None
                     # (`client.done_with(conn, True)`, inline for the usual connection: kept alive,
                     # complete and open, its answer taken whole, back to the idle ones)
-                    if conn.keep_alive and not conn.closed and conn.error is None and not client._closed:
-                        idle = client._idle.get(conn.key)
-                        if idle is not None and len(idle) < _MAX_IDLE:
+                    if conn.keep_alive and not conn.closed and conn.error is None and not client.closed:
+                        idle = client.idle.get(conn.key)
+                        if idle is not None and len(idle) < MAX_IDLE:
                             idle.append(conn)
                             return None
                     client.done_with(conn, True)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import ssl
 
 __all__ = [
+    "MAX_IDLE",
     "Exchange",
     "FixedHeaders",
     "HttpClient",
@@ -47,7 +48,7 @@ __all__ = [
     "DEFAULT_MAX_HEADERS",
 ]
 
-_MAX_IDLE: Final = 64
+MAX_IDLE: Final = 64
 """Idle connections kept per host."""
 _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
@@ -176,9 +177,9 @@ class Exchange:
         # (`conn.reusable()` and `_release`'s keeping, inline: every request)
         reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
         client = self._client
-        if reuse and not client._closed:
-            idle = client._idle.get(key)
-            if idle is not None and len(idle) < _MAX_IDLE:
+        if reuse and not client.closed:
+            idle = client.idle.get(key)
+            if idle is not None and len(idle) < MAX_IDLE:
                 idle.append(conn)
                 return
         client._release(key, conn, reuse=reuse)
@@ -213,12 +214,15 @@ class HttpClient:
         self.read_timeout = read_timeout
         """The longest wait for the next bytes of a response (None: no limit)."""
         self._ssl = ssl_context
-        self._idle: dict[tuple[str, str, int], list[Http11Connection]] = {}
+        self.idle: dict[tuple[str, str, int], list[Http11Connection]] = {}
+        """Kept-alive connections waiting for a request, by (scheme, host, port), at most `MAX_IDLE`
+        each (a connection whose answer was taken whole may be put back here by its taker)."""
         self._targets: dict[str, tuple[tuple[str, str, int], str, str]] = {}
         # Every connection made and not closed by the client (idle or in use), for `close`: one set
         # changed as connections come and go, not as each request takes one and gives it back.
         self._open: set[Http11Connection] = set()
-        self._closed = False
+        self.closed = False
+        """`close` was called: no connection is made or kept any more."""
         self._deadlines = Deadlines()
         self._buffer: memoryview | None = None  # what every connection reads into, made with the first
         self._heads: dict[tuple[str, str, bool, int], tuple[dict[str, str], bytes]] = {}
@@ -300,7 +304,7 @@ class HttpClient:
     ) -> Response:
         """`exchange`'s request (or its `hops`th redirect) sent, on a connection that becomes the
         exchange's, and its response's head read."""
-        if self._closed:
+        if self.closed:
             raise HttpError("the HTTP client is closed")
         found = self._targets.get(url)  # (`_target`'s hit, inline: every request)
         key, authority, target = found if found is not None else self._target(url)
@@ -324,10 +328,10 @@ class HttpClient:
         else:
             data = head + b"\r\n"
         for attempt in (0, 1):
-            if self._closed:
+            if self.closed:
                 # (Not sent again on a new connection either: closing ends the requests in flight.)
                 raise HttpError("the HTTP client is closed")
-            idle = self._idle.get(key)
+            idle = self.idle.get(key)
             conn = self._pop_idle(idle) if idle else None
             reused = conn is not None
             if conn is None:
@@ -379,12 +383,12 @@ class HttpClient:
         with nothing sent, where `request` is needed instead: no idle connection to the URL's origin,
         headers that are not `FixedHeaders`, `observe`, a closed client. The bytes are those
         `request` would send."""
-        if type(headers) is not FixedHeaders or self.observe is not None or self._closed:
+        if type(headers) is not FixedHeaders or self.observe is not None or self.closed:
             return None
         found = self._targets.get(url)
         if found is None:
             return None
-        idle = self._idle.get(found[0])
+        idle = self.idle.get(found[0])
         if not idle:
             return None
         conn = idle.pop()  # (`_pop_idle`, inline for the usual connection: still open)
@@ -438,9 +442,9 @@ class HttpClient:
     def done_with(self, conn: Http11Connection, done: bool) -> None:
         """`Exchange.release` for a connection of `post_idle`'s whose response was taken by hand."""
         reuse = done and conn.complete and conn.keep_alive and not conn.closed and conn.error is None
-        if reuse and not self._closed:
-            idle = self._idle.get(conn.key)
-            if idle is not None and len(idle) < _MAX_IDLE:
+        if reuse and not self.closed:
+            idle = self.idle.get(conn.key)
+            if idle is not None and len(idle) < MAX_IDLE:
                 idle.append(conn)
                 return
         self._release(conn.key, conn, reuse=reuse)
@@ -477,8 +481,8 @@ class HttpClient:
 
     def _release(self, key: tuple[str, str, int], conn: Http11Connection, *, reuse: bool) -> None:
         """A connection whose exchange is over: kept for the next request, or closed."""
-        idle = self._idle.setdefault(key, [])
-        if reuse and not self._closed and len(idle) < _MAX_IDLE:
+        idle = self.idle.setdefault(key, [])
+        if reuse and not self.closed and len(idle) < MAX_IDLE:
             idle.append(conn)
         else:
             self._open.discard(conn)
@@ -486,8 +490,8 @@ class HttpClient:
 
     async def close(self) -> None:
         """Close every connection, idle or in use."""
-        self._closed = True
-        self._idle.clear()
+        self.closed = True
+        self.idle.clear()
         for conn in list(self._open):
             conn.close()
         self._open.clear()

@@ -36,13 +36,14 @@ class HeaderShapes:
 
     def __init__(self) -> None:
         self._made: dict[tuple[Any, ...], dict[str, str]] = {}
-        # The shapes of the state last seen (session, revision, the transport's own headers), by
-        # method and name: found with one look-up while that state holds, as it does for nearly every
-        # request, instead of a key made of the whole state per request.
-        self._routes: dict[tuple[str | None, Any], dict[str, str]] = {}
-        self._session: str | None = None
-        self._version: str | None = None
-        self._base: dict[str, str] = {}
+        self.routes: dict[tuple[str | None, Any], dict[str, str]] = {}
+        """The shapes of the state last seen (`session`, `version`, `base`: the transport's session,
+        revision and own headers), by method and name: found with one look-up while that state holds,
+        as it does for nearly every request, instead of a key made of the whole state per request.
+        Read as they are by the transport's usual request (`StreamableHttpTransport.start_request`)."""
+        self.session: str | None = None
+        self.version: str | None = None
+        self.base: dict[str, str] = {}
 
     def shaped(
         self, of: Shaped, peek: Peek | None, authorization: Mapping[str, str] | None
@@ -68,14 +69,14 @@ class HeaderShapes:
         mirrored = of.param_headers.get(tool) if of.param_headers and isinstance(tool, str) else None
         key = None
         if authorization is None and not mirrored and (source is None or isinstance(source, str)):
-            if of.session_id == self._session and of.revision == self._version and of.headers == self._base:
-                found = self._routes.get((method, source))
+            if of.session_id == self.session and of.revision == self.version and of.headers == self.base:
+                found = self.routes.get((method, source))
                 if found is not None:
                     return found
             else:
-                self._routes.clear()
-                self._session, self._version = of.session_id, of.revision
-                self._base = dict(of.headers)  # a copy: headers changed in place are a change
+                self.routes.clear()
+                self.session, self.version = of.session_id, of.revision
+                self.base = dict(of.headers)  # a copy: headers changed in place are a change
             key = (
                 of.session_id,
                 of.revision,
@@ -114,6 +115,6 @@ class HeaderShapes:
         return headers
 
     def _route(self, method: str | None, source: str | None, headers: dict[str, str]) -> None:
-        if len(self._routes) >= _MAX_SHAPES:
-            self._routes.clear()
-        self._routes[method, source] = headers
+        if len(self.routes) >= _MAX_SHAPES:
+            self.routes.clear()
+        self.routes[method, source] = headers
