@@ -167,3 +167,41 @@ def test_the_size_limit_of_frames_read_here(size: int) -> None:
 
     asyncio.run(run(False))
     asyncio.run(run(True))
+
+
+@pytest.mark.parametrize("size", [125, 126, 127, 300, 65535, 65536])
+@pytest.mark.parametrize("kind", ["ascii", "utf8", "bad", "reserved", "over"])
+def test_a_read_of_one_frame(size: int, kind: str) -> None:
+    """A read that is one whole text frame (the usual one at one request in flight, cut apart from
+    the rest when its length is in two bytes) is served as one in a read with others: a text in UTF-8
+    that is not ASCII too; one that is not UTF-8 ends the connection (1007), one with a reserved bit
+    set is the library's to refuse (1002), one over the limit ends it (1009)."""
+
+    async def run() -> None:
+        options = WebSocketOptions(ping_interval=None, max_message=size - (kind == "over"))
+        # (`initialize` is longer than the smallest limits: a ping is served before it too)
+        protocol, transport = await opened(options, initialize=False)
+        message = ping(7, size)
+        if kind == "utf8":
+            message = message.replace(b"xx", "\u00e9".encode(), 1)  # (two bytes for two)
+            assert not message.isascii() and len(message) == size
+        elif kind == "bad":
+            message = message.replace(b"xx", b"\xff\xfe", 1)
+        frame = masked(0x1, message)
+        if kind == "reserved":
+            frame = bytes((frame[0] | 0x40,)) + frame[1:]
+        before = len(transport.writes)
+        asyncio.get_running_loop().call_soon(protocol.data_received, frame)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        agrees(protocol)
+        written = b"".join(transport.writes[before:])
+        ids = [json.loads(payload)["id"] for op, payload in frames(written) if op == 0x1]
+        served = kind in ("ascii", "utf8")
+        assert ids == ([7] if served else [])
+        code = {"bad": 1007, "reserved": 1002, "over": 1009}.get(kind)
+        assert closes(transport) == ([] if code is None else [code])
+        assert protocol.live is served
+        await ended(protocol)
+
+    asyncio.run(run())

@@ -216,6 +216,16 @@ class Connection(asyncio.Protocol):
         try:
             texts: list[bytes] = []
             bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
+            if (
+                size >= 134
+                and data[0] == 0x81
+                and data[1] == 0xFE
+                and (data[2] << 8 | data[3]) + 8 == size
+                and size - 8 <= limit
+            ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, masked, ASCII)
+                text = _apply_mask(data[8:], data[4:8])
+                if text.isascii():
+                    texts, start = [text], size
             while size - start >= 6:
                 if data[start] != 0x81:
                     break  # (not a final text frame with no reserved bit)
