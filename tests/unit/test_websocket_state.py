@@ -15,7 +15,7 @@ from websockets.protocol import State
 
 from mcpbind.server import Server
 from mcpbind.transports.http import HttpSecurity
-from mcpbind.transports.websocket.core import WebSocketOptions
+from mcpbind.transports.websocket.core import WebSocketOptions, WebSocketServerTransport
 from mcpbind.transports.websocket.standalone import Connection, Endpoint
 
 from .test_websocket_frames_read import INIT, frames, masked, text
@@ -33,7 +33,7 @@ class Pausing(Collecting):
 def agrees(protocol: Connection) -> None:
     live = protocol.ws.state is State.OPEN and not protocol.lost.done()
     assert protocol.live is live
-    assert protocol.sendable is (live and protocol.plain and protocol.writable is None)
+    assert protocol.sendable is (live and protocol.plain and protocol.writable is None and protocol.direct)
 
 
 async def opened(
@@ -202,6 +202,43 @@ def test_a_read_of_one_frame(size: int, kind: str) -> None:
         code = {"bad": 1007, "reserved": 1002, "over": 1009}.get(kind)
         assert closes(transport) == ([] if code is None else [code])
         assert protocol.live is served
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def test_writes_go_straight_to_the_connection_while_nothing_waits() -> None:
+    """The adapter's `write_nowait` is the connection's own while no write waits for the socket and
+    serving goes on; a write that waits (the client does not read) sends those after it through the
+    adapter, behind it, until all are sent; once serving stops, writes are dropped."""
+
+    async def run() -> None:
+        protocol, transport = await opened(initialize=False)
+        adapter = WebSocketServerTransport(protocol, WebSocketOptions(ping_interval=None))
+        assert adapter.write_nowait == protocol.write_nowait and protocol.direct
+        before = len(transport.writes)
+        protocol.pause_writing()
+        assert adapter.write_nowait(b'"1"')  # waits for the socket
+        assert not protocol.direct and not protocol.sendable
+        assert adapter.write_nowait(b'"2"') and adapter.write_nowait(b'"3"')  # behind it
+        protocol.resume_writing()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert protocol.direct and protocol.sendable
+        agrees(protocol)
+        assert adapter.write_nowait(b'"4"')
+        for _ in range(20):
+            await asyncio.sleep(0)
+        payloads = [p for op, p in frames(b"".join(transport.writes[before:])) if op == 0x1]
+        assert payloads == [b'"1"', b'"2"', b'"3"', b'"4"']
+        adapter.stop(1008, "stopped")
+        assert not protocol.direct and not protocol.sendable
+        written = len(transport.writes)
+        assert adapter.write_nowait(b'"5"')  # dropped
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(transport.writes) == written
+        agrees(protocol)
         await ended(protocol)
 
     asyncio.run(run())
