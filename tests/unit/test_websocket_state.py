@@ -179,8 +179,9 @@ def test_a_read_of_one_frame(size: int, kind: str) -> None:
 
     async def run() -> None:
         options = WebSocketOptions(ping_interval=None, max_message=size - (kind == "over"))
-        # (`initialize` is longer than the smallest limits: a ping is served before it too)
-        protocol, transport = await opened(options, initialize=False)
+        # (`initialize` is longer than the smallest limits: a ping is served before it too, though
+        # not inline; after it, inline, as the usual read is)
+        protocol, transport = await opened(options, initialize=size >= 300)
         message = ping(7, size)
         if kind == "utf8":
             message = message.replace(b"xx", "\u00e9".encode(), 1)  # (two bytes for two)

@@ -215,21 +215,48 @@ class Connection(asyncio.Protocol):
             self._sync()
             self._events()
             return
+        size, limit = len(data), self.limit
+        if (
+            size >= 134
+            and data[0] == 0x81
+            and data[1] == 0xFE
+            and (data[2] << 8 | data[3]) + 8 == size
+            and size - 8 <= limit
+            and (serve := self.serve) is not None
+            and not self.messages
+            and (waiter := self.waiter) is not None
+            and not waiter.done()
+        ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, served at once)
+            text = _apply_mask(data[8:], data[4:8])
+            if text.isascii():  # (else read below, as any other)
+                self.between = self.reading = True
+                texts = self.serving = [text]
+                try:
+                    left = serve(texts)
+                finally:
+                    self.serving = None
+                    self.reading = False
+                if left:
+                    self.messages.extend(cast("Sequence[bytes]", left))
+                    self._wake()
+                elif (
+                    (frames := self.frames)
+                    and not self.ws.writes
+                    and self.flush_soon is None
+                    and not self.messages
+                    and self.live
+                ):
+                    self.frames = []  # (its answer written, as below)
+                    self.unflushed = 0
+                    self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+                    return
+                self._read()
+                return
         self.between = self.reading = True
-        start, size, limit = 0, len(data), self.limit
+        start = 0
         try:
-            texts: list[bytes] = []
+            texts = []
             bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
-            if (
-                size >= 134
-                and data[0] == 0x81
-                and data[1] == 0xFE
-                and (data[2] << 8 | data[3]) + 8 == size
-                and size - 8 <= limit
-            ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, masked, ASCII)
-                text = _apply_mask(data[8:], data[4:8])
-                if text.isascii():
-                    texts, start = [text], size
             while size - start >= 6:
                 if data[start] != 0x81:
                     break  # (not a final text frame with no reserved bit)
