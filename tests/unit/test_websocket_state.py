@@ -15,7 +15,7 @@ from websockets.protocol import State
 
 from mcpbind.server import Server
 from mcpbind.transports.http import HttpSecurity
-from mcpbind.transports.websocket.core import WebSocketOptions
+from mcpbind.transports.websocket.core import WebSocketOptions, WebSocketServerTransport
 from mcpbind.transports.websocket.standalone import Connection, Endpoint
 
 from .test_websocket_frames_read import INIT, frames, masked, text
@@ -33,7 +33,7 @@ class Pausing(Collecting):
 def agrees(protocol: Connection) -> None:
     live = protocol.ws.state is State.OPEN and not protocol.lost.done()
     assert protocol.live is live
-    assert protocol.sendable is (live and protocol.plain and protocol.writable is None)
+    assert protocol.sendable is (live and protocol.plain and protocol.writable is None and protocol.direct)
 
 
 async def opened(
@@ -167,3 +167,79 @@ def test_the_size_limit_of_frames_read_here(size: int) -> None:
 
     asyncio.run(run(False))
     asyncio.run(run(True))
+
+
+@pytest.mark.parametrize("size", [125, 126, 127, 300, 65535, 65536])
+@pytest.mark.parametrize("kind", ["ascii", "utf8", "bad", "reserved", "over"])
+def test_a_read_of_one_frame(size: int, kind: str) -> None:
+    """A read that is one whole text frame (the usual one at one request in flight, cut apart from
+    the rest when its length is in two bytes) is served as one in a read with others: a text in UTF-8
+    that is not ASCII too; one that is not UTF-8 ends the connection (1007), one with a reserved bit
+    set is the library's to refuse (1002), one over the limit ends it (1009)."""
+
+    async def run() -> None:
+        options = WebSocketOptions(ping_interval=None, max_message=size - (kind == "over"))
+        # (`initialize` is longer than the smallest limits: a ping is served before it too, though
+        # not inline; after it, inline, as the usual read is)
+        protocol, transport = await opened(options, initialize=size >= 300)
+        message = ping(7, size)
+        if kind == "utf8":
+            message = message.replace(b"xx", "\u00e9".encode(), 1)  # (two bytes for two)
+            assert not message.isascii() and len(message) == size
+        elif kind == "bad":
+            message = message.replace(b"xx", b"\xff\xfe", 1)
+        frame = masked(0x1, message)
+        if kind == "reserved":
+            frame = bytes((frame[0] | 0x40,)) + frame[1:]
+        before = len(transport.writes)
+        asyncio.get_running_loop().call_soon(protocol.data_received, frame)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        agrees(protocol)
+        written = b"".join(transport.writes[before:])
+        ids = [json.loads(payload)["id"] for op, payload in frames(written) if op == 0x1]
+        served = kind in ("ascii", "utf8")
+        assert ids == ([7] if served else [])
+        code = {"bad": 1007, "reserved": 1002, "over": 1009}.get(kind)
+        assert closes(transport) == ([] if code is None else [code])
+        assert protocol.live is served
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def test_writes_go_straight_to_the_connection_while_nothing_waits() -> None:
+    """The adapter's `write_nowait` is the connection's own while no write waits for the socket and
+    serving goes on; a write that waits (the client does not read) sends those after it through the
+    adapter, behind it, until all are sent; once serving stops, writes are dropped."""
+
+    async def run() -> None:
+        protocol, transport = await opened(initialize=False)
+        adapter = WebSocketServerTransport(protocol, WebSocketOptions(ping_interval=None))
+        assert adapter.write_nowait == protocol.write_nowait and protocol.direct
+        before = len(transport.writes)
+        protocol.pause_writing()
+        assert adapter.write_nowait(b'"1"')  # waits for the socket
+        assert not protocol.direct and not protocol.sendable
+        assert adapter.write_nowait(b'"2"') and adapter.write_nowait(b'"3"')  # behind it
+        protocol.resume_writing()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert protocol.direct and protocol.sendable
+        agrees(protocol)
+        assert adapter.write_nowait(b'"4"')
+        for _ in range(20):
+            await asyncio.sleep(0)
+        payloads = [p for op, p in frames(b"".join(transport.writes[before:])) if op == 0x1]
+        assert payloads == [b'"1"', b'"2"', b'"3"', b'"4"']
+        adapter.stop(1008, "stopped")
+        assert not protocol.direct and not protocol.sendable
+        written = len(transport.writes)
+        assert adapter.write_nowait(b'"5"')  # dropped
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(transport.writes) == written
+        agrees(protocol)
+        await ended(protocol)
+
+    asyncio.run(run())

@@ -45,6 +45,7 @@ __all__ = [
     "WebSocketOptions",
     "Binary",
     "ReadingSocket",
+    "DirectSocket",
     "Socket",
     "WebSocketServerTransport",
     "serve_socket",
@@ -143,6 +144,20 @@ class ReadingSocket(Socket, Protocol):
         ...
 
 
+class DirectSocket(ReadingSocket, Protocol):
+    """A `ReadingSocket` that frames and sends what is written to its transport itself, with no call
+    through the transport (the standalone server's connection), while the transport says it may."""
+
+    def direct_writes(self, direct: bool, diverted: Callable[[bytes], bool]) -> None:
+        """Whether `write_nowait` may send on its own (else it hands each write to `diverted`, the
+        transport's own): none waits to be sent, and serving goes on."""
+        ...
+
+    def write_nowait(self, data: bytes) -> bool:
+        """The transport's `write_nowait`: sent now if it needs no wait, else what `diverted` does."""
+        ...
+
+
 def _nothing() -> None:
     """`hold_writes` and `release_writes` of a transport over a socket that cannot hold its writes."""
 
@@ -198,6 +213,21 @@ class WebSocketServerTransport:
             self.read_buffered: Callable[[], Collection[bytes]] = self._read_buffered
             self.wait_buffered: Callable[[], asyncio.Future[None] | None] = self._wait_buffered
             self.write_nowait: Callable[[bytes], bool] = self._write_nowait
+            if hasattr(type(socket), "direct_writes"):  # (a `DirectSocket`)
+                # Its own `write_nowait` while nothing waits to be sent and serving goes on (`_route`):
+                # the usual answer framed with no call through this one.
+                direct = cast(DirectSocket, socket)
+                self._direct: Callable[[bool, Callable[[bytes], bool]], None] | None = direct.direct_writes
+                self.write_nowait = direct.write_nowait
+                direct.direct_writes(True, self._write_nowait)
+
+    _direct: Callable[[bool, Callable[[bytes], bool]], None] | None = None
+    """A `DirectSocket`'s `direct_writes` (None: another socket's writes all come through here)."""
+
+    def _route(self) -> None:
+        """Tell a `DirectSocket` whether writes may go to it straight: none waits, serving goes on."""
+        if self._direct is not None:
+            self._direct(not self._closed and self._sender is None, self._write_nowait)
 
     def _read_buffered(self) -> Collection[bytes]:
         """The next text message read, if serving goes on (empty: none, or `read` says what)."""
@@ -219,6 +249,7 @@ class WebSocketServerTransport:
             # the writer goes on at once (a handler never waits for a slow client; the queue bounds it).
             elif not self._send_now(data):
                 self._sender = eager.start(self._send(data))
+                self._route()
         return True
 
     def serve_inline(self, serve: InlineServe | None) -> None:
@@ -232,6 +263,7 @@ class WebSocketServerTransport:
     def _end(self) -> None:
         """Serving ends: nothing more is taken, and nothing read is served inline any more."""
         self._closed = True
+        self._route()
         if self._inline:
             self._inline = False
             cast(ReadingSocket, self.socket).serve_inline(None)
@@ -276,6 +308,7 @@ class WebSocketServerTransport:
             self._end()
         finally:
             self._sender = None
+            self._route()
 
     def _overflow(self, size: int) -> None:
         """The client does not read: drop what waits, and stop serving it (the close follows)."""

@@ -175,8 +175,12 @@ class Connection(asyncio.Protocol):
         """The library's state is OPEN and the connection not lost, as they were after the last call
         into the library that can change its state (`_sync`: it changes in no other way)."""
         self.sendable = False
-        """A text frame is made here and sent with no wait (`send_now`): live, plain, and the transport
-        takes writes (not paused)."""
+        """A text frame is made here and sent with no wait (`send_now`, `write_nowait`): live, plain, the
+        transport takes writes (not paused), and the adapter sends straight here (`direct`)."""
+        self.direct = True
+        """The adapter's writes may come straight to `write_nowait` (`direct_writes`): part of `sendable`."""
+        self.diverted: Callable[[bytes], bool] = self.send_now
+        """Where `write_nowait` hands a write it does not send itself (the adapter's own `write_nowait`)."""
         self.limit = 0
         """The library's size limit, for `data_received` (none: one that no frame's length is over)."""
         self.serve: InlineServe | None = None
@@ -195,7 +199,7 @@ class Connection(asyncio.Protocol):
     def _sync(self) -> None:
         """What the library's state is now, after a call into it that may have changed it."""
         self.live = live = self.ws.state is State.OPEN and not self.lost.done()
-        self.sendable = live and self.plain and self.writable is None
+        self.sendable = live and self.plain and self.writable is None and self.direct
 
     def data_received(self, data: bytes) -> None:
         """Each text message of `data` from its start is cut here, as the library's parser would hand
@@ -211,10 +215,47 @@ class Connection(asyncio.Protocol):
             self._sync()
             self._events()
             return
+        size, limit = len(data), self.limit
+        if (
+            size >= 134
+            and data[0] == 0x81
+            and data[1] == 0xFE
+            and (data[2] << 8 | data[3]) + 8 == size
+            and size - 8 <= limit
+            and (serve := self.serve) is not None
+            and not self.messages
+            and (waiter := self.waiter) is not None
+            and not waiter.done()
+        ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, served at once)
+            text = _apply_mask(data[8:], data[4:8])
+            if text.isascii():  # (else read below, as any other)
+                self.between = self.reading = True
+                texts = self.serving = [text]
+                try:
+                    left = serve(texts)
+                finally:
+                    self.serving = None
+                    self.reading = False
+                if left:
+                    self.messages.extend(cast("Sequence[bytes]", left))
+                    self._wake()
+                elif (
+                    (frames := self.frames)
+                    and not self.ws.writes
+                    and self.flush_soon is None
+                    and not self.messages
+                    and self.live
+                ):
+                    self.frames = []  # (its answer written, as below)
+                    self.unflushed = 0
+                    self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+                    return
+                self._read()
+                return
         self.between = self.reading = True
-        start, size, limit = 0, len(data), self.limit
+        start = 0
         try:
-            texts: list[bytes] = []
+            texts = []
             bad = None  # (a text that is not UTF-8: the connection fails once those before it are handed on)
             while size - start >= 6:
                 if data[start] != 0x81:
@@ -590,6 +631,25 @@ class Connection(asyncio.Protocol):
         if not self.live:
             raise ConnectionError("the WebSocket connection is closed")
         self._frame_out(data)
+
+    def direct_writes(self, direct: bool, diverted: Callable[[bytes], bool]) -> None:
+        self.direct, self.diverted = direct, diverted
+        self._sync()
+
+    def write_nowait(self, data: bytes) -> bool:
+        if not self.sendable:  # (not plain, a write waits or could, serving ended: the adapter's way)
+            return self.diverted(data)
+        # `send_now`'s usual case, inline (every answer: no call through the adapter)
+        n = len(data)
+        self.frames.append(
+            (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
+        )
+        unflushed = self.unflushed = self.unflushed + n
+        if unflushed > _FLUSH_AT:
+            self._flush()
+        elif not (self.reading or self.held or self.flush_soon is not None):
+            self.flush_soon = self.loop.call_soon(self._flush_due)
+        return True
 
     def send_now(self, data: bytes) -> bool:
         if not self.sendable:  # (not plain, or `send` waits, or says the connection is closed)
