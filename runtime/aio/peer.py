@@ -56,6 +56,34 @@ _Queued = tuple[IncomingRequest, contextvars.Context]
 class Peer(Requester):
     """Serves what the other side asks (this module); asks it through `Requester` (`aio.outgoing`)."""
 
+    __slots__ = (  # (see `Requester`'s; a subclass's own attributes go in its instances' dictionary)
+        "_allow_batch",
+        "_answer_lines",
+        "_answer_now",
+        "_batches",
+        "_cancelled",
+        "_draining",
+        "_hold",
+        "_loop",
+        "_max_queued",
+        "_max_waiting",
+        "_notes",
+        "_null_ids",
+        "_on_notification",
+        "_on_request",
+        "_parked",
+        "_queue",
+        "_queued",
+        "_read_buffered",
+        "_reader",
+        "_release",
+        "_running",
+        "_serial",
+        "_tasks",
+        "_wait_buffered",
+        "_write_nowait",
+    )
+
     def __init__(
         self,
         transport: MessageTransport,
