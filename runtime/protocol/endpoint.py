@@ -427,8 +427,9 @@ class ClippingLineBuffer:
             # The usual chunk (answers to requests in flight): whole lines, nothing held, none over
             # the limit. One line (one request in flight: every answer) is taken as it is; more are
             # split in one call, as `LineBuffer` does.
-            if data.find(b"\n") == len(data) - 1:
-                line = data.strip()
+            head, _, rest = data.partition(b"\n")  # (not `find`: see `LineBuffer.feed`)
+            if not rest:
+                line = head.strip()
                 return [line] if line else []
             lines: list[bytes | Oversized] = [line.strip() for line in data.split(b"\n")]
             lines.pop()  # (what follows the last newline: nothing)
