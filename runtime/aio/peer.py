@@ -56,6 +56,34 @@ _Queued = tuple[IncomingRequest, contextvars.Context]
 class Peer(Requester):
     """Serves what the other side asks (this module); asks it through `Requester` (`aio.outgoing`)."""
 
+    __slots__ = (  # (see `Requester`'s; a subclass's own attributes go in its instances' dictionary)
+        "_allow_batch",
+        "_answer_lines",
+        "_answer_now",
+        "_batches",
+        "_cancelled",
+        "_draining",
+        "_hold",
+        "_loop",
+        "_max_queued",
+        "_max_waiting",
+        "_notes",
+        "_null_ids",
+        "_on_notification",
+        "_on_request",
+        "_parked",
+        "_queue",
+        "_queued",
+        "_read_buffered",
+        "_reader",
+        "_release",
+        "_running",
+        "_serial",
+        "_tasks",
+        "_wait_buffered",
+        "_write_nowait",
+    )
+
     def __init__(
         self,
         transport: MessageTransport,
@@ -505,6 +533,21 @@ class Peer(Requester):
         # What only the general way reads is read there (a lone request's burst is most bursts).
         lane = lined is not None and len(running) < limit and not queue and not self._batches
         count = len(lines)
+        if lane and count == 1:
+            # A read of one line (most reads at one in flight): the loop's first pass, inline.
+            got = lined(lines, 0, 1, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+            if type(got) is int:
+                if got:
+                    return ()
+                lane = False  # (the line not taken: read below the general way, as in the loop)
+            else:
+                _, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
+                if type(outcome) is bytes:
+                    self._answer_later(rid, outcome)
+                elif outcome is not None:
+                    assert type(outcome) is eager.Paused
+                    self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+                return ()
         fresh = count > 1
         at = 0
         while at < count:

@@ -65,6 +65,53 @@ _set: Final = object.__setattr__
 
 
 class Server(Features, Registrations, Serving):
+    # Slots for what it makes: past ~30 attributes CPython 3.11 gives an instance a dictionary, and
+    # every read of the server's state on a request's path would be that dictionary's lookup. (Its
+    # bases have none: what a subclass or a caller adds goes in the instance's dictionary.)
+    __slots__ = (
+        "_caps",
+        "_completions",
+        "_connections",
+        "_kept",
+        "_list_cache",
+        "_meta_cache",
+        "_methods",
+        "_middleware",
+        "_prompts",
+        "_resources",
+        "_shared",
+        "_task_policy",
+        "_task_store",
+        "_templates",
+        "_tools",
+        "expose_errors",
+        "frames",
+        "handlers",
+        "info_members",
+        "instructions",
+        "lanes",
+        "lifespan",
+        "list_ttl_ms",
+        "max_concurrency",
+        "max_queued",
+        "max_subscriptions",
+        "middleware_chain",
+        "missing_features",
+        "name",
+        "on_roots_changed",
+        "page_size",
+        "plain_calls",
+        "relay",
+        "required_scopes",
+        "revisions",
+        "sealer",
+        "stateless_lane",
+        "tasks",
+        "title",
+        "tool_entry",
+        "version",
+    )
+
     def __init__(
         self,
         name: str,
@@ -199,7 +246,7 @@ class Server(Features, Registrations, Serving):
             # assigned at its making and on changes, not per call (its making: 80k instructions more,
             # callgrind; 122k through `super()`).
             _set(self, name, value)
-            if name in _PLAIN_READS and "plain_calls" in self.__dict__:
+            if name in _PLAIN_READS and hasattr(self, "plain_calls"):  # (not while it is made)
                 self._recheck()
 
     def _recheck(self) -> None:

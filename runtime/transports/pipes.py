@@ -451,9 +451,17 @@ class Batched:
         """End `hold`, sending what was queued meanwhile (a flush already scheduled finds it sent).
         A sink that fails is logged, as a scheduled flush's failure is: the caller reads on."""
         self._held = False
-        if self._pending:
+        pending = self._pending
+        if pending:
             try:
-                self.flush()
+                if len(pending) == 1 and len(pending[0]) < LARGE and not self._sink.is_closing():
+                    # (`flush`'s usual case, inline: a stdio server's every read at one in flight)
+                    try:
+                        self._sink.write(pending[0] + b"\n")
+                    finally:
+                        pending.clear()  # (as `flush` leaves it)
+                else:
+                    self.flush()
             except Exception:
                 log.exception("could not write to the pipe")
 

@@ -203,3 +203,41 @@ def test_what_cannot_be_served_inline_is_left_to_the_loop_in_order() -> None:
             assert (slow_answer["id"], text(slow_answer)) == (2, "slow")
 
     run(main)
+
+
+def test_a_lone_line_answers_as_in_a_burst_whatever_its_call_does() -> None:
+    """A read of one line (the usual read at one in flight): a plain tool that answers, waits, fails,
+    or a line the one-pass read leaves (a reused id while its call waits, another method) is answered
+    as the same line in a burst is."""
+    server = Server("inline", "1.0.0")
+    release = asyncio.Event()
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        return text
+
+    @server.tool()
+    async def later(text: str) -> str:
+        await release.wait()
+        return text
+
+    @server.tool()
+    async def broken() -> str:
+        raise ValueError("no")
+
+    async def main() -> None:
+        async with serving(server) as wire:
+            os.write(wire.to_server, call(1, "later", {"text": "late"}))
+            (answer,) = await wire.answers(call(1, "echo", {"text": "same id"}), 1)
+            assert answer["id"] == 1 and answer["error"]["code"] == -32600  # (id in use)
+            (answer,) = await wire.answers(call(2, "broken"), 1)
+            assert answer["id"] == 2 and answer["result"]["isError"] is True
+            (answer,) = await wire.answers(frame(3, "ping", {}), 1)
+            assert answer == {"jsonrpc": "2.0", "id": 3, "result": {}}
+            release.set()
+            (answer,) = await wire.answers(b"", 1)
+            assert answer["id"] == 1 and text(answer) == "late"
+            (answer,) = await wire.answers(call(4, "echo", {"text": "after"}), 1)
+            assert answer["id"] == 4 and text(answer) == "after"
+
+    run(main)

@@ -166,3 +166,32 @@ def test_a_failed_release_is_logged_and_writing_goes_on(caplog: object) -> None:
 
     asyncio.run(main())
     assert "could not write to the pipe" in str(getattr(caplog, "text", ""))
+
+
+def test_release_sends_what_was_held_in_one_write_or_drops_it_when_closing() -> None:
+    """One held message goes with its newline, several in one write; a closing sink drops them."""
+
+    class Closing(Sink):
+        def is_closing(self) -> bool:
+            return True
+
+    async def main() -> None:
+        sink = Sink()
+        frames = Batched(sink)
+        frames.hold()
+        frames.write(b"one")
+        frames.release()
+        frames.hold()
+        frames.write(b"two")
+        frames.write(b"three")
+        frames.release()
+        frames.release()  # (nothing held: nothing written)
+        assert sink.writes == [b"one\n", b"two\nthree\n"]
+        closing = Closing()
+        frames = Batched(closing)
+        frames.hold()
+        assert frames.offer(b"dropped")
+        frames.release()
+        assert closing.writes == []
+
+    asyncio.run(main())

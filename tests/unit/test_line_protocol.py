@@ -149,3 +149,4 @@ def test_a_lone_line_is_framed_as_a_burst_is() -> None:
     [too_long] = buffer.feed(b"0123456789a\n")
     assert isinstance(too_long, LineTooLong)
     assert buffer.feed(b"e\n") == [b"e"]
+    assert buffer.feed(b"\n") == [] and buffer.feed(b"f\n\n") == [b"f"] and buffer.feed(b"\ng\n") == [b"g"]

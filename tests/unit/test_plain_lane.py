@@ -726,3 +726,19 @@ def test_text_answer_is_what_the_result_type_encodes(version: str) -> None:
         result = module.CallToolResult(content=[module.TextContent(text=text)])
         expected = server.answer(rid, "tools/call", result, spec, era)
         assert ANSWER_HEAD + msgspec.json.encode(rid) + before + msgspec.json.encode(text) + after == expected
+
+
+def test_a_server_and_its_subclass_take_attributes_of_their_own() -> None:
+    """A server's own state is in slots; a subclass's attributes, and any a caller sets, still go in
+    the instance (a subclass's may be assigned before the server's own `__init__`)."""
+
+    class Mine(Server):
+        def __init__(self) -> None:
+            self.mine = 1
+            super().__init__("mine", "1.0")
+            self.tasks = None  # (assigned again: `plain_calls` rechecked)
+
+    server = Mine()
+    server.extra = "kept"  # type: ignore[attr-defined]
+    assert (server.mine, server.extra, server.plain_calls) == (1, "kept", True)
+    assert vars(server) == {"mine": 1, "extra": "kept"}
