@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Awaitable, Callable, Collection, Container, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from ..protocol.endpoint import IncomingNotification, IncomingRequest, LineTooLong
 from ..protocol.jsonrpc import RequestId
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .eager import Paused
 
 __all__ = [
@@ -30,11 +32,13 @@ __all__ = [
     "NotificationHandler",
     "NowaitWriter",
     "Prepared",
+    "READ_ON",
     "ReplyChannel",
     "RequestHandler",
     "RequestTransport",
     "ROUTE",
     "StartingTransport",
+    "TakingTransport",
     "WRITE_WAIT",
     "WriteHolding",
     "defines",
@@ -178,6 +182,35 @@ class StartingTransport(RequestTransport, Protocol):
         """What `start_request` began, taken on once its future's wait ended (`error`: how it
         failed; a cancellation is raised again): None, or what remains, for the caller to await at
         once; together, what awaiting `write_request` would have done."""
+        ...
+
+
+READ_ON: Final = object()
+"""What a `TakingTransport` resolves a request's future with when its read found no answer to take
+there (a head, an SSE stream, an error, a body not all there): the caller takes the request on with
+`finish_request`, as after `start_request`'s wait."""
+
+
+class TakingTransport(StartingTransport, Protocol):
+    """A `StartingTransport` whose read takes the usual answer itself: it resolves the request's own
+    future with the decoded result (`Answers.answered_whole`), in the read callback, and hands the
+    connection back, so that the caller awaits that future alone (one future per request)."""
+
+    def send_request(
+        self,
+        data: bytes,
+        rid: Any,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        future: asyncio.Future[Any],
+    ) -> tuple[Any, ...] | None:
+        """`start_request`, its wait on `future`, the request's own (the one its answer resolves),
+        which is first of what this returns. Once awaited: the result, taken by the read, if the
+        second member's `answering` is no longer the request's id; else (`READ_ON`, an exception,
+        or a result that came some other way: the member's `taking` is still set) the caller takes
+        it on with `finish_request`, after putting a new future in the request's place where the
+        request is still awaited. None: nothing was sent (`start_request` may send it)."""
         ...
 
 

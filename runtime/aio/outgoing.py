@@ -23,11 +23,13 @@ from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, Pending, ResultDecoder
 from ..protocol.jsonrpc import RequestFrame, RequestId, encode_request
 from .interfaces import (
+    READ_ON,
     WRITE_WAIT,
     MessageTransport,
     NowaitWriter,
     RequestTransport,
     StartingTransport,
+    TakingTransport,
     defines,
 )
 
@@ -42,6 +44,10 @@ _WriteRequest = Callable[[bytes, RequestId, str, Any, float | None], Awaitable[N
 """`RequestTransport.write_request`: a request's bytes, with its id, method, params and timeout."""
 _StartRequest = Callable[[bytes, RequestId, str, Any, float | None], "tuple[Any, ...] | None"]
 """`StartingTransport.start_request`."""
+_SendRequest = Callable[
+    [bytes, RequestId, str, Any, float | None, "asyncio.Future[Any]"], "tuple[Any, ...] | None"
+]
+"""`TakingTransport.send_request`."""
 _FinishRequest = Callable[["tuple[Any, ...]", BaseException | None], "Awaitable[None] | None"]
 """`StartingTransport.finish_request`."""
 
@@ -59,6 +65,7 @@ class Requester:
         "_finish_request",
         "_new_future",
         "_send_nowait",
+        "_send_request",
         "_start_request",
         "_write_request",
         "closed",
@@ -82,6 +89,7 @@ class Requester:
         self._send_nowait: Callable[[bytes], bool] | None = None
         self._write_request: _WriteRequest | None = None
         self._start_request: _StartRequest | None = None
+        self._send_request: _SendRequest | None = None
         self._finish_request: _FinishRequest | None = None
         self.started()
 
@@ -105,6 +113,10 @@ class Requester:
             if defines(transport, "start_request"):
                 starting = cast(StartingTransport, transport)
                 self._start_request, self._finish_request = starting.start_request, starting.finish_request
+                # And, where it can, the usual answer taken by the read itself: the caller awaits the
+                # request's own future alone.
+                if defines(transport, "send_request"):
+                    self._send_request = cast(TakingTransport, transport).send_request
 
     @property
     def awaited(self) -> int:
@@ -174,11 +186,45 @@ class Requester:
                 # deadline, which counts from now, is queued only for an answer still to come.
                 clock = self._clock
                 sent_at = clock()
-                start = self._start_request
-                started = start(data, rid, method, params, timeout) if start is not None else None
+                send_request = self._send_request
+                started = (
+                    send_request(data, rid, method, params, timeout, future)
+                    if send_request is not None
+                    else None
+                )
+                if started is not None:
+                    # The usual answer resolves `future` itself, as its read takes it (`TakingTransport`).
+                    conn = started[1]
+                    try:
+                        value = await future
+                    except BaseException as exc:
+                        error: BaseException | None = exc
+                    else:
+                        if value is not READ_ON and conn.answering != rid:
+                            return value  # (taken by the read: nearly every answer)
+                        error = None
+                    again = self._take_on(rid, future, conn, error, method, decode)
+                    if again is None:
+                        # Settled some other way while the POST waited (the session's stream,
+                        # the connection's end): its answer is read as `finish_request` does,
+                        # then the request ends as it was settled.
+                        rest = self._finish_request(started, None)  # type: ignore[misc]
+                        if rest is not None:
+                            await rest
+                        if error is not None:
+                            raise error
+                        return value
+                    future = again
+                    rest = self._finish_request(started, error)  # type: ignore[misc]
+                    if rest is not None:
+                        await rest
+                    start = None
+                else:
+                    start = self._start_request
+                    started = start(data, rid, method, params, timeout) if start is not None else None
                 if started is None:
                     await write_request(data, rid, method, params, timeout)
-                else:
+                elif start is not None:
                     # (`write_request`, awaited, in two steps around the wait for its answer: no
                     # coroutine of the transport's between this one and that future)
                     finish = self._finish_request
@@ -224,6 +270,41 @@ class Requester:
             endpoint.forget(rid)
             future.cancel()
             raise
+
+    def _take_on(
+        self,
+        rid: RequestId,
+        future: asyncio.Future[Any],
+        conn: Any,
+        error: BaseException | None,
+        method: str,
+        decode: ResultDecoder,
+    ) -> asyncio.Future[Any] | None:
+        """`future`, of a request of `send_request`'s, ended with no answer its read took (`error`,
+        or `READ_ON`, or the value of `future` otherwise): the new future the request is awaited
+        with while `finish_request` takes it on (None: the request was settled some other way, the
+        connection's read not done with; so told, that read no longer calls back)."""
+        if conn.answering != rid:
+            # The read took its answer (the connection may serve another request by now): the
+            # caller was cancelled as it was woken.
+            assert error is not None
+            raise error
+        taking = conn.taking
+        conn.taking = None
+        if taking is not None and not isinstance(error, (TimeoutError, asyncio.CancelledError)):
+            return None
+        again: asyncio.Future[Any] = future.get_loop().create_future()
+        endpoint = self.endpoint
+        pending = endpoint.table.get(rid)
+        if pending is not None:
+            pending.waiter = again
+        elif endpoint.closed:
+            again.set_exception(SessionClosed("the connection is closed"))
+        else:
+            # (An answer that came some other way as the read woke the request found its future
+            # done: it is awaited again, from the POST.)
+            endpoint.table[rid] = Pending(method, decode, again)
+        return again
 
     def _expiry_of(self, timeout: float, future: asyncio.Future[Any]) -> Expiry:
         """The queue of the requests with `timeout` (kept: the next request likely has the same)."""

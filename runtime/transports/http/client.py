@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from ... import wire
+from ...aio.interfaces import READ_ON
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
@@ -321,9 +322,24 @@ class StreamableHttpTransport:
         caller awaits, first of what this returns (a future: done once a read brought some of the
         answer, or failed), then hands back to `finish_request` with how that wait ended. None:
         nothing was sent (`write_request` sends it)."""
+        return self.send_request(data, rid, method, params, timeout, None)
+
+    def send_request(
+        self,
+        data: bytes,
+        rid: Any,
+        method: str,
+        params: Any,
+        timeout: float | None,
+        future: asyncio.Future[Any] | None,
+    ) -> tuple[Any, ...] | None:
+        """`start_request`, its wait on `future`, the request's own, which the read resolves with the
+        usual answer's result itself (`_take_now`), the connection handed back there: see
+        `TakingTransport`. With None, `start_request`; None for `initialize` (`start_request`'s)."""
         client = self._client
         if (
             client is None
+            or (future is not None and method == "initialize")
             or self.auth is not None
             or self._get_open is not None
             or not isinstance(params, _STRUCT_OR_NONE)
@@ -353,10 +369,58 @@ class StreamableHttpTransport:
         else:
             peek = request_peek(rid, method, params, True)
         headers = found if found is not None else shapes.shaped(self, peek, None)
-        conn = client.post_idle(self.url, headers, data, limit)
+        conn = client.post_idle(self.url, headers, data, limit, future)
         if conn is None:
             return None
+        if future is not None:
+            conn.taking = self._take_now
+            conn.answering = rid
         return (conn.waiter, conn, peek, headers, data, limit)
+
+    def _take_now(self, conn: Http11Connection, future: asyncio.Future[Any]) -> None:
+        """A read brought more of the answer to a request of `send_request`'s (or its connection
+        ended): the usual answer (a 200 of JSON, of a media type seen before, its body in one piece
+        within the limit, a plain result to the request that its reader takes whole) taken here,
+        its result the request's `future`'s, the connection back to the idle ones; anything else
+        wakes the request (`READ_ON`) to take it on as `finish_request` does, nothing of it taken."""
+        rid = conn.answering
+        pieces = conn.body
+        client = self._client
+        if (
+            conn.status == 200
+            and type(rid) is int
+            and not conn.paused
+            and client is not None
+            and "location" not in conn.headers
+            and _MEDIA_TYPES.get(conn.headers.get("content-type", "")) == "application/json"
+        ):
+            if not conn.complete:
+                if conn.buffered <= client.max_body and conn.error is None:
+                    # The head of the usual answer, its body still to come (in the next read,
+                    # nearly always): waited for, as its wait's deadline has it.
+                    conn.taking = self._take_now
+                    return
+            elif len(pieces) == 1:
+                body = pieces[0]
+                take_whole = self.answered_whole
+                if body and len(body) <= client.max_body and take_whole is not None:
+                    try:
+                        taken = take_whole(rid, body)
+                    except Exception:  # (taken on as `finish_request` does, which reports it)
+                        taken = False
+                    if taken:
+                        pieces.clear()
+                        conn.buffered = 0
+                        conn.answering = None  # (answered: the request's caller is told so)
+                        # (`client.done_with(conn, True)`, inline for the usual connection)
+                        if conn.keep_alive and not conn.closed and conn.error is None and not client.closed:
+                            idle = client.idle.get(conn.key)
+                            if idle is not None and len(idle) < MAX_IDLE:
+                                idle.append(conn)
+                                return
+                        client.done_with(conn, True)
+                        return
+        future.set_result(READ_ON)
 
     def finish_request(self, started: tuple[Any, ...], error: BaseException | None) -> Awaitable[None] | None:
         """The rest of a request `start_request` sent, once its future's wait ended (`error`: how it

@@ -80,6 +80,7 @@ class Http11Connection(asyncio.BufferedProtocol):
     """
 
     __slots__ = (
+        "answering",
         "body",
         "buffer",
         "buffered",
@@ -108,6 +109,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         "repeated",
         "started",
         "status",
+        "taking",
         "tick",
         "transport",
         "waiter",
@@ -161,6 +163,12 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.news = False  # a callback of this read found more for the reader: woken once it is parsed
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
+        self.taking: Callable[[Http11Connection, asyncio.Future[None]], None] | None = None
+        """Called in place of waking `waiter` (once: cleared first) when a read brought more, or the
+        body ended with the connection: the client's taker of the usual answer, which resolves the
+        request's own future (the `waiter`) with its result, or wakes it to take the rest on."""
+        self.answering: object = None
+        """What `taking` answers (the client's: the request's id, or None)."""
         self.paused = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
@@ -211,7 +219,12 @@ class Http11Connection(asyncio.BufferedProtocol):
             self.news = False
             waiter = self.waiter
             if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+                taking = self.taking
+                if taking is None:
+                    waiter.set_result(None)
+                else:
+                    self.taking = None
+                    taking(self, waiter)
         if not self.head_done:
             # Counted here too: a header line that never ends reaches no callback. A head within the
             # limits takes at most this much with its status line, separators and line ends.
@@ -322,25 +335,37 @@ class Http11Connection(asyncio.BufferedProtocol):
     def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            taking = self.taking
+            if taking is None:
+                waiter.set_result(None)
+            else:
+                self.taking = None
+                taking(self, waiter)
 
     def _fail(self, error: BaseException) -> None:
         if self.error is None:
             self.error = error
         waiter = self.waiter
         if waiter is not None and not waiter.done():
+            self.taking = None  # (the waiter fails: its caller takes the failure on)
             waiter.set_exception(error)
 
-    def waiting(self, timeout: float | None) -> asyncio.Future[None]:
+    def waiting(
+        self, timeout: float | None, waiter: asyncio.Future[None] | None = None
+    ) -> asyncio.Future[None]:
         """What to await until the parser has more for the reader (or the connection fails, or
         `timeout` passes with nothing read). A future, not a coroutine: one frame less per wait. Once
-        done it stays `waiter` until the next wait (`_wake` and `_fail` pass over a done one)."""
+        done it stays `waiter` until the next wait (`_wake` and `_fail` pass over a done one).
+        `waiter`: the future to wait with (the client's own), not a new one."""
         if self.error is not None:
             raise self.error
         new_future = self.new_future
         if new_future is None:  # (the loop looked up once per connection: a system call on 3.11)
             new_future = self.new_future = future_maker(asyncio.get_running_loop())
-        waiter = self.waiter = new_future()
+        if waiter is None:
+            waiter = new_future()
+            self.taking = None
+        self.waiter = waiter
         if timeout is not None:
             # Fails it with TimeoutError unless woken first. (The queue of the timeout, kept: nearly
             # every wait of a connection has the same.)

@@ -375,14 +375,19 @@ class HttpClient:
         return None
 
     def post_idle(
-        self, url: str, headers: dict[str, str], body: bytes, read_timeout: float | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        read_timeout: float | None,
+        waiter: asyncio.Future[None] | None = None,
     ) -> Http11Connection | None:
         """A POST written at once on an idle kept-alive connection, with no coroutine: the connection
         it went on, whose response the caller awaits (its `waiter`, armed here as `waiting` arms it;
         then `waiting` until the head has come) and hands back with `done_with` (or `adopt`). None,
         with nothing sent, where `request` is needed instead: no idle connection to the URL's origin,
         headers that are not `FixedHeaders`, `observe`, a closed client. The bytes are those
-        `request` would send."""
+        `request` would send. `waiter`: the future to arm (the caller's own), not a new one."""
         if type(headers) is not FixedHeaders or self.observe is not None or self.closed:
             return None
         found = self._targets.get(url)
@@ -420,15 +425,18 @@ class HttpClient:
         if conn.body:
             conn.body.clear()
         conn.started = conn.head_done = conn.complete = conn.keep_alive = conn.paused = False
+        conn.taking = None
         assert conn.transport is not None
         conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
         # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
         # the connection's last wait kept: nearly always)
         new_future, expiry = conn.new_future, conn.expiry
         if new_future is None or read_timeout is None or expiry is None or expiry.timeout != read_timeout:
-            conn.waiting(read_timeout)
+            conn.waiting(read_timeout, waiter)
         else:
-            waiter = conn.waiter = new_future()
+            if waiter is None:
+                waiter = new_future()
+            conn.waiter = waiter
             # (`expiry.add`, inline: every request)
             futures = expiry.futures
             futures.append(waiter)
