@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import msgspec
 
@@ -111,8 +112,9 @@ class Client(Calls, TypedStubs):
         self._tokens = itertools.count(1)
         self._cache: dict[tuple[str, str], tuple[float, Any]] | None = {} if cache else None
         self._meta_memo = MetaMemo()
-        # (`_send_cancel` bound once: handed to every request)
-        self._on_cancel: Callable[[RequestId], Awaitable[None]] = self._send_cancel
+        # (`_send_cancel` made once: handed to every request. Like the peer's callbacks, it holds the
+        # client weakly: a client dropped unclosed is freed at once, not by the cycle collector.)
+        self._on_cancel: Callable[[RequestId], Awaitable[None]] = _weakly(self._send_cancel)
         self._acknowledged: asyncio.Event | None = None
         self._session_epoch = 0
         """Sessions started again since the first (the server ended the one before: a 404)."""
@@ -222,7 +224,11 @@ class Client(Calls, TypedStubs):
         return cls(transport, **options)
 
     def _new_peer(self) -> ClientPeer:
-        peer = ClientPeer(self.transport, on_request=self._on_request, on_notification=self._on_notification)
+        peer = ClientPeer(
+            self.transport,
+            on_request=_weakly(self._on_request),
+            on_notification=_weakly(self._on_notification),
+        )
         peer.endpoint = ClientEndpoint()
         return peer
 
@@ -622,6 +628,26 @@ class Client(Calls, TypedStubs):
             rid = params.get("requestId") if isinstance(params, dict) else None
             if isinstance(rid, (str, int)) and not isinstance(rid, bool):
                 self.peer.cancel_incoming(rid)
+
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+def _weakly(method: Callable[[_A], Awaitable[_R]]) -> Callable[[_A], Coroutine[Any, Any, _R | None]]:
+    """`method`, a coroutine method bound to its object, called on that object while it lives (None
+    once it is gone): what holds this does not keep the object alive."""
+    ref = weakref.ref(method.__self__)  # type: ignore[attr-defined]
+    func = method.__func__  # type: ignore[attr-defined]
+
+    async def call(arg: _A) -> _R | None:
+        target = ref()
+        if target is None:
+            return None
+        result: _R = await func(target, arg)
+        return result
+
+    return call
 
 
 def progress_values(params: dict[str, Any]) -> tuple[float, float | None, str | None] | None:
