@@ -6,7 +6,8 @@ on as before, with the same outcome; a result that came some other way while the
 the request's, and the POST's own answer is still read off its connection.
 
 Against an MCP server on 127.0.0.1 (in process, raw HTTP/1.1) that answers `tools/call` as the tool's
-name says, and records the connection each request came on and the notifications it was sent.
+name says, and records the connection each request came on and the notifications it was sent; on
+asyncio's loop and on uvloop.
 """
 
 from __future__ import annotations
@@ -124,8 +125,16 @@ async def mcp_server() -> AsyncIterator[tuple[str, Server]]:
         server.close()
 
 
-def run(coro: Awaitable[Any]) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 60))  # type: ignore[arg-type]
+def run(coro: Awaitable[Any], loop: str) -> Any:
+    bounded = asyncio.wait_for(coro, 60)
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(bounded)
+    return asyncio.run(bounded)  # type: ignore[arg-type]
+
+
+LOOPS = pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 
 
 async def text_of(client: Client, name: str, **kwargs: Any) -> str:
@@ -155,7 +164,8 @@ async def connected() -> AsyncIterator[tuple[Client, Server, list[Any]]]:
         yield client, state, taken_on
 
 
-def test_usual_answers_are_taken_by_the_read_one_connection_each() -> None:
+@LOOPS
+def test_usual_answers_are_taken_by_the_read_one_connection_each(loop: str) -> None:
     async def main() -> None:
         async with connected() as (client, state, taken_on):
             before = len(state.seen)
@@ -168,10 +178,11 @@ def test_usual_answers_are_taken_by_the_read_one_connection_each() -> None:
             assert await text_of(client, "split") == "split"  # its body waited for by the read
             assert taken_on == []
 
-    run(main())
+    run(main(), loop)
 
 
-def test_what_the_read_does_not_take_ends_as_before() -> None:
+@LOOPS
+def test_what_the_read_does_not_take_ends_as_before(loop: str) -> None:
     async def main() -> None:
         async with connected() as (client, _state, taken_on):
             assert await text_of(client, "sse") == "sse"
@@ -185,10 +196,11 @@ def test_what_the_read_does_not_take_ends_as_before() -> None:
             assert await text_of(client, "echo") == "echo"
             assert len(taken_on) == 3
 
-    run(main())
+    run(main(), loop)
 
 
-def test_a_timeout_and_a_cancellation_are_taken_on_and_the_server_told() -> None:
+@LOOPS
+def test_a_timeout_and_a_cancellation_are_taken_on_and_the_server_told(loop: str) -> None:
     async def main() -> None:
         async with connected() as (client, state, taken_on):
             started = time.monotonic()
@@ -211,10 +223,11 @@ def test_a_timeout_and_a_cancellation_are_taken_on_and_the_server_told() -> None
             assert len(cancelled) == 2
             assert await text_of(client, "echo") == "echo"
 
-    run(main())
+    run(main(), loop)
 
 
-def test_a_call_cancelled_as_its_answer_was_taken_keeps_its_connection() -> None:
+@LOOPS
+def test_a_call_cancelled_as_its_answer_was_taken_keeps_its_connection(loop: str) -> None:
     async def main() -> None:
         async with connected() as (client, state, taken_on):
             transport = client.transport
@@ -237,10 +250,11 @@ def test_a_call_cancelled_as_its_answer_was_taken_keeps_its_connection() -> None
             assert await text_of(client, "echo") == "echo"
             assert state.seen[-1][0] == before  # the same connection, back with the idle ones
 
-    run(main())
+    run(main(), loop)
 
 
-def test_a_result_that_came_another_way_is_the_requests_and_its_post_still_read() -> None:
+@LOOPS
+def test_a_result_that_came_another_way_is_the_requests_and_its_post_still_read(loop: str) -> None:
     async def main() -> None:
         async with connected() as (client, state, taken_on):
             call = asyncio.ensure_future(text_of(client, "held"))
@@ -255,4 +269,4 @@ def test_a_result_that_came_another_way_is_the_requests_and_its_post_still_read(
             assert taken_on == ["tools/call"]
             assert await text_of(client, "echo") == "echo"
 
-    run(main())
+    run(main(), loop)
