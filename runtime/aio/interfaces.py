@@ -34,6 +34,7 @@ __all__ = [
     "RequestHandler",
     "RequestTransport",
     "ROUTE",
+    "SendingNow",
     "StartingTransport",
     "WRITE_WAIT",
     "WriteHolding",
@@ -125,6 +126,18 @@ class WriteHolding(Protocol):
 
     def release_writes(self) -> None:
         """Send what waited since `hold_writes`; writes are sent as usual again."""
+        ...
+
+
+class SendingNow(Protocol):
+    """A `WriteHolding` transport that can also send one message at once, after whatever waits before
+    it, with no hold around it (stdio): the answer to a read of one line served in its read callback
+    (`InlineServing`) goes with no hold and release around it. Only a transport whose class has the
+    method is taken for one (`defines`)."""
+
+    def send_now(self, data: bytes) -> bool:
+        """Send `data` now, after anything written before it that waits (False: the other side is
+        not reading, nothing queued: as `BufferedTransport.write_nowait`)."""
         ...
 
 

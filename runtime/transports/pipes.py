@@ -174,11 +174,43 @@ class LineProtocol(asyncio.Protocol):
                 waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        lines: Sequence[bytes | LineTooLong] = self.buffer.feed(data)
-        if lines and self.serve is not None and self.waiter is not None and not self.waiter.done():
-            # The reader waits, nothing queued (else no waiter): it serves what it can right here,
-            # with no future set and no task woken for it; only the rest is queued and wakes it.
-            lines = self.serve(lines)
+        lines: Sequence[bytes | LineTooLong]
+        buffer = self.buffer
+        serve = self.serve
+        if (
+            serve is not None
+            and data[-1:] == b"\n"
+            and not buffer.parts
+            and not buffer.skipping
+            and len(data) <= buffer.max_line
+        ):
+            # Whole lines with nothing held: `LineBuffer.feed`'s usual case, without its call (the
+            # same lines), for the reader's own service. One line is every read at one in flight.
+            head, _, rest = data.partition(b"\n")
+            line = head.strip()
+            if not rest:
+                waiter = self.waiter
+                if not line:
+                    return
+                if waiter is None or waiter.done():
+                    lines = (line,)
+                else:
+                    # The reader waits, nothing queued (else no waiter): it serves the line here.
+                    lines = serve((line,))
+                    if not lines:
+                        return
+            else:
+                split = [line, *[line.strip() for line in rest.split(b"\n")]]
+                split.pop()  # (what follows the last newline: nothing)
+                lines = split if b"" not in split else [line for line in split if line]
+                if lines and self.waiter is not None and not self.waiter.done():
+                    lines = serve(lines)
+        else:
+            lines = buffer.feed(data)
+            if lines and serve is not None and self.waiter is not None and not self.waiter.done():
+                # The reader waits, nothing queued (else no waiter): it serves what it can right
+                # here, with no future set and no task woken for it; only the rest is queued.
+                lines = serve(lines)
         if lines:
             self.lines.extend(lines)
             try:
@@ -413,6 +445,31 @@ class Batched:
         pending.append(data)
         if self._at_once:
             self.flush()  # (a large message: see `flush`)
+        return True
+
+    def send_now(self, data: bytes) -> bool:
+        """`offer`, sent at once with whatever waits before it rather than held or flushed a turn
+        later (a stdio server's answer to a read of one line, served in the read callback with no
+        `hold` around it: `release`'s work, inline). False, as `offer`: the pipe's reader is not
+        reading, nothing queued. A sink that fails is logged, as `release` logs it."""
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            return False
+        pending = self._pending
+        try:
+            if not pending and len(data) < LARGE:  # (held or not: nothing waits to go before it)
+                sink = self._sink
+                if not sink.is_closing():  # (else dropped, as `write` drops it)
+                    sink.write(data + b"\n")
+                return True
+            if self._pipe is not None and len(data) >= LARGE:
+                grow_pipe(self._pipe)
+                self._pipe = None
+            pending.append(data)
+            if not self._held:
+                self.flush()  # (what waited for a flush scheduled, then this: in order, in one write)
+        except Exception:
+            log.exception("could not write to the pipe")
         return True
 
     def write(self, data: bytes) -> None:
