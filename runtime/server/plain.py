@@ -142,6 +142,9 @@ MAX_FRAMED_TOOLS: Final = 256
 more has none (each call of it read as before), so that neither the frame's making (a params type per
 tool) nor its size grows with thousands of tools."""
 _TOOLS_CALL: Final = b'"tools/call"'
+_LATER: Final[tuple[Any, None]] = (None, None)
+"""`Server.frames`' entry for a revision whose first line `answer_lines` was given (read the general
+way): its frame is made on the next."""
 _log: Final = logging.getLogger("mcpbind")
 
 
@@ -170,20 +173,24 @@ def answer_lines(
     if revision is None:
         if ROUTE.get() is not None:
             return at  # (a transport that routes answers: the general path's)
-        found = server.stateless_lane  # (the revision the last call outside a session named)
-        if found is None:
+        stateless = server.stateless_lane  # (the revision the last call outside a session named)
+        if stateless is None:
             return at
-        revision = found.revision
-        lined = server.frames.get(revision)
-        if lined is None:
-            lined = frame(server, found)
-    else:
-        lined = server.frames.get(revision)
-        if lined is None:
-            lined = frame(server, server.lanes.get(revision) or lane(server, revision))
+        revision = stateless.revision
+    lined = server.frames.get(revision)
+    if lined is None:
+        # A revision's first line goes the general way, and its frame (a params type per tool, a
+        # union of them, a decoder) is made from the second on: a server that answers one call (a
+        # cold start's) makes none.
+        server.frames[revision] = _LATER
+        return at
     found, decode = lined
     if decode is None:
-        return at
+        if lined is not _LATER:
+            return at  # (no tool the frame reads, or too many)
+        found, decode = frame(server, server.lanes.get(revision) or lane(server, revision))
+        if decode is None:
+            return at
     direct = found.era.direct_calls
     while at < end:
         data = lines[at]
