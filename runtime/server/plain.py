@@ -217,11 +217,12 @@ def answer_lines(
                 return at
             if getattr(call, "request_state", None) or getattr(call, "input_responses", None):
                 return at
-        # (the frame holds the tools registered when it was made: `Server._changed` drops it)
-        tool: ToolEntry = call.entry
+        # (the frame holds the tools registered when it was made: `Server._changed` drops it; one
+        # attribute of the params' class, not six: 3.11 reads each the generic way)
+        tool, fn, positional, at_once, text_head, text_tail = call.plan
         reply: bytes | Paused | None
         try:
-            if not call.at_once:
+            if not at_once:
                 reply = answer_decided(server, revision, rid, call, tool, found)
                 if reply is None:
                     return at  # (nothing was run)
@@ -229,7 +230,7 @@ def answer_lines(
                 # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python
                 # call less.
                 values = call.arguments
-                coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
+                coro = fn(*_astuple(values)) if positional else fn(**_asdict(values))
                 context = _copy_context()
                 box: list[Any] = []
                 through = _through(coro, box)
@@ -243,9 +244,9 @@ def answer_lines(
                         coro = cast(Coroutine[Any, Any, None], through)
                         return at + 1, rid, Paused(coro, waiting_on, context, finish)
                     value = box[0]
-                    if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
+                    if type(value) is str and text_head is not None and len(value) < LARGE_TEXT:
                         try:
-                            encoded = (_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail)
+                            encoded = (_HEAD, _encode(rid), text_head, _encode(value), text_tail)
                             reply = b"".join(encoded)
                         except Exception:  # (text it cannot encode is `value_answer`'s to answer)
                             reply = value_answer(server, tool, found, rid, value)
@@ -267,9 +268,10 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
     its tools answered in one step whose arguments read directly (`reads_direct`): `{jsonrpc: "2.0",
     id: int | str, method: str, params: <one params type per such tool, told apart by their "name">}`,
     each params type the lane's (its declared members, `_meta` read into its declared members alone)
-    with `arguments` read as the tool's `Signature.arguments`, and the tool's entry on its class
-    (`entry`) with what a call of it reads (`fn`, `positional`; `at_once`: a coroutine function that
-    cannot wait; `text_only`: no output schema; `text_head`, `text_tail`: `Lane.text`); with `found`.
+    with `arguments` read as the tool's `Signature.arguments`, and on its class what a call of it
+    reads, in one tuple (`plan`: the tool's entry, its function, whether it takes its arguments by
+    position, whether it is a coroutine function that cannot wait, and `Lane.text`'s two parts, None
+    where it has an output schema); with `found`.
     None: no such tool, or more tools than `MAX_FRAMED_TOOLS`. Kept in `Server.frames` until the
     tools change (`Server._changed`)."""
     tools = [t for t in server.tool_entries() if t.one_step and reads_direct(t)]
@@ -302,13 +304,14 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
                     rename={f.name: f.encode_name for f in members},
                     module=base.__module__,
                     namespace={
-                        "entry": tool,
-                        "fn": staticmethod(tool.fn),  # (not bound to the params read)
-                        "positional": sig.positional,
-                        "at_once": sig.is_async and not sig.suspends,
-                        "text_only": sig.output_schema is None,
-                        "text_head": found.text[0],
-                        "text_tail": found.text[1],
+                        "plan": (
+                            tool,
+                            tool.fn,
+                            sig.positional,
+                            sig.is_async and not sig.suspends,
+                            found.text[0] if sig.output_schema is None else None,
+                            found.text[1],
+                        )
                     },
                     tag_field="name",
                     tag=tool.name,
