@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnswerLines",
     "AnswerNow",
+    "BurstWriting",
     "BufferedTransport",
     "InlineServe",
     "InlineServing",
@@ -48,11 +49,12 @@ AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 AnswerLines = Callable[
-    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], bool]],
+    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], object]],
     "int | tuple[int, RequestId, bytes | Paused | None]",
 ]
 """`AnswerNow` for whole framed lines (`lines`, from `at` to `end`), each read in one pass, its id in
-neither container given (the requests running, those queued), its answer written (`write`): the index
+neither container given (the requests running, those queued), its answer written (`write`: False
+refuses it, anything else takes it, as a list's `append` does): the index
 of the first line left (nothing run: it is read the general way), or (the index after a line whose
 call did not end in a written answer, its id, and the answer `write` refused, the handler `Paused`,
 or None: no answer)."""
@@ -126,6 +128,16 @@ class WriteHolding(Protocol):
 
     def release_writes(self) -> None:
         """Send what waited since `hold_writes`; writes are sent as usual again."""
+        ...
+
+
+class BurstWriting(Protocol):
+    """A `WriteHolding` transport whose writes, while held, can be queued by a plain `list.append`
+    (stdio): the lane's answers to the lines of a burst are then queued with no Python call each."""
+
+    def held_writer(self) -> Callable[[bytes], object]:
+        """What queues a message while writes are held and the other side reads (`list.append`: None
+        is taken), or else `write_nowait`; good until writes are next released."""
         ...
 
 

@@ -33,6 +33,7 @@ from .interfaces import (
     AnswerLines,
     AnswerNow,
     BufferedTransport,
+    BurstWriting,
     InlineServing,
     MessageTransport,
     NotificationHandler,
@@ -64,6 +65,7 @@ class Peer(Requester):
         "_batches",
         "_cancelled",
         "_draining",
+        "_held_writer",
         "_hold",
         "_loop",
         "_max_queued",
@@ -159,9 +161,14 @@ class Peer(Requester):
         if self._write_nowait is None or type(self).abandoned is not Peer.abandoned:
             self._answer_lines = None  # (the lane writes its answers straight to the transport)
         # The lane's answer to a read of one line, sent at once with no hold around it (`SendingNow`).
+        # What queues the lane's answers to a burst while they are held (`BurstWriting`).
         self._send_now: Callable[[bytes], bool] | None = None
-        if self._answer_lines is not None and self._hold is not _no_hold and defines(transport, "send_now"):
-            self._send_now = cast(SendingNow, transport).send_now
+        self._held_writer: Callable[[], Callable[[bytes], object]] | None = None
+        if self._answer_lines is not None and self._hold is not _no_hold:
+            if defines(transport, "send_now"):
+                self._send_now = cast(SendingNow, transport).send_now
+            if defines(transport, "held_writer"):
+                self._held_writer = cast(BurstWriting, transport).held_writer
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -577,7 +584,9 @@ class Peer(Requester):
         request `run` would start at once (nothing when it started them all). `lane`: False where the
         lane has refused the first line already."""
         running, queue, queued, limit = self._running, self._queue, self._queued, self._max_waiting
-        lined, write = self._answer_lines, self._write_nowait
+        lined, held = self._answer_lines, self._held_writer
+        # (held: the queue's own `append` while the other side reads, good until the next release)
+        write: Callable[[bytes], object] | None = self._write_nowait if held is None else held()
         # Whether lines may be answered in one pass: admission's usual case as it stands (found
         # again whenever something is started or kept otherwise; an answer written leaves it so).
         # What only the general way reads is read there (a lone request's burst is most bursts).
@@ -617,6 +626,8 @@ class Peer(Requester):
                         fresh = False
                         self._release()
                         self._hold()
+                        if held is not None:
+                            write = held()
                     continue
             data = lines[at]
             if type(data) is not bytes:
@@ -641,6 +652,8 @@ class Peer(Requester):
                 fresh = False
                 self._release()
                 self._hold()
+                if held is not None:
+                    write = held()
         return ()
 
     async def run(self) -> None:

@@ -155,11 +155,12 @@ def answer_lines(
     end: int,
     running: Container[RequestId],
     queued: Container[RequestId],
-    write: Callable[[bytes], bool],
+    write: Callable[[bytes], object],
 ) -> int | tuple[int, RequestId, bytes | Paused | None]:
     """Answer `lines[at:end]` in order, each a plain call of a tool whose arguments read directly
     (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
-    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write`.
+    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write` (False:
+    refused; anything else, a list's `append`'s None too: taken).
     Gives the index of the first line it did not take (`end`: it took all), at which nothing was run
     and which is read again the general way, with every error answer that gives: anything the frame
     refuses (a line not bytes or not ASCII, another method, an unknown tool, arguments of the wrong
@@ -258,7 +259,7 @@ def answer_lines(
             _log.exception("could not answer request %r", rid)  # (as the peer's `_start`)
             return at + 1, rid, None
         at += 1
-        if type(reply) is not bytes or not write(reply):
+        if type(reply) is not bytes or write(reply) is False:  # (`list.append` takes it: None)
             return at, rid, reply
     return at
 

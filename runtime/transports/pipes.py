@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Final, Protocol, cast
 
 from ..aio.interfaces import InlineServe
@@ -491,6 +491,16 @@ class Batched:
         if self._at_once and not self._held:
             self.flush()
 
+    def held_writer(self) -> Callable[[bytes], object]:
+        """While held and the pipe's reader reads (`flow`), the queue's own `append` (no Python call
+        per message: the lane's answers to a burst); else `offer`. Good until `release`: nothing is
+        written while held, so the reader cannot fall behind meanwhile; a message of `LARGE` bytes so
+        queued grows the pipe as it is flushed (`flush`), before it is written."""
+        flow = self._flow
+        if self._held and (flow is None or flow.resumed is None):
+            return self._pending.append
+        return self.offer
+
     def hold(self) -> None:
         """Queue messages without scheduling their flush, until `release`: for the one who calls
         `release` before anything else can run (it must not wait in between, or messages sit)."""
@@ -527,6 +537,9 @@ class Batched:
         if not pending:
             return
         try:
+            if self._pipe is not None and max(map(len, pending)) >= LARGE:  # (`held_writer`'s)
+                grow_pipe(self._pipe)
+                self._pipe = None
             if self._sink.is_closing():
                 pass
             elif len(pending) == 1 and len(pending[0]) >= LARGE:

@@ -14,6 +14,7 @@ import pytest
 from mcpbind.aio.interfaces import WriteHolding, defines
 from mcpbind.aio.peer import Peer
 from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
+from mcpbind.transports import pipes
 from mcpbind.transports.pipes import LARGE, Batched
 
 from ..peer_support import MemoryLines, answer, frame, settle
@@ -245,3 +246,36 @@ class _Closing(Sink):
 
     def write(self, data: bytes) -> None:
         raise AssertionError("a closing sink is not written to")
+
+
+def test_a_held_writer_queues_while_held_and_read_and_grows_the_pipe_as_it_flushes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`Batched.held_writer`: while held and the pipe's reader reads, the queue's own `append` (the
+    lane's answers to a burst), sent by `release` in order; else `offer`. A message of `LARGE` bytes so
+    queued grows the pipe before it is written, as `offer` would have."""
+    grown: list[int] = []
+    monkeypatch.setattr(pipes, "grow_pipe", grown.append)
+
+    async def main() -> None:
+        sink, flow = Sink(), _Paused()
+        frames = Batched(sink, pipe=7, flow=flow)
+        assert frames.held_writer() == frames.offer  # (not held)
+        frames.hold()
+        write = frames.held_writer()
+        assert write != frames.offer
+        assert write(b"a") is None and write(b"b") is None and sink.writes == []
+        frames.release()
+        assert sink.writes == [b"a\nb\n"] and grown == []
+        frames.hold()
+        large = b"x" * LARGE
+        frames.held_writer()(large)
+        frames.release()
+        assert grown == [7] and sink.writes[-1] == large + b"\n"
+        frames.hold()
+        flow.resumed = object()  # (the client is not reading our output)
+        assert frames.held_writer() == frames.offer and frames.held_writer()(b"c") is False
+        frames.release()
+        assert sink.writes[-1] == large + b"\n"
+
+    asyncio.run(main())
