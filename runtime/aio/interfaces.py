@@ -49,7 +49,15 @@ AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 AnswerLines = Callable[
-    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], object]],
+    [
+        Sequence[object],
+        int,
+        int,
+        Container[RequestId],
+        Container[RequestId],
+        Callable[[bytes], object],
+        contextvars.Context | None,
+    ],
     "int | tuple[int, RequestId, bytes | Paused | None]",
 ]
 """`AnswerNow` for whole framed lines (`lines`, from `at` to `end`), each read in one pass, its id in
@@ -57,7 +65,8 @@ neither container given (the requests running, those queued), its answer written
 refuses it, anything else takes it, as a list's `append` does): the index
 of the first line left (nothing run: it is read the general way), or (the index after a line whose
 call did not end in a written answer, its id, and the answer `write` refused, the handler `Paused`,
-or None: no answer)."""
+or None: no answer). Its last argument: None, or with one line the context it runs in, a copy made
+for that line's call, which runs there as it is (no copy of its own)."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport

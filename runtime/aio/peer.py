@@ -538,8 +538,10 @@ class Peer(Requester):
                 and not self._batches
             ):
                 # A read of one line (most reads at one in flight) that the lane takes: answered
-                # and sent at once (`SendingNow`: after what waits, so no hold around it), no loop.
-                got = self._parked.run(
+                # and sent at once (`SendingNow`: after what waits, so no hold around it), no loop;
+                # read and run in one copy of `run`'s context, its call's own (`AnswerLines`).
+                current = self._parked.copy()
+                got = current.run(
                     self._answer_lines,  # type: ignore[arg-type]  # (`send`: there are lines)
                     lines,
                     0,
@@ -547,6 +549,7 @@ class Peer(Requester):
                     self._running,
                     self._queued,
                     send,
+                    current,
                 )
                 if got == 1:
                     return ()
@@ -594,7 +597,7 @@ class Peer(Requester):
         count = len(lines)
         if lane and count == 1:
             # A read of one line (most reads at one in flight): the loop's first pass, inline.
-            got = lined(lines, 0, 1, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+            got = lined(lines, 0, 1, running, queued, write, None)  # type: ignore[misc,arg-type]  # (`lane`)
             if type(got) is int:
                 if got:
                     return ()
@@ -612,7 +615,7 @@ class Peer(Requester):
                 # batch is no object: the frame refuses it, and it is left below.) The first of a
                 # read alone: its answer goes now, the rest after (see `run`).
                 end = at + 1 if fresh else count
-                got = lined(lines, at, end, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+                got = lined(lines, at, end, running, queued, write, None)  # type: ignore[misc,arg-type]
                 if type(got) is int:
                     taken = got != at
                     at = got

@@ -156,6 +156,7 @@ def answer_lines(
     running: Container[RequestId],
     queued: Container[RequestId],
     write: Callable[[bytes], object],
+    current: contextvars.Context | None = None,
 ) -> int | tuple[int, RequestId, bytes | Paused | None]:
     """Answer `lines[at:end]` in order, each a plain call of a tool whose arguments read directly
     (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
@@ -166,7 +167,9 @@ def answer_lines(
     refuses (a line not bytes or not ASCII, another method, an unknown tool, arguments of the wrong
     type, an id in use...). Or, where a call it ran did not end in an answer `write` took, (the index
     after it, its id, and the answer `write` refused, the tool `Paused`, or None: no answer, as a
-    handler's CancelledError or failure to answer gives none), for the caller to carry on."""
+    handler's CancelledError or failure to answer gives none), for the caller to carry on.
+    `current`: given with one line (`end` is `at + 1`), the context this runs in, a copy made for
+    that line's call, which runs there with no copy and no `Context.run` of its own."""
     server = connection.server
     if not server.plain_calls:  # (middleware, a task runner or required scopes)
         return at
@@ -232,11 +235,15 @@ def answer_lines(
                 # call less.
                 values = call.arguments
                 coro = fn(*_astuple(values)) if positional else fn(**_asdict(values))
-                context = _copy_context()
                 box: list[Any] = []
                 through = _through(coro, box)
                 try:
-                    waiting_on = context.run(_next, through, box)
+                    if current is None:
+                        context = _copy_context()
+                        waiting_on = context.run(_next, through, box)
+                    else:
+                        context = current
+                        waiting_on = _next(through, box)
                 except BaseException as exc:
                     reply = failed_answer(server, tool, found, rid, exc)
                 else:
