@@ -208,8 +208,6 @@ def answer_lines(
             message = decode(data)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
             return at
-        if message.method != "tools/call":  # (prompts/get's params have the same shape)
-            return at
         rid = message.id
         if rid in running or rid in queued:
             return at  # (the general path refuses it)
@@ -330,7 +328,13 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
         params: Any = Union[tuple(kinds)]  # noqa: UP007  # (of the types made here)
         line = msgspec.defstruct(
             "CallToolLine",
-            [("jsonrpc", Literal["2.0"]), ("id", int | str), ("method", str), ("params", params)],
+            # (the method checked by the decoder: prompts/get's params have the same shape)
+            [
+                ("jsonrpc", Literal["2.0"]),
+                ("id", int | str),
+                ("method", Literal["tools/call"]),
+                ("params", params),
+            ],
             gc=False,
         )
         hook = shapes.hook_for(_params_read(found.module, found.spec))

@@ -124,6 +124,10 @@ def test_what_the_frame_must_not_take_is_left_with_nothing_run(revision: str) ->
     refused = [
         _line(_event(1, revision, "missing", {"text": "hi"})),  # unknown tool
         _line(_event(1, revision, "echo", {"text": "hi"})).replace(b'"tools/call"', b'"prompts/get"'),
+        # (another method, its line naming "tools/call" all the same: the decoder refuses it)
+        _line(_event(1, revision, "echo", {"text": "tools/call"})).replace(
+            b'"method":"tools/call"', b'"method":"prompts/get"'
+        ),
         _line(_event(1, revision, "echo", {"text": "h\u00e9"})),  # not ASCII
         good.replace(b'"2.0"', b'"1.0"'),
         good.replace(b'"jsonrpc":"2.0",', b""),
