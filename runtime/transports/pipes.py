@@ -177,19 +177,13 @@ class LineProtocol(asyncio.Protocol):
         lines: Sequence[bytes | LineTooLong]
         buffer = self.buffer
         serve = self.serve
-        if (
-            serve is not None
-            and data[-1:] == b"\n"
-            and not buffer.parts
-            and not buffer.skipping
-            and len(data) <= buffer.max_line
-        ):
-            # Whole lines with nothing held: `LineBuffer.feed`'s usual case, without its call (the
-            # same lines), for the reader's own service. One line is every read at one in flight.
-            head, _, rest = data.partition(b"\n")
-            line = head.strip()
-            if not rest:
+        if serve is not None and not buffer.parts and not buffer.skipping and len(data) <= buffer.max_line:
+            # Nothing held: `LineBuffer.feed`'s usual case, whole lines, without its call (the same
+            # lines), for the reader's own service. One line is every read at one in flight.
+            head, newline, rest = data.partition(b"\n")
+            if newline and not rest:  # (one whole line)
                 waiter = self.waiter
+                line = head.strip()
                 if not line:
                     return
                 if waiter is None or waiter.done():
@@ -199,10 +193,14 @@ class LineProtocol(asyncio.Protocol):
                     lines = serve((line,))
                     if not lines:
                         return
-            else:
-                split = [line, *[line.strip() for line in rest.split(b"\n")]]
+            elif data[-1:] == b"\n":  # (whole lines)
+                split = [head.strip(), *[line.strip() for line in rest.split(b"\n")]]
                 split.pop()  # (what follows the last newline: nothing)
                 lines = split if b"" not in split else [line for line in split if line]
+                if lines and self.waiter is not None and not self.waiter.done():
+                    lines = serve(lines)
+            else:  # (a line in parts: `feed` holds its start)
+                lines = buffer.feed(data)
                 if lines and self.waiter is not None and not self.waiter.done():
                     lines = serve(lines)
         else:
