@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnswerLines",
     "AnswerNow",
+    "BurstWriting",
     "BufferedTransport",
     "InlineServe",
     "InlineServing",
@@ -37,6 +38,7 @@ __all__ = [
     "RequestHandler",
     "RequestTransport",
     "ROUTE",
+    "SendingNow",
     "StartingTransport",
     "TakingTransport",
     "WRITE_WAIT",
@@ -51,14 +53,24 @@ AnswerNow = Callable[[IncomingRequest], "bytes | Paused | None"]
 """Answers the usual request in one step, with no coroutine of its own: its answer, or the handler
 `Paused` at its first wait; None: not such a request, nothing was run (`RequestHandler` serves it)."""
 AnswerLines = Callable[
-    [Sequence[object], int, int, Container[RequestId], Container[RequestId], Callable[[bytes], bool]],
+    [
+        Sequence[object],
+        int,
+        int,
+        Container[RequestId],
+        Container[RequestId],
+        Callable[[bytes], object],
+        contextvars.Context | None,
+    ],
     "int | tuple[int, RequestId, bytes | Paused | None]",
 ]
 """`AnswerNow` for whole framed lines (`lines`, from `at` to `end`), each read in one pass, its id in
-neither container given (the requests running, those queued), its answer written (`write`): the index
+neither container given (the requests running, those queued), its answer written (`write`: False
+refuses it, anything else takes it, as a list's `append` does): the index
 of the first line left (nothing run: it is read the general way), or (the index after a line whose
 call did not end in a written answer, its id, and the answer `write` refused, the handler `Paused`,
-or None: no answer)."""
+or None: no answer). Its last argument: None, or with one line the context it runs in, a copy made
+for that line's call, which runs there as it is (no copy of its own)."""
 
 WRITE_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mcpbind_write_wait", default=None)
 """How long a write may wait for the other side to read (None: as long as it takes), for a transport
@@ -129,6 +141,28 @@ class WriteHolding(Protocol):
 
     def release_writes(self) -> None:
         """Send what waited since `hold_writes`; writes are sent as usual again."""
+        ...
+
+
+class BurstWriting(Protocol):
+    """A `WriteHolding` transport whose writes, while held, can be queued by a plain `list.append`
+    (stdio): the lane's answers to the lines of a burst are then queued with no Python call each."""
+
+    def held_writer(self) -> Callable[[bytes], object]:
+        """What queues a message while writes are held and the other side reads (`list.append`: None
+        is taken), or else `write_nowait`; good until writes are next released."""
+        ...
+
+
+class SendingNow(Protocol):
+    """A `WriteHolding` transport that can also send one message at once, after whatever waits before
+    it, with no hold around it (stdio): the answer to a read of one line served in its read callback
+    (`InlineServing`) goes with no hold and release around it. Only a transport whose class has the
+    method is taken for one (`defines`)."""
+
+    def send_now(self, data: bytes) -> bool:
+        """Send `data` now, after anything written before it that waits (False: the other side is
+        not reading, nothing queued: as `BufferedTransport.write_nowait`)."""
         ...
 
 

@@ -33,10 +33,12 @@ from .interfaces import (
     AnswerLines,
     AnswerNow,
     BufferedTransport,
+    BurstWriting,
     InlineServing,
     MessageTransport,
     NotificationHandler,
     RequestHandler,
+    SendingNow,
     WriteHolding,
     defines,
 )
@@ -63,6 +65,7 @@ class Peer(Requester):
         "_batches",
         "_cancelled",
         "_draining",
+        "_held_writer",
         "_hold",
         "_loop",
         "_max_queued",
@@ -78,6 +81,7 @@ class Peer(Requester):
         "_reader",
         "_release",
         "_running",
+        "_send_now",
         "_serial",
         "_tasks",
         "_wait_buffered",
@@ -156,6 +160,15 @@ class Peer(Requester):
                 self._write_nowait = buffered.write_nowait
         if self._write_nowait is None or type(self).abandoned is not Peer.abandoned:
             self._answer_lines = None  # (the lane writes its answers straight to the transport)
+        # The lane's answer to a read of one line, sent at once with no hold around it (`SendingNow`).
+        # What queues the lane's answers to a burst while they are held (`BurstWriting`).
+        self._send_now: Callable[[bytes], bool] | None = None
+        self._held_writer: Callable[[], Callable[[bytes], object]] | None = None
+        if self._answer_lines is not None and self._hold is not _no_hold:
+            if defines(transport, "send_now"):
+                self._send_now = cast(SendingNow, transport).send_now
+            if defines(transport, "held_writer"):
+                self._held_writer = cast(BurstWriting, transport).held_writer
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -510,43 +523,88 @@ class Peer(Requester):
         in `run`'s own step (in its context, its task the current one, its writes held until the end
         of the burst); the rest, from the first message that is anything else, goes back to the
         transport, which queues it and wakes `run` (that message is read again there)."""
-        loop, task = self._loop, self._reader
-        assert loop is not None and task is not None and _enter_task is not None and _leave_task is not None
+        loop, task = self._loop, self._reader  # (set by `run` before it serves inline)
         try:
-            _enter_task(loop, task)  # (`asyncio.current_task()` in a handler is `run`'s, as in its step)
+            _enter_task(loop, task)  # type: ignore[misc,arg-type]  # (current_task() in a handler: `run`'s)
         except RuntimeError:  # (fed from a running task: `run` takes them on its next step)
             return lines
         try:
+            send = self._send_now
+            if (
+                send is not None
+                and len(lines) == 1
+                and len(self._running) < self._max_waiting
+                and not self._queue
+                and not self._batches
+            ):
+                # A read of one line (most reads at one in flight) that the lane takes: answered
+                # and sent at once (`SendingNow`: after what waits, so no hold around it), no loop;
+                # read and run in one copy of `run`'s context, its call's own (`AnswerLines`).
+                current = self._parked.copy()
+                got = current.run(
+                    self._answer_lines,  # type: ignore[arg-type]  # (`send`: there are lines)
+                    lines,
+                    0,
+                    1,
+                    self._running,
+                    self._queued,
+                    send,
+                    current,
+                )
+                if got == 1:
+                    return ()
+                if got:  # (a call that did not end in an answer written)
+                    _, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
+                    self._parked.run(self._unwritten, rid, outcome)
+                    return ()
+                # (the line not taken: read the general way, not by the lane again)
+                self._hold()
+                try:
+                    return self._parked.run(self._started, lines, False)
+                finally:
+                    self._release()
             self._hold()
-            return self._parked.run(self._started, lines)
+            try:
+                return self._parked.run(self._started, lines)
+            finally:
+                self._release()
         finally:
-            self._release()
-            _leave_task(loop, task)
+            _leave_task(loop, task)  # type: ignore[misc,arg-type]
 
-    def _started(self, lines: Sequence[bytes | LineTooLong]) -> Sequence[bytes | LineTooLong]:
+    def _unwritten(self, rid: RequestId, outcome: bytes | eager.Paused | None) -> None:
+        """A call the lane ran that did not end in an answer written (`AnswerLines`): its answer the
+        transport would not take (`_answer_later`), its tool paused (carried on as a task), or none."""
+        if type(outcome) is bytes:
+            self._answer_later(rid, outcome)
+        elif outcome is not None:
+            assert type(outcome) is eager.Paused  # (no `cast`: a function's frame)
+            self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+
+    def _started(
+        self, lines: Sequence[bytes | LineTooLong], lane: bool = True
+    ) -> Sequence[bytes | LineTooLong]:
         """`_serve_inline`'s requests, started: the lines it leaves to `run`, from the first that is no
-        request `run` would start at once (nothing when it started them all)."""
+        request `run` would start at once (nothing when it started them all). `lane`: False where the
+        lane has refused the first line already."""
         running, queue, queued, limit = self._running, self._queue, self._queued, self._max_waiting
-        lined, write = self._answer_lines, self._write_nowait
+        lined, held = self._answer_lines, self._held_writer
+        # (held: the queue's own `append` while the other side reads, good until the next release)
+        write: Callable[[bytes], object] | None = self._write_nowait if held is None else held()
         # Whether lines may be answered in one pass: admission's usual case as it stands (found
         # again whenever something is started or kept otherwise; an answer written leaves it so).
         # What only the general way reads is read there (a lone request's burst is most bursts).
-        lane = lined is not None and len(running) < limit and not queue and not self._batches
+        lane = lane and lined is not None and len(running) < limit and not queue and not self._batches
         count = len(lines)
         if lane and count == 1:
             # A read of one line (most reads at one in flight): the loop's first pass, inline.
-            got = lined(lines, 0, 1, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+            got = lined(lines, 0, 1, running, queued, write, None)  # type: ignore[misc,arg-type]  # (`lane`)
             if type(got) is int:
                 if got:
                     return ()
                 lane = False  # (the line not taken: read below the general way, as in the loop)
             else:
                 _, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
-                if type(outcome) is bytes:
-                    self._answer_later(rid, outcome)
-                elif outcome is not None:
-                    assert type(outcome) is eager.Paused
-                    self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+                self._unwritten(rid, outcome)
                 return ()
         fresh = count > 1
         at = 0
@@ -557,24 +615,22 @@ class Peer(Requester):
                 # batch is no object: the frame refuses it, and it is left below.) The first of a
                 # read alone: its answer goes now, the rest after (see `run`).
                 end = at + 1 if fresh else count
-                got = lined(lines, at, end, running, queued, write)  # type: ignore[misc,arg-type]  # (`lane`)
+                got = lined(lines, at, end, running, queued, write, None)  # type: ignore[misc,arg-type]
                 if type(got) is int:
                     taken = got != at
                     at = got
                 else:
                     at, rid, outcome = cast(tuple[int, RequestId, "bytes | eager.Paused | None"], got)
                     taken = True
-                    if type(outcome) is bytes:
-                        self._answer_later(rid, outcome)
-                    elif outcome is not None:
-                        assert type(outcome) is eager.Paused  # (no `cast`: a function's frame)
-                        self.carry_paused(IncomingRequest(rid, "tools/call", None), outcome)
+                    self._unwritten(rid, outcome)
                     lane = len(running) < limit
                 if taken:
                     if fresh:
                         fresh = False
                         self._release()
                         self._hold()
+                        if held is not None:
+                            write = held()
                     continue
             data = lines[at]
             if type(data) is not bytes:
@@ -599,6 +655,8 @@ class Peer(Requester):
                 fresh = False
                 self._release()
                 self._hold()
+                if held is not None:
+                    write = held()
         return ()
 
     async def run(self) -> None:

@@ -313,18 +313,21 @@ class LineBuffer:
     its newline, so that one oversized message costs nothing but itself.
     """
 
-    __slots__ = ("_held", "_parts", "_skipping", "max_line")
+    __slots__ = ("_held", "max_line", "parts", "skipping")
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.max_line = max_line
-        self._parts: list[bytes] = []
-        """The start of a line whose newline has not come yet, as read (as `ClippingLineBuffer`'s)."""
+        self.parts: list[bytes] = []
+        """The start of a line whose newline has not come yet, as read (as `ClippingLineBuffer`'s).
+        Read, with `skipping`, by a reader that tells a whole lone line itself (`pipes.LineProtocol`):
+        with neither, a chunk that ends its first line with its newline is that line."""
         self._held = 0
-        """Bytes in `_parts`."""
-        self._skipping = False
+        """Bytes in `parts`."""
+        self.skipping = False
+        """The rest of an oversized line is being skipped up to its newline."""
 
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
-        if not self._parts and data[-1:] == b"\n" and len(data) <= self.max_line and not self._skipping:
+        if not self.parts and data[-1:] == b"\n" and len(data) <= self.max_line and not self.skipping:
             # The usual chunk, whole lines and nothing held (a burst of requests): split in one call,
             # none of its lines can be over the limit, and blank lines are dropped as below.
             # (One line: a request at a time, with no split. `partition`, not `find`: 3.11 parses
@@ -337,18 +340,18 @@ class LineBuffer:
             lines.pop()  # (what follows the last newline: nothing)
             return lines if b"" not in lines else [line for line in lines if line]
         out: list[bytes | LineTooLong] = []
-        parts = self._parts
+        parts = self.parts
         start = 0
-        if parts or self._skipping:  # this piece ends the line held (or skipped), or goes with it
+        if parts or self.skipping:  # this piece ends the line held (or skipped), or goes with it
             end = data.find(b"\n")
             if end < 0:
-                if not self._skipping:
+                if not self.skipping:
                     parts.append(data)
                     self._held += len(data)
                     self._clip(out)
                 return out
-            if self._skipping:
-                self._skipping = False
+            if self.skipping:
+                self.skipping = False
             else:
                 parts.append(data[:end])
                 line = b"".join(parts).strip()  # (the line's one copy)
@@ -378,8 +381,8 @@ class LineBuffer:
         """Report the line held once it is over `max_line`, and skip the rest of it."""
         if self._held > self.max_line:
             out.append(LineTooLong(f"message exceeds the limit of {self.max_line} bytes"))
-            self._skipping = True
-            self._parts.clear()
+            self.skipping = True
+            self.parts.clear()
             self._held = 0
 
 

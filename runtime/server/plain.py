@@ -142,6 +142,9 @@ MAX_FRAMED_TOOLS: Final = 256
 more has none (each call of it read as before), so that neither the frame's making (a params type per
 tool) nor its size grows with thousands of tools."""
 _TOOLS_CALL: Final = b'"tools/call"'
+_LATER: Final[tuple[Any, None]] = (None, None)
+"""`Server.frames`' entry for a revision whose first line `answer_lines` was given (read the general
+way): its frame is made on the next."""
 _log: Final = logging.getLogger("mcpbind")
 
 
@@ -152,17 +155,21 @@ def answer_lines(
     end: int,
     running: Container[RequestId],
     queued: Container[RequestId],
-    write: Callable[[bytes], bool],
+    write: Callable[[bytes], object],
+    current: contextvars.Context | None = None,
 ) -> int | tuple[int, RequestId, bytes | Paused | None]:
     """Answer `lines[at:end]` in order, each a plain call of a tool whose arguments read directly
     (`reads_direct`), read in one decode of the whole line (`frame`: the envelope, the params and the
-    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write`.
+    tool's arguments at once), its id in neither `running` nor `queued`, its answer given to `write` (False:
+    refused; anything else, a list's `append`'s None too: taken).
     Gives the index of the first line it did not take (`end`: it took all), at which nothing was run
     and which is read again the general way, with every error answer that gives: anything the frame
     refuses (a line not bytes or not ASCII, another method, an unknown tool, arguments of the wrong
     type, an id in use...). Or, where a call it ran did not end in an answer `write` took, (the index
     after it, its id, and the answer `write` refused, the tool `Paused`, or None: no answer, as a
-    handler's CancelledError or failure to answer gives none), for the caller to carry on."""
+    handler's CancelledError or failure to answer gives none), for the caller to carry on.
+    `current`: given with one line (`end` is `at + 1`), the context this runs in, a copy made for
+    that line's call, which runs there with no copy and no `Context.run` of its own."""
     server = connection.server
     if not server.plain_calls:  # (middleware, a task runner or required scopes)
         return at
@@ -170,20 +177,24 @@ def answer_lines(
     if revision is None:
         if ROUTE.get() is not None:
             return at  # (a transport that routes answers: the general path's)
-        found = server.stateless_lane  # (the revision the last call outside a session named)
-        if found is None:
+        stateless = server.stateless_lane  # (the revision the last call outside a session named)
+        if stateless is None:
             return at
-        revision = found.revision
-        lined = server.frames.get(revision)
-        if lined is None:
-            lined = frame(server, found)
-    else:
-        lined = server.frames.get(revision)
-        if lined is None:
-            lined = frame(server, server.lanes.get(revision) or lane(server, revision))
+        revision = stateless.revision
+    lined = server.frames.get(revision)
+    if lined is None:
+        # A revision's first line goes the general way, and its frame (a params type per tool, a
+        # union of them, a decoder) is made from the second on: a server that answers one call (a
+        # cold start's) makes none.
+        server.frames[revision] = _LATER
+        return at
     found, decode = lined
     if decode is None:
-        return at
+        if lined is not _LATER:
+            return at  # (no tool the frame reads, or too many)
+        found, decode = frame(server, server.lanes.get(revision) or lane(server, revision))
+        if decode is None:
+            return at
     direct = found.era.direct_calls
     while at < end:
         data = lines[at]
@@ -197,8 +208,6 @@ def answer_lines(
             message = decode(data)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
             return at
-        if message.method != "tools/call":  # (prompts/get's params have the same shape)
-            return at
         rid = message.id
         if rid in running or rid in queued:
             return at  # (the general path refuses it)
@@ -210,11 +219,12 @@ def answer_lines(
                 return at
             if getattr(call, "request_state", None) or getattr(call, "input_responses", None):
                 return at
-        # (the frame holds the tools registered when it was made: `Server._changed` drops it)
-        tool: ToolEntry = call.entry
+        # (the frame holds the tools registered when it was made: `Server._changed` drops it; one
+        # attribute of the params' class, not six: 3.11 reads each the generic way)
+        tool, fn, positional, at_once, text_head, text_tail = call.plan
         reply: bytes | Paused | None
         try:
-            if not call.at_once:
+            if not at_once:
                 reply = answer_decided(server, revision, rid, call, tool, found)
                 if reply is None:
                     return at  # (nothing was run)
@@ -222,12 +232,16 @@ def answer_lines(
                 # `coroutine_answer`, inline (a coroutine function that cannot wait): one Python
                 # call less.
                 values = call.arguments
-                coro = call.fn(*_astuple(values)) if call.positional else call.fn(**_asdict(values))
-                context = _copy_context()
+                coro = fn(*_astuple(values)) if positional else fn(**_asdict(values))
                 box: list[Any] = []
                 through = _through(coro, box)
                 try:
-                    waiting_on = context.run(_next, through, box)
+                    if current is None:
+                        context = _copy_context()
+                        waiting_on = context.run(_next, through, box)
+                    else:
+                        context = current
+                        waiting_on = _next(through, box)
                 except BaseException as exc:
                     reply = failed_answer(server, tool, found, rid, exc)
                 else:
@@ -236,9 +250,9 @@ def answer_lines(
                         coro = cast(Coroutine[Any, Any, None], through)
                         return at + 1, rid, Paused(coro, waiting_on, context, finish)
                     value = box[0]
-                    if type(value) is str and call.text_only and len(value) < LARGE_TEXT:
+                    if type(value) is str and text_head is not None and len(value) < LARGE_TEXT:
                         try:
-                            encoded = (_HEAD, _encode(rid), call.text_head, _encode(value), call.text_tail)
+                            encoded = (_HEAD, _encode(rid), text_head, _encode(value), text_tail)
                             reply = b"".join(encoded)
                         except Exception:  # (text it cannot encode is `value_answer`'s to answer)
                             reply = value_answer(server, tool, found, rid, value)
@@ -250,7 +264,7 @@ def answer_lines(
             _log.exception("could not answer request %r", rid)  # (as the peer's `_start`)
             return at + 1, rid, None
         at += 1
-        if type(reply) is not bytes or not write(reply):
+        if type(reply) is not bytes or write(reply) is False:  # (`list.append` takes it: None)
             return at, rid, reply
     return at
 
@@ -260,9 +274,10 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
     its tools answered in one step whose arguments read directly (`reads_direct`): `{jsonrpc: "2.0",
     id: int | str, method: str, params: <one params type per such tool, told apart by their "name">}`,
     each params type the lane's (its declared members, `_meta` read into its declared members alone)
-    with `arguments` read as the tool's `Signature.arguments`, and the tool's entry on its class
-    (`entry`) with what a call of it reads (`fn`, `positional`; `at_once`: a coroutine function that
-    cannot wait; `text_only`: no output schema; `text_head`, `text_tail`: `Lane.text`); with `found`.
+    with `arguments` read as the tool's `Signature.arguments`, and on its class what a call of it
+    reads, in one tuple (`plan`: the tool's entry, its function, whether it takes its arguments by
+    position, whether it is a coroutine function that cannot wait, and `Lane.text`'s two parts, None
+    where it has an output schema); with `found`.
     None: no such tool, or more tools than `MAX_FRAMED_TOOLS`. Kept in `Server.frames` until the
     tools change (`Server._changed`)."""
     tools = [t for t in server.tool_entries() if t.one_step and reads_direct(t)]
@@ -295,13 +310,14 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
                     rename={f.name: f.encode_name for f in members},
                     module=base.__module__,
                     namespace={
-                        "entry": tool,
-                        "fn": staticmethod(tool.fn),  # (not bound to the params read)
-                        "positional": sig.positional,
-                        "at_once": sig.is_async and not sig.suspends,
-                        "text_only": sig.output_schema is None,
-                        "text_head": found.text[0],
-                        "text_tail": found.text[1],
+                        "plan": (
+                            tool,
+                            tool.fn,
+                            sig.positional,
+                            sig.is_async and not sig.suspends,
+                            found.text[0] if sig.output_schema is None else None,
+                            found.text[1],
+                        )
                     },
                     tag_field="name",
                     tag=tool.name,
@@ -312,7 +328,13 @@ def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | N
         params: Any = Union[tuple(kinds)]  # noqa: UP007  # (of the types made here)
         line = msgspec.defstruct(
             "CallToolLine",
-            [("jsonrpc", Literal["2.0"]), ("id", int | str), ("method", str), ("params", params)],
+            # (the method checked by the decoder: prompts/get's params have the same shape)
+            [
+                ("jsonrpc", Literal["2.0"]),
+                ("id", int | str),
+                ("method", Literal["tools/call"]),
+                ("params", params),
+            ],
             gc=False,
         )
         hook = shapes.hook_for(_params_read(found.module, found.spec))

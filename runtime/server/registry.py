@@ -176,8 +176,9 @@ class Server(Features, Registrations, Serving):
         yet): the next one's params are read by it first, and their `_meta` says whether it was right."""
         self.frames: dict[Any, Any] = {}
         """Per revision, its `plain.Lane` and the decoder of a whole line as a plain call of one of its
-        tools (`plain.frame`; None: no such tool, or too many tools): made on first need, dropped
-        whenever the tools change (`_changed`)."""
+        tools (`plain.frame`; None: no such tool, or too many tools): made on the second call read
+        there (the first leaves a marker, `plain._LATER`, and goes the general way), dropped whenever
+        the tools change (`_changed`)."""
         self._caps: dict[str, Any] | None = None
         self.missing_features: dict[str, str] = {}
         """`missing_feature`'s answers, by method (`dispatch.Gate`): emptied whenever `_caps` is."""

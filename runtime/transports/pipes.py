@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 from collections import deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Final, Protocol, cast
 
 from ..aio.interfaces import InlineServe
@@ -174,11 +174,41 @@ class LineProtocol(asyncio.Protocol):
                 waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        lines: Sequence[bytes | LineTooLong] = self.buffer.feed(data)
-        if lines and self.serve is not None and self.waiter is not None and not self.waiter.done():
-            # The reader waits, nothing queued (else no waiter): it serves what it can right here,
-            # with no future set and no task woken for it; only the rest is queued and wakes it.
-            lines = self.serve(lines)
+        lines: Sequence[bytes | LineTooLong]
+        buffer = self.buffer
+        serve = self.serve
+        if serve is not None and not buffer.parts and not buffer.skipping and len(data) <= buffer.max_line:
+            # Nothing held: `LineBuffer.feed`'s usual case, whole lines, without its call (the same
+            # lines), for the reader's own service. One line is every read at one in flight.
+            head, newline, rest = data.partition(b"\n")
+            if newline and not rest:  # (one whole line)
+                waiter = self.waiter
+                line = head.strip()
+                if not line:
+                    return
+                if waiter is None or waiter.done():
+                    lines = (line,)
+                else:
+                    # The reader waits, nothing queued (else no waiter): it serves the line here.
+                    lines = serve((line,))
+                    if not lines:
+                        return
+            elif data[-1:] == b"\n":  # (whole lines)
+                split = [head.strip(), *[line.strip() for line in rest.split(b"\n")]]
+                split.pop()  # (what follows the last newline: nothing)
+                lines = split if b"" not in split else [line for line in split if line]
+                if lines and self.waiter is not None and not self.waiter.done():
+                    lines = serve(lines)
+            else:  # (a line in parts: `feed` holds its start)
+                lines = buffer.feed(data)
+                if lines and self.waiter is not None and not self.waiter.done():
+                    lines = serve(lines)
+        else:
+            lines = buffer.feed(data)
+            if lines and serve is not None and self.waiter is not None and not self.waiter.done():
+                # The reader waits, nothing queued (else no waiter): it serves what it can right
+                # here, with no future set and no task woken for it; only the rest is queued.
+                lines = serve(lines)
         if lines:
             self.lines.extend(lines)
             try:
@@ -415,6 +445,31 @@ class Batched:
             self.flush()  # (a large message: see `flush`)
         return True
 
+    def send_now(self, data: bytes) -> bool:
+        """`offer`, sent at once with whatever waits before it rather than held or flushed a turn
+        later (a stdio server's answer to a read of one line, served in the read callback with no
+        `hold` around it: `release`'s work, inline). False, as `offer`: the pipe's reader is not
+        reading, nothing queued. A sink that fails is logged, as `release` logs it."""
+        flow = self._flow
+        if flow is not None and flow.resumed is not None:
+            return False
+        pending = self._pending
+        try:
+            if not pending and len(data) < LARGE:  # (held or not: nothing waits to go before it)
+                sink = self._sink
+                if not sink.is_closing():  # (else dropped, as `write` drops it)
+                    sink.write(data + b"\n")
+                return True
+            if self._pipe is not None and len(data) >= LARGE:
+                grow_pipe(self._pipe)
+                self._pipe = None
+            pending.append(data)
+            if not self._held:
+                self.flush()  # (what waited for a flush scheduled, then this: in order, in one write)
+        except Exception:
+            log.exception("could not write to the pipe")
+        return True
+
     def write(self, data: bytes) -> None:
         pending = self._pending
         if not pending:
@@ -433,6 +488,16 @@ class Batched:
         pending.append(data)
         if self._at_once and not self._held:
             self.flush()
+
+    def held_writer(self) -> Callable[[bytes], object]:
+        """While held and the pipe's reader reads (`flow`), the queue's own `append` (no Python call
+        per message: the lane's answers to a burst); else `offer`. Good until `release`: nothing is
+        written while held, so the reader cannot fall behind meanwhile; a message of `LARGE` bytes so
+        queued grows the pipe as it is flushed (`flush`), before it is written."""
+        flow = self._flow
+        if self._held and (flow is None or flow.resumed is None):
+            return self._pending.append
+        return self.offer
 
     def hold(self) -> None:
         """Queue messages without scheduling their flush, until `release`: for the one who calls
@@ -470,6 +535,9 @@ class Batched:
         if not pending:
             return
         try:
+            if self._pipe is not None and max(map(len, pending)) >= LARGE:  # (`held_writer`'s)
+                grow_pipe(self._pipe)
+                self._pipe = None
             if self._sink.is_closing():
                 pass
             elif len(pending) == 1 and len(pending[0]) >= LARGE:

@@ -77,6 +77,13 @@ class StdioServerTransport:
     one loop turn later). From `start` on, the writer's own `Batched.hold`."""
     release_writes: Callable[[], None] = staticmethod(_nothing)
     """Send what waited since `hold_writes`, and write as usual again (`Batched.release`)."""
+    held_writer: Callable[[], Callable[[bytes], object]] = staticmethod(lambda: _unstarted)
+    """What queues a message while writes are held (`BurstWriting`). From `start` on, the writer's
+    own `Batched.held_writer`."""
+    send_now: Callable[[bytes], bool] = staticmethod(_unstarted)
+    """`write_nowait`, sent at once with what waits before it, for an answer made in the pipe's read
+    callback with no `hold_writes` around it (`SendingNow`). From `start` on, the writer's own
+    `Batched.send_now`."""
 
     def __init__(
         self,
@@ -133,6 +140,8 @@ class StdioServerTransport:
         self._frames = Batched(self._writer, stdout_fd if self._flow is not None else None, self._flow)
         self.write_nowait = self._frames.offer
         self.hold_writes, self.release_writes = self._frames.hold, self._frames.release
+        self.send_now = self._frames.send_now
+        self.held_writer = self._frames.held_writer
 
     def serve_inline(self, serve: InlineServe | None) -> None:
         """Hand every burst read off the pipe while the reader waits to `serve` first, in the pipe's

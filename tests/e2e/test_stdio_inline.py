@@ -152,6 +152,12 @@ def test_a_request_served_inline_runs_as_in_the_loops_step() -> None:
         SEEN.set("set by a tool")
         return found
 
+    @server.tool()
+    async def keeps() -> str:
+        SEEN.set("kept")
+        await asyncio.sleep(0)  # (carried on in the context its first step ran in)
+        return SEEN.get()
+
     async def main() -> None:
         async with serving(server, lambda: SEEN.set("the loop's")) as wire:
             await wire.answers(call(1, "current"), 1)  # (the loop waits from here on)
@@ -162,6 +168,8 @@ def test_a_request_served_inline_runs_as_in_the_loops_step() -> None:
             assert failed["id"] == 4 and failed["result"]["isError"] is True
             assert text((await wire.answers(call(5, "seen"), 1))[0]) == "the loop's"
             assert text((await wire.answers(call(6, "seen"), 1))[0]) == "the loop's"
+            assert text((await wire.answers(call(7, "keeps"), 1))[0]) == "kept"
+            assert text((await wire.answers(call(8, "seen"), 1))[0]) == "the loop's"
             assert wire.waits == waits
 
     run(main)

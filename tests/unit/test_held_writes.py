@@ -7,11 +7,15 @@ A real `Batched` over a sink that records each system call's bytes."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from mcpbind.aio.interfaces import WriteHolding, defines
 from mcpbind.aio.peer import Peer
 from mcpbind.protocol.endpoint import IncomingNotification, IncomingRequest
-from mcpbind.transports.pipes import Batched
+from mcpbind.transports import pipes
+from mcpbind.transports.pipes import LARGE, Batched
 
 from ..peer_support import MemoryLines, answer, frame, settle
 
@@ -193,5 +197,85 @@ def test_release_sends_what_was_held_in_one_write_or_drops_it_when_closing() -> 
         assert frames.offer(b"dropped")
         frames.release()
         assert closing.writes == []
+
+    asyncio.run(main())
+
+
+class _Paused:
+    resumed: object = None
+
+
+def test_send_now_sends_at_once_after_what_waits(caplog: pytest.LogCaptureFixture) -> None:
+    """`Batched.send_now` (a stdio server's answer to a read of one line, with no hold around it):
+    sent at once; after what waits for a flush or a release, in order, in the same write; refused
+    (nothing queued) while the pipe's reader is behind, dropped by a closing sink, a failing sink
+    logged."""
+
+    async def main() -> None:
+        sink, flow = Sink(), _Paused()
+        frames = Batched(sink, flow=flow)
+        assert frames.send_now(b"a") and sink.writes == [b"a\n"]
+        frames.write(b"b")  # (its flush scheduled for the next turn)
+        assert frames.send_now(b"c") and sink.writes == [b"a\n", b"b\nc\n"]
+        await asyncio.sleep(0)  # (the flush finds nothing left)
+        assert sink.writes == [b"a\n", b"b\nc\n"]
+        frames.hold()
+        assert frames.send_now(b"d") and sink.writes[-1] == b"d\n"  # (held, nothing waits: at once)
+        assert frames.offer(b"e") and frames.send_now(b"f") and sink.writes[-1] == b"d\n"
+        frames.release()
+        assert sink.writes[-1] == b"e\nf\n"
+        large = b"x" * LARGE
+        assert frames.send_now(large) and sink.writes[-1] == large + b"\n"
+        flow.resumed = object()  # (the client is not reading our output)
+        assert not frames.send_now(b"g") and sink.writes[-1] == large + b"\n"
+        flow.resumed = None
+        sink.broken = True
+        with caplog.at_level(logging.ERROR, logger="mcpbind.stdio"):
+            assert frames.send_now(b"h")
+        assert "could not write to the pipe" in caplog.text
+        sink.broken = False
+        closing = Batched(_Closing())
+        assert closing.send_now(b"i")  # (dropped, as `write` drops it)
+
+    asyncio.run(main())
+
+
+class _Closing(Sink):
+    def is_closing(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> None:
+        raise AssertionError("a closing sink is not written to")
+
+
+def test_a_held_writer_queues_while_held_and_read_and_grows_the_pipe_as_it_flushes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`Batched.held_writer`: while held and the pipe's reader reads, the queue's own `append` (the
+    lane's answers to a burst), sent by `release` in order; else `offer`. A message of `LARGE` bytes so
+    queued grows the pipe before it is written, as `offer` would have."""
+    grown: list[int] = []
+    monkeypatch.setattr(pipes, "grow_pipe", grown.append)
+
+    async def main() -> None:
+        sink, flow = Sink(), _Paused()
+        frames = Batched(sink, pipe=7, flow=flow)
+        assert frames.held_writer() == frames.offer  # (not held)
+        frames.hold()
+        write = frames.held_writer()
+        assert write != frames.offer
+        assert write(b"a") is None and write(b"b") is None and sink.writes == []
+        frames.release()
+        assert sink.writes == [b"a\nb\n"] and grown == []
+        frames.hold()
+        large = b"x" * LARGE
+        frames.held_writer()(large)
+        frames.release()
+        assert grown == [7] and sink.writes[-1] == large + b"\n"
+        frames.hold()
+        flow.resumed = object()  # (the client is not reading our output)
+        assert frames.held_writer() == frames.offer and frames.held_writer()(b"c") is False
+        frames.release()
+        assert sink.writes[-1] == large + b"\n"
 
     asyncio.run(main())

@@ -34,6 +34,17 @@ def _prime(conn: Connection, revision: str) -> None:
     assert asyncio.run(_finished(answer_now(conn, _event(0, revision, "count", {"n": 1})))) is not None
 
 
+def _ready(conn: Connection) -> None:
+    """The first lines given to the lane since the tools last changed: it leaves them to the general
+    path, and reads lines whole from the next on (`answer_lines`: a server answering one call, as a
+    cold start's, makes no frame)."""
+    assert answer_lines(conn, [], 0, 0, (), (), _untaken) == 0
+
+
+def _untaken(reply: bytes) -> bool:
+    raise AssertionError("nothing is written")
+
+
 def answer_line(conn: Connection, data: bytes, running: Any, queued: Any) -> Any:
     """`answer_lines` of one line: None (left, nothing run), its answer written, or what is left to
     carry on (the tool `Paused`)."""
@@ -64,6 +75,7 @@ def test_lines_of_a_burst_are_answered_in_order_up_to_the_first_left() -> None:
         _line(_event(4, revision, "shout", {"text": "c"})),
     ]
     written: list[bytes] = []
+    _ready(conn)
     assert answer_lines(conn, lines, 0, 4, (), (), lambda reply: written.append(reply) is None) == 2
     assert ran == ["shout", "shout"] and [b'"A"' in written[0], b'"B"' in written[1]] == [True, True]
     # A call whose answer the transport would not take is handed back, with its id.
@@ -105,12 +117,17 @@ def test_what_the_frame_must_not_take_is_left_with_nothing_run(revision: str) ->
 
     conn = _connection(server, revision)
     _prime(conn, revision)
+    _ready(conn)
     good = _line(_event(1, revision, "echo", {"text": "hi"}))
     assert asyncio.run(_lined(conn, good)) is not None
     del ran[:]
     refused = [
         _line(_event(1, revision, "missing", {"text": "hi"})),  # unknown tool
         _line(_event(1, revision, "echo", {"text": "hi"})).replace(b'"tools/call"', b'"prompts/get"'),
+        # (another method, its line naming "tools/call" all the same: the decoder refuses it)
+        _line(_event(1, revision, "echo", {"text": "tools/call"})).replace(
+            b'"method":"tools/call"', b'"method":"prompts/get"'
+        ),
         _line(_event(1, revision, "echo", {"text": "h\u00e9"})),  # not ASCII
         good.replace(b'"2.0"', b'"1.0"'),
         good.replace(b'"jsonrpc":"2.0",', b""),
@@ -154,24 +171,44 @@ def test_tools_added_removed_or_replaced_at_runtime_are_read_as_they_are_now(rev
     conn = _connection(server, revision)
     _prime(conn, revision)
     added = _line(_event(1, revision, "added", {"n": 2}))
+    _ready(conn)
     assert asyncio.run(_lined(conn, added)) is None
 
     @server.tool()
     async def added(n: int) -> int:
         return n * 10
 
+    assert asyncio.run(_lined(conn, added_call(revision))) is None  # (the first since the change)
     assert b'"20"' in (asyncio.run(_lined(conn, added_line := added_call(revision))) or b"")
     assert added_line
     server.remove_tool("added")
+    _ready(conn)
     assert asyncio.run(_lined(conn, added_call(revision))) is None
 
     @server.tool(name="added")
     async def replaced(text: str) -> str:
         return text + "!"
 
+    _ready(conn)
     assert asyncio.run(_lined(conn, added_call(revision))) is None  # (now it takes text)
     line = _line(_event(1, revision, "added", {"text": "b"}))
     assert b'"b!"' in (asyncio.run(_lined(conn, line)) or b"")
+
+
+@pytest.mark.parametrize("revision", [revisions.STATEFUL[-1], revisions.MODERN[-1]])
+def test_a_revisions_first_line_is_left_and_its_frame_made_from_the_second(revision: str) -> None:
+    server, ran = _server()
+    conn = _connection(server, revision)
+    _prime(conn, revision)
+    del ran[:]
+    data = _line(_event(1, revision, "echo", {"text": "hi"}))
+    assert answer_line(conn, data, (), ()) is None and ran == []  # (left: the general path answers it)
+    assert all(decode is None for _, decode in server.frames.values())  # (no frame made)
+    assert b'"hi"' in (asyncio.run(_lined(conn, data)) or b"") and ran == ["echo"]
+    assert any(decode is not None for _, decode in server.frames.values())
+    server.remove_tool("shout")  # (the tools change: the frame is dropped, and made again as before)
+    assert answer_line(conn, data, (), ()) is None and ran == ["echo"]
+    assert b'"hi"' in (asyncio.run(_lined(conn, data)) or b"") and ran == ["echo", "echo"]
 
 
 def added_call(revision: str) -> bytes:
@@ -188,6 +225,7 @@ def test_a_server_of_thousands_of_tools_reads_its_calls_by_parts() -> None:
         server.tool(name=f"tool{at}")(tool)
     revision = revisions.STATEFUL[-1]
     conn = _connection(server, revision)
+    _ready(conn)
     event = _event(1, revision, "tool7", {"n": 1})
     assert answer_line(conn, _line(event), (), ()) is None
     assert b'"8"' in (asyncio.run(_finished(answer_now(conn, event))) or b"")

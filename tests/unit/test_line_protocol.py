@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from mcpbind.protocol.endpoint import LineBuffer, LineTooLong
 from mcpbind.transports.pipes import READ_SIZE, LineProtocol
@@ -150,3 +150,72 @@ def test_a_lone_line_is_framed_as_a_burst_is() -> None:
     assert isinstance(too_long, LineTooLong)
     assert buffer.feed(b"e\n") == [b"e"]
     assert buffer.feed(b"\n") == [] and buffer.feed(b"f\n\n") == [b"f"] and buffer.feed(b"\ng\n") == [b"g"]
+
+
+CHUNKS = [
+    b"a1\n",  # one whole line
+    b"  b2 \r\n",
+    b" \t\n",  # a blank line alone
+    b"c3\n\nd4 \n",  # a burst, a blank line among it
+    b"e5\n\n",
+    b"\nf6\n",
+    b"g7",  # a line in parts
+    b"g7\n",
+    b"h8\ni9",
+    b"\n",
+    b"0123456789\n",  # at the limit
+    b"0123456789a\n",  # over it, alone
+    b"j10\n",
+    b"01234567",  # over it in parts, then skipped
+    b"89ab\nk11\n",
+    b"l12\n",
+]
+
+
+def test_what_the_reader_is_handed_is_what_the_line_buffer_frames() -> None:
+    """A read the reader's own service is handed (a lone whole line without `feed`'s call, a burst
+    split in the callback) gives it the lines `LineBuffer.feed` frames, in order, whatever it leaves
+    queued; and with no service, or the reader not waiting, they are queued as framed."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for leave in (False, True, None):  # (it serves all; leaves all; there is no service)
+            protocol, reference = LineProtocol(max_line=10), LineBuffer(10)
+            handed: list[list[bytes | LineTooLong]] = []
+
+            def serve(
+                lines: Sequence[bytes | LineTooLong],
+                leave: bool | None = leave,
+                handed: list[list[bytes | LineTooLong]] = handed,
+            ) -> Sequence[bytes | LineTooLong]:
+                handed.append(list(lines))
+                return lines if leave else ()
+
+            protocol.serve = None if leave is None else serve
+            expected: list[bytes | LineTooLong] = []
+            got: list[bytes | LineTooLong] = []
+            for at, chunk in enumerate(CHUNKS):
+                framed = reference.feed(chunk)
+                expected.extend(framed)
+                waiting = at % 3 != 2  # (now and then the reader does not wait: all is queued)
+                protocol.waiter = loop.create_future() if waiting else None
+                before = len(handed)
+                protocol.data_received(chunk)
+                now = [line for burst in handed[before:] for line in burst]
+                queued = list(protocol.lines)
+                protocol.lines.clear()
+                protocol.buffered = protocol.oversized = 0
+                if leave is None or not waiting:
+                    assert now == []
+                    got.extend(queued)
+                else:
+                    assert len(handed) == before + (1 if framed else 0), chunk
+                    assert queued == (now if leave else []), chunk  # (what it leaves is queued)
+                    got.extend(now)
+            assert [_same(line) for line in got] == [_same(line) for line in expected], leave
+
+    asyncio.run(main())
+
+
+def _same(line: bytes | LineTooLong) -> object:
+    return line if type(line) is bytes else type(line)
