@@ -564,6 +564,11 @@ FIRST_ANSWERS: Final[tuple[str, ...]] = (
 module its first use reads (`more_module`). A Python module's code is read whole as it is imported,
 each function's code objects made whether it runs or not: ~70% of a revision module's import."""
 
+READ_AS_JSON: Final = {"CallToolRequestParams": "InputResponses"}
+"""A definition's reference that a server's first answers read as JSON, made apart from the module
+(`server.plain`'s params of a call, `Definitions.variant`): the input responses of a retried call
+(2026-07-28), whose types reach every content block."""
+
 
 def first_answers(definitions: list[Definition]) -> set[str]:
     """The names of `definitions` that `FIRST_ANSWERS` reach (those of them the revision has)."""
@@ -572,8 +577,9 @@ def first_answers(definitions: list[Definition]) -> set[str]:
     pending = [name for name in FIRST_ANSWERS if name in names]
     reached = set(pending)
     while pending:
-        for ref in refs(by_name[pending.pop()], names):
-            if ref not in reached:
+        name = pending.pop()
+        for ref in refs(by_name[name], names):
+            if ref not in reached and READ_AS_JSON.get(name) != ref:
                 reached.add(ref)
                 pending.append(ref)
     return reached

@@ -13,6 +13,60 @@ Each runs with that module's globals, as its own functions do: the names here ar
 from __future__ import annotations
 
 
+def _define_Annotations() -> None:
+    global Annotations
+
+    class Annotations(Struct, kw_only=True):
+        """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
+
+        audience: list[Role] | UnsetType = UNSET
+        """Describes who the intended audience of this object or data is.
+
+        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
+        """
+
+        last_modified: str | UnsetType = msgspec.field(default=UNSET, name="lastModified")
+        """The moment the resource was last modified, as an ISO 8601 formatted string.
+
+        Should be an ISO 8601 formatted string (e.g., "2025-01-12T15:00:58Z").
+
+        Examples: last activity timestamp in an open file, timestamp when the resource
+        was attached, etc.
+        """
+
+        priority: (
+            _Annotated[int, msgspec.Meta(ge=0, le=1)]
+            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
+            | UnsetType
+        ) = UNSET
+        """Describes how important this data is for operating the server.
+
+        A value of 1 means "most important," and indicates that the data is
+        effectively required, while 0 means "least important," and indicates that
+        the data is entirely optional.
+        """
+
+
+def _define_AudioContent() -> None:
+    global AudioContent
+
+    class AudioContent(Struct, kw_only=True, tag_field="type", tag="audio"):
+        """Audio provided to or from an LLM."""
+
+        type: ClassVar[Literal["audio"]] = "audio"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        data: str
+        """The base64-encoded audio data."""
+
+        mime_type: str = msgspec.field(name="mimeType")
+        """The MIME type of the audio. Different providers may support different audio types."""
+
+
 def _define_BaseMetadata() -> None:
     global BaseMetadata
 
@@ -30,6 +84,24 @@ def _define_BaseMetadata() -> None:
         where `annotations.title` should be given precedence over using `name`,
         if present).
         """
+
+
+def _define_BlobResourceContents() -> None:
+    global BlobResourceContents
+
+    class BlobResourceContents(Struct, kw_only=True):
+        """BlobResourceContents."""
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        blob: str
+        """A base64-encoded string representing the binary data of the item."""
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        uri: str
+        """The URI of this resource."""
 
 
 def _define_BooleanSchema() -> None:
@@ -91,6 +163,298 @@ def _define_CacheableResult() -> None:
           The client MAY re-fetch every time the result is needed.
         - If positive, the client SHOULD consider the result fresh for this many
           milliseconds after receiving the response.
+        """
+
+
+def _define_TextContent() -> None:
+    global TextContent
+
+    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
+        """Text provided to or from an LLM."""
+
+        type: ClassVar[Literal["text"]] = "text"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        text: str
+        """The text content of the message."""
+
+
+def _define_ImageContent() -> None:
+    global ImageContent
+
+    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
+        """An image provided to or from an LLM."""
+
+        type: ClassVar[Literal["image"]] = "image"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        data: str
+        """The base64-encoded image data."""
+
+        mime_type: str = msgspec.field(name="mimeType")
+        """The MIME type of the image. Different providers may support different image types."""
+
+
+def _define_ToolUseContent() -> None:
+    global ToolUseContent
+
+    class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
+        """A request from the assistant to call a tool."""
+
+        type: ClassVar[Literal["tool_use"]] = "tool_use"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """Optional metadata about the tool use. Clients SHOULD preserve this field when
+        including tool uses in subsequent sampling requests to enable caching optimizations.
+        """
+
+        id: str
+        """A unique identifier for this tool use.
+
+        This ID is used to match tool results to their corresponding tool uses.
+        """
+
+        input: dict[str, Any]
+        """The arguments to pass to the tool, conforming to the tool's input schema."""
+
+        name: str
+        """The name of the tool to call."""
+
+
+def _define_ResourceLink() -> None:
+    global ResourceLink
+
+    class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
+        """A resource that the server is capable of reading, included in a prompt or tool call result.
+
+        Note: resource links returned by tools are not guaranteed to appear in the results of ListResourcesRequest (`resources/list`) requests.
+        """
+
+        type: ClassVar[Literal["resource_link"]] = "resource_link"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        description: str | UnsetType = UNSET
+        """A description of what this resource represents.
+
+        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
+        """
+
+        icons: list[Icon] | UnsetType = UNSET
+        """Optional set of sized icons that the client can display in a user interface.
+
+        Clients that support rendering icons MUST support at least the following MIME types:
+        - `image/png` - PNG images (safe, universal compatibility)
+        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
+
+        Clients that support rendering icons SHOULD also support:
+        - `image/svg+xml` - SVG images (scalable but requires security precautions)
+        - `image/webp` - WebP images (modern, efficient format)
+        """
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        name: str
+        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
+
+        size: int | float | UnsetType = UNSET
+        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
+
+        This can be used by Hosts to display file sizes and estimate context window usage.
+        """
+
+        title: str | UnsetType = UNSET
+        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
+        even by those unfamiliar with domain-specific terminology.
+
+        If not provided, the name should be used for display (except for Tool,
+        where `annotations.title` should be given precedence over using `name`,
+        if present).
+        """
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_TextResourceContents() -> None:
+    global TextResourceContents
+
+    class TextResourceContents(Struct, kw_only=True):
+        """TextResourceContents."""
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
+        """The MIME type of this resource, if known."""
+
+        text: str
+        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
+
+        uri: str
+        """The URI of this resource."""
+
+
+def _define_EmbeddedResource() -> None:
+    global EmbeddedResource
+
+    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
+        """The contents of a resource, embedded into a prompt or tool call result.
+
+        It is up to the client how best to render embedded resources for the benefit
+        of the LLM and/or the user.
+        """
+
+        type: ClassVar[Literal["resource"]] = "resource"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        annotations: Annotations | UnsetType = UNSET
+        """Optional annotations for the client."""
+
+        resource: EmbeddedResourceResource
+
+
+def _define_ToolResultContent() -> None:
+    global ToolResultContent
+
+    class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result"):
+        """The result of a tool use, provided by the user back to the assistant."""
+
+        type: ClassVar[Literal["tool_result"]] = "tool_result"
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+        """Optional metadata about the tool result. Clients SHOULD preserve this field when
+        including tool results in subsequent sampling requests to enable caching optimizations.
+        """
+
+        content: list[ContentBlock]
+        """The unstructured result content of the tool use.
+
+        This has the same format as CallToolResult.content and can include text, images,
+        audio, resource links, and embedded resources.
+        """
+
+        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
+        """Whether the tool use resulted in an error.
+
+        If true, the content typically describes the error that occurred.
+        Default: false
+        """
+
+        structured_content: Any | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
+        """An optional structured result value.
+
+        This can be any JSON value (object, array, string, number, boolean, or null).
+        If the tool defined an Tool.outputSchema, this SHOULD conform to that schema.
+        """
+
+        tool_use_id: str = msgspec.field(name="toolUseId")
+        """The ID of the tool use this result corresponds to.
+
+        This MUST match the ID from a previous ToolUseContent.
+        """
+
+
+def _define_CreateMessageResult() -> None:
+    global CreateMessageResult
+
+    class CreateMessageResult(Struct, kw_only=True):
+        """The result returned by the client for a CreateMessageRequest (`sampling/createMessage`) request.
+        The client should inform the user before returning the sampled message, to allow them
+        to inspect the response (human in the loop) and decide whether to allow the server to see it.
+        """
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        content: (
+            TextContent
+            | ImageContent
+            | AudioContent
+            | ToolUseContent
+            | ToolResultContent
+            | list[SamplingMessageContentBlock]
+        )
+
+        model: str
+        """The name of the model that generated the message."""
+
+        role: Role
+
+        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
+        """The reason why sampling stopped, if known.
+
+        Standard values:
+        - `"endTurn"`: Natural end of the assistant's turn
+        - `"stopSequence"`: A stop sequence was encountered
+        - `"maxTokens"`: Maximum token limit was reached
+        - `"toolUse"`: The model wants to use one or more tools
+
+        This field is an open string to allow for provider-specific stop reasons.
+        """
+
+
+def _define_Root() -> None:
+    global Root
+
+    class Root(Struct, kw_only=True):
+        """Represents a root directory or file that the server can operate on."""
+
+        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
+
+        name: str | UnsetType = UNSET
+        """An optional name for the root. This can be used to provide a human-readable
+        identifier for the root, which may be useful for display purposes or for
+        referencing the root in other parts of the application.
+        """
+
+        uri: str
+        """The URI identifying the root. This *must* start with `file://` for now.
+        This restriction may be relaxed in future versions of the protocol to allow
+        other URI schemes.
+        """
+
+
+def _define_ListRootsResult() -> None:
+    global ListRootsResult
+
+    class ListRootsResult(Struct, kw_only=True):
+        """The result returned by the client for a ListRootsRequest (`roots/list`) request.
+        This result contains an array of Root objects, each representing a root directory
+        or file that the server can operate on.
+        """
+
+        roots: list[Root]
+
+
+def _define_ElicitResult() -> None:
+    global ElicitResult
+
+    class ElicitResult(Struct, kw_only=True):
+        """The result returned by the client for an ElicitRequest (`elicitation/create`) request."""
+
+        action: Literal["accept", "cancel", "decline"]
+        """The user action in response to the elicitation.
+        - `"accept"`: User submitted the form/confirmed the action
+        - `"decline"`: User explicitly declined the action
+        - `"cancel"`: User dismissed without making an explicit choice
+        """
+
+        content: dict[str, list[str] | str | int | float | bool] | UnsetType = UNSET
+        """The submitted form data, only present when action is `"accept"` and mode was `"form"`.
+        Contains values matching the requested schema.
+        Omitted for out-of-band mode responses.
         """
 
 
@@ -2953,6 +3317,100 @@ def _define_UnsupportedProtocolVersionError() -> None:
         id: RequestId | UnsetType = UNSET
 
         jsonrpc: Literal["2.0"] = "2.0"
+
+
+def _define_Role() -> None:
+    global Role
+
+    Role = Literal["assistant", "user"]
+
+
+def _define_MetaObject() -> None:
+    global MetaObject
+
+    MetaObject = dict[str, Any]
+
+
+def _define_EmbeddedResourceResource() -> None:
+    global EmbeddedResourceResource
+
+    class EmbeddedResourceResource(UnionDispatch):
+        """One of `TextResourceContents`, `BlobResourceContents`."""
+
+        _union_ = (
+            Member(
+                TextResourceContents,
+                "object",
+                frozenset({"text", "uri"}),
+                (),
+                frozenset({"_meta", "mimeType", "text", "uri"}),
+            ),
+            Member(
+                BlobResourceContents,
+                "object",
+                frozenset({"blob", "uri"}),
+                (),
+                frozenset({"_meta", "blob", "mimeType", "uri"}),
+            ),
+        )
+
+
+def _define_ContentBlock() -> None:
+    global ContentBlock
+
+    ContentBlock = open_union(
+        "type", TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource
+    )
+
+
+def _define_SamplingMessageContentBlock() -> None:
+    global SamplingMessageContentBlock
+
+    SamplingMessageContentBlock = open_union(
+        "type", TextContent | ImageContent | AudioContent | ToolUseContent | ToolResultContent
+    )
+
+
+def _define_InputResponse() -> None:
+    global InputResponse
+
+    class InputResponse(UnionDispatch):
+        """One of `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
+
+        _union_ = (
+            Member(
+                CreateMessageResult,
+                "object",
+                frozenset({"content", "model", "role"}),
+                (),
+                frozenset({"_meta", "content", "model", "role", "stopReason"}),
+                hooked=True,
+            ),
+            Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"roots"})),
+            Member(
+                ElicitResult,
+                "object",
+                frozenset({"action"}),
+                (
+                    (
+                        "action",
+                        (
+                            "accept",
+                            "cancel",
+                            "decline",
+                        ),
+                        True,
+                    ),
+                ),
+                frozenset({"action", "content"}),
+            ),
+        )
+
+
+def _define_InputResponses() -> None:
+    global InputResponses
+
+    InputResponses = dict[str, InputResponse]
 
 
 def _define_PrimitiveSchemaDefinition() -> None:
