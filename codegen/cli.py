@@ -12,7 +12,7 @@ from .build import build
 from .fetch import FetchError, fetch
 from .model import AliasDef, DispatchDef, Module, StructDef
 from .pins import SCHEMA_DIR, generated_pins, load_pins, published_pins
-from .render import render_module, render_template
+from .render import more_module, render_module, render_template
 from .revision import add_revision, revision_diff
 from .source import SchemaError, load_source
 
@@ -28,6 +28,8 @@ def render_all(modules: list[Module], schema_dir: Path = SCHEMA_DIR) -> dict[str
     """Every generated file, by name, as the generator would write it."""
     files = {f"{m.module}.py": render_module(m) for m in modules}
     files.update({f"{m.module}.pyi": render_module(m, stub=True) for m in modules})
+    files.update({f"{more_module(m)}.py": render_module(m, more=True) for m in modules})
+    files.update({f"{more_module(m)}.pyi": render_module(m, stub=True, more=True) for m in modules})
     pins = load_pins(schema_dir)
     published = [m for m in modules if m.revision != "draft"]
     latest = published[-1]

@@ -550,9 +550,53 @@ def dispatch_plans(definitions: list[Definition]) -> dict[str, Plan]:
     return {name: p for name, p in found if p is not None}
 
 
-def render_module(module: Module, stub: bool = False) -> str:
-    """The runtime module of a revision (its types made on first use), or with `stub` its `.pyi`."""
-    template = _env().get_template("revision.pyi.jinja" if stub else "revision.py.jinja")
+FIRST_ANSWERS: Final[tuple[str, ...]] = (
+    "InitializeRequestParams",
+    "InitializeResult",
+    "CallToolRequestParams",
+    "RequestMetaObject",
+    "NotificationMetaObject",
+    "ResultMetaObject",
+    "LoggingLevel",
+)
+"""What a server's first answers read and write (`initialize`, then `tools/call`; the envelope era's
+`_meta`): the definitions these reach are written in the revision's module, every other one in the
+module its first use reads (`more_module`). A Python module's code is read whole as it is imported,
+each function's code objects made whether it runs or not: ~70% of a revision module's import."""
+
+READ_AS_JSON: Final = {"CallToolRequestParams": "InputResponses"}
+"""A definition's reference that a server's first answers read as JSON, made apart from the module
+(`server.plain`'s params of a call, `Definitions.variant`): the input responses of a retried call
+(2026-07-28), whose types reach every content block."""
+
+
+def first_answers(definitions: list[Definition]) -> set[str]:
+    """The names of `definitions` that `FIRST_ANSWERS` reach (those of them the revision has)."""
+    names = {d.name for d in definitions}
+    by_name = {d.name: d for d in definitions}
+    pending = [name for name in FIRST_ANSWERS if name in names]
+    reached = set(pending)
+    while pending:
+        name = pending.pop()
+        for ref in refs(by_name[name], names):
+            if ref not in reached and READ_AS_JSON.get(name) != ref:
+                reached.add(ref)
+                pending.append(ref)
+    return reached
+
+
+def more_module(module: Module) -> str:
+    """The module holding the definitions of `module` that its first answers do not reach."""
+    return f"_{module.module}_more"
+
+
+def render_module(module: Module, stub: bool = False, more: bool = False) -> str:
+    """The runtime module of a revision (its types made on first use), or with `stub` its `.pyi`, or
+    with `more` the definitions it reads on first use of one of them (`more_module`)."""
+    if more and stub:
+        return render_template("more.pyi.jinja", m=module)
+    name = "revision.pyi.jinja" if stub else "more.py.jinja" if more else "revision.py.jinja"
+    template = _env().get_template(name)
     methods = module.methods
     names = {d.name for d in module.definitions}
     by_name = {d.name: d for d in module.definitions}
@@ -584,6 +628,8 @@ def render_module(module: Module, stub: bool = False) -> str:
             received_str(x, by_name).endswith("| Unknown") for x in methods if x.kind == "request"
         ),
         m=module,
+        more_module=more_module(module),
+        first=first_answers(module.definitions),
         definitions=emission_order(module.definitions),
         requests=[x for x in methods if x.kind == "request"],
         notifications=[x for x in methods if x.kind == "notification"],

@@ -2,6 +2,7 @@
 # `python -m mcpbind.codegen generate`.
 # schema.json sha256: 61cea2392d4f284092d09bc84b9ac488c0d5618ac2b38a56942fc5b99fd960ce
 # errata and overrides sha256: b5e50a5aaf909382e3129317dd1679c38e3bed252fb28df9b1a68ff41dabc485 (3 errata)
+# ruff: noqa: F401# (What `_v2024_11_05_more`'s functions make and use: imported, or made, here.)
 """MCP 2024-11-05: every schema definition as a msgspec type, the method table and typed stubs.
 
 Structs are keyword-constructed; members left unset are absent on the wire, required constants
@@ -10,8 +11,9 @@ Structs are keyword-constructed; members left unset are absent on the wire, requ
 `mcpbind.wire.encode(value)`.
 
 Each type is created the first time it is read (with the types it refers to): a `_define_<Name>`
-function below makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`). `v2024_11_05.pyi` declares
-every name for type checkers, with the schema's prose.
+function makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`): below for the types a server's first
+answers reach, in `_v2024_11_05_more` (read on the first use of one of them) for the rest.
+`v2024_11_05.pyi` declares every name for type checkers, with the schema's prose.
 """
 
 from __future__ import annotations
@@ -74,56 +76,6 @@ _convert: Final = msgspec.convert
 attribute is a global read and an attribute read."""
 
 Ctx = TypeVar("Ctx", contravariant=True)
-
-
-def _define_AnnotatedAnnotations() -> None:
-    global AnnotatedAnnotations
-
-    class AnnotatedAnnotations(Struct, kw_only=True):
-        """AnnotatedAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_Annotated() -> None:
-    global Annotated
-
-    class Annotated(Struct, kw_only=True):
-        """Base for objects that include optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
-
-        annotations: AnnotatedAnnotations | UnsetType = UNSET
-
-
-def _define_BlobResourceContents() -> None:
-    global BlobResourceContents
-
-    class BlobResourceContents(Struct, kw_only=True):
-        """BlobResourceContents."""
-
-        blob: str
-        """A base64-encoded string representing the binary data of the item."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
 
 
 def _define_RequestMetaObject() -> None:
@@ -212,222 +164,6 @@ def _define_CallToolRequestParams() -> None:
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
 
 
-def _define_CallToolRequest() -> None:
-    global CallToolRequest
-
-    class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
-        """Used by the client to invoke a tool provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/call"]] = "tools/call"
-
-        params: CallToolRequestParams
-
-
-def _define_TextContentAnnotations() -> None:
-    global TextContentAnnotations
-
-    class TextContentAnnotations(Struct, kw_only=True):
-        """TextContentAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_TextContent() -> None:
-    global TextContent
-
-    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
-        """Text provided to or from an LLM."""
-
-        type: ClassVar[Literal["text"]] = "text"
-
-        annotations: TextContentAnnotations | UnsetType = UNSET
-
-        text: str
-        """The text content of the message."""
-
-
-def _define_ImageContentAnnotations() -> None:
-    global ImageContentAnnotations
-
-    class ImageContentAnnotations(Struct, kw_only=True):
-        """ImageContentAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_ImageContent() -> None:
-    global ImageContent
-
-    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
-        """An image provided to or from an LLM."""
-
-        type: ClassVar[Literal["image"]] = "image"
-
-        annotations: ImageContentAnnotations | UnsetType = UNSET
-
-        data: str
-        """The base64-encoded image data."""
-
-        mime_type: str = msgspec.field(name="mimeType")
-        """The MIME type of the image. Different providers may support different image types."""
-
-
-def _define_EmbeddedResourceAnnotations() -> None:
-    global EmbeddedResourceAnnotations
-
-    class EmbeddedResourceAnnotations(Struct, kw_only=True):
-        """EmbeddedResourceAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_TextResourceContents() -> None:
-    global TextResourceContents
-
-    class TextResourceContents(Struct, kw_only=True):
-        """TextResourceContents."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        text: str
-        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_EmbeddedResource() -> None:
-    global EmbeddedResource
-
-    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
-        """The contents of a resource, embedded into a prompt or tool call result.
-
-        It is up to the client how best to render embedded resources for the benefit
-        of the LLM and/or the user.
-        """
-
-        type: ClassVar[Literal["resource"]] = "resource"
-
-        annotations: EmbeddedResourceAnnotations | UnsetType = UNSET
-
-        resource: EmbeddedResourceResource
-
-
-def _define_CallToolResult() -> None:
-    global CallToolResult
-
-    class CallToolResult(Struct, kw_only=True):
-        """The server's response to a tool call.
-
-        Any errors that originate from the tool SHOULD be reported inside the result
-        object, with `isError` set to true, _not_ as an MCP protocol-level error
-        response. Otherwise, the LLM would not be able to see that an error occurred
-        and self-correct.
-
-        However, any errors in _finding_ the tool, an error indicating that the
-        server does not support tool calls, or any other exceptional conditions,
-        should be reported as an MCP error response.
-        """
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        content: list[CallToolResultContentItem]
-
-        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-        """Whether the tool call ended in an error.
-
-        If not set, this is assumed to be false (the call was successful).
-        """
-
-
-def _define_CancelledNotificationParams() -> None:
-    global CancelledNotificationParams
-
-    class CancelledNotificationParams(Struct, kw_only=True):
-        """CancelledNotificationParams."""
-
-        reason: str | UnsetType = UNSET
-        """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
-
-        request_id: RequestId = msgspec.field(name="requestId")
-        """The ID of the request to cancel.
-
-        This MUST correspond to the ID of a request previously issued in the same direction.
-        """
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_CancelledNotification() -> None:
-    global CancelledNotification
-
-    class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-        """
-
-        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
-
-        params: CancelledNotificationParams
-
-
 def _define_ClientCapabilitiesRoots() -> None:
     global ClientCapabilitiesRoots
 
@@ -452,190 +188,6 @@ def _define_ClientCapabilities() -> None:
 
         sampling: dict[str, Any] | UnsetType = UNSET
         """Present if the client supports sampling from an LLM."""
-
-
-def _define_InitializedNotificationParams() -> None:
-    global _InitializedNotificationParamsMembers, InitializedNotificationParams
-
-    class _InitializedNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class InitializedNotificationParams(OpenObject):
-        """InitializedNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _InitializedNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not InitializedNotificationParams and not issubclass(
-                cls, InitializedNotificationParams
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_InitializedNotification() -> None:
-    global InitializedNotification
-
-    class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        _hook_reader_ = (
-            "InitializedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
-
-        params: InitializedNotificationParams | UnsetType = UNSET
-
-
-def _define_ProgressNotificationParams() -> None:
-    global ProgressNotificationParams
-
-    class ProgressNotificationParams(Struct, kw_only=True):
-        """ProgressNotificationParams."""
-
-        progress: int | float
-        """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
-
-        progress_token: ProgressToken = msgspec.field(name="progressToken")
-        """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
-
-        total: int | float | UnsetType = UNSET
-        """Total number of items to process (or total progress required), if known."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ProgressNotification() -> None:
-    global ProgressNotification
-
-    class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
-
-        params: ProgressNotificationParams
-
-
-def _define_RootsListChangedNotificationParams() -> None:
-    global _RootsListChangedNotificationParamsMembers, RootsListChangedNotificationParams
-
-    class _RootsListChangedNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class RootsListChangedNotificationParams(OpenObject):
-        """RootsListChangedNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _RootsListChangedNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not RootsListChangedNotificationParams and not issubclass(
-                cls, RootsListChangedNotificationParams
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_RootsListChangedNotification() -> None:
-    global RootsListChangedNotification
-
-    class RootsListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
-    ):
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        _hook_reader_ = (
-            "RootsListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
-
-        params: RootsListChangedNotificationParams | UnsetType = UNSET
 
 
 def _define_Implementation() -> None:
@@ -665,697 +217,6 @@ def _define_InitializeRequestParams() -> None:
         """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
 
         meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_InitializeRequest() -> None:
-    global InitializeRequest
-
-    class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["initialize"]] = "initialize"
-
-        params: InitializeRequestParams
-
-
-def _define_PingRequestParams() -> None:
-    global _PingRequestParamsMembers, PingRequestParams
-
-    class _PingRequestParamsMembers(Struct, kw_only=True):
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class PingRequestParams(OpenObject):
-        """PingRequestParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _PingRequestParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = (("meta", "_meta"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = ()
-
-        def __init__(
-            self,
-            *,
-            meta: RequestMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> RequestMetaObject | UnsetType:
-
-            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_PingRequest() -> None:
-    global PingRequest
-
-    class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        method: ClassVar[Literal["ping"]] = "ping"
-
-        params: PingRequestParams | UnsetType = UNSET
-
-
-def _define_ListResourcesRequestParams() -> None:
-    global ListResourcesRequestParams
-
-    class ListResourcesRequestParams(Struct, kw_only=True):
-        """ListResourcesRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ListResourcesRequest() -> None:
-    global ListResourcesRequest
-
-    class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
-        """Sent from the client to request a list of resources the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/list"]] = "resources/list"
-
-        params: ListResourcesRequestParams | UnsetType = UNSET
-
-
-def _define_ListResourceTemplatesRequestParams() -> None:
-    global ListResourceTemplatesRequestParams
-
-    class ListResourceTemplatesRequestParams(Struct, kw_only=True):
-        """ListResourceTemplatesRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ListResourceTemplatesRequest() -> None:
-    global ListResourceTemplatesRequest
-
-    class ListResourceTemplatesRequest(
-        Struct, kw_only=True, tag_field="method", tag="resources/templates/list"
-    ):
-        """Sent from the client to request a list of resource templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
-
-        params: ListResourceTemplatesRequestParams | UnsetType = UNSET
-
-
-def _define_ReadResourceRequestParams() -> None:
-    global ReadResourceRequestParams
-
-    class ReadResourceRequestParams(Struct, kw_only=True):
-        """ReadResourceRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        uri: str
-        """The URI of the resource to read. The URI can use any protocol; it is up to the server how to interpret it."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ReadResourceRequest() -> None:
-    global ReadResourceRequest
-
-    class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/read"]] = "resources/read"
-
-        params: ReadResourceRequestParams
-
-
-def _define_SubscribeRequestParams() -> None:
-    global SubscribeRequestParams
-
-    class SubscribeRequestParams(Struct, kw_only=True):
-        """SubscribeRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        uri: str
-        """The URI of the resource to subscribe to. The URI can use any protocol; it is up to the server how to interpret it."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_SubscribeRequest() -> None:
-    global SubscribeRequest
-
-    class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
-
-        params: SubscribeRequestParams
-
-
-def _define_UnsubscribeRequestParams() -> None:
-    global UnsubscribeRequestParams
-
-    class UnsubscribeRequestParams(Struct, kw_only=True):
-        """UnsubscribeRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        uri: str
-        """The URI of the resource to unsubscribe from."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_UnsubscribeRequest() -> None:
-    global UnsubscribeRequest
-
-    class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
-
-        params: UnsubscribeRequestParams
-
-
-def _define_ListPromptsRequestParams() -> None:
-    global ListPromptsRequestParams
-
-    class ListPromptsRequestParams(Struct, kw_only=True):
-        """ListPromptsRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ListPromptsRequest() -> None:
-    global ListPromptsRequest
-
-    class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/list"]] = "prompts/list"
-
-        params: ListPromptsRequestParams | UnsetType = UNSET
-
-
-def _define_GetPromptRequestParams() -> None:
-    global GetPromptRequestParams
-
-    class GetPromptRequestParams(Struct, kw_only=True):
-        """GetPromptRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        arguments: dict[str, str] | UnsetType = UNSET
-        """Arguments to use for templating the prompt."""
-
-        name: str
-        """The name of the prompt or prompt template."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_GetPromptRequest() -> None:
-    global GetPromptRequest
-
-    class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
-        """Used by the client to get a prompt provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/get"]] = "prompts/get"
-
-        params: GetPromptRequestParams
-
-
-def _define_ListToolsRequestParams() -> None:
-    global ListToolsRequestParams
-
-    class ListToolsRequestParams(Struct, kw_only=True):
-        """ListToolsRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ListToolsRequest() -> None:
-    global ListToolsRequest
-
-    class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
-        """Sent from the client to request a list of tools the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/list"]] = "tools/list"
-
-        params: ListToolsRequestParams | UnsetType = UNSET
-
-
-def _define_SetLevelRequestParams() -> None:
-    global SetLevelRequestParams
-
-    class SetLevelRequestParams(Struct, kw_only=True):
-        """SetLevelRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        level: LoggingLevel
-        """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_SetLevelRequest() -> None:
-    global SetLevelRequest
-
-    class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
-        """A request from the client to the server, to enable or adjust logging."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
-
-        params: SetLevelRequestParams
-
-
-def _define_CompleteRequestParamsArgument() -> None:
-    global CompleteRequestParamsArgument
-
-    class CompleteRequestParamsArgument(Struct, kw_only=True):
-        """The argument's information"""
-
-        name: str
-        """The name of the argument"""
-
-        value: str
-        """The value of the argument to use for completion matching."""
-
-
-def _define_PromptReference() -> None:
-    global PromptReference
-
-    class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
-        """Identifies a prompt."""
-
-        type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
-
-        name: str
-        """The name of the prompt or prompt template"""
-
-
-def _define_ResourceReference() -> None:
-    global ResourceReference
-
-    class ResourceReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
-        """A reference to a resource or resource template definition."""
-
-        type: ClassVar[Literal["ref/resource"]] = "ref/resource"
-
-        uri: str
-        """The URI or URI template of the resource."""
-
-
-def _define_CompleteRequestParams() -> None:
-    global CompleteRequestParams
-
-    class CompleteRequestParams(Struct, kw_only=True):
-        """CompleteRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        argument: CompleteRequestParamsArgument
-        """The argument's information"""
-
-        ref: PromptReference | ResourceReference
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_CompleteRequest() -> None:
-    global CompleteRequest
-
-    class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
-        """A request from the client to the server, to ask for completion options."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["completion/complete"]] = "completion/complete"
-
-        params: CompleteRequestParams
-
-
-def _define_Result() -> None:
-    global _ResultMembers, Result
-
-    class _ResultMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class Result(OpenObject):
-        """Result: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _ResultMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not Result and not issubclass(cls, Result):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_CreateMessageResult() -> None:
-    global CreateMessageResult
-
-    class CreateMessageResult(Struct, kw_only=True):
-        """The client's response to a sampling/create_message request from the server. The client should inform the user before returning the sampled message, to allow them to inspect the response (human in the loop) and decide whether to allow the server to see it."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        content: CreateMessageResultContent
-
-        model: str
-        """The name of the model that generated the message."""
-
-        role: Role
-
-        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
-        """The reason why sampling stopped, if known."""
-
-
-def _define_Root() -> None:
-    global Root
-
-    class Root(Struct, kw_only=True):
-        """Represents a root directory or file that the server can operate on."""
-
-        name: str | UnsetType = UNSET
-        """An optional name for the root. This can be used to provide a human-readable
-        identifier for the root, which may be useful for display purposes or for
-        referencing the root in other parts of the application.
-        """
-
-        uri: str
-        """The URI identifying the root. This *must* start with file:// for now.
-        This restriction may be relaxed in future versions of the protocol to allow
-        other URI schemes.
-        """
-
-
-def _define_ListRootsResult() -> None:
-    global ListRootsResult
-
-    class ListRootsResult(Struct, kw_only=True):
-        """The client's response to a roots/list request from the server.
-        This result contains an array of Root objects, each representing a root directory
-        or file that the server can operate on.
-        """
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        roots: list[Root]
-
-
-def _define_CompleteResultCompletion() -> None:
-    global CompleteResultCompletion
-
-    class CompleteResultCompletion(Struct, kw_only=True):
-        """CompleteResultCompletion."""
-
-        has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
-        """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
-
-        total: int | UnsetType = UNSET
-        """The total number of completion options available. This can exceed the number of values actually sent in the response."""
-
-        values: list[str]
-        """An array of completion values. Must not exceed 100 items."""
-
-
-def _define_CompleteResult() -> None:
-    global CompleteResult
-
-    class CompleteResult(Struct, kw_only=True):
-        """The server's response to a completion/complete request"""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        completion: CompleteResultCompletion
-
-
-def _define_SamplingMessage() -> None:
-    global SamplingMessage
-
-    class SamplingMessage(Struct, kw_only=True):
-        """Describes a message issued to or received from an LLM API."""
-
-        content: CreateMessageResultContent
-
-        role: Role
-
-
-def _define_ModelHint() -> None:
-    global ModelHint
-
-    class ModelHint(Struct, kw_only=True):
-        """Hints to use for model selection.
-
-        Keys not declared here are currently left unspecified by the spec and are up
-        to the client to interpret.
-        """
-
-        name: str | UnsetType = UNSET
-        """A hint for a model name.
-
-        The client SHOULD treat this as a substring of a model name; for example:
-         - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
-         - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
-         - `claude` should match any Claude model
-
-        The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
-         - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
-        """
-
-
-def _define_ModelPreferences() -> None:
-    global ModelPreferences
-
-    class ModelPreferences(Struct, kw_only=True):
-        """The server's preferences for model selection, requested of the client during sampling.
-
-        Because LLMs can vary along multiple dimensions, choosing the "best" model is
-        rarely straightforward.  Different models excel in different areas—some are
-        faster but less capable, others are more capable but more expensive, and so
-        on. This interface allows servers to express their priorities across multiple
-        dimensions to help clients make an appropriate selection for their use case.
-
-        These preferences are always advisory. The client MAY ignore them. It is also
-        up to the client to decide how to interpret these preferences and how to
-        balance them against other considerations.
-        """
-
-        cost_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="costPriority")
-        """How much to prioritize cost when selecting a model. A value of 0 means cost
-        is not important, while a value of 1 means cost is the most important
-        factor.
-        """
-
-        hints: list[ModelHint] | UnsetType = UNSET
-        """Optional hints to use for model selection.
-
-        If multiple hints are specified, the client MUST evaluate them in order
-        (such that the first match is taken).
-
-        The client SHOULD prioritize these hints over the numeric priorities, but
-        MAY still use the priorities to select from ambiguous matches.
-        """
-
-        intelligence_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="intelligencePriority")
-        """How much to prioritize intelligence and capabilities when selecting a
-        model. A value of 0 means intelligence is not important, while a value of 1
-        means intelligence is the most important factor.
-        """
-
-        speed_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="speedPriority")
-        """How much to prioritize sampling speed (latency) when selecting a model. A
-        value of 0 means speed is not important, while a value of 1 means speed is
-        the most important factor.
-        """
-
-
-def _define_CreateMessageRequestParams() -> None:
-    global CreateMessageRequestParams
-
-    class CreateMessageRequestParams(Struct, kw_only=True):
-        """CreateMessageRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
-            default=UNSET, name="includeContext"
-        )
-        """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt. The client MAY ignore this request."""
-
-        max_tokens: int = msgspec.field(name="maxTokens")
-        """The maximum number of tokens to sample, as requested by the server. The client MAY choose to sample fewer tokens than requested."""
-
-        messages: list[SamplingMessage]
-
-        metadata: dict[str, Any] | UnsetType = UNSET
-        """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
-
-        model_preferences: ModelPreferences | UnsetType = msgspec.field(
-            default=UNSET, name="modelPreferences"
-        )
-        """The server's preferences for which model to select. The client MAY ignore these preferences."""
-
-        stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
-
-        system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
-        """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
-
-        temperature: int | float | UnsetType = UNSET
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_CreateMessageRequest() -> None:
-    global CreateMessageRequest
-
-    class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
-
-        params: CreateMessageRequestParams
-
-
-def _define_PromptMessage() -> None:
-    global PromptMessage
-
-    class PromptMessage(Struct, kw_only=True):
-        """Describes a message returned as part of a prompt.
-
-        This is similar to `SamplingMessage`, but also supports the embedding of
-        resources from the MCP server.
-        """
-
-        content: CallToolResultContentItem
-
-        role: Role
-
-
-def _define_GetPromptResult() -> None:
-    global GetPromptResult
-
-    class GetPromptResult(Struct, kw_only=True):
-        """The server's response to a prompts/get request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        description: str | UnsetType = UNSET
-        """An optional description for the prompt."""
-
-        messages: list[PromptMessage]
 
 
 def _define_ServerCapabilitiesPrompts() -> None:
@@ -1436,1015 +297,6 @@ def _define_InitializeResult() -> None:
         server_info: Implementation = msgspec.field(name="serverInfo")
 
 
-def _define_JSONRPCErrorError() -> None:
-    global JSONRPCErrorError
-
-    class JSONRPCErrorError(Struct, kw_only=True):
-        """JSONRPCErrorError."""
-
-        code: int
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_JSONRPCError() -> None:
-    global JSONRPCError
-
-    class JSONRPCError(Struct, kw_only=True):
-        """A response to a request that indicates an error occurred."""
-
-        error: JSONRPCErrorError
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_JSONRPCRequestParams() -> None:
-    global _JSONRPCRequestParamsMembers, JSONRPCRequestParams
-
-    class _JSONRPCRequestParamsMembers(Struct, kw_only=True):
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class JSONRPCRequestParams(OpenObject):
-        """JSONRPCRequestParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _JSONRPCRequestParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = (("meta", "_meta"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = ()
-
-        def __init__(
-            self,
-            *,
-            meta: RequestMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> RequestMetaObject | UnsetType:
-
-            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_JSONRPCRequest() -> None:
-    global JSONRPCRequest
-
-    class JSONRPCRequest(Struct, kw_only=True):
-        """A request that expects a response."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: JSONRPCRequestParams | UnsetType = UNSET
-
-
-def _define_JSONRPCNotificationParams() -> None:
-    global _JSONRPCNotificationParamsMembers, JSONRPCNotificationParams
-
-    class _JSONRPCNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class JSONRPCNotificationParams(OpenObject):
-        """JSONRPCNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _JSONRPCNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not JSONRPCNotificationParams and not issubclass(cls, JSONRPCNotificationParams):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_JSONRPCNotification() -> None:
-    global JSONRPCNotification
-
-    class JSONRPCNotification(Struct, kw_only=True):
-        """A notification which does not expect a response."""
-
-        _hook_reader_ = "JSONRPCNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: JSONRPCNotificationParams | UnsetType = UNSET
-
-
-def _define_JSONRPCResponse() -> None:
-    global JSONRPCResponse
-
-    class JSONRPCResponse(Struct, kw_only=True):
-        """A successful (non-error) response to a request."""
-
-        _hook_reader_ = "Result"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: Result
-
-
-def _define_PromptArgument() -> None:
-    global PromptArgument
-
-    class PromptArgument(Struct, kw_only=True):
-        """Describes an argument that a prompt can accept."""
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the argument."""
-
-        name: str
-        """The name of the argument."""
-
-        required: bool | UnsetType = UNSET
-        """Whether this argument must be provided."""
-
-
-def _define_Prompt() -> None:
-    global Prompt
-
-    class Prompt(Struct, kw_only=True):
-        """A prompt or prompt template that the server offers."""
-
-        arguments: list[PromptArgument] | UnsetType = UNSET
-        """A list of arguments to use for templating the prompt."""
-
-        description: str | UnsetType = UNSET
-        """An optional description of what this prompt provides"""
-
-        name: str
-        """The name of the prompt or prompt template."""
-
-
-def _define_ListPromptsResult() -> None:
-    global ListPromptsResult
-
-    class ListPromptsResult(Struct, kw_only=True):
-        """The server's response to a prompts/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        prompts: list[Prompt]
-
-
-def _define_ResourceTemplateAnnotations() -> None:
-    global ResourceTemplateAnnotations
-
-    class ResourceTemplateAnnotations(Struct, kw_only=True):
-        """ResourceTemplateAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_ResourceTemplate() -> None:
-    global ResourceTemplate
-
-    class ResourceTemplate(Struct, kw_only=True):
-        """A template description for resources available on the server."""
-
-        annotations: ResourceTemplateAnnotations | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-        """A description of what this template is for.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
-
-        name: str
-        """A human-readable name for the type of resource this template refers to.
-
-        This can be used by clients to populate UI elements.
-        """
-
-        uri_template: str = msgspec.field(name="uriTemplate")
-        """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
-
-
-def _define_ListResourceTemplatesResult() -> None:
-    global ListResourceTemplatesResult
-
-    class ListResourceTemplatesResult(Struct, kw_only=True):
-        """The server's response to a resources/templates/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
-
-
-def _define_ResourceAnnotations() -> None:
-    global ResourceAnnotations
-
-    class ResourceAnnotations(Struct, kw_only=True):
-        """ResourceAnnotations."""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended customer of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_Resource() -> None:
-    global Resource
-
-    class Resource(Struct, kw_only=True):
-        """A known resource that the server is capable of reading."""
-
-        annotations: ResourceAnnotations | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-        """A description of what this resource represents.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        name: str
-        """A human-readable name for this resource.
-
-        This can be used by clients to populate UI elements.
-        """
-
-        size: int | float | UnsetType = UNSET
-        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-        This can be used by Hosts to display file sizes and estimate context window usage.
-        """
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ListResourcesResult() -> None:
-    global ListResourcesResult
-
-    class ListResourcesResult(Struct, kw_only=True):
-        """The server's response to a resources/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resources: list[Resource]
-
-
-def _define_ListRootsRequestParams() -> None:
-    global _ListRootsRequestParamsMembers, ListRootsRequestParams
-
-    class _ListRootsRequestParamsMembers(Struct, kw_only=True):
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class ListRootsRequestParams(OpenObject):
-        """ListRootsRequestParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _ListRootsRequestParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = (("meta", "_meta"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = ()
-
-        def __init__(
-            self,
-            *,
-            meta: RequestMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> RequestMetaObject | UnsetType:
-
-            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_ListRootsRequest() -> None:
-    global ListRootsRequest
-
-    class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        method: ClassVar[Literal["roots/list"]] = "roots/list"
-
-        params: ListRootsRequestParams | UnsetType = UNSET
-
-
-def _define_ToolInputSchema() -> None:
-    global _ToolInputSchemaMembers, ToolInputSchema
-
-    class _ToolInputSchemaMembers(Struct, kw_only=True):
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-        required: list[str] | UnsetType = UNSET
-        type: Literal["object"] = "object"
-
-    class ToolInputSchema(OpenObject):
-        """A JSON Schema object defining the expected parameters for the tool."""
-
-        __slots__ = ()
-        _fields_ = _ToolInputSchemaMembers
-        _members_ = (
-            ("properties", "properties"),
-            ("required", "required"),
-            ("type", "type"),
-        )
-        _converted_ = (
-            ("properties", "properties"),
-            ("required", "required"),
-        )
-        _hook_ = False
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = (("type", "object"),)
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-            # message that has one): the same rules, without reading the tables per message. What
-            # does not convert takes the general path, which says what is wrong.
-            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            try:
-                fields = _convert(obj, _ToolInputSchemaMembers)
-            except msgspec.ValidationError:
-                return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            value: Any = fields.properties
-            if value is not UNSET:
-                inst["properties"] = value
-            value = fields.required
-            if value is not UNSET:
-                inst["required"] = value
-            if "type" not in obj:
-                inst["type"] = "object"
-            return inst
-
-        def __init__(
-            self,
-            *,
-            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-            required: list[str] | UnsetType = UNSET,
-            type: Literal["object"] = "object",
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if properties is not UNSET:
-                self["properties"] = properties
-            if required is not UNSET:
-                self["required"] = required
-            self["type"] = type
-
-        @property
-        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
-
-            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
-
-        @property
-        def required(self) -> list[str] | UnsetType:
-
-            return cast("list[str] | UnsetType", self.get("required", UNSET))
-
-        @property
-        def type(self) -> Literal["object"]:
-
-            return cast('Literal["object"]', self["type"])
-
-
-def _define_Tool() -> None:
-    global Tool
-
-    class Tool(Struct, kw_only=True):
-        """Definition for a tool the client can call."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the tool."""
-
-        input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
-        """A JSON Schema object defining the expected parameters for the tool."""
-
-        name: str
-        """The name of the tool."""
-
-
-def _define_ListToolsResult() -> None:
-    global ListToolsResult
-
-    class ListToolsResult(Struct, kw_only=True):
-        """The server's response to a tools/list request from the client."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        tools: list[Tool]
-
-
-def _define_LoggingMessageNotificationParams() -> None:
-    global LoggingMessageNotificationParams
-
-    class LoggingMessageNotificationParams(Struct, kw_only=True):
-        """LoggingMessageNotificationParams."""
-
-        data: Any
-        """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
-
-        level: LoggingLevel
-        """The severity of this log message."""
-
-        logger: str | UnsetType = UNSET
-        """An optional name of the logger issuing this message."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_LoggingMessageNotification() -> None:
-    global LoggingMessageNotification
-
-    class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
-        """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        method: ClassVar[Literal["notifications/message"]] = "notifications/message"
-
-        params: LoggingMessageNotificationParams
-
-
-def _define_NotificationParams() -> None:
-    global _NotificationParamsMembers, NotificationParams
-
-    class _NotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class NotificationParams(OpenObject):
-        """NotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _NotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not NotificationParams and not issubclass(cls, NotificationParams):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_Notification() -> None:
-    global Notification
-
-    class Notification(Struct, kw_only=True):
-        """Notification."""
-
-        _hook_reader_ = "NotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: str
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_PaginatedRequestParams() -> None:
-    global PaginatedRequestParams
-
-    class PaginatedRequestParams(Struct, kw_only=True):
-        """PaginatedRequestParams."""
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-
-def _define_PaginatedRequest() -> None:
-    global PaginatedRequest
-
-    class PaginatedRequest(Struct, kw_only=True):
-        """PaginatedRequest."""
-
-        method: str
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_PaginatedResult() -> None:
-    global PaginatedResult
-
-    class PaginatedResult(Struct, kw_only=True):
-        """PaginatedResult."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-
-def _define_PromptListChangedNotificationParams() -> None:
-    global _PromptListChangedNotificationParamsMembers, PromptListChangedNotificationParams
-
-    class _PromptListChangedNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class PromptListChangedNotificationParams(OpenObject):
-        """PromptListChangedNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _PromptListChangedNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not PromptListChangedNotificationParams and not issubclass(
-                cls, PromptListChangedNotificationParams
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_PromptListChangedNotification() -> None:
-    global PromptListChangedNotification
-
-    class PromptListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        _hook_reader_ = (
-            "PromptListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
-
-        params: PromptListChangedNotificationParams | UnsetType = UNSET
-
-
-def _define_ReadResourceResult() -> None:
-    global ReadResourceResult
-
-    class ReadResourceResult(Struct, kw_only=True):
-        """The server's response to a resources/read request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """This result property is reserved by the protocol to allow clients and servers to attach additional metadata to their responses."""
-
-        contents: list[EmbeddedResourceResource]
-
-
-def _define_RequestParams() -> None:
-    global _RequestParamsMembers, RequestParams
-
-    class _RequestParamsMembers(Struct, kw_only=True):
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class RequestParams(OpenObject):
-        """RequestParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _RequestParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = (("meta", "_meta"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = ()
-
-        def __init__(
-            self,
-            *,
-            meta: RequestMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> RequestMetaObject | UnsetType:
-
-            return cast("RequestMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_Request() -> None:
-    global Request
-
-    class Request(Struct, kw_only=True):
-        """Request."""
-
-        method: str
-
-        params: RequestParams | UnsetType = UNSET
-
-
-def _define_ResourceContents() -> None:
-    global ResourceContents
-
-    class ResourceContents(Struct, kw_only=True):
-        """The contents of a specific resource or sub-resource."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ResourceListChangedNotificationParams() -> None:
-    global _ResourceListChangedNotificationParamsMembers, ResourceListChangedNotificationParams
-
-    class _ResourceListChangedNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class ResourceListChangedNotificationParams(OpenObject):
-        """ResourceListChangedNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _ResourceListChangedNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not ResourceListChangedNotificationParams and not issubclass(
-                cls, ResourceListChangedNotificationParams
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_ResourceListChangedNotification() -> None:
-    global ResourceListChangedNotification
-
-    class ResourceListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        _hook_reader_ = (
-            "ResourceListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        method: ClassVar[Literal["notifications/resources/list_changed"]] = (
-            "notifications/resources/list_changed"
-        )
-
-        params: ResourceListChangedNotificationParams | UnsetType = UNSET
-
-
-def _define_ResourceUpdatedNotificationParams() -> None:
-    global ResourceUpdatedNotificationParams
-
-    class ResourceUpdatedNotificationParams(Struct, kw_only=True):
-        """ResourceUpdatedNotificationParams."""
-
-        uri: str
-        """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ResourceUpdatedNotification() -> None:
-    global ResourceUpdatedNotification
-
-    class ResourceUpdatedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
-    ):
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
-
-        params: ResourceUpdatedNotificationParams
-
-
-def _define_ToolListChangedNotificationParams() -> None:
-    global _ToolListChangedNotificationParamsMembers, ToolListChangedNotificationParams
-
-    class _ToolListChangedNotificationParamsMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class ToolListChangedNotificationParams(OpenObject):
-        """ToolListChangedNotificationParams: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _ToolListChangedNotificationParamsMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not ToolListChangedNotificationParams and not issubclass(
-                cls, ToolListChangedNotificationParams
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """This parameter name is reserved by MCP to allow clients and servers to attach additional metadata to their notifications."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_ToolListChangedNotification() -> None:
-    global ToolListChangedNotification
-
-    class ToolListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        _hook_reader_ = (
-            "ToolListChangedNotificationParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
-
-        params: ToolListChangedNotificationParams | UnsetType = UNSET
-
-
-def _define_Role() -> None:
-    global Role
-
-    Role = Literal["assistant", "user"]
-
-
 def _define_ProgressToken() -> None:
     global ProgressToken
 
@@ -2457,796 +309,61 @@ def _define_NotificationMetaObject() -> None:
     NotificationMetaObject = dict[str, Any]
 
 
-def _define_EmbeddedResourceResource() -> None:
-    global EmbeddedResourceResource
-
-    class EmbeddedResourceResource(UnionDispatch):
-        """One of `TextResourceContents`, `BlobResourceContents`."""
-
-        _union_ = (
-            Member(
-                TextResourceContents,
-                "object",
-                frozenset({"text", "uri"}),
-                (),
-                frozenset({"mimeType", "text", "uri"}),
-            ),
-            Member(
-                BlobResourceContents,
-                "object",
-                frozenset({"blob", "uri"}),
-                (),
-                frozenset({"blob", "mimeType", "uri"}),
-            ),
-        )
-
-
-def _define_CallToolResultContentItem() -> None:
-    global CallToolResultContentItem
-
-    CallToolResultContentItem = open_union("type", TextContent | ImageContent | EmbeddedResource)
-
-
-def _define_RequestId() -> None:
-    global RequestId
-
-    RequestId = str | int | float
-
-
-def _define_ClientNotification() -> None:
-    global ClientNotification
-
-    ClientNotification = (
-        CancelledNotification | InitializedNotification | ProgressNotification | RootsListChangedNotification
-    )
-
-
 def _define_LoggingLevel() -> None:
     global LoggingLevel
 
     LoggingLevel = Literal["alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"]
 
 
-def _define_ClientRequest() -> None:
-    global ClientRequest
-
-    ClientRequest = (
-        InitializeRequest
-        | PingRequest
-        | ListResourcesRequest
-        | ListResourceTemplatesRequest
-        | ReadResourceRequest
-        | SubscribeRequest
-        | UnsubscribeRequest
-        | ListPromptsRequest
-        | GetPromptRequest
-        | ListToolsRequest
-        | CallToolRequest
-        | SetLevelRequest
-        | CompleteRequest
-    )
-
-
-def _define_CreateMessageResultContent() -> None:
-    global CreateMessageResultContent
-
-    CreateMessageResultContent = open_union("type", TextContent | ImageContent)
-
-
-def _define_ClientResult() -> None:
-    global ClientResult
-
-    class ClientResult(UnionDispatch):
-        """One of `Result`, `CreateMessageResult`, `ListRootsResult`."""
-
-        _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                CreateMessageResult,
-                "object",
-                frozenset({"content", "model", "role"}),
-                (),
-                frozenset({"_meta", "content", "model", "role", "stopReason"}),
-            ),
-            Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"_meta", "roots"})),
-        )
-
-
-def _define_Cursor() -> None:
-    global Cursor
-
-    Cursor = str
-
-
-def _define_EmptyResult() -> None:
-    global EmptyResult
-
-    EmptyResult = Result
-
-
-def _define_JSONRPCMessage() -> None:
-    global JSONRPCMessage
-
-    class JSONRPCMessage(UnionDispatch):
-        """One of `JSONRPCRequest`, `JSONRPCNotification`, `JSONRPCResponse`, `JSONRPCError`."""
-
-        _union_ = (
-            Member(
-                JSONRPCRequest,
-                "object",
-                frozenset({"id", "method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "method", "params"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCNotification,
-                "object",
-                frozenset({"method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"jsonrpc", "method", "params"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCResponse,
-                "object",
-                frozenset({"id", "result"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "result"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCError,
-                "object",
-                frozenset({"error", "id"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"error", "id", "jsonrpc"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not JSONRPCMessage:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "jsonrpc" in obj:
-                    value = obj["jsonrpc"]
-                    if value == "2.0":
-                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "method" in obj
-                            and "id" not in obj
-                            and ("id" not in obj or "result" not in obj)
-                            and ("error" not in obj or "id" not in obj)
-                        ):
-                            try:
-                                return _convert(
-                                    obj,
-                                    JSONRPCNotification,
-                                    dec_hook=JSONRPCNotificationParams._from_wire.__func__
-                                    if liberal
-                                    else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj,
-                                    JSONRPCResponse,
-                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if "error" in obj and "id" in obj and "method" not in obj and "result" not in obj:
-                            try:
-                                return _convert(obj, JSONRPCError)
-                            except msgspec.ValidationError:
-                                pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "method" in obj
-                    and "result" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCRequest, dec_hook=dec_hook if liberal else build_hook)
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "method" in obj
-                    and "id" not in obj
-                    and ("id" not in obj or "result" not in obj)
-                    and ("error" not in obj or "id" not in obj)
-                ):
-                    try:
-                        return _convert(
-                            obj,
-                            JSONRPCNotification,
-                            dec_hook=JSONRPCNotificationParams._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "result" in obj
-                    and "method" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(
-                            obj,
-                            JSONRPCResponse,
-                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "error" in obj
-                    and "id" in obj
-                    and "method" not in obj
-                    and "result" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCError)
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ServerNotification() -> None:
-    global ServerNotification
-
-    ServerNotification = (
-        CancelledNotification
-        | ProgressNotification
-        | ResourceListChangedNotification
-        | ResourceUpdatedNotification
-        | PromptListChangedNotification
-        | ToolListChangedNotification
-        | LoggingMessageNotification
-    )
-
-
-def _define_ServerRequest() -> None:
-    global ServerRequest
-
-    ServerRequest = PingRequest | CreateMessageRequest | ListRootsRequest
-
-
-def _define_ServerResult() -> None:
-    global ServerResult
-
-    class ServerResult(UnionDispatch):
-        """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
-
-        _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                InitializeResult,
-                "object",
-                frozenset({"capabilities", "protocolVersion", "serverInfo"}),
-                (),
-                frozenset({"_meta", "capabilities", "instructions", "protocolVersion", "serverInfo"}),
-            ),
-            Member(
-                ListResourcesResult,
-                "object",
-                frozenset({"resources"}),
-                (),
-                frozenset({"_meta", "nextCursor", "resources"}),
-            ),
-            Member(
-                ListResourceTemplatesResult,
-                "object",
-                frozenset({"resourceTemplates"}),
-                (),
-                frozenset({"_meta", "nextCursor", "resourceTemplates"}),
-            ),
-            Member(
-                ReadResourceResult,
-                "object",
-                frozenset({"contents"}),
-                (),
-                frozenset({"_meta", "contents"}),
-                hooked=True,
-            ),
-            Member(
-                ListPromptsResult,
-                "object",
-                frozenset({"prompts"}),
-                (),
-                frozenset({"_meta", "nextCursor", "prompts"}),
-            ),
-            Member(
-                GetPromptResult,
-                "object",
-                frozenset({"messages"}),
-                (),
-                frozenset({"_meta", "description", "messages"}),
-                hooked=True,
-            ),
-            Member(
-                ListToolsResult,
-                "object",
-                frozenset({"tools"}),
-                (),
-                frozenset({"_meta", "nextCursor", "tools"}),
-                hooked=True,
-            ),
-            Member(
-                CallToolResult,
-                "object",
-                frozenset({"content"}),
-                (),
-                frozenset({"_meta", "content", "isError"}),
-                hooked=True,
-            ),
-            Member(
-                CompleteResult, "object", frozenset({"completion"}), (), frozenset({"_meta", "completion"})
-            ),
-        )
-
-
-def _define_ClientStub() -> None:
-    global ClientStub
-
-    class ClientStub:
-        """Every request and notification a client sends, typed; the runtime supplies `sender`."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
-            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-            return await self._sender.send_request(INITIALIZE, params)
-
-        async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            return await self._sender.send_request(PING, params)
-
-        async def list_resources(
-            self, params: ListResourcesRequestParams | None = None
-        ) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            return await self._sender.send_request(RESOURCES_LIST, params)
-
-        async def list_resource_templates(
-            self, params: ListResourceTemplatesRequestParams | None = None
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
-
-        async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            return await self._sender.send_request(RESOURCES_READ, params)
-
-        async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
-            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-            return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
-
-        async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
-            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-            return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
-
-        async def list_prompts(self, params: ListPromptsRequestParams | None = None) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            return await self._sender.send_request(PROMPTS_LIST, params)
-
-        async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
-            """Used by the client to get a prompt provided by the server."""
-
-            return await self._sender.send_request(PROMPTS_GET, params)
-
-        async def list_tools(self, params: ListToolsRequestParams | None = None) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            return await self._sender.send_request(TOOLS_LIST, params)
-
-        async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
-            """Used by the client to invoke a tool provided by the server."""
-
-            return await self._sender.send_request(TOOLS_CALL, params)
-
-        async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
-            """A request from the client to the server, to enable or adjust logging."""
-
-            return await self._sender.send_request(LOGGING_SET_LEVEL, params)
-
-        async def complete(self, params: CompleteRequestParams) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            return await self._sender.send_request(COMPLETION_COMPLETE, params)
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-        async def notify_initialized(self, params: InitializedNotificationParams | None = None) -> None:
-            """This notification is sent from the client to the server after initialization has finished."""
-
-            await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
-
-        async def notify_progress(self, params: ProgressNotificationParams) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-        async def notify_roots_list_changed(
-            self, params: RootsListChangedNotificationParams | None = None
-        ) -> None:
-            """A notification from the client to the server, informing it that the list of roots has changed.
-            This notification should be sent whenever the client adds, removes, or modifies any root.
-            The server should then request an updated list of roots using the ListRootsRequest.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
-
-
-def _define_ServerHandler() -> None:
-    global ServerHandler
-
-    class ServerHandler(Protocol[Ctx]):
-        """What a server answers: one method per client request and notification. The runtime calls
-        `handler.<name>(params, ctx)` as the method table names it."""
-
-        async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
-            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-            ...
-
-        async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            ...
-
-        async def list_resources(
-            self, params: ListResourcesRequestParams | None, ctx: Ctx, /
-        ) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            ...
-
-        async def list_resource_templates(
-            self, params: ListResourceTemplatesRequestParams | None, ctx: Ctx, /
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            ...
-
-        async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            ...
-
-        async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-            ...
-
-        async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-            ...
-
-        async def list_prompts(
-            self, params: ListPromptsRequestParams | None, ctx: Ctx, /
-        ) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            ...
-
-        async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
-            """Used by the client to get a prompt provided by the server."""
-
-            ...
-
-        async def list_tools(self, params: ListToolsRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            ...
-
-        async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
-            """Used by the client to invoke a tool provided by the server."""
-
-            ...
-
-        async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """A request from the client to the server, to enable or adjust logging."""
-
-            ...
-
-        async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-            """
-
-            ...
-
-        async def on_initialized(self, params: InitializedNotificationParams | None, ctx: Ctx, /) -> None:
-            """This notification is sent from the client to the server after initialization has finished."""
-
-            ...
-
-        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            ...
-
-        async def on_roots_list_changed(
-            self, params: RootsListChangedNotificationParams | None, ctx: Ctx, /
-        ) -> None:
-            """A notification from the client to the server, informing it that the list of roots has changed.
-            This notification should be sent whenever the client adds, removes, or modifies any root.
-            The server should then request an updated list of roots using the ListRootsRequest.
-            """
-
-            ...
-
-
-def _define_ServerStub() -> None:
-    global ServerStub
-
-    class ServerStub:
-        """Every request and notification a server sends to its client, typed."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def ping(self, params: PingRequestParams | None = None) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            return await self._sender.send_request(PING, params)
-
-        async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
-            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-            return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
-
-        async def list_roots(self, params: ListRootsRequestParams | None = None) -> ListRootsResult:
-            """Sent from the server to request a list of root URIs from the client. Roots allow
-            servers to ask for specific directories or files to operate on. A common example
-            for roots is providing a set of repositories or directories a server should operate
-            on.
-
-            This request is typically used when the server needs to understand the file system
-            structure or access specific locations that the client has permission to read from.
-            """
-
-            return await self._sender.send_request(ROOTS_LIST, params)
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-        async def notify_progress(self, params: ProgressNotificationParams) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-        async def notify_resource_list_changed(
-            self, params: ResourceListChangedNotificationParams | None = None
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
-
-        async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
-
-        async def notify_prompt_list_changed(
-            self, params: PromptListChangedNotificationParams | None = None
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
-
-        async def notify_tool_list_changed(
-            self, params: ToolListChangedNotificationParams | None = None
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
-
-        async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
-            """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-            await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
-
-
-def _define_ClientHandler() -> None:
-    global ClientHandler
-
-    class ClientHandler(Protocol[Ctx]):
-        """What a client answers: one method per server request, and per server notification."""
-
-        async def ping(self, params: PingRequestParams | None, ctx: Ctx, /) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            ...
-
-        async def create_message(
-            self, params: CreateMessageRequestParams, ctx: Ctx, /
-        ) -> CreateMessageResult:
-            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-            ...
-
-        async def list_roots(self, params: ListRootsRequestParams | None, ctx: Ctx, /) -> ListRootsResult:
-            """Sent from the server to request a list of root URIs from the client. Roots allow
-            servers to ask for specific directories or files to operate on. A common example
-            for roots is providing a set of repositories or directories a server should operate
-            on.
-
-            This request is typically used when the server needs to understand the file system
-            structure or access specific locations that the client has permission to read from.
-            """
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-            """
-
-            ...
-
-        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            ...
-
-        async def on_resource_list_changed(
-            self, params: ResourceListChangedNotificationParams | None, ctx: Ctx, /
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-            ...
-
-        async def on_prompt_list_changed(
-            self, params: PromptListChangedNotificationParams | None, ctx: Ctx, /
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_tool_list_changed(
-            self, params: ToolListChangedNotificationParams | None, ctx: Ctx, /
-        ) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
-            """Notification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-            ...
-
-
 _DEFINITIONS: Final = {
-    "AnnotatedAnnotations": (_define_AnnotatedAnnotations, ("Role",)),
-    "Annotated": (_define_Annotated, ("AnnotatedAnnotations",)),
-    "BlobResourceContents": (_define_BlobResourceContents, ()),
+    "AnnotatedAnnotations": (None, ("Role",)),
+    "Annotated": (None, ("AnnotatedAnnotations",)),
+    "BlobResourceContents": (None, ()),
     "RequestMetaObject": (_define_RequestMetaObject, ("ProgressToken",)),
     "CallToolRequestParams": (_define_CallToolRequestParams, ("RequestMetaObject",)),
-    "CallToolRequest": (_define_CallToolRequest, ("CallToolRequestParams",)),
-    "TextContentAnnotations": (_define_TextContentAnnotations, ("Role",)),
-    "TextContent": (_define_TextContent, ("TextContentAnnotations",)),
-    "ImageContentAnnotations": (_define_ImageContentAnnotations, ("Role",)),
-    "ImageContent": (_define_ImageContent, ("ImageContentAnnotations",)),
-    "EmbeddedResourceAnnotations": (_define_EmbeddedResourceAnnotations, ("Role",)),
-    "TextResourceContents": (_define_TextResourceContents, ()),
+    "CallToolRequest": (None, ("CallToolRequestParams",)),
+    "TextContentAnnotations": (None, ("Role",)),
+    "TextContent": (None, ("TextContentAnnotations",)),
+    "ImageContentAnnotations": (None, ("Role",)),
+    "ImageContent": (None, ("ImageContentAnnotations",)),
+    "EmbeddedResourceAnnotations": (None, ("Role",)),
+    "TextResourceContents": (None, ()),
     "EmbeddedResource": (
-        _define_EmbeddedResource,
+        None,
         (
             "EmbeddedResourceAnnotations",
             "EmbeddedResourceResource",
         ),
     ),
     "CallToolResult": (
-        _define_CallToolResult,
+        None,
         (
             "CallToolResultContentItem",
             "NotificationMetaObject",
         ),
     ),
     "CancelledNotificationParams": (
-        _define_CancelledNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "RequestId",
         ),
     ),
-    "CancelledNotification": (_define_CancelledNotification, ("CancelledNotificationParams",)),
+    "CancelledNotification": (None, ("CancelledNotificationParams",)),
     "ClientCapabilitiesRoots": (_define_ClientCapabilitiesRoots, ()),
     "ClientCapabilities": (_define_ClientCapabilities, ("ClientCapabilitiesRoots",)),
-    "InitializedNotificationParams": (_define_InitializedNotificationParams, ("NotificationMetaObject",)),
-    "InitializedNotification": (_define_InitializedNotification, ("InitializedNotificationParams",)),
+    "InitializedNotificationParams": (None, ("NotificationMetaObject",)),
+    "InitializedNotification": (None, ("InitializedNotificationParams",)),
     "ProgressNotificationParams": (
-        _define_ProgressNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "ProgressToken",
         ),
     ),
-    "ProgressNotification": (_define_ProgressNotification, ("ProgressNotificationParams",)),
-    "RootsListChangedNotificationParams": (
-        _define_RootsListChangedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "RootsListChangedNotification": (
-        _define_RootsListChangedNotification,
-        ("RootsListChangedNotificationParams",),
-    ),
+    "ProgressNotification": (None, ("ProgressNotificationParams",)),
+    "RootsListChangedNotificationParams": (None, ("NotificationMetaObject",)),
+    "RootsListChangedNotification": (None, ("RootsListChangedNotificationParams",)),
     "Implementation": (_define_Implementation, ()),
     "InitializeRequestParams": (
         _define_InitializeRequestParams,
@@ -3256,44 +373,38 @@ _DEFINITIONS: Final = {
             "RequestMetaObject",
         ),
     ),
-    "InitializeRequest": (_define_InitializeRequest, ("InitializeRequestParams",)),
-    "PingRequestParams": (_define_PingRequestParams, ("RequestMetaObject",)),
-    "PingRequest": (_define_PingRequest, ("PingRequestParams",)),
-    "ListResourcesRequestParams": (_define_ListResourcesRequestParams, ("RequestMetaObject",)),
-    "ListResourcesRequest": (_define_ListResourcesRequest, ("ListResourcesRequestParams",)),
-    "ListResourceTemplatesRequestParams": (
-        _define_ListResourceTemplatesRequestParams,
-        ("RequestMetaObject",),
-    ),
-    "ListResourceTemplatesRequest": (
-        _define_ListResourceTemplatesRequest,
-        ("ListResourceTemplatesRequestParams",),
-    ),
-    "ReadResourceRequestParams": (_define_ReadResourceRequestParams, ("RequestMetaObject",)),
-    "ReadResourceRequest": (_define_ReadResourceRequest, ("ReadResourceRequestParams",)),
-    "SubscribeRequestParams": (_define_SubscribeRequestParams, ("RequestMetaObject",)),
-    "SubscribeRequest": (_define_SubscribeRequest, ("SubscribeRequestParams",)),
-    "UnsubscribeRequestParams": (_define_UnsubscribeRequestParams, ("RequestMetaObject",)),
-    "UnsubscribeRequest": (_define_UnsubscribeRequest, ("UnsubscribeRequestParams",)),
-    "ListPromptsRequestParams": (_define_ListPromptsRequestParams, ("RequestMetaObject",)),
-    "ListPromptsRequest": (_define_ListPromptsRequest, ("ListPromptsRequestParams",)),
-    "GetPromptRequestParams": (_define_GetPromptRequestParams, ("RequestMetaObject",)),
-    "GetPromptRequest": (_define_GetPromptRequest, ("GetPromptRequestParams",)),
-    "ListToolsRequestParams": (_define_ListToolsRequestParams, ("RequestMetaObject",)),
-    "ListToolsRequest": (_define_ListToolsRequest, ("ListToolsRequestParams",)),
+    "InitializeRequest": (None, ("InitializeRequestParams",)),
+    "PingRequestParams": (None, ("RequestMetaObject",)),
+    "PingRequest": (None, ("PingRequestParams",)),
+    "ListResourcesRequestParams": (None, ("RequestMetaObject",)),
+    "ListResourcesRequest": (None, ("ListResourcesRequestParams",)),
+    "ListResourceTemplatesRequestParams": (None, ("RequestMetaObject",)),
+    "ListResourceTemplatesRequest": (None, ("ListResourceTemplatesRequestParams",)),
+    "ReadResourceRequestParams": (None, ("RequestMetaObject",)),
+    "ReadResourceRequest": (None, ("ReadResourceRequestParams",)),
+    "SubscribeRequestParams": (None, ("RequestMetaObject",)),
+    "SubscribeRequest": (None, ("SubscribeRequestParams",)),
+    "UnsubscribeRequestParams": (None, ("RequestMetaObject",)),
+    "UnsubscribeRequest": (None, ("UnsubscribeRequestParams",)),
+    "ListPromptsRequestParams": (None, ("RequestMetaObject",)),
+    "ListPromptsRequest": (None, ("ListPromptsRequestParams",)),
+    "GetPromptRequestParams": (None, ("RequestMetaObject",)),
+    "GetPromptRequest": (None, ("GetPromptRequestParams",)),
+    "ListToolsRequestParams": (None, ("RequestMetaObject",)),
+    "ListToolsRequest": (None, ("ListToolsRequestParams",)),
     "SetLevelRequestParams": (
-        _define_SetLevelRequestParams,
+        None,
         (
             "LoggingLevel",
             "RequestMetaObject",
         ),
     ),
-    "SetLevelRequest": (_define_SetLevelRequest, ("SetLevelRequestParams",)),
-    "CompleteRequestParamsArgument": (_define_CompleteRequestParamsArgument, ()),
-    "PromptReference": (_define_PromptReference, ()),
-    "ResourceReference": (_define_ResourceReference, ()),
+    "SetLevelRequest": (None, ("SetLevelRequestParams",)),
+    "CompleteRequestParamsArgument": (None, ()),
+    "PromptReference": (None, ()),
+    "ResourceReference": (None, ()),
     "CompleteRequestParams": (
-        _define_CompleteRequestParams,
+        None,
         (
             "CompleteRequestParamsArgument",
             "PromptReference",
@@ -3301,59 +412,59 @@ _DEFINITIONS: Final = {
             "ResourceReference",
         ),
     ),
-    "CompleteRequest": (_define_CompleteRequest, ("CompleteRequestParams",)),
-    "Result": (_define_Result, ("NotificationMetaObject",)),
+    "CompleteRequest": (None, ("CompleteRequestParams",)),
+    "Result": (None, ("NotificationMetaObject",)),
     "CreateMessageResult": (
-        _define_CreateMessageResult,
+        None,
         (
             "CreateMessageResultContent",
             "NotificationMetaObject",
             "Role",
         ),
     ),
-    "Root": (_define_Root, ()),
+    "Root": (None, ()),
     "ListRootsResult": (
-        _define_ListRootsResult,
+        None,
         (
             "NotificationMetaObject",
             "Root",
         ),
     ),
-    "CompleteResultCompletion": (_define_CompleteResultCompletion, ()),
+    "CompleteResultCompletion": (None, ()),
     "CompleteResult": (
-        _define_CompleteResult,
+        None,
         (
             "CompleteResultCompletion",
             "NotificationMetaObject",
         ),
     ),
     "SamplingMessage": (
-        _define_SamplingMessage,
+        None,
         (
             "CreateMessageResultContent",
             "Role",
         ),
     ),
-    "ModelHint": (_define_ModelHint, ()),
-    "ModelPreferences": (_define_ModelPreferences, ("ModelHint",)),
+    "ModelHint": (None, ()),
+    "ModelPreferences": (None, ("ModelHint",)),
     "CreateMessageRequestParams": (
-        _define_CreateMessageRequestParams,
+        None,
         (
             "ModelPreferences",
             "RequestMetaObject",
             "SamplingMessage",
         ),
     ),
-    "CreateMessageRequest": (_define_CreateMessageRequest, ("CreateMessageRequestParams",)),
+    "CreateMessageRequest": (None, ("CreateMessageRequestParams",)),
     "PromptMessage": (
-        _define_PromptMessage,
+        None,
         (
             "CallToolResultContentItem",
             "Role",
         ),
     ),
     "GetPromptResult": (
-        _define_GetPromptResult,
+        None,
         (
             "NotificationMetaObject",
             "PromptMessage",
@@ -3378,145 +489,121 @@ _DEFINITIONS: Final = {
             "ServerCapabilities",
         ),
     ),
-    "JSONRPCErrorError": (_define_JSONRPCErrorError, ()),
+    "JSONRPCErrorError": (None, ()),
     "JSONRPCError": (
-        _define_JSONRPCError,
+        None,
         (
             "JSONRPCErrorError",
             "RequestId",
         ),
     ),
-    "JSONRPCRequestParams": (_define_JSONRPCRequestParams, ("RequestMetaObject",)),
+    "JSONRPCRequestParams": (None, ("RequestMetaObject",)),
     "JSONRPCRequest": (
-        _define_JSONRPCRequest,
+        None,
         (
             "JSONRPCRequestParams",
             "RequestId",
         ),
     ),
-    "JSONRPCNotificationParams": (_define_JSONRPCNotificationParams, ("NotificationMetaObject",)),
-    "JSONRPCNotification": (_define_JSONRPCNotification, ("JSONRPCNotificationParams",)),
+    "JSONRPCNotificationParams": (None, ("NotificationMetaObject",)),
+    "JSONRPCNotification": (None, ("JSONRPCNotificationParams",)),
     "JSONRPCResponse": (
-        _define_JSONRPCResponse,
+        None,
         (
             "RequestId",
             "Result",
         ),
     ),
-    "PromptArgument": (_define_PromptArgument, ()),
-    "Prompt": (_define_Prompt, ("PromptArgument",)),
+    "PromptArgument": (None, ()),
+    "Prompt": (None, ("PromptArgument",)),
     "ListPromptsResult": (
-        _define_ListPromptsResult,
+        None,
         (
             "NotificationMetaObject",
             "Prompt",
         ),
     ),
-    "ResourceTemplateAnnotations": (_define_ResourceTemplateAnnotations, ("Role",)),
-    "ResourceTemplate": (_define_ResourceTemplate, ("ResourceTemplateAnnotations",)),
+    "ResourceTemplateAnnotations": (None, ("Role",)),
+    "ResourceTemplate": (None, ("ResourceTemplateAnnotations",)),
     "ListResourceTemplatesResult": (
-        _define_ListResourceTemplatesResult,
+        None,
         (
             "NotificationMetaObject",
             "ResourceTemplate",
         ),
     ),
-    "ResourceAnnotations": (_define_ResourceAnnotations, ("Role",)),
-    "Resource": (_define_Resource, ("ResourceAnnotations",)),
+    "ResourceAnnotations": (None, ("Role",)),
+    "Resource": (None, ("ResourceAnnotations",)),
     "ListResourcesResult": (
-        _define_ListResourcesResult,
+        None,
         (
             "NotificationMetaObject",
             "Resource",
         ),
     ),
-    "ListRootsRequestParams": (_define_ListRootsRequestParams, ("RequestMetaObject",)),
-    "ListRootsRequest": (_define_ListRootsRequest, ("ListRootsRequestParams",)),
-    "ToolInputSchema": (_define_ToolInputSchema, ()),
-    "Tool": (_define_Tool, ("ToolInputSchema",)),
+    "ListRootsRequestParams": (None, ("RequestMetaObject",)),
+    "ListRootsRequest": (None, ("ListRootsRequestParams",)),
+    "ToolInputSchema": (None, ()),
+    "Tool": (None, ("ToolInputSchema",)),
     "ListToolsResult": (
-        _define_ListToolsResult,
+        None,
         (
             "NotificationMetaObject",
             "Tool",
         ),
     ),
     "LoggingMessageNotificationParams": (
-        _define_LoggingMessageNotificationParams,
+        None,
         (
             "LoggingLevel",
             "NotificationMetaObject",
         ),
     ),
-    "LoggingMessageNotification": (_define_LoggingMessageNotification, ("LoggingMessageNotificationParams",)),
-    "NotificationParams": (_define_NotificationParams, ("NotificationMetaObject",)),
-    "Notification": (_define_Notification, ("NotificationParams",)),
-    "PaginatedRequestParams": (_define_PaginatedRequestParams, ()),
-    "PaginatedRequest": (_define_PaginatedRequest, ("PaginatedRequestParams",)),
-    "PaginatedResult": (_define_PaginatedResult, ("NotificationMetaObject",)),
-    "PromptListChangedNotificationParams": (
-        _define_PromptListChangedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "PromptListChangedNotification": (
-        _define_PromptListChangedNotification,
-        ("PromptListChangedNotificationParams",),
-    ),
+    "LoggingMessageNotification": (None, ("LoggingMessageNotificationParams",)),
+    "NotificationParams": (None, ("NotificationMetaObject",)),
+    "Notification": (None, ("NotificationParams",)),
+    "PaginatedRequestParams": (None, ()),
+    "PaginatedRequest": (None, ("PaginatedRequestParams",)),
+    "PaginatedResult": (None, ("NotificationMetaObject",)),
+    "PromptListChangedNotificationParams": (None, ("NotificationMetaObject",)),
+    "PromptListChangedNotification": (None, ("PromptListChangedNotificationParams",)),
     "ReadResourceResult": (
-        _define_ReadResourceResult,
+        None,
         (
             "EmbeddedResourceResource",
             "NotificationMetaObject",
         ),
     ),
-    "RequestParams": (_define_RequestParams, ("RequestMetaObject",)),
-    "Request": (_define_Request, ("RequestParams",)),
-    "ResourceContents": (_define_ResourceContents, ()),
-    "ResourceListChangedNotificationParams": (
-        _define_ResourceListChangedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ResourceListChangedNotification": (
-        _define_ResourceListChangedNotification,
-        ("ResourceListChangedNotificationParams",),
-    ),
-    "ResourceUpdatedNotificationParams": (
-        _define_ResourceUpdatedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ResourceUpdatedNotification": (
-        _define_ResourceUpdatedNotification,
-        ("ResourceUpdatedNotificationParams",),
-    ),
-    "ToolListChangedNotificationParams": (
-        _define_ToolListChangedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ToolListChangedNotification": (
-        _define_ToolListChangedNotification,
-        ("ToolListChangedNotificationParams",),
-    ),
-    "Role": (_define_Role, ()),
+    "RequestParams": (None, ("RequestMetaObject",)),
+    "Request": (None, ("RequestParams",)),
+    "ResourceContents": (None, ()),
+    "ResourceListChangedNotificationParams": (None, ("NotificationMetaObject",)),
+    "ResourceListChangedNotification": (None, ("ResourceListChangedNotificationParams",)),
+    "ResourceUpdatedNotificationParams": (None, ("NotificationMetaObject",)),
+    "ResourceUpdatedNotification": (None, ("ResourceUpdatedNotificationParams",)),
+    "ToolListChangedNotificationParams": (None, ("NotificationMetaObject",)),
+    "ToolListChangedNotification": (None, ("ToolListChangedNotificationParams",)),
+    "Role": (None, ()),
     "ProgressToken": (_define_ProgressToken, ()),
     "NotificationMetaObject": (_define_NotificationMetaObject, ()),
     "EmbeddedResourceResource": (
-        _define_EmbeddedResourceResource,
+        None,
         (
             "BlobResourceContents",
             "TextResourceContents",
         ),
     ),
     "CallToolResultContentItem": (
-        _define_CallToolResultContentItem,
+        None,
         (
             "EmbeddedResource",
             "ImageContent",
             "TextContent",
         ),
     ),
-    "RequestId": (_define_RequestId, ()),
+    "RequestId": (None, ()),
     "ClientNotification": (
-        _define_ClientNotification,
+        None,
         (
             "CancelledNotification",
             "InitializedNotification",
@@ -3526,7 +613,7 @@ _DEFINITIONS: Final = {
     ),
     "LoggingLevel": (_define_LoggingLevel, ()),
     "ClientRequest": (
-        _define_ClientRequest,
+        None,
         (
             "CallToolRequest",
             "CompleteRequest",
@@ -3544,24 +631,24 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CreateMessageResultContent": (
-        _define_CreateMessageResultContent,
+        None,
         (
             "ImageContent",
             "TextContent",
         ),
     ),
     "ClientResult": (
-        _define_ClientResult,
+        None,
         (
             "CreateMessageResult",
             "ListRootsResult",
             "Result",
         ),
     ),
-    "Cursor": (_define_Cursor, ()),
-    "EmptyResult": (_define_EmptyResult, ("Result",)),
+    "Cursor": (None, ()),
+    "EmptyResult": (None, ("Result",)),
     "JSONRPCMessage": (
-        _define_JSONRPCMessage,
+        None,
         (
             "JSONRPCError",
             "JSONRPCNotification",
@@ -3570,7 +657,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerNotification": (
-        _define_ServerNotification,
+        None,
         (
             "CancelledNotification",
             "LoggingMessageNotification",
@@ -3582,7 +669,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerRequest": (
-        _define_ServerRequest,
+        None,
         (
             "CreateMessageRequest",
             "ListRootsRequest",
@@ -3590,7 +677,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerResult": (
-        _define_ServerResult,
+        None,
         (
             "CallToolResult",
             "CompleteResult",
@@ -3604,13 +691,14 @@ _DEFINITIONS: Final = {
             "Result",
         ),
     ),
-    "ClientStub": (_define_ClientStub, ()),
-    "ServerHandler": (_define_ServerHandler, ()),
-    "ServerStub": (_define_ServerStub, ()),
-    "ClientHandler": (_define_ClientHandler, ()),
+    "ClientStub": (None, ()),
+    "ServerHandler": (None, ()),
+    "ServerStub": (None, ()),
+    "ClientHandler": (None, ()),
 }
-"""Each definition: the function that makes it, and the definitions it refers to (made with it)."""
-_definitions: Final = Definitions(globals(), _DEFINITIONS)
+"""Each definition: the function that makes it (None: `_v2024_11_05_more`'s), and the definitions it
+refers to (made with it)."""
+_definitions: Final = Definitions(globals(), _DEFINITIONS, "_v2024_11_05_more")
 __getattr__ = _definitions.get
 __dir__ = _definitions.names
 

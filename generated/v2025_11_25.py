@@ -2,6 +2,7 @@
 # `python -m mcpbind.codegen generate`.
 # schema.json sha256: 268a5f82ba70fd7e4b6dc4aa1e64f116f74b4d0edcb69dc046829c79dd4e97e7
 # errata and overrides sha256: 78f6ec5b41c718359e314a0992e39a4b67afde09ddc362ef7d2d8443b6a75d3c (5 errata)
+# ruff: noqa: F401# (What `_v2025_11_25_more`'s functions make and use: imported, or made, here.)
 """MCP 2025-11-25: every schema definition as a msgspec type, the method table and typed stubs.
 
 Structs are keyword-constructed; members left unset are absent on the wire, required constants
@@ -10,8 +11,9 @@ Structs are keyword-constructed; members left unset are absent on the wire, requ
 `mcpbind.wire.encode(value)`.
 
 Each type is created the first time it is read (with the types it refers to): a `_define_<Name>`
-function below makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`). `v2025_11_25.pyi` declares
-every name for type checkers, with the schema's prose.
+function makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`): below for the types a server's first
+answers reach, in `_v2025_11_25_more` (read on the first use of one of them) for the rest.
+`v2025_11_25.pyi` declares every name for type checkers, with the schema's prose.
 """
 
 from __future__ import annotations
@@ -76,114 +78,6 @@ _convert: Final = msgspec.convert
 attribute is a global read and an attribute read."""
 
 Ctx = TypeVar("Ctx", contravariant=True)
-
-
-def _define_Annotations() -> None:
-    global Annotations
-
-    class Annotations(Struct, kw_only=True):
-        """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended audience of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        last_modified: str | UnsetType = msgspec.field(default=UNSET, name="lastModified")
-        """The moment the resource was last modified, as an ISO 8601 formatted string.
-
-        Should be an ISO 8601 formatted string (e.g., "2025-01-12T15:00:58Z").
-
-        Examples: last activity timestamp in an open file, timestamp when the resource
-        was attached, etc.
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_AudioContent() -> None:
-    global AudioContent
-
-    class AudioContent(Struct, kw_only=True, tag_field="type", tag="audio"):
-        """Audio provided to or from an LLM."""
-
-        type: ClassVar[Literal["audio"]] = "audio"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        data: str
-        """The base64-encoded audio data."""
-
-        mime_type: str = msgspec.field(name="mimeType")
-        """The MIME type of the audio. Different providers may support different audio types."""
-
-
-def _define_BaseMetadata() -> None:
-    global BaseMetadata
-
-    class BaseMetadata(Struct, kw_only=True):
-        """Base interface for metadata with name (identifier) and title (display name) properties."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_BlobResourceContents() -> None:
-    global BlobResourceContents
-
-    class BlobResourceContents(Struct, kw_only=True):
-        """BlobResourceContents."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        blob: str
-        """A base64-encoded string representing the binary data of the item."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_BooleanSchema() -> None:
-    global BooleanSchema
-
-    class BooleanSchema(Struct, kw_only=True, tag_field="type", tag="boolean"):
-        """BooleanSchema."""
-
-        type: ClassVar[Literal["boolean"]] = "boolean"
-
-        default: bool | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        title: str | UnsetType = UNSET
 
 
 def _define_RequestMetaObject() -> None:
@@ -296,62 +190,6 @@ def _define_CallToolRequestParams() -> None:
         """
 
 
-def _define_CallToolRequest() -> None:
-    global CallToolRequest
-
-    class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
-        """Used by the client to invoke a tool provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/call"]] = "tools/call"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CallToolRequestParams
-
-
-def _define_TextContent() -> None:
-    global TextContent
-
-    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
-        """Text provided to or from an LLM."""
-
-        type: ClassVar[Literal["text"]] = "text"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        text: str
-        """The text content of the message."""
-
-
-def _define_ImageContent() -> None:
-    global ImageContent
-
-    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
-        """An image provided to or from an LLM."""
-
-        type: ClassVar[Literal["image"]] = "image"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        data: str
-        """The base64-encoded image data."""
-
-        mime_type: str = msgspec.field(name="mimeType")
-        """The MIME type of the image. Different providers may support different image types."""
-
-
 def _define_Icon() -> None:
     global Icon
 
@@ -388,427 +226,6 @@ def _define_Icon() -> None:
 
         If not provided, the client should assume the icon can be used with any theme.
         """
-
-
-def _define_ResourceLink() -> None:
-    global ResourceLink
-
-    class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
-        """A resource that the server is capable of reading, included in a prompt or tool call result.
-
-        Note: resource links returned by tools are not guaranteed to appear in the results of `resources/list` requests.
-        """
-
-        type: ClassVar[Literal["resource_link"]] = "resource_link"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this resource represents.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        size: int | float | UnsetType = UNSET
-        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-        This can be used by Hosts to display file sizes and estimate context window usage.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_TextResourceContents() -> None:
-    global TextResourceContents
-
-    class TextResourceContents(Struct, kw_only=True):
-        """TextResourceContents."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        text: str
-        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_EmbeddedResource() -> None:
-    global EmbeddedResource
-
-    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
-        """The contents of a resource, embedded into a prompt or tool call result.
-
-        It is up to the client how best to render embedded resources for the benefit
-        of the LLM and/or the user.
-        """
-
-        type: ClassVar[Literal["resource"]] = "resource"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        resource: EmbeddedResourceResource
-
-
-def _define_CallToolResult() -> None:
-    global CallToolResult
-
-    class CallToolResult(Struct, kw_only=True):
-        """The server's response to a tool call."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        content: list[ContentBlock]
-        """A list of content objects that represent the unstructured result of the tool call."""
-
-        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-        """Whether the tool call ended in an error.
-
-        If not set, this is assumed to be false (the call was successful).
-
-        Any errors that originate from the tool SHOULD be reported inside the result
-        object, with `isError` set to true, _not_ as an MCP protocol-level error
-        response. Otherwise, the LLM would not be able to see that an error occurred
-        and self-correct.
-
-        However, any errors in _finding_ the tool, an error indicating that the
-        server does not support tool calls, or any other exceptional conditions,
-        should be reported as an MCP error response.
-        """
-
-        structured_content: dict[str, Any] | UnsetType = msgspec.field(
-            default=UNSET, name="structuredContent"
-        )
-        """An optional JSON object that represents the structured result of the tool call."""
-
-
-def _define_CancelTaskRequestParams() -> None:
-    global CancelTaskRequestParams
-
-    class CancelTaskRequestParams(Struct, kw_only=True):
-        """CancelTaskRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier to cancel."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_CancelTaskRequest() -> None:
-    global CancelTaskRequest
-
-    class CancelTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/cancel"):
-        """A request to cancel a task."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tasks/cancel"]] = "tasks/cancel"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CancelTaskRequestParams
-
-
-def _define_CancelTaskResult() -> None:
-    global _CancelTaskResultMembers, CancelTaskResult
-
-    class _CancelTaskResultMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        created_at: str = msgspec.field(name="createdAt")
-        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-        status: TaskStatus
-        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-        task_id: str = msgspec.field(name="taskId")
-        ttl: int | None
-
-    class CancelTaskResult(OpenObject):
-        """The response to a tasks/cancel request."""
-
-        __slots__ = ()
-        _fields_ = _CancelTaskResultMembers
-        _members_ = (
-            ("meta", "_meta"),
-            ("created_at", "createdAt"),
-            ("last_updated_at", "lastUpdatedAt"),
-            ("poll_interval", "pollInterval"),
-            ("status", "status"),
-            ("status_message", "statusMessage"),
-            ("task_id", "taskId"),
-            ("ttl", "ttl"),
-        )
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {
-            "_meta": ((dict,), None),
-            "createdAt": ((str,), None),
-            "lastUpdatedAt": ((str,), None),
-            "pollInterval": ((int,), None),
-            "status": (
-                (str,),
-                (
-                    "cancelled",
-                    "completed",
-                    "failed",
-                    "input_required",
-                    "working",
-                ),
-            ),
-            "statusMessage": ((str,), None),
-            "taskId": ((str,), None),
-            "ttl": (
-                (
-                    int,
-                    type(None),
-                ),
-                None,
-            ),
-        }
-        _required_ = (
-            "createdAt",
-            "lastUpdatedAt",
-            "status",
-            "taskId",
-            "ttl",
-        )
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not CancelTaskResult and not issubclass(cls, CancelTaskResult):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "createdAt" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "lastUpdatedAt" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "status" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "taskId" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "ttl" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            if "createdAt" in obj:
-                value = obj["createdAt"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "lastUpdatedAt" in obj:
-                value = obj["lastUpdatedAt"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "pollInterval" in obj:
-                value = obj["pollInterval"]
-                if type(value) is not int:
-                    return super()._from_wire(obj, liberal)
-            if "status" in obj:
-                value = obj["status"]
-                if type(value) is not str or value not in (
-                    "cancelled",
-                    "completed",
-                    "failed",
-                    "input_required",
-                    "working",
-                ):
-                    return super()._from_wire(obj, liberal)
-            if "statusMessage" in obj:
-                value = obj["statusMessage"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "taskId" in obj:
-                value = obj["taskId"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "ttl" in obj:
-                value = obj["ttl"]
-                if type(value) not in (
-                    int,
-                    type(None),
-                ):
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            created_at: str,
-            last_updated_at: str,
-            poll_interval: int | UnsetType = UNSET,
-            status: TaskStatus,
-            status_message: str | UnsetType = UNSET,
-            task_id: str,
-            ttl: int | None,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-            self["createdAt"] = created_at
-            self["lastUpdatedAt"] = last_updated_at
-            if poll_interval is not UNSET:
-                self["pollInterval"] = poll_interval
-            self["status"] = status
-            if status_message is not UNSET:
-                self["statusMessage"] = status_message
-            self["taskId"] = task_id
-            self["ttl"] = ttl
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-        @property
-        def created_at(self) -> str:
-            """ISO 8601 timestamp when the task was created."""
-
-            return cast("str", self["createdAt"])
-
-        @property
-        def last_updated_at(self) -> str:
-            """ISO 8601 timestamp when the task was last updated."""
-
-            return cast("str", self["lastUpdatedAt"])
-
-        @property
-        def poll_interval(self) -> int | UnsetType:
-            """Suggested polling interval in milliseconds."""
-
-            return cast("int | UnsetType", self.get("pollInterval", UNSET))
-
-        @property
-        def status(self) -> TaskStatus:
-            """Current task state."""
-
-            return cast("TaskStatus", self["status"])
-
-        @property
-        def status_message(self) -> str | UnsetType:
-            """Optional human-readable message describing the current task state.
-            This can provide context for any status, including:
-            - Reasons for "cancelled" status
-            - Summaries for "completed" status
-            - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-            """
-
-            return cast("str | UnsetType", self.get("statusMessage", UNSET))
-
-        @property
-        def task_id(self) -> str:
-            """The task identifier."""
-
-            return cast("str", self["taskId"])
-
-        @property
-        def ttl(self) -> int | None:
-            """Actual retention duration from creation in milliseconds, null for unlimited."""
-
-            return cast("int | None", self["ttl"])
-
-
-def _define_CancelledNotificationParams() -> None:
-    global CancelledNotificationParams
-
-    class CancelledNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/cancelled` notification."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        reason: str | UnsetType = UNSET
-        """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
-
-        request_id: RequestId | UnsetType = msgspec.field(default=UNSET, name="requestId")
-        """The ID of the request to cancel.
-
-        This MUST correspond to the ID of a request previously issued in the same direction.
-        This MUST be provided for cancelling non-task requests.
-        This MUST NOT be used for cancelling tasks (use the `tasks/cancel` request instead).
-        """
-
-
-def _define_CancelledNotification() -> None:
-    global CancelledNotification
-
-    class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-        """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-        A client MUST NOT attempt to cancel its `initialize` request.
-
-        For task cancellation, use the `tasks/cancel` request instead of this notification.
-        """
-
-        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CancelledNotificationParams
 
 
 def _define_ClientCapabilitiesElicitation() -> None:
@@ -918,131 +335,6 @@ def _define_ClientCapabilities() -> None:
         """Present if the client supports task-augmented requests."""
 
 
-def _define_NotificationParams() -> None:
-    global NotificationParams
-
-    class NotificationParams(Struct, kw_only=True):
-        """NotificationParams."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-
-def _define_InitializedNotification() -> None:
-    global InitializedNotification
-
-    class InitializedNotification(Struct, kw_only=True, tag_field="method", tag="notifications/initialized"):
-        """This notification is sent from the client to the server after initialization has finished."""
-
-        method: ClassVar[Literal["notifications/initialized"]] = "notifications/initialized"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_ProgressNotificationParams() -> None:
-    global ProgressNotificationParams
-
-    class ProgressNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/progress` notification."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        message: str | UnsetType = UNSET
-        """An optional message describing the current progress."""
-
-        progress: int | float
-        """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
-
-        progress_token: ProgressToken = msgspec.field(name="progressToken")
-        """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
-
-        total: int | float | UnsetType = UNSET
-        """Total number of items to process (or total progress required), if known."""
-
-
-def _define_ProgressNotification() -> None:
-    global ProgressNotification
-
-    class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ProgressNotificationParams
-
-
-def _define_TaskStatusNotificationParams() -> None:
-    global TaskStatusNotificationParams
-
-    class TaskStatusNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/tasks/status` notification."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        created_at: str = msgspec.field(name="createdAt")
-        """ISO 8601 timestamp when the task was created."""
-
-        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-        """ISO 8601 timestamp when the task was last updated."""
-
-        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-        """Suggested polling interval in milliseconds."""
-
-        status: TaskStatus
-        """Current task state."""
-
-        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-        """Optional human-readable message describing the current task state.
-        This can provide context for any status, including:
-        - Reasons for "cancelled" status
-        - Summaries for "completed" status
-        - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-        """
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier."""
-
-        ttl: int | None
-        """Actual retention duration from creation in milliseconds, null for unlimited."""
-
-
-def _define_TaskStatusNotification() -> None:
-    global TaskStatusNotification
-
-    class TaskStatusNotification(Struct, kw_only=True, tag_field="method", tag="notifications/tasks/status"):
-        """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-        method: ClassVar[Literal["notifications/tasks/status"]] = "notifications/tasks/status"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: TaskStatusNotificationParams
-
-
-def _define_RootsListChangedNotification() -> None:
-    global RootsListChangedNotification
-
-    class RootsListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/roots/list_changed"
-    ):
-        """A notification from the client to the server, informing it that the list of roots has changed.
-        This notification should be sent whenever the client adds, removes, or modifies any root.
-        The server should then request an updated list of roots using the ListRootsRequest.
-        """
-
-        method: ClassVar[Literal["notifications/roots/list_changed"]] = "notifications/roots/list_changed"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
 def _define_Implementation() -> None:
     global Implementation
 
@@ -1104,2006 +396,6 @@ def _define_InitializeRequestParams() -> None:
 
         protocol_version: str = msgspec.field(name="protocolVersion")
         """The latest version of the Model Context Protocol that the client supports. The client MAY decide to support older versions as well."""
-
-
-def _define_InitializeRequest() -> None:
-    global InitializeRequest
-
-    class InitializeRequest(Struct, kw_only=True, tag_field="method", tag="initialize"):
-        """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["initialize"]] = "initialize"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: InitializeRequestParams
-
-
-def _define_RequestParams() -> None:
-    global RequestParams
-
-    class RequestParams(Struct, kw_only=True):
-        """Common params for any request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-
-def _define_PingRequest() -> None:
-    global PingRequest
-
-    class PingRequest(Struct, kw_only=True, tag_field="method", tag="ping"):
-        """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["ping"]] = "ping"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: RequestParams | UnsetType = UNSET
-
-
-def _define_PaginatedRequestParams() -> None:
-    global PaginatedRequestParams
-
-    class PaginatedRequestParams(Struct, kw_only=True):
-        """Common parameters for paginated requests."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-
-def _define_ListResourcesRequest() -> None:
-    global ListResourcesRequest
-
-    class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
-        """Sent from the client to request a list of resources the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/list"]] = "resources/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_ListResourceTemplatesRequest() -> None:
-    global ListResourceTemplatesRequest
-
-    class ListResourceTemplatesRequest(
-        Struct, kw_only=True, tag_field="method", tag="resources/templates/list"
-    ):
-        """Sent from the client to request a list of resource templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_ReadResourceRequestParams() -> None:
-    global ReadResourceRequestParams
-
-    class ReadResourceRequestParams(Struct, kw_only=True):
-        """Parameters for a `resources/read` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_ReadResourceRequest() -> None:
-    global ReadResourceRequest
-
-    class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/read"]] = "resources/read"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ReadResourceRequestParams
-
-
-def _define_SubscribeRequestParams() -> None:
-    global SubscribeRequestParams
-
-    class SubscribeRequestParams(Struct, kw_only=True):
-        """Parameters for a `resources/subscribe` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_SubscribeRequest() -> None:
-    global SubscribeRequest
-
-    class SubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/subscribe"):
-        """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/subscribe"]] = "resources/subscribe"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: SubscribeRequestParams
-
-
-def _define_UnsubscribeRequestParams() -> None:
-    global UnsubscribeRequestParams
-
-    class UnsubscribeRequestParams(Struct, kw_only=True):
-        """Parameters for a `resources/unsubscribe` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_UnsubscribeRequest() -> None:
-    global UnsubscribeRequest
-
-    class UnsubscribeRequest(Struct, kw_only=True, tag_field="method", tag="resources/unsubscribe"):
-        """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/unsubscribe"]] = "resources/unsubscribe"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: UnsubscribeRequestParams
-
-
-def _define_ListPromptsRequest() -> None:
-    global ListPromptsRequest
-
-    class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/list"]] = "prompts/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_GetPromptRequestParams() -> None:
-    global GetPromptRequestParams
-
-    class GetPromptRequestParams(Struct, kw_only=True):
-        """Parameters for a `prompts/get` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        arguments: dict[str, str] | UnsetType = UNSET
-        """Arguments to use for templating the prompt."""
-
-        name: str
-        """The name of the prompt or prompt template."""
-
-
-def _define_GetPromptRequest() -> None:
-    global GetPromptRequest
-
-    class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
-        """Used by the client to get a prompt provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/get"]] = "prompts/get"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: GetPromptRequestParams
-
-
-def _define_ListToolsRequest() -> None:
-    global ListToolsRequest
-
-    class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
-        """Sent from the client to request a list of tools the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/list"]] = "tools/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_GetTaskRequestParams() -> None:
-    global GetTaskRequestParams
-
-    class GetTaskRequestParams(Struct, kw_only=True):
-        """GetTaskRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier to query."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_GetTaskRequest() -> None:
-    global GetTaskRequest
-
-    class GetTaskRequest(Struct, kw_only=True, tag_field="method", tag="tasks/get"):
-        """A request to retrieve the state of a task."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tasks/get"]] = "tasks/get"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: GetTaskRequestParams
-
-
-def _define_GetTaskPayloadRequestParams() -> None:
-    global GetTaskPayloadRequestParams
-
-    class GetTaskPayloadRequestParams(Struct, kw_only=True):
-        """GetTaskPayloadRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier to retrieve results for."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_GetTaskPayloadRequest() -> None:
-    global GetTaskPayloadRequest
-
-    class GetTaskPayloadRequest(Struct, kw_only=True, tag_field="method", tag="tasks/result"):
-        """A request to retrieve the result of a completed task."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tasks/result"]] = "tasks/result"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: GetTaskPayloadRequestParams
-
-
-def _define_ListTasksRequest() -> None:
-    global ListTasksRequest
-
-    class ListTasksRequest(Struct, kw_only=True, tag_field="method", tag="tasks/list"):
-        """A request to retrieve a list of tasks."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tasks/list"]] = "tasks/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_SetLevelRequestParams() -> None:
-    global SetLevelRequestParams
-
-    class SetLevelRequestParams(Struct, kw_only=True):
-        """Parameters for a `logging/setLevel` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        level: LoggingLevel
-        """The level of logging that the client wants to receive from the server. The server should send all logs at this level and higher (i.e., more severe) to the client as notifications/message."""
-
-
-def _define_SetLevelRequest() -> None:
-    global SetLevelRequest
-
-    class SetLevelRequest(Struct, kw_only=True, tag_field="method", tag="logging/setLevel"):
-        """A request from the client to the server, to enable or adjust logging."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["logging/setLevel"]] = "logging/setLevel"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: SetLevelRequestParams
-
-
-def _define_CompleteRequestParamsArgument() -> None:
-    global CompleteRequestParamsArgument
-
-    class CompleteRequestParamsArgument(Struct, kw_only=True):
-        """The argument's information"""
-
-        name: str
-        """The name of the argument"""
-
-        value: str
-        """The value of the argument to use for completion matching."""
-
-
-def _define_CompleteRequestParamsContext() -> None:
-    global CompleteRequestParamsContext
-
-    class CompleteRequestParamsContext(Struct, kw_only=True):
-        """Additional, optional context for completions"""
-
-        arguments: dict[str, str] | UnsetType = UNSET
-        """Previously-resolved variables in a URI template or prompt."""
-
-
-def _define_PromptReference() -> None:
-    global PromptReference
-
-    class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
-        """Identifies a prompt."""
-
-        type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_ResourceTemplateReference() -> None:
-    global ResourceTemplateReference
-
-    class ResourceTemplateReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
-        """A reference to a resource or resource template definition."""
-
-        type: ClassVar[Literal["ref/resource"]] = "ref/resource"
-
-        uri: str
-        """The URI or URI template of the resource."""
-
-
-def _define_CompleteRequestParams() -> None:
-    global CompleteRequestParams
-
-    class CompleteRequestParams(Struct, kw_only=True):
-        """Parameters for a `completion/complete` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        argument: CompleteRequestParamsArgument
-        """The argument's information"""
-
-        context: CompleteRequestParamsContext | UnsetType = UNSET
-        """Additional, optional context for completions"""
-
-        ref: PromptReference | ResourceTemplateReference
-
-
-def _define_CompleteRequest() -> None:
-    global CompleteRequest
-
-    class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
-        """A request from the client to the server, to ask for completion options."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["completion/complete"]] = "completion/complete"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CompleteRequestParams
-
-
-def _define_Result() -> None:
-    global _ResultMembers, Result
-
-    class _ResultMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class Result(OpenObject):
-        """Result: declared members, and any other."""
-
-        __slots__ = ()
-        _fields_ = _ResultMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not Result and not issubclass(cls, Result):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_GetTaskResult() -> None:
-    global _GetTaskResultMembers, GetTaskResult
-
-    class _GetTaskResultMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        created_at: str = msgspec.field(name="createdAt")
-        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-        status: TaskStatus
-        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-        task_id: str = msgspec.field(name="taskId")
-        ttl: int | None
-
-    class GetTaskResult(OpenObject):
-        """The response to a tasks/get request."""
-
-        __slots__ = ()
-        _fields_ = _GetTaskResultMembers
-        _members_ = (
-            ("meta", "_meta"),
-            ("created_at", "createdAt"),
-            ("last_updated_at", "lastUpdatedAt"),
-            ("poll_interval", "pollInterval"),
-            ("status", "status"),
-            ("status_message", "statusMessage"),
-            ("task_id", "taskId"),
-            ("ttl", "ttl"),
-        )
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {
-            "_meta": ((dict,), None),
-            "createdAt": ((str,), None),
-            "lastUpdatedAt": ((str,), None),
-            "pollInterval": ((int,), None),
-            "status": (
-                (str,),
-                (
-                    "cancelled",
-                    "completed",
-                    "failed",
-                    "input_required",
-                    "working",
-                ),
-            ),
-            "statusMessage": ((str,), None),
-            "taskId": ((str,), None),
-            "ttl": (
-                (
-                    int,
-                    type(None),
-                ),
-                None,
-            ),
-        }
-        _required_ = (
-            "createdAt",
-            "lastUpdatedAt",
-            "status",
-            "taskId",
-            "ttl",
-        )
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not GetTaskResult and not issubclass(cls, GetTaskResult):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "createdAt" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "lastUpdatedAt" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "status" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "taskId" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "ttl" not in obj:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            if "createdAt" in obj:
-                value = obj["createdAt"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "lastUpdatedAt" in obj:
-                value = obj["lastUpdatedAt"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "pollInterval" in obj:
-                value = obj["pollInterval"]
-                if type(value) is not int:
-                    return super()._from_wire(obj, liberal)
-            if "status" in obj:
-                value = obj["status"]
-                if type(value) is not str or value not in (
-                    "cancelled",
-                    "completed",
-                    "failed",
-                    "input_required",
-                    "working",
-                ):
-                    return super()._from_wire(obj, liberal)
-            if "statusMessage" in obj:
-                value = obj["statusMessage"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "taskId" in obj:
-                value = obj["taskId"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "ttl" in obj:
-                value = obj["ttl"]
-                if type(value) not in (
-                    int,
-                    type(None),
-                ):
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            created_at: str,
-            last_updated_at: str,
-            poll_interval: int | UnsetType = UNSET,
-            status: TaskStatus,
-            status_message: str | UnsetType = UNSET,
-            task_id: str,
-            ttl: int | None,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-            self["createdAt"] = created_at
-            self["lastUpdatedAt"] = last_updated_at
-            if poll_interval is not UNSET:
-                self["pollInterval"] = poll_interval
-            self["status"] = status
-            if status_message is not UNSET:
-                self["statusMessage"] = status_message
-            self["taskId"] = task_id
-            self["ttl"] = ttl
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-        @property
-        def created_at(self) -> str:
-            """ISO 8601 timestamp when the task was created."""
-
-            return cast("str", self["createdAt"])
-
-        @property
-        def last_updated_at(self) -> str:
-            """ISO 8601 timestamp when the task was last updated."""
-
-            return cast("str", self["lastUpdatedAt"])
-
-        @property
-        def poll_interval(self) -> int | UnsetType:
-            """Suggested polling interval in milliseconds."""
-
-            return cast("int | UnsetType", self.get("pollInterval", UNSET))
-
-        @property
-        def status(self) -> TaskStatus:
-            """Current task state."""
-
-            return cast("TaskStatus", self["status"])
-
-        @property
-        def status_message(self) -> str | UnsetType:
-            """Optional human-readable message describing the current task state.
-            This can provide context for any status, including:
-            - Reasons for "cancelled" status
-            - Summaries for "completed" status
-            - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-            """
-
-            return cast("str | UnsetType", self.get("statusMessage", UNSET))
-
-        @property
-        def task_id(self) -> str:
-            """The task identifier."""
-
-            return cast("str", self["taskId"])
-
-        @property
-        def ttl(self) -> int | None:
-            """Actual retention duration from creation in milliseconds, null for unlimited."""
-
-            return cast("int | None", self["ttl"])
-
-
-def _define_GetTaskPayloadResult() -> None:
-    global _GetTaskPayloadResultMembers, GetTaskPayloadResult
-
-    class _GetTaskPayloadResultMembers(Struct, kw_only=True):
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-    class GetTaskPayloadResult(OpenObject):
-        """The response to a tasks/result request.
-        The structure matches the result type of the original request.
-        For example, a tools/call task would return the CallToolResult structure.
-        """
-
-        __slots__ = ()
-        _fields_ = _GetTaskPayloadResultMembers
-        _members_ = (("meta", "_meta"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"_meta": ((dict,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not GetTaskPayloadResult and not issubclass(cls, GetTaskPayloadResult):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "_meta" in obj:
-                value = obj["_meta"]
-                if type(value) is not dict:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            meta: NotificationMetaObject | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-
-        @property
-        def meta(self) -> NotificationMetaObject | UnsetType:
-            """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-            return cast("NotificationMetaObject | UnsetType", self.get("_meta", UNSET))
-
-
-def _define_Task() -> None:
-    global Task
-
-    class Task(Struct, kw_only=True):
-        """Data associated with a task."""
-
-        created_at: str = msgspec.field(name="createdAt")
-        """ISO 8601 timestamp when the task was created."""
-
-        last_updated_at: str = msgspec.field(name="lastUpdatedAt")
-        """ISO 8601 timestamp when the task was last updated."""
-
-        poll_interval: int | UnsetType = msgspec.field(default=UNSET, name="pollInterval")
-        """Suggested polling interval in milliseconds."""
-
-        status: TaskStatus
-        """Current task state."""
-
-        status_message: str | UnsetType = msgspec.field(default=UNSET, name="statusMessage")
-        """Optional human-readable message describing the current task state.
-        This can provide context for any status, including:
-        - Reasons for "cancelled" status
-        - Summaries for "completed" status
-        - Diagnostic information for "failed" status (e.g., error details, what went wrong)
-        """
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier."""
-
-        ttl: int | None
-        """Actual retention duration from creation in milliseconds, null for unlimited."""
-
-
-def _define_ListTasksResult() -> None:
-    global ListTasksResult
-
-    class ListTasksResult(Struct, kw_only=True):
-        """The response to a tasks/list request."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        tasks: list[Task]
-
-
-def _define_ToolUseContent() -> None:
-    global ToolUseContent
-
-    class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
-        """A request from the assistant to call a tool."""
-
-        type: ClassVar[Literal["tool_use"]] = "tool_use"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """Optional metadata about the tool use. Clients SHOULD preserve this field when
-        including tool uses in subsequent sampling requests to enable caching optimizations.
-
-        See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
-        """
-
-        id: str
-        """A unique identifier for this tool use.
-
-        This ID is used to match tool results to their corresponding tool uses.
-        """
-
-        input: dict[str, Any]
-        """The arguments to pass to the tool, conforming to the tool's input schema."""
-
-        name: str
-        """The name of the tool to call."""
-
-
-def _define_ToolResultContent() -> None:
-    global ToolResultContent
-
-    class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result"):
-        """The result of a tool use, provided by the user back to the assistant."""
-
-        type: ClassVar[Literal["tool_result"]] = "tool_result"
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """Optional metadata about the tool result. Clients SHOULD preserve this field when
-        including tool results in subsequent sampling requests to enable caching optimizations.
-
-        See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage.
-        """
-
-        content: list[ContentBlock]
-        """The unstructured result content of the tool use.
-
-        This has the same format as CallToolResult.content and can include text, images,
-        audio, resource links, and embedded resources.
-        """
-
-        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-        """Whether the tool use resulted in an error.
-
-        If true, the content typically describes the error that occurred.
-        Default: false
-        """
-
-        structured_content: dict[str, Any] | UnsetType = msgspec.field(
-            default=UNSET, name="structuredContent"
-        )
-        """An optional structured result object.
-
-        If the tool defined an outputSchema, this SHOULD conform to that schema.
-        """
-
-        tool_use_id: str = msgspec.field(name="toolUseId")
-        """The ID of the tool use this result corresponds to.
-
-        This MUST match the ID from a previous ToolUseContent.
-        """
-
-
-def _define_CreateMessageResult() -> None:
-    global CreateMessageResult
-
-    class CreateMessageResult(Struct, kw_only=True):
-        """The client's response to a sampling/createMessage request from the server.
-        The client should inform the user before returning the sampled message, to allow them
-        to inspect the response (human in the loop) and decide whether to allow the server to see it.
-        """
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        content: (
-            TextContent
-            | ImageContent
-            | AudioContent
-            | ToolUseContent
-            | ToolResultContent
-            | list[SamplingMessageContentBlock]
-        )
-
-        model: str
-        """The name of the model that generated the message."""
-
-        role: Role
-
-        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
-        """The reason why sampling stopped, if known.
-
-        Standard values:
-        - "endTurn": Natural end of the assistant's turn
-        - "stopSequence": A stop sequence was encountered
-        - "maxTokens": Maximum token limit was reached
-        - "toolUse": The model wants to use one or more tools
-
-        This field is an open string to allow for provider-specific stop reasons.
-        """
-
-
-def _define_Root() -> None:
-    global Root
-
-    class Root(Struct, kw_only=True):
-        """Represents a root directory or file that the server can operate on."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        name: str | UnsetType = UNSET
-        """An optional name for the root. This can be used to provide a human-readable
-        identifier for the root, which may be useful for display purposes or for
-        referencing the root in other parts of the application.
-        """
-
-        uri: str
-        """The URI identifying the root. This *must* start with file:// for now.
-        This restriction may be relaxed in future versions of the protocol to allow
-        other URI schemes.
-        """
-
-
-def _define_ListRootsResult() -> None:
-    global ListRootsResult
-
-    class ListRootsResult(Struct, kw_only=True):
-        """The client's response to a roots/list request from the server.
-        This result contains an array of Root objects, each representing a root directory
-        or file that the server can operate on.
-        """
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        roots: list[Root]
-
-
-def _define_ElicitResult() -> None:
-    global ElicitResult
-
-    class ElicitResult(Struct, kw_only=True):
-        """The client's response to an elicitation request."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        action: Literal["accept", "cancel", "decline"]
-        """The user action in response to the elicitation.
-        - "accept": User submitted the form/confirmed the action
-        - "decline": User explicitly decline the action
-        - "cancel": User dismissed without making an explicit choice
-        """
-
-        content: dict[str, list[str] | str | int | float | bool] | UnsetType = UNSET
-        """The submitted form data, only present when action is "accept" and mode was "form".
-        Contains values matching the requested schema.
-        Omitted for out-of-band mode responses.
-        """
-
-
-def _define_CompleteResultCompletion() -> None:
-    global CompleteResultCompletion
-
-    class CompleteResultCompletion(Struct, kw_only=True):
-        """CompleteResultCompletion."""
-
-        has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
-        """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
-
-        total: int | UnsetType = UNSET
-        """The total number of completion options available. This can exceed the number of values actually sent in the response."""
-
-        values: list[str]
-        """An array of completion values. Must not exceed 100 items."""
-
-
-def _define_CompleteResult() -> None:
-    global CompleteResult
-
-    class CompleteResult(Struct, kw_only=True):
-        """The server's response to a completion/complete request"""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        completion: CompleteResultCompletion
-
-
-def _define_SamplingMessage() -> None:
-    global SamplingMessage
-
-    class SamplingMessage(Struct, kw_only=True):
-        """Describes a message issued to or received from an LLM API."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        content: (
-            TextContent
-            | ImageContent
-            | AudioContent
-            | ToolUseContent
-            | ToolResultContent
-            | list[SamplingMessageContentBlock]
-        )
-
-        role: Role
-
-
-def _define_ModelHint() -> None:
-    global ModelHint
-
-    class ModelHint(Struct, kw_only=True):
-        """Hints to use for model selection.
-
-        Keys not declared here are currently left unspecified by the spec and are up
-        to the client to interpret.
-        """
-
-        name: str | UnsetType = UNSET
-        """A hint for a model name.
-
-        The client SHOULD treat this as a substring of a model name; for example:
-         - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
-         - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
-         - `claude` should match any Claude model
-
-        The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
-         - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
-        """
-
-
-def _define_ModelPreferences() -> None:
-    global ModelPreferences
-
-    class ModelPreferences(Struct, kw_only=True):
-        """The server's preferences for model selection, requested of the client during sampling.
-
-        Because LLMs can vary along multiple dimensions, choosing the "best" model is
-        rarely straightforward.  Different models excel in different areas—some are
-        faster but less capable, others are more capable but more expensive, and so
-        on. This interface allows servers to express their priorities across multiple
-        dimensions to help clients make an appropriate selection for their use case.
-
-        These preferences are always advisory. The client MAY ignore them. It is also
-        up to the client to decide how to interpret these preferences and how to
-        balance them against other considerations.
-        """
-
-        cost_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="costPriority")
-        """How much to prioritize cost when selecting a model. A value of 0 means cost
-        is not important, while a value of 1 means cost is the most important
-        factor.
-        """
-
-        hints: list[ModelHint] | UnsetType = UNSET
-        """Optional hints to use for model selection.
-
-        If multiple hints are specified, the client MUST evaluate them in order
-        (such that the first match is taken).
-
-        The client SHOULD prioritize these hints over the numeric priorities, but
-        MAY still use the priorities to select from ambiguous matches.
-        """
-
-        intelligence_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="intelligencePriority")
-        """How much to prioritize intelligence and capabilities when selecting a
-        model. A value of 0 means intelligence is not important, while a value of 1
-        means intelligence is the most important factor.
-        """
-
-        speed_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="speedPriority")
-        """How much to prioritize sampling speed (latency) when selecting a model. A
-        value of 0 means speed is not important, while a value of 1 means speed is
-        the most important factor.
-        """
-
-
-def _define_ToolChoice() -> None:
-    global ToolChoice
-
-    class ToolChoice(Struct, kw_only=True):
-        """Controls tool selection behavior for sampling requests."""
-
-        mode: Literal["auto", "none", "required"] | UnsetType = UNSET
-        """Controls the tool use ability of the model:
-        - "auto": Model decides whether to use tools (default)
-        - "required": Model MUST use at least one tool before completing
-        - "none": Model MUST NOT use any tools
-        """
-
-
-def _define_ToolAnnotations() -> None:
-    global ToolAnnotations
-
-    class ToolAnnotations(Struct, kw_only=True):
-        """Additional properties describing a Tool to clients.
-
-        NOTE: all properties in ToolAnnotations are **hints**.
-        They are not guaranteed to provide a faithful description of
-        tool behavior (including descriptive properties like `title`).
-
-        Clients should never make tool use decisions based on ToolAnnotations
-        received from untrusted servers.
-        """
-
-        destructive_hint: bool | UnsetType = msgspec.field(default=UNSET, name="destructiveHint")
-        """If true, the tool may perform destructive updates to its environment.
-        If false, the tool performs only additive updates.
-
-        (This property is meaningful only when `readOnlyHint == false`)
-
-        Default: true
-        """
-
-        idempotent_hint: bool | UnsetType = msgspec.field(default=UNSET, name="idempotentHint")
-        """If true, calling the tool repeatedly with the same arguments
-        will have no additional effect on its environment.
-
-        (This property is meaningful only when `readOnlyHint == false`)
-
-        Default: false
-        """
-
-        open_world_hint: bool | UnsetType = msgspec.field(default=UNSET, name="openWorldHint")
-        """If true, this tool may interact with an "open world" of external
-        entities. If false, the tool's domain of interaction is closed.
-        For example, the world of a web search tool is open, whereas that
-        of a memory tool is not.
-
-        Default: true
-        """
-
-        read_only_hint: bool | UnsetType = msgspec.field(default=UNSET, name="readOnlyHint")
-        """If true, the tool does not modify its environment.
-
-        Default: false
-        """
-
-        title: str | UnsetType = UNSET
-        """A human-readable title for the tool."""
-
-
-def _define_ToolExecution() -> None:
-    global ToolExecution
-
-    class ToolExecution(Struct, kw_only=True):
-        """Execution-related properties for a tool."""
-
-        task_support: Literal["forbidden", "optional", "required"] | UnsetType = msgspec.field(
-            default=UNSET, name="taskSupport"
-        )
-        """Indicates whether this tool supports task-augmented execution.
-        This allows clients to handle long-running operations through polling
-        the task system.
-
-        - "forbidden": Tool does not support task-augmented execution (default when absent)
-        - "optional": Tool may support task-augmented execution
-        - "required": Tool requires task-augmented execution
-
-        Default: "forbidden\"
-        """
-
-
-def _define_ToolInputSchema() -> None:
-    global _ToolInputSchemaMembers, ToolInputSchema
-
-    class _ToolInputSchemaMembers(Struct, kw_only=True):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-        required: list[str] | UnsetType = UNSET
-        type: Literal["object"] = "object"
-
-    class ToolInputSchema(OpenObject):
-        """A JSON Schema object defining the expected parameters for the tool."""
-
-        __slots__ = ()
-        _fields_ = _ToolInputSchemaMembers
-        _members_ = (
-            ("schema", "$schema"),
-            ("properties", "properties"),
-            ("required", "required"),
-            ("type", "type"),
-        )
-        _converted_ = (
-            ("properties", "properties"),
-            ("required", "required"),
-        )
-        _hook_ = False
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = (("type", "object"),)
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-            # message that has one): the same rules, without reading the tables per message. What
-            # does not convert takes the general path, which says what is wrong.
-            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            try:
-                fields = _convert(obj, _ToolInputSchemaMembers)
-            except msgspec.ValidationError:
-                return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            value: Any = fields.properties
-            if value is not UNSET:
-                inst["properties"] = value
-            value = fields.required
-            if value is not UNSET:
-                inst["required"] = value
-            if "type" not in obj:
-                inst["type"] = "object"
-            return inst
-
-        def __init__(
-            self,
-            *,
-            schema: str | UnsetType = UNSET,
-            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-            required: list[str] | UnsetType = UNSET,
-            type: Literal["object"] = "object",
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if schema is not UNSET:
-                self["$schema"] = schema
-            if properties is not UNSET:
-                self["properties"] = properties
-            if required is not UNSET:
-                self["required"] = required
-            self["type"] = type
-
-        @property
-        def schema(self) -> str | UnsetType:
-
-            return cast("str | UnsetType", self.get("$schema", UNSET))
-
-        @property
-        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
-
-            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
-
-        @property
-        def required(self) -> list[str] | UnsetType:
-
-            return cast("list[str] | UnsetType", self.get("required", UNSET))
-
-        @property
-        def type(self) -> Literal["object"]:
-
-            return cast('Literal["object"]', self["type"])
-
-
-def _define_ToolOutputSchema() -> None:
-    global _ToolOutputSchemaMembers, ToolOutputSchema
-
-    class _ToolOutputSchemaMembers(Struct, kw_only=True):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        properties: dict[str, dict[str, Any]] | UnsetType = UNSET
-        required: list[str] | UnsetType = UNSET
-        type: Literal["object"] = "object"
-
-    class ToolOutputSchema(OpenObject):
-        """An optional JSON Schema object defining the structure of the tool's output returned in
-        the structuredContent field of a CallToolResult.
-
-        Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
-        Currently restricted to type: "object" at the root level.
-        """
-
-        __slots__ = ()
-        _fields_ = _ToolOutputSchemaMembers
-        _members_ = (
-            ("schema", "$schema"),
-            ("properties", "properties"),
-            ("required", "required"),
-            ("type", "type"),
-        )
-        _converted_ = (
-            ("properties", "properties"),
-            ("required", "required"),
-        )
-        _hook_ = False
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = (("type", "object"),)
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-            # message that has one): the same rules, without reading the tables per message. What
-            # does not convert takes the general path, which says what is wrong.
-            if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            try:
-                fields = _convert(obj, _ToolOutputSchemaMembers)
-            except msgspec.ValidationError:
-                return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            value: Any = fields.properties
-            if value is not UNSET:
-                inst["properties"] = value
-            value = fields.required
-            if value is not UNSET:
-                inst["required"] = value
-            if "type" not in obj:
-                inst["type"] = "object"
-            return inst
-
-        def __init__(
-            self,
-            *,
-            schema: str | UnsetType = UNSET,
-            properties: dict[str, dict[str, Any]] | UnsetType = UNSET,
-            required: list[str] | UnsetType = UNSET,
-            type: Literal["object"] = "object",
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if schema is not UNSET:
-                self["$schema"] = schema
-            if properties is not UNSET:
-                self["properties"] = properties
-            if required is not UNSET:
-                self["required"] = required
-            self["type"] = type
-
-        @property
-        def schema(self) -> str | UnsetType:
-
-            return cast("str | UnsetType", self.get("$schema", UNSET))
-
-        @property
-        def properties(self) -> dict[str, dict[str, Any]] | UnsetType:
-
-            return cast("dict[str, dict[str, Any]] | UnsetType", self.get("properties", UNSET))
-
-        @property
-        def required(self) -> list[str] | UnsetType:
-
-            return cast("list[str] | UnsetType", self.get("required", UNSET))
-
-        @property
-        def type(self) -> Literal["object"]:
-
-            return cast('Literal["object"]', self["type"])
-
-
-def _define_Tool() -> None:
-    global Tool
-
-    class Tool(Struct, kw_only=True):
-        """Definition for a tool the client can call."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: ToolAnnotations | UnsetType = UNSET
-        """Optional additional tool information.
-
-        Display name precedence order is: title, annotations.title, then name.
-        """
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the tool.
-
-        This can be used by clients to improve the LLM's understanding of available tools. It can be thought of like a "hint" to the model.
-        """
-
-        execution: ToolExecution | UnsetType = UNSET
-        """Execution-related properties for this tool."""
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
-        """A JSON Schema object defining the expected parameters for the tool."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        output_schema: ToolOutputSchema | UnsetType = msgspec.field(default=UNSET, name="outputSchema")
-        """An optional JSON Schema object defining the structure of the tool's output returned in
-        the structuredContent field of a CallToolResult.
-
-        Defaults to JSON Schema 2020-12 when no explicit $schema is provided.
-        Currently restricted to type: "object" at the root level.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_CreateMessageRequestParams() -> None:
-    global CreateMessageRequestParams
-
-    class CreateMessageRequestParams(Struct, kw_only=True):
-        """Parameters for a `sampling/createMessage` request."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
-            default=UNSET, name="includeContext"
-        )
-        """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt.
-        The client MAY ignore this request.
-
-        Default is "none". Values "thisServer" and "allServers" are soft-deprecated. Servers SHOULD only use these values if the client
-        declares ClientCapabilities.sampling.context. These values may be removed in future spec releases.
-        """
-
-        max_tokens: int = msgspec.field(name="maxTokens")
-        """The requested maximum number of tokens to sample (to prevent runaway completions).
-
-        The client MAY choose to sample fewer tokens than the requested maximum.
-        """
-
-        messages: list[SamplingMessage]
-
-        metadata: dict[str, Any] | UnsetType = UNSET
-        """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
-
-        model_preferences: ModelPreferences | UnsetType = msgspec.field(
-            default=UNSET, name="modelPreferences"
-        )
-        """The server's preferences for which model to select. The client MAY ignore these preferences."""
-
-        stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
-
-        system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
-        """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
-
-        task: TaskMetadata | UnsetType = UNSET
-        """If specified, the caller is requesting task-augmented execution for this request.
-        The request will return a CreateTaskResult immediately, and the actual result can be
-        retrieved later via tasks/result.
-
-        Task augmentation is subject to capability negotiation - receivers MUST declare support
-        for task augmentation of specific request types in their capabilities.
-        """
-
-        temperature: int | float | UnsetType = UNSET
-
-        tool_choice: ToolChoice | UnsetType = msgspec.field(default=UNSET, name="toolChoice")
-        """Controls how the model uses tools.
-        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-        Default is `{ mode: "auto" }`.
-        """
-
-        tools: list[Tool] | UnsetType = UNSET
-        """Tools that the model may use during generation.
-        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-        """
-
-
-def _define_CreateMessageRequest() -> None:
-    global CreateMessageRequest
-
-    class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CreateMessageRequestParams
-
-
-def _define_CreateTaskResult() -> None:
-    global CreateTaskResult
-
-    class CreateTaskResult(Struct, kw_only=True):
-        """A response to a task-augmented request."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        task: Task
-
-
-def _define_ElicitRequestURLParams() -> None:
-    global ElicitRequestURLParams
-
-    class ElicitRequestURLParams(Struct, kw_only=True, tag_field="mode", tag="url"):
-        """The parameters for a request to elicit information from the user via a URL in the client."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        mode: ClassVar[Literal["url"]] = "url"
-        """The elicitation mode."""
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        elicitation_id: str = msgspec.field(name="elicitationId")
-        """The ID of the elicitation, which must be unique within the context of the server.
-        The client MUST treat this ID as an opaque value.
-        """
-
-        message: str
-        """The message to present to the user explaining why the interaction is needed."""
-
-        task: TaskMetadata | UnsetType = UNSET
-        """If specified, the caller is requesting task-augmented execution for this request.
-        The request will return a CreateTaskResult immediately, and the actual result can be
-        retrieved later via tasks/result.
-
-        Task augmentation is subject to capability negotiation - receivers MUST declare support
-        for task augmentation of specific request types in their capabilities.
-        """
-
-        url: str
-        """The URL that the user should navigate to."""
-
-
-def _define_StringSchema() -> None:
-    global StringSchema
-
-    class StringSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """StringSchema."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        format: Literal["date", "date-time", "email", "uri"] | UnsetType = UNSET
-
-        max_length: int | UnsetType = msgspec.field(default=UNSET, name="maxLength")
-
-        min_length: int | UnsetType = msgspec.field(default=UNSET, name="minLength")
-
-        title: str | UnsetType = UNSET
-
-
-def _define_NumberSchema() -> None:
-    global NumberSchema
-
-    class NumberSchema(Struct, kw_only=True):
-        """NumberSchema."""
-
-        default: int | float | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        maximum: int | float | UnsetType = UNSET
-
-        minimum: int | float | UnsetType = UNSET
-
-        title: str | UnsetType = UNSET
-
-        type: Literal["integer", "number"]
-
-
-def _define_UntitledSingleSelectEnumSchema() -> None:
-    global UntitledSingleSelectEnumSchema
-
-    class UntitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for single-selection enumeration without display titles for options."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        enum: list[str]
-        """Array of enum values to choose from."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_TitledSingleSelectEnumSchemaOneOfItem() -> None:
-    global TitledSingleSelectEnumSchemaOneOfItem
-
-    class TitledSingleSelectEnumSchemaOneOfItem(Struct, kw_only=True):
-        """TitledSingleSelectEnumSchemaOneOfItem."""
-
-        const: str
-        """The enum value."""
-
-        title: str
-        """Display label for this option."""
-
-
-def _define_TitledSingleSelectEnumSchema() -> None:
-    global TitledSingleSelectEnumSchema
-
-    class TitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for single-selection enumeration with display titles for each option."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        one_of: list[TitledSingleSelectEnumSchemaOneOfItem] = msgspec.field(name="oneOf")
-        """Array of enum options with values and display labels."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_UntitledMultiSelectEnumSchemaItems() -> None:
-    global UntitledMultiSelectEnumSchemaItems
-
-    class UntitledMultiSelectEnumSchemaItems(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for the array items."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        enum: list[str]
-        """Array of enum values to choose from."""
-
-
-def _define_UntitledMultiSelectEnumSchema() -> None:
-    global UntitledMultiSelectEnumSchema
-
-    class UntitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-        """Schema for multiple-selection enumeration without display titles for options."""
-
-        type: ClassVar[Literal["array"]] = "array"
-
-        default: list[str] | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        items: UntitledMultiSelectEnumSchemaItems
-        """Schema for the array items."""
-
-        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-        """Maximum number of items to select."""
-
-        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-        """Minimum number of items to select."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_TitledMultiSelectEnumSchemaItemsAnyOfItem() -> None:
-    global TitledMultiSelectEnumSchemaItemsAnyOfItem
-
-    class TitledMultiSelectEnumSchemaItemsAnyOfItem(Struct, kw_only=True):
-        """TitledMultiSelectEnumSchemaItemsAnyOfItem."""
-
-        const: str
-        """The constant enum value."""
-
-        title: str
-        """Display title for this option."""
-
-
-def _define_TitledMultiSelectEnumSchemaItems() -> None:
-    global TitledMultiSelectEnumSchemaItems
-
-    class TitledMultiSelectEnumSchemaItems(Struct, kw_only=True):
-        """Schema for array items with enum options and display labels."""
-
-        any_of: list[TitledMultiSelectEnumSchemaItemsAnyOfItem] = msgspec.field(name="anyOf")
-        """Array of enum options with values and display labels."""
-
-
-def _define_TitledMultiSelectEnumSchema() -> None:
-    global TitledMultiSelectEnumSchema
-
-    class TitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-        """Schema for multiple-selection enumeration with display titles for each option."""
-
-        type: ClassVar[Literal["array"]] = "array"
-
-        default: list[str] | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        items: TitledMultiSelectEnumSchemaItems
-        """Schema for array items with enum options and display labels."""
-
-        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-        """Maximum number of items to select."""
-
-        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-        """Minimum number of items to select."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_LegacyTitledEnumSchema() -> None:
-    global LegacyTitledEnumSchema
-
-    class LegacyTitledEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Use TitledSingleSelectEnumSchema instead.
-        This interface will be removed in a future version.
-        """
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        enum: list[str]
-
-        enum_names: list[str] | UnsetType = msgspec.field(default=UNSET, name="enumNames")
-        """(Legacy) Display names for enum values.
-        Non-standard according to JSON schema 2020-12.
-        """
-
-        title: str | UnsetType = UNSET
-
-
-def _define_ElicitRequestFormParamsRequestedSchema() -> None:
-    global ElicitRequestFormParamsRequestedSchema
-
-    class ElicitRequestFormParamsRequestedSchema(Struct, kw_only=True, tag_field="type", tag="object"):
-        """A restricted subset of JSON Schema.
-        Only top-level properties are allowed, without nesting.
-        """
-
-        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        type: ClassVar[Literal["object"]] = "object"
-
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-
-        properties: dict[str, PrimitiveSchemaDefinition]
-
-        required: list[str] | UnsetType = UNSET
-
-
-def _define_ElicitRequestFormParams() -> None:
-    global ElicitRequestFormParams
-
-    class ElicitRequestFormParams(Struct, kw_only=True):
-        """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
-
-        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        message: str
-        """The message to present to the user describing what information is being requested."""
-
-        mode: Literal["form"] | UnsetType = UNSET
-        """The elicitation mode."""
-
-        requested_schema: ElicitRequestFormParamsRequestedSchema = msgspec.field(name="requestedSchema")
-        """A restricted subset of JSON Schema.
-        Only top-level properties are allowed, without nesting.
-        """
-
-        task: TaskMetadata | UnsetType = UNSET
-        """If specified, the caller is requesting task-augmented execution for this request.
-        The request will return a CreateTaskResult immediately, and the actual result can be
-        retrieved later via tasks/result.
-
-        Task augmentation is subject to capability negotiation - receivers MUST declare support
-        for task augmentation of specific request types in their capabilities.
-        """
-
-
-def _define_ElicitRequest() -> None:
-    global ElicitRequest
-
-    class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
-        """A request from the server to elicit additional information from the user via the client."""
-
-        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ElicitRequestParams
-
-
-def _define_ElicitationCompleteNotificationParams() -> None:
-    global ElicitationCompleteNotificationParams
-
-    class ElicitationCompleteNotificationParams(Struct, kw_only=True):
-        """ElicitationCompleteNotificationParams."""
-
-        elicitation_id: str = msgspec.field(name="elicitationId")
-        """The ID of the elicitation that completed."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ElicitationCompleteNotification() -> None:
-    global ElicitationCompleteNotification
-
-    class ElicitationCompleteNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/elicitation/complete"
-    ):
-        """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
-
-        method: ClassVar[Literal["notifications/elicitation/complete"]] = "notifications/elicitation/complete"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ElicitationCompleteNotificationParams
-
-
-def _define_Error() -> None:
-    global Error
-
-    class Error(Struct, kw_only=True):
-        """Error."""
-
-        code: int
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_PromptMessage() -> None:
-    global PromptMessage
-
-    class PromptMessage(Struct, kw_only=True):
-        """Describes a message returned as part of a prompt.
-
-        This is similar to `SamplingMessage`, but also supports the embedding of
-        resources from the MCP server.
-        """
-
-        content: ContentBlock
-
-        role: Role
-
-
-def _define_GetPromptResult() -> None:
-    global GetPromptResult
-
-    class GetPromptResult(Struct, kw_only=True):
-        """The server's response to a prompts/get request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        description: str | UnsetType = UNSET
-        """An optional description for the prompt."""
-
-        messages: list[PromptMessage]
-
-
-def _define_Icons() -> None:
-    global Icons
-
-    class Icons(Struct, kw_only=True):
-        """Base interface to add `icons` property."""
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
 
 
 def _define_ServerCapabilitiesPrompts() -> None:
@@ -3226,640 +518,10 @@ def _define_InitializeResult() -> None:
         server_info: Implementation = msgspec.field(name="serverInfo")
 
 
-def _define_JSONRPCErrorResponse() -> None:
-    global JSONRPCErrorResponse
-
-    class JSONRPCErrorResponse(Struct, kw_only=True):
-        """A response to a request that indicates an error occurred."""
-
-        error: Error
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_JSONRPCRequest() -> None:
-    global JSONRPCRequest
-
-    class JSONRPCRequest(Struct, kw_only=True):
-        """A request that expects a response."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_JSONRPCNotification() -> None:
-    global JSONRPCNotification
-
-    class JSONRPCNotification(Struct, kw_only=True):
-        """A notification which does not expect a response."""
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_JSONRPCResultResponse() -> None:
-    global JSONRPCResultResponse
-
-    class JSONRPCResultResponse(Struct, kw_only=True):
-        """A successful (non-error) response to a request."""
-
-        _hook_reader_ = "Result"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: Result
-
-
-def _define_PromptArgument() -> None:
-    global PromptArgument
-
-    class PromptArgument(Struct, kw_only=True):
-        """Describes an argument that a prompt can accept."""
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the argument."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        required: bool | UnsetType = UNSET
-        """Whether this argument must be provided."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_Prompt() -> None:
-    global Prompt
-
-    class Prompt(Struct, kw_only=True):
-        """A prompt or prompt template that the server offers."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        arguments: list[PromptArgument] | UnsetType = UNSET
-        """A list of arguments to use for templating the prompt."""
-
-        description: str | UnsetType = UNSET
-        """An optional description of what this prompt provides"""
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_ListPromptsResult() -> None:
-    global ListPromptsResult
-
-    class ListPromptsResult(Struct, kw_only=True):
-        """The server's response to a prompts/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        prompts: list[Prompt]
-
-
-def _define_ResourceTemplate() -> None:
-    global ResourceTemplate
-
-    class ResourceTemplate(Struct, kw_only=True):
-        """A template description for resources available on the server."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this template is for.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri_template: str = msgspec.field(name="uriTemplate")
-        """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
-
-
-def _define_ListResourceTemplatesResult() -> None:
-    global ListResourceTemplatesResult
-
-    class ListResourceTemplatesResult(Struct, kw_only=True):
-        """The server's response to a resources/templates/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
-
-
-def _define_Resource() -> None:
-    global Resource
-
-    class Resource(Struct, kw_only=True):
-        """A known resource that the server is capable of reading."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this resource represents.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        size: int | float | UnsetType = UNSET
-        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-        This can be used by Hosts to display file sizes and estimate context window usage.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ListResourcesResult() -> None:
-    global ListResourcesResult
-
-    class ListResourcesResult(Struct, kw_only=True):
-        """The server's response to a resources/list request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resources: list[Resource]
-
-
-def _define_ListRootsRequest() -> None:
-    global ListRootsRequest
-
-    class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["roots/list"]] = "roots/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: RequestParams | UnsetType = UNSET
-
-
-def _define_ListToolsResult() -> None:
-    global ListToolsResult
-
-    class ListToolsResult(Struct, kw_only=True):
-        """The server's response to a tools/list request from the client."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        tools: list[Tool]
-
-
-def _define_LoggingMessageNotificationParams() -> None:
-    global LoggingMessageNotificationParams
-
-    class LoggingMessageNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/message` notification."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        data: Any
-        """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
-
-        level: LoggingLevel
-        """The severity of this log message."""
-
-        logger: str | UnsetType = UNSET
-        """An optional name of the logger issuing this message."""
-
-
-def _define_LoggingMessageNotification() -> None:
-    global LoggingMessageNotification
-
-    class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
-        """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-        method: ClassVar[Literal["notifications/message"]] = "notifications/message"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: LoggingMessageNotificationParams
-
-
-def _define_Notification() -> None:
-    global Notification
-
-    class Notification(Struct, kw_only=True):
-        """Notification."""
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_PaginatedRequest() -> None:
-    global PaginatedRequest
-
-    class PaginatedRequest(Struct, kw_only=True):
-        """PaginatedRequest."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: PaginatedRequestParams | UnsetType = UNSET
-
-
-def _define_PaginatedResult() -> None:
-    global PaginatedResult
-
-    class PaginatedResult(Struct, kw_only=True):
-        """PaginatedResult."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-
-def _define_PromptListChangedNotification() -> None:
-    global PromptListChangedNotification
-
-    class PromptListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_ReadResourceResult() -> None:
-    global ReadResourceResult
-
-    class ReadResourceResult(Struct, kw_only=True):
-        """The server's response to a resources/read request from the client."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        contents: list[EmbeddedResourceResource]
-
-
-def _define_RelatedTaskMetadata() -> None:
-    global RelatedTaskMetadata
-
-    class RelatedTaskMetadata(Struct, kw_only=True):
-        """Metadata for associating messages with a task.
-        Include this in the `_meta` field under the key `io.modelcontextprotocol/related-task`.
-        """
-
-        task_id: str = msgspec.field(name="taskId")
-        """The task identifier this message is associated with."""
-
-
-def _define_Request() -> None:
-    global Request
-
-    class Request(Struct, kw_only=True):
-        """Request."""
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_ResourceContents() -> None:
-    global ResourceContents
-
-    class ResourceContents(Struct, kw_only=True):
-        """The contents of a specific resource or sub-resource."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ResourceListChangedNotification() -> None:
-    global ResourceListChangedNotification
-
-    class ResourceListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-        method: ClassVar[Literal["notifications/resources/list_changed"]] = (
-            "notifications/resources/list_changed"
-        )
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_ResourceRequestParams() -> None:
-    global ResourceRequestParams
-
-    class ResourceRequestParams(Struct, kw_only=True):
-        """Common parameters when working with resources."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_ResourceUpdatedNotificationParams() -> None:
-    global ResourceUpdatedNotificationParams
-
-    class ResourceUpdatedNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/resources/updated` notification."""
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        uri: str
-        """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
-
-
-def _define_ResourceUpdatedNotification() -> None:
-    global ResourceUpdatedNotification
-
-    class ResourceUpdatedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
-    ):
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-        method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ResourceUpdatedNotificationParams
-
-
-def _define_ToolListChangedNotification() -> None:
-    global ToolListChangedNotification
-
-    class ToolListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-        method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_TaskAugmentedRequestParams() -> None:
-    global TaskAugmentedRequestParams
-
-    class TaskAugmentedRequestParams(Struct, kw_only=True):
-        """Common params for any task-augmented request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """See [General fields: `_meta`](/specification/2025-11-25/basic/index#meta) for notes on `_meta` usage."""
-
-        task: TaskMetadata | UnsetType = UNSET
-        """If specified, the caller is requesting task-augmented execution for this request.
-        The request will return a CreateTaskResult immediately, and the actual result can be
-        retrieved later via tasks/result.
-
-        Task augmentation is subject to capability negotiation - receivers MUST declare support
-        for task augmentation of specific request types in their capabilities.
-        """
-
-
-def _define_URLElicitationRequiredErrorErrorData() -> None:
-    global _URLElicitationRequiredErrorErrorDataMembers, URLElicitationRequiredErrorErrorData
-
-    class _URLElicitationRequiredErrorErrorDataMembers(Struct, kw_only=True):
-        elicitations: list[ElicitRequestURLParams]
-
-    class URLElicitationRequiredErrorErrorData(OpenObject):
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        __slots__ = ()
-        _fields_ = _URLElicitationRequiredErrorErrorDataMembers
-        _members_ = (("elicitations", "elicitations"),)
-        _converted_ = (("elicitations", "elicitations"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ("elicitations",)
-        _defaults_ = ()
-
-        def __init__(
-            self,
-            *,
-            elicitations: list[ElicitRequestURLParams],
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            self["elicitations"] = elicitations
-
-        @property
-        def elicitations(self) -> list[ElicitRequestURLParams]:
-
-            return cast("list[ElicitRequestURLParams]", self["elicitations"])
-
-
-def _define_URLElicitationRequiredErrorError() -> None:
-    global URLElicitationRequiredErrorError
-
-    class URLElicitationRequiredErrorError(Struct, kw_only=True, tag_field="code", tag=-32042):
-        """URLElicitationRequiredErrorError."""
-
-        code: ClassVar[Literal[-32042]] = -32042
-        """The error type that occurred."""
-
-        data: URLElicitationRequiredErrorErrorData
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_URLElicitationRequiredError() -> None:
-    global URLElicitationRequiredError
-
-    class URLElicitationRequiredError(Struct, kw_only=True):
-        """An error response that indicates that the server requires the client to provide additional information via an elicitation request."""
-
-        error: URLElicitationRequiredErrorError
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_Role() -> None:
-    global Role
-
-    Role = Literal["assistant", "user"]
-
-
 def _define_NotificationMetaObject() -> None:
     global NotificationMetaObject
 
     NotificationMetaObject = dict[str, Any]
-
-
-def _define_RequestId() -> None:
-    global RequestId
-
-    RequestId = str | int | float
 
 
 def _define_ProgressToken() -> None:
@@ -3868,1619 +530,24 @@ def _define_ProgressToken() -> None:
     ProgressToken = str | int | float
 
 
-def _define_EmbeddedResourceResource() -> None:
-    global EmbeddedResourceResource
-
-    class EmbeddedResourceResource(UnionDispatch):
-        """One of `TextResourceContents`, `BlobResourceContents`."""
-
-        _union_ = (
-            Member(
-                TextResourceContents,
-                "object",
-                frozenset({"text", "uri"}),
-                (),
-                frozenset({"_meta", "mimeType", "text", "uri"}),
-            ),
-            Member(
-                BlobResourceContents,
-                "object",
-                frozenset({"blob", "uri"}),
-                (),
-                frozenset({"_meta", "blob", "mimeType", "uri"}),
-            ),
-        )
-
-
-def _define_ContentBlock() -> None:
-    global ContentBlock
-
-    ContentBlock = open_union(
-        "type", TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource
-    )
-
-
-def _define_TaskStatus() -> None:
-    global TaskStatus
-
-    TaskStatus = Literal["cancelled", "completed", "failed", "input_required", "working"]
-
-
-def _define_ClientNotification() -> None:
-    global ClientNotification
-
-    ClientNotification = (
-        CancelledNotification
-        | InitializedNotification
-        | ProgressNotification
-        | TaskStatusNotification
-        | RootsListChangedNotification
-    )
-
-
 def _define_LoggingLevel() -> None:
     global LoggingLevel
 
     LoggingLevel = Literal["alert", "critical", "debug", "emergency", "error", "info", "notice", "warning"]
 
 
-def _define_ClientRequest() -> None:
-    global ClientRequest
-
-    ClientRequest = (
-        InitializeRequest
-        | PingRequest
-        | ListResourcesRequest
-        | ListResourceTemplatesRequest
-        | ReadResourceRequest
-        | SubscribeRequest
-        | UnsubscribeRequest
-        | ListPromptsRequest
-        | GetPromptRequest
-        | ListToolsRequest
-        | CallToolRequest
-        | GetTaskRequest
-        | GetTaskPayloadRequest
-        | CancelTaskRequest
-        | ListTasksRequest
-        | SetLevelRequest
-        | CompleteRequest
-    )
-
-
-def _define_SamplingMessageContentBlock() -> None:
-    global SamplingMessageContentBlock
-
-    SamplingMessageContentBlock = open_union(
-        "type", TextContent | ImageContent | AudioContent | ToolUseContent | ToolResultContent
-    )
-
-
-def _define_ClientResult() -> None:
-    global ClientResult
-
-    class ClientResult(UnionDispatch):
-        """One of `Result`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
-
-        _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                GetTaskResult,
-                "object",
-                frozenset({"createdAt", "lastUpdatedAt", "status", "taskId", "ttl"}),
-                (),
-                frozenset(
-                    {
-                        "_meta",
-                        "createdAt",
-                        "lastUpdatedAt",
-                        "pollInterval",
-                        "status",
-                        "statusMessage",
-                        "taskId",
-                        "ttl",
-                    }
-                ),
-                hooked=True,
-            ),
-            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                CancelTaskResult,
-                "object",
-                frozenset({"createdAt", "lastUpdatedAt", "status", "taskId", "ttl"}),
-                (),
-                frozenset(
-                    {
-                        "_meta",
-                        "createdAt",
-                        "lastUpdatedAt",
-                        "pollInterval",
-                        "status",
-                        "statusMessage",
-                        "taskId",
-                        "ttl",
-                    }
-                ),
-                hooked=True,
-            ),
-            Member(
-                ListTasksResult,
-                "object",
-                frozenset({"tasks"}),
-                (),
-                frozenset({"_meta", "nextCursor", "tasks"}),
-            ),
-            Member(
-                CreateMessageResult,
-                "object",
-                frozenset({"content", "model", "role"}),
-                (),
-                frozenset({"_meta", "content", "model", "role", "stopReason"}),
-                hooked=True,
-            ),
-            Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"_meta", "roots"})),
-            Member(
-                ElicitResult,
-                "object",
-                frozenset({"action"}),
-                (
-                    (
-                        "action",
-                        (
-                            "accept",
-                            "cancel",
-                            "decline",
-                        ),
-                        True,
-                    ),
-                ),
-                frozenset({"_meta", "action", "content"}),
-            ),
-        )
-
-
-def _define_Cursor() -> None:
-    global Cursor
-
-    Cursor = str
-
-
-def _define_PrimitiveSchemaDefinition() -> None:
-    global PrimitiveSchemaDefinition
-
-    class PrimitiveSchemaDefinition(UnionDispatch):
-        """Restricted schema definitions that only allow primitive types
-        without nested objects or arrays.
-        """
-
-        _union_ = (
-            Member(
-                StringSchema,
-                "object",
-                frozenset({"type"}),
-                (
-                    ("type", ("string",), True),
-                    (
-                        "format",
-                        (
-                            "date",
-                            "date-time",
-                            "email",
-                            "uri",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"default", "description", "format", "maxLength", "minLength", "title", "type"}),
-            ),
-            Member(
-                NumberSchema,
-                "object",
-                frozenset({"type"}),
-                (
-                    (
-                        "type",
-                        (
-                            "integer",
-                            "number",
-                        ),
-                        True,
-                    ),
-                ),
-                frozenset({"default", "description", "maximum", "minimum", "title", "type"}),
-            ),
-            Member(
-                BooleanSchema,
-                "object",
-                frozenset({"type"}),
-                (("type", ("boolean",), True),),
-                frozenset({"default", "description", "title", "type"}),
-            ),
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                LegacyTitledEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "enumNames", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not PrimitiveSchemaDefinition:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if (
-                            ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
-                            and "enum" not in obj
-                            and "oneOf" not in obj
-                        ):
-                            try:
-                                return _convert(obj, StringSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "enum" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "oneOf" not in obj
-                            and "enumNames" not in obj
-                        ):
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "oneOf" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "enum" not in obj
-                        ):
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "enum" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "enumNames" in obj
-                            and "oneOf" not in obj
-                        ):
-                            try:
-                                return _convert(obj, LegacyTitledEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                    elif value in ("integer", "number"):
-                        try:
-                            return _convert(obj, NumberSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    elif value == "boolean":
-                        try:
-                            return _convert(obj, BooleanSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    elif value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ElicitRequestParams() -> None:
-    global \
-        _ElicitRequestFormParamsRest, \
-        _ElicitRequestFormParamsRequestedSchemaRest, \
-        _read_ElicitRequestFormParams, \
-        ElicitRequestParams
-
-    class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        properties: Any
-        required: list[str] | UnsetType = UNSET
-
-    class _ElicitRequestFormParamsRest(Struct, kw_only=True):
-        meta: RequestMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        message: str
-        mode: Literal["form"] | UnsetType = UNSET
-        requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
-        task: TaskMetadata | UnsetType = UNSET
-
-    def _read_ElicitRequestFormParams(message: dict[str, Any]) -> ElicitRequestFormParams | None:
-        """`ElicitRequestFormParams` read from a peer, each value of its map read in one loop
-        by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
-        not read so (the general conversion then gives the value or the error)."""
-        try:
-            rest = _convert(message, _ElicitRequestFormParamsRest)
-            items = rest.requested_schema.properties
-            if type(items) is not dict:  # (its keys are text: read from JSON)
-                return None
-            values: dict[str, Any] = {}
-            read = PrimitiveSchemaDefinition._from_wire
-            for name, obj in items.items():
-                # The reader's written-out path, in the loop (no call per value): the member it would
-                # read at once, converted here; anything else, or what does not convert, is the reader's.
-                if type(obj) is dict:
-                    if "type" in obj:
-                        value = obj["type"]
-                        if value == "string":
-                            if (
-                                (
-                                    "format" not in obj
-                                    or obj["format"] in ("date", "date-time", "email", "uri")
-                                )
-                                and "enum" not in obj
-                                and "oneOf" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, StringSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "enum" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "oneOf" not in obj
-                                and "enumNames" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, UntitledSingleSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "oneOf" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "enum" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, TitledSingleSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "enum" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "enumNames" in obj
-                                and "oneOf" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, LegacyTitledEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                        elif value in ("integer", "number"):
-                            try:
-                                values[name] = _convert(obj, NumberSchema)
-                                continue
-                            except msgspec.ValidationError:
-                                pass
-                        elif value == "boolean":
-                            try:
-                                values[name] = _convert(obj, BooleanSchema)
-                                continue
-                            except msgspec.ValidationError:
-                                pass
-                        elif value == "array":
-                            if "items" in obj:
-                                try:
-                                    values[name] = _convert(obj, UntitledMultiSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                values[name] = read(obj)
-            return ElicitRequestFormParams(
-                meta=rest.meta,
-                message=rest.message,
-                mode=rest.mode,
-                requested_schema=ElicitRequestFormParamsRequestedSchema(
-                    schema=rest.requested_schema.schema,
-                    properties=values,
-                    required=rest.requested_schema.required,
-                ),
-                task=rest.task,
-            )
-        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
-            return None
-
-    class ElicitRequestParams(UnionDispatch):
-        """The parameters for a request to elicit additional information from the user via the client."""
-
-        _union_ = (
-            Member(
-                ElicitRequestURLParams,
-                "object",
-                frozenset({"elicitationId", "message", "mode", "url"}),
-                (("mode", ("url",), True),),
-                frozenset({"_meta", "elicitationId", "message", "mode", "task", "url"}),
-                hooked=True,
-            ),
-            Member(
-                ElicitRequestFormParams,
-                "object",
-                frozenset({"message", "requestedSchema"}),
-                (("mode", ("form",), False),),
-                frozenset({"_meta", "message", "mode", "requestedSchema", "task"}),
-                hooked=True,
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not ElicitRequestParams:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "mode" in obj:
-                    value = obj["mode"]
-                    if value == "url":
-                        if "elicitationId" in obj and "message" in obj and "url" in obj:
-                            try:
-                                return _convert(
-                                    obj,
-                                    ElicitRequestURLParams,
-                                    dec_hook=RequestMetaObject._from_wire.__func__ if liberal else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                    elif value == "form":
-                        if "message" in obj and "requestedSchema" in obj:
-                            if liberal:
-                                mapped = _read_ElicitRequestFormParams(obj)
-                                if mapped is not None:
-                                    return mapped
-                            try:
-                                return _convert(
-                                    obj,
-                                    ElicitRequestFormParams,
-                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
-                                    if liberal
-                                    else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
-                    if liberal:
-                        mapped = _read_ElicitRequestFormParams(obj)
-                        if mapped is not None:
-                            return mapped
-                    try:
-                        return _convert(
-                            obj,
-                            ElicitRequestFormParams,
-                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_EmptyResult() -> None:
-    global EmptyResult
-
-    EmptyResult = Result
-
-
-def _define_EnumSchema() -> None:
-    global EnumSchema
-
-    class EnumSchema(UnionDispatch):
-        """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`, `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`, `LegacyTitledEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                LegacyTitledEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "enumNames", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not EnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "oneOf" in obj and "enum" not in obj:
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "enum" in obj and "enumNames" in obj and "oneOf" not in obj:
-                            try:
-                                return _convert(obj, LegacyTitledEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                    elif value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_JSONRPCMessage() -> None:
-    global JSONRPCMessage
-
-    class JSONRPCMessage(UnionDispatch):
-        """Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent."""
-
-        _union_ = (
-            Member(
-                JSONRPCRequest,
-                "object",
-                frozenset({"id", "method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "method", "params"}),
-            ),
-            Member(
-                JSONRPCNotification,
-                "object",
-                frozenset({"method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"jsonrpc", "method", "params"}),
-            ),
-            Member(
-                JSONRPCResultResponse,
-                "object",
-                frozenset({"id", "result"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "result"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCErrorResponse,
-                "object",
-                frozenset({"error"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"error", "id", "jsonrpc"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not JSONRPCMessage:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "jsonrpc" in obj:
-                    value = obj["jsonrpc"]
-                    if value == "2.0":
-                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
-                            try:
-                                return _convert(obj, JSONRPCRequest)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "method" in obj
-                            and "id" not in obj
-                            and ("id" not in obj or "result" not in obj)
-                            and "error" not in obj
-                        ):
-                            try:
-                                return _convert(obj, JSONRPCNotification)
-                            except msgspec.ValidationError:
-                                pass
-                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj,
-                                    JSONRPCResultResponse,
-                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "error" in obj
-                            and ("id" not in obj or "method" not in obj)
-                            and "method" not in obj
-                            and ("id" not in obj or "result" not in obj)
-                        ):
-                            try:
-                                return _convert(obj, JSONRPCErrorResponse)
-                            except msgspec.ValidationError:
-                                pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "method" in obj
-                    and "result" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCRequest)
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "method" in obj
-                    and "id" not in obj
-                    and ("id" not in obj or "result" not in obj)
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCNotification)
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "result" in obj
-                    and "method" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(
-                            obj,
-                            JSONRPCResultResponse,
-                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "error" in obj
-                    and ("id" not in obj or "method" not in obj)
-                    and "method" not in obj
-                    and ("id" not in obj or "result" not in obj)
-                ):
-                    try:
-                        return _convert(obj, JSONRPCErrorResponse)
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_JSONRPCResponse() -> None:
-    global JSONRPCResponse
-
-    class JSONRPCResponse(UnionDispatch):
-        """A response to a request, containing either the result or error."""
-
-        _union_ = (
-            Member(
-                JSONRPCResultResponse,
-                "object",
-                frozenset({"id", "result"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "result"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCErrorResponse,
-                "object",
-                frozenset({"error"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"error", "id", "jsonrpc"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not JSONRPCResponse:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "jsonrpc" in obj:
-                    value = obj["jsonrpc"]
-                    if value == "2.0":
-                        if "id" in obj and "result" in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj,
-                                    JSONRPCResultResponse,
-                                    dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if "error" in obj and ("id" not in obj or "result" not in obj):
-                            try:
-                                return _convert(obj, JSONRPCErrorResponse)
-                            except msgspec.ValidationError:
-                                pass
-                if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
-                    try:
-                        return _convert(
-                            obj,
-                            JSONRPCResultResponse,
-                            dec_hook=Result._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if "jsonrpc" not in obj and "error" in obj and ("id" not in obj or "result" not in obj):
-                    try:
-                        return _convert(obj, JSONRPCErrorResponse)
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_MultiSelectEnumSchema() -> None:
-    global MultiSelectEnumSchema
-
-    class MultiSelectEnumSchema(UnionDispatch):
-        """One of `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not MultiSelectEnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ServerNotification() -> None:
-    global ServerNotification
-
-    ServerNotification = (
-        CancelledNotification
-        | ProgressNotification
-        | ResourceListChangedNotification
-        | ResourceUpdatedNotification
-        | PromptListChangedNotification
-        | ToolListChangedNotification
-        | TaskStatusNotification
-        | LoggingMessageNotification
-        | ElicitationCompleteNotification
-    )
-
-
-def _define_ServerRequest() -> None:
-    global ServerRequest
-
-    ServerRequest = (
-        PingRequest
-        | GetTaskRequest
-        | GetTaskPayloadRequest
-        | CancelTaskRequest
-        | ListTasksRequest
-        | CreateMessageRequest
-        | ListRootsRequest
-        | ElicitRequest
-    )
-
-
-def _define_ServerResult() -> None:
-    global ServerResult
-
-    class ServerResult(UnionDispatch):
-        """One of `Result`, `InitializeResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `GetTaskResult`, `GetTaskPayloadResult`, `CancelTaskResult`, `ListTasksResult`, `CompleteResult`."""
-
-        _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                InitializeResult,
-                "object",
-                frozenset({"capabilities", "protocolVersion", "serverInfo"}),
-                (),
-                frozenset({"_meta", "capabilities", "instructions", "protocolVersion", "serverInfo"}),
-            ),
-            Member(
-                ListResourcesResult,
-                "object",
-                frozenset({"resources"}),
-                (),
-                frozenset({"_meta", "nextCursor", "resources"}),
-            ),
-            Member(
-                ListResourceTemplatesResult,
-                "object",
-                frozenset({"resourceTemplates"}),
-                (),
-                frozenset({"_meta", "nextCursor", "resourceTemplates"}),
-            ),
-            Member(
-                ReadResourceResult,
-                "object",
-                frozenset({"contents"}),
-                (),
-                frozenset({"_meta", "contents"}),
-                hooked=True,
-            ),
-            Member(
-                ListPromptsResult,
-                "object",
-                frozenset({"prompts"}),
-                (),
-                frozenset({"_meta", "nextCursor", "prompts"}),
-            ),
-            Member(
-                GetPromptResult,
-                "object",
-                frozenset({"messages"}),
-                (),
-                frozenset({"_meta", "description", "messages"}),
-                hooked=True,
-            ),
-            Member(
-                ListToolsResult,
-                "object",
-                frozenset({"tools"}),
-                (),
-                frozenset({"_meta", "nextCursor", "tools"}),
-                hooked=True,
-            ),
-            Member(
-                CallToolResult,
-                "object",
-                frozenset({"content"}),
-                (),
-                frozenset({"_meta", "content", "isError", "structuredContent"}),
-                hooked=True,
-            ),
-            Member(
-                GetTaskResult,
-                "object",
-                frozenset({"createdAt", "lastUpdatedAt", "status", "taskId", "ttl"}),
-                (),
-                frozenset(
-                    {
-                        "_meta",
-                        "createdAt",
-                        "lastUpdatedAt",
-                        "pollInterval",
-                        "status",
-                        "statusMessage",
-                        "taskId",
-                        "ttl",
-                    }
-                ),
-                hooked=True,
-            ),
-            Member(GetTaskPayloadResult, "object", frozenset({}), (), frozenset({"_meta"}), hooked=True),
-            Member(
-                CancelTaskResult,
-                "object",
-                frozenset({"createdAt", "lastUpdatedAt", "status", "taskId", "ttl"}),
-                (),
-                frozenset(
-                    {
-                        "_meta",
-                        "createdAt",
-                        "lastUpdatedAt",
-                        "pollInterval",
-                        "status",
-                        "statusMessage",
-                        "taskId",
-                        "ttl",
-                    }
-                ),
-                hooked=True,
-            ),
-            Member(
-                ListTasksResult,
-                "object",
-                frozenset({"tasks"}),
-                (),
-                frozenset({"_meta", "nextCursor", "tasks"}),
-            ),
-            Member(
-                CompleteResult, "object", frozenset({"completion"}), (), frozenset({"_meta", "completion"})
-            ),
-        )
-
-
-def _define_SingleSelectEnumSchema() -> None:
-    global SingleSelectEnumSchema
-
-    class SingleSelectEnumSchema(UnionDispatch):
-        """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not SingleSelectEnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if "enum" in obj and "oneOf" not in obj:
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "oneOf" in obj and "enum" not in obj:
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ClientStub() -> None:
-    global ClientStub
-
-    class ClientStub:
-        """Every request and notification a client sends, typed; the runtime supplies `sender`."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def initialize(self, params: InitializeRequestParams) -> InitializeResult:
-            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-            return await self._sender.send_request(INITIALIZE, params)
-
-        async def ping(self, params: RequestParams | None = None) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            return await self._sender.send_request(PING, params)
-
-        async def list_resources(self, params: PaginatedRequestParams | None = None) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            return await self._sender.send_request(RESOURCES_LIST, params)
-
-        async def list_resource_templates(
-            self, params: PaginatedRequestParams | None = None
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
-
-        async def read_resource(self, params: ReadResourceRequestParams) -> ReadResourceResult:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            return await self._sender.send_request(RESOURCES_READ, params)
-
-        async def subscribe(self, params: SubscribeRequestParams) -> EmptyResult:
-            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-            return await self._sender.send_request(RESOURCES_SUBSCRIBE, params)
-
-        async def unsubscribe(self, params: UnsubscribeRequestParams) -> EmptyResult:
-            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-            return await self._sender.send_request(RESOURCES_UNSUBSCRIBE, params)
-
-        async def list_prompts(self, params: PaginatedRequestParams | None = None) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            return await self._sender.send_request(PROMPTS_LIST, params)
-
-        async def get_prompt(self, params: GetPromptRequestParams) -> GetPromptResult:
-            """Used by the client to get a prompt provided by the server."""
-
-            return await self._sender.send_request(PROMPTS_GET, params)
-
-        async def list_tools(self, params: PaginatedRequestParams | None = None) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            return await self._sender.send_request(TOOLS_LIST, params)
-
-        async def call_tool(self, params: CallToolRequestParams) -> CallToolResult:
-            """Used by the client to invoke a tool provided by the server."""
-
-            return await self._sender.send_request(TOOLS_CALL, params)
-
-        async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
-            """A request to retrieve the state of a task."""
-
-            return await self._sender.send_request(TASKS_GET, params)
-
-        async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
-            """A request to retrieve the result of a completed task."""
-
-            return await self._sender.send_request(TASKS_RESULT, params)
-
-        async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
-            """A request to cancel a task."""
-
-            return await self._sender.send_request(TASKS_CANCEL, params)
-
-        async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
-            """A request to retrieve a list of tasks."""
-
-            return await self._sender.send_request(TASKS_LIST, params)
-
-        async def set_level(self, params: SetLevelRequestParams) -> EmptyResult:
-            """A request from the client to the server, to enable or adjust logging."""
-
-            return await self._sender.send_request(LOGGING_SET_LEVEL, params)
-
-        async def complete(self, params: CompleteRequestParams) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            return await self._sender.send_request(COMPLETION_COMPLETE, params)
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-
-            For task cancellation, use the `tasks/cancel` request instead of this notification.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-        async def notify_initialized(self, params: NotificationParams | None = None) -> None:
-            """This notification is sent from the client to the server after initialization has finished."""
-
-            await self._sender.send_notification(NOTIFICATIONS_INITIALIZED, params)
-
-        async def notify_progress(self, params: ProgressNotificationParams) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-        async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
-            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-            await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
-
-        async def notify_roots_list_changed(self, params: NotificationParams | None = None) -> None:
-            """A notification from the client to the server, informing it that the list of roots has changed.
-            This notification should be sent whenever the client adds, removes, or modifies any root.
-            The server should then request an updated list of roots using the ListRootsRequest.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_ROOTS_LIST_CHANGED, params)
-
-
-def _define_ServerHandler() -> None:
-    global ServerHandler
-
-    class ServerHandler(Protocol[Ctx]):
-        """What a server answers: one method per client request and notification. The runtime calls
-        `handler.<name>(params, ctx)` as the method table names it."""
-
-        async def initialize(self, params: InitializeRequestParams, ctx: Ctx, /) -> InitializeResult:
-            """This request is sent from the client to the server when it first connects, asking it to begin initialization."""
-
-            ...
-
-        async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            ...
-
-        async def list_resources(
-            self, params: PaginatedRequestParams | None, ctx: Ctx, /
-        ) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            ...
-
-        async def list_resource_templates(
-            self, params: PaginatedRequestParams | None, ctx: Ctx, /
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            ...
-
-        async def read_resource(self, params: ReadResourceRequestParams, ctx: Ctx, /) -> ReadResourceResult:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            ...
-
-        async def subscribe(self, params: SubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """Sent from the client to request resources/updated notifications from the server whenever a particular resource changes."""
-
-            ...
-
-        async def unsubscribe(self, params: UnsubscribeRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """Sent from the client to request cancellation of resources/updated notifications from the server. This should follow a previous resources/subscribe request."""
-
-            ...
-
-        async def list_prompts(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            ...
-
-        async def get_prompt(self, params: GetPromptRequestParams, ctx: Ctx, /) -> GetPromptResult:
-            """Used by the client to get a prompt provided by the server."""
-
-            ...
-
-        async def list_tools(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            ...
-
-        async def call_tool(self, params: CallToolRequestParams, ctx: Ctx, /) -> CallToolResult:
-            """Used by the client to invoke a tool provided by the server."""
-
-            ...
-
-        async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
-            """A request to retrieve the state of a task."""
-
-            ...
-
-        async def get_task_payload(
-            self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
-        ) -> GetTaskPayloadResult:
-            """A request to retrieve the result of a completed task."""
-
-            ...
-
-        async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
-            """A request to cancel a task."""
-
-            ...
-
-        async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
-            """A request to retrieve a list of tasks."""
-
-            ...
-
-        async def set_level(self, params: SetLevelRequestParams, ctx: Ctx, /) -> EmptyResult:
-            """A request from the client to the server, to enable or adjust logging."""
-
-            ...
-
-        async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-
-            For task cancellation, use the `tasks/cancel` request instead of this notification.
-            """
-
-            ...
-
-        async def on_initialized(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """This notification is sent from the client to the server after initialization has finished."""
-
-            ...
-
-        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            ...
-
-        async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
-            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-            ...
-
-        async def on_roots_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """A notification from the client to the server, informing it that the list of roots has changed.
-            This notification should be sent whenever the client adds, removes, or modifies any root.
-            The server should then request an updated list of roots using the ListRootsRequest.
-            """
-
-            ...
-
-
-def _define_ServerStub() -> None:
-    global ServerStub
-
-    class ServerStub:
-        """Every request and notification a server sends to its client, typed."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def ping(self, params: RequestParams | None = None) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            return await self._sender.send_request(PING, params)
-
-        async def get_task(self, params: GetTaskRequestParams) -> GetTaskResult:
-            """A request to retrieve the state of a task."""
-
-            return await self._sender.send_request(TASKS_GET, params)
-
-        async def get_task_payload(self, params: GetTaskPayloadRequestParams) -> GetTaskPayloadResult:
-            """A request to retrieve the result of a completed task."""
-
-            return await self._sender.send_request(TASKS_RESULT, params)
-
-        async def cancel_task(self, params: CancelTaskRequestParams) -> CancelTaskResult:
-            """A request to cancel a task."""
-
-            return await self._sender.send_request(TASKS_CANCEL, params)
-
-        async def list_tasks(self, params: PaginatedRequestParams | None = None) -> ListTasksResult:
-            """A request to retrieve a list of tasks."""
-
-            return await self._sender.send_request(TASKS_LIST, params)
-
-        async def create_message(self, params: CreateMessageRequestParams) -> CreateMessageResult:
-            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-            return await self._sender.send_request(SAMPLING_CREATE_MESSAGE, params)
-
-        async def list_roots(self, params: RequestParams | None = None) -> ListRootsResult:
-            """Sent from the server to request a list of root URIs from the client. Roots allow
-            servers to ask for specific directories or files to operate on. A common example
-            for roots is providing a set of repositories or directories a server should operate
-            on.
-
-            This request is typically used when the server needs to understand the file system
-            structure or access specific locations that the client has permission to read from.
-            """
-
-            return await self._sender.send_request(ROOTS_LIST, params)
-
-        async def elicit(self, params: ElicitRequestParams) -> ElicitResult:
-            """A request from the server to elicit additional information from the user via the client."""
-
-            return await self._sender.send_request(ELICITATION_CREATE, params)
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-
-            For task cancellation, use the `tasks/cancel` request instead of this notification.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-        async def notify_progress(self, params: ProgressNotificationParams) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-        async def notify_task_status(self, params: TaskStatusNotificationParams) -> None:
-            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-            await self._sender.send_notification(NOTIFICATIONS_TASKS_STATUS, params)
-
-        async def notify_resource_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
-
-        async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
-
-        async def notify_prompt_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
-
-        async def notify_tool_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
-
-        async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
-            """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-            await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
-
-        async def notify_elicitation_complete(self, params: ElicitationCompleteNotificationParams) -> None:
-            """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_ELICITATION_COMPLETE, params)
-
-
-def _define_ClientHandler() -> None:
-    global ClientHandler
-
-    class ClientHandler(Protocol[Ctx]):
-        """What a client answers: one method per server request, and per server notification."""
-
-        async def ping(self, params: RequestParams | None, ctx: Ctx, /) -> EmptyResult:
-            """A ping, issued by either the server or the client, to check that the other party is still alive. The receiver must promptly respond, or else may be disconnected."""
-
-            ...
-
-        async def get_task(self, params: GetTaskRequestParams, ctx: Ctx, /) -> GetTaskResult:
-            """A request to retrieve the state of a task."""
-
-            ...
-
-        async def get_task_payload(
-            self, params: GetTaskPayloadRequestParams, ctx: Ctx, /
-        ) -> GetTaskPayloadResult:
-            """A request to retrieve the result of a completed task."""
-
-            ...
-
-        async def cancel_task(self, params: CancelTaskRequestParams, ctx: Ctx, /) -> CancelTaskResult:
-            """A request to cancel a task."""
-
-            ...
-
-        async def list_tasks(self, params: PaginatedRequestParams | None, ctx: Ctx, /) -> ListTasksResult:
-            """A request to retrieve a list of tasks."""
-
-            ...
-
-        async def create_message(
-            self, params: CreateMessageRequestParams, ctx: Ctx, /
-        ) -> CreateMessageResult:
-            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-            ...
-
-        async def list_roots(self, params: RequestParams | None, ctx: Ctx, /) -> ListRootsResult:
-            """Sent from the server to request a list of root URIs from the client. Roots allow
-            servers to ask for specific directories or files to operate on. A common example
-            for roots is providing a set of repositories or directories a server should operate
-            on.
-
-            This request is typically used when the server needs to understand the file system
-            structure or access specific locations that the client has permission to read from.
-            """
-
-            ...
-
-        async def elicit(self, params: ElicitRequestParams, ctx: Ctx, /) -> ElicitResult:
-            """A request from the server to elicit additional information from the user via the client."""
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification can be sent by either side to indicate that it is cancelling a previously-issued request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-
-            A client MUST NOT attempt to cancel its `initialize` request.
-
-            For task cancellation, use the `tasks/cancel` request instead of this notification.
-            """
-
-            ...
-
-        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            ...
-
-        async def on_task_status(self, params: TaskStatusNotificationParams, ctx: Ctx, /) -> None:
-            """An optional notification from the receiver to the requestor, informing them that a task's status has changed. Receivers are not required to send these notifications."""
-
-            ...
-
-        async def on_resource_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This should only be sent if the client previously sent a resources/subscribe request."""
-
-            ...
-
-        async def on_prompt_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_tool_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This may be issued by servers without any previous subscription from the client."""
-
-            ...
-
-        async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
-            """JSONRPCNotification of a log message passed from server to client. If no logging/setLevel request has been sent from the client, the server MAY decide which messages to send automatically."""
-
-            ...
-
-        async def on_elicitation_complete(
-            self, params: ElicitationCompleteNotificationParams, ctx: Ctx, /
-        ) -> None:
-            """An optional notification from the server to the client, informing it of a completion of a out-of-band elicitation request."""
-
-            ...
-
-
 _DEFINITIONS: Final = {
-    "Annotations": (_define_Annotations, ("Role",)),
+    "Annotations": (None, ("Role",)),
     "AudioContent": (
-        _define_AudioContent,
+        None,
         (
             "Annotations",
             "NotificationMetaObject",
         ),
     ),
-    "BaseMetadata": (_define_BaseMetadata, ()),
-    "BlobResourceContents": (_define_BlobResourceContents, ("NotificationMetaObject",)),
-    "BooleanSchema": (_define_BooleanSchema, ()),
+    "BaseMetadata": (None, ()),
+    "BlobResourceContents": (None, ("NotificationMetaObject",)),
+    "BooleanSchema": (None, ()),
     "RequestMetaObject": (_define_RequestMetaObject, ("ProgressToken",)),
     "TaskMetadata": (_define_TaskMetadata, ()),
     "CallToolRequestParams": (
@@ -5491,21 +558,21 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CallToolRequest": (
-        _define_CallToolRequest,
+        None,
         (
             "CallToolRequestParams",
             "RequestId",
         ),
     ),
     "TextContent": (
-        _define_TextContent,
+        None,
         (
             "Annotations",
             "NotificationMetaObject",
         ),
     ),
     "ImageContent": (
-        _define_ImageContent,
+        None,
         (
             "Annotations",
             "NotificationMetaObject",
@@ -5513,16 +580,16 @@ _DEFINITIONS: Final = {
     ),
     "Icon": (_define_Icon, ()),
     "ResourceLink": (
-        _define_ResourceLink,
+        None,
         (
             "Annotations",
             "Icon",
             "NotificationMetaObject",
         ),
     ),
-    "TextResourceContents": (_define_TextResourceContents, ("NotificationMetaObject",)),
+    "TextResourceContents": (None, ("NotificationMetaObject",)),
     "EmbeddedResource": (
-        _define_EmbeddedResource,
+        None,
         (
             "Annotations",
             "EmbeddedResourceResource",
@@ -5530,35 +597,35 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CallToolResult": (
-        _define_CallToolResult,
+        None,
         (
             "ContentBlock",
             "NotificationMetaObject",
         ),
     ),
-    "CancelTaskRequestParams": (_define_CancelTaskRequestParams, ("RequestMetaObject",)),
+    "CancelTaskRequestParams": (None, ("RequestMetaObject",)),
     "CancelTaskRequest": (
-        _define_CancelTaskRequest,
+        None,
         (
             "CancelTaskRequestParams",
             "RequestId",
         ),
     ),
     "CancelTaskResult": (
-        _define_CancelTaskResult,
+        None,
         (
             "NotificationMetaObject",
             "TaskStatus",
         ),
     ),
     "CancelledNotificationParams": (
-        _define_CancelledNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "RequestId",
         ),
     ),
-    "CancelledNotification": (_define_CancelledNotification, ("CancelledNotificationParams",)),
+    "CancelledNotification": (None, ("CancelledNotificationParams",)),
     "ClientCapabilitiesElicitation": (_define_ClientCapabilitiesElicitation, ()),
     "ClientCapabilitiesRoots": (_define_ClientCapabilitiesRoots, ()),
     "ClientCapabilitiesSampling": (_define_ClientCapabilitiesSampling, ()),
@@ -5581,25 +648,25 @@ _DEFINITIONS: Final = {
             "ClientCapabilitiesTasks",
         ),
     ),
-    "NotificationParams": (_define_NotificationParams, ("NotificationMetaObject",)),
-    "InitializedNotification": (_define_InitializedNotification, ("NotificationParams",)),
+    "NotificationParams": (None, ("NotificationMetaObject",)),
+    "InitializedNotification": (None, ("NotificationParams",)),
     "ProgressNotificationParams": (
-        _define_ProgressNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "ProgressToken",
         ),
     ),
-    "ProgressNotification": (_define_ProgressNotification, ("ProgressNotificationParams",)),
+    "ProgressNotification": (None, ("ProgressNotificationParams",)),
     "TaskStatusNotificationParams": (
-        _define_TaskStatusNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "TaskStatus",
         ),
     ),
-    "TaskStatusNotification": (_define_TaskStatusNotification, ("TaskStatusNotificationParams",)),
-    "RootsListChangedNotification": (_define_RootsListChangedNotification, ("NotificationParams",)),
+    "TaskStatusNotification": (None, ("TaskStatusNotificationParams",)),
+    "RootsListChangedNotification": (None, ("NotificationParams",)),
     "Implementation": (_define_Implementation, ("Icon",)),
     "InitializeRequestParams": (
         _define_InitializeRequestParams,
@@ -5610,124 +677,124 @@ _DEFINITIONS: Final = {
         ),
     ),
     "InitializeRequest": (
-        _define_InitializeRequest,
+        None,
         (
             "InitializeRequestParams",
             "RequestId",
         ),
     ),
-    "RequestParams": (_define_RequestParams, ("RequestMetaObject",)),
+    "RequestParams": (None, ("RequestMetaObject",)),
     "PingRequest": (
-        _define_PingRequest,
+        None,
         (
             "RequestId",
             "RequestParams",
         ),
     ),
-    "PaginatedRequestParams": (_define_PaginatedRequestParams, ("RequestMetaObject",)),
+    "PaginatedRequestParams": (None, ("RequestMetaObject",)),
     "ListResourcesRequest": (
-        _define_ListResourcesRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
     "ListResourceTemplatesRequest": (
-        _define_ListResourceTemplatesRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "ReadResourceRequestParams": (_define_ReadResourceRequestParams, ("RequestMetaObject",)),
+    "ReadResourceRequestParams": (None, ("RequestMetaObject",)),
     "ReadResourceRequest": (
-        _define_ReadResourceRequest,
+        None,
         (
             "ReadResourceRequestParams",
             "RequestId",
         ),
     ),
-    "SubscribeRequestParams": (_define_SubscribeRequestParams, ("RequestMetaObject",)),
+    "SubscribeRequestParams": (None, ("RequestMetaObject",)),
     "SubscribeRequest": (
-        _define_SubscribeRequest,
+        None,
         (
             "RequestId",
             "SubscribeRequestParams",
         ),
     ),
-    "UnsubscribeRequestParams": (_define_UnsubscribeRequestParams, ("RequestMetaObject",)),
+    "UnsubscribeRequestParams": (None, ("RequestMetaObject",)),
     "UnsubscribeRequest": (
-        _define_UnsubscribeRequest,
+        None,
         (
             "RequestId",
             "UnsubscribeRequestParams",
         ),
     ),
     "ListPromptsRequest": (
-        _define_ListPromptsRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "GetPromptRequestParams": (_define_GetPromptRequestParams, ("RequestMetaObject",)),
+    "GetPromptRequestParams": (None, ("RequestMetaObject",)),
     "GetPromptRequest": (
-        _define_GetPromptRequest,
+        None,
         (
             "GetPromptRequestParams",
             "RequestId",
         ),
     ),
     "ListToolsRequest": (
-        _define_ListToolsRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "GetTaskRequestParams": (_define_GetTaskRequestParams, ("RequestMetaObject",)),
+    "GetTaskRequestParams": (None, ("RequestMetaObject",)),
     "GetTaskRequest": (
-        _define_GetTaskRequest,
+        None,
         (
             "GetTaskRequestParams",
             "RequestId",
         ),
     ),
-    "GetTaskPayloadRequestParams": (_define_GetTaskPayloadRequestParams, ("RequestMetaObject",)),
+    "GetTaskPayloadRequestParams": (None, ("RequestMetaObject",)),
     "GetTaskPayloadRequest": (
-        _define_GetTaskPayloadRequest,
+        None,
         (
             "GetTaskPayloadRequestParams",
             "RequestId",
         ),
     ),
     "ListTasksRequest": (
-        _define_ListTasksRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
     "SetLevelRequestParams": (
-        _define_SetLevelRequestParams,
+        None,
         (
             "LoggingLevel",
             "RequestMetaObject",
         ),
     ),
     "SetLevelRequest": (
-        _define_SetLevelRequest,
+        None,
         (
             "RequestId",
             "SetLevelRequestParams",
         ),
     ),
-    "CompleteRequestParamsArgument": (_define_CompleteRequestParamsArgument, ()),
-    "CompleteRequestParamsContext": (_define_CompleteRequestParamsContext, ()),
-    "PromptReference": (_define_PromptReference, ()),
-    "ResourceTemplateReference": (_define_ResourceTemplateReference, ()),
+    "CompleteRequestParamsArgument": (None, ()),
+    "CompleteRequestParamsContext": (None, ()),
+    "PromptReference": (None, ()),
+    "ResourceTemplateReference": (None, ()),
     "CompleteRequestParams": (
-        _define_CompleteRequestParams,
+        None,
         (
             "CompleteRequestParamsArgument",
             "CompleteRequestParamsContext",
@@ -5737,39 +804,39 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CompleteRequest": (
-        _define_CompleteRequest,
+        None,
         (
             "CompleteRequestParams",
             "RequestId",
         ),
     ),
-    "Result": (_define_Result, ("NotificationMetaObject",)),
+    "Result": (None, ("NotificationMetaObject",)),
     "GetTaskResult": (
-        _define_GetTaskResult,
+        None,
         (
             "NotificationMetaObject",
             "TaskStatus",
         ),
     ),
-    "GetTaskPayloadResult": (_define_GetTaskPayloadResult, ("NotificationMetaObject",)),
-    "Task": (_define_Task, ("TaskStatus",)),
+    "GetTaskPayloadResult": (None, ("NotificationMetaObject",)),
+    "Task": (None, ("TaskStatus",)),
     "ListTasksResult": (
-        _define_ListTasksResult,
+        None,
         (
             "NotificationMetaObject",
             "Task",
         ),
     ),
-    "ToolUseContent": (_define_ToolUseContent, ("NotificationMetaObject",)),
+    "ToolUseContent": (None, ("NotificationMetaObject",)),
     "ToolResultContent": (
-        _define_ToolResultContent,
+        None,
         (
             "ContentBlock",
             "NotificationMetaObject",
         ),
     ),
     "CreateMessageResult": (
-        _define_CreateMessageResult,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -5781,25 +848,25 @@ _DEFINITIONS: Final = {
             "ToolUseContent",
         ),
     ),
-    "Root": (_define_Root, ("NotificationMetaObject",)),
+    "Root": (None, ("NotificationMetaObject",)),
     "ListRootsResult": (
-        _define_ListRootsResult,
+        None,
         (
             "NotificationMetaObject",
             "Root",
         ),
     ),
-    "ElicitResult": (_define_ElicitResult, ("NotificationMetaObject",)),
-    "CompleteResultCompletion": (_define_CompleteResultCompletion, ()),
+    "ElicitResult": (None, ("NotificationMetaObject",)),
+    "CompleteResultCompletion": (None, ()),
     "CompleteResult": (
-        _define_CompleteResult,
+        None,
         (
             "CompleteResultCompletion",
             "NotificationMetaObject",
         ),
     ),
     "SamplingMessage": (
-        _define_SamplingMessage,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -5811,15 +878,15 @@ _DEFINITIONS: Final = {
             "ToolUseContent",
         ),
     ),
-    "ModelHint": (_define_ModelHint, ()),
-    "ModelPreferences": (_define_ModelPreferences, ("ModelHint",)),
-    "ToolChoice": (_define_ToolChoice, ()),
-    "ToolAnnotations": (_define_ToolAnnotations, ()),
-    "ToolExecution": (_define_ToolExecution, ()),
-    "ToolInputSchema": (_define_ToolInputSchema, ()),
-    "ToolOutputSchema": (_define_ToolOutputSchema, ()),
+    "ModelHint": (None, ()),
+    "ModelPreferences": (None, ("ModelHint",)),
+    "ToolChoice": (None, ()),
+    "ToolAnnotations": (None, ()),
+    "ToolExecution": (None, ()),
+    "ToolInputSchema": (None, ()),
+    "ToolOutputSchema": (None, ()),
     "Tool": (
-        _define_Tool,
+        None,
         (
             "Icon",
             "NotificationMetaObject",
@@ -5830,7 +897,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CreateMessageRequestParams": (
-        _define_CreateMessageRequestParams,
+        None,
         (
             "ModelPreferences",
             "RequestMetaObject",
@@ -5841,55 +908,40 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CreateMessageRequest": (
-        _define_CreateMessageRequest,
+        None,
         (
             "CreateMessageRequestParams",
             "RequestId",
         ),
     ),
     "CreateTaskResult": (
-        _define_CreateTaskResult,
+        None,
         (
             "NotificationMetaObject",
             "Task",
         ),
     ),
     "ElicitRequestURLParams": (
-        _define_ElicitRequestURLParams,
+        None,
         (
             "RequestMetaObject",
             "TaskMetadata",
         ),
     ),
-    "StringSchema": (_define_StringSchema, ()),
-    "NumberSchema": (_define_NumberSchema, ()),
-    "UntitledSingleSelectEnumSchema": (_define_UntitledSingleSelectEnumSchema, ()),
-    "TitledSingleSelectEnumSchemaOneOfItem": (_define_TitledSingleSelectEnumSchemaOneOfItem, ()),
-    "TitledSingleSelectEnumSchema": (
-        _define_TitledSingleSelectEnumSchema,
-        ("TitledSingleSelectEnumSchemaOneOfItem",),
-    ),
-    "UntitledMultiSelectEnumSchemaItems": (_define_UntitledMultiSelectEnumSchemaItems, ()),
-    "UntitledMultiSelectEnumSchema": (
-        _define_UntitledMultiSelectEnumSchema,
-        ("UntitledMultiSelectEnumSchemaItems",),
-    ),
-    "TitledMultiSelectEnumSchemaItemsAnyOfItem": (_define_TitledMultiSelectEnumSchemaItemsAnyOfItem, ()),
-    "TitledMultiSelectEnumSchemaItems": (
-        _define_TitledMultiSelectEnumSchemaItems,
-        ("TitledMultiSelectEnumSchemaItemsAnyOfItem",),
-    ),
-    "TitledMultiSelectEnumSchema": (
-        _define_TitledMultiSelectEnumSchema,
-        ("TitledMultiSelectEnumSchemaItems",),
-    ),
-    "LegacyTitledEnumSchema": (_define_LegacyTitledEnumSchema, ()),
-    "ElicitRequestFormParamsRequestedSchema": (
-        _define_ElicitRequestFormParamsRequestedSchema,
-        ("PrimitiveSchemaDefinition",),
-    ),
+    "StringSchema": (None, ()),
+    "NumberSchema": (None, ()),
+    "UntitledSingleSelectEnumSchema": (None, ()),
+    "TitledSingleSelectEnumSchemaOneOfItem": (None, ()),
+    "TitledSingleSelectEnumSchema": (None, ("TitledSingleSelectEnumSchemaOneOfItem",)),
+    "UntitledMultiSelectEnumSchemaItems": (None, ()),
+    "UntitledMultiSelectEnumSchema": (None, ("UntitledMultiSelectEnumSchemaItems",)),
+    "TitledMultiSelectEnumSchemaItemsAnyOfItem": (None, ()),
+    "TitledMultiSelectEnumSchemaItems": (None, ("TitledMultiSelectEnumSchemaItemsAnyOfItem",)),
+    "TitledMultiSelectEnumSchema": (None, ("TitledMultiSelectEnumSchemaItems",)),
+    "LegacyTitledEnumSchema": (None, ()),
+    "ElicitRequestFormParamsRequestedSchema": (None, ("PrimitiveSchemaDefinition",)),
     "ElicitRequestFormParams": (
-        _define_ElicitRequestFormParams,
+        None,
         (
             "ElicitRequestFormParamsRequestedSchema",
             "RequestMetaObject",
@@ -5897,36 +949,30 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ElicitRequest": (
-        _define_ElicitRequest,
+        None,
         (
             "ElicitRequestParams",
             "RequestId",
         ),
     ),
-    "ElicitationCompleteNotificationParams": (
-        _define_ElicitationCompleteNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ElicitationCompleteNotification": (
-        _define_ElicitationCompleteNotification,
-        ("ElicitationCompleteNotificationParams",),
-    ),
-    "Error": (_define_Error, ()),
+    "ElicitationCompleteNotificationParams": (None, ("NotificationMetaObject",)),
+    "ElicitationCompleteNotification": (None, ("ElicitationCompleteNotificationParams",)),
+    "Error": (None, ()),
     "PromptMessage": (
-        _define_PromptMessage,
+        None,
         (
             "ContentBlock",
             "Role",
         ),
     ),
     "GetPromptResult": (
-        _define_GetPromptResult,
+        None,
         (
             "NotificationMetaObject",
             "PromptMessage",
         ),
     ),
-    "Icons": (_define_Icons, ("Icon",)),
+    "Icons": (None, ("Icon",)),
     "ServerCapabilitiesPrompts": (_define_ServerCapabilitiesPrompts, ()),
     "ServerCapabilitiesResources": (_define_ServerCapabilitiesResources, ()),
     "ServerCapabilitiesTasksRequestsTools": (_define_ServerCapabilitiesTasksRequestsTools, ()),
@@ -5954,24 +1000,24 @@ _DEFINITIONS: Final = {
         ),
     ),
     "JSONRPCErrorResponse": (
-        _define_JSONRPCErrorResponse,
+        None,
         (
             "Error",
             "RequestId",
         ),
     ),
-    "JSONRPCRequest": (_define_JSONRPCRequest, ("RequestId",)),
-    "JSONRPCNotification": (_define_JSONRPCNotification, ()),
+    "JSONRPCRequest": (None, ("RequestId",)),
+    "JSONRPCNotification": (None, ()),
     "JSONRPCResultResponse": (
-        _define_JSONRPCResultResponse,
+        None,
         (
             "RequestId",
             "Result",
         ),
     ),
-    "PromptArgument": (_define_PromptArgument, ()),
+    "PromptArgument": (None, ()),
     "Prompt": (
-        _define_Prompt,
+        None,
         (
             "Icon",
             "NotificationMetaObject",
@@ -5979,14 +1025,14 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListPromptsResult": (
-        _define_ListPromptsResult,
+        None,
         (
             "NotificationMetaObject",
             "Prompt",
         ),
     ),
     "ResourceTemplate": (
-        _define_ResourceTemplate,
+        None,
         (
             "Annotations",
             "Icon",
@@ -5994,14 +1040,14 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListResourceTemplatesResult": (
-        _define_ListResourceTemplatesResult,
+        None,
         (
             "NotificationMetaObject",
             "ResourceTemplate",
         ),
     ),
     "Resource": (
-        _define_Resource,
+        None,
         (
             "Annotations",
             "Icon",
@@ -6009,100 +1055,88 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListResourcesResult": (
-        _define_ListResourcesResult,
+        None,
         (
             "NotificationMetaObject",
             "Resource",
         ),
     ),
     "ListRootsRequest": (
-        _define_ListRootsRequest,
+        None,
         (
             "RequestId",
             "RequestParams",
         ),
     ),
     "ListToolsResult": (
-        _define_ListToolsResult,
+        None,
         (
             "NotificationMetaObject",
             "Tool",
         ),
     ),
     "LoggingMessageNotificationParams": (
-        _define_LoggingMessageNotificationParams,
+        None,
         (
             "LoggingLevel",
             "NotificationMetaObject",
         ),
     ),
-    "LoggingMessageNotification": (_define_LoggingMessageNotification, ("LoggingMessageNotificationParams",)),
-    "Notification": (_define_Notification, ()),
+    "LoggingMessageNotification": (None, ("LoggingMessageNotificationParams",)),
+    "Notification": (None, ()),
     "PaginatedRequest": (
-        _define_PaginatedRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "PaginatedResult": (_define_PaginatedResult, ("NotificationMetaObject",)),
-    "PromptListChangedNotification": (_define_PromptListChangedNotification, ("NotificationParams",)),
+    "PaginatedResult": (None, ("NotificationMetaObject",)),
+    "PromptListChangedNotification": (None, ("NotificationParams",)),
     "ReadResourceResult": (
-        _define_ReadResourceResult,
+        None,
         (
             "EmbeddedResourceResource",
             "NotificationMetaObject",
         ),
     ),
-    "RelatedTaskMetadata": (_define_RelatedTaskMetadata, ()),
-    "Request": (_define_Request, ()),
-    "ResourceContents": (_define_ResourceContents, ("NotificationMetaObject",)),
-    "ResourceListChangedNotification": (_define_ResourceListChangedNotification, ("NotificationParams",)),
-    "ResourceRequestParams": (_define_ResourceRequestParams, ("RequestMetaObject",)),
-    "ResourceUpdatedNotificationParams": (
-        _define_ResourceUpdatedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ResourceUpdatedNotification": (
-        _define_ResourceUpdatedNotification,
-        ("ResourceUpdatedNotificationParams",),
-    ),
-    "ToolListChangedNotification": (_define_ToolListChangedNotification, ("NotificationParams",)),
+    "RelatedTaskMetadata": (None, ()),
+    "Request": (None, ()),
+    "ResourceContents": (None, ("NotificationMetaObject",)),
+    "ResourceListChangedNotification": (None, ("NotificationParams",)),
+    "ResourceRequestParams": (None, ("RequestMetaObject",)),
+    "ResourceUpdatedNotificationParams": (None, ("NotificationMetaObject",)),
+    "ResourceUpdatedNotification": (None, ("ResourceUpdatedNotificationParams",)),
+    "ToolListChangedNotification": (None, ("NotificationParams",)),
     "TaskAugmentedRequestParams": (
-        _define_TaskAugmentedRequestParams,
+        None,
         (
             "RequestMetaObject",
             "TaskMetadata",
         ),
     ),
-    "URLElicitationRequiredErrorErrorData": (
-        _define_URLElicitationRequiredErrorErrorData,
-        ("ElicitRequestURLParams",),
-    ),
-    "URLElicitationRequiredErrorError": (
-        _define_URLElicitationRequiredErrorError,
-        ("URLElicitationRequiredErrorErrorData",),
-    ),
+    "URLElicitationRequiredErrorErrorData": (None, ("ElicitRequestURLParams",)),
+    "URLElicitationRequiredErrorError": (None, ("URLElicitationRequiredErrorErrorData",)),
     "URLElicitationRequiredError": (
-        _define_URLElicitationRequiredError,
+        None,
         (
             "RequestId",
             "URLElicitationRequiredErrorError",
         ),
     ),
-    "Role": (_define_Role, ()),
+    "Role": (None, ()),
     "NotificationMetaObject": (_define_NotificationMetaObject, ()),
-    "RequestId": (_define_RequestId, ()),
+    "RequestId": (None, ()),
     "ProgressToken": (_define_ProgressToken, ()),
     "EmbeddedResourceResource": (
-        _define_EmbeddedResourceResource,
+        None,
         (
             "BlobResourceContents",
             "TextResourceContents",
         ),
     ),
     "ContentBlock": (
-        _define_ContentBlock,
+        None,
         (
             "AudioContent",
             "EmbeddedResource",
@@ -6111,9 +1145,9 @@ _DEFINITIONS: Final = {
             "TextContent",
         ),
     ),
-    "TaskStatus": (_define_TaskStatus, ()),
+    "TaskStatus": (None, ()),
     "ClientNotification": (
-        _define_ClientNotification,
+        None,
         (
             "CancelledNotification",
             "InitializedNotification",
@@ -6124,7 +1158,7 @@ _DEFINITIONS: Final = {
     ),
     "LoggingLevel": (_define_LoggingLevel, ()),
     "ClientRequest": (
-        _define_ClientRequest,
+        None,
         (
             "CallToolRequest",
             "CancelTaskRequest",
@@ -6146,7 +1180,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "SamplingMessageContentBlock": (
-        _define_SamplingMessageContentBlock,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -6156,7 +1190,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ClientResult": (
-        _define_ClientResult,
+        None,
         (
             "CancelTaskResult",
             "CreateMessageResult",
@@ -6168,9 +1202,9 @@ _DEFINITIONS: Final = {
             "Result",
         ),
     ),
-    "Cursor": (_define_Cursor, ()),
+    "Cursor": (None, ()),
     "PrimitiveSchemaDefinition": (
-        _define_PrimitiveSchemaDefinition,
+        None,
         (
             "BooleanSchema",
             "LegacyTitledEnumSchema",
@@ -6183,15 +1217,15 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ElicitRequestParams": (
-        _define_ElicitRequestParams,
+        None,
         (
             "ElicitRequestFormParams",
             "ElicitRequestURLParams",
         ),
     ),
-    "EmptyResult": (_define_EmptyResult, ("Result",)),
+    "EmptyResult": (None, ("Result",)),
     "EnumSchema": (
-        _define_EnumSchema,
+        None,
         (
             "LegacyTitledEnumSchema",
             "TitledMultiSelectEnumSchema",
@@ -6201,7 +1235,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "JSONRPCMessage": (
-        _define_JSONRPCMessage,
+        None,
         (
             "JSONRPCErrorResponse",
             "JSONRPCNotification",
@@ -6210,21 +1244,21 @@ _DEFINITIONS: Final = {
         ),
     ),
     "JSONRPCResponse": (
-        _define_JSONRPCResponse,
+        None,
         (
             "JSONRPCErrorResponse",
             "JSONRPCResultResponse",
         ),
     ),
     "MultiSelectEnumSchema": (
-        _define_MultiSelectEnumSchema,
+        None,
         (
             "TitledMultiSelectEnumSchema",
             "UntitledMultiSelectEnumSchema",
         ),
     ),
     "ServerNotification": (
-        _define_ServerNotification,
+        None,
         (
             "CancelledNotification",
             "ElicitationCompleteNotification",
@@ -6238,7 +1272,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerRequest": (
-        _define_ServerRequest,
+        None,
         (
             "CancelTaskRequest",
             "CreateMessageRequest",
@@ -6251,7 +1285,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerResult": (
-        _define_ServerResult,
+        None,
         (
             "CallToolResult",
             "CancelTaskResult",
@@ -6270,19 +1304,20 @@ _DEFINITIONS: Final = {
         ),
     ),
     "SingleSelectEnumSchema": (
-        _define_SingleSelectEnumSchema,
+        None,
         (
             "TitledSingleSelectEnumSchema",
             "UntitledSingleSelectEnumSchema",
         ),
     ),
-    "ClientStub": (_define_ClientStub, ()),
-    "ServerHandler": (_define_ServerHandler, ()),
-    "ServerStub": (_define_ServerStub, ()),
-    "ClientHandler": (_define_ClientHandler, ()),
+    "ClientStub": (None, ()),
+    "ServerHandler": (None, ()),
+    "ServerStub": (None, ()),
+    "ClientHandler": (None, ()),
 }
-"""Each definition: the function that makes it, and the definitions it refers to (made with it)."""
-_definitions: Final = Definitions(globals(), _DEFINITIONS)
+"""Each definition: the function that makes it (None: `_v2025_11_25_more`'s), and the definitions it
+refers to (made with it)."""
+_definitions: Final = Definitions(globals(), _DEFINITIONS, "_v2025_11_25_more")
 __getattr__ = _definitions.get
 __dir__ = _definitions.names
 

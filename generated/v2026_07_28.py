@@ -2,6 +2,7 @@
 # `python -m mcpbind.codegen generate`.
 # schema.json sha256: ef70b61f99b6d2e5e3b46863822eab08dff6a45bedc7a08914e0e5b133f40203
 # errata and overrides sha256: b057d6a16b02d3435f2913b73005a8516919bf758c25c50be5a67f60256860ec (6 errata)
+# ruff: noqa: F401, F821# (What `_v2026_07_28_more`'s functions make and use: imported, or made, here.)
 """MCP 2026-07-28: every schema definition as a msgspec type, the method table and typed stubs.
 
 Structs are keyword-constructed; members left unset are absent on the wire, required constants
@@ -10,8 +11,9 @@ Structs are keyword-constructed; members left unset are absent on the wire, requ
 `mcpbind.wire.encode(value)`.
 
 Each type is created the first time it is read (with the types it refers to): a `_define_<Name>`
-function below makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`). `v2026_07_28.pyi` declares
-every name for type checkers, with the schema's prose.
+function makes it, listed in `_DEFINITIONS` (see `mcpbind.lazy`): below for the types a server's first
+answers reach, in `_v2026_07_28_more` (read on the first use of one of them) for the rest.
+`v2026_07_28.pyi` declares every name for type checkers, with the schema's prose.
 """
 
 from __future__ import annotations
@@ -90,112 +92,6 @@ _convert: Final = msgspec.convert
 attribute is a global read and an attribute read."""
 
 Ctx = TypeVar("Ctx", contravariant=True)
-
-
-def _define_Annotations() -> None:
-    global Annotations
-
-    class Annotations(Struct, kw_only=True):
-        """Optional annotations for the client. The client can use annotations to inform how objects are used or displayed"""
-
-        audience: list[Role] | UnsetType = UNSET
-        """Describes who the intended audience of this object or data is.
-
-        It can include multiple entries to indicate content useful for multiple audiences (e.g., `["user", "assistant"]`).
-        """
-
-        last_modified: str | UnsetType = msgspec.field(default=UNSET, name="lastModified")
-        """The moment the resource was last modified, as an ISO 8601 formatted string.
-
-        Should be an ISO 8601 formatted string (e.g., "2025-01-12T15:00:58Z").
-
-        Examples: last activity timestamp in an open file, timestamp when the resource
-        was attached, etc.
-        """
-
-        priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = UNSET
-        """Describes how important this data is for operating the server.
-
-        A value of 1 means "most important," and indicates that the data is
-        effectively required, while 0 means "least important," and indicates that
-        the data is entirely optional.
-        """
-
-
-def _define_AudioContent() -> None:
-    global AudioContent
-
-    class AudioContent(Struct, kw_only=True, tag_field="type", tag="audio"):
-        """Audio provided to or from an LLM."""
-
-        type: ClassVar[Literal["audio"]] = "audio"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        data: str
-        """The base64-encoded audio data."""
-
-        mime_type: str = msgspec.field(name="mimeType")
-        """The MIME type of the audio. Different providers may support different audio types."""
-
-
-def _define_BaseMetadata() -> None:
-    global BaseMetadata
-
-    class BaseMetadata(Struct, kw_only=True):
-        """Base interface for metadata with name (identifier) and title (display name) properties."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_BlobResourceContents() -> None:
-    global BlobResourceContents
-
-    class BlobResourceContents(Struct, kw_only=True):
-        """BlobResourceContents."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        blob: str
-        """A base64-encoded string representing the binary data of the item."""
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_BooleanSchema() -> None:
-    global BooleanSchema
-
-    class BooleanSchema(Struct, kw_only=True, tag_field="type", tag="boolean"):
-        """BooleanSchema."""
-
-        type: ClassVar[Literal["boolean"]] = "boolean"
-
-        default: bool | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        title: str | UnsetType = UNSET
 
 
 def _define_Icon() -> None:
@@ -353,53 +249,6 @@ def _define_ResultMetaObject() -> None:
             """
 
             return cast("Implementation | UnsetType", self.get("io.modelcontextprotocol/serverInfo", UNSET))
-
-
-def _define_CacheableResult() -> None:
-    global CacheableResult
-
-    class CacheableResult(Struct, kw_only=True):
-        """A result that supports a time-to-live (TTL) hint for client-side caching."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
 
 
 def _define_ClientCapabilitiesElicitation() -> None:
@@ -603,298 +452,6 @@ def _define_RequestMetaObject() -> None:
             return cast("ProgressToken | UnsetType", self.get("progressToken", UNSET))
 
 
-def _define_TextContent() -> None:
-    global TextContent
-
-    class TextContent(Struct, kw_only=True, tag_field="type", tag="text"):
-        """Text provided to or from an LLM."""
-
-        type: ClassVar[Literal["text"]] = "text"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        text: str
-        """The text content of the message."""
-
-
-def _define_ImageContent() -> None:
-    global ImageContent
-
-    class ImageContent(Struct, kw_only=True, tag_field="type", tag="image"):
-        """An image provided to or from an LLM."""
-
-        type: ClassVar[Literal["image"]] = "image"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        data: str
-        """The base64-encoded image data."""
-
-        mime_type: str = msgspec.field(name="mimeType")
-        """The MIME type of the image. Different providers may support different image types."""
-
-
-def _define_ToolUseContent() -> None:
-    global ToolUseContent
-
-    class ToolUseContent(Struct, kw_only=True, tag_field="type", tag="tool_use"):
-        """A request from the assistant to call a tool."""
-
-        type: ClassVar[Literal["tool_use"]] = "tool_use"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """Optional metadata about the tool use. Clients SHOULD preserve this field when
-        including tool uses in subsequent sampling requests to enable caching optimizations.
-        """
-
-        id: str
-        """A unique identifier for this tool use.
-
-        This ID is used to match tool results to their corresponding tool uses.
-        """
-
-        input: dict[str, Any]
-        """The arguments to pass to the tool, conforming to the tool's input schema."""
-
-        name: str
-        """The name of the tool to call."""
-
-
-def _define_ResourceLink() -> None:
-    global ResourceLink
-
-    class ResourceLink(Struct, kw_only=True, tag_field="type", tag="resource_link"):
-        """A resource that the server is capable of reading, included in a prompt or tool call result.
-
-        Note: resource links returned by tools are not guaranteed to appear in the results of ListResourcesRequest (`resources/list`) requests.
-        """
-
-        type: ClassVar[Literal["resource_link"]] = "resource_link"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this resource represents.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        size: int | float | UnsetType = UNSET
-        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-        This can be used by Hosts to display file sizes and estimate context window usage.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_TextResourceContents() -> None:
-    global TextResourceContents
-
-    class TextResourceContents(Struct, kw_only=True):
-        """TextResourceContents."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        text: str
-        """The text of the item. This must only be set if the item can actually be represented as text (not binary data)."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_EmbeddedResource() -> None:
-    global EmbeddedResource
-
-    class EmbeddedResource(Struct, kw_only=True, tag_field="type", tag="resource"):
-        """The contents of a resource, embedded into a prompt or tool call result.
-
-        It is up to the client how best to render embedded resources for the benefit
-        of the LLM and/or the user.
-        """
-
-        type: ClassVar[Literal["resource"]] = "resource"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        resource: EmbeddedResourceResource
-
-
-def _define_ToolResultContent() -> None:
-    global ToolResultContent
-
-    class ToolResultContent(Struct, kw_only=True, tag_field="type", tag="tool_result"):
-        """The result of a tool use, provided by the user back to the assistant."""
-
-        type: ClassVar[Literal["tool_result"]] = "tool_result"
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        """Optional metadata about the tool result. Clients SHOULD preserve this field when
-        including tool results in subsequent sampling requests to enable caching optimizations.
-        """
-
-        content: list[ContentBlock]
-        """The unstructured result content of the tool use.
-
-        This has the same format as CallToolResult.content and can include text, images,
-        audio, resource links, and embedded resources.
-        """
-
-        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-        """Whether the tool use resulted in an error.
-
-        If true, the content typically describes the error that occurred.
-        Default: false
-        """
-
-        structured_content: Any | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
-        """An optional structured result value.
-
-        This can be any JSON value (object, array, string, number, boolean, or null).
-        If the tool defined an Tool.outputSchema, this SHOULD conform to that schema.
-        """
-
-        tool_use_id: str = msgspec.field(name="toolUseId")
-        """The ID of the tool use this result corresponds to.
-
-        This MUST match the ID from a previous ToolUseContent.
-        """
-
-
-def _define_CreateMessageResult() -> None:
-    global CreateMessageResult
-
-    class CreateMessageResult(Struct, kw_only=True):
-        """The result returned by the client for a CreateMessageRequest (`sampling/createMessage`) request.
-        The client should inform the user before returning the sampled message, to allow them
-        to inspect the response (human in the loop) and decide whether to allow the server to see it.
-        """
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        content: (
-            TextContent
-            | ImageContent
-            | AudioContent
-            | ToolUseContent
-            | ToolResultContent
-            | list[SamplingMessageContentBlock]
-        )
-
-        model: str
-        """The name of the model that generated the message."""
-
-        role: Role
-
-        stop_reason: str | UnsetType = msgspec.field(default=UNSET, name="stopReason")
-        """The reason why sampling stopped, if known.
-
-        Standard values:
-        - `"endTurn"`: Natural end of the assistant's turn
-        - `"stopSequence"`: A stop sequence was encountered
-        - `"maxTokens"`: Maximum token limit was reached
-        - `"toolUse"`: The model wants to use one or more tools
-
-        This field is an open string to allow for provider-specific stop reasons.
-        """
-
-
-def _define_Root() -> None:
-    global Root
-
-    class Root(Struct, kw_only=True):
-        """Represents a root directory or file that the server can operate on."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        name: str | UnsetType = UNSET
-        """An optional name for the root. This can be used to provide a human-readable
-        identifier for the root, which may be useful for display purposes or for
-        referencing the root in other parts of the application.
-        """
-
-        uri: str
-        """The URI identifying the root. This *must* start with `file://` for now.
-        This restriction may be relaxed in future versions of the protocol to allow
-        other URI schemes.
-        """
-
-
-def _define_ListRootsResult() -> None:
-    global ListRootsResult
-
-    class ListRootsResult(Struct, kw_only=True):
-        """The result returned by the client for a ListRootsRequest (`roots/list`) request.
-        This result contains an array of Root objects, each representing a root directory
-        or file that the server can operate on.
-        """
-
-        roots: list[Root]
-
-
-def _define_ElicitResult() -> None:
-    global ElicitResult
-
-    class ElicitResult(Struct, kw_only=True):
-        """The result returned by the client for an ElicitRequest (`elicitation/create`) request."""
-
-        action: Literal["accept", "cancel", "decline"]
-        """The user action in response to the elicitation.
-        - `"accept"`: User submitted the form/confirmed the action
-        - `"decline"`: User explicitly declined the action
-        - `"cancel"`: User dismissed without making an explicit choice
-        """
-
-        content: dict[str, list[str] | str | int | float | bool] | UnsetType = UNSET
-        """The submitted form data, only present when action is `"accept"` and mode was `"form"`.
-        Contains values matching the requested schema.
-        Omitted for out-of-band mode responses.
-        """
-
-
 def _define_CallToolRequestParams() -> None:
     global CallToolRequestParams
 
@@ -914,871 +471,6 @@ def _define_CallToolRequestParams() -> None:
         """The name of the tool."""
 
         request_state: str | UnsetType = msgspec.field(default=UNSET, name="requestState")
-
-
-def _define_CallToolRequest() -> None:
-    global CallToolRequest
-
-    class CallToolRequest(Struct, kw_only=True, tag_field="method", tag="tools/call"):
-        """Used by the client to invoke a tool provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/call"]] = "tools/call"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CallToolRequestParams
-
-
-def _define_CallToolResult() -> None:
-    global CallToolResult
-
-    class CallToolResult(Struct, kw_only=True):
-        """The result returned by the server for a CallToolRequest (`tools/call`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        content: list[ContentBlock]
-        """A list of content objects that represent the unstructured result of the tool call."""
-
-        is_error: bool | UnsetType = msgspec.field(default=UNSET, name="isError")
-        """Whether the tool call ended in an error.
-
-        If not set, this is assumed to be false (the call was successful).
-
-        Any errors that originate from the tool SHOULD be reported inside the result
-        object, with `isError` set to true, _not_ as an MCP protocol-level error
-        response. Otherwise, the LLM would not be able to see that an error occurred
-        and self-correct.
-
-        However, any errors in _finding_ the tool, an error indicating that the
-        server does not support tool calls, or any other exceptional conditions,
-        should be reported as an MCP error response.
-        """
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        structured_content: Any | UnsetType = msgspec.field(default=UNSET, name="structuredContent")
-        """An optional JSON value that represents the structured result of the tool call.
-
-        This can be any JSON value (object, array, string, number, boolean, or null)
-        that conforms to the tool's outputSchema if one is defined.
-        """
-
-
-def _define_SamplingMessage() -> None:
-    global SamplingMessage
-
-    class SamplingMessage(Struct, kw_only=True):
-        """Describes a message issued to or received from an LLM API."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        content: (
-            TextContent
-            | ImageContent
-            | AudioContent
-            | ToolUseContent
-            | ToolResultContent
-            | list[SamplingMessageContentBlock]
-        )
-
-        role: Role
-
-
-def _define_ModelHint() -> None:
-    global ModelHint
-
-    class ModelHint(Struct, kw_only=True):
-        """Hints to use for model selection.
-
-        Keys not declared here are currently left unspecified by the spec and are up
-        to the client to interpret.
-        """
-
-        name: str | UnsetType = UNSET
-        """A hint for a model name.
-
-        The client SHOULD treat this as a substring of a model name; for example:
-         - `claude-3-5-sonnet` should match `claude-3-5-sonnet-20241022`
-         - `sonnet` should match `claude-3-5-sonnet-20241022`, `claude-3-sonnet-20240229`, etc.
-         - `claude` should match any Claude model
-
-        The client MAY also map the string to a different provider's model name or a different model family, as long as it fills a similar niche; for example:
-         - `gemini-1.5-flash` could match `claude-3-haiku-20240307`
-        """
-
-
-def _define_ModelPreferences() -> None:
-    global ModelPreferences
-
-    class ModelPreferences(Struct, kw_only=True):
-        """The server's preferences for model selection, requested of the client during sampling.
-
-        Because LLMs can vary along multiple dimensions, choosing the "best" model is
-        rarely straightforward.  Different models excel in different areas—some are
-        faster but less capable, others are more capable but more expensive, and so
-        on. This interface allows servers to express their priorities across multiple
-        dimensions to help clients make an appropriate selection for their use case.
-
-        These preferences are always advisory. The client MAY ignore them. It is also
-        up to the client to decide how to interpret these preferences and how to
-        balance them against other considerations.
-        """
-
-        cost_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="costPriority")
-        """How much to prioritize cost when selecting a model. A value of 0 means cost
-        is not important, while a value of 1 means cost is the most important
-        factor.
-        """
-
-        hints: list[ModelHint] | UnsetType = UNSET
-        """Optional hints to use for model selection.
-
-        If multiple hints are specified, the client MUST evaluate them in order
-        (such that the first match is taken).
-
-        The client SHOULD prioritize these hints over the numeric priorities, but
-        MAY still use the priorities to select from ambiguous matches.
-        """
-
-        intelligence_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="intelligencePriority")
-        """How much to prioritize intelligence and capabilities when selecting a
-        model. A value of 0 means intelligence is not important, while a value of 1
-        means intelligence is the most important factor.
-        """
-
-        speed_priority: (
-            _Annotated[int, msgspec.Meta(ge=0, le=1)]
-            | _Annotated[float, msgspec.Meta(ge=0, le=1)]
-            | UnsetType
-        ) = msgspec.field(default=UNSET, name="speedPriority")
-        """How much to prioritize sampling speed (latency) when selecting a model. A
-        value of 0 means speed is not important, while a value of 1 means speed is
-        the most important factor.
-        """
-
-
-def _define_ToolChoice() -> None:
-    global ToolChoice
-
-    class ToolChoice(Struct, kw_only=True):
-        """Controls tool selection behavior for sampling requests."""
-
-        mode: Literal["auto", "none", "required"] | UnsetType = UNSET
-        """Controls the tool use ability of the model:
-        - `"auto"`: Model decides whether to use tools (default)
-        - `"required"`: Model MUST use at least one tool before completing
-        - `"none"`: Model MUST NOT use any tools
-        """
-
-
-def _define_ToolAnnotations() -> None:
-    global ToolAnnotations
-
-    class ToolAnnotations(Struct, kw_only=True):
-        """Additional properties describing a Tool to clients.
-
-        NOTE: all properties in `ToolAnnotations` are **hints**.
-        They are not guaranteed to provide a faithful description of
-        tool behavior (including descriptive properties like `title`).
-
-        Clients should never make tool use decisions based on `ToolAnnotations`
-        received from untrusted servers.
-        """
-
-        destructive_hint: bool | UnsetType = msgspec.field(default=UNSET, name="destructiveHint")
-        """If true, the tool may perform destructive updates to its environment.
-        If false, the tool performs only additive updates.
-
-        (This property is meaningful only when `readOnlyHint == false`)
-
-        Default: true
-        """
-
-        idempotent_hint: bool | UnsetType = msgspec.field(default=UNSET, name="idempotentHint")
-        """If true, calling the tool repeatedly with the same arguments
-        will have no additional effect on its environment.
-
-        (This property is meaningful only when `readOnlyHint == false`)
-
-        Default: false
-        """
-
-        open_world_hint: bool | UnsetType = msgspec.field(default=UNSET, name="openWorldHint")
-        """If true, this tool may interact with an "open world" of external
-        entities. If false, the tool's domain of interaction is closed.
-        For example, the world of a web search tool is open, whereas that
-        of a memory tool is not.
-
-        Default: true
-        """
-
-        read_only_hint: bool | UnsetType = msgspec.field(default=UNSET, name="readOnlyHint")
-        """If true, the tool does not modify its environment.
-
-        Default: false
-        """
-
-        title: str | UnsetType = UNSET
-        """A human-readable title for the tool."""
-
-
-def _define_ToolInputSchema() -> None:
-    global _ToolInputSchemaMembers, ToolInputSchema
-
-    class _ToolInputSchemaMembers(Struct, kw_only=True):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        type: Literal["object"] = "object"
-
-    class ToolInputSchema(OpenObject):
-        """A JSON Schema object defining the expected parameters for the tool.
-
-        Tool arguments are always JSON objects, so `type: "object"` is required at the root.
-        Beyond that, any JSON Schema 2020-12 keyword may appear alongside `type` — including
-        composition keywords (`oneOf`, `anyOf`, `allOf`, `not`), conditional keywords
-        (`if`/`then`/`else`), reference keywords (`$ref`, `$defs`, `$anchor`), and any other
-        standard validation or annotation keywords.
-
-        Property schemas may carry an `x-mcp-header` annotation to mirror the
-        argument value into an HTTP header on the Streamable HTTP transport. See
-        the Streamable HTTP transport specification for the validity and
-        extraction rules.
-
-        Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
-        """
-
-        __slots__ = ()
-        _fields_ = _ToolInputSchemaMembers
-        _members_ = (
-            ("schema", "$schema"),
-            ("type", "type"),
-        )
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"$schema": ((str,), None), "type": ((str,), ("object",))}
-        _required_ = ()
-        _defaults_ = (("type", "object"),)
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not ToolInputSchema and not issubclass(cls, ToolInputSchema):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "$schema" in obj:
-                value = obj["$schema"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            if "type" in obj:
-                value = obj["type"]
-                if type(value) is not str or value not in ("object",):
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            if "type" not in obj:
-                inst["type"] = "object"
-            return inst
-
-        def __init__(
-            self,
-            *,
-            schema: str | UnsetType = UNSET,
-            type: Literal["object"] = "object",
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if schema is not UNSET:
-                self["$schema"] = schema
-            self["type"] = type
-
-        @property
-        def schema(self) -> str | UnsetType:
-
-            return cast("str | UnsetType", self.get("$schema", UNSET))
-
-        @property
-        def type(self) -> Literal["object"]:
-
-            return cast('Literal["object"]', self["type"])
-
-
-def _define_ToolOutputSchema() -> None:
-    global _ToolOutputSchemaMembers, ToolOutputSchema
-
-    class _ToolOutputSchemaMembers(Struct, kw_only=True):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-
-    class ToolOutputSchema(OpenObject):
-        """An optional JSON Schema object defining the structure of the tool's output returned in
-        the structuredContent field of a CallToolResult. This can be any valid JSON Schema 2020-12.
-
-        Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
-        """
-
-        __slots__ = ()
-        _fields_ = _ToolOutputSchemaMembers
-        _members_ = (("schema", "$schema"),)
-        _converted_ = ()
-        _hook_ = False
-        _simple_ = {"$schema": ((str,), None)}
-        _required_ = ()
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire`'s shallow checks (`_simple_`) written out for this class: the same
-            # rules, without reading the tables per object. What fails a check takes the general path,
-            # which says what is wrong.
-            if cls is not ToolOutputSchema and not issubclass(cls, ToolOutputSchema):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            if "$schema" in obj:
-                value = obj["$schema"]
-                if type(value) is not str:
-                    return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            return inst
-
-        def __init__(
-            self,
-            *,
-            schema: str | UnsetType = UNSET,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if schema is not UNSET:
-                self["$schema"] = schema
-
-        @property
-        def schema(self) -> str | UnsetType:
-
-            return cast("str | UnsetType", self.get("$schema", UNSET))
-
-
-def _define_Tool() -> None:
-    global Tool
-
-    class Tool(Struct, kw_only=True):
-        """Definition for a tool the client can call."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: ToolAnnotations | UnsetType = UNSET
-        """Optional additional tool information.
-
-        Display name precedence order is: `title`, `annotations.title`, then `name`.
-        """
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the tool.
-
-        This can be used by clients to improve the LLM's understanding of available tools. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        input_schema: ToolInputSchema = msgspec.field(name="inputSchema")
-        """A JSON Schema object defining the expected parameters for the tool.
-
-        Tool arguments are always JSON objects, so `type: "object"` is required at the root.
-        Beyond that, any JSON Schema 2020-12 keyword may appear alongside `type` — including
-        composition keywords (`oneOf`, `anyOf`, `allOf`, `not`), conditional keywords
-        (`if`/`then`/`else`), reference keywords (`$ref`, `$defs`, `$anchor`), and any other
-        standard validation or annotation keywords.
-
-        Property schemas may carry an `x-mcp-header` annotation to mirror the
-        argument value into an HTTP header on the Streamable HTTP transport. See
-        the Streamable HTTP transport specification for the validity and
-        extraction rules.
-
-        Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
-        """
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        output_schema: ToolOutputSchema | UnsetType = msgspec.field(default=UNSET, name="outputSchema")
-        """An optional JSON Schema object defining the structure of the tool's output returned in
-        the structuredContent field of a CallToolResult. This can be any valid JSON Schema 2020-12.
-
-        Defaults to JSON Schema 2020-12 when no explicit `$schema` is provided.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_CreateMessageRequestParams() -> None:
-    global CreateMessageRequestParams
-
-    class CreateMessageRequestParams(Struct, kw_only=True):
-        """Parameters for a `sampling/createMessage` request."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        include_context: Literal["allServers", "none", "thisServer"] | UnsetType = msgspec.field(
-            default=UNSET, name="includeContext"
-        )
-        """A request to include context from one or more MCP servers (including the caller), to be attached to the prompt.
-        The client MAY ignore this request.
-
-        Default is `"none"`. The values `"thisServer"` and `"allServers"` are deprecated (SEP-2596): servers SHOULD
-        omit this field or use `"none"`, and SHOULD only use the deprecated values if the client declares
-        ClientCapabilities.sampling.context.
-        """
-
-        max_tokens: int = msgspec.field(name="maxTokens")
-        """The requested maximum number of tokens to sample (to prevent runaway completions).
-
-        The client MAY choose to sample fewer tokens than the requested maximum.
-        """
-
-        messages: list[SamplingMessage]
-
-        metadata: JSONObject | UnsetType = UNSET
-        """Optional metadata to pass through to the LLM provider. The format of this metadata is provider-specific."""
-
-        model_preferences: ModelPreferences | UnsetType = msgspec.field(
-            default=UNSET, name="modelPreferences"
-        )
-        """The server's preferences for which model to select. The client MAY ignore these preferences."""
-
-        stop_sequences: list[str] | UnsetType = msgspec.field(default=UNSET, name="stopSequences")
-
-        system_prompt: str | UnsetType = msgspec.field(default=UNSET, name="systemPrompt")
-        """An optional system prompt the server wants to use for sampling. The client MAY modify or omit this prompt."""
-
-        temperature: int | float | UnsetType = UNSET
-
-        tool_choice: ToolChoice | UnsetType = msgspec.field(default=UNSET, name="toolChoice")
-        """Controls how the model uses tools.
-        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-        Default is `{ mode: "auto" }`.
-        """
-
-        tools: list[Tool] | UnsetType = UNSET
-        """Tools that the model may use during generation.
-        The client MUST return an error if this field is provided but ClientCapabilities.sampling.tools is not declared.
-        """
-
-
-def _define_CreateMessageRequest() -> None:
-    global CreateMessageRequest
-
-    class CreateMessageRequest(Struct, kw_only=True, tag_field="method", tag="sampling/createMessage"):
-        """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["sampling/createMessage"]] = "sampling/createMessage"
-
-        params: CreateMessageRequestParams
-
-
-def _define_ListRootsRequestParams() -> None:
-    global ListRootsRequestParams
-
-    class ListRootsRequestParams(Struct, kw_only=True):
-        """ListRootsRequestParams."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_ListRootsRequest() -> None:
-    global ListRootsRequest
-
-    class ListRootsRequest(Struct, kw_only=True, tag_field="method", tag="roots/list"):
-        """Sent from the server to request a list of root URIs from the client. Roots allow
-        servers to ask for specific directories or files to operate on. A common example
-        for roots is providing a set of repositories or directories a server should operate
-        on.
-
-        This request is typically used when the server needs to understand the file system
-        structure or access specific locations that the client has permission to read from.
-        """
-
-        method: ClassVar[Literal["roots/list"]] = "roots/list"
-
-        params: ListRootsRequestParams | UnsetType = UNSET
-
-        id: RequestId | UnsetType = UNSET
-
-
-def _define_StringSchema() -> None:
-    global StringSchema
-
-    class StringSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """StringSchema."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        format: Literal["date", "date-time", "email", "uri"] | UnsetType = UNSET
-
-        max_length: int | UnsetType = msgspec.field(default=UNSET, name="maxLength")
-
-        min_length: int | UnsetType = msgspec.field(default=UNSET, name="minLength")
-
-        title: str | UnsetType = UNSET
-
-
-def _define_NumberSchema() -> None:
-    global NumberSchema
-
-    class NumberSchema(Struct, kw_only=True):
-        """NumberSchema."""
-
-        default: int | float | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        maximum: int | float | UnsetType = UNSET
-
-        minimum: int | float | UnsetType = UNSET
-
-        title: str | UnsetType = UNSET
-
-        type: Literal["integer", "number"]
-
-
-def _define_UntitledSingleSelectEnumSchema() -> None:
-    global UntitledSingleSelectEnumSchema
-
-    class UntitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for single-selection enumeration without display titles for options."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        enum: list[str]
-        """Array of enum values to choose from."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_TitledSingleSelectEnumSchemaOneOfItem() -> None:
-    global TitledSingleSelectEnumSchemaOneOfItem
-
-    class TitledSingleSelectEnumSchemaOneOfItem(Struct, kw_only=True):
-        """TitledSingleSelectEnumSchemaOneOfItem."""
-
-        const: str
-        """The enum value."""
-
-        title: str
-        """Display label for this option."""
-
-
-def _define_TitledSingleSelectEnumSchema() -> None:
-    global TitledSingleSelectEnumSchema
-
-    class TitledSingleSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for single-selection enumeration with display titles for each option."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        one_of: list[TitledSingleSelectEnumSchemaOneOfItem] = msgspec.field(name="oneOf")
-        """Array of enum options with values and display labels."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_UntitledMultiSelectEnumSchemaItems() -> None:
-    global UntitledMultiSelectEnumSchemaItems
-
-    class UntitledMultiSelectEnumSchemaItems(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Schema for the array items."""
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        enum: list[str]
-        """Array of enum values to choose from."""
-
-
-def _define_UntitledMultiSelectEnumSchema() -> None:
-    global UntitledMultiSelectEnumSchema
-
-    class UntitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-        """Schema for multiple-selection enumeration without display titles for options."""
-
-        type: ClassVar[Literal["array"]] = "array"
-
-        default: list[str] | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        items: UntitledMultiSelectEnumSchemaItems
-        """Schema for the array items."""
-
-        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-        """Maximum number of items to select."""
-
-        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-        """Minimum number of items to select."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_TitledMultiSelectEnumSchemaItemsAnyOfItem() -> None:
-    global TitledMultiSelectEnumSchemaItemsAnyOfItem
-
-    class TitledMultiSelectEnumSchemaItemsAnyOfItem(Struct, kw_only=True):
-        """TitledMultiSelectEnumSchemaItemsAnyOfItem."""
-
-        const: str
-        """The constant enum value."""
-
-        title: str
-        """Display title for this option."""
-
-
-def _define_TitledMultiSelectEnumSchemaItems() -> None:
-    global TitledMultiSelectEnumSchemaItems
-
-    class TitledMultiSelectEnumSchemaItems(Struct, kw_only=True):
-        """Schema for array items with enum options and display labels."""
-
-        any_of: list[TitledMultiSelectEnumSchemaItemsAnyOfItem] = msgspec.field(name="anyOf")
-        """Array of enum options with values and display labels."""
-
-
-def _define_TitledMultiSelectEnumSchema() -> None:
-    global TitledMultiSelectEnumSchema
-
-    class TitledMultiSelectEnumSchema(Struct, kw_only=True, tag_field="type", tag="array"):
-        """Schema for multiple-selection enumeration with display titles for each option."""
-
-        type: ClassVar[Literal["array"]] = "array"
-
-        default: list[str] | UnsetType = UNSET
-        """Optional default value."""
-
-        description: str | UnsetType = UNSET
-        """Optional description for the enum field."""
-
-        items: TitledMultiSelectEnumSchemaItems
-        """Schema for array items with enum options and display labels."""
-
-        max_items: int | UnsetType = msgspec.field(default=UNSET, name="maxItems")
-        """Maximum number of items to select."""
-
-        min_items: int | UnsetType = msgspec.field(default=UNSET, name="minItems")
-        """Minimum number of items to select."""
-
-        title: str | UnsetType = UNSET
-        """Optional title for the enum field."""
-
-
-def _define_LegacyTitledEnumSchema() -> None:
-    global LegacyTitledEnumSchema
-
-    class LegacyTitledEnumSchema(Struct, kw_only=True, tag_field="type", tag="string"):
-        """Use TitledSingleSelectEnumSchema instead.
-        This interface will be removed in a future version.
-        """
-
-        type: ClassVar[Literal["string"]] = "string"
-
-        default: str | UnsetType = UNSET
-
-        description: str | UnsetType = UNSET
-
-        enum: list[str]
-
-        enum_names: list[str] | UnsetType = msgspec.field(default=UNSET, name="enumNames")
-        """(Legacy) Display names for enum values.
-        Non-standard according to JSON schema 2020-12.
-        """
-
-        title: str | UnsetType = UNSET
-
-
-def _define_ElicitRequestFormParamsRequestedSchema() -> None:
-    global ElicitRequestFormParamsRequestedSchema
-
-    class ElicitRequestFormParamsRequestedSchema(Struct, kw_only=True, tag_field="type", tag="object"):
-        """A restricted subset of JSON Schema.
-        Only top-level properties are allowed, without nesting.
-        """
-
-        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        type: ClassVar[Literal["object"]] = "object"
-
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-
-        properties: dict[str, PrimitiveSchemaDefinition]
-
-        required: list[str] | UnsetType = UNSET
-
-
-def _define_ElicitRequestFormParams() -> None:
-    global ElicitRequestFormParams
-
-    class ElicitRequestFormParams(Struct, kw_only=True):
-        """The parameters for a request to elicit non-sensitive information from the user via a form in the client."""
-
-        _hook_reader_ = "PrimitiveSchemaDefinition"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        message: str
-        """The message to present to the user describing what information is being requested."""
-
-        mode: Literal["form"] | UnsetType = UNSET
-        """The elicitation mode."""
-
-        requested_schema: ElicitRequestFormParamsRequestedSchema = msgspec.field(name="requestedSchema")
-        """A restricted subset of JSON Schema.
-        Only top-level properties are allowed, without nesting.
-        """
-
-
-def _define_ElicitRequestURLParams() -> None:
-    global ElicitRequestURLParams
-
-    class ElicitRequestURLParams(Struct, kw_only=True, tag_field="mode", tag="url"):
-        """The parameters for a request to elicit information from the user via a URL in the client."""
-
-        mode: ClassVar[Literal["url"]] = "url"
-        """The elicitation mode."""
-
-        message: str
-        """The message to present to the user explaining why the interaction is needed."""
-
-        url: str
-        """The URL that the user should navigate to."""
-
-
-def _define_ElicitRequest() -> None:
-    global ElicitRequest
-
-    class ElicitRequest(Struct, kw_only=True, tag_field="method", tag="elicitation/create"):
-        """A request from the server to elicit additional information from the user via the client."""
-
-        _hook_reader_ = "ElicitRequestParams"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["elicitation/create"]] = "elicitation/create"
-
-        params: ElicitRequestParams
-
-
-def _define_InputRequiredResult() -> None:
-    global InputRequiredResult
-
-    class InputRequiredResult(Struct, kw_only=True):
-        """An InputRequiredResult sent by the server to indicate that additional input is needed
-        before the request can be completed.
-
-        At least one of `inputRequests` or `requestState` MUST be present.
-        """
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        _twin_ = "_twin_InputRequiredResult"  # its decoders' one-pass decode (`codegen.twin`, `wire.decoder`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        input_requests: InputRequests | UnsetType = msgspec.field(default=UNSET, name="inputRequests")
-
-        request_state: str | UnsetType = msgspec.field(default=UNSET, name="requestState")
-
-        result_type: str = msgspec.field(default="input_required", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-
-def _define_CallToolResultResponse() -> None:
-    global CallToolResultResponse
-
-    class CallToolResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a CallToolRequest (`tools/call`) request."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: CallToolResultResponseResult
 
 
 def _define_NotificationMetaObject() -> None:
@@ -1864,2014 +556,6 @@ def _define_NotificationMetaObject() -> None:
             return cast("RequestId | UnsetType", self.get("io.modelcontextprotocol/subscriptionId", UNSET))
 
 
-def _define_CancelledNotificationParams() -> None:
-    global CancelledNotificationParams
-
-    class CancelledNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/cancelled` notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        reason: str | UnsetType = UNSET
-        """An optional string describing the reason for the cancellation. This MAY be logged or presented to the user."""
-
-        request_id: RequestId = msgspec.field(name="requestId")
-        """The ID of the request to cancel.
-
-        This MUST correspond to the ID of a request the client previously issued.
-        """
-
-
-def _define_CancelledNotification() -> None:
-    global CancelledNotification
-
-    class CancelledNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-        """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-        """
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CancelledNotificationParams
-
-
-def _define_ClientNotification() -> None:
-    global ClientNotification
-
-    class ClientNotification(Struct, kw_only=True, tag_field="method", tag="notifications/cancelled"):
-        """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-        On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-        The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-        This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-        """
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/cancelled"]] = "notifications/cancelled"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CancelledNotificationParams
-
-
-def _define_RequestParams() -> None:
-    global RequestParams
-
-    class RequestParams(Struct, kw_only=True):
-        """Common params for any request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-
-def _define_DiscoverRequest() -> None:
-    global DiscoverRequest
-
-    class DiscoverRequest(Struct, kw_only=True, tag_field="method", tag="server/discover"):
-        """A request from the client asking the server to advertise its supported
-        protocol versions, capabilities, and other metadata. Servers **MUST**
-        implement `server/discover`. Clients **MAY** call it but are not required
-        to — version negotiation can also happen inline via per-request `_meta`.
-        """
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["server/discover"]] = "server/discover"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: RequestParams
-
-
-def _define_PaginatedRequestParams() -> None:
-    global PaginatedRequestParams
-
-    class PaginatedRequestParams(Struct, kw_only=True):
-        """Common params for paginated requests."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        cursor: str | UnsetType = UNSET
-        """An opaque token representing the current pagination position.
-        If provided, the server should return results starting after this cursor.
-        """
-
-
-def _define_ListResourcesRequest() -> None:
-    global ListResourcesRequest
-
-    class ListResourcesRequest(Struct, kw_only=True, tag_field="method", tag="resources/list"):
-        """Sent from the client to request a list of resources the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/list"]] = "resources/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams
-
-
-def _define_ListResourceTemplatesRequest() -> None:
-    global ListResourceTemplatesRequest
-
-    class ListResourceTemplatesRequest(
-        Struct, kw_only=True, tag_field="method", tag="resources/templates/list"
-    ):
-        """Sent from the client to request a list of resource templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/templates/list"]] = "resources/templates/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams
-
-
-def _define_ReadResourceRequestParams() -> None:
-    global ReadResourceRequestParams
-
-    class ReadResourceRequestParams(Struct, kw_only=True):
-        """Parameters for a `resources/read` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        input_responses: InputResponses | UnsetType = msgspec.field(default=UNSET, name="inputResponses")
-
-        request_state: str | UnsetType = msgspec.field(default=UNSET, name="requestState")
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_ReadResourceRequest() -> None:
-    global ReadResourceRequest
-
-    class ReadResourceRequest(Struct, kw_only=True, tag_field="method", tag="resources/read"):
-        """Sent from the client to the server, to read a specific resource URI."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["resources/read"]] = "resources/read"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ReadResourceRequestParams
-
-
-def _define_SubscriptionFilter() -> None:
-    global SubscriptionFilter
-
-    class SubscriptionFilter(Struct, kw_only=True):
-        """The set of notification types a client may opt in to on a
-        SubscriptionsListenRequest (`subscriptions/listen`) request.
-
-        Each notification type is **opt-in**; the server **MUST NOT** send
-        notification types the client has not explicitly requested here.
-        """
-
-        prompts_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="promptsListChanged")
-        """If true, receive PromptListChangedNotification (`notifications/prompts/list_changed`)."""
-
-        resource_subscriptions: list[str] | UnsetType = msgspec.field(
-            default=UNSET, name="resourceSubscriptions"
-        )
-        """Subscribe to ResourceUpdatedNotification (`notifications/resources/updated`) for these resource URIs.
-        Replaces the former `resources/subscribe` RPC.
-        """
-
-        resources_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="resourcesListChanged")
-        """If true, receive ResourceListChangedNotification (`notifications/resources/list_changed`)."""
-
-        tools_list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="toolsListChanged")
-        """If true, receive ToolListChangedNotification (`notifications/tools/list_changed`)."""
-
-
-def _define_SubscriptionsListenRequestParams() -> None:
-    global SubscriptionsListenRequestParams
-
-    class SubscriptionsListenRequestParams(Struct, kw_only=True):
-        """Parameters for a SubscriptionsListenRequest (`subscriptions/listen`) request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        notifications: SubscriptionFilter
-        """The notifications the client opts in to on this stream. The server
-        **MUST NOT** send notification types the client has not explicitly
-        requested.
-        """
-
-
-def _define_SubscriptionsListenRequest() -> None:
-    global SubscriptionsListenRequest
-
-    class SubscriptionsListenRequest(Struct, kw_only=True, tag_field="method", tag="subscriptions/listen"):
-        """Sent from the client to open a long-lived channel for receiving notifications
-        outside the context of a specific request. Replaces the previous HTTP GET
-        endpoint and ensures consistent behavior between HTTP and STDIO.
-        """
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["subscriptions/listen"]] = "subscriptions/listen"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: SubscriptionsListenRequestParams
-
-
-def _define_ListPromptsRequest() -> None:
-    global ListPromptsRequest
-
-    class ListPromptsRequest(Struct, kw_only=True, tag_field="method", tag="prompts/list"):
-        """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/list"]] = "prompts/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams
-
-
-def _define_GetPromptRequestParams() -> None:
-    global GetPromptRequestParams
-
-    class GetPromptRequestParams(Struct, kw_only=True):
-        """Parameters for a `prompts/get` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        arguments: dict[str, str] | UnsetType = UNSET
-        """Arguments to use for templating the prompt."""
-
-        input_responses: InputResponses | UnsetType = msgspec.field(default=UNSET, name="inputResponses")
-
-        name: str
-        """The name of the prompt or prompt template."""
-
-        request_state: str | UnsetType = msgspec.field(default=UNSET, name="requestState")
-
-
-def _define_GetPromptRequest() -> None:
-    global GetPromptRequest
-
-    class GetPromptRequest(Struct, kw_only=True, tag_field="method", tag="prompts/get"):
-        """Used by the client to get a prompt provided by the server."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["prompts/get"]] = "prompts/get"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: GetPromptRequestParams
-
-
-def _define_ListToolsRequest() -> None:
-    global ListToolsRequest
-
-    class ListToolsRequest(Struct, kw_only=True, tag_field="method", tag="tools/list"):
-        """Sent from the client to request a list of tools the server has."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["tools/list"]] = "tools/list"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: PaginatedRequestParams
-
-
-def _define_CompleteRequestParamsArgument() -> None:
-    global CompleteRequestParamsArgument
-
-    class CompleteRequestParamsArgument(Struct, kw_only=True):
-        """The argument's information"""
-
-        name: str
-        """The name of the argument"""
-
-        value: str
-        """The value of the argument to use for completion matching."""
-
-
-def _define_CompleteRequestParamsContext() -> None:
-    global CompleteRequestParamsContext
-
-    class CompleteRequestParamsContext(Struct, kw_only=True):
-        """Additional, optional context for completions"""
-
-        arguments: dict[str, str] | UnsetType = UNSET
-        """Previously-resolved variables in a URI template or prompt."""
-
-
-def _define_PromptReference() -> None:
-    global PromptReference
-
-    class PromptReference(Struct, kw_only=True, tag_field="type", tag="ref/prompt"):
-        """Identifies a prompt."""
-
-        type: ClassVar[Literal["ref/prompt"]] = "ref/prompt"
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_ResourceTemplateReference() -> None:
-    global ResourceTemplateReference
-
-    class ResourceTemplateReference(Struct, kw_only=True, tag_field="type", tag="ref/resource"):
-        """A reference to a resource or resource template definition."""
-
-        type: ClassVar[Literal["ref/resource"]] = "ref/resource"
-
-        uri: str
-        """The URI or URI template of the resource."""
-
-
-def _define_CompleteRequestParams() -> None:
-    global CompleteRequestParams
-
-    class CompleteRequestParams(Struct, kw_only=True):
-        """Parameters for a `completion/complete` request."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        argument: CompleteRequestParamsArgument
-        """The argument's information"""
-
-        context: CompleteRequestParamsContext | UnsetType = UNSET
-        """Additional, optional context for completions"""
-
-        ref: PromptReference | ResourceTemplateReference
-
-
-def _define_CompleteRequest() -> None:
-    global CompleteRequest
-
-    class CompleteRequest(Struct, kw_only=True, tag_field="method", tag="completion/complete"):
-        """A request from the client to the server, to ask for completion options."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["completion/complete"]] = "completion/complete"
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: CompleteRequestParams
-
-
-def _define_Result() -> None:
-    global _ResultMembers, Result
-
-    class _ResultMembers(Struct, kw_only=True):
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-        result_type: str = msgspec.field(default="complete", name="resultType")
-
-    class Result(OpenObject):
-        """Common result fields."""
-
-        __slots__ = ()
-        _fields_ = _ResultMembers
-        _members_ = (
-            ("meta", "_meta"),
-            ("result_type", "resultType"),
-        )
-        _converted_ = (("meta", "_meta"),)
-        _hook_ = True
-        _simple_ = None
-        _required_ = ()
-        _defaults_ = (("resultType", "complete"),)
-
-        def __init__(
-            self,
-            *,
-            meta: ResultMetaObject | UnsetType = UNSET,
-            result_type: str = "complete",
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if meta is not UNSET:
-                self["_meta"] = meta
-            self["resultType"] = result_type
-
-        @property
-        def meta(self) -> ResultMetaObject | UnsetType:
-
-            return cast("ResultMetaObject | UnsetType", self.get("_meta", UNSET))
-
-        @property
-        def result_type(self) -> str:
-            """Indicates the type of the result, which allows the client to determine
-            how to parse the result object.
-
-            Servers implementing this protocol version MUST include this field.
-            For backward compatibility, when a client receives a result from a
-            server implementing an earlier protocol version (which does not include
-            `resultType`), the client MUST treat the absent field as `"complete"`.
-            """
-
-            return cast("str", self["resultType"])
-
-
-def _define_CompleteResultCompletion() -> None:
-    global CompleteResultCompletion
-
-    class CompleteResultCompletion(Struct, kw_only=True):
-        """CompleteResultCompletion."""
-
-        has_more: bool | UnsetType = msgspec.field(default=UNSET, name="hasMore")
-        """Indicates whether there are additional completion options beyond those provided in the current response, even if the exact total is unknown."""
-
-        total: int | UnsetType = UNSET
-        """The total number of completion options available. This can exceed the number of values actually sent in the response."""
-
-        values: _Annotated[list[str], msgspec.Meta(max_length=100)]
-        """An array of completion values. Must not exceed 100 items."""
-
-
-def _define_CompleteResult() -> None:
-    global CompleteResult
-
-    class CompleteResult(Struct, kw_only=True):
-        """The result returned by the server for a CompleteRequest (`completion/complete`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        completion: CompleteResultCompletion
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-
-def _define_CompleteResultResponse() -> None:
-    global CompleteResultResponse
-
-    class CompleteResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a CompleteRequest (`completion/complete`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: CompleteResult
-
-
-def _define_ServerCapabilitiesPrompts() -> None:
-    global ServerCapabilitiesPrompts
-
-    class ServerCapabilitiesPrompts(Struct, kw_only=True):
-        """Present if the server offers any prompt templates."""
-
-        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-        """Whether this server supports notifications for changes to the prompt list."""
-
-
-def _define_ServerCapabilitiesResources() -> None:
-    global ServerCapabilitiesResources
-
-    class ServerCapabilitiesResources(Struct, kw_only=True):
-        """Present if the server offers any resources to read."""
-
-        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-        """Whether this server supports notifications for changes to the resource list."""
-
-        subscribe: bool | UnsetType = UNSET
-        """Whether this server supports subscribing to resource updates."""
-
-
-def _define_ServerCapabilitiesTools() -> None:
-    global ServerCapabilitiesTools
-
-    class ServerCapabilitiesTools(Struct, kw_only=True):
-        """Present if the server offers any tools to call."""
-
-        list_changed: bool | UnsetType = msgspec.field(default=UNSET, name="listChanged")
-        """Whether this server supports notifications for changes to the tool list."""
-
-
-def _define_ServerCapabilities() -> None:
-    global ServerCapabilities
-
-    class ServerCapabilities(Struct, kw_only=True):
-        """Capabilities that a server may support. Known capabilities are defined here, in this schema, but this is not a closed set: any server can define its own, additional capabilities."""
-
-        completions: JSONObject | UnsetType = UNSET
-        """Present if the server supports argument autocompletion suggestions."""
-
-        experimental: dict[str, JSONObject] | UnsetType = UNSET
-        """Experimental, non-standard capabilities that the server supports."""
-
-        extensions: dict[str, JSONObject] | UnsetType = UNSET
-        """Optional MCP extensions that the server supports. Keys are extension identifiers
-        (e.g., "io.modelcontextprotocol/tasks"), and values are per-extension settings
-        objects. An empty object indicates support with no settings.
-
-        Keys MUST follow the `_meta` key naming rules, with a
-        mandatory prefix.
-        """
-
-        logging: JSONObject | UnsetType = UNSET
-        """Present if the server supports sending log messages to the client."""
-
-        prompts: ServerCapabilitiesPrompts | UnsetType = UNSET
-        """Present if the server offers any prompt templates."""
-
-        resources: ServerCapabilitiesResources | UnsetType = UNSET
-        """Present if the server offers any resources to read."""
-
-        tools: ServerCapabilitiesTools | UnsetType = UNSET
-        """Present if the server offers any tools to call."""
-
-
-def _define_DiscoverResult() -> None:
-    global DiscoverResult
-
-    class DiscoverResult(Struct, kw_only=True):
-        """The result returned by the server for a DiscoverRequest (`server/discover`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        capabilities: ServerCapabilities
-        """The capabilities of the server."""
-
-        instructions: str | UnsetType = UNSET
-        """Natural-language guidance describing the server and its features.
-
-        This can be used by clients to improve an LLM's understanding of
-        available tools (e.g., by including it in a system prompt). It should
-        focus on information that helps the model use the server effectively
-        and should not duplicate information already in tool descriptions.
-        """
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        supported_versions: list[str] = msgspec.field(name="supportedVersions")
-        """MCP Protocol Versions this server supports. The client should choose a
-        version from this list for use in subsequent requests.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_DiscoverResultResponse() -> None:
-    global DiscoverResultResponse
-
-    class DiscoverResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a DiscoverRequest (`server/discover`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: DiscoverResult
-
-
-def _define_Error() -> None:
-    global Error
-
-    class Error(Struct, kw_only=True):
-        """Error."""
-
-        code: int
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_PromptMessage() -> None:
-    global PromptMessage
-
-    class PromptMessage(Struct, kw_only=True):
-        """Describes a message returned as part of a prompt.
-
-        This is similar to SamplingMessage, but also supports the embedding of
-        resources from the MCP server.
-        """
-
-        content: ContentBlock
-
-        role: Role
-
-
-def _define_GetPromptResult() -> None:
-    global GetPromptResult
-
-    class GetPromptResult(Struct, kw_only=True):
-        """The result returned by the server for a GetPromptRequest (`prompts/get`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        description: str | UnsetType = UNSET
-        """An optional description for the prompt."""
-
-        messages: list[PromptMessage]
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-
-def _define_GetPromptResultResponse() -> None:
-    global GetPromptResultResponse
-
-    class GetPromptResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a GetPromptRequest (`prompts/get`) request."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: GetPromptResultResponseResult
-
-
-def _define_HeaderMismatchErrorError() -> None:
-    global HeaderMismatchErrorError
-
-    class HeaderMismatchErrorError(Struct, kw_only=True, tag_field="code", tag=-32020):
-        """HeaderMismatchErrorError."""
-
-        code: ClassVar[Literal[-32020]] = -32020
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_HeaderMismatchError() -> None:
-    global HeaderMismatchError
-
-    class HeaderMismatchError(Struct, kw_only=True):
-        """Returned when a server rejects a request because the values in the HTTP
-        headers do not match the corresponding values in the request body, or
-        because required headers are missing or malformed. For HTTP, the response
-        status code MUST be `400 Bad Request`.
-        """
-
-        error: HeaderMismatchErrorError
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_Icons() -> None:
-    global Icons
-
-    class Icons(Struct, kw_only=True):
-        """Base interface to add `icons` property."""
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-
-def _define_InputResponseRequestParams() -> None:
-    global InputResponseRequestParams
-
-    class InputResponseRequestParams(Struct, kw_only=True):
-        """InputResponseRequestParams."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        input_responses: InputResponses | UnsetType = msgspec.field(default=UNSET, name="inputResponses")
-
-        request_state: str | UnsetType = msgspec.field(default=UNSET, name="requestState")
-
-
-def _define_InternalError() -> None:
-    global InternalError
-
-    class InternalError(Struct, kw_only=True, tag_field="code", tag=-32603):
-        """A JSON-RPC error indicating that an internal error occurred on the receiver. This error is returned when the receiver encounters an unexpected condition that prevents it from fulfilling the request."""
-
-        code: ClassVar[Literal[-32603]] = -32603
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_InvalidParamsError() -> None:
-    global InvalidParamsError
-
-    class InvalidParamsError(Struct, kw_only=True, tag_field="code", tag=-32602):
-        """A JSON-RPC error indicating that the method parameters are invalid or malformed.
-
-        In MCP, this error is returned in various contexts when request parameters fail validation:
-
-        - **Tools**: Unknown tool name or invalid tool arguments
-        - **Prompts**: Unknown prompt name or missing required arguments
-        - **Pagination**: Invalid or expired cursor values
-        - **Logging**: Invalid log level
-        - **Elicitation**: Server requests an elicitation mode not declared in client capabilities
-        - **Sampling**: Missing tool result or tool results mixed with other content
-        """
-
-        code: ClassVar[Literal[-32602]] = -32602
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_InvalidRequestError() -> None:
-    global InvalidRequestError
-
-    class InvalidRequestError(Struct, kw_only=True, tag_field="code", tag=-32600):
-        """A JSON-RPC error indicating that the request is not a valid request object. This error is returned when the message structure does not conform to the JSON-RPC 2.0 specification requirements for a request (e.g., missing required fields like `jsonrpc` or `method`, or using invalid types for these fields)."""
-
-        code: ClassVar[Literal[-32600]] = -32600
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_JSONRPCErrorResponse() -> None:
-    global JSONRPCErrorResponse
-
-    class JSONRPCErrorResponse(Struct, kw_only=True):
-        """A response to a request that indicates an error occurred."""
-
-        error: Error
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_JSONRPCRequest() -> None:
-    global JSONRPCRequest
-
-    class JSONRPCRequest(Struct, kw_only=True):
-        """A request that expects a response."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_JSONRPCNotification() -> None:
-    global JSONRPCNotification
-
-    class JSONRPCNotification(Struct, kw_only=True):
-        """A notification which does not expect a response."""
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_JSONRPCResultResponse() -> None:
-    global JSONRPCResultResponse
-
-    class JSONRPCResultResponse(Struct, kw_only=True):
-        """A successful (non-error) response to a request."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: Result
-
-
-def _define_PromptArgument() -> None:
-    global PromptArgument
-
-    class PromptArgument(Struct, kw_only=True):
-        """Describes an argument that a prompt can accept."""
-
-        description: str | UnsetType = UNSET
-        """A human-readable description of the argument."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        required: bool | UnsetType = UNSET
-        """Whether this argument must be provided."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_Prompt() -> None:
-    global Prompt
-
-    class Prompt(Struct, kw_only=True):
-        """A prompt or prompt template that the server offers."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        arguments: list[PromptArgument] | UnsetType = UNSET
-        """A list of arguments to use for templating the prompt."""
-
-        description: str | UnsetType = UNSET
-        """An optional description of what this prompt provides"""
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-
-def _define_ListPromptsResult() -> None:
-    global ListPromptsResult
-
-    class ListPromptsResult(Struct, kw_only=True):
-        """The result returned by the server for a ListPromptsRequest (`prompts/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        prompts: list[Prompt]
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_ListPromptsResultResponse() -> None:
-    global ListPromptsResultResponse
-
-    class ListPromptsResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a ListPromptsRequest (`prompts/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: ListPromptsResult
-
-
-def _define_ResourceTemplate() -> None:
-    global ResourceTemplate
-
-    class ResourceTemplate(Struct, kw_only=True):
-        """A template description for resources available on the server."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this template is for.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type for all resources that match this template. This should only be included if all resources matching this template have the same type."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri_template: str = msgspec.field(name="uriTemplate")
-        """A URI template (according to RFC 6570) that can be used to construct resource URIs."""
-
-
-def _define_ListResourceTemplatesResult() -> None:
-    global ListResourceTemplatesResult
-
-    class ListResourceTemplatesResult(Struct, kw_only=True):
-        """The result returned by the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resource_templates: list[ResourceTemplate] = msgspec.field(name="resourceTemplates")
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_ListResourceTemplatesResultResponse() -> None:
-    global ListResourceTemplatesResultResponse
-
-    class ListResourceTemplatesResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a ListResourceTemplatesRequest (`resources/templates/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: ListResourceTemplatesResult
-
-
-def _define_Resource() -> None:
-    global Resource
-
-    class Resource(Struct, kw_only=True):
-        """A known resource that the server is capable of reading."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        annotations: Annotations | UnsetType = UNSET
-        """Optional annotations for the client."""
-
-        description: str | UnsetType = UNSET
-        """A description of what this resource represents.
-
-        This can be used by clients to improve the LLM's understanding of available resources. It can be thought of like a "hint" to the model.
-        """
-
-        icons: list[Icon] | UnsetType = UNSET
-        """Optional set of sized icons that the client can display in a user interface.
-
-        Clients that support rendering icons MUST support at least the following MIME types:
-        - `image/png` - PNG images (safe, universal compatibility)
-        - `image/jpeg` (and `image/jpg`) - JPEG images (safe, universal compatibility)
-
-        Clients that support rendering icons SHOULD also support:
-        - `image/svg+xml` - SVG images (scalable but requires security precautions)
-        - `image/webp` - WebP images (modern, efficient format)
-        """
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        name: str
-        """Intended for programmatic or logical use, but used as a display name in past specs or fallback (if title isn't present)."""
-
-        size: int | float | UnsetType = UNSET
-        """The size of the raw resource content, in bytes (i.e., before base64 encoding or any tokenization), if known.
-
-        This can be used by Hosts to display file sizes and estimate context window usage.
-        """
-
-        title: str | UnsetType = UNSET
-        """Intended for UI and end-user contexts — optimized to be human-readable and easily understood,
-        even by those unfamiliar with domain-specific terminology.
-
-        If not provided, the name should be used for display (except for Tool,
-        where `annotations.title` should be given precedence over using `name`,
-        if present).
-        """
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ListResourcesResult() -> None:
-    global ListResourcesResult
-
-    class ListResourcesResult(Struct, kw_only=True):
-        """The result returned by the server for a ListResourcesRequest (`resources/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        resources: list[Resource]
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_ListResourcesResultResponse() -> None:
-    global ListResourcesResultResponse
-
-    class ListResourcesResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a ListResourcesRequest (`resources/list`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: ListResourcesResult
-
-
-def _define_ListToolsResult() -> None:
-    global ListToolsResult
-
-    class ListToolsResult(Struct, kw_only=True):
-        """The result returned by the server for a ListToolsRequest (`tools/list`) request."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        tools: list[Tool]
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_ListToolsResultResponse() -> None:
-    global ListToolsResultResponse
-
-    class ListToolsResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a ListToolsRequest (`tools/list`) request."""
-
-        _hook_reader_ = "ToolInputSchema"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: ListToolsResult
-
-
-def _define_LoggingMessageNotificationParams() -> None:
-    global LoggingMessageNotificationParams
-
-    class LoggingMessageNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/message` notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        data: Any
-        """The data to be logged, such as a string message or an object. Any JSON serializable type is allowed here."""
-
-        level: LoggingLevel
-        """The severity of this log message."""
-
-        logger: str | UnsetType = UNSET
-        """An optional name of the logger issuing this message."""
-
-
-def _define_LoggingMessageNotification() -> None:
-    global LoggingMessageNotification
-
-    class LoggingMessageNotification(Struct, kw_only=True, tag_field="method", tag="notifications/message"):
-        """JSONRPCNotification of a log message passed from server to client. The client opts in by setting `"io.modelcontextprotocol/logLevel"` in a request's `_meta`."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/message"]] = "notifications/message"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: LoggingMessageNotificationParams
-
-
-def _define_MethodNotFoundError() -> None:
-    global MethodNotFoundError
-
-    class MethodNotFoundError(Struct, kw_only=True, tag_field="code", tag=-32601):
-        """A JSON-RPC error indicating that the requested method does not exist or is not available.
-
-        In MCP, a server returns this error when a client invokes a method the server does not implement — either a genuinely unknown method, or one gated behind a server capability the server did not advertise (e.g., calling `prompts/list` when the `prompts` capability was not advertised).
-
-        A request that requires a client capability the client did not declare is signalled instead by MissingRequiredClientCapabilityError (`-32021`).
-        """
-
-        code: ClassVar[Literal[-32601]] = -32601
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_MissingRequiredClientCapabilityErrorErrorData() -> None:
-    global MissingRequiredClientCapabilityErrorErrorData
-
-    class MissingRequiredClientCapabilityErrorErrorData(Struct, kw_only=True):
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        required_capabilities: ClientCapabilities = msgspec.field(name="requiredCapabilities")
-        """The capabilities the server requires from the client to process this request."""
-
-
-def _define_MissingRequiredClientCapabilityErrorError() -> None:
-    global MissingRequiredClientCapabilityErrorError
-
-    class MissingRequiredClientCapabilityErrorError(Struct, kw_only=True, tag_field="code", tag=-32021):
-        """MissingRequiredClientCapabilityErrorError."""
-
-        code: ClassVar[Literal[-32021]] = -32021
-        """The error type that occurred."""
-
-        data: MissingRequiredClientCapabilityErrorErrorData
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_MissingRequiredClientCapabilityError() -> None:
-    global MissingRequiredClientCapabilityError
-
-    class MissingRequiredClientCapabilityError(Struct, kw_only=True):
-        """Returned when processing a request requires a capability the client did not
-        declare in `clientCapabilities`. For HTTP, the response status code MUST be
-        `400 Bad Request`.
-        """
-
-        error: MissingRequiredClientCapabilityErrorError
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_Notification() -> None:
-    global Notification
-
-    class Notification(Struct, kw_only=True):
-        """Notification."""
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_NotificationParams() -> None:
-    global NotificationParams
-
-    class NotificationParams(Struct, kw_only=True):
-        """Common params for any notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-
-def _define_PaginatedRequest() -> None:
-    global PaginatedRequest
-
-    class PaginatedRequest(Struct, kw_only=True):
-        """PaginatedRequest."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        method: str
-
-        params: PaginatedRequestParams
-
-
-def _define_PaginatedResult() -> None:
-    global PaginatedResult
-
-    class PaginatedResult(Struct, kw_only=True):
-        """PaginatedResult."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        next_cursor: str | UnsetType = msgspec.field(default=UNSET, name="nextCursor")
-        """An opaque token representing the pagination position after the last returned result.
-        If present, there may be more results available.
-        """
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-
-def _define_ParseError() -> None:
-    global ParseError
-
-    class ParseError(Struct, kw_only=True, tag_field="code", tag=-32700):
-        """A JSON-RPC error indicating that invalid JSON was received by the server. This error is returned when the server cannot parse the JSON text of a message."""
-
-        code: ClassVar[Literal[-32700]] = -32700
-        """The error type that occurred."""
-
-        data: Any | UnsetType = UNSET
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_ProgressNotificationParams() -> None:
-    global ProgressNotificationParams
-
-    class ProgressNotificationParams(Struct, kw_only=True):
-        """Parameters for a ProgressNotification (`notifications/progress`) notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        message: str | UnsetType = UNSET
-        """An optional message describing the current progress."""
-
-        progress: int | float
-        """The progress thus far. This should increase every time progress is made, even if the total is unknown."""
-
-        progress_token: ProgressToken = msgspec.field(name="progressToken")
-        """The progress token which was given in the initial request, used to associate this notification with the request that is proceeding."""
-
-        total: int | float | UnsetType = UNSET
-        """Total number of items to process (or total progress required), if known."""
-
-
-def _define_ProgressNotification() -> None:
-    global ProgressNotification
-
-    class ProgressNotification(Struct, kw_only=True, tag_field="method", tag="notifications/progress"):
-        """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/progress"]] = "notifications/progress"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ProgressNotificationParams
-
-
-def _define_PromptListChangedNotification() -> None:
-    global PromptListChangedNotification
-
-    class PromptListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/prompts/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/prompts/list_changed"]] = "notifications/prompts/list_changed"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_ReadResourceResult() -> None:
-    global ReadResourceResult
-
-    class ReadResourceResult(Struct, kw_only=True):
-        """The result returned by the server for a ReadResourceRequest (`resources/read`) request."""
-
-        _hook_reader_ = "ResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: ResultMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        cache_scope: Literal["private", "public"] | UnsetType = msgspec.field(
-            default=UNSET, name="cacheScope"
-        )
-        """Indicates the intended scope of the cached response, analogous to HTTP
-        `Cache-Control: public` vs `Cache-Control: private`.
-
-        - `"public"`: The response does not contain user-specific data. Any
-          client or intermediary (e.g., shared gateway, caching proxy) MAY cache
-          the response and serve it across authorization contexts.
-        - `"private"`: The response MAY be cached and reused only within the
-          same authorization context. Caches MUST NOT be shared across
-          authorization contexts (e.g., a different access token requires a
-          different cache).
-        """
-
-        contents: list[EmbeddedResourceResource]
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-        ttl_ms: int | UnsetType = msgspec.field(default=UNSET, name="ttlMs")
-        """A hint from the server indicating how long (in milliseconds) the
-        client MAY cache this response before re-fetching. Semantics are
-        analogous to HTTP Cache-Control max-age.
-
-        - If 0, The response SHOULD be considered immediately stale,
-          The client MAY re-fetch every time the result is needed.
-        - If positive, the client SHOULD consider the result fresh for this many
-          milliseconds after receiving the response.
-        """
-
-
-def _define_ReadResourceResultResponse() -> None:
-    global ReadResourceResultResponse
-
-    class ReadResourceResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a ReadResourceRequest (`resources/read`) request."""
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: ReadResourceResultResponseResult
-
-
-def _define_Request() -> None:
-    global Request
-
-    class Request(Struct, kw_only=True):
-        """Request."""
-
-        method: str
-
-        params: dict[str, Any] | UnsetType = UNSET
-
-
-def _define_ResourceContents() -> None:
-    global ResourceContents
-
-    class ResourceContents(Struct, kw_only=True):
-        """The contents of a specific resource or sub-resource."""
-
-        meta: MetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        mime_type: str | UnsetType = msgspec.field(default=UNSET, name="mimeType")
-        """The MIME type of this resource, if known."""
-
-        uri: str
-        """The URI of this resource."""
-
-
-def _define_ResourceListChangedNotification() -> None:
-    global ResourceListChangedNotification
-
-    class ResourceListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/resources/list_changed"]] = (
-            "notifications/resources/list_changed"
-        )
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_ResourceRequestParams() -> None:
-    global ResourceRequestParams
-
-    class ResourceRequestParams(Struct, kw_only=True):
-        """Common params for resource-related requests."""
-
-        _hook_reader_ = "RequestMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: RequestMetaObject = msgspec.field(name="_meta")
-
-        uri: str
-        """The URI of the resource. The URI can use any protocol; it is up to the server how to interpret it."""
-
-
-def _define_ResourceUpdatedNotificationParams() -> None:
-    global ResourceUpdatedNotificationParams
-
-    class ResourceUpdatedNotificationParams(Struct, kw_only=True):
-        """Parameters for a `notifications/resources/updated` notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        uri: str
-        """The URI of the resource that has been updated. This might be a sub-resource of the one that the client actually subscribed to."""
-
-
-def _define_ResourceUpdatedNotification() -> None:
-    global ResourceUpdatedNotification
-
-    class ResourceUpdatedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/resources/updated"
-    ):
-        """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/resources/updated"]] = "notifications/resources/updated"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: ResourceUpdatedNotificationParams
-
-
-def _define_SubscriptionsAcknowledgedNotificationParams() -> None:
-    global SubscriptionsAcknowledgedNotificationParams
-
-    class SubscriptionsAcknowledgedNotificationParams(Struct, kw_only=True):
-        """Parameters for a SubscriptionsAcknowledgedNotification (`notifications/subscriptions/acknowledged`) notification."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        meta: NotificationMetaObject | UnsetType = msgspec.field(default=UNSET, name="_meta")
-
-        notifications: SubscriptionFilter
-        """The subset of requested notification types the server agreed to honor.
-        Only includes notification types the server actually supports; if the
-        client requested an unsupported type (e.g., `promptsListChanged` when
-        the server has no prompts), it is omitted from this set.
-        """
-
-
-def _define_SubscriptionsAcknowledgedNotification() -> None:
-    global SubscriptionsAcknowledgedNotification
-
-    class SubscriptionsAcknowledgedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/subscriptions/acknowledged"
-    ):
-        """Sent by the server to acknowledge that a
-        SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
-        established and to report which notification types it agreed to honor.
-
-        This notification MUST be the first message the server sends carrying the
-        subscription's ID in `io.modelcontextprotocol/subscriptionId`. The server MUST
-        NOT send any notification on the subscription before acknowledging it. On
-        stdio, where every subscription shares one channel, this ordering is defined
-        per subscription ID and not per channel: messages belonging to other
-        subscriptions MAY be interleaved before it.
-        """
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/subscriptions/acknowledged"]] = (
-            "notifications/subscriptions/acknowledged"
-        )
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: SubscriptionsAcknowledgedNotificationParams
-
-
-def _define_ToolListChangedNotification() -> None:
-    global ToolListChangedNotification
-
-    class ToolListChangedNotification(
-        Struct, kw_only=True, tag_field="method", tag="notifications/tools/list_changed"
-    ):
-        """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
-
-        _hook_reader_ = "NotificationMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-
-        method: ClassVar[Literal["notifications/tools/list_changed"]] = "notifications/tools/list_changed"
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        params: NotificationParams | UnsetType = UNSET
-
-
-def _define_SubscriptionsListenResultMetaObject() -> None:
-    global _SubscriptionsListenResultMetaObjectMembers, SubscriptionsListenResultMetaObject
-
-    class _SubscriptionsListenResultMetaObjectMembers(Struct, kw_only=True):
-        server_info: Implementation | UnsetType = msgspec.field(
-            default=UNSET, name="io.modelcontextprotocol/serverInfo"
-        )
-        subscription_id: RequestId = msgspec.field(name="io.modelcontextprotocol/subscriptionId")
-
-    class SubscriptionsListenResultMetaObject(OpenObject):
-        """Extends ResultMetaObject with the subscription-stream identifier carried by a
-        SubscriptionsListenResult. All key naming rules from `MetaObject` apply.
-        """
-
-        __slots__ = ()
-        _fields_ = _SubscriptionsListenResultMetaObjectMembers
-        _members_ = (
-            ("server_info", "io.modelcontextprotocol/serverInfo"),
-            ("subscription_id", "io.modelcontextprotocol/subscriptionId"),
-        )
-        _converted_ = (("server_info", "io.modelcontextprotocol/serverInfo"),)
-        _hook_ = False
-        _simple_ = None
-        _required_ = ("io.modelcontextprotocol/subscriptionId",)
-        _defaults_ = ()
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> OpenObject:
-            # `OpenObject._from_wire` with this class's tables written out (the hot path of every
-            # message that has one): the same rules, without reading the tables per message. What
-            # does not convert takes the general path, which says what is wrong.
-            if cls is not SubscriptionsListenResultMetaObject and not issubclass(
-                cls, SubscriptionsListenResultMetaObject
-            ):
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is not dict:
-                return super()._from_wire(obj, liberal)
-            try:
-                fields = _convert(obj, _SubscriptionsListenResultMetaObjectMembers)
-            except msgspec.ValidationError:
-                return super()._from_wire(obj, liberal)
-            inst = _new_open(cls)
-            inst |= obj
-            value: Any = fields.server_info
-            if value is not UNSET:
-                inst["io.modelcontextprotocol/serverInfo"] = value
-            return inst
-
-        def __init__(
-            self,
-            *,
-            server_info: Implementation | UnsetType = UNSET,
-            subscription_id: RequestId,
-            **extra: Any,
-        ) -> None:
-            super().__init__(extra)
-            if server_info is not UNSET:
-                self["io.modelcontextprotocol/serverInfo"] = server_info
-            self["io.modelcontextprotocol/subscriptionId"] = subscription_id
-
-        @property
-        def server_info(self) -> Implementation | UnsetType:
-            """Identifies the server software producing the response. Servers SHOULD
-            include this field on every response unless specifically configured not
-            to do so.
-
-            The Implementation schema requires `name` and `version`; other
-            fields are optional.
-
-            The value is self-reported by the server and is not verified by the
-            protocol. It is intended for display, logging, and debugging. Clients
-            SHOULD NOT use it to change their behavior, and SHOULD NOT rely on it for
-            security decisions.
-            """
-
-            return cast("Implementation | UnsetType", self.get("io.modelcontextprotocol/serverInfo", UNSET))
-
-        @property
-        def subscription_id(self) -> RequestId:
-            """Identifies the subscription stream this response closes, so the client can
-            correlate it with the originating subscription — mirroring the same key on
-            the stream's notifications. The value is the JSON-RPC ID of the
-            `subscriptions/listen` request that opened the stream (and equals this
-            response's `id`).
-            """
-
-            return cast("RequestId", self["io.modelcontextprotocol/subscriptionId"])
-
-
-def _define_SubscriptionsListenResult() -> None:
-    global SubscriptionsListenResult
-
-    class SubscriptionsListenResult(Struct, kw_only=True):
-        """The response to a SubscriptionsListenRequest (`subscriptions/listen`)
-        request, signalling that the subscription has ended gracefully (for example,
-        during server shutdown). Because the listen stream is long-lived, this result
-        is sent only when the server tears the subscription down; an abrupt transport
-        close carries no response. The result body is otherwise empty.
-        """
-
-        _hook_reader_ = (
-            "SubscriptionsListenResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        meta: SubscriptionsListenResultMetaObject = msgspec.field(name="_meta")
-
-        result_type: str = msgspec.field(default="complete", name="resultType")
-        """Indicates the type of the result, which allows the client to determine
-        how to parse the result object.
-
-        Servers implementing this protocol version MUST include this field.
-        For backward compatibility, when a client receives a result from a
-        server implementing an earlier protocol version (which does not include
-        `resultType`), the client MUST treat the absent field as `"complete"`.
-        """
-
-
-def _define_SubscriptionsListenResultResponse() -> None:
-    global SubscriptionsListenResultResponse
-
-    class SubscriptionsListenResultResponse(Struct, kw_only=True):
-        """A successful response from the server for a SubscriptionsListenRequest (`subscriptions/listen`)
-        request, sent when the server tears the subscription down gracefully.
-        """
-
-        _hook_reader_ = (
-            "SubscriptionsListenResultMetaObject"  # whose reader is its decoders' hook (`wire.hook_for`)
-        )
-
-        id: RequestId
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-        result: SubscriptionsListenResult
-
-
-def _define_UnsupportedProtocolVersionErrorErrorData() -> None:
-    global UnsupportedProtocolVersionErrorErrorData
-
-    class UnsupportedProtocolVersionErrorErrorData(Struct, kw_only=True):
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        requested: str
-        """The protocol version that was requested by the client."""
-
-        supported: list[str]
-        """Protocol versions the server supports. The client should choose a
-        mutually supported version from this list and retry.
-        """
-
-
-def _define_UnsupportedProtocolVersionErrorError() -> None:
-    global UnsupportedProtocolVersionErrorError
-
-    class UnsupportedProtocolVersionErrorError(Struct, kw_only=True, tag_field="code", tag=-32022):
-        """UnsupportedProtocolVersionErrorError."""
-
-        code: ClassVar[Literal[-32022]] = -32022
-        """The error type that occurred."""
-
-        data: UnsupportedProtocolVersionErrorErrorData
-        """Additional information about the error. The value of this member is defined by the sender (e.g. detailed error information, nested errors etc.)."""
-
-        message: str
-        """A short description of the error. The message SHOULD be limited to a concise single sentence."""
-
-
-def _define_UnsupportedProtocolVersionError() -> None:
-    global UnsupportedProtocolVersionError
-
-    class UnsupportedProtocolVersionError(Struct, kw_only=True):
-        """Returned when the request's protocol version is unknown to the server or
-        unsupported (e.g., a known experimental or draft version the server has
-        chosen not to implement). For HTTP, the response status code MUST be
-        `400 Bad Request`.
-        """
-
-        error: UnsupportedProtocolVersionErrorError
-
-        id: RequestId | UnsetType = UNSET
-
-        jsonrpc: Literal["2.0"] = "2.0"
-
-
-def _define_Role() -> None:
-    global Role
-
-    Role = Literal["assistant", "user"]
-
-
-def _define_MetaObject() -> None:
-    global MetaObject
-
-    MetaObject = dict[str, Any]
-
-
 def _define_RequestId() -> None:
     global RequestId
 
@@ -3902,1530 +586,22 @@ def _define_ProgressToken() -> None:
     ProgressToken = str | int | float
 
 
-def _define_EmbeddedResourceResource() -> None:
-    global EmbeddedResourceResource
-
-    class EmbeddedResourceResource(UnionDispatch):
-        """One of `TextResourceContents`, `BlobResourceContents`."""
-
-        _union_ = (
-            Member(
-                TextResourceContents,
-                "object",
-                frozenset({"text", "uri"}),
-                (),
-                frozenset({"_meta", "mimeType", "text", "uri"}),
-            ),
-            Member(
-                BlobResourceContents,
-                "object",
-                frozenset({"blob", "uri"}),
-                (),
-                frozenset({"_meta", "blob", "mimeType", "uri"}),
-            ),
-        )
-
-
-def _define_ContentBlock() -> None:
-    global ContentBlock
-
-    ContentBlock = open_union(
-        "type", TextContent | ImageContent | AudioContent | ResourceLink | EmbeddedResource
-    )
-
-
-def _define_SamplingMessageContentBlock() -> None:
-    global SamplingMessageContentBlock
-
-    SamplingMessageContentBlock = open_union(
-        "type", TextContent | ImageContent | AudioContent | ToolUseContent | ToolResultContent
-    )
-
-
-def _define_InputResponse() -> None:
-    global InputResponse
-
-    class InputResponse(UnionDispatch):
-        """One of `CreateMessageResult`, `ListRootsResult`, `ElicitResult`."""
-
-        _union_ = (
-            Member(
-                CreateMessageResult,
-                "object",
-                frozenset({"content", "model", "role"}),
-                (),
-                frozenset({"_meta", "content", "model", "role", "stopReason"}),
-                hooked=True,
-            ),
-            Member(ListRootsResult, "object", frozenset({"roots"}), (), frozenset({"roots"})),
-            Member(
-                ElicitResult,
-                "object",
-                frozenset({"action"}),
-                (
-                    (
-                        "action",
-                        (
-                            "accept",
-                            "cancel",
-                            "decline",
-                        ),
-                        True,
-                    ),
-                ),
-                frozenset({"action", "content"}),
-            ),
-        )
-
-
-def _define_InputResponses() -> None:
-    global InputResponses
-
-    InputResponses = dict[str, InputResponse]
-
-
-def _define_PrimitiveSchemaDefinition() -> None:
-    global PrimitiveSchemaDefinition
-
-    class PrimitiveSchemaDefinition(UnionDispatch):
-        """Restricted schema definitions that only allow primitive types
-        without nested objects or arrays.
-        """
-
-        _union_ = (
-            Member(
-                StringSchema,
-                "object",
-                frozenset({"type"}),
-                (
-                    ("type", ("string",), True),
-                    (
-                        "format",
-                        (
-                            "date",
-                            "date-time",
-                            "email",
-                            "uri",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"default", "description", "format", "maxLength", "minLength", "title", "type"}),
-            ),
-            Member(
-                NumberSchema,
-                "object",
-                frozenset({"type"}),
-                (
-                    (
-                        "type",
-                        (
-                            "integer",
-                            "number",
-                        ),
-                        True,
-                    ),
-                ),
-                frozenset({"default", "description", "maximum", "minimum", "title", "type"}),
-            ),
-            Member(
-                BooleanSchema,
-                "object",
-                frozenset({"type"}),
-                (("type", ("boolean",), True),),
-                frozenset({"default", "description", "title", "type"}),
-            ),
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                LegacyTitledEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "enumNames", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not PrimitiveSchemaDefinition:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if (
-                            ("format" not in obj or obj["format"] in ("date", "date-time", "email", "uri"))
-                            and "enum" not in obj
-                            and "oneOf" not in obj
-                        ):
-                            try:
-                                return _convert(obj, StringSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "enum" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "oneOf" not in obj
-                            and "enumNames" not in obj
-                        ):
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "oneOf" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "enum" not in obj
-                        ):
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "enum" in obj
-                            and "format" not in obj
-                            and "maxLength" not in obj
-                            and "minLength" not in obj
-                            and "enumNames" in obj
-                            and "oneOf" not in obj
-                        ):
-                            try:
-                                return _convert(obj, LegacyTitledEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                    elif value in ("integer", "number"):
-                        try:
-                            return _convert(obj, NumberSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    elif value == "boolean":
-                        try:
-                            return _convert(obj, BooleanSchema)
-                        except msgspec.ValidationError:
-                            pass
-                    elif value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ElicitRequestParams() -> None:
-    global \
-        _ElicitRequestFormParamsRest, \
-        _ElicitRequestFormParamsRequestedSchemaRest, \
-        _read_ElicitRequestFormParams, \
-        ElicitRequestParams
-
-    class _ElicitRequestFormParamsRequestedSchemaRest(Struct, kw_only=True, tag_field="type", tag="object"):
-        schema: str | UnsetType = msgspec.field(default=UNSET, name="$schema")
-        properties: Any
-        required: list[str] | UnsetType = UNSET
-
-    class _ElicitRequestFormParamsRest(Struct, kw_only=True):
-        message: str
-        mode: Literal["form"] | UnsetType = UNSET
-        requested_schema: _ElicitRequestFormParamsRequestedSchemaRest = msgspec.field(name="requestedSchema")
-
-    def _read_ElicitRequestFormParams(message: dict[str, Any]) -> ElicitRequestFormParams | None:
-        """`ElicitRequestFormParams` read from a peer, each value of its map read in one loop
-        by `PrimitiveSchemaDefinition`'s reader (`codegen.render.mapped_read`); None where it does
-        not read so (the general conversion then gives the value or the error)."""
-        try:
-            rest = _convert(message, _ElicitRequestFormParamsRest)
-            items = rest.requested_schema.properties
-            if type(items) is not dict:  # (its keys are text: read from JSON)
-                return None
-            values: dict[str, Any] = {}
-            read = PrimitiveSchemaDefinition._from_wire
-            for name, obj in items.items():
-                # The reader's written-out path, in the loop (no call per value): the member it would
-                # read at once, converted here; anything else, or what does not convert, is the reader's.
-                if type(obj) is dict:
-                    if "type" in obj:
-                        value = obj["type"]
-                        if value == "string":
-                            if (
-                                (
-                                    "format" not in obj
-                                    or obj["format"] in ("date", "date-time", "email", "uri")
-                                )
-                                and "enum" not in obj
-                                and "oneOf" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, StringSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "enum" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "oneOf" not in obj
-                                and "enumNames" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, UntitledSingleSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "oneOf" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "enum" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, TitledSingleSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                            if (
-                                "enum" in obj
-                                and "format" not in obj
-                                and "maxLength" not in obj
-                                and "minLength" not in obj
-                                and "enumNames" in obj
-                                and "oneOf" not in obj
-                            ):
-                                try:
-                                    values[name] = _convert(obj, LegacyTitledEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                        elif value in ("integer", "number"):
-                            try:
-                                values[name] = _convert(obj, NumberSchema)
-                                continue
-                            except msgspec.ValidationError:
-                                pass
-                        elif value == "boolean":
-                            try:
-                                values[name] = _convert(obj, BooleanSchema)
-                                continue
-                            except msgspec.ValidationError:
-                                pass
-                        elif value == "array":
-                            if "items" in obj:
-                                try:
-                                    values[name] = _convert(obj, UntitledMultiSelectEnumSchema)
-                                    continue
-                                except msgspec.ValidationError:
-                                    pass
-                values[name] = read(obj)
-            return ElicitRequestFormParams(
-                message=rest.message,
-                mode=rest.mode,
-                requested_schema=ElicitRequestFormParamsRequestedSchema(
-                    schema=rest.requested_schema.schema,
-                    properties=values,
-                    required=rest.requested_schema.required,
-                ),
-            )
-        except (ValueError, TypeError):  # (msgspec's ValidationError is a ValueError)
-            return None
-
-    class ElicitRequestParams(UnionDispatch):
-        """The parameters for a request to elicit additional information from the user via the client."""
-
-        _union_ = (
-            Member(
-                ElicitRequestFormParams,
-                "object",
-                frozenset({"message", "requestedSchema"}),
-                (("mode", ("form",), False),),
-                frozenset({"message", "mode", "requestedSchema"}),
-                hooked=True,
-            ),
-            Member(
-                ElicitRequestURLParams,
-                "object",
-                frozenset({"message", "mode", "url"}),
-                (("mode", ("url",), True),),
-                frozenset({"message", "mode", "url"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "mode" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not ElicitRequestParams:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "mode" in obj:
-                    value = obj["mode"]
-                    if value == "form":
-                        if "message" in obj and "requestedSchema" in obj:
-                            if liberal:
-                                mapped = _read_ElicitRequestFormParams(obj)
-                                if mapped is not None:
-                                    return mapped
-                            try:
-                                return _convert(
-                                    obj,
-                                    ElicitRequestFormParams,
-                                    dec_hook=PrimitiveSchemaDefinition._from_wire.__func__
-                                    if liberal
-                                    else build_hook,
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                    elif value == "url":
-                        if "message" in obj and "url" in obj:
-                            try:
-                                return _convert(obj, ElicitRequestURLParams)
-                            except msgspec.ValidationError:
-                                pass
-                if "mode" not in obj and "message" in obj and "requestedSchema" in obj:
-                    if liberal:
-                        mapped = _read_ElicitRequestFormParams(obj)
-                        if mapped is not None:
-                            return mapped
-                    try:
-                        return _convert(
-                            obj,
-                            ElicitRequestFormParams,
-                            dec_hook=PrimitiveSchemaDefinition._from_wire.__func__ if liberal else build_hook,
-                        )
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_InputRequest() -> None:
-    global InputRequest
-
-    InputRequest = CreateMessageRequest | ListRootsRequest | ElicitRequest
-
-
-def _define_InputRequests() -> None:
-    global InputRequests
-
-    InputRequests = dict[str, InputRequest]
-
-
-def _define_CallToolResultResponseResult() -> None:
-    global CallToolResultResponseResult
-
-    class CallToolResultResponseResult(UnionDispatch):
-        """One of `InputRequiredResult`, `CallToolResult`."""
-
-        _tag_ = "resultType"
-        _absent_ = "complete"
-        _union_ = (
-            Member(
-                InputRequiredResult,
-                "object",
-                frozenset({}),
-                (("resultType", ("input_required",), True),),
-                frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
-                hooked=True,
-                tag_value="input_required",
-            ),
-            Member(
-                CallToolResult,
-                "object",
-                frozenset({"content"}),
-                (),
-                frozenset({"_meta", "content", "isError", "resultType", "structuredContent"}),
-                hooked=True,
-                tag_value="complete",
-            ),
-        )
-
-
-def _define_ClientRequest() -> None:
-    global ClientRequest
-
-    ClientRequest = (
-        DiscoverRequest
-        | ListResourcesRequest
-        | ListResourceTemplatesRequest
-        | ReadResourceRequest
-        | SubscriptionsListenRequest
-        | ListPromptsRequest
-        | GetPromptRequest
-        | ListToolsRequest
-        | CallToolRequest
-        | CompleteRequest
-    )
-
-
-def _define_ClientResult() -> None:
-    global ClientResult
-
-    ClientResult = Result
-
-
-def _define_Cursor() -> None:
-    global Cursor
-
-    Cursor = str
-
-
-def _define_EmptyResult() -> None:
-    global EmptyResult
-
-    EmptyResult = Result
-
-
-def _define_EnumSchema() -> None:
-    global EnumSchema
-
-    class EnumSchema(UnionDispatch):
-        """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`, `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`, `LegacyTitledEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                LegacyTitledEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "enumNames", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not EnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if "enum" in obj and "oneOf" not in obj and "enumNames" not in obj:
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "oneOf" in obj and "enum" not in obj:
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "enum" in obj and "enumNames" in obj and "oneOf" not in obj:
-                            try:
-                                return _convert(obj, LegacyTitledEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                    elif value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_GetPromptResultResponseResult() -> None:
-    global GetPromptResultResponseResult
-
-    class GetPromptResultResponseResult(UnionDispatch):
-        """One of `InputRequiredResult`, `GetPromptResult`."""
-
-        _tag_ = "resultType"
-        _absent_ = "complete"
-        _union_ = (
-            Member(
-                InputRequiredResult,
-                "object",
-                frozenset({}),
-                (("resultType", ("input_required",), True),),
-                frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
-                hooked=True,
-                tag_value="input_required",
-            ),
-            Member(
-                GetPromptResult,
-                "object",
-                frozenset({"messages"}),
-                (),
-                frozenset({"_meta", "description", "messages", "resultType"}),
-                hooked=True,
-                tag_value="complete",
-            ),
-        )
-
-
-def _define_JSONArray() -> None:
-    global JSONArray
-
-    JSONArray = list[JSONValue]
-
-
-def _define_JSONRPCMessage() -> None:
-    global JSONRPCMessage
-
-    class JSONRPCMessage(UnionDispatch):
-        """Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent."""
-
-        _union_ = (
-            Member(
-                JSONRPCRequest,
-                "object",
-                frozenset({"id", "method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "method", "params"}),
-            ),
-            Member(
-                JSONRPCNotification,
-                "object",
-                frozenset({"method"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"jsonrpc", "method", "params"}),
-            ),
-            Member(
-                JSONRPCResultResponse,
-                "object",
-                frozenset({"id", "result"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "result"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCErrorResponse,
-                "object",
-                frozenset({"error"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"error", "id", "jsonrpc"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not JSONRPCMessage:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "jsonrpc" in obj:
-                    value = obj["jsonrpc"]
-                    if value == "2.0":
-                        if "id" in obj and "method" in obj and "result" not in obj and "error" not in obj:
-                            try:
-                                return _convert(obj, JSONRPCRequest)
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "method" in obj
-                            and "id" not in obj
-                            and ("id" not in obj or "result" not in obj)
-                            and "error" not in obj
-                        ):
-                            try:
-                                return _convert(obj, JSONRPCNotification)
-                            except msgspec.ValidationError:
-                                pass
-                        if "id" in obj and "result" in obj and "method" not in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if (
-                            "error" in obj
-                            and ("id" not in obj or "method" not in obj)
-                            and "method" not in obj
-                            and ("id" not in obj or "result" not in obj)
-                        ):
-                            try:
-                                return _convert(obj, JSONRPCErrorResponse)
-                            except msgspec.ValidationError:
-                                pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "method" in obj
-                    and "result" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCRequest)
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "method" in obj
-                    and "id" not in obj
-                    and ("id" not in obj or "result" not in obj)
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(obj, JSONRPCNotification)
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "id" in obj
-                    and "result" in obj
-                    and "method" not in obj
-                    and "error" not in obj
-                ):
-                    try:
-                        return _convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if (
-                    "jsonrpc" not in obj
-                    and "error" in obj
-                    and ("id" not in obj or "method" not in obj)
-                    and "method" not in obj
-                    and ("id" not in obj or "result" not in obj)
-                ):
-                    try:
-                        return _convert(obj, JSONRPCErrorResponse)
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_JSONRPCResponse() -> None:
-    global JSONRPCResponse
-
-    class JSONRPCResponse(UnionDispatch):
-        """A response to a request, containing either the result or error."""
-
-        _union_ = (
-            Member(
-                JSONRPCResultResponse,
-                "object",
-                frozenset({"id", "result"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"id", "jsonrpc", "result"}),
-                hooked=True,
-            ),
-            Member(
-                JSONRPCErrorResponse,
-                "object",
-                frozenset({"error"}),
-                (("jsonrpc", ("2.0",), False),),
-                frozenset({"error", "id", "jsonrpc"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "jsonrpc" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not JSONRPCResponse:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "jsonrpc" in obj:
-                    value = obj["jsonrpc"]
-                    if value == "2.0":
-                        if "id" in obj and "result" in obj and "error" not in obj:
-                            try:
-                                return _convert(
-                                    obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                                )
-                            except msgspec.ValidationError:
-                                pass
-                        if "error" in obj and ("id" not in obj or "result" not in obj):
-                            try:
-                                return _convert(obj, JSONRPCErrorResponse)
-                            except msgspec.ValidationError:
-                                pass
-                if "jsonrpc" not in obj and "id" in obj and "result" in obj and "error" not in obj:
-                    try:
-                        return _convert(
-                            obj, JSONRPCResultResponse, dec_hook=dec_hook if liberal else build_hook
-                        )
-                    except msgspec.ValidationError:
-                        pass
-                if "jsonrpc" not in obj and "error" in obj and ("id" not in obj or "result" not in obj):
-                    try:
-                        return _convert(obj, JSONRPCErrorResponse)
-                    except msgspec.ValidationError:
-                        pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_MultiSelectEnumSchema() -> None:
-    global MultiSelectEnumSchema
-
-    class MultiSelectEnumSchema(UnionDispatch):
-        """One of `UntitledMultiSelectEnumSchema`, `TitledMultiSelectEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-            Member(
-                TitledMultiSelectEnumSchema,
-                "object",
-                frozenset({"items", "type"}),
-                (("type", ("array",), True),),
-                frozenset({"default", "description", "items", "maxItems", "minItems", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not MultiSelectEnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "array":
-                        if "items" in obj:
-                            try:
-                                return _convert(obj, UntitledMultiSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ReadResourceResultResponseResult() -> None:
-    global ReadResourceResultResponseResult
-
-    class ReadResourceResultResponseResult(UnionDispatch):
-        """One of `InputRequiredResult`, `ReadResourceResult`."""
-
-        _tag_ = "resultType"
-        _absent_ = "complete"
-        _union_ = (
-            Member(
-                InputRequiredResult,
-                "object",
-                frozenset({}),
-                (("resultType", ("input_required",), True),),
-                frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
-                hooked=True,
-                tag_value="input_required",
-            ),
-            Member(
-                ReadResourceResult,
-                "object",
-                frozenset({"contents"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "contents", "resultType", "ttlMs"}),
-                hooked=True,
-                tag_value="complete",
-            ),
-        )
-
-
-def _define_ResultType() -> None:
-    global ResultType
-
-    ResultType = str
-
-
-def _define_ServerNotification() -> None:
-    global ServerNotification
-
-    ServerNotification = (
-        CancelledNotification
-        | ProgressNotification
-        | ResourceListChangedNotification
-        | SubscriptionsAcknowledgedNotification
-        | ResourceUpdatedNotification
-        | PromptListChangedNotification
-        | ToolListChangedNotification
-        | LoggingMessageNotification
-    )
-
-
-def _define_ServerResult() -> None:
-    global ServerResult
-
-    class ServerResult(UnionDispatch):
-        """One of `Result`, `InputRequiredResult`, `DiscoverResult`, `ListResourcesResult`, `ListResourceTemplatesResult`, `ReadResourceResult`, `SubscriptionsListenResult`, `ListPromptsResult`, `GetPromptResult`, `ListToolsResult`, `CallToolResult`, `CompleteResult`."""
-
-        _union_ = (
-            Member(Result, "object", frozenset({}), (), frozenset({"_meta", "resultType"}), hooked=True),
-            Member(
-                InputRequiredResult,
-                "object",
-                frozenset({}),
-                (("resultType", ("input_required",), True),),
-                frozenset({"_meta", "inputRequests", "requestState", "resultType"}),
-                hooked=True,
-            ),
-            Member(
-                DiscoverResult,
-                "object",
-                frozenset({"capabilities", "supportedVersions"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset(
-                    {
-                        "_meta",
-                        "cacheScope",
-                        "capabilities",
-                        "instructions",
-                        "resultType",
-                        "supportedVersions",
-                        "ttlMs",
-                    }
-                ),
-                hooked=True,
-            ),
-            Member(
-                ListResourcesResult,
-                "object",
-                frozenset({"resources"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "nextCursor", "resources", "resultType", "ttlMs"}),
-                hooked=True,
-            ),
-            Member(
-                ListResourceTemplatesResult,
-                "object",
-                frozenset({"resourceTemplates"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "nextCursor", "resourceTemplates", "resultType", "ttlMs"}),
-                hooked=True,
-            ),
-            Member(
-                ReadResourceResult,
-                "object",
-                frozenset({"contents"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "contents", "resultType", "ttlMs"}),
-                hooked=True,
-            ),
-            Member(
-                SubscriptionsListenResult,
-                "object",
-                frozenset({"_meta"}),
-                (),
-                frozenset({"_meta", "resultType"}),
-                hooked=True,
-            ),
-            Member(
-                ListPromptsResult,
-                "object",
-                frozenset({"prompts"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "nextCursor", "prompts", "resultType", "ttlMs"}),
-                hooked=True,
-            ),
-            Member(
-                GetPromptResult,
-                "object",
-                frozenset({"messages"}),
-                (),
-                frozenset({"_meta", "description", "messages", "resultType"}),
-                hooked=True,
-            ),
-            Member(
-                ListToolsResult,
-                "object",
-                frozenset({"tools"}),
-                (
-                    (
-                        "cacheScope",
-                        (
-                            "private",
-                            "public",
-                        ),
-                        False,
-                    ),
-                ),
-                frozenset({"_meta", "cacheScope", "nextCursor", "resultType", "tools", "ttlMs"}),
-                hooked=True,
-            ),
-            Member(
-                CallToolResult,
-                "object",
-                frozenset({"content"}),
-                (),
-                frozenset({"_meta", "content", "isError", "resultType", "structuredContent"}),
-                hooked=True,
-            ),
-            Member(
-                CompleteResult,
-                "object",
-                frozenset({"completion"}),
-                (),
-                frozenset({"_meta", "completion", "resultType"}),
-                hooked=True,
-            ),
-        )
-
-
-def _define_SingleSelectEnumSchema() -> None:
-    global SingleSelectEnumSchema
-
-    class SingleSelectEnumSchema(UnionDispatch):
-        """One of `UntitledSingleSelectEnumSchema`, `TitledSingleSelectEnumSchema`."""
-
-        _union_ = (
-            Member(
-                UntitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"enum", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "enum", "title", "type"}),
-            ),
-            Member(
-                TitledSingleSelectEnumSchema,
-                "object",
-                frozenset({"oneOf", "type"}),
-                (("type", ("string",), True),),
-                frozenset({"default", "description", "oneOf", "title", "type"}),
-            ),
-        )
-
-        @classmethod
-        def _from_wire(cls, obj: object, liberal: bool = True) -> Any:
-            # `UnionDispatch._from_wire` written out where "type" and the keys present leave one
-            # candidate (see `mcpbind.codegen.dispatch`): the member the general path would pick, read at
-            # once. Anything else, or a member that does not convert, takes the general path.
-            if cls is not SingleSelectEnumSchema:
-                # Called as a decoder's own hook (`wire.hook_for`): msgspec hands it a value of another
-                # type, read by that type's reader as the general hook reads it (with no frame of its).
-                try:
-                    read = hook_readers[cls]
-                except KeyError:
-                    return dec_hook(cls, obj)
-                return read(obj)
-            if type(obj) is dict:
-                if "type" in obj:
-                    value = obj["type"]
-                    if value == "string":
-                        if "enum" in obj and "oneOf" not in obj:
-                            try:
-                                return _convert(obj, UntitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-                        if "oneOf" in obj and "enum" not in obj:
-                            try:
-                                return _convert(obj, TitledSingleSelectEnumSchema)
-                            except msgspec.ValidationError:
-                                pass
-            return read_union(cls, obj, liberal)
-
-
-def _define_ClientStub() -> None:
-    global ClientStub
-
-    class ClientStub:
-        """Every request and notification a client sends, typed; the runtime supplies `sender`."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def discover(self, params: RequestParams) -> DiscoverResult:
-            """A request from the client asking the server to advertise its supported
-            protocol versions, capabilities, and other metadata. Servers **MUST**
-            implement `server/discover`. Clients **MAY** call it but are not required
-            to — version negotiation can also happen inline via per-request `_meta`.
-            """
-
-            return await self._sender.send_request(SERVER_DISCOVER, params)
-
-        async def list_resources(self, params: PaginatedRequestParams) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            return await self._sender.send_request(RESOURCES_LIST, params)
-
-        async def list_resource_templates(
-            self, params: PaginatedRequestParams
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            return await self._sender.send_request(RESOURCES_TEMPLATES_LIST, params)
-
-        async def read_resource(
-            self, params: ReadResourceRequestParams
-        ) -> ReadResourceResult | InputRequiredResult | Unknown:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            return await self._sender.send_request(RESOURCES_READ, params)
-
-        async def subscriptions_listen(
-            self, params: SubscriptionsListenRequestParams
-        ) -> SubscriptionsListenResult:
-            """Sent from the client to open a long-lived channel for receiving notifications
-            outside the context of a specific request. Replaces the previous HTTP GET
-            endpoint and ensures consistent behavior between HTTP and STDIO.
-            """
-
-            return await self._sender.send_request(SUBSCRIPTIONS_LISTEN, params)
-
-        async def list_prompts(self, params: PaginatedRequestParams) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            return await self._sender.send_request(PROMPTS_LIST, params)
-
-        async def get_prompt(
-            self, params: GetPromptRequestParams
-        ) -> GetPromptResult | InputRequiredResult | Unknown:
-            """Used by the client to get a prompt provided by the server."""
-
-            return await self._sender.send_request(PROMPTS_GET, params)
-
-        async def list_tools(self, params: PaginatedRequestParams) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            return await self._sender.send_request(TOOLS_LIST, params)
-
-        async def call_tool(
-            self, params: CallToolRequestParams
-        ) -> CallToolResult | InputRequiredResult | Unknown:
-            """Used by the client to invoke a tool provided by the server."""
-
-            return await self._sender.send_request(TOOLS_CALL, params)
-
-        async def complete(self, params: CompleteRequestParams) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            return await self._sender.send_request(COMPLETION_COMPLETE, params)
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-            On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-
-def _define_ServerHandler() -> None:
-    global ServerHandler
-
-    class ServerHandler(Protocol[Ctx]):
-        """What a server answers: one method per client request and notification. The runtime calls
-        `handler.<name>(params, ctx)` as the method table names it."""
-
-        async def discover(self, params: RequestParams, ctx: Ctx, /) -> DiscoverResult:
-            """A request from the client asking the server to advertise its supported
-            protocol versions, capabilities, and other metadata. Servers **MUST**
-            implement `server/discover`. Clients **MAY** call it but are not required
-            to — version negotiation can also happen inline via per-request `_meta`.
-            """
-
-            ...
-
-        async def list_resources(self, params: PaginatedRequestParams, ctx: Ctx, /) -> ListResourcesResult:
-            """Sent from the client to request a list of resources the server has."""
-
-            ...
-
-        async def list_resource_templates(
-            self, params: PaginatedRequestParams, ctx: Ctx, /
-        ) -> ListResourceTemplatesResult:
-            """Sent from the client to request a list of resource templates the server has."""
-
-            ...
-
-        async def read_resource(
-            self, params: ReadResourceRequestParams, ctx: Ctx, /
-        ) -> ReadResourceResult | InputRequiredResult:
-            """Sent from the client to the server, to read a specific resource URI."""
-
-            ...
-
-        async def subscriptions_listen(
-            self, params: SubscriptionsListenRequestParams, ctx: Ctx, /
-        ) -> SubscriptionsListenResult:
-            """Sent from the client to open a long-lived channel for receiving notifications
-            outside the context of a specific request. Replaces the previous HTTP GET
-            endpoint and ensures consistent behavior between HTTP and STDIO.
-            """
-
-            ...
-
-        async def list_prompts(self, params: PaginatedRequestParams, ctx: Ctx, /) -> ListPromptsResult:
-            """Sent from the client to request a list of prompts and prompt templates the server has."""
-
-            ...
-
-        async def get_prompt(
-            self, params: GetPromptRequestParams, ctx: Ctx, /
-        ) -> GetPromptResult | InputRequiredResult:
-            """Used by the client to get a prompt provided by the server."""
-
-            ...
-
-        async def list_tools(self, params: PaginatedRequestParams, ctx: Ctx, /) -> ListToolsResult:
-            """Sent from the client to request a list of tools the server has."""
-
-            ...
-
-        async def call_tool(
-            self, params: CallToolRequestParams, ctx: Ctx, /
-        ) -> CallToolResult | InputRequiredResult:
-            """Used by the client to invoke a tool provided by the server."""
-
-            ...
-
-        async def complete(self, params: CompleteRequestParams, ctx: Ctx, /) -> CompleteResult:
-            """A request from the client to the server, to ask for completion options."""
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-            On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-            """
-
-            ...
-
-
-def _define_ServerStub() -> None:
-    global ServerStub
-
-    class ServerStub:
-        """Every request and notification a server sends to its client, typed."""
-
-        __slots__ = ("_sender",)
-
-        def __init__(self, sender: Sender) -> None:
-            self._sender = sender
-
-        async def notify_cancelled(self, params: CancelledNotificationParams) -> None:
-            """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-            On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_CANCELLED, params)
-
-        async def notify_progress(self, params: ProgressNotificationParams) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROGRESS, params)
-
-        async def notify_resource_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_LIST_CHANGED, params)
-
-        async def notify_subscriptions_acknowledged(
-            self, params: SubscriptionsAcknowledgedNotificationParams
-        ) -> None:
-            """Sent by the server to acknowledge that a
-            SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
-            established and to report which notification types it agreed to honor.
-
-            This notification MUST be the first message the server sends carrying the
-            subscription's ID in `io.modelcontextprotocol/subscriptionId`. The server MUST
-            NOT send any notification on the subscription before acknowledging it. On
-            stdio, where every subscription shares one channel, this ordering is defined
-            per subscription ID and not per channel: messages belonging to other
-            subscriptions MAY be interleaved before it.
-            """
-
-            await self._sender.send_notification(NOTIFICATIONS_SUBSCRIPTIONS_ACKNOWLEDGED, params)
-
-        async def notify_resource_updated(self, params: ResourceUpdatedNotificationParams) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
-
-            await self._sender.send_notification(NOTIFICATIONS_RESOURCES_UPDATED, params)
-
-        async def notify_prompt_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
-
-            await self._sender.send_notification(NOTIFICATIONS_PROMPTS_LIST_CHANGED, params)
-
-        async def notify_tool_list_changed(self, params: NotificationParams | None = None) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
-
-            await self._sender.send_notification(NOTIFICATIONS_TOOLS_LIST_CHANGED, params)
-
-        async def notify_logging_message(self, params: LoggingMessageNotificationParams) -> None:
-            """JSONRPCNotification of a log message passed from server to client. The client opts in by setting `"io.modelcontextprotocol/logLevel"` in a request's `_meta`."""
-
-            await self._sender.send_notification(NOTIFICATIONS_MESSAGE, params)
-
-
-def _define_ClientHandler() -> None:
-    global ClientHandler
-
-    class ClientHandler(Protocol[Ctx]):
-        """What a client answers: one method per server request and input request, and per server notification."""
-
-        async def create_message(
-            self, params: CreateMessageRequestParams, ctx: Ctx, /
-        ) -> CreateMessageResult:
-            """A request from the server to sample an LLM via the client. The client has full discretion over which model to select. The client should also inform the user before beginning sampling, to allow them to inspect the request (human in the loop) and decide whether to approve it."""
-
-            ...
-
-        async def list_roots(self, params: ListRootsRequestParams | None, ctx: Ctx, /) -> ListRootsResult:
-            """Sent from the server to request a list of root URIs from the client. Roots allow
-            servers to ask for specific directories or files to operate on. A common example
-            for roots is providing a set of repositories or directories a server should operate
-            on.
-
-            This request is typically used when the server needs to understand the file system
-            structure or access specific locations that the client has permission to read from.
-            """
-
-            ...
-
-        async def elicit(self, params: ElicitRequestParams, ctx: Ctx, /) -> ElicitResult:
-            """A request from the server to elicit additional information from the user via the client."""
-
-            ...
-
-        async def on_cancelled(self, params: CancelledNotificationParams, ctx: Ctx, /) -> None:
-            """This notification is sent by the client to indicate that it is cancelling a request it previously issued.
-
-            On stdio, the server also sends this notification, solely to terminate a SubscriptionsListenRequest (`subscriptions/listen`) stream: it references the ID of the `subscriptions/listen` request that opened the stream. Servers MUST NOT use this notification to cancel any other request.
-
-            The request SHOULD still be in-flight, but due to communication latency, it is always possible that this notification MAY arrive after the request has already finished.
-
-            This notification indicates that the result will be unused, so any associated processing SHOULD cease.
-            """
-
-            ...
-
-        async def on_progress(self, params: ProgressNotificationParams, ctx: Ctx, /) -> None:
-            """An out-of-band notification used to inform the receiver of a progress update for a long-running request."""
-
-            ...
-
-        async def on_resource_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of resources it can read from has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `resourcesListChanged` filter field."""
-
-            ...
-
-        async def on_subscriptions_acknowledged(
-            self, params: SubscriptionsAcknowledgedNotificationParams, ctx: Ctx, /
-        ) -> None:
-            """Sent by the server to acknowledge that a
-            SubscriptionsListenRequest (`subscriptions/listen`) subscription has been
-            established and to report which notification types it agreed to honor.
-
-            This notification MUST be the first message the server sends carrying the
-            subscription's ID in `io.modelcontextprotocol/subscriptionId`. The server MUST
-            NOT send any notification on the subscription before acknowledging it. On
-            stdio, where every subscription shares one channel, this ordering is defined
-            per subscription ID and not per channel: messages belonging to other
-            subscriptions MAY be interleaved before it.
-            """
-
-            ...
-
-        async def on_resource_updated(self, params: ResourceUpdatedNotificationParams, ctx: Ctx, /) -> None:
-            """A notification from the server to the client, informing it that a resource has changed and may need to be read again. This is only sent for resources the client opted in to via the `resourceSubscriptions` field of a SubscriptionsListenRequest (`subscriptions/listen`) request."""
-
-            ...
-
-        async def on_prompt_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of prompts it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `promptsListChanged` filter field."""
-
-            ...
-
-        async def on_tool_list_changed(self, params: NotificationParams | None, ctx: Ctx, /) -> None:
-            """An optional notification from the server to the client, informing it that the list of tools it offers has changed. This is only delivered on a SubscriptionsListenRequest (`subscriptions/listen`) stream when the client requested it via the `toolsListChanged` filter field."""
-
-            ...
-
-        async def on_logging_message(self, params: LoggingMessageNotificationParams, ctx: Ctx, /) -> None:
-            """JSONRPCNotification of a log message passed from server to client. The client opts in by setting `"io.modelcontextprotocol/logLevel"` in a request's `_meta`."""
-
-            ...
-
-
 _DEFINITIONS: Final = {
-    "Annotations": (_define_Annotations, ("Role",)),
+    "Annotations": (None, ("Role",)),
     "AudioContent": (
-        _define_AudioContent,
+        None,
         (
             "Annotations",
             "MetaObject",
         ),
     ),
-    "BaseMetadata": (_define_BaseMetadata, ()),
-    "BlobResourceContents": (_define_BlobResourceContents, ("MetaObject",)),
-    "BooleanSchema": (_define_BooleanSchema, ()),
+    "BaseMetadata": (None, ()),
+    "BlobResourceContents": (None, ("MetaObject",)),
+    "BooleanSchema": (None, ()),
     "Icon": (_define_Icon, ()),
     "Implementation": (_define_Implementation, ("Icon",)),
     "ResultMetaObject": (_define_ResultMetaObject, ("Implementation",)),
-    "CacheableResult": (_define_CacheableResult, ("ResultMetaObject",)),
+    "CacheableResult": (None, ("ResultMetaObject",)),
     "ClientCapabilitiesElicitation": (_define_ClientCapabilitiesElicitation, ("JSONObject",)),
     "ClientCapabilitiesSampling": (_define_ClientCapabilitiesSampling, ("JSONObject",)),
     "ClientCapabilities": (
@@ -5446,31 +622,31 @@ _DEFINITIONS: Final = {
         ),
     ),
     "TextContent": (
-        _define_TextContent,
+        None,
         (
             "Annotations",
             "MetaObject",
         ),
     ),
     "ImageContent": (
-        _define_ImageContent,
+        None,
         (
             "Annotations",
             "MetaObject",
         ),
     ),
-    "ToolUseContent": (_define_ToolUseContent, ("MetaObject",)),
+    "ToolUseContent": (None, ("MetaObject",)),
     "ResourceLink": (
-        _define_ResourceLink,
+        None,
         (
             "Annotations",
             "Icon",
             "MetaObject",
         ),
     ),
-    "TextResourceContents": (_define_TextResourceContents, ("MetaObject",)),
+    "TextResourceContents": (None, ("MetaObject",)),
     "EmbeddedResource": (
-        _define_EmbeddedResource,
+        None,
         (
             "Annotations",
             "EmbeddedResourceResource",
@@ -5478,14 +654,14 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ToolResultContent": (
-        _define_ToolResultContent,
+        None,
         (
             "ContentBlock",
             "MetaObject",
         ),
     ),
     "CreateMessageResult": (
-        _define_CreateMessageResult,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -5497,9 +673,9 @@ _DEFINITIONS: Final = {
             "ToolUseContent",
         ),
     ),
-    "Root": (_define_Root, ("MetaObject",)),
-    "ListRootsResult": (_define_ListRootsResult, ("Root",)),
-    "ElicitResult": (_define_ElicitResult, ()),
+    "Root": (None, ("MetaObject",)),
+    "ListRootsResult": (None, ("Root",)),
+    "ElicitResult": (None, ()),
     "CallToolRequestParams": (
         _define_CallToolRequestParams,
         (
@@ -5508,21 +684,21 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CallToolRequest": (
-        _define_CallToolRequest,
+        None,
         (
             "CallToolRequestParams",
             "RequestId",
         ),
     ),
     "CallToolResult": (
-        _define_CallToolResult,
+        None,
         (
             "ContentBlock",
             "ResultMetaObject",
         ),
     ),
     "SamplingMessage": (
-        _define_SamplingMessage,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -5534,14 +710,14 @@ _DEFINITIONS: Final = {
             "ToolUseContent",
         ),
     ),
-    "ModelHint": (_define_ModelHint, ()),
-    "ModelPreferences": (_define_ModelPreferences, ("ModelHint",)),
-    "ToolChoice": (_define_ToolChoice, ()),
-    "ToolAnnotations": (_define_ToolAnnotations, ()),
-    "ToolInputSchema": (_define_ToolInputSchema, ()),
-    "ToolOutputSchema": (_define_ToolOutputSchema, ()),
+    "ModelHint": (None, ()),
+    "ModelPreferences": (None, ("ModelHint",)),
+    "ToolChoice": (None, ()),
+    "ToolAnnotations": (None, ()),
+    "ToolInputSchema": (None, ()),
+    "ToolOutputSchema": (None, ()),
     "Tool": (
-        _define_Tool,
+        None,
         (
             "Icon",
             "MetaObject",
@@ -5551,7 +727,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CreateMessageRequestParams": (
-        _define_CreateMessageRequestParams,
+        None,
         (
             "JSONObject",
             "ModelPreferences",
@@ -5560,54 +736,39 @@ _DEFINITIONS: Final = {
             "ToolChoice",
         ),
     ),
-    "CreateMessageRequest": (_define_CreateMessageRequest, ("CreateMessageRequestParams",)),
-    "ListRootsRequestParams": (_define_ListRootsRequestParams, ("MetaObject",)),
+    "CreateMessageRequest": (None, ("CreateMessageRequestParams",)),
+    "ListRootsRequestParams": (None, ("MetaObject",)),
     "ListRootsRequest": (
-        _define_ListRootsRequest,
+        None,
         (
             "ListRootsRequestParams",
             "RequestId",
         ),
     ),
-    "StringSchema": (_define_StringSchema, ()),
-    "NumberSchema": (_define_NumberSchema, ()),
-    "UntitledSingleSelectEnumSchema": (_define_UntitledSingleSelectEnumSchema, ()),
-    "TitledSingleSelectEnumSchemaOneOfItem": (_define_TitledSingleSelectEnumSchemaOneOfItem, ()),
-    "TitledSingleSelectEnumSchema": (
-        _define_TitledSingleSelectEnumSchema,
-        ("TitledSingleSelectEnumSchemaOneOfItem",),
-    ),
-    "UntitledMultiSelectEnumSchemaItems": (_define_UntitledMultiSelectEnumSchemaItems, ()),
-    "UntitledMultiSelectEnumSchema": (
-        _define_UntitledMultiSelectEnumSchema,
-        ("UntitledMultiSelectEnumSchemaItems",),
-    ),
-    "TitledMultiSelectEnumSchemaItemsAnyOfItem": (_define_TitledMultiSelectEnumSchemaItemsAnyOfItem, ()),
-    "TitledMultiSelectEnumSchemaItems": (
-        _define_TitledMultiSelectEnumSchemaItems,
-        ("TitledMultiSelectEnumSchemaItemsAnyOfItem",),
-    ),
-    "TitledMultiSelectEnumSchema": (
-        _define_TitledMultiSelectEnumSchema,
-        ("TitledMultiSelectEnumSchemaItems",),
-    ),
-    "LegacyTitledEnumSchema": (_define_LegacyTitledEnumSchema, ()),
-    "ElicitRequestFormParamsRequestedSchema": (
-        _define_ElicitRequestFormParamsRequestedSchema,
-        ("PrimitiveSchemaDefinition",),
-    ),
-    "ElicitRequestFormParams": (_define_ElicitRequestFormParams, ("ElicitRequestFormParamsRequestedSchema",)),
-    "ElicitRequestURLParams": (_define_ElicitRequestURLParams, ()),
-    "ElicitRequest": (_define_ElicitRequest, ("ElicitRequestParams",)),
+    "StringSchema": (None, ()),
+    "NumberSchema": (None, ()),
+    "UntitledSingleSelectEnumSchema": (None, ()),
+    "TitledSingleSelectEnumSchemaOneOfItem": (None, ()),
+    "TitledSingleSelectEnumSchema": (None, ("TitledSingleSelectEnumSchemaOneOfItem",)),
+    "UntitledMultiSelectEnumSchemaItems": (None, ()),
+    "UntitledMultiSelectEnumSchema": (None, ("UntitledMultiSelectEnumSchemaItems",)),
+    "TitledMultiSelectEnumSchemaItemsAnyOfItem": (None, ()),
+    "TitledMultiSelectEnumSchemaItems": (None, ("TitledMultiSelectEnumSchemaItemsAnyOfItem",)),
+    "TitledMultiSelectEnumSchema": (None, ("TitledMultiSelectEnumSchemaItems",)),
+    "LegacyTitledEnumSchema": (None, ()),
+    "ElicitRequestFormParamsRequestedSchema": (None, ("PrimitiveSchemaDefinition",)),
+    "ElicitRequestFormParams": (None, ("ElicitRequestFormParamsRequestedSchema",)),
+    "ElicitRequestURLParams": (None, ()),
+    "ElicitRequest": (None, ("ElicitRequestParams",)),
     "InputRequiredResult": (
-        _define_InputRequiredResult,
+        None,
         (
             "InputRequests",
             "ResultMetaObject",
         ),
     ),
     "CallToolResultResponse": (
-        _define_CallToolResultResponse,
+        None,
         (
             "CallToolResultResponseResult",
             "RequestId",
@@ -5615,100 +776,100 @@ _DEFINITIONS: Final = {
     ),
     "NotificationMetaObject": (_define_NotificationMetaObject, ("RequestId",)),
     "CancelledNotificationParams": (
-        _define_CancelledNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "RequestId",
         ),
     ),
-    "CancelledNotification": (_define_CancelledNotification, ("CancelledNotificationParams",)),
-    "ClientNotification": (_define_ClientNotification, ("CancelledNotificationParams",)),
-    "RequestParams": (_define_RequestParams, ("RequestMetaObject",)),
+    "CancelledNotification": (None, ("CancelledNotificationParams",)),
+    "ClientNotification": (None, ("CancelledNotificationParams",)),
+    "RequestParams": (None, ("RequestMetaObject",)),
     "DiscoverRequest": (
-        _define_DiscoverRequest,
+        None,
         (
             "RequestId",
             "RequestParams",
         ),
     ),
-    "PaginatedRequestParams": (_define_PaginatedRequestParams, ("RequestMetaObject",)),
+    "PaginatedRequestParams": (None, ("RequestMetaObject",)),
     "ListResourcesRequest": (
-        _define_ListResourcesRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
     "ListResourceTemplatesRequest": (
-        _define_ListResourceTemplatesRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
     "ReadResourceRequestParams": (
-        _define_ReadResourceRequestParams,
+        None,
         (
             "InputResponses",
             "RequestMetaObject",
         ),
     ),
     "ReadResourceRequest": (
-        _define_ReadResourceRequest,
+        None,
         (
             "ReadResourceRequestParams",
             "RequestId",
         ),
     ),
-    "SubscriptionFilter": (_define_SubscriptionFilter, ()),
+    "SubscriptionFilter": (None, ()),
     "SubscriptionsListenRequestParams": (
-        _define_SubscriptionsListenRequestParams,
+        None,
         (
             "RequestMetaObject",
             "SubscriptionFilter",
         ),
     ),
     "SubscriptionsListenRequest": (
-        _define_SubscriptionsListenRequest,
+        None,
         (
             "RequestId",
             "SubscriptionsListenRequestParams",
         ),
     ),
     "ListPromptsRequest": (
-        _define_ListPromptsRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
     "GetPromptRequestParams": (
-        _define_GetPromptRequestParams,
+        None,
         (
             "InputResponses",
             "RequestMetaObject",
         ),
     ),
     "GetPromptRequest": (
-        _define_GetPromptRequest,
+        None,
         (
             "GetPromptRequestParams",
             "RequestId",
         ),
     ),
     "ListToolsRequest": (
-        _define_ListToolsRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "CompleteRequestParamsArgument": (_define_CompleteRequestParamsArgument, ()),
-    "CompleteRequestParamsContext": (_define_CompleteRequestParamsContext, ()),
-    "PromptReference": (_define_PromptReference, ()),
-    "ResourceTemplateReference": (_define_ResourceTemplateReference, ()),
+    "CompleteRequestParamsArgument": (None, ()),
+    "CompleteRequestParamsContext": (None, ()),
+    "PromptReference": (None, ()),
+    "ResourceTemplateReference": (None, ()),
     "CompleteRequestParams": (
-        _define_CompleteRequestParams,
+        None,
         (
             "CompleteRequestParamsArgument",
             "CompleteRequestParamsContext",
@@ -5718,33 +879,33 @@ _DEFINITIONS: Final = {
         ),
     ),
     "CompleteRequest": (
-        _define_CompleteRequest,
+        None,
         (
             "CompleteRequestParams",
             "RequestId",
         ),
     ),
-    "Result": (_define_Result, ("ResultMetaObject",)),
-    "CompleteResultCompletion": (_define_CompleteResultCompletion, ()),
+    "Result": (None, ("ResultMetaObject",)),
+    "CompleteResultCompletion": (None, ()),
     "CompleteResult": (
-        _define_CompleteResult,
+        None,
         (
             "CompleteResultCompletion",
             "ResultMetaObject",
         ),
     ),
     "CompleteResultResponse": (
-        _define_CompleteResultResponse,
+        None,
         (
             "CompleteResult",
             "RequestId",
         ),
     ),
-    "ServerCapabilitiesPrompts": (_define_ServerCapabilitiesPrompts, ()),
-    "ServerCapabilitiesResources": (_define_ServerCapabilitiesResources, ()),
-    "ServerCapabilitiesTools": (_define_ServerCapabilitiesTools, ()),
+    "ServerCapabilitiesPrompts": (None, ()),
+    "ServerCapabilitiesResources": (None, ()),
+    "ServerCapabilitiesTools": (None, ()),
     "ServerCapabilities": (
-        _define_ServerCapabilities,
+        None,
         (
             "JSONObject",
             "ServerCapabilitiesPrompts",
@@ -5753,79 +914,79 @@ _DEFINITIONS: Final = {
         ),
     ),
     "DiscoverResult": (
-        _define_DiscoverResult,
+        None,
         (
             "ResultMetaObject",
             "ServerCapabilities",
         ),
     ),
     "DiscoverResultResponse": (
-        _define_DiscoverResultResponse,
+        None,
         (
             "DiscoverResult",
             "RequestId",
         ),
     ),
-    "Error": (_define_Error, ()),
+    "Error": (None, ()),
     "PromptMessage": (
-        _define_PromptMessage,
+        None,
         (
             "ContentBlock",
             "Role",
         ),
     ),
     "GetPromptResult": (
-        _define_GetPromptResult,
+        None,
         (
             "PromptMessage",
             "ResultMetaObject",
         ),
     ),
     "GetPromptResultResponse": (
-        _define_GetPromptResultResponse,
+        None,
         (
             "GetPromptResultResponseResult",
             "RequestId",
         ),
     ),
-    "HeaderMismatchErrorError": (_define_HeaderMismatchErrorError, ()),
+    "HeaderMismatchErrorError": (None, ()),
     "HeaderMismatchError": (
-        _define_HeaderMismatchError,
+        None,
         (
             "HeaderMismatchErrorError",
             "RequestId",
         ),
     ),
-    "Icons": (_define_Icons, ("Icon",)),
+    "Icons": (None, ("Icon",)),
     "InputResponseRequestParams": (
-        _define_InputResponseRequestParams,
+        None,
         (
             "InputResponses",
             "RequestMetaObject",
         ),
     ),
-    "InternalError": (_define_InternalError, ()),
-    "InvalidParamsError": (_define_InvalidParamsError, ()),
-    "InvalidRequestError": (_define_InvalidRequestError, ()),
+    "InternalError": (None, ()),
+    "InvalidParamsError": (None, ()),
+    "InvalidRequestError": (None, ()),
     "JSONRPCErrorResponse": (
-        _define_JSONRPCErrorResponse,
+        None,
         (
             "Error",
             "RequestId",
         ),
     ),
-    "JSONRPCRequest": (_define_JSONRPCRequest, ("RequestId",)),
-    "JSONRPCNotification": (_define_JSONRPCNotification, ()),
+    "JSONRPCRequest": (None, ("RequestId",)),
+    "JSONRPCNotification": (None, ()),
     "JSONRPCResultResponse": (
-        _define_JSONRPCResultResponse,
+        None,
         (
             "RequestId",
             "Result",
         ),
     ),
-    "PromptArgument": (_define_PromptArgument, ()),
+    "PromptArgument": (None, ()),
     "Prompt": (
-        _define_Prompt,
+        None,
         (
             "Icon",
             "MetaObject",
@@ -5833,21 +994,21 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListPromptsResult": (
-        _define_ListPromptsResult,
+        None,
         (
             "Prompt",
             "ResultMetaObject",
         ),
     ),
     "ListPromptsResultResponse": (
-        _define_ListPromptsResultResponse,
+        None,
         (
             "ListPromptsResult",
             "RequestId",
         ),
     ),
     "ResourceTemplate": (
-        _define_ResourceTemplate,
+        None,
         (
             "Annotations",
             "Icon",
@@ -5855,21 +1016,21 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListResourceTemplatesResult": (
-        _define_ListResourceTemplatesResult,
+        None,
         (
             "ResourceTemplate",
             "ResultMetaObject",
         ),
     ),
     "ListResourceTemplatesResultResponse": (
-        _define_ListResourceTemplatesResultResponse,
+        None,
         (
             "ListResourceTemplatesResult",
             "RequestId",
         ),
     ),
     "Resource": (
-        _define_Resource,
+        None,
         (
             "Annotations",
             "Icon",
@@ -5877,161 +1038,140 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ListResourcesResult": (
-        _define_ListResourcesResult,
+        None,
         (
             "Resource",
             "ResultMetaObject",
         ),
     ),
     "ListResourcesResultResponse": (
-        _define_ListResourcesResultResponse,
+        None,
         (
             "ListResourcesResult",
             "RequestId",
         ),
     ),
     "ListToolsResult": (
-        _define_ListToolsResult,
+        None,
         (
             "ResultMetaObject",
             "Tool",
         ),
     ),
     "ListToolsResultResponse": (
-        _define_ListToolsResultResponse,
+        None,
         (
             "ListToolsResult",
             "RequestId",
         ),
     ),
     "LoggingMessageNotificationParams": (
-        _define_LoggingMessageNotificationParams,
+        None,
         (
             "LoggingLevel",
             "NotificationMetaObject",
         ),
     ),
-    "LoggingMessageNotification": (_define_LoggingMessageNotification, ("LoggingMessageNotificationParams",)),
-    "MethodNotFoundError": (_define_MethodNotFoundError, ()),
-    "MissingRequiredClientCapabilityErrorErrorData": (
-        _define_MissingRequiredClientCapabilityErrorErrorData,
-        ("ClientCapabilities",),
-    ),
-    "MissingRequiredClientCapabilityErrorError": (
-        _define_MissingRequiredClientCapabilityErrorError,
-        ("MissingRequiredClientCapabilityErrorErrorData",),
-    ),
+    "LoggingMessageNotification": (None, ("LoggingMessageNotificationParams",)),
+    "MethodNotFoundError": (None, ()),
+    "MissingRequiredClientCapabilityErrorErrorData": (None, ("ClientCapabilities",)),
+    "MissingRequiredClientCapabilityErrorError": (None, ("MissingRequiredClientCapabilityErrorErrorData",)),
     "MissingRequiredClientCapabilityError": (
-        _define_MissingRequiredClientCapabilityError,
+        None,
         (
             "MissingRequiredClientCapabilityErrorError",
             "RequestId",
         ),
     ),
-    "Notification": (_define_Notification, ()),
-    "NotificationParams": (_define_NotificationParams, ("NotificationMetaObject",)),
+    "Notification": (None, ()),
+    "NotificationParams": (None, ("NotificationMetaObject",)),
     "PaginatedRequest": (
-        _define_PaginatedRequest,
+        None,
         (
             "PaginatedRequestParams",
             "RequestId",
         ),
     ),
-    "PaginatedResult": (_define_PaginatedResult, ("ResultMetaObject",)),
-    "ParseError": (_define_ParseError, ()),
+    "PaginatedResult": (None, ("ResultMetaObject",)),
+    "ParseError": (None, ()),
     "ProgressNotificationParams": (
-        _define_ProgressNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "ProgressToken",
         ),
     ),
-    "ProgressNotification": (_define_ProgressNotification, ("ProgressNotificationParams",)),
-    "PromptListChangedNotification": (_define_PromptListChangedNotification, ("NotificationParams",)),
+    "ProgressNotification": (None, ("ProgressNotificationParams",)),
+    "PromptListChangedNotification": (None, ("NotificationParams",)),
     "ReadResourceResult": (
-        _define_ReadResourceResult,
+        None,
         (
             "EmbeddedResourceResource",
             "ResultMetaObject",
         ),
     ),
     "ReadResourceResultResponse": (
-        _define_ReadResourceResultResponse,
+        None,
         (
             "ReadResourceResultResponseResult",
             "RequestId",
         ),
     ),
-    "Request": (_define_Request, ()),
-    "ResourceContents": (_define_ResourceContents, ("MetaObject",)),
-    "ResourceListChangedNotification": (_define_ResourceListChangedNotification, ("NotificationParams",)),
-    "ResourceRequestParams": (_define_ResourceRequestParams, ("RequestMetaObject",)),
-    "ResourceUpdatedNotificationParams": (
-        _define_ResourceUpdatedNotificationParams,
-        ("NotificationMetaObject",),
-    ),
-    "ResourceUpdatedNotification": (
-        _define_ResourceUpdatedNotification,
-        ("ResourceUpdatedNotificationParams",),
-    ),
+    "Request": (None, ()),
+    "ResourceContents": (None, ("MetaObject",)),
+    "ResourceListChangedNotification": (None, ("NotificationParams",)),
+    "ResourceRequestParams": (None, ("RequestMetaObject",)),
+    "ResourceUpdatedNotificationParams": (None, ("NotificationMetaObject",)),
+    "ResourceUpdatedNotification": (None, ("ResourceUpdatedNotificationParams",)),
     "SubscriptionsAcknowledgedNotificationParams": (
-        _define_SubscriptionsAcknowledgedNotificationParams,
+        None,
         (
             "NotificationMetaObject",
             "SubscriptionFilter",
         ),
     ),
-    "SubscriptionsAcknowledgedNotification": (
-        _define_SubscriptionsAcknowledgedNotification,
-        ("SubscriptionsAcknowledgedNotificationParams",),
-    ),
-    "ToolListChangedNotification": (_define_ToolListChangedNotification, ("NotificationParams",)),
+    "SubscriptionsAcknowledgedNotification": (None, ("SubscriptionsAcknowledgedNotificationParams",)),
+    "ToolListChangedNotification": (None, ("NotificationParams",)),
     "SubscriptionsListenResultMetaObject": (
-        _define_SubscriptionsListenResultMetaObject,
+        None,
         (
             "Implementation",
             "RequestId",
         ),
     ),
-    "SubscriptionsListenResult": (
-        _define_SubscriptionsListenResult,
-        ("SubscriptionsListenResultMetaObject",),
-    ),
+    "SubscriptionsListenResult": (None, ("SubscriptionsListenResultMetaObject",)),
     "SubscriptionsListenResultResponse": (
-        _define_SubscriptionsListenResultResponse,
+        None,
         (
             "RequestId",
             "SubscriptionsListenResult",
         ),
     ),
-    "UnsupportedProtocolVersionErrorErrorData": (_define_UnsupportedProtocolVersionErrorErrorData, ()),
-    "UnsupportedProtocolVersionErrorError": (
-        _define_UnsupportedProtocolVersionErrorError,
-        ("UnsupportedProtocolVersionErrorErrorData",),
-    ),
+    "UnsupportedProtocolVersionErrorErrorData": (None, ()),
+    "UnsupportedProtocolVersionErrorError": (None, ("UnsupportedProtocolVersionErrorErrorData",)),
     "UnsupportedProtocolVersionError": (
-        _define_UnsupportedProtocolVersionError,
+        None,
         (
             "RequestId",
             "UnsupportedProtocolVersionErrorError",
         ),
     ),
-    "Role": (_define_Role, ()),
-    "MetaObject": (_define_MetaObject, ()),
+    "Role": (None, ()),
+    "MetaObject": (None, ()),
     "RequestId": (_define_RequestId, ()),
     "JSONValue": (_define_JSONValue, ("JSONObject",)),
     "JSONObject": (_define_JSONObject, ("JSONValue",)),
     "LoggingLevel": (_define_LoggingLevel, ()),
     "ProgressToken": (_define_ProgressToken, ()),
     "EmbeddedResourceResource": (
-        _define_EmbeddedResourceResource,
+        None,
         (
             "BlobResourceContents",
             "TextResourceContents",
         ),
     ),
     "ContentBlock": (
-        _define_ContentBlock,
+        None,
         (
             "AudioContent",
             "EmbeddedResource",
@@ -6041,7 +1181,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "SamplingMessageContentBlock": (
-        _define_SamplingMessageContentBlock,
+        None,
         (
             "AudioContent",
             "ImageContent",
@@ -6051,16 +1191,16 @@ _DEFINITIONS: Final = {
         ),
     ),
     "InputResponse": (
-        _define_InputResponse,
+        None,
         (
             "CreateMessageResult",
             "ElicitResult",
             "ListRootsResult",
         ),
     ),
-    "InputResponses": (_define_InputResponses, ("InputResponse",)),
+    "InputResponses": (None, ("InputResponse",)),
     "PrimitiveSchemaDefinition": (
-        _define_PrimitiveSchemaDefinition,
+        None,
         (
             "BooleanSchema",
             "LegacyTitledEnumSchema",
@@ -6073,30 +1213,30 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ElicitRequestParams": (
-        _define_ElicitRequestParams,
+        None,
         (
             "ElicitRequestFormParams",
             "ElicitRequestURLParams",
         ),
     ),
     "InputRequest": (
-        _define_InputRequest,
+        None,
         (
             "CreateMessageRequest",
             "ElicitRequest",
             "ListRootsRequest",
         ),
     ),
-    "InputRequests": (_define_InputRequests, ("InputRequest",)),
+    "InputRequests": (None, ("InputRequest",)),
     "CallToolResultResponseResult": (
-        _define_CallToolResultResponseResult,
+        None,
         (
             "CallToolResult",
             "InputRequiredResult",
         ),
     ),
     "ClientRequest": (
-        _define_ClientRequest,
+        None,
         (
             "CallToolRequest",
             "CompleteRequest",
@@ -6110,11 +1250,11 @@ _DEFINITIONS: Final = {
             "SubscriptionsListenRequest",
         ),
     ),
-    "ClientResult": (_define_ClientResult, ("Result",)),
-    "Cursor": (_define_Cursor, ()),
-    "EmptyResult": (_define_EmptyResult, ("Result",)),
+    "ClientResult": (None, ("Result",)),
+    "Cursor": (None, ()),
+    "EmptyResult": (None, ("Result",)),
     "EnumSchema": (
-        _define_EnumSchema,
+        None,
         (
             "LegacyTitledEnumSchema",
             "TitledMultiSelectEnumSchema",
@@ -6124,15 +1264,15 @@ _DEFINITIONS: Final = {
         ),
     ),
     "GetPromptResultResponseResult": (
-        _define_GetPromptResultResponseResult,
+        None,
         (
             "GetPromptResult",
             "InputRequiredResult",
         ),
     ),
-    "JSONArray": (_define_JSONArray, ("JSONValue",)),
+    "JSONArray": (None, ("JSONValue",)),
     "JSONRPCMessage": (
-        _define_JSONRPCMessage,
+        None,
         (
             "JSONRPCErrorResponse",
             "JSONRPCNotification",
@@ -6141,29 +1281,29 @@ _DEFINITIONS: Final = {
         ),
     ),
     "JSONRPCResponse": (
-        _define_JSONRPCResponse,
+        None,
         (
             "JSONRPCErrorResponse",
             "JSONRPCResultResponse",
         ),
     ),
     "MultiSelectEnumSchema": (
-        _define_MultiSelectEnumSchema,
+        None,
         (
             "TitledMultiSelectEnumSchema",
             "UntitledMultiSelectEnumSchema",
         ),
     ),
     "ReadResourceResultResponseResult": (
-        _define_ReadResourceResultResponseResult,
+        None,
         (
             "InputRequiredResult",
             "ReadResourceResult",
         ),
     ),
-    "ResultType": (_define_ResultType, ()),
+    "ResultType": (None, ()),
     "ServerNotification": (
-        _define_ServerNotification,
+        None,
         (
             "CancelledNotification",
             "LoggingMessageNotification",
@@ -6176,7 +1316,7 @@ _DEFINITIONS: Final = {
         ),
     ),
     "ServerResult": (
-        _define_ServerResult,
+        None,
         (
             "CallToolResult",
             "CompleteResult",
@@ -6193,19 +1333,20 @@ _DEFINITIONS: Final = {
         ),
     ),
     "SingleSelectEnumSchema": (
-        _define_SingleSelectEnumSchema,
+        None,
         (
             "TitledSingleSelectEnumSchema",
             "UntitledSingleSelectEnumSchema",
         ),
     ),
-    "ClientStub": (_define_ClientStub, ()),
-    "ServerHandler": (_define_ServerHandler, ()),
-    "ServerStub": (_define_ServerStub, ()),
-    "ClientHandler": (_define_ClientHandler, ()),
+    "ClientStub": (None, ()),
+    "ServerHandler": (None, ()),
+    "ServerStub": (None, ()),
+    "ClientHandler": (None, ()),
 }
-"""Each definition: the function that makes it, and the definitions it refers to (made with it)."""
-_definitions: Final = Definitions(globals(), _DEFINITIONS)
+"""Each definition: the function that makes it (None: `_v2026_07_28_more`'s), and the definitions it
+refers to (made with it)."""
+_definitions: Final = Definitions(globals(), _DEFINITIONS, "_v2026_07_28_more")
 __getattr__ = _definitions.get
 __dir__ = _definitions.names
 

@@ -6,7 +6,10 @@ own (`global Name` inside, so the class is the module's, with its plain qualifie
 `Definitions` a table of them: name -> (function, the names its definition refers to). Reading a type
 the module does not have yet (the module's `__getattr__`) creates it together with every type it
 reaches, in the module's order (a union after its members), so that whatever msgspec resolves from the
-type's annotations is in the module by then, and a class is created once, whichever thread asks.
+type's annotations is in the module by then, and a class is created once, whichever thread asks. The
+functions of the types a server's first answers do not reach are in a module of their own, imported
+the first time one of them is made (`more`), and run with the generated module's globals: importing a
+module makes the code objects of all its functions, whether they run or not.
 
 Each function's `global` puts its class in the module as it runs, one at a time; another thread must
 not take one of them until the whole group is there (msgspec, building a decoder for it, would not
@@ -23,9 +26,11 @@ of a server's first answers.
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 from _thread import RLock
 from collections.abc import Callable, Mapping
+from importlib import import_module
 from types import FunctionType, ModuleType
 from typing import Any, TypeVar
 
@@ -52,14 +57,29 @@ class _Creating(ModuleType):
 class Definitions:
     """The lazily created definitions of one generated module (`namespace`: its globals)."""
 
-    __slots__ = ("_hints", "_made", "_module", "_module_object", "_namespace", "_order", "_table")
+    __slots__ = (
+        "_hints",
+        "_made",
+        "_module",
+        "_module_object",
+        "_more",
+        "_more_functions",
+        "_namespace",
+        "_order",
+        "_table",
+    )
 
     def __init__(
         self,
         namespace: dict[str, Any],
-        table: Mapping[str, tuple[Callable[[], None], tuple[str, ...]]],
+        table: Mapping[str, tuple[Callable[[], None] | None, tuple[str, ...]]],
+        more: str | None = None,
     ) -> None:
         self._namespace = namespace
+        self._more = more
+        """The module (of our package) whose `_define_<Name>` functions make the definitions the table
+        gives no function (None), imported on the first use of one: run with `namespace` as globals."""
+        self._more_functions: dict[str, Callable[[], None]] | None = None
         self._module: str = namespace["__name__"]
         self._table = table
         self._order = {name: index for index, name in enumerate(table)}
@@ -95,13 +115,30 @@ class Definitions:
         made = []
         for needed in sorted(self._reach(name), key=self._order.__getitem__):
             if needed not in self._made:
-                self._table[needed][0]()
+                self._function(needed)()
                 self._made.add(needed)
                 made.append(needed)
         for needed in made:  # (the group is whole: whatever an annotation names is there)
             value = self._namespace[needed]
             if isinstance(value, type):
                 resolve_annotations(value, self._namespace, self._hints)
+
+    def _function(self, name: str) -> Callable[[], None]:
+        """The function that makes definition `name`: the table's, or `more`'s with our globals."""
+        function = self._table[name][0]
+        if function is not None:
+            return function
+        found = self._more_functions
+        if found is None:
+            if self._more is None:
+                raise LookupError(f"{self._module}: no function makes {name!r}")
+            namespace = self._namespace
+            found = self._more_functions = {
+                key[8:]: FunctionType(value.__code__, namespace, key)
+                for key, value in vars(_sibling(namespace, self._more)).items()
+                if key.startswith("_define_") and type(value) is FunctionType
+            }
+        return found[name]
 
     def _reach(self, name: str) -> set[str]:
         reached = {name}
@@ -122,13 +159,14 @@ class Definitions:
         replaced), with each name of `given` read as the value given and every other name it refers
         to the module's, created as need be: a reader's own version of a type, reading a member as
         something else (`msgspec.Raw`, say) without creating what that member's type would reach."""
-        function, refs = self._table[name]
+        refs = self._table[name][1]
         with _LOCK:  # (no group half made in the module while it is copied)
             for ref in refs:
                 if ref not in given:
                     self.get(ref)
             namespace = {**self._namespace, **given}
-        FunctionType(function.__code__, namespace)()  # (its `global` sets `name` in `namespace`)
+            code = self._function(name).__code__
+        FunctionType(code, namespace)()  # (its `global` sets `name` in `namespace`)
         return resolve_annotations(namespace[name], namespace, {})  # (the texts' values here are its own)
 
     def names(self) -> list[str]:
@@ -143,6 +181,23 @@ class Definitions:
         """Create every definition now (for tools that walk a whole revision)."""
         for name in self._table:
             self.get(name)
+
+
+def _sibling(namespace: dict[str, Any], name: str) -> ModuleType:
+    """Module `name` of the package of the module whose globals are `namespace`; of a module loaded
+    from its file with no package, the file `name`.py beside it."""
+    package = namespace.get("__package__")
+    if package:
+        return import_module(f"{package}.{name}")
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    path = os.path.join(os.path.dirname(namespace["__file__"]), f"{name}.py")
+    spec = spec_from_file_location(f"{namespace['__name__']}.{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module {name!r} beside {namespace['__name__']!r}", path=path)
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def resolve_annotations(

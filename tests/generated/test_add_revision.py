@@ -96,7 +96,9 @@ def test_add_revision_pins_scaffolds_and_generates_a_synthetic_next_revision(tmp
     out = tmp_path / "generated"
     shutil.copytree(ROOT / "generated", out, ignore=shutil.ignore_patterns("__pycache__"))
     assert generate(check=False, out_dir=out, schema_dir=schema_dir) == 0
-    module = (out / f"v{NEXT.replace('-', '_')}.py").read_text()
+    stem = f"v{NEXT.replace('-', '_')}"
+    # (the revision's module and the one holding its less used types)
+    module = (out / f"{stem}.py").read_text() + (out / f"_{stem}_more.py").read_text()
     assert "class ListWidgetsRequest(" in module and "class VideoContent(" in module
     assert "cost_hint" in module and f'"{NEW_METHOD}"' in module
     package = (out / "__init__.py").read_text()

@@ -111,6 +111,10 @@ LAZY = (
     "mcpbind.transports.stdio_client",  # the stdio client's transport, and what it stands on
     "mcpbind.transports.plain",
     "dataclasses",
+    # The functions making a revision's types its first answers do not reach (`codegen.render`'s
+    # `FIRST_ANSWERS`), read on the first use of one of them.
+    "mcpbind.generated._v2025_11_25_more",
+    "mcpbind.generated._v2026_07_28_more",
     # The first anonymous `client_key` (a task's owner) loads `secrets`, and with it these.
     "secrets",
     "hashlib",

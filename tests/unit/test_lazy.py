@@ -41,6 +41,24 @@ def test_reading_a_type_creates_it_with_what_it_refers_to() -> None:
     assert "ListToolsResult" not in created and "Tool" not in created
 
 
+def test_a_less_used_type_is_made_from_its_own_module_as_the_revision_s() -> None:
+    """The types a server's first answers do not reach are made by functions of a module of their own
+    (`_<revision>_more`), read on first use and run with the revision module's globals: the class is
+    the revision module's as any other is."""
+    out = run(
+        "import sys, mcpbind.generated.v2025_11_25 as m\n"
+        "m.InitializeResult\n"
+        "before = '_v2025_11_25_more' in str(sorted(sys.modules))\n"
+        "tool = m.Tool\n"
+        "after = 'mcpbind.generated._v2025_11_25_more' in sys.modules\n"
+        "print(before, after, tool.__module__, tool.__qualname__, m.Tool is tool, 'Tool' in vars(m))"
+    )
+    assert out == "False True mcpbind.generated.v2025_11_25 Tool True True"
+    stub = v25.ClientStub  # (the typed stubs are less used too)
+    assert stub.__module__ == v25.__name__ and callable(stub.call_tool)
+    assert wire.decode(b'{"name":"t","inputSchema":{"type":"object"}}', v25.Tool).name == "t"
+
+
 def test_from_import_and_dir_see_every_definition() -> None:
     assert run("from mcpbind.generated.v2026_07_28 import TextContent; print(TextContent.__qualname__)") == (
         "TextContent"

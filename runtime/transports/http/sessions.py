@@ -467,7 +467,7 @@ class SessionTable:
             await respond(send, 200, data, [(b"mcp-session-id", session.id.encode())])
         else:
             self.server.detach(session.conn)
-            await respond(send, 400 if b'"error"' in data else 200, data)
+            await respond(send, 400 if data.find(b'"error"') >= 0 else 200, data)
 
     def _make_room(self, client: str, cap: int) -> bool:
         """Below its cap, `client` may open a session; at it, its session idle the longest with nothing

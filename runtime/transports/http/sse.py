@@ -459,8 +459,9 @@ class HttpPeer(Peer):
         route = ROUTE.get()
         if isinstance(route, Stream):
             # The message itself was refused: an HTTP error, answered at once. -32000 is the peer's
-            # "Server busy" (too many requests waiting): try again later, not a bad request.
-            route.status = 503 if b'"code":-32000' in reply else 400
+            # "Server busy" (too many requests waiting): try again later, not a bad request. (`find`:
+            # `in` on bytes first tries its operand as an integer, a TypeError made and dropped.)
+            route.status = 503 if reply.find(b'"code":-32000') >= 0 else 400
             route.put(reply, final=True)
         else:
             await self.send(reply)
