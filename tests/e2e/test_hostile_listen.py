@@ -21,7 +21,7 @@ URI = "memo://" + "x" * 8000
 """A long URI (near the bound a subscription may name): every notification about it is 8 kB."""
 CHANGES = 1500
 """Notifications sent: 12 MB, far more than the socket buffers and the stream's bound hold."""
-STALL = 0.5
+STALL = 3.0
 """`HttpSecurity.stalled_stream_timeout` here (10 s by default)."""
 
 
