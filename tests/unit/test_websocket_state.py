@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+from types import SimpleNamespace
 
 import pytest
 from websockets.protocol import State
@@ -240,6 +241,22 @@ def test_writes_go_straight_to_the_connection_while_nothing_waits() -> None:
             await asyncio.sleep(0)
         assert len(transport.writes) == written
         agrees(protocol)
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def test_a_connection_keeps_its_state_in_slots() -> None:
+    """No instance dictionary, uvicorn's connection included: what each read and write reads of the
+    connection is a slot, and its own methods are called as such (the state followed as above)."""
+    from mcpbind.transports.websocket.uvicorn_protocol import UvicornConnection
+
+    async def run() -> None:
+        protocol, _ = await opened()
+        assert not hasattr(protocol, "__dict__")
+        endpoint = protocol.endpoint
+        other = UvicornConnection(endpoint, SimpleNamespace(connections=set(), tasks=set()))
+        assert not hasattr(other, "__dict__")
         await ended(protocol)
 
     asyncio.run(run())
