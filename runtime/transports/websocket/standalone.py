@@ -72,6 +72,30 @@ _SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
 """The head of a text frame (final, unmasked) of each length under 126 bytes."""
 _HEAD16: Final = Struct("!BBH").pack
 """The head of a text frame of 126 to 65535 bytes: `_HEAD16(0x81, 126, n)` (over: `_head`)."""
+_HEADS_KEPT: Final = 4096
+"""Heads of distinct lengths `_HEADS` keeps at most (about 0.5 MB)."""
+
+
+class _Heads(dict[int, bytes]):
+    """The head of a text frame (final, unmasked) of each length of 126 to 65535 bytes, `_HEADS[n]`,
+    made on first use and kept (the first `_HEADS_KEPT` lengths met): a lookup, where packing it
+    took about a thousand instructions a frame."""
+
+    __slots__ = ()
+
+    def __missing__(self, n: int) -> bytes:
+        head = _HEAD16(0x81, 126, n)
+        if len(self) < _HEADS_KEPT:
+            self[n] = head
+        return head
+
+
+_HEADS: Final = _Heads()
+_HEAD_IN: Final = Struct("!I").unpack_from
+"""The first four bytes of a read, as one number: `_ONE_FRAME` more than the read's length when it is
+one whole final text frame, masked, with no reserved bit and a 16-bit length (`data_received`)."""
+_ONE_FRAME: Final = 0x81FE0000 - 8
+"""(0x81: final, text; 0xFE: masked, a 16-bit length follows, which is the read's length less 8.)"""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -167,6 +191,7 @@ class Connection(asyncio.Protocol):
         "transport",
         "unflushed",
         "waiter",
+        "whole",
         "writable",
         "write",
         "ws",
@@ -218,6 +243,9 @@ class Connection(asyncio.Protocol):
         """Where `write_nowait` hands a write it does not send itself (the adapter's own `write_nowait`)."""
         self.limit = 0
         """The library's size limit, for `data_received` (none: one that no frame's length is over)."""
+        self.whole = 0
+        """The longest read that may be one whole text frame with a 16-bit length, read at once by
+        `data_received` (`cut`: 8 bytes of head and the size limit's bytes, at most 65535; else 0)."""
         self.serve: InlineServe | None = None
         """The reader's own service of a message read while it waits (`serve_inline`)."""
         self.serving: list[bytes] | None = None
@@ -244,23 +272,17 @@ class Connection(asyncio.Protocol):
         parser. Nothing here but a text that is not UTF-8 changes the connection's state; the messages
         cut are handed on together (served inline, or queued), before anything the library reads
         after them, and what they made is written at the end of the read (`_read`)."""
-        if not (self.cut and self.live and (self.between or _between_frames(self.ws))):
-            self.between = False
-            self.ws.receive_data(data)
-            self._sync()
-            self._events()
-            return
-        size, limit = len(data), self.limit
+        size = len(data)
         if (
             size >= 134
-            and data[0] == 0x81
-            and data[1] == 0xFE
-            and (data[2] << 8 | data[3]) + 8 == size
-            and size - 8 <= limit
+            and size <= self.whole
+            and _HEAD_IN(data)[0] - size == _ONE_FRAME
+            and self.between
+            and self.live
             and (serve := self.serve) is not None
-            and not self.messages
             and (waiter := self.waiter) is not None
             and not waiter.done()
+            and not self.messages
         ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, served at once)
             text = _apply_mask(data[8:], data[4:8])
             if text.isascii():  # (else read below, as any other)
@@ -274,19 +296,21 @@ class Connection(asyncio.Protocol):
                 if left:
                     self.messages.extend(cast("Sequence[bytes]", left))
                     self._wake()
-                elif (
-                    (frames := self.frames)
-                    and not self.ws.writes
-                    and self.flush_soon is None
-                    and not self.messages
-                    and self.live
-                ):
-                    self.frames = []  # (its answer written, as below)
+                elif (frames := self.frames) and not self.ws.writes and self.flush_soon is None and self.live:
+                    # (its answer written, as below; nothing was queued meanwhile: none is read)
+                    self.frames = []
                     self.unflushed = 0
                     self.write(frames[0] if len(frames) == 1 else b"".join(frames))
                     return
                 self._read()
                 return
+        if not (self.cut and self.live and (self.between or _between_frames(self.ws))):
+            self.between = False
+            self.ws.receive_data(data)
+            self._sync()
+            self._events()
+            return
+        limit = self.limit
         self.between = self.reading = True
         start = 0
         try:
@@ -537,6 +561,7 @@ class Connection(asyncio.Protocol):
         if self.cut:
             limit = self.ws.max_message_size
             self.limit = 1 << 64 if limit is None else limit
+            self.whole = min(self.limit, 65535) + 8
         self._sync()
         self._keepalive()
         token = caller = None
@@ -676,9 +701,7 @@ class Connection(asyncio.Protocol):
             return self.diverted(data)
         # `send_now`'s usual case, inline (every answer: no call through the adapter)
         n = len(data)
-        self.frames.append(
-            (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
-        )
+        self.frames.append((_SHORT[n] if n < 126 else _HEADS[n] if n < 65536 else _head(n)) + data)
         unflushed = self.unflushed = self.unflushed + n
         if unflushed > _FLUSH_AT:
             self._flush()
@@ -699,9 +722,7 @@ class Connection(asyncio.Protocol):
             # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
             # made here: its frame object, serializer and checks were a sixth of a call's work.
             n = len(data)
-            self.frames.append(
-                (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
-            )
+            self.frames.append((_SHORT[n] if n < 126 else _HEADS[n] if n < 65536 else _head(n)) + data)
         else:
             self.ws.send_text(data)
         self.unflushed += len(data)
