@@ -91,11 +91,17 @@ class _Heads(dict[int, bytes]):
 
 
 _HEADS: Final = _Heads()
-_HEAD_IN: Final = Struct("!I").unpack_from
-"""The first four bytes of a read, as one number: `_ONE_FRAME` more than the read's length when it is
-one whole final text frame, masked, with no reserved bit and a 16-bit length (`data_received`)."""
-_ONE_FRAME: Final = 0x81FE0000 - 8
-"""(0x81: final, text; 0xFE: masked, a 16-bit length follows, which is the read's length less 8.)"""
+_HEAD_IN: Final = Struct("!HH").unpack_from
+"""The first four bytes of a read as two numbers: 0x81FE (final, text, no reserved bit; masked, a 16-bit
+length follows) and that length, the read's less 8, when it is one whole such frame (`data_received`)."""
+_HEAD7_IN: Final = Struct("!H").unpack_from
+"""The first two bytes of a read as one number: `_ONE_SHORT` more than the read's length when it is one
+whole final text frame, masked, with no reserved bit and a 7-bit length (0x80 + 0-125: 0xFD at most)."""
+_ONE_SHORT: Final = 0x8180 - 6
+_CUT16: Final = (slice(4, 8), slice(8, None))
+"""Where the mask and the text are in a read of one frame with a 16-bit length (`data_received`)."""
+_CUT7: Final = (slice(2, 6), slice(6, None))
+"""The same with a 7-bit length."""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -186,6 +192,7 @@ class Connection(asyncio.Protocol):
         "sendable",
         "serve",
         "serving",
+        "short",
         "task",
         "timer",
         "transport",
@@ -246,6 +253,8 @@ class Connection(asyncio.Protocol):
         self.whole = 0
         """The longest read that may be one whole text frame with a 16-bit length, read at once by
         `data_received` (`cut`: 8 bytes of head and the size limit's bytes, at most 65535; else 0)."""
+        self.short = 0
+        """The same with a 7-bit length (`cut`: 6 bytes of head and the size limit's, at most 125)."""
         self.serve: InlineServe | None = None
         """The reader's own service of a message read while it waits (`serve_inline`)."""
         self.serving: list[bytes] | None = None
@@ -272,19 +281,29 @@ class Connection(asyncio.Protocol):
         parser. Nothing here but a text that is not UTF-8 changes the connection's state; the messages
         cut are handed on together (served inline, or queued), before anything the library reads
         after them, and what they made is written at the end of the read (`_read`)."""
+        # The usual read at one in flight: one whole text frame, served at once (its mask and text
+        # where `cut` says: a frame of 126-65535 bytes, or one of 0-125, as the first bytes say).
         size = len(data)
+        if size >= 134:
+            head, n = _HEAD_IN(data)
+            cut = _CUT16 if head == 0x81FE and n + 8 == size and size <= self.whole else None
+        else:
+            cut = (
+                _CUT7
+                if size <= self.short and size >= 6 and _HEAD7_IN(data)[0] - size == _ONE_SHORT
+                else None
+            )
         if (
-            size >= 134
-            and size <= self.whole
-            and _HEAD_IN(data)[0] - size == _ONE_FRAME
+            cut is not None
             and self.between
             and self.live
             and (serve := self.serve) is not None
             and (waiter := self.waiter) is not None
             and not waiter.done()
             and not self.messages
-        ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, served at once)
-            text = _apply_mask(data[8:], data[4:8])
+        ):
+            mask, payload = cut
+            text = _apply_mask(data[payload], data[mask])
             if text.isascii():  # (else read below, as any other)
                 self.between = self.reading = True
                 texts = self.serving = [text]
@@ -562,6 +581,7 @@ class Connection(asyncio.Protocol):
             limit = self.ws.max_message_size
             self.limit = 1 << 64 if limit is None else limit
             self.whole = min(self.limit, 65535) + 8
+            self.short = min(self.limit, 125) + 6
         self._sync()
         self._keepalive()
         token = caller = None
