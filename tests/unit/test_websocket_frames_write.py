@@ -118,6 +118,34 @@ def test_control_frames_keep_their_order_and_the_library_its_state() -> None:
     asyncio.run(run())
 
 
+@pytest.mark.parametrize("size", [1, 125, 126, 300])
+def test_a_read_of_one_frame_whose_handler_ends_serving(size: int) -> None:
+    """A read of one whole text frame goes to the reader's service alone; if its handler ends
+    serving, the next read is not served (queued for the reader), and what it wrote is written."""
+
+    async def run() -> None:
+        protocol, transport = await opened()
+        served: list[bytes] = []
+
+        def serve(lines: Any) -> Any:
+            assert len(lines) == 1
+            served.append(lines[0])
+            protocol.write_nowait(b'"answer"')  # (its answer, then serving ends)
+            protocol.serve_inline(None)
+            return ()
+
+        first, second = b"1" * size, b"2" * size
+        protocol.serve_inline(serve)
+        protocol.data_received(masked(0x1, first))
+        assert served == [first] and protocol.serving is None
+        assert [p for op, p in frames(b"".join(transport.writes))] == [b'"answer"']
+        protocol.data_received(masked(0x1, second))
+        assert served == [first] and list(protocol.messages) == [second]
+        await closed(protocol)
+
+    asyncio.run(run())
+
+
 def test_a_burst_is_served_in_one_call_and_nothing_after_serving_ends() -> None:
     """The text messages of one read go to the reader's service together; if a handler ends serving
     (the adapter's `stop`: `serve_inline(None)`), nothing after its message is served."""

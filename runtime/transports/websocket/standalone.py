@@ -305,12 +305,12 @@ class Connection(asyncio.Protocol):
             mask, payload = cut
             text = _apply_mask(data[payload], data[mask])
             if text.isascii():  # (else read below, as any other)
-                self.between = self.reading = True
-                texts = self.serving = [text]
+                # (between frames still; `serving` not set: the only message of the read is the one
+                # served, so no rest of it is left to end the service of)
+                self.reading = True
                 try:
-                    left = serve(texts)
+                    left = serve((text,))
                 finally:
-                    self.serving = None
                     self.reading = False
                 if left:
                     self.messages.extend(cast("Sequence[bytes]", left))
@@ -697,7 +697,7 @@ class Connection(asyncio.Protocol):
 
     def release_writes(self) -> None:
         self.held = False
-        if self.unflushed and not self.reading:
+        if not self.reading and self.unflushed:
             self._flush()
 
     def serve_inline(self, serve: InlineServe | None) -> None:
