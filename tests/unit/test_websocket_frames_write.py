@@ -7,6 +7,7 @@ frame made once it is not open)."""
 from __future__ import annotations
 
 import asyncio
+import struct
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from websockets.server import ServerProtocol
 
 from mcpbind.server import Server
 from mcpbind.transports.http import HttpSecurity
+from mcpbind.transports.websocket import standalone
 from mcpbind.transports.websocket.core import WebSocketOptions
 from mcpbind.transports.websocket.standalone import Connection, Endpoint
 
@@ -67,6 +69,32 @@ def test_a_text_frame_is_what_the_library_writes(size: int) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_a_text_frame_written_straight_is_what_the_library_writes(size: int) -> None:
+    """The adapter's writes, framed by `write_nowait` (twice: a head made, then one kept)."""
+    data = bytes(ord("a") + i % 26 for i in range(size))
+
+    async def run() -> None:
+        protocol, transport = await opened()
+        assert protocol.sendable
+        for _ in range(2):
+            assert protocol.write_nowait(data)
+            protocol._flush()
+            assert b"".join(transport.writes) == library_frame(data)
+            transport.writes.clear()
+        await closed(protocol)
+
+    asyncio.run(run())
+
+
+def test_the_heads_of_frames_kept_up_to_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(standalone, "_HEADS_KEPT", 3)
+    heads = standalone._Heads()
+    for n in (126, 300, 65535, 1000, 126, 1000):
+        assert heads[n] == struct.pack("!BBH", 0x81, 126, n)
+    assert sorted(heads) == [126, 300, 65535]
+
+
 def test_control_frames_keep_their_order_and_the_library_its_state() -> None:
     async def run() -> None:
         protocol, transport = await opened()
@@ -85,6 +113,34 @@ def test_control_frames_keep_their_order_and_the_library_its_state() -> None:
         assert ws.state is State.CLOSING and ws.data_to_send() == []
         if protocol.timer is not None:
             protocol.timer.cancel()
+        await closed(protocol)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("size", [1, 125, 126, 300])
+def test_a_read_of_one_frame_whose_handler_ends_serving(size: int) -> None:
+    """A read of one whole text frame goes to the reader's service alone; if its handler ends
+    serving, the next read is not served (queued for the reader), and what it wrote is written."""
+
+    async def run() -> None:
+        protocol, transport = await opened()
+        served: list[bytes] = []
+
+        def serve(lines: Any) -> Any:
+            assert len(lines) == 1
+            served.append(lines[0])
+            protocol.write_nowait(b'"answer"')  # (its answer, then serving ends)
+            protocol.serve_inline(None)
+            return ()
+
+        first, second = b"1" * size, b"2" * size
+        protocol.serve_inline(serve)
+        protocol.data_received(masked(0x1, first))
+        assert served == [first] and protocol.serving is None
+        assert [p for op, p in frames(b"".join(transport.writes))] == [b'"answer"']
+        protocol.data_received(masked(0x1, second))
+        assert served == [first] and list(protocol.messages) == [second]
         await closed(protocol)
 
     asyncio.run(run())

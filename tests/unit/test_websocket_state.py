@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+from types import SimpleNamespace
 
 import pytest
 from websockets.protocol import State
@@ -240,6 +241,65 @@ def test_writes_go_straight_to_the_connection_while_nothing_waits() -> None:
             await asyncio.sleep(0)
         assert len(transport.writes) == written
         agrees(protocol)
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+def test_a_connection_keeps_its_state_in_slots() -> None:
+    """No instance dictionary, uvicorn's connection included: what each read and write reads of the
+    connection is a slot, and its own methods are called as such (the state followed as above)."""
+    from mcpbind.transports.websocket.uvicorn_protocol import UvicornConnection
+
+    async def run() -> None:
+        protocol, _ = await opened()
+        assert not hasattr(protocol, "__dict__")
+        endpoint = protocol.endpoint
+        other = UvicornConnection(endpoint, SimpleNamespace(connections=set(), tasks=set()))
+        assert not hasattr(other, "__dict__")
+        await ended(protocol)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("size", [0, 2, 90, 124, 125])
+@pytest.mark.parametrize("kind", ["ascii", "utf8", "bad", "reserved", "unmasked", "fragment"])
+def test_a_read_of_one_short_frame(size: int, kind: str) -> None:
+    """A read that is one whole text frame of 0-125 bytes, while the reader waits after `initialize`
+    (the usual read of a short request): served at once, a text in UTF-8 that is not ASCII too (an
+    empty text, or one that is no JSON, answered as JSON-RPC says: -32700); one not UTF-8 ends the
+    connection (1007), one with a reserved bit set or unmasked is the library's to refuse (1002), the
+    first fragment of a message waits for the rest (none comes: no answer)."""
+
+    async def run() -> None:
+        protocol, transport = await opened()
+        message = ping(7, size) if size >= 90 else b"{" * size
+        if kind == "utf8" and size:
+            message = message.replace(b"xx", "\u00e9".encode(), 1) if size >= 90 else "\u00e9".encode()
+        elif kind == "bad" and size:
+            message = message[:-1] + b"\xff"
+        assert len(message) == size
+        frame = masked(0x1, message, fin=kind != "fragment")
+        if kind == "reserved":
+            frame = bytes((frame[0] | 0x40,)) + frame[1:]
+        elif kind == "unmasked":
+            frame = bytes((frame[0], frame[1] & 0x7F)) + message
+        before = len(transport.writes)
+        asyncio.get_running_loop().call_soon(protocol.data_received, frame)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        agrees(protocol)
+        written = b"".join(transport.writes[before:])
+        answers = [json.loads(payload) for op, payload in frames(written) if op == 0x1]
+        code = {"bad": 1007 if size else None, "reserved": 1002, "unmasked": 1002}.get(kind)
+        assert closes(transport) == ([] if code is None else [code])
+        if code is not None or kind == "fragment":
+            assert answers == []
+        elif size >= 90:
+            assert [a.get("id") for a in answers] == [7]
+        else:
+            assert [(a.get("id"), a["error"]["code"]) for a in answers] == [(None, -32700)]
+        assert protocol.live is (code is None)
         await ended(protocol)
 
     asyncio.run(run())

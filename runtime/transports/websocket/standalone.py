@@ -72,6 +72,36 @@ _SHORT: Final = tuple(bytes((0x81, n)) for n in range(126))
 """The head of a text frame (final, unmasked) of each length under 126 bytes."""
 _HEAD16: Final = Struct("!BBH").pack
 """The head of a text frame of 126 to 65535 bytes: `_HEAD16(0x81, 126, n)` (over: `_head`)."""
+_HEADS_KEPT: Final = 4096
+"""Heads of distinct lengths `_HEADS` keeps at most (about 0.5 MB)."""
+
+
+class _Heads(dict[int, bytes]):
+    """The head of a text frame (final, unmasked) of each length of 126 to 65535 bytes, `_HEADS[n]`,
+    made on first use and kept (the first `_HEADS_KEPT` lengths met): a lookup, where packing it
+    took about a thousand instructions a frame."""
+
+    __slots__ = ()
+
+    def __missing__(self, n: int) -> bytes:
+        head = _HEAD16(0x81, 126, n)
+        if len(self) < _HEADS_KEPT:
+            self[n] = head
+        return head
+
+
+_HEADS: Final = _Heads()
+_HEAD_IN: Final = Struct("!HH").unpack_from
+"""The first four bytes of a read as two numbers: 0x81FE (final, text, no reserved bit; masked, a 16-bit
+length follows) and that length, the read's less 8, when it is one whole such frame (`data_received`)."""
+_HEAD7_IN: Final = Struct("!H").unpack_from
+"""The first two bytes of a read as one number: `_ONE_SHORT` more than the read's length when it is one
+whole final text frame, masked, with no reserved bit and a 7-bit length (0x80 + 0-125: 0xFD at most)."""
+_ONE_SHORT: Final = 0x8180 - 6
+_CUT16: Final = (slice(4, 8), slice(8, None))
+"""Where the mask and the text are in a read of one frame with a 16-bit length (`data_received`)."""
+_CUT7: Final = (slice(2, 6), slice(6, None))
+"""The same with a 7-bit length."""
 _NONE: Final[list[bytes]] = []
 """What the library has to send when it has nothing (never added to: read only)."""
 _AT_EOF: Final = StreamReader.at_eof.__code__
@@ -137,6 +167,43 @@ class Connection(asyncio.Protocol):
     `started` and the `asyncio.Protocol` methods are where a subclass hooks in (uvicorn's
     bookkeeping of its connections and tasks: `uvicorn_protocol`)."""
 
+    # Slots: past 30 attributes CPython 3.11 gives an instance a dictionary, each read of its state a
+    # lookup there and each call of a method of its own looked up anew (no specialised call).
+    __slots__ = (
+        "between",
+        "cut",
+        "direct",
+        "diverted",
+        "endpoint",
+        "flush_soon",
+        "fragmented_text",
+        "fragments",
+        "frames",
+        "held",
+        "limit",
+        "live",
+        "loop",
+        "lost",
+        "messages",
+        "options",
+        "plain",
+        "reading",
+        "reading_paused",
+        "sendable",
+        "serve",
+        "serving",
+        "short",
+        "task",
+        "timer",
+        "transport",
+        "unflushed",
+        "waiter",
+        "whole",
+        "writable",
+        "write",
+        "ws",
+    )
+
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         self.options = endpoint.options
@@ -183,6 +250,11 @@ class Connection(asyncio.Protocol):
         """Where `write_nowait` hands a write it does not send itself (the adapter's own `write_nowait`)."""
         self.limit = 0
         """The library's size limit, for `data_received` (none: one that no frame's length is over)."""
+        self.whole = 0
+        """The longest read that may be one whole text frame with a 16-bit length, read at once by
+        `data_received` (`cut`: 8 bytes of head and the size limit's bytes, at most 65535; else 0)."""
+        self.short = 0
+        """The same with a 7-bit length (`cut`: 6 bytes of head and the size limit's, at most 125)."""
         self.serve: InlineServe | None = None
         """The reader's own service of a message read while it waits (`serve_inline`)."""
         self.serving: list[bytes] | None = None
@@ -209,49 +281,55 @@ class Connection(asyncio.Protocol):
         parser. Nothing here but a text that is not UTF-8 changes the connection's state; the messages
         cut are handed on together (served inline, or queued), before anything the library reads
         after them, and what they made is written at the end of the read (`_read`)."""
+        # The usual read at one in flight: one whole text frame, served at once (its mask and text
+        # where `cut` says: a frame of 126-65535 bytes, or one of 0-125, as the first bytes say).
+        size = len(data)
+        if size >= 134:
+            head, n = _HEAD_IN(data)
+            cut = _CUT16 if head == 0x81FE and n + 8 == size and size <= self.whole else None
+        else:
+            cut = (
+                _CUT7
+                if size <= self.short and size >= 6 and _HEAD7_IN(data)[0] - size == _ONE_SHORT
+                else None
+            )
+        if (
+            cut is not None
+            and self.between
+            and self.live
+            and (serve := self.serve) is not None
+            and (waiter := self.waiter) is not None
+            and not waiter.done()
+            and not self.messages
+        ):
+            mask, payload = cut
+            text = _apply_mask(data[payload], data[mask])
+            if text.isascii():  # (else read below, as any other)
+                # (between frames still; `serving` not set: the only message of the read is the one
+                # served, so no rest of it is left to end the service of)
+                self.reading = True
+                try:
+                    left = serve((text,))
+                finally:
+                    self.reading = False
+                if left:
+                    self.messages.extend(cast("Sequence[bytes]", left))
+                    self._wake()
+                elif (frames := self.frames) and not self.ws.writes and self.flush_soon is None and self.live:
+                    # (its answer written, as below; nothing was queued meanwhile: none is read)
+                    self.frames = []
+                    self.unflushed = 0
+                    self.write(frames[0] if len(frames) == 1 else b"".join(frames))
+                    return
+                self._read()
+                return
         if not (self.cut and self.live and (self.between or _between_frames(self.ws))):
             self.between = False
             self.ws.receive_data(data)
             self._sync()
             self._events()
             return
-        size, limit = len(data), self.limit
-        if (
-            size >= 134
-            and data[0] == 0x81
-            and data[1] == 0xFE
-            and (data[2] << 8 | data[3]) + 8 == size
-            and size - 8 <= limit
-            and (serve := self.serve) is not None
-            and not self.messages
-            and (waiter := self.waiter) is not None
-            and not waiter.done()
-        ):  # (the usual read at one in flight: one whole text frame of 126-65535 bytes, served at once)
-            text = _apply_mask(data[8:], data[4:8])
-            if text.isascii():  # (else read below, as any other)
-                self.between = self.reading = True
-                texts = self.serving = [text]
-                try:
-                    left = serve(texts)
-                finally:
-                    self.serving = None
-                    self.reading = False
-                if left:
-                    self.messages.extend(cast("Sequence[bytes]", left))
-                    self._wake()
-                elif (
-                    (frames := self.frames)
-                    and not self.ws.writes
-                    and self.flush_soon is None
-                    and not self.messages
-                    and self.live
-                ):
-                    self.frames = []  # (its answer written, as below)
-                    self.unflushed = 0
-                    self.write(frames[0] if len(frames) == 1 else b"".join(frames))
-                    return
-                self._read()
-                return
+        limit = self.limit
         self.between = self.reading = True
         start = 0
         try:
@@ -502,6 +580,8 @@ class Connection(asyncio.Protocol):
         if self.cut:
             limit = self.ws.max_message_size
             self.limit = 1 << 64 if limit is None else limit
+            self.whole = min(self.limit, 65535) + 8
+            self.short = min(self.limit, 125) + 6
         self._sync()
         self._keepalive()
         token = caller = None
@@ -617,7 +697,7 @@ class Connection(asyncio.Protocol):
 
     def release_writes(self) -> None:
         self.held = False
-        if self.unflushed and not self.reading:
+        if not self.reading and self.unflushed:
             self._flush()
 
     def serve_inline(self, serve: InlineServe | None) -> None:
@@ -641,9 +721,7 @@ class Connection(asyncio.Protocol):
             return self.diverted(data)
         # `send_now`'s usual case, inline (every answer: no call through the adapter)
         n = len(data)
-        self.frames.append(
-            (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
-        )
+        self.frames.append((_SHORT[n] if n < 126 else _HEADS[n] if n < 65536 else _head(n)) + data)
         unflushed = self.unflushed = self.unflushed + n
         if unflushed > _FLUSH_AT:
             self._flush()
@@ -664,9 +742,7 @@ class Connection(asyncio.Protocol):
             # What the library's `send_text` makes of it (an unmasked, unfragmented text frame),
             # made here: its frame object, serializer and checks were a sixth of a call's work.
             n = len(data)
-            self.frames.append(
-                (_SHORT[n] if n < 126 else _HEAD16(0x81, 126, n) if n < 65536 else _head(n)) + data
-            )
+            self.frames.append((_SHORT[n] if n < 126 else _HEADS[n] if n < 65536 else _head(n)) + data)
         else:
             self.ws.send_text(data)
         self.unflushed += len(data)

@@ -44,6 +44,8 @@ class UvicornConnection(Connection):
     """A `standalone.Connection` that uvicorn knows of: it is in uvicorn's connections (told to
     close on shutdown) and its serving task in uvicorn's tasks (waited for, then cancelled)."""
 
+    __slots__ = ("server_state",)
+
     def __init__(self, endpoint: Endpoint, server_state: Any) -> None:
         super().__init__(endpoint)
         self.server_state = server_state
