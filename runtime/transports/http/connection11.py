@@ -255,8 +255,8 @@ class Http11Connection(asyncio.BufferedProtocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self.complete:
-            self._after_answer()
+        # (A header after the answer finds `headers_left` below 0, as `on_message_complete` leaves
+        # it: `_head_too_large` then tells it from a head over the limits. One test fewer per header.)
         count = self.headers_left = self.headers_left - 1
         size = self.header_bytes_left = self.header_bytes_left - len(name) - len(value)
         if (count | size) < 0:  # (either below 0: so is the bitwise or of the two)
@@ -274,6 +274,8 @@ class Http11Connection(asyncio.BufferedProtocol):
             self.repeated.setdefault(key, [fields[key]]).append(value)
 
     def _head_too_large(self) -> None:
+        if self.complete:
+            self._after_answer()
         over = (
             f"{self.max_headers} headers"
             if self.headers_left < 0
@@ -330,6 +332,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.keep_alive = self.parser.should_keep_alive()
         self.ended = self.tick()
         self.complete = True
+        self.headers_left = -1  # (a header of a message after it goes to `_head_too_large`)
         self.news = True
 
     # -- for the client ----------------------------------------------------------------------------
