@@ -349,7 +349,9 @@ class StreamableHttpTransport:
             or (method == "server/discover" and self.revision is None)
         ):
             return None
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        own = self.timeout
+        # (`min(timeout, own)`, with no call)
+        limit = own if timeout is None or own < timeout else timeout
         # (`request_peek`, and `HeaderShapes.shaped`'s look-up while the state it was made in holds,
         # inline for the usual request: a stateful one, or a stateless `tools/call` of a tool that
         # mirrors no argument into a header)
