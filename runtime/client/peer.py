@@ -50,8 +50,11 @@ class ClientPeer(Peer):
 
     _last_decode: Any = None
     """The decoder of the last answer read in two passes."""
-    _one_pass: tuple[Callable[[bytes], Any], Any, Callable[[Any], bool]] | None = None
-    """The reader of whole answers, the decoder it stands for, and its check (`answer_reader`)."""
+    _one_pass: tuple[Callable[[bytes], Any], Any, Callable[[Any], bool], Callable[[Any], Any], Any] | None = (
+        None
+    )
+    """The reader of whole answers, the decoder it stands for, its check and the check's quick form
+    (`answer_reader`)."""
 
     def take(self, data: bytes) -> bool:
         """Resolve `data` by the short path if it is a plain answer (True); False: it is anything
@@ -60,7 +63,7 @@ class ClientPeer(Peer):
         if type(data) is bytes and data.isascii():
             one_pass = self._one_pass
             if one_pass is not None:
-                read_all, decode, holds = one_pass
+                read_all, decode, holds, quick, usual = one_pass
                 try:
                     whole = read_all(data)
                 except (msgspec.DecodeError, RecursionError):
@@ -68,7 +71,11 @@ class ClientPeer(Peer):
                 if whole is not None:
                     table, rid, result = self.endpoint.table, whole.id, whole.result
                     pending = table.get(rid)
-                    if pending is not None and pending.decode is decode and holds(result):
+                    if (
+                        pending is not None
+                        and pending.decode is decode
+                        and (quick(result) == usual or holds(result))
+                    ):
                         del table[rid]
                         future: asyncio.Future[Any] | None = pending.waiter
                         if future is not None and not future.done():
@@ -94,15 +101,15 @@ class ClientPeer(Peer):
             if pending.decode is self._last_decode:
                 found = answer_reader(pending.decode)
                 if found is not None:
-                    self._one_pass = (found[0], pending.decode, found[1])
+                    self._one_pass = (found[0], pending.decode, *found[1:])
             else:
                 self._last_decode = pending.decode
             return True
         return False
 
-    _whole: tuple[Any, Callable[[bytes], Any] | None, Callable[[Any], bool] | None] = (None, None, None)
-    """The decoder `answered_whole` last read for, its reader of whole answers and its check
-    (`answer_reader`; None, None: it has none)."""
+    _whole: tuple[Any, Any, Any, Any, Any] = (None, None, None, None, None)
+    """The decoder `answered_whole` last read for, its reader of whole answers, its check and the
+    check's quick form (`answer_reader`; Nones: it has none)."""
 
     def answered_whole(self, rid: Any, body: bytes) -> bool:
         """The whole body that came back for our request `rid` (its transport knows which request it
@@ -116,7 +123,7 @@ class ClientPeer(Peer):
             return False
         whole = self._whole
         if pending.decode is not whole[0]:
-            found = answer_reader(pending.decode) or (None, None)
+            found = answer_reader(pending.decode) or (None, None, None, None)
             whole = self._whole = (pending.decode, *found)
         read_all = whole[1]
         if read_all is None or not body.isascii():
@@ -126,7 +133,7 @@ class ClientPeer(Peer):
         except (msgspec.DecodeError, RecursionError):
             return False
         result = answer.result
-        if answer.id != rid or not whole[2](result):  # type: ignore[misc]  # (set with `read_all`)
+        if answer.id != rid or (whole[3](result) != whole[4] and not whole[2](result)):
             return False
         del self.endpoint.table[rid]
         future: asyncio.Future[Any] | None = pending.waiter

@@ -68,10 +68,14 @@ _ANALYSED_AFTER: Final = 8
 """Results of one kind read the general way before `projection` is asked whether they can be read
 straight: that takes milliseconds, which a client that makes a few calls never pays."""
 
-ONE_PASS: dict[ResultDecoder, tuple[Any, Callable[[Any], bool]]] = {}
+ONE_PASS: dict[ResultDecoder, tuple[Any, Callable[[Any], bool], Callable[[Any], Any], Any]] = {}
 """Decoders whose usual result is read as one type: that type, and what must hold of a result read
-as it for it to be the decoder's value (else the decoder reads the result its own way). A reader of
-whole answers may read the answer and its result in one pass (`answer_reader`)."""
+as it for it to be the decoder's value (else the decoder reads the result its own way), first found
+with no Python call where it can be: `quick(result) == usual` (the two last; where that is not so,
+the check decides). A reader of whole answers may read the answer and its result in one pass
+(`answer_reader`)."""
+_NEVER: Final = object()
+"""The `usual` of a check with no quick form (`id` of a result is never it)."""
 
 _READERS: dict[ResultDecoder, Callable[[bytes], Any]] = {}
 
@@ -215,7 +219,13 @@ def _decoder(tp: Any) -> ResultDecoder:
                 return result
         return by_tag(raw)
 
-    _reads_as(decode, first, lambda result: getattr(result, member_tag) == absent)
+    _reads_as(
+        decode,
+        first,
+        lambda result: getattr(result, member_tag) == absent,
+        operator.attrgetter(member_tag),
+        absent,
+    )
     return decode
 
 
@@ -312,23 +322,37 @@ def _straight(tp: Any, checks: list[Check], general: ResultDecoder) -> ResultDec
             return read_one(result) == expected and (value is unset or type(value) is dict)
 
         check = holds_usual
+        # (The same, with no Python call, where the object member is absent: nearly always. A pair
+        # equal to `(expected, unset)` holds; any other, `holds_usual` decides.)
+        _reads_as(reader, tp, check, operator.attrgetter(names[0], one_object), (expected, unset))
+        return reader
 
     _reads_as(reader, tp, check)
     return reader
 
 
-def _reads_as(decode: ResultDecoder, tp: Any, holds: Callable[[Any], bool]) -> None:
-    """Put `decode` in `ONE_PASS` (which stays bounded, as the cache of prepared requests)."""
+def _reads_as(
+    decode: ResultDecoder,
+    tp: Any,
+    holds: Callable[[Any], bool],
+    quick: Callable[[Any], Any] = id,
+    usual: Any = _NEVER,
+) -> None:
+    """Put `decode` in `ONE_PASS` (which stays bounded, as the cache of prepared requests): a result
+    with `quick(result) == usual` holds, and `holds` decides of any other."""
     if len(ONE_PASS) >= _MAX_CACHED:
         ONE_PASS.clear()
         _READERS.clear()
-    ONE_PASS[decode] = (tp, holds)
+    ONE_PASS[decode] = (tp, holds, quick, usual)
 
 
-def answer_reader(decode: ResultDecoder) -> tuple[Callable[[bytes], Any], Callable[[Any], bool]] | None:
+def answer_reader(
+    decode: ResultDecoder,
+) -> tuple[Callable[[bytes], Any], Callable[[Any], bool], Callable[[Any], Any], Any] | None:
     """For a decoder of `ONE_PASS`: a reader of a whole plain answer (as `peer._Answer` reads it:
     `jsonrpc` "2.0", an integer `id`, a `result`, nothing else) whose `result` is read as the
-    decoder's type at once, and the check that result must pass; None for another decoder. A
+    decoder's type at once, and the check that result must pass, with its quick form (`quick`,
+    `usual`: see `ONE_PASS`); None for another decoder. A
     result that passes is the decoder's value for the same bytes; an answer the reader refuses, or
     a result that fails the check, is for the decoder to read (its value, or its error)."""
     found = ONE_PASS.get(decode)
@@ -336,14 +360,14 @@ def answer_reader(decode: ResultDecoder) -> tuple[Callable[[bytes], Any], Callab
         return None
     reader = _READERS.get(decode)
     if reader is None:
-        tp, _ = found
+        tp = found[0]
         envelope = msgspec.defstruct(
             "Answer",
             [("jsonrpc", Literal["2.0"]), ("id", int), ("result", tp)],
             forbid_unknown_fields=True,
         )
         reader = _READERS[decode] = msgspec.json.Decoder(envelope, dec_hook=hook_for(tp)).decode
-    return reader, found[1]
+    return reader, found[1], found[2], found[3]
 
 
 def _as_latest(checked: ResultDecoder, newest: Callable[[bytes], Any]) -> ResultDecoder:

@@ -45,6 +45,16 @@ def test_repeated_headers_are_joined_in_the_order_sent() -> None:
     assert conn.headers["vary"] == "a, b, c" and conn.headers["x-one"] == "1"
 
 
+def test_values_are_kept_as_read_and_decoded_as_latin_1_when_the_headers_are_asked_for() -> None:
+    """`fields` holds the values' bytes (what the client's usual answer reads); `headers`, and a
+    `Response`'s, the same decoded, every byte a character (a repeated header's joined first)."""
+    conn = Http11Connection(1 << 20, 256)
+    feed(conn, answer([("X-Name", "caf\u00e9 \u00ff"), ("Vary", "\u00e0"), ("vary", "b")]))
+    assert conn.fields["x-name"] == b"caf\xe9 \xff" and conn.fields["vary"] == b"\xe0, b"
+    assert conn.headers == {"x-name": "caf\u00e9 \u00ff", "vary": "\u00e0, b", "content-length": "2"}
+    assert Response(conn, None, 100, 100).headers == conn.headers
+
+
 def test_a_whole_answer_in_one_read_wakes_its_reader_once_with_everything_read() -> None:
     """Woken once the read is parsed, not at the head (whose reader would find the body unread)."""
 

@@ -81,6 +81,9 @@ _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
 _MEDIA_TYPES: dict[str, str] = {}
 """`Content-Type` values as received, and the media type each names (in lower case)."""
+_MEDIA_RAW: dict[bytes, str] = {}
+"""The same, by the value's bytes as read (`Http11Connection.fields`), for the usual answer: filled in
+as `_content_type` reads a connection's head."""
 _MAX_MEDIA_TYPES: Final = 64
 """Values remembered at most (then forgotten all at once: a server that makes them up costs a look-up
 per response more, and no more memory than this)."""
@@ -346,7 +349,9 @@ class StreamableHttpTransport:
             or (method == "server/discover" and self.revision is None)
         ):
             return None
-        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        own = self.timeout
+        # (`min(timeout, own)`, with no call)
+        limit = own if timeout is None or own < timeout else timeout
         # (`request_peek`, and `HeaderShapes.shaped`'s look-up while the state it was made in holds,
         # inline for the usual request: a stateful one, or a stateless `tools/call` of a tool that
         # mirrors no argument into a header)
@@ -391,8 +396,8 @@ class StreamableHttpTransport:
             and type(rid) is int
             and not conn.paused
             and client is not None
-            and "location" not in conn.headers
-            and _MEDIA_TYPES.get(conn.headers.get("content-type", "")) == "application/json"
+            and "location" not in conn.fields
+            and _MEDIA_RAW.get(conn.fields.get("content-type", b"")) == "application/json"
         ):
             if not conn.complete:
                 if conn.buffered <= client.max_body and conn.error is None:
@@ -431,7 +436,7 @@ class StreamableHttpTransport:
         client = self._client
         assert client is not None
         if error is None:
-            if conn.complete and "location" not in conn.headers:
+            if conn.complete and "location" not in conn.fields:
                 # (`_took`'s way, inline for the usual answer: a 200 of JSON (a media type seen
                 # before) to anything but `initialize`, its body in one piece, a plain result its
                 # request's reader takes whole.)
@@ -442,7 +447,7 @@ class StreamableHttpTransport:
                     and not conn.paused
                     and peek is not None
                     and peek.method != "initialize"
-                    and _MEDIA_TYPES.get(conn.headers.get("content-type", "")) == "application/json"
+                    and _MEDIA_RAW.get(conn.fields.get("content-type", b"")) == "application/json"
                 ):
                     body = pieces[0]
                     pieces.clear()
@@ -523,7 +528,7 @@ class StreamableHttpTransport:
                 # connection.
                 await self._post(data, peek, inline, resent=True)
                 return
-            if conn.complete and "location" not in conn.headers:
+            if conn.complete and "location" not in conn.fields:
                 try:
                     rest = self._took(conn, peek, headers, inline)
                 except BaseException:
@@ -552,7 +557,7 @@ class StreamableHttpTransport:
         # (`_content_type`, inline for the usual answer: a 200 to anything but `initialize`, of a
         # media type seen before, notes nothing.)
         content_type = (
-            _MEDIA_TYPES.get(conn.headers.get("content-type", ""))
+            _MEDIA_RAW.get(conn.fields.get("content-type", b""))
             if status == 200 and peek is not None and peek.method != "initialize"
             else None
         )
@@ -801,6 +806,11 @@ class StreamableHttpTransport:
             if len(_MEDIA_TYPES) >= _MAX_MEDIA_TYPES:
                 _MEDIA_TYPES.clear()
             _MEDIA_TYPES[given] = media
+        if type(response) is Http11Connection:
+            # (Found again by the bytes as read: `_MEDIA_RAW`.)
+            if len(_MEDIA_RAW) >= _MAX_MEDIA_TYPES:
+                _MEDIA_RAW.clear()
+            _MEDIA_RAW[response.fields.get("content-type", b"")] = media
         return media
 
     def _answer(

@@ -90,10 +90,10 @@ class Http11Connection(asyncio.BufferedProtocol):
         "ended",
         "error",
         "expiry",
+        "fields",
         "head_bytes",
         "head_done",
         "header_bytes_left",
-        "headers",
         "headers_left",
         "interim",
         "keep_alive",
@@ -147,8 +147,10 @@ class Http11Connection(asyncio.BufferedProtocol):
 
     def reset(self) -> None:
         self.status = 0
-        self.headers: dict[str, str] = {}
-        self.repeated: dict[str, list[str]] | None = None  # values of repeated headers, joined once
+        self.fields: dict[str, bytes] = {}
+        """The head's headers as read: names in lower case, values as sent (decoded by `headers`,
+        when asked: the client itself reads one or two of them, as bytes)."""
+        self.repeated: dict[str, list[bytes]] | None = None  # values of repeated headers, joined once
         self.head_bytes = 0  # bytes received before the head was complete
         # What the head may still take (counted down per header: one comparison each with 0)
         self.headers_left = self.max_headers
@@ -242,8 +244,8 @@ class Http11Connection(asyncio.BufferedProtocol):
         if (
             self.head_done
             and not self.complete
-            and "content-length" not in self.headers
-            and ("chunked" not in self.headers.get("transfer-encoding", "").lower())
+            and "content-length" not in self.fields
+            and (b"chunked" not in self.fields.get("transfer-encoding", b"").lower())
         ):
             self.complete = True  # a body delimited by the end of the connection
             self._wake()
@@ -253,8 +255,8 @@ class Http11Connection(asyncio.BufferedProtocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self.complete:
-            self._after_answer()
+        # (A header after the answer finds `headers_left` below 0, as `on_message_complete` leaves
+        # it: `_head_too_large` then tells it from a head over the limits. One test fewer per header.)
         count = self.headers_left = self.headers_left - 1
         size = self.header_bytes_left = self.header_bytes_left - len(name) - len(value)
         if (count | size) < 0:  # (either below 0: so is the bitwise or of the two)
@@ -263,15 +265,17 @@ class Http11Connection(asyncio.BufferedProtocol):
             key = _NAMES[name]
         except KeyError:
             key = _lowered(name)
-        headers = self.headers
-        if key not in headers:
-            headers[key] = value.decode("latin-1")
+        fields = self.fields
+        if key not in fields:
+            fields[key] = value
         else:
             if self.repeated is None:
                 self.repeated = {}
-            self.repeated.setdefault(key, [headers[key]]).append(value.decode("latin-1"))
+            self.repeated.setdefault(key, [fields[key]]).append(value)
 
     def _head_too_large(self) -> None:
+        if self.complete:
+            self._after_answer()
         over = (
             f"{self.max_headers} headers"
             if self.headers_left < 0
@@ -290,12 +294,12 @@ class Http11Connection(asyncio.BufferedProtocol):
             # the same connection. Its headers are let go of (still counted against the head's limits,
             # so a server cannot send them for ever); the answer's own head is read next.
             self.interim = True
-            self.headers = {}
+            self.fields = {}
             self.repeated = None
             return
         if self.repeated is not None:  # values of a repeated header, joined once, in the order sent
             for key, values in self.repeated.items():
-                self.headers[key] = ", ".join(values)
+                self.fields[key] = b", ".join(values)
         self.status = status
         self.head_done = True
         self.news = True
@@ -328,6 +332,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.keep_alive = self.parser.should_keep_alive()
         self.ended = self.tick()
         self.complete = True
+        self.headers_left = -1  # (a header of a message after it goes to `_head_too_large`)
         self.news = True
 
     # -- for the client ----------------------------------------------------------------------------
@@ -388,6 +393,12 @@ class Http11Connection(asyncio.BufferedProtocol):
             self.paused = False
             self.transport.resume_reading()
         return data
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The head's headers, names in lower case, values decoded (Latin-1), repeated ones joined
+        with ", ": a new dict at each reading (`fields`, as read)."""
+        return {name: value.decode("latin-1") for name, value in self.fields.items()}
 
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and not self.closed and self.error is None

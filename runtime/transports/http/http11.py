@@ -359,7 +359,7 @@ class HttpClient:
                 self.observe(Observed(method, url, sent, body, conn.status, dict(conn.headers)))
             exchange._key, exchange._conn = key, conn
             response = Response(conn, read_timeout, self.max_body, self.max_line)
-            if "location" in conn.headers:
+            if "location" in conn.fields:
                 return await exchange._follow(response, method, url, headers, body, read_timeout, hops)
             return response
         raise AssertionError("unreachable")
@@ -417,7 +417,7 @@ class HttpClient:
         # (`done_with`): what that leaves at its default (`error`, `interim`, `news`) is not set
         # again, and `waiter` is set below. (Inline: every request.)
         conn.status = conn.head_bytes = conn.buffered = 0
-        conn.headers = {}
+        conn.fields = {}
         if conn.repeated is not None:
             conn.repeated = None
         conn.headers_left = conn.max_headers
@@ -470,7 +470,7 @@ class HttpClient:
         exchange = Exchange(self, "POST", url, headers, body, read_timeout)
         exchange._key, exchange._conn = conn.key, conn
         response = Response(conn, read_timeout, self.max_body, self.max_line)
-        if "location" in conn.headers:
+        if "location" in conn.fields:
             response = await exchange._follow(response, "POST", url, headers, body, read_timeout, 0)
         return exchange, response
 
