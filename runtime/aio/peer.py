@@ -83,6 +83,8 @@ class Peer(Requester):
         "_running",
         "_send_now",
         "_serial",
+        "_serve_hold",
+        "_serve_release",
         "_tasks",
         "_wait_buffered",
         "_write_nowait",
@@ -164,9 +166,18 @@ class Peer(Requester):
         # What queues the lane's answers to a burst while they are held (`BurstWriting`).
         self._send_now: Callable[[bytes], bool] | None = None
         self._held_writer: Callable[[], Callable[[bytes], object]] | None = None
+        # What holds the writes around a read served inline: nothing where the transport holds them
+        # itself until the end of that read (`InlineHolding`), whose lone message's answer then
+        # goes to `write_nowait` as another's goes to `send_now`.
+        held_inline = getattr(transport, "holds_inline_writes", False) is True
+        self._serve_hold, self._serve_release = (
+            (_no_hold, _no_hold) if held_inline else (self._hold, self._release)
+        )
         if self._answer_lines is not None and self._hold is not _no_hold:
             if defines(transport, "send_now"):
                 self._send_now = cast(SendingNow, transport).send_now
+            elif held_inline:
+                self._send_now = self._write_nowait
             if defines(transport, "held_writer"):
                 self._held_writer = cast(BurstWriting, transport).held_writer
 
@@ -558,16 +569,16 @@ class Peer(Requester):
                     self._parked.run(self._unwritten, rid, outcome)
                     return ()
                 # (the line not taken: read the general way, not by the lane again)
-                self._hold()
+                self._serve_hold()
                 try:
                     return self._parked.run(self._started, lines, False)
                 finally:
-                    self._release()
-            self._hold()
+                    self._serve_release()
+            self._serve_hold()
             try:
                 return self._parked.run(self._started, lines)
             finally:
-                self._release()
+                self._serve_release()
         finally:
             _leave_task(loop, task)  # type: ignore[misc,arg-type]
 
@@ -627,8 +638,8 @@ class Peer(Requester):
                 if taken:
                     if fresh:
                         fresh = False
-                        self._release()
-                        self._hold()
+                        self._serve_release()
+                        self._serve_hold()
                         if held is not None:
                             write = held()
                     continue
@@ -653,8 +664,8 @@ class Peer(Requester):
             at += 1
             if fresh:  # (the first message of a read: its answer goes now, the rest after; see `run`)
                 fresh = False
-                self._release()
-                self._hold()
+                self._serve_release()
+                self._serve_hold()
                 if held is not None:
                     write = held()
         return ()
