@@ -27,6 +27,7 @@ __all__ = [
     "AnswerNow",
     "BurstWriting",
     "BufferedTransport",
+    "InlineHolding",
     "InlineServe",
     "InlineServing",
     "MessageTransport",
@@ -182,6 +183,18 @@ class InlineServing(Protocol):
         """From now on, every burst read while the reader waits goes to `serve` first (None: no more;
         every line is queued for the reader)."""
         ...
+
+
+class InlineHolding(Protocol):
+    """An `InlineServing` and `WriteHolding` transport whose writes made while it serves a read inline
+    wait for the end of that read whatever holds them or not (a WebSocket connection writes them at
+    the end of its read callback): its reader holds and releases none around that service, and the
+    answer to a lone message served there goes to `write_nowait`, as a `SendingNow` transport's goes
+    to `send_now`. Taken for one where `holds_inline_writes` is True (an attribute of the instance:
+    it may depend on what the transport is over)."""
+
+    holds_inline_writes: bool
+    """Writes made while a read is served inline wait for the end of that read."""
 
 
 @runtime_checkable

@@ -23,6 +23,9 @@ from ..protocol.endpoint import LineBuffer, LineTooLong
 
 log = logging.getLogger("mcpbind.stdio")
 
+_strip: Final = bytes.strip
+_map: Final = map
+
 __all__ = [
     "CHUNK",
     "LARGE",
@@ -194,7 +197,8 @@ class LineProtocol(asyncio.Protocol):
                     if not lines:
                         return
             elif data[-1:] == b"\n":  # (whole lines)
-                split = [head.strip(), *[line.strip() for line in rest.split(b"\n")]]
+                # (each line stripped by `map`, with no bytecode a line: the same lines)
+                split = list(_map(_strip, data.split(b"\n")))
                 split.pop()  # (what follows the last newline: nothing)
                 lines = split if b"" not in split else [line for line in split if line]
                 if lines and self.waiter is not None and not self.waiter.done():

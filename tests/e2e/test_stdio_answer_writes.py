@@ -1,8 +1,8 @@
 """How a stdio server's answers leave it, seen one system call at a time: the server's stdout is one
 end of a Unix SOCK_SEQPACKET pair, whose records keep the bounds of each write. Of requests that
 arrive in one read, the first is answered at once, alone (the client gets on with it while the server
-handles the rest), and the others together, in one write (not one write per answer); a lone request
-is answered at once, in a write of its own."""
+handles the rest), and the others together, in one write (not one write per answer), unless they are
+eight or more (all in one write); a lone request is answered at once, in a write of its own."""
 
 from __future__ import annotations
 
@@ -112,8 +112,22 @@ def test_the_first_request_of_a_read_is_answered_alone_the_rest_in_one_write(loo
         assert [answer["id"] for answer in rest] == [3, 4, 5]
         assert [answer["result"]["content"][0]["text"] for answer in first + rest] == ["t2", "t3", "t4", "t5"]
         assert server.quiet()
+        # Eight or more in one read (the client has that many under way already): all in one write.
+        server.write(b"".join(call(rid, f"t{rid}") for rid in range(6, 16)))
+        answers = server.record()
+        assert [answer["id"] for answer in answers] == list(range(6, 16))
+        assert [answer["result"]["content"][0]["text"] for answer in answers] == [
+            f"t{i}" for i in range(6, 16)
+        ]
+        assert server.quiet()
+        # Seven: the first alone again, then the rest.
+        server.write(b"".join(call(rid, f"t{rid}") for rid in range(16, 23)))
+        first, rest = server.record(), server.record()
+        assert [answer["id"] for answer in first] == [16]
+        assert [answer["id"] for answer in rest] == list(range(17, 23))
+        assert server.quiet()
         # And a lone request after the burst is still answered at once.
-        server.write(call(6, "six"))
-        assert [answer["id"] for answer in server.record()] == [6]
+        server.write(call(30, "six"))
+        assert [answer["id"] for answer in server.record()] == [30]
     finally:
         server.close()

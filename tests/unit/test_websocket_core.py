@@ -200,6 +200,18 @@ def test_a_reading_socket_is_read_and_written_with_no_coroutine() -> None:
     asyncio.run(run())
 
 
+def test_a_socket_says_whether_it_holds_what_is_sent_while_it_serves_inline() -> None:
+    class Holding(Reading):
+        holds_inline_writes = True
+
+    async def run() -> None:
+        assert WebSocketServerTransport(Recording(), WebSocketOptions()).holds_inline_writes is False
+        assert WebSocketServerTransport(Reading(), WebSocketOptions()).holds_inline_writes is False
+        assert WebSocketServerTransport(Holding(), WebSocketOptions()).holds_inline_writes is True
+
+    asyncio.run(run())
+
+
 def test_nothing_is_served_inline_once_serving_stopped() -> None:
     async def run() -> None:
         socket = Reading()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import json
 from typing import Any
 
@@ -103,6 +104,82 @@ def test_a_burst_read_at_once_is_answered_in_one_write() -> None:
         assert [a["id"] for a in answers] == [1, 2, 3]
         assert [a["result"]["content"][0]["text"] for a in answers] == ["t1", "t2", "t3"]
         assert protocol.waiter is reader and not reader.done()  # the reader was not woken
+        protocol.connection_lost(None)
+        assert protocol.task is not None
+        await protocol.task
+
+    asyncio.run(run())
+
+
+SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("SEEN", default="")
+
+
+def test_a_lone_frame_is_answered_in_its_read_with_the_readers_task_and_a_context_of_its_own() -> None:
+    """The connection holds what is sent while it serves a read (`InlineHolding`): the peer holds
+    nothing around that service, and a lone call's answer is written at the end of the read; a tool
+    that waits is answered later all the same, and writes are not left held."""
+    server = Server("t", "0")
+    tasks: list[asyncio.Task[Any] | None] = []
+    seen: list[str] = []
+
+    @server.tool()
+    async def echo(text: str) -> str:
+        tasks.append(asyncio.current_task())
+        seen.append(SEEN.get())
+        SEEN.set(text)
+        return text
+
+    @server.tool()
+    async def later(text: str) -> str:
+        await asyncio.sleep(0)
+        return text
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        endpoint = Endpoint(server, "/mcp", HttpSecurity(), WebSocketOptions(ping_interval=None))
+        protocol = Connection(endpoint)
+        transport = Collecting()
+        protocol.connection_made(transport)
+        protocol.data_received(UPGRADE)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        init = {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "c", "version": "0"},
+        }
+        loop.call_soon(
+            protocol.data_received, frame({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+        )
+        for _ in range(20):
+            await asyncio.sleep(0)
+        protocol.data_received(frame({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        reader = protocol.waiter
+        assert reader is not None and not reader.done()
+        for rid in range(1, 5):  # (the first call of a revision goes the general way, the rest the lane)
+            before = len(transport.writes)
+            loop.call_soon(protocol.data_received, frame(call(rid, f"t{rid}")))
+            await asyncio.sleep(0)
+            assert len(transport.writes) == before + 1  # answered in its read, in one write
+            answer = texts(transport.writes[-1])
+            assert [(a["id"], a["result"]["content"][0]["text"]) for a in answer] == [(rid, f"t{rid}")]
+            assert protocol.waiter is reader and not reader.done()  # the reader was not woken
+        assert seen == ["", "", "", ""]  # each call's context its own
+        assert len(set(tasks)) == 1 and tasks[0] is not None and not tasks[0].done()  # the reader's
+        assert not protocol.held and protocol.flush_soon is None
+        # A tool that waits: its answer goes once it ends, as writes are not held meanwhile.
+        before = len(transport.writes)
+        loop.call_soon(
+            protocol.data_received,
+            frame({**call(5, "w"), "params": {"name": "later", "arguments": {"text": "w"}}}),
+        )
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert len(transport.writes) == before + 1
+        assert texts(transport.writes[-1])[0]["result"]["content"][0]["text"] == "w"
+        assert not protocol.held
         protocol.connection_lost(None)
         assert protocol.task is not None
         await protocol.task

@@ -185,6 +185,9 @@ class WebSocketServerTransport:
     hold_writes: Callable[[], None] = staticmethod(_nothing)
     """Frames sent wait for `release_writes` (the reader's, over a `ReadingSocket`; else nothing)."""
     release_writes: Callable[[], None] = staticmethod(_nothing)
+    holds_inline_writes = False
+    """What is sent while a read is served inline waits for the end of that read (`InlineHolding`):
+    as the socket's class says, over a `ReadingSocket`."""
 
     def __init__(self, socket: Socket, options: WebSocketOptions) -> None:
         self.socket = socket
@@ -209,6 +212,7 @@ class WebSocketServerTransport:
             reading = cast(ReadingSocket, socket)
             self._take, self._waiting = reading.take_message, reading.waiting
             self.hold_writes, self.release_writes = reading.hold_writes, reading.release_writes
+            self.holds_inline_writes = getattr(type(socket), "holds_inline_writes", False) is True
             # (instance members: a `Peer` takes a transport that has them for a `BufferedTransport`)
             self.read_buffered: Callable[[], Collection[bytes]] = self._read_buffered
             self.wait_buffered: Callable[[], asyncio.Future[None] | None] = self._wait_buffered

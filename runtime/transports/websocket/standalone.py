@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from struct import Struct
 from struct import pack as _pack
 from struct import unpack_from as _unpack_from
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from websockets.datastructures import Headers
 from websockets.extensions import ServerExtensionFactory
@@ -166,6 +166,10 @@ class Connection(asyncio.Protocol):
 
     `started` and the `asyncio.Protocol` methods are where a subclass hooks in (uvicorn's
     bookkeeping of its connections and tasks: `uvicorn_protocol`)."""
+
+    holds_inline_writes: ClassVar[bool] = True
+    """What is sent while a read is served inline (`serve_inline`) is written at the end of that read
+    (`reading`), held or not (`InlineHolding`)."""
 
     # Slots: past 30 attributes CPython 3.11 gives an instance a dictionary, each read of its state a
     # lookup there and each call of a method of its own looked up anew (no specialised call).
