@@ -142,6 +142,7 @@ MAX_FRAMED_TOOLS: Final = 256
 more has none (each call of it read as before), so that neither the frame's making (a params type per
 tool) nor its size grows with thousands of tools."""
 _TOOLS_CALL: Final = b'"tools/call"'
+_NEWLINE: Final = b"\n"
 _LATER: Final[tuple[Any, None]] = (None, None)
 """`Server.frames`' entry for a revision whose first line `answer_lines` was given (read the general
 way): its frame is made on the next."""
@@ -196,14 +197,19 @@ def answer_lines(
         if decode is None:
             return at
     direct = found.era.direct_calls
-    while at < end:
-        data = lines[at]
-        # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
-        # (`partition`, not `in`: 3.11's `in` on bytes first tries its operand as an int, and formats
-        # the TypeError it then drops, ~1.8k instructions a test; `find` parses its arguments the
-        # slow way, ~170 more than `partition` and the three parts it makes)
-        if type(data) is not bytes or not data.partition(_TOOLS_CALL)[1] or not data.isascii():
-            return at
+    if at >= end:
+        return at
+    data = lines[at]
+    # (`parse_single`'s UTF-8 check: ASCII is UTF-8)
+    # (`partition`, not `in`: 3.11's `in` on bytes first tries its operand as an int, and formats
+    # the TypeError it then drops, ~1.8k instructions a test; `find` parses its arguments the
+    # slow way, ~170 more than `partition` and the three parts it makes. Only a test to refuse early:
+    # the frame reads the method as `tools/call` alone, and a line it refuses costs ~7k more)
+    if type(data) is not bytes or not data.partition(_TOOLS_CALL)[1] or not data.isascii():
+        return at
+    # The lines after the first (a burst's) are tested together as the loop reaches the second (`_tested`)
+    whole: bool | None = None
+    while True:
         try:
             message = decode(data)
         except (msgspec.DecodeError, RecursionError):  # (a ValidationError is a DecodeError)
@@ -266,7 +272,26 @@ def answer_lines(
         at += 1
         if type(reply) is not bytes or write(reply) is False:  # (`list.append` takes it: None)
             return at, rid, reply
-    return at
+        if at >= end:
+            return at
+        data = lines[at]
+        if whole is None:
+            whole = current is None and _tested(lines, at, end)
+        if type(data) is not bytes or not (whole or (data.partition(_TOOLS_CALL)[1] and data.isascii())):
+            return at
+
+
+def _tested(lines: Sequence[object], at: int, end: int) -> bool:
+    """Whether `lines[at:end]` are all ASCII and name `"tools/call"` as many times as they are (one
+    join and two scans, where each line's own tests are ~1.2k instructions): what `answer_lines`
+    tests of each line, but that a line naming it twice may stand for one that names it not at all,
+    which the frame refuses all the same (that test only refuses early). False: each line is tested
+    alone (so is one not bytes, as every line is, `type(data)`)."""
+    try:
+        read = _NEWLINE.join(lines[at:end])  # type: ignore[arg-type]  # (a non-bytes: TypeError)
+    except TypeError:  # (an oversized line's error among them)
+        return False
+    return read.count(_TOOLS_CALL) == end - at and read.isascii()
 
 
 def frame(server: Server, found: Lane) -> tuple[Lane, Callable[[bytes], Any] | None]:

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from mcpbind.protocol import revisions
-from mcpbind.protocol.endpoint import IncomingRequest
+from mcpbind.protocol.endpoint import IncomingRequest, LineTooLong
 from mcpbind.server import Connection, Server
 from mcpbind.server.plain import MAX_FRAMED_TOOLS, answer_lines, answer_now
 
@@ -43,6 +43,11 @@ def _ready(conn: Connection) -> None:
 
 def _untaken(reply: bytes) -> bool:
     raise AssertionError("nothing is written")
+
+
+def _taker(written: list[bytes]) -> Any:
+    """A `write` that takes every answer into `written`."""
+    return lambda reply: written.append(reply) is None
 
 
 def answer_line(conn: Connection, data: bytes, running: Any, queued: Any) -> Any:
@@ -143,6 +148,23 @@ def test_what_the_frame_must_not_take_is_left_with_nothing_run(revision: str) ->
     ]
     for data in refused:
         assert asyncio.run(_lined(conn, data)) is None, data
+    # The same lines among others read with them (a burst: those after the first tested together):
+    # left at the same place, the call before them answered; with as many "tools/call" as lines
+    # too (a line naming it twice), where the burst's test passes and the line is the frame's to
+    # refuse.
+    twice = _line(_event(7, revision, "echo", {"text": "tools/call"}))
+    assert twice.count(b'"tools/call"') == 2
+    for data in refused:
+        for burst in ([good, data, good], [good, data, twice]):
+            taken: list[bytes] = []
+            assert answer_lines(conn, burst, 0, 3, (), (), _taker(taken)) == 1, data
+            assert len(taken) == 1, data
+    # An oversized line's error among them: left where it is.
+    oversized: list[object] = [good, LineTooLong(), good]
+    taken = []
+    assert answer_lines(conn, oversized, 0, 3, (), (), _taker(taken)) == 1
+    assert len(taken) == 1
+    del ran[:]
     # An id in use (running or queued): the general path refuses it.
     assert asyncio.run(_lined(conn, good, running={1})) is None
     assert asyncio.run(_lined(conn, good, queued={1})) is None
