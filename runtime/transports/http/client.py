@@ -81,9 +81,10 @@ _GET_HEAD_WAIT: Final = 0.5
 """How long a session's first request waits for its GET stream to be open (seconds): at most once."""
 _MEDIA_TYPES: dict[str, str] = {}
 """`Content-Type` values as received, and the media type each names (in lower case)."""
-_MEDIA_RAW: dict[bytes, str] = {}
+_MEDIA_RAW: dict[bytes | None, str] = {}
 """The same, by the value's bytes as read (`Http11Connection.fields`), for the usual answer: filled in
-as `_content_type` reads a connection's head."""
+as `_content_type` reads a connection's head. Looked up with None where there is none (never a key:
+what a missing value names, the empty media type, is no usual answer's)."""
 _MAX_MEDIA_TYPES: Final = 64
 """Values remembered at most (then forgotten all at once: a server that makes them up costs a look-up
 per response more, and no more memory than this)."""
@@ -367,7 +368,10 @@ class StreamableHttpTransport:
             if holds:
                 found = shapes.routes.get((None, None))
         elif method == "tools/call":
-            name = getattr(params, "name", None)
+            try:  # (`getattr(params, "name", None)`, with no builtin call: a tool's call has a name)
+                name = params.name  # type: ignore[attr-defined]  # (any Struct: absent, None)
+            except AttributeError:
+                name = None
             peek = Peek(method, rid, PeekParams(name), params)
             if holds and type(name) is str and not self.param_headers:
                 found = shapes.routes.get((method, name))
@@ -397,7 +401,7 @@ class StreamableHttpTransport:
             and not conn.paused
             and client is not None
             and "location" not in conn.fields
-            and _MEDIA_RAW.get(conn.fields.get("content-type", b"")) == "application/json"
+            and _MEDIA_RAW.get(conn.fields.get("content-type")) == "application/json"
         ):
             if not conn.complete:
                 if conn.buffered <= client.max_body and conn.error is None:
@@ -447,7 +451,7 @@ class StreamableHttpTransport:
                     and not conn.paused
                     and peek is not None
                     and peek.method != "initialize"
-                    and _MEDIA_RAW.get(conn.fields.get("content-type", b"")) == "application/json"
+                    and _MEDIA_RAW.get(conn.fields.get("content-type")) == "application/json"
                 ):
                     body = pieces[0]
                     pieces.clear()
