@@ -492,7 +492,9 @@ class Twin:
         if not isinstance(root, StructDef) or root.open:
             raise TwinError(f"{self.root}: not a closed Struct")
         top = self._struct(root)
-        body, made = self.post(Ref(self.root), "value", "            ")
+        # The message itself is made public whether or not a named union is under it: its `_meta`
+        # alone (read as a map) differs from the public class.
+        body, made = self._post_struct(root, "value", "            "), "value"
         fn = f"_twin_{self.root}"
         names = sorted(self.used | {self.root})
         src = [

@@ -110,3 +110,41 @@ def test_the_generator_refuses_what_it_does_not_cover() -> None:
         del plans["PrimitiveSchemaDefinition"]  # no written-out path to follow
         unions = ["ElicitRequestParams", "PrimitiveSchemaDefinition"]
         render_twins(["InputRequiredResult"], unions, module.definitions, plans)
+
+
+def test_a_message_with_no_named_union_under_it_is_still_made_public() -> None:
+    """A `[twin]` message whose only difference from its public class is an open object read as a map
+    (`_meta`): the rendered decode makes that object and gives the message its public class, reading
+    as the general decoder does."""
+    from mcpbind.codegen.cli import build_all
+    from mcpbind.codegen.render import dispatch_plans
+    from mcpbind.codegen.twin import render_twins
+
+    module = next(m for m in build_all() if m.revision == "2026-07-28")
+    source = render_twins(["CallToolResult"], [], module.definitions, dispatch_plans(module.definitions))
+    for name in ("CallToolResult", "ResultMetaObject", "Implementation"):
+        getattr(g, name)
+    namespace = dict(vars(g))
+    exec(compile(source, "<twin>", "exec"), namespace)
+    general: Any = wire.decoder(g.CallToolResult).general
+    decode = namespace["_twin_CallToolResult"](general)
+    text = {"type": "text", "text": "hi"}
+    server = {"name": "s", "version": "1"}
+    cases: list[Any] = [
+        {"content": [text]},
+        {"_meta": {"io.modelcontextprotocol/serverInfo": server}, "content": [text]},
+        {"_meta": {"io.modelcontextprotocol/serverInfo": server, "com.example/x": [1]}, "content": [text]},
+        {"_meta": {"com.example/x": None}, "content": [text], "isError": True},
+        {"_meta": {"io.modelcontextprotocol/serverInfo": {"name": "s"}}, "content": [text]},
+        {"_meta": {"io.modelcontextprotocol/serverInfo": 3}, "content": [text]},
+        {"_meta": [], "content": [text]},
+        {"_meta": {}, "content": [{"type": "later_kind", "x": 1}]},
+        {"content": "no"},
+    ]
+    for case in cases:
+        data = json.dumps(case).encode()
+        assert _outcome(decode, data) == _outcome(general, data), case
+    value = decode(json.dumps(cases[2]).encode())
+    assert type(value) is g.CallToolResult
+    assert type(value.meta) is g.ResultMetaObject
+    assert type(value.meta.server_info) is g.Implementation
