@@ -244,3 +244,20 @@ def test_the_contracts_are_read_from_the_interfaces_module() -> None:
         import mcpbind.aio.interfaces as interfaces
 
         interfaces.NoSuchContract  # noqa: B018
+
+
+def test_a_stdio_server_start_makes_no_protocol_class() -> None:
+    """The contracts of what a stdio server loads (`typing.Protocol` classes, ~0.15M instructions of
+    typing's machinery each) are for the type checker or loaded on first use: none is made by its
+    imports."""
+    probe = (
+        "import sys, mcpbind.server, mcpbind.transports.stdio\n"
+        "print(sorted(f'{name}.{attr}' for name, module in list(sys.modules.items())\n"
+        "    if name.startswith('mcpbind.') for attr, value in list(vars(module).items())\n"
+        "    if isinstance(value, type) and value.__module__ == name\n"
+        "    and getattr(value, '_is_protocol', False)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "['mcpbind.methods.Sender']"
