@@ -261,3 +261,30 @@ def test_a_stdio_server_start_makes_no_protocol_class() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "['mcpbind.methods.Sender']"
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_importing_the_server_leaves_the_collector_as_it_was(collecting: bool) -> None:
+    """The collector, paused while `mcpbind.server` is imported, is as it was before (enabled or not),
+    and collects again once enabled."""
+    probe = f"import gc\n{'' if collecting else 'gc.disable()'}\nimport mcpbind.server\nprint(gc.isenabled())"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == str(collecting)
+
+
+def test_a_failed_server_import_resumes_the_collector() -> None:
+    """An import that fails part way (a module of the server raising) resumes the collector too."""
+    probe = (
+        "import gc, sys\n"
+        "sys.modules['mcpbind.server.registry'] = None  # importing it raises ImportError\n"
+        "try:\n"
+        "    import mcpbind.server\n"
+        "except ImportError:\n"
+        "    print(gc.isenabled())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "True"
