@@ -29,6 +29,7 @@ import operator
 import sys
 from collections.abc import Callable
 from typing import (
+    TYPE_CHECKING,
     Any,
     Final,
     Generic,
@@ -82,7 +83,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 ValidationError = msgspec.ValidationError
 DecodeError = msgspec.DecodeError
@@ -95,10 +95,15 @@ class Struct(msgspec.Struct, kw_only=True, repr_omit_defaults=True):
 Data = bytes | bytearray | memoryview | str
 
 
-class Decoder(Protocol[T_co]):
-    """What `decoder` returns: msgspec's JSON decoder, or one that reads open unions liberally."""
+if TYPE_CHECKING:
+    # For the type checker alone: a `typing.Protocol` class costs a server's start about 0.15M
+    # instructions (tests/unit/test_imports.py).
+    T_co = TypeVar("T_co", covariant=True)
 
-    def decode(self, buf: Data, /) -> T_co: ...
+    class Decoder(Protocol[T_co]):
+        """What `decoder` returns: msgspec's JSON decoder, or one that reads open unions liberally."""
+
+        def decode(self, buf: Data, /) -> T_co: ...
 
 
 class _Decoder(Generic[T]):

@@ -22,18 +22,16 @@ from .. import wire
 from ..errors import RequestTimeout, SessionClosed
 from ..protocol.endpoint import Answered, Endpoint, Failed, Pending, ResultDecoder
 from ..protocol.jsonrpc import RequestFrame, RequestId, encode_request
-from .interfaces import (
-    READ_ON,
-    WRITE_WAIT,
-    MessageTransport,
-    NowaitWriter,
-    RequestTransport,
-    StartingTransport,
-    TakingTransport,
-    defines,
-)
+from .interfaces import READ_ON, WRITE_WAIT, defines
 
 if TYPE_CHECKING:
+    from .contracts import (
+        MessageTransport,
+        NowaitWriter,
+        RequestTransport,
+        StartingTransport,
+        TakingTransport,
+    )
     from .deadlines import Deadlines, Expiry
 
 __all__ = ["Requester", "future_maker"]
@@ -102,21 +100,21 @@ class Requester:
         # (The class's own method makes the transport one of those protocols: no `isinstance`, whose
         # first check of a protocol costs more than the rest of a peer's making.)
         self._send_nowait = (
-            cast(NowaitWriter, transport).write_nowait if defines(transport, "write_nowait") else None
+            cast("NowaitWriter", transport).write_nowait if defines(transport, "write_nowait") else None
         )
         # Requests go with their method and params to a transport that can use them (HTTP); one whose
         # class says so: a wrapper that hands on what it lacks (`__getattr__`) would be passed by.
         if defines(transport, "write_request"):
-            self._write_request = cast(RequestTransport, transport).write_request
+            self._write_request = cast("RequestTransport", transport).write_request
             # And, where it can, the request sent with no coroutine of the transport's: the caller's
             # awaits the transport's future itself (one coroutine level less per request).
             if defines(transport, "start_request"):
-                starting = cast(StartingTransport, transport)
+                starting = cast("StartingTransport", transport)
                 self._start_request, self._finish_request = starting.start_request, starting.finish_request
                 # And, where it can, the usual answer taken by the read itself: the caller awaits the
                 # request's own future alone.
                 if defines(transport, "send_request"):
-                    self._send_request = cast(TakingTransport, transport).send_request
+                    self._send_request = cast("TakingTransport", transport).send_request
 
     @property
     def awaited(self) -> int:

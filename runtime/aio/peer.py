@@ -21,30 +21,27 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Coroutine, KeysView, Sequence
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ..errors import SERVER_BUSY, McpError
 from ..protocol.endpoint import Endpoint, Event, IncomingNotification, IncomingRequest, LineTooLong, Reply
 from ..protocol.jsonrpc import INVALID_REQUEST, RequestId, null_id, parse_single, refuse_batch
 from . import eager, own
 from .inflight import BatchReplies, Load, Notified
-from .interfaces import (
-    ROUTE,
-    AnswerLines,
-    AnswerNow,
-    BufferedTransport,
-    BurstWriting,
-    InlineServing,
-    MessageTransport,
-    NotificationHandler,
-    RequestHandler,
-    SendingNow,
-    WriteHolding,
-    defines,
-)
+from .interfaces import ROUTE, AnswerLines, AnswerNow, NotificationHandler, RequestHandler, defines
 from .outgoing import Requester
 
-__all__ = ["Load", "MessageTransport", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
+if TYPE_CHECKING:
+    from .contracts import (
+        BufferedTransport,
+        BurstWriting,
+        InlineServing,
+        MessageTransport,
+        SendingNow,
+        WriteHolding,
+    )
+
+__all__ = ["Load", "Peer", "RequestHandler", "NotificationHandler", "ROUTE"]
 
 log = logging.getLogger("mcpbind")
 
@@ -148,7 +145,7 @@ class Peer(Requester):
         # Writes the read loop sends itself as it waits, not one loop turn later (`run`; stdio's).
         self._hold = self._release = _no_hold
         if defines(transport, "hold_writes") and defines(transport, "release_writes"):
-            holding = cast(WriteHolding, transport)
+            holding = cast("WriteHolding", transport)
             self._hold, self._release = holding.hold_writes, holding.release_writes
         self._write_nowait: Callable[[bytes], bool] | None = None
         # `run`'s task, loop and context while it waits, for a transport that serves inline (stdio).
@@ -160,7 +157,7 @@ class Peer(Requester):
         # (`isinstance(transport, BufferedTransport)` as typing checks it, less its first check's
         # cost: 0.1% of a stdio server's cold start; `read`, `write` and `close` it has.)
         if getattr(transport, "read_buffered", None) and getattr(transport, "write_nowait", None):
-            buffered = cast(BufferedTransport, transport)
+            buffered = cast("BufferedTransport", transport)
             self._read_buffered = buffered.read_buffered
             self._wait_buffered = getattr(transport, "wait_buffered", None) or _no_wait
             if type(self).respond is Peer.respond:
@@ -180,11 +177,11 @@ class Peer(Requester):
         )
         if self._answer_lines is not None and self._hold is not _no_hold:
             if defines(transport, "send_now"):
-                self._send_now = cast(SendingNow, transport).send_now
+                self._send_now = cast("SendingNow", transport).send_now
             elif held_inline:
                 self._send_now = self._write_nowait
             if defines(transport, "held_writer"):
-                self._held_writer = cast(BurstWriting, transport).held_writer
+                self._held_writer = cast("BurstWriting", transport).held_writer
 
     # -- outgoing -----------------------------------------------------------------------------------
 
@@ -682,7 +679,7 @@ class Peer(Requester):
         inline = None
         self._reader = asyncio.current_task()
         if defines(self.transport, "serve_inline") and self._reader is not None and _enter_task is not None:
-            inline = cast(InlineServing, self.transport)
+            inline = cast("InlineServing", self.transport)
             self._loop = asyncio.get_running_loop()
         serve_inline = self._serve_inline
         wait_buffered = self._wait_buffered

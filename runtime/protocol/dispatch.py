@@ -11,7 +11,7 @@ caching is the envelope era's, `eras.CACHEABLE`). Refusals are raised as `McpErr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 from msgspec import UNSET
@@ -24,11 +24,33 @@ from . import eras, revisions
 from .jsonrpc import PARSE_ERROR
 from .revisions import Revision
 
+if TYPE_CHECKING:
+    # For the type checker alone: a `typing.Protocol` class costs a server's start about 0.15M
+    # instructions (tests/unit/test_imports.py).
+    class Gate(Protocol):
+        """What the decision needs of the server: the feature a method needs that it does not offer, and
+        whether a call of a tool needs a connection."""
+
+        @property
+        def missing_features(self) -> Mapping[str, str]:
+            """What `missing_feature` has answered, by method, while what the server offers stays the same
+            (emptied when it changes): read first, with no call."""
+            ...
+
+        def missing_feature(self, method: str) -> str: ...
+
+        def answers_directly(self, params: Any) -> bool:
+            """A `tools/call` with these params can be answered with no connection: its tool takes no
+            `Context`, and the request carries nothing to check against earlier ones (input responses,
+            request state). Asked only in an era that answers calls directly (`Era.direct_calls`), and
+            not when the caller found the tool itself (`answerable_directly`)."""
+            ...
+
+
 __all__ = [
     "FEATURES",
     "SUBSCRIBING",
     "Dispatch",
-    "Gate",
     "Handshake",
     "answerable_directly",
     "decide",
@@ -62,26 +84,6 @@ class Dispatch(msgspec.Struct, frozen=True, gc=False):
     params: Any
     meta: dict[str, Any] | None
     direct: bool = False
-
-
-class Gate(Protocol):
-    """What the decision needs of the server: the feature a method needs that it does not offer, and
-    whether a call of a tool needs a connection."""
-
-    @property
-    def missing_features(self) -> Mapping[str, str]:
-        """What `missing_feature` has answered, by method, while what the server offers stays the same
-        (emptied when it changes): read first, with no call."""
-        ...
-
-    def missing_feature(self, method: str) -> str: ...
-
-    def answers_directly(self, params: Any) -> bool:
-        """A `tools/call` with these params can be answered with no connection: its tool takes no
-        `Context`, and the request carries nothing to check against earlier ones (input responses,
-        request state). Asked only in an era that answers calls directly (`Era.direct_calls`), and
-        not when the caller found the tool itself (`answerable_directly`)."""
-        ...
 
 
 def missing_feature(method: str, offered: Mapping[str, Any]) -> str:

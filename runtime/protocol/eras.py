@@ -11,7 +11,7 @@ revision's name. Eras are singletons: consulting one allocates nothing.
 
 from __future__ import annotations
 
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from msgspec import UNSET
 
@@ -20,7 +20,23 @@ from . import revisions
 from .jsonrpc import INTERNAL_ERROR
 from .revisions import Revision
 
-__all__ = ["Era", "SessionEra", "EnvelopeEra", "SESSION", "ENVELOPE", "of", "ResultStamp", "CACHEABLE"]
+if TYPE_CHECKING:
+    # For the type checker alone: a `typing.Protocol` class costs a server's start about 0.15M
+    # instructions (tests/unit/test_imports.py).
+    class ResultStamp(Protocol):
+        """What an era needs of the server to stamp a result: its info and its list caching."""
+
+        @property
+        def info(self) -> dict[str, Any]: ...
+
+        list_ttl_ms: int
+
+        def server_meta(self, result_type: Any) -> Any:
+            """`{serverInfo: info}` as the `_meta` of `result_type` (the same object every time)."""
+            ...
+
+
+__all__ = ["Era", "SessionEra", "EnvelopeEra", "SESSION", "ENVELOPE", "of", "CACHEABLE"]
 
 CACHEABLE: Final = frozenset(
     {
@@ -34,19 +50,6 @@ CACHEABLE: Final = frozenset(
 )
 """Methods whose complete results the envelope era marks cacheable (`ttlMs`, `cacheScope`), as
 schema.ts says in prose (no generated table can carry it)."""
-
-
-class ResultStamp(Protocol):
-    """What an era needs of the server to stamp a result: its info and its list caching."""
-
-    @property
-    def info(self) -> dict[str, Any]: ...
-
-    list_ttl_ms: int
-
-    def server_meta(self, result_type: Any) -> Any:
-        """`{serverInfo: info}` as the `_meta` of `result_type` (the same object every time)."""
-        ...
 
 
 class Era:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from functools import cache
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import msgspec
 from msgspec import UNSET
@@ -31,6 +31,32 @@ from .headers import peek as peek_message
 from .media import ACCEPT_CACHE, accepts, json_body_refusal
 from .mirrored import header_mismatch, name_mismatch
 
+if TYPE_CHECKING:
+    # For the type checker alone, as `dispatch.Gate` it extends.
+    class ServerView(dispatch.Gate, Protocol):
+        """What the classifier asks of the server it classifies for: lookups, nothing that waits (and
+        what the core's decision asks of it, `dispatch.Gate`)."""
+
+        @property
+        def revisions(self) -> Collection[str]:
+            """The revisions the server speaks."""
+            ...
+
+        def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
+            """The stateless request decoded in one pass into the params type its headers name, or None
+            (not such a request): raises msgspec.DecodeError when the body is no JSON."""
+            ...
+
+        def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
+            """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
+            ...
+
+        def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
+            """A session's request (id, method, decision) read in one pass for the session revision
+            `version`, or None: the general route reads the body again (and says what is wrong)."""
+            ...
+
+
 __all__ = [
     "Rejection",
     "Route",
@@ -43,7 +69,6 @@ __all__ = [
     "SessionMessage",
     "Batch",
     "Stateless",
-    "ServerView",
     "screen",
     "head",
     "post",
@@ -203,30 +228,6 @@ class Stateless(Route):
     request: jsonrpc.Request | None
     revision: str | None
     direct: bool
-
-
-class ServerView(dispatch.Gate, Protocol):
-    """What the classifier asks of the server it classifies for: lookups, nothing that waits (and
-    what the core's decision asks of it, `dispatch.Gate`)."""
-
-    @property
-    def revisions(self) -> Collection[str]:
-        """The revisions the server speaks."""
-        ...
-
-    def decode_whole(self, body: bytes, version: str, headers: Headers) -> Peek | None:
-        """The stateless request decoded in one pass into the params type its headers name, or None
-        (not such a request): raises msgspec.DecodeError when the body is no JSON."""
-        ...
-
-    def param_paths(self, tool: Any) -> Mapping[str, tuple[str, ...]]:
-        """The argument paths the `Mcp-Param-*` headers of a call of `tool` mirror."""
-        ...
-
-    def decide_session(self, body: bytes, version: str) -> tuple[Any, str, dispatch.Dispatch] | None:
-        """A session's request (id, method, decision) read in one pass for the session revision
-        `version`, or None: the general route reads the body again (and says what is wrong)."""
-        ...
 
 
 # -- headers ------------------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
-from ..aio.interfaces import MessageTransport
 from .lifespan import Lifespan
 from .session import Connection
 
 if TYPE_CHECKING:
+    from ..aio.contracts import MessageTransport
     from ..transports.websocket.core import WebSocketOptions
     from .registry import Server
 

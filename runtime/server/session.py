@@ -19,7 +19,7 @@ import msgspec
 
 from .. import wire
 from ..aio import own
-from ..aio.interfaces import ROUTE, MessageTransport, ReplyChannel
+from ..aio.interfaces import ROUTE
 from ..aio.own import handler_fault
 from ..aio.peer import Peer
 from ..errors import InvalidRequest, MethodNotFound, quoted
@@ -32,6 +32,7 @@ from .handlers import ROUTES
 from .plain import answer_lines, answer_now
 
 if TYPE_CHECKING:
+    from ..aio.contracts import MessageTransport, ReplyChannel
     from .registry import Server
 
 __all__ = ["Connection", "SessionSnapshot"]

@@ -16,7 +16,7 @@ import os
 import stat
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Final, Protocol, cast
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from ..aio.interfaces import InlineServe
 from ..protocol.endpoint import LineBuffer, LineTooLong
@@ -25,6 +25,31 @@ log = logging.getLogger("mcpbind.stdio")
 
 _strip: Final = bytes.strip
 _map: Final = map
+
+if TYPE_CHECKING:
+    # What the pipes read and write through, for the type checker alone: each `typing.Protocol` class
+    # costs a server's start about 0.15M instructions (tests/unit/test_imports.py).
+    class Lines(Protocol):
+        async def read_line(self) -> bytes | LineTooLong | None: ...
+
+    class Sink(Protocol):
+        def write(self, data: bytes) -> None: ...
+
+        def writelines(self, data: Iterable[bytes]) -> None: ...
+
+        def is_closing(self) -> bool: ...
+
+        def close(self) -> None: ...
+
+    class Flow(Protocol):
+        """The flow control of a pipe written to, as `Batched.offer` heeds it (`WriteProtocol`, and the
+        stdio client's `ServerProcess` for the server's stdin)."""
+
+        @property
+        def resumed(self) -> object:
+            """None while writing may go on; anything else while the pipe's reader is behind."""
+            ...
+
 
 __all__ = [
     "CHUNK",
@@ -36,11 +61,8 @@ __all__ = [
     "Batched",
     "FileLines",
     "FileSink",
-    "Flow",
     "LineProtocol",
     "LineReader",
-    "Lines",
-    "Sink",
     "WriteProtocol",
     "grow_pipe",
     "pollable",
@@ -280,10 +302,6 @@ class LineReader:
         return proto.take() if proto.lines else None
 
 
-class Lines(Protocol):
-    async def read_line(self) -> bytes | LineTooLong | None: ...
-
-
 class FileLines:
     """Lines from a descriptor the event loop cannot watch (a regular file, /dev/null): each chunk is
     read in a worker thread, so that a server fed from a file still serves as it reads."""
@@ -304,16 +322,6 @@ class FileLines:
             else:
                 self.eof = True
         return self.lines.popleft()
-
-
-class Sink(Protocol):
-    def write(self, data: bytes) -> None: ...
-
-    def writelines(self, data: Iterable[bytes]) -> None: ...
-
-    def is_closing(self) -> bool: ...
-
-    def close(self) -> None: ...
 
 
 class FileSink:
@@ -373,16 +381,6 @@ def grow_pipe(fd: int) -> None:
                     end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_SIZE)
     except (ImportError, AttributeError, OSError):
         pass
-
-
-class Flow(Protocol):
-    """The flow control of a pipe written to, as `Batched.offer` heeds it (`WriteProtocol`, and the
-    stdio client's `ServerProcess` for the server's stdin)."""
-
-    @property
-    def resumed(self) -> object:
-        """None while writing may go on; anything else while the pipe's reader is behind."""
-        ...
 
 
 class Batched:

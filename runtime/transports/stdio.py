@@ -27,14 +27,15 @@ from .pipes import (
     FileSink,
     LineProtocol,
     LineReader,
-    Lines,
-    Sink,
     WriteProtocol,
     pollable,
 )
 
-if TYPE_CHECKING:  # the client's, in a module of its own: a server never loads it
-    from .stdio_client import StdioClientTransport
+if TYPE_CHECKING:
+    from .pipes import Lines, Sink
+    from .stdio_client import (
+        StdioClientTransport,  # the client's, in a module of its own: a server never loads it
+    )
 
 __all__ = [
     "DEFAULT_MAX_LINE",

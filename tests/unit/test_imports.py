@@ -110,6 +110,8 @@ LAZY = (
     "mcpbind.transports.server_output",  # the stdio client's (its start loads it)
     "mcpbind.transports.stdio_client",  # the stdio client's transport, and what it stands on
     "mcpbind.transports.plain",
+    # The asyncio layer's contracts (`typing.Protocol` classes): annotations and casts on this path.
+    "mcpbind.aio.contracts",
     "dataclasses",
     # The functions making a revision's types its first answers do not reach (`codegen.render`'s
     # `FIRST_ANSWERS`), read on the first use of one of them.
@@ -221,3 +223,68 @@ def test_stdio_first_call_creates_only_the_types_it_reaches(era: str) -> None:
     }
     assert not {f"{module}.{name}" for name in never} & set(made)
     assert 8 < len(made) <= MADE_AT_MOST[era], len(made)
+
+
+def test_the_contracts_are_read_from_the_interfaces_module() -> None:
+    """`mcpbind.aio.interfaces` names each contract (`typing.Protocol`) of `mcpbind.aio.contracts`,
+    loaded on its first read: the same class, runtime-checkable where it was."""
+    probe = (
+        "import sys, mcpbind.aio.interfaces as interfaces\n"
+        "before = 'mcpbind.aio.contracts' in sys.modules\n"
+        "from mcpbind.aio import contracts\n"
+        "same = all(getattr(interfaces, name) is getattr(contracts, name) for name in contracts.__all__)\n"
+        "listed = set(contracts.__all__) <= set(interfaces.__all__)\n"
+        "print(before, same, listed, interfaces.BufferedTransport._is_runtime_protocol)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "False True True True"
+    with pytest.raises(AttributeError):
+        import mcpbind.aio.interfaces as interfaces
+
+        interfaces.NoSuchContract  # noqa: B018
+
+
+def test_a_stdio_server_start_makes_no_protocol_class() -> None:
+    """The contracts of what a stdio server loads (`typing.Protocol` classes, ~0.15M instructions of
+    typing's machinery each) are for the type checker or loaded on first use: none is made by its
+    imports."""
+    probe = (
+        "import sys, mcpbind.server, mcpbind.transports.stdio\n"
+        "print(sorted(f'{name}.{attr}' for name, module in list(sys.modules.items())\n"
+        "    if name.startswith('mcpbind.') for attr, value in list(vars(module).items())\n"
+        "    if isinstance(value, type) and value.__module__ == name\n"
+        "    and getattr(value, '_is_protocol', False)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "['mcpbind.methods.Sender']"
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_importing_the_server_leaves_the_collector_as_it_was(collecting: bool) -> None:
+    """The collector, paused while `mcpbind.server` is imported, is as it was before (enabled or not),
+    and collects again once enabled."""
+    probe = f"import gc\n{'' if collecting else 'gc.disable()'}\nimport mcpbind.server\nprint(gc.isenabled())"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == str(collecting)
+
+
+def test_a_failed_server_import_resumes_the_collector() -> None:
+    """An import that fails part way (a module of the server raising) resumes the collector too."""
+    probe = (
+        "import gc, sys\n"
+        "sys.modules['mcpbind.server.registry'] = None  # importing it raises ImportError\n"
+        "try:\n"
+        "    import mcpbind.server\n"
+        "except ImportError:\n"
+        "    print(gc.isenabled())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "True"
