@@ -196,10 +196,13 @@ def reads_of(whole: bytes) -> list[list[bytes]]:
 
 
 def outcome(
-    reads: list[bytes], max_header_bytes: int = 1 << 20, max_headers: int = 256
+    reads: list[bytes], max_header_bytes: int = 1 << 20, max_headers: int = 256, counted: bool = False
 ) -> tuple[object, ...]:
-    """What a connection makes of `reads`: everything a reader or the pool can see of it."""
+    """What a connection makes of `reads`: everything a reader or the pool can see of it. `counted`:
+    every header counted against the limits as it is read (none read uncounted first)."""
     conn = Http11Connection(max_header_bytes, max_headers)
+    if counted:
+        conn.unchecked_bytes = 0
     for data in reads:
         if conn.closed:
             break
@@ -307,3 +310,67 @@ def test_a_head_at_the_limits_is_read_and_one_past_them_refused() -> None:
     assert outcome([whole], size - 1, 5)[3] == (ResponseTooLarge, bytes_over)
     count_over = "the response head exceeds the limit of 4 headers"
     assert outcome([whole], size, 4)[3] == (ResponseTooLarge, count_over)
+
+
+LIMITS = [(1 << 20, 256), (100, 5), (150, 64), (400, 8), (60, 40), (30, 2), (1000, 10)]
+"""Limits (header bytes, headers) under which a head may be read uncounted for all, some or none of
+its bytes (`Http11Connection.unchecked_bytes`: the smaller of the bytes and 4 bytes a header)."""
+
+
+OVER_WITH_SOME_UNCOUNTED = [
+    # (1000 bytes, 10 headers: the first 40 bytes read uncounted) a header repeated in them, then
+    # the headers that take the head over 10 (or to it)
+    b"HTTP/1.1 200 OK\r\n" + b"v: a\r\n" * 6 + b"x: y\r\n" * 4 + b"content-length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\n" + b"v: a\r\n" * 6 + b"x: y\r\n" * 3 + b"content-length: 0\r\n\r\n",
+    # an interim head all in them, whose headers count against the answer's
+    b"HTTP/1.1 103 E\r\nL: a\r\nL: b\r\n\r\nHTTP/1.1 200 OK\r\n"
+    + b"x: y\r\n" * 8
+    + b"content-length: 0\r\n\r\n",
+    b"HTTP/1.1 103 E\r\nL: a\r\nL: b\r\n\r\nHTTP/1.1 200 OK\r\n"
+    + b"x: y\r\n" * 7
+    + b"content-length: 0\r\n\r\n",
+]
+
+
+def test_the_cases_over_a_limit_after_uncounted_headers_are_over_it_when_counted() -> None:
+    over = [outcome([whole], 1000, 10, counted=True)[3] for whole in OVER_WITH_SOME_UNCOUNTED]
+    assert over[0] == over[2] == (ResponseTooLarge, "the response head exceeds the limit of 10 headers")
+    assert over[1] is None and over[3] is None
+
+
+@pytest.mark.parametrize("whole", ANSWERS + NOT_ALONE + REFUSED + OVER_WITH_SOME_UNCOUNTED)
+def test_headers_read_uncounted_end_as_if_each_was_counted(whole: bytes) -> None:
+    """A head read uncounted while its bytes cannot go over a limit, then counted: the same headers,
+    errors (which limit, at which header) and state as counting every header as it comes, whatever
+    the split and the limits (an interim head's headers, trailers, a message after the answer)."""
+    for max_header_bytes, max_headers in LIMITS:
+        for reads in reads_of(whole):
+            got = outcome(reads, max_header_bytes, max_headers)
+            assert got == outcome(reads, max_header_bytes, max_headers, counted=True), reads
+
+
+def test_a_small_head_is_read_uncounted_and_a_longer_one_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    recounts: list[int] = []
+    recount = Http11Connection._recount
+
+    def counting(conn: Http11Connection) -> None:
+        recounts.append(len(conn.fields))
+        recount(conn)
+
+    monkeypatch.setattr(Http11Connection, "_recount", counting)
+    conn = Http11Connection(1 << 20, 256)
+    feed(conn, UVICORN_ANSWER)
+    assert conn.complete and recounts == []
+    assert conn.headers_left == -1  # (counted from the answer's end: a header after it is refused)
+    long_head = answer([(f"x-{n}", "v" * 40) for n in range(30)])
+    assert len(long_head) > 1100  # (longer than 4 bytes for each of 256 headers)
+    conn = Http11Connection(1 << 20, 256)
+    feed(conn, long_head[:1100])
+    assert recounts == [0]  # (a read that long may hold too many: counted from its start)
+    feed(conn, long_head[1100:])
+    assert conn.complete and len(conn.headers) == 31 and recounts == [0]
+    conn = Http11Connection(1 << 20, 256)
+    for data in (long_head[:200], long_head[200:1100], long_head[1100:]):
+        feed(conn, data)
+    assert conn.complete and len(conn.headers) == 31
+    assert recounts[:1] == [0] and len(recounts) == 2 and recounts[1] > 0  # (those read uncounted first)

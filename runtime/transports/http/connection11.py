@@ -39,6 +39,13 @@ _MAX_NAMES: Final = 256
 per header, and no more memory than this and `_MAX_NAME` allow)."""
 _MAX_NAME: Final = 64
 """The longest name remembered."""
+_UNCOUNTED: Final = 0
+"""`Http11Connection.counting`: the head's headers are not counted against the limits (the bytes
+of it read so far cannot hold too many, nor too long ones)."""
+_COUNTED: Final = 1
+"""Counted: `headers_left` and `header_bytes_left` are what the head may still take."""
+_STALE: Final = 2
+"""Counted from the next header on, once `_recount` has counted those read (uncounted) before."""
 
 
 def _lowered(name: bytes) -> str:
@@ -86,6 +93,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         "buffered",
         "closed",
         "complete",
+        "counting",
         "deadlines",
         "ended",
         "error",
@@ -112,6 +120,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         "taking",
         "tick",
         "transport",
+        "unchecked_bytes",
         "waiter",
     )
 
@@ -143,6 +152,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.closed = False
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
+        # A header line takes at least 4 bytes ("a:" and CRLF) and at least its name and value: while
+        # a head's bytes read so far are no more than this, its headers are within both limits.
+        self.unchecked_bytes = min(max_header_bytes, 4 * max_headers)
         self.reset()
 
     def reset(self) -> None:
@@ -155,6 +167,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         # What the head may still take (counted down per header: one comparison each with 0)
         self.headers_left = self.max_headers
         self.header_bytes_left = self.max_header_bytes
+        self.counting = _UNCOUNTED
         self.body.clear()
         self.buffered = 0  # bytes of `body` (counted as each read is parsed)
         self.started = False  # a byte of this response came
@@ -190,6 +203,8 @@ class Http11Connection(asyncio.BufferedProtocol):
             self.close()
             return
         self.started = True
+        if not self.counting and self.head_bytes + nbytes > self.unchecked_bytes:
+            self._recount()  # (the head may go over a limit in this read: its headers counted)
         body = self.body
         pieces = len(body)
         try:
@@ -255,12 +270,18 @@ class Http11Connection(asyncio.BufferedProtocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # (A header after the answer finds `headers_left` below 0, as `on_message_complete` leaves
-        # it: `_head_too_large` then tells it from a head over the limits. One test fewer per header.)
-        count = self.headers_left = self.headers_left - 1
-        size = self.header_bytes_left = self.header_bytes_left - len(name) - len(value)
-        if (count | size) < 0:  # (either below 0: so is the bitwise or of the two)
-            self._head_too_large()
+        # (Counted only where the head may be over a limit, `counting`: a small head, nearly every
+        # one, is not, and counting was most of what a header cost.)
+        if self.counting:
+            if self.counting == _STALE:
+                self._recount()
+            # (A header after the answer finds `headers_left` below 0, as `on_message_complete`
+            # leaves it: `_head_too_large` then tells it from a head over the limits. One test
+            # fewer per header.)
+            count = self.headers_left = self.headers_left - 1
+            size = self.header_bytes_left = self.header_bytes_left - len(name) - len(value)
+            if (count | size) < 0:  # (either below 0: so is the bitwise or of the two)
+                self._head_too_large()
         try:  # (a subscript, not `get`: no method call per header; a name read before, nearly always)
             key = _NAMES[name]
         except KeyError:
@@ -272,6 +293,23 @@ class Http11Connection(asyncio.BufferedProtocol):
             if self.repeated is None:
                 self.repeated = {}
             self.repeated.setdefault(key, [fields[key]]).append(value)
+
+    def _recount(self) -> None:
+        """Count the headers read uncounted (`fields`, `repeated`) against the limits, and those
+        read from now on (`counting`): what `on_header` would have counted had it counted each."""
+        count = size = 0
+        repeated = self.repeated or {}
+        for key, value in self.fields.items():
+            values = repeated.get(key)
+            if values is None:
+                count += 1
+                size += len(key) + len(value)
+            else:
+                count += len(values)
+                size += len(key) * len(values) + sum(map(len, values))
+        self.headers_left = self.max_headers - count
+        self.header_bytes_left = self.max_header_bytes - size
+        self.counting = _COUNTED
 
     def _head_too_large(self) -> None:
         if self.complete:
@@ -294,6 +332,8 @@ class Http11Connection(asyncio.BufferedProtocol):
             # the same connection. Its headers are let go of (still counted against the head's limits,
             # so a server cannot send them for ever); the answer's own head is read next.
             self.interim = True
+            if self.counting != _COUNTED:  # (its headers count against the answer's head)
+                self._recount()
             self.fields = {}
             self.repeated = None
             return
@@ -302,6 +342,8 @@ class Http11Connection(asyncio.BufferedProtocol):
                 self.fields[key] = b", ".join(values)
         self.status = status
         self.head_done = True
+        # (What comes after the head, trailers, is counted with it: `_recount` first, if ever.)
+        self.counting = _STALE
         self.news = True
 
     def _after_answer(self) -> None:
@@ -333,6 +375,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.ended = self.tick()
         self.complete = True
         self.headers_left = -1  # (a header of a message after it goes to `_head_too_large`)
+        self.counting = _COUNTED
         self.news = True
 
     # -- for the client ----------------------------------------------------------------------------
