@@ -9,9 +9,18 @@ driver of ``servers.py`` (``big`` calls, one at a time), and reads per call: the
 clock. The implementations alternate within each round; medians over the rounds are printed.
 
     python bench/big_cost.py [--n 200] [--rounds 3] [--impls floor,mcpbind,sdk] [--peer-python PY]
+                             [--stdout socket|pipe] [--pin]
 
 ``--stdout pipe`` gives each server a pipe for its stdout, as a client on asyncio's default loop does,
-instead of the driver's default socket (see ``StdioDriver.stdout_kind``).
+instead of the driver's default socket (see ``StdioDriver.stdout_kind``). ``--pin`` places driver and
+server as the 1 MB row of ``servers.py`` does (one CPU each, ``Pin``): every hand-over is then a wake-up
+on the other CPU, which on a loaded machine waits for that CPU; unpinned, the scheduler may run the woken
+process where the other just went to sleep.
+
+Beside the CPU times it prints the hand-overs per call (the server's write system calls and the
+driver's reads, from ``/proc/<pid>/io``) and what of the wall clock neither process spent on its CPU
+(``wait``: wall - server - driver, the wake-ups and the scheduler's delays; an estimate, as the two
+processes may overlap).
 
 ``--valgrind OUT_DIR`` runs each server under callgrind instead and prints its instructions per 1 MB
 call (the difference between a run of N calls and one of N/4, divided by the difference of N): the
@@ -26,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -34,25 +44,39 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import callgrind
 from servers import Commands, StdioDriver, _driver_loop_run
-from stdio_cost import cpu_seconds
+from stdio_cost import cpu_seconds, kernel_counts
+
+KEYS = ("server", "driver", "wall", "server_writes", "driver_reads")
 
 
-async def one(cmd: list[str], n: int, stdout: str) -> dict[str, float]:
-    """µs per 1 MB call: the server's CPU, the driver's CPU, and the wall clock."""
-    drv = StdioDriver(cmd, stdout)
+async def one(cmd: list[str], n: int, stdout: str, pinned: bool = False) -> dict[str, float]:
+    """Per 1 MB call: the server's CPU, the driver's CPU and the wall clock (µs), the server's write
+    system calls and the driver's reads."""
+    drv = StdioDriver(cmd, stdout, pinned=pinned)
     await drv.start()
     assert drv.proc is not None
+    pid, me = drv.proc.pid, os.getpid()
     try:
         await asyncio.wait_for(drv.initialize(), 60)
         for _ in range(5):
             await drv.big()
-        server0, driver0, wall0 = cpu_seconds(drv.proc.pid), time.process_time(), time.perf_counter()
+        server0, writes0 = cpu_seconds(pid), kernel_counts(pid)["writes"]
+        # (the driver's count of its reads reads /proc itself: what one count adds, taken off)
+        counting = -kernel_counts(me)["reads"] + kernel_counts(me)["reads"]
+        driver0, wall0, reads0 = time.process_time(), time.perf_counter(), kernel_counts(me)["reads"]
         for _ in range(n):
             await drv.big()
+        reads = kernel_counts(me)["reads"] - reads0 - counting
         wall = time.perf_counter() - wall0
         driver = time.process_time() - driver0
-        server = cpu_seconds(drv.proc.pid) - server0
-        return {"server": server / n * 1e6, "driver": driver / n * 1e6, "wall": wall / n * 1e6}
+        server, writes = cpu_seconds(pid) - server0, kernel_counts(pid)["writes"] - writes0
+        return {
+            "server": server / n * 1e6,
+            "driver": driver / n * 1e6,
+            "wall": wall / n * 1e6,
+            "server_writes": writes / n,
+            "driver_reads": reads / n,
+        }
     finally:
         await drv.close()
 
@@ -103,10 +127,9 @@ async def main(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         for impl in impls:
             cmd = cmds.stdio(impl, big=True)
             assert cmd is not None
-            got[impl].append(await one(cmd, args.n, args.stdout))
+            got[impl].append(await one(cmd, args.n, args.stdout, args.pin))
     return {
-        impl: {key: statistics.median(r[key] for r in runs) for key in ("server", "driver", "wall")}
-        for impl, runs in got.items()
+        impl: {key: statistics.median(r[key] for r in runs) for key in KEYS} for impl, runs in got.items()
     }
 
 
@@ -117,6 +140,7 @@ if __name__ == "__main__":
     ap.add_argument("--impls", default="floor,mcpbind,sdk")
     ap.add_argument("--peer-python", default=None)
     ap.add_argument("--stdout", choices=("socket", "pipe"), default="socket")
+    ap.add_argument("--pin", action="store_true", help="driver and server on a CPU each, as servers.py")
     ap.add_argument("--valgrind", type=Path, default=None)
     ap.add_argument("--json-out", type=Path, default=None)
     args = ap.parse_args()
@@ -131,8 +155,12 @@ if __name__ == "__main__":
     if args.json_out is not None:
         args.json_out.write_text(json.dumps(result, indent=1) + "\n")
     print(
-        f"{'impl':10} {'server CPU µs':>14} {'driver CPU µs':>14} {'sum':>8} {'wall µs':>9}  (per 1 MB call)"
+        f"{'impl':10} {'server CPU µs':>14} {'driver CPU µs':>14} {'sum':>8} {'wall µs':>9} {'wait µs':>8}"
+        f" {'writes':>7} {'reads':>6}  (per 1 MB call; writes: the server's, reads: the driver's)"
     )
     for impl, r in result.items():
         total = r["server"] + r["driver"]
-        print(f"{impl:10} {r['server']:14.0f} {r['driver']:14.0f} {total:8.0f} {r['wall']:9.0f}")
+        print(
+            f"{impl:10} {r['server']:14.0f} {r['driver']:14.0f} {total:8.0f} {r['wall']:9.0f}"
+            f" {r['wall'] - total:8.0f} {r['server_writes']:7.2f} {r['driver_reads']:6.2f}"
+        )
