@@ -23,7 +23,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
-from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.client import StreamableHttpTransport, started_peek
 from mcpbind.transports.http.connection11 import HttpError
 
 REVISION = "2025-11-25"
@@ -155,8 +155,9 @@ async def connected() -> AsyncIterator[tuple[Client, Server, list[Any]]]:
         finish = transport.finish_request
 
         def spy(started: tuple[Any, ...], error: BaseException | None) -> Any:
-            if started[2].id is not None:  # (requests: a notification's POST is taken on so too)
-                taken_on.append(started[2].method if error is None else type(error))
+            peek = started_peek(started)
+            if peek.id is not None:  # (requests: a notification's POST is taken on so too)
+                taken_on.append(peek.method if error is None else type(error))
             return finish(started, error)
 
         transport.finish_request = spy  # type: ignore[method-assign]
