@@ -432,14 +432,17 @@ class HttpClient:
         new_future, expiry = conn.new_future, conn.expiry
         if new_future is None or read_timeout is None or expiry is None or expiry.timeout != read_timeout:
             conn.waiting(read_timeout, waiter)
+            if read_timeout is not None:
+                conn.sent_at = conn.expiry.clock()  # type: ignore[union-attr]  # (`waiting` made it)
         else:
             if waiter is None:
                 waiter = new_future()
             conn.waiter = waiter
-            # (`expiry.add`, inline: every request)
+            # (`expiry.add`, inline: every request; its time kept, `sent_at`)
             futures = expiry.futures
             futures.append(waiter)
-            expiry.deadlines.append(expiry.clock() + read_timeout)
+            conn.sent_at = now = expiry.clock()
+            expiry.deadlines.append(now + read_timeout)
             if len(futures) >= expiry.compact_at:
                 expiry.compact()
             if expiry.timer is None:
