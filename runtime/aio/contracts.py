@@ -190,7 +190,8 @@ class TakingTransport(StartingTransport, Protocol):
         second member's `answering` is no longer the request's id; else (`READ_ON`, an exception,
         or a result that came some other way: the member's `taking` is still set) the caller takes
         it on with `finish_request`, after putting a new future in the request's place where the
-        request is still awaited. None: nothing was sent (`start_request` may send it)."""
+        request is still awaited, and counts the request's deadline from the member's `sent_at`
+        (the loop's time as it was sent). None: nothing was sent (`start_request` may send it)."""
         ...
 
 

@@ -182,8 +182,9 @@ class Requester:
                 # The transport waits for the answer's head no longer than the timeout (the POST's
                 # own deadline) and delivers nearly every answer before it returns: the request's
                 # deadline, which counts from now, is queued only for an answer still to come.
+                # (The request's deadline counts from its send: the time the transport read as it
+                # sent it, `sent_at` of the connection, or the clock read here before sending.)
                 clock = self._clock
-                sent_at = clock()
                 send_request = self._send_request
                 started = (
                     send_request(data, rid, method, params, timeout, future)
@@ -202,6 +203,7 @@ class Requester:
                             return value  # (taken by the read: nearly every answer)
                         error = None
                     again = self._take_on(rid, future, conn, error, method, decode)
+                    sent_at: float = conn.sent_at  # (still the request's: `finish_request` hands it back)
                     if again is None:
                         # Settled some other way while the POST waited (the session's stream,
                         # the connection's end): its answer is read as `finish_request` does,
@@ -218,6 +220,7 @@ class Requester:
                         await rest
                     start = None
                 else:
+                    sent_at = clock()
                     start = self._start_request
                     started = start(data, rid, method, params, timeout) if start is not None else None
                 if started is None:

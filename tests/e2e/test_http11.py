@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mcpbind.transports.http.http11 import HttpClient, HttpError, Observed, ResponseTooLarge
+from mcpbind.transports.http.http11 import FixedHeaders, HttpClient, HttpError, Observed, ResponseTooLarge
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -549,5 +549,48 @@ def test_interim_responses_before_the_answer_are_skipped() -> None:
                     assert await r.read() == body
             await http.close()
             assert accepted[0] == 1
+
+    run(main())
+
+
+def test_a_post_on_an_idle_connection_sends_the_bytes_the_general_way_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`post_idle` writes its `content-length` line from a table of lines by length (`_LENGTH_LINES`):
+    each request's bytes are those `request` sends for the same headers and body, whether its length's
+    line is made then, found made, or (the table full) made for it alone."""
+    from mcpbind.transports.http import http11
+
+    monkeypatch.setattr(http11, "_LENGTH_LINES", {})
+    monkeypatch.setattr(http11, "_MAX_LENGTH_LINES", 3)
+
+    async def main() -> None:
+        got: list[bytes] = []
+
+        async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                got.append(head + await reader.readexactly(length))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+
+        bodies = [b"{}", b"{}", b'{"a":1}', b"", b'{"a":1}', b"x" * 12345, b"[1]", b"{}", b"x" * 12345]
+        async with serving(recording) as (url, _):
+            http = HttpClient()
+            headers = FixedHeaders({"content-type": "application/json", "mcp-method": "ping"})
+            for body in bodies:  # the general way, each on the connection it gives back
+                async with http.request("POST", url, headers, body) as r:
+                    await r.read()
+            general, got[:] = got[:], []
+            for body in bodies:
+                conn = http.post_idle(url, headers, body, 10.0)
+                assert conn is not None  # (the short way: on the connection the general way kept)
+                while not conn.complete:
+                    await conn.waiting(10.0)
+                http.done_with(conn, True)
+            await http.close()
+        assert got == general
+        assert set(http11._LENGTH_LINES) == {2, 7, 0}  # (the first three lengths; the rest made alone)
 
     run(main())

@@ -16,7 +16,8 @@ from typing import Any
 
 import msgspec
 
-from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.client import StreamableHttpTransport, started_peek
+from mcpbind.transports.http.replies import request_peek
 
 from .test_http_post_idle import RESULT, json_answer, run
 
@@ -135,6 +136,67 @@ def test_the_headers_of_a_stateless_tool_call_name_its_tool_and_mirror_its_argum
             ("tools/call", "two", "eu", None),
             ("tools/call", "one", None, None),
             ("tools/call", "one", None, "c"),
+        ]
+
+    run(main())
+
+
+class Read(msgspec.Struct):
+    uri: str
+
+
+def test_a_started_requests_peek_is_the_one_its_params_make_made_only_where_read() -> None:
+    """`send_request` makes a request's `Peek` only where it shapes headers not made yet (or routes a
+    stateless method other than `tools/call`): for the usual request, `finish_request` makes it
+    (`started_peek`) from what was sent, as `request_peek` makes it then, whatever the transport's
+    revision has become since."""
+
+    async def main() -> None:
+        async with recording() as (url, heads):
+            transport = StreamableHttpTransport(url, get_stream=False)
+            await transport.start()
+            made: list[tuple[bool, bool]] = []
+            finish = transport.finish_request
+
+            def spy(started: tuple[Any, ...], error: BaseException | None) -> Any:
+                rid, method, params, stateless = started[6:]
+                expected = request_peek(rid, method, params, stateless)
+                assert started_peek(started) == expected
+                transport.protocol_version = "2025-11-25" if stateless else "2026-07-28"  # (flipped)
+                assert started_peek(started) == expected
+                transport.protocol_version = "2026-07-28" if stateless else "2025-11-25"
+                made.append((stateless, started[2] is not None))
+                return finish(started, error)
+
+            transport.finish_request = spy  # type: ignore[method-assign]
+            sends = [
+                ("2025-11-25", "ping", None),
+                ("2025-11-25", "ping", None),
+                ("2025-11-25", "tools/call", Call("one")),
+                ("2025-11-25", "tools/call", Call("one")),
+                ("2026-07-28", "tools/call", Call("one")),
+                ("2026-07-28", "tools/call", Call("one")),
+                ("2026-07-28", "tools/call", Read("r")),  # (no name: none in the peek either)
+                ("2026-07-28", "resources/read", Read("r")),
+                ("2026-07-28", "ping", None),
+            ]
+            try:  # (single-digit ids: the answers' lengths are counted with one)
+                for rid, (revision, method, params) in enumerate(sends, 1):
+                    transport.protocol_version = revision
+                    # (the first with no idle connection yet: `write_request`'s)
+                    assert await send(transport, rid, method, params) == (rid > 1)
+            finally:
+                await transport.close()
+        assert len(heads) == len(sends)
+        assert made == [
+            (False, False),  # (the headers the first request's shaping made)
+            (False, False),  # (stateful: every method's headers the same)
+            (False, False),
+            (True, True),  # (headers shaped: the peek made for them)
+            (True, False),
+            (True, True),  # (no name: headers shaped)
+            (True, True),  # (a method other than tools/call: made as it is routed)
+            (True, True),
         ]
 
     run(main())

@@ -23,7 +23,7 @@ import pytest
 
 from mcpbind.client import Client
 from mcpbind.errors import McpError, RequestTimeout
-from mcpbind.transports.http.client import StreamableHttpTransport
+from mcpbind.transports.http.client import StreamableHttpTransport, started_peek
 from mcpbind.transports.http.connection11 import HttpError
 
 REVISION = "2025-11-25"
@@ -107,6 +107,12 @@ async def mcp_server() -> AsyncIterator[tuple[str, Server]]:
                     return
                 elif name == "silent":
                     await asyncio.sleep(3600)
+                elif name == "late-stream":  # an SSE stream's head, late, then nothing
+                    await asyncio.sleep(0.5)
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n")
+                    writer.write(b"transfer-encoding: chunked\r\n\r\n")
+                    await writer.drain()
+                    await asyncio.sleep(3600)
                 elif name == "held":
                     await state.release.wait()
                     writer.write(_response("200 OK", "application/json", _text(rid, "from the POST")))
@@ -155,8 +161,9 @@ async def connected() -> AsyncIterator[tuple[Client, Server, list[Any]]]:
         finish = transport.finish_request
 
         def spy(started: tuple[Any, ...], error: BaseException | None) -> Any:
-            if started[2].id is not None:  # (requests: a notification's POST is taken on so too)
-                taken_on.append(started[2].method if error is None else type(error))
+            peek = started_peek(started)
+            if peek.id is not None:  # (requests: a notification's POST is taken on so too)
+                taken_on.append(peek.method if error is None else type(error))
             return finish(started, error)
 
         transport.finish_request = spy  # type: ignore[method-assign]
@@ -222,6 +229,29 @@ def test_a_timeout_and_a_cancellation_are_taken_on_and_the_server_told(loop: str
             cancelled = [n for n in state.notified if n["method"] == "notifications/cancelled"]
             assert len(cancelled) == 2
             assert await text_of(client, "echo") == "echo"
+
+    run(main(), loop)
+
+
+@LOOPS
+@pytest.mark.parametrize("same_timeout", [True, False])
+def test_a_request_taken_on_times_out_counting_from_its_send(loop: str, same_timeout: bool) -> None:
+    """A request whose stream's head came late (after 0.5 s of its 0.8 s) and then nothing: taken on
+    (`READ_ON`), it times out 0.8 s after it was sent (the connection's `sent_at`, this request's
+    own, not an earlier request's on the same connection, nor the time its head came); whether its
+    connection's last wait had the same timeout (`post_idle` arms the wait itself) or not (`waiting`)."""
+
+    async def main() -> None:
+        async with connected() as (client, _state, taken_on):
+            # (an earlier send on the connection)
+            assert await text_of(client, "echo", timeout=0.8 if same_timeout else None) == "echo"
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            with pytest.raises(RequestTimeout):
+                await text_of(client, "late-stream", timeout=0.8)
+            waited = time.monotonic() - started
+            assert 0.75 <= waited < 1.25
+            assert taken_on == ["tools/call"]
 
     run(main(), loop)
 

@@ -23,7 +23,7 @@ from ...aio.interfaces import READ_ON
 from ...errors import McpError
 from ...protocol import jsonrpc, revisions
 from ...protocol.framing import EventTooLarge, SseParser
-from ...protocol.headers import Peek, PeekParams
+from ...protocol.headers import Peek
 from ...protocol.headers import peek as peek_message
 from ...protocol.salvage import is_answer_to
 from .auth import (
@@ -92,6 +92,15 @@ _STRUCT_OR_NONE: Final = (msgspec.Struct, type(None))
 """What `write_request` takes params as (made once: a union written in place is made per call)."""
 DEFAULT_CANCEL_GRACE: Final = 5.0
 """How long a cancelled session request's stream is read on (seconds): see `cancel_grace`."""
+
+
+def started_peek(started: tuple[Any, ...]) -> Peek:
+    """The `Peek` of a request `StreamableHttpTransport.start_request` (or `send_request`) sent, as
+    `request_peek` makes it from what was sent: made there only where its headers needed it."""
+    peek: Peek | None = started[2]
+    if peek is None:
+        peek = request_peek(started[6], started[7], started[8], started[9])
+    return peek
 
 
 class StreamableHttpTransport:
@@ -356,15 +365,18 @@ class StreamableHttpTransport:
         # (`request_peek`, and `HeaderShapes.shaped`'s look-up while the state it was made in holds,
         # inline for the usual request: a stateful one, or a stateless `tools/call` of a tool that
         # mirrors no argument into a header)
+        # The request's `Peek` is made only where it is read: for headers not found made, or by
+        # `finish_request` (`started_peek`), not for the usual answer, which the read takes.
         shapes = self._shapes
         found: dict[str, str] | None = None
+        peek: Peek | None = None
         holds = (
             self.session_id == shapes.session
             and self.revision == shapes.version
             and self.headers == shapes.base
         )
-        if params is None or not self.stateless:
-            peek = Peek(method, rid, None, params)
+        stateless = self.stateless
+        if params is None or not stateless:
             if holds:
                 found = shapes.routes.get((None, None))
         elif method == "tools/call":
@@ -372,19 +384,23 @@ class StreamableHttpTransport:
                 name = params.name  # type: ignore[attr-defined]  # (any Struct: absent, None)
             except AttributeError:
                 name = None
-            peek = Peek(method, rid, PeekParams(name), params)
             if holds and type(name) is str and not self.param_headers:
                 found = shapes.routes.get((method, name))
         else:
             peek = request_peek(rid, method, params, True)
-        headers = found if found is not None else shapes.shaped(self, peek, None)
+        if found is not None:
+            headers = found
+        else:
+            if peek is None:
+                peek = request_peek(rid, method, params, stateless)
+            headers = shapes.shaped(self, peek, None)
         conn = client.post_idle(self.url, headers, data, limit, future)
         if conn is None:
             return None
         if future is not None:
             conn.taking = self._take_now
             conn.answering = rid
-        return (conn.waiter, conn, peek, headers, data, limit)
+        return (conn.waiter, conn, peek, headers, data, limit, rid, method, params, stateless)
 
     def _take_now(self, conn: Http11Connection, future: asyncio.Future[Any]) -> None:
         """A read brought more of the answer to a request of `send_request`'s (or its connection
@@ -436,7 +452,8 @@ class StreamableHttpTransport:
         failed): as `write_request` would have taken it. None: its answer was delivered (or its
         request failed, typed) with no coroutine; else what remains, for the caller to await at once.
         A cancelled wait is raised again, the connection given up."""
-        _, conn, peek, headers, data, inline = started
+        conn, headers, data, inline = started[1], started[3], started[4], started[5]
+        peek = started_peek(started)
         client = self._client
         assert client is not None
         if error is None:

@@ -115,6 +115,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         "parser",
         "paused",
         "repeated",
+        "sent_at",
         "started",
         "status",
         "taking",
@@ -155,6 +156,9 @@ class Http11Connection(asyncio.BufferedProtocol):
         # A header line takes at least 4 bytes ("a:" and CRLF) and at least its name and value: while
         # a head's bytes read so far are no more than this, its headers are within both limits.
         self.unchecked_bytes = min(max_header_bytes, 4 * max_headers)
+        self.sent_at = 0.0
+        """The loop's time (its read timeouts' clock) as the last POST of `HttpClient.post_idle`'s with
+        a read timeout went out: what the request it carries counts its own deadline from."""
         self.reset()
 
     def reset(self) -> None:

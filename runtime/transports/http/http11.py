@@ -54,6 +54,11 @@ _NO_BODY_METHODS: Final = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _MAX_REDIRECTS: Final = 5
 _MAX_HEADS: Final = 1024
 """Request heads kept rendered and checked, per client (most requests repeat the same few)."""
+_LENGTH_LINES: dict[int, bytes] = {}
+"""A POST's `content-length` line and the blank line after it, by the length (`post_idle`'s): made
+once each, where formatting the whole request per request formats the number each time."""
+_MAX_LENGTH_LINES: Final = 2048
+"""Lengths whose lines are kept (the first ones sent; a longer tail is formatted per request)."""
 
 DEFAULT_MAX_MESSAGE: Final = 16 * 1024 * 1024
 """The largest message the MCP client transports read: a JSON answer's body, or the data of one SSE event."""
@@ -65,6 +70,15 @@ DEFAULT_MAX_HEADER_BYTES: Final = 64 * 1024
 """The most bytes of header names and values a response may have."""
 DEFAULT_MAX_HEADERS: Final = 256
 """The most header lines a response may have (a repeated header counts once per line)."""
+
+
+def _length_lines(size: int) -> bytes:
+    """The `content-length` line of a body of `size` bytes, and the blank line that ends the head
+    (kept in `_LENGTH_LINES` while it has room)."""
+    lines = b"content-length: %d\r\n\r\n" % size
+    if len(_LENGTH_LINES) < _MAX_LENGTH_LINES:
+        _LENGTH_LINES[size] = lines
+    return lines
 
 
 class _Default:
@@ -426,20 +440,27 @@ class HttpClient:
         conn.started = conn.head_done = conn.complete = conn.keep_alive = conn.paused = False
         conn.taking = None
         assert conn.transport is not None
-        conn.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
+        size = len(body)
+        lines = _LENGTH_LINES.get(size)
+        if lines is None:
+            lines = _length_lines(size)
+        conn.transport.write(b"".join((head, lines, body)))
         # (`conn.waiting(read_timeout)`, inline, with the loop's future maker and the timeout's queue
         # the connection's last wait kept: nearly always)
         new_future, expiry = conn.new_future, conn.expiry
         if new_future is None or read_timeout is None or expiry is None or expiry.timeout != read_timeout:
             conn.waiting(read_timeout, waiter)
+            if read_timeout is not None:
+                conn.sent_at = conn.expiry.clock()  # type: ignore[union-attr]  # (`waiting` made it)
         else:
             if waiter is None:
                 waiter = new_future()
             conn.waiter = waiter
-            # (`expiry.add`, inline: every request)
+            # (`expiry.add`, inline: every request; its time kept, `sent_at`)
             futures = expiry.futures
             futures.append(waiter)
-            expiry.deadlines.append(expiry.clock() + read_timeout)
+            conn.sent_at = now = expiry.clock()
+            expiry.deadlines.append(now + read_timeout)
             if len(futures) >= expiry.compact_at:
                 expiry.compact()
             if expiry.timer is None:
