@@ -245,7 +245,8 @@ def bench(session: nox.Session) -> None:
     # Instruction counts (callgrind), which the load does not move; skipped, with a reason, without valgrind.
     steady = session.run("python", "bench/steady.py", *taken["steady"], silent=True)
     print(codec, servers, clients, scaleout, steady, sep="\n")
-    if not quick:
+    # (`nox --install-only` runs no command: each `session.run` gave None, nothing to write)
+    if not quick and codec is not None:
         _write_benchmarks(str(codec), str(servers), str(clients), session.posargs, scaleout, str(steady))
 
 
