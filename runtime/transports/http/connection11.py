@@ -39,12 +39,12 @@ _MAX_NAMES: Final = 256
 per header, and no more memory than this and `_MAX_NAME` allow)."""
 _MAX_NAME: Final = 64
 """The longest name remembered."""
-_UNCOUNTED: Final = 0
+UNCOUNTED: Final = 0
 """`Http11Connection.counting`: the head's headers are not counted against the limits (the bytes
 of it read so far cannot hold too many, nor too long ones)."""
-_COUNTED: Final = 1
+COUNTED: Final = 1
 """Counted: `headers_left` and `header_bytes_left` are what the head may still take."""
-_STALE: Final = 2
+STALE: Final = 2
 """Counted from the next header on, once `_recount` has counted those read (uncounted) before."""
 
 
@@ -171,7 +171,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         # What the head may still take (counted down per header: one comparison each with 0)
         self.headers_left = self.max_headers
         self.header_bytes_left = self.max_header_bytes
-        self.counting = _UNCOUNTED
+        self.counting = UNCOUNTED
         self.body.clear()
         self.buffered = 0  # bytes of `body` (counted as each read is parsed)
         self.started = False  # a byte of this response came
@@ -277,7 +277,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         # (Counted only where the head may be over a limit, `counting`: a small head, nearly every
         # one, is not, and counting was most of what a header cost.)
         if self.counting:
-            if self.counting == _STALE:
+            if self.counting == STALE:
                 self._recount()
             # (A header after the answer finds `headers_left` below 0, as `on_message_complete`
             # leaves it: `_head_too_large` then tells it from a head over the limits. One test
@@ -313,7 +313,7 @@ class Http11Connection(asyncio.BufferedProtocol):
                 size += len(key) * len(values) + sum(map(len, values))
         self.headers_left = self.max_headers - count
         self.header_bytes_left = self.max_header_bytes - size
-        self.counting = _COUNTED
+        self.counting = COUNTED
 
     def _head_too_large(self) -> None:
         if self.complete:
@@ -336,7 +336,7 @@ class Http11Connection(asyncio.BufferedProtocol):
             # the same connection. Its headers are let go of (still counted against the head's limits,
             # so a server cannot send them for ever); the answer's own head is read next.
             self.interim = True
-            if self.counting != _COUNTED:  # (its headers count against the answer's head)
+            if self.counting != COUNTED:  # (its headers count against the answer's head)
                 self._recount()
             self.fields = {}
             self.repeated = None
@@ -347,7 +347,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.status = status
         self.head_done = True
         # (What comes after the head, trailers, is counted with it: `_recount` first, if ever.)
-        self.counting = _STALE
+        self.counting = STALE
         self.news = True
 
     def _after_answer(self) -> None:
@@ -379,7 +379,7 @@ class Http11Connection(asyncio.BufferedProtocol):
         self.ended = self.tick()
         self.complete = True
         self.headers_left = -1  # (a header of a message after it goes to `_head_too_large`)
-        self.counting = _COUNTED
+        self.counting = COUNTED
         self.news = True
 
     # -- for the client ----------------------------------------------------------------------------

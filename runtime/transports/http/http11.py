@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from ...aio.deadlines import Deadlines
-from .connection11 import _UNCOUNTED, Http11Connection, HttpError, Response, ResponseTooLarge, read_buffer
+from .connection11 import UNCOUNTED, Http11Connection, HttpError, Response, ResponseTooLarge, read_buffer
 
 if TYPE_CHECKING:
     import ssl
@@ -434,7 +434,7 @@ class HttpClient:
         conn.fields = {}
         if conn.repeated is not None:
             conn.repeated = None
-        conn.counting = _UNCOUNTED  # (the limits' counts are set when counting starts: `_recount`)
+        conn.counting = UNCOUNTED  # (the limits' counts are set when counting starts: `_recount`)
         if conn.body:
             conn.body.clear()
         conn.started = conn.head_done = conn.complete = conn.keep_alive = conn.paused = False
